@@ -125,7 +125,7 @@ def test_a_recsys_service_runs_on_a_pool_of_a_system_preset_as_on_its_accelerato
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = {"name": "hU54", "objective": "power",
             "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-high", "qps": "4M", "latency_slo": "20ms"}],
-            "pools": [{"name": "rack", "device": "mtia-400-rack", "capex_usd": 30000}]}
+            "pools": [{"name": "rack", "device": "mtia-400-rack", "price_usd_per_device": 30000}]}
     path = tmp_path / "fleet.yaml"
     path.write_text(yaml.safe_dump(spec))
     fleet = cli_json(capsys, ["fleet-mix", str(path)])

@@ -67,8 +67,8 @@ def test_fleet_mix_names_the_pools_whose_figures_are_secondary(cli, tmp_path: Pa
         "services:\n"
         "  - {name: late, kind: recsys, model: dlrm-high, qps: 10M, latency_slo: 20ms}\n"
         "pools:\n"  # one 4-chip MTIA 400 server's worth beside the H100 (whole servers bought: hF2)
-        "  - {name: m400, device: mtia-400, available: 4, capex_usd: 30000}\n"
-        "  - {name: h100, device: h100-sxm, capex_usd: 42000}\n")
+        "  - {name: m400, device: mtia-400, available: 4, price_usd_per_device: 30000}\n"
+        "  - {name: h100, device: h100-sxm, price_usd_per_device: 42000}\n")
     code, out, err = cli(["fleet-mix", str(spec), "--json"])
     assert code == 0, err
     r = json.loads(out)

@@ -49,7 +49,7 @@ def test_plan_services_table_shows_each_pools_share_of_a_split_service(cli, tmp_
     spec = {"name": "split", "phases": [{"name": "2025", "year": 2025}],
             "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": 1e9,
                           "latency_slo": "10ms"}],
-            "pools": [{"name": "cheap", "device": "h100-sxm", "site": "a", "available": 8, "capex_usd": 1},
+            "pools": [{"name": "cheap", "device": "h100-sxm", "site": "a", "available": 8, "price_usd_per_device": 1},
                       {"name": "more", "device": "h100-sxm", "site": "a"}],
             "sites": [{"name": "a", "power": "50MW", "location": "ohio"}],
             "policy": {"objective": "capex"}}

@@ -41,7 +41,7 @@ RUNS: dict[str, list[str]] = {
 
 # names without a unit suffix that are unitless by nature: counts, ratios, fractions, names, flags, text
 UNITLESS = {
-    "stack",
+    "stack", "router",  # serve-plan's router: a name (hB47)
     "model", "system", "accelerator", "gpus", "tp", "pp", "dp", "cp", "ep", "etp", "vpp", "micro_batch", "global_batch",
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
     "recompute_layers", "offload_layers",  # counts of layers
@@ -76,6 +76,7 @@ UNITLESS = {
     "attention_dp", "speculative_tokens", "acceptance", "tokens_per_step",
     "prefill", "decode", "full_run_requests", "weight_format", "kv_dtype_source", "tp_source",
     "figures_note",
+    "streams_per_device_ratio", "comparison", "published_ratio", "published_basis", "host_share",  # ratios, text
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",

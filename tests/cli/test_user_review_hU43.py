@@ -82,7 +82,7 @@ def test_peak_to_average_on_a_peak_demand_is_refused(cli: CliRun, tmp_path: Path
         text = PLAN.read_text().replace("qps: 10M,", "qps: 10M, peak_to_average: 3,")
     else:
         text = ("name: f\nservices:\n  - {name: r, kind: recsys, model: dlrm-low, qps: 10M, latency_slo: 10ms, "
-                "peak_to_average: 3}\npools:\n  - {name: h100, device: h100-sxm, capex_usd: 42000}\n")
+                "peak_to_average: 3}\npools:\n  - {name: h100, device: h100-sxm, price_usd_per_device: 42000}\n")
     code, out, err = cli([command, str(_scenario(tmp_path, text)), "--json"])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "peak_to_average" in err and "qps is its peak already" in err
@@ -93,7 +93,7 @@ def test_peak_to_average_of_a_per_day_demand_is_still_read(cli: CliRun, tmp_path
     streams = []
     for peak in (1, 2):
         text = ("name: f\nservices:\n  - {name: v, kind: video, daily_hours: 24000, input: 1080p30, "
-                f"peak_to_average: {peak}}}\npools:\n  - {{name: msvp, device: msvp, capex_usd: 1500}}\n")
+                f"peak_to_average: {peak}}}\npools:\n  - {{name: msvp, device: msvp, price_usd_per_device: 1500}}\n")
         code, out, err = cli(["fleet-mix", str(_scenario(tmp_path, text)), "--json"])
         assert code == 0, err
         streams.append(sum(a["served"] for a in json.loads(out)["assignment"]))

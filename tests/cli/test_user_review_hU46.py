@@ -52,7 +52,7 @@ def test_campus_on_mtia_says_accelerators(cli: CliRun) -> None:
 def test_a_plans_training_pool_of_tpus_says_tpus(cli: CliRun, tmp_path: Path) -> None:
     spec = {"name": "t", "phases": [{"name": "2026", "year": 2026}],
             "services": [{"name": "pretrain", "kind": "training", "model": "llama3-8b", "tokens": "1T", "gpus": 64}],
-            "pools": [{"name": "tpu", "device": "tpu-v5p", "site": "ohio", "capex_usd": 30000}],
+            "pools": [{"name": "tpu", "device": "tpu-v5p", "site": "ohio", "price_usd_per_device": 30000}],
             "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}]}
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(spec))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog import load_accelerator
+from infraplan.catalog import load_accelerator, load_system
 from infraplan.cluster import Cluster
 from infraplan.cluster.host_share import host_share
 from infraplan.planning import fleet_pool_money
@@ -75,8 +75,10 @@ def test_precedence_and_sources():
     assert "Yosemite V3" in v1.source and "780" in v1.source
     v2 = host_share("mtia-v2")
     assert v2.basis == "device" and v2.watts == 46.0 and "ASSUMPTION" in v2.source
-    rack = host_share("mtia-400")  # no own figure: its catalog system's node
-    assert (rack.basis, rack.watts) == ("system", 300.0) and "mtia-400-rack" in rack.source
+    rack = host_share("mtia-400")  # its own ASSUMED figure, its catalog system's node's (hH47: stated, as MTIA 450's)
+    assert (rack.basis, rack.watts) == ("device", 300.0) and "mtia-400-rack" in rack.source
+    node = load_system("mtia-400-rack").node
+    assert rack.watts == node.host_power_w / node.accelerators_per_node and "ASSUMPTION" in rack.source
     h100 = host_share("h100-sxm")  # DGX H100: 10.2 kW - 8 x 700 W
     assert (h100.basis, h100.watts) == ("system", pytest.approx((10200 - 8 * 700) / 8))
     tpu = host_share("tpu-v5p")  # neither: the stated generic rule

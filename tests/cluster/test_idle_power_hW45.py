@@ -54,7 +54,7 @@ def test_the_default_rule_is_a_share_of_tdp_and_says_so():
         assert "ASSUMPTION" in idle.basis and f"{acc.tdp_w:.4g} W" in idle.basis
     h100 = idle_power(load_accelerator("h100-sxm"))
     assert (h100.rule, h100.watts) == ("catalog", 75.0)
-    assert "idle_power_w" in h100.basis and "source recorded" in h100.basis
+    assert "idle_power_w" in h100.basis and "ASSUMPTION" in h100.basis  # labelled with its reasoning (hH47)
 
 
 def test_recsys_draws_less_than_tdp_when_not_fully_busy():

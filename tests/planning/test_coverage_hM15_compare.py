@@ -21,7 +21,7 @@ BASE: dict[str, Any] = {
     "phases": [{"name": "2025", "year": 2025}],
     "services": [{"name": "ranking", "kind": "recsys", "model": "dlrm-low", "qps": "10M", "latency_slo": "10ms"}],
     "pools": [{"name": "h100", "device": "h100-sxm", "site": "ohio"},
-              {"name": "cheap", "device": "h100-sxm", "site": "ohio", "capex_usd": 20000, "available": 512}],
+              {"name": "cheap", "device": "h100-sxm", "site": "ohio", "price_usd_per_device": 20000, "available": 512}],
     "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}],
 }
 

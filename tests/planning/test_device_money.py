@@ -42,10 +42,10 @@ def test_device_layout_replaces_the_host_share_per_device() -> None:
 def test_missing_price_says_why_a_pool_is_unpriced(what_if: str) -> None:
     assert missing_price("p", "h100-sxm", None) is None  # the catalog's price
     assert missing_price("p", what_if, None) is None  # its preset's, inherited
-    assert missing_price("p", "tpu-v5p", 5000.0) is None  # a capex_usd prices anything
-    assert missing_price("p", "tpu-v5p", None) == ("pool 'p': the catalog has no price for tpu-v5p; give capex_usd "
-                                                   "per device")
-    assert missing_price("v", "msvp", None) == "pool 'v': msvp has no catalog price; give capex_usd per device"
+    assert missing_price("p", "tpu-v5p", 5000.0) is None  # a price_usd_per_device prices anything
+    assert missing_price("p", "tpu-v5p", None) == ("pool 'p': the catalog has no price for tpu-v5p; give "
+                                                   "price_usd_per_device")
+    assert missing_price("v", "msvp", None) == "pool 'v': msvp has no catalog price; give price_usd_per_device"
 
 
 def test_pool_price_note_only_for_an_inherited_price(what_if: str) -> None:
@@ -56,7 +56,7 @@ def test_pool_price_note_only_for_an_inherited_price(what_if: str) -> None:
     assert pool_price_note("p", "msvp", None) is None
     pool = PoolSpec(name="p", device=what_if, site="s")
     assert pool_note(pool) == note  # plan's pool note is fleet-mix's
-    assert pool_note(PoolSpec(name="p", device=what_if, site="s", capex_usd=1.0)) is None
+    assert pool_note(PoolSpec(name="p", device=what_if, site="s", price_usd_per_device=1.0)) is None
 
 
 def test_reference_devices_is_what_facility_prices() -> None:

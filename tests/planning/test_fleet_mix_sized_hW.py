@@ -19,8 +19,8 @@ from infraplan.planning.fleet_spec import FleetSpec
 SITE = {"electricity_usd_per_kwh": 0.12, "pue": 1.25, "load_factor": 0.7}  # not the catalog's default site
 LATE = {"name": "late", "kind": "recsys", "model": "dlrm-high", "qps": "40M", "latency_slo": "20ms"}
 EARLY = {"name": "early", "kind": "recsys", "model": "dlrm-medium", "qps": "400M", "latency_slo": "20ms"}
-H100 = {"name": "h100", "device": "h100-sxm", "capex_usd": 42_000}
-MTIA = {"name": "mtia", "device": "mtia-v2", "capex_usd": 9_000}
+H100 = {"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42_000}
+MTIA = {"name": "mtia", "device": "mtia-v2", "price_usd_per_device": 9_000}
 
 
 def _fleet(objective: str, services: list[dict], pools: list[dict]) -> FleetSpec:
@@ -38,7 +38,8 @@ def test_a_pools_power_and_money_are_facilitys_for_its_own_count(service: dict, 
     assert n >= 100 and p.used == n and r.totals.devices == n  # 133 H100, 882 MTIA
     assert p.priced_at_devices == p.devices_bought == r.totals.devices_bought == -(-n // 8) * 8
     f = size_facility(accelerator=pool["device"], count=n, overrides=CostOverrides(
-        electricity_usd_per_mwh=120.0, pue=1.25, load_factor=0.7, server_usd_per_accelerator=pool["capex_usd"],
+        electricity_usd_per_mwh=120.0, pue=1.25, load_factor=0.7,
+        server_usd_per_accelerator=pool["price_usd_per_device"],
         server_life_years=5.5))
     per = f.accelerators  # whole servers: facility houses 133 H100 in 17 nodes (136), priced per accelerator
     assert f.usd_per_gpu_hour is not None and f.tco_usd_per_year is not None and f.capex_total_usd is not None

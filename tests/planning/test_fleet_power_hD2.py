@@ -23,7 +23,7 @@ def _one_node_of_h100(**kw) -> FleetSpec:
     qps = 7.5 * estimate_recsys("dlrm-medium", "h100-sxm", latency_slo_s=0.02).qps
     return FleetSpec.model_validate({
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-medium", "qps": qps, "latency_slo": "20ms"}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "capex_usd": 42000}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42000}],
         "electricity_usd_per_kwh": 0.08, "pue": 1.1, **kw})
 
 

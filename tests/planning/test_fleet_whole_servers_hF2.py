@@ -20,8 +20,8 @@ from infraplan.planning.fleet_spec import FleetSpec
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml"
 SITE = {"electricity_usd_per_kwh": 0.12, "pue": 1.25, "load_factor": 0.7}
 LATE = {"name": "late", "kind": "recsys", "model": "dlrm-high", "qps": "40M", "latency_slo": "20ms"}
-H100 = {"name": "h100", "device": "h100-sxm", "capex_usd": 42_000}
-MTIA = {"name": "mtia", "device": "mtia-v2", "capex_usd": 9_000}
+H100 = {"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42_000}
+MTIA = {"name": "mtia", "device": "mtia-v2", "price_usd_per_device": 9_000}
 FIGURES = {"power_w": "it_power_w", "facility_power_w": "facility_power_w", "capex_usd": "capex_total_usd",
            "tco_usd_per_year": "tco_usd_per_year", "co2_t_per_year": "co2_t_per_year"}
 

@@ -27,7 +27,8 @@ def _spec(installed: int, qps: str = "5M", growth: float = 6.0, **policy: object
         "name": "base", "phases": [{"name": "2025", "year": 2025}, {"name": "2027", "year": 2027}],
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-high", "latency_slo": "20ms", "qps": qps,
                       "growth": {"2027": growth}}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "capex_usd": 42_000, "installed": installed}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "price_usd_per_device": 42_000,
+                   "installed": installed}],
         "sites": [{"name": "s", "power": "50MW", "location": "us-average"}],
         "policy": {"objective": "tco", **policy}})
 

@@ -98,8 +98,8 @@ def _scenario(qps: float, pools: list[dict[str, Any]], objective: str = "tco", h
 
 ONE_POOL: list[dict[str, Any]] = [{"name": "h100", "device": "h100-sxm", "site": "ohio"}]
 TWO_POOLS: list[dict[str, Any]] = [{"name": "h100", "device": "h100-sxm", "site": "ohio"},
-             {"name": "mtia", "device": "mtia-v2", "site": "ohio", "capex_usd": 9000, "serves": ["recsys"]},
-             {"name": "msvp", "device": "msvp", "site": "ohio", "capex_usd": 1500}]
+             {"name": "mtia", "device": "mtia-v2", "site": "ohio", "price_usd_per_device": 9000, "serves": ["recsys"]},
+             {"name": "msvp", "device": "msvp", "site": "ohio", "price_usd_per_device": 1500}]
 
 
 @settings(max_examples=8, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -33,17 +33,17 @@ def hour(pool: dict, **site: float) -> float:
 
 
 def test_a_pools_capex_and_the_catalogs_price_give_the_same_device_hour() -> None:
-    own = {"name": "h100", "device": "h100-sxm", "capex_usd": 42_000}  # hardware_costs.yaml's H100 price
+    own = {"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42_000}  # hardware_costs.yaml's H100 price
     catalog = {"name": "h100", "device": "h100-sxm"}
     assert hour(own) == pytest.approx(hour(catalog), rel=1e-12)  # before: $0.98 against $1.24
     assert hour({**own, "lifetime_years": 4.5}, **SITE) == pytest.approx(
         hour({**catalog, "lifetime_years": 4.5}, **SITE), rel=1e-12)
-    assert hour({**own, "capex_usd": 55_000}) > hour(own)  # the capex is the server price
+    assert hour({**own, "price_usd_per_device": 55_000}) > hour(own)  # the capex is the server price
 
 
 @pytest.mark.parametrize("pool", [{"name": "h100", "device": "h100-sxm"},
-                                  {"name": "mtia", "device": "mtia-v2", "capex_usd": 9_000},
-                                  {"name": "msvp", "device": "msvp", "capex_usd": 1_500}])
+                                  {"name": "mtia", "device": "mtia-v2", "price_usd_per_device": 9_000},
+                                  {"name": "msvp", "device": "msvp", "price_usd_per_device": 1_500}])
 def test_every_site_input_of_the_spec_moves_every_pool(pool: dict) -> None:
     base = hour(pool)
     assert hour(pool, electricity_usd_per_kwh=0.16) > base
@@ -56,13 +56,13 @@ def scenario(capex: float | None, qps: float) -> ScenarioSpec:
     pool = {"name": "h100", "device": "h100-sxm", "site": "s", "lifetime_years": 4.5}
     return ScenarioSpec(name=f"capex-{capex}", phases=[{"name": "y", "year": 2026}],
                         services=[{**RANK, "qps": qps}],
-                        pools=[pool if capex is None else {**pool, "capex_usd": capex}],
+                        pools=[pool if capex is None else {**pool, "price_usd_per_device": capex}],
                         sites=[{"name": "s", "power": "10MW", "location": "us-average", "cooling": "air"}],
                         policy=SITE)
 
 
 def test_facility_campus_plan_and_compare_charge_fleet_mixs_hour_for_one_device_at_one_site() -> None:
-    fleet = hour({"name": "h100", "device": "h100-sxm", "capex_usd": 42_000, "lifetime_years": 4.5}, **SITE)
+    fleet = hour({"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42_000, "lifetime_years": 4.5}, **SITE)
     facility = size_facility(accelerator="h100-sxm", count=8, cooling="air", location="us-average",
                              overrides=OVERRIDES)
     assert facility.usd_per_gpu_hour == pytest.approx(fleet, rel=1e-12)
@@ -79,7 +79,7 @@ def test_facility_campus_plan_and_compare_charge_fleet_mixs_hour_for_one_device_
 
 
 def test_serve_plan_charges_fleet_mixs_hour_at_the_default_site() -> None:
-    fleet = hour({"name": "h100", "device": "h100-sxm", "capex_usd": 42_000})  # the spec's defaults: $0.08, 1.1
+    fleet = hour({"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42_000})  # defaults: $0.08, 1.1
     assert fleet == pytest.approx(size_facility(accelerator="h100-sxm", count=8).usd_per_gpu_hour, rel=1e-12)
     plan = search_capacity("llama3-8b", "h100-sxm", 2.0, input_len=200, output_len=20, ttft_slo=2.0, tpot_slo=0.2,
                            requests=60, max_gpus=8, dtypes=("bf16",))

@@ -138,9 +138,9 @@ def test_fleet_mix_bound_is_below_the_answer_with_rows_of_1e8_qps() -> None:
         "name": "fseed4", "objective": "power", **MONEY,
         "services": [{"name": "s0", "kind": "recsys", "model": "dlrm-low", "qps": 126e6, "latency_slo": "20ms"},
                      {"name": "s1", "kind": "recsys", "model": "dlrm-medium", "qps": 343e6, "latency_slo": "20ms"}],
-        "pools": [{"name": "a100", "device": "a100-80gb", "capex_usd": 13_400},
-                  {"name": "h100", "device": "h100-sxm", "available": 64, "capex_usd": 49_400},
-                  {"name": "xeon", "device": "xeon-8480", "available": 1000, "capex_usd": 9_800}]})
+        "pools": [{"name": "a100", "device": "a100-80gb", "price_usd_per_device": 13_400},
+                  {"name": "h100", "device": "h100-sxm", "available": 64, "price_usd_per_device": 49_400},
+                  {"name": "xeon", "device": "xeon-8480", "available": 1000, "price_usd_per_device": 9_800}]})
     r = plan_fleet(spec, optimality_gap=True)
     assert [p.servers for p in r.pools] == [10, 8, 0]
     assert r.solver["objective_lower_bound_w"] <= r.solver["objective_value_w"] * (1 + 1e-9)
@@ -196,8 +196,8 @@ def test_p11_the_cap_pass_counts_power_per_device_of_whole_servers() -> None:
     base = _plan(60_000)
     spec = ScenarioSpec.model_validate({
         **base.model_dump(), "services": [{**SERVICE, "qps": 1.0}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "site": "small", "capex_usd": 20_000},
-                  {"name": "a100", "device": "a100-80gb", "site": "big", "capex_usd": 60_000}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "site": "small", "price_usd_per_device": 20_000},
+                  {"name": "a100", "device": "a100-80gb", "site": "big", "price_usd_per_device": 60_000}],
         "sites": [{"name": "small", "power": 45_000, "location": "us-average"},
                   {"name": "big", "power": "100MW", "location": "us-average"}],
         "policy": {**base.policy.model_dump(), "redundancy_racks": 1}})

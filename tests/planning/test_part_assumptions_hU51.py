@@ -46,7 +46,7 @@ def test_fleet_mix_reads_a_pool_device_file_beside_its_spec(tmp_path: Path, monk
     _asic(folder)
     spec = folder / "fleet.yaml"
     spec.write_text("services:\n  - {name: r, kind: recsys, model: dlrm-medium, qps: 1M, latency_slo: 20ms}\n"
-                    "pools:\n  - {name: a, device: asic.yaml, available: 3000, capex_usd: 9000}\n")
+                    "pools:\n  - {name: a, device: asic.yaml, available: 3000, price_usd_per_device: 9000}\n")
     monkeypatch.chdir(tmp_path)  # not the spec's folder: `asic.yaml` is no file here (was "no such file")
     assert load_fleet_spec(spec).pools[0].device == str(folder / "asic.yaml")
     out = cli_json(capsys, ["fleet-mix", str(spec)])
@@ -100,8 +100,8 @@ def test_commands_say_it(asic: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 0 and "generic node is ASSUMED" in capsys.readouterr().out.replace("\n", " ")
     spec = tmp_path / "fleet.yaml"
     spec.write_text("services:\n  - {name: r, kind: recsys, model: dlrm-medium, qps: 1M, latency_slo: 20ms}\n"
-                    f"pools:\n  - {{name: a, device: {asic}, capex_usd: 9000}}\n"
-                    f"  - {{name: b, device: {asic}, capex_usd: 9000, host_power_w: 100W, available: 0}}\n")
+                    f"pools:\n  - {{name: a, device: {asic}, price_usd_per_device: 9000}}\n"
+                    f"  - {{name: b, device: {asic}, price_usd_per_device: 9000, host_power_w: 100W, available: 0}}\n")
     fleet = cli_json(capsys, ["fleet-mix", str(spec)])
     assert [len(x) for x in _notes_of(fleet["figures_note"].split("; pool"))] == [1, 1]  # pool a only (b unused)
 

@@ -29,7 +29,7 @@ def _spec(device: str = "h100-sxm", installed: int = 1000, life: float | None = 
     if life is not None:
         pool["lifetime_years"] = life
     if capex is not None:
-        pool["capex_usd"] = capex
+        pool["price_usd_per_device"] = capex
     return ScenarioSpec.model_validate({
         "name": name, "phases": [{"name": "2026", "year": 2026}],
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": 1e5, "latency_slo": "10ms"}],

@@ -20,7 +20,7 @@ from infraplan.planning.sized_pricing import PRICING_ROUNDS
 
 MONEY = {"electricity_usd_per_kwh": 0.12, "pue": 1.25, "load_factor": 0.7}  # not the catalog's default site
 SERVICE = {"name": "late", "kind": "recsys", "model": "dlrm-high", "qps": "40M", "latency_slo": "20ms"}
-H100 = {"name": "h100", "device": "h100-sxm", "capex_usd": 42_000}
+H100 = {"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42_000}
 
 
 def _scenario(objective: str, qps: float | str) -> ScenarioSpec:
@@ -109,7 +109,7 @@ def test_the_own_size_price_moves_the_assignment_to_the_cheaper_fleet(monkeypatc
     from infraplan.planning import scenario
 
     data = _scenario("tco", SERVICE["qps"]).model_dump(mode="json", exclude_none=True)
-    data["pools"].append({"name": "a100", "device": "a100-80gb", "site": "s", "capex_usd": 12_050})
+    data["pools"].append({"name": "a100", "device": "a100-80gb", "site": "s", "price_usd_per_device": 12_050})
     spec = ScenarioSpec.model_validate(data)
     plan = plan_scenario(spec)
     monkeypatch.setattr(scenario, "PRICING_ROUNDS", 1)  # the reference price's answer (before hW2)

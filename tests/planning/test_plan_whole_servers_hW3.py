@@ -43,7 +43,7 @@ def _spared(objective: str) -> ScenarioSpec:
         "name": "spared", "phases": [{"name": "2025", "year": 2025}, {"name": "2027", "year": 2027}],
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-high", "latency_slo": "20ms",
                       "qps": "5M", "growth": {"2027": 6.0}}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "capex_usd": 42_000, "installed": 13}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "price_usd_per_device": 42_000, "installed": 13}],
         "sites": [{"name": "s", "power": "20MW", "location": "us-average"}],
         "policy": {"objective": objective, "spare_probability": 0.999, "redundancy_racks": 1}})
 
@@ -84,8 +84,8 @@ def test_whole_servers_move_the_assignment_to_full_servers() -> None:
     spec = ScenarioSpec.model_validate({
         "name": "h100-or-a100", "phases": [{"name": "2026", "year": 2026}],
         "services": [{"name": "late", "kind": "recsys", "model": "dlrm-high", "qps": "40M", "latency_slo": "20ms"}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "capex_usd": 42_000},
-                  {"name": "a100", "device": "a100-80gb", "site": "s", "capex_usd": 12_050}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "price_usd_per_device": 42_000},
+                  {"name": "a100", "device": "a100-80gb", "site": "s", "price_usd_per_device": 12_050}],
         "sites": [{"name": "s", "power": "10MW", "location": "us-average"}],
         "policy": {"objective": "tco", "electricity_usd_per_kwh": 0.12, "pue": 1.25, "load_factor": 0.7}})
     plan = plan_scenario(spec)

@@ -176,7 +176,7 @@ def _spared(device: str) -> ScenarioSpec:
     return ScenarioSpec.model_validate({
         "name": "spared", "phases": [{"name": "2026", "year": 2026}],
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": "1M", "latency_slo": "10ms"}],
-        "pools": [{"name": "p", "device": device, "site": "s", "capex_usd": 10000}],
+        "pools": [{"name": "p", "device": device, "site": "s", "price_usd_per_device": 10000}],
         "sites": [{"name": "s", "power": "10MW"}], "policy": {"spare_probability": 0.99}})
 
 

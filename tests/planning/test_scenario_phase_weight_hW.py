@@ -31,9 +31,9 @@ def _spec(a: float, b: float, c: float) -> ScenarioSpec:
     return ScenarioSpec.model_validate({
         "name": "phase-weight", "phases": [{"name": "2026", "year": 2026}, {"name": "2030", "year": 2030}],
         "services": SERVICES, "sites": [SITE], "policy": {"objective": "tco"},
-        "pools": [{"name": "A", **xeon, "capex_usd": a, "serves": ["recsys"]},
-                  {"name": "B", **xeon, "capex_usd": b, "serves": ["recsys", "video"]},
-                  {"name": "C", **xeon, "capex_usd": c, "serves": ["video"], "from_year": 2030}]})
+        "pools": [{"name": "A", **xeon, "price_usd_per_device": a, "serves": ["recsys"]},
+                  {"name": "B", **xeon, "price_usd_per_device": b, "serves": ["recsys", "video"]},
+                  {"name": "C", **xeon, "price_usd_per_device": c, "serves": ["video"], "from_year": 2030}]})
 
 
 def _tco(spec: ScenarioSpec, pool: int) -> float:

@@ -109,7 +109,7 @@ def test_bad_image_services() -> None:
         _spec([{"name": "i", "kind": "image"}])
     with pytest.raises(InputError, match="not image generation"):
         plan_scenario(_spec([{**IMAGES, "workload": "chat"}]))
-    cpu = [{"name": "cpu", "device": "xeon-8480", "site": "a", "capex_usd": 14000}]
+    cpu = [{"name": "cpu", "device": "xeon-8480", "site": "a", "price_usd_per_device": 14000}]
     with pytest.raises(InputError, match="does not run image generation"):
         plan_scenario(_spec([IMAGES], pools=cpu))
 

@@ -147,7 +147,7 @@ def test_lifetime_years_at_its_ends_loads() -> None:
 @pytest.mark.parametrize("path", [
     ("services", 0, "qps"), ("services", 0, "latency_slo"), ("services", 3, "daily_hours"),
     ("services", 3, "ladder"), ("services", 3, "peak_to_average"), ("services", 4, "rate"),
-    ("services", 4, "ttft_slo"), ("pools", 0, "available"), ("pools", 0, "capex_usd"),
+    ("services", 4, "ttft_slo"), ("pools", 0, "available"), ("pools", 0, "price_usd_per_device"),
     ("pools", 0, "lifetime_years"), ("pools", 0, "host_power_w"), ("pue",), ("electricity_usd_per_kwh",),
     ("load_factor",),
 ])

@@ -29,7 +29,7 @@ from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, ServiceSpec
 CHAT = {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 5}
 SITE = {"name": "ohio", "power": "10MW", "location": "ohio"}
 PHASE = {"name": "2026", "year": 2026}
-MTIA = {"name": "mtia", "device": "mtia-400-rack", "site": "ohio", "capex_usd": 30000}
+MTIA = {"name": "mtia", "device": "mtia-400-rack", "site": "ohio", "price_usd_per_device": 30000}
 H100 = {"name": "h100", "device": "h100-sxm", "site": "ohio"}
 
 

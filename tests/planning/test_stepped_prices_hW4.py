@@ -34,8 +34,8 @@ SERVICE = {"name": "late", "kind": "recsys", "model": "dlrm-high", "latency_slo"
 def _plan_spec(qps: str, a100_usd: float) -> ScenarioSpec:
     return ScenarioSpec.model_validate({
         "name": "small", "phases": [{"name": "2026", "year": 2026}], "services": [{**SERVICE, "qps": qps}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "capex_usd": 42_000},
-                  {"name": "a100", "device": "a100-80gb", "site": "s", "capex_usd": a100_usd}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "price_usd_per_device": 42_000},
+                  {"name": "a100", "device": "a100-80gb", "site": "s", "price_usd_per_device": a100_usd}],
         "sites": [{"name": "s", "power": "10MW", "location": "us-average"}],
         "policy": {"objective": "tco", **MONEY}})
 
@@ -63,8 +63,8 @@ def test_plan_finds_the_pool_cheaper_at_its_own_small_size() -> None:
 def _fleet_spec(qps: str, a100_usd: float) -> FleetSpec:
     return FleetSpec.model_validate({
         "name": "small", "objective": "tco", **MONEY, "services": [{**SERVICE, "qps": qps}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "capex_usd": 42_000},
-                  {"name": "a100", "device": "a100-80gb", "capex_usd": a100_usd}]})
+        "pools": [{"name": "h100", "device": "h100-sxm", "price_usd_per_device": 42_000},
+                  {"name": "a100", "device": "a100-80gb", "price_usd_per_device": a100_usd}]})
 
 
 @pytest.mark.parametrize(("qps", "a100_usd", "old_usd", "devices"),

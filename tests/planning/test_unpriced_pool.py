@@ -37,7 +37,7 @@ def test_power_and_carbon_objectives_plan_an_unpriced_pool(objective: str) -> No
     assert plan.devices > 0 and plan.facility_power_w > 0 and plan.co2_t_per_year > 0
     assert plan.capex_usd is None and plan.tco_usd_per_year is None and pool.capex_usd is None
     assert plan.phases[0].capex_usd is None and plan.phases[0].tco_usd_per_year is None
-    assert plan.cost_reason is not None and "mi300x" in plan.cost_reason and "capex_usd" in plan.cost_reason
+    assert plan.cost_reason is not None and "mi300x" in plan.cost_reason and "price_usd_per_device" in plan.cost_reason
     # the same devices at the same site: the facility command's power (which also prices nothing for mi300x)
     fac = size_facility(accelerator="mi300x", count=pool.devices, location="ohio")
     assert pool.it_power_w == pytest.approx(fac.it_power_w) and fac.capex_usd is None
@@ -50,7 +50,7 @@ def test_cost_objectives_refuse_an_unpriced_pool_in_one_line(objective: str, tmp
     path.write_text(_spec(objective).model_dump_json())
     assert main(["plan", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "mi300x" in err and objective in err and "capex_usd" in err
+    assert err.count("\n") == 1 and "mi300x" in err and objective in err and "price_usd_per_device" in err
 
 
 def test_a_priced_pool_keeps_its_money_beside_an_unpriced_one(tmp_path: Path,
@@ -91,7 +91,7 @@ def test_compare_prints_an_unpriced_scenario_without_a_delta(tmp_path: Path,
 def test_a_pools_lifetime_years_is_its_servers_depreciation_life() -> None:
     """`lifetime_years` was read and ignored: the TCO of a 2-year life must be above the default 5.5 years'."""
     data = _spec("tco").model_dump()
-    data["pools"][0]["capex_usd"] = 20000
+    data["pools"][0]["price_usd_per_device"] = 20000
     short = json.loads(json.dumps(data))
     short["pools"][0]["lifetime_years"] = 2
     tco_default = plan_scenario(ScenarioSpec.model_validate(data)).tco_usd_per_year
@@ -133,11 +133,11 @@ def test_fleet_mix_no_longer_prices_an_unpriced_pool_at_zero(tmp_path: Path,
     chose MTIA v2 as free ($0.012 per device-hour: its energy). Now tco refuses it; power plans it, money null."""
     text = (Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml").read_text()
     path = tmp_path / "fm.yaml"
-    path.write_text(text.replace("{name: mtia-v2, device: mtia-v2, available: 3000, capex_usd: 9000}",
+    path.write_text(text.replace("{name: mtia-v2, device: mtia-v2, available: 3000, price_usd_per_device: 9000}",
                                  "{name: mtia-v2, device: mtia-v2, available: 3000}"))
     assert main(["fleet-mix", str(path), "--objective", "tco"]) == 2
     err = capsys.readouterr().err
-    assert "mtia-v2" in err and "capex_usd" in err and err.count("\n") == 1
+    assert "mtia-v2" in err and "price_usd_per_device" in err and err.count("\n") == 1
     assert main(["fleet-mix", str(path), "--objective", "power", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["totals"]["tco_usd_per_year"] is None and "mtia-v2" in data["cost_reason"]

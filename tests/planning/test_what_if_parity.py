@@ -81,7 +81,8 @@ def test_plan_compare_and_fleet_mix_of_an_unchanged_copy_are_the_presets(tmp_pat
     mine = _write(tmp_path, "plan.yaml", plan.replace("device: h100-sxm", f"device: {path}"))
     names = {path: "h100-sxm", "h100-same": "h100-sxm"}
     _same(_json(["plan", str(EXAMPLES / "plan-minimal.yaml")], capsys), _json(["plan", mine], capsys), names)
-    fleet = (EXAMPLES / "fleet-mix.yaml").read_text().replace("device: h100-sxm, available: 2000, capex_usd: 42000",
+    fleet = (EXAMPLES / "fleet-mix.yaml").read_text().replace("device: h100-sxm, available: 2000, "
+                                                              "price_usd_per_device: 42000",
                                                               "device: DEV, available: 2000")  # the catalog's price
     base, copy = (_write(tmp_path, f"fleet-{n}.yaml", fleet.replace("DEV", d)) for n, d in (("a", "h100-sxm"),
                                                                                               ("b", path)))
@@ -130,7 +131,8 @@ def test_a_what_if_inherits_its_presets_price_with_a_note_or_states_its_own(
     campus = _json(["campus", "--power", "20MW", "--accelerator", inherited], capsys)
     assert campus["capex_usd"]["servers"] == campus["accelerators"] * 42000
     assert "inherited" in campus["facility"]["price_note"]
-    fleet = (EXAMPLES / "fleet-mix.yaml").read_text().replace("device: h100-sxm, available: 2000, capex_usd: 42000",
+    fleet = (EXAMPLES / "fleet-mix.yaml").read_text().replace("device: h100-sxm, available: 2000, "
+                                                              "price_usd_per_device: 42000",
                                                               f"device: {own}, available: 2000")
     mix = _json(["fleet-mix", _write(tmp_path, "fleet.yaml", fleet), "--objective", "tco"], capsys)
     rows = [r for r in mix["assignment"] if r["pool"] == "h100"]

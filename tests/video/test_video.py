@@ -134,7 +134,7 @@ def test_a_planned_msvp_pool_draws_its_host_share() -> None:
             "name": "vod", "phases": [{"name": "2025", "year": 2025}], "pools": [pool],
             "services": [{"name": "vod", "kind": "video", "daily_hours": 1000}],
             "sites": [{"name": "a", "power": "10MW", "location": "ohio"}], "policy": {"objective": "power"}})
-        return pool_money(spec, spec.pools[0], spec.sites[0], 100).it_w
+        return pool_money(spec, spec.pools[0], spec.sites[0], 108).it_w  # 9 whole hosts of 12 (modules_per_host)
 
-    assert it_w({"name": "m", "device": "msvp", "site": "a"}) == pytest.approx(100 * (10 + 40))
-    assert it_w({"name": "m", "device": "msvp", "site": "a", "host_power_w": 0}) == pytest.approx(100 * 10)
+    assert it_w({"name": "m", "device": "msvp", "site": "a"}) == pytest.approx(108 * (10 + 40))
+    assert it_w({"name": "m", "device": "msvp", "site": "a", "host_power_w": 0}) == pytest.approx(108 * 10)

@@ -110,7 +110,7 @@ def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     ({"fleet": {"spec": _with(("services", 0, "qps"), 1e308)}}, 400, "retrieval"),
     ({"fleet": {"spec": _with(("services", 0, "qps"), -1)}}, 400, "services.0.qps"),
     ({"fleet": {"spec": _with(("pue",), 0.5)}}, 400, "pue"),
-    ({"fleet": {"spec": _with(("pools", 2, "capex_usd"), None)}, "objective": "tco"}, 400, "objective tco"),
+    ({"fleet": {"spec": _with(("pools", 2, "price_usd_per_device"), None)}, "objective": "tco"}, 400, "objective tco"),
     ({"fleet": {"spec": _with(("pools", 0, "available"), 0)}, "objective": "power"}, 200, ""),
 ])
 def test_hostile_fleets_are_one_line_4xx(client: TestClient, body: dict[str, Any], status: int, line: str) -> None:

@@ -201,6 +201,7 @@ class Accelerator(Spec):
     scale_up_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
     scale_out_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
     host_link_bandwidth_bytes_per_s: DeviceBytesPerS = 0.0
+    host_link_source: str = Field("", description="where `host_link_bandwidth_bytes_per_s` comes from")
     efficiency: KernelEfficiency
     fp8_gemm_layouts: tuple[Literal["tn", "nn", "nt"], ...] = Field(
         ("tn",), min_length=1, description="operand layouts the tensor cores' fp8 GEMMs take (cuBLASLt order: "

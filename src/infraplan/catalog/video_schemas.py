@@ -37,6 +37,13 @@ class VideoAsic(Spec):
     host: str = Field("", description="the host server the device sits in (what `host_power_w` is a share of)")
     host_source: str = Field("", description="where `host_power_w` comes from")
     software_baseline: str | None = Field(None, description="CPU preset `infraplan video` compares it with")
+    modules_per_host: int = Field(1, ge=1, description="modules one host server holds: the unit fleet-mix and plan "
+                                  "buy, and what `host_power_w` is a share of")
+    published_speedup: dict[Codec, float] = Field(default_factory=dict, description="published ratio over software "
+                                                  "encoding per codec (at the highest-quality mode)")
+    published_speedup_versus: dict[Codec, str] = Field(default_factory=dict, description="the software encoder each "
+                                                       "published ratio is taken against")
+    published_speedup_basis: str = Field("", description="what the published ratios compare, and what is unpublished")
     codecs: list[Codec] = Field(min_length=1)
     reference_input_height: int = Field(gt=0)
     reference_outputs: int = Field(gt=0)
@@ -52,6 +59,11 @@ class VideoAsic(Spec):
             raise ValueError("power_w must be above 0")
         if self.host_power_w > 0 and not self.host_source.strip():  # as an accelerator file's (hU54)
             raise ValueError("host_power_w needs host_source (where the host share comes from)")
+        if self.published_speedup and (not self.published_speedup_basis.strip()
+                                       or set(self.published_speedup_versus) != set(self.published_speedup)
+                                       or min(self.published_speedup.values()) <= 0):
+            raise ValueError("published_speedup needs a positive ratio, its encoder (published_speedup_versus) per "
+                             "codec and published_speedup_basis")
         return self
 
 

@@ -91,9 +91,10 @@ def _base_value(spec: ScenarioSpec, name: str) -> float:
         pool = pools[owner]
         cost = None if pool_kind(pool) == "video-asic" else accelerator_price(  # the one price rule
             Cluster.resolve(pool.system or pool.device).accelerator)
-        if pool.capex_usd is None and cost is None:
+        if pool.price_usd_per_device is None and cost is None:
             raise InputError(f"--vary {name}: pool {owner!r} has no price to vary; give LOW..HIGH")
-        return pool.capex_usd if pool.capex_usd is not None else cost.server_usd_per_accelerator  # type: ignore[union-attr]
+        price = pool.price_usd_per_device
+        return price if price is not None else cost.server_usd_per_accelerator  # type: ignore[union-attr]
     if owner in pools and field == "available":
         if pools[owner].available is None:
             raise InputError(f"--vary {name}: pool {owner!r} is unlimited; give LOW..HIGH")
@@ -150,8 +151,8 @@ def varied(spec: ScenarioSpec, name: str, value: float) -> ScenarioSpec:
         data["policy"][name] = value
     else:
         owner, _, field = name.partition(".")
-        group, key = ("sites", "power") if field == "power" else ("pools", "capex_usd" if field == "price"
-                                                                  else "available")
+        group, key = ("sites", "power") if field == "power" else ("pools", "price_usd_per_device"
+                                                                  if field == "price" else "available")
         for item in data[group]:
             if item["name"] == owner:
                 item[key] = int(value) if key == "available" else value

@@ -2,7 +2,7 @@
 (planning/pool_money.py) and `fleet-mix` (planning/fleet_mix.py) both charge, so that a device costs the same
 per device-hour whichever command prices it.
 
-- Price: a pool's `capex_usd` (per device, its server share included) is the cost model's server price per
+- Price: a pool's `price_usd_per_device` (its server share included) is the cost model's server price per
   accelerator (`CostOverrides.server_usd_per_accelerator`); without one, the catalog's (`accelerator_price`: a
   file's `price_usd`, hardware_costs.yaml's, or a what-if's `extends` preset's, noted). A pool with neither is
   unpriced (`missing_price`): its power and energy are still reported, its money is not.
@@ -16,7 +16,8 @@ per device-hour whichever command prices it.
 - IT load: an accelerator, CPU or system pool is built as `facility` and `campus` build it
   (`facility.campus_fabric.built_load`: its system's own fabric at exactly the system's size, else its node on the
   generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
-  (the pool's `host_power_w`, else the device YAML's) in CPU hosts (`VIDEO_HOST_LAYOUT`, air-cooled), no fabric.
+  (the pool's `host_power_w`, else the device YAML's) in whole hosts of its `modules_per_host` (`VIDEO_HOST_LAYOUT`
+  air-cooled), no fabric.
 """
 
 from __future__ import annotations
@@ -47,22 +48,23 @@ from infraplan.identity_memo import IdentityMemo
 VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
 
 
-def missing_price(name: str, device: str, capex_usd: float | None) -> str | None:
-    """Why pool `name` of `device` (an accelerator or system preset, or a video ASIC) has no price: no `capex_usd`
-    and no catalog server price for its accelerator; None when it has one (`fleet-mix` and `plan` alike)."""
-    if capex_usd is not None:
+def missing_price(name: str, device: str, price_usd_per_device: float | None) -> str | None:
+    """Why pool `name` of `device` (an accelerator or system preset, or a video ASIC) has no price: no
+    `price_usd_per_device` and no catalog server price for its accelerator; None when it has one (`fleet-mix` and
+    `plan` alike)."""
+    if price_usd_per_device is not None:
         return None
     if is_video_device(device):
-        return f"pool {name!r}: {device} has no catalog price; give capex_usd per device"
+        return f"pool {name!r}: {device} has no catalog price; give price_usd_per_device"
     accelerator = Cluster.resolve(device).accelerator
     if accelerator_price(accelerator) is not None:  # the one rule: its file's price_usd, the catalog's, a preset's
         return None
-    return f"pool {name!r}: the catalog has no price for {accelerator.name}; give capex_usd per device"
+    return f"pool {name!r}: the catalog has no price for {accelerator.name}; give price_usd_per_device"
 
 
-def pool_price_note(name: str, device: str, capex_usd: float | None) -> str | None:
+def pool_price_note(name: str, device: str, price_usd_per_device: float | None) -> str | None:
     """The one-line note of a pool priced at its what-if accelerator's inherited preset price, else None."""
-    if capex_usd is not None or is_video_device(device):
+    if price_usd_per_device is not None or is_video_device(device):
         return None
     price = accelerator_price(Cluster.resolve(device).accelerator)
     return f"pool {name!r}: {price.note}" if price is not None and price.note else None
@@ -93,23 +95,39 @@ def pool_figures_note(name: str, device: str) -> str | None:
 def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str | None:
     """What a fleet-mix pool of a part that is not a GPU assumes of a GPU server (`cluster.generic.
     generic_part_notes`): the generic rule's host share unless the pool states `host_power_w`, and the generic node
-    of 8 (its servers, its LLM deployments) where the part has no catalog system; else None (a video ASIC: none)."""
+    of 8 (its servers, its LLM deployments) where the part has no catalog system; a video ASIC's host (modules per
+    server and host share: its file's, ASSUMPTIONS for MSVP); else None."""
     if is_video_device(device):
-        return None
+        dev = load_video_device(device)
+        share = dev.host_power_w if host_power_w is None else host_power_w
+        whose = "the pool's host_power_w" if host_power_w is not None else dev.host or "host_power_w"
+        assumed = "ASSUMPTION" in dev.host_source and host_power_w is None
+        return (f"pool {name!r}: {dev.modules_per_host} {device} modules per server (`modules_per_host`), "
+                f"{share:.4g} W of host per module ({whose})"
+                + (": ASSUMPTIONS, the device file's host_source" if assumed else ""))
     cluster = Cluster.resolve(device)
     lines = generic_part_notes(cluster.accelerator, host=cluster.generic and host_power_w is None,
                                node=cluster.generic) if cluster.generic else []
+    acc = cluster.accelerator  # its own host figures where ASSUMED (MTIA 3xx/4xx: the answers rest on them)
+    figures: list[str] = []
+    if acc.host_power_w is not None and host_power_w is None and "ASSUMPTION" in acc.host_source:
+        figures.append(f"host share {acc.host_power_w:.4g} W per device (host_source)")
+    if "ASSUMPTION" in acc.host_link_source:
+        figures.append(f"host link {acc.host_link_bandwidth_bytes_per_s / 1e9:.4g} GB/s (host_link_source)")
+    if figures:
+        lines.append(f"{acc.name}'s {' and '.join(figures)} are ASSUMPTIONS of its file; a pool's host_power_w "
+                     "replaces the share")
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 
-def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, capex_usd: float | None,
+def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, price_usd_per_device: float | None,
                    lifetime_years: float | None, load_factor: float | None = None,
                    unpriced: bool = False) -> CostOverrides:
     """A pool's and its site's inputs as the cost model's overrides (None keeps the catalog's figure); an unpriced
     pool's servers at $0, only to reach its energy (its money is then reported as None)."""
     return CostOverrides(electricity_usd_per_mwh=None if electricity_usd_per_kwh is None
                          else electricity_usd_per_kwh * 1e3, pue=pue,
-                         server_usd_per_accelerator=0.0 if unpriced else capex_usd,
+                         server_usd_per_accelerator=0.0 if unpriced else price_usd_per_device,
                          server_life_years=lifetime_years, load_factor=load_factor)
 
 
@@ -192,6 +210,8 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
     s = site
     if is_video_device(device):
         dev = load_video_device(device)
+        g = dev.modules_per_host  # whole host servers, as built_load packs an accelerator's
+        devices = -(-devices // g) * g
         host_w = host_power_w if host_power_w is not None else dev.host_power_w
         it_w = devices * (dev.power_w + host_w)
         capex = {"servers": devices * (s.overrides.server_usd_per_accelerator or 0.0),
@@ -199,7 +219,7 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
         energy = energy_mwh_per_year(it_w, s.pue, s.load_factor)
         annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
                               s.cost_of_capital)
-        per_rack = max(1, int(s.cooling.max_rack_power_w // max(dev.power_w + host_w, 1.0)))
+        per_rack = g * max(1, int(s.cooling.max_rack_power_w // max(g * (dev.power_w + host_w), 1.0)))
         kg = s.overrides.embodied_kgco2e_per_accelerator
         embodied = devices_embodied_t_per_year(video_device_embodied_kg(device) if kg is None else kg, devices, s)
         return DeviceMoney(devices, -(-devices // per_rack), 0, 0, it_w, per_rack, s, capex, annual, energy, embodied)

@@ -2,15 +2,16 @@
 elastic LP relaxation that explains an infeasible one; `planning.fleet_mix` sizes the (service, pool) pairs, prices
 the pools at their own sizes and reports the answer.
 
-Variables x[s, p] >= 0, integer: units of pool p dedicated to service s (only pairs where the device can
-serve the service at its SLO), each of g[s, p] devices; n[p] >= 0, integer: whole servers of pool p bought, each
-of G[p] devices (`fleet_pool_money.server_devices`: what the cost model packs whole and `facility --count N` houses,
-ceil(N / G) servers; the unit `plan` buys, planning/pool_money.py `node_devices`; a video ASIC card is its own
-unit). With T[s, p] the capacity per unit from the performance models (recsys: QPS at the best batch meeting the
-latency SLO, g = 1; video: real-time transcodes per device, g = 1; LLM: requests/s per replica of the layout
-serve-plan's capacity search picks at the service's whole rate, g = its TP x PP x attention-DP accelerators, or
-per gcd(P, D) group of a disaggregated answer, g = the group's accelerators (`fleet_mix_llm.split_units`),
-planning/fleet_mix_llm.py, which also names the deployment on each pool used):
+Variables x[s, p] >= 0, integer: units of pool p dedicated to service s (only pairs where the device can serve the
+service at its SLO; an LLM pair may come as several options, the whole-rate answer's units and finer ones,
+`fleet_mix_llm.finer_options`, each its own variable), each of g[s, p] devices; n[p] >= 0, integer: whole servers of
+pool p bought, each of G[p] devices (`fleet_pool_money.server_devices`: what the cost model packs whole and
+`facility --count N` houses, ceil(N / G) servers; the unit `plan` buys, planning/pool_money.py `node_devices`; a
+video ASIC card is its own unit). With T[s, p] the capacity per unit from the performance models (recsys: QPS at the
+best batch meeting the latency SLO, g = 1; video: real-time transcodes per device, g = 1; LLM: requests/s per
+replica of the layout serve-plan's capacity search picks at the service's whole rate, g = its TP x PP x attention-DP
+accelerators, or per gcd(P, D) group of a disaggregated answer, g = the group's accelerators
+(`fleet_mix_llm.split_units`), planning/fleet_mix_llm.py, which also names the deployment on each pool used):
 
     minimise   sum_p c[p] G[p] n[p]
     subject to sum_p T[s, p] x[s, p]         >= demand[s]        for every service

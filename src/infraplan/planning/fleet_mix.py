@@ -47,7 +47,7 @@ from infraplan.planning.device_money import (
     reference_devices,
 )
 from infraplan.planning.fleet_milp import solve_units, why_infeasible
-from infraplan.planning.fleet_mix_llm import llm_option, llm_peak_rate, llm_share
+from infraplan.planning.fleet_mix_llm import finer_options, llm_option, llm_peak_rate, llm_share, llm_shares
 from infraplan.planning.fleet_pool_money import (
     CostsAt,
     Pairs,
@@ -134,8 +134,12 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
 
             if p not in edges:  # up to the most the pool can usefully hold: every service it serves on it alone
                 limit = MAX_ACCELERATORS if limits[p] is None else int(limits[p])  # type: ignore[arg-type]
-                most = sum(math.ceil(demand[s] / o["capacity"] - 1e-9) * o.get("unit_devices", 1)
-                           for s, q, o in pairs if q == p)
+                need: dict[int, int] = {}  # per service, its most devices over the pool's options
+                for s, q, o in pairs:
+                    if q == p:
+                        need[s] = max(need.get(s, 0), math.ceil(demand[s] / o["capacity"] - 1e-9) *
+                                      o.get("unit_devices", 1))
+                most = sum(need.values())
                 edges[p] = tier_brackets(tiers, max(1, -(-min(limit, most) // g[p])))
             if at[p]:
                 seen.setdefault(p, set()).add(at[p] // g[p])
@@ -191,18 +195,39 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
 
 
 
+def _joined(spec: FleetSpec, pairs: Pairs, x: np.ndarray, got: np.ndarray) -> dict[tuple[int, int], tuple]:
+    """(served, devices, detail) of each LLM service on each pool where the MILP took units of several of the
+    pool's options (the whole-rate answer's and finer ones, `fleet_mix_llm.finer_options`) and serve-plan finds one
+    deployment for their share within all their accelerators (`llm_shares`); else each option is its own row."""
+    parts: dict[tuple[int, int], list[tuple[dict, int]]] = {}
+    for units, (s, p, o) in zip(x, pairs, strict=True):
+        if units > 0 and spec.services[s].kind == "llm":
+            parts.setdefault((s, p), []).append((o, int(units)))
+    out = {}
+    for (s, p), used in parts.items():
+        if len(used) > 1:
+            served = float(_demand(spec.services[s]) * sum(o["capacity"] * u for o, u in used) / got[s])
+            if (one := llm_shares(spec.services[s], spec.pools[p].device, used, served)) is not None:
+                out[s, p] = (served, *one)
+    return out
+
+
 def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarray) -> list[dict[str, Any]]:
     """The rows: each service's devices used on each pool, its share of the pool's power and TCO per device."""
     rows: list[dict[str, Any]] = []
     got = np.zeros(len(spec.services))  # capacity each service got: an LLM share is its part of the demand
     for units, (s, _, o) in zip(x, pairs, strict=True):
         got[s] += units * o["capacity"]
+    joined, done = _joined(spec, pairs, x, got), set()
     for units, (s, p, o) in zip(x, pairs, strict=True):
-        if units <= 0:
+        if units <= 0 or (s, p) in done:
             continue
         svc, pool = spec.services[s], spec.pools[p]
         n, served, detail = int(units) * o.get("unit_devices", 1), o["capacity"] * units, o["detail"]
-        if svc.kind == "llm":  # serve-plan's deployment for the pool's share (fleet_mix_llm.llm_share)
+        if (s, p) in joined:  # one deployment for the units of the pool's several options
+            served, n, detail = joined[s, p]
+            done.add((s, p))
+        elif svc.kind == "llm":  # serve-plan's deployment for the pool's share (fleet_mix_llm.llm_share)
             served = float(_demand(svc) * served / got[s])
             n, detail = llm_share(svc, pool.device, o, int(units), served)
         per_device = served / n if svc.kind == "llm" else o["capacity"]  # recsys/video: `recsys`/`video`'s own
@@ -279,8 +304,9 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
                    else pool_option(svc, pool))
             if "reason" in opt:
                 excluded.append({"service": svc.name, "pool": pool.name, "reason": opt["reason"]})
-            else:
-                pairs.append((s, p, opt))
+            else:  # an LLM answer of coarse units: finer ones beside it (fleet_mix_llm.finer_options)
+                pairs.extend((s, p, o) for o in [opt, *(finer_options(svc, pool.device, device_kind(pool), pool.name,
+                                                                      pool.stack, opt) if svc.kind == "llm" else [])])
             if progress is not None:
                 progress(s * len(spec.pools) + p + 1, total)
     demand = np.array([_demand(s) for s in spec.services])
@@ -309,7 +335,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "cost_reason": "; ".join(r for p, r in zip(spec.pools, unpriced_by_pool, strict=True)
                                  if r and any(a["pool"] == p.name for a in assignment)) or None,
         "price_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
-                                and (n := pool_price_note(p.name, p.device, p.capex_usd))) or None,
+                                and (n := pool_price_note(p.name, p.device, p.price_usd_per_device))) or None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                   for n in (pool_figures_note(p.name, p.device),
                                             pool_generic_note(p.name, p.device, p.host_power_w)) if n) or None,

@@ -23,6 +23,14 @@ Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout i
   proportion, and a layout that wins at R may not at R_p: the re-search settles both. If it finds nothing within
   the share's accelerators, the u units (replicas, or groups) of the whole-rate layout stand, said in the row's
   `note` (each unit as the whole-rate answer ran it: a disaggregated group keeps its P / g + D / g replicas);
+- a unit serving more than R / FINE_UNITS is coarse: a single-unit answer (one replica, or a disaggregated one whose
+  P:D has no smaller group) could take the whole service or none of it, so a pool holding less than that unit, or
+  one cheaper for part of R only, could not take a share (hC48, session 45). Such a pool also offers serve-plan's
+  answers at R / 2, R / 4, ... (`finer_options`: at most FINER_HALVINGS searches, each kept where its unit holds
+  fewer devices, until a unit serves at most R / FINE_UNITS), each with its own units at its own rate; the MILP
+  takes units of any of them where cheaper (a share of 1.5 of one pool's units beside another pool's finer units).
+  Units of several of a pool's options given to one service are one share: searched again at its rate within all
+  their accelerators (`llm_shares`), else each option's units stand as `llm_share` gives them;
 - a pool whose search finds nothing at the whole rate within LLM_MAX_GPUS is excluded with the search's reason:
   its replicas down to R / (LLM_MAX_GPUS / unit) requests/s each all missed the SLO (or no layout fits), so a
   share would help only where R needs more than LLM_MAX_GPUS accelerators (not searched).
@@ -33,7 +41,7 @@ Power per device is the pool's, whatever it serves (planning/fleet_mix.py `_cost
 the pool's whole servers, what its electricity is billed on), the same as a recsys row's on that pool; the J/token
 serve-plan prints is its serving draw (`serving_metrics.power_terms`: accelerator draw and host share), not this peak.
 Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
-the whole rate, plus one per share the MILP splits.
+the whole rate, up to FINER_HALVINGS for a coarse one, plus one per share the MILP splits.
 The stack a pool's deployment runs: the pool's `stack`, else the service's, else the part's vendor default
 (`asked_stack`, then `serving.engines.serving_stack_for`, the one place a stack is chosen); each row says which
 and why (`serving_stack`, `serving_stack_basis`: `stack_basis`), `plan`'s service rows alike.
@@ -59,6 +67,10 @@ from infraplan.units import number_text
 LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)
 LLM_PROBE_REQUESTS = 1500  # serve-plan's default --requests
 LLM_SEED = 0  # serve-plan's default --seed
+# ASSUMPTION: a pool's unit serving at most a quarter of the service's rate is fine enough (at most a quarter of the
+# rate idle in a pool's last unit); a coarser one is refined by halving the searched rate, at most 5 times (R / 32)
+FINE_UNITS = 4
+FINER_HALVINGS = 5
 
 
 def llm_peak_rate(svc: Any) -> float:
@@ -166,12 +178,13 @@ def _detail(r: ServingPlanResult, command: str, basis: tuple[str, str]) -> dict[
             "serve_plan": command}
 
 
-def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str | None = None) -> dict[str, Any]:
+def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str | None = None,
+               rate: float | None = None) -> dict[str, Any]:
     """Per replica-unit capacity (requests/s) and devices per unit of `device` (pool `pool`, its `stack`) serving
-    the LLM service at its whole peak rate, or {'reason': why not}."""
+    the LLM service at its whole peak rate (or `rate`: a finer option's, `finer_options`), or {'reason': why not}."""
     if kind in ("cpu", "video-asic"):
         return {"reason": f"{device} ({kind}) does not run LLM serving"}
-    rate, stack = llm_peak_rate(svc), asked_stack(svc, pool_stack)
+    rate, stack = llm_peak_rate(svc) if rate is None else rate, asked_stack(svc, pool_stack)
     try:
         r = _search_for(svc, device, rate, LLM_MAX_GPUS, stack)
         basis = stack_basis(svc, pool or device, pool_stack, Cluster.resolve(device).accelerator)
@@ -184,6 +197,26 @@ def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str
     return {"capacity": rate / units, "unit_devices": r.gpus // units, "units": units, "unit": "requests/s",
             "rate": rate, "stack": stack, "basis": basis, "unit_words": (*_unit_words(d, units), _layout_words(r)),
             "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS, stack), basis)}
+
+
+def finer_options(svc: Any, device: str, kind: str, pool: str, pool_stack: str | None,
+                  whole: dict[str, Any]) -> list[dict[str, Any]]:
+    """Options of finer units than the whole-rate answer `whole` where its unit serves more than R / FINE_UNITS:
+    serve-plan's answers at R / 2, R / 4, ... (at most FINER_HALVINGS searches), each split into its own units
+    (`split_units`), kept where its unit holds fewer devices than every coarser option's, until a unit serves at
+    most R / FINE_UNITS (module doc). Each is an option the MILP may take units of beside the whole-rate one."""
+    out: list[dict[str, Any]] = []
+    rate, coarsest = whole["rate"], whole["unit_devices"]
+    for k in range(1, FINER_HALVINGS + 1):
+        if (out[-1] if out else whole)["capacity"] <= whole["rate"] / FINE_UNITS * (1 + 1e-9):
+            break
+        opt = llm_option(svc, device, kind, pool, pool_stack, rate / 2**k)
+        if "reason" in opt:
+            break
+        if opt["unit_devices"] < coarsest:
+            coarsest = opt["unit_devices"]
+            out.append(opt)
+    return out
 
 
 def split_units(d: LLMDeployment, gpus: int) -> tuple[int, str]:
@@ -213,6 +246,18 @@ def _unit_words(d: LLMDeployment, units: int) -> tuple[str, int, int | None]:
         return "replica", d.replicas // units, None
     p, dec = (d.prefill_replicas or 0) // units, (d.decode_replicas or 0) // units
     return f"{p} prefill + {dec} decode replicas", p + dec, p
+
+
+def llm_shares(svc: Any, device: str, parts: list[tuple[dict[str, Any], int]],
+               share_rate: float) -> tuple[int, dict] | None:
+    """(devices, detail) of units of several options of one pool (the whole-rate answer's and `finer_options`') the
+    MILP gave one service: serve-plan's answer at their share within all their accelerators, one deployment; None
+    where it finds nothing (each option's units then stand as `llm_share` gives them)."""
+    opt, limit = parts[0][0], sum(units * o["unit_devices"] for o, units in parts)
+    r = _search_for(svc, device, share_rate, limit, opt["stack"])
+    if r.feasible and r.gpus is not None and r.deployment is not None and r.serve is not None:
+        return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit, opt["stack"]), opt["basis"])
+    return None
 
 
 def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate: float) -> tuple[int, dict]:

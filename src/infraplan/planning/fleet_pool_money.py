@@ -7,7 +7,7 @@ video ASIC its device and host power), the load its electricity is billed on and
 DEVICE --count N` reports for the pool's N devices, so the totals' facility power x load factor x 8,760 h x price
 is their electricity cost. The TCO is the one cost model's (planning/device_money.py over cluster/cost.py,
 what `plan`, `facility`, `serve` and `serve-plan` charge): the site's `electricity_usd_per_kwh`, `pue` and
-`load_factor` (default economics.yaml's 0.8) for every pool, the pool's `capex_usd` as the server price per device
+`load_factor` (default economics.yaml's 0.8) for every pool, the pool's `price_usd_per_device` as the server price
 (else the catalog's) and its `lifetime_years` as the servers' life; network and facility shares, maintenance and
 the 8,760-hour year are the cost model's, energy the power chain's peak IT x load factor x PUE (not the service's
 operating draw: one price per device-hour whatever it serves).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from infraplan.catalog.inference_loader import is_video_device
+from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.planning.device_money import (
     DeviceMoney,
     cost_overrides,
@@ -32,15 +32,15 @@ from infraplan.planning.fleet_spec import FleetSpec, PoolSpec
 
 def pool_unpriced(pool: PoolSpec) -> str | None:
     """Why a fleet pool has no price, or None (`missing_price`)."""
-    return missing_price(pool.name, pool.device, pool.capex_usd)
+    return missing_price(pool.name, pool.device, pool.price_usd_per_device)
 
 
 def fleet_pool_money(spec: FleetSpec, pool: PoolSpec, devices: int | None = None) -> DeviceMoney:
     """The one cost model's money of `devices` of a pool (default: its reference cluster,
     `device_money.reference_devices`) at the spec's site: its electricity price, PUE and load factor, the pool's
-    `capex_usd` as the server price and its `lifetime_years` as the servers' life (`plan` charges the same,
+    `price_usd_per_device` as the server price and its `lifetime_years` as the servers' life (`plan` charges the same,
     planning/pool_money.py; `facility --accelerator DEVICE --count N` the same for N devices)."""
-    over = cost_overrides(spec.electricity_usd_per_kwh, spec.pue, pool.capex_usd, pool.lifetime_years,
+    over = cost_overrides(spec.electricity_usd_per_kwh, spec.pue, pool.price_usd_per_device, pool.lifetime_years,
                           spec.load_factor, unpriced=pool_unpriced(pool) is not None)
     n = reference_devices(pool.device) if devices is None else devices
     return device_money(pool.device, n, device_site(pool.device, over), pool.host_power_w)
@@ -84,9 +84,11 @@ def priced_pairs(pairs: Pairs, costs_at: CostsAt, at: list[int]) -> Pairs:
 
 def server_devices(pool: PoolSpec) -> int:
     """Devices per server of a pool, the unit fleet-mix buys: what `device_money` packs whole (`facility --count N`
-    houses ceil(N / g) servers; `plan` buys the same, planning/pool_money.py `node_devices`); a video ASIC card is
-    its own unit."""
-    return 1 if is_video_device(pool.device) else device_layout(pool.device).accelerators_per_server
+    houses ceil(N / g) servers; `plan` buys the same, planning/pool_money.py `node_devices`); a video ASIC's the
+    modules its host holds (its device file's `modules_per_host`, MSVP 12: an ASSUMPTION, msvp.yaml)."""
+    if is_video_device(pool.device):
+        return load_video_device(pool.device).modules_per_host
+    return device_layout(pool.device).accelerators_per_server
 
 
 def whole_server_devices(used: int, g: int) -> int:

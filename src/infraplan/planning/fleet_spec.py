@@ -4,8 +4,9 @@ availability. A YAML file validated by frozen pydantic models (unknown keys are 
 Quantities may be written with units at the edge: `qps: 2M`, `latency_slo: 50ms`, `host_power_w: 40W` (the
 scenario file's `Count` and `Seconds` types, read by `infraplan.units`). An LLM service takes what `serve-plan` takes
 (`model`, `workload`, `rate` or `tokens_per_day`, `ttft_slo` / `tpot_slo` [the workload's], `stack`, `dtypes`);
-planning/fleet_mix_llm.py sizes it. A pool's `stack` is the serving stack of its LLM deployments, before the
-service's (the scenario file's rule: pool_stacks.POOL_STACK_RULE).
+planning/fleet_mix_llm.py sizes it. A pool's price is `price_usd_per_device` (`capex_usd` until 2026-12-04, still
+read with a warning: planning/pool_price_key.py). A pool's `stack` is the serving stack of its LLM deployments,
+before the service's (the scenario file's rule: pool_stacks.POOL_STACK_RULE).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import pool_files_beside, read_user_file, validated
 from infraplan.limits import ElectricityUsdPerKwh
+from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.scenario_spec import (
     Count,
@@ -80,13 +82,15 @@ class PoolSpec(PlanSpec):
     name: str
     device: str
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
-    capex_usd: float | None = Field(None, ge=0, le=1e12, description="per device, including its share of the "
-                                    "server: the cost model's server price (cluster/cost.py); omitted: the "
-                                    "catalog's where it prices the device, else unpriced (objective power only)")
+    price_usd_per_device: float | None = Field(None, ge=0, le=1e12, description=PRICE_DESCRIPTION + "; omitted: "
+                                               "the catalog's where it prices the device, else unpriced (objective "
+                                               "power only)")
     lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years (Meta servers: 5.5)")
     host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW; default: the "
                                             "catalog profile")
     stack: str | None = Field(None, min_length=1, description=POOL_STACK_RULE)
+
+    _old_price = model_validator(mode="before")(pool_price_renamed)  # capex_usd, read with a warning
 
     @model_validator(mode="after")
     def _stack_runs_here(self) -> PoolSpec:
@@ -105,6 +109,8 @@ class FleetSpec(PlanSpec):
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
     services: list[ServiceSpec] = Field(min_length=1)
     pools: list[PoolSpec] = Field(min_length=1)
+
+    _old_prices = model_validator(mode="before")(pools_price_renamed)  # one warning per file (pool_price_key.py)
 
     @model_validator(mode="after")
     def _unique_names(self) -> FleetSpec:

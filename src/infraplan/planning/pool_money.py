@@ -5,7 +5,7 @@ the pool's spare nodes (planning/spares.py). A pool at its system's exact size k
 count is built as `campus` and `facility` build it (`facility.campus_fabric.built_load`: non-blocking zones joined
 at 1:7 above one zone), so the three commands give one IT power for the same accelerators.
 
-A pool's price is its `capex_usd` (per device, server share included), else the catalog's server price per
+A pool's price is its `price_usd_per_device` (server share included), else the catalog's server price per
 accelerator (hardware_costs.yaml). Power, energy and carbon need no price: a pool with neither is packed and
 powered with its servers at $0 and its money fields (capex, TCO) are None with a reason naming the missing price
 (as `infraplan facility` does, facility/facility.py). Only a cost objective (capex, TCO) needs every pool priced;
@@ -16,13 +16,14 @@ its default, 5.5 years, is the catalog's economics.yaml figure: Meta's 10-K).
 
 A video ASIC (MSVP) is not an accelerator of the catalog: its pool is costed with the same functions from its
 device power plus its host share (the pool's `host_power_w`, else the device YAML's) and its price
-(`capex_usd`), in CPU hosts (`device_money.VIDEO_HOST_LAYOUT`), with no scale-out fabric.
+(`price_usd_per_device`), in CPU hosts (`device_money.VIDEO_HOST_LAYOUT`), with no scale-out fabric.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infraplan.catalog.inference_loader import load_video_device
 from infraplan.cluster import Cluster
 from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
@@ -72,14 +73,14 @@ def _ref(pool: PoolSpec) -> str:
 
 
 def missing_pool_price(pool: PoolSpec) -> str | None:
-    """Why a pool has no price (no `capex_usd` and no catalog server price), or None when it has one: fleet-mix's
-    rule (`planning.device_money.missing_price`) on the pool's system, else its device."""
-    return missing_price(pool.name, _ref(pool), pool.capex_usd)
+    """Why a pool has no price (no `price_usd_per_device` and no catalog server price), or None when it has one:
+    fleet-mix's rule (`planning.device_money.missing_price`) on the pool's system, else its device."""
+    return missing_price(pool.name, _ref(pool), pool.price_usd_per_device)
 
 
 def pool_note(pool: PoolSpec) -> str | None:
     """The note of a pool priced at its what-if accelerator's inherited preset price (`pool_price_note`)."""
-    return pool_price_note(pool.name, _ref(pool), pool.capex_usd)
+    return pool_price_note(pool.name, _ref(pool), pool.price_usd_per_device)
 
 
 def pool_figures_note(pool: PoolSpec) -> str | None:
@@ -107,7 +108,7 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
     """Pack, power and cost `devices` of a pool at its site with the power chain and the one cost model
     (`device_money.device_money`, what fleet-mix charges too)."""
     no_price = missing_pool_price(pool)
-    over = cost_overrides(spec.policy.electricity_usd_per_kwh, spec.policy.pue, pool.capex_usd,
+    over = cost_overrides(spec.policy.electricity_usd_per_kwh, spec.policy.pue, pool.price_usd_per_device,
                           pool.lifetime_years, spec.policy.load_factor, unpriced=no_price is not None)
     s = device_site(_ref(pool), over, site.cooling, site.location, site.build_type)
     m = device_money(_ref(pool), devices, s, pool.host_power_w)
@@ -181,6 +182,8 @@ def _instance_of(kind: str, name: str, sized: Sized, domain_devices: int) -> Ins
 
 
 def node_devices(pool: PoolSpec) -> int:
-    """Devices per server of a pool: what `pool_money` packs whole (a video ASIC card is its own node), the
-    node spares count and the unit `plan`'s MILP buys (planning/phased_mix.py)."""
-    return 1 if pool_kind(pool) == "video-asic" else pool_layout(pool).accelerators_per_server
+    """Devices per server of a pool: what `pool_money` packs whole (a video ASIC's host holds its file's
+    `modules_per_host`), the node spares count and the unit `plan`'s MILP buys (planning/phased_mix.py)."""
+    if pool_kind(pool) == "video-asic":
+        return load_video_device(pool.device).modules_per_host
+    return pool_layout(pool).accelerators_per_server

@@ -207,7 +207,7 @@ class FleetMixTotals(Result):
     facility_power_w: float = Field(description="peak facility power of the devices bought, IT x PUE, W (x load "
                                     "factor x 8,760 h x the spec's price: energy_usd_per_year)")
     capex_usd: float | None = Field(description="the one cost model's capex of the devices bought (servers at the "
-                                    "pool's capex_usd or the catalog's price, network and facility shares), USD; "
+                                    "pool's price_usd_per_device or the catalog's, network and facility shares), USD; "
                                     "null when a pool used has no price (cost_reason)")
     tco_usd_per_year: float | None = Field(description="the one cost model's TCO of the devices bought at the spec's "
                                            "site, USD per year; null when a pool used has no price (cost_reason)")

@@ -200,7 +200,7 @@ class ScenarioPlan(Result):
     tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
     published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price "
-                                    "(objective power or carbon plans them; capex_usd per device prices them)")
+                                    "(objective power or carbon plans them; a pool's price_usd_per_device prices them)")
     price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
     figures_note: str | None = Field(None, description="pools used (any phase) whose accelerator's figures are "
                                      "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")

@@ -16,10 +16,11 @@ name the unit (a cap of "10 W").
   not read (a recsys service's `stack`, a training run's `growth`) is refused, naming the kinds that read it
   (`service_fields.SERVICE_FIELD_READERS`; fleet-mix's `fleet_spec.FIELD_READERS`).
 - `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
-  with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator), a
-  delivery year (`from_year`), the serving stack its LLM deployments run (`stack`: before the service's
-  `stack`, which comes before the part's vendor default; `pool_stacks.check_pool_stack`) and its spare trays per
-  scale-up domain (`spare_trays_per_domain`, a count or auto, before the policy's: planning/spares.py).
+  with availability, a price (`price_usd_per_device`, was `capex_usd`: planning/pool_price_key.py; default the
+  catalog's server price per accelerator), a delivery year (`from_year`), the serving stack its LLM deployments
+  run (`stack`: before the service's `stack`, which comes before the part's vendor default;
+  `pool_stacks.check_pool_stack`) and its spare trays per scale-up domain (`spare_trays_per_domain`, a count or
+  auto, before the policy's: planning/spares.py).
 - `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
   online (`online_year`).
 - `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, spare nodes from the
@@ -52,6 +53,7 @@ from infraplan.limits import (
     MIN_LIFETIME_YEARS,
     ElectricityUsdPerKwh,
 )
+from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.service_fields import SERVICE_FIELD_READERS, check_fields_read
 from infraplan.planning.spares import DEFAULT_REPAIR_S, SpareTrays
@@ -97,8 +99,6 @@ def _lifetime(years: float) -> float:
 HostPowerW = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0),
                        AfterValidator(power_at_most(MAX_HOST_POWER_W, "a device's host share"))]
 LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
-
-
 RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
                           AfterValidator(_duration_at_most(MAX_REPAIR_S, "a repair time (a node out longer than it "
                                                                          "is depreciated over is replaced)"))]
@@ -273,8 +273,7 @@ class PoolSpec(PlanSpec):
     from_year: Year | None = Field(None, description="first year the devices can be delivered")
     installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps, in "
                            "whole servers: a partial server's devices are left out, with a warning)")
-    capex_usd: float | None = Field(None, ge=0, le=1e12, description="price per device incl. its server share "
-                                    "(at most $1e12, the CLI's --server-price bound)")
+    price_usd_per_device: float | None = Field(None, ge=0, le=1e12, description=PRICE_DESCRIPTION)
     lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years")
     host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW")
     serves: list[Kind] | None = None
@@ -282,6 +281,7 @@ class PoolSpec(PlanSpec):
     spare_trays_per_domain: SpareTrays | None = Field(None, description="the policy's spare_trays_per_domain for "
                                                       "this pool (auto: the fewest spares; planning/spares.py)")
 
+    _old_price = model_validator(mode="before")(pool_price_renamed)  # capex_usd, read with a warning
     @model_validator(mode="after")
     def _stack_runs_here(self) -> PoolSpec:
         if self.stack is not None:
@@ -343,6 +343,7 @@ class ScenarioSpec(PlanSpec):
     sites: list[SiteSpec] = Field(min_length=1)
     policy: PolicySpec = Field(default_factory=PolicySpec)
     published: dict[str, float] = Field(default_factory=dict, description="anchors the preset is checked against")
+    _old_prices = model_validator(mode="before")(pools_price_renamed)  # one warning per file (pool_price_key.py)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:

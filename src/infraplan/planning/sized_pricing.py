@@ -341,5 +341,6 @@ def close_gap(answer: Solution, answer_cost: float,
     else:
         text = (f"within {gap * 100:.3g} % of the optimum: the lower bound from {solves} MILP solve{plural} of "
                 f"every pool's cost bounded below by lines{f' ({stop})' if stop else ''}")
-    proven = float(lower) if np.isfinite(lower) else None
+    # a tight bound can sum to an ulp above the answer (another summation order): the optimum is at most the answer
+    proven = float(min(lower, best_cost)) if np.isfinite(lower) else None
     return best, best_cost, Optimality(proven, float(best_cost), gap, solves, text)

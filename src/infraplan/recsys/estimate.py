@@ -83,6 +83,32 @@ def power_assumption(accelerator: Accelerator) -> str:
             "the device's host share (cluster/host_share.py); no PUE")
 
 
+def host_assumptions(accelerator: Accelerator, model: RecsysModel, profile: RecsysProfile,
+                     picked: dict[str, Any]) -> dict[str, str]:
+    """The two host figures an answer rests on, with their basis (session 44's review: MTIA 400's per-joule lead is
+    its 300 W host share; MTIA 450's QPS its 64 GB/s link): the host share in the platform power, and the host link
+    with the fraction of its bandwidth below which it would bound the batch (the link time's PCIe part scales)."""
+    share = host_share(accelerator)
+    out = {"host_share": f"{share.watts:.4g} W per device in platform_power_w ({share.basis} figure: "
+                         f"{share.source}); qps_per_w leaves it out"}
+    bw = accelerator.host_link_bandwidth_bytes_per_s
+    if bw <= 0:
+        out["host_link"] = "none (the part is its own host)"
+        return out
+    link = picked["breakdown_s"]["host_link"]
+    device = picked["latency_s"] - link
+    pcie = picked["batch"] * model.host_input_bytes_per_sample() / (bw * profile.host_link_efficiency)
+    line = (f"{bw / 1e9:.4g} GB/s x {profile.host_link_efficiency:.3g} efficiency "
+            f"({accelerator.host_link_source or 'no source recorded in the part file'}): {link * 1e3:.3g} ms per "
+            f"batch against {device * 1e3:.3g} ms on the device; ")
+    if link >= device:
+        line += "it bounds the batch (QPS scales with it)"
+    elif pcie > 0:  # link < device, so device > the link's non-PCIe part
+        line += f"it would bound it below {pcie / (device - (link - pcie)):.1%} of this bandwidth"
+    out["host_link"] = line
+    return out
+
+
 def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
     """The model dtype if the accelerator runs it, else the nearest it does (fp16 <-> bf16 on CPUs and MTIA v1)."""
     for candidate in (dtype, *_STAND_INS.get(dtype, ())):
@@ -290,7 +316,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
         "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
-        "assumptions": {"power": power_assumption(acc)},
+        "assumptions": {"power": power_assumption(acc), **host_assumptions(acc, m, profile, out)},
         "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation") + [note for note in [
             vector_rate(acc, profile, arrays["dtype"])[1], *_platform_notes(acc, profile)] if note]) or None,
     })

@@ -30,6 +30,8 @@ class Assumptions(Result):
 
     power: str = Field(description="power model")
     scheduler: str = Field(description="scheduler model")
+    host_share: str | None = Field(None, description="the host watts per accelerator in power_w_per_gpu and "
+                                   "joules_per_token, and where they come from")
 
 
 class PoolLayout(Result):
@@ -185,6 +187,8 @@ class ServingResult(SparseResult):
     power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
     energy_j: float | None = Field(None, description="joules over the simulated run")
     joules_per_token: float | None = Field(None, description="joules per output token, accelerators incl. host share")
+    device_joules_per_token: float | None = Field(None, description="joules per output token, accelerators alone (no "
+                                                  "host share): what a per-joule comparison owes the host figure")
     usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
     usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens")
     usd_per_million_tokens_reason: str | None = Field(None, description="why the cost is null (no price)")

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.schemas import Accelerator, System
-from infraplan.cluster.host_share import node_host_share_w
+from infraplan.cluster.host_share import host_share, node_host_share_w
 from infraplan.cluster.power import idle_power
 from infraplan.serving import steady_state
 from infraplan.serving.engines import load_engine
@@ -79,6 +79,18 @@ def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]
 def power_assumption(accelerator: Accelerator) -> str:
     """`POWER_ASSUMPTION` with the idle figure it used and where that figure comes from."""
     return f"{POWER_ASSUMPTION}; {idle_power(accelerator).basis}"
+
+
+def host_share_line(accelerator: Accelerator, system: System) -> str:
+    """The host watts per accelerator `summarize` adds, with their source: the node's, and the part's own figure
+    (`cluster.host_share`) where the node's share is it (a generic node built from the part's file)."""
+    node = system.node
+    line = (f"{node_host_share_w(node):.4g} W per accelerator: its node's {node.host_power_w:.5g} W of host over "
+            f"{node.accelerators_per_node} accelerators")
+    own = host_share(accelerator)
+    if abs(own.watts - node_host_share_w(node)) < 1e-9:
+        line += f" (the part's {own.basis} figure: {own.source})"
+    return line + "; device_joules_per_token leaves it out"
 
 
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
@@ -150,11 +162,12 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
         "energy_j": energy,
         "joules_per_token": energy / tokens_out,
+        "device_joules_per_token": (energy - gpus * host_w * duration) / tokens_out,
         "usd_per_hour_per_gpu": usd_per_hour,
         "usd_per_million_tokens": usd / tokens_out * 1e6 if usd is not None else None,
         **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
         "iterations": sum(p.iterations for p in pools),
-        "assumptions": {"power": power_assumption(accelerator),
+        "assumptions": {"power": power_assumption(accelerator), "host_share": host_share_line(accelerator, system),
                         "scheduler": f"continuous batching, chunked prefill, FCFS ({load_engine(dep.stack).scheduler} "
                                      "policy of the stack: fcfs mixes prefill with decode, prefill-first does not), "
                                      "KV reserved for prompt + output at admission (no preemption), round-robin "

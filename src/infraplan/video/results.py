@@ -46,6 +46,15 @@ class VideoBaseline(SparseResult):
                                                 "on both sides)")
     device_perf_per_w_ratio: float = Field(description="streams per device watt, this device / the other (ratio; "
                                                        "no host on either side)")
+    streams_per_device_ratio: float = Field(description="real-time streams per device, this device / the other "
+                                                       "(ratio; per chip: one module against one CPU socket)")
+    comparison: str = Field(description="what is compared: codec, quality mode, each side's encoder (library, preset, "
+                                        "cores) and the watts its platform figure counts")
+    published_ratio: float | None = Field(None, description="the device's published speed-up over this software "
+                                          "encoder (ratio; catalog `published_speedup`), for the highest-quality "
+                                          "mode against a CPU; null: none published for this pairing")
+    published_basis: str | None = Field(None, description="what the published ratio compares and what of its basis "
+                                        "is unpublished")
     fleet_device_count: int | None = Field(None, description="the other device's fleet for the same ingest (count)")
     fleet_power_w: float | None = Field(None, description="the other fleet's platform watts")
     fleet_power_saving_w: float | None = Field(None, description="the other fleet's platform watts minus this one's")

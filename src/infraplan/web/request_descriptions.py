@@ -1,229 +1,319 @@
-"""What each web request field is, in the words of the CLI's help for the same option, with its unit.
+"""What each web request field is: the CLI's help for the same option, word for word, as the web states it.
 
-`web/` may not import `cli/` (sibling layers, import-linter), so the words are written here once more, taken from
-`infraplan COMMAND --help` (cli/commands/*.py, cli/options.py) with the web's differences: catalog references
-are preset names only (no files), and a default the CLI states in brackets is stated as "default: ...".
-`described(WORDS)` gives a request model's fields these descriptions (the /docs page and /openapi.json show
-them); fields that carry their own `Field(description=...)` in web/requests.py are not listed here.
+`web/` may not import `cli/` (sibling layers, import-linter), so each command's words are copied here from its
+options' `help=` (cli/commands/*.py, cli/options.py), verbatim: tests/web/test_web_cli_help_sync_hW47.py reads every
+CLI option's help and fails, with the text to paste, when one of these differs (a help text edited later). The web
+shows them through `web_words`, the one rule for what differs on the web: it reads no file, so the words offering a
+path or a YAML file (`FILE_WORDS`) are dropped, and this command's `--flag` is the request's field name. Fields the
+web takes otherwise than the CLI (a list for a range string, a preset or an upload for a file, a true default for a
+`--no-` flag) have the web's own words (`WEB_OWN`, each with its reason). `described` gives a request
+model's fields these descriptions (the /docs page and /openapi.json show them).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import re
 from typing import TypeVar
 
-from pydantic import BaseModel
+from infraplan.web.request_fields import WebRequest
 
-M = TypeVar("M", bound=type[BaseModel])
+M = TypeVar("M", bound=type[WebRequest])
 
-_PP = "pipeline stages (count)"
+COMMANDS = ("train", "search", "serve", "serve-plan", "recsys", "video", "network", "collective", "facility", "campus",
+            "reliability", "plan", "compare")
+"""The commands with a web request (a test keeps it equal to `web.requests.REQUESTS`): a flag written after one of
+them (`facility --pue`, `train --sharp`) is that command's and is left as the CLI writes it."""
+FILE_WORDS = (" or path to an HF config.json", " or HF config.json", " or path to a system YAML", ", system YAML,",
+              " or a stack YAML", " | path to a workload YAML", " | YAML", " or YAML path", " or YAML file",
+              " or YAML of sites", " or a YAML file", " or YAML", " or file", " (or give it as --system)",
+              "; not with --trace", " a trace: all;")
+"""CLI words the web drops, longest first: the file a CLI option may take instead of a preset (the web reads none),
+and `serve --trace`, which the web does not offer (a test refuses any "YAML", "path to" or "trace" left over)."""
+_FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
+
+
+def web_words(cli_help: str, fields: dict[str, str]) -> str:
+    """`cli_help` as the web states it: `FILE_WORDS` dropped, each `--flag` of this command (`fields`: flag -> field,
+    `WebRequest.cli_names` inverted; `--prefill-*` too) written as its field, a flag after a command name kept."""
+    text = cli_help
+    for words in FILE_WORDS:
+        text = text.replace(words, "")
+
+    def field(match: re.Match[str]) -> str:
+        before = text[:match.start()].split()
+        name = fields.get(match.group(0))
+        if before and before[-1].strip("`(") in COMMANDS:
+            return match.group(0)
+        if name is None and match.group(1).endswith("*"):
+            name = match.group(1).replace("-", "_")
+        return name or match.group(0)
+
+    return _FLAG.sub(field, text)
+
+
+_MODEL = "model preset or path to an HF config.json"
+_SYSTEM = "system preset or path to a system YAML"
+_GPUS = "accelerators used"
+_PP = "pipeline stages"
 _SEQ_LEN = "sequence length in tokens"
 _GLOBAL_BATCH = "global batch in sequences"
-_SCHEDULE = ("pipeline schedule; default (train): the stack's one schedule where it ships one other than 1f1b "
-             "(deepseek-v3: dualpipe), else interleaved if vpp > 1, else 1f1b; search: every one the stack's "
-             "framework ships")
-_TRAIN_STACK = ("software-stack preset (catalog/stacks: megatron-lm-2021, megatron-core-0.8, nemo-24.12, "
-                "nemo-26.04, deepspeed, torchtitan, ...); default: nemo-26.04, stated in the output")
-_SERVE_SYSTEM = "system preset, or an accelerator preset"
-_WORKLOAD = "workload preset: chat | code-completion | summarization | image-generation"
+_SCHEDULE = ("pipeline schedule [train: the stack's one schedule where it ships one other than 1f1b (deepseek-v3: "
+             "dualpipe), else interleaved if --vpp > 1, else 1f1b; search: every one the stack's framework ships, "
+             "its pipeline_schedules]")
+_TRAIN_STACK = ("software-stack profile: a preset (catalog/stacks: megatron-lm-2021, megatron-core-0.8, nemo-24.12, "
+                "nemo-26.04, deepspeed, torchtitan, trtllm-0.x, vllm-0.x, ...) or a stack YAML [default: nemo-26.04, "
+                "stated in the output]")
+_SERVING_SYSTEM = "system preset, system YAML, or an accelerator preset"
 _INPUT_LEN = "fixed prompt length, tokens"
 _OUTPUT_LEN = "fixed output length, tokens"
-_SERVE_SEED = "random seed for arrivals and lengths"
-_COOLING = "air | liquid | immersion; default: air if a server/rack unit fits 30 kW, else liquid"
-_BUILD_TYPE = "facility build type: hyperscale | low-cost | high-cost | ai-campus"
-_PUE = "override the PUE (power usage effectiveness, total facility power / IT power; dimensionless)"
-_ELECTRICITY = "override the electricity price, US dollars per MWh"
-_SERVER_PRICE = "override the server price, US dollars per accelerator"
-_FABRIC = "clos | rail-only; default: the system's own"
-
+_SEED = "random seed for arrivals and lengths"
+_FABRIC = "clos | rail-only [default: the system's own]"
+_COOLING = "air | liquid | immersion [default: air if a server/rack unit fits 30 kW, else liquid]"
+_BUILD_TYPE = "hyperscale | low-cost | high-cost | ai-campus"
+_ELECTRICITY = "override $/MWh"
 TRAIN = {
-    "gpus": "accelerators used (count)",
+    "model": _MODEL,
+    "system": _SYSTEM,
+    "gpus": _GPUS,
     "tp": "tensor parallel degree (with sequence parallelism)",
     "pp": _PP,
-    "dp": "data parallel degree; default: GPUs / (TP x PP x CP)",
+    "dp": "data parallel degree [default: GPUs/(TP·PP·CP)]",
     "cp": "context parallel degree",
-    "ep": "expert parallel degree (MoE), inside DP (or folded over TP x CP x DP with etp)",
-    "vpp": "virtual (interleaved) stages per pipeline stage; default: chosen for PP >= 4 (said in notes), else 1",
+    "ep": "expert parallel degree (MoE), inside DP (or folded over TP x CP x DP with --etp)",
+    "etp": "expert tensor parallel degree (MoE parallel folding; default: TP, Megatron-Core's default)",
+    "vpp": "virtual (interleaved) stages per pipeline stage (default: chosen for PP >= 4, said in notes; else 1)",
     "seq_len": _SEQ_LEN,
     "global_batch": _GLOBAL_BATCH,
     "micro_batch": "micro-batch in sequences",
     "recompute": "activation recomputation; auto: the least that fits in memory (stated in the output)",
-    "recompute_layers": "with recompute full: recompute only the first K layers of each model chunk (Megatron "
-                        "block method; 0: every layer)",
-    "offload_layers": "with recompute none and pp 1: offload the saved activations of the first N layers to host "
-                      "memory (Megatron-Core cpu_offloading; 0: none)",
+    "recompute_layers": ("with --recompute full: recompute only the first K layers of each model chunk (Megatron "
+                         "block method; 0: every layer)"),
+    "offload_layers": ("with --recompute none and --pp 1: offload the saved activations of the first N layers to host "
+                       "memory (Megatron-Core cpu_offloading; 0: none)"),
+    "zero": "ZeRO stage 0-3 (3 = FSDP); default: the one the stack runs at this PP (torchtitan 3, with PP 2; NeMo 1)",
     "dtype": "GEMM precision",
     "attention": "attention kernels (unfused: Megatron before 2023)",
-    "order": "rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron); default: the "
-             "stack's rank_order",
+    "order": ("rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron) [the stack's "
+              "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo / deepseek-v3 stacks, else tp-cp-pp-dp]"),
     "sequence_parallel": "split norms/dropout over TP (Megatron since 2022)",
     "schedule": _SCHEDULE,
     "stack": _TRAIN_STACK,
-    "sharp": "IB SHARP in-network all-reduce for the DP gradients (NCCL CollNet, NCCL_COLLNET_ENABLE=1; the "
-             "stack's nccl_collnet); InfiniBand SHARP switches only",
-    "location": "grid/price location preset for tokens (ohio, louisiana, ...)",
+    "sharp": ("IB SHARP in-network all-reduce for the DP gradients (NCCL CollNet, NCCL_COLLNET_ENABLE=1; the stack's "
+              "nccl_collnet); InfiniBand SHARP switches only"),
+    "zero_shard": ("hybrid sharding (HSDP / distributed-optimizer instances): ZeRO over N of the DP x CP ranks, "
+                   "replicated across the groups (N divides DP x CP; torchtitan ZeRO-2/3, nemo-26.04 ZeRO-1) "
+                   "[default: all of DP x CP]"),
+    "tokens": ("train on this many tokens (e.g. 15.6T): adds wall clock with failures and checkpoints, goodput, "
+               "GPU-hours, energy, CO2 and cost"),
+    "location": "grid/price location preset for --tokens",
+    "server_price": "server $ per accelerator for --tokens (overrides the catalog)",
 }
 SEARCH = {
+    "model": _MODEL,
+    "system": _SYSTEM,
     "seq_len": _SEQ_LEN,
     "global_batch": _GLOBAL_BATCH,
-    "dtype": "GEMM precision: bf16 | fp8 | mxfp8 | nvfp4 | auto (every dtype the accelerator has)",
-    "top": "plans to list (count)",
-    "objective": "rank plans by time (step time) or memory (per accelerator)",
+    "dtype": "bf16 | fp8 | mxfp8 | nvfp4 | auto (every dtype the accelerator has)",
+    "top": "plans to list",
+    "objective": "time | memory",
     "cross_node_tp": "let TP leave the scale-up domain",
     "schedule": _SCHEDULE,
     "stack": _TRAIN_STACK,
-    "sharp": "IB SHARP in-network all-reduce for every plan's DP gradients (NCCL CollNet, as train's sharp; "
-             "ZeRO 0 plans gain); InfiniBand SHARP switches only",
+    "mfu_guard": ("rank plans above the best published MFU of the accelerator family after those within it; default: "
+                  "on, off on what-if hardware (a file that differs from its preset); compare a what-if with its "
+                  "preset under --no-mfu-guard on both"),
+    "sharp": ("IB SHARP in-network all-reduce for every plan's DP gradients (NCCL CollNet, as train --sharp; ZeRO 0 "
+              "plans gain); InfiniBand SHARP switches only"),
+    "memory_margin": ("share of the accelerator's memory a plan should leave free after everything priced (the "
+                      "allocator's fragmentation, what is not priced); plans with less are ranked after those with it "
+                      "(default 0.05, an ASSUMPTION)"),
 }
 SERVE = {
-    "system": _SERVE_SYSTEM,
-    "gpus": "accelerators used (count)",
+    "model": "model preset or HF config.json (diffusion model for image-generation)",
+    "system": _SERVING_SYSTEM,
+    "gpus": _GPUS,
     "tp": "tensor parallel degree, or 'auto'",
     "pp": _PP,
-    "ep": "expert parallel degree inside the TP group (MoE); default 1; with attention_dp: over all attention-DP "
-          "x TP accelerators (default attention DP x TP)",
-    "attention_dp": "wide EP: data-parallel attention ranks per replica, experts spread over all their "
-                    "accelerators (DeepSeek / SGLang decode)",
-    "speculative_tokens": "MTP / speculative draft tokens per decode step (count)",
-    "acceptance": "per-token acceptance rate of the draft tokens (0-1), needed with speculative_tokens "
-                  "(DeepSeek-V3 MTP: 0.85-0.9)",
+    "ep": ("expert parallel degree inside the TP group (MoE) [1]; with --attention-dp: over all attention-DP x TP "
+           "accelerators [attention DP x TP]"),
+    "attention_dp": ("wide EP: data-parallel attention ranks per replica, experts spread over all their accelerators "
+                     "(DeepSeek / SGLang decode) [1]"),
+    "speculative_tokens": "MTP / speculative draft tokens per decode step [0]",
+    "acceptance": ("per-token acceptance rate of the draft tokens, needed with --speculative-tokens (DeepSeek-V3 MTP: "
+                   "0.85-0.9)"),
     "dtype": "weight precision",
-    "kv_dtype": "KV cache precision; default: the model config's quantization_config, else fp8 with fp8 or nvfp4 "
-                "weights, else bf16",
+    "kv_dtype": ("KV cache precision [the model config's quantization_config, else fp8 with fp8 or nvfp4 weights, "
+                 "else bf16]"),
     "offline": "all requests present at t=0 (max throughput)",
     "rate": "arrival rate, requests/s",
-    "concurrency": "closed loop: N clients, each sending its next request when its last one ends (benchmark "
-                   "clients)",
-    "engine": "serving engine (trtllm | vllm | sglang); default: the stack's",
+    "concurrency": "closed loop: N clients, each sending its next request when its last one ends (benchmark clients)",
+    "engine": "old alias of --stack",
+    "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x, a versioned engine name (vllm-0.12.0) or a "
+              "stack YAML: KV-memory rule, batch defaults, scheduler, custom all-reduce [the part's vendor's: "
+              "trtllm-0.x on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi]"),
     "input_len": _INPUT_LEN,
     "output_len": _OUTPUT_LEN,
-    "workload": _WORKLOAD,
-    "requests": "requests to simulate (count); default 2000; with concurrency N: 10 per client, at least 2000",
-    "max_batch": "sequences per engine; default 256; offline or concurrency: the stack's offline_max_batch "
-                 "(trtllm-0.x 2048); images: 16",
+    "workload": "chat | code-completion | summarization | image-generation | path to a workload YAML",
+    "requests": ("requests to simulate [2000; --concurrency N: 10 per client, at least 2000; a trace: all; images at "
+                 "a --rate: the length the p99 needs at its utilisation, 10,000 to 200,000]"),
+    "max_batch": ("sequences per engine [256; --offline or --concurrency: the stack's offline_max_batch (trtllm-0.x "
+                  "2048); images: 16]"),
     "token_budget": "tokens per iteration (chunked prefill)",
-    "ttft_slo": "TTFT SLO (images: latency SLO): seconds, or a duration with its unit (200ms, 2s); a bare number "
-                "above 30 is refused as ms",
-    "tpot_slo": "TPOT SLO: seconds, or a duration with its unit (50ms); a bare number above 1 is refused as ms",
-    "prefill_gpus": "accelerators of a disaggregated prefill pool (count; 0: colocated)",
-    "prefill_tp": "the prefill pool's own TP degree; with any prefill_* layout field, tp/pp/ep/attention_dp/"
-                  "max_batch are the decode pool's; default: decode's",
-    "prefill_pp": "the prefill pool's pipeline stages (count); default: decode's",
-    "prefill_ep": "the prefill pool's expert parallel degree; default: attention DP x TP with prefill_attention_dp "
-                  "> 1, else 1",
-    "prefill_attention_dp": "the prefill pool's attention-DP ranks per worker; default 1",
-    "prefill_max_batch": "sequences per prefill engine; default: decode's",
-    "usd_per_hour": "US dollars per accelerator-hour; default: the catalog's",
-    "seed": _SERVE_SEED,
+    "ttft_slo": "TTFT SLO: seconds, or 200ms, 2s (images: latency SLO)",
+    "tpot_slo": "TPOT SLO: seconds, or 50ms",
+    "prefill_gpus": "accelerators of a disaggregated prefill pool [0: colocated]",
+    "prefill_tp": ("the prefill pool's own TP degree; with any --prefill-* layout flag, "
+                   "--tp/--pp/--ep/--attention-dp/--max-batch are the decode pool's [decode's]"),
+    "prefill_pp": "the prefill pool's pipeline stages [decode's]",
+    "prefill_ep": "the prefill pool's EP degree [attention DP x TP with --prefill-attention-dp > 1, else 1]",
+    "prefill_attention_dp": "the prefill pool's attention-DP ranks per worker [1]",
+    "prefill_max_batch": "sequences per prefill engine [decode's]",
+    "usd_per_hour": "$ per accelerator-hour [catalog]",
+    "seed": "random seed for arrivals and lengths [0]; not with --trace",
 }
 SERVE_PLAN = {
-    "system": _SERVE_SYSTEM,
+    "model": _MODEL,
+    "system": _SERVING_SYSTEM,
     "rate": "target arrival rate, requests/s",
-    "workload": "workload preset: chat | code-completion | summarization",
+    "workload": "chat | code-completion | summarization | YAML",
     "input_len": _INPUT_LEN,
     "output_len": _OUTPUT_LEN,
-    "ttft_slo": "TTFT SLO: seconds, or a duration with its unit (2s); default: the workload's",
-    "tpot_slo": "TPOT SLO: seconds, or a duration with its unit (50ms); default: the workload's",
-    "dtypes": "weight dtypes to consider (bf16, fp8, int8, int4, nvfp4, mxfp4, mxfp8)",
-    "max_batch": "batch caps to consider, sequences per engine",
-    "max_gpus": "search limit, accelerators (count); default: the system's size",
-    "disaggregation": "also consider disaggregated prefill/decode deployments (false: colocated only)",
-    "requests": "requests per probe simulation (count)",
-    "seed": _SERVE_SEED,
+    "ttft_slo": "TTFT SLO, s or 2s [workload's]",
+    "tpot_slo": "TPOT SLO, s or 50ms [workload's]",
+    "percentile": "SLO percentile for TTFT and TPOT: 50, 90 or 99",
+    "dtypes": "weight dtypes (bf16,fp8,int8,int4,nvfp4,mxfp4,mxfp8)",
+    "max_batch": "batch caps to consider, sequences per engine, comma-separated",
+    "max_gpus": "search limit, accelerators [the system's size]",
+    "requests": "requests per probe simulation",
+    "seed": _SEED,
+    "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x, a versioned engine name (vllm-0.12.0) or a "
+              "stack YAML: KV-memory rule, scheduler, batch limit [the part's vendor's: trtllm-0.x on NVIDIA, "
+              "vllm-0.x on AMD / TPU, sglang-0.x on Gaudi]"),
 }
 RECSYS = {
-    "model": "recommendation model preset (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2)",
-    "accelerator": "accelerator preset (mtia-v1, ...)",
-    "batch": "samples per batch; default: the model's, or the best for the latency SLO",
+    "model": "DLRM preset (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or file",
+    "accelerator": "accelerator preset or YAML path (mtia-v1, ...)",
+    "batch": "samples per batch [default: the model's, or best for SLO]",
+    "latency_slo": "batch latency SLO: seconds, or 20ms",
 }
 VIDEO = {
     "device": "msvp, or a CPU preset (xeon-8480, epyc-9654)",
     "input": "input resolution and frame rate, e.g. 2160p60",
     "ladder": "output rungs (top N of the ladder at or below the input)",
     "codec": "h264 | vp9",
-    "quality": "encoding quality: high | standard",
+    "quality": "high | standard",
     "daily_hours": "hours of video ingested per day",
-    "peak_to_average": "fleet sizing factor over the daily average (dimensionless)",
+    "peak_to_average": "fleet sizing factor over the daily average",
+    "baseline": ("compare with another device on platform watts (default for msvp: its catalog CPU baseline, "
+                 "xeon-8480; 'none': no comparison)"),
 }
 NETWORK = {
-    "system": "the system preset, as the other commands take it",
-    "gpus": "GPUs to connect (count); default: the whole system",
+    "system": "system preset or path to a system YAML (or give it as --system)",
+    "gpus": "GPUs to connect [default: the whole system]",
     "fabric": _FABRIC,
 }
 COLLECTIVE = {
-    "op": "the collective operation",
-    "system": "system preset",
-    "gpus": "GPUs in the group (count)",
+    "op": "all-reduce | reduce-scatter | all-gather | all-to-all | send-recv",
+    "system": _SYSTEM,
+    "gpus": "GPUs in the group",
+    "size": "buffer size per rank, e.g. 1GiB, 256MB or 4096 (a bare number is bytes, the unit in the option's name)",
     "placement": "packed | spread (evenly over the system)",
     "algorithm": "collective algorithm",
     "sim": "analytical (alpha-beta) or flow-level model",
-    "flows_per_pair": "ECMP flows per GPU pair (flow sim); default: the system's",
-    "seed": "seed of the ECMP hashes and failed links (flow sim)",
-    "failed_links": "flow sim: fail uplinks of a tier, TIER:COUNT or TIER:FRACTION (e.g. pod:1%), chosen with the "
-                    "seed; ECMP avoids them",
+    "flows_per_pair": "ECMP flows per GPU pair (flow sim) [default: the system's]",
+    "seed": "seed of the ECMP hashes (flow sim) [0]",
+    "failed_links": ("flow sim: fail uplinks of a tier, TIER:COUNT or TIER:FRACTION (e.g. pod:1%), chosen with "
+                     "--seed; ECMP avoids them"),
     "fabric": _FABRIC,
-    "sharp": "enable IB SHARP in-network all-reduce (NCCL CollNet, NCCL_COLLNET_ENABLE=1) where the fabric's "
-             "switches support it",
+    "sharp": ("enable IB SHARP in-network all-reduce (NCCL CollNet, NCCL_COLLNET_ENABLE=1) where the fabric's "
+              "switches support it"),
 }
 FACILITY = {
-    "system": "system preset",
-    "accelerator": "accelerator preset (with count)",
-    "count": "number of accelerators (with accelerator); above one zone (2,048 NIC links) built as campus builds "
-             "them: zones joined at 1:7",
+    "system": _SYSTEM,
+    "accelerator": "accelerator preset (with --count)",
+    "count": ("number of accelerators (with --accelerator); above one zone (2,048 NIC links) built as `campus` builds "
+              "them: zones joined at 1:7"),
     "cooling": _COOLING,
-    "location": "location preset (ohio, louisiana, ...); default: us-average",
+    "location": "location preset (ohio, louisiana, ...) or YAML file [default: us-average]",
     "build_type": _BUILD_TYPE,
-    "pue": _PUE,
+    "rack_power": "target rack density, e.g. 40kW",
+    "pue": "override the PUE (facility power / IT power, dimensionless)",
     "electricity_price": _ELECTRICITY,
-    "server_price": _SERVER_PRICE,
+    "server_price": "override server $ per accelerator",
 }
 CAMPUS = {
+    "power": "facility power budget, e.g. 1GW",
     "accelerator": "accelerator preset, e.g. gb200",
     "cooling": _COOLING,
-    "phases": "build-out, YEAR:SHARE comma-separated, e.g. 2026:0.3,2027:0.7 (shares sum <= 1)",
-    "location": "location preset; default: us-average",
+    "phases": "build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (shares sum <= 1)",
+    "location": "location preset or YAML [default: us-average]",
     "build_type": _BUILD_TYPE,
-    "pue": _PUE,
+    "fleet": "fleet preset or YAML of sites (replaces --power)",
+    "pue": "override the PUE (facility power / IT power, dimensionless; as `facility --pue`)",
     "electricity_price": _ELECTRICITY,
-    "server_price": _SERVER_PRICE + " (the cost_reason of an unpriced accelerator names it)",
+    "server_price": "override server $ per accelerator (the cost_reason of an unpriced accelerator names it)",
 }
 RELIABILITY = {
-    "system": "system preset",
-    "gpus": "accelerators in the job (count)",
-    "days": "days of training to count interruptions over: days, or a duration with its unit (54, 2w, 12h)",
-    "model": "model preset whose checkpoint is written",
-    "checkpoint_size": "override the checkpoint size, bytes or with a unit, e.g. 5TB",
-    "failure_rate": "failure-rate preset: rsc-1 | rsc-1-jobs | rsc-2 | llama3-h100 | epoch-h100; default: by "
-                    "accelerator",
-    "restart_s": "restart cost: seconds, or a duration with its unit (10min); default 600 s",
-    "spare_trays_per_domain": "spare servers (trays) held in each scale-up domain that spans servers (NVL72), so "
-                              "one failed tray does not take its domain out (count; default 0, an assumption)",
-    "repair_s": "failure to server back in service: seconds, or a duration with its unit (3d); default 3 days, "
-                "an assumption (the CLI's --repair-time)",
+    "system": _SYSTEM,
+    "gpus": "accelerators in the job",
+    "days": "days of training to count interruptions over (54, or 54d, 2w, 12h)",
+    "model": "model whose checkpoint is written",
+    "checkpoint_size": "override, e.g. 5TB",
+    "failure_rate": "rsc-1 | rsc-1-jobs | rsc-2 | llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]",
+    "restart_s": "restart cost: seconds, or 10min [default: 600]",
+    "spare_trays_per_domain": ("spare servers (trays) held in each scale-up domain that spans servers (NVL72), so one "
+                               "failed tray does not take its domain out [default: 0, an assumption]"),
+    "repair_s": "failure to server back in service: seconds, or 3d [default: 3 days, an assumption]",
 }
 PLAN = {
-    "scenario": "the scenario to plan: a shipped example preset, or an uploaded spec",
+    "vary": ("tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, headroom, POOL.price, POOL.available, "
+             "SITE.power); repeatable"),
+    "optimality_gap": ("also prove a lower bound on the optimum and say how far the answer can be from it (prices "
+                       "every count of every pool: slower)"),
 }
+COMPARE: dict[str, str] = {}  # its one field, scenarios, is the web's own (WEB_OWN)
+
+WEB_OWN: dict[str, dict[str, str]] = {
+    # the CLI's --gpus is one text (N, a list N1,N2 or a range LO:HI:xF); the web takes a JSON list of counts
+    "search": {"gpus": "GPU counts: one (top plans) or several (scaling curve)"},
+    # the CLI has only --no-disaggregation ("colocated deployments only"); the web's field is true by default
+    "serve-plan": {"disaggregation": "also consider disaggregated prefill/decode deployments; false: colocated "
+                                     "deployments only (the CLI's --no-disaggregation)"},
+    # the CLI takes scenario YAML files; the web a shipped preset or an uploaded spec (`ScenarioInput`)
+    "plan": {"scenario": "the scenario to plan: a shipped example preset, or an uploaded spec"},
+    "compare": {"scenarios": "the scenarios, the first being the base of the deltas"},
+}
+"""Command -> field -> the web's own words, where the web takes the field otherwise than the CLI (each with its
+reason); the test lists these fields, so a new one is a reviewed exception, not a silent copy."""
+CLI_HELP: dict[str, dict[str, str]] = {
+    "train": TRAIN, "search": SEARCH, "serve": SERVE, "serve-plan": SERVE_PLAN, "recsys": RECSYS, "video": VIDEO,
+    "network": NETWORK, "collective": COLLECTIVE, "facility": FACILITY, "campus": CAMPUS,
+    "reliability": RELIABILITY, "plan": PLAN, "compare": COMPARE}
+"""Command -> field -> its CLI option's help, verbatim (what the sync test compares)."""
 
 
-def described(words: dict[str, str]) -> Callable[[M], M]:
-    """A class decorator: the model's fields named in `words` take those descriptions (nothing else changes).
+def described(model: M) -> M:
+    """A class decorator: each field of the command's request model (`model.command`) takes its description, the
+    CLI's words through `web_words` or the web's own (`WEB_OWN`); nothing else changes, and a field with neither, or
+    words for a field the model lacks, is a TypeError at import.
 
     Each field's info is copied before it is changed, so an inherited field (`model`, `system`) keeps its
     description on the base class and on the other commands.
     """
-
-    def apply(model: M) -> M:
-        fields = model.__pydantic_fields__
-        unknown = set(words) - set(fields)
-        if unknown:
-            raise TypeError(f"{model.__name__}: no fields {sorted(unknown)}")
-        for name, text in words.items():
-            info = copy.copy(fields[name])
-            info.description = text
-            fields[name] = info
-        model.model_rebuild(force=True)
-        return model
-
-    return apply
+    command = model.command
+    words, own = CLI_HELP[command], WEB_OWN.get(command, {})
+    fields = model.__pydantic_fields__
+    flags = {flag: name for name, flag in model.cli_names().items()}
+    given = set(words) | set(own)
+    bare, unknown, both = set(fields) - given, given - set(fields), set(words) & set(own)
+    if bare or unknown or both:
+        raise TypeError(f"{model.__name__}: fields without words {sorted(bare)} (copy the CLI option's help into "
+                        f"request_descriptions, or give the web's own in WEB_OWN); words for no field "
+                        f"{sorted(unknown)}; in both {sorted(both)}")
+    for name in fields:
+        info = copy.copy(fields[name])
+        info.description = own[name] if name in own else web_words(words[name], flags)
+        fields[name] = info
+    model.model_rebuild(force=True)
+    return model

@@ -36,7 +36,6 @@ from infraplan.limits import (
     Tokens,
 )
 from infraplan.serving.capacity import BATCH_CAPS, SLO_PERCENTILES
-from infraplan.web import request_descriptions as d
 from infraplan.web.request_descriptions import described
 from infraplan.web.request_fields import (
     ArrivalRate,
@@ -81,7 +80,7 @@ def _int_as_text(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-@described(d.TRAIN)
+@described
 class TrainRequest(ModelOnSystemRequest):
     command = "train"
     gpus: Accelerators
@@ -90,7 +89,7 @@ class TrainRequest(ModelOnSystemRequest):
     dp: Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)] | None = None
     cp: Degree = 1
     ep: Degree = 1
-    etp: Degree | None = Field(None, description="expert tensor parallel degree (MoE parallel folding) [TP]")
+    etp: Degree | None = None
     vpp: Degree | None = None
     seq_len: Tokens
     global_batch: Sequences
@@ -98,8 +97,7 @@ class TrainRequest(ModelOnSystemRequest):
     recompute: Literal["none", "selective", "full", "auto"] = "none"  # the CLI's Recompute
     recompute_layers: Annotated[int, Field(ge=0, le=MAX_PARALLEL_DEGREE)] = 0
     offload_layers: Annotated[int, Field(ge=0, le=MAX_PARALLEL_DEGREE)] = 0  # the CLI's --offload-layers
-    zero: Annotated[int | None, Field(ge=0, le=3,
-                                      description="ZeRO stage 0-3; none: the stack's default at the PP")] = None
+    zero: Annotated[int | None, Field(ge=0, le=3)] = None
     dtype: Literal["bf16", "fp8", "mxfp8", "nvfp4"] = "bf16"  # the CLI's TrainDtype
     attention: Literal["flash", "unfused"] = "flash"
     order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = None  # the stack's rank_order
@@ -107,18 +105,16 @@ class TrainRequest(ModelOnSystemRequest):
     schedule: ScheduleName | None = None
     stack: PresetName | None = None
     sharp: bool = False  # the CLI's --sharp: IB SHARP for the DP all-reduce (NCCL CollNet), SHARP switches only
-    zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS, description="hybrid sharding: ZeRO over N "
-                                            "of the DP x CP ranks; none: all of them")] = None  # --zero-shard
-    tokens: Quantity | None = Field(None, description="train on this many tokens, e.g. 15.6T (whole-run totals)")
+    zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS)] = None  # --zero-shard
+    tokens: Quantity | None = None
     location: PresetName | None = None
-    server_price: Price | None = Field(None, description="server $ per accelerator for tokens (a what-if)")
+    server_price: Price | None = None
 
 
-@described(d.SEARCH)
+@described
 class SearchRequest(ModelOnSystemRequest):
     command = "search"
-    gpus: list[Accelerators] = Field(min_length=1, max_length=WEB_MAX_SWEEP,
-                                     description="GPU counts: one (top plans) or several (scaling curve)")
+    gpus: list[Accelerators] = Field(min_length=1, max_length=WEB_MAX_SWEEP)
     seq_len: Tokens
     global_batch: Sequences
     dtype: Literal["bf16", "fp8", "mxfp8", "nvfp4", "auto"] = "auto"
@@ -127,14 +123,12 @@ class SearchRequest(ModelOnSystemRequest):
     cross_node_tp: bool = False
     schedule: ScheduleName | None = None
     stack: PresetName | None = None
-    mfu_guard: bool | None = Field(None, description="rank plans above the published MFU after those within it; "
-                                   "null: on, off on what-if hardware (CLI --mfu-guard/--no-mfu-guard)")
+    mfu_guard: bool | None = None  # null: on, off on what-if hardware (the CLI's default)
     sharp: bool = False  # the CLI's --sharp: IB SHARP for every plan's DP all-reduce (NCCL CollNet), SHARP only
-    memory_margin: float | None = Field(None, ge=0.0, lt=1.0, description="share of accelerator memory a plan should "
-                                        "leave free; plans with less rank after (CLI --memory-margin; null: 0.05)")
+    memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default
 
 
-@described(d.SERVE)
+@described
 class ServeRequest(ModelOnSystemRequest):
     command = "serve"
     gpus: Accelerators
@@ -150,7 +144,7 @@ class ServeRequest(ModelOnSystemRequest):
     rate: ArrivalRate | None = None
     concurrency: Degree | None = None
     engine: Literal["trtllm", "vllm", "sglang"] | None = None
-    stack: PresetName | None = Field(None, description="serving stack preset (trtllm-0.x, vllm-0.12.0, ...)")
+    stack: PresetName | None = None
     input_len: Tokens | None = None
     output_len: Tokens | None = None
     workload: PresetName | None = None
@@ -169,7 +163,7 @@ class ServeRequest(ModelOnSystemRequest):
     seed: Seed = 0
 
 
-@described(d.SERVE_PLAN)
+@described
 class ServePlanRequest(ModelOnSystemRequest):
     command = "serve-plan"
     rate: ArrivalRate
@@ -178,7 +172,7 @@ class ServePlanRequest(ModelOnSystemRequest):
     output_len: Tokens | None = None
     ttft_slo: TtftSlo | None = None
     tpot_slo: TpotSlo | None = None
-    percentile: SloPercentile = Field(99.0, description="SLO percentile of TTFT and TPOT (the CLI's --percentile)")
+    percentile: SloPercentile = 99.0
     dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]] = Field(
         ["bf16", "fp8"], min_length=1, max_length=7)  # at most every weight dtype once
     max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)
@@ -186,35 +180,34 @@ class ServePlanRequest(ModelOnSystemRequest):
     disaggregation: bool = True
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_PROBE_REQUESTS)] = 1500
     seed: Seed = 0
-    stack: PresetName | None = Field(None, description="serving stack preset (trtllm-0.x, vllm-0.x, sglang-0.x)")
+    stack: PresetName | None = None
 
 
-@described(d.RECSYS)
+@described
 class RecsysRequest(WebRequest):
     command = "recsys"
     model: PresetName
     accelerator: PresetName
     batch: Sequences | None = None
-    latency_slo: Quantity | None = Field(None, description="batch latency SLO, e.g. 20ms or 0.02")
+    latency_slo: Quantity | None = None
 
     positional = ("model",)
 
 
-@described(d.VIDEO)
+@described
 class VideoRequest(WebRequest):
     command = "video"
     device: PresetName
-    input: Annotated[str, Field(pattern=r"^[0-9]{2,5}p[0-9]{1,3}$", description="e.g. 2160p60")] = "2160p60"
+    input: Annotated[str, Field(pattern=r"^[0-9]{2,5}p[0-9]{1,3}$")] = "2160p60"
     ladder: Annotated[int, Field(ge=1, le=100)] = 5
     codec: Literal["h264", "vp9"] = "h264"
     quality: Literal["high", "standard"] = "high"
     daily_hours: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None
     peak_to_average: Annotated[float, Field(ge=1.0, le=1e3, allow_inf_nan=False)] = 1.0
-    baseline: PresetName | None = Field(None, description="device compared on platform watts (msvp: xeon-8480 by "
-                                                        "default; 'none': no comparison)")
+    baseline: PresetName | None = None
 
 
-@described(d.NETWORK)
+@described
 class NetworkRequest(WebRequest):
     command = "network"
     system: PresetName
@@ -224,20 +217,19 @@ class NetworkRequest(WebRequest):
     positional = ("system",)
 
 
-@described(d.COLLECTIVE)
+@described
 class CollectiveRequest(WebRequest):
     command = "collective"
     op: Literal["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv"]
     system: PresetName
     gpus: Accelerators
-    size: Quantity = Field(description="buffer size per rank, e.g. 1GiB, 256MB, 4096 (the CLI's --bytes)")
+    size: Quantity  # the CLI's --bytes
     placement: Literal["packed", "spread"] = "packed"
     algorithm: Literal["ring", "tree", "hierarchical", "nvls", "sharp", "auto"] = "auto"
     sim: Literal["analytical", "flow"] = "analytical"
     flows_per_pair: Annotated[int, Field(ge=1, le=1024)] | None = None
     seed: Seed = 0
-    failed_links: Annotated[str, Field(max_length=64, description="flow sim: fail uplinks of a tier, TIER:COUNT or "
-                                       "TIER:FRACTION (e.g. pod:1%), chosen with the seed")] | None = None
+    failed_links: Annotated[str, Field(max_length=64)] | None = None
     fabric: Literal["clos", "rail-only"] | None = None
     sharp: bool = False
 
@@ -253,7 +245,7 @@ class CollectiveRequest(WebRequest):
         return data
 
 
-@described(d.FACILITY)
+@described
 class FacilityRequest(WebRequest):
     command = "facility"
     system: PresetName | None = None
@@ -262,28 +254,28 @@ class FacilityRequest(WebRequest):
     cooling: Cooling | None = None
     location: PresetName | None = None
     build_type: BuildType | None = None
-    rack_power: Quantity | None = Field(None, description="target rack density, e.g. 40kW")
+    rack_power: Quantity | None = None
     pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
 
 
-@described(d.CAMPUS)
+@described
 class CampusRequest(WebRequest):
     command = "campus"
-    power: Quantity | None = Field(None, description="facility power budget, e.g. 1GW")
+    power: Quantity | None = None
     accelerator: PresetName | None = None
     cooling: Cooling | None = None
     phases: Annotated[str, Field(max_length=200, pattern=r"^[0-9]{4}:[0-9.]+(,[0-9]{4}:[0-9.]+)*$")] | None = None
     location: PresetName | None = None
     build_type: BuildType | None = None
-    fleet: PresetName | None = Field(None, description="fleet preset (replaces power and accelerator)")
+    fleet: PresetName | None = None
     pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
 
 
-@described(d.RELIABILITY)
+@described
 class ReliabilityRequest(WebRequest):
     command = "reliability"
     system: PresetName
@@ -334,16 +326,14 @@ class ScenarioInput(BaseModel):
         return f"{safe or f'scenario-{index + 1}'}.yaml"
 
 
-@described(d.PLAN)
+@described
 class PlanRequest(WebRequest):
     """`infraplan plan`: one scenario from demand to devices, racks, sites, MW, capex, TCO and tCO2e per phase."""
 
     command = "plan"
     scenario: ScenarioInput
-    vary: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
-        [], max_length=WEB_MAX_VARY, description="tornado: NAME=LOW..HIGH or NAME=±P% (as --vary)")
-    optimality_gap: bool = Field(False, description="also prove a lower bound on the optimum and report the gap "
-                                 "(as --optimality-gap: prices every server count of every pool; runs as a job)")
+    vary: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field([], max_length=WEB_MAX_VARY)
+    optimality_gap: bool = False  # runs as a job (web/jobs.py)
 
     def cli(self) -> str:
         words = ["infraplan", "plan", self.scenario.cli_arg(0)]
@@ -354,12 +344,12 @@ class PlanRequest(WebRequest):
         return " ".join(shlex.quote(w) for w in [*words, "--json"])
 
 
+@described
 class CompareRequest(WebRequest):
     """`infraplan compare`: 2-4 scenarios side by side with deltas against the first, and their risks."""
 
     command = "compare"
-    scenarios: list[ScenarioInput] = Field(min_length=2, max_length=WEB_MAX_SCENARIOS,
-                                           description="the scenarios, the first being the base of the deltas")
+    scenarios: list[ScenarioInput] = Field(min_length=2, max_length=WEB_MAX_SCENARIOS)
 
     def cli(self) -> str:
         words = ["infraplan", "compare", *(s.cli_arg(i) for i, s in enumerate(self.scenarios))]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
+from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
 from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.scenario_results import ScenarioComparison
@@ -20,10 +20,7 @@ _ROWS = (("devices", "devices", fmt_num), ("h100_equivalents", "H100e", fmt_num)
 
 
 def render_comparison(c: ScenarioComparison) -> None:
-    table = Table(title="scenarios side by side (delta vs the first)")
-    table.add_column("metric")
-    for p in c.scenarios:
-        table.add_column(p.scenario, justify="right")
+    rows = []
     for key, label, fmt in _ROWS:
         cells = []
         for i, p in enumerate(c.scenarios):
@@ -32,8 +29,9 @@ def render_comparison(c: ScenarioComparison) -> None:
                 cells.append(fmt(value))
                 continue
             cells.append(f"{fmt(value)} ({'+' if delta >= 0 else '-'}{fmt(abs(delta))})")
-        table.add_row(label, *cells)
-    console.print(table)
+        rows.append([label, *cells])
+    print_fitted("scenarios side by side (delta vs the first)",
+                 [Col("metric", ID), *(Col(p.scenario) for p in c.scenarios)], rows)
     for p in c.scenarios:
         if p.cost_reason:
             console.print(f"{p.scenario}: capex and TCO not priced: {p.cost_reason}", soft_wrap=True)

@@ -4,10 +4,9 @@ LLM service's rows are followed by serve-plan's deployment line for each pool it
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
+from infraplan.cli.commands._fitted_table import ID, TEXT, Col, print_fitted
 from infraplan.cli.commands._output import (
-    add_id_column,
     band_or_why,
     console,
     emit,
@@ -40,19 +39,16 @@ def _llm_point(a: dict) -> str:
 
 
 def render_fleet(r: FleetMixResult) -> None:
-    table = Table(title=f"fleet mix {r.fleet} (objective: {r.objective})")
-    add_id_column(table, "service", (a["service"] for a in r.assignment))
-    add_id_column(table, "pool", (a["pool"] for a in r.assignment))
-    for col in ("devices", "per device", "served", "power", "TCO/year", "operating point"):
-        table.add_column(col, justify="left" if col == "operating point" else "right")
+    rows = []
     for a in r.assignment:
         unit = {"qps": "QPS", "streams": "streams"}.get(a["unit"], a["unit"])
         point = (f"batch {a['batch']}, {fmt_num(a['latency_s'] * 1e3, 3)} ms, {a['bound']}" if a["unit"] == "qps"
                  else _llm_point(a) if a["unit"] == "requests/s" else f"{a['encoder']}")
-        table.add_row(a["service"], a["pool"], f"{a['devices']:,}", fmt_rate(a["capacity_per_device"], unit),
-                      fmt_rate(a["served"], unit), fmt_rate(a["power_w"], "W"),
-                      fmt_usd(a["tco_usd_per_year"]), point)
-    console.print(table)
+        rows.append([a["service"], a["pool"], f"{a['devices']:,}", fmt_rate(a["capacity_per_device"], unit),
+                     fmt_rate(a["served"], unit), fmt_rate(a["power_w"], "W"), fmt_usd(a["tco_usd_per_year"]), point])
+    print_fitted(f"fleet mix {r.fleet} (objective: {r.objective})", [
+        Col("service", ID), Col("pool", ID), *map(Col, ("devices", "per device", "served", "power", "TCO/year")),
+        Col("operating point", TEXT)], rows)
     for a in (a for a in r.assignment if a["unit"] == "requests/s"):  # serve-plan's deployment, as it prints it
         console.print(f"{a['service']} on {a['pool']}: {a['deployment']}", markup=False, highlight=False)
         if a.get("serving_stack_basis"):  # which stack the pool's deployment ran, and why (fleet_mix_llm.stack_basis)

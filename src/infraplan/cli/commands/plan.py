@@ -6,10 +6,9 @@ import math
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
+from infraplan.cli.commands._fitted_table import ID, NUMBER, TEXT, Col, print_fitted
 from infraplan.cli.commands._output import (
-    add_id_column,
     band_or_why,
     check_html_path,
     console,
@@ -51,43 +50,33 @@ def co2_text(operational_t: float, embodied_t: float | None) -> str:
 
 
 def render_plan(p: ScenarioPlan) -> None:
-    phases = Table(title=f"scenario {p.scenario} (objective: {p.objective})")
-    for col in ("phase", "devices", "H100e", "facility", "capex", "fleet value", "TCO/year", "tCO2e/yr op.", "emb.",
-                "total"):
-        phases.add_column(col, justify="left" if col == "phase" else "right", overflow="fold")
-    for ph in p.phases:
-        phases.add_row(ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
-                       fmt_usd(ph.capex_usd), fmt_usd(ph.fleet_value_usd), fmt_usd(ph.tco_usd_per_year),
-                       fmt_num(ph.co2_t_per_year),
-                       fmt_num(ph.embodied_co2_t_per_year), fmt_num(ph.total_co2_t_per_year))
-    console.print(phases)
-    svc = Table(title="services")
-    add_id_column(svc, "service", (s.service for s in p.services))
-    for col in ("phase", "pool", "devices", "served of demand", "SLO headroom", "operating point"):
-        svc.add_column(col, justify="right" if col in ("devices", "served of demand", "SLO headroom") else "left",
-                       overflow="fold")
+    print_fitted(f"scenario {p.scenario} (objective: {p.objective})",
+                 [Col("phase", ID), *map(Col, ("devices", "H100e", "facility", "capex", "fleet value", "TCO/year",
+                                              "tCO2e/yr op.", "emb.", "total"))],
+                 [[ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
+                   fmt_usd(ph.capex_usd), fmt_usd(ph.fleet_value_usd), fmt_usd(ph.tco_usd_per_year),
+                   fmt_num(ph.co2_t_per_year), fmt_num(ph.embodied_co2_t_per_year),
+                   fmt_num(ph.total_co2_t_per_year)] for ph in p.phases])
+    rows = []
     for s in p.services:
         unit = "run" if s.demand_unit == "runs" and s.demand == 1 else s.demand_unit
         # a service split over pools: each row serves a share of the demand (it printed the whole demand)
         share = "" if s.served >= s.demand * (1 - 1e-9) else f"{fmt_quantity(s.served, '')}of "
-        svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{share}{fmt_quantity(s.demand, unit)}",
-                    fmt_percent(s.slo_headroom), s.detail)
-    console.print(svc)
+        rows.append([s.service, s.phase, s.pool, fmt_num(s.devices), f"{share}{fmt_quantity(s.demand, unit)}",
+                     fmt_percent(s.slo_headroom), s.detail])
+    print_fitted("services", [Col("service", ID), Col("phase", ID), Col("pool", ID), Col("devices"),
+                              Col("served of demand"), Col("SLO headroom"), Col("operating point", TEXT)], rows)
     stacks = dict.fromkeys((s.service, s.pool, s.serving_stack, s.serving_stack_basis) for s in p.services
                            if s.serving_stack is not None)  # each LLM deployment's stack and why, once per pool
     for service, pool, stack, basis in stacks:
         console.print(f"{service} on {pool}: stack {stack} ({basis})", markup=False, highlight=False, soft_wrap=True)
-    pools = Table(title="pools")
-    add_id_column(pools, "pool", (r.pool for r in p.pools))
-    for col in ("phase", "site", "devices", "new", "spare nodes (mean down)", "racks", "fabric tiers", "facility",
-                "capex", "fleet value", "TCO/year"):
-        pools.add_column(col, justify="left" if col in ("phase", "site") else "right", overflow="fold")  # no cut cell
-    for r in p.pools:
-        spares = f"{fmt_num(r.spare_nodes)} ({fmt_num(r.expected_nodes_down, 3)})" if r.spare_nodes else "-"
-        pools.add_row(r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices), spares, fmt_num(r.racks),
-                      str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
-                      fmt_usd(r.fleet_value_usd), fmt_usd(r.tco_usd_per_year))
-    console.print(pools)
+    rows = [[r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices),
+             f"{fmt_num(r.spare_nodes)} ({fmt_num(r.expected_nodes_down, 3)})" if r.spare_nodes else "-",
+             fmt_num(r.racks), str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
+             fmt_usd(r.fleet_value_usd), fmt_usd(r.tco_usd_per_year)] for r in p.pools]
+    print_fitted("pools", [Col("pool", ID), Col("phase", ID), Col("site", NUMBER, "left"), *map(Col, (
+        "devices", "new", "spare nodes (mean down)", "racks", "fabric tiers", "facility", "capex", "fleet value",
+        "TCO/year"))], rows)
     for basis in dict.fromkeys(r.spare_rate_basis for r in p.pools if r.spare_rate_basis and r.expected_nodes_down):
         console.print(f"spares on {basis}", markup=False, soft_wrap=True, highlight=False)
     last = p.phases[-1].phase
@@ -114,14 +103,11 @@ def render_plan(p: ScenarioPlan) -> None:
     console.print(band_or_why(p.error_band, p.error_band_basis, "IT power", last_it_w, "W"), markup=False,
                   highlight=False)
     if p.tornado:
-        t = Table(title="what moves TCO most (--vary)")
-        for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):
-            t.add_column(col, justify="left" if col == "parameter" else "right")
-        for row in p.tornado:
-            t.add_row(row.parameter, _with_unit(row.low_value, row.unit), _with_unit(row.high_value, row.unit),
-                      fmt_usd(row.tco_low_usd_per_year), fmt_usd(row.tco_high_usd_per_year),
-                      fmt_usd(row.swing_usd_per_year))
-        console.print(t)
+        print_fitted("what moves TCO most (--vary)", [Col("parameter", ID), *map(Col, (
+            "low", "high", "TCO at low", "TCO at high", "swing"))],
+            [[row.parameter, _with_unit(row.low_value, row.unit), _with_unit(row.high_value, row.unit),
+              fmt_usd(row.tco_low_usd_per_year), fmt_usd(row.tco_high_usd_per_year), fmt_usd(row.swing_usd_per_year)]
+             for row in p.tornado])
     for w in p.warnings:
         console.print(f"warning: {w}")
 

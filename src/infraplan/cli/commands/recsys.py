@@ -66,7 +66,7 @@ def recsys(
     accelerator: str = typer.Option(..., "--accelerator", help="accelerator preset or YAML path (mtia-v1, ...)"),
     batch: int | None = typer.Option(None, "--batch", parser=SEQUENCES,
                                      help="samples per batch [default: the model's, or best for SLO]"),
-    latency_slo: str | None = typer.Option(None, "--latency-slo", help="batch latency SLO, e.g. 20ms or 0.02"),
+    latency_slo: str | None = typer.Option(None, "--latency-slo", help="batch latency SLO: seconds, or 20ms"),
     as_json: JsonFlag = False,
 ) -> None:
     """Recommendation inference on one accelerator: QPS, latency, power, QPS/W and what bounds it."""

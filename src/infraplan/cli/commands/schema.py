@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from pydantic import TypeAdapter
 
+from infraplan.cli.options import JsonFlag
 from infraplan.errors import InputError
 
 RESULT_MODELS: dict[str, str] = {
@@ -61,11 +62,30 @@ def json_schema(command: str) -> dict[str, Any]:
     Generated in validation mode: `Result`'s serializer (non-finite floats -> null) hides the fields from
     pydantic's serialization-mode schema, and the two modes list the same fields here (no computed fields, no
     aliases). A field with a default is optional in this schema, as it may be absent from `SparseResult` JSON.
+    `catalog` adds `entry_schemas`, what a file of each kind holds (`catalog.entry_schemas`: every field with its
+    meaning and unit); `catalog KIND` is that kind's alone (hW47: the listing was all `schema catalog` said).
     """
+    words = command.split()
+    if len(words) == 2 and words[0] == "catalog":
+        return _entry_schema(words[1])
     model = result_model(command)
     schema: dict[str, Any] = TypeAdapter(model).json_schema(mode="validation")
     schema.setdefault("title", command)
+    if command == "catalog":
+        from infraplan.catalog.entry_schemas import ENTRY_MODELS, entry_schema
+
+        schema["entry_schemas"] = {kind: entry_schema(kind) for kind in ENTRY_MODELS}
     return schema
+
+
+def _entry_schema(kind: str) -> dict[str, Any]:
+    from infraplan.catalog.entry_schemas import ENTRY_MODELS, entry_schema
+
+    if kind not in ENTRY_MODELS:
+        close = difflib.get_close_matches(kind, ENTRY_MODELS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"no catalog kind {kind!r}{hint}; known: {', '.join(ENTRY_MODELS)}")
+    return entry_schema(kind)
 
 
 CONTEXT_SETTINGS = {"ignore_unknown_options": True}
@@ -76,12 +96,19 @@ reads it."""
 
 def schema(
     command: list[str] | None = typer.Argument(None, help="command (or variant: train --tokens, campus --fleet, "
-                                               "search --gpus A,B) whose --json output to describe (see --list)"),
+                                               "search --gpus A,B) whose --json output to describe (see --list); "
+                                               "catalog KIND: what a file of that kind holds"),
     list_commands: bool = typer.Option(False, "--list", help="list the commands with a result schema"),
+    as_json: JsonFlag = False,  # the schema is JSON either way: `schema catalog --json` was "no command"
 ) -> None:
     """Print the JSON Schema of a command's --json output."""
     if list_commands:
-        for name, ref in RESULT_MODELS.items():
+        listing = {**RESULT_MODELS, "catalog KIND": "what a file of one catalog kind holds (infraplan.catalog."
+                   "entry_schemas)"}
+        if as_json:  # --json: the listing as one JSON object, command -> result model
+            print(json.dumps(listing, indent=2))
+            return
+        for name, ref in listing.items():
             print(f"{name}\t{ref}")
         return
     if not command:

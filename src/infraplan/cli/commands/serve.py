@@ -116,6 +116,8 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         if r.kv_transfer_s is not None:  # disaggregated: was in --json only (hU55)
             _latency_row(table, "KV transfer to the decode pool (in TTFT)", r.kv_transfer_s)
         table.add_row("energy per output token (with host share)", f"{_num(r.joules_per_token, '.4g')} J")
+        if r.device_joules_per_token is not None:  # the per-joule answer without the host figure (hH47)
+            table.add_row("  accelerators alone (no host)", f"{_num(r.device_joules_per_token, '.4g')} J")
         table.add_row("cost", _cost(r.usd_per_million_tokens, "per million output tokens", r.accelerator))
         pool = " (decode pool)" if r.deployment.disaggregated else ""  # the top-level layout is the decode pool's
         table.add_row(f"KV cache per replica{pool}", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
@@ -168,8 +170,8 @@ def serve(
     acceptance: float | None = typer.Option(None, "--acceptance", parser=ACCEPTANCE,
                                             help="per-token acceptance rate of the draft tokens, needed with "
                                             "--speculative-tokens (DeepSeek-V3 MTP: 0.85-0.9)"),
-    dtype: ServeDtype = typer.Option("bf16", "--dtype", help="weights"),
-    kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache [the model config's "
+    dtype: ServeDtype = typer.Option("bf16", "--dtype", help="weight precision"),
+    kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache precision [the model config's "
                                            "quantization_config, else fp8 with fp8 or nvfp4 weights, else bf16]"),
     offline: bool = typer.Option(False, "--offline", help="all requests present at t=0 (max throughput)"),
     rate: float | None = typer.Option(None, "--rate", parser=ARRIVAL_RATE, help="arrival rate, requests/s"),
@@ -201,13 +203,13 @@ def serve(
     prefill_gpus: int = typer.Option(0, "--prefill-gpus", parser=count(0, MAX_ACCELERATORS),
                                      help="accelerators of a disaggregated prefill pool [0: colocated]"),
     prefill_tp: int | None = typer.Option(None, "--prefill-tp", parser=PP_OR_TP,
-                                          help="the prefill pool's own TP; with any --prefill-* layout flag, "
+                                          help="the prefill pool's own TP degree; with any --prefill-* layout flag, "
                                           "--tp/--pp/--ep/--attention-dp/--max-batch are the decode pool's "
                                           "[decode's]"),
     prefill_pp: int | None = typer.Option(None, "--prefill-pp", parser=PP_OR_TP,
                                           help="the prefill pool's pipeline stages [decode's]"),
     prefill_ep: int | None = typer.Option(None, "--prefill-ep", parser=PP_OR_TP,
-                                          help="the prefill pool's EP [attention DP x TP with "
+                                          help="the prefill pool's EP degree [attention DP x TP with "
                                           "--prefill-attention-dp > 1, else 1]"),
     prefill_attention_dp: int | None = typer.Option(None, "--prefill-attention-dp", parser=PP_OR_TP,
                                                     help="the prefill pool's attention-DP ranks per worker [1]"),

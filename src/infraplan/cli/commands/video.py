@@ -40,7 +40,11 @@ def render_video(r: VideoEstimate) -> None:
                  f"not like for like: {hostless[0]} has no host share")
         table.add_row("  ratio (this / other)", f"{fmt_num(v.perf_per_w_ratio, 3)}x streams per platform W "
                       f"({basis}); {fmt_num(v.device_perf_per_w_ratio, 3)}x per device W (no hosts); "
-                      f"{fmt_num(r.streams_per_device / v.streams_per_device, 3)}x per device")
+                      f"{fmt_num(v.streams_per_device_ratio, 3)}x streams per device (one {r.device} against "
+                      f"one {v.device})")
+        if v.published_ratio is not None:
+            table.add_row("  published", f"~{fmt_num(v.published_ratio, 3)}x per watt at on-par quality, power "
+                          "basis, CPU, preset and resolution unpublished (baseline.published_basis)")
         if v.fleet_device_count is not None and v.fleet_power_w is not None and v.fleet_power_saving_w is not None:
             verb = "saves" if v.fleet_power_saving_w >= 0 else "needs"
             table.add_row("  fleet saving", f"{v.fleet_device_count:,} {v.device} -> {fmt_rate(v.fleet_power_w, 'W')}; "
