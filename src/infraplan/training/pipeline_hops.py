@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.identity_memo import IdentityMemo
 from infraplan.network.collectives import Fabric, group_domain, send_recv_seconds, send_recv_time
 from infraplan.network.placement import pipeline_hops_across
 from infraplan.scalar_path import pick
@@ -34,6 +35,15 @@ from infraplan.training.plan import PlanArrays
 __all__ = ["chain_mean", "pipeline_hop_terms"]
 
 _TP_CP_PP_DP = 0  # (`enums.RankOrder.TP_CP_PP_DP`'s code: checked in tests/training/test_pipeline_hops.py)
+_PLACED: IdentityMemo[Fabric] = IdentityMemo(64)
+
+
+def _placed(fabric: Fabric, unit: int) -> Fabric:
+    """`replace(fabric, placement_unit=unit)`, kept by the fabric's identity: the same copy for every plan, so the
+    float path's links and latencies kept by a fabric's identity (`network.collectives`) find it (a fresh copy per
+    estimate missed them, hashing the whole fabric in `group_link`'s cache; hP24)."""
+    kept = _PLACED.get(fabric, unit)
+    return kept if kept is not None else _PLACED.put(fabric, unit, replace(fabric, placement_unit=unit))
 
 
 def pipeline_hop_terms(fabric: Fabric, boundary: Any, p: PlanArrays, one: bool) -> dict[str, Any]:
@@ -49,8 +59,8 @@ def pipeline_hop_terms(fabric: Fabric, boundary: Any, p: PlanArrays, one: bool) 
         n = float(pipeline_hops_across(block, s, pp, int(p.dp), s * pp if inner else block, unit))
         old = send_recv_seconds(fabric, boundary, s)
         old_across = s * 2 > group_domain(fabric, 2.0, s)
-        t_in = send_recv_seconds(replace(fabric, placement_unit=2 * s), boundary, s) if old_across else old
-        t_out = old if old_across else send_recv_seconds(replace(fabric, placement_unit=s), boundary, s)
+        t_in = send_recv_seconds(_placed(fabric, 2 * s), boundary, s) if old_across else old
+        t_out = old if old_across else send_recv_seconds(_placed(fabric, s), boundary, s)
         hops = float(max(pp - 1, 1))
         mean = chain_mean(float(pp), 1.0, t_in, t_out, n)
         return {"p2p": mean, "p2p_inside": t_in, "p2p_across": t_out, "p2p_hops_across": n,
@@ -66,18 +76,18 @@ def _row_terms(fabric: Fabric, boundary: Any, p: PlanArrays, unit: int) -> dict[
     inner = np.asarray(p.order) == _TP_CP_PP_DP
     step = np.where(inner, stride * pp, block)
     cols = np.broadcast_arrays(block, stride, pp, np.asarray(p.dp, dtype=np.int64), step)
-    n = np.array([float(pipeline_hops_across(*map(int, row), unit)) for row in zip(*(c.ravel() for c in cols),
-                                                                                 strict=True)]).reshape(cols[0].shape)
+    # (each row's ints by `tolist`, not numpy scalars through `int`: the same values)
+    n = np.array([float(pipeline_hops_across(*row, unit)) for row in zip(*(c.ravel().tolist() for c in cols),
+                                                                          strict=True)]).reshape(cols[0].shape)
     size = np.broadcast_to(np.asarray(boundary, dtype=np.float64), stride.shape)
     old = send_recv_time(fabric, size, stride)
     old_across = stride * 2 > group_domain(fabric, 2.0, stride)
     t_in, t_out = old.copy(), old.copy()
-    for s in np.unique(stride):  # (the other side's price, one fabric per stride)
-        at = stride == s
-        t_in[at & old_across] = send_recv_time(replace(fabric, placement_unit=2 * int(s)), size, stride)[
-            at & old_across]
-        t_out[at & ~old_across] = send_recv_time(replace(fabric, placement_unit=int(s)), size, stride)[
-            at & ~old_across]
+    for s in np.unique(stride):  # (the other side's price, one fabric per stride, on the rows that take it: the
+        at = stride == s  # formula is element-wise, so each row gets the bits of the whole columns; hP24)
+        for side, unit_s, rows in ((t_in, 2 * int(s), at & old_across), (t_out, int(s), at & ~old_across)):
+            if rows.any():
+                side[rows] = send_recv_time(_placed(fabric, unit_s), size[rows], stride[rows])
     ppf = pp.astype(np.float64)
     return {"p2p": chain_mean(ppf, 1.0, t_in, t_out, n), "p2p_inside": t_in, "p2p_across": t_out,
             "p2p_hops_across": n, "p2p_scale_out": n / np.maximum(ppf - 1.0, 1.0)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from infraplan.training.axes import RowGrid
-from infraplan.training.plan import PlanArrays
+from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 
 # float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
 GRID_ARRAYS = 40
@@ -28,6 +28,14 @@ def take_rows(plans: PlanArrays, index: np.ndarray) -> PlanArrays:
     return PlanArrays(**{f.name: (c.take(index) if c.strides[0] else c[:size] if c.size >= size
                                   else np.broadcast_to(c[:1], index.shape))
                          for f in fields(plans) for c in (getattr(plans, f.name),)})
+
+
+def one_plans(plans: PlanArrays) -> list[PlanArrays]:
+    """Each plan of 1-D `plans` as its own one-element plan (`PlanArrays.is_one`), in order: `plans.take([i])`'s
+    fields and `one_row`, built by `PlanArrays.one_plan` from the columns' Python ints (a single plan's `take` gathers
+    20 one-element columns and converts each back, ~5x the cost: the search's best plans and their memory guard)."""
+    columns = [getattr(plans, name).tolist() for name in PLAN_FIELDS]
+    return [PlanArrays.one_plan(*row) for row in zip(*columns, strict=True)]
 
 
 def grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: np.ndarray,
@@ -74,6 +82,8 @@ class Found:
     # the MFU guard `best` applies and the plans it returns, where known while pricing (`search._guard_bar_s`)
     beyond: Callable[[PlanArrays, np.ndarray], np.ndarray] | None = None
     top: int = 1
+    # flat positions `beyond` has flagged while pricing and its flags (`row_bound._guardbar_s`), not checked again
+    flags: tuple[np.ndarray, np.ndarray] | None = None
 
     def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
@@ -111,6 +121,8 @@ class Found:
         # each plan's flag is its own (`beyond` is element-wise): a plan checked in an earlier round is not checked
         # again (keys are appended by `resume`, never moved; hP17, session 41)
         checked, flagged = np.zeros(keys.size, dtype=bool), np.zeros(keys.size, dtype=bool)
+        if self.flags is not None:  # (positions and keys never move: the same plans and step times, the same flags)
+            checked[self.flags[0]], flagged[self.flags[0]] = True, self.flags[1]
         head: tuple[np.ndarray, np.ndarray] | None = None
         while True:
             if take > self.take and self.resume is not None:  # past the bound's pool: price the skipped rows

@@ -68,8 +68,8 @@ def _guardbar_s(found: Found, used: int) -> float:
         return bar
     keys = found.keys[:used]
     pool = np.flatnonzero(keys <= bar)
-    return bar if pool.size - int(np.count_nonzero(found.beyond(found.plans(pool), keys[pool]))) >= found.top \
-        else np.inf
+    found.flags = pool, np.asarray(found.beyond(found.plans(pool), keys[pool]), dtype=bool)  # (`Found.best` reads them)
+    return bar if pool.size - int(np.count_nonzero(found.flags[1])) >= found.top else np.inf
 
 
 def fitting_counts(fits: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
+from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, one_plans
 from infraplan.training.plan_outputs import one_plan_memory
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult, published_mfu_flag
@@ -136,7 +136,7 @@ def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
     path (`estimate.one_plan_outputs`: the bits of each plan's row in a grid), more as one array."""
     if len(plans) > FEW_PLANS:
         return evaluate_plans(shape, cluster, plans, profile)
-    each = [evaluate_plans(shape, cluster, plans.take([i]), profile) for i in range(len(plans))]
+    each = [evaluate_plans(shape, cluster, plan, profile) for plan in one_plans(plans)]
     return {k: np.concatenate([values[k] for values in each]) for k in each[0]}
 
 
@@ -346,7 +346,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
         mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
         # each plan's memory as its row gives it (one at a time, as `_evaluate_best`: no array split re-bisected)
-        memory = np.array([one_plan_memory(shape, cluster, plans.take([i]), profile) for i in range(len(plans))])
+        memory = np.array([one_plan_memory(shape, cluster, plan, profile) for plan in one_plans(plans)])
         low = tight(memory, accelerator.memory_bytes, margin)  # (`memory_headroom_flag`'s test)
         return np.asarray((mfu * in_convention[plans.dtype] > mfu_ceiling[plans.dtype]) | low)
 
