@@ -26,8 +26,8 @@ def scenario(name: str, scale: float) -> ScenarioSpec:
     sites = [{"name": f"s{i}", "power": "200MW", "location": loc, "cooling": "liquid"}
              for i, loc in enumerate(("ohio", "texas", "louisiana", "georgia", "us-average"))]
     devices = ("a100-80gb", "h100-sxm", "h200", "b200", "mtia-v1", "mtia-v2", "xeon-8480", "msvp")
-    pools = [{"name": d, "device": d, "site": f"s{i % 5}", **({"capex_usd": 1500} if d == "msvp" else {}),
-              **({"capex_usd": 9000} if d.startswith("mtia") else {}), **({"capex_usd": 14000} if d == "xeon-8480"
+    pools = [{"name": d, "device": d, "site": f"s{i % 5}", **({"price_usd_per_device": 1500} if d == "msvp" else {}),
+              **({"price_usd_per_device": 9000} if d.startswith("mtia") else {}), **({"price_usd_per_device": 14000} if d == "xeon-8480"
                                                                         else {}),
               **({"serves": ["recsys"]} if d.startswith("mtia") else {})} for i, d in enumerate(devices)]
     services = [

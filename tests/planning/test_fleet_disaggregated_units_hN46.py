@@ -29,17 +29,23 @@ def _service() -> object:
                                     ).services[0]
 
 
-def test_a_disaggregated_answer_with_no_smaller_group_is_one_whole_unit_and_a_small_pool_gets_no_share() -> None:
-    whole = search_capacity("llama3-8b", "h100-sxm", 200.0, workload="chat", stack="vllm-0.x", max_gpus=LLM_MAX_GPUS)
+def test_a_disaggregated_answer_with_no_smaller_group_is_one_whole_unit_no_small_pool_splits() -> None:
+    """On MTIA v2 (hB47: since serve-plan's probes take the router's share, H100's answer at 200 requests/s is 8
+    colocated TP1 replicas, no longer hN45's 5 + 3; MTIA v2's is 7 prefill + 8 decode TP2 PP8, gcd 1)."""
+    whole = search_capacity("llama3-8b", "mtia-v2", 200.0, workload="chat", stack="vllm-0.x", max_gpus=LLM_MAX_GPUS)
     d = whole.deployment
     assert d is not None and whole.gpus is not None
-    assert d.disaggregated and math.gcd(d.prefill_replicas, d.decode_replicas) == 1  # the case hN45 found (5 + 3)
-    opt = llm_option(_service(), "h100-sxm", "gpu")
+    assert d.disaggregated and math.gcd(d.prefill_replicas, d.decode_replicas) == 1
+    opt = llm_option(_service(), "mtia-v2", "asic")
     assert (opt["units"], opt["unit_devices"], opt["capacity"]) == (1, whole.gpus, pytest.approx(200.0))
+    small = whole.gpus - 40
     pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2",
-                                                                      "available": 301}]
+                                                                      "available": small}]
     r = plan_fleet(FleetSpec.model_validate({"services": [CHAT_8B_VLLM], "pools": pools}))
-    assert whole.gpus > 4 and {a["pool"] for a in r.assignment} == {"v2"}  # no unit fits in 4: no H100 share
+    # no unit of the whole-rate answer fits in the small pool: its share comes only from a smaller rate's searched
+    # answer (hC48: fleet_mix_llm.finer_options), never from part of the whole-rate unit
+    assert all(a["devices"] <= small for a in r.assignment if a["pool"] == "v2")
+    assert any(a["pool"] == "v2" for a in r.assignment)  # 4 H100 alone do not serve 200 requests/s
     assert sum(a["served"] for a in r.assignment) == pytest.approx(200.0)
     assert not any("whole-rate" in a.get("note", "") for a in r.assignment)
 

@@ -3,7 +3,7 @@ MILP, serve-plan's deployment named on every pool used."""
 
 from __future__ import annotations
 
-import itertools
+import functools
 import json
 import math
 import shlex
@@ -17,7 +17,7 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cli import main
 from infraplan.facility import size_facility
 from infraplan.planning.fleet_mix import plan_fleet
-from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, llm_option
+from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, finer_options, llm_option
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.serving.capacity import search_capacity
 
@@ -72,8 +72,9 @@ def test_a_split_service_counts_whole_replicas_and_names_each_pools_deployment(c
     v2 at 200 requests/s, where H100's 5 prefill + 3 decode answer was cut into 4 "replicas": a disaggregated answer
     with no smaller group is one unit of its 8 H100 now, so that pool gets no share: test_fleet_disaggregated_units_
     hN46.py.)"""
-    svc = {**CHAT_8B_VLLM, "rate": 100}
-    pools = [{"name": "h100", "device": "h100-sxm", "available": 3}, {"name": "a100", "device": "a100-80gb"}]
+    svc = {**CHAT_8B_VLLM, "rate": 100}  # A100 limited to 12 too: since hB47 16 A100 alone (2 servers) draw less
+    pools = [{"name": "h100", "device": "h100-sxm", "available": 3},  # than 3 H100 + 4 A100 (a server of each)
+             {"name": "a100", "device": "a100-80gb", "available": 12}]
     r = plan_fleet(spec([svc], pools))
     rows = {a["pool"]: a for a in r.assignment}
     assert set(rows) == {"h100", "a100"} and rows["h100"]["devices"] <= 3
@@ -93,19 +94,33 @@ def test_a_split_service_counts_whole_replicas_and_names_each_pools_deployment(c
 
 
 def test_the_replica_milp_matches_brute_force() -> None:
+    """Every unit count of every option the MILP is given (each pool's whole-rate answer and its finer ones,
+    `fleet_mix_llm.finer_options`), tried: the least peak IT power that serves 200 requests/s within H100's 4 is the
+    MILP's. (Before hB47 H100's whole-rate answer was one 8-GPU disaggregated unit, so H100 took none and the whole-rate
+    options alone gave the optimum; now its units are single GPUs at 25 requests/s, and MTIA v2's rest comes from a
+    finer answer.)"""
     pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2"}]
     s = spec([CHAT_8B_VLLM], pools)
     r = plan_fleet(s)
-    opts = [llm_option(s.services[0], "h100-sxm", "gpu"), llm_option(s.services[0], "mtia-v2", "asic")]
+    svc = s.services[0]
+    opts = []
+    for device, kind, pool in (("h100-sxm", "gpu", "h100"), ("mtia-v2", "asic", "v2")):
+        whole = llm_option(svc, device, kind, pool)
+        opts.append([whole, *finer_options(svc, device, kind, pool, None, whole)])
 
+    @functools.cache
     def watts(device: str, n: int) -> float:  # peak IT of n devices' whole servers (hW, hF2), as facility houses them
         return 0.0 if n == 0 else size_facility(accelerator=device, count=n).it_power_w
 
-    best = math.inf
-    for a, b in itertools.product(range(5), range(opts[1]["units"] + 1)):
-        if a * opts[0]["unit_devices"] <= 4 and a * opts[0]["capacity"] + b * opts[1]["capacity"] >= 200.0:
-            best = min(best, watts("h100-sxm", a * opts[0]["unit_devices"]) + watts("mtia-v2",
-                                                                                  b * opts[1]["unit_devices"]))
+    def combos(options: list[dict], cap: float) -> list[tuple[int, float]]:  # (devices, capacity) of each unit mix
+        got = [(0, 0.0)]
+        for o in options:
+            got = [(d + k * o["unit_devices"], c + k * o["capacity"]) for d, c in got for k in range(o["units"] + 1)
+                   if d + k * o["unit_devices"] <= cap]
+        return got
+
+    best = min(watts("h100-sxm", dh) + watts("mtia-v2", dv) for dh, ch in combos(opts[0], 4)
+               for dv, cv in combos(opts[1], math.inf) if ch + cv >= 200.0 * (1 - 1e-9))
     assert r.solver["objective_value"] == pytest.approx(best) and r.totals.power_w == pytest.approx(best)
 
 

@@ -15,15 +15,17 @@ def test_plan_prints_each_mtia_pool_figures_note_once(capsys):
     assert main(["plan", str(EXAMPLES / "mtia-vs-gpu.yaml"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     used = {r["pool"] for r in data["pools"] if r["devices"] > 0}
-    assert {"mtia-v2", "mtia-400", "h100"} <= used
+    # MTIA v2 served only a top-up of early ranking beside whole H100 servers until hB47's serve-plan probes sized
+    # the chat service smaller (84 / 164 -> 78 / 152 H100): its pool may stay unused, and then has no note
+    assert {"mtia-400", "h100"} <= used
     note = data["figures_note"]
     for pool in ("mtia-v2", "mtia-400"):
         line = f"pool {pool!r}: {pool}: {load_accelerator(pool).figures_note}"
-        assert note.count(line) == 1, (line, note)
+        assert note.count(line) == (pool in used), (line, note)
     assert "pool 'h100'" not in note  # a GPU with primary figures has no note
     assert main(["plan", str(EXAMPLES / "mtia-vs-gpu.yaml")]) == 0
     text = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
-    assert text.count("note: pool 'mtia-v2': mtia-v2: SECONDARY figures") == 1
+    assert text.count("pool 'mtia-v2': mtia-v2: SECONDARY figures") == ("mtia-v2" in used)
     assert text.count("pool 'mtia-400': mtia-400: SECONDARY figures") == 1
 
 

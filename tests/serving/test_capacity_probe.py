@@ -30,7 +30,7 @@ def test_that_many_misses_put_the_percentile_above_the_slo(q: float) -> None:
 
 
 @pytest.mark.parametrize(("tp", "max_batch", "engines"), [(1, 64, 1), (2, 16, 2), (1, 8, 3)])
-@pytest.mark.parametrize("mode", ["mixed", "decode"])
+@pytest.mark.parametrize("mode", ["mixed", "decode", "prefill"])
 def test_the_stopped_runs_miss_and_the_others_are_run_pools(tp: int, max_batch: int, engines: int, mode: str,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(capacity_probe, "MIN_CHUNK", 16)  # many checks on short runs
@@ -50,14 +50,16 @@ def test_the_stopped_runs_miss_and_the_others_are_run_pools(tp: int, max_batch: 
         window[steady] = True
         zeros = np.zeros_like(req.input_tokens)
         prompt, cached = (zeros, req.input_tokens) if mode == "decode" else (req.input_tokens, zeros)
-        steps = req.output_tokens - 1
+        steps = zeros if mode == "prefill" else req.output_tokens - 1
         full = run_pool(cand.cost, dep, cand.blocks, req.arrival_s, prompt, cached, steps, engines)
-        ttft = (full.first_token_s - req.arrival_s + front_end_s(dep))[steady]
-        for slo in (0.05, 0.3, 2.0, None) if mode == "mixed" else (None,):  # decode-only: no first tokens, no TTFT
+        # a prefill pool's TTFT holds the least hand-off to a decode worker, per request (`handoff_floor`, hB47)
+        front = front_end_s(dep) + (cand.handoff(req.input_tokens, req.output_tokens) if mode == "prefill" else 0.0)
+        ttft = (full.first_token_s - req.arrival_s + front)[steady]
+        for slo in (0.05, 0.3, 2.0, None) if mode != "decode" else (None,):  # decode-only: no first tokens, no TTFT
             for q in (50.0, 99.0):
                 for backlog in (backlog_span(req.arrival_s, steady), None):
                     got = run_until_miss(cand.cost, dep, cand.blocks, req.arrival_s, prompt, cached, steps, engines,
-                                         window, front_end_s(dep), slo, q, backlog)
+                                         window, front, slo, q, backlog)
                     if got is None:
                         stopped += 1
                         assert (slo is not None and np.percentile(ttft, q) > slo

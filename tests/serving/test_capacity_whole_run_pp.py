@@ -98,16 +98,20 @@ def test_no_option_at_all_runs_nothing() -> None:
 KW: dict[str, Any] = {"input_len": 2048, "output_len": 512, "ttft_slo": 1.0, "tpot_slo": 0.03}
 
 
-def test_hu47_case_answers_a_layout_whose_whole_run_meets_on_8_h200() -> None:
+def test_hu47_case_answers_a_layout_whose_whole_run_meets_below_8_h200() -> None:
+    """hU47's case answered 8 (TP8 PP>1) while its probes fed a replica the whole stream's Poisson burstiness; under
+    the round-robin router's share (`serving.replica_share`, hB47) a smaller layout's whole run meets, and the one
+    below it that passed its probes but missed whole is said first in `rejected`."""
     plan = search_capacity("llama3-70b", "h200", 10.0, **KW)
     d = plan.deployment
-    assert plan.feasible and plan.meets_slo_full_run and d is not None and plan.gpus == 8
-    assert d.pp > 1  # no PP 1 layout of 8 meets whole: the one that passed its probes is in `rejected`
+    assert plan.feasible and plan.meets_slo_full_run and d is not None and plan.gpus is not None and plan.gpus < 8
     assert plan.serve is not None and (plan.serve.tpot_s.p99 or 1.0) <= 0.03 and (plan.serve.ttft_s.p99 or 9.0) <= 1.0
     first = (plan.rejected or [""])[0]  # what was tried whole and why it was not chosen
-    assert "PP1" in first and "on 8 accelerators" in first and "its full run of" in first
-    missed_tpot = float(re.search(r"TPOT p99 ([0-9.]+) s", first).group(1))  # type: ignore[union-attr]
-    assert missed_tpot > 0.03  # it missed on TPOT, the answer meets it
+    assert "its full run of" in first
+    fewer = int(re.search(r"on ([0-9]+) accelerators", first).group(1))  # type: ignore[union-attr]
+    assert fewer < plan.gpus  # a smaller option, tried whole first, missed
+    missed = [float(x) for x in re.findall(r"(?:TTFT|TPOT) p99 ([0-9.]+) s", first)]
+    assert missed[0] > 1.0 or missed[1] > 0.03  # it missed an SLO, the answer meets both
     assert all(o.gpus >= plan.gpus for o in plan.alternatives or [])
 
 

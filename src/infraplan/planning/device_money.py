@@ -115,8 +115,9 @@ def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str
     if "ASSUMPTION" in acc.host_link_source:
         figures.append(f"host link {acc.host_link_bandwidth_bytes_per_s / 1e9:.4g} GB/s (host_link_source)")
     if figures:
-        lines.append(f"{acc.name}'s {' and '.join(figures)} are ASSUMPTIONS of its file; a pool's host_power_w "
-                     "replaces the share")
+        are = "are ASSUMPTIONS" if len(figures) > 1 else "is an ASSUMPTION"
+        replaces = "; a pool's host_power_w replaces the share" if figures[0].startswith("host share") else ""
+        lines.append(f"{acc.name}'s {' and '.join(figures)} {are} of its file{replaces}")
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 

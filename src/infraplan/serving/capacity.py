@@ -18,8 +18,8 @@ candidate's prefill pool runs without the colocated lock-step stall (`disaggrega
 1. an offline run of one replica gives its peak output rate, hence a lower bound on colocated replicas
    (`rate * mean output tokens / peak`); colocated options whose bound already exceeds the best answer are
    pruned (not disaggregated ones: a decode pool without prefills can beat the colocated peak);
-2. replicas are found by doubling from the bound, then bisection: one replica is simulated under Poisson
-   arrivals at `rate / replicas` (the share round-robin routing gives it), and meets the target when, in
+2. replicas are found by doubling from the bound, then bisection: one replica is simulated on its round-robin
+   share of the workload's arrivals, as the whole run routes them (`replica_share`), and meets the target when, in
    steady state, the p-th percentile of TTFT and of TPOT are within their SLOs (MLPerf Server uses p99 for
    both) and its backlog does not grow (`capacity_candidate`: a probe sends at least STEADY_SPANS x the
    requests a replica holds at once and is judged without its warm-up and drain);
@@ -110,6 +110,7 @@ from infraplan.serving.replica_search import (
     run_level,
     whole_runs,
 )
+from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
@@ -209,8 +210,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     sample, sample_key = keyed_probe(None, seed)
 
     def meets_at(probed: Candidate, part: str, r: int) -> bool:
-        """The probe: one replica of `probed` in pool `part` at rate / r meets the SLO (memoised)."""
-        return probed.meets(*keyed_probe(rate / r, seed, probed.probe_requests(requests)), part, slo, percentile)
+        """The probe: one replica of r of `probed` in pool `part`, on its share (ROUTER), meets the SLO (memoised)."""
+        n, e = probed.probe_requests(requests), probed.dep.engines_per_replica
+        return probed.meets(*request_stream((*source, ROUTER, rate, seed, n, r, e), lambda: replica_requests(
+            spec, input_len, output_len, n, rate, seed, r, e, shape.max_seq_len)), part, slo, percentile)
 
     def run(job: SearchJob, among: list[dict[str, Any]]) -> list[int] | None:
         """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`moot_beyond`)."""
@@ -327,7 +330,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
         first = best_ttft_s(tried, sample, percentile)  # and its `best_ttft_s` (hU55)
         every_tp = max(tps, default=1) <= limit
-        return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
+        return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False, router=ROUTER,
                                  stack=engine.name, best_tpot_s=floor, best_ttft_s=first[0] if first else None,
                                  why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
                                       "; ".join(r for r in (
@@ -359,7 +362,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
-        "stack": engine.name,
+        "stack": engine.name, "router": ROUTER,
         "gpus": chosen["gpus"], "deployment": result["deployment"],
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
         "meets_slo_full_run": meets,

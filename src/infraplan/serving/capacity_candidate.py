@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from infraplan.serving import schedule_ahead, wide_ep_lockstep
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
+from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.results import front_end_floor_reason
@@ -124,6 +126,10 @@ class Candidate:
                 dep.engines_per_replica)
         self.key = (_fingerprint(self.cost), *rest)
         self.prefill_key = self.key if self.prefill_cost is self.cost else (_fingerprint(self.prefill_cost), *rest)
+        # a prefill probe's TTFT holds the least hand-off to the decode worker (`handoff_floor`: the model's KV bytes,
+        # the fabric, the decode cost), so its verdict is keyed on them too
+        self.handoff = partial(handoff_floor_s, shape, fabric, dep, self.cost)
+        self.handoff_key = _fingerprint(repr(shape), repr(fabric))
 
     def _key(self, mode: str) -> tuple[Any, ...]:
         return self.prefill_key if mode == "prefill" else self.key
@@ -150,7 +156,7 @@ class Candidate:
 
     def meets(self, req: Requests, req_key: str, mode: str, slo: tuple[float, float], q: float) -> bool:
         """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile."""
-        key = ("meets", *self._key(mode), req_key, mode, slo, q)
+        key = ("meets", *self._key(mode), req_key, mode, slo, q, self.handoff_key if mode == "prefill" else None)
         if key not in _memo:
             _remember(key, self._meets_now(req, mode, slo, q))
         return bool(_memo[key])
@@ -174,7 +180,7 @@ class Candidate:
             first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s,
                                                       self.dep.decode_steps(req.output_tokens))
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
-        ttft = first_s - req.arrival_s + front_end_s(self.dep)
+        ttft = first_s - req.arrival_s + self._front_s(req, mode)
         multi = np.zeros(len(req), dtype=bool)
         multi[steady] = req.output_tokens[steady] > 1
         ttft = ttft[steady]
@@ -185,6 +191,12 @@ class Candidate:
             tpot = (finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
             return meets_slo(None, tpot, slo, q)
         return meets_slo(ttft, None if mode == "prefill" else tpot, slo, q)
+
+    def _front_s(self, req: Requests, mode: str) -> float | np.ndarray:
+        """Seconds each probe TTFT holds beyond the pool's first token: the stack's front end, as
+        `simulate_deployment` reports it; a prefill pool's also the least hand-off to a decode worker (`handoff`)."""
+        front = front_end_s(self.dep)
+        return front + self.handoff(req.input_tokens, req.output_tokens) if mode == "prefill" else front
 
     def _times(self, req: Requests, mode: str, steady: np.ndarray, ttft_slo: float,
                q: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -203,7 +215,7 @@ class Candidate:
         prompt, cached = (zeros, inp) if mode == "decode" else (inp, zeros)
         return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
                               zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,
-                              front_end_s(self.dep), None if mode == "decode" else ttft_slo, q,
+                              self._front_s(req, mode), None if mode == "decode" else ttft_slo, q,
                               backlog_span(req.arrival_s, steady))
 
 

@@ -56,8 +56,9 @@ class _Engine:
     """One engine's loop, fed its arrivals a chunk at a time, with its window's TTFT misses counted so far."""
 
     def __init__(self, cost: IterationCost, dep: Deployment, blocks: int, arrival: np.ndarray, prefill: np.ndarray,
-                 cached: np.ndarray, steps: np.ndarray, window: np.ndarray, backlog_end_s: float) -> None:
-        self.arrival, self.window = arrival, window
+                 cached: np.ndarray, steps: np.ndarray, window: np.ndarray, backlog_end_s: float,
+                 front_s: np.ndarray) -> None:
+        self.arrival, self.window, self.front_s = arrival, window, front_s
         self.n = n = len(arrival)
         self.arr = arrival.tolist()
         self.first, self.finish = [math.nan] * n, [math.nan] * n
@@ -83,7 +84,7 @@ class _Engine:
         self.arr_open.append(self.arr[more] if more < self.n else math.inf)
         self.given = more
 
-    def run(self, ttft_slo_s: float | None, front_end_s: float, need: int, pause: bool) -> None:
+    def run(self, ttft_slo_s: float | None, need: int, pause: bool) -> None:
         """Step on until the end, a certain TTFT miss (`misses` >= `need`) or, with `pause`, every finish up to
         the backlog span's end known."""
         while True:
@@ -92,18 +93,18 @@ class _Engine:
             except StopIteration:
                 self.ended = True
                 if ttft_slo_s is not None:
-                    self.count(math.inf, ttft_slo_s, front_end_s)
+                    self.count(math.inf, ttft_slo_s)
                 return
             if kind != LEAP:  # `at` is the engine's clock; it is past every arrival given before the bound
                 if ttft_slo_s is not None:
-                    self.count(at, ttft_slo_s, front_end_s)
+                    self.count(at, ttft_slo_s)
                     if self.misses >= need:
                         return
                 if pause and self.given >= self.pause_at:  # the bound (the next arrival) is past the span's end:
                     return  # TOP, the clock is past it; idle, all given have ended and the rest arrive after it
             self.feed()
 
-    def count(self, clock_s: float, slo_s: float, front_end_s: float) -> None:
+    def count(self, clock_s: float, slo_s: float) -> None:
         """Advance over the requests whose TTFT verdict is known at `clock_s` (in arrival order, up to the first
         one not yet known), counting the window's misses among them."""
         lo, hi = self.decided, self.given
@@ -112,7 +113,8 @@ class _Engine:
         f = np.array(self.first[lo:hi], dtype=np.float64)
         a = self.arrival[lo:hi]
         started = ~np.isnan(f)
-        late = np.where(started, (f - a) + front_end_s > slo_s, (clock_s - a) + front_end_s > slo_s)
+        front = self.front_s[lo:hi]
+        late = np.where(started, (f - a) + front > slo_s, (clock_s - a) + front > slo_s)
         open_ = np.flatnonzero(~(started | late))
         upto = int(open_[0]) if open_.size else hi - lo
         self.misses += int(np.count_nonzero(late[:upto] & self.window[lo:lo + upto]))
@@ -120,7 +122,8 @@ class _Engine:
 
 
 def run_until_miss(cost: IterationCost, dep: Deployment, blocks: int, arrival: np.ndarray, prefill: np.ndarray,
-                   cached: np.ndarray, steps: np.ndarray, engines: int, window: np.ndarray, front_end_s: float,
+                   cached: np.ndarray, steps: np.ndarray, engines: int, window: np.ndarray,
+                   front_end_s: float | np.ndarray,
                    ttft_slo_s: float | None, q: float,
                    backlog: Backlog | None) -> tuple[np.ndarray, np.ndarray] | None:
     """`run_pool`'s first-token and finish times of the (arrival-sorted) requests on `engines` FCFS engines
@@ -130,12 +133,14 @@ def run_until_miss(cost: IterationCost, dep: Deployment, blocks: int, arrival: n
     n = len(arrival)
     need = needed_misses(int(np.count_nonzero(window)), q)
     end_s = backlog[1] if backlog is not None else math.inf
-    runs = [_Engine(cost, dep, blocks, arrival[idx], prefill[idx], cached[idx], steps[idx], window[idx], end_s)
+    front = np.broadcast_to(np.asarray(front_end_s, dtype=np.float64), (n,))  # per request (a prefill pool's hand-off)
+    runs = [_Engine(cost, dep, blocks, arrival[idx], prefill[idx], cached[idx], steps[idx], window[idx], end_s,
+                    front[idx])
             for idx in (np.arange(e, n, engines) for e in range(engines)) if idx.size]
     for pause in ((True, False) if backlog is not None else (False,)):
         for run in runs:
             if not run.ended:
-                run.run(ttft_slo_s, front_end_s, need - sum(r.misses for r in runs) + run.misses, pause)
+                run.run(ttft_slo_s, need - sum(r.misses for r in runs) + run.misses, pause)
             if sum(r.misses for r in runs) >= need:
                 return None
         if pause and backlog is not None:

@@ -321,6 +321,10 @@ class ServingPlanResult(SparseResult):
     workload: str | None = Field(None, description="workload preset or fixed lengths")
     rate_per_s: float = Field(description="target arrival rate, requests per second")
     stack: str | None = Field(None, description="serving stack profile the search ran with (catalog/stacks)")
+    router: str | None = Field(None, description=(
+        "how requests are spread over the replicas, as the probes and the whole run both take it: round_robin, in "
+        "arrival order over the fleet's engines (a probe's replica gets its share of the full stream, serving."
+        "replica_share)"))
     feasible: bool = Field(description="a deployment meets the SLOs within the limit")
     why: str | None = Field(None, description="why none does")
     best_tpot_s: float | None = Field(None, description=(

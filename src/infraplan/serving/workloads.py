@@ -64,14 +64,21 @@ def clip_to_context(requests: Requests, context: int) -> tuple[Requests, int]:
     return Requests(requests.arrival_s, inp, out), clipped
 
 
-def arrival_times(n: int, rate_per_s: float | None, process: Arrival, rng: np.random.Generator) -> np.ndarray:
-    """n arrival times at `rate_per_s` (None = offline: all at t = 0)."""
+def arrival_times(n: int, rate_per_s: float | None, process: Arrival, rng: np.random.Generator,
+                  spans: np.ndarray | None = None) -> np.ndarray:
+    """n arrival times at `rate_per_s` (None = offline: all at t = 0).
+
+    `spans`: how many gaps of the stream at `rate_per_s` each gap spans (a router's share of it, `serving.
+    replica_share`), drawn whole: a sum of m i.i.d. Gamma(k, theta) gaps is Gamma(m k, theta) (exponential: k = 1),
+    so the share has its exact law without the other requests being drawn; None: one each (the stream itself)."""
     if rate_per_s is None:
         return np.zeros(n)
     if not rate_per_s > 0:
         raise InputError(f"--rate must be > 0 requests/s, got {rate_per_s}")
-    if process.process == "gamma":
-        shape = 1.0 / process.cv**2
+    shape = 1.0 / process.cv**2 if process.process == "gamma" else 1.0
+    if spans is not None and np.any(spans != 1):
+        gaps = rng.gamma(shape * spans[:n], 1.0 / (rate_per_s * shape))
+    elif process.process == "gamma":
         gaps = rng.gamma(shape, 1.0 / (rate_per_s * shape), size=n)
     else:
         gaps = rng.exponential(1.0 / rate_per_s, size=n)
@@ -86,30 +93,34 @@ def lengths(n: int, dist: LengthDistribution, rng: np.random.Generator) -> np.nd
     return np.clip(np.rint(values), dist.min, dist.max).astype(np.int64)
 
 
-def workload_requests(spec: WorkloadSpec, n: int, rate_per_s: float | None, seed: int) -> Requests:
-    """Draw n requests from an LLM workload preset (lengths first, then arrivals, from one seeded stream)."""
+def workload_requests(spec: WorkloadSpec, n: int, rate_per_s: float | None, seed: int,
+                      spans: np.ndarray | None = None) -> Requests:
+    """Draw n requests from an LLM workload preset (lengths first, then arrivals, from one seeded stream;
+    `spans` as `arrival_times`)."""
     if spec.input_tokens is None or spec.output_tokens is None:
         raise InputError(f"workload {spec.name!r} is not an LLM workload")
     rng = np.random.default_rng(seed)
     inputs = lengths(n, spec.input_tokens, rng)
     outputs = lengths(n, spec.output_tokens, rng)
-    return Requests(arrival_times(n, rate_per_s, spec.arrival, rng), inputs, outputs)
+    return Requests(arrival_times(n, rate_per_s, spec.arrival, rng, spans), inputs, outputs)
 
 
 def fixed_requests(n: int, input_len: int, output_len: int, rate_per_s: float | None, seed: int,
-                   process: Arrival | None = None, stop_per_token: float = 0.0) -> Requests:
+                   process: Arrival | None = None, stop_per_token: float = 0.0,
+                   spans: np.ndarray | None = None) -> Requests:
     """n requests of fixed input/output length (trtllm-bench style synthetic ISL/OSL).
 
     `stop_per_token` q > 0: a request's output ends early at the first end-of-sequence token, which the model
     samples at each output token with probability q (a client that does not force `ignore_eos`), so its length
     is min(geometric(q), output_len): P(full length) = (1 - q)^output_len. q = 0: every output is output_len.
+    `spans`: as `arrival_times`.
     """
     if input_len < 1 or output_len < 1:
         raise InputError(f"--input-len and --output-len must be >= 1 token, got {input_len} and {output_len}")
     if not 0.0 <= stop_per_token < 1.0:
         raise InputError(f"end-of-sequence probability per token must be in [0, 1), got {stop_per_token}")
     rng = np.random.default_rng(seed)
-    arrivals = arrival_times(n, rate_per_s, process or Arrival(process="poisson"), rng)
+    arrivals = arrival_times(n, rate_per_s, process or Arrival(process="poisson"), rng, spans)
     outputs = np.full(n, output_len)
     if stop_per_token > 0.0:
         outputs = np.minimum(rng.geometric(stop_per_token, n), output_len)
