@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from infraplan.catalog import error_bands
+from infraplan.catalog.band_lengths import beyond_validated_length
 from infraplan.catalog.error_bands import DEFAULT_SETTINGS, RERUN_SERVING_STACKS, ErrorBand, error_band, stack_class
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stack_files import same_settings
@@ -87,10 +88,11 @@ def vendor_default_basis(band: ErrorBand | None, ref: str, defaulted: bool) -> E
 
 
 def serving_answer_band(accelerator: str, ref: str, changed: Sequence[str], defaulted: bool,
-                        metric: str = "throughput") -> ErrorBand | None:
+                        metric: str = "throughput", context_tokens: float = 0.0) -> ErrorBand | None:
     """The error band of a serving answer on the stack `ref` (`serve`'s and `serve-plan`'s one rule), of `metric`
     (throughput or ttft): keyed by `serving_band_stack(ref, changed)`, its basis naming engine settings changed from
-    the stack's (`settings_basis`) and a vendor's default stack (`vendor_default_basis`; `defaulted`: no stack
-    was asked)."""
+    the stack's (`settings_basis`), a vendor's default stack (`vendor_default_basis`; `defaulted`: no stack
+    was asked) and a mean prompt + output `context_tokens` beyond every case's (`catalog.band_lengths`, hU59)."""
     band = error_band(accelerator, serving_band_stack(ref, changed), "serving", metric=metric)
-    return vendor_default_basis(settings_basis(band, ref, changed), ref, defaulted)
+    band = vendor_default_basis(settings_basis(band, ref, changed), ref, defaulted)
+    return beyond_validated_length(band, "serving", context_tokens)

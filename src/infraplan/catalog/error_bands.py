@@ -77,6 +77,8 @@ from typing import Any
 import numpy as np
 from pydantic import Field, TypeAdapter
 
+from infraplan.catalog.band_families import ACCELERATOR_FAMILIES as ACCELERATOR_FAMILIES
+from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
 from infraplan.catalog.error_band_rows import CASE_SETTINGS, DEFAULT_SETTINGS, written_rows
 from infraplan.catalog.loader import load_accelerator, load_system, safe_load_yaml
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK
@@ -92,16 +94,6 @@ DEFAULT_STACKS = {"training": DEFAULT_TRAINING_STACK, "serving": DEFAULT_SERVING
 RERUN_SERVING_STACKS = (DEFAULT_SERVING_STACK, "vllm-0.x", "sglang-0.x")
 NETWORK_STACK, FACILITY_STACK = "nccl", "none"  # the stack class of a network / facility residual ("Infrastructure")
 
-# accelerator catalog name -> architecture family (NVIDIA's generations; other vendors by product line)
-# (each derivative as its catalog file states: h800.yaml "the H100 SXM5 die", b300/gb300.yaml Blackwell Ultra with
-# "bf16 as B200/GB200", mi325x.yaml "the MI300X compute die"; TPU and MTIA generations by product line. Without them
-# an H800 or GB300 answer took the any-accelerator band and the best-of-any-family MFU ceiling.)
-ACCELERATOR_FAMILIES = {
-    "a100-80gb": "ampere", "h100-sxm": "hopper", "h200": "hopper", "h800": "hopper", "b200": "blackwell",
-    "gb200": "blackwell", "b300": "blackwell", "gb300": "blackwell", "gaudi2": "gaudi", "mi300x": "cdna3",
-    "mi325x": "cdna3", "tpu-v5p": "tpu", "tpu-v6e": "tpu", "mtia-v1": "mtia", "mtia-v2": "mtia", "mtia-300": "mtia",
-    "mtia-400": "mtia", "mtia-450": "mtia",
-}
 # stack profile name prefix -> stack class (NeMo and Megatron-Bridge are Megatron-core underneath)
 STACK_CLASSES = {"megatron": "megatron", "nemo": "megatron", "deepspeed": "deepspeed", "torchtitan": "torchtitan",
                  "trtllm": "trtllm", "vllm": "vllm", "sglang": "sglang"}
@@ -140,10 +132,6 @@ class ErrorBand(Result):
     cases: int = Field(description="validation cases the band comes from (count)")
     basis: str = Field(description="which cases, the settings they were priced on (training: as measured, or "
                                    "re-run on the default stack) and the fallback taken when too few match")
-
-
-def accelerator_family(accelerator: str) -> str:
-    return ACCELERATOR_FAMILIES.get(accelerator, accelerator)
 
 
 def stack_class(stack: str | None) -> str:
@@ -287,7 +275,14 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[
     pool, priced = _settings_pool(stored_residuals(kind, metric, settings, cls) if residuals is None else residuals,
                                   kind, metric, settings, stack)
     few = f"fewer than {MIN_BAND_CAMPAIGNS} campaigns"
-    held = ", ".join(sorted({r.family for r in pool if r.kind == kind}))  # the pool's families, said in the basis
+    of_kind = [r for r in pool if r.kind == kind]
+    held = ", ".join(sorted({r.family for r in of_kind}))  # the pool's families, said in the basis
+    # no case of the family (hU59, catalog/band_families.py): said so, with how a band carried over between families
+    unseen = family_unvalidated(of_kind, family, kind)
+    named = family if family == accelerator else f"{family} ({accelerator})"
+    where = (f"no {named} {label} case: outside the validated accelerators" if unseen else
+             f"{few} of {family} {label} cases")
+    transfer = f"; {family_transfer(of_kind, family, _full_range_below_nine)}" if unseen else ""
     # a facility figure runs no software stack (FACILITY_STACK): its basis names none (hU41: "any stack" on IT power)
     stacked = kind != "facility"
     any_stack, of_class = (", any stack", f" of stack class {cls}") if stacked else ("", "")
@@ -296,8 +291,7 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[
          f"{family}, stack class {cls}" if stacked else family),
         (lambda r: r.family == family and r.kind == kind, f"{family}{any_stack} ({few} of {family} {label} cases"
                                                             f"{of_class})"),
-        (lambda r: r.kind == kind, f"any accelerator{any_stack} ({few} of {family} {label} cases; the cases' "
-                                   f"families: {held})"),
+        (lambda r: r.kind == kind, f"any accelerator{any_stack} ({where}; the cases' families: {held}{transfer})"),
     )
     for match, basis in tiers:
         found = [r for r in pool if match(r)]
@@ -318,6 +312,12 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[
                                    f"holds a new campaign's case with probability >= {(k - 1) / (k + 1):.0%}): "
                                    f"{basis}")
     return None
+
+
+def _full_range_below_nine(values: Sequence[float], campaigns: Sequence[str]) -> tuple[float, float] | None:
+    """`error_band`'s every-case tier on its own: the conformal band, else the full range of >= 2 campaigns."""
+    band = campaign_band(values, campaigns)
+    return band if band is not None or len(set(campaigns)) < 2 else (min(values), max(values))
 
 
 def no_band_basis(kind: str, metric: str = "throughput", residuals: tuple[Residual, ...] | None = None) -> str:

@@ -14,7 +14,9 @@
 - Checkpoint = parameters x 14 B (bf16 weights, fp32 master, Adam m and v); write time = size / storage
   bandwidth (Llama 3: Tectonic 2 TB/s sustained).
 - Interval: Daly (2006, FGCS 22(3)), tau = sqrt(2 d M) [1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d for d < 2M,
-  else M; Young (1974), tau = sqrt(2 d M), is the first-order form.
+  else M; Young (1974), tau = sqrt(2 d M), is the first-order form. `reliability --checkpoint-interval` prices a
+  job's own interval instead (hU58: a planner's "we checkpoint every 30 min") and still reports Daly's optimum and
+  the goodput there beside it.
 - Goodput (ETTR, useful time / wall time): Daly's exponential model of the expected wall time,
   T_wall / T_solve = M e^(R/M) (e^((tau + d)/M) - 1) / tau, with R the restart cost; planned interruptions
   (checkpointed first) each cost R + d more. Their rate is per job, charged whatever the job's size: the shipped
@@ -117,6 +119,14 @@ def interval_formula_note(write_s: float, mttf_s: float, interval_s: float, youn
     daly = ("Daly (2006) tau = sqrt(2 d M) [1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d" if write_s < 2.0 * mttf_s
             else "Daly (2006) tau = M, since d >= 2M")
     return f"checkpoint interval: {daly} = {sec(interval_s)} with {inputs}; Young (1974) sqrt(2 d M) = {sec(young_s)}"
+
+
+def given_interval_note(job: dict[str, Any]) -> str:
+    """The goodput at the job's own checkpoint interval against Daly's optimum (`job_reliability`'s dict), one line."""
+    given, daly = job["checkpoint_interval_s"], job["daly_interval_s"]
+    return (f"checkpoint interval {given:,.4g} s as given (--checkpoint-interval): goodput {job['goodput']:.1%}, "
+            f"against {job['goodput_at_daly_interval']:.1%} at Daly's optimum of {daly:,.4g} s (the same failures, "
+            f"writes and restarts)")
 
 
 def _planned_rate_basis(rate_name: str, per_day: float, gpus: int, device: str = "GPU") -> str:
@@ -236,9 +246,12 @@ def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[st
 
 def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float, failure_rate: str | None = None,
                     storage: str = "tectonic", storage_bytes_per_s: float | None = None,
-                    restart_s: float | None = None, checkpoint_size_bytes: float | None = None) -> dict[str, Any]:
+                    restart_s: float | None = None, checkpoint_size_bytes: float | None = None,
+                    checkpoint_interval_s: float | None = None) -> dict[str, Any]:
     """MTTF, checkpoint size/time, optimal interval and goodput of one job of `gpus` accelerators, and what one of
     them is called (`device_word`: `Accelerator.device_word`, for the notes; an internal dict no answer spreads).
+    `checkpoint_interval_s`: the job's own compute time between checkpoints, where the goodput is priced (None:
+    Daly's optimum); `daly_interval_s` and `goodput_at_daly_interval` are the optimum's either way.
 
     `accelerator`: a preset name, a file, or the job's loaded accelerator (a cluster's: a file written from scratch
     has a `catalog_name` that names no preset, so only the object says what it is; its rate is the default's)."""
@@ -257,10 +270,12 @@ def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float
         raise InputError("storage bandwidth must be positive and checkpoint size >= 0")
     if size > 2**60:  # 1 EiB, ~80,000x a 1T-parameter model's 14 TB: 1e30 B printed a write of 1.6e10 years
         raise InputError(f"checkpoint size {size:.3g} B is above the limit of 1 EiB")
+    if checkpoint_interval_s is not None and not 0 < checkpoint_interval_s < float("inf"):
+        raise InputError(f"checkpoint interval must be above 0 s, got {checkpoint_interval_s:g}")
     write_s = size / bandwidth
     mttf = float(job_mttf_s(gpus, rate))
-    interval = float(daly_interval_s(write_s, mttf)) if write_s > 0 else mttf
-    interval = max(interval, 1e-9)
+    daly = max(float(daly_interval_s(write_s, mttf)) if write_s > 0 else mttf, 1e-9)
+    interval = daly if checkpoint_interval_s is None else float(checkpoint_interval_s)
     planned_per_s = rate.planned_interruptions_per_day / SECONDS_PER_DAY
     word = acc.device_word  # what the job's devices are called in its notes
     return {
@@ -271,6 +286,8 @@ def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float
         "checkpoint_interval_s": interval, "restart_s": restart,
         "planned_interruptions_per_day": rate.planned_interruptions_per_day,
         "goodput": float(goodput(interval, write_s, restart, mttf, planned_per_s)),
+        "daly_interval_s": daly,
+        "goodput_at_daly_interval": float(goodput(daly, write_s, restart, mttf, planned_per_s)),
         "young_interval_s": float(young_interval_s(write_s, mttf)),
         "device_word": word,
     }
@@ -279,9 +296,11 @@ def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float
 def reliability_report(system: str | System | Cluster, gpus: int, days: float = 30.0, model: str | None = "llama3-405b",
                        failure_rate: str | None = None, storage: str = "tectonic", restart_s: float | None = None,
                        checkpoint_size_bytes: float | None = None, spare_trays_per_domain: int = 0,
-                       repair_s: float = DEFAULT_REPAIR_S) -> ReliabilityReport:
-    """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput, and the
-    GPUs the job holds and keeps out of service by scale-up domain (`domain_hold`)."""
+                       repair_s: float = DEFAULT_REPAIR_S,
+                       checkpoint_interval_s: float | None = None) -> ReliabilityReport:
+    """`infraplan reliability`: expected interruptions over `days` and per day, MTTF, checkpoint interval, goodput
+    (at `checkpoint_interval_s` where given, else at Daly's optimum), and the GPUs the job holds and keeps out of
+    service by scale-up domain (`domain_hold`)."""
     # GPU failure rates, a model's checkpoint: as train, an accelerator (a CPU refused)
     cluster = Cluster.resolve(system, purpose="a training job's reliability").for_gpus(gpus)
     sys_spec = cluster.system
@@ -293,7 +312,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     if checkpoint_size_bytes is None and not model:
         raise InputError("give --model or --checkpoint-size to size the checkpoint")
     job = job_reliability(cluster.accelerator, gpus, parameters, failure_rate, storage, None, restart_s,
-                          checkpoint_size_bytes)
+                          checkpoint_size_bytes, checkpoint_interval_s)
     _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     layout = cluster.layout
     server_gpus = layout.accelerators_per_server  # the system's node: the one size a server is read from
@@ -304,11 +323,16 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     planned = days * job["planned_interruptions_per_day"]
     band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40
     device = cluster.accelerator.device_word  # the notes' word for the job's devices ("72 GPUs" of MTIA, hU45)
+    given = checkpoint_interval_s is not None
     return ReliabilityReport(
         expected_interruptions=unexpected + planned,
+        expected_interruptions_per_day=(unexpected + planned) / days,
         mttf_s=job["mttf_s"],
         checkpoint_interval_s=job["checkpoint_interval_s"],
+        checkpoint_interval_basis="given" if given else "daly",
+        daly_interval_s=job["daly_interval_s"],
         goodput=job["goodput"],
+        goodput_at_daly_interval=job["goodput_at_daly_interval"],
         expected_unexpected_interruptions=unexpected,
         expected_planned_interruptions=planned,
         interruptions_by_component=component_mix(unexpected),
@@ -321,8 +345,9 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         domains=hold["domains"], gpus_held=hold["gpus_held"], repair_time_s=repair_s,
         expected_gpus_out_of_service=out,
         goodput_of_gpus_held=None if out is None else job["goodput"] * gpus / (hold["gpus_held"] + out),
-        notes=[interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["checkpoint_interval_s"],
-                                     job["young_interval_s"])]
+        notes=[n for n in [given_interval_note(job) if given else None] if n]
+        + [interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["daly_interval_s"],
+                                 job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,
                                          planned, unexpected + planned, device)] if n]
         + [failure_rate_note(job["failure_rate"], rate, gpus, device)]

@@ -6,6 +6,8 @@ cluster/cost.py and reliability.py for what each number models and its source.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from infraplan.catalog.error_bands import ErrorBand
@@ -147,10 +149,20 @@ class ReliabilityReport(Result):
 
     expected_interruptions: float = Field(description="job interruptions expected over `days`, unexpected + "
                                           "planned (count)")
+    expected_interruptions_per_day: float = Field(description="job interruptions expected per day, unexpected + "
+                                                  "planned (count per day)")
     mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
-    checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds: sqrt(2 d M) "
-                                         "[1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d for a write d < 2M, else M")
-    goodput: float = Field(description="effective training time ratio: fraction of the wall clock that trains")
+    checkpoint_interval_s: float = Field(description="compute time between checkpoints that `goodput` is priced at, "
+                                         "seconds: the one given (--checkpoint-interval), else Daly's optimum "
+                                         "(`daly_interval_s`)")
+    checkpoint_interval_basis: Literal["daly", "given"] = Field(description="where `checkpoint_interval_s` comes "
+                                                                "from: daly (the optimum) or given (the option)")
+    daly_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds: sqrt(2 d M) "
+                                   "[1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d for a write d < 2M, else M")
+    goodput: float = Field(description="effective training time ratio at `checkpoint_interval_s`: fraction of the "
+                           "wall clock that trains")
+    goodput_at_daly_interval: float = Field(description="the same ratio at Daly's interval (`daly_interval_s`), the "
+                                            "most a checkpoint interval gives (fraction)")
     expected_unexpected_interruptions: float = Field(description="failures expected over `days` (count)")
     expected_planned_interruptions: float = Field(description="planned interruptions (maintenance) expected over "
                                                   "`days` (count)")

@@ -355,7 +355,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                                       prefill.max_batch if split and prefill is not None else None)
     ref = dep.stack or spec_engine.ref
     defaulted = asked is None  # the part's vendor's default stack (`serving.engines.serving_stack_for`)
-    band = serving_answer_band(acc.catalog_name, ref, changed, defaulted)
+    context = float((reqs.input_tokens + reqs.output_tokens).mean())  # beyond every case's: said (hU59)
+    band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, context_tokens=context)
     notes = [*stack_notes, *versioned_name_note(asked),
              *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
     clients = concurrency or 0
@@ -387,5 +388,5 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes += generic  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
-    ttft_band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, metric="ttft")
+    ttft_band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, metric="ttft", context_tokens=context)
     return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": ttft_band})

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
+from infraplan.catalog.band_lengths import beyond_validated_length
 from infraplan.catalog.band_stacks import band_stack
 from infraplan.catalog.error_bands import ErrorBand, Residual, error_band, load_residuals
 from infraplan.catalog.figures import figures_notes
@@ -80,20 +81,21 @@ _MEMORY_VALUES = itemgetter(*(f"mem_{k}" for k in MEMORY_TERMS))  # the terms' v
 _COMPONENT_VALUES = itemgetter(*COMPONENTS)  # the step components' values, in their order
 
 
-def training_band(accelerator: str, stack: str) -> ErrorBand | None:
+def training_band(accelerator: str, stack: str, seq_len: int = 0) -> ErrorBand | None:
     """The training error band of an accelerator and stack (depends on neither the model nor the plan), kept per
     residual file as loaded (`load_residuals`: a rewritten file, `validation.bands.write_error_bands`, clears it, and
-    the bands kept from the old one are dropped with it)."""
+    the bands kept from the old one are dropped with it); its basis says when `seq_len` is beyond every case's
+    (`catalog.band_lengths`, hU59)."""
     residuals = load_residuals("training")  # the training rows only (hE41: not the ~5,100 of every kind)
     key = (accelerator, stack)
     kept = _TRAINING_BANDS.get(key)
     if kept is not None and kept[0] is residuals:
-        return kept[1]
+        return beyond_validated_length(kept[1], "training", seq_len)
     if len(_TRAINING_BANDS) >= 256:
         _TRAINING_BANDS.clear()
     band = error_band(accelerator, stack, "training", residuals)
     _TRAINING_BANDS[key] = (residuals, band)
-    return band
+    return beyond_validated_length(band, "training", seq_len)
 
 
 _TRAINING_BANDS: dict[tuple[str, str], tuple[tuple[Residual, ...], ErrorBand | None]] = {}
@@ -240,8 +242,9 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     convention = flop_convention_note(row["mfu"], row["hfu"], row["executed_flops_utilisation"])
     notes += [convention] if convention else []  # an MFU above 100 % said, not shown silently
     causal = float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))  # the ceiling's FLOP convention
-    row.update(error_band=training_band(accelerator.catalog_name, bands), model=point.shape.name,
-               system=point.cluster.system.name, accelerator=accelerator.name, parameters=_total_params(point.shape),
+    row.update(error_band=training_band(accelerator.catalog_name, bands, row["config"]["seq_len"]),
+               model=point.shape.name, system=point.cluster.system.name, accelerator=accelerator.name,
+               parameters=_total_params(point.shape),
                stack=profile.name, notes=notes,
                **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, bands, row["config"]["dtype"]),
                                     causal_ratio=causal))

@@ -356,7 +356,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     rows: list[PlanMetrics] = []
     if len(best_plans):
         res = _evaluate_best(shape, cluster, best_plans, profile)
-        band = training_band(accelerator.catalog_name, band_stack(profile))
+        band = training_band(accelerator.catalog_name, band_stack(profile), seq_len)
         rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band, unguarded,
                         causal_ratio, margin)
                 for i in range(len(best_plans))]

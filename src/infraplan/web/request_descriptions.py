@@ -209,7 +209,7 @@ VIDEO = {
                  "xeon-8480; 'none': no comparison)"),
 }
 NETWORK = {
-    "system": "system preset or path to a system YAML (or give it as --system)",
+    "system": "system preset, system YAML, or an accelerator preset (or give it as --system)",
     "gpus": "GPUs to connect [default: the whole system]",
     "fabric": _FABRIC,
 }
@@ -255,7 +255,7 @@ CAMPUS = {
     "server_price": "override server $ per accelerator (the cost_reason of an unpriced accelerator names it)",
 }
 RELIABILITY = {
-    "system": _SYSTEM,
+    "system": _SERVING_SYSTEM,
     "gpus": "accelerators in the job",
     "days": "days of training to count interruptions over (54, or 54d, 2w, 12h)",
     "model": "model whose checkpoint is written",
@@ -265,6 +265,8 @@ RELIABILITY = {
     "spare_trays_per_domain": ("spare servers (trays) held in each scale-up domain that spans servers (NVL72), so one "
                                "failed tray does not take its domain out [default: 0, an assumption]"),
     "repair_s": "failure to server back in service: seconds, or 3d [default: 3 days, an assumption]",
+    "checkpoint_interval_s": ("compute time between checkpoints, where the goodput is priced: seconds, or 30min "
+                              "[default: Daly's optimum]"),
 }
 PLAN = {
     "vary": ("tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, headroom, POOL.price, POOL.available, "

@@ -188,7 +188,7 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
     return reliability_report(r.system, r.gpus, r.days, r.model, r.failure_rate, restart_s=r.restart_s,
                               checkpoint_size_bytes=size, spare_trays_per_domain=r.spare_trays_per_domain,
-                              repair_s=r.repair_s)
+                              repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s)
 
 
 def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:

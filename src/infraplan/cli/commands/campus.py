@@ -17,7 +17,14 @@ from infraplan.cli.commands._output import (
     fmt_usd,
     metric_table,
 )
-from infraplan.cli.commands.facility import co2_rows, facility_band_lines, money_rows, unpriced_line
+from infraplan.cli.commands.facility import (
+    co2_rows,
+    energy_text,
+    facility_band_lines,
+    money_rows,
+    racks_text,
+    unpriced_line,
+)
 from infraplan.cli.options import PRICE, PUE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
@@ -31,13 +38,15 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     f = r.facility
     table = metric_table(f"{fmt_rate(r.power_w, 'W')} campus of {f.accelerator}: {f.cooling} cooling, {f.location}")
     table.add_row("accelerators", f"{r.accelerators:,} ({r.h100_equivalents:,.0f} H100-equivalents)")
-    table.add_row("racks / buildings", f"{r.racks:,} / {r.buildings:,}")
+    table.add_row("racks", racks_text(f))  # with their kW, as `facility` prints them (hU58)
+    table.add_row("buildings", f"{r.buildings:,}")
     table.add_row("network", f"{r.network.switches:,} switches, {r.network.switch_ports:,} ports, "
                   f"{r.network.tiers} tiers")
-    table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')}")
+    table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')} "
+                  f"(PUE {f.pue:.3f})")
     for name, value in money_rows(f, device):
         table.add_row(name, value)
-    table.add_row("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year")
+    table.add_row("energy", energy_text(r.energy_mwh_per_year, f))
     for name, value in co2_rows(r.co2_t_per_year, r.embodied_co2_t_per_year, r.total_co2_t_per_year):
         table.add_row(name, value)
     cap = r.training_capacity

@@ -48,7 +48,7 @@ def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False)
         ("floor area (white space)", f"{r.floor_area_m2:,.0f} m²"),
         ("water", f"{r.water_m3_per_year:,.0f} m³/year"),
         *money_rows(r, device),
-        ("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year"),
+        ("energy", energy_text(r.energy_mwh_per_year, r)),
         *co2_rows(r.co2_t_per_year, r.embodied_co2_t_per_year, r.total_co2_t_per_year),
     ]
     for name, value in rows:
@@ -88,6 +88,12 @@ def racks_text(r: FacilityReport) -> str:
     return text
 
 
+def energy_text(energy_mwh_per_year: float, r: FacilityReport) -> str:
+    """The energy a year and the average load it is counted at (peak x `assumptions.load_factor`: the figure a
+    planner checks first, hU58)."""
+    return f"{energy_mwh_per_year:,.0f} MWh/year at {r.assumptions.load_factor * 100:.3g} % load"
+
+
 def co2_rows(operational_t: float, embodied_t: float | None, total_t: float | None) -> list[tuple[str, str]]:
     """The carbon rows every infrastructure table prints: operational (location-based), embodied (the hardware's
     manufacturing over its life) and their sum; without an embodied figure the operational one only."""
@@ -103,9 +109,11 @@ def money_rows(r: FacilityReport, device: str = "GPU") -> list[tuple[str, str]]:
     the JSON keeps `usd_per_gpu_hour`); without a server price only the electricity bill."""
     if r.capex_usd is None or r.opex_usd_per_year is None or r.usd_per_gpu_hour is None:
         return [("electricity", fmt_usd(r.opex_breakdown_usd_per_year["electricity"]) + "/year")]
-    return [("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values())),
-            ("opex", fmt_usd(r.opex_usd_per_year) + "/year"),
-            (f"cost per {device}-hour", f"${r.usd_per_gpu_hour:.2f}/{device}-h")]
+    rows = [("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values())),
+            ("opex", fmt_usd(r.opex_usd_per_year) + "/year")]
+    if r.tco_usd_per_year is not None:  # the annual cost a planner budgets, in the JSON only before (hU58)
+        rows.append(("TCO (annualised capex + opex)", fmt_usd(r.tco_usd_per_year) + "/year"))
+    return rows + [(f"cost per {device}-hour", f"${r.usd_per_gpu_hour:.2f}/{device}-h")]
 
 
 def zones_line(r: FacilityReport, device: str = "GPU") -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from infraplan.catalog.output_files import check_output_path
+from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
 from infraplan.cli.commands._output import band_or_why, console, device_word, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
@@ -34,15 +34,14 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
     """`device`: what the title and the per-device figures call one accelerator (`_output.device_word`: GPU, TPU,
     CPU or accelerator; "72 GPUs" titled an MTIA rack). The JSON keeps `power_w_per_gpu`, which clients parse."""
     layout = ", rail-only" if r.rail_only else ", rail-optimised" if r.rail_optimized else ""
-    table = Table(title=f"{r.system}: {r.gpus:,} {device}s, {r.kind}{layout}")
-    for col in ("tier", "switches", "radix", "oversub.", "links below", "optics", "power", "capex"):
-        table.add_column(col, justify="left" if col == "tier" else "right")
-    for t in r.tiers:
-        table.add_row(f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {fmt_num(t.port_gbps)}G",
-                      f"{fmt_num(t.oversubscription, 3)}:1",
-                      f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
-                      f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), fmt_usd(t.capex_usd))
-    console.print(table)
+    # fitted to the terminal, as plan's tables: at 80 columns Rich cut "switch…", "oversu…", "(minip…" (hU58)
+    cols = [Col("tier", ID), *(Col(name) for name in ("switches", "radix", "oversub.", "links below", "optics",
+                                                     "power", "capex"))]
+    rows = [[f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {fmt_num(t.port_gbps)}G",
+             f"{fmt_num(t.oversubscription, 3)}:1",
+             f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
+             f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), fmt_usd(t.capex_usd)] for t in r.tiers]
+    print_fitted(f"{r.system}: {r.gpus:,} {device}s, {r.kind}{layout}", cols, rows)
     console.print(f"switches {r.switches_total:,}, links {r.links_total:,}, transceivers "
                   f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
                   f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per {device}); capex "
@@ -63,7 +62,8 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
 
 def network(
     system: str | None = typer.Argument(None, show_default=False,
-                                        help="system preset or path to a system YAML (or give it as --system)"),
+                                        help="system preset, system YAML, or an accelerator preset "
+                                        "(or give it as --system)"),
     system_option: str | None = typer.Option(None, "--system", help="the system, as the other commands take it"),
     gpus: int | None = typer.Option(None, "--gpus", parser=ACCELERATORS,
                                     help="GPUs to connect [default: the whole system]"),

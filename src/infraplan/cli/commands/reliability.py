@@ -16,7 +16,7 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     metric_table,
 )
-from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, count, number
+from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, ServingSystem, count, number
 from infraplan.errors import InputError
 from infraplan.facility.reliability import DEFAULT_REPAIR_S, reliability_report
 from infraplan.facility.results import ReliabilityReport
@@ -33,11 +33,15 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
                          f"{r.failure_rate_node_gpus}-GPU node-days)")
     table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
                   f"({r.expected_unexpected_interruptions:.1f} unexpected)")
+    table.add_row("interruptions per day", f"{r.expected_interruptions_per_day:.3g}")  # the planner's unit (hU58)
     table.add_row("job MTTF", fmt_seconds(r.mttf_s))
     table.add_row("checkpoint", f"{fmt_bytes(r.checkpoint_bytes)}, written in {fmt_seconds(r.checkpoint_write_s)}")
-    table.add_row("checkpoint interval (Daly)", fmt_seconds(r.checkpoint_interval_s))
+    given = r.checkpoint_interval_basis == "given"
+    table.add_row(f"checkpoint interval ({'given' if given else 'Daly'})", fmt_seconds(r.checkpoint_interval_s))
     table.add_row("restart cost", fmt_seconds(r.restart_s))
     table.add_row("goodput (ETTR)", fmt_percent(r.goodput))
+    if given:
+        table.add_row(f"goodput at Daly's {fmt_seconds(r.daly_interval_s)}", fmt_percent(r.goodput_at_daly_interval))
     k = r.spare_trays_per_domain
     spares = f", {k} spare tray{'' if k == 1 else 's'} each" if k else ""
     table.add_row(f"{device}s held", f"{r.gpus_held:,} in {r.domains:,} domains of {r.scale_up_domain_gpus}{spares}")
@@ -59,7 +63,7 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
 
 
 def reliability(
-    system: SystemOption,
+    system: ServingSystem,  # an accelerator preset takes any count: `--system h100-sxm --gpus 100000` (hU58)
     gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="accelerators in the job"),
     days: float = typer.Option(30.0, "--days", parser=DAYS, help="days of training to count interruptions over "
                                "(54, or 54d, 2w, 12h)"),
@@ -78,6 +82,10 @@ def reliability(
                                    parser=number(gt=0.0, le=1e9, reader=parse_duration_s),
                                    help="failure to server back in service: seconds, or 3d [default: 3 days, an "
                                    "assumption]"),
+    checkpoint_interval_s: float | None = typer.Option(None, "--checkpoint-interval", show_default=False,
+                                                       parser=number(gt=0.0, le=1e9, reader=parse_duration_s),
+                                                       help="compute time between checkpoints, where the goodput is "
+                                                       "priced: seconds, or 30min [default: Daly's optimum]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs.
@@ -87,7 +95,8 @@ def reliability(
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
-                            spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s),
+                            spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s,
+                            checkpoint_interval_s=checkpoint_interval_s),
          as_json, lambda shown: render_reliability(shown, device_word(system)))
 
 

@@ -78,6 +78,8 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
     summary.add_row(f"memory per {device}", f"{fmt_bytes(r.memory_per_gpu_bytes)} of "
                     f"{fmt_bytes(r.memory_capacity_bytes)} (fits: {fits})")
     console.print(summary)
+    if r.low_memory_headroom:  # as search marks it: "fits" with less than the margin left is not a plan to run
+        console.print(f"! low memory headroom: {r.low_memory_headroom_reason}", highlight=False, markup=False)
     if r.error_band is not None:  # README "Error bands": every train result carries one, in words too
         console.print(band_line(r.error_band, "throughput", r.tokens_per_s_per_gpu, f"tokens/s per {device}"),
                       highlight=False, markup=False)
@@ -111,6 +113,11 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
         table.add_row("cost", fmt_usd(run.cost_usd))
         console.print(table)
+        if r.error_band is not None:  # the run's time scales as 1 / throughput: measured = predicted x (1 + r)
+            low, high = (run.gpu_hours * (1.0 + e) for e in (r.error_band.low, r.error_band.high))
+            console.print(f"{device}-hours within the error band: measured likely {fmt_quantity(low, f'{device}-h')} "
+                          f"to {fmt_quantity(high, f'{device}-h')} (the run's time goes as 1 / throughput)",
+                          highlight=False, markup=False)
         if run.cost_reason:
             console.print(f"cost not priced: {run.cost_reason}", soft_wrap=True, highlight=False)
         if run.price_note:
