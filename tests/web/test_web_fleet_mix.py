@@ -13,7 +13,7 @@ from web_jobs import cli_json, finished
 
 from infraplan.cli.main import main as cli_main
 from infraplan.planning.fleet_mix_llm import serve_plan_search
-from infraplan.web.fleet_mix import WEB_MAX_FLEET_LLM_PAIRS, WEB_MAX_FLEET_PAIRS
+from infraplan.web.fleet_mix import WEB_MAX_FLEET_LLM_SEARCHES, WEB_MAX_FLEET_PAIRS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = (ROOT / "examples" / "fleet-mix.yaml").read_text(encoding="utf-8")
@@ -156,10 +156,11 @@ def test_work_per_request_is_bounded(client: TestClient) -> None:
     assert f"at most {WEB_MAX_FLEET_PAIRS} service x pool pairs" in response.json()["detail"]
     llm = next(s for s in yaml.safe_load(EXAMPLE)["services"] if s["kind"] == "llm")
     spec = _no_llm()
-    spec["services"] = [{**llm, "name": f"chat{i}"} for i in range(3)]  # 3 x 4 = 12 LLM pairs
+    spec["services"] = [{**llm, "name": f"chat{i}"} for i in range(5)]  # 5 x 2 LLM pools x 6 = 60 searches
     response = client.post("/api/fleet-mix", json={"fleet": {"spec": spec}})
     assert response.status_code == 400
-    assert f"at most {WEB_MAX_FLEET_LLM_PAIRS} LLM service x pool pairs" in response.json()["detail"]
+    assert f"at most {WEB_MAX_FLEET_LLM_SEARCHES} serve-plan capacity searches" in response.json()["detail"]
+    assert "may run 60" in response.json()["detail"]
 
 
 def test_presets_and_page(client: TestClient) -> None:

@@ -116,7 +116,7 @@ def test_bad_scenarios_are_one_line_4xx(client: TestClient, scenario: dict[str, 
 def test_work_per_request_is_bounded(client: TestClient) -> None:
     spec = _variant()
     spec["services"] = [{**spec["services"][0], "name": f"s{i}"} for i in range(16)]
-    spec["pools"] = [{**spec["pools"][0], "name": f"p{i}"} for i in range(17)]
+    spec["pools"] = [{**spec["pools"][0], "name": f"p{i}"} for i in range(41)]
     response = client.post("/api/plan", json={"scenario": {"spec": spec}})
     assert response.status_code == 400
     assert f"at most {WEB_MAX_SCENARIO_WORK} sizing units" in response.json()["detail"]

@@ -47,7 +47,14 @@ from infraplan.planning.device_money import (
     reference_devices,
 )
 from infraplan.planning.fleet_milp import solve_units, why_infeasible
-from infraplan.planning.fleet_mix_llm import finer_options, llm_option, llm_peak_rate, llm_share, llm_shares
+from infraplan.planning.fleet_mix_llm import (
+    LLM_SEARCHES_MOST,
+    finer_options,
+    llm_option,
+    llm_peak_rate,
+    llm_share,
+    llm_shares,
+)
 from infraplan.planning.fleet_pool_money import (
     CostsAt,
     Pairs,
@@ -82,6 +89,16 @@ def _demand(service: ServiceSpec) -> float:
     if service.kind == "recsys":
         return float(service.qps)  # type: ignore[arg-type]
     return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
+
+
+def llm_searches(spec: FleetSpec) -> list[int]:
+    """The most serve-plan capacity searches sizing each (service, pool) pair runs, service-major as `plan_fleet`
+    sizes them: an LLM service on a pool that runs LLM serving, its whole rate and up to FINER_HALVINGS halvings
+    (`fleet_mix_llm.LLM_SEARCHES_MOST`); 0 elsewhere (a recsys or video estimate, a few ms; a CPU or video ASIC is
+    refused without a search). Not counted: one per share the MILP splits (known after it). `plan_fleet`'s progress
+    and the web's work bound (web/fleet_mix.py) read it."""
+    return [LLM_SEARCHES_MOST if svc.kind == "llm" and device_kind(pool) not in ("cpu", "video-asic") else 0
+            for svc in spec.services for pool in spec.pools]
 
 
 def _counts(spec: FleetSpec, pairs: Pairs, x: np.ndarray) -> list[int]:
@@ -282,7 +299,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     count of every used pool, so it is asked for: `--optimality-gap`).
 
     `progress(done, total)` is called after each (service, pool) pair is sized, `search_plans`' convention (the
-    web's jobs turn it into their fraction done; the MILP after the last pair takes milliseconds)."""
+    web's jobs turn it into their fraction done; the MILP after the last pair takes milliseconds), in steps: an
+    LLM pair its most serve-plan searches (`llm_searches`: the whole rate and its halvings), any other pair one."""
     spec = load_fleet_spec(spec) if isinstance(spec, str) else spec
     objective = objective or spec.objective
     if objective not in ("power", "tco"):
@@ -297,7 +315,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     check_pool_stacks(spec.pools)  # a pool's stack file, read now (the spec's check leaves files to the run)
     pairs: Pairs = []
     excluded = []
-    total = len(spec.services) * len(spec.pools)
+    steps = [max(1, n) for n in llm_searches(spec)]  # a pair's work: its most searches, else one estimate
+    total = sum(steps)
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
             opt = (llm_option(svc, pool.device, device_kind(pool), pool.name, pool.stack) if svc.kind == "llm"
@@ -307,8 +326,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
             else:  # an LLM answer of coarse units: finer ones beside it (fleet_mix_llm.finer_options)
                 pairs.extend((s, p, o) for o in [opt, *(finer_options(svc, pool.device, device_kind(pool), pool.name,
                                                                       pool.stack, opt) if svc.kind == "llm" else [])])
-            if progress is not None:
-                progress(s * len(spec.pools) + p + 1, total)
+            if progress is not None:  # a pair that searched fewer halvings than it may counts them all
+                progress(sum(steps[:s * len(spec.pools) + p + 1]), total)
     demand = np.array([_demand(s) for s in spec.services])
     for s, svc in enumerate(spec.services):
         if not any(ps == s for ps, _, _ in pairs):

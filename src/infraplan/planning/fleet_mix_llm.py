@@ -26,11 +26,13 @@ Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout i
 - a unit serving more than R / FINE_UNITS is coarse: a single-unit answer (one replica, or a disaggregated one whose
   P:D has no smaller group) could take the whole service or none of it, so a pool holding less than that unit, or
   one cheaper for part of R only, could not take a share (hC48, session 45). Such a pool also offers serve-plan's
-  answers at R / 2, R / 4, ... (`finer_options`: at most FINER_HALVINGS searches, each kept where its unit holds
-  fewer devices, until a unit serves at most R / FINE_UNITS), each with its own units at its own rate; the MILP
-  takes units of any of them where cheaper (a share of 1.5 of one pool's units beside another pool's finer units).
-  Units of several of a pool's options given to one service are one share: searched again at its rate within all
-  their accelerators (`llm_shares`), else each option's units stand as `llm_share` gives them;
+  answers at R / 2, R / 4, ... (`finer_options` by `finer_units`: at most FINER_HALVINGS searches, each kept
+  where its unit holds fewer devices, until a unit serves at most R / FINE_UNITS), each with its own units at its
+  own rate; the MILP takes units of any of them where cheaper (a share of 1.5 of one pool's units beside another
+  pool's finer units). `plan` offers the same options (`scenario_sizing.size_options`, the same `finer_units`), so
+  the same demand asked of both gets one answer (hS48, session 45). Units of several of a pool's options given to
+  one service are one share: searched again at its rate within all their accelerators (`llm_shares`), else each
+  option's units stand as `llm_share` gives them (`plan` keeps its options' units: it re-searches no share);
 - a pool whose search finds nothing at the whole rate within LLM_MAX_GPUS is excluded with the search's reason:
   its replicas down to R / (LLM_MAX_GPUS / unit) requests/s each all missed the SLO (or no layout fits), so a
   share would help only where R needs more than LLM_MAX_GPUS accelerators (not searched).
@@ -51,7 +53,8 @@ from __future__ import annotations
 
 import math
 import shlex
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import load_workload
@@ -71,6 +74,8 @@ LLM_SEED = 0  # serve-plan's default --seed
 # rate idle in a pool's last unit); a coarser one is refined by halving the searched rate, at most 5 times (R / 32)
 FINE_UNITS = 4
 FINER_HALVINGS = 5
+LLM_SEARCHES_MOST = 1 + FINER_HALVINGS  # sizing searches of one (LLM service, pool): its whole rate, its halvings
+_Option = TypeVar("_Option")
 
 
 def llm_peak_rate(svc: Any) -> float:
@@ -202,20 +207,33 @@ def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str
 def finer_options(svc: Any, device: str, kind: str, pool: str, pool_stack: str | None,
                   whole: dict[str, Any]) -> list[dict[str, Any]]:
     """Options of finer units than the whole-rate answer `whole` where its unit serves more than R / FINE_UNITS:
-    serve-plan's answers at R / 2, R / 4, ... (at most FINER_HALVINGS searches), each split into its own units
-    (`split_units`), kept where its unit holds fewer devices than every coarser option's, until a unit serves at
-    most R / FINE_UNITS (module doc). Each is an option the MILP may take units of beside the whole-rate one."""
-    out: list[dict[str, Any]] = []
-    rate, coarsest = whole["rate"], whole["unit_devices"]
+    serve-plan's answers at R / 2, R / 4, ... (`finer_units`, the rule `plan` runs too), each split into its own
+    units (`split_units`). Each is an option the MILP may take units of beside the whole-rate one."""
+    def at(rate: float) -> tuple[float, int, dict[str, Any]] | None:
+        opt = llm_option(svc, device, kind, pool, pool_stack, rate)
+        return None if "reason" in opt else (opt["capacity"], opt["unit_devices"], opt)
+
+    return finer_units(whole["rate"], whole["capacity"], whole["unit_devices"], at)
+
+
+def finer_units(rate: float, capacity: float, unit_devices: int,
+                option_at: Callable[[float], tuple[float, int, _Option] | None]) -> list[_Option]:
+    """The finer options of a whole-rate answer at `rate` whose unit serves `capacity` requests/s on `unit_devices`
+    devices (module doc; fleet-mix's `finer_options` and `plan`'s `scenario_sizing.size_options`, one rule): while
+    the last option kept serves more than rate / FINE_UNITS, `option_at(rate / 2**k)` for k = 1 ..
+    FINER_HALVINGS (its (capacity, unit devices, option), or None where the search finds nothing: no halving
+    below helps), each kept where its unit holds fewer devices than every coarser option's."""
+    out: list[_Option] = []
+    last, coarsest = capacity, unit_devices
     for k in range(1, FINER_HALVINGS + 1):
-        if (out[-1] if out else whole)["capacity"] <= whole["rate"] / FINE_UNITS * (1 + 1e-9):
+        if last <= rate / FINE_UNITS * (1 + 1e-9):
             break
-        opt = llm_option(svc, device, kind, pool, pool_stack, rate / 2**k)
-        if "reason" in opt:
+        got = option_at(rate / 2**k)
+        if got is None:
             break
-        if opt["unit_devices"] < coarsest:
-            coarsest = opt["unit_devices"]
-            out.append(opt)
+        if got[1] < coarsest:
+            last, coarsest = got[0], got[1]
+            out.append(got[2])
     return out
 
 

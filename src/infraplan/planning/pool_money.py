@@ -38,7 +38,7 @@ from infraplan.planning.device_money import (
     pool_price_note,
 )
 from infraplan.planning.device_money import pool_figures_note as figures_note_line
-from infraplan.planning.scenario_sizing import Sized, demand, pool_accelerator, pool_kind, size
+from infraplan.planning.scenario_sizing import Sized, demand, pool_accelerator, pool_kind, size_options
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec
 from infraplan.planning.spares import UNKNOWN_INSTANCE, Instance, Spares, spare_nodes
 
@@ -146,7 +146,7 @@ _INSTANCES: IdentityMemo[Instance] = IdentityMemo(256)  # by scenario (a frozen 
 
 def pool_instance(spec: ScenarioSpec, pool: PoolSpec, domain_devices: int) -> Instance:
     """The widest unit of work a pool can run, what one failed server takes out with it (planning/spares.py):
-    over the services sized on the pool (`scenario_sizing.size` in every phase the service runs and the pool is
+    over the services sized on the pool (`scenario_sizing.size_options` in every phase the service runs and the pool is
     delivered: the options `plan`'s MILP chooses from, so a pool's spares do not depend on its answer and the
     optimality bound keeps one spares function), a training job spans the pool (its domains: `domain_devices`),
     an LLM deployment's replica is TP x PP x attention DP devices (`Sized.replica_devices`; EP runs over the
@@ -161,9 +161,9 @@ def pool_instance(spec: ScenarioSpec, pool: PoolSpec, domain_devices: int) -> In
             need = demand(svc, phase.name, spec.policy.headroom)
             if need <= 0 or (pool.from_year or 0) > phase.year:
                 continue
-            got = size(svc, pool, need)
-            if isinstance(got, Sized):
-                one = _instance_of(svc.kind, svc.name, got, domain_devices)
+            got = size_options(svc, pool, need)  # every option the MILP may take (an LLM's finer units)
+            for sized in [] if isinstance(got, str) else got:
+                one = _instance_of(svc.kind, svc.name, sized, domain_devices)
                 if widest.devices is None or (one.devices or 0) > widest.devices:
                     widest = one
             if widest.devices is not None and widest.devices >= domain_devices:

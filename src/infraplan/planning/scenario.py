@@ -70,7 +70,7 @@ from infraplan.planning.scenario_caps import (
 )
 from infraplan.planning.scenario_report import assemble_plan, packed, whole_base
 from infraplan.planning.scenario_results import ScenarioPlan
-from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
+from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size_options
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
@@ -153,12 +153,13 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False) -> Sce
                 if pool.from_year is not None and pool.from_year > spec.phases[k].year:
                     reasons.append(f"{pool.name}: delivered from {pool.from_year}")
                     continue
-                got = size(svc, pool, float(need[si, k]))
+                got = size_options(svc, pool, float(need[si, k]))  # an LLM's finer units too (fleet-mix's)
                 if isinstance(got, str):
                     reasons.append(f"{pool.name}: {got}")
                     continue
-                sized[len(options)] = got
-                options.append(MixOption(si, pi, k, got.capacity, got.unit_devices, got.whole, got.whole_why))
+                for one in got:
+                    sized[len(options)] = one
+                    options.append(MixOption(si, pi, k, one.capacity, one.unit_devices, one.whole, one.whole_why))
             if not any(o.service == si and o.phase == k for o in options):
                 unit = {"training": "run", "llm": "requests/s", "recsys": "QPS", "image": "images/s",
                         "video": "streams"}[svc.kind]

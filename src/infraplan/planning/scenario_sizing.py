@@ -18,7 +18,10 @@
   same way in g = gcd(P, D) groups of P / g prefill + D / g decode replicas, R / g requests/s each (every replica
   at the load of the whole-rate answer; a group's KV transfer stays in its pool); where P and D have no common
   factor (1:3) it stays one whole deployment (capacity R), said in its detail (until 2026-12-04 every
-  disaggregated answer did, hL47; fleet-mix re-searches a share, `plan` does not). On the
+  disaggregated answer did, hL47; fleet-mix re-searches a share, `plan` does not). A unit serving more than a
+  quarter of R (one replica, or a 1:3 deployment) comes with serve-plan's answers at R / 2, R / 4 ... as finer
+  options (`size_options`: fleet-mix's rule, `fleet_mix_llm.finer_units`, so the same demand asked of `plan` and
+  `fleet-mix` gets one answer; hS48, session 45: until then a small pool beside it could take no share). On the
   pool's `stack`, else the service's, else the part's vendor default (`fleet_mix_llm.asked_stack`,
   `serving.engines.serving_stack_for`), said in `Sized.serving_stack` / `serving_stack_basis`.
 - image generation: `planning.image_capacity` (the diffusion serving model, `serving/diffusion.py`, bisected for
@@ -33,7 +36,7 @@ Results are cached per distinct input, so phases and compared scenarios reuse th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from infraplan.catalog import load_model
@@ -48,6 +51,7 @@ from infraplan.planning.fleet_mix_llm import (
     LLM_PROBE_REQUESTS,
     asked_stack,
     deployment_short,
+    finer_units,
     serve_plan_search,
     split_units,
     stack_basis,
@@ -264,6 +268,27 @@ def size_inference(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
         head = 1.0 - d["latency_s"] / float(svc.latency_slo or 1.0)
         return Sized(opt["capacity"], 1, False, "qps", head, f"batch {d['batch']}, {d['bound']}-bound")
     return Sized(opt["capacity"], 1, False, "streams", None, f"{d['encoder']}, {d['bound']}-bound")
+
+
+def size_options(svc: ServiceSpec, pool: PoolSpec, need: float) -> list[Sized] | str:
+    """The options the MILP chooses from for `need` of `svc` on `pool` (`size`'s answer), or why it cannot serve:
+    an LLM service's whole-rate answer and, where its unit serves more than a quarter of `need`, serve-plan's
+    answers at need / 2, need / 4 ... (`fleet_mix_llm.finer_units`, fleet-mix's rule: the same option set), each
+    a unit of its own rate the MILP may take any number of."""
+    got = size(svc, pool, need)
+    if isinstance(got, str) or svc.kind != "llm":
+        return got if isinstance(got, str) else [got]
+
+    def at(rate: float) -> tuple[float, int, Sized] | None:
+        finer = size(svc, pool, rate)
+        if isinstance(finer, str):
+            return None
+        share = round(need / rate)  # 2**k
+        return finer.capacity, finer.unit_devices, replace(
+            finer, whole=False, whole_why="",  # a unit of its own rate: as many as the share needs
+            detail=f"{finer.detail}; a finer unit: serve-plan's answer at 1/{share} of the {need:.4g} requests/s")
+
+    return [got, *finer_units(need, got.capacity, got.unit_devices, at)]
 
 
 def size(svc: ServiceSpec, pool: PoolSpec, need: float) -> Sized | str:

@@ -8,11 +8,13 @@ refused, the same one-line errors); no field of an upload may name a file on the
 The answer is `planning.fleet_mix.plan_fleet`'s, what `infraplan fleet-mix FILE --json` prints.
 
 Work per request: fleet-mix estimates every service on every pool (one recsys or video estimate, a few ms, per
-pair; one serve-plan capacity search, ~0.3-1.5 s, per LLM service and pool, plus one per share the MILP splits),
-then solves a MILP of at most that many integer variables. A request of more than `WEB_MAX_FLEET_PAIRS` service x
-pool pairs, or more than `WEB_MAX_FLEET_LLM_PAIRS` LLM service x pool pairs, is refused in one line; one with an
-LLM service runs as a job (202), as a web `serve-plan` always does; one without runs inline (the shipped example
-without its LLM service: 16 pairs, ~0.2 s).
+pair; per LLM service on a pool that runs LLM serving, serve-plan capacity searches of ~0.3-1.5 s each: one at the
+whole rate and up to FINER_HALVINGS at half, a quarter ... of it where the answer is coarse,
+`planning.fleet_mix.llm_searches`; plus one per share the MILP splits), then solves a MILP of about that many
+integer variables. A request of more than `WEB_MAX_FLEET_PAIRS` service x pool pairs, or of more than
+`WEB_MAX_FLEET_LLM_SEARCHES` such searches at most, is refused in one line; one with an LLM search runs as a job
+(202), as a web `serve-plan` always does, its progress counted in those searches; one without runs inline (the
+shipped example without its LLM service: 16 pairs, ~0.2 s).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pydantic import BaseModel, Field
 
 from infraplan.catalog.loader import parse_text, validated
 from infraplan.errors import InputError
-from infraplan.planning.fleet_mix import plan_fleet
+from infraplan.planning.fleet_mix import llm_searches, plan_fleet
+from infraplan.planning.fleet_mix_llm import FINER_HALVINGS, LLM_SEARCHES_MOST
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.results import Result
 from infraplan.web.requests import WEB_MAX_SPEC_CHARS, PresetName, ScenarioInput, WebRequest
@@ -35,10 +38,11 @@ from infraplan.web.scenarios import examples_dir, no_server_files
 WEB_MAX_FLEET_PAIRS = 64
 """Service x pool pairs one web fleet-mix may estimate (recsys and video: a few ms each; the shipped example has
 20); the CLI has no limit."""
-WEB_MAX_FLEET_LLM_PAIRS = 8
-"""LLM service x pool pairs one web fleet-mix may search (each is a serve-plan capacity search at the service's
-whole rate, ~0.3-1.5 s on the 2-core dev VM, and one more per share the MILP splits; the shipped example has 4,
-one LLM service on 4 pools: ~1.4 s in all)."""
+WEB_MAX_FLEET_LLM_SEARCHES = 8 * LLM_SEARCHES_MOST
+"""serve-plan capacity searches one web fleet-mix may run at most (~0.3-1.5 s each on the 2-core dev VM): 8 LLM
+service x pool pairs, each at the whole rate and up to FINER_HALVINGS halvings (`planning.fleet_mix.llm_searches`;
+one more per share the MILP splits is not counted). The shipped example has 12: one LLM service on its 2 pools
+that run LLM serving (MTIA v2, H100; its Xeon and MSVP pools are refused without a search)."""
 
 
 class FleetInput(ScenarioInput):
@@ -88,7 +92,7 @@ class FleetPreset(BaseModel):
     fleet: str = Field(description="the fleet spec's own name")
     objective: str = Field(description="its objective: power | tco")
     services: int = Field(description="services (count)")
-    llm_services: int = Field(description="LLM services (count; each is searched on every pool)")
+    llm_services: int = Field(description="LLM services (count; each is searched on every pool that runs LLM serving)")
     pools: int = Field(description="device pools (count)")
 
 
@@ -129,28 +133,28 @@ def resolve(item: FleetInput) -> FleetSpec:
 
 
 def fleet_work(spec: FleetSpec) -> tuple[int, int]:
-    """(service x pool pairs, LLM service x pool pairs): the estimates and capacity searches fleet-mix runs."""
-    llm = sum(s.kind == "llm" for s in spec.services)
-    return len(spec.services) * len(spec.pools), llm * len(spec.pools)
+    """(service x pool pairs, serve-plan searches at most): the estimates and the capacity searches fleet-mix runs
+    (`planning.fleet_mix.llm_searches`: an LLM pair's whole rate and its halvings; its progress counts the same)."""
+    return len(spec.services) * len(spec.pools), sum(llm_searches(spec))
 
 
 def resolve_request(request: FleetMixRequest) -> FleetSpec:
     """The request's fleet spec, validated and within the web's work bound."""
     spec = resolve(request.fleet)
-    pairs, llm_pairs = fleet_work(spec)
+    pairs, searches = fleet_work(spec)
     if pairs > WEB_MAX_FLEET_PAIRS:
         raise InputError(f"the web sizes at most {WEB_MAX_FLEET_PAIRS} service x pool pairs per fleet-mix; this "
                          f"fleet is {pairs} ({len(spec.services)} services x {len(spec.pools)} pools; the CLI has "
                          "no limit)")
-    if llm_pairs > WEB_MAX_FLEET_LLM_PAIRS:
-        raise InputError(f"the web searches at most {WEB_MAX_FLEET_LLM_PAIRS} LLM service x pool pairs per "
-                         f"fleet-mix (each a serve-plan capacity search); this fleet is {llm_pairs} (the CLI has "
-                         "no limit)")
+    if searches > WEB_MAX_FLEET_LLM_SEARCHES:
+        raise InputError(f"the web runs at most {WEB_MAX_FLEET_LLM_SEARCHES} serve-plan capacity searches per "
+                         f"fleet-mix (each LLM service on each pool that runs LLM serving: its whole rate and up to "
+                         f"{FINER_HALVINGS} finer rates); this fleet may run {searches} (the CLI has no limit)")
     return spec
 
 
 def is_long(request: FleetMixRequest) -> bool:
-    """A fleet with an LLM service runs as a job (its serve-plan searches), and so does one asked for its optimality
+    """A fleet with an LLM search runs as a job (its serve-plan searches), and so does one asked for its optimality
     gap (the bound prices every server count); validates the spec first (400 at once)."""
     return fleet_work(resolve_request(request))[1] > 0 or request.optimality_gap
 

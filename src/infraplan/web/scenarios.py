@@ -12,9 +12,10 @@ A `ScenarioInput` (web/requests.py) becomes a validated `ScenarioSpec` here:
   "recsys model file /etc/passwd must hold a mapping").
 
 Work per request is bounded: the planner sizes every service on every pool in every phase (`work_units`,
-services x pools x phases) and a tornado re-plans twice per varied parameter. A request above
-`WEB_MAX_SCENARIO_WORK` units is refused; one above `SYNC_SCENARIO_WORK` (anything bigger than
-examples/plan-minimal.yaml's single service, pool and phase) runs as a job.
+services x pools x phases, an LLM service's pair counting its most serve-plan searches: the rate and its halvings)
+and a tornado re-plans twice per varied parameter. A request above `WEB_MAX_SCENARIO_WORK` units is refused; one
+above `SYNC_SCENARIO_WORK` (anything bigger than examples/plan-minimal.yaml's single service, pool and phase; any
+LLM service on a pool that runs it: serve-plan searches, a job as a web `serve-plan` is) runs as a job.
 """
 
 from __future__ import annotations
@@ -27,12 +28,17 @@ from pydantic import BaseModel, Field
 
 from infraplan.catalog.loader import parse_text, validated
 from infraplan.errors import InputError
+from infraplan.planning.fleet_mix_llm import LLM_SEARCHES_MOST
+from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.web.requests import CompareRequest, PlanRequest, ScenarioInput
 
-WEB_MAX_SCENARIO_WORK = 256
-"""Sizing units (services x pools x phases, x (1 + 2 x varied parameters)) one request may plan in all; the
-largest shipped preset, examples/meta-2024.yaml, is 24 units (~4 s)."""
+WEB_MAX_SCENARIO_WORK = 640
+"""Sizing units (`work_units`, x (1 + 2 x varied parameters)) one request may plan in all; the largest shipped
+preset, examples/meta-2024.yaml, is 60 units (40 sizings, its LLM service's 4 pools at up to 6 searches each).
+(256 when a unit was one sizing and meta-2024 24 units, ~4 s: raised by the same 60 / 24 when an LLM pair came to
+count its most searches, so the requests the web accepted it still accepts: meta-2024 with 2 varied parameters, 300;
+gigawatt-2027 with 4, 504.)"""
 SYNC_SCENARIO_WORK = 4
 """A plan or compare of more units than this runs as a job (202); plan-minimal (1 unit) takes ~0.3 s."""
 
@@ -46,7 +52,8 @@ class ScenarioPreset(BaseModel):
     services: int = Field(description="services (count)")
     pools: int = Field(description="device pools (count)")
     sites: int = Field(description="sites (count)")
-    work_units: int = Field(description="services x pools x phases (the planner's sizing work)")
+    work_units: int = Field(description="services x pools x phases, an LLM service on a pool that runs it counting "
+                            "its most serve-plan searches (the planner's sizing work)")
 
 
 def examples_dir() -> Path | None:
@@ -101,7 +108,13 @@ def no_server_files(spec: BaseModel, ref: str) -> None:
 
 
 def work_units(spec: ScenarioSpec) -> int:
-    return len(spec.services) * len(spec.pools) * len(spec.phases)
+    """The planner's sizing work: services x pools x phases, an LLM service on a pool that may run it (no CPU or
+    video ASIC, `serves` naming llm) counting its most serve-plan searches, the phase's rate and its halvings
+    (`fleet_mix_llm.LLM_SEARCHES_MOST`, `scenario_sizing.size_options`; fleet-mix's job counts alike)."""
+    llm = sum(s.kind == "llm" for s in spec.services)
+    runs = sum(pool_kind(p) not in ("cpu", "video-asic") and (p.serves is None or "llm" in p.serves)
+               for p in spec.pools)
+    return (len(spec.services) * len(spec.pools) + llm * runs * (LLM_SEARCHES_MOST - 1)) * len(spec.phases)
 
 
 def presets() -> list[ScenarioPreset]:
