@@ -26,9 +26,9 @@ def scenario(name: str, scale: float) -> ScenarioSpec:
     sites = [{"name": f"s{i}", "power": "200MW", "location": loc, "cooling": "liquid"}
              for i, loc in enumerate(("ohio", "texas", "louisiana", "georgia", "us-average"))]
     devices = ("a100-80gb", "h100-sxm", "h200", "b200", "mtia-v1", "mtia-v2", "xeon-8480", "msvp")
-    pools = [{"name": d, "device": d, "site": f"s{i % 5}", **({"price_usd_per_device": 1500} if d == "msvp" else {}),
-              **({"price_usd_per_device": 9000} if d.startswith("mtia") else {}), **({"price_usd_per_device": 14000} if d == "xeon-8480"
-                                                                        else {}),
+    prices = {"msvp": 1500, "mtia-v1": 9000, "mtia-v2": 9000, "xeon-8480": 14000}  # USD per device
+    pools = [{"name": d, "device": d, "site": f"s{i % 5}",
+              **({"price_usd_per_device": prices[d]} if d in prices else {}),
               **({"serves": ["recsys"]} if d.startswith("mtia") else {})} for i, d in enumerate(devices)]
     services = [
         {"name": "train-8b", "kind": "training", "model": "llama3-8b", "tokens": "1T", "gpus": 256, "seq_len": 4096,
