@@ -68,6 +68,7 @@ UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_w", "W"),
     ("_s", "s"),
     ("_fraction", "dimensionless, 0-1"),
+    ("_collective_efficiency", "dimensionless, 0-1"),
     ("_share", "dimensionless, 0-1"),
     ("_ratio", "dimensionless"),
     ("_multiplier", "dimensionless"),
@@ -140,10 +141,29 @@ def _describe(schema: dict[str, Any], model: type[BaseModel]) -> None:
             prop["unit"] = f"{unit or ''}{'; ' if unit and form else ''}{form or ''}"
 
 
+PYDANTIC_BOUNDS: dict[str, str] = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum",
+                                   "lt": "exclusiveMaximum"}
+"""pydantic's bound keywords -> JSON Schema's. A bound on a field read through a unit parser (`Field(ge=0)` after a
+`BeforeValidator`) reached the schema under pydantic's name (`"ge": 0`), which JSON Schema validators ignore (hA50)."""
+
+
+def _json_schema_bounds(node: Any) -> None:
+    """Rename pydantic's bound keywords to JSON Schema's in every subschema of `node`, in place."""
+    if isinstance(node, dict):
+        for key in [k for k in node if k in PYDANTIC_BOUNDS and isinstance(node[k], (int, float))]:
+            node[PYDANTIC_BOUNDS[key]] = node.pop(key)
+        for value in node.values():
+            _json_schema_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _json_schema_bounds(value)
+
+
 def entry_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one kind's entries, each field described with its unit (module docstring)."""
     model = entry_model(kind)
     schema: dict[str, Any] = model.model_json_schema(mode="validation")
+    _json_schema_bounds(schema)
     schema["$id"] = f"infraplan:catalog/{kind}"  # its `#/$defs/...` refs resolve here when nested in another schema
     schema["title"] = f"catalog {kind} entry ({model.__name__})"
     note = KIND_NOTES.get(kind)

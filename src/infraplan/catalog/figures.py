@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from infraplan.catalog.loader import preset_files
 from infraplan.catalog.schemas import Accelerator
 
 Work = Literal["training", "inference"]
@@ -41,6 +42,62 @@ def use_note(accelerator: Accelerator, work: Work, models: Models) -> str | None
 
 def figures_notes(accelerator: Accelerator, work: Work | None = None, models: Models = "generative-ai") -> list[str]:
     """The notes an answer about `accelerator` carries: its figures' standing (secondary or preliminary), then, where
-    `work` is given, a use other than its source's. Empty for a datasheet part asked about the work it is for."""
-    lines = [standing_note(accelerator), use_note(accelerator, work, models) if work is not None else None]
+    `work` is given, a use other than its source's and, for generative-AI work on a part of no preset, the curves it
+    takes by default (`defaults_note`). Empty for a datasheet preset asked about the work it is for."""
+    lines = [standing_note(accelerator), use_note(accelerator, work, models) if work is not None else None,
+             defaults_note(accelerator, work) if work is not None and models == "generative-ai" else None]
     return [line for line in lines if line]
+
+
+# a block-scaled format's GEMMs take the measured fraction of the format it refines where the file gives none of its
+# own (`ops.precision.RECIPES[...].rate_dtypes`; a test keeps the two equal), else the bf16 one
+RATE_FALLBACK: dict[str, str] = {"mxfp8": "fp8", "nvfp4": "fp4"}
+# the dtypes whose GEMMs train and serve price at that dtype's peak x fraction (fp4 / mxfp4 run as nvfp4, at the 8-bit
+# rate or weight-only; fp32 / tf32 / int4 at none of their own)
+_PRICED_GEMM_DTYPES = ("fp16", "bf16", "fp8", "int8", "mxfp8", "nvfp4")
+# the measured serving fits an accelerator file may give (`KernelEfficiency`), what prices each without one
+_SERVING_FITS = ("decode_attention", "mla_decode_attention", "mla_absorb_bmm", "weight_read_fraction")
+
+
+def defaults_note(accelerator: Accelerator, work: Work) -> str | None:
+    """For a part of no preset (a file written from scratch: no `extends`, no preset's figures, so no preset's
+    name-keyed tables), one line naming what its `work` is priced with where its file gives no measured curve (hA50,
+    session 45: these fell back silently): the in-domain collectives on curves measured on other parts (H100's
+    all-reduce table, `network.nvlink_all_reduce.TABLE_FILE`; SimAI's NVLink column for the all-gather, reduce-scatter
+    and all-to-all, `network.nvlink_collectives` having no table of it), a dtype's GEMMs at another dtype's fraction
+    (`Accelerator.matmul_fraction`), one attention rate at every head dimension (no `attention_exp_per_s`), and for
+    training Hopper's TN-only fp8 GEMM layouts, for inference the rooflines standing for the measured decode fits.
+    None for a preset or a what-if of one (its own measured tables and sources apply)."""
+    if accelerator.catalog_name in preset_files("accelerators"):
+        return None
+    eff = accelerator.efficiency
+    fractions = eff.matmul_max_fraction
+    base = accelerator.matmul_fraction("bf16") if fractions else None  # a fraction-less dtype's (bf16, fp16, least)
+    parts = ["in-domain all-reduce on H100's measured NCCL and custom all-reduce curves (AIConfigurator 0.12.0, 8 x "
+             "H100 SXM) and all-gather, reduce-scatter and all-to-all on SimAI's NVLink curve, by message size, "
+             "scaled to its scale_up_bandwidth_bytes_per_s x scale_up_collective_efficiency"]
+    borrowed = []
+    for dtype in accelerator.peak_flops_per_s:
+        if dtype in fractions or (dtype == "bf16" and "fp16" in fractions) or dtype not in _PRICED_GEMM_DTYPES:
+            continue
+        related = RATE_FALLBACK.get(dtype)
+        if related is not None and related in fractions:
+            borrowed.append(f"{dtype} at {related}'s {fractions[related]:g}")  # type: ignore[index]
+        elif base is not None:
+            borrowed.append(f"{dtype} at the bf16 fraction {base:g}")
+    if borrowed:
+        parts.append(f"GEMMs of dtypes matmul_max_fraction omits at another's fraction of peak ({', '.join(borrowed)})")
+    if eff.attention_exp_per_s is None:
+        parts.append(f"fused attention at attention_max_fraction {eff.attention_max_fraction:g} for every head "
+                     "dimension (no attention_exp_per_s)")
+    layouts = tuple(accelerator.fp8_gemm_layouts)
+    if work == "training" and "fp8" in accelerator.peak_flops_per_s and layouts == ("tn",) and \
+            not accelerator.fp8_gemm_layouts_source:
+        parts.append("fp8 GEMM layouts TN only, Hopper's (a per-tensor fp8 cast writes a transposed copy; "
+                     "fp8_gemm_layouts)")
+    missing = [name for name in _SERVING_FITS if getattr(eff, name) is None]
+    if work == "inference" and missing:
+        parts.append(f"{', '.join(missing)} unset: rooflines at memory_bandwidth_fraction "
+                     f"{eff.memory_bandwidth_fraction:g}")
+    return (f"{accelerator.name}: no measured curve of it for these, so ASSUMED from defaults: "
+            f"{'; '.join(parts)}")

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from infraplan.catalog.loader_kinds import refuse_other_kind
 from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
 from infraplan.catalog.model_config_keys import ModelConfigWarning
 from infraplan.catalog.output_files import shown_path as _shown
@@ -289,9 +290,7 @@ def load_accelerator(ref: str) -> Accelerator:
     changes (`memory_bandwidth_bytes_per_s: 5TB/s`): the preset's name-keyed measured tables then apply to it
     (`Accelerator.catalog_name`). A file without `extends` holding a preset's figures is that preset (`_twin`)."""
     data, name = read_entry("accelerators", ref)
-    if data.get("kind") == "video-asic":  # was "invalid accelerator ...: vendor: Field required" (hU50)
-        raise InputError(f"{_shown(ref)} is a video device file (kind: video-asic), not an accelerator: `video "
-                         "--device FILE` and a fleet-mix pool take it")
+    refuse_other_kind(data, ref, beside)  # a video device's or a system's file: was "vendor: Field required" (hU50)
     data.setdefault("name", name)
     if "extends" in data:  # a what-if saved under a preset's name is renamed too (session 40)
         accelerator = validated(Accelerator, extended("accelerators", data, ref, load_accelerator), ref)

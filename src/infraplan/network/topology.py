@@ -238,7 +238,8 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
             w = endpoint_word(system)
             raise InputError(f"the {domain:,}-{w} {spec.name} domain is not a multiple of the {gpn}-{w} node")
         if spec.switch_radix is None:
-            raise InputError(f"tier {spec.name} of {system.name} has no switch_radix: cannot build the fabric")
+            raise InputError(f"tier {spec.name} of {system.name} has no switch_radix: cannot build the fabric, whose "
+                             "switches serve, facility, campus, fleet-mix and network price: give its ports per switch")
         radix = spec.switch_radix
         port = spec.port_bandwidth_bytes_per_s or node.nic_bandwidth_bytes_per_s
         o = spec.oversubscription

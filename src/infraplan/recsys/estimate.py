@@ -124,6 +124,18 @@ def dcn_pointwise_flops(model: RecsysModel) -> float:
     return DCN_POINTWISE_FLOPS_PER_ELEMENT * model.interaction_width() * model.interaction.layers
 
 
+def profile_assumption(accelerator: Accelerator, profile: RecsysProfile) -> dict[str, str]:
+    """The default recsys profile's figures where the part has no profile of its own (hA50, session 45: the answer
+    said "default (assumed efficiencies)" and named none of them): its tiers' usable share and gather efficiency."""
+    if has_recsys_profile(accelerator.catalog_name):
+        return {}
+    tiers = ", ".join(f"{t.label} ({t.usable_fraction:.0%} usable, row gathers at {t.random_access_efficiency:g} of "
+                      "its peak bandwidth)" for t in profile.tiers)
+    return {"profile": f"ASSUMPTION: no recsys profile of {accelerator.name}, so the default one "
+                       f"(catalog/recsys/devices/default.yaml): tables and weights in {tiers}; request transfers at "
+                       f"{profile.host_link_efficiency:g} of the host link"}
+
+
 def vector_rate(accelerator: Accelerator, profile: RecsysProfile, dtype: str) -> tuple[float, str | None]:
     """The non-GEMM (element-wise) FLOP/s and, where that figure is assumed, the note the answer carries.
 
@@ -316,7 +328,8 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
         "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
-        "assumptions": {"power": power_assumption(acc), **host_assumptions(acc, m, profile, out)},
+        "assumptions": {"power": power_assumption(acc), **host_assumptions(acc, m, profile, out),
+                        **profile_assumption(acc, profile)},
         "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation") + [note for note in [
             vector_rate(acc, profile, arrays["dtype"])[1], *_platform_notes(acc, profile)] if note]) or None,
     })

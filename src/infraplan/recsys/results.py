@@ -48,7 +48,9 @@ class RecsysEstimate(Result):
     profile: str = Field(description="the recsys efficiency profile used")
     assumptions: dict[str, str] = Field(default_factory=dict, description="power: the device draw's model and the "
                                         "idle figure it used (the part's catalog figure or the default rule, "
-                                        "cluster.power.idle_power), as serve's and facility's")
+                                        "cluster.power.idle_power), as serve's and facility's; host_share, "
+                                        "host_link: the host figures and their basis; profile: the default "
+                                        "recsys profile's figures, where the part has no profile of its own")
     figures_note: str | None = Field(None, description="where the accelerator's figures are SECONDARY (third-party "
                                      "or press summaries) or PRELIMINARY, or its source states it is for other work "
                                      "(`catalog.figures.figures_notes`), or the vector rate was ASSUMED (no recsys "

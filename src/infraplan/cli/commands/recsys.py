@@ -50,6 +50,8 @@ def render_recsys(r: RecsysEstimate) -> None:
     for t in r.placement.values():
         place.add_row(t.label, fmt_bytes(t.used_bytes), fmt_bytes(t.capacity_bytes), f"{t.dense_fraction * 100:.0f} %")
     console.print(place)
+    if "profile" in r.assumptions:  # the default profile's figures (hA50)
+        console.print(f"note: {r.assumptions['profile']}", markup=False)
     if r.meets_slo is False and r.latency_slo_s is not None:  # one line: what the SLO asks, what the batch takes
         console.print(f"warning: SLO not met: batch {r.batch} takes {fmt_seconds(r.latency_s)} on {r.accelerator} "
                       f"({r.bound}-bound) against {fmt_seconds(r.latency_slo_s)}"
