@@ -31,13 +31,15 @@ def _service() -> object:
 
 def test_a_disaggregated_answer_with_no_smaller_group_is_one_whole_unit_no_small_pool_splits() -> None:
     """On MTIA v2 (hB47: since serve-plan's probes take the router's share, H100's answer at 200 requests/s is 8
-    colocated TP1 replicas, no longer hN45's 5 + 3; MTIA v2's is 7 prefill + 8 decode TP2 PP8, gcd 1)."""
+    colocated TP1 replicas, no longer hN45's 5 + 3; MTIA v2's was 7 prefill + 8 decode TP2 PP8, gcd 1, and is 14 + 16
+    TP2 PP4 on the same 240 since hB48's retry of a missed layout (the tie to less PP): 2 units of 7 + 8)."""
     whole = search_capacity("llama3-8b", "mtia-v2", 200.0, workload="chat", stack="vllm-0.x", max_gpus=LLM_MAX_GPUS)
     d = whole.deployment
-    assert d is not None and whole.gpus is not None
-    assert d.disaggregated and math.gcd(d.prefill_replicas, d.decode_replicas) == 1
+    assert d is not None and whole.gpus is not None and d.disaggregated
+    group = math.gcd(d.prefill_replicas, d.decode_replicas)
     opt = llm_option(_service(), "mtia-v2", "asic")
-    assert (opt["units"], opt["unit_devices"], opt["capacity"]) == (1, whole.gpus, pytest.approx(200.0))
+    assert (opt["units"], opt["unit_devices"], opt["capacity"]) == (group, whole.gpus // group,
+                                                                      pytest.approx(200.0 / group))
     small = whole.gpus - 40
     pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2",
                                                                       "available": small}]

@@ -30,7 +30,7 @@ def test_an_llm_service_searches_the_dtypes_it_names(monkeypatch: pytest.MonkeyP
     seen: list[tuple[str, ...]] = []
 
     def search(model: str, system: str, rate: float, workload: str, ttft: Any, tpot: Any, dtypes: tuple[str, ...],
-               stack: Any, max_gpus: int) -> Any:
+               stack: Any, *rest: Any) -> Any:  # rest: serve-plan's other options, the limit
         seen.append(dtypes)
         raise InputError("stop here")
 

@@ -10,6 +10,7 @@ from infraplan.cluster import Cluster
 from infraplan.serving import capacity_probe
 from infraplan.serving.capacity_candidate import Candidate, backlog_span, keeps_up, steady_window
 from infraplan.serving.capacity_probe import needed_misses, run_until_miss, steppable
+from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.workloads import Requests
@@ -53,7 +54,8 @@ def test_the_stopped_runs_miss_and_the_others_are_run_pools(tp: int, max_batch: 
         steps = zeros if mode == "prefill" else req.output_tokens - 1
         full = run_pool(cand.cost, dep, cand.blocks, req.arrival_s, prompt, cached, steps, engines)
         # a prefill pool's TTFT holds the least hand-off to a decode worker, per request (`handoff_floor`, hB47)
-        front = front_end_s(dep) + (cand.handoff(req.input_tokens, req.output_tokens) if mode == "prefill" else 0.0)
+        front = front_end_s(dep) + (handoff_floor_s(shape, cluster.fabric, dep, cand.cost, req.input_tokens,
+                                                    req.output_tokens) if mode == "prefill" else 0.0)
         ttft = (full.first_token_s - req.arrival_s + front)[steady]
         for slo in (0.05, 0.3, 2.0, None) if mode != "decode" else (None,):  # decode-only: no first tokens, no TTFT
             for q in (50.0, 99.0):

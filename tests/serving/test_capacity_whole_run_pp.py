@@ -115,7 +115,7 @@ def test_hu47_case_answers_a_layout_whose_whole_run_meets_below_8_h200() -> None
     assert all(o.gpus >= plan.gpus for o in plan.alternatives or [])
 
 
-def _old_whole_runs(next_level: Any, full_run: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+def _old_whole_runs(next_level: Any, full_run: Any, grow: Any = None) -> tuple[list[dict[str, Any]], list[Any]]:
     """The search before hN45: levels in turn, unbounded, until one's whole run met (hN44)."""
     first: list[dict[str, Any]] = []
     runs: list[Any] = []

@@ -82,5 +82,5 @@ def test_tensorrt_llm_asked_on_amd_is_refused_in_one_line(capsys: pytest.Capture
 def test_fleet_and_plan_searches_take_the_same_default() -> None:
     """`fleet-mix` and `plan` size an LLM pool through serve-plan's search (`fleet_mix_llm.serve_plan_search`) with the
     service's stack, None when it names none: the part's vendor's stack, as `serve` and `serve-plan`."""
-    got = serve_plan_search("llama3-8b", "mi300x", 2.0, "chat", None, None, ("bf16",), None, 8)
+    got = serve_plan_search("llama3-8b", "mi300x", 2.0, "chat", None, None, ("bf16",), None, (None, 0, None, False), 8)
     assert got.stack == "vllm-0.x" and got.notes[0].startswith("no stack named: priced on vllm-0.x")

@@ -37,7 +37,7 @@ def _levels(monkeypatch: pytest.MonkeyPatch, below: int | None) -> list[list[dic
     """Every PP level's options of the README chat example, each level searched below `below` (None: unbounded)."""
     got: list[list[dict[str, Any]]] = []
 
-    def every_level(next_level: Any, full_run: Any) -> tuple[list[Any], list[Any]]:
+    def every_level(next_level: Any, full_run: Any, grow: Any = None) -> tuple[list[Any], list[Any]]:
         while (options := next_level(below)) is not None:
             got.append(sorted(options, key=option_rank))
         return [], []

@@ -103,6 +103,10 @@ class ServingProfile(Spec):
     kv_cache_dtypes: list[KvCacheDtype] | None = Field(
         None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "
         "formats of the engine family's shipped profile")
+    speculative_decoding: bool | None = Field(
+        None, description="the engine runs a model's multi-token-prediction module (DeepSeek-V3 / R1 "
+        "num_nextn_predict_layers) as a speculative draft (`serve --speculative-tokens`, `serve-plan "
+        "--try-speculative`; `serving.capacity_space`); unset: the engine family's shipped profile's")
     runs_on: list[str] | None = Field(
         None, description="vendors (as accelerator files write `vendor:`) whose accelerators the engine runs on "
         "(`serving.engines.serving_stack_for`); unset: the engine family's shipped profile's")

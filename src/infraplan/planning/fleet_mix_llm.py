@@ -92,16 +92,31 @@ def llm_peak_rate(svc: Any) -> float:
     return float(svc.tokens_per_day or 0.0) / 86400.0 * svc.peak_to_average / mean
 
 
+ServePlanOptions = tuple[str | None, int, float | None, bool]  # kv_dtype, speculative_tokens, acceptance, try_spec.
+
+
+def llm_options(svc: Any) -> ServePlanOptions:
+    """An LLM service's serve-plan options beside its stack and dtypes: `kv_dtype`, `speculative_tokens`,
+    `acceptance`, `try_speculative` (serve-plan's --kv-dtype, --speculative-tokens, --acceptance, --try-speculative;
+    `serving.capacity_space`)."""
+    return svc.kv_dtype, svc.speculative_tokens, svc.acceptance, svc.try_speculative
+
+
 @versioned_args_cache(maxsize=1024)
 def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft: float | None, tpot: float | None,
-                      dtypes: tuple[str, ...], stack: str | None, max_gpus: int) -> ServingPlanResult:
+                      dtypes: tuple[str, ...], stack: str | None, options: ServePlanOptions,
+                      max_gpus: int) -> ServingPlanResult:
     """serve-plan's answer at its defaults (1,500 probe requests, seed 0), cached: fleet-mix's and `plan`'s LLM
-    services alike (`planning.scenario_sizing.size_llm`). A rate above `serve --rate`'s limit is one line."""
+    services alike (`planning.scenario_sizing.size_llm`), with the service's `options` (`llm_options`). A rate above
+    `serve --rate`'s limit is one line."""
     if not math.isfinite(rate) or rate > MAX_ARRIVAL_RATE_PER_S:
         raise InputError(f"peak LLM rate {rate:.3g} requests/s (rate x growth x headroom) is above the "
                          f"{MAX_ARRIVAL_RATE_PER_S:.0e} requests/s limit")
+    kv_dtype, speculative_tokens, acceptance, try_speculative = options
     return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot, dtypes=dtypes,
-                           max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack)
+                           max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack,
+                           kv_dtype=kv_dtype, speculative_tokens=speculative_tokens, acceptance=acceptance,
+                           try_speculative=try_speculative)
 
 
 def asked_stack(svc: Any, pool_stack: str | None) -> str | None:
@@ -130,7 +145,7 @@ def stack_basis(svc: Any, pool: str, pool_stack: str | None, accelerator: Accele
 
 def _search_for(svc: Any, device: str, rate: float, max_gpus: int, stack: str | None) -> ServingPlanResult:
     return serve_plan_search(svc.model or "", device, rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
-                   tuple(svc.dtypes), stack, max_gpus)
+                   tuple(svc.dtypes), stack, llm_options(svc), max_gpus)
 
 
 def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int, stack: str | None = None) -> str:
@@ -139,6 +154,11 @@ def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int, stack:
             "--workload", svc.workload or "", "--dtypes", ",".join(svc.dtypes), "--max-gpus", str(max_gpus)]
     args += ["--ttft-slo", number_text(svc.ttft_slo)] if svc.ttft_slo is not None else []
     args += ["--tpot-slo", number_text(svc.tpot_slo)] if svc.tpot_slo is not None else []
+    kv_dtype, k, acceptance, try_speculative = llm_options(svc)
+    args += ["--kv-dtype", kv_dtype] if kv_dtype else []
+    args += ["--speculative-tokens", str(k)] if k else []
+    args += ["--acceptance", number_text(acceptance)] if acceptance is not None else []
+    args += ["--try-speculative"] if try_speculative else []
     return shlex.join(args + (["--stack", stack] if stack else []))
 
 
@@ -168,7 +188,9 @@ def _layout_words(r: ServingPlanResult, pools: str = "") -> str:
     d = r.deployment
     assert d is not None
     wide = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
-    return (f"TP{d.tp} PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, "
+    k = getattr(d, "speculative_tokens", 0)  # serve-plan's drafts (`serving.capacity_space`); a stub's: none
+    drafts = f", {k} draft token{'s' if k > 1 else ''} a step (acceptance {d.acceptance:g})" if k else ""
+    return (f"TP{d.tp} PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV{drafts}, batch ≤ {d.max_batch}{pools}, "
             f"stack {r.stack}")
 
 

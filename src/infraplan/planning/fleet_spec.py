@@ -30,7 +30,7 @@ from infraplan.planning.scenario_spec import (
     check_llm_names,
     check_unique_names,
 )
-from infraplan.planning.service_fields import VIDEO_JOB_READERS, check_fields_read
+from infraplan.planning.service_fields import VIDEO_JOB_READERS, ServePlanOptionFields, check_fields_read
 from infraplan.units import parse_duration_s
 
 parse_seconds = parse_duration_s  # the name the recsys CLI imports
@@ -40,11 +40,12 @@ FIELD_READERS: dict[str, tuple[str, ...]] = {
     # planning/pool_capacity.pool_option (recsys, video), planning/fleet_mix_llm.py (llm); `peak_to_average` has
     # its own rule (InferenceServiceSpec)
     "model": ("recsys", "llm"), "qps": ("recsys",), "latency_slo": ("recsys",), **VIDEO_JOB_READERS,
-    **dict.fromkeys(("workload", "rate", "tokens_per_day", "ttft_slo", "tpot_slo", "stack", "dtypes"), ("llm",))}
+    **dict.fromkeys(("workload", "rate", "tokens_per_day", "ttft_slo", "tpot_slo", "stack", "dtypes", "kv_dtype",
+                     "speculative_tokens", "acceptance", "try_speculative"), ("llm",))}
 """The kinds of fleet-mix's services that read each field (a key no kind of the service reads is refused)."""
 
 
-class ServiceSpec(InferenceServiceSpec):
+class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     """One inference service. recsys: `model`, `qps`, `latency_slo`. video: the transcoding job and `daily_hours`.
     llm: `model`, `workload`, one of `rate` / `tokens_per_day`, and serve-plan's SLOs, stack and dtypes."""
 

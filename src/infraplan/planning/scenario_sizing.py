@@ -52,6 +52,7 @@ from infraplan.planning.fleet_mix_llm import (
     asked_stack,
     deployment_short,
     finer_units,
+    llm_options,
     serve_plan_search,
     split_units,
     stack_basis,
@@ -61,6 +62,7 @@ from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capa
 from infraplan.planning.pool_capacity import pool_option
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
 from infraplan.serving.results import LLMDeployment, PoolLayout
+from infraplan.training.dtype_choice import choice_short
 from infraplan.training.search import search_plans
 
 SERVING_PROBE_REQUESTS = LLM_PROBE_REQUESTS  # serve-plan's default --requests (a plan's LLM service = its answer)
@@ -142,15 +144,17 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     cluster = Cluster.resolve(system) if system else None
     if cluster is None or cluster.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator, gpus)
-    result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack)
+    result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack,
+                          compare_dtypes=True)  # auto: the detail names the best other precision
     if result.best is None:
         return None
     best = result.best
     rel = job_reliability(cluster.accelerator, gpus, float(load_model(model).total_params()))
     wall = tokens / best.tokens_per_s / rel["goodput"]
     c = best.config
-    plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} %, "
-            f"goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days")
+    plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "
+            f"peak, goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days"
+            + ("" if result.dtype_choice is None else f"; {choice_short(result.dtype_choice, best.step_time_s)}"))
     return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]), goodput_basis_note(rel, gpus))
 
 
@@ -208,7 +212,7 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
     `dtypes` as `--dtypes`: bf16 / fp8 by default, as serve-plan), the search fleet-mix runs
     (`fleet_mix_llm.serve_plan_search`)."""
     r = serve_plan_search(svc.model or "", serving_system(pool), rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
-                          tuple(svc.dtypes), asked_stack(svc, pool.stack), SERVING_MAX_GPUS)
+                          tuple(svc.dtypes), asked_stack(svc, pool.stack), llm_options(svc), SERVING_MAX_GPUS)
     if not r.feasible or r.gpus is None or r.deployment is None:
         return r.why or "no deployment meets the SLOs"
     d, head = r.deployment, None

@@ -55,7 +55,7 @@ from infraplan.limits import (
 )
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
-from infraplan.planning.service_fields import SERVICE_FIELD_READERS, check_fields_read
+from infraplan.planning.service_fields import SERVICE_FIELD_READERS, ServePlanOptionFields, check_fields_read
 from infraplan.planning.spares import DEFAULT_REPAIR_S, SpareTrays
 from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
 from infraplan.serving.engines import load_engine
@@ -205,7 +205,7 @@ class InferenceServiceSpec(PlanSpec):
         return self
 
 
-class ServiceSpec(InferenceServiceSpec):
+class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     """One demand: a training run, an LLM service, a recommendation service, image generation or video."""
 
     kind: Kind
@@ -218,7 +218,7 @@ class ServiceSpec(InferenceServiceSpec):
                              "deadline")
     seq_len: int = Field(8192, gt=0, le=MAX_TOKENS)
     global_batch: int = Field(2048, gt=0, le=MAX_SEQUENCES, description="sequences per step")
-    dtype: str = Field("auto", description="training: the precision searched (auto: the accelerator's)")
+    dtype: str = Field("auto", description="training: the precision searched (auto: as search --dtype auto)")
     dtypes: list[str] = Field(DEFAULT_LLM_DTYPES, min_length=1, description="llm: weight dtypes searched, as "
                               "serve-plan --dtypes (fleet-mix's field)")
     stack: str | None = Field(None, description="training: its training stack; llm: serve-plan's --stack on "

@@ -9,6 +9,9 @@ on a service whose kind never reads it would change nothing, so it is refused in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from pydantic import Field
 
 from infraplan.catalog.schemas import Spec
 
@@ -43,5 +46,22 @@ SERVICE_FIELD_READERS: dict[str, tuple[str, ...]] = {
     "global_batch": ("training",), "dtype": ("training",), "dtypes": ("llm",),
     "stack": ("training", "llm"),  # image generation runs without a stack (serving/diffusion.py)
     "workload": ("llm", "image"), "rate": ("llm", "image"), "tokens_per_day": ("llm",), "ttft_slo": ("llm",),
-    "tpot_slo": ("llm",), "images_per_day": ("image",)}
+    "tpot_slo": ("llm",), "images_per_day": ("image",),
+    **dict.fromkeys(("kv_dtype", "speculative_tokens", "acceptance", "try_speculative"), ("llm",))}  # serve-plan's
 """The kinds of `plan`'s services (ServiceSpec) that read each field; fleet-mix's are in planning/fleet_spec.py."""
+
+
+class ServePlanOptionFields(Spec):
+    """An LLM service's serve-plan options beside its stack and dtypes (`plan`'s and `fleet-mix`'s services alike:
+    `fleet_mix_llm.llm_options`; `serving.capacity_space`); read by llm services only (the readers above)."""
+
+    kv_dtype: Literal["bf16", "fp8", "int8"] | None = Field(
+        None, description="llm: KV cache precision of every deployment searched, as serve-plan --kv-dtype [each "
+        "weight dtype's, as serve takes it]")
+    speculative_tokens: int = Field(0, ge=0, le=8, description="llm: MTP / speculative draft tokens per decode step "
+                                    "of every deployment searched, with acceptance, as serve-plan "
+                                    "--speculative-tokens [0]")
+    acceptance: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False, description="llm: the drafts' "
+                                     "per-token acceptance rate, as serve-plan --acceptance")
+    try_speculative: bool = Field(False, description="llm: search with and without the model's MTP module as the "
+                                  "draft, as serve-plan --try-speculative")

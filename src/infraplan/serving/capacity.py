@@ -3,8 +3,8 @@
 Candidates: weight dtype (every one the accelerator and the stack's engine run among those asked; bf16 and the
 weight-only int4 and mxfp4 on any, `serving.deployment.format_gap`; SGLang's mxfp8 MoE at EP 1 only), TP (powers of
 two inside the scale-up domain dividing the heads; PP 1/2/4/8, each deeper level searched below the best whole run
-met so far: step 3), batch cap, and colocated or disaggregated prefill/decode pools. MoE models also
-get wide-EP layouts (`_wide_ep_degrees`): TP 1, attention data parallelism over d GPUs of one scale-up domain and
+met so far: step 3), batch cap, and colocated or disaggregated prefill/decode pools. MoE models also get wide-EP
+layouts (`capacity_space.wide_ep_degrees`): TP 1, attention data parallelism over d GPUs of one scale-up domain and
 the experts spread over the same d (EP = d), for the powers of two d whose expert shard leaves room for a KV cache,
 as DeepSeek-V3 serves (DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP
 across the serving GPUs) and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism").
@@ -63,19 +63,19 @@ would be after those misses, so its answer is the full search's whenever those p
 The serving stack (`stack`, as `serve --stack`: a profile name, a versioned engine name or a YAML;
 `serving.engines`) is given, not searched: its KV-memory convention sizes every candidate's cache, its
 scheduler runs the probes, its batch limit caps the batch caps tried and its token budget is the chunked-
-prefill budget unless one is given.
+prefill budget unless one is given. The KV-cache dtype and MTP drafts: given, or (`try_speculative`) MTP searched
+beside plain decoding where the model and the stack's engine run it (`serving.capacity_space`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 from typing import Any
 
 from infraplan.catalog import load_model
 from infraplan.catalog.band_stacks import serving_answer_band
-from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
@@ -84,6 +84,7 @@ from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.capacity_rerun import serve_command
+from infraplan.serving.capacity_space import draft_choices, draft_note, kv_for, wide_ep_degrees
 from infraplan.serving.deployment import format_gap, formats_run, layout_refusal
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
@@ -94,8 +95,7 @@ from infraplan.serving.engines import (
     versioned_name_note,
 )
 from infraplan.serving.expert_slots import engine_refusal, uneven_experts_note
-from infraplan.serving.kv_cache import WEIGHT_DTYPES, kv_capacity
-from infraplan.serving.kv_default import default_kv_dtype
+from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.release_tables import what_if_notes
@@ -105,6 +105,7 @@ from infraplan.serving.replica_search import (
     SearchJob,
     chosen_run,
     fewest_replicas,
+    grown,
     moot_beyond,
     overloaded_replicas,
     run_level,
@@ -124,17 +125,9 @@ FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000
 
 
-def _wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, token_budget: int,
-                     max_batch: int, stack: str) -> list[int]:
-    """Attention-DP (= EP) degrees d of the wide-EP layouts tried for an MoE model (module docstring): the powers
-    of two from 2 up to the scale-up domain and the expert count whose expert shard (TP 1, E / d experts per GPU)
-    leaves room for a KV cache; none for a dense model."""
-    if not shape.is_moe:
-        return []
-    kv_dtype = default_kv_dtype(shape, dtype)[0]  # `serving.kv_default`
-    degrees = [1 << k for k in range(1, int(math.log2(max(domain, 1))) + 1)]
-    return [d for d in degrees if d <= shape.num_experts and kv_capacity(
-        shape, acc, 1, 1, dtype, kv_dtype, token_budget, max_batch, engine=stack, ep=d).blocks > 0]
+def _k(k: int) -> str:
+    """A rejected layout's drafts, where it has any (`capacity_space`)."""
+    return f" with {k} draft token{'s' if k > 1 else ''}" if k else ""
 
 
 @kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
@@ -143,11 +136,14 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     tpot_slo: float | None = None, dtypes: tuple[str, ...] = ("bf16", "fp8"),
                     batch_caps: tuple[int, ...] = BATCH_CAPS, token_budget: int | None = None,
                     percentile: float = 99.0, max_gpus: int | None = None, requests: int = 1500,
-                    disaggregation: bool = True, seed: int = 0,
-                    stack: str | ServingEngine | None = None) -> ServingPlanResult:
+                    disaggregation: bool = True, seed: int = 0, stack: str | ServingEngine | None = None,
+                    kv_dtype: str | None = None, speculative_tokens: int = 0, acceptance: float | None = None,
+                    try_speculative: bool = False) -> ServingPlanResult:
     """The fewest accelerators serving `rate` requests/s of the workload within the SLOs (see module doc).
 
     `stack`: the serving stack profile (None: the default, `serving.engines`); `token_budget` None: the stack's.
+    `kv_dtype` (None: each weight dtype's default, as `serve`), `speculative_tokens` with `acceptance` (as given) or
+    `try_speculative` (plain and MTP searched): `serving.capacity_space`.
     """
     if not rate > 0:
         raise InputError(f"--rate must be > 0 requests/s, got {rate}")
@@ -192,6 +188,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         reason = "; ".join(engine_gaps) if engine_gaps else "no support in its catalog file"
         raise InputError(f"--dtypes {','.join(dtypes)}: {acc.name} runs none of them ({reason}); use bf16{also}, "
                          "or the weight-only int4 or mxfp4, as `serve` says")
+    drafts = draft_choices(shape, acc, engine, kv_dtype, speculative_tokens, acceptance, try_speculative)
     slo = (ttft, tpot)
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
 
@@ -257,23 +254,24 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         jobs: list[SearchJob] = []
         for dtype in kinds:
             # the TP layouts, then (MoE, PP 1) the wide-EP ones: (TP, attention DP = EP, batch cap)
-            layouts = [(t, 1, c) for t in tps for c in caps] + ([(1, d, c) for c in caps for d in _wide_ep_degrees(
-                shape, acc, domain, dtype, max(budget, c), c, engine.ref)] if pp == 1 else [])
-            for tp, adp, cap_b in layouts:
-                dep = Deployment(tp=tp, pp=pp, ep=adp, attention_dp=adp, dtype=dtype,
-                                 kv_dtype=default_kv_dtype(shape, dtype)[0], max_batch=cap_b,
-                                 token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref)
+            kv = kv_for(shape, dtype, kv_dtype)
+            layouts = [(t, 1, c) for t in tps for c in caps] + ([(1, d, c) for c in caps for d in wide_ep_degrees(
+                shape, acc, domain, dtype, kv, max(budget, c), c, engine.ref)] if pp == 1 else [])
+            for (tp, adp, cap_b), (k, r) in itertools.product(layouts, drafts):  # plain, then MTP (`capacity_space`)
+                dep = Deployment(tp=tp, pp=pp, ep=adp, attention_dp=adp, dtype=dtype, kv_dtype=kv, max_batch=cap_b,
+                                 token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref,
+                                 speculative_tokens=k, acceptance=r)
                 if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
                     continue
                 if refused := (engine_refusal(shape, dep.ep, dep.engine)  # the engine cannot build it
                                or layout_refusal(shape, dtype, dep.engine, dep.ep)):
-                    rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}: {refused}")
+                    rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}{_k(k)}: {refused}")
                     continue
                 cand = candidate_for(shape, acc, fabric, dep)
                 why = fit_check(shape, cand.cap, dep, sample, acc)
                 if why:
                     layout = f"TP{tp} PP{pp}" + (f" DP-attention{adp} EP{adp}" if adp > 1 else "")
-                    rejected.append(f"{dtype} {layout} batch {cap_b}: {why}")
+                    rejected.append(f"{dtype} {layout} batch {cap_b}{_k(k)}: {why}")
                     continue
                 evaluated += 1
                 tried.append(cand)
@@ -289,7 +287,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 peak_rate = float(full.output_tokens.sum() / cand.offline_s(full, full_key))
                 low = max(1, math.ceil(rate * float(full.output_tokens.mean()) / peak_rate))
                 high = most
-                option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": adp, "attention_dp": adp, "max_batch": cap_b}
+                option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": adp, "attention_dp": adp, "max_batch": cap_b,
+                          "speculative_tokens": k}
                 jobs.append(SearchJob(len(jobs), ("mixed",), cand, low, high, option))
                 least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
@@ -298,13 +297,14 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     key = SLO_PERCENTILES[percentile]
 
-    def full_run(chosen: dict[str, Any]) -> tuple[tuple[dict[str, Any], int, int], bool]:
+    def full_run(chosen: dict[str, Any]) -> tuple[tuple[dict[str, Any], int, int, float], bool]:
         """The whole deployment at the full rate: (its serve metrics, request count, how many of its requests were
-        truncated to the context), and whether it meets the SLO."""
+        truncated to the context, their mean prompt + output tokens), and whether it meets the SLO."""
+        k = chosen["speculative_tokens"]
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
-                         dtype=chosen["dtype"],
-                         kv_dtype=default_kv_dtype(shape, chosen["dtype"])[0], max_batch=chosen["max_batch"],
-                         token_budget=max(budget, chosen["max_batch"]), engine=engine.engine, stack=engine.ref)
+                         dtype=chosen["dtype"], kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype),
+                         max_batch=chosen["max_batch"], token_budget=max(budget, chosen["max_batch"]),
+                         engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
         dep = replace(dep, replicas=chosen["replicas"])
         held = dep.engines_per_replica * dep.max_batch * chosen["replicas"]  # in steady state, as the probes ran
         n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"], STEADY_SPANS * held),
@@ -317,7 +317,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         result = simulate_deployment(shape, sized, dep, reqs,
                                      prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
                                      usd_per_hour=usd_per_accelerator_hour_if_priced(sized))
-        return (result, n_full, n_clipped), bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot)
+        context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
+        met = result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot
+        return (result, n_full, n_clipped, context), bool(met)
 
     # A winner whose whole run misses the SLO (its per-replica probes passed: fewer probe requests than the
     # full run holds) gives way to the next option of its PP level that meets it, up to FULL_RUN_TRIES whole
@@ -325,7 +327,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     # meets_slo_full_run false.
     # Before, `--requests 1000` answered 32 H100 for Llama 3 70B chat at 100 requests/s with a full-run TPOT p99
     # of 206 ms against a 200 ms SLO (1,500: 38, met).
-    options, runs = whole_runs(level, full_run)
+    options, runs = whole_runs(level, full_run, lambda o, run: grown(  # a missed layout retried grown (hB48)
+        o, run[0]["ttft_s"][key] / ttft, run[0]["tpot_s"][key] / tpot, limit))
     if not runs:  # no option at any PP level
         floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
         first = best_ttft_s(tried, sample, percentile)  # and its `best_ttft_s` (hU55)
@@ -345,9 +348,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
                                  rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
-    chosen, (result, n_full, n_clipped), meets = chosen_run(runs)
+    chosen, (result, n_full, n_clipped, context), meets = chosen_run(runs)
     missed_runs = []
-    for option, (missed, n_missed, _), ok in runs:
+    for option, (missed, n_missed, _, _), ok in runs:
         if not ok and option is not chosen:  # the answer's own miss is its `meets_slo_full_run` (it was listed
             # as rejected too, and `serve-plan` printed the answer under "not chosen:", hU47)
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
@@ -357,8 +360,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                f"{missed['tpot_s'][key]:.3g} s)")
     rejected[:0] = missed_runs
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
+    k_chosen = chosen["speculative_tokens"]
     changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,
-                                      max(budget, chosen["max_batch"]))
+                                      max(budget, chosen["max_batch"]), k_chosen)
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
@@ -380,11 +384,13 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                          + [r[0] for r in reversed(runs) if r[2] and r[0] is not chosen])[:ALTERNATIVES],
         "candidates_evaluated": evaluated,
         "rejected": rejected[:20],
-        "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None),
-        "ttft_error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, metric="ttft"),
+        "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, context_tokens=context),
+        "ttft_error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, metric="ttft",
+                                               context_tokens=context),
         "notes": [*versioned, *what_if_notes(acc, engine.name),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
-                                 gemm_fraction_note(acc, chosen["dtype"])])],  # as `serve` says them
+                                 gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
+                  *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape)],
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

@@ -5,22 +5,22 @@ iteration-cost tables (`llm_iteration.build_iteration_cost`), its prefill-pool c
 prefill_pool_cost`: the cost itself unless wide EP stalls prefill) and its KV capacity (`kv_cache.kv_capacity`,
 as `serve` sizes it) are built once per process for equal inputs; a replica of it is simulated by
 `serving_sim.run_pool` over a seeded request stream, offline (every request present at t = 0: its peak rate) or
-online (a probe: do the p-th percentiles of TTFT and TPOT meet the SLOs?).
+online (a probe: do the p-th percentiles of TTFT and TPOT meet the SLOs?). Each run prices its iterations for its
+own requests as `simulate_deployment` does (`Candidate.priced`: `chunked_attention.for_requests`, Llama 4's chunked
+layers; the cost tables themselves for every other model).
 
 Memoised (exact: every key holds everything the simulation reads, so a hit is the answer a run would give): the
-probe verdicts and offline peaks (keyed on a content fingerprint of the cost tables, the batch cap, token budget,
-KV blocks, block size, stack, PP and engines, the requests' fingerprint, mode, SLOs and percentile), the
-candidates, and the seeded request streams. Each store is bounded and cleared whole when full. A probe on
-FCFS engines stops once its backlog test or its TTFT percentile has certainly missed (`capacity_probe`: exact, the
-verdict of the whole run).
-"""
+probe verdicts and offline peaks (keyed on a content fingerprint of the cost tables, the batch cap, token budget, KV
+blocks, block size, stack, PP, engines and chunked layers' share and chunk, the requests' fingerprint, mode, SLOs
+and percentile), the candidates, and the seeded request streams. Each store is bounded and cleared whole when full.
+A probe on FCFS engines stops once its backlog test or its TTFT percentile has certainly missed (`capacity_probe`:
+exact, the verdict of the whole run). """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,13 +28,13 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
-from infraplan.serving import schedule_ahead, wide_ep_lockstep
+from infraplan.serving import chunked_attention, schedule_ahead, wide_ep_lockstep
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import kv_capacity
-from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.workloads import Requests
@@ -111,10 +111,15 @@ class Candidate:
     """One (dtype, TP, PP, attention DP, batch cap) deployment shape: its cost tables and replica-level probes.
 
     A replica is `dep.engines_per_replica` engines (PP virtual engines of every attention-DP rank); its KV
-    capacity and its prefill-pool cost are the ones `simulate_deployment` gives the same deployment."""
+    capacity and its prefill-pool cost are the ones `simulate_deployment` gives the same deployment, and each
+    probe prices its iterations for its own requests as the simulator prices a run's (`priced`: Llama 4's chunked
+    layers at the requests' mean keys, `serving.chunked_attention.for_requests`; before hB48 the probes priced
+    them as full attention and over-sized llama4-scout's long prompts)."""
 
     def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> None:
         self.dep = dep
+        self.shape = shape
+        self.chunked = bool(chunked_attention.CHUNKED_ATTENTION and shape.chunked_fraction())  # `priced` re-prices
         self.cost = build_iteration_cost(shape, acc, fabric, dep)
         self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
         cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
@@ -123,27 +128,41 @@ class Candidate:
         self.blocks = cap.blocks // dep.pp
         # everything `run` hands the simulator besides the requests and the mode
         rest = (dep.max_batch, dep.token_budget, dep.block_tokens, dep.stack, dep.pp, self.blocks,
-                dep.engines_per_replica)
+                dep.engines_per_replica, self.chunked and (shape.chunked_fraction(), shape.attention_chunk_size))
         self.key = (_fingerprint(self.cost), *rest)
         self.prefill_key = self.key if self.prefill_cost is self.cost else (_fingerprint(self.prefill_cost), *rest)
         # a prefill probe's TTFT holds the least hand-off to the decode worker (`handoff_floor`: the model's KV bytes,
         # the fabric, the decode cost), so its verdict is keyed on them too
-        self.handoff = partial(handoff_floor_s, shape, fabric, dep, self.cost)
+        self.fabric = fabric
         self.handoff_key = _fingerprint(repr(shape), repr(fabric))
 
     def _key(self, mode: str) -> tuple[Any, ...]:
         return self.prefill_key if mode == "prefill" else self.key
 
+    def priced(self, req: Requests, mode: str) -> IterationCost:
+        """The iteration cost a run of `req` in `mode` prices with, as `simulate_deployment` and
+        `simulate_disaggregated` price theirs (`chunked_attention.for_requests`: the cost itself for a model
+        without chunked layers): the prefill pool on the prompts alone, the decode pool on the handed-over
+        prompts' decode steps, a colocated replica on both."""
+        if not self.chunked:  # (the common case, without the arrays)
+            return self.prefill_cost if mode == "prefill" else self.cost
+        inp, zeros = req.input_tokens, np.zeros_like(req.input_tokens)
+        if mode == "prefill":
+            return chunked_attention.for_requests(self.prefill_cost, self.shape, inp, zeros, zeros)
+        steps = self.dep.decode_steps(req.output_tokens)
+        return chunked_attention.for_requests(self.cost, self.shape, inp, inp if mode == "decode" else zeros, steps)
+
     def run(self, req: Requests, mode: str):
         zeros = np.zeros_like(req.input_tokens)
         inp, out = req.input_tokens, req.output_tokens
         engines = self.dep.engines_per_replica
+        cost = self.priced(req, mode)
         if mode == "prefill":
-            return run_pool(self.prefill_cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, engines)
+            return run_pool(cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, engines)
         if mode == "decode":
-            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, self.dep.decode_steps(out),
+            return run_pool(cost, self.dep, self.blocks, req.arrival_s, zeros, inp, self.dep.decode_steps(out),
                             engines)  # decode steps: fewer than the tokens with drafts (`serving.speculative`)
-        return wide_ep_lockstep.run_lockstep_pool(run_pool, self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros,
+        return wide_ep_lockstep.run_lockstep_pool(run_pool, cost, self.dep, self.blocks, req.arrival_s, inp, zeros,
                                                   self.dep.decode_steps(out), engines)  # as `serve` runs it
 
     def offline_s(self, req: Requests, req_key: str, mode: str = "mixed") -> float:
@@ -172,7 +191,8 @@ class Candidate:
 
     def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
         steady = steady_window(req.arrival_s, self.held)
-        got = self._times(req, mode, steady, slo[0], q)
+        front = self._front_s(req, mode)
+        got = self._times(req, mode, steady, slo[0], q, front)
         if got is None:  # its backlog or TTFT percentile already missed (`capacity_probe`)
             return False
         first_s, finish_s = got
@@ -180,7 +200,7 @@ class Candidate:
             first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s,
                                                       self.dep.decode_steps(req.output_tokens))
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
-        ttft = first_s - req.arrival_s + self._front_s(req, mode)
+        ttft = first_s - req.arrival_s + front
         multi = np.zeros(len(req), dtype=bool)
         multi[steady] = req.output_tokens[steady] > 1
         ttft = ttft[steady]
@@ -194,16 +214,21 @@ class Candidate:
 
     def _front_s(self, req: Requests, mode: str) -> float | np.ndarray:
         """Seconds each probe TTFT holds beyond the pool's first token: the stack's front end, as
-        `simulate_deployment` reports it; a prefill pool's also the least hand-off to a decode worker (`handoff`)."""
+        `simulate_deployment` reports it; a prefill pool's also the least hand-off to a decode worker
+        (`handoff_floor`)."""
         front = front_end_s(self.dep)
-        return front + self.handoff(req.input_tokens, req.output_tokens) if mode == "prefill" else front
+        if mode != "prefill":
+            return front
+        # the hand-off's decode step on the decode pool's cost as the whole run prices it for these requests
+        return front + handoff_floor_s(self.shape, self.fabric, self.dep, self.priced(req, "decode"),
+                                       req.input_tokens, req.output_tokens)
 
-    def _times(self, req: Requests, mode: str, steady: np.ndarray, ttft_slo: float,
-               q: float) -> tuple[np.ndarray, np.ndarray] | None:
+    def _times(self, req: Requests, mode: str, steady: np.ndarray, ttft_slo: float, q: float,
+               front: float | np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The probe's first-token and finish times; on FCFS engines None once its backlog test or (prefill, mixed)
         its TTFT percentile has certainly missed (`capacity_probe.run_until_miss`: the same times otherwise)."""
         engine = pool_engine(self.dep.stack)
-        cost = self.prefill_cost if mode == "prefill" else self.cost
+        cost = self.priced(req, mode)
         if not steppable(cost, self.dep, engine.scheduler, engine.kv_admission) or (
                 mode == "mixed" and wide_ep_lockstep.applies(cost)):  # two passes (`serving.wide_ep_lockstep`)
             r = self.run(req, mode)
@@ -215,7 +240,7 @@ class Candidate:
         prompt, cached = (zeros, inp) if mode == "decode" else (inp, zeros)
         return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
                               zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,
-                              self._front_s(req, mode), None if mode == "decode" else ttft_slo, q,
+                              front, None if mode == "decode" else ttft_slo, q,
                               backlog_span(req.arrival_s, steady))
 
 

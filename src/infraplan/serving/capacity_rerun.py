@@ -27,6 +27,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
         args += ["--ep", str(d.ep)]
     args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(d.max_batch), "--token-budget",
              str(d.token_budget)]
+    if d.speculative_tokens:  # the drafts the search priced (`capacity_space`)
+        args += ["--speculative-tokens", str(d.speculative_tokens), "--acceptance", number_text(d.acceptance)]
     if d.disaggregated and d.prefill is not None:
         args += ["--prefill-gpus", str(d.prefill.gpus)]
     if workload is not None:

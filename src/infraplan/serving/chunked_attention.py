@@ -26,9 +26,10 @@ decode step's, and the row a prompt samples as its prefill ends), and their shar
 (`pair_s`) to a per-prompt-token term (`per_prefill_token_s`) at the run's mean (i mod C) + 1 over the prompt
 tokens it prefills (closed forms: `chunk_key_sum`). Over the run the chunked layers' reads and pairs are exact (a
 request decodes at positions P + s, s < its steps; with drafts the span P .. P + steps x tokens a step); one
-iteration pays the run's mean, not its own rows'. A cost not re-priced (`build_iteration_cost` alone: serve-plan's
-probes, the validation sets: none has a chunked model) prices the chunked layers as full attention: exact while a
-request stays within one chunk, an overestimate above it. Toggle `CHUNKED_ATTENTION`.
+iteration pays the run's mean, not its own rows'. A cost not re-priced (`build_iteration_cost` alone: the
+validation sets, none of which has a chunked model; serve-plan's probes re-price theirs since hB48) prices the
+chunked layers as full attention: exact while a request stays within one chunk, an overestimate above it.
+Toggle `CHUNKED_ATTENTION`.
 
 Hand check (Scout, bf16 cache, TP1: 8 KV heads x 128 x 2 (K, V) x 2 B = 4 KiB a token and layer; a decode row at
 x = 32,768 + 4,096): full attention reads 48 x 36,864 tokens = 1.77 M token-layers (7.25 GB); chunked, 12 x 36,864

@@ -44,11 +44,12 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
   first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
 
-Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`; data in each stack YAML with its source): the KV-cache
-formats the engine offers (`serving.deployment` rejects another) and which iterations its captured CUDA graphs
-replay (`serving.host_overhead`). A user's YAML that leaves one unset takes its engine family's shipped profile's
-value (`kv_cache_dtypes`, `cuda_graph_scope` below), so an SGLang YAML without them still has no int8 cache and
-still runs its prefill iterations eager.
+Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`; data in each stack YAML with its
+source): the KV-cache formats the engine offers (`serving.deployment` rejects another), which iterations its captured
+CUDA graphs replay (`serving.host_overhead`) and whether it runs a model's MTP module as a draft (`serve-plan`
+searches MTP only there: `serving.capacity_space`). A user's YAML that leaves one unset takes its engine family's
+shipped profile's value (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding` below), so an SGLang YAML
+without them still has no int8 cache and still runs its prefill iterations eager.
 
 Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`; data in each stack YAML with its source; a user's
 YAML that leaves them unset takes its family's): `serving_stack_for` is the one place an answer's stack is chosen
@@ -205,6 +206,15 @@ def kv_cache_dtypes(profile: ServingProfile) -> tuple[str, ...]:
     if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
         stated = shipped.kv_cache_dtypes
     return tuple(stated) if stated is not None else get_args(KvCacheDtype)
+
+
+def speculative_decoding(profile: ServingProfile) -> bool:
+    """Whether a serving stack's engine runs a model's MTP module as a speculative draft: its
+    `speculative_decoding`, else its engine family's shipped profile's, else False (module "Engine facts")."""
+    stated = profile.speculative_decoding
+    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+        stated = shipped.speculative_decoding
+    return bool(stated)
 
 
 def cuda_graph_scope(profile: ServingProfile) -> str:

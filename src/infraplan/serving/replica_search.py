@@ -10,7 +10,8 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
   compares the two).
 - `whole_runs`: every PP level in turn, each searched below the best whole run met so far and its best options run
   whole until one meets the SLO: the fewest accelerators over all levels, ties to less PP (at most 4 levels x
-  FULL_RUN_TRIES = 16 whole runs of up to 100,000 requests each).
+  (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs of up to 100,000 requests each); a layout whose whole run
+  misses near its SLO is retried with one more replica in the pool(s) that missed (`grown`) before it is dropped.
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ OVERLOAD_SKIP = 4.0
 SLO_MARGIN = 2.0
 ALTERNATIVES = 9  # next-best deployments reported after the winner
 FULL_RUN_TRIES = 4  # whole-deployment runs of one PP level's options before the next level (ASSUMPTION: a bound)
+# A layout whose whole run misses is retried grown (`grown`) before it is dropped, at most LEVEL_RETRIES grown whole
+# runs a PP level (ASSUMPTION: a bound; hB48): the probes size each pool on one replica's share over a shorter
+# horizon than the whole run's, so a layout a replica or two short of its whole run's need was dropped for the next,
+# larger option (gigawatt-2027's 2026 chat: 216P + 53D met with the old probes, 193P + 43D now misses, answer 277).
+LEVEL_RETRIES = 2
+# Only a near miss is retried: every missed percentile at most RETRY_NEAR times its SLO (ASSUMPTION, measured, hB48:
+# one more replica adds 1 / r of a pool's rate, which clears a tail a few % over the SLO, not a queue that builds;
+# retried misses at 1.02-1.06 x the SLO met grown (README code completion 60 -> 68, gigawatt-2027's PP4 268 -> 276),
+# none of those at 1.7-7.5 x did, at 2 whole runs of 100,000 requests each).
+RETRY_NEAR = 1.25
 
 
 def fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
@@ -113,10 +124,12 @@ def _likeliest_smallest(job: SearchJob) -> tuple[int, int]:
     return job.low * job.gpr, job.order
 
 
-def option_rank(option: dict[str, Any]) -> tuple[int, bool, int, int, int]:
-    """The options' sort key: fewest GPUs; ties: colocated, then TP layouts before wide EP (EP only where it saves
-    accelerators), then less TP, then the larger batch cap."""
-    return option["gpus"], option["disaggregated"], option["attention_dp"], option["tp"], -option["max_batch"]
+def option_rank(option: dict[str, Any]) -> tuple[int, bool, bool, int, int, int]:
+    """The options' sort key: fewest GPUs; ties: plain decoding before MTP drafts (`capacity_space`: MTP only where it
+    saves accelerators), colocated, then TP layouts before wide EP (EP only where it saves accelerators), then less
+    TP, then the larger batch cap."""
+    return (option["gpus"], option.get("speculative_tokens", 0) > 0, option["disaggregated"], option["attention_dp"],
+            option["tp"], -option["max_batch"])
 
 
 def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, Any]]], list[int] | None],
@@ -149,8 +162,27 @@ def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, An
     return [kept[o] for o in sorted(kept)]
 
 
+def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: int) -> dict[str, Any] | None:
+    """`option` with one more replica in each pool whose metric its whole run missed (percentile / SLO above 1);
+    None beyond `limit` accelerators, when it missed neither or either by more than RETRY_NEAR: colocated, one more
+    replica; disaggregated, a TPOT miss grows the decode pool and a TTFT miss both pools (a disaggregated TTFT holds
+    the prefill queue and the decode worker's admission wait: gigawatt-2027's 193P + 43D, prefill-only TTFT p99
+    4.25 s and decode admission wait p99 5.0 s, hB47's notes)."""
+    ttft_missed, tpot_missed = ttft_ratio > 1.0, tpot_ratio > 1.0
+    if not (ttft_missed or tpot_missed) or max(ttft_ratio, tpot_ratio) > RETRY_NEAR:
+        return None
+    gpr = option["gpus"] // option["replicas"]
+    more_prefill = int(option["disaggregated"] and ttft_missed)
+    prefill = option["prefill_replicas"] + more_prefill
+    replicas = option["replicas"] + more_prefill + 1  # colocated: one more; disaggregated: one more decode replica
+    if replicas * gpr > limit:
+        return None
+    return {**option, "gpus": replicas * gpr, "replicas": replicas, "prefill_replicas": prefill}
+
+
 def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
-               full_run: Callable[[dict[str, Any]], tuple[Any, bool]]
+               full_run: Callable[[dict[str, Any]], tuple[Any, bool]],
+               grow: Callable[[dict[str, Any], Any], dict[str, Any] | None] | None = None,
                ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], Any, bool]]]:
     """The whole-deployment runs that pick `serve-plan`'s answer: the fewest accelerators over every PP level.
 
@@ -164,11 +196,16 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
     70B code completion at 80 requests/s on H100 answered 192 (TP8 PP4) within 256 or 1,024 accelerators and
     1,376 (TP8 PP2) within 4,096 or 16,384 (hL47, session 44), a larger limit giving a larger answer.
 
+    `grow(option, run)`: the option a missed whole run is retried as (`grown`; None: dropped). A grown option
+    joins the level's queue in `option_rank` order (tried before any costlier option; only below the best whole
+    run met so far), up to LEVEL_RETRIES grown runs a level beside its FULL_RUN_TRIES options (hB48).
+
     Returns the answer's level's options, ranked (none meeting at any level: the first level with options, whose
     first option is then the answer, `meets` false), and every whole run in order: (option, run, meets); the
     answer is the last run that meets (each one after the first has fewer accelerators). Worst case, no whole run
-    meets at any level: 4 PP levels x FULL_RUN_TRIES = 16 whole runs (4, one level, before hU47), each of up to
-    `capacity.FULL_RUN_MAX_REQUESTS` (100,000) requests: 1.6 M simulated requests beside the probes."""
+    meets at any level: 4 PP levels x (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs (4, one level, before hU47;
+    16 before hB48), each of up to `capacity.FULL_RUN_MAX_REQUESTS` (100,000) requests: 2.4 M simulated requests
+    beside the probes."""
     first: list[dict[str, Any]] = []
     answer: list[dict[str, Any]] = []
     runs: list[tuple[dict[str, Any], Any, bool]] = []
@@ -176,13 +213,21 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
     while (options := next_level(best)) is not None:
         options = sorted(options, key=option_rank)  # stable: equal keys stay in enumeration order
         first = first or options
-        for option in options[:FULL_RUN_TRIES]:
+        queue = list(options[:FULL_RUN_TRIES])  # ranked; grown options join it in rank order
+        retries = 0
+        while queue:
+            option = queue.pop(0)
             if best is not None and option["gpus"] >= best:  # `next_level` keeps below it; a guard, not a path
                 break
             runs.append((option, *full_run(option)))
             if runs[-1][2]:
                 answer, best = options, option["gpus"]
                 break
+            more = grow(option, runs[-1][1]) if grow is not None and retries < LEVEL_RETRIES else None
+            if more is not None:
+                retries += 1
+                at = next((i for i, o in enumerate(queue) if option_rank(more) < option_rank(o)), len(queue))
+                queue.insert(at, more)
     return (answer if best is not None else first), runs
 
 

@@ -310,6 +310,7 @@ class DeploymentOption(Result):
     replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
     prefill_replicas: int = Field(description="replicas of the prefill pool (0: colocated)")
     disaggregated: bool = Field(description="separate prefill and decode pools")
+    speculative_tokens: int = Field(0, description="MTP / speculative draft tokens per decode step (count; 0: none)")
 
 
 class ServingPlanResult(SparseResult):

@@ -59,7 +59,7 @@ class PlanConfig(Result):
     zero: int = Field(description="ZeRO stage 0-3")
     zero_shard: int = Field(0, description="ranks ZeRO shards over (hybrid sharding, `train --zero-shard`), "
                             "replicated across DP x CP / zero_shard groups; DP x CP: all of them")
-    dtype: str = Field(description="GEMM precision: bf16 | fp8")
+    dtype: str = Field(description="GEMM precision: bf16 | fp8 | mxfp8 | nvfp4")
     attention: str = Field(description="attention kernel: flash | unfused")
     order: str = Field(description="rank placement, innermost axis first")
     sequence_parallel: bool = Field(description="norms/dropout split over TP")
@@ -101,9 +101,11 @@ class PlanMetrics(Result):
     tokens_per_s: float = Field(description="tokens per second, whole job")
     tokens_per_s_per_gpu: float = Field(description="tokens per second per GPU")
     model_tflops_per_gpu: float = Field(description="model TFLOP/s per GPU (`mfu_flop_convention`)")
-    mfu: float = Field(description="model FLOPs utilisation, fraction of the dtype's dense peak, in "
-                       "`mfu_flop_convention` (full s x s scores: above 1 is possible at long sequences on a part "
-                       "near its peak, where the causal kernels run fewer FLOPs than the convention counts)")
+    mfu: float = Field(description="model FLOPs utilisation, fraction of the dense peak of the plan's own dtype "
+                       "(`config.dtype`: bf16, fp8 / mxfp8 or nvfp4, each its own peak, so MFUs of two dtypes do not "
+                       "compare: `model_tflops_per_gpu` does), in `mfu_flop_convention` (full s x s scores: above 1 "
+                       "is possible at long sequences on a part near its peak, where the causal kernels run fewer "
+                       "FLOPs than the convention counts)")
     hfu: float = Field(description="hardware FLOPs utilisation: `mfu`'s FLOPs plus recompute (Megatron SC'21 "
                        "HFU), fraction of peak")
     executed_flops_utilisation: float = Field(description="FLOPs the priced kernels run (causal attention as the "
@@ -148,6 +150,24 @@ class TrainingEstimate(PlanMetrics):
     notes: list[str] = Field(default_factory=list, description="what infraplan chose that the user did not give")
 
 
+class DtypeChoice(Result):
+    """What a search's `--dtype auto` chose and what it left (`training.dtype_choice`)."""
+
+    chosen: str = Field(description="the best plan's precision")
+    model_class: str = Field(description="dense | moe: the class the precisions were looked up under")
+    considered: list[str] = Field(description="precisions auto searched: those the accelerator and the stack run "
+                                  "with a published pre-training recipe for the model class "
+                                  "(catalog/training_precisions.yaml)")
+    left_out: list[str] = Field(description="precisions the accelerator and stack run that auto did not search: no "
+                                "published pre-training recipe for the model class")
+    alternative: str | None = Field(description="the precision of the fastest plan in any other precision (left "
+                                    "out ones included); null when no other fits or none is run")
+    alternative_tokens_per_s: float | None = Field(description="that plan's tokens per second, whole job")
+    alternative_step_time_s: float | None = Field(description="that plan's seconds per step")
+    alternative_mfu: float | None = Field(description="that plan's MFU, fraction of its own dtype's dense peak")
+    summary: str = Field(description="one line: the precision chosen, why, and what the alternative gives")
+
+
 class PlanSearchResult(Result):
     """`infraplan search` at one GPU count (`search_plans`): the best plans and the search statistics."""
 
@@ -169,6 +189,9 @@ class PlanSearchResult(Result):
                              "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
                              "what `train` says of the best plan: the stack's model recipe, the rank placement, the "
                              "MoE routing and where its EP all-to-all runs (`training.moe_notes.search_notes`)")
+    dtype_choice: DtypeChoice | None = Field(None, description="--dtype auto: the precision chosen, those "
+                                             "searched and left out, and the best other precision's plan; null "
+                                             "when a dtype was asked or no plan fits")
 
 
 class ScalingPoint(Result):

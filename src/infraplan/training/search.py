@@ -48,6 +48,7 @@ from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_profile
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag, tight
+from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
@@ -293,8 +294,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  global_batch: int, dtype: str = "auto", top: int = 5, objective: str = "time",
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
-                 leave_out: Sequence[str] = (), mfu_guard: bool | None = None,
-                 sharp: bool = False, memory_margin: float | None = None) -> PlanSearchResult:
+                 leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
+                 memory_margin: float | None = None, compare_dtypes: bool = False) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -307,7 +308,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     CollNet on for every plan (`train --sharp`, `training.collnet.sharp_profile`; one line unless the switches do
     SHARP), so ZeRO 0's DP all-reduce reduces in the switches. `memory_margin`: the share of HBM a plan's headroom
     should keep (None: `communicator_buffers.MEMORY_MARGIN_FRACTION`, an ASSUMPTION); plans below it are ranked
-    after those with it, as plans beyond the MFU guard are (the two flags one tier).
+    after those with it, as plans beyond the MFU guard are (the two flags one tier). `compare_dtypes`: auto's
+    `dtype_choice` names the best plan in each other precision (a top-1 search each; `training.dtype_choice`).
     """
     shape = load_model(model) if isinstance(model, str) else model
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model
@@ -319,9 +321,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     if objective not in ("time", "memory"):
         raise InputError(f"--objective must be time or memory, got {str(objective)[:40]!r}")
     offered = [d.label for d in Dtype if accelerator.supports(d.label)]
-    if dtype != "auto" and dtype not in offered:
+    if dtype != AUTO_DTYPE and dtype not in offered:
         raise InputError(f"--dtype {dtype}: {accelerator.name} supports {', '.join(offered)}")
-    dtypes = searched_dtypes(profile, offered, dtype)  # those the stack trains in (`Stack.dtypes`)
+    dtypes, left_out = auto_dtypes(shape, searched_dtypes(profile, offered, dtype), dtype == AUTO_DTYPE)  # the class's
     keep_freed_heap()
     start = time.perf_counter()
     max_tp = gpus if cross_node_tp else sys_spec.node.scale_up_domain
@@ -374,9 +376,12 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         reason = (f"{shape.name} ({shape.total_params() / 1e9:.0f}B) in {'/'.join(dtypes)} does not fit "
                   f"{gpus} GPUs of {accelerator.memory_bytes / 2**30:.0f} GiB with any plan"
                   if evaluated else f"no valid plan for {gpus} GPUs with global batch {global_batch}")
+    choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
+        model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
+        mfu_guard, sharp, memory_margin), objective, compare_dtypes) if dtype == AUTO_DTYPE and rows else None
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
-        best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded,
+        best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best

@@ -114,7 +114,8 @@ SEARCH = {
     "system": _SYSTEM,
     "seq_len": _SEQ_LEN,
     "global_batch": _GLOBAL_BATCH,
-    "dtype": "bf16 | fp8 | mxfp8 | nvfp4 | auto (every dtype the accelerator has)",
+    "dtype": ("bf16 | fp8 | mxfp8 | nvfp4 | auto (the fastest the accelerator has with a published pre-training "
+              "recipe for the model's class: no nvfp4 for MoE; the answer names the best other)"),
     "top": "plans to list",
     "objective": "time | memory",
     "cross_node_tp": "let TP leave the scale-up domain",
@@ -183,6 +184,14 @@ SERVE_PLAN = {
     "tpot_slo": "TPOT SLO, s or 50ms [workload's]",
     "percentile": "SLO percentile for TTFT and TPOT: 50, 90 or 99",
     "dtypes": "weight dtypes (bf16,fp8,int8,int4,nvfp4,mxfp4,mxfp8)",
+    "kv_dtype": ("KV cache precision of every deployment tried [each weight dtype's as serve takes it: the model "
+                 "config's quantization_config, else fp8 with fp8 or nvfp4 weights, else bf16]"),
+    "speculative_tokens": ("MTP / speculative draft tokens per decode step of every deployment tried, as serve prices "
+                           "them [0]"),
+    "acceptance": ("per-token acceptance rate of the draft tokens, needed with --speculative-tokens (DeepSeek-V3 MTP: "
+                   "0.85-0.9) [--try-speculative: 0.85]"),
+    "try_speculative": ("search every layout with and without the model's MTP module as the draft (DeepSeek-V3 / R1; "
+                        "the stack must run it); ties go to plain decoding, the answer says which"),
     "max_batch": "batch caps to consider, sequences per engine, comma-separated",
     "max_gpus": "search limit, accelerators [the system's size]",
     "requests": "requests per probe simulation",

@@ -175,6 +175,10 @@ class ServePlanRequest(ModelOnSystemRequest):
     percentile: SloPercentile = 99.0
     dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]] = Field(
         ["bf16", "fp8"], min_length=1, max_length=7)  # at most every weight dtype once
+    kv_dtype: Literal["bf16", "fp8", "int8"] | None = None  # the CLI's KvDtype
+    speculative_tokens: Annotated[int, Field(ge=0, le=8)] = 0
+    acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None
+    try_speculative: bool = False
     max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)
     max_gpus: Accelerators | None = None
     disaggregation: bool = True

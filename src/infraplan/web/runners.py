@@ -99,7 +99,8 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
         results.append(search_plans(r.model, r.system, n, r.seq_len, r.global_batch, dtype=r.dtype, top=r.top,
                                     objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
                                     schedules=(r.schedule,) if r.schedule else (), stack=r.stack,
-                                    mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin))
+                                    mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
+                                    compare_dtypes=len(r.gpus) == 1))  # as `search` (hD50)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 
@@ -130,7 +131,8 @@ def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Res
                            output_len=r.output_len, ttft_slo=r.ttft_slo, tpot_slo=r.tpot_slo,
                            dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), percentile=r.percentile,
                            max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed,
-                           stack=r.stack)
+                           stack=r.stack, kv_dtype=r.kv_dtype, speculative_tokens=r.speculative_tokens,
+                           acceptance=r.acceptance, try_speculative=r.try_speculative)
 
 
 def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:

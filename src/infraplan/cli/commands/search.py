@@ -131,6 +131,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                       "compare with its preset under --no-mfu-guard", highlight=False, markup=False)
     elif result.top:
         console.print(GUARD_LINE, highlight=False, markup=False)
+    if result.dtype_choice is not None:  # --dtype auto: the precision chosen, why, the best other (hD50)
+        console.print(result.dtype_choice.summary, highlight=False, markup=False)
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row
         console.print(band_line(result.top[0].error_band, "throughput"), highlight=False, markup=False)
     if result.best is None:
@@ -189,8 +191,9 @@ def search(
     gpus: str = typer.Option(..., "--gpus", help="N, a list N1,N2 or a range LO:HI:xF"),
     seq_len: int = typer.Option(..., "--seq-len", parser=TOKENS, help="sequence length in tokens"),
     global_batch: int = typer.Option(..., "--global-batch", parser=SEQUENCES, help="global batch in sequences"),
-    dtype: str = typer.Option("auto", "--dtype", help="bf16 | fp8 | mxfp8 | nvfp4 | auto (every dtype the "
-                              "accelerator has)"),
+    dtype: str = typer.Option("auto", "--dtype", help="bf16 | fp8 | mxfp8 | nvfp4 | auto (the fastest the "
+                              "accelerator has with a published pre-training recipe for the model's class: no nvfp4 "
+                              "for MoE; the answer names the best other)"),
     top: int = typer.Option(5, "--top", parser=TOP_PLANS, help="plans to list"),
     objective: str = typer.Option("time", "--objective", help="time | memory"),
     cross_node_tp: bool = typer.Option(False, "--cross-node-tp", help="let TP leave the scale-up domain"),
@@ -234,7 +237,8 @@ def search(
             results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
                                         schedules=(schedule,) if schedule else (), stack=stack,
-                                        mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin))
+                                        mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
+                                        compare_dtypes=len(counts) == 1))  # (a scaling curve lists no choice)
     finally:
         if progress.live.is_started:
             progress.stop()

@@ -8,13 +8,16 @@ from rich.table import Table
 from infraplan.cli.commands._output import band_line, console, emit, fmt_num, fmt_rate, fmt_seconds, metric_table
 from infraplan.cli.options import (
     ACCELERATORS,
+    ACCEPTANCE,
     ARRIVAL_RATE,
     PERCENTILE,
     REQUESTS,
+    SPECULATIVE_TOKENS,
     TOKENS,
     TPOT_SLO,
     TTFT_SLO,
     JsonFlag,
+    KvDtype,
     ModelArgument,
     SeedOption,
     ServingSystem,
@@ -74,12 +77,15 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(f"not chosen: {line}", markup=False)
     if r.alternatives:
         alt = Table(title="next-best deployments")
-        for col in ("accelerators", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated"):
+        drafts = any(o.speculative_tokens for o in r.alternatives) or d.speculative_tokens > 0
+        for col in ("accelerators", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated",
+                    *(("draft tokens",) if drafts else ())):  # MTP searched (--try-speculative) or given
             alt.add_column(col)
         for o in r.alternatives:
             tp = f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}" if o.attention_dp > 1 else str(o.tp)
             alt.add_row(str(o.gpus), o.dtype, tp, str(o.pp), str(o.max_batch),
-                        str(o.replicas), f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no")
+                        str(o.replicas), f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no",
+                        *((str(o.speculative_tokens),) if drafts else ()))
         console.print(alt)
 
 
@@ -107,6 +113,20 @@ def serve_plan(
     percentile: float = typer.Option(99.0, "--percentile", parser=PERCENTILE,
                                      help="SLO percentile for TTFT and TPOT: 50, 90 or 99"),
     dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes (bf16,fp8,int8,int4,nvfp4,mxfp4,mxfp8)"),
+    kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache precision of every deployment tried "
+                                           "[each weight dtype's as serve takes it: the model config's "
+                                           "quantization_config, else fp8 with fp8 or nvfp4 weights, else bf16]"),
+    speculative_tokens: int = typer.Option(0, "--speculative-tokens", parser=SPECULATIVE_TOKENS,
+                                           help="MTP / speculative draft tokens per decode step of every deployment "
+                                           "tried, as serve prices them [0]"),
+    acceptance: float | None = typer.Option(None, "--acceptance", parser=ACCEPTANCE,
+                                            help="per-token acceptance rate of the draft tokens, needed with "
+                                            "--speculative-tokens (DeepSeek-V3 MTP: 0.85-0.9) [--try-speculative: "
+                                            "0.85]"),
+    try_speculative: bool = typer.Option(False, "--try-speculative",
+                                         help="search every layout with and without the model's MTP module as the "
+                                         "draft (DeepSeek-V3 / R1; the stack must run it); ties go to plain "
+                                         "decoding, the answer says which"),
     max_batch: str = typer.Option(",".join(map(str, BATCH_CAPS)), "--max-batch",
                                   help="batch caps to consider, sequences per engine, comma-separated"),
     max_gpus: int | None = typer.Option(None, "--max-gpus", parser=ACCELERATORS,
@@ -124,7 +144,9 @@ def serve_plan(
     result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,
                              ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=tuple(x.strip() for x in dtypes.split(",")),
                              batch_caps=_ints(max_batch, "--max-batch"), percentile=percentile, max_gpus=max_gpus,
-                             requests=requests, disaggregation=not no_disaggregation, seed=seed, stack=stack)
+                             requests=requests, disaggregation=not no_disaggregation, seed=seed, stack=stack,
+                             kv_dtype=kv_dtype, speculative_tokens=speculative_tokens, acceptance=acceptance,
+                             try_speculative=try_speculative)
 
     def render(r: ServingPlanResult) -> None:
         render_plan(r)
