@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from infraplan.catalog.schemas import Spec
 
@@ -65,3 +65,20 @@ class ServePlanOptionFields(Spec):
                                      "per-token acceptance rate, as serve-plan --acceptance")
     try_speculative: bool = Field(False, description="llm: search with and without the model's MTP module as the "
                                   "draft, as serve-plan --try-speculative")
+
+    @model_validator(mode="after")
+    def _drafts_whole(self) -> ServePlanOptionFields:
+        """The drafts' fields together, as serve-plan takes its options (`capacity_space.draft_choices`), refused
+        when the file is read rather than as a pool's shortfall (hR48): acceptance needs drafts, drafts need an
+        acceptance, and speculative_tokens and try_speculative exclude each other. Another kind naming one is
+        refused by its readers (SERVICE_FIELD_READERS)."""
+        if getattr(self, "kind", "llm") != "llm":
+            return self
+        if self.try_speculative and self.speculative_tokens:
+            raise ValueError("give speculative_tokens (searched as given) or try_speculative, not both")
+        if self.acceptance is not None and not (self.speculative_tokens or self.try_speculative):
+            raise ValueError("acceptance is the drafts' acceptance: it needs speculative_tokens or try_speculative")
+        if self.speculative_tokens and self.acceptance is None:
+            raise ValueError("speculative_tokens needs acceptance, the drafts' per-token acceptance rate "
+                             "(DeepSeek-V3's MTP: 0.85-0.9)")
+        return self

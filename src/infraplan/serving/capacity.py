@@ -100,13 +100,13 @@ from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.release_tables import what_if_notes
 from infraplan.serving.replica_search import (
-    ALTERNATIVES,
     OVERLOAD_SKIP,
     SearchJob,
     chosen_run,
     fewest_replicas,
     grown,
     moot_beyond,
+    next_best,
     overloaded_replicas,
     run_level,
     whole_runs,
@@ -375,13 +375,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "power_w_per_gpu",
                                          "usd_per_million_tokens")},  # power as `serve` of the line (hU56)
-        # next-best: the exact prefix of the answer's level's ranking less the winner and any option whose whole run
-        # missed (in `rejected`): listing one of those as next-best contradicted the answer's own "misses the SLO"
-        # line; then the shallower levels' answers a deeper one beat (their whole runs met; more accelerators than
-        # every option of the answer's level, which was searched below them)
-        "alternatives": ([o for o in options[:ALTERNATIVES + 1] if o is not chosen
-                          and all(o is not r[0] for r in runs if not r[2])]
-                         + [r[0] for r in reversed(runs) if r[2] and r[0] is not chosen])[:ALTERNATIVES],
+        # next-best (`replica_search.next_best`): none with fewer accelerators than the answer, none that missed
+        "alternatives": next_best(options, runs, chosen),
         "candidates_evaluated": evaluated,
         "rejected": rejected[:20],
         "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, context_tokens=context),

@@ -11,10 +11,10 @@ layers; the cost tables themselves for every other model).
 
 Memoised (exact: every key holds everything the simulation reads, so a hit is the answer a run would give): the
 probe verdicts and offline peaks (keyed on a content fingerprint of the cost tables, the batch cap, token budget, KV
-blocks, block size, stack, PP, engines and chunked layers' share and chunk, the requests' fingerprint, mode, SLOs
-and percentile), the candidates, and the seeded request streams. Each store is bounded and cleared whole when full.
-A probe on FCFS engines stops once its backlog test or its TTFT percentile has certainly missed (`capacity_probe`:
-exact, the verdict of the whole run). """
+blocks, block size, stack, PP, engines, chunked layers' share and chunk and the drafts (K, R), the requests'
+fingerprint, mode, SLOs and percentile), the candidates, and the seeded request streams. Each store is bounded and
+cleared whole when full. A probe on FCFS engines stops once its backlog test or its TTFT percentile has certainly
+missed (`capacity_probe`: exact, the verdict of the whole run). """
 
 from __future__ import annotations
 
@@ -128,7 +128,8 @@ class Candidate:
         self.blocks = cap.blocks // dep.pp
         # everything `run` hands the simulator besides the requests and the mode
         rest = (dep.max_batch, dep.token_budget, dep.block_tokens, dep.stack, dep.pp, self.blocks,
-                dep.engines_per_replica, self.chunked and (shape.chunked_fraction(), shape.attention_chunk_size))
+                dep.engines_per_replica, self.chunked and (shape.chunked_fraction(), shape.attention_chunk_size),
+                dep.speculative_tokens, dep.acceptance)  # the drafts: `decode_steps` reads them beside the tables
         self.key = (_fingerprint(self.cost), *rest)
         self.prefill_key = self.key if self.prefill_cost is self.cost else (_fingerprint(self.prefill_cost), *rest)
         # a prefill probe's TTFT holds the least hand-off to the decode worker (`handoff_floor`: the model's KV bytes,

@@ -234,3 +234,16 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
 def chosen_run(runs: list[tuple[dict[str, Any], Any, bool]]) -> tuple[dict[str, Any], Any, bool]:
     """The answer among `whole_runs`'s runs: the last that meets (the fewest accelerators), else the first."""
     return next((r for r in reversed(runs) if r[2]), runs[0])
+
+
+def next_best(options: list[dict[str, Any]], runs: list[tuple[dict[str, Any], Any, bool]],
+              chosen: dict[str, Any]) -> list[dict[str, Any]]:
+    """serve-plan's next-best deployments: the answer's level's ranking (its first ALTERNATIVES + 1) less the
+    winner, any option whose whole run missed (in `rejected`: listing one contradicted the answer's own "misses the
+    SLO" line) and any with fewer accelerators than the answer (hR48: a grown retry can win past a cheaper option the
+    level never ran, FULL_RUN_TRIES; listing it contradicted "fewest accelerators"); then the shallower levels'
+    answers a deeper one beat (their whole runs met; more accelerators than the answer)."""
+    missed = [r[0] for r in runs if not r[2]]
+    level = [o for o in options[:ALTERNATIVES + 1]
+             if o is not chosen and o["gpus"] >= chosen["gpus"] and all(o is not m for m in missed)]
+    return (level + [r[0] for r in reversed(runs) if r[2] and r[0] is not chosen])[:ALTERNATIVES]
