@@ -30,6 +30,7 @@ from infraplan.serving.deployment import Deployment, check_deployment
 from infraplan.serving.engines import ServingEngine, serving_profile, speculative_decoding
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
+from infraplan.serving.speculative import require_acceptance
 
 MTP_ACCEPTANCE = 0.85  # ASSUMPTION: DeepSeek-V3's second-token acceptance, the low end of 85-90 % (docstring)
 Drafts = tuple[int, float]  # (speculative tokens K, per-token acceptance R); (0, 0.0): plain decoding
@@ -51,9 +52,7 @@ def draft_choices(shape: TransformerShape, acc: Accelerator, engine: ServingEngi
     if acceptance is not None and not (speculative_tokens or try_speculative):
         raise InputError(f"--acceptance {acceptance:g} is the drafts' acceptance: it needs --speculative-tokens N or "
                          "--try-speculative")
-    if speculative_tokens and acceptance is None:  # as `serve` refuses it (`serving_api.estimate_serving`)
-        raise InputError(f"--speculative-tokens {speculative_tokens} needs --acceptance R, the per-token acceptance "
-                         "rate of the drafts (DeepSeek-V3's MTP: 0.85-0.9; 0 prices drafts that are all rejected)")
+    require_acceptance(speculative_tokens, acceptance)  # as `serve` refuses it
     if try_speculative and not shape.num_mtp_layers:
         raise InputError(f"--try-speculative tries {shape.name}'s multi-token-prediction module "
                          "(num_nextn_predict_layers), and it has none (DeepSeek-V3 / R1 ship one); --speculative-"

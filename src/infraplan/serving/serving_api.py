@@ -35,7 +35,7 @@ from infraplan.limits import MAX_REQUESTS
 from infraplan.network.collectives import bottleneck_tier, collective_time, custom_all_reduce_time
 from infraplan.ops.params import ACT_BYTES
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
-from infraplan.serving import chunked_attention
+from infraplan.serving import chunked_attention, speculative
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
@@ -234,9 +234,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                          f"(SGLang's ep_size 1), which is not modelled; wide EP spreads the experts over the ranks: "
                          f"leave --ep out or give --ep {whole} (attention DP x TP)")
     ep = 1 if ep is None else ep  # with --attention-dp, the deployment takes attention DP x TP (`serving.deployment`)
-    if speculative_tokens and acceptance is None:  # was priced at R = 0: the drafts' cost, never a token gained
-        raise InputError(f"--speculative-tokens {speculative_tokens} needs --acceptance R, the per-token acceptance "
-                         "rate of the drafts (DeepSeek-V3's MTP: 0.85-0.9; 0 prices drafts that are all rejected)")
+    speculative.require_acceptance(speculative_tokens, acceptance)
     acceptance = acceptance or 0.0
     require_serving_memory(requests or DEFAULT_REQUESTS)  # infraplan.budget: refuse before allocating
     if stack is not None and engine is not None and load_engine(stack).name != load_engine(engine).name:

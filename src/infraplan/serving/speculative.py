@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from infraplan.errors import InputError
 from infraplan.serving.deployment import Deployment
 
 DRAFT_OVER_VERIFIED = True  # the first draft step runs over the 1 + K verified positions (docstring; toggle)
@@ -134,3 +135,11 @@ def reserved_past_output(dep: Deployment) -> int:
     drafts (`fit_check` of `serving.serving_sim`)."""
     k = draft_slots(dep) if dep.speculative_tokens else 0
     return k + 1 if k else 0
+
+
+def require_acceptance(speculative_tokens: int, acceptance: float | None) -> None:
+    """Drafts need their acceptance rate (`serve` and `serve-plan` refuse them alike: at R = 0 the drafts were priced
+    with never a token gained)."""
+    if speculative_tokens and acceptance is None:
+        raise InputError(f"--speculative-tokens {speculative_tokens} needs --acceptance R, the per-token acceptance "
+                         "rate of the drafts (DeepSeek-V3's MTP: 0.85-0.9; 0 prices drafts that are all rejected)")
