@@ -2,15 +2,22 @@
 
 Each `MAX_*` is a bound on a kind of quantity with its reason; `cli/options.py` builds click parsers from them
 and `web/requests.py` builds pydantic request fields from them, so the CLI and the HTTP API refuse the same
-numbers. This module sits at the base layer (it imports pydantic only) so both edges can import it.
+numbers. This module sits at the base layer (it imports pydantic and `errors` only) so both edges can
+import it. Electricity prices: one internal unit, USD/MWh (the cost model's); `read_electricity_price` is the rule
+for a price given under a name without a unit.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from infraplan.errors import InputError
 
 MAX_ACCELERATORS = 10_000_000
 """Accelerators in one system, job or deployment: 10 M, several times a 5 GW GB200 campus (~2.5 M)."""
@@ -147,8 +154,46 @@ def _refused_by(slip: Callable[[float], str | None]) -> Callable[[float], float]
     return check
 
 
-ElectricityUsdPerKwh = Annotated[float, Field(ge=0), AfterValidator(_refused_by(usd_per_kwh_unit_slip))]
-"""A spec's electricity price in USD/kWh (plan policy, fleet-mix): >= 0, at most `MAX_ELECTRICITY_USD_PER_KWH`."""
+ENERGY_UNITS_MWH = {"mwh": 1.0, "kwh": 1e-3}  # MWh in one <unit>: a price per kWh is 1,000x the same price per MWh
+_NUMBER = r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)"
+_ENERGY_PRICE = re.compile(r"\s*\$?\s*" + _NUMBER + r"\s*(?:usd|\$)?\s*/\s*(mwh|kwh)\s*",
+                           re.IGNORECASE)
+
+
+def parse_energy_price(text: str | float | int, per: str = "MWh") -> float | None:
+    """An electricity price with its unit, in USD per `per` (MWh or kWh): '70/MWh', '$70/MWh', '70 USD/MWh' -> 70.0;
+    '0.07/kWh' -> 70.0 per MWh or 0.07 per kWh (converted in decimal, so 0.07/kWh is exactly 70 USD/MWh). None for a
+    bare number (70, '70'): its unit is its field's (`read_electricity_price` says which and when it is
+    refused). InputError for anything else (a sign, another unit, nan)."""
+    if isinstance(text, bool):
+        raise InputError(f"cannot read electricity price {text!r}; expected e.g. 70/MWh or 0.07/kWh")
+    if isinstance(text, int | float) or re.fullmatch(r"\s*" + _NUMBER + r"\s*", str(text)):
+        return None
+    match = _ENERGY_PRICE.fullmatch(str(text))
+    if not match:
+        raise InputError(f"cannot read electricity price {str(text)[:80]!r}; expected e.g. 70/MWh or 0.07/kWh")
+    # decimal scaling: 0.07/kWh is exactly 70 USD/MWh, not 70.00000000000001
+    scale = Decimal(str(ENERGY_UNITS_MWH[per.lower()])) / Decimal(str(ENERGY_UNITS_MWH[match.group(2).lower()]))
+    price = float(Decimal(match.group(1)) * scale)
+    if not math.isfinite(price):
+        raise InputError(f"electricity price {text!r} is not a finite number")
+    return price
+
+
+def priced_in(per: str) -> Callable[[object], object]:
+    """A pydantic before-validator reading a price written with its unit ('70/MWh', '0.07/kWh') in USD per `per`;
+    a bare number passes as it is (the field's name carries its unit)."""
+    def read(value: object) -> object:
+        if isinstance(value, str) and (price := parse_energy_price(value, per)) is not None:
+            return price
+        return value
+    return read
+
+
+ElectricityUsdPerKwh = Annotated[float, BeforeValidator(priced_in("kWh")), Field(ge=0),
+                                 AfterValidator(_refused_by(usd_per_kwh_unit_slip))]
+"""A spec's electricity price in USD/kWh (plan policy, fleet-mix): >= 0, at most `MAX_ELECTRICITY_USD_PER_KWH`; text
+with its unit ('70/MWh') converted."""
 
 
 def usd_per_mwh_unit_slip(price: float) -> str | None:
@@ -159,10 +204,59 @@ def usd_per_mwh_unit_slip(price: float) -> str | None:
     return None
 
 
-ElectricityUsdPerMwh = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False),
+ElectricityUsdPerMwh = Annotated[float, BeforeValidator(priced_in("MWh")), Field(ge=0, le=1e6, allow_inf_nan=False),
                                  AfterValidator(_refused_by(usd_per_mwh_unit_slip))]
 """A location file's electricity price in USD/MWh: 0, or from `MIN_ELECTRICITY_USD_PER_MWH` to 1e6 (the CLI's
---electricity-price bound)."""
+--electricity-price bound); text with its unit ('0.07/kWh') converted."""
+
+
+class ElectricityPriceWarning(UserWarning):
+    """An electricity price given as a bare number where the name it is given under carries no unit."""
+
+
+_UNITS = {"MWh": "USD/MWh", "kWh": "USD/kWh"}
+_OTHER = {"MWh": "kWh", "kWh": "MWh"}
+
+
+def read_electricity_price(value: str | float | int, name: str, per: str = "MWh") -> tuple[float, str | None]:
+    """(USD per `per`, a warning line or None) of an electricity price given under `name`, a name that carries no
+    unit (`--electricity-price`, the web's and a sweep's `electricity_price`: bare USD/MWh until 2026-12-04;
+    `--vary electricity=`: bare USD/kWh). With its unit ('70/MWh', '$0.07/kWh') it is read as written. A bare
+    number keeps its old unit `per` with a warning naming it, except where it is a slip or ambiguous (one line,
+    InputError): a positive USD/MWh price below `MIN_ELECTRICITY_USD_PER_MWH` or a USD/kWh one above
+    `MAX_ELECTRICITY_USD_PER_KWH` is the other unit's, and from 1 to 10 a bare number is a price in either (5 is a
+    nearly free grid per MWh and a 60x dear one per kWh). 0 is 0 in both. Either way the price must then lie in its
+    unit's bounds (`ElectricityUsdPerMwh`, `ElectricityUsdPerKwh`)."""
+    priced = parse_energy_price(value, per)
+    if priced is not None:
+        slip = usd_per_mwh_unit_slip(priced) if per == "MWh" else usd_per_kwh_unit_slip(priced)
+        if slip is not None or not priced <= (1e6 if per == "MWh" else MAX_ELECTRICITY_USD_PER_KWH):
+            bounds = (f"0 or {MIN_ELECTRICITY_USD_PER_MWH:g} .. 1e6 USD/MWh" if per == "MWh" else
+                      f"0 .. {MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh")
+            raise InputError(f"{name} {str(value).strip()}: {priced:g} {_UNITS[per]} is outside {bounds}")
+        return priced, None
+    price = float(value)
+    if not math.isfinite(price):
+        raise InputError(f"{name} {str(value).strip()} is not a finite number")
+    if price < 0:
+        raise InputError(f"{name} {str(value).strip()}: an electricity price is a number >= 0 with its unit, "
+                         "e.g. 70/MWh or 0.07/kWh")
+    if price == 0:
+        return 0.0, None
+    text, other = str(value).strip(), _OTHER[per]
+    if MIN_ELECTRICITY_USD_PER_MWH <= price <= MAX_ELECTRICITY_USD_PER_KWH:
+        raise InputError(f"{name} {text} has no unit and is a price per MWh or per kWh alike; write {text}/MWh or "
+                         f"{text}/kWh")
+    slip = usd_per_mwh_unit_slip(price) if per == "MWh" else usd_per_kwh_unit_slip(price)
+    if slip is not None:
+        meant = price * 1e3 if per == "MWh" else price / 1e3
+        raise InputError(f"{name} {text} has no unit: a bare number is {_UNITS[per]}, and {text} {_UNITS[per]} is "
+                         f"no grid's price: {_UNITS[other]}? ({text} {_UNITS[other]} = {meant:g} {_UNITS[per]}): "
+                         f"write {text}/{other}")
+    if price > 1e6:
+        raise InputError(f"{name} {text}: above 1e6 USD/MWh")
+    return price, (f"{name} {text} has no unit: read as {text} {_UNITS[per]} (the old spelling); write "
+                   f"{text}/{per}, or the price per {other}")
 
 
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)

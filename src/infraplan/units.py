@@ -9,7 +9,8 @@ whose name carries no unit (`campus --power`, `facility --rack-power`, `--checkp
 fields) is read by `parse_stated_power_w` / `parse_stated_bytes`, which refuse a bare number (10 would be 10 W).
 Durations keep bare seconds (the SI unit, as the CLI's SLO options state). A unit that is not the parser's
 ('10GWW', '80GiBB') is named as the unit, not as a prefix. `power_text` writes watts back without e-notation
-(24.73 kW, not 2.473e-02 MW).
+(24.73 kW, not 2.473e-02 MW). Electricity prices take their unit as text ('70/MWh', '0.07/kWh'):
+`limits.parse_energy_price` and `limits.read_electricity_price` (beside the prices' bounds and slips).
 """
 
 from __future__ import annotations
@@ -188,3 +189,4 @@ def parse_duration_days(text: str | float | int) -> float:
         return _finite(float(str(text).strip().replace("_", "")))
     except ValueError:
         return parse_duration_s(text) / 86_400.0
+

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from infraplan.catalog.figures import figures_notes, standing_note, use_note
+from infraplan.catalog.figures import borrowed_tables_note, figures_notes, standing_note, use_note
 from infraplan.catalog.loader import is_what_if, load_accelerator
 from infraplan.catalog.schemas import Accelerator
 
@@ -72,18 +72,21 @@ def test_notes_for_a_secondary_part_asked_about_other_work() -> None:
     assert "peak FLOP/s" in notes[0] and "ASSUMPTIONS" in notes[0] and notes[0].endswith("as a what-if")
     assert notes[1].startswith("mtia-400 is described by its source for generative-AI inference; training on it is "
                                "priced with the same kernel and memory models")
-    assert figures_notes(acc, "inference") == notes[:1]  # its own use: the standing alone
+    # its own use: the standing, and the collective tables it borrows (hC49: `borrowed_tables_note`)
+    assert figures_notes(acc, "inference") == [notes[0], notes[2]] and "no measured collective table" in notes[2]
     assert "ranking and recommendation inference on it" in figures_notes(acc, "inference", "recommendation")[1]
     assert figures_notes(acc) == notes[:1]  # no work asked (facility, a fleet's pool)
 
 
 def test_notes_for_a_preliminary_part_and_none_for_a_datasheet_part() -> None:
     rubin = figures_notes(load_accelerator("rubin"), "training")
-    assert len(rubin) == 1 and rubin[0].startswith("rubin: PRELIMINARY figures: NVIDIA's announced specs of an "
+    assert len(rubin) == 2 and rubin[0].startswith("rubin: PRELIMINARY figures: NVIDIA's announced specs of an "
                                                    "unreleased part")
+    assert rubin[1] == borrowed_tables_note(load_accelerator("rubin"))  # no measured table of its own (hC49)
     for name in ("h100-sxm", "b200", "gb200", "a100-80gb", "epyc-9654"):
         acc = load_accelerator(name)
-        assert figures_notes(acc, "training") == figures_notes(acc, "inference", "recommendation") == []
+        borrowed = [line for line in [borrowed_tables_note(acc)] if line]  # A100: H100's curves (hC49)
+        assert figures_notes(acc, "training") == borrowed and figures_notes(acc, "inference", "recommendation") == []
         assert standing_note(acc) is None and use_note(acc, "training", "generative-ai") is None
 
 

@@ -13,7 +13,7 @@
    device memory only), saying neither.
 6. A file listing a generic `fp4` peak and neither nvfp4 nor mxfp4 was accepted, and nothing read the key: `train
    --dtype nvfp4` and `serve --dtype nvfp4` then said the part has no nvfp4 peak (refused in the file, as `extends`
-   files are refused a changed `fp4` without its formats, `catalog.loader._check_format_peaks`).
+   files are refused a changed `fp4` without its formats, `catalog.part_files.check_format_peaks`).
 7. A video device file given where an accelerator goes (`recsys --accelerator`, `facility --accelerator`) said
    "invalid accelerator ...: vendor: Field required".
 8. A system file's tier `port_bandwidth_bytes_per_s: 0` was taken as unset (the NIC's rate, network.topology), so a

@@ -43,14 +43,14 @@ def test_zero_and_a_usd_per_mwh_price_still_run(cli: CliRun) -> None:
     """0 leaves energy out of the money; 1 USD/MWh is the least positive price; the electricity bill is the energy
     times the price (a hand relation between the runs)."""
     bills = {}
-    for price in ("0", "1", "70"):
+    for price in ("0", "1/MWh", "70"):  # a bare 1 is a price per MWh or per kWh alike: refused since hC49
         code, out, err = cli(["facility", "--accelerator", "h100-sxm", "--count", "8", "--electricity-price", price,
                               "--json"])
         assert code == 0, err
         data = json.loads(out)
         bills[price] = data["opex_breakdown_usd_per_year"]["electricity"]
-        assert bills[price] == pytest.approx(data["energy_mwh_per_year"] * float(price))
-    assert bills["0"] == 0.0 < bills["1"] < bills["70"]
+        assert bills[price] == pytest.approx(data["energy_mwh_per_year"] * float(price.removesuffix("/MWh")))
+    assert bills["0"] == 0.0 < bills["1/MWh"] < bills["70"]
 
 
 @pytest.mark.parametrize("function", ["facility", "campus"])

@@ -46,7 +46,7 @@ def test_a_spare_tray_refusal_counts_the_parts_devices(cli: CliRun) -> None:
 
 
 def test_a_parameter_varied_twice_is_refused_naming_it(cli: CliRun) -> None:
-    code, out, err = cli(["plan", "examples/plan-minimal.yaml", "--vary", "electricity=0.05..0.10",
+    code, out, err = cli(["plan", "examples/plan-minimal.yaml", "--vary", "electricity=0.05/kWh..0.10/kWh",
                           "--vary", "pue=1.1..1.3", "--vary", "electricity=±10%", "--json"])
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "--vary electricity is given 2 times" in err

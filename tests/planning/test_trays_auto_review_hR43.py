@@ -46,7 +46,9 @@ def test_auto_on_a_replica_of_two_trays_still_tries_every_count() -> None:
 
 
 def test_the_web_field_is_the_limits_type() -> None:
-    assert UsdPerMwh is ElectricityUsdPerMwh
+    # the limits type under the CLI's --electricity-price rule (hC49: `limits.read_electricity_price`, one rule)
+    limits = ElectricityUsdPerMwh.__metadata__  # type: ignore[attr-defined]
+    assert UsdPerMwh.__metadata__[:len(limits)] == limits  # type: ignore[attr-defined]
     field = TypeAdapter(UsdPerMwh)
     assert field.validate_python(0) == 0 and field.validate_python(70) == 70  # 0: energy left out of the money
     with pytest.raises(ValidationError, match="USD/kWh"):

@@ -92,8 +92,8 @@ def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pyt
     with monkeypatch.context() as plain:  # every probe simulated, every search to the end, from one replica
         plain.setattr(capacity, "moot_beyond", lambda *a: (lambda lo: False))
         plain.setattr(capacity, "overloaded_replicas", lambda *a: 0.0)
-        plain.setattr(capacity.Candidate, "meets", lambda self, req, key, mode, slo, q:
-                      self._meets_now(req, mode, slo, q))
+        plain.setattr(capacity.Candidate, "meets", lambda self, req, key, mode, slo, q, law=None:
+                      self._meets_now(req, mode, slo, q, law))
         plain.setattr(capacity, "candidate_for", capacity.Candidate)
         plain.setattr(capacity.Candidate, "_times", lambda self, req, mode, *_: (  # and run whole
             (r := self.run(req, mode)).first_token_s, r.finish_s))

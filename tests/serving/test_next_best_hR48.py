@@ -25,7 +25,8 @@ def _opt(gpus: int, replicas: int, tp: int = 2, max_batch: int = 64) -> dict[str
 
 def test_a_grown_answer_lists_no_cheaper_option_as_next_best() -> None:
     """FULL_RUN_TRIES TP2 layouts at 8 GPUs miss near their SLO and meet at 10 (grown); a TP1 layout at 9 ranks
-    after them and is never run: the answer is TP2 at 10, and the 9-GPU layout is not a next-best."""
+    after them: it is run whole before the grown 10 is accepted (hB49; before, never run) and misses, so the answer is
+    TP2 at 10, and neither the 9-GPU layout nor the missed 8-GPU ones is a next-best."""
     tp2 = [_opt(8, 4, max_batch=b) for b in (256, 128, 64, 32, 16)[:FULL_RUN_TRIES]]
     tp1 = _opt(9, 9, tp=1)
     after = _opt(12, 3, tp=4)
@@ -34,7 +35,8 @@ def test_a_grown_answer_lists_no_cheaper_option_as_next_best() -> None:
                                lambda o, run: grown(o, 1.1, 0.5, 1_000))
     chosen, _, meets = chosen_run(runs)
     assert meets and (chosen["gpus"], chosen["tp"]) == (10, 2)
-    assert all(o is not tp1 for o, _, _ in runs)  # the cheaper layout was never run whole
+    assert [r[0]["gpus"] for r in runs] == [8] * FULL_RUN_TRIES + [9, 10]  # the cheaper layout ran before the 10
+    assert runs[FULL_RUN_TRIES][0] is tp1 and not runs[FULL_RUN_TRIES][2]
     listed = next_best(options, runs, chosen)
     assert listed == [after]  # neither the 9-GPU layout nor the missed 8-GPU ones
     assert all(o["gpus"] >= chosen["gpus"] for o in listed)

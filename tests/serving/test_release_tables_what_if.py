@@ -110,8 +110,9 @@ def test_what_if_notes_lists_figures_tables_and_an_inherited_price(parts: dict[s
     assert release_tables.what_if_notes(peak, "vllm-0.x", priced=False) == []  # a shipped stack: no tables
     mtia = load_accelerator("mtia-v2")  # a catalog figures_note, and TensorRT-LLM does not run on it
     got = release_tables.what_if_notes(mtia, "vllm-0.x")
-    assert got[0] == f"mtia-v2: {mtia.figures_note}" and len(got) == 2  # and its source's use (recommendation):
+    assert got[0] == f"mtia-v2: {mtia.figures_note}" and len(got) == 3  # and its source's use (recommendation):
     assert got[1].startswith("mtia-v2 is described by its source for ranking and recommendation inference")
+    assert got[2].startswith("mtia-v2: no measured collective table of its own")  # H100's curves (hC49)
     assert release_tables.what_if_notes(mtia, None) == got  # which stack runs on it: `serving.engines` (hV42)
 
 

@@ -65,10 +65,11 @@ def test_fused_sink_attention_skips_the_sliding_windows_and_the_causal_half() ->
     stand_fwd, _ = _core("unfused")
     # half the layers attend 128 keys: the fused core is a few per cent of the stand-in's full-score core
     assert np.all(fused_fwd < 0.2 * stand_fwd)
-    # scores recomputed in backward: 2.5x the matmul FLOPs, one exponential per score each way at d = 64
+    # scores recomputed in backward: 2.5x the matmul FLOPs; one exponential's time per score forward, three backward
+    # (P recomputed, dS and the casts: FLASH_BACKWARD_EXPONENTIALS, measured on a lent H200) at d = 64
     rates = KernelRates.for_dtype(Cluster.resolve("dgx-h100-superpod").accelerator, "bf16")
     matmul_s, exp_s = 4.0 * 64.0 / rates.attention_flops_per_s, exp_seconds(rates, 1.0, 64.0)  # per score
-    np.testing.assert_allclose(fused_bwd / fused_fwd, (2.5 * matmul_s + exp_s) / (matmul_s + exp_s), rtol=0.05)
+    np.testing.assert_allclose(fused_bwd / fused_fwd, (2.5 * matmul_s + 3.0 * exp_s) / (matmul_s + exp_s), rtol=0.05)
 
 
 def test_fused_sliding_layers_cost_the_key_tiles_the_kernel_visits(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,6 +34,7 @@ ENTRY_MODELS: dict[str, str] = {
     "workloads": "infraplan.catalog.serving_loader:WorkloadSpec",
     "diffusion": "infraplan.catalog.serving_loader:DiffusionModel",
     "recsys": "infraplan.catalog.recsys_schemas:RecsysModel",
+    "recsys-devices": "infraplan.catalog.recsys_schemas:RecsysProfile",
     "video-devices": "infraplan.catalog.video_schemas:VideoAsic",
     "fleets": "infraplan.catalog.facility_loader:Fleet",
     "locations": "infraplan.catalog.facility_loader:Location",
@@ -47,6 +48,8 @@ KIND_NOTES: dict[str, str] = {
               "(`infraplan catalog models FILE` prints them)",
     "stacks": "a file may start from a preset (`extends: nemo-26.04`) and set only what it changes",
     "locations": "the entries of catalog/facility/locations.yaml, one per location name",
+    "recsys-devices": "an accelerator file names its own with `recsys_profile: FILE` (read beside it); a preset is "
+                      "named like its accelerator; a tier's capacity and bandwidth default to the part's figures",
 }
 """What the schema's description adds for a kind whose files are read otherwise than field by field."""
 

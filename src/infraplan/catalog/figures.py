@@ -32,21 +32,56 @@ def use_note(accelerator: Accelerator, work: Work, models: Models) -> str | None
     recommendation inference) is not the one the part's source states it is for (`intended_use`); None where it is,
     or where the source states none."""
     use = accelerator.intended_use
-    if use is None or (use.work == work and use.models == models):
+    if use is None:
         return None
-    asked = work if use.models == models else f"{_MODELS_TEXT[models]} {work}"
-    return (f"{accelerator.name} is described by its source for {_MODELS_TEXT[use.models]} {use.work}; {asked} on "
+    stated = (use.models,) if isinstance(use.models, str) else use.models  # a part for both (hU60): either is its use
+    if use.work == work and models in stated:
+        return None
+    asked = work if models in stated else f"{_MODELS_TEXT[models]} {work}"
+    uses = " and ".join(_MODELS_TEXT[m] for m in stated)
+    return (f"{accelerator.name} is described by its source for {uses} {use.work}; {asked} on "
             "it is priced with the same kernel and memory models as on any accelerator, none of them measured on "
             "this part")
 
 
 def figures_notes(accelerator: Accelerator, work: Work | None = None, models: Models = "generative-ai") -> list[str]:
     """The notes an answer about `accelerator` carries: its figures' standing (secondary or preliminary), then, where
-    `work` is given, a use other than its source's and, for generative-AI work on a part of no preset, the curves it
-    takes by default (`defaults_note`). Empty for a datasheet preset asked about the work it is for."""
+    `work` is given, a use other than its source's and, for generative-AI work, the curves it takes by default: on a
+    part of no preset (`defaults_note`), or the collective tables a preset borrows (`borrowed_tables_note`). Empty
+    for a datasheet preset with its own tables asked about the work it is for."""
+    genai = work is not None and models == "generative-ai"
     lines = [standing_note(accelerator), use_note(accelerator, work, models) if work is not None else None,
-             defaults_note(accelerator, work) if work is not None and models == "generative-ai" else None]
+             defaults_note(accelerator, work) if genai and work is not None else None,
+             borrowed_tables_note(accelerator) if genai else None]
     return [line for line in lines if line]
+
+
+# The presets with a measured in-domain table of their own, by catalog name (a test keeps them equal to
+# `network.nvlink_all_reduce`'s TABLE_FILE (H100's) and ACCELERATOR_TABLE_FILES, and to
+# `network.nvlink_collectives.ACCELERATOR_TABLE_FILES`: the network layer is above the catalog's, so it is not read
+# here). GB200 / GB300 take their chip's 8-GPU HGX board's table (B200's, B300's): measured on the same silicon.
+MEASURED_ALL_REDUCE = frozenset({"h100-sxm", "h200", "b200", "gb200", "b300", "gb300"})
+MEASURED_COLLECTIVES = frozenset({"h100-sxm", "h200", "b200", "gb200"})
+
+
+def borrowed_tables_note(accelerator: Accelerator) -> str | None:
+    """For a preset (or a what-if of one) without a measured in-domain collective table of its own (MI300X, TPU,
+    MTIA, Gaudi 2, H800, A100, Rubin ...: `MEASURED_ALL_REDUCE`, `MEASURED_COLLECTIVES`), one line naming the curves
+    its collectives borrow (hC49, session 46: they borrowed them without a word; `defaults_note` says it for a part
+    of no preset). None for a part with both tables, a CPU, or a part of no preset."""
+    name = accelerator.catalog_name
+    if accelerator.kind == "cpu" or name not in preset_files("accelerators"):
+        return None
+    parts = []
+    if name not in MEASURED_ALL_REDUCE:
+        parts.append("in-domain all-reduce on H100's measured NCCL and custom all-reduce curves (AIConfigurator "
+                     "0.12.0, 8 x H100 SXM)")
+    if name not in MEASURED_COLLECTIVES:
+        parts.append("all-gather, reduce-scatter and all-to-all on SimAI's NVLink curve")
+    if not parts:
+        return None
+    return (f"{accelerator.name}: no measured collective table of its own, so ASSUMED: {'; '.join(parts)}, by "
+            "message size, scaled to its scale_up_bandwidth_bytes_per_s x scale_up_collective_efficiency")
 
 
 # a block-scaled format's GEMMs take the measured fraction of the format it refines where the file gives none of its

@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "workloads": "workloads",
     "diffusion": "diffusion",
     "recsys": "recsys",
+    "recsys-devices": "recsys/devices",
     "video-devices": "video/devices",
     "fleets": "facility/fleets",
 }

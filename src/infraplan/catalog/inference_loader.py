@@ -58,18 +58,28 @@ def _refuse_extends(data: dict[str, Any], ref: str, what: str, kind: str) -> Non
                          f"every field (`infraplan catalog {kind} {base}` prints the preset's)")
 
 
-@lru_cache(maxsize=128)
-def load_recsys_profile(accelerator: str) -> RecsysProfile:
-    """The recommendation profile of an accelerator (by its catalog name), else the conservative default."""
-    presets = _presets("recsys profile")
-    ref = accelerator if accelerator in presets else "default"
-    data, _ = _read("recsys profile", ref)
-    data["accelerator"] = accelerator
-    return validated(RecsysProfile, data, ref)
+@versioned_cache(maxsize=64)
+def load_recsys_profile_file(ref: str) -> RecsysProfile:
+    """A recommendation profile as written: a preset of catalog/recsys/devices/ (by its accelerator's name, or
+    `default`) or a user's file (`infraplan catalog recsys-devices FILE`; an accelerator file's `recsys_profile`).
+    A file's `accelerator:` may be left out (the part naming it is the one it describes)."""
+    data, name = _read("recsys profile", ref)
+    _refuse_extends(data, ref, "recsys profile", "recsys-devices")
+    data.setdefault("accelerator", name)
+    return validated(RecsysProfile, data, ref, "recsys profile")
 
 
-def has_recsys_profile(accelerator: str) -> bool:
-    return accelerator in _presets("recsys profile")
+def load_recsys_profile(accelerator: str, profile: str = "") -> RecsysProfile:
+    """The recommendation profile of an accelerator (by its catalog name): `profile`, the part file's own
+    `recsys_profile` (a preset name or a file, `catalog.part_files`), where given; else the preset named like the
+    accelerator; else the conservative default."""
+    ref = profile or (accelerator if accelerator in _presets("recsys profile") else "default")
+    return load_recsys_profile_file(ref).model_copy(update={"accelerator": accelerator})
+
+
+def has_recsys_profile(accelerator: str, profile: str = "") -> bool:
+    """Whether `load_recsys_profile(accelerator, profile)` is a profile of the part's own, not the default."""
+    return profile not in ("", "default") or accelerator in _presets("recsys profile")
 
 
 @versioned_cache(maxsize=32)

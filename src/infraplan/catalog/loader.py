@@ -27,6 +27,12 @@ from infraplan.catalog.loader_kinds import refuse_other_kind
 from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
 from infraplan.catalog.model_config_keys import ModelConfigWarning
 from infraplan.catalog.output_files import shown_path as _shown
+from infraplan.catalog.part_files import (
+    AcceleratorFileWarning,
+    check_format_peaks,
+    read_part_fields,
+    unread_figures_said,
+)
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import read_by_loads, versioned_cache
 from infraplan.errors import InputError, close_names
@@ -227,7 +233,7 @@ def extended(folder: str, data: dict[str, Any], ref: str, load: Callable[[str], 
         _EXTENDING.discard(key)
     own = sorted(k for k in data if k != "name")
     if isinstance(base, Accelerator) and isinstance(data.get("peak_flops_per_s"), dict):
-        _check_format_peaks(base, data["peak_flops_per_s"], ref)
+        check_format_peaks(base, data["peak_flops_per_s"], ref)
     merged = _merged(base.model_dump(exclude={"name"}), data)
     if isinstance(base, Accelerator):  # the preset whose name-keyed measured tables it takes
         merged["extends"] = base.catalog_name
@@ -267,23 +273,6 @@ def is_accelerator_file(ref: str) -> bool:
         isinstance(base, str) and (base in preset_files("accelerators") or is_accelerator_file(beside(base, ref)))))
 
 
-# A generic peak and the block-scaled formats the models price at their own keys (`ops.precision.RECIPES`: NVFP4 /
-# MXFP4 GEMMs at `nvfp4` / `mxfp4`, MXFP8 at `mxfp8`); the presets list them equal where the tensor cores are shared.
-_FORMAT_PEAKS = {"fp4": ("nvfp4", "mxfp4"), "fp8": ("mxfp8",)}
-
-
-def _check_format_peaks(base: Accelerator, peaks: dict[str, Any], ref: str) -> None:
-    """Refuse a what-if that changes a generic peak (`fp4: 20e15`) and leaves the formats the models read for it at
-    the preset's equal value: nothing would move (the fp4 key itself prices no GEMM)."""
-    for generic, formats in _FORMAT_PEAKS.items():
-        stale = [f for f in formats if generic in peaks and f not in peaks
-                 and base.peak_flops_per_s.get(f) == base.peak_flops_per_s.get(generic)]  # type: ignore[call-overload]
-        if stale:
-            raise InputError(f"accelerator file {_shown(ref)}: peak_flops_per_s sets {generic} but not "
-                             f"{', '.join(stale)}, which {base.name} lists equal to it and which the models price "
-                             f"{generic} GEMMs at: set {' and '.join(stale)} too")
-
-
 @versioned_cache(maxsize=256)
 def load_accelerator(ref: str) -> Accelerator:
     """An accelerator preset or file. A file may start from a preset (`extends: h100-sxm`) and set only what it
@@ -292,16 +281,14 @@ def load_accelerator(ref: str) -> Accelerator:
     data, name = read_entry("accelerators", ref)
     refuse_other_kind(data, ref, beside)  # a video device's or a system's file: was "vendor: Field required" (hU50)
     data.setdefault("name", name)
+    read_part_fields(data, ref, beside)  # the recsys profile's file it names, read beside it
     if "extends" in data:  # a what-if saved under a preset's name is renamed too (session 40)
         accelerator = validated(Accelerator, extended("accelerators", data, ref, load_accelerator), ref)
         named = looks_like_path(ref) and accelerator.name in preset_files("accelerators")
-        return _named_like_preset(accelerator, ref) if named else accelerator
-    accelerator = validated(Accelerator, data, ref)
-    return _named_like_preset(accelerator, ref) if looks_like_path(ref) else accelerator
-
-
-class AcceleratorFileWarning(UserWarning):
-    """An accelerator file taken otherwise than as written: one named like a preset with other figures."""
+    else:
+        accelerator, named = validated(Accelerator, data, ref), looks_like_path(ref)
+    part = _named_like_preset(accelerator, ref) if named else accelerator
+    return unread_figures_said(part, ref) if looks_like_path(ref) else part  # a user's file: what it sets unread
 
 
 def _named_like_preset(accelerator: Accelerator, ref: str) -> Accelerator:

@@ -106,7 +106,7 @@ class KernelEfficiency(Spec):
     square GEMMs; small or skinny GEMMs fall below it through the overhead, tiling and roofline terms.
     """
 
-    matmul_max_fraction: dict[Dtype, Fraction]
+    matmul_max_fraction: dict[Dtype, Fraction] = Field(min_length=1)  # empty: no GEMM rate at all (refused)
     weight_only_matmul_fraction: Fraction | None = Field(
         None, description="weight-only (W4A16 mixed-input) GEMM rate / dense bf16 peak; None: the bf16 fraction")
     fp8_block_grouped_depth: float | None = Field(
@@ -161,6 +161,7 @@ class KernelEfficiency(Spec):
 
 
 Figures = Literal["datasheet", "secondary", "preliminary"]  # `Accelerator.figures`
+UseModels = Literal["generative-ai", "recommendation"]  # `IntendedUse.models`
 
 
 class IntendedUse(Spec):
@@ -169,8 +170,8 @@ class IntendedUse(Spec):
     recommendation inference."""
 
     work: Literal["training", "inference"]
-    models: Literal["generative-ai", "recommendation"] = Field(
-        description="generative-ai: LLMs and other generative models; recommendation: ranking and recommendation")
+    models: UseModels | Annotated[tuple[UseModels, ...], Field(min_length=1)] = Field(
+        description="generative-ai: LLMs and generative models; recommendation: ranking and recommendation; or both")
 
 
 DEVICE_WORDS = {"gpu": "GPU", "tpu": "TPU", "cpu": "CPU", "asic": "accelerator"}
@@ -185,9 +186,7 @@ class Accelerator(Spec):
     vendor: str
     kind: Literal["gpu", "asic", "tpu", "cpu"]
     source: str
-    peak_flops_per_s: dict[Dtype, PeakFlops] = Field(
-        description="dense (non-sparse) peak per dtype"
-    )
+    peak_flops_per_s: dict[Dtype, PeakFlops] = Field(description="dense (non-sparse) peak per dtype")
     memory_bytes: DeviceBytes
     memory_bandwidth_bytes_per_s: DeviceBytesPerS
     memory_type: str
@@ -239,6 +238,7 @@ class Accelerator(Spec):
     intended_use: IntendedUse | None = Field(
         None, description="the work its source says the part is for (MTIA 400: generative-AI inference); an answer "
         "about other work on it says so (`catalog.figures.figures_notes`). None: the source states no use")
+    recsys_profile: str = ""  # meaning in entry_fields.yaml; read beside the file (catalog.part_files)
     notes: str = ""
 
     @property

@@ -18,6 +18,7 @@ bounds are stated limits of the product (`MAX_*`, from `infraplan.limits`), each
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -26,6 +27,7 @@ import typer
 from pydantic import Field, TypeAdapter, ValidationError
 
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
+from infraplan.errors import InputError
 from infraplan.limits import (  # the stated limits, shared with the web API's request models
     MAX_ACCELERATORS,
     MAX_ARRIVAL_RATE_PER_S,
@@ -34,7 +36,8 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     MAX_SEQUENCES,
     MAX_TOKENS,
     MAX_TOP,
-    usd_per_mwh_unit_slip,
+    ElectricityPriceWarning,
+    read_electricity_price,
 )
 from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
 from infraplan.units import parse_duration_days, parse_duration_s, slo_unit_slip
@@ -110,15 +113,24 @@ def number(gt: float | None = None, ge: float | None = None, le: float | None = 
     return Bounded(float, why, reader, **bounds)
 
 
-class UsdPerMwh(Bounded):
-    """An electricity price in USD/MWh: a Bounded number, and a positive one below 1 USD/MWh refused as USD/kWh
-    written for USD/MWh (`infraplan.limits.MIN_ELECTRICITY_USD_PER_MWH`)."""
+class ElectricityPrice:
+    """An electricity price as `--electricity-price` takes it, in USD/MWh (the cost model's unit): written with its unit
+    ('70/MWh', '0.07/kWh'); a bare number is the old spelling, read as USD/MWh with a warning, refused (exit 2) where
+    it is a USD/kWh slip or a price in either unit (`infraplan.limits.read_electricity_price`, the web's and a sweep's
+    rule too)."""
 
-    def __call__(self, value: Any) -> Any:
-        price = super().__call__(value)
-        slip = usd_per_mwh_unit_slip(price)
-        if slip is not None:
-            raise typer.BadParameter(f"{value}: {slip}")
+    __name__ = "PRICE/UNIT"
+
+    def __init__(self, option: str) -> None:
+        self.option = option
+
+    def __call__(self, value: Any) -> float:
+        try:
+            price, warning = read_electricity_price(value, self.option)
+        except InputError as exc:  # click names the option before the line: not twice
+            raise typer.BadParameter(str(exc).removeprefix(f"{self.option} ")) from None
+        if warning is not None:
+            warnings.warn_explicit(warning, ElectricityPriceWarning, __file__, 0, module=__name__)
         return price
 
 
@@ -218,7 +230,8 @@ ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fracti
 ARRIVAL_RATE = number(gt=0.0, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s")
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
-USD_PER_MWH = UsdPerMwh(float, ge=0.0, le=1e6)
+USD_PER_MWH = ElectricityPrice("--electricity-price")
+ELECTRICITY_PRICE_HELP = "override the electricity price, e.g. 70/MWh or 0.07/kWh (a bare number: USD/MWh)"
 DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years", reader=parse_duration_days)  # 54, "54d", "2w", "12h"
 HOURS_PER_DAY = number(gt=0.0, le=1e9)
 FACTOR_AT_LEAST_1 = number(ge=1.0, le=1e3)

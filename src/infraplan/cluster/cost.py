@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
 from infraplan.catalog.facility_loader import (
     CoolingType,
@@ -50,6 +50,7 @@ from infraplan.limits import (
     MAX_WUE_L_PER_KWH,
     MIN_LIFETIME_YEARS,
     Price,
+    priced_in,
 )
 
 HOURS_PER_YEAR = 8760.0  # 365 x 24: the convention for every annual cost, energy and carbon figure
@@ -68,7 +69,7 @@ class CostOverrides(Spec):
     # intensity and the lives take a location file's and a pool's bounds (catalog/facility_loader.Location,
     # infraplan.limits): 1e300 g/kWh overflowed to a CO2 of null, a 1e-300-year life to $inf/GPU-h; WUE, the
     # facility's $/W, maintenance and embodied carbon their physical bounds there (1e300: water "inf", $inf/GPU-h)
-    electricity_usd_per_mwh: Annotated[float, Field(ge=0, le=1e6)] | None = None
+    electricity_usd_per_mwh: Annotated[float, BeforeValidator(priced_in("MWh")), Field(ge=0, le=1e6)] | None = None
     grid_gco2_per_kwh: Annotated[float, Field(ge=0, le=10_000)] | None = None
     pue: Annotated[float, Field(ge=1.0, le=10.0)] | None = None
     wue_l_per_kwh: Annotated[float, Field(ge=0, le=MAX_WUE_L_PER_KWH)] | None = None

@@ -14,6 +14,7 @@ the base value (electricity ±P% only where every site has the same price: the r
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +23,7 @@ from infraplan.catalog.facility_loader import load_location
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.limits import MAX_ELECTRICITY_USD_PER_KWH
+from infraplan.limits import ElectricityPriceWarning, read_electricity_price
 from infraplan.planning.scenario import plan_scenario, plan_summary
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario_sizing import pool_kind
@@ -121,17 +122,57 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
     if name not in _known(spec):  # the base value is needed by ±P% only ("needs policy.pue" for a LOW..HIGH)
         _base_value(spec, name)
     lo_text, dots, hi_text = rng.partition("..")
-    try:
-        read = parse_power_w if name.endswith(".power") else float
-        lo, hi = read(lo_text), read(hi_text)
-    except (ValueError, InputError):
-        raise InputError(f"--vary: cannot read the range {rng!r}; expected LOW..HIGH or ±P%") from None
+    if name == "electricity" and dots:
+        lo, hi = _electricity_range(lo_text, hi_text, rng)
+    else:
+        try:
+            read = parse_power_w if name.endswith(".power") else float
+            lo, hi = read(lo_text), read(hi_text)
+        except (ValueError, InputError):
+            raise InputError(f"--vary: cannot read the range {rng!r}; expected LOW..HIGH or ±P%") from None
     if not dots or lo > hi or lo < 0:
         raise InputError(f"--vary: the range {rng!r} must be LOW..HIGH with 0 <= LOW <= HIGH")
-    if name == "electricity" and hi > MAX_ELECTRICITY_USD_PER_KWH:
-        raise InputError(f"--vary electricity is in USD/kWh (e.g. 0.05..0.12); {rng} is above "
-                         f"{MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh: USD/MWh?")
     return name, float(lo), float(hi)
+
+
+def _electricity_range(lo_text: str, hi_text: str, rng: str) -> tuple[float, float]:
+    """`--vary electricity=LOW..HIGH` in USD/kWh (the tornado's unit for it): each end with its unit ('50/MWh',
+    '0.05/kWh') read as written; bare ends, the old spelling, as USD/kWh with one warning; a bare end that is a
+    USD/MWh slip or a price in either unit (1 .. 10) refused (`limits.read_electricity_price`)."""
+    try:
+        (lo, lo_warning), (hi, hi_warning) = (read_electricity_price(t, "--vary electricity", "kWh")
+                                              for t in (lo_text, hi_text))
+    except InputError as exc:
+        if str(exc).startswith("cannot read"):
+            raise InputError(f"--vary: cannot read the range {rng!r}; expected LOW..HIGH with units, e.g. "
+                             "0.05/kWh..0.12/kWh, or ±P%") from None
+        raise InputError(f"{exc} (in {rng})") from None
+    if lo_warning or hi_warning:
+        warnings.warn_explicit(_bare_range_line(rng, lo, hi), ElectricityPriceWarning, __file__, 0, module=__name__)
+    return lo, hi
+
+
+def _bare_range_line(rng: str, lo: float, hi: float) -> str:
+    return (f"--vary electricity={rng} has no unit: read as USD/kWh (the old spelling); write each end with its "
+            f"unit, e.g. electricity={lo:g}/kWh..{hi:g}/kWh")
+
+
+def vary_warnings(varies: list[str]) -> list[str]:
+    """The warning lines `tornado` prints reading `varies` (a bare electricity range, the old spelling): the web puts
+    them in its answer, where the CLI prints them on stderr. Ranges it cannot read give none (tornado refuses them)."""
+    lines = []
+    for text in varies:
+        name, _, rng = text.partition("=")
+        lo_text, dots, hi_text = rng.strip().replace(" ", "").partition("..")
+        if name.strip() != "electricity" or not dots:
+            continue
+        try:
+            ends = [read_electricity_price(t, "--vary electricity", "kWh") for t in (lo_text, hi_text)]
+        except InputError:
+            continue
+        if any(warning for _, warning in ends):
+            lines.append(_bare_range_line(rng.strip().replace(" ", ""), ends[0][0], ends[1][0]))
+    return lines
 
 
 

@@ -102,7 +102,7 @@ def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str
         share = dev.host_power_w if host_power_w is None else host_power_w
         whose = "the pool's host_power_w" if host_power_w is not None else dev.host or "host_power_w"
         assumed = "ASSUMPTION" in dev.host_source and host_power_w is None
-        return (f"pool {name!r}: {dev.modules_per_host} {device} modules per server (`modules_per_host`), "
+        return (f"pool {name!r}: {dev.modules_per_host} {dev.name} modules per server (`modules_per_host`), "
                 f"{share:.4g} W of host per module ({whose})"
                 + (": ASSUMPTIONS, the device file's host_source" if assumed else ""))
     cluster = Cluster.resolve(device)
@@ -110,7 +110,9 @@ def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str
                                node=cluster.generic) if cluster.generic else []
     acc = cluster.accelerator  # its own host figures where ASSUMED (MTIA 3xx/4xx: the answers rest on them)
     figures: list[str] = []
-    if acc.host_power_w is not None and host_power_w is None and "ASSUMPTION" in acc.host_source:
+    node = cluster.system.node  # a rack file's own node is priced, not the part's figure, where the two differ (hU60)
+    if acc.host_power_w is not None and host_power_w is None and "ASSUMPTION" in acc.host_source \
+            and abs(node.host_power_w - acc.host_power_w * node.accelerators_per_node) < 1e-6:
         figures.append(f"host share {acc.host_power_w:.4g} W per device (host_source)")
     if "ASSUMPTION" in acc.host_link_source:
         figures.append(f"host link {acc.host_link_bandwidth_bytes_per_s / 1e9:.4g} GB/s (host_link_source)")

@@ -244,11 +244,13 @@ def finer_units(rate: float, capacity: float, unit_devices: int,
     devices (module doc; fleet-mix's `finer_options` and `plan`'s `scenario_sizing.size_options`, one rule): while
     the last option kept serves more than rate / FINE_UNITS, `option_at(rate / 2**k)` for k = 1 ..
     FINER_HALVINGS (its (capacity, unit devices, option), or None where the search finds nothing: no halving
-    below helps), each kept where its unit holds fewer devices than every coarser option's."""
+    below helps), each kept where its unit holds fewer devices than every coarser option's. A unit of one device
+    has no finer one (no unit holds fewer), so the halvings below it are not searched: the options are the same
+    (the benchmark's 8B services on H100, H200 and B200 ran 30 such searches, every answer dropped, hP25)."""
     out: list[_Option] = []
     last, coarsest = capacity, unit_devices
     for k in range(1, FINER_HALVINGS + 1):
-        if last <= rate / FINE_UNITS * (1 + 1e-9):
+        if last <= rate / FINE_UNITS * (1 + 1e-9) or coarsest <= 1:
             break
         got = option_at(rate / 2**k)
         if got is None:

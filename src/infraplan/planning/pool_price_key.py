@@ -8,7 +8,9 @@ files, with one warning per file read naming its pools; both keys on one pool ar
 
 The rename is done in the schema (a `mode="before"` validator), so the specs stay frozen and keep refusing unknown
 keys: the file-level validator (`ScenarioSpec`, `FleetSpec`) renames every pool's old key and warns once; a pool
-validated alone (`PoolSpec(...)`) renames and warns on its own.
+validated alone (`PoolSpec(...)`) renames and warns on its own. The web answers with the same line in its result
+(`old_price_key_warning`: a plan's and a compare's `warnings`, a fleet-mix's `warnings`), where the CLI prints it on
+stderr.
 """
 
 from __future__ import annotations
@@ -27,13 +29,25 @@ class OldPriceKeyWarning(UserWarning):
     """A pool priced with the old key `capex_usd` (read as `price_usd_per_device`)."""
 
 
+def _line(pools: list[str]) -> str:
+    named = ", ".join(repr(p) for p in pools)
+    return (f"pool{'s' if len(pools) > 1 else ''} {named}: `{OLD_PRICE_KEY}` is read as `{PRICE_KEY}` (a pool's "
+            f"price per device; a plan's `{OLD_PRICE_KEY}` is the money it spends): rename the key")
+
+
 def _warn(pools: list[str]) -> None:
     """One warning line; `warn_explicit` without a registry shows it at every file read (`warnings.warn` shows a
     repeated text once per process: a second run of the same file in one web server or test said nothing)."""
-    named = ", ".join(repr(p) for p in pools)
-    warnings.warn_explicit(f"pool{'s' if len(pools) > 1 else ''} {named}: `{OLD_PRICE_KEY}` is read as "
-                           f"`{PRICE_KEY}` (a pool's price per device; a plan's `{OLD_PRICE_KEY}` is the money it "
-                           f"spends): rename the key", OldPriceKeyWarning, __file__, 0, module=__name__)
+    warnings.warn_explicit(_line(pools), OldPriceKeyWarning, __file__, 0, module=__name__)
+
+
+def old_price_key_warning(data: Any) -> str | None:
+    """The warning line reading a scenario's or fleet spec's `data` prints (the CLI: `infraplan: warning: ...` on
+    stderr), or None where no pool has the old key only: the web puts it in its answer (the warning itself reaches
+    only a server's log)."""
+    pools = data.get("pools") if isinstance(data, dict) else None
+    old = [str(p.get("name", "?")) for p in pools if _old_only(p)] if isinstance(pools, list) else []
+    return _line(old) if old else None
 
 
 def _old_only(pool: Any) -> bool:

@@ -297,6 +297,8 @@ class FleetMixResult(Result):
     gpu_only_note: str | None = Field(None, description="why there is no GPU-only comparison")
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools used without a price")
     price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
+    warnings: list[str] = Field(default_factory=list, description="what reading the fleet spec warned of (a pool's "
+                                "old price key `capex_usd`), in the web's answer; the CLI prints it on stderr")
     figures_note: str | None = Field(None, description="pools used whose accelerator's figures are SECONDARY or "
                                      "assumed (its catalog `figures_note`); null: none")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the IT power of the devices "

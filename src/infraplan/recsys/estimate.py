@@ -118,6 +118,16 @@ def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
                      f"{', '.join(accelerator.peak_flops_per_s)}")
 
 
+def stand_in_note(accelerator: Accelerator, model: RecsysModel) -> str | None:
+    """The model's GEMM dtypes the part lists no peak for, each with the one it is priced in (`compute_dtype`), where
+    that is not fp16 <-> bf16 (one width, one rate on every part listing both); None where there is none (hU60,
+    session 46: an int8 model on a part of no int8 peak was priced in fp16 / bf16, half the rate, without a word)."""
+    used = {d: compute_dtype(accelerator, d) for d in {model.dtype, model.gemm_dtype("interaction")}}
+    swaps = [f"{d} as {c}" for d, c in sorted(used.items()) if c != d and {d, c} != {"fp16", "bf16"}]
+    return (f"{accelerator.name} lists no peak for the model's {', '.join(swaps)}: its GEMMs are priced at that "
+            "dtype's peak and bytes" if swaps else None)
+
+
 def dcn_pointwise_flops(model: RecsysModel) -> float:
     """Element-wise FLOPs per sample of the DCN bias, gate and residual (`DCN_POINTWISE_FLOPS_PER_ELEMENT`, 3 per
     element per layer: TorchRec's LowRankCrossNet)."""
@@ -127,13 +137,14 @@ def dcn_pointwise_flops(model: RecsysModel) -> float:
 def profile_assumption(accelerator: Accelerator, profile: RecsysProfile) -> dict[str, str]:
     """The default recsys profile's figures where the part has no profile of its own (hA50, session 45: the answer
     said "default (assumed efficiencies)" and named none of them): its tiers' usable share and gather efficiency."""
-    if has_recsys_profile(accelerator.catalog_name):
+    if has_recsys_profile(accelerator.catalog_name, accelerator.recsys_profile):
         return {}
     tiers = ", ".join(f"{t.label} ({t.usable_fraction:.0%} usable, row gathers at {t.random_access_efficiency:g} of "
                       "its peak bandwidth)" for t in profile.tiers)
     return {"profile": f"ASSUMPTION: no recsys profile of {accelerator.name}, so the default one "
                        f"(catalog/recsys/devices/default.yaml): tables and weights in {tiers}; request transfers at "
-                       f"{profile.host_link_efficiency:g} of the host link"}
+                       f"{profile.host_link_efficiency:g} of the host link (a part file's `recsys_profile` names its "
+                       "own: `infraplan schema catalog recsys-devices`)"}
 
 
 def vector_rate(accelerator: Accelerator, profile: RecsysProfile, dtype: str) -> tuple[float, str | None]:
@@ -254,7 +265,7 @@ def _platform_notes(accelerator: Accelerator, profile: RecsysProfile) -> list[st
         return []  # a GPU's `sram_bytes` is its L2, a cache, and the generic rule is a GPU server's
     notes, name = generic_part_notes(accelerator, host=True, node=False), accelerator.name  # cluster/'s one note
     if accelerator.sram_bytes > 0 and not any(t.name == "sram" for t in profile.tiers):
-        which = ("its recsys profile" if has_recsys_profile(accelerator.catalog_name)
+        which = ("its recsys profile" if has_recsys_profile(accelerator.catalog_name, accelerator.recsys_profile)
                  else "the default recsys profile, catalog/recsys/devices/default.yaml,")
         notes.append(f"{name}: its {accelerator.sram_bytes / 2**20:.4g} MiB of SRAM holds no tables or weights "
                      f"({which} places them in device memory only)")
@@ -300,7 +311,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
     if latency_slo_s is not None and not 0 < latency_slo_s <= 1e9:  # 1e9 s: infraplan.limits.Seconds
         raise InputError(f"--latency-slo must be > 0 s and at most 1e9 s, got {latency_slo_s:g}")
     profiled = acc.catalog_name  # a what-if file's `extends` preset's profile: fractions of this part's own figures
-    profile = load_recsys_profile(profiled)
+    profile = load_recsys_profile(profiled, acc.recsys_profile)  # the part file's own, where it names one
     if batch is not None:
         widest = max([m.interaction_width(), *(max(k, n) for _, k, n in m.gemms())])
         activations = 2.0 * batch * widest * DTYPE_BYTES[m.dtype]  # input and output of the widest layer
@@ -327,11 +338,13 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "dense_weight_bytes": m.dense_bytes(),
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
-        "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
+        "profile": (acc.recsys_profile or profiled) if has_recsys_profile(profiled, acc.recsys_profile)
+        else "default (assumed efficiencies)",
         "assumptions": {"power": power_assumption(acc), **host_assumptions(acc, m, profile, out),
                         **profile_assumption(acc, profile)},
         "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation") + [note for note in [
-            vector_rate(acc, profile, arrays["dtype"])[1], *_platform_notes(acc, profile)] if note]) or None,
+            vector_rate(acc, profile, arrays["dtype"])[1], stand_in_note(acc, m), *_platform_notes(acc, profile)]
+            if note]) or None,
     })
     # the MLPerf DLRM-v2 rows' stack (validation.recsys_mlperf.STACK): TensorRT; one campaign today, so no band
     band = error_band(acc.catalog_name, "tensorrt", "recsys")

@@ -22,7 +22,8 @@ candidate's prefill pool runs without the colocated lock-step stall (`disaggrega
    share of the workload's arrivals, as the whole run routes them (`replica_share`), and meets the target when, in
    steady state, the p-th percentile of TTFT and of TPOT are within their SLOs (MLPerf Server uses p99 for
    both) and its backlog does not grow (`capacity_candidate`: a probe sends at least STEADY_SPANS x the
-   requests a replica holds at once and is judged without its warm-up and drain);
+   requests a replica holds at once and is judged without its warm-up and drain, its TTFT with the drain; a decode
+   pool's utilisation, bounded over the whole run's lengths, is at most 1: `decode_utilisation`, hB49);
    a disaggregated candidate sizes its prefill pool on TTFT (prefill-only engines) and its decode pool on
    TPOT (decode-only engines fed the prompts' KV caches) separately;
 3. the winner (fewest GPUs; ties: `replica_search.option_rank`) is re-simulated as a whole deployment at
@@ -207,10 +208,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     sample, sample_key = keyed_probe(None, seed)
 
     def meets_at(probed: Candidate, part: str, r: int) -> bool:
-        """The probe: one replica of r of `probed` in pool `part`, on its share (ROUTER), meets the SLO (memoised)."""
+        """The probe: one replica of r of `probed` in pool `part`, on its share (ROUTER), meets the SLO (memoised); a
+        decode pool's utilisation taken over the whole run's most lengths (`capacity_candidate.decode_utilisation`)."""
         n, e = probed.probe_requests(requests), probed.dep.engines_per_replica
         return probed.meets(*request_stream((*source, ROUTER, rate, seed, n, r, e), lambda: replica_requests(
-            spec, input_len, output_len, n, rate, seed, r, e, shape.max_seq_len)), part, slo, percentile)
+            spec, input_len, output_len, n, rate, seed, r, e, shape.max_seq_len)), part, slo, percentile,
+            keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS) if part == "decode" else None)
 
     def run(job: SearchJob, among: list[dict[str, Any]]) -> list[int] | None:
         """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`moot_beyond`)."""

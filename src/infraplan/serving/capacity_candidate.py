@@ -12,7 +12,8 @@ layers; the cost tables themselves for every other model).
 Memoised (exact: every key holds everything the simulation reads, so a hit is the answer a run would give): the
 probe verdicts and offline peaks (keyed on a content fingerprint of the cost tables, the batch cap, token budget, KV
 blocks, block size, stack, PP, engines, chunked layers' share and chunk and the drafts (K, R), the requests'
-fingerprint, mode, SLOs and percentile), the candidates, and the seeded request streams. Each store is bounded and
+fingerprint, mode, SLOs and percentile; a decode probe's also the lengths its utilisation is taken over), the
+candidates, and the seeded request streams. Each store is bounded and
 cleared whole when full. A probe on FCFS engines stops once its backlog test or its TTFT percentile has certainly
 missed (`capacity_probe`: exact, the verdict of the whole run). """
 
@@ -35,6 +36,7 @@ from infraplan.serving.engines import ServingEngine
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
+from infraplan.serving.loop_stepping import cost_tables
 from infraplan.serving.results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.workloads import Requests
@@ -48,6 +50,11 @@ from infraplan.serving.workloads import Requests
 # the queue an overload builds. (Law & Kelton, "Simulation Modeling and Analysis", 5th ed., sec. 9.5: delete the
 # warm-up of a steady-state simulation.) Without it a 1,500-request probe of DeepSeek-V3 at 32 req/s with 2,000-token
 # outputs ends (47 s) before one request's decode does (~100 s at 49 ms), so no probe ever saw a full batch.
+# TTFTs are judged from the warm-up's end to the last request (`ttft_window`, hB49): on FCFS engines a request's
+# first token depends only on the requests before it (tests/serving/test_probe_queues_hB49.py runs a probe with and
+# without its last `held`: the same first tokens), so a draining replica gives its last requests no faster TTFT,
+# and cutting them hid the latest of a queue that builds (gigawatt-2027's 2026 chat, 193 prefill replicas at 0.99 of
+# their offline rate: TTFT p99 1.98 s over the steady window, 4.42 s from the warm-up's end, whole run 4.2 s).
 STEADY_SPANS = 4
 # `keeps_up`: the share of a window's arrivals its backlog may grow by. ASSUMPTION: 10 %, above the swings seen in
 # stable probes (DeepSeek-V3 wide EP8 on H200, 2,000-token outputs: +6.5 % decode-only near capacity, +8.9 %
@@ -174,11 +181,14 @@ class Candidate:
             _remember(key, float(np.nanmax(self.run(req, mode).finish_s)))
         return float(_memo[key])
 
-    def meets(self, req: Requests, req_key: str, mode: str, slo: tuple[float, float], q: float) -> bool:
-        """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile."""
-        key = ("meets", *self._key(mode), req_key, mode, slo, q, self.handoff_key if mode == "prefill" else None)
+    def meets(self, req: Requests, req_key: str, mode: str, slo: tuple[float, float], q: float,
+              law: tuple[Requests, str] | None = None) -> bool:
+        """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile (and the
+        long sample of lengths a decode pool's utilisation is taken over, `decode_utilisation`)."""
+        key = ("meets", *self._key(mode), req_key, mode, slo, q, self.handoff_key if mode == "prefill" else None,
+               law[1] if law is not None and mode == "decode" else None)
         if key not in _memo:
-            _remember(key, self._meets_now(req, mode, slo, q))
+            _remember(key, self._meets_now(req, mode, slo, q, law))
         return bool(_memo[key])
 
     @property
@@ -190,10 +200,25 @@ class Candidate:
         """Requests an online probe sends: at least `requests` and STEADY_SPANS x `held` (module comment)."""
         return max(requests, STEADY_SPANS * self.held)
 
-    def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
+    def _decode_utilisation(self, req: Requests, steady: np.ndarray, law: tuple[Requests, str] | None) -> float:
+        """`decode_utilisation` of one replica on `req`, its mean over `law` memoised (per candidate where its cost
+        is the same for every probe: a model without chunked layers)."""
+        cost = self.priced(req, "decode")
+        if law is None or self.chunked:
+            return decode_utilisation(cost, self.dep, req, steady, law[0] if law is not None else None)
+        key = ("decode_s", *self.key, law[1])
+        if key not in _memo:
+            _remember(key, decode_request_s(cost, self.dep, law[0]))
+        return decode_utilisation(cost, self.dep, req, steady, request_s=float(_memo[key]))
+
+    def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float,
+                   law: tuple[Requests, str] | None = None) -> bool:
         steady = steady_window(req.arrival_s, self.held)
+        if mode == "decode" and self._decode_utilisation(req, steady, law) > 1.0:
+            return False  # more decode work than its engines' seconds even with every slot busy: its queue grows
         front = self._front_s(req, mode)
-        got = self._times(req, mode, steady, slo[0], q, front)
+        judged = ttft_window(req.arrival_s, self.held)  # the TTFTs judged (a decode pool judges none)
+        got = self._times(req, mode, steady, judged, slo[0], q, front)
         if got is None:  # its backlog or TTFT percentile already missed (`capacity_probe`)
             return False
         first_s, finish_s = got
@@ -204,7 +229,7 @@ class Candidate:
         ttft = first_s - req.arrival_s + front
         multi = np.zeros(len(req), dtype=bool)
         multi[steady] = req.output_tokens[steady] > 1
-        ttft = ttft[steady]
+        ttft = ttft[judged]
         tpot = (finish_s - first_s)[multi] / (req.output_tokens[multi] - 1)
         if not keeps_up(req.arrival_s, finish_s, steady):
             return False
@@ -224,7 +249,7 @@ class Candidate:
         return front + handoff_floor_s(self.shape, self.fabric, self.dep, self.priced(req, "decode"),
                                        req.input_tokens, req.output_tokens)
 
-    def _times(self, req: Requests, mode: str, steady: np.ndarray, ttft_slo: float, q: float,
+    def _times(self, req: Requests, mode: str, steady: np.ndarray, judged: np.ndarray, ttft_slo: float, q: float,
                front: float | np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The probe's first-token and finish times; on FCFS engines None once its backlog test or (prefill, mixed)
         its TTFT percentile has certainly missed (`capacity_probe.run_until_miss`: the same times otherwise)."""
@@ -235,7 +260,7 @@ class Candidate:
             r = self.run(req, mode)
             return r.first_token_s, r.finish_s
         window = np.zeros(len(req), dtype=bool)
-        window[steady] = True
+        window[judged] = True  # the TTFTs judged (`ttft_window`)
         zeros = np.zeros_like(req.input_tokens)
         inp, steps = req.input_tokens, self.dep.decode_steps(req.output_tokens)
         prompt, cached = (zeros, inp) if mode == "decode" else (inp, zeros)
@@ -248,10 +273,53 @@ class Candidate:
 def steady_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
     """Indices of the requests a probe judges: all but the first and the last `held` in arrival order, when at
     least as many remain (a shorter stream, an offline one, is judged whole)."""
+    after = ttft_window(arrival_s, held)
+    return after if len(after) == len(arrival_s) else after[:len(after) - held]
+
+
+def ttft_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
+    """Indices of the requests whose TTFT a probe judges: `steady_window`'s and the last `held` (module comment at
+    STEADY_SPANS)."""
     order = np.argsort(arrival_s, kind="stable")
     if len(order) < 4 * held or not np.any(arrival_s > arrival_s[order[0]]):
         return order
-    return order[held:len(order) - held]
+    return order[held:]
+
+
+def decode_utilisation(cost: IterationCost, dep: Deployment, req: Requests, steady: np.ndarray,
+                       law: Requests | None = None, request_s: float | None = None) -> float:
+    """A lower bound on a decode-only replica's utilisation by its share: the steady window's arrival rate times a
+    request's mean engine seconds, over the replica's engines. A request's seconds: its decode steps at the least time
+    per sequence any batch up to the cap gives (a pure decode step of k sequences, `loop_stepping.cost_tables`, over
+    k), its KV reads (its i-th step reads its prompt + i x `decode_growth_tokens` cached tokens, as `fcfs_loop` sums
+    them) and its finish; the mean over `law` (a long sample of the workload's lengths; None: the window's own).
+    Above 1 the replica cannot keep up even with every slot busy (the fluid limit; Kleinrock, "Queueing Systems"
+    vol. 1, sec. 2.1: a queue offered more work than it serves grows without bound), whatever the probe's length:
+    a decode replica fills its slots over many request lifetimes, so a 1,500-request probe can end while its backlog
+    still looks bounded, and its 1,500 outputs understate the mean of a long-tailed length's KV reads (the square of
+    the steps). Measured (hB49): gigawatt-2027's 2026 chat, Llama 3 70B fp8 TP1 on GB300 at 2,400 requests/s, 43
+    decode replicas: the probe met, the whole run's decode backlog rose 5,300 -> 18,825 (TTFT p99 8.1 s against
+    2 s); this bound over 100,000 lengths 1.19 at 43 (over the probe's own 1,500: 1.11), 1.07 at 48 (0.99), 0.99 at
+    52, 0.97 at 53."""
+    later = steady[1:]  # arrivals within the window's span (the first opens it)
+    span = float(req.arrival_s[steady[-1]] - req.arrival_s[steady[0]]) if len(steady) > 1 else 0.0
+    if span <= 0.0 or not len(later):
+        return 0.0
+    if request_s is None:  # (`request_s`: the mean over `law`, `decode_request_s`, given)
+        request_s = decode_request_s(cost, dep, law if law is not None else Requests(
+            req.arrival_s[later], req.input_tokens[later], req.output_tokens[later]))
+    return float(len(later) / span * request_s / dep.engines_per_replica)
+
+
+def decode_request_s(cost: IterationCost, dep: Deployment, lengths: Requests) -> float:
+    """`decode_utilisation`'s engine seconds a request takes at least on a decode-only engine, the mean over
+    `lengths`."""
+    steps = dep.decode_steps(lengths.output_tokens).astype(np.float64)
+    step_s = np.asarray(cost_tables(cost, dep.max_batch)[3][1:])  # a pure decode step of 1 .. cap sequences
+    per_sequence_s = float(np.min(step_s / np.arange(1, len(step_s) + 1)))
+    cached = steps * lengths.input_tokens + cost.decode_growth_tokens * steps * (steps - 1) / 2.0
+    return float((per_sequence_s * steps.sum() + cost.kv_token_s * cached.sum()
+                  + cost.per_finish_s * np.count_nonzero(steps)) / len(steps))
 
 
 def keeps_up(arrival_s: np.ndarray, finish_s: np.ndarray, steady: np.ndarray) -> bool:

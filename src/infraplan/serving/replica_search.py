@@ -11,7 +11,8 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
 - `whole_runs`: every PP level in turn, each searched below the best whole run met so far and its best options run
   whole until one meets the SLO: the fewest accelerators over all levels, ties to less PP (at most 4 levels x
   (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs of up to 100,000 requests each); a layout whose whole run
-  misses near its SLO is retried with one more replica in the pool(s) that missed (`grown`) before it is dropped.
+  misses near its SLO is retried with one more replica in the pool(s) that missed (`grown`), ranked among the
+  level's options: it is answered only after every option ranked before it was run whole (hB49).
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ OVERLOAD_SKIP = 4.0
 SLO_MARGIN = 2.0
 ALTERNATIVES = 9  # next-best deployments reported after the winner
 FULL_RUN_TRIES = 4  # whole-deployment runs of one PP level's options before the next level (ASSUMPTION: a bound)
-# A layout whose whole run misses is retried grown (`grown`) before it is dropped, at most LEVEL_RETRIES grown whole
-# runs a PP level (ASSUMPTION: a bound; hB48): the probes size each pool on one replica's share over a shorter
-# horizon than the whole run's, so a layout a replica or two short of its whole run's need was dropped for the next,
-# larger option (gigawatt-2027's 2026 chat: 216P + 53D met with the old probes, 193P + 43D now misses, answer 277).
+# A layout whose whole run misses is retried grown (`grown`) before it is dropped, at most LEVEL_RETRIES grown options
+# a PP level and FULL_RUN_TRIES + LEVEL_RETRIES whole runs (ASSUMPTION: a bound; hB48, hB49): the probes size each
+# pool on one replica's share over a shorter horizon than the whole run's, so a layout a replica or two short of its
+# whole run's need was dropped for the next, larger option (README code completion: TP4 14P + 1D on 60 missed TTFT
+# by 1.02x, 15P + 2D on 68 met).
 LEVEL_RETRIES = 2
 # Only a near miss is retried: every missed percentile at most RETRY_NEAR times its SLO (ASSUMPTION, measured, hB48:
 # one more replica adds 1 / r of a pool's rate, which clears a tail a few % over the SLO, not a queue that builds;
@@ -196,9 +198,14 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
     70B code completion at 80 requests/s on H100 answered 192 (TP8 PP4) within 256 or 1,024 accelerators and
     1,376 (TP8 PP2) within 4,096 or 16,384 (hL47, session 44), a larger limit giving a larger answer.
 
-    `grow(option, run)`: the option a missed whole run is retried as (`grown`; None: dropped). A grown option
-    joins the level's queue in `option_rank` order (tried before any costlier option; only below the best whole
-    run met so far), up to LEVEL_RETRIES grown runs a level beside its FULL_RUN_TRIES options (hB48).
+    `grow(option, run)`: the option a missed whole run is retried as (`grown`; None: dropped), up to LEVEL_RETRIES
+    grown options a level (hB48). A level's whole runs walk its ranking in `option_rank` order with the grown options
+    ranked in it (a grown option after its level's options of equal rank), until one meets or the level has run
+    FULL_RUN_TRIES + LEVEL_RETRIES: its first FULL_RUN_TRIES options, and past them only while a grown option waits
+    behind (hB49). So every option ranked before the level's answer was run whole and missed: before, a level ran
+    its first FULL_RUN_TRIES options and the grown ones only, and a grown option could be answered past a cheaper
+    option that passed its probes and was never run (hR48); a grown option the level's runs end before is dropped.
+    Without a grown option a level runs what it ran before.
 
     Returns the answer's level's options, ranked (none meeting at any level: the first level with options, whose
     first option is then the answer, `meets` false), and every whole run in order: (option, run, meets); the
@@ -213,10 +220,18 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
     while (options := next_level(best)) is not None:
         options = sorted(options, key=option_rank)  # stable: equal keys stay in enumeration order
         first = first or options
-        queue = list(options[:FULL_RUN_TRIES])  # ranked; grown options join it in rank order
-        retries = 0
-        while queue:
-            option = queue.pop(0)
+        waiting: list[dict[str, Any]] = []  # grown options not yet run, ranked
+        tried = retries = 0  # the level's options taken so far (in rank order), its grown options made
+        for _ in range(FULL_RUN_TRIES + LEVEL_RETRIES):
+            # the next in rank order: the level's next option (before a grown one of equal rank), or a grown one;
+            # past the first FULL_RUN_TRIES options only while a grown one waits behind it (hB49)
+            if tried < len(options) and (tried < FULL_RUN_TRIES or waiting) and (
+                    not waiting or option_rank(options[tried]) <= option_rank(waiting[0])):
+                option, tried = options[tried], tried + 1
+            elif waiting:
+                option = waiting.pop(0)
+            else:
+                break
             if best is not None and option["gpus"] >= best:  # `next_level` keeps below it; a guard, not a path
                 break
             runs.append((option, *full_run(option)))
@@ -226,8 +241,8 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
             more = grow(option, runs[-1][1]) if grow is not None and retries < LEVEL_RETRIES else None
             if more is not None:
                 retries += 1
-                at = next((i for i, o in enumerate(queue) if option_rank(more) < option_rank(o)), len(queue))
-                queue.insert(at, more)
+                at = next((i for i, o in enumerate(waiting) if option_rank(more) < option_rank(o)), len(waiting))
+                waiting.insert(at, more)
     return (answer if best is not None else first), runs
 
 

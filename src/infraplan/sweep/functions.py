@@ -85,17 +85,26 @@ def collective(op: str, system: str, gpus: int, bytes: float | str, placement: s
                                flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links, sharp=sharp)
 
 
-def _overrides(costs: str | None, pue: float | None, electricity_price: float | None,
-               server_price: float | None) -> Any:
-    """`--costs` with the price options of `facility` and `campus` on top, as the CLI merges them (a price below
-    1 USD/MWh refused as the CLI refuses it: USD/kWh written for USD/MWh, `limits.usd_per_mwh_unit_slip`)."""
-    from infraplan.cluster.cost import load_cost_overrides
-    from infraplan.limits import usd_per_mwh_unit_slip
+def _usd_per_mwh(value: float | str) -> float:
+    """`electricity_price` in USD/MWh, read as the CLI's --electricity-price (`limits.read_electricity_price`)."""
+    import warnings
 
-    slip = None if electricity_price is None else usd_per_mwh_unit_slip(electricity_price)
-    if slip is not None:
-        raise InputError(f"electricity_price: {slip}")
-    return load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
+    from infraplan.limits import ElectricityPriceWarning, read_electricity_price
+
+    price, warning = read_electricity_price(value, "electricity_price")
+    if warning is not None:
+        warnings.warn_explicit(warning, ElectricityPriceWarning, __file__, 0, module=__name__)
+    return price
+
+
+def _overrides(costs: str | None, pue: float | None, electricity_price: float | str | None,
+               server_price: float | None) -> Any:
+    """`--costs` with the price options of `facility` and `campus` on top, as the CLI merges them (the electricity
+    price read as the CLI reads it, `_usd_per_mwh`)."""
+    from infraplan.cluster.cost import load_cost_overrides
+
+    price = None if electricity_price is None else _usd_per_mwh(electricity_price)
+    return load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=price,
                                              server_usd_per_accelerator=server_price)
 
 
@@ -112,9 +121,10 @@ def _watts(value: float | str | None, name: str) -> float | None:
 def facility(system: str | None = None, accelerator: str | None = None, count: int | None = None,
              cooling: str | None = None, location: str | None = None, build_type: str | None = None,
              rack_power: float | str | None = None, pue: float | None = None,
-             electricity_price: float | None = None, server_price: float | None = None,
+             electricity_price: float | str | None = None, server_price: float | None = None,
              costs: str | None = None) -> Result:
-    """`infraplan facility` as a function (`rack_power` in W or '40kW'; prices in $/MWh and $ per accelerator)."""
+    """`infraplan facility` as a function (`rack_power` in W or '40kW'; `electricity_price` '70/MWh' or '0.07/kWh',
+    a bare number USD/MWh; `server_price` $ per accelerator)."""
     from infraplan.facility.facility import size_facility
 
     overrides = _overrides(costs, pue, electricity_price, server_price)
@@ -124,9 +134,10 @@ def facility(system: str | None = None, accelerator: str | None = None, count: i
 
 def campus(power: float | str, accelerator: str, cooling: str | None = None, phases: str | None = None,
            location: str | None = None, build_type: str | None = None, pue: float | None = None,
-           electricity_price: float | None = None, server_price: float | None = None,
+           electricity_price: float | str | None = None, server_price: float | None = None,
            costs: str | None = None) -> Result:
-    """`infraplan campus` as a function (`power` in W or '1GW'; `electricity_price` in $/MWh)."""
+    """`infraplan campus` as a function (`power` in W or '1GW'; `electricity_price` '70/MWh' or '0.07/kWh', a bare
+    number USD/MWh)."""
     from infraplan.planning.campus import plan_campus
 
     overrides = _overrides(costs, pue, electricity_price, server_price)
@@ -222,6 +233,7 @@ _QUANTITIES: dict[str, Callable[[str], float | None]] = {
     "power": lambda v: _watts(v, "power"), "rack_power": lambda v: _watts(v, "rack_power"),  # W
     "bytes": _bytes,  # collective's buffer, B ('1GiB' as `--bytes` reads it)
     "ttft_slo": _seconds, "tpot_slo": _seconds,  # serve / serve-plan SLOs, s ('2s', '50ms' as `--ttft-slo` reads it)
+    "electricity_price": _usd_per_mwh,  # facility / campus, USD/MWh ('0.07/kWh' as `--electricity-price` reads it)
 }
 """A registered function's argument that takes a quantity as text -> its reader to SI (the command's own), so its
 input column holds numbers only: `bytes: ["1GiB", 4096]` stored '"1GiB"' as JSON text, and with one point per part

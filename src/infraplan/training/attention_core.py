@@ -54,6 +54,14 @@ FLASH_TILE_TOKENS = 128.0
 # the fused kernel's backward FLOPs over its forward: dQ, dK, dV and the recomputed scores (FlashAttention-2,
 # Dao 2023, arXiv:2307.08691 sec. 3.1.2: 5 matmuls backward against the forward's 2)
 FLASH_BACKWARD_OVER_FORWARD = 2.5
+# the fused backward's non-tensor-core work per score in exponentials' time (`hardware.kernels.exp_seconds`): P
+# recomputed (one exponential), dS = P (dP - D) and the casts of P and dS on the FP32 units. Measured on a lent H200
+# (validation/calibration/h200_attention_sdpa.jsonl; cuDNN's fused attention, the kernel Transformer Engine runs): at
+# equal FLOPs, forward + backward at head dim 64 runs 0.802 / 0.762 / 0.820 of head dim 128's rate (2k / 8k / 16k
+# tokens a sequence, mean 0.795); with one exponential forward the model gives 0.89 at 1 backward, 0.84 at 2 and 0.79
+# at 3, so 3 (tests/catalog/test_h200_measured_lent_gpu.py). Forward alone keeps one (AIConfigurator's FA3 /
+# TensorRT-LLM context tables: hardware/kernels.py's docstring).
+FLASH_BACKWARD_EXPONENTIALS = 3.0
 TILED_WINDOW = True  # price sliding layers over the visited tiles (False: the exact band, `ops.layer.attention_keys`)
 
 
@@ -103,7 +111,8 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
 
     Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
     accelerator's fused-attention rate, plus one softmax exponential per score each way by head dimension
-    (`hardware.kernels.exp_seconds`: slower at d = 64, faster above 128; MLA's d is (d_qk + d_v) / 2).
+    (`hardware.kernels.exp_seconds`: slower at d = 64, faster above 128; MLA's d is (d_qk + d_v) / 2), three
+    exponentials' time backward (`FLASH_BACKWARD_EXPONENTIALS`, measured).
     Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
     over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
     (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout). Megatron's
@@ -126,13 +135,14 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     one = is_plain(unfused)  # one plan (`PlanArrays.one_row`): only the kernel it runs is priced
     flash_flops = 4.0 * tokens * flash_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
     programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
-    exps = flash_flops / (4.0 * d)  # one softmax exponential per score forward, one backward (P recomputed)
+    exps = flash_flops / (4.0 * d)  # one softmax exponential per score forward (`FLASH_BACKWARD_EXPONENTIALS` back)
+    bwd_exps = FLASH_BACKWARD_EXPONENTIALS * exps
     bwd_flops = FLASH_BACKWARD_OVER_FORWARD * flash_flops
     if one and not unfused:
         return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d),  # type: ignore[return-value, arg-type]
-                attention_seconds(rates, bwd_flops, programs, 3.0, exps, d))  # type: ignore[arg-type]
+                attention_seconds(rates, bwd_flops, programs, 3.0, bwd_exps, d))  # type: ignore[arg-type]
     flash_fwd = attention_time(rates, flash_flops, programs, 1, exps, d)
-    flash_bwd = attention_time(rates, bwd_flops, programs, 3, exps, d)
+    flash_bwd = attention_time(rates, bwd_flops, programs, 3, bwd_exps, d)
 
     rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
     keys = to_float(plan.seq_len)

@@ -87,6 +87,7 @@ def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out:
     enc, dec = ref_out / p_out, dev.decode_pixels_per_s / p_in
     share = host_share(device_ref).watts
     host = (f"host share {share:.4g} W" + (f", {dev.host}" if dev.host else "") if share > 0
+            else f"no host share (0 W: {dev.host_source})" if dev.host_source.strip()
             else "no host share (its file gives no host_power_w, or 0)")
     return {"device": dev.name, "kind": dev.kind, "streams_per_device": min(enc, dec),
             "bound": "encoder" if enc <= dec else "decoder", "power_w": dev.power_w,
@@ -179,6 +180,9 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
         r = _asic_streams(device, codec, quality, p_in, p_out, lad)
         if baseline is None:
             baseline = load_video_device(device).software_baseline
+            if baseline is None:  # a user's device file without one: no comparison, and a word why (hU60)
+                r["notes"] = [(f"no comparison: {r['device']}'s file names no software_baseline; --baseline "
+                                      "xeon-8480 (a CPU preset or another video device) prices the same job on it")]
     else:
         top = width * height * fps if heights[0] == height else 0.0
         r = _cpu_streams(device, codec, quality, p_in, p_out, top)

@@ -33,7 +33,7 @@ from infraplan.planning.fleet_mix_llm import FINER_HALVINGS, LLM_SEARCHES_MOST
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.results import Result
 from infraplan.web.requests import WEB_MAX_SPEC_CHARS, PresetName, ScenarioInput, WebRequest
-from infraplan.web.scenarios import examples_dir, no_server_files
+from infraplan.web.scenarios import examples_dir, no_server_files, read_warnings
 
 WEB_MAX_FLEET_PAIRS = 64
 """Service x pool pairs one web fleet-mix may estimate (recsys and video: a few ms each; the shipped example has
@@ -164,5 +164,7 @@ def run_fleet_mix(request: FleetMixRequest, progress: Callable[[float], None] | 
         if progress is not None and total > 0:
             progress(done / total)
 
-    return plan_fleet(resolve_request(request), request.objective, progress=tick,
-                      optimality_gap=request.optimality_gap)
+    result = plan_fleet(resolve_request(request), request.objective, progress=tick,
+                        optimality_gap=request.optimality_gap)
+    read = read_warnings(request.fleet)  # an old price key: the line the CLI prints on stderr, in the answer
+    return result.model_copy(update={"warnings": [*read, *result.warnings]}) if read else result

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from infraplan.errors import InputError
-from infraplan.limits import ElectricityUsdPerMwh, Seconds
+from infraplan.limits import ElectricityUsdPerMwh, Seconds, read_electricity_price
 from infraplan.training.enums import Schedule
 from infraplan.units import BARE_SLO_CEILING_S, parse_duration_days, parse_duration_s, slo_unit_slip
 
@@ -87,7 +87,22 @@ Days = Annotated[float, BeforeValidator(_read_text(parse_duration_days)), Field(
     "as the CLI's --days")]
 ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
 
-UsdPerMwh = ElectricityUsdPerMwh  # as the CLI's USD_PER_MWH: 0, or 1 .. 1e6 (a smaller price is USD/kWh, limits)
+
+
+def _electricity_price(value: Any) -> Any:
+    """The CLI's --electricity-price rule (`limits.read_electricity_price`): '70/MWh' or '0.07/kWh' read as written,
+    a bare number as USD/MWh; a USD/kWh slip or a bare 1 .. 10 (a price in either unit) refused in one line."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value  # the number check refuses it in pydantic's words
+    try:
+        return read_electricity_price(value, "electricity_price")[0]
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# USD/MWh inside, as the CLI's USD_PER_MWH; `cli()` writes it back with its unit ('70/MWh': no bare-number warning)
+UsdPerMwh = Annotated[ElectricityUsdPerMwh, BeforeValidator(_electricity_price, json_schema_input_type=float | str)]
+PRICE_FIELDS = ("electricity_price",)
 Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING
 BuildType = Literal["hyperscale", "low-cost", "high-cost", "ai-campus"]  # the CLI's BUILD_TYPES
 
@@ -140,6 +155,8 @@ class WebRequest(BaseModel):
                 words += [flag, ",".join(str(v) for v in value)]
             elif name in SLO_FIELDS and value > BARE_SLO_CEILING_S[SLO_FIELDS[name]]:  # given with its unit
                 words += [flag, f"{value}s"]
+            elif name in PRICE_FIELDS:  # USD/MWh, written with its unit
+                words += [flag, f"{value}/MWh"]
             else:
                 words += [flag, str(value)]
         return " ".join(shlex.quote(w) for w in [*words, "--json"])

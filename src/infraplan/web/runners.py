@@ -23,7 +23,7 @@ from infraplan.network.costs import describe_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.network.topology import with_fabric
 from infraplan.planning.campus import plan_campus, plan_fleet
-from infraplan.planning.compare import compare_scenarios, tornado
+from infraplan.planning.compare import compare_scenarios, tornado, vary_warnings
 from infraplan.planning.results import CampusPlan, FleetMixResult, FleetSitesResult, TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
@@ -66,7 +66,7 @@ from infraplan.web.requests import (
     VideoRequest,
     WebRequest,
 )
-from infraplan.web.scenarios import resolve_request
+from infraplan.web.scenarios import read_warnings, resolve_request
 
 Progress = Callable[[float], None]
 """A job's progress callback: the fraction done, 0..1."""
@@ -196,11 +196,21 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
 def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:
     spec = resolve_request(r)[0]  # as `plan_with_tornado`, from a validated spec instead of a path
     plan = plan_scenario(spec, r.optimality_gap)
-    return plan.model_copy(update={"tornado": tornado(spec, list(r.vary))}) if r.vary else plan
+    plan = plan.model_copy(update={"tornado": tornado(spec, list(r.vary))}) if r.vary else plan
+    # what the CLI prints on stderr reading the file and the ranges (an old price key, a bare electricity range)
+    read = [*read_warnings(r.scenario), *vary_warnings(list(r.vary))]
+    return plan.model_copy(update={"warnings": [*read, *plan.warnings]}) if read else plan
 
 
 def run_compare(r: CompareRequest, progress: Progress | None = None) -> Result:
-    return compare_scenarios(list(resolve_request(r)))
+    comparison = compare_scenarios(list(resolve_request(r)))
+    read = [read_warnings(item, i) for i, item in enumerate(r.scenarios)]  # each scenario's, as run_plan's
+    if not any(read):
+        return comparison
+    plans = [p.model_copy(update={"warnings": [*lines, *p.warnings]}) if lines else p
+             for p, lines in zip(comparison.scenarios, read, strict=True)]
+    risks = [[*lines, *risk] for risk, lines in zip(comparison.risks, read, strict=True)]
+    return comparison.model_copy(update={"scenarios": plans, "risks": risks})
 
 
 RUNNERS: dict[str, Callable[[Any, Progress | None], Result]] = {

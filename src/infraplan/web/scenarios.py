@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from infraplan.catalog.loader import parse_text, validated
 from infraplan.errors import InputError
 from infraplan.planning.fleet_mix_llm import LLM_SEARCHES_MOST
+from infraplan.planning.pool_price_key import old_price_key_warning
 from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.web.requests import CompareRequest, PlanRequest, ScenarioInput
@@ -136,6 +137,20 @@ def resolve(item: ScenarioInput, index: int = 0) -> ScenarioSpec:
     spec = validated(ScenarioSpec, data, ref, "scenario")
     no_server_files(spec, ref)
     return spec
+
+
+def read_warnings(item: ScenarioInput, index: int = 0) -> list[str]:
+    """The warning lines reading an uploaded scenario or fleet spec prints on the CLI (a pool's old price key,
+    `planning.pool_price_key`), for the web's answer: the warning itself reaches only the server's log. None for a
+    shipped preset (they use the new key) or an input `resolve` refuses."""
+    if item.preset is not None:
+        return []
+    try:
+        data = item.spec if item.spec is not None else parse_text(item.text or "", item.cli_arg(index))
+    except InputError:
+        return []
+    line = old_price_key_warning(data)
+    return [line] if line else []
 
 
 def resolve_request(request: PlanRequest | CompareRequest) -> list[ScenarioSpec]:

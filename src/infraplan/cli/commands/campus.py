@@ -25,7 +25,16 @@ from infraplan.cli.commands.facility import (
     racks_text,
     unpriced_line,
 )
-from infraplan.cli.options import PRICE, PUE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
+from infraplan.cli.options import (
+    ELECTRICITY_PRICE_HELP,
+    PRICE,
+    PUE,
+    USD_PER_MWH,
+    BuildTypeOption,
+    CoolingOption,
+    CostsOption,
+    JsonFlag,
+)
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure, write_html
@@ -116,8 +125,8 @@ def campus(
     fleet: str | None = typer.Option(None, "--fleet", help="fleet preset or YAML of sites (replaces --power)"),
     pue: float | None = typer.Option(None, "--pue", parser=PUE, help="override the PUE (facility power / IT power, "
                                      "dimensionless; as `facility --pue`)"),
-    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH,
-                                                   help="override $/MWh"),
+    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH, metavar="PRICE",
+                                                   help=ELECTRICITY_PRICE_HELP),
     server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
                                               help="override server $ per accelerator (the cost_reason of an "
                                               "unpriced accelerator names it)"),

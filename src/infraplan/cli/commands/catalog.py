@@ -19,7 +19,7 @@ from rich.table import Table
 
 from infraplan.catalog.facility_loader import load_fleet, load_location
 from infraplan.catalog.index import CatalogListing, entry, kinds, list_kind
-from infraplan.catalog.inference_loader import load_recsys_model, load_video_device
+from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_profile_file, load_video_device
 from infraplan.catalog.loader import load_accelerator, load_model, load_system, looks_like_path
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.catalog.stacks import load_stack
@@ -30,7 +30,8 @@ SOURCE_CHARS = 70  # the human table cuts a source to this many characters (--js
 FILE_READERS: dict[str, Callable[[str], Any]] = {
     "accelerators": load_accelerator, "systems": load_system, "models": load_model, "stacks": load_stack,
     "workloads": load_workload, "diffusion": load_diffusion_model, "recsys": load_recsys_model,
-    "video-devices": load_video_device, "fleets": load_fleet, "locations": load_location}
+    "recsys-devices": load_recsys_profile_file, "video-devices": load_video_device, "fleets": load_fleet,
+    "locations": load_location}
 """Kind (every kind of `catalog.index.kinds()`) -> the loader the commands read a user's file of that kind with."""
 
 

@@ -17,6 +17,7 @@ from infraplan.cli.commands._output import (
 )
 from infraplan.cli.options import (
     ACCELERATORS,
+    ELECTRICITY_PRICE_HELP,
     PRICE,
     PUE,
     USD_PER_MWH,
@@ -143,8 +144,8 @@ def facility(
     rack_power: str | None = typer.Option(None, "--rack-power", help="target rack density, e.g. 40kW"),
     pue: float | None = typer.Option(None, "--pue", parser=PUE,
                                      help="override the PUE (facility power / IT power, dimensionless)"),
-    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH,
-                                                   help="override $/MWh"),
+    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH, metavar="PRICE",
+                                                   help=ELECTRICITY_PRICE_HELP),
     server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
                                               help="override server $ per accelerator"),
     costs: CostsOption = None,

@@ -51,6 +51,8 @@ def render_video(r: VideoEstimate) -> None:
                           f"{r.device} {verb} {fmt_rate(abs(v.fleet_power_saving_w), 'W')}"
                           f"{'' if verb == 'saves' else ' more'} (platform on both sides)")
     console.print(table)
+    for note in r.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
     console.print(band_line(r.error_band, "streams per device") if r.error_band
                   else f"error band: none ({r.error_band_basis})", highlight=False, markup=False)
 
