@@ -12,27 +12,14 @@ usage: python benchmarks/gpu/gpu_attention_probe.py
 from __future__ import annotations
 
 import json
-import statistics
+
+from _timing import median_event_seconds
 
 CASES = [  # (sequence, batch, heads, head_dim)
     (2048, 8, 32, 128), (8192, 2, 32, 128), (16384, 1, 32, 128),
     (2048, 8, 64, 64), (8192, 2, 64, 64), (16384, 1, 64, 64),
     (8192, 2, 64, 128), (8192, 2, 128, 64),
 ]
-
-
-def median_seconds(torch, fn, runs: int = 10) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(runs):
-        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        begin.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(begin.elapsed_time(end) / 1e3)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -52,9 +39,9 @@ def main() -> None:
         for name, backend in backends.items():
             try:
                 with sdpa_kernel([backend]):
-                    fwd = median_seconds(torch, lambda q=q, k=k, v=v: F.scaled_dot_product_attention(
+                    fwd = median_event_seconds(torch, lambda q=q, k=k, v=v: F.scaled_dot_product_attention(
                         q.detach(), k.detach(), v.detach(), is_causal=True))
-                    both = median_seconds(torch, lambda q=q, k=k, v=v, g=grad: F.scaled_dot_product_attention(
+                    both = median_event_seconds(torch, lambda q=q, k=k, v=v, g=grad: F.scaled_dot_product_attention(
                         q, k, v, is_causal=True).backward(g))
             except RuntimeError as error:
                 row["errors"][name] = str(error).splitlines()[0][:200]

@@ -11,33 +11,20 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 try:
     import torch
 except ImportError:  # the __main__ guard below says why and exits 0
     torch = None
 
+from _timing import graph_seconds
+
 H, F, NQ, NKV, D, LAYERS = 4096, 14336, 32, 8, 128, 32  # Llama 3 8B
 
 
 def bench(fn, iters: int = 30) -> float:
-    stream = torch.cuda.Stream()
-    stream.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(stream):
-        for _ in range(3):
-            fn()
-    torch.cuda.current_stream().wait_stream(stream)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        fn()
-    graph.replay()
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(iters):
-        graph.replay()
-    torch.cuda.synchronize()
-    return (time.perf_counter() - start) / iters
+    """Mean seconds of one CUDA-graph replay of fn (`_timing.graph_seconds`)."""
+    return graph_seconds(torch, fn, iters)
 
 
 def main() -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import time
+
+from _timing import median_event_seconds
 
 QUERY = "name,power.draw,power.limit,clocks.sm,clocks.mem,temperature.gpu,pstate,driver_version"
 
@@ -28,20 +29,6 @@ def idle_samples(count: int = 5) -> list[str]:
         lines.append(out.stdout.strip() or out.stderr.strip())
         time.sleep(1.0)
     return lines
-
-
-def median_seconds(torch, fn, runs: int = 20) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(runs):
-        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        begin.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(begin.elapsed_time(end) / 1e3)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -60,7 +47,7 @@ def main() -> None:
                    "fill": (lambda d=dst: d.fill_(1.5), nbytes),
                    "read_sum": (lambda s=src: s.sum(dtype=torch.float32), nbytes)}
         for name, (fn, moved) in kernels.items():
-            seconds = median_seconds(torch, fn)
+            seconds = median_event_seconds(torch, fn, runs=20)
             print(json.dumps({"kernel": name, "buffer_mib": mib, "bytes_moved": moved, "seconds": seconds,
                               "bytes_per_s": moved / seconds, "fraction_of_datasheet": moved / seconds / args.datasheet,
                               "device": torch.cuda.get_device_name()}), flush=True)

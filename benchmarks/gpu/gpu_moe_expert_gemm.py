@@ -21,6 +21,8 @@ import json
 import os
 import time
 
+from _timing import graph_seconds
+
 MODELS = {  # name: (hidden H, expert intermediate I), from the shipped config.json presets
     "qwen3-30b-a3b": (2048, 768),
     "qwen3-235b-a22b": (4096, 1536),
@@ -46,24 +48,7 @@ def timed(torch, device: str, fn, iters: int) -> float:
         for _ in range(iters):
             fn()
         return (time.perf_counter() - start) / iters
-    stream = torch.cuda.Stream()
-    stream.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(stream):
-        for _ in range(3):
-            fn()
-    torch.cuda.current_stream().wait_stream(stream)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        fn()
-    graph.replay()
-    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    torch.cuda.synchronize()
-    begin.record()
-    for _ in range(iters):
-        graph.replay()
-    end.record()
-    torch.cuda.synchronize()
-    return begin.elapsed_time(end) / 1e3 / iters
+    return graph_seconds(torch, fn, iters)
 
 
 def fp8(torch, x):
