@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_accelerator
-from infraplan.hardware import KernelRates
+from infraplan.hardware import KernelRates, kernels
 from infraplan.hardware.kernels import (
     attention_seconds,
     attention_time,
+    gemm_fwd_bwd_seconds,
     gemm_seconds,
     gemm_time,
     grouped_gemm_seconds,
@@ -78,3 +79,25 @@ def test_one_element_takes_only_single_values() -> None:
     assert one_element(np.array([[3]]), 2, np.float64(1.5)) == ([3.0, 2.0, 1.5], 2)
     assert one_element(np.array([1.0, 2.0]), 1.0) is None
     assert one_element([1.0], 1.0) is None  # lists go through numpy
+
+
+def test_split_k_gemms_are_bit_identical_on_both_paths(rates: KernelRates, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few-tile GEMMs (decode batches, experts' few tokens) that split K: the float paths give the array's bits."""
+    monkeypatch.setattr(kernels, "SPLIT_K", True)
+    rng = np.random.default_rng(47)
+    m = np.concatenate([rng.integers(1, 600, 300).astype(float), rng.uniform(0.1, 300.0, 100)])
+    n = rng.choice([128.0, 384.0, 1536.0, 2048.0, 4096.0, 6144.0, 8448.0, 9000.0], m.size)
+    k = rng.choice([256.0, 511.0, 512.0, 1024.0, 1536.0, 2880.0, 7168.0, 14336.0, 40000.0], m.size)
+    width = rng.choice([1.0, 2.0], m.size)
+    array = gemm_time(rates, m, n, k, width)
+    for i in range(m.size):
+        assert gemm_time(rates, m[i:i + 1], n[i], k[i], width[i])[0] == array[i]
+        assert gemm_seconds(rates, float(m[i]), float(n[i]), float(k[i]), float(width[i]),
+                            rates.matmul_flops_per_s) == array[i]
+        fwd, _ = gemm_fwd_bwd_seconds(rates, float(m[i]), float(n[i]), float(k[i]), float(width[i]),
+                                      rates.matmul_flops_per_s)
+        assert fwd == array[i]
+    monkeypatch.setattr(kernels, "SPLIT_K", False)
+    whole = gemm_time(rates, m, n, k, width)
+    assert np.count_nonzero(whole > array) > m.size // 3  # most of them split (and run faster split)
+    assert np.all(whole >= array)

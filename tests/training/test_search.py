@@ -74,6 +74,7 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
     import numpy as np
 
     from infraplan.catalog.stacks import resolve_stack
+    from infraplan.training.communicator_buffers import MEMORY_MARGIN_FRACTION, tight
 
     shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
     for objective in ("time", "memory"):
@@ -90,7 +91,9 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
         # a plan the stack refuses (Megatron-Core 0.8: ZeRO-2/3 at any PP) is evaluated, never feasible
         refused = refused_plans(resolve_stack(None, "training"), plans.pp, plans.zero, plans.cp)
         fits = np.flatnonzero(res["fits"] & ~refused)
-        beyond = res["mfu"][fits] > (ceiling.mfu if ceiling else np.inf)
+        # ranked last: beyond the MFU ceiling, or under the memory margin (`communicator_buffers.tight`, as search)
+        low = tight(res["memory_per_gpu_bytes"][fits], cluster.accelerator.memory_bytes, MEMORY_MARGIN_FRACTION)
+        beyond = (res["mfu"][fits] > (ceiling.mfu if ceiling else np.inf)) | low
         order = fits[np.lexsort((key[fits], beyond))[:8]]
         assert (result.evaluated, result.feasible) == (len(plans), fits.size)
         # (`offload_layers` is the stack's, `Stack.cpu_offload_layers`, not a plan column)

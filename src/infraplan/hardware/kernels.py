@@ -10,6 +10,29 @@ The tile padding and the partial last wave are why small or odd-shaped GEMMs run
 large-GEMM rate (MAMF); the overhead term is why tiny GEMMs do. Every parameter is catalog data
 (`Accelerator.efficiency`), so calibrating means editing a YAML file.
 
+Split-K (`SPLIT_K`; Osama et al. 2023, "Stream-K", arXiv:2301.03598, sec. 3-4; CUTLASS 4.2's sm90 stream-K
+scheduler, gemm/kernel/tile_scheduler_params.h:1066-1139): a library does not leave SMs idle when a GEMM has few
+output tiles. With fewer tiles than half the SMs (decode batches, MoE experts' few tokens) K is split into
+    splits    = max(1, min(floor(compute_units / tiles), floor(K / SPLIT_K_MIN_DEPTH)))
+chunks: one wave of tiles x splits pieces, each K / splits deep, and each split past the first writes fp32 partial
+sums that are read back: t_memory gains (splits - 1) x 8 bytes x M x N (`PARTIAL_SUM_BYTES`). The time is the
+smaller of split and unsplit (a library splits where it pays; memory-bound decode GEMMs at K <= 4,096 run narrower
+tiles unsplit, with no partial sums, on the H200 below). From half the SMs' tiles up, one full-K tile per SM
+(CUTLASS's heuristic keeps such a grid data-parallel, tile_scheduler_params.h:1099-1105). cuBLAS 13 on a lent
+H200 fills the chip by its own means (src/infraplan/validation/data/h200_splitk_probe.json, from
+benchmarks/gpu/gpu_splitk_probe.py): split-K kernels and a `splitKreduce` kernel where K >= 8,192, narrower 64 x 64
+tiles at K <= 4,096. Measured per GEMM (CUDA graphs, bf16, H200, boost clock) against the model (sustained rates):
+Qwen3-30B's expert 128 x 1,536 x 2,048 6.6 us (model 16.8 -> 7.2 us), DeepSeek-V3's 128 x 4,096 x 7,168 22.6 (48.8
+-> 21.6), Mixtral's down 128 x 4,096 x 14,336 38.8 (93.6 -> 35.9); Llama 3 8B's decode GEMM chain at M = 64-256
+from +5-35 % to within 4 % on H100 and H200, but M = 128 on H200 (-21 %: cuBLAS's gate/up kernel there, 448 x 64
+"coopB", runs at 0.6x the rate of its M = 96 and 192 kernels; tests/serving/test_llm_iteration.py,
+tests/hardware/test_gemm_h200_measured.py).
+Not modelled: a partial last wave spread over the SMs (stream-K's data-parallel waves + one stream-K wave; measured
+at 160 tiles: 1.18x the time of 132, not 2x): it fits the H200 table better but moves the training sets the wrong
+way (validation/notes/training_sets_tried.md, "split-K on a lent H200"). Grouped GEMMs (`grouped_gemm_time`) are
+not split: CUTLASS's grouped scheduler (sm90_tile_scheduler_group.hpp) walks the groups' tiles persistently with no
+K decomposition; their many tiles fill the SMs.
+
 Fused attention (FlashAttention-style) runs at `attention_max_fraction` of the bf16 peak at head dimension 128
 (`ATTENTION_REFERENCE_HEAD_DIM`, where the catalog's figures were measured) and never materialises the s x s score
 matrix. Per score a fused kernel does 4 d matmul FLOPs forward (QK^T, PV; 10 d backward) on the tensor cores and
@@ -56,6 +79,18 @@ ArrayLike = np.ndarray | float | int
 # to it (module docstring).
 ATTENTION_REFERENCE_HEAD_DIM = 128.0
 HEAD_DIM_EXPONENTIALS = True  # price the exponentials' share by head dimension (False: one rate for every d)
+# Split-K (module docstring): a GEMM with fewer output tiles than half the SMs splits K over them, a chunk never
+# shallower than 8 K-tiles of 64 (CUTLASS 4.2 gemm/kernel/tile_scheduler_params.h:467 `min_iters_per_sk_unit_ = 8`;
+# 64 the K depth of cuBLAS's sm90 bf16 kernels, "nvjet_sm90_tst_128x64_64x8...": validation/data/h200_splitk_probe
+# .json); the partial sums are fp32, written once and read back (4 + 4 bytes per element and split).
+# Built, off (hK47, 2026-12-04): on, the GEMMs match the H100 / H200 measurements above, but serving decode steps
+# shorten where the model was already short, so the one-full-K-tile price was hiding another missing cost (not
+# found yet; candidates in the notes): MoE set 14.90 -> 15.02 % (over its gate), MLPerf v5.1 24.59 -> 27.01 % (MI300X
+# Llama 2 70B Interactive +7 -> +59 %), and ten tests' calibrations move (validation/notes/training_sets_tried.md,
+# "split-K on a lent H200"). False: one full-K tile per SM however few the tiles.
+SPLIT_K = False
+SPLIT_K_MIN_DEPTH = 512.0
+PARTIAL_SUM_BYTES = 8.0
 
 
 MathOps = scalar_path.MathOps
@@ -139,16 +174,18 @@ def gemm_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_ele
 
 
 def gemm_fwd_bwd_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_element: float,
-                         rate: float, wgrad_bytes_per_element: float | None = None) -> tuple[float, float]:
+                         rate: float, wgrad_bytes_per_element: float | None = None,
+                         dgrad_bytes_per_element: float | None = None) -> tuple[float, float]:
     """A layer GEMM's forward `gemm_seconds(m, n, k)` and backward: its data-gradient (m, k, n) plus its
     weight-gradient (k, n, m) GEMM, in that order, on floats in one call (a single estimate prices ~6 of them),
-    the rates read once (`_gemm_terms`). `wgrad_bytes_per_element`: the weight-gradient GEMM's own width (None: the
-    operands'), as `gemm_seconds` of it would price it."""
+    the rates read once (`_gemm_terms`). `wgrad_bytes_per_element` / `dgrad_bytes_per_element`: the weight- /
+    data-gradient GEMM's own width (None: the forward's), as `gemm_seconds` of it would price it."""
     fm, fn, fk, width, fr = float(m), float(n), float(k), float(bytes_per_element), float(rate)
     w_grad = width if wgrad_bytes_per_element is None else float(wgrad_bytes_per_element)
+    d_grad = width if dgrad_bytes_per_element is None else float(dgrad_bytes_per_element)
     terms = _rate_terms(rates)
     return (_gemm_terms(terms, fm, fn, fk, None, width, fr),
-            _gemm_terms(terms, fm, fk, fn, None, width, fr) + _gemm_terms(terms, fk, fn, fm, None, w_grad, fr))
+            _gemm_terms(terms, fm, fk, fn, None, d_grad, fr) + _gemm_terms(terms, fk, fn, fm, None, w_grad, fr))
 
 
 def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, groups: float, bytes_per_element: float,
@@ -191,13 +228,28 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
     tiles: float = math.ceil(m / tile_m) * math.ceil(n / tile_n)
     if groups is not None:
         tiles = groups * tiles
+        waves: float = math.ceil(tiles / units)
+        t_compute = waves * units * tile_m * tile_n * 2.0 * k / rate
+        t_memory = groups * (m * k + k * n + m * n) * bytes_per_element / bandwidth
+        t = (t_memory if t_memory > t_compute else t_compute) + overhead
+        return t if m * n * k * groups > 0 else 0.0
     waves = math.ceil(tiles / units)
     t_compute = waves * units * tile_m * tile_n * 2.0 * k / rate
-    moved = m * k + k * n + m * n
-    t_memory = (moved if groups is None else groups * moved) * bytes_per_element / bandwidth
-    t = (t_memory if t_memory > t_compute else t_compute) + overhead
-    size = m * n * k if groups is None else m * n * k * groups
-    return t if size > 0 else 0.0
+    t_memory = (m * k + k * n + m * n) * bytes_per_element / bandwidth
+    t = t_memory if t_memory > t_compute else t_compute
+    # `_gemm`'s split count where it is >= 2 (one split: the array path's split time is `t`, bit for bit); the
+    # floor divisions are its floors of quotients (k / 512 is exact; units / tiles of small ints is not within an
+    # ulp of an integer unless it is one)
+    if SPLIT_K and tiles > 0 and tiles + tiles <= units and k >= SPLIT_K_MIN_DEPTH + SPLIT_K_MIN_DEPTH:
+        per_unit = units // tiles
+        deep = k // SPLIT_K_MIN_DEPTH
+        splits = deep if deep < per_unit else per_unit
+        t_compute = math.ceil(tiles * splits / units) * units * tile_m * tile_n * 2.0 * (k / splits) / rate
+        t_memory = t_memory + (splits - 1) * PARTIAL_SUM_BYTES * m * n / bandwidth
+        split = t_memory if t_memory > t_compute else t_compute
+        t = split if split < t else t
+    t = t + overhead
+    return t if m * n * k > 0 else 0.0
 
 
 def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, bytes_per_element: Any,
@@ -208,16 +260,27 @@ def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, 
     # (np.clip spelled as minimum(maximum()): the same values without the wrapper's per-call cost)
     tile_m = xp.minimum(xp.maximum(2.0 ** xp.ceil(xp.log2(xp.maximum(m, 1.0))), 16.0), float(rates.tile_m))
     tiles = xp.ceil(m / tile_m) * xp.ceil(n / rates.tile_n)
-    if groups is not None:
+    units = rates.compute_units
+    if groups is not None:  # a grouped kernel's persistent tile scheduler does not split K (module docstring)
         tiles = groups * tiles
-    waves = xp.ceil(tiles / rates.compute_units)
-    padded_flops = waves * rates.compute_units * tile_m * rates.tile_n * 2.0 * k
-    t_compute = padded_flops / rate
-    moved = m * k + k * n + m * n
-    t_memory = (moved if groups is None else groups * moved) * bytes_per_element / rates.memory_bytes_per_s
-    t = xp.maximum(t_compute, t_memory) + rates.kernel_overhead_s
-    size = m * n * k if groups is None else m * n * k * groups
-    return xp.where(size > 0, t, 0.0)
+        waves = xp.ceil(tiles / units)
+        t_compute = waves * units * tile_m * rates.tile_n * 2.0 * k / rate
+        t_memory = groups * (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
+        t = xp.maximum(t_compute, t_memory) + rates.kernel_overhead_s
+        return xp.where(m * n * k * groups > 0, t, 0.0)
+    waves = xp.ceil(tiles / units)
+    t_compute = waves * units * tile_m * rates.tile_n * 2.0 * k / rate
+    t_memory = (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
+    t = xp.maximum(t_compute, t_memory)
+    if SPLIT_K:  # fewer tiles than half the SMs: K split into `splits` chunks, each >= SPLIT_K_MIN_DEPTH deep
+        splits = xp.maximum(xp.minimum(xp.floor(k / SPLIT_K_MIN_DEPTH), xp.floor(units / xp.maximum(tiles, 1.0))),
+                            1.0)
+        t_compute = xp.ceil(tiles * splits / units) * units * tile_m * rates.tile_n * 2.0 * (k / splits) / rate
+        # each split past the first writes its fp32 partial sums, read back by the reduction (PARTIAL_SUM_BYTES);
+        # the library splits only where that pays (where it does not, cuBLAS runs narrower tiles, unsplit)
+        t_memory = t_memory + (splits - 1.0) * PARTIAL_SUM_BYTES * m * n / rates.memory_bytes_per_s
+        t = xp.minimum(t, xp.maximum(t_compute, t_memory))
+    return xp.where(m * n * k > 0, t + rates.kernel_overhead_s, 0.0)
 
 
 def grouped_gemm_time(

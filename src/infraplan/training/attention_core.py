@@ -58,9 +58,10 @@ FLASH_BACKWARD_OVER_FORWARD = 2.5
 # recomputed (one exponential), dS = P (dP - D) and the casts of P and dS on the FP32 units. Measured on a lent H200
 # (validation/calibration/h200_attention_sdpa.jsonl; cuDNN's fused attention, the kernel Transformer Engine runs): at
 # equal FLOPs, forward + backward at head dim 64 runs 0.802 / 0.762 / 0.820 of head dim 128's rate (2k / 8k / 16k
-# tokens a sequence, mean 0.795); with one exponential forward the model gives 0.89 at 1 backward, 0.84 at 2 and 0.79
-# at 3, so 3 (tests/catalog/test_h200_measured_lent_gpu.py). Forward alone keeps one (AIConfigurator's FA3 /
-# TensorRT-LLM context tables: hardware/kernels.py's docstring).
+# tokens a sequence, mean 0.795); the model gives 0.89 at 1 + 1 exponentials, 0.84 at 1 + 2 and 0.79 at 1 + 3, so
+# four in all (tests/catalog/test_h200_measured_lent_gpu.py). The data fixes the total only: cuDNN's forward alone
+# (0.71-0.76) fits ~1.5, FA3 / TensorRT-LLM's context tables 1 (hardware/kernels.py's docstring), which forward-only
+# pricing (serving's prefill) keeps; 1.5 + 2.5 would move only what splits forward from backward (pipeline bubbles).
 FLASH_BACKWARD_EXPONENTIALS = 3.0
 TILED_WINDOW = True  # price sliding layers over the visited tiles (False: the exact band, `ops.layer.attention_keys`)
 
@@ -112,7 +113,7 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
     accelerator's fused-attention rate, plus one softmax exponential per score each way by head dimension
     (`hardware.kernels.exp_seconds`: slower at d = 64, faster above 128; MLA's d is (d_qk + d_v) / 2), three
-    exponentials' time backward (`FLASH_BACKWARD_EXPONENTIALS`, measured).
+    exponentials' time backward (`FLASH_BACKWARD_EXPONENTIALS`: four in all, measured).
     Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
     over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
     (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout). Megatron's

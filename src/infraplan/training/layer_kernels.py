@@ -67,6 +67,31 @@ def wgrad_width(width: ArrayLike, m: ArrayLike, n: ArrayLike, k: ArrayLike, grad
     return np.where(moved > 0, (width * inputs + 2.0 * grad_bytes * k * n) / safe, width)
 
 
+# bytes per element of a GEMM's output where its operands are narrower (fp8, fp4): Transformer Engine 2.14 writes
+# the forward and data-gradient GEMMs' outputs, and an unfused weight gradient, in the activations' dtype (bf16):
+# module/linear.py:323-327 / :722-729 (`out_dtype=activation_dtype`) and :849-851 (`main_grad.dtype` if fused)
+GEMM_OUTPUT_BYTES = 2.0
+
+
+def output_width(width: ArrayLike, rows: ArrayLike, cols: ArrayLike, depth: ArrayLike) -> Any:
+    """Mean bytes per element the GEMM (rows x depth) @ (depth x cols) moves when its operands are `width` bytes
+    and its rows x cols output is written at `GEMM_OUTPUT_BYTES` (`width` itself where that is no narrower):
+    fp8 GEMMs write bf16 (the wgrad GEMMs of an expert with few tokens, K = its tokens, write a large output).
+    Expressed as one width, as `wgrad_width` does (`hardware.kernels` charges one width for all three matrices)."""
+    if type(width) is not np.ndarray:
+        if width >= GEMM_OUTPUT_BYTES:
+            return width
+    elif not np.any(width < GEMM_OUTPUT_BYTES):
+        return width
+    inputs = rows * depth + depth * cols
+    moved = inputs + rows * cols
+    if type(moved) is not np.ndarray and type(width) is not np.ndarray:  # one plan's floats
+        return (width * inputs + GEMM_OUTPUT_BYTES * rows * cols) / moved if moved > 0 else width
+    safe = np.where(moved > 0, moved, 1.0)
+    mixed = (width * inputs + GEMM_OUTPUT_BYTES * rows * cols) / safe
+    return np.where((moved > 0) & (np.asarray(width) < GEMM_OUTPUT_BYTES), mixed, width)
+
+
 def main_grad_wgrad_bytes(stack: Stack) -> float | None:
     """Bytes per element of the main gradient the wgrad GEMMs read and write (`wgrad_width`): the
     gradient buffer's dtype on Megatron-class stacks, whose Transformer Engine GEMMs accumulate into `main_grad`;
@@ -109,24 +134,25 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
     (`wgrad_width`); None prices its output at the operand width.
     """
     rate, width = precision
-    w_grad = width if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
+    # each GEMM's output at its own width where the operands are narrower than bf16 (`output_width`)
+    w_fwd, w_dgrad = output_width(width, m, n, k), output_width(width, m, k, n)
+    w_grad = output_width(width, k, n, m) if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
     if one:
         if grouped:
-            fwd_s = grouped_gemm_seconds(rates, m, n, k, count, width, rate)  # type: ignore[arg-type]
-            bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, width, rate)  # type: ignore[arg-type]
+            fwd_s = grouped_gemm_seconds(rates, m, n, k, count, w_fwd, rate)  # type: ignore[arg-type]
+            bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, w_dgrad, rate)  # type: ignore[arg-type]
                      + grouped_gemm_seconds(rates, k, n, m, count, w_grad, rate))  # type: ignore[arg-type]
             return share * fwd_s, share * bwd_s  # type: ignore[return-value]
-        # (the three GEMMs on the rates read once; the wgrad at its own width where the main gradient is fused)
-        fwd_s, bwd_s = gemm_fwd_bwd_seconds(rates, m, n, k, width, rate,  # type: ignore[arg-type]
-                                            None if grad_bytes is None else w_grad)  # type: ignore[arg-type]
+        # (the three GEMMs on the rates read once, each at its own width)
+        fwd_s, bwd_s = gemm_fwd_bwd_seconds(rates, m, n, k, w_fwd, rate, w_grad, w_dgrad)  # type: ignore[arg-type]
         return count * fwd_s, count * bwd_s  # type: ignore[return-value]
     if grouped:
-        fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
-        bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, w_grad,
-                                                                                         rate)
+        fwd = grouped_gemm_time(rates, m, n, k, count, w_fwd, rate)
+        bwd = grouped_gemm_time(rates, m, k, n, count, w_dgrad, rate) + grouped_gemm_time(rates, k, n, m, count,
+                                                                                           w_grad, rate)
         return result(share * fwd), result(share * bwd)
-    fwd = gemm_time(rates, m, n, k, width, rate)
-    bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, w_grad, rate)
+    fwd = gemm_time(rates, m, n, k, w_fwd, rate)
+    bwd = gemm_time(rates, m, k, n, w_dgrad, rate) + gemm_time(rates, k, n, m, w_grad, rate)
     return result(count * fwd), result(count * bwd)
 
 
