@@ -124,6 +124,10 @@ MAX_FACILITY_USD_PER_W = 1_000.0
 """Facility construction per watt of critical IT load (`facility_usd_per_w` of a cost file): $1,000/W, ~67x the most
 expensive build in the catalog (Reno, 15.0 $M/MW, Cushman & Wakefield 2025, build_types.yaml): a 1 GW campus's
 building at $1 T (1e300 gave a price of "$inf/GPU-h", exit 0)."""
+MIN_MATMUL_FRACTION = 0.01
+"""The least `efficiency.matmul_max_fraction` (a large GEMM's rate / peak) a user's accelerator file may give: 1 %,
+~1/34 of the catalog's least (gb300 fp4: 0.34). Below it the file's peak is not the part's (a slower part is a lower
+`peak_flops_per_s`); 1e-300 priced a llama3-8b training step at 7e299 s, exit 0 (hX50)."""
 MIN_ELECTRICITY_USD_PER_MWH = 1.0
 """The least positive electricity price in USD/MWh an option takes (`--electricity-price`, the web's
 `electricity_price`): 1 USD/MWh = 0.1 cents/kWh, ~1/59 of the cheapest state in the catalog (Louisiana, 58.8
@@ -138,10 +142,15 @@ a price is USD/MWh written for USD/kWh (80 for 0.08: TCO x1,000, exit 0 before, 
 
 
 def usd_per_kwh_unit_slip(price: float) -> str | None:
-    """Why a price above `MAX_ELECTRICITY_USD_PER_KWH` is refused (one line), or None where it is not."""
+    """Why a price above `MAX_ELECTRICITY_USD_PER_KWH` or a positive one below `MIN_ELECTRICITY_USD_PER_MWH` (in
+    USD/kWh: '0.5/MWh' was taken by a plan's policy and `--vary electricity=`, refused by `--electricity-price` and a
+    location file, hX50) is refused (one line), or None where it is not."""
     if price > MAX_ELECTRICITY_USD_PER_KWH:
         return (f"electricity_usd_per_kwh is in USD/kWh (0.08 = 8 cents/kWh); {price:g} is above "
                 f"{MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh: USD/MWh? ({price:g} USD/MWh = {price / 1e3:g} USD/kWh)")
+    if 0.0 < price < MIN_ELECTRICITY_USD_PER_MWH / 1e3:
+        return (f"{price:g} USD/kWh ({price * 1e3:g} USD/MWh) is below {MIN_ELECTRICITY_USD_PER_MWH / 1e3:g} USD/kWh "
+                f"({MIN_ELECTRICITY_USD_PER_MWH:g} USD/MWh), no grid's price; 0 leaves energy out of the money")
     return None
 
 
@@ -152,6 +161,12 @@ def _refused_by(slip: Callable[[float], str | None]) -> Callable[[float], float]
             raise ValueError(why)
         return price
     return check
+
+
+def _shown(value: object, width: int = 40) -> str:
+    """`value` as an error line quotes it: stripped, cut to `width` characters (a 5,000-digit price was echoed)."""
+    text = str(value).strip()
+    return text if len(text) <= width else text[:width] + "..."
 
 
 ENERGY_UNITS_MWH = {"mwh": 1.0, "kwh": 1e-3}  # MWh in one <unit>: a price per kWh is 1,000x the same price per MWh
@@ -171,12 +186,23 @@ def parse_energy_price(text: str | float | int, per: str = "MWh") -> float | Non
         return None
     match = _ENERGY_PRICE.fullmatch(str(text))
     if not match:
-        raise InputError(f"cannot read electricity price {str(text)[:80]!r}; expected e.g. 70/MWh or 0.07/kWh")
+        raise InputError(f"cannot read electricity price {_shown(text)!r}; expected e.g. 70/MWh or 0.07/kWh")
     # decimal scaling: 0.07/kWh is exactly 70 USD/MWh, not 70.00000000000001
     scale = Decimal(str(ENERGY_UNITS_MWH[per.lower()])) / Decimal(str(ENERGY_UNITS_MWH[match.group(2).lower()]))
-    price = float(Decimal(match.group(1)) * scale)
+    written = Decimal(match.group(1))
+    try:  # 1e999999999999/MWh overflows decimal's context (a decimal.Overflow traceback before, hX50)
+        price = float(written * scale)
+    except ArithmeticError:
+        price = math.inf
     if not math.isfinite(price):
-        raise InputError(f"electricity price {text!r} is not a finite number")
+        raise InputError(f"electricity price {_shown(text)!r} is not a finite number")
+    if price == 0.0 and written != 0:  # 1e-400/MWh underflowed to a free grid, exit 0 (hX50)
+        raise InputError(f"electricity price {_shown(text)!r} rounds to 0; write 0/MWh to leave energy out")
+    if per.lower() == "mwh" and match.group(2).lower() == "kwh" and written > Decimal(str(MAX_ELECTRICITY_USD_PER_KWH)):
+        # the written unit's slip in a USD/MWh field, as a USD/kWh one refuses it (hR49): '70/kWh' was 70,000 USD/MWh
+        # in `facility`, `campus`, the web and a sweep (x1,000, exit 0), refused in a plan's policy and `--vary`
+        raise InputError(f"electricity price {_shown(text)!r} is above {MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh, no "
+                         f"grid's price: {_shown(match.group(1))}/MWh?")
     return price
 
 
@@ -184,6 +210,8 @@ def priced_in(per: str) -> Callable[[object], object]:
     """A pydantic before-validator reading a price written with its unit ('70/MWh', '0.07/kWh') in USD per `per`;
     a bare number passes as it is (the field's name carries its unit)."""
     def read(value: object) -> object:
+        if isinstance(value, bool):  # `true` in a location or cost file was a price of 1 USD/MWh (hX50)
+            raise ValueError("a boolean (true/false) is not a number; write the price, e.g. 70/MWh")
         if isinstance(value, str) and (price := parse_energy_price(value, per)) is not None:
             return price
         return value
@@ -232,22 +260,26 @@ def read_electricity_price(value: str | float | int, name: str, per: str = "MWh"
         slip = usd_per_mwh_unit_slip(priced) if per == "MWh" else usd_per_kwh_unit_slip(priced)
         if slip is not None or not priced <= (1e6 if per == "MWh" else MAX_ELECTRICITY_USD_PER_KWH):
             bounds = (f"0 or {MIN_ELECTRICITY_USD_PER_MWH:g} .. 1e6 USD/MWh" if per == "MWh" else
-                      f"0 .. {MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh")
-            raise InputError(f"{name} {str(value).strip()}: {priced:g} {_UNITS[per]} is outside {bounds}")
+                      f"0 or {MIN_ELECTRICITY_USD_PER_MWH / 1e3:g} .. {MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh")
+            raise InputError(f"{name} {_shown(value)}: {priced:g} {_UNITS[per]} is outside {bounds}")
         return priced, None
-    price = float(value)
+    text, other = _shown(value), _OTHER[per]
+    try:
+        price = float(value)
+    except OverflowError:  # an integer of 400 digits (a JSON or YAML number): a traceback before (hX50)
+        price = math.inf
     if not math.isfinite(price):
-        raise InputError(f"{name} {str(value).strip()} is not a finite number")
+        raise InputError(f"{name} {text} is not a finite number")
     if price < 0:
-        raise InputError(f"{name} {str(value).strip()}: an electricity price is a number >= 0 with its unit, "
-                         "e.g. 70/MWh or 0.07/kWh")
+        raise InputError(f"{name} {text}: an electricity price is a number >= 0 with its unit, e.g. 70/MWh or 0.07/kWh")
     if price == 0:
         return 0.0, None
-    text, other = str(value).strip(), _OTHER[per]
     if MIN_ELECTRICITY_USD_PER_MWH <= price <= MAX_ELECTRICITY_USD_PER_KWH:
         raise InputError(f"{name} {text} has no unit and is a price per MWh or per kWh alike; write {text}/MWh or "
                          f"{text}/kWh")
     slip = usd_per_mwh_unit_slip(price) if per == "MWh" else usd_per_kwh_unit_slip(price)
+    if slip is not None and per == "kWh" and price < MAX_ELECTRICITY_USD_PER_KWH:  # too cheap in either unit
+        raise InputError(f"{name} {text}: {slip}")
     if slip is not None:
         meant = price * 1e3 if per == "MWh" else price / 1e3
         raise InputError(f"{name} {text} has no unit: a bare number is {_UNITS[per]}, and {text} {_UNITS[per]} is "

@@ -31,14 +31,18 @@ def _split(text: str) -> tuple[float, str]:
         raise InputError(f"cannot read quantity {str(text)[:80]!r}")
     value = float(match.group(1))
     if not math.isfinite(value):
-        raise InputError(f"quantity {text!r} is not a finite number")
+        raise InputError(f"quantity {str(text)[:80]!r} is not a finite number")
     return value, match.group(2)
 
 
 def _finite(number: float) -> float:
-    if not math.isfinite(number):
-        raise InputError(f"quantity {number!r} is not a finite number")
-    return float(number)
+    try:
+        value = float(number)
+    except OverflowError:  # a YAML integer of 400 digits (`typical_power_w: 1000...`): a traceback before (hX50)
+        value = math.inf
+    if not math.isfinite(value):
+        raise InputError(f"quantity {str(number)[:80]!r} is not a finite number")
+    return value
 
 
 def _prefix(unit: str, base: str, text: str, expected: str) -> float:

@@ -50,7 +50,7 @@ def test_a_bare_number_keeps_its_old_unit_with_a_warning_or_is_refused() -> None
         read_electricity_price("0.07", "p")  # below 1 USD/MWh: the kWh price typed bare
     with pytest.raises(InputError, match=r"USD/MWh\? \(80 USD/MWh = 0.08 USD/kWh\)"):
         read_electricity_price(80, "p", "kWh")  # above 10 USD/kWh: the MWh price typed bare
-    with pytest.raises(InputError, match="outside 0 .. 10 USD/kWh"):
+    with pytest.raises(InputError, match="outside 0 or 0.001 .. 10 USD/kWh"):
         read_electricity_price("20/kWh", "p", "kWh")
 
 

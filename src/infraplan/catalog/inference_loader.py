@@ -78,8 +78,9 @@ def load_recsys_profile(accelerator: str, profile: str = "") -> RecsysProfile:
 
 
 def has_recsys_profile(accelerator: str, profile: str = "") -> bool:
-    """Whether `load_recsys_profile(accelerator, profile)` is a profile of the part's own, not the default."""
-    return profile not in ("", "default") or accelerator in _presets("recsys profile")
+    """Whether `load_recsys_profile(accelerator, profile)` is a profile of the part's own, not the default (a part
+    file's `recsys_profile: default` is the default, whatever preset it extends: hR49)."""
+    return profile != "default" and (profile != "" or accelerator in _presets("recsys profile"))
 
 
 @versioned_cache(maxsize=32)

@@ -139,7 +139,7 @@ def check_preset(folder: str, ref: str, what: str | None = None,
         names = list(presets) if offered is None else offered()
         close = close_names(ref, names)
         hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(names))}"
-        raise InputError(f"unknown {what} {ref!r}{hint}")
+        raise InputError(f"unknown {what} {_shown(ref)!r}{hint}")  # cut: a 5,000-character name was echoed whole
 
 
 def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str, Any], str]:
@@ -185,7 +185,16 @@ def beside(value: str, ref: str) -> str:
     if not looks_like_path(value) or not looks_like_path(ref) or Path(value).is_absolute():
         return value
     near = Path(ref).parent / value
-    return str(near) if near.exists() or not Path(value).exists() else value
+    return str(near) if _exists(near) or not _exists(Path(value)) else value
+
+
+def _exists(path: Path) -> bool:
+    """`path.exists()`, False for a name the system cannot look up (too long: an OSError traceback from a part
+    file's 6,000-character `recsys_profile`, hX50; a NUL byte): `read_text_file` then says why in one line."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def pool_files_beside(data: Any, ref: str) -> Any:

@@ -24,6 +24,7 @@ from typing import Any
 from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
+from infraplan.limits import MIN_MATMUL_FRACTION
 
 # A generic peak and the block-scaled formats the models price at their own keys (`ops.precision.RECIPES`: NVFP4 /
 # MXFP4 GEMMs at `nvfp4` / `mxfp4`, MXFP8 at `mxfp8`); the presets list them equal where the tensor cores are shared.
@@ -55,7 +56,14 @@ def read_part_fields(data: dict[str, Any], ref: str, beside: Callable[[str, str]
 
 def unread_figures_said(accelerator: Accelerator, ref: str) -> Accelerator:
     """`accelerator` as loaded from the user's file `ref`, after a warning where it sets `typical_power_w`, which no
-    command's power reads (module docstring); said once the file is valid, so a refused file is one line."""
+    command's power reads (module docstring); said once the file is valid, so a refused file is one line. A GEMM
+    fraction below `MIN_MATMUL_FRACTION` is refused first (one line)."""
+    slow = {d: f for d, f in accelerator.efficiency.matmul_max_fraction.items() if f < MIN_MATMUL_FRACTION}
+    if slow:
+        raise InputError(f"accelerator file {shown_path(ref)}: efficiency.matmul_max_fraction "
+                         f"{', '.join(f'{d} {f:g}' for d, f in slow.items())} is below {MIN_MATMUL_FRACTION:g} of "
+                         "the peak, no tuned GEMM's rate; a slower part is a lower "
+                         "peak_flops_per_s")
     if accelerator.typical_power_w is not None:
         warnings.warn(f"accelerator file {shown_path(ref)} sets typical_power_w {accelerator.typical_power_w:.4g} W, "
                       "which no command reads: every power answer draws idle + (TDP - idle) x load up to tdp_w "

@@ -51,6 +51,7 @@ from infraplan.limits import (
     MIN_LIFETIME_YEARS,
     Price,
     priced_in,
+    usd_per_mwh_unit_slip,
 )
 
 HOURS_PER_YEAR = 8760.0  # 365 x 24: the convention for every annual cost, energy and carbon figure
@@ -104,10 +105,16 @@ def load_cost_overrides(path: str | None) -> CostOverrides:
         raise InputError(f"cost file {path!r} must hold a mapping")
     data.pop("source", None)
     try:
-        return CostOverrides(**data)
+        over = CostOverrides(**data)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InputError(f"invalid cost file {path!r}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    # the flag's rule for its price (`--electricity-price`): 0.07 under this key is USD/kWh (hR49); not on the model,
+    # which plan / fleet-mix build from a USD/kWh policy (`planning.device_money.cost_overrides`)
+    slip = None if over.electricity_usd_per_mwh is None else usd_per_mwh_unit_slip(over.electricity_usd_per_mwh)
+    if slip is not None:
+        raise InputError(f"invalid cost file {path!r}: electricity_usd_per_mwh: {slip}")
+    return over
 
 
 @dataclass(frozen=True)

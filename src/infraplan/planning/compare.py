@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from infraplan.catalog.facility_loader import load_location
 from infraplan.catalog.hardware_costs import accelerator_price
+from infraplan.catalog.output_files import shown_path
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import ElectricityPriceWarning, read_electricity_price
@@ -110,7 +111,7 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
     name, sep, rng = text.partition("=")
     name, rng = name.strip(), rng.strip().replace(" ", "")
     if not sep or not name or not rng:
-        raise InputError(f"--vary: cannot read {text!r}; expected NAME=LOW..HIGH or NAME=±P%")
+        raise InputError(f"--vary: cannot read {shown_path(text)!r}; expected NAME=LOW..HIGH or NAME=±P%")
     rel = re.fullmatch(r"(?:±|\+-|\+/-)([0-9]*\.?[0-9]+)%", rng)
     if rel:
         frac = float(rel.group(1)) / 100
@@ -129,9 +130,9 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
             read = parse_power_w if name.endswith(".power") else float
             lo, hi = read(lo_text), read(hi_text)
         except (ValueError, InputError):
-            raise InputError(f"--vary: cannot read the range {rng!r}; expected LOW..HIGH or ±P%") from None
+            raise InputError(f"--vary: cannot read the range {shown_path(rng)!r}; expected LOW..HIGH or ±P%") from None
     if not dots or lo > hi or lo < 0:
-        raise InputError(f"--vary: the range {rng!r} must be LOW..HIGH with 0 <= LOW <= HIGH")
+        raise InputError(f"--vary: the range {shown_path(rng)!r} must be LOW..HIGH with 0 <= LOW <= HIGH")
     return name, float(lo), float(hi)
 
 
@@ -144,9 +145,9 @@ def _electricity_range(lo_text: str, hi_text: str, rng: str) -> tuple[float, flo
                                               for t in (lo_text, hi_text))
     except InputError as exc:
         if str(exc).startswith("cannot read"):
-            raise InputError(f"--vary: cannot read the range {rng!r}; expected LOW..HIGH with units, e.g. "
+            raise InputError(f"--vary: cannot read the range {shown_path(rng)!r}; expected LOW..HIGH with units, e.g. "
                              "0.05/kWh..0.12/kWh, or ±P%") from None
-        raise InputError(f"{exc} (in {rng})") from None
+        raise InputError(f"{exc} (in {shown_path(rng)})") from None  # cut: a 5,000-digit end was echoed (hX50)
     if lo_warning or hi_warning:
         warnings.warn_explicit(_bare_range_line(rng, lo, hi), ElectricityPriceWarning, __file__, 0, module=__name__)
     return lo, hi

@@ -28,7 +28,9 @@ def __getattr__(name: str) -> Any:
     if name == "console":
         from rich.console import Console
 
-        globals()["console"] = made = Console()
+        # no markup: tables and lines carry file text (a video device's `host_source: "[/bold]"` was a MarkupError
+        # traceback, hX50); a renderer that wants a style passes a rich Text
+        globals()["console"] = made = Console(markup=False)
         return made
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from pydantic import TypeAdapter
 
+from infraplan.catalog.output_files import shown_path
 from infraplan.cli.options import JsonFlag
 from infraplan.errors import InputError
 
@@ -51,7 +52,7 @@ def result_model(command: str) -> Any:
     if ref is None:
         close = difflib.get_close_matches(command, RESULT_MODELS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(RESULT_MODELS)}"
-        raise InputError(f"no command {command!r}{hint}")
+        raise InputError(f"no command {shown_path(command)!r}{hint}")
     module, _, name = ref.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -65,9 +66,9 @@ def json_schema(command: str) -> dict[str, Any]:
     `catalog` adds `entry_schemas`, what a file of each kind holds (`catalog.entry_schemas`: every field with its
     meaning and unit); `catalog KIND` is that kind's alone (hW47: the listing was all `schema catalog` said).
     """
-    words = command.split()
-    if len(words) == 2 and words[0] == "catalog":
-        return _entry_schema(words[1])
+    head, space, kind = command.partition(" ")
+    if head == "catalog" and space:  # `schema catalog ""` was "no command 'catalog '; did you mean 'catalog'?" (hX50)
+        return _entry_schema(kind.strip())
     model = result_model(command)
     schema: dict[str, Any] = TypeAdapter(model).json_schema(mode="validation")
     schema.setdefault("title", command)
@@ -84,7 +85,7 @@ def _entry_schema(kind: str) -> dict[str, Any]:
     if kind not in ENTRY_MODELS:
         close = difflib.get_close_matches(kind, ENTRY_MODELS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise InputError(f"no catalog kind {kind!r}{hint}; known: {', '.join(ENTRY_MODELS)}")
+        raise InputError(f"no catalog kind {shown_path(kind)!r}{hint}; known: {', '.join(ENTRY_MODELS)}")
     return entry_schema(kind)
 
 

@@ -39,7 +39,9 @@ def render_plan(r: ServingPlanResult) -> None:
             console.print(f"note: {line}", markup=False, soft_wrap=True)
         return
     head, rest = deployment_line(r).split(": ", 1)  # the line fleet-mix names a pool's deployment by
-    console.print(f"[bold]{head}[/bold]: {rest}")
+    from rich.text import Text
+
+    console.print(Text.assemble((head, "bold"), f": {rest}"))
     table = metric_table(f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
                          f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
                          f"TPOT ≤ {fmt_seconds(slo.tpot_s)}")
