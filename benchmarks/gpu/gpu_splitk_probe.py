@@ -15,28 +15,15 @@ from __future__ import annotations
 
 import json
 import os
-import time
+
+from _timing import graph_seconds
 
 H, F, Q, KV, LAYERS = 4096, 14336, 32 * 128, 2 * 8 * 128, 32
 
 
 def timed(torch, fn, iters: int = 20) -> float:
-    stream = torch.cuda.Stream()
-    stream.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(stream):
-        for _ in range(3):
-            fn()
-    torch.cuda.current_stream().wait_stream(stream)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        fn()
-    graph.replay()
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(iters):
-        graph.replay()
-    torch.cuda.synchronize()
-    return (time.perf_counter() - start) / iters
+    """Mean seconds of one CUDA-graph replay of fn (`_timing.graph_seconds`)."""
+    return graph_seconds(torch, fn, iters)
 
 
 def kernel_names(torch, fn) -> list[str]:

@@ -18,6 +18,7 @@ run 100 gpu_moe_expert_gemm.py
 run 50 gpu_attention_probe.py
 run 30 gpu_fp8_gemm_calibration.py
 run 45 gpu_decode_probe.py
+run 40 gpu_splitk_probe.py
 run 75 gpu_layer_calibration.py --out "$OUT/layer_calibration.json"
 run 40 gpu_sustained_gemm.py --seconds 15
 run 25 gpu_host_dispatch.py
