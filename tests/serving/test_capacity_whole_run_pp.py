@@ -155,8 +155,10 @@ def test_searching_every_level_never_answers_more_accelerators_and_a_pp1_floor_c
     assert new.gpus <= before.gpus
     assert new.gpus == before.gpus or (new.deployment and before.deployment
                                        and new.deployment.pp > before.deployment.pp)
-    if new.gpus == before.gpus:  # the same answer, run and next-best (the deeper levels' layouts count as evaluated)
-        same = ("deployment", "serve", "alternatives", "serve_command")
+    if new.gpus == before.gpus:  # the same answer and run (the deeper levels' layouts count as evaluated); not the
+        # next-best: where no shallower level's whole run met (hS49: README chat's 38 TP2 PP1 batch 64 misses past its
+        # warm-up), the level-stopping search lists the answer's level, this one the shallower level's answer
+        same = ("deployment", "serve", "serve_command")
         assert new.model_dump(include=set(same)) == before.model_dump(include=set(same))
     if before.gpus == 1:
         assert new_probes == probes[0] > 0

@@ -145,5 +145,8 @@ def test_gigawatt_2027_s_2026_chat_answers_a_disaggregated_layout_past_both_shor
     replicas than 43 (the pools hB47's probes sized, whose whole run missed TTFT by 4x)."""
     plan = search_capacity("llama3-70b", "gb300-nvl72-superpod", GIGA_RATE, workload="chat")
     d = plan.deployment
-    assert plan.feasible and plan.meets_slo_full_run and d is not None and d.disaggregated and d.pp == 1
-    assert d.prefill is not None and d.prefill.replicas > 193 and d.replicas - d.prefill.replicas > 43
+    assert plan.feasible and plan.meets_slo_full_run and d is not None and d.pp == 1
+    # hS49: 221P + 52D's decode pool never settles (utilisation ~1: TTFT p99 2.85 s at 400,000 requests), and 221P
+    # + 54D misses past its warm-up: the answer is now colocated (277), or a disaggregated one past both short pools
+    assert not d.disaggregated or (d.prefill is not None and d.prefill.replicas > 221
+                                   and d.replicas - d.prefill.replicas > 52)

@@ -1,14 +1,14 @@
 """serve-plan's whole runs at their worst (hQ45): every PP level's options miss their whole run, so `whole_runs` runs
 FULL_RUN_TRIES of each of the 4 levels (PP 1, 2, 4, 8; `capacity.search_capacity`): 16 whole runs, and 24 where
-each miss is retried grown (hB48: LEVEL_RETRIES a level), each of up to FULL_RUN_MAX_REQUESTS requests. Its docstring
-states that bound from the same constants."""
+each miss is retried grown (hB48: LEVEL_RETRIES a level), each of up to HORIZON_MAX_REQUESTS requests
+(FULL_RUN_MAX_REQUESTS before hS49's horizon). Its docstring states that bound from the same constants."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from infraplan.serving import replica_search
-from infraplan.serving.capacity import FULL_RUN_MAX_REQUESTS
+from infraplan.serving.capacity_horizon import HORIZON_MAX_REQUESTS
 from infraplan.serving.replica_search import FULL_RUN_TRIES, LEVEL_RETRIES, whole_runs
 
 PP_LEVELS = (1, 2, 4, 8)
@@ -40,6 +40,6 @@ def test_the_docstrings_state_the_worst_case() -> None:
     runs = len(PP_LEVELS) * (FULL_RUN_TRIES + LEVEL_RETRIES)
     worst = f"{len(PP_LEVELS)} PP levels x (FULL_RUN_TRIES + LEVEL_RETRIES) = {runs} whole runs"
     assert worst in " ".join((whole_runs.__doc__ or "").split())
-    assert f"({FULL_RUN_MAX_REQUESTS:,})" in (whole_runs.__doc__ or "")
-    assert f"(FULL_RUN_TRIES + LEVEL_RETRIES) = {runs} whole runs of up to {FULL_RUN_MAX_REQUESTS:,}" in " ".join(
+    assert f"({HORIZON_MAX_REQUESTS:,};" in (whole_runs.__doc__ or "")
+    assert f"(FULL_RUN_TRIES + LEVEL_RETRIES) = {runs} whole runs of up to {HORIZON_MAX_REQUESTS:,}" in " ".join(
         (replica_search.__doc__ or "").split())

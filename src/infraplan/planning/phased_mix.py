@@ -225,24 +225,33 @@ def solve_phased_bound(m: PhasedMix) -> tuple[np.ndarray, np.ndarray, float]:
     per (pool, phase) and the bound (sized_pricing.close_gap, hW5)."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
-    res = _solve(m, 0.0, shares=True)
+    res = _solve(m, 0.0)
     x = np.round(res.x).astype(int)
     dual = getattr(res, "mip_dual_bound", None)
     bound = float(res.fun) if dual is None or not np.isfinite(dual) else min(float(res.fun), float(dual))
     return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k), bound
 
 
-def _solve(m: PhasedMix, unit_charge: float, shares: bool = False) -> Any:
-    """HiGHS on the programme (module docstring), `unit_charge` per device of an option unit; `shares`: the
-    demand rows in shares of their demand (fleet_milp.solve_units' reason); InputError naming the binding
-    constraint when infeasible."""
+# Every solve states the demand rows in shares of their demand (capacity[o] / demand[s, k] x[o] >= 1), not in QPS
+# or streams (hP26, session 46). With rows of 1e8 QPS (coefficients to 3.4e7 per device, which HiGHS 1.12 warns of:
+# "excessively large row bounds") HiGHS (scipy 1.17.1) proved "optimal, gap 0" answers above a feasible point:
+# benchmarks/scenario_plan.py's stepped solve gave 42,379,390.65 by default, 42,350,559.16 with presolve off and 8
+# values from 42,341,397.93 to 42,571,420.50 over HiGHS's random_seed 0-11, while the fixed point's assignment,
+# 42,341,397.93, is feasible in it. Rows in shares (or those rows / 1e6): 42,341,397.93 on every seed and with
+# presolve off; money in $M, the site rows in shares of their caps, no idle-unit charge or bounded units (each
+# alone): still seed-dependent. So the rows' scale, inside HiGHS's branch and bound (presolve off fails too); the
+# exact step not isolated. Shrunk to 2 ranking services on 2 pools (tests/planning/test_stepped_milp_scale_hP26.py):
+# 12,236,075 "optimal" against 12,146,062 by enumerating every server count. hW5 had found it on fleet-mix's bound
+# (fleet_milp.solve_units `shares`) and put the bound here in shares then, not every solve.
+def _solve(m: PhasedMix, unit_charge: float) -> Any:
+    """HiGHS on the programme (module docstring), `unit_charge` per device of an option unit, every demand row in
+    shares of its demand (comment above); InputError naming the binding constraint when infeasible."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
     a, lb, ub, vlb, vub = _phased_matrix(m, elastic=False)
-    if shares:  # the demand rows come first, one per positive demand (_phased_matrix)
-        rows = int(np.count_nonzero(m.demand > 0))
-        a[:rows] /= lb[:rows, None]
-        lb[:rows] = 1.0
+    rows = int(np.count_nonzero(m.demand > 0))  # the demand rows come first, one per positive demand
+    a[:rows] /= lb[:rows, None]
+    lb[:rows] = 1.0
     c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1)])
     c[:n_o] = unit_charge * np.array([o.unit_devices for o in m.options])
     integrality = np.ones(len(c))

@@ -31,7 +31,8 @@ candidate's prefill pool runs without the colocated lock-step stall (`disaggrega
    option, up to FULL_RUN_TRIES whole runs a level; every PP level is searched, each below the best whole run
    met so far, so the answer is the fewest accelerators over all levels, ties to less PP, and a larger
    `--max-gpus` never gives a larger answer (`replica_search.whole_runs`); a miss is answered (the first option,
-   `meets_slo_full_run` false) only when no level's whole runs meet.
+   `meets_slo_full_run` false) only when no level's whole runs meet. A whole run spans 8 relaxation times of its
+   slowest pool (a pool needing over 400,000 requests misses) and is judged past its warm-up too (`capacity_horizon`).
 
 Work saved without changing any answer (the same probes decide the same replica counts):
 - a probe's verdict is memoised (process-wide) on everything the simulation reads: the candidate's iteration-
@@ -84,6 +85,13 @@ from infraplan.errors import InputError
 from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
+from infraplan.serving.capacity_horizon import (
+    RELAXATIONS,
+    judged_run,
+    option_time_constants,
+    unsettled,
+    whole_run_requests,
+)
 from infraplan.serving.capacity_rerun import serve_command
 from infraplan.serving.capacity_space import draft_choices, draft_note, kv_for, wide_ep_degrees
 from infraplan.serving.deployment import format_gap, formats_run, layout_refusal
@@ -123,7 +131,7 @@ DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`
 BATCH_CAPS = (64, 256)
 SLO_PERCENTILES = {50.0: "p50", 90.0: "p90", 99.0: "p99"}  # --percentile: the run's reported percentile it names
 FULL_RUN_REQUESTS_PER_REPLICA = 300
-FULL_RUN_MAX_REQUESTS = 100_000
+FULL_RUN_MAX_REQUESTS = 100_000  # the count's cap; `capacity_horizon` lengthens a run whose pools settle slowly
 
 
 def _k(k: int) -> str:
@@ -300,38 +308,34 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     key = SLO_PERCENTILES[percentile]
 
-    def full_run(chosen: dict[str, Any]) -> tuple[tuple[dict[str, Any], int, int, float], bool]:
-        """The whole deployment at the full rate: (its serve metrics, request count, how many of its requests were
-        truncated to the context, their mean prompt + output tokens), and whether it meets the SLO."""
+    def full_run(chosen: dict[str, Any]) -> tuple[tuple[dict[str, Any], int, int, float, float, float, str], bool]:
+        """The whole deployment at the full rate, long enough for its pools to settle and judged over its later half
+        too (`capacity_horizon`, hS49): (its serve metrics, request count, how many of its requests were truncated
+        to the context, their mean prompt + output tokens, `judged_run`'s ratios and why), whether it meets."""
         k = chosen["speculative_tokens"]
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          dtype=chosen["dtype"], kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype),
                          max_batch=chosen["max_batch"], token_budget=max(budget, chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
+        taus = option_time_constants(shape, acc, fabric, dep, chosen, rate, keyed_probe(rate, seed)[0].arrival_s,
+                                     (sample, sample_key), keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS)[0])
         dep = replace(dep, replicas=chosen["replicas"])
         held = dep.engines_per_replica * dep.max_batch * chosen["replicas"]  # in steady state, as the probes ran
-        n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"], STEADY_SPANS * held),
-                     FULL_RUN_MAX_REQUESTS)
+        n_full = whole_run_requests(rate, min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"],
+                                                  STEADY_SPANS * held), FULL_RUN_MAX_REQUESTS), taus[0] + taus[1])[0]
         reqs, n_clipped = clipped(rate, seed, n_full)  # built once, not kept
         # the deployment's own cluster, as `serve --gpus N` sizes it (an accelerator preset: N accelerators on the
         # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
         # 64 H100, hF2, session 39)
         sized = cluster.for_gpus(chosen["gpus"])
-        result = simulate_deployment(shape, sized, dep, reqs,
-                                     prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
-                                     usd_per_hour=usd_per_accelerator_hour_if_priced(sized))
+        result, ttft_ratio, tpot_ratio, why = judged_run(lambda r: simulate_deployment(
+            shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
+            usd_per_hour=usd_per_accelerator_hour_if_priced(sized)), reqs, key, slo, percentile,
+            (unsettled(rate, taus[0]), unsettled(rate, taus[1])), RELAXATIONS / 2 * max(taus[0] + taus[1]))
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
-        met = result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot
-        return (result, n_full, n_clipped, context), bool(met)
+        return (result, n_full, n_clipped, context, ttft_ratio, tpot_ratio, why), max(ttft_ratio, tpot_ratio) <= 1.0
 
-    # A winner whose whole run misses the SLO (its per-replica probes passed: fewer probe requests than the
-    # full run holds) gives way to the next option of its PP level that meets it, up to FULL_RUN_TRIES whole
-    # runs; each deeper PP level is searched below the best met (`whole_runs`); none meeting: the first, with
-    # meets_slo_full_run false.
-    # Before, `--requests 1000` answered 32 H100 for Llama 3 70B chat at 100 requests/s with a full-run TPOT p99
-    # of 206 ms against a 200 ms SLO (1,500: 38, met).
-    options, runs = whole_runs(level, full_run, lambda o, run: grown(  # a missed layout retried grown (hB48)
-        o, run[0]["ttft_s"][key] / ttft, run[0]["tpot_s"][key] / tpot, limit))
+    options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit))  # retried grown
     if not runs:  # no option at any PP level
         floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
         first = best_ttft_s(tried, sample, percentile)  # and its `best_ttft_s` (hU55)
@@ -351,16 +355,16 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
                                  rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
-    chosen, (result, n_full, n_clipped, context), meets = chosen_run(runs)
+    chosen, (result, n_full, n_clipped, context, *_), meets = chosen_run(runs)
     missed_runs = []
-    for option, (missed, n_missed, _, _), ok in runs:
+    for option, (missed, n_missed, *_, why), ok in runs:
         if not ok and option is not chosen:  # the answer's own miss is its `meets_slo_full_run` (it was listed
             # as rejected too, and `serve-plan` printed the answer under "not chosen:", hU47)
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
             missed_runs.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}"
                                f"{pools} on {option['gpus']} accelerators: its full run of {n_missed:,} requests "
                                f"misses the SLO (TTFT {key} {missed['ttft_s'][key]:.3g} s, TPOT {key} "
-                               f"{missed['tpot_s'][key]:.3g} s)")
+                               f"{missed['tpot_s'][key]:.3g} s{'; ' + why if why else ''})")
     rejected[:0] = missed_runs
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     k_chosen = chosen["speculative_tokens"]

@@ -10,9 +10,9 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
   compares the two).
 - `whole_runs`: every PP level in turn, each searched below the best whole run met so far and its best options run
   whole until one meets the SLO: the fewest accelerators over all levels, ties to less PP (at most 4 levels x
-  (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs of up to 100,000 requests each); a layout whose whole run
-  misses near its SLO is retried with one more replica in the pool(s) that missed (`grown`), ranked among the
-  level's options: it is answered only after every option ranked before it was run whole (hB49).
+  (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs of up to 400,000 requests each, `capacity_horizon`); a layout
+  whose whole run misses near its SLO is retried with one more replica in the pool(s) that missed (`grown`), ranked
+  among the level's options: it is answered only after every option ranked before it was run whole (hB49).
 """
 
 from __future__ import annotations
@@ -211,8 +211,8 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
     first option is then the answer, `meets` false), and every whole run in order: (option, run, meets); the
     answer is the last run that meets (each one after the first has fewer accelerators). Worst case, no whole run
     meets at any level: 4 PP levels x (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs (4, one level, before hU47;
-    16 before hB48), each of up to `capacity.FULL_RUN_MAX_REQUESTS` (100,000) requests: 2.4 M simulated requests
-    beside the probes."""
+    16 before hB48), each of up to `capacity_horizon.HORIZON_MAX_REQUESTS` (400,000; 100,000 before hS49) requests
+    and its warm-up's again: 14.4 M simulated requests beside the probes."""
     first: list[dict[str, Any]] = []
     answer: list[dict[str, Any]] = []
     runs: list[tuple[dict[str, Any], Any, bool]] = []
