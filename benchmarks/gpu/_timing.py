@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 
-def graph_seconds(torch: Any, fn: Callable[[], object], iters: int = 30) -> float:
+def graph_seconds(torch: Any, fn: Callable[..., object], iters: int = 30) -> float:
     """Mean seconds of one replay of `fn` captured as a CUDA graph."""
     stream = torch.cuda.Stream()
     stream.wait_stream(torch.cuda.current_stream())
@@ -35,7 +35,7 @@ def graph_seconds(torch: Any, fn: Callable[[], object], iters: int = 30) -> floa
     return begin.elapsed_time(end) / 1e3 / iters
 
 
-def median_event_seconds(torch: Any, fn: Callable[[], object], runs: int = 10) -> float:
+def median_event_seconds(torch: Any, fn: Callable[..., object], runs: int = 10) -> float:
     """Median seconds of `runs` calls of `fn`, each timed between two device events, after three warm-up calls."""
     for _ in range(3):
         fn()

@@ -14,6 +14,7 @@ import argparse
 import json
 import subprocess
 import time
+from collections.abc import Callable
 
 from _timing import median_event_seconds
 
@@ -43,7 +44,8 @@ def main() -> None:
         src = torch.randn(n, device="cuda", dtype=torch.bfloat16)
         dst = torch.empty_like(src)
         nbytes = n * 2
-        kernels = {"copy": (lambda s=src, d=dst: d.copy_(s), 2 * nbytes),
+        kernels: dict[str, tuple[Callable[..., object], int]] = {
+                   "copy": (lambda s=src, d=dst: d.copy_(s), 2 * nbytes),
                    "fill": (lambda d=dst: d.fill_(1.5), nbytes),
                    "read_sum": (lambda s=src: s.sum(dtype=torch.float32), nbytes)}
         for name, (fn, moved) in kernels.items():
