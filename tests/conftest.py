@@ -24,7 +24,9 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,25 @@ def pytest_configure(config: pytest.Config) -> None:
         # columns at import, and tests that set COLUMNS themselves would then see the wrong width
         for name in ("COLUMNS", "LINES"):
             os.environ.pop(name, None)
+
+
+def _console_follows_the_environment() -> None:
+    output = sys.modules.get("infraplan.cli.commands._output")  # not imported: no console yet
+    made = vars(output).get("console") if output is not None else None
+    if made is not None:
+        made._width = made._height = None  # what `Console()` keeps where COLUMNS / LINES are unset
+
+
+@pytest.fixture(autouse=True)
+def _shared_console_width() -> Iterator[None]:
+    """The CLI's one Rich console per process (`cli.commands._output.console`) fixes its width at creation from
+    COLUMNS (rich reads it in `Console.__init__`), and `monkeypatch.setattr(console, "width", w)` undoes itself by
+    writing back the width it read, a fixed number: either left every later test in that xdist worker at 100 or 80
+    columns, whatever COLUMNS it set (hL45's `test_the_text_says_what_is_bought` cut its total line at 100, hM25).
+    Before and after each test the console reads COLUMNS / LINES again at every print, as a fresh process's does."""
+    _console_follows_the_environment()
+    yield
+    _console_follows_the_environment()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

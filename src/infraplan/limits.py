@@ -213,6 +213,10 @@ def priced_in(per: str) -> Callable[[object], object]:
         if isinstance(value, bool):  # `true` in a location or cost file was a price of 1 USD/MWh (hX50)
             raise ValueError("a boolean (true/false) is not a number; write the price, e.g. 70/MWh")
         if isinstance(value, str) and (price := parse_energy_price(value, per)) is not None:
+            guessed = 0.0 < price < MIN_ELECTRICITY_USD_PER_MWH if per == "MWh" else price > MAX_ELECTRICITY_USD_PER_KWH
+            if guessed and (written := _ENERGY_PRICE.fullmatch(value)) and written.group(2).lower() != per.lower():
+                # the slip line's guess ("USD/kWh?") would misread a price written in the other unit (hR51)
+                raise ValueError(f"{_shown(value)} is {price:g} {_UNITS[per]}, outside {_bounds(per)}")
             return price
         return value
     return read
@@ -246,6 +250,12 @@ _UNITS = {"MWh": "USD/MWh", "kWh": "USD/kWh"}
 _OTHER = {"MWh": "kWh", "kWh": "MWh"}
 
 
+def _bounds(per: str) -> str:
+    """The prices a field in USD per `per` takes, as its error line says them."""
+    return (f"0 or {MIN_ELECTRICITY_USD_PER_MWH:g} .. 1e6 USD/MWh" if per == "MWh" else
+            f"0 or {MIN_ELECTRICITY_USD_PER_MWH / 1e3:g} .. {MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh")
+
+
 def read_electricity_price(value: str | float | int, name: str, per: str = "MWh") -> tuple[float, str | None]:
     """(USD per `per`, a warning line or None) of an electricity price given under `name`, a name that carries no
     unit (`--electricity-price`, the web's and a sweep's `electricity_price`: bare USD/MWh until 2026-12-04;
@@ -259,9 +269,7 @@ def read_electricity_price(value: str | float | int, name: str, per: str = "MWh"
     if priced is not None:
         slip = usd_per_mwh_unit_slip(priced) if per == "MWh" else usd_per_kwh_unit_slip(priced)
         if slip is not None or not priced <= (1e6 if per == "MWh" else MAX_ELECTRICITY_USD_PER_KWH):
-            bounds = (f"0 or {MIN_ELECTRICITY_USD_PER_MWH:g} .. 1e6 USD/MWh" if per == "MWh" else
-                      f"0 or {MIN_ELECTRICITY_USD_PER_MWH / 1e3:g} .. {MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh")
-            raise InputError(f"{name} {_shown(value)}: {priced:g} {_UNITS[per]} is outside {bounds}")
+            raise InputError(f"{name} {_shown(value)}: {priced:g} {_UNITS[per]} is outside {_bounds(per)}")
         return priced, None
     text, other = _shown(value), _OTHER[per]
     try:

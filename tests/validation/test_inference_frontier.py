@@ -129,7 +129,7 @@ def test_the_model_ranks_the_hardware_where_rows_share_model_stack_and_scenario(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 24.6 % / max 75.0 % over the 24 rows with every LoadGen "
+    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 23.9 % / max 74.9 % over the 24 rows with every LoadGen "
     "rule on (Offline query of whole passes >= 1.1 x 600 s, completed tokens/s, early stopping; fitted roofline "
     "57.3 %); Llama 3.1 8B outputs at the checker's ~124 tokens (H200 rows -2 / -1 / +6 %, B200 nvfp4 rows +22 / "
     "+29 / +60 %); Blackwell fp4 GEMMs at AIConfigurator's measured nvfp4 fraction (B200 0.46): B200 Llama 2 70B / 3.1 "
@@ -314,7 +314,7 @@ def test_a_capped_server_prediction_is_the_engines_saturation_but_r1s_limits_nev
     cases = {c["row"]: c for c in data["cases"]}
     mixtral = server_bracket_check(cases["H128"], data)
     assert mixtral["capped"] and mixtral["valid_at_loadgen_length"] and not mixtral["overload_valid"]
-    assert mixtral["loadgen_requests"] > 10 * mixtral["trial_requests"]  # 600 s of arrivals, not one pass
+    assert mixtral["loadgen_requests"] == mixtral["trial_requests"]  # the file's trials are LoadGen's 600 s (hV51)
     assert mixtral["p99_s"]["overload"][0] > 5 * cases["H128"]["slo"]["ttft_s"]
     r1 = server_bracket_check(cases["H077"], data)
     assert r1["capped"] and r1["valid_at_loadgen_length"] and r1["overload_valid"]
@@ -414,3 +414,65 @@ def test_offline_predictions_track_the_release_lines_kernel_sums_where_the_rows_
         assert 0.9 < rows[row]["predicted"] / 8 / aic < 1.12
     for row in ("H090", "H127"):
         assert abs(rows[row]["published"] / 8 / aic_per_gpu[row] - 1) > 0.2
+
+
+def test_a_server_trial_on_sampled_engines_is_the_whole_pools_run(data):
+    """`validation.inference.trial_engines`: the pool deals its requests round robin to independent engines, so a
+    trial on the first k engines is those engines' run. With every request sent 8 times in a row, each of Llama 3.1
+    8B H200's 8 engines (TP1 x 8) gets one copy of the same stream: the pool's percentiles, means and over-limit
+    shares equal one engine's, which serves the original requests."""
+    from infraplan.serving.workloads import Requests
+    from infraplan.validation import inference
+
+    case = next(c for c in data["cases"] if c["row"] == "H134")
+    shape, cluster = inference.case_shape(case), Cluster.resolve(case["system"])
+    dep = inference.case_deployment(case, data["engine"])
+    assert dep.replicas == 8 and dep.engines_per_replica == 1
+    base = inference.case_requests({**case, "requests": 600}, data["workloads"], 400.0 / 8)
+    pool = Requests(*(np.repeat(a, 8) for a in (base.arrival_s, base.input_tokens, base.output_tokens)))
+    kept, one = inference.trial_engines(pool, dep, 600)
+    assert one.replicas == 1 and np.array_equal(kept.arrival_s, base.arrival_s)
+    assert np.array_equal(kept.input_tokens, base.input_tokens)
+    slo = {"ttft_slo_s": case["slo"]["ttft_s"], "tpot_slo_s": case["slo"]["tpot_s"], "front_end": False}
+    whole = inference.simulate_deployment(shape, cluster, dep, pool, **slo)
+    sampled = inference.simulate_deployment(shape, cluster, one, kept, **slo)
+    assert whole["requests"] == 8 * sampled["requests"] == 4800
+    for key in ("ttft_s", "tpot_s"):
+        assert whole[key] == pytest.approx(sampled[key], rel=1e-12)
+    assert whole["ttft_over_slo_count"] == 8 * sampled["ttft_over_slo_count"]
+    assert whole["tpot_over_slo_count"] == 8 * sampled["tpot_over_slo_count"]
+    assert whole["tpot_s"]["p99"] > 0.5 * case["slo"]["tpot_s"]  # a loaded engine, not an idle one
+
+
+def test_trials_sample_the_fewest_engines_holding_a_dataset_and_never_lock_step_ranks(data):
+    """The fewest engines whose share of the trial holds the dataset (ceil(E x N / n)); the whole pool where the
+    trial is shorter than the dataset or the ranks step together (DeepSeek-R1's attention DP 8)."""
+    from infraplan.serving.workloads import Requests
+    from infraplan.validation import inference
+
+    cases = {c["row"]: c for c in data["cases"]}
+    dep = inference.case_deployment(cases["H131"], data["engine"])  # Llama 3.1 8B B200, TP1 x 8
+    n = 80_000
+    stream = Requests(np.arange(n) / 1000.0, np.full(n, 800), np.full(n, 128))
+    for dataset, engines in ((13_368, 2), (10_000, 1), (10_001, 2), (79_999, 8), (200_000, 8)):
+        kept, got = inference.trial_engines(stream, dep, dataset)
+        assert got.replicas == engines and len(kept) == (n * engines // 8)
+    r1 = inference.case_deployment(cases["H077"], data["engine"])
+    kept, got = inference.trial_engines(stream, r1, 4388)
+    assert got == r1 and len(kept) == n
+
+
+def test_server_trials_last_loadgens_600_s_of_arrivals(report, data):
+    """mlperf.conf:74 (*.Server.min_duration 600 s): every trial of the fast rows spans 600 s of arrivals, where one
+    pass of the dataset (13,368 samples at ~1,300 req/s for Llama 3.1 8B B200) was ~10 s; at that length the
+    predicted Interactive rate keeps its TPOT p99 within the 30 ms limit (hV51; Round 14 found 42.7 ms)."""
+    from infraplan.validation.inference import simulate_case
+
+    assert data["engine"]["server_min_duration_s"] == 600 and data["engine"]["server_sampled_engines"]
+    cases = {c["row"]: c for c in data["cases"]}
+    rows = {r["detail"]["row"]: r for r in report["cases"]}
+    rate = rows["H131"]["detail"]["rate_per_s"]
+    run = simulate_case(cases["H131"], data["engine"], data["workloads"], rate)
+    assert run["requests"] >= 600 * rate / 8 * 0.99  # one engine's share of 600 s at the full rate
+    assert run["duration_s"] >= 600.0
+    assert rows["H131"]["detail"]["tpot_p99_s"] <= cases["H131"]["slo"]["tpot_s"]

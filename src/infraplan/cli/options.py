@@ -139,7 +139,7 @@ class SloSeconds(Bounded):
     milliseconds written for seconds (`units.slo_unit_slip`: `--tpot-slo 50` is 50 s a token)."""
 
     def __init__(self, slo: str) -> None:
-        super().__init__(float, "", parse_duration_s, gt=0.0, le=1e9)
+        super().__init__(float, "seconds: at most 1e9 s", parse_duration_s, gt=0.0, le=1e9)
         self.slo = slo
 
     def __call__(self, value: Any) -> Any:
@@ -157,6 +157,7 @@ SEQUENCES = count(1, MAX_SEQUENCES, "the limit is 100 M")
 SEED = count(0, MAX_SEED, "seeds are 32-bit unsigned integers")
 SECONDS = number(gt=0.0, le=1e9, reader=parse_duration_s)  # 0.2, "200ms", "2s"
 TTFT_SLO, TPOT_SLO = SloSeconds("ttft"), SloSeconds("tpot")  # SECONDS; "--tpot-slo 50" refused as a ms slip
+RECSYS_SLO = SloSeconds("recsys")  # recsys --latency-slo: "20" refused as a ms slip (hU61)
 PRICE = number(ge=0.0, le=1e12)
 
 # --- choices -------------------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def _base_value(spec: ScenarioSpec, name: str) -> float:
         return float(pools[owner].available)  # type: ignore[arg-type]
     if owner in sites and field == "power":
         return sites[owner].power
-    raise InputError(f"--vary: unknown parameter {name!r}; known: {', '.join(_known(spec))}")
+    raise InputError(f"--vary: unknown parameter {shown_path(name)!r}; known: {', '.join(_known(spec))}")
 
 
 def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
@@ -116,8 +116,8 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
     if rel:
         frac = float(rel.group(1)) / 100
         if frac >= 1:  # was a ValidationError traceback (a negative price)
-            raise InputError(f"--vary {name}: ±{rel.group(1)}% takes the low end to zero or below; "
-                             "give less than ±100 % or LOW..HIGH")
+            raise InputError(f"--vary {shown_path(name)}: ±{shown_path(rel.group(1))}% takes the low end to zero or "
+                             "below; give less than ±100 % or LOW..HIGH")
         base = _base_value(spec, name)
         return name, base * (1 - frac), base * (1 + frac)
     if name not in _known(spec):  # the base value is needed by ±P% only ("needs policy.pue" for a LOW..HIGH)

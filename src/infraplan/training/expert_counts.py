@@ -58,7 +58,7 @@ from infraplan.hardware.kernels import (
 )
 from infraplan.ops.layer import ArrayLike
 from infraplan.scalar_path import ops_of, pick
-from infraplan.training.layer_kernels import gemm_fwd_bwd, result
+from infraplan.training.layer_kernels import gemm_fwd_bwd, output_width, result
 
 ROUTED_COUNT_SPREAD = False  # built, off: see the module docstring
 # Abramowitz & Stegun 7.1.26: erf(x) = 1 - (a1 u + ... + a5 u^5) exp(-x^2), u = 1 / (1 + p x), x >= 0, |error| < 1.5e-7
@@ -84,8 +84,10 @@ def count_spread(num_experts: int, experts_per_token: int) -> float:
 
 def _rows_time(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: Any, n: Any, k: Any, count: Any,
                grouped: bool, share: Any, one: bool) -> Any:
-    """Seconds of the `count` (m x k) @ (k x n) expert GEMMs as `gemm_fwd_bwd` prices its forward."""
-    rate, width = precision
+    """Seconds of the `count` (m x k) @ (k x n) expert GEMMs as `gemm_fwd_bwd` prices its forward (the output at
+    `output_width`: an fp8 GEMM writes bf16, hR51)."""
+    rate, operands = precision
+    width = output_width(operands, m, n, k)
     if one:
         one_gemm = (grouped_gemm_seconds(rates, m, n, k, count, width, rate) if grouped  # type: ignore[arg-type]
                     else gemm_seconds(rates, m, n, k, width, rate))  # type: ignore[arg-type]

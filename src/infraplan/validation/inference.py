@@ -9,6 +9,8 @@ A case file's `engine` section holds what every case of the file shares: batch l
 `token_budget`; absent: the case's serving stack's own, `case_deployment`), `front_end` (add the stack's front-end
 time per request to TTFT; default true), and the Server search's trial length and precision
 (`server_min_duration_s`, default 600 s of arrivals; optional `server_max_duration_s` with `server_min_requests`;
+`server_sampled_engines`: a trial on the fewest of its pool's independent engines that hold the dataset, exact for
+those engines, `trial_engines`;
 `bisection_steps`, default 10; `try_offline_rate`) and its metric (`server_metric`: "scheduled", the default, rate x
 mean output; "completed", MLPerf LoadGen's completed tokens/s, `validation.loadgen`) and validity (`early_stopping`:
 a trial passes only within LoadGen's early-stopping bound on the requests over each limit as well as at the p99;
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -101,6 +104,7 @@ def simulate_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[
 
 def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any], rate: float | None,
               costs: dict[str, IterationCost] | None = None):
+    dataset = case["requests"]
     if rate is not None:  # long enough that an overloaded queue shows in the p99, as in a 600 s MLPerf run
         duration_s = engine.get("server_min_duration_s", SERVER_MIN_DURATION_S)
         requests = max(case["requests"], int(rate * duration_s))
@@ -118,6 +122,8 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
             costs[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
         cost = costs[key]
     base = case_requests(case, workloads, rate)
+    if rate is not None and engine.get("server_sampled_engines"):  # the trial on the fewest engines that hold a
+        base, dep = trial_engines(base, dep, dataset)  # dataset's worth of its requests (speed; `trial_engines`)
     kwargs: dict[str, Any] = {"ttft_slo_s": slo.get("ttft_s"), "tpot_slo_s": slo.get("tpot_s"),
                               "front_end": engine.get("front_end", True), "cost": cost}
     report = simulate_deployment(shape, cluster, dep, base, **kwargs)
@@ -132,6 +138,23 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
             tiles = loadgen_passes(report["duration_s"], both["duration_s"] - report["duration_s"], slack * minimum_s)
         report = offline_passes(report, both, tiles) if tiles > 1 else report
     return report, dep
+
+
+def trial_engines(requests: Requests, dep: Deployment, least: int) -> tuple[Requests, Deployment]:
+    """A Server trial's requests and deployment on the fewest of the pool's E engines that serve at least `least`
+    of its requests (the case file's `server_sampled_engines`: the dataset, what a trial held before its 600 s).
+    The pool deals the arrival-sorted requests round robin (`serving_sim.run_pool`: engine e serves requests e,
+    e + E, ...) and each engine runs on its own, so the requests with index mod E < k on a deployment of k replicas
+    give those k engines' first-token and finish times exactly (tests/validation/test_inference_frontier.py); the
+    trial's percentiles, over-limit shares and means are then theirs, a sample of the pool's alike engines. Only
+    where the engines are independent: one a replica (PP 1, no attention DP, whose ranks step together)."""
+    pool, n = dep.replicas * dep.engines_per_replica, len(requests)
+    engines = -(-pool * min(least, n) // n) if n else pool
+    if engines >= pool or dep.engines_per_replica != 1:
+        return requests, dep
+    keep = np.arange(n) % pool < engines
+    kept = Requests(requests.arrival_s[keep], requests.input_tokens[keep], requests.output_tokens[keep])
+    return kept, replace(dep, replicas=engines)
 
 
 def loadgen_passes(first_pass_s: float, steady_pass_s: float, query_s: float) -> int:
@@ -185,15 +208,18 @@ def case_server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: di
                      memo: dict[str, dict[str, Any]] | None = None) -> tuple[float, dict]:
     """Highest Poisson rate (requests/s) whose p99 TTFT and TPOT meet the case's SLOs (bisection between 0 and the
     offline rate; with the file's `try_offline_rate` the offline rate itself is tried first), and the passing trial's
-    report with that bracket as `offline_requests_per_s` (a prediction equal to it: the limits hold at saturation)."""
+    report with that bracket as `offline_requests_per_s` (a prediction equal to it: the limits hold at saturation) and
+    the offline run's mean output as `dataset_mean_output_tokens` (a LoadGen Server run issues whole passes of the
+    dataset, equal-issue mode, so its tokens are the dataset's; a trial draws its own lengths)."""
     offline = case_offline_run(case, engine, workloads, memo)
     low, high = 0.0, offline["requests_per_s"]
     best = offline
+    bracket = {"offline_requests_per_s": high, "dataset_mean_output_tokens": offline["mean_output_tokens"]}
     dataset = case["requests"] if engine.get("early_stopping") else None  # LoadGen's early stopping on
     if engine.get("try_offline_rate"):
         r, _ = _simulate(case, engine, workloads, high, _costs(memo))
         if case_meets_slo(r, case["slo"], high, dataset):
-            return high, {**r, "offline_requests_per_s": high}
+            return high, {**r, **bracket}
     for _ in range(engine.get("bisection_steps", SERVER_BISECTION_STEPS)):
         mid = (low + high) / 2.0
         r, _ = _simulate(case, engine, workloads, mid, _costs(memo))
@@ -201,7 +227,7 @@ def case_server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: di
             low, best = mid, r
         else:
             high = mid
-    return low, {**best, "offline_requests_per_s": offline["requests_per_s"]}
+    return low, {**best, **bracket}
 
 
 def case_meets_slo(result: dict[str, Any], slo: dict[str, float], rate_per_s: float = 0.0,
@@ -219,7 +245,8 @@ def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: 
     if case["scenario"] in ("server", "interactive"):  # interactive: the server search at tighter SLOs
         rate, result = case_server_rate(case, engine, workloads, memo)
         # `server_metric` (file's engine): "scheduled" (default) rate x mean output, "completed" LoadGen's own
-        predicted = server_tokens_per_s(rate, result, case["requests"], engine.get("server_metric", "scheduled"))
+        issued = {**result, "mean_output_tokens": result["dataset_mean_output_tokens"]}  # whole passes (above)
+        predicted = server_tokens_per_s(rate, issued, case["requests"], engine.get("server_metric", "scheduled"))
         detail = {"rate_per_s": rate, "ttft_p99_s": result["ttft_s"]["p99"], "tpot_p99_s": result["tpot_s"]["p99"],
                   "offline_rate_per_s": result["offline_requests_per_s"]}  # the search's upper bracket
     else:

@@ -295,7 +295,7 @@ KNOWN_GAP = ("gate not met yet (mean |error| <= 15 %): Mixtral 8x7B over-predict
              "145 tokens per sample; its inputs an S- assumption; its step within 5 % of NVIDIA's sum of the "
              "TensorRT-LLM 1.0 line's measured kernels, whose own estimate is +25-29 % on H127), latency-bound "
              "scenarios over-predicted where the model decodes moderate batches faster than measured (DeepSeek-R1 "
-             "B200 Server +68 % at LoadGen's "
+             "B200 Server +63 % at LoadGen's "
              "two-pass Offline rate, its step ~1.6x fast against the v5.1 engine and within 20 % of TensorRT-LLM's "
              "2026 decode at that batch, validation.frontier_silicon; Llama 3.1 8B B200 Interactive; every B200 step "
              "line 7-24 ms short of its fixed cost, validation.operating_point), Llama 3.1 405B under-predicted "

@@ -56,8 +56,9 @@ TTFT and TPOT (and early stopping) hold in the file's trial, or the offline rate
 hold at the engine's saturated throughput). The check re-runs that rate, and a capped row at `overload` x the offline
 rate, as a trial of LoadGen's length (Poisson arrivals over >= 600 s and >= the dataset: mlperf.conf
 *.Server.min_duration 600000 ms and min_query_count, mlcommons-loadgen 5.1.2 lines 85 and 151-157), where a queue fed
-past saturation grows for 600 s. The file's trials are shorter for the fast rows (the dataset alone: 9-30 s of
-arrivals for Llama 3.1 8B / Mixtral), too short for the engine's batch to reach its steady state near saturation.
+past saturation grows for 600 s. The file's trials were shorter for the fast rows until hV51 (the dataset alone: 9-30
+s of arrivals for Llama 3.1 8B / Mixtral); they now last 600 s too (`server_min_duration_s`), on a sample of the
+pool's engines (`validation.inference.trial_engines`, exact for those engines), as the check's re-runs do.
 
 Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
 understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:

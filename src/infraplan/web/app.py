@@ -19,6 +19,7 @@ one line (`InputError`), schema violations 422 with one line; anything else 500 
 traceback. No CORS headers are sent (browsers keep other origins out); no request names a file.
 """
 
+import difflib
 import json
 from importlib import resources
 from typing import Any
@@ -99,15 +100,32 @@ class _TooBig(Exception):
     pass
 
 
-def _one_line(exc: RequestValidationError) -> str:
+def _field_hint(path: str, name: str) -> str:
+    """For a field the command's body lacks: the web's name of the CLI option it spells (`checkpoint_interval` is
+    `checkpoint_interval_s`, the CLI's --checkpoint-interval), else the closest field's name, else nothing (hU61)."""
+    model = REQUESTS.get(path.removeprefix("/api/").removesuffix("/cli"))
+    if model is None:
+        return ""
+    spelled = {flag.removeprefix("--").replace("-", "_"): field for field, flag in model.cli_names().items()
+               if flag.startswith("--")}
+    if name in spelled and spelled[name] != name:
+        return f"; the CLI's --{name.replace('_', '-')} is the field {spelled[name]} here"
+    close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _one_line(exc: RequestValidationError, path: str = "") -> str:
     errors = exc.errors()
     if not errors:
         return "invalid request"
     err = errors[0]
     if err.get("type") == "json_invalid":
         return "the body is not valid JSON"
-    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    where = ".".join(loc) or "body"
     msg = str(err.get("msg", "invalid")).replace("Input should be", "must be").replace("Value error, ", "")
+    if err.get("type") == "extra_forbidden" and len(loc) == 1:
+        msg += _field_hint(path, loc[0])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return " ".join(f"invalid {where}: {msg}{more}".split())[:400]
 
@@ -173,7 +191,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _one_line(exc)}, status_code=422)
+        return JSONResponse({"detail": _one_line(exc, request.url.path)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

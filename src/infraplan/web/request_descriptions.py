@@ -204,7 +204,7 @@ RECSYS = {
     "model": "DLRM preset (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or file",
     "accelerator": "accelerator preset or YAML path (mtia-v1, ...)",
     "batch": "samples per batch [default: the model's, or best for SLO]",
-    "latency_slo": "batch latency SLO: seconds, or 20ms",
+    "latency_slo": "batch latency SLO: seconds, or 20ms (a bare number above 0.5 is refused as ms)",
 }
 VIDEO = {
     "device": "msvp, or a CPU preset (xeon-8480, epyc-9654)",

@@ -62,7 +62,7 @@ Duration = Annotated[Seconds, BeforeValidator(_duration_s),
 
 def _slo_s(slo: str) -> Callable[[object], object]:
     """`_duration_s`, a bare number (JSON or text) above its ceiling refused as ms written for s, as the CLI's
-    --ttft-slo / --tpot-slo (`units.slo_unit_slip`)."""
+    --ttft-slo / --tpot-slo / recsys --latency-slo (`units.slo_unit_slip`)."""
     def read(value: object) -> object:
         seconds = _duration_s(value)
         if isinstance(value, str | int | float) and not isinstance(value, bool) and isinstance(seconds, int | float):
@@ -78,7 +78,10 @@ TtftSlo = Annotated[Seconds, BeforeValidator(_slo_s("ttft")), Field(
     description="seconds, or a duration with its unit (e.g. 2s, 500ms); a bare number above 30 is refused as ms")]
 TpotSlo = Annotated[Seconds, BeforeValidator(_slo_s("tpot")), Field(
     description="seconds, or a duration with its unit (e.g. 50ms); a bare number above 1 is refused as ms")]
-SLO_FIELDS = {"ttft_slo": "ttft", "tpot_slo": "tpot"}  # field -> its ceiling's key: `cli()` writes "45.0s" above it
+RecsysSlo = Annotated[Seconds, BeforeValidator(_slo_s("recsys")), Field(
+    description="seconds, or a duration with its unit (e.g. 20ms); a bare number above 0.5 is refused as ms")]
+SLO_FIELDS = {"ttft_slo": "ttft", "tpot_slo": "tpot", "latency_slo": "recsys"}  # field -> its ceiling's key: `cli()`
+# writes "45.0s" above it
 RestartSeconds = Annotated[float, BeforeValidator(_duration_s), Field(
     ge=0.0, le=1e9, allow_inf_nan=False, description="seconds, or a duration with its unit (e.g. 10min), as the "
     "CLI's --restart-s")]

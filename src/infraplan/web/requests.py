@@ -46,6 +46,7 @@ from infraplan.web.request_fields import (
     ModelOnSystemRequest,
     PresetName,
     Quantity,
+    RecsysSlo,
     RestartSeconds,
     ScheduleName,
     TpotSlo,
@@ -111,10 +112,22 @@ class TrainRequest(ModelOnSystemRequest):
     server_price: Price | None = None
 
 
+def _one_count_listed(value: object) -> object:
+    """`"gpus": 16384` is the list of that one count, as the CLI's `--gpus 16384`; a CLI text ('16384', '512:8192:x2')
+    is refused with the JSON form the web takes, not pydantic's "must be a valid list" (hU61)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, str):
+        raise ValueError(f"a JSON list of GPU counts, e.g. [16384] or [512, 1024, 2048], not the CLI's text "
+                         f"{value[:40]!r}")
+    return value
+
+
 @described
 class SearchRequest(ModelOnSystemRequest):
     command = "search"
-    gpus: list[Accelerators] = Field(min_length=1, max_length=WEB_MAX_SWEEP)
+    gpus: Annotated[list[Accelerators], BeforeValidator(_one_count_listed),
+                    Field(min_length=1, max_length=WEB_MAX_SWEEP)]
     seq_len: Tokens
     global_batch: Sequences
     dtype: Literal["bf16", "fp8", "mxfp8", "nvfp4", "auto"] = "auto"
@@ -193,7 +206,7 @@ class RecsysRequest(WebRequest):
     model: PresetName
     accelerator: PresetName
     batch: Sequences | None = None
-    latency_slo: Quantity | None = None
+    latency_slo: RecsysSlo | None = None
 
     positional = ("model",)
 

@@ -41,7 +41,6 @@ from infraplan.training.search import search_plans
 from infraplan.units import (
     parse_bytes,
     parse_count,
-    parse_duration_s,
     parse_stated_bytes,
     parse_stated_power_w,
 )
@@ -136,8 +135,7 @@ def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Res
 
 
 def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
-    slo = parse_duration_s(r.latency_slo) if r.latency_slo is not None else None
-    return estimate_recsys(r.model, r.accelerator, batch=r.batch, latency_slo_s=slo)
+    return estimate_recsys(r.model, r.accelerator, batch=r.batch, latency_slo_s=r.latency_slo)
 
 
 def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:

@@ -15,8 +15,7 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     metric_table,
 )
-from infraplan.cli.options import SEQUENCES, JsonFlag
-from infraplan.planning.fleet_spec import parse_seconds
+from infraplan.cli.options import RECSYS_SLO, SEQUENCES, JsonFlag
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
 
@@ -68,12 +67,13 @@ def recsys(
     accelerator: str = typer.Option(..., "--accelerator", help="accelerator preset or YAML path (mtia-v1, ...)"),
     batch: int | None = typer.Option(None, "--batch", parser=SEQUENCES,
                                      help="samples per batch [default: the model's, or best for SLO]"),
-    latency_slo: str | None = typer.Option(None, "--latency-slo", help="batch latency SLO: seconds, or 20ms"),
+    latency_slo: float | None = typer.Option(
+        None, "--latency-slo", parser=RECSYS_SLO,
+        help="batch latency SLO: seconds, or 20ms (a bare number above 0.5 is refused as ms)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Recommendation inference on one accelerator: QPS, latency, power, QPS/W and what bounds it."""
-    slo = parse_seconds(latency_slo) if latency_slo is not None else None
-    emit(estimate_recsys(model, accelerator, batch=batch, latency_slo_s=slo), as_json, render_recsys)
+    emit(estimate_recsys(model, accelerator, batch=batch, latency_slo_s=latency_slo), as_json, render_recsys)
 
 
 def register(app: typer.Typer) -> None:
