@@ -54,7 +54,7 @@ generation (~29,500 TWh in 2023, Ember Global Electricity Review 2024: ~3.4 TW) 
 campuses (~5 GW)."""
 MAX_HOST_POWER_W = 1e6
 """Host power per device (a scenario's or fleet's `pools[].host_power_w`): 1 MW, ~8x a whole GB200 NVL72 rack
-(118.8 kW, cluster/power.py) and ~100x a whole DGX H100 server (10.2 kW max, NVIDIA DGX H100 datasheet)."""
+(122.4 kW, cluster/power.py) and ~100x a whole DGX H100 server (10.2 kW max, NVIDIA DGX H100 datasheet)."""
 MAX_RACK_POWER_W = 1e7
 """Power one rack may draw (a cooling type's `max_rack_power_w`, catalog/facility/cooling.yaml or a user's cooling
 file): 10 MW, ~70x the 140 kW of Meta's liquid-cooled Catalina high-power rack (OCP 2024, Data Center Frontier; the
@@ -104,8 +104,8 @@ fp4: 35 PFLOP/s) and ~14x a whole GB200 NVL72 rack taken as one device (72 x 10 
 gb200.yaml)."""
 MAX_DEVICE_POWER_W = 1e6
 """Power of one accelerator or node in a catalog or user file (`tdp_w`, `typical_power_w`, `idle_power_w`,
-`host_power_w`): 1 MW, ~430x the largest catalog TDP (rubin: 2.3 kW), ~8x a whole GB200 NVL72 rack (as
-MAX_HOST_POWER_W); `tdp_w: 1e9W` was refused only by the rack-power check."""
+`host_power_w`, `scale_up_switch_power_w`): 1 MW, ~430x the largest catalog TDP (rubin: 2.3 kW), ~8x a whole
+GB200 NVL72 rack (as MAX_HOST_POWER_W); `tdp_w: 1e9W` was refused only by the rack-power check."""
 MAX_DEVICE_EMBODIED_KGCO2E = 1e6
 """Embodied carbon of one accelerator with its server share, in an accelerator file (`embodied_kgco2e_per_accelerator`):
 1,000 tCO2e, ~2,400x the largest catalog figure (b300: 417 kg, catalog/facility/hardware_costs.yaml) and ~37x a whole

@@ -65,9 +65,9 @@ def test_fleet_mix_names_the_pools_whose_figures_are_secondary(cli, tmp_path: Pa
     spec = tmp_path / "fleet.yaml"
     spec.write_text(
         "services:\n"
-        "  - {name: late, kind: recsys, model: dlrm-high, qps: 10M, latency_slo: 20ms}\n"
-        "pools:\n"  # one 4-chip MTIA 400 server's worth beside the H100 (whole servers bought: hF2)
-        "  - {name: m400, device: mtia-400, available: 4, price_usd_per_device: 30000}\n"
+        "  - {name: late, kind: recsys, model: dlrm-high, qps: 60M, latency_slo: 20ms}\n"
+        "pools:\n"  # one 72-chip MTIA 400 rack beside the H100: its switch trays (hN52) come whole with a rack begun
+        "  - {name: m400, device: mtia-400, available: 72, price_usd_per_device: 30000}\n"
         "  - {name: h100, device: h100-sxm, price_usd_per_device: 42000}\n")
     code, out, err = cli(["fleet-mix", str(spec), "--json"])
     assert code == 0, err

@@ -74,7 +74,7 @@ def test_a_missed_whole_run_says_its_own_figures(cli: CliRun) -> None:
     code, text, _ = cli(MISSED_PLAN)
     flat = " ".join(text.split())
     ttft, tpot = plan["serve"]["ttft_s"]["p99"], plan["serve"]["tpot_s"]["p99"]
-    assert f"misses the SLO (TTFT p99 {fmt_seconds(ttft)}, TPOT p99 {fmt_seconds(tpot)};" in flat
+    assert f"misses the SLO (TTFT p99 {fmt_seconds(ttft)}, TPOT p99 {fmt_seconds(tpot)})" in flat  # then its reason
     assert tpot > plan["slo"]["tpot_s"] or ttft > plan["slo"]["ttft_s"]  # the figures printed are the miss
 
 

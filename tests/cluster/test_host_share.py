@@ -35,15 +35,17 @@ def _fleet_power_w(service: ServiceSpec, device: str, host_power_w: float | None
 @pytest.mark.parametrize("device", ["mtia-v1", "mtia-v2", "mtia-300", "mtia-400", "mtia-450", "a100-80gb",
                                     "h100-sxm", "b200", "mi300x", "xeon-8480", "epyc-9654"])
 def test_every_command_adds_the_same_host_to_one_device(device):
-    share = host_share(device).watts
+    full = host_share(device)
+    share = full.watts  # host + the scale-up switches outside the servers (MTIA 400's rack: 300 + 50 W, hH53)
     cluster = Cluster.resolve(device)
     assert power_terms(cluster.accelerator, cluster.system)[1] == pytest.approx(share)  # serve, serve-plan
-    layout = cluster.layout  # plan, facility, fleet-mix's cost model
-    assert layout.host_power_w / layout.accelerators_per_server == pytest.approx(share)
+    layout = cluster.layout  # plan, facility, fleet-mix's cost model: the host per server, the switches per domain
+    assert layout.host_power_w / layout.accelerators_per_server == pytest.approx(full.host_w)
+    assert layout.scale_up_switch_power_w / layout.scale_up_domain == pytest.approx(full.switch_w)
     r = estimate_recsys("dlrm-medium", device, latency_slo_s=0.02)
     assert r.platform_power_w - r.power_w == pytest.approx(share)  # recsys
     power = _fleet_power_w(RANKING, device)  # fleet-mix's power objective: its pool's IT load per device
-    assert _fleet_power_w(RANKING, device, share) == pytest.approx(power)
+    assert _fleet_power_w(RANKING, device, full.host_w) == pytest.approx(power)  # a pool's host_power_w: the host
     assert power > load_accelerator(device).tdp_w + share  # the fabric and storage shares on top
 
 
@@ -63,8 +65,8 @@ def test_the_cost_models_it_load_carries_the_same_host_and_a_pools_override():
         n = layout.accelerators_per_server
         site = device_site(device, cost_overrides(None, None, 1000.0, None))
         base = device_money(device, n, site)
-        more = device_money(device, n, site, host_share(device).watts + 100.0)
-        same = device_money(device, n, site, host_share(device).watts)
+        more = device_money(device, n, site, host_share(device).host_w + 100.0)
+        same = device_money(device, n, site, host_share(device).host_w)
         assert same.it_w == pytest.approx(base.it_w)  # the default is the one host share
         assert more.it_w - base.it_w == pytest.approx(100.0 * n, rel=0.2)  # + misc power on the server watts
 
@@ -76,16 +78,18 @@ def test_precedence_and_sources():
     v2 = host_share("mtia-v2")
     assert v2.basis == "device" and v2.watts == 46.0 and "ASSUMPTION" in v2.source
     rack = host_share("mtia-400")  # its own ASSUMED figure, its catalog system's node's (hH47: stated, as MTIA 450's)
-    assert (rack.basis, rack.watts) == ("device", 300.0) and "mtia-400-rack" in rack.source
+    assert (rack.basis, rack.host_w) == ("device", 300.0) and "mtia-400-rack" in rack.source
     node = load_system("mtia-400-rack").node
-    assert rack.watts == node.host_power_w / node.accelerators_per_node and "ASSUMPTION" in rack.source
+    assert rack.host_w == node.host_power_w / node.accelerators_per_node and "ASSUMPTION" in rack.source
+    assert rack.switch_w == 3600.0 / 72 and rack.watts == 350.0  # its rack's ASSUMED switch trays, per chip (hH53)
     h100 = host_share("h100-sxm")  # DGX H100: 10.2 kW - 8 x 700 W
     assert (h100.basis, h100.watts) == ("system", pytest.approx((10200 - 8 * 700) / 8))
     tpu = host_share("tpu-v5p")  # neither: the stated generic rule
     assert tpu.basis == "generic rule" and tpu.watts == pytest.approx(0.82 * load_accelerator("tpu-v5p").tdp_w)
     for name in ("mtia-300", "mtia-450"):  # the MTIA family's one assumed tray, not the GPU-server rule
         s = host_share(name)
-        assert s.watts == host_share("mtia-400").watts and "ASSUMPTION" in s.source
+        assert s.host_w == host_share("mtia-400").host_w and "ASSUMPTION" in s.source
+        assert s.switch_w == 0.0  # no catalog system of them: the generic node of 8, no switches outside it
     assert host_share("msvp").watts == 40.0 and "ASSUMPTION" in host_share("msvp").source
 
 

@@ -15,7 +15,7 @@ from infraplan.facility import size_facility
 from infraplan.facility.plots import facility_figure
 
 NODES = ["accelerators", "hosts (CPU, NIC, fans, PSU loss)", "servers", "scale-out network", "storage & misc",
-         "IT load", "cooling & power distribution", "facility"]
+         "IT load", "cooling & power distribution", "facility", "scale-up switches"]
 
 
 def _into(figure: Any) -> dict[str, float]:
@@ -44,6 +44,16 @@ def test_a_reports_sankey_ends_at_its_facility_power_and_its_it_power() -> None:
     report = size_facility(system="dgx-h100-superpod").model_dump()  # as `facility --plot` passes it
     into = _into(facility_figure(report))
     assert into["facility"] == pytest.approx(report["facility_power_w"] / 1e6, rel=1e-9)
+    assert into["IT load"] == pytest.approx(report["it_power_w"] / 1e6, rel=1e-9)
+
+
+def test_an_nvl72_sankey_carries_its_switch_trays_into_the_it_load() -> None:
+    """hN52: a GB200 NVL72 rack's 3.6 kW of NVSwitch trays flow into the IT node, not into the servers."""
+    report = size_facility(system="gb200-nvl72", cooling="liquid").model_dump()
+    into = _into(facility_figure(report))
+    p = report["power_breakdown_w"]
+    assert p["scale_up_switches"] == pytest.approx(report["racks"] * 3600.0)
+    assert into["servers"] == pytest.approx((p["accelerators"] + p["hosts"]) / 1e6, rel=1e-9)
     assert into["IT load"] == pytest.approx(report["it_power_w"] / 1e6, rel=1e-9)
 
 

@@ -130,7 +130,8 @@ def test_racks_by_fill_add_up_to_the_racks_accelerators_and_server_power(acceler
     assert sum(x.racks for x in rows) == r.racks
     assert sum(x.racks for x in rows if x.full) == r.full_racks
     assert sum(x.racks * x.accelerators_per_rack for x in rows) == r.accelerators
-    servers_w = r.power_breakdown_w["accelerators"] + r.power_breakdown_w["hosts"]
+    p = r.power_breakdown_w  # a rack holds its servers and its domains' switch trays (NVL72's: hN52)
+    servers_w = p["accelerators"] + p["hosts"] + p["scale_up_switches"]
     assert sum(x.racks * x.rack_power_w for x in rows) == pytest.approx(servers_w, rel=1e-12)
     assert [x.full for x in rows] == [True] + [False] * (len(rows) - 1)
     assert (len(rows) == 1) == (count == 4096)

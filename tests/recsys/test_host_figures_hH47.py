@@ -12,12 +12,14 @@ from infraplan.cluster.host_share import host_share
 from infraplan.recsys.estimate import estimate_recsys
 
 
-@pytest.mark.parametrize("part", ["mtia-400", "mtia-450"])
-def test_the_mtia_host_share_and_link_are_named_as_assumptions(part: str) -> None:
+@pytest.mark.parametrize(("part", "share_w"), [("mtia-400", 300.0 + 3600.0 / 72), ("mtia-450", 300.0)])
+def test_the_mtia_host_share_and_link_are_named_as_assumptions(part: str, share_w: float) -> None:
+    """MTIA 400 adds its rack's ASSUMED switch trays per chip (3.6 kW per 72-chip domain, hH53); MTIA 450 has no
+    catalog rack, so none."""
     r = estimate_recsys("dlrm-high", part)
     share, link = r.assumptions["host_share"], r.assumptions["host_link"]
-    assert share.startswith("300 W per device") and "ASSUMPTION" in share
-    assert r.platform_power_w - r.power_w == pytest.approx(300.0)  # the share the line names is the one added
+    assert share.startswith(f"{share_w:.4g} W per device") and "ASSUMPTION" in share
+    assert r.platform_power_w - r.power_w == pytest.approx(share_w)  # the share the line names is the one added
     assert link.startswith("64 GB/s") and "ASSUMPTION" in link
     # the device-only figure beside the platform one: their quotient is the host share's alone
     assert r.qps_per_w / r.platform_qps_per_w == pytest.approx(r.platform_power_w / r.power_w)
@@ -53,4 +55,4 @@ def test_the_mtia_400_share_is_its_rack_nodes() -> None:
     from infraplan.catalog import load_system
 
     node = load_system("mtia-400-rack").node
-    assert host_share("mtia-400").watts == pytest.approx(node.host_power_w / node.accelerators_per_node)
+    assert host_share("mtia-400").host_w == pytest.approx(node.host_power_w / node.accelerators_per_node)

@@ -6,8 +6,8 @@ truths, and the bounds of the run-length and percentile rules.
   mean service is that utilisation over the replica's arrival rate (rho = lambda E[S], the definition); periodic
   arrivals have no variability (ca^2 = 0), and the service's cv^2 is that of the per-request engine seconds. Its first
   constant is the slots' fill (`fill_time_constant_s`). PP 2: two engines a replica share its work.
-- A prefill pool's service is in proportion to the prompt (the module's ASSUMPTION): mean `prefill_s`, cv^2 the
-  prompts' cv^2.
+- A prefill pool's service is in proportion to the prompt (the module's ASSUMPTION): a prompt token's seconds times
+  its tokens (hF52), so at 0.05 s over the mean prompt a mean of 0.05 s, cv^2 the prompts' cv^2.
 - `decode_request_seconds` is `capacity_candidate.decode_request_s` per request (its docstring): the same mean, finish
   cost included.
 - A run whose TTFT misses all fall in its warm-up meets past it (`judged_run`: the warm-up's own misses, run alone,
@@ -84,7 +84,8 @@ def test_a_prefill_pools_service_is_in_proportion_to_the_prompt() -> None:
     lengths = _lengths()
     prefill_s, rate = 0.05, 24.0  # a replica's 12 prompts/s at 0.05 s: utilisation 0.6
     arrival = np.arange(20_000) / rate
-    (queue,) = pool_time_constants(rate, arrival, lengths, REPLICAS, prefill_s, None)
+    # a prompt token's seconds since hF52 (the offline sample's own mean prompt): 0.05 s at this sample's mean prompt
+    (queue,) = pool_time_constants(rate, arrival, lengths, REPLICAS, prefill_s / lengths.input_tokens.mean(), None)
     want = queue_time_constant_s(rate / REPLICAS * prefill_s, 0.0, cv2(lengths.input_tokens), prefill_s)
     assert cv2(lengths.input_tokens) > 0.1 and queue == pytest.approx(want, rel=1e-9)
 

@@ -21,6 +21,7 @@ class _Dep:
     dtype: str
     kv_dtype: str
     tp: int
+    stack: str | None = None  # unset: the engine family's shipped `activation_quant`
 
 
 @pytest.fixture

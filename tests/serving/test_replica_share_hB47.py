@@ -80,15 +80,17 @@ def _thinned(spec: Any, input_len: int | None, output_len: int | None, n: int, r
 
 def test_a_bursty_workload_needs_no_more_than_the_smoothed_truth(monkeypatch: pytest.MonkeyPatch) -> None:
     """Llama 3 8B, the code-completion preset (gamma arrivals, cv 2) at 40 requests/s on H100: the old probe kept the
-    cv 2 in every replica and answered more accelerators; the router's share answers fewer, and that answer's whole
-    run (the full stream round-robined over the fleet) meets the SLO."""
+    cv 2 in every replica and answered more accelerators; the router's share answers no more, and that answer's whole
+    run (the full stream round-robined over the fleet) meets the SLO. (It answered fewer, 3 against 4, until hQ51:
+    the 3's whole run of 12,288 requests could not show its TPOT p99 within the SLO at 0.99 confidence, and 4x
+    longer it misses, 0.0302 s against 0.025 s, so both probes now answer 4.)"""
     kw: dict[str, Any] = {"workload": "code-completion"}
     new = search_capacity("llama3-8b", "dgx-h100-superpod", 40.0, **kw)
     capacity.clear_caches()
     monkeypatch.setattr(capacity, "replica_requests", _thinned)
     old = search_capacity("llama3-8b", "dgx-h100-superpod", 40.0, **kw)
     capacity.clear_caches()
-    assert new.gpus is not None and old.gpus is not None and new.gpus < old.gpus
+    assert new.gpus is not None and old.gpus is not None and new.gpus <= old.gpus
     assert new.meets_slo_full_run and old.meets_slo_full_run
     assert new.router == ROUTER == "round_robin"
 

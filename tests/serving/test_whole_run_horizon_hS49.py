@@ -87,28 +87,41 @@ def test_later_misses_counts_the_share_past_the_warm_up() -> None:
 
 def test_judged_run_retries_an_unsettled_pool_as_a_near_miss() -> None:
     """A pool that cannot settle is a miss whatever its percentiles read, retried as a near miss (the ratio just
-    above 1 on its side); a run met whole and past its warm-up keeps its ratios."""
-    reqs = Requests(np.arange(100, dtype=float), np.full(100, 10), np.full(100, 10))
+    above 1 on its side); a run met whole and past its warm-up keeps its ratios. 1,000 requests: none over shows a
+    p99 at 0.99 (0.99^1,000 < 0.01; hQ51's `capacity_confidence`), as 100 would not (0.99^100 = 0.37)."""
+    reqs = Requests(np.arange(1000, dtype=float), np.full(1000, 10), np.full(1000, 10))
     calls: list[int] = []
 
     def fake(r: Requests) -> dict[str, object]:
         calls.append(len(r))
         return {"ttft_s": {"p99": 1.0}, "tpot_s": {"p99": 0.1}, "ttft_over_slo_count": 0, "tpot_over_slo_count": 0}
 
-    _, ttft_ratio, tpot_ratio, why = judged_run(fake, reqs, "p99", (2.0, 0.2), 99.0, (False, True), 10.0)
-    assert ttft_ratio == 0.5 and 1.0 < tpot_ratio < 1.0 + 1e-12 and "settle" in why and calls == [100]
+    _, ttft_ratio, tpot_ratio, why, _ = judged_run(fake, reqs, "p99", (2.0, 0.2), 99.0, (False, True), 100.0)
+    assert ttft_ratio == 0.5 and 1.0 < tpot_ratio < 1.0 + 1e-12 and "settle" in why and calls == [1000]
     calls.clear()
-    _, ttft_ratio, tpot_ratio, why = judged_run(fake, reqs, "p99", (2.0, 0.2), 99.0, (False, False), 10.0)
-    assert (ttft_ratio, tpot_ratio, why) == (0.5, 0.5, "") and calls == [100]  # no miss: none past the warm-up
+    _, ttft_ratio, tpot_ratio, why, _ = judged_run(fake, reqs, "p99", (2.0, 0.2), 99.0, (False, False), 100.0)
+    assert (ttft_ratio, tpot_ratio, why) == (0.5, 0.5, "") and calls == [1000]  # no miss: none past the warm-up
 
-    def missing(r: Requests) -> dict[str, object]:  # 2 misses in all, both past the warm-up's 10 requests
+    def missing(r: Requests) -> dict[str, object]:  # 2 misses in all, both past the warm-up's 100 requests
         calls.append(len(r))
-        return {"ttft_s": {"p99": 1.0}, "tpot_s": {"p99": 0.1}, "ttft_over_slo_count": 2 if len(r) == 100 else 0,
+        return {"ttft_s": {"p99": 1.0}, "tpot_s": {"p99": 0.1}, "ttft_over_slo_count": 10 if len(r) == 1000 else 0,
                 "tpot_over_slo_count": 0}
 
     calls.clear()
-    _, ttft_ratio, tpot_ratio, why = judged_run(missing, reqs, "p99", (2.0, 0.2), 99.0, (False, False), 10.0)
-    assert calls == [100, 10] and 1.0 < ttft_ratio < 1.0 + 1e-12 and tpot_ratio == 0.5 and "warm-up" in why
+    # 10 of 1,000 over: the p99 can be neither shown within nor above (at most 2 over shows it within, 19 above):
+    # a near miss by the percentile's confidence, without the warm-up's run
+    _, ttft_ratio, tpot_ratio, why, _ = judged_run(missing, reqs, "p99", (2.0, 0.2), 99.0, (False, False), 100.0)
+    assert calls == [1000] and 1.0 < ttft_ratio < 1.0 + 1e-12 and tpot_ratio == 0.5 and "confidence" in why
+
+    def few(r: Requests) -> dict[str, object]:  # 2 misses in all (shown within), both past the warm-up
+        calls.append(len(r))
+        return {"ttft_s": {"p99": 1.0}, "tpot_s": {"p99": 0.1}, "ttft_over_slo_count": 2 if len(r) == 1000 else 0,
+                "tpot_over_slo_count": 0}
+
+    calls.clear()
+    # judged past the warm-up (its first 950 requests run alone): 2 > 1 % of the later 50
+    _, ttft_ratio, tpot_ratio, why, _ = judged_run(few, reqs, "p99", (2.0, 0.2), 99.0, (False, False), 949.5)
+    assert calls == [1000, 950] and 1.0 < ttft_ratio < 1.0 + 1e-12 and tpot_ratio == 0.5 and "warm-up" in why
 
 
 def _serve_p99(line: str, times: int) -> tuple[float, float]:

@@ -44,15 +44,18 @@ def use_note(accelerator: Accelerator, work: Work, models: Models) -> str | None
             "this part")
 
 
-def figures_notes(accelerator: Accelerator, work: Work | None = None, models: Models = "generative-ai") -> list[str]:
+def figures_notes(accelerator: Accelerator, work: Work | None = None, models: Models = "generative-ai",
+                  collectives: bool = True) -> list[str]:
     """The notes an answer about `accelerator` carries: its figures' standing (secondary or preliminary), then, where
     `work` is given, a use other than its source's and, for generative-AI work, the curves it takes by default: on a
     part of no preset (`defaults_note`), or the collective tables a preset borrows (`borrowed_tables_note`). Empty
-    for a datasheet preset with its own tables asked about the work it is for."""
+    for a datasheet preset with its own tables asked about the work it is for. `collectives`: whether the answer
+    prices a collective (a group of TP, CP, DP, EP or attention-DP ranks above 1); where it prices none (one GPU, a
+    TP1 replica, pipeline stages only), the borrowed collective curves are not named (hR49, session 46)."""
     genai = work is not None and models == "generative-ai"
     lines = [standing_note(accelerator), use_note(accelerator, work, models) if work is not None else None,
-             defaults_note(accelerator, work) if genai and work is not None else None,
-             borrowed_tables_note(accelerator) if genai else None]
+             defaults_note(accelerator, work, collectives) if genai and work is not None else None,
+             borrowed_tables_note(accelerator) if genai and collectives else None]
     return [line for line in lines if line]
 
 
@@ -94,7 +97,7 @@ _PRICED_GEMM_DTYPES = ("fp16", "bf16", "fp8", "int8", "mxfp8", "nvfp4")
 _SERVING_FITS = ("decode_attention", "mla_decode_attention", "mla_absorb_bmm", "weight_read_fraction")
 
 
-def defaults_note(accelerator: Accelerator, work: Work) -> str | None:
+def defaults_note(accelerator: Accelerator, work: Work, collectives: bool = True) -> str | None:
     """For a part of no preset (a file written from scratch: no `extends`, no preset's figures, so no preset's
     name-keyed tables), one line naming what its `work` is priced with where its file gives no measured curve (hA50,
     session 45: these fell back silently): the in-domain collectives on curves measured on other parts (H100's
@@ -102,7 +105,8 @@ def defaults_note(accelerator: Accelerator, work: Work) -> str | None:
     and all-to-all, `network.nvlink_collectives` having no table of it), a dtype's GEMMs at another dtype's fraction
     (`Accelerator.matmul_fraction`), one attention rate at every head dimension (no `attention_exp_per_s`), and for
     training Hopper's TN-only fp8 GEMM layouts, for inference the rooflines standing for the measured decode fits.
-    None for a preset or a what-if of one (its own measured tables and sources apply)."""
+    The collectives' curves only where the answer prices one (`collectives`). None for a preset or a what-if of one
+    (its own measured tables and sources apply), or where nothing is left to name."""
     if accelerator.catalog_name in preset_files("accelerators"):
         return None
     eff = accelerator.efficiency
@@ -110,7 +114,7 @@ def defaults_note(accelerator: Accelerator, work: Work) -> str | None:
     base = accelerator.matmul_fraction("bf16") if fractions else None  # a fraction-less dtype's (bf16, fp16, least)
     parts = ["in-domain all-reduce on H100's measured NCCL and custom all-reduce curves (AIConfigurator 0.12.0, 8 x "
              "H100 SXM) and all-gather, reduce-scatter and all-to-all on SimAI's NVLink curve, by message size, "
-             "scaled to its scale_up_bandwidth_bytes_per_s x scale_up_collective_efficiency"]
+             "scaled to its scale_up_bandwidth_bytes_per_s x scale_up_collective_efficiency"][:int(collectives)]
     borrowed = []
     for dtype in accelerator.peak_flops_per_s:
         if dtype in fractions or (dtype == "bf16" and "fp16" in fractions) or dtype not in _PRICED_GEMM_DTYPES:
@@ -134,5 +138,7 @@ def defaults_note(accelerator: Accelerator, work: Work) -> str | None:
     if work == "inference" and missing:
         parts.append(f"{', '.join(missing)} unset: rooflines at memory_bandwidth_fraction "
                      f"{eff.memory_bandwidth_fraction:g}")
+    if not parts:
+        return None
     return (f"{accelerator.name}: no measured curve of it for these, so ASSUMED from defaults: "
             f"{'; '.join(parts)}")

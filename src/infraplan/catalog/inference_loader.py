@@ -13,6 +13,9 @@ from importlib import resources
 from typing import Any
 
 from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated
+from infraplan.catalog.loader_kinds import refuse_as_profile
+from infraplan.catalog.output_files import shown_path
+from infraplan.catalog.part_files import same_file
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.catalog.video_schemas import Ladder, SoftwareEncoders, VideoAsic
@@ -64,6 +67,7 @@ def load_recsys_profile_file(ref: str) -> RecsysProfile:
     `default`) or a user's file (`infraplan catalog recsys-devices FILE`; an accelerator file's `recsys_profile`).
     A file's `accelerator:` may be left out (the part naming it is the one it describes)."""
     data, name = _read("recsys profile", ref)
+    refuse_as_profile(data, ref)  # a part's own file, or another part's (was "tiers: Field required", hX50)
     _refuse_extends(data, ref, "recsys profile", "recsys-devices")
     data.setdefault("accelerator", name)
     return validated(RecsysProfile, data, ref, "recsys profile")
@@ -89,6 +93,10 @@ def load_video_device(ref: str) -> VideoAsic:
     data, name = _read("video device", ref)
     _refuse_extends(data, ref, "video device", "video-devices")
     data.setdefault("name", name)
+    baseline = data.get("software_baseline")
+    if isinstance(baseline, str) and looks_like_path(baseline) and same_file(baseline, ref):  # 1x (hX50)
+        raise InputError(f"video device file {shown_path(ref)}: software_baseline names this file itself: name "
+                         "what it is compared with, a CPU preset (xeon-8480) or another video device, or leave it out")
     return validated(VideoAsic, data, ref, "video device")
 
 

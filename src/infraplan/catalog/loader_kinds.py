@@ -4,6 +4,10 @@
 (`catalog.loader.load_accelerator`). A video ASIC's file there (hU50) and a system file there (hA50, session 45: a
 hardware architect's rack file given to `recsys --accelerator` or `campus --accelerator` read "invalid accelerator
 'rack.yaml': vendor: Field required") are each named, with the file to give: a system file's own `accelerator:`.
+
+A part file's `recsys_profile` names a recommendation profile's file (`catalog.part_files`). A part file there (the
+part's own, or another part naming the first back: hX50, session 46) read "invalid recsys profile 'part.yaml': tiers:
+Field required", true but not telling; it, a system's and a video device's file are named (`refuse_as_profile`).
 """
 
 from __future__ import annotations
@@ -31,3 +35,20 @@ def refuse_other_kind(data: dict[str, Any], ref: str, beside: Callable[[str, str
     raise InputError(f"{shown_path(ref)} is a system file (node, network), not an accelerator file: give its "
                      f"accelerator's file or preset here{named}; `train`, `search`, `serve`, `serve-plan`, `facility` "
                      "and a fleet-mix pool take the system file itself (--system, `device:`)")
+
+
+PART_KEYS = frozenset({"peak_flops_per_s", "efficiency", "recsys_profile", "tdp_w"})
+"""Keys an accelerator file holds (`catalog.schemas.Accelerator`) and a recsys profile does not."""
+
+
+def refuse_as_profile(data: dict[str, Any], ref: str) -> None:
+    """InputError where the mapping read from `ref`, asked for as a recsys profile, is an accelerator's, a system's
+    or a video device's file."""
+    kind = ("a video device file (kind: video-asic)" if data.get("kind") == "video-asic" else
+            f"an accelerator file ({', '.join(sorted(PART_KEYS & set(data)))})" if PART_KEYS & set(data) else
+            f"a system file ({', '.join(sorted(SYSTEM_KEYS & set(data)))})" if SYSTEM_KEYS & set(data) else None)
+    if kind is not None:
+        raise InputError(f"recsys profile {shown_path(ref)} is {kind}, not a recsys profile: a part's "
+                         "recsys_profile names a profile's own file (memory tiers, vector rate: `infraplan schema "
+                         "catalog recsys-devices`; `infraplan catalog recsys-devices default` prints one to start "
+                         "from) or a preset name")

@@ -8,7 +8,8 @@ command reads.
   recsys-devices`: memory tiers, row-gather efficiencies, vector rate), a preset name of `catalog/recsys/devices/` or
   a file read beside the part's file, as a system file's `accelerator:` is (`catalog.loader.beside`). Until hU60
   (session 46) a part written as files could not bring one: `recsys` took the default profile, device memory only,
-  so an inference ASIC's SRAM held no table and no weight whatever its file said. (2) `typical_power_w`: validated
+  so an inference ASIC's SRAM held no table and no weight whatever its file said; one naming the part's own file is
+  refused by name (hC51). (2) `typical_power_w`: validated
   (at most `tdp_w`) but read by no command's power: `serve`, `serve-plan`, `recsys`, `facility`, `fleet-mix` and
   `plan` draw idle + (TDP - idle) x load, up to `tdp_w` (`cluster.power`; `recsys.estimate.device_power_w`), and only
   the validation's GEMM perf/W case reads it, on presets, none of which sets it. A file that set it (a designer's
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from infraplan.catalog.output_files import shown_path
@@ -52,6 +54,18 @@ def read_part_fields(data: dict[str, Any], ref: str, beside: Callable[[str, str]
     """A part file's `recsys_profile` path as read beside it (`beside`: `catalog.loader.beside`), in place."""
     if isinstance(data.get("recsys_profile"), str):
         data["recsys_profile"] = beside(data["recsys_profile"], ref)
+        if same_file(data["recsys_profile"], ref):  # was "invalid recsys profile: tiers: Field required" (hX50)
+            raise InputError(f"accelerator file {shown_path(ref)}: recsys_profile names this file itself; it names "
+                             "a recsys profile's own file (memory tiers, vector rate: `infraplan schema catalog "
+                             "recsys-devices`) or a preset name")
+
+
+def same_file(one: str, other: str) -> bool:
+    """Whether two paths name one file (False where either cannot be looked up: too long a name, a NUL byte)."""
+    try:
+        return Path(one).resolve() == Path(other).resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def unread_figures_said(accelerator: Accelerator, ref: str) -> Accelerator:

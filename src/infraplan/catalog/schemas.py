@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from infraplan.catalog.spec_base import Spec
 from infraplan.limits import (
     MAX_DEVICE_BYTES_PER_S,
     MAX_DEVICE_EMBODIED_KGCO2E,
@@ -53,16 +54,6 @@ PeakFlops = Annotated[float, Field(gt=0), _at_most(MAX_DEVICE_FLOPS_PER_S, "FLOP
                                                    "10 EFLOP/s")]
 DeviceEmbodiedKg = Annotated[float, Field(ge=0), _at_most(MAX_DEVICE_EMBODIED_KGCO2E, "kgCO2e",
                                                           "MAX_DEVICE_EMBODIED_KGCO2E", "1,000 tCO2e")]
-
-
-class Spec(BaseModel):
-    """Base for catalog specs: immutable, no unknown fields.
-
-    `defer_build`: a spec's validator is built on its first use, not at import (pydantic 2.14
-    `_model_construction.py:248`), so a command builds only the specs it reads (hP5: `train` start-up).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
 
 class DecodeAttentionFit(Spec):
@@ -260,6 +251,9 @@ class Accelerator(Spec):
             raise ValueError(f"matmul_max_fraction given for dtypes without a peak: {sorted(missing)}")
         if "bf16" not in self.peak_flops_per_s and "fp16" not in self.peak_flops_per_s:
             raise ValueError("peak_flops_per_s needs bf16 or fp16")
+        if not {"bf16", "fp16"} & set(self.efficiency.matmul_max_fraction):  # hC51: fp8 only trained bf16 at fp8's
+            raise ValueError("efficiency.matmul_max_fraction needs a bf16 (or fp16) fraction: the rate of the 16-bit "
+                             "GEMMs train and serve price by default, and of every dtype without a fraction of its own")
         if "fp4" in self.peak_flops_per_s and not {"nvfp4", "mxfp4"} & set(self.peak_flops_per_s):
             # no model prices the generic key: train and serve refused nvfp4 on such a file, which looked fp4-able
             raise ValueError("peak_flops_per_s lists fp4 but neither nvfp4 nor mxfp4, the formats train and serve "
@@ -306,8 +300,8 @@ class Accelerator(Spec):
             return fractions[dtype]  # type: ignore[index]
         if dtype == "bf16" and "fp16" in fractions:
             return fractions["fp16"]
-        if self.supports(dtype):  # peak known, no measured fraction: assume the bf16/fp16 one
-            return fractions.get("bf16", fractions.get("fp16", min(fractions.values())))
+        if self.supports(dtype):  # peak known, no measured fraction: the bf16 / fp16 one (every part gives one)
+            return fractions["bf16"] if "bf16" in fractions else fractions["fp16"]
         raise KeyError(dtype)
 
 
@@ -324,6 +318,9 @@ class Node(Spec):
     nic_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per NIC, per direction")
     cpus_per_node: int = Field(2, ge=0)
     host_power_w: DeviceWatts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss)")
+    scale_up_switch_power_w: DeviceWatts = Field(0.0, description="per scale-up domain, its switches outside the "
+        "nodes' own power (NVL72: 9 NVSwitch trays); 0: counted in host_power_w (an NVSwitch baseboard) or none")
+    scale_up_switch_source: str = Field("", description="where that figure comes from, or why 0 (needed above 0)")
     host_kernel_dispatch_s: float = Field(
         2.6e-5, ge=0,
         description="host time to issue one kernel in eager PyTorch (measured 26 us, torch 2.11 on an H100 host; "
@@ -390,6 +387,8 @@ class System(Spec):
         if self.network.tiers[-1].group_size < self.total_accelerators:
             raise ValueError("the top network tier must span all accelerators")
         node = self.node
+        if node.scale_up_switch_power_w > 0 and not node.scale_up_switch_source.strip():
+            raise ValueError("node.scale_up_switch_power_w needs node.scale_up_switch_source (where it comes from)")
         if node.scale_up_domain % node.accelerators_per_node and node.accelerators_per_node % node.scale_up_domain:
             raise ValueError(f"node.scale_up_domain {node.scale_up_domain} must be a multiple or a divisor of "
                              f"node.accelerators_per_node {node.accelerators_per_node} (whole servers per domain)")

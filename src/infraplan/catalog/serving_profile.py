@@ -27,6 +27,8 @@ from infraplan.catalog.schemas import DecodeAttentionFit, MlaDecodeFit, Spec
 FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
 KvCacheDtype = Literal["bf16", "fp8", "int8"]  # the planner's KV-cache formats (`serving.kv_cache.KV_DTYPES`)
 CudaGraphScope = Literal["all", "decode-only"]  # which iterations a captured CUDA graph can replay
+# which quantised GEMMs' bf16 inputs the engine casts to fp8 in a kernel of their own (`serving.engine_kernels`)
+ActivationQuant = Literal["fused", "attention_output", "every_linear"]
 
 
 class MoeReleaseExtra(Spec):
@@ -100,6 +102,11 @@ class ServingProfile(Spec):
         None, description="iterations a captured graph replays: all (decode, mixed and prefill up to the cap: "
         "vLLM's piecewise graphs) or decode-only (an iteration holding prefill tokens runs eager whatever its "
         "size: SGLang; `serving.host_overhead`); unset: the value of the engine family's shipped profile")
+    activation_quant: ActivationQuant | None = Field(
+        None, description="W8A8 deployments: which GEMMs' bf16 inputs the engine quantises in a kernel of their own "
+        "(fused: none, the producing norm / activation / attention kernels write fp8; attention_output: the output "
+        "projection's only; every_linear: every quantised plain GEMM's; `serving.engine_kernels`); unset: the "
+        "engine family's shipped profile's")
     kv_cache_dtypes: list[KvCacheDtype] | None = Field(
         None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "
         "formats of the engine family's shipped profile")

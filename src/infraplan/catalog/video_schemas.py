@@ -57,6 +57,9 @@ class VideoAsic(Spec):
             raise ValueError("reference_fps needs a positive rate per quality")
         if not self.power_w > 0:  # watts per stream and the perf/W ratios divide by it (was a traceback, hU50)
             raise ValueError("power_w must be above 0")
+        if self.software_baseline == self.name:  # a 1x comparison (hX50)
+            raise ValueError(f"software_baseline names the device itself ({self.name}): name what it is compared "
+                             "with, a CPU preset (xeon-8480) or another video device, or leave it out")
         if self.host_power_w > 0 and not self.host_source.strip():  # as an accelerator file's (hU54)
             raise ValueError("host_power_w needs host_source (where the host share comes from)")
         if self.published_speedup and (not self.published_speedup_basis.strip()

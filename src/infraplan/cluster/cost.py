@@ -40,7 +40,7 @@ from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import list_presets, read_user_file
 from infraplan.catalog.schemas import Accelerator, Spec
 from infraplan.cluster.cluster import Cluster
-from infraplan.cluster.power import ITLoad, ServerLayout, it_load, server_power_w
+from infraplan.cluster.power import ITLoad, ServerLayout, it_load, packing_unit_power_w
 from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_DEVICE_EMBODIED_KGCO2E,
@@ -140,7 +140,7 @@ class SiteInputs:
 
 def default_cooling(layout: ServerLayout) -> str:
     """Air when one packing unit (server or scale-up rack) fits an air-cooled rack, else direct liquid."""
-    unit_w = layout.packing_unit_accelerators // layout.accelerators_per_server * float(server_power_w(layout))
+    unit_w = packing_unit_power_w(layout)  # with a spanning domain's scale-up switches
     return "air" if unit_w <= load_cooling("air").max_rack_power_w else "liquid"
 
 

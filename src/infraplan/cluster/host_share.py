@@ -1,5 +1,6 @@
-"""One host share per device: the watts of its server's non-accelerator parts (CPUs, DRAM, NICs, fans, PSU loss)
-that one accelerator, CPU socket or video module carries, with where the figure comes from.
+"""One host share per device: the watts of its platform's non-accelerator parts that one accelerator, CPU socket or
+video module carries (its server's CPUs, DRAM, NICs, fans, PSU loss; and its scale-up domain's switches where they
+sit outside the servers), with where the figures come from.
 
 Every command that adds a host to a device reads it here, so one device has one platform figure: `serve` and
 `serve-plan` (the generic node's host, serving_metrics.power_terms), `recsys` (platform QPS/W), `video` (platform watts
@@ -19,6 +20,17 @@ Precedence (the first that exists):
 3. the generic rule: Epoch AI's server = 1.82 x GPU TDP (from the DGX H100's 10.2 kW for 8 x 700 W; Epoch AI
    GPU-clusters documentation), i.e. 0.82 x TDP of host per accelerator. It is a GPU-server rule: a device of
    another kind should carry its own figure (1.).
+
+Scale-up switches (`switch_w`, hH53): a node's `scale_up_switch_power_w` (the switches of one scale-up domain
+outside the servers' own figure, cluster/power.py) over the domain's accelerators, whatever gave the host: GB200 /
+GB300 NVL72 3,600 W of NVSwitch trays / 72 = 50 W a GPU (so 450 + 50 = 500 W on GB200: `serve`'s peak 1,200 + 500 =
+1,700 W a GPU is `facility gb200-nvl72`'s (accelerators + hosts + scale-up switches) / GPUs), the MTIA-400 rack's
+ASSUMED same; 0 on DGX / HGX baseboards, whose node figure holds its NVSwitch chips. A device's switches come from
+the node it is served on (a named system's; for a plain count its reference system's, the node the generic system
+copies), once: `watts` (host + switches) is what `serve`, `recsys` and `video` add to a device, while `plan`,
+`facility`, `campus` and `fleet-mix` build nodes from `host_w` alone (`cluster.generic.generic_node`) and add the
+switches per scale-up domain begun (`cluster.power.scale_up_switches_w`), so a part-filled NVL72 rack pays its 9
+trays there and 50 W a GPU here (the amortised share).
 """
 
 from __future__ import annotations
@@ -35,11 +47,24 @@ EPOCH_SERVER_MULTIPLIER = 1.82  # server power / GPU TDP, Epoch AI from DGX H100
 
 @dataclass(frozen=True)
 class HostShare:
-    """A device's host share: watts per device, which rule of the precedence gave it, and its source."""
+    """A device's host share: its server's host watts per device (`host_w`), which rule of the precedence gave them
+    and their source; its scale-up domain's switch watts per device outside the servers (`switch_w`, 0: none or in
+    the node's figure); `watts` the two together, what a command adds to the device."""
 
-    watts: float
+    host_w: float
     basis: Literal["device", "system", "generic rule"]
-    source: str
+    host_source: str
+    switch_w: float = 0.0
+    switch_source: str = ""  # `switch_share_line`: the sum and its source; "" without switches
+
+    @property
+    def watts(self) -> float:
+        return self.host_w + self.switch_w
+
+    @property
+    def source(self) -> str:
+        """Where `watts` comes from: the host's source, and the switches' where there are any."""
+        return self.host_source + (f"; plus {self.switch_source}" if self.switch_w > 0 else "")
 
 
 @lru_cache(maxsize=64)
@@ -55,16 +80,57 @@ def node_host_share_w(node: Node) -> float:
     return node.host_power_w / node.accelerators_per_node
 
 
+def node_switch_share_w(node: Node) -> float:
+    """A node's scale-up switch watts per accelerator: its domain's switches outside the servers over the domain's
+    accelerators (NVL72: 3,600 W / 72 = 50 W; 0 where the node's figure holds them or there are none)."""
+    return node.scale_up_switch_power_w / node.scale_up_domain
+
+
+def node_share_w(node: Node) -> float:
+    """Everything a node adds per accelerator besides the accelerator: host share + scale-up switch share."""
+    return node_host_share_w(node) + node_switch_share_w(node)
+
+
+def switch_share_line(node: Node) -> str:
+    """The switch share's sum and source, '' where the node has none outside its servers."""
+    if node.scale_up_switch_power_w <= 0:
+        return ""
+    return (f"{node_switch_share_w(node):.4g} W per accelerator of scale-up switches: "
+            f"{node.scale_up_switch_power_w:.5g} W per {node.scale_up_domain}-accelerator domain outside the servers "
+            f"({node.scale_up_switch_source})")
+
+
+NVL72_SWITCH_W = 3600.0  # GB200 NVL72's 9 NVSwitch trays per 72-GPU rack (catalog/systems/gb200-nvl72.yaml's source)
+
+
+def unstated_switch_note(system: System) -> str | None:
+    """One line where a system's scale-up domain spans nodes and its file states no `scale_up_switch_power_w`: the
+    answer counts 0 W of switches outside the nodes, which is right for a switchless domain (a direct torus, e.g.
+    TPU ICI) and ~3 % low for an NVLink-switch rack (GB200 NVL72: 3.6 kW of switch trays on 118.8 kW of trays). A
+    note, not a refusal: the file cannot say which it is, and a switchless multi-host domain is a valid file (hH53)."""
+    node = system.node
+    if node.scale_up_domain <= node.accelerators_per_node or "scale_up_switch_power_w" in node.model_fields_set:
+        return None
+    return (f"{system.name}: its {node.scale_up_domain}-accelerator scale-up domain spans "
+            f"{node.scale_up_domain // node.accelerators_per_node} nodes and its file states no "
+            "node.scale_up_switch_power_w, so 0 W of switches outside the nodes is counted: right for a switchless "
+            f"domain (a direct torus), low for switch trays outside the nodes (GB200 NVL72: {NVL72_SWITCH_W:,.0f} W a "
+            "72-GPU domain); state it, with scale_up_switch_source (0W with the reason for none)")
+
+
 def accelerator_host_share(accelerator: Accelerator) -> HostShare:
-    """The host share of an accelerator or CPU socket, by the module's precedence."""
-    if accelerator.host_power_w is not None:
-        return HostShare(accelerator.host_power_w, "device", accelerator.host_source)
+    """The host share of an accelerator or CPU socket, by the module's precedence, with the scale-up switch share of
+    its reference system's node (the node a plain count of it is built on)."""
     ref = reference_system(accelerator.catalog_name)
+    switch = node_switch_share_w(ref.node) if ref is not None else 0.0
+    switches = f"{ref.name}'s {switch_share_line(ref.node)}" if ref is not None and switch > 0 else ""
+    if accelerator.host_power_w is not None:
+        return HostShare(accelerator.host_power_w, "device", accelerator.host_source, switch, switches)
     if ref is not None:
         node = ref.node
         return HostShare(node_host_share_w(node), "system",
                          f"{ref.name} node: {node.host_power_w:.5g} W of host for {node.accelerators_per_node} "
-                         f"accelerators (catalog/systems/{ref.name}.yaml)")
+                         f"accelerators (catalog/systems/{ref.name}.yaml)", switch, switches)
     return HostShare((EPOCH_SERVER_MULTIPLIER - 1.0) * accelerator.tdp_w, "generic rule",
                      f"generic rule: Epoch AI's GPU server = {EPOCH_SERVER_MULTIPLIER} x TDP (DGX H100 10.2 kW for "
                      f"8 x 700 W), {EPOCH_SERVER_MULTIPLIER - 1.0:.2f} x {accelerator.tdp_w:.5g} W")

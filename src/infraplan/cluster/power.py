@@ -12,9 +12,13 @@
   = 10.2 kW, the NVIDIA DGX H100 system maximum, i.e. Epoch AI's 1.82 x GPU TDP server multiplier (Epoch AI
   GPU-clusters documentation). A plain accelerator count takes the device's one host share (`cluster.host_share`:
   its own figure, else its reference system's node, else that 1.82 multiplier), the one every command adds.
+- Scale-up switches: the node's `scale_up_switch_power_w` per scale-up domain, the switches outside the servers'
+  own figure (a GB200 / GB300 NVL72 rack's 9 NVSwitch trays ~3.6 kW: introl, Morgan Stanley via epium, S), once
+  per domain begun (a rack's trays are installed whole); 0 where the node's power counts them (DGX / HGX baseboards).
 - Rack: the packing unit is one server, or the whole scale-up domain when it spans servers (a GB200 NVL72
-  rack: 18 trays of 4 GPUs + 1.8 kW host = 118.8 kW, ServeTheHome measured ~120 kW). Units per rack are limited
-  by the cooling type's rack power (cooling.yaml) and by rack space (42U); `rack_fit` says which one binds.
+  rack: 18 trays of (4 x 1.2 kW + 1.8 kW host) + 3.6 kW of NVSwitch trays = 122.4 kW; ServeTheHome ~120 kW,
+  SemiAnalysis-style estimates ~132 kW). Units per rack are limited by the cooling type's rack power (cooling.yaml)
+  and by rack space (42U); `rack_fit` says which one binds.
 - Network: switches, ports and tiers come from the explicit folded-Clos builder (`network.topology.
   build_topology`) on the system's own tiers, or on the generic non-blocking Clos of generic.py for a plain
   accelerator count; its power and capex are the network layer's bill of materials (`network.costs.
@@ -63,6 +67,10 @@ class ServerLayout:
     @property
     def host_power_w(self) -> float:
         return self.system.node.host_power_w
+
+    @property
+    def scale_up_switch_power_w(self) -> float:
+        return self.system.node.scale_up_switch_power_w
 
     @property
     def nics_per_server(self) -> int:
@@ -126,13 +134,27 @@ def server_power_w(layout: ServerLayout, utilization: ArrayLike = 1.0) -> npt.ND
                       + layout.host_power_w)
 
 
+def scale_up_switches_w(layout: ServerLayout, servers: int) -> float:
+    """The scale-up switches of `servers` (a rack's, a cluster's): the node's `scale_up_switch_power_w` for every
+    scale-up domain they begin (NVL72: 9 NVSwitch trays a rack however many of its 18 trays are filled)."""
+    if servers <= 0 or layout.scale_up_switch_power_w == 0:
+        return 0.0
+    return -(-servers * layout.accelerators_per_server // layout.scale_up_domain) * layout.scale_up_switch_power_w
+
+
+def packing_unit_power_w(layout: ServerLayout) -> float:
+    """Peak draw of one packing unit (a server, or a scale-up domain spanning servers) with its scale-up switches."""
+    unit_servers = layout.packing_unit_accelerators // layout.accelerators_per_server
+    return unit_servers * float(server_power_w(layout)) + scale_up_switches_w(layout, unit_servers)
+
+
 @dataclass(frozen=True)
 class RackFit:
     """How a rack is filled (`rack_fit`): the servers its power limit allows, the servers rack space holds, and which
     of the two (or a scale-up domain filling the rack) sets the servers per rack."""
 
     servers_per_rack: int
-    rack_power_w: float  # peak server draw per rack reached
+    rack_power_w: float  # peak draw per rack reached: its servers and scale-up switches
     power_limit_w: float  # --rack-power, else the cooling type's maximum
     power_limit_source: str  # "--rack-power" or "<cooling> cooling"
     servers_by_power: int
@@ -160,6 +182,7 @@ class ITLoad:
     port_scale: float  # port bandwidth / the 400G reference port
     fabric_accelerators: int  # accelerators the fabric is built for (whole domains below the top tier)
     network_capex_usd: float = 0.0  # the bill of materials: switches, optics, cables
+    scale_up_switches_w: float = 0.0  # the scale-up domains' own switches (`scale_up_switches_w`): NVL72 trays
     network_model: str = "topology builder (network/topology.py)"
     network_pricing: str = "bill of materials (network/costs.py: switch models, transceivers, cables)"
     rack_fit: RackFit | None = None  # how each rack is filled (power, space or a scale-up domain)
@@ -170,7 +193,7 @@ class ITLoad:
 
     @property
     def it_w(self) -> float:
-        return self.servers_w + self.network_w + self.misc_w
+        return self.servers_w + self.scale_up_switches_w + self.network_w + self.misc_w
 
 
 def _fmt_kw(watts: float) -> str:
@@ -192,9 +215,8 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
             raise InputError(f"rack power {_fmt_kw(rack_power_w)} exceeds the {_fmt_kw(limit)} per rack that "
                              f"{cooling_name} cooling allows")
         limit, source = rack_power_w, "--rack-power"
-    server_w = float(server_power_w(layout))
     unit_servers = layout.packing_unit_accelerators // layout.accelerators_per_server
-    unit_w = unit_servers * server_w
+    unit_w = packing_unit_power_w(layout)
     what = (f"one {layout.packing_unit_accelerators}-accelerator scale-up domain"
             if unit_servers > 1 else "one server")
     if unit_w > limit:
@@ -213,7 +235,7 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
     else:
         units, limited_by = 1, "scale-up domain"  # a scale-up domain fills its rack (NVL72)
     servers_per_rack = units * unit_servers
-    return RackFit(servers_per_rack, servers_per_rack * server_w, limit, source, by_power * unit_servers, by_space,
+    return RackFit(servers_per_rack, units * unit_w, limit, source, by_power * unit_servers, by_space,
                    height, limited_by)
 
 
@@ -271,4 +293,5 @@ def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooli
         network_w=float(bom["power_w"]), misc_w=net.misc_it_power_fraction * (accel_w + hosts_w),
         switch_ports=ports, switches=switches, network_tiers=levels, port_scale=scale, fabric_accelerators=built,
         network_capex_usd=float(bom["capex_usd"]), rack_fit=fit,
+        scale_up_switches_w=scale_up_switches_w(layout, servers),
     )

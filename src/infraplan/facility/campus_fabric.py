@@ -202,6 +202,7 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
         first,
         accelerators=int(total("accelerators")), servers=int(total("servers")), racks=int(total("racks")),
         accelerators_w=total("accelerators_w"), hosts_w=total("hosts_w"), misc_w=total("misc_w"),
+        scale_up_switches_w=total("scale_up_switches_w"),
         network_w=total("network_w") + dci.power_w, network_capex_usd=total("network_capex_usd") + dci.capex_usd,
         switch_ports=int(total("switch_ports")) + dci.switch_ports, switches=int(total("switches")) + dci.switches,
         network_tiers=max(z.network_tiers for z, _ in zones) + dci.tiers,

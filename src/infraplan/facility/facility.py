@@ -34,7 +34,16 @@ from infraplan.cluster.cost import (
     site_inputs,
 )
 from infraplan.cluster.generic import generic_part_notes
-from infraplan.cluster.power import RACK_UNITS, ITLoad, RackFit, ServerLayout, idle_power, server_power_w
+from infraplan.cluster.host_share import unstated_switch_note
+from infraplan.cluster.power import (
+    RACK_UNITS,
+    ITLoad,
+    RackFit,
+    ServerLayout,
+    idle_power,
+    scale_up_switches_w,
+    server_power_w,
+)
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, rack_fills
 from infraplan.facility.carbon import embodied_co2_t, embodied_co2_t_per_year, operational_co2_t
@@ -77,11 +86,13 @@ def total_co2_t_per_year(operational_t: float, embodied_t: float | None) -> floa
 
 def rack_rows(layout: ServerLayout, load: ITLoad) -> list[FacilityRackRow]:
     """The racks of a load by what they hold (`campus_fabric.rack_fills`): full racks, then each zone's last,
-    part-filled rack, with its accelerators and peak server power (`rack_fit`'s server draw x its servers)."""
+    part-filled rack, with its accelerators and peak power (`rack_fit`'s server draw x its servers, plus the scale-up
+    switches of the domains it begins)."""
     server_w = float(server_power_w(layout))
     return [FacilityRackRow(racks=racks, servers_per_rack=servers,
                             accelerators_per_rack=servers * layout.accelerators_per_server,
-                            rack_power_w=servers * server_w, full=servers == load.servers_per_rack)
+                            rack_power_w=servers * server_w + scale_up_switches_w(layout, servers),
+                            full=servers == load.servers_per_rack)
             for servers, racks in rack_fills(layout, load)]
 
 
@@ -141,7 +152,8 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         usd_per_gpu_hour=money.usd_per_accelerator_hour if priced else None,
         cost_reason=no_price,
         price_note=price_note(layout.accelerator, site.overrides),
-        figures_notes=figures_notes(layout.accelerator),  # SECONDARY / PRELIMINARY figures (its power among them)
+        figures_notes=[*figures_notes(layout.accelerator),  # SECONDARY / PRELIMINARY figures (its power among them)
+                       *filter(None, [unstated_switch_note(layout.system)])],  # a file's NVL72-like domain, 0 W
         energy_mwh_per_year=money.energy_mwh_per_year,
         co2_t_per_year=co2,
         total_co2_t_per_year=total_co2_t_per_year(co2, embodied_year),
@@ -156,7 +168,8 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         climate=site.location.climate,
         build_type=site.build_type,
         power_breakdown_w={
-            "accelerators": load.accelerators_w, "hosts": load.hosts_w, "network": load.network_w,
+            "accelerators": load.accelerators_w, "hosts": load.hosts_w,
+            "scale_up_switches": load.scale_up_switches_w, "network": load.network_w,
             "storage_and_misc": load.misc_w, "cooling_and_power_distribution": facility_w - it_w,
         },
         network=FacilityNetwork(switch_ports=load.switch_ports, switches=load.switches, tiers=load.network_tiers,

@@ -17,14 +17,15 @@ from infraplan.catalog.output_files import write_atomically
 def _power_sankey(report: dict[str, Any]) -> go.Sankey:
     p = report["power_breakdown_w"]
     labels = ["accelerators", "hosts (CPU, NIC, fans, PSU loss)", "servers", "scale-out network", "storage & misc",
-              "IT load", "cooling & power distribution", "facility"]
+              "IT load", "cooling & power distribution", "facility", "scale-up switches"]
     mw = {k: v / 1e6 for k, v in p.items()}
     servers = mw["accelerators"] + mw["hosts"]
-    it = servers + mw["network"] + mw["storage_and_misc"]
-    source = [0, 1, 2, 3, 4, 5, 6]
-    target = [2, 2, 5, 5, 5, 7, 7]
+    switches = mw.get("scale_up_switches", 0.0)  # NVL72's NVSwitch trays; none on a DGX / HGX baseboard's node
+    it = servers + switches + mw["network"] + mw["storage_and_misc"]
+    source = [0, 1, 2, 3, 4, 5, 6, 8]
+    target = [2, 2, 5, 5, 5, 7, 7, 5]
     value = [mw["accelerators"], mw["hosts"], servers, mw["network"], mw["storage_and_misc"], it,
-             mw["cooling_and_power_distribution"]]
+             mw["cooling_and_power_distribution"], switches]
     return go.Sankey(node={"label": labels, "pad": 14},
                      link={"source": source, "target": target, "value": value,
                            "hovertemplate": "%{value:.3g} MW<extra></extra>"})

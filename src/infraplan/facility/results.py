@@ -36,7 +36,7 @@ class FacilityRackFit(Result):
                                                   "(count; null: no height catalogued, or a scale-up domain rack)")
     server_height_u: int | None = Field(description="server height, rack units (U; catalog hardware_costs.yaml)")
     rack_height_u: int = Field(description="rack height, rack units (U)")
-    rack_power_w: float = Field(description="peak server power per rack reached, W")
+    rack_power_w: float = Field(description="peak power per rack reached (servers and scale-up switches), W")
     rack_power_limit_w: float = Field(description="rack power asked (--rack-power), else the cooling type's "
                                       "maximum, W")
     rack_power_limit_source: str = Field(description="--rack-power, or the cooling type whose maximum applies")
@@ -50,7 +50,8 @@ class FacilityRackRow(Result):
     racks: int = Field(description="racks holding this many servers (count)")
     servers_per_rack: int = Field(description="servers in each of these racks (count)")
     accelerators_per_rack: int = Field(description="accelerators in each of these racks (count)")
-    rack_power_w: float = Field(description="peak server power (accelerators and hosts) of each of these racks, W")
+    rack_power_w: float = Field(description="peak power (accelerators, hosts, scale-up switches) of each of "
+                                "these racks, W")
     full: bool = Field(description="whether these racks hold the design's servers per rack")
 
 
@@ -79,8 +80,8 @@ class FacilityReport(Result):
     facility_power_w: float = Field(description="peak facility power, IT x PUE, W")
     pue: float = Field(description="power usage effectiveness, facility W / IT W")
     racks: int = Field(description="racks (count)")
-    rack_power_w: float = Field(description="peak server power of a full rack (accelerators and hosts), W: the "
-                                "rack design; a part-filled rack draws less (racks_by_fill)")
+    rack_power_w: float = Field(description="peak power of a full rack (accelerators, hosts, scale-up "
+                                "switches), W: the rack design; a part-filled rack draws less (racks_by_fill)")
     full_racks: int = Field(0, description="racks holding the design's servers per rack (count)")
     racks_by_fill: list[FacilityRackRow] = Field(default_factory=list, description="the racks by what they hold: "
                                                  "full racks, then each zone's last, part-filled rack")
@@ -118,7 +119,8 @@ class FacilityReport(Result):
     climate: str = Field(description="climate class of the location (sets PUE and water)")
     build_type: str = Field(description="hyperscale | low-cost | high-cost | ai-campus (facility $/W)")
     power_breakdown_w: dict[str, float] = Field(description="peak facility power by part (accelerators, hosts, "
-                                                "network, storage and misc, cooling and power distribution), W")
+                                                "scale-up switches (NVL72's NVSwitch trays), network, storage and "
+                                                "misc, cooling and power distribution), W")
     network: FacilityNetwork = Field(description="the scale-out fabric counted")
     capex_total_usd: float | None = Field(description="servers + network + facility capex, USD (null: no server "
                                           "price)")

@@ -23,6 +23,7 @@ dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e cou
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -165,10 +166,25 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
         plan=REFERENCE_RUN_PLAN,
-        notes=[n for n in [use_note(acc, "training", "generative-ai"), goodput_basis_note(rel, job),
-                           _job_speed_note(run, job, word)] if n],
+        notes=[n for n in [plan_note(accelerator, word), use_note(acc, "training", "generative-ai"),
+                           goodput_basis_note(rel, job), _job_speed_note(run, job, word)] if n],
         error_band=run["error_band"], error_band_basis=run["error_band_basis"],
     )
+
+
+def plan_note(accelerator: str, word: str = "GPU") -> str:
+    """Which plan the runs are counted with and why, on every accelerator (hU61, session 47: GB200 counted 281
+    tokens/s per GPU where `search` finds 513 unguarded, 422 under its published-MFU ceiling, and the answer did not
+    say). The paper's plan stays the yardstick: the one plan published and measured at this job size (Table 4, the
+    validation cases of the meta-llama3 stack), the same work on every part; `plan`'s training services are sized
+    with `search`'s best plan instead (`scenario_sizing._training_point`)."""
+    search = shlex.join(["infraplan", "search", REFERENCE_RUN_MODEL, "--system", accelerator, "--gpus",
+                         str(REFERENCE_JOB_MAX_GPUS), "--seq-len", "8192", "--global-batch", "2048", "--dtype", "bf16"])
+    return (f"runs counted with the Llama 3 paper's plan on every accelerator ({REFERENCE_RUN_PLAN}): the one plan "
+            "published and measured at this job size (Table 4), so every campus counts the same job; not this "
+            f"{word}'s best plan: a larger scale-up domain (an NVL72 rack) or a narrower format runs it "
+            f"faster under a searched plan (`{search}`, ranked under its published-MFU ceiling), as `plan` sizes "
+            "its training services")
 
 
 def _no_capacity(reason: str, job: int, system: str | None = None) -> TrainingCapacity:
@@ -238,6 +254,11 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     econ = load_economics()
     report = facility_report(layout, load, site)
     generic = generic_part_notes(cluster.accelerator, host=True, node=True)  # a part on the generic node (hU50)
+    packing = whole_domains_note(count, layout.accelerators_per_server, unit, cluster.accelerator.device_word,
+                                 power_text(power_w), lambda n: campus_load(layout, n, site.cooling,
+                                                                            site.cooling_name).it_w <= it_budget)
+    # the generic part's notes are `facility --count`'s too; the packing note is the campus's own (the same campus
+    # as `facility` answers: tests/test_consistency_hC44.py)
     report = report.model_copy(update={"figures_notes": [*report.figures_notes, *generic]}) if generic else report
     phases_out: list[CampusPhase] = []
     cumulative = 0.0
@@ -268,9 +289,28 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         training_capacity=training_capacity(accelerator, load.accelerators),  # the reference (a preset or file)
         h100_equivalents=h100_equivalents(cluster, load.accelerators),
         phases=phases_out,
-        facility=report,
+        facility=report, notes=[packing] if packing else [],
         error_band=None, error_band_basis=CAMPUS_BAND_BASIS,
     )
+
+
+def whole_domains_note(count: int, per_server: int, unit: int, word: str, power: str,
+                       fits: Callable[[int], bool]) -> str | None:
+    """Why a campus of whole scale-up domains holds fewer accelerators than `plan` packs at the same power (hH53): a
+    campus is built of whole packing units (an NVL72 rack is delivered whole, with its switch trays), while `plan` and
+    `facility --count` pack whole servers, a part-filled last domain drawing its switches in full. None where the
+    unit is one server, or no server beyond the whole domains fits (`fits`: the devices' IT load within budget)."""
+    if unit <= per_server:
+        return None
+    most = count
+    while most + per_server < count + unit and fits(most + per_server):
+        most += per_server
+    if most == count:
+        return None
+    return (f"the campus counts whole {unit}-{word} scale-up domains ({count // unit:,} racks, each built and "
+            f"powered whole with its switches); `plan` and `facility --count` pack whole servers, so a plan site of "
+            f"{power} holds up to {most:,} {word}s: a part-filled last domain of {most - count} {word}s, its "
+            "switches drawn in full")
 
 
 CAMPUS_BAND_BASIS = (

@@ -199,7 +199,7 @@ def varied(spec: ScenarioSpec, name: str, value: float) -> ScenarioSpec:
             if item["name"] == owner:
                 item[key] = int(value) if key == "available" else value
     try:
-        return ScenarioSpec.model_validate(data)
+        return ScenarioSpec.model_validate(data, context={"si_dump": True})  # its SLOs in seconds
     except ValidationError as exc:  # a varied value the scenario schema refuses (pue 0.5): one line, not a traceback
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])

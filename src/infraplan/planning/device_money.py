@@ -39,6 +39,7 @@ from infraplan.cluster.cost import (
     site_inputs,
 )
 from infraplan.cluster.generic import generic_part_notes
+from infraplan.cluster.host_share import unstated_switch_note
 from infraplan.cluster.power import ServerLayout
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
@@ -88,7 +89,9 @@ def pool_figures_note(name: str, device: str) -> str | None:
     serve, recsys, fleet-mix and plan print for it, else None (a video ASIC has none)."""
     if is_video_device(device):
         return None
-    lines = figures_notes(Cluster.resolve(device).accelerator)  # its figures' standing (a pool serves any work)
+    cluster = Cluster.resolve(device)
+    lines = figures_notes(cluster.accelerator)  # its figures' standing (a pool serves any work)
+    lines += filter(None, [unstated_switch_note(cluster.system)])  # a file's NVL72-like domain: 0 W of switches
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 

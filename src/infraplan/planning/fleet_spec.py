@@ -6,17 +6,18 @@ scenario file's `Count` and `Seconds` types, read by `infraplan.units`). An LLM 
 (`model`, `workload`, `rate` or `tokens_per_day`, `ttft_slo` / `tpot_slo` [the workload's], `stack`, `dtypes`);
 planning/fleet_mix_llm.py sizes it. A pool's price is `price_usd_per_device` (`capex_usd` until 2026-12-04, still
 read with a warning: planning/pool_price_key.py). A pool's `stack` is the serving stack of its LLM deployments,
-before the service's (the scenario file's rule: pool_stacks.POOL_STACK_RULE).
+before the service's (the scenario file's rule: pool_stacks.POOL_STACK_RULE). A pool's `system` is read as a
+scenario's (`scenario_spec.check_pool_system`): the pool is the system, built of its `device` (hC51).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.loader import pool_files_beside, read_user_file, validated
+from infraplan.catalog.loader import looks_like_path, pool_files_beside, read_user_file, validated
 from infraplan.limits import ElectricityUsdPerKwh
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
@@ -28,8 +29,10 @@ from infraplan.planning.scenario_spec import (
     PlanSpec,
     Seconds,
     check_llm_names,
+    check_pool_system,
     check_unique_names,
 )
+from infraplan.planning.scenario_spec import PoolSpec as ScenarioPoolSpec
 from infraplan.planning.service_fields import VIDEO_JOB_READERS, ServePlanOptionFields, check_fields_read
 from infraplan.units import parse_duration_s
 
@@ -82,6 +85,8 @@ class PoolSpec(PlanSpec):
 
     name: str
     device: str
+    system: str | None = Field(None, description=f"{ScenarioPoolSpec.model_fields['system'].description}; fleet-mix "
+                               "sizes, prices and names the pool as the system, built of its device (hC51)")
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
     price_usd_per_device: float | None = Field(None, ge=0, le=1e12, description=PRICE_DESCRIPTION + "; omitted: "
                                                "the catalog's where it prices the device, else unpriced (objective "
@@ -92,6 +97,22 @@ class PoolSpec(PlanSpec):
     stack: str | None = Field(None, min_length=1, description=POOL_STACK_RULE)
 
     _old_price = model_validator(mode="before")(pool_price_renamed)  # capex_usd, read with a warning
+
+    @model_validator(mode="before")
+    @classmethod
+    def _system_in_place(cls, data: Any) -> Any:
+        """A pool's `system:`, read as plan reads it (`scenario_spec.check_pool_system`: the system its devices are
+        sized and powered as, built of its `device`): fleet-mix sizes and prices a pool's `device`, a system
+        there included, so the system takes the device's place (it refused the key plan takes: hU60, session 46)."""
+        if _system_named(data):
+            if not (looks_like_path(data["device"]) or looks_like_path(data["system"])):  # files: at load (the web
+                check_pool_system(str(data.get("name", "")), data["device"], data["system"])  # reads none)
+            return {**data, "device": data["system"]}
+        return data
+
+
+def _system_named(pool: Any) -> bool:
+    return isinstance(pool, dict) and isinstance(pool.get("system"), str) and isinstance(pool.get("device"), str)
 
     @model_validator(mode="after")
     def _stack_runs_here(self) -> PoolSpec:
@@ -124,4 +145,8 @@ def load_fleet_spec(path: str | Path) -> FleetSpec:
     """Read and validate a fleet-mix YAML file; every problem is one InputError line. A pool's `device` file is
     read beside the spec (`catalog.loader.pool_files_beside`, as an accelerator file's `extends:`), not from the
     working directory: `device: asic.yaml` beside the spec ran only from its folder ("no such file" elsewhere, hU50)."""
-    return validated(FleetSpec, pool_files_beside(read_user_file(path), str(path)), Path(path).name, "fleet spec")
+    data = pool_files_beside(read_user_file(path), str(path))
+    for pool in data.get("pools", []) if isinstance(data, dict) and isinstance(data.get("pools"), list) else []:
+        if _system_named(pool) and (looks_like_path(pool["device"]) or looks_like_path(pool["system"])):
+            check_pool_system(str(pool.get("name", "")), pool["device"], pool["system"])  # as the spec's presets
+    return validated(FleetSpec, data, Path(path).name, "fleet spec")

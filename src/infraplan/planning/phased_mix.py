@@ -1,5 +1,6 @@
 """The phased fleet programme of a scenario: which pool serves which service in each phase, and the devices
-installed, as one mixed-integer linear programme solved by HiGHS (scipy.optimize.milp).
+installed, as one mixed-integer linear programme solved by HiGHS (scipy.optimize.milp; a re-solve from the previous
+answer, planning/milp_start.py).
 
 The multi-phase form of `planning.fleet_mix`'s throughput-matrix programme (Gavel, Narayanan et al., OSDI 2020)
 that `planning.scenario` (`infraplan plan`) solves.
@@ -36,8 +37,12 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
+from infraplan.planning.milp_start import solve_from
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 from infraplan.units import power_text
+
+# (cost, rows, row lower, row upper, column lower, column upper, integrality): what HiGHS is handed
+Programme = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -209,12 +214,13 @@ def _explain_phased(m: PhasedMix) -> str:
             f"{'; binding: ' + ', '.join(binding) if binding else ''}")
 
 
-def solve_phased_mix(m: PhasedMix) -> tuple[np.ndarray, np.ndarray]:
+def solve_phased_mix(m: PhasedMix, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Units per option and devices installed per (pool, phase), whole servers; InputError naming the binding
-    constraint."""
+    constraint. `start`: units per option of a known assignment (the previous solve's), HiGHS's first incumbent
+    (planning/milp_start.py)."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
-    res = _solve(m, 1e-9)  # a tiny charge per unit keeps the solver from assigning idle units
+    res = _solve(m, 1e-9, start)  # a tiny charge per unit keeps the solver from assigning idle units
     x = np.round(res.x).astype(int)
     return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
 
@@ -243,9 +249,20 @@ def solve_phased_bound(m: PhasedMix) -> tuple[np.ndarray, np.ndarray, float]:
 # exact step not isolated. Shrunk to 2 ranking services on 2 pools (tests/planning/test_stepped_milp_scale_hP26.py):
 # 12,236,075 "optimal" against 12,146,062 by enumerating every server count. hW5 had found it on fleet-mix's bound
 # (fleet_milp.solve_units `shares`) and put the bound here in shares then, not every solve.
-def _solve(m: PhasedMix, unit_charge: float) -> Any:
+def _solve(m: PhasedMix, unit_charge: float, start: np.ndarray | None = None) -> Any:
     """HiGHS on the programme (module docstring), `unit_charge` per device of an option unit, every demand row in
-    shares of its demand (comment above); InputError naming the binding constraint when infeasible."""
+    shares of its demand (comment above), from `start` (units per option, `start_columns`) when given; InputError
+    naming the binding constraint when infeasible."""
+    res = solve_from(*programme(m, unit_charge), None if start is None else start_columns(m, start))
+    if res.status != 0 or res.x is None:
+        raise InputError(_explain_phased(m))
+    return res
+
+
+def programme(m: PhasedMix, unit_charge: float) -> Programme:
+    """The MILP `_solve` hands HiGHS: (cost, rows, row lower and upper bounds, column lower and upper bounds,
+    integrality), the demand rows in shares, `unit_charge` per device of an option unit, tier brackets' columns
+    after the servers' (sized_pricing.with_brackets)."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
     a, lb, ub, vlb, vub = _phased_matrix(m, elastic=False)
@@ -258,8 +275,29 @@ def _solve(m: PhasedMix, unit_charge: float) -> Any:
     if m.brackets:  # a (pool, phase)'s servers costed by its tier brackets: extra columns after n
         c, a, lb, ub, vlb, vub, integrality = with_brackets(c, a, lb, ub, vlb, vub,
                                                {n_o + p * n_k + k: b for (p, k), b in m.brackets.items()})
-    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality, bounds=Bounds(vlb, vub),
-               options={"mip_rel_gap": 1e-6})
-    if res.status != 0 or res.x is None:
-        raise InputError(_explain_phased(m))
-    return res
+    return c, a, lb, ub, vlb, vub, integrality
+
+
+def start_columns(m: PhasedMix, units: np.ndarray) -> np.ndarray:
+    """The programme's columns for an assignment of `units` per option: the units, each (pool, phase)'s whole
+    servers (the fewest holding its devices, at least the installed base's, bought hardware stays: what the
+    objective would pay), then, with brackets, per bracket its binary and servers (the first bracket holding the
+    servers chosen, in `with_brackets`' column order). A start HiGHS takes as its first incumbent when feasible."""
+    n_k = m.demand.shape[1]
+    n_p = m.cost.shape[0]
+    used = np.zeros((n_p, n_k))
+    for i, o in enumerate(m.options):
+        used[o.pool, o.phase] += float(units[i]) * o.unit_devices
+    g = np.array([[m.server(p)] for p in range(n_p)], dtype=float)
+    base = np.array([[int(m.installed[p]) // m.server(p) if m.installed is not None else 0] for p in range(n_p)])
+    servers = np.maximum.accumulate(np.maximum(np.ceil(used / g), base), axis=1)
+    columns = [np.asarray(units, dtype=float), servers.reshape(-1)]
+    for (p, k), brackets in (m.brackets or {}).items():
+        chosen = np.zeros(2 * len(brackets))
+        n = servers[p, k]
+        for j, b in enumerate(brackets):
+            if n > 0 and b.lo <= n <= b.hi:
+                chosen[2 * j], chosen[2 * j + 1] = 1.0, n
+                break
+        columns.append(chosen)
+    return np.concatenate(columns)

@@ -130,6 +130,8 @@ class CampusPlan(Result):
     h100_equivalents: float = Field(description="accelerators x dense bf16 peak / H100's (Epoch AI convention)")
     phases: list[CampusPhase] = Field(description="the --phases build-out (empty without it)")
     facility: FacilityReport = Field(description="the whole campus as `facility` reports it")
+    notes: list[str] = Field(default_factory=list, description="what the campus itself says beside `facility`'s "
+                             "figures notes (whole scale-up domains against plan's packing)")
     plot: str | None = Field(None, description="HTML file the charts were written to (--plot)")
     error_band: ErrorBand | None = Field(None, description="null: a composite; its parts carry their bands "
                                          "(facility.error_band: IT power; training_capacity.error_band: training "

@@ -45,7 +45,6 @@ import numpy as np
 
 from infraplan.catalog.loader import load_model
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
-from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
@@ -71,7 +70,7 @@ from infraplan.planning.scenario_caps import (
 from infraplan.planning.scenario_report import assemble_plan, packed, whole_base
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size_options
-from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, check_pool_system, load_scenario
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
@@ -94,14 +93,9 @@ def _check_presets(spec: ScenarioSpec) -> None:
     from infraplan.catalog.inference_loader import load_recsys_model
 
     for pool in spec.pools:
-        kind = pool_kind(pool)
+        pool_kind(pool)  # an unknown device, named
         if pool.system:  # the system's accelerator is what is sized and powered: the device must name the same
-            built_of = Cluster.resolve(pool.system).accelerator.name
-            device = pool.device if kind == "video-asic" else Cluster.resolve(pool.device).accelerator.name
-            if device != built_of:
-                named = pool.device if pool.device == device else f"{pool.device} ({device})"
-                raise InputError(f"pool {pool.name!r}: device {named} but system {pool.system} is built of "
-                                 f"{built_of}; name one accelerator")
+            check_pool_system(pool.name, pool.device, pool.system)
     check_pool_stacks(spec.pools)  # a pool's stack file, read now (the spec's check leaves files to the run)
     for svc in spec.services:
         if svc.kind in ("training", "llm"):
@@ -180,10 +174,15 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False) -> Sce
     bracket_edges = _edge_finder(spec, most)
     seen: dict[int, set[int]] = {}  # the servers each pool has been priced at
 
+    last: list[np.ndarray] = []  # the latest answer: the next solve's start (prices move, constraints stay)
+
     def solve(at: Sizes, stepped: bool = False) -> np.ndarray:
         cost = np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
-        return capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites,
-                            _brackets(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None)
+        x = capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites,
+                         _brackets(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None,
+                         last[-1] if last else None)
+        last[:] = [x]
+        return x
 
     def own_cost(x: np.ndarray, at: Sizes) -> float:
         bought = _bought(spec, used_devices(options, x, len(spec.pools), len(phases)))

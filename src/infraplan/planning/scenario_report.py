@@ -33,6 +33,7 @@ from infraplan.planning.pool_money import (
     PoolMoney,
     node_devices,
     pool_figures_note,
+    pool_layout,
     pool_money,
     pool_note,
     pool_spares,
@@ -47,6 +48,23 @@ from infraplan.planning.scenario_results import (
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
 from infraplan.units import power_text
+
+
+def part_domain_note(pool: PoolSpec, devices: int) -> str | None:
+    """A pool whose whole servers leave its last scale-up domain part-filled (an NVL72 rack of 2 of its 18 trays),
+    which draws its switches in full (cluster/power.py `scale_up_switches_w`), where `campus` builds whole domains
+    only (hH53: 100 MW of GB200 holds 47,448 in campus, up to 47,472 in a plan); None otherwise."""
+    if devices <= 0 or pool_kind(pool) == "video-asic":
+        return None
+    layout = pool_layout(pool)
+    unit = layout.packing_unit_accelerators
+    rest = devices % unit
+    if unit <= layout.accelerators_per_server or rest == 0:
+        return None
+    whole = devices // unit
+    return (f"pool {pool.name}: its {devices:,} devices fill {whole:,} whole {unit}-device scale-up "
+            f"domain{'' if whole == 1 else 's'} and one part-filled with {rest}, whose switches are drawn in full; "
+            "`campus` builds whole domains only")
 
 
 def site_caps(spec: ScenarioSpec) -> np.ndarray:
@@ -242,7 +260,9 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         figures_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0 for r in pools)
                                and (note := pool_figures_note(p))) or None,
         notes=list(dict.fromkeys(f"{spec.services[o.service].name} on {spec.pools[o.pool].name}: {note}"
-                                 for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note))),
+                                 for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note)))
+        + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
+           and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))],
         error_band=band, error_band_basis=basis)
 
 

@@ -31,15 +31,17 @@ name the unit (a cap of "10 W").
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from infraplan.catalog.facility_loader import PowerW, power_at_most
+from infraplan.catalog.inference_loader import is_video_device
 from infraplan.catalog.loader import check_preset, looks_like_path, pool_files_beside, read_user_file, validated
 from infraplan.catalog.schemas import Spec
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_DEADLINE_S,
@@ -59,7 +61,7 @@ from infraplan.planning.service_fields import SERVICE_FIELD_READERS, ServePlanOp
 from infraplan.planning.spares import DEFAULT_REPAIR_S, SpareTrays
 from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
 from infraplan.serving.engines import load_engine
-from infraplan.units import parse_count, parse_duration_s, parse_power_w
+from infraplan.units import parse_count, parse_duration_s, parse_power_w, slo_unit_slip
 
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
 Kind = Literal["training", "llm", "recsys", "image", "video"]
@@ -105,40 +107,9 @@ RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
 Year = Annotated[int, Field(ge=2000, le=2200)]
 
 
-def _takes_numbers(annotation: Any) -> bool:
-    """Whether a field's type holds int or float values (itself, or inside a union, list or dict), not bool."""
-    if annotation in (int, float):
-        return True
-    if get_origin(annotation) is Literal:
-        return False
-    args = get_args(annotation)
-    return _takes_numbers(args[0]) if get_origin(annotation) is Annotated else any(map(_takes_numbers, args))
-
-
-@cache
-def _numeric_field(cls: type[Spec], name: str) -> bool:
-    field = cls.model_fields.get(name)
-    return field is not None and _takes_numbers(field.annotation)
-
-
-def _holds_bool(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(map(_holds_bool, value.values()))
-    if isinstance(value, list | tuple):
-        return any(map(_holds_bool, value))
-    return isinstance(value, bool)
-
-
 class PlanSpec(Spec):
-    """Base of the scenario and fleet-mix specs: a boolean where a number goes is refused (pydantic's lax mode,
-    and the unit parsers, read `qps: true` as 1), for every numeric field, nested ones too."""
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name is not None and _holds_bool(value) and _numeric_field(cls, info.field_name):
-            raise ValueError("a boolean (true/false) is not a number; write the number")
-        return value
+    """Base of the scenario and fleet-mix specs (a boolean where a number goes is refused for every spec since
+    hC51: `catalog.spec_base.Spec`)."""
 
 
 def check_llm_names(model: str | None, workload: str | None, stack: str | None, dtypes: Sequence[str] = ()) -> None:
@@ -154,6 +125,18 @@ def check_llm_names(model: str | None, workload: str | None, stack: str | None, 
     unknown = sorted(set(dtypes) - set(SERVING_DTYPES))
     if unknown:
         raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
+
+
+def check_pool_system(pool: str, device: str, system: str) -> None:
+    """A pool's `system` is what its devices are sized and powered as: its `device` must name the accelerator the
+    system is built of (or the system itself). One rule for plan (`scenario._check_presets`) and fleet-mix (its pool
+    takes `system:` as plan's does since hC51)."""
+    built_of = Cluster.resolve(system).accelerator.name
+    named = device if is_video_device(device) else Cluster.resolve(device).accelerator.name
+    if named != built_of:
+        shown = device if device == named else f"{device} ({named})"
+        raise InputError(f"pool {pool!r}: device {shown} but system {system} is built of {built_of}; name one "
+                         "accelerator")
 
 
 def check_unique_names(**names: list[str]) -> None:
@@ -188,6 +171,18 @@ class InferenceServiceSpec(PlanSpec):
     codec: str = "h264"
     quality: Literal["standard", "high"] = "high"
     peak_to_average: float = Field(1.0, ge=1.0, description="diurnal peak / average demand")
+
+    @field_validator("latency_slo", mode="before")
+    @classmethod
+    def _latency_slo_slip(cls, value: object, info: ValidationInfo) -> object:
+        """A bare `latency_slo: 20` (20 s) is refused as ms written for seconds, as the CLI's (`units.slo_unit_slip`:
+        recsys above 0.5 s a batch, image above 30 s; hU61); not a spec dumped in SI seconds (`compare.varied`)."""
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or (info.context or {}).get("si_dump"):
+            return value  # a boolean keeps the type's line; a dumped spec is in seconds
+        if slip := slo_unit_slip(value, parse_duration_s(value), "recsys" if info.data.get("kind") == "recsys"
+                                 else "ttft"):
+            raise ValueError(slip)
+        return value
 
     @model_validator(mode="after")
     def _peak_to_average_is_read(self) -> InferenceServiceSpec:

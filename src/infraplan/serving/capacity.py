@@ -23,7 +23,8 @@ candidate's prefill pool runs without the colocated lock-step stall (`disaggrega
    steady state, the p-th percentile of TTFT and of TPOT are within their SLOs (MLPerf Server uses p99 for
    both) and its backlog does not grow (`capacity_candidate`: a probe sends at least STEADY_SPANS x the
    requests a replica holds at once and is judged without its warm-up and drain, its TTFT with the drain; a decode
-   pool's utilisation, bounded over the whole run's lengths, is at most 1: `decode_utilisation`, hB49);
+   pool's or colocated replica's decode utilisation, bounded over the whole run's lengths, is at most 1:
+   `decode_utilisation`, hB49, hQ51);
    a disaggregated candidate sizes its prefill pool on TTFT (prefill-only engines) and its decode pool on
    TPOT (decode-only engines fed the prompts' KV caches) separately;
 3. the winner (fewest GPUs; ties: `replica_search.option_rank`) is re-simulated as a whole deployment at
@@ -32,35 +33,31 @@ candidate's prefill pool runs without the colocated lock-step stall (`disaggrega
    met so far, so the answer is the fewest accelerators over all levels, ties to less PP, and a larger
    `--max-gpus` never gives a larger answer (`replica_search.whole_runs`); a miss is answered (the first option,
    `meets_slo_full_run` false) only when no level's whole runs meet. A whole run spans 8 relaxation times of its
-   slowest pool (a pool needing over 400,000 requests misses) and is judged past its warm-up too (`capacity_horizon`).
+   slowest pool (a pool needing over 400,000 requests misses) and is judged past its warm-up too (`capacity_horizon`);
+   each percentile must be shown within its SLO at 0.99 confidence, a run too short to show it or a miss rerun 4x
+   longer (`capacity_confidence`, hQ51).
 
 Work saved without changing any answer (the same probes decide the same replica counts):
-- a probe's verdict is memoised (process-wide) on everything the simulation reads: the candidate's iteration-
-  cost tables (a content fingerprint, so equal accelerators of different systems share it), its batch cap,
-  token budget, KV blocks, block size, stack and PP, the request arrays (seeded, so a rate share that recurs
-  across candidates, phases or systems is the same stream), the mode, the SLOs and the percentile; so is each
-  candidate's offline peak, which does not depend on the rate;
-- a search stops as soon as its answer cannot matter: the answer is never below the bisection's lower end,
-  so when that end already makes the option exceed the replica limit (a disaggregated pair, with the other
-  pool's count) or places it behind `ALTERNATIVES + 1` strictly smaller options (it could then be neither
-  the winner nor a listed alternative, and cannot lower the best), the option is dropped as the full search
-  would have it dropped or unlisted;
+- a probe's verdict is memoised (process-wide) on everything the simulation reads (`capacity_candidate`; the
+  request arrays are seeded, so a rate share that recurs across candidates, phases or systems is the same
+  stream); so is each candidate's offline peak, which does not depend on the rate;
+- a search stops as soon as its answer cannot matter: the answer is never below the bisection's lower end, so
+  when that end already makes the option exceed the replica limit (a disaggregated pair, with the other pool's
+  count) or places it behind `ALTERNATIVES + 1` strictly smaller options, the option is dropped as the full
+  search would have it dropped or unlisted;
 - the options of a PP level are searched likeliest-smallest first (`run_level`), so that those stops come
-  early: the disaggregated ones by their colocated bound, then the colocated ones in enumeration order, skipped
-  when an option met earlier in that order is below their bound, and the options are listed in enumeration
-  order before the sort, so the winner and alternatives, ties included, are the plain search's (probes of the
-  gigawatt-2027 and meta-2024 scenarios' searches: 2,015 -> 1,894 and 1,118 -> 1,056);
+  early, and listed in enumeration order before the sort, so the winner and alternatives, ties included, are the
+  plain search's (probes of the gigawatt-2027 and meta-2024 scenarios' searches: 2,015 -> 1,894 and 1,118 -> 1,056);
 - a PP level searched below a better whole run (step 3) takes its replica limit from it: a layout of more
   accelerators than the best less one is not built, one whose pools all miss at the most replicas that would
   still beat it (one probe each, monotone in replicas) gets no offline peak and no search, and each pool's
   search probes that most first (`fewest_replicas`'s `top`): Llama 3 70B chat at 100 requests/s on H100
   searches PP 4 and 8 below 36 with 5 probes, where unbounded they take 186 (hN45);
-- candidates (cost tables, KV capacity) are built once per process for equal model, accelerator, fabric and
-  deployment, and each seeded request stream once for equal workload, lengths, count, rate and seed.
+- candidates (cost tables, KV capacity) and seeded request streams are built once per process for equal inputs.
 One shortcut rests on a premise, not on exactness: the prefill pool's doubling from one replica skips the
 powers of two at which a replica is offered >= OVERLOAD_SKIP times its offline prefill rate and the TTFT SLO
-is far below the queue that builds (`overloaded_replicas`), taking them as misses; it resumes where the full doubling
-would be after those misses, so its answer is the full search's whenever those probes would have missed.
+is far below the queue that builds (`overloaded_replicas`), taking them as misses, and resumes where the full
+doubling would be: its answer is the full search's whenever those probes would have missed.
 
 The serving stack (`stack`, as `serve --stack`: a profile name, a versioned engine name or a YAML;
 `serving.engines`) is given, not searched: its KV-memory convention sizes every candidate's cache, its
@@ -86,14 +83,15 @@ from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.capacity_horizon import (
-    RELAXATIONS,
     judged_run,
+    option_laws,
+    option_run,
+    option_settling,
     option_time_constants,
     unsettled,
-    whole_run_requests,
 )
-from infraplan.serving.capacity_rerun import serve_command
-from infraplan.serving.capacity_space import draft_choices, draft_note, kv_for, wide_ep_degrees
+from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command
+from infraplan.serving.capacity_space import draft_choices, draft_note, drafts_text, kv_for, wide_ep_degrees
 from infraplan.serving.deployment import format_gap, formats_run, layout_refusal
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
@@ -107,7 +105,7 @@ from infraplan.serving.expert_slots import engine_refusal, uneven_experts_note
 from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
-from infraplan.serving.release_tables import what_if_notes
+from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_search import (
     OVERLOAD_SKIP,
     SearchJob,
@@ -132,11 +130,6 @@ BATCH_CAPS = (64, 256)
 SLO_PERCENTILES = {50.0: "p50", 90.0: "p90", 99.0: "p99"}  # --percentile: the run's reported percentile it names
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000  # the count's cap; `capacity_horizon` lengthens a run whose pools settle slowly
-
-
-def _k(k: int) -> str:
-    """A rejected layout's drafts, where it has any (`capacity_space`)."""
-    return f" with {k} draft token{'s' if k > 1 else ''}" if k else ""
 
 
 @kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
@@ -216,12 +209,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     sample, sample_key = keyed_probe(None, seed)
 
     def meets_at(probed: Candidate, part: str, r: int) -> bool:
-        """The probe: one replica of r of `probed` in pool `part`, on its share (ROUTER), meets the SLO (memoised); a
-        decode pool's utilisation taken over the whole run's most lengths (`capacity_candidate.decode_utilisation`)."""
+        """The probe: one replica of r of `probed` in pool `part`, on its share (ROUTER), meets the SLO (memoised); its
+        decode utilisation taken over the whole run's most lengths (`capacity_candidate.decode_utilisation`)."""
         n, e = probed.probe_requests(requests), probed.dep.engines_per_replica
         return probed.meets(*request_stream((*source, ROUTER, rate, seed, n, r, e), lambda: replica_requests(
             spec, input_len, output_len, n, rate, seed, r, e, shape.max_seq_len)), part, slo, percentile,
-            keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS) if part == "decode" else None)
+            keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS) if part != "prefill" else None)
 
     def run(job: SearchJob, among: list[dict[str, Any]]) -> list[int] | None:
         """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`moot_beyond`)."""
@@ -276,13 +269,14 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     continue
                 if refused := (engine_refusal(shape, dep.ep, dep.engine)  # the engine cannot build it
                                or layout_refusal(shape, dtype, dep.engine, dep.ep)):
-                    rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}{_k(k)}: {refused}")
+                    rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}{drafts_text(k)}: "
+                                    f"{refused}")
                     continue
                 cand = candidate_for(shape, acc, fabric, dep)
                 why = fit_check(shape, cand.cap, dep, sample, acc)
                 if why:
                     layout = f"TP{tp} PP{pp}" + (f" DP-attention{adp} EP{adp}" if adp > 1 else "")
-                    rejected.append(f"{dtype} {layout} batch {cap_b}{_k(k)}: {why}")
+                    rejected.append(f"{dtype} {layout} batch {cap_b}{drafts_text(k)}: {why}")
                     continue
                 evaluated += 1
                 tried.append(cand)
@@ -308,34 +302,46 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     key = SLO_PERCENTILES[percentile]
 
-    def full_run(chosen: dict[str, Any]) -> tuple[tuple[dict[str, Any], int, int, float, float, float, str], bool]:
-        """The whole deployment at the full rate, long enough for its pools to settle and judged over its later half
-        too (`capacity_horizon`, hS49): (its serve metrics, request count, how many of its requests were truncated
-        to the context, their mean prompt + output tokens, `judged_run`'s ratios and why), whether it meets."""
+    def full_run(chosen: dict[str, Any]) -> tuple[tuple[Any, ...], bool]:
+        """The whole deployment at the full rate, long enough for its pools to settle and judged past its warm-up
+        too (`capacity_horizon`, hS49), its percentiles at a stated confidence (hQ51): (its serve metrics, request
+        count, how many of its requests were truncated to the context, their mean prompt + output tokens,
+        `judged_run`'s ratios, the replicas its unsettled pools need, `option_settling`, and why), whether it meets."""
         k = chosen["speculative_tokens"]
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          dtype=chosen["dtype"], kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype),
                          max_batch=chosen["max_batch"], token_budget=max(budget, chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
-        taus = option_time_constants(shape, acc, fabric, dep, chosen, rate, keyed_probe(rate, seed)[0].arrival_s,
-                                     (sample, sample_key), keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS)[0])
+        laws = option_laws(shape, acc, fabric, dep, chosen, keyed_probe(rate, seed)[0].arrival_s, (sample, sample_key),
+                           keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS)[0])
+        taus = option_time_constants(rate, laws)
+        sides = (unsettled(rate, taus[0]), unsettled(rate, taus[1]))  # their queues (a decode fill settles, hF52)
         dep = replace(dep, replicas=chosen["replicas"])
         held = dep.engines_per_replica * dep.max_batch * chosen["replicas"]  # in steady state, as the probes ran
-        n_full = whole_run_requests(rate, min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"],
-                                                  STEADY_SPANS * held), FULL_RUN_MAX_REQUESTS), taus[0] + taus[1])[0]
-        reqs, n_clipped = clipped(rate, seed, n_full)  # built once, not kept
+        n_full, _, warm_s = option_run(rate, min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"],
+                                                     STEADY_SPANS * held), FULL_RUN_MAX_REQUESTS), taus)
+        made = [0, 0]  # the requests last built, how many of them were truncated to the context
+
+        def built(n: int) -> Requests:
+            reqs, made[1] = clipped(rate, seed, n)  # built once, not kept
+            made[0] = n
+            return reqs
+
         # the deployment's own cluster, as `serve --gpus N` sizes it (an accelerator preset: N accelerators on the
         # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
         # 64 H100, hF2, session 39)
         sized = cluster.for_gpus(chosen["gpus"])
-        result, ttft_ratio, tpot_ratio, why = judged_run(lambda r: simulate_deployment(
+        result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_deployment(
             shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
-            usd_per_hour=usd_per_accelerator_hour_if_priced(sized)), reqs, key, slo, percentile,
-            (unsettled(rate, taus[0]), unsettled(rate, taus[1])), RELAXATIONS / 2 * max(taus[0] + taus[1]))
+            usd_per_hour=usd_per_accelerator_hour_if_priced(sized)), built(n_full), key, slo, percentile,
+            sides, warm_s, built)
+        n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
-        return (result, n_full, n_clipped, context, ttft_ratio, tpot_ratio, why), max(ttft_ratio, tpot_ratio) <= 1.0
+        least = option_settling(rate, laws, sides, limit // dep.gpus_per_replica)  # a grown retry's size
+        return (result, n_full, n_clipped, context, ttft_ratio, tpot_ratio, least, why), max(ttft_ratio,
+                                                                                             tpot_ratio) <= 1.0
 
-    options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit))  # retried grown
+    options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit, run[6]))  # retried
     if not runs:  # no option at any PP level
         floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
         first = best_ttft_s(tried, sample, percentile)  # and its `best_ttft_s` (hU55)
@@ -355,17 +361,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
                                  rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
-    chosen, (result, n_full, n_clipped, context, *_), meets = chosen_run(runs)
-    missed_runs = []
-    for option, (missed, n_missed, *_, why), ok in runs:
-        if not ok and option is not chosen:  # the answer's own miss is its `meets_slo_full_run` (it was listed
-            # as rejected too, and `serve-plan` printed the answer under "not chosen:", hU47)
-            pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
-            missed_runs.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}"
-                               f"{pools} on {option['gpus']} accelerators: its full run of {n_missed:,} requests "
-                               f"misses the SLO (TTFT {key} {missed['ttft_s'][key]:.3g} s, TPOT {key} "
-                               f"{missed['tpot_s'][key]:.3g} s{'; ' + why if why else ''})")
-    rejected[:0] = missed_runs
+    chosen, (result, n_full, n_clipped, context, *_, why_missed), meets = chosen_run(runs)
+    rejected[:0] = missed_lines(runs, chosen, key)  # the whole runs that missed, first
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     k_chosen = chosen["speculative_tokens"]
     changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,
@@ -376,7 +373,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "stack": engine.name, "router": ROUTER,
         "gpus": chosen["gpus"], "deployment": result["deployment"],
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
-        "meets_slo_full_run": meets,
+        "meets_slo_full_run": meets, "why": None if meets else missed_reason(result, slo, key, why_missed),
         "full_run_requests": n_full,
         "requests_clipped_to_context": n_clipped,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
@@ -389,7 +386,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, context_tokens=context),
         "ttft_error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, metric="ttft",
                                                context_tokens=context),
-        "notes": [*versioned, *what_if_notes(acc, engine.name),
+        "notes": [*versioned, *what_if_notes(acc, engine.name, collectives=prices_collectives(result["deployment"])),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
                   *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape)],

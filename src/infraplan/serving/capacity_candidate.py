@@ -12,10 +12,10 @@ layers; the cost tables themselves for every other model).
 Memoised (exact: every key holds everything the simulation reads, so a hit is the answer a run would give): the
 probe verdicts and offline peaks (keyed on a content fingerprint of the cost tables, the batch cap, token budget, KV
 blocks, block size, stack, PP, engines, chunked layers' share and chunk and the drafts (K, R), the requests'
-fingerprint, mode, SLOs and percentile; a decode probe's also the lengths its utilisation is taken over), the
-candidates, and the seeded request streams. Each store is bounded and
-cleared whole when full. A probe on FCFS engines stops once its backlog test or its TTFT percentile has certainly
-missed (`capacity_probe`: exact, the verdict of the whole run). """
+fingerprint, mode, SLOs and percentile; a decode or colocated probe's also the lengths its utilisation is taken
+over), the candidates, and the seeded request streams. Each store is bounded and cleared whole when full. A probe
+on FCFS engines stops once its backlog test or its TTFT percentile has certainly missed (`capacity_probe`: exact,
+the verdict of the whole run). """
 
 from __future__ import annotations
 
@@ -186,7 +186,7 @@ class Candidate:
         """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile (and the
         long sample of lengths a decode pool's utilisation is taken over, `decode_utilisation`)."""
         key = ("meets", *self._key(mode), req_key, mode, slo, q, self.handoff_key if mode == "prefill" else None,
-               law[1] if law is not None and mode == "decode" else None)
+               law[1] if law is not None and mode != "prefill" else None)
         if key not in _memo:
             _remember(key, self._meets_now(req, mode, slo, q, law))
         return bool(_memo[key])
@@ -200,21 +200,23 @@ class Candidate:
         """Requests an online probe sends: at least `requests` and STEADY_SPANS x `held` (module comment)."""
         return max(requests, STEADY_SPANS * self.held)
 
-    def _decode_utilisation(self, req: Requests, steady: np.ndarray, law: tuple[Requests, str] | None) -> float:
-        """`decode_utilisation` of one replica on `req`, its mean over `law` memoised (per candidate where its cost
-        is the same for every probe: a model without chunked layers)."""
-        cost = self.priced(req, "decode")
+    def _decode_utilisation(self, req: Requests, steady: np.ndarray, law: tuple[Requests, str] | None,
+                            mode: str = "decode") -> float:
+        """`decode_utilisation` of one replica on `req` in `mode` (decode; mixed: a colocated replica's, its decode
+        steps' share alone), its mean over `law` memoised (per candidate where its cost is the same for every probe:
+        a model without chunked layers)."""
+        cost, mixed = self.priced(req, mode), mode == "mixed"
         if law is None or self.chunked:
-            return decode_utilisation(cost, self.dep, req, steady, law[0] if law is not None else None)
-        key = ("decode_s", *self.key, law[1])
+            return decode_utilisation(cost, self.dep, req, steady, law[0] if law is not None else None, mixed=mixed)
+        key = (f"{mode}_s", *self.key, law[1])
         if key not in _memo:
-            _remember(key, decode_request_s(cost, self.dep, law[0]))
+            _remember(key, decode_request_s(cost, self.dep, law[0], mixed))
         return decode_utilisation(cost, self.dep, req, steady, request_s=float(_memo[key]))
 
     def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float,
                    law: tuple[Requests, str] | None = None) -> bool:
         steady = steady_window(req.arrival_s, self.held)
-        if mode == "decode" and self._decode_utilisation(req, steady, law) > 1.0:
+        if mode != "prefill" and self._decode_utilisation(req, steady, law, mode) > 1.0:
             return False  # more decode work than its engines' seconds even with every slot busy: its queue grows
         front = self._front_s(req, mode)
         judged = ttft_window(req.arrival_s, self.held)  # the TTFTs judged (a decode pool judges none)
@@ -287,8 +289,9 @@ def ttft_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
 
 
 def decode_utilisation(cost: IterationCost, dep: Deployment, req: Requests, steady: np.ndarray,
-                       law: Requests | None = None, request_s: float | None = None) -> float:
-    """A lower bound on a decode-only replica's utilisation by its share: the steady window's arrival rate times a
+                       law: Requests | None = None, request_s: float | None = None, mixed: bool = False) -> float:
+    """A lower bound on a decode-only replica's utilisation by its share (`mixed`: a colocated replica's, its decode
+    steps at `mixed_step_s`, its prompts left out; hQ51): the steady window's arrival rate times a
     request's mean engine seconds, over the replica's engines. A request's seconds: its decode steps at the least time
     per sequence any batch up to the cap gives (a pure decode step of k sequences, `loop_stepping.cost_tables`, over
     k), its KV reads (its i-th step reads its prompt + i x `decode_growth_tokens` cached tokens, as `fcfs_loop` sums
@@ -307,19 +310,44 @@ def decode_utilisation(cost: IterationCost, dep: Deployment, req: Requests, stea
         return 0.0
     if request_s is None:  # (`request_s`: the mean over `law`, `decode_request_s`, given)
         request_s = decode_request_s(cost, dep, law if law is not None else Requests(
-            req.arrival_s[later], req.input_tokens[later], req.output_tokens[later]))
+            req.arrival_s[later], req.input_tokens[later], req.output_tokens[later]), mixed)
     return float(len(later) / span * request_s / dep.engines_per_replica)
 
 
-def decode_request_s(cost: IterationCost, dep: Deployment, lengths: Requests) -> float:
-    """`decode_utilisation`'s engine seconds a request takes at least on a decode-only engine, the mean over
-    `lengths`."""
-    steps = dep.decode_steps(lengths.output_tokens).astype(np.float64)
-    step_s = np.asarray(cost_tables(cost, dep.max_batch)[3][1:])  # a pure decode step of 1 .. cap sequences
-    per_sequence_s = float(np.min(step_s / np.arange(1, len(step_s) + 1)))
-    cached = steps * lengths.input_tokens + cost.decode_growth_tokens * steps * (steps - 1) / 2.0
+def decode_request_s(cost: IterationCost, dep: Deployment, lengths: Requests, mixed: bool = False) -> float:
+    """`decode_utilisation`'s least engine seconds a request, decode-only (`mixed`: colocated, `mixed_step_s`)."""
+    per_sequence_s, steps, cached = _decode_terms(cost, dep, lengths, mixed)  # the mean over `lengths`
     return float((per_sequence_s * steps.sum() + cost.kv_token_s * cached.sum()
                   + cost.per_finish_s * np.count_nonzero(steps)) / len(steps))
+
+
+def decode_request_seconds(cost: IterationCost, dep: Deployment, lengths: Requests) -> np.ndarray:
+    """`decode_request_s` of each request, decode-only (`capacity_horizon`'s service times; its mean up to rounding)."""
+    per_sequence_s, steps, cached = _decode_terms(cost, dep, lengths, False)
+    return per_sequence_s * steps + cost.kv_token_s * cached + cost.per_finish_s * (steps > 0)
+
+
+def _decode_terms(cost: IterationCost, dep: Deployment, lengths: Requests, mixed: bool) -> tuple[float, Any, Any]:
+    """The least seconds a step takes per sequence (1 .. cap of them), each request's steps and cached tokens read."""
+    steps = dep.decode_steps(lengths.output_tokens).astype(np.float64)
+    step_s = mixed_step_s(cost, dep.max_batch) if mixed else np.asarray(cost_tables(cost, dep.max_batch)[3][1:])
+    per_sequence_s = float(np.min(step_s / np.arange(1, len(step_s) + 1)))
+    cached = steps * lengths.input_tokens + cost.decode_growth_tokens * steps * (steps - 1) / 2.0
+    return per_sequence_s, steps, cached
+
+
+def mixed_step_s(cost: IterationCost, cap: int) -> np.ndarray:
+    """The least seconds of an iteration carrying k = 1 .. cap decode sequences on a colocated engine (k tokens of
+    them, any prompt tokens beside): `fcfs_loop` prices it body_s[prompt + k] + head_s[rows >= k] + the fixed
+    costs, + KV reads, attention pairs and per-token terms that only add; so at least the least body_s and head_s at
+    k or more (their suffix minima: no table is assumed monotone) + the decode step's fixed and overhead seconds.
+    Not the pure decode table (`cost_tables`): its host floors (`serving.host_overhead`: an eager step's launches,
+    a step's per-sequence host work) bind pure decode steps only, so a mixed iteration can beat them."""
+    body = np.minimum.accumulate(cost.body_s[::-1])[::-1]
+    head = np.minimum.accumulate(cost.head_s[::-1])[::-1]
+    k = np.arange(1, cap + 1)
+    return body[np.minimum(k, len(body) - 1)] + head[np.minimum(k, len(head) - 1)] + cost.decode_fixed_s + \
+        cost.overhead_s
 
 
 def keeps_up(arrival_s: np.ndarray, finish_s: np.ndarray, steady: np.ndarray) -> bool:

@@ -19,18 +19,23 @@ later half) and missed at 400,000 (2.05 s): the run's first quarter (1.49 s) is 
 So (`capacity.search_capacity`'s whole run): it lasts at least RELAXATIONS relaxation times of its slowest pool
 (`whole_run_requests`); its TTFT percentile holds past the warm-up (RELAXATIONS / 2 of them) as well as over the
 whole (`judged_run`, `later_misses`: the warm-up deleted, as the probes delete theirs); and a pool whose relaxation
-time needs a run beyond HORIZON_MAX_REQUESTS is a miss (its queue cannot be shown to settle). Each pool's
-(`pool_time_constants`): a prefill pool's service is a replica's offline seconds a prompt (`Candidate.offline_s`,
-prefill-only), varying as the prompt tokens (ASSUMPTION: prefill seconds in proportion to tokens); a decode pool's
-is `capacity_candidate.decode_request_s`'s engine seconds a request, per request (the least per-sequence step time:
-its rho is a lower bound, `decode_utilisation`); a colocated replica's both; arrivals: a replica's round-robin share
-of the run's renewal stream (as `replica_share` routes them).
+time needs a run beyond HORIZON_MAX_REQUESTS is a miss (its queue cannot be shown to settle); a decode engine's fill,
+the same at any utilisation or replica count, only lengthens the run up to that cap (hF52). Each pool's
+(`pool_time_constants`): a prefill pool's service is a replica's offline prefill seconds a prompt token
+(`Candidate.offline_s`, prefill-only, over its sample's prompt tokens) times each prompt's tokens of the long sample
+the decode side reads (ASSUMPTION: prefill seconds in proportion to tokens; one sample for both, hF52); a decode
+pool's is `capacity_candidate.decode_request_seconds`, the engine seconds of each request (the least per-sequence
+step time: its rho is a lower bound, `decode_utilisation`); a colocated replica's both; arrivals: a replica's
+round-robin share of the run's renewal stream (as `replica_share` routes them).
+Since hQ51 each percentile is also judged at a stated confidence (`capacity_confidence`: a run that can show neither
+a met nor a missed percentile is rerun 4x longer), and an unsettled pool's grown retry takes the replicas the formula
+says it settles at (`option_settling`), not one more.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +43,16 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
-from infraplan.serving.capacity_candidate import candidate_for
+from infraplan.serving.capacity_candidate import candidate_for, decode_request_seconds
+from infraplan.serving.capacity_confidence import (
+    CONFIDENCE,
+    MET,
+    MISSED,
+    RUN_LONGER,
+    UNSURE,
+    longer_run,
+    verdict,
+)
 from infraplan.serving.llm_iteration import Deployment, IterationCost
 from infraplan.serving.loop_stepping import cost_tables
 from infraplan.serving.workloads import Requests
@@ -77,15 +91,6 @@ def queue_time_constant_s(rho: float, ca2: float, cs2: float, service_s: float) 
     return (ca2 + cs2) / 2.0 * service_s / (1.0 - math.sqrt(rho)) ** 2
 
 
-def decode_request_seconds(cost: IterationCost, dep: Deployment, lengths: Requests) -> np.ndarray:
-    """`capacity_candidate.decode_request_s`'s engine seconds of each request (the same terms, per request)."""
-    steps = dep.decode_steps(lengths.output_tokens).astype(np.float64)
-    step_s = np.asarray(cost_tables(cost, dep.max_batch)[3][1:])
-    per_sequence_s = float(np.min(step_s / np.arange(1, len(step_s) + 1)))
-    cached = steps * lengths.input_tokens + cost.decode_growth_tokens * steps * (steps - 1) / 2.0
-    return per_sequence_s * steps + cost.kv_token_s * cached + cost.per_finish_s * (steps > 0)
-
-
 def fill_time_constant_s(cost: IterationCost, dep: Deployment, lengths: Requests) -> float:
     """A decode engine's slot fill: the mean residual life E[L^2] / 2 E[L] of its requests' lives L at a full
     batch (the decode steps at the full batch's step time)."""
@@ -95,88 +100,185 @@ def fill_time_constant_s(cost: IterationCost, dep: Deployment, lengths: Requests
     return float((life_s**2).mean() / (2.0 * mean)) if mean > 0 else 0.0
 
 
-def pool_time_constants(rate: float, arrival_s: np.ndarray, lengths: Requests, replicas: int,
-                        prefill_s: float | None, decode: tuple[IterationCost, Deployment] | None) -> list[float]:
-    """The time constants (s) of one pool of `replicas` at `rate` requests/s: its queue's, and a decode engine's
-    fill. `prefill_s`: a replica's offline seconds a prompt (None: the pool runs no prefill); `decode`: the cost and
-    deployment its decode steps run on (None: no decode)."""
-    lam = rate / replicas
-    mean_tokens = float(lengths.input_tokens.mean())
+def pool_law(arrival_s: np.ndarray, lengths: Requests, prefill_token_s: float | None,
+             decode: tuple[IterationCost, Deployment] | None) -> tuple[list[float], float, float, float]:
+    """What a pool's time constants read, whatever its replicas: (a decode engine's fill, if any; a replica's mean
+    service seconds; their cv^2; the whole stream's gap cv^2). `prefill_token_s`: a replica's offline prefill
+    seconds a prompt token (None: the pool runs no prefill); `decode`: the cost and deployment its decode steps run
+    on (None: no decode)."""
     service = np.zeros(len(lengths))
-    if prefill_s is not None:  # in proportion to the prompt tokens (ASSUMPTION)
-        service += prefill_s * lengths.input_tokens / mean_tokens
-    out = []
+    if prefill_token_s is not None:  # in proportion to the prompt tokens (ASSUMPTION)
+        service += prefill_token_s * lengths.input_tokens
+    fill = []
     if decode is not None:
         cost, dep = decode
         service += decode_request_seconds(cost, dep, lengths) / dep.engines_per_replica
-        out.append(fill_time_constant_s(cost, dep, lengths))
-    mean_s = float(service.mean())
-    out.append(queue_time_constant_s(lam * mean_s, share_ca2(arrival_s, replicas), cv2(service), mean_s))
-    return out
+        fill.append(fill_time_constant_s(cost, dep, lengths))
+    return fill, float(service.mean()), cv2(service), cv2(np.diff(np.asarray(arrival_s)))
 
 
-def option_time_constants(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment,
-                          option: dict[str, Any], rate: float, arrival_s: np.ndarray, offline: tuple[Requests, str],
-                          lengths: Requests) -> tuple[list[float], list[float]]:
-    """The time constants of an option's pools (`pool_time_constants`): (the prefill pool's or a colocated
-    replica's, the decode pool's: empty when colocated). `dep`: its replica's deployment (the search's candidate,
-    `candidate_for`); `arrival_s`: a stream at `rate` (its gaps); `offline`: the
-    search's offline sample and its fingerprint (a replica's offline prefill seconds a prompt, every prompt present
-    at t = 0: `Candidate.offline_s`); `lengths`: a long sample of the workload's lengths (the service times' law)."""
+def law_time_constants(rate: float, law: tuple[list[float], float, float, float], replicas: int) -> list[float]:
+    """The time constants (s) of a pool of `replicas` at `rate` requests/s (`pool_law`): a decode engine's fill, if
+    any, and its queue's (a replica's round-robin share: the stream's gap cv^2 / replicas, `share_ca2`)."""
+    fill, mean_s, cs2, stream_cv2 = law
+    return [*fill, queue_time_constant_s(rate / replicas * mean_s, stream_cv2 / max(1, replicas), cs2, mean_s)]
+
+
+def pool_time_constants(rate: float, arrival_s: np.ndarray, lengths: Requests, replicas: int,
+                        prefill_token_s: float | None, decode: tuple[IterationCost, Deployment] | None) -> list[float]:
+    """The time constants (s) of one pool of `replicas` at `rate` requests/s: a decode engine's fill and its
+    queue's (`pool_law`, `law_time_constants`)."""
+    return law_time_constants(rate, pool_law(arrival_s, lengths, prefill_token_s, decode), replicas)
+
+
+def settling_replicas(rate: float, law: tuple[list[float], float, float, float], replicas: int, most: int,
+                      margin: float = 1.0) -> int | None:
+    """The fewest replicas from `replicas` to `most` of a pool (`pool_law`) whose queue's relaxation, `margin` x
+    longer, a whole run of at most HORIZON_MAX_REQUESTS covers (`unsettled`; None: none up to `most`). A decode
+    engine's fill is not taken: it does not depend on the replicas or the utilisation, and only lengthens the run up
+    to the cap (`whole_run_requests`, hF52). The queue's relaxation falls as replicas are added (utilisation and
+    arrival variability both fall): by bisection."""
+    def settles(r: int) -> bool:  # its queue only: a fill lengthens the run up to the cap, never a miss (hF52)
+        return rate * RELAXATIONS * (margin * law_time_constants(rate, law, r)[-1]) <= HORIZON_MAX_REQUESTS
+
+    if most < replicas or not settles(most):
+        return None
+    low, high = replicas, most
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if settles(mid) else (mid + 1, high)
+    return low
+
+
+def option_laws(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment, option: dict[str, Any],
+                arrival_s: np.ndarray, offline: tuple[Requests, str],
+                lengths: Requests) -> list[tuple[int, tuple[list[float], float, float, float]]]:
+    """An option's pools, each (its replicas, `pool_law`): the prefill pool or a colocated replica, then the decode
+    pool (disaggregated). `dep`: its replica's deployment (the search's candidate, `candidate_for`); `arrival_s`: a
+    stream at the rate (its gaps); `offline`: the search's offline sample and its fingerprint (a replica's offline
+    prefill seconds a prompt token, every prompt present at t = 0: `Candidate.offline_s`); `lengths`: a long sample of
+    the workload's lengths (the service times' law)."""
     cand = candidate_for(shape, acc, fabric, dep)
     req, key = offline
-    prefill_s = cand.offline_s(req, key, "prefill") / len(req)
+    prefill_s = cand.offline_s(req, key, "prefill") / float(req.input_tokens.sum())  # a prompt token's (hF52)
     replicas, prefill = option["replicas"], option["prefill_replicas"]
     decode = (cand.priced(lengths, "decode"), cand.dep)
     if not option["disaggregated"]:
-        return pool_time_constants(rate, arrival_s, lengths, replicas, prefill_s, decode), []
-    return (pool_time_constants(rate, arrival_s, lengths, prefill, prefill_s, None),
-            pool_time_constants(rate, arrival_s, lengths, replicas - prefill, None, decode))
+        return [(replicas, pool_law(arrival_s, lengths, prefill_s, decode))]
+    return [(prefill, pool_law(arrival_s, lengths, prefill_s, None)),
+            (replicas - prefill, pool_law(arrival_s, lengths, None, decode))]
 
 
-def whole_run_requests(rate: float, least: int, time_constants: list[float]) -> tuple[int, bool]:
+def option_time_constants(rate: float, laws: list[tuple[int, tuple[list[float], float, float, float]]],
+                          ) -> tuple[list[float], list[float]]:
+    """The time constants of an option's pools (`option_laws`): (the prefill pool's or a colocated replica's, the
+    decode pool's: empty when colocated)."""
+    taus = [law_time_constants(rate, law, r) for r, law in laws]
+    return taus[0], (taus[1] if len(taus) > 1 else [])
+
+
+def option_settling(rate: float, laws: list[tuple[int, tuple[list[float], float, float, float]]],
+                    sides: tuple[bool, bool], most: int) -> tuple[int, int]:
+    """The fewest replicas each unsettled pool (`sides`, as `judged_run` takes them) of an option (`option_laws`)
+    needs to settle within HORIZON_MAX_REQUESTS, its queue's relaxation RUN_LONGER x longer than the formula's, at
+    most `most` (0: settled, or no count up to `most` settles it): a grown retry's size (`replica_search.grown`),
+    where one more replica left gigawatt-2027's 2027 chat (441 prefill + 103, 104, 105 decode replicas) unsettled
+    run after run (hS49). The margin: near utilisation 1 the heavy-traffic formula is the least certain, and a pool
+    sized to the cap itself sat at its edge: that chat's PP4 107P + 26D grew to 111P + 27D on 552 GB300, met over
+    its 400,000 requests (TTFT p99 1.95 s against 2 s) and missed over 1,600,000 (2.07 s; hQ51)."""
+    least = [settling_replicas(rate, law, r + 1, most, RUN_LONGER) if side else None
+             for (r, law), side in zip(laws, sides, strict=False)]
+    return least[0] or 0, (least[1] if len(least) > 1 else None) or 0
+
+
+def whole_run_requests(rate: float, least: int, queues: Sequence[float],
+                       fills: Sequence[float] = ()) -> tuple[int, bool]:
     """The whole run's requests: at least `least` and RELAXATIONS of the slowest time constant at `rate`, at most
-    HORIZON_MAX_REQUESTS; and whether that covers them (False: a pool whose queue cannot be shown to settle, its run
-    then `least` requests, judged a miss)."""
-    slowest = max(time_constants, default=0.0)
-    needed = rate * RELAXATIONS * slowest
+    HORIZON_MAX_REQUESTS; and whether that covers the `queues`' (False: a pool whose queue cannot be shown to settle,
+    its run then `least` requests, judged a miss). A decode engine's fill (`fills`) only lengthens the run, up to the
+    cap: it is the same at any utilisation or replica count (the lives of the requests), so it is not a queue that
+    does not settle (hR51: read as one, every option of Llama 3 70B chat on GB300 missed above ~14,000 requests/s)."""
+    needed = rate * RELAXATIONS * max(queues, default=0.0)
     if not math.isfinite(needed) or needed > HORIZON_MAX_REQUESTS:
         return least, False  # a miss whatever it reads: not lengthened
+    needed = max(needed, min(rate * RELAXATIONS * max(fills, default=0.0), HORIZON_MAX_REQUESTS))
     return max(least, math.ceil(needed)), True
+
+
+def option_run(rate: float, least: int, taus: tuple[list[float], list[float]]) -> tuple[int, bool, float]:
+    """An option's whole run (`option_time_constants`'s `taus`: each pool's fill, if any, then its queue's): its
+    requests, whether its queues settle within it (`whole_run_requests`) and its warm-up, RELAXATIONS / 2 of the
+    slowest time constant, but at most the run's first half where a fill made the run the cap (`judged_run`)."""
+    queues, fills = [t[-1] for t in taus if t], [f for t in taus for f in t[:-1]]
+    n, settles = whole_run_requests(rate, least, queues, fills)
+    slowest = max(taus[0] + taus[1])
+    warm_s = RELAXATIONS / 2 * slowest if rate * RELAXATIONS * slowest <= HORIZON_MAX_REQUESTS else n / rate / 2
+    return n, settles, warm_s
 
 
 def later_misses(over_whole: int | None, over_first: int | None, later: int, q: float) -> bool:
     """Whether a whole run's requests past its warm-up miss the q-th percentile: those over the SLO (the whole run's
-    count less its warm-up's, run alone: on FCFS engines a first token depends only on the requests before it,
-    hB49) exceed the share 1 - q / 100 of its `later` requests (None: no SLO counted)."""
+    count less its warm-up's, run alone) exceed the share 1 - q / 100 of its `later` requests (None: no SLO
+    counted). The warm-up run alone stands for the whole run's warm-up exactly on one replica (an FCFS engine's
+    first token waits only on the requests before it, hB49), not on several: 2 colocated replicas at 45 requests/s
+    moved one of 1,500 warm-up first tokens 49.6 ms later in the whole run, 1 prefill + 2 decode 53 of them by
+    -0.04 to +35 ms, all near the cut (hR51, tests/serving/test_review_followups_hF52.py). Mostly later in the
+    whole run, so the count is mostly a bound from above on the misses past the warm-up (a conservative verdict);
+    the counts over 2 s were equal in all three cases measured."""
     if over_whole is None or over_first is None or later <= 0:
         return False
     return over_whole - over_first > (1.0 - q / 100.0) * later
 
 
 def unsettled(rate: float, time_constants: list[float]) -> bool:
-    """Whether a pool of these time constants needs a run beyond HORIZON_MAX_REQUESTS (`whole_run_requests`)."""
-    return not whole_run_requests(rate, 0, time_constants)[1]
+    """Whether a pool of these time constants (a decode engine's fill, if any, then its queue's: `law_time_constants`)
+    needs a run beyond HORIZON_MAX_REQUESTS to settle: its queue's alone (`whole_run_requests`; hF52)."""
+    return not whole_run_requests(rate, 0, time_constants[-1:])[1]
 
 
 def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, key: str, slo: tuple[float, float],
-               q: float, sides: tuple[bool, bool], warm_s: float) -> tuple[dict[str, Any], float, float, str]:
+               q: float, sides: tuple[bool, bool], warm_s: float,
+               longer: Callable[[int], Requests] | None = None,
+               ) -> tuple[dict[str, Any], float, float, str, Requests]:
     """A whole run's serve metrics, its TTFT and TPOT percentile over their SLOs (a retry's near miss, just above 1,
-    where only the steady part or a pool's settling missed: `replica_search.grown`), and why it missed beyond its
-    percentiles. `sides`: (the prefill pool or a colocated replica, the decode pool) cannot be shown to settle;
-    `warm_s`: the warm-up (RELAXATIONS / 2 of the slowest time constant), whose requests TTFT is also judged
-    without."""
+    where only the steady part, a pool's settling or the percentile's confidence missed: `replica_search.grown`), why
+    it missed beyond its percentiles, and the requests finally run. `sides`: (the prefill pool or a colocated
+    replica, the decode pool) cannot be shown to settle; `warm_s`: the warm-up (RELAXATIONS / 2 of the slowest time
+    constant), whose requests TTFT is also judged without. Each percentile must be shown within its SLO at
+    `capacity_confidence.CONFIDENCE` (its count over the SLO, `verdict`); a run that can show neither that nor a miss
+    is rerun longer (`longer(n)`: the run's n requests; RUN_LONGER x, up to HORIZON_MAX_REQUESTS), and one still
+    undecided is a near miss (hQ51)."""
     result = simulate(reqs)
-    ratios = [result["ttft_s"][key] / slo[0], result["tpot_s"][key] / slo[1]]
-    late, why = list(sides), ""
+    near, verdicts, why = list(sides), [MET, MET], ""  # near: missed just above 1 (a pool not settling, ...)
     if any(sides):
         why = f"a pool's queue does not settle within {HORIZON_MAX_REQUESTS:,} requests (utilisation near 1)"
-    elif max(ratios) <= 1.0 and 0 < (cut := int(np.searchsorted(reqs.arrival_s, warm_s))) < len(reqs) and (
-            later_misses(result["ttft_over_slo_count"], 0, len(reqs) - cut, q)):  # (else none can miss past it)
+    while not any(sides):
+        verdicts = _verdicts(result, reqs, q)
+        n = longer_run(len(reqs), HORIZON_MAX_REQUESTS) if longer is not None else None
+        if UNSURE not in verdicts or MISSED in verdicts or n is None or longer is None:
+            break
+        reqs = longer(n)  # neither shown: a longer run narrows the interval
+        result = simulate(reqs)
+    ratios = [result["ttft_s"][key] / slo[0], result["tpot_s"][key] / slo[1]]
+    unshown = [v != MET and r <= 1.0 for v, r in zip(verdicts, ratios, strict=True)]  # met, but not shown
+    if any(unshown):
+        near = [a or b for a, b in zip(near, unshown, strict=True)]
+        why = (f"its {'TTFT' if unshown[0] else 'TPOT'} {key} is not shown within the SLO at {CONFIDENCE:.0%} "
+               f"confidence over {len(reqs):,} requests (too many over it for the sampling error)")
+    elif not any(sides) and max(ratios) <= 1.0 and 0 < (cut := int(np.searchsorted(reqs.arrival_s, warm_s))) < len(
+            reqs) and later_misses(result["ttft_over_slo_count"], 0, len(reqs) - cut, q):  # (else none can miss)
         # met over the whole run: TTFT past its warm-up too (the warm-up's requests run alone: their first tokens
-        # are the whole run's on FCFS engines); not TPOT: run alone, the last of them decode in smaller batches
+        # are the whole run's on one FCFS replica, about so on several, `later_misses`); not TPOT: run alone, the
+        # last of them decode in smaller batches
         alone = simulate(Requests(reqs.arrival_s[:cut], reqs.input_tokens[:cut], reqs.output_tokens[:cut]))
-        late[0] = later_misses(result["ttft_over_slo_count"], alone["ttft_over_slo_count"], len(reqs) - cut, q)
-        why = "past its warm-up it misses the TTFT SLO (a queue still building)" if late[0] else ""
-    ttft_ratio, tpot_ratio = (max(r, NEAR_MISS_RATIO) if m else r for r, m in zip(ratios, late, strict=True))
-    return result, ttft_ratio, tpot_ratio, why
+        near[0] = later_misses(result["ttft_over_slo_count"], alone["ttft_over_slo_count"], len(reqs) - cut, q)
+        why = "past its warm-up it misses the TTFT SLO (a queue still building)" if near[0] else ""
+    ttft_ratio, tpot_ratio = (max(r, NEAR_MISS_RATIO) if m else r for r, m in zip(ratios, near, strict=True))
+    return result, ttft_ratio, tpot_ratio, why, reqs
+
+
+def _verdicts(result: dict[str, Any], reqs: Requests, q: float) -> list[str]:
+    """`capacity_confidence.verdict` of a run's TTFT (over every request) and TPOT (over those of more than one
+    output token: a one-token request has none, as the run's percentiles skip it)."""
+    multi = int(np.count_nonzero(reqs.output_tokens > 1))
+    return [verdict(result["ttft_over_slo_count"], len(reqs), q), verdict(result["tpot_over_slo_count"], multi, q)]

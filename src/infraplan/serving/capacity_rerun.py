@@ -1,9 +1,11 @@
 """The `infraplan serve` line that reruns a `serve-plan` answer's whole run exactly (`capacity.search_capacity`'s
-`serve_command`): the same deployment, requests, seed and stack, so its percentiles are the answer's."""
+`serve_command`): the same deployment, requests, seed and stack, so its percentiles are the answer's; and the lines
+that list the whole runs that missed (`missed_lines`), and why the answer's own missed (`missed_reason`)."""
 
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 from infraplan.serving.results import ServingPlanResult
 from infraplan.units import number_text
@@ -44,3 +46,32 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
         args += ["--tpot-slo", number_text(slo.tpot_s)]
     args += ["--stack", stack or r.stack or DEFAULT_SERVING_STACK]
     return shlex.join(args)
+
+
+def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str, Any], key: str) -> list[str]:
+    """serve-plan's `rejected` lines of the whole runs that missed (`replica_search.whole_runs`'s runs: option, its
+    run's serve metrics, request count, ..., why, and whether it met), but the answer's own: its miss is its
+    `meets_slo_full_run` (it was listed as rejected too, and `serve-plan` printed it under "not chosen:", hU47)."""
+    lines = []
+    for option, (missed, n_missed, *_, why), ok in runs:
+        if not ok and option is not chosen:
+            pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
+            lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}{pools} on "
+                         f"{option['gpus']} accelerators: its full run of {n_missed:,} requests misses the SLO (TTFT "
+                         f"{key} {missed['ttft_s'][key]:.3g} s, TPOT {key} {missed['tpot_s'][key]:.3g} s"
+                         f"{'; ' + why if why else ''})")
+    return lines
+
+
+def missed_reason(result: dict[str, Any], slo: tuple[float, float], key: str, why: str) -> str:
+    """Why an answer's whole run missed, where none met (its `why`): `capacity_horizon.judged_run`'s reason (a pool
+    that does not settle, a percentile not shown within the SLO at its confidence, a miss past the warm-up), else
+    the percentile above its SLO, where the replica probes met it (hR51: serve-plan printed figures inside the SLO
+    and the probes' advice for every miss)."""
+    if why:
+        return why
+    over = [(name, got, limit) for name, got, limit in (("TTFT", result["ttft_s"][key], slo[0]),
+                                                         ("TPOT", result["tpot_s"][key], slo[1])) if got > limit]
+    name, got, limit = over[0] if over else ("TTFT", result["ttft_s"][key], slo[0])
+    return (f"its {name} {key} {got:.3g} s is above the SLO ({limit:.3g} s) where its replica probes met it: more "
+            "probe requests (--requests) size it safely")

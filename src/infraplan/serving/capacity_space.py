@@ -92,3 +92,8 @@ def wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dtyp
     degrees = [1 << k for k in range(1, int(math.log2(max(domain, 1))) + 1)]
     return [d for d in degrees if d <= shape.num_experts and kv_capacity(
         shape, acc, 1, 1, dtype, kv_dtype, token_budget, max_batch, engine=stack, ep=d).blocks > 0]
+
+
+def drafts_text(k: int) -> str:
+    """A rejected layout's drafts, where it has any (`capacity.search_capacity`'s `rejected` lines)."""
+    return f" with {k} draft token{'s' if k > 1 else ''}" if k else ""

@@ -31,7 +31,9 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   (concat_and_cache_mla); SGLang one Triton kernel (`set_mla_kv_buffer`) and, off bf16, two casts; TensorRT-LLM's
   RoPE + append kernel runs on a second stream beside the query BMM (AIConfigurator `deepseek.py:376-399`, an
   OverlapOp): no launch on the critical path.
-* fp8 activation quantisation (`ACTIVATION_QUANT`; W8A8 fp8 deployments): TensorRT-LLM fuses it into the producing
+* fp8 activation quantisation (`ACTIVATION_QUANT`; W8A8 fp8 deployments), each stack's `activation_quant` (fused |
+  attention_output | every_linear; a user's YAML without it: its family's shipped profile's, `serving.engines`):
+  TensorRT-LLM fuses it into the producing
   kernel (AIConfigurator prices the norm and the GEMMs with `low_precision_input` and no quant op): none. SGLang
   quantises every fp8 linear's input in its own kernel (`srt/layers/quantization/fp8_utils.py` `apply_fp8_linear`:
   static_quant_fp8 / sglang_per_token_quant_fp8 / per_token_group_quant_fp8): QKV, output, gate/up, down (MLA: the
@@ -46,7 +48,14 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   (`mxfp8_group_quantize`, fp8_utils.py:657-687), called from every mxfp8 linear (fp8.py:602-617).
   vLLM compiles the quantisation with the norm and the activation that feed it (Inductor, custom ops
   "none"), leaving the output projection's input after the attention op: one launch (ASSUMPTION: Inductor fuses the
-  others; `config/vllm.py`). Their bytes (read 2 B, write 1 B per element) are not charged (small at decode).
+  others; `config/vllm.py`). vLLM 0.9 (the MLPerf v5.1 MI300X rows, validation/data/stacks/vllm-0.9-rocm.yaml)
+  casts every fp8 linear's input (w8a8_utils.py:350-365; V1's norm + quant pass off, config.py:3908).
+  Each cast also moves its bytes (`QUANT_BYTES`, hA52): the bf16 input read and the fp8 copy written, 2 + 1 B per
+  element (inference writes no transposed copy, unlike training's `ops.precision` casts), in the layer's one
+  `memory_bound_time` pass; AIConfigurator 0.12.0's measured vLLM static cast (quantize/vllm/0.24.0/scale_matrix_perf
+  .parquet, H200) is within 6 % of 3 B at the memory rate from M K >= 2^25 and 2.1-3.0 us below (the catalog's 4 us
+  launch: 1.6-1.9x). The bytes on (vLLM 0.9's rule on as well), validate: MLPerf v5.1 24.57 -> 24.65 % (the rule
+  alone 24.45), dense Hopper 20.88 -> 20.92, disaggregated 14.47 -> 14.55, MoE 14.91 -> 14.92.
   Only the GEMM kinds a checkpoint quantises launch one (`ops.precision.weight_scope`): a kind it keeps in bf16 runs
   the unquantised linear method, whose input needs no cast (vLLM 0.18.0 / SGLang `UnquantizedLinearMethod`).
 
@@ -94,9 +103,11 @@ from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.precision import scope_kinds, weight_scope
 from infraplan.ops.qk_norm import qk_norm_share
 from infraplan.serving.deployment import Deployment
+from infraplan.serving.engines import activation_quant, family_quant, serving_profile
 
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
+QUANT_BYTES = True  # and their bytes per input element: the bf16 read, the fp8 copy written (hA52; toggle)
 QK_NORM = True  # Qwen3's per-head Q / K RMSNorm launches (module docstring; on since issue 13 round 13)
 # on the critical path, per layer; TensorRT-LLM 0: its QK norm fused into the RoPE launch it replaces (module docstring)
 QK_NORM_KERNELS: dict[str, float] = {"trtllm": 0.0, "vllm": 1.0, "sglang": 2.0}
@@ -166,16 +177,36 @@ def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
     return QK_NORM_KERNELS[engine] * share
 
 
-def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -> float:
-    """Launches per layer that quantise a GEMM's bf16 input to fp8 on their own (module docstring)."""
-    if not (ACTIVATION_QUANT and dtype in ("fp8", "mxfp8") and applies(engine)) or engine == "trtllm":
-        return 0.0
+def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,
+                  stack: str | None) -> tuple[float, float]:
+    """(launches, bf16 input elements per token on one GPU) per layer of the casts of GEMM inputs to fp8 that run
+    in kernels of their own: the stack's `activation_quant` rule (module docstring)."""
+    if not (ACTIVATION_QUANT and dtype in ("fp8", "mxfp8") and applies(engine)):
+        return 0.0, 0.0
+    profile = serving_profile(stack) if stack else None  # a stack of another engine family: the family's own
+    rule = activation_quant(profile) if profile is not None and profile.engine == engine else family_quant(engine)
+    if rule == "fused":
+        return 0.0, 0.0
     kinds = scope_kinds(weight_scope(shape, dtype))  # a checkpoint's bf16 kinds quantise nothing (`ops.precision`)
-    if engine == "vllm":
-        return 1.0 * ("attention_output" in kinds)  # the output projection's input, after the attention op
-    # SGLang: every plain GEMM's input; the dense FFN's two on the layers without routed experts (DeepSeek's first 3)
-    attention = (2.0 if shape.is_mla else 1.0) * ("attention" in kinds) + 1.0 * ("attention_output" in kinds)
-    return attention + 2.0 * (1.0 - shape.routed_layer_share) * ("dense_mlp" in kinds)
+    h = float(shape.hidden_size)
+    output = 1.0 * ("attention_output" in kinds)  # the output projection's input, after the attention op
+    out_width = float(shape.num_heads * shape.v_head_dim / tp if shape.is_mla else q_width(shape, tp))
+    if rule == "attention_output":
+        return output, output * out_width
+    # every plain GEMM's input; the dense FFN's two on the layers without routed experts (DeepSeek's first 3)
+    attention = 1.0 * ("attention" in kinds)  # QKV (MLA: the fused q_a / kv_a on h, and q_b on the q latent)
+    dense = (1.0 - shape.routed_layer_share) * ("dense_mlp" in kinds)
+    ffn = shape.dense_ffn_hidden_size if shape.is_moe else shape.ffn_hidden_size
+    q_in = h + float(shape.q_lora_rank or shape.hidden_size) if shape.is_mla else h
+    return ((2.0 if shape.is_mla else 1.0) * attention + output + 2.0 * dense,
+            attention * q_in + output * out_width + dense * (h + ffn / tp))
+
+
+def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str, stack: str | None = None,
+                             tp: int = 1) -> float:
+    """Launches per layer that quantise a GEMM's bf16 input to fp8 on their own (module docstring); `stack`: the
+    deployment's stack (its `activation_quant`), else the engine family's shipped profile."""
+    return _quant_inputs(shape, engine, dtype, tp, stack)[0]
 
 
 def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: Deployment, tokens: np.ndarray,
@@ -185,7 +216,9 @@ def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: Deploymen
     if not applies(dep.engine):
         return memory_bound_time(rates, layer_ops_pass.bytes, kernels=layer_ops_pass.kernels)
     per_token, kernels = _body_passes(shape, dep.engine, dep.kv_dtype, dep.tp)
-    kernels += activation_quant_kernels(shape, dep.engine, dep.dtype)
+    quant_kernels, quant_elements = _quant_inputs(shape, dep.engine, dep.dtype, dep.tp, dep.stack)
+    per_token += quant_elements * (ACT_BYTES + DTYPE_BYTES[dep.dtype]) if QUANT_BYTES else 0.0
+    kernels += quant_kernels
     return memory_bound_time(rates, tokens * per_token, kernels=kernels)
 
 

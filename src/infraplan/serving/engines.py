@@ -44,10 +44,11 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
   first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
 
-Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`; data in each stack YAML with its
-source): the KV-cache formats the engine offers (`serving.deployment` rejects another), which iterations its captured
-CUDA graphs replay (`serving.host_overhead`) and whether it runs a model's MTP module as a draft (`serve-plan`
-searches MTP only there: `serving.capacity_space`). A user's YAML that leaves one unset takes its engine family's
+Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`; data in each stack
+YAML with its source): the KV-cache formats the engine offers (`serving.deployment` rejects another), which iterations
+its captured CUDA graphs replay (`serving.host_overhead`), whether it runs a model's MTP module as a draft
+(`serve-plan` searches MTP only there: `serving.capacity_space`) and which fp8 GEMM inputs it casts in kernels of
+their own (`serving.engine_kernels`). A user's YAML that leaves one unset takes its engine family's
 shipped profile's value (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding` below), so an SGLang YAML
 without them still has no int8 cache and still runs its prefill iterations eager.
 
@@ -224,6 +225,22 @@ def cuda_graph_scope(profile: ServingProfile) -> str:
     if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
         stated = shipped.cuda_graph_scope
     return stated or "all"
+
+
+def activation_quant(profile: ServingProfile) -> str:
+    """Which quantised GEMMs' inputs a serving stack casts to fp8 in kernels of their own (fused |
+    attention_output | every_linear; `serving.engine_kernels`): its `activation_quant`, else its engine family's
+    shipped profile's (module "Engine facts")."""
+    stated = profile.activation_quant
+    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+        stated = shipped.activation_quant
+    return stated or "fused"
+
+
+def family_quant(engine: str) -> str:
+    """`activation_quant` of an engine family's shipped profile (fused where the family has none)."""
+    shipped = _shipped_profile(engine)
+    return activation_quant(shipped) if shipped is not None else "fused"
 
 
 def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:

@@ -49,6 +49,9 @@ Every validation set is unchanged by it (a preset's `catalog_name` is its name; 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import is_what_if, load_accelerator, preset_files
@@ -97,12 +100,22 @@ def note(accelerator: Accelerator, stack: str | None) -> str | None:
             "gain from more bandwidth is an upper bound; serving.release_tables)")
 
 
-def what_if_notes(accelerator: Accelerator, stack: str | None, priced: bool = True) -> list[str]:
+def what_if_notes(accelerator: Accelerator, stack: str | None, priced: bool = True,
+                  collectives: bool = True) -> list[str]:
     """The lines `serve` and `serve-plan` add about the part: where its figures are SECONDARY or PRELIMINARY, or its
-    source states it is for other work (`catalog.figures.figures_notes`, any part), and for a what-if its stack's
-    preset tables (`note`) and, where the cost model priced it (`priced`: no --usd-per-hour), its preset's inherited
-    price (`accelerator_price`)."""
+    source states it is for other work, and the collective curves it borrows where the answer prices a collective
+    (`collectives`, `prices_collectives`; `catalog.figures.figures_notes`), and for a what-if its stack's preset
+    tables (`note`) and, where the cost model priced it (`priced`: no --usd-per-hour), its preset's inherited price
+    (`accelerator_price`)."""
     price = accelerator_price(accelerator) if priced else None
-    figures = figures_notes(accelerator, "inference")  # SECONDARY / PRELIMINARY figures, a part for other work
+    figures = figures_notes(accelerator, "inference", collectives=collectives)
     return [line for line in (*figures, note(accelerator, stack),
                               price.note if price is not None else None) if line]
+
+
+def prices_collectives(deployment: Mapping[str, Any]) -> bool:
+    """Whether a serving answer's deployment (`LLMDeployment`'s fields) prices a collective: TP or EP above one rank
+    in its pool or its prefill pool (attention DP above one is EP above one); a TP1 replica, or pipeline stages
+    alone (point to point), price none (hC51: the borrowed-curves note was on those answers too)."""
+    return any(int(pool.get("tp", 1)) > 1 or int(pool.get("ep", 1)) > 1
+               for pool in (deployment, deployment.get("prefill") or {}))

@@ -11,8 +11,9 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
 - `whole_runs`: every PP level in turn, each searched below the best whole run met so far and its best options run
   whole until one meets the SLO: the fewest accelerators over all levels, ties to less PP (at most 4 levels x
   (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs of up to 400,000 requests each, `capacity_horizon`); a layout
-  whose whole run misses near its SLO is retried with one more replica in the pool(s) that missed (`grown`), ranked
-  among the level's options: it is answered only after every option ranked before it was run whole (hB49).
+  whose whole run misses near its SLO is retried with one more replica in the pool(s) that missed, or as many as an
+  unsettled pool needs (`grown`, hQ51), ranked among the level's options: it is answered only after every option
+  ranked before it was run whole (hB49).
 """
 
 from __future__ import annotations
@@ -164,19 +165,25 @@ def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, An
     return [kept[o] for o in sorted(kept)]
 
 
-def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: int) -> dict[str, Any] | None:
-    """`option` with one more replica in each pool whose metric its whole run missed (percentile / SLO above 1);
-    None beyond `limit` accelerators, when it missed neither or either by more than RETRY_NEAR: colocated, one more
+def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: int,
+          least: tuple[int, int] = (0, 0)) -> dict[str, Any] | None:
+    """`option` with more replicas in each pool whose metric its whole run missed (percentile / SLO above 1); None
+    beyond `limit` accelerators, when it missed neither or either by more than RETRY_NEAR: colocated, one more
     replica; disaggregated, a TPOT miss grows the decode pool and a TTFT miss both pools (a disaggregated TTFT holds
     the prefill queue and the decode worker's admission wait: gigawatt-2027's 193P + 43D, prefill-only TTFT p99
-    4.25 s and decode admission wait p99 5.0 s, hB47's notes)."""
+    4.25 s and decode admission wait p99 5.0 s, hB47's notes). One more replica each, or where a pool's queue did
+    not settle the fewest it settles at, `least` (the prefill pool or colocated replicas, the decode pool; 0: none
+    given; `capacity_horizon.option_settling`, hQ51: one replica at a time left gigawatt-2027's 2027 chat decode
+    pool unsettled at 103, 104 and 105 replicas)."""
     ttft_missed, tpot_missed = ttft_ratio > 1.0, tpot_ratio > 1.0
     if not (ttft_missed or tpot_missed) or max(ttft_ratio, tpot_ratio) > RETRY_NEAR:
         return None
     gpr = option["gpus"] // option["replicas"]
-    more_prefill = int(option["disaggregated"] and ttft_missed)
-    prefill = option["prefill_replicas"] + more_prefill
-    replicas = option["replicas"] + more_prefill + 1  # colocated: one more; disaggregated: one more decode replica
+    if not option["disaggregated"]:
+        prefill, replicas = 0, max(option["replicas"] + 1, least[0])
+    else:
+        prefill = max(option["prefill_replicas"] + int(ttft_missed), least[0])
+        replicas = prefill + max(option["replicas"] - option["prefill_replicas"] + 1, least[1])
     if replicas * gpr > limit:
         return None
     return {**option, "gpus": replicas * gpr, "replicas": replicas, "prefill_replicas": prefill}

@@ -49,7 +49,7 @@ from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
-from infraplan.serving.release_tables import what_if_notes
+from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.workloads import (
@@ -356,7 +356,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     context = float((reqs.input_tokens + reqs.output_tokens).mean())  # beyond every case's: said (hU59)
     band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, context_tokens=context)
     notes = [*stack_notes, *versioned_name_note(asked),
-             *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
+             *what_if_notes(acc, dep.stack, usd_per_gpu_hour is None, prices_collectives(result["deployment"]))]
     clients = concurrency or 0
     if closed and (capped or given_requests is not None and len(reqs) < clients):  # whatever Little's law reads
         notes.append(few_requests_note(len(reqs), clients, capped))

@@ -20,8 +20,9 @@ catalog's `idle_power_w`, else the default share of TDP every command uses; the 
 which) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0.5 * u), where u is the
 iteration's tensor-core time over its duration: memory-bound decode sits near the middle of the dynamic
 range, compute-bound prefill near TDP (Splitwise's measured A100/H100 power: decode phases 45-80 % of TDP,
-prompt phases at TDP). The node's non-accelerator power (`host_power_w`) is shared per accelerator and always
-on. No PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py) x wall time.
+prompt phases at TDP). The node's non-accelerator power (`host_power_w`, and its scale-up domain's switches outside
+the servers: NVL72's 50 W a GPU, `cluster.host_share.node_share_w`) is shared per accelerator and always on. No
+PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py) x wall time.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.schemas import Accelerator, System
-from infraplan.cluster.host_share import host_share, node_host_share_w
+from infraplan.cluster.host_share import (
+    host_share,
+    node_host_share_w,
+    node_share_w,
+    switch_share_line,
+    unstated_switch_note,
+)
 from infraplan.cluster.power import idle_power
 from infraplan.serving import steady_state
 from infraplan.serving.engines import load_engine
@@ -72,8 +79,9 @@ def unpriced_reason(accelerator: str) -> str:
 
 
 def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]:
-    """(idle watts per accelerator: the part's one idle figure, host watts per accelerator)."""
-    return idle_power(accelerator).watts, node_host_share_w(system.node)
+    """(idle watts per accelerator: the part's one idle figure, host watts per accelerator: its node's host and
+    scale-up switch shares, `cluster.host_share.node_share_w`)."""
+    return idle_power(accelerator).watts, node_share_w(system.node)
 
 
 def power_assumption(accelerator: Accelerator) -> str:
@@ -85,12 +93,17 @@ def host_share_line(accelerator: Accelerator, system: System) -> str:
     """The host watts per accelerator `summarize` adds, with their source: the node's, and the part's own figure
     (`cluster.host_share`) where the node's share is it (a generic node built from the part's file)."""
     node = system.node
-    line = (f"{node_host_share_w(node):.4g} W per accelerator: its node's {node.host_power_w:.5g} W of host over "
+    line = (f"{node_share_w(node):.4g} W per accelerator: its node's {node.host_power_w:.5g} W of host over "
             f"{node.accelerators_per_node} accelerators")
     own = host_share(accelerator)
-    if abs(own.watts - node_host_share_w(node)) < 1e-9:
-        line += f" (the part's {own.basis} figure: {own.source})"
-    return line + "; device_joules_per_token leaves it out"
+    switches = switch_share_line(node)  # NVL72's NVSwitch trays, outside the servers (hH53)
+    said = [f"{node_host_share_w(node):.4g} W"] if switches else []
+    if abs(own.host_w - node_host_share_w(node)) < 1e-9:
+        said.append(f"the part's {own.basis} figure: {own.host_source}")
+    line += f" ({'; '.join(said)})" if said else ""
+    unstated = unstated_switch_note(system)  # a file's NVL72-like domain without its switch figure: 0 W, said
+    return (line + (f", plus {switches}" if switches else "") + (f" ({unstated})" if unstated else "")
+            + "; device_joules_per_token leaves it out")
 
 
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],

@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from infraplan.catalog.spec_base import Spec
 from infraplan.errors import InputError
 
 Scalar = str | int | float | bool | None
@@ -46,8 +47,11 @@ MAX_AXIS_VALUES = 10**6
 minutes building it; a million values is already a day of serving simulations)."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(Spec):
+    """Frozen, no unknown key, no boolean where a number goes (`catalog.spec_base.Spec`: `range: {start: true}` was
+    a range from 1, hR53); infinities reach the axes' own checks, which name them."""
+
+    model_config = ConfigDict(allow_inf_nan=True)
 
 
 class RangeAxis(_Frozen):

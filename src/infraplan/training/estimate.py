@@ -219,12 +219,20 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
     notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
-    notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
+    # SECONDARY / PRELIMINARY figures, a part for other work; borrowed collective curves where it prices one
+    notes += figures_notes(accelerator, "training", collectives=prices_collectives(plan))
     notes += generic_part_notes(accelerator, host=False, node=True) if cluster.generic else []  # no host priced
     notes += [sharp_note(zero)] if sharp else stack_collnet_notes(profile, cluster, zero)
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()
     return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, _stack_constants(profile)[1])
+
+
+def prices_collectives(plan: PlanArrays) -> bool:
+    """Whether a one-element plan prices a collective: a TP, CP, DP or EP group above one rank (pipeline stages alone
+    send point to point); `catalog.figures.figures_notes` names borrowed collective curves only then (hC51)."""
+    row = plan.one_row
+    return bool(row.tp * row.cp * row.dp > 1) or bool(row.ep > 1)
 
 
 def finish_training(point: TrainingPoint, values: Mapping[str, Any],

@@ -84,6 +84,9 @@ class Found:
     top: int = 1
     # flat positions `beyond` has flagged while pricing and its flags (`row_bound._guardbar_s`), not checked again
     flags: tuple[np.ndarray, np.ndarray] | None = None
+    # flat positions of the plans `best` ranked after its first for `beyond`'s flags though their keys are below its
+    # (what the guard did: `search_guard.guard_effect`); set by `best`
+    passed_over: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
@@ -149,6 +152,11 @@ class Found:
                 break
             take *= 2
         picked = self._ranked(within)[:top]
+        # every plan keyed below the first within the ceiling is in the pool (its key is at most the pool's bar) and
+        # flagged (else it would come first): the plans the guard ranked after it
+        flagged_pool = pool[over]
+        self.passed_over = (flagged_pool[keys[flagged_pool] < keys[picked[0]]] if picked.size
+                            else np.zeros(0, dtype=np.int64))
         if picked.size < top:  # every fitting plan was checked: the rest are over the ceiling
             picked = np.concatenate([picked, self._ranked(pool[over])[:top - picked.size]])
         return self.plans(picked)

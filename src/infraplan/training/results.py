@@ -150,6 +150,36 @@ class TrainingEstimate(PlanMetrics):
     notes: list[str] = Field(default_factory=list, description="what infraplan chose that the user did not give")
 
 
+class MfuCeiling(Result):
+    """The published-MFU ceiling a search held one precision's plans to (`catalog.published_mfu`), and what it did
+    to the ranking: the plans the objective puts ahead of the best plan that it ranked after it."""
+
+    dtype: str = Field(description="the precision of the plans it guards")
+    mfu: float = Field(description="the ceiling, a fraction of `dtype`'s dense peak, in `flop_convention`")
+    flop_convention: str = Field(description="the model-FLOP count of the figure: full_scores, or causal_scores "
+                                 "(a plan's MFU is then counted with the causal half of the scores before comparing)")
+    family: str = Field(description="the accelerator family whose figure it is")
+    stack_class: str = Field(description="the software-stack class of the figure")
+    figure_dtype: str = Field(description="the precision the figure was published in (another than `dtype` where "
+                              "the family has none in it: `lookup` own_other_precision)")
+    source: str = Field(description="where the figure is published")
+    lookup: str = Field(description="own (the family's figure for the stack class and precision) | own_other_stack | "
+                        "own_other_precision (the family's share in the nearest precision) | any_family (the family "
+                        "has no figure: the best of any family)")
+    fallback: bool = Field(description="not the family's own figure in this precision (own_other_precision or "
+                           "any_family)")
+    basis: str = Field(description="the lookup in words")
+    ranks: bool = Field(description="whether the ceiling ranked plans (false: --no-mfu-guard or what-if hardware, "
+                        "where it only flags)")
+    ranked_after_count: int = Field(0, description="plans of this precision the objective puts ahead of the best "
+                                    "plan (faster under time, less memory under memory) that were ranked after it "
+                                    "for exceeding this ceiling (count)")
+    fastest_ranked_after_step_time_s: float | None = Field(None, description="the fastest of those plans' seconds "
+                                                           "per step; null when none")
+    fastest_ranked_after_mfu: float | None = Field(None, description="that plan's MFU, fraction of `dtype`'s dense "
+                                                   "peak (full scores); null when none")
+
+
 class DtypeChoice(Result):
     """What a search's `--dtype auto` chose and what it left (`training.dtype_choice`)."""
 
@@ -192,6 +222,12 @@ class PlanSearchResult(Result):
     dtype_choice: DtypeChoice | None = Field(None, description="--dtype auto: the precision chosen, those "
                                              "searched and left out, and the best other precision's plan; null "
                                              "when a dtype was asked or no plan fits")
+    mfu_ceilings: list[MfuCeiling] = Field(default_factory=list, description="the published-MFU ceiling of each "
+                                           "precision searched (none where no family has a figure in it), and the "
+                                           "plans it ranked after the best")
+    margin_ranked_after_count: int = Field(0, description="plans the objective puts ahead of the best plan that were "
+                                           "ranked after it for their memory headroom alone (below the margin, "
+                                           "within every MFU ceiling; count)")
 
 
 class ScalingPoint(Result):
@@ -202,6 +238,8 @@ class ScalingPoint(Result):
     reason: str | None = Field(description="why no plan fits, when none does")
     evaluated: int = Field(description="valid plans evaluated (count)")
     feasible: int = Field(description="plans that fit in memory and that the stack runs (count)")
+    mfu_ceilings: list[MfuCeiling] = Field(default_factory=list, description="the search's published-MFU ceilings "
+                                           "at this count and the plans each ranked after the best")
 
 
 class ScalingResult(Result):
@@ -222,6 +260,6 @@ class ScalingResult(Result):
         """Collect one search per GPU count into a scaling curve."""
         return cls(model=results[0].model, system=results[0].system,
                    scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated=r.evaluated,
-                                         feasible=r.feasible) for r in results],
+                                         feasible=r.feasible, mfu_ceilings=r.mfu_ceilings) for r in results],
                    evaluated=sum(r.evaluated for r in results), seconds=sum(r.seconds for r in results),
                    notes=list(dict.fromkeys(n for r in results for n in r.notes)))  # each point's, once

@@ -33,12 +33,10 @@ import numpy as np
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.band_stacks import band_stack
-from infraplan.catalog.error_bands import ErrorBand
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_key
-from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
@@ -47,11 +45,10 @@ from infraplan.errors import InputError
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_profile
-from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag, tight
+from infraplan.training.communicator_buffers import check_memory_margin
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
-from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
+from infraplan.training.estimate import evaluate_plans, result_row, training_band
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.freed_heap import keep_freed_heap
 from infraplan.training.memory import memory_total
@@ -59,13 +56,13 @@ from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, one_plans
-from infraplan.training.plan_outputs import one_plan_memory
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
-from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult, published_mfu_flag
+from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import bound_and_price, distinct_combinations
+from infraplan.training.search_guard import guard_effect, search_guard
 from infraplan.training.stack_limits import (
     expert_layout,
     expert_split,
@@ -139,19 +136,6 @@ def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
         return evaluate_plans(shape, cluster, plans, profile)
     each = [evaluate_plans(shape, cluster, plan, profile) for plan in one_plans(plans)]
     return {k: np.concatenate([values[k] for values in each]) for k in each[0]}
-
-
-def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band: ErrorBand | None,
-             unguarded: bool = False, causal_ratio: float = 1.0, margin: float | None = None) -> PlanMetrics:
-    """The row with its error band and, when its MFU is beyond the best published one (in the figure's FLOP
-    convention: `causal_ratio`, `training.flops.causal_flops_ratio`), the flag and reason; its headroom against
-    the search's memory `margin` (a share of HBM), flagged where below it (`memory_headroom_flag`)."""
-    ceiling = ceilings[Dtype.parse(row.config.dtype, "--dtype")]
-    flag = published_mfu_flag(row.mfu, ceiling, "ranked by predicted time (no MFU guard)" if unguarded
-                              else "ranked after plans within it", causal_ratio)  # (as `train` flags it)
-    room = memory_headroom_flag(row.memory_per_gpu_bytes, row.memory_capacity_bytes, margin,
-                                "ranked after plans with the margin")
-    return row.model_copy(update={"error_band": band, **flag, **room})
 
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
@@ -304,7 +288,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     pipeline depth or CP it lacks (`training.stack_limits`). `leave_out`: validation case ids whose own
     measurement must not be their published-MFU ceiling (`published_mfu_ceiling`). `mfu_guard`: rank plans above
     that ceiling after those within it; None: on, except on what-if hardware (`catalog.loader.is_what_if`: nothing
-    was measured on it, and the guard would pin its best plan at its preset's published MFU). `sharp`: NCCL
+    was measured on it, and the guard would pin its best plan at its preset's published MFU); the result names each
+    searched precision's ceiling and the plans it ranked after the best (`search_guard.guard_effect`). `sharp`: NCCL
     CollNet on for every plan (`train --sharp`, `training.collnet.sharp_profile`; one line unless the switches do
     SHARP), so ZeRO 0's DP all-reduce reduces in the switches. `memory_margin`: the share of HBM a plan's headroom
     should keep (None: `communicator_buffers.MEMORY_MARGIN_FRACTION`, an ASSUMPTION); plans below it are ranked
@@ -334,23 +319,13 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
                                       cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile),
                                       pipeline_split_rule(profile)))  # (the even split's PP x VPP: `axes._vpp`)
-    ceilings = {d: cached_mfu_ceiling(accelerator.catalog_name, band_stack(profile), d.label, tuple(leave_out))
-                for d in Dtype}
     unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only
-    mfu_ceiling = np.array([np.inf if ceilings[d] is None or unguarded else ceilings[d].mfu  # type: ignore[union-attr]
-                            for d in Dtype])  # a what-if part is not held to what its preset was measured at
-    causal_ratio = float(causal_flops_ratio(shape, seq_len))  # a causal-scores figure compared like with like
-    in_convention = np.array([causal_ratio if c is not None and c.flop_convention == "causal_scores" else 1.0
-                              for c in ceilings.values()])  # (`published_mfu_flag`'s product)
-
-    margin = check_memory_margin(memory_margin)
+    # (a what-if part is not held to what its preset was measured at; a causal-scores figure compared like with like)
+    guard = search_guard(accelerator.catalog_name, band_stack(profile), leave_out, not unguarded,
+                         float(causal_flops_ratio(shape, seq_len)), check_memory_margin(memory_margin))
 
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
-        mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
-        # each plan's memory as its row gives it (one at a time, as `_evaluate_best`: no array split re-bisected)
-        memory = np.array([one_plan_memory(shape, cluster, plan, profile) for plan in one_plans(plans)])
-        low = tight(memory, accelerator.memory_bytes, margin)  # (`memory_headroom_flag`'s test)
-        return np.asarray((mfu * in_convention[plans.dtype] > mfu_ceiling[plans.dtype]) | low)
+        return guard.beyond(shape, cluster, profile, plans, step_s)
 
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top))
     evaluated = found.evaluated
@@ -359,8 +334,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     if len(best_plans):
         res = _evaluate_best(shape, cluster, best_plans, profile)
         band = training_band(accelerator.catalog_name, band_stack(profile), seq_len)
-        rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band, unguarded,
-                        causal_ratio, margin)
+        rows = [guard.row(result_row(res, best_plans, i, accelerator.memory_bytes), band)
                 for i in range(len(best_plans))]
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
             offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))
@@ -370,6 +344,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                 stack if isinstance(stack, str) else profile.name)
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp)})
                 for row in rows]
+    ceilings, margin_after = guard_effect(guard, dtypes, shape, cluster, found)  # what the guard ranked after
     seconds = time.perf_counter() - start
     reason = None
     if not rows:
@@ -382,10 +357,11 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
+        mfu_ceilings=ceilings, margin_ranked_after_count=margin_after,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
-        notes=[*figures_notes(accelerator, "training"), *([SEARCH_SHARP_NOTE] if sharp else []),
+        notes=[*figures_notes(accelerator, "training", collectives=gpus > 1), *([SEARCH_SHARP_NOTE] if sharp else []),
                *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
                             cluster.accelerator.device_word),
                *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`

@@ -48,6 +48,7 @@ from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
 from infraplan.validation.data_files import read_rows
 from infraplan.validation.loadgen import meets_early_stopping, server_tokens_per_s
+from infraplan.validation.release_stacks import data_stack
 
 GATE_MEAN_ERROR = 0.15
 SERVER_BISECTION_STEPS = 10
@@ -82,11 +83,17 @@ def case_requests(case: dict[str, Any], workloads: dict[str, Any], rate: float |
     return fixed_requests(case["requests"], case["input_len"], case["output_len"], rate, seed)
 
 
+def case_stack(case: dict[str, Any]) -> str | None:
+    """The case's serving stack: a shipped name, or a YAML name of the sets' own (`release_stacks.data_stack`)."""
+    stack = case.get("stack")
+    return data_stack(stack) if stack and stack.endswith(".yaml") else stack
+
+
 def case_deployment(case: dict[str, Any], engine: dict[str, Any]) -> Deployment:
     """The case's deployment: its TP / PP / EP / attention DP and precision, replicas filling its GPUs, on the
     case's serving stack (`stack`, default TensorRT-LLM) with the file's batch limits, else the stack's own."""
     d = case["deployment"]
-    profile = load_engine(case.get("stack"))
+    profile = load_engine(case_stack(case))
     adp = d.get("attention_dp", 1)
     return Deployment(tp=d["tp"], pp=d["pp"], ep=d.get("ep", 1), attention_dp=adp,
                       replicas=case["gpus"] // (d["tp"] * d["pp"] * adp), dtype=d["dtype"], kv_dtype=d["kv_dtype"],

@@ -55,10 +55,9 @@ v5.1 set (6 bisection steps; Round 10 of the notes) the mean e2e instead gives 2
 from __future__ import annotations
 
 import math
-from functools import cache
 from typing import Any
 
-from scipy.stats import binom
+from infraplan.serving.capacity_confidence import most_over
 
 MIN_DURATION_S = 600.0  # mlperf.conf:85, *.Server.min_duration = 600000 ms
 TARGET_PERCENTILE = 0.99  # mlperf.conf:83, *.Server.target_latency_percentile = 99
@@ -81,16 +80,12 @@ def completed_tokens_per_s(rate_per_s: float, dataset: int, mean_output_tokens: 
     return issued * mean_output_tokens / ((issued - 1) / rate_per_s + last_latency_s)
 
 
-@cache
 def early_stopping_max_over(issued: int, percentile: float = TARGET_PERCENTILE,
                             confidence: float = EARLY_STOPPING_CONFIDENCE) -> int:
     """The most samples of `issued` that may exceed a limit in a valid run (module docstring; -1: none may, the
-    run is too short to show the percentile at that confidence)."""
-    over = 1.0 - percentile
-    t = int(binom.ppf(1.0 - confidence, issued, over))  # the least t with P(Bin <= t) >= 1 - confidence
-    while t >= 0 and binom.cdf(t, issued, over) >= 1.0 - confidence:
-        t -= 1
-    return t
+    run is too short to show the percentile at that confidence): `serving.capacity_confidence.most_over`, the one
+    rule serve-plan's whole runs are judged by, at the percentile as a share (0.99)."""
+    return most_over(issued, percentile * 100.0, confidence)
 
 
 def meets_early_stopping(result: dict[str, Any], rate_per_s: float, dataset: int,

@@ -204,7 +204,7 @@ def _mlperf_on(ref: str) -> list[tuple[dict[str, Any], float]]:
     (`serving.engines.stack_on_accelerator`; its engine's rows only without `RERUN_EVERY_ROW`). A row already on
     `ref` is its own residual."""
     from infraplan.cluster import Cluster
-    from infraplan.validation.inference import run_inference_case
+    from infraplan.validation.inference import case_stack, run_inference_case
     from infraplan.validation.inference_frontier import frontier_report, load_frontier_cases
 
     data = load_frontier_cases()
@@ -213,7 +213,7 @@ def _mlperf_on(ref: str) -> list[tuple[dict[str, Any], float]]:
     found = []
     for case in data["cases"]:
         accelerator = Cluster.resolve(case["system"]).accelerator
-        on_it = load_engine(case.get("stack")).ref == load_engine(ref).ref
+        on_it = load_engine(case_stack(case)).ref == load_engine(ref).ref
         if ref == DEFAULT_SERVING_STACK and default_serving_stack(accelerator)[0] != DEFAULT_SERVING_STACK:
             continue  # a serve without --stack there runs its vendor's stack (vllm-0.x on AMD, hV42), not this one
         if ref != DEFAULT_SERVING_STACK and not (on_it or RERUN_EVERY_ROW and _runs_on(ref, accelerator)):

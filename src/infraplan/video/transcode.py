@@ -46,6 +46,7 @@ from typing import Any
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.inference_loader import is_video_device, load_ladder, load_software_encoders, load_video_device
+from infraplan.catalog.part_files import same_file
 from infraplan.catalog.video_schemas import QUALITIES, Ladder
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
@@ -176,6 +177,9 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
     if len(heights) < ladder:  # was clipped silently: --ladder 50 encoded 8 rungs
         raise InputError(f"--ladder {ladder}: a {height}p input has {len(heights)} rungs at or below it "
                          f"({', '.join(f'{h}p' for h in heights)}); ask for at most {len(heights)}")
+    if baseline is not None and (baseline == device or same_file(baseline, device)):  # a 1x comparison (hC51)
+        raise InputError(f"--baseline {baseline} is the device itself: name what it is compared with, a CPU preset "
+                         "(xeon-8480) or another video device, or none")
     if is_video_device(device):
         r = _asic_streams(device, codec, quality, p_in, p_out, lad)
         if baseline is None:

@@ -75,7 +75,7 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
         console.print(unpriced_line(f.cost_reason, device), soft_wrap=True)
     if f.price_note:
         console.print(f"price: {f.price_note}", soft_wrap=True)
-    for note in [*f.figures_notes, *cap.notes]:  # the figures' standing, a use other than its source's
+    for note in [*f.figures_notes, *r.notes, *cap.notes]:  # the figures' standing, a use other than its source's
         console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
     facility_band_lines(f)
     if cap.available:

@@ -22,7 +22,7 @@ from infraplan.cli.options import (
     SystemOption,
 )
 from infraplan.errors import InputError
-from infraplan.training.results import PlanConfig, PlanSearchResult, ScalingResult
+from infraplan.training.results import MfuCeiling, PlanConfig, PlanSearchResult, ScalingResult
 from infraplan.training.search import search_plans
 
 MAX_SCALING_POINTS = 64
@@ -88,6 +88,26 @@ every point, at the ceiling while the plans predicted faster go unlisted (Llama 
 10.7 s at MFU 37.1 %, the fastest 8.61 s at 46.3 %), and the output said nothing of it."""
 
 
+def ceiling_line(c: MfuCeiling, objective: str = "time", effect: bool = True) -> str:
+    """One precision's published-MFU ceiling in words: its value and convention, whose figure it is (the family's
+    own or a fallback, and why), its source, and the plans it ranked after the best (hG52: the guard, not the
+    model, chose the answer where any are); `effect` False leaves that out (a scaling curve says it per point)."""
+    convention = "causal half of the scores" if c.flop_convention == "causal_scores" else "full scores"
+    whose = f"{c.family} {c.figure_dtype}, stack class {c.stack_class}"
+    kind = f"FALLBACK, {c.basis}" if c.fallback else c.basis
+    ahead = "faster" if objective == "time" else "smaller-memory"
+    if not c.ranks:
+        ranked = "flags only (not ranking)"
+    elif c.ranked_after_count:
+        ranked = (f"ranked {c.ranked_after_count:,} {ahead} plan{'s' if c.ranked_after_count > 1 else ''} after the "
+                  f"best, the fastest {fmt_seconds(c.fastest_ranked_after_step_time_s)} at MFU "
+                  f"{fmt_percent(c.fastest_ranked_after_mfu)}")
+    else:
+        ranked = f"ranked no {ahead} plan after the best"
+    line = f"MFU ceiling {c.dtype}: {fmt_percent(c.mfu)} ({convention}) from {whose}, {kind} ({c.source})"
+    return f"{line}; {ranked}" if effect else line
+
+
 def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = True, device: str = "GPU") -> None:
     """`mfu_guard`: whether a scaling curve's searches ran under the guard (a single search says so itself);
     `device`: what the headers call one accelerator (`_output.device_word`)."""
@@ -109,6 +129,16 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
             console.print(band_line(band, "throughput"), highlight=False, markup=False)
         if mfu_guard and any(p.best is not None for p in result.scaling):
             console.print(GUARD_LINE, highlight=False, markup=False)
+        first = next((p for p in result.scaling if p.mfu_ceilings), None)  # (one accelerator and stack: one ceiling)
+        for ceiling in first.mfu_ceilings if first is not None else []:
+            console.print(ceiling_line(ceiling, effect=False), highlight=False, markup=False)
+        for point in result.scaling:  # where the guard, not the model, chose a point's plan
+            for c in point.mfu_ceilings:
+                if c.ranks and c.ranked_after_count:
+                    console.print(f"{point.gpus:,} {device}s: the {c.dtype} ceiling ranked {c.ranked_after_count:,} "
+                                  f"faster plan{'s' if c.ranked_after_count > 1 else ''} after the best, the fastest "
+                                  f"{fmt_seconds(c.fastest_ranked_after_step_time_s)} at MFU "
+                                  f"{fmt_percent(c.fastest_ranked_after_mfu)}", highlight=False, markup=False)
         _print_notes(result.notes)
         return
     table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} {device}s), stack {result.stack}")
@@ -131,6 +161,11 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                       "compare with its preset under --no-mfu-guard", highlight=False, markup=False)
     elif result.top:
         console.print(GUARD_LINE, highlight=False, markup=False)
+    for ceiling in result.mfu_ceilings if result.top else []:  # each precision's ceiling and what it ranked after
+        console.print(ceiling_line(ceiling, result.objective), highlight=False, markup=False)
+    if result.margin_ranked_after_count:
+        console.print(f"the memory margin alone ranked {result.margin_ranked_after_count:,} plans the objective puts "
+                      "ahead after the best", highlight=False, markup=False)
     if result.dtype_choice is not None:  # --dtype auto: the precision chosen, why, the best other (hD50)
         console.print(result.dtype_choice.summary, highlight=False, markup=False)
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row

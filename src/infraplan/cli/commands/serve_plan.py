@@ -67,8 +67,8 @@ def render_plan(r: ServingPlanResult) -> None:
         key = f"p{slo.percentile:g}"
         got = f"TTFT {key} {fmt_seconds(getattr(s.ttft_s, key))}, TPOT {key} {fmt_seconds(getattr(s.tpot_s, key))}"
         console.print(f"warning: the whole deployment's run of {r.full_run_requests or 0:,} requests misses the SLO "
-                      f"({got}; its replica probes met it), as every option whose whole run was tried did; more "
-                      "probe requests (--requests) size it safely", style="bold yellow", markup=False)
+                      f"({got}): {r.why or 'its replica probes met it'}; so did every option whose whole run was "
+                      "tried", style="bold yellow", markup=False)  # its own reason (`capacity_rerun`, hF52)
     if r.requests_clipped_to_context:  # a preset's long tail, truncated as `serve` truncates it
         console.print(f"note: {r.requests_clipped_to_context:,} of the full run's {r.full_run_requests or 0:,} "
                       f"requests were truncated to {r.model}'s context (the workload's long tail, as `serve` "

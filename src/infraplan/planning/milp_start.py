@@ -1,0 +1,107 @@
+"""HiGHS on the planners' mixed-integer programmes from a known feasible solution (a warm start), the one MILP call
+`plan`'s phased programme (planning/phased_mix.py) makes.
+
+`plan` solves the same programme several times at new prices (sized_pricing's fixed point: the constraints stay,
+only the costs move) and then with stepped prices (the fixed point's answer is feasible there at its own cost). Each
+re-solve starts from the previous answer: HiGHS takes it as its first incumbent (`Highs.setSolution`, HiGHS 1.12
+src/Highs.h) and prunes from it, where scipy's `milp` (scipy 1.17.1 optimize/_milp.py:154) has no way to pass one.
+Measured on benchmarks/scenario_plan.py's programmes (168-363 columns): the fixed point's re-solves 1.3 -> 0.8 s,
+the stepped solves 1.6 -> 0.9, 3.8 -> 2.7, 5.8 -> 2.0 s of CPU (hP27, validation/notes/serving_speed_tried.md).
+
+The start goes in through scipy's bundled HiGHS binding (`scipy.optimize._highspy._core`, scipy >= 1.15; private:
+scipy's `milp` itself calls it through optimize/_highspy/_highs_wrapper.py, whose steps `solve_from` repeats: the
+same model, matrix by columns, the same two options). Without a start, or without that binding, it is scipy's
+`milp` with the same options. A start HiGHS finds infeasible is dropped by HiGHS (the search runs as without it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
+from scipy.sparse import csc_array
+
+try:  # scipy's bundled HiGHS (optimize/_highspy, scipy >= 1.15); absent: every solve is scipy's milp
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - the pinned scipy has it
+    _highs = None
+
+MIP_REL_GAP = 1e-6  # HiGHS's relative gap for every planning MILP (its own default too)
+# With a feasible start HiGHS's primal heuristics, which look for incumbents, are switched off: the start is one, and
+# the branch and bound (exact to MIP_REL_GAP either way) finds any better. On the benchmark's 7 re-solves from their
+# previous answers: 9.1-10.1 s of CPU with the heuristics, 6.0 without RENS and RINS (sub-MIPs), 5.0 without any
+# (these options), every objective the same to 2e-15; a solve without a start keeps them (0.9-1.7 -> 0.8-2.3 s off).
+NO_HEURISTICS = {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False,
+                 "mip_heuristic_run_feasibility_jump": False, "mip_heuristic_run_root_reduced_cost": False,
+                 "mip_heuristic_run_shifting": False, "mip_heuristic_run_zi_round": False,
+                 "mip_heuristic_effort": 0.0}
+FEASIBLE_TOLERANCE = 1e-9  # a start's row activity and bounds, relative to max(1, |bound|)
+
+
+def warm_start_available() -> bool:
+    """Whether a start reaches HiGHS (scipy's bundled binding has `setSolution`)."""
+    return _highs is not None and hasattr(getattr(_highs, "_Highs", None), "setSolution")
+
+
+def solve_from(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
+               var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray | None = None) -> Any:
+    """min c x subject to lb <= a x <= ub, var_lb <= x <= var_ub, x integer where `integrality` is 1, HiGHS's
+    relative gap `MIP_REL_GAP`; `start` (one value per column, or None) is handed to HiGHS as its first incumbent.
+    Returns what scipy's `milp` returns: status (0 optimal), x, fun, mip_dual_bound, mip_gap, mip_node_count."""
+    if start is None or not warm_start_available() or not feasible(a, lb, ub, var_lb, var_ub, integrality, start):
+        return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
+                    bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
+    h = _highs
+    matrix = csc_array(a)
+    lp = h.HighsLp()
+    lp.num_col_, lp.num_row_ = len(c), len(lb)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), len(lb)
+    lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+    lp.col_cost_ = np.asarray(c, dtype=np.float64)
+    lp.col_lower_, lp.col_upper_ = np.asarray(var_lb, np.float64), np.asarray(var_ub, np.float64)
+    lp.row_lower_, lp.row_upper_ = np.asarray(lb, np.float64), np.asarray(ub, np.float64)
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = matrix.indptr, matrix.indices
+    lp.a_matrix_.value_ = matrix.data.astype(np.float64)
+    lp.integrality_ = [h.HighsVarType(int(v)) for v in np.asarray(integrality, dtype=np.uint8)]
+    solver = h._Highs()
+    options = h.HighsOptions()
+    options.log_to_console = False
+    options.mip_rel_gap = MIP_REL_GAP
+    for name, value in NO_HEURISTICS.items():
+        setattr(options, name, value)
+    solver.passOptions(options)
+    solver.passModel(lp)
+    given = h.HighsSolution()
+    given.col_value = [float(v) for v in start]
+    given.value_valid = True
+    solver.setSolution(given)
+    solver.run()
+    status = solver.getModelStatus()
+    if status != h.HighsModelStatus.kOptimal:
+        code = 2 if status == h.HighsModelStatus.kInfeasible else 4
+        return OptimizeResult(status=code, success=False, x=None, fun=None, mip_dual_bound=None, mip_gap=None,
+                              mip_node_count=None, message=solver.modelStatusToString(status))
+    info = solver.getInfo()
+    return OptimizeResult(status=0, success=True, x=np.array(solver.getSolution().col_value),
+                          fun=info.objective_function_value, mip_dual_bound=info.mip_dual_bound,
+                          mip_gap=info.mip_gap, mip_node_count=info.mip_node_count,
+                          message=solver.modelStatusToString(status))
+
+
+def feasible(a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray, var_ub: np.ndarray,
+             integrality: np.ndarray, x: np.ndarray) -> bool:
+    """Whether `x` satisfies the rows, the bounds and the integrality (within `FEASIBLE_TOLERANCE`)."""
+    x = np.asarray(x, dtype=float)
+    if x.shape != (a.shape[1],) or not np.all(np.isfinite(x)):
+        return False
+
+    def within(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
+        slack_lo = FEASIBLE_TOLERANCE * np.maximum(1.0, np.abs(np.where(np.isfinite(lo), lo, 0.0)))
+        slack_hi = FEASIBLE_TOLERANCE * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+        return bool(np.all(v >= lo - slack_lo) and np.all(v <= hi + slack_hi))
+
+    whole = np.asarray(integrality) > 0
+    return (within(a @ x, np.asarray(lb, float), np.asarray(ub, float))
+            and within(x, np.asarray(var_lb, float), np.asarray(var_ub, float))
+            and bool(np.all(x[whole] == np.round(x[whole]))))

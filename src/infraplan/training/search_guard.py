@@ -1,0 +1,108 @@
+"""The plan search's published-MFU guard (issue 12 item 7): the ceiling of each precision, the test that ranks a
+plan after those within it, the flags a listed plan carries, and what the guard did to the ranking (hG52).
+
+A plan's MFU is compared with its precision's ceiling (`catalog.published_mfu.published_mfu_ceiling`) in the
+figure's FLOP convention (`training.flops.causal_flops_ratio`, `results.published_mfu_flag`); a plan short of the
+memory margin is ranked in the same tier (`communicator_buffers.tight`). `guard_effect` counts, per precision, the
+plans `Found.best` ranked after its first for a flag though the objective put them ahead (`Found.passed_over`), and
+names the fastest of them: where the guard, not the model, chose the answer (hU61, session 47: Llama 3 405B on
+16,384 H100 in bf16, the best plan 6.32 s at the 43.0 % ceiling where the model's fastest is 4.89 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from infraplan.catalog.error_bands import ErrorBand
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.published_mfu import PublishedMfu
+from infraplan.catalog.stacks import Stack
+from infraplan.cluster import Cluster
+from infraplan.training.communicator_buffers import memory_headroom_flag, tight
+from infraplan.training.enums import Dtype
+from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_grid import Found, one_plans
+from infraplan.training.plan_outputs import model_tflops_per_gpu, one_plan_memory, peak_flops
+from infraplan.training.results import MfuCeiling, PlanMetrics, published_mfu_flag
+
+
+@dataclass(frozen=True)
+class SearchGuard:
+    """One search's guard: the ceiling of every precision, whether it ranks (else it only flags), the plan's
+    causal-to-full FLOP ratio (a causal-scores figure compared like with like) and the memory margin (a share of
+    HBM)."""
+
+    ceilings: dict[Dtype, PublishedMfu | None]
+    ranks: bool
+    causal_ratio: float
+    margin: float
+    mfu_ceiling: np.ndarray  # per Dtype value: the ceiling a plan is ranked after beyond (inf: none, or not ranking)
+    in_convention: np.ndarray  # per Dtype value: the factor taking a plan's MFU to the figure's convention
+
+    def over_mfu(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                 step_s: np.ndarray) -> np.ndarray:
+        """Plans whose MFU at `step_s` is beyond their precision's ceiling (none when the guard does not rank)."""
+        mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
+        return np.asarray(mfu * self.in_convention[plans.dtype] > self.mfu_ceiling[plans.dtype])
+
+    def beyond(self, shape: TransformerShape, cluster: Cluster, profile: Stack, plans: PlanArrays,
+               step_s: np.ndarray) -> np.ndarray:
+        """`Found.best`'s flags: beyond the MFU ceiling, or short of the memory margin (each plan's memory as its
+        row gives it: one at a time, as the search's best plans are priced, no array split re-bisected)."""
+        memory = np.array([one_plan_memory(shape, cluster, plan, profile) for plan in one_plans(plans)])
+        low = tight(memory, cluster.accelerator.memory_bytes, self.margin)  # (`memory_headroom_flag`'s test)
+        return np.asarray(self.over_mfu(shape, cluster, plans, step_s) | low)
+
+    def row(self, row: PlanMetrics, band: ErrorBand | None) -> PlanMetrics:
+        """The row with its error band and, when its MFU is beyond its ceiling, the flag and reason (as `train`
+        flags it); its headroom against the margin, flagged where below it (`memory_headroom_flag`)."""
+        ceiling = self.ceilings[Dtype.parse(row.config.dtype, "--dtype")]
+        flag = published_mfu_flag(row.mfu, ceiling, "ranked after plans within it" if self.ranks
+                                  else "ranked by predicted time (no MFU guard)", self.causal_ratio)
+        room = memory_headroom_flag(row.memory_per_gpu_bytes, row.memory_capacity_bytes, self.margin,
+                                    "ranked after plans with the margin")
+        return row.model_copy(update={"error_band": band, **flag, **room})
+
+
+def search_guard(accelerator: str, stack_class: str, leave_out: Sequence[str], ranks: bool, causal_ratio: float,
+                 margin: float) -> SearchGuard:
+    """The guard of a search on `accelerator` (its catalog name) under `stack_class`, without the validation cases
+    `leave_out`; `ranks` False: flags only (what-if hardware, --no-mfu-guard)."""
+    ceilings = {d: cached_mfu_ceiling(accelerator, stack_class, d.label, tuple(leave_out)) for d in Dtype}
+    bars = np.array([c.mfu if c is not None and ranks else np.inf for c in ceilings.values()])
+    convention = np.array([causal_ratio if c is not None and c.flop_convention == "causal_scores" else 1.0
+                           for c in ceilings.values()])  # (`published_mfu_flag`'s product)
+    return SearchGuard(ceilings, ranks, causal_ratio, margin, bars, convention)
+
+
+def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerShape, cluster: Cluster,
+                 found: Found) -> tuple[list[MfuCeiling], int]:
+    """(the ceiling of each searched precision with the plans it ranked after the best, the plans ranked after it
+    for their memory headroom alone), from `found.passed_over` (`Found.best` has run)."""
+    passed = found.passed_over
+    step_s, over, mfu, dtype = np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, dtype=np.int64)
+    if passed.size:
+        plans = found.plans(passed)
+        step_s = found.step_s[passed]
+        over = guard.over_mfu(shape, cluster, plans, step_s)
+        mfu, dtype = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans), plans.dtype
+    out: list[MfuCeiling] = []
+    for label in dtypes:
+        d = Dtype.parse(label, "--dtype")
+        ceiling = guard.ceilings[d]
+        if ceiling is None:
+            continue
+        mine = np.flatnonzero(over & (dtype == int(d)))
+        fastest = int(mine[np.argmin(step_s[mine])]) if mine.size else None
+        out.append(MfuCeiling(
+            dtype=d.label, mfu=ceiling.mfu, flop_convention=ceiling.flop_convention, family=ceiling.family,
+            stack_class=ceiling.stack, figure_dtype=ceiling.dtype, source=ceiling.source, lookup=ceiling.lookup,
+            fallback=ceiling.lookup in ("own_other_precision", "any_family"), basis=ceiling.basis,
+            ranks=guard.ranks, ranked_after_count=int(mine.size),
+            fastest_ranked_after_step_time_s=None if fastest is None else float(step_s[fastest]),
+            fastest_ranked_after_mfu=None if fastest is None else float(mfu[fastest])))
+    return out, int(passed.size - np.count_nonzero(over))

@@ -1,0 +1,28 @@
+"""`campus` says which plan its Llama-3-405B runs are counted with and why (hG52, session 47): the paper's plan on
+every accelerator, where `search` finds a faster one (hU61: GB200 281 tokens/s per GPU where search found 513). The
+note's search command runs, and is faster, as the note says."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from infraplan.cli import main
+from infraplan.planning.campus import REFERENCE_RUN_PLAN, training_capacity
+
+
+@pytest.mark.parametrize("part", ["gb200", "h100-sxm"])
+def test_the_note_names_the_papers_plan_and_a_search_that_beats_it(part: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    cap = training_capacity(part, 20_000)
+    assert cap.available and cap.tokens_per_s_per_gpu is not None
+    (note,) = [n for n in cap.notes if n.startswith("runs counted with the Llama 3 paper's plan")]
+    assert REFERENCE_RUN_PLAN in note and "the one plan published and measured at this job size" in note
+    command = note.split("`")[1]
+    assert command.startswith("infraplan search llama3-405b --system " + part)
+    capsys.readouterr()
+    assert main([*shlex.split(command)[1:], "--json"]) == 0
+    best = json.loads(capsys.readouterr().out)["best"]
+    assert best["tokens_per_s_per_gpu"] > cap.tokens_per_s_per_gpu  # "runs it faster under a searched plan"
