@@ -92,3 +92,21 @@ def test_an_infeasible_start_is_a_cold_solve(monkeypatch: pytest.MonkeyPatch) ->
     assert calls == ["milp"] and good.status == 0  # the bundled binding, not milp
     assert good.fun == pytest.approx(res.fun, rel=1e-6)
 
+
+
+def test_a_binding_whose_api_moved_is_a_cold_solve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyproject allows any scipy < 2: a private binding that still has `_Highs.setSolution` but lost what the warm
+    path reads (an AttributeError inside it) falls back to scipy's milp with the same optimum, not a traceback."""
+    m = _programme()
+    c, a, lb, ub, vlb, vub, integrality = programme(m, 1e-9)
+    cold = solve_from(c, a, lb, ub, vlb, vub, integrality)
+
+    class Moved:  # setSolution present, the model classes gone
+        class _Highs:
+            def setSolution(self) -> None:
+                raise AssertionError("not reached")
+
+    monkeypatch.setattr(milp_start, "_highs", Moved)
+    assert warm_start_available()
+    res = solve_from(c, a, lb, ub, vlb, vub, integrality, start_columns(m, _all_on_b200()))
+    assert res.status == 0 and res.fun == pytest.approx(cold.fun, rel=1e-6)

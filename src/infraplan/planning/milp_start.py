@@ -49,9 +49,18 @@ def solve_from(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var
     """min c x subject to lb <= a x <= ub, var_lb <= x <= var_ub, x integer where `integrality` is 1, HiGHS's
     relative gap `MIP_REL_GAP`; `start` (one value per column, or None) is handed to HiGHS as its first incumbent.
     Returns what scipy's `milp` returns: status (0 optimal), x, fun, mip_dual_bound, mip_gap, mip_node_count."""
-    if start is None or not warm_start_available() or not feasible(a, lb, ub, var_lb, var_ub, integrality, start):
-        return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
-                    bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
+    if start is not None and warm_start_available() and feasible(a, lb, ub, var_lb, var_ub, integrality, start):
+        try:
+            return _warm_solve(c, a, lb, ub, var_lb, var_ub, integrality, start)
+        except (AttributeError, TypeError):  # a scipy whose private binding moved (pyproject allows scipy < 2)
+            pass
+    return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
+                bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
+
+
+def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
+                var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray) -> Any:
+    """`solve_from` through scipy's bundled HiGHS binding, `start` set as HiGHS's first incumbent."""
     h = _highs
     matrix = csc_array(a)
     lp = h.HighsLp()

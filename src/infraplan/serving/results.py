@@ -327,7 +327,8 @@ class ServingPlanResult(SparseResult):
         "arrival order over the fleet's engines (a probe's replica gets its share of the full stream, serving."
         "replica_share)"))
     feasible: bool = Field(description="a deployment meets the SLOs within the limit")
-    why: str | None = Field(None, description="why none does")
+    why: str | None = Field(None, description="why none does, or why the answer's whole run missed its SLO "
+                               "(`meets_slo_full_run` false; `capacity_rerun.missed_reason`)")
     best_tpot_s: float | None = Field(None, description=(
         "with no deployment found: the lowest TPOT any layout tried reaches, seconds per output token (the sample's "
         "shortest request of two or more output tokens decoding alone on the fastest layout: no size goes below it; "
