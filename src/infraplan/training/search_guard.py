@@ -43,10 +43,8 @@ class SearchGuard:
     mfu_ceiling: np.ndarray  # per Dtype value: the ceiling a plan is ranked after beyond (inf: none, or not ranking)
     in_convention: np.ndarray  # per Dtype value: the factor taking a plan's MFU to the figure's convention
 
-    def over_mfu(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
-                 step_s: np.ndarray) -> np.ndarray:
-        """Plans whose MFU at `step_s` is beyond their precision's ceiling (none when the guard does not rank)."""
-        mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
+    def over_mfu(self, plans: PlanArrays, mfu: np.ndarray) -> np.ndarray:
+        """Plans whose MFU (`plan_mfu`) is beyond their precision's ceiling (none when the guard does not rank)."""
         return np.asarray(mfu * self.in_convention[plans.dtype] > self.mfu_ceiling[plans.dtype])
 
     def beyond(self, shape: TransformerShape, cluster: Cluster, profile: Stack, plans: PlanArrays,
@@ -55,7 +53,7 @@ class SearchGuard:
         row gives it: one at a time, as the search's best plans are priced, no array split re-bisected)."""
         memory = np.array([one_plan_memory(shape, cluster, plan, profile) for plan in one_plans(plans)])
         low = tight(memory, cluster.accelerator.memory_bytes, self.margin)  # (`memory_headroom_flag`'s test)
-        return np.asarray(self.over_mfu(shape, cluster, plans, step_s) | low)
+        return np.asarray(self.over_mfu(plans, plan_mfu(shape, cluster, plans, step_s)) | low)
 
     def row(self, row: PlanMetrics, band: ErrorBand | None) -> PlanMetrics:
         """The row with its error band and, when its MFU is beyond its ceiling, the flag and reason (as `train`
@@ -66,6 +64,11 @@ class SearchGuard:
         room = memory_headroom_flag(row.memory_per_gpu_bytes, row.memory_capacity_bytes, self.margin,
                                     "ranked after plans with the margin")
         return row.model_copy(update={"error_band": band, **flag, **room})
+
+
+def plan_mfu(shape: TransformerShape, cluster: Cluster, plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
+    """Each plan's MFU at `step_s`: model FLOPs per GPU over its precision's dense peak."""
+    return np.asarray(model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans))
 
 
 def search_guard(accelerator: str, stack_class: str, leave_out: Sequence[str], ranks: bool, causal_ratio: float,
@@ -88,8 +91,8 @@ def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerSh
     if passed.size:
         plans = found.plans(passed)
         step_s = found.step_s[passed]
-        over = guard.over_mfu(shape, cluster, plans, step_s)
-        mfu, dtype = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans), plans.dtype
+        mfu, dtype = plan_mfu(shape, cluster, plans, step_s), plans.dtype
+        over = guard.over_mfu(plans, mfu)
     out: list[MfuCeiling] = []
     for label in dtypes:
         d = Dtype.parse(label, "--dtype")
