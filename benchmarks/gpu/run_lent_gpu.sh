@@ -18,6 +18,8 @@ run 100 gpu_moe_expert_gemm.py
 run 50 gpu_attention_probe.py
 run 30 gpu_fp8_gemm_calibration.py
 run 45 gpu_decode_probe.py
+run 70 gpu_tp8_decode_shard.py
+run 150 gpu_gpt_oss_layer.py --budget-s 110
 run 40 gpu_splitk_probe.py
 run 75 gpu_layer_calibration.py --out "$OUT/layer_calibration.json"
 run 40 gpu_sustained_gemm.py --seconds 15

@@ -187,6 +187,23 @@ def slo_unit_slip(given: str | float | int, seconds: float, slo: str) -> str | N
             f"above {BARE_SLO_CEILING_S[slo]:g} s taken for a slip; write {text}s to mean seconds)")
 
 
+BARE_REPAIR_FLOOR_S = 3600.0
+"""`reliability --repair-time`: a bare number below this (an hour) is refused as days or hours written for seconds
+(`--days 54` beside it is days; the default repair is 3 days): `--repair-time 3` was 3 s (hU62)."""
+
+
+def repair_time_slip(given: str | float | int, seconds: float) -> str | None:
+    """Why the repair time `given` (read as `seconds`) is refused as days or hours written for seconds (a bare number
+    below BARE_REPAIR_FLOOR_S), or None. The web's `repair_s` says seconds in its name and takes any number."""
+    bare = not isinstance(given, str) or re.fullmatch(r"\s*" + _NUMBER + r"\s*", given.replace("_", "")) is not None
+    if not bare or seconds >= BARE_REPAIR_FLOOR_S:
+        return None
+    text = str(given).strip()
+    return (f"{text} is {seconds:g} s from a failure to the server back in service: did you mean {text}d or {text}h? "
+            f"(a bare number is seconds, below {BARE_REPAIR_FLOOR_S:g} s taken for a slip; write {text}s to mean "
+            "seconds)")
+
+
 def parse_duration_days(text: str | float | int) -> float:
     """A length in days, as `--days` reads it (CLI and web, one reader): a bare number is days ('54', 54 -> 54.0); a
     duration with its unit is converted ('2w' -> 14.0, '12h' -> 0.5, '54d' -> 54.0, '90min')."""

@@ -126,11 +126,14 @@ def test_the_replica_milp_matches_brute_force() -> None:
     best = min(watts("h100-sxm", dh) + watts("mtia-v2", dv) for dh, ch in combos(opts[0], 4)
                for dv, cv in combos(opts[1], math.inf) if ch + cv >= 200.0 * (1 - 1e-9))
     # the objective prices the MILP's servers at the pools' own sizes, i.e. after the re-search (fleet_mix docstring):
-    # the devices it bought are the objective over that price; at their own size they cost the brute force's least
+    # with MTIA v2 alone the devices it bought are the objective over that price, at their own size the brute force's
+    # least; since hQ56's batch-means confidence (MTIA v2's 50/s answer a finer unit) 4 H100 + 152 MTIA v2 are both's
     v2 = next(p for p in r.pools if p.pool == "v2")
-    milp_devices = round(r.solver["objective_value"] / v2.power_w_per_device)
-    assert not any(p.devices_bought for p in r.pools if p.pool == "h100")
-    assert watts("mtia-v2", milp_devices) == pytest.approx(best) and r.totals.power_w <= best * (1 + 1e-12)
+    if any(p.devices_bought for p in r.pools if p.pool == "h100"):
+        assert r.solver["objective_value"] == pytest.approx(best)
+    else:
+        assert watts("mtia-v2", round(r.solver["objective_value"] / v2.power_w_per_device)) == pytest.approx(best)
+    assert r.totals.power_w <= best * (1 + 1e-12)
 
 
 def test_tokens_per_day_is_a_peak_rate_over_the_workloads_mean_output() -> None:

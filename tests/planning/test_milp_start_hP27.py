@@ -110,3 +110,44 @@ def test_a_binding_whose_api_moved_is_a_cold_solve(monkeypatch: pytest.MonkeyPat
     assert warm_start_available()
     res = solve_from(c, a, lb, ub, vlb, vub, integrality, start_columns(m, _all_on_b200()))
     assert res.status == 0 and res.fun == pytest.approx(cold.fun, rel=1e-6)
+
+
+def _binding_with(**replaced: Any) -> Any:
+    """scipy's bundled binding with some `_Highs` methods replaced (a private API that moved at solve time)."""
+    real = milp_start._highs
+
+    class Solver:
+        def __init__(self) -> None:
+            self._solver = real._Highs()
+
+        def __getattr__(self, name: str) -> Any:
+            return replaced[name] if name in replaced else getattr(self._solver, name)
+
+        def setSolution(self, given: Any) -> Any:
+            return self._solver.setSolution(given)
+
+    class Binding:
+        def __getattr__(self, name: str) -> Any:
+            return Solver if name == "_Highs" else getattr(real, name)
+
+    return Binding()
+
+
+@pytest.mark.parametrize("moved", ["run raises", "run not optimal"])
+def test_a_binding_failing_at_solve_time_is_a_cold_solve(monkeypatch: pytest.MonkeyPatch, moved: str) -> None:
+    """hR55 (session 48): the binding imports and has `setSolution` but its solve raises (pybind11 turns a C++
+    exception into RuntimeError), or ends not optimal with a feasible start in hand (which HiGHS cannot prove
+    infeasible): scipy's milp answers, the same optimum, no traceback and no false 'infeasible'."""
+    m = _programme()
+    c, a, lb, ub, vlb, vub, integrality = programme(m, 1e-9)
+    cold = solve_from(c, a, lb, ub, vlb, vub, integrality)
+
+    def run_raises() -> None:
+        raise RuntimeError("HiGHS: moved")
+
+    replaced = ({"run": run_raises} if moved == "run raises" else
+                {"run": lambda: None, "getModelStatus": lambda: milp_start._highs.HighsModelStatus.kInfeasible})
+    monkeypatch.setattr(milp_start, "_highs", _binding_with(**replaced))
+    assert warm_start_available()
+    res = solve_from(c, a, lb, ub, vlb, vub, integrality, start_columns(m, _all_on_b200()))
+    assert res.status == 0 and res.fun == pytest.approx(cold.fun, rel=1e-6)

@@ -17,7 +17,12 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
-from infraplan.training.attention_core import FLASH_BACKWARD_EXPONENTIALS, attention_core_times, flash_keys
+from infraplan.training.attention_core import (
+    FLASH_BACKWARD_EXPONENTIALS,
+    FLASH_PROGRAM_TILES,
+    attention_core_times,
+    flash_keys,
+)
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.plan import PlanArrays
 
@@ -38,7 +43,9 @@ def test_the_exponentials_are_the_causal_scores_once_forward_three_times_backwar
     plan = _plan().one_row if one_row else _plan()
     free = attention_core_times(shape, replace(base, attention_exp_per_s=math.inf), plan, BATCH * SEQ / 1.0)
     timed = attention_core_times(shape, replace(base, attention_exp_per_s=EXP_PER_S), plan, BATCH * SEQ / 1.0)
-    scores = BATCH * 64 * SEQ * flash_keys(shape, SEQ) / 2.0  # the causal scores of one layer, by hand
+    # the causal scores of one layer, by hand, each program's fixed work counted in tiles' time (FLASH_PROGRAM_TILES:
+    # matmuls and exponentials alike, hO55)
+    scores = BATCH * 64 * SEQ * flash_keys(shape, SEQ, FLASH_PROGRAM_TILES) / 2.0
     forward = scores * (1.0 - 64.0 / 128.0) / EXP_PER_S
     assert float(np.ravel(timed[0])[0] - np.ravel(free[0])[0]) == pytest.approx(forward, rel=1e-6)
     assert FLASH_BACKWARD_EXPONENTIALS == 3.0  # measured on a lent H200: four in all (attention_core's comment)

@@ -110,14 +110,14 @@ def stack_for_model(stack: S, model: str) -> S:
     """`stack` with the recipe its framework ships for `model` (`Stack.model_recipes`); unchanged where the stack has
     none for it or already carries one (`Stack.recipe_model`). Kept by the stack's identity, so a stack and model
     give one object (the one-plan memo is keyed by it, `training.one_plan_memo`)."""
+    kept = _APPLIED.get(stack, model)  # (the stack itself where it has no recipe for the model)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
     if stack.recipe_model is not None:
         return stack
     recipe = next((r for r in stack.model_recipes if _same_model(model, r.model)), None)
     if recipe is None:
-        return stack
-    kept = _APPLIED.get(stack, model)
-    if kept is not None:
-        return kept  # type: ignore[no-any-return]
+        return _APPLIED.put(stack, model, stack)
     return _APPLIED.put(stack, model, stack.model_copy(update={**recipe.settings(), "recipe_model": recipe.model}))
 
 

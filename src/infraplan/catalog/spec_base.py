@@ -21,12 +21,16 @@ BOOLEAN_NOT_A_NUMBER = "a boolean (true/false) is not a number; write the number
 
 
 def takes_numbers(annotation: Any) -> bool:
-    """Whether a field's type holds int or float values (itself, or inside a union, list or dict), and no bool."""
+    """Whether a field's type holds int or float values (itself, a numeric `Literal`, or inside a union, list or
+    dict), and no bool. A numeric Literal counts: pydantic reads `true` as 1 there too (`default_zero: true` was
+    ZeRO-1, hR55)."""
     if annotation in (int, float):
         return True
-    if annotation is bool or get_origin(annotation) is Literal:
-        return False
     args = get_args(annotation)
+    if get_origin(annotation) is Literal:
+        return any(isinstance(a, int | float) and not isinstance(a, bool) for a in args)
+    if annotation is bool:
+        return False
     if get_origin(annotation) is Annotated:
         return takes_numbers(args[0])
     return bool not in args and any(map(takes_numbers, args))  # `bool | float`: a boolean is one of its values

@@ -18,6 +18,17 @@ from infraplan.errors import InputError
 Codec = Literal["h264", "vp9", "hevc", "av1"]
 Quality = Literal["standard", "high"]
 QUALITIES: tuple[str, ...] = ("standard", "high")
+ASSUMPTIONS_DESCRIPTION = ("the file's ASSUMPTION figures: field name -> why it is assumed (no measurement or "
+                           "publication gives it); `infraplan video` names each one it uses in the answer's notes")
+
+
+def _assumed_fields(spec: Spec, assumptions: dict[str, str]) -> None:
+    """An `assumptions` entry names a field of its file and says why, in words."""
+    unknown = sorted(set(assumptions) - set(type(spec).model_fields) - {"assumptions"})
+    if unknown:
+        raise ValueError(f"assumptions names no field of this file: {', '.join(unknown)}")
+    if any(not why.strip() for why in assumptions.values()):
+        raise ValueError("each assumptions entry needs its reason")
 
 
 class VideoAsic(Spec):
@@ -49,10 +60,12 @@ class VideoAsic(Spec):
     reference_outputs: int = Field(gt=0)
     reference_fps: dict[Quality, float] = Field(description="SIMO frames/s of the reference job per quality")
     decode_pixels_per_s: float = Field(gt=0)
+    assumptions: dict[str, str] = Field(default_factory=dict, description=ASSUMPTIONS_DESCRIPTION)
     notes: str = ""
 
     @model_validator(mode="after")
     def _positive(self) -> VideoAsic:
+        _assumed_fields(self, self.assumptions)
         if not self.reference_fps or min(self.reference_fps.values()) <= 0:
             raise ValueError("reference_fps needs a positive rate per quality")
         if not self.power_w > 0:  # watts per stream and the perf/W ratios divide by it (was a traceback, hU50)
@@ -86,6 +99,12 @@ class SoftwareEncoders(Spec):
     encoders: list[SoftwareEncoder] = Field(min_length=1)
     decode_pixels_per_s_per_core: dict[Codec, float]
     scale_pixels_per_s_per_core: float = Field(gt=0, description="downscaling (swscale), per output pixel")
+    assumptions: dict[str, str] = Field(default_factory=dict, description=ASSUMPTIONS_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _assumed(self) -> SoftwareEncoders:
+        _assumed_fields(self, self.assumptions)
+        return self
 
     def encoder(self, codec: str, quality: str) -> SoftwareEncoder:
         for e in self.encoders:
@@ -101,9 +120,11 @@ class Ladder(Spec):
     source: str
     aspect_ratio: float = Field(16 / 9, gt=0)
     rung_heights: list[int] = Field(min_length=1)
+    assumptions: dict[str, str] = Field(default_factory=dict, description=ASSUMPTIONS_DESCRIPTION)
 
     @model_validator(mode="after")
     def _descending(self) -> Ladder:
+        _assumed_fields(self, self.assumptions)
         if self.rung_heights != sorted(set(self.rung_heights), reverse=True):
             raise ValueError("rung_heights must be distinct and descending")
         return self

@@ -40,7 +40,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     read_electricity_price,
 )
 from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
-from infraplan.units import parse_duration_days, parse_duration_s, slo_unit_slip
+from infraplan.units import parse_duration_days, parse_duration_s, repair_time_slip, slo_unit_slip
 
 
 class Bounded:
@@ -145,6 +145,21 @@ class SloSeconds(Bounded):
     def __call__(self, value: Any) -> Any:
         seconds = super().__call__(value)
         slip = slo_unit_slip(value, seconds, self.slo)
+        if slip is not None:
+            raise typer.BadParameter(slip)
+        return seconds
+
+
+class RepairSeconds(Bounded):
+    """`reliability --repair-time` in seconds (a Bounded duration), a bare number below an hour refused as days or
+    hours written for seconds (`units.repair_time_slip`: `--repair-time 3` beside `--days 54` was 3 s; hU62)."""
+
+    def __init__(self) -> None:
+        super().__init__(float, "", parse_duration_s, gt=0.0, le=1e9)
+
+    def __call__(self, value: Any) -> Any:
+        seconds = super().__call__(value)
+        slip = repair_time_slip(value, seconds)
         if slip is not None:
             raise typer.BadParameter(slip)
         return seconds

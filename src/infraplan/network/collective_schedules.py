@@ -56,6 +56,7 @@ from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
 from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
 from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
+from infraplan.network.tier_bandwidth import crossing_notes
 from infraplan.network.topology import build_topology, endpoint_word
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
@@ -372,7 +373,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                            "first (NCCL PXN), then its rail")
     algbw = size_bytes / time_s
     out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
-                "bottleneck_tier": tier, "assumptions": assumptions, **collective_band(op, sim, spec.accelerator)})
+                "bottleneck_tier": tier, "assumptions": assumptions, **collective_band(op, sim, spec.accelerator),
+                "notes": crossing_notes(spec, gpus * stride > fabric.scale_up_domain)})
     return CollectiveResult.model_validate(out)
 
 

@@ -18,6 +18,7 @@ from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, l
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.results import NetworkReport
+from infraplan.network.tier_bandwidth import built_ratios, speed_mismatch_note
 from infraplan.network.topology import ClosTopology, TierLayout
 
 
@@ -107,8 +108,8 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         clos = {"clos_switches_count": plain.switches_total, "clos_capex_usd": plain_bom["capex_usd"],
                 "clos_power_w": plain_bom["power_w"], "rails_count": topo.rails,
                 "rail_bisection_bytes_per_s": topo.rail_bisection_bytes_per_s}
-    tiers = [{**row, **{k: v for k, v in cost.items() if k != "name"}}
-             for row, cost in zip(tier_summary(topo), bom["tiers"], strict=True)]
+    tiers = [{**row, "bandwidth_oversubscription": ratio, **{k: v for k, v in cost.items() if k != "name"}}
+             for row, cost, ratio in zip(tier_summary(topo), bom["tiers"], built_ratios(topo), strict=True)]
     if graphml:
         write_graphml(topo, graphml)
     return NetworkReport.model_validate({
@@ -118,7 +119,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
         "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
-        "notes": wiring_notes(topo, endpoint_word(spec)),
+        "notes": [*wiring_notes(topo, endpoint_word(spec)), *filter(None, [speed_mismatch_note(topo)])],
         "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
                             "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })

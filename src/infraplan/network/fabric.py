@@ -15,7 +15,9 @@ spans `n * stride` consecutive ranks. From that placement:
   ncclTopoSearchRecNet: with NICs in the node a ring channel's intra-node path runs from the NIC it receives on
   to the NIC it sends on -- cited from the NCCL source as we recall it, not re-read here; the flow simulation
   routes the ring so and reaches the same rate, Gaudi 2: 237 vs 237 GB/s, DGX H100: 372 vs 372 GB/s at 1 GiB);
-* at every crossed tier with oversubscription `o`, a domain of that tier holds `k_t` members of each
+* at every crossed tier with bandwidth oversubscription `o` (its domain's NIC bandwidth over its uplinks' as the
+  fabric is built, `network.tier_bandwidth`: the configured port ratio with NICs at the port speed, less with
+  slower NICs), a domain of that tier holds `k_t` members of each
   group; a tier is priced by the share of its uplinks the groups that run at once occupy (issue 12 item 6,
   as the flow simulation shares them): with `g` groups of this shape interleaved in the domain, the busy
   GPUs are `occ = min(g * k_t, domain) / domain` of it and the domain's uplinks (domain * NIC / o) are
@@ -60,7 +62,7 @@ class Fabric:
     nic_bytes_per_s: float  # achievable scale-out bandwidth per GPU, per direction
     tier_names: tuple[str, ...]
     tier_sizes: tuple[int, ...]
-    tier_oversubscription: tuple[float, ...]
+    tier_oversubscription: tuple[float, ...]  # bandwidth ratio per tier (`network.tier_bandwidth`), < 1 never binds
     tier_round_trip_latency_s: tuple[float, ...]  # to cross tier i: up through tiers 0..i and back
     host_kernel_dispatch_s: float = 0.0  # host time to issue one kernel (eager frameworks), see schemas.Node
     concurrent_groups: int | None = None  # groups of one shape running at once; None: all `stride` of them
@@ -92,14 +94,19 @@ class Fabric:
         tiers = system.network.tiers
         names = tuple(t.name for t in tiers)
         sizes = tuple(t.group_size for t in tiers)
-        over = tuple(t.oversubscription for t in tiers)
+        # each tier's NIC bandwidth over its uplinks' as the fabric is built (the flow model's links), not its
+        # configured port ratio: 400G NICs under 800G ports at 1:7 are 3.2:1 (`network.tier_bandwidth`)
+        from infraplan.network import tier_bandwidth
+
+        over = tier_bandwidth.tier_bandwidth_ratios(system)
         hops = [t.hop_latency_s for t in tiers]
         if system.network.rail_only:  # the tiers a rail takes (`topology.build_topology`), as the flow model
             from infraplan.network.topology import build_topology
 
-            built = build_topology(system).tiers
+            topo = build_topology(system)
+            built = topo.tiers
             names, sizes = tuple(t.name for t in built), tuple(t.domain_gpus for t in built)
-            over = tuple(1.0 if t.is_top else t.oversubscription for t in built)
+            over = tier_bandwidth.built_ratios(topo)
             hops = [t.hop_latency_s for t in built]
         hop = np.cumsum(hops) * 2.0
         return cls(

@@ -19,7 +19,9 @@ The (phase, term) with the largest difference in the direction of the total name
   load of the links of that tier in use; the analytical model assumes a perfect spread);
 * bandwidth, flow slower, bottleneck on a NIC or scale-up link: the schedule itself loads some links more
   than the per-rank average (uneven members per domain or rail);
-* bandwidth, flow faster: a bound the analytical model applies is not reached.
+* bandwidth, flow faster: a bound the analytical model applies is not reached; the reason names the link class
+  that holds the flow model's slowest transfer and its load (both models price a tier's uplinks from the same
+  built links, `network.tier_bandwidth`, so a tier rule of other capacities is not the cause).
 """
 
 from __future__ import annotations
@@ -84,9 +86,9 @@ def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComp
                 f"{_us(phase.analytical_bandwidth_s / steps)} in the analytical model")
     load = (f"the busiest {phase.flow_tier} link carries {phase.busiest_link_flows:g} flows where the "
             f"{phase.links_in_use} {phase.flow_tier} links in use average {phase.mean_link_flows:.3g}")
-    if ratio < 1.0:
-        return (f"{head}: the {analytical_tier} bound it applies is not reached by this placement {where} "
-                f"({transfer})")
+    if ratio < 1.0:  # not "by this placement": a bound priced off other links than the flows use reads the same
+        return (f"{head}: the {analytical_tier} bound the analytical model applies is not reached {where}: the "
+                f"flow model's slowest transfer is held by the {phase.flow_tier} links, {load}; {transfer}")
     if phase.flow_tier not in ("nic", "scale-up"):
         return (f"{head}: ECMP hash collisions ({flows_per_pair} flow(s) per GPU pair) on the {phase.flow_tier} "
                 f"links {where}: {load} (the analytical model assumes an even spread); {transfer}")

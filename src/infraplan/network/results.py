@@ -22,6 +22,9 @@ class FabricTier(Result):
     port_gbps: float = Field(description="port speed, Gb/s")
     oversubscription: float = Field(description="effective down:up ratio")
     configured_oversubscription: float = Field(description="configured down:up ratio")
+    bandwidth_oversubscription: float = Field(description="the domain's NIC bandwidth over its uplinks' (line "
+                                              "rates; 1 at the top): the ratio the collective models price, the "
+                                              "port ratio where NICs run at the ports' speed")
     domains: int = Field(description="domains this tier forms (count)")
     domain_gpus: int = Field(description="GPUs per domain (count)")
     planes: int = Field(description="parallel planes (count)")
@@ -96,3 +99,5 @@ class CollectiveResult(SparseResult):
                                          "busbw - 1; the time's is the same, inverted) from the NCCL all-reduce "
                                          "validation cases (catalog/error_bands.py); null: `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")
+    notes: list[str] = Field(default_factory=list, description="lines on the fabric the group crosses (NICs slower "
+                             "or faster than the leaf ports: the tiers' bandwidth oversubscription)")

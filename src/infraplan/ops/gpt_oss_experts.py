@@ -31,6 +31,20 @@ models/gpt_oss/gpt_oss_provider.py:44-84), over the `rows` routed token copies o
   distributed_data_parallel.py:437-441): one kernel per bias each backward, reading the bf16 gradient and the fp32
   main gradient and writing it (10 B per bias element), 2 kernels per local expert.
 
+The clamp's passes run at ATen's strided-loop rate, not the streaming rate (`STRIDED_PASS_SHARE`): PyTorch runs an
+elementwise op vectorized only when every operand is contiguous (aten/src/ATen/native/cuda/CUDALoops.cuh,
+`gpu_kernel_impl_nocast` / `gpu_kernel_impl`: `if (contiguous) return launch_vectorized_kernel(...)`, else
+`launch_legacy_kernel` with a per-element offset calculator and scalar loads; torch 2.13's installed headers, :649-676
+and :965-1136). The clamp reads the two `chunk` halves of the fc1 output (views with the full row stride) and its
+backward runs on their strided gradients, so every clamp pass takes that path. Measured on a lent H200
+(validation/calibration/h200_gpt_oss_layer.json, benchmarks/gpu/gpu_gpt_oss_layer.py, PyTorch 2.11): Megatron's
+activation (`act_megatron`: the eager clamp + cat, then the compiled weighted quick-GeGLU) less the compiled GeGLU alone
+(`act_compiled`, the same bytes in and out) runs the clamp's 8 B per fc1-output element in 0.340 / 1.361 ms at 16,384 /
+65,536 rows: 2.22 TB/s at both sizes, 0.526 of the 4.22 TB/s the catalog's H200 streams (`memory_bandwidth_fraction`
+x datasheet). Priced as streaming-equivalent bytes (the bytes / 0.526), forward, backward (ASSUMPTION: the same share
+for autograd's strided `where` / mask passes; the activation's measured forward + backward is consistent with it) and
+the recompute's re-run; ASSUMPTION: the same share of the streaming rate on every GPU (measured on H200 only).
+
 Re-run under `moe_act` recompute (`clamp_rerun_bytes`): the checkpointed function is `bias_act_func` (experts.py:
 738-744), so backward re-runs the clamp with the GeGLU: the clamp's forward bytes once more per fc1-output element.
 
@@ -79,6 +93,13 @@ FC2_BIAS_KERNELS_PER_EXPERT = (2.0, 4.0)
 FC2_BIAS_CAT_KERNELS = (1.0, 2.0)
 MAIN_GRAD_ADD_BYTES = 10.0  # per bias element per backward: read 2 + 4, write 4 (the DDP hook's add)
 MAIN_GRAD_ADD_KERNELS_PER_EXPERT = 2.0  # fc1 and fc2 biases
+STRIDED_PASS_SHARE = 0.526  # the clamp's strided passes: measured share of the streaming rate (module docstring)
+STRIDED_PASSES = True  # False: the clamp at the streaming rate (before hO55)
+
+
+def strided_pass_factor() -> float:
+    """Streaming-equivalent bytes per byte of a clamp pass (1 / `STRIDED_PASS_SHARE`; 1.0 with the toggle off)."""
+    return 1.0 / STRIDED_PASS_SHARE if STRIDED_PASSES else 1.0
 
 
 def clamp_saved_elements(shape: TransformerShape) -> float:
@@ -93,7 +114,8 @@ def clamp_saved_elements(shape: TransformerShape) -> float:
 def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: ArrayLike,
                           ep: ArrayLike, fused: ArrayLike = False
                           ) -> tuple[tuple[ArrayLike, Any], tuple[ArrayLike, Any]]:
-    """(bytes, kernels) forward and backward of the clamp and the fc2 bias loop over `rows` routed copies, with
+    """(bytes, kernels) forward and backward of the clamp (streaming-equivalent bytes: `strided_pass_factor`) and the
+    fc2 bias loop over `rows` routed copies, with
     `up_width` the fc1 output width on this GPU and E / `ep` local experts (see the module docstring); kernels
     are a float, or an array over plans where `ep` is one. `fused` (`Layout.fused_grouped_mlp`): megatron-core's
     fused GroupedMLP (TE op fuser, 0.19.2 experts.py:286-290, :753-762) replaces TEGroupedMLP's eager path; TE 2.16's
@@ -103,7 +125,7 @@ def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: Ar
     clamp = shape.is_moe and shape.clamped_swiglu
     bias = shape.is_moe and shape.linear_biases
     eager = pick(fused, 0.0, 1.0)
-    up = rows * up_width * eager if clamp else 0.0 * rows
+    up = rows * up_width * eager * strided_pass_factor() if clamp else 0.0 * rows  # (streaming-equivalent)
     down = rows * shape.hidden_size * eager if bias else 0.0 * rows
     local = shape.num_experts / to_float(ep) if bias else 0.0
     out: list[tuple[ArrayLike, Any]] = []
@@ -119,10 +141,11 @@ def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: Ar
 
 def clamp_rerun_bytes(shape: TransformerShape) -> float:
     """Bytes per routed token copy (one GPU, no expert TP) that `moe_act` recompute's re-run of the clamp moves: its
-    forward bytes over the fc1 output, 2 f wide (gated); none without the clamp (module docstring)."""
+    forward bytes over the fc1 output, 2 f wide (gated), streaming-equivalent (`strided_pass_factor`); none without the
+    clamp (module docstring)."""
     if not (shape.is_moe and shape.clamped_swiglu):
         return 0.0
-    return CLAMP_BYTES[0] * (2.0 if shape.gated_mlp else 1.0) * float(shape.ffn_hidden_size)
+    return CLAMP_BYTES[0] * (2.0 if shape.gated_mlp else 1.0) * float(shape.ffn_hidden_size) * strided_pass_factor()
 
 
 # syncs per MoE layer and micro-batch of the quick-GeGLU's device-scalar offset (module docstring): forward, and

@@ -228,7 +228,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     """Fill a facility power budget with one accelerator; size, cost, carbon, phases and training capacity.
     `power_name` is what the messages call the budget (a fleet site's `power`, not the CLI's --power)."""
     if not power_w > 0 or not math.isfinite(power_w):
-        raise InputError(f"{power_name} must be positive, got {power_text(power_w)}")
+        raise InputError(f"{power_name} must be positive and finite, got {power_text(power_w)}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator, purpose="a campus")  # an unknown name lists no CPU preset
     layout = cluster.layout

@@ -36,6 +36,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from infraplan.planning.fleet_spec import FleetSpec
+from infraplan.planning.milp_start import MIP_REL_GAP
 from infraplan.planning.scenario_spec import amount_text
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 
@@ -80,7 +81,7 @@ def solve_units(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.
         c, a, lb, ub, v_lb, v_ub, integrality = with_brackets(c, a, lb, ub, v_lb, v_ub,
                                                  {n_x + p: b for p, b in brackets.items() if n_ub[p] > 0})
     res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
-               bounds=Bounds(v_lb, v_ub), options={"mip_rel_gap": 1e-6})
+               bounds=Bounds(v_lb, v_ub), options={"mip_rel_gap": MIP_REL_GAP})
     if res.status != 0:
         return None, res
     return trim_idle(pairs, np.round(res.x[:n_x]).astype(int), demand), res

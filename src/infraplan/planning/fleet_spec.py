@@ -110,15 +110,15 @@ class PoolSpec(PlanSpec):
             return {**data, "device": data["system"]}
         return data
 
-
-def _system_named(pool: Any) -> bool:
-    return isinstance(pool, dict) and isinstance(pool.get("system"), str) and isinstance(pool.get("device"), str)
-
     @model_validator(mode="after")
     def _stack_runs_here(self) -> PoolSpec:
         if self.stack is not None:
             check_pool_stack(self.stack, self.device)
         return self
+
+
+def _system_named(pool: Any) -> bool:
+    return isinstance(pool, dict) and isinstance(pool.get("system"), str) and isinstance(pool.get("device"), str)
 
 
 class FleetSpec(PlanSpec):

@@ -11,7 +11,9 @@ the stepped solves 1.6 -> 0.9, 3.8 -> 2.7, 5.8 -> 2.0 s of CPU (hP27, validation
 The start goes in through scipy's bundled HiGHS binding (`scipy.optimize._highspy._core`, scipy >= 1.15; private:
 scipy's `milp` itself calls it through optimize/_highspy/_highs_wrapper.py, whose steps `solve_from` repeats: the
 same model, matrix by columns, the same two options). Without a start, or without that binding, it is scipy's
-`milp` with the same options. A start HiGHS finds infeasible is dropped by HiGHS (the search runs as without it).
+`milp` with the same options, and so is a warm solve whose binding fails as it is built or run, or that ends other
+than optimal (a feasible start is in hand: `milp` gives the status). A start outside the rows or bounds
+(`feasible`) is not handed over.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ try:  # scipy's bundled HiGHS (optimize/_highspy, scipy >= 1.15); absent: every 
 except ImportError:  # pragma: no cover - the pinned scipy has it
     _highs = None
 
-MIP_REL_GAP = 1e-6  # HiGHS's relative gap for every planning MILP (its own default too)
+MIP_REL_GAP = 1e-6  # relative gap for every planning MILP (fleet_milp too); HiGHS's own default is 1e-4
 # With a feasible start HiGHS's primal heuristics, which look for incumbents, are switched off: the start is one, and
 # the branch and bound (exact to MIP_REL_GAP either way) finds any better. On the benchmark's 7 re-solves from their
 # previous answers: 9.1-10.1 s of CPU with the heuristics, 6.0 without RENS and RINS (sub-MIPs), 5.0 without any
@@ -51,16 +53,19 @@ def solve_from(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var
     Returns what scipy's `milp` returns: status (0 optimal), x, fun, mip_dual_bound, mip_gap, mip_node_count."""
     if start is not None and warm_start_available() and feasible(a, lb, ub, var_lb, var_ub, integrality, start):
         try:
-            return _warm_solve(c, a, lb, ub, var_lb, var_ub, integrality, start)
-        except (AttributeError, TypeError):  # a scipy whose private binding moved (pyproject allows scipy < 2)
-            pass
+            warm = _warm_solve(c, a, lb, ub, var_lb, var_ub, integrality, start)
+        except (AttributeError, TypeError, ValueError, RuntimeError):  # a private binding that moved (pyproject
+            warm = None  # allows scipy < 2), failing as it is built or as it solves (pybind11: RuntimeError)
+        if warm is not None:
+            return warm
     return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
                 bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
 
 
 def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
                 var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray) -> Any:
-    """`solve_from` through scipy's bundled HiGHS binding, `start` set as HiGHS's first incumbent."""
+    """`solve_from` through scipy's bundled HiGHS binding, `start` set as HiGHS's first incumbent; None where HiGHS
+    ends other than optimal (a feasible start was given, so `solve_from` asks `milp` for the status)."""
     h = _highs
     matrix = csc_array(a)
     lp = h.HighsLp()
@@ -87,10 +92,8 @@ def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, va
     solver.setSolution(given)
     solver.run()
     status = solver.getModelStatus()
-    if status != h.HighsModelStatus.kOptimal:
-        code = 2 if status == h.HighsModelStatus.kInfeasible else 4
-        return OptimizeResult(status=code, success=False, x=None, fun=None, mip_dual_bound=None, mip_gap=None,
-                              mip_node_count=None, message=solver.modelStatusToString(status))
+    if status != h.HighsModelStatus.kOptimal:  # not with a feasible start in hand: `milp` says what it is
+        return None
     info = solver.getInfo()
     return OptimizeResult(status=0, success=True, x=np.array(solver.getSolution().col_value),
                           fun=info.objective_function_value, mip_dual_bound=info.mip_dual_bound,

@@ -359,7 +359,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "layout's offline peak)" if least > limit else "")
                                       + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
-                                 rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
+                                 rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.ref)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
     chosen, (result, n_full, n_clipped, context, *_, why_missed), meets = chosen_run(runs)
     rejected[:0] = missed_lines(runs, chosen, key)  # the whole runs that missed, first
@@ -386,7 +386,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, context_tokens=context),
         "ttft_error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, metric="ttft",
                                                context_tokens=context),
-        "notes": [*versioned, *what_if_notes(acc, engine.name, collectives=prices_collectives(result["deployment"])),
+        "notes": [*versioned, *what_if_notes(acc, engine.ref, collectives=prices_collectives(result["deployment"])),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
                   *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape)],

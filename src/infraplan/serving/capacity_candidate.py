@@ -61,7 +61,6 @@ STEADY_SPANS = 4
 # colocated with lock-step prefill waves), below a plain overload (+34 % at twice the sustainable rate).
 BACKLOG_SHARE = 0.10
 MEMO_MAX_ENTRIES = 50_000  # probe verdicts and offline runs kept per process (~300 bytes each)
-
 MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
 MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,000 requests)
 
@@ -124,8 +123,7 @@ class Candidate:
     them as full attention and over-sized llama4-scout's long prompts)."""
 
     def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> None:
-        self.dep = dep
-        self.shape = shape
+        self.dep, self.shape = dep, shape
         self.chunked = bool(chunked_attention.CHUNKED_ATTENTION and shape.chunked_fraction())  # `priced` re-prices
         self.cost = build_iteration_cost(shape, acc, fabric, dep)
         self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
@@ -321,16 +319,18 @@ def decode_request_s(cost: IterationCost, dep: Deployment, lengths: Requests, mi
                   + cost.per_finish_s * np.count_nonzero(steps)) / len(steps))
 
 
-def decode_request_seconds(cost: IterationCost, dep: Deployment, lengths: Requests) -> np.ndarray:
-    """`decode_request_s` of each request, decode-only (`capacity_horizon`'s service times; its mean up to rounding)."""
-    per_sequence_s, steps, cached = _decode_terms(cost, dep, lengths, False)
+def decode_request_seconds(cost: IterationCost, dep: Deployment, lengths: Requests, batch: int = 0) -> np.ndarray:
+    """`decode_request_s` of each request, decode-only (`capacity_horizon`'s service times; its mean up to rounding);
+    `batch` > 0: at most that many sequences a step (`capacity_horizon.kv_batch`: where the KV cache binds)."""
+    per_sequence_s, steps, cached = _decode_terms(cost, dep, lengths, False, batch)
     return per_sequence_s * steps + cost.kv_token_s * cached + cost.per_finish_s * (steps > 0)
 
 
-def _decode_terms(cost: IterationCost, dep: Deployment, lengths: Requests, mixed: bool) -> tuple[float, Any, Any]:
-    """The least seconds a step takes per sequence (1 .. cap of them), each request's steps and cached tokens read."""
-    steps = dep.decode_steps(lengths.output_tokens).astype(np.float64)
-    step_s = mixed_step_s(cost, dep.max_batch) if mixed else np.asarray(cost_tables(cost, dep.max_batch)[3][1:])
+def _decode_terms(cost: IterationCost, dep: Deployment, lengths: Requests, mixed: bool,
+                  batch: int = 0) -> tuple[float, Any, Any]:
+    """The least seconds a step takes per sequence (1 .. cap or `batch` of them), each request's steps, tokens read."""
+    steps, top = dep.decode_steps(lengths.output_tokens).astype(np.float64), batch or dep.max_batch
+    step_s = mixed_step_s(cost, top) if mixed else np.asarray(cost_tables(cost, dep.max_batch)[3][1:top + 1])
     per_sequence_s = float(np.min(step_s / np.arange(1, len(step_s) + 1)))
     cached = steps * lengths.input_tokens + cost.decode_growth_tokens * steps * (steps - 1) / 2.0
     return per_sequence_s, steps, cached

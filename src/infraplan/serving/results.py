@@ -179,6 +179,12 @@ class ServingResult(SparseResult):
     ttft_over_slo_count: int | None = Field(None, description="requests whose TTFT exceeds its SLO (count; MLPerf "
                                            "LoadGen's early stopping counts them)")
     tpot_over_slo_count: int | None = Field(None, description="requests whose TPOT exceeds its SLO (count)")
+    ttft_over_slo_by_batch_count: list[int] | None = Field(
+        None, description="ttft_over_slo_count in each of 10 consecutive batches of the requests by arrival (counts; "
+        "bursts of requests over the SLO show as uneven batches; serve-plan's batch-means confidence reads them)")
+    tpot_over_slo_by_batch_count: list[int] | None = Field(
+        None, description="tpot_over_slo_count in each of 10 consecutive batches by arrival of the requests of more "
+        "than one output token (counts)")
     warnings: list[str] = Field(default_factory=list, description="lines a reader must not miss (SLO attainment "
                                 "below 50 %, ...)")
     mean_input_tokens: float | None = Field(None, description="mean prompt length, tokens")

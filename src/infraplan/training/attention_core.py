@@ -64,9 +64,23 @@ FLASH_BACKWARD_OVER_FORWARD = 2.5
 # pricing (serving's prefill) keeps; 1.5 + 2.5 would move only what splits forward from backward (pipeline bubbles).
 FLASH_BACKWARD_EXPONENTIALS = 3.0
 TILED_WINDOW = True  # price sliding layers over the visited tiles (False: the exact band, `ops.layer.attention_keys`)
+# A fused kernel's program (one query tile forward, one key tile backward) pays fixed work besides its key tiles:
+# loading its own tile, the masked diagonal tile, the softmax epilogue and its output writes. In key tiles' time it is
+# c = 4.0, fitted on cuDNN's causal forward + backward on a lent H200 at head dim 64, 64 heads (validation/
+# calibration/h200_attention_sdpa.jsonl, s = 2,048 / 8,192 / 16,384, and h200_gpt_oss_layer.json, s = 4,096 x 4):
+# the rate rises with s as A / (A + c), A = (m + 1) / 2 the mean key tiles of a causal program (m = s / N query
+# tiles): 306 / 364 / 398 / 425 TF/s against 306 / 362 / 401 / 424 at c = 4.0 (0.5 % rms; forward alone 3.5).
+# The causal rate the catalog takes at a long s keeps that share; a sliding layer's programs pay the same fixed work
+# over ~2 key tiles, so it costs (band + m c) / (causal + m c) of a causal layer (s = 4,096, W = 128: 0.29), not
+# band / causal (0.12). The same probe's compiled flex_attention (PyTorch 2.11, h200_gpt_oss_layer_r2.json) runs
+# window 128 at 0.24 of its causal layer forward + backward (0.28 forward) over 4 sequences of 4,096, i.e. c = 2.6
+# (3.6): the same fixed work, measured directly on a window (one sequence: 0.45, its launches' fixed cost on top).
+# `PROGRAM_TILES` False: tiles only.
+FLASH_PROGRAM_TILES = 4.0
+PROGRAM_TILES = True
 
 
-def flash_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
+def flash_keys(shape: TransformerShape, seq_len: ArrayLike, program_tiles: float = 0.0) -> np.ndarray:
     """Mean over layers of the keys per query at half weight that a fused kernel runs (`attention_keys`' units).
 
     Causal layers: s, the exact triangle (the FLOP count the fused-attention rate is taken on; its diagonal tiles
@@ -75,6 +89,8 @@ def flash_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
     query tiles and b = W / N (rounded up), query tile i visits min(i + 1, b + 1) key tiles against the causal
     i + 1, i.e. (b + 1)(b + 2) / 2 + (m - b - 1)(b + 1) of m (m + 1) / 2 (s = 4096, W = 128: 63 of 528, 489 keys
     against the exact band's 252); backward the same count by symmetry. Model FLOPs stay exact (`training.flops`).
+    `program_tiles` c > 0 (the time, `attention_core_times`): each of the m programs adds c tiles to both counts
+    (`FLASH_PROGRAM_TILES`), so a sliding layer costs s (band + m c) / (causal + m c) keys' time.
     """
     if not shape.num_sliding_layers or not TILED_WINDOW:
         return attention_keys(shape, seq_len)
@@ -84,6 +100,8 @@ def flash_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
     b = ceil(float(shape.sliding_window) / FLASH_TILE_TOKENS)
     causal = m * (m + 1.0) / 2.0
     band = pick(m <= b + 1.0, causal, (b + 1.0) * (b + 2.0) / 2.0 + (m - b - 1.0) * (b + 1.0))
+    if program_tiles:
+        causal, band = causal + m * program_tiles, band + m * program_tiles
     frac = shape.sliding_fraction()
     return to_float((1.0 - frac) * s + frac * s * band / larger(causal, 1.0))  # type: ignore[no-any-return]
 
@@ -134,7 +152,9 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     sinks_unfused = sink_mode != "fused"
     unfused = (plan.attention == int(Attention.UNFUSED)) | sinks_unfused
     one = is_plain(unfused)  # one plan (`PlanArrays.one_row`): only the kernel it runs is priced
-    flash_flops = 4.0 * tokens * flash_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
+    # sliding layers: fewer keys, each program's fixed work kept (`FLASH_PROGRAM_TILES`)
+    time_keys = flash_keys(shape, plan.seq_len, FLASH_PROGRAM_TILES if PROGRAM_TILES else 0.0)
+    flash_flops = 4.0 * tokens * time_keys * heads * d * 0.5
     programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
     exps = flash_flops / (4.0 * d)  # one softmax exponential per score forward (`FLASH_BACKWARD_EXPONENTIALS` back)
     bwd_exps = FLASH_BACKWARD_EXPONENTIALS * exps

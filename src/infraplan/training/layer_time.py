@@ -37,6 +37,7 @@ layers, head, pipeline and data-parallel traffic.
 
 from __future__ import annotations
 
+import math
 from operator import itemgetter
 from typing import Any
 
@@ -210,7 +211,9 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     tp_fwd = tp_bwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
     if kept is not None:  # one plan: its kept ratios (`one_plan_terms`)
         ratios: tuple[float, float] | None = kept[5]
-        if ratios is not None:
+        # (a bf16 plan's gathers move their bf16 bytes, ratios 1.0: each delta is `base - base` of their TP time,
+        # 0.0 wherever the TP time they are part of, a sum of terms none negative, is finite; nothing to price)
+        if ratios is not None and not (ratios[0] == 1.0 and ratios[1] == 1.0 and math.isfinite(tp_fwd)):
             d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, ratios[0], ratios[1], one)
             tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     elif stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)

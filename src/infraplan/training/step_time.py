@@ -289,6 +289,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     fabric = cluster.fabric
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of
+    grad_bytes = profile.grad_reduce_bytes  # (the stack's property, read once for its uses below)
 
     per_layer = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
     lt = _with_block_recompute(shape, plan, per_layer,
@@ -305,26 +306,26 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     # NCCL CollNet (the stack's `nccl_collnet`): the DP all-reduce through IB SHARP where the switches do it
     dp_fabric = collnet_fabric(cluster) if profile.nccl_collnet and not stage_only else fabric
     traffic = ({} if stage_only else
-               pipeline_and_dp_traffic(shape, dp_fabric, plan, profile.grad_reduce_bytes, pricing,
+               pipeline_and_dp_traffic(shape, dp_fabric, plan, grad_bytes, pricing,
                                        profile.mtp_num_layers))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
         # (what the DP collectives' key reads of the plan, once for its stages: `_one_plan_dp_collectives`)
-        held = None if stage_only else _dp_key_of(dp_fabric, row, profile.grad_reduce_bytes)
+        held = None if stage_only else _dp_key_of(dp_fabric, row, grad_bytes)
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
             traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
-                                                          traffic["expert_params"], profile.grad_reduce_bytes,
+                                                          traffic["expert_params"], grad_bytes,
                                                           None, held)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
-            shape, dp_fabric, row, params, experts, profile.grad_reduce_bytes, layers, held)
-            for params, experts, layers, *_ in stages], (dp_fabric, profile.grad_reduce_bytes))
+            shape, dp_fabric, row, params, experts, grad_bytes, layers, held)
+            for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
     ends = EndStageTraffic(shape, plan, lambda stages, rows=None: dp_collectives_once(
-        shape, dp_fabric, plan, stages, profile.grad_reduce_bytes, rows), (dp_fabric, profile.grad_reduce_bytes))
+        shape, dp_fabric, plan, stages, grad_bytes, rows), (dp_fabric, grad_bytes))
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
 

@@ -22,7 +22,8 @@ module says what that step is made of: one pure-decode iteration of N sequences 
 
 The parts sum to `total` = `decode_time(cost, N, C)` by construction. Diagnostic only: nothing here feeds the
 scoring. The comparison it serves (DeepSeek-R1 B200 Server, H077: which term the measured 66.5 ms step holds that
-the model's lacks) is in validation/notes/inference_frontier_tried.md, Round 15.
+the model's lacks) is in validation/notes/inference_frontier_tried.md, Round 15. The body's split over any token
+counts (`body_part_tables`, one array) also splits the Offline runs (`validation.offline_components`).
 """
 
 from __future__ import annotations
@@ -64,14 +65,17 @@ PARTS = ("attention_gemms", "mla_absorb", "routed_experts", "router", "shared_ex
          "other")
 
 
-def decode_step_components(case: dict[str, Any], engine: dict[str, Any], sequences: int,
-                           context_tokens: float) -> dict[str, float]:
-    """Seconds of one pure-decode iteration of `sequences` sequences per engine at `context_tokens` cached tokens
-    each, for the case's model, system and deployment, by part (module docstring); `total` is their sum."""
+BODY_PARTS = PARTS[:10]  # the parts of the iteration model's body (`IterationCost.body_s`); `other` completes it
+
+
+def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.ndarray,
+                     body_s: np.ndarray) -> dict[str, np.ndarray]:
+    """Seconds of the body of an iteration of `tokens` tokens (an array) on one engine by part (`BODY_PARTS`, x the
+    layers, as `llm_iteration._layer_time` sums them) and `other`: `body_s` (the cost's table at those token counts)
+    less the parts priced (module docstring)."""
     shape, cluster = case_shape(case), Cluster.resolve(case["system"])
     acc, fabric = cluster.accelerator, cluster.fabric
     dep = case_deployment(case, engine)
-    cost = build_iteration_cost(shape, acc, fabric, dep)
     rates = KernelRates.for_dtype(acc, "bf16")
     prec = serving_precision(acc, dep.dtype, dep.stack)
     gemm_rates = decode_kernels.gemm_rates(acc, rates, dep.engine, dep.dtype)
@@ -81,29 +85,43 @@ def decode_step_components(case: dict[str, Any], engine: dict[str, Any], sequenc
     block_rate = routed_experts.fp8_block_rate_fraction(acc, dep.stack, dep.dtype, shape.model_type, dep.tp, dep.ep,
                                                         dep.attention_dp)
     fused = routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
-    n = int(sequences)
-    m = np.array([float(n)])
+    m = np.asarray(tokens, dtype=np.float64)
+    used = m > 0  # an iteration of no tokens runs no body
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))
-    parts = dict.fromkeys(PARTS, 0.0)
+    parts = {name: np.zeros_like(m) for name in BODY_PARTS}
     for g in ops.gemms:
+        if g.role not in GEMM_GROUPS:  # a role of no reported part: left in `other`
+            continue
         width = prec.bytes_per_element(g.m, g.n, g.k)
         rate = (prec.grouped_rate or prec.rate) if g.grouped else prec.rate
         s = routed_experts.layer_gemm_time(rates if g.grouped else gemm_rates, g, width, rate,
                                            shape.num_experts / dep.ep, align, depth, block_rate, fused)
-        parts[GEMM_GROUPS.get(g.role, "other")] += layers * float(np.ravel(s)[0])
+        parts[GEMM_GROUPS[g.role]] = parts[GEMM_GROUPS[g.role]] + layers * s
     (elem,) = ops.elementwise_fwd
-    parts["elementwise"] = layers * float(engine_kernels.elementwise_time(shape, rates, dep, m, elem)[0])
-    parts["moe_routing_kernels"] = layers * float(
-        np.ravel(routed_experts.moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))[0])
+    parts["elementwise"] = layers * engine_kernels.elementwise_time(shape, rates, dep, m, elem)
+    parts["moe_routing_kernels"] = layers * routed_experts.moe_routing_time(shape, rates, m,
+                                                                            dep.attention_dp / dep.ep)
     custom = load_engine(dep.stack).custom_all_reduce
     table = release_all_reduce.table(acc, dep.stack)
     for c in ops.collectives_fwd:
         if c.role in ("tp", "ep"):  # the EP all-to-all on the busiest GPU's bytes, as `_layer_time`
             c = expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)
             t = serving_collective_time(fabric, c, custom and c.role == "tp", table)
-            parts[f"{c.role}_collectives"] += layers * float(np.ravel(t)[0])
-    priced = sum(parts.values())
-    parts["other"] = float(cost.body_s[n]) - priced  # floors and measured release tables (module docstring)
+            parts[f"{c.role}_collectives"] = parts[f"{c.role}_collectives"] + layers * t
+    out = {name: np.where(used, np.broadcast_to(v, m.shape), 0.0) for name, v in parts.items()}
+    out["other"] = np.asarray(body_s, dtype=np.float64) - sum(out.values())  # floors, measured release tables
+    return out
+
+
+def decode_step_components(case: dict[str, Any], engine: dict[str, Any], sequences: int,
+                           context_tokens: float) -> dict[str, float]:
+    """Seconds of one pure-decode iteration of `sequences` sequences per engine at `context_tokens` cached tokens
+    each, for the case's model, system and deployment, by part (module docstring); `total` is their sum."""
+    shape, cluster = case_shape(case), Cluster.resolve(case["system"])
+    cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, case_deployment(case, engine))
+    n = int(sequences)
+    body = body_part_tables(case, engine, np.array([float(n)]), cost.body_s[[n]])
+    parts = {name: float(v[0]) for name, v in body.items()}
     parts["head_and_rows"] = float(cost.head_s[n])
     parts["kv_reads"] = cost.kv_token_s * n * context_tokens
     parts["fixed"] = cost.decode_fixed_s

@@ -86,8 +86,12 @@ class VideoEstimate(SparseResult):
     energy_per_video_hour_j: float = Field(description="device joules per hour of video")
     fleet: VideoFleet | None = Field(None, description="devices for the daily ingest")
     baseline: VideoBaseline | None = Field(None, description="the same job and ingest on another device")
-    notes: list[str] = Field(default_factory=list, description="what the answer leaves out and why: no `baseline` "
-                             "where a video device file names no software_baseline and no --baseline is given")
+    notes: list[str] = Field(default_factory=list, description="what the answer assumes and leaves out: each "
+                             "ASSUMPTION figure it reads (device file, software encoder rates, host shares, ladder), "
+                             "an input outside a video ASIC's published modes, under one stream per device, the "
+                             "comparison's basis with the published ratio beside the model's and what explains the "
+                             "gap; no `baseline` where a video device file names no software_baseline and no "
+                             "--baseline is given (video/notes.py)")
     error_band: ErrorBand | None = Field(None, description="expected relative error of streams per device; null: "
                                          "no band, `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")

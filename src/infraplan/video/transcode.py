@@ -35,6 +35,12 @@ our sources. It is not a per-device ratio, so the 2x per device (0.25 vs 0.127 2
 (`published_ratio`, `published_basis`: catalog `published_speedup`, for the high-quality mode against a CPU) and
 names what it compares (`comparison`: codec, quality, job, each side's encoder and watts). Only the VP9 / H.264
 quotient (50 / 9) is free of the unpublished basis; the catalog's software rates give 5.2 for it.
+
+`notes` (video/notes.py, built here so the CLI, web and API show the same lines) name each ASSUMPTION figure the
+answer reads, an input beyond a video ASIC's published modes (answered: the source gives throughput figures, no hard
+limit), a stream spread over several devices, and the comparison's basis with the published ratio beside the
+model's and what explains the gap (not the job: the encode is ~99 % of the CPU's core time; not the codec: H.264 and
+VP9 are ~2.1x over alike).
 """
 
 from __future__ import annotations
@@ -46,11 +52,21 @@ from typing import Any
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.inference_loader import is_video_device, load_ladder, load_software_encoders, load_video_device
+from infraplan.catalog.loader import looks_like_path
+from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.part_files import same_file
-from infraplan.catalog.video_schemas import QUALITIES, Ladder
+from infraplan.catalog.video_schemas import QUALITIES, Ladder, SoftwareEncoder
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
 from infraplan.units import SECONDS_PER_DAY
+from infraplan.video.notes import (
+    asic_notes,
+    comparison_note,
+    cpu_notes,
+    fractional_note,
+    ladder_note,
+    outside_modes_note,
+)
 from infraplan.video.results import VideoEstimate
 
 _INPUT = re.compile(r"\s*(?:(\d+)x)?(\d+)p(\d+(?:\.\d+)?)?\s*")
@@ -90,10 +106,24 @@ def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out:
     host = (f"host share {share:.4g} W" + (f", {dev.host}" if dev.host else "") if share > 0
             else f"no host share (0 W: {dev.host_source})" if dev.host_source.strip()
             else "no host share (its file gives no host_power_w, or 0)")
+    bound = "encoder" if enc <= dec else "decoder"
+    where = shown_path(device_ref) if looks_like_path(device_ref) else f"catalog/video/devices/{device_ref}.yaml"
     return {"device": dev.name, "kind": dev.kind, "streams_per_device": min(enc, dec),
-            "bound": "encoder" if enc <= dec else "decoder", "power_w": dev.power_w,
+            "bound": bound, "power_w": dev.power_w,
+            "notes": asic_notes(where, dev, ladder, quality, codec, bound, share),
             "platform_power_w": dev.power_w + share, "host_power_w": share,
             "basis": f"module {dev.power_w:.4g} W + {host}", "encoder": f"{dev.name} ({quality} mode)"}
+
+
+def cpu_core_seconds(codec: str, quality: str, p_in: float, p_out: float,
+                     top: float) -> tuple[SoftwareEncoder, float, tuple[float, float, float]]:
+    """The software encoder, the per-core decode rate (the input decoded as H.264) and the core-seconds per video
+    second of decode, encode and scaling (`top`: the output pixels/s of a rung at the input's size, not scaled)."""
+    sw = load_software_encoders()
+    enc = sw.encoder(codec, quality)
+    decode = sw.decode_pixels_per_s_per_core.get("h264") or min(sw.decode_pixels_per_s_per_core.values())
+    return enc, decode, (p_in / decode, p_out / enc.pixels_per_s_per_core,
+                         (p_out - top) / sw.scale_pixels_per_s_per_core)
 
 
 def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: float, top: float) -> dict:
@@ -102,18 +132,18 @@ def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: flo
         kind = acc.kind.upper()  # asic, gpu, tpu: "an ASIC", "a GPU"
         raise InputError(f"{acc.name} is {'an' if kind[0] in 'AEIOU' else 'a'} {kind}, not a CPU or a video ASIC: "
                          "video runs on msvp or a CPU (A100/H100 have no NVENC video encoder)")
-    sw = load_software_encoders()
-    enc = sw.encoder(codec, quality)
-    decode = sw.decode_pixels_per_s_per_core.get("h264") or min(sw.decode_pixels_per_s_per_core.values())
-    core_s = p_in / decode + p_out / enc.pixels_per_s_per_core + (p_out - top) / sw.scale_pixels_per_s_per_core
+    enc, decode, split = cpu_core_seconds(codec, quality, p_in, p_out, top)
+    core_s = sum(split)
     cores = acc.efficiency.compute_units
-    host = host_share(acc).watts
+    share = host_share(acc)
+    host = share.watts
     return {"device": acc.name, "kind": "cpu", "streams_per_device": cores / core_s, "bound": "cores",
             "power_w": acc.tdp_w, "platform_power_w": acc.tdp_w + host, "host_power_w": host,
             "basis": f"socket TDP {acc.tdp_w:.4g} W + host share {host:.4g} W per socket for memory, NIC, "
                               "fans and PSU loss",
             "encoder": f"{enc.library} {enc.preset} on {cores} cores", "cores": cores,
-            "core_seconds_per_video_second": core_s}
+            "core_seconds_per_video_second": core_s,
+            "notes": cpu_notes(acc.name, cores, load_software_encoders(), enc, decode, split, host, share.source)}
 
 
 def baseline_fields(this: dict[str, Any], other: VideoEstimate, device: str) -> dict[str, Any]:
@@ -155,6 +185,26 @@ def published_fields(device: str, this: dict[str, Any], other: VideoEstimate) ->
                                f"{dev.published_speedup_basis}"}
 
 
+def _comparison_note(this: dict[str, Any], other: VideoEstimate, device: str, top: float) -> str:
+    """`notes.comparison_note` with what the model can say of a published ratio's gap: the software encode's share of
+    the CPU's core time (for an encoder-bound ASIC, whose rate scales with output pixels) and the device's other
+    published codec's modelled ratio on the same job (the ASIC runs every codec at one rate, so it is this ratio x
+    the CPU's core time of that codec / this codec's)."""
+    block = this["baseline"]
+    if block.get("published_ratio") is None or this["bound"] != "encoder":
+        return comparison_note(this, other, block, None, None)
+    codec, quality = this["codec"], this["quality"]
+    p_in, p_out = this["input_pixels_per_s"], this["output_pixels_per_s"]
+    split = cpu_core_seconds(codec, quality, p_in, p_out, top)[2]
+    published = load_video_device(device).published_speedup
+    others = [c for c in published if c != codec]
+    pair = None
+    if others:
+        other_split = cpu_core_seconds(others[0], quality, p_in, p_out, top)[2]
+        pair = (others[0], block["perf_per_w_ratio"] * sum(other_split) / sum(split), published[others[0]])  # type: ignore[index]
+    return comparison_note(this, other, block, split[1] / sum(split), pair)
+
+
 def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, codec: str = "h264",
                    quality: str = "high", daily_hours: float | None = None,
                    peak_to_average: float = 1.0, baseline: str | None = None) -> VideoEstimate:
@@ -174,6 +224,7 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
     lad = load_ladder()
     width, height, fps = parse_input(input_video, lad)
     heights, p_in, p_out = _job(lad, width, height, fps, ladder)
+    top = width * height * fps if heights[0] == height else 0.0
     if len(heights) < ladder:  # was clipped silently: --ladder 50 encoded 8 rungs
         raise InputError(f"--ladder {ladder}: a {height}p input has {len(heights)} rungs at or below it "
                          f"({', '.join(f'{h}p' for h in heights)}); ask for at most {len(heights)}")
@@ -185,12 +236,14 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
         if baseline is None:
             baseline = load_video_device(device).software_baseline
             if baseline is None:  # a user's device file without one: no comparison, and a word why (hU60)
-                r["notes"] = [(f"no comparison: {r['device']}'s file names no software_baseline; --baseline "
+                r["notes"] += [(f"no comparison: {r['device']}'s file names no software_baseline; --baseline "
                                       "xeon-8480 (a CPU preset or another video device) prices the same job on it")]
+        outside = outside_modes_note(load_video_device(device), lad, width, height, fps, len(heights), r["bound"])
+        r["notes"] += [outside] if outside else []
     else:
-        top = width * height * fps if heights[0] == height else 0.0
         r = _cpu_streams(device, codec, quality, p_in, p_out, top)
     streams = r["streams_per_device"]
+    r["notes"] += fractional_note(r["device"], streams) + ladder_note(lad, heights)
     r.update({
         "input": {"width": width, "height": height, "fps": fps}, "rungs": heights, "codec": codec, "quality": quality,
         "input_pixels_per_s": p_in, "output_pixels_per_s": p_out,
@@ -207,6 +260,8 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
     if baseline is not None and baseline.lower() != "none":
         other = estimate_video(baseline, input_video, ladder, codec, quality, daily_hours, peak_to_average, "none")
         r["baseline"] = baseline_fields(r, other, device)
+        r["notes"] += [n for n in other.notes if n not in r["notes"]]
+        r["notes"].append(_comparison_note(r, other, device, top))
     band = error_band(device, None, "video")  # no validation case of video transcoding: no band, said why
     r.update(error_band=band, error_band_basis=band.basis if band else no_band_basis("video"))
     return VideoEstimate.model_validate(r)

@@ -273,7 +273,7 @@ RELIABILITY = {
     "restart_s": "restart cost: seconds, or 10min [default: 600]",
     "spare_trays_per_domain": ("spare servers (trays) held in each scale-up domain that spans servers (NVL72), so one "
                                "failed tray does not take its domain out [default: 0, an assumption]"),
-    "repair_s": "failure to server back in service: seconds, or 3d [default: 3 days, an assumption]",
+    "repair_s": "failure to server back in service: 3d, 36h, or seconds [default: 3 days, an assumption]",
     "checkpoint_interval_s": ("compute time between checkpoints, where the goodput is priced: seconds, or 30min "
                               "[default: Daly's optimum]"),
 }

@@ -18,7 +18,13 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from infraplan.errors import InputError
 from infraplan.limits import ElectricityUsdPerMwh, Seconds, read_electricity_price
 from infraplan.training.enums import Schedule
-from infraplan.units import BARE_SLO_CEILING_S, parse_duration_days, parse_duration_s, slo_unit_slip
+from infraplan.units import (
+    BARE_REPAIR_FLOOR_S,
+    BARE_SLO_CEILING_S,
+    parse_duration_days,
+    parse_duration_s,
+    slo_unit_slip,
+)
 
 if TYPE_CHECKING:
     ScheduleName = str
@@ -156,7 +162,8 @@ class WebRequest(BaseModel):
                 words.append(flag if value else flag.replace("--", "--no-", 1))
             elif isinstance(value, list | tuple):
                 words += [flag, ",".join(str(v) for v in value)]
-            elif name in SLO_FIELDS and value > BARE_SLO_CEILING_S[SLO_FIELDS[name]]:  # given with its unit
+            elif (name in SLO_FIELDS and value > BARE_SLO_CEILING_S[SLO_FIELDS[name]]  # given with its unit, as
+                  or name == "repair_s" and value < BARE_REPAIR_FLOOR_S):  # the CLI refuses these bare (slips)
                 words += [flag, f"{value}s"]
             elif name in PRICE_FIELDS:  # USD/MWh, written with its unit
                 words += [flag, f"{value}/MWh"]

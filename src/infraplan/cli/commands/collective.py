@@ -31,6 +31,8 @@ def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
         if r.difference_reason:
             console.print(f"why they differ: {r.difference_reason}")
     console.print("assumes: " + "; ".join(r.assumptions))
+    for note in r.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
     console.print(band_or_why(r.error_band, r.error_band_basis, "busbw", r.busbw_bytes_per_s, "B/s"),
                   markup=False, highlight=False)
 

@@ -16,7 +16,7 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     metric_table,
 )
-from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, ServingSystem, count, number
+from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, RepairSeconds, ServingSystem, count, number
 from infraplan.errors import InputError
 from infraplan.facility.reliability import DEFAULT_REPAIR_S, reliability_report
 from infraplan.facility.results import ReliabilityReport
@@ -79,9 +79,9 @@ def reliability(
                                                "servers (NVL72), so one failed tray does not take its domain out "
                                                "[default: 0, an assumption]"),
     repair_s: float = typer.Option(DEFAULT_REPAIR_S, "--repair-time", show_default=False,  # its help says 3 days
-                                   parser=number(gt=0.0, le=1e9, reader=parse_duration_s),
-                                   help="failure to server back in service: seconds, or 3d [default: 3 days, an "
-                                   "assumption]"),
+                                   parser=RepairSeconds(),
+                                   help="failure to server back in service: 3d, 36h, or seconds [default: 3 "
+                                   "days, an assumption]"),
     checkpoint_interval_s: float | None = typer.Option(None, "--checkpoint-interval", show_default=False,
                                                        parser=number(gt=0.0, le=1e9, reader=parse_duration_s),
                                                        help="compute time between checkpoints, where the goodput is "

@@ -1,0 +1,107 @@
+"""The bandwidth oversubscription of each scale-out tier: what a domain's NICs bring in over what its uplinks carry.
+
+A tier's configured `oversubscription` o (catalog `NetworkTier`) is a ratio of switch ports: a switch of the tier
+uses o down ports per up port (`topology.build_topology` takes ceil(down / o) whole up ports). The bandwidth that
+leaves a domain is its switches' up ports at the tier's port speed, and the bandwidth that enters it is its GPUs'
+NICs at the NIC speed, so the ratio that limits traffic leaving the domain is
+
+    domain GPUs x NIC bandwidth per GPU / (switches of the domain x up ports x port bandwidth)
+
+(line rates; the protocol efficiency scales both sides alike, `routing.build_links`). With NICs at the ports'
+speed and whole up ports it is the configured o (the Llama 3 RoCE pods: 6.98:1 built for 1:7, since 3,072 GPUs'
+ports round up). With NICs slower than the ports it is less: dgx-b200's 400G NICs under 800G switches at 1:7
+above 2,048-GPU pods give 2,048 x 50 GB/s / (32 spines x 10 up ports x 100 GB/s) = 3.2:1 (7:1 in ports, 6.4:1
+built); NICs faster than the ports raise it. The tiers' ratios multiply: a tier's up ports carry what the tiers
+below let through (a 2:1 leaf under a 2:1 spine leaves 1/4 of the NIC bandwidth above the spine).
+
+`tier_bandwidth_ratios` is the one place the analytical model (`fabric.Fabric.from_system` ->
+`tier_oversubscription`) takes a tier's capacity from, the same links the flow simulation routes over
+(`routing.build_links`: NIC links at the NIC's rate, tier t's uplinks at its port rate). A system whose fabric does
+not build (a tier without `switch_radix`, a count no tier divides) takes the same ratio without the whole-port
+rounding: NIC link rate x the product of the configured o up to the tier / the tier's port rate.
+`speed_mismatch_note` is the line `network` and `collective` print where the NICs and leaf ports differ.
+"""
+
+from __future__ import annotations
+
+import math
+
+from infraplan.catalog.schemas import System
+from infraplan.errors import InputError
+from infraplan.network.topology import ClosTopology, build_topology
+
+
+def built_ratios(topo: ClosTopology) -> tuple[float, ...]:
+    """Per built tier: its domain's NIC bandwidth over its uplink bandwidth (1.0 at the top, which has no
+    uplinks); rounded to 12 significant digits so a non-blocking tier reads exactly 1."""
+    ratios = []
+    for tier in topo.tiers:
+        up = tier.switches_per_domain * tier.up_ports * tier.port_bytes_per_s
+        ratio = tier.domain_gpus * topo.gpu_bytes_per_s / up if up > 0 and not tier.is_top else 1.0
+        ratios.append(float(f"{ratio:.12g}"))
+    return tuple(ratios)
+
+
+def port_ratios(system: System) -> tuple[float, ...]:
+    """Per configured tier, without building it: NIC link rate x the configured o of this tier and those below
+    / this tier's port rate (1.0 for the last tier)."""
+    nic = system.node.nic_bandwidth_bytes_per_s
+    ratios, product = [], 1.0
+    tiers = system.network.tiers
+    for i, tier in enumerate(tiers):
+        product *= tier.oversubscription
+        port = tier.port_bandwidth_bytes_per_s or nic
+        ratios.append(1.0 if i == len(tiers) - 1 else float(f"{nic * product / port:.12g}"))
+    return tuple(ratios)
+
+
+def tier_bandwidth_ratios(system: System) -> tuple[float, ...]:
+    """Per configured tier of `system` (`system.network.tiers`, in order): its bandwidth oversubscription as the
+    whole system's fabric builds it (`built_ratios`); tiers above the built top (never crossed) and a system whose
+    fabric does not build take `port_ratios`."""
+    fallback = port_ratios(system)
+    try:
+        topo = build_topology(system)
+    except InputError:
+        return fallback
+    built = built_ratios(topo)
+    return built + fallback[len(built):]
+
+
+def _gbps(bytes_per_s: float) -> str:
+    return f"{bytes_per_s * 8 / 1e9:g} Gb/s"
+
+
+def speed_mismatch_note(topo: ClosTopology) -> str | None:
+    """One line where the NICs run slower or faster than the leaf tier's ports: what that makes of each
+    oversubscribed tier's bandwidth ratio (`built_ratios`, which both the analytical and the flow model price);
+    None where they match."""
+    leaf = topo.tiers[0]
+    nic = topo.nic_bytes_per_s
+    if math.isclose(nic, leaf.port_bytes_per_s, rel_tol=1e-9):
+        return None
+    ratios = built_ratios(topo)
+    shown = [f"{t.name} {r:.3g}:1 ({t.effective_oversubscription:.3g}:1 in ports)"
+             for t, r in zip(topo.tiers, ratios, strict=True) if not t.is_top]
+    slower = nic < leaf.port_bytes_per_s
+    head = (f"NICs at {_gbps(nic)} under {leaf.name} ports at {_gbps(leaf.port_bytes_per_s)}: the uplinks run at "
+            f"the ports' speed, so the bandwidth oversubscription is {'lower' if slower else 'higher'} than the "
+            "port ratio")
+    if shown:
+        head += f": {', '.join(shown)}, as the analytical and flow models both price it"
+    if not slower:  # the flow model's NIC link runs at the NIC's rate (`routing.build_links`), as the analytical NIC
+        head += ("; the NIC links are priced at the NIC's rate (ASSUMPTION: leaf ports that take it; a slower port "
+                 "would run the link at its own rate)")
+    return head
+
+
+def crossing_notes(system: System, crosses_scale_up: bool) -> list[str]:
+    """`collective`'s notes: the speed-mismatch line of `system`'s fabric for a group that leaves its scale-up
+    domain (over the NICs); none inside one domain, or where the fabric does not build."""
+    if not crosses_scale_up:
+        return []
+    try:
+        note = speed_mismatch_note(build_topology(system))
+    except InputError:
+        return []
+    return [note] if note else []
