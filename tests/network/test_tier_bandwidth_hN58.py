@@ -162,11 +162,13 @@ def test_network_and_collective_note_nics_slower_than_the_leaf_ports(tmp_path, c
     assert "note: NICs at 400 Gb/s" in capsys.readouterr().out
 
 
-def test_faster_nics_are_noted_with_the_link_assumption(tmp_path, capsys):
+def test_faster_nics_are_noted_as_held_to_the_port_speed(tmp_path, capsys):
+    """800G NICs under 400G ports: the links run at 400G (`topology.nic_link_rate`, hN62), so the tiers' bandwidth
+    ratios are their port ratios (rack 1:1, pod 4:1), where hN58 priced 2:1 and 8:1 at the NIC's rate."""
     report = _cli_json(capsys, ["network", _write(tmp_path, "toy", TOY.format(nic="800Gbps", pod=4))])
     note = next(n for n in report["notes"] if n.startswith("NICs at 800 Gb/s under rack ports at 400 Gb/s"))
-    assert "higher than the port ratio" in note and "rack 2:1 (1:1 in ports), pod 8:1 (4:1 in ports)" in note
-    assert "ASSUMPTION" in note
+    assert "each NIC link runs at the ports' 400 Gb/s" in note and "ASSUMPTION" not in note
+    assert [t["bandwidth_oversubscription"] for t in report["tiers"]] == [1.0, 4.0, 1.0]
 
 
 def test_matching_nics_get_no_speed_note(capsys):

@@ -43,7 +43,7 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
     for tier in topo.tiers:
         model, usd, watts = switch_for(tier, family, switches)
         count = topo.links_between(tier.index)
-        speed = topo.nic_bytes_per_s if tier.index == 0 else topo.tiers[tier.index - 1].port_bytes_per_s
+        speed = topo.nic_link_bytes_per_s if tier.index == 0 else topo.tiers[tier.index - 1].port_bytes_per_s
         price = links.at(speed)
         optical = not (tier.index == 0 and not topo.rail_optimized)
         optics = 2 * count if optical else 0
@@ -87,10 +87,24 @@ def wiring_notes(topo: ClosTopology, device: str = "GPU") -> list[str]:
     return notes
 
 
+def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
+    """The per-tier rows of the `network` command: leaf/rack tier first (from topology.py, which is at the cap)."""
+    rows: list[dict[str, object]] = []
+    for t in topo.tiers:
+        rows.append({
+            "name": t.name, "switches": t.switches, "radix": t.radix, "port_gbps": t.port_bytes_per_s * 8 / 1e9,
+            "oversubscription": t.effective_oversubscription if not t.is_top else 1.0,
+            "configured_oversubscription": t.oversubscription, "domains": t.domains, "domain_gpus": t.domain_gpus,
+            "planes": t.planes, "down_ports_per_switch": t.down_ports, "up_ports_per_switch": t.up_ports,
+            "links_from_below": topo.links_between(t.index),
+        })
+    return rows
+
+
 def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
     fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
-    from infraplan.network.topology import build_topology, endpoint_word, tier_summary
+    from infraplan.network.topology import build_topology, endpoint_word
     from infraplan.network.topology_graph import write_graphml
 
     topo = build_topology(spec, gpus)

@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan.catalog.schemas import Accelerator, System
+from infraplan.network.topology import nic_link_rate
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
 # ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board: GTC 2024 S62129, nccl-tests
@@ -59,7 +60,7 @@ class Fabric:
 
     scale_up_domain: int
     scale_up_bytes_per_s: float  # achievable collective bandwidth per GPU, per direction
-    nic_bytes_per_s: float  # achievable scale-out bandwidth per GPU, per direction
+    nic_bytes_per_s: float  # achievable scale-out bandwidth per GPU, per direction (NIC links held to the leaf port)
     tier_names: tuple[str, ...]
     tier_sizes: tuple[int, ...]
     tier_oversubscription: tuple[float, ...]  # bandwidth ratio per tier (`network.tier_bandwidth`), < 1 never binds
@@ -90,8 +91,11 @@ class Fabric:
     ) -> Fabric:
         """Build from catalog data; the factors scale link bandwidths for what-if studies."""
         node = system.node
-        nic = node.nics_per_node * node.nic_bandwidth_bytes_per_s / node.accelerators_per_node
         tiers = system.network.tiers
+        # a NIC faster than its leaf port runs its link at the port's speed (`topology.nic_link_rate`, the flow
+        # model's NIC links too)
+        link = nic_link_rate(node.nic_bandwidth_bytes_per_s, tiers[0].port_bandwidth_bytes_per_s)
+        nic = node.nics_per_node * link / node.accelerators_per_node
         names = tuple(t.name for t in tiers)
         sizes = tuple(t.group_size for t in tiers)
         # each tier's NIC bandwidth over its uplinks' as the fabric is built (the flow model's links), not its

@@ -4,7 +4,8 @@ Links (one entry per direction, capacities in bytes/s at the achievable protocol
 * scale-up: one out and one in link per GPU into a non-blocking NVSwitch-like fabric spanning the system's
   scale-up domain (`node.scale_up_domain`: the 8-GPU node of a DGX, the 72-GPU rack of a GB200 NVL72, whose
   18 NVSwitch trays join every GPU to every other at the full NVLink rate); pairs inside it never use a NIC;
-* NIC: one up and one down link per NIC (node x NIC index) to its leaf;
+* NIC: one up and one down link per NIC (node x NIC index) to its leaf, at the slower of the NIC and the leaf port
+  (`topology.nic_link_rate`, as the analytical model prices it);
 * above: one bundle per (upper switch, lower switch it reaches), carrying `links_per_lower` parallel links.
 
 Routing is up-down (valley-free), as in a folded Clos: a flow climbs to the lowest tier whose domain holds both
@@ -48,7 +49,8 @@ class LinkTable:
 
 
 def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: float) -> LinkTable:
-    """Link capacities: scale-up at its achievable rate, NIC and fabric links at line rate x `efficiency`."""
+    """Link capacities: scale-up at its achievable rate, NIC and fabric links at line rate x `efficiency` (a NIC link
+    at the slower of the NIC and its leaf port, `topology.nic_link_rate`)."""
     caps: list[np.ndarray] = []
     classes: list[np.ndarray] = []
     offset = 0
@@ -63,8 +65,8 @@ def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: flo
 
     gpu_out = add(topo.gpus, scale_up_bytes_per_s, 0)
     gpu_in = add(topo.gpus, scale_up_bytes_per_s, 0)
-    nic_up = add(topo.endpoint_links, topo.nic_bytes_per_s * efficiency, 1)
-    nic_down = add(topo.endpoint_links, topo.nic_bytes_per_s * efficiency, 1)
+    nic_up = add(topo.endpoint_links, topo.nic_link_bytes_per_s * efficiency, 1)
+    nic_down = add(topo.endpoint_links, topo.nic_link_bytes_per_s * efficiency, 1)
     up, down, fan = [0], [0], [0]
     for t in range(1, len(topo.tiers)):
         tier, below = topo.tiers[t], topo.tiers[t - 1]

@@ -11,15 +11,18 @@ NICs at the NIC speed, so the ratio that limits traffic leaving the domain is
 speed and whole up ports it is the configured o (the Llama 3 RoCE pods: 6.98:1 built for 1:7, since 3,072 GPUs'
 ports round up). With NICs slower than the ports it is less: dgx-b200's 400G NICs under 800G switches at 1:7
 above 2,048-GPU pods give 2,048 x 50 GB/s / (32 spines x 10 up ports x 100 GB/s) = 3.2:1 (7:1 in ports, 6.4:1
-built); NICs faster than the ports raise it. The tiers' ratios multiply: a tier's up ports carry what the tiers
-below let through (a 2:1 leaf under a 2:1 spine leaves 1/4 of the NIC bandwidth above the spine).
+built); NICs faster than the ports are held to the ports' speed (a link runs at its slower end's rate), so the
+ratio is the port ratio. The tiers' ratios multiply: a tier's up ports carry what the tiers below let through (a
+2:1 leaf under a 2:1 spine leaves 1/4 of the NIC bandwidth above the spine).
 
 `tier_bandwidth_ratios` is the one place the analytical model (`fabric.Fabric.from_system` ->
 `tier_oversubscription`) takes a tier's capacity from, the same links the flow simulation routes over
-(`routing.build_links`: NIC links at the NIC's rate, tier t's uplinks at its port rate). A system whose fabric does
-not build (a tier without `switch_radix`, a count no tier divides) takes the same ratio without the whole-port
-rounding: NIC link rate x the product of the configured o up to the tier / the tier's port rate.
-`speed_mismatch_note` is the line `network` and `collective` print where the NICs and leaf ports differ.
+(`routing.build_links`: NIC links at the slower of the NIC and the leaf port, `topology.nic_link_rate`, tier t's
+uplinks at its port rate). A system whose fabric does not build (a tier without `switch_radix`, a count no tier
+divides) takes the same ratio without the whole-port rounding: NIC link rate x the product of the configured o up
+to the tier / the tier's port rate.
+`speed_mismatch_note` is the line `network`, `collective` and `train` (`crossing_notes`) print where the NICs and
+leaf ports differ.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import math
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
-from infraplan.network.topology import ClosTopology, build_topology
+from infraplan.network.topology import ClosTopology, build_topology, nic_link_rate
 
 
 def built_ratios(topo: ClosTopology) -> tuple[float, ...]:
@@ -45,9 +48,9 @@ def built_ratios(topo: ClosTopology) -> tuple[float, ...]:
 def port_ratios(system: System) -> tuple[float, ...]:
     """Per configured tier, without building it: NIC link rate x the configured o of this tier and those below
     / this tier's port rate (1.0 for the last tier)."""
-    nic = system.node.nic_bandwidth_bytes_per_s
-    ratios, product = [], 1.0
     tiers = system.network.tiers
+    nic = nic_link_rate(system.node.nic_bandwidth_bytes_per_s, tiers[0].port_bandwidth_bytes_per_s)
+    ratios, product = [], 1.0
     for i, tier in enumerate(tiers):
         product *= tier.oversubscription
         port = tier.port_bandwidth_bytes_per_s or nic
@@ -73,35 +76,45 @@ def _gbps(bytes_per_s: float) -> str:
 
 
 def speed_mismatch_note(topo: ClosTopology) -> str | None:
-    """One line where the NICs run slower or faster than the leaf tier's ports: what that makes of each
-    oversubscribed tier's bandwidth ratio (`built_ratios`, which both the analytical and the flow model price);
-    None where they match."""
+    """One line where the NICs run slower or faster than the leaf tier's ports; None where they match. Slower: what
+    that makes of each oversubscribed tier's bandwidth ratio (`built_ratios`, which both the analytical and the flow
+    model price). Faster: the NIC links run at the ports' speed (`topology.nic_link_rate`), so the ratios are the
+    port ratios and the NICs' extra speed is unused."""
     leaf = topo.tiers[0]
     nic = topo.nic_bytes_per_s
     if math.isclose(nic, leaf.port_bytes_per_s, rel_tol=1e-9):
         return None
+    head = f"NICs at {_gbps(nic)} under {leaf.name} ports at {_gbps(leaf.port_bytes_per_s)}"
+    if nic > leaf.port_bytes_per_s:
+        return (f"{head}: each NIC link runs at the ports' {_gbps(leaf.port_bytes_per_s)} (a link comes up at the "
+                "slower end's rate), as the analytical and flow models both price it; the NICs' extra speed is "
+                "unused")
     ratios = built_ratios(topo)
     shown = [f"{t.name} {r:.3g}:1 ({t.effective_oversubscription:.3g}:1 in ports)"
              for t, r in zip(topo.tiers, ratios, strict=True) if not t.is_top]
-    slower = nic < leaf.port_bytes_per_s
-    head = (f"NICs at {_gbps(nic)} under {leaf.name} ports at {_gbps(leaf.port_bytes_per_s)}: the uplinks run at "
-            f"the ports' speed, so the bandwidth oversubscription is {'lower' if slower else 'higher'} than the "
-            "port ratio")
+    head += (": the uplinks run at the ports' speed, so the bandwidth oversubscription is lower than the port "
+             "ratio")
     if shown:
         head += f": {', '.join(shown)}, as the analytical and flow models both price it"
-    if not slower:  # the flow model's NIC link runs at the NIC's rate (`routing.build_links`), as the analytical NIC
-        head += ("; the NIC links are priced at the NIC's rate (ASSUMPTION: leaf ports that take it; a slower port "
-                 "would run the link at its own rate)")
     return head
 
 
 def crossing_notes(system: System, crosses_scale_up: bool) -> list[str]:
-    """`collective`'s notes: the speed-mismatch line of `system`'s fabric for a group that leaves its scale-up
-    domain (over the NICs); none inside one domain, or where the fabric does not build."""
-    if not crosses_scale_up:
+    """`collective`'s notes (and `train`'s, `job_crossing_notes`): the speed-mismatch line of `system`'s fabric for
+    traffic that leaves its scale-up domain (over the NICs); none inside one domain, where the NICs match the leaf
+    ports (checked before any fabric is built) or where the fabric does not build."""
+    port = system.network.tiers[0].port_bandwidth_bytes_per_s
+    if not crosses_scale_up or port is None or math.isclose(system.node.nic_bandwidth_bytes_per_s, port,
+                                                            rel_tol=1e-9):
         return []
     try:
         note = speed_mismatch_note(build_topology(system))
     except InputError:
         return []
     return [note] if note else []
+
+
+def job_crossing_notes(system: System, gpus: int) -> list[str]:
+    """`train`'s (one plan or a search): `crossing_notes` for a job of `gpus` accelerators, whose traffic leaves the
+    scale-up domain (DP, PP or EP over the NICs) when it holds more than one domain."""
+    return crossing_notes(system, gpus > system.node.scale_up_domain)

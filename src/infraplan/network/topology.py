@@ -88,7 +88,7 @@ class ClosTopology:
     gpus: int
     gpus_per_node: int
     nics_per_node: int
-    nic_bytes_per_s: float  # per NIC, per direction, line rate
+    nic_bytes_per_s: float  # per NIC, per direction, the NIC's own line rate (its link: `nic_link_bytes_per_s`)
     rail_optimized: bool  # effective: the leaves of each tier-0 domain split evenly into rails (or rail groups)
     leaves_per_rail: int
     tiers: tuple[TierLayout, ...]
@@ -126,9 +126,14 @@ class ClosTopology:
         return sum(self.links_between(i) for i in range(len(self.tiers)))
 
     @property
+    def nic_link_bytes_per_s(self) -> float:
+        """Line rate of one NIC's link to its leaf (`nic_link_rate`): the NIC held to the leaf port's speed."""
+        return nic_link_rate(self.nic_bytes_per_s, self.tiers[0].port_bytes_per_s)
+
+    @property
     def gpu_bytes_per_s(self) -> float:
-        """Scale-out line rate per GPU."""
-        return self.nics_per_node * self.nic_bytes_per_s / self.gpus_per_node
+        """Scale-out line rate per GPU, at the NIC links' rate."""
+        return self.nics_per_node * self.nic_link_bytes_per_s / self.gpus_per_node
 
     @property
     def rails(self) -> int:
@@ -142,7 +147,7 @@ class ClosTopology:
         switches_per_domain / rails of them: no switch joins two rails). 0 for a Clos or within one HB domain."""
         if not self.rail_only:
             return 0.0
-        cut = (self.gpus // self.scale_up_domain_gpus) // 2 * self.nic_bytes_per_s
+        cut = (self.gpus // self.scale_up_domain_gpus) // 2 * self.nic_link_bytes_per_s
         for tier in self.tiers:
             if tier.is_top or tier.domains < 2:
                 continue
@@ -163,6 +168,13 @@ class ClosTopology:
                 continue
             cut = min(cut, (tier.domains // 2) * tier.switches_per_domain * tier.up_ports * tier.port_bytes_per_s)
         return cut
+
+
+def nic_link_rate(nic_bytes_per_s: float, leaf_port_bytes_per_s: float | None) -> float:
+    """The rate a NIC's link to its leaf runs at: the slower end's (Ethernet auto-negotiation, IEEE 802.3 Clause 73,
+    and InfiniBand link training both bring a link up at the highest rate both ends support; cited from memory). A
+    NIC faster than its leaf port is held to the port's speed; None: ports at the NIC's (`NetworkTier`)."""
+    return min(nic_bytes_per_s, leaf_port_bytes_per_s) if leaf_port_bytes_per_s else nic_bytes_per_s
 
 
 def _smallest_fitting_divisor(up: int, lower: int, down_max: int) -> int | None:
@@ -346,20 +358,6 @@ def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, hb: int
     if n % below.domain_gpus:
         return False
     return _smallest_fitting_divisor(below.up_ports, n // below.domain_gpus, radix) is not None
-
-
-def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
-    """The per-tier rows of the `network` command: leaf/rack tier first."""
-    rows: list[dict[str, object]] = []
-    for t in topo.tiers:
-        rows.append({
-            "name": t.name, "switches": t.switches, "radix": t.radix, "port_gbps": t.port_bytes_per_s * 8 / 1e9,
-            "oversubscription": t.effective_oversubscription if not t.is_top else 1.0,
-            "configured_oversubscription": t.oversubscription, "domains": t.domains, "domain_gpus": t.domain_gpus,
-            "planes": t.planes, "down_ports_per_switch": t.down_ports, "up_ports_per_switch": t.up_ports,
-            "links_from_below": topo.links_between(t.index),
-        })
-    return rows
 
 
 def leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ def to_networkx(topo: ClosTopology, endpoints: bool = True) -> Any:
         for node, nic, leaf in zip(nodes.tolist(), nics.tolist(), leaves.tolist(), strict=True):
             name = f"node{node}-nic{nic}"
             g.add_node(name, tier="nic", level=0)
-            g.add_edge(name, names[0][leaf], links=1, bytes_per_s=topo.nic_bytes_per_s)
+            g.add_edge(name, names[0][leaf], links=1, bytes_per_s=topo.nic_link_bytes_per_s)
             g.add_node(f"node{node}", tier="node", level=-1)  # the server: its NICs meet over PCIe/NVLink
             g.add_edge(f"node{node}", name, links=0, bytes_per_s=0.0)
     return g

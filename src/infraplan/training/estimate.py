@@ -30,6 +30,7 @@ from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
+from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag
@@ -217,6 +218,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
+    notes += job_crossing_notes(sys_spec, gpus)  # NICs slower or faster than the leaf ports, once
     notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     # SECONDARY / PRELIMINARY figures, a part for other work; borrowed collective curves where it prices one

@@ -42,6 +42,7 @@ from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
+from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_profile
@@ -364,6 +365,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1), *([SEARCH_SHARP_NOTE] if sharp else []),
                *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
                             cluster.accelerator.device_word),
+               *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
                *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
     )
 

@@ -11,7 +11,7 @@ from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.costs import describe_fabric
-from infraplan.network.results import NetworkReport
+from infraplan.network.results import FabricTier, NetworkReport
 from infraplan.network.topology import FABRICS, with_fabric
 
 GRAPHML_SUFFIXES = (".graphml", ".xml")
@@ -30,6 +30,16 @@ def _versus_clos(r: NetworkReport) -> str:
                      for diff, show, name, words in terms)
 
 
+def _oversubscription(t: FabricTier) -> str:
+    """The table's "oversub.": the tier's bandwidth oversubscription (its NICs' bandwidth over its uplinks', the
+    JSON's `bandwidth_oversubscription`, which the collective models price; the column showed the port ratio, hN62),
+    with its port ratio beside it, labelled, where NICs slower than the leaf ports make the two differ
+    ("3.2:1" over "(6.4:1 ports)"). The header keeps its 8 columns: "bw oversub." wrapped the tier names at 100."""
+    shown = f"{fmt_num(t.bandwidth_oversubscription, 3)}:1"
+    ports = f"{fmt_num(t.oversubscription, 3)}:1"
+    return shown if ports == shown else f"{shown}\n({ports} ports)"  # two lines: the table stays narrow
+
+
 def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
     """`device`: what the title and the per-device figures call one accelerator (`_output.device_word`: GPU, TPU,
     CPU or accelerator; "72 GPUs" titled an MTIA rack). The JSON keeps `power_w_per_gpu`, which clients parse."""
@@ -38,7 +48,7 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
     cols = [Col("tier", ID), *(Col(name) for name in ("switches", "radix", "oversub.", "links below", "optics",
                                                      "power", "capex"))]
     rows = [[f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {fmt_num(t.port_gbps)}G",
-             f"{fmt_num(t.oversubscription, 3)}:1",
+             _oversubscription(t),
              f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
              f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), fmt_usd(t.capex_usd)] for t in r.tiers]
     print_fitted(f"{r.system}: {r.gpus:,} {device}s, {r.kind}{layout}", cols, rows)
