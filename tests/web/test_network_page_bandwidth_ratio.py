@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
 from tests.web.test_web_browser import open_page
 
 
