@@ -110,7 +110,7 @@ def test_reliability_of_the_run_is_train_tokens(case: str, capsys: pytest.Captur
     days = run["time_to_train_s"] / 86400.0
     alone = cli_json(capsys, ["reliability", "--system", system, "--gpus", str(gpus), "--model", model,
                               "--days", repr(days)])
-    for key in ("goodput", "mttf_s", "checkpoint_interval_s", "checkpoint_bytes", "checkpoint_write_s", "restart_s",
+    for key in ("goodput", "job_mttf_s", "checkpoint_interval_s", "checkpoint_bytes", "checkpoint_write_s", "restart_s",
                 "failure_rate"):
         assert run[key] == alone[key], key
     assert run["expected_interruptions"] == pytest.approx(alone["expected_interruptions"], rel=1e-12)

@@ -36,6 +36,9 @@ MAX_PARALLEL_DEGREE = 1_048_576
 MAX_ARRIVAL_RATE_PER_S = 1e9
 """Requests per second of one serving demand (`serve --rate`, a scenario's or fleet's peak LLM rate after growth
 and headroom): 1e9, ~10,000x the published peak of the largest chat services."""
+MIN_ARRIVAL_RATE_PER_S = 1e-9
+"""The least `serve --rate` / `serve-plan --rate`: 1e-9 requests/s, one request in ~32 years (hH63: 5e-324 made the
+arrival times nan and the simulation never ended; `workloads.arrival_times` refuses non-finite arrivals too)."""
 MAX_TRAINING_TOKENS = 1e15
 """Tokens of one training run (`train --tokens`, a scenario's training service): 10**15, ~25x the largest
 published pre-training corpus (Qwen3: 36T tokens); beyond it a run lasts centuries on any listed system."""

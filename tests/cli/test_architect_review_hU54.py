@@ -54,7 +54,7 @@ def test_a_part_written_from_scratch_has_the_default_failure_rate_in_reliability
     own = cli_json(capsys, f"reliability --system {part} --gpus 16 --model llama3-8b")
     named = cli_json(capsys, f"reliability --system h100-sxm --gpus 16 --model llama3-8b --failure-rate {default}")
     assert own["failure_rate"] == default
-    assert own["mttf_s"] == pytest.approx(named["mttf_s"]) and own["goodput"] == pytest.approx(named["goodput"])
+    assert own["job_mttf_s"] == pytest.approx(named["job_mttf_s"]) and own["goodput"] == pytest.approx(named["goodput"])
     run = cli_json(capsys, f"{TRAIN} {part} --tokens 10B")
     assert run["goodput"] == pytest.approx(own["goodput"])  # the same job's reliability, two ways
 

@@ -117,7 +117,7 @@ def test_train_with_tokens_adds_the_whole_run(cli):
     code, out, _ = cli([*LLAMA_16K, "--tokens", "15.6T", "--json"])
     assert code == 0
     data = json.loads(out)
-    for key in ("time_to_train_s", "goodput", "mttf_s", "checkpoint_interval_s", "gpu_hours", "energy_mwh",
+    for key in ("time_to_train_s", "goodput", "job_mttf_s", "checkpoint_interval_s", "gpu_hours", "energy_mwh",
                 "co2_t", "cost_usd"):
         assert data[key] > 0, key
     compute_only = 15.6e12 / data["tokens_per_s"]

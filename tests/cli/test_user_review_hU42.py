@@ -56,7 +56,7 @@ def test_a_rate_at_its_bound_is_still_answered(cli: CliRun, tmp_path: Path) -> N
     code, out, err = cli(["reliability", "--system", "meta-genai-roce-24k", "--gpus", "1024", "--failure-rate",
                           str(rate), "--json"])
     assert code == 0, err
-    assert '"mttf_s": 0.675' in out  # 24 x 3600 / (1e6 / 1000 x 128 nodes) s
+    assert '"job_mttf_s": 0.675' in out  # 24 x 3600 / (1e6 / 1000 x 128 nodes) s
 
 
 def test_spare_quantile_beyond_scipy_is_one_input_error() -> None:

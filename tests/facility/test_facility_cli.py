@@ -13,7 +13,7 @@ FACILITY_KEYS = {"it_power_w", "facility_power_w", "pue", "racks", "rack_power_w
                  "co2_t_per_year"}
 CAMPUS_KEYS = {"accelerators", "racks", "buildings", "network", "capex_usd", "opex_usd_per_year",
                "energy_mwh_per_year", "co2_t_per_year", "training_capacity"}
-RELIABILITY_KEYS = {"expected_interruptions", "mttf_s", "checkpoint_interval_s", "goodput"}
+RELIABILITY_KEYS = {"expected_interruptions", "job_mttf_s", "checkpoint_interval_s", "goodput"}
 
 
 def run(capsys, args):
@@ -96,7 +96,7 @@ def test_reliability_json_contract(capsys):
     assert code == 0
     data = json.loads(out)
     assert set(data) >= RELIABILITY_KEYS
-    assert data["mttf_s"] / 3600 == pytest.approx(3.09, rel=0.02)
+    assert data["job_mttf_s"] / 3600 == pytest.approx(3.09, rel=0.02)
 
 
 @pytest.mark.parametrize(("args", "needle"), [

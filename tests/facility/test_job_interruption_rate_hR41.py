@@ -56,14 +56,14 @@ def test_r_f_stays_the_default_and_each_rate_says_what_it_counts() -> None:
 def test_the_report_says_which_rate_and_on_r_f_the_all_cause_mttf() -> None:
     big = reliability_report("meta-rsc", 1024)
     assert big.failure_rate == "rsc-1" and big.failure_rate_counts == "node_failures"
-    assert big.mttf_s / HOUR == pytest.approx(28.85, abs=0.01)  # the answer stays r_f's
+    assert big.job_mttf_s / HOUR == pytest.approx(28.85, abs=0.01)  # the answer stays r_f's
     note = _rate_note(big.notes)
     assert note.startswith("job MTTF at failure rate rsc-1: 6.5 node failures")
     assert "ended by all causes at 23.73 per 1,000 node-days: job MTTF 7.9 h at 1,024 GPUs" in note
     assert note.endswith("(--failure-rate rsc-1-jobs)")
     assert "job MTTF 42.1 days at 8 GPUs" in _rate_note(reliability_report("meta-rsc", 8).notes)
     jobs = reliability_report("meta-rsc", 1024, failure_rate="rsc-1-jobs")
-    assert jobs.failure_rate_counts == "job_interruptions" and jobs.mttf_s / HOUR == pytest.approx(7.9, rel=1e-3)
+    assert jobs.failure_rate_counts == "job_interruptions" and jobs.job_mttf_s / HOUR == pytest.approx(7.9, rel=1e-3)
     assert "--failure-rate" not in _rate_note(jobs.notes) and "every cause that ends a job" in _rate_note(jobs.notes)
     assert "upper bound" in _rate_note(reliability_report("meta-rsc", 1024, failure_rate="rsc-2").notes)
 

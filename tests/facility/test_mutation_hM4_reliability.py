@@ -30,7 +30,7 @@ def test_nothing_to_write_checkpoints_once_per_mttf() -> None:
     # interval_formula_note: "checkpoint interval = M: nothing to write" (Daly's tau -> M as d -> 0 is not used)
     job = job_reliability("h100-sxm", 1024, 8e9, checkpoint_size_bytes=0.0)
     assert job["checkpoint_write_s"] == 0.0
-    assert job["checkpoint_interval_s"] == pytest.approx(job["mttf_s"])
+    assert job["checkpoint_interval_s"] == pytest.approx(job["job_mttf_s"])
 
 
 def test_facility_refuses_a_count_of_zero_naming_its_option() -> None:

@@ -32,12 +32,12 @@ def test_goodput_at_a_given_interval_is_dalys_wall_time_at_it(capsys: pytest.Cap
     assert optimum["checkpoint_interval_basis"] == "daly"
     assert optimum["checkpoint_interval_s"] == optimum["daly_interval_s"] == given["daly_interval_s"]
     planned_per_s = given["expected_planned_interruptions"] / (given["days"] * 86400.0)
-    hand = daly_goodput(1800.0, given["checkpoint_write_s"], given["restart_s"], given["mttf_s"], planned_per_s)
+    hand = daly_goodput(1800.0, given["checkpoint_write_s"], given["restart_s"], given["job_mttf_s"], planned_per_s)
     assert given["goodput"] == pytest.approx(hand, rel=1e-9)
     assert given["goodput_at_daly_interval"] == pytest.approx(optimum["goodput"], rel=1e-12)
     assert given["goodput"] < optimum["goodput"] - 0.2  # 41.9 % against 67.6 %: 30 min is 18 Daly intervals
     # everything but the interval is the same answer
-    for key in ("mttf_s", "expected_interruptions", "checkpoint_bytes", "expected_gpus_out_of_service"):
+    for key in ("job_mttf_s", "expected_interruptions", "checkpoint_bytes", "expected_gpus_out_of_service"):
         assert given[key] == optimum[key]
 
 

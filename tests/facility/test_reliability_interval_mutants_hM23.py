@@ -16,7 +16,7 @@ def test_dalys_interval_beats_ten_percent_either_side() -> None:
     figure)."""
     base = reliability_report("h100-sxm", 16384, 54.0)
     tau = base.daly_interval_s
-    assert base.checkpoint_write_s < 0.01 * base.mttf_s
+    assert base.checkpoint_write_s < 0.01 * base.job_mttf_s
     for other in (0.9 * tau, 1.1 * tau):
         assert reliability_report("h100-sxm", 16384, 54.0, checkpoint_interval_s=other).goodput < base.goodput
 

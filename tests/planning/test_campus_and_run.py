@@ -101,7 +101,7 @@ def llama_16k():
 
 def test_training_run_totals_are_consistent(llama_16k):
     t = training_run_totals(llama_16k, "meta-genai-roce-24k", 15.6e12)
-    for key in ("time_to_train_s", "goodput", "mttf_s", "checkpoint_interval_s", "gpu_hours", "energy_mwh",
+    for key in ("time_to_train_s", "goodput", "job_mttf_s", "checkpoint_interval_s", "gpu_hours", "energy_mwh",
                 "co2_t", "cost_usd"):
         assert getattr(t, key) > 0
     assert t.time_to_train_s == pytest.approx(15.6e12 / llama_16k.tokens_per_s / t.goodput)

@@ -159,7 +159,7 @@ def test_a_larger_job_fails_more_often_and_keeps_no_more_of_its_time(system, gpu
     with M, and the share of wall clock lost to checkpoints, restarts and re-done work grows."""
     small = reliability_report(system, gpus, days)
     large = reliability_report(system, gpus * factor, days)
-    assert large.mttf_s <= small.mttf_s * (1 + REL)
+    assert large.job_mttf_s <= small.job_mttf_s * (1 + REL)
     assert large.expected_unexpected_interruptions >= small.expected_unexpected_interruptions * (1 - REL)
     assert large.checkpoint_interval_s <= small.checkpoint_interval_s * (1 + REL)
     assert large.goodput <= small.goodput * (1 + REL)

@@ -49,7 +49,7 @@ def test_interruptions_are_failures_plus_the_planned_ones(run) -> None:
     assert rel["planned_interruptions_per_day"] > 0.0
     days = t.time_to_train_s / 86400.0
     assert t.expected_interruptions == pytest.approx(
-        t.time_to_train_s / t.mttf_s + rel["planned_interruptions_per_day"] * days, rel=1e-12)
+        t.time_to_train_s / t.job_mttf_s + rel["planned_interruptions_per_day"] * days, rel=1e-12)
 
 
 def test_one_step_and_the_token_limit_are_runs(run) -> None:

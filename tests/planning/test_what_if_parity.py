@@ -158,7 +158,7 @@ def test_a_what_if_copy_of_a100_keeps_its_failure_rate(tmp_path: Path, capsys: p
     path = _write(tmp_path, "a100-same.yaml", "extends: a100-80gb\n")
     preset = _json(["reliability", "--system", "a100-80gb", "--gpus", "4096"], capsys)
     copy = _json(["reliability", "--system", path, "--gpus", "4096"], capsys)
-    assert preset["failure_rate"] == copy["failure_rate"] == "rsc-1" and preset["mttf_s"] == copy["mttf_s"]
+    assert preset["failure_rate"] == copy["failure_rate"] == "rsc-1" and preset["job_mttf_s"] == copy["job_mttf_s"]
 
 
 def test_a_fleet_site_and_a_plans_training_and_llm_rows_on_a_copy_are_the_presets(

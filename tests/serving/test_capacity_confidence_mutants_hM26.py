@@ -5,23 +5,19 @@ apart): `>=` -> `>` against 1 - confidence in `most_over`'s walk (a binomial cdf
 walk down in `least_over_missing` (scipy's `binom.isf(a)` is the least k with P(Bin > k) <= a, so P(Bin >= k - 1)
 is never below a: the loop never runs) and its cap at n + 1 (the walk up stops at n + 1 at the latest, where
 P(Bin >= n + 1) = 0). The other two change the q = 100 branch, whose answers contradict the functions' own
-definitions: a strict xfail below states the definitions (serve-plan's percentiles are 50, 90 and 99 only,
+definitions (fixed by hX60: the test below states the rule; serve-plan's percentiles are 50, 90 and 99 only,
 `capacity.SLO_PERCENTILES`, so no run reaches it today).
 """
 
 from __future__ import annotations
 
-import pytest
-
 from infraplan.serving.capacity_confidence import MISSED, least_over_missing, most_over, verdict
 
 
-@pytest.mark.xfail(strict=True, reason="hM26: at q = 100 most_over returns n (every request may be over and the "
-                   "maximum still 'meets') and least_over_missing n + 1, where their docstrings' definitions give "
-                   "-1 and 1; unreachable from serve-plan (percentiles 50 / 90 / 99)")
 def test_the_maximum_follows_the_stated_definitions() -> None:
-    """q = 100: Bin(n, 0) is 0 for sure, so P(Bin <= t) = 1 for every t >= 0 (no t has it below 0.01: -1, 'even
-    none over would not show it') and P(Bin >= 1) = 0 < 0.01 (one request over shows the maximum above the SLO)."""
-    assert most_over(1000, 100.0) == -1
+    """q = 100: Bin(n, 0) is 0 for sure, so P(Bin >= 1) = 0 < 0.01 (one request over shows the maximum above the
+    SLO); P(Bin <= t) = 1 for every t >= 0, so no binomial bound shows a maximum met: a run with none over meets it
+    (0, hX60: the definition's -1 left q = 100 unsure at any length; it was n, every request over and still met)."""
+    assert most_over(1000, 100.0) == 0
     assert least_over_missing(1000, 100.0) == 1
     assert verdict(5, 1000, 100.0) == MISSED  # five over the SLO: the maximum is over it

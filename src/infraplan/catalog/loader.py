@@ -35,6 +35,7 @@ from infraplan.catalog.part_files import (
 )
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import read_by_loads, versioned_cache
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.errors import InputError, close_names
 
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -62,18 +63,6 @@ def list_presets(folder: str) -> list[str]:
 
 MAX_USER_FILE_BYTES = 64 * 2**20
 """A user's YAML/JSON/CSV input above 64 MiB is refused (the largest shipped file is a few hundred KiB)."""
-
-
-_FAST_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def safe_load_yaml(text: str) -> Any:
-    """`yaml.safe_load` through libyaml's parser when PyYAML has it (about 7x faster; the same constructor, so
-    the same data). Malformed text is parsed again by the pure-Python loader, so the error says the same."""
-    try:
-        return yaml.load(text, Loader=_FAST_YAML_LOADER)  # a safe loader: SafeConstructor
-    except yaml.YAMLError:
-        return yaml.safe_load(text)
 
 
 def parse_text(text: str, origin: str) -> Any:

@@ -46,7 +46,9 @@ def holds_bool(value: Any) -> bool:
 
 
 @cache
-def _numeric_field(cls: type[BaseModel], name: str) -> bool:
+def numeric_field(cls: type[BaseModel], name: str) -> bool:
+    """Whether field `name` of `cls` takes numbers (`takes_numbers`): where a boolean is refused, here and in the
+    web's request bodies (web/request_fields.WebRequest)."""
     field = cls.model_fields.get(name)
     return field is not None and takes_numbers(field.annotation)
 
@@ -63,6 +65,6 @@ class Spec(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name is not None and holds_bool(value) and _numeric_field(cls, info.field_name):
+        if info.field_name is not None and holds_bool(value) and numeric_field(cls, info.field_name):
             raise ValueError(BOOLEAN_NOT_A_NUMBER)
         return value

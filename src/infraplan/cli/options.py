@@ -36,6 +36,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     MAX_SEQUENCES,
     MAX_TOKENS,
     MAX_TOP,
+    MIN_ARRIVAL_RATE_PER_S,
     ElectricityPriceWarning,
     read_electricity_price,
 )
@@ -155,7 +156,7 @@ class RepairSeconds(Bounded):
     hours written for seconds (`units.repair_time_slip`: `--repair-time 3` beside `--days 54` was 3 s; hU62)."""
 
     def __init__(self) -> None:
-        super().__init__(float, "", parse_duration_s, gt=0.0, le=1e9)
+        super().__init__(float, "seconds: at most 1e9 s", parse_duration_s, gt=0.0, le=1e9)
 
     def __call__(self, value: Any) -> Any:
         seconds = super().__call__(value)
@@ -243,7 +244,7 @@ REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: me
 BATCH_CAP = count(1, 1_048_576)
 SPECULATIVE_TOKENS = count(0, 8, "draft / MTP tokens per decode step: deployments use 1-5")
 ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fraction")
-ARRIVAL_RATE = number(gt=0.0, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s")
+ARRIVAL_RATE = number(ge=MIN_ARRIVAL_RATE_PER_S, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s")
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
 USD_PER_MWH = ElectricityPrice("--electricity-price")

@@ -282,7 +282,7 @@ def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float
         "failure_rate": rate_name, "failures_per_1000_node_days": rate.failures_per_1000_node_days,
         "failure_rate_accelerator_note": failure_rate_accelerator_note(accelerator, rate_name, rate, word),
         "failure_rate_node_accelerators": rate.accelerators_per_node, "failure_rate_counts": rate.counts,
-        "mttf_s": mttf, "checkpoint_bytes": size, "checkpoint_write_s": write_s,
+        "job_mttf_s": mttf, "checkpoint_bytes": size, "checkpoint_write_s": write_s,
         "checkpoint_interval_s": interval, "restart_s": restart,
         "planned_interruptions_per_day": rate.planned_interruptions_per_day,
         "goodput": float(goodput(interval, write_s, restart, mttf, planned_per_s)),
@@ -319,7 +319,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     hold = domain_hold(gpus, server_gpus, layout.packing_unit_accelerators,
                        spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word)
     out = hold["expected_gpus_out_of_service"]
-    unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
+    unexpected = days * SECONDS_PER_DAY / job["job_mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
     band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40
     device = cluster.accelerator.device_word  # the notes' word for the job's devices ("72 GPUs" of MTIA, hU45)
@@ -327,7 +327,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     return ReliabilityReport(
         expected_interruptions=unexpected + planned,
         expected_interruptions_per_day=(unexpected + planned) / days,
-        mttf_s=job["mttf_s"],
+        job_mttf_s=job["job_mttf_s"],
         checkpoint_interval_s=job["checkpoint_interval_s"],
         checkpoint_interval_basis="given" if given else "daly",
         daly_interval_s=job["daly_interval_s"],
@@ -346,7 +346,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         expected_gpus_out_of_service=out,
         goodput_of_gpus_held=None if out is None else job["goodput"] * gpus / (hold["gpus_held"] + out),
         notes=[n for n in [given_interval_note(job) if given else None] if n]
-        + [interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["daly_interval_s"],
+        + [interval_formula_note(job["checkpoint_write_s"], job["job_mttf_s"], job["daly_interval_s"],
                                  job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,
                                          planned, unexpected + planned, device)] if n]

@@ -153,7 +153,7 @@ class ReliabilityReport(Result):
                                           "planned (count)")
     expected_interruptions_per_day: float = Field(description="job interruptions expected per day, unexpected + "
                                                   "planned (count per day)")
-    mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
+    job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="compute time between checkpoints that `goodput` is priced at, "
                                          "seconds: the one given (--checkpoint-interval), else Daly's optimum "
                                          "(`daly_interval_s`)")

@@ -18,7 +18,7 @@ from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, l
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.results import NetworkReport
-from infraplan.network.tier_bandwidth import built_ratios, speed_mismatch_note
+from infraplan.network.tier_bandwidth import built_ratios, fabric_speed_notes
 from infraplan.network.topology import ClosTopology, TierLayout
 
 
@@ -43,7 +43,7 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
     for tier in topo.tiers:
         model, usd, watts = switch_for(tier, family, switches)
         count = topo.links_between(tier.index)
-        speed = topo.nic_link_bytes_per_s if tier.index == 0 else topo.tiers[tier.index - 1].port_bytes_per_s
+        speed = topo.nic_link_bytes_per_s if tier.index == 0 else topo.tiers[tier.index - 1].uplink_bytes_per_s
         price = links.at(speed)
         optical = not (tier.index == 0 and not topo.rail_optimized)
         optics = 2 * count if optical else 0
@@ -133,7 +133,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
         "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
-        "notes": [*wiring_notes(topo, endpoint_word(spec)), *filter(None, [speed_mismatch_note(topo)])],
+        "notes": [*wiring_notes(topo, endpoint_word(spec)), *fabric_speed_notes(topo)],
         "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
                             "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })

@@ -102,7 +102,6 @@ class Fabric:
         # configured port ratio: 400G NICs under 800G ports at 1:7 are 3.2:1 (`network.tier_bandwidth`)
         from infraplan.network import tier_bandwidth
 
-        over = tier_bandwidth.tier_bandwidth_ratios(system)
         hops = [t.hop_latency_s for t in tiers]
         if system.network.rail_only:  # the tiers a rail takes (`topology.build_topology`), as the flow model
             from infraplan.network.topology import build_topology
@@ -112,6 +111,8 @@ class Fabric:
             names, sizes = tuple(t.name for t in built), tuple(t.domain_gpus for t in built)
             over = tier_bandwidth.built_ratios(topo)
             hops = [t.hop_latency_s for t in built]
+        else:
+            over = tier_bandwidth.tier_bandwidth_ratios(system)
         hop = np.cumsum(hops) * 2.0
         return cls(
             scale_up_domain=node.scale_up_domain,

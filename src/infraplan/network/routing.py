@@ -50,7 +50,8 @@ class LinkTable:
 
 def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: float) -> LinkTable:
     """Link capacities: scale-up at its achievable rate, NIC and fabric links at line rate x `efficiency` (a NIC link
-    at the slower of the NIC and its leaf port, `topology.nic_link_rate`)."""
+    at the slower of the NIC and its leaf port, `topology.nic_link_rate`; an inter-tier link at the slower of the two
+    tiers' ports, `TierLayout.uplink_bytes_per_s`)."""
     caps: list[np.ndarray] = []
     classes: list[np.ndarray] = []
     offset = 0
@@ -73,7 +74,7 @@ def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: flo
         sub = tier.domain_gpus // below.domain_gpus
         fan_t = sub * below.switches_per_domain if tier.planes == 1 else sub
         count = tier.switches * fan_t
-        cap = tier.links_per_lower * below.port_bytes_per_s * efficiency
+        cap = tier.links_per_lower * below.uplink_bytes_per_s * efficiency
         up.append(add(count, cap, 2 + t - 1))
         down.append(add(count, cap, 2 + t - 1))
         fan.append(fan_t)

@@ -33,7 +33,7 @@ trays on a GB200/GB300 NVL72 (NVIDIA GB200 NVL72: 9 NVSwitch trays join all 72 G
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import numpy as np
@@ -60,6 +60,7 @@ class TierLayout:
     oversubscription: float  # as configured for this tier's uplinks
     hop_latency_s: float
     is_top: bool
+    uplink_bytes_per_s: float = 0.0  # one uplink's line rate: this tier's port or the tier above's, the slower (hY64)
 
     @property
     def switches_per_domain(self) -> int:
@@ -152,7 +153,7 @@ class ClosTopology:
             if tier.is_top or tier.domains < 2:
                 continue
             cut = min(cut, (tier.domains // 2) * tier.switches_per_domain / self.rails * tier.up_ports
-                      * tier.port_bytes_per_s)
+                      * tier.uplink_bytes_per_s)
         return cut
 
     @property
@@ -166,14 +167,15 @@ class ClosTopology:
         for tier in self.tiers:
             if tier.is_top or tier.domains < 2:
                 continue
-            cut = min(cut, (tier.domains // 2) * tier.switches_per_domain * tier.up_ports * tier.port_bytes_per_s)
+            cut = min(cut, (tier.domains // 2) * tier.switches_per_domain * tier.up_ports * tier.uplink_bytes_per_s)
         return cut
 
 
 def nic_link_rate(nic_bytes_per_s: float, leaf_port_bytes_per_s: float | None) -> float:
     """The rate a NIC's link to its leaf runs at: the slower end's (Ethernet auto-negotiation, IEEE 802.3 Clause 73,
     and InfiniBand link training both bring a link up at the highest rate both ends support; cited from memory). A
-    NIC faster than its leaf port is held to the port's speed; None: ports at the NIC's (`NetworkTier`)."""
+    NIC faster than its leaf port is held to the port's speed; None: ports at the NIC's (`NetworkTier`). The same
+    rule prices every inter-tier link (`TierLayout.uplink_bytes_per_s`, set by `build_topology`)."""
     return min(nic_bytes_per_s, leaf_port_bytes_per_s) if leaf_port_bytes_per_s else nic_bytes_per_s
 
 
@@ -300,6 +302,9 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
                                       0 if top else math.ceil(down / o), per_lower, o, spec.hop_latency_s, top))
         if top:
             break
+    # a link between two tiers runs at its slower end's rate too (leaf ports at 400G under 100G spine ports: 100G)
+    layouts = [replace(t, uplink_bytes_per_s=nic_link_rate(t.port_bytes_per_s, above.port_bytes_per_s))
+               for t, above in zip(layouts, layouts[1:], strict=False)] + layouts[-1:]
     leaf = layouts[0]
     if len(layouts) == 1 and leaf.switches > 1 and not rail_only:
         raise InputError(f"{n // gpn * nics:,} NIC links need {leaf.switches} switches of radix {leaf.radix} but "

@@ -29,7 +29,7 @@ def to_networkx(topo: ClosTopology, endpoints: bool = True) -> Any:
     for t in range(1, len(topo.tiers)):
         tier, below = topo.tiers[t], topo.tiers[t - 1]
         sub = tier.domain_gpus // below.domain_gpus
-        cap = tier.links_per_lower * below.port_bytes_per_s
+        cap = tier.links_per_lower * below.uplink_bytes_per_s
         for d in range(tier.domains):
             for q in range(tier.switches_per_domain):
                 plane = q // tier.switches_per_plane

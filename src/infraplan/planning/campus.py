@@ -164,7 +164,7 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         runs_per_year=useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
         job_gpus=job, concurrent_jobs=accelerators // job,
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
-        mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
+        mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["job_mttf_s"], reference_system=run["system"],
         plan=REFERENCE_RUN_PLAN,
         notes=[n for n in [plan_note(accelerator, word), use_note(acc, "training", "generative-ai"),
                            goodput_basis_note(rel, job), _job_speed_note(run, job, word)] if n],

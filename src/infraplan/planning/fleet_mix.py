@@ -66,7 +66,7 @@ from infraplan.planning.fleet_pool_money import (
     whole_server_devices,
 )
 from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spec
-from infraplan.planning.pool_capacity import device_kind, pool_option
+from infraplan.planning.pool_capacity import device_kind, labelled_notes, pool_option
 from infraplan.planning.pool_stacks import check_pool_stacks
 from infraplan.planning.results import FleetMixResult
 from infraplan.planning.sized_pricing import (
@@ -358,6 +358,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                   for n in (pool_figures_note(p.name, p.device),
                                             pool_generic_note(p.name, p.device, p.host_power_w)) if n) or None,
+        "notes": labelled_notes((spec.services[s].name, spec.pools[p].name, o.get("notes", ()))  # a video job's
+                                for u, (s, p, o) in zip(solved.x, solved.priced, strict=True) if u > 0),
     }
     out["error_band"], out["error_band_basis"] = parts_band(  # hE40: the bought devices' IT power
         [p.device for p in spec.pools if any(a["pool"] == p.name for a in assignment)], FACILITY_STACK, "facility",

@@ -61,7 +61,7 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.limits import MAX_ARRIVAL_RATE_PER_S
+from infraplan.limits import MAX_ARRIVAL_RATE_PER_S, MIN_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.results import LLMDeployment, ServingPlanResult
@@ -112,6 +112,9 @@ def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft:
     if not math.isfinite(rate) or rate > MAX_ARRIVAL_RATE_PER_S:
         raise InputError(f"peak LLM rate {rate:.3g} requests/s (rate x growth x headroom) is above the "
                          f"{MAX_ARRIVAL_RATE_PER_S:.0e} requests/s limit")
+    if rate < MIN_ARRIVAL_RATE_PER_S:  # serve-plan's floor (hH63: 1e-300 reached a search at 0.0 requests/s)
+        raise InputError(f"peak LLM rate {rate:.3g} requests/s is below serve-plan's {MIN_ARRIVAL_RATE_PER_S:g} "
+                         "requests/s floor")
     kv_dtype, speculative_tokens, acceptance, try_speculative = options
     return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot, dtypes=dtypes,
                            max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack,

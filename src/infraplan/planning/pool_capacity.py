@@ -4,12 +4,15 @@
 - recsys: `recsys.estimate.estimate_recsys` (the recommendation model on the device: QPS at the best batch meeting
   the latency SLO, batch 1 missing it excludes the pool);
 - video: `video.transcode.estimate_video` (real-time streams per device of the ladder on a video ASIC or CPU; a
-  GPU has no video encoder modelled: A100 and H100 have no NVENC).
+  GPU has no video encoder modelled: A100 and H100 have no NVENC), with its `notes` (video/notes.py: what the
+  capacity assumes; not the comparison `video` adds, `baseline="none"`), which fleet-mix and `plan` say in their
+  `notes` through `labelled_notes`.
 The power and money of the devices are the pool's (planning/fleet_pool_money.py, planning/pool_money.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from infraplan.catalog.inference_loader import is_video_device
@@ -48,7 +51,20 @@ def pool_option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]
         nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""
         return {"reason": f"{pool.device} ({kind}) has no video encoder modelled{nvenc}"}
     try:
-        v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality)
+        v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality,
+                           baseline="none")  # the pool's capacity: no device-against-CPU comparison
     except InputError as exc:
         return {"reason": str(exc)}
-    return {"capacity": v.streams_per_device, "unit": "streams", "detail": {"encoder": v.encoder, "bound": v.bound}}
+    return {"capacity": v.streams_per_device, "unit": "streams", "detail": {"encoder": v.encoder, "bound": v.bound},
+            "notes": v.notes}
+
+
+def labelled_notes(pairs: Iterable[tuple[str, str, Iterable[str]]]) -> list[str]:
+    """(service, pool, notes) of the pairs an answer uses as its lines: each note once, after every pair it holds
+    for ("ingest on msvp, clips on msvp: ..."), in the order first met (fleet-mix's and `plan`'s `notes`)."""
+    where: dict[str, list[str]] = {}
+    for service, pool, notes in pairs:
+        for note in notes:
+            labels = where.setdefault(note, [])
+            labels += [] if f"{service} on {pool}" in labels else [f"{service} on {pool}"]
+    return [f"{', '.join(labels)}: {note}" for note, labels in where.items()]

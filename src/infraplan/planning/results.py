@@ -22,7 +22,7 @@ class TrainingRunTotals(Result):
 
     time_to_train_s: float = Field(description="wall clock, compute time / goodput")
     goodput: float = Field(description="fraction of the wall clock that trains (reliability model)")
-    mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
+    job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
     gpu_hours: float = Field(description="accelerators x wall clock, accelerator-hours")
     energy_mwh: float = Field(description="facility energy of the run (accelerators' share of peak IT x PUE), MWh")
@@ -303,6 +303,10 @@ class FleetMixResult(Result):
                                 "old price key `capex_usd`), in the web's answer; the CLI prints it on stderr")
     figures_note: str | None = Field(None, description="pools used whose accelerator's figures are SECONDARY or "
                                      "assumed (its catalog `figures_note`); null: none")
+    notes: list[str] = Field(default_factory=list, description="what a video service's devices per stream rest "
+                             "on, `video`'s notes for its job on each pool used (the device file's ASSUMPTION "
+                             "figures, the CPU encoders' rates, the ladder's rungs: video/notes.py), each line once "
+                             "after the `service on pool` pairs it holds for")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the IT power of the devices "
                                          "bought (totals.power_w; predicted / measured - 1): the envelope of the "
                                          "pools' bands; null: `error_band_basis` says why")

@@ -29,6 +29,7 @@ from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.phased_mix import MixOption
+from infraplan.planning.pool_capacity import labelled_notes
 from infraplan.planning.pool_money import (
     PoolMoney,
     node_devices,
@@ -261,6 +262,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                                and (note := pool_figures_note(p))) or None,
         notes=list(dict.fromkeys(f"{spec.services[o.service].name} on {spec.pools[o.pool].name}: {note}"
                                  for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note)))
+        + labelled_notes((spec.services[o.service].name, spec.pools[o.pool].name, sized[i].notes)  # video's
+                         for i, o in enumerate(options) if x[i] > 0)
         + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
            and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))],
         error_band=band, error_band_basis=basis)

@@ -206,7 +206,9 @@ class ScenarioPlan(Result):
                                      "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")
     notes: list[str] = Field(default_factory=list, description="what the training rows' goodput rests on, one per "
                              "service, pool and job size (`facility.reliability.goodput_basis_note`: the planned "
-                             "interruptions' per-job rate; a failure rate counted on another accelerator)")
+                             "interruptions' per-job rate; a failure rate counted on another accelerator); what "
+                             "a video service's devices per stream rest on, `video`'s notes for its job on each pool "
+                             "used (video/notes.py), each line once after the `service on pool` pairs it holds for")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the last phase's IT power "
                                          "(predicted / measured - 1): the envelope of its pools' bands "
                                          "(catalog/error_bands.py `parts_band`); null: `error_band_basis` says why")

@@ -78,7 +78,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     return TrainingRunTotals(
         time_to_train_s=wall_s,
         goodput=rel["goodput"],
-        mttf_s=rel["mttf_s"],
+        job_mttf_s=rel["job_mttf_s"],
         checkpoint_interval_s=rel["checkpoint_interval_s"],
         gpu_hours=gpu_hours,
         energy_mwh=energy_mwh,
@@ -90,7 +90,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         checkpoint_write_s=rel["checkpoint_write_s"],
         restart_s=rel["restart_s"],
         failure_rate=rel["failure_rate"],
-        expected_interruptions=wall_s / rel["mttf_s"] + rel["planned_interruptions_per_day"] * wall_s / 86400.0,
+        expected_interruptions=wall_s / rel["job_mttf_s"] + rel["planned_interruptions_per_day"] * wall_s / 86400.0,
         facility_power_w_per_gpu=facility_w_per_gpu,
         pue=site.pue,
         location=site.location_name,

@@ -65,8 +65,8 @@ def most_over(n: int, q: float, confidence: float = CONFIDENCE) -> int:
     """The most of `n` requests that may be over the SLO for the q-th percentile to be within it at `confidence`:
     the largest t with P(Bin(n, 1 - q / 100) <= t) < 1 - confidence (-1: even none over would not show it)."""
     share = 1.0 - q / 100.0
-    if n <= 0 or share <= 0.0:
-        return -1 if n <= 0 else n
+    if n <= 0 or share <= 0.0:  # q = 100, the maximum: none over (a run's maximum is the one there is)
+        return -1 if n <= 0 else 0
     t = int(binom.ppf(1.0 - confidence, n, share))  # the least t with cdf(t) >= 1 - confidence
     while t >= 0 and binom.cdf(t, n, share) >= 1.0 - confidence:
         t -= 1
@@ -78,8 +78,8 @@ def least_over_missing(n: int, q: float, confidence: float = CONFIDENCE) -> int:
     """The fewest of `n` requests over the SLO that show the q-th percentile above it at `confidence`: the least t
     with P(Bin(n, 1 - q / 100) >= t) < 1 - confidence (n + 1: no count shows it)."""
     share = 1.0 - q / 100.0
-    if n <= 0 or share <= 0.0:
-        return n + 1
+    if n <= 0 or share <= 0.0:  # q = 100: one over shows the maximum above the SLO
+        return n + 1 if n <= 0 else 1
     t = int(binom.isf(1.0 - confidence, n, share))  # about the least t with P(Bin > t) <= 1 - confidence
     while t > 0 and binom.sf(t - 2, n, share) < 1.0 - confidence:  # P(Bin >= t - 1) = sf(t - 2)
         t -= 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from infraplan.serving.capacity_horizon import outright_misses
 from infraplan.serving.results import ServingPlanResult
 from infraplan.units import number_text
 
@@ -66,12 +67,11 @@ def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str,
 def missed_reason(result: dict[str, Any], slo: tuple[float, float], key: str, why: str) -> str:
     """Why an answer's whole run missed, where none met (its `why`): `capacity_horizon.judged_run`'s reason (a pool
     that does not settle, a percentile not shown within the SLO at its confidence, a miss past the warm-up), else
-    the percentile above its SLO, where the replica probes met it (hR51: serve-plan printed figures inside the SLO
-    and the probes' advice for every miss)."""
+    every percentile above its SLO (`capacity_horizon.outright_misses`, TTFT then TPOT: hH63, it named only the
+    first), where the replica probes met it (hR51: serve-plan printed figures inside the SLO and the probes' advice
+    for every miss)."""
     if why:
         return why
-    over = [(name, got, limit) for name, got, limit in (("TTFT", result["ttft_s"][key], slo[0]),
-                                                         ("TPOT", result["tpot_s"][key], slo[1])) if got > limit]
-    name, got, limit = over[0] if over else ("TTFT", result["ttft_s"][key], slo[0])
-    return (f"its {name} {key} {got:.3g} s is above the SLO ({limit:.3g} s) where its replica probes met it: more "
-            "probe requests (--requests) size it safely")
+    over = outright_misses(result, slo, key) or [f"its TTFT {key} {result['ttft_s'][key]:.3g} s is above the SLO "
+                                                 f"({slo[0]:.3g} s)"]
+    return f"{'; '.join(over)} where its replica probes met it: more probe requests (--requests) size it safely"

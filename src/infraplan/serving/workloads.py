@@ -82,7 +82,12 @@ def arrival_times(n: int, rate_per_s: float | None, process: Arrival, rng: np.ra
         gaps = rng.gamma(shape, 1.0 / (rate_per_s * shape), size=n)
     else:
         gaps = rng.exponential(1.0 / rate_per_s, size=n)
-    return np.cumsum(gaps) - gaps[0]  # the first request arrives at t = 0
+    with np.errstate(invalid="ignore", over="ignore"):  # overflowed gaps are refused below, in one line
+        arrivals = np.cumsum(gaps) - gaps[0]  # the first request arrives at t = 0
+    if not np.isfinite(arrivals).all():  # hH63: a subnormal rate (5e-324) made them nan, the simulation never ended
+        raise InputError(f"--rate {rate_per_s:g} requests/s is too low to simulate: {n:,} arrivals overflow a "
+                         "float's range of seconds")
+    return arrivals
 
 
 def lengths(n: int, dist: LengthDistribution, rng: np.random.Generator) -> np.ndarray:

@@ -37,6 +37,7 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infraplan.catalog.spec_base import Spec
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.errors import InputError
 
 Scalar = str | int | float | bool | None
@@ -259,7 +260,7 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
         path = Path(source)
         shown = shown_path(source)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safe_load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"sweep spec {shown}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
         except yaml.YAMLError as exc:

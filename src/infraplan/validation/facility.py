@@ -13,10 +13,10 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
 from infraplan.catalog import load_model
 from infraplan.catalog.facility_loader import load_failure_rate, load_location
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.cluster.power import accelerator_power_w
 from infraplan.facility.carbon import model_card_co2_t
@@ -28,7 +28,7 @@ from infraplan.planning.campus import plan_campus
 
 def load_facility_cases() -> list[dict[str, Any]]:
     text = (resources.files("infraplan.validation") / "cases" / "facility.yaml").read_text()
-    return yaml.safe_load(text)["cases"]
+    return safe_load_yaml(text)["cases"]
 
 
 def _gpu_hours(case: dict[str, Any]) -> float:

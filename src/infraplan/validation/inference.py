@@ -35,12 +35,12 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy.stats import spearmanr
 
 from infraplan.catalog import load_model, read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.serving_loader import WorkloadSpec
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
@@ -65,7 +65,7 @@ def load_inference_cases(name: str = "inference.yaml") -> dict[str, Any]:
 @cache
 def _parsed_case_file(name: str) -> dict[str, Any]:
     """The case file parsed (package data, fixed while the process runs)."""
-    return yaml.safe_load((resources.files("infraplan.validation") / "cases" / name).read_text())
+    return safe_load_yaml((resources.files("infraplan.validation") / "cases" / name).read_text())
 
 
 def case_shape(case: dict[str, Any]) -> TransformerShape:

@@ -12,8 +12,8 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.units import parse_bytes
@@ -21,7 +21,7 @@ from infraplan.units import parse_bytes
 
 def load_network_cases() -> list[dict[str, Any]]:
     text = (resources.files("infraplan.validation") / "cases" / "network.yaml").read_text()
-    return yaml.safe_load(text)["cases"]
+    return safe_load_yaml(text)["cases"]
 
 
 def run_network_validation() -> dict[str, Any]:

@@ -46,13 +46,13 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import Residual, accelerator_family, stack_class
 from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_profile
 from infraplan.catalog.recsys_schemas import RecsysModel
 from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.recsys.estimate import compute_dtype, evaluate_batches
 from infraplan.validation.results import ValidationSet
 
@@ -67,7 +67,7 @@ STACK = "tensorrt-10.8"  # the rows' software column: TensorRT 10.8, CUDA 12.8
 
 def load_recsys_mlperf_cases() -> dict[str, Any]:
     text = (resources.files("infraplan.validation") / "cases" / "recsys_mlperf.yaml").read_text()
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = safe_load_yaml(text)
     return data
 
 

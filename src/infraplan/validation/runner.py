@@ -18,10 +18,10 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy.stats import spearmanr
 
 from infraplan.catalog.error_bands import Residual
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.training.estimate import estimate_training
@@ -49,7 +49,7 @@ def load_cases() -> list[dict[str, Any]]:
 @cache
 def _parsed_cases() -> list[dict[str, Any]]:
     text = (resources.files("infraplan.validation") / "cases" / "training.yaml").read_text()
-    return yaml.safe_load(text)["cases"]
+    return safe_load_yaml(text)["cases"]
 
 
 def _metric(case: dict[str, Any], result: PlanMetrics) -> float:

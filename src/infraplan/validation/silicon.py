@@ -18,10 +18,10 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import load_recsys_profile
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.recsys.embedding import resolve_tiers
 from infraplan.recsys.estimate import estimate_recsys
@@ -30,7 +30,7 @@ from infraplan.video.transcode import estimate_video
 
 def load_silicon_cases() -> dict[str, Any]:
     text = (resources.files("infraplan.validation") / "cases" / "silicon.yaml").read_text()
-    return yaml.safe_load(text)
+    return safe_load_yaml(text)
 
 
 @lru_cache(maxsize=256)

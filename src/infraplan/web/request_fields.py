@@ -1,10 +1,10 @@
 """The HTTP API's request field types and the request model every command's body extends (`WebRequest`).
 
 Catalog references are preset names only (`PresetName`: no `/`, no file suffix, no `..`): the web reads no file on
-the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers, and gives the `infraplan ...`
-command line that reproduces a request (`cli()`, "copy as CLI command"). The commands' request models, with their
-bounds from `infraplan.limits`, are in `web.requests` (which re-exports these names). Moved out of web/requests.py
-(hY2, session 38), unchanged.
+the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers (the catalog specs' rule,
+`catalog.spec_base.numeric_field`, since hX60), and gives the `infraplan ...` command line that reproduces a
+request (`cli()`, "copy as CLI command"). The commands' request models, with their bounds from `infraplan.limits`,
+are in `web.requests` (which re-exports these names). Moved out of web/requests.py (hY2, session 38).
 """
 
 from __future__ import annotations
@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from infraplan.catalog.spec_base import holds_bool, numeric_field
 from infraplan.errors import InputError
-from infraplan.limits import ElectricityUsdPerMwh, Seconds, read_electricity_price
+from infraplan.limits import (
+    MAX_ARRIVAL_RATE_PER_S,
+    MIN_ARRIVAL_RATE_PER_S,
+    ElectricityUsdPerMwh,
+    Seconds,
+    read_electricity_price,
+)
 from infraplan.training.enums import Schedule
 from infraplan.units import (
     BARE_REPAIR_FLOOR_S,
@@ -94,7 +101,8 @@ RestartSeconds = Annotated[float, BeforeValidator(_duration_s), Field(
 Days = Annotated[float, BeforeValidator(_read_text(parse_duration_days)), Field(
     gt=0.0, le=36_500.0, allow_inf_nan=False, description="days, or a duration with its unit (e.g. 54, 2w, 12h), "
     "as the CLI's --days")]
-ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
+ArrivalRate = Annotated[float, Field(ge=MIN_ARRIVAL_RATE_PER_S, le=MAX_ARRIVAL_RATE_PER_S,
+                                      allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
 
 
 
@@ -131,13 +139,12 @@ class WebRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_bool_as_number(cls, data: Any) -> Any:
-        """JSON `true` is not the number 1: pydantic's lax mode would read `"gpus": true` as one GPU."""
+        """JSON `true` is not the number 1: pydantic's lax mode would read `"gpus": true` as one GPU. The catalog
+        specs' rule (`catalog.spec_base`: a field that takes numbers, a boolean at any depth of its value), the
+        web's line; a boolean for a name is pydantic's word for its type."""
         if isinstance(data, dict):
             for name, value in data.items():
-                field = cls.model_fields.get(name)
-                items = value if isinstance(value, list) else [value]
-                if (field is not None and field.annotation not in (bool, bool | None)
-                        and any(isinstance(v, bool) for v in items)):
+                if holds_bool(value) and numeric_field(cls, name):
                     raise ValueError(f"{name}: true/false is not a number")
         return data
 

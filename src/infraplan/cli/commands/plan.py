@@ -97,7 +97,7 @@ def render_plan(p: ScenarioPlan) -> None:
         console.print(f"optimality: {p.optimality}", markup=False, soft_wrap=True, highlight=False)
     if p.figures_note:
         console.print(f"note: {p.figures_note}", markup=False, soft_wrap=True)
-    for note in p.notes:  # what the training rows' goodput rests on
+    for note in p.notes:  # what the training rows' goodput and a video service's streams rest on
         console.print(f"note: {note}", markup=False, soft_wrap=True, highlight=False)
     last_it_w = sum(r.it_power_w for r in p.pools if r.phase == last)  # the band's quantity (error_band)
     console.print(band_or_why(p.error_band, p.error_band_basis, "IT power", last_it_w, "W"), markup=False,

@@ -34,7 +34,7 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
     table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
                   f"({r.expected_unexpected_interruptions:.1f} unexpected)")
     table.add_row("interruptions per day", f"{r.expected_interruptions_per_day:.3g}")  # the planner's unit (hU58)
-    table.add_row("job MTTF", fmt_seconds(r.mttf_s))
+    table.add_row("job MTTF", fmt_seconds(r.job_mttf_s))
     table.add_row("checkpoint", f"{fmt_bytes(r.checkpoint_bytes)}, written in {fmt_seconds(r.checkpoint_write_s)}")
     given = r.checkpoint_interval_basis == "given"
     table.add_row(f"checkpoint interval ({'given' if given else 'Daly'})", fmt_seconds(r.checkpoint_interval_s))
@@ -58,7 +58,7 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
     console.print(mix)
     for note in r.notes:
         console.print(note, soft_wrap=True)
-    console.print(band_or_why(r.error_band, r.error_band_basis, "job MTTF", r.mttf_s, latency=True),
+    console.print(band_or_why(r.error_band, r.error_band_basis, "job MTTF", r.job_mttf_s, latency=True),
                   markup=False, highlight=False)
 
 

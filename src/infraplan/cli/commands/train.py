@@ -106,7 +106,7 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         table = metric_table("the whole run (failures, checkpoints, facility)")
         table.add_row("time to train (wall clock)", fmt_seconds(run.time_to_train_s))
         table.add_row("goodput", fmt_percent(run.goodput))
-        table.add_row("job MTTF", fmt_seconds(run.mttf_s))
+        table.add_row("job MTTF", fmt_seconds(run.job_mttf_s))
         table.add_row("checkpoint interval", fmt_seconds(run.checkpoint_interval_s))
         table.add_row(f"{device}-hours", fmt_quantity(run.gpu_hours, f"{device}-h"))
         table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
