@@ -15,6 +15,7 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.network.collectives import Fabric
 from infraplan.serving import fcfs_loop, loop_stepping, serving_sim
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+from infraplan.serving.schedulers import FcfsScheduler
 from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.workloads import workload_requests
 
@@ -109,3 +110,38 @@ def test_the_loop_counts_free_blocks_as_floats_with_the_answers_of_ints() -> Non
         runs.append((totals, first, finish))
     assert runs[0] == runs[1] and runs[0][0][0] > 0
 
+
+
+def test_an_idle_engine_restarts_at_the_next_arrival_as_the_general_loop_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hS66: an idle engine's clock moves to the next arrival it already holds (no `max` call: the arrivals test
+    stopped before it), and a lone prompt with no decode batch sums without the general sums' `+ 0.0` terms; at a
+    light load (most requests find the engine idle, prefill-only prompts among them) the times are the general
+    loop's bit for bit (stepped pairs: tests/serving/test_serving_engine_fcfs_loop.py)."""
+    req = workload_requests(load_workload("chat"), 400, 0.5, seed=11)
+    steps = req.output_tokens - 1
+    steps[::3] = 0  # one-token outputs: prefill-only iterations with nothing decoding
+    zeros = np.zeros_like(steps)
+    args = (COST, req.arrival_s, req.input_tokens, zeros, steps, DEP.max_batch, DEP.token_budget, 100_000, 16)
+    calls = [0]
+
+    def counted_max(*a: Any) -> Any:
+        calls[0] += 1
+        return max(*a)
+
+    monkeypatch.setattr(fcfs_loop, "max", counted_max, raising=False)  # shadows the builtin in the loop's module
+    fast = simulate_engine(*args)
+    assert calls == [1]  # the loop's set-up (its float table's size), none per idle restart
+    monkeypatch.undo()
+    general = simulate_engine(*args, scheduler=_General())
+    idle = int(np.count_nonzero(fast.first_token_s[1:] > fast.finish_s[:-1]))
+    assert idle > 200  # most of the 400 requests found the engine idle
+    for got, want in ((fast.first_token_s, general.first_token_s), (fast.finish_s, general.finish_s)):
+        assert np.array_equal(got, want)
+    assert (fast.busy_s, fast.iterations) == (general.busy_s, general.iterations)
+
+
+class _General(FcfsScheduler):
+    """FCFS through its methods: the engine runs its general loop on the same policy."""
+
+    def pick(self, waiting: Any, need: list[int], free: int) -> int | None:
+        return super().pick(waiting, need, free)

@@ -24,6 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from infraplan import __version__
+from infraplan.cli.terminal_text import terminal_text
 from infraplan.errors import InputError
 
 try:  # typer >= 0.2x vendors click as typer._click; older releases use click itself
@@ -200,9 +201,9 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     module loads after `main` installed it: an endless recursion and a traceback on the first numpy warning."""
     text = str(message).splitlines()[0] if str(message) else ""
     if category.__module__.startswith("infraplan."):
-        print(f"infraplan: warning: {text}", file=file or sys.stderr)
+        print(f"infraplan: warning: {terminal_text(text)}", file=file or sys.stderr)  # a file's text, shown
     else:
-        print(f"infraplan: warning: {category.__name__}: {text}", file=file or sys.stderr)
+        print(f"infraplan: warning: {category.__name__}: {terminal_text(text)}", file=file or sys.stderr)
 
 
 # The cyclic garbage collector's thresholds while a command runs: the youngest generation collected after 200,000
@@ -232,7 +233,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
     except InputError as exc:
-        print(f"infraplan: error: {exc}", file=sys.stderr)
+        print(f"infraplan: error: {terminal_text(str(exc))}", file=sys.stderr)  # a file's text, never obeyed
         return 2
     except Exception as exc:  # click's exceptions (typer may vendor its own click): match by interface
         kind = type(exc).__name__
@@ -242,7 +243,8 @@ def _main(argv: list[str] | None) -> int:
             return 2
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # typer's Literal choices go through pydantic, whose message starts "Value error, " (not the user's)
-            print(f"infraplan: error: {exc.format_message().replace(': Value error, ', ': ')}", file=sys.stderr)
+            shown = terminal_text(exc.format_message().replace(': Value error, ', ': '))
+            print(f"infraplan: error: {shown}", file=sys.stderr)
             return int(exc.exit_code) or 2
         if kind == "Abort":
             print("infraplan: aborted", file=sys.stderr)

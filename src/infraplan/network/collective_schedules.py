@@ -48,7 +48,7 @@ from infraplan.network.collectives import (
     send_recv_time,
 )
 from infraplan.network.fabric import ring_latency
-from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason
+from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, estimated_seconds, flow_count, simulate
 from infraplan.network.nvls import nvls_available
@@ -357,7 +357,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                     worst, tier = phase, result.bottleneck_class
                 compared.append(PhaseComparison(
                     name, repeat, transfer_s * repeat, latency_s * repeat, a_bw, a_lat,
-                    result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use))
+                    result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use,
+                    path_share(links, result.bottleneck_class)))
             reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
                       else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),
                                              fpp))

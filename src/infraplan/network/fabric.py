@@ -21,8 +21,10 @@ spans `n * stride` consecutive ranks. From that placement:
   group; a tier is priced by the share of its uplinks the groups that run at once occupy (issue 12 item 6,
   as the flow simulation shares them): with `g` groups of this shape interleaved in the domain, the busy
   GPUs are `occ = min(g * k_t, domain) / domain` of it and the domain's uplinks (domain * NIC / o) are
-  shared by `g` ring flows: bus bandwidth <= k_t * NIC / (o * occ). For all-to-all a fraction 1 - k_t/n of
-  each rank's bytes leave: NIC rate <= NIC / (o * occ * (1 - k_t/n)). `Fabric.concurrent_groups` is `g`:
+  shared by `g` ring flows: bus bandwidth <= k_t * NIC / (o * occ). For all-to-all a fraction (n - k_t) / (n - k)
+  of the bytes on each rank's NIC leave: NIC rate <= NIC / (o * occ * (n - k_t) / (n - k)). Tier 0's domain is
+  the GPUs under one leaf switch (`tier_bandwidth.leaf_switch_gpus`: a leaf domain whose leaves build no rails
+  sends its traffic between leaves over the tier above, hF65). `Fabric.concurrent_groups` is `g`:
   None (the default) means every group of the shape runs at once (g = stride: a training job fills its
   domains, so occ = 1 and the full ratio applies); 1 means one group alone on an idle fabric (`collective`).
 * latency per algorithm step is the hop latency up to the highest tier crossed and back; a ring's step pays the
@@ -111,8 +113,8 @@ class Fabric:
             names, sizes = tuple(t.name for t in built), tuple(t.domain_gpus for t in built)
             over = tier_bandwidth.built_ratios(topo)
             hops = [t.hop_latency_s for t in built]
-        else:
-            over = tier_bandwidth.tier_bandwidth_ratios(system)
+        else:  # tier 0 as the GPUs under one leaf switch (`tier_bandwidth.leaf_switch_gpus`, hF65)
+            sizes, over = tier_bandwidth.analytical_tiers(system)
         hop = np.cumsum(hops) * 2.0
         return cls(
             scale_up_domain=node.scale_up_domain,
@@ -218,7 +220,9 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
         k_tier = np.clip(np.floor(size / stride), 1.0, n)
         shared = over * uplink_occupancy(fabric, k_tier, stride, size)
         if all_to_all:
-            leaving = np.maximum(1.0 - k_tier / n, 1e-12)
+            # of the (n - k_domain) / n of a rank's bytes on its NIC, (n - k_t) / (n - k_domain) leave the tier's
+            # domain (hF65: 1 - k_t / n counted the scale-up share twice, 6 % short on 16 nodes)
+            leaving = np.maximum((n - k_tier) / np.maximum(n - k_domain, 1.0), 1e-12)
             limit = fabric.nic_bytes_per_s / (shared * leaving)
             nic_rate = np.where(crossed, np.minimum(nic_rate, limit), nic_rate)
         else:
@@ -337,7 +341,7 @@ def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = Fals
             continue
         k_tier = min(max(size // stride, 1), n)
         shared = over * float(uplink_occupancy(fabric, k_tier, stride, size))
-        limit = fabric.nic_bytes_per_s / (shared * max(1.0 - k_tier / n, 1e-12)) if all_to_all \
+        limit = fabric.nic_bytes_per_s / (shared * max((n - k_tier) / max(n - k_domain, 1), 1e-12)) if all_to_all \
             else k_tier * fabric.nic_bytes_per_s / shared
         if limit < rate:
             name, rate = tier, limit

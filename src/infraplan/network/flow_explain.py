@@ -17,6 +17,10 @@ The (phase, term) with the largest difference in the direction of the total name
   pairs' hop latencies: a pipelined ring, `fabric.ring_latency`), the analytical model its per-step latency;
 * bandwidth, flow slower, bottleneck on a switch tier: ECMP hash collisions (the busiest link against the mean
   load of the links of that tier in use; the analytical model assumes a perfect spread);
+  Where one link of that tier is slower than a NIC link (x flows per pair) and the busiest carries no more flows
+  than NIC links it takes to match one NIC, a pair is held to its flows' paths whatever the spread: one path per
+  flow (hF65: 100G leaf-spine links under 400G NICs, a ring's crossing pair at a quarter of its NIC), where the
+  analytical model pools the tier's uplinks as packet spraying would;
 * bandwidth, flow slower, bottleneck on a NIC or scale-up link: the schedule itself loads some links more
   than the per-rank average (uneven members per domain or rail);
 * bandwidth, flow faster: a bound the analytical model applies is not reached; the reason names the link class
@@ -28,7 +32,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["AGREEMENT", "PhaseComparison", "difference_reason", "nvls_difference_reason"]
+from infraplan.network.routing import LinkTable
+
+__all__ = ["AGREEMENT", "PhaseComparison", "difference_reason", "nvls_difference_reason", "path_share"]
 
 AGREEMENT = 0.05  # flow and analytical times within 5 % need no explanation
 
@@ -47,6 +53,17 @@ class PhaseComparison:
     busiest_link_flows: float = 0.0  # flows on the busiest link of that class, at the phase's start
     mean_link_flows: float = 0.0  # mean flows over that class's links in use
     links_in_use: int = 0
+    path_share: float = 1.0  # one (bundled) link of `flow_tier` over one NIC link, the rates the flow model routes on
+
+
+def path_share(links: LinkTable, link_class: str) -> float:
+    """The slowest link of `link_class` (a bundle as the flow model routes it) over one NIC link; 1 for a NIC,
+    scale-up or unknown class."""
+    if link_class in ("nic", "scale-up") or link_class not in links.class_names:
+        return 1.0
+    cls = links.link_class == links.class_names.index(link_class)
+    nic = links.capacity[links.link_class == links.class_names.index("nic")]
+    return float(links.capacity[cls].min() / nic.max()) if cls.any() and nic.size else 1.0
 
 
 def _us(seconds: float) -> str:
@@ -89,6 +106,11 @@ def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComp
     if ratio < 1.0:  # not "by this placement": a bound priced off other links than the flows use reads the same
         return (f"{head}: the {analytical_tier} bound the analytical model applies is not reached {where}: the "
                 f"flow model's slowest transfer is held by the {phase.flow_tier} links, {load}; {transfer}")
+    if (phase.flow_tier not in ("nic", "scale-up") and phase.path_share * flows_per_pair < 1.0 - 1e-9
+            and phase.busiest_link_flows * phase.path_share <= 1.0 + 1e-9):  # more flows: they collide
+        return (f"{head}: one path per flow {where}: a GPU pair's {flows_per_pair} flow(s) each ride one "
+                f"{phase.flow_tier} link at {phase.path_share:.3g}x a NIC link's rate, where the analytical model "
+                f"pools the tier's uplinks (as packet spraying or adaptive routing would); {load}; {transfer}")
     if phase.flow_tier not in ("nic", "scale-up"):
         return (f"{head}: ECMP hash collisions ({flows_per_pair} flow(s) per GPU pair) on the {phase.flow_tier} "
                 f"links {where}: {load} (the analytical model assumes an even spread); {transfer}")

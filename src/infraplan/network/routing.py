@@ -186,10 +186,12 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     dom_s = [node_s // (t.domain_gpus // gpn) for t in tiers]
     dom_d = [node_d // (t.domain_gpus // gpn) for t in tiers]
     same = np.stack([a == b for a, b in zip(dom_s, dom_d, strict=True)])
-    reached = np.where(intra_pair, -1, np.argmax(same, axis=0))[owner]
     same_leaf = same[0][owner] & (leaf_s == leaf_d)
     above_leaf = np.argmax(same[1:], axis=0)[owner] + 1 if depth > 1 else np.zeros(f, dtype=np.int64)
     turn = np.where(same_leaf | intra, 0, above_leaf)
+    # the tier a flow turns at sets its latency: two leaves of one leaf domain meet at the tier above (hF65: their
+    # pairs paid the leaf's round trip though their path climbs to the spine, `tier_bandwidth.leaf_switch_gpus`)
+    reached = np.where(intra, -1, turn)
     forced = [np.zeros(f, dtype=bool) for _ in range(depth)]
     for t in reversed(range(depth)):
         above = forced[t + 1] & (tiers[t + 1].planes > 1) & (t < turn) if t + 1 < depth else False

@@ -64,13 +64,40 @@ def tier_bandwidth_ratios(system: System) -> tuple[float, ...]:
     """Per configured tier of `system` (`system.network.tiers`, in order): its bandwidth oversubscription as the
     whole system's fabric builds it (`built_ratios`); tiers above the built top (never crossed) and a system whose
     fabric does not build take `port_ratios`."""
+    return analytical_tiers(system)[1]
+
+
+def leaf_switch_gpus(topo: ClosTopology) -> int:
+    """GPUs whose traffic to one another never leaves a leaf switch (the flow model's `routing.route`): the whole
+    tier-0 domain where it is one leaf, or where its leaves split into rails (PXN: a byte leaves through the NIC on
+    the destination's rail, so it stays on that rail's leaf; `leaves_per_rail` leaves per rail split the domain's
+    nodes into that many blocks, `topology.leaf_index`); otherwise the GPUs behind one leaf's down ports (NIC link
+    i of the domain on leaf i // down ports), whose traffic to the domain's other leaves climbs to the tier above;
+    never fewer than the scale-up domain, whose pairs meet over NVLink, not a leaf (an NVL72 rack's 2 leaves).
+    hF65: a 256-GPU rail-optimised leaf domain at 1:4 builds 6 leaves of 43 ports for 8 rails (no rails), and the
+    analytical model priced its all-to-all as if half the bytes stayed below the leaf uplinks (2.79 ms at 512 GPUs,
+    64 MiB) where 469 of a GPU's 511 peers sit behind another leaf (5.11 ms by hand, the flow model's links)."""
+    leaf = topo.tiers[0]
+    if leaf.switches_per_domain <= 1 or topo.rail_only:
+        return leaf.domain_gpus
+    if topo.rail_optimized:
+        return leaf.domain_gpus // max(topo.leaves_per_rail, 1)
+    return max(leaf.down_ports * topo.gpus_per_node // topo.nics_per_node, topo.scale_up_domain_gpus)
+
+
+def analytical_tiers(system: System) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Per configured tier of `system`: the GPUs of one domain the analytical model prices it by (the configured
+    `group_size`, tier 0's as `leaf_switch_gpus` of the built fabric: what stays under one leaf) and its bandwidth
+    ratio (`tier_bandwidth_ratios`). A system whose fabric does not build keeps the configured sizes and takes
+    `port_ratios`."""
+    sizes = tuple(t.group_size for t in system.network.tiers)
     fallback = port_ratios(system)
     try:
         topo = build_topology(system)
     except InputError:
-        return fallback
+        return sizes, fallback
     built = built_ratios(topo)
-    return built + fallback[len(built):]
+    return (leaf_switch_gpus(topo), *sizes[1:]), built + fallback[len(built):]
 
 
 def _gbps(bytes_per_s: float) -> str:

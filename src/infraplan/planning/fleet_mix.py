@@ -358,7 +358,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                   for n in (pool_figures_note(p.name, p.device),
                                             pool_generic_note(p.name, p.device, p.host_power_w)) if n) or None,
-        "notes": labelled_notes((spec.services[s].name, spec.pools[p].name, o.get("notes", ()))  # a video job's
+        "notes": labelled_notes((spec.services[s].name, spec.pools[p].name, o.get("notes", ()))  # video, recsys
                                 for u, (s, p, o) in zip(solved.x, solved.priced, strict=True) if u > 0),
     }
     out["error_band"], out["error_band_basis"] = parts_band(  # hE40: the bought devices' IT power

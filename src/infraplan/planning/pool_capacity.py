@@ -2,11 +2,12 @@
 (planning/scenario_sizing.py) count per device of a pool serving one service, and why a pool cannot serve it.
 
 - recsys: `recsys.estimate.estimate_recsys` (the recommendation model on the device: QPS at the best batch meeting
-  the latency SLO, batch 1 missing it excludes the pool);
+  the latency SLO, batch 1 missing it excludes the pool), with its `figures_note` lines but the two the pool's own
+  lines say (the part's figures' standing, its host share: `recsys.estimate.pool_notes`) as `notes`;
 - video: `video.transcode.estimate_video` (real-time streams per device of the ladder on a video ASIC or CPU; a
   GPU has no video encoder modelled: A100 and H100 have no NVENC), with its `notes` (video/notes.py: what the
-  capacity assumes; not the comparison `video` adds, `baseline="none"`), which fleet-mix and `plan` say in their
-  `notes` through `labelled_notes`.
+  capacity assumes; not the comparison `video` adds, `baseline="none"`).
+Fleet-mix and `plan` say either service's `notes` in theirs through `labelled_notes`.
 The power and money of the devices are the pool's (planning/fleet_pool_money.py, planning/pool_money.py).
 """
 
@@ -20,7 +21,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.planning.fleet_spec import PoolSpec
 from infraplan.planning.scenario_spec import InferenceServiceSpec
-from infraplan.recsys.estimate import estimate_recsys
+from infraplan.recsys.estimate import estimate_recsys, pool_notes
 from infraplan.video.transcode import estimate_video
 
 
@@ -45,14 +46,16 @@ def pool_option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]
         if not r.meets_slo:
             return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
                               f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
-        return {"capacity": r.qps, "unit": "qps",
-                "detail": {"batch": r.batch, "latency_s": r.latency_s, "bound": r.bound}}
+        return {"capacity": r.qps, "unit": "qps", "detail": {"batch": r.batch, "latency_s": r.latency_s,
+                                                             "bound": r.bound},
+                "notes": pool_notes(service.model, accelerator, r.dtype)}  # type: ignore[arg-type]
     if kind not in ("video-asic", "cpu"):
         nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""
         return {"reason": f"{pool.device} ({kind}) has no video encoder modelled{nvenc}"}
     try:
         v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality,
-                           baseline="none")  # the pool's capacity: no device-against-CPU comparison
+                           baseline="none",  # the pool's capacity: no device-against-CPU comparison
+                           host_power_w=pool.host_power_w)  # its notes quote the pool's host share where it has one
     except InputError as exc:
         return {"reason": str(exc)}
     return {"capacity": v.streams_per_device, "unit": "streams", "detail": {"encoder": v.encoder, "bound": v.bound},

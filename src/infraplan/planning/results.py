@@ -305,8 +305,10 @@ class FleetMixResult(Result):
                                      "assumed (its catalog `figures_note`); null: none")
     notes: list[str] = Field(default_factory=list, description="what a video service's devices per stream rest "
                              "on, `video`'s notes for its job on each pool used (the device file's ASSUMPTION "
-                             "figures, the CPU encoders' rates, the ladder's rungs: video/notes.py), each line once "
-                             "after the `service on pool` pairs it holds for")
+                             "figures, the CPU encoders' rates, the ladder's rungs: video/notes.py), and a recsys "
+                             "service's QPS per device, `recsys`'s figures_note lines but the pool's own (an assumed "
+                             "vector rate, a stand-in dtype, SRAM unused), each line once after the `service on "
+                             "pool` pairs it holds for")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the IT power of the devices "
                                          "bought (totals.power_w; predicted / measured - 1): the envelope of the "
                                          "pools' bands; null: `error_band_basis` says why")

@@ -262,7 +262,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                                and (note := pool_figures_note(p))) or None,
         notes=list(dict.fromkeys(f"{spec.services[o.service].name} on {spec.pools[o.pool].name}: {note}"
                                  for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note)))
-        + labelled_notes((spec.services[o.service].name, spec.pools[o.pool].name, sized[i].notes)  # video's
+        + labelled_notes((spec.services[o.service].name, spec.pools[o.pool].name, sized[i].notes)  # video, recsys
                          for i, o in enumerate(options) if x[i] > 0)
         + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
            and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))],

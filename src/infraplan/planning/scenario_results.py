@@ -208,7 +208,9 @@ class ScenarioPlan(Result):
                              "service, pool and job size (`facility.reliability.goodput_basis_note`: the planned "
                              "interruptions' per-job rate; a failure rate counted on another accelerator); what "
                              "a video service's devices per stream rest on, `video`'s notes for its job on each pool "
-                             "used (video/notes.py), each line once after the `service on pool` pairs it holds for")
+                             "used (video/notes.py), and a recsys service's QPS per device (`recsys`'s figures_note "
+                             "lines but the pool's own), each line once after the `service on pool` pairs it holds "
+                             "for")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the last phase's IT power "
                                          "(predicted / measured - 1): the envelope of its pools' bands "
                                          "(catalog/error_bands.py `parts_band`); null: `error_band_basis` says why")

@@ -90,7 +90,7 @@ class Sized:
     serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
     serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
     whole_why: str = ""  # LLM: why a deployment is one unit, not split over pools (`_disaggregated`)
-    notes: tuple[str, ...] = ()  # video: what the streams per device rest on (`video`'s notes, video/notes.py)
+    notes: tuple[str, ...] = ()  # video / recsys: what the capacity rests on (planning/pool_capacity.pool_option)
 
 
 class TrainingPoint(NamedTuple):
@@ -271,7 +271,8 @@ def size_inference(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     d = opt["detail"]
     if svc.kind == "recsys":
         head = 1.0 - d["latency_s"] / float(svc.latency_slo or 1.0)
-        return Sized(opt["capacity"], 1, False, "qps", head, f"batch {d['batch']}, {d['bound']}-bound")
+        return Sized(opt["capacity"], 1, False, "qps", head, f"batch {d['batch']}, {d['bound']}-bound",
+                     notes=tuple(opt["notes"]))
     return Sized(opt["capacity"], 1, False, "streams", None, f"{d['encoder']}, {d['bound']}-bound",
                  notes=tuple(opt["notes"]))
 

@@ -257,19 +257,38 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     }
 
 
-def _platform_notes(accelerator: Accelerator, profile: RecsysProfile) -> list[str]:
+def _platform_notes(accelerator: Accelerator, profile: RecsysProfile, host: bool = True) -> list[str]:
     """What a non-GPU part's answer assumes without saying (hU50): a host share from the generic GPU-server rule
-    (`cluster.host_share`: "a device of another kind should carry its own figure"), and an on-chip SRAM that the
-    default profile does not place tables in (device memory only: `catalog/recsys/devices/default.yaml`)."""
+    (`cluster.host_share`: "a device of another kind should carry its own figure"; `host`: whether the answer
+    prices it), and an on-chip SRAM that the default profile does not place tables in (device memory only:
+    `catalog/recsys/devices/default.yaml`)."""
     if accelerator.kind == "gpu":
         return []  # a GPU's `sram_bytes` is its L2, a cache, and the generic rule is a GPU server's
-    notes, name = generic_part_notes(accelerator, host=True, node=False), accelerator.name  # cluster/'s one note
+    notes, name = generic_part_notes(accelerator, host=host, node=False), accelerator.name  # cluster/'s one note
     if accelerator.sram_bytes > 0 and not any(t.name == "sram" for t in profile.tiers):
         which = ("its recsys profile" if has_recsys_profile(accelerator.catalog_name, accelerator.recsys_profile)
                  else "the default recsys profile, catalog/recsys/devices/default.yaml,")
         notes.append(f"{name}: its {accelerator.sram_bytes / 2**20:.4g} MiB of SRAM holds no tables or weights "
                      f"({which} places them in device memory only)")
     return notes
+
+
+def figure_lines(acc: Accelerator, model: RecsysModel, profile: RecsysProfile, dtype: str, *,
+                 pool: bool = False) -> list[str]:
+    """The lines of an answer's `figures_note`: the part's figures' standing and use, an assumed vector rate, a
+    stand-in dtype, the platform notes. `pool`: a fleet-mix or `plan` pool's (planning/pool_capacity.py), whose own
+    lines say the part's standing and its host share (planning/device_money.pool_figures_note, pool_generic_note;
+    its power is the pool's): those left out, so that each is said once."""
+    said = figures_notes(acc) if pool else []
+    lines = [line for line in figures_notes(acc, "inference", "recommendation") if line not in said]
+    return lines + [note for note in [vector_rate(acc, profile, dtype)[1], stand_in_note(acc, model),
+                                      *_platform_notes(acc, profile, host=not pool)] if note]
+
+
+def pool_notes(model: str | RecsysModel, acc: Accelerator, dtype: str) -> list[str]:
+    """`figure_lines` of `model` on a fleet pool of `acc` at the answer's `dtype` (`RecsysEstimate.dtype`)."""
+    m = load_recsys_model(model) if isinstance(model, str) else model
+    return figure_lines(acc, m, load_recsys_profile(acc.catalog_name, acc.recsys_profile), dtype, pool=True)
 
 
 def _pick(arrays: dict[str, Any], i: int) -> dict[str, Any]:
@@ -342,9 +361,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         else "default (assumed efficiencies)",
         "assumptions": {"power": power_assumption(acc), **host_assumptions(acc, m, profile, out),
                         **profile_assumption(acc, profile)},
-        "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation") + [note for note in [
-            vector_rate(acc, profile, arrays["dtype"])[1], stand_in_note(acc, m), *_platform_notes(acc, profile)]
-            if note]) or None,
+        "figures_note": "; ".join(figure_lines(acc, m, profile, arrays["dtype"])) or None,
     })
     # the MLPerf DLRM-v2 rows' stack (validation.recsys_mlperf.STACK): TensorRT; one campaign today, so no band
     band = error_band(acc.catalog_name, "tensorrt", "recsys")

@@ -84,6 +84,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     (body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv,
      four_half_kv) = cost_tables(cost, max_batch)
     head1 = head[1:]  # head1[k] = head[k + 1]: a lone prompt's rows beside k decoding sequences
+    head_1 = head[1]  # a lone prompt's row alone
 
     clock = busy = compute = 0.0
     leapt = steps_done = nxt = n_dec = running = 0
@@ -204,8 +205,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         t += per_fin * sum(1 for key_at in heap if key_at < due)
                     sum_ctx += grow[n_dec]
                 else:
-                    t = body[m] + head[1] + pre_fix + 0.0
-                    t = (host if m > cap and t < host else t) + 0.0 + pair_c * pairs + over + per_tok * wholes[p_tok]
+                    t = body[m] + head_1 + pre_fix  # (the general sums' + 0.0 terms: x + 0.0 is x for x > 0)
+                    t = (host if m > cap and t < host else t) + pair_c * pairs + over + per_tok * wholes[p_tok]
                     prefill_only += 1
                 f = body_flop[m] + pair_f * pairs
                 clock += t
@@ -250,7 +251,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     last = len(arr_open) - 1
                     t_next = arr_open[nxt]
                     continue
-                clock = max(clock, arr[nxt])
+                clock = t_next  # (= arr[nxt], after the clock: the arrivals above stopped before it)
                 continue
             while True:  # stretches and their event iterations until something else has to run
                 # pure decode until the next completion or the next arrival that could start: closed form

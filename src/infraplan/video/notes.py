@@ -3,7 +3,8 @@ the CLI, the web page and the Python API show the same lines).
 
 - Each ASSUMPTION figure the answer reads, with its value as used and the reason its file gives (the catalog files'
   `assumptions` maps, catalog/video/{devices/<device>,software-encoders,ladder}.yaml; a CPU socket's host share
-  with its accelerator file's `host_source`, cluster/host_share.py).
+  with its accelerator file's `host_source`, cluster/host_share.py), or a fleet-mix or `plan` pool's own
+  `host_power_w` where it states one (`POOL_HOST`).
 - A job outside a video ASIC's published modes (MSVP: a 3840x2160 input, five outputs, at 15 fps in the high
   mode and 60 fps in the standard mode; Meta MSVP blog, May 2023; Chaudhari et al., SPIE 2023 [V]): a larger
   input, a faster frame rate or more outputs. The source publishes throughput figures only, no hard limit on
@@ -30,6 +31,9 @@ ASIC_FIELDS_READ = ("power_w", "host_power_w", "codecs", "reference_input_height
                     "reference_fps", "decode_pixels_per_s")
 """The device-file fields `infraplan video` reads (`modules_per_host` is fleet-mix's and plan's)."""
 
+POOL_HOST = "the pool's host_power_w"
+"""Whose host share a fleet-mix or `plan` pool stating its own `host_power_w` prices (the notes quote it, hX67)."""
+
 
 def _mpx(pixels_per_s: float) -> str:
     return f"{pixels_per_s / 1e6:.4g} Mpixel/s"
@@ -40,8 +44,9 @@ def _rungs(heights: list[int]) -> str:
 
 
 def asic_notes(where: str, dev: VideoAsic, ladder: Ladder, quality: str, codec: str, bound: str,
-               host_w: float) -> list[str]:
-    """The ASSUMPTION figures of a video ASIC's file that the answer reads, each with its value as used."""
+               host_w: float, pool_host: bool = False) -> list[str]:
+    """The ASSUMPTION figures of a video ASIC's file that the answer reads, each with its value as used.
+    `pool_host`: `host_w` is a fleet pool's own `host_power_w`, said on a line of its own in place of the file's."""
     ref = ladder.rungs(dev.reference_input_height, dev.reference_outputs)
     fps = dev.reference_fps.get(quality, 0.0)  # type: ignore[call-overload]
     capacity = sum(ladder.width(h) * h for h in ref) * fps
@@ -52,9 +57,11 @@ def asic_notes(where: str, dev: VideoAsic, ladder: Ladder, quality: str, codec: 
                                + ("" if bound == "decoder" else " (not binding here)"),
         "host_power_w": f"host share {host_w:.4g} W per module",
     }
-    parts = [f"{shown.get(field, f'{field} {getattr(dev, field)}')} [{why}]"
-             for field, why in dev.assumptions.items() if field in ASIC_FIELDS_READ]
-    return [f"ASSUMPTIONS of {dev.name} ({where} `assumptions`): {'; '.join(parts)}"] if parts else []
+    parts = [f"{shown.get(field, f'{field} {getattr(dev, field)}')} [{why}]" for field, why in dev.assumptions.items()
+             if field in ASIC_FIELDS_READ and not (pool_host and field == "host_power_w")]
+    pool = [f"host share {host_w:.4g} W per {dev.name} module: {POOL_HOST} (the device file's "
+            f"{dev.host_power_w:.4g} W not used)"] if pool_host else []
+    return [f"ASSUMPTIONS of {dev.name} ({where} `assumptions`): {'; '.join(parts)}"] * bool(parts) + pool
 
 
 def outside_modes_note(dev: VideoAsic, ladder: Ladder, width: int, height: int, fps: float, outputs: int,

@@ -60,6 +60,7 @@ from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
 from infraplan.units import SECONDS_PER_DAY
 from infraplan.video.notes import (
+    POOL_HOST,
     asic_notes,
     comparison_note,
     cpu_notes,
@@ -93,7 +94,8 @@ def _job(ladder: Ladder, width: int, height: int, fps: float, rungs: int) -> tup
     return heights, width * height * fps, out
 
 
-def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out: float, ladder: Ladder) -> dict:
+def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out: float, ladder: Ladder,
+                  pool_host_w: float | None) -> dict:
     dev = load_video_device(device_ref)
     if codec not in dev.codecs:
         raise InputError(f"{dev.name} does not encode {codec}; it encodes {', '.join(dev.codecs)}")
@@ -102,15 +104,16 @@ def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out:
     ref_heights = ladder.rungs(dev.reference_input_height, dev.reference_outputs)
     ref_out = sum(ladder.width(h) * h for h in ref_heights) * dev.reference_fps[quality]  # type: ignore[index]
     enc, dec = ref_out / p_out, dev.decode_pixels_per_s / p_in
-    share = host_share(device_ref).watts
-    host = (f"host share {share:.4g} W" + (f", {dev.host}" if dev.host else "") if share > 0
+    share = host_share(device_ref).watts if pool_host_w is None else pool_host_w  # a fleet pool's own (hX67)
+    host = (f"host share {share:.4g} W ({POOL_HOST})" if pool_host_w is not None
+            else f"host share {share:.4g} W" + (f", {dev.host}" if dev.host else "") if share > 0
             else f"no host share (0 W: {dev.host_source})" if dev.host_source.strip()
             else "no host share (its file gives no host_power_w, or 0)")
     bound = "encoder" if enc <= dec else "decoder"
     where = shown_path(device_ref) if looks_like_path(device_ref) else f"catalog/video/devices/{device_ref}.yaml"
     return {"device": dev.name, "kind": dev.kind, "streams_per_device": min(enc, dec),
             "bound": bound, "power_w": dev.power_w,
-            "notes": asic_notes(where, dev, ladder, quality, codec, bound, share),
+            "notes": asic_notes(where, dev, ladder, quality, codec, bound, share, pool_host_w is not None),
             "platform_power_w": dev.power_w + share, "host_power_w": share,
             "basis": f"module {dev.power_w:.4g} W + {host}", "encoder": f"{dev.name} ({quality} mode)"}
 
@@ -126,7 +129,8 @@ def cpu_core_seconds(codec: str, quality: str, p_in: float, p_out: float,
                          (p_out - top) / sw.scale_pixels_per_s_per_core)
 
 
-def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: float, top: float) -> dict:
+def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: float, top: float,
+                 pool_host_w: float | None) -> dict:
     acc = load_accelerator(cpu_ref)
     if acc.kind != "cpu":
         kind = acc.kind.upper()  # asic, gpu, tpu: "an ASIC", "a GPU"
@@ -136,14 +140,14 @@ def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: flo
     core_s = sum(split)
     cores = acc.efficiency.compute_units
     share = host_share(acc)
-    host = share.watts
+    host, host_source = (share.watts, share.source) if pool_host_w is None else (pool_host_w, POOL_HOST)
     return {"device": acc.name, "kind": "cpu", "streams_per_device": cores / core_s, "bound": "cores",
             "power_w": acc.tdp_w, "platform_power_w": acc.tdp_w + host, "host_power_w": host,
             "basis": f"socket TDP {acc.tdp_w:.4g} W + host share {host:.4g} W per socket for memory, NIC, "
                               "fans and PSU loss",
             "encoder": f"{enc.library} {enc.preset} on {cores} cores", "cores": cores,
             "core_seconds_per_video_second": core_s,
-            "notes": cpu_notes(acc.name, cores, load_software_encoders(), enc, decode, split, host, share.source)}
+            "notes": cpu_notes(acc.name, cores, load_software_encoders(), enc, decode, split, host, host_source)}
 
 
 def baseline_fields(this: dict[str, Any], other: VideoEstimate, device: str) -> dict[str, Any]:
@@ -207,11 +211,14 @@ def _comparison_note(this: dict[str, Any], other: VideoEstimate, device: str, to
 
 def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, codec: str = "h264",
                    quality: str = "high", daily_hours: float | None = None,
-                   peak_to_average: float = 1.0, baseline: str | None = None) -> VideoEstimate:
+                   peak_to_average: float = 1.0, baseline: str | None = None,
+                   host_power_w: float | None = None) -> VideoEstimate:
     """Streams per device, watts per stream and (with `daily_hours`) the devices a fleet needs.
 
     `baseline`: another device (a CPU preset, or msvp) priced on the same job and ingest, on platform watts on both
     sides; None takes a video ASIC's catalog `software_baseline` (a CPU: no comparison); "none" skips it.
+    `host_power_w`: a fleet-mix or `plan` pool's own host share per device (its `host_power_w`), in place of the
+    device file's in the platform power and the notes (hX67: they quoted the file's 40 W beside the pool's figure).
     """
     if quality not in QUALITIES:
         raise InputError(f"unknown quality {quality!r}; known: {', '.join(QUALITIES)}")
@@ -232,7 +239,7 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
         raise InputError(f"--baseline {baseline} is the device itself: name what it is compared with, a CPU preset "
                          "(xeon-8480) or another video device, or none")
     if is_video_device(device):
-        r = _asic_streams(device, codec, quality, p_in, p_out, lad)
+        r = _asic_streams(device, codec, quality, p_in, p_out, lad, host_power_w)
         if baseline is None:
             baseline = load_video_device(device).software_baseline
             if baseline is None:  # a user's device file without one: no comparison, and a word why (hU60)
@@ -241,7 +248,7 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
         outside = outside_modes_note(load_video_device(device), lad, width, height, fps, len(heights), r["bound"])
         r["notes"] += [outside] if outside else []
     else:
-        r = _cpu_streams(device, codec, quality, p_in, p_out, top)
+        r = _cpu_streams(device, codec, quality, p_in, p_out, top, host_power_w)
     streams = r["streams_per_device"]
     r["notes"] += fractional_note(r["device"], streams) + ladder_note(lad, heights)
     r.update({

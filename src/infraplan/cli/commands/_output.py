@@ -26,13 +26,32 @@ R = TypeVar("R", bound=Result)
 def __getattr__(name: str) -> Any:
     """`console`, the shared Rich console, made on first use: `--json` output never imports Rich (~20 ms)."""
     if name == "console":
-        from rich.console import Console
-
         # no markup: tables and lines carry file text (a video device's `host_source: "[/bold]"` was a MarkupError
         # traceback, hX50); a renderer that wants a style passes a rich Text
-        globals()["console"] = made = Console(markup=False)
+        globals()["console"] = made = _terminal_console()(markup=False)
         return made
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _terminal_console() -> type[Console]:
+    """A Rich console that shows a control character of a file's text escaped, never emits it (`cli.terminal_text`,
+    hX67): a string before Rich wraps it (`render_str`: tables' cells and titles, printed lines), and what any
+    renderable yields (`render`: a rich Text a renderer builds), Rich's own control segments (cursor, screen) kept."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    from infraplan.cli.terminal_text import terminal_text
+
+    class TerminalConsole(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(terminal_text(text), **kwargs)
+
+        def render(self, renderable: Any, options: Any = None) -> Any:
+            for segment in super().render(renderable, options):
+                shown = segment.text if segment.control else terminal_text(segment.text)  # the same str if clean
+                yield segment if shown is segment.text else Segment(shown, segment.style)
+
+    return TerminalConsole
 
 
 def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:

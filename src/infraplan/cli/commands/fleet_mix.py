@@ -79,7 +79,7 @@ def render_fleet(r: FleetMixResult) -> None:
         console.print(f"price: {r.price_note}", soft_wrap=True)
     if r.figures_note:
         console.print(f"note: {r.figures_note}", markup=False)
-    for note in r.notes:  # what a video service's streams per device rest on (video/notes.py)
+    for note in r.notes:  # what a video or recsys service's capacity per device rests on (pool_capacity)
         console.print(f"note: {note}", markup=False, highlight=False)
     console.print(band_or_why(r.error_band, r.error_band_basis, "IT power", r.totals.power_w, "W"), markup=False,
                   highlight=False)
