@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from infraplan.planning import scenario_sizing
+from infraplan.planning import milp_start, scenario_sizing
 
 
 def stub_colocated_answer(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
@@ -17,3 +18,16 @@ def stub_colocated_answer(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     answer = SimpleNamespace(feasible=True, gpus=32, deployment=dep, serve=None, slo=None, why=None)
     monkeypatch.setattr(scenario_sizing, "serve_plan_search", lambda *a, **k: answer)
     return dep
+
+
+def count_cold_milp(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each solve that falls back to scipy's `milp` (`planning.milp_start`'s cold path): one "milp" a call."""
+    calls: list[str] = []
+    cold = milp_start.milp
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append("milp")
+        return cold(*args, **kw)
+
+    monkeypatch.setattr(milp_start, "milp", counted)
+    return calls

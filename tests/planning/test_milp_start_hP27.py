@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.planning.conftest import count_cold_milp
 from tests.planning.test_stepped_milp_scale_hP26 import SERVER, _enumerated_optimum, _pool_cost, _programme
 
 from infraplan.planning import milp_start
@@ -77,14 +78,7 @@ def test_an_infeasible_start_is_a_cold_solve(monkeypatch: pytest.MonkeyPatch) ->
     runs as without one."""
     m = _programme()
     c, a, lb, ub, vlb, vub, integrality = programme(m, 1e-9)
-    calls: list[str] = []
-    cold = milp_start.milp
-
-    def counted(*args: Any, **kw: Any) -> Any:
-        calls.append("milp")
-        return cold(*args, **kw)
-
-    monkeypatch.setattr(milp_start, "milp", counted)
+    calls = count_cold_milp(monkeypatch)
     bad = start_columns(m, np.zeros(len(m.options)))  # nothing served
     res = solve_from(c, a, lb, ub, vlb, vub, integrality, bad)
     assert calls == ["milp"] and res.status == 0

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.planning.conftest import count_cold_milp
 from tests.planning.test_milp_start_hP27 import _all_on_b200
 from tests.planning.test_stepped_milp_scale_hP26 import _programme
 
@@ -39,14 +40,7 @@ def test_a_binding_without_set_solution_takes_no_start(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(milp_start, "_highs", Older)
     assert not warm_start_available()
-    calls: list[str] = []
-    cold = milp_start.milp
-
-    def counted(*args: Any, **kw: Any) -> Any:
-        calls.append("milp")
-        return cold(*args, **kw)
-
-    monkeypatch.setattr(milp_start, "milp", counted)
+    calls = count_cold_milp(monkeypatch)
     res = solve_from(c, a, lb, ub, vlb, vub, integrality, start_columns(m, _all_on_b200()))
     assert calls == ["milp"] and res.status == 0
     assert res.fun == pytest.approx(warm.fun, rel=1e-6)
