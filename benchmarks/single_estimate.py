@@ -10,7 +10,9 @@ sequence length) with the one-plan memo's rows and plans (`training.one_plan_mem
 term that depends on the plan's sequence length is priced (what a new plan of a sweep or the scenario planner
 costs); kept, with the cluster's pricing: what reads none of it, the layout's parameter counts and weight /
 optimizer terms (`ops.params.PLAN_SHAPE_COUNTS`, keyed on the model and TP / PP / EP / DP / ZeRO; hP6, session 36),
-its DP collectives and its precision's layer terms (the same memo; hP13, session 38).
+its DP collectives and its precision's layer terms (the same memo; hP13, session 38), and what reads only the plan's
+integers but its sequence: the schedule's chunks in flight and validity verdict, the NCCL communicator buffers (hS70,
+session 49: each kept by all it reads, the schedule's model held, so never forgotten).
 The same plan with everything forgotten (pricing too) is printed beside it, without a goal. Also
 printed, without a goal: the same plan repeated (found in the memo), a sweep of distinct plans that share their
 layer rows (the demo plan over global batch sizes: the layer terms are looked up, the traffic, memory and step

@@ -87,6 +87,8 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
                       "CLI and the web runner add them; a sweep of steps does not")
        for o in ("tokens", "location", "server_price")},
     ("train", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
+    ("train", "memory_margin"): ("api sweep", "the headroom flag at another margin on top of the estimate "
+                                 "(`planning.training_run.with_memory_margin`), as the CLI and the web runner add it"),
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
     **{("serve", o): ("api sweep", "the API takes one `prefill: PrefillLayout`, which these build")
        for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch")},

@@ -42,6 +42,10 @@ arrival times nan and the simulation never ended; `workloads.arrival_times` refu
 MAX_TRAINING_TOKENS = 1e15
 """Tokens of one training run (`train --tokens`, a scenario's training service): 10**15, ~25x the largest
 published pre-training corpus (Qwen3: 36T tokens); beyond it a run lasts centuries on any listed system."""
+MAX_YAML_EXPANDED_NODES = 1_000_000
+"""Values one user YAML file may hold with its aliases expanded (`catalog.yaml_text.safe_load_yaml`): 1 M, ~100x
+the largest shipped file (no shipped file uses an alias); a "billion laughs" file (ten anchors of nine aliases
+each: 9**10 values in ~300 bytes) is refused before it is constructed (hH70: `plan` and `sweep` ran past 60 s)."""
 MAX_MESSAGE_BYTES = 2**50
 """Buffer of one collective per rank: 1 PiB, thousands of times any accelerator's memory."""
 MAX_MODEL_WIDTH = 2**20

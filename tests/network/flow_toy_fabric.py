@@ -32,3 +32,17 @@ network:
     - {name: leaf, group_size: 16, oversubscription: 8, switch_radix: 18, port_bandwidth_bytes_per_s: 400Gbps}
     - {name: spine, group_size: 32, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
 """
+
+
+def unrailed_mi300x(folder) -> str:  # type: ignore[no-untyped-def]
+    """A what-if file in `folder`: the catalog's mi300x-cluster with its leaves wired unrailed (NIC link i of a
+    64-GPU leaf domain on leaf i // 32: nodes 0-3 / 4-7), as it was built before its rail groups (hN70)."""
+    from pathlib import Path
+
+    import infraplan.catalog
+
+    text = (Path(infraplan.catalog.__file__).parent / "systems" / "mi300x-cluster.yaml").read_text()
+    assert text.count("rail_optimized: true") == 1
+    path = Path(folder) / "mi300x-unrailed.yaml"
+    path.write_text(text.replace("rail_optimized: true", "rail_optimized: false"))
+    return str(path)

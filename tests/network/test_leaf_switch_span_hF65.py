@@ -12,6 +12,7 @@ as one switch (only the other domain's bytes leave)."""
 from __future__ import annotations
 
 import pytest
+from flow_toy_fabric import unrailed_mi300x
 
 from infraplan.catalog import load_system
 from infraplan.cluster import Cluster
@@ -75,7 +76,8 @@ def _bandwidth_seconds(system: str, op: str, gpus: int, size: float, sim: str = 
 def test_leaf_switch_gpus_by_hand(tmp_path):
     """3 unrailed leaves of 22 ports: 22 GPUs under one; rail-optimised SuperPOD leaves (8 per 256-GPU unit, one
     per rail, PXN): the unit; NVL72 racks (2 leaves, no rails): the 72-GPU NVLink domain; the MI300X cluster's
-    64-GPU domain on 2 unrailed leaves of 32 ports: 32."""
+    64-GPU domain on 2 leaves of 32 ports: 64 with its rail groups (NICs 0-3 / 4-7 of every node, hN70), 32 where
+    the same leaves are wired unrailed."""
     topo = build_topology(load_system(_toy(tmp_path)))
     assert (topo.tiers[0].switches_per_domain, topo.tiers[0].down_ports, topo.tiers[0].up_ports) == (3, 22, 6)
     assert not topo.rail_optimized
@@ -83,7 +85,9 @@ def test_leaf_switch_gpus_by_hand(tmp_path):
     assert Cluster.resolve(_toy(tmp_path)).fabric.tier_sizes == (22, 128)
     assert leaf_switch_gpus(build_topology(load_system("dgx-h100-superpod"))) == 256
     assert leaf_switch_gpus(build_topology(load_system("gb200-nvl72-superpod"))) == 72
-    assert leaf_switch_gpus(build_topology(load_system("mi300x-cluster"))) == 32
+    assert leaf_switch_gpus(build_topology(load_system("mi300x-cluster"))) == 64
+    assert leaf_switch_gpus(build_topology(load_system(unrailed_mi300x(tmp_path)))) == 32
+
 
 
 def test_all_to_all_over_unrailed_leaves_matches_the_hand_count(tmp_path):
@@ -134,17 +138,18 @@ def test_a_pair_on_one_slower_uplink_is_named_one_path_per_flow() -> None:
     assert "one path" not in (difference_reason(4e-3, 1e-3, [even], "nic", 1) or "")
 
 
-def test_two_leaves_of_one_domain_meet_at_the_spine_in_both_models() -> None:
-    """mi300x-cluster: a 64-GPU leaf domain (8 nodes x 8 NICs) on 2 leaves of 32 ports that build no rails (NIC
-    link i on leaf i // 32: nodes 0-3 and 4-7). A node 0 -> node 4 pair climbs to the spine, so it pays the
-    spine's round trip (its path, `route`'s turn), a node 0 -> node 1 pair the leaf's; the analytical tree over the
-    8 nodes prices the same hops (tier 0 at 32 GPUs), so the two models agree on a latency-bound 1 MiB all-reduce
-    (they had agreed at 35.6 us with both at the leaf's round trip; 47.6 us now)."""
+def test_two_leaves_of_one_domain_meet_at_the_spine_in_both_models(tmp_path) -> None:
+    """mi300x-cluster wired unrailed: a 64-GPU leaf domain (8 nodes x 8 NICs) on 2 leaves of 32 ports without
+    rails (NIC link i on leaf i // 32: nodes 0-3 and 4-7; the catalog's rail groups keep a pair on one leaf,
+    hN70). A node 0 -> node 4 pair climbs to the spine, so it pays the spine's round trip (its path, `route`'s
+    turn), a node 0 -> node 1 pair the leaf's; the analytical tree over the 8 nodes prices the same hops (tier 0 at
+    32 GPUs), so the two models agree on a latency-bound 1 MiB all-reduce (they had agreed at 35.6 us with both at
+    the leaf's round trip; 47.6 us since)."""
     import numpy as np
 
     from infraplan.network.routing import build_links, route
 
-    cluster = Cluster.resolve("mi300x-cluster")
+    cluster = Cluster.resolve(unrailed_mi300x(tmp_path))
     topo = build_topology(cluster.system)
     links = build_links(topo, 1e12, 0.9)
     _, reached, _ = route(topo, links, np.array([0, 0]), np.array([32, 8]), np.array([1, 1]),

@@ -50,11 +50,19 @@ def test_gaudi2_rail_groups_where_the_spines_split_into_planes() -> None:
     assert bill_of_materials(topo)["tiers"][0]["link_medium"] == "optical"
 
 
-def test_gaudi2_without_planes_above_is_a_plain_top_of_rack_leaf() -> None:
-    """64 Gaudi 2 (one leaf domain): the 4 spines of the top tier reach all 6 leaves in one plane, so no rail
-    groups: NIC links fill the leaves in order, (node x 24 + NIC) // 32 ports, over copper DAC."""
-    topo = build_topology(load_system("gaudi2-cluster"), 64)
+def test_gaudi2_without_planes_above_keeps_its_rail_groups() -> None:
+    """64 Gaudi 2 (one leaf domain): the 4 spines of the top tier reach all 6 leaves in one plane, and the
+    catalog's rail-group wiring (group r of every server's 24 ports to leaf r) is built all the same (hN70: rail
+    groups had been built only under planes): NIC r on leaf r // 4, optical as every rail-optimised leaf; the
+    same fabric marked not rail-optimised fills the leaves in order, (node x 24 + NIC) // 32, over copper DAC."""
+    system = load_system("gaudi2-cluster")
+    topo = build_topology(system, 64)
     assert topo.tiers[1].planes == 1
+    assert (topo.rail_optimized, topo.rails_per_leaf) == (True, 4)
+    assert list(leaf_index(topo, np.array([0, 0, 0, 1]), np.array([0, 3, 4, 23]))) == [0, 0, 1, 5]
+    assert bill_of_materials(topo)["tiers"][0]["link_medium"] == "optical"
+    plain = system.model_copy(update={"network": system.network.model_copy(update={"rail_optimized": False})})
+    topo = build_topology(plain, 64)
     assert (topo.rail_optimized, topo.rails_per_leaf) == (False, 1)
     assert list(leaf_index(topo, np.array([0, 0, 0, 1]), np.array([0, 3, 4, 23]))) == [0, 0, 0, 1]
     assert bill_of_materials(topo)["tiers"][0]["link_medium"] == "copper DAC"

@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from flow_toy_fabric import unrailed_mi300x
 
 from infraplan.catalog import load_system
 from infraplan.cli import main
@@ -101,9 +102,10 @@ def test_an_oversubscribed_leaf_slows_the_trees_and_says_why(tmp_path) -> None:
     assert "SHARP trees share leaf uplinks: the busiest leaf link carries 8 trees" in over.difference_reason
 
 
-def test_failed_links_are_avoided_and_shared_trees_slow_down() -> None:
-    idle = _flow("mi300x-cluster", 1024)
-    failed = _flow("mi300x-cluster", 1024, failed_links="leaf:10%")
+def test_failed_links_are_avoided_and_shared_trees_slow_down(tmp_path) -> None:
+    unrailed = unrailed_mi300x(tmp_path)  # every shard group's tree on both leaves of a domain (hN70: rails kept
+    idle = _flow(unrailed, 1024)  # each on one leaf, where a 10 % loss leaves spare uplinks)
+    failed = _flow(unrailed, 1024, failed_links="leaf:10%")
     assert idle.difference_reason is None
     assert failed.time_s > 1.4 * idle.time_s and failed.bottleneck_tier == "leaf"
     assert "SHARP trees share leaf uplinks" in failed.difference_reason

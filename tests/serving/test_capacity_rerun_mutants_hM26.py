@@ -51,9 +51,22 @@ def test_missed_lines_leave_out_the_answer_and_the_runs_that_met() -> None:
     runs = [(other, _run(0.3, 0.02, 17_408, "a pool's queue does not settle"), False),
             (answer, _run(0.26, 0.02, 20_000), False),
             (met, _run(0.2, 0.02, 30_000), True)]
-    lines = missed_lines(runs, answer, "p99")
+    lines = missed_lines(runs, answer, "p99", (0.25, 0.05))
     assert len(lines) == 1
     assert lines[0].startswith("fp8 TP4 PP1 batch 64, 3 prefill replicas on 64 accelerators: its full run of 17,408")
     assert lines[0].endswith("(TTFT p99 0.3 s, TPOT p99 0.02 s; a pool's queue does not settle)")
     # the same run as the answer's own is left out by identity, not by its figures
-    assert missed_lines(runs, other, "p99")[0].startswith("fp8 TP4 PP1 batch 64 on 48 accelerators")
+    assert missed_lines(runs, other, "p99", (0.25, 0.05))[0].startswith("fp8 TP4 PP1 batch 64 on 48 accelerators")
+
+
+def test_a_plain_miss_names_its_percentiles_above_the_slo() -> None:
+    """A whole run that missed with no `judged_run` reason (its percentiles shown over the SLO, nothing else) names
+    them (hS71: README chat's 32-accelerator TP2 PP1 run printed "(TTFT p99 1.62 s, TPOT p99 0.23 s)" alone); a run
+    with a reason keeps it as given (`judged_run` names the percentiles first)."""
+    plain, answer = _option(64), _option(72)
+    runs = [(plain, _run(0.3, 0.06, 16_384), False), (answer, _run(0.2, 0.02, 20_000), True)]
+    assert missed_lines(runs, answer, "p99", (0.25, 0.05))[0].endswith(
+        "(TTFT p99 0.3 s, TPOT p99 0.06 s; its TTFT p99 0.3 s is above the SLO (0.25 s); its TPOT p99 0.06 s is above "
+        "the SLO (0.05 s))")
+    runs[0] = (plain, _run(0.3, 0.02, 16_384, "why"), False)
+    assert missed_lines(runs, answer, "p99", (0.25, 0.05))[0].endswith("(TTFT p99 0.3 s, TPOT p99 0.02 s; why)")

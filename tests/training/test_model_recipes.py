@@ -56,8 +56,11 @@ def test_the_default_stack_runs_the_405b_recipes_split_and_says_so() -> None:
                for n in fp8.notes)  # type: ignore[attr-defined]
     bare = _user(4, "fp8", stack=load_stack("nemo-26.04").model_copy(update={  # a Stack object is taken as built:
         "pipeline_split_divisible": False}))  # no recipe (126 layers on 64 chunks, which 0.16.1 refuses: hR44)
-    assert bare.config.recompute == "full"  # type: ignore[attr-defined]
-    assert fp8.tokens_per_s_per_gpu > 1.2 * bare.tokens_per_s_per_gpu  # type: ignore[attr-defined]
+    # the bare even split's heaviest stage needs more memory than the recipe's (178.7 GiB without recompute on the
+    # GB200's 185 GiB since session 49: both fit), so the recipe's split is at least as fast
+    assert bare.config.recompute == "none" and bare.fits  # type: ignore[attr-defined]
+    assert bare.memory_per_gpu_bytes > fp8.memory_per_gpu_bytes  # type: ignore[attr-defined]
+    assert fp8.tokens_per_s_per_gpu >= bare.tokens_per_s_per_gpu  # type: ignore[attr-defined]
     # a model without a recipe in the stack runs its defaults, without a note
     small = estimate_training("llama3-8b", "dgx-h100-superpod", 8, tp=1, seq_len=2048, global_batch=64)
     assert resolve_stack(None, "training", "llama3-8b") is load_stack("nemo-26.04")

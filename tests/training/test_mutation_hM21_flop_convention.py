@@ -78,8 +78,9 @@ def test_a_plan_at_the_published_figure_is_not_beyond_it() -> None:
 
 
 def test_train_hands_the_guard_the_plans_causal_ratio(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`train`'s guard reads the plan's causal ratio: (6 N_layers + 6 L heads d s + 6 h V) over
-    (6 N_layers + 12 L heads d s + 6 h V) for Llama 3 8B at s 8,192 (as `search` does)."""
+    """`train`'s guard reads the plan's causal ratio against a figure counted with the causal half: (6 N_layers + 6 L
+    heads d s + 6 h V) over (6 N_layers + 12 L heads d s + 6 h V) for Llama 3 8B at s 8,192 (as `search` does);
+    against a full-scores figure it is not read (1.0: `published_mfu_flag` ignores it there; hS70, session 49)."""
     seen: list[float] = []
 
     def spy(mfu: float, ceiling: object, consequence: str = "", causal_ratio: float = 1.0) -> dict[str, object]:
@@ -87,7 +88,11 @@ def test_train_hands_the_guard_the_plans_causal_ratio(monkeypatch: pytest.Monkey
         return {}
 
     monkeypatch.setattr(estimate_module, "published_mfu_flag", spy)
-    estimate_training("llama3-8b", "h100-sxm", 8, tp=8, seq_len=SEQ, global_batch=8)
+    for convention in ("causal_scores", "full_scores"):
+        figure = PublishedMfu(family="hopper", stack="megatron", dtype="bf16", mfu=0.43, source="test",
+                              flop_convention=convention)  # type: ignore[arg-type]
+        monkeypatch.setattr(estimate_module, "mfu_ceiling", lambda *args, figure=figure: figure)
+        estimate_training("llama3-8b", "h100-sxm", 8, tp=8, seq_len=SEQ, global_batch=8)
     causal = 6.0 * L * LAYER_WEIGHTS + 6.0 * L * HEADS * D * SEQ + 6.0 * H * V
     full = 6.0 * L * LAYER_WEIGHTS + 12.0 * L * HEADS * D * SEQ + 6.0 * H * V
-    assert seen == [pytest.approx(causal / full, rel=1e-12)]
+    assert seen == [pytest.approx(causal / full, rel=1e-12), 1.0]

@@ -76,7 +76,7 @@ def test_a_hopper_rows_residuals_on_a_profile(monkeypatch: pytest.MonkeyPatch) -
 
 def test_a_row_the_default_stack_refuses_is_raised_another_profile_leaves_it_out(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from infraplan.validation import serving_hopper, serving_hopper_disagg, serving_hopper_moe
+    from infraplan.validation import serving_blackwell, serving_hopper, serving_hopper_disagg, serving_hopper_moe
 
     def refuse(row: dict[str, str], ref: str | None = None) -> dict[str, float]:
         raise InputError("a layout it does not serve")
@@ -84,6 +84,7 @@ def test_a_row_the_default_stack_refuses_is_raised_another_profile_leaves_it_out
     monkeypatch.setattr(serving_hopper, "load_rows", lambda: [{"id": "r", "backend": "vllm"}])
     monkeypatch.setattr(serving_hopper_moe, "sampled_rows", lambda: ([],))
     monkeypatch.setattr(serving_hopper_disagg, "sampled_rows", lambda: ([],))
+    monkeypatch.setattr(serving_blackwell, "sampled_rows", lambda: ([],))  # hB70's rows re-run too
     monkeypatch.setattr(reruns, "dense_row_on_profile", refuse)
     assert reruns.hopper_rows_on("vllm-0.x") == []
     with pytest.raises(InputError, match="a layout it does not serve"):
@@ -111,13 +112,14 @@ def test_a_shipped_profile_takes_the_profiles_batch_limits_not_the_rows(ref: str
 
 def _only(monkeypatch: pytest.MonkeyPatch, which: str) -> dict[str, str]:
     """The Hopper sets reduced to the first row of `which` (dense / moe / disagg): that row."""
-    from infraplan.validation import serving_hopper, serving_hopper_disagg, serving_hopper_moe
+    from infraplan.validation import serving_blackwell, serving_hopper, serving_hopper_disagg, serving_hopper_moe
 
     row = {"dense": lambda: serving_hopper.load_rows()[0], "moe": lambda: serving_hopper_moe.sampled_rows()[0][0],
            "disagg": lambda: serving_hopper_disagg.sampled_rows()[0][0]}[which]()
     monkeypatch.setattr(serving_hopper, "load_rows", lambda: [row] if which == "dense" else [])
     monkeypatch.setattr(serving_hopper_moe, "sampled_rows", lambda: ([row] if which == "moe" else [],))
     monkeypatch.setattr(serving_hopper_disagg, "sampled_rows", lambda: ([row] if which == "disagg" else [],))
+    monkeypatch.setattr(serving_blackwell, "sampled_rows", lambda: ([],))  # hB70's rows re-run too
     return row
 
 

@@ -90,6 +90,7 @@ def test_the_readmes_set_table_is_what_validate_measures(report):
     quoted_prefix = {"training cases (gated)": "training cases (gated)", "vTrain single-node A100": "vTrain",
                      "frontier NeMo": "frontier training", "Hopper serving, closed loop, MoE/MLA": "serving hopper MoE",
                      "Hopper serving, closed loop, disaggregated": "serving hopper disaggregated",
+                     "Blackwell serving, closed loop": "serving Blackwell",
                      "Recommendation, MLPerf Inference v5.1 DLRM-v2": "MLPerf Inference v5.1 DLRM",
                      "LLM serving, MLPerf Inference v5.1": "MLPerf Inference v5.1 8-GPU"}
     checked = 0

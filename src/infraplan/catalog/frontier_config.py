@@ -15,7 +15,7 @@
 * Attention sinks (GPT-OSS model card, 2025: a learned per-head logit in the softmax denominator): one
   parameter per head and layer, from `model_type: gpt_oss`.
 * GPT-OSS's clamped SwiGLU (`swiglu_limit`) and projection biases (`attention_bias`): flags for the
-  element-wise passes they add (`ops.layer`).
+  element-wise passes they add (`ops.layer`), on GPT-OSS only (`CLAMPED_SWIGLU_FAMILIES`, `EXPERT_BIAS_FAMILIES`).
 * Multi-token prediction (`num_nextn_predict_layers`, DeepSeek-V3 sec. 2.2): counted separately
   (`mtp_params`), not in `total_params` or the layer count.
 * Group-limited routing (DeepSeek-V2 sec. 2.2.3, DeepSeek-V3 sec. 2.1.2): `n_group` expert groups, a token's
@@ -57,6 +57,13 @@ NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "fa
 # On any other family the key changes nothing there: priced with the plain activation,
 # said (`catalog.model_config._warn_unread`); it was priced as GPT-OSS's clamp (its element-wise passes), silently.
 CLAMPED_SWIGLU_FAMILIES = frozenset({"gpt_oss"})
+# Families whose routed experts carry biases, priced as `linear_biases` (`ops.gpt_oss_experts`: the fc2 bias loop, the
+# biases' main-grad adds, the host's per-expert work): GPT-OSS, whose `GptOssExperts` holds gate_up / down biases
+# (transformers 4.57.1 modeling_gpt_oss.py:75-77) and whose config sets `attention_bias: true`. Other MoE families'
+# `attention_bias` biases only the attention projections, their experts bias-free (modeling_glm4_moe.py:143-151 and
+# :217-219, modeling_phimoe.py:259-266 and :531-533): priced as a dense model's, nothing. hR70, session 49: GLM-4.5's
+# and Phi-3.5-MoE's `attention_bias: true` priced GPT-OSS's expert-bias passes (Qwen3-30B-A3B with the key: +15 %).
+EXPERT_BIAS_FAMILIES = frozenset({"gpt_oss"})
 
 
 def _int(config: dict[str, Any], key: str) -> int:
@@ -119,7 +126,7 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
     fields["attention_sinks"] = str(config.get("model_type")) == "gpt_oss"
     fields["num_mtp_layers"] = _int(config, "num_nextn_predict_layers")
     fields["clamped_swiglu"] = family in CLAMPED_SWIGLU_FAMILIES and not is_off(config.get("swiglu_limit"))
-    fields["linear_biases"] = config.get("attention_bias") is True
+    fields["linear_biases"] = family in EXPERT_BIAS_FAMILIES and config.get("attention_bias") is True
     fields["rope_mscale"] = _yarn_mscale(config.get("rope_scaling"))
     groups, chosen = _int(config, "n_group"), _int(config, "topk_group")
     method = config.get("topk_method")

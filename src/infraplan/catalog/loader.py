@@ -12,7 +12,6 @@ a file (`accelerator:`, `extends:`) are read beside it. `is_what_if` tells such 
 from __future__ import annotations
 
 import difflib
-import json
 import warnings
 from collections.abc import Callable
 from functools import cache
@@ -35,7 +34,7 @@ from infraplan.catalog.part_files import (
 )
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import read_by_loads, versioned_cache
-from infraplan.catalog.yaml_text import safe_load_yaml
+from infraplan.catalog.yaml_text import safe_load_json, safe_load_yaml
 from infraplan.errors import InputError, close_names
 
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -68,7 +67,7 @@ MAX_USER_FILE_BYTES = 64 * 2**20
 def parse_text(text: str, origin: str) -> Any:
     """Parse YAML (or JSON by suffix); malformed text is one InputError line. An empty document is refused."""
     try:
-        data = json.loads(text) if origin.endswith(".json") else safe_load_yaml(text)
+        data = safe_load_json(text) if origin.endswith(".json") else safe_load_yaml(text)
     except (ValueError, yaml.YAMLError, RecursionError) as exc:  # ValueError: JSON's, or a 5,000-digit integer's
         reason = " ".join(str(exc).split(";")[0].split())[:200]
         raise InputError(f"malformed file {_shown(origin)}: {reason}") from None
@@ -94,8 +93,9 @@ def read_text_file(path: str | Path, what: str = "file") -> str:
             inside = file / "config.json"
             hint = f": give its config.json, {_shown(inside)}" if what == "model file" and inside.is_file() else ""
             raise InputError(f"{what} {shown} is a directory, not a file{hint}")
-        if not file.is_file():
-            raise InputError(f"no such file: {shown}")
+        if not file.is_file():  # a pipe or device is not read: a FIFO blocks, /dev/zero never ends (hH70)
+            raise InputError(f"{what} {shown} is not a regular file (a pipe or a device)" if file.exists() else
+                             f"no such file: {shown}")
         stat = file.stat()
         if stat.st_size > MAX_USER_FILE_BYTES:
             raise InputError(f"{what} {shown} is larger than {MAX_USER_FILE_BYTES // 2**20} MiB")

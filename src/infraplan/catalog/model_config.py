@@ -32,7 +32,6 @@ from infraplan.catalog.model_config_keys import (
     check_keys,
     is_off,
     known_keys,
-    show_warning_line,
 )
 from infraplan.catalog.model_config_llama4 import LLAMA4_FAMILIES, read_llama4
 from infraplan.catalog.model_config_nested import text_part
@@ -43,7 +42,7 @@ from infraplan.limits import MAX_MODEL_LAYERS, MAX_MODEL_WIDTH, MAX_VOCABULARY
 
 __all__ = [
     "HARMLESS_KEYS", "UNMODELLED_KEYS", "ModelConfigWarning", "TransformerShape", "known_keys",
-    "shape_from_hf_config", "show_warning_line",
+    "shape_from_hf_config",
 ]
 
 _GATED_ACTIVATIONS = {"silu", "swiglu", "geglu", "swish"}

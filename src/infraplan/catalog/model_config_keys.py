@@ -18,10 +18,9 @@ families in catalog/models (Hugging Face transformers configuration classes).
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 # For each internal field, the config keys that mean it, in order of preference.
 KEY_ALIASES: dict[str, tuple[str, ...]] = {
@@ -134,9 +133,6 @@ HARMLESS_KEYS = frozenset({
 })
 
 
-_SHOW_WARNING = warnings.showwarning
-
-
 class ModelConfigWarning(UserWarning):
     """A config key that would change the modelled math is not modelled, or a key is not understood."""
 
@@ -175,12 +171,3 @@ def check_keys(config: dict[str, Any], name: str) -> None:
         warnings.warn(f"model config {name!r}: model_type {str(family)[:60]!r} is not a family this reader knows "
                       "(catalog.model_config_keys.KNOWN_FAMILIES); its keys are read as a standard decoder block",
                       ModelConfigWarning, stacklevel=3)
-
-
-def show_warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                      file: TextIO | None = None, line: str | None = None) -> None:
-    """`warnings.showwarning` for the CLI: a ModelConfigWarning is one line on stderr, others as usual."""
-    if issubclass(category, ModelConfigWarning):
-        print(f"infraplan: warning: {message}", file=file or sys.stderr)
-    else:
-        _SHOW_WARNING(message, category, filename, lineno, file, line)

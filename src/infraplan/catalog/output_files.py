@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from infraplan.errors import InputError
@@ -73,3 +73,33 @@ def write_atomically(path: str, write: Callable[[str], object], option: str) -> 
             os.unlink(tmp)
         raise
     return str(path)
+
+
+def write_together(files: Sequence[tuple[str, Callable[[str], object]]], option: str) -> list[str]:
+    """Several files whole or none of them: each `write(tmp)` fills a temporary file beside its path, and only when
+    all are filled are they renamed into place, so a failure while any is written leaves every one as it was (hH70:
+    `plan --out` left services.parquet behind when pools.parquet hit a full disk). Returns the paths."""
+    targets = [check_output_path(path, option) for path, _ in files]
+    staged: list[str] = []
+    current = files[0][0] if files else ""  # the file being written, for the error line
+    try:
+        for (path, write), target in zip(files, targets, strict=True):
+            current = path
+            fd, tmp = tempfile.mkstemp(prefix=".infraplan-", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            staged.append(tmp)
+            write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        for tmp in staged:
+            os.chmod(tmp, 0o666 & ~umask)
+        for tmp, target in zip(staged, targets, strict=True):
+            os.replace(tmp, target)
+    except BaseException as exc:
+        for tmp in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InputError(f"{option}: cannot write {shown_path(current)}: {exc.strerror or exc}") from None
+        raise
+    return [path for path, _ in files]

@@ -68,8 +68,9 @@ class TransformerShape(Spec):
     attention_sinks: bool = False
     clamped_swiglu: bool = Field(False, description="GPT-OSS `swiglu_limit`: clamped SwiGLU with alpha and +1 "
                                  "(element-wise passes, `ops.layer`)")
-    linear_biases: bool = Field(False, description="`attention_bias`: biases on the projections (and GPT-OSS's "
-                                "experts), added as element-wise passes")
+    linear_biases: bool = Field(False, description="GPT-OSS `attention_bias`: biases on the projections and the "
+                                "routed experts, the experts' added as element-wise passes (read on GPT-OSS only, "
+                                "`catalog.frontier_config.EXPERT_BIAS_FAMILIES`)")
     num_mtp_layers: int = Field(0, ge=0, description="multi-token-prediction modules (not in num_layers)")
     rope_mscale: float = Field(1.0, gt=0, description="YaRN's scale on the rotary cos / sin (1: none; "
                                "Megatron's unfused RoPE where it is not 1, `ops.rotary`)")

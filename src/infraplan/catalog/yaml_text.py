@@ -1,17 +1,26 @@
-"""The one YAML reader of the product: catalog data, validation cases and every user file (system, accelerator,
-stack, model, scenario, fleet, sweep) are parsed by `safe_load_yaml`, which refuses a mapping key given twice.
+"""The product's YAML and JSON readers: catalog data, validation cases and every user YAML file (system,
+accelerator, stack, model, scenario, fleet, sweep) are parsed by `safe_load_yaml`, which refuses a mapping key given
+twice; a `.json` file (`catalog.loader.parse_text`) by `safe_load_json`, which refuses an object's name given twice.
 
 YAML 1.2 (yaml.org/spec/1.2.2, Sec. 3.2.1.1) requires a mapping's keys be unique; PyYAML's SafeConstructor keeps
 the last of a repeated key silently (hH63, session 48: a device file's second `power_w:` won). The check is a
 SafeLoader subclass whose `construct_mapping` looks at the keys before constructing them (hY64); on libyaml's
 CSafeLoader it costs within the timing noise (104 shipped files: 445 -> 468 ms and 488 -> 467 ms, two runs).
+
+JSON (a Hugging Face config.json, a shipped model preset, a system or model file written as JSON) under the same
+rule: RFC 8259 Sec. 4 says an object's names SHOULD be unique and that where they are not, readers
+differ; Python's `json.loads` keeps the last silently, as PyYAML did (hR70, session 49: a config.json giving
+`num_hidden_layers` twice was priced with the second).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
+
+from infraplan import limits
 
 
 class DuplicateKeyError(yaml.YAMLError):
@@ -61,8 +70,86 @@ def safe_load_yaml(text: str) -> Any:
     a key given twice in one mapping (`DuplicateKeyError`, a `yaml.YAMLError`). Malformed text is parsed again by
     the pure-Python loader, so the error says the same."""
     try:
-        return yaml.load(text, Loader=_FAST_YAML_LOADER)  # a safe loader: SafeConstructor
-    except DuplicateKeyError:
+        return _load(text, _FAST_YAML_LOADER)  # a safe loader: SafeConstructor
+    except (DuplicateKeyError, AliasExpansionError):
         raise
     except yaml.YAMLError:
-        return yaml.load(text, Loader=_UniqueKeySafeLoader)  # noqa: S506  # a SafeLoader subclass
+        return _load(text, _UniqueKeySafeLoader)
+
+
+class AliasExpansionError(yaml.YAMLError):
+    """A document whose aliases, expanded, hold more than `limits.MAX_YAML_EXPANDED_NODES` values, or an alias
+    inside its own anchor (a "billion laughs" file: ten anchors of nine aliases each are 9**10 values; hH70,
+    session 49: `plan` and `sweep` ran for minutes validating one)."""
+
+
+def _load(text: str, loader_cls: Any) -> Any:
+    """`yaml.load(text, Loader=loader_cls)` (PyYAML's `get_single_data`), the composed document's alias expansion
+    checked before it is constructed where the text can hold an alias (an alias `*x` needs an anchor `&x`: no
+    shipped file has one, so the catalog never pays for the check)."""
+    if "&" not in text or "*" not in text:
+        return yaml.load(text, Loader=loader_cls)  # noqa: S506  # a SafeLoader subclass
+    loader = loader_cls(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """AliasExpansionError where the document, every alias expanded, holds more than `MAX_YAML_EXPANDED_NODES`
+    nodes, or an alias sits inside its own anchor. Each distinct node is counted once (an alias is the anchor's
+    node object again), depth-first without recursion: the started, unfinished nodes are the current one's
+    ancestors."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = size = 1 + sum(sizes[id(child)] for child in _children(node))
+            if size > limits.MAX_YAML_EXPANDED_NODES:
+                raise AliasExpansionError(f"its aliases expand to over {limits.MAX_YAML_EXPANDED_NODES:,} values "
+                                          f"(line {node.start_mark.line + 1}): anchors and aliases nested "
+                                          "too deep are refused, not expanded")
+        elif key in open_nodes:
+            raise AliasExpansionError(f"an alias inside its own anchor (line {node.start_mark.line + 1}): a "
+                                      "value that contains itself")
+        elif key not in sizes:
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+class DuplicateJsonKeyError(ValueError):
+    """A JSON object that gives one name twice (RFC 8259 Sec. 4; `json.loads` keeps the last silently)."""
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`' object_pairs_hook: the object as a dict, DuplicateJsonKeyError naming its first repeated name."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateJsonKeyError(f"duplicate key {key[:80]!r} in one JSON object")
+            seen.add(key)
+    return out
+
+
+def safe_load_json(text: str) -> Any:
+    """`json.loads`, refusing an object that gives one name twice (`DuplicateJsonKeyError`, a ValueError as
+    json's own errors are): the JSON side of `safe_load_yaml`'s rule (module docstring)."""
+    return json.loads(text, object_pairs_hook=_unique_object)

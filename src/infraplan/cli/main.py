@@ -228,8 +228,24 @@ def main(argv: list[str] | None = None) -> int:
         warnings.showwarning = shown
 
 
+def _not_utf8(args: list[str]) -> str | None:
+    """The first argument that is not UTF-8 text: a file or folder name whose bytes are in another encoding reaches
+    Python as lone surrogates (surrogateescape, PEP 383); the JSON answer echoing it could not be written (a
+    PydanticSerializationError traceback, hH70). None when every argument is."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg
+    return None
+
+
 def _main(argv: list[str] | None) -> int:
     warnings.showwarning = _show_warning
+    if (bad := _not_utf8(sys.argv[1:] if argv is None else argv)) is not None:
+        print(f"infraplan: error: argument {terminal_text(repr(bad))} is not UTF-8 text (a name in another "
+              "encoding): rename the file or folder", file=sys.stderr)
+        return 2
     try:
         result = app(args=argv, standalone_mode=False)
     except InputError as exc:

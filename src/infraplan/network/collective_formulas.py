@@ -45,6 +45,7 @@ from infraplan.network.fabric import (
 from infraplan.network.nccl_trees import tree_latency, tree_latency_kept
 from infraplan.network.nvls import nvls_time_xp
 from infraplan.network.sharp import sharp_times
+from infraplan.network.tree_crossings import tree_link, tree_link_kept
 
 __all__ = ["A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "all_gather_time", "all_reduce_time", "all_to_all_rounds",
            "all_to_all_time", "collective_time", "reduce_scatter_time", "send_recv_time"]
@@ -259,8 +260,10 @@ def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, 
     ring_bw = 2.0 * steps / xp.maximum(n, 1.0) * size / bw
     ring_lat = _ring_latency(xp, fabric, n, stride, sized)
     ring = sized_time_xp(xp, fabric, ring_bw + 2.0 * steps * ring_lat, ring_bw, size, n, stride, False, sized)
-    tree = sized_time_xp(xp, fabric, 2.0 * size / bw + _tree_latency(xp, fabric, n, stride, lat, sized),
-                         2.0 * size / bw, size, n, stride, False, sized)
+    # the tree's own crossings of an oversubscribed tier, not the ring's one per channel (`tree_crossings`, hN70)
+    tree_bw = tree_link_kept(fabric, n, stride, bw) if xp is _FLOATS else tree_link(fabric, n, stride, bw)
+    tree = sized_time_xp(xp, fabric, 2.0 * size / tree_bw + _tree_latency(xp, fabric, n, stride, lat, sized),
+                         2.0 * size / tree_bw, size, n, stride, False, sized)
     if algorithm == "auto":
         t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, sized))
     elif algorithm == "nvls":  # asked for by name: infinite where NVLS cannot run the group

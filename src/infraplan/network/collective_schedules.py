@@ -58,6 +58,7 @@ from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
 from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
 from infraplan.network.tier_bandwidth import crossing_notes
 from infraplan.network.topology import build_topology, endpoint_word
+from infraplan.network.tree_crossings import tree_bottleneck
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
 # the command's own algorithm and conventions (issue 4): hierarchical two-level collectives, bus bandwidth
@@ -301,6 +302,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         time_s = analytical
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else \
             bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
+        if algo == "tree":  # its own crossings of an oversubscribed tier (`tree_crossings`)
+            tier = tree_bottleneck(fabric, gpus, stride, tier)
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
                        "uplinks)", "perfect ECMP load balance (no hash collisions)",
                        "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), a tree "

@@ -52,6 +52,7 @@ from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nccl_trees import forget_tree_latencies, tree_latency_one
 from infraplan.network.nvls import NVLS_LATENCY_S as NVLS_LATENCY_S
 from infraplan.network.sharp import sharp_time
+from infraplan.network.tree_crossings import forget_tree_links, tree_link_kept
 
 __all__ = [
     "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_LATENCY_S",
@@ -122,14 +123,16 @@ def forget_float_values() -> None:
     group_link_one.cache_clear()
     ring_latency_one.cache_clear()
     forget_tree_latencies()
+    forget_tree_links()
     _GROUPS.clear()
     _SECONDS.clear()
     _efficiency.forget_float_values()
 
 
 # a ring group's float terms: (bandwidth, link latency, it leaves the scale-up domain, ring steps n - 1 (at least
-# 0), members max(n, 1), 2 ceil(log2 members) tree latency steps, its `group_efficiency`)
-_Group = tuple[float, float, bool, float, float, float, _efficiency.GroupEfficiency]
+# 0), members max(n, 1), 2 ceil(log2 members) tree latency steps, its `group_efficiency`, the tree's bandwidth:
+# the ring's, or where it spans domains its own through oversubscribed tiers, `tree_crossings.tree_link_kept`)
+_Group = tuple[float, float, bool, float, float, float, _efficiency.GroupEfficiency, float]
 _GROUPS: IdentityMemo[_Group] = IdentityMemo(_LINKS_KEPT)
 
 
@@ -147,7 +150,8 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     tree_steps = 2.0 * float(math.ceil(float(np.log2(members))))
     crosses = n * stride > group_domain(fabric, n, stride)
     group = (bw, lat, crosses, 0.0 if steps < 0.0 else steps, members, tree_steps,
-             _efficiency.group_efficiency(fabric, n, stride, False))
+             _efficiency.group_efficiency(fabric, n, stride, False),
+             tree_link_kept(fabric, n, stride, bw) if crosses else bw)
     return _GROUPS.put(fabric, (n, stride), group)
 
 
@@ -173,7 +177,7 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
     (`_ring_group`); a group of one rank costs nothing (the formula's `where(n > 1, t, 0)`)."""
     if not n > 1:
         return 0.0
-    bw, _, crosses, steps, members, _, group = _ring_group(fabric, n, stride)
+    bw, _, crosses, steps, members, _, group, _ = _ring_group(fabric, n, stride)
     # `_ring_latency`: the ring's mean hop latency, network hops floored at NCCL's step latency
     lat = _ring_latency_one(fabric, n, stride)
     bandwidth = steps / members * size / bw
@@ -212,7 +216,7 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
     (the ring, the tree and NVLS share the message's efficiency)."""
     if not n > 1:
         return 0.0
-    bw, lat, crosses, steps, members, tree_steps, _ = _ring_group(fabric, n, stride)
+    bw, lat, crosses, steps, members, tree_steps, _, _ = _ring_group(fabric, n, stride)
     nvls_bw = fabric.nvls_bytes_per_s
     if not crosses and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
         # inside the domain (`_all_reduce`): the alpha-beta candidates, bounded by the measured curve
@@ -240,12 +244,13 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
 def _ring_and_tree_seconds(fabric: Fabric, size: float, n: float, stride: float) -> tuple[float, float, float, float]:
     """(ring, tree, step latency, message efficiency) of `_all_reduce_parts(_FLOATS, ..., sized=True)` outside the
     measured in-domain curve, spelled out on floats as `_one_all_reduce_seconds` (n > 1)."""
-    bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)
+    bw, lat, crosses, steps, members, tree_steps, group, tree_link = _ring_group(fabric, n, stride)
     if crosses:
         step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
         lat = step_s if lat < step_s else lat
     ring_bw = 2.0 * steps / members * size / bw
-    tree_bw = 2.0 * size / bw
+    # the tree's own crossings of an oversubscribed tier (`collective_formulas._all_reduce_parts`, hN70)
+    tree_bw = 2.0 * size / tree_link
     efficiency = _efficiency.efficiency_at(group, size)
     alpha_beta = ring_bw + 2.0 * steps * _ring_latency_one(fabric, n, stride)
     bound = ring_bw / efficiency

@@ -82,6 +82,9 @@ class Fabric:
     # training and serving all-reduce tables take the faster of their algorithms and `network.sharp.sharp_time`.
     # Set only by `network.sharp.collnet_fabric`, on a fabric whose every switch tier does SHARP
     sharp: bool = False
+    # GPUs of one leaf domain where its leaves (tier 0's `tier_sizes[0]`, built unrailed) tile it; 0: tier 0's
+    # domains tile the system (`tree_crossings.tier_blocks`)
+    leaf_domain_gpus: int = 0
 
     @classmethod
     def from_system(
@@ -116,6 +119,7 @@ class Fabric:
         else:  # tier 0 as the GPUs under one leaf switch (`tier_bandwidth.leaf_switch_gpus`, hF65)
             sizes, over = tier_bandwidth.analytical_tiers(system)
         hop = np.cumsum(hops) * 2.0
+        leaf_domain = min(system.total_accelerators, tiers[0].group_size) if not system.network.rail_only else 0
         return cls(
             scale_up_domain=node.scale_up_domain,
             scale_up_bytes_per_s=accelerator.scale_up_bandwidth_bytes_per_s
@@ -133,6 +137,7 @@ class Fabric:
             accelerator=accelerator.catalog_name,  # a what-if file's `extends` preset: its measured tables
             nic_line_bytes_per_s=nic * scale_out_factor,
             rail_only=system.network.rail_only,
+            leaf_domain_gpus=leaf_domain if leaf_domain > sizes[0] else 0,
         )
 
 

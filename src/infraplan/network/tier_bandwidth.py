@@ -50,12 +50,14 @@ def port_ratios(system: System) -> tuple[float, ...]:
     """Per configured tier, without building it: NIC link rate x the configured o of this tier and those below
     / this tier's port rate (1.0 for the last tier)."""
     tiers = system.network.tiers
-    nic = nic_link_rate(system.node.nic_bandwidth_bytes_per_s, tiers[0].port_bandwidth_bytes_per_s)
+    raw_nic = system.node.nic_bandwidth_bytes_per_s
+    nic = nic_link_rate(raw_nic, tiers[0].port_bandwidth_bytes_per_s)
     ratios, product = [], 1.0
     for i, tier in enumerate(tiers):
         product *= tier.oversubscription
-        if i < len(tiers) - 1:  # the uplink at the slower of this tier's and the next tier's ports
-            port = min(tier.port_bandwidth_bytes_per_s or nic, tiers[i + 1].port_bandwidth_bytes_per_s or nic)
+        if i < len(tiers) - 1:  # the uplink at the slower of this tier's and the next tier's ports; a tier with no
+            # port speed runs at the NIC's own rate, as `topology.build_topology` reads it (hR70)
+            port = min(tier.port_bandwidth_bytes_per_s or raw_nic, tiers[i + 1].port_bandwidth_bytes_per_s or raw_nic)
         ratios.append(1.0 if i == len(tiers) - 1 else float(f"{nic * product / port:.12g}"))
     return tuple(ratios)
 

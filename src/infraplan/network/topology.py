@@ -10,8 +10,8 @@ of two:
   (the top tier uses all k ports down); its up ports are ceil(down / o);
 * leaves: each tier-0 domain (a rack, or a rail-optimised scalable unit) needs ceil(NIC links / down ports)
   switches. Rail-optimised (NVIDIA DGX SuperPOD reference architecture): NIC r of every node in the unit goes
-  to the leaves of rail r; where the tier above splits into planes (below) and there are fewer leaves than
-  NICs per node (Gaudi 2: 24 NICs, 6 leaves of 32 down ports per 8 servers), each leaf takes a group of
+  to the leaves of rail r; where there are fewer leaves than NICs per node (Gaudi 2: 24 NICs, 6 leaves of 32
+  down ports per 8 servers; MI300X: 8 NICs, 2 leaves of 32 per 8 nodes), each leaf takes a group of
   nics / leaves rails of every node, so every node reaches every leaf and hence every plane;
 * above: the m lower switches of a domain are joined to S upper switches with the same number of parallel
   links u/S from every lower switch to every upper one (balanced wiring); S is the smallest divisor of the
@@ -310,10 +310,11 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         raise InputError(f"{n // gpn * nics:,} NIC links need {leaf.switches} switches of radix {leaf.radix} but "
                          f"{system.name} has only the {leaf.name} tier to join them")
     leaves = leaf.switches_per_domain
-    # rail groups, where the tier above splits into planes by leaf index and there are fewer leaves than NICs
-    # per node: NICs r*g .. r*g + g - 1 of every node go to leaf r, so every node reaches every plane
-    planes_above = len(layouts) > 1 and layouts[1].planes > 1
-    rpl = nics // leaves if net.rail_optimized and planes_above and leaves < nics and nics % leaves == 0 else 1
+    # rail groups where a leaf domain of several scale-up domains has 2+ leaves but fewer than NICs per node: NICs
+    # r*g .. r*g + g - 1 of every node go to leaf r (the same NIC index on every node to one leaf; hN70: the MI300X
+    # unit's 2 leaves were built unrailed), so every node reaches every leaf and every plane above
+    grouped = net.rail_optimized and 1 < leaves < nics and nics % leaves == 0 and leaf.domain_gpus > sud
+    rpl = nics // leaves if grouped else 1
     rails = net.rail_optimized and ((leaves % nics == 0 and leaves >= nics) or rpl > 1)
     lpr = max(1, leaves // nics) if rails else 0
     if rails and (leaf.domain_gpus // gpn) % lpr:

@@ -200,30 +200,33 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     tp = to_float(lay.tp)
     tokens = lay.tokens
     h = shape.hidden_size
+    # (the model's fields and properties read once: each read of a spec goes through pydantic's attribute hook)
+    moe, mla, per_token, shared = shape.is_moe, shape.is_mla, shape.experts_per_token, shape.shared_ffn_hidden_size
+    model_moe = moe if model is shape else model.is_moe
     q_local, kv_local = q_width(shape, tp), kv_width(shape, tp)
-    if shape.is_mla:  # rotary, casts and CP gathers see the decompressed K and V of the local heads
+    if mla:  # rotary, casts and CP gathers see the decompressed K and V of the local heads
         kv_local = shape.num_heads * (shape.head_dim + shape.v_head_dim) / tp
     gemms = (*_attention_gemms(shape, lay), *_ffn_gemms(shape, lay))
     keys = (lay.seq_len if not (model.num_sliding_layers or model.num_chunked_layers)
             else attention_keys(model, lay.seq_len))
-    head_dim = shape.head_dim if not shape.is_mla else shape.attention_head_dim
+    head_dim = shape.head_dim if not mla else shape.attention_head_dim
     attention = AttentionCore(tokens, keys, shape.num_heads / tp, head_dim, lay.batch)
 
     sp = to_bool(lay.sequence_parallel)
     sp_tokens = tokens / pick(sp, tp, 1.0)  # norms, residuals, dropout run on the SP shard
     f_local = shape.ffn_hidden_size / tp
-    routed = float(shape.experts_per_token)
+    routed = float(per_token)
     elementwise_fwd: tuple[Elementwise, ...]
     elementwise_bwd: tuple[Elementwise, ...]
     if lay.phase == "training":
         gate = 2.0 if shape.gated_mlp else 1.0
-        ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
-        if shape.shared_ffn_hidden_size:  # the shared expert's activation
-            ffn_elements = ffn_elements + tokens * shape.shared_ffn_hidden_size / tp * (gate + 1.0)
+        ffn_elements = tokens * f_local * (gate + 1.0) * per_token
+        if shared:  # the shared expert's activation
+            ffn_elements = ffn_elements + tokens * shared / tp * (gate + 1.0)
         # TE 2.14's fused grouped MLP (`MoeRouting.fused_grouped_mlp`): the routed experts' SwiGLU (and dGLU) and the
         # casts of FC2's input / FC1's output gradient run in the grouped GEMMs' epilogues, which write the quantised
         # copies (ops/fused/forward_grouped_mlp.py:327-410): the activation pass and the casts' bf16 read go
-        epilogue = (tokens * f_local * shape.experts_per_token * pick(lay.fused_grouped_mlp, 1.0, 0.0) if shape.is_moe
+        epilogue = (tokens * f_local * per_token * pick(lay.fused_grouped_mlp, 1.0, 0.0) if moe
                     else 0.0 * tokens)
         ffn_elements = ffn_elements - epilogue * (gate + 1.0)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
@@ -252,11 +255,11 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
                            Elementwise("fp8_cast", cast_bwd, 2.0, lay.fp8_casts),
                            Elementwise("fp8_cast_shard", shard_cast(lay.amax_bytes), 2.0, lay.fp8_casts))
-        if model.is_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
+        if model_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
             routing = Elementwise("moe_routing", *moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor,
                                                                   lay.moe_dispatcher))
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, routing), (*elementwise_bwd, routing)
-        if model.is_moe and (model.linear_biases or model.clamped_swiglu):  # GPT-OSS experts (same in every kind)
+        if model_moe and (model.linear_biases or model.clamped_swiglu):  # GPT-OSS experts (same in every kind)
             passes = gpt_oss_expert_passes(shape, tokens * routed, gate * f_local, lay.ep, lay.fused_grouped_mlp)
             elementwise_fwd, elementwise_bwd = ((*elementwise_fwd, Elementwise("gpt_oss_experts", *passes[0])),
                                                 (*elementwise_bwd, Elementwise("gpt_oss_experts", *passes[1])))
@@ -273,14 +276,14 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qkv_split", *fwd, grouped)), (
                 *elementwise_bwd, Elementwise("qkv_split", *bwd, grouped))
     else:
-        f_act = (shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
-                 + shape.shared_ffn_hidden_size) / tp
+        f_act = (shape.ffn_hidden_size * (per_token if moe else 1)
+                 + shared) / tp
         main = tokens * (10.0 * h + 3.0 * f_act) * ACT_BYTES
         elementwise_fwd = elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", main, 6.0),)
 
     act_full = tokens * h * ACT_BYTES
     # folded routed layer without shared experts: the FFN side has no TP pair (module docstring)
-    attention_only = to_bool(lay.folded) & shape.is_moe & (not shape.shared_ffn_hidden_size)
+    attention_only = to_bool(lay.folded) & moe & (not shared)
     not_sp, not_only = negate(sp), negate(attention_only)
     tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only),
                                       Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
@@ -291,8 +294,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                   Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
-    if shape.is_moe:
-        dispatch = sp_tokens * shape.experts_per_token * h * ACT_BYTES * lay.expert_load_factor
+    if moe:
+        dispatch = sp_tokens * per_token * h * ACT_BYTES * lay.expert_load_factor
         ep_group = (lay.ep if type(lay.ep) in (int, float) else np.asarray(lay.ep)) * lay.ep_inside_tp
         # serving with EP only inside the TP group: every rank already holds all M tokens, runs its local experts
         # on them and the TP all-reduce sums the partial outputs, so there is no all-to-all (module docstring)

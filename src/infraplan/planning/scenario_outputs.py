@@ -1,8 +1,8 @@
 """Files of `infraplan plan`: Parquet tables (`--out DIR`) and one self-contained HTML report (`--report`).
 
 Parquet (pyarrow): services.parquet, pools.parquet, racks.parquet, sites.parquet, phases.parquet, one row per
-result row, columns named as the JSON fields (units in the names), readable by DuckDB and pandas. Each file is
-written atomically (a temporary file renamed into place).
+result row, columns named as the JSON fields (units in the names), readable by DuckDB and pandas. The five files
+are written together (each to a temporary file, all renamed into place once all are written: all or none).
 HTML (Plotly with plotly.js inlined, no CDN): facility power by pool, split into IT and the PUE overhead
 (cooling and power distribution); the fleet by pool over the phases; the fleet value waterfall by pool (the
 last phase's `fleet_value_usd`, installed base included; priced pools only: a pool without a price has none,
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infraplan.catalog.output_files import write_atomically
+from infraplan.catalog.output_files import write_atomically, write_together
 from infraplan.errors import InputError
 from infraplan.planning.scenario_results import ScenarioPlan
 
@@ -46,13 +46,12 @@ def write_parquet(plan: ScenarioPlan, folder: str) -> list[str]:
 
     if not Path(folder).is_dir():
         raise InputError(f"--out: folder {folder[:80]!r} does not exist")
-    paths = []
+    files = []
     for table in TABLES:
         rows = _rows(plan, table)
         arrow = pa.Table.from_pylist(rows) if rows else pa.table({})
-        path = str(Path(folder) / f"{table}.parquet")
-        paths.append(write_atomically(path, _writer(arrow), "--out"))
-    return paths
+        files.append((str(Path(folder) / f"{table}.parquet"), _writer(arrow)))
+    return write_together(files, "--out")  # all five or none (hH70: a full disk left the first tables)
 
 
 def write_report(plan: ScenarioPlan, path: str) -> str:

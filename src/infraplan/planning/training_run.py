@@ -38,6 +38,7 @@ from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.network.results import NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
+from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
 from infraplan.training.results import TrainingEstimate
 
 
@@ -172,3 +173,15 @@ def serving_with_fabric_note(result: ServingResult | ImageServingResult, cluster
     note = serving_fabric_note(cluster.for_gpus(result.deployment.gpus))
     return result if note is None else result.model_copy(update={"warnings": [*result.warnings, note]})
 
+
+def with_memory_margin(estimate: TrainingEstimate, margin_fraction: float | None) -> TrainingEstimate:
+    """The estimate with its headroom fields at `margin_fraction` of the accelerator's memory (`train
+    --memory-margin`, the web's `memory_margin`; None: as estimated, at the default 5 %): the flag `search
+    --memory-margin` gives the same plan (`communicator_buffers.memory_headroom_flag`), so a search row's
+    `train_command` reruns its `low_memory_headroom` (hC70: it reran at 5 %, a row flagged at 90 % came back
+    unflagged)."""
+    if margin_fraction is None:
+        return estimate
+    flag = memory_headroom_flag(estimate.memory_per_gpu_bytes, estimate.memory_capacity_bytes,
+                                check_memory_margin(margin_fraction))
+    return estimate.model_copy(update=flag)

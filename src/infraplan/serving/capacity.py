@@ -362,7 +362,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.ref)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
     chosen, (result, n_full, n_clipped, context, *_, why_missed), meets = chosen_run(runs)
-    rejected[:0] = missed_lines(runs, chosen, key)  # the whole runs that missed, first
+    rejected[:0] = missed_lines(runs, chosen, key, slo)  # the whole runs that missed, first
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     k_chosen = chosen["speculative_tokens"]
     changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,

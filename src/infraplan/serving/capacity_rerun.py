@@ -49,13 +49,17 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
     return shlex.join(args)
 
 
-def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str, Any], key: str) -> list[str]:
+def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str, Any], key: str,
+                 slo: tuple[float, float]) -> list[str]:
     """serve-plan's `rejected` lines of the whole runs that missed (`replica_search.whole_runs`'s runs: option, its
     run's serve metrics, request count, ..., why, and whether it met), but the answer's own: its miss is its
-    `meets_slo_full_run` (it was listed as rejected too, and `serve-plan` printed it under "not chosen:", hU47)."""
+    `meets_slo_full_run` (it was listed as rejected too, and `serve-plan` printed it under "not chosen:", hU47). Each
+    names its percentiles above the SLO (`outright_misses`; a `judged_run` reason names them first, and a plain miss,
+    with no reason, names them alone: hS71, README chat's 32-accelerator TP2 run printed TPOT p99 0.23 s unnamed)."""
     lines = []
     for option, (missed, n_missed, *_, why), ok in runs:
         if not ok and option is not chosen:
+            why = why or "; ".join(outright_misses(missed, slo, key))
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
             lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}{pools} on "
                          f"{option['gpus']} accelerators: its full run of {n_missed:,} requests misses the SLO (TTFT "

@@ -260,6 +260,8 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
         path = Path(source)
         shown = shown_path(source)
         try:
+            if path.exists() and not (path.is_file() or path.is_dir()):  # a FIFO blocked the read for ever (hH70)
+                raise OSError(0, "not a regular file (a pipe or a device)")
             data = safe_load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"sweep spec {shown}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None

@@ -126,6 +126,8 @@ def recomputed_fraction(shape: TransformerShape, plan: PlanArrays) -> np.ndarray
 
 def recomputed_layers(plan: PlanArrays, layers: Any) -> Any:
     """`recomputed_stage_layers` of a stage of `layers` layers."""
+    if type(plan.recompute) is int and plan.recompute != _FULL:  # type: ignore[comparison-overlap]
+        return 0.0  # one plan without full recompute: the `pick` below's 0.0 (nothing else read)
     blocked = plan.recompute_layers > 0
     # without block recompute anywhere (a search's rows: `recompute_layers` 0) the pick is `layers` itself, in the
     # rows' shape rather than the (vpp, schedule) pairs' (issue 18: fewer grid passes, the same values)

@@ -25,6 +25,8 @@ from infraplan.training.enums import Attention
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.plan import PlanArrays
 
+_UNFUSED = int(Attention.UNFUSED)
+
 # Megatron's FusedScaleMaskSoftmax runs eager PyTorch where its fused kernel refuses the shape
 # (`softmax_falls_back`): per score, forward upcast (2+4 B), scale (4+4), in-place mask fill (4+1+4), softmax
 # (4+4), downcast (4+2) = 37 B in 5 kernels; backward their gradients in reverse, 6 + 12 + 9 + 8 + 6 = 41 B in
@@ -116,12 +118,14 @@ def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     each warp 2 rows up to s_k = 128 and 1 above: 8 rows per block for s_k <= 128, 4 above). Learned-sink
     attention (a full-row softmax, `catalog.stacks` `sink_attention`) is not this kernel.
     """
+    if type(plan.attention) is int and plan.attention != _UNFUSED:  # type: ignore[comparison-overlap]
+        return False  # one plan on a fused kernel: the `&` below is False whatever the rest (nothing read)
     sinks = shape.attention_sinks and stack is not None and stack.sink_attention != "fused"
     sq, sk = plan.seq_len / plan.cp, to_float(plan.seq_len)
     batches = plan.micro_batch * shape.num_heads / plan.tp
     available = ((sk > 16.0) & (sk <= 4096.0) & (sq % 4.0 == 0.0) & (sk % 4.0 == 0.0) & (batches % 4.0 == 0.0)
                  & (batches % pick(sk > 128.0, 4.0, 8.0) == 0.0))
-    return (plan.attention == int(Attention.UNFUSED)) & negate(available) & (not sinks)
+    return (plan.attention == _UNFUSED) & negate(available) & (not sinks)
 
 
 def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,

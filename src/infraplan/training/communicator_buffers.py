@@ -67,9 +67,29 @@ def communicator_buffer_bytes(plan: PlanArrays, moe: bool) -> Any:
     """Bytes of NCCL SIMPLE-protocol buffers on one rank of each plan (element-wise; a `one_row`'s numbers give a
     float): `COLLECTIVE_CHANNELS` buffers for each ring communicator of more than one rank, `P2P_CHANNELS_PER_PEER`
     for each point-to-point peer (module docstring). `moe`: the model has routed experts (their data-parallel
-    group and EP's all-to-all)."""
+    group and EP's all-to-all). A `one_row`'s are kept by what they read (its degrees and group strides, the
+    figures above): plans that differ in nothing else (a sweep's sequence lengths) count them once (issue 18)."""
+    if type(plan.tp) is int:  # type: ignore[comparison-overlap]  # one plan (`PlanArrays.one_row`): its ints
+        key = (moe, plan.tp, plan.cp, plan.dp, plan.pp, plan.ep, plan.zero_shard, plan.dp_stride, plan.edp,
+               plan.edp_stride, plan.experts_over_stage, NCCL_BUFFSIZE_BYTES, COLLECTIVE_CHANNELS,
+               P2P_CHANNELS_PER_PEER)
+        kept = _BUFFERS.get(key)
+        if kept is None:
+            if len(_BUFFERS) >= _BUFFERS_KEPT:
+                _BUFFERS.clear()
+            kept = _BUFFERS[key] = _buffer_bytes(plan, moe)
+        return kept
+    return _buffer_bytes(plan, moe)
+
+
+def _buffer_bytes(plan: PlanArrays, moe: bool) -> Any:
+    """`communicator_buffer_bytes` without the one-plan memo."""
     rings, peers = communicator_counts(plan, moe)
     return NCCL_BUFFSIZE_BYTES * (COLLECTIVE_CHANNELS * rings + P2P_CHANNELS_PER_PEER * peers)
+
+
+_BUFFERS_KEPT = 4096
+_BUFFERS: dict[tuple[Any, ...], Any] = {}  # one plan's buffer bytes by what they read (`communicator_buffer_bytes`)
 
 
 def communicator_counts(plan: PlanArrays, moe: bool) -> tuple[Any, Any]:

@@ -251,13 +251,16 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     bands = point.bands  # (`band_stack`)
     convention = flop_convention_note(row["mfu"], row["hfu"], row["executed_flops_utilisation"])
     notes += [convention] if convention else []  # an MFU above 100 % said, not shown silently
-    causal = float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))  # the ceiling's FLOP convention
-    row.update(error_band=training_band(accelerator.catalog_name, bands, row["config"]["seq_len"]),
+    family = accelerator.catalog_name
+    ceiling = mfu_ceiling(family, bands, row["config"]["dtype"])
+    # the ceiling's FLOP convention: the causal ratio read only for a figure counted with the causal half
+    causal = (float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))
+              if ceiling is not None and ceiling.flop_convention == "causal_scores" else 1.0)
+    row.update(error_band=training_band(family, bands, row["config"]["seq_len"]),
                model=point.shape.name, system=point.cluster.system.name, accelerator=accelerator.name,
                parameters=_total_params(point.shape),
                stack=profile.name, notes=notes,
-               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, bands, row["config"]["dtype"]),
-                                    causal_ratio=causal))
+               **published_mfu_flag(row["mfu"], ceiling, causal_ratio=causal))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
 

@@ -192,10 +192,11 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     grad_bytes = kept[4] if kept is not None else main_grad_wgrad_bytes(stack)
     # `MoeRouting.expert_gemm` per_expert: a grouped entry's `count` GEMMs in its `share` of the layers, one by one;
     # over `expert_gemm_streams` > 1 concurrent streams each run of that many GEMMs shares its waves
-    grouped = stack.moe.expert_gemm == "grouped"
-    streams = float(stack.moe.expert_gemm_streams)
+    routing, moe = stack.moe, shape.is_moe  # (read once: each read of a spec goes through pydantic's hook)
+    grouped = routing.expert_gemm == "grouped"
+    streams = float(routing.expert_gemm_streams)
     # the experts' forward / dgrad GEMMs at the routed counts' expected row tiles (`training.expert_counts`)
-    spread = count_spread(shape.num_experts, shape.experts_per_token) if shape.is_moe else 0.0
+    spread = count_spread(shape.num_experts, shape.experts_per_token) if moe else 0.0
     gemms = [_stream_batched(rates, precision, g.m, g.n, g.k, g.count, g.share, one, grad_bytes, streams)
              if g.grouped and not grouped and streams > 1.0 else
              routed_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count if grouped else g.count * g.share, grouped,
@@ -297,12 +298,12 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     }
     # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
     # SMs the communication kernels occupy while it runs
-    sm = stack.tp_overlap_sm_fraction
+    sm, overlap = stack.tp_overlap_sm_fraction, stack.tp_comm_overlap_fraction
     for phase, gemm in (("fwd", gemm_fwd), ("bwd", gemm_bwd)):
-        hidden = smaller(stack.tp_comm_overlap_fraction * out[f"tp_{phase}"], gemm)
+        hidden = smaller(overlap * out[f"tp_{phase}"], gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
-    if stack.tp_async_backward and stack.tp_comm_overlap_fraction == 0.0:
+    if stack.tp_async_backward and overlap == 0.0:
         # without userbuffers Transformer Engine still issues each column-parallel layer's dgrad reduce-scatter (SP)
         # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
         # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to the wgrad GEMMs
@@ -332,9 +333,10 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         ops_fwd, ops_bwd = ops_fwd + sink_fwd, ops_bwd + TE_SINK_SOFTMAX_KERNELS + 4.0 - 3.0 + pick(
             full | selective, sink_fwd, 0.0)
     recomputed = pick(full, extra_fwd, 0.0)
+    graphs = stack.cuda_graphs
     for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
         if one:
-            out[f"host_{phase}"] = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else float(count * host_dispatch_s)
+            out[f"host_{phase}"] = CUDA_GRAPH_LAUNCH_S if graphs else float(count * host_dispatch_s)
             continue
         out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
                                 else np.asarray(count * host_dispatch_s, dtype=np.float64))
@@ -343,7 +345,7 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     add_dropless_moe_terms(out, ops, sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True)
                                           if op.role in ("expert_up", "expert_down")), 0.0)
                            + expert_block_quantize_s(shape, ops, lay, rates, quantize_fwd), full, host_dispatch_s,
-                           one, stack, plan.dtype, shape.is_moe and shape.linear_biases,
+                           one, stack, plan.dtype, moe and shape.linear_biases,
                            geglu_offset_syncs(shape, full | (selective & ("moe_act" in stack.recompute_modules))))
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
 

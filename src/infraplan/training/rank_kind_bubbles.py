@@ -42,8 +42,11 @@ def interleaved_first_chunk_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, 
     (tests/training/test_end_chunk_bubble.py; hZ2, session 35). So the excess over o / v is (g - 1/v) d, or
     (1 - 1/v) d."""
     v, m, d = to_float(vpp), to_float(micro_batches), to_float(first_excess_s)
-    g = round_size(pp, micro_batches)
-    extra = pick(d > 0.0, (g - 1.0 / v) * d, (1.0 - 1.0 / v) * d)
+    if type(d) is float and not d > 0.0:  # one plan's excess at most 0 (or NaN): `pick`'s second term, g unread
+        extra = (1.0 - 1.0 / v) * d
+    else:
+        g = round_size(pp, micro_batches)
+        extra = pick(d > 0.0, (g - 1.0 / v) * d, (1.0 - 1.0 / v) * d)
     runs = (schedule == int(Schedule.INTERLEAVED)) & (m >= to_float(pp))
     return pick(runs, extra, 0.0)  # type: ignore[no-any-return]
 
@@ -244,6 +247,8 @@ def three_rank_kinds_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_b
     tests/training/test_one_f_one_b_three_kinds.py). hZ3's first-rank form (session 35) is its case t_0 >= t_l
     >= t_m. Below p micro-batches 1F1B with the last rank the heaviest is o exactly too, ZB-H1 is not (the caller
     passes the kinds there; tests/training/test_pipeline_few_microbatches.py)."""
+    if type(schedule) is int and schedule != _ONE_F_ONE_B and schedule != _ZB_H1:
+        return 0.0  # type: ignore[return-value]  # one plan of another schedule: both paths' 0.0, nothing priced
     p, m, th, o = to_float(pp), to_float(micro_batches), to_float(stage_s), to_float(others_s)
     kinds = tuple(to_float(x) for x in (first_s, first_fwd_s, middle_s, middle_fwd_s, last_s))
     # (1F1B with one micro-batch: the ranks in turn, the model's o exactly; other schedules: nothing)

@@ -187,9 +187,15 @@ def one_plan_schedule_reason(schedule: int, pp: int, vpp: int, micro_batches: in
     others are not listed (`plan_rules.check_single_plan`, issue 18); the reasons are looked up only for a broken
     rule."""
     model = PIPELINE_SCHEDULES.get(schedule)  # type: ignore[call-overload]  # an int finds its IntEnum key
+    key = (schedule, pp, vpp, micro_batches, rules)
+    if model is not None and _VALID.get(key) is model:  # (a verdict kept with the model it was asked of)
+        return None
     if model is not None and bool(model.valid(pp, vpp)):
         batches_valid, requirement = model.batch_rule(rules)
         if not requirement or bool(batches_valid(pp, vpp, micro_batches)):
+            if len(_VALID) >= _VALID_KEPT:
+                _VALID.clear()
+            _VALID[key] = model
             return None
     unknown, reasons = _reasons(rules)
     own = reasons.get(schedule)
@@ -198,6 +204,12 @@ def one_plan_schedule_reason(schedule: int, pp: int, vpp: int, micro_batches: in
     _, requirement, batches_requirement = own
     return batches_requirement if bool(own[0].valid(pp, vpp)) else requirement
 
+
+# the plans `one_plan_schedule_reason` found valid, by (schedule code, PP, V, micro-batches, rule set): the model they
+# were checked against (a hit asks that it `is` the one registered now; plans differing in nothing else, e.g. in
+# their sequence length, check once: issue 18), emptied at `_VALID_KEPT` entries
+_VALID: dict[tuple[Any, ...], ScheduleModel] = {}
+_VALID_KEPT = 4096
 
 # the reasons of `schedule_violations` by rule set, formatted once for the table as it stands (its codes and the
 # identities of its models, which the entry holds, so their ids are not reused while it is kept), not on every check

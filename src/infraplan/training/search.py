@@ -72,6 +72,7 @@ from infraplan.training.stack_limits import (
     searched_limits,
 )
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, balanced_split, step_time
+from infraplan.units import number_text
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
 BUCKET_FILL = 0.5
@@ -110,10 +111,11 @@ def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_bat
                                       context_parallel=context_parallel))
 
 
-def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp: bool = False) -> str:
+def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp: bool = False,
+                  memory_margin: float | None = None) -> str:
     """The `infraplan train` command line that evaluates exactly this plan: every axis of the search spelled
-    out (rank order, pipeline schedule, stack and --sharp included), so a search row copied into `train` gives its
-    numbers."""
+    out (rank order, pipeline schedule, stack, --sharp and a --memory-margin given included), so a search row
+    copied into `train` gives its numbers."""
     args = ["infraplan", "train", model, "--system", system, "--gpus", str(config.gpus), "--tp", str(config.tp),
             "--pp", str(config.pp), "--dp", str(config.dp), "--cp", str(config.cp), "--ep", str(config.ep),
             "--etp", str(config.etp),
@@ -126,6 +128,8 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp
         args += ["--offload-layers", str(config.offload_layers)]
     if sharp:
         args.append("--sharp")
+    if memory_margin is not None:  # the row's headroom flag at the search's margin (hC70)
+        args += ["--memory-margin", number_text(memory_margin)]
     return shlex.join(args)
 
 
@@ -343,7 +347,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                     for row, n in zip(rows, offloaded, strict=True)]
         args = (model if isinstance(model, str) else shape.name, system if isinstance(system, str) else sys_spec.name,
                 stack if isinstance(stack, str) else profile.name)
-        rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp)})
+        rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
+                                                                    memory_margin)})
                 for row in rows]
     ceilings, margin_after = guard_effect(guard, dtypes, shape, cluster, found)  # what the guard ranked after
     seconds = time.perf_counter() - start

@@ -149,6 +149,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     `ends`: the end stages' own DP traffic (`step_traffic.EndStageTraffic`; needed where an end stage holds other
     parameters than the traffic's and can set the DP exposure)."""
     head_compute, head_other = lt["head_compute"], lt["head_other"]
+    overlap = profile.dp_overlap_fraction  # (the stack's field, read once for its uses below)
     exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`with_ep_comm`), and so
@@ -199,7 +200,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         return _in_paired_shape(stage_out, paired) if unpaired else stage_out
     stage_total = summed(stage.values(), ops)
     fwd_window, bwd_window = dp_windows(lt, layers, run_host_fwd - run_gpu_fwd, host_bwd - gpu_bwd, synced,
-                                        profile.dp_overlap_fraction, moe_block, ops)
+                                        overlap, moe_block, ops)
 
     out = {k: m * v for k, v in stage.items()}
     if profile.moe.overlap_ep_comm:  # its unpaired passes and pipeline transfers on the all-to-all's NICs
@@ -266,7 +267,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         if anywhere(middle):
             ends.expect(middle_n, 0.0, middle, 0.0)
     if not (settled if is_plain(settled) else np.all(settled)):
-        dp_forms = end_stage_dp_forms(traffic, lt, layers, 0.0, 0.0, synced, profile.dp_overlap_fraction, moe_block,
+        dp_forms = end_stage_dp_forms(traffic, lt, layers, 0.0, 0.0, synced, overlap, moe_block,
                                       ops, dp_forms, (fwd_window, bwd_window), negate(settled),
                                       (ends, lt["stage_layers"], lt["mtp_stage"], mtp_all, traffic_layers,
                                        ops.where(end_heavy, 1.0, 0.0), settled), (fwd_window, bwd_window),
@@ -279,9 +280,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         first_counts = (with_embed == 0.0) & one_end
         if ops is FLOAT_OPS and first_counts:  # (one plan: its windows, kept for the last stage's `same_as_first`)
             first_windows = dp_windows(lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
-                                       profile.dp_overlap_fraction, moe_block, ops)
+                                       overlap, moe_block, ops)
         dp_forms = end_stage_dp_forms(traffic, lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
-                                      profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
+                                      overlap, moe_block, ops, dp_forms, (fwd_window, bwd_window),
                                       first_counts, (ends, first_n, 0.0, mtp_all, traffic_layers, 1.0, settled),
                                       first_windows)
     if anywhere(with_head < 1.0):
@@ -293,7 +294,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         last_end_s = summed(last_end.values(), ops)
         last_counts = (with_head == 0.0) & one_end
         last_windows = (dp_windows(lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
-                                   profile.dp_overlap_fraction, moe_block, ops)
+                                   overlap, moe_block, ops)
                         if ops is FLOAT_OPS and first_windows is not None and last_counts else None)
         # one plan whose last stage is its first's (its layers, no MTP module, a table each, its windows): priced
         # on the first's already, and `end_stage_dp_forms` of the same stage twice is its once (each form the most
@@ -302,14 +303,14 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                          and last_n == first_n)
         if not same_as_first:
             dp_forms = end_stage_dp_forms(traffic, lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
-                                          profile.dp_overlap_fraction, moe_block, ops, dp_forms,
+                                          overlap, moe_block, ops, dp_forms,
                                           (fwd_window, bwd_window), last_counts,
                                           (ends, last_n, mtp_last, mtp_all, traffic_layers, 1.0, settled),
                                           last_windows)
     if anywhere(middle) and one_end:  # its windows: a stage of its layers alone (`stage_work`)
         m_host, m_gpu, mb_host, mb_gpu, _, _ = stage_work(lt, middle_n, 0.0, 0.0, 0.0, host_terms, ops)
         dp_forms = end_stage_dp_forms(traffic, lt, middle_n, m_host - m_gpu, mb_host - mb_gpu, synced,
-                                      profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
+                                      overlap, moe_block, ops, dp_forms, (fwd_window, bwd_window),
                                       middle, (ends, middle_n, 0.0, mtp_all, traffic_layers, 0.0, settled))
     # the pace-setting rank, its MTP modules, 1 where it holds a table; the end bin's tables in layers (hO46)
     mirrored_heaviest = (lt["stage_layers"], lt["mtp_stage"], ops.where(end_heavy, 1.0, 0.0),

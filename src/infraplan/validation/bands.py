@@ -19,6 +19,8 @@ all the same: `dense_serving_residuals` adds its rows' decode-throughput residua
 as `serving_report.score_report` scores the MoE and disaggregated rows), without which a dense-model `serve`
 answer was banded by MoE rows alone (error_bands_tried.md).
 
+The Blackwell serving set (`validation.serving_blackwell`, B200 / B300 rows of the same sample; hB70) is one of the
+scored sets: its residuals are family `blackwell`, so a Blackwell serving answer's band comes from Blackwell rows.
 Every Hopper serving row (dense, MoE/MLA, disaggregated) also gives a residual of metric `ttft`, predicted /
 measured mean TTFT - 1 (the `silicon_ttft_ms` column against the closed-loop prediction the set scores), behind
 `serve`'s `ttft_error_band`: a plan may bind on its TTFT SLO, and the dense set's TTFT error (31 %) is more than twice
@@ -69,7 +71,8 @@ HEADER = ("# Validation residuals behind every error_band (catalog/error_bands.p
           "# predicted / measured mean TTFT - 1; an eighth column `default`: the training or serving case re-run on\n"
           "# the default stack of its kind (serving: on the shipped profile of its stack class, trtllm-0.x, vllm-0.x\n"
           "# or sglang-0.x; the band of an answer on it), none: on the settings the case's measurement ran\n")
-SERVING_FILES = ("serving_measured_hopper.csv", "serving_measured_hopper_moe.csv", "serving_measured_hopper_disagg.csv")
+SERVING_FILES = ("serving_measured_hopper.csv", "serving_measured_hopper_moe.csv", "serving_measured_hopper_disagg.csv",
+                 "serving_measured_blackwell.csv")
 MLPERF_SCENARIO = re.compile(r"^(mlperf-v[\d.]+-.+)-(offline|server|interactive)$")
 
 

@@ -1,6 +1,7 @@
 """What measured serving campaigns ran that their rows do not state: speculative decoding (MTP) and the benchmark
 client's connection pool. Each rule names its campaigns by source fields (`silicon_data_source` of the MoE / MLA set,
-`serving_hopper_moe`), carries its evidence and is a toggle.
+`serving_hopper_moe`), carries its evidence and is a toggle. Also SGLang's default prefill chunk on the row's GPU
+(`sglang_chunked_prefill`, which AIConfigurator's max_prefill_tokens = ISL + 1500 sits inside; hB70).
 
 ## Speculative decoding (round 20, helper hB; `draft`, toggle `SPECULATIVE_CAMPAIGN_RULE`)
 
@@ -55,6 +56,16 @@ gain 1.38x. Without drafts on the campaign's attention-DP rows: 15.218 -> 15.152
 0.112, median +0.124); with drafts on the 2026-01-28 attention-DP row too (the other consistent reading): 15.205 %
 (that row +0.30 -> -0.18). No source states the campaigns' speculative settings by layout: kept as measured.
 
+Blackwell (hB70, `serving_blackwell`): the B200 rows of the TensorRT-LLM release:1.2.0rc6.post3 image (DeepSeek-R1 fp4
+2026-02-06, fp8 2026-02-05; export 2026-03-25.csv / 2026-04-06.csv, no db-dump copy) show the same signature: TPOT
+from OSL 1024 to 8192 at the same layout and clients 0.87 / 0.86 (median of 4 / 7 pairs), where the set's other
+TensorRT-LLM DeepSeek campaigns give 0.95-1.04 (1.2.0rc6.post2 0.95 / 1.01, unversioned 0.97-0.98; 2026-01-14: 0.93 /
+0.83); and their measured TPOT is 0.66 of the model's without drafts (median of 43 rows; quartiles 0.60-0.71;
+0.47-0.73 at <= 16 clients; TP8 fp8 1024 / 1024, 4 clients: 5.38 ms against 8.45). Taken as MTP campaigns by the same
+ASSUMPTIONS (K = 1, R = 0.85). Toggled (every scored Blackwell row, 707): 26.92 % (TTFT 37.86, TPOT 15.97) -> 25.57 %
+(37.71, 13.43); the post3 groups' TPOT mean |error| 0.566 / 0.482 (median +0.557 / +0.476) -> 0.101 / 0.118 (+0.081 /
++0.053). No Hopper set holds such a row.
+
 ## The benchmark client's connections (round 11; `client_connections`, toggle `CLIENT_CONNECTION_CAP`)
 
 The December-2025 GPT-OSS-120B vLLM H100 campaign (9 rows, all 512 clients: 0.11.2 and unversioned, TP2 / 4 / 8, ISL /
@@ -76,7 +87,8 @@ from infraplan.catalog.model_config import TransformerShape
 
 SPECULATIVE_CAMPAIGN_RULE = True  # the campaigns below run MTP (module docstring); False to compare
 # campaigns by source fields, all of which the row's `silicon_data_source` must contain (module docstring)
-SPECULATIVE_CAMPAIGNS = (("tensorrt-llm/release:1.1.0rc2.post2", "measured=2026-01-14"),)
+SPECULATIVE_CAMPAIGNS = (("tensorrt-llm/release:1.1.0rc2.post2", "measured=2026-01-14"),
+                         ("tensorrt-llm/release:1.2.0rc6.post3",))  # B200 DeepSeek-R1 (hB70, docstring)
 # DeepSeek-V3's MTP second-token acceptance, arXiv:2412.19437 sec. 5.4.3 (85-90 %; the lower end): ASSUMPTION
 MTP_ACCEPTANCE = 0.85
 ATTENTION_DP_DRAFTS = True  # the campaign's attention-DP rows draft too (docstring: False measured, not adopted)
@@ -127,3 +139,15 @@ def client_connections(row: dict[str, str]) -> int | None:
     if CLIENT_CONNECTION_CAP and row["backend"] == "vllm" and _in(row, CAPPED_CLIENT_CAMPAIGNS):
         return AIOHTTP_DEFAULT_CONNECTIONS
     return None
+
+
+def sglang_chunked_prefill(row: dict[str, str], default: int) -> int:
+    """SGLang's default chunked_prefill_size on the row's GPU (`serving.sglang_memory.default_chunked_prefill_tokens`,
+    0.5.6+ server_args.py: 8192 below 160 GiB, 16384 above, so B200 / B300), `default` for a row naming no system."""
+    from infraplan.cluster import Cluster
+    from infraplan.serving.sglang_memory import default_chunked_prefill_tokens
+    from infraplan.validation.serving_roofline import SYSTEMS
+
+    if row.get("system") not in SYSTEMS:
+        return default
+    return default_chunked_prefill_tokens(Cluster.resolve(SYSTEMS[row["system"]]).accelerator.memory_bytes / 2**20)

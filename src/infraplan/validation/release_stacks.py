@@ -62,6 +62,8 @@ from importlib import resources
 # a row's stack (`row_stack`) -> its release's YAML in data/stacks/ (module docstring)
 RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml",
                   "vllm-0.16.0": "vllm-0.16.yaml", "vllm-0.18.0": "vllm-0.16.yaml",
+                  # between two releases read async by default (Blackwell rows; hB70: 15.1 / 19.0 not read, not mapped)
+                  "vllm-0.17.0": "vllm-0.16.yaml",
                   "trtllm-1.2.0rc6.post1": "trtllm-1.2.0rc6.yaml", "trtllm-0.8.1.post1": "trtllm-1.2.0rc6.yaml"}
 # by release date, not release line (measured, not adopted: module docstring); add to RELEASE_STACKS to try it
 NEAREST_DATE_STACKS = {"trtllm-1.1.0rc2.post2": "trtllm-1.0.0rc3.yaml", "trtllm": "trtllm-1.2.0rc6.yaml"}

@@ -9,7 +9,8 @@ row's question as `serve` takes it (model, GPUs, TP / PP / EP / attention DP, wo
 lengths, clients) on the profile's engine settings (`shipped_profile`); the client's side stays the measurement's
 (requests per client, early stops, client connections, round trip), the conditions of the published figure.
 
-Which rows: each profile re-runs every serving row (dense, MoE / MLA, disaggregated Hopper rows, MLPerf v5.1),
+Which rows: each profile re-runs every serving row (dense, MoE / MLA, disaggregated Hopper rows, the Blackwell set's
+rows (hB70, as the MoE rows: their question at their stated clients), MLPerf v5.1),
 whatever engine measured it, as hB41 did for the default stack trtllm-0.x: vllm-0.x and sglang-0.x likewise (hV45,
 `RERUN_EVERY_ROW`), but the MLPerf rows on a part whose `serve` without --stack runs another stack (for
 trtllm-0.x: MI300X, hV42) or where the profile does not run. Measured against re-running only the rows the
@@ -89,6 +90,7 @@ def hopper_rows_on(ref: str | None = None) -> list[tuple[dict[str, str], dict[st
     from infraplan.serving.serving_sim import simulate_disaggregated
     from infraplan.serving.workloads import fixed_requests
     from infraplan.validation import campaign_settings
+    from infraplan.validation import serving_blackwell as blackwell
     from infraplan.validation import serving_hopper as dense
     from infraplan.validation import serving_hopper_disagg as disagg
     from infraplan.validation import serving_hopper_moe as moe
@@ -102,18 +104,21 @@ def hopper_rows_on(ref: str | None = None) -> list[tuple[dict[str, str], dict[st
         except (InputError, ValueError):
             if strict:
                 raise
-    for row in (r for r in moe.sampled_rows()[0] if _measured_on(r, ref)):
-        dep, cap = shipped_profile(moe.moe_deployment(row), ref), campaign_settings.client_connections(row)
-        if cap is not None:  # the benchmark client's connections: the measurement's, kept
-            dep = replace(dep, max_batch=min(dep.max_batch, cap))
-        stated = {**row, "batch_size": str(moe.concurrency(row))}  # `dense.run_row` takes its clients from it
-        try:
-            predicted = dense.run_row(stated, dep, moe.model_shape(row["model_path"]))
-        except (InputError, ValueError):
-            if strict:
-                raise
-            continue
-        found.append((row, _on_profile_front_end(row, predicted, dep)))
+    stated_sets = ((moe.sampled_rows()[0], moe.moe_deployment, lambda r: moe.model_shape(r["model_path"])),
+                   (blackwell.sampled_rows()[0], blackwell.deployment, blackwell.shape))  # Blackwell rows: hB70
+    for rows, deployment, shape in stated_sets:
+        for row in (r for r in rows if _measured_on(r, ref)):
+            dep, cap = shipped_profile(deployment(row), ref), campaign_settings.client_connections(row)
+            if cap is not None:  # the benchmark client's connections: the measurement's, kept
+                dep = replace(dep, max_batch=min(dep.max_batch, cap))
+            stated = {**row, "batch_size": str(moe.concurrency(row))}  # `dense.run_row` takes its clients from it
+            try:
+                predicted = dense.run_row(stated, dep, shape(row))
+            except (InputError, ValueError):
+                if strict:
+                    raise
+                continue
+            found.append((row, _on_profile_front_end(row, predicted, dep)))
     for row in (r for r in disagg.sampled_rows()[0] if _measured_on(r, ref)):
         # as `disagg.run_row`, on the profile's pools and one front end (`serve`'s)
         pair = disagg.pair_deployment(row)

@@ -72,10 +72,9 @@ Release kernels (round 10; notes): vLLM 0.12.0's decode attention as AIConfigura
 `DYNAMO_TRTLLM_RELEASE_STACKS`; `serving.llm_iteration`), prefix-cache hits of a client reusing aiperf's 100
 prompts (`validation.serving_prefix_reuse`; with both rules: dense 17.21 %, MoE 16.46 %). The 1.0.0rc3 rows' TP
 all-reduce is bounded by that release's measured AllReduce (`serving.release_all_reduce`, round 18: dense 20.89 ->
-20.85 %, MoE 15.19 -> 15.23 %).
-The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness (0.2.0
-`eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf with
-`ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
+20.85 %, MoE 15.19 -> 15.23 %). The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness
+(0.2.0 `eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf
+with `ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
 its statistics) and 10 (20 from 0.12.0) requests per client. Run that way (no early stops, the first 2 x
 concurrency requests left out, 10 per client after them) the model is further off (dense 30.9 %, MoE 25.7 %; no
 early stops alone 27.4 / 21.0 %) before round 7; with SGLang 0.5.1 at its defaults the early stops are dropped
@@ -121,8 +120,8 @@ one efficiency per metric fitted to the set itself (the best such constant; `val
 row's dtype); the fitted efficiency minimises the baseline's mean |error| (a weighted median). MoE / MLA rows are
 the MoE set's (`serving_hopper_moe`) and disaggregated rows the disaggregated set's (`serving_hopper_disagg`), each
 listing its own rows not run; rows no set expresses are counted in `data/serving_hopper_awaiting.csv` (none today)
-and listed in the summary. This set's own rows not run: the 7 whose source states no concurrency
-(`validation.serving_stated_concurrency`, which says why).
+and listed in the summary. This set's own rows not run: the 7 whose source states no concurrency (`validation.
+serving_stated_concurrency`, which says why). Blackwell rows: `validation.serving_blackwell`, through `run_row`.
 """
 
 from __future__ import annotations
@@ -141,6 +140,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, pool_memory, simulate_deployment
 from infraplan.serving.workloads import fixed_requests
+from infraplan.validation import campaign_settings
 from infraplan.validation.data_files import read_rows
 from infraplan.validation.release_stacks import (  # noqa: F401  (re-exported: one mapping, `release_stacks`)
     DYNAMO_TRTLLM_RELEASE_STACKS,
@@ -168,7 +168,7 @@ CAMPAIGN_LIMITS = True  # the campaign's engine limits (AIConfigurator's agg rul
 AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm); sglang max_prefill_tokens ISL + 1500
 AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_requests 512, 2 x batch from 512
 DYNAMO_TRTLLM_KV = True  # gap-analysis TensorRT-LLM rows: the generator template's KV fraction 0.80 (docstring)
-SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 server_args.py default on 80-160 GB GPUs (H100, H200)
+SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 default below 160 GiB (H100, H200); a row's GPU: its own (hB70)
 SGLANG_DEFAULT_FLAG_VERSIONS = frozenset({"0.5.1.post1"})  # campaigns at SGLang's own defaults (docstring)
 SGLANG_BY_VERSION = True  # False: every SGLang campaign as the generator's rules (mixed chunk), as before round 7
 SGLANG_CHECKPOINT_DTYPE = True  # SGLang weights in the checkpoint's dtype (no --quantization); False: the precision
@@ -199,18 +199,18 @@ def _shape(model_path: str) -> TransformerShape:
     return shape_from_hf_config({**data, **overrides}, name)
 
 
-def campaign_limits(engine: str, batch: int, isl: int) -> tuple[int, int]:
+def campaign_limits(engine: str, batch: int, isl: int, chunk: int = SGLANG_CHUNKED_PREFILL) -> tuple[int, int]:
     """(max batch, token budget) of the aggregated engine AIConfigurator generates for a config of batch size
     `batch` at `isl` prompt tokens (module docstring): TensorRT-LLM max_batch_size = batch, max_num_tokens = batch +
     ISL + 1500; vLLM max_num_seqs = 512 (2 x batch from 512), max_num_batched_tokens = batch + ISL + 1500; SGLang
     max_running_requests as vLLM's, prefill batches of at most max_prefill_tokens = ISL + 1500 within its default
-    chunked_prefill_size (8192 on H100 / H200, `SGLANG_CHUNKED_PREFILL`)."""
+    chunked_prefill_size `chunk` (the GPU's, `campaign_settings.sglang_chunked_prefill`: 8192 on H100 / H200)."""
     if engine == "trtllm":
         return batch, batch + isl + AIC_SLACK_TOKENS
     seqs = AIC_MIN_SEQS if batch < AIC_MIN_SEQS else 2 * batch
     if engine == "vllm":
         return seqs, batch + isl + AIC_SLACK_TOKENS
-    return seqs, min(isl + AIC_SLACK_TOKENS, SGLANG_CHUNKED_PREFILL)
+    return seqs, min(isl + AIC_SLACK_TOKENS, chunk)
 
 
 def campaign_stack(engine: str) -> str:
@@ -243,7 +243,8 @@ def row_deployment(row: dict[str, str]) -> Deployment:
     # (`campaign_limits`) where the row names its config batch size, else the stack's defaults.
     max_batch, budget = engine.offline_max_batch, engine.token_budget
     if CAMPAIGN_LIMITS and row.get("batch_size") and row.get("isl") and generated_flags(row):
-        max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]))
+        max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]),
+                                            campaign_settings.sglang_chunked_prefill(row, SGLANG_CHUNKED_PREFILL))
         max_batch -= held_slots(row)  # off by default (`validation.serving_slot_wait`)
         if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
             engine = load_engine(campaign_stack("sglang"))

@@ -20,14 +20,14 @@ the e8m0 scales, GEMMs at the int4 weight-only rate, on the routed experts only:
 shared experts and dense layers in bf16 (their quantization_config, `ops.precision.weight_scope`), Kimi's INT4 with a
 bf16 scale per 32 weights, 0.5625 B (`stored_weight_bytes`). hW41: 15.1366 -> 15.1374 % (the scope alone 15.1631 %).
 
-Models: catalog presets from their HF config.json (`catalog/models`). ASSUMPTION: Kimi-K2.5's language model is
-Kimi K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-training of Kimi-K2-Base; the vision
-encoder is not run by a text benchmark). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 have no config at
-hand and no preset: their rows stay awaiting. So do layouts the catalog systems cannot hold as the
-rows state them (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS` = one 8-GPU node). Rows whose own numbers
-contradict other rows of the set stay awaiting too (`inconsistent_rows`, `validation.serving_row_consistency`: by
-Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding faster than 8-16 clients; by TPOT against concurrency,
-3 rows (round 12); two runs of one configuration and clients > 1.5x apart, one TensorRT-LLM pair (round 15)).
+Models: catalog presets from their HF config.json (`catalog/models`). ASSUMPTION: Kimi-K2.5's language model is Kimi
+K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-training of Kimi-K2-Base; a text benchmark runs
+no vision encoder). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 have no config at hand and no preset: their rows stay
+awaiting. So do layouts the catalog systems cannot hold as stated (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS`
+= one 8-GPU node; `layout_why_not`). Rows whose numbers contradict other rows of the set stay awaiting too
+(`inconsistent_rows`, `validation.serving_row_consistency`: by Little's law, 5 GPT-OSS vLLM rows at 512 clients
+decoding faster than 8-16 clients; by TPOT against concurrency, 3 rows (round 12); two runs of one configuration and
+clients > 1.5x apart, one TensorRT-LLM pair (round 15)).
 
 The naive baseline is the dense set's (`serving_roofline.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
@@ -226,6 +226,7 @@ Round 8: the CSV carries the source's `silicon_data_source`, so the 207 rows AIC
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -312,9 +313,13 @@ def _repeated_rows(count_once: bool, decimals: int | None) -> dict[str, str]:  #
 
 
 def _why_not_expressible(row: dict[str, str]) -> str | None:
-    if row["id"] in inconsistent_rows():
-        return inconsistent_rows()[row["id"]]
-    if row["model_path"] not in MODELS:
+    return inconsistent_rows().get(row["id"]) or layout_why_not(row)
+
+
+def layout_why_not(row: dict[str, str], models: Collection[str] = MODELS, max_gpus: int = MAX_GPUS,
+                   precisions: Collection[str] = PRECISIONS) -> str | None:
+    """Why a row cannot run as measured (model, clients, layout, GPUs, precision), or None (`serving_blackwell` too)."""
+    if row["model_path"] not in models:
         return "no HF config.json at hand for this model (no catalog preset)"
     if concurrency(row) is None:
         return "no concurrency stated (silicon_concurrency): the closed loop's clients are unknown"
@@ -324,9 +329,9 @@ def _why_not_expressible(row: dict[str, str]) -> str | None:
     gpus = _int(row["tp_size"]) * _int(row["attention_dp_size"]) * _int(row["pp_size"])
     if _int(row["tp_size"]) * _int(row["attention_dp_size"]) != _int(row["moe_tp_size"]) * _int(row["moe_ep_size"]):
         return "attention TP x DP differs from MoE TP x EP (the layout is not stated in full)"
-    if gpus > MAX_GPUS:
+    if gpus > max_gpus:
         return f"{gpus} GPUs (attention TP {row['tp_size']}) span several HGX nodes: multi-node TP not modelled"
-    if row["precision"] not in PRECISIONS:
+    if row["precision"] not in precisions:
         return f"precision {row['precision']!r} not mapped"
     return None
 

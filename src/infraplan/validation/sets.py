@@ -383,6 +383,7 @@ FRONTIER_STACK = "nemo-26.04"  # the rows' source: NeMo 25.11-26.06 containers (
 # The dense serving hopper rows are a section of the report (runner.SECTIONS), not a scored set.
 EXTRA_SETS = (("infraplan.validation.serving_hopper_moe", "serving_moe_set"),
               ("infraplan.validation.serving_hopper_disagg", "serving_disagg_set"),
+              ("infraplan.validation.serving_blackwell", "serving_blackwell_set"),
               ("infraplan.validation.recsys_mlperf", "recsys_mlperf_set"))
 
 

@@ -104,6 +104,9 @@ TRAIN = {
     "zero_shard": ("hybrid sharding (HSDP / distributed-optimizer instances): ZeRO over N of the DP x CP ranks, "
                    "replicated across the groups (N divides DP x CP; torchtitan ZeRO-2/3, nemo-26.04 ZeRO-1) "
                    "[default: all of DP x CP]"),
+    "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
+                      "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
+                      "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
     "tokens": ("train on this many tokens (e.g. 15.6T): adds wall clock with failures and checkpoints, goodput, "
                "GPU-hours, energy, CO2 and cost"),
     "location": "grid/price location preset for --tokens",

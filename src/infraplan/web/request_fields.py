@@ -79,6 +79,8 @@ def _slo_s(slo: str) -> Callable[[object], object]:
     def read(value: object) -> object:
         seconds = _duration_s(value)
         if isinstance(value, str | int | float) and not isinstance(value, bool) and isinstance(seconds, int | float):
+            if isinstance(seconds, int) and abs(seconds) > 2**1023:  # float() overflowed: a 500 (hH70)
+                raise ValueError("a number past a float's range (~1.8e308): not a finite duration")
             slip = slo_unit_slip(value, float(seconds), slo)
             if slip is not None:
                 raise ValueError(slip)

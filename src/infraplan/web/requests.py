@@ -107,6 +107,7 @@ class TrainRequest(ModelOnSystemRequest):
     stack: PresetName | None = None
     sharp: bool = False  # the CLI's --sharp: IB SHARP for the DP all-reduce (NCCL CollNet), SHARP switches only
     zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS)] = None  # --zero-shard
+    memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
     tokens: Quantity | None = None
     location: PresetName | None = None
     server_price: Price | None = None

@@ -27,7 +27,12 @@ from infraplan.planning.compare import compare_scenarios, tornado, vary_warnings
 from infraplan.planning.results import CampusPlan, FleetMixResult, FleetSitesResult, TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
-from infraplan.planning.training_run import network_with_zone_note, serving_with_fabric_note, training_run_totals
+from infraplan.planning.training_run import (
+    network_with_zone_note,
+    serving_with_fabric_note,
+    training_run_totals,
+    with_memory_margin,
+)
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
 from infraplan.results import Result
@@ -79,6 +84,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
                                stack=r.stack, etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard)
+    result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:
         totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location,
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))

@@ -154,10 +154,16 @@ def plan(
         check_output_path(str(Path(out) / "phases.parquet"), "--out")
     result = plan_with_tornado(scenario, list(vary), optimality_gap)
     written = []  # said under the tables, as `network --graphml` and `results --plot` say theirs (hU48)
+    new_report = report is not None and not Path(report).exists()
     if report is not None:
         written.append(f"report written to {write_report(result, report)}")
     if out is not None:
-        tables = write_parquet(result, out)
+        try:
+            tables = write_parquet(result, out)
+        except InputError:  # the report this run made goes too: nothing of a failed command left (hH70)
+            if new_report and report is not None:
+                Path(report).unlink(missing_ok=True)
+            raise
         written.append(f"tables written to {Path(tables[0]).parent}: "
                        f"{', '.join(Path(t).name for t in tables)}")
     emit(result, as_json, render_plan)

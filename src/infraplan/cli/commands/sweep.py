@@ -40,6 +40,7 @@ def sweep(
     as_json: JsonFlag = False,
 ) -> int:
     """Run an API function over the axes of a spec (local or Ray); results in Parquet, resumable."""
+    from infraplan.catalog.output_files import shown_path
     from infraplan.errors import InputError
     from infraplan.sweep.runner import run_sweep
     from infraplan.sweep.spec import load_spec
@@ -50,7 +51,11 @@ def sweep(
         raise InputError("--out must name a folder")
     loaded = load_spec(spec)
     folder = out or str(Path(spec).with_suffix("")) + ".sweep"
-    result = run_sweep(loaded, folder, backend=backend, workers=workers, address=address, progress=not as_json)
+    try:
+        result = run_sweep(loaded, folder, backend=backend, workers=workers, address=address, progress=not as_json)
+    except OSError as exc:  # a full disk or a file-size limit while a part is written: was a traceback (hH70)
+        raise InputError(f"--out: cannot write to {shown_path(folder)}: {exc.strerror or exc} (the parts written "
+                         "before are kept: the same command resumes)") from None
     emit(result, as_json, render_sweep)
     return 130 if result.interrupted else 0
 

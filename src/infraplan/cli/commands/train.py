@@ -180,6 +180,11 @@ def train(
     sharp: bool = typer.Option(False, "--sharp", help="IB SHARP in-network all-reduce for the DP gradients (NCCL "
                                "CollNet, NCCL_COLLNET_ENABLE=1; the stack's nccl_collnet); InfiniBand SHARP switches "
                                "only"),
+    memory_margin: float | None = typer.Option(
+        None, "--memory-margin", show_default=False,
+        help="share of the accelerator's memory the plan should leave free after everything priced (the "
+        "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
+        "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
@@ -189,6 +194,10 @@ def train(
                                dtype=dtype, attention=attention,
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
                                etp=etp, sharp=sharp, zero_shard=zero_shard)
+    if memory_margin is not None:
+        from infraplan.planning.training_run import with_memory_margin
+
+        result = with_memory_margin(result, memory_margin)
     if tokens is not None:
         from infraplan.cluster.cost import load_cost_overrides
         from infraplan.planning.training_run import training_run_totals

@@ -1,0 +1,140 @@
+"""The bus bandwidth a double binary tree all-reduce gets through an oversubscribed tier: its edges crossing the tier.
+
+`fabric.group_link` prices a tier the group crosses as a ring's: each of the k channels (one per member of a
+scale-up domain and its NIC) crosses a tier domain's uplinks once per direction, so the ranks' bus bandwidth B
+loads them with B and B <= the group's share of the uplinks, C = k_t x NIC / (o x occ). NCCL's double binary
+tree (`nccl_trees.tree_parents`: ncclGetBtree / ncclGetDtree; Sanders, Speck & Traeff, Parallel Computing 35(12),
+2009) is not a ring: per channel, each of its two trees carries half the channel's data on every edge, and a tree
+over the domains (`nccl_trees.tree_latency_one`'s placement: domain d's member c at rank (d k + c) stride) has
+edges of every power-of-two span, so many of them leave a tier domain. With X edges of the k channels' 2 k trees
+leaving (or entering) the busiest tier domain per pass, a pass moves X x S / (2 k) through C while each rank moves
+S over its links at B, so
+
+    B_tree <= C x 2 k / X
+
+i.e. the ring's tier limit scaled by the ring's crossings (k channel loads) over the tree's (X / 2 channel loads).
+hN70's hand count, 512 GPUs (64 DGX B200 nodes) on two 256-GPU leaf domains of 6 unrailed leaves of 43 NIC links
+at 1:4 (11 uplinks each): the busiest leaf has 43 tree edges leaving it per pass where a ring has 8, so the
+tree's pass is 43 x S / 16 / (11 x NIC) = 1.95 x S / (8 NIC), the flow model's pooled leaf load (validation/
+notes/network_flow_tried.md, hN70). A tree crossing a tier less than a ring (X < 2 k) gets more than the ring's C
+there. ASSUMPTION: channel c's two trees use member c's NIC on every node (NCCL's tree
+graph keeps a channel on one NIC per node, src/graph/connect.cc connectTrees: channel c and c + nChannels take tree
+0 and tree 1 over the same NICs -- cited from memory), as the flow schedule (`flow_schedules._tree_edges`) places
+them; tier domains are blocks of consecutive ranks (tier 0's unrailed leaves tile each leaf domain,
+`Fabric.leaf_domain_gpus`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from infraplan.identity_memo import IdentityMemo
+from infraplan.network.fabric import Fabric, group_domain, ring_scale_up_limit, uplink_occupancy
+from infraplan.network.nccl_trees import tree_parents
+
+
+def tier_blocks(fabric: Fabric, tier: int, where: np.ndarray) -> np.ndarray:
+    """Index of the tier-`tier` domain holding each rank position in `where`: blocks of `tier_sizes[tier]` ranks;
+    tier 0's leaves (`leaf_switch_gpus` of an unrailed leaf domain) tile each leaf domain of
+    `fabric.leaf_domain_gpus`, the last leaf of a domain holding the remainder (as `topology.leaf_index` wires them)."""
+    size = fabric.tier_sizes[tier]
+    domain = fabric.leaf_domain_gpus
+    if tier == 0 and domain > size:
+        return np.asarray(np.floor(where / domain) * math.ceil(domain / size) + np.floor(np.mod(where, domain) / size))
+    return np.asarray(np.floor(where / size))
+
+
+def tree_edges_crossing(fabric: Fabric, tier: int, n: float, stride: float) -> int:
+    """X: the most edges of a tree all-reduce's 2 k trees (k channels, two trees each) that leave, or enter, one
+    tier-`tier` domain per pass, for `n` ranks `stride` apart spanning scale-up domains (`tree_latency_one`'s
+    placement); 0 when no edge crosses. A pass runs every edge at once (pipelined chunks), child to parent up and
+    parent to child down, so the busiest domain's uplinks carry the larger of its out and in counts each way."""
+    domain = float(group_domain(fabric, n, stride))
+    k = int(min(max(math.floor(domain / stride), 1.0), n))
+    m = int(math.ceil(n / k))
+    where = (np.arange(m, dtype=np.float64) * (k * stride))[None, :] + (np.arange(k) * stride)[:, None]
+    blocks = tier_blocks(fabric, tier, where).astype(np.int64)  # (channel, domain)
+    count = int(blocks.max()) + 1
+    out, into = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    for parents in tree_parents(m):
+        child = np.flatnonzero(parents >= 0)
+        a, b = blocks[:, child], blocks[:, parents[child]]
+        cross = a != b
+        out += np.bincount(a[cross], minlength=count)
+        into += np.bincount(b[cross], minlength=count)
+    return int(max(out.max(), into.max()))
+
+
+def tree_link_one(fabric: Fabric, n: float, stride: float, bw: float) -> float:
+    """The tree's bus bandwidth for `n` ranks `stride` apart whose ring gets `bw` (`group_link`): `bw` where the
+    group stays in a scale-up domain or crosses no oversubscribed tier; else the ring's non-tier limits (scale-up,
+    k NICs) and, at each oversubscribed tier it crosses, C x 2 k / X (module docstring) instead of the ring's C."""
+    return _tree_limit(fabric, n, stride, bw)[0]
+
+
+def tree_bottleneck(fabric: Fabric, n: int, stride: int, ring_tier: str) -> str:
+    """`collective`'s bottleneck of a tree all-reduce: the oversubscribed tier whose crossings bind the tree
+    (`tree_link_one`), else the scale-up or NIC limit it shares with the ring; `ring_tier` (`bottleneck_tier`)
+    where the group crosses no oversubscribed tier."""
+    _, tier = _tree_limit(fabric, float(n), float(stride), math.inf)
+    return ring_tier if tier == -2 else fabric.tier_names[tier] if tier >= 0 else "nic" if tier == -1 else "scale-up"
+
+
+def _tree_limit(fabric: Fabric, n: float, stride: float, bw: float) -> tuple[float, int]:
+    """(`tree_link_one`, the binding tier's index: -1 the k NICs, -3 the scale-up link, -2 no oversubscribed tier
+    crossed and `bw` returned)."""
+    domain = float(group_domain(fabric, n, stride))
+    extent = n * stride
+    crossed = [i for i, (size, over) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, strict=True))
+               if over > 1.0 and extent > size]
+    if not extent > domain or not crossed:
+        return bw, -2
+    k = min(max(math.floor(domain / stride), 1.0), n)
+    up, nics = float(ring_scale_up_limit(fabric, k)), k * fabric.nic_bytes_per_s
+    rate, which = (up, -3) if up < nics else (nics, -1)
+    for i in crossed:
+        size, over = fabric.tier_sizes[i], fabric.tier_oversubscription[i]
+        k_tier = min(max(math.floor(size / stride), 1.0), n)
+        share = k_tier * fabric.nic_bytes_per_s / (over * float(uplink_occupancy(fabric, k_tier, stride, size)))
+        edges = tree_edges_crossing(fabric, i, n, stride)
+        if edges and share * 2.0 * k / edges < rate:
+            rate, which = share * 2.0 * k / edges, i
+    return rate, which
+
+
+_KEPT: IdentityMemo[float] = IdentityMemo(4096)
+
+
+def tree_link_kept(fabric: Fabric, n: float, stride: float, bw: float) -> float:
+    """`tree_link_one`, kept by the fabric's identity and the group's numbers (bw follows from them)."""
+    if max(fabric.tier_oversubscription, default=1.0) <= 1.0:  # no tier can bind: the ring's bandwidth
+        return bw
+    kept = _KEPT.get(fabric, (n, stride))
+    if kept is not None:
+        return kept
+    return _KEPT.put(fabric, (n, stride), tree_link_one(fabric, n, stride, bw))
+
+
+def forget_tree_links() -> None:
+    """Forget the kept tree bandwidths (for tests that patch the fabric physics)."""
+    _KEPT.clear()
+
+
+def tree_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, bw: npt.ArrayLike) -> np.ndarray:
+    """`tree_link_one` over arrays of group shapes (each distinct shape computed once); `bw` itself where no tier
+    of the fabric is oversubscribed."""
+    bw = np.asarray(bw, dtype=np.float64)
+    if max(fabric.tier_oversubscription, default=1.0) <= 1.0:
+        return bw
+    n, stride, bw = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64), bw)
+    if not n.size:
+        return np.zeros(n.shape)
+    shapes, first, inverse = np.unique(np.stack([n.ravel(), stride.ravel()], axis=1), axis=0, return_index=True,
+                                       return_inverse=True)
+    flat_bw = bw.ravel()
+    values = np.array([tree_link_kept(fabric, a, s, float(flat_bw[j]))
+                       for (a, s), j in zip(shapes.tolist(), first.tolist(), strict=True)])
+    return np.asarray(values[np.ravel(inverse)].reshape(n.shape))

@@ -1,0 +1,254 @@
+"""Serving validation on measured Blackwell runs: closed-loop TTFT and TPOT on B200, B300 and GB200 (issue 13).
+
+The set (`data/serving_measured_blackwell.csv`) is the Blackwell part of NVIDIA AIConfigurator's silicon sample
+(aiconfigurator-core 0.12.0 wheel, Apache-2.0 data), the same public sample as the Hopper sets: aggregated
+(colocated) serving of Llama 3.1 70B, Qwen3 32B, DeepSeek-R1 / V3, GPT-OSS 120B and Kimi-K2.5 on b200_sxm (DGX
+B200), b300_sxm (DGX B300) and gb200 (GB200 NVL72) by TensorRT-LLM, vLLM and SGLang, each row a closed-loop
+benchmark of `concurrency` clients at a fixed ISL / OSL with its measured mean TTFT and TPOT. The sample's other
+aggregated Blackwell rows (MiniMax-M2.5, Qwen3.5-397B-A17B, GLM-5 and NVIDIA's NVFP4 re-exports, no preset) are
+counted in the data file's header; its disaggregated Blackwell rows are not run here.
+
+No rule of its own: every row runs through the Hopper sets' runner and rules.
+* Deployment: a dense checkpoint's (`serving_hopper.MODELS`) by `serving_hopper.row_deployment`, an MoE / MLA
+  one's (`serving_hopper_moe.MODELS`) by `serving_hopper_moe.moe_deployment` (its layout, MTP campaigns of
+  `campaign_settings`); the campaign's engine limits, stacks by release (`release_stacks`), Dynamo KV fraction and
+  SGLang flags as there. SGLang's chunked_prefill_size is the GPU's (`serving.sglang_memory.
+  default_chunked_prefill_tokens`: 16384 above 160 GiB, so B200 / B300; 8192 on H100 / H200, as before).
+* Precision "fp4" (gemm / moe quant mode nvfp4 in the source) is the checkpoint's stored fp4 format where its
+  preset stores one (GPT-OSS: MXFP4, `TransformerShape.checkpoint_weight_dtype`; the MoE set's mapping, KV bf16),
+  else NVFP4 W4A4 with an fp8 KV cache (NVIDIA's NVFP4 checkpoints; the frontier set's and `frontier_silicon`'s
+  mapping, ASSUMPTION there: the source states the GEMM quantisation only). fp8, int4 (Kimi's INT4 QAT
+  checkpoint, W4A16) and empty (bf16) as the Hopper sets.
+* Rows not run (`why_not`), one rule each as the MoE set's (`serving_hopper_moe.layout_why_not`,
+  `serving_row_consistency`): no preset, no stated concurrency, concurrency not batch_size x attention DP, a
+  layout not stated in full, more GPUs than the system's NVLink domain (8 on DGX B200 / B300, 72 on GB200 NVL72),
+  numbers contradicting other rows (Little's law, TPOT against concurrency, irreproducible repeats), rows of a
+  campaign (`campaign_of`: one export of one checkpoint, system, engine and release) some of whose rows state a
+  tp_size that does not divide the model's attention heads (GB200 DeepSeek-R1 "TP" 12-72 for 128 heads: that
+  column is not the attention TP there, so no row of the campaign is read as stated), a repeat of
+  another row's measurement (scored once), and rows the serving model refuses (`_outcome`: the reason it gives,
+  e.g. weights leaving no room for a KV cache).
+* Run: `serving_hopper.run_row` at the stated clients (10 requests per client, the harness's early-stop rule,
+  the front end by serving path, the client's round trip), with the client's connection cap where a campaign
+  had one (`campaign_settings.client_connections`).
+
+Measured 2026-12-04 (every row; notes file): 707 rows scored (B200 675, B300 32; every GB200 row is left out), 537
+not (225 beyond one NVLink domain, 216 repeats, 55 of GB200 campaigns whose tp_size is not attention TP, 23
+inconsistent, 14 without a stated or consistent concurrency, 4 refused). Mean |error| TTFT 37.7 %, TPOT 13.4 %, both
+25.6 % (max 769 %), fitted roofline 63.9 %: the model beats the baseline, the 15 % gate is not met. Findings (not
+fitted): SGLang TTFT under-predicted (median -61 %), TensorRT-LLM DeepSeek TTFT under (-29..-56 %) and Llama TTFT over
+(+14..+20 %), GPT-OSS TPOT over (+22..+41 %); B300 as B200; the largest errors are TP4 layouts (DeepSeek-R1 fp8,
+Kimi nvfp4) whose KV cache the catalog's B200 memory (180 GB = 167.6 GiB) leaves for 12 of 16 / 43 of 64 clients
+(tests/validation/test_serving_blackwell.py, strict xfail: a measured TP4 deployment the model refuses).
+
+The baseline is the Hopper sets' fitted-efficiency roofline (`serving_roofline`), one efficiency per metric fitted to
+this set. The gate is issue 13's serving gate, 15 %; the set is reported (`validate`'s sets are not enforced) and
+its rows' residuals feed the error bands (`validation.bands`: family `blackwell`), so a Blackwell serving answer's
+band comes from Blackwell rows. Errors by group (checkpoint, GPU, engine release, precision) are in
+`blackwell_report()["groups"]`; results and findings: validation/notes/serving_blackwell_tried.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog import load_model
+from infraplan.catalog.error_bands import Residual
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.serving.llm_iteration import Deployment
+from infraplan.validation import campaign_settings, serving_hopper, serving_hopper_moe
+from infraplan.validation import serving_row_consistency as consistency
+from infraplan.validation.data_files import read_rows
+from infraplan.validation.release_stacks import row_stack
+from infraplan.validation.results import ValidationSet
+from infraplan.validation.serving_report import awaiting_counts, report_rows, sample_by_group, score_report
+from infraplan.validation.serving_roofline import SYSTEMS, roofline_seconds
+
+DATA_FILE = "serving_measured_blackwell.csv"
+SET_NAME = "serving Blackwell (closed loop)"
+GATE_MEAN_ERROR = 0.15  # issue 13's serving gate
+SAMPLE_EVERY = 1  # `validate` scores every row; n > 1: every n-th expressible row of each group, in file order
+DENSE_MODELS: dict[str, str] = {path: preset for path, (preset, _) in serving_hopper.MODELS.items()}
+MODELS: dict[str, str] = {**DENSE_MODELS, **serving_hopper_moe.MODELS}  # checkpoint -> catalog preset
+PRECISIONS = ("", "bf16", "fp8", "int4", "fp4")  # the rows' precision column values run (module docstring)
+FP4_CHECKPOINT_FORMATS = ("mxfp4", "nvfp4")  # a preset storing one of these serves "fp4" rows in it
+REFUSED = "the serving model refuses the deployment: {why}"
+TP_NOT_ATTENTION = ("the campaign's tp_size is not attention TP: in some of its rows it does not divide the model's "
+                    "attention heads (the layout is not stated in full)")
+
+
+def load_rows() -> list[dict[str, str]]:
+    """Every row of the data file, in file order."""
+    return list(_rows())
+
+
+@cache
+def _rows() -> tuple[dict[str, str], ...]:
+    return tuple(read_rows(DATA_FILE))
+
+
+def shape(row: dict[str, str]) -> TransformerShape:
+    """The row's model: its checkpoint's catalog preset."""
+    return load_model(MODELS[row["model_path"]])
+
+
+def nvlink_domain(row: dict[str, str]) -> int:
+    """The GPUs of one NVLink domain of the row's system (the most a TP / EP layout spans here)."""
+    return Cluster.resolve(SYSTEMS[row["system"]]).system.node.scale_up_domain
+
+
+def weight_formats(row: dict[str, str]) -> tuple[str, str] | None:
+    """(weight dtype, KV dtype) of an "fp4" row (module docstring); None for other precisions (the Hopper rule)."""
+    if row["precision"] != "fp4":
+        return None
+    stored = shape(row).checkpoint_weight_dtype
+    fmt = stored if stored in FP4_CHECKPOINT_FORMATS else "nvfp4"
+    return (fmt, "fp8") if fmt == "nvfp4" else (fmt, "bf16")
+
+
+def deployment(row: dict[str, str]) -> Deployment:
+    """The row's deployment by the Hopper sets' rules (module docstring), its fp4 formats and client cap."""
+    dense = row["model_path"] in DENSE_MODELS
+    dep = serving_hopper.row_deployment(row) if dense else serving_hopper_moe.moe_deployment(row)
+    formats = weight_formats(row)
+    if formats is not None:
+        dep = replace(dep, dtype=formats[0], kv_dtype=formats[1])
+    cap = campaign_settings.client_connections(row)
+    return dep if cap is None else replace(dep, max_batch=min(dep.max_batch, cap))
+
+
+def run_row(row: dict[str, str]) -> dict[str, float]:
+    """Predicted mean TTFT and TPOT (seconds) of one row in closed loop at its stated clients."""
+    clients = {**row, "batch_size": str(serving_hopper_moe.concurrency(row))}  # run_row runs batch_size clients
+    return serving_hopper.run_row(clients, deployment(row), shape(row))
+
+
+def roofline_work(row: dict[str, str]) -> dict[str, float]:
+    """The naive roofline at efficiency 1: (local weights + KV read) / bandwidth; one prompt's FLOPs / peak."""
+    dep = deployment(row)
+    return roofline_seconds(shape(row), row["system"], dep, dep,
+                            (serving_hopper_moe.concurrency(row) or 0) / dep.attention_dp, int(row["isl"]),
+                            int(row["osl"]))
+
+
+def inconsistent_rows() -> dict[str, str]:
+    """Rows whose numbers contradict other rows of this set (`serving_row_consistency`, the MoE set's three rules)."""
+    return _inconsistent(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO, consistency.REPEAT_AGREEMENT)
+
+
+@cache
+def _inconsistent(monotone_tpot: bool, ratio: float, repeats: bool) -> dict[str, str]:  # the toggles key the cache
+    return consistency.contradicting_rows(load_rows(), serving_hopper_moe.concurrency)
+
+
+def campaign_of(row: dict[str, str]) -> tuple[str, ...]:
+    """One export of one campaign: source file (or db dump), checkpoint, system, engine and release."""
+    source = row["silicon_data_source"].split(";")[0]
+    return source, row["model_path"], row["system"], row["backend"], row["backend_version"]
+
+
+@cache
+def _tp_not_attention() -> frozenset[tuple[str, ...]]:
+    """Campaigns one of whose rows states a TP that does not divide the model's attention heads (module docstring)."""
+    return frozenset(campaign_of(r) for r in load_rows()
+                     if r["model_path"] in MODELS and shape(r).num_heads % int(r["tp_size"] or 1))
+
+
+def _layout_why_not(row: dict[str, str]) -> str | None:
+    if campaign_of(row) in _tp_not_attention():
+        return TP_NOT_ATTENTION
+    return inconsistent_rows().get(row["id"]) or serving_hopper_moe.layout_why_not(
+        row, MODELS, nvlink_domain(row), PRECISIONS)
+
+
+@cache
+def _outcome(row_id: str) -> dict[str, float] | str:
+    """The row's prediction (`run_row`), or why the serving model refuses it (`InputError` / `ValueError`: a layout
+    it cannot build, e.g. heads not divisible by the TP, or weights leaving no KV cache), once per process."""
+    row = next(r for r in load_rows() if r["id"] == row_id)
+    try:
+        return run_row(row)
+    except (InputError, ValueError) as error:
+        return REFUSED.format(why=str(error).splitlines()[0].removeprefix(f"serving validation row {row_id}: ")[:160])
+
+
+def predicted(row: dict[str, str]) -> dict[str, float]:
+    """`run_row` of a scored row, once per process (the report and the error bands' residuals)."""
+    found = _outcome(row["id"])
+    if isinstance(found, str):
+        raise ValueError(f"serving Blackwell row {row['id']}: {found}")
+    return found
+
+
+@cache
+def _repeated(count_once: bool, decimals: int | None) -> dict[str, str]:  # the toggles key the cache
+    return consistency.repeated_measurements(load_rows(), lambda r: _layout_why_not(r) is None)
+
+
+def why_not(row: dict[str, str]) -> str | None:
+    """Why the row is not scored (module docstring), or None."""
+    return (_layout_why_not(row)
+            or _repeated(consistency.COUNT_REPEATS_ONCE, consistency.REPEAT_DECIMALS).get(row["id"])
+            or (found if isinstance(found := _outcome(row["id"]), str) else None))
+
+
+def group_of(row: dict[str, str]) -> str:
+    """Checkpoint, GPU, engine release and precision: the unit of the per-group error table."""
+    return f"{MODELS[row['model_path']]} {row['system'].split('_')[0]} {row_stack(row)} {row['precision'] or 'bf16'}"
+
+
+def sampled_rows(every: int = SAMPLE_EVERY) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(rows run, rows not run): every `every`-th expressible row of each group, in file order."""
+    return sample_by_group(load_rows(), why_not, group_of, every)
+
+
+def blackwell_report() -> dict[str, Any]:
+    """Predicted vs measured TTFT / TPOT of every scored row, the fitted roofline, errors by group and summary
+    (computed once per process; each call gets its own copy of the top-level dict)."""
+    return dict(_report())
+
+
+@cache
+def _report() -> dict[str, Any]:
+    rows, waiting = sampled_rows()
+    out = report_rows(rows, predicted, roofline_work, group_of, awaiting_counts(waiting, why_not))
+    out["summary"] = summary(out, waiting)
+    return out
+
+
+def summary(out: dict[str, Any], waiting: list[dict[str, str]]) -> dict[str, Any]:
+    """Mean |error| TTFT / TPOT / both, max, the baseline, and median signed errors by GPU and by engine."""
+    ttft, tpot = out["errors"]["ttft_s"], out["errors"]["tpot_s"]
+    both = np.abs(np.concatenate([ttft, tpot]))
+    base = np.abs(np.concatenate([out["baseline"]["ttft_s"], out["baseline"]["tpot_s"]]))
+    reasons: dict[str, int] = {}
+    for row in waiting:
+        reason = re.sub(r"^a repeat of row [^:]+", "a repeat of another row", str(why_not(row)))
+        reason = re.sub(r"^\d+ GPUs \(attention TP \d+\)", "N GPUs", reason.split(": ")[0])
+        reasons[reason] = reasons.get(reason, 0) + 1
+    signs: dict[str, dict[str, float]] = {}
+    for key in ("system", "backend"):
+        for value in sorted({r[key] for r in out["rows"]}):
+            idx = [i for i, r in enumerate(out["rows"]) if r[key] == value]
+            signs[f"{key} {value}"] = {"rows": len(idx), "ttft_median_error": float(np.median(ttft[idx])),
+                                       "tpot_median_error": float(np.median(tpot[idx]))}
+    return {"rows": len(out["rows"]), "gated_cases": 2 * len(out["rows"]), "not_run_rows": len(waiting),
+            "not_run_by_reason": reasons, "mean_abs_error": float(both.mean()), "max_abs_error": float(both.max()),
+            "baseline_max_abs_error": float(base.max()), "enforced": False,  # reported, as `validate`'s other sets
+            "mean_abs_error_ttft": float(np.mean(np.abs(ttft))), "mean_abs_error_tpot": float(np.mean(np.abs(tpot))),
+            "baseline_mean_abs_error": float(base.mean()), "beats_baseline": bool(both.mean() < base.mean()),
+            "gate": {"mean": GATE_MEAN_ERROR},
+            "passes_gate": bool(both.mean() <= GATE_MEAN_ERROR and both.mean() < base.mean()),
+            "median_signed_error": signs}
+
+
+def serving_blackwell_set() -> tuple[ValidationSet, list[Residual]]:
+    """The set for `infraplan validate` (`validation.sets.EXTRA_SETS`): TTFT and TPOT of every scored row."""
+    return score_report(_report(), SET_NAME, GATE_MEAN_ERROR)

@@ -1,0 +1,109 @@
+"""The same question asked two ways (hC70, session 49): the DP gradient all-reduce inside `train` against the
+network model's collective for the same group on the same fabric, and against the `collective` command.
+
+On Megatron-LM 2021's stack (catalog/stacks/megatron-lm-2021.yaml: local DDP all-reduces the fp16 gradients after
+the whole backward, `dp_overlap_fraction: 0`, `grad_reduce_dtype: fp16`) at ZeRO 0 with PP 1, the step's
+`dp_comm_exposed` is one all-reduce of every rank's gradients, 2 bytes x parameters / TP, over the DP ranks TP
+apart: `network.collectives.collective_seconds` of that group, to the bit.
+
+The `collective` command answers the same question for a group of DP GPUs spread over the system: its analytical
+line is alpha-beta (no message-size efficiency; validated on 8 GiB busbw only), while train (and serve) price the
+SimAI NCCL tables' efficiency at the node count the group spans (`network.collective_efficiency`). For a group of
+8 nodes at 2 GB that efficiency is ~0.97: they agree within 5 %. At 128 nodes it is ~0.36 and train prices the
+Llama 3 8B gradient all-reduce 2.7x the command's time (0.234 s against 0.0855 s; the same stride unsized is
+0.0853 s, so the placement is not the cause): the xfail below holds that gap (network/, hN70's area, reported).
+Under --sharp the two agree to the bit at 8 and 128 nodes (0.0437 s): the SHARP time is sized on both sides.
+
+The TP all-reduces inside one node, the same stack without sequence parallelism: 4 per layer per micro-batch
+(Megatron's f and g operators, two forward and two backward; Narayanan et al. SC'21 Sec. 3.1) of the micro-batch's
+b x s x h bf16 activation, plus the vocab-parallel embedding's and the cross-entropy's (left out of the hand count:
+measured +1.9 %). Inside the node train reads the measured NVLink all-reduce curve (AIConfigurator's H100 NCCL
+table, `network.nvlink_all_reduce`), the command its alpha-beta NVLS line: 16 MiB over 8 H100 0.086 ms against
+0.121 ms (0.71x; a B200 board's 16 MiB reduce-scatter 0.41x): the second xfail.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.cli.conftest import cli_json
+
+from infraplan.cluster import Cluster
+from infraplan.network.collectives import collective_seconds
+from infraplan.training.estimate import estimate_training
+
+SYSTEM = "dgx-h100-superpod"
+GRAD_BYTES = 2.0  # fp16 gradients (the stack's grad_reduce_dtype)
+
+
+def _dp_term(gpus: int, tp: int, sharp: bool = False) -> tuple[float, float, int]:
+    """(train's exposed DP seconds, the all-reduce's bytes per rank, the DP degree) of Llama 3 8B on `gpus`."""
+    dp = gpus // tp
+    result = estimate_training("llama3-8b", SYSTEM, gpus, tp=tp, pp=1, seq_len=2048, global_batch=2 * dp, zero=0,
+                               stack="megatron-lm-2021", recompute="full", sharp=sharp)
+    assert (result.config.dp, result.config.zero, result.config.pp) == (dp, 0, 1)
+    return result.breakdown_s.dp_comm_exposed, GRAD_BYTES * result.parameters / tp, dp
+
+
+@pytest.mark.parametrize(("gpus", "tp"), [(64, 8), (64, 1), (16, 8), (1024, 8)])
+def test_trains_gradient_all_reduce_is_the_network_models(gpus: int, tp: int) -> None:
+    exposed, size, dp = _dp_term(gpus, tp)
+    fabric = Cluster.resolve(SYSTEM).fabric
+    assert exposed > 0.0
+    assert exposed == collective_seconds(fabric, "all_reduce", size, float(dp), float(tp))  # DP ranks TP apart
+
+
+def _command(dp: int, size: float, capsys: pytest.CaptureFixture[str], sharp: bool = False) -> float:
+    answer = cli_json(capsys, ["collective", "all-reduce", "--system", SYSTEM, "--gpus", str(dp), "--placement",
+                               "spread", "--bytes", str(int(size)), *(["--sharp"] if sharp else [])])
+    assert answer["bottleneck_tier"] != "scale-up"  # one GPU per node, as train's TP 8 group
+    assert (answer["algorithm"] == "sharp") == sharp
+    return float(answer["time_s"])
+
+
+@pytest.mark.parametrize("gpus", [64, 1024])
+def test_with_sharp_the_command_and_train_agree(gpus: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """Under --sharp both price the switches' reduction with one sized formula (`network.sharp.sharp_time`, which
+    the command compares as train does: `collective_schedules._choose`): one answer at 8 and at 128 nodes."""
+    exposed, size, dp = _dp_term(gpus, 8, sharp=True)
+    assert exposed / _command(dp, size, capsys, sharp=True) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_the_collective_command_agrees_on_a_few_nodes(capsys: pytest.CaptureFixture[str]) -> None:
+    exposed, size, dp = _dp_term(64, 8)  # 8 nodes, 2 GB: the tables' efficiency ~0.97
+    assert exposed / _command(dp, size, capsys) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason="hC70: `collective` is the alpha-beta line, train prices the SimAI tables' "
+                                       "message-size efficiency at the group's node count (2.7x at 128 nodes, "
+                                       "2 GB); network/ (hN70's area): say or share one")
+def test_the_collective_command_agrees_on_many_nodes(capsys: pytest.CaptureFixture[str]) -> None:
+    exposed, size, dp = _dp_term(1024, 8)  # 128 nodes
+    assert exposed / _command(dp, size, capsys) == pytest.approx(1.0, abs=0.10)
+
+
+def _tp_term(seq_len: int) -> tuple[float, float, float]:
+    """(train's TP seconds, the hand count's, one all-reduce's bytes) of Llama 3 8B at TP 8 on one H100 node."""
+    result = estimate_training("llama3-8b", SYSTEM, 8, tp=8, pp=1, seq_len=seq_len, global_batch=8, zero=0,
+                               stack="megatron-lm-2021", recompute="none", sequence_parallel=False)
+    config = result.config
+    assert not config.sequence_parallel and config.micro_batch == 1
+    size = 2.0 * config.micro_batch * seq_len * 4096  # bf16, hidden 4096
+    micro_batches = config.global_batch // (config.dp * config.micro_batch)
+    one = collective_seconds(Cluster.resolve(SYSTEM).fabric, "all_reduce", size, 8.0, 1.0)
+    return result.breakdown_s.tp_comm, 4 * 32 * micro_batches * one, size
+
+
+@pytest.mark.parametrize("seq_len", [2048, 4096])
+def test_trains_tp_all_reduces_are_the_network_models(seq_len: int) -> None:
+    tp_comm, hand, _ = _tp_term(seq_len)
+    assert 1.0 <= tp_comm / hand <= 1.03  # the embedding's and the loss's all-reduces on top (measured +1.9 %)
+
+
+@pytest.mark.xfail(strict=True, reason="hC70: inside a node `collective` is the alpha-beta NVLS line, train the "
+                                       "measured NVLink curve (0.71x at 16 MiB on 8 H100); network/ (hN70's area)")
+def test_the_collective_command_agrees_inside_a_node(capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, size = _tp_term(2048)
+    answer = cli_json(capsys, ["collective", "all-reduce", "--system", SYSTEM, "--gpus", "8", "--bytes",
+                               str(int(size))])
+    one = collective_seconds(Cluster.resolve(SYSTEM).fabric, "all_reduce", size, 8.0, 1.0)
+    assert answer["time_s"] / one == pytest.approx(1.0, abs=0.10)
