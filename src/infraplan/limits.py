@@ -27,6 +27,12 @@ MAX_SEQUENCES = 100_000_000
 """Sequences in one global batch or samples in one batch: 100 M."""
 MAX_REQUESTS = 10_000_000
 """Requests one serving simulation may hold: 10 M (1 M take ~4 s and ~0.5 GiB; the arrays grow linearly)."""
+MAX_PROBE_REQUESTS = 400_000
+"""Requests of one `serve-plan` probe (`--requests`): 400,000, the longest whole run serve-plan judges
+(`serving.capacity_horizon.HORIZON_MAX_REQUESTS`: a pool that needs a longer one to settle is a miss), so a longer
+probe of one replica shows nothing the answer's judge can use. CPU time grows with it (Llama 3 8B chat at 150
+requests/s on H200: 1.7 s at the default 1,500, 4.3 s at 20,000, 15.5 s at 100,000; hK71): 10 M, the simulation
+limit, ran for about an hour without a word (the web's limit is 20,000)."""
 MAX_TOP = 1_000
 """Plans `search --top` may list."""
 MAX_SEED = 2**32 - 1
@@ -48,6 +54,10 @@ the largest shipped file (no shipped file uses an alias); a "billion laughs" fil
 each: 9**10 values in ~300 bytes) is refused before it is constructed (hH70: `plan` and `sweep` ran past 60 s)."""
 MAX_MESSAGE_BYTES = 2**50
 """Buffer of one collective per rank: 1 PiB, thousands of times any accelerator's memory."""
+MAX_FLOW_SIM_SECONDS = 3600.0
+"""Wall seconds a flow simulation (`collective --sim flow`) may be estimated to take before it starts: an hour of one
+CPU core (`network.flow_sim.estimated_seconds`, at the slowest rates measured on a shared 2-vCPU VM); past it the
+run is refused in one line naming --sim analytical. Past 60 s the estimate is said first."""
 MAX_MODEL_WIDTH = 2**20
 """A config.json width (hidden, FFN, expert FFN, head dim), head or expert count: 2**20 (the largest published
 hidden size is 25,600, Megatron's 1T model; the most routed experts 384, Kimi K2)."""

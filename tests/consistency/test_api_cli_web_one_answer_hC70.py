@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +25,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from tests.web.conftest import web_answer  # noqa: E402
 
 from infraplan.cli.main import main as cli_main  # noqa: E402
 from infraplan.cluster import Cluster  # noqa: E402
@@ -68,18 +68,6 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
-def _web(client: TestClient, command: str, body: dict[str, Any]) -> Any:
-    response = client.post(f"/api/{command}", json=body)
-    assert response.status_code in (200, 202), response.text
-    result = response.json()
-    deadline = time.monotonic() + 120
-    while response.status_code == 202 and result["status"] in ("queued", "running"):  # a job: poll it
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-        result = client.get(result["poll"]).json()
-    return result["result"] if response.status_code == 202 else result
-
-
 def _without_wall_clock(answer: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in answer.items() if key not in WALL_CLOCK}
 
@@ -88,7 +76,7 @@ def _without_wall_clock(answer: dict[str, Any]) -> dict[str, Any]:
 def test_python_cli_and_web_give_one_answer(case: str, client: TestClient,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     command, body, api = CASES[case]
-    web = _web(client, command, body)
+    web = web_answer(client, command, body)
     line = client.post(f"/api/{command}/cli", json=body).json()["command"]
     capsys.readouterr()
     assert cli_main([*shlex.split(line)[1:]]) == 0, line

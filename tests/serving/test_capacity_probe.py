@@ -59,13 +59,14 @@ def test_the_stopped_runs_miss_and_the_others_are_run_pools(tp: int, max_batch: 
         ttft = (full.first_token_s - req.arrival_s + front)[steady]
         for slo in (0.05, 0.3, 2.0, None) if mode != "decode" else (None,):  # decode-only: no first tokens, no TTFT
             for q in (50.0, 99.0):
-                for backlog in (backlog_span(req.arrival_s, steady), None):
+                for backlog in (backlog_span(req.arrival_s, steady, engines * max_batch), None):
                     got = run_until_miss(cand.cost, dep, cand.blocks, req.arrival_s, prompt, cached, steps, engines,
                                          window, front, slo, q, backlog)
                     if got is None:
                         stopped += 1
                         assert (slo is not None and np.percentile(ttft, q) > slo
-                                or backlog is not None and not keeps_up(req.arrival_s, full.finish_s, steady))
+                                or backlog is not None and not keeps_up(req.arrival_s, full.finish_s, steady,
+                                                                        engines * max_batch))
                     else:
                         ran += 1
                         assert np.array_equal(got[0], full.first_token_s, equal_nan=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.serving import capacity
+from infraplan.serving.backlog_growth import BACKLOG_SHARE, keeps_up
 from infraplan.serving.capacity import search_capacity
-from infraplan.serving.capacity_candidate import BACKLOG_SHARE, STEADY_SPANS, keeps_up, steady_window
+from infraplan.serving.capacity_candidate import STEADY_SPANS, steady_window
 
 V3 = dict(input_len=1000, output_len=2000, ttft_slo=3.0, tpot_slo=0.1, dtypes=("fp8",))
 

@@ -1,16 +1,18 @@
-"""Coverage wave hM15 (session 42): `serving.capacity_candidate.keeps_up` / `backlog_span` cases no test reached.
+"""Coverage wave hM15 (session 42): `serving.backlog_growth.keeps_up` / `backlog_span` cases no test reached.
 
 Hand arithmetic on `keeps_up`'s rule (its docstring): over the later half of the steady window, requests in the
 system (arrived, not finished) may grow by at most BACKLOG_SHARE (10 %, an ASSUMPTION in the module) of the
-requests arriving in it; a window with no span in time (an offline burst, fewer than two requests) has nothing to
-judge."""
+requests arriving in it (hK71: a replica holding fewer than `held` at both counts may also grow by BACKLOG_Z
+Poisson standard deviations; `held` not given here, 0: the share decides alone); a window with no span in time (an
+offline burst, fewer than two requests) has nothing to judge."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from infraplan.serving.capacity_candidate import BACKLOG_SHARE, backlog_span, keeps_up, steady_window
+from infraplan.serving.backlog_growth import BACKLOG_SHARE, BacklogSpan, backlog_span, keeps_up
+from infraplan.serving.capacity_candidate import steady_window
 
 ARRIVAL = np.arange(20, dtype=np.float64)  # one request a second, 0 .. 19 s
 WINDOW = np.arange(20)  # judged whole; the later half is requests 10 .. 19: 10 s to 19 s, 10 arrivals
@@ -18,12 +20,16 @@ WINDOW = np.arange(20)  # judged whole; the later half is requests 10 .. 19: 10 
 
 def test_the_span_is_the_later_half_of_the_window() -> None:
     assert BACKLOG_SHARE == 0.10
-    assert backlog_span(ARRIVAL, WINDOW) == pytest.approx((10.0, 19.0, 1.0))  # 10 % of 10 arrivals
+    span = backlog_span(ARRIVAL, WINDOW)
+    assert span == BacklogSpan(10.0, 19.0, 10, 0)  # the growth over 10 .. 19 s, `held` not known
+    assert span is not None and span.share_allowed == pytest.approx(1.0)  # 10 % of 10 arrivals
 
 
 def test_a_replica_serving_at_the_arrival_rate_keeps_up() -> None:
-    """Each request done 0.5 s after it arrives: one in the system at 10 s (11 arrived, 10 done) and at 19 s."""
+    """Each request done 0.5 s after it arrives: one in the system at 10 s (11 arrived, 10 done) and at 19 s; done
+    1 s after: one at every time (the request before leaves as the next arrives)."""
     assert keeps_up(ARRIVAL, ARRIVAL + 0.5, WINDOW)
+    assert keeps_up(ARRIVAL, ARRIVAL + 1.0, WINDOW)
 
 
 @pytest.mark.parametrize(("late", "ok"), [([18], True), ([17, 18], False)])

@@ -8,9 +8,11 @@ import pytest
 from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
+from infraplan.ops.params import RUNTIME_RESERVE_BYTES
+from infraplan.serving import sglang_memory
 from infraplan.serving.engines import load_engine, where_it_runs
 from infraplan.serving.kv_cache import kv_capacity
-from infraplan.serving.sglang_memory import MIB, default_cuda_graph_max_bs, mem_fraction_static
+from infraplan.serving.sglang_memory import MIB, default_cuda_graph_max_bs, mem_fraction_static, static_pool_bytes
 from infraplan.validation import serving_hopper as sh
 
 H100, H200 = load_accelerator("h100-sxm"), load_accelerator("h200")
@@ -56,11 +58,18 @@ def test_unknown_memory_and_a_non_sglang_rule():
 def test_the_shipped_profile_sizes_the_kv_pool_by_the_0_5_6_rule():
     qwen = load_model("qwen3-32b")
     cap = kv_capacity(qwen, H100, 1, 1, "bf16", "bf16", 8192, 256, engine="sglang-0.x")
-    assert cap.kv_cache_bytes == pytest.approx(0.835 * H100.memory_bytes - cap.weights_bytes)
-    # Qwen3-32B bf16 on one H100: ~5.5 GiB, ~22k tokens (the 0.4 series' 0.88 left 9.1 GiB, 37k tokens)
-    assert 5.0 < cap.kv_cache_bytes / 2**30 < 6.0 and 20_000 < cap.tokens < 24_000
+    # the fraction of the memory free before the weights load (model_runner.py :828-853): total less the reserve
+    free = H100.memory_bytes - RUNTIME_RESERVE_BYTES
+    assert cap.kv_cache_bytes == pytest.approx(0.835 * free - cap.weights_bytes)
+    # Qwen3-32B bf16 on one H100 by hand: 0.835 x (81,559 MiB - 1.5 GB) = 70.16 GB less 65.52 GB of weights (32.8 B
+    # parameters, its model card, x 2 B) = 4.63 GB
+    # (4.3 GiB), 1,104 blocks of 16 tokens at 256 KiB a token (64 layers x 8 KV heads x 128 x K, V x 2 B); 5.5 GiB
+    # and ~22k tokens of the total's fraction before session 49, 9.1 GiB / 37k at the 0.4 series' 0.88
+    assert cap.weights_bytes == pytest.approx(65.52e9, rel=1e-3) and cap.kv_bytes_per_token == 64 * 8 * 128 * 2 * 2
+    assert cap.kv_cache_bytes == pytest.approx(4.634e9, rel=1e-3) and cap.blocks == 1104
     eight = kv_capacity(load_model("llama3-8b"), H200, 8, 1, "fp8", "fp8", 8192, 256, engine="sglang")
-    assert eight.kv_cache_bytes == pytest.approx(0.897 * H200.memory_bytes - eight.weights_bytes)
+    assert eight.kv_cache_bytes == pytest.approx(0.897 * (H200.memory_bytes - RUNTIME_RESERVE_BYTES)
+                                                 - eight.weights_bytes)
     assert load_engine("sglang-0.x").memory_fraction(1, H200.memory_bytes) == 0.907
 
 
@@ -107,3 +116,16 @@ def test_sglang_runs_a_bf16_checkpoint_in_bf16_with_its_fp8_kv_cache(monkeypatch
     # twice the weight bytes per decode step and bf16 prefill GEMMs: both metrics slower, towards the measured
     # 712 ms / 33.9 ms of that row
     assert bf16["tpot_s"] > 1.05 * fp8["tpot_s"] and bf16["ttft_s"] > 1.2 * fp8["ttft_s"]
+
+
+def test_the_pool_is_the_fraction_of_the_memory_free_before_the_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    # model_runner_kv_cache_mixin.py:143-149 (0.5.9): rest = free after the weights - free before them x (1 - f)
+    # = f x free before - weights, free before = 80 GB - 1.5 GB of runtime reserve: 0.8 x 78.5 - 50 = 12.8 GB
+    assert static_pool_bytes(0.8, 80e9, 50e9, 1e9, 1.5e9) == pytest.approx(12.8e9)
+    # an activation workspace above the rest (0.2 x 78.5 = 15.7 GB) takes its excess from the pool: 20 - 15.7
+    assert static_pool_bytes(0.8, 80e9, 50e9, 20e9, 1.5e9) == pytest.approx(12.8e9 - 4.3e9)
+    # below zero: SGLang refuses to start ("Not enough memory", :415-418); the value says by how much
+    assert static_pool_bytes(0.8, 80e9, 70e9, 1e9, 1.5e9) == pytest.approx(-7.2e9)
+    monkeypatch.setattr(sglang_memory, "POOL_OF_AVAILABLE", False)  # the rule before session 49: f x the total
+    assert static_pool_bytes(0.8, 80e9, 50e9, 1e9, 1.5e9) == pytest.approx(14e9)
+    assert static_pool_bytes(0.8, 80e9, 50e9, 20e9, 1.5e9) == pytest.approx(14e9 - (21.5e9 - 16e9))

@@ -10,6 +10,8 @@ import pytest
 
 from infraplan.catalog.error_bands import Residual
 from infraplan.cluster import Cluster
+from infraplan.ops.params import RUNTIME_RESERVE_BYTES
+from infraplan.serving.engines import load_engine
 from infraplan.serving.serving_sim import pool_memory
 from infraplan.validation import bands, sets
 from infraplan.validation import serving_blackwell as bw
@@ -53,7 +55,7 @@ def test_fp4_rows_run_the_checkpoints_stored_format() -> None:
 
 
 def test_sglang_prefill_chunk_is_the_gpus() -> None:
-    # SGLang 0.5.6+ sets chunked_prefill_size 8192 below 160 GiB (H100 / H200) and 16384 above (B200: 167.6 GiB in
+    # SGLang 0.5.6+ sets chunked_prefill_size 8192 below 160 GiB (H100 / H200) and 16384 above (B200: 180 GiB in
     # the catalog); the campaign's max_prefill_tokens = ISL + 1500 binds inside it on B200, not on H200
     row = _row(backend="sglang", backend_version="0.5.9", precision="fp8", isl="8192", batch_size="16",
                concurrency="16")
@@ -132,10 +134,38 @@ def test_residuals_are_the_rows_errors(scored: tuple[ValidationSet, list[Residua
     assert np.allclose([tpot[r["id"]] for r in rows], 1.0 / (1.0 + report["errors"]["tpot_s"]) - 1.0)
 
 
+def test_sglang_default_refuses_deepseek_fp8_tp4_on_b200_as_sglang_does() -> None:
+    # hand count from SGLang 0.5.9's source (hG71): server_args.py:987-992 (> 160 GiB: chunked_prefill_size 16384,
+    # cuda_graph_max_bs 512), :1020-1061: reserved = 512 + 1.5 x 16384 + 2 x 512 + TP 4 x PP 1 / 8 x 1024 = 26,624
+    # MiB of the catalog's 180 GiB (184,320 MiB): mem_fraction_static = round(157,696 / 184,320, 3) = 0.856
+    row = next(r for r in bw.load_rows() if r["id"] == "dsr1_b200_sglang_fp8_agg_8192x1024_c4_cfg271")
+    dep = bw.deployment(row)
+    b200 = Cluster.resolve(SYSTEMS[row["system"]]).accelerator
+    assert b200.memory_bytes == 184_320 * 2**20 and (dep.tp, dep.pp, dep.dtype, dep.kv_dtype) == (4, 1, "fp8", "fp8")
+    fraction = round((184_320 - (512 + 1.5 * 16384 + 2 * 512 + 4 / 8 * 1024)) / 184_320, 3)
+    assert fraction == 0.856 == load_engine(dep.stack).memory_fraction(4, b200.memory_bytes)
+    pool = pool_memory(bw.shape(row), b200, dep)[0]
+    # DeepSeek-R1's 671 B parameters in fp8 over 4 GPUs, bf16 embedding / head a little more (DeepSeek-V3 report)
+    assert 671e9 / 4 < pool.weights_bytes < 1.02 * 671e9 / 4
+    # model_runner_kv_cache_mixin.py:143-149: KV = f x (memory free before the weights) - weights; free = the total
+    # less the CUDA context / NCCL reserve (model_runner.py:828-853). 0.856 x 191.8 GB = 164.2 GB < 169 GB: SGLang
+    # itself raises "Not enough memory" (:415-418), and so does the model
+    free = b200.memory_bytes - RUNTIME_RESERVE_BYTES
+    assert fraction * free - pool.weights_bytes < -4e9
+    assert pool.blocks == 0 and "refuses" in (bw.why_not(row) or "")
+    # the measured run held 4 clients' 8,192 + 1,024 tokens at 61 layers x (512 + 64) latent x 1 B: it needed
+    # --mem-fraction-static >= 0.888 (0.935 for the 32-client row), set by the campaign, not in the source
+    per_token = 61 * (512 + 64) * 1
+    assert pool.kv_bytes_per_token == per_token
+    assert (pool.weights_bytes + 4 * 9216 * per_token) / free == pytest.approx(0.888, abs=0.001)
+    assert (pool.weights_bytes + 32 * 9216 * per_token) / free == pytest.approx(0.935, abs=0.001)
+
+
 @pytest.mark.xfail(strict=True, reason="SGLang 0.5.9 served DeepSeek-R1 fp8 at TP4 on B200 with 8192-token "
-                   "prompts at 4-32 clients, ~157 GiB of weights per GPU plus a KV cache; with the catalog's "
-                   "180 GiB (AIConfigurator 0.12.0 b200_sxm.yaml; 180e9 B = 167.6 GiB until session 49) the "
-                   "model's SGLang static fraction still leaves no KV room (hB70; not settled)")
+                   "prompts at 4-32 clients, ~157 GiB of weights per GPU plus a KV cache; SGLang's own default "
+                   "mem_fraction_static (0.856 of 180 GiB) leaves no KV room either (SGLang refuses to start: "
+                   "test_sglang_default_refuses_deepseek_fp8_tp4_on_b200_as_sglang_does, hG71), so the campaign "
+                   "set --mem-fraction-static >= 0.89 itself; its value is not in the source")
 def test_measured_deepseek_fp8_tp4_on_b200_fits() -> None:
     row = next(r for r in bw.load_rows() if r["id"] == "dsr1_b200_sglang_fp8_agg_8192x1024_c4_cfg271")
     dep = bw.deployment(row)

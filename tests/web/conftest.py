@@ -96,10 +96,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         context.close()
 
 
-def web_and_cli(client: TestClient, command: str, body: dict[str, Any],
-                capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
-    """(the web API's answer to `command` with `body`, polled to its end where it is a job; the CLI's --json answer
-    to the line the web gives for the same request): the same question asked two ways."""
+def web_answer(client: TestClient, command: str, body: dict[str, Any]) -> Any:
+    """The web API's answer to `command` with `body`, polled to its end where it is a job."""
     response = client.post(f"/api/{command}", json=body)
     assert response.status_code in (200, 202), response.text
     result = response.json()
@@ -111,6 +109,14 @@ def web_and_cli(client: TestClient, command: str, body: dict[str, Any],
     if response.status_code == 202:
         assert result["status"] == "done", result
         result = result["result"]
+    return result
+
+
+def web_and_cli(client: TestClient, command: str, body: dict[str, Any],
+                capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
+    """(the web API's answer to `command` with `body` (`web_answer`); the CLI's --json answer to the line the web
+    gives for the same request): the same question asked two ways."""
+    result = web_answer(client, command, body)
     line = client.post(f"/api/{command}/cli", json=body).json()["command"]
     capsys.readouterr()
     assert cli_main(shlex.split(line)[1:]) == 0, line

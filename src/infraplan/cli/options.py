@@ -31,6 +31,7 @@ from infraplan.errors import InputError
 from infraplan.limits import (  # the stated limits, shared with the web API's request models
     MAX_ACCELERATORS,
     MAX_ARRIVAL_RATE_PER_S,
+    MAX_PROBE_REQUESTS,
     MAX_REQUESTS,
     MAX_SEED,
     MAX_SEQUENCES,
@@ -241,6 +242,8 @@ RECOMPUTE_LAYERS = count(0, 1_048_576, "block recompute counts layers of one mod
 OFFLOAD_LAYERS = count(0, 1_048_576, "CPU offload counts layers of the model")
 TOP_PLANS = count(1, MAX_TOP, f"the limit is {MAX_TOP:,} plans")
 REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: memory and time grow linearly")
+PROBE_REQUESTS = count(1, MAX_PROBE_REQUESTS, f"the limit is {MAX_PROBE_REQUESTS:,} requests per probe, the longest "
+                       "whole run serve-plan judges: a longer probe adds time, not a better answer")
 BATCH_CAP = count(1, 1_048_576)
 SPECULATIVE_TOKENS = count(0, 8, "draft / MTP tokens per decode step: deployments use 1-5")
 ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fraction")

@@ -20,6 +20,7 @@ the result says why in `difference_reason` (flow_explain.py: the phase and term,
 differ most).
 
 Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collectives.bus_bandwidth.
+`priced_time_s`: what train and serve price for the same collective (`network.priced_collective`, hT71).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network import fabric as _fabric
-from infraplan.network import flow_sim as _flow_sim
 from infraplan.network.collectives import (
     SCALE_UP_LATENCY_S,
     Fabric,
@@ -49,9 +49,10 @@ from infraplan.network.collectives import (
 )
 from infraplan.network.fabric import ring_latency
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
-from infraplan.network.flow_schedules import flow_phases, tree_pass_latency
-from infraplan.network.flow_sim import Progress, estimated_seconds, flow_count, simulate
+from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
+from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
 from infraplan.network.nvls import nvls_available
+from infraplan.network.priced_collective import priced_collective
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
 from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
@@ -215,27 +216,6 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
     return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
 
 
-def _check_flow_time(flows: list[int], notice: Callable[[str], None] | None) -> None:
-    """Refuse a flow simulation estimated past `FLOW_SIM_MAX_S`, tell `notice` of one past `FLOW_SIM_WARN_S`."""
-    seconds = sum(estimated_seconds(f) for f in flows)
-    total = sum(flows)
-    if seconds <= _flow_sim.FLOW_SIM_WARN_S:
-        return
-    rate = _flow_sim.FLOW_SIM_SECONDS_PER_FLOW * 1e6
-    said = (f"a flow simulation of {total:,} flows may take about {_minutes(seconds)} on "
-            f"{_flow_sim.FLOW_SIM_MACHINE} (the slowest rate measured there, {rate:.0f} us per flow; runs with "
-            "few completion events take far less)")
-    if seconds > _flow_sim.FLOW_SIM_MAX_S:
-        raise InputError(f"{said}, over the {_minutes(_flow_sim.FLOW_SIM_MAX_S)} bound; use --sim analytical, "
-                         "fewer --flows-per-pair, or a smaller group")
-    if notice is not None:
-        notice(f"note: {said}")
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds:,.0f} s" if seconds < 120.0 else f"{seconds / 60.0:,.0f} min"
-
-
 def _phase_progress(progress: Progress, i: int, count: int) -> Progress:
     """`progress` with the phase named in the stage."""
     def tell(stage: str, done: float, total: float) -> None:
@@ -260,9 +240,9 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                         failed_links: str | None = None, sharp: bool = False) -> CollectiveResult:
     """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system.
 
-    Flow model: before simulating, its wall time is estimated from the flow count (`flow_sim.estimated_seconds`);
-    past `FLOW_SIM_MAX_S` the question is refused (InputError), past `FLOW_SIM_WARN_S` `notice` is given one line
-    saying so. `progress(stage, done, total)` is passed to each phase's simulation (`flow_sim.simulate`).
+    Flow model: before simulating, its memory and wall time are estimated (`flow_schedules.check_flow_run`); past
+    `FLOW_SIM_MAX_S` or the memory limit the question is refused (InputError), past `FLOW_SIM_WARN_S` `notice` is
+    given one line saying so. `progress(stage, done, total)` is passed to each phase's simulation (`flow_sim.simulate`).
     `failed_links` ("TIER:COUNT" or "TIER:FRACTION", flow model only): that many of the tier's uplinks fail, chosen
     with `seed` (`routing.fail_links`); ECMP routes over the healthy ones; the analytical model does not see them.
     `sharp`: IB SHARP in-network all-reduce enabled (`network.sharp`, NCCL_COLLNET_ENABLE=1), refused unless
@@ -294,10 +274,11 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     algo = _choose(op, algorithm, sim, fabric, size_bytes, gpus, stride, sharp)
     analytical = analytical_time(fabric, op, algo, size_bytes, gpus, stride)
     a2a = op == "all-to-all"
+    priced = priced_collective(fabric, op, size_bytes, gpus, stride, sharp)  # what train / serve price for it
     out: dict[str, Any] = {
         "op": op, "system": spec.name, "gpus": gpus, "placement": placement, "stride": stride,
-        "algorithm": algo, "sim": sim, "size_bytes": size_bytes,
-    }
+        "algorithm": algo, "sim": sim, "size_bytes": size_bytes, "priced_time_s": priced.time_s,
+        "priced_efficiency": priced.efficiency, "priced_basis": priced.basis}
     if sim == "analytical":
         time_s = analytical
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else \
@@ -327,10 +308,12 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         else:
             time_s, worst, tier, flows = 0.0, -1.0, "none", 0
             flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
+            tiers = len(topo.tiers)
+            rounds = all_to_all_link_rounds(gpus, tiers) if a2a else 0.0  # its many events' filling rounds
+            if a2a:  # refused before its flow set is built (`flow_schedules.check_flow_run`)
+                check_flow_run([all_to_all_flows_at_least(topo, gpus, stride, fpp)], rounds, tiers, None)
             phases = flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus, size_bytes)
-            counts = [flow_count(topo, step, fpp) for step, _ in phases]
-            _flow_sim.require_flow_memory(max(counts), len(topo.tiers))  # refused for memory before for time
-            _check_flow_time(counts, notice)
+            check_flow_run([flow_count(topo, step, fpp) for step, _ in phases], rounds, tiers, notice)
             compared: list[PhaseComparison] = []
             pipelined = flow_algo in ("ring", "hierarchical") and _fabric.PIPELINED_RING_LATENCY
             # a tree spanning scale-up domains is NCCL's pipelined tree (inside one domain: ceil(log2 n) steps)

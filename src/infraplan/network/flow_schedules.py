@@ -23,18 +23,29 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
   round r sends to the peers at offsets r + 1 + q R (q = 0..31, R = ceil((n-1)/32) rounds), so every round
   spans every distance (and tier) alike and one round is simulated, repeated R times;
 * send-recv: rank i sends `size` to rank i + n/2 (all pairs at once).
+
+What a schedule will cost, checked before it runs (`check_flow_run`, hT71): its memory
+(`flow_sim.require_flow_memory`, budget.py's measured bytes per flow) and wall time (`flow_sim.estimated_seconds`:
+the flows' own work or, for an all-to-all, its filling rounds over the links it crosses). Past
+`flow_sim.FLOW_SIM_WARN_S` the estimate is said in one line first; past `FLOW_SIM_MAX_S` (`limits.MAX_FLOW_SIM_SECONDS`)
+or the memory limit the run is refused in one line. An all-to-all is checked first on a lower bound of its flows
+counted without building them (`all_to_all_flows_at_least`): among 999,424 GPUs its 32 M transfers took ~7 s and
+1.6 GB to build before the memory refusal (hH70, session 49).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from infraplan.errors import InputError
+from infraplan.network import flow_sim as _flow_sim
 from infraplan.network.collectives import A2A_PEERS_IN_FLIGHT, all_to_all_rounds
-from infraplan.network.flow_sim import FlowSet
+from infraplan.network.flow_sim import FlowSet, estimated_seconds, inter_domain_flows_per_pair
 from infraplan.network.nccl_trees import tree_depth_latency, tree_parents
+from infraplan.network.topology import ClosTopology
 
 
 def _domains(gpus: np.ndarray, domain: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,13 +138,24 @@ def tree_pass_latency(gpus: np.ndarray, domain: int, pair_latency_s: np.ndarray)
     return longest
 
 
+def _all_to_all_offsets(n: int) -> tuple[int, np.ndarray]:
+    """(rounds R, the peer offsets of one round: r + 1 + q R below n) of the all-to-all schedule over `n` ranks."""
+    rounds = int(all_to_all_rounds(n))
+    offsets = 1 + np.arange(A2A_PEERS_IN_FLIGHT) * rounds
+    return rounds, offsets[offsets < n]
+
+
+def all_to_all_transfers(n: int) -> int:
+    """Transfers (GPU pairs) of the one all-to-all round `flow_phases` simulates over `n` ranks, without building
+    them: n x the peers in flight."""
+    return n * int(_all_to_all_offsets(n)[1].size)
+
+
 def flow_phases(op: str, algorithm: str, gpus: np.ndarray, domain: int, size: float) -> list[tuple[FlowSet, int]]:
     """The distinct steps of the schedule with how often each repeats; `domain`: GPUs per scale-up domain."""
     n = gpus.size
     if op == "all-to-all":
-        rounds = int(all_to_all_rounds(n))
-        offsets = 1 + np.arange(A2A_PEERS_IN_FLIGHT) * rounds
-        offsets = offsets[offsets < n]
+        rounds, offsets = _all_to_all_offsets(n)
         src = np.repeat(np.arange(n), offsets.size)
         dst = (src + np.tile(offsets, n)) % n
         # the round carries the bytes of its share of the peers: R rounds move all (n-1) * size/n
@@ -161,3 +183,41 @@ def flow_phases(op: str, algorithm: str, gpus: np.ndarray, domain: int, size: fl
     if m > 1:
         phases.append((rails, _steps(op, m)))
     return phases
+
+
+def all_to_all_flows_at_least(topo: ClosTopology, gpus: int, stride: int, flows_per_pair: int) -> int:
+    """The fewest flows the all-to-all round among `gpus` GPUs `stride` apart can route: its transfers
+    (`all_to_all_transfers`), each across scale-up domains at `inter_domain_flows_per_pair` flows but for at most
+    k - 1 peers of each rank inside its domain (k: the most members a domain can hold), one flow each."""
+    transfers = all_to_all_transfers(gpus)
+    members = min(gpus, -(-topo.scale_up_domain_gpus // max(stride, 1)))
+    inside = min(transfers, gpus * (members - 1))
+    return (transfers - inside) * inter_domain_flows_per_pair(topo, flows_per_pair) + inside
+
+
+def check_flow_run(flows: list[int], link_rounds: float, tiers: int,
+                   notice: Callable[[str], None] | None) -> None:
+    """Refuse (InputError, one line) a simulation of `flows` (one count per phase) past the memory limit or estimated
+    past `FLOW_SIM_MAX_S`, tell `notice` of one estimated past `FLOW_SIM_WARN_S`. `link_rounds`: an all-to-all's
+    filling work per phase (`flow_sim.all_to_all_link_rounds`), 0 for a schedule of few events."""
+    _flow_sim.require_flow_memory(max(flows), tiers)  # refused for memory before for time
+    seconds = sum(estimated_seconds(f, link_rounds) for f in flows)
+    if seconds <= _flow_sim.FLOW_SIM_WARN_S:
+        return
+    total = sum(flows)
+    per_flow = _flow_sim.FLOW_SIM_SECONDS_PER_FLOW * 1e6
+    by_rounds = link_rounds > 0.0 and seconds > sum(estimated_seconds(f) for f in flows)
+    rate = (f"its ~{_flow_sim.A2A_FILLING_ROUNDS:,} filling rounds over the links it crosses at "
+            f"{_flow_sim.FLOW_SIM_SECONDS_PER_LINK_ROUND * 1e9:.0f} ns per link per round" if by_rounds
+            else f"{per_flow:.0f} us per flow")
+    said = (f"a flow simulation of {total:,} flows may take about {_minutes(seconds)} on {_flow_sim.FLOW_SIM_MACHINE} "
+            f"({rate}, the slowest rate measured there; runs with few completion events take far less)")
+    if seconds > _flow_sim.FLOW_SIM_MAX_S:
+        raise InputError(f"{said}, over the {_minutes(_flow_sim.FLOW_SIM_MAX_S)} bound (infraplan.limits); use "
+                         "--sim analytical, fewer --flows-per-pair, or a smaller group")
+    if notice is not None:
+        notice(f"note: {said}")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:,.0f} s" if seconds < 120.0 else f"{seconds / 60.0:,.0f} min"

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan.budget import FLOW_BYTES_PER_FLOW, FLOW_BYTES_PER_FLOW_PER_TIER, require_memory
+from infraplan.limits import MAX_FLOW_SIM_SECONDS
 from infraplan.network.max_min_filling import Filling, Incidence
 from infraplan.network.routing import LinkTable, route
 from infraplan.network.topology import ClosTopology
@@ -81,32 +82,55 @@ def require_flow_memory(flows: int, tiers: int) -> None:
                    "use --sim analytical, fewer --flows-per-pair, or a smaller group")
 
 
-# Wall time of a flow simulation, estimated before it starts from its flow count (`estimated_seconds`) at the
-# slowest rate measured on this project's development VM (2 vCPUs, AMD EPYC, shared with other jobs: wall ~1.6x
-# CPU), spread all-to-alls on meta-genai-roce-24k at 16 flows per pair with the replayed filling rounds (hF,
-# session 35, validation/notes/network_flow_tried.md; the VM loaded by other jobs): 4,096 GPUs 2.08 M flows
-# 11.4-26.7 s (80 events), 8,192 GPUs 4.12 M flows 11.1-17.4 s (36 events), 16,384 GPUs 8.17 M flows 74-83 s
-# (272 events), all 24,576 GPUs 12.26 M flows 140.9 s (173 events). The completion events and filling rounds,
-# not the flows, set the time: a run with few events takes far less, so the figure is what a run may take.
+# Wall time of a flow simulation, estimated before it starts (`estimated_seconds`) at the slowest rates measured on
+# this project's development VM (2 vCPUs, AMD EPYC, shared with other jobs: wall ~1.3-1.8x CPU), the larger of two
+# terms, each a cost a measured run reached:
+# * the flows' own work (routing, merging classes): spread all-to-alls on meta-genai-roce-24k at 16 flows per pair
+#   with the replayed filling rounds (hF, session 35, validation/notes/network_flow_tried.md): 4,096 GPUs 2.08 M
+#   flows 11.4-26.7 s (80 events), 8,192 GPUs 4.12 M flows 11.1-17.4 s (36 events), 16,384 GPUs 8.17 M flows 74-83 s
+#   (272 events), all 24,576 GPUs 12.26 M flows 140.9 s (173 events);
+# * an all-to-all's filling rounds over the links its flows cross: with one flow per pair no ECMP copies merge and
+#   the rounds (each saturates at least one link; an event replays them) set the time, ~15 ns of wall per round per
+#   GPU per tier (hT71, session 49, packed h100-sxm all-to-alls at 1 flow per pair, load 4-6 on 2 cores): 4,096 /
+#   8,192 / 16,384 / 32,768 GPUs (3 tiers) 2.7 / 5.3 / 12.8 / 38.3 s, 15,051-21,736 rounds, 14.6 / 13.5 / 15.0 /
+#   17.9 ns; 100,000 GPUs (4 tiers, 3.2 M flows) 137 s (102 s CPU), 24,090 rounds, 14.2 ns: 3.3x the per-flow term's
+#   41 s, which had said nothing (hH70); meta-genai-roce-24k 4,096 GPUs at 1 flow per pair 26,335 rounds, 5.4 s.
+#   The rounds are not known before the run: the most measured (26,335) is assumed (ASSUMPTION: they grew from
+#   12,720 to 24,090 over 2,048-100,000 GPUs); a ring, tree or send-recv step has one or a few events, few rounds.
 FLOW_SIM_SECONDS_PER_FLOW = 26.69 / 2_081_792  # 12.8 us: the 4,096-GPU all-to-all's rate (the slowest measured)
+FLOW_SIM_SECONDS_PER_LINK_ROUND = 38.3 / (21_736 * 32_768 * 3)  # 17.9 ns: the 32,768-GPU run's (the slowest)
+A2A_FILLING_ROUNDS = 26_335  # the most filling rounds measured in an all-to-all's run (above)
 FLOW_SIM_MACHINE = "a shared 2-vCPU AMD EPYC VM"
 FLOW_SIM_WARN_S = 60.0  # estimates past this are said before the run starts
-FLOW_SIM_MAX_S = 3600.0  # estimates past this are refused (an hour of one CPU core)
+FLOW_SIM_MAX_S = MAX_FLOW_SIM_SECONDS  # estimates past this are refused (infraplan.limits)
+
+
+def inter_domain_flows_per_pair(topo: ClosTopology, flows_per_pair: int) -> int:
+    """Flows `simulate` routes per GPU pair between scale-up domains: `flows_per_pair` rounded up to whole stripes
+    over a GPU's NICs (one per pair inside a domain)."""
+    per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)
+    return -(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu
 
 
 def flow_count(topo: ClosTopology, flows: FlowSet, flows_per_pair: int) -> int:
-    """Flows `simulate` routes for the transfers: `flows_per_pair` ECMP flows per pair between scale-up domains
-    (rounded up to whole stripes over a GPU's NICs), one per pair inside a domain."""
+    """Flows `simulate` routes for the transfers: `inter_domain_flows_per_pair` per pair between scale-up domains,
+    one per pair inside a domain."""
     sud = topo.scale_up_domain_gpus
     inter = int(np.count_nonzero((flows.src // sud) != (flows.dst // sud)))
-    per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)
-    return inter * (-(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu) + (flows.src.size - inter)
+    return inter * inter_domain_flows_per_pair(topo, flows_per_pair) + (flows.src.size - inter)
 
 
-def estimated_seconds(flows: int) -> float:
-    """Wall seconds a simulation of `flows` flows may take on `FLOW_SIM_MACHINE`, at the slowest rate measured
-    there (`FLOW_SIM_SECONDS_PER_FLOW`); rough: the completion events, not the flows, set the time."""
-    return float(flows) * FLOW_SIM_SECONDS_PER_FLOW
+def all_to_all_link_rounds(gpus: int, tiers: int) -> float:
+    """Filling work of an all-to-all among `gpus` GPUs on a `tiers`-tier fabric, in link-rounds: the most rounds
+    measured (`A2A_FILLING_ROUNDS`) over the links its flows cross (one per GPU per tier)."""
+    return float(A2A_FILLING_ROUNDS) * float(gpus) * float(max(tiers, 1))
+
+
+def estimated_seconds(flows: int, link_rounds: float = 0.0) -> float:
+    """Wall seconds a simulation of `flows` flows may take on `FLOW_SIM_MACHINE`: the larger of its flows' work and
+    its filling rounds' (`link_rounds`, `all_to_all_link_rounds`; 0 for a schedule of few events), each at the
+    slowest rate measured there (the constants above); rough, an estimate of what a run may take."""
+    return max(float(flows) * FLOW_SIM_SECONDS_PER_FLOW, float(link_rounds) * FLOW_SIM_SECONDS_PER_LINK_ROUND)
 
 
 @dataclass(frozen=True)

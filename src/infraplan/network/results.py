@@ -2,7 +2,8 @@
 `infraplan collective` (CollectiveResult, `collective_schedules.estimate_collective`).
 
 Field names are the JSON `--json` has always printed; bandwidth in bytes/s (port speeds in Gb/s), power in
-watts, capex in USD. The flow-level simulation adds `analytical_time_s`, `flows_per_pair`, `seed`, `flows`.
+watts, capex in USD. The flow-level simulation adds `analytical_time_s`, `flows_per_pair`, `seed`, `flows`;
+`priced_time_s` is what `train` / `serve` price for the same collective (hT71).
 """
 
 from __future__ import annotations
@@ -90,10 +91,20 @@ class CollectiveResult(SparseResult):
     flows: int | None = Field(None, description="flows simulated (count)")
     difference_reason: str | None = Field(None, description="why the flow and analytical times differ by more "
                                           "than 5 % (flow simulation), null when they agree")
-    time_s: float = Field(description="seconds")
+    time_s: float = Field(description="seconds: the alpha-beta line (analytical) or the flow simulation's; what "
+                          "train and serve price is `priced_time_s`")
     algbw_bytes_per_s: float = Field(description="algorithm bandwidth, bytes per second")
     busbw_bytes_per_s: float = Field(description="bus bandwidth, bytes per second")
     bottleneck_tier: str = Field(description="the tier that bounds the time")
+    priced_time_s: float = Field(description="seconds train and serve price for this collective "
+                                 "(`network.priced_collective`): the alpha-beta time bounded by the message-size "
+                                 "efficiency (SimAI NCCL tables at the group's node count; inside one scale-up "
+                                 "domain the measured NVLink curves), NCCL's fastest algorithm; `time_s` is the "
+                                 "alpha-beta line the flow model compares with")
+    priced_efficiency: float | None = Field(None, description="bus-bandwidth efficiency at this message size, "
+                                            "relative to the large-message busbw, that bounds `priced_time_s`; "
+                                            "null where none applies (send-recv, SHARP)")
+    priced_basis: str = Field(description="where `priced_time_s`'s efficiency comes from (table file, node count)")
     assumptions: list[str] = Field(description="what the model assumes")
     error_band: ErrorBand | None = Field(None, description="expected relative busbw error (predicted / measured "
                                          "busbw - 1; the time's is the same, inverted) from the NCCL all-reduce "

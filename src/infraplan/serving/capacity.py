@@ -79,6 +79,7 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
+from infraplan.limits import MAX_PROBE_REQUESTS
 from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
@@ -149,6 +150,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     """
     if not rate > 0:
         raise InputError(f"--rate must be > 0 requests/s, got {rate}")
+    if not 1 <= requests <= MAX_PROBE_REQUESTS:  # the CLI's and the web's bound, for the API and sweeps too (hK71)
+        raise InputError(f"--requests must be 1..{MAX_PROBE_REQUESTS:,} requests per probe, got {requests:,}")
     if (input_len is None) != (output_len is None):  # as `serve`: one length beside --workload was dropped in
         # silence, and the printed `serve` line, carrying both, was refused by `serve` (hU55)
         raise InputError("--input-len and --output-len go together"

@@ -30,6 +30,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
 from infraplan.serving import chunked_attention, schedule_ahead, wide_ep_lockstep
+from infraplan.serving.backlog_growth import backlog_span, keeps_up
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
@@ -56,10 +57,6 @@ from infraplan.serving.workloads import Requests
 # and cutting them hid the latest of a queue that builds (gigawatt-2027's 2026 chat, 193 prefill replicas at 0.99 of
 # their offline rate: TTFT p99 1.98 s over the steady window, 4.42 s from the warm-up's end, whole run 4.2 s).
 STEADY_SPANS = 4
-# `keeps_up`: the share of a window's arrivals its backlog may grow by. ASSUMPTION: 10 %, above the swings seen in
-# stable probes (DeepSeek-V3 wide EP8 on H200, 2,000-token outputs: +6.5 % decode-only near capacity, +8.9 %
-# colocated with lock-step prefill waves), below a plain overload (+34 % at twice the sustainable rate).
-BACKLOG_SHARE = 0.10
 MEMO_MAX_ENTRIES = 50_000  # probe verdicts and offline runs kept per process (~300 bytes each)
 MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
 MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,000 requests)
@@ -231,7 +228,7 @@ class Candidate:
         multi[steady] = req.output_tokens[steady] > 1
         ttft = ttft[judged]
         tpot = (finish_s - first_s)[multi] / (req.output_tokens[multi] - 1)
-        if not keeps_up(req.arrival_s, finish_s, steady):
+        if not keeps_up(req.arrival_s, finish_s, steady, self.held):
             return False
         if mode == "decode":
             tpot = (finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
@@ -267,7 +264,7 @@ class Candidate:
         return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
                               zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,
                               front, None if mode == "decode" else ttft_slo, q,
-                              backlog_span(req.arrival_s, steady))
+                              backlog_span(req.arrival_s, steady, self.held))
 
 
 def steady_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
@@ -348,35 +345,6 @@ def mixed_step_s(cost: IterationCost, cap: int) -> np.ndarray:
     k = np.arange(1, cap + 1)
     return body[np.minimum(k, len(body) - 1)] + head[np.minimum(k, len(head) - 1)] + cost.decode_fixed_s + \
         cost.overhead_s
-
-
-def keeps_up(arrival_s: np.ndarray, finish_s: np.ndarray, steady: np.ndarray) -> bool:
-    """Whether a replica completes requests about as fast as they arrive: over the later half of the steady
-    window, the requests in the system (arrived, not finished) grow by at most BACKLOG_SHARE of the requests that
-    arrive in it (arrivals - completions <= BACKLOG_SHARE x arrivals). An overloaded replica's backlog grows
-    linearly, by (offered - served rate) x the seconds; a stable one still filling (its latency grows with its
-    batch, so it settles slowly) or swinging (lock-step prefill waves) grows less. A probe too short for an
-    overload's queue to push the percentiles past the SLO (long outputs amortise a wait over many tokens) still
-    shows it here; an overload below BACKLOG_SHARE of the offered rate may pass, and the winner's full run at the
-    end is judged whole (`meets_slo_full_run`)."""
-    span = backlog_span(arrival_s, steady)
-    if span is None:
-        return True
-    start, end, allowed = span
-    in_system = [int(np.count_nonzero(arrival_s <= t)) - int(np.count_nonzero(finish_s <= t)) for t in (start, end)]
-    return in_system[1] - in_system[0] <= allowed
-
-
-def backlog_span(arrival_s: np.ndarray, steady: np.ndarray) -> tuple[float, float, float] | None:
-    """`keeps_up`'s span (the arrival times of the first and last request of the steady window's later half)
-    and the growth it allows; None when there is no span to judge."""
-    later = steady[len(steady) // 2:]
-    if len(later) < 2:
-        return None
-    start, end = float(arrival_s[later[0]]), float(arrival_s[later[-1]])
-    if end <= start:
-        return None
-    return start, end, BACKLOG_SHARE * len(later)
 
 
 def candidate_for(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> Candidate:

@@ -29,13 +29,13 @@ from collections.abc import Generator
 
 import numpy as np
 
+from infraplan.serving.backlog_growth import BacklogSpan, backlog_grows
 from infraplan.serving.fcfs_loop import fcfs_steps
 from infraplan.serving.llm_iteration import Deployment, IterationCost
 from infraplan.serving.loop_stepping import LEAP, Need, engine_policy, fcfs_path, fcfs_request_lists
 
 CHECKS_PER_ENGINE = 16  # arrival chunks per engine (a check after each)
 MIN_CHUNK = 64  # requests per chunk at least (a check costs a few numpy calls)
-Backlog = tuple[float, float, float]  # the backlog test: its span's start and end s, the growth it allows
 
 
 def steppable(cost: IterationCost, dep: Deployment, scheduler: str, kv_admission: str) -> bool:
@@ -125,14 +125,14 @@ def run_until_miss(cost: IterationCost, dep: Deployment, blocks: int, arrival: n
                    cached: np.ndarray, steps: np.ndarray, engines: int, window: np.ndarray,
                    front_end_s: float | np.ndarray,
                    ttft_slo_s: float | None, q: float,
-                   backlog: Backlog | None) -> tuple[np.ndarray, np.ndarray] | None:
+                   backlog: BacklogSpan | None) -> tuple[np.ndarray, np.ndarray] | None:
     """`run_pool`'s first-token and finish times of the (arrival-sorted) requests on `engines` FCFS engines
     (`steppable`), or None once the q-th percentile of TTFT over the requests of the `window` mask certainly
-    exceeds `ttft_slo_s` (None: not judged on TTFT) or the backlog grows by more than `backlog` allows over its
-    span (None: no backlog test), the probe then a miss (module docstring)."""
+    exceeds `ttft_slo_s` (None: not judged on TTFT) or the backlog grows over `backlog`'s span
+    (`backlog_growth.backlog_grows`; None: no backlog test), the probe then a miss (module docstring)."""
     n = len(arrival)
     need = needed_misses(int(np.count_nonzero(window)), q)
-    end_s = backlog[1] if backlog is not None else math.inf
+    end_s = backlog.end_s if backlog is not None else math.inf
     front = np.broadcast_to(np.asarray(front_end_s, dtype=np.float64), (n,))  # per request (a prefill pool's hand-off)
     runs = [_Engine(cost, dep, blocks, arrival[idx], prefill[idx], cached[idx], steps[idx], window[idx], end_s,
                     front[idx])
@@ -143,12 +143,8 @@ def run_until_miss(cost: IterationCost, dep: Deployment, blocks: int, arrival: n
                 run.run(ttft_slo_s, need - sum(r.misses for r in runs) + run.misses, pause)
             if sum(r.misses for r in runs) >= need:
                 return None
-        if pause and backlog is not None:
-            start_s, end_s, allowed = backlog
-            finished = [sum(int(np.count_nonzero(np.array(r.finish[:r.given]) <= t)) for r in runs)
-                        for t in (start_s, end_s)]
-            arrived = [int(np.count_nonzero(arrival <= t)) for t in (start_s, end_s)]
-            if (arrived[1] - finished[1]) - (arrived[0] - finished[0]) > allowed:
+        if pause and backlog is not None:  # every finish up to the span's end is known (NaN: not finished)
+            if backlog_grows(arrival, np.concatenate([np.array(r.finish[:r.given]) for r in runs]), backlog):
                 return None
             for run in runs:
                 if not run.ended:

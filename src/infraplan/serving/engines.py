@@ -18,7 +18,8 @@ The three engines size their KV cache differently, and the difference is several
 * SGLang: `mem_fraction_static` is a fraction of the TOTAL memory for the static pool, weights plus KV cache;
   activations and CUDA graphs live in the rest (SGLang server arguments docs). Its default is computed from the
   GPU memory and TP x PP, by a rule that changed in 0.5.6 (`serving.sglang_memory`, `mem_fraction_rule` in the
-  stack: H100 TP1 0.874 in 0.5.1.post1, 0.835 from 0.5.6.post2; H200 0.911 / 0.907): `kv = f * total - weights`.
+  stack: H100 TP1 0.874 in 0.5.1.post1, 0.835 from 0.5.6.post2; H200 0.911 / 0.907), applied to the memory free
+  before the weights load: `kv = f * (total - reserve) - weights` (`sglang_memory.static_pool_bytes`).
   A stack without the rule takes `kv_memory_fraction` / `kv_fraction_by_tp` (the 0.4 series: 0.88 at TP1 .. 0.79
   at TP16).
 
@@ -84,7 +85,7 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
-from infraplan.serving.sglang_memory import mem_fraction_static
+from infraplan.serving.sglang_memory import mem_fraction_static, static_pool_bytes
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
 KvAdmission = Literal["reserve_full", "on_demand"]
@@ -140,10 +141,8 @@ class ServingEngine:
             return f * (total_bytes - weights_bytes - workspace_bytes - reserve_bytes)
         if self.kv_convention == "of_total":
             return f * total_bytes - weights_bytes - workspace_bytes - reserve_bytes
-        # static pool: weights + KV inside the fraction; activations and reserve must fit in the rest
-        rest = (1.0 - f) * total_bytes
-        short = max(workspace_bytes + reserve_bytes - rest, 0.0)
-        return f * total_bytes - weights_bytes - short
+        # static pool: weights + KV inside the fraction of the memory free before the weights
+        return static_pool_bytes(f, total_bytes, weights_bytes, workspace_bytes, reserve_bytes)
 
 
 def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:

@@ -11,7 +11,8 @@ arXiv:2309.06180; vLLM's default block is 16 tokens). How much memory the cache 
 engine's own convention (`serving.engines`): TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` (0.9) applies to
 the memory LEFT after the weights, a runtime reserve (CUDA context, NCCL/cuBLAS workspaces) and the activation
 workspace of the largest iteration (`token_budget` tokens through one layer, plus fp32 logits of the sampled
-rows); vLLM's `gpu_memory_utilization` (0.9) and SGLang's `mem_fraction_static` apply to the total. TensorRT-LLM's
+rows); vLLM's `gpu_memory_utilization` (0.9) applies to the total, SGLang's `mem_fraction_static` to the memory
+free before the weights load (`serving.sglang_memory.static_pool_bytes`). TensorRT-LLM's
 reserve, activations and sliding-layer windows follow NVIDIA AIConfigurator's memory model (`serving.kv_pool_trtllm`);
 vLLM's hybrid KV cache manager and SGLang's hybrid SWA pool hold a sliding layer's window (`serving.kv_pool_window`).
 

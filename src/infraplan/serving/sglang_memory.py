@@ -22,6 +22,25 @@ PyPI wheels; `ServingProfile.mem_fraction_rule` names the rule a stack runs):
   PP / 8, at least 10 GiB on GPUs above 60 GiB; + 2 GiB with EAGLE speculative decoding. H100: 0.835 /
   0.834 / 0.824 / 0.818 at TP1 / 2 / 4 / 8; H200: 0.907 / 0.906 / 0.900 / 0.897.
 
+The pool (`static_pool_bytes`): SGLang applies the fraction to the memory FREE before the weights load, not to the
+total: `total_gpu_memory` / `pre_model_load_memory` is `get_available_gpu_memory` (torch.cuda.mem_get_info's free
+bytes, the smallest rank's) after `init_torch_distributed` (0.5.8.post1 model_runner.py:779-803, 0.5.9 :828-853,
+0.5.10.post1 :999-1024, passed to `init_memory_pool`: 0.5.9 :392 / :590), so the CUDA context, NCCL and the custom
+all-reduce buffers are gone from both terms: KV = f x (total - runtime reserve) - weights (0.5.9
+model_runner_kv_cache_mixin.py:143-149, 0.5.10.post1 :171-177). The runtime reserve is the model's
+(`ops.params.RUNTIME_RESERVE_BYTES`, 1.5e9 B, ASSUMPTION as there). A pool <= 0 is SGLang's own refusal ("Not
+enough memory. Please try to increase --mem-fraction-static", 0.5.9 model_runner_kv_cache_mixin.py:415-418):
+DeepSeek-R1 fp8 at TP4 on B200 (157.4 GiB of weights a GPU, f 0.856 of 180 GiB) is refused by SGLang's default
+too, so the measured TP4 runs of that campaign set --mem-fraction-static themselves (value not in the source).
+Toggle `POOL_OF_AVAILABLE` (False: f x total, the rule until session 49).
+
+0.5.10.post1 reserves more before the fraction (read in its wheel, not modelled: no stack runs it): piecewise CUDA
+graphs on by default (`disable_piecewise_cuda_graph: bool = False`, server_args.py:637; turned off before the
+fraction only for the reasons of `_handle_piecewise_cuda_graph`, :1078-1139, e.g. DP attention or speculative
+decoding), + 1.5 GiB on an MLA model or 8 MiB per captured token count otherwise (:1304-1311), and 4 GiB for EAGLE
+drafts (:1322). On B300 at TP8 DeepSeek's 0.901 becomes 0.896, 1.3 GiB of its ~162 GiB pool: the Blackwell set's
+0.5.10.post1 rows (DeepSeek fp8 on B300, TP4 / TP8) hold 10-100x their clients' tokens either way.
+
 Not modelled: DP attention's extra reservation in 0.5.6+ (+ 3 MiB x cuda_graph_max_bs x DP, + 1.5 MiB more above
 a graph batch of 300: 0.5.6.post2 :860-869), which at wide-EP sizes exceeds the GPU (DP 72: ~160 GiB), so those
 deployments set --mem-fraction-static themselves (ASSUMPTION: the rule without it; TP in it is every GPU of the
@@ -44,6 +63,7 @@ MIB = 2.0**20
 GIB_MIB = 1024.0
 RULES: tuple[FractionRule, ...] = get_args(FractionRule)
 FALLBACK_FRACTION = 0.88  # both rules when the GPU memory is unknown (server_args.py `else 0.88`)
+POOL_OF_AVAILABLE = True  # the fraction of the memory free before the weights (module docstring); False: of the total
 
 
 def _reserved_051_mib(gpu_mib: float, parallel: int, dp_attention: bool) -> float:
@@ -104,3 +124,16 @@ def mem_fraction_static(rule: FractionRule, memory_bytes: float, tp: int, pp: in
     else:
         raise InputError(f"mem_fraction_rule {rule!r} is not an SGLang rule; choose from {', '.join(RULES[1:])}")
     return round((gpu_mib - reserved) / gpu_mib, 3)
+
+
+def static_pool_bytes(fraction: float, total_bytes: float, weights_bytes: float, workspace_bytes: float,
+                      reserve_bytes: float) -> float:
+    """KV bytes per GPU of SGLang's static pool (may be negative: SGLang refuses to start): the fraction of the
+    memory free before the weights load (`total_bytes` less the runtime reserve) less the weights (module
+    docstring, model_runner_kv_cache_mixin.py `profile_max_num_token`). Activations live in the rest; where the
+    model's activation workspace exceeds it, the pool gives up the excess (the model's guard against an OOM that
+    SGLang's heuristic does not check)."""
+    available = total_bytes - reserve_bytes if POOL_OF_AVAILABLE else total_bytes
+    outside = 0.0 if POOL_OF_AVAILABLE else reserve_bytes  # the reserve, counted once
+    short = max(workspace_bytes + outside - (1.0 - fraction) * available, 0.0)
+    return fraction * available - weights_bytes - short

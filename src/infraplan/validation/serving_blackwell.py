@@ -37,9 +37,14 @@ not (225 beyond one NVLink domain, 216 repeats, 55 of GB200 campaigns whose tp_s
 inconsistent, 14 without a stated or consistent concurrency, 4 refused). Mean |error| TTFT 37.7 %, TPOT 13.4 %, both
 25.6 % (max 769 %), fitted roofline 63.9 %: the model beats the baseline, the 15 % gate is not met. Findings (not
 fitted): SGLang TTFT under-predicted (median -61 %), TensorRT-LLM DeepSeek TTFT under (-29..-56 %) and Llama TTFT over
-(+14..+20 %), GPT-OSS TPOT over (+22..+41 %); B300 as B200; the largest errors are TP4 layouts (DeepSeek-R1 fp8,
-Kimi nvfp4) whose KV cache the catalog's B200 memory (180 GB = 167.6 GiB) leaves for 12 of 16 / 43 of 64 clients
-(tests/validation/test_serving_blackwell.py, strict xfail: a measured TP4 deployment the model refuses).
+(+14..+20 %), GPT-OSS TPOT over (+22..+41 %); B300 as B200. Memory (session 49): with the catalog's B200 at 180 GiB
+(AIConfigurator's figure, was 180 GB) every vLLM row's KV cache holds its clients (Kimi nvfp4 TP4 had 43 of 64) and
+the set is 23.75 % (TTFT 34.15, TPOT 13.35); SGLang's pool as its source sizes it (`serving.sglang_memory`, the
+fraction of the memory free before the weights) 23.74 % (3 KV-bound DeepSeek TP8 rows move). The 4 refused rows are
+SGLang 0.5.9 DeepSeek-R1 fp8 TP4 on B200, which SGLang's own default refuses as well (f 0.856 x ~179 GiB < 157 GiB of
+weights): their campaign set --mem-fraction-static, a value the source lacks (tests/validation/
+test_serving_blackwell.py: the hand count, and a strict xfail for the measured deployment). Squeezed by their pool
+and measured queued too (TTFT 23-137 s): TensorRT-LLM Llama-70B TP1 at 128 clients (0.54-0.68 of the tokens).
 
 The baseline is the Hopper sets' fitted-efficiency roofline (`serving_roofline`), one efficiency per metric fitted to
 this set. The gate is issue 13's serving gate, 15 %; the set is reported (`validate`'s sets are not enforced) and

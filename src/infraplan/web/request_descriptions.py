@@ -197,7 +197,7 @@ SERVE_PLAN = {
                         "the stack must run it); ties go to plain decoding, the answer says which"),
     "max_batch": "batch caps to consider, sequences per engine, comma-separated",
     "max_gpus": "search limit, accelerators [the system's size]",
-    "requests": "requests per probe simulation",
+    "requests": "requests per probe simulation (a larger number is refused, naming the limit)",
     "seed": _SEED,
     "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x, a versioned engine name (vllm-0.12.0) or a "
               "stack YAML: KV-memory rule, scheduler, batch limit [the part's vendor's: trtllm-0.x on NVIDIA, "

@@ -23,6 +23,9 @@ def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
                   f"({r.placement}, stride {r.stride}), {r.algorithm}, {r.sim} model")
     console.print(f"time {fmt_seconds(r.time_s)}; algbw {fmt_rate(r.algbw_bytes_per_s, 'B/s')}; "
                   f"busbw {fmt_rate(r.busbw_bytes_per_s, 'B/s')}; bottleneck: {r.bottleneck_tier}")
+    model = "flow simulation" if r.sim == "flow" else "alpha-beta line the flow model shares"
+    console.print(f"train and serve price it at {fmt_seconds(r.priced_time_s)} ({r.priced_time_s / r.time_s:.3g}x "
+                  f"the {model} above, which they do not use): {r.priced_basis}", markup=False, highlight=False)
     if r.analytical_time_s is not None:
         per = ("one per aggregation tree and in-domain ring pair" if r.algorithm == "sharp"  # hC's tree flows
                else f"{r.flows_per_pair} per {device} pair across nodes")

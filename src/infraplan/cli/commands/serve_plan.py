@@ -11,7 +11,7 @@ from infraplan.cli.options import (
     ACCEPTANCE,
     ARRIVAL_RATE,
     PERCENTILE,
-    REQUESTS,
+    PROBE_REQUESTS,
     SPECULATIVE_TOKENS,
     TOKENS,
     TPOT_SLO,
@@ -134,7 +134,8 @@ def serve_plan(
     max_gpus: int | None = typer.Option(None, "--max-gpus", parser=ACCELERATORS,
                                         help="search limit, accelerators [the system's size]"),
     no_disaggregation: bool = typer.Option(False, "--no-disaggregation", help="colocated deployments only"),
-    requests: int = typer.Option(1500, "--requests", parser=REQUESTS, help="requests per probe simulation"),
+    requests: int = typer.Option(1500, "--requests", parser=PROBE_REQUESTS,
+                                 help="requests per probe simulation (a larger number is refused, naming the limit)"),
     seed: SeedOption = 0,
     stack: str | None = typer.Option(None, "--stack", help="serving stack profile: trtllm-0.x | vllm-0.x | "
                                      "sglang-0.x, a versioned engine name (vllm-0.12.0) or a stack YAML: KV-memory "

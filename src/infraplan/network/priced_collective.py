@@ -1,0 +1,110 @@
+"""What `train` and `serve` price for one collective, beside the `collective` command's alpha-beta line.
+
+The command's `time_s` is the alpha-beta line its flow model shares, so that the two compare like with like
+(README "Collectives"). Training and serving price the same collective with `collectives.collective_seconds`
+(training/step_traffic.py's data-parallel terms, training/layer_kernels.py's TP / CP / EP ones, serving's NCCL
+all-reduce through `collective_time(..., sized=True)`, the same formulas on arrays): that line bounded below by
+its bandwidth term over the message-size efficiency,
+
+* across scale-up domains: the SimAI NCCL tables (catalog/nccl/simai_nic_ratio.csv, all-to-all
+  simai_ata_ratio.csv) at the node count the group spans (their columns stop at 128 nodes), with NCCL's network
+  step latency (`collective_efficiency`);
+* an all-reduce inside one domain: the measured NVLink all-reduce curve (AIConfigurator's NCCL tables,
+  `nvlink_all_reduce.table_file`: catalog/nccl/aiconfigurator_<chip>_all_reduce.csv);
+* reduce-scatter, all-gather, all-to-all inside one domain: the accelerator's measured NCCL collectives table
+  where it has one (`nvlink_collectives`), else the SimAI NVLink column (simai_nvlink_ratio.csv; all-to-all the
+  ATA table's one-node column);
+* all-reduce: NCCL's fastest of ring, tree and NVLS, each so bounded (training's `auto`), and with `--sharp` IB
+  SHARP's sized time where faster (`sharp.sharp_time`, as `collective_seconds` takes it on a CollNet fabric);
+* send-recv: a pipeline hop, `collectives.send_recv_seconds`: the alpha-beta time, no message-size efficiency.
+
+`priced_collective` calls those functions (one implementation: nothing here prices a byte) and names the source
+that applied to the group, with the efficiency read at the message size. Serving stacks with a custom all-reduce
+price small in-domain TP all-reduces with `collectives.custom_all_reduce_time` instead (said in the basis); a
+`dispatcher: deepep` stack's EP all-to-all across domains runs at DeepEP's published rate
+(`training.expert_dispatch`), not this NCCL figure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from infraplan.network import nvlink_all_reduce as _nvlink
+from infraplan.network import nvlink_collectives as _measured
+from infraplan.network.collective_efficiency import message_efficiency
+from infraplan.network.collectives import (
+    CUSTOM_ALL_REDUCE_MAX_BYTES,
+    Fabric,
+    collective_seconds,
+    group_domain,
+    send_recv_seconds,
+)
+from infraplan.network.sharp import sharp_time
+from infraplan.scalar_path import FLOAT_OPS
+
+# the command's op names -> `collective_seconds`' kinds
+KINDS = {"all-reduce": "all_reduce", "reduce-scatter": "reduce_scatter", "all-gather": "all_gather",
+         "all-to-all": "all_to_all"}
+_TABLE_NODES = 128  # the SimAI tables' last node-count column (`collective_efficiency._NODE_COLUMNS`)
+
+
+@dataclass(frozen=True)
+class PricedCollective:
+    """Seconds train / serve price for one collective, the bus-bandwidth efficiency read at its size (None: no
+    efficiency applies, send-recv or SHARP) and where that efficiency comes from."""
+
+    time_s: float
+    efficiency: float | None
+    basis: str
+
+
+def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int,
+                      sharp: bool = False) -> PricedCollective:
+    """What training and serving price for `op` of `size_bytes` per rank over `n` ranks `stride` apart on
+    `fabric` (module docstring); `sharp`: NCCL CollNet on (the fabric's every switch tier does SHARP, checked by the
+    caller), as `train --sharp` prices its all-reduces."""
+    if op == "send-recv":  # rank i with rank i + n/2, as the command pairs them
+        seconds = send_recv_seconds(fabric, size_bytes, float(stride * (n // 2)))
+        return PricedCollective(seconds, None, "a pipeline hop as train and serve price it "
+                                "(`collectives.send_recv_seconds`): the alpha-beta time, no message-size efficiency")
+    kind = KINDS[op]
+    priced_on = replace(fabric, sharp=True) if sharp and op == "all-reduce" else fabric
+    seconds = collective_seconds(priced_on, kind, size_bytes, float(n), float(stride))
+    if priced_on.sharp and seconds == sharp_time(priced_on, size_bytes, float(n), float(stride)):
+        return PricedCollective(seconds, None, "IB SHARP's sized time (`network.sharp`: a two-domain ring's "
+                                "message-size efficiency), faster than NCCL's ring / tree here")
+    domain = group_domain(fabric, float(n), float(stride))
+    if n * stride <= domain:
+        return _inside(fabric, op, kind, seconds, size_bytes, n, stride)
+    per_domain = min(max(math.floor(domain / stride), 1), n)
+    nodes = n / per_domain
+    table = "simai_ata_ratio.csv" if op == "all-to-all" else "simai_nic_ratio.csv"
+    efficiency = float(message_efficiency(fabric, size_bytes, n, stride, all_to_all=op == "all-to-all"))
+    held = f", its last column's ({_TABLE_NODES} nodes)" if nodes > _TABLE_NODES else ""
+    return PricedCollective(seconds, efficiency, f"the SimAI NCCL table catalog/nccl/{table} at {nodes:,.4g} "
+                            f"nodes{held}: message-size efficiency {efficiency:.3g} of the large-message busbw at "
+                            "this size, bounding the alpha-beta time from below; NCCL's network step latency")
+
+
+def _inside(fabric: Fabric, op: str, kind: str, seconds: float, size_bytes: float, n: int,
+            stride: int) -> PricedCollective:
+    """`priced_collective` of a group inside one scale-up domain."""
+    if op == "all-reduce" and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
+        table = _nvlink.table_file(fabric.accelerator)
+        efficiency = float(_nvlink.measured_efficiency_xp(FLOAT_OPS, float(size_bytes), float(n), "nccl", table))
+        custom = (f"; serving stacks with a custom all-reduce take TensorRT-LLM's one-shot / two-shot kernels up "
+                  f"to {CUSTOM_ALL_REDUCE_MAX_BYTES // 2**20} MiB where faster (`custom_all_reduce_time`)"
+                  if size_bytes <= CUSTOM_ALL_REDUCE_MAX_BYTES else "")
+        return PricedCollective(seconds, efficiency, f"the measured NVLink all-reduce curve catalog/nccl/{table} "
+                                f"(AIConfigurator's NCCL table, `network.nvlink_all_reduce`): efficiency "
+                                f"{efficiency:.3g} of the large-message busbw at this size{custom}")
+    efficiency = float(message_efficiency(fabric, size_bytes, n, stride, all_to_all=op == "all-to-all"))
+    measured = _measured.ACCELERATOR_TABLE_FILES.get(fabric.accelerator)
+    if _measured.MEASURED_NVLINK_COLLECTIVES and measured is not None:
+        source = f"the measured NCCL {kind} curve catalog/nccl/{measured} (`network.nvlink_collectives`)"
+    else:  # the ATA table's first (one-node) column for all-to-all
+        source = ("the SimAI NCCL table's one-node column catalog/nccl/simai_ata_ratio.csv" if op == "all-to-all"
+                  else "the SimAI NCCL table's NVLink column catalog/nccl/simai_nvlink_ratio.csv")
+    return PricedCollective(seconds, efficiency, f"{source}: message-size efficiency {efficiency:.3g} of the "
+                            "large-message busbw at this size, bounding the alpha-beta time from below")

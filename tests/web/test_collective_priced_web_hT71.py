@@ -1,0 +1,22 @@
+"""The web's collective answer carries what train and serve price for it, as the CLI's (hT71, session 49:
+`priced_time_s`, `network.priced_collective`; the page's table and busbw chart show it beside the alpha-beta line)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import web_and_cli
+
+
+def test_the_web_answer_carries_the_priced_time(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    body = {"op": "all-reduce", "system": "dgx-h100-superpod", "gpus": 64, "size": "16MiB"}
+    web, cli = web_and_cli(client, "collective", body, capsys)
+    assert web["priced_time_s"] == cli["priced_time_s"] > 5.0 * web["time_s"]  # 8 nodes at 16 MiB: efficiency 0.135
+    assert web["priced_basis"] == cli["priced_basis"] and "simai_nic_ratio.csv at 8 nodes" in web["priced_basis"]
+
+
+def test_the_network_page_shows_the_priced_time() -> None:
+    page = (Path(__file__).parents[2] / "src/infraplan/web/static/network.html").read_text()
+    assert "IP.fmt(r.priced_time_s)" in page and "train / serve price (s)" in page
