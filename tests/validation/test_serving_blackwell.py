@@ -75,6 +75,28 @@ def test_rows_not_run_say_why() -> None:
     assert gb200 and all(bw.why_not(r) == bw.TP_NOT_ATTENTION for r in gb200)
 
 
+def test_gb200_deepseek_rows_are_disaggregated_deployments_left_out() -> None:
+    # AIConfigurator 0.12.0's silicon_sample.csv, export 2026-04-06.csv: each of these 55 "agg" rows (measured
+    # 2025-11-16/17) has a "disagg" row of the same export (2025-12-01/05) at its engine, precision, ISL / OSL and
+    # clients, whose prefill and decode tp / moe_tp columns all hold the row's tp_size, TPOT within 2 % in 52 of 55
+    # (hB73): a disaggregated deployment's GPU count, not an attention TP. As stated (attention TP 12-72, no
+    # attention DP) most are not even buildable: 128 heads / 36 GPUs
+    rows = [r for r in bw.load_rows() if r["system"] == "gb200" and r["model_path"] == "deepseek-ai/DeepSeek-R1"
+            and r["silicon_data_source"].startswith("source_file=2026-04-06.csv")]
+    assert len(rows) == 55 and all(bw.why_not(r) == bw.TP_NOT_ATTENTION for r in rows)
+    assert all(r["attention_dp_size"] == "1" and r["moe_tp_size"] == r["tp_size"] and r["moe_ep_size"] == "1"
+               for r in rows)
+    assert {r["tp_size"] for r in rows} == {"12", "20", "24", "28", "32", "36", "40", "48", "52", "64", "72"}
+
+
+def test_gb200_dense_one_client_rows_are_scored() -> None:
+    # the "0" layout columns of the dense Qwen3-32B campaign read as one rank (hR72): its two one-client rows run
+    # on a TP2 slice of the 72-GPU NVLink domain; the rows at more clients state batch_size = clients / 2 or / 4
+    scored = {r["id"] for r in bw.blackwell_report()["rows"] if r["system"] == "gb200"}
+    assert scored == {r["id"] for r in bw.load_rows() if r["system"] == "gb200" and r["concurrency"] == "1"}
+    assert len(scored) == 2
+
+
 def test_roofline_prefill_runs_at_the_deployments_rate() -> None:
     # the naive baseline's prompt FLOPs at the dtype's peak: nvfp4 (W4A4) at B200's 9,000 TF, fp8 at 4,500 TF, so an
     # nvfp4 prompt takes half the fp8 time; native MXFP4 (B200) at the 8-bit rate, weight-only MXFP4 (H200) at bf16

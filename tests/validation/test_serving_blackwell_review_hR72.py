@@ -7,6 +7,8 @@ batch_size 1: 1 = 1 x one attention rank) is left out as "stated concurrency is 
 which its own numbers contradict; the MoE set's "attention TP x DP = MoE TP x EP" rule (MoE rows only on Hopper)
 would then leave it out too. Run through the model, the two rows score TTFT +38 %, TPOT +7 % / +6 % (hR72 by hand
 with `serving_blackwell.run_row`): inside the set's spread, so the set's mean hardly moves.
+Fixed by hB73 (session 49): `_int` reads "0" as the source's "none" (one rank), and the TP x DP = MoE TP x EP rule
+applies to MoE checkpoints only; the two rows are scored (Blackwell 707 -> 709 rows).
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ def test_one_client_rows_state_a_consistent_concurrency(row_id: str) -> None:
     assert (row["concurrency"], row["batch_size"], row["attention_dp_size"]) == ("1", "1", "0")
 
 
-@pytest.mark.xfail(strict=True, reason="attention_dp_size '0' (the source's 'none' on a dense row) is read as 0 "
-                   "attention-DP ranks, so a one-client row is left out as 'concurrency is not batch_size x "
-                   "attention DP' (hR72); fixing it scores 2 more GB200 rows, which moves the Blackwell set")
 @pytest.mark.parametrize("row_id", ONE_CLIENT)
 def test_one_client_dense_rows_are_scored(row_id: str) -> None:
     assert bw.why_not(_row(row_id)) is None

@@ -40,6 +40,20 @@ def test_rows_not_expressible_say_why() -> None:
     assert moe.why_not(_row()) is None
 
 
+def test_a_dense_rows_none_layout_columns_read_as_one_rank() -> None:
+    """The source writes attention_dp_size / moe_tp_size / moe_ep_size "0" ("none") on some dense rows (GB200
+    Qwen3-32B TensorRT-LLM 1.3.0rc1): one attention rank, and no MoE layout to check (hR72's finding)."""
+    assert (moe._int("0"), moe._int(""), moe._int("4")) == (1, 1, 4)
+    dense = _row(model_path="Qwen/Qwen3-32B", precision="", tp_size="2", attention_dp_size="0", moe_tp_size="0",
+                 moe_ep_size="0", batch_size="1", concurrency="1")
+    assert moe.layout_why_not(dense, models=[*moe.MODELS, "Qwen/Qwen3-32B"], precisions=["", "fp8"]) is None
+    assert "not batch_size x attention DP" in (moe.layout_why_not({**dense, "concurrency": "2"}, models=[
+        *moe.MODELS, "Qwen/Qwen3-32B"], precisions=["", "fp8"]) or "")
+    # an MoE checkpoint's row still needs its MoE layout to fill attention TP x DP, "0" or not
+    assert "MoE TP x EP" in (moe.why_not(_row(moe_tp_size="0", moe_ep_size="0")) or "")
+    assert "MoE TP x EP" in (moe.why_not(_row(moe_tp_size="2", moe_ep_size="2")) or "")
+
+
 def test_clients_are_the_stated_concurrency_not_the_per_rank_batch() -> None:
     """Every attention-DP row states concurrency = batch_size x attention DP (the source's silicon_concurrency):
     its closed loop runs that many clients over the replica, batch_size per rank."""

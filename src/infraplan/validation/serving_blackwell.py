@@ -25,26 +25,29 @@ No rule of its own: every row runs through the Hopper sets' runner and rules.
   numbers contradicting other rows (Little's law, TPOT against concurrency, irreproducible repeats), rows of a
   campaign (`campaign_of`: one export of one checkpoint, system, engine and release) some of whose rows state a
   tp_size that does not divide the model's attention heads (GB200 DeepSeek-R1 "TP" 12-72 for 128 heads: that
-  column is not the attention TP there, so no row of the campaign is read as stated), a repeat of
+  column is not the attention TP there, so no row of the campaign is read as stated; each of those 55 rows has
+  a "disagg" twin in its export, same clients, ISL / OSL and GPU count in every layout column, TPOT within 2 % in
+  52: disaggregated deployments whose prefill / decode split the source does not state, hB73), a repeat of
   another row's measurement (scored once), and rows the serving model refuses (`_outcome`: the reason it gives,
   e.g. weights leaving no room for a KV cache).
 * Run: `serving_hopper.run_row` at the stated clients (10 requests per client, the harness's early-stop rule,
   the front end by serving path, the client's round trip), with the client's connection cap where a campaign
   had one (`campaign_settings.client_connections`).
 
-Measured 2026-12-04 (every row; notes file): 707 rows scored (B200 675, B300 32; every GB200 row is left out), 537
-not (225 beyond one NVLink domain, 216 repeats, 55 of GB200 campaigns whose tp_size is not attention TP, 23
-inconsistent, 14 without a stated or consistent concurrency, 4 refused). Mean |error| TTFT 37.7 %, TPOT 13.4 %, both
-25.6 % (max 769 %), fitted roofline 63.9 %: the model beats the baseline, the 15 % gate is not met. Findings (not
-fitted): SGLang TTFT under-predicted (median -61 %), TensorRT-LLM DeepSeek TTFT under (-29..-56 %) and Llama TTFT over
+Measured 2026-12-04 (every row; notes file): 707 rows scored (B200 675, B300 32; every GB200 row is left out), 537 not
+(225 beyond one NVLink domain, 216 repeats, 55 of GB200 campaigns whose tp_size is not attention TP, 23 inconsistent, 14
+without a stated or consistent concurrency, 4 refused); since hB73 709 (GB200 2: the dense campaign's "0" layout columns
+read as one rank, `serving_hopper_moe._int`), 23.742 -> 23.738 %. Mean |error| TTFT 37.7 %, TPOT 13.4 %, both 25.6 %
+(max 769 %), fitted roofline 63.9 %: the model beats the baseline, the 15 % gate is not met. Findings (not fitted):
+SGLang TTFT under-predicted (median -61 %), TensorRT-LLM DeepSeek TTFT under (-29..-56 %) and Llama TTFT over
 (+14..+20 %), GPT-OSS TPOT over (+22..+41 %); B300 as B200. Memory (session 49): with the catalog's B200 at 180 GiB
-(AIConfigurator's figure, was 180 GB) every vLLM row's KV cache holds its clients (Kimi nvfp4 TP4 had 43 of 64) and
-the set is 23.75 % (TTFT 34.15, TPOT 13.35); SGLang's pool as its source sizes it (`serving.sglang_memory`, the
-fraction of the memory free before the weights) 23.74 % (3 KV-bound DeepSeek TP8 rows move). The 4 refused rows are
-SGLang 0.5.9 DeepSeek-R1 fp8 TP4 on B200, which SGLang's own default refuses as well (f 0.856 x ~179 GiB < 157 GiB of
-weights): their campaign set --mem-fraction-static, a value the source lacks (tests/validation/
-test_serving_blackwell.py: the hand count, and a strict xfail for the measured deployment). Squeezed by their pool
-and measured queued too (TTFT 23-137 s): TensorRT-LLM Llama-70B TP1 at 128 clients (0.54-0.68 of the tokens).
+(AIConfigurator's figure, was 180 GB) every vLLM row's KV cache holds its clients (Kimi nvfp4 TP4 had 43 of 64) and the
+set is 23.75 % (TTFT 34.15, TPOT 13.35); SGLang's pool as its source sizes it (`serving.sglang_memory`, the fraction of
+the memory free before the weights) 23.74 % (3 KV-bound DeepSeek TP8 rows move). The 4 refused rows are SGLang 0.5.9
+DeepSeek-R1 fp8 TP4 on B200, which SGLang's own default refuses as well (f 0.856 x ~179 GiB < 157 GiB of weights): their
+campaign set --mem-fraction-static, a value the source lacks (tests/validation/test_serving_blackwell.py: the hand
+count, and a strict xfail for the measured deployment). Squeezed by their pool and measured queued too (TTFT 23-137 s):
+TensorRT-LLM Llama-70B TP1 at 128 clients (0.54-0.68 of the tokens).
 
 The baseline is the Hopper sets' fitted-efficiency roofline (`serving_roofline`), one efficiency per metric fitted to
 this set. The gate is issue 13's serving gate, 15 %; the set is reported (`validate`'s sets are not enforced) and
@@ -86,7 +89,7 @@ PRECISIONS = ("", "bf16", "fp8", "int4", "fp4")  # the rows' precision column va
 FP4_CHECKPOINT_FORMATS = ("mxfp4", "nvfp4")  # a preset storing one of these serves "fp4" rows in it
 REFUSED = "the serving model refuses the deployment: {why}"
 TP_NOT_ATTENTION = ("the campaign's tp_size is not attention TP: in some of its rows it does not divide the model's "
-                    "attention heads (the layout is not stated in full)")
+                    "attention heads; it is a disaggregated deployment's GPU count (the layout is not stated in full)")
 
 
 def load_rows() -> list[dict[str, str]]:

@@ -277,8 +277,8 @@ def load_rows() -> list[dict[str, str]]:
     return read_rows("serving_measured_hopper_moe.csv")
 
 
-def _int(value: str) -> int:
-    return int(value) if value else 1
+def _int(value: str) -> int:  # a layout column's count: empty or "0" (the source's "none" on dense rows) is 1
+    return int(value) if value not in ("", "0") else 1
 
 
 def concurrency(row: dict[str, str]) -> int | None:
@@ -327,7 +327,8 @@ def layout_why_not(row: dict[str, str], models: Collection[str] = MODELS, max_gp
         return ("stated concurrency is not batch_size x attention DP (per-rank batches of a layout not stated in "
                 "full, e.g. attention DP under TensorRT-LLM's tp_size)")
     gpus = _int(row["tp_size"]) * _int(row["attention_dp_size"]) * _int(row["pp_size"])
-    if _int(row["tp_size"]) * _int(row["attention_dp_size"]) != _int(row["moe_tp_size"]) * _int(row["moe_ep_size"]):
+    moe_gpus = _int(row["moe_tp_size"]) * _int(row["moe_ep_size"])  # MoE checkpoints only: a dense one has no MoE
+    if row["model_path"] in MODELS and _int(row["tp_size"]) * _int(row["attention_dp_size"]) != moe_gpus:
         return "attention TP x DP differs from MoE TP x EP (the layout is not stated in full)"
     if gpus > max_gpus:
         return f"{gpus} GPUs (attention TP {row['tp_size']}) span several HGX nodes: multi-node TP not modelled"
