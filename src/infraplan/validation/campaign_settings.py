@@ -110,7 +110,7 @@ def speculative_campaign(row: dict[str, str]) -> bool:
 def draft(row: dict[str, str], shape_of: Callable[[str], TransformerShape]) -> tuple[int, float]:
     """(draft tokens K, per-token acceptance R) the row's engine ran: the checkpoint's MTP modules (`shape_of` the
     row's model_path, read only for a speculative campaign's row) at DeepSeek-V3's acceptance, else (0, 0.0)."""
-    drafts = speculative_campaign(row) and (ATTENTION_DP_DRAFTS or _int(row["attention_dp_size"]) == 1)
+    drafts = speculative_campaign(row) and (ATTENTION_DP_DRAFTS or layout_count(row["attention_dp_size"]) == 1)
     layers = shape_of(row["model_path"]).num_mtp_layers if drafts else 0
     return (layers, MTP_ACCEPTANCE) if layers else (0, 0.0)
 
@@ -126,11 +126,14 @@ def tpot_against_database(rows: list[dict[str, str]], label: tuple[str, ...] = (
 
     plain = {key(r): float(r["silicon_tpot_ms"]) for r in rows if r["silicon_data_source"].startswith(database)}
     return [float(r["silicon_tpot_ms"]) / plain[key(r)] for r in rows
-            if speculative_campaign(r) and _int(r["attention_dp_size"]) == 1 and key(r) in plain]
+            if speculative_campaign(r) and layout_count(r["attention_dp_size"]) == 1 and key(r) in plain]
 
 
-def _int(value: str) -> int:
-    return int(value) if value else 1
+def layout_count(value: str) -> int:
+    """A layout column's count (TP, attention DP, MoE TP / EP, PP, batch): empty or "0" (the source's "none" on dense
+    rows, hR72 / hB73) is 1. The one reader of the MoE and Blackwell sets' layout columns."""
+    return int(value) if value not in ("", "0") else 1
+
 
 
 def client_connections(row: dict[str, str]) -> int | None:

@@ -277,8 +277,7 @@ def load_rows() -> list[dict[str, str]]:
     return read_rows("serving_measured_hopper_moe.csv")
 
 
-def _int(value: str) -> int:  # a layout column's count: empty or "0" (the source's "none" on dense rows) is 1
-    return int(value) if value not in ("", "0") else 1
+_int = campaign_settings.layout_count  # a layout column's count: empty or "0" (the source's "none" on dense rows) is 1
 
 
 def concurrency(row: dict[str, str]) -> int | None:
