@@ -1,5 +1,6 @@
 """The toy RoCE fabrics the flow-simulator tests share: TOY, 512 GPUs, 16-GPU racks with 16 single-link uplinks
-each to 16 pod switches per 128-GPU pod, 1:4 above the pods; TINY, two 16-GPU leaves under one spine, 8:1."""
+each to 16 pod switches per 128-GPU pod, 1:4 above the pods; TINY, two 16-GPU leaves under one spine, 8:1;
+`nic_toy`, 256 GPUs under 400G ports with the NICs (and the pod's ratio) varied (hN58, hN62)."""
 
 TOY = """
 display_name: toy RoCE cluster (512 GPUs, 1:4 above 128-GPU pods)
@@ -46,3 +47,28 @@ def unrailed_mi300x(folder) -> str:  # type: ignore[no-untyped-def]
     path = Path(folder) / "mi300x-unrailed.yaml"
     path.write_text(text.replace("rail_optimized: true", "rail_optimized: false"))
     return str(path)
+
+
+# 256 GPUs: 16-GPU racks (one 32-port leaf, 16 down, 16 up), `pod`:1 above 128-GPU pods; ports at 400G, NICs varied
+NIC_TOY = """
+display_name: toy RoCE fabric, {nic} NICs under 400G ports
+source: test fixture
+accelerator: h100-sxm
+total_accelerators: 256
+node: {{accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: {nic}}}
+network:
+  kind: roce
+  collective_efficiency: 0.9
+  ecmp_flows_per_pair: 16
+  tiers:
+    - {{name: rack, group_size: 16, oversubscription: 1, switch_radix: 32, port_bandwidth_bytes_per_s: 400Gbps}}
+    - {{name: pod, group_size: 128, oversubscription: {pod}, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}}
+    - {{name: cluster, group_size: 256, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}}
+"""
+
+
+def nic_toy(nic: str, pod: float = 4, radix: bool = True) -> str:
+    """NIC_TOY's text for `nic` NICs and a `pod`:1 pod tier; without `radix` no tier names its switch radix (the
+    fabric does not build: the configured-ratio fallback prices it)."""
+    text = NIC_TOY.format(nic=nic, pod=pod)
+    return text if radix else text.replace(", switch_radix: 32", "").replace(", switch_radix: 64", "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from flow_toy_fabric import nic_toy
 
 from infraplan.catalog import list_presets, load_system
 from infraplan.cli import main
@@ -22,27 +23,11 @@ from infraplan.network.topology import build_topology, nic_link_rate
 from infraplan.training import estimate_training
 
 GIB = 2.0**30
-TOY = """
-display_name: toy RoCE fabric, {nic} NICs under 400G ports
-source: test fixture
-accelerator: h100-sxm
-total_accelerators: 256
-node: {{accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: {nic}}}
-network:
-  kind: roce
-  collective_efficiency: 0.9
-  ecmp_flows_per_pair: 16
-  tiers:
-    - {{name: rack, group_size: 16, oversubscription: 1{radix32}, port_bandwidth_bytes_per_s: 400Gbps}}
-    - {{name: pod, group_size: 128, oversubscription: 4{radix64}, port_bandwidth_bytes_per_s: 400Gbps}}
-    - {{name: cluster, group_size: 256, oversubscription: 1{radix64}, port_bandwidth_bytes_per_s: 400Gbps}}
-"""
 
 
 def _toy(tmp_path, nic: str, radix: bool = True) -> str:
     path = tmp_path / f"toy-{nic}-{radix}.yaml"
-    path.write_text(TOY.format(nic=nic, radix32=", switch_radix: 32" if radix else "",
-                               radix64=", switch_radix: 64" if radix else ""))
+    path.write_text(nic_toy(nic, radix=radix))
     return str(path)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from flow_toy_fabric import nic_toy
 
 from infraplan.catalog import load_system
 from infraplan.cli import main
@@ -34,23 +35,6 @@ total_accelerators: 24576
 """
 NODE_800G = ("node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, "
              "nic_bandwidth_bytes_per_s: 800Gbps}\n")
-
-# 256 GPUs: 16-GPU racks (one 32-port leaf, 16 down, 16 up), 1:4 above 128-GPU pods; ports at 400G, NICs varied
-TOY = """
-display_name: toy RoCE fabric, {nic} NICs under 400G ports
-source: test fixture
-accelerator: h100-sxm
-total_accelerators: 256
-node: {{accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: {nic}}}
-network:
-  kind: roce
-  collective_efficiency: 0.9
-  ecmp_flows_per_pair: 16
-  tiers:
-    - {{name: rack, group_size: 16, oversubscription: 1, switch_radix: 32, port_bandwidth_bytes_per_s: 400Gbps}}
-    - {{name: pod, group_size: 128, oversubscription: {pod}, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}}
-    - {{name: cluster, group_size: 256, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}}
-"""
 
 
 def _write(tmp_path, name: str, text: str) -> str:
@@ -99,7 +83,7 @@ def test_flow_and_analytical_agree_whatever_the_nic_speed_under_the_ports(tmp_pa
     built uplinks (at 200G the analytical model was 1.9x slower, at 800G the flow 2.1x slower). The tolerance of
     the other oversubscribed-toy comparisons (ECMP at 16 flows per pair leaves the busiest uplink a little above
     the mean)."""
-    cluster = Cluster.resolve(_write(tmp_path, "toy", TOY.format(nic=nic, pod=4)))
+    cluster = Cluster.resolve(_write(tmp_path, "toy", nic_toy(nic)))
     result = estimate_collective(op, cluster, 256, GIB, sim="flow")
     assert result.analytical_time_s is not None and result.bottleneck_tier == "pod"
     assert 0.99 * result.analytical_time_s <= result.time_s < 1.05 * result.analytical_time_s
@@ -109,7 +93,7 @@ def test_flow_and_analytical_agree_whatever_the_nic_speed_under_the_ports(tmp_pa
 def test_slower_nics_shorten_a_cross_pod_exchange_only_as_far_as_the_uplinks_allow(tmp_path):
     """Between two runs: halving the NICs under the same 1:4 pod uplinks leaves a cross-pod all-to-all's time
     unchanged (the pod's 16 x 400G uplinks bind at 4:1 and 2:1 alike: 128 x 400G / 4 = 128 x 200G / 2)."""
-    times = [estimate_collective("all-to-all", Cluster.resolve(_write(tmp_path, nic, TOY.format(nic=nic, pod=4))),
+    times = [estimate_collective("all-to-all", Cluster.resolve(_write(tmp_path, nic, nic_toy(nic))),
                                  256, 64 * GIB).time_s for nic in ("200Gbps", "400Gbps")]
     assert times[0] == pytest.approx(times[1], rel=1e-9)
 
@@ -119,9 +103,8 @@ def test_oversubscribed_tiers_multiply_and_the_unbuilt_fallback_agrees(tmp_path)
     where the configured-ratio rule said 2:1). Without switch radices the fabric does not build, and the same
     ratios come from the configured ones: NIC x the product of o up to the tier / the tier's port speed."""
     def two_tier(nic: str, radix: bool = True) -> str:
-        text = TOY.format(nic=nic, pod=2).replace("name: rack, group_size: 16, oversubscription: 1",
-                                                  "name: rack, group_size: 16, oversubscription: 2")
-        return text if radix else text.replace(", switch_radix: 32", "").replace(", switch_radix: 64", "")
+        return nic_toy(nic, pod=2, radix=radix).replace("name: rack, group_size: 16, oversubscription: 1",
+                                                        "name: rack, group_size: 16, oversubscription: 2")
 
     system = load_system(_write(tmp_path, "two-tier", two_tier("400Gbps")))
     built = built_ratios(build_topology(system))
@@ -165,7 +148,7 @@ def test_network_and_collective_note_nics_slower_than_the_leaf_ports(tmp_path, c
 def test_faster_nics_are_noted_as_held_to_the_port_speed(tmp_path, capsys):
     """800G NICs under 400G ports: the links run at 400G (`topology.nic_link_rate`, hN62), so the tiers' bandwidth
     ratios are their port ratios (rack 1:1, pod 4:1), where hN58 priced 2:1 and 8:1 at the NIC's rate."""
-    report = _cli_json(capsys, ["network", _write(tmp_path, "toy", TOY.format(nic="800Gbps", pod=4))])
+    report = _cli_json(capsys, ["network", _write(tmp_path, "toy", nic_toy("800Gbps"))])
     note = next(n for n in report["notes"] if n.startswith("NICs at 800 Gb/s under rack ports at 400 Gb/s"))
     assert "each NIC link runs at the ports' 400 Gb/s" in note and "ASSUMPTION" not in note
     assert [t["bandwidth_oversubscription"] for t in report["tiers"]] == [1.0, 4.0, 1.0]
