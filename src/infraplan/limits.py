@@ -58,6 +58,11 @@ MAX_FLOW_SIM_SECONDS = 3600.0
 """Wall seconds a flow simulation (`collective --sim flow`) may be estimated to take before it starts: an hour of one
 CPU core (`network.flow_sim.estimated_seconds`, at the slowest rates measured on a shared 2-vCPU VM); past it the
 run is refused in one line naming --sim analytical. Past 60 s the estimate is said first."""
+MAX_SWEEP_CPU_S = 86_400.0
+"""CPU seconds a sweep (`infraplan sweep`) may be estimated to take before it starts: a day of one core
+(`sweep.work_estimate`: points x a floor of one point's CPU time; 10**9 `collective` points are ~3 CPU-days). Past
+it the sweep is refused in one line naming `--max-cpu-hours`, the override for a cluster that has the cores; past a
+CPU-hour the estimate is said first."""
 MAX_MODEL_WIDTH = 2**20
 """A config.json width (hidden, FFN, expert FFN, head dim), head or expert count: 2**20 (the largest published
 hidden size is 25,600, Megatron's 1T model; the most routed experts 384, Kimi K2)."""

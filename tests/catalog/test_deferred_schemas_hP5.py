@@ -86,13 +86,14 @@ def test_the_residuals_validated_as_one_tuple_are_the_rows_one_by_one():
 
     from infraplan.catalog import error_bands
 
-    rows = error_bands.written_rows((resources.files("infraplan.catalog") / "error_bands.yaml").read_text())
-    assert rows is not None
-    one_by_one = tuple(error_bands.Residual(id=r[0], family=r[1], stack=r[2], kind=r[3], residual=r[4],
-                                            campaign=r[5], metric=r[6], settings=r[7] if len(r) > 7 else "case")
-                       for r in rows)
+    folder = resources.files("infraplan.catalog") / error_bands.BAND_FOLDER  # one file a section (hE80)
+    rows = [row for entry in folder.iterdir() for row in error_bands.written_rows(entry.read_text()) or [None]]
+    assert rows and None not in rows
+    one_by_one = sorted((error_bands.Residual(id=r[0], family=r[1], stack=r[2], kind=r[3], residual=r[4],
+                                              campaign=r[5], metric=r[6], settings=r[7] if len(r) > 7 else "case")
+                         for r in rows), key=lambda r: (r.kind, r.metric, r.settings, r.family, r.stack, r.id))
     loaded = error_bands.load_residuals()
-    assert type(loaded) is tuple and loaded == one_by_one
+    assert type(loaded) is tuple and loaded == tuple(one_by_one)  # in the writer's order
     assert all(type(r) is error_bands.Residual for r in loaded)
 
 
@@ -100,7 +101,8 @@ def test_a_residual_file_with_no_rows_loads_as_no_residuals(tmp_path, monkeypatc
     """`residuals:` with nothing under it (a hand-emptied file) read as YAML's None and crashed with a traceback."""
     from infraplan.catalog import error_bands
 
-    (tmp_path / "error_bands.yaml").write_text("# emptied by hand\nresiduals:\n")
+    (tmp_path / error_bands.BAND_FOLDER).mkdir()
+    (tmp_path / error_bands.BAND_FOLDER / "training.yaml").write_text("# emptied by hand\nresiduals:\n")
     monkeypatch.setattr(error_bands.resources, "files", lambda package: tmp_path)
     error_bands.load_residuals.cache_clear()
     try:

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 
 from infraplan.catalog import error_band_rows as rows_module
 from infraplan.catalog import error_bands as eb
+from infraplan.catalog.error_band_rows import BAND_FOLDER
 from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, Residual
 from infraplan.validation.bands import residuals_text
 
@@ -35,10 +36,12 @@ def rows() -> list[Residual]:
 
 @pytest.fixture
 def band_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    """Point the error-band reader at tmp_path/error_bands.yaml holding the given text (caches cleared)."""
+    """Point the error-band reader at one file holding the given text (caches cleared): named as no section is
+    (hE80: `error_band_rows._may_hold`), so every question reads it, as it read the one file before."""
 
     def use(text: str) -> None:
-        (tmp_path / "error_bands.yaml").write_text(text)
+        (tmp_path / BAND_FOLDER).mkdir(exist_ok=True)
+        (tmp_path / BAND_FOLDER / "all.rows.yaml").write_text(text)
         eb.load_residuals.cache_clear()
         eb.stored_band_and_basis.cache_clear()
 
@@ -75,9 +78,9 @@ def test_an_answer_validates_only_the_rows_it_can_use(rows: list[Residual], band
         def __init__(self, kind: Any) -> None:
             self.adapter = TypeAdapter(kind)
 
-        def validate_python(self, found: list[dict[str, Any]]) -> Any:
+        def validate_python(self, found: list[dict[str, Any]], **options: Any) -> Any:
             validated.append(len(found))
-            return self.adapter.validate_python(found)
+            return self.adapter.validate_python(found, **options)
 
     monkeypatch.setattr(eb, "TypeAdapter", Counting)
 
@@ -135,8 +138,9 @@ def test_a_line_not_in_the_writers_form_sends_every_kind_to_the_yaml_parser(
 
 
 def test_the_form_check_accepts_the_lines_the_reader_reads(rows: list[Residual]) -> None:
-    """Another kind's line is checked by `_WRITTEN_FORM` (no groups, possessive), a kept one read by
-    `_WRITTEN_ROW`: they accept the same lines, the writer's and near misses alike."""
+    """A file's rows are read by one findall of `_WRITTEN_LINES` (hE80), whose count of matches says whether every
+    line is a row: it matches exactly the lines `_WRITTEN_ROW` reads, the writer's and near misses alike, each
+    match one whole line."""
     good = residuals_text(rows).partition("\nresiduals:\n")[2].splitlines()
     row = '  - [s1, hopper, trtllm, serving, 0.1000, "c", throughput'
     near = [f"{row}]", f"{row}, default]", f"{row}, case]", f"{row}, default, x]", f"{row}] ", f" {row}]",
@@ -145,5 +149,8 @@ def test_the_form_check_accepts_the_lines_the_reader_reads(rows: list[Residual])
             row.replace("s1", "-s") + "]",
             row.replace("hopper", "hop per") + "]", row.replace("0.1000", "1.") + "]", row.replace("s1", "") + "]"]
     for line in good + near:
-        assert bool(rows_module._WRITTEN_FORM.fullmatch(line)) == bool(rows_module._WRITTEN_ROW.fullmatch(line)), line
+        read, match = rows_module._WRITTEN_LINES.findall(line + "\n"), rows_module._WRITTEN_ROW.fullmatch(line)
+        assert read == ([match.groups("")] if match else []), line
     assert sum(bool(rows_module._WRITTEN_ROW.fullmatch(line)) for line in near) == 4 and len(good) == len(rows)
+    # two near misses on one line each side of a good one: one match, not three lines
+    assert len(rows_module._WRITTEN_LINES.findall(f"{near[4]}\n{near[0]}\n{near[5]}\n")) == 1

@@ -12,7 +12,7 @@ from importlib import resources
 
 import pytest
 
-from infraplan.catalog import error_bands
+from infraplan.catalog import error_band_rows, error_bands
 from infraplan.catalog.loader import safe_load_yaml
 from infraplan.cli import options
 
@@ -40,17 +40,22 @@ def test_train_json_does_not_import_what_it_does_not_use():
     assert sorted(m for m in loaded if m in NOT_FOR_TRAIN or m.split(".")[0] in NOT_FOR_TRAIN) == []
 
 
-def _shipped_text() -> str:
-    return (resources.files("infraplan.catalog") / "error_bands.yaml").read_text()
+def _shipped_texts() -> list[str]:
+    """Every file of the stored residuals (catalog/band_residuals/, hE80: one file a section)."""
+    folder = resources.files("infraplan.catalog") / error_band_rows.BAND_FOLDER
+    return [entry.read_text() for entry in sorted(folder.iterdir(), key=lambda e: e.name)]
 
 
 def test_the_shipped_error_bands_read_as_yaml_reads_them():
-    rows = error_bands.written_rows(_shipped_text())
-    parsed = safe_load_yaml(_shipped_text())["residuals"]
-    assert rows is not None and len(rows) == len(parsed) > 1000
-    for row, yaml_row in zip(rows, parsed, strict=True):
-        assert list(row) == [*yaml_row[:4], float(yaml_row[4]), *yaml_row[5:]]
-        assert [type(v) for v in row] == [str, str, str, str, float, str, str, str][:len(row)]  # 8th: settings
+    texts = _shipped_texts()
+    assert len(texts) >= 5 and sum(t.count("\n  - [") for t in texts) > 1000
+    for text in texts:
+        rows = error_bands.written_rows(text)
+        parsed = safe_load_yaml(text)["residuals"]
+        assert rows is not None and len(rows) == len(parsed) > 0
+        for row, yaml_row in zip(rows, parsed, strict=True):
+            assert list(row) == [*yaml_row[:4], float(yaml_row[4]), *yaml_row[5:]]
+            assert [type(v) for v in row] == [str, str, str, str, float, str, str, str][:len(row)]  # 8th: settings
 
 
 ROW = '  - [H001, hopper, megatron, training, -0.1239, "Llama 3 paper", throughput]\n'
@@ -81,14 +86,16 @@ def test_anything_else_goes_to_the_yaml_parser(row):
 
 
 @pytest.mark.parametrize("text", [f"residuals:\n{ROW}", f"# c\nresiduals:\n{ROW}".rstrip("\n"),
-                                  f"# c\nother: 1\nresiduals:\n{ROW}", "# c\nresiduals:\n"])
+                                  f"# c\nother: 1\nresiduals:\n{ROW}", "# c\nresiduals:\n",
+                                  f'# c\nsource: "a"\nsource: "b"\nresiduals:\n{ROW}',  # a key twice (hE80)
+                                  f'# c\nsource: "a\\\\b"\nresiduals:\n{ROW}', f"# c\nsource: a\nresiduals:\n{ROW}"])
 def test_a_file_not_in_the_writers_layout_goes_to_the_yaml_parser(text):
     assert error_bands.written_rows(text) is None
 
 
 def test_load_residuals_gives_the_yaml_parsers_residuals(monkeypatch):
     fast = error_bands.load_residuals()
-    monkeypatch.setattr(error_bands, "written_rows", lambda text, *_: None)
+    monkeypatch.setattr(error_band_rows, "_written_columns", lambda text, *_: None)  # every file to YAML (hE80)
     error_bands.load_residuals.cache_clear()
     try:
         assert error_bands.load_residuals() == fast

@@ -46,7 +46,10 @@ def test_the_priced_time_is_never_below_the_alpha_beta_line(op: str, gpus: int, 
             assert r.priced_time_s == pytest.approx(r.time_s, rel=1e-12) and r.priced_efficiency is None
         else:
             assert r.priced_time_s >= r.time_s * (1.0 - 1e-12)
-            assert 0.0 < r.priced_efficiency <= 1.0  # type: ignore[operator]
+            if r.priced_efficiency is None:  # NCCL's tree across domains: its own time, no table (hT80)
+                assert op == "all-reduce" and "double binary tree" in r.priced_basis
+            else:
+                assert 0.0 < r.priced_efficiency <= 1.0
 
 
 def _simai(column: int, size: int) -> float:
@@ -61,7 +64,7 @@ def _simai(column: int, size: int) -> float:
 def test_the_efficiency_is_the_tables_entry_at_the_groups_node_count() -> None:
     """16 MiB (the tables' first row) over 8 nodes: 0.13 / 0.96 of the 8-node column; over 1,024 nodes the
     128-node column, the last (0.0087 / 0.919), said in the basis."""
-    eight = _answer("all-reduce", 64, 2.0**24)
+    eight = _answer("reduce-scatter", 64, 2.0**24)
     assert eight.priced_efficiency == pytest.approx(_simai(4, 2**24), rel=1e-12)
     assert "simai_nic_ratio.csv at 8 nodes" in eight.priced_basis and "last column" not in eight.priced_basis
     spread = _answer("reduce-scatter", 1024, 2.0**24, "spread")

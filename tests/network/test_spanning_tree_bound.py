@@ -39,10 +39,10 @@ def _in_domain(fabric: Fabric, size: float, k: float) -> float:
 # - 64 H100s (dgx-h100-superpod): m = 8 domains inside one 256-GPU tier (2 us -> 4 us), depth 3: 2 x (9 + 12) = 42
 # - 1,024 GPUs of roce-24k: m = 128 domains of 8, every hop crossing the 16-GPU rack at the 3,072-GPU tier's
 #   14 us, depth 7: 2 x (9 + 7 x 14) = 214
-# - 24,576 GPUs of roce-24k: m = 3,072 domains, the longest path 7 hops across the 3,072-GPU tier (34 us) and 5
-#   inside it (14 us): 2 x (9 + 7 x 34 + 5 x 14) = 634
+# - 24,576 GPUs of roce-24k: m = 3,072 domains, the longest path 6 hops across the 3,072-GPU tier (34 us) and 6
+#   inside it (14 us): 2 x (9 + 6 x 34 + 6 x 14) = 594 (634 with the shifted twin tree before hT80: 7 + 5 hops)
 @pytest.mark.parametrize(("system", "n", "tree_us", "before_us"), [
-    ("meta-genai-roce-24k", 24576, 2 * (3 * 3 + 7 * 34 + 5 * 14), 55293.75),
+    ("meta-genai-roce-24k", 24576, 2 * (3 * 3 + 6 * 34 + 6 * 14), 55293.75),
     ("meta-genai-roce-24k", 1024, 2 * (3 * 3 + 7 * 14), 2301.75),
     ("dgx-h100-superpod", 64, 2 * (3 * 3 + 3 * 4), 141.75),
 ])
@@ -92,7 +92,9 @@ def test_the_tree_is_bounded_by_the_in_domain_all_reduce_of_the_whole_buffer() -
 @pytest.mark.parametrize("system", ["meta-genai-roce-24k", "dgx-h100-superpod", "gb200-nvl72-superpod"])
 def test_float_twin_matches_the_array_path_across_domains(system: str) -> None:
     """`collective_seconds` (the one-plan float path) equals the array path bit for bit on groups that span
-    domains, small to large messages, and auto equals the faster of the bounded ring and tree there."""
+    domains, small to large messages, and auto is at most the faster of the bounded ring and tree there (equal but
+    where the tree's whole-buffer leg in the domain binds: auto's leg is the in-domain auto, NVLS where it runs,
+    the named tree's the in-domain tree; hT80 made that leg bind by leaving the tree off the ring's NIC table)."""
     fabric = _fabric(system)
     rng = np.random.default_rng(34)
     count = 160
@@ -106,7 +108,8 @@ def test_float_twin_matches_the_array_path_across_domains(system: str) -> None:
     tree = all_reduce_time(fabric, sizes, n, stride, algorithm="tree", sized=True)
     spans = n * stride > 72.0 if system.startswith("gb200") else n * stride > 8.0
     assert np.count_nonzero(spans) > count // 2
-    assert np.array_equal(array[spans], np.minimum(ring, tree)[spans])
+    assert np.all(array[spans] <= np.minimum(ring, tree)[spans])
+    assert np.count_nonzero(array[spans] == np.minimum(ring, tree)[spans]) > np.count_nonzero(spans) // 2
     for i in range(count):
         one = collective_seconds(fabric, "all_reduce", float(sizes[i]), float(n[i]), float(stride[i]))
         assert one == float(array[i]), i

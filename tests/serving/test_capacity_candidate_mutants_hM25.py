@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from test_probe_queues_hB49 import GIGA_RATE, _gigawatt  # hB49's case: Llama 3 70B fp8 TP1 on GB300
 
-from infraplan.serving.capacity_candidate import decode_utilisation, steady_window
+from infraplan.serving.capacity_candidate import steady_window
+from infraplan.serving.capacity_decode import decode_utilisation
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.replica_share import replica_requests
 from infraplan.serving.workloads import Requests

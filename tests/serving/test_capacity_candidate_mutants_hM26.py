@@ -18,7 +18,8 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.serving.capacity_candidate import Candidate, mixed_step_s
+from infraplan.serving.capacity_candidate import Candidate
+from infraplan.serving.capacity_decode import mixed_step_s
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 
@@ -51,7 +52,7 @@ def test_a_colocated_replicas_decode_price_escapes_the_pure_decode_host_floor(mo
     (the shipped TensorRT-LLM stack)."""
     from infraplan.catalog.serving_loader import load_workload
     from infraplan.serving import host_overhead
-    from infraplan.serving.capacity_candidate import decode_request_s
+    from infraplan.serving.capacity_decode import decode_request_s
     from infraplan.serving.workloads import workload_requests
 
     monkeypatch.setattr(host_overhead, "HOST_PER_SEQUENCE", True)

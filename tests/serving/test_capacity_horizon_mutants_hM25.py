@@ -27,7 +27,8 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
-from infraplan.serving.capacity_candidate import Candidate, decode_request_s, decode_utilisation
+from infraplan.serving.capacity_candidate import Candidate
+from infraplan.serving.capacity_decode import decode_request_s, decode_utilisation
 from infraplan.serving.capacity_horizon import (
     HORIZON_MAX_REQUESTS,
     RELAXATIONS,

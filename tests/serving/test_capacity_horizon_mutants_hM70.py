@@ -22,7 +22,8 @@ from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.serving.capacity_candidate import candidate_for
-from infraplan.serving.capacity_horizon import kv_batch, option_laws, outright_misses, pool_law
+from infraplan.serving.capacity_decode import kv_batch
+from infraplan.serving.capacity_horizon import option_laws, outright_misses, pool_law
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_api import build_requests

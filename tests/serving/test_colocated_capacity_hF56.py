@@ -20,8 +20,9 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
-from infraplan.serving.capacity_candidate import candidate_for, decode_request_seconds
-from infraplan.serving.capacity_horizon import kv_batch, option_laws, pool_law
+from infraplan.serving.capacity_candidate import candidate_for
+from infraplan.serving.capacity_decode import decode_request_seconds, kv_batch
+from infraplan.serving.capacity_horizon import option_laws, pool_law
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables

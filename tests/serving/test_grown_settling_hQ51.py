@@ -17,8 +17,9 @@ from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.serving import host_overhead
-from infraplan.serving.capacity_candidate import Candidate, decode_request_s, mixed_step_s
+from infraplan.serving.capacity_candidate import Candidate
 from infraplan.serving.capacity_confidence import RUN_LONGER
+from infraplan.serving.capacity_decode import decode_request_s, mixed_step_s
 from infraplan.serving.capacity_horizon import (
     HORIZON_MAX_REQUESTS,
     RELAXATIONS,

@@ -18,12 +18,12 @@ from infraplan.serving import llm_iteration
 from infraplan.serving.host_overhead import ATTENTION_KERNELS, HEAD_KERNELS, graph_batch_cap, host_issue_s
 from infraplan.serving.llm_iteration import (
     ELEMENTWISE_KERNELS_PER_LAYER,
-    MOE_ROUTING_KERNELS,
     Deployment,
     build_iteration_cost,
     decode_time,
     prefill_time,
 )
+from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.serving.serving_engine import simulate_engine
 

@@ -154,7 +154,7 @@ def test_moe_decode_reads_the_expected_experts_a_batch_hits():
 
 def test_moe_layers_pay_their_routing_kernels_and_dense_layers_do_not():
     from infraplan.hardware.kernels import KernelRates
-    from infraplan.serving.llm_iteration import MOE_ROUTING_KERNELS, moe_routing_time
+    from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
 
     rates = KernelRates.for_dtype(H100_ACC, "bf16")
     m = np.array([0.0, 1.0, 4096.0])

@@ -25,8 +25,15 @@ from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cli.commands.serve_plan import render_plan
 from infraplan.cluster import Cluster
-from infraplan.serving import capacity, capacity_candidate, capacity_confidence, capacity_horizon, serving_metrics
-from infraplan.serving.capacity_candidate import decode_request_s
+from infraplan.serving import (
+    capacity,
+    capacity_candidate,
+    capacity_confidence,
+    capacity_decode,
+    capacity_horizon,
+    serving_metrics,
+)
+from infraplan.serving.capacity_decode import decode_request_s
 from infraplan.serving.capacity_horizon import (
     HORIZON_MAX_REQUESTS,
     RELAXATIONS,
@@ -114,8 +121,8 @@ def test_one_decode_request_price_and_one_prefill_sample() -> None:
     dep = Deployment(tp=1, dtype="fp8", kv_dtype="fp8", max_batch=64, token_budget=8192)
     cand = capacity_candidate.candidate_for(shape, cl.accelerator, cl.fabric, dep)
     lengths = clip_to_context(workload_requests(load_workload("chat"), 20_000, None, 1), 8192)[0]
-    assert capacity_horizon.decode_request_seconds is capacity_candidate.decode_request_seconds
-    each = capacity_candidate.decode_request_seconds(cand.cost, cand.dep, lengths)
+    assert capacity_horizon.decode_request_seconds is capacity_decode.decode_request_seconds
+    each = capacity_decode.decode_request_seconds(cand.cost, cand.dep, lengths)
     assert float(each.mean()) == pytest.approx(decode_request_s(cand.cost, cand.dep, lengths), rel=1e-12)
     # the prefill pool's service: its offline sample's seconds a prompt token x each prompt's tokens, so its mean is
     # that sample's seconds a prompt scaled by the long sample's mean prompt over the offline sample's

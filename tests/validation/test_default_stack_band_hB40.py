@@ -23,6 +23,7 @@ import pytest
 
 from infraplan.catalog import error_bands
 from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, Residual, error_band, load_residuals
+from infraplan.catalog.loader import safe_load_yaml
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.training.estimate import estimate_training
 from infraplan.training.search import search_plans
@@ -162,5 +163,5 @@ def test_the_file_writes_and_reads_the_settings() -> None:
                          'default]\n')
     fast = error_bands.written_rows(text)
     assert fast is not None and [len(r) for r in fast] == [7, 8]
-    parsed = error_bands.safe_load_yaml(text)["residuals"]
+    parsed = safe_load_yaml(text)["residuals"]
     assert [list(r) for r in fast] == [[*r[:4], float(r[4]), *r[5:]] for r in parsed]

@@ -73,6 +73,7 @@ def test_rows_whose_tpot_falls_as_clients_double_stay_awaiting(monkeypatch) -> N
     assert len(kimi_repeats) == 3 and sum(r["id"] in flagged for r in kimi_repeats) == 1  # the 64 ms one only
     monkeypatch.setattr(consistency, "MONOTONE_TPOT", False)
     monkeypatch.setattr(consistency, "REPEAT_AGREEMENT", False)
+    monkeypatch.setattr(consistency, "MONOTONE_TTFT", False)  # rule 4 (hA84) would take the Kimi 64 ms run's TTFT
     assert not flagged & set(consistency.contradicting_rows(rows, moe.concurrency))
 
 

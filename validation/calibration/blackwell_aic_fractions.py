@@ -14,7 +14,8 @@ Blackwell part, so per shape
     fraction_B = catalog_fraction_H100 x (AIC fraction_B / AIC fraction_H100)
 
 and the catalog takes the median over the shapes. Each AIC fraction is the one the planner's kernel model implies
-(`hardware.kernels`: tile-padded FLOPs over 128 x 128 tiles and whole waves of the part's SMs, 4 us launch cost):
+(`hardware.kernels`: tile-padded FLOPs over 128 x 128 tiles and whole waves of the part's SMs, 4 us launch cost;
+on the Blackwell parts, which set `matmul_stream_k`, the tiles balanced over the SMs with no partial-wave idling):
 
     fraction = padded_flops / ((latency - activation_quantisation - 4 us) x dense_peak)
 
@@ -63,6 +64,8 @@ PEAK_TFLOPS = {
     "gb300": {"bfloat16": 2500, "fp8": 5000, "fp8_block": 5000, "nvfp4": 15000},
 }
 SMS = {"h100_sxm": 132, "h200_sxm": 132, "b200_sxm": 148, "gb200": 148, "b300_sxm": 160, "gb300": 160}
+# parts whose catalog file sets `matmul_stream_k` (hardware.kernels: no partial last wave at these M >= 4,096 shapes)
+STREAM_K = ("b200_sxm", "gb200", "b300_sxm", "gb300")
 H100_CATALOG = {"bfloat16": 0.70, "fp8": 0.63}  # h100-sxm.yaml, measured on a lent H100
 H100_ATTENTION = 0.50
 KERNEL_OVERHEAD_S = 4.0e-6
@@ -121,7 +124,10 @@ def implied_fraction(system: str, dtype: str, m: int, n: int, k: int, gemm: dict
     cast_ms = {"fp8": compute_scale + scale_matrix, "fp8_block": scale_matrix, "nvfp4": scale_matrix}.get(dtype, 0.0)
     seconds = (latency_ms - cast_ms) * 1e-3 - KERNEL_OVERHEAD_S
     units = SMS[system]
-    padded = math.ceil(math.ceil(m / 128) * math.ceil(n / 128) / units) * units * 128 * 128 * 2 * k
+    tiles = math.ceil(m / 128) * math.ceil(n / 128)
+    # whole waves on Hopper; the Blackwell parts' stream-K balances the tiles over the SMs (`matmul_stream_k`)
+    waves = tiles / units if system in STREAM_K else math.ceil(tiles / units)
+    padded = waves * units * 128 * 128 * 2 * k
     return padded / seconds / (PEAK_TFLOPS[system][dtype] * 1e12)
 
 

@@ -1,16 +1,26 @@
-"""The error-band file's rows in the writer's own format (`validation.bands.residuals_text`), read without the YAML
-parser: one flow list per line, each read as YAML reads it (`catalog.error_bands.load_residuals` falls back to the
-YAML parser when any line is not in this form). A residual's `settings`: `case` (the case as its measurement ran)
-or `default` (re-run on the default stack), the eighth column.
+"""The error-band rows (`validation.bands.residuals_text`), read without the YAML parser, and only the files a
+question can use. The rows are in `catalog/band_residuals/` (`BAND_FOLDER`), one file per section
+(`section_file`): `<kind>.yaml` holds the kind's rows on the settings each case's measurement ran, `<kind>.default.
+<stack class>.yaml` its rows re-run on a default stack of that class (`catalog/error_bands.yaml` lists them); a
+process reads the files its answers can use (`residual_fields`: a default `serve` answer the 3,927 rows re-run on
+trtllm-0.x, ~0.7 MB, not the 15,800 of every file, 2.8 MB; hE80). Each file is one flow list per line, each read as
+YAML reads it (`written_rows`; a file with any line not in this form goes to the YAML parser, that file alone). A
+residual's `settings`: `case` (the case as its measurement ran) or `default` (re-run on the default stack), the
+eighth column.
 """
 
 from __future__ import annotations
 
 import re
+from importlib.abc import Traversable
+from typing import Any
 
 import yaml
 
+from infraplan.catalog.loader import safe_load_yaml
+
 CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # a residual's `settings` (error_bands docstring, "Default stack")
+BAND_FOLDER = "band_residuals"  # under the catalog package: the rows' files (`section_file`)
 
 # One row exactly as `validation.bands.residuals_text` writes it: plain scalars of ASCII word characters, a residual
 # with a decimal point, the campaign double-quoted without escapes or control characters, and `default` as an eighth
@@ -26,11 +36,13 @@ def _row_form(plain: str, residual: str, campaign: str, settings: str) -> str:
 
 _WRITTEN_ROW = re.compile(_row_form(f"({_PLAIN})", r"(-?[0-9]+\.[0-9]+)", f"({_CAMPAIGN})",
                                     f"(?:, ({DEFAULT_SETTINGS}))?"))
-# the same form, checked without reading a row (another kind's): no groups, possessive (no token can give back a
-# character the next needs, so it accepts the lines _WRITTEN_ROW does), ~0.6 against ~0.8 us a line
-_WRITTEN_FORM = re.compile(_row_form(_PLAIN + "+", r"-?[0-9]++\.[0-9]++", _CAMPAIGN + "+",
-                                     f"(?:, {DEFAULT_SETTINGS})?"))
+# the same row as a whole line of a file's `residuals:` list (no column holds a line break: a match is one line), so
+# one findall reads every row of a file and the count of matches says whether every line is one (hE80: 4.5 ms for a
+# file of 3,927 rows in a fresh process, where a fullmatch a line took 6.5)
+_WRITTEN_LINES = re.compile(f"^{_WRITTEN_ROW.pattern}$", re.MULTILINE)
 _YAML_STR = "tag:yaml.org,2002:str"
+# the one line a file may hold between its comments and `residuals:`: its source, double-quoted without escapes
+_SOURCE_LINE = re.compile(f'source: "{_CAMPAIGN}"')
 
 
 def _yaml_reads_as_str(token: str) -> bool:
@@ -47,38 +59,83 @@ WrittenRow = tuple[str, str, str, str, float, str, str] | tuple[str, str, str, s
 
 def written_rows(text: str, kind: str | None = None, settings: str | None = None,
                  stack: str | None = None) -> list[WrittenRow] | None:
-    """The rows of an error-band file in the writer's own format (comment lines, `residuals:`, one flow list per
-    line, each read as YAML reads it: seven columns, or eight with the settings), of `kind`, priced on `settings`
-    and of stack class `stack` only where given; None when any line is not in that form (or a kept row's plain
-    scalar is not a string to YAML), so the caller parses the YAML. The other lines are checked for the form, not
-    read."""
+    """The rows of an error-band file in the writer's own format (comment lines and at most one `source:` line,
+    `residuals:`, one flow list per line, each read as YAML reads it: seven columns, or eight with the settings),
+    of `kind`, priced on `settings` and of stack class `stack` only where given; None when any line is not in that
+    form (or a kept row's plain scalar is not a string to YAML), so the caller parses the YAML. Every line is
+    checked for the form."""
+    columns = _written_columns(text, kind, settings, stack)
+    return None if columns is None else [
+        (case, family, row_stack, row_kind, float(residual), campaign, metric, row_settings) if row_settings else
+        (case, family, row_stack, row_kind, float(residual), campaign, metric)
+        for case, family, row_stack, row_kind, residual, campaign, metric, row_settings in columns]
+
+
+def _written_columns(text: str, kind: str | None, settings: str | None,
+                     stack: str | None) -> list[tuple[str, ...]] | None:
+    """`written_rows`' rows as the text's eight columns (the residual unread, the settings '' on a case's own row)."""
     head, found, body = text.partition("\nresiduals:\n")
-    if not found or not body.endswith("\n") or any(not line.startswith("#") for line in head.split("\n")):
+    kept = [line for line in head.split("\n") if not line.startswith("#")]  # one `source:` line at most
+    if not found or not body.endswith("\n") or len(kept) > 1 or any(_SOURCE_LINE.fullmatch(k) is None for k in kept):
         return None
-    # prefilters (the match's own columns decide): `, kind, ` is in every line of that kind (`, stack, kind, ` in
-    # every line of that stack class too), and `, default]` ends every line re-run on the default stack (and a
-    # seven-column row whose metric reads `default`)
-    key = f", {kind}, " if kind is not None else ""
-    key = f", {stack}{key or ', '}" if stack is not None else key
-    end = f", {DEFAULT_SETTINGS}]" if settings == DEFAULT_SETTINGS else "]"
-    rows: list[WrittenRow] = []
-    plain: set[str] = set()
-    for line in body[:-1].split("\n"):
-        if key not in line or not line.endswith(end):
-            if _WRITTEN_FORM.fullmatch(line) is None:
-                return None
+    every = _WRITTEN_LINES.findall(body)
+    if len(every) != body.count("\n"):  # a line not in the form
+        return None
+    asked = every if kind is None and settings is None and stack is None else [
+        g for g in every if (kind is None or g[3] == kind) and (stack is None or g[2] == stack)
+        and (settings is None or (g[7] or CASE_SETTINGS) == settings)]
+    # the plain scalars: each row's id, and the few distinct (family, stack, kind, metric) of all
+    plain = {g[0] for g in asked}.union(*{(g[1], g[2], g[3], g[6]) for g in asked})
+    return asked if all(_yaml_reads_as_str(token) for token in plain) else None
+
+
+def section_file(kind: str, settings: str, stack: str) -> str:
+    """The file of `BAND_FOLDER` a row of `kind` priced on `settings` of stack class `stack` is written to: the
+    kind's rows as measured together, the re-runs one file per stack class (the unit an answer reads)."""
+    return f"{kind}.yaml" if settings == CASE_SETTINGS else f"{kind}.{settings}.{stack}.yaml"
+
+
+def _may_hold(name: str, kind: str | None, settings: str | None, stack: str | None) -> bool:
+    """Whether the file `name` can hold rows of `kind`, `settings` and stack class `stack` (None: any), by the name
+    `section_file` gives it; a `.yaml` file named otherwise may hold any row (read by every question)."""
+    parts = name.removesuffix(".yaml").split(".")
+    if len(parts) == 1:
+        return kind in (None, parts[0]) and settings in (None, CASE_SETTINGS)
+    if len(parts) == 3:
+        return kind in (None, parts[0]) and settings in (None, parts[1]) and stack in (None, parts[2])
+    return True
+
+
+def _field_key(row: dict[str, Any]) -> tuple[str, ...]:
+    """The writer's order (`validation.bands.residuals_text`): kind, metric, settings, family, stack, id."""
+    return tuple(str(row[k]) for k in ("kind", "metric", "settings", "family", "stack", "id"))
+
+
+def residual_fields(folder: Traversable, kind: str | None = None, settings: str | None = None,
+                    stack: str | None = None) -> list[dict[str, Any]]:
+    """The fields of each `catalog.error_bands.Residual` of `kind`, priced on `settings` and of stack class `stack`
+    (None: any) in the files of `folder` that can hold them (`_may_hold`), each file read in the writer's form
+    (`written_rows`) or, when any of its lines is not, by the YAML parser; rows of several files merged in the
+    writer's order (one file's in its own), so a question's rows are the full read's rows of its kind, settings and
+    class, in the full read's order."""
+    if not folder.is_dir():
+        return []
+    found: list[list[dict[str, Any]]] = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml") or not _may_hold(entry.name, kind, settings, stack):
             continue
-        match = _WRITTEN_ROW.fullmatch(line)
-        if match is None:
-            return None
-        case, family, row_stack, row_kind, residual, campaign, metric, row_settings = match.groups()
-        if (kind is not None and row_kind != kind) or (settings is not None
-                                                       and (row_settings or CASE_SETTINGS) != settings) or (
-                stack is not None and row_stack != stack):
-            continue
-        plain.update((case, family, row_stack, row_kind, metric))
-        if row_settings is None:
-            rows.append((case, family, row_stack, row_kind, float(residual), campaign, metric))
-        else:
-            rows.append((case, family, row_stack, row_kind, float(residual), campaign, metric, row_settings))
-    return rows if all(_yaml_reads_as_str(token) for token in plain) else None
+        text = entry.read_text()
+        columns = _written_columns(text, kind, settings, stack)
+        if columns is not None:  # straight to the fields: no row tuples between (3,927 rows: ~2 ms)
+            fields = [{"id": g[0], "family": g[1], "stack": g[2], "kind": g[3], "residual": float(g[4]),
+                       "campaign": g[5], "metric": g[6], "settings": g[7] or CASE_SETTINGS} for g in columns]
+        else:  # not (only) the writer's row format: the YAML parser reads this file
+            every = (safe_load_yaml(text) or {}).get("residuals") or []  # `residuals:` with no rows reads as None
+            fields = [{"id": r[0], "family": r[1], "stack": r[2], "kind": r[3], "residual": float(r[4]),
+                       "campaign": str(r[5]) if len(r) > 5 else "", "metric": str(r[6]) if len(r) > 6 else
+                       "throughput", "settings": str(r[7]) if len(r) > 7 else CASE_SETTINGS} for r in every
+                      if kind in (None, r[3]) and stack in (None, r[2])
+                      and settings in (None, r[7] if len(r) > 7 else CASE_SETTINGS)]
+        if fields:
+            found.append(fields)
+    return found[0] if len(found) == 1 else sorted((row for rows in found for row in rows), key=_field_key)

@@ -75,16 +75,19 @@ def write_atomically(path: str, write: Callable[[str], object], option: str) -> 
     return str(path)
 
 
-def write_together(files: Sequence[tuple[str, Callable[[str], object]]], option: str) -> list[str]:
+def write_together(files: Sequence[tuple[str, Callable[[str], object]]], option: str,
+                   options: Sequence[str] | None = None) -> list[str]:
     """Several files whole or none of them: each `write(tmp)` fills a temporary file beside its path, and only when
     all are filled are they renamed into place, so a failure while any is written leaves every one as it was (hH70:
-    `plan --out` left services.parquet behind when pools.parquet hit a full disk). Returns the paths."""
-    targets = [check_output_path(path, option) for path, _ in files]
+    `plan --out` left services.parquet behind when pools.parquet hit a full disk). `options`: each file's option for
+    the error line where they differ (`plan --out` with `--report`), else `option`. Returns the paths."""
+    named = list(options) if options is not None else [option] * len(files)
+    targets = [check_output_path(path, name) for (path, _), name in zip(files, named, strict=True)]
     staged: list[str] = []
-    current = files[0][0] if files else ""  # the file being written, for the error line
+    current, option = (files[0][0], named[0]) if files else ("", option)  # the file being written, for the error
     try:
-        for (path, write), target in zip(files, targets, strict=True):
-            current = path
+        for (path, write), target, name in zip(files, targets, named, strict=True):
+            current, option = path, name
             fd, tmp = tempfile.mkstemp(prefix=".infraplan-", suffix=".tmp", dir=target.parent)
             os.close(fd)
             staged.append(tmp)

@@ -139,6 +139,10 @@ class ServingProfile(Spec):
         False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
         "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "
         "(`serving.schedule_ahead`)")
+    recv_interval_iterations: int = Field(
+        1, ge=1, description="the engine loop takes new requests in every this many decode iterations (SGLang's "
+        "--scheduler-recv-interval, default 1; at once after a prefill iteration): a new request waits (n - 1) / 2 "
+        "of its decode iterations more on average (`serving.sglang_recv_poll`)")
     fp8_kv_context_fmha: bool = Field(
         False, description="prefill attention over an fp8 KV cache runs the stack's FP8 context FMHA at the "
         "accelerator's measured `fp8_kv_context_attention_ratio` (`serving.kv_cache.context_fmha_speedup`)")

@@ -17,6 +17,18 @@ either those bytes or an encoding error) are escaped too. The classes are Unicod
 `unicodedata`; tests/cli/test_terminal_text_hH70.py checks them against the running Python's table). Each is
 written as repr writes it (U+202E as \\u202e, U+00AD as \\xad).
 
+The zero-width non-joiner and joiner U+200C / U+200D are kept raw where they do their work (hQ80, session 50):
+they select a letter's joined or unjoined form, or glue an emoji sequence, and cannot reorder a line (they are not
+bidi controls). Kept in three contexts, escaped everywhere else (between Latin letters, at a name's edge, next to a
+space or another invisible character: where they only make two names look alike):
+- after a virama (canonical combining class 9: Devanagari, Malayalam, ... conjuncts and chillus), RFC 5892 Appendix
+  A.1 / A.2 (IDNA's ContextJ rule, first clause);
+- between two letters of a joining script (Arabic, Syriac, N'Ko, Mongolian, ...: a Persian "mi-khaham" with its
+  ZWNJ), nonspacing marks between them skipped, RFC 5892 A.1's joining-type clause read with the script in place of
+  the joining type (Python's `unicodedata` has no Joining_Type);
+- a ZWJ between two emoji (an emoji, a skin-tone modifier or the emoji variation selector U+FE0F before, an emoji
+  after: a family, a profession, a flag), Unicode Technical Standard #51, section 2.3 (emoji ZWJ sequences).
+
 The JSON output keeps the strings exact (JSON escapes them itself); this is for the human lines only: the shared
 Rich console (`cli/commands/_output.console`) and the one-line errors and warnings of `cli/main.py`.
 """
@@ -24,6 +36,7 @@ Rich console (`cli/commands/_output.console`) and the one-line errors and warnin
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _CONTROL = re.compile(  # Cc: C0 but \t and \n, DEL, C1; Cf; Zl, Zp; Cs (Unicode 14.0)
     "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # Cc
@@ -35,11 +48,50 @@ _CONTROL = re.compile(  # Cc: C0 but \t and \n, DEL, C1; Cf; Zl, Zp; Cs (Unicode
 )
 
 
+_JOINERS = "\u200c\u200d"  # ZWNJ, ZWJ
+_JOINING_SCRIPTS = ("ARABIC", "SYRIAC", "NKO", "MONGOLIAN", "MANDAIC", "PHAGS-PA", "MANICHAEAN", "PSALTER PAHLAVI",
+                    "ADLAM", "HANIFI ROHINGYA", "SOGDIAN", "CHORASMIAN", "OLD UYGHUR")
+"""Scripts whose letters join (Unicode's ArabicShaping.txt lists joining types for these scripts' letters)."""
+_EMOJI_MODIFIERS = range(0x1F3FB, 0x1F400)  # skin tones (Sk)
+
+
+def _at(text: str, index: int) -> str:
+    """The character at `index` ('' outside the text)."""
+    return text[index] if 0 <= index < len(text) else ""
+
+
+def _letter(text: str, index: int, step: int) -> str:
+    """The first character from `index` on in direction `step` that is not a nonspacing mark ('' past an end)."""
+    while _at(text, index) and unicodedata.category(text[index]) == "Mn":
+        index += step
+    return _at(text, index)
+
+
+def _joining_letter(char: str) -> bool:
+    return bool(char) and unicodedata.category(char)[0] == "L" and unicodedata.name(char, "").startswith(
+        _JOINING_SCRIPTS)
+
+
+def _joins(text: str, index: int) -> bool:
+    """Whether the ZWNJ / ZWJ at `index` does its work there (the module docstring's three contexts)."""
+    before, after = _at(text, index - 1), _at(text, index + 1)
+    if before and unicodedata.combining(before) == 9:  # after a virama
+        return True
+    if _joining_letter(_letter(text, index - 1, -1)) and _joining_letter(_letter(text, index + 1, 1)):
+        return True
+    emoji_before = bool(before) and (before == "\ufe0f" or unicodedata.category(before) == "So"
+                                     or ord(before) in _EMOJI_MODIFIERS)
+    return text[index] == "\u200d" and emoji_before and bool(after) and unicodedata.category(after) == "So"
+
+
 def _escaped(match: re.Match[str]) -> str:
+    if match.group() in _JOINERS and _joins(match.string, match.start()):
+        return match.group()
     return repr(match.group())[1:-1]  # '\x1b', '\r', '\x00', '\x9b', '\u202e', '\udcff'
 
 
 def terminal_text(text: str) -> str:
     """`text` with each control, format, line-separator or surrogate character (newline and tab kept) written as
-    its repr escape (ESC -> \\x1b, U+202E -> \\u202e); the same string where there is none."""
+    its repr escape (ESC -> \\x1b, U+202E -> \\u202e), but a ZWNJ / ZWJ where it joins (`_joins`); the same string
+    where there is none."""
     return _CONTROL.sub(_escaped, text) if _CONTROL.search(text) else text

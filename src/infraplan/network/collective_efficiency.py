@@ -30,6 +30,13 @@ from infraplan.network import nvlink_collectives as _measured
 from infraplan.network.fabric import Fabric, group_domain
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
+# The SimAI NIC table is a ring's: its inefficiency at a size is 2 (8 x nodes - 1) ring steps of a constant ~1.3-2.4 MB
+# at its large-message busbw from 4 to 128 nodes and 16 MiB to 1 GiB (hT80, validation/notes/network_flow_tried.md),
+# i.e. a latency linear in the ranks; NCCL's tree runs ~2 log2(nodes) network hops, not those steps. So only a ring
+# (and the table's other ring-built readers) is bounded by it across scale-up domains; a tree spanning domains keeps
+# its alpha-beta time (NCCL's tuning model: latency + size / bw) and hN3's in-domain whole-buffer bound. False: the
+# tree read the ring's table too (before session 50: 16 MiB over 128 one-GPU nodes priced at 94x its alpha-beta).
+RING_TABLE_RING_ONLY = True
 NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL tuning model hwLat[NET][Ring][LL128] per ring step (src/graph/tuning.cc)
 _NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
 _LOG2_LAST_COLUMN = float(np.log2(_NODE_COLUMNS[-1]))

@@ -262,8 +262,10 @@ def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, 
     ring = sized_time_xp(xp, fabric, ring_bw + 2.0 * steps * ring_lat, ring_bw, size, n, stride, False, sized)
     # the tree's own crossings of an oversubscribed tier, not the ring's one per channel (`tree_crossings`, hN70)
     tree_bw = tree_link_kept(fabric, n, stride, bw) if xp is _FLOATS else tree_link(fabric, n, stride, bw)
-    tree = sized_time_xp(xp, fabric, 2.0 * size / tree_bw + _tree_latency(xp, fabric, n, stride, lat, sized),
-                         2.0 * size / tree_bw, size, n, stride, False, sized)
+    tree_ab = 2.0 * size / tree_bw + _tree_latency(xp, fabric, n, stride, lat, sized)
+    tree = sized_time_xp(xp, fabric, tree_ab, 2.0 * size / tree_bw, size, n, stride, False, sized)
+    if sized and _efficiency.RING_TABLE_RING_ONLY:  # across domains the NIC table is a ring's (`RING_TABLE_RING_ONLY`)
+        tree = xp.where(n * stride > group_domain(fabric, n, stride), tree_ab, tree)
     if algorithm == "auto":
         t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, sized))
     elif algorithm == "nvls":  # asked for by name: infinite where NVLS cannot run the group

@@ -121,8 +121,10 @@ def _analytical_phases(fabric: Fabric, op: str, algorithm: str, size: float, n: 
 
 
 def _phase_names(op: str, algorithm: str, count: int) -> list[str]:
+    if algorithm == "tree" and count == 1:
+        return ["reduce and broadcast (up and down the trees at once)"]
     if algorithm == "tree" and count == 2:
-        return ["reduce (up the trees)", "broadcast (down the trees)"]
+        return ["reduce (up the tree)", "broadcast (down the tree)"]
     if algorithm == "hierarchical" and count == 2:
         return ["intra-domain (scale-up ring)", "inter-domain (rail rings)"]
     return [op if op in ("all-to-all", "send-recv") else "flat ring" if algorithm == "hierarchical"
@@ -333,7 +335,9 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                     # a pipelined tree's pass: its chunks' slowest transfers plus, once, the latency of its longest
                     # path (`tree_pass_latency`, as `nccl_trees.tree_latency_one`), spread over the chunks
                     transfer_s = result.transfer_s
-                    latency_s = tree_pass_latency(members, topo.scale_up_domain_gpus, result.pair_latency_s) / repeat
+                    passes = 2.0 if len(phases) == 1 else 1.0  # up and down at once: both passes' latency
+                    latency_s = passes * tree_pass_latency(members, topo.scale_up_domain_gpus,
+                                                           result.pair_latency_s) / repeat
                 else:
                     transfer_s, latency_s = result.slowest_transfer_s, result.slowest_latency_s
                 phase = (transfer_s + latency_s if pipelined or tree else result.job_finish_s[0]) * repeat

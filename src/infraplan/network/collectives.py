@@ -259,6 +259,8 @@ def _ring_and_tree_seconds(fabric: Fabric, size: float, n: float, stride: float)
     tree_lat = _tree_latency_one(fabric, n, stride) if crosses and _fabric.PIPELINED_TREE_LATENCY \
         else tree_steps * lat
     alpha_beta = tree_bw + tree_lat
+    if crosses and _efficiency.RING_TABLE_RING_ONLY:  # the NIC table is a ring's: the tree keeps its alpha-beta
+        return ring, alpha_beta, lat, efficiency
     bound = tree_bw / efficiency
     tree = bound if bound > alpha_beta else alpha_beta
     return ring, tree, lat, efficiency
@@ -307,7 +309,7 @@ def collective_switches() -> tuple[object, ...]:
     values on them (the network step latency, the measured NVLink curve, the pipelined ring and tree latencies): a
     value kept by a caller of `collective_seconds` with these in its key is never served across a patched switch."""
     return (_efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE, _fabric.PIPELINED_RING_LATENCY,
-            _fabric.PIPELINED_TREE_LATENCY)
+            _fabric.PIPELINED_TREE_LATENCY, _efficiency.RING_TABLE_RING_ONLY)
 
 
 def forget_collective_seconds() -> None:

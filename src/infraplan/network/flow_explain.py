@@ -9,8 +9,9 @@ the same phase is split the same way: the bandwidth (beta) and latency (alpha) t
 formula where it is written out (`collective_schedules.hierarchical_parts`); elsewhere the latency term is the
 model's time of a 1-byte message (every alpha-beta formula here is latency + size / bandwidth, so at 1 byte it
 is the latency alone; ASSUMPTION: the message-size efficiency floor, `collective_efficiency.efficiency_at`,
-only adds to the bandwidth term) and the rest is the bandwidth term; a tree's two phases (reduce up,
-broadcast down) take half each, as in its 2 size / bw + 2 ceil(log2 n) latency.
+only adds to the bandwidth term) and the rest is the bandwidth term; a tree inside one domain has two phases
+(reduce up, broadcast down) taking half each, as in its 2 size / bw + 2 ceil(log2 n) latency; across domains one
+(both at once, NCCL's runTreeSplit: `flow_schedules._tree_phases`) taking the whole.
 
 The (phase, term) with the largest difference in the direction of the total names the cause:
 * latency: the flow model charges each step the hop latency of its slowest pair (a ring's step the mean of its

@@ -15,7 +15,8 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
 * tree (NCCL's double binary tree, Sanders, Speck & Traeff, Parallel Computing 35(12), 2009, as built by
   NCCL's ncclGetBtree/ncclGetDtree): k channels (one per member of a scale-up domain and its NIC), each a chain
   through the domain's members and two complementary binary trees over the domains carrying half the channel's data;
-  reduce up then broadcast down, each pipelined over ceil(log2 n) chunks (the analytical model's 2 size / bw);
+  reduce up and broadcast down at once (NCCL's runTreeSplit), pipelined over ceil(log2 n) chunks (the analytical
+  model's 2 size / bw); two passes of latency (up, then down);
   across domains a pass pays its longest path's latency once (`tree_pass_latency`: the leg in a domain as the
   in-domain tree plus the tree's levels, each hop at its own tier, as `nccl_trees.tree_latency_one`), inside one
   domain ceil(log2 n) slowest hops;
@@ -41,6 +42,7 @@ from collections.abc import Callable
 import numpy as np
 
 from infraplan.errors import InputError
+from infraplan.network import fabric as _fabric
 from infraplan.network import flow_sim as _flow_sim
 from infraplan.network.collectives import A2A_PEERS_IN_FLIGHT, all_to_all_rounds
 from infraplan.network.flow_sim import FlowSet, estimated_seconds, inter_domain_flows_per_pair
@@ -104,12 +106,21 @@ def _tree_edges(gpus: np.ndarray, domain: int, size: float) -> list[tuple[np.nda
 
 
 def _tree_phases(gpus: np.ndarray, domain: int, size: float) -> list[tuple[FlowSet, int]]:
-    """Reduce (up) and broadcast (down) of the double binary tree, each pipelined over ceil(log2 n) chunks."""
+    """Reduce (up) and broadcast (down) of the double binary tree across domains at once (NCCL's runTreeSplit,
+    `tree_crossings.tree_edges_crossing`), pipelined over ceil(log2 n) chunks: one step carries a chunk up every
+    edge and one down it (the up transfers first, in `_tree_edges`' order, then the same pairs reversed). Inside
+    one domain, or with `fabric.PIPELINED_TREE_LATENCY` off (each step its slowest hop), the two passes stay one
+    after the other (the model's 2 ceil(log2 n) steps)."""
     chunks = max(1, math.ceil(math.log2(gpus.size)))
     edges = _tree_edges(gpus, domain, size)
     up_src, up_dst = np.concatenate([e[0] for e in edges]), np.concatenate([e[1] for e in edges])
     up_size = np.concatenate([e[2] for e in edges]) / chunks
-    return [(FlowSet.of(up_src, up_dst, up_size), chunks), (FlowSet.of(up_dst, up_src, up_size), chunks)]
+    # inside one domain (or the pipelined tree switched off): the model's 2 ceil(log2 n) steps, one pass a phase
+    if np.unique(gpus // domain).size == 1 or not _fabric.PIPELINED_TREE_LATENCY:
+        return [(FlowSet.of(up_src, up_dst, up_size), chunks), (FlowSet.of(up_dst, up_src, up_size), chunks)]
+    both = FlowSet.of(np.concatenate([up_src, up_dst]), np.concatenate([up_dst, up_src]),
+                      np.concatenate([up_size, up_size]))
+    return [(both, chunks)]
 
 
 def tree_pass_latency(gpus: np.ndarray, domain: int, pair_latency_s: np.ndarray) -> float:

@@ -25,8 +25,10 @@ def tree_parents(m: int) -> tuple[np.ndarray, np.ndarray]:
     """Parent of every rank in NCCL's two complementary binary trees over `m` ranks (-1 at the roots).
 
     Tree 0 (ncclGetBtree): rank r with lowest set bit b hangs under (r ^ b) | 2b, or r ^ b past the end.
-    Tree 1 (ncclGetDtree): tree 0 shifted by one rank when m is even, mirrored when m is odd, so that the
-    leaves of one tree are the inner nodes of the other.
+    Tree 1 (ncclGetDtree): tree 0 mirrored (r -> m - 1 - r) when m is even, shifted by one rank when m is odd
+    (src/graph/trees.cc, its comment draws 12 ranks mirrored, 13 shifted; cited from memory), so that the leaves
+    of one tree (tree 0's: the odd ranks) are inner nodes of the other: a mirror maps odd to even only when m - 1
+    is odd. Before session 50 (hT80) the two were swapped: for odd m the odd ranks were leaves of both trees.
     """
     def btree(rank: np.ndarray) -> np.ndarray:
         low = rank & -rank
@@ -36,7 +38,7 @@ def tree_parents(m: int) -> tuple[np.ndarray, np.ndarray]:
 
     ranks = np.arange(m, dtype=np.int64)
     first = btree(ranks)
-    if m % 2 == 0:
+    if m % 2 == 1:
         shifted = btree((ranks - 1) % m)
         second = np.where(shifted < 0, -1, (shifted + 1) % m)
     else:

@@ -14,8 +14,10 @@ its bandwidth term over the message-size efficiency,
 * reduce-scatter, all-gather, all-to-all inside one domain: the accelerator's measured NCCL collectives table
   where it has one (`nvlink_collectives`), else the SimAI NVLink column (simai_nvlink_ratio.csv; all-to-all the
   ATA table's one-node column);
-* all-reduce: NCCL's fastest of ring, tree and NVLS, each so bounded (training's `auto`), and with `--sharp` IB
-  SHARP's sized time where faster (`sharp.sharp_time`, as `collective_seconds` takes it on a CollNet fabric);
+* all-reduce: NCCL's fastest of ring, tree and NVLS, each so bounded (training's `auto`; a tree spanning domains
+  is not read against the NIC table, a ring's: its alpha-beta time and its leg in the domain, hT80), and with
+  `--sharp` IB SHARP's sized time where faster (`sharp.sharp_time`, as `collective_seconds` takes it on a CollNet
+  fabric);
 * send-recv: a pipeline hop, `collectives.send_recv_seconds`: the alpha-beta time, no message-size efficiency.
 
 `priced_collective` calls those functions (one implementation: nothing here prices a byte) and names the source
@@ -32,10 +34,11 @@ from dataclasses import dataclass, replace
 
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_collectives as _measured
-from infraplan.network.collective_efficiency import message_efficiency
+from infraplan.network.collective_efficiency import RING_TABLE_RING_ONLY, message_efficiency
 from infraplan.network.collectives import (
     CUSTOM_ALL_REDUCE_MAX_BYTES,
     Fabric,
+    all_reduce_time,
     collective_seconds,
     group_domain,
     send_recv_seconds,
@@ -77,6 +80,12 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
     domain = group_domain(fabric, float(n), float(stride))
     if n * stride <= domain:
         return _inside(fabric, op, kind, seconds, size_bytes, n, stride)
+    if op == "all-reduce" and RING_TABLE_RING_ONLY and seconds < float(
+            all_reduce_time(fabric, size_bytes, float(n), float(stride), algorithm="ring", sized=True)):
+        return PricedCollective(seconds, None, "NCCL's double binary tree across scale-up domains, faster than the "
+                                "ring here: its alpha-beta time (latency of its longest path + 2 size / bw, NCCL's "
+                                "tuning model) bounded below by its leg in the domain; the SimAI NIC table is a "
+                                "ring's (latency linear in the ranks) and prices the ring only")
     per_domain = min(max(math.floor(domain / stride), 1), n)
     nodes = n / per_domain
     table = "simai_ata_ratio.csv" if op == "all-to-all" else "simai_nic_ratio.csv"

@@ -7,8 +7,8 @@ tree (`nccl_trees.tree_parents`: ncclGetBtree / ncclGetDtree; Sanders, Speck & T
 2009) is not a ring: per channel, each of its two trees carries half the channel's data on every edge, and a tree
 over the domains (`nccl_trees.tree_latency_one`'s placement: domain d's member c at rank (d k + c) stride) has
 edges of every power-of-two span, so many of them leave a tier domain. With X edges of the k channels' 2 k trees
-leaving (or entering) the busiest tier domain per pass, a pass moves X x S / (2 k) through C while each rank moves
-S over its links at B, so
+crossing the busiest tier domain's uplinks one way per pass (`tree_edges_crossing`: (out + in) / 2, the reduce and
+the broadcast running at once), a pass moves X x S / (2 k) through C while each rank moves S over its links at B, so
 
     B_tree <= C x 2 k / X
 
@@ -47,11 +47,18 @@ def tier_blocks(fabric: Fabric, tier: int, where: np.ndarray) -> np.ndarray:
     return np.asarray(np.floor(where / size))
 
 
-def tree_edges_crossing(fabric: Fabric, tier: int, n: float, stride: float) -> int:
-    """X: the most edges of a tree all-reduce's 2 k trees (k channels, two trees each) that leave, or enter, one
-    tier-`tier` domain per pass, for `n` ranks `stride` apart spanning scale-up domains (`tree_latency_one`'s
-    placement); 0 when no edge crosses. A pass runs every edge at once (pipelined chunks), child to parent up and
-    parent to child down, so the busiest domain's uplinks carry the larger of its out and in counts each way."""
+def tree_edges_crossing(fabric: Fabric, tier: int, n: float, stride: float) -> float:
+    """X: the edges of a tree all-reduce's 2 k trees (k channels, two trees each) that cross one tier-`tier`
+    domain's uplinks in one direction per pass, for `n` ranks `stride` apart spanning scale-up domains
+    (`tree_latency_one`'s placement), at the busiest domain; 0 when no edge crosses.
+
+    NCCL runs the reduce (up) and the broadcast (down) at once: its tree all-reduce splits each channel's threads
+    between the two (src/device/all_reduce.h runTreeSplit, the kernel for every protocol but on CUDA 11.2-11.3
+    sm80, where runTreeUpDown runs them one after the other; cited from memory), pipelined by chunk. A link is full
+    duplex, and an edge with its child in the domain carries up-traffic out of it and down-traffic into it, an
+    edge with its parent there the reverse: each direction of the uplinks carries out + in edges' data over the
+    whole all-reduce, the two passes' time. Per pass that is X = (out + in) / 2 at the busiest domain, against
+    max(out, in) were the passes run one after the other (equal where out = in, as on hN70's o4 leaves)."""
     domain = float(group_domain(fabric, n, stride))
     k = int(min(max(math.floor(domain / stride), 1.0), n))
     m = int(math.ceil(n / k))
@@ -65,7 +72,7 @@ def tree_edges_crossing(fabric: Fabric, tier: int, n: float, stride: float) -> i
         cross = a != b
         out += np.bincount(a[cross], minlength=count)
         into += np.bincount(b[cross], minlength=count)
-    return int(max(out.max(), into.max()))
+    return float((out + into).max()) / 2.0
 
 
 def tree_link_one(fabric: Fabric, n: float, stride: float, bw: float) -> float:

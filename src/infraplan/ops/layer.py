@@ -57,7 +57,11 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   the MoE layer takes the sequence-parallel shard as it is, so a routed layer without shared experts has only
   the attention's TP all-gather and reduce-scatter (the shared expert keeps the FFN's pair); with ETP > 1 the
   received tokens are all-gathered over ETP before the experts and reduce-scattered after (Megatron's
-  `MoEAlltoAllTokenDispatcher` with `tp_size` = ETP).
+  `MoEAlltoAllTokenDispatcher` with `tp_size` = ETP). Serving, folded (attention DP with MoE TP: the EP x MoE-TP
+  group over the attention DP x TP GPUs, `serving.host_overhead.inference_layout`): no all-to-all; the group's
+  tokens, h each (not the k routed copies), are all-gathered over the whole group before the experts and the partial
+  outputs reduce-scattered back after (TensorRT-LLM under attention DP: AIConfigurator 0.8.0 sdk/operations.py
+  `MoEDispatch`, `validation.campaign_settings` "MoE layouts").
 """
 
 from __future__ import annotations
@@ -300,13 +304,20 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         # serving with EP only inside the TP group: every rank already holds all M tokens, runs its local experts
         # on them and the TP all-reduce sums the partial outputs, so there is no all-to-all (module docstring)
         a2a = (np.asarray(lay.ep) > 1) if lay.phase == "inference" else True
-        ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0, a2a),)
         etp = tp if lay.etp is None else to_float(lay.etp)
-        expert_tp = to_bool(lay.folded) & (etp > 1)
-        if anywhere(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
-            received = dispatch * etp
-            tp_ops = (*tp_ops, Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
-                      Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
+        gather = to_bool(lay.folded) if lay.phase == "inference" else False
+        if anywhere(gather):  # attention DP + MoE TP: the group's tokens gathered in, the partial outputs
+            group = to_float(lay.ep) * etp  # reduce-scattered back over the EP x MoE-TP GPUs (module docstring)
+            ep_ops = (Collective("all_gather", "ep", act_full * group / tp, group, 1, 1.0, gather),
+                      Collective("reduce_scatter", "ep", act_full * group / tp, group, 1, 1.0, gather),
+                      Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0, a2a & negate(gather)))
+        else:
+            ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0, a2a),)
+            expert_tp = to_bool(lay.folded) & (etp > 1)
+            if anywhere(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
+                received = dispatch * etp
+                tp_ops = (*tp_ops, Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
+                          Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
     collectives_fwd = (*tp_ops, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)
     collectives_bwd = (*tp_ops, Collective("reduce_scatter", "cp", kv_full, lay.cp, tp), *ep_ops)
     return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)

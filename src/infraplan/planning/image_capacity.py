@@ -12,7 +12,11 @@ preset (the simulation reads only the accelerator).
 
 Steady state, as `serve-plan` judges an LLM probe (`serving.capacity_candidate`, the same functions): the p99 is
 taken over the probe's steady window (`steady_window`: without the first and last batch-cap images, the fill and
-the drain) and a probe whose backlog grows over the window's later half misses (`keeps_up`). What images add is the
+the drain) and a probe whose backlog grows over the window's later half misses (`keeps_up`, given the batch cap as
+the images held at once, as serve-plan gives a replica's caps: its Poisson-swing bound applies below the cap, hQ80).
+No answer moves: a probe sends at least LOW_END_IMAGES = 1,000 images, so the later half holds at least (1,000 - 2 x
+32) / 2 = 468 and a growth past the share bound (46.8 images) puts the count above any cap (at most 32), where the
+share decides alone, as it did before. What images add is the
 probe's length: a queue started empty needs a relaxation time, growing as 1 / (1 - rho)^2 at utilisation rho =
 rate / offline rate, to reach its steady state; a probe sends `probe_images(rho, batch, c_a^2)` images, the rule
 `serve`'s image runs take their default length from (`serving.image_steady_state`: Abate & Whitt 1987, the fit of
@@ -89,14 +93,15 @@ def _offline(workload: str, model: str | None, system: str, batch: int) -> float
 
 def _p99(workload: str, model: str | None, system: str, rate: float, batch: int, images: int) -> float:
     """The p99 image latency over the steady window of a probe of `images` images at `rate`; inf when its backlog
-    grows (not steady state: `keeps_up`)."""
+    grows (not steady state: `keeps_up` with the accelerator's `batch` held at once, as serve-plan judges a replica
+    of one engine: its Poisson-swing bound below the cap, `serving.backlog_growth`)."""
     got = image_times(load_workload(workload), system, rate=rate, requests=images, max_batch=batch, seed=PROBE_SEED,
                       model=model)
     if isinstance(got, str):
         raise InputError(got)
     arrival, finish = got
     steady = steady_window(arrival, batch)
-    if not keeps_up(arrival, finish, steady):
+    if not keeps_up(arrival, finish, steady, batch):
         return math.inf
     return float(np.percentile((finish - arrival)[steady], 99.0))
 

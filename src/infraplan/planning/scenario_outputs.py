@@ -2,7 +2,8 @@
 
 Parquet (pyarrow): services.parquet, pools.parquet, racks.parquet, sites.parquet, phases.parquet, one row per
 result row, columns named as the JSON fields (units in the names), readable by DuckDB and pandas. The five files
-are written together (each to a temporary file, all renamed into place once all are written: all or none).
+are written together, with the report where both are asked for (each to a temporary file, all renamed into place
+once all are written: all or none; `cli/commands/plan.py` through `output_files.write_together`).
 HTML (Plotly with plotly.js inlined, no CDN): facility power by pool, split into IT and the PUE overhead
 (cooling and power distribution); the fleet by pool over the phases; the fleet value waterfall by pool (the
 last phase's `fleet_value_usd`, installed base included; priced pools only: a pool without a price has none,
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infraplan.catalog.output_files import write_atomically, write_together
+from infraplan.catalog.output_files import write_atomically
 from infraplan.errors import InputError
 from infraplan.planning.scenario_results import ScenarioPlan
 
@@ -40,8 +41,8 @@ def _writer(table: Any) -> Callable[[str], None]:
     return write
 
 
-def write_parquet(plan: ScenarioPlan, folder: str) -> list[str]:
-    """Write the five tables into `folder` (which must exist); returns the paths."""
+def parquet_files(plan: ScenarioPlan, folder: str) -> list[tuple[str, Callable[[str], None]]]:
+    """The five tables' paths in `folder` (which must exist) and their writers, for `write_together`."""
     import pyarrow as pa
 
     if not Path(folder).is_dir():
@@ -51,11 +52,16 @@ def write_parquet(plan: ScenarioPlan, folder: str) -> list[str]:
         rows = _rows(plan, table)
         arrow = pa.Table.from_pylist(rows) if rows else pa.table({})
         files.append((str(Path(folder) / f"{table}.parquet"), _writer(arrow)))
-    return write_together(files, "--out")  # all five or none (hH70: a full disk left the first tables)
+    return files
 
 
 def write_report(plan: ScenarioPlan, path: str) -> str:
     """The HTML report, atomically."""
+    return write_atomically(path, report_writer(plan), "--report")
+
+
+def report_writer(plan: ScenarioPlan) -> Callable[[str], object]:
+    """The HTML report's writer (`write_atomically`, or `write_together` beside the tables)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -84,4 +90,4 @@ def write_report(plan: ScenarioPlan, path: str) -> str:
                          name="SLO headroom"), row=4, col=1)
     fig.update_layout(barmode="stack", height=1600, title=f"infraplan plan: {plan.scenario}")
     html = fig.to_html(include_plotlyjs=True, full_html=True)
-    return write_atomically(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"), "--report")
+    return lambda tmp: Path(tmp).write_text(html, encoding="utf-8")

@@ -3,12 +3,13 @@
 An online probe (`capacity_candidate.Candidate`, Poisson arrivals on one replica) counts the requests in the system
 (arrived, not finished) at the first and the last arrival of its steady window's later half: an overloaded replica's
 count grows linearly, by (offered - served rate) x the seconds. A stable one's count swings as well. While the
-replica holds every request in its batches (fewer than `held` = engines x batch cap in the system) it serves them
-all at once, an infinite-server queue: its count is Poisson (Ross, "Introduction to Probability Models", 10th ed.,
-sec. 5.3.5, the M/G/infinity queue), and the growth between two times is the arrivals in between still there at the
-end less those there at the start that left, two independent Poisson counts (the same section's splitting of a
-Poisson process): a difference with variance at most the two counts' means (Skellam). So the growth has to pass two
-bounds to read as an overload:
+replica runs every request at once (fewer than `held` in the system: `Candidate.runs_at_once`, engines x the batch
+cap or, fewer, the sequences an engine's KV blocks hold at the probe's lengths, `capacity_decode.kv_batch`; beyond
+the KV's count requests wait for blocks, a queue) it serves them all together, an infinite-server queue: its count
+is Poisson (Ross, "Introduction to Probability Models", 10th ed., sec. 5.3.5, the M/G/infinity queue), and the
+growth between two times is the arrivals in between still there at the end less those there at the start that left,
+two independent Poisson counts (the same section's splitting of a Poisson process): a difference with variance at
+most the two counts' means (Skellam). So the growth has to pass two bounds to read as an overload:
 * BACKLOG_SHARE of the half's arrivals (ASSUMPTION, 10 %: above the growth seen in stable probes still settling,
   DeepSeek-V3 wide EP8 on H200 with 2,000-token outputs: +6.5 % decode-only near capacity, +8.9 % colocated with
   lock-step prefill waves; below a plain overload, +34 % at twice the sustainable rate);
@@ -27,10 +28,14 @@ bound 0.76 / 0.87 / 0.97) the share flagged 23 / 89 / 100 %, the rule 22.5 / 89 
 on one H200 (1,000 / 200, 400-request probes, 100 seeds): stable at 20 / 30 requests/s 13 / 31 % -> 3 / 25 %;
 overloaded at 40 / 50 / 60 requests/s 92 / 98 / 100 % both. An M/M/infinity queue at 6 requests/s (12.5 s or 30 s
 lives, 200 seeds, tests/serving/test_backlog_growth_hK71.py): 2 / 21 flagged -> none. An overload that passes here
-is left to the percentiles, the decode utilisation bound (`capacity_candidate.decode_utilisation`: above 1, a miss
+is left to the percentiles, the decode utilisation bound (`capacity_decode.decode_utilisation`: above 1, a miss
 before any run) and the winner's whole run (`capacity_horizon`). Before hK71 the share alone decided, and a stable
 probe's swing (Mixtral at 6 requests/s on 1 H100, ~75 requests in the system: 61 -> 88, +27 against 25.6 allowed)
-made `serve-plan` answer 2 H100 at 6 requests/s and 1 at 12 (hS71).
+made `serve-plan` answer 2 H100 at 6 requests/s and 1 at 12 (hS71). Measured where the KV cache binds (hR80,
+hK81; Llama 3 70B fp8 TP1 batch 256 on one H100, 1,000 / 500 tokens: 2,620 blocks hold 27 requests, 6,000-request
+runs serve at most ~1.40 requests/s; 1,024-request probes, 100 seeds a rate): with `held` the batch cap, stable at
+1.0 / 1.2 / 1.3 requests/s 0 / 0 / 1 % flagged, overloaded at 1.5 / 1.7 only 9 / 33 % (a queue of ~100 waiting for
+blocks, read as Poisson swing below 256); with the KV's 27, 0 / 0 / 1 % and 25 / 92 % (1.4, at capacity: 3 -> 8 %).
 
 `capacity_probe.run_until_miss` takes the same test at its pause: every finish up to the span's end is known
 there, and the counts read no later time, so its verdict is this one's on the whole run.

@@ -213,7 +213,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     def meets_at(probed: Candidate, part: str, r: int) -> bool:
         """The probe: one replica of r of `probed` in pool `part`, on its share (ROUTER), meets the SLO (memoised); its
-        decode utilisation taken over the whole run's most lengths (`capacity_candidate.decode_utilisation`)."""
+        decode utilisation taken over the whole run's most lengths (`capacity_decode.decode_utilisation`)."""
         n, e = probed.probe_requests(requests), probed.dep.engines_per_replica
         return probed.meets(*request_stream((*source, ROUTER, rate, seed, n, r, e), lambda: replica_requests(
             spec, input_len, output_len, n, rate, seed, r, e, shape.max_seq_len)), part, slo, percentile,

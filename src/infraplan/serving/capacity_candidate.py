@@ -29,15 +29,15 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
-from infraplan.serving import chunked_attention, schedule_ahead, wide_ep_lockstep
+from infraplan.serving import chunked_attention, schedule_ahead, sglang_recv_poll, wide_ep_lockstep
 from infraplan.serving.backlog_growth import backlog_span, keeps_up
+from infraplan.serving.capacity_decode import decode_request_s, decode_utilisation, kv_batch
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
-from infraplan.serving.loop_stepping import cost_tables
 from infraplan.serving.results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.workloads import Requests
@@ -188,8 +188,18 @@ class Candidate:
 
     @property
     def held(self) -> int:
-        """The most requests one replica holds at once: every engine's batch cap."""
+        """The most requests one replica holds at once: every engine's batch cap (the probe's windows and length,
+        module comment; its backlog test takes `runs_at_once`, at most this)."""
         return self.dep.engines_per_replica * self.dep.max_batch
+
+    def runs_at_once(self, req: Requests, mode: str) -> int:
+        """The requests one replica runs at once on `req`'s lengths in `mode`, `keeps_up`'s concurrency: every
+        engine's batch cap or, fewer, the sequences its KV blocks hold (`kv_batch`, the one count `capacity_horizon`
+        prices decode with; hR80: Llama 3 70B fp8 TP1 on one H100 at batch 256, 1,000 / 500 tokens, holds 27). A
+        prefill pool's prompts leave no KV behind: its caps."""
+        if mode == "prefill":
+            return self.held
+        return self.dep.engines_per_replica * kv_batch(self.cost, self.dep, req, self.blocks)
 
     def probe_requests(self, requests: int) -> int:
         """Requests an online probe sends: at least `requests` and STEADY_SPANS x `held` (module comment)."""
@@ -215,20 +225,22 @@ class Candidate:
             return False  # more decode work than its engines' seconds even with every slot busy: its queue grows
         front = self._front_s(req, mode)
         judged = ttft_window(req.arrival_s, self.held)  # the TTFTs judged (a decode pool judges none)
-        got = self._times(req, mode, steady, judged, slo[0], q, front)
+        runs = self.runs_at_once(req, mode)  # the backlog test's concurrency (`backlog_growth`)
+        got = self._times(req, mode, steady, judged, slo[0], q, front, runs)
         if got is None:  # its backlog or TTFT percentile already missed (`capacity_probe`)
             return False
         first_s, finish_s = got
         if mode == "mixed":  # a schedule-ahead loop's lag, as `simulate_deployment` adds it (>= 0: a miss stands)
-            first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s,
-                                                      self.dep.decode_steps(req.output_tokens))
+            steps = self.dep.decode_steps(req.output_tokens)
+            first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s, steps)
+            first_s, finish_s = sglang_recv_poll.polled(self.dep.stack, first_s, finish_s, steps)  # its next poll
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
         ttft = first_s - req.arrival_s + front
         multi = np.zeros(len(req), dtype=bool)
         multi[steady] = req.output_tokens[steady] > 1
         ttft = ttft[judged]
         tpot = (finish_s - first_s)[multi] / (req.output_tokens[multi] - 1)
-        if not keeps_up(req.arrival_s, finish_s, steady, self.held):
+        if not keeps_up(req.arrival_s, finish_s, steady, runs):
             return False
         if mode == "decode":
             tpot = (finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
@@ -247,9 +259,10 @@ class Candidate:
                                        req.input_tokens, req.output_tokens)
 
     def _times(self, req: Requests, mode: str, steady: np.ndarray, judged: np.ndarray, ttft_slo: float, q: float,
-               front: float | np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """The probe's first-token and finish times; on FCFS engines None once its backlog test or (prefill, mixed)
-        its TTFT percentile has certainly missed (`capacity_probe.run_until_miss`: the same times otherwise)."""
+               front: float | np.ndarray, runs: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The probe's first-token and finish times; on FCFS engines None once its backlog test (`runs` requests
+        at once, `runs_at_once`) or (prefill, mixed) its TTFT percentile has certainly missed (`capacity_probe.
+        run_until_miss`: the same times otherwise)."""
         engine = pool_engine(self.dep.stack)
         cost = self.priced(req, mode)
         if not steppable(cost, self.dep, engine.scheduler, engine.kv_admission) or (
@@ -264,7 +277,7 @@ class Candidate:
         return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
                               zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,
                               front, None if mode == "decode" else ttft_slo, q,
-                              backlog_span(req.arrival_s, steady, self.held))
+                              backlog_span(req.arrival_s, steady, runs))
 
 
 def steady_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
@@ -281,70 +294,6 @@ def ttft_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
     if len(order) < 4 * held or not np.any(arrival_s > arrival_s[order[0]]):
         return order
     return order[held:]
-
-
-def decode_utilisation(cost: IterationCost, dep: Deployment, req: Requests, steady: np.ndarray,
-                       law: Requests | None = None, request_s: float | None = None, mixed: bool = False) -> float:
-    """A lower bound on a decode-only replica's utilisation by its share (`mixed`: a colocated replica's, its decode
-    steps at `mixed_step_s`, its prompts left out; hQ51): the steady window's arrival rate times a
-    request's mean engine seconds, over the replica's engines. A request's seconds: its decode steps at the least time
-    per sequence any batch up to the cap gives (a pure decode step of k sequences, `loop_stepping.cost_tables`, over
-    k), its KV reads (its i-th step reads its prompt + i x `decode_growth_tokens` cached tokens, as `fcfs_loop` sums
-    them) and its finish; the mean over `law` (a long sample of the workload's lengths; None: the window's own).
-    Above 1 the replica cannot keep up even with every slot busy (the fluid limit; Kleinrock, "Queueing Systems"
-    vol. 1, sec. 2.1: a queue offered more work than it serves grows without bound), whatever the probe's length:
-    a decode replica fills its slots over many request lifetimes, so a 1,500-request probe can end while its backlog
-    still looks bounded, and its 1,500 outputs understate the mean of a long-tailed length's KV reads (the square of
-    the steps). Measured (hB49): gigawatt-2027's 2026 chat, Llama 3 70B fp8 TP1 on GB300 at 2,400 requests/s, 43
-    decode replicas: the probe met, the whole run's decode backlog rose 5,300 -> 18,825 (TTFT p99 8.1 s against
-    2 s); this bound over 100,000 lengths 1.19 at 43 (over the probe's own 1,500: 1.11), 1.07 at 48 (0.99), 0.99 at
-    52, 0.97 at 53."""
-    later = steady[1:]  # arrivals within the window's span (the first opens it)
-    span = float(req.arrival_s[steady[-1]] - req.arrival_s[steady[0]]) if len(steady) > 1 else 0.0
-    if span <= 0.0 or not len(later):
-        return 0.0
-    if request_s is None:  # (`request_s`: the mean over `law`, `decode_request_s`, given)
-        request_s = decode_request_s(cost, dep, law if law is not None else Requests(
-            req.arrival_s[later], req.input_tokens[later], req.output_tokens[later]), mixed)
-    return float(len(later) / span * request_s / dep.engines_per_replica)
-
-
-def decode_request_s(cost: IterationCost, dep: Deployment, lengths: Requests, mixed: bool = False) -> float:
-    """`decode_utilisation`'s least engine seconds a request, decode-only (`mixed`: colocated, `mixed_step_s`)."""
-    per_sequence_s, steps, cached = _decode_terms(cost, dep, lengths, mixed)  # the mean over `lengths`
-    return float((per_sequence_s * steps.sum() + cost.kv_token_s * cached.sum()
-                  + cost.per_finish_s * np.count_nonzero(steps)) / len(steps))
-
-
-def decode_request_seconds(cost: IterationCost, dep: Deployment, lengths: Requests, batch: int = 0) -> np.ndarray:
-    """`decode_request_s` of each request, decode-only (`capacity_horizon`'s service times; its mean up to rounding);
-    `batch` > 0: at most that many sequences a step (`capacity_horizon.kv_batch`: where the KV cache binds)."""
-    per_sequence_s, steps, cached = _decode_terms(cost, dep, lengths, False, batch)
-    return per_sequence_s * steps + cost.kv_token_s * cached + cost.per_finish_s * (steps > 0)
-
-
-def _decode_terms(cost: IterationCost, dep: Deployment, lengths: Requests, mixed: bool,
-                  batch: int = 0) -> tuple[float, Any, Any]:
-    """The least seconds a step takes per sequence (1 .. cap or `batch` of them), each request's steps, tokens read."""
-    steps, top = dep.decode_steps(lengths.output_tokens).astype(np.float64), batch or dep.max_batch
-    step_s = mixed_step_s(cost, top) if mixed else np.asarray(cost_tables(cost, dep.max_batch)[3][1:top + 1])
-    per_sequence_s = float(np.min(step_s / np.arange(1, len(step_s) + 1)))
-    cached = steps * lengths.input_tokens + cost.decode_growth_tokens * steps * (steps - 1) / 2.0
-    return per_sequence_s, steps, cached
-
-
-def mixed_step_s(cost: IterationCost, cap: int) -> np.ndarray:
-    """The least seconds of an iteration carrying k = 1 .. cap decode sequences on a colocated engine (k tokens of
-    them, any prompt tokens beside): `fcfs_loop` prices it body_s[prompt + k] + head_s[rows >= k] + the fixed
-    costs, + KV reads, attention pairs and per-token terms that only add; so at least the least body_s and head_s at
-    k or more (their suffix minima: no table is assumed monotone) + the decode step's fixed and overhead seconds.
-    Not the pure decode table (`cost_tables`): its host floors (`serving.host_overhead`: an eager step's launches,
-    a step's per-sequence host work) bind pure decode steps only, so a mixed iteration can beat them."""
-    body = np.minimum.accumulate(cost.body_s[::-1])[::-1]
-    head = np.minimum.accumulate(cost.head_s[::-1])[::-1]
-    k = np.arange(1, cap + 1)
-    return body[np.minimum(k, len(body) - 1)] + head[np.minimum(k, len(head) - 1)] + cost.decode_fixed_s + \
-        cost.overhead_s
 
 
 def candidate_for(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> Candidate:

@@ -24,7 +24,7 @@ the same at any utilisation or replica count, only lengthens the run up to that 
 (`pool_time_constants`): a prefill pool's service is a replica's offline prefill seconds a prompt token
 (`Candidate.offline_s`, prefill-only, over its sample's prompt tokens) times each prompt's tokens of the long sample
 the decode side reads (ASSUMPTION: prefill seconds in proportion to tokens; one sample for both, hF52); a decode
-pool's is `capacity_candidate.decode_request_seconds`, the engine seconds of each request (the least per-sequence
+pool's is `capacity_decode.decode_request_seconds`, the engine seconds of each request (the least per-sequence
 step time over the batches its KV cache holds, `kv_batch`); a colocated replica's both; arrivals: a replica's
 round-robin share of the run's renewal stream (as `replica_share` routes them). Checked against the simulator (hF56,
 tests/serving/test_colocated_capacity_hF56.py): a colocated replica's 1 / mean service seconds is the rate an
@@ -47,7 +47,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
-from infraplan.serving.capacity_candidate import candidate_for, decode_request_seconds
+from infraplan.serving.capacity_candidate import candidate_for
 from infraplan.serving.capacity_confidence import (
     CONFIDENCE,
     MET,
@@ -57,9 +57,9 @@ from infraplan.serving.capacity_confidence import (
     longer_run,
     verdict,
 )
+from infraplan.serving.capacity_decode import decode_request_seconds, kv_batch
 from infraplan.serving.llm_iteration import Deployment, IterationCost
-from infraplan.serving.loop_stepping import cost_tables, request_tokens
-from infraplan.serving.serving_sim import pool_engine
+from infraplan.serving.loop_stepping import cost_tables
 from infraplan.serving.workloads import Requests
 
 # The whole run spans at least RELAXATIONS relaxation times of its slowest pool: a warm-up of RELAXATIONS / 2 (within
@@ -107,26 +107,6 @@ def fill_time_constant_s(cost: IterationCost, dep: Deployment, lengths: Requests
     life_s = steps * float(cost_tables(cost, dep.max_batch)[3][dep.max_batch])
     mean = float(life_s.mean())
     return float((life_s**2).mean() / (2.0 * mean)) if mean > 0 else 0.0
-
-
-def kv_batch(cost: IterationCost, dep: Deployment, lengths: Requests, blocks: int) -> int:
-    """The most sequences an engine's KV cache of `blocks` holds at once on average over `lengths`, at most the batch
-    cap (0 blocks: the cap). By Little's law the blocks held are the requests' blocks x their residence, taken as
-    their decode steps (ASSUMPTION: the prefill iterations left out), so a resident sequence holds the step-weighted
-    mean of its blocks: a reserve_full engine's whole reservation (`loop_stepping.request_tokens`: prompt + steps + 1
-    tokens), an on_demand one's time average (prompt + half its steps' tokens, and half a block). Measured (hF56,
-    saturated colocated replicas): Llama 3 70B fp8 chat TP1 PP2 on H100 (15,092 blocks an engine) 122 against the
-    simulator's mean 121.3 decoding sequences; 8B summarization on H100 (61,749 blocks) 208 against 206.5."""
-    steps = dep.decode_steps(lengths.output_tokens)
-    if blocks <= 0 or not steps.any():
-        return dep.max_batch
-    if pool_engine(dep.stack).kv_admission == "reserve_full":
-        held = np.asarray(request_tokens(lengths.input_tokens, np.zeros_like(lengths.input_tokens), steps,
-                                         dep.block_tokens, cost.decode_growth_tokens, cost.draft_slots)[1], float)
-    else:
-        held = (lengths.input_tokens + cost.decode_growth_tokens * steps / 2.0) / dep.block_tokens + 0.5
-    per_sequence = float((held * steps).sum() / steps.sum())
-    return int(min(dep.max_batch, max(1.0, blocks // per_sequence)))
 
 
 def pool_law(arrival_s: np.ndarray, lengths: Requests, prefill_token_s: float | None,

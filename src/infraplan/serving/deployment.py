@@ -4,7 +4,10 @@ checks that reject a deployment that cannot be built at all (`check_deployment`;
 
 A replica is TP x PP accelerators, times `attention_dp` data-parallel attention ranks for wide expert parallelism
 (`ep = attention_dp x TP`: DeepSeek-V3 report, arXiv:2412.19437 sec. 3.4; `serving.llm_iteration`), else EP
-inside the TP group. Each replica runs PP virtual engines per attention rank (`engines_per_replica`).
+inside the TP group. Each replica runs PP virtual engines per attention rank (`engines_per_replica`). An attention-DP
+replica may split each expert's FFN over `moe_tp` of its GPUs instead (`ep x moe_tp = attention_dp x TP`; TensorRT-LLM
+`moe_tensor_parallel_size` with `enable_attention_dp`): MoE TP 4, EP 1 over 4 attention-DP ranks holds every expert
+on every GPU at a quarter of its width (`serving.host_overhead.inference_layout`, `ops.layer` "attention DP + MoE TP").
 
 Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, nvfp4, mxfp4, mxfp8: the registry
 `ops.precision.SERVING_FORMATS`) and KV-cache precisions `KV_DTYPES`, of which the stack's engine offers those its
@@ -72,6 +75,7 @@ class Deployment:
     engine: str = "trtllm"  # the stack's engine family (trtllm | vllm | sglang)
     stack: str = "trtllm-0.x"  # serving stack profile (name or YAML path): KV rule, scheduler, custom all-reduce
     attention_dp: int = 1  # data-parallel attention ranks of a wide-EP replica (ep = attention_dp x TP)
+    moe_tp: int = 1  # an attention-DP replica's ranks each expert's FFN is split over (ep x moe_tp = attention_dp x TP)
     speculative_tokens: int = 0  # K draft (MTP) tokens per decode step
     acceptance: float = 0.0  # per-token acceptance rate of the draft tokens
 
@@ -133,8 +137,9 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"--kv-dtype {dep.kv_dtype}: {accelerator.name} has no {dep.kv_dtype} support in its "
                          "catalog file; use --kv-dtype bf16")
     if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
-           dep.attention_dp) < 1:
-        named = {"TP": dep.tp, "PP": dep.pp, "EP": dep.ep, "attention DP": dep.attention_dp, "replicas": dep.replicas,
+           dep.attention_dp, dep.moe_tp) < 1:
+        named = {"TP": dep.tp, "PP": dep.pp, "EP": dep.ep, "attention DP": dep.attention_dp, "MoE TP": dep.moe_tp,
+                 "replicas": dep.replicas,
                  "--max-batch": dep.max_batch, "--token-budget": dep.token_budget, "block size": dep.block_tokens}
         raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1, "
                          "got " + ", ".join(f"{k} {v}" for k, v in named.items() if v < 1))
@@ -151,11 +156,17 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
             raise InputError(f"--attention-dp {dep.attention_dp} is wide EP: it spreads an MoE model's experts over "
                              f"the attention-DP ranks; {shape.name} is dense (no experts): serve it as replicas "
                              "(--tp 1 and --gpus N give N data-parallel replicas)")
-        if dep.ep != dep.attention_dp * dep.tp or dep.ep > shape.num_experts:
-            raise InputError(f"wide EP needs an MoE model and EP = attention DP x TP = {dep.attention_dp * dep.tp} "
-                             f"<= its experts; got EP {dep.ep} for {shape.name} ({shape.num_experts} experts)")
+        if (dep.ep * dep.moe_tp != dep.attention_dp * dep.tp or dep.ep > shape.num_experts
+                or shape.ffn_hidden_size % dep.moe_tp):
+            raise InputError(f"wide EP needs an MoE model and EP x MoE TP = attention DP x TP = "
+                             f"{dep.attention_dp * dep.tp}, EP <= its experts, MoE TP dividing its expert width; got "
+                             f"EP {dep.ep}, MoE TP {dep.moe_tp} for {shape.name} ({shape.num_experts} experts of "
+                             f"{shape.ffn_hidden_size})")
         if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
             raise InputError(refused)
+    elif dep.moe_tp > 1:
+        raise InputError(f"MoE TP {dep.moe_tp} splits the experts of an attention-DP replica; without attention DP "
+                         "the experts are split over the TP group (TP / EP)")
     elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
         experts = f"{shape.num_experts} experts" if shape.is_moe else "no experts (dense)"
         raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "

@@ -58,6 +58,20 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   alone 24.45), dense Hopper 20.88 -> 20.92, disaggregated 14.47 -> 14.55, MoE 14.91 -> 14.92.
   Only the GEMM kinds a checkpoint quantises launch one (`ops.precision.weight_scope`): a kind it keeps in bf16 runs
   the unquantised linear method, whose input needs no cast (vLLM 0.18.0 / SGLang `UnquantizedLinearMethod`).
+* nvfp4 activation quantisation (`NVFP4_QUANT`; W4A4 nvfp4 deployments, hN80): a stack that does not fuse its casts
+  quantises every nvfp4 linear's input in a kernel of its own, whatever its fp8 rule: the cast is an opaque C++ op
+  called inside the linear's apply, which Inductor cannot fuse into the norm or activation before it. vLLM 0.11.0
+  (model_executor/layers/quantization/modelopt.py:1000, 0.12.0 :1085: `scaled_fp4_quant`, then FlashInfer's CUTLASS
+  FP4 GEMM, the default backend, 0.11.0 :853-857) with its RMSNorm / SiluMul + quant passes off by default (0.11.0
+  config/compilation.py:77 `enable_fusion` False; 0.12.0 config/vllm.py:86-100 only with the rms_norm / quant_fp8
+  custom ops on, "none" under Inductor); SGLang 0.5.9 (srt/layers/quantization/modelopt_quant.py:1290
+  `fp4_quantize` in `ModelOptFp4LinearMethod.apply`). TensorRT-LLM fuses them (`fused`, as for fp8). Bytes: the bf16
+  input read and the e2m1 + scale copy written, 2 + 0.5625 B per element. vLLM 0.17.0 fuses more (not modelled: the
+  validation set's vllm-0.16 profile keeps this rule): SiluAndMul + the cast for nvfp4 models (config/vllm.py:100-110)
+  and, at TP > 1 on SM100, the all-reduce + RMSNorm + the cast (:113-135, compilation/passes/fusion/
+  allreduce_rms_fusion.py:811-822), leaving the output projection's. Measured on the Blackwell set's vLLM nvfp4
+  Llama 3.1 70B rows (60, TP 1-8): TPOT median -0.138 -> -0.008, mean |error| 13.3 -> 5.1 %
+  (validation/notes/serving_blackwell_tried.md, round 5).
 
 * Qwen3's QK norm (`QK_NORM_KERNELS`; model types qwen3 / qwen3_moe): a per-head RMSNorm of Q and of K between
   the QKV GEMM and RoPE, every layer. SGLang (0.5.1.post1 / 0.5.6 `srt/models/qwen3.py` and 0.5.6 `qwen3_moe.py`
@@ -108,6 +122,7 @@ from infraplan.serving.engines import activation_quant, family_quant, serving_pr
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
 QUANT_BYTES = True  # and their bytes per input element: the bf16 read, the fp8 copy written (hA52; toggle)
+NVFP4_QUANT = True  # nvfp4: every linear's cast to fp4 on a stack that does not fuse casts (module docstring; toggle)
 QK_NORM = True  # Qwen3's per-head Q / K RMSNorm launches (module docstring; on since issue 13 round 13)
 # on the critical path, per layer; TensorRT-LLM 0: its QK norm fused into the RoPE launch it replaces (module docstring)
 QK_NORM_KERNELS: dict[str, float] = {"trtllm": 0.0, "vllm": 1.0, "sglang": 2.0}
@@ -179,14 +194,18 @@ def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
 
 def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,
                   stack: str | None) -> tuple[float, float]:
-    """(launches, bf16 input elements per token on one GPU) per layer of the casts of GEMM inputs to fp8 that run
-    in kernels of their own: the stack's `activation_quant` rule (module docstring)."""
-    if not (ACTIVATION_QUANT and dtype in ("fp8", "mxfp8") and applies(engine)):
+    """(launches, bf16 input elements per token on one GPU) per layer of the casts of GEMM inputs to fp8 (nvfp4)
+    that run in kernels of their own: the stack's `activation_quant` rule (nvfp4: every linear unless fused;
+    module docstring)."""
+    quantised = ("fp8", "mxfp8", "nvfp4") if NVFP4_QUANT else ("fp8", "mxfp8")
+    if not (ACTIVATION_QUANT and dtype in quantised and applies(engine)):
         return 0.0, 0.0
     profile = serving_profile(stack) if stack else None  # a stack of another engine family: the family's own
     rule = activation_quant(profile) if profile is not None and profile.engine == engine else family_quant(engine)
     if rule == "fused":
         return 0.0, 0.0
+    if dtype == "nvfp4":  # an opaque cast op inside every nvfp4 linear: Inductor fuses none (module docstring)
+        rule = "every_linear"
     kinds = scope_kinds(weight_scope(shape, dtype))  # a checkpoint's bf16 kinds quantise nothing (`ops.precision`)
     h = float(shape.hidden_size)
     output = 1.0 * ("attention_output" in kinds)  # the output projection's input, after the attention op

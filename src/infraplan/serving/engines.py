@@ -15,8 +15,9 @@ The three engines size their KV cache differently, and the difference is several
 * vLLM: `gpu_memory_utilization` (default 0.9) is a fraction of the TOTAL memory that the instance may use for
   weights, the profiled peak activations and the KV cache (vLLM engine arguments docs):
   `kv = 0.9 * total - weights - workspace - reserve`.
-* SGLang: `mem_fraction_static` is a fraction of the TOTAL memory for the static pool, weights plus KV cache;
-  activations and CUDA graphs live in the rest (SGLang server arguments docs). Its default is computed from the
+* SGLang: `mem_fraction_static` is the static pool's share, weights plus KV cache, of the memory free before the
+  weights load (the server arguments docs say of the total; model_runner.py applies it to the free memory, below);
+  activations and CUDA graphs live in the rest. Its default is computed from the
   GPU memory and TP x PP, by a rule that changed in 0.5.6 (`serving.sglang_memory`, `mem_fraction_rule` in the
   stack: H100 TP1 0.874 in 0.5.1.post1, 0.835 from 0.5.6.post2; H200 0.911 / 0.907), applied to the memory free
   before the weights load: `kv = f * (total - reserve) - weights` (`sglang_memory.static_pool_bytes`).

@@ -116,9 +116,13 @@ def graph_batch_cap(stack: Stack, tp: int) -> int:
     return cap
 
 
-def inference_layout(tp: int, ep: int, attention_dp: int, tokens: np.ndarray) -> Layout:
-    """The layout one serving layer runs under: EP inside the TP group, or whole experts over the attention-DP x TP
-    GPUs of a wide-EP replica (`serving.llm_iteration`)."""
+def inference_layout(tp: int, ep: int, attention_dp: int, tokens: np.ndarray, moe_tp: int = 1) -> Layout:
+    """The layout one serving layer runs under: EP inside the TP group; whole experts over the attention-DP x TP
+    GPUs of a wide-EP replica (`serving.llm_iteration`); or, with MoE TP (`Deployment.moe_tp`), every expert split
+    over `moe_tp` of them and EP `ep` over the rest, the MoE group laid over the attention ranks as Megatron's
+    folding lays EP x ETP over TP x DP (`ops.layer`: the group's tokens all-gathered, reduce-scattered back)."""
+    if attention_dp > 1 and moe_tp > 1:
+        return Layout(tokens=tokens, tp=tp, ep=ep, etp=moe_tp, folded=True, phase="inference")
     if attention_dp > 1:
         return Layout(tokens=tokens, tp=tp, ep=attention_dp, ep_inside_tp=tp, phase="inference")
     return Layout(tokens=tokens, tp=tp, ep_inside_tp=ep, phase="inference")
@@ -127,7 +131,7 @@ def inference_layout(tp: int, ep: int, attention_dp: int, tokens: np.ndarray) ->
 def host_issue_s(shape: TransformerShape, dep: Deployment, layers: float, routing_kernels: float,
                  dispatch_s: float) -> float:
     """Host seconds to launch one eager forward of the replica: `forward_kernels` x the eager dispatch time."""
-    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, np.ones(1)))
+    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, np.ones(1), dep.moe_tp))
     return forward_kernels(shape, ops, layers, routing_kernels) * dispatch_s
 
 

@@ -28,10 +28,10 @@ A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration run
   experts' weights are read (Qwen3-235B, 128 experts top-8: 52 of 128 at 8 sequences, 82 at 16, 113 at 32), and
   each expert's rows are padded to the kernel's M tile by its own routed count (`serving.routed_experts`).
   Beside the grouped GEMMs and the router a routed layer launches `MOE_ROUTING_KERNELS` small kernels
-  (`moe_routing_time`; ASSUMPTION: six for every stack and precision, counted on vLLM's fused MoE: top-k,
-  align / sort, the activation quantisation or workspace set-up before each grouped GEMM, sum; TensorRT-LLM's
-  CUTLASS runner and SGLang's launch as many), about a launch each at decode (4 us on H100 / H200): 0.9-2.3 ms
-  per step over 36-94 routed layers, the low-concurrency TPOT that the weight reads alone miss.
+  (`moe_routing_time`; ASSUMPTION: six, counted on vLLM's fused MoE: top-k, align / sort, the activation quantisation
+  or workspace set-up before each grouped GEMM, sum; TensorRT-LLM's CUTLASS runner, SGLang's as many; Blackwell's fp4
+  MoE 2: `trtllm_gen_moe.routing_kernels`), about a launch each at decode (4 us on H100 / H200): 0.9-2.3 ms per step
+  over 36-94 routed layers, the low-concurrency TPOT that the weight reads alone miss.
 
 Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8
 peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ/MXFP4 weights with bf16 activations: weights read at
@@ -140,7 +140,7 @@ from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
 from infraplan.serving.pipeline_hops import pipeline_hops_time
 from infraplan.serving.prefill_stall import stall_others, wide_ep_prefill_stall
-from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
+from infraplan.serving.trtllm_gen_moe import routing_kernels
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
@@ -268,7 +268,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     seconds the routed experts' GEMMs (`serving.lockstep_loop`: they run on every rank's routed tokens). `plain`:
     the precision and rates of every GEMM whose role is not in `roles` where a checkpoint's scope quantises only
     those (`ops.precision.quantised_roles`)."""
-    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
+    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m, dep.moe_tp))  # wide EP: docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
     routed = np.zeros_like(m)
     flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.block_fp8_gemm`)
@@ -285,8 +285,8 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
         gemms, routed = gemms + g_s, routed + g_s if g.role in routed_experts.EXPERT_GEMMS else routed
         flop_s = flop_s + g.flops() / rate
     (elem,) = ops.elementwise_fwd
-    elementwise = (engine_kernels.elementwise_time(shape, rates, dep, m, elem)
-                   + moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))
+    elementwise = engine_kernels.elementwise_time(shape, rates, dep, m, elem) + routed_experts.moe_routing_time(
+        shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype))
     custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
     comm = sum((serving_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
@@ -372,8 +372,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
     # eager iterations wait for the host's kernel launches (`host_overhead`)
-    host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)
-                                if HOST_ISSUE else (0.0, 1 << 62, 1 << 62))
+    host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, routing_kernels(accelerator, shape, dep.dtype),
+                                             fabric.host_kernel_dispatch_s) if HOST_ISSUE else (0.0, 1 << 62, 1 << 62))
     return IterationCost(
         body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers + bmm_fixed_s,

@@ -98,7 +98,7 @@ def decode_terms(shape: TransformerShape, accelerator: Accelerator, dep: Deploym
     if fit is None or len(rows) < 2:
         return 0.0, np.zeros_like(rows)
     tokens = rows * (1 + dep.speculative_tokens)
-    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, tokens))
+    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, tokens, dep.moe_tp))
     delta = np.zeros_like(rows)
     for g in ops.gemms:
         if g.role in ABSORB_ROLES:

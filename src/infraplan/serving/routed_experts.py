@@ -143,6 +143,9 @@ at EP8 (32), Qwen3-235B 68 / 29 us at TP4 / EP8. Least squares over the 72 decod
 TP 1-8): 0.215 us (H200), 0.179 (H100); mean |table - model| 23.6 -> 8.4 us (H200), 19.8 -> 9.1 (H100); 4,096-16,384
 tokens 9.3 -> 9.6 % (the D fit). Mechanism ASSUMPTION (per-expert set-up of the block-scaled grouped GEMM).
 
+Fused fp4 MoE on Blackwell: the trtllm-gen fused MoE's launches beside its GEMMs (`serving.trtllm_gen_moe`, passed
+to `moe_routing_time` as `kernels`).
+
 Release extra (`RELEASE_MOE_EXTRA`, `release_moe_time`): a stack release's block-fp8 fused MoE measured slower than
 the 1.3.0rc20 kernel the rules above are fitted to, by `fixed_s` + `token_expert_s` x tokens x routed experts per
 routed layer (`moe_release_extra` in its profile, `catalog.serving_profile`): TensorRT-LLM 1.2.0rc5 (AIConfigurator
@@ -343,20 +346,20 @@ def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray |
 
 
 def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray,
-                     local_fraction: float = 1.0) -> np.ndarray:
+                     local_fraction: float = 1.0, kernels: int = MOE_ROUTING_KERNELS) -> np.ndarray:
     """Seconds of the routing kernels around the expert GEMMs of one (mean) layer for M tokens
     (`serving.llm_iteration` docstring, "MoE").
 
     Top-k over the router logits, the token permutation into expert order, the weighted sum of the k expert
-    outputs: `MOE_ROUTING_KERNELS` launches per routed layer, reading the T x E bf16 logits once
+    outputs: `kernels` launches per routed layer (`trtllm_gen_moe.routing_kernels`), reading the T x E bf16 logits once
     (`ROUTER_LOGIT_BYTES`), writing and reading the k T top-k weights and ids (`TOPK_BYTES`) and moving the
     T h activations in and the k T h routed copies out and back, of which a GPU holding `local_fraction` of the
     routed copies (attention DP / EP) moves only its own (`LOCAL_ROUTED_COPIES`). Zero for a dense model.
     """
     routed = shape.routed_layer_share
-    if not routed or not MOE_ROUTING_KERNELS:
+    if not routed or not kernels:
         return np.zeros_like(m)
     k, h = float(shape.experts_per_token), float(shape.hidden_size)
     copies = k * (local_fraction if LOCAL_ROUTED_COPIES else 1.0)
     moved = m * (ROUTER_LOGIT_BYTES * shape.num_experts + TOPK_BYTES * k + ACT_BYTES * h * (2.0 + 2.0 * copies))
-    return np.where(m > 0, routed * memory_bound_time(rates, moved, kernels=float(MOE_ROUTING_KERNELS)), 0.0)
+    return np.where(m > 0, routed * memory_bound_time(rates, moved, kernels=float(kernels)), 0.0)

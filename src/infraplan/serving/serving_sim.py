@@ -33,7 +33,14 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster import Cluster
-from infraplan.serving import chunked_attention, disaggregated, schedule_ahead, speculative, wide_ep_lockstep
+from infraplan.serving import (
+    chunked_attention,
+    disaggregated,
+    schedule_ahead,
+    sglang_recv_poll,
+    speculative,
+    wide_ep_lockstep,
+)
 from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, client_cycle, closed_loop_engine, first_wave
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
@@ -186,6 +193,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                                               dep.replicas * dep.engines_per_replica, clients, gap_s, lag)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
     first, finish = schedule_ahead.lagged(dep.stack, first, finish, steps)  # behind the launched one
+    first, finish = sglang_recv_poll.polled(dep.stack, first, finish, steps)  # the next receive poll
     if clients > 0:
         requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
         order = np.argsort(pool.arrival_s, kind="stable")

@@ -160,6 +160,11 @@ def read_trace(path: str, limit: int | None = None) -> Requests:
         if missing:
             raise InputError(f"trace {path} line 1: header lacks {', '.join(missing)} "
                              f"(need {', '.join(TRACE_COLUMNS)})")
+        # a column named twice: DictReader keeps the last silently, as json.loads a repeated name (hR80; the
+        # product's files refuse both, `catalog.yaml_text`)
+        twice = [c for c in TRACE_COLUMNS if (reader.fieldnames or []).count(c) > 1]
+        if twice:
+            raise InputError(f"trace {path} line 1: header names {', '.join(twice)} twice (which is meant?)")
         for row in reader:
             line = reader.line_num
             if None in row or any(row.get(c) is None for c in TRACE_COLUMNS):

@@ -25,6 +25,9 @@ class SweepRun(Result):
     elapsed_s: float = Field(description="wall-clock time of this run, seconds")
     points_per_s: float = Field(description="points evaluated per second of wall clock")
     errors: list[str] = Field(description="up to 5 distinct one-line errors of failed points")
+    estimated_cpu_s: float | None = Field(default=None, description=(
+        "the spec's work as estimated before it ran, CPU seconds: its points x a floor of one point's CPU time "
+        "(sweep.work_estimate); null for a function outside the registry"))
 
 
 class SweepQuery(Result):

@@ -32,11 +32,13 @@ import pyarrow as pa
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from infraplan.limits import MAX_SWEEP_CPU_S
 from infraplan.sweep.backends import Backend, Batch, make_backend
 from infraplan.sweep.functions import check_arguments, check_axis_kinds, default_batch_size, resolve_callable
 from infraplan.sweep.results import SweepRun
 from infraplan.sweep.spec import SweepSpec, content_hash, load_spec, point_id
 from infraplan.sweep.store import ResultStore, catalog_hash, file_hash, infraplan_version, stacks_hash
+from infraplan.sweep.work_estimate import SweepWork, check_sweep_work, warn_sweep_work
 
 
 def point_key(function: str, arguments: Mapping[str, Any], seed: int) -> tuple[str, str, str]:
@@ -112,25 +114,32 @@ def _batches(spec: SweepSpec, done: set[str], size: int, meta: dict[str, tuple[s
 
 def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path, backend: str | Backend = "local",
               workers: int | None = None, address: str | None = None, flush_s: float = 1.0,
-              progress: bool = True, console: Console | None = None) -> SweepRun:
-    """Run every point of `spec` not yet in `out`; return what was done (see the module docstring)."""
+              progress: bool = True, console: Console | None = None,
+              max_cpu_s: float | None = MAX_SWEEP_CPU_S) -> SweepRun:
+    """Run every point of `spec` not yet in `out`; return what was done (see the module docstring). A spec whose
+    estimated work passes `max_cpu_s` CPU seconds (None: no limit) is refused before the folder is made
+    (`sweep.work_estimate`)."""
     spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
     resolve_callable(spec.function)
     check_arguments(spec.function, spec.argument_names())
     check_axis_kinds(spec.function, {name: axis for group in spec.axes for name, axis in
                                      (group.product or group.zip or {}).items() if isinstance(axis, list)})
+    work = check_sweep_work(spec, max_cpu_s)
     store = ResultStore(out, spec.function, spec.model_dump(mode="json"))  # holds the folder's writer lock
     try:
-        return _run(spec, store, out, backend, workers, address, flush_s, progress, console)
+        run = _run(spec, store, out, backend, workers, address, flush_s, progress, console, work)
     finally:
         store.close()
+    return run.model_copy(update={"estimated_cpu_s": None if work is None else work.cpu_s})
 
 
 def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Backend, workers: int | None,
-         address: str | None, flush_s: float, progress: bool, console: Console | None) -> SweepRun:
+         address: str | None, flush_s: float, progress: bool, console: Console | None,
+         work: SweepWork | None) -> SweepRun:
     store.mark(complete=False)  # until the last point is saved: a kill or a crash leaves the folder marked incomplete
     done = store.done_keys()
     runner = make_backend(backend, workers, address) if isinstance(backend, str) else backend
+    warn_sweep_work(spec, work, runner.workers)  # past a CPU-hour, the estimate on the backend's workers
     size = spec.batch_size or default_batch_size(spec.function)
     meta: dict[str, tuple[str, str, int]] = {}
     counters = {"skipped": 0, "run": 0, "failed": 0}

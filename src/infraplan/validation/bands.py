@@ -1,8 +1,12 @@
-"""Write `catalog/error_bands.yaml`: one residual per validation case, the data behind every `error_band`.
+"""Write the error-band residuals: one residual per validation case, the data behind every `error_band`.
 
 `infraplan validate --write-error-bands` calls `write_error_bands`; tests/validation/test_sets.py regenerates
-the text and fails when the stored file is stale (the physics moved and the bands were not rewritten). Residuals
-are rounded to 4 decimals so the file changes only when an error moves by 0.01 % or more.
+the text and fails when the stored files are stale (the physics moved and the bands were not rewritten). Residuals
+are rounded to 4 decimals so the files change only when an error moves by 0.01 % or more. The rows go to
+`catalog/band_residuals/`, one file per kind for the rows as measured and one per kind and stack class for the
+re-runs on a default stack (`catalog.error_band_rows.section_file`: a process reads only the files its answers can
+use, hE80), each in the one-row-a-line form `catalog.error_band_rows.written_rows` reads without the YAML parser;
+`catalog/error_bands.yaml` says what they are and lists them with their row counts (`error_band_files`).
 
 Each residual carries its measurement campaign (`campaign_of`), the unit `catalog.error_bands.campaign_band` pools
 by, because the cases of one campaign share a bias (error_bands_tried.md: leave-one-campaign-out coverage):
@@ -49,6 +53,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from infraplan.catalog.error_band_rows import BAND_FOLDER, section_file
 from infraplan.catalog.error_bands import (
     CASE_SETTINGS,
     DEFAULT_SETTINGS,
@@ -71,18 +76,57 @@ HEADER = ("# Validation residuals behind every error_band (catalog/error_bands.p
           "# predicted / measured mean TTFT - 1; an eighth column `default`: the training or serving case re-run on\n"
           "# the default stack of its kind (serving: on the shipped profile of its stack class, trtllm-0.x, vllm-0.x\n"
           "# or sglang-0.x; the band of an answer on it), none: on the settings the case's measurement ran\n")
+INDEX = "error_bands.yaml"  # under the catalog package: what the files of BAND_FOLDER are, and their row counts
+INDEX_HEADER = ("# Validation residuals behind every error_band (catalog/error_bands.py states the rule).\n"
+                "# Written by `infraplan validate --write-error-bands`; do not edit by hand.\n"
+                f"# The rows are in catalog/{BAND_FOLDER}/ (files: rows): <kind>.yaml holds a kind's rows on the\n"
+                "# settings each case's measurement ran, <kind>.default.<stack class>.yaml its rows re-run on the\n"
+                "# default stack (serving: the shipped profile) of that class; a process reads only the files its\n"
+                "# answers can use (catalog/error_band_rows.py). Each file's header says what a row holds.\n")
+SOURCE = ("the validation sets' residuals (validation/cases, validation/data), each case priced by the model of "
+          "this release: validation.bands.write_error_bands")
 SERVING_FILES = ("serving_measured_hopper.csv", "serving_measured_hopper_moe.csv", "serving_measured_hopper_disagg.csv",
                  "serving_measured_blackwell.csv")
 MLPERF_SCENARIO = re.compile(r"^(mlperf-v[\d.]+-.+)-(offline|server|interactive)$")
 
 
-def residuals_text(residuals: list[Residual]) -> str:
-    lines = [HEADER, "residuals:\n"]
+def residuals_text(residuals: list[Residual], what: str = "") -> str:
+    """One file of rows (`catalog.error_band_rows.written_rows`'s form), in the writer's order; `what`: a comment
+    line saying which rows the file holds."""
+    lines = [HEADER, f"# This file: {what}\n" if what else "", f'source: "{SOURCE}"\n', "residuals:\n"]
     for r in sorted(residuals, key=lambda r: (r.kind, r.metric, r.settings, r.family, r.stack, r.id)):
         settings = "" if r.settings == CASE_SETTINGS else f", {r.settings}"
         lines.append(f"  - [{r.id}, {r.family}, {r.stack}, {r.kind}, {r.residual:.4f}, {_quoted(r.campaign)}, "
                      f"{r.metric}{settings}]\n")
     return "".join(lines)
+
+
+def error_band_files(residuals: list[Residual]) -> dict[str, str]:
+    """Every file the residuals are written to, path under the catalog package -> text: one per section
+    (`section_file`) and the index (`INDEX`) listing them."""
+    sections: dict[str, list[Residual]] = {}
+    for r in residuals:
+        sections.setdefault(section_file(r.kind, r.settings, r.stack), []).append(r)
+    files = {}
+    for name in sorted(sections):
+        rows = sections[name]
+        what = (f"the {rows[0].kind} rows on the settings each case's measurement ran" if rows[0].settings ==
+                CASE_SETTINGS else f"the {rows[0].kind} rows re-run on the default stack of class {rows[0].stack}")
+        files[f"{BAND_FOLDER}/{name}"] = residuals_text(rows, what)
+    listed = "".join(f"  {name}: {len(rows)}\n" for name, rows in sorted(sections.items()))
+    return {INDEX: f'{INDEX_HEADER}source: "{SOURCE}"\nfiles:\n{listed}', **files}
+
+
+def stored_error_band_files(catalog: Path | None = None) -> dict[str, str]:
+    """The files as stored (`error_band_files`' paths; every file of BAND_FOLDER, whatever its name)."""
+    root = catalog or catalog_path()
+    index = root / INDEX
+    found = {INDEX: index.read_text()} if index.is_file() else {}
+    folder = root / BAND_FOLDER
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.is_file():
+            found[f"{BAND_FOLDER}/{path.name}"] = path.read_text()
+    return found
 
 
 def _quoted(text: str) -> str:
@@ -218,14 +262,30 @@ def _residuals() -> tuple[Residual, ...]:
     return tuple(r if r.campaign else r.model_copy(update={"campaign": campaign_of(r)}) for r in found)
 
 
+def catalog_path() -> Path:
+    return Path(str(resources.files("infraplan.catalog")))
+
+
 def error_bands_path() -> Path:
-    return Path(str(resources.files("infraplan.catalog") / "error_bands.yaml"))
+    return catalog_path() / INDEX
 
 
-def write_error_bands(path: Path | None = None) -> Path:
-    """Rewrite the residual file from the current model; returns its path."""
-    target = path or error_bands_path()
-    target.write_text(residuals_text(current_residuals()))
+def write_band_files(root: Path, residuals: list[Residual]) -> Path:
+    """Write `error_band_files(residuals)` under the catalog folder `root`, removing any other file of BAND_FOLDER
+    (a section no row is in any more); returns the index's path."""
+    files = error_band_files(residuals)
+    (root / BAND_FOLDER).mkdir(exist_ok=True)
+    for stale in set(stored_error_band_files(root)) - set(files):
+        (root / stale).unlink()
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root / INDEX
+
+
+def write_error_bands(catalog: Path | None = None) -> Path:
+    """Rewrite the residual files under `catalog` (default: the package's catalog) from the current model
+    (`write_band_files`); returns the index's path."""
+    index = write_band_files(catalog or catalog_path(), current_residuals())
     from infraplan.catalog.error_bands import load_residuals, stored_band_and_basis
     from infraplan.validation.inference import inference_report
     from infraplan.validation.inference_frontier import frontier_report
@@ -237,4 +297,4 @@ def write_error_bands(path: Path | None = None) -> Path:
     for report in (run_validation, case_rows, scored_sets, _residuals, inference_report, serving_hopper_report,
                    row_predictions, frontier_report):
         report.cache_clear()  # their rows may carry error bands
-    return target
+    return index

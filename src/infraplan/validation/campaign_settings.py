@@ -1,7 +1,39 @@
 """What measured serving campaigns ran that their rows do not state: speculative decoding (MTP) and the benchmark
 client's connection pool. Each rule names its campaigns by source fields (`silicon_data_source` of the MoE / MLA set,
 `serving_hopper_moe`), carries its evidence and is a toggle. Also SGLang's default prefill chunk on the row's GPU
-(`sglang_chunked_prefill`, which AIConfigurator's max_prefill_tokens = ISL + 1500 sits inside; hB70).
+(`sglang_chunked_prefill`, which AIConfigurator's max_prefill_tokens = ISL + 1500 sits inside; hB70), and the
+receive interval of the Blackwell InferenceX SGLang campaigns (`sglang_recv_interval`, below; hS80).
+
+## SGLang's scheduler receive interval on Blackwell (session 50, helper hS80; toggle `SGLANG_RECV_INTERVAL_RULE`)
+
+The InferenceX SGLang DeepSeek launch scripts for B200 are RECALLED (not readable here; ASSUMPTION) to pass
+`--scheduler-recv-interval 30` from 16 clients on and 10 below ("if CONC >= 16 ... relax to ~30 ... between
+scheduler recv polls"); SGLang then polls for new requests once every n decode iterations (`serving.
+sglang_recv_poll`, sglang 0.5.9 managers/scheduler_recv_skipper.py). What the data show (the Blackwell set,
+serving_measured_blackwell.csv), independent of the recall: measured minus modelled TTFT, in the row's own measured
+TPOTs, in every 0.5.9 DeepSeek-R1 fp4 (TP4 / TP8) and DeepSeek-V3 fp8 (TP8) campaign: -2.4..+1.4 at 4 / 8 clients
+(10 rows; the fp8 8,192-token rows at 4 clients +14..+22, a prefill shortfall of their own), +8.8..+17.2 at 16 / 32
+clients (10 rows, 1,024- and 8,192-token prompts alike: a wait counted in decode iterations, not in prefill work;
+(30 - 1) / 2 = 14.5), while the H200 rows of the same workflow run and image (workflow_run_id=337,
+lmsysorg/sglang:v0.5.9-cu130, the MoE set) have no step (relative TTFT +0.03 / +0.07 at 16 / 32 clients). B300's
+0.5.10.post1 TP8 rows step too (+10 / +16 TPOT at 4 / 8 clients, +36 / +41 at 16 / 32). Taken for the set's
+InferenceX SGLang rows on B200 / B300 (`RECV_INTERVAL_SYSTEMS`; not AIConfigurator's gap analysis); not for Hopper,
+nor GB200 (no scored row to show it). Effect: notes file
+(validation/notes/serving_blackwell_tried.md, round 4).
+
+## MoE layouts: attention DP with MoE TP (session 50, helper hL82; `moe_layout`, toggle `MOE_TP_ROWS`)
+
+A row states attention TP (`tp_size`), attention DP and the MoE layers' `moe_tp_size` x `moe_ep_size` over the same
+GPUs. TensorRT-LLM's `moe_tensor_parallel_size` / `moe_expert_parallel_size` under `enable_attention_dp`: EP splits the
+experts, MoE TP every expert's FFN; the DP group's tokens (the hidden states, each once) are all-gathered before the
+MoE and the partial outputs reduce-scattered after, over all the group's GPUs, whatever the EP / TP split (NVIDIA
+AIConfigurator 0.8.0 sdk/operations.py:532-715 `MoEDispatch`, its TensorRT-LLM paths: NCCL all_gather of the tokens x
+attention DP before, reduce_scatter after; an all-to-all only for MoE TP 1 on an NVL72 GB200 domain; the TensorRT-LLM
+source itself is not readable here). The serving model holds it as `Deployment.moe_tp` (`serving.host_overhead.
+inference_layout`, `ops.layer`). Before, every attention-DP row ran EP = attention DP x TP with two all-to-alls a
+layer. Rows it moves: the Blackwell set's 8 GPT-OSS-120B TensorRT-LLM 1.2.0rc2 B200 rows at attention DP 4 with MoE
+TP 4 / EP 1 (2) and MoE TP 2 / EP 2 (6); the MoE set's, disaggregated and MLPerf sets' attention-DP rows all have MoE
+TP 1 where scored (effect: validation/notes/serving_blackwell_tried.md, round 8).
 
 ## Speculative decoding (round 20, helper hB; `draft`, toggle `SPECULATIVE_CAMPAIGN_RULE`)
 
@@ -84,6 +116,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.validation.serving_front_end import served_by_dynamo
 
 SPECULATIVE_CAMPAIGN_RULE = True  # the campaigns below run MTP (module docstring); False to compare
 # campaigns by source fields, all of which the row's `silicon_data_source` must contain (module docstring)
@@ -135,6 +168,19 @@ def layout_count(value: str) -> int:
     return int(value) if value not in ("", "0") else 1
 
 
+MOE_TP_ROWS = True  # attention-DP rows with MoE TP > 1 run it (`moe_layout`); False: as EP over every rank (before)
+
+
+def moe_layout(row: dict[str, str]) -> tuple[int, int]:
+    """(EP, MoE TP) of the row's deployment (`serving.deployment.Deployment.ep` / `moe_tp`), the one reading of the
+    MoE and Blackwell sets' MoE layout columns: without attention DP, EP `moe_ep_size` inside the TP group (MoE TP 1:
+    the TP group splits the experts TP / EP ways); with attention DP, `moe_ep_size` x `moe_tp_size` over the attention
+    DP x TP GPUs (module docstring, "MoE layouts"). `MOE_TP_ROWS` False: EP = attention DP x TP (before session 50)."""
+    tp, adp, ep = (layout_count(row[k]) for k in ("tp_size", "attention_dp_size", "moe_ep_size"))
+    moe_tp = layout_count(row["moe_tp_size"]) if adp > 1 and MOE_TP_ROWS else 1
+    return (ep if moe_tp > 1 else adp * tp if adp > 1 else ep), moe_tp
+
+
 
 def client_connections(row: dict[str, str]) -> int | None:
     """Requests the row's benchmark client can hold open at once (module docstring), or None (no cap): aiohttp's
@@ -154,3 +200,19 @@ def sglang_chunked_prefill(row: dict[str, str], default: int) -> int:
     if row.get("system") not in SYSTEMS:
         return default
     return default_chunked_prefill_tokens(Cluster.resolve(SYSTEMS[row["system"]]).accelerator.memory_bytes / 2**20)
+
+
+SGLANG_RECV_INTERVAL_RULE = True  # the Blackwell InferenceX SGLang campaigns' receive interval (docstring)
+RECV_INTERVAL_SYSTEMS = ("b200_sxm", "b300_sxm")
+RECV_INTERVAL_CLIENTS = 16  # from this many clients on the interval is `RECV_INTERVAL_HIGH`, below `RECV_INTERVAL_LOW`
+RECV_INTERVAL_HIGH, RECV_INTERVAL_LOW = 30, 10  # ASSUMPTION: recalled (docstring)
+RECV_INTERVAL_STACKS = {30: "sglang-0.x-mixed-chunk-recv30.yaml", 10: "sglang-0.x-mixed-chunk-recv10.yaml"}
+
+
+def sglang_recv_interval(row: dict[str, str]) -> int:
+    """SGLang's --scheduler-recv-interval the row's campaign ran (module docstring): 30 / 10 for an InferenceX SGLang
+    row on B200 / B300 by its clients, 1 (SGLang's default) elsewhere."""
+    if (not SGLANG_RECV_INTERVAL_RULE or row.get("backend") != "sglang" or served_by_dynamo(row)
+            or row.get("system") not in RECV_INTERVAL_SYSTEMS or not row.get("concurrency")):
+        return 1
+    return RECV_INTERVAL_HIGH if int(row["concurrency"]) >= RECV_INTERVAL_CLIENTS else RECV_INTERVAL_LOW

@@ -65,9 +65,10 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
+from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
-from infraplan.validation import serving_hopper
+from infraplan.validation import serving_blackwell, serving_hopper
 from infraplan.validation.data_files import read_rows
 from infraplan.validation.serving_hopper_moe import moe_deployment
 from infraplan.validation.serving_roofline import SYSTEMS
@@ -79,6 +80,12 @@ MOE_MODELS = {"deepseek-ai/DeepSeek-R1": "deepseek-r1", "deepseek-ai/DeepSeek-V3
 def load_silicon_rows() -> list[dict[str, str]]:
     """Every row of the data file, in file order (module docstring)."""
     return read_rows(DATA_FILE)
+
+
+def moe_shape(row: dict[str, str]) -> TransformerShape:
+    """A DeepSeek row's catalog model; an "fp4" one as its NVFP4 export stores it (the Blackwell set's published scope,
+    `serving_blackwell.shape`: the same InferenceX checkpoint)."""
+    return serving_blackwell.shape(row) if row["precision"] == "fp4" else load_model(MOE_MODELS[row["model_path"]])
 
 
 def silicon_deployment(row: dict[str, str]) -> Deployment:
@@ -96,7 +103,7 @@ def decode_step_s(row: dict[str, str]) -> float:
     dep = Deployment(tp=1, pp=1, ep=int(row["decode_moe_ep_size"]), attention_dp=adp, dtype=dtype, kv_dtype="fp8",
                      max_batch=max(batch, 1), token_budget=max(batch, 8192), engine="trtllm", stack="trtllm-0.x")
     cluster = Cluster.resolve(SYSTEMS[row["system"]])
-    cost = build_iteration_cost(load_model(MOE_MODELS[row["model_path"]]), cluster.accelerator, cluster.fabric, dep)
+    cost = build_iteration_cost(moe_shape(row), cluster.accelerator, cluster.fabric, dep)
     context = int(row["isl"]) + int(row["osl"]) / 2.0
     return float(cost.time(0, batch, batch * context, 0))
 
@@ -104,8 +111,8 @@ def decode_step_s(row: dict[str, str]) -> float:
 def run_silicon_row(row: dict[str, str]) -> dict[str, float]:
     """Predicted mean TTFT and TPOT (seconds) of one row in closed loop at its stated clients."""
     clients = {**row, "batch_size": row["concurrency"]}  # `serving_hopper.run_row` runs batch_size clients
-    model = MOE_MODELS.get(row["model_path"])
-    return serving_hopper.run_row(clients, silicon_deployment(row), load_model(model) if model else None)
+    shape = moe_shape(row) if row["model_path"] in MOE_MODELS else None
+    return serving_hopper.run_row(clients, silicon_deployment(row), shape)
 
 
 def group_of(row: dict[str, str]) -> str:

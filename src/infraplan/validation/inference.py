@@ -14,7 +14,8 @@ those engines, `trial_engines`;
 `bisection_steps`, default 10; `try_offline_rate`) and its metric (`server_metric`: "scheduled", the default, rate x
 mean output; "completed", MLPerf LoadGen's completed tokens/s, `validation.loadgen`) and validity (`early_stopping`:
 a trial passes only within LoadGen's early-stopping bound on the requests over each limit as well as at the p99;
-`validation.loadgen`). A case may name its `stack`
+`validation.loadgen`); `step_scale` (default 1, no case file sets it) prices every iteration at that multiple, a
+diagnostic of the scenario rules apart from the step's level (`scaled_cost`). A case may name its `stack`
 (default TensorRT-LLM) and give `ep` / `attention_dp` in its deployment (wide EP); scenario `interactive` is the
 Server search at its own limits.
 `simulate_case` runs one case at a given request rate (used by `validation.operating_point`).
@@ -123,11 +124,14 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
     dep = case_deployment(case, engine)
     slo = case.get("slo", {})
     cost = None
-    if costs is not None:  # one report's iteration-cost tables, each built once (exact inputs: shape, system, dep)
-        key = json.dumps([case["model"], case.get("model_overrides"), case["system"], repr(dep)], sort_keys=True)
-        if key not in costs:
-            costs[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
-        cost = costs[key]
+    scale = float(engine.get("step_scale", 1.0))  # a diagnostic level of the iteration (`scaled_cost`)
+    if costs is not None or scale != 1.0:  # one report's iteration-cost tables, each built once (exact inputs)
+        table = costs if costs is not None else {}
+        key = json.dumps([case["model"], case.get("model_overrides"), case["system"], repr(dep), scale],
+                         sort_keys=True)
+        if key not in table:
+            table[key] = scaled_cost(build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep), scale)
+        cost = table[key]
     base = case_requests(case, workloads, rate)
     if rate is not None and engine.get("server_sampled_engines"):  # the trial on the fewest engines that hold a
         base, dep = trial_engines(base, dep, dataset)  # dataset's worth of its requests (speed; `trial_engines`)
@@ -145,6 +149,25 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
             tiles = loadgen_passes(report["duration_s"], both["duration_s"] - report["duration_s"], slack * minimum_s)
         report = offline_passes(report, both, tiles) if tiles > 1 else report
     return report, dep
+
+
+_TIME_TERMS = ("body_s", "head_s", "kv_token_s", "pair_s", "prefill_fixed_s", "decode_fixed_s", "overhead_s",
+               "per_prefill_token_s", "per_finish_s", "host_issue_s", "host_per_sequence_s")
+
+
+def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
+    """`cost` with every seconds term x `scale` (the lock-step ranks' routed-expert and stall terms in `extra` too;
+    the tensor-core terms unchanged): a case file's `engine.step_scale`, the diagnostic that runs the scenario rules
+    on an iteration priced at another level (`validation.operating_point.step_level_check`). 1: `cost` itself."""
+    if scale == 1.0:
+        return cost
+    extra = dict(cost.extra)
+    if "routed_s" in extra:
+        extra["routed_s"] = np.asarray(extra["routed_s"]) * scale
+    if "stall" in extra:
+        token_s, pair_s, others = extra["stall"]
+        extra["stall"] = (token_s * scale, pair_s * scale, others)
+    return replace(cost, extra=extra, **{name: getattr(cost, name) * scale for name in _TIME_TERMS})
 
 
 def trial_engines(requests: Requests, dep: Deployment, least: int) -> tuple[Requests, Deployment]:

@@ -60,6 +60,18 @@ past saturation grows for 600 s. The file's trials were shorter for the fast row
 s of arrivals for Llama 3.1 8B / Mixtral); they now last 600 s too (`server_min_duration_s`), on a sample of the
 pool's engines (`validation.inference.trial_engines`, exact for those engines), as the check's re-runs do.
 
+Step level (`step_level_check`): the Server / Interactive search (the scenario rules: LoadGen's Poisson trials,
+limits, early stopping and metric, the engine's FCFS chunked scheduler, the workload's lengths) run apart from the
+level of the step. Every seconds term of the iteration is priced x s (`validation.inference.scaled_cost`), s the
+level at which the system's Offline row is exact (`offline_level`: the Offline rate is the engine's tokens per
+second of its own steps, so about its prediction / published; a power law through two runs), and each latency
+row's tokens/s over its Offline row's (S/O) is compared with the measured S/O. Where they agree the row's error is
+the step's level, amplified by the limits; where they do not, the rules or the shape of the step over its batch
+are. hP80 (session 50, validation/notes/inference_frontier_tried.md): Llama 3.1 405B H200 S/O 0.503 / 0.333 at s =
+0.80 (measured 0.534 / 0.367; 0.367 / 0.115 at s = 1), B200 Server 0.763 (0.764), while the B200 Interactive rows
+stay above the measured at every s (a small-batch step too cheap against the large-batch one) and DeepSeek-R1's
+Server stays capped at its Offline rate (its search never binds a limit).
+
 Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
 understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:
 nothing here feeds the scoring or the error bands.
@@ -83,6 +95,7 @@ from infraplan.validation.inference import (
     case_requests,
     case_server_rate,
     case_shape,
+    run_inference_case,
     simulate_case,
 )
 from infraplan.validation.loadgen import scheduled_rate_per_s
@@ -262,3 +275,41 @@ def server_bracket_check(case: dict[str, Any], data: dict[str, Any], overload: f
         out["p99_s"]["overload"] = (over["ttft_s"]["p99"], over["tpot_s"]["p99"])
     return out
 
+
+def offline_level(case: dict[str, Any], data: dict[str, Any]) -> float:
+    """The level s (`step_level_check`) at which an Offline row's prediction is its published value: from the
+    prediction over the published at s = 1 (r1; the rate is the engine's tokens per second of its own steps, so
+    s = r1 if it goes as 1 / s) and at s = r1 (r2), the power law r = r1 s^-k through both, solved for r = 1. A
+    cliff in LoadGen's whole passes (one pass instead of two) can leave it off (DeepSeek-R1: the notes)."""
+    if case["scenario"] != "offline":
+        raise InputError(f"{case['row']} is not an Offline row")
+    published = float(case["published"])
+    first = run_inference_case(case, data["engine"], data["workloads"])["predicted"] / published
+    if abs(first - 1.0) < 1e-3:
+        return 1.0
+    second = run_inference_case(case, {**data["engine"], "step_scale": first}, data["workloads"])["predicted"]
+    k = float(np.log(second / published / first) / np.log(1.0 / first))
+    return float(first ** (1.0 / k)) if k > 0.0 else first
+
+
+def step_level_check(rows: list[str], scale: float, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The rows of one model and system (an Offline row first, then its Server / Interactive rows) with every
+    iteration priced x `scale` (module docstring, "Step level"): each row's prediction and error, and each latency
+    row's tokens/s over the Offline row's, modelled and measured (`over_offline`)."""
+    cases = {c["row"]: c for c in data["cases"]}
+    missing = [r for r in rows if r not in cases]
+    if missing or not rows or cases[rows[0]]["scenario"] != "offline":
+        raise InputError(f"a step-level check takes an Offline row then its latency rows: {rows}")
+    if len({(cases[r]["model"], cases[r]["system"]) for r in rows}) != 1:
+        raise InputError(f"a step-level check takes the rows of one model and system: {rows}")
+    engine = {**data["engine"], "step_scale": scale}
+    memo: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        r = run_inference_case(cases[row], engine, data["workloads"], memo)
+        out[row] = {"predicted": r["predicted"], "published": float(cases[row]["published"]), "error": r["error"]}
+    offline = out[rows[0]]
+    for row in rows[1:]:
+        out[row]["over_offline"] = (out[row]["predicted"] / offline["predicted"],
+                                    out[row]["published"] / offline["published"])
+    return out

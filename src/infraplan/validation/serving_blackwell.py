@@ -18,11 +18,16 @@ No rule of its own: every row runs through the Hopper sets' runner and rules.
   preset stores one (GPT-OSS: MXFP4, `TransformerShape.checkpoint_weight_dtype`; the MoE set's mapping, KV bf16),
   else NVFP4 W4A4 with an fp8 KV cache (NVIDIA's NVFP4 checkpoints; the frontier set's and `frontier_silicon`'s
   mapping, ASSUMPTION there: the source states the GEMM quantisation only). fp8, int4 (Kimi's INT4 QAT
-  checkpoint, W4A16) and empty (bf16) as the Hopper sets.
+  checkpoint, W4A16) and empty (bf16) as the Hopper sets. The NVFP4 MoE exports keep some layers in bf16: an "fp4"
+  row of DeepSeek-R1 / V3 or Kimi-K2.5 runs its NVIDIA export's published scope (`data/fp4_checkpoints.yaml`, each
+  with its source, read by `catalog.model_config_quantization`; toggle `PUBLISHED_FP4_SCOPE`, hF83): attention in
+  bf16, the dense MLP, shared and routed experts in nvfp4, for every engine. With Blackwell's fused NVFP4 MoE
+  (`serving.trtllm_gen_moe`) the set 21.32 -> 20.89 % on the session-50 tree (scope alone 21.37, rule alone 21.08).
 * Rows not run (`why_not`), one rule each as the MoE set's (`serving_hopper_moe.layout_why_not`,
   `serving_row_consistency`): no preset, no stated concurrency, concurrency not batch_size x attention DP, a
   layout not stated in full, more GPUs than the system's NVLink domain (8 on DGX B200 / B300, 72 on GB200 NVL72),
-  numbers contradicting other rows (Little's law, TPOT against concurrency, irreproducible repeats), rows of a
+  numbers contradicting other rows (Little's law, TPOT against concurrency, irreproducible repeats, TTFT against
+  concurrency), rows of a
   campaign (`campaign_of`: one export of one checkpoint, system, engine and release) some of whose rows state a
   tp_size that does not divide the model's attention heads (GB200 DeepSeek-R1 "TP" 12-72 for 128 heads: that
   column is not the attention TP there, so no row of the campaign is read as stated; each of those 55 rows has
@@ -37,9 +42,12 @@ No rule of its own: every row runs through the Hopper sets' runner and rules.
 Measured 2026-12-04 (every row; notes file): 707 rows scored (B200 675, B300 32; every GB200 row is left out), 537 not
 (225 beyond one NVLink domain, 216 repeats, 55 of GB200 campaigns whose tp_size is not attention TP, 23 inconsistent, 14
 without a stated or consistent concurrency, 4 refused); since hB73 709 (GB200 2: the dense campaign's "0" layout columns
-read as one rank, `serving_hopper_moe._int`), 23.742 -> 23.738 %. Mean |error| TTFT 37.7 %, TPOT 13.4 %, both 25.6 %
-(max 769 %), fitted roofline 63.9 %: the model beats the baseline, the 15 % gate is not met. Findings (not fitted):
-SGLang TTFT under-predicted (median -61 %), TensorRT-LLM DeepSeek TTFT under (-29..-56 %) and Llama TTFT over
+read as one rank, `serving_hopper_moe._int`), 23.742 -> 23.738 %; since hA84 706 (rule 4 of
+`serving_row_consistency`, TTFT against concurrency: 3 warm-up rows, below), 20.886 -> 20.718 % on session 50's
+tree. Mean |error| TTFT 37.7 %, TPOT 13.4 %, both 25.6 % (max 769 %), fitted roofline 63.9 %: the model beats
+the baseline, the 15 % gate is not met. Findings (not fitted):
+SGLang TTFT under-predicted (median -61 %; -36 % with the InferenceX campaigns' scheduler receive interval priced,
+`campaign_settings.sglang_recv_interval`, hS80), TensorRT-LLM DeepSeek TTFT under (-29..-56 %) and Llama TTFT over
 (+14..+20 %), GPT-OSS TPOT over (+22..+41 %); B300 as B200. Memory (session 49): with the catalog's B200 at 180 GiB
 (AIConfigurator's figure, was 180 GB) every vLLM row's KV cache holds its clients (Kimi nvfp4 TP4 had 43 of 64) and the
 set is 23.75 % (TTFT 34.15, TPOT 13.35); SGLang's pool as its source sizes it (`serving.sglang_memory`, the fraction of
@@ -48,6 +56,23 @@ DeepSeek-R1 fp8 TP4 on B200, which SGLang's own default refuses as well (f 0.856
 campaign set --mem-fraction-static, a value the source lacks (tests/validation/test_serving_blackwell.py: the hand
 count, and a strict xfail for the measured deployment). Squeezed by their pool and measured queued too (TTFT 23-137 s):
 TensorRT-LLM Llama-70B TP1 at 128 clients (0.54-0.68 of the tokens).
+
+Three SGLang campaigns the model misses, each decided (session 50, hA84; the hand counts in the notes file, round 9):
+* DeepSeek-R1 nvfp4, unversioned image, 2025-11-10 (db dump configs 88 / 99, workflow_run_id 122-124, 33 rows): a
+  measurement artifact. TTFT 5-9 s flat in clients once a wave's prompts pass one 16,384-token prefill chunk (1k x 32,
+  8k x 4; 1k x 16 = 16,384 is one chunk and measures 0.6-0.9 s): a one-off ~50-90 s stall (10 requests a client, so
+  stall / 10 on the mean TTFT whatever the clients) inside the measurement (ASSUMPTION: warm-up / JIT of the chunked-
+  prefill path; the image is not named). Rule 4 of `serving_row_consistency` (TTFT against concurrency) sets aside the
+  3 rows the same config's 2025-11-02 run contradicts; no uniform rule names the other 30 without the model: they stay
+  scored, named here.
+* DeepSeek-R1 fp8 0.5.9 TP8 (export 2026-03-25.csv): a second series with the db dump's source fields, TPOT 0.67-0.91x
+  the db-dump record of the same labels and falling 12-17 % from OSL 1k to 8k: MTP (a setting the model takes, as
+  `campaign_settings.SPECULATIVE_CAMPAIGNS`), but no source field tells its rows from the db series' export copies:
+  not priced (scratch: MTP on its 7 scored rows with a db twin 20.886 -> 20.733 %).
+* DeepSeek-V3 fp8 0.5.10.post1 on B300 TP4 / TP8 8,192-token prompts: physics the model misses (strict xfail
+  tests/validation/test_serving_blackwell_campaigns_hA84.py): each 8k prefill stalls the decodes ~3.0 s more than the
+  model's at TP4 (~1.5 s at TP8; from the TPOT excess at 4-32 clients), 1k prompts ~0.1 s; the nvfp4 rows of the release
+  show it too, vLLM's MLA (Kimi-K2.5) on B300 does not: a slow long-prompt prefill path of that release on sm_103.
 
 The baseline is the Hopper sets' fitted-efficiency roofline (`serving_roofline`), one efficiency per metric fitted to
 this set. The gate is issue 13's serving gate, 15 %; the set is reported (`validate`'s sets are not enforced) and
@@ -59,22 +84,28 @@ band comes from Blackwell rows. Errors by group (checkpoint, GPU, engine release
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import replace
 from functools import cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_config_keys import ModelConfigWarning
+from infraplan.catalog.model_config_quantization import with_checkpoint_scope
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import campaign_settings, serving_hopper, serving_hopper_moe
 from infraplan.validation import serving_row_consistency as consistency
 from infraplan.validation.data_files import read_rows
-from infraplan.validation.release_stacks import row_stack
+from infraplan.validation.release_stacks import data_stack, row_stack
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_report import awaiting_counts, report_rows, sample_by_group, score_report
 from infraplan.validation.serving_roofline import SYSTEMS, roofline_seconds
@@ -87,6 +118,8 @@ DENSE_MODELS: dict[str, str] = {path: preset for path, (preset, _) in serving_ho
 MODELS: dict[str, str] = {**DENSE_MODELS, **serving_hopper_moe.MODELS}  # checkpoint -> catalog preset
 PRECISIONS = ("", "bf16", "fp8", "int4", "fp4")  # the rows' precision column values run (module docstring)
 FP4_CHECKPOINT_FORMATS = ("mxfp4", "nvfp4")  # a preset storing one of these serves "fp4" rows in it
+FP4_CHECKPOINTS_FILE = "fp4_checkpoints.yaml"  # the NVFP4 exports the "fp4" MoE rows ran (module docstring)
+PUBLISHED_FP4_SCOPE = True  # an "fp4" row runs its export's published scope (module docstring; toggle to compare)
 REFUSED = "the serving model refuses the deployment: {why}"
 TP_NOT_ATTENTION = ("the campaign's tp_size is not attention TP: in some of its rows it does not divide the model's "
                     "attention heads; it is a disaggregated deployment's GPU count (the layout is not stated in full)")
@@ -102,9 +135,36 @@ def _rows() -> tuple[dict[str, str], ...]:
     return tuple(read_rows(DATA_FILE))
 
 
+class Fp4Checkpoint(BaseModel):
+    """The NVFP4 export an "fp4" row of a base checkpoint ran (`data/fp4_checkpoints.yaml`): its published scope."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    export: str  # the export's name (the `quantization_config` reader's name for it)
+    source: str  # where its `quantization_config` is published
+    quantization_config: dict[str, Any]  # as the export's config states it
+
+
+@cache
+def fp4_checkpoints() -> dict[str, Fp4Checkpoint]:
+    """Base checkpoint -> the NVFP4 export its "fp4" rows ran (module docstring)."""
+    text = (resources.files("infraplan.validation") / "data" / FP4_CHECKPOINTS_FILE).read_text("utf-8")
+    return {path: Fp4Checkpoint(**spec) for path, spec in safe_load_yaml(text)["checkpoints"].items()}
+
+
 def shape(row: dict[str, str]) -> TransformerShape:
-    """The row's model: its checkpoint's catalog preset."""
-    return load_model(MODELS[row["model_path"]])
+    """The row's model: its checkpoint's catalog preset; an "fp4" row of a checkpoint with an NVFP4 export in the data
+    file carries that export's stored format and scope (module docstring)."""
+    return _shape(row["model_path"], PUBLISHED_FP4_SCOPE and row.get("precision") == "fp4")
+
+
+@cache
+def _shape(path: str, published_fp4: bool) -> TransformerShape:
+    preset, spec = load_model(MODELS[path]), fp4_checkpoints().get(path) if published_fp4 else None
+    if spec is None:
+        return preset
+    with warnings.catch_warnings():  # how the reader took the export's names (a wrapper's prefix) is the file's
+        warnings.simplefilter("ignore", ModelConfigWarning)
+        return with_checkpoint_scope(preset, {"quantization_config": spec.quantization_config}, spec.export)
 
 
 def nvlink_domain(row: dict[str, str]) -> int:
@@ -129,6 +189,8 @@ def deployment(row: dict[str, str]) -> Deployment:
     if formats is not None:
         dep = replace(dep, dtype=formats[0], kv_dtype=formats[1])
     cap = campaign_settings.client_connections(row)
+    if (interval := campaign_settings.sglang_recv_interval(row)) > 1:  # the campaign's receive interval
+        dep = replace(dep, stack=data_stack(campaign_settings.RECV_INTERVAL_STACKS[interval]))
     return dep if cap is None else replace(dep, max_batch=min(dep.max_batch, cap))
 
 
@@ -147,12 +209,13 @@ def roofline_work(row: dict[str, str]) -> dict[str, float]:
 
 
 def inconsistent_rows() -> dict[str, str]:
-    """Rows whose numbers contradict other rows of this set (`serving_row_consistency`, the MoE set's three rules)."""
-    return _inconsistent(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO, consistency.REPEAT_AGREEMENT)
+    """Rows whose numbers contradict other rows of this set (`serving_row_consistency`, the MoE set's four rules)."""
+    return _inconsistent(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO, consistency.REPEAT_AGREEMENT,
+                         consistency.MONOTONE_TTFT)
 
 
 @cache
-def _inconsistent(monotone_tpot: bool, ratio: float, repeats: bool) -> dict[str, str]:  # the toggles key the cache
+def _inconsistent(monotone_tpot: bool, ratio: float, repeats: bool, ttft: bool) -> dict[str, str]:  # toggles: keys
     return consistency.contradicting_rows(load_rows(), serving_hopper_moe.concurrency)
 
 

@@ -170,6 +170,7 @@ from infraplan.serving.disaggregated import DisaggregatedDeployment, pool_costs
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.serving_sim import simulate_disaggregated
 from infraplan.serving.workloads import fixed_requests
+from infraplan.validation import campaign_settings
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation import serving_row_consistency as consistency
@@ -202,8 +203,7 @@ def load_rows() -> list[dict[str, str]]:
     return read_rows("serving_measured_hopper_disagg.csv")
 
 
-def _int(value: str) -> int:
-    return int(value) if value else 1
+_int = campaign_settings.layout_count  # empty or "0" (the source's "none": 3 vLLM rows' MoE TP / EP) is 1
 
 
 def stated_concurrency(row: dict[str, str]) -> int | None:
@@ -239,7 +239,7 @@ def _repeated_rows(count_once: bool) -> dict[str, str]:
 def _why_not_expressible(row: dict[str, str]) -> str | None:
     if row["model_path"] not in MODELS:
         return "no HF config.json at hand for this model (no catalog preset)"
-    if not row["prefill_num_workers"] or not row["decode_num_workers"]:
+    if {row[f"{pool}_{field}"] for pool in POOLS for field in ("num_workers", "batch_size")} & {"", "0"}:
         return "the pools' worker counts and batch sizes are not stated (one TP / EP per pool only)"
     if stated_concurrency(row) is None:
         return "the benchmark's concurrency is not stated (id 'c_', none in silicon_data_source)"
@@ -247,8 +247,8 @@ def _why_not_expressible(row: dict[str, str]) -> str | None:
         return f"precision {row['precision']!r} not mapped"
     for pool in POOLS:
         tp, adp = _int(row[f"{pool}_tp_size"]), _int(row[f"{pool}_attention_dp_size"])
-        if model_shape(row["model_path"]).is_moe and tp * adp != int(row[f"{pool}_moe_tp_size"] or 0) * int(
-                row[f"{pool}_moe_ep_size"] or 0):
+        if model_shape(row["model_path"]).is_moe and tp * adp != _int(row[f"{pool}_moe_tp_size"]) * _int(
+                row[f"{pool}_moe_ep_size"]):
             return f"{pool} attention TP x DP differs from MoE TP x EP (the layout is not stated in full)"
         if tp * adp * _int(row[f"{pool}_pp_size"]) > moe.MAX_GPUS:
             return (f"{pool} workers of {tp * adp} GPUs span several HGX nodes: multi-node TP / EP not modelled "

@@ -9,7 +9,7 @@ Every expressible row runs as the dense set does (`serving_hopper`: the row's ba
 `REQUESTS_PER_CLIENT` requests per client, `simulate_deployment` in closed loop), with the row's MoE layout:
 
 * `attention_dp_size` > 1 (wide EP, `serving.llm_iteration`): `attention_dp` ranks of `tp_size` GPUs each run
-  attention on their own clients; the MoE layers are expert-parallel over `moe_ep_size` = attention DP x TP GPUs.
+  attention on their own clients; the MoE layers run EP x MoE TP over them (`campaign_settings.moe_layout`).
 * otherwise EP inside the TP group: `moe_ep_size` expert shards x `moe_tp_size` tensor shards = `tp_size` GPUs.
 
 Precision (the rows' `precision` / `moe_quant_mode`): fp8 and fp8_block -> W8A8 fp8 with an fp8 KV cache (as the
@@ -339,13 +339,13 @@ def layout_why_not(row: dict[str, str], models: Collection[str] = MODELS, max_gp
 def moe_deployment(row: dict[str, str]) -> Deployment:
     """The dense set's deployment of the row (stack, batch limits) with its precision, MoE layout and draft."""
     dtype, kv_dtype = PRECISIONS[row["precision"]]
-    tp, adp = _int(row["tp_size"]), _int(row["attention_dp_size"])
-    ep = adp * tp if adp > 1 else _int(row["moe_ep_size"])
+    adp, (ep, moe_tp) = _int(row["attention_dp_size"]), campaign_settings.moe_layout(row)  # EP / MoE TP
     k, r = campaign_settings.draft(row, model_shape)  # MTP where the campaign ran it
     dep = row_deployment(row)
     if ADP_BALANCE_CAMPAIGN and adp > 1 and dep.stack == "trtllm-0.x":  # what-if (`ADP_BALANCE_CAMPAIGN`)
         dep = replace(dep, stack=data_stack("trtllm-0.x-adp-balance.yaml"))
-    return replace(dep, dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp, speculative_tokens=k, acceptance=r)
+    return replace(dep, dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp, moe_tp=moe_tp, speculative_tokens=k,
+                   acceptance=r)
 
 
 @cache

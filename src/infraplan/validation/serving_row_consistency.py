@@ -8,7 +8,9 @@ precision) together, whatever the engine's scheduler, batch cap or kernels:
 * decode time per token does not fall as the batch grows: a step of more sequences reads at least the same weights
   and more KV cache, and more clients bring more prefills into the other requests' decode (more stalls);
 * two runs of one stated experiment (configuration, MoE layout, engine version, clients) measure the same thing, to
-  within run-to-run noise.
+  within run-to-run noise;
+* the first token does not come sooner as clients are added: more clients bring more prompts to prefill ahead of a
+  request and longer iterations to wait through (rule 4).
 
 Rule 1, Little's law (`LITTLE_LAW`): a row with n >= 4x the clients of another row of the same configuration but a
 LOWER TPOT cannot be reproduced by any batch cap or scheduler. It flags 5 GPT-OSS vLLM 0.11.2 / unversioned rows at
@@ -44,6 +46,27 @@ campaign: 3-10x the TTFT with 25-45 % less TPOT than the model) and 2026-01-28 (
 (TTFT 84 vs 131 ms). Effect (every expressible row, one tree): 473 -> 471 rows, 15.51 % (TTFT 21.36, TPOT 9.67) ->
 15.38 % (21.20, 9.57); `validate`'s sample 15.82 -> 15.64 %. No other set runs `contradicting_rows`.
 
+Rule 4, TTFT against concurrency (`EARLY_FIRST_TOKEN`, toggle `MONOTONE_TTFT`; session 50, helper hA84): a row whose
+TTFT is more than `MONOTONE_TTFT_RATIO` x the TTFT of a row of the same configuration, MoE layout and engine version
+measured with at least `MONOTONE_CLIENT_RATIO` x its clients, compared only with rows rules 1-3 keep (a row those
+rules set aside is no evidence against another). Rule 2's mirror for the first token, flagging the lower-client row:
+its first token came later than in a busier run of the same engine, so it waited on something the stated experiment
+does not hold (a stall inside the measurement window: warm-up, JIT). ASSUMPTION: the 1.5x margin, as rule 2's; the
+data's repeats (two runs of one stated experiment with different numbers in the MoE and Blackwell sets, 88 row pairs
+outside the speculative SGLang series of `validation.serving_blackwell`) agree in TTFT within 1.17x but for 5
+measurements (1.20 / 1.26 / 1.27 / 1.56 / 2.21x, all at 4-64 clients) and the two pairs rules 2 / 3 set aside. It
+flags 3 measurements
+that were scored, all in the Blackwell set: SGLang unversioned DeepSeek-R1 nvfp4 TP8 8192 / 1024 (db dump config 99)
+at 4 / 8 / 16 clients, measured 2025-11-10 (workflow_run_id 124: TTFT 5.6 / 9.2 / 7.3 s; with their 2026-04-06.csv
+copies 6 rows) against the same configuration's 2.1 / 2.4 / 2.9 s at 32 / 64 / 128 clients (2025-11-02,
+workflow_run_id 103): the 2025-11-10 campaign's warm-up stall (module docstring of `validation.serving_blackwell`);
+and 3 rows left out already (2 GB200 SGLang disaggregated deployments, 1 MoE-set 64-GPU TensorRT-LLM row). Without
+the restriction to rows rules 1-3 keep it would flag 2 scored MoE rows too
+(TensorRT-LLM 1.1.0rc2.post2 DeepSeek-R1 H200 TP8 1024 / 8192 at 16 / 32 clients, 2026-01-14) against rule 3's
+2026-01-28 64-client row (378 ms). Effect (every row, toggle on / off, one tree): Blackwell 20.886 -> 20.718 % (709 ->
+706 rows; TTFT 31.32 -> 31.06, TPOT 10.45 -> 10.38; a later tree 20.911 -> 20.741 %); MoE 14.919 % (446 rows)
+unchanged; no other set runs `contradicting_rows`.
+
 Repeated measurements (`repeated_measurements`, toggle `COUNT_REPEATS_ONCE`): the AIConfigurator sample carries some
 measurements twice or three times, under two source files or campaign dumps, or under DeepSeek-R1 and DeepSeek-V3
 (one architecture): rows with the same measured TTFT and TPOT to the last of their 10-16 digits. They are one
@@ -70,6 +93,8 @@ MONOTONE_TPOT_RATIO = 1.5  # rule 2: TPOT above 1.5x that of ... (ASSUMPTION, mo
 MONOTONE_CLIENT_RATIO = 2.0  # ... a row of the same configuration and version at >= 2x the clients
 REPEAT_AGREEMENT = True  # rule 3 (module docstring; toggle to compare)
 REPEAT_RATIO = 1.5  # rule 3: two runs of one configuration and clients differing by more than this (ASSUMPTION)
+MONOTONE_TTFT = True  # rule 4 (module docstring; toggle to compare)
+MONOTONE_TTFT_RATIO = 1.5  # rule 4: TTFT above 1.5x that of a row at >= 2x the clients (ASSUMPTION, module docstring)
 
 LITTLE_LAW = ("measured numbers inconsistent: Little's law puts >= 4x more sequences in decode than a row of "
               "the same configuration at lower concurrency, yet its TPOT is lower")
@@ -78,6 +103,8 @@ NON_MONOTONE = ("measured numbers inconsistent: TPOT above 1.5x that of the same
 IRREPRODUCIBLE = ("measured numbers inconsistent: another run of the same configuration, MoE layout, engine version "
                   "and clients differs by more than 1.5x in TTFT or TPOT (the stated configuration does not determine "
                   "the result)")
+EARLY_FIRST_TOKEN = ("measured numbers inconsistent: TTFT above 1.5x that of the same configuration, MoE layout and "
+                     "engine version at >= 2x the clients (the first token does not come sooner as clients are added)")
 
 Row = dict[str, str]
 
@@ -104,7 +131,7 @@ def _decoding(row: Row, clients: int) -> float:
 
 
 def contradicting_rows(rows: list[Row], clients: Callable[[Row], int | None]) -> dict[str, str]:
-    """Rows (by id) that break rule 1 or rule 2 against another row of `rows` (module docstring), with the reason;
+    """Rows (by id) that break one of rules 1-4 against other rows of `rows` (module docstring), with the reason;
     `clients(row)` is the row's stated concurrency (None: unknown)."""
     by_config: dict[tuple[str, ...], list[Row]] = {}
     for row in rows:
@@ -135,7 +162,22 @@ def contradicting_rows(rows: list[Row], clients: Callable[[Row], int | None]) ->
                     and clients(other) == clients(row) and _disagree(row, other)
                     for other in by_config[configuration(row)]):
                 flagged[row["id"]] = IRREPRODUCIBLE
+    if MONOTONE_TTFT:  # rule 4, against the rows rules 1-3 keep
+        earlier = set(flagged)
+        for row in rows:
+            if row["id"] not in earlier and _first_token_too_late(row, by_config[configuration(row)], earlier, clients):
+                flagged[row["id"]] = EARLY_FIRST_TOKEN
     return flagged
+
+
+def _first_token_too_late(row: Row, same: list[Row], set_aside: set[str], clients: Callable[[Row], int | None]) -> bool:
+    """Rule 4: the row's TTFT is above `MONOTONE_TTFT_RATIO` x that of a kept row of the same configuration, layout
+    and version with >= `MONOTONE_CLIENT_RATIO` x its clients."""
+    own = clients(row) or 0
+    return own > 0 and any(
+        other["id"] not in set_aside and layout(other) == layout(row)
+        and (clients(other) or 0) >= MONOTONE_CLIENT_RATIO * own
+        and MONOTONE_TTFT_RATIO * float(other["silicon_ttft_ms"]) < float(row["silicon_ttft_ms"]) for other in same)
 
 
 def _disagree(row: Row, other: Row) -> bool:

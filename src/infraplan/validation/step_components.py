@@ -42,6 +42,7 @@ from infraplan.serving import (
     expert_slots,
     release_all_reduce,
     routed_experts,
+    trtllm_gen_moe,
 )
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import inference_layout
@@ -87,7 +88,7 @@ def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.nd
     fused = routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
     m = np.asarray(tokens, dtype=np.float64)
     used = m > 0  # an iteration of no tokens runs no body
-    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))
+    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m, dep.moe_tp))
     parts = {name: np.zeros_like(m) for name in BODY_PARTS}
     for g in ops.gemms:
         if g.role not in GEMM_GROUPS:  # a role of no reported part: left in `other`
@@ -99,8 +100,8 @@ def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.nd
         parts[GEMM_GROUPS[g.role]] = parts[GEMM_GROUPS[g.role]] + layers * s
     (elem,) = ops.elementwise_fwd
     parts["elementwise"] = layers * engine_kernels.elementwise_time(shape, rates, dep, m, elem)
-    parts["moe_routing_kernels"] = layers * routed_experts.moe_routing_time(shape, rates, m,
-                                                                            dep.attention_dp / dep.ep)
+    parts["moe_routing_kernels"] = layers * routed_experts.moe_routing_time(
+        shape, rates, m, dep.attention_dp / dep.ep, trtllm_gen_moe.routing_kernels(acc, shape, dep.dtype))
     custom = load_engine(dep.stack).custom_all_reduce
     table = release_all_reduce.table(acc, dep.stack)
     for c in ops.collectives_fwd:

@@ -15,7 +15,8 @@ Endpoints (OpenAPI at /openapi.json; its reference page at /docs, rendered here:
   Plotly from the `plotly` package's offline bundle at /static/plotly.min.js: no CDN).
 
 Safety: bodies above `MAX_BODY_BYTES` get 413 before they are read whole; input errors get 400 with the CLI's
-one line (`InputError`), schema violations 422 with one line; anything else 500 with a fixed line, never a
+one line (`InputError`), schema violations 422 with one line, a body giving one name twice too (`UniqueJsonRoute`:
+the CLI's files' rule, `catalog.yaml_text.safe_load_json`); anything else 500 with a fixed line, never a
 traceback. No CORS headers are sent (browsers keep other origins out); no request names a file.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -34,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infraplan import __version__
 from infraplan.catalog import index as catalog_api  # the preset index `infraplan catalog` prints
+from infraplan.catalog.yaml_text import DuplicateJsonKeyError, safe_load_json
 from infraplan.errors import InputError
 from infraplan.web import fleet_mix, scenarios
 from infraplan.web.api_docs import api_docs_html
@@ -98,6 +101,32 @@ class BodyLimit:
 
 class _TooBig(Exception):
     pass
+
+
+class _UniqueJsonRequest(Request):
+    """A request whose JSON body is read by `safe_load_json`: an object giving one name twice is refused (422 with
+    one line) where Starlette's `json.loads` kept the last silently (hR80: {"tp": 1, "tp": 8} ran with tp 8)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            try:
+                body = await self.body()  # decoded as `json.loads` decodes bytes
+                self._json = safe_load_json(body.decode(json.detect_encoding(body), "surrogatepass"))
+            except DuplicateJsonKeyError as exc:  # FastAPI passes an HTTPException from here through as it is
+                raise StarletteHTTPException(422, f"the body is not valid JSON: {exc}") from None
+        return self._json
+
+
+class UniqueJsonRoute(APIRoute):
+    """The app's routes: their JSON bodies parsed by `_UniqueJsonRequest` (FastAPI's custom-route pattern)."""
+
+    def get_route_handler(self) -> Any:
+        handler = super().get_route_handler()
+
+        async def unique_json_handler(request: Request) -> Response:
+            return await handler(_UniqueJsonRequest(request.scope, request.receive))  # type: ignore[no-any-return]
+
+        return unique_json_handler
 
 
 def _field_hint(path: str, name: str) -> str:
@@ -175,6 +204,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="infraplan", version=__version__, separate_input_output_schemas=False, docs_url=None,
                   redoc_url=None,  # FastAPI's pages load Swagger UI / ReDoc from a CDN: /docs is ours (api_docs)
                   description="Planner and simulator for AI compute infrastructure: the CLI's typed API over HTTP.")
+    app.router.route_class = UniqueJsonRoute
     cache = ResultCache()
     jobs = JobStore(cache)
     app.state.cache, app.state.jobs = cache, jobs

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
+from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
 from infraplan.cli.commands._output import (
     band_or_why,
     check_html_path,
@@ -91,17 +91,16 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
 
 
 def render_fleet(r: FleetSitesResult) -> None:
-    table = Table(title=f"fleet {r.fleet}")
-    for col in ("site", "accelerator", "count", "H100e", "facility power", "capex", "tCO2e/yr op.", "emb.", "total"):
-        table.add_column(col, justify="left" if col in ("site", "accelerator") else "right")
-    for s in r.sites:
-        table.add_row(s.name, s.accelerator, f"{s.accelerators:,}", f"{s.h100_equivalents:,.0f}",
-                      fmt_rate(s.facility_power_w, "W"), fmt_usd(s.capex_usd), fmt_num(s.co2_t_per_year),
-                      fmt_num(s.embodied_co2_t_per_year), fmt_num(s.total_co2_t_per_year))
-    table.add_row("total", "", f"{r.accelerators:,}", f"{r.h100_equivalents:,.0f}",
-                  fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd), fmt_num(r.co2_t_per_year),
-                  fmt_num(r.embodied_co2_t_per_year), fmt_num(r.total_co2_t_per_year))
-    console.print(table)
+    """The sites and their total through `print_fitted`: at 80 columns Rich cut every number of the one wide table
+    ("300,8…", "1,28…" tCO2e, hU81), as plan's and fleet-mix's before hC48."""
+    rows = [[s.name, s.accelerator, f"{s.accelerators:,}", f"{s.h100_equivalents:,.0f}",
+             fmt_rate(s.facility_power_w, "W"), fmt_usd(s.capex_usd), fmt_num(s.co2_t_per_year),
+             fmt_num(s.embodied_co2_t_per_year), fmt_num(s.total_co2_t_per_year)] for s in r.sites]
+    rows.append(["total", "", f"{r.accelerators:,}", f"{r.h100_equivalents:,.0f}", fmt_rate(r.facility_power_w, "W"),
+                 fmt_usd(r.capex_usd), fmt_num(r.co2_t_per_year), fmt_num(r.embodied_co2_t_per_year),
+                 fmt_num(r.total_co2_t_per_year)])
+    print_fitted(f"fleet {r.fleet}", [Col("site", ID), Col("accelerator", justify="left"), *map(Col, (
+        "count", "H100e", "facility power", "capex", "tCO2e/yr op.", "emb.", "total"))], rows)
     if r.embodied_co2_reason:  # op.: location-based operational; emb.: the hardware's, over the servers' life
         console.print(f"embodied carbon not counted: {r.embodied_co2_reason}", soft_wrap=True, markup=False)
     if r.published_h100_equivalents is not None and r.h100_equivalents_vs_published is not None:

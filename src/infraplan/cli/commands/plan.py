@@ -136,10 +136,10 @@ def plan(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a fleet from a scenario: demand to devices, racks, sites, MW, capex, TCO and tCO2e per phase."""
-    from infraplan.catalog.output_files import check_output_path
+    from infraplan.catalog.output_files import check_output_path, write_together
     from infraplan.errors import InputError
     from infraplan.planning.compare import plan_with_tornado
-    from infraplan.planning.scenario_outputs import write_parquet, write_report
+    from infraplan.planning.scenario_outputs import parquet_files, report_writer, write_report
 
     if report is not None:
         check_html_path(report, "--report")
@@ -154,18 +154,18 @@ def plan(
         check_output_path(str(Path(out) / "phases.parquet"), "--out")
     result = plan_with_tornado(scenario, list(vary), optimality_gap)
     written = []  # said under the tables, as `network --graphml` and `results --plot` say theirs (hU48)
-    new_report = report is not None and not Path(report).exists()
-    if report is not None:
-        written.append(f"report written to {write_report(result, report)}")
-    if out is not None:
-        try:
-            tables = write_parquet(result, out)
-        except InputError:  # the report this run made goes too: nothing of a failed command left (hH70)
-            if new_report and report is not None:
-                Path(report).unlink(missing_ok=True)
-            raise
+    if out is not None:  # the tables and the report written together: a failure leaves every file as it was (hR80:
+        # a report written before the tables failed stayed, replacing an earlier run's)
+        files = parquet_files(result, out)
+        with_report = [(report, report_writer(result))] if report is not None else []
+        options = ["--out"] * len(files) + ["--report"] * len(with_report)  # each file's option in an error line
+        tables = write_together([*files, *with_report], "--out", options)
+        if report is not None:
+            written.append(f"report written to {tables.pop()}")
         written.append(f"tables written to {Path(tables[0]).parent}: "
                        f"{', '.join(Path(t).name for t in tables)}")
+    elif report is not None:
+        written.append(f"report written to {write_report(result, report)}")
     emit(result, as_json, render_plan)
     if written and not as_json:
         console.print("; ".join(written), markup=False, highlight=False, soft_wrap=True)

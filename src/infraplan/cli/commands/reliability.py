@@ -23,9 +23,11 @@ from infraplan.facility.results import ReliabilityReport
 from infraplan.units import parse_duration_s, parse_stated_bytes
 
 
-def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
+def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bool = False) -> None:
     """`device`: what the rows call one device of the job (`_output.device_word`: "GPUs held" on an MTIA rack read
-    wrong, hU45); the title keeps the GPUs of the node the failure rate was counted on (Llama 3's H100 nodes)."""
+    wrong, hU45); the title keeps the GPUs of the node the failure rate was counted on (Llama 3's H100 nodes).
+    `size_given`: the checkpoint's size is `--checkpoint-size`'s, else the model's, named on its row (the default
+    model, llama3-405b, was sized unannounced, hU81)."""
     days = f"{fmt_num(r.days)} day{'' if r.days == 1 else 's'}"
     table = metric_table(f"{r.gpus:,} × {r.accelerator} on {r.system} for {days} "
                          f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} "
@@ -35,7 +37,9 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
                   f"({r.expected_unexpected_interruptions:.1f} unexpected)")
     table.add_row("interruptions per day", f"{r.expected_interruptions_per_day:.3g}")  # the planner's unit (hU58)
     table.add_row("job MTTF", fmt_seconds(r.job_mttf_s))
-    table.add_row("checkpoint", f"{fmt_bytes(r.checkpoint_bytes)}, written in {fmt_seconds(r.checkpoint_write_s)}")
+    sized = "--checkpoint-size" if size_given or not r.model else f"{r.model}'s weights and optimizer state, --model"
+    table.add_row("checkpoint", f"{fmt_bytes(r.checkpoint_bytes)} ({sized}), written in "
+                  f"{fmt_seconds(r.checkpoint_write_s)}")
     given = r.checkpoint_interval_basis == "given"
     table.add_row(f"checkpoint interval ({'given' if given else 'Daly'})", fmt_seconds(r.checkpoint_interval_s))
     table.add_row("restart cost", fmt_seconds(r.restart_s))
@@ -97,7 +101,7 @@ def reliability(
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
                             spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s,
                             checkpoint_interval_s=checkpoint_interval_s),
-         as_json, lambda shown: render_reliability(shown, device_word(system)))
+         as_json, lambda shown: render_reliability(shown, device_word(system), size is not None))
 
 
 def register(app: typer.Typer) -> None:

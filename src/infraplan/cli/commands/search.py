@@ -141,7 +141,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                                   f"{fmt_percent(c.fastest_ranked_after_mfu)}", highlight=False, markup=False)
         _print_notes(result.notes)
         return
-    table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} {device}s), stack {result.stack}")
+    table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus:,} {device}s), "
+                  f"stack {result.stack}")  # 16,384 as every other count (read "16384 GPUs", hU81)
     for col in ("#", "plan", "step time", f"tokens/s{per}", "MFU", f"memory{per}"):
         table.add_column(col)
     for i, row in enumerate(result.top, 1):
@@ -166,6 +167,10 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     if result.margin_ranked_after_count:
         console.print(f"the memory margin alone ranked {result.margin_ranked_after_count:,} plans the objective puts "
                       "ahead after the best", highlight=False, markup=False)
+    if result.tie_ranked_after_count:  # (the guard's tie band: `plan_grid.Found._simplest`, hG85)
+        console.print(f"the ceiling's tie band ranked {result.tie_ranked_after_count:,} plans within it and up to 1 % "
+                      "faster after the best, a simpler layout (no recompute, then less CP, fewer of TP and PP, "
+                      "less PP)", highlight=False, markup=False)
     if result.dtype_choice is not None:  # --dtype auto: the precision chosen, why, the best other (hD50)
         console.print(result.dtype_choice.summary, highlight=False, markup=False)
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
+from infraplan.cli.commands._fitted_table import ID, TEXT, Col, print_fitted
 from infraplan.cli.commands._output import band_line, console, emit, fmt_num, fmt_rate, fmt_seconds, metric_table
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -77,18 +77,16 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(f"note: {line}", markup=False, soft_wrap=True)
     for line in (x for x in r.rejected if "its full run of" in x):
         console.print(f"not chosen: {line}", markup=False)
-    if r.alternatives:
-        alt = Table(title="next-best deployments")
+    if r.alternatives:  # through `print_fitted`: at 80 columns Rich cut "accelerat…", "disaggreg…" (hU81)
         drafts = any(o.speculative_tokens for o in r.alternatives) or d.speculative_tokens > 0
-        for col in ("accelerators", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated",
-                    *(("draft tokens",) if drafts else ())):  # MTP searched (--try-speculative) or given
-            alt.add_column(col)
-        for o in r.alternatives:
-            tp = f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}" if o.attention_dp > 1 else str(o.tp)
-            alt.add_row(str(o.gpus), o.dtype, tp, str(o.pp), str(o.max_batch),
-                        str(o.replicas), f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no",
-                        *((str(o.speculative_tokens),) if drafts else ()))
-        console.print(alt)
+        rows = [[str(o.gpus), o.dtype, f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}" if o.attention_dp > 1
+                 else str(o.tp), str(o.pp), str(o.max_batch), str(o.replicas),
+                 f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no",
+                 *((str(o.speculative_tokens),) if drafts else ())] for o in r.alternatives]
+        drafted = (Col("draft tokens"),) if drafts else ()  # MTP searched (--try-speculative) or given
+        print_fitted("next-best deployments", [
+            Col("devices", ID, "right"), Col("dtype", justify="left"), Col("TP", TEXT),
+            *map(Col, ("PP", "batch cap", "replicas")), Col("disaggregated", TEXT), *drafted], rows)
 
 
 def _ints(text: str, flag: str) -> tuple[int, ...]:

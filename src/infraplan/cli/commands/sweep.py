@@ -7,8 +7,11 @@ from pathlib import Path
 import typer
 
 from infraplan.cli.commands._output import console, emit, fmt_num, fmt_seconds, metric_table
-from infraplan.cli.options import JsonFlag
+from infraplan.cli.options import JsonFlag, number
+from infraplan.limits import MAX_SWEEP_CPU_S
 from infraplan.sweep.results import SweepRun
+
+CPU_HOURS = number(gt=0.0, le=1e9, why="1e9 CPU-hours: 100,000 cores for a year")
 
 
 def render_sweep(r: SweepRun) -> None:
@@ -20,6 +23,10 @@ def render_sweep(r: SweepRun) -> None:
     table.add_row("rows in the folder", fmt_num(r.rows))
     table.add_row("wall clock", fmt_seconds(r.elapsed_s))
     table.add_row("throughput", f"{fmt_num(r.points_per_s, 3)} points/s")
+    if r.estimated_cpu_s is not None:
+        from infraplan.sweep.work_estimate import cpu_time_text
+
+        table.add_row("estimated up front (at least)", cpu_time_text(r.estimated_cpu_s))
     if r.interrupted:
         table.add_row("interrupted", "yes: what finished is saved; run again to go on")
     console.print(table)
@@ -37,6 +44,10 @@ def sweep(
     workers: int | None = typer.Option(None, "--workers", min=1, max=4096,
                                        help="worker processes [local: one per core; ray: the cluster's CPUs]"),
     out: str | None = typer.Option(None, "--out", help="results folder [SPEC's name without .yaml, + '.sweep']"),
+    max_cpu_hours: float | None = typer.Option(None, "--max-cpu-hours", parser=CPU_HOURS,
+                                               help="refuse a sweep estimated to take more CPU-hours than this "
+                                               "(points x a floor of one point's CPU time) "
+                                               f"[{MAX_SWEEP_CPU_S / 3600:g}]"),
     as_json: JsonFlag = False,
 ) -> int:
     """Run an API function over the axes of a spec (local or Ray); results in Parquet, resumable."""
@@ -52,7 +63,9 @@ def sweep(
     loaded = load_spec(spec)
     folder = out or str(Path(spec).with_suffix("")) + ".sweep"
     try:
-        result = run_sweep(loaded, folder, backend=backend, workers=workers, address=address, progress=not as_json)
+        limit = MAX_SWEEP_CPU_S if max_cpu_hours is None else max_cpu_hours * 3600.0
+        result = run_sweep(loaded, folder, backend=backend, workers=workers, address=address, progress=not as_json,
+                           max_cpu_s=limit)
     except OSError as exc:  # a full disk or a file-size limit while a part is written: was a traceback (hH70)
         raise InputError(f"--out: cannot write to {shown_path(folder)}: {exc.strerror or exc} (the parts written "
                          "before are kept: the same command resumes)") from None

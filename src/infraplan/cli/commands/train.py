@@ -78,7 +78,8 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
     summary.add_row(f"memory per {device}", f"{fmt_bytes(r.memory_per_gpu_bytes)} of "
                     f"{fmt_bytes(r.memory_capacity_bytes)} (fits: {fits})")
     console.print(summary)
-    if r.low_memory_headroom:  # as search marks it: "fits" with less than the margin left is not a plan to run
+    if r.low_memory_headroom and r.fits:  # as search marks it: "fits" with less than the margin left is not a plan
+        # to run (a plan that does not fit says so above: "-15.9 GiB left ... below the margin" repeated it, hU81)
         console.print(f"! low memory headroom: {r.low_memory_headroom_reason}", highlight=False, markup=False)
     if r.error_band is not None:  # README "Error bands": every train result carries one, in words too
         console.print(band_line(r.error_band, "throughput", r.tokens_per_s_per_gpu, f"tokens/s per {device}"),
@@ -111,7 +112,9 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         table.add_row(f"{device}-hours", fmt_quantity(run.gpu_hours, f"{device}-h"))
         table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
         table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
-        table.add_row("cost", fmt_usd(run.cost_usd))
+        rate = run.usd_per_gpu_hour  # the rate the cost is GPU-hours at: an owned hour, not a rental's (hU81)
+        table.add_row("cost", fmt_usd(run.cost_usd) + (f" ({fmt_usd(rate)} per owned {device}-h)"
+                                                       if run.cost_usd is not None and rate is not None else ""))
         console.print(table)
         if r.error_band is not None:  # the run's time scales as 1 / throughput: measured = predicted x (1 + r)
             low, high = (run.gpu_hours * (1.0 + e) for e in (r.error_band.low, r.error_band.high))

@@ -1,0 +1,68 @@
+"""Blackwell's fused fp4 MoE (trtllm-gen): which routed layers run it, and the launches it makes beside its GEMMs.
+
+`routing_kernels` gives the launches a routed layer pays beside its two grouped expert GEMMs (`serving.routed_experts
+.moe_routing_time`): `routed_experts.MOE_ROUTING_KERNELS` (6: top-k, align / sort, the activation quantisation or
+workspace set-up before each grouped GEMM, sum) unless the experts run the trtllm-gen fused MoE below.
+
+Fused MXFP4 MoE (`TRTLLM_GEN_MXFP4_MOE`, hO80). Native MXFP4 experts on an NVIDIA part with mxfp4 tensor cores
+(sm_100: B200 / B300 / GB200 / GB300) run FlashInfer's trtllm-gen fused MoE, vLLM's default there (vllm 0.12.0
+quantization/mxfp4.py:134-141, SM100_FI_MXFP4_BF16; :958-1002 call `trtllm_fp4_block_scale_moe` with the router
+logits, the mxfp8 quantisation before it on the MXFP8 path); ASSUMPTION (recalled, not read: no TensorRT-LLM source
+here) that TensorRT-LLM's TRTLLM MoE backend runs the same kernels. Beside its two grouped GEMMs it launches one
+routing kernel (one block up to 4 tokens, one cluster beyond; histogram / offsets kernels only past the cluster's
+tokens: flashinfer 0.6.1 csrc/trtllm_fused_moe_routing_renormalize.cu:29, :438-493), gathers the tokens in GEMM1 and
+fuses the bias and clamped SwiGLU there (trtllm_fused_moe_runner.cu:520-541: no activation kernel except DeepSeek
+fp8), and one finalize (:551-555): 2 launches, 3 with the quantisation of the input (`TRTLLM_GEN_MOE_KERNELS`), where
+`MOE_ROUTING_KERNELS` counts 6; and no activation kernel, whose launch the engine's element-wise passes count on
+every layer (`serving.engine_kernels`; its bytes are left there): net 2. AIConfigurator 0.12.0's B200 tables of this
+MoE (GPT-OSS-120B experts, balanced, EP 1, one token = 4 experts): TensorRT-LLM 1.3.0rc20 w4a8_mxfp4_mxfp8 25.3 us,
+vLLM 0.24.0 trtllm mxfp4 bf16 31.2 us (TP8 19.6 us); the model's GEMMs, routing and activation launch 44.1 us
+before, 28.1 us after.
+
+Fused NVFP4 MoE (`TRTLLM_GEN_NVFP4_MOE`, hF83). NVFP4 (W4A4) experts on an NVIDIA part run the same fused MoE
+(`trtllm_fp4_block_scale_moe`, the fp4 quantisation of the input its third launch; nvfp4 runs on Blackwell only):
+* SGLang 0.5.9 picks it for DeepSeek-V3 / R1 on sm_100 where the checkpoint is modelopt_fp4 (or fp8) and no
+  all-to-all backend is set (srt/server_args.py:1288-1309, `moe_runner_backend = "flashinfer_trtllm"`).
+* vLLM 0.17.0 tries it first for every NVFP4 MoE on the sm_100 family (model_executor/layers/fused_moe/oracle/
+  nvfp4.py:140-147, FLASHINFER_TRTLLM before CUTEDSL, FlashInfer CUTLASS, vLLM CUTLASS, Marlin;
+  experts/trtllm_nvfp4_moe.py:65-68 capability family 100, DeepSeek-V3 routing supported, :228-254).
+* TensorRT-LLM: its MoE backend is a launch setting (AIConfigurator 0.12.0's template writes `moe_config.backend`
+  with CUTLASS as the default, generator/config/backend_templates/trtllm/extra_engine_args.1.2.0rc6.post1.yaml.j2);
+  the measured runs cannot have run CUTLASS: AIConfigurator 0.12.0's B200 tables (moe/trtllm/1.3.0rc20, DeepSeek-R1
+  experts, nvfp4, balanced, MoE TP 8, 4 tokens) give the CUTLASS MoE (`moe_torch_flow_cutlass`) 87.5 us a layer and
+  the trtllm-gen one (`moe_torch_flow_min_latency`) 25.2 us, and with CUTLASS the MoE (58 x 87.5 us = 5.1 ms) and the
+  MLA block (mla/trtllm/1.3.0rc20 mla_generation_module_perf, 16 heads, bf16 projections, fp8 cache, 4 sequences:
+  37.5 us x 61 = 2.3 ms) alone exceed the measured 7.19 ms step of TensorRT-LLM 1.2.0rc6.post2's TP8 run at 4 clients
+  (silicon sample, DeepSeek-R1 nvfp4, 1,024 / 1,024). ASSUMPTION: the TRTLLM backend, as for MXFP4 above.
+The model's DeepSeek-R1 nvfp4 routed layer at MoE TP8 (grouped GEMMs, these launches and the activation's), 1 / 4 /
+16 / 64 tokens: 40 / 51 / 85 / 145 us with six launches -> 24 / 35 / 69 / 129 us, against the trtllm-gen table's
+21 / 25 / 55 / 95 us (CUTLASS 67 / 88 / 186 / 303): the grouped GEMMs stay 10-35 us over it from 4 tokens (not fitted).
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
+from infraplan.ops.precision import kind_dtype
+from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS
+
+TRTLLM_GEN_MXFP4_MOE = True  # Blackwell's fused MXFP4 MoE (module docstring; toggle)
+TRTLLM_GEN_NVFP4_MOE = True  # the same fused MoE for NVFP4 experts (module docstring; toggle)
+TRTLLM_GEN_MOE_KERNELS = 3  # its launches beside the GEMMs: routing, finalize, the input's quantisation
+TRTLLM_GEN_FUSED_ACTIVATION = 1  # the activation launch `engine_kernels` counts a layer, fused into GEMM1 here
+
+
+def fused_formats() -> tuple[str, ...]:
+    """The expert formats that run the trtllm-gen fused MoE on an NVIDIA part with their tensor cores (the toggles)."""
+    return ("mxfp4",) * TRTLLM_GEN_MXFP4_MOE + ("nvfp4",) * TRTLLM_GEN_NVFP4_MOE
+
+
+def routing_kernels(accelerator: Accelerator, shape: TransformerShape, run_dtype: str) -> int:
+    """Launches beside the expert GEMMs of a routed layer of a run in `run_dtype` (its experts in their format,
+    `ops.precision.kind_dtype`): for native MXFP4 or NVFP4 experts on an NVIDIA part with the format's tensor cores
+    the fused MoE's own less the activation launch it fuses (module docstring; Hopper's weight-only MXFP4 has no
+    mxfp4 tensor cores: `serving.deployment.mxfp4_weight_only`), else `MOE_ROUTING_KERNELS`."""
+    dtype = kind_dtype(shape, run_dtype, "routed_experts")
+    if dtype in fused_formats() and accelerator.vendor == "NVIDIA" and accelerator.supports(dtype):
+        return TRTLLM_GEN_MOE_KERNELS - TRTLLM_GEN_FUSED_ACTIVATION
+    return MOE_ROUTING_KERNELS

@@ -1,0 +1,65 @@
+"""SGLang's scheduler receive interval (`serving.sglang_recv_poll`): hand counts and a relation between two runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infraplan.serving import sglang_recv_poll
+from infraplan.serving.sglang_recv_poll import poll_wait_s, polled, recv_interval
+from infraplan.validation import campaign_settings, serving_blackwell
+from infraplan.validation.release_stacks import data_stack
+
+RECV30 = data_stack("sglang-0.x-mixed-chunk-recv30.yaml")
+
+
+def test_wait_is_half_the_skipped_decode_iterations_by_hand() -> None:
+    # 10 decode steps over 1 s: 0.1 s an iteration; polls every 30 -> (30 - 1) / 2 = 14.5 iterations = 1.45 s
+    wait = poll_wait_s(np.array([1.0, 3.0]), np.array([2.0, 3.0]), np.array([10, 0]), 30)
+    assert wait == pytest.approx([1.45, 0.0])  # a request without decode steps is not moved
+    assert poll_wait_s(np.array([1.0]), np.array([2.0]), np.array([10]), 1) == pytest.approx([0.0])
+
+
+def test_shipped_profile_polls_every_iteration_and_the_what_if_every_thirty() -> None:
+    assert recv_interval("sglang-0.x") == 1  # SGLang's default --scheduler-recv-interval
+    assert recv_interval(RECV30) == 30
+    first, finish, steps = np.array([0.5]), np.array([1.5]), np.array([100])
+    same = polled("sglang-0.x", first, finish, steps)
+    assert same[0] is first and same[1] is finish
+    moved = polled(RECV30, first, finish, steps)
+    assert moved[0] == pytest.approx([0.5 + 14.5 * 0.01]) and moved[1] == pytest.approx([1.5 + 14.5 * 0.01])
+
+
+def test_toggle_off_reads_every_stack_as_polling_each_iteration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sglang_recv_poll, "RECV_INTERVAL", False)
+    assert recv_interval(RECV30) == 1
+
+
+def _row(concurrency: int) -> dict[str, str]:
+    return next(r for r in serving_blackwell.load_rows() if r["backend"] == "sglang" and r["system"] == "b200_sxm"
+                and r["backend_version"] == "0.5.9" and r["concurrency"] == str(concurrency)
+                and serving_blackwell.why_not(r) is None)
+
+
+def test_campaign_interval_moves_ttft_by_its_iterations_and_not_tpot(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = _row(32)
+    assert campaign_settings.sglang_recv_interval(row) == 30
+    on = serving_blackwell.run_row(row)
+    monkeypatch.setattr(campaign_settings, "SGLANG_RECV_INTERVAL_RULE", False)
+    off = serving_blackwell.run_row(row)
+    assert on["tpot_s"] == pytest.approx(off["tpot_s"], rel=1e-9)  # finish moves with the first token
+    # every request waits 14.5 of its own decode iterations; TPOT over OSL - 1 tokens is that iteration (no drafts)
+    assert on["ttft_s"] - off["ttft_s"] == pytest.approx(14.5 * off["tpot_s"], rel=0.02)
+
+
+def test_campaign_rule_by_system_clients_and_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = _row(32)
+    assert campaign_settings.sglang_recv_interval({**row, "concurrency": "16"}) == 30
+    assert campaign_settings.sglang_recv_interval({**row, "concurrency": "8"}) == 10
+    assert campaign_settings.sglang_recv_interval({**row, "system": "h200_sxm"}) == 1  # no step on H200 (docstring)
+    assert campaign_settings.sglang_recv_interval({**row, "backend": "vllm"}) == 1
+    assert campaign_settings.sglang_recv_interval({**row, "system": "gb200"}) == 1  # no scored row shows it
+    gap = {**row, "silicon_data_source": "source_file=/x/aic-auto-gap-analysis/data/b200_sxm/sglang/0.5.9/x.csv"}
+    assert campaign_settings.sglang_recv_interval(gap) == 1  # AIConfigurator's generator passes no such flag
+    monkeypatch.setattr(campaign_settings, "SGLANG_RECV_INTERVAL_RULE", False)
+    assert campaign_settings.sglang_recv_interval(row) == 1
