@@ -19,7 +19,7 @@ from infraplan.network.collectives import collective_time
 from infraplan.network.fabric import Fabric
 from infraplan.training import layer_kernels, plan_grid, row_memo
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan_grid import Found, _head_of
+from infraplan.training.plan_grid import GUARD_TIE_SHARE, Found, _head_of
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.search import enumerate_plans, search_plans
 
@@ -116,13 +116,13 @@ def test_best_checks_each_plan_once_and_ranks_every_fitting_plan(monkeypatch: py
     checked: list[np.ndarray] = []  # those of each MFU check
     best, plans = Found.best, Found.plans
 
-    def recorded(self: Found, top: int, beyond):  # type: ignore[no-untyped-def]
+    def recorded(self: Found, top: int, beyond, pinned=None):  # type: ignore[no-untyped-def]
         def counted(picked, step_s):  # type: ignore[no-untyped-def]
             checked.append(asked[-1])
             return beyond(picked, step_s)
 
         seen.append((self, beyond))
-        return best(self, top, counted)
+        return best(self, top, counted, pinned)
 
     def positions(self: Found, flat: np.ndarray) -> object:
         asked.append(np.array(flat))
@@ -138,7 +138,14 @@ def test_best_checks_each_plan_once_and_ranks_every_fitting_plan(monkeypatch: py
     assert np.unique(every).size == every.size  # each plan checked once
     pool = np.flatnonzero(found.keys < np.inf)
     over = guard(plans(found, pool), found.step_s[pool])  # type: ignore[operator]
-    ranked = found._ranked(pool[~over])[:5]  # every fitting plan within the guard, ranked
+    ranked = found._ranked(pool[~over])  # every fitting plan within the guard, ranked
+    # the ceiling binds: those within 1 % of the first come first, no recompute, then less CP, fewer of TP and PP above
+    # 1, then less PP (hG85), each key's order kept
+    tied = ranked[found.keys[ranked] <= found.keys[ranked[0]] * (1 + GUARD_TIE_SHARE)]
+    band = plans(found, tied)
+    dims = (np.asarray(band.tp) > 1).astype(int) + (np.asarray(band.pp) > 1)
+    simplest = tied[np.lexsort((band.pp, dims, band.cp, band.recompute))]
+    ranked = np.concatenate([simplest, ranked[tied.size:]])[:5]
     want = plans(found, ranked)
     got = [(r.config.tp, r.config.pp, r.config.vpp, r.config.dp, r.config.micro_batch, r.config.zero, r.step_time_s)
            for r in result.top]

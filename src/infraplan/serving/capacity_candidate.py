@@ -29,7 +29,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
-from infraplan.serving import chunked_attention, schedule_ahead, sglang_recv_poll, wide_ep_lockstep
+from infraplan.serving import chunked_attention, schedule_ahead, sglang_recv_poll, speculative, wide_ep_lockstep
 from infraplan.serving.backlog_growth import backlog_span, keeps_up
 from infraplan.serving.capacity_decode import decode_request_s, decode_utilisation, kv_batch
 from infraplan.serving.capacity_probe import run_until_miss, steppable
@@ -125,7 +125,8 @@ class Candidate:
         self.cost = build_iteration_cost(shape, acc, fabric, dep)
         self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
         cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
-                          dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
+                          dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
+                          draft_layers=speculative.memory_draft_layers(dep))
         self.cap = cap
         self.blocks = cap.blocks // dep.pp
         # everything `run` hands the simulator besides the requests and the mode

@@ -117,11 +117,12 @@ class ServingEngine:
     request_latency_s: float = 0.0  # front-end time per request in a client's TTFT (module docstring)
     fraction_rule: FractionRule = "by_tp"  # SGLang's release rule for its fraction (`serving.sglang_memory`)
 
-    def memory_fraction(self, tp: int, total_bytes: float = 0.0, pp: int = 1, dp: int = 1) -> float:
+    def memory_fraction(self, tp: int, total_bytes: float = 0.0, pp: int = 1, dp: int = 1,
+                        drafts: bool = False) -> float:
         """The KV-memory fraction at TP `tp`: the stack's table, or its SGLang release's rule on a GPU of
-        `total_bytes` (`pp`, `dp` attention-DP ranks: `serving.sglang_memory.mem_fraction_static`)."""
+        `total_bytes` (`pp`, `dp` attention-DP ranks, `drafts`: `serving.sglang_memory.mem_fraction_static`)."""
         if self.fraction_rule != "by_tp":
-            return mem_fraction_static(self.fraction_rule, total_bytes, tp * dp, pp, dp)
+            return mem_fraction_static(self.fraction_rule, total_bytes, tp * dp, pp, dp, drafts)
         fraction = self.kv_memory_fraction
         for at_least, value in self.fraction_by_tp:
             if tp >= at_least:
@@ -135,9 +136,10 @@ class ServingEngine:
         return self.memory_fraction(tp, total_bytes, pp, dp) * total_bytes
 
     def kv_cache_bytes(self, total_bytes: float, weights_bytes: float, workspace_bytes: float,
-                       reserve_bytes: float, tp: int, pp: int = 1, dp: int = 1) -> float:
-        """Bytes per GPU the engine gives its KV cache (may be negative: nothing fits)."""
-        f = self.memory_fraction(tp, total_bytes, pp, dp)
+                       reserve_bytes: float, tp: int, pp: int = 1, dp: int = 1, drafts: bool = False) -> float:
+        """Bytes per GPU the engine gives its KV cache (may be negative: nothing fits); `drafts`: speculative
+        decoding's reservation in SGLang's fraction rule (`memory_fraction`)."""
+        f = self.memory_fraction(tp, total_bytes, pp, dp, drafts)
         if self.kv_convention == "free_after_weights":
             return f * (total_bytes - weights_bytes - workspace_bytes - reserve_bytes)
         if self.kv_convention == "of_total":

@@ -102,6 +102,18 @@ def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, 
     return layers * stored_weight_bytes(shape, dtype) + ends * ACT_BYTES - head_saved
 
 
+def draft_layer_bytes(shape: TransformerShape, tp: int, dtype: str, ep: int = 1) -> float:
+    """Weights of one MTP / EAGLE draft layer on one GPU: a layer of the model's first kind, split and stored as
+    the model's own (the weights of the model with one more such layer less the model's, on one pipeline stage),
+    and the h x 2h input projection of [RMSNorm(h); RMSNorm(Emb)] in bf16 (DeepSeek-V3 sec. 2.2; ASSUMPTION: the
+    checkpoints' `eh_proj` left unquantised). Its embedding and LM head copies are not resident: the engine shares
+    the target's (SGLang 0.5.9 speculative/eagle_worker.py:157, :183 `set_embed_and_head`; TensorRT-LLM's source is
+    not readable here)."""
+    grown = shape.model_copy(update={"num_layers": shape.num_layers + 1})
+    layer = weight_bytes_per_gpu(grown, tp, 1, dtype, ep) - weight_bytes_per_gpu(shape, tp, 1, dtype, ep)
+    return layer + 2.0 * shape.hidden_size * shape.hidden_size / tp * ACT_BYTES
+
+
 def kind_params(shape: TransformerShape, tp: int, pp: int, shards: float) -> dict[str, float]:
     """Parameters of each GEMM kind (`ops.precision.SCOPE_KINDS`) on one GPU of the heaviest stage, `shards` the
     routed experts' split beyond TP (`weight_bytes_per_gpu`): attention (the QKV / MLA projections) and its output
@@ -150,21 +162,27 @@ class KvCapacity:
 
 def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: int, dtype: str, kv_dtype: str,
                 token_budget: int, max_batch: int, block_tokens: int = BLOCK_TOKENS,
-                engine: str | ServingEngine | None = None, ep: int = 1) -> KvCapacity:
+                engine: str | ServingEngine | None = None, ep: int = 1, draft_layers: int = 0) -> KvCapacity:
     """KV blocks of one replica: the engine's share of memory for the cache (`serving.engines`) over block size.
 
     `usable_bytes` is what weights, workspace, reserve and KV cache together may take under that rule (TensorRT-LLM
     and SGLang: the whole device; vLLM: its `gpu_memory_utilization` share). `ep` > 1 (wide EP): each GPU holds
     E / (ep x TP) whole experts and the KV cache of its own attention-DP rank (MLA: the latent, whole per rank).
+    `draft_layers` (`serving.speculative.memory_draft_layers`): the MTP / EAGLE draft layers' weights
+    (`draft_layer_bytes`) and one more layer of KV per pooled token for each come out of the pool (TensorRT-LLM,
+    vLLM); SGLang sizes its pool over the target alone and reserves for the draft in its fraction instead
+    (`serving.sglang_memory.mem_fraction_static`, `drafts`).
     """
-    weights = weight_bytes_per_gpu(shape, tp, pp, dtype, ep)
-    workspace = workspace_bytes(shape, tp, token_budget, max_batch)
     rule = load_engine(engine)
+    static_pool = rule.kv_convention not in ("free_after_weights", "of_total")  # SGLang's: drafts outside it
+    pooled_drafts = 0 if static_pool else draft_layers
+    weights = weight_bytes_per_gpu(shape, tp, pp, dtype, ep) + pooled_drafts * draft_layer_bytes(shape, tp, dtype, ep)
+    workspace = workspace_bytes(shape, tp, token_budget, max_batch)
     reserve = RUNTIME_RESERVE_BYTES
     if rule.engine == "trtllm" and kv_pool_trtllm.NVIDIA_MEMORY_MODEL:  # AIConfigurator's memory model
         workspace = kv_pool_trtllm.activation_bytes(shape, tp, token_budget, ep)
         reserve = kv_pool_trtllm.reserve_bytes(tp)
-    free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, reserve, tp, pp, ep)
+    free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, reserve, tp, pp, ep, draft_layers > 0)
     usable = rule.usable_bytes(accelerator.memory_bytes, tp, pp, ep)
     per_token = kv_bytes_per_token(shape, tp, pp, kv_dtype)
     full = free  # what the full-attention layers' tokens get (the sliding layers' windows held back first)
@@ -174,6 +192,7 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
         full, per_token = kv_pool_window.vllm_window_pool(shape, free, per_token, max_batch, block_tokens)
     elif rule.engine == "sglang":  # hybrid SWA memory pool (`serving.kv_pool_window`)
         per_token = kv_pool_window.sglang_token_bytes(shape, per_token)
+    per_token += pooled_drafts * kv_bytes_per_token_layer(shape, tp, kv_dtype)  # the draft layer's own cache
     blocks = max(int(full // (per_token * block_tokens)), 0)
     return KvCapacity(weights, workspace, reserve, usable, max(free, 0.0), per_token, block_tokens, blocks)
 

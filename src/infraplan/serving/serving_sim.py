@@ -210,7 +210,8 @@ def pool_memory(shape: TransformerShape, accelerator: Accelerator, dep: Deployme
                                                                                            dict[str, Any]]:
     """The deployment's KV capacity and its memory as the result states it, per GPU and per replica."""
     cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
-                      dep.max_batch, dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
+                      dep.max_batch, dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
+                      draft_layers=speculative.memory_draft_layers(dep))
     memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
               "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.engines_per_replica,
               "memory_capacity_bytes": accelerator.memory_bytes}

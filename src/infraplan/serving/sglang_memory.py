@@ -63,6 +63,7 @@ MIB = 2.0**20
 GIB_MIB = 1024.0
 RULES: tuple[FractionRule, ...] = get_args(FractionRule)
 FALLBACK_FRACTION = 0.88  # both rules when the GPU memory is unknown (server_args.py `else 0.88`)
+DRAFT_RESERVED_MIB = 2 * GIB_MIB  # EAGLE / MTP draft model and its CUDA graphs (0.5.9 server_args.py:1055-1057)
 POOL_OF_AVAILABLE = True  # the fraction of the memory free before the weights (module docstring); False: of the total
 
 
@@ -109,11 +110,16 @@ def _reserved_056_mib(gpu_mib: float, tp: int, pp: int) -> float:
     return max(reserved, 10 * GIB_MIB) if gpu_mib > 60 * GIB_MIB else reserved
 
 
-def mem_fraction_static(rule: FractionRule, memory_bytes: float, tp: int, pp: int = 1, dp: int = 1) -> float:
+def mem_fraction_static(rule: FractionRule, memory_bytes: float, tp: int, pp: int = 1, dp: int = 1,
+                        drafts: bool = False) -> float:
     """SGLang's default mem_fraction_static under `rule` on a GPU of `memory_bytes` (module docstring).
 
     `tp` is SGLang's tp_size (every GPU of the replica: with DP attention, attention TP x `dp`), `pp` its
-    pp_size, `dp` > 1 the DP-attention ranks (`--enable-dp-attention`)."""
+    pp_size, `dp` > 1 the DP-attention ranks (`--enable-dp-attention`). `drafts`: EAGLE / MTP speculative decoding
+    reserves `DRAFT_RESERVED_MIB` more for the draft model and its CUDA graphs (0.5.9 server_args.py:1051-1057,
+    after the 10 GiB floor; 0.5.1.post1 the same 2 GiB), which load outside the pool: the draft runner's KV cache
+    holds the target's token count (`draft_runner_cache_size`, model_runner_kv_cache_mixin.py:402-412), so the
+    target's pool is sized over its own layers and weights only (:124-146)."""
     if memory_bytes <= 0:
         return FALLBACK_FRACTION
     gpu_mib = memory_bytes / MIB
@@ -123,6 +129,7 @@ def mem_fraction_static(rule: FractionRule, memory_bytes: float, tp: int, pp: in
         reserved = _reserved_056_mib(gpu_mib, tp, pp)
     else:
         raise InputError(f"mem_fraction_rule {rule!r} is not an SGLang rule; choose from {', '.join(RULES[1:])}")
+    reserved += DRAFT_RESERVED_MIB if drafts else 0.0
     return round((gpu_mib - reserved) / gpu_mib, 3)
 
 

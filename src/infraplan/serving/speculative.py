@@ -51,6 +51,18 @@ v1/core/kv_cache_manager.py:272-275); `serving_sim.fit_check` refuses a request 
 cache (`reserved_past_output`). LIMITATION: under on-demand KV admission (`serving.engine_loop`) a decoding
 sequence still takes its blocks one token a step (its block residues, preemption and recompute count steps); the
 cached-token read grows by T there too.
+The memory (`DRAFT_MEMORY`, `memory_draft_layers`): the draft module is resident beside the target: its weights
+(one layer of the model's first kind and the h x 2h projection; the embedding and LM head shared with the target:
+SGLang 0.5.9 speculative/eagle_worker.py:157, :183 `set_embed_and_head`; `serving.kv_cache.draft_layer_bytes`) and
+its own KV cache over every pooled token (one more layer). TensorRT-LLM sizes its pool after the model, MTP layers
+included, loads and splits it over the target's and get_num_spec_layers' extra layers (aiconfigurator 0.12.0
+generator/rule_plugin/trtllm.rule:44-52), so both come out of the pool (vLLM's drafter too: weights under
+gpu_memory_utilization, its layers in the KV cache spec; recalled). SGLang sizes the target's pool over its own
+layers and weights, the draft runner's cache holds as many tokens outside it, and the fraction reserves 2 GiB more
+for the draft (0.5.9 model_runner_kv_cache_mixin.py:124-146, :402-412; server_args.py:1051-1057:
+`serving.sglang_memory.mem_fraction_static`, `drafts`). DeepSeek-R1 fp8 at TP8: ~1.4 GiB of weights a GPU and
+1 / 61 more bytes a token (TensorRT-LLM: B200 pool 2.62 -> 2.54 M tokens, H200 1.56 -> 1.50 M). Effect (session 50,
+hM87, validation/notes/serving_blackwell_tried.md): no scored drafting row has its pool bind; none moves.
 Not modelled: the MTP sampler's acceptance kernels (one launch per draft step).
 
 Effect (toggles, one tree, every row of the MoE / MLA set, repeats once; the only set with drafting rows: the 19
@@ -76,6 +88,7 @@ from infraplan.serving.deployment import Deployment
 DRAFT_OVER_VERIFIED = True  # the first draft step runs over the 1 + K verified positions (docstring; toggle)
 DRAFT_OVER_PROMPT = True  # the draft layer runs over every prompt token in the prefill (docstring; toggle)
 CONTEXT_GROWTH = True  # a step appends its T expected tokens to the cache, reserving its verification's slots (toggle)
+DRAFT_MEMORY = True  # the draft layer's weights and its own KV layer come out of the KV pool (docstring; toggle)
 
 
 def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_layer_s: np.ndarray,
@@ -135,6 +148,12 @@ def reserved_past_output(dep: Deployment) -> int:
     drafts (`fit_check` of `serving.serving_sim`)."""
     k = draft_slots(dep) if dep.speculative_tokens else 0
     return k + 1 if k else 0
+
+
+def memory_draft_layers(dep: Deployment) -> int:
+    """Draft layers resident beside the target (`serving.kv_cache.kv_capacity`'s `draft_layers`): 1 with drafts
+    (`DRAFT_MEMORY`), the one MTP / EAGLE module whose weights and KV layer the pool gives up (module docstring)."""
+    return 1 if dep.speculative_tokens and DRAFT_MEMORY else 0
 
 
 def require_acceptance(speculative_tokens: int, acceptance: float | None) -> None:

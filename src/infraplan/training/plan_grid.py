@@ -87,6 +87,9 @@ class Found:
     # flat positions of the plans `best` ranked after its first for `beyond`'s flags though their keys are below its
     # (what the guard did: `search_guard.guard_effect`); set by `best`
     passed_over: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # plans within the guard's flags keyed below `best`'s first that its tie band ranked after it (a simpler layout
+    # within GUARD_TIE_SHARE; hG85); set by `best`
+    tie_passed: int = 0
 
     def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
@@ -113,11 +116,39 @@ class Found:
         rank = g.rank[row] + pair * g.pair_stride[row] + z * g.zero_stride[row]
         return pool[np.lexsort((rank, self.keys[pool]))]
 
-    def best(self, top: int, beyond: Callable[[PlanArrays, np.ndarray], np.ndarray]) -> PlanArrays:
+    def _band_open(self, pool: np.ndarray, over: np.ndarray, within: np.ndarray, bar: float) -> bool:
+        """Whether `best` must widen its pool for the guard's tie band: a flagged plan (for either flag: a pool a
+        little wider than needed costs pricing only) is keyed below the first within the ceiling and keys up to
+        GUARD_TIE_SHARE above that first one may lie beyond the pool's `bar`."""
+        if not within.size or bar == np.inf:
+            return False
+        first = float(self.keys[within].min())
+        return bool(np.any(self.keys[pool[over]] < first)) and bar < first * (1.0 + GUARD_TIE_SHARE)
+
+    def _simplest(self, ranked: np.ndarray) -> np.ndarray:
+        """`ranked` (in `_ranked`'s order) stably re-sorted toward the simpler layout: no recompute first, then
+        the smaller CP, then fewer of TP and PP above 1, then the smaller PP (hG85). The order of published
+        recipe plans: Megatron-Bridge 0.3.1 recipes/llama/llama3.py's pretrain configs recompute nothing
+        (`recompute_granularity = None`) and raise CP with the sequence (8B: CP2 at 8k, CP4 at 64k; 70B: CP2 at 8k
+        and 16k, CP8 at 64k; 405B: CP4 at 128k); Llama 3 (arXiv:2407.21783) Table 4 runs 405B at 8k with CP1
+        (TP8 PP16) and takes CP16 only at 128k; NVIDIA's measured rows (frontier_measured.csv H004 405B TP4 PP16
+        CP1, H012 70B TP4 PP8 CP1, H010 70B FSDP TP1 PP1) add a dimension only where memory needs it."""
+        plans = self.plans(ranked)
+        tp, cp, pp, recompute = (np.broadcast_to(getattr(plans, name), ranked.shape)
+                                 for name in ("tp", "cp", "pp", "recompute"))
+        dims = (tp > 1).astype(np.int64) + (pp > 1)
+        return ranked[np.lexsort((pp, dims, cp, recompute))]  # (stable: equal layouts keep their key order)
+
+    def best(self, top: int, beyond: Callable[[PlanArrays, np.ndarray], np.ndarray],
+             pinned: Callable[[PlanArrays, np.ndarray], np.ndarray] | None = None) -> PlanArrays:
         """The `top` fitting plans: within the published MFU first, then by key, then in enumeration order.
 
         `beyond(plans, step_s)` flags plans over the MFU ceiling; it runs only on the plans with the lowest
         keys (doubling their number until `top` are within the ceiling or every fitting plan is checked).
+        `pinned(plans, step_s)` (None: no tie band) flags those of `beyond`'s plans that are over the MFU ceiling:
+        where one is keyed below the first plan within (the ceiling, not the model, chose the answer: that plan's
+        time is pinned just under the ceiling's), the plans within GUARD_TIE_SHARE of it come first in
+        `_simplest`'s order (hG85); the pool then holds every key up to that band.
         """
         keys = self.keys
         take = max(4 * top, 1)
@@ -134,12 +165,13 @@ class Found:
             if self.feasible > take:  # everything tying with the take-th key stays in: ties break by rank below
                 # the take smallest of all are among each block's take smallest (kept while evaluating)
                 if take <= self.take:
-                    pool = np.flatnonzero(keys <= np.partition(np.concatenate(self.smallest), take - 1)[take - 1])
+                    bar = float(np.partition(np.concatenate(self.smallest), take - 1)[take - 1])
                 else:  # (the take-th smallest of all keys: `head`'s, see `_head_of`)
                     head = _head_of(keys, take, head)
-                    pool = np.flatnonzero(keys <= head[1][take - 1])
+                    bar = float(head[1][take - 1])
+                pool = np.flatnonzero(keys <= bar)
             else:
-                pool = np.flatnonzero(keys < np.inf)
+                bar, pool = np.inf, np.flatnonzero(keys < np.inf)
             if checked.size < keys.size:
                 checked, flagged = (np.concatenate([a, np.zeros(keys.size - a.size, dtype=bool)])
                                     for a in (checked, flagged))
@@ -148,10 +180,20 @@ class Found:
                 flagged[fresh], checked[fresh] = beyond(self.plans(fresh), self.step_s[fresh]), True
             over = flagged[pool]
             within = pool[~over]
-            if within.size >= top or pool.size == self.feasible:
+            if pool.size == self.feasible or within.size >= top and not (
+                    pinned is not None and self._band_open(pool, over, within, bar)):
                 break
             take *= 2
-        picked = self._ranked(within)[:top]
+        picked = self._ranked(within)
+        first, self.tie_passed = (keys[picked[0]] if picked.size else np.inf), 0
+        below = pool[over][keys[pool[over]] < first]  # (flagged plans keyed below the first within)
+        if (GUARD_TIE_SHARE > 0 and pinned is not None and picked.size and below.size
+                and np.any(pinned(self.plans(below), self.step_s[below]))):
+            # the MFU ceiling chose: the plans within its tie band, simplest layout first
+            tied = keys[picked] <= first * (1.0 + GUARD_TIE_SHARE)
+            picked = np.concatenate([self._simplest(picked[tied]), picked[~tied]])
+            self.tie_passed = int(np.count_nonzero(keys[picked] < keys[picked[0]]))
+        picked = picked[:top]
         # every plan keyed below the first within the ceiling is in the pool (its key is at most the pool's bar) and
         # flagged (else it would come first): the plans the guard ranked after it
         flagged_pool = pool[over]
@@ -161,6 +203,12 @@ class Found:
             picked = np.concatenate([picked, self._ranked(pool[over])[:top - picked.size]])
         return self.plans(picked)
 
+
+# the guard's tie band: where the guard chose the answer, plans within this share of its first plan within the
+# ceiling are ranked simplest layout first (`Found._simplest`; hG85). ASSUMPTION: 1 %, a fifth of the gated training
+# set's mean error (5.9 %): the model cannot order plans this close, and the guard pins their reported time at the
+# ceiling anyway
+GUARD_TIE_SHARE = 0.01
 
 # `Found.best`'s order statistics: the smallest HEAD_FACTOR x take keys, sorted once for the rounds after
 HEAD_FACTOR = 64

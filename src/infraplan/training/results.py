@@ -80,7 +80,11 @@ class StepBreakdown(Result):
                            "gradient all-reduce between the first and last stage")
     dp_comm_exposed: float = Field(description="seconds of data-parallel gradient/parameter traffic not hidden")
     optimizer: float = Field(description="seconds of the optimizer step")
-    other: float = Field(description="seconds of everything else (fp8 casts, embedding, loss, ...)")
+    other: float = Field(description="seconds of the element-wise and host work: norms, residual adds, rotary and "
+                         "activations; a quantised format's casts, amax reads and per-expert quantise and scale "
+                         "kernels; an MoE layer's router, permute and unpermute passes; the LM loss "
+                         "(cross-entropy) and the embedding's gather and dense backward; host issue and syncs no "
+                         "queued GPU work covers")
 
 
 class MemoryBreakdown(Result):
@@ -228,6 +232,12 @@ class PlanSearchResult(Result):
     margin_ranked_after_count: int = Field(0, description="plans the objective puts ahead of the best plan that were "
                                            "ranked after it for their memory headroom alone (below the margin, "
                                            "within every MFU ceiling; count)")
+    tie_ranked_after_count: int = Field(0, description="plans within every MFU ceiling and the margin that the "
+                                        "objective puts ahead of the best plan, ranked after it for a simpler "
+                                        "layout: where the ceiling ranked a faster plan after the best, the plans "
+                                        "within 1 % of the first within it come simplest layout first (no "
+                                        "recompute, then the smaller CP, then fewer of TP and PP, then the "
+                                        "smaller PP; count)")
 
 
 class ScalingPoint(Result):

@@ -334,7 +334,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
 
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top))
     evaluated = found.evaluated
-    best_plans = found.best(top, beyond)
+    best_plans = found.best(top, beyond, guard.pinned(shape, cluster) if objective == "time" else None)
     rows: list[PlanMetrics] = []
     if len(best_plans):
         res = _evaluate_best(shape, cluster, best_plans, profile)
@@ -363,7 +363,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
-        mfu_ceilings=ceilings, margin_ranked_after_count=margin_after,
+        mfu_ceilings=ceilings, margin_ranked_after_count=margin_after, tie_ranked_after_count=found.tie_passed,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best

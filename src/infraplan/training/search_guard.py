@@ -11,7 +11,7 @@ names the fastest of them: where the guard, not the model, chose the answer (hU6
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +46,11 @@ class SearchGuard:
     def over_mfu(self, plans: PlanArrays, mfu: np.ndarray) -> np.ndarray:
         """Plans whose MFU (`plan_mfu`) is beyond their precision's ceiling (none when the guard does not rank)."""
         return np.asarray(mfu * self.in_convention[plans.dtype] > self.mfu_ceiling[plans.dtype])
+
+    def pinned(self, shape: TransformerShape, cluster: Cluster) -> Callable[[PlanArrays, np.ndarray], np.ndarray]:
+        """`Found.best`'s `pinned`: which plans at these step times are over their precision's MFU ceiling (the
+        flag that pins the best plan's time just under the ceiling's, so `best` breaks its ties by layout)."""
+        return lambda plans, step_s: self.over_mfu(plans, plan_mfu(shape, cluster, plans, step_s))
 
     def beyond(self, shape: TransformerShape, cluster: Cluster, profile: Stack, plans: PlanArrays,
                step_s: np.ndarray) -> np.ndarray:
