@@ -10,17 +10,18 @@ The bound: at `bound` entries the memo is emptied before the next insert (a long
 models or stacks keeps at most `bound` of them alive). Emptying, not least-recently-used order: the values are
 cheap to compute again, and a plain dict's `get` and item assignment are each atomic, so threads sharing a memo
 see whole entries without a lock. Memos that need an order or a lock (`training.one_plan_memo`,
-`training.plan_rules.plan_is_valid`'s verdicts) keep their own.
+`training.plan_rules.plan_is_valid`'s verdicts) keep their own. `KeepLast` keeps one answer only, the last (the
+message efficiency of `network.collective_efficiency`, asked for twice in a row by an all-reduce's ring and tree).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
-__all__ = ["IdentityMemo"]
+__all__ = ["IdentityMemo", "KeepLast"]
 
 
 class IdentityMemo(Generic[V]):
@@ -54,3 +55,28 @@ class IdentityMemo(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class KeepLast:
+    """The last answer of a pure function, kept by its owner's identity (a frozen fabric) and an equal key of its
+    other inputs; `get` gives None on a miss. One (owner, key, value) tuple, read and replaced whole, so threads
+    see a consistent entry; the owner is held, so its id is not reused while kept."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept: tuple[object, object, Any] = (None, None, None)
+
+    def get(self, owner: object, key: object) -> Any:
+        kept = self._kept
+        return kept[2] if kept[0] is owner and kept[1] == key else None
+
+    def put(self, owner: object, key: object, value: Any) -> None:
+        self._kept = (owner, key, value)
+
+    def forget(self) -> None:
+        self._kept = (None, None, None)
+
+    @property
+    def empty(self) -> bool:
+        return self._kept[0] is None

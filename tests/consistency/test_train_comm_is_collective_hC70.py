@@ -92,7 +92,8 @@ def test_the_collective_commands_priced_time_is_trains_term(gpus: int, capsys: p
     answer = _answer(dp, size, capsys)
     if gpus == 64:
         assert answer["priced_time_s"] == exposed
-        assert "simai_nic_ratio.csv" in answer["priced_basis"] and f"at {dp} nodes" in answer["priced_basis"]
+        # the table read per ring step (hT87): its column at the ring's ranks / 8 (under 16 ranks its first)
+        assert "simai_nic_ratio.csv" in answer["priced_basis"] and f"at {dp} ranks / 8" in answer["priced_basis"]
     else:
         # hT80 (session 50): the 128-node figure was the SimAI NIC table's, a ring's (latency linear in the ranks),
         # read for NCCL's tree too: 0.234 s. The tree now keeps its own alpha-beta time, which depends on where the

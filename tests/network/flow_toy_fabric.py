@@ -35,6 +35,24 @@ network:
 """
 
 
+# DGX B200 leaf domains at 1:4 that build no rails: a double binary tree crossing an oversubscribed tier (hN70, hM80)
+O4 = """
+display_name: o4, DGX B200 leaf domains at 1:4 that build no rails
+source: test fixture (hF65's what-if)
+accelerator: b200
+total_accelerators: 2048
+node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
+network:
+  kind: infiniband
+  rail_optimized: true
+  collective_efficiency: 0.94
+  tiers:
+    - {name: leaf, group_size: 256, oversubscription: 4, hop_latency_s: 1.0e-6, switch_radix: 64,
+       port_bandwidth_bytes_per_s: 400Gbps}
+    - {name: spine, group_size: 2048, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 64,
+       port_bandwidth_bytes_per_s: 400Gbps}
+"""
+
 def unrailed_mi300x(folder) -> str:  # type: ignore[no-untyped-def]
     """A what-if file in `folder`: the catalog's mi300x-cluster with its leaves wired unrailed (NIC link i of a
     64-GPU leaf domain on leaf i // 32: nodes 0-3 / 4-7), as it was built before its rail groups (hN70)."""

@@ -74,16 +74,19 @@ def test_the_last_column_itself_is_read_not_held() -> None:
     """1,024 GPUs packed span 128 nodes, the tables' last column (header "128Node-1024GPU"): read at that column,
     nothing held beyond it."""
     got = priced_collective(_h100(), "reduce-scatter", 16 * MIB, 1024, 1)
-    assert "simai_nic_ratio.csv at 128 nodes:" in got.basis and "last column" not in got.basis
+    assert "at 1,024 ranks / 8 = 128 nodes," in got.basis and "last column" not in got.basis
     assert got.efficiency == pytest.approx(_simai("simai_nic_ratio.csv", 8, 2**24), rel=1e-9)
 
 
 def test_ranks_3_apart_put_2_in_a_node() -> None:
-    """32 ranks 3 apart: floor(8 / 3) = 2 members in a node (`fabric.group_domain`), 16 nodes, the 16-node column
-    (0.05 / 0.96 at 16 MiB), not 32 / (8 / 3) = 12 nodes."""
+    """32 ranks 3 apart: floor(8 / 3) = 2 members in a node (`fabric.group_domain`), so the ring drives 2 NICs
+    (2 x 47 GB/s, not 32 / (8 / 3) = 12 members' worth); read per ring step (hT87) at 32 / 8 = 4 table nodes
+    (0.24 / 0.95 at 16 MiB), its shortfall per step at the table node's 8 x 47 GB/s paid at the ring's own 94 GB/s:
+    1 / (1 + (1 / e - 1) x 94 / 376)."""
     got = priced_collective(_h100(), "reduce-scatter", 16 * MIB, 32, 3)
-    assert "simai_nic_ratio.csv at 16 nodes:" in got.basis
-    assert got.efficiency == pytest.approx(_simai("simai_nic_ratio.csv", 5, 2**24), rel=1e-9)
+    assert "at 32 ranks / 8 = 4 nodes," in got.basis
+    table = _simai("simai_nic_ratio.csv", 3, 2**24)
+    assert got.efficiency == pytest.approx(1.0 / (1.0 + (1.0 / table - 1.0) * 94.0 / 376.0), rel=1e-9)
 
 
 def test_a_sharp_fabric_prices_sharp_without_the_flag() -> None:

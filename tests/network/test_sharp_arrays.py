@@ -34,7 +34,7 @@ def _old_sharp_time(fabric: Fabric, size: float, n: float, stride: float) -> flo
     latency = max(lat, _efficiency.NCCL_NET_STEP_LATENCY_S) + (2.0 * SCALE_UP_LATENCY_S if k > 1.0 else 0.0)
     bandwidth = max(network, in_domain)
     two = min(n, 2.0 * k)
-    efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False), size)
+    efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False, False), size)
     return max(bandwidth + latency, bandwidth / efficiency)
 
 

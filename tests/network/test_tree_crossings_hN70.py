@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from flow_toy_fabric import unrailed_mi300x
+from flow_toy_fabric import O4, unrailed_mi300x
 
 from infraplan.catalog import load_system
 from infraplan.cluster import Cluster
@@ -29,22 +29,6 @@ from infraplan.network.tree_crossings import tree_edges_crossing, tree_link, tre
 
 MIB = 2.0**20
 NIC = 50e9 * 0.94  # 400 Gb/s at the fabric's collective efficiency
-O4 = """
-display_name: hN70 o4, DGX B200 leaf domains at 1:4 that build no rails
-source: test fixture (hF65's what-if)
-accelerator: b200
-total_accelerators: 2048
-node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
-network:
-  kind: infiniband
-  rail_optimized: true
-  collective_efficiency: 0.94
-  tiers:
-    - {name: leaf, group_size: 256, oversubscription: 4, hop_latency_s: 1.0e-6, switch_radix: 64,
-       port_bandwidth_bytes_per_s: 400Gbps}
-    - {name: spine, group_size: 2048, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 64,
-       port_bandwidth_bytes_per_s: 400Gbps}
-"""
 
 
 def _o4(tmp_path) -> str:  # type: ignore[no-untyped-def]

@@ -14,28 +14,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from flow_toy_fabric import O4
 
 from infraplan.cluster import Cluster
 from infraplan.network.fabric import Fabric, group_link
 from infraplan.network.nccl_trees import tree_parents
 from infraplan.network.tree_crossings import tree_bottleneck, tree_edges_crossing, tree_link_kept
-
-O4 = """
-display_name: hM80 o4, DGX B200 leaf domains at 1:4 that build no rails (hN70's fixture)
-source: test fixture (hF65's what-if)
-accelerator: b200
-total_accelerators: 2048
-node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
-network:
-  kind: infiniband
-  rail_optimized: true
-  collective_efficiency: 0.94
-  tiers:
-    - {name: leaf, group_size: 256, oversubscription: 4, hop_latency_s: 1.0e-6, switch_radix: 64,
-       port_bandwidth_bytes_per_s: 400Gbps}
-    - {name: spine, group_size: 2048, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 64,
-       port_bandwidth_bytes_per_s: 400Gbps}
-"""
 
 
 def _bracket(nodes: int, channels: int, stride: int, leaf: int) -> tuple[float, int]:

@@ -56,12 +56,13 @@ def test_a_deadline_no_pool_meets_names_the_fastest_run_found() -> None:
 
 def test_a_whole_training_job_a_site_cannot_hold_names_its_size() -> None:
     """"pretrain short by 1 %" read as a 1 % shortfall of something divisible; a run is one job of N devices,
-    so the refusal names N and the pool (65,536 H100 for Llama 3 405B in 24 days; 100 MW holds ~64,000). (24, not
-    25: 32,768 H100 make 25 days since the DP x CP group shards the optimizer state, hE session 38.)"""
+    so the refusal names N and the pool (65,536 H100 for Llama 3 405B in 20 days; 100 MW holds ~64,000). (20, not
+    24: 32,768 H100 meet 24 days since the SimAI NIC table is read per ring step, hT87: the FSDP reduce-scatter /
+    all-gather over one-GPU-a-node groups; 25 days since the DP x CP group shards the optimizer state, hE s38.)"""
     spec = ScenarioSpec.model_validate({
         "name": "job-over-cap", "phases": [{"name": "2026", "year": 2026}],
         "services": [{"name": "pretrain", "kind": "training", "model": "llama3-405b", "tokens": "15.6T",
-                      "deadline": "24d"}],
+                      "deadline": "20d"}],
         "pools": [{"name": "h100", "device": "h100-sxm", "site": "s"}],
         "sites": [{"name": "s", "power": "100MW", "location": "ohio"}]})
     with pytest.raises(InputError) as err:

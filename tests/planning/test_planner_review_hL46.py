@@ -89,7 +89,8 @@ def test_campus_gb200_run_keeps_data_parallel_outermost() -> None:
     paper = estimate_training(REFERENCE_RUN_MODEL, cluster, 16384, order="tp-cp-pp-dp", **kw)
     dp_inside = estimate_training(REFERENCE_RUN_MODEL, cluster, 16384, order="tp-cp-dp-pp", **kw)
     assert cap.tokens_per_s_per_gpu == pytest.approx(paper.tokens_per_s_per_gpu, rel=1e-12)
-    assert abs(dp_inside.tokens_per_s_per_gpu / paper.tokens_per_s_per_gpu - 1) > 0.05
+    # (5 % apart before hT87; 2.9 % since the NIC table is read per ring step: DP over racks costs less)
+    assert abs(dp_inside.tokens_per_s_per_gpu / paper.tokens_per_s_per_gpu - 1) > 0.02
 
 
 # 3. plan splits an LLM service's replicas over pools

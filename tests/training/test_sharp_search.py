@@ -50,7 +50,8 @@ def test_zero_0_plans_gain_and_zero_1_to_3_do_not(capsys):
             assert row["step_time_s"] < plain
         else:
             assert row["step_time_s"] == plain
-    assert zeros >= {0, 1}
+    assert 0 in zeros and zeros - {0}  # both kinds of rows (ZeRO 1 left the top 8 when the NIC table was read per
+    # ring step, hT87: its DP reduce-scatter / all-gather over 128 one-GPU nodes is no longer priced at 1,024 ranks)
     # the answer moves: without SHARP no ZeRO 0 plan makes the top 8 (the ZeRO 1-3 plans within the published MFU,
     # compared in its causal-scores convention, hF45), with it ZeRO 0 plans do, and the best of them is
     # at least 3 % faster than the same plan without SHARP (5.01 s against 5.19 s, hF45)

@@ -15,7 +15,7 @@ def test_the_web_answer_carries_the_priced_time(client: TestClient, capsys: pyte
     body = {"op": "reduce-scatter", "system": "dgx-h100-superpod", "gpus": 64, "size": "16MiB"}
     web, cli = web_and_cli(client, "collective", body, capsys)
     assert web["priced_time_s"] == cli["priced_time_s"] > 2.0 * web["time_s"]  # 8 nodes at 16 MiB: efficiency 0.135
-    assert web["priced_basis"] == cli["priced_basis"] and "simai_nic_ratio.csv at 8 nodes" in web["priced_basis"]
+    assert web["priced_basis"] == cli["priced_basis"] and "at 64 ranks / 8 = 8 nodes" in web["priced_basis"]
     web, cli = web_and_cli(client, "collective", {**body, "op": "all-reduce"}, capsys)
     assert web["priced_time_s"] == cli["priced_time_s"] < 1.2 * web["time_s"]
     assert web["priced_basis"] == cli["priced_basis"] and "double binary tree" in web["priced_basis"]

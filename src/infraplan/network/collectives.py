@@ -141,7 +141,8 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     fabric's identity and the group's numbers (a single estimate prices a few messages on each of a few groups;
     the entry holds the fabric, so its id is not reused while it is kept). The network step latency is not kept:
     each formula floors the link latency at its current value on every call (`step_latency_xp`)."""
-    kept = _GROUPS.get(fabric, (n, stride))
+    key = (n, stride, _efficiency.RING_TABLE_PER_STEP)
+    kept = _GROUPS.get(fabric, key)
     if kept is not None:
         return kept
     bw, lat = _link_one(fabric, n, stride)
@@ -152,7 +153,7 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     group = (bw, lat, crosses, 0.0 if steps < 0.0 else steps, members, tree_steps,
              _efficiency.group_efficiency(fabric, n, stride, False),
              tree_link_kept(fabric, n, stride, bw) if crosses else bw)
-    return _GROUPS.put(fabric, (n, stride), group)
+    return _GROUPS.put(fabric, key, group)
 
 
 def _spanned_seconds(one: Callable[[Fabric, float, float, float], float], fabric: Fabric, size: float, n: float,
@@ -309,7 +310,7 @@ def collective_switches() -> tuple[object, ...]:
     values on them (the network step latency, the measured NVLink curve, the pipelined ring and tree latencies): a
     value kept by a caller of `collective_seconds` with these in its key is never served across a patched switch."""
     return (_efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE, _fabric.PIPELINED_RING_LATENCY,
-            _fabric.PIPELINED_TREE_LATENCY, _efficiency.RING_TABLE_RING_ONLY)
+            _fabric.PIPELINED_TREE_LATENCY, _efficiency.RING_TABLE_RING_ONLY, _efficiency.RING_TABLE_PER_STEP)
 
 
 def forget_collective_seconds() -> None:

@@ -7,8 +7,9 @@ all-reduce through `collective_time(..., sized=True)`, the same formulas on arra
 its bandwidth term over the message-size efficiency,
 
 * across scale-up domains: the SimAI NCCL tables (catalog/nccl/simai_nic_ratio.csv, all-to-all
-  simai_ata_ratio.csv) at the node count the group spans (their columns stop at 128 nodes), with NCCL's network
-  step latency (`collective_efficiency`);
+  simai_ata_ratio.csv; their columns stop at 128 nodes), with NCCL's network step latency (`collective_efficiency`):
+  a ring reads the NIC table per ring step (its column at ranks / 8, its shortfall per step on the ring's own steps,
+  `RING_TABLE_PER_STEP`, hT87), an all-to-all the ATA table at the node count the group spans;
 * an all-reduce inside one domain: the measured NVLink all-reduce curve (AIConfigurator's NCCL tables,
   `nvlink_all_reduce.table_file`: catalog/nccl/aiconfigurator_<chip>_all_reduce.csv);
 * reduce-scatter, all-gather, all-to-all inside one domain: the accelerator's measured NCCL collectives table
@@ -34,7 +35,12 @@ from dataclasses import dataclass, replace
 
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_collectives as _measured
-from infraplan.network.collective_efficiency import RING_TABLE_RING_ONLY, message_efficiency
+from infraplan.network.collective_efficiency import (
+    RING_TABLE_NODE_GPUS,
+    RING_TABLE_PER_STEP,
+    RING_TABLE_RING_ONLY,
+    message_efficiency,
+)
 from infraplan.network.collectives import (
     CUSTOM_ALL_REDUCE_MAX_BYTES,
     Fabric,
@@ -86,10 +92,23 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
                                 "ring here: its alpha-beta time (latency of its longest path + 2 size / bw, NCCL's "
                                 "tuning model) bounded below by its leg in the domain; the SimAI NIC table is a "
                                 "ring's (latency linear in the ranks) and prices the ring only")
+    efficiency = float(message_efficiency(fabric, size_bytes, n, stride, all_to_all=op == "all-to-all"))
+    if op != "all-to-all" and RING_TABLE_PER_STEP:
+        nodes = n / RING_TABLE_NODE_GPUS
+        held = (f", its last column's ({_TABLE_NODES} nodes)" if nodes > _TABLE_NODES else
+                ", its first network column's (2 nodes)" if nodes < 2 else "")
+        steps = 2 * (n - 1) if op == "all-reduce" else n - 1
+        plural = "" if nodes == 1 else "s"
+        return PricedCollective(seconds, efficiency, "the SimAI NCCL table catalog/nccl/simai_nic_ratio.csv read per "
+                                f"ring step: its column at {n:,} ranks / {RING_TABLE_NODE_GPUS} = {nodes:,.4g} "
+                                f"node{plural}{held}, its shortfall per ring step (at {RING_TABLE_NODE_GPUS} NICs' "
+                                f"busbw) paid on this ring's {steps:,} steps: message-size efficiency "
+                                f"{efficiency:.3g} of its large-message busbw at this size, bounding the alpha-beta "
+                                "time from below; "
+                                "NCCL's network step latency")
     per_domain = min(max(math.floor(domain / stride), 1), n)
     nodes = n / per_domain
     table = "simai_ata_ratio.csv" if op == "all-to-all" else "simai_nic_ratio.csv"
-    efficiency = float(message_efficiency(fabric, size_bytes, n, stride, all_to_all=op == "all-to-all"))
     held = f", its last column's ({_TABLE_NODES} nodes)" if nodes > _TABLE_NODES else ""
     return PricedCollective(seconds, efficiency, f"the SimAI NCCL table catalog/nccl/{table} at {nodes:,.4g} "
                             f"nodes{held}: message-size efficiency {efficiency:.3g} of the large-message busbw at "

@@ -122,13 +122,14 @@ def _sharp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any) -> Any:
     network, domain, latency = _parts(xp, fabric, size, n, stride, k)
     bandwidth = xp.maximum(network, domain)
     # the message-size efficiency of two domains' ring: the aggregation tree's steps do not grow with the domains
-    # as a ring's 2 (n - 1) do (ASSUMPTION, module docstring)
+    # as a ring's 2 (n - 1) do (ASSUMPTION, module docstring); the column as it is, not read per ring step (no
+    # per-size SHARP figure found: `collective_efficiency.RING_TABLE_PER_STEP` prices rings, hT87)
     two = xp.minimum(n, 2.0 * k)
     efficiency: Any
     if xp is _FLOATS:
-        efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False), size)
+        efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False, False), size)
     else:
-        efficiency = _efficiency.message_efficiency(fabric, size, two, stride)
+        efficiency = _efficiency.message_efficiency(fabric, size, two, stride, per_step=False)
     return xp.where(runs, xp.maximum(bandwidth + latency, bandwidth / efficiency), math.inf)
 
 

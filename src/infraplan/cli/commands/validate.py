@@ -163,8 +163,9 @@ def markdown_report(report: ValidationReport) -> str:
 def validate(
     as_json: JsonFlag = False,
     markdown: bool = typer.Option(False, "--markdown", help="print the table as Markdown"),
-    write_error_bands: bool = typer.Option(False, "--write-error-bands",
-                                           help="rewrite catalog/error_bands.yaml from the current residuals"),
+    write_error_bands: bool = typer.Option(
+        False, "--write-error-bands",
+        help="rewrite catalog/error_bands.yaml and catalog/band_residuals/ from the current residuals"),
 ) -> None:
     """Compare the models with every published case (training, facility, ...): error per case, mean and max."""
     if write_error_bands:
