@@ -6,8 +6,9 @@ accelerator files quote for `KernelEfficiency.matmul_stream_k` (hB86, session 50
 
     python validation/calibration/aic_stream_k.py /path/to/aiconfigurator_core/systems/data
 
-Tables: `{h100_sxm,h200_sxm,b200_sxm,gb200,b300_sxm,gb300}/gemm/trtllm/1.3.0rc20/gemm_perf.parquet`, bf16 and per-tensor fp8 (the fp8 op's activation cast
-subtracted, as `aic_small_m_split_k.py` does), rows with N, K >= 1,024 and N x K >= 2^22, M 1-8,192. Model:
+Tables: `{h100_sxm,h200_sxm,b200_sxm,gb200,b300_sxm,gb300}/gemm/trtllm/1.3.0rc20/gemm_perf.parquet`, bf16 and
+per-tensor fp8 (the fp8 op's activation cast subtracted, as `aic_small_m_split_k.py` does), rows with N, K >= 1,024
+and N x K >= 2^22, M 1-8,192. Model:
 `hardware.kernels.gemm_time` at the serving path's rates (`serving.decode_kernels.gemm_rates`, TensorRT-LLM's
 measured weight reads) and the catalog's fractions, with `KernelRates.stream_k` False (whole waves of full-K 128 x
 128 tiles) and True (the tiles' K work balanced over the SMs). Per M bucket: median of model / measured and mean

@@ -14,8 +14,7 @@ Blackwell part, so per shape
     fraction_B = catalog_fraction_H100 x (AIC fraction_B / AIC fraction_H100)
 
 and the catalog takes the median over the shapes. Each AIC fraction is the one the planner's kernel model implies
-(`hardware.kernels`: tile-padded FLOPs over 128 x 128 tiles and whole waves of the part's SMs, 4 us launch cost;
-on the Blackwell parts, which set `matmul_stream_k`, the tiles balanced over the SMs with no partial-wave idling):
+(`hardware.kernels`: tile-padded FLOPs over 128 x 128 tiles and whole waves of the part's SMs, 4 us launch cost):
 
     fraction = padded_flops / ((latency - activation_quantisation - 4 us) x dense_peak)
 
@@ -64,8 +63,10 @@ PEAK_TFLOPS = {
     "gb300": {"bfloat16": 2500, "fp8": 5000, "fp8_block": 5000, "nvfp4": 15000},
 }
 SMS = {"h100_sxm": 132, "h200_sxm": 132, "b200_sxm": 148, "gb200": 148, "b300_sxm": 160, "gb300": 160}
-# parts whose catalog file sets `matmul_stream_k` (hardware.kernels: no partial last wave at these M >= 4,096 shapes)
-STREAM_K = ("b200_sxm", "gb200", "b300_sxm", "gb300")
+# parts whose catalog file sets `matmul_stream_k` (hardware.kernels), priced with no partial-wave idling: none yet.
+# With ("b200_sxm", "gb200", "b300_sxm", "gb300") the derived fractions fall 2-4 % (B200 bf16 0.616 -> 0.590, fp8 0.570
+# -> 0.548, fp8_block 0.568 -> 0.559, nvfp4 AIC 0.458 -> 0.443; hB86, validation/notes/serving_blackwell_tried.md)
+STREAM_K: tuple[str, ...] = ()
 H100_CATALOG = {"bfloat16": 0.70, "fp8": 0.63}  # h100-sxm.yaml, measured on a lent H100
 H100_ATTENTION = 0.50
 KERNEL_OVERHEAD_S = 4.0e-6
@@ -125,7 +126,7 @@ def implied_fraction(system: str, dtype: str, m: int, n: int, k: int, gemm: dict
     seconds = (latency_ms - cast_ms) * 1e-3 - KERNEL_OVERHEAD_S
     units = SMS[system]
     tiles = math.ceil(m / 128) * math.ceil(n / 128)
-    # whole waves on Hopper; the Blackwell parts' stream-K balances the tiles over the SMs (`matmul_stream_k`)
+    # whole waves, or the tiles balanced over the SMs on a part whose catalog file sets `matmul_stream_k`
     waves = tiles / units if system in STREAM_K else math.ceil(tiles / units)
     padded = waves * units * 128 * 128 * 2 * k
     return padded / seconds / (PEAK_TFLOPS[system][dtype] * 1e12)

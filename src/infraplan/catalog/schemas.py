@@ -123,9 +123,8 @@ class KernelEfficiency(Spec):
         "`serving.kv_cache.context_fmha_speedup`); None: 1")
     memory_bandwidth_fraction: Fraction
     weight_read_fraction: dict[EngineFamily, dict[Dtype, Fraction]] | None = Field(
-        None, description="memory-bound (small-M) GEMM bytes read per second / datasheet HBM bandwidth, per serving "
-        "engine family and weight dtype, measured (`hardware.kernels.weight_read_rates`); None or absent: "
-        "memory_bandwidth_fraction")
+        None, description="memory-bound (small-M) GEMM bytes/s / datasheet HBM bandwidth, per serving engine family "
+        "and weight dtype, measured (`hardware.kernels.weight_read_rates`); None: memory_bandwidth_fraction")
     decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], DecodeAttentionFit]] | None = Field(
         None, description="decode attention per serving engine family and KV dtype, measured "
         "(`serving.decode_kernels`); None or absent: one kernel launch + KV bytes at memory_bandwidth_fraction")
@@ -138,6 +137,8 @@ class KernelEfficiency(Spec):
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")
     matmul_tile_m: int = Field(128, gt=0)
     matmul_tile_n: int = Field(128, gt=0)
+    matmul_stream_k: bool = Field(False, description="plain GEMMs balance their tiles' K over the SMs (stream-K, "
+                                  "`hardware.kernels`); False: whole waves of full-K tiles (every preset so far)")
     kernel_overhead_s: float = Field(ge=0, description="fixed cost per kernel: launch, prologue, tail")
     scale_up_collective_efficiency: Fraction = Field(
         description="measured collective bus bandwidth / scale-up line rate (NCCL busbw convention)"

@@ -27,11 +27,18 @@ Qwen3-30B's expert 128 x 1,536 x 2,048 6.6 us (model 16.8 -> 7.2 us), DeepSeek-V
 from +5-35 % to within 4 % on H100 and H200, but M = 128 on H200 (-21 %: cuBLAS's gate/up kernel there, 448 x 64
 "coopB", runs at 0.6x the rate of its M = 96 and 192 kernels; tests/serving/test_llm_iteration.py,
 tests/hardware/test_gemm_h200_measured.py).
-Not modelled: a partial last wave spread over the SMs (stream-K's data-parallel waves + one stream-K wave; measured
-at 160 tiles: 1.18x the time of 132, not 2x): it fits the H200 table better but moves the training sets the wrong
-way (validation/notes/training_sets_tried.md, "split-K on a lent H200"). Grouped GEMMs (`grouped_gemm_time`) are
-not split: CUTLASS's grouped scheduler (sm90_tile_scheduler_group.hpp) walks the groups' tiles persistently with no
-K decomposition; their many tiles fill the SMs.
+Stream-K (`KernelEfficiency.matmul_stream_k`; built, set on no part yet): the tiles' K work balanced over the SMs,
+a unit's chunk never shallower than SPLIT_K_MIN_DEPTH: per_unit = max(tiles x K / units, min(K, 512)), t_compute =
+per_unit x units x tile_m x tile_n x 2 / rate, plus the fp32 partial sums of K / per_unit - 1 splits where the tiles
+are fewer than the units (Osama et al. sec. 4's hybrid); the smaller of that and whole waves. AIConfigurator 0.12.0's
+gemm/trtllm/1.3.0rc20 bf16 / fp8 tables (M 1-8,192, N, K >= 1,024; validation/calibration/aic_stream_k.py): whole
+waves put B200 bf16 at 1.41-1.50x the table at M 65-512 (1.12x at 8,192), stream-K at 0.96-1.14x from M 65; H100 /
+H200 the same (1.32-1.72x -> 0.98-1.20x). On the Blackwell parts with their fractions re-derived (validation/
+calibration/blackwell_aic_fractions.py `STREAM_K`): Blackwell set 20.72 -> 20.69 %, frontier training 9.17 -> 9.07,
+MLPerf v5.1 24.37 -> 24.93, Hopper sets unchanged, ten tests' calibrations move (validation/notes/
+serving_blackwell_tried.md, round 11): not adopted here. Grouped GEMMs
+(`grouped_gemm_time`) are not split: CUTLASS's grouped scheduler (sm90_tile_scheduler_group.hpp) walks the groups'
+tiles persistently with no K decomposition; their many tiles fill the SMs.
 
 Fused attention (FlashAttention-style) runs at `attention_max_fraction` of the bf16 peak at head dimension 128
 (`ATTENTION_REFERENCE_HEAD_DIM`, where the catalog's figures were measured) and never materialises the s x s score
@@ -118,6 +125,7 @@ class KernelRates:
     kernel_overhead_s: float
     attention_exp_per_s: float = math.inf  # special-function (MUFU) exponentials/s; inf: no head-dim dependence
     fp8_gemm_layouts: tuple[str, ...] = ("tn",)  # operand layouts its fp8 GEMMs take (`Accelerator`, ops.precision)
+    stream_k: bool = False  # plain GEMMs' tiles balanced over the SMs (`KernelEfficiency.matmul_stream_k`; docstring)
 
     @classmethod
     def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
@@ -136,6 +144,7 @@ class KernelRates:
             attention_exp_per_s=(math.inf if eff.attention_exp_per_s is None or not HEAD_DIM_EXPONENTIALS
                                  else eff.attention_exp_per_s),
             fp8_gemm_layouts=accelerator.fp8_gemm_layouts,
+            stream_k=eff.matmul_stream_k,
         )
 
 
@@ -199,14 +208,14 @@ def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, group
     return _gemm_floats(rates, float(m), float(n), float(k), float(groups), float(bytes_per_element), float(rate))
 
 
-# (widest M tile as a float, N tile, compute units, memory bytes/s, kernel overhead s) of a `KernelRates`
-_RateTerms = tuple[float, int, int, float, float]
+# (widest M tile as a float, N tile, compute units, memory bytes/s, kernel overhead s, stream-K) of a `KernelRates`
+_RateTerms = tuple[float, int, int, float, float, bool]
 
 
 def _rate_terms(rates: KernelRates) -> _RateTerms:
     """The rates `_gemm_terms` reads, in one tuple (read once for several GEMMs)."""
     return (float(rates.tile_m), rates.tile_n, rates.compute_units, rates.memory_bytes_per_s,
-            rates.kernel_overhead_s)
+            rates.kernel_overhead_s, rates.stream_k)
 
 
 def _gemm_floats(rates: KernelRates, m: float, n: float, k: float, groups: float | None, bytes_per_element: float,
@@ -220,7 +229,7 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
     """`_gemm(_FLOATS, ...)` spelled out: the same IEEE operations in the same order, with `_FLOATS`'s max, min,
     ceiling and where written inline (`max(a, b)` is `b if b > a else a`), so a single estimate's ~15 GEMMs skip
     ~10 namespace calls each (issue 18); tests/hardware/test_kernel_fast_path.py holds it to the array path's bits."""
-    widest, tile_n, units, bandwidth, overhead = terms
+    widest, tile_n, units, bandwidth, overhead, stream_k = terms
     if m >= widest:  # 2 ** ceil(log2(m)) >= widest: np.log2 is exact at powers of two and within an ulp elsewhere
         tile_m = widest
     else:
@@ -238,10 +247,21 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
         t_memory = groups * (m * k + k * n + m * n) * bytes_per_element / bandwidth
         t = (t_memory if t_memory > t_compute else t_compute) + overhead
         return t if m * n * k * groups > 0 else 0.0
+    t_memory = (m * k + k * n + m * n) * bytes_per_element / bandwidth
     waves = math.ceil(tiles / units)
     t_compute = waves * units * tile_m * tile_n * 2.0 * k / rate
-    t_memory = (m * k + k * n + m * n) * bytes_per_element / bandwidth
     t = t_memory if t_memory > t_compute else t_compute
+    if stream_k:  # `_gemm`'s balanced tiles, its operations in its order
+        depth = SPLIT_K_MIN_DEPTH if k > SPLIT_K_MIN_DEPTH else k
+        share = tiles * k / units
+        per_unit = depth if depth > share else share
+        t_compute = per_unit * units * tile_m * tile_n * 2.0 / rate
+        extra = k / (1.0 if per_unit < 1.0 else per_unit) - 1.0
+        t_memory = t_memory + (0.0 if extra < 0.0 else extra) * PARTIAL_SUM_BYTES * m * n / bandwidth
+        balanced = t_memory if t_memory > t_compute else t_compute
+        t = balanced if balanced < t else t
+        t = t + overhead
+        return t if m * n * k > 0 else 0.0
     # `_gemm`'s split count where it is >= 2 (one split: the array path's split time is `t`, bit for bit); the
     # floor divisions are its floors of quotients (k / 512 is exact; units / tiles of small ints is not within an
     # ulp of an integer unless it is one)
@@ -273,10 +293,19 @@ def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, 
         t_memory = groups * (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
         t = xp.maximum(t_compute, t_memory) + rates.kernel_overhead_s
         return xp.where(m * n * k * groups > 0, t, 0.0)
+    t_memory = (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
     waves = xp.ceil(tiles / units)
     t_compute = waves * units * tile_m * rates.tile_n * 2.0 * k / rate
-    t_memory = (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
     t = xp.maximum(t_compute, t_memory)
+    if rates.stream_k:  # the tiles' K work balanced over the units, chunks >= SPLIT_K_MIN_DEPTH deep (docstring)
+        per_unit = xp.maximum(tiles * k / units, xp.minimum(k, SPLIT_K_MIN_DEPTH))
+        t_compute = per_unit * units * tile_m * rates.tile_n * 2.0 / rate
+        # the splits past one a tile write fp32 partial sums, read back (grids of fewer tiles than units); a
+        # library splits where that pays (the smaller of balanced and whole waves, as SPLIT_K)
+        extra = xp.maximum(k / xp.maximum(per_unit, 1.0) - 1.0, 0.0)
+        t_memory = t_memory + extra * PARTIAL_SUM_BYTES * m * n / rates.memory_bytes_per_s
+        t = xp.minimum(t, xp.maximum(t_compute, t_memory))
+        return xp.where(m * n * k > 0, t + rates.kernel_overhead_s, 0.0)
     if SPLIT_K:  # fewer tiles than half the SMs: K split into `splits` chunks, each >= SPLIT_K_MIN_DEPTH deep
         splits = xp.maximum(xp.minimum(xp.floor(k / SPLIT_K_MIN_DEPTH), xp.floor(units / xp.maximum(tiles, 1.0))),
                             1.0)
