@@ -179,8 +179,10 @@ def test_1f1b_and_interleaved_never_price_a_mirrored_rank(monkeypatch: pytest.Mo
 def test_a_search_grid_prices_mirrored_ranks_as_the_single_estimate() -> None:
     """A search's rows of DualPipe and ZB-V (arrays over plans, `dp_collectives_once` on the mirrored rows) give each
     plan the single estimate's step time, bit for bit, DP exposure included (meta-llama3's balanced split given both
-    schedules, as a user's stack file could)."""
-    stack = LLAMA3.model_copy(update={"pipeline_schedules": ("1f1b", "interleaved", "dualpipe", "zb-v")})
+    schedules, as a user's stack file could; its wgrad accumulation fused as before hL88, whose per-micro-batch copy
+    ranks PP 1 plans first)."""
+    stack = LLAMA3.model_copy(update={"pipeline_schedules": ("1f1b", "interleaved", "dualpipe", "zb-v"),
+                                      "gradient_accumulation_fusion": True})
     found = search.search_plans("llama3-70b", "dgx-h100-superpod", 1024, 4096, 256, top=12, stack=stack,
                                 schedules=["dualpipe", "zb-v"])
     assert {r.config.schedule for r in found.top} <= {"dualpipe", "zb-v"}

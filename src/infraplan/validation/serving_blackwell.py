@@ -48,7 +48,8 @@ tree. Mean |error| TTFT 37.7 %, TPOT 13.4 %, both 25.6 % (max 769 %), fitted roo
 the baseline, the 15 % gate is not met. Findings (not fitted):
 SGLang TTFT under-predicted (median -61 %; -36 % with the InferenceX campaigns' scheduler receive interval priced,
 `campaign_settings.sglang_recv_interval`, hS80), TensorRT-LLM DeepSeek TTFT under (-29..-56 %) and Llama TTFT over
-(+14..+20 %), GPT-OSS TPOT over (+22..+41 %); B300 as B200. Memory (session 49): with the catalog's B200 at 180 GiB
+(+14..+20 %), GPT-OSS TPOT over (+22..+41 %; +10..+22 % median by release since session 50's fused MXFP4 MoE,
+hO80); B300 as B200. Memory (session 49): with the catalog's B200 at 180 GiB
 (AIConfigurator's figure, was 180 GB) every vLLM row's KV cache holds its clients (Kimi nvfp4 TP4 had 43 of 64) and the
 set is 23.75 % (TTFT 34.15, TPOT 13.35); SGLang's pool as its source sizes it (`serving.sglang_memory`, the fraction of
 the memory free before the weights) 23.74 % (3 KV-bound DeepSeek TP8 rows move). The 4 refused rows are SGLang 0.5.9
