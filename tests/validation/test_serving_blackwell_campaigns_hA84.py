@@ -67,3 +67,16 @@ def test_b300_sglang_0510_long_prompt_rows_decode_as_measured() -> None:
     for row in rows:
         measured_s = float(row["silicon_tpot_ms"]) / 1e3
         assert blackwell.predicted(row)["tpot_s"] == pytest.approx(measured_s, rel=0.25)
+
+
+def test_both_sets_rerun_rule_4_when_its_toggle_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each set caches its inconsistent rows keyed by the rules' toggles: switching rule 4 off must not return the
+    rows it flagged (the MoE set's cache did not key on it before session 50's before-stop read)."""
+    for module in (moe, blackwell):
+        with_rule = dict(module.inconsistent_rows())
+        monkeypatch.setattr(consistency, "MONOTONE_TTFT", False)
+        without = module.inconsistent_rows()
+        monkeypatch.setattr(consistency, "MONOTONE_TTFT", True)
+        flagged = {row for row, why in with_rule.items() if why == consistency.EARLY_FIRST_TOKEN}
+        assert flagged, module.__name__  # rule 4 flags rows in both sets (1 MoE row, 6 Blackwell rows)
+        assert all(why != consistency.EARLY_FIRST_TOKEN for why in without.values())
