@@ -5,6 +5,7 @@ on made-up rows and on the sets, and the B300 SGLang 0.5.10.post1 long-prompt pr
 from __future__ import annotations
 
 import pytest
+from made_up_rows import made_up_row, stated_clients
 
 from infraplan.validation import serving_blackwell as blackwell
 from infraplan.validation import serving_hopper_moe as moe
@@ -12,14 +13,11 @@ from infraplan.validation import serving_row_consistency as consistency
 
 
 def _row(row_id: str, clients: str, ttft_ms: float, tpot_ms: float = 10.0, version: str = "0.5.9") -> dict[str, str]:
-    return {"id": row_id, "model_path": "m", "system": "b200_sxm", "backend": "sglang", "backend_version": version,
-            "tp_size": "8", "attention_dp_size": "1", "moe_tp_size": "1", "moe_ep_size": "1", "isl": "8192",
-            "osl": "1024", "precision": "fp4", "concurrency": clients, "silicon_tpot_ms": str(tpot_ms),
-            "silicon_ttft_ms": str(ttft_ms)}
+    return made_up_row(row_id, clients, tpot_ms=tpot_ms, ttft_ms=ttft_ms, system="b200_sxm", backend="sglang",
+                       backend_version=version, tp_size="8", moe_ep_size="1", isl="8192", precision="fp4")
 
 
-def _clients(row: dict[str, str]) -> int | None:
-    return int(row["concurrency"]) if row["concurrency"] else None
+_clients = stated_clients
 
 
 def test_a_first_token_later_than_at_twice_the_clients_is_set_aside(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,20 +4,17 @@ rules on made-up rows, and the rows they flag in the Hopper MoE / MLA set."""
 from __future__ import annotations
 
 import pytest
+from made_up_rows import made_up_row, stated_clients
 
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation import serving_row_consistency as consistency
 
 
 def _row(row_id: str, clients: str, tpot_ms: float, ttft_ms: float = 100.0, version: str = "0.18.0") -> dict[str, str]:
-    return {"id": row_id, "model_path": "m", "system": "h100_sxm", "backend": "vllm", "backend_version": version,
-            "tp_size": "4", "attention_dp_size": "1", "moe_tp_size": "1", "moe_ep_size": "4", "isl": "1024",
-            "osl": "1024", "precision": "fp8", "concurrency": clients, "silicon_tpot_ms": str(tpot_ms),
-            "silicon_ttft_ms": str(ttft_ms)}
+    return made_up_row(row_id, clients, tpot_ms=tpot_ms, ttft_ms=ttft_ms, backend_version=version)
 
 
-def _clients(row: dict[str, str]) -> int | None:
-    return int(row["concurrency"]) if row["concurrency"] else None
+_clients = stated_clients
 
 
 def test_little_law_flags_many_decoding_sequences_faster_than_few_clients() -> None:
