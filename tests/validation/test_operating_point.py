@@ -23,6 +23,7 @@ from infraplan.validation.operating_point import (
     operating_points,
     step_level_check,
     step_line,
+    step_line_offline_check,
     step_lines,
 )
 
@@ -116,6 +117,23 @@ def test_a_step_line_passes_through_both_operating_points(points):
             assert line["model_fixed_s"] + line["model_per_token_s"] * tokens == pytest.approx(p["model_step_s"])
     with pytest.raises(InputError, match="two operating points"):
         step_line([points["H130"], points["H133"]])  # two systems
+
+
+def test_a_measured_step_line_extended_to_the_offline_batch_meets_or_misses_the_offline_row(data, points):
+    """The Server and Interactive rows' step line, at the model's Offline batch, against the published Offline rate:
+    Llama 3.1 8B H200's three scenarios are one line (within 5 %); the B200's line misses its Offline row by > 20 %
+    at the model's ~8,000-token steps (hP session 51)."""
+    lines = {(line["model"], line["system"]): line for line in step_lines(list(points.values()))}
+    h200 = step_line_offline_check(lines[("llama3.1-8b", "hgx-h200")], data)
+    assert h200["row"] == "H132" and abs(h200["measured_over_published"] - 1.0) < 0.05
+    b200 = step_line_offline_check(lines[("llama3.1-8b", "dgx-b200")], data)
+    assert b200["measured_over_published"] > 1.2
+    for check, line in ((h200, lines[("llama3.1-8b", "hgx-h200")]), (b200, lines[("llama3.1-8b", "dgx-b200")])):
+        assert check["tokens_per_step"] > 7.0 * check["sequences_per_engine"]  # CNN/DailyMail: I / O ~ 7
+        assert check["model_step_s"] == pytest.approx(line["model_fixed_s"]
+                                                      + line["model_per_token_s"] * check["tokens_per_step"])
+    with pytest.raises(InputError, match="no single Offline row"):
+        step_line_offline_check({**lines[("llama3.1-8b", "hgx-h200")], "system": "dgx-b300"}, data)
 
 
 def test_loadgen_sizes_an_offline_query_in_whole_passes_of_at_least_1_1_x_600_s():

@@ -40,6 +40,12 @@ along one line. Through the two measured points, t = a + b M: `b` the seconds ea
 to a step, `a` what a step costs whatever its tokens (weights read once, launches, host); the same two-point line
 through the model's steps at the same M separates a wrong per-token cost (slope) from a missing fixed cost per step
 (intercept). Two points, no fit freedom; it assumes the line, so a curved step (Jensen, above) shows up in both.
+`step_line_offline_check` extends each line to its system's Offline row: at the model's own Offline batch N (its
+output tokens/s per engine x its median TPOT), M = N (1 + I / O), the line's step gives N x engines / step output
+tokens/s against the published Offline rate. Where the measured line meets it, the system's three scenarios are one
+engine whose step is that line, and the model's Offline error is its own step line's, not the scenario rules
+(hP session 51: within -7 / +8 % on five of the six systems; Llama 3.1 8B B200 +27 % at the model's 8,036-token
+steps, -1 % at 4,096: validation/notes/inference_frontier_tried.md).
 
 Offline run length (`offline_passes_check`): LoadGen sizes an Offline query as max(min_query_count, kSlack x
 min_duration x target_qps) samples, kSlack = 1.1 (mlcommons-loadgen 6.0.17 test_settings_internal.cc:146-158), and in
@@ -209,6 +215,29 @@ def step_lines(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for p in points:
         groups.setdefault((p["model"], p["system"]), []).append(p)
     return [step_line(g) for g in groups.values() if len(g) == 2]
+
+
+def step_line_offline_check(line: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A step line (`step_line`) extended to its system's Offline row at the model's Offline batch (module docstring,
+    "Step lines"): for the measured and the modelled line, the step there and its output tokens/s over the published."""
+    offline = [c for c in data["cases"] if c["scenario"] == "offline"
+               and (c["model"], c["system"]) == (line["model"], line["system"])]
+    if len(offline) != 1:
+        raise InputError(f"no single Offline row for {line['model']} on {line['system']}")
+    case, engine = offline[0], data["engine"]
+    dep = case_deployment(case, engine)
+    engines = dep.replicas * dep.engines_per_replica
+    run = case_offline_run(case, engine, data["workloads"], None)
+    sequences = run["output_tokens_per_s"] / engines * run["tpot_s"]["p50"]
+    base = case_requests(case, data["workloads"], None)
+    tokens = sequences * (1.0 + float(np.mean(base.input_tokens)) / float(np.mean(base.output_tokens)))
+    published = float(case["published"])
+    out: dict[str, Any] = {"row": case["row"], "sequences_per_engine": sequences, "tokens_per_step": tokens}
+    for name in ("measured", "model"):
+        step = line[f"{name}_fixed_s"] + line[f"{name}_per_token_s"] * tokens
+        out[f"{name}_step_s"] = step
+        out[f"{name}_over_published"] = sequences * engines / step / published
+    return out
 
 
 def loadgen_offline_passes(queries_per_s: float, dataset: int, min_duration_s: float = 600.0) -> int:
