@@ -39,7 +39,10 @@ Model / measured (2 Dec 2026, `silicon_check`; medians per group):
   Round 12).
 * Llama 3.1 70B B200 TP1: TPOT median 1.10 (fp4) / 1.09 (fp8), TTFT 1.16 / 1.07; at 4 clients of 8,192-token
   prompts the measured fp8 / fp4 TTFT is 590 / 395 ms = 1.49 (the model 1.38): TensorRT-LLM's nvfp4 Llama runs its
-  GEMMs at the fp4 rate (W4A4), as the set assumes for the 70B / 405B B200 rows.
+  GEMMs at the fp4 rate (W4A4), as the set assumes for the 70B / 405B B200 rows. Every fp4 / fp8 pair
+  (`precision_speedups`, 18): measured fp8 / fp4 TTFT 1.26-1.66 below 128 clients, the model 1.26-1.43; TPOT 1.15-1.29
+  and 1.14-1.27. nvfp4 on the fp8 fractions' basis (b200.yaml fp4 0.46 -> 0.37) would price 1.16-1.23 / 1.13-1.20:
+  refuted (hK, session 51).
 * Llama 3.1 70B H200 TP8 fp8: TPOT 1.05, TTFT 1.14 (8,192-token prompts at 4 / 8 clients 1.19 / 1.14; the same
   source's TP1 rows 1.18 / 1.14): the model's long-prompt TTFT on H200 is ~15 % dear whatever the TP, so not its TP
   all-reduce alone (the Llama 3.1 405B H200 rows allow ~100-124 us per prompt token against its ~135).
@@ -154,3 +157,34 @@ def _silicon_check() -> dict[str, Any]:
         medians = {f"{k}_median": float(np.median([r[k] for r in members])) for k in keys}
         groups[name] = {"rows": len(members), **medians}
     return {"rows": rows, "groups": groups}
+
+
+def precision_speedups() -> list[dict[str, Any]]:
+    """The fp8 / fp4 speedup of each pair of aggregated rows alike but for precision (same model, system, layout,
+    lengths and clients: the Llama 3.1 70B B200 TP1 runs), measured and the model's: fp8 TTFT / fp4 TTFT and the
+    same for TPOT, each from `silicon_check`'s model / measured ratios and the rows' measured times. What it checks
+    is the B200 nvfp4 GEMM rate against the fp8 one (`matmul_max_fraction` fp4 / fp8 in b200.yaml), which an
+    8,192-token prompt's TTFT carries: it refutes pricing nvfp4 on the fp8 fractions' basis (AIConfigurator's nvfp4
+    fraction x the catalog / AIC fp8 ratio, 0.46 -> 0.37; validation/notes/inference_frontier_tried.md, hK)."""
+    measured = {r["id"]: r for r in load_silicon_rows()}
+    model = {r["id"]: r for r in silicon_check()["rows"] if "ttft_ratio" in r}
+
+    def alike(row: dict[str, str]) -> tuple[str, ...]:
+        return tuple(row[k] for k in ("model_path", "system", "tp_size", "attention_dp_size", "moe_ep_size", "isl",
+                                      "osl", "concurrency"))
+
+    fp8 = {alike(r): r for r in measured.values() if r["mode"] == "agg" and r["precision"] == "fp8"}
+    pairs = []
+    for fast in (r for r in measured.values() if r["mode"] == "agg" and r["precision"] == "fp4"):
+        slow = fp8.get(alike(fast))
+        if slow is None:
+            continue
+        out: dict[str, Any] = {"group": group_of(fast), "isl": int(fast["isl"]), "osl": int(fast["osl"]),
+                               "clients": int(fast["concurrency"])}
+        for metric in ("ttft", "tpot"):
+            seen = float(slow[f"silicon_{metric}_ms"]) / float(fast[f"silicon_{metric}_ms"])
+            ratio = model[slow["id"]][f"{metric}_ratio"] / model[fast["id"]][f"{metric}_ratio"]
+            out[f"measured_{metric}_speedup"] = seen
+            out[f"model_{metric}_speedup"] = seen * ratio
+        pairs.append(out)
+    return pairs
