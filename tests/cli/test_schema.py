@@ -75,7 +75,7 @@ UNITLESS = {
     "low_memory_headroom", "low_memory_headroom_reason",
     "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",
     "gate_mean_abs_error", "beats_baseline", "awaiting", "predicted_mfu",
-    "attention_dp", "speculative_tokens", "acceptance", "tokens_per_step",
+    "attention_dp", "moe_tp", "speculative_tokens", "checkpoint_size_basis", "acceptance", "tokens_per_step",
     "prefill", "decode", "full_run_requests", "weight_format", "kv_dtype_source", "tp_source",
     "figures_note",
     "streams_per_device_ratio", "comparison", "published_ratio", "published_basis", "host_share",  # ratios, text

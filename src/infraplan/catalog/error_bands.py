@@ -54,7 +54,9 @@ So is an answer on the other shipped profiles, vllm-0.x and sglang-0.x, as shipp
 rows of its stack class (`shipped_serving_residuals`, hV45); before, such an answer took the rows as their
 campaigns ran them, which held 72-87 % of its engine's rows re-run on it, these 83-94 % (error_bands_tried.md, hV45).
 Infrastructure answers (hE40): kind `network`, metric `busbw` (NCCL all-reduce busbw, predicted / published - 1,
-validation/cases/network.yaml) bands `collective` all-reduce on the analytical model; kind `facility` bands by the
+validation/cases/network.yaml, 8 GiB) bands `collective` all-reduce on the analytical model from 1 GiB, metric
+`busbw_small` (the measured small-message NCCL tables, one NVSwitch domain) one of less in one domain
+(`network.collective_band`, hC51); kind `facility` bands by the
 metric a case checks (validation.bands.FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power)
 the IT power of `facility` and the power of every composite built on it, `job_mttf` `reliability`'s job MTTF,
 `cost` (the Epoch AI 1-GW model's capex / TCO / energy: one campaign, so no band) the money. Each case names its
@@ -203,7 +205,7 @@ def campaign_band(values: Sequence[float], campaigns: Sequence[str]) -> tuple[fl
 
 # metric -> the quantity a band's basis names (the others: the metric with spaces); hE40's infrastructure metrics
 METRIC_LABELS = {"ttft": "TTFT", "busbw": "all-reduce busbw", "it_power": "IT power", "job_mttf": "job MTTF",
-                 "pue": "PUE"}
+                 "pue": "PUE", "busbw_small": "small-message all-reduce busbw"}
 
 
 def _metric_label(kind: str, metric: str) -> str:

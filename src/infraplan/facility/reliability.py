@@ -232,6 +232,15 @@ def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) ->
     return float(parameters) * per
 
 
+def checkpoint_size_basis(model: str | None, checkpoint_size_bytes: float | None) -> str:
+    """What sized the checkpoint, as the answer says it: the size given, else the model's parameters at the catalog's
+    bytes per parameter (weights and optimizer state, catalog/facility/reliability.yaml `checkpoint`)."""
+    if checkpoint_size_bytes is not None:
+        return "--checkpoint-size; the model is not used"
+    per = load_reliability().checkpoint.bytes_per_param
+    return f"{model}'s weights and optimizer state, --model ({per:g} bytes per parameter)"
+
+
 def component_mix(expected_interruptions: float) -> dict[str, float]:
     """Expected interruptions by component, in the Llama 3 Table 5 proportions."""
     counts = load_reliability().component_mix.counts
@@ -336,7 +345,9 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         expected_unexpected_interruptions=unexpected,
         expected_planned_interruptions=planned,
         interruptions_by_component=component_mix(unexpected),
-        system=sys_spec.name, accelerator=accelerator, gpus=gpus, days=days, model=model,
+        system=sys_spec.name, accelerator=accelerator, gpus=gpus, days=days,
+        model=model if checkpoint_size_bytes is None else None,  # --checkpoint-size: the model sized nothing (hC51)
+        checkpoint_size_basis=checkpoint_size_basis(model, checkpoint_size_bytes),
         **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "failure_rate_counts",
                                "checkpoint_bytes", "checkpoint_write_s", "restart_s", "young_interval_s")},
         error_band=band, error_band_basis=basis,

@@ -31,11 +31,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from infraplan.catalog.error_bands import NETWORK_STACK, band_and_basis
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network import fabric as _fabric
+from infraplan.network.collective_band import collective_band
 from infraplan.network.collectives import (
     SCALE_UP_LATENCY_S,
     Fabric,
@@ -362,20 +362,9 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     if spec.network.rail_only:  # the answer names its fabric (`topology.with_fabric`, `routing` / `fabric` PXN)
         assumptions.append("rail-only fabric (arXiv:2307.12169): a byte to another rail crosses the scale-up domain "
                            "first (NCCL PXN), then its rail")
-    algbw = size_bytes / time_s
+    algbw, crosses = size_bytes / time_s, gpus * stride > fabric.scale_up_domain
+    latency = analytical_time(fabric, op, algo, 1.0, gpus, stride) / time_s if sim == "analytical" else 0.0
+    band = collective_band(op, sim, spec.accelerator, size_bytes, not crosses, latency)  # by size, latency (hC51)
     out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
-                "bottleneck_tier": tier, "assumptions": assumptions, **collective_band(op, sim, spec.accelerator),
-                "notes": crossing_notes(spec, gpus * stride > fabric.scale_up_domain)})
+                "bottleneck_tier": tier, "assumptions": assumptions, **band, "notes": crossing_notes(spec, crosses)})
     return CollectiveResult.model_validate(out)
-
-
-def collective_band(op: str, sim: str, accelerator: str) -> dict[str, Any]:
-    """`error_band` of the busbw of an all-reduce on the analytical model, the answer the network validation cases
-    check (catalog.error_bands, "Infrastructure answers"); another collective or the flow model: none, and why."""
-    cases = "the network validation cases: NCCL all-reduce busbw of 8 GiB messages on the analytical model"
-    if op != "all-reduce" or sim != "analytical":
-        what = f"{op}" if op != "all-reduce" else "the flow simulation"
-        return {"error_band": None, "error_band_basis": f"no validation case measures {what} ({cases})"}
-    band, basis = band_and_basis(accelerator, NETWORK_STACK, "network", "busbw")
-    return {"error_band": band, "error_band_basis": f"{basis} ({cases}: a small message's latency is not checked)"}
-

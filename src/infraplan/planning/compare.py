@@ -25,7 +25,7 @@ from infraplan.catalog.output_files import shown_path
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import ElectricityPriceWarning, read_electricity_price
-from infraplan.planning.scenario import plan_scenario, plan_summary
+from infraplan.planning.scenario import StageProgress, plan_scenario, plan_summary
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
@@ -34,11 +34,12 @@ from infraplan.units import parse_power_w
 RISK_UTILISATION = 0.9
 
 
-def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
-    """Plan each scenario; deltas of the headline numbers against the first."""
+def compare_scenarios(paths: list[str | ScenarioSpec], progress: StageProgress | None = None) -> ScenarioComparison:
+    """Plan each scenario; deltas of the headline numbers against the first. `progress`: each plan's stages."""
     if len(paths) < 2:
         raise InputError("compare needs at least two scenarios")
-    plans = [_plan_named(p, i) for i, p in enumerate(paths, 1)]
+    plans = [_plan_named(p, i, plan_share(progress, i - 1, len(paths), f"scenario {i} of {len(paths)}"))
+             for i, p in enumerate(paths, 1)]
     base = plan_summary(plans[0])
     deltas = [{k: None if v is None or base[k] is None else float(v - base[k]) for k, v in plan_summary(p).items()}
               for p in plans]  # money is None where a scenario has an unpriced pool (power/carbon objective)
@@ -53,10 +54,10 @@ def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
                               "of its last phase, and what it rests on that no case checks)")
 
 
-def _plan_named(path: str | ScenarioSpec, index: int) -> ScenarioPlan:
+def _plan_named(path: str | ScenarioSpec, index: int, progress: StageProgress | None = None) -> ScenarioPlan:
     """One scenario planned; its error names the file (or, from the web form, the scenario) it came from."""
     try:
-        return plan_scenario(path)
+        return plan_scenario(path, progress=progress)
     except InputError as exc:
         label = path if isinstance(path, str) else f"scenario {index} ({path.name!r})"
         raise InputError(str(exc) if label in str(exc) else f"{label}: {exc}") from None
@@ -206,31 +207,50 @@ def varied(spec: ScenarioSpec, name: str, value: float) -> ScenarioSpec:
         raise InputError(f"--vary {name}={value:g}: {where}: {err['msg']}") from None
 
 
-def _tco(spec: ScenarioSpec) -> float | None:
+def _tco(spec: ScenarioSpec, progress: StageProgress | None = None) -> float | None:
     try:
-        return plan_scenario(spec).tco_usd_per_year
+        return plan_scenario(spec, progress=progress).tco_usd_per_year
     except InputError:
         return None
 
 
-def tornado(spec: ScenarioSpec | str, varies: list[str]) -> list[TornadoRow]:
+def plan_share(progress: StageProgress | None, index: int, count: int, label: str) -> StageProgress | None:
+    """Plan `index` of `count` run one after another, told to `progress` as its share of the whole (1,000 steps a
+    plan), its stage named after `label`."""
+    if progress is None:
+        return None
+
+    def tick(stage: str, done: int, total: int, report: StageProgress = progress) -> None:
+        report(f"{label}: {stage}", index * 1000 + 1000 * done // max(total, 1), count * 1000)
+    return tick
+
+
+def tornado(spec: ScenarioSpec | str, varies: list[str], progress: StageProgress | None = None,
+            plans_before: int = 0) -> list[TornadoRow]:
     """TCO per year at each end of every range, largest swing first; a parameter varied twice is refused (two rows
-    of one parameter, was)."""
+    of one parameter, was). `progress`: told each varied plan's stages (`plan_scenario`), after `plans_before`
+    plans of the same run."""
     spec = load_scenario(spec) if isinstance(spec, str) else spec
     ranges = [parse_vary(spec, text) for text in varies]  # every range read before any plan is run
     names = [name for name, _, _ in ranges]
     if repeated := next((name for i, name in enumerate(names) if name in names[:i]), None):
         raise InputError(f"--vary {repeated} is given {names.count(repeated)} times: give one range per parameter")
     rows = []
-    for name, lo, hi in ranges:
-        t_lo, t_hi = _tco(varied(spec, name, lo)), _tco(varied(spec, name, hi))
+    count = plans_before + 2 * len(ranges)
+    for j, (name, lo, hi) in enumerate(ranges):
+        at = plans_before + 2 * j
+        t_lo = _tco(varied(spec, name, lo), plan_share(progress, at, count, f"--vary {name}={lo:g}"))
+        t_hi = _tco(varied(spec, name, hi), plan_share(progress, at + 1, count, f"--vary {name}={hi:g}"))
         swing = abs(t_hi - t_lo) if t_lo is not None and t_hi is not None else None
         rows.append(TornadoRow(parameter=name, low_value=lo, high_value=hi, unit=vary_unit(name),
                                tco_low_usd_per_year=t_lo, tco_high_usd_per_year=t_hi, swing_usd_per_year=swing))
     return sorted(rows, key=lambda r: -(r.swing_usd_per_year if r.swing_usd_per_year is not None else float("inf")))
 
 
-def plan_with_tornado(path: str, varies: list[str], optimality_gap: bool = False) -> ScenarioPlan:
+def plan_with_tornado(path: str, varies: list[str], optimality_gap: bool = False,
+                      progress: StageProgress | None = None) -> ScenarioPlan:
+    """`plan`: the scenario's plan and, with `varies`, its tornado; `progress` told every plan's stages."""
     spec = load_scenario(path)
-    plan = plan_scenario(spec, optimality_gap)
-    return plan.model_copy(update={"tornado": tornado(spec, varies)}) if varies else plan
+    first = plan_share(progress, 0, 1 + 2 * len(varies), "plan") if varies else progress
+    plan = plan_scenario(spec, optimality_gap, first)
+    return plan.model_copy(update={"tornado": tornado(spec, varies, progress, 1)}) if varies else plan

@@ -114,7 +114,7 @@ class Deployment:
         return {"replicas": self.replicas, "tp": self.tp, "pp": self.pp, "ep": self.ep, "gpus": self.gpus,
                 "dtype": self.dtype, "kv_dtype": self.kv_dtype, "max_batch": self.max_batch,
                 "token_budget": self.token_budget, "block_tokens": self.block_tokens,
-                "engine": self.engine, "attention_dp": self.attention_dp,
+                "engine": self.engine, "attention_dp": self.attention_dp, "moe_tp": self.moe_tp,
                 "speculative_tokens": self.speculative_tokens, "acceptance": self.acceptance,
                 "tokens_per_step": self.tokens_per_step}
 
@@ -141,7 +141,8 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         named = {"TP": dep.tp, "PP": dep.pp, "EP": dep.ep, "attention DP": dep.attention_dp, "MoE TP": dep.moe_tp,
                  "replicas": dep.replicas,
                  "--max-batch": dep.max_batch, "--token-budget": dep.token_budget, "block size": dep.block_tokens}
-        raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1, "
+        raise InputError("TP, PP, EP, attention DP, MoE TP, replicas, --max-batch, --token-budget and block size must "
+                         "be >= 1, "
                          "got " + ", ".join(f"{k} {v}" for k, v in named.items() if v < 1))
     if not 0 <= dep.speculative_tokens <= MAX_SPECULATIVE_TOKENS:
         raise InputError(f"--speculative-tokens must be 0 to {MAX_SPECULATIVE_TOKENS}, got {dep.speculative_tokens}")
@@ -165,8 +166,9 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
             raise InputError(refused)
     elif dep.moe_tp > 1:
-        raise InputError(f"MoE TP {dep.moe_tp} splits the experts of an attention-DP replica; without attention DP "
-                         "the experts are split over the TP group (TP / EP)")
+        raise InputError(f"MoE TP {dep.moe_tp} (--moe-tp) splits the experts of an attention-DP replica: give "
+                         "--attention-dp > 1; without attention DP the experts are split over the TP group "
+                         "(--tp / --ep)")
     elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
         experts = f"{shape.num_experts} experts" if shape.is_moe else "no experts (dense)"
         raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "

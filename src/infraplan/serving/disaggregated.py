@@ -142,7 +142,8 @@ class DisaggregatedDeployment:
 class PrefillLayout:
     """The prefill pool's own layout as `serve --prefill-tp/--prefill-pp/--prefill-ep/--prefill-attention-dp/
     --prefill-max-batch` give it. None: TP, PP and the batch cap are the decode pool's; attention DP 1 and EP 1, or
-    attention DP x TP when attention DP > 1 (the defaults of `--attention-dp` and `--ep`)."""
+    attention DP x TP when attention DP > 1 (the defaults of `--attention-dp` and `--ep`); MoE TP 1 (`serve --moe-tp`
+    is the decode pool's)."""
 
     tp: int | None = None
     pp: int | None = None
@@ -169,7 +170,7 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
     if prefill_gpus % per_worker:
         raise InputError(f"--prefill-gpus {prefill_gpus} is not a multiple of the prefill worker's TP x PP x "
                          f"attention DP = {per_worker} GPUs")
-    prefill = replace(decode, tp=tp, pp=pp, ep=ep, attention_dp=adp, replicas=prefill_gpus // per_worker,
+    prefill = replace(decode, tp=tp, pp=pp, ep=ep, attention_dp=adp, moe_tp=1, replicas=prefill_gpus // per_worker,
                       max_batch=layout.max_batch or decode.max_batch, speculative_tokens=0, acceptance=0.0)
     prefill = replace(prefill, token_budget=max(prefill.token_budget, prefill.max_batch))
     try:
@@ -184,7 +185,8 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
 def pool_layout(dep: Deployment, memory: dict[str, Any]) -> dict[str, Any]:
     """One pool's layout and memory as the result's `prefill` / `decode` entries say it."""
     return {"replicas": dep.replicas, "tp": dep.tp, "pp": dep.pp, "ep": dep.ep, "attention_dp": dep.attention_dp,
-            "gpus": dep.gpus, "max_batch": dep.max_batch, "token_budget": dep.token_budget, **memory}
+            "moe_tp": dep.moe_tp, "gpus": dep.gpus, "max_batch": dep.max_batch, "token_budget": dep.token_budget,
+            **memory}
 
 
 def kv_transfer_bytes_per_link(shape: TransformerShape, prefill: Deployment, decode: Deployment,

@@ -42,6 +42,8 @@ class PoolLayout(Result):
     pp: int = Field(description="pipeline stages")
     ep: int = Field(description="expert parallel degree")
     attention_dp: int = Field(description="data-parallel attention ranks per worker (count)")
+    moe_tp: int = Field(1, description="accelerators each expert's FFN is split over in an attention-DP worker "
+                        "(EP x MoE TP = attention DP x TP; count)")
     gpus: int = Field(description="accelerators of the pool")
     max_batch: int = Field(description="sequences per engine (per attention-DP rank)")
     token_budget: int = Field(description="tokens per iteration (chunked prefill)")
@@ -77,6 +79,8 @@ class LLMDeployment(SparseResult):
     engine: str | None = Field(None, description="serving engine whose KV-memory rule applies (trtllm|vllm|sglang)")
     attention_dp: int = Field(1, description="data-parallel attention ranks per replica (wide EP: experts over "
                               "attention DP x TP GPUs; count)")
+    moe_tp: int = Field(1, description="accelerators each expert's FFN is split over in an attention-DP replica "
+                        "(--moe-tp: EP x MoE TP = attention DP x TP; count)")
     speculative_tokens: int = Field(0, description="draft (MTP) tokens proposed per decode step (count)")
     acceptance: float = Field(0.0, description="per-token acceptance rate of the draft tokens (fraction)")
     tokens_per_step: float = Field(1.0, description="mean tokens emitted per decode step per sequence "

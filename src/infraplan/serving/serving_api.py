@@ -206,17 +206,19 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      tpot_slo: float | None = None, seed: int | None = None, prefill_gpus: int = 0,
                      usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
                      stack: str | None = None, engine: str | None = None, attention_dp: int = 1,
-                     speculative_tokens: int = 0, acceptance: float | None = None,
+                     moe_tp: int = 1, speculative_tokens: int = 0, acceptance: float | None = None,
                      prefill: PrefillLayout | None = None,
                      requests_cap: int | None = None) -> ServingResult | ImageServingResult:
     """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`.
 
     `stack`: the serving stack profile (name, versioned engine name or YAML path); `engine` is its old alias.
     `attention_dp` > 1: wide EP (attention data-parallel ranks of TP GPUs, experts over all of them; `tp` 'auto'
-    is then 1 and `ep` 1 means attention_dp x TP); `speculative_tokens` K with per-token `acceptance` R: MTP /
-    speculative decoding (`serving.llm_iteration`). `seed` (default 0) draws arrivals and lengths; with a `trace`,
-    which carries them, it is refused. `prefill` given: the `prefill_gpus` run their own layout and
-    the TP / PP / EP / attention DP above describe the decode pool on the other GPUs (`serving.disaggregated`).
+    is then 1 and `ep` 1 means attention_dp x TP); `moe_tp` > 1 with it: each expert split over `moe_tp` of the
+    ranks' GPUs, EP (default) attention_dp x TP / moe_tp (`Deployment.moe_tp`); `speculative_tokens` K with per-token
+    `acceptance` R: MTP / speculative decoding (`serving.llm_iteration`). `seed` (default 0) draws arrivals and
+    lengths; with a `trace`, which carries them, it is refused. `prefill` given: the `prefill_gpus` run their own
+    layout (MoE TP 1) and the TP / PP / EP / attention DP / MoE TP above describe the decode pool on the other GPUs
+    (`serving.disaggregated`).
     `requests_cap`: the most requests the caller simulates (the web's), a closed loop's default cut to it, said.
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
@@ -227,13 +229,15 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if seed is not None and trace is not None:  # nothing is drawn: a seed changed no answer (as collective's, hU47)
         raise InputError("--seed draws arrivals and lengths, which a --trace carries: drop --seed")
     seed = 0 if seed is None else seed  # the arrivals' and lengths' draw without a trace
-    if ep == 1 and attention_dp > 1:  # SGLang's dp attention with ep_size 1 (server_args.py:471, its default)
-        # shards the MoE layers by TP over every rank (srt/layers/moe/fused_moe_triton/layer.py:192-202): not modelled
+    if ep == 1 and attention_dp > 1 and moe_tp == 1:  # SGLang's dp attention with ep_size 1 (server_args.py:471,
+        # its default) shards the MoE layers by TP over every rank (srt/layers/moe/fused_moe_triton/layer.py:192-202):
+        # MoE TP over all of them, which --moe-tp states (`Deployment.moe_tp`); --ep 1 alone is not read as it
         whole = attention_dp * (int(tp) if str(tp).isdigit() else 1)
         raise InputError(f"--attention-dp {attention_dp} with --ep 1 is attention DP over TP-sharded MoE layers "
-                         f"(SGLang's ep_size 1), which is not modelled; wide EP spreads the experts over the ranks: "
-                         f"leave --ep out or give --ep {whole} (attention DP x TP)")
-    ep = 1 if ep is None else ep  # with --attention-dp, the deployment takes attention DP x TP (`serving.deployment`)
+                         f"(SGLang's ep_size 1): give --moe-tp {whole} for that (every expert split over all attention "
+                         f"DP x TP accelerators); wide EP spreads the experts over the ranks: leave --ep out or give "
+                         f"--ep {whole}")
+    given_ep, ep = ep, 1 if ep is None else ep  # with --attention-dp: attention DP x TP / MoE TP (below)
     speculative.require_acceptance(speculative_tokens, acceptance)
     acceptance = acceptance or 0.0
     require_serving_memory(requests or DEFAULT_REQUESTS)  # infraplan.budget: refuse before allocating
@@ -250,6 +254,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         if concurrency is not None:
             raise InputError("--concurrency applies to LLM serving; image generation takes --rate or --offline")
         llm_only = {"--tp": tp != "auto", "--pp": pp != 1, "--ep": ep != 1, "--attention-dp": attention_dp != 1,
+                    "--moe-tp": moe_tp != 1,
                     "--speculative-tokens": speculative_tokens != 0, "--acceptance": acceptance != 0.0,
                     "--kv-dtype": kv_dtype is not None, "--token-budget": token_budget != 8192,
                     "--tpot-slo": tpot_slo is not None, "--prefill-gpus": prefill_gpus != 0,
@@ -288,8 +293,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         warnings.warn(other_format, ModelConfigWarning, stacklevel=2)
     if pp < 1 or gpus % pp:
         raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
-    if attention_dp < 1:
-        raise InputError(f"--attention-dp must be >= 1, got {attention_dp}")
+    if attention_dp < 1 or moe_tp < 1:
+        raise InputError(f"--attention-dp and --moe-tp must be >= 1, got {attention_dp} and {moe_tp}")
     split = prefill is not None and prefill.given  # the prefill pool has its own layout; the rest is the decode pool
     if split and prefill_gpus >= gpus:
         raise InputError(f"--prefill-gpus {prefill_gpus} must leave decode {acc.device_word}s below --gpus {gpus}")
@@ -311,12 +316,16 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if pool_gpus % per_replica:
         raise InputError(f"--gpus {gpus}{' less --prefill-gpus' if split else ''} is not divisible by TP x PP x "
                          f"attention DP = {per_replica}")
-    if attention_dp > 1 and ep == 1:
-        ep = attention_dp * tp_n
+    if moe_tp > 1 and attention_dp > 1 and (attention_dp * tp_n) % moe_tp:
+        raise InputError(f"--moe-tp {moe_tp} must divide attention DP x TP = {attention_dp * tp_n} (the replica's "
+                         "accelerators the MoE layers run on: EP x MoE TP)")
+    if attention_dp > 1 and ep == 1 and given_ep is None:
+        ep = attention_dp * tp_n // moe_tp  # EP x MoE TP = attention DP x TP (`Deployment.moe_tp`)
     replicas = pool_gpus // per_replica
     dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=max_batch,
                      token_budget=token_budget, engine=spec_engine.engine, stack=spec_engine.ref,
-                     attention_dp=attention_dp, speculative_tokens=speculative_tokens, acceptance=acceptance)
+                     attention_dp=attention_dp, moe_tp=moe_tp, speculative_tokens=speculative_tokens,
+                     acceptance=acceptance)
     check_deployment(shape, acc, dep)
     pair = split_pools(shape, acc, dep, prefill_gpus, prefill) if split and prefill is not None else None
     if pair is None and (prefill_gpus < 0 or prefill_gpus % per_replica or (prefill_gpus and prefill_gpus >= gpus)):

@@ -41,7 +41,8 @@ profile's engine settings; the client's side stays the measurement's (`validatio
 re-runs are ~47 of the ~61 CPU-s of `--write-error-bands` (and of the staleness test; trtllm-0.x ~8, vllm-0.x ~15,
 sglang-0.x ~24); `validate` does not compute residuals.
 
-The network and facility cases give residuals of kinds `network` (metric busbw) and `facility` (by the metric each
+The network and facility cases give residuals of kinds `network` (metric busbw; busbw_small: the measured
+small-message NCCL tables, `validation.network.small_message_rows`, hC51) and `facility` (by the metric each
 case checks: it_power, job_mttf, cost, ...), each with the campaign its case file names (`infrastructure_residuals`;
 hE40): the bands of `collective`, `facility`, `reliability` and the composites built on them.
 """
@@ -230,7 +231,7 @@ def infrastructure_residuals() -> list[Residual]:
     campaign its case file names; gated cases only (a known gap is reported, not a band's), none of a `bound` case
     or one `not_in_bands` (its figure is a catalog input). ~0.2 s of `--write-error-bands`."""
     from infraplan.validation.facility import load_facility_cases, run_facility_validation
-    from infraplan.validation.network import load_network_cases, run_network_validation
+    from infraplan.validation.network import load_network_cases, run_network_validation, small_message_rows
 
     found = []
     pairs = [(c, r, NETWORK_STACK, "network", "busbw")
@@ -241,6 +242,10 @@ def infrastructure_residuals() -> list[Residual]:
         if row["gated"] and not row.get("bound") and "not_in_bands" not in case:
             found.append(Residual(id=case["id"], family=_case_family(case), stack=stack, kind=kind,
                                   residual=float(row["error"]), campaign=case["campaign"], metric=metric))
+    # a message under 1 GiB in one NVSwitch domain: the measured small-message tables (`network.collective_band`)
+    found += [Residual(id=row["id"], family=_case_family(row), stack=NETWORK_STACK, kind="network",
+                       residual=float(row["error"]), campaign=row["campaign"], metric="busbw_small")
+              for row in small_message_rows()]
     return found
 
 

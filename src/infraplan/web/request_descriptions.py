@@ -143,6 +143,9 @@ SERVE = {
            "accelerators [attention DP x TP]"),
     "attention_dp": ("wide EP: data-parallel attention ranks per replica, experts spread over all their accelerators "
                      "(DeepSeek / SGLang decode) [1]"),
+    "moe_tp": ("with --attention-dp: accelerators each expert's FFN is split over (TensorRT-LLM "
+               "moe_tensor_parallel_size; EP x MoE TP = attention DP x TP, --ep then defaults to attention DP x TP / "
+               "MoE TP) [1]"),
     "speculative_tokens": "MTP / speculative draft tokens per decode step [0]",
     "acceptance": ("per-token acceptance rate of the draft tokens, needed with --speculative-tokens (DeepSeek-V3 MTP: "
                    "0.85-0.9)"),
@@ -168,7 +171,7 @@ SERVE = {
     "tpot_slo": "TPOT SLO: seconds, or 50ms",
     "prefill_gpus": "accelerators of a disaggregated prefill pool [0: colocated]",
     "prefill_tp": ("the prefill pool's own TP degree; with any --prefill-* layout flag, "
-                   "--tp/--pp/--ep/--attention-dp/--max-batch are the decode pool's [decode's]"),
+                   "--tp/--pp/--ep/--attention-dp/--moe-tp/--max-batch are the decode pool's [decode's]"),
     "prefill_pp": "the prefill pool's pipeline stages [decode's]",
     "prefill_ep": "the prefill pool's EP degree [attention DP x TP with --prefill-attention-dp > 1, else 1]",
     "prefill_attention_dp": "the prefill pool's attention-DP ranks per worker [1]",

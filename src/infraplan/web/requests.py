@@ -150,6 +150,7 @@ class ServeRequest(ModelOnSystemRequest):
     pp: Degree = 1
     ep: Degree | None = None  # 1; with attention_dp, attention DP x TP (an explicit 1 is refused, as the CLI does)
     attention_dp: Degree = 1
+    moe_tp: Degree = 1  # with attention_dp: each expert over moe_tp accelerators, EP attention DP x TP / moe_tp
     speculative_tokens: Annotated[int, Field(ge=0, le=8)] = 0
     acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None  # needed with drafts
     dtype: Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"] = "bf16"  # the CLI's ServeDtype

@@ -23,7 +23,7 @@ from infraplan.network.costs import describe_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.network.topology import with_fabric
 from infraplan.planning.campus import plan_campus, plan_fleet
-from infraplan.planning.compare import compare_scenarios, tornado, vary_warnings
+from infraplan.planning.compare import compare_scenarios, plan_share, tornado, vary_warnings
 from infraplan.planning.results import CampusPlan, FleetMixResult, FleetSitesResult, TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
@@ -124,7 +124,7 @@ def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
         rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
         requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
         tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
-        concurrency=r.concurrency, stack=r.stack, engine=r.engine, attention_dp=r.attention_dp,
+        concurrency=r.concurrency, stack=r.stack, engine=r.engine, attention_dp=r.attention_dp, moe_tp=r.moe_tp,
         speculative_tokens=r.speculative_tokens, acceptance=r.acceptance,
         prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch),
         requests_cap=WEB_MAX_REQUESTS),
@@ -197,17 +197,27 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
                               repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s)
 
 
+def _job_stages(progress: Progress | None) -> Callable[[str, int, int], None]:
+    """A plan's stages (`planning.scenario.plan_scenario`'s progress) as the job's fraction done."""
+    def stages(_stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(done / total)
+    return stages
+
+
 def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:
     spec = resolve_request(r)[0]  # as `plan_with_tornado`, from a validated spec instead of a path
-    plan = plan_scenario(spec, r.optimality_gap)
-    plan = plan.model_copy(update={"tornado": tornado(spec, list(r.vary))}) if r.vary else plan
+    stages = _job_stages(progress)
+    plans = 1 + 2 * len(r.vary)  # the plan, then each --vary range's two ends (`planning.compare.tornado`)
+    plan = plan_scenario(spec, r.optimality_gap, plan_share(stages, 0, plans, "plan") if r.vary else stages)
+    plan = plan.model_copy(update={"tornado": tornado(spec, list(r.vary), stages, 1)}) if r.vary else plan
     # what the CLI prints on stderr reading the file and the ranges (an old price key, a bare electricity range)
     read = [*read_warnings(r.scenario), *vary_warnings(list(r.vary))]
     return plan.model_copy(update={"warnings": [*read, *plan.warnings]}) if read else plan
 
 
 def run_compare(r: CompareRequest, progress: Progress | None = None) -> Result:
-    comparison = compare_scenarios(list(resolve_request(r)))
+    comparison = compare_scenarios(list(resolve_request(r)), _job_stages(progress))
     read = [read_warnings(item, i) for i, item in enumerate(r.scenarios)]  # each scenario's, as run_plan's
     if not any(read):
         return comparison

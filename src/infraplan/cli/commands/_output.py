@@ -8,7 +8,8 @@ separators), `fmt_seconds` (ns to years), the prefix formatters `fmt_rate`/`fmt_
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from infraplan.results import Result
@@ -52,6 +53,34 @@ def _terminal_console() -> type[Console]:
                 yield segment if shown is segment.text else Segment(shown, segment.style)
 
     return TerminalConsole
+
+
+@contextmanager
+def stage_bar(off: bool = False) -> Iterator[Callable[[str, float, float], None]]:
+    """A progress bar on stderr for long work, as `tick(stage, done, total)` (total 0: not known yet): drawn from
+    the first tick (an input refused before any work prints only its error line), removed when done; nothing where
+    `off` (--json) or stderr is not a terminal (a pipe, CI). `plan`'s; the columns of `collective --sim flow`'s."""
+    if off:  # --json imports no Rich (`console`)
+        yield lambda stage, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    errors = Console(stderr=True)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                   transient=True, disable=not errors.is_terminal, console=errors)
+    task = bar.add_task("", total=None)
+
+    def tick(stage: str, done: float, total: float) -> None:
+        bar.update(task, description=stage, completed=done, total=total if total > 0 else None)
+        if not bar.live.is_started:
+            bar.start()
+
+    try:
+        yield tick
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:

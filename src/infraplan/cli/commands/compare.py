@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
-from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd, stage_bar
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.scenario_results import ScenarioComparison
 
@@ -55,7 +55,9 @@ def compare(
     """Compare scenarios side by side: devices, MW, capex, TCO/yr, tCO2e, risks."""
     from infraplan.planning.compare import compare_scenarios
 
-    emit(compare_scenarios(list(scenarios)), as_json, render_comparison)
+    with stage_bar(off=as_json) as tick:  # each scenario's sizings on stderr, as `plan`'s
+        comparison = compare_scenarios(list(scenarios), tick)
+    emit(comparison, as_json, render_comparison)
 
 
 def register(app: typer.Typer) -> None:

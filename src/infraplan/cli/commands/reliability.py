@@ -37,7 +37,8 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bo
                   f"({r.expected_unexpected_interruptions:.1f} unexpected)")
     table.add_row("interruptions per day", f"{r.expected_interruptions_per_day:.3g}")  # the planner's unit (hU58)
     table.add_row("job MTTF", fmt_seconds(r.job_mttf_s))
-    sized = "--checkpoint-size" if size_given or not r.model else f"{r.model}'s weights and optimizer state, --model"
+    sized = r.checkpoint_size_basis or ("--checkpoint-size" if size_given or not r.model else
+                                        f"{r.model}'s weights and optimizer state, --model")
     table.add_row("checkpoint", f"{fmt_bytes(r.checkpoint_bytes)} ({sized}), written in "
                   f"{fmt_seconds(r.checkpoint_write_s)}")
     given = r.checkpoint_interval_basis == "given"

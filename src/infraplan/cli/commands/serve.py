@@ -67,7 +67,8 @@ def _cost(usd: float | None, per: str, accelerator: str) -> str:
 
 def _pool(p: PoolLayout, name: str) -> str:
     dp = f" DP-attention{p.attention_dp}" if p.attention_dp > 1 else ""
-    return f"{name} {p.replicas} × (TP{p.tp} PP{p.pp}{dp} EP{p.ep}, batch ≤ {p.max_batch})"
+    moe = f" MoE-TP{p.moe_tp}" if p.moe_tp > 1 else ""
+    return f"{name} {p.replicas} × (TP{p.tp} PP{p.pp}{dp} EP{p.ep}{moe}, batch ≤ {p.max_batch})"
 
 
 def _slo_counted(r: ServingResult | ImageServingResult, given: tuple[bool, bool]) -> str:
@@ -102,6 +103,7 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         pools = (f", {d.prefill_replicas} prefill + {d.decode_replicas} decode replicas"
                  if d.disaggregated else "")
         dp = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
+        dp += f" MoE-TP{d.moe_tp}" if d.moe_tp > 1 else ""
         head = f"{d.replicas} × (TP{d.tp} PP{d.pp}{dp}) {r.accelerator}"
         if d.prefill is not None and d.decode is not None:  # each pool's own layout
             pools = f", {_pool(d.prefill, 'prefill')} + {_pool(d.decode, 'decode')}"
@@ -187,6 +189,10 @@ def serve(
     attention_dp: int = typer.Option(1, "--attention-dp", parser=PP_OR_TP,
                                      help="wide EP: data-parallel attention ranks per replica, experts spread "
                                      "over all their accelerators (DeepSeek / SGLang decode) [1]"),
+    moe_tp: int = typer.Option(1, "--moe-tp", parser=PP_OR_TP,
+                               help="with --attention-dp: accelerators each expert's FFN is split over (TensorRT-LLM "
+                               "moe_tensor_parallel_size; EP x MoE TP = attention DP x TP, --ep then defaults to "
+                               "attention DP x TP / MoE TP) [1]"),
     speculative_tokens: int = typer.Option(0, "--speculative-tokens", parser=SPECULATIVE_TOKENS,
                                            help="MTP / speculative draft tokens per decode step [0]"),
     acceptance: float | None = typer.Option(None, "--acceptance", parser=ACCEPTANCE,
@@ -226,7 +232,7 @@ def serve(
                                      help="accelerators of a disaggregated prefill pool [0: colocated]"),
     prefill_tp: int | None = typer.Option(None, "--prefill-tp", parser=PP_OR_TP,
                                           help="the prefill pool's own TP degree; with any --prefill-* layout flag, "
-                                          "--tp/--pp/--ep/--attention-dp/--max-batch are the decode pool's "
+                                          "--tp/--pp/--ep/--attention-dp/--moe-tp/--max-batch are the decode pool's "
                                           "[decode's]"),
     prefill_pp: int | None = typer.Option(None, "--prefill-pp", parser=PP_OR_TP,
                                           help="the prefill pool's pipeline stages [decode's]"),
@@ -250,7 +256,7 @@ def serve(
         input_len=input_len, output_len=output_len, workload=workload, trace=trace, requests=requests,
         max_batch=max_batch, token_budget=token_budget,
         ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour,
-        concurrency=concurrency, stack=stack, engine=engine, attention_dp=attention_dp,
+        concurrency=concurrency, stack=stack, engine=engine, attention_dp=attention_dp, moe_tp=moe_tp,
         speculative_tokens=speculative_tokens, acceptance=acceptance,
         prefill=PrefillLayout(prefill_tp, prefill_pp, prefill_ep, prefill_attention_dp, prefill_max_batch))
     from infraplan.planning.training_run import serving_with_fabric_note  # the command's own: others start without it
