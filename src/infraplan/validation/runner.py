@@ -2,8 +2,12 @@
 
 Each case names a model, a system, a plan (or `plan_source: search`, when the source publishes none:
 the model's own best plan under the published GPUs, batch and dtype, ranked by the search guard with the case's
-own measurement left out of the published-MFU ceilings), the published metric and its convention. One set of
-catalog parameters serves every case; there are no per-case factors.
+own measurement left out of the published-MFU ceilings), the published metric and its convention. A model-FLOP
+metric (`model_tflops_per_gpu`, `mfu`) is counted in `training.flops.MODEL_FLOP_CONVENTION` (full s x s scores)
+unless the case states `flop_convention: causal_scores` (the source counts the causal half of the scores: the
+metric and the MFU are then the model's times `causal_flops_ratio`, the same run in the source's count, as the
+search guard compares published figures). One set of catalog parameters serves every case; there are no per-case
+factors.
 The gate: mean absolute error <= 10 % and every case <= 20 %, over the cases without a `known_gap`.
 
 `plan_ranking` checks plan ordering on 1,440 measured single-node A100 iteration times (vTrain data):
@@ -20,11 +24,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
+from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.training.estimate import estimate_training
+from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.results import PlanMetrics
 from infraplan.training.search import search_plans
 from infraplan.validation.results import (
@@ -52,12 +58,27 @@ def _parsed_cases() -> list[dict[str, Any]]:
     return safe_load_yaml(text)["cases"]
 
 
+CONVENTION_METRICS = ("model_tflops_per_gpu", "mfu")  # the metrics a case's `flop_convention` re-counts
+
+
+def case_flop_ratio(case: dict[str, Any]) -> float:
+    """The case's model FLOPs over the model's convention (`MODEL_FLOP_CONVENTION`): 1 unless the case states
+    `flop_convention: causal_scores` (then `causal_flops_ratio` of its model and sequence)."""
+    convention = case.get("flop_convention", "full_scores")
+    if convention == "full_scores":
+        return 1.0
+    if convention != "causal_scores" or case["metric"] not in CONVENTION_METRICS:
+        raise ValueError(f"validation case {case['id']}: flop_convention {convention!r} on metric {case['metric']!r}"
+                         f" (full_scores | causal_scores, on {' | '.join(CONVENTION_METRICS)})")
+    return float(causal_flops_ratio(load_model(case["model"]), case["plan"]["seq_len"]))
+
+
 def _metric(case: dict[str, Any], result: PlanMetrics) -> float:
     metric = case["metric"]
     if metric == "hardware_tflops_per_gpu":
         peak = Cluster.resolve(case["system"]).accelerator.peak(result.config.dtype)
         return result.hfu * peak / 1e12
-    return float(getattr(result, metric))
+    return float(getattr(result, metric)) * case_flop_ratio(case)
 
 
 def run_case(case: dict[str, Any]) -> TrainingCase:
@@ -78,7 +99,8 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
     predicted = _metric(case, result)
     return TrainingCase(
         id=case["id"], metric=case["metric"], published=case["published"], predicted=predicted,
-        error=predicted / case["published"] - 1.0, predicted_mfu=result.mfu, plan_source=case["plan_source"],
+        error=predicted / case["published"] - 1.0, predicted_mfu=result.mfu * case_flop_ratio(case),
+        plan_source=case["plan_source"],
         plan=result.config, gated="known_gap" not in case, known_gap=case.get("known_gap"),
         source=case["source"],
     )
