@@ -9,7 +9,10 @@ names `error_band_rows._may_hold` reads) and all of them, and `infraplan serve l
 (wall s, median of 5; no goal: the simulation is most of it).
 
 Before hE80 (one 2.8 MB file; 2026-12-04, 2-core VM at load 5-12, alternated): serve lookup 48.7-52.4 ms CPU (437 M
-instructions, cachegrind), train 17.4-19.3 ms (156 M); after: 26.5-29.3 ms (242 M), 1.1-1.5 ms (2.7 M).
+instructions, cachegrind), train 17.4-19.3 ms (156 M); after: 26.5-29.3 ms (242 M), 1.1-1.5 ms (2.7 M). hS
+(session 51; 2026-12-05 01:45, load 5-8, alternated, 8 processes each): the bands read `ResidualRow`s, no pydantic
+model per row, and `campaign_band` runs along rows: serve 25.8-29.0 -> 15.9-17.8 ms (~255 M -> 168 M instructions),
+train 0.9-1.4 -> 0.5-0.6 ms.
 Goals: serve lookup <= 40 ms, train lookup <= 5 ms, a default serve reading <= 1 MB (the one file of its rows) and
 a default train <= 16 kB. Exits 1 when one is missed.
 """

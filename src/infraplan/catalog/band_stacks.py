@@ -57,7 +57,7 @@ def serving_band_stack(ref: str, changed: Sequence[str] = ()) -> str:
 def _rerun_stored(ref: str) -> bool:
     """Whether the stored residuals hold serving rows re-run on the shipped profile `ref` (a file written before
     hV45 holds trtllm-0.x's only)."""
-    return bool(error_bands.load_residuals("serving", DEFAULT_SETTINGS, stack_class(ref)))
+    return bool(error_bands.load_residuals("serving", DEFAULT_SETTINGS, stack_class(ref), True))
 
 
 def settings_basis(band: ErrorBand | None, ref: str, changed: Sequence[str]) -> ErrorBand | None:

@@ -18,7 +18,7 @@ import numpy as np
 from infraplan.catalog import load_model
 from infraplan.catalog.band_lengths import beyond_validated_length
 from infraplan.catalog.band_stacks import band_stack
-from infraplan.catalog.error_bands import ErrorBand, Residual, error_band, load_residuals
+from infraplan.catalog.error_bands import ErrorBand, Rows, error_band, load_residuals
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_key, recipe_note
@@ -87,7 +87,7 @@ def training_band(accelerator: str, stack: str, seq_len: int = 0) -> ErrorBand |
     residual file as loaded (`load_residuals`: a rewritten file, `validation.bands.write_error_bands`, clears it, and
     the bands kept from the old one are dropped with it); its basis says when `seq_len` is beyond every case's
     (`catalog.band_lengths`, hU59)."""
-    residuals = load_residuals("training")  # the training rows only (hE41: not the ~5,100 of every kind)
+    residuals = load_residuals("training", None, None, True)  # the training rows only (hE41), as read (hS)
     key = (accelerator, stack)
     kept = _TRAINING_BANDS.get(key)
     if kept is not None and kept[0] is residuals:
@@ -99,7 +99,7 @@ def training_band(accelerator: str, stack: str, seq_len: int = 0) -> ErrorBand |
     return beyond_validated_length(band, "training", seq_len)
 
 
-_TRAINING_BANDS: dict[tuple[str, str], tuple[tuple[Residual, ...], ErrorBand | None]] = {}
+_TRAINING_BANDS: dict[tuple[str, str], tuple[Rows, ErrorBand | None]] = {}
 
 
 @lru_cache(maxsize=256)
