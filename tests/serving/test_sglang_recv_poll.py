@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -63,3 +66,54 @@ def test_campaign_rule_by_system_clients_and_source(monkeypatch: pytest.MonkeyPa
     assert campaign_settings.sglang_recv_interval(gap) == 1  # AIConfigurator's generator passes no such flag
     monkeypatch.setattr(campaign_settings, "SGLANG_RECV_INTERVAL_RULE", False)
     assert campaign_settings.sglang_recv_interval(row) == 1
+
+
+def test_an_interval_past_any_sequences_decode_iterations_is_refused_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """hR (session 51): `recv_interval_iterations: 100000000000000000000000` in a user's stack ran, TTFT 3.6e20 s and
+    TPOT 0 (the wait swamped the decode span in float64); now at most `limits.MAX_TOKENS` iterations, exit 2."""
+    from infraplan.cli.main import main
+
+    stack = tmp_path / "s.yaml"
+    args = ["serve", "llama3-8b", "--system", "hgx-h200", "--gpus", "1", "--stack", str(stack), "--workload", "chat",
+            "--requests", "50", "--concurrency", "4", "--json"]
+    stack.write_text("extends: sglang-0.x\nname: s\ndisplay_name: s\nserving:\n"
+                     "  recv_interval_iterations: 100000000000000000000000\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "recv_interval_iterations" in err and "less than or equal to 10000000" in err
+    stack.write_text("extends: sglang-0.x\nname: s\ndisplay_name: s\nserving:\n  recv_interval_iterations: 10000000\n")
+    assert main(args) == 0
+
+
+def test_a_receive_interval_with_attention_dp_is_refused_as_sglang_refuses_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """hR (session 51): SGLang's skipper asserts `not enable_dp_attention` (scheduler_recv_skipper.py:15), yet a stack
+    with `recv_interval_iterations` 30 priced an attention-DP replica's polls as if it ran; `serve` refuses it now in
+    one line (`check_deployment`), and serve-plan lists such layouts as rejected (`attention_dp_refusal`)."""
+    from infraplan.catalog import load_model
+    from infraplan.cli.main import main
+    from infraplan.cluster import Cluster
+    from infraplan.errors import InputError
+    from infraplan.serving.deployment import check_deployment
+    from infraplan.serving.llm_iteration import Deployment
+
+    dsv3, h200 = load_model("deepseek-v3"), Cluster.resolve("hgx-h200").accelerator
+    wide = Deployment(tp=1, ep=8, attention_dp=8, dtype="fp8", kv_dtype="fp8", engine="sglang", stack=RECV30)
+    with pytest.raises(InputError, match=r"receive interval of 30 decode iterations .* attention DP 8"):
+        check_deployment(dsv3, h200, wide)
+    check_deployment(dsv3, h200, Deployment(tp=8, ep=8, dtype="fp8", kv_dtype="fp8", engine="sglang", stack=RECV30))
+    assert sglang_recv_poll.attention_dp_refusal("sglang-0.x", 8) is None  # SGLang's default interval 1
+    assert main(["serve", "deepseek-v3", "--system", "hgx-h200", "--gpus", "8", "--tp", "1", "--attention-dp", "8",
+                 "--ep", "8", "--dtype", "fp8", "--kv-dtype", "fp8", "--stack", RECV30, "--input-len", "1024",
+                 "--output-len", "64", "--requests", "20", "--concurrency", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "does not run with attention DP 8" in err, err
+    # serve-plan lists the attention-DP layouts as rejected and plans the others (3.5 s; without the capacity
+    # search's check the refusal of the first wide-EP candidate would end the whole search)
+    assert main(["serve-plan", "deepseek-v3", "--system", "hgx-h200", "--rate", "2", "--stack", RECV30,
+                 "--workload", "chat", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    refused = [r for r in plan["rejected"] if "does not run with attention DP" in r]
+    assert refused and all("DP-attention" in r for r in refused)
+    assert plan["deployment"]["attention_dp"] == 1

@@ -39,3 +39,12 @@ def test_serve_says_it_in_one_line_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert main(["serve", "llama3-8b", "--system", "hgx-h200", "--gpus", "1", "--trace", str(trace)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "header names output_tokens twice" in err
+
+
+def test_each_of_the_three_columns_repeated_is_refused(tmp_path: Path) -> None:
+    """The arrival column too (hR, session 51: a mutant checking only the two token columns passed the tests above):
+    `0,100,20,9` would have run every request at the fourth column's arrival time."""
+    trace = tmp_path / "t.csv"
+    trace.write_text("arrival_s,input_tokens,output_tokens,arrival_s\n0,100,20,9\n0.5,200,10,8\n")
+    with pytest.raises(InputError, match=r"line 1: header names arrival_s twice"):
+        read_trace(str(trace))

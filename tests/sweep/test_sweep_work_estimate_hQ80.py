@@ -65,7 +65,8 @@ def test_the_limit_is_a_day_of_one_core_and_the_flag_moves_it(tmp_path: Path,
     assert main(["sweep", str(path), "--out", str(tmp_path / "a"), "--max-cpu-hours", "0.001", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["estimated_cpu_s"] == pytest.approx(2 * POINT_CPU_S["train"])
-    with pytest.raises(InputError, match=r"above the limit of 0 CPU-s \(--max-cpu-hours\)"):
+    with pytest.raises(InputError, match=r"at least 0\.0003 CPU-s, above the limit of 0\.0001 CPU-s "
+                                         r"\(--max-cpu-hours\)"):
         run_sweep(small, tmp_path / "b", workers=1, progress=False, max_cpu_s=1e-4)
     assert not (tmp_path / "b").exists()
 
@@ -105,7 +106,9 @@ def test_past_a_cpu_hour_the_estimate_is_said_first() -> None:
         warn_sweep_work(small, check_sweep_work(small), workers=2)  # a small one says nothing
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(42.4, "42 CPU-s"), (3600.0, "1 CPU-hour"), (11_160.0, "3.1 CPU-hours"),
+# under 10 s two significant figures (hR, session 51: a refusal read "at least 0 CPU-s, above the limit of 0 CPU-s")
+@pytest.mark.parametrize(("seconds", "text"), [(3e-4, "0.0003 CPU-s"), (4.25, "4.2 CPU-s"), (42.4, "42 CPU-s"),
+                                               (3600.0, "1 CPU-hour"), (11_160.0, "3.1 CPU-hours"),
                                                (86_400.0, "1 CPU-day"), (250_000.0, "2.9 CPU-days")])
 def test_cpu_time_text(seconds: float, text: str) -> None:
     assert cpu_time_text(seconds) == text
@@ -118,7 +121,27 @@ def test_the_warning_names_the_backends_workers(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(work_estimate, "SWEEP_WARN_CPU_S", 0.0)
     spec = {"function": "train", "fixed": {"model": "llama3-8b", "system": "dgx-h100-superpod", "seq_len": 2048,
                                            "global_batch": 64}, "axes": {"gpus": [8, 16]}}
-    with pytest.warns(SweepWorkWarning, match=r"2 train points x at least 0\.15 ms CPU each = at least 0 CPU-s: "
-                                              r"~0 s on 1 workers"):
+    with pytest.warns(SweepWorkWarning, match=r"2 train points x at least 0\.15 ms CPU each = at least 0\.0003 CPU-s: "
+                                              r"~0\.0003 s on 1 workers"):
         run = run_sweep(spec, tmp_path / "out", workers=1, progress=False)
     assert run.points_run == 2 and run.workers == 1
+
+
+def test_the_limit_is_the_estimate_itself_and_the_flag_is_hours(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """At the boundary (hR, session 51: mutants refusing only past twice the limit, or reading the flag as minutes,
+    passed the tests above, whose sweeps sit 10x or more from their limits): 2 train points, 0.3 ms; a limit of
+    exactly 0.3 ms runs, 1 % less refuses; `--max-cpu-hours 1e-7` is 0.36 ms (runs), 8e-8 is 0.288 ms (refused)."""
+    spec = {"function": "train", "fixed": {"model": "llama3-8b", "system": "dgx-h100-superpod", "seq_len": 2048,
+                                           "global_batch": 64}, "axes": {"gpus": [8, 16]}}
+    work = check_sweep_work(load_spec(spec), max_cpu_s=2 * POINT_CPU_S["train"])
+    assert work is not None and work.cpu_s == 2 * POINT_CPU_S["train"]
+    with pytest.raises(InputError, match=r"above the limit of 0\.0003 CPU-s \(--max-cpu-hours\)"):
+        check_sweep_work(load_spec(spec), max_cpu_s=0.99 * work.cpu_s)
+    path = _spec_file(tmp_path, spec)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "a"), "--max-cpu-hours", "1e-7", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["sweep", str(path), "--out", str(tmp_path / "b"), "--max-cpu-hours", "8e-8", "--json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "above the limit of 0.00029 CPU-s (--max-cpu-hours)" in err, err
+    assert not (tmp_path / "b").exists()

@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import Field
 
 from infraplan.catalog.schemas import DecodeAttentionFit, MlaDecodeFit, Spec
+from infraplan.limits import MAX_TOKENS
 
 FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
 KvCacheDtype = Literal["bf16", "fp8", "int8"]  # the planner's KV-cache formats (`serving.kv_cache.KV_DTYPES`)
@@ -140,9 +141,10 @@ class ServingProfile(Spec):
         "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "
         "(`serving.schedule_ahead`)")
     recv_interval_iterations: int = Field(
-        1, ge=1, description="the engine loop takes new requests in every this many decode iterations (SGLang's "
-        "--scheduler-recv-interval, default 1; at once after a prefill iteration): a new request waits (n - 1) / 2 "
-        "of its decode iterations more on average (`serving.sglang_recv_poll`)")
+        1, ge=1, le=MAX_TOKENS, description="the engine loop takes new requests in every this many decode iterations "
+        "(SGLang's --scheduler-recv-interval, default 1; at once after a prefill iteration): a new request waits "
+        "(n - 1) / 2 of its decode iterations more on average (`serving.sglang_recv_poll`); at most the longest "
+        "sequence's decode iterations (`limits.MAX_TOKENS`: 10**23 priced TTFTs of 10**20 s and TPOT 0)")
     fp8_kv_context_fmha: bool = Field(
         False, description="prefill attention over an fp8 KV cache runs the stack's FP8 context FMHA at the "
         "accelerator's measured `fp8_kv_context_attention_ratio` (`serving.kv_cache.context_fmha_speedup`)")

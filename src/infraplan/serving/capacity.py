@@ -123,6 +123,7 @@ from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
+from infraplan.serving.sglang_recv_poll import attention_dp_refusal
 from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
@@ -271,7 +272,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
                     continue
                 if refused := (engine_refusal(shape, dep.ep, dep.engine)  # the engine cannot build it
-                               or layout_refusal(shape, dtype, dep.engine, dep.ep)):
+                               or layout_refusal(shape, dtype, dep.engine, dep.ep)
+                               or attention_dp_refusal(engine.ref, adp)):
                     rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}{drafts_text(k)}: "
                                     f"{refused}")
                     continue

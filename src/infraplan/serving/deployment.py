@@ -55,6 +55,7 @@ from infraplan.ops.precision import (
 from infraplan.serving.engines import kv_cache_dtypes, serving_profile
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
+from infraplan.serving.sglang_recv_poll import attention_dp_refusal
 
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
 
@@ -175,6 +176,8 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                          f"(or --attention-dp for EP across attention data-parallel ranks); {shape.name} has "
                          f"{experts}, TP {dep.tp}")
     if refused := layout_refusal(shape, dep.dtype, dep.engine, dep.ep):  # SGLang's MXFP8 experts: EP 1 only
+        raise InputError(refused)
+    if refused := attention_dp_refusal(dep.stack, dep.attention_dp):  # SGLang's receive skipper: no attention DP
         raise InputError(refused)
     if dep.token_budget < dep.max_batch:
         raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")

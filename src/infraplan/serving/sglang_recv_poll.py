@@ -8,7 +8,8 @@ batch's weight to a counter and polls when it reaches n (managers/scheduler_recv
 decode (or target-verify) iteration and while idle, 1000 after any other (prefill / mixed) iteration
 (environ.py:232-235 `SGLANG_SCHEDULER_RECV_SKIPPER_WEIGHT_*`), so the loop polls right after a prefill and then once
 every n decode iterations. Default 1: no skipper (`maybe_create`, :8-11), every loop head polls, as the model's
-loops take arrivals. Not with attention DP (the skipper asserts `not enable_dp_attention`, :15).
+loops take arrivals. Not with attention DP (the skipper asserts `not enable_dp_attention`, :15):
+`attention_dp_refusal`, which `serve` and `serve-plan` ask.
 
 A request that reaches the scheduler during a stretch of decode iterations waits for the next poll: 0 to n - 1
 iterations more than it would with every loop head polling, (n - 1) / 2 on average. Priced after the engine's run,
@@ -36,6 +37,20 @@ def recv_interval(stack: str) -> int:
     `recv_interval_iterations` with `RECV_INTERVAL` on, else 1 (every loop head polls)."""
     profile = serving_profile(stack) if RECV_INTERVAL else None
     return profile.recv_interval_iterations if profile is not None else 1
+
+
+def attention_dp_refusal(stack: str, attention_dp: int) -> str | None:
+    """Why `stack` cannot run a replica of `attention_dp` > 1 attention ranks, else None: its receive interval n > 1
+    is SGLang's skipper, which refuses attention DP (module docstring: `maybe_create` asserts `not
+    enable_dp_attention`, scheduler_recv_skipper.py:15), so `serve` and `serve-plan` refuse it rather than price a
+    server that does not start."""
+    interval = recv_interval(stack)
+    if attention_dp <= 1 or interval <= 1:
+        return None
+    return (f"stack {stack}: a receive interval of {interval} decode iterations (recv_interval_iterations, SGLang's "
+            f"--scheduler-recv-interval) does not run with attention DP {attention_dp} (sglang 0.5.9 "
+            "managers/scheduler_recv_skipper.py:15 asserts not enable_dp_attention); use attention DP 1 or a stack "
+            "with recv_interval_iterations 1")
 
 
 def poll_wait_s(first_token_s: np.ndarray, finish_s: np.ndarray, decode_steps: np.ndarray,

@@ -86,7 +86,11 @@ def sweep_work(spec: SweepSpec) -> SweepWork | None:
 
 
 def cpu_time_text(seconds: float) -> str:
-    """CPU seconds as a reader takes them: '42 CPU-s', '3.1 CPU-hours', '1 CPU-day', '2.9 CPU-days'."""
+    """CPU seconds as a reader takes them: '0.0003 CPU-s', '42 CPU-s', '3.1 CPU-hours', '1 CPU-day', '2.9 CPU-days'
+    (under 10 s two significant figures: a refusal of 0.3 ms of work under a 0.1 ms limit read '0 CPU-s, above the
+    limit of 0 CPU-s')."""
+    if seconds < 10.0:
+        return f"{seconds:.2g} CPU-s"
     if seconds < 3600.0:
         return f"{seconds:,.0f} CPU-s"
     value, unit = (seconds / 3600.0, "hour") if seconds < 86400.0 else (seconds / 86400.0, "day")

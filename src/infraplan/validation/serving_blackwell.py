@@ -211,12 +211,11 @@ def roofline_work(row: dict[str, str]) -> dict[str, float]:
 
 def inconsistent_rows() -> dict[str, str]:
     """Rows whose numbers contradict other rows of this set (`serving_row_consistency`, the MoE set's four rules)."""
-    return _inconsistent(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO, consistency.REPEAT_AGREEMENT,
-                         consistency.MONOTONE_TTFT)
+    return _inconsistent(*consistency.rule_switches())
 
 
 @cache
-def _inconsistent(monotone_tpot: bool, ratio: float, repeats: bool, ttft: bool) -> dict[str, str]:  # toggles: keys
+def _inconsistent(*switches: object) -> dict[str, str]:  # the rules' toggles and ratios: the key
     return consistency.contradicting_rows(load_rows(), serving_hopper_moe.concurrency)
 
 

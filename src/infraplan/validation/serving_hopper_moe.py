@@ -291,12 +291,11 @@ def concurrency(row: dict[str, str]) -> int | None:
 def inconsistent_rows() -> dict[str, str]:
     """Rows whose own numbers contradict other rows of the set, by id, with the reason: Little's law, TPOT against
     concurrency, runs that disagree (`validation.serving_row_consistency`), one rule for all rows (per toggles)."""
-    return _inconsistent_rows(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO, consistency.REPEAT_AGREEMENT,
-                              consistency.MONOTONE_TTFT)
+    return _inconsistent_rows(*consistency.rule_switches())
 
 
 @cache
-def _inconsistent_rows(monotone_tpot: bool, ratio: float, repeats: bool, ttft: bool) -> dict[str, str]:  # toggles: keys
+def _inconsistent_rows(*switches: object) -> dict[str, str]:  # the rules' toggles and ratios: the key
     return contradicting_rows(load_rows(), concurrency)
 
 

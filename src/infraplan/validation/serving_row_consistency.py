@@ -113,6 +113,14 @@ REPEAT_DECIMALS: int | None = 2  # repeats match at n decimals (docstring); None
 REPEATED = "a repeat of row {first}: the same measured TTFT and TPOT to the last digit (one measurement, scored once)"
 
 
+def rule_switches() -> tuple[object, ...]:
+    """Every constant `contradicting_rows` reads (its four rules' toggles and ratios): the key of a set's cached
+    verdicts, so a patched toggle or ratio is never served the rows of another (the MoE and Blackwell sets keyed on
+    four of the eight: a patched rule-4 ratio returned the cached rows; hR, session 51)."""
+    return (LITTLE_LAW_CLIENT_RATIO, MONOTONE_TPOT, MONOTONE_TPOT_RATIO, MONOTONE_CLIENT_RATIO, REPEAT_AGREEMENT,
+            REPEAT_RATIO, MONOTONE_TTFT, MONOTONE_TTFT_RATIO)
+
+
 def configuration(row: Row) -> tuple[str, ...]:
     """What two rows must share to be compared: model, GPU, backend, attention TP and DP, ISL / OSL, precision."""
     return tuple(row[k] for k in ("model_path", "system", "backend", "tp_size", "attention_dp_size", "isl", "osl",

@@ -111,9 +111,12 @@ class _UniqueJsonRequest(Request):
         if not hasattr(self, "_json"):
             try:
                 body = await self.body()  # decoded as `json.loads` decodes bytes
-                self._json = safe_load_json(body.decode(json.detect_encoding(body), "surrogatepass"))
+                encoding = json.detect_encoding(body)
+                self._json = safe_load_json(body.decode(encoding, "surrogatepass"))
             except DuplicateJsonKeyError as exc:  # FastAPI passes an HTTPException from here through as it is
                 raise StarletteHTTPException(422, f"the body is not valid JSON: {exc}") from None
+            except UnicodeDecodeError:  # (FastAPI's 400 "There was an error parsing the body" before)
+                raise StarletteHTTPException(422, f"the body is not valid JSON: not {encoding} text") from None
         return self._json
 
 
