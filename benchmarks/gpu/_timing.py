@@ -4,11 +4,15 @@
 the mean of `iters` replays between two device events, so the host's per-launch Python cost is out of the figure,
 as it is in an engine or a training step launching from C++ or from graphs. `median_event_seconds`: the median of
 `runs` single calls, each between two device events (kernels long enough that launch cost does not matter).
+`synced_seconds`: the first probes' method (gpu_layer_calibration.py, gpu_fp8_gemm_calibration.py), kept so their
+figures stay comparable: the mean of `iters` eager calls on the host's clock between two device synchronisations,
+launch cost included.
 """
 
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,3 +52,16 @@ def median_event_seconds(torch: Any, fn: Callable[..., object], runs: int = 10) 
         end.synchronize()
         times.append(begin.elapsed_time(end) / 1e3)
     return statistics.median(times)
+
+
+def synced_seconds(torch: Any, fn: Callable[..., object], iters: int = 20, warmup: int = 5) -> float:
+    """Mean seconds of one of `iters` eager calls of `fn` on the host's clock between two device synchronisations,
+    after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) / iters

@@ -8,7 +8,8 @@ usage: python benchmarks/gpu/gpu_fp8_gemm_calibration.py
 from __future__ import annotations
 
 import json
-import time
+
+from _timing import synced_seconds
 
 SHAPES = [  # (m, n, k): GPT-3 175B at TP4 / TP8 with 2,048-token micro-batches, and square references
     (2048, 9216, 12288), (2048, 12288, 3072), (2048, 12288, 12288), (2048, 12288, 6144),
@@ -18,14 +19,8 @@ SHAPES = [  # (m, n, k): GPT-3 175B at TP4 / TP8 with 2,048-token micro-batches,
 
 
 def rate(torch, fn, flops: float, iters: int = 50) -> float:
-    for _ in range(5):
-        fn()
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    torch.cuda.synchronize()
-    return flops / ((time.perf_counter() - start) / iters) / 1e12
+    """TFLOP/s of `fn` doing `flops` (`_timing.synced_seconds`: host clock, launch cost included)."""
+    return flops / synced_seconds(torch, fn, iters) / 1e12
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+
+from _timing import synced_seconds
 
 CASES = [  # name, tokens, hidden, heads_local, kv_heads_local, head_dim, ffn_local, gated
     ("llama3-405b-tp8-s8192", 8192, 16384, 16, 1, 128, 6656, True),
@@ -24,14 +25,8 @@ CASES = [  # name, tokens, hidden, heads_local, kv_heads_local, head_dim, ffn_lo
 
 
 def timed(torch, fn, iters: int = 20, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    torch.cuda.synchronize()
-    return (time.perf_counter() - start) / iters
+    """Mean seconds of one eager call of `fn` (`_timing.synced_seconds`: host clock, launch cost included)."""
+    return synced_seconds(torch, fn, iters, warmup)
 
 
 def run_case(torch, name, tokens, h, heads, kv_heads, d, f, gated) -> dict:

@@ -138,6 +138,12 @@ L/kWh. Evaporating away all of the IT energy as heat takes 1 kWh / 2,257 kJ/kg (
 vaporisation at 100 C; ~2,430 kJ/kg at 30 C) = 1.6 L/kWh, and the industry average WUE is 1.8-1.9 L/kWh
 (catalog/facility/cooling.yaml's source, its largest figure 0.60); 100 L/kWh is ~60x the evaporative figure, a
 sanity bound, not a design (1e300 printed a water use of "inf m3/year", exit 0)."""
+MIN_PUE = 1.0
+MAX_PUE = 10.0
+"""A PUE an input may give (`--pue`, the web's `pue`, a cost file's, a scenario's policy, a fleet-mix spec's): 1 to 10.
+A PUE is facility power / IT power (Green Grid), so 1 is its floor (no overhead); 10 is ~8x the catalog's largest
+(air cooling in a hot climate, 1.20, catalog/facility/cooling.yaml), a sanity bound, not a design. The one bound
+these five places wrote each as `ge=1.0, le=10.0`."""
 MAX_MAINTENANCE_FRACTION_PER_YEAR = 1.0
 """Maintenance per year as a share of capex (`maintenance_fraction_of_capex_per_year` of a cost file): 1, a
 maintenance bill equal to the whole hardware and building every year (the catalog's is 0.008, economics.yaml, from

@@ -25,7 +25,9 @@ SCENARIO = yaml.safe_load((ROOT / "examples" / "plan-minimal.yaml").read_text(en
 LLM = {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 5}
 
 
-def _set(spec: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+def spec_with(spec: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """A deep copy of `spec` with the item at `path` (keys and list indices) set to `value` (also the web's twin
+    of these checks', tests/web/test_web_spec_bounds_hC3.py)."""
     out: dict[str, Any] = yaml.safe_load(yaml.safe_dump(spec))  # a deep copy
     part: Any = out
     for key in path[:-1]:
@@ -35,12 +37,12 @@ def _set(spec: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, A
 
 
 def _fleet(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    return _set(FLEET, path, value)
+    return spec_with(FLEET, path, value)
 
 
 def _scenario(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    spec = _set(SCENARIO, ("services",), [*SCENARIO["services"], LLM])
-    return _set(spec, path, value)
+    spec = spec_with(SCENARIO, ("services",), [*SCENARIO["services"], LLM])
+    return spec_with(spec, path, value)
 
 
 def _cli_line(command: str, spec: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -88,7 +90,7 @@ def test_a_scenario_llm_service_naming_nothing_is_refused_when_loaded(
 
 
 def test_a_scenario_training_model_is_checked_too() -> None:
-    spec = _set(SCENARIO, ("services",), [*SCENARIO["services"], {
+    spec = spec_with(SCENARIO, ("services",), [*SCENARIO["services"], {
         "name": "t", "kind": "training", "model": "llama3-70bx", "tokens": "1T", "deadline": "30d"}])
     with pytest.raises(InputError, match=r"services\.1: unknown model 'llama3-70bx'"):
         validated(ScenarioSpec, spec, "spec.yaml", "scenario")
@@ -130,7 +132,7 @@ def test_a_rack_power_message_has_no_300_digit_number(capsys: pytest.CaptureFixt
 def test_lifetime_years_outside_its_range_is_one_line(years: float, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     want = f"pools.0.lifetime_years: {years:.4g} years is outside the 0.5-50 years a depreciation period may be"
-    err = _cli_line("fleet-mix", _set(_fleet(("pools", 0, "lifetime_years"), years), ("objective",), "tco"),
+    err = _cli_line("fleet-mix", spec_with(_fleet(("pools", 0, "lifetime_years"), years), ("objective",), "tco"),
                     tmp_path, capsys)
     assert want in err, err
     assert want in _cli_line("plan", _scenario(("pools", 0, "lifetime_years"), years), tmp_path, capsys)
@@ -185,7 +187,7 @@ def test_qps_true_was_read_as_one_and_is_now_refused(tmp_path: Path, capsys: pyt
 def test_a_repair_time_beyond_the_longest_lifetime_is_one_line(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """`repair_time: 1e300` made the spare-node Poisson quantile NaN: a traceback (exit 1). At the bound it plans."""
-    spec = _set(SCENARIO, ("policy",), {"spare_probability": 0.9, "repair_time": 1e300})
+    spec = spec_with(SCENARIO, ("policy",), {"spare_probability": 0.9, "repair_time": 1e300})
     err = _cli_line("plan", spec, tmp_path, capsys)
     assert "policy.repair_time: 3.17e+292 years is above the 50 years limit of a repair time" in err, err
     spec["policy"]["repair_time"] = MAX_LIFETIME_YEARS * 365.25 * 86400

@@ -8,14 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.web.test_web_browser import open_page
-
-READY = "[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)"
+from tests.web.test_web_browser import CATALOGS_READY, open_page
 
 
 def test_campus_page_shows_runs_bands_and_the_parts_notes(live_server: str, browser: Any) -> None:
     errors: list[str] = []
-    page = open_page(browser, live_server + "/facility", READY, errors)
+    page = open_page(browser, live_server + "/facility", CATALOGS_READY, errors)
     page.fill("#campus-form input[name=power]", "300MW")
     page.fill("#campus-form input[name=phases]", "2027:0.25,2028:0.5")
     page.click("#run-campus")
@@ -52,7 +50,7 @@ def test_facility_page_shows_its_cost_band_and_count_note(live_server: str, brow
     page did not): 4,090 H100 are 512 servers of 8, 4,096 GPUs. The cost band is shown, or why there is none, and
     the network as built (its switches and model)."""
     errors: list[str] = []
-    page = open_page(browser, live_server + "/facility", READY, errors)
+    page = open_page(browser, live_server + "/facility", CATALOGS_READY, errors)
     page.select_option("#fac-form select[name=accelerator]", "h100-sxm")
     page.fill("#fac-form input[name=count]", "4090")
     page.click("#run-fac")

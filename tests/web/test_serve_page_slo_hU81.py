@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.test_web_browser import open_page
+from tests.web.test_web_browser import CATALOGS_READY, open_page
 
 from infraplan.catalog.serving_loader import load_workload
-
-READY = "[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)"
 
 
 def test_the_rate_sweep_names_the_workloads_slos_beside_its_attainment(live_server: str, browser: Any) -> None:
     chat = load_workload("chat")
     assert chat.ttft_slo_s is not None and chat.tpot_slo_s is not None
     errors: list[str] = []
-    page = open_page(browser, live_server + "/serve", READY, errors)
+    page = open_page(browser, live_server + "/serve", CATALOGS_READY, errors)
     page.select_option("#serve-form select[name=workload]", "chat")
     page.fill("#serve-form input[name=requests]", "200")
     page.fill("#serve-form input[name=rates]", "5")

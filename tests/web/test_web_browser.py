@@ -7,6 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+CATALOGS_READY = "[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)"
+"""`open_page`'s `ready` for a page whose every catalog list (`select[data-catalog]`) has loaded."""
+
 
 def open_page(browser: Any, url: str, ready: str, errors: list[str] | None = None) -> Any:
     """A new page on `url` once the JavaScript condition `ready` holds; page errors go to `errors` when given."""

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.web.test_web_browser import open_page
 from web_jobs import cli_json, finished
 
 from infraplan.cli.main import main as cli_main
@@ -179,10 +180,8 @@ def test_fleet_mix_page_shows_the_api_totals(live_server: str, browser: Any) -> 
     import httpx
 
     errors: list[str] = []
-    page = browser.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/fleet-mix")
-    page.wait_for_function("document.querySelector('select[name=preset]').options.length > 1")
+    page = open_page(browser, live_server + "/fleet-mix",
+                     "document.querySelector('select[name=preset]').options.length > 1", errors)
     page.select_option("select[name=preset]", "fleet-mix")
     page.click("#run-fleet")
     cell = page.wait_for_selector("#t-power_w", timeout=60_000)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.web.test_web_browser import open_training_planner
 
 import infraplan.planning.fleet_mix as fleet_mix
 from infraplan.web.fleet_mix import FleetInput, FleetMixRequest
@@ -30,10 +31,7 @@ def _search_body(page: Any) -> dict[str, Any]:
 def test_train_page_searches_the_forms_dtype(live_server: str, browser: Any) -> None:
     """fp8 on the form: the search runs fp8 only and the CLI line says --dtype fp8; "all (auto)": no dtype sent."""
     errors: list[str] = []
-    page = browser.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/train")
-    page.wait_for_function("document.querySelector('select[name=model]').options.length > 1")
+    page = open_training_planner(browser, live_server, errors)
     page.fill("input[name=search_gpus]", "64")
     page.select_option("select[name=dtype]", "fp8")
     body = _search_body(page)

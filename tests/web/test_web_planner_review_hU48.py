@@ -11,23 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-READY = "[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)"
-
-
-def open_page(browser: Any, url: str, errors: list[str] | None = None) -> Any:
-    """A new page on `url` once its catalog lists have loaded; page errors go to `errors` when given."""
-    page = browser.new_page()
-    if errors is not None:
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(url)
-    page.wait_for_function(READY)
-    return page
+from tests.web.test_web_browser import CATALOGS_READY, open_page
 
 
 def test_facility_of_an_unpriced_accelerator_says_not_priced(live_server: str, browser: Any) -> None:
     errors: list[str] = []
-    page = open_page(browser, live_server + "/facility", errors)
+    page = open_page(browser, live_server + "/facility", CATALOGS_READY, errors)
     assert page.input_value("#fac-form select[name=system]") == "meta-genai-roce-24k"  # the preselected system
     page.select_option("#fac-form select[name=accelerator]", "mtia-v2")
     page.fill("#fac-form input[name=count]", "1000")
@@ -46,7 +35,7 @@ def test_facility_of_an_unpriced_accelerator_says_not_priced(live_server: str, b
 
 
 def test_campus_phases_of_an_unpriced_accelerator_say_not_priced(live_server: str, browser: Any) -> None:
-    page = open_page(browser, live_server + "/facility")
+    page = open_page(browser, live_server + "/facility", CATALOGS_READY)
     page.fill("#campus-form input[name=power]", "20MW")
     page.select_option("#campus-form select[name=accelerator]", "mtia-v2")
     page.click("#run-campus")

@@ -10,22 +10,9 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.planning.test_spec_bounds_hC3 import FLEET, LLM, SCENARIO, spec_with
 
 from infraplan.cli.main import main as cli_main
-
-ROOT = Path(__file__).resolve().parents[2]
-FLEET = yaml.safe_load((ROOT / "examples" / "fleet-mix.yaml").read_text(encoding="utf-8"))
-SCENARIO = yaml.safe_load((ROOT / "examples" / "plan-minimal.yaml").read_text(encoding="utf-8"))
-LLM = {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 5}
-
-
-def _set(spec: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
-    out: dict[str, Any] = yaml.safe_load(yaml.safe_dump(spec))  # a deep copy
-    part: Any = out
-    for key in path[:-1]:
-        part = part[key]
-    part[path[-1]] = value
-    return out
 
 
 def _same_line_as_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str,
@@ -54,7 +41,8 @@ def _same_line_as_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str]
 def test_a_fleet_llm_service_naming_nothing_is_400_at_once(
         client: TestClient, capsys: pytest.CaptureFixture[str], tmp_path: Path, field: str, value: Any,
         line: str) -> None:
-    detail = _same_line_as_the_cli(client, capsys, tmp_path, "fleet-mix", _set(FLEET, ("services", 4, field), value))
+    spec = spec_with(FLEET, ("services", 4, field), value)
+    detail = _same_line_as_the_cli(client, capsys, tmp_path, "fleet-mix", spec)
     assert detail.startswith("invalid fleet spec 'bad.yaml': services.4: ") and line in detail, detail
 
 
@@ -66,7 +54,7 @@ def test_a_fleet_llm_service_naming_nothing_is_400_at_once(
 def test_a_scenario_llm_service_naming_nothing_is_400_at_once(
         client: TestClient, capsys: pytest.CaptureFixture[str], tmp_path: Path, field: str, value: Any,
         line: str) -> None:
-    spec = _set(SCENARIO, ("services",), [*SCENARIO["services"], {**LLM, field: value}])
+    spec = spec_with(SCENARIO, ("services",), [*SCENARIO["services"], {**LLM, field: value}])
     detail = _same_line_as_the_cli(client, capsys, tmp_path, "plan", spec)
     assert detail.startswith("invalid scenario 'bad.yaml': services.1: ") and line in detail, detail
 
@@ -85,14 +73,14 @@ def test_a_scenario_llm_service_naming_nothing_is_400_at_once(
 def test_out_of_range_and_boolean_numbers_are_the_cli_line(
         client: TestClient, capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str,
         path: tuple[Any, ...], value: Any, line: str) -> None:
-    spec = _set(FLEET if command == "fleet-mix" else SCENARIO, path, value)
+    spec = spec_with(FLEET if command == "fleet-mix" else SCENARIO, path, value)
     detail = _same_line_as_the_cli(client, capsys, tmp_path, command, spec)
     assert line in detail, detail
 
 
 def test_a_boolean_in_a_json_body_is_refused(client: TestClient) -> None:
     """A JSON object spec (no YAML) takes the same rule: `"qps": true` was planned as 1 query/s (200)."""
-    spec = _set(FLEET, ("services",), FLEET["services"][:4])  # no LLM service: would be answered inline
-    response = client.post("/api/fleet-mix", json={"fleet": {"spec": _set(spec, ("services", 0, "qps"), True)}})
+    spec = spec_with(FLEET, ("services",), FLEET["services"][:4])  # no LLM service: would be answered inline
+    response = client.post("/api/fleet-mix", json={"fleet": {"spec": spec_with(spec, ("services", 0, "qps"), True)}})
     assert response.status_code == 400, response.text
     assert "services.0.qps: a boolean (true/false) is not a number" in response.json()["detail"]

@@ -32,12 +32,14 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     MAX_ACCELERATORS,
     MAX_ARRIVAL_RATE_PER_S,
     MAX_PROBE_REQUESTS,
+    MAX_PUE,
     MAX_REQUESTS,
     MAX_SEED,
     MAX_SEQUENCES,
     MAX_TOKENS,
     MAX_TOP,
     MIN_ARRIVAL_RATE_PER_S,
+    MIN_PUE,
     ElectricityPriceWarning,
     read_electricity_price,
 )
@@ -249,9 +251,11 @@ SPECULATIVE_TOKENS = count(0, 8, "draft / MTP tokens per decode step: deployment
 ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fraction")
 ARRIVAL_RATE = number(ge=MIN_ARRIVAL_RATE_PER_S, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s")
 PERCENTILE = number(gt=0.0, le=100.0)
-PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
+PUE = number(ge=MIN_PUE, le=MAX_PUE, why="a PUE is facility over IT power, >= 1")
 USD_PER_MWH = ElectricityPrice("--electricity-price")
 ELECTRICITY_PRICE_HELP = "override the electricity price, e.g. 70/MWh or 0.07/kWh (a bare number: USD/MWh)"
+ElectricityPriceOption = Annotated[float | None, typer.Option(
+    "--electricity-price", parser=USD_PER_MWH, metavar="PRICE", help=ELECTRICITY_PRICE_HELP)]
 DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years", reader=parse_duration_days)  # 54, "54d", "2w", "12h"
 HOURS_PER_DAY = number(gt=0.0, le=1e9)
 FACTOR_AT_LEAST_1 = number(ge=1.0, le=1e3)

@@ -47,8 +47,10 @@ from infraplan.limits import (
     MAX_FACILITY_USD_PER_W,
     MAX_LIFETIME_YEARS,
     MAX_MAINTENANCE_FRACTION_PER_YEAR,
+    MAX_PUE,
     MAX_WUE_L_PER_KWH,
     MIN_LIFETIME_YEARS,
+    MIN_PUE,
     Price,
     priced_in,
     usd_per_mwh_unit_slip,
@@ -72,7 +74,7 @@ class CostOverrides(Spec):
     # facility's $/W, maintenance and embodied carbon their physical bounds there (1e300: water "inf", $inf/GPU-h)
     electricity_usd_per_mwh: Annotated[float, BeforeValidator(priced_in("MWh")), Field(ge=0, le=1e6)] | None = None
     grid_gco2_per_kwh: Annotated[float, Field(ge=0, le=10_000)] | None = None
-    pue: Annotated[float, Field(ge=1.0, le=10.0)] | None = None
+    pue: Annotated[float, Field(ge=MIN_PUE, le=MAX_PUE)] | None = None
     wue_l_per_kwh: Annotated[float, Field(ge=0, le=MAX_WUE_L_PER_KWH)] | None = None
     server_usd_per_accelerator: Price | None = None
     switch_port_usd: Price | None = None

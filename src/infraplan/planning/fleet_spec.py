@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import looks_like_path, pool_files_beside, read_user_file, validated
-from infraplan.limits import ElectricityUsdPerKwh
+from infraplan.limits import MAX_PUE, MIN_PUE, ElectricityUsdPerKwh
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.scenario_spec import (
@@ -126,7 +126,7 @@ class FleetSpec(PlanSpec):
     notes: str = ""
     objective: Literal["power", "tco"] = "power"
     electricity_usd_per_kwh: ElectricityUsdPerKwh = 0.08
-    pue: float = Field(1.1, ge=1.0, le=10.0)
+    pue: float = Field(1.1, ge=MIN_PUE, le=MAX_PUE)
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
     services: list[ServiceSpec] = Field(min_length=1)

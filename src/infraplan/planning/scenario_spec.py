@@ -47,12 +47,14 @@ from infraplan.limits import (
     MAX_DEADLINE_S,
     MAX_HOST_POWER_W,
     MAX_LIFETIME_YEARS,
+    MAX_PUE,
     MAX_REPAIR_S,
     MAX_SEQUENCES,
     MAX_SLO_S,
     MAX_TOKENS,
     MAX_TRAINING_TOKENS,
     MIN_LIFETIME_YEARS,
+    MIN_PUE,
     ElectricityUsdPerKwh,
 )
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
@@ -311,7 +313,7 @@ class PolicySpec(PlanSpec):
     # the cost model's bounds (cluster/cost.py CostOverrides, the CLI's --electricity-price / --pue; fleet-mix's
     # spec): above them a plan crashed in the cost model with a traceback
     electricity_usd_per_kwh: ElectricityUsdPerKwh | None = Field(None, description="overrides every site's price")
-    pue: float | None = Field(None, ge=1.0, le=10.0, description="overrides every site's PUE")
+    pue: float | None = Field(None, ge=MIN_PUE, le=MAX_PUE, description="overrides every site's PUE")
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
 

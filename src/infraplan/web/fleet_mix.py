@@ -33,7 +33,7 @@ from infraplan.planning.fleet_mix_llm import FINER_HALVINGS, LLM_SEARCHES_MOST
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.results import Result
 from infraplan.web.requests import WEB_MAX_SPEC_CHARS, PresetName, ScenarioInput, WebRequest
-from infraplan.web.scenarios import examples_dir, no_server_files, read_warnings
+from infraplan.web.scenarios import example_specs, no_server_files, read_warnings
 
 WEB_MAX_FLEET_PAIRS = 64
 """Service x pool pairs one web fleet-mix may estimate (recsys and video: a few ms each; the shipped example has
@@ -98,17 +98,7 @@ class FleetPreset(BaseModel):
 
 @lru_cache(maxsize=1)
 def _presets() -> dict[str, FleetSpec]:
-    folder = examples_dir()
-    if folder is None:
-        return {}
-    found: dict[str, FleetSpec] = {}
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            found[path.stem] = validated(FleetSpec, parse_text(path.read_text(encoding="utf-8"), path.name),
-                                         path.name, "fleet spec")
-        except InputError:  # a scenario, not a fleet-mix spec
-            continue
-    return found
+    return example_specs(FleetSpec, "fleet spec")
 
 
 def presets() -> list[FleetPreset]:

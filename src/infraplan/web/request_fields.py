@@ -19,7 +19,9 @@ from infraplan.catalog.spec_base import holds_bool, numeric_field
 from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ARRIVAL_RATE_PER_S,
+    MAX_PUE,
     MIN_ARRIVAL_RATE_PER_S,
+    MIN_PUE,
     ElectricityUsdPerMwh,
     Seconds,
     read_electricity_price,
@@ -120,6 +122,7 @@ def _electricity_price(value: Any) -> Any:
 
 
 # USD/MWh inside, as the CLI's USD_PER_MWH; `cli()` writes it back with its unit ('70/MWh': no bare-number warning)
+Pue = Annotated[float, Field(ge=MIN_PUE, le=MAX_PUE, allow_inf_nan=False)]  # facility / IT power (`limits.MAX_PUE`)
 UsdPerMwh = Annotated[ElectricityUsdPerMwh, BeforeValidator(_electricity_price, json_schema_input_type=float | str)]
 PRICE_FIELDS = ("electricity_price",)
 Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING

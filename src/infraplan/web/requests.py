@@ -45,6 +45,7 @@ from infraplan.web.request_fields import (
     Duration,
     ModelOnSystemRequest,
     PresetName,
+    Pue,
     Quantity,
     RecsysSlo,
     RestartSeconds,
@@ -274,7 +275,7 @@ class FacilityRequest(WebRequest):
     location: PresetName | None = None
     build_type: BuildType | None = None
     rack_power: Quantity | None = None
-    pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
+    pue: Pue | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
 
@@ -289,7 +290,7 @@ class CampusRequest(WebRequest):
     location: PresetName | None = None
     build_type: BuildType | None = None
     fleet: PresetName | None = None
-    pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
+    pue: Pue | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -33,6 +34,8 @@ from infraplan.planning.pool_price_key import old_price_key_warning
 from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.web.requests import CompareRequest, PlanRequest, ScenarioInput
+
+Spec = TypeVar("Spec", bound=BaseModel)
 
 WEB_MAX_SCENARIO_WORK = 640
 """Sizing units (`work_units`, x (1 + 2 x varied parameters)) one request may plan in all; the largest shipped
@@ -66,19 +69,25 @@ def examples_dir() -> Path | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _presets() -> dict[str, ScenarioSpec]:
+def example_specs(model: type[Spec], kind: str) -> dict[str, Spec]:
+    """The shipped examples (`examples_dir`) that validate as `model`, by file stem, in name order; the others (a
+    fleet-mix spec among scenarios, a scenario among fleet-mix specs) are another kind of example, left out."""
     folder = examples_dir()
     if folder is None:
         return {}
-    found: dict[str, ScenarioSpec] = {}
+    found: dict[str, Spec] = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
-            found[path.stem] = validated(ScenarioSpec, parse_text(path.read_text(encoding="utf-8"), path.name),
-                                         path.name, "scenario")
-        except InputError:  # another kind of example (a fleet-mix spec): not a scenario preset
+            found[path.stem] = validated(model, parse_text(path.read_text(encoding="utf-8"), path.name), path.name,
+                                         kind)
+        except InputError:  # another kind of example: not this kind's preset
             continue
     return found
+
+
+@lru_cache(maxsize=1)
+def _presets() -> dict[str, ScenarioSpec]:
+    return example_specs(ScenarioSpec, "scenario")
 
 
 CATALOG_REFERENCES = ("model", "workload", "stack", "input", "codec", "device", "system", "location", "cooling",

@@ -19,6 +19,7 @@ from infraplan.cli.commands._output import (
 )
 from infraplan.cli.commands.facility import (
     co2_rows,
+    emit_charted,
     energy_text,
     facility_band_lines,
     money_rows,
@@ -26,18 +27,17 @@ from infraplan.cli.commands.facility import (
     unpriced_line,
 )
 from infraplan.cli.options import (
-    ELECTRICITY_PRICE_HELP,
     PRICE,
     PUE,
-    USD_PER_MWH,
     BuildTypeOption,
     CoolingOption,
     CostsOption,
+    ElectricityPriceOption,
     JsonFlag,
 )
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
-from infraplan.facility.plots import facility_figure, write_html
+from infraplan.facility.plots import facility_figure
 from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.results import CampusPlan, FleetSitesResult
 from infraplan.units import parse_stated_power_w
@@ -124,8 +124,7 @@ def campus(
     fleet: str | None = typer.Option(None, "--fleet", help="fleet preset or YAML of sites (replaces --power)"),
     pue: float | None = typer.Option(None, "--pue", parser=PUE, help="override the PUE (facility power / IT power, "
                                      "dimensionless; as `facility --pue`)"),
-    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH, metavar="PRICE",
-                                                   help=ELECTRICITY_PRICE_HELP),
+    electricity_price: ElectricityPriceOption = None,
     server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
                                               help="override server $ per accelerator (the cost_reason of an "
                                               "unpriced accelerator names it)"),
@@ -149,13 +148,9 @@ def campus(
         raise InputError(f"--power must be positive, got {power}")
     result = plan_campus(parse_stated_power_w(power, "--power"), accelerator, cooling, phases, location, build_type,
                          overrides)
-    if plot:
-        html = write_html(facility_figure(result.facility.model_dump(), [p.model_dump() for p in result.phases],
-                                          title=f"infraplan campus: {power} of {accelerator}"), plot)
-        result = result.model_copy(update={"plot": html})
-    emit(result, as_json, lambda shown: render_campus(shown, device_word(accelerator)))
-    if result.plot and not as_json:  # said as `network --graphml` and `results --plot` say theirs (hU48)
-        console.print(f"charts written to {result.plot}", markup=False, highlight=False, soft_wrap=True)
+    emit_charted(result, as_json, lambda shown: render_campus(shown, device_word(accelerator)), plot,
+                 lambda r: facility_figure(r.facility.model_dump(), [p.model_dump() for p in r.phases],
+                                           title=f"infraplan campus: {power} of {accelerator}"))
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import typer
 
 from infraplan.cli.commands._output import (
@@ -17,13 +20,12 @@ from infraplan.cli.commands._output import (
 )
 from infraplan.cli.options import (
     ACCELERATORS,
-    ELECTRICITY_PRICE_HELP,
     PRICE,
     PUE,
-    USD_PER_MWH,
     BuildTypeOption,
     CoolingOption,
     CostsOption,
+    ElectricityPriceOption,
     JsonFlag,
     OptionalSystem,
 )
@@ -33,6 +35,11 @@ from infraplan.facility.facility import size_facility
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.facility.results import FacilityReport
 from infraplan.units import parse_stated_power_w
+
+if TYPE_CHECKING:
+    from infraplan.planning.results import CampusPlan
+
+Charted = TypeVar("Charted", "FacilityReport", "CampusPlan")  # the answers with charts (`emit_charted`)
 
 
 def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False) -> None:
@@ -144,8 +151,7 @@ def facility(
     rack_power: str | None = typer.Option(None, "--rack-power", help="target rack density, e.g. 40kW"),
     pue: float | None = typer.Option(None, "--pue", parser=PUE,
                                      help="override the PUE (facility power / IT power, dimensionless)"),
-    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH, metavar="PRICE",
-                                                   help=ELECTRICITY_PRICE_HELP),
+    electricity_price: ElectricityPriceOption = None,
     server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
                                               help="override server $ per accelerator"),
     costs: CostsOption = None,
@@ -161,14 +167,21 @@ def facility(
                            build_type=build_type,
                            rack_power_w=parse_stated_power_w(rack_power, "--rack-power") if rack_power else None,
                            overrides=overrides)
+    emit_charted(report, as_json, lambda shown: render_facility(shown, device_word(system or accelerator or ""),
+                                                                _zoned(accelerator, count)),
+                 plot, lambda r: facility_figure(r.model_dump(), title=f"infraplan facility: {r.accelerator}"))
+
+
+def emit_charted(result: Charted, as_json: bool, render: Callable[[Charted], None], plot: str | None,
+                 figure: Callable[[Charted], Any]) -> None:
+    """`emit` a facility or campus answer; with --plot, `figure(result)` written to that HTML file first, the file
+    named in the answer's `plot` and, on the terminal, in a line after the tables (as `network --graphml` and
+    `results --plot` say theirs, hU48)."""
     if plot:
-        html = write_html(facility_figure(report.model_dump(), title=f"infraplan facility: {report.accelerator}"),
-                          plot)
-        report = report.model_copy(update={"plot": html})
-    emit(report, as_json, lambda shown: render_facility(shown, device_word(system or accelerator or ""),
-                                                        _zoned(accelerator, count)))
-    if report.plot and not as_json:  # said as `network --graphml` and `results --plot` say theirs (hU48)
-        console.print(f"charts written to {report.plot}", markup=False, highlight=False, soft_wrap=True)
+        result = result.model_copy(update={"plot": write_html(figure(result), plot)})
+    emit(result, as_json, render)
+    if result.plot and not as_json:
+        console.print(f"charts written to {result.plot}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _zoned(accelerator: str | None, count: int | None) -> bool:

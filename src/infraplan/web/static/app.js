@@ -63,24 +63,37 @@ IP.tools = async function (outEl, command, body, result) {
   tools.append(pre, copy, " ", dl);
 };
 
-// Wire a form's button to a command: run, render, add the tools; errors shown as their one line.
-IP.wire = function (form, button, command, render, transform) {
+// Wire a form's button to a command: run, render, add the tools; errors shown as their one line. `opts`: `body`, an
+// async reader of the form in place of IP.body (the scenario and fleet-mix pages' uploads); `busy`, the status while
+// it runs; `context: false` leaves out IP.context (those two pages say their notes and risks themselves).
+IP.wire = function (form, button, command, render, transform, opts = {}) {
   const out = document.getElementById(button.dataset.out);
   const status = out.querySelector(".status");
   const error = out.querySelector(".error");
   button.addEventListener("click", async (ev) => {
     ev.preventDefault();
-    error.textContent = ""; status.textContent = "running...";
+    error.textContent = ""; status.textContent = opts.busy || "running...";
     try {
-      let body = IP.body(form);
+      let body = opts.body ? await opts.body(form) : IP.body(form);
       if (transform) body = transform(body);
       const result = await IP.run(command, body, status);
       await render(result, out, body);
-      IP.context(out, result);
+      if (opts.context !== false) IP.context(out, result);
       await IP.tools(out, command, body, result);
       status.textContent = "done";
     } catch (e) { status.textContent = ""; error.textContent = e.message; }
   });
+};
+
+// A scenario or fleet-mix spec from an upload slot (the compare and fleet-mix pages): an uploaded file wins over the
+// slot's preset; null when neither. The file's name is sent as one the API accepts (letters, digits, . _ + -,
+// `fallback` when none is left), for its messages and the CLI line.
+IP.specInput = async function (file, preset, fallback) {
+  if (file) {
+    const name = file.name.replace(/[^A-Za-z0-9._+-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64) || fallback;
+    return { text: await file.text(), filename: name };
+  }
+  return preset ? { preset: preset } : null;
 };
 
 // Fill <select data-catalog="kind"> from the catalog, keeping the preselected value.
