@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -23,6 +24,7 @@ from infraplan.recsys.estimate import estimate_recsys
 from infraplan.serving.capacity import search_capacity
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+README = EXAMPLES.parent / "README.md"
 
 
 def _spec(**over: object) -> ScenarioSpec:
@@ -199,12 +201,24 @@ def test_gigawatt_2027_fills_the_campus_at_epoch_capex() -> None:
     plan = plan_scenario(spec)
     site = next(s for s in plan.sites if s.phase == "2027")
     assert 0.9 <= site.utilisation <= 1.0 + 1e-9
+    header = (EXAMPLES / "gigawatt-2027.yaml").read_text()
+    it_2027 = sum(p.it_power_w for p in plan.pools if p.phase == "2027")
+    said = re.search(r"this GB300 plan: ([\d,]+),", header)  # its H100e per MW of 2027 IT (said 1,208 at 1,180, hU)
+    assert said and int(said.group(1).replace(",", "")) == pytest.approx(plan.h100_equivalents / (it_2027 / 1e6),
+                                                                         rel=0.01)
     data = json.loads(spec.model_dump_json())
     data["pools"] = [{"name": "gb200", "device": "gb200", "system": "gb200-nvl72-superpod", "site": "prometheus"}]
     gb200 = plan_scenario(ScenarioSpec.model_validate(data))
     last = [p for p in gb200.pools if p.phase == "2027"]
     it_w = sum(p.it_power_w for p in last)
     assert gb200.fleet_value_usd / (it_w / 1e9) == pytest.approx(spec.published["capex_usd_per_gw_it"], rel=0.15)
+    # the figure the example's header and the README quote is this answer (they said $40.4 B and $39.9 B at $39.66 B,
+    # hU session 51), within 0.1 B
+    readme = " ".join(README.read_text().split())
+    for text, rule in ((header, r"all-GB200 plan of this demand: \$([\d.]+) B"),
+                       (readme, r"on GB200 its capex is \$([\d.]+) B per GW of IT")):
+        quoted = re.search(rule, text)
+        assert quoted and float(quoted.group(1)) == pytest.approx(gb200.fleet_value_usd / it_w, abs=0.1)
 
 
 def test_deepseek_v3_gpu_hours_on_h800() -> None:

@@ -60,7 +60,7 @@ from infraplan.facility.outage import (
     domain_note,
 )
 from infraplan.facility.results import ReliabilityReport
-from infraplan.units import SECONDS_PER_DAY
+from infraplan.units import SECONDS_PER_DAY, significant_text
 
 # the job each shipped planned-interruption rate was counted on (catalog/facility/reliability.yaml's sources)
 PLANNED_RATE_JOBS = {
@@ -111,7 +111,7 @@ def goodput(interval_s, write_s, restart_s, mttf_s, planned_per_s=0.0):
 def interval_formula_note(write_s: float, mttf_s: float, interval_s: float, young_s: float) -> str:
     """The checkpoint interval's formula with its inputs and result (Daly 2006; Young 1974), one line."""
     def sec(x: float) -> str:
-        return f"{x:.4g} s" if x < 1e4 else f"{x:,.0f} s"
+        return f"{significant_text(x, 4)} s"  # "1,824 s" and "2.841 s" (was "1824 s": .4g below 10^4, hU)
 
     inputs = f"d = {sec(write_s)} (checkpoint write), M = {sec(mttf_s)} (job MTTF)"
     if write_s <= 0:
@@ -143,8 +143,9 @@ def planned_rate_note(rate_name: str, per_day: float, gpus: int, days: float, pl
     source's size, charged to a job of any size (module docstring)."""
     if per_day <= 0:
         return None
-    return (f"planned interruptions: {_planned_rate_basis(rate_name, per_day, gpus, device)}: {planned:.3g} of the "
-            f"{total:.3g} expected interruptions over {days:g} days")
+    basis = _planned_rate_basis(rate_name, per_day, gpus, device)
+    return (f"planned interruptions: {basis}: {significant_text(planned, 3)} of the {significant_text(total, 3)} "
+            f"expected interruptions over {days:g} days")  # "1.42e+04" before (hU, session 51)
 
 
 def goodput_planned_note(job: dict[str, Any], gpus: int) -> str | None:
@@ -162,7 +163,9 @@ def goodput_planned_note(job: dict[str, Any], gpus: int) -> str | None:
 
 def _duration_text(seconds: float) -> str:
     """Hours up to two days, days beyond (the note's job MTTFs: 7.9 h, 42.1 days)."""
-    return f"{seconds / 3600.0:.3g} h" if seconds < 2 * SECONDS_PER_DAY else f"{seconds / SECONDS_PER_DAY:.3g} days"
+    if seconds < 2 * SECONDS_PER_DAY:
+        return f"{significant_text(seconds / 3600.0, 3)} h"
+    return f"{significant_text(seconds / SECONDS_PER_DAY, 3)} days"  # "1,000 days", not "1e+03 days" (hU)
 
 
 def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int, device: str = "GPU") -> str:

@@ -65,7 +65,7 @@ from infraplan.limits import MAX_ARRIVAL_RATE_PER_S, MIN_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.results import LLMDeployment, ServingPlanResult
-from infraplan.units import number_text
+from infraplan.units import number_text, significant_text
 
 LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)
 LLM_PROBE_REQUESTS = 1500  # serve-plan's default --requests
@@ -321,7 +321,8 @@ def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate
         f"group{'' if units == 1 else 's'} of {what}, disaggregated,"
     return limit, {**whole, "deployment": f"{limit} × {device}: {units} {many} of {layout}",
                    "replicas": units * replicas, "prefill_replicas": None if prefill is None else units * prefill,
-                   "note": f"serve-plan finds no deployment for {share_rate:.4g} requests/s within {limit} "
-                           f"accelerators ({r.why}); {units} {'unit' if units == 1 else 'units'} of the whole-rate "
-                           f"answer ({what} each, {opt['capacity']:.4g} requests/s as it ran them) stand"}
+                   "note": f"serve-plan finds no deployment for {significant_text(share_rate, 4)} requests/s within "
+                           f"{limit} accelerators ({r.why}); {units} {'unit' if units == 1 else 'units'} of the "
+                           f"whole-rate answer ({what} each, {significant_text(opt['capacity'], 4)} requests/s as it "
+                           "ran them) stand"}
 

@@ -64,6 +64,7 @@ from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_tex
 from infraplan.serving.results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
 from infraplan.training.search import search_plans
+from infraplan.units import significant_text
 
 SERVING_PROBE_REQUESTS = LLM_PROBE_REQUESTS  # serve-plan's default --requests (a plan's LLM service = its answer)
 SERVING_MAX_GPUS = LLM_MAX_GPUS  # the capacity search doubles replicas up to this: it bounds an unmeetable SLO's cost
@@ -232,8 +233,13 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
         return Sized(rate, r.gpus, True, "requests/s", head, short, replica_devices=replica, serving_stack=stack,
                      serving_stack_basis=basis)
     return Sized(rate / d.replicas, r.gpus // d.replicas, False, "requests/s", head,  # replicas split over pools
-                 f"replicas of serve-plan's {short} at {rate:.4g} requests/s ({rate / d.replicas:.4g} each)",
+                 f"replicas of serve-plan's {short} at {_rate(rate)} requests/s ({_rate(rate / d.replicas)} each)",
                  replica_devices=replica, serving_stack=stack, serving_stack_basis=basis)
+
+
+def _rate(value: float) -> str:
+    """A rate in a detail line: 4 significant digits, never in e-notation ("24,000", was "2.4e+04"; hU, session 51)."""
+    return significant_text(value, 4)
 
 
 def _disaggregated(rate: float, gpus: int, d: LLMDeployment, head: float | None, short: str, replica: int,
@@ -249,8 +255,8 @@ def _disaggregated(rate: float, gpus: int, d: LLMDeployment, head: float | None,
         return Sized(rate, gpus, True, "requests/s", head, f"{short} (one unit: {unit})", replica_devices=replica,
                      serving_stack=stack, serving_stack_basis=basis, whole_why=why)
     return Sized(rate / g, gpus // g, False, "requests/s", head,  # groups split over pools, as replicas
-                 f"groups of {p // g} prefill + {dec // g} decode replicas of serve-plan's {short} at {rate:.4g} "
-                 f"requests/s ({rate / g:.4g} each)", replica_devices=replica, serving_stack=stack,
+                 f"groups of {p // g} prefill + {dec // g} decode replicas of serve-plan's {short} at {_rate(rate)} "
+                 f"requests/s ({_rate(rate / g)} each)", replica_devices=replica, serving_stack=stack,
                  serving_stack_basis=basis)
 
 
@@ -293,7 +299,7 @@ def size_options(svc: ServiceSpec, pool: PoolSpec, need: float) -> list[Sized] |
         share = round(need / rate)  # 2**k
         return finer.capacity, finer.unit_devices, replace(
             finer, whole=False, whole_why="",  # a unit of its own rate: as many as the share needs
-            detail=f"{finer.detail}; a finer unit: serve-plan's answer at 1/{share} of the {need:.4g} requests/s")
+            detail=f"{finer.detail}; a finer unit: serve-plan's answer at 1/{share} of the {_rate(need)} requests/s")
 
     return [got, *finer_units(need, got.capacity, got.unit_devices, at)]
 

@@ -33,9 +33,9 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bo
                          f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} "
                          f"{(r.failure_rate_counts or 'failures').replace('_', ' ')} per 1,000 "
                          f"{r.failure_rate_node_gpus}-GPU node-days)")
-    table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
-                  f"({r.expected_unexpected_interruptions:.1f} unexpected)")
-    table.add_row("interruptions per day", f"{r.expected_interruptions_per_day:.3g}")  # the planner's unit (hU58)
+    table.add_row("expected interruptions", f"{r.expected_interruptions:,.1f} "  # "1,447.0", was "1447.0" (hU)
+                  f"({r.expected_unexpected_interruptions:,.1f} unexpected)")
+    table.add_row("interruptions per day", fmt_num(r.expected_interruptions_per_day, 3))  # the planner's unit (hU58)
     table.add_row("job MTTF", fmt_seconds(r.job_mttf_s))
     sized = r.checkpoint_size_basis or ("--checkpoint-size" if size_given or not r.model else
                                         f"{r.model}'s weights and optimizer state, --model")
@@ -59,7 +59,7 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bo
     mix.add_column("component")
     mix.add_column("count", justify="right")
     for name, value in r.interruptions_by_component.items():
-        mix.add_row(name, f"{value:.1f}")
+        mix.add_row(name, f"{value:,.1f}")
     console.print(mix)
     for note in r.notes:
         console.print(note, soft_wrap=True)

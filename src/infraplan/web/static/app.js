@@ -125,9 +125,17 @@ IP.enums = async function () {
   }
 };
 
+// `digits` significant digits, never in e-notation, as the CLI writes numbers (infraplan.units.significant_text):
+// 150,516 · 26.71 · 0.000123. toPrecision wrote "1.505e+5" t/year of CO2, "2.458e+4" GPUs (hU, session 51).
 IP.fmt = function (x, digits) {
   if (x === null || x === undefined || !isFinite(x)) return "-";
-  return Number(x).toPrecision(digits || 4).replace(/\.?0+e/, "e").replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+  digits = digits || 4;
+  x = Number(x);
+  if (x === 0) return "0";
+  const magnitude = Math.floor(Math.log10(Math.abs(x)));
+  if (magnitude >= digits - 1) return Math.round(x).toLocaleString("en-US");
+  const text = x.toFixed(Math.min(digits - 1 - magnitude, 15));
+  return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
 };
 
 // A result's error_band (predicted / measured - 1, 80 % conformal band of the nearest validation campaigns) as a
