@@ -127,11 +127,14 @@ def test_gpt_oss_expert_passes_are_the_clamp_and_the_per_expert_fc2_bias_loop() 
     (fwd_bytes, fwd_kernels), (bwd_bytes, bwd_kernels) = gpt_oss_expert_passes(shape, rows, 2.0 * 2880, 8)
     # the clamp's passes on strided views at the measured share of the streaming rate (hO55): streaming-equivalent bytes
     up = up / STRIDED_PASS_SHARE
-    assert float(fwd_bytes) == pytest.approx(8.0 * up + 12.0 * down)  # clamp + cat; t + b p and cat
+    # the loop's outer products (b x p forward; grad x p, grad x b backward) run the legacy loop too (hG, session 51:
+    # `BROADCAST_PASSES`), 2 of its 12 B forward and 8 of its 16 B backward at the same share
+    surplus = 1.0 / STRIDED_PASS_SHARE - 1.0
+    assert float(fwd_bytes) == pytest.approx(8.0 * up + (12.0 + 2.0 * surplus) * down)  # clamp + cat; t + b p and cat
     # backward: the clamp's and the loop's gradients, and the DDP hook's fp32 main-grad add of each local expert's
     # fc1 (2 f wide) and fc2 (h wide) bias: 10 B per bias element, one kernel per bias
     # (the clamp's backward: autograd rebuilds each half's mask from the input, 15 B in 9 kernels)
-    assert float(bwd_bytes) == pytest.approx(15.0 * up + 16.0 * down + 10.0 * 16 * (2 * 2880 + 2880))
+    assert float(bwd_bytes) == pytest.approx(15.0 * up + (16.0 + 8.0 * surplus) * down + 10.0 * 16 * (2 * 2880 + 2880))
     assert float(fwd_kernels) == 3.0 + 2.0 * 16 + 1.0  # 128 experts / EP 8 = 16 local experts in the loop
     assert float(bwd_kernels) == 9.0 + 4.0 * 16 + 2.0 + 2.0 * 16
     assert float(gpt_oss_expert_passes(shape, rows, 2.0 * 2880, 64)[1][1]) == 9.0 + 4.0 * 2 + 2.0 + 2.0 * 2

@@ -45,6 +45,16 @@ x datasheet). Priced as streaming-equivalent bytes (the bytes / 0.526), forward,
 for autograd's strided `where` / mask passes; the activation's measured forward + backward is consistent with it) and
 the recompute's re-run; ASSUMPTION: the same share of the streaming rate on every GPU (measured on H200 only).
 
+Broadcast operands take the same legacy loop (`BROADCAST_PASSES`, hG session 51): `is_contiguous()` of a
+TensorIterator holds only where every operand coalesces to one contiguous dimension, which an operand broadcast
+along a dimension (stride 0) never does, so such ops launch `launch_legacy_kernel` too (the CUDALoops.cuh branch
+above). In the fc2 bias loop that is the outer product `b * p` (bias [h] by probability [rows, 1]: its 2 B write of
+the 12 B forward) and backward the two products autograd forms before its sums, `grad * p` and `grad * b` (4 B each,
+8 of the 16 B); the add and the `cat`s are contiguous (vectorized or CatArray kernels). Priced as the clamp: the
+bytes of those passes at `STRIDED_PASS_SHARE` of the streaming rate (`broadcast_pass_extra`); ASSUMPTION: the
+strided-read share measured on the clamp holds for broadcast operands (not measured apart). `ops.rotary` applies
+it to YaRN's eager RoPE (cos / sin broadcast over batch and heads).
+
 Re-run under `moe_act` recompute (`clamp_rerun_bytes`): the checkpointed function is `bias_act_func` (experts.py:
 738-744), so backward re-runs the clamp with the GeGLU: the clamp's forward bytes once more per fc1-output element.
 
@@ -95,11 +105,20 @@ MAIN_GRAD_ADD_BYTES = 10.0  # per bias element per backward: read 2 + 4, write 4
 MAIN_GRAD_ADD_KERNELS_PER_EXPERT = 2.0  # fc1 and fc2 biases
 STRIDED_PASS_SHARE = 0.526  # the clamp's strided passes: measured share of the streaming rate (module docstring)
 STRIDED_PASSES = True  # False: the clamp at the streaming rate (before hO55)
+# passes with a broadcast operand at the legacy loop's share too (module docstring); False: at the streaming rate
+BROADCAST_PASSES = True
+FC2_BIAS_BROADCAST_BYTES = (2.0, 8.0)  # of FC2_BIAS_BYTES, forward and backward: the b x p, grad x p, grad x b products
 
 
 def strided_pass_factor() -> float:
     """Streaming-equivalent bytes per byte of a clamp pass (1 / `STRIDED_PASS_SHARE`; 1.0 with the toggle off)."""
     return 1.0 / STRIDED_PASS_SHARE if STRIDED_PASSES else 1.0
+
+
+def broadcast_pass_extra() -> float:
+    """Streaming-equivalent bytes a byte of a pass with a broadcast operand adds over the streaming price (1 /
+    `STRIDED_PASS_SHARE` - 1; 0.0 with `BROADCAST_PASSES` off): its whole price is (1 + this) x its bytes."""
+    return 1.0 / STRIDED_PASS_SHARE - 1.0 if BROADCAST_PASSES else 0.0
 
 
 def clamp_saved_elements(shape: TransformerShape) -> float:
@@ -132,7 +151,8 @@ def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: Ar
     for phase in (0, 1):
         kernels = ((CLAMP_KERNELS[phase] if clamp else 0.0)
                    + (FC2_BIAS_KERNELS_PER_EXPERT[phase] * local + FC2_BIAS_CAT_KERNELS[phase] if bias else 0.0))
-        out.append((CLAMP_BYTES[phase] * up + FC2_BIAS_BYTES[phase] * down, kernels * eager))
+        bias_bytes = FC2_BIAS_BYTES[phase] + FC2_BIAS_BROADCAST_BYTES[phase] * broadcast_pass_extra()
+        out.append((CLAMP_BYTES[phase] * up + bias_bytes * down, kernels * eager))
     # backward: the DDP hook's main-gradient add of each local expert's two biases (module docstring)
     grad_adds = MAIN_GRAD_ADD_BYTES * local * (up_width + shape.hidden_size) if bias else 0.0
     backward = (out[1][0] + grad_adds, out[1][1] + MAIN_GRAD_ADD_KERNELS_PER_EXPERT * local)

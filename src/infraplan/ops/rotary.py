@@ -21,6 +21,13 @@ queries and once on the keys of every layer (transformer/attention.py:1097-1116)
 Counted from PyTorch's dispatcher: the two functions, copied from rope_utils.py, run forward and backward under a
 `TorchDispatchMode` (torch 2.13, CPU) list exactly these 12 forward and 7 backward compute ops with these bytes.
 
+Three of those passes each way have a broadcast or strided operand and run PyTorch's legacy elementwise loop, not
+the vectorized one (`ops.gpt_oss_experts`, `BROADCAST_PASSES`): forward `t * cos_` and `* sin_` (cos / sin [s, 1, 1,
+d] broadcast over batch and heads: 4 B each) and the negation of the `chunk` half (a strided view: 2 B); backward
+the gradients of the two products (`grad * cos_`, `grad * sin_`: 4 B each) and of the negation (2 B): 10 B of the
+24 / 28 each way (the sum, the zero fill and the `cat`s are contiguous), priced at the clamp's measured share of
+the streaming rate (`broadcast_pass_extra`; ASSUMPTION for broadcast operands, as there).
+
 Returned over the fused kernel the layer table already counts (4 B and 1 kernel each way): the extra bytes and
 kernels, zero where the scale is 1 (every other model here: DeepSeek-V3 and Kimi K2 state mscale = mscale_all_dim,
 a ratio of 1). Serving engines run YaRN in their own fused rotary kernels (not priced here).
@@ -31,10 +38,12 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.gpt_oss_experts import broadcast_pass_extra
 
 ArrayLike = np.ndarray | float | int
 ROPE_BYTES = (24.0, 28.0)  # per element of Q and K, forward and backward, eager
 ROPE_KERNELS = (6.0, 7.0)  # per call (Q, then K), forward and backward
+ROPE_BROADCAST_BYTES = (10.0, 10.0)  # of ROPE_BYTES: the passes on the legacy loop (broadcast cos / sin, strided half)
 TRIG_BYTES = 2.0 * 22.0  # per position and rotary channel per call: the scaled cos and sin, forward
 TRIG_KERNELS = 6.0
 FUSED_BYTES, FUSED_KERNELS = 4.0, 1.0  # the fused kernel the layer table prices, each way per call
@@ -52,7 +61,9 @@ def unfused_rope_passes(shape: TransformerShape, tokens: ArrayLike, rotated_widt
         return (zero, 0.0), (zero, 0.0)
     elements = tokens * rotated_width
     trig = CALLS * TRIG_BYTES * seq_len * float(shape.head_dim)
-    forward = ((ROPE_BYTES[0] - FUSED_BYTES) * elements + trig,
+    extra = broadcast_pass_extra()  # the legacy-loop passes' streaming-equivalent surplus (module docstring)
+    forward = ((ROPE_BYTES[0] - FUSED_BYTES + ROPE_BROADCAST_BYTES[0] * extra) * elements + trig,
                CALLS * (ROPE_KERNELS[0] + TRIG_KERNELS - FUSED_KERNELS))
-    backward = ((ROPE_BYTES[1] - FUSED_BYTES) * elements, CALLS * (ROPE_KERNELS[1] - FUSED_KERNELS))
+    backward = ((ROPE_BYTES[1] - FUSED_BYTES + ROPE_BROADCAST_BYTES[1] * extra) * elements,
+                CALLS * (ROPE_KERNELS[1] - FUSED_KERNELS))
     return forward, backward
