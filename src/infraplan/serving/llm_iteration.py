@@ -286,7 +286,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
         flop_s = flop_s + g.flops() / rate
     (elem,) = ops.elementwise_fwd
     elementwise = engine_kernels.elementwise_time(shape, rates, dep, m, elem) + routed_experts.moe_routing_time(
-        shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype))
+        shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype, dep.engine))
     custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
     comm = sum((serving_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
@@ -371,9 +371,9 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
-    # eager iterations wait for the host's kernel launches (`host_overhead`)
-    host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, routing_kernels(accelerator, shape, dep.dtype),
-                                             fabric.host_kernel_dispatch_s) if HOST_ISSUE else (0.0, 1 << 62, 1 << 62))
+    moe_kernels = routing_kernels(accelerator, shape, dep.dtype, dep.engine)  # eager: the host's launches wait
+    host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, moe_kernels, fabric.host_kernel_dispatch_s)
+                                if HOST_ISSUE else (0.0, 1 << 62, 1 << 62))
     return IterationCost(
         body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers + bmm_fixed_s,

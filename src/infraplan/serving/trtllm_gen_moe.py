@@ -19,6 +19,25 @@ MoE (GPT-OSS-120B experts, balanced, EP 1, one token = 4 experts): TensorRT-LLM 
 vLLM 0.24.0 trtllm mxfp4 bf16 31.2 us (TP8 19.6 us); the model's GEMMs, routing and activation launch 44.1 us
 before, 28.1 us after.
 
+The input's quantisation by engine (`VLLM_MXFP4_BF16_INPUT`, hV, session 51; the third launch exists only where the
+engine quantises the bf16 hidden states before the call). On sm_100 with FlashInfer:
+* vLLM: MXFP4 x BF16 by default, the hidden states passed as they are (x_quant = x, no scale): read in vllm 0.12.0
+  quantization/mxfp4.py:134-141 (SM100_FI_MXFP4_BF16 unless VLLM_USE_FLASHINFER_MOE_MXFP4_MXFP8, default 0; the
+  `mxfp8_quantize` at :958-1002 only on that MXFP8 path) and vllm 0.18.0 mxfp4.py:140-146 (the same default;
+  validation/notes/serving_hopper_moe_tried.md round 14). 0.15.1, the Blackwell set's release, lies between the two
+  (ASSUMPTION: the same default, not read). Routing and finalize only: 2 launches, net 1.
+* TensorRT-LLM: W4A8 MXFP4 x MXFP8 with an mxfp8 quantisation launch (AIConfigurator 0.12.0 tables it as
+  w4a8_mxfp4_mxfp8, above; ASSUMPTION, recalled: TensorRT-LLM's default quant_algo for an mxfp4 checkpoint on
+  sm_100): 3, net 2.
+* SGLang 0.5.9: FlashInfer's MXFP8-activation path on sm_100 (srt/layers/quantization/mxfp4.py:136-159, :327-349,
+  read in session 50's hN round 14): 3, net 2. NVFP4 (W4A4) always quantises the input (below): 3, net 2.
+* Hopper (sm_90) has no mxfp4 tensor cores and so no trtllm-gen MoE: weight-only, the generic count, any engine.
+The vLLM one-token layer is then 24.1 us (TP8 17.0) against its table's 31.2 (19.6): the table's MxE2m1 x BF16 GEMMs
+are slower than the W4A8 GEMMs priced for every engine (`serving.llm_iteration.serving_precision`), not its launches.
+OFF: on, the Blackwell set goes 20.718 -> 20.739 % (TTFT 31.056 -> 31.121, TPOT 10.380 -> 10.357; vLLM 0.15.1 TPOT
+0.123 -> 0.114, unversioned vLLM 0.077 -> 0.109, both groups' TTFT further under), a set with a gate that worsens
+(validation/notes/serving_blackwell_tried.md round 13): the exact count waits for the BF16 path's GEMM rate.
+
 Fused NVFP4 MoE (`TRTLLM_GEN_NVFP4_MOE`, hF83). NVFP4 (W4A4) experts on an NVIDIA part run the same fused MoE
 (`trtllm_fp4_block_scale_moe`, the fp4 quantisation of the input its third launch; nvfp4 runs on Blackwell only):
 * SGLang 0.5.9 picks it for DeepSeek-V3 / R1 on sm_100 where the checkpoint is modelopt_fp4 (or fp8) and no
@@ -48,8 +67,11 @@ from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS
 
 TRTLLM_GEN_MXFP4_MOE = True  # Blackwell's fused MXFP4 MoE (module docstring; toggle)
 TRTLLM_GEN_NVFP4_MOE = True  # the same fused MoE for NVFP4 experts (module docstring; toggle)
+VLLM_MXFP4_BF16_INPUT = False  # vLLM's MXFP4 MoE takes the bf16 input unquantised (module docstring; toggle: OFF)
 TRTLLM_GEN_MOE_KERNELS = 3  # its launches beside the GEMMs: routing, finalize, the input's quantisation
+TRTLLM_GEN_INPUT_QUANTISATION = 1  # of those, the input's quantisation (mxfp8 / nvfp4), launched before the call
 TRTLLM_GEN_FUSED_ACTIVATION = 1  # the activation launch `engine_kernels` counts a layer, fused into GEMM1 here
+BF16_INPUT_MXFP4_ENGINES = ("vllm",)  # engine families whose sm_100 MXFP4 MoE default is MXFP4 x BF16 (docstring)
 
 
 def fused_formats() -> tuple[str, ...]:
@@ -57,12 +79,20 @@ def fused_formats() -> tuple[str, ...]:
     return ("mxfp4",) * TRTLLM_GEN_MXFP4_MOE + ("nvfp4",) * TRTLLM_GEN_NVFP4_MOE
 
 
-def routing_kernels(accelerator: Accelerator, shape: TransformerShape, run_dtype: str) -> int:
+def input_quantised(dtype: str, engine: str) -> bool:
+    """Whether the `engine` family quantises the fused MoE's bf16 input to `dtype`'s activation format before the
+    call (module docstring: vLLM's MXFP4 x BF16 does not; every engine's NVFP4 and the others' MXFP4 x MXFP8 do)."""
+    return not (VLLM_MXFP4_BF16_INPUT and dtype == "mxfp4" and engine in BF16_INPUT_MXFP4_ENGINES)
+
+
+def routing_kernels(accelerator: Accelerator, shape: TransformerShape, run_dtype: str, engine: str = "trtllm") -> int:
     """Launches beside the expert GEMMs of a routed layer of a run in `run_dtype` (its experts in their format,
-    `ops.precision.kind_dtype`): for native MXFP4 or NVFP4 experts on an NVIDIA part with the format's tensor cores
-    the fused MoE's own less the activation launch it fuses (module docstring; Hopper's weight-only MXFP4 has no
-    mxfp4 tensor cores: `serving.deployment.mxfp4_weight_only`), else `MOE_ROUTING_KERNELS`."""
+    `ops.precision.kind_dtype`) under the `engine` family (`Deployment.engine`): for native MXFP4 or NVFP4 experts on
+    an NVIDIA part with the format's tensor cores the fused MoE's own, less the activation launch it fuses and the
+    input's quantisation where the engine runs none (`input_quantised`; Hopper's weight-only MXFP4 has no mxfp4
+    tensor cores: `serving.deployment.mxfp4_weight_only`), else `MOE_ROUTING_KERNELS`."""
     dtype = kind_dtype(shape, run_dtype, "routed_experts")
     if dtype in fused_formats() and accelerator.vendor == "NVIDIA" and accelerator.supports(dtype):
-        return TRTLLM_GEN_MOE_KERNELS - TRTLLM_GEN_FUSED_ACTIVATION
+        unquantised = 0 if input_quantised(dtype, engine) else TRTLLM_GEN_INPUT_QUANTISATION
+        return TRTLLM_GEN_MOE_KERNELS - TRTLLM_GEN_FUSED_ACTIVATION - unquantised
     return MOE_ROUTING_KERNELS

@@ -100,8 +100,9 @@ def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.nd
         parts[GEMM_GROUPS[g.role]] = parts[GEMM_GROUPS[g.role]] + layers * s
     (elem,) = ops.elementwise_fwd
     parts["elementwise"] = layers * engine_kernels.elementwise_time(shape, rates, dep, m, elem)
+    moe_kernels = trtllm_gen_moe.routing_kernels(acc, shape, dep.dtype, dep.engine)
     parts["moe_routing_kernels"] = layers * routed_experts.moe_routing_time(
-        shape, rates, m, dep.attention_dp / dep.ep, trtllm_gen_moe.routing_kernels(acc, shape, dep.dtype))
+        shape, rates, m, dep.attention_dp / dep.ep, moe_kernels)
     custom = load_engine(dep.stack).custom_all_reduce
     table = release_all_reduce.table(acc, dep.stack)
     for c in ops.collectives_fwd:
