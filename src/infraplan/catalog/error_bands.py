@@ -7,9 +7,8 @@ release it was measured in). Metric `throughput`: the relative error of the pred
 published - 1, so a positive residual means the model was optimistic (for serving, of the decode throughput
 1 / TPOT). Metric `ttft` (the Hopper serving sets' rows, dense, MoE/MLA and disaggregated): predicted / measured mean
 TTFT - 1, so a positive residual means the model was pessimistic; `serve` and `serve-plan` give it as
-`ttft_error_band`. A band is built from the residuals of one metric only. They are written by `infraplan validate
---write-error-bands` (`validation.bands.write_error_bands`) and checked for staleness by a test, so training and
-serving (which cannot import `validation`) read them as catalog data.
+`ttft_error_band`. A band is built from one metric's residuals, written by `infraplan validate --write-error-bands`
+(`validation.bands.write_error_bands`), checked for staleness by a test: catalog data training and serving can read.
 
 The band of a question (`error_band`) is meant to hold the measurement about 80 % of the time for a NEW question,
 i.e. one from a campaign the residuals do not contain. Cases of one campaign share a bias (one harness, model and

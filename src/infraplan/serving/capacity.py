@@ -271,9 +271,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  speculative_tokens=k, acceptance=r)
                 if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
                     continue
-                if refused := (engine_refusal(shape, dep.ep, dep.engine)  # the engine cannot build it
-                               or layout_refusal(shape, dtype, dep.engine, dep.ep)
-                               or attention_dp_refusal(engine.ref, adp)):
+                if refused := (engine_refusal(shape, dep.ep, dep.engine) or layout_refusal(  # engine cannot build it
+                        shape, dtype, dep.engine, dep.ep) or attention_dp_refusal(engine.ref, adp)):
                     rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}{drafts_text(k)}: "
                                     f"{refused}")
                     continue
