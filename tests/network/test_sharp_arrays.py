@@ -12,8 +12,9 @@ import pytest
 
 from infraplan.cluster import Cluster
 from infraplan.network import collective_efficiency as _efficiency
-from infraplan.network import collective_formulas
+from infraplan.network import collective_formulas, ring_step_links, sharp
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link_one
+from infraplan.network.nvls import NVLS_LATENCY_S
 from infraplan.network.sharp import sharp_time, sharp_times
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.search import search_plans
@@ -21,7 +22,9 @@ from infraplan.training.search import search_plans
 
 def _old_sharp_time(fabric: Fabric, size: float, n: float, stride: float) -> float:
     """`sharp_time` as it was at ba83d2a (network/sharp.py, `_members`, `sharp_parts`, `sharp_time`), verbatim but
-    for the three functions folded into one: the reference the array path must equal."""
+    for the three functions folded into one, and since session 51 (hN) its message-size bound read per step
+    (`sharp.SHARP_TABLE_PER_STEP`: the column's shortfall per table step on SHARP's own steps, each at its link):
+    the reference the array path must equal."""
     domain = float(group_domain(fabric, n, stride))
     k = min(max(math.floor(domain / stride), 1.0), n)
     if not n * stride > domain or not n > 1.0:
@@ -35,7 +38,15 @@ def _old_sharp_time(fabric: Fabric, size: float, n: float, stride: float) -> flo
     bandwidth = max(network, in_domain)
     two = min(n, 2.0 * k)
     efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False, False), size)
-    return max(bandwidth + latency, bandwidth / efficiency)
+    busbw = _efficiency.table_busbw(fabric)
+    if not sharp.SHARP_TABLE_PER_STEP or not busbw > 0.0:
+        return max(bandwidth + latency, bandwidth / efficiency)
+    in_steps = 2.0 * (k - 1.0) * ring_step_links.NCCL_NVLINK_RING_STEP_S
+    if fabric.nvls_bytes_per_s > 0.0 and k > 1.0:
+        in_steps = min(in_steps, NVLS_LATENCY_S)
+    ranks = _efficiency.RING_TABLE_NODE_GPUS * two / k
+    shortfall = ring_step_links.sharp_steps(in_steps) * (size * (1.0 / efficiency - 1.0)) / (ranks * busbw)
+    return max(bandwidth + latency, bandwidth + shortfall)
 
 
 def _old_sharp_times(fabric: Fabric, size: np.ndarray, n: np.ndarray, stride: np.ndarray) -> np.ndarray:

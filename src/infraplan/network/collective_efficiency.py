@@ -28,6 +28,7 @@ from infraplan import scalar_path
 from infraplan.catalog.data_files import read_rows
 from infraplan.identity_memo import KeepLast
 from infraplan.network import nvlink_collectives as _measured
+from infraplan.network import ring_step_links as _links
 from infraplan.network.fabric import Fabric, group_domain, group_link, group_link_one, ring_scale_up_limit
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
@@ -50,7 +51,7 @@ RING_TABLE_RING_ONLY = True
 # 1,024 ranks' steps at 8 NICs' rate: 74.8 ms for 16 MiB where its own 254 steps give ~2.3 ms).
 RING_TABLE_PER_STEP = True
 RING_TABLE_NODE_GPUS = 8  # GPUs per node of the SimAI NIC table's columns
-NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL tuning model hwLat[NET][Ring][LL128] per ring step (src/graph/tuning.cc)
+NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL hwLat[NET][Ring][LL128] per ring step (tuning.cc; recalled: ASSUMPTION)
 _NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
 _LOG2_LAST_COLUMN = float(np.log2(_NODE_COLUMNS[-1]))
 _FIRST_RING_RANKS = float(RING_TABLE_NODE_GPUS * _NODE_COLUMNS[1])  # the NIC table's smallest ring: 16 ranks
@@ -112,7 +113,7 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
     # the last array query is kept, by its inputs' bits (an all-reduce asks for its ring's and its tree's)
     steps = per_step and RING_TABLE_PER_STEP and not all_to_all
     key = (raw.shape, raw.tobytes(), n.shape, n.tobytes(), stride.shape, stride.tobytes(), all_to_all, steps,
-           _measured.MEASURED_NVLINK_COLLECTIVES, _measured.MEASURED_LEVEL)
+           _measured.MEASURED_NVLINK_COLLECTIVES, _measured.MEASURED_LEVEL, _links.RING_TABLE_STEP_LINKS)
     value = _LAST_ARRAY.get(fabric, key)
     if value is None:
         value = _message_efficiency_array(fabric, raw, n, stride, all_to_all, steps)
@@ -147,7 +148,9 @@ def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, st
             bw, _, _ = group_link(fabric, n, stride, False)
             table = np.minimum(np.maximum(across, 1e-3), 1.0)
             busbw = table_busbw(fabric)
-            share = (n / ranks) * (bw / busbw) if busbw > 0.0 else np.ones_like(across)
+            # each step at its link's share of the table's shortfall (`ring_step_links`)
+            share = (_links.weighted_steps_array(fabric, n, stride) / ranks) * (bw / busbw) if busbw > 0.0 \
+                else np.ones_like(across)
             across = np.where(share == 1.0, table, table / (table + share * (1.0 - table)))
     if not some:
         return np.asarray(np.minimum(np.maximum(across, 1e-3), 1.0), dtype=np.float64)
@@ -243,7 +246,7 @@ def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride:
 
     The last group's value is kept (`_LAST_EFFICIENCY`, by the fabric's identity and the group's numbers): an
     all-reduce asks it for its ring and its tree, and a step's gradient all-reduce and reduce-scatter share it."""
-    key = (size_bytes, n, stride, all_to_all, per_step and RING_TABLE_PER_STEP)
+    key = (size_bytes, n, stride, all_to_all, per_step and RING_TABLE_PER_STEP, _links.RING_TABLE_STEP_LINKS)
     value = _LAST_EFFICIENCY.get(fabric, key)
     if value is None:
         value = efficiency_at(group_efficiency(fabric, n, stride, all_to_all, per_step), size_bytes)
@@ -281,7 +284,8 @@ def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool,
         ranks = _LAST_RING_RANKS if ranks > _LAST_RING_RANKS else ranks
         log_nodes = _log2(ranks / RING_TABLE_NODE_GPUS)
         busbw = table_busbw(fabric)
-        share = (n / ranks) * (group_link_one(fabric, n, stride, False)[0] / busbw) if busbw > 0.0 else 1.0
+        steps = _links.weighted_steps(fabric, n, stride)  # each step at its link (`ring_step_links`)
+        share = (steps / ranks) * (group_link_one(fabric, n, stride, False)[0] / busbw) if busbw > 0.0 else 1.0
     else:
         per_domain = float(math.floor(domain / stride))
         per_domain = 1.0 if per_domain < 1.0 else per_domain

@@ -209,7 +209,7 @@ def spanning_bound(xp: _Ops, fabric: Fabric, t: Any, size: Any, n: Any, stride: 
     so it takes at least (n - 1) / k x the in-domain ring of k (which runs k - 1 such steps at (k - 1) / k):
     t >= (n - 1) / k x inside. NCCL's tree does not run n - 1 steps: its in-domain leg is a chain through the k
     local members that carries the whole buffer once up (reduce) and once down (broadcast), the inter-node double
-    binary tree between (NCCL 2.4+, src/graph/trees.cc and connect.cc; from memory, not re-read here); those
+    binary tree between (NCCL 2.4+, src/graph/trees.cc and connect.cc; recalled: ASSUMPTION, not re-read); those
     legs leave each local member with the sum of the k local buffers, an all-reduce of the whole buffer over k,
     so the tree takes at least that (`whole_buffer`: t >= inside(size, k), `ring` then ignored). Without the
     bound a group spanning domains read the cross-domain tables (alpha-beta below 16 MiB, efficiency 1 at large

@@ -28,6 +28,8 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
+from infraplan.network import ring_step_links as _links
+from infraplan.network import sharp as _sharp
 from infraplan.network.collective_efficiency import NCCL_NET_STEP_LATENCY_S as NCCL_NET_STEP_LATENCY_S
 from infraplan.network.collective_efficiency import message_efficiency as message_efficiency
 from infraplan.network.collective_efficiency import sized_time as sized_time
@@ -141,7 +143,7 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     fabric's identity and the group's numbers (a single estimate prices a few messages on each of a few groups;
     the entry holds the fabric, so its id is not reused while it is kept). The network step latency is not kept:
     each formula floors the link latency at its current value on every call (`step_latency_xp`)."""
-    key = (n, stride, _efficiency.RING_TABLE_PER_STEP)
+    key = (n, stride, _efficiency.RING_TABLE_PER_STEP, _links.RING_TABLE_STEP_LINKS)
     kept = _GROUPS.get(fabric, key)
     if kept is not None:
         return kept
@@ -310,7 +312,8 @@ def collective_switches() -> tuple[object, ...]:
     values on them (the network step latency, the measured NVLink curve, the pipelined ring and tree latencies): a
     value kept by a caller of `collective_seconds` with these in its key is never served across a patched switch."""
     return (_efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE, _fabric.PIPELINED_RING_LATENCY,
-            _fabric.PIPELINED_TREE_LATENCY, _efficiency.RING_TABLE_RING_ONLY, _efficiency.RING_TABLE_PER_STEP)
+            _fabric.PIPELINED_TREE_LATENCY, _efficiency.RING_TABLE_RING_ONLY, _efficiency.RING_TABLE_PER_STEP,
+            _links.RING_TABLE_STEP_LINKS, _sharp.SHARP_TABLE_PER_STEP)
 
 
 def forget_collective_seconds() -> None:

@@ -13,7 +13,7 @@ spans `n * stride` consecutive ranks. From that placement:
   (`ring_scale_up_limit`): the k * NIC term and the scale-up term count the same channels (NCCL src/graph/search.cc,
   ncclTopoCompute /
   ncclTopoSearchRecNet: with NICs in the node a ring channel's intra-node path runs from the NIC it receives on
-  to the NIC it sends on -- cited from the NCCL source as we recall it, not re-read here; the flow simulation
+  to the NIC it sends on -- recalled from the NCCL source: ASSUMPTION, not re-read; the flow simulation
   routes the ring so and reaches the same rate, Gaudi 2: 237 vs 237 GB/s, DGX H100: 372 vs 372 GB/s at 1 GiB);
 * at every crossed tier with bandwidth oversubscription `o` (its domain's NIC bandwidth over its uplinks' as the
   fabric is built, `network.tier_bandwidth`: the configured port ratio with NICs at the port speed, less with
@@ -254,7 +254,7 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
 # NCCL's ring is a pipeline, not a lockstep: a chunk's k-th step at a rank waits for its (k-1)-th step at the
 # previous rank only, so the latency of 2(n - 1) ring steps is the sum of the hop latencies along the ring, each
 # hop at its own link, not 2(n - 1) times the slowest hop. NCCL's own tuning model prices it so (src/graph/
-# tuning.cc, ncclTopoTuneModel, cited from memory: ring latency = baseLat + (nsteps - nInterSteps) x intraLat +
+# tuning.cc, ncclTopoTuneModel, recalled: ASSUMPTION: ring latency = baseLat + (nsteps - nInterSteps) x intraLat +
 # nInterSteps x interLat, inter-node steps at hwLat[NET], the others at hwLat[NVLINK]). The slowest-hop rule priced
 # a 24,576-GPU ring all-reduce on the Llama 3 fabric at 2 x 24,575 steps x 34 us = 1.67 s of latency, though 7 of
 # its 8 hops per node are NVLink. False: every step at the slowest hop (for measuring the change toggled).
@@ -304,7 +304,7 @@ def _ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, netwo
 # over the nodes, each hop as soon as the previous one delivered it, so one pass (reduce up, or broadcast down) pays
 # the sum of the hop latencies along its longest leaf-to-root path, each hop at its own link (the leg inside a
 # node as the model's in-domain tree, `nccl_trees.tree_latency_one`). NCCL's tuning model
-# prices it so (src/graph/tuning.cc, ncclTopoTuneModel, cited from memory: tree latency = baseLat + 2 x ((nRanks /
+# prices it so (src/graph/tuning.cc, ncclTopoTuneModel, recalled: ASSUMPTION: tree latency = baseLat + 2 x ((nRanks /
 # nNodes - 1) x intraLat + log2i(nNodes) x interLat)); here each inter-node level pays the round trip of the tier
 # its hop crosses, not one network figure. The slowest-hop rule priced a tree all-reduce over 24,576 GPUs on the
 # Llama 3 fabric at 2 x 15 x 34 us = 1.02 ms though only the top levels cross pods. False: 2 ceil(log2 n) steps at

@@ -15,7 +15,8 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
 * tree (NCCL's double binary tree, Sanders, Speck & Traeff, Parallel Computing 35(12), 2009, as built by
   NCCL's ncclGetBtree/ncclGetDtree): k channels (one per member of a scale-up domain and its NIC), each a chain
   through the domain's members and two complementary binary trees over the domains carrying half the channel's data;
-  reduce up and broadcast down at once (NCCL's runTreeSplit), pipelined over ceil(log2 n) chunks (the analytical
+  reduce up and broadcast down at once (NCCL's runTreeSplit, recalled: ASSUMPTION, `tree_crossings`),
+  pipelined over ceil(log2 n) chunks (the analytical
   model's 2 size / bw); two passes of latency (up, then down);
   across domains a pass pays its longest path's latency once (`tree_pass_latency`: the leg in a domain as the
   in-domain tree plus the tree's levels, each hop at its own tier, as `nccl_trees.tree_latency_one`), inside one

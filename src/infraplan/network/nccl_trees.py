@@ -26,7 +26,7 @@ def tree_parents(m: int) -> tuple[np.ndarray, np.ndarray]:
 
     Tree 0 (ncclGetBtree): rank r with lowest set bit b hangs under (r ^ b) | 2b, or r ^ b past the end.
     Tree 1 (ncclGetDtree): tree 0 mirrored (r -> m - 1 - r) when m is even, shifted by one rank when m is odd
-    (src/graph/trees.cc, its comment draws 12 ranks mirrored, 13 shifted; cited from memory), so that the leaves
+    (src/graph/trees.cc, its comment draws 12 ranks mirrored, 13 shifted; recalled: ASSUMPTION), so that the leaves
     of one tree (tree 0's: the odd ranks) are inner nodes of the other: a mirror maps odd to even only when m - 1
     is odd. Before session 50 (hT80) the two were swapped: for odd m the odd ranks were leaves of both trees.
     """
@@ -73,8 +73,9 @@ def tree_latency_one(fabric: Fabric, n: float, stride: float, network_floor_s: f
     The leg inside a domain is priced as the model's tree inside one domain, ceil(log2 k) steps of
     `SCALE_UP_LATENCY_S` (bounded there by the measured curves, `network.nvlink_all_reduce`), not NCCL's chain of
     k - 1 hops at that step: the 3 us step is a whole small all-reduce step, not NCCL's NVLink hop (hwLat NVLink
-    Tree LL 0.6 us, tuning.cc, from memory), and a chain of 71 such steps priced a tree over two NVL72 racks at
-    434 us against 42 us inside one (validation/notes/network_flow_tried.md, hN2)."""
+    Tree LL 0.6 us, read from the NCCL 2.30.7 binary, `nvls.NVLS_LATENCY_S`'s comment), and a chain of 71 such
+    steps priced a tree over two NVL72 racks at 434 us against 42 us inside one
+    (validation/notes/network_flow_tried.md, hN2)."""
     domain = float(group_domain(fabric, n, stride))
     if not n > 1.0 or not n * stride > domain:
         return 0.0

@@ -9,7 +9,8 @@ its bandwidth term over the message-size efficiency,
 * across scale-up domains: the SimAI NCCL tables (catalog/nccl/simai_nic_ratio.csv, all-to-all
   simai_ata_ratio.csv; their columns stop at 128 nodes), with NCCL's network step latency (`collective_efficiency`):
   a ring reads the NIC table per ring step (its column at ranks / 8, its shortfall per step on the ring's own steps,
-  `RING_TABLE_PER_STEP`, hT87), an all-to-all the ATA table at the node count the group spans;
+  `RING_TABLE_PER_STEP`, hT87; each step at its link, network or NVLink, `ring_step_links`), an all-to-all the ATA
+  table at the node count the group spans;
 * an all-reduce inside one domain: the measured NVLink all-reduce curve (AIConfigurator's NCCL tables,
   `nvlink_all_reduce.table_file`: catalog/nccl/aiconfigurator_<chip>_all_reduce.csv);
 * reduce-scatter, all-gather, all-to-all inside one domain: the accelerator's measured NCCL collectives table
@@ -35,6 +36,7 @@ from dataclasses import dataclass, replace
 
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_collectives as _measured
+from infraplan.network import ring_step_links as _links
 from infraplan.network.collective_efficiency import (
     RING_TABLE_NODE_GPUS,
     RING_TABLE_PER_STEP,
@@ -82,7 +84,7 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
     seconds = collective_seconds(priced_on, kind, size_bytes, float(n), float(stride))
     if priced_on.sharp and seconds == sharp_time(priced_on, size_bytes, float(n), float(stride)):
         return PricedCollective(seconds, None, "IB SHARP's sized time (`network.sharp`: a two-domain ring's "
-                                "message-size efficiency), faster than NCCL's ring / tree here")
+                                "shortfall per step on SHARP's own steps), faster than NCCL's ring / tree here")
     domain = group_domain(fabric, float(n), float(stride))
     if n * stride <= domain:
         return _inside(fabric, op, kind, seconds, size_bytes, n, stride)
@@ -98,11 +100,13 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
         held = (f", its last column's ({_TABLE_NODES} nodes)" if nodes > _TABLE_NODES else
                 ", its first network column's (2 nodes)" if nodes < 2 else "")
         steps = 2 * (n - 1) if op == "all-reduce" else n - 1
+        links = (", each at its link (NCCL's network / NVLink step latency ratio, `ring_step_links`)"
+                 if _links.RING_TABLE_STEP_LINKS else "")
         plural = "" if nodes == 1 else "s"
         return PricedCollective(seconds, efficiency, "the SimAI NCCL table catalog/nccl/simai_nic_ratio.csv read per "
                                 f"ring step: its column at {n:,} ranks / {RING_TABLE_NODE_GPUS} = {nodes:,.4g} "
                                 f"node{plural}{held}, its shortfall per ring step (at {RING_TABLE_NODE_GPUS} NICs' "
-                                f"busbw) paid on this ring's {steps:,} steps: message-size efficiency "
+                                f"busbw) paid on this ring's {steps:,} steps{links}: message-size efficiency "
                                 f"{efficiency:.3g} of its large-message busbw at this size, bounding the alpha-beta "
                                 "time from below; "
                                 "NCCL's network step latency")

@@ -14,9 +14,14 @@ network phase pipelines with: 2 (k - 1)/k S / B_scale-up, or by NVLS where the a
 L_tree is one round trip to the top tier the group crosses (the aggregation tree's root and back), floored at
 NCCL's network step latency. The reduced stream leaving a switch is no larger than one input's, so an
 oversubscribed tier does not slow it (ASSUMPTION: the tree is not shared with other jobs). The message-size
-efficiency is the ring's network column at two domains whatever the group's size (ASSUMPTION: no published per-size
+bound reads the ring's network column at two domains whatever the group's size (ASSUMPTION: no published per-size
 SHARP curve found; the SimAI columns' fall with node count is the ring's 2 (n - 1) steps, which the
-aggregation tree does not take).
+aggregation tree does not take), as what that column is, a latency per ring step (`collective_efficiency`,
+hT80 / hT87): its shortfall per step, S (1 / e - 1) / (16 B) at 8 NICs' busbw B, paid on SHARP's own steps, each
+at its link (`ring_step_links.sharp_steps`: 2 network steps, up and down the aggregation tree, and the in-domain
+reduce-scatter and all-gather, 2 (k - 1) NVLink steps or NCCL's NVLS latency where less, `nvls.NVLS_LATENCY_S`):
+t >= bandwidth + shortfall (`SHARP_TABLE_PER_STEP`). It was bandwidth / e, which scaled the table's latency by
+SHARP's own bandwidth term: k x smaller at k members a domain for the same steps' latency (hN, session 51).
 
 Where it runs: InfiniBand switches with SHARP (catalog/network_prices/switches.yaml `in_network_reduction`:
 Quantum-2 QM9700 SHARPv3, Quantum HDR QM8700 / CS8500 SHARPv2, NVIDIA datasheets); every tier of the fabric
@@ -53,7 +58,9 @@ from infraplan import scalar_path
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
+from infraplan.network import ring_step_links as _links
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link, group_link_one
+from infraplan.network.nvls import NVLS_LATENCY_S
 from infraplan.network.topology import ClosTopology
 from infraplan.scalar_path import MathOps
 
@@ -85,6 +92,12 @@ def require_sharp(topo: ClosTopology) -> None:
     if reason is not None:
         raise InputError(reason)
 
+
+# SHARP's message-size bound read as the NIC table's per-step latency paid on SHARP's own 2 network and 2 (k - 1)
+# NVLink steps (hN, session 51; `ring_step_links`): its time is bandwidth + shortfall. False: bandwidth / e, the
+# two-domain column's efficiency scaling SHARP's own bandwidth term (its shortfall shrank with SHARP's faster
+# network term, though the table's shortfall is a latency per ring step, hT80 / hT87).
+SHARP_TABLE_PER_STEP = True
 
 _FLOATS = scalar_path.FLOAT_OPS
 _NUMPY = scalar_path.NUMPY_OPS
@@ -121,16 +134,25 @@ def _sharp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any) -> Any:
         return math.inf
     network, domain, latency = _parts(xp, fabric, size, n, stride, k)
     bandwidth = xp.maximum(network, domain)
-    # the message-size efficiency of two domains' ring: the aggregation tree's steps do not grow with the domains
-    # as a ring's 2 (n - 1) do (ASSUMPTION, module docstring); the column as it is, not read per ring step (no
-    # per-size SHARP figure found: `collective_efficiency.RING_TABLE_PER_STEP` prices rings, hT87)
+    # the NIC table's column at two domains (the aggregation tree's steps do not grow with the domains as a ring's
+    # 2 (n - 1) do; ASSUMPTION, module docstring), its efficiency as it is (`per_step=False`)
     two = xp.minimum(n, 2.0 * k)
     efficiency: Any
     if xp is _FLOATS:
         efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False, False), size)
     else:
         efficiency = _efficiency.message_efficiency(fabric, size, two, stride, per_step=False)
-    return xp.where(runs, xp.maximum(bandwidth + latency, bandwidth / efficiency), math.inf)
+    busbw = _efficiency.table_busbw(fabric)
+    if not SHARP_TABLE_PER_STEP or not busbw > 0.0:
+        return xp.where(runs, xp.maximum(bandwidth + latency, bandwidth / efficiency), math.inf)
+    # its shortfall per table step at the column's ring (8 x two / k ranks at 8 NICs' busbw) paid on SHARP's own
+    # steps, each at its link (`ring_step_links.sharp_steps`): a latency, not a share of SHARP's bandwidth term
+    in_domain = 2.0 * (k - 1.0) * _links.NCCL_NVLINK_RING_STEP_S  # a ring's 2 (k - 1) NVLink steps, or NVLS's
+    if fabric.nvls_bytes_per_s > 0.0:  # latency where NCCL has NVLS (the faster of the two, as `_parts`' bandwidth)
+        in_domain = xp.where(k > 1.0, xp.minimum(in_domain, NVLS_LATENCY_S), in_domain)
+    ranks = _efficiency.RING_TABLE_NODE_GPUS * two / k
+    shortfall = _links.sharp_steps(in_domain) * (size * (1.0 / efficiency - 1.0)) / (ranks * busbw)
+    return xp.where(runs, xp.maximum(bandwidth + latency, bandwidth + shortfall), math.inf)
 
 
 def sharp_parts(fabric: Fabric, size: float, n: float, stride: float) -> tuple[float, float, float]:

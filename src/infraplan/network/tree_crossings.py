@@ -54,7 +54,8 @@ def tree_edges_crossing(fabric: Fabric, tier: int, n: float, stride: float) -> f
 
     NCCL runs the reduce (up) and the broadcast (down) at once: its tree all-reduce splits each channel's threads
     between the two (src/device/all_reduce.h runTreeSplit, the kernel for every protocol but on CUDA 11.2-11.3
-    sm80, where runTreeUpDown runs them one after the other; cited from memory), pipelined by chunk. A link is full
+    sm80, where runTreeUpDown runs them one after the other; recalled: ASSUMPTION, no NCCL source or binary in the
+    reference or this environment, session 51), pipelined by chunk. A link is full
     duplex, and an edge with its child in the domain carries up-traffic out of it and down-traffic into it, an
     edge with its parent there the reverse: each direction of the uplinks carries out + in edges' data over the
     whole all-reduce, the two passes' time. Per pass that is X = (out + in) / 2 at the busiest domain, against
