@@ -11,7 +11,7 @@ import os
 import stat
 
 import pytest
-from fuzz_table import BASES, Case, case_timeout_s, cases, parameters, run_all, run_case
+from fuzz_table import BASES, Case, _replace, case_timeout_s, cases, parameters, run_all, run_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +65,8 @@ def test_random_values_never_give_a_traceback(command: str, data: st.DataObject,
     param = data.draw(st.sampled_from(params), label="param")
     value = data.draw(st.one_of(_NUMBERS, _TEXT, _UNITS), label="value")
     base = BASES[command]
-    argv = [*base[:1], value, *base[2:]] if param == "#0" else [*base, f"{param}={value}"]
+    # an option of the base replaced, not given again (hW51: a repeated option is refused before its value is read)
+    argv = [*base[:1], value, *base[2:]] if param == "#0" else _replace(base, param, value)
     outcome = run_case(Case(command, param, "hypothesis", tuple(argv)))
     assert not outcome.problems, outcome.problems
 
@@ -84,7 +85,7 @@ ISSUE_CASES = [
     (["video", "--device", "msvp", "--daily-hours", "inf"], "--daily-hours"),
     ([*SERVE, "--seed", "-1"], "--seed"),
     ([*BASES["collective"], "--seed", "-1"], "--seed"),
-    ([*SERVE, "--requests", "1e12"], "10 M requests"),
+    ([*_replace(SERVE, "--requests", "1e12")[:-1], "--requests", "1e12"], "10 M requests"),  # replaced: hW51
     ([*SERVE, "--kv-dtype", "int2"], "--kv-dtype"),
     ([*SEARCH[:5], "512:64:x2", *SEARCH[6:]], "range must go up"),
     ([*SEARCH, "--top", "100000"], "1,000 plans"),

@@ -99,11 +99,29 @@ def load_command(name: str) -> click.Command:
     sub.command(name, context_settings=getattr(module, "CONTEXT_SETTINGS", None))(getattr(module, function))
     command = typer.main.get_command(sub)
     command.name = name
+    command.parse_args = functools.partial(_given_once, command, command.parse_args)  # type: ignore[method-assign]
     for param in command.params:  # typer names a unit-reading number option "<float>" ("--ttft-slo 200ms" works)
         info = getattr(getattr(param, "type_descriptor", None), "parameter_info", None)
         if getattr(getattr(info, "parser", None), "reader", None) is not None and param.metavar is None:
             param.metavar = "<number|duration>"
     return command
+
+
+def _given_once(command: click.Command, parse: Any, ctx: click.Context, args: list[str]) -> list[str]:
+    """`command.parse_args`, refusing an option that takes one value and is given twice (`plan --report a.html
+    --report b.html` wrote b.html only: click keeps the last, hW51): a UsageError, one line, exit 2. Options that
+    collect values (`multiple`), flags and counters repeat freely; `--help` anywhere shows the help as before."""
+    if not ctx.resilient_parsing:  # not while the shell completes a word
+        _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+        seen: set[str] = set()
+        for param in [] if any(p.is_eager for p in order) else order:  # --help: the help, whatever else is given
+            takes_one = not (param.multiple or getattr(param, "is_flag", False) or getattr(param, "count", False))
+            if param.param_type_name == "option" and takes_one:
+                shown = max(param.opts, key=len)
+                if shown in seen:
+                    ctx.fail(f"option {shown} is given more than once; give it once")
+                seen.add(shown)
+    return parse(ctx, args)  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager

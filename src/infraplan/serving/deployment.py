@@ -14,7 +14,9 @@ Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, n
 YAML lists (`kv_cache_dtypes`, each with the engine release file:line: SGLang and vLLM have no int8 cache;
 `serving.engines` "Engine facts"); a format other than bf16, weight-only int4 and mxfp4 needs the accelerator's
 catalog to list its peak, and a format some engines lack (mxfp8: SGLang and TensorRT-LLM, not vLLM 0.12) the stack's
-engine to run it (`format_refusal`, naming the formats the part and engine run). SGLang 0.5.9 serves MXFP8 experts on
+engine to run it (`format_refusal`, naming the formats the part and engine run, and a shipped stack of another
+engine that runs the asked format there, or more formats there: vLLM's fp8 refusal on MTIA 400 said nothing of
+SGLang's mxfp8, hW51). SGLang 0.5.9 serves MXFP8 experts on
 its cutlass MoE only, which asserts EP 1 (server_args.py:2127-2134 forces the backend, :2168-2175 asserts
 `ep_size == 1`): an MoE model in mxfp8 on SGLang at EP > 1 is refused (`layout_refusal`). MXFP4 weights (OCP MX: e2m1
 values, one e8m0 scale byte per 32 = 4.25 bits, 0.53125 B per weight) run natively (mxfp4 x mxfp8 tensor cores)
@@ -52,7 +54,13 @@ from infraplan.ops.precision import (
     stored_weight_bytes,
     weight_scope,
 )
-from infraplan.serving.engines import kv_cache_dtypes, serving_profile
+from infraplan.serving.engines import (
+    kv_cache_dtypes,
+    load_engine,
+    serving_profile,
+    serving_stacks,
+    stack_on_accelerator,
+)
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 from infraplan.serving.sglang_recv_poll import attention_dp_refusal
@@ -201,15 +209,44 @@ def formats_run(accelerator: Accelerator, engine: str | None) -> list[str]:
 
 
 def format_refusal(accelerator: Accelerator, dtype: str, engine: str | None) -> str | None:
-    """`format_gap` as serve's one line, naming the formats the part and engine run (hU39), else None."""
+    """`format_gap` as serve's one line, naming the formats the part and engine run (hU39) and the shipped stacks of
+    other engines that would run `dtype` there, else those that run more formats there (`other_stacks`); else
+    None."""
     gap = format_gap(accelerator, dtype, engine)
     if gap is None:
         return None
     runs = formats_run(accelerator, engine)
+    others = other_stacks(accelerator, engine)
+    asked = [name for name, engine_of in others.items() if not format_gap(accelerator, dtype, engine_of)]
+    more = {name: extra for name, engine_of in others.items()
+            if (extra := [d for d in formats_run(accelerator, engine_of) if d not in runs])}
+    if asked:
+        verb = "runs" if len(asked) == 1 else "run"
+        other = f"; or --stack {' or '.join(asked)}, which {verb} {dtype} on {accelerator.name}"
+    else:
+        other = "".join(f"; or --stack {name}, which also runs {', '.join(extra)} on {accelerator.name}"
+                        for name, extra in more.items())
     if mxfp4_weight_only(accelerator, "mxfp4"):
-        return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4"
+        return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4{other}"
     # a part with mxfp4 tensor cores (B200, MTIA 400) runs it natively, not weight-only (`mxfp4_weight_only`)
-    return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, mxfp4 (native), or the weight-only int4"
+    return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, mxfp4 (native), or the weight-only int4{other}"
+
+
+def other_stacks(accelerator: Accelerator, engine: str | None) -> dict[str, str]:
+    """The shipped serving stacks (their catalog YAMLs) of engine families other than `engine` that an asked
+    `--stack` runs on `accelerator` (`serving.engines.stack_on_accelerator` does not refuse them: TensorRT-LLM's
+    kernels are NVIDIA's), each with its engine family."""
+    found: dict[str, str] = {}
+    for name in serving_stacks():
+        served = load_engine(name)
+        if served.engine == engine:
+            continue
+        try:
+            stack_on_accelerator(served, accelerator)
+        except InputError:
+            continue
+        found[name] = served.engine
+    return found
 
 
 def layout_refusal(shape: TransformerShape, dtype: str, engine: str | None, ep: int) -> str | None:

@@ -26,8 +26,9 @@ class SweepRun(Result):
     points_per_s: float = Field(description="points evaluated per second of wall clock")
     errors: list[str] = Field(description="up to 5 distinct one-line errors of failed points")
     estimated_cpu_s: float | None = Field(default=None, description=(
-        "the spec's work as estimated before it ran, CPU seconds: its points x a floor of one point's CPU time "
-        "(sweep.work_estimate); null for a function outside the registry"))
+        "the spec's work as estimated before it ran, CPU seconds: the points it had still to run (all of them "
+        "in a new folder) x a floor of one point's CPU time (sweep.work_estimate); null for a function outside "
+        "the registry"))
 
 
 class SweepQuery(Result):

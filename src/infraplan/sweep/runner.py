@@ -37,8 +37,8 @@ from infraplan.sweep.backends import Backend, Batch, make_backend
 from infraplan.sweep.functions import check_arguments, check_axis_kinds, default_batch_size, resolve_callable
 from infraplan.sweep.results import SweepRun
 from infraplan.sweep.spec import SweepSpec, content_hash, load_spec, point_id
-from infraplan.sweep.store import ResultStore, catalog_hash, file_hash, infraplan_version, stacks_hash
-from infraplan.sweep.work_estimate import SweepWork, check_sweep_work, warn_sweep_work
+from infraplan.sweep.store import MANIFEST, ResultStore, catalog_hash, file_hash, infraplan_version, stacks_hash
+from infraplan.sweep.work_estimate import SweepWork, check_sweep_work, sweep_work, warn_sweep_work
 
 
 def point_key(function: str, arguments: Mapping[str, Any], seed: int) -> tuple[str, str, str]:
@@ -124,13 +124,33 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
     check_arguments(spec.function, spec.argument_names())
     check_axis_kinds(spec.function, {name: axis for group in spec.axes for name, axis in
                                      (group.product or group.zip or {}).items() if isinstance(axis, list)})
-    work = check_sweep_work(spec, max_cpu_s)
+    work = check_sweep_work(spec, max_cpu_s, points_to_run(spec, out, max_cpu_s))
     store = ResultStore(out, spec.function, spec.model_dump(mode="json"))  # holds the folder's writer lock
     try:
         run = _run(spec, store, out, backend, workers, address, flush_s, progress, console, work)
     finally:
         store.close()
     return run.model_copy(update={"estimated_cpu_s": None if work is None else work.cpu_s})
+
+
+def points_to_run(spec: SweepSpec, out: str | Path, max_cpu_s: float | None = None) -> int | None:
+    """How many of the spec's points a run into `out` still has to compute, for its work estimate (hW51): None
+    where the folder holds no results (all of them) or the function has no estimate. The spec's points less the
+    folder's rows, a floor (the folder may hold rows of points this spec no longer has), unless that floor fits
+    `max_cpu_s` while all the points do not: then the points are keyed as `_batches` keys them and those not in the
+    folder counted (a repeat counted again, as a fresh sweep's estimate counts it). A rerun within its limit, or
+    refused on the floor (a 10**9-point spec), costs no walk of the spec."""
+    work = sweep_work(spec)
+    if work is None or not (Path(out) / MANIFEST).is_file():
+        return None
+    done = ResultStore(out, spec.function, create=False).done_keys()  # read only: no lock, nothing dropped
+    if not done:
+        return None
+    total = spec.size()
+    floor = max(total - len(done), 0)
+    if max_cpu_s is None or total * work.point_cpu_s <= max_cpu_s or floor * work.point_cpu_s > max_cpu_s:
+        return floor
+    return total - sum(point_key(spec.function, arguments, spec.seed)[0] in done for arguments in spec.points())
 
 
 def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Backend, workers: int | None,

@@ -12,6 +12,10 @@ point; hQ80, 2026-12-04, the 2-core dev VM at load 5-8, /tmp/hQ80/time_points.py
 benchmarks), taken at or below the cheapest measured point, so a refusal never overstates the work: a point that
 costs more (a larger search, a flow simulation, a longer serving run) makes the sweep longer than said, not
 shorter. A function outside the registry (`package.module:function`) has no figure: no estimate, no refusal.
+
+A resumed sweep (its folder holds results) is estimated on the points it still has to run, not on all of its
+spec's (hW51: `--max-cpu-hours` refused the rerun of an interrupted sweep whose rest fitted); the runner counts
+them (`sweep.runner.points_to_run`).
 """
 
 from __future__ import annotations
@@ -47,10 +51,12 @@ class SweepWorkWarning(UserWarning):
 
 @dataclass(frozen=True)
 class SweepWork:
-    """The estimate: points, the floor of a point's CPU seconds, their product."""
+    """The estimate: points, the floor of a point's CPU seconds, their product; `of`: the spec's points where only
+    `points` of them are still to run (a resumed sweep), else None."""
 
     points: int
     point_cpu_s: float
+    of: int | None = None
 
     @property
     def cpu_s(self) -> float:
@@ -76,12 +82,15 @@ def serve_point_cpu_s(requests: Any) -> float:
     return SERVE_FIXED_CPU_S + SERVE_REQUEST_CPU_S * (count or SERVE_DEFAULT_REQUESTS)
 
 
-def sweep_work(spec: SweepSpec) -> SweepWork | None:
-    """The sweep's estimated work, or None for a function with no figure (module docstring)."""
+def sweep_work(spec: SweepSpec, left: int | None = None) -> SweepWork | None:
+    """The sweep's estimated work, or None for a function with no figure (module docstring); `left`: the points
+    still to run where the sweep resumes (None: all of them)."""
+    total = spec.size()
+    points, of = (total, None) if left is None or left >= total else (max(left, 0), total)
     if spec.function == "serve":
-        return SweepWork(spec.size(), serve_point_cpu_s(_mean_argument(spec, "requests")))
+        return SweepWork(points, serve_point_cpu_s(_mean_argument(spec, "requests")), of)
     if spec.function in POINT_CPU_S:
-        return SweepWork(spec.size(), POINT_CPU_S[spec.function])
+        return SweepWork(points, POINT_CPU_S[spec.function], of)
     return None
 
 
@@ -99,13 +108,17 @@ def cpu_time_text(seconds: float) -> str:
 
 
 def _said(spec: SweepSpec, work: SweepWork) -> str:
-    return (f"{work.points:,} {spec.function} points x at least {work.point_cpu_s * 1e3:.3g} ms CPU each = at least "
+    points = f"{work.points:,}" if work.of is None else f"{work.points:,} of {work.of:,}"
+    still = "" if work.of is None else " still to run"
+    return (f"{points} {spec.function} points{still} x at least {work.point_cpu_s * 1e3:.3g} ms CPU each = at least "
             f"{cpu_time_text(work.cpu_s)}")
 
 
-def check_sweep_work(spec: SweepSpec, max_cpu_s: float | None = MAX_SWEEP_CPU_S) -> SweepWork | None:
-    """The sweep's estimate (`sweep_work`); InputError past `max_cpu_s` CPU seconds (None: no limit)."""
-    work = sweep_work(spec)
+def check_sweep_work(spec: SweepSpec, max_cpu_s: float | None = MAX_SWEEP_CPU_S,
+                     left: int | None = None) -> SweepWork | None:
+    """The sweep's estimate (`sweep_work`, on the `left` points still to run); InputError past `max_cpu_s` CPU
+    seconds (None: no limit)."""
+    work = sweep_work(spec, left)
     if work is not None and max_cpu_s is not None and work.cpu_s > max_cpu_s:
         named = "infraplan.limits.MAX_SWEEP_CPU_S" if max_cpu_s == MAX_SWEEP_CPU_S else "--max-cpu-hours"
         hours = -(-work.cpu_s // 3600.0)

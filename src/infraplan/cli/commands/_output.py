@@ -7,7 +7,9 @@ separators), `fmt_seconds` (ns to years), the prefix formatters `fmt_rate`/`fmt_
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -190,14 +192,62 @@ def band_or_why(band: Any, basis: str, quantity: str, value: float | None = None
 
 
 def metric_table(title: str) -> Table:
-    """A titled two-column table without a header: metric names, then their values right-aligned."""
-    from rich.table import Table
-
+    """A titled two-column table without a header: metric names, then their values right-aligned. A value wraps
+    between words but never inside a number and its unit ("p99 23 ms", "TTFT <= 2 s": `unit_text`)."""
     # up to 100 columns wide for its title (a 60-column table wrapped a plan's title in four lines)
-    table = Table(title=title, show_header=False, min_width=min(len(title), 100))
+    table = _rich_classes()[0](title=title, show_header=False, min_width=min(len(title), 100))
     table.add_column("metric")
     table.add_column("value", justify="right")
     return table
+
+
+HELD_SPACES = re.compile(r"(?<=\d) (?=[^\s\d])|(?<=[<>=~≤≥≈]) (?=[-\d])|(?<=\bp\d\d) (?=\d)"
+                         r"|(?<=\bp\d\d\.\d) (?=\d)")
+"""The spaces a table cell is not broken at: after a number (before its unit or word: "23 ms"), after a percentile
+before its number ("p99 23 ms", "p99.9 40 ms") and after a comparison sign before a number ("<= 2 s"). Rich breaks
+at any whitespace, U+00A0 included (hU51)."""
+_HELD = "\ue000"  # a private-use character one cell wide that is not whitespace: a held space while Rich wraps
+
+
+def unit_text(cell: str) -> Any:
+    """A table cell as a Rich Text that wraps only at the spaces `HELD_SPACES` does not hold (highlighted and its
+    control characters escaped as the shared console does a plain string cell)."""
+    from rich.highlighter import ReprHighlighter
+
+    from infraplan.cli.terminal_text import terminal_text
+
+    text = _rich_classes()[1](terminal_text(cell))
+    ReprHighlighter().highlight(text)
+    return text
+
+
+@functools.cache
+def _rich_classes() -> tuple[type[Table], type[Any]]:
+    """(the metric table, whose string cells become `unit_text`; the Text that wraps so), made on first use: `--json`
+    output never imports Rich."""
+    from rich.table import Table
+    from rich.text import Text
+
+    class MetricTable(Table):
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            super().add_row(*(unit_text(r) if isinstance(r, str) else r for r in renderables), **kwargs)
+
+    class UnitText(Text):
+        def _held(self) -> Text:
+            held = self.copy()
+            held.plain = HELD_SPACES.sub(_HELD, self.plain)  # the same length: styles stay where they were
+            return held
+
+        def wrap(self, console: Any, width: int, **kwargs: Any) -> Any:
+            lines = Text.wrap(self._held(), console, width, **kwargs)
+            for line in lines:
+                line.plain = line.plain.replace(_HELD, " ")
+            return lines
+
+        def __rich_measure__(self, console: Any, options: Any) -> Any:
+            return Text.__rich_measure__(self._held(), console, options)
+
+    return MetricTable, UnitText
 
 
 def add_id_column(table: Table, header: str, ids: Iterable[str], **kwargs: Any) -> None:
