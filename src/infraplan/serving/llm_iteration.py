@@ -48,7 +48,7 @@ blocks with e4m3 scales, 0.5625 B per element, at the fp4 rate, `ops.precision`)
 the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4; MTIA's mxfp8 one, `eight_bit_rate`). nvfp4 only on accelerators
 with the format in their catalog; mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read
 at 0.53125 B (4.25 bits: the e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.
-mxfp4_weight_only`; vLLM's MXFP4 MoE);
+mxfp4_weight_only`; vLLM's MXFP4 MoE; its sm_100 MXFP4 x BF16 as well: `trtllm_gen_moe.bf16_input_gemm`);
 mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale per 32, at the mxfp8 peak and
 fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving formats").
 A checkpoint quantising some GEMM kinds only (GPT-OSS MXFP4, Kimi K2.5 INT4: the routed experts; `ops.precision.
@@ -140,7 +140,7 @@ from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
 from infraplan.serving.pipeline_hops import pipeline_hops_time
 from infraplan.serving.prefill_stall import stall_others, wide_ep_prefill_stall
-from infraplan.serving.trtllm_gen_moe import routing_kernels
+from infraplan.serving.trtllm_gen_moe import bf16_input_gemm, routing_kernels
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
@@ -173,13 +173,13 @@ def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None) ->
 
 
 def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = None,
-                      stored: float = 0.0) -> _Precision:
-    """The GEMM rate and operand widths a serving `dtype` runs at on `accelerator` (`stack`: its release's
-    measured GEMM fraction; `stored`: the checkpoint's stored weight bytes per parameter, 0: the format's)."""
+                      stored: float = 0.0, engine: str = "trtllm") -> _Precision:
+    """The GEMM rate and operand widths a serving `dtype` runs at on `accelerator` under `engine` (`stack`: its
+    release's measured GEMM fraction; `stored`: the checkpoint's stored weight bytes per parameter, 0: the format's)."""
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
-    if dtype == "mxfp4" and not mxfp4_weight_only(accelerator, dtype):  # mxfp4 x mxfp8 at the 8-bit rate
+    if dtype == "mxfp4" and not (mxfp4_weight_only(accelerator, dtype) or bf16_input_gemm(accelerator, dtype, engine)):
         return _Precision(RECIPES[eight_bit_rate(accelerator)].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"],
                           DTYPE_BYTES["mxfp8"])
     if dtype == "mxfp8":  # W8A8 MXFP8: weights and activations 1 B + an e8m0 scale per 32 (`ops.precision`)
@@ -306,7 +306,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     check_deployment(shape, accelerator, dep)
     rates = KernelRates.for_dtype(accelerator, "bf16")
     # weight reads per dtype (`serving.decode_kernels`), a checkpoint's group scales included (`stored_weight_bytes`):
-    prec = serving_precision(accelerator, dep.dtype, dep.stack, stored_weight_bytes(shape, dep.dtype))
+    prec = serving_precision(accelerator, dep.dtype, dep.stack, stored_weight_bytes(shape, dep.dtype), dep.engine)
     read = SERVING_FORMATS[dep.dtype].weight_read_dtype  # mxfp8: fp8's measured rate (`ops.precision`)
     gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (read, "bf16"))
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline

@@ -32,11 +32,24 @@ engine quantises the bf16 hidden states before the call). On sm_100 with FlashIn
 * SGLang 0.5.9: FlashInfer's MXFP8-activation path on sm_100 (srt/layers/quantization/mxfp4.py:136-159, :327-349,
   read in session 50's hN round 14): 3, net 2. NVFP4 (W4A4) always quantises the input (below): 3, net 2.
 * Hopper (sm_90) has no mxfp4 tensor cores and so no trtllm-gen MoE: weight-only, the generic count, any engine.
-The vLLM one-token layer is then 24.1 us (TP8 17.0) against its table's 31.2 (19.6): the table's MxE2m1 x BF16 GEMMs
-are slower than the W4A8 GEMMs priced for every engine (`serving.llm_iteration.serving_precision`), not its launches.
-OFF: on, the Blackwell set goes 20.718 -> 20.739 % (TTFT 31.056 -> 31.121, TPOT 10.380 -> 10.357; vLLM 0.15.1 TPOT
-0.123 -> 0.114, unversioned vLLM 0.077 -> 0.109, both groups' TTFT further under), a set with a gate that worsens
-(validation/notes/serving_blackwell_tried.md round 13): the exact count waits for the BF16 path's GEMM rate.
+The vLLM one-token layer is then 24.1 us (TP8 17.0) against its table's 31.2 (19.6). Alone (hV) the Blackwell set went
+20.718 -> 20.739 % (validation/notes/serving_blackwell_tried.md round 13): it waited for the GEMMs below.
+
+W4A16 GEMMs (`VLLM_MXFP4_BF16_GEMM`, hX, session 51; `bf16_input_gemm`). The same MXFP4 x BF16 path feeds bf16
+activations to the tensor cores, the e2m1 weights converted to bf16 in the kernel: a W4A16 GEMM (fp4 weight bytes
+from HBM, the bf16 MMA rate, 2,250 TF on a B200, half the 8-bit rate the W4A8 engines run at; PTX ISA tcgen05.mma
+kind::f16 vs kind::f8f6f4, recalled), priced by `serving.llm_iteration.serving_precision` as Hopper's weight-only
+MXFP4: the part's `weight_only_matmul_fraction` x bf16 peak where its catalog gives one, else the bf16 fraction
+(B200 / GB200 / B300 / GB300 give none: ASSUMPTION, no table of the trtllm-gen MxE2m1 x BF16 GEMM's efficiency
+here; no w4a16 figure for sm_100 in the catalog). Only where the input rule above holds (vLLM, native MXFP4, NVIDIA
+parts with mxfp4 tensor cores); Hopper's weight-only path is unchanged. It moves prefill, not decode: GPT-OSS-120B
+on a DGX B200 under vLLM, an 8,192-token iteration 51.2 -> 75.4 ms (TP1) / 29.6 -> 32.5 ms (TP8), a 4-sequence
+decode step 4.071 / 2.916 ms unchanged (the one-token experts read their weights: 24.10 -> 24.11 us a layer at TP1,
+17.0 -> 17.6 at TP8, still under the table's 31.2 / 19.6: the table's extra time at one token is not the MMA rate).
+Both rules on: Blackwell 20.718 -> 20.572 % (TTFT 31.056 -> 30.640, TPOT 10.380 -> 10.503; vLLM 0.15.1 TTFT mean
+|error| 0.200 -> 0.148, median -0.169 -> -0.040, TPOT 0.123 -> 0.133; unversioned vLLM TTFT 0.217 -> 0.212, TPOT
+0.077 -> 0.102); MoE Hopper 14.919, disaggregated 14.547, MLPerf v5.1 24.368 % bit-identical
+(validation/notes/serving_blackwell_tried.md round 14).
 
 Fused NVFP4 MoE (`TRTLLM_GEN_NVFP4_MOE`, hF83). NVFP4 (W4A4) experts on an NVIDIA part run the same fused MoE
 (`trtllm_fp4_block_scale_moe`, the fp4 quantisation of the input its third launch; nvfp4 runs on Blackwell only):
@@ -67,7 +80,8 @@ from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS
 
 TRTLLM_GEN_MXFP4_MOE = True  # Blackwell's fused MXFP4 MoE (module docstring; toggle)
 TRTLLM_GEN_NVFP4_MOE = True  # the same fused MoE for NVFP4 experts (module docstring; toggle)
-VLLM_MXFP4_BF16_INPUT = False  # vLLM's MXFP4 MoE takes the bf16 input unquantised (module docstring; toggle: OFF)
+VLLM_MXFP4_BF16_INPUT = True  # vLLM's MXFP4 MoE takes the bf16 input unquantised (module docstring; toggle)
+VLLM_MXFP4_BF16_GEMM = True  # and its expert GEMMs run W4A16 at the bf16 rate (module docstring; toggle)
 TRTLLM_GEN_MOE_KERNELS = 3  # its launches beside the GEMMs: routing, finalize, the input's quantisation
 TRTLLM_GEN_INPUT_QUANTISATION = 1  # of those, the input's quantisation (mxfp8 / nvfp4), launched before the call
 TRTLLM_GEN_FUSED_ACTIVATION = 1  # the activation launch `engine_kernels` counts a layer, fused into GEMM1 here
@@ -77,6 +91,14 @@ BF16_INPUT_MXFP4_ENGINES = ("vllm",)  # engine families whose sm_100 MXFP4 MoE d
 def fused_formats() -> tuple[str, ...]:
     """The expert formats that run the trtllm-gen fused MoE on an NVIDIA part with their tensor cores (the toggles)."""
     return ("mxfp4",) * TRTLLM_GEN_MXFP4_MOE + ("nvfp4",) * TRTLLM_GEN_NVFP4_MOE
+
+
+def bf16_input_gemm(accelerator: Accelerator, dtype: str, engine: str) -> bool:
+    """Whether the `engine` family's native `dtype` expert GEMMs on `accelerator` take bf16 activations (W4A16: fp4
+    weight bytes, the bf16 tensor-core rate; `serving.llm_iteration.serving_precision`): vLLM's MXFP4 x BF16 on a
+    part with mxfp4 tensor cores running the fused MoE (module docstring, "W4A16 GEMMs"; toggle)."""
+    fused = dtype == "mxfp4" and dtype in fused_formats() and accelerator.vendor == "NVIDIA"
+    return VLLM_MXFP4_BF16_GEMM and fused and engine in BF16_INPUT_MXFP4_ENGINES and accelerator.supports(dtype)
 
 
 def input_quantised(dtype: str, engine: str) -> bool:
