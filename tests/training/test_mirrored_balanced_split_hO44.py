@@ -167,4 +167,6 @@ def test_bounded_search_with_mirrored_schedules_equals_pricing_every_plan(monkey
     assert (bounded.evaluated, bounded.feasible) == (every.evaluated, every.feasible)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == \
         [r.model_dump(exclude={"train_command"}) for r in every.top]
-    assert {r.config.schedule for r in every.top} == {"dualpipe", "zb-v"}
+    # both mirrored schedules among the top (the bounds' cases); since hN51's per-link ring steps a 1F1B plan at the
+    # ceiling's time is among the ten as well
+    assert {"dualpipe", "zb-v"} <= {r.config.schedule for r in every.top}
