@@ -20,17 +20,22 @@ def _write(text: str) -> Callable[[str], object]:
     return lambda tmp: Path(tmp).write_text(text)
 
 
-def test_a_failed_rename_restores_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "a.txt").write_text("old a")
-    (tmp_path / "c.txt").write_text("old c")
+def _rename_fails_on(monkeypatch: pytest.MonkeyPatch, name: str, code: int, message: str) -> None:
+    """`os.replace` of a temporary onto `name` raises OSError(code, message); every other rename runs."""
     real = os.replace
 
     def replace(src: str, dst: str | Path) -> None:
-        if Path(dst).name == "c.txt" and Path(src).name.startswith(".infraplan-"):
-            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        if Path(dst).name == name and Path(src).name.startswith(".infraplan-"):
+            raise OSError(code, message)
         real(src, dst)
 
     monkeypatch.setattr(output_files.os, "replace", replace)
+
+
+def test_a_failed_rename_restores_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.txt").write_text("old a")
+    (tmp_path / "c.txt").write_text("old c")
+    _rename_fails_on(monkeypatch, "c.txt", errno.EXDEV, "Invalid cross-device link")
     files = [(str(tmp_path / name), _write(f"new {name[0]}")) for name in ("a.txt", "b.txt", "c.txt")]
     with pytest.raises(InputError, match=r"^--out: cannot write .*c\.txt: Invalid cross-device link$"):
         write_together(files, "--out")
@@ -50,14 +55,7 @@ def test_a_whole_write_replaces_and_leaves_no_keeper(tmp_path: Path) -> None:
 def test_a_failed_rename_puts_a_link_back_as_a_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "real.txt").write_text("real")
     (tmp_path / "a.txt").symlink_to("real.txt")
-    real = os.replace
-
-    def replace(src: str, dst: str | Path) -> None:
-        if Path(dst).name == "b.txt" and Path(src).name.startswith(".infraplan-"):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(src, dst)
-
-    monkeypatch.setattr(output_files.os, "replace", replace)
+    _rename_fails_on(monkeypatch, "b.txt", errno.ENOSPC, "No space left on device")
     with pytest.raises(InputError, match=r"b\.txt: No space left on device$"):
         write_together([(str(tmp_path / n), _write("new")) for n in ("a.txt", "b.txt")], "--out")
     assert (tmp_path / "a.txt").is_symlink() and (tmp_path / "a.txt").read_text() == "real"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.web.test_web_browser import CATALOGS_READY, open_page
+from tests.web.test_web_browser import CATALOGS_READY, open_page, run_facility_page
 
 
 def test_campus_page_shows_runs_bands_and_the_parts_notes(live_server: str, browser: Any) -> None:
@@ -51,12 +51,7 @@ def test_facility_page_shows_its_cost_band_and_count_note(live_server: str, brow
     the network as built (its switches and model)."""
     errors: list[str] = []
     page = open_page(browser, live_server + "/facility", CATALOGS_READY, errors)
-    page.select_option("#fac-form select[name=accelerator]", "h100-sxm")
-    page.fill("#fac-form input[name=count]", "4090")
-    page.click("#run-fac")
-    page.wait_for_function("document.querySelector('#fac-out .status').textContent === 'done'", timeout=60_000)
-    api = httpx.post(live_server + "/api/facility", json={"accelerator": "h100-sxm", "count": 4090},
-                     timeout=60).json()
+    api = run_facility_page(page, live_server, 4090)
     assert api["accelerators"] == 4096 and "4,090" in api["count_note"]  # 512 servers of 8
     assert api["count_note"] in page.inner_text("#fac-out .facility-notes")
     # the fabric as built: its switches are the API's (a page without the row showed no network at all)

@@ -21,6 +21,17 @@ def open_page(browser: Any, url: str, ready: str, errors: list[str] | None = Non
     return page
 
 
+def run_facility_page(page: Any, live_server: str, count: int, timeout_ms: int = 60_000) -> dict[str, Any]:
+    """Run the facility page for `count` H100 and return the API's answer to the same request."""
+    page.select_option("#fac-form select[name=accelerator]", "h100-sxm")
+    page.fill("#fac-form input[name=count]", str(count))
+    page.click("#run-fac")
+    page.wait_for_function("document.querySelector('#fac-out .status').textContent === 'done'", timeout=timeout_ms)
+    answer: dict[str, Any] = httpx.post(live_server + "/api/facility", json={"accelerator": "h100-sxm", "count": count},
+                                        timeout=timeout_ms / 1000).json()
+    return answer
+
+
 def open_training_planner(browser: Any, live_server: str, errors: list[str] | None = None) -> Any:
     """A new page on /train once its model list has loaded."""
     return open_page(browser, live_server + "/train",

@@ -7,27 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-from tests.web.test_web_browser import open_page
+from tests.web.test_web_browser import CATALOGS_READY, open_page, run_facility_page
 
 from infraplan.units import significant_text
 
-READY = "[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)"
 VALUES = [(150516.0, 4), (24576.0, 4), (1447.0, 4), (26.714, 4), (0.000123, 4), (0.5, 3), (9999.6, 4),
           (0.99996, 4), (-1234567.0, 4), (2.841, 4), (98.7654, 3), (1e-7, 4)]
 
 
 def test_ip_fmt_writes_numbers_as_the_cli_does(live_server: str, browser: Any) -> None:
     errors: list[str] = []
-    page = open_page(browser, live_server + "/facility", READY, errors)
+    page = open_page(browser, live_server + "/facility", CATALOGS_READY, errors)
     said = page.evaluate("(vs) => vs.map(([x, d]) => IP.fmt(x, d))", [list(v) for v in VALUES])
     assert said == [significant_text(x, d) for x, d in VALUES]  # "1.505e+5", "2.458e+4", ... before
-    page.select_option("#fac-form select[name=accelerator]", "h100-sxm")
-    page.fill("#fac-form input[name=count]", "24576")
-    page.click("#run-fac")
-    page.wait_for_function("document.querySelector('#fac-out .status').textContent === 'done'", timeout=120_000)
-    api = httpx.post(live_server + "/api/facility", json={"accelerator": "h100-sxm", "count": 24576},
-                     timeout=120).json()
+    api = run_facility_page(page, live_server, 24576, timeout_ms=120_000)
     assert api["co2_t_per_year"] > 1e4  # a figure of five digits or more
     shown = page.inner_text("#fac-out")
     assert f"{significant_text(api['co2_t_per_year'])} t/year" in shown
