@@ -40,15 +40,19 @@ def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[Deployment]:
 
 
 def test_deepseek_v3_plan_picks_wide_ep_and_serve_gives_the_same_latencies(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     capacity.clear_caches()
+    seen = _recorded(monkeypatch)
     assert main(["serve-plan", "deepseek-v3", *FLAGS, "--dtypes", "fp8", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     d = plan["deployment"]
-    layouts = {(o["tp"], o["attention_dp"]) for o in plan["alternatives"]}
-    assert (8, 1) in layouts  # the TP-sharded layout was searched too, and needs more accelerators
+    # the TP-sharded layout was searched too, and needs more accelerators: since hY51 the MoE-TP layouts (attention
+    # DP 8, MoE TP 2 / 4) fill the next-best list ahead of it, and TP layouts win ties (`option_rank`), so it ranks
+    # behind every listed option (before, it was listed: {(8, 1), (1, 8)})
+    assert (8, 1) in {(dep.tp, dep.attention_dp) for dep in seen}
+    assert (8, 1) not in {(o["tp"], o["attention_dp"]) for o in plan["alternatives"]}
     assert d["attention_dp"] == 8 and d["ep"] == 8 and d["tp"] == 1 and not d["disaggregated"]
-    assert plan["gpus"] < min(o["gpus"] for o in plan["alternatives"] if o["attention_dp"] == 1)
+    assert plan["gpus"] < max(o["gpus"] for o in plan["alternatives"])
     assert plan["meets_slo_full_run"]
     # one answer two ways: the reported winner through `serve`, flag for flag
     assert main(["serve", "deepseek-v3", *FLAGS, "--gpus", str(d["gpus"]), "--tp", "1", "--ep", str(d["ep"]),
@@ -81,7 +85,9 @@ def test_moe_candidates_add_wide_ep_layouts_that_hold_the_weights(monkeypatch: p
     wide = sorted({dep.attention_dp for dep in seen if dep.attention_dp > 1})
     # fp8 DeepSeek-V3 (~627 GiB of weights) leaves room for a KV cache on 141 GB H200s only spread over 8
     assert wide == [8]
-    assert all(dep.tp == 1 and dep.ep == dep.attention_dp for dep in seen if dep.attention_dp > 1)
+    # wide EP (EP = attention DP) and, since hY51, attention DP with MoE TP (EP x MoE TP = attention DP)
+    assert all(dep.tp == 1 and dep.ep * dep.moe_tp == dep.attention_dp for dep in seen if dep.attention_dp > 1)
+    assert {dep.moe_tp for dep in seen if dep.attention_dp > 1} == {1, 2, 4, 8}
 
 
 @pytest.mark.parametrize("adp", [8])

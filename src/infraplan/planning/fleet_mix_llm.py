@@ -191,6 +191,7 @@ def _layout_words(r: ServingPlanResult, pools: str = "") -> str:
     d = r.deployment
     assert d is not None
     wide = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
+    wide += f" MoE-TP{d.moe_tp}" if getattr(d, "moe_tp", 1) > 1 else ""  # `serving.capacity_layouts`
     k = getattr(d, "speculative_tokens", 0)  # serve-plan's drafts (`serving.capacity_space`); a stub's: none
     drafts = f", {k} draft token{'s' if k > 1 else ''} a step (acceptance {d.acceptance:g})" if k else ""
     return (f"TP{d.tp} PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV{drafts}, batch ≤ {d.max_batch}{pools}, "

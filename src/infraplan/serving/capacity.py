@@ -7,13 +7,15 @@ met so far: step 3), batch cap, and colocated or disaggregated prefill/decode po
 layouts (`capacity_space.wide_ep_degrees`): TP 1, attention data parallelism over d GPUs of one scale-up domain and
 the experts spread over the same d (EP = d), for the powers of two d whose expert shard leaves room for a KV cache,
 as DeepSeek-V3 serves (DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP
-across the serving GPUs) and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism").
-TP layouts win ties (wide EP is chosen only where it saves accelerators), and wide EP is tried at PP 1 only; where d
-does not divide the experts the answer says so in `serve`'s note, and a d the stack's engine cannot build is
-rejected with its reason (`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank is an engine of the
-replica, whose KV capacity is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes it), and a disaggregated
-candidate's prefill pool runs without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve
---prefill-gpus` prices it). For each candidate:
+across the serving GPUs) and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism"),
+and over the same d ranks each expert split over m of them (MoE TP m, EP d / m) where the stack's engine builds it
+(`capacity_layouts`, hY51). TP layouts win ties (wide EP is chosen only where it saves accelerators, and MoE TP
+only where it saves them over wide EP), and both are tried at PP 1 only; where d does not divide the experts the
+answer says so in `serve`'s note, and a d the stack's engine cannot build is rejected with its reason
+(`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank is an engine of the replica, whose KV capacity
+is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes it), and a disaggregated candidate's prefill pool runs
+without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it). For
+each candidate:
 
 1. an offline run of one replica gives its peak output rate, hence a lower bound on colocated replicas
    (`rate * mean output tokens / peak`); colocated options whose bound already exceeds the best answer are
@@ -91,9 +93,10 @@ from infraplan.serving.capacity_horizon import (
     option_time_constants,
     unsettled,
 )
+from infraplan.serving.capacity_layouts import layout_text, level_layouts, weight_kinds
 from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command
-from infraplan.serving.capacity_space import draft_choices, draft_note, drafts_text, kv_for, wide_ep_degrees
-from infraplan.serving.deployment import format_gap, formats_run, layout_refusal
+from infraplan.serving.capacity_space import draft_choices, draft_note, drafts_text, kv_for
+from infraplan.serving.deployment import layout_refusal
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
     ServingEngine,
@@ -186,14 +189,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     unknown = set(dtypes) - set(DTYPES)
     if unknown:
         raise InputError(f"unknown dtype {sorted(unknown)[0]!r}; choose from {', '.join(DTYPES)}")
-    kinds = [d for d in dtypes if not format_gap(acc, d, engine.engine)]  # int4 / mxfp4 run weight-only on any
-    unsupported = [f"{d}: {format_gap(acc, d, engine.engine)}" for d in dtypes if d not in kinds]
-    if not kinds:  # was "no deployment within N accelerators meets the SLOs", the search having tried nothing
-        also = "".join(f", {d}" for d in formats_run(acc, engine.engine))
-        engine_gaps = [gap for gap in unsupported if f"{acc.name} has no" not in gap]  # mxfp8 on vLLM
-        reason = "; ".join(engine_gaps) if engine_gaps else "no support in its catalog file"
-        raise InputError(f"--dtypes {','.join(dtypes)}: {acc.name} runs none of them ({reason}); use bf16{also}, "
-                         "or the weight-only int4 or mxfp4, as `serve` says")
+    kinds, unsupported = weight_kinds(acc, engine.engine, dtypes)  # one line where none runs (`capacity_layouts`)
     drafts = draft_choices(shape, acc, engine, kv_dtype, speculative_tokens, acceptance, try_speculative)
     slo = (ttft, tpot)
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
@@ -261,26 +257,27 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         bounded = below is not None
         jobs: list[SearchJob] = []
         for dtype in kinds:
-            # the TP layouts, then (MoE, PP 1) the wide-EP ones: (TP, attention DP = EP, batch cap)
+            # the TP layouts, then (MoE, PP 1) the wide-EP and MoE-TP ones (`capacity_layouts`)
             kv = kv_for(shape, dtype, kv_dtype)
-            layouts = [(t, 1, c) for t in tps for c in caps] + ([(1, d, c) for c in caps for d in wide_ep_degrees(
-                shape, acc, domain, dtype, kv, max(budget, c), c, engine.ref)] if pp == 1 else [])
-            for (tp, adp, cap_b), (k, r) in itertools.product(layouts, drafts):  # plain, then MTP (`capacity_space`)
-                dep = Deployment(tp=tp, pp=pp, ep=adp, attention_dp=adp, dtype=dtype, kv_dtype=kv, max_batch=cap_b,
-                                 token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref,
-                                 speculative_tokens=k, acceptance=r)
+            layouts = level_layouts(shape, acc, domain, dtype, kv, budget, caps, tps, pp, engine.ref, engine.engine)
+            # (TP 1 wherever attention DP > 1: EP = attention DP / MoE TP); plain decoding, then MTP
+            for (tp, adp, mtp, cap_b), (k, r) in itertools.product(layouts, drafts):
+                dep = Deployment(tp=tp, pp=pp, ep=adp // mtp, attention_dp=adp, moe_tp=mtp, dtype=dtype,
+                                 kv_dtype=kv, max_batch=cap_b, token_budget=max(budget, cap_b), engine=engine.engine,
+                                 stack=engine.ref, speculative_tokens=k, acceptance=r)
                 if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
                     continue
                 if refused := (engine_refusal(shape, dep.ep, dep.engine) or layout_refusal(  # engine cannot build it
                         shape, dtype, dep.engine, dep.ep) or attention_dp_refusal(engine.ref, adp)):
-                    rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}{drafts_text(k)}: "
-                                    f"{refused}")
+                    moe = f" MoE-TP{mtp}" if mtp > 1 else ""
+                    rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{dep.ep}{moe} batch {cap_b}"
+                                    f"{drafts_text(k)}: {refused}")
                     continue
                 cand = candidate_for(shape, acc, fabric, dep)
                 why = fit_check(shape, cand.cap, dep, sample, acc)
                 if why:
-                    layout = f"TP{tp} PP{pp}" + (f" DP-attention{adp} EP{adp}" if adp > 1 else "")
-                    rejected.append(f"{dtype} {layout} batch {cap_b}{drafts_text(k)}: {why}")
+                    rejected.append(f"{dtype} {layout_text(tp, pp, adp, dep.ep, mtp)} batch {cap_b}{drafts_text(k)}: "
+                                    f"{why}")
                     continue
                 evaluated += 1
                 tried.append(cand)
@@ -296,8 +293,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 peak_rate = float(full.output_tokens.sum() / cand.offline_s(full, full_key))
                 low = max(1, math.ceil(rate * float(full.output_tokens.mean()) / peak_rate))
                 high = most
-                option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": adp, "attention_dp": adp, "max_batch": cap_b,
-                          "speculative_tokens": k}
+                option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": dep.ep, "attention_dp": adp, "moe_tp": mtp,
+                          "max_batch": cap_b, "speculative_tokens": k}
                 jobs.append(SearchJob(len(jobs), ("mixed",), cand, low, high, option))
                 least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
@@ -313,7 +310,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         `judged_run`'s ratios, the replicas its unsettled pools need, `option_settling`, and why), whether it meets."""
         k = chosen["speculative_tokens"]
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
-                         dtype=chosen["dtype"], kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype),
+                         moe_tp=chosen["moe_tp"], dtype=chosen["dtype"],
+                         kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype),
                          max_batch=chosen["max_batch"], token_budget=max(budget, chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
         laws = option_laws(shape, acc, fabric, dep, chosen, keyed_probe(rate, seed)[0].arrival_s, (sample, sample_key),

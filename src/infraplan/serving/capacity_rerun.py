@@ -26,6 +26,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
             str(d.pp)]
     if d.attention_dp > 1:
         args += ["--attention-dp", str(d.attention_dp)]
+    if d.moe_tp > 1:  # attention DP with MoE TP (`capacity_layouts`): EP is then the rest, serve's default
+        args += ["--moe-tp", str(d.moe_tp)]
     if d.ep > 1:
         args += ["--ep", str(d.ep)]
     args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(d.max_batch), "--token-budget",
@@ -61,8 +63,11 @@ def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str,
         if not ok and option is not chosen:
             why = why or "; ".join(outright_misses(missed, slo, key))
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
-            lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}{pools} on "
-                         f"{option['gpus']} accelerators: its full run of {n_missed:,} requests misses the SLO (TTFT "
+            moe = f" DP-attention{option['attention_dp']} EP{option['ep']} MoE-TP{option['moe_tp']}" if option.get(
+                "moe_tp", 1) > 1 else ""  # as before for every other layout
+            lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']}{moe} batch "
+                         f"{option['max_batch']}{pools} on {option['gpus']} accelerators: its full run of "
+                         f"{n_missed:,} requests misses the SLO (TTFT "
                          f"{key} {missed['ttft_s'][key]:.3g} s, TPOT {key} {missed['tpot_s'][key]:.3g} s"
                          f"{'; ' + why if why else ''})")
     return lines

@@ -127,12 +127,13 @@ def _likeliest_smallest(job: SearchJob) -> tuple[int, int]:
     return job.low * job.gpr, job.order
 
 
-def option_rank(option: dict[str, Any]) -> tuple[int, bool, bool, int, int, int]:
+def option_rank(option: dict[str, Any]) -> tuple[int, bool, bool, int, int, int, int]:
     """The options' sort key: fewest GPUs; ties: plain decoding before MTP drafts (`capacity_space`: MTP only where it
-    saves accelerators), colocated, then TP layouts before wide EP (EP only where it saves accelerators), then less
-    TP, then the larger batch cap."""
+    saves accelerators), colocated, then TP layouts before wide EP (EP only where it saves accelerators), wide EP
+    before MoE TP (`capacity_layouts`: MoE TP only where it saves accelerators), then less TP, then the larger batch
+    cap."""
     return (option["gpus"], option.get("speculative_tokens", 0) > 0, option["disaggregated"], option["attention_dp"],
-            option["tp"], -option["max_batch"])
+            option.get("moe_tp", 1), option["tp"], -option["max_batch"])
 
 
 def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, Any]]], list[int] | None],

@@ -316,6 +316,8 @@ class DeploymentOption(Result):
     pp: int = Field(description="pipeline stages")
     ep: int = Field(1, description="expert parallel degree (wide EP: over the attention-DP ranks; count)")
     attention_dp: int = Field(1, description="data-parallel attention ranks per replica (count)")
+    moe_tp: int = Field(1, description="accelerators each expert's FFN is split over in an attention-DP replica "
+                        "(count; EP x MoE TP = attention DP x TP)")
     max_batch: int = Field(description="sequences per engine")
     replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
     prefill_replicas: int = Field(description="replicas of the prefill pool (0: colocated)")

@@ -79,7 +79,8 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(f"not chosen: {line}", markup=False)
     if r.alternatives:  # through `print_fitted`: at 80 columns Rich cut "accelerat…", "disaggreg…" (hU81)
         drafts = any(o.speculative_tokens for o in r.alternatives) or d.speculative_tokens > 0
-        rows = [[str(o.gpus), o.dtype, f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}" if o.attention_dp > 1
+        rows = [[str(o.gpus), o.dtype, f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}"
+                 + (f", MoE TP {o.moe_tp}" if o.moe_tp > 1 else "") if o.attention_dp > 1
                  else str(o.tp), str(o.pp), str(o.max_batch), str(o.replicas),
                  f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no",
                  *((str(o.speculative_tokens),) if drafts else ())] for o in r.alternatives]

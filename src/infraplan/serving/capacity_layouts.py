@@ -1,0 +1,94 @@
+"""The layouts `serve-plan`'s capacity search (`serving.capacity`) tries at one PP level, the weight formats it
+searches, and why a layout the stack's engine cannot build is rejected.
+
+Weight formats (`weight_kinds`): the asked `--dtypes` the accelerator and the stack's engine run
+(`serving.deployment.format_gap`); where none does, one line naming the formats they do run and the shipped stacks
+of other engines that run an asked format on that part (`serving.deployment.other_stacks`, as `serve`'s refusal
+names them, hW51).
+
+Layouts (`level_layouts`): (TP, attention DP, MoE TP, batch cap). The TP layouts (attention DP 1); then, for an MoE
+model at PP 1, the wide-EP ones (TP 1, attention DP d = EP d, `capacity_space.wide_ep_degrees`); then attention DP d
+with MoE TP m (each expert's FFN split over m of the d GPUs, EP d / m: `serving.deployment.Deployment.moe_tp`), for
+the powers of two 2 <= m <= d dividing the model's expert width:
+- TensorRT-LLM: `moe_tensor_parallel_size` x `moe_expert_parallel_size` over the attention-DP ranks, any split (the
+  measured rows of AIConfigurator's silicon sample run attention DP 4 with MoE TP 2 and 4, DP 16 with MoE TP 4, DP 64
+  with MoE TP 8: validation/data/serving_measured_blackwell.csv, serving_measured_hopper_moe.csv);
+- SGLang: with `--enable-dp-attention`, its MoE layers run `tp_size / ep_size` tensor shards (ep_size 1, its default,
+  is MoE TP over every rank: sglang 0.5.9 server_args.py:471, srt/layers/moe/fused_moe_triton/layer.py:192-202, as
+  `serving.serving_api` cites them); other splits: ASSUMPTION (recalled: `moe_tp_size = tp_size // ep_size`);
+- vLLM: data-parallel attention runs its MoE layers either expert-parallel over every DP x TP rank
+  (`--enable-expert-parallel`, EP d: the wide-EP layout) or tensor-parallel over all of them (EP 1, MoE TP d); no
+  split between (recalled: `FusedMoEParallelConfig.make` flattens TP across DP, ASSUMPTION: the source is not
+  readable here; its measured rows are EP = DP x TP only), so only m = d is tried there (`moe_tp_refusal` says why
+  the others are not).
+MoE-TP layouts lose ties to wide EP of the same attention DP (`replica_search.option_rank`): MoE TP is chosen only
+where it saves accelerators.
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
+from infraplan.errors import InputError
+from infraplan.serving.capacity_space import wide_ep_degrees
+from infraplan.serving.deployment import format_gap, formats_run, other_stacks
+
+Layout = tuple[int, int, int, int]  # (TP, attention DP, MoE TP, batch cap); EP = attention DP x TP / MoE TP
+
+
+def weight_kinds(acc: Accelerator, engine: str | None, dtypes: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The asked `dtypes` the accelerator and engine run, and a `rejected` line for each other; InputError, one line,
+    where none runs (module docstring)."""
+    kinds = [d for d in dtypes if not format_gap(acc, d, engine)]  # int4 / mxfp4 run weight-only on any
+    unsupported = [f"{d}: {format_gap(acc, d, engine)}" for d in dtypes if d not in kinds]
+    if not kinds:  # was "no deployment within N accelerators meets the SLOs", the search having tried nothing
+        also = "".join(f", {d}" for d in formats_run(acc, engine))
+        engine_gaps = [gap for gap in unsupported if f"{acc.name} has no" not in gap]  # mxfp8 on vLLM
+        reason = "; ".join(engine_gaps) if engine_gaps else "no support in its catalog file"
+        by_runs: dict[tuple[str, ...], list[str]] = {}  # the other stacks, by the asked formats each runs there
+        for name, engine_of in other_stacks(acc, engine).items():
+            if runs := tuple(d for d in dtypes if not format_gap(acc, d, engine_of)):
+                by_runs.setdefault(runs, []).append(name)
+        others = "".join(f"; or --stack {' or '.join(names)}, which {'runs' if len(names) == 1 else 'run'} "
+                         f"{', '.join(runs)} on {acc.name}" for runs, names in by_runs.items())
+        raise InputError(f"--dtypes {','.join(dtypes)}: {acc.name} runs none of them ({reason}); use bf16{also}, "
+                         f"or the weight-only int4 or mxfp4, as `serve` says{others}")
+    return kinds, unsupported
+
+
+def moe_tp_degrees(shape: TransformerShape, adp: int) -> list[int]:
+    """The MoE-TP degrees m tried over `adp` attention-DP ranks of TP 1: powers of two 2..adp dividing the expert
+    width (as `check_deployment` requires)."""
+    if not shape.is_moe or adp < 2:
+        return []
+    return [m for m in (1 << k for k in range(1, adp.bit_length())) if adp % m == 0
+            and shape.ffn_hidden_size % m == 0]
+
+
+def moe_tp_refusal(engine: str | None, adp: int, tp: int, moe_tp: int) -> str | None:
+    """Why the engine cannot split the experts of attention DP `adp` x TP `tp` GPUs over `moe_tp` of them with EP
+    the rest (module docstring: vLLM runs EP over all of them or MoE TP over all of them), else None."""
+    if engine != "vllm" or moe_tp in (1, adp * tp):
+        return None
+    return (f"vLLM's data-parallel attention runs its MoE layers expert-parallel over all {adp * tp} ranks or "
+            f"tensor-parallel over all of them, not MoE TP {moe_tp} x EP {adp * tp // moe_tp} (recalled: "
+            "FusedMoEParallelConfig flattens TP across DP; ASSUMPTION)")
+
+
+def level_layouts(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, kv: str, budget: int,
+                  caps: list[int], tps: list[int], pp: int, stack: str, engine: str | None) -> list[Layout]:
+    """The layouts tried at PP `pp` in `dtype` (module docstring): TP first, then (MoE, PP 1) wide EP, then MoE TP."""
+    layouts = [(t, 1, 1, c) for t in tps for c in caps]
+    if pp != 1:
+        return layouts
+    wide = [(1, d, 1, c) for c in caps for d in wide_ep_degrees(shape, acc, domain, dtype, kv, max(budget, c), c,
+                                                                  stack)]
+    return layouts + wide + [(1, d, m, c) for (_, d, _, c) in wide for m in moe_tp_degrees(shape, d)
+                             if not moe_tp_refusal(engine, d, 1, m)]
+
+
+def layout_text(tp: int, pp: int, adp: int, ep: int, moe_tp: int) -> str:
+    """A layout as `rejected` lines name it: TP, PP, and attention DP with its EP and MoE TP."""
+    if adp <= 1:
+        return f"TP{tp} PP{pp}"
+    return f"TP{tp} PP{pp} DP-attention{adp} EP{ep}" + (f" MoE-TP{moe_tp}" if moe_tp > 1 else "")
