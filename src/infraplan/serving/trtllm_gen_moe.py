@@ -93,12 +93,18 @@ def fused_formats() -> tuple[str, ...]:
     return ("mxfp4",) * TRTLLM_GEN_MXFP4_MOE + ("nvfp4",) * TRTLLM_GEN_NVFP4_MOE
 
 
+def runs_fused_moe(accelerator: Accelerator, dtype: str) -> bool:
+    """Whether experts in `dtype` run the trtllm-gen fused MoE on `accelerator`: a fused format (`fused_formats`) on
+    an NVIDIA part with its tensor cores (module docstring)."""
+    return dtype in fused_formats() and accelerator.vendor == "NVIDIA" and accelerator.supports(dtype)
+
+
 def bf16_input_gemm(accelerator: Accelerator, dtype: str, engine: str) -> bool:
     """Whether the `engine` family's native `dtype` expert GEMMs on `accelerator` take bf16 activations (W4A16: fp4
     weight bytes, the bf16 tensor-core rate; `serving.llm_iteration.serving_precision`): vLLM's MXFP4 x BF16 on a
     part with mxfp4 tensor cores running the fused MoE (module docstring, "W4A16 GEMMs"; toggle)."""
-    fused = dtype == "mxfp4" and dtype in fused_formats() and accelerator.vendor == "NVIDIA"
-    return VLLM_MXFP4_BF16_GEMM and fused and engine in BF16_INPUT_MXFP4_ENGINES and accelerator.supports(dtype)
+    return (VLLM_MXFP4_BF16_GEMM and dtype == "mxfp4" and engine in BF16_INPUT_MXFP4_ENGINES
+            and runs_fused_moe(accelerator, dtype))
 
 
 def input_quantised(dtype: str, engine: str) -> bool:
@@ -114,7 +120,7 @@ def routing_kernels(accelerator: Accelerator, shape: TransformerShape, run_dtype
     input's quantisation where the engine runs none (`input_quantised`; Hopper's weight-only MXFP4 has no mxfp4
     tensor cores: `serving.deployment.mxfp4_weight_only`), else `MOE_ROUTING_KERNELS`."""
     dtype = kind_dtype(shape, run_dtype, "routed_experts")
-    if dtype in fused_formats() and accelerator.vendor == "NVIDIA" and accelerator.supports(dtype):
+    if runs_fused_moe(accelerator, dtype):
         unquantised = 0 if input_quantised(dtype, engine) else TRTLLM_GEN_INPUT_QUANTISATION
         return TRTLLM_GEN_MOE_KERNELS - TRTLLM_GEN_FUSED_ACTIVATION - unquantised
     return MOE_ROUTING_KERNELS
