@@ -110,16 +110,23 @@ LOADGEN_OFFLINE_SLACK = 1.1  # kSlack of LoadGen's Offline query size (test_sett
 LOADGEN_SERVER_S = 600.0  # *.Server.min_duration = 600000 ms (mlperf.conf:85)
 
 
+def step_mix(cost: IterationCost, sequences: float, prefill_per_step: float, prompt_tokens: float,
+             mean_prompt_pairs: float) -> tuple[float, float, float]:
+    """The mean step's mix (module docstring): the fraction f of steps that carry a prompt chunk, the chunk's
+    prompt tokens and their (query, key) pairs."""
+    budget_left = max(cost.max_tokens - int(round(sequences)), 1)
+    chunk = float(min(prompt_tokens, budget_left))
+    fraction = min(1.0, prefill_per_step / chunk) if chunk > 0 else 0.0
+    tokens = max(prefill_per_step, chunk) if fraction >= 1.0 else chunk
+    return fraction, tokens, mean_prompt_pairs * tokens / prompt_tokens
+
+
 def mean_step_s(cost: IterationCost, sequences: float, prefill_per_step: float, prompt_tokens: float,
                 context_tokens: float, mean_prompt_pairs: float) -> float:
     """Mean seconds of one step with `sequences` decoding and `prefill_per_step` prompt tokens per step on
     average, prefill arriving in FCFS chunks of at most the budget left (module docstring)."""
     n = int(round(sequences))
-    budget_left = max(cost.max_tokens - n, 1)
-    chunk = float(min(prompt_tokens, budget_left))
-    fraction = min(1.0, prefill_per_step / chunk) if chunk > 0 else 0.0
-    tokens = max(prefill_per_step, chunk) if fraction >= 1.0 else chunk
-    pairs = mean_prompt_pairs * tokens / prompt_tokens  # (query, key) pairs of those prompt tokens
+    fraction, tokens, pairs = step_mix(cost, sequences, prefill_per_step, prompt_tokens, mean_prompt_pairs)
     with_chunk = float(cost.time(int(round(tokens)), n, n * context_tokens, pairs))
     decode_only = float(cost.time(0, n, n * context_tokens, 0.0))
     return fraction * with_chunk + (1.0 - fraction) * decode_only

@@ -20,10 +20,21 @@ module says what that step is made of: one pure-decode iteration of N sequences 
 * `other`: the model's body less the parts above (block-fp8 GEMM floors, a release's measured MoE tables, the
   eager host floor where the batch exceeds the graph cap): zero where none applies.
 
-The parts sum to `total` = `decode_time(cost, N, C)` by construction. Diagnostic only: nothing here feeds the
-scoring. The comparison it serves (DeepSeek-R1 B200 Server, H077: which term the measured 66.5 ms step holds that
-the model's lacks) is in validation/notes/inference_frontier_tried.md, Round 15. The body's split over any token
-counts (`body_part_tables`, one array) also splits the Offline runs (`validation.offline_components`).
+The parts sum to `total` = `decode_time(cost, N, C)` by construction.
+
+A latency row's mean step (`mean_step_components`): the step `operating_point.mean_step_s` prices at the row's
+measured point, a fraction f of steps carrying a prompt chunk (f x T(chunk + N) + (1 - f) x T(N)), split the same
+way, with `prompt_attention` (the chunk's query-key pairs and per-prompt-token terms) and `floor` (the eager /
+per-sequence host floors: the total less the parts). Along a system's two-point step line t = a + b M
+(`operating_point.step_line`, M tokens per step) every part is itself a line, a_part + b_part M through its values
+at the two points (`step_line_components`): the parts' intercepts and slopes sum to the model's a and b, set
+beside the measured a and b, grouped as `LINE_GROUPS` (GEMMs, MoE, communication, attention, element-wise, launch
+/ host, sampling; the tables: validation/notes/inference_frontier_tried.md, hP session 52).
+
+Diagnostic only: nothing here feeds the scoring. The comparison it serves (DeepSeek-R1 B200 Server, H077: which
+term the measured 66.5 ms step holds that the model's lacks) is in validation/notes/inference_frontier_tried.md,
+Round 15. The body's split over any token counts (`body_part_tables`, one array) also splits the Offline runs
+(`validation.offline_components`).
 """
 
 from __future__ import annotations
@@ -53,7 +64,7 @@ from infraplan.serving.llm_iteration import (
     serving_collective_time,
     serving_precision,
 )
-from infraplan.validation.inference import case_deployment, case_shape
+from infraplan.validation.inference import case_deployment, case_requests, case_shape
 
 GEMM_GROUPS = {  # op-table GEMM role -> reported part
     "qkv": "attention_gemms", "qkv_down": "attention_gemms", "q_up": "attention_gemms", "kv_down": "attention_gemms",
@@ -64,6 +75,15 @@ GEMM_GROUPS = {  # op-table GEMM role -> reported part
 PARTS = ("attention_gemms", "mla_absorb", "routed_experts", "router", "shared_experts", "dense_ffn", "elementwise",
          "moe_routing_kernels", "tp_collectives", "ep_collectives", "head_and_rows", "kv_reads", "fixed", "overhead",
          "other")
+
+
+LINE_GROUPS = {  # part -> the group a step line reports (module docstring)
+    "attention_gemms": "gemm", "mla_absorb": "gemm", "shared_experts": "gemm", "dense_ffn": "gemm",
+    "routed_experts": "moe", "router": "moe", "moe_routing_kernels": "moe", "tp_collectives": "communication",
+    "ep_collectives": "communication", "kv_reads": "attention", "prompt_attention": "attention",
+    "elementwise": "elementwise", "fixed": "launch_host", "overhead": "launch_host", "floor": "launch_host",
+    "head_and_rows": "sampling", "other": "other",
+}
 
 
 BODY_PARTS = PARTS[:10]  # the parts of the iteration model's body (`IterationCost.body_s`); `other` completes it
@@ -143,3 +163,50 @@ def operating_point_components(case: dict[str, Any], data: dict[str, Any], seque
         sequences = p["sequences_per_engine"] if sequences is None else sequences
         context_tokens = p["decode_context_tokens"] if context_tokens is None else context_tokens
     return decode_step_components(case, data["engine"], int(round(sequences)), float(context_tokens))
+
+
+def mean_step_components(case: dict[str, Any], data: dict[str, Any], point: dict[str, Any]) -> dict[str, float]:
+    """Seconds of a latency row's mean step at its operating point (`point`: `operating_point.operating_point` of
+    the row) by part (`LINE_GROUPS`' keys; module docstring); `total` is the point's `model_step_s`."""
+    from infraplan.validation.operating_point import step_mix
+
+    shape, cluster = case_shape(case), Cluster.resolve(case["system"])
+    cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, case_deployment(case, data["engine"]))
+    requests = case_requests(case, data["workloads"], None)
+    inp = np.asarray(requests.input_tokens, dtype=np.float64)
+    n = int(round(point["sequences_per_engine"]))
+    f, chunk, pairs = step_mix(cost, n, point["prefill_tokens_per_step"], float(inp.mean()),
+                               float(np.mean(inp * (inp + 1.0) / 2.0)))
+    p = int(round(chunk))
+    tokens = np.array([float(min(p + n, cost.max_tokens)), float(n)])
+    body = body_part_tables(case, data["engine"], tokens, cost.body_s[tokens.astype(np.int64)])
+    parts = {name: f * float(v[0]) + (1.0 - f) * float(v[1]) for name, v in body.items()}
+    rows = len(cost.head_s) - 1
+    parts["head_and_rows"] = f * float(cost.head_s[min(n + 1, rows)]) + (1.0 - f) * float(cost.head_s[min(n, rows)])
+    parts["kv_reads"] = cost.kv_token_s * n * point["decode_context_tokens"]
+    parts["prompt_attention"] = f * (cost.pair_s * pairs + cost.per_prefill_token_s * p)
+    parts["fixed"] = f * cost.prefill_fixed_s + (cost.decode_fixed_s if n > 0 else 0.0)
+    parts["overhead"] = cost.overhead_s
+    parts["floor"] = point["model_step_s"] - sum(parts.values())
+    return {**parts, "total": point["model_step_s"]}
+
+
+def step_line_components(points: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """A system's step line (`operating_point.step_line` of its two operating points) with each group of
+    `LINE_GROUPS` as its own line: `parts` group -> (intercept s, slope s per token), summing to the model's."""
+    from infraplan.validation.operating_point import step_line
+
+    line = step_line(points)
+    cases = {c["row"]: c for c in data["cases"]}
+    low, high = sorted(points, key=lambda q: q["tokens_per_step"])
+    span = high["tokens_per_step"] - low["tokens_per_step"]
+    split = [mean_step_components(cases[q["row"]], data, q) for q in (low, high)]
+    groups: dict[str, list[float]] = {}
+    for name, group in LINE_GROUPS.items():
+        pair = groups.setdefault(group, [0.0, 0.0])
+        pair[0], pair[1] = pair[0] + split[0][name], pair[1] + split[1][name]
+    parts = {}
+    for group, (at_low, at_high) in groups.items():
+        slope = (at_high - at_low) / span
+        parts[group] = (at_low - slope * low["tokens_per_step"], slope)
+    return {**line, "parts": parts}
