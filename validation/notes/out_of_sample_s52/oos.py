@@ -1,0 +1,254 @@
+"""Out-of-sample check of the training model (hH, session 52): published runs not in the repo.
+
+Every published figure is RECALLED (not readable on the dev VM); sources and caveats per row in
+validation/notes/training_sets_tried.md, section "hH (session 52)". Each row runs through `validation.runner.run_case`
+(the gated cases' metric conventions); `const` is the constant-MFU baseline fitted on the gated set (c below).
+Run from the repository root: PYTHONPATH=src .venv/bin/python validation/notes/out_of_sample_s52/oos.py [ids...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from infraplan.validation.runner import run_case
+
+C_GATED = 0.3561436458721242  # constant MFU fitted on the gated set (/tmp/lead52/base_validate.json, HEAD 2cb92a8)
+
+A100 = "dgx-a100-superpod"
+H100 = "dgx-h100-superpod"
+OLD = dict(attention="unfused", sequence_parallel=False, dtype="bf16", recompute="full", vpp=1)
+
+CASES: list[dict] = [
+    # BLOOM-176B: arXiv:2211.05100 Sec 3.4 + HF blog "The Technology Behind BLOOM Training" (recalled)
+    dict(
+        id="bloom-176b-384",
+        model="bloom-176b",
+        system=A100,
+        stack="deepspeed",
+        gpus=384,
+        plan=dict(tp=4, pp=12, dp=8, micro_batch=2, seq_len=2048, global_batch=2048, zero=1, **OLD),
+        metric="hardware_tflops_per_gpu",
+        published=150,
+    ),
+    # MT-NLG 530B: arXiv:2201.11990 Table (iteration 60.1 / 50.2 / 44.4 s; 126 / 121 / 113 TFLOP/s), batch 1920
+    *[
+        dict(
+            id=f"mtnlg-530b-{g}",
+            model="megatron-529.6b",
+            system=A100,
+            stack="deepspeed",
+            gpus=g,
+            plan=dict(tp=8, pp=35, dp=g // 280, micro_batch=1, seq_len=2048, global_batch=1920, zero=1, **OLD),
+            metric="hardware_tflops_per_gpu",
+            published=p,
+        )
+        for g, p in ((2240, 126), (2800, 121), (3360, 113))
+    ],
+    # OPT-175B: arXiv:2205.01068 Sec 2.4: 992 A100 80GB, FSDP + Megatron TP, "up to 147 TFLOP/s per GPU"
+    dict(
+        id="opt-175b-992",
+        model="opt-175b",
+        system=A100,
+        stack="deepspeed",
+        gpus=992,
+        plan=dict(tp=8, pp=1, dp=124, micro_batch=8, seq_len=2048, global_batch=992, zero=3, **OLD),
+        metric="model_tflops_per_gpu",
+        published=147,
+    ),
+    dict(
+        id="opt-175b-992-hw",
+        model="opt-175b",
+        system=A100,
+        stack="deepspeed",
+        gpus=992,
+        plan=dict(tp=8, pp=1, dp=124, micro_batch=8, seq_len=2048, global_batch=992, zero=3, **OLD),
+        metric="hardware_tflops_per_gpu",
+        published=147,
+    ),
+    # GPT-NeoX-20B: arXiv:2204.06745: 96 A100 40GB (a100-80gb stands in), TP2 PP4 ZeRO-1, ~117 TFLOP/s (low conf)
+    dict(
+        id="neox-20b-96",
+        model="__neox20b__",
+        system=A100,
+        stack="deepspeed",
+        gpus=96,
+        plan=dict(
+            tp=2, pp=4, dp=12, micro_batch=4, seq_len=2048, global_batch=1536, zero=1, **{**OLD, "dtype": "bf16"}
+        ),
+        metric="hardware_tflops_per_gpu",
+        published=117,
+    ),
+    # LLaMA 65B: arXiv:2302.13971 Sec 2.4: 2048 A100 80GB, ~380 tokens/s/GPU, batch 4M tokens
+    dict(
+        id="llama1-65b-2048",
+        model="llama1-65b",
+        system="meta-rsc",
+        stack="meta-llama3",
+        gpus=2048,
+        plan=dict(
+            tp=8,
+            pp=1,
+            dp=256,
+            vpp=1,
+            micro_batch=1,
+            seq_len=2048,
+            global_batch=2048,
+            zero=3,
+            recompute="selective",
+            dtype="bf16",
+            attention="flash",
+            sequence_parallel=True,
+        ),
+        metric="tokens_per_s_per_gpu",
+        published=380,
+    ),
+    # torchtitan arXiv:2410.06511 Table (Llama 3.1 8B, 8 H100, seq 8192, local batch 2): FSDP eager 5,762
+    dict(
+        id="tt-8b-fsdp",
+        model="llama3.1-8b",
+        system=H100,
+        stack="torchtitan",
+        gpus=8,
+        plan=dict(
+            tp=1,
+            pp=1,
+            dp=8,
+            vpp=1,
+            micro_batch=1,
+            seq_len=8192,
+            global_batch=8,
+            zero=3,
+            recompute="selective",
+            dtype="bf16",
+            attention="flash",
+        ),
+        metric="tokens_per_s_per_gpu",
+        published=5762,
+    ),
+    dict(
+        id="tt-8b-fsdp-fp8",
+        model="llama3.1-8b",
+        system=H100,
+        stack="torchtitan",
+        gpus=8,
+        plan=dict(
+            tp=1,
+            pp=1,
+            dp=8,
+            vpp=1,
+            micro_batch=1,
+            seq_len=8192,
+            global_batch=8,
+            zero=3,
+            recompute="selective",
+            dtype="fp8",
+            attention="flash",
+        ),
+        metric="tokens_per_s_per_gpu",
+        published=8532,
+    ),
+]
+
+SEARCH: list[dict] = [
+    dict(
+        id="llama1-65b-2048-search",
+        model="llama1-65b",
+        system="meta-rsc",
+        stack="meta-llama3",
+        gpus=2048,
+        plan=dict(seq_len=2048, global_batch=2048, dtype="bf16"),
+        plan_source="search",
+        metric="tokens_per_s_per_gpu",
+        published=380,
+    )
+] + [
+    # Llama 2 (arXiv:2307.09288 Table 2): GPU-hours for 2.0T tokens on A100-80GB (end to end), seq 4096, 4M tokens
+    dict(
+        id=f"llama2-{m}",
+        model=f"llama2-{m}",
+        system="meta-rsc",
+        stack="meta-llama3",
+        gpus=g,
+        plan=dict(seq_len=4096, global_batch=1024, dtype="bf16"),
+        plan_source="search",
+        metric="tokens_per_s_per_gpu",
+        published=round(2.0e12 / (h * 3600)),
+    )
+    for m, h, g in (("7b", 184_320, 256), ("13b", 368_640, 512), ("70b", 1_720_320, 2048))
+]
+
+
+def neox_config() -> str:
+    import pathlib
+    import tempfile
+
+    path = pathlib.Path(tempfile.gettempdir()) / "oos-neox-20b.json"
+    path.write_text(
+        json.dumps(
+            {
+                "source": "GPT-NeoX-20B arXiv:2204.06745 Table 1 (44 layers, hidden 6144, 64 heads, rotary 25 %,"
+                " vocab 50432 padded), HF EleutherAI/gpt-neox-20b config.json (recalled)",
+                "model_type": "gpt_neox",
+                "hidden_size": 6144,
+                "num_attention_heads": 64,
+                "num_hidden_layers": 44,
+                "intermediate_size": 24576,
+                "vocab_size": 50432,
+                "max_position_embeddings": 2048,
+                "rotary_pct": 0.25,
+                "use_parallel_residual": True,
+                "hidden_act": "gelu_fast",
+                "tie_word_embeddings": False,
+            }
+        )
+    )
+    return str(path)
+
+
+def main() -> None:
+    want = set(sys.argv[1:])
+    rows = []
+    for case in CASES + SEARCH:
+        if want and case["id"] not in want:
+            continue
+        case = dict(case)
+        if case["model"] == "__neox20b__":
+            case["model"] = neox_config()
+        case.setdefault("plan_source", "assumed")
+        case.setdefault("source", "recalled")
+        t = time.time()
+        try:
+            r = run_case(case)
+        except Exception as exc:  # noqa: BLE001
+            print(f"{case['id']:22s} ERROR {exc}")
+            continue
+        unit = r.predicted / r.predicted_mfu
+        const = C_GATED * unit
+        rows.append(
+            dict(
+                id=r.id,
+                published=r.published,
+                predicted=r.predicted,
+                error=r.error,
+                mfu=r.predicted_mfu,
+                const=const,
+                const_error=const / r.published - 1,
+                plan=str(r.plan),
+            )
+        )
+        print(
+            f"{r.id:22s} pub {r.published:8.1f} model {r.predicted:8.1f} ({r.error:+.1%}) mfu {r.predicted_mfu:.3f}"
+            f" const {const:8.1f} ({const / r.published - 1:+.1%})  {time.time() - t:.0f}s",
+            flush=True,
+        )
+        if case["plan_source"] == "search":
+            print("    plan:", r.plan)
+    with open(os.environ.get("OOS_OUT", os.devnull), "w") as out:
+        json.dump(rows, out, indent=1)
+
+
+if __name__ == "__main__":
+    main()
