@@ -129,7 +129,8 @@ def significant_text(value: float, digits: int = 4) -> str:
     "1,290", not "1.29e+03"). The CLI's `fmt_num` and the notes written below the CLI share it."""
     if value == 0:
         return "0"
-    magnitude = int(math.floor(math.log10(abs(value))))
+    # the magnitude of the value as rounded: 999.96 at 4 digits is "1,000", not "1000" (hR52)
+    magnitude = int(math.floor(math.log10(abs(float(f"{value:.{max(digits, 1) - 1}e}")))))
     if magnitude >= digits - 1:
         return f"{round(value):,}"
     decimals = min(digits - 1 - magnitude, 15)

@@ -32,7 +32,7 @@ from typing import Any
 from infraplan.errors import InputError
 from infraplan.sweep.functions import INPUT_PREFIX, INPUT_UNITS
 from infraplan.sweep.results import SweepQuery
-from infraplan.sweep.store import canonical_columns, committed_parts, sweep_complete
+from infraplan.sweep.store import canonical_columns, committed_parts, read_part, sweep_complete
 
 SUMMARY_SQL = ("SELECT function, count(*) AS points, count(error) AS failed, "
                "count(*) - count(error) AS succeeded FROM results GROUP BY function ORDER BY function")
@@ -105,7 +105,7 @@ def _columns(parts: Sequence[Path]) -> str:
     output columns), so `SELECT *` changed its columns' order with `--workers`."""
     import pyarrow.parquet as pq
 
-    names = {name for p in parts for name in pq.read_schema(p).names}
+    names = {name for p in parts for name in read_part(p, pq.read_schema).names}  # a damaged part: one line
     return ", ".join('"' + name.replace('"', '""') + '"' for name in canonical_columns(names))
 
 
@@ -201,7 +201,7 @@ def folder_config_warnings(folder: str | Path) -> list[str]:
     import pyarrow.parquet as pq
 
     parts = committed_parts(folder)
-    if not any("config_warnings" in pq.read_schema(p).names for p in parts):
+    if not any("config_warnings" in read_part(p, pq.read_schema).names for p in parts):
         return []
     _, rows = run_sql(folder, "SELECT config_warnings, count(*) FROM results WHERE config_warnings IS NOT NULL "
                               "GROUP BY config_warnings ORDER BY config_warnings")

@@ -29,10 +29,10 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,6 +41,7 @@ from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.versioned_cache import Version, file_version
 from infraplan.errors import InputError
 
+Read = TypeVar("Read")
 FORMAT = 1
 MANIFEST = "manifest.json"
 PARTS = "parts"
@@ -200,11 +201,11 @@ class ResultStore:
     def done_keys(self) -> set[str]:
         keys: set[str] = set()
         for path in self.part_paths:
-            keys.update(pq.read_table(path, columns=["key"]).column("key").to_pylist())
+            keys.update(read_part(path, lambda p: pq.read_table(p, columns=["key"])).column("key").to_pylist())
         return keys
 
     def rows(self) -> int:
-        return int(sum(pq.ParquetFile(p).metadata.num_rows for p in self.part_paths))
+        return int(sum(read_part(p, pq.ParquetFile).metadata.num_rows for p in self.part_paths))
 
     def append(self, tables: list[pa.Table]) -> None:
         """Commit tables of rows as one new part: part file first, then the manifest that lists it."""
@@ -256,6 +257,17 @@ def _shown(path: Path | str) -> str:
     return text if len(text) <= 120 else text[:120] + "..."
 
 
+def read_part(path: Path, read: Callable[[Path], Read]) -> Read:
+    """`read(path)` of a part file the manifest lists; one that is gone or not Parquet (a folder damaged by hand) is
+    one line, not pyarrow's traceback (hR52: a resumed sweep reads its parts first, `runner.points_to_run`)."""
+    try:
+        return read(path)
+    except (OSError, pa.ArrowException) as exc:
+        why = "missing" if isinstance(exc, FileNotFoundError) else "not a readable Parquet file"
+        raise InputError(f"sweep part {_shown(path)} listed in its folder's {MANIFEST} is {why}: restore the "
+                         "folder, or sweep into a new --out folder") from None
+
+
 def load_table(folder: str | Path) -> pa.Table:
     """Every committed row of a results folder as one table, sorted by key, columns in a canonical order.
 
@@ -264,7 +276,7 @@ def load_table(folder: str | Path) -> pa.Table:
     number of crashes) give equal tables.
     """
     store = ResultStore(folder, function=_function_of(folder), create=False)
-    tables = [pq.read_table(p) for p in store.part_paths]
+    tables = [read_part(p, pq.read_table) for p in store.part_paths]
     if not tables:
         return pa.table({name: pa.array([], type=pa.string()) for name in META_COLUMNS})
     table = pa.concat_tables(tables, promote_options="permissive")

@@ -23,7 +23,7 @@ from infraplan.network.costs import describe_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.network.topology import with_fabric
 from infraplan.planning.campus import plan_campus, plan_fleet
-from infraplan.planning.compare import compare_scenarios, plan_share, tornado, vary_warnings
+from infraplan.planning.compare import compare_scenarios, plan_share, tornado, vary_ranges, vary_warnings
 from infraplan.planning.results import CampusPlan, FleetMixResult, FleetSitesResult, TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
@@ -207,10 +207,11 @@ def _job_stages(progress: Progress | None) -> Callable[[str, int, int], None]:
 
 def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:
     spec = resolve_request(r)[0]  # as `plan_with_tornado`, from a validated spec instead of a path
+    ranges = vary_ranges(spec, list(r.vary))  # a bad range refused before the plan runs
     stages = _job_stages(progress)
     plans = 1 + 2 * len(r.vary)  # the plan, then each --vary range's two ends (`planning.compare.tornado`)
     plan = plan_scenario(spec, r.optimality_gap, plan_share(stages, 0, plans, "plan") if r.vary else stages)
-    plan = plan.model_copy(update={"tornado": tornado(spec, list(r.vary), stages, 1)}) if r.vary else plan
+    plan = plan.model_copy(update={"tornado": tornado(spec, list(r.vary), stages, 1, ranges)}) if r.vary else plan
     # what the CLI prints on stderr reading the file and the ranges (an old price key, a bare electricity range)
     read = [*read_warnings(r.scenario), *vary_warnings(list(r.vary))]
     return plan.model_copy(update={"warnings": [*read, *plan.warnings]}) if read else plan

@@ -193,7 +193,8 @@ def band_or_why(band: Any, basis: str, quantity: str, value: float | None = None
 
 def metric_table(title: str) -> Table:
     """A titled two-column table without a header: metric names, then their values right-aligned. A value wraps
-    between words but never inside a number and its unit ("p99 23 ms", "TTFT <= 2 s": `unit_text`)."""
+    between words but never inside a number and its unit ("p99 23 ms", "TTFT <= 2 s": `unit_text`), unless such a
+    held run is wider than the cell: it then breaks at its spaces (Rich cut it to "…": "470,880 (1,190,…", hR52)."""
     # up to 100 columns wide for its title (a 60-column table wrapped a plan's title in four lines)
     table = _rich_classes()[0](title=title, show_header=False, min_width=min(len(title), 100))
     table.add_column("metric")
@@ -207,6 +208,7 @@ HELD_SPACES = re.compile(r"(?<=\d) (?=[^\s\d])|(?<=[<>=~≤≥≈]) (?=[-\d])|(?
 before its number ("p99 23 ms", "p99.9 40 ms") and after a comparison sign before a number ("<= 2 s"). Rich breaks
 at any whitespace, U+00A0 included (hU51)."""
 _HELD = "\ue000"  # a private-use character one cell wide that is not whitespace: a held space while Rich wraps
+_LONG_RUN = re.compile(r"\S*\ue000\S*")  # a run of words joined by held spaces
 
 
 def unit_text(cell: str) -> Any:
@@ -225,6 +227,7 @@ def unit_text(cell: str) -> Any:
 def _rich_classes() -> tuple[type[Table], type[Any]]:
     """(the metric table, whose string cells become `unit_text`; the Text that wraps so), made on first use: `--json`
     output never imports Rich."""
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
@@ -233,13 +236,17 @@ def _rich_classes() -> tuple[type[Table], type[Any]]:
             super().add_row(*(unit_text(r) if isinstance(r, str) else r for r in renderables), **kwargs)
 
     class UnitText(Text):
-        def _held(self) -> Text:
+        def _held(self, width: int | None = None) -> Text:
             held = self.copy()
-            held.plain = HELD_SPACES.sub(_HELD, self.plain)  # the same length: styles stay where they were
+            plain = HELD_SPACES.sub(_HELD, self.plain)  # the same length: styles stay where they were
+            if width is not None:  # a held run wider than the cell breaks at its spaces, not cut to "…" (hR52)
+                plain = _LONG_RUN.sub(lambda run: run.group().replace(_HELD, " ") if cell_len(run.group()) > width
+                                      else run.group(), plain)
+            held.plain = plain
             return held
 
         def wrap(self, console: Any, width: int, **kwargs: Any) -> Any:
-            lines = Text.wrap(self._held(), console, width, **kwargs)
+            lines = Text.wrap(self._held(width), console, width, **kwargs)
             for line in lines:
                 line.plain = line.plain.replace(_HELD, " ")
             return lines

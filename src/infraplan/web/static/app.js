@@ -132,9 +132,18 @@ IP.fmt = function (x, digits) {
   digits = digits || 4;
   x = Number(x);
   if (x === 0) return "0";
-  const magnitude = Math.floor(Math.log10(Math.abs(x)));
-  if (magnitude >= digits - 1) return Math.round(x).toLocaleString("en-US");
-  const text = x.toFixed(Math.min(digits - 1 - magnitude, 15));
+  const magnitude = Math.floor(Math.log10(Math.abs(Number(x.toPrecision(digits)))));  // as rounded: 999.96 -> "1,000"
+  // an exact tie rounds to even, as Python's round() and format do (Math.round and toFixed take the larger): 0.53125
+  // at 4 digits is "0.5312" as the CLI writes it, not "0.5313"; 1234.5 "1,234" (hR52)
+  if (magnitude >= digits - 1) {
+    return (Number.isInteger(2 * x) && !Number.isInteger(x) ? 2 * Math.round(x / 2) : Math.round(x))
+      .toLocaleString("en-US");
+  }
+  const places = Math.min(digits - 1 - magnitude, 15);
+  let text = x.toFixed(places);
+  const halves = x * 2 ** (places + 1);  // an odd whole number: x lies exactly halfway at `places` decimals
+  const last = Number(text.slice(-1));
+  if (Number.isInteger(halves) && Math.abs(halves % 2) === 1 && last % 2 === 1) text = text.slice(0, -1) + (last - 1);
   return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
 };
 
