@@ -132,6 +132,18 @@ MAX_DEVICE_EMBODIED_KGCO2E = 1e6
 """Embodied carbon of one accelerator with its server share, in an accelerator file (`embodied_kgco2e_per_accelerator`):
 1,000 tCO2e, ~2,400x the largest catalog figure (b300: 417 kg, catalog/facility/hardware_costs.yaml) and ~37x a whole
 GB200 NVL72 rack (72 x 376 kg = 27 t, same file); a 1e300 figure would make every embodied total infinite."""
+MIN_DEVICE_MEMORY_BYTES = 2**20
+"""The least positive memory of one accelerator (`memory_bytes`): 1 MiB, below the on-chip SRAM alone of any catalog
+part (a100-80gb's 40 MiB of L2) and ~30,000x under the smallest device memory (tpu-v6e: 32 GB). A smaller figure is a
+unit left out (`memory_bytes: 96` for 96 GB ran as 96 bytes; hU, session 52: `catalog.file_checks`)."""
+MIN_DEVICE_BYTES_PER_S = 1e6
+"""The least positive bandwidth of one accelerator, NIC or switch port (`*_bandwidth_bytes_per_s`): 1 MB/s, ~1,000x
+under the slowest catalog link (mtia-v1's 1 GB/s scale-out); 0 where a field allows it means none. A smaller figure
+is a unit left out (`4` for 4 TB/s, `400` for 400 Gb/s)."""
+MIN_DEVICE_FLOPS_PER_S = 1e9
+"""The least dense peak of one accelerator (`peak_flops_per_s`, any dtype): 1 GFLOP/s, ~6,700x under the smallest
+catalog peak (epyc-9654 / xeon-8480 fp32 are TFLOP/s; mtia-v1's least 51.2 TFLOP/s); `bf16: 148` for 148 TFLOP/s
+is a unit left out."""
 MAX_WUE_L_PER_KWH = 100.0
 """A site's water usage effectiveness (annual site water / IT energy; `wue_l_per_kwh` of a cost or cooling file): 100
 L/kWh. Evaporating away all of the IT energy as heat takes 1 kWh / 2,257 kJ/kg (water's latent heat of

@@ -74,7 +74,7 @@ def family_transfer(pool: Sequence[_Case], family: str,
         mine = [r.residual for r in pool if r.family == left_out]
         if band is not None:
             inside = sum(band[0] <= v <= band[1] for v in mine) / len(mine)
-            held.append(f"{inside:.0%} of {left_out}'s {len(mine)}")
+            held.append(f"{inside:.0%} of {left_out}'s {len(mine):,}")
     if not held:
         return f"too few campaigns to check whether a band carries over to another family, {family} included"
     return ("left out one family at a time, the band of the other families' cases held " + ", ".join(held)

@@ -302,7 +302,7 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: Rows |
         campaigns = [r.group for r in found]
         band = campaign_band([r.residual for r in found], campaigns) if found else None
         k = len(set(campaigns))
-        count = f"{len(found)} {label} cases of {k} campaigns{priced}"
+        count = f"{len(found):,} {label} cases of {k} campaigns{priced}"
         if band is not None:
             return ErrorBand(low=band[0], high=band[1], cases=len(found),
                              basis=f"80 % conformal band over campaigns (one case drawn from each) of the validation "

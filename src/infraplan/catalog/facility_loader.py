@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from infraplan.catalog.file_checks import Bytes, BytesPerS, Watts
 from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
-from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
+from infraplan.catalog.schemas import Spec
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 from infraplan.limits import (

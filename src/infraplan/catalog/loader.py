@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from infraplan.catalog.loader_kinds import refuse_other_kind
+from infraplan.catalog.file_checks import problem_text
+from infraplan.catalog.loader_kinds import refuse_as_model, refuse_other_kind
 from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
 from infraplan.catalog.model_config_keys import ModelConfigWarning
 from infraplan.catalog.output_files import shown_path as _shown
@@ -155,17 +156,15 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def validated(cls: type[ModelT], data: Any, ref: str, what: str | None = None) -> ModelT:
-    """Validate `data` as `cls`; the first error becomes one line naming the file, field and problem."""
+    """Validate `data` as `cls`; its errors become one line naming the file, every missing field, the first other
+    problem and a did-you-mean for an unknown key (`catalog.file_checks`)."""
     label = what or cls.__name__.lower()
     if not isinstance(data, dict):
         raise InputError(f"{label} {_shown(ref)} must be a mapping, not a {type(data).__name__}")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = "".join(f"{'.'.join(str(p) for p in err['loc'])}: " for _ in err["loc"][:1])
-        raise InputError(f"invalid {label} {_shown(ref)!r}: {where}{err['msg'].removeprefix('Value error, ')}") \
-            from None
+        raise InputError(f"invalid {label} {_shown(ref)!r}: {problem_text(cls, exc.errors())}") from None
 
 
 def beside(value: str, ref: str) -> str:
@@ -187,13 +186,16 @@ def _exists(path: Path) -> bool:
 
 
 def pool_files_beside(data: Any, ref: str) -> Any:
-    """A fleet-mix or plan spec's data (`ref`: its file), each pool's `device` / `system` file read `beside` the spec,
-    not from the working directory (fleet-mix hU50, plan hU54); anything else as read, for the schema to judge."""
-    pools = data.get("pools") if isinstance(data, dict) else None
-    if isinstance(pools, list):
-        data["pools"] = [{**pool, **{k: beside(v, ref) for k in ("device", "system")
-                                     if isinstance(v := pool.get(k), str)}} if isinstance(pool, dict) else pool
-                         for pool in pools]
+    """A fleet-mix or plan spec's data (`ref`: its file), each pool's `device` / `system` / `stack` file and each
+    service's `model` / `workload` / `stack` file read `beside` the spec, not from the working directory (fleet-mix
+    hU50, plan hU54; a service's config.json hU session 52: a plan with `model: cfg/x.json` beside it ran its pools
+    from beside it and refused the model, "no such file"); anything else as read, for the schema to judge."""
+    if isinstance(data, dict):
+        for part, keys in (("pools", ("device", "system", "stack")), ("services", ("model", "workload", "stack"))):
+            items = data.get(part)
+            if isinstance(items, list):
+                data[part] = [{**item, **{k: beside(v, ref) for k in keys if isinstance(v := item.get(k), str)}}
+                              if isinstance(item, dict) else item for item in items]
     return data
 
 
@@ -369,6 +371,7 @@ def load_model(ref: str) -> TransformerShape:
     """A model preset or config.json file, read once per process per version of the file: a file edited between two
     calls of the Python API is read again (keyed by its path only, the first shape was returned for every edit)."""
     data, name = read_entry("models", ref)
+    refuse_as_model(data, ref)
     return shape_from_hf_config(data, name)
 
 

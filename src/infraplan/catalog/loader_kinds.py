@@ -8,6 +8,7 @@ hardware architect's rack file given to `recsys --accelerator` or `campus --acce
 A part file's `recsys_profile` names a recommendation profile's file (`catalog.part_files`). A part file there (the
 part's own, or another part naming the first back: hX50, session 46) read "invalid recsys profile 'part.yaml': tiers:
 Field required", true but not telling; it, a system's and a video device's file are named (`refuse_as_profile`).
+A hardware or stack file given where a model's config.json is asked for is named too (`refuse_as_model`).
 """
 
 from __future__ import annotations
@@ -52,3 +53,17 @@ def refuse_as_profile(data: dict[str, Any], ref: str) -> None:
                          "recsys_profile names a profile's own file (memory tiers, vector rate: `infraplan schema "
                          "catalog recsys-devices`; `infraplan catalog recsys-devices default` prints one to start "
                          "from) or a preset name")
+
+
+def refuse_as_model(data: Any, ref: str) -> None:
+    """InputError where a file given as a model (a config.json is asked for) is an accelerator's, a system's or a
+    stack's: `train hw/part.yaml` printed a warning naming all 15 of the part's keys "not understood", a second on
+    the missing model_type, then "lacks hidden_size, num_hidden_layers, num_attention_heads" (hU, session 52)."""
+    if not isinstance(data, dict):
+        return
+    kind = (f"an accelerator file ({', '.join(sorted(PART_KEYS & set(data)))})" if PART_KEYS & set(data) else
+            f"a system file ({', '.join(sorted(SYSTEM_KEYS & set(data)))})" if SYSTEM_KEYS & set(data) else
+            "a stack file" if "stack_class" in data or "extends" in data and "display_name" in data else None)
+    if kind is not None:
+        raise InputError(f"model {shown_path(ref)} is {kind}, not a Hugging Face config.json: give the model as a "
+                         "preset name or its config.json, the hardware with --system, a stack with --stack")

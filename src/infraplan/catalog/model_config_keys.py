@@ -106,6 +106,7 @@ HARMLESS_KEYS = frozenset({
     "architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "auto_map", "bos_token_id",
     "eos_token_id", "pad_token_id", "unk_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
     "return_dict", "is_decoder", "_remove_final_layer_norm",
+    "cache_implementation",  # generate()'s cache class (Gemma 2: "hybrid"); the windows are read from sliding_window
     "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha", "seq_aux", "router_z_loss_coef",
     "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
     "task_specific_params", "id2label", "label2id", "bad_words_ids", "forced_eos_token_id", "prefix",

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from infraplan.catalog.spec_base import Spec
-from infraplan.limits import (
-    MAX_DEVICE_BYTES_PER_S,
-    MAX_DEVICE_EMBODIED_KGCO2E,
-    MAX_DEVICE_FLOPS_PER_S,
-    MAX_DEVICE_MEMORY_BYTES,
-    MAX_DEVICE_POWER_W,
+from infraplan.catalog.file_checks import (
+    DeviceBytes,
+    DeviceBytesPerS,
+    DeviceEmbodiedKg,
+    DeviceMemoryBytes,
+    DeviceWatts,
+    PeakFlops,
 )
-from infraplan.units import parse_bytes, parse_power_w, parse_rate_bytes_per_s
+from infraplan.catalog.spec_base import Spec
 
 # mxfp8 / mxfp4 (OCP microscaling, 32-element blocks with an 8-bit scale) and nvfp4 (16-element blocks, fp8
 # scale): catalog peaks only; which GEMMs run in them is precision physics, not the catalog
@@ -30,30 +30,7 @@ DTYPE_BYTES: dict[str, float] = {
 }
 
 EngineFamily = Literal["trtllm", "vllm", "sglang"]
-Bytes = Annotated[float, BeforeValidator(parse_bytes), Field(ge=0)]
-BytesPerS = Annotated[float, BeforeValidator(parse_rate_bytes_per_s), Field(ge=0)]
-Watts = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
-
-
-def _at_most(limit: float, unit: str, name: str, shown: str) -> AfterValidator:
-    """A physical upper bound of a device figure (`infraplan.limits`), named with its value in the one-line error."""
-    def check(value: float) -> float:
-        if value > limit:
-            raise ValueError(f"{value:.3g} {unit} is above the {shown} bound on any device ({name})")
-        return value
-    return AfterValidator(check)
-
-
-# a device's own figures, bounded above (hV41: `memory_bytes: 1e30` was priced); the unbounded Bytes / BytesPerS /
-# Watts stay for quantities of whole sites and fleets (catalog.facility_loader)
-DeviceBytes = Annotated[Bytes, _at_most(MAX_DEVICE_MEMORY_BYTES, "B", "MAX_DEVICE_MEMORY_BYTES", "1 PiB")]
-DeviceBytesPerS = Annotated[BytesPerS, _at_most(MAX_DEVICE_BYTES_PER_S, "B/s", "MAX_DEVICE_BYTES_PER_S", "100 PB/s")]
-DeviceWatts = Annotated[Watts, _at_most(MAX_DEVICE_POWER_W, "W", "MAX_DEVICE_POWER_W", "1 MW")]
-PeakFlops = Annotated[float, Field(gt=0), _at_most(MAX_DEVICE_FLOPS_PER_S, "FLOP/s", "MAX_DEVICE_FLOPS_PER_S",
-                                                   "10 EFLOP/s")]
-DeviceEmbodiedKg = Annotated[float, Field(ge=0), _at_most(MAX_DEVICE_EMBODIED_KGCO2E, "kgCO2e",
-                                                          "MAX_DEVICE_EMBODIED_KGCO2E", "1,000 tCO2e")]
 
 
 class DecodeAttentionFit(Spec):
@@ -179,7 +156,7 @@ class Accelerator(Spec):
     kind: Literal["gpu", "asic", "tpu", "cpu"]
     source: str
     peak_flops_per_s: dict[Dtype, PeakFlops] = Field(description="dense (non-sparse) peak per dtype")
-    memory_bytes: DeviceBytes
+    memory_bytes: DeviceMemoryBytes
     memory_bandwidth_bytes_per_s: DeviceBytesPerS
     memory_type: str
     sram_bytes: DeviceBytes = 0.0
@@ -387,6 +364,12 @@ class System(Spec):
             raise ValueError("total_accelerators must be a multiple of accelerators_per_node")
         if self.network.tiers[-1].group_size < self.total_accelerators:
             raise ValueError("the top network tier must span all accelerators")
+        top, tiers = self.network.tiers[-1], self.network.tiers
+        if top.oversubscription > 1:  # priced 1:1 without a word (hU, session 52: "1:7 above each pod" on the core)
+            below = f" (the tier below: {tiers[-2].name!r})" if len(tiers) > 1 else ""
+            raise ValueError(f"network tier {top.name!r} is the top tier: no uplinks above it, so its oversubscription "
+                             f"{top.oversubscription:g} would be priced 1:1; write it on the tier whose uplinks are "
+                             f"thinned{below}, as meta-genai-roce-24k's 1:7 above each pod sits on its pod tier")
         node = self.node
         if node.scale_up_switch_power_w > 0 and not node.scale_up_switch_source.strip():
             raise ValueError("node.scale_up_switch_power_w needs node.scale_up_switch_source (where it comes from)")

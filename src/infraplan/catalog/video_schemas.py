@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.schemas import Spec, Watts
+from infraplan.catalog.file_checks import Watts
+from infraplan.catalog.schemas import Spec
 from infraplan.errors import InputError
 
 Codec = Literal["h264", "vp9", "hevc", "av1"]

@@ -103,12 +103,15 @@ class Cluster:
 
     def check_gpus(self, gpus: int, flag: str = "--gpus") -> None:
         """One InputError line unless 1 <= `gpus` <= the accelerators this cluster holds; beyond a catalog
-        system's size it names the accelerator preset, which takes any count (`for_gpus`)."""
+        system's size it names the accelerator preset (or a user's part file), which takes any count (`for_gpus`)."""
         if gpus < 1:
             raise InputError(f"{flag} must be a positive number of accelerators, got {gpus}")
         if gpus > self.total_accelerators:
+            name = self.accelerator.name  # a user's part file is no preset: `--system` takes its file (hU, session 52)
+            any_count = (f"the accelerator preset {name}" if name in list_presets("accelerators") else
+                         f"its accelerator's file, {name}, as --system")
             raise InputError(f"{flag} {gpus:,}: system {self.name} has {self.total_accelerators:,} accelerators "
-                             f"(the accelerator preset {self.accelerator.name} takes any count)")
+                             f"({any_count} takes any count)")
 
     @property
     def name(self) -> str:

@@ -102,8 +102,8 @@ def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComp
                 f"over {steps} step(s)")
     transfer = (f"transfer {_us(phase.flow_bandwidth_s / steps)} per step in the flow model, "
                 f"{_us(phase.analytical_bandwidth_s / steps)} in the analytical model")
-    load = (f"the busiest {phase.flow_tier} link carries {phase.busiest_link_flows:g} flows where the "
-            f"{phase.links_in_use} {phase.flow_tier} links in use average {phase.mean_link_flows:.3g}")
+    load = (f"the busiest {phase.flow_tier} link carries {phase.busiest_link_flows:,g} flows where the "
+            f"{phase.links_in_use:,} {phase.flow_tier} links in use average {phase.mean_link_flows:.3g}")
     if ratio < 1.0:  # not "by this placement": a bound priced off other links than the flows use reads the same
         return (f"{head}: the {analytical_tier} bound the analytical model applies is not reached {where}: the "
                 f"flow model's slowest transfer is held by the {phase.flow_tier} links, {load}; {transfer}")

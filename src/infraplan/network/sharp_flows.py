@@ -212,8 +212,8 @@ def sharp_difference_reason(run: SharpFlowRun, analytical_s: float, fabric: Fabr
         return f"{head}: a bound the analytical model applies is not reached by this placement"
     if run.bottleneck == "scale-up":
         return f"{head}: the in-domain reduce-scatter and all-gather bound it (uneven members per domain)"
-    load = (f"the busiest {run.bottleneck} link carries {run.busiest_link_trees:g} trees where the "
-            f"{run.links_in_use} {run.bottleneck} links in use average {run.mean_link_trees:.3g}")
+    load = (f"the busiest {run.bottleneck} link carries {run.busiest_link_trees:,g} trees where the "
+            f"{run.links_in_use:,} {run.bottleneck} links in use average {run.mean_link_trees:.3g}")
     if run.bottleneck == "nic":
         return (f"{head}: some NICs carry more than one tree (uneven members per domain): {load}; the analytical "
                 "model gives each member one tree on its own NIC")

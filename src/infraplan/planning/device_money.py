@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.hardware_costs import accelerator_embodied_kg, accelerator_price, video_device_embodied_kg
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
+from infraplan.catalog.loader import preset_files
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
     HOURS_PER_YEAR,
@@ -60,7 +61,9 @@ def missing_price(name: str, device: str, price_usd_per_device: float | None) ->
     accelerator = Cluster.resolve(device).accelerator
     if accelerator_price(accelerator) is not None:  # the one rule: its file's price_usd, the catalog's, a preset's
         return None
-    return f"pool {name!r}: the catalog has no price for {accelerator.name}; give price_usd_per_device"
+    return (f"pool {name!r}: the catalog has no price for {accelerator.name}; give price_usd_per_device"
+            + (", or price_usd and price_source in its accelerator file" if accelerator.name not in
+               preset_files("accelerators") else ""))
 
 
 def pool_price_note(name: str, device: str, price_usd_per_device: float | None) -> str | None:

@@ -123,6 +123,13 @@ def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, request
               accelerator: Accelerator) -> str | None:
     """Why the deployment cannot serve these requests, or None."""
     gib, per = 2.0**30, f"per {accelerator.device_word}"  # the part's word: "per GPU" on an MTIA read wrong (hU56)
+    if cap.blocks <= 0 and cap.kv_cache_bytes > 0 and shape.sliding_window and shape.num_sliding_layers:
+        # the weights fit: the sliding layers' windows, held back for every sequence of the batch cap (the engine's
+        # pool rule, `kv_capacity`), took the rest; "weights ... exceed the usable" was said here (hU, session 52)
+        return (f"the {cap.kv_cache_bytes / gib:.1f} GiB {per} left for the KV cache after weights "
+                f"{cap.weights_bytes / gib:.1f} GiB and workspace go to the sliding-window layers' windows "
+                f"({shape.sliding_window:,} tokens) held for {dep.max_batch:,} sequences (the batch cap): no room "
+                f"for the full-attention layers' cache; a smaller --max-batch leaves some")
     if cap.blocks <= 0:
         need = cap.weights_bytes + cap.workspace_bytes + cap.reserve_bytes
         return (f"weights {cap.weights_bytes / gib:.1f} GiB + workspace and reserve "

@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.spec_base import Spec
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.errors import InputError
@@ -251,8 +252,38 @@ def shown_path(path: str | Path) -> str:
     return text if len(text) <= 120 else text[:120] + "..."
 
 
+def _beside(value: Any, spec: Path) -> Any:
+    """A file a spec file names (a model config.json, a system or stack YAML), read beside the spec where it is there,
+    as a plan or fleet-mix spec's pool files are (`catalog.loader.pool_files_beside`); anything else as written (hU,
+    session 52: `model: cfg/x.json` beside the spec failed every point, "no such file", unless run from its folder)."""
+    if not isinstance(value, str) or not looks_like_path(value) or Path(value).is_absolute():
+        return value
+    near = spec.parent / value
+    try:
+        return str(near) if near.is_file() else value
+    except (OSError, ValueError):  # a name the system cannot look up: read as written, refused there in one line
+        return value
+
+
+def _files_beside(data: Any, spec: Path) -> Any:
+    """`data` with its `fixed` values and its axes' listed values read `_beside` the spec file."""
+    if not isinstance(data, dict):
+        return data
+    if isinstance(data.get("fixed"), dict):
+        data["fixed"] = {k: _beside(v, spec) for k, v in data["fixed"].items()}
+    groups = data.get("axes")
+    groups = [{"product": groups}] if isinstance(groups, dict) else groups if isinstance(groups, list) else []
+    for group in groups:
+        for axes in (group.get(kind) for kind in ("product", "zip")) if isinstance(group, dict) else ():
+            if isinstance(axes, dict):
+                axes.update({name: [_beside(v, spec) for v in values] for name, values in axes.items()
+                             if isinstance(values, list)})
+    return data
+
+
 def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
-    """A spec from a YAML file path or a mapping; any problem is one InputError line."""
+    """A spec from a YAML file path or a mapping; any problem is one InputError line. A file a spec file names is
+    read beside it where it is there (`_files_beside`), else as written (from the working directory)."""
     if isinstance(source, Mapping):
         data: Any = dict(source)
         shown = "spec"
@@ -262,7 +293,7 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
         try:
             if path.exists() and not (path.is_file() or path.is_dir()):  # a FIFO blocked the read for ever (hH70)
                 raise OSError(0, "not a regular file (a pipe or a device)")
-            data = safe_load_yaml(path.read_text(encoding="utf-8"))
+            data = _files_beside(safe_load_yaml(path.read_text(encoding="utf-8")), path)
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"sweep spec {shown}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
         except yaml.YAMLError as exc:

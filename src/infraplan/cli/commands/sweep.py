@@ -15,7 +15,8 @@ CPU_HOURS = number(gt=0.0, le=1e9, why="1e9 CPU-hours: 100,000 cores for a year"
 
 
 def render_sweep(r: SweepRun) -> None:
-    table = metric_table(f"sweep of {r.function} -> {r.directory} ({r.backend}, {r.workers} workers)")
+    workers = f"{r.workers:,} worker{'' if r.workers == 1 else 's'}"
+    table = metric_table(f"sweep of {r.function} -> {r.directory} ({r.backend}, {workers})")
     table.add_row("points in the spec", fmt_num(r.points))
     table.add_row("already done (skipped)", fmt_num(r.points_skipped))
     table.add_row("run now", fmt_num(r.points_run))
