@@ -77,17 +77,19 @@ def test_only_a_stack_that_turns_it_on_balances(monkeypatch: pytest.MonkeyPatch)
                                               np.ones(1), np.zeros(1), np.ones(1), 8) == "independent"
 
 
-def test_the_validation_what_if_balances_only_the_trtllm_attention_dp_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`serving_hopper_moe.ADP_BALANCE_CAMPAIGN` (measured, not adopted): the TensorRT-LLM attention-DP rows run the
-    what-if stack (balance on, timeout 60, no batching wait); other rows, and every row with it off, keep theirs."""
+def test_the_campaigns_balance_only_the_trtllm_attention_dp_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serving_hopper_moe.ADP_BALANCE_CAMPAIGN` (a what-if since hQ40, on since session 52, hB): the TensorRT-LLM
+    attention-DP rows run the campaigns' stack (balance on, timeout 60, no batching wait); other rows keep theirs, and
+    with it off no row balances (before session 52 every row ran unbalanced: the first assertion failed)."""
     from infraplan.validation import serving_hopper_moe as moe
 
     rows, _ = moe.sampled_rows(1)
     adp = [r for r in rows if r["backend"] == "trtllm" and r["attention_dp_size"] == "8"]
     other = next(r for r in rows if r["backend"] == "trtllm" and r["attention_dp_size"] in ("", "1"))
-    assert len(adp) == 6 and all(balance_of(moe.moe_deployment(r)) is None for r in adp)
-    kept = moe.moe_deployment(other)
-    monkeypatch.setattr(moe, "ADP_BALANCE_CAMPAIGN", True)
     balances = {balance_of(moe.moe_deployment(r)) for r in adp}
-    assert balances == {AttentionDpBalance(enabled=True, timeout_iterations=60, batching_wait_iterations=0)}
+    assert len(adp) == 6 and balances == {AttentionDpBalance(enabled=True, timeout_iterations=60,
+                                                             batching_wait_iterations=0)}
+    kept = moe.moe_deployment(other)
+    monkeypatch.setattr(moe, "ADP_BALANCE_CAMPAIGN", False)
+    assert all(balance_of(moe.moe_deployment(r)) is None for r in adp)
     assert moe.moe_deployment(other) == kept

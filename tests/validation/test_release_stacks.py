@@ -5,6 +5,7 @@ measured that line, else the catalog's kernels."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,7 +42,9 @@ def test_trtllm_moe_rows_run_their_release_lines_kernels() -> None:
         if row["backend"] == "trtllm":
             key = (row["backend_version"], moe.MODELS[row["model_path"]])
             stacks.setdefault(key, set()).add(_stack_name(moe.moe_deployment(row).stack))
-    assert stacks[("1.1.0rc2.post2", "deepseek-r1")] == {"trtllm-0.x"}
+    # its attention-DP rows: the campaigns' balancing profile (session 52), trtllm-0.x's kernels (it extends it)
+    assert stacks[("1.1.0rc2.post2", "deepseek-r1")] == {"trtllm-0.x", "trtllm-0.x-adp-balance.yaml"}
+    assert "extends: trtllm-0.x\n" in Path(rs.data_stack("trtllm-0.x-adp-balance.yaml")).read_text()
     assert stacks[("", "deepseek-v3")] == {"trtllm-0.x"}
     assert rs.NEAREST_DATE_STACKS["trtllm-1.1.0rc2.post2"] == "trtllm-1.0.0rc3.yaml"
     assert stacks[("1.0.0rc3", "qwen3-235b-a22b")] == {"trtllm-1.0.0rc3-dynamo-agg.yaml"}

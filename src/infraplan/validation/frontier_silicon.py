@@ -22,8 +22,9 @@ would show a TPOT below the step).
 Model / measured (2 Dec 2026, `silicon_check`; medians per group):
 * DeepSeek-R1 B200 ADP8 x EP8 nvfp4: TPOT 0.86-1.05 (1,024 / 1,024 0.87 / 0.86 at 128 / 256 clients; 1,024 / 8,192
   0.96 / 0.97; 8,192 / 1,024 1.05): where TensorRT-LLM 1.2 was measured (<= 32 sequences per rank, <= 280 k cached
-  tokens per rank) the model's wide-EP step is right. Its TTFT is 0.2-0.4 of the measured (the attention-DP
-  scheduling wait, not modelled; the MoE set's attention-DP rows show the same). The MLPerf Server row H077 runs
+  tokens per rank) the model's wide-EP step is right. Its TTFT was 0.2-0.4 of the measured (the attention-DP
+  scheduling wait, then not modelled; 0.50-0.96 with the campaigns' balancing since session 52, the 8,192-token row's
+  TPOT 1.15 -> 1.30). The MLPerf Server row H077 runs
   155-215 sequences per rank over ~4,450 cached tokens each (0.7-1.0 M per rank), beyond these points, where the
   model's step is ~0.52-0.63 of the measured TPOT; the decode workers below reach that batch.
 * DeepSeek decode workers, ADP8 x EP8 on B200, step / measured TPOT: nvfp4 1.12 / 1.15 at 137 / 512 sequences per

@@ -11,9 +11,11 @@ counted in the data file's header; its disaggregated Blackwell rows are not run 
 No rule of its own: every row runs through the Hopper sets' runner and rules.
 * Deployment: a dense checkpoint's (`serving_hopper.MODELS`) by `serving_hopper.row_deployment`, an MoE / MLA
   one's (`serving_hopper_moe.MODELS`) by `serving_hopper_moe.moe_deployment` (its layout, MTP campaigns of
-  `campaign_settings`); the campaign's engine limits, stacks by release (`release_stacks`), Dynamo KV fraction and
-  SGLang flags as there. SGLang's chunked_prefill_size is the GPU's (`serving.sglang_memory.
-  default_chunked_prefill_tokens`: 16384 above 160 GiB, so B200 / B300; 8192 on H100 / H200, as before).
+  `campaign_settings`, the TensorRT-LLM attention-DP rows' context balancing `ADP_BALANCE_CAMPAIGN`: their TTFT is
+  25-100 of their own decode iterations; session 52, 20.572 -> 20.109 %); the campaign's engine limits, stacks by
+  release (`release_stacks`), Dynamo KV fraction and SGLang flags as there. SGLang's chunked_prefill_size is the
+  GPU's (`serving.sglang_memory.default_chunked_prefill_tokens`: 16384 above 160 GiB, so B200 / B300; 8192 on H100 /
+  H200, as before).
 * Precision "fp4" (gemm / moe quant mode nvfp4 in the source) is the checkpoint's stored fp4 format where its
   preset stores one (GPT-OSS: MXFP4, `TransformerShape.checkpoint_weight_dtype`; the MoE set's mapping, KV bf16),
   else NVFP4 W4A4 with an fp8 KV cache (NVIDIA's NVFP4 checkpoints; the frontier set's and `frontier_silicon`'s

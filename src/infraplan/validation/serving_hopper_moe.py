@@ -139,7 +139,8 @@ convention), so the six DeepSeek-R1 TensorRT-LLM attention-DP 8 rows had run an 
 the lock-step stall (`serving.llm_iteration`) had been adopted on them so. At their clients the stall puts their
 TPOT at +27..+231 % and without it -29..+11 %: TensorRT-LLM's profile now runs the ranks' context phases together
 (`attention_dp_prefill_stall: false`, ASSUMPTION with a recalled source: its attention-DP balancing), SGLang and
-vLLM keep the stall. Their TTFT stays 4-11x under (-72..-91 %): the balancing wait, not modelled. Rows whose stated
+vLLM keep the stall. Their TTFT stayed 4-11x under (-72..-91 %): the balancing wait, priced since session 52
+(`ADP_BALANCE_CAMPAIGN`, below: -33..-72 %). Rows whose stated
 concurrency is not batch_size x attention DP have a layout not stated in full and stay awaiting (5 GPT-OSS
 TensorRT-LLM 1.3.0rc1 H100 rows, concurrency = batch x TP: attention DP under TensorRT-LLM's tp_size, likely;
 TTFT -0.76, TPOT -0.66 median as run), as does the one row stating no concurrency (Qwen3-235B TensorRT-LLM
@@ -254,10 +255,10 @@ GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
 SAMPLE_EVERY = 1  # `validate` scores every row (~8 s); 2 = every 2nd row of each group (~4 s), until 2026-12-02
 SET_NAME = "serving hopper MoE/MLA (closed loop)"
-# TensorRT-LLM attention-DP rows on trtllm-0.x with the context balancing on (`serving.adp_balance`; the launch's
-# settings recalled, not stated: data/stacks/trtllm-0.x-adp-balance.yaml). Measured, not adopted (hQ40, notes file):
-# 15.137 -> 14.980 % (TTFT 21.07 -> 20.80, TPOT 9.21 -> 9.16)
-ADP_BALANCE_CAMPAIGN = False
+# TensorRT-LLM attention-DP rows on trtllm-0.x balance context requests (`serving.adp_balance`; counts recalled, the
+# evidence in data/stacks/trtllm-0.x-adp-balance.yaml). Session 52 (hB): MoE 14.919 -> 14.762 %, Blackwell 20.572 ->
+# 20.109 %, other sets unchanged (validation/notes/serving_blackwell_tried.md, round 15). False to compare.
+ADP_BALANCE_CAMPAIGN = True
 INCONSISTENT = LITTLE_LAW  # the Little's-law rule's reason (`validation.serving_row_consistency`, rule 1)
 SOURCE = "NVIDIA AIConfigurator silicon sample (Apache-2.0), closed-loop benchmark clients"
 # the set's checkpoints -> catalog preset (HF config.json); models without one stay awaiting
@@ -342,7 +343,7 @@ def moe_deployment(row: dict[str, str]) -> Deployment:
     adp, (ep, moe_tp) = _int(row["attention_dp_size"]), campaign_settings.moe_layout(row)  # EP / MoE TP
     k, r = campaign_settings.draft(row, model_shape)  # MTP where the campaign ran it
     dep = row_deployment(row)
-    if ADP_BALANCE_CAMPAIGN and adp > 1 and dep.stack == "trtllm-0.x":  # what-if (`ADP_BALANCE_CAMPAIGN`)
+    if ADP_BALANCE_CAMPAIGN and adp > 1 and dep.stack == "trtllm-0.x":  # the balancing (`ADP_BALANCE_CAMPAIGN`)
         dep = replace(dep, stack=data_stack("trtllm-0.x-adp-balance.yaml"))
     return replace(dep, dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp, moe_tp=moe_tp, speculative_tokens=k,
                    acceptance=r)
