@@ -136,6 +136,13 @@ class ServingProfile(Spec):
     attention_dp_balance: AttentionDpBalance | None = Field(
         None, description="attention DP: context requests held until every rank can take one or a timeout passes "
         "(TensorRT-LLM's `attention_dp_config`; `serving.adp_balance`); unset: none, the engine's default")
+    two_batch_overlap: bool = Field(
+        False, description="wide EP: the engine splits each iteration into two micro-batches and runs one's expert "
+        "dispatch / combine while the other computes (SGLang --enable-two-batch-overlap, DeepSeek's inference engine; "
+        "`serving.ep_all_to_all`)")
+    ep_fp8_dispatch: bool = Field(
+        False, description="wide EP with fp8 weights: the expert dispatch moves fp8 tokens with their 1x128 scales and "
+        "the combine bf16 (DeepEP, as SGLang --moe-a2a-backend deepep runs it; `serving.ep_all_to_all`)")
     schedule_ahead: bool = Field(
         False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
         "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "

@@ -61,6 +61,10 @@ DEEPEP_KERNELS = ROUTER_KERNELS + 3.0  # + the indices-to-multihot map, permute,
 ROUTED_COPY_CASTS = True  # the experts' fc1 input / fc2 output gradient cast over the k routed copies (docstring)
 EXPERT_QUANTIZATION_PADDING = True  # TEGroupedMLP's padding / unpadding copies of the experts' rows (docstring)
 PADDING_COPY_BYTES = 8.0  # per row element each way: two copies (read + write bf16)
+# fp8 dispatch (training `MoeRouting.fp8_dispatch`, serving `ep_fp8_dispatch`): bytes of a dispatch + combine pair
+# over two bf16 ones: the dispatch moves 1 B per element plus a 4 B fp32 scale per 1x128 tile, the combine 2 B
+# (DeepSeek-V3 arXiv:2412.19437 sec. 3.3.3; DeepEP README "FP8 dispatching, BF16 combining")
+FP8_DISPATCH_PAIR_SHARE = (1.0 + 4.0 / 128.0 + 2.0) / (2.0 * ACT_BYTES)
 
 
 def moe_routing_passes(shape: TransformerShape, tokens: ArrayLike, ep: ArrayLike,

@@ -125,6 +125,7 @@ from infraplan.serving import (
     decode_kernels,
     deepgemm_moe,
     engine_kernels,
+    ep_all_to_all,
     expert_slots,
     kv_cache,
     mla_absorb,
@@ -289,15 +290,15 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
         shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype, dep.engine))
     custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
-    comm = sum((serving_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
-                if c.role in ("tp", "ep")), np.zeros_like(m))
+    tp_s, ep_s = (sum((serving_collective_time(fabric, c, custom and role == "tp", table) for c in ops.collectives_fwd
+                       if c.role == role), np.zeros_like(m)) for role in ("tp", "ep"))
     # the EP all-to-all on the busiest GPU's bytes where EP does not divide the experts: its copies received beyond
     # the mean rank's go with the routed experts (the ranks' mean tokens in lock-step; `serving.expert_slots`)
     for c in ops.collectives_fwd:
         if (busiest := expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)) is not c:
             inbound = serving_collective_time(fabric, busiest) - serving_collective_time(fabric, c)
-            comm, routed = comm + inbound, routed + inbound
-    return gemms + elementwise + comm, flop_s, routed
+            ep_s, routed = ep_s + inbound, routed + inbound
+    return ep_all_to_all.layer_terms(gemms + elementwise, tp_s, ep_s, dep, flop_s, routed)  # wide-EP stacks
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
@@ -377,9 +378,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     return IterationCost(
         body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers + bmm_fixed_s,
-        overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
+        overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
-        host_issue_s=host_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),
         decode_growth_tokens=speculative.context_growth(dep), draft_slots=speculative.draft_slots(dep),
         extra={"stall": (stall_token_s, stall_pair_s, others),

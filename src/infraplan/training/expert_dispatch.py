@@ -26,9 +26,9 @@ from infraplan.network.collectives import Fabric, group_domain
 from infraplan.network.mnnvl_all_to_all import measured_efficiency
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import ArrayLike, Collective
+from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
 from infraplan.scalar_path import is_plain, pick, smaller, to_bool
 from infraplan.training.layer_kernels import collective_times as _collective_times
-from infraplan.training.layer_time import ACT
 
 
 def ep_domains(fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -69,9 +69,7 @@ def deepep_own_node_factor(fabric: Fabric, group: ArrayLike, stride: ArrayLike) 
     return np.asarray(np.where(nodes > 1.0, nodes / np.maximum(nodes - 1.0, 1.0), 1.0), dtype=np.float64)
 
 
-# fp8 dispatch (`MoeRouting.fp8_dispatch`): bytes of a dispatch + combine pair over two bf16 ones: the dispatch
-# moves 1 B per element plus a 4 B fp32 scale per 1x128 tile, the combine 2 B (DeepSeek-V3 sec. 3.3.3)
-FP8_DISPATCH_PAIR_SHARE = (1.0 + 4.0 / 128.0 + 2.0) / (2.0 * ACT)
+# fp8 dispatch (`MoeRouting.fp8_dispatch`): `ops.moe_routing.FP8_DISPATCH_PAIR_SHARE` (shared with serving)
 
 
 def with_flex_dispatcher(stack: Stack, accelerator: str) -> Stack:
