@@ -60,6 +60,7 @@ UNITLESS = {
     "concurrent_streams", "devices", "name", "switches", "radix", "oversubscription", "configured_oversubscription",
     "bandwidth_oversubscription",  # a ratio of bandwidths (hN58)
     "priced_efficiency", "priced_basis",  # a fraction of the alpha-beta bandwidth; the figure's source (hT71)
+    "time_basis",  # text: where `collective`'s time_s comes from (hC52)
     "domains", "domain_gpus", "planes", "down_ports_per_switch", "up_ports_per_switch", "links_from_below",
     "switch_model", "link_medium", "transceivers", "rail_optimized", "tiers", "switches_total", "links_total",
     "transceivers_total", "rail_only", "graphml", "sources", "op", "stride", "algorithm", "sim", "flows_per_pair",

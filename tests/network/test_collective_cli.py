@@ -74,12 +74,15 @@ def test_placement_decides_the_bottleneck(capsys):
 
 def test_algorithms_and_flow_sim(capsys):
     base = ["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "64", "--bytes", "1GiB", "--json"]
-    times = {a: json.loads(run(capsys, [*base, "--algorithm", a])[1])["time_s"] for a in ("ring", "tree",
-                                                                                          "hierarchical")}
+    named = {a: json.loads(run(capsys, [*base, "--algorithm", a])[1]) for a in ("ring", "tree", "hierarchical")}
     auto = json.loads(run(capsys, base)[1])
-    assert auto["time_s"] == pytest.approx(min(times.values()))
+    # hC52: the answer is the priced time (NCCL's choice, as train prices it), at most any named NCCL algorithm's
+    # price (with NVLS inside the nodes it beats the tree priced tree at every level: 5.75 against 5.84 ms); the
+    # hierarchical schedule, which NCCL does not run, keeps its alpha-beta line
+    assert auto["time_s"] == auto["priced_time_s"] <= min(named[a]["time_s"] for a in ("ring", "tree"))
+    assert named["hierarchical"]["time_s"] == named["hierarchical"]["alpha_beta_time_s"]
     flow = json.loads(run(capsys, [*base, "--sim", "flow", "--algorithm", "ring"])[1])
-    assert flow["sim"] == "flow" and flow["time_s"] == pytest.approx(times["ring"], rel=0.05)
+    assert flow["sim"] == "flow" and flow["time_s"] == pytest.approx(named["ring"]["alpha_beta_time_s"], rel=0.05)
     code, out, _ = run(capsys, base[:-1] + ["--sim", "flow"])
     assert code == 0 and "analytical model" in out and "ms" in out
 

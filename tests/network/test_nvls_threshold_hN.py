@@ -36,11 +36,14 @@ def test_the_commands_auto_all_reduce_grows_with_the_message_in_one_board(system
     fabric = cluster.fabric
     sizes = np.geomspace(64 * 1024.0, 64 * MiB, 61)
     for n in range(2, 9):
-        times = np.array([estimate_collective("all-reduce", cluster, n, float(s)).time_s for s in sizes])
-        assert np.all(np.diff(times) >= 0.0), n
+        answers = [estimate_collective("all-reduce", cluster, n, float(s)) for s in sizes]
+        times = np.array([r.time_s for r in answers])  # the priced time since hC52; its alpha-beta line beside it
+        lines = np.array([r.alpha_beta_time_s for r in answers])
+        # (the priced time is flat where a table's small-message times are, H200's at 128-512 KiB: within an ulp)
+        assert np.all(np.diff(times) >= -1e-12 * times[1:]) and np.all(np.diff(lines) >= 0.0), n
         candidates = np.min([all_reduce_time(fabric, sizes, n, 1, algorithm=a) for a in ("ring", "tree", "nvls")],
                             axis=0)
-        assert times.tolist() == candidates.tolist(), n  # the least time over what NCCL would run, nothing dropped
+        assert lines.tolist() == candidates.tolist(), n  # the least time over what NCCL would run, nothing dropped
 
 
 def test_auto_takes_nvls_where_its_fewer_bytes_repay_its_latency() -> None:

@@ -11,16 +11,20 @@ domain on an accelerator whose catalog entry has and enables the NVLS figure; as
 refused. The flow simulator runs flows between GPUs, not reduction in the switch: for NVLS it simulates the ring
 schedule over the same GPUs, and the result's `difference_reason` says so. IB SHARP (`--sharp`) runs each shard
 group's aggregation tree as one flow over its NIC and switch links (`network.sharp_flows`).
-`--algorithm auto` takes the algorithm the analytical model finds fastest, in both models, so both answer
-for the same schedule; for all-reduce its candidates are those of the training and serving models' `auto`
-(`collectives.all_reduce_time`: ring, tree, NVLS where it runs) and the hierarchical one.
+`--algorithm auto` takes NCCL's choice by the priced times (`priced_collective.headline`, hC52: the candidates of
+the training and serving models' `auto`, `collectives.all_reduce_time`: ring, tree, NVLS where it runs) in both
+models, so both answer for the same schedule; before, and still with `PRICED_HEADLINE` off, the alpha-beta line's
+fastest of those and the hierarchical one.
 The analytical model prices oversubscribed tiers by the share of their uplinks this one group occupies
 (`Fabric.concurrent_groups` = 1), the flow simulation's situation; where the two still differ by more than 5 %
 the result says why in `difference_reason` (flow_explain.py: the phase and term, latency or bandwidth, that
 differ most).
 
 Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collectives.bus_bandwidth.
-`priced_time_s`: what train and serve price for the same collective (`network.priced_collective`, hT71).
+`priced_time_s`: what train and serve price for the same collective (`network.priced_collective`, hT71). The
+analytical answer's `time_s` is that price since hC52 (`priced_collective.headline`: NCCL's algorithm where
+`--algorithm auto`, the asked one's price where named, the alpha-beta line only for the hierarchical schedule);
+`alpha_beta_time_s` is the alpha-beta line of the same algorithm, the one the flow model shares and compares with.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from infraplan.network.flow_explain import PhaseComparison, difference_reason, n
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
 from infraplan.network.nvls import nvls_available
-from infraplan.network.priced_collective import priced_collective
+from infraplan.network.priced_collective import headline, priced_collective
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
 from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
@@ -277,12 +281,17 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     analytical = analytical_time(fabric, op, algo, size_bytes, gpus, stride)
     a2a = op == "all-to-all"
     priced = priced_collective(fabric, op, size_bytes, gpus, stride, sharp)  # what train / serve price for it
+    # the analytical answer: the priced time (`priced_collective.headline`); its algorithm, NCCL's choice by the
+    # priced times under auto, is the one the flow model simulates too, each beside that algorithm's alpha-beta line
+    said = headline(fabric, op, algorithm, algo, size_bytes, gpus, stride, priced, analytical)
+    if said.algorithm != algo:
+        algo, analytical = said.algorithm, analytical_time(fabric, op, said.algorithm, size_bytes, gpus, stride)
     out: dict[str, Any] = {
         "op": op, "system": spec.name, "gpus": gpus, "placement": placement, "stride": stride,
         "algorithm": algo, "sim": sim, "size_bytes": size_bytes, "priced_time_s": priced.time_s,
         "priced_efficiency": priced.efficiency, "priced_basis": priced.basis}
     if sim == "analytical":
-        time_s = analytical
+        time_s, basis = said.time_s, said.basis
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else \
             bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
         if algo == "tree":  # its own crossings of an oversubscribed tier (`tree_crossings`)
@@ -354,6 +363,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                                              fpp))
         out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
                     "difference_reason": reason})
+        basis = f"the flow simulation of the {algo} schedule (no message-size efficiency: `priced_time_s` has it)"
         pair = f"ECMP: {fpp} hashed flow(s) per {endpoint_word(spec)} pair"
         assumptions = ["only this group runs on the fabric", pair
                        if algo != "sharp" else "ECMP: one stream per aggregation tree (--flows-per-pair does not "
@@ -363,8 +373,10 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         assumptions.append("rail-only fabric (arXiv:2307.12169): a byte to another rail crosses the scale-up domain "
                            "first (NCCL PXN), then its rail")
     algbw, crosses = size_bytes / time_s, gpus * stride > fabric.scale_up_domain
-    latency = analytical_time(fabric, op, algo, 1.0, gpus, stride) / time_s if sim == "analytical" else 0.0
+    # the alpha-beta latency's share of the alpha-beta line (the band's test: a latency-bound large message)
+    latency = analytical_time(fabric, op, algo, 1.0, gpus, stride) / analytical if sim == "analytical" else 0.0
     band = collective_band(op, sim, spec.accelerator, size_bytes, not crosses, latency)  # by size, latency (hC51)
-    out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
+    out.update({"time_s": time_s, "alpha_beta_time_s": analytical, "time_basis": basis, "algbw_bytes_per_s": algbw,
+                "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
                 "bottleneck_tier": tier, "assumptions": assumptions, **band, "notes": crossing_notes(spec, crosses)})
     return CollectiveResult.model_validate(out)

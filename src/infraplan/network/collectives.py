@@ -311,7 +311,8 @@ def collective_switches() -> tuple[object, ...]:
     """The module switches the float collective formulas read on each call, as `collective_seconds` keys its kept
     values on them (the network step latency, the measured NVLink curve, the pipelined ring and tree latencies): a
     value kept by a caller of `collective_seconds` with these in its key is never served across a patched switch."""
-    return (_efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE, _fabric.PIPELINED_RING_LATENCY,
+    return (_efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE, _nvlink.STREAMED_TAIL,
+            _fabric.PIPELINED_RING_LATENCY,
             _fabric.PIPELINED_TREE_LATENCY, _efficiency.RING_TABLE_RING_ONLY, _efficiency.RING_TABLE_PER_STEP,
             _links.RING_TABLE_STEP_LINKS, _sharp.SHARP_TABLE_PER_STEP)
 

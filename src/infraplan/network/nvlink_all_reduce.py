@@ -65,6 +65,13 @@ latency sets the time).
 The custom column serves every stack with `custom_all_reduce` (TensorRT-LLM's kernels; ASSUMPTION for vLLM and
 SGLang, whose tables in the same wheel are within ~30 % at 1-8 MiB on 8 GPUs).
 
+Past the table's last row (512 MiB) the bound's efficiency is no longer held (`STREAMED_TAIL`, hC52): the message
+moves the last row's bytes in the last row's time and every further byte at the large-message rate the catalog's
+figures are (nccl-tests at several GiB, above), efficiency S / (tau_512 + S - 512 MiB): 0.938 at 512 MiB, 0.968 at
+1 GiB, 0.996 at 8 GiB (8-GPU H100 column). Held at 0.938, 8 GiB all-reduces were priced 6.2-6.8 % below the
+network validation cases that measure them (8x A100 ring 216.7 against 232.5 GB/s, 8x H100 NVLS 450 against 480;
+streamed: 230.1 and 478.0), and `collective`'s answer, the priced time since hC52, with them.
+
 `MEASURED_NVLINK_ALL_REDUCE` switches the bound off (to measure its effect on one tree). The array and float
 paths run the same IEEE operations in the same order (`scalar_path`, issue 18).
 """
@@ -85,6 +92,7 @@ from infraplan.scalar_path import NUMPY_OPS, MathOps
 
 MEASURED_NVLINK_ALL_REDUCE = True  # the measured in-domain all-reduce bound (module docstring); False: alpha-beta only
 PER_ACCELERATOR_TABLES = True  # each accelerator's own measured table (module docstring); False: H100's for all
+STREAMED_TAIL = True  # past the last row the extra bytes stream at the large-message rate (module docstring, hC52)
 TABLE_FILE = "aiconfigurator_h100_all_reduce.csv"  # the default table (accelerators without one of their own)
 # catalog accelerator -> its measured table (module docstring); GB200 / GB300 take the 8-GPU HGX board's table
 ACCELERATOR_TABLE_FILES = {
@@ -148,7 +156,9 @@ def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl", t
     """Bus-bandwidth efficiency of an in-domain all-reduce of `size` bytes over `n` GPUs relative to NCCL's
     large-message busbw (module docstring): the table's columns interpolated in log2(size), weighted by hat
     functions of log2(n) over the 2 / 4 / 8-GPU columns (each column added, in order, zero weights included); the
-    size is held to the table's rows (the first row's efficiency below it, the last row's above)."""
+    size is held to the table's rows below the first (the first row's efficiency) and, with `STREAMED_TAIL` off,
+    above the last (the last row's); with it on, a larger message moves the last row's bytes in the last row's time
+    and the rest at the large-message rate: S / (tau_last + S - S_last)."""
     log_sizes, columns = tau_columns(table)
     first, last = 2.0 ** log_sizes[0], 2.0 ** log_sizes[-1]
     if xp is NUMPY_OPS:
@@ -159,7 +169,11 @@ def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl", t
         for j, column in enumerate(columns[kind]):
             weight = np.maximum(1.0 - np.abs(log_n - (j + 1.0)), 0.0)
             efficiency = efficiency + weight * (held / np.interp(log_size, log_sizes, column))
-        return np.minimum(np.maximum(efficiency, 1e-3), 1.0)
+        efficiency = np.minimum(np.maximum(efficiency, 1e-3), 1.0)
+        if not STREAMED_TAIL:
+            return efficiency
+        sizes = np.asarray(size, dtype=np.float64)  # beyond the last row: its bytes moved, then the rest streamed
+        return np.where(sizes > last, sizes / (last / efficiency + (sizes - last)), efficiency)
     one: float = first if size < first else (last if size > last else float(size))
     one_log_size = _log2(one)
     one_log_n = _log2(1.0 if n < 1.0 else n)
@@ -169,7 +183,8 @@ def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl", t
         hat = 1.0 - abs(one_log_n - (j + 1.0))
         value = value + (0.0 if hat < 0.0 else hat) * (one / scalar_path.interp(one_log_size, log_sizes, column))
     value = 1e-3 if value < 1e-3 else value
-    return 1.0 if value > 1.0 else value
+    value = 1.0 if value > 1.0 else value
+    return size / (last / value + (size - last)) if STREAMED_TAIL and size > last else value
 
 
 def in_domain_bound_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, ring_bw_s: Any,

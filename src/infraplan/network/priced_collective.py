@@ -1,7 +1,10 @@
-"""What `train` and `serve` price for one collective, beside the `collective` command's alpha-beta line.
+"""What `train` and `serve` price for one collective, and the `collective` command's answer (`headline`).
 
-The command's `time_s` is the alpha-beta line its flow model shares, so that the two compare like with like
-(README "Collectives"). Training and serving price the same collective with `collectives.collective_seconds`
+Since hC52 the command's analytical `time_s` is this price (`headline`: the asked algorithm's where one is named,
+the alpha-beta line only for the hierarchical schedule, which nothing else prices); the alpha-beta line its flow
+model shares is `alpha_beta_time_s` beside it (before, `time_s` was that line and the price a secondary field, so
+a 4 MiB all-reduce on 2 B200 answered 11.8 us where train prices 29.1 us and NCCL 2.29.2 measures 36.8 us). Training and
+serving price the same collective with `collectives.collective_seconds`
 (training/step_traffic.py's data-parallel terms, training/layer_kernels.py's TP / CP / EP ones, serving's NCCL
 all-reduce through `collective_time(..., sized=True)`, the same formulas on arrays): that line bounded below by
 its bandwidth term over the message-size efficiency,
@@ -51,6 +54,7 @@ from infraplan.network.collectives import (
     group_domain,
     send_recv_seconds,
 )
+from infraplan.network.nvls import nvls_available
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import FLOAT_OPS
 
@@ -140,3 +144,57 @@ def _inside(fabric: Fabric, op: str, kind: str, seconds: float, size_bytes: floa
                   else "the SimAI NCCL table's NVLink column catalog/nccl/simai_nvlink_ratio.csv")
     return PricedCollective(seconds, efficiency, f"{source}: message-size efficiency {efficiency:.3g} of the "
                             "large-message busbw at this size, bounding the alpha-beta time from below")
+
+
+PRICED_HEADLINE = True  # `collective`'s analytical `time_s` is the priced time (`headline`, hC52); False: alpha-beta
+
+
+@dataclass(frozen=True)
+class Headline:
+    """`collective`'s analytical answer: its seconds, the algorithm they are of and where they come from."""
+
+    time_s: float
+    algorithm: str
+    basis: str
+
+
+def headline(fabric: Fabric, op: str, asked: str, chosen: str, size_bytes: float, n: int, stride: int,
+             priced: PricedCollective, alpha_beta_s: float) -> Headline:
+    """The analytical `collective` answer (hC52): the time train and serve price for the collective (`priced`, NCCL's
+    fastest algorithm) where the algorithm is NCCL's to choose (`asked` "auto"; all-to-all, send-recv), the same
+    message-size price of the asked algorithm where one is named (an all-reduce's ring, tree or NVLS:
+    `all_reduce_time(sized=True)`; a reduce-scatter's or all-gather's ring is the priced one; SHARP's time is sized
+    already), and the alpha-beta line (`alpha_beta_s`, of `chosen`) only for the hierarchical schedule, which NCCL
+    does not run and train and serve never price. With `PRICED_HEADLINE` off: the alpha-beta line, as before."""
+    if not PRICED_HEADLINE:
+        return Headline(alpha_beta_s, chosen, "the alpha-beta line (`PRICED_HEADLINE` off)")
+    if asked == "hierarchical":
+        return Headline(alpha_beta_s, chosen, "the alpha-beta line: NCCL runs no hierarchical schedule, so train and "
+                        "serve price none and no measured table prices it")
+    if chosen == "sharp":
+        return Headline(alpha_beta_s, chosen, "IB SHARP's sized time (`network.sharp`), as train and serve price it")
+    if op != "all-reduce" or asked == "auto":
+        return Headline(priced.time_s, _nccl_algorithm(fabric, op, chosen, size_bytes, n, stride, priced),
+                        f"the time train and serve price (`priced_time_s`: {priced.basis})")
+    seconds = float(all_reduce_time(fabric, size_bytes, float(n), float(stride), algorithm=chosen, sized=True))
+    return Headline(seconds, chosen, f"the {chosen} all-reduce with the message-size efficiency train and serve "
+                    f"apply (`all_reduce_time(sized=True)`); NCCL's own choice, which they price, is "
+                    f"`priced_time_s`")
+
+
+def _nccl_algorithm(fabric: Fabric, op: str, chosen: str, size_bytes: float, n: int, stride: int,
+                    priced: PricedCollective) -> str:
+    """The algorithm of the priced time: an all-reduce's fastest sized candidate (ring, tree, NVLS where it runs;
+    `collectives.all_reduce_time`'s `auto`), `chosen` (the alpha-beta line's fastest) where it ties for fastest
+    (inside a domain the measured curve bounds every candidate alike); SHARP where the priced time is SHARP's; the
+    others' one schedule."""
+    if op in ("all-to-all", "send-recv"):
+        return "direct"
+    if op != "all-reduce":
+        return "ring"
+    if priced.efficiency is None and priced.basis.startswith("IB SHARP"):
+        return "sharp"
+    names = ("ring", "tree", "nvls") if nvls_available(fabric, n, stride) else ("ring", "tree")
+    times = {a: float(all_reduce_time(fabric, size_bytes, float(n), float(stride), algorithm=a, sized=True))
+             for a in names}
+    return chosen if times.get(chosen, math.inf) <= min(times.values()) else min(names, key=times.__getitem__)

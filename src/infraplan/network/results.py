@@ -3,7 +3,8 @@
 
 Field names are the JSON `--json` has always printed; bandwidth in bytes/s (port speeds in Gb/s), power in
 watts, capex in USD. The flow-level simulation adds `analytical_time_s`, `flows_per_pair`, `seed`, `flows`;
-`priced_time_s` is what `train` / `serve` price for the same collective (hT71).
+`priced_time_s` is what `train` / `serve` price for the same collective (hT71), the analytical `time_s` since hC52
+(`alpha_beta_time_s` the alpha-beta line beside it).
 """
 
 from __future__ import annotations
@@ -85,22 +86,27 @@ class CollectiveResult(SparseResult):
     algorithm: str = Field(description="ring | tree | ...")
     sim: str = Field(description="analytical | flow")
     size_bytes: float = Field(description="message bytes")
-    analytical_time_s: float | None = Field(None, description="alpha-beta seconds (flow simulation)")
+    analytical_time_s: float | None = Field(None, description="alpha-beta seconds (flow simulation; = "
+                                            "`alpha_beta_time_s`)")
     flows_per_pair: int | None = Field(None, description="ECMP flows per GPU pair (flow simulation)")
     seed: int | None = Field(None, description="random seed (flow simulation)")
     flows: int | None = Field(None, description="flows simulated (count)")
     difference_reason: str | None = Field(None, description="why the flow and analytical times differ by more "
                                           "than 5 % (flow simulation), null when they agree")
-    time_s: float = Field(description="seconds: the alpha-beta line (analytical) or the flow simulation's; what "
-                          "train and serve price is `priced_time_s`")
+    time_s: float = Field(description="seconds: analytical, the time train and serve price for it (`priced_time_s`, "
+                          "NCCL's fastest algorithm, or the named algorithm's same price; the alpha-beta line for the "
+                          "hierarchical schedule); flow, the flow simulation's; `time_basis` says which")
+    alpha_beta_time_s: float = Field(description="seconds of the alpha-beta line of `algorithm` (no message-size "
+                                     "efficiency): the line the flow model shares and compares with")
+    time_basis: str = Field(description="where `time_s` comes from")
     algbw_bytes_per_s: float = Field(description="algorithm bandwidth, bytes per second")
     busbw_bytes_per_s: float = Field(description="bus bandwidth, bytes per second")
     bottleneck_tier: str = Field(description="the tier that bounds the time")
     priced_time_s: float = Field(description="seconds train and serve price for this collective "
                                  "(`network.priced_collective`): the alpha-beta time bounded by the message-size "
                                  "efficiency (SimAI NCCL tables at the group's node count; inside one scale-up "
-                                 "domain the measured NVLink curves), NCCL's fastest algorithm; `time_s` is the "
-                                 "alpha-beta line the flow model compares with")
+                                 "domain the measured NVLink curves), NCCL's fastest algorithm; the analytical "
+                                 "`time_s` where `--algorithm auto`")
     priced_efficiency: float | None = Field(None, description="bus-bandwidth efficiency at this message size, "
                                             "relative to the large-message busbw, that bounds `priced_time_s`; "
                                             "null where none applies (send-recv, SHARP)")

@@ -19,8 +19,8 @@ the powers of two 2 <= m <= d dividing the model's expert width:
 - vLLM: data-parallel attention runs its MoE layers either expert-parallel over every DP x TP rank
   (`--enable-expert-parallel`, EP d: the wide-EP layout) or tensor-parallel over all of them (EP 1, MoE TP d); no
   split between (recalled: `FusedMoEParallelConfig.make` flattens TP across DP, ASSUMPTION: the source is not
-  readable here; its measured rows are EP = DP x TP only), so only m = d is tried there (`moe_tp_refusal` says why
-  the others are not).
+  readable here; its measured rows are EP = DP x TP only), so only m = d is tried there
+  (`deployment.moe_tp_refusal` says why the others are not; `serve` refuses them with it).
 MoE-TP layouts lose ties to wide EP of the same attention DP (`replica_search.option_rank`): MoE TP is chosen only
 where it saves accelerators.
 """
@@ -31,7 +31,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
 from infraplan.serving.capacity_space import wide_ep_degrees
-from infraplan.serving.deployment import format_gap, formats_run, other_stacks
+from infraplan.serving.deployment import format_gap, formats_run, moe_tp_refusal, other_stacks
 
 Layout = tuple[int, int, int, int]  # (TP, attention DP, MoE TP, batch cap); EP = attention DP x TP / MoE TP
 
@@ -63,16 +63,6 @@ def moe_tp_degrees(shape: TransformerShape, adp: int) -> list[int]:
         return []
     return [m for m in (1 << k for k in range(1, adp.bit_length())) if adp % m == 0
             and shape.ffn_hidden_size % m == 0]
-
-
-def moe_tp_refusal(engine: str | None, adp: int, tp: int, moe_tp: int) -> str | None:
-    """Why the engine cannot split the experts of attention DP `adp` x TP `tp` GPUs over `moe_tp` of them with EP
-    the rest (module docstring: vLLM runs EP over all of them or MoE TP over all of them), else None."""
-    if engine != "vllm" or moe_tp in (1, adp * tp):
-        return None
-    return (f"vLLM's data-parallel attention runs its MoE layers expert-parallel over all {adp * tp} ranks or "
-            f"tensor-parallel over all of them, not MoE TP {moe_tp} x EP {adp * tp // moe_tp} (recalled: "
-            "FusedMoEParallelConfig flattens TP across DP; ASSUMPTION)")
 
 
 def level_layouts(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, kv: str, budget: int,

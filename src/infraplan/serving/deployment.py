@@ -174,6 +174,8 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                              f"{shape.ffn_hidden_size})")
         if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
             raise InputError(refused)
+        if refused := moe_tp_refusal(dep.engine, dep.attention_dp, dep.tp, dep.moe_tp):  # vLLM: all or none
+            raise InputError(refused)
     elif dep.moe_tp > 1:
         raise InputError(f"MoE TP {dep.moe_tp} (--moe-tp) splits the experts of an attention-DP replica: give "
                          "--attention-dp > 1; without attention DP the experts are split over the TP group "
@@ -256,6 +258,22 @@ def layout_refusal(shape: TransformerShape, dtype: str, engine: str | None, ep: 
         return None
     return (f"SGLang cannot serve {shape.name}'s experts in mxfp8 at EP {ep}: --quantization mxfp8 forces its cutlass "
             "MoE, which asserts EP 1 (sglang 0.5.9 server_args.py:2127-2134, :2168-2175); use EP 1 or fp8")
+
+
+def moe_tp_refusal(engine: str | None, adp: int, tp: int, moe_tp: int) -> str | None:
+    """Why the engine cannot split the experts of attention DP `adp` x TP `tp` GPUs over `moe_tp` of them with EP
+    the rest, naming the two splits it runs, else None. vLLM's data-parallel attention runs its MoE layers either
+    expert-parallel over every DP x TP rank (`--enable-expert-parallel`) or tensor-parallel over all of them, no
+    split between (recalled: `FusedMoEParallelConfig.make` flattens TP across DP, ASSUMPTION: the source is not
+    readable here; its measured rows are EP = DP x TP only); TensorRT-LLM and SGLang take any split
+    (`serving.capacity_layouts`' module docstring). `serve` refuses the split, `serve-plan` does not try it."""
+    ranks = adp * tp
+    if engine != "vllm" or moe_tp in (1, ranks):
+        return None
+    return (f"vLLM's data-parallel attention runs its MoE layers expert-parallel over all {ranks} ranks or "
+            f"tensor-parallel over all of them, not MoE TP {moe_tp} x EP {ranks // moe_tp}: give --moe-tp 1 "
+            f"(EP {ranks}) or --moe-tp {ranks} (EP 1), or a TensorRT-LLM / SGLang stack (recalled: "
+            "FusedMoEParallelConfig flattens TP across DP; ASSUMPTION)")
 
 
 def mxfp4_weight_only(accelerator: Accelerator, dtype: str) -> bool:

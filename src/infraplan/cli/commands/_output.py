@@ -191,6 +191,19 @@ def band_or_why(band: Any, basis: str, quantity: str, value: float | None = None
     return band_line(band, quantity, value, unit, latency=latency, label=label) + extra
 
 
+def print_band(line: str) -> None:
+    """Print an error-band line (`band_line`, `band_or_why`) as the shared console prints any line, unhighlighted and
+    without markup, but wrapped where a metric table's cell wraps (`unit_text`): never between a number and its unit
+    ("+211.0 %", "58.5 GB/s"), which a plain line did at 23 of the widths 40-120 for `collective` (hU51, hC52)."""
+    from rich.console import Group
+
+    from infraplan.cli.terminal_text import terminal_text
+
+    shared = globals().get("console") or __getattr__("console")  # (made on first use, as `console` is)
+    # in a Group: `Console.print` joins bare Texts into one plain Text, which would wrap at every space
+    shared.print(Group(_rich_classes()[1](terminal_text(line))))
+
+
 def metric_table(title: str) -> Table:
     """A titled two-column table without a header: metric names, then their values right-aligned. A value wraps
     between words but never inside a number and its unit ("p99 23 ms", "TTFT <= 2 s": `unit_text`), unless such a

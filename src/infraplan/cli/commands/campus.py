@@ -16,6 +16,7 @@ from infraplan.cli.commands._output import (
     fmt_rate,
     fmt_usd,
     metric_table,
+    print_band,
 )
 from infraplan.cli.commands.facility import (
     co2_rows,
@@ -79,8 +80,7 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
         console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
     facility_band_lines(f)
     if cap.available:
-        console.print(band_or_why(cap.error_band, cap.error_band_basis, "throughput", label="error band (training)"),
-                      markup=False, highlight=False)
+        print_band(band_or_why(cap.error_band, cap.error_band_basis, "throughput", label="error band (training)"))
     for ph in r.phases:
         console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
                       f"{fmt_usd(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
@@ -109,8 +109,7 @@ def render_fleet(r: FleetSitesResult) -> None:
     for s in r.sites:  # each site's accelerator's figures' standing (`catalog.figures.figures_notes`)
         for note in s.figures_notes:
             console.print(f"note: site {s.name!r}: {note}", soft_wrap=True, markup=False, highlight=False)
-    console.print(band_or_why(r.error_band, r.error_band_basis, "IT power", r.it_power_w, "W"),
-                  markup=False, highlight=False)
+    print_band(band_or_why(r.error_band, r.error_band_basis, "IT power", r.it_power_w, "W"))
 
 
 def campus(

@@ -6,7 +6,16 @@ from dataclasses import replace
 
 import typer
 
-from infraplan.cli.commands._output import band_or_why, console, device_word, emit, fmt_bytes, fmt_rate, fmt_seconds
+from infraplan.cli.commands._output import (
+    band_or_why,
+    console,
+    device_word,
+    emit,
+    fmt_bytes,
+    fmt_rate,
+    fmt_seconds,
+    print_band,
+)
 from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag, SimOption, count
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -23,9 +32,19 @@ def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
                   f"({r.placement}, stride {r.stride}), {r.algorithm}, {r.sim} model")
     console.print(f"time {fmt_seconds(r.time_s)}; algbw {fmt_rate(r.algbw_bytes_per_s, 'B/s')}; "
                   f"busbw {fmt_rate(r.busbw_bytes_per_s, 'B/s')}; bottleneck: {r.bottleneck_tier}")
-    model = "flow simulation" if r.sim == "flow" else "alpha-beta line the flow model shares"
-    console.print(f"train and serve price it at {fmt_seconds(r.priced_time_s)} ({r.priced_time_s / r.time_s:.3g}x "
-                  f"the {model} above, which they do not use): {r.priced_basis}", markup=False, highlight=False)
+    if r.sim == "flow":
+        console.print(f"train and serve price it at {fmt_seconds(r.priced_time_s)} ({r.priced_time_s / r.time_s:.3g}x "
+                      f"the flow simulation above, which they do not use): {r.priced_basis}", markup=False,
+                      highlight=False)
+    else:  # the priced time is the answer (hC52); the alpha-beta line beside it
+        if r.time_s == r.priced_time_s:
+            console.print(f"as train and serve price it: {r.priced_basis}", markup=False, highlight=False)
+        else:
+            console.print(f"time: {r.time_basis}; train and serve price NCCL's own choice at "
+                          f"{fmt_seconds(r.priced_time_s)}: {r.priced_basis}", markup=False, highlight=False)
+        console.print(f"alpha-beta line (no message-size efficiency; the flow model's line): "
+                      f"{fmt_seconds(r.alpha_beta_time_s)}, {r.alpha_beta_time_s / r.time_s:.3g}x the time",
+                      markup=False, highlight=False)
     if r.analytical_time_s is not None:
         per = ("one per aggregation tree and in-domain ring pair" if r.algorithm == "sharp"  # hC's tree flows
                else f"{r.flows_per_pair} per {device} pair across nodes")
@@ -36,8 +55,7 @@ def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
     console.print("assumes: " + "; ".join(r.assumptions))
     for note in r.notes:
         console.print(f"note: {note}", highlight=False, markup=False)
-    console.print(band_or_why(r.error_band, r.error_band_basis, "busbw", r.busbw_bytes_per_s, "B/s"),
-                  markup=False, highlight=False)
+    print_band(band_or_why(r.error_band, r.error_band_basis, "busbw", r.busbw_bytes_per_s, "B/s"))
 
 
 def collective(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
-from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd, stage_bar
+from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd, print_band, stage_bar
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.scenario_results import ScenarioComparison
 
@@ -44,8 +44,7 @@ def render_comparison(c: ScenarioComparison) -> None:
         for r in risks:
             console.print(f"risk ({p.scenario}): {r}")
     for p in c.scenarios:  # each scenario's own band (the comparison has none of its own: error_band_basis)
-        console.print(f"{p.scenario}: " + band_or_why(p.error_band, p.error_band_basis, "IT power"), markup=False,
-                      highlight=False)
+        print_band(f"{p.scenario}: " + band_or_why(p.error_band, p.error_band_basis, "IT power"))
 
 
 def compare(

@@ -17,6 +17,7 @@ from infraplan.cli.commands._output import (
     fmt_rate,
     fmt_usd,
     metric_table,
+    print_band,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -79,10 +80,8 @@ def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False)
 
 def facility_band_lines(r: FacilityReport) -> None:
     """The IT power band line and the cost one (or why there is none: `error_band_basis`)."""
-    console.print(band_or_why(r.error_band, r.error_band_basis, "IT power", r.it_power_w, "W"),
-                  markup=False, highlight=False)
-    console.print(band_or_why(r.cost_error_band, r.cost_error_band_basis, "cost", label="error band (cost)"),
-                  markup=False, highlight=False)
+    print_band(band_or_why(r.error_band, r.error_band_basis, "IT power", r.it_power_w, "W"))
+    print_band(band_or_why(r.cost_error_band, r.cost_error_band_basis, "cost", label="error band (cost)"))
 
 
 def racks_text(r: FacilityReport) -> str:

@@ -14,6 +14,7 @@ from infraplan.cli.commands._output import (
     fmt_percent,
     fmt_rate,
     fmt_usd,
+    print_band,
 )
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.results import FleetMixResult, FleetMixTotals
@@ -81,8 +82,7 @@ def render_fleet(r: FleetMixResult) -> None:
         console.print(f"note: {r.figures_note}", markup=False)
     for note in r.notes:  # what a video or recsys service's capacity per device rests on (pool_capacity)
         console.print(f"note: {note}", markup=False, highlight=False)
-    console.print(band_or_why(r.error_band, r.error_band_basis, "IT power", r.totals.power_w, "W"), markup=False,
-                  highlight=False)
+    print_band(band_or_why(r.error_band, r.error_band_basis, "IT power", r.totals.power_w, "W"))
 
 
 def fleet_mix(

@@ -6,7 +6,16 @@ import typer
 
 from infraplan.catalog.output_files import check_output_path
 from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
-from infraplan.cli.commands._output import band_or_why, console, device_word, emit, fmt_num, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import (
+    band_or_why,
+    console,
+    device_word,
+    emit,
+    fmt_num,
+    fmt_rate,
+    fmt_usd,
+    print_band,
+)
 from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -67,7 +76,7 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
         console.print(f"graph written to {r.graphml}")
     for note in r.notes:  # wrapped to the terminal, as the table above
         console.print(f"note: {note}", highlight=False, markup=False)
-    console.print(band_or_why(r.error_band, r.error_band_basis, "fabric"), highlight=False, markup=False)
+    print_band(band_or_why(r.error_band, r.error_band_basis, "fabric"))
 
 
 def network(

@@ -18,6 +18,7 @@ from infraplan.cli.commands._output import (
     fmt_quantity,
     fmt_rate,
     fmt_usd,
+    print_band,
     stage_bar,
 )
 from infraplan.cli.options import JsonFlag
@@ -101,8 +102,7 @@ def render_plan(p: ScenarioPlan) -> None:
     for note in p.notes:  # what the training rows' goodput and a video service's streams rest on
         console.print(f"note: {note}", markup=False, soft_wrap=True, highlight=False)
     last_it_w = sum(r.it_power_w for r in p.pools if r.phase == last)  # the band's quantity (error_band)
-    console.print(band_or_why(p.error_band, p.error_band_basis, "IT power", last_it_w, "W"), markup=False,
-                  highlight=False)
+    print_band(band_or_why(p.error_band, p.error_band_basis, "IT power", last_it_w, "W"))
     if p.tornado:
         print_fitted("what moves TCO most (--vary)", [Col("parameter", ID), *map(Col, (
             "low", "high", "TCO at low", "TCO at high", "swing"))],

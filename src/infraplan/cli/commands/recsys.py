@@ -14,6 +14,7 @@ from infraplan.cli.commands._output import (
     fmt_rate,
     fmt_seconds,
     metric_table,
+    print_band,
 )
 from infraplan.cli.options import RECSYS_SLO, SEQUENCES, JsonFlag
 from infraplan.recsys.estimate import estimate_recsys
@@ -58,8 +59,7 @@ def render_recsys(r: RecsysEstimate) -> None:
                       style="bold yellow", markup=False)
     if r.figures_note:
         console.print(f"note: {r.figures_note}", markup=False)
-    console.print(band_line(r.error_band, "QPS") if r.error_band else f"error band: none ({r.error_band_basis})",
-                  highlight=False, markup=False)
+    print_band(band_line(r.error_band, "QPS") if r.error_band else f"error band: none ({r.error_band_basis})")
 
 
 def recsys(

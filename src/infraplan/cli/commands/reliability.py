@@ -15,6 +15,7 @@ from infraplan.cli.commands._output import (
     fmt_percent,
     fmt_seconds,
     metric_table,
+    print_band,
 )
 from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, RepairSeconds, ServingSystem, count, number
 from infraplan.errors import InputError
@@ -63,8 +64,7 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bo
     console.print(mix)
     for note in r.notes:
         console.print(note, soft_wrap=True)
-    console.print(band_or_why(r.error_band, r.error_band_basis, "job MTTF", r.job_mttf_s, latency=True),
-                  markup=False, highlight=False)
+    print_band(band_or_why(r.error_band, r.error_band_basis, "job MTTF", r.job_mttf_s, latency=True))
 
 
 def reliability(

@@ -9,7 +9,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 from infraplan.catalog.output_files import check_output_path, write_atomically
-from infraplan.cli.commands._output import band_line, console, device_word, emit, fmt_bytes, fmt_percent, fmt_seconds
+from infraplan.cli.commands._output import (
+    band_line,
+    console,
+    device_word,
+    emit,
+    fmt_bytes,
+    fmt_percent,
+    fmt_seconds,
+    print_band,
+)
 from infraplan.cli.options import (
     MAX_ACCELERATORS,
     SEQUENCES,
@@ -126,7 +135,7 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
         console.print(table)
         band = next((p.best.error_band for p in result.scaling if p.best is not None), None)
         if band is not None:  # one accelerator and stack: one band for every point
-            console.print(band_line(band, "throughput"), highlight=False, markup=False)
+            print_band(band_line(band, "throughput"))
         if mfu_guard and any(p.best is not None for p in result.scaling):
             console.print(GUARD_LINE, highlight=False, markup=False)
         first = next((p for p in result.scaling if p.mfu_ceilings), None)  # (one accelerator and stack: one ceiling)
@@ -174,7 +183,7 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     if result.dtype_choice is not None:  # --dtype auto: the precision chosen, why, the best other (hD50)
         console.print(result.dtype_choice.summary, highlight=False, markup=False)
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row
-        console.print(band_line(result.top[0].error_band, "throughput"), highlight=False, markup=False)
+        print_band(band_line(result.top[0].error_band, "throughput"))
     if result.best is None:
         console.print(f"no feasible plan: {result.reason}")
     rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"

@@ -15,6 +15,7 @@ from infraplan.cli.commands._output import (
     fmt_rate,
     fmt_seconds,
     metric_table,
+    print_band,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -164,13 +165,13 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         console.print(f"error band: none ({r.error_band_basis})", highlight=False, markup=False)
     if band is not None:
         tpot = r.tpot_s.p50 if isinstance(r, ServingResult) and r.tpot_s is not None else None
-        console.print(band_line(band, "decode throughput (1 / TPOT)", tpot, inverse=True).replace(
-            "measured likely", "measured TPOT p50 likely"), highlight=False, markup=False)
+        print_band(band_line(band, "decode throughput (1 / TPOT)", tpot, inverse=True).replace(
+            "measured likely", "measured TPOT p50 likely"))
     ttft_band = getattr(r, "ttft_error_band", None)
     if ttft_band is not None:  # the TTFT band: mean TTFT residuals of the Hopper serving sets
         ttft = r.ttft_s.mean if isinstance(r, ServingResult) and r.ttft_s is not None else None
-        console.print(band_line(ttft_band, "mean TTFT", ttft, latency=True, label="error band (TTFT)").replace(
-            "measured likely", "measured mean TTFT likely"), highlight=False, markup=False)
+        print_band(band_line(ttft_band, "mean TTFT", ttft, latency=True, label="error band (TTFT)").replace(
+            "measured likely", "measured mean TTFT likely"))
     for note in r.notes if isinstance(r, ImageServingResult) else []:  # an image run's length and why
         console.print(f"note: {note}", highlight=False, markup=False)
     for line in r.warnings:

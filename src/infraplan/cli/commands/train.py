@@ -17,6 +17,7 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     fmt_usd,
     metric_table,
+    print_band,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -82,8 +83,7 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         # to run (a plan that does not fit says so above: "-15.9 GiB left ... below the margin" repeated it, hU81)
         console.print(f"! low memory headroom: {r.low_memory_headroom_reason}", highlight=False, markup=False)
     if r.error_band is not None:  # README "Error bands": every train result carries one, in words too
-        console.print(band_line(r.error_band, "throughput", r.tokens_per_s_per_gpu, f"tokens/s per {device}"),
-                      highlight=False, markup=False)
+        print_band(band_line(r.error_band, "throughput", r.tokens_per_s_per_gpu, f"tokens/s per {device}"))
 
     breakdown = Table(title="where the step time goes")
     breakdown.add_column("component")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from infraplan.cli.commands._output import band_line, console, emit, fmt_num, fmt_rate, metric_table
+from infraplan.cli.commands._output import band_line, console, emit, fmt_num, fmt_rate, metric_table, print_band
 from infraplan.cli.options import FACTOR_AT_LEAST_1, HOURS_PER_DAY, JsonFlag, count
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
@@ -53,8 +53,8 @@ def render_video(r: VideoEstimate) -> None:
     console.print(table)
     for note in r.notes:
         console.print(f"note: {note}", highlight=False, markup=False)
-    console.print(band_line(r.error_band, "streams per device") if r.error_band
-                  else f"error band: none ({r.error_band_basis})", highlight=False, markup=False)
+    print_band(band_line(r.error_band, "streams per device") if r.error_band
+               else f"error band: none ({r.error_band_basis})")
 
 
 def _check_device(device: str) -> None:
