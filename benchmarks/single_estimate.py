@@ -20,11 +20,15 @@ assembly priced), the Python function calls per never-seen estimate (cProfile), 
 whole request of plans goes through the array path at once (`evaluate_plans` on 4,096 valid plans of the search
 space of the same model and system).
 Goals (issue 18): <= 0.3 ms in process for a plan never seen; <= 0.5 s for the whole `train` process.
+The interpreter running it is printed first: the same code and answers take ~12.6 % fewer instructions an estimate
+on a statically linked, optimised CPython 3.11 than on a shared-libpython build without PGO / LTO
+(validation/notes/serving_speed_tried.md, hE session 52), so a time is quoted with its interpreter.
 """
 
 from __future__ import annotations
 
 import cProfile
+import platform
 import pstats
 import resource
 import statistics
@@ -132,6 +136,8 @@ def batch_seconds_per_plan() -> float:
 
 
 def main() -> None:
+    print(f"single_estimate: interpreter {platform.python_implementation()} {platform.python_version()} "
+          f"({sys.executable})")
     _estimate()
     in_process = never_seen_seconds()
     walls, cpus = [], []
