@@ -50,13 +50,32 @@ def test_trtllm_1_0_0rc3_stack_carries_its_measured_gemm_rates(monkeypatch):
     # GEMMs keep the catalog's rate
     acc = Cluster.resolve(SYSTEMS["h100_sxm"]).accelerator
     stack = sh.data_stack("trtllm-1.0.0rc3-dynamo-agg.yaml")
-    monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", True)  # measured, not adopted (the module docstring)
+    monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", True)  # adopted hT52 (the module docstring)
     fp8 = llm_iteration.serving_precision(acc, "fp8", stack)
     assert fp8.rate == pytest.approx(acc.peak("fp8") * 0.501) and fp8.grouped_rate == pytest.approx(
         acc.peak("fp8") * 0.63)
     assert llm_iteration.serving_precision(acc, "bf16", stack).rate == pytest.approx(acc.peak("bf16") * 0.847)
     monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", False)
     assert llm_iteration.serving_precision(acc, "fp8", stack).rate == pytest.approx(acc.peak("fp8") * 0.63)
+
+
+def _fp8_body(preset: str, release: bool, monkeypatch) -> np.ndarray:
+    data, name = read_entry("models", preset)
+    cluster = Cluster.resolve(SYSTEMS["h100_sxm"])
+    dep = Deployment(tp=8, ep=8 if "a22b" in preset else 1, dtype="fp8", kv_dtype="fp8", engine="trtllm",
+                     stack=sh.data_stack("trtllm-1.0.0rc3-dynamo-agg.yaml"), max_batch=64, token_budget=8192)
+    monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", release)
+    return build_iteration_cost(shape_from_hf_config(data, name), cluster.accelerator, cluster.fabric, dep).body_s
+
+
+def test_release_fp8_rate_is_per_tensor_only(monkeypatch):
+    # hT52: 1.0.0rc3's fp8 0.50 is its per-tensor fp8 GEMM (gemm_dtype fp8): a dense Qwen3-32B fp8 prompt of 4,096
+    # tokens runs its layers > 10 % slower with it; a block-fp8 checkpoint (Qwen3-235B, `FP8_BLOCK_MODEL_TYPES`)
+    # keeps its own block-fp8 table and the catalog rate: its body is unchanged by the release's per-tensor figure
+    dense_on, dense_off = (_fp8_body("qwen3-32b", flag, monkeypatch) for flag in (True, False))
+    assert dense_on[4096] > 1.10 * dense_off[4096]
+    moe_on, moe_off = (_fp8_body("qwen3-235b-a22b", flag, monkeypatch) for flag in (True, False))
+    np.testing.assert_allclose(moe_on, moe_off, rtol=1e-12)
 
 
 def test_cached_prompt_tokens_skip_their_prefill():

@@ -97,14 +97,13 @@ Speculative decoding (`speculative_tokens` K > 0, `acceptance` R): the verificat
 draft steps (the first over every verified position) and the draft layer over the prompt: `serving.speculative`
 (sources there). The tokens per step and the decode steps a sequence needs: `serving.deployment`.
 
-Release GEMM rates (measured, NOT adopted: `RELEASE_MATMUL_RATE` False, `_matmul_fraction`): a serving stack profile
-may carry its release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction` in its YAML:
-TensorRT-LLM 1.0.0rc3's from AIConfigurator 0.7.0's gemm_perf tables of that release, fp8 0.50 / bf16 0.85),
-replacing the accelerator's `matmul_max_fraction` for the plain GEMMs and the LM head (grouped experts keep it).
-Hopper dense serving set 19.80 -> 19.00 % with 1.0.0rc3's alone (its Qwen3-32B fp8 TPOT 13.0 -> 7.5 %), but the same
-tables' fit for vLLM 0.12.0 (bf16 0.93, fp8 0.32 / 0.37 on H100 / H200) takes it 19.25 -> 21.98 % (vLLM Qwen3-32B
-bf16 TTFT 16.6 -> 23.4 %) and SGLang 0.5.6.post2's (H200 bf16 0.80, fp8 0.68) 19.25 -> 19.22 %: applied to every
-release with a table the rule loses, so none is applied (validation/notes/serving_hopper_tried.md, round 10).
+Release GEMM rates (`RELEASE_MATMUL_RATE`, `_matmul_fraction`; adopted hT52): a serving stack profile may carry its
+release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction`: TensorRT-LLM 1.0.0rc3's, the
+one profile with it, from AIConfigurator 0.7.0's gemm_perf tables of that release, per-tensor fp8 0.50 / bf16 0.85),
+in place of the accelerator's for the plain GEMMs and the LM head; grouped experts, and a block-fp8 checkpoint's fp8
+GEMMs (their own `serving.block_fp8_gemm` table), keep theirs. Its rows' TPOT confirms it apart from TTFT: a prefill
+adds 1.07 P over a decode step to a window (0.92 P at the catalog's 0.63; notes, hT52). Dense 20.90 -> 20.05 %, other
+sets unchanged. vLLM 0.12.0's table (bf16 0.93; round 10: dense 19.25 -> 21.98 %) is not in its profile.
 """
 
 from __future__ import annotations
@@ -148,7 +147,7 @@ ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual add
 WEIGHT_ONLY_RATE = True  # int4 GEMMs at the catalog's weight-only rate (module docstring; toggle to compare)
 SLIDING_WINDOW_ATTENTION = True  # sliding layers read / attend W tokens (module docstring; toggle to compare)
 HOST_ISSUE = True  # eager iterations wait for the host's launches (`serving.host_overhead`; toggle to compare)
-RELEASE_MATMUL_RATE = False  # a stack release's measured GEMM fraction of peak (`matmul_fraction`; docstring)
+RELEASE_MATMUL_RATE = True  # a stack release's measured GEMM fraction of peak (`matmul_fraction`; docstring)
 
 
 @dataclass(frozen=True)
@@ -165,18 +164,18 @@ class _Precision:
                         / np.maximum(total, 1.0), ACT_BYTES)
 
 
-def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None) -> float:
-    """The accelerator's GEMM fraction of peak for `dtype`, or the stack release's measured one for this
-    accelerator (`matmul_fraction` in its YAML; module docstring, "Release GEMM rates")."""
-    profile = serving_profile(stack) if RELEASE_MATMUL_RATE and stack else None
+def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None, block_fp8: bool = False) -> float:
+    """The accelerator's GEMM fraction of peak for `dtype`, or the stack release's measured one for this accelerator
+    (`matmul_fraction` in its YAML, per-tensor fp8: not a `block_fp8` checkpoint's; docstring, "Release GEMM rates")."""
+    profile = serving_profile(stack) if RELEASE_MATMUL_RATE and stack and not (block_fp8 and dtype == "fp8") else None
     fractions = profile.matmul_fraction.get(release_tables.kernel_key(accelerator), {}) if profile is not None else {}
     return fractions.get(dtype, accelerator.matmul_fraction(dtype))  # type: ignore[call-overload]
 
 
-def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = None,
-                      stored: float = 0.0, engine: str = "trtllm") -> _Precision:
+def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = None, stored: float = 0.0,
+                      engine: str = "trtllm", block_fp8: bool = False) -> _Precision:
     """The GEMM rate and operand widths a serving `dtype` runs at on `accelerator` under `engine` (`stack`: its
-    release's measured GEMM fraction; `stored`: the checkpoint's stored weight bytes per parameter, 0: the format's)."""
+    release's measured GEMM fraction, not a `block_fp8` checkpoint's; `stored`: its weight bytes per parameter)."""
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
@@ -187,7 +186,7 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
         mx = DTYPE_BYTES["mxfp8"]
         return _Precision(RECIPES["mxfp8"].gemm_flops_per_s(accelerator), mx, mx)
     if dtype in ("fp8", "int8"):
-        return _Precision(accelerator.peak(dtype) * _matmul_fraction(accelerator, dtype, stack), 1.0, 1.0,
+        return _Precision(accelerator.peak(dtype) * _matmul_fraction(accelerator, dtype, stack, block_fp8), 1.0, 1.0,
                           accelerator.peak(dtype) * accelerator.matmul_fraction(dtype))
     rate = grouped = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
     weight_only = accelerator.efficiency.weight_only_matmul_fraction
@@ -307,7 +306,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     check_deployment(shape, accelerator, dep)
     rates = KernelRates.for_dtype(accelerator, "bf16")
     # weight reads per dtype (`serving.decode_kernels`), a checkpoint's group scales included (`stored_weight_bytes`):
-    prec = serving_precision(accelerator, dep.dtype, dep.stack, stored_weight_bytes(shape, dep.dtype), dep.engine)
+    prec = serving_precision(accelerator, dep.dtype, dep.stack, stored_weight_bytes(shape, dep.dtype), dep.engine,
+                             shape.model_type in routed_experts.FP8_BLOCK_MODEL_TYPES)  # block-fp8: not per-tensor
     read = SERVING_FORMATS[dep.dtype].weight_read_dtype  # mxfp8: fp8's measured rate (`ops.precision`)
     gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (read, "bf16"))
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline

@@ -68,8 +68,8 @@ TPOT 12.9 -> 11.6 %), MoE 15.58 -> 15.61 %, other sets unchanged: sourced and wo
 Release kernels (round 10; notes): vLLM 0.12.0's decode attention as AIConfigurator 0.7.0 measured that release
 (`data/stacks/vllm-0.12.yaml`, `serving.decode_kernels` toggle `RELEASE_DECODE_ATTENTION`: its fp8 cache read at
 0.48 / 0.61 of HBM on H200 / H100): dense 19.80 -> 20.05 % (vLLM Qwen3-32B TPOT 7.3 -> 5.1 %, Llama-8B fp8 82 ->
-102 %), MoE 15.76 -> 15.70 %. Not adopted: the releases' GEMM rates (TensorRT-LLM 1.0.0rc3's in
-`DYNAMO_TRTLLM_RELEASE_STACKS`; `serving.llm_iteration`), prefix-cache hits of a client reusing aiperf's 100
+102 %), MoE 15.76 -> 15.70 %; TensorRT-LLM 1.0.0rc3's GEMM rates (`serving.llm_iteration`, hT52: dense 20.90 ->
+20.05 %, per-tensor fp8 only). Not adopted: prefix-cache hits of a client reusing aiperf's 100
 prompts (`validation.serving_prefix_reuse`; with both rules: dense 17.21 %, MoE 16.46 %). The 1.0.0rc3 rows' TP
 all-reduce is bounded by that release's measured AllReduce (`serving.release_all_reduce`, round 18: dense 20.89 ->
 20.85 %, MoE 15.19 -> 15.23 %). The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness
@@ -258,7 +258,7 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 30 %, TPOT 12 %. Modelled: vLLM 0.12's measured decode attention, "
+KNOWN_GAP = ("gate not met yet: TTFT 30 %, TPOT 11 %. Modelled: vLLM 0.12's measured decode attention, "
              "TensorRT-LLM 1.0.0rc3's measured all-reduce; the client's round trip (serving.client_loop: start-up "
              "waves persist; the Dynamo rows' TTFT still short by ~2 prefills on TensorRT-LLM 1.0.0rc3); whole "
              "prompts on the Dynamo TensorRT-LLM workers (chunked prefill off in their template); the "

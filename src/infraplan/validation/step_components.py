@@ -98,7 +98,8 @@ def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.nd
     acc, fabric = cluster.accelerator, cluster.fabric
     dep = case_deployment(case, engine)
     rates = KernelRates.for_dtype(acc, "bf16")
-    prec = serving_precision(acc, dep.dtype, dep.stack, engine=dep.engine)
+    prec = serving_precision(acc, dep.dtype, dep.stack, engine=dep.engine,
+                             block_fp8=shape.model_type in routed_experts.FP8_BLOCK_MODEL_TYPES)  # as the body's
     gemm_rates = decode_kernels.gemm_rates(acc, rates, dep.engine, dep.dtype)
     layers = stage_layers(shape, dep.pp) * dep.pp
     align = deepgemm_moe.contiguous_alignment(acc, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
