@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_accelerator, load_system
+from infraplan.cluster import Cluster
 from infraplan.network import nvlink_all_reduce
+from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import (
     Fabric,
     all_reduce_time,
@@ -37,12 +39,15 @@ def h100_nvls() -> Fabric:
 
 
 def test_catalog_figures_have_sources_and_are_on_where_published() -> None:
-    """Only H100 / H200 carry a published NVLS figure (network.md) and enable it; none is priced unless enabled."""
+    """Only H100 / H200 / H800 carry a published NVLS figure (network.md) and enable it; none is priced unless
+    enabled. H800 since hF (session 52): 215 GB/s, nccl issue #1374 and SimAI's NVLS constant (h800.yaml), above its
+    ring's ceiling of 200 GB/s per direction; before, unset, `auto` ran the ring at 160 GB/s."""
     assert load_accelerator("h100-sxm").efficiency.nvls_all_reduce_bus_bytes_per_s == pytest.approx(480e9)
     assert load_accelerator("h200").efficiency.nvls_all_reduce_bus_bytes_per_s == pytest.approx(475e9)
-    for name in ("a100-80gb", "b200", "gb200", "h800", "mi300x"):
+    assert load_accelerator("h800").efficiency.nvls_all_reduce_bus_bytes_per_s == pytest.approx(215e9)
+    for name in ("a100-80gb", "b200", "gb200", "mi300x"):
         assert load_accelerator(name).efficiency.nvls_all_reduce_bus_bytes_per_s is None, name
-    for name in ("h100-sxm", "h200"):
+    for name in ("h100-sxm", "h200", "h800"):
         assert load_accelerator(name).efficiency.nvls_all_reduce_enabled
     for name in ("a100-80gb", "b200", "mi300x"):
         assert not load_accelerator(name).efficiency.nvls_all_reduce_enabled
@@ -101,3 +106,16 @@ def test_float_twin_matches_the_array_path_with_nvls(h100_nvls: Fabric) -> None:
             one = collective_seconds(h100_nvls, "all_reduce", size, n, stride)
             assert one == float(array[0]) == float(collective_time(h100_nvls, "all_reduce", size, n, stride)), (
                 size, n, stride)
+
+
+def test_h800_board_auto_all_reduce_runs_nvls_at_its_published_busbw() -> None:
+    """hF (session 52), out of sample: 8x H800 all-reduce busbw 215 GB/s (nccl issue #1374; SimAI's H800 NVLS
+    constant), above the ring's ceiling (200 GB/s per direction x 0.80 = 160 GB/s). Before the h800 entry carried
+    NVLS, `auto` ran the ring: 160 GB/s, -26 %. The `collective` command's answer (as `infraplan collective
+    all-reduce --system h800 --gpus 8 --bytes 8GiB` prints it)."""
+    cluster = Cluster.resolve("h800")
+    result = estimate_collective("all-reduce", cluster, 8, 8 * GiB)
+    assert result.algorithm == "nvls"
+    assert result.busbw_bytes_per_s / 1e9 == pytest.approx(215.0, rel=0.01)
+    ring = estimate_collective("all-reduce", cluster, 8, 8 * GiB, algorithm="ring")
+    assert ring.busbw_bytes_per_s / 1e9 == pytest.approx(160.0, rel=0.01)

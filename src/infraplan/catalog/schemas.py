@@ -125,7 +125,7 @@ class KernelEfficiency(Spec):
         "NVSwitch board (`network.fabric.NVLS_MEASURED_RANKS`); None: no sourced figure, NVLS not priced")
     nvls_all_reduce_enabled: bool = Field(
         False, description="price NCCL's NVLS all-reduce from `nvls_all_reduce_bus_bytes_per_s` (`network.nvls`); "
-        "set on the accelerators with the figure (h100-sxm, h200), as NCCL enables NVLS by default")
+        "set on the accelerators with the figure (h100-sxm, h200, h800), as NCCL enables NVLS by default")
     source: str
 
 

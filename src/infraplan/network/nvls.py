@@ -23,11 +23,12 @@ its own: NCCL's tuner picks the algorithm and protocol of least predicted time (
 us against the tree's and ring's latencies keeps it out of small messages (8 H100, alpha-beta: from ~3.8 MiB, where
 its fewer bytes per rank repay the latency; hN, session 38, validation/notes/network_flow_tried.md).
 
-On where the accelerator's entry enables it (`nvls_all_reduce_enabled`: h100-sxm, h200), as NCCL enables NVLS by
-default. `network.collective_formulas._all_reduce` takes it in the `auto` all-reduce (and by name, "nvls"),
-`_all_reduce_seconds` spells the same operations out on floats, and the `collective` command prices it by name
-or in its `auto` with the same candidates (`network.collective_schedules`; its flow simulation runs the ring and
-says so). Measured by toggling the flag on one tree (mean |error|, off -> on): gated training 6.12 -> 6.12 %,
+On where the accelerator's entry enables it (`nvls_all_reduce_enabled`: h100-sxm, h200, h800: 215 GB/s, nccl issue
+#1374, hF session 52), as NCCL enables NVLS by default. `network.collective_formulas._all_reduce` takes it in the
+`auto` all-reduce (and by name, "nvls"), `_all_reduce_seconds` spells the same operations out on floats, and the
+`collective` command prices it by name or in its `auto` with the same candidates (`network.collective_schedules`;
+its flow simulation runs the ring and says so). Measured by toggling the flag on one tree (mean |error|, off ->
+on): gated training 6.12 -> 6.12 %,
 vTrain 7.58 -> 7.58 %, frontier training 13.06 -> 13.06 % (training TP runs reduce-scatter / all-gather),
 dense Hopper serving 25.54 -> 25.32 % (TTFT 35.2 -> 34.8, TPOT 15.9 -> 15.8), MoE/MLA serving 20.43 -> 20.85 %,
 disaggregated 42.2 -> 38.8 %, MLPerf v4.1 (inference section) 7.28 -> 7.28 %, MLPerf v5.1 24.4 -> 23.4 %, the
