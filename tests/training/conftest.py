@@ -26,10 +26,14 @@ UNEVEN_SPLIT = {"pipeline_split_divisible": False}
 """The default stack taking any layer count (the searches below keep every PP for 61 layers, 8.5 M plans: the
 default stack's even split keeps PP 1 and its recipe's layouts' PP x VP, 0.7 M, `training.pipeline_split_rule`)."""
 TORCHTITAN_EVEN = load_stack("torchtitan").model_copy(
-    update={"pipeline_split": "even", "pipeline_partition": None, "pipeline_partition_source": None})
+    update={"pipeline_split": "even", "pipeline_partition": None, "pipeline_partition_source": None,
+            "unfused_elementwise": (), "recompute_modules": ("core_attn",)})
 """torchtitan as priced before hT47 (session 44): Megatron's even split, no layer counted for the embedding / loss,
 with torch's schedules (ZB-H1, ZB-V) and micro-batch rules: the stack the tests of the even split's rank and chunk
-kinds under torch's schedules were written on (torchtitan itself now cuts its units, `training.pipeline_partition`)."""
+kinds under torch's schedules were written on (torchtitan itself now cuts its units, `training.pipeline_partition`);
+and its element-wise work and selective recompute as priced before hK52 (session 52): fused passes, the attention
+core re-run (torchtitan itself now prices its eager passes and op-level AC, `ops.eager_passes`, which hide hA2's DP
+exposure behind the longer backward and move hZ3's bubble)."""
 META_LLAMA3_TIME = load_stack("meta-llama3").model_copy(update={"pipeline_partition": "time"})
 """meta-llama3 as priced before hZ47 (session 45): the time-balanced split (the whole-layer cut re-cut at the plan's
 rates, `stage_split.balanced_heaviest_stage`), the stack the tests of that split were written on (meta-llama3 itself

@@ -96,6 +96,9 @@ def test_one_plan_terms_are_the_array_paths(stack: str) -> None:
                 one = layer_time._layout(plan.one_row, fp8, profile, layouts)
                 for f in dataclasses.fields(one):
                     a, b = getattr(one, f.name), getattr(array, f.name)
+                    if f.name == "unfused_elementwise":  # the stack's op names (hK52), not a per-plan number
+                        assert a == b, (dtype, f.name)
+                        continue
                     assert np.ravel(a)[0] == np.ravel(b)[0], (dtype, f.name)
                 share = float(np.ravel(layer_recipe.bf16_layer_share(plan, profile))[0])
                 assert layout_terms[0] == share and layer[0] == (share if fp8 else 0.0)

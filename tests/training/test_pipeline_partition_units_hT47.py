@@ -280,7 +280,12 @@ def test_zb_v_memory_holds_the_ranks_torchtitan_builds(model: str, gpus: int, tp
                  seq_len=8192, micro_batch=1, stack=TORCHTITAN_EVEN)
     timed = train(model, "dgx-h100-superpod", gpus=gpus, tp=tp, pp=pp, vpp=2, schedule="zb-v", global_batch=128,
                   seq_len=8192, micro_batch=1, stack=TORCHTITAN.model_copy(update={"pipeline_partition": "time"}))
-    assert est.step_time_s < even.step_time_s  # (even: 2 x ceil(L / 2p) on every rank, both tables on rank 0's)
+    if rank_0_paces:
+        assert est.step_time_s < even.step_time_s  # (even: 2 x ceil(L / 2p) on every rank, both tables on rank 0's)
+    else:  # hK52 (session 52): torchtitan's eager element-wise passes make a layer weigh more beside the tables, so
+        # the even split's rank 0 (10 layers + both tables) paces below the unit cut's rank 1 (11 layers): 20.068 vs
+        # 20.078 s (it was the other way round at fused element-wise cost)
+        assert even.step_time_s < est.step_time_s < 1.001 * even.step_time_s
     # the time split's pairs minimise the slowest rank: as fast where a middle rank paces (11 either way), faster
     # where torchtitan's rank 0 does (8b: its 7 + 2.7 layers' time, the time split's slowest rank 9)
     assert est.step_time_s > timed.step_time_s

@@ -86,7 +86,9 @@ StackKind = Literal["training", "serving"]
 Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
 ReduceDtype = Literal["fp32", "bf16", "fp16"]
 PipelineSplit = Literal["even", "balanced"]
-RecomputeModule = Literal["core_attn", "layernorm", "mla_up_proj", "moe_act", "mlp", "moe", "shared_experts"]
+UnfusedOp = Literal["rmsnorm", "rotary", "swiglu", "repeat_kv", "split_projections"]
+RecomputeModule = Literal["core_attn", "layernorm", "mla_up_proj", "moe_act", "mlp", "moe", "shared_experts",
+                          "op_sac"]
 CachedActivation = Literal["qkv_input", "mlp_input", "latents", "attn_out", "expert_fc1_out",
                            "expert_act_out", "shared_fc1_out", "shared_act_out", "ffn_fc1_out", "ffn_act_out"]
 REDUCE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0}
@@ -142,6 +144,14 @@ class Stack(FrameworkRules):
         "reduces in the switches where every tier does SHARP (`network.sharp.collnet_fabric`); NCCL's default is 0 "
         "(NCCL docs env.html, cited from memory), and no shipped stack sets it")
     gradient_accumulation_fusion: bool = True  # False: wgrad to param.grad, a hook adds it (`layer_kernels`)
+    grad_accumulation_bytes: float = Field(
+        0.0, ge=0, description="non-Megatron stacks: bytes per weight element and micro-batch that gradient "
+        "accumulation moves outside the wgrad GEMM (`training.layer_kernels.unfused_main_grad_bytes`)")
+    grad_accumulation_source: str | None = None
+    pipeline_dp_overlap_fraction: float | None = Field(
+        None, ge=0, le=1, description="`dp_overlap_fraction` of plans with PP > 1 where the framework's pipeline "
+        "engine reduces gradients after its schedule (None: the same as without a pipeline; `training.step_assembly`)")
+    pipeline_dp_overlap_source: str | None = None
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "
@@ -152,6 +162,11 @@ class Stack(FrameworkRules):
     kernel_fusion: Literal["eager", "fused"] = Field(
         "fused", description="eager: unfused bias / dropout / norm kernels around the GEMMs (plain PyTorch "
         "modules); fused: Transformer Engine modules fuse them into the GEMMs and norms")
+    unfused_elementwise: tuple[UnfusedOp, ...] = Field(
+        (), description="element-wise operations the framework's model code runs as separate eager PyTorch kernels "
+        "(rmsnorm, rotary, swiglu, repeat_kv, split_projections), priced beyond the fused count by `ops.eager_passes`; "
+        "empty: every one fused (Transformer Engine, apex / Megatron fused kernels)")
+    unfused_elementwise_source: str | None = None
     fused_cross_entropy: bool = False
     cross_entropy_impl: Literal["te", "native"] = Field(
         "te", description="with `fused_cross_entropy`, the recipe's Megatron-Core `cross_entropy_fusion_impl`: te "
@@ -220,7 +235,9 @@ class Stack(FrameworkRules):
 
     recompute_modules: tuple[RecomputeModule, ...] = Field(
         ("core_attn",), description="modules `--recompute selective` re-runs in backward "
-        "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts")
+        "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts; "
+        "op_sac: torchtitan's op-level selective AC (`training.recompute_modules`)")
+    recompute_modules_source: str | None = None
     cpu_offload_layers: int = Field(0, ge=0, description="first N layers whose saved activations go to host memory "
                                     "(Megatron-Core `cpu_offloading_num_layers`; `training.activation_offload`)")
     fp8_activation_cache: tuple[CachedActivation, ...] = Field(

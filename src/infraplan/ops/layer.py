@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.eager_passes import eager_passes
 from infraplan.ops.gpt_oss_experts import gpt_oss_expert_passes
 from infraplan.ops.layer_records import ArrayLike as ArrayLike
 from infraplan.ops.layer_records import AttentionCore as AttentionCore
@@ -275,6 +276,10 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             fwd, bwd = qk_norm_passes(model, tokens, q_local, kv_local / 2.0)
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qk_norm", *fwd)), (
                 *elementwise_bwd, Elementwise("qk_norm", *bwd))
+        if lay.unfused_elementwise:  # the stack's eager element-wise passes beyond the fused count (`ops.eager_passes`)
+            fwd_e, bwd_e = eager_passes(shape, lay.unfused_elementwise, tokens, sp_tokens, q_local, kv_local,
+                                        ffn_elements)
+            elementwise_fwd, elementwise_bwd = (*elementwise_fwd, fwd_e), (*elementwise_bwd, bwd_e)
         if lay.qkv_split_copies:  # Megatron-Core's GQA query copy and QKV-gradient cat (`ops.qk_norm`)
             fwd, bwd, grouped = qkv_split_copies(shape, tokens, tp, q_local, kv_local)
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qkv_split", *fwd, grouped)), (

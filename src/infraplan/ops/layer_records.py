@@ -58,6 +58,7 @@ class Layout:
     quantization_padding: bool = False  # TEGroupedMLP pads / unpads quantised expert rows (`ops.moe_routing`)
     fused_grouped_mlp: ArrayLike = False  # MXFP8 experts' SwiGLU + casts in TE's fused grouped-MLP epilogues
     qkv_split_copies: bool = False  # Megatron-Core's GQA query copy / QKV-gradient cat (`ops.qk_norm`)
+    unfused_elementwise: tuple[str, ...] = ()  # what the stack's eager model code runs unfused (`ops.eager_passes`)
     phase: Phase = "training"
 
 

@@ -14,8 +14,8 @@ SGLang without DeepEP; `examples/stacks/sglang-deepep-tbo.yaml` is the LMSYS dep
   combine while the other computes (DeepSeek-V3 report sec. 3.4.1 prefilling: "we simultaneously process two
   micro-batches with similar computational workloads, overlapping the attention and MoE of one micro-batch with the
   dispatch and combine of another", sec. 3.4.2 decoding likewise; DeepSeek's inference-system overview 2025-02-28,
-  "dual micro-batch overlap"; SGLang `--enable-two-batch-overlap`, LMSYS blog 2025-05-05. Recalled, not re-read: no
-  copy in ../shared/reference). For M tokens the micro-batches of ceil(M / 2) and floor(M / 2) each cost their own
+  "dual micro-batch overlap"; SGLang `--enable-two-batch-overlap`, LMSYS blog 2025-05-05. Recalled, not re-read: the
+  reports are not shipped). For M tokens the micro-batches of ceil(M / 2) and floor(M / 2) each cost their own
   compute c and all-to-all e (the tables over M), and the layer lasts max(c(ceil) + c(floor), e(ceil) + e(floor))
   plus the TP collectives (not overlapped); one token cannot split. The routed experts' part of the layer (what
   `serving.lockstep_loop` re-prices on the ranks' mean tokens) shrinks in the same ratio as the layer.

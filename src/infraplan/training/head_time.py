@@ -89,6 +89,10 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
 
     loss = memory(ce_bytes * logits, ce_kernels)
     rows = shape.vocab_size / plan.tp * shape.hidden_size
+    # a non-Megatron stack's gradient accumulation adds the head's fresh wgrad into its .grad, as the layers'
+    # (`layer_kernels.unfused_main_grad_bytes`; Megatron stacks accumulate in the GEMM, or per hL88's layer hook)
+    accumulate = stack.grad_accumulation_bytes if stack.stack_class != "megatron" else 0.0
+    added = memory(accumulate * rows) if accumulate else 0.0 * loss  # backward, in `head_other`
     embed_fwd = memory(4.0 * tokens * shape.hidden_size)
     embed_bwd = memory(2.0 * tokens * shape.hidden_size + 14.0 * rows, 3.0)
     host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else host_dispatch_s
@@ -103,9 +107,10 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
         issued = (kernels + launches[(end, ph)]) * host
         return issued if one else np.broadcast_to(issued, np.shape(fwd)).astype(np.float64)
 
-    return {"head_compute": fwd + bwd, "head_other": loss, "head_tp": tp[("head", "fwd")] + tp[("head", "bwd")],
+    return {"head_compute": fwd + bwd, "head_other": loss + added,
+            "head_tp": tp[("head", "fwd")] + tp[("head", "bwd")],
             "head_gpu_fwd": fwd + loss / 3.0 + tp[("head", "fwd")],
-            "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + tp[("head", "bwd")],
+            "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + added + tp[("head", "bwd")],
             "head_host_fwd": issue(1.0 + ce_kernels / 3.0, "head", "fwd"),
             "head_host_bwd": issue(2.0 + 2.0 * ce_kernels / 3.0, "head", "bwd"),
             "embed_other": embed_fwd + embed_bwd, "embed_tp": tp[("embed", "fwd")] + tp[("embed", "bwd")],

@@ -106,16 +106,22 @@ FRESH_WGRAD_BYTES = 2.0
 
 
 def unfused_main_grad_bytes(stack: Stack, sharded: ArrayLike) -> Any:
-    """Bytes per weight element and micro-batch that the backward hook moves on a Megatron stack whose recipe turns
-    `gradient_accumulation_fusion` off (0 otherwise). Transformer Engine then writes each weight's gradient to a
-    fresh `param.grad` (`fuse_wgrad_accumulation` is the config's flag, megatron-core 0.16.1
-    extensions/transformer_engine.py:626 / :828 / :1537) and the hook moves it into the main gradient: Megatron-FSDP
+    """Bytes per weight element and micro-batch that gradient accumulation moves outside the wgrad GEMM (`sharded`:
+    the plan's ZeRO-3 gradient buffer). A Megatron stack whose recipe turns `gradient_accumulation_fusion` off (0
+    otherwise): Transformer Engine then writes each weight's gradient to a fresh `param.grad`
+    (`fuse_wgrad_accumulation` is the config's flag, megatron-core 0.16.1 extensions/transformer_engine.py:626 / :828 /
+    :1537) and the hook moves it into the main gradient: Megatron-FSDP
     with a sharded gradient buffer (`sharded`: ZeRO-3, optim_grads_params, param_and_grad_buffer.py:1861-1864)
     copies it, `param.main_grad.copy_(param.grad)` (distributed/fsdp/src/megatron_fsdp/megatron_fsdp.py:561-573:
     read the wgrad, write the buffer), where the fused path has the GEMM overwrite `main_grad` (:462-466); Megatron's
     DDP adds it, `main_grad.add_(grad)` (read both, write the buffer). Megatron-Bridge's FSDP Llama perf configs set
-    the flag off (perf_recipes/llama/gb200/llama3.py:221 / :274)."""
-    if stack.stack_class != "megatron" or stack.gradient_accumulation_fusion:
+    the flag off (perf_recipes/llama/gb200/llama3.py:221 / :274). Other stacks: their `grad_accumulation_bytes`
+    (DeepSpeed's AccumulateGrad add, `catalog/stacks/deepspeed.yaml`), one figure for every ZeRO stage: the search
+    broadcasts ZeRO over the layer terms (`training.axes`), so a layer term may not depend on it beyond
+    Megatron's ZeRO-3 test."""
+    if stack.stack_class != "megatron":
+        return stack.grad_accumulation_bytes
+    if stack.gradient_accumulation_fusion:
         return 0.0
     buffer = grad_buffer_bytes(stack)
     return FRESH_WGRAD_BYTES + buffer + pick(sharded, 0.0, buffer)

@@ -12,8 +12,9 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
 * Memory-bound element-wise work: norms and residual adds on the sequence-parallel shard, rotary
   embedding, the FFN activation; backward moves twice the forward bytes. fp8 adds the cast + transpose
   of every GEMM input (forward) and output gradient (backward), as Transformer Engine does. A recipe without
-  `gradient_accumulation_fusion` adds the hook's copy / add of each weight gradient into the main gradient
-  (`training.layer_kernels.unfused_main_grad_bytes`).
+  `gradient_accumulation_fusion` adds the hook's copy / add of each weight gradient into the main gradient, a
+  non-Megatron stack its `grad_accumulation_bytes` (`training.layer_kernels.unfused_main_grad_bytes`); an eager
+  stack's `unfused_elementwise` ops add the passes they move beyond the fused count (`ops.eager_passes`).
 * TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
   again backward, on the TP group (not overlapped); without SP, 2 all-reduces each way and the norms and
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
@@ -21,7 +22,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   current scaling, NVFP4) on sequence shards: a 4-byte amax all-reduce over TP per quantised GEMM operand
   (`amax_reductions`, Transformer Engine 2.14), never hidden.
 * Recompute: selective adds the forward of the stack's `recompute_modules` to backward (default the attention
-  core; `training.recompute_modules`); full adds the whole layer forward.
+  core; torchtitan's op_sac: shares of the GEMMs and all forward element-wise work; `training.recompute_modules`);
+  full adds the whole layer forward.
 * Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
   behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
   while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited. With TP
@@ -98,7 +100,7 @@ from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
 from infraplan.training.layer_recipe import cast_bytes_per_element as cast_bytes_per_element
 from infraplan.training.layer_recipe import one_plan_terms, recipe_column
 from infraplan.training.plan import PlanArrays
-from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
+from infraplan.training.recompute_modules import rerun_elementwise_bytes_per_token, rerun_gemm_shares
 from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gather_records
 
 _FWD, _BWD = itemgetter(0), itemgetter(1)  # a (forward, backward) pair's terms
@@ -122,7 +124,8 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
                       ep_stride=plan.ep_stride, fp8_casts=fp8, etp=plan.expert_tp, folded=plan.folded,
                       cast_bytes=cast_bytes, amax_bytes=amax, norm_amax_bytes=norm_amax,
                       gathered_transpose_bytes=transpose, expert_load_factor=load_factor, moe_dispatcher=dispatcher,
-                      quantization_padding=padding, fused_grouped_mlp=fused, qkv_split_copies=qkv_copies)
+                      quantization_padding=padding, fused_grouped_mlp=fused, qkv_split_copies=qkv_copies,
+                      unfused_elementwise=stack.unfused_elementwise)
     profile = stack or resolve_stack(None, "training")
     share = bf16_layer_share(plan, profile)
     # on the layers the recipe quantises
@@ -139,7 +142,8 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
                   quantization_padding=(profile.stack_class == "megatron" and moe.expert_gemm == "per_expert"
                                         and moe.flex_backend != "hybridep"),
                   fused_grouped_mlp=(plan.dtype == int(Dtype.MXFP8)) & moe.fused_grouped_mlp
-                  if moe.fused_grouped_mlp else False, qkv_split_copies=profile.qkv_split_copies)
+                  if moe.fused_grouped_mlp else False, qkv_split_copies=profile.qkv_split_copies,
+                  unfused_elementwise=profile.unfused_elementwise)
 
 
 # one fp32 amax per quantised tensor
@@ -265,7 +269,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
                                               rates.kernel_overhead_s)
         quantised = pick(nvfp4, 1.0 - bf16_share, 0.0)
         elem_fwd, elem_bwd = elem_fwd + quantised * nv_fwd, elem_bwd + quantised * nv_bwd
-    if not stack.gradient_accumulation_fusion:  # the hook moves each fresh wgrad into main_grad (`layer_kernels`)
+    if not stack.gradient_accumulation_fusion or stack.grad_accumulation_bytes:
+        # the hook moves each fresh wgrad into main_grad; DeepSpeed's accumulation adds (`layer_kernels`)
         hook_bytes = unfused_main_grad_bytes(stack, plan.zero >= 3)
         weights = sum((g.k * g.n * g.count * g.share for g in ops.gemms), 0.0)
         tensors = sum((g.count * g.share for g in ops.gemms), 0.0)
@@ -279,13 +284,15 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     module_fwd: Any = 0.0
     module_elem: Any = 0.0
     if not one or selective:
-        rerun = recompute_gemm_roles(stack)
+        rerun = rerun_gemm_shares(shape, stack)
         module_fwd = (attn_fwd * ("core_attn" in stack.recompute_modules)
-                      + sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True) if op.role in rerun),
-                            0.0 if one else np.zeros(())))
+                      + sum((g[0] * rerun[op.role] for g, op in zip(gemms, ops.gemms, strict=True)
+                             if op.role in rerun), 0.0 if one else np.zeros(())))
         rerun_bytes = lay.tokens * rerun_elementwise_bytes_per_token(shape, plan.tp, plan.sequence_parallel, stack)
         module_elem = (memory_bound_seconds(rates, rerun_bytes, kernels=2.0) if one  # type: ignore[arg-type]
                        else _result(memory_bound_time(rates, rerun_bytes, kernels=2.0)))
+        if "op_sac" in stack.recompute_modules:  # torchtitan's op-level AC replays every element-wise op forward
+            module_elem = module_elem + elem_fwd
     out = {
         "compute_fwd": compute_fwd,
         "compute_bwd": gemm_bwd + attn_bwd + pick(full, compute_fwd, pick(selective, module_fwd, 0.0)),

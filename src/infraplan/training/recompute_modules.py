@@ -12,6 +12,12 @@ a stack's `recompute_modules`). Each module drops the tensors it produces from t
   moe_act: the routed experts' SwiGLU output and GPT-OSS's clamped FC1 copy (re-run from the stored FC1 output);
   mlp / moe / shared_experts: everything inside the dense MLP, the MoE layer (routed copies and shared expert)
     or the shared expert only, re-run from the kept MLP input.
+  op_sac: torchtitan's op-level selective AC (torchtitan 0.1.0 models/llama3/infra/parallelize.py:218-274, read in
+    the PyPI wheel): the layer forward replays in backward with the outputs of SDPA and of every odd `aten.mm`
+    cached (`_save_list`, "every second mm" recomputed), so the even mms (Llama: wk, wo, w3 of wq, wk, wv, wo, w1, w3,
+    w2; a non-gated FFN: wk, wo, w2) and every element-wise op re-run, the attention core not (`rerun_gemm_shares`;
+    layer_time re-runs the whole forward element-wise time); drops the norm outputs and the activation output
+    (the mm outputs it also drops are kept in the count: an upper bound on its memory).
 DeepSeek-V3 (arXiv:2412.19437 sec. 3.2.3) recomputes all RMSNorms and the MLA up-projections; sec. 3.3.3 caches
 the output-projection input in a 12-bit E5M6 format, the MoE up-projection input (the fp8-dispatched tokens) and
 the SwiGLU input in fp8 with 1x128 tile scales, and recomputes the SwiGLU output (`moe_act`).
@@ -40,6 +46,7 @@ DROPPED_TERMS: dict[str, tuple[str, ...]] = {
     "moe": ("expert_input", "expert_fc1_out", "expert_act_out", "expert_clamped_fc1_out", "shared_fc1_out",
             "shared_act_out"),
     "shared_experts": ("shared_fc1_out", "shared_act_out"),
+    "op_sac": ("qkv_input", "mlp_input", "ffn_act_out"),
 }
 RERUN_GEMMS: dict[str, tuple[str, ...]] = {  # `ops.layer.Gemm.role`s whose forward a module re-runs
     "mla_up_proj": ("q_up", "kv_up", "q_absorb", "v_absorb"),
@@ -50,7 +57,7 @@ RERUN_GEMMS: dict[str, tuple[str, ...]] = {  # `ops.layer.Gemm.role`s whose forw
 FP8_SCALE_BYTES_PER_ELEMENT = 4.0 / 128.0  # one fp32 scale per 1x128 tile
 CACHED_BYTES_PER_ELEMENT: dict[str, float] = {"attn_out": 1.5}  # E5M6; every other cached tensor: fp8 (1 B)
 
-__all__ = ["cached_bytes_factor", "recompute_gemm_roles", "rerun_elementwise_bytes_per_token",
+__all__ = ["cached_bytes_factor", "recompute_gemm_roles", "rerun_elementwise_bytes_per_token", "rerun_gemm_shares",
            "stored_activation_terms"]
 
 
@@ -98,6 +105,22 @@ def _term_sets(stack: Stack, quantized: tuple[str, ...]) -> tuple[frozenset[str]
 def recompute_gemm_roles(stack: Stack) -> frozenset[str]:
     """GEMM roles whose forward selective recompute re-runs under this stack."""
     return frozenset(r for m in stack.recompute_modules for r in RERUN_GEMMS.get(m, ()))
+
+
+def rerun_gemm_shares(shape: TransformerShape, stack: Stack) -> dict[str, float]:
+    """Share of each GEMM role's forward that selective recompute re-runs: 1 for the roles of the stack's modules
+    (`recompute_gemm_roles`); with op_sac the even `aten.mm` calls of torchtitan's layer (module docstring): of the
+    fused QKV GEMM the K projection's share of its width, the output projection, and of the FFN the up half of the
+    gate / up GEMM (gated) or the down GEMM (wq, wk, wv, wo, w1, w2: the sixth mm). MoE and MLA layers: no GEMM
+    share (their mm order is not counted here; only their element-wise replay is priced, a lower bound)."""
+    shares = dict.fromkeys(recompute_gemm_roles(stack), 1.0)
+    if "op_sac" in stack.recompute_modules and not shape.is_mla and not shape.is_moe:
+        kv_each = shape.num_kv_heads * shape.head_dim
+        shares["qkv"] = max(shares.get("qkv", 0.0), kv_each / (shape.num_heads * shape.head_dim + 2.0 * kv_each))
+        shares["attention_out"] = 1.0
+        role, share = ("ffn_up", 0.5) if shape.gated_mlp else ("ffn_down", 1.0)
+        shares[role] = max(shares.get(role, 0.0), share)
+    return shares
 
 
 # `CheckpointWithoutOutput._recompute` copies the recomputed output's storage into the discarded output's

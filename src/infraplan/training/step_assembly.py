@@ -149,7 +149,10 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     `ends`: the end stages' own DP traffic (`step_traffic.EndStageTraffic`; needed where an end stage holds other
     parameters than the traffic's and can set the DP exposure)."""
     head_compute, head_other = lt["head_compute"], lt["head_other"]
-    overlap = profile.dp_overlap_fraction  # (the stack's field, read once for its uses below)
+    overlap: Any = profile.dp_overlap_fraction  # (the stack's field, read once for its uses below)
+    piped = profile.pipeline_dp_overlap_fraction  # a pipeline engine's own (DeepSpeed: reduced after the schedule)
+    if piped is not None and piped != overlap:
+        overlap = ops.where(plan.pp > 1, piped, overlap)
     exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`with_ep_comm`), and so

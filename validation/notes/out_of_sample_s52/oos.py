@@ -152,6 +152,14 @@ CASES: list[dict] = [
     ),
 ]
 
+# hK (session 52): the compiled rows under the compile stack (element-wise ops fused; `torchtitan-compile.yaml`)
+_COMPILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torchtitan-compile.yaml")
+CASES += [
+    {**next(c for c in CASES if c["id"] == "tt-8b-fsdp"), "id": "tt-8b-fsdp-compile", "stack": _COMPILE,
+     "published": 6667},
+    {**next(c for c in CASES if c["id"] == "tt-8b-fsdp-fp8"), "id": "tt-8b-fsdp-fp8-compile", "stack": _COMPILE},
+]
+
 SEARCH: list[dict] = [
     dict(
         id="llama1-65b-2048-search",
