@@ -30,10 +30,10 @@ release), so they are not exchangeable with a new campaign's; campaigns are. Hen
 Pools, nearest first: the same family, stack class and kind; the same family and kind (any stack); every case of
 the kind. The first holding >= 9 campaigns gives the band; when even the last holds fewer, its full range
 (min..max; K >= 2 campaigns hold a new one's case with probability >= (K - 1) / (K + 1), the rank argument above
-with k_lo = 1, k_hi = K), and `basis` says which. One campaign (K = 1, probability 0) gives no band: the MLPerf
-DLRM-v2 rows are one submission's scenarios, so a recsys answer carries `error_band: null` and `no_band_basis`
-says why, as video and image answers do (no validation case at all). A result that predicts throughput is then
-expected within [prediction / (1 + high), prediction / (1 + low)] of the measurement, a mean TTFT likewise.
+with k_lo = 1, k_hi = K), and `basis` says which. One campaign (K = 1, probability 0) gives no band (recsys: the
+MLPerf DLRM-v2 rows are one submission's; video, image: no case), `no_band_basis` says why. A stack class no case of
+the kind ran (training under deepspeed, torchtitan) widens it by the settings swing, said first (band_stack_transfer,
+hA). A throughput is then expected within [prediction / (1 + high), prediction / (1 + low)] of the measurement.
 Default stack (hB40): a training case's residual is `validate`'s, priced on the settings its measurement ran (a
 frontier row on its performance configuration, `validation.sets.frontier_row_stack`). An answer on the default
 training stack as shipped (no `--stack`, `--stack nemo-26.04` or a copy, the search's default) carries a second
@@ -55,17 +55,14 @@ campaigns ran them, which held 72-87 % of its engine's rows re-run on it, these 
 Infrastructure answers (hE40): kind `network`, metric `busbw` (NCCL all-reduce busbw, predicted / published - 1,
 validation/cases/network.yaml, 8 GiB) bands `collective` all-reduce on the analytical model from 1 GiB, metric
 `busbw_small` (the measured small-message NCCL tables, one NVSwitch domain) one of less in one domain
-(`network.collective_band`, hC51); kind `facility` bands by the
-metric a case checks (validation.bands.FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power)
-the IT power of `facility` and the power of every composite built on it, `job_mttf` `reliability`'s job MTTF,
-`cost` (the Epoch AI 1-GW model's capex / TCO / energy: one campaign, so no band) the money. Each case names its
-`campaign` in its case file (the publication whose cases share a bias). Same rule: below 9 campaigns the full range,
-one campaign none. A composite's additive total (a fleet's, a scenario's IT power) takes `envelope` of its parts'
-bands. No case measures a fabric's bill of materials, a PUE or a scenario's demand: those carry the basis only.
-The leave-one-campaign-out coverage of this rule on the stored residuals is a test
-(tests/validation/test_band_coverage.py: 81-82 % of a left-out campaign's cases, 94 % of all cases; TTFT: 80 % and
-89.5 %); the audit behind it is in validation/notes/error_bands_tried.md (the rule before it, the
-10th-90th percentile of >= 5 cases pooled as if independent, covered 58 % and 75 %).
+(`network.collective_band`, hC51); kind `facility` bands by the metric a case checks (validation.bands.
+FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power) the IT power of `facility` and of every
+composite built on it, `job_mttf` `reliability`'s job MTTF, `cost` (the Epoch AI 1-GW model: one campaign, no band)
+the money. Each case names its `campaign` in its case file (the publication whose cases share a bias). Same rule.
+A composite's additive total (a fleet's, a scenario's IT power) takes `envelope` of its parts' bands. No case
+measures a fabric's bill of materials, a PUE or a scenario's demand: those carry the basis only. Leave-one-campaign-
+out coverage on the stored residuals (tests/validation/test_band_coverage.py): 81-82 % of a left-out campaign's
+cases, 94 % of all; TTFT 80 % and 89.5 % (error_bands_tried.md; the rule before, 58 % and 75 %).
 """
 
 from __future__ import annotations
@@ -81,6 +78,7 @@ from pydantic import Field, TypeAdapter
 from infraplan.catalog import error_band_rows as band_rows
 from infraplan.catalog.band_families import ACCELERATOR_FAMILIES as ACCELERATOR_FAMILIES
 from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
+from infraplan.catalog.band_stack_transfer import on_stack, stack_widening
 from infraplan.catalog.error_band_rows import BAND_FOLDER, CASE_SETTINGS, DEFAULT_SETTINGS, ResidualRow, residual_fields
 from infraplan.catalog.error_band_rows import written_rows as written_rows
 from infraplan.catalog.loader import load_accelerator, load_system
@@ -276,8 +274,8 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: Rows |
         stack = DEFAULT_SERVING_STACK
     settings = band_settings(kind, stack)
     family, cls, label = accelerator_family(accelerator), stack_class(stack), _metric_label(kind, metric)
-    pool, priced = _settings_pool(stored_residuals(kind, metric, settings, cls) if residuals is None else residuals,
-                                  kind, metric, settings, stack)
+    rows = stored_residuals(kind, metric, settings, cls) if residuals is None else residuals
+    pool, priced = _settings_pool(rows, kind, metric, settings, stack)
     few = f"fewer than {MIN_BAND_CAMPAIGNS} campaigns"
     of_kind = [r for r in pool if r.kind == kind]
     held = ", ".join(sorted({r.family for r in of_kind}))  # the pool's families, said in the basis
@@ -297,6 +295,8 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: Rows |
                                                             f"{of_class})"),
         (lambda r: r.kind == kind, f"any accelerator{any_stack} ({where}; the cases' families: {held}{transfer})"),
     )
+    unstacked = settings == CASE_SETTINGS and stack_widening(of_kind, rows, cls, stack, kind, metric, label,
+                                                             _full_range_below_nine) or None  # hA: no case of cls
     for match, basis in tiers:
         found = [r for r in pool if match(r)]
         campaigns = [r.group for r in found]
@@ -304,17 +304,17 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: Rows |
         k = len(set(campaigns))
         count = f"{len(found):,} {label} cases of {k} campaigns{priced}"
         if band is not None:
-            return ErrorBand(low=band[0], high=band[1], cases=len(found),
-                             basis=f"80 % conformal band over campaigns (one case drawn from each) of the validation "
-                                   f"residuals of {count}: {basis}")
+            return on_stack(ErrorBand(low=band[0], high=band[1], cases=len(found),
+                                       basis=f"80 % conformal band over campaigns (one case drawn from each) of the "
+                                             f"validation residuals of {count}: {basis}"), unstacked)
         if k >= 2 and basis.startswith("any accelerator"):  # too few campaigns anywhere: their full range
             # the min and max of K exchangeable campaign draws hold a new one's with probability (K - 1) / (K + 1)
             # (the conformal rank argument above with k_lo = 1, k_hi = K); every case's range holds at least that
             values = [r.residual for r in found]
-            return ErrorBand(low=min(values), high=max(values), cases=len(found),
-                             basis=f"full range of the validation residuals of {count} ({few} of any accelerator; "
-                                   f"holds a new campaign's case with probability >= {(k - 1) / (k + 1):.0%}): "
-                                   f"{basis}")
+            return on_stack(ErrorBand(low=min(values), high=max(values), cases=len(found),
+                                       basis=f"full range of the validation residuals of {count} ({few} of any "
+                                             f"accelerator; holds a new campaign's case with probability >= "
+                                             f"{(k - 1) / (k + 1):.0%}): {basis}"), unstacked)
     return None
 
 

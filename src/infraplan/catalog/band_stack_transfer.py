@@ -1,0 +1,139 @@
+"""Does an error band carry over to a software stack no validation case ran? (hA, session 52; issue 12)
+
+An answer on a stack class with no case of its kind and metric (training under `--stack deepspeed` or `torchtitan`:
+every training case ran a Megatron-class stack, Megatron-LM / Megatron-Bridge / Meta's) took the band of the other
+classes' cases, and its basis said only "any stack". The conformal promise of that band (a new campaign's case
+inside with probability >= 80 %, `catalog.error_bands`) holds for a campaign exchangeable with the pool's; a
+campaign on an unmeasured stack is not: its profile (`catalog/stacks/<name>.yaml`: overlap, fusion, recompute,
+kernel rates) has never been checked against a measurement, and the cases cannot show how far it is off. Session
+52's out-of-sample check (validation/notes/training_sets_tried.md, "hH"; every figure RECALLED) found the training
+model +23..+50 % on five Megatron-DeepSpeed runs and +56..+77 % on two torchtitan runs, while that band was
+-5.9..+26.1 %: it held 2 of the 9 steady-state rows.
+
+Where the pool holds >= 2 stack classes and each left out leaves a band of the others (serving: trtllm, vllm,
+sglang), the leave-one-class-out shares are the evidence, as `catalog.band_families.family_transfer` gives them for
+families: the band is kept and its basis states them (`stack_transfer`). Where it does not (training: the Megatron
+class left out leaves Meta's one campaign), nothing shows a band carries over to another stack. What the stored
+residuals do measure is how far a stack's settings move a validated case's prediction: every case is also re-run on
+the default stack (`settings: default`, hB40 / hB41 / hV45), the same plan and published figure on another profile,
+so (1 + re-run residual) / (1 + own residual) is the factor by which pricing it on settings it did not run moved the
+prediction (`settings_swing`, as |ln| of it). The rule: such an answer takes the band the pools give, 1 + low
+divided and 1 + high multiplied by the swing's upper end (exp of the conformal k_hi-th of one |ln factor| drawn per
+campaign, `catalog.error_bands.campaign_band`'s high end: a new campaign's below it with probability >= 90 % from 9
+campaigns on; below 9 the largest), and its basis says so first. A prediction whose settings error is at most that
+factor, on a residual inside [low, high], lies inside the widened band: ASSUMPTION, that an unvalidated profile
+misses its stack's settings by no more than the default profile misses a validated case's (training: factor 1.438
+from 28 cases of 9 campaigns, the band -5.9..+26.1 % -> -34.5..+81.4 %). The recalled out-of-sample rows only
+check the rule, they did not set it (coverage before / after in validation/notes/error_bands_tried.md, hA).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+
+Band = TypeVar("Band", bound=BaseModel)
+BandOf = Callable[[list[float], list[str]], tuple[float, float] | None]
+
+# the kinds whose answers run on a software stack's kernels and settings (a facility or network figure does not)
+STACK_KINDS = ("training", "serving")
+CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # as catalog.error_band_rows names them
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def stack(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def settings(self) -> str: ...
+    @property
+    def residual(self) -> float: ...
+    @property
+    def group(self) -> str: ...
+
+
+def stack_unvalidated(pool: Sequence[_Row], cls: str, kind: str) -> bool:
+    """True when the stack class `cls` has no case in `pool` (a kind's residuals of one metric, on the settings the
+    cases ran) and the answer's kind runs on a stack (`STACK_KINDS`)."""
+    return kind in STACK_KINDS and bool(pool) and not any(r.stack == cls for r in pool)
+
+
+def settings_swing(rows: Sequence[_Row], kind: str, metric: str, band_of: BandOf) -> tuple[float, int, int] | None:
+    """How far re-pricing a validated case on another stack's settings moved its prediction: (swing, pairs,
+    campaigns) over each re-run row of `kind` and `metric` in `rows` paired with its case's own row (same id), each
+    |ln((1 + re-run residual) / (1 + own residual))|, the swing being `band_of`'s high end of them by campaign (the
+    largest below 9 campaigns, as `band_of` gives the full range); None when no case is stored both ways."""
+    own = {r.id: r.residual for r in rows if r.kind == kind and r.metric == metric and r.settings == CASE_SETTINGS}
+    pairs = [(abs(math.log((1.0 + r.residual) / (1.0 + own[r.id]))), r.group) for r in rows if r.kind == kind
+             and r.metric == metric and r.settings == DEFAULT_SETTINGS and r.id in own]
+    if not pairs:
+        return None
+    values, campaigns = [p[0] for p in pairs], [p[1] for p in pairs]
+    band = band_of(values, campaigns)
+    return (band[1] if band is not None else max(values)), len(pairs), len(set(campaigns))
+
+
+def stack_transfer(of_kind: Sequence[_Row], band_of: BandOf) -> str | None:
+    """The leave-one-class-out check (`catalog.band_families.family_transfer`'s, by stack class): the share of each
+    validated class's cases inside the band `band_of` builds from the other classes' cases; None unless the pool
+    holds >= 2 classes and every class left out leaves a band (training: the Megatron class left out leaves Meta's
+    one campaign, no band: nothing shows a band carries over to another stack)."""
+    classes = sorted({r.stack for r in of_kind})
+    held = []
+    for left_out in classes:
+        rest = [r for r in of_kind if r.stack != left_out]
+        band = band_of([r.residual for r in rest], [r.group for r in rest]) if rest else None
+        if band is None:
+            return None
+        mine = [r.residual for r in of_kind if r.stack == left_out]
+        held.append(f"{sum(band[0] <= v <= band[1] for v in mine) / len(mine):.0%} of {left_out}'s {len(mine):,}")
+    return ", ".join(held) if len(classes) >= 2 else None
+
+
+def stack_widening(of_kind: Sequence[_Row], rows: Sequence[_Row], cls: str, stack: str | None, kind: str,
+                   metric: str, label: str, band_of: BandOf) -> tuple[str, float] | None:
+    """What an answer on stack class `cls` (`stack`: its name) of `kind` and `metric` adds to its band: None where
+    `of_kind` (the cases on their own settings) holds a case of the class; else its basis' opening words and the
+    swing its ends widen by: 0 where the other classes show a band carries over (`stack_transfer`, the shares
+    said) or where `rows`, every stored row of the kind, hold no re-run to measure it (`settings_swing`)."""
+    if not stack_unvalidated(of_kind, cls, kind):
+        return None
+    classes, named = sorted({r.stack for r in of_kind}), cls if stack in (None, cls) else f"{cls} ({stack})"
+    head = (f"no validated {label} case of stack class {named}: the band of the other classes' cases "
+            f"({', '.join(classes)})")
+    if (shares := stack_transfer(of_kind, band_of)) is not None:
+        return (f"{head}, not widened: left out one class at a time, the band of the other classes' cases held "
+                f"{shares} cases (ASSUMPTION: {cls}'s bias within what these show)"), 0.0
+    swing = settings_swing(rows, kind, metric, band_of)
+    if swing is None:
+        return (f"{head}, not widened (no case is stored re-run on another stack's settings to measure how far a "
+                f"profile's settings move the error): no case shows it holds on {cls}"), 0.0
+    value, pairs, campaigns = swing
+    how = "conformal upper end over campaigns" if campaigns >= 9 else "largest, fewer than 9 campaigns"
+    return (f"{head}, each end widened by the factor {math.exp(value):.3f} (1 + low divided by it, 1 + high "
+            f"multiplied), the {how} of the factor by which re-pricing a validated case on the default stack's "
+            f"settings moved its prediction ({pairs:,} cases of {campaigns} campaigns; "
+            f"no class left out leaves a band to show one carries over to another stack; ASSUMPTION: the {cls} "
+            f"profile misses its stack's settings by no more; no case shows the band holds on {cls})"), value
+
+
+def on_stack(band: Band, unstacked: tuple[str, float] | None) -> Band:
+    """`band` (an `ErrorBand`), on a stack class no case ran (`unstacked`: `stack_widening`'s), each end widened by
+    the swing and its basis opened by what it says; as it is otherwise."""
+    if unstacked is None:
+        return band
+    words, swing = unstacked
+    ends, factor = band.model_dump(include={"low", "high", "basis"}), math.exp(swing)
+    if swing == 0.0:  # not widened: the ends as they are, not round-tripped through the factor
+        return band.model_copy(update={"basis": f"{words}; {ends['basis']}"})
+    return band.model_copy(update={"low": (1.0 + ends["low"]) / factor - 1.0,
+                                   "high": (1.0 + ends["high"]) * factor - 1.0,
+                                   "basis": f"{words}; {ends['basis']}"})
