@@ -64,7 +64,7 @@ def test_iteration_prices_the_busiest_ranks_all_to_all(monkeypatch: pytest.Monke
     dep = Deployment(tp=1, ep=72, attention_dp=72, dtype="fp8", max_batch=64, token_budget=2048, engine="sglang",
                      stack="sglang-0.x")
     busiest = build_iteration_cost(R1, cluster.accelerator, cluster.fabric, dep)
-    monkeypatch.setattr(expert_slots, "busiest_rank_collective", lambda c, mean_local_experts: c)
+    monkeypatch.setattr(expert_slots, "busiest_rank_collective", lambda c, mean_local_experts, spare=0.0: c)
     mean = build_iteration_cost(R1, cluster.accelerator, cluster.fabric, dep)
     for m in (64, 512):  # 7.3 and 59 MB a rank (at 8 tokens, 0.9 MB, the model's all-to-all is flat to 1.03 MB)
         a2a = _all_to_all(72, float(m))

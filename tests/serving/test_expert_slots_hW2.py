@@ -73,7 +73,7 @@ def test_ep72_iteration_is_slower_than_the_mean_gpus(monkeypatch: pytest.MonkeyP
     at EP 72: 1.05-1.125 x the mean GPU's (weight-bound: 4 / 3.56 = 1.125 of the bytes, the launches not). At
     58-68 sequences the tiles of 3.56 and 4 experts run in as many waves over the SMs: the same time. (The
     all-to-all's inbound, also in `routed_s` since hX40, held at the mean rank's: `test_expert_a2a_hX40.py`.)"""
-    monkeypatch.setattr(expert_slots, "busiest_rank_collective", lambda c, mean_local_experts: c)
+    monkeypatch.setattr(expert_slots, "busiest_rank_collective", lambda c, mean_local_experts, spare=0.0: c)
     cluster = Cluster.resolve("gb200-nvl72")
     dep = Deployment(tp=1, ep=72, attention_dp=72, dtype="fp8", max_batch=64, token_budget=2048, engine="sglang",
                      stack="sglang-0.x")

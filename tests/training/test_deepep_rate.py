@@ -6,9 +6,9 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
+from infraplan.ops import deepep
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import Collective
-from infraplan.training import expert_dispatch
 from infraplan.training.expert_dispatch import deepep_own_node_factor, deepep_rdma_bytes_per_s, flex_dispatch_seconds
 
 # deep-ep 1.0.0 README.md:17-22, internode normal kernels on H800 + CX7 (~50 GB/s): dispatch / combine GB/s
@@ -40,7 +40,7 @@ def test_published_rate_off_gives_the_fabric_rate(monkeypatch: pytest.MonkeyPatc
     fabric = Cluster.resolve("dgx-h100-superpod").fabric
     assert float(deepep_rdma_bytes_per_s(fabric, 2.0)) == pytest.approx(43e9)
     assert float(deepep_rdma_bytes_per_s(fabric, 16.0)) == pytest.approx(2.0 / (1 / 46 + 1 / 45) * 1e9)  # held
-    monkeypatch.setattr(expert_dispatch, "DEEPEP_PUBLISHED_RDMA_RATE", False)
+    monkeypatch.setattr(deepep, "DEEPEP_PUBLISHED_RDMA_RATE", False)  # moved to ops.deepep (session 52)
     assert float(deepep_rdma_bytes_per_s(fabric, 2.0)) == fabric.nic_bytes_per_s
 
 

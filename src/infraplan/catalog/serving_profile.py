@@ -143,6 +143,17 @@ class ServingProfile(Spec):
     ep_fp8_dispatch: bool = Field(
         False, description="wide EP with fp8 weights: the expert dispatch moves fp8 tokens with their 1x128 scales and "
         "the combine bf16 (DeepEP, as SGLang --moe-a2a-backend deepep runs it; `serving.ep_all_to_all`)")
+    deepep_normal_kernels: bool = Field(
+        False, description="wide EP: every iteration's dispatch / combine runs DeepEP's normal kernels, one copy of a "
+        "token per destination node over RDMA forwarded there over NVLink, at DeepEP's published internode rate "
+        "(SGLang --deepep-mode normal, a disaggregated prefill server's; `serving.ep_all_to_all`, `ops.deepep`)")
+    ep_overlap_sms: int = Field(
+        0, ge=0, le=1024, description="SMs the all-to-all kernels hold while two-batch overlap hides them under "
+        "the other micro-batch's compute, which runs on the rest (DeepEP's `Buffer.num_sms`); 0: none priced")
+    ep_redundant_experts: int = Field(
+        0, ge=0, le=4096, description="wide EP: redundant expert copies EPLB places so that every rank receives "
+        "the mean rank's routed tokens (SGLang --ep-num-redundant-experts with --enable-eplb; DeepSeek-V3 sec. "
+        "3.4); a rank holds ceil((E + R) / EP) experts' weights (`serving.expert_slots`); 0: no EPLB")
     schedule_ahead: bool = Field(
         False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
         "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "

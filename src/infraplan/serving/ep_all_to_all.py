@@ -20,22 +20,43 @@ SGLang without DeepEP; `examples/stacks/sglang-deepep-tbo.yaml` is the LMSYS dep
   plus the TP collectives (not overlapped); one token cannot split. The routed experts' part of the layer (what
   `serving.lockstep_loop` re-prices on the ranks' mean tokens) shrinks in the same ratio as the layer.
 
-ASSUMPTIONS: the overlap is perfect (DeepEP's normal kernels take ~20 of the 132 SMs while they run, recalled, not
-priced; its low-latency kernels take none); the halves are even; DeepEP's one scale-out copy per destination node
-(normal kernels, `training.expert_dispatch.deepep_node_dedup`) is not priced in serving. Checked out of sample
-(validation/notes/serving_hopper_moe_tried.md, "hO (session 52)"): LMSYS's 96-H100 and DeepSeek's H800 figures.
+* `deepep_normal_kernels` (toggle `DEEPEP_NODE_COPIES`, hY session 52): the dispatch / combine of an EP group over
+  more than one scale-up domain runs DeepEP's normal kernels, which send a token once per destination node over RDMA
+  and forward it to that node's experts over NVLink, at the DeepEP README's internode rate for the nodes spanned
+  (`ops.deepep.flex_dispatch_seconds`, the training model's pricing of the same kernels, moved to ops/ for both);
+  inside one domain the all-to-all stays as priced. SGLang runs them on prefill batches (`--deepep-mode normal`, or
+  `auto` on extend batches) and its low-latency kernels, one copy per routed expert as `ops.layer` counts, on
+  decode batches (recalled); the iteration tables do not tell the two apart, so the flag is for a prefill-only
+  engine (a disaggregated prefill server: `examples/stacks/sglang-deepep-prefill.yaml`).
+* `ep_overlap_sms` (toggle `EP_OVERLAP_SMS`): under two-batch overlap the compute that hides an all-to-all runs on
+  the SMs the communication kernels leave: the hidden seconds x f / (1 - f) are added to the compute, f = the
+  kernels' SMs / the GPU's, as the training model charges its overlapped dispatch (`training.expert_dispatch.
+  with_ep_comm`, `MoeRouting.overlap_sm_fraction`). DeepEP's normal kernels take `Buffer.num_sms` (20 by default,
+  the README's example sets 24; recalled, not re-read); its low-latency kernels receive without SMs.
+
+ASSUMPTIONS: the halves are even; the SMs a kernel holds are its whole share of the GPU while it runs. Checked out of
+sample (validation/notes/serving_hopper_moe_tried.md, "hO (session 52)" and "hY (session 52)"): LMSYS's 96-H100
+and DeepSeek's H800 figures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.network.collectives import Fabric
+from infraplan.ops.deepep import ep_domains, flex_dispatch_seconds
+from infraplan.ops.layer import Collective
 from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile
 
 TWO_BATCH_OVERLAP = True  # the stacks' `two_batch_overlap` priced (module docstring); False: never split
 EP_FP8_DISPATCH = True  # the stacks' `ep_fp8_dispatch` priced (module docstring); False: bf16 both ways
+DEEPEP_NODE_COPIES = True  # the stacks' `deepep_normal_kernels` priced (module docstring); False: per-expert copies
+EP_OVERLAP_SMS = True  # the stacks' `ep_overlap_sms` priced under two-batch overlap (docstring); False: none
 
 
 def overlaps(stack: str) -> bool:
@@ -51,25 +72,59 @@ def dispatch_share(dep: Deployment) -> float:
     return FP8_DISPATCH_PAIR_SHARE if profile is not None and profile.ep_fp8_dispatch else 1.0
 
 
-def layer_seconds(compute_s: np.ndarray, tp_s: np.ndarray, ep_s: np.ndarray, dep: Deployment) -> np.ndarray:
+def deepep_all_to_alls(shape: TransformerShape, fabric: Fabric, dep: Deployment,
+                       collectives: tuple[Collective, ...]) -> tuple[Collective, ...]:
+    """The layer's EP all-to-alls that DeepEP's normal kernels send (`ops.deepep.flex_dispatch_seconds` prices them):
+    those over more than one scale-up domain where the stack sets `deepep_normal_kernels` (module docstring); none
+    otherwise, with the toggle off, or for a dense model."""
+    profile = serving_profile(dep.stack) if DEEPEP_NODE_COPIES and shape.is_moe else None
+    if profile is None or not profile.deepep_normal_kernels:
+        return ()
+    return tuple(c for c in collectives if c.role == "ep" and c.kind == "all_to_all"
+                 and float(np.max(ep_domains(fabric, c.group, c.stride)[2])) > 1.0)
+
+
+def ep_seconds(shape: TransformerShape, fabric: Fabric, dep: Deployment, collectives: tuple[Collective, ...],
+               nccl: Callable[[Fabric, Collective], np.ndarray], m: np.ndarray) -> np.ndarray:
+    """Seconds of the layer's EP collectives for M = `m` tokens: each at `nccl`'s time (`serving.llm_iteration`), but
+    those DeepEP's normal kernels send (`deepep_all_to_alls`) at `ops.deepep.flex_dispatch_seconds`."""
+    normal = deepep_all_to_alls(shape, fabric, dep, collectives)
+    priced = sum((nccl(fabric, c) for c in collectives if c.role == "ep" and all(c is not d for d in normal)),
+                 np.zeros_like(m))
+    return priced + flex_dispatch_seconds(shape, fabric, normal) if normal else priced
+
+
+def overlap_sm_share(dep: Deployment, compute_units: int) -> float:
+    """The share f of the GPU's `compute_units` SMs the all-to-all kernels hold under two-batch overlap: the stack's
+    `ep_overlap_sms` over them (at most 1 / 2, ASSUMPTION: no engine gives more), 0 with the toggle off."""
+    profile = serving_profile(dep.stack) if EP_OVERLAP_SMS and compute_units > 0 else None
+    return 0.0 if profile is None else min(profile.ep_overlap_sms / compute_units, 0.5)
+
+
+def layer_seconds(compute_s: np.ndarray, tp_s: np.ndarray, ep_s: np.ndarray, dep: Deployment,
+                  compute_units: int = 0) -> np.ndarray:
     """Seconds of one layer for M = 0, 1, ... tokens (index = M): compute + TP + EP collectives (the EP ones at the
-    stack's dispatch bytes), or under two-batch overlap the larger of the two micro-batches' compute and their EP
-    all-to-all, plus the TP collectives."""
+    stack's dispatch bytes), or under two-batch overlap the larger of the two micro-batches' compute, slowed on the
+    SMs the hidden all-to-all holds (`overlap_sm_share` of the GPU's `compute_units`), and their EP all-to-all,
+    plus the TP collectives."""
     share = dispatch_share(dep)
     ep = ep_s * share if share != 1.0 else ep_s
     if not overlaps(dep.stack):
         return compute_s + tp_s + ep
     m = np.arange(len(compute_s))
     hi, lo = (m + 1) // 2, m // 2
-    split = np.maximum(compute_s[hi] + compute_s[lo], ep[hi] + ep[lo])
+    compute, comm = compute_s[hi] + compute_s[lo], ep[hi] + ep[lo]
+    if (f := overlap_sm_share(dep, compute_units)) > 0.0:  # the hidden seconds run on (1 - f) of the SMs
+        compute = compute + np.minimum(compute, comm) * f / (1.0 - f)
+    split = np.maximum(compute, comm)
     return np.where(m >= 2, split, compute_s + ep) + tp_s
 
 
 def layer_terms(compute_s: np.ndarray, tp_s: np.ndarray, ep_s: np.ndarray, dep: Deployment, flop_s: np.ndarray,
-                routed_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                routed_s: np.ndarray, compute_units: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`serving.llm_iteration`'s layer terms: the layer's seconds (`layer_seconds`), its pure-matmul seconds, and its
     routed experts' seconds scaled by the layer's over the plain sum (unchanged where nothing overlaps)."""
-    layer = layer_seconds(compute_s, tp_s, ep_s, dep)
+    layer = layer_seconds(compute_s, tp_s, ep_s, dep, compute_units)
     if not overlaps(dep.stack):
         return layer, flop_s, routed_s
     plain = compute_s + tp_s + ep_s * dispatch_share(dep)

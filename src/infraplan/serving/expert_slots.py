@@ -52,6 +52,18 @@ Engines that refuse: SGLang 0.5.9's fused MoE asserts that EP divides the expert
 makes any EP run, but its Mixtral builds it with E alone (models/mixtral.py:96, :223): SGLang cannot serve a Mixtral
 at an EP not dividing its experts (`engine_refusal`; `serve` refuses it, `serve-plan` does not try it).
 
+EPLB (a stack's `ep_redundant_experts` R > 0, toggle `EPLB_REDUNDANT_EXPERTS`; hY session 52): SGLang with
+`--enable-eplb --ep-num-redundant-experts R` places the E + R physical experts from measured load statistics so
+that the ranks' loads even out (DeepSeek-V3 arXiv 2412.19437 sec. 3.4: "duplicates high-load experts and deploys
+them redundantly ... to balance the load"; DeepSeek's EPLB README; recalled, not re-read). Under the model's uniform
+routing that is the balanced placement: every rank receives the mean rank's T k EP / E copies per expert-equivalent,
+spread over its S = ceil((E + R) / EP) slots (`spare_per_rank` = R / EP), whose weights it reads. So the busiest
+GPU's routed GEMMs run S / (E / EP) times the hit experts at (E / EP) / S of the tokens each (`busiest_rank_gemm`),
+and its all-to-all moves the mean rank's bytes (`busiest_rank_collective`). LMSYS's 72-GPU decode (R = 32, 288 slots,
+S = 4): the same 4 experts' weights, 3.56 experts' tokens instead of 4. ASSUMPTION: the balance is exact (EPLB's is
+measured, not perfect). Not changed: the memory plan's ceil(E / EP) slots (S is larger where EP divides E, e.g. 9
+at EP 32 with R = 32), and `validation.step_components`' breakdown (no EPLB).
+
 Effect (toggle `UNEVEN_EXPERT_SLOTS`): no validation row moves (every serving row's EP divides its experts);
 DeepSeek-R1 at EP 72 on 256 experts: the busiest GPU's expert weight reads and all-to-all bytes 4 / 3.56 = 1.125 x
 the mean's.
@@ -66,8 +78,10 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.layer import Collective, Gemm
+from infraplan.serving.engines import serving_profile
 
 UNEVEN_EXPERT_SLOTS = True  # price the busiest EP rank's ceil(E / EP) experts (module docstring; toggle to compare)
+EPLB_REDUNDANT_EXPERTS = True  # a stack's `ep_redundant_experts` balance the ranks (module docstring); False: ignored
 # SGLang 0.5.9 model families whose fused MoE is built without redundant slots (module docstring, "Engines that refuse")
 SGLANG_FIXED_SLOT_FAMILIES = frozenset({"mixtral"})
 
@@ -80,21 +94,34 @@ def busiest_rank_experts(mean_local_experts: float) -> float:
     return float(math.ceil(mean_local_experts))
 
 
-def busiest_rank_gemm(g: Gemm, mean_local_experts: float) -> tuple[Gemm, float]:
+def spare_per_rank(stack: str | None, ep: int) -> float:
+    """R / EP: the EPLB redundant experts per rank of `stack`'s `ep_redundant_experts` R at EP `ep` (module
+    docstring); 0 without them, for no stack, or with `EPLB_REDUNDANT_EXPERTS` off."""
+    profile = serving_profile(stack) if EPLB_REDUNDANT_EXPERTS and stack and ep > 1 else None
+    return 0.0 if profile is None else profile.ep_redundant_experts / ep
+
+
+def busiest_rank_gemm(g: Gemm, mean_local_experts: float, spare: float = 0.0) -> tuple[Gemm, float]:
     """A routed-expert GEMM record of the mean GPU (`ops.layer`: `count` hit experts of E / EP) as the busiest GPU
-    runs it, with its local experts: L / (E / EP) times the hit experts, each of the same tokens. Unchanged (the
-    same objects) where EP divides E."""
+    runs it, with its local experts: L / (E / EP) times the hit experts, each of the same tokens; under EPLB (`spare`
+    = R / EP > 0) S = ceil(E / EP + R / EP) slots, S / (E / EP) times the hit experts at (E / EP) / S of the tokens
+    each. Unchanged (the same objects) where EP divides E and there is no EPLB."""
+    if spare > 0.0 and mean_local_experts > 0:
+        held = float(math.ceil(mean_local_experts + spare - 1e-9))
+        ratio = held / mean_local_experts
+        m = np.asarray(g.m, dtype=np.float64) / ratio
+        return replace(g, count=np.asarray(g.count, dtype=np.float64) * ratio, m=m), held
     slots = busiest_rank_experts(mean_local_experts)
     if slots == mean_local_experts:
         return g, mean_local_experts
     return replace(g, count=np.asarray(g.count, dtype=np.float64) * (slots / mean_local_experts)), slots
 
 
-def busiest_rank_collective(c: Collective, mean_local_experts: float) -> Collective:
+def busiest_rank_collective(c: Collective, mean_local_experts: float, spare: float = 0.0) -> Collective:
     """An op-table collective as the busiest GPU runs it: the EP all-to-all's bytes (the mean rank's routed copies,
     `ops.layer`) times L / (E / EP), the copies routed to its L experts (module docstring); any other collective,
-    and the all-to-all where EP divides E, unchanged (the same object)."""
-    if c.role != "ep" or c.kind != "all_to_all":
+    the all-to-all where EP divides E, and under EPLB (`spare` > 0: balanced ranks) unchanged (the same object)."""
+    if c.role != "ep" or c.kind != "all_to_all" or spare > 0.0:
         return c
     slots = busiest_rank_experts(mean_local_experts)
     if slots == mean_local_experts:

@@ -270,7 +270,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     those (`ops.precision.quantised_roles`)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m, dep.moe_tp))  # wide EP: docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
-    routed = np.zeros_like(m)
+    routed, spare = np.zeros_like(m), expert_slots.spare_per_rank(dep.stack, dep.ep)  # EPLB's redundant experts
     flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.block_fp8_gemm`)
     floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
                                        routed_experts.FP8_BLOCK_MODEL_TYPES)
@@ -279,7 +279,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
         width, g_rates = p.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else p_rates
         rate = (p.grouped_rate or p.rate) if g.grouped else p.rate
         g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
-                                             block_depth, block_rate_fraction, fused)
+                                             block_depth, block_rate_fraction, fused, spare)
         if floor is not None and p is prec:
             g_s = np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units))
         gemms, routed = gemms + g_s, routed + g_s if g.role in routed_experts.EXPERT_GEMMS else routed
@@ -287,17 +287,17 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     (elem,) = ops.elementwise_fwd
     elementwise = engine_kernels.elementwise_time(shape, rates, dep, m, elem) + routed_experts.moe_routing_time(
         shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype, dep.engine))
-    custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
+    custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP ones: NCCL or DeepEP (`ep_all_to_all`)
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
-    tp_s, ep_s = (sum((serving_collective_time(fabric, c, custom and role == "tp", table) for c in ops.collectives_fwd
-                       if c.role == role), np.zeros_like(m)) for role in ("tp", "ep"))
-    # the EP all-to-all on the busiest GPU's bytes where EP does not divide the experts: its copies received beyond
-    # the mean rank's go with the routed experts (the ranks' mean tokens in lock-step; `serving.expert_slots`)
+    tp_s = sum((serving_collective_time(fabric, c, custom, table) for c in ops.collectives_fwd if c.role == "tp"),
+               np.zeros_like(m))
+    ep_s = ep_all_to_all.ep_seconds(shape, fabric, dep, ops.collectives_fwd, serving_collective_time, m)
+    # where EP does not divide the experts, the busiest GPU's inbound beyond the mean rank's: `serving.expert_slots`
     for c in ops.collectives_fwd:
-        if (busiest := expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)) is not c:
+        if (busiest := expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep, spare)) is not c:
             inbound = serving_collective_time(fabric, busiest) - serving_collective_time(fabric, c)
             ep_s, routed = ep_s + inbound, routed + inbound
-    return ep_all_to_all.layer_terms(gemms + elementwise, tp_s, ep_s, dep, flop_s, routed)  # wide-EP stacks
+    return ep_all_to_all.layer_terms(gemms + elementwise, tp_s, ep_s, dep, flop_s, routed, rates.compute_units)
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,

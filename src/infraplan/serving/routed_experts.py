@@ -317,7 +317,7 @@ def shared_expert_fused(shape: TransformerShape, engine: str, ep: int) -> bool:
 
 def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray | float, rate: float,
                     local_experts: float, contiguous_align: int = 0, block_depth: float = 0.0,
-                    block_rate_fraction: float = 1.0, shared_fused: bool = False) -> np.ndarray:
+                    block_rate_fraction: float = 1.0, shared_fused: bool = False, spare: float = 0.0) -> np.ndarray:
     """Seconds of one GEMM record of a serving layer's op table (`ops.layer`): the routed experts by
     `routed_grouped_gemm_time` (the GPU holding `local_experts` = E / EP of them on average, priced on the busiest
     GPU's ceil(E / EP): `serving.expert_slots`; with a block-fp8 `block_depth` D at the
@@ -325,7 +325,7 @@ def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray |
     absorption) and plain GEMMs by `hardware.kernels`; a shared expert fused into the routed kernel
     (`shared_fused`) at the experts' rate and without a launch of its own."""
     if g.role in EXPERT_GEMMS:  # the busiest GPU's ceil(E / EP) experts where EP does not divide E
-        g, local_experts = expert_slots.busiest_rank_gemm(g, local_experts)
+        g, local_experts = expert_slots.busiest_rank_gemm(g, local_experts, spare)  # `spare`: EPLB's R / EP
     depth = np.asarray(g.k, dtype=np.float64)  # the GEMM's K: h (up) or the expert width / TP (down)
     expert_rate = rate * depth / (depth + block_depth) if block_depth > 0 else rate
     expert_rate = expert_rate * block_rate_fraction
