@@ -1,12 +1,12 @@
-"""Wide-EP serving priced as DeepEP runs it (`serving.ep_all_to_all`, `serving.expert_slots`, `ops.deepep`): a
+"""Wide-EP serving priced as DeepEP runs it (`serving.ep_all_to_all`, `serving.expert_slots`, `cluster.deepep`): a
 prefill server's normal kernels send one RDMA copy of a token per destination node (the training model's pricing,
-moved to ops/ and shared), the SMs they hold slow the compute that hides them, and EPLB's redundant experts even
+moved to cluster/ and shared), the SMs they hold slow the compute that hides them, and EPLB's redundant experts even
 the ranks' routed tokens. No shipped profile sets any of the three, so every shipped stack prices as before.
 
-Failed before the change: `infraplan.ops.deepep` did not exist, the serving profile refused the
+Failed before the change: `infraplan.cluster.deepep` did not exist, the serving profile refused the
 `deepep_normal_kernels`, `ep_overlap_sms` and `ep_redundant_experts` keys, and `expert_slots.busiest_rank_gemm` /
 `spare_per_rank` took no redundant experts (checked: against the base snapshot the file fails at its import of
-`infraplan.ops.deepep`)."""
+`infraplan.cluster.deepep`)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 
 from infraplan.catalog.loader import load_model
-from infraplan.cluster import Cluster
-from infraplan.ops import deepep
+from infraplan.cluster import Cluster, deepep
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import Gemm, layer_ops
 from infraplan.serving import ep_all_to_all as a2a

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog import load_model
-from infraplan.cluster import Cluster
-from infraplan.ops import deepep
+from infraplan.cluster import Cluster, deepep
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import Collective
 from infraplan.training.expert_dispatch import deepep_own_node_factor, deepep_rdma_bytes_per_s, flex_dispatch_seconds
@@ -40,7 +39,7 @@ def test_published_rate_off_gives_the_fabric_rate(monkeypatch: pytest.MonkeyPatc
     fabric = Cluster.resolve("dgx-h100-superpod").fabric
     assert float(deepep_rdma_bytes_per_s(fabric, 2.0)) == pytest.approx(43e9)
     assert float(deepep_rdma_bytes_per_s(fabric, 16.0)) == pytest.approx(2.0 / (1 / 46 + 1 / 45) * 1e9)  # held
-    monkeypatch.setattr(deepep, "DEEPEP_PUBLISHED_RDMA_RATE", False)  # moved to ops.deepep (session 52)
+    monkeypatch.setattr(deepep, "DEEPEP_PUBLISHED_RDMA_RATE", False)  # moved to cluster.deepep (session 52)
     assert float(deepep_rdma_bytes_per_s(fabric, 2.0)) == fabric.nic_bytes_per_s
 
 

@@ -146,7 +146,7 @@ class ServingProfile(Spec):
     deepep_normal_kernels: bool = Field(
         False, description="wide EP: every iteration's dispatch / combine runs DeepEP's normal kernels, one copy of a "
         "token per destination node over RDMA forwarded there over NVLink, at DeepEP's published internode rate "
-        "(SGLang --deepep-mode normal, a disaggregated prefill server's; `serving.ep_all_to_all`, `ops.deepep`)")
+        "(SGLang --deepep-mode normal, a disaggregated prefill server's; `serving.ep_all_to_all`, `cluster.deepep`)")
     ep_overlap_sms: int = Field(
         0, ge=0, le=1024, description="SMs the all-to-all kernels hold while two-batch overlap hides them under "
         "the other micro-batch's compute, which runs on the rest (DeepEP's `Buffer.num_sms`); 0: none priced")

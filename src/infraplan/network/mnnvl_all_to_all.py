@@ -1,6 +1,6 @@
 """Measured NVLink all-to-all rate inside a GB200 NVL72 domain for the flex dispatchers' scale-up leg.
 
-The DeepEP / HybridEP kernels (`ops.deepep.flex_dispatch_seconds`) send a token once to every rank
+The DeepEP / HybridEP kernels (`cluster.deepep.flex_dispatch_seconds`) send a token once to every rank
 of the domain that holds one of its experts. Priced at the catalog's scale-up rate (NVLink5 900 GB/s x 0.80, an
 ASSUMPTION carried from H100's ring bus bandwidth), an EP32 / EP64 group on NVL72 would move that payload at
 720 GB/s per GPU; no HybridEP figure is published in a package. NVIDIA AIConfigurator 0.12.0 measured TensorRT-LLM's

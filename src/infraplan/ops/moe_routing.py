@@ -7,7 +7,7 @@ Megatron-Core 0.16.1's flex dispatcher with the HybridEP backend permutes inside
 / `combine_with_unpermute` (transformer/moe/fused_a2a.py:332-425, "permute + dispatch a2a + permute"), and its
 manager hands the received tokens to the experts as they are (`_HybridEPManager.get_permuted_hidden_states_by_
 experts`, token_dispatcher.py:1078-1079), so the permute, sort / unsort and unpermute passes do not run; what they
-move is inside the dispatch / combine, whose time is the NIC's (`ops.deepep.flex_dispatch_seconds`).
+move is inside the dispatch / combine, whose time is the NIC's (`cluster.deepep.flex_dispatch_seconds`).
 Measured, NOT applied (`HYBRIDEP_FUSED_PERMUTE` False: the HybridEP rows go further from measured: H029 +25.7 ->
 +36.5, H015 +4.1 -> +11.0, H025 +4.6 -> +14.8 %; validation/notes/training_sets_tried.md, round 13b). Round 13h: every
 HybridEP row is a NeMo 26.06 row, and from megatron-core 0.18.1 on the fusion of the permute into the dispatch is

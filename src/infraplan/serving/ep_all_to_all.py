@@ -23,7 +23,7 @@ SGLang without DeepEP; `examples/stacks/sglang-deepep-tbo.yaml` is the LMSYS dep
 * `deepep_normal_kernels` (toggle `DEEPEP_NODE_COPIES`, hY session 52): the dispatch / combine of an EP group over
   more than one scale-up domain runs DeepEP's normal kernels, which send a token once per destination node over RDMA
   and forward it to that node's experts over NVLink, at the DeepEP README's internode rate for the nodes spanned
-  (`ops.deepep.flex_dispatch_seconds`, the training model's pricing of the same kernels, moved to ops/ for both);
+  (`cluster.deepep.flex_dispatch_seconds`, the training model's pricing of the same kernels, in cluster/ for both);
   inside one domain the all-to-all stays as priced. SGLang runs them on prefill batches (`--deepep-mode normal`, or
   `auto` on extend batches) and its low-latency kernels, one copy per routed expert as `ops.layer` counts, on
   decode batches (recalled); the iteration tables do not tell the two apart, so the flag is for a prefill-only
@@ -46,8 +46,8 @@ from collections.abc import Callable
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.cluster.deepep import ep_domains, flex_dispatch_seconds
 from infraplan.network.collectives import Fabric
-from infraplan.ops.deepep import ep_domains, flex_dispatch_seconds
 from infraplan.ops.layer import Collective
 from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
 from infraplan.serving.deployment import Deployment
@@ -74,7 +74,7 @@ def dispatch_share(dep: Deployment) -> float:
 
 def deepep_all_to_alls(shape: TransformerShape, fabric: Fabric, dep: Deployment,
                        collectives: tuple[Collective, ...]) -> tuple[Collective, ...]:
-    """The layer's EP all-to-alls that DeepEP's normal kernels send (`ops.deepep.flex_dispatch_seconds` prices them):
+    """The layer's EP all-to-alls that DeepEP's normal kernels send (`cluster.deepep` prices them):
     those over more than one scale-up domain where the stack sets `deepep_normal_kernels` (module docstring); none
     otherwise, with the toggle off, or for a dense model."""
     profile = serving_profile(dep.stack) if DEEPEP_NODE_COPIES and shape.is_moe else None
@@ -87,7 +87,7 @@ def deepep_all_to_alls(shape: TransformerShape, fabric: Fabric, dep: Deployment,
 def ep_seconds(shape: TransformerShape, fabric: Fabric, dep: Deployment, collectives: tuple[Collective, ...],
                nccl: Callable[[Fabric, Collective], np.ndarray], m: np.ndarray) -> np.ndarray:
     """Seconds of the layer's EP collectives for M = `m` tokens: each at `nccl`'s time (`serving.llm_iteration`), but
-    those DeepEP's normal kernels send (`deepep_all_to_alls`) at `ops.deepep.flex_dispatch_seconds`."""
+    those DeepEP's normal kernels send (`deepep_all_to_alls`) at `cluster.deepep.flex_dispatch_seconds`."""
     normal = deepep_all_to_alls(shape, fabric, dep, collectives)
     priced = sum((nccl(fabric, c) for c in collectives if c.role == "ep" and all(c is not d for d in normal)),
                  np.zeros_like(m))

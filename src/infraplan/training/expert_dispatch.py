@@ -21,22 +21,22 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.identity_memo import IdentityMemo
-from infraplan.network.collectives import Fabric
-from infraplan.ops.deepep import (
+from infraplan.cluster.deepep import (
     deepep_node_dedup,
     deepep_own_node_factor,
     deepep_rdma_bytes_per_s,
     ep_domains,
     flex_dispatch_seconds,
 )
+from infraplan.identity_memo import IdentityMemo
+from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
 from infraplan.scalar_path import is_plain, pick, smaller, to_bool
 from infraplan.training.layer_kernels import collective_times as _collective_times
 
 # DeepEP's kernels (`ep_domains`, `deepep_node_dedup`, `deepep_own_node_factor`, `deepep_rdma_bytes_per_s`,
-# `flex_dispatch_seconds`) live in `ops.deepep`, shared with serving; re-exported here for their training callers
+# `flex_dispatch_seconds`) live in `cluster.deepep`, shared with serving; re-exported here for their training callers
 __all__ = ["DEEPEP_KERNEL_RATE", "deepep_node_dedup", "deepep_own_node_factor", "deepep_rdma_bytes_per_s",
            "ep_domains", "ep_scale_out", "ep_seconds", "flex_dispatch_seconds", "with_ep_comm",
            "with_flex_dispatcher"]

@@ -5,7 +5,8 @@ NVLink (DeepEP README, "normal kernels ... asymmetric-domain bandwidth forwardin
 sec. 3.2.2), at the README's published internode rate for the nodes the EP group spans. Shared by the training model
 (`training.expert_dispatch`: `dispatcher: deepep` stacks and Megatron-Core's flex dispatcher) and the serving model
 (`serving.ep_all_to_all`: a serving profile's `deepep_normal_kernels`); moved here from `training.expert_dispatch`
-unchanged (session 52) so that serving, which cannot import training, prices the same kernels with the same code.
+unchanged (session 52; the cluster layer, the lowest that may read both network/ and ops/) so that serving prices
+the same kernels with the same code.
 """
 
 from __future__ import annotations
