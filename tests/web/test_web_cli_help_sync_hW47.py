@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from infraplan.cli.main import load_command
 from infraplan.web import request_descriptions as rd
-from infraplan.web.request_fields import WebRequest
+from infraplan.web.request_fields import WebRequest, takes_upload
 from infraplan.web.requests import REQUESTS, ScenarioInput
 
 OWN_FIELDS = {("search", "gpus"), ("serve-plan", "disaggregation"), ("plan", "scenario"), ("compare", "scenarios")}
@@ -69,9 +69,9 @@ def test_every_field_is_the_cli_words_or_a_listed_exception(command: str) -> Non
     copied, own = set(rd.CLI_HELP[command]), set(rd.WEB_OWN.get(command, {}))
     assert copied | own == set(model.model_fields) and not copied & own
     assert {(command, f) for f in own} <= OWN_FIELDS
-    for field in copied:
+    for field in copied:  # a field taking an upload (hX52: model, system, stack) says so (`rd.UPLOAD_WORDS`)
         assert model.model_fields[field].description == rd.web_words(rd.CLI_HELP[command][field], {
-            flag: name for name, flag in model.cli_names().items()})
+            flag: name for name, flag in model.cli_names().items()}, takes_upload(model.model_fields[field].annotation))
 
 
 def test_the_listed_exceptions_are_all_in_use() -> None:
@@ -80,12 +80,31 @@ def test_the_listed_exceptions_are_all_in_use() -> None:
 
 
 def test_the_web_offers_no_file() -> None:
-    """The web reads no file and has no --trace: a CLI help with a new file phrase must add it to FILE_WORDS."""
+    """The web reads no server file and has no --trace: a CLI help with a new file phrase must add it to FILE_WORDS;
+    a field taking an upload (`CatalogRef`, hX52) offers an uploaded file only, in `rd.UPLOAD_WORDS`' words."""
     for command, model in REQUESTS.items():
         for field, info in model.model_fields.items():
             text = info.description or ""
+            if takes_upload(info.annotation):
+                text = re.sub(r"an uploaded (HF config\.json|system YAML|stack YAML)", "an upload", text)
             for words in ("YAML", "yaml", "path to", "config.json", "--trace", "a trace", " or file"):
                 assert words not in text, f"{command}.{field}: {text!r} offers a file ({words!r})"
+
+
+@pytest.mark.parametrize(("cli", "web"), [
+    ("model preset or path to an HF config.json", "model preset or an uploaded HF config.json"),
+    ("model preset or HF config.json (diffusion model for image-generation)",
+     "model preset or an uploaded HF config.json (diffusion model for image-generation)"),
+    ("system preset or path to a system YAML", "system preset or an uploaded system YAML"),
+    ("system preset, system YAML, or an accelerator preset (or give it as --system)",
+     "system preset, an uploaded system YAML, or an accelerator preset"),
+    ("a versioned engine name (vllm-0.12.0) or a stack YAML: KV-memory rule",
+     "a versioned engine name (vllm-0.12.0) or an uploaded stack YAML: KV-memory rule"),
+])
+def test_web_words_of_an_upload_field(cli: str, web: str) -> None:
+    """hX52: a field taking an upload keeps its file words as an upload's; the others still drop them."""
+    assert rd.web_words(cli, FLAGS, uploads=True) == web
+    assert "YAML" not in rd.web_words(cli, FLAGS) and "config.json" not in rd.web_words(cli, FLAGS)
 
 
 FLAGS = {"--tp": "tp", "--recompute": "recompute", "--bytes": "size", "--prefill-attention-dp": "prefill_attention_dp"}

@@ -73,8 +73,9 @@ def test_an_inherited_field_is_described_per_command() -> None:
     from infraplan.web.request_fields import ModelOnSystemRequest
 
     assert "accelerator preset" in (REQUESTS["serve"].model_fields["system"].description or "")
-    assert REQUESTS["train"].model_fields["system"].description == "system preset"
-    assert ModelOnSystemRequest.model_fields["system"].description == "system preset"
+    # hX52: both take an uploaded system YAML too (`CatalogRef`), and say so
+    assert REQUESTS["train"].model_fields["system"].description == "system preset or an uploaded system YAML"
+    assert ModelOnSystemRequest.model_fields["system"].description == "system preset or an uploaded system YAML"
 
 
 def test_a_description_inside_an_optional_type_reaches_the_field() -> None:

@@ -17,7 +17,8 @@ Endpoints (OpenAPI at /openapi.json; its reference page at /docs, rendered here:
 Safety: bodies above `MAX_BODY_BYTES` get 413 before they are read whole; input errors get 400 with the CLI's
 one line (`InputError`), schema violations 422 with one line, a body giving one name twice too (`UniqueJsonRoute`:
 the CLI's files' rule, `catalog.yaml_text.safe_load_json`); anything else 500 with a fixed line, never a
-traceback. No CORS headers are sent (browsers keep other origins out); no request names a file.
+traceback. No CORS headers are sent (browsers keep other origins out); no request names a file (an uploaded
+config.json or system / stack YAML is its text, web/uploads.py).
 """
 
 import difflib
@@ -146,14 +147,26 @@ def _field_hint(path: str, name: str) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
+def _branch_name(part: object) -> bool:
+    """A union branch's name in an error's location (`CatalogRef`'s `function-after[...]` or `UploadedFile`)."""
+    return isinstance(part, str) and ("[" in part or part == "UploadedFile")
+
+
+def _union_branch(err: Any) -> bool:
+    return any(_branch_name(p) for p in err.get("loc", ()))
+
+
 def _one_line(exc: RequestValidationError, path: str = "") -> str:
     errors = exc.errors()
     if not errors:
         return "invalid request"
+    # a preset name or an upload (`CatalogRef`) given an object: the upload's error, not "must be a valid string"
+    errors = [e for e in errors if e.get("type") != "string_type" or not isinstance(e.get("input"), dict)
+              or not _union_branch(e)] or errors
     err = errors[0]
     if err.get("type") == "json_invalid":
         return "the body is not valid JSON"
-    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    loc = [str(p) for p in err.get("loc", ()) if p != "body" and not _branch_name(p)]
     where = ".".join(loc) or "body"
     msg = str(err.get("msg", "invalid")).replace("Input should be", "must be").replace("Value error, ", "")
     if err.get("type") == "extra_forbidden" and len(loc) == 1:

@@ -39,6 +39,7 @@ from infraplan.web.requests import (
 )
 from infraplan.web.runners import run, serve_requests
 from infraplan.web.scenarios import SYNC_SCENARIO_WORK, request_work, resolve_request
+from infraplan.web.uploads import on_disk, ref
 
 SYNC_SWEEP_POINTS = 2
 """A `search` over more GPU counts than this is a job."""
@@ -70,9 +71,10 @@ def serve_size(request: ServeRequest) -> int:
     if count is None and request.rate is not None and request.workload is not None:
         try:  # a bad request is refused by its run, inline: sized as the default here
             spec = load_workload(request.workload)
-            length = steady_run_length(spec, request.system, request.gpus, request.rate,
-                                       request.max_batch or IMAGE_MAX_BATCH, request.dtype, request.model) \
-                if spec.kind == "diffusion" else "not an image run"
+            with on_disk(request) as (local, _):  # an uploaded model or system, read as the run reads it
+                length = steady_run_length(spec, ref(local.system), request.gpus, request.rate,
+                                           request.max_batch or IMAGE_MAX_BATCH, request.dtype, ref(local.model)) \
+                    if spec.kind == "diffusion" else "not an image run"
         except InputError:
             length = "refused"
         if not isinstance(length, str):

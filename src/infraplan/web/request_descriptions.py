@@ -4,7 +4,8 @@
 options' `help=` (cli/commands/*.py, cli/options.py), verbatim: tests/web/test_web_cli_help_sync_hW47.py reads every
 CLI option's help and fails, with the text to paste, when one of these differs (a help text edited later). The web
 shows them through `web_words`, the one rule for what differs on the web: it reads no file, so the words offering a
-path or a YAML file (`FILE_WORDS`) are dropped, and this command's `--flag` is the request's field name. Fields the
+path or a YAML file (`FILE_WORDS`) are dropped, those of a file it takes as an upload (`UPLOAD_WORDS`: model,
+system, stack) say so, and this command's `--flag` is the request's field name. Fields the
 web takes otherwise than the CLI (a list for a range string, a preset or an upload for a file, a true default for a
 `--no-` flag) have the web's own words (`WEB_OWN`, each with its reason). `described` gives a request
 model's fields these descriptions (the /docs page and /openapi.json show them).
@@ -16,7 +17,7 @@ import copy
 import re
 from typing import TypeVar
 
-from infraplan.web.request_fields import WebRequest
+from infraplan.web.request_fields import WebRequest, takes_upload
 
 M = TypeVar("M", bound=type[WebRequest])
 
@@ -30,13 +31,24 @@ FILE_WORDS = (" or path to an HF config.json", " or HF config.json", " or path t
               "; not with --trace", " a trace: all;")
 """CLI words the web drops, longest first: the file a CLI option may take instead of a preset (the web reads none),
 and `serve --trace`, which the web does not offer (a test refuses any "YAML", "path to" or "trace" left over)."""
+UPLOAD_WORDS = ((" or path to an HF config.json", " or an uploaded HF config.json"),
+                (" or HF config.json", " or an uploaded HF config.json"),
+                (" or path to a system YAML", " or an uploaded system YAML"),
+                (", system YAML,", ", an uploaded system YAML,"),
+                (" or a stack YAML", " or an uploaded stack YAML"))
+"""CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, stack), as the web
+states them, before `FILE_WORDS` drops the rest."""
 _FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
 
 
-def web_words(cli_help: str, fields: dict[str, str]) -> str:
+def web_words(cli_help: str, fields: dict[str, str], uploads: bool = False) -> str:
     """`cli_help` as the web states it: `FILE_WORDS` dropped, each `--flag` of this command (`fields`: flag -> field,
-    `WebRequest.cli_names` inverted; `--prefill-*` too) written as its field, a flag after a command name kept."""
+    `WebRequest.cli_names` inverted; `--prefill-*` too) written as its field, a flag after a command name kept.
+    `uploads`: the field takes an uploaded file (`request_fields.takes_upload`): its file words say so
+    (`UPLOAD_WORDS`)."""
     text = cli_help
+    for words, web in UPLOAD_WORDS if uploads else ():
+        text = text.replace(words, web)
     for words in FILE_WORDS:
         text = text.replace(words, "")
 
@@ -330,7 +342,7 @@ def described(model: M) -> M:
                         f"{sorted(unknown)}; in both {sorted(both)}")
     for name in fields:
         info = copy.copy(fields[name])
-        info.description = own[name] if name in own else web_words(words[name], flags)
+        info.description = own[name] if name in own else web_words(words[name], flags, takes_upload(info.annotation))
         fields[name] = info
     model.model_rebuild(force=True)
     return model

@@ -1,7 +1,8 @@
 """The HTTP API's request field types and the request model every command's body extends (`WebRequest`).
 
-Catalog references are preset names only (`PresetName`: no `/`, no file suffix, no `..`): the web reads no file on
-the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers (the catalog specs' rule,
+Catalog references are preset names (`PresetName`: no `/`, no file suffix, no `..`) or, where the CLI takes a user's
+file for them (`CatalogRef`: model, system, stack), an uploaded file (`UploadedFile`, web/uploads.py): the web reads
+no file on the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers (the catalog specs' rule,
 `catalog.spec_base.numeric_field`, since hX60), and gives the `infraplan ...` command line that reproduces a
 request (`cli()`, "copy as CLI command"). The commands' request models, with their bounds from `infraplan.limits`,
 are in `web.requests` (which re-exports these names). Moved out of web/requests.py (hY2, session 38).
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -52,6 +53,32 @@ def _no_file(name: str) -> str:
 PresetName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
                                   description="catalog preset name (GET /api/catalog/... lists them)"),
                        AfterValidator(_no_file)]
+WEB_MAX_UPLOAD_CHARS = 60_000
+"""Characters of one uploaded catalog file (a config.json is 1-5 kB, a system or stack YAML 0.5-4 kB; the body's
+64 KiB bound, web/app.py MAX_BODY_BYTES, holds them)."""
+
+
+class UploadedFile(BaseModel):
+    """A user's file in place of a preset: an HF config.json for the model, an accelerator or system YAML for the
+    system, a stack YAML for the stack; read by the catalog's loaders as the CLI reads the file of that name
+    (web/uploads.py), the files it names (`extends`, `accelerator`, `recsys_profile`) being presets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: Annotated[str, Field(max_length=WEB_MAX_UPLOAD_CHARS, description="the file's text, YAML or JSON")]
+    filename: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.(json|yaml|yml)$",
+                                   description="the file's name (.json, .yaml or .yml: JSON or YAML, as the CLI "
+                                   "reads it), for its name, messages and the CLI line only (never opened)")]
+
+
+def takes_upload(annotation: Any) -> bool:
+    """Whether a field's type takes an `UploadedFile` (`CatalogRef`, optional or not)."""
+    return annotation is UploadedFile or any(takes_upload(a) for a in get_args(annotation))
+
+
+CatalogRef = PresetName | UploadedFile
+"""A catalog reference the web takes as a preset name or an uploaded file (`UploadedFile`), where the CLI takes a
+preset name or a path: train / search / serve / serve-plan's model, system and stack, network / collective's system."""
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
 def _read_text(reader: Callable[[str], float]) -> Callable[[object], object]:
@@ -164,6 +191,9 @@ class WebRequest(BaseModel):
         words = ["infraplan", self.command]
         data = self.model_dump()
         fields = type(self).model_fields
+        for name in fields:  # an upload: the file of its name beside the command (`UploadedFile`)
+            if isinstance(upload := getattr(self, name), UploadedFile):
+                data[name] = upload.filename
         for name in self.positional:
             words.append(str(data.pop(name)))
         for name, value in data.items():
@@ -187,7 +217,7 @@ class WebRequest(BaseModel):
 class ModelOnSystemRequest(WebRequest):
     """A command on one model preset and one system preset, the model being the CLI's argument."""
 
-    model: PresetName = Field(description="model preset")
-    system: PresetName = Field(description="system preset")
+    model: CatalogRef = Field(description="model preset or an uploaded HF config.json")
+    system: CatalogRef = Field(description="system preset or an uploaded system YAML")
 
     positional = ("model",)

@@ -3,8 +3,10 @@
 Every numeric field takes its bounds from `infraplan.limits` (the same `MAX_*` the CLI's options use) or the
 same literal bounds as `cli/options.py` (a test compares them), so the CLI and the web refuse the same input.
 The web never reads the server's file system: every catalog reference (model, system, accelerator, stack,
-workload, location ...) is a preset *name* (`PresetName`: no `/`, no file suffix), resolved by the catalog;
-options that only take a path on the CLI (`--costs`, `--trace`, `--plot`, `--graphml`) do not exist here.
+workload, location ...) is a preset *name* (`PresetName`: no `/`, no file suffix), resolved by the catalog, or, for
+train / search / serve / serve-plan's model, system and stack and network / collective's system (`CatalogRef`), an
+uploaded file's text, read as the CLI reads a file of its name (web/uploads.py); options that only take a path on the
+CLI (`--costs`, `--trace`, `--plot`, `--graphml`) do not exist here.
 
 Work per request is bounded tighter than the CLI where one request could hold a worker for long: a serving
 simulation holds at most `WEB_MAX_REQUESTS` requests and a scaling sweep at most `WEB_MAX_SWEEP` GPU counts.
@@ -40,6 +42,7 @@ from infraplan.web.request_descriptions import described
 from infraplan.web.request_fields import (
     ArrivalRate,
     BuildType,
+    CatalogRef,
     Cooling,
     Days,
     Duration,
@@ -105,7 +108,7 @@ class TrainRequest(ModelOnSystemRequest):
     order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = None  # the stack's rank_order
     sequence_parallel: bool = True
     schedule: ScheduleName | None = None
-    stack: PresetName | None = None
+    stack: CatalogRef | None = None
     sharp: bool = False  # the CLI's --sharp: IB SHARP for the DP all-reduce (NCCL CollNet), SHARP switches only
     zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS)] = None  # --zero-shard
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
@@ -137,7 +140,7 @@ class SearchRequest(ModelOnSystemRequest):
     objective: Literal["time", "memory"] = "time"
     cross_node_tp: bool = False
     schedule: ScheduleName | None = None
-    stack: PresetName | None = None
+    stack: CatalogRef | None = None
     mfu_guard: bool | None = None  # null: on, off on what-if hardware (the CLI's default)
     sharp: bool = False  # the CLI's --sharp: IB SHARP for every plan's DP all-reduce (NCCL CollNet), SHARP only
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default
@@ -160,7 +163,7 @@ class ServeRequest(ModelOnSystemRequest):
     rate: ArrivalRate | None = None
     concurrency: Degree | None = None
     engine: Literal["trtllm", "vllm", "sglang"] | None = None
-    stack: PresetName | None = None
+    stack: CatalogRef | None = None
     input_len: Tokens | None = None
     output_len: Tokens | None = None
     workload: PresetName | None = None
@@ -200,7 +203,7 @@ class ServePlanRequest(ModelOnSystemRequest):
     disaggregation: bool = True
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_PROBE_REQUESTS)] = 1500
     seed: Seed = 0
-    stack: PresetName | None = None
+    stack: CatalogRef | None = None
 
 
 @described
@@ -230,7 +233,7 @@ class VideoRequest(WebRequest):
 @described
 class NetworkRequest(WebRequest):
     command = "network"
-    system: PresetName
+    system: CatalogRef
     gpus: Accelerators | None = None
     fabric: Literal["clos", "rail-only"] | None = None
 
@@ -241,7 +244,7 @@ class NetworkRequest(WebRequest):
 class CollectiveRequest(WebRequest):
     command = "collective"
     op: Literal["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv"]
-    system: PresetName
+    system: CatalogRef
     gpus: Accelerators
     size: Quantity  # the CLI's --bytes
     placement: Literal["packed", "spread"] = "packed"

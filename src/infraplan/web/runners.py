@@ -71,22 +71,23 @@ from infraplan.web.requests import (
     WebRequest,
 )
 from infraplan.web.scenarios import read_warnings, resolve_request
+from infraplan.web.uploads import on_disk, ref
 
 Progress = Callable[[float], None]
 """A job's progress callback: the fraction done, 0..1."""
 
 
 def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
-    result = estimate_training(r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep, vpp=r.vpp,
-                               seq_len=r.seq_len, global_batch=r.global_batch, micro_batch=r.micro_batch,
+    result = estimate_training(ref(r.model), ref(r.system), r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep,
+                               vpp=r.vpp, seq_len=r.seq_len, global_batch=r.global_batch, micro_batch=r.micro_batch,
                                recompute=r.recompute, recompute_layers=r.recompute_layers,
                                offload_layers=r.offload_layers, zero=r.zero,
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
-                               stack=r.stack, etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard)
+                               stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard)
     result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:
-        totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location,
+        totals = training_run_totals(result, ref(r.system), parse_count(r.tokens), location=r.location,
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))
         return TrainingRunResult.joined(result, totals)
     if r.location is not None or r.server_price is not None:
@@ -101,9 +102,9 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
             if progress is not None and total > 0:
                 progress((i + done / total) / len(r.gpus))
 
-        results.append(search_plans(r.model, r.system, n, r.seq_len, r.global_batch, dtype=r.dtype, top=r.top,
+        results.append(search_plans(ref(r.model), ref(r.system), n, r.seq_len, r.global_batch, dtype=r.dtype, top=r.top,
                                     objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
-                                    schedules=(r.schedule,) if r.schedule else (), stack=r.stack,
+                                    schedules=(r.schedule,) if r.schedule else (), stack=ref(r.stack),
                                     mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
                                     compare_dtypes=len(r.gpus) == 1))  # as `search` (hD50)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
@@ -120,23 +121,23 @@ def serve_requests(r: ServeRequest) -> int | None:
 
 def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
     return serving_with_fabric_note(estimate_serving(
-        r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype, offline=r.offline,
-        rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
+        ref(r.model), ref(r.system), r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype,
+        offline=r.offline, rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
         requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
         tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
-        concurrency=r.concurrency, stack=r.stack, engine=r.engine, attention_dp=r.attention_dp, moe_tp=r.moe_tp,
+        concurrency=r.concurrency, stack=ref(r.stack), engine=r.engine, attention_dp=r.attention_dp, moe_tp=r.moe_tp,
         speculative_tokens=r.speculative_tokens, acceptance=r.acceptance,
         prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch),
         requests_cap=WEB_MAX_REQUESTS),
-        Cluster.resolve(r.system), r.usd_per_hour)  # as the CLI: the zoned-fabric note beyond one zone
+        Cluster.resolve(ref(r.system)), r.usd_per_hour)  # as the CLI: the zoned-fabric note beyond one zone
 
 
 def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Result:
-    return search_capacity(r.model, r.system, r.rate, workload=r.workload, input_len=r.input_len,
+    return search_capacity(ref(r.model), ref(r.system), r.rate, workload=r.workload, input_len=r.input_len,
                            output_len=r.output_len, ttft_slo=r.ttft_slo, tpot_slo=r.tpot_slo,
                            dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), percentile=r.percentile,
                            max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed,
-                           stack=r.stack, kv_dtype=r.kv_dtype, speculative_tokens=r.speculative_tokens,
+                           stack=ref(r.stack), kv_dtype=r.kv_dtype, speculative_tokens=r.speculative_tokens,
                            acceptance=r.acceptance, try_speculative=r.try_speculative)
 
 
@@ -150,7 +151,7 @@ def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
 
 
 def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
-    cluster = Cluster.resolve(r.system)  # an accelerator preset at any size, as the CLI
+    cluster = Cluster.resolve(ref(r.system))  # an accelerator preset at any size, as the CLI
     sized = cluster if r.gpus is None else cluster.for_gpus(r.gpus)
     return network_with_zone_note(describe_fabric(with_fabric(sized.system, r.fabric), r.gpus, None), sized, r.fabric)
 
@@ -158,7 +159,7 @@ def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:
     if r.sim == "flow" and r.gpus > WEB_MAX_FLOW_GPUS:
         raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
-    cluster = Cluster.resolve(r.system).for_gpus(r.gpus)
+    cluster = Cluster.resolve(ref(r.system)).for_gpus(r.gpus)
     if r.fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, r.fabric))
     return estimate_collective(r.op, cluster, r.gpus, parse_bytes(r.size),
@@ -256,5 +257,13 @@ RESULT_MODELS: dict[str, Any] = {
 
 
 def run(request: WebRequest, progress: Progress | None = None) -> Result:
-    """The typed result of one request (InputError on bad input, as the CLI)."""
-    return RUNNERS[request.command](request, progress)
+    """The typed result of one request (InputError on bad input, as the CLI). Uploaded files (`web.uploads`) are
+    read from a temporary folder by the CLI's loaders; the lines and the result name each by its file name."""
+    with on_disk(request) as (local, shown):
+        try:
+            result = RUNNERS[request.command](local, progress)
+        except InputError as exc:
+            raise InputError(shown(str(exc))) from None
+        if local is not request and (text := result.model_dump_json()) != shown(text):
+            result = type(result).model_validate_json(shown(text))  # a note naming the file: its name, not the folder
+        return result

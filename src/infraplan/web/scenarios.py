@@ -98,6 +98,12 @@ _PRESET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _FILE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 
 
+def preset_like(value: str) -> bool:
+    """Whether a catalog reference reads as a preset name, never a file (the rule of the requests' `PresetName`: no
+    `/`, no `..`, no file suffix)."""
+    return bool(_PRESET.fullmatch(value)) and ".." not in value and not value.lower().endswith(_FILE_SUFFIXES)
+
+
 def no_server_files(spec: BaseModel, ref: str) -> None:
     """Refuse, in one line, an uploaded spec whose catalog reference is not a preset name (the rule of the
     requests' `PresetName`: no `/`, no `..`, no file suffix), before anything reads it."""
@@ -111,8 +117,7 @@ def no_server_files(spec: BaseModel, ref: str) -> None:
     for where, part in items:
         for field in CATALOG_REFERENCES:
             value = getattr(part, field, None)
-            if isinstance(value, str) and (not _PRESET.fullmatch(value) or ".." in value
-                                           or value.lower().endswith(_FILE_SUFFIXES)):
+            if isinstance(value, str) and not preset_like(value):
                 raise InputError(f"{ref}: {where}{field} {value[:80]!r} must be a preset name: the web reads no "
                                  "files (GET /api/catalog lists the presets)")
 

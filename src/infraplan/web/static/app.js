@@ -74,7 +74,7 @@ IP.wire = function (form, button, command, render, transform, opts = {}) {
     ev.preventDefault();
     error.textContent = ""; status.textContent = opts.busy || "running...";
     try {
-      let body = opts.body ? await opts.body(form) : IP.body(form);
+      let body = opts.body ? await opts.body(form) : await IP.uploads(form, IP.body(form));
       if (transform) body = transform(body);
       const result = await IP.run(command, body, status);
       await render(result, out, body);
@@ -94,6 +94,17 @@ IP.specInput = async function (file, preset, fallback) {
     return { text: await file.text(), filename: name };
   }
   return preset ? { preset: preset } : null;
+};
+
+// A form's upload slots, <input type=file data-upload=FIELD> (train / serve / network: a config.json, a system or
+// accelerator YAML, a stack YAML): an uploaded file wins over the field's preset, sent as IP.specInput sends it,
+// {text, filename} (its data-fallback name when none is left), and read by the CLI's loaders (web/uploads.py).
+IP.uploads = async function (form, body) {
+  for (const el of form.querySelectorAll("input[type=file][data-upload]")) {
+    const input = el.files.length ? await IP.specInput(el.files[0], null, el.dataset.fallback) : null;
+    if (input) body[el.dataset.upload] = input;
+  }
+  return body;
 };
 
 // Fill <select data-catalog="kind"> from the catalog, keeping the preselected value.
