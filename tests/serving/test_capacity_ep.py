@@ -31,9 +31,9 @@ def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[Deployment]:
     seen: list[Deployment] = []
     build = capacity.candidate_for
 
-    def record(shape, acc, fabric, dep):  # type: ignore[no-untyped-def]
+    def record(shape, acc, fabric, dep, *rest):  # type: ignore[no-untyped-def]  # (hW52: the sample's shortest)
         seen.append(dep)
-        return build(shape, acc, fabric, dep)
+        return build(shape, acc, fabric, dep, *rest)
 
     monkeypatch.setattr(capacity, "candidate_for", record)
     return seen

@@ -273,7 +273,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{dep.ep}{moe} batch {cap_b}"
                                     f"{drafts_text(k)}: {refused}")
                     continue
-                cand = candidate_for(shape, acc, fabric, dep)
+                cand = candidate_for(shape, acc, fabric, dep, sample)
                 why = fit_check(shape, cand.cap, dep, sample, acc)
                 if why:
                     rejected.append(f"{dtype} {layout_text(tp, pp, adp, dep.ep, mtp)} batch {cap_b}{drafts_text(k)}: "

@@ -119,14 +119,18 @@ class Candidate:
     layers at the requests' mean keys, `serving.chunked_attention.for_requests`; before hB48 the probes priced
     them as full attention and over-sized llama4-scout's long prompts)."""
 
-    def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> None:
+    def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment,
+                 sample: Requests | None = None) -> None:
         self.dep, self.shape = dep, shape
         self.chunked = bool(chunked_attention.CHUNKED_ATTENTION and shape.chunked_fraction())  # `priced` re-prices
         self.cost = build_iteration_cost(shape, acc, fabric, dep)
         self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
+        # a sliding-window model's windows: for the cap's sequences or the fewer of the search's `sample`'s shortest
+        # length its pool holds (`serving.kv_pool_window.window_sequences`: the probes run open loop; hW52)
+        shortest_tokens = shortest_sequence(sample) if sample is not None else 0
         cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
                           dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
-                          draft_layers=speculative.memory_draft_layers(dep))
+                          draft_layers=speculative.memory_draft_layers(dep), shortest_tokens=shortest_tokens)
         self.cap = cap
         self.blocks = cap.blocks // dep.pp
         # everything `run` hands the simulator besides the requests and the mode
@@ -297,14 +301,21 @@ def ttft_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
     return order[held:]
 
 
-def candidate_for(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> Candidate:
+def shortest_sequence(req: Requests) -> int:
+    """Tokens (prompt + output) of the shortest request of `req` (0: none)."""
+    return int((req.input_tokens + req.output_tokens).min()) if len(req) else 0
+
+
+def candidate_for(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment,
+                  sample: Requests | None = None) -> Candidate:
     """The candidate's cost tables and KV capacity, built once per process for equal inputs (the phases of a
-    scenario search the same model and system at other rates)."""
-    key = (repr(shape), repr(acc), repr(fabric), dep)
+    scenario search the same model and system at other rates); `sample`: the search's requests (`Candidate`: their
+    shortest bounds a sliding-window model's windows held)."""
+    key = (repr(shape), repr(acc), repr(fabric), dep, shortest_sequence(sample) if sample is not None else 0)
     if key not in _candidates:
         if len(_candidates) >= MEMO_MAX_CANDIDATES:
             _candidates.clear()
-        _candidates[key] = Candidate(shape, acc, fabric, dep)
+        _candidates[key] = Candidate(shape, acc, fabric, dep, sample)
     return _candidates[key]
 
 

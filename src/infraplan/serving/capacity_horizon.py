@@ -169,7 +169,7 @@ def option_laws(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: 
     stream at the rate (its gaps); `offline`: the search's offline sample and its fingerprint (a replica's offline
     prefill seconds a prompt token, every prompt present at t = 0: `Candidate.offline_s`); `lengths`: a long sample of
     the workload's lengths (the service times' law)."""
-    cand = candidate_for(shape, acc, fabric, dep)
+    cand = candidate_for(shape, acc, fabric, dep, offline[0])  # the search's candidate (its sample)
     req, key = offline
     prefill_s = cand.offline_s(req, key, "prefill") / float(req.input_tokens.sum())  # a prompt token's (hF52)
     replicas, prefill = option["replicas"], option["prefill_replicas"]

@@ -150,6 +150,7 @@ class KvCapacity:
     kv_bytes_per_token: float
     block_tokens: int
     blocks: int
+    window_sequences: int = 0  # sequences whose sliding-layer windows are held back (`kv_pool_window`); 0: none
 
     @property
     def tokens(self) -> int:
@@ -162,7 +163,8 @@ class KvCapacity:
 
 def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: int, dtype: str, kv_dtype: str,
                 token_budget: int, max_batch: int, block_tokens: int = BLOCK_TOKENS,
-                engine: str | ServingEngine | None = None, ep: int = 1, draft_layers: int = 0) -> KvCapacity:
+                engine: str | ServingEngine | None = None, ep: int = 1, draft_layers: int = 0, running: int = 0,
+                shortest_tokens: int = 0) -> KvCapacity:
     """KV blocks of one replica: the engine's share of memory for the cache (`serving.engines`) over block size.
 
     `usable_bytes` is what weights, workspace, reserve and KV cache together may take under that rule (TensorRT-LLM
@@ -172,6 +174,9 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
     (`draft_layer_bytes`) and one more layer of KV per pooled token for each come out of the pool (TensorRT-LLM,
     vLLM); SGLang sizes its pool over the target alone and reserves for the draft in its fraction instead
     (`serving.sglang_memory.mem_fraction_static`, `drafts`).
+    `running`, `shortest_tokens` (0: unknown): the sequences the workload runs on one GPU at once and its shortest
+    sequence (prompt + output): a sliding-window model's windows are held for at most as many sequences as can run
+    (`serving.kv_pool_window.window_sequences`), not for every slot of the batch cap.
     """
     rule = load_engine(engine)
     static_pool = rule.kv_convention not in ("free_after_weights", "of_total")  # SGLang's: drafts outside it
@@ -186,15 +191,19 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
     usable = rule.usable_bytes(accelerator.memory_bytes, tp, pp, ep)
     per_token = kv_bytes_per_token(shape, tp, pp, kv_dtype)
     full = free  # what the full-attention layers' tokens get (the sliding layers' windows held back first)
+    held = kv_pool_window.window_sequences(shape, free, per_token, max_batch, running, shortest_tokens)
+    windows = 0
     if rule.engine == "trtllm" and kv_pool_trtllm.NVIDIA_MEMORY_MODEL:
-        full, per_token = kv_pool_trtllm.window_capped_pool(shape, free, per_token, max_batch)
+        full, per_token = kv_pool_trtllm.window_capped_pool(shape, free, per_token, held)
+        windows = held if full != free else 0
     elif rule.engine == "vllm":  # hybrid KV cache manager (`serving.kv_pool_window`)
-        full, per_token = kv_pool_window.vllm_window_pool(shape, free, per_token, max_batch, block_tokens)
+        full, per_token = kv_pool_window.vllm_window_pool(shape, free, per_token, held, block_tokens)
+        windows = held if full != free else 0
     elif rule.engine == "sglang":  # hybrid SWA memory pool (`serving.kv_pool_window`)
         per_token = kv_pool_window.sglang_token_bytes(shape, per_token)
     per_token += pooled_drafts * kv_bytes_per_token_layer(shape, tp, kv_dtype)  # the draft layer's own cache
     blocks = max(int(full // (per_token * block_tokens)), 0)
-    return KvCapacity(weights, workspace, reserve, usable, max(free, 0.0), per_token, block_tokens, blocks)
+    return KvCapacity(weights, workspace, reserve, usable, max(free, 0.0), per_token, block_tokens, blocks, windows)
 
 
 def blocks_for(tokens, block_tokens: int):

@@ -34,8 +34,9 @@ Sliding-window layers (`window_capped_pool`, toggle `SLIDING_WINDOW_POOL`): AICo
 sequence min(tokens, 128) on its sliding layers and its full length on the others (sdk/models/moe.py:59-85, "Without
 this, gpt-oss is billed full context on every layer (~2x at long ISL), which false-OOMs configs that fit on real
 GPUs"; sdk/memory.py's HYBRID estimator the same for any hybrid model). The pool's tokens are then the full layers'
-(per-token bytes x the full layers' share), and the window part of `max_batch` sequences is held back (exact when
-every slot holds a sequence of at least the window; a bound otherwise). Evidence outside the sets: AIConfigurator's
+(per-token bytes x the full layers' share), and the window part of the sequences that can run (the batch cap or
+fewer: `serving.kv_pool_window.window_sequences`) is held back (exact when every running sequence holds at least
+the window; a bound otherwise). Evidence outside the sets: AIConfigurator's
 silicon sample (systems/silicon_sample.csv) has TensorRT-LLM 1.2.0rc2.post2 GPT-OSS-120B on one B200 at 256 clients
 of 1,024 + 8,192 tokens with a 190 ms TTFT (no queue): 2.36 M tokens resident, over the ~1.4 M a bf16 cache on
 every layer holds there (modelled TTFT 46.7 s without the cap, 0.19 s with it; 8,192 + 1,024 at 256 clients:

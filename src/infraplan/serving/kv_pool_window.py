@@ -14,7 +14,7 @@ attention group holds a request's whole length; a sliding group frees the blocks
 (kv_cache_interface.py `SlidingWindowSpec.max_memory_usage_bytes` :251-270: "+1 here because the sliding window
 may not start from the beginning of the block"). With one scheduled token (decode) that is (ceil(window / block)
 + 1) blocks: 9 x 16 = 144 tokens for GPT-OSS. So the pool's tokens are the full groups' (per-token bytes x their
-padded layer share) after the sliding groups' windows of `max_batch` sequences are held back (a bound: a sequence
+padded layer share) after the sliding groups' windows of the running sequences are held back (a bound: a sequence
 shorter than the window holds less; a prefill chunk more). The hybrid manager is on by default on GPUs
 (config/vllm.py 0.18.0 :1126-1194, 0.12.0 :885-929) and off with `--disable-hybrid-kv-cache-manager`, a KV
 connector (`--kv-transfer-config`: disaggregated serving), KV events, or chunked local attention; then every layer
@@ -52,6 +52,18 @@ full ones (kv_cache_utils.py:1150-1177). TensorRT-LLM: ASSUMPTION, the whole con
 
 Toggle `ENGINE_WINDOW_POOL` (False: both engines price every layer at the whole context). Measured in round 27 of
 validation/notes/serving_hopper_moe_tried.md.
+
+How many windows are held (`window_sequences`, toggle `RUNNING_WINDOWS`; hW, session 52): the engines allocate a
+sliding layer's blocks per running request and free those that leave its window (vLLM `remove_skipped_blocks`,
+above; TensorRT-LLM's per-layer `max_attention_window` blocks the same, RECALLED: its source is not readable here),
+so only sequences that run hold a window, never the batch cap's empty slots. The windows held back are the cap's,
+or fewer where fewer sequences can run at once: the most the workload puts on the pool at once (`running`: a closed
+loop's clients, an open loop's requests), and the most sequences of the workload's shortest length the pool's bytes
+hold, each its length on the full layers and min(length, window) on the sliding ones (`shortest_tokens`; the
+shape's own layer shares, vLLM's padded groups left out of this bound). Before, the cap's windows were held
+whatever ran: Gemma 2 9B (21 of 42 layers keep 4,096 tokens) on one H100 under TensorRT-LLM at 16 clients of
+7,000 + 500 tokens was refused at the default cap of 2,048 and gave 608 tokens/s at --max-batch 16, 458 at 64 (hU,
+session 52); now 608 at every cap of at least 16.
 """
 
 from __future__ import annotations
@@ -63,6 +75,7 @@ from infraplan.catalog.model_config import TransformerShape
 ENGINE_WINDOW_POOL = True  # vLLM / SGLang sliding layers hold their window only (module docstring; toggle to compare)
 SWA_FULL_TOKENS_RATIO = 0.8  # SGLang server_args.py:325 `swa_full_tokens_ratio` default
 HYBRID_GROUP_SLACK = 1.5  # vLLM 0.18.0 kv_cache_utils.py:1043: the larger count under 1.5x the smaller
+RUNNING_WINDOWS = True  # windows held for the sequences that can run, not the whole cap (module docstring; hW52)
 
 
 def _layer_counts(shape: TransformerShape) -> tuple[int, int]:
@@ -105,6 +118,23 @@ def windows_held(free_bytes: float, per_token_bytes: float, max_batch: int, full
     holds `window_tokens` on the sliding layers (`sliding_share` of a token's bytes), the windows held back first;
     the engines' rules give the shares and the window (vLLM here, TensorRT-LLM `serving.kv_pool_trtllm`)."""
     return free_bytes - max_batch * per_token_bytes * sliding_share * window_tokens, per_token_bytes * full_share
+
+
+def window_sequences(shape: TransformerShape, free_bytes: float, per_token_bytes: float, max_batch: int,
+                     running: int = 0, shortest_tokens: int = 0) -> int:
+    """Sequences whose sliding-layer windows the pool holds back (module docstring): the batch cap, or fewer: the
+    sequences the workload runs at once (`running`, 0: unknown) and the most sequences of `shortest_tokens` tokens
+    (0: unknown) the `free_bytes` hold at `per_token_bytes` a token on every layer (at least 1); the cap itself for a
+    model without sliding layers or with the toggle off."""
+    if not (RUNNING_WINDOWS and shape.sliding_window and shape.num_sliding_layers):
+        return max_batch
+    held = min(max_batch, running) if running > 0 else max_batch
+    if shortest_tokens > 0 and per_token_bytes > 0:
+        sliding = shape.sliding_fraction()
+        sequence = per_token_bytes * ((1.0 - sliding) * shortest_tokens
+                                      + sliding * min(shortest_tokens, shape.sliding_window))
+        held = min(held, max(int(free_bytes // sequence), 1))
+    return held
 
 
 def sglang_token_bytes(shape: TransformerShape, per_token_bytes: float) -> float:

@@ -128,8 +128,9 @@ def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, request
         # pool rule, `kv_capacity`), took the rest; "weights ... exceed the usable" was said here (hU, session 52)
         return (f"the {cap.kv_cache_bytes / gib:.1f} GiB {per} left for the KV cache after weights "
                 f"{cap.weights_bytes / gib:.1f} GiB and workspace go to the sliding-window layers' windows "
-                f"({shape.sliding_window:,} tokens) held for {dep.max_batch:,} sequences (the batch cap): no room "
-                f"for the full-attention layers' cache; a smaller --max-batch leaves some")
+                f"({shape.sliding_window:,} tokens) held for {cap.window_sequences:,} sequences (the batch cap "
+                f"{dep.max_batch:,}, or fewer where fewer run at once): no room for the full-attention layers' "
+                f"cache; a smaller --max-batch leaves some")
     if cap.blocks <= 0:
         need = cap.weights_bytes + cap.workspace_bytes + cap.reserve_bytes
         return (f"weights {cap.weights_bytes / gib:.1f} GiB + workspace and reserve "
@@ -167,7 +168,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     if prefill_replicas > 0:
         if prefill_replicas >= dep.replicas:
-            cap, memory = pool_memory(shape, accelerator, dep)
+            cap, memory = pool_memory(shape, accelerator, dep, *held_sequences(dep, requests, clients))
             reason = fit_check(shape, cap, dep, requests, accelerator) or (
                 f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas")
             stated = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
@@ -179,7 +180,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         return simulate_disaggregated(shape, cluster, pair, requests, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s,
                                       usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end,
                                       client_round_trip_s=client_round_trip_s)
-    cap, memory = pool_memory(shape, accelerator, dep)
+    cap, memory = pool_memory(shape, accelerator, dep, *held_sequences(dep, requests, clients))
     deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
                   "disaggregated": False, "front_end_s": front_end_s(dep) if front_end else 0.0}  # fits or not
     why = fit_check(shape, cap, dep, requests, accelerator)
@@ -213,12 +214,27 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                      tpot_slo_s, usd_per_hour)
 
 
-def pool_memory(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> tuple[KvCapacity,
-                                                                                           dict[str, Any]]:
-    """The deployment's KV capacity and its memory as the result states it, per GPU and per replica."""
+def held_sequences(dep: Deployment, requests: Requests, clients: int, prompts_only: bool = False,
+                   sticky: bool = True) -> tuple[int, int]:
+    """(sequences one GPU of the pool runs at once at most, the shortest sequence's tokens) for `kv_capacity`'s
+    sliding-window hold (`serving.kv_pool_window.window_sequences`): each engine's share of the clients (closed
+    loop) or of the requests (open loop), times the PP virtual engines whose sequences one GPU holds; all of them
+    where the clients are not sticky to an engine (`sticky` False: a disaggregated decode pool's round robin); a
+    prefill pool's sequences are the prompts and their first token (`prompts_only`)."""
+    engines = max(dep.replicas * dep.engines_per_replica, 1) if sticky else 1
+    total = min(clients, len(requests)) if clients > 0 else len(requests)  # (more clients than requests: the requests)
+    lengths = requests.input_tokens + (1 if prompts_only else requests.output_tokens)
+    return -(-total // engines) * dep.pp, int(lengths.min()) if len(lengths) else 0
+
+
+def pool_memory(shape: TransformerShape, accelerator: Accelerator, dep: Deployment, running: int = 0,
+                shortest_tokens: int = 0) -> tuple[KvCapacity, dict[str, Any]]:
+    """The deployment's KV capacity and its memory as the result states it, per GPU and per replica (`running`,
+    `shortest_tokens`: `held_sequences`, the sliding layers' windows; 0: the batch cap's)."""
     cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
                       dep.max_batch, dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
-                      draft_layers=speculative.memory_draft_layers(dep))
+                      draft_layers=speculative.memory_draft_layers(dep), running=running,
+                      shortest_tokens=shortest_tokens)
     memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
               "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.engines_per_replica,
               "memory_capacity_bytes": accelerator.memory_bytes}
@@ -241,8 +257,9 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     pre_dep, dec_dep = pair.prefill, pair.decode
-    pre_cap, pre_memory = pool_memory(shape, accelerator, pre_dep)
-    dec_cap, dec_memory = pool_memory(shape, accelerator, dec_dep)
+    pre_cap, pre_memory = pool_memory(shape, accelerator, pre_dep, *held_sequences(pre_dep, requests, clients, True))
+    dec_cap, dec_memory = pool_memory(shape, accelerator, dec_dep,
+                                      *held_sequences(dec_dep, requests, clients, sticky=False))
     client_s = front_end_s(dec_dep) if front_end else 0.0  # stated whether the pools fit or not
     deployment = {**dec_dep.as_dict(), "replicas": pre_dep.replicas + dec_dep.replicas, "gpus": pair.gpus,
                   "front_end_s": client_s,

@@ -138,7 +138,7 @@ from infraplan.cluster import Cluster
 from infraplan.serving import client_loop
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
-from infraplan.serving.serving_sim import front_end_s, pool_memory, simulate_deployment
+from infraplan.serving.serving_sim import front_end_s, held_sequences, pool_memory, simulate_deployment
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import campaign_settings
 from infraplan.validation.data_files import read_rows
@@ -300,7 +300,8 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
     clients = int(row["batch_size"])
     requests = fixed_requests(REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
                               stop_per_token=stop_per_token(row))
-    pool_tokens = pool_memory(shape, cluster.accelerator, dep)[0].blocks * dep.block_tokens
+    pool_tokens = pool_memory(shape, cluster.accelerator, dep,  # the pool the run holds (its windows: hW52)
+                              *held_sequences(dep, requests, clients))[0].blocks * dep.block_tokens
     hits = cached_prompt_tokens(row, dep.engine, dep.block_tokens, pool_tokens, len(requests))
     result = simulate_deployment(shape, cluster, dep, requests, cost=_COSTS[key], clients=clients,
                                  front_end=FRONT_END, cached_tokens=hits, client_round_trip_s=CLIENT_ROUND_TRIP_S)
