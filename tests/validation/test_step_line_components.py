@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.validation.inference_frontier import load_frontier_cases
-from infraplan.validation.operating_point import operating_points, step_lines
+from infraplan.validation.operating_point import operating_points, step_lines, two_point_groups
 from infraplan.validation.step_components import LINE_GROUPS, PARTS, mean_step_components, step_line_components
 
 
@@ -22,10 +22,8 @@ def points(data):
 
 @pytest.fixture(scope="module")
 def lines(data, points):
-    groups: dict[tuple[str, str], list] = {}
-    for p in points.values():
-        groups.setdefault((p["model"], p["system"]), []).append(p)
-    return {key: step_line_components(g, data) for key, g in groups.items() if len(g) == 2}
+    return {(g[0]["model"], g[0]["system"]): step_line_components(g, data)
+            for g in two_point_groups(list(points.values()))}
 
 
 def test_a_rows_mean_step_parts_sum_to_the_models_step_at_its_operating_point(data, points):

@@ -19,8 +19,8 @@ the basis states the held shares so a reader can judge, and says "outside the va
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
 
 # the kinds whose answers run on an accelerator's own kernels (a facility or network figure does not: its
 # cases' "any" family covers every accelerator, and its pools are banded by full range anyway)
@@ -43,13 +43,37 @@ def accelerator_family(accelerator: str) -> str:
     return ACCELERATOR_FAMILIES.get(accelerator, accelerator)
 
 
-class _Case(Protocol):
-    @property
-    def family(self) -> str: ...
+BandOf = Callable[[list[float], list[str]], tuple[float, float] | None]
+"""A band rule: (residuals, their campaigns) -> (low, high), None where it builds none (`catalog.error_bands`)."""
+
+
+class _Residual(Protocol):
     @property
     def residual(self) -> float: ...
     @property
     def group(self) -> str: ...
+
+
+class _Case(_Residual, Protocol):
+    @property
+    def family(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Residual)
+
+
+def held_out(pool: Sequence[R], key: Callable[[R], str],
+             band_of: BandOf) -> Iterator[tuple[str, tuple[float, float] | None, str]]:
+    """The leave-one-out check (module docstring) over the values of `key` in `pool` (a family here, a stack class in
+    `catalog.band_stack_transfer`), in sorted order: each value left out, the band `band_of` builds from the other
+    cases (None where it builds none or no case is left) and the left-out cases' share inside it, as the basis says
+    it ("80% of hopper's 20"; "" without a band)."""
+    for left_out in sorted({key(r) for r in pool}):
+        rest = [r for r in pool if key(r) != left_out]
+        band = band_of([r.residual for r in rest], [r.group for r in rest]) if rest else None
+        mine = [r.residual for r in pool if key(r) == left_out]
+        inside = "" if band is None else f"{sum(band[0] <= v <= band[1] for v in mine) / len(mine):.0%}"
+        yield left_out, band, inside and f"{inside} of {left_out}'s {len(mine):,}"
 
 
 def family_unvalidated(pool: Sequence[_Case], family: str, kind: str) -> bool:
@@ -58,8 +82,7 @@ def family_unvalidated(pool: Sequence[_Case], family: str, kind: str) -> bool:
     return kind in FAMILY_KINDS and bool(pool) and not any(r.family in (family, "any") for r in pool)
 
 
-def family_transfer(pool: Sequence[_Case], family: str,
-                    band_of: Callable[[list[float], list[str]], tuple[float, float] | None]) -> str:
+def family_transfer(pool: Sequence[_Case], family: str, band_of: BandOf) -> str:
     """What the basis of an answer on an unvalidated `family` adds (module docstring): the leave-one-family-out
     shares of each validated family's cases inside the band `band_of` (values, campaigns) builds from the other
     families' cases, or that the pool is of one family only and nothing shows the band carries over."""
@@ -67,14 +90,7 @@ def family_transfer(pool: Sequence[_Case], family: str,
     if len(families) < 2:
         return (f"every case is {families[0] if families else 'of no family'}: no measurement shows this band holds "
                 f"on {family}, so it carries no coverage claim there")
-    held = []
-    for left_out in families:
-        rest = [r for r in pool if r.family != left_out]
-        band = band_of([r.residual for r in rest], [r.group for r in rest])
-        mine = [r.residual for r in pool if r.family == left_out]
-        if band is not None:
-            inside = sum(band[0] <= v <= band[1] for v in mine) / len(mine)
-            held.append(f"{inside:.0%} of {left_out}'s {len(mine):,}")
+    held = [text for _, band, text in held_out(pool, lambda r: r.family, band_of) if band is not None]
     if not held:
         return f"too few campaigns to check whether a band carries over to another family, {family} included"
     return ("left out one family at a time, the band of the other families' cases held " + ", ".join(held)

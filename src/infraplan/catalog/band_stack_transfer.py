@@ -30,13 +30,14 @@ check the rule, they did not set it (coverage before / after in validation/notes
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from infraplan.catalog.band_families import BandOf, held_out
+
 Band = TypeVar("Band", bound=BaseModel)
-BandOf = Callable[[list[float], list[str]], tuple[float, float] | None]
 
 # the kinds whose answers run on a software stack's kernels and settings (a facility or network figure does not)
 STACK_KINDS = ("training", "serving")
@@ -86,16 +87,12 @@ def stack_transfer(of_kind: Sequence[_Row], band_of: BandOf) -> str | None:
     validated class's cases inside the band `band_of` builds from the other classes' cases; None unless the pool
     holds >= 2 classes and every class left out leaves a band (training: the Megatron class left out leaves Meta's
     one campaign, no band: nothing shows a band carries over to another stack)."""
-    classes = sorted({r.stack for r in of_kind})
     held = []
-    for left_out in classes:
-        rest = [r for r in of_kind if r.stack != left_out]
-        band = band_of([r.residual for r in rest], [r.group for r in rest]) if rest else None
+    for _, band, text in held_out(of_kind, lambda r: r.stack, band_of):  # (`catalog.band_families.held_out`)
         if band is None:
             return None
-        mine = [r.residual for r in of_kind if r.stack == left_out]
-        held.append(f"{sum(band[0] <= v <= band[1] for v in mine) / len(mine):.0%} of {left_out}'s {len(mine):,}")
-    return ", ".join(held) if len(classes) >= 2 else None
+        held.append(text)
+    return ", ".join(held) if len(held) >= 2 else None
 
 
 def stack_widening(of_kind: Sequence[_Row], rows: Sequence[_Row], cls: str, stack: str | None, kind: str,

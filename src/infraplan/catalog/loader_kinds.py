@@ -42,13 +42,23 @@ PART_KEYS = frozenset({"peak_flops_per_s", "efficiency", "recsys_profile", "tdp_
 """Keys an accelerator file holds (`catalog.schemas.Accelerator`) and a recsys profile does not."""
 
 
+def _hardware_kind(data: dict[str, Any], video: bool = False, stack: bool = False) -> str | None:
+    """Which other file the mapping is, as a refusal names it: a video device's (`video`), an accelerator's or a
+    system's (with the keys that say so), a stack's (`stack`); None where it is none of them."""
+    keys = set(data)
+    if video and data.get("kind") == "video-asic":
+        return "a video device file (kind: video-asic)"
+    if PART_KEYS & keys:
+        return f"an accelerator file ({', '.join(sorted(PART_KEYS & keys))})"
+    if SYSTEM_KEYS & keys:
+        return f"a system file ({', '.join(sorted(SYSTEM_KEYS & keys))})"
+    return "a stack file" if stack and ("stack_class" in data or "extends" in data and "display_name" in data) else None
+
+
 def refuse_as_profile(data: dict[str, Any], ref: str) -> None:
     """InputError where the mapping read from `ref`, asked for as a recsys profile, is an accelerator's, a system's
     or a video device's file."""
-    kind = ("a video device file (kind: video-asic)" if data.get("kind") == "video-asic" else
-            f"an accelerator file ({', '.join(sorted(PART_KEYS & set(data)))})" if PART_KEYS & set(data) else
-            f"a system file ({', '.join(sorted(SYSTEM_KEYS & set(data)))})" if SYSTEM_KEYS & set(data) else None)
-    if kind is not None:
+    if (kind := _hardware_kind(data, video=True)) is not None:
         raise InputError(f"recsys profile {shown_path(ref)} is {kind}, not a recsys profile: a part's "
                          "recsys_profile names a profile's own file (memory tiers, vector rate: `infraplan schema "
                          "catalog recsys-devices`; `infraplan catalog recsys-devices default` prints one to start "
@@ -59,11 +69,6 @@ def refuse_as_model(data: Any, ref: str) -> None:
     """InputError where a file given as a model (a config.json is asked for) is an accelerator's, a system's or a
     stack's: `train hw/part.yaml` printed a warning naming all 15 of the part's keys "not understood", a second on
     the missing model_type, then "lacks hidden_size, num_hidden_layers, num_attention_heads" (hU, session 52)."""
-    if not isinstance(data, dict):
-        return
-    kind = (f"an accelerator file ({', '.join(sorted(PART_KEYS & set(data)))})" if PART_KEYS & set(data) else
-            f"a system file ({', '.join(sorted(SYSTEM_KEYS & set(data)))})" if SYSTEM_KEYS & set(data) else
-            "a stack file" if "stack_class" in data or "extends" in data and "display_name" in data else None)
-    if kind is not None:
+    if isinstance(data, dict) and (kind := _hardware_kind(data, stack=True)) is not None:
         raise InputError(f"model {shown_path(ref)} is {kind}, not a Hugging Face config.json: give the model as a "
                          "preset name or its config.json, the hardware with --system, a stack with --stack")

@@ -132,6 +132,12 @@ def mean_step_s(cost: IterationCost, sequences: float, prefill_per_step: float, 
     return fraction * with_chunk + (1.0 - fraction) * decode_only
 
 
+def prompt_pairs(input_tokens: np.ndarray) -> float:
+    """Mean (query, key) pairs a prompt's causal prefill attends, I (I + 1) / 2 over the requests' inputs."""
+    inp = np.asarray(input_tokens, dtype=np.float64)
+    return float(np.mean(inp * (inp + 1.0) / 2.0))
+
+
 def in_flight_context(input_tokens: np.ndarray, output_tokens: np.ndarray) -> float:
     """Mean cached tokens of the sequences decoding at a random moment: each request weighted by its output (its
     time in flight), at a uniformly spread point of its decode, E[O (I + O / 2)] / E[O] (module docstring)."""
@@ -166,7 +172,7 @@ def operating_point(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
     sequences = rate_per_engine * mean_out * tpot_s
     prefill = rate_per_engine * mean_in * tpot_s
     cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
-    pairs = float(np.mean(inp * (inp + 1.0) / 2.0))
+    pairs = prompt_pairs(inp)
     context = in_flight_context(inp, out)
     step = mean_step_s(cost, sequences, prefill, mean_in, context, pairs)
     decode = float(cost.time(0, int(round(sequences)), round(sequences) * context, 0.0))
@@ -206,22 +212,31 @@ def step_line(points: list[dict[str, Any]]) -> dict[str, Any]:
     if len(points) != 2 or len({(p["model"], p["system"]) for p in points}) != 1:
         raise InputError("a step line takes two operating points of one model and system")
     low, high = sorted(points, key=lambda p: p["tokens_per_step"])
-    span = high["tokens_per_step"] - low["tokens_per_step"]
     line: dict[str, Any] = {"model": low["model"], "system": low["system"], "rows": (low["row"], high["row"]),
                             "tokens_per_step": (low["tokens_per_step"], high["tokens_per_step"])}
     for name, key in (("measured", "measured_tpot_mean_s"), ("model", "model_step_s")):
-        slope = (high[key] - low[key]) / span
-        line[f"{name}_fixed_s"] = low[key] - slope * low["tokens_per_step"]
-        line[f"{name}_per_token_s"] = slope
+        line[f"{name}_fixed_s"], line[f"{name}_per_token_s"] = line_through(low, high, low[key], high[key])
     return line
+
+
+def line_through(low: dict[str, Any], high: dict[str, Any], at_low: float, at_high: float) -> tuple[float, float]:
+    """(intercept s, slope s per token) of the line through a quantity's values at two operating points' tokens per
+    step (`step_line`; each part's line in `validation.step_components.step_line_components`)."""
+    slope = (at_high - at_low) / (high["tokens_per_step"] - low["tokens_per_step"])
+    return at_low - slope * low["tokens_per_step"], slope
+
+
+def two_point_groups(points: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The operating points of every model and system that has exactly two (Server and Interactive)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in points:
+        groups.setdefault((p["model"], p["system"]), []).append(p)
+    return [g for g in groups.values() if len(g) == 2]
 
 
 def step_lines(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every model and system with exactly two latency-bound operating points (Server and Interactive), as a line."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for p in points:
-        groups.setdefault((p["model"], p["system"]), []).append(p)
-    return [step_line(g) for g in groups.values() if len(g) == 2]
+    return [step_line(g) for g in two_point_groups(points)]
 
 
 def step_line_offline_check(line: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

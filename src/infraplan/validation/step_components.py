@@ -169,15 +169,14 @@ def operating_point_components(case: dict[str, Any], data: dict[str, Any], seque
 def mean_step_components(case: dict[str, Any], data: dict[str, Any], point: dict[str, Any]) -> dict[str, float]:
     """Seconds of a latency row's mean step at its operating point (`point`: `operating_point.operating_point` of
     the row) by part (`LINE_GROUPS`' keys; module docstring); `total` is the point's `model_step_s`."""
-    from infraplan.validation.operating_point import step_mix
+    from infraplan.validation.operating_point import prompt_pairs, step_mix
 
     shape, cluster = case_shape(case), Cluster.resolve(case["system"])
     cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, case_deployment(case, data["engine"]))
     requests = case_requests(case, data["workloads"], None)
     inp = np.asarray(requests.input_tokens, dtype=np.float64)
     n = int(round(point["sequences_per_engine"]))
-    f, chunk, pairs = step_mix(cost, n, point["prefill_tokens_per_step"], float(inp.mean()),
-                               float(np.mean(inp * (inp + 1.0) / 2.0)))
+    f, chunk, pairs = step_mix(cost, n, point["prefill_tokens_per_step"], float(inp.mean()), prompt_pairs(inp))
     p = int(round(chunk))
     tokens = np.array([float(min(p + n, cost.max_tokens)), float(n)])
     body = body_part_tables(case, data["engine"], tokens, cost.body_s[tokens.astype(np.int64)])
@@ -195,19 +194,15 @@ def mean_step_components(case: dict[str, Any], data: dict[str, Any], point: dict
 def step_line_components(points: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
     """A system's step line (`operating_point.step_line` of its two operating points) with each group of
     `LINE_GROUPS` as its own line: `parts` group -> (intercept s, slope s per token), summing to the model's."""
-    from infraplan.validation.operating_point import step_line
+    from infraplan.validation.operating_point import line_through, step_line
 
     line = step_line(points)
     cases = {c["row"]: c for c in data["cases"]}
     low, high = sorted(points, key=lambda q: q["tokens_per_step"])
-    span = high["tokens_per_step"] - low["tokens_per_step"]
     split = [mean_step_components(cases[q["row"]], data, q) for q in (low, high)]
     groups: dict[str, list[float]] = {}
     for name, group in LINE_GROUPS.items():
         pair = groups.setdefault(group, [0.0, 0.0])
         pair[0], pair[1] = pair[0] + split[0][name], pair[1] + split[1][name]
-    parts = {}
-    for group, (at_low, at_high) in groups.items():
-        slope = (at_high - at_low) / span
-        parts[group] = (at_low - slope * low["tokens_per_step"], slope)
+    parts = {group: line_through(low, high, at_low, at_high) for group, (at_low, at_high) in groups.items()}
     return {**line, "parts": parts}

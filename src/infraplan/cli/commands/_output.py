@@ -204,6 +204,17 @@ def print_band(line: str) -> None:
     shared.print(Group(_rich_classes()[1](terminal_text(line))))
 
 
+def print_serving_bands(band: Any, tpot_s: float | None, ttft_band: Any, ttft_s: float | None) -> None:
+    """`serve`'s and `serve-plan`'s band lines (`print_band`), each where the answer has its band: the decode band
+    with the TPOT p50 it implies (`tpot_s`), the TTFT band with the mean TTFT (`ttft_s`)."""
+    if band is not None:
+        print_band(band_line(band, "decode throughput (1 / TPOT)", tpot_s, inverse=True).replace(
+            "measured likely", "measured TPOT p50 likely"))
+    if ttft_band is not None:  # a plan may bind on its TTFT SLO
+        print_band(band_line(ttft_band, "mean TTFT", ttft_s, latency=True, label="error band (TTFT)").replace(
+            "measured likely", "measured mean TTFT likely"))
+
+
 def metric_table(title: str) -> Table:
     """A titled two-column table without a header: metric names, then their values right-aligned. A value wraps
     between words but never inside a number and its unit ("p99 23 ms", "TTFT <= 2 s": `unit_text`), unless such a

@@ -6,7 +6,6 @@ import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import (
-    band_line,
     console,
     emit,
     fmt_bytes,
@@ -15,7 +14,7 @@ from infraplan.cli.commands._output import (
     fmt_rate,
     fmt_seconds,
     metric_table,
-    print_band,
+    print_serving_bands,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -163,15 +162,10 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
     band = getattr(r, "error_band", None)  # LLM results carry one (README "Error bands"); image results none
     if isinstance(r, ImageServingResult) and band is None and r.error_band_basis:  # an image result: none, and why
         console.print(f"error band: none ({r.error_band_basis})", highlight=False, markup=False)
-    if band is not None:
-        tpot = r.tpot_s.p50 if isinstance(r, ServingResult) and r.tpot_s is not None else None
-        print_band(band_line(band, "decode throughput (1 / TPOT)", tpot, inverse=True).replace(
-            "measured likely", "measured TPOT p50 likely"))
-    ttft_band = getattr(r, "ttft_error_band", None)
-    if ttft_band is not None:  # the TTFT band: mean TTFT residuals of the Hopper serving sets
-        ttft = r.ttft_s.mean if isinstance(r, ServingResult) and r.ttft_s is not None else None
-        print_band(band_line(ttft_band, "mean TTFT", ttft, latency=True, label="error band (TTFT)").replace(
-            "measured likely", "measured mean TTFT likely"))
+    tpot = r.tpot_s.p50 if isinstance(r, ServingResult) and r.tpot_s is not None else None
+    ttft = r.ttft_s.mean if isinstance(r, ServingResult) and r.ttft_s is not None else None
+    # the TTFT band: mean TTFT residuals of the Hopper serving sets
+    print_serving_bands(band, tpot, getattr(r, "ttft_error_band", None), ttft)
     for note in r.notes if isinstance(r, ImageServingResult) else []:  # an image run's length and why
         console.print(f"note: {note}", highlight=False, markup=False)
     for line in r.warnings:

@@ -6,14 +6,13 @@ import typer
 
 from infraplan.cli.commands._fitted_table import ID, TEXT, Col, print_fitted
 from infraplan.cli.commands._output import (
-    band_line,
     console,
     emit,
     fmt_num,
     fmt_rate,
     fmt_seconds,
     metric_table,
-    print_band,
+    print_serving_bands,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -65,12 +64,7 @@ def render_plan(r: ServingPlanResult) -> None:
                   if s.usd_per_million_tokens is not None else
                   f"not priced: no catalogued server price for {r.accelerator} (`serve --usd-per-hour` prices it)")
     console.print(table)
-    if r.error_band is not None:  # as `serve` prints it: the TPOT the band implies
-        print_band(band_line(r.error_band, "decode throughput (1 / TPOT)", s.tpot_s.p50, inverse=True).replace(
-            "measured likely", "measured TPOT p50 likely"))
-    if r.ttft_error_band is not None:  # the TTFT band: a plan may bind on its TTFT SLO
-        print_band(band_line(r.ttft_error_band, "mean TTFT", s.ttft_s.mean, latency=True,
-                             label="error band (TTFT)").replace("measured likely", "measured mean TTFT likely"))
+    print_serving_bands(r.error_band, s.tpot_s.p50, r.ttft_error_band, s.ttft_s.mean)  # as `serve` prints them
     if not r.meets_slo_full_run:  # its own figures at the SLO's percentile (hU47: it was printed "not chosen")
         key = f"p{slo.percentile:g}"
         got = f"TTFT {key} {fmt_seconds(getattr(s.ttft_s, key))}, TPOT {key} {fmt_seconds(getattr(s.tpot_s, key))}"
