@@ -160,6 +160,14 @@ CASES += [
     {**next(c for c in CASES if c["id"] == "tt-8b-fsdp-fp8"), "id": "tt-8b-fsdp-fp8-compile", "stack": _COMPILE},
 ]
 
+# hV (session 52): BLOOM on DeepSpeed's BF16_Optimizer path (bf16 with ZeRO stage 0 in the config, the optimizer's own
+# ZeRO-1 partition; `deepspeed-bf16-optimizer.yaml`, read in DeepSpeed 0.6.5 / 0.7.0): the honest reading of BLOOM.
+# MT-NLG (2021) stays on `deepspeed`: DeepSpeed 0.5.10 has no BF16_Optimizer (runtime/ has no bf16_optimizer.py).
+_BF16_OPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deepspeed-bf16-optimizer.yaml")
+CASES += [
+    {**next(c for c in CASES if c["id"] == "bloom-176b-384"), "id": "bloom-176b-384-bf16opt", "stack": _BF16_OPT},
+]
+
 SEARCH: list[dict] = [
     dict(
         id="llama1-65b-2048-search",
