@@ -147,11 +147,13 @@ class Stack(FrameworkRules):
     grad_accumulation_bytes: float = Field(
         0.0, ge=0, description="non-Megatron stacks: bytes per weight element and micro-batch that gradient "
         "accumulation moves outside the wgrad GEMM (`training.layer_kernels.unfused_main_grad_bytes`)")
-    grad_accumulation_source: str | None = None
+    grad_accumulation_source: str | None = Field(
+        None, description="where `grad_accumulation_bytes` comes from (the framework's code)")
     pipeline_dp_overlap_fraction: float | None = Field(
         None, ge=0, le=1, description="`dp_overlap_fraction` of plans with PP > 1 where the framework's pipeline "
         "engine reduces gradients after its schedule (None: the same as without a pipeline; `training.step_assembly`)")
-    pipeline_dp_overlap_source: str | None = None
+    pipeline_dp_overlap_source: str | None = Field(
+        None, description="where `pipeline_dp_overlap_fraction` comes from (the framework's code)")
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "
@@ -166,7 +168,8 @@ class Stack(FrameworkRules):
         (), description="element-wise operations the framework's model code runs as separate eager PyTorch kernels "
         "(rmsnorm, rotary, swiglu, repeat_kv, split_projections), priced beyond the fused count by `ops.eager_passes`; "
         "empty: every one fused (Transformer Engine, apex / Megatron fused kernels)")
-    unfused_elementwise_source: str | None = None
+    unfused_elementwise_source: str | None = Field(
+        None, description="where `unfused_elementwise` comes from (the framework's code)")
     fused_cross_entropy: bool = False
     cross_entropy_impl: Literal["te", "native"] = Field(
         "te", description="with `fused_cross_entropy`, the recipe's Megatron-Core `cross_entropy_fusion_impl`: te "
@@ -237,7 +240,8 @@ class Stack(FrameworkRules):
         ("core_attn",), description="modules `--recompute selective` re-runs in backward "
         "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts; "
         "op_sac: torchtitan's op-level selective AC (`training.recompute_modules`)")
-    recompute_modules_source: str | None = None
+    recompute_modules_source: str | None = Field(
+        None, description="where `recompute_modules` comes from (the framework's code)")
     cpu_offload_layers: int = Field(0, ge=0, description="first N layers whose saved activations go to host memory "
                                     "(Megatron-Core `cpu_offloading_num_layers`; `training.activation_offload`)")
     fp8_activation_cache: tuple[CachedActivation, ...] = Field(
