@@ -93,6 +93,14 @@ def test_stored_deepspeed_and_torchtitan_answers_are_widened() -> None:
 def test_megatron_class_stacks_keep_their_band() -> None:
     eb.stored_band_and_basis.cache_clear()
     bands = {s: eb.band_and_basis("a100-80gb", s, "training")[0]
-             for s in ("megatron-lm-2021", "megatron-core-0.8", "nemo-24.12")}
+             for s in ("megatron-lm-2021", "megatron-core-0.8", "nemo-24.12", "deepseek-v3")}
     assert all(b is not None and "no validated" not in b.basis for b in bands.values())
     assert len({(b.low, b.high) for b in bands.values() if b is not None}) == 1
+
+
+def test_a_shipped_stack_is_classed_as_its_file_declares() -> None:
+    """deepseek-v3.yaml declares `stack_class: megatron`; classed `deepseek` by its name's first word, its answers got
+    the widened band of an unvalidated class (hJ, session 52: the README's DeepSeek run read 1.82-5.04 M GPU-hours)."""
+    from infraplan.catalog.stacks import load_stack
+    for name in ("deepseek-v3", "megatron-core-0.8", "nemo-26.04", "deepspeed", "torchtitan"):
+        assert eb.stack_class(name) == load_stack(name).stack_class, name

@@ -96,8 +96,8 @@ RERUN_SERVING_STACKS = (DEFAULT_SERVING_STACK, "vllm-0.x", "sglang-0.x")
 NETWORK_STACK, FACILITY_STACK = "nccl", "none"  # the stack class of a network / facility residual ("Infrastructure")
 
 # stack profile name prefix -> stack class (NeMo and Megatron-Bridge are Megatron-core underneath)
-STACK_CLASSES = {"megatron": "megatron", "nemo": "megatron", "deepspeed": "deepspeed", "torchtitan": "torchtitan",
-                 "trtllm": "trtllm", "vllm": "vllm", "sglang": "sglang"}
+STACK_CLASSES = {"megatron": "megatron", "nemo": "megatron", "deepseek": "megatron", "deepspeed": "deepspeed",
+                 "torchtitan": "torchtitan", "trtllm": "trtllm", "vllm": "vllm", "sglang": "sglang"}
 
 
 class Residual(Result):
