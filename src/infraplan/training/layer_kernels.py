@@ -105,6 +105,22 @@ def main_grad_wgrad_bytes(stack: Stack) -> float | None:
 FRESH_WGRAD_BYTES = 2.0
 
 
+def layer_reads_zero(stack: Stack) -> bool:
+    """Whether the stack's layer terms depend on the plan's ZeRO stage: a Megatron stack without
+    `gradient_accumulation_fusion` copies each wgrad into a ZeRO-3 gradient buffer and adds it into the others'
+    (`unfused_main_grad_bytes`). The search broadcasts ZeRO over the layer terms (`training.axes`), so such a stack's
+    layer terms are priced per ZeRO stage (`step_time._per_layer`, the one-plan memo keyed on it too) and the search's
+    lower bounds take ZeRO-3's, the smaller (`least_work_zero`; hZ, session 52: the search priced meta-llama3's ZeRO-3
+    plans at ZeRO-0's add, +0.8 % on a step, and `train` after a ZeRO-1 plan of the same layer keys did too)."""
+    return stack.stack_class == "megatron" and not stack.gradient_accumulation_fusion
+
+
+def least_work_zero(stack: Stack) -> int:
+    """The ZeRO stage whose layer terms are the least (the search's lower bounds price their rows at it): 3 where
+    the stack's layer terms read ZeRO (`layer_reads_zero`: the copy moves fewer bytes than the add), else 0."""
+    return 3 if layer_reads_zero(stack) else 0
+
+
 def unfused_main_grad_bytes(stack: Stack, sharded: ArrayLike) -> Any:
     """Bytes per weight element and micro-batch that gradient accumulation moves outside the wgrad GEMM (`sharded`:
     the plan's ZeRO-3 gradient buffer). A Megatron stack whose recipe turns `gradient_accumulation_fusion` off (0
@@ -117,8 +133,8 @@ def unfused_main_grad_bytes(stack: Stack, sharded: ArrayLike) -> Any:
     DDP adds it, `main_grad.add_(grad)` (read both, write the buffer). Megatron-Bridge's FSDP Llama perf configs set
     the flag off (perf_recipes/llama/gb200/llama3.py:221 / :274). Other stacks: their `grad_accumulation_bytes`
     (DeepSpeed's AccumulateGrad add, `catalog/stacks/deepspeed.yaml`), one figure for every ZeRO stage: the search
-    broadcasts ZeRO over the layer terms (`training.axes`), so a layer term may not depend on it beyond
-    Megatron's ZeRO-3 test."""
+    broadcasts ZeRO over the layer terms (`training.axes`); a stack whose terms take Megatron's ZeRO-3 test has
+    them priced per ZeRO stage (`layer_reads_zero`)."""
     if stack.stack_class != "megatron":
         return stack.grad_accumulation_bytes
     if stack.gradient_accumulation_fusion:

@@ -66,8 +66,9 @@ def _by_schedule(schedule: NDArray[np.int64], value: Callable[[ScheduleModel], A
     out = np.zeros(schedule.shape)
     for code, model in PIPELINE_SCHEDULES.items():
         mask = schedule == int(code)
-        if mask.all():
-            return np.broadcast_to(np.asarray(value(model), dtype=np.float64), schedule.shape)
+        if mask.all():  # (the plans' shape: a stack whose layer terms read ZeRO spreads them over its axis too)
+            got = np.asarray(value(model), dtype=np.float64)
+            return np.broadcast_to(got, np.broadcast_shapes(got.shape, schedule.shape))
         if mask.any():
             out = np.where(mask, value(model), out)
     return out

@@ -38,6 +38,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.training.enums import Schedule
+from infraplan.training.layer_kernels import layer_reads_zero, least_work_zero
 from infraplan.training.memory_bounds import MEMORY_FREE_KEYS as MEMORY_FREE_KEYS
 from infraplan.training.memory_bounds import ROUNDING_MARGIN, memory_bounds_bytes, memory_rows, priced_fits
 from infraplan.training.plan import PlanArrays
@@ -65,6 +66,8 @@ def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArray
     Where the stack ships DualPipe, whose ranks pace on a mirrored pair of stages and pair each layer's EP
     all-to-all with the other direction's compute (`mirrored_stages.mirrored_pair_stage`, `step_assembly`), the rows of
     an even PP are priced under it too and the lower of the two kept."""
+    if layer_reads_zero(stack):  # (the least layer terms of any ZeRO stage: `least_work_zero`)
+        rows = replace(rows, zero=np.full_like(rows.zero, least_work_zero(stack)))
     out = step_time(shape, cluster, rows, stack, stage_only=True)
     floor = out[STAGE_COMPONENTS[0]]
     for k in STAGE_COMPONENTS[1:]:

@@ -49,6 +49,7 @@ from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERN
 from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_KERNELS
 from infraplan.training.host_time import host_exposed_time as host_exposed_time
 from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
+from infraplan.training.layer_kernels import layer_reads_zero, least_work_zero
 from infraplan.training.layer_time import ACT, layer_times_but_ep
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
@@ -116,11 +117,21 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
     def compute(distinct: PlanArrays) -> dict[str, Any]:
         return _layer_rows(shape, rates, fabric, distinct, precision_of, stack)
 
+    keys = LAYER_KEYS
+    if layer_reads_zero(stack):  # (its layer terms per ZeRO stage: the search's broadcast axis spread over them)
+        keys = (*LAYER_KEYS, "zero")
+        plan = plan if plan.is_one else _spread(plan, keys)
     # (the rates and precision: pricing's; one plan's terms are the one-plan memo's)
     owners = None if pricing is None or plan.is_one else (shape, pricing, fabric, stack)
-    return _computed_once(plan, LAYER_KEYS,
-                          compute if pricing is None else pricing.memoised("layer", shape, LAYER_KEYS, compute),
+    return _computed_once(plan, keys,
+                          compute if pricing is None else pricing.memoised("layer", shape, keys, compute),
                           owners, keep)
+
+
+def _spread(plan: PlanArrays, keys: tuple[str, ...]) -> PlanArrays:
+    """`plan` with its `keys` fields broadcast to one shape (`row_memo.computed_once` reads key fields of one)."""
+    wide = np.broadcast_shapes(*(np.shape(getattr(plan, k)) for k in keys))
+    return replace(plan, **{k: np.broadcast_to(getattr(plan, k), wide) for k in keys})
 
 
 def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, distinct: PlanArrays,
@@ -138,14 +149,15 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
         # `map` converts in C: ~120 terms, no bytecode per term; hP9)
         split = with_stage_split(shape, stack, times, float(row.pp))
         return dict(zip(split, map(float, split.values()), strict=True))
-    free = _distinct_rows([getattr(distinct, k) for k in FREE_KEYS])
+    free_keys = (*FREE_KEYS, "zero") if layer_reads_zero(stack) else FREE_KEYS  # (`_per_layer`'s keys)
+    free = _distinct_rows([getattr(distinct, k) for k in free_keys])
     once = distinct if free is None else take_rows(distinct, free[0])
 
     def price(rows: PlanArrays) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
         return _price_free_rows(shape, rates, fabric, rows, precision_of, stack)
 
     memo = RowMemo.active()  # a search shares the priced rows across its blocks (`training.row_memo`)
-    memo = memo if memo is not None and memo.keys == FREE_KEYS else None
+    memo = memo if memo is not None and memo.keys == free_keys else None
     inverse = None if free is None else free[1]
     if memo is not None:  # looked up straight onto the rows (one gather per term)
         times, ep_records = memo.lookup(once, price, inverse)
@@ -194,10 +206,12 @@ def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArra
     Widened by `BOUND_MARGIN` over the rounding and the balanced split's 1e-9 layer tolerance.
     """
     pricing = cluster_pricing(cluster, stack)
+    if layer_reads_zero(stack):  # (the least layer terms of any ZeRO stage: `least_work_zero`)
+        rows = replace(rows, zero=np.full_like(rows.zero, least_work_zero(stack)))
     free = _distinct_rows([getattr(rows, k) for k in FREE_KEYS])
     once = rows if free is None else take_rows(rows, free[0])
     memo = RowMemo.active()
-    memo = memo if memo is not None and memo.keys == FREE_KEYS else None
+    memo = memo if memo is not None and memo.keys == FREE_KEYS and not layer_reads_zero(stack) else None
 
     def price(plans: PlanArrays) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
         return _price_free_rows(shape, pricing.rates, cluster.fabric, plans, pricing.precision_of, stack)

@@ -1,0 +1,60 @@
+"""README's 'What is modelled' training figures read back from the tool (hZ, session 52).
+
+Two README claims drifted silently for a day: the ZB-V example (Llama 3 8B on 64 H100, torchtitan, TP2 PP4, seq
+8,192, batch 256: README 4.21 / 4.41 s, the tool 3.85 / 4.02 s after hT47's torchtitan pipeline cut, 8c062de) and
+hybrid sharding's (Llama 3 70B on 1,024 H100, torchtitan TP8 ZeRO-3, full recompute, seq 8,192, batch 1,024: README
+27.0 s at N = 128, the tool 11.5 s after hT87's per-step ring table read, d3e15f3; 13.0 s / 22.3 GiB at N = 8 ->
+11.8 s after a22a3a0's NCCL tree changes, 22.65 GiB after hY45's communicator buffers, 8c062de). Each figure is
+parsed from README.md's own sentence and compared, at its printed precision, with what `estimate_training` prices
+for the plan the sentence names, so a change that moves one fails here until the README says the new figure.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from infraplan.training.estimate import estimate_training
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+GIB = 2.0**30
+
+
+def _one(pattern: str) -> re.Match[str]:
+    """The README sentence `pattern` matches (exactly one, across line breaks)."""
+    found = list(re.finditer(pattern, re.sub(r"\s+", " ", README)))
+    assert len(found) == 1, f"README: {len(found)} matches of {pattern!r}"
+    return found[0]
+
+
+def _printed(text: str, value: float) -> None:
+    """`value` rounded to the decimals `text` prints equals `text`."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    assert f"{value:.{decimals}f}" == text, f"README says {text}, the tool gives {value:.4f}"
+
+
+def test_zb_v_example_is_the_tools() -> None:
+    """ZB-V (`--vpp 2 --schedule zb-v`) against 1F1B on torchtitan's Llama 3 8B plan, the README's two step times."""
+    found = _one(r"Llama 3 8B on 64 H100, torchtitan, TP2 PP4, seq 8192, batch 256: a step of ([\d.]+) s against "
+                 r"1F1B's ([\d.]+) s\)")
+    plan = dict(model="llama3-8b", system="dgx-h100-superpod", gpus=64, tp=2, pp=4, seq_len=8192, global_batch=256,
+                stack="torchtitan")
+    zbv = estimate_training(**plan, vpp=2, schedule="zb-v")
+    one_f_one_b = estimate_training(**plan, schedule="1f1b")
+    _printed(found.group(1), zbv.step_time_s)
+    _printed(found.group(2), one_f_one_b.step_time_s)
+    assert zbv.step_time_s < one_f_one_b.step_time_s
+
+
+def test_hybrid_shard_example_is_the_tools() -> None:
+    """`train --zero-shard N` on Llama 3 70B: the step at N = 128 (all of DP) and at N = 8 with its memory."""
+    found = _one(r"Llama 3 70B on 1,024 H100, torchtitan TP8 ZeRO-3, full recompute, seq 8,192, batch 1,024: "
+                 r"([\d.]+) s at N = 128 \(all of DP\), ([\d.]+) s and ([\d.]+) GiB per GPU at N = 8\)")
+    plan = dict(model="llama3-70b", system="dgx-h100-superpod", gpus=1024, tp=8, pp=1, seq_len=8192,
+                global_batch=1024, recompute="full", zero=3, stack="torchtitan")
+    whole = estimate_training(**plan)
+    shard8 = estimate_training(**plan, zero_shard=8)
+    assert whole.config.dp == 128
+    _printed(found.group(1), whole.step_time_s)
+    _printed(found.group(2), shard8.step_time_s)
+    _printed(found.group(3), shard8.memory_per_gpu_bytes / GIB)
