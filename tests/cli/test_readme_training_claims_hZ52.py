@@ -7,6 +7,9 @@ hybrid sharding's (Llama 3 70B on 1,024 H100, torchtitan TP8 ZeRO-3, full recomp
 11.8 s after a22a3a0's NCCL tree changes, 22.65 GiB after hY45's communicator buffers, 8c062de). Each figure is
 parsed from README.md's own sentence and compared, at its printed precision, with what `estimate_training` prices
 for the plan the sentence names, so a change that moves one fails here until the README says the new figure.
+hM (session 52): the 70B figures moved 12.9 -> 16.9 s (N = 128) and 12.5 -> 12.9 s (N = 8, memory unchanged) when
+torchtitan's ZeRO-3 per-layer gathers and reduce-scatters were priced on each of the 8 micro-batches, not once a step
+(`Stack.zero3_collectives_per_micro_batch`, torchtitan 0.3.0 trainer.py:885-930; the README updated with it).
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "expert_tensor_parallel_source", "expert_parallel_layout_source", "rank_order_source",
                     "dtypes_source", "zero_shard_stages_source", "pipeline_split_divisible_source",
                     "pipeline_partition_source", "unfused_elementwise_source", "recompute_modules_source",
-                    "grad_accumulation_source", "pipeline_dp_overlap_source"})
+                    "grad_accumulation_source", "pipeline_dp_overlap_source",
+                    "zero3_collectives_source"})
 
 
 def settings_of(stack: Any) -> dict[str, Any]:

@@ -154,6 +154,13 @@ class Stack(FrameworkRules):
         "engine reduces gradients after its schedule (None: the same as without a pipeline; `training.step_assembly`)")
     pipeline_dp_overlap_source: str | None = Field(
         None, description="where `pipeline_dp_overlap_fraction` comes from (the framework's code)")
+    zero3_collectives_per_micro_batch: bool = Field(
+        False, description="ZeRO-3 without a pipeline re-gathers every layer's parameters (forward and backward) and "
+        "reduce-scatters its gradients on every micro-batch (no gradient-sync skip during accumulation): the step "
+        "exposes m times one micro-batch's per-layer collectives (`training.step_assembly`); False: once a step "
+        "(the framework accumulates unreduced gradients, or unread: today's pricing)")
+    zero3_collectives_source: str | None = Field(
+        None, description="where `zero3_collectives_per_micro_batch` comes from (the framework's code)")
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "
