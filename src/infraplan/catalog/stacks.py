@@ -67,7 +67,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from infraplan.catalog.loader import extended, is_accelerator_file, list_presets, looks_like_path, read_entry, validated
 from infraplan.catalog.model_recipes import ModelRecipes, stack_for_model
@@ -177,6 +177,17 @@ class Stack(FrameworkRules):
         "empty: every one fused (Transformer Engine, apex / Megatron fused kernels)")
     unfused_elementwise_source: str | None = Field(
         None, description="where `unfused_elementwise` comes from (the framework's code)")
+
+    @field_validator("unfused_elementwise")
+    @classmethod
+    def _each_op_once(cls, ops: tuple[str, ...]) -> tuple[str, ...]:
+        """An operation listed twice is refused: `ops.eager_passes` adds each listed entry's passes, so a repeated
+        name priced its extra bytes twice, silently (hL, session 52)."""
+        twice = sorted({op for op in ops if ops.count(op) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once (each operation is priced once per layer)")
+        return ops
+
     fused_cross_entropy: bool = False
     cross_entropy_impl: Literal["te", "native"] = Field(
         "te", description="with `fused_cross_entropy`, the recipe's Megatron-Core `cross_entropy_fusion_impl`: te "
@@ -268,6 +279,16 @@ class Stack(FrameworkRules):
                                                    "it sets beside these defaults, with its source (`model_recipes`)")
     recipe_model: str | None = None  # the model whose recipe this profile carries (`model_recipes.stack_for_model`)
     serving: ServingProfile | None = None
+
+    @model_validator(mode="after")
+    def _grad_accumulation_is_read(self) -> Stack:
+        """`grad_accumulation_bytes` is priced on non-Megatron stacks only (`training.layer_kernels.
+        unfused_main_grad_bytes` takes a Megatron stack's from its `gradient_accumulation_fusion`): set on a Megatron
+        one it was ignored, silently (hL, session 52)."""
+        if self.stack_class == "megatron" and self.grad_accumulation_bytes > 0:
+            raise ValueError("grad_accumulation_bytes is priced for non-Megatron stacks only (a megatron stack's "
+                             "accumulation follows its gradient_accumulation_fusion): remove it or the stack_class")
+        return self
 
     @property
     def grad_reduce_bytes(self) -> float:
