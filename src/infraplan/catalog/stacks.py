@@ -161,6 +161,13 @@ class Stack(FrameworkRules):
         "(the framework accumulates unreduced gradients, or unread: today's pricing)")
     zero3_collectives_source: str | None = Field(
         None, description="where `zero3_collectives_per_micro_batch` comes from (the framework's code)")
+    zero3_pipeline_collectives_per_micro_batch: bool = Field(
+        False, description="with `zero3_collectives_per_micro_batch`, the pipelined schedules (PP > 1) run the same "
+        "per-micro-batch gathers and reduce-scatters (Megatron-FSDP: its hooks and `no_sync` are the schedules' "
+        "own): m times one micro-batch's ZeRO-3 exposure at any PP (`training.step_assembly`); False: with a "
+        "pipeline once a step (torchtitan's pipelining defers FSDP's resharding and gradient sync to the last "
+        "micro-batch, RECALLED; DeepSpeed's pipeline engine runs no ZeRO-3); its source in "
+        "`zero3_collectives_source`")
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "

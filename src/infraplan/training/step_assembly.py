@@ -21,8 +21,9 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   most of the heaviest stage's and each end stage's on its own windows (`dp_exposure.end_stage_dp_forms`; a
   DualPipe / ZB-V rank's on the two stages it holds, `mirrored_dp`), and the SMs the hidden collectives hold
   (`training.dp_overlap_sms`, built and off); a stack that re-gathers and reduce-scatters ZeRO-3's layers on
-  every micro-batch (`Stack.zero3_collectives_per_micro_batch`: torchtitan, DeepSpeed) exposes m times that
-  without a pipeline (hM, session 52; with one: once a step, as before);
+  every micro-batch (`Stack.zero3_collectives_per_micro_batch`: torchtitan, DeepSpeed, Megatron-FSDP) exposes m
+  times that without a pipeline (hM, session 52), and with one where the pipelined schedules run the same hooks
+  (`Stack.zero3_pipeline_collectives_per_micro_batch`: Megatron-FSDP; hI, session 52; else once a step);
 * the optimizer: Adam is memory-bound, `optimizer_step.ADAM_BYTES_PER_PARAM` per parameter, and its launches are
   exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`).
 """
@@ -346,7 +347,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         (traffic["p2p_inside"], traffic["p2p_across"], traffic["p2p_hops_across"])) + traffic["embedding_sync"])
     zero3_form = dp_forms[2]
     if profile.zero3_collectives_per_micro_batch:  # each micro-batch's gathers / scatters on its own windows (hM52)
-        zero3_form = ops.where(single, m * zero3_form, zero3_form)
+        zero3_form = (m * zero3_form if profile.zero3_pipeline_collectives_per_micro_batch  # any PP (hI52)
+                      else ops.where(single, m * zero3_form, zero3_form))
     out["dp_comm_exposed"] = ops.where(plan.zero == 0, dp_forms[0],  # np.select's values, without its overhead
                                        ops.where(plan.zero < 3, dp_forms[1], zero3_form))
     if dp_overlap_sms.DP_OVERLAP_SMS:  # the hidden DP collectives' SMs (off: they hide for free)
