@@ -19,7 +19,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
-from infraplan.training.enums import Dtype, Recompute
+from infraplan.training.enums import Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
 
@@ -56,15 +56,17 @@ def test_other_stacks_and_stages_keep_pipeline_once_a_step() -> None:
 
 
 def test_search_arrays_price_it_as_train() -> None:
-    """The search's array path (`evaluate_plans`) gives `train`'s exposed DP seconds for PP 4 at m = 4 and m = 32
-    (the step itself differs by 1.4e-4 s between the two paths at this PP 4 plan at ZeRO-1 too, before this change:
-    not this term's)."""
+    """The search's array path (`evaluate_plans`) gives `train`'s exposed DP seconds and step for PP 4 at m = 4 and
+    m = 32, on the same rank order (nemo-26.04's tp-cp-dp-pp; `PlanArrays.build` defaults to tp-cp-pp-dp, which put
+    the pipeline peers elsewhere and was read as a 1.4e-4 s gap between the paths: hS, session 52)."""
     shape = load_model("llama3-70b")
     cluster = Cluster.resolve("dgx-h100-superpod").for_gpus(1024).placed(1024)
     plans = PlanArrays.build(tp=8, pp=4, dp=32, cp=1, ep=1, vpp=1, micro_batch=1,
                              global_batch=np.array([128, 1024]), seq_len=8192, recompute=Recompute.FULL, zero=3,
-                             dtype=Dtype.BF16)
+                             dtype=Dtype.BF16, order=RankOrder.TP_CP_DP_PP)
     out = evaluate_plans(shape, cluster, plans, "nemo-26.04")
-    train = [estimate_training(**{**PLAN, "global_batch": b}).breakdown_s.dp_comm_exposed for b in (128, 1024)]
+    priced = [estimate_training(**{**PLAN, "global_batch": b}) for b in (128, 1024)]
+    train = [e.breakdown_s.dp_comm_exposed for e in priced]
     assert out["dp_comm_exposed"] == pytest.approx(np.array(train), rel=1e-9)
+    assert out["step_time_s"] == pytest.approx(np.array([e.step_time_s for e in priced]), rel=1e-9)
     assert train[1] == pytest.approx(8.0 * train[0], rel=1e-9)
