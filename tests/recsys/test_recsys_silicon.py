@@ -84,3 +84,37 @@ def test_server_level_claim_is_reported_as_a_known_gap(report) -> None:
     assert not row["gated"] and row["known_gap"]
     per_model = row["detail"]["per_model"]
     assert per_model["dlrm-low"] > per_model["dlrm-medium"] > per_model["dlrm-high"]  # 24 chips vs 8 GPUs
+
+
+def test_the_naive_datasheet_answer_is_scored_on_every_case(report) -> None:
+    """The section prints its naive baseline (the guide): peak FLOP/s per watt of the catalog, one answer per device
+    pair whatever the model, scored like the model (hM, session 53: the section printed none)."""
+    from infraplan.catalog import load_accelerator
+    from infraplan.cluster.host_share import host_share
+
+    v1, a100, v2 = (load_accelerator(n) for n in ("mtia-v1", "a100-80gb", "mtia-v2"))
+    rows = {r["id"]: r for r in report["cases"]}
+    per_w = (v1.peak("fp16") / v1.tdp_w) / (a100.peak("fp16") / a100.tdp_w)  # 2.048 / 0.78 TFLOP/s per W
+    for tier in ("low", "medium", "high", "average"):
+        assert rows[f"mtia-v1-vs-a100-perf-per-w-{tier}"]["detail"]["naive"]["predicted"] == pytest.approx(per_w)
+    assert rows["mtia-v2-vs-v1-performance"]["detail"]["naive"]["predicted"] == pytest.approx(177 / 51.2)
+    platform = rows["mtia-v2-vs-v1-platform-perf-per-w"]["detail"]["naive"]["predicted"]
+    v2_w, v1_w = v2.tdp_w + host_share(v2).watts, v1.tdp_w + host_share(v1).watts  # TDP + the host share
+    assert platform == pytest.approx((177 / v2_w) / (51.2 / v1_w))
+    # the model's factors beside it: the watts each side divides by and the term bounding each side's batch
+    detail = rows["mtia-v2-vs-v1-platform-perf-per-w"]["detail"]
+    assert detail["power_w"]["dlrm-low"] == pytest.approx([v2_w, v1_w])  # both fully busy: TDP + host share
+    assert set(detail["bounds"]) == set(detail["per_model"]) and detail["bounds"]["dlrm-medium"][1] == "memory"
+    # the naive answer cannot turn with complexity: it fails the medium and high directions the model reproduces
+    assert not rows["mtia-v1-vs-a100-perf-per-w-medium"]["detail"]["naive"]["passed"]
+    assert not rows["mtia-v1-vs-a100-perf-per-w-high"]["detail"]["naive"]["passed"]
+    s = report["summary"]
+    ratios = [r for r in report["cases"] if r["kind"] == "ratio"]
+    naive = [abs(r["detail"]["naive"]["error"]) for r in ratios]
+    assert s["naive_ratio_mean_abs_error"] == pytest.approx(sum(naive) / len(naive))
+    assert s["naive_direction_passed"] == sum(r["detail"]["naive"]["passed"] for r in report["cases"]
+                                              if r["kind"] == "direction")
+    assert s["ratio_cases_closer_than_naive"] == sum(abs(r["error"]) < n for r, n in zip(ratios, naive, strict=True))
+    assert s["beats_naive"] == (s["ratio_mean_abs_error"] < s["naive_ratio_mean_abs_error"]
+                                and s["direction_passed"] >= s["naive_direction_passed"])
+    json.dumps(report, allow_nan=False)
