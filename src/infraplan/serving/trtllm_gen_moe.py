@@ -24,8 +24,9 @@ engine quantises the bf16 hidden states before the call). On sm_100 with FlashIn
 * vLLM: MXFP4 x BF16 by default, the hidden states passed as they are (x_quant = x, no scale): read in vllm 0.12.0
   quantization/mxfp4.py:134-141 (SM100_FI_MXFP4_BF16 unless VLLM_USE_FLASHINFER_MOE_MXFP4_MXFP8, default 0; the
   `mxfp8_quantize` at :958-1002 only on that MXFP8 path) and vllm 0.18.0 mxfp4.py:140-146 (the same default;
-  validation/notes/serving_hopper_moe_tried.md round 14). 0.15.1, the Blackwell set's release, lies between the two
-  (ASSUMPTION: the same default, not read). Routing and finalize only: 2 launches, net 1.
+  validation/notes/serving_hopper_moe_tried.md round 14); 0.15.1, the Blackwell set's release, the same (read in its
+  wheel, session 53: quantization/mxfp4.py:106-140, SM100_FI_MXFP4_BF16 unless VLLM_USE_FLASHINFER_MOE_MXFP4_MXFP8 or
+  its _CUTLASS variant, both default 0 in envs.py:1254-1263). Routing and finalize only: 2 launches, net 1.
 * TensorRT-LLM: W4A8 MXFP4 x MXFP8 with an mxfp8 quantisation launch (AIConfigurator 0.12.0 tables it as
   w4a8_mxfp4_mxfp8, above; ASSUMPTION, recalled: TensorRT-LLM's default quant_algo for an mxfp4 checkpoint on
   sm_100): 3, net 2.

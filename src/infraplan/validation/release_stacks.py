@@ -9,7 +9,11 @@ mapping. Rows served through AIConfigurator's Dynamo harness run the generator t
 
 SGLang 0.5.1.post1: its mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`). vLLM 0.12.0:
 DeepGEMM's MoE computes its padded workspace (`serving.deepgemm_moe`) and its measured decode attention. vLLM 0.16.0
-/ 0.18.0: async scheduling by default (`serving.schedule_ahead`).
+/ 0.18.0: async scheduling by default (`serving.schedule_ahead`); the Blackwell set's 0.15.1 and 0.19.0 too, read in
+their wheels (session 53, hB): `SchedulerConfig.async_scheduling` default None, resolved to True unless a non-EAGLE
+drafter or an executor without support (vllm 0.15.1 config/vllm.py:589-622, 0.19.0 :755-788), two batches in flight
+on the `mp` / `uni` executors (0.15.1 v1/executor/multiproc_executor.py:431-434, uniproc_executor.py:59-60; 0.19.0
+:469-472, :64-65); 0.17.0, between two such releases, was mapped by reading (hB70).
 
 TensorRT-LLM: one rule for every row. Each release runs its own measured absorbed-MLA decode kernel and block-fp8
 fused MoE's extra over the catalog's 1.3.0rc20 kernel (`serving.mla_decode` "Release fits", `serving.routed_experts`
@@ -62,8 +66,9 @@ from importlib import resources
 # a row's stack (`row_stack`) -> its release's YAML in data/stacks/ (module docstring)
 RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml",
                   "vllm-0.16.0": "vllm-0.16.yaml", "vllm-0.18.0": "vllm-0.16.yaml",
-                  # between two releases read async by default (Blackwell rows; hB70: 15.1 / 19.0 not read, not mapped)
-                  "vllm-0.17.0": "vllm-0.16.yaml",
+                  # Blackwell rows: 0.17.0 between two releases read async by default (hB70); 0.15.1 / 0.19.0 read
+                  # in their wheels (module docstring)
+                  "vllm-0.15.1": "vllm-0.16.yaml", "vllm-0.17.0": "vllm-0.16.yaml", "vllm-0.19.0": "vllm-0.16.yaml",
                   "trtllm-1.2.0rc6.post1": "trtllm-1.2.0rc6.yaml", "trtllm-0.8.1.post1": "trtllm-1.2.0rc6.yaml"}
 # by release date, not release line (measured, not adopted: module docstring); add to RELEASE_STACKS to try it
 NEAREST_DATE_STACKS = {"trtllm-1.1.0rc2.post2": "trtllm-1.0.0rc3.yaml", "trtllm": "trtllm-1.2.0rc6.yaml"}

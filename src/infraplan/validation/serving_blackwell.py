@@ -13,7 +13,8 @@ No rule of its own: every row runs through the Hopper sets' runner and rules.
   one's (`serving_hopper_moe.MODELS`) by `serving_hopper_moe.moe_deployment` (its layout, MTP campaigns of
   `campaign_settings`, the TensorRT-LLM attention-DP rows' context balancing `ADP_BALANCE_CAMPAIGN`: their TTFT is
   25-100 of their own decode iterations; session 52, 20.572 -> 20.109 %); the campaign's engine limits, stacks by
-  release (`release_stacks`), Dynamo KV fraction and SGLang flags as there. SGLang's chunked_prefill_size is the
+  release (`release_stacks`: vLLM 0.15.1 / 0.17.0 / 0.19.0 schedule ahead, their default read in the wheels; session
+  53, 20.109 -> 20.064 %), Dynamo KV fraction and SGLang flags as there. SGLang's chunked_prefill_size is the
   GPU's (`serving.sglang_memory.default_chunked_prefill_tokens`: 16384 above 160 GiB, so B200 / B300; 8192 on H100 /
   H200, as before).
 * Precision "fp4" (gemm / moe quant mode nvfp4 in the source) is the checkpoint's stored fp4 format where its
