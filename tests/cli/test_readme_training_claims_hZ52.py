@@ -10,6 +10,9 @@ for the plan the sentence names, so a change that moves one fails here until the
 hM (session 52): the 70B figures moved 12.9 -> 16.9 s (N = 128) and 12.5 -> 12.9 s (N = 8, memory unchanged) when
 torchtitan's ZeRO-3 per-layer gathers and reduce-scatters were priced on each of the 8 micro-batches, not once a step
 (`Stack.zero3_collectives_per_micro_batch`, torchtitan 0.3.0 trainer.py:885-930; the README updated with it).
+hT (session 53): 16.9 -> 17.2 s (N = 128) and 12.9 -> 13.3 s (N = 8) when FSDP2's copy-out of each gather and copy-in
+of each reduce-scatter (14 B per local weight element and micro-batch, `training.fsdp2_copies`, torch 2.5.1
+_fsdp_collectives.py) were priced on torchtitan's ZeRO-3 plans; the README updated with it.
 """
 
 from __future__ import annotations

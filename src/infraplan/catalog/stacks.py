@@ -168,6 +168,17 @@ class Stack(FrameworkRules):
         "pipeline once a step (torchtitan's pipelining defers FSDP's resharding and gradient sync to the last "
         "micro-batch, RECALLED; DeepSpeed's pipeline engine runs no ZeRO-3); its source in "
         "`zero3_collectives_source`")
+    fsdp2_copy_passes: bool = Field(
+        False, description="FSDP2's copy-out of each all-gather into the unsharded parameters and copy-in of the "
+        "gradients into the reduce-scatter buffer at the reduce dtype, on the compute stream, priced on ZeRO-3 plans "
+        "without a pipeline (`training.fsdp2_copies`)")
+    fsdp2_copy_source: str | None = Field(
+        None, description="where `fsdp2_copy_passes` comes from (the framework's code)")
+    adamw_bytes_per_param: float | None = Field(
+        None, gt=0, description="bytes per stepped parameter of the optimizer step with the gradient-norm clip "
+        "(None: `training.optimizer_step.ADAM_BYTES_PER_PARAM`, a fused multi-tensor Adam)")
+    adamw_bytes_source: str | None = Field(
+        None, description="where `adamw_bytes_per_param` comes from (the framework's code)")
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "

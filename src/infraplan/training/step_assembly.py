@@ -23,7 +23,7 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   (`training.dp_overlap_sms`, built and off); a stack that re-gathers and reduce-scatters ZeRO-3's layers on
   every micro-batch (`Stack.zero3_collectives_per_micro_batch`: torchtitan, DeepSpeed, Megatron-FSDP) exposes m
   times that without a pipeline (hM, session 52), and with one where the pipelined schedules run the same hooks
-  (`Stack.zero3_pipeline_collectives_per_micro_batch`: Megatron-FSDP; hI, session 52; else once a step);
+  (`Stack.zero3_pipeline_collectives_per_micro_batch`: Megatron-FSDP, hI52; else once a step; `fsdp2_copies`);
 * the optimizer: Adam is memory-bound, `optimizer_step.ADAM_BYTES_PER_PARAM` per parameter, and its launches are
   exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`).
 """
@@ -44,6 +44,7 @@ from infraplan.training.dp_exposure import dp_forms as exposed_dp_forms
 from infraplan.training.dp_exposure import dp_windows, end_stage_dp_forms
 from infraplan.training.enums import Schedule
 from infraplan.training.exact_bubbles import even_split_exact_bubble
+from infraplan.training.fsdp2_copies import fsdp2_step_copies
 from infraplan.training.host_time import (
     BLOCKING_P2P_HOST_CALLS,
     host_exposed_floats,
@@ -158,12 +159,11 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         overlap = ops.where(plan.pp > 1, piped, overlap)
     exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
-    # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`with_ep_comm`), and so
-    # does Megatron's combined 1F1B where Megatron-Core accepts it (`combined_1f1b.combined_1f1b_plans`)
+    # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`with_ep_comm`), so does
+    # Megatron's combined 1F1B where Megatron-Core accepts it (`combined_1f1b.combined_1f1b_plans`)
     combined_1f1b = combined_1f1b_plans(plan, profile)
     paired = (plan.schedule == _DUALPIPE) | combined_1f1b
-    # (a grid where no plan pairs: each row's own sums, the values `where` picks, without spreading them over the
-    # broadcast (vpp, schedule) axes: the stage terms below stay one per row; hP2, session 36)
+    # (a grid where no plan pairs: each row's own sums, not spread over the broadcast (vpp, schedule) axes; hP2)
     unpaired = ops is not FLOAT_OPS and not np.any(paired)
     per_layer = {
         "compute": (lt["compute_fwd"] + lt["compute_bwd"] if unpaired
@@ -351,6 +351,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                       else ops.where(single, m * zero3_form, zero3_form))
     out["dp_comm_exposed"] = ops.where(plan.zero == 0, dp_forms[0],  # np.select's values, without its overhead
                                        ops.where(plan.zero < 3, dp_forms[1], zero3_form))
+    out["other"] = out["other"] + fsdp2_step_copies(plan, lt, traffic, profile, m, rates, ops)  # (hT, session 53)
     if dp_overlap_sms.DP_OVERLAP_SMS:  # the hidden DP collectives' SMs (off: they hide for free)
         out["compute"] = out["compute"] + dp_overlap_sms.dp_overlap_sm_seconds(
             plan.zero, traffic, out["dp_comm_exposed"], float(rates.compute_units), ops)
