@@ -4,7 +4,8 @@ the Hopper serving validation predicts for that row (`validation.serving_hopper.
 
 The runner runs the row in closed loop at its concurrency with the campaign's engine (its stack file, batch cap and
 token budget: `row_deployment`; the MoE set's precision and EP layout: `moe_deployment`), fixed lengths, 10
-requests per client and the client's round trip. The CLI line gives the same layout, stack, caps and lengths; what
+requests per client (bench_run's 50 on the rows it measured: `serving_prefix_reuse.requests_per_client`) and the
+client's round trip. The CLI line gives the same layout, stack, caps and lengths; what
 it cannot say is asserted absent for the rows chosen: early end-of-sequence stops (these gap-analysis rows force
 the output length), prompts served from a prefix cache, a front end other than the stack's, a client connection
 cap. Dense rows of each engine family the set runs (SGLang 0.5.1 at its defaults, TensorRT-LLM 1.0.0rc3 under
@@ -27,7 +28,7 @@ from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import front_end_s, pool_memory
 from infraplan.validation import campaign_settings, serving_hopper, serving_hopper_moe
 from infraplan.validation.serving_front_end import server_front_end_s
-from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens
+from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens, requests_per_client
 from infraplan.validation.serving_roofline import SYSTEMS
 
 DENSE = [
@@ -69,7 +70,8 @@ def test_serve_concurrency_is_the_validation_runners_answer(row_id: str, rows: C
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     (row,) = [r for r in rows() if r["id"] == row_id]
     dep, preset, clients, predict = layout(row)
-    requests = serving_hopper.REQUESTS_PER_CLIENT * clients
+    # the runner's run length: 10 per client, bench_run's 50 on the rows it measured (`requests_per_client`)
+    requests = requests_per_client(row, serving_hopper.REQUESTS_PER_CLIENT) * clients
     # what the CLI line cannot carry is absent from these rows
     assert serving_hopper.stop_per_token(row) == 0.0
     assert server_front_end_s(row, front_end_s(dep)) == front_end_s(dep)

@@ -106,3 +106,20 @@ def test_prefix_reuse_only_on_bench_run_rows_of_a_caching_engine(monkeypatch):
     assert not pr.bench_run_measured(sglang)  # its first template (0.6.0) predates bench_run.sh
     monkeypatch.setattr(pr, "PREFIX_REUSE", False)
     assert pr.cached_prompt_tokens(row, "vllm", 16, 2_000_000, 1280) is None
+
+
+def test_bench_run_rows_average_the_start_up_burst_over_its_50_requests_per_client(monkeypatch):
+    # AIConfigurator 0.7.0 bench_run.sh.j2:36-37 (the first template of vLLM 0.12.0): --num-requests 50 x c after
+    # 2 x c warm-up; the eval pipeline's rows run 10 x c. The burst of c prompts at the profiled run's start is then
+    # 1 / 50 of each client's requests, not 1 / 10 (measured TP1 c128 4000/1000: TTFT 115 ms, TPOT 22 ms)
+    row = _vllm_012_row()
+    grid = {**row, "model_path": "Qwen/Qwen3-32B", "precision": "", "silicon_data_source":
+            "source_file=/Users/harrli/projects/aic-auto-gap-analysis/data/h100_sxm/vllm/0.12.0/Qwen_Qwen3-32B.csv"}
+    assert pr.requests_per_client(row, sh.REQUESTS_PER_CLIENT) == 50
+    assert pr.requests_per_client(grid, sh.REQUESTS_PER_CLIENT) == sh.REQUESTS_PER_CLIENT == 10
+    bench = sh.run_row(row)
+    monkeypatch.setattr(pr, "BENCH_RUN_LENGTH", False)
+    assert pr.requests_per_client(row, sh.REQUESTS_PER_CLIENT) == 10
+    ten = sh.run_row(row)
+    assert bench["ttft_s"] < 0.6 * ten["ttft_s"]  # 0.31 s against 0.67 s: the burst's (c + 1) / 2 prefills
+    assert bench["tpot_s"] == pytest.approx(ten["tpot_s"], rel=0.05)  # the steady state's decode is the same

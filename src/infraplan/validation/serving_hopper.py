@@ -83,8 +83,8 @@ the warm-up before it bursts the c profiled clients at once (0.3.0 timing/credit
 request after another: the product's first wave (`serving.client_loop.first_wave`), which `run_row` goes through.
 
 ASSUMPTIONS, stated: fp8 rows keep an fp8 KV cache (the engines' fp8 recipes for these checkpoints), bf16 rows a
-bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (gap-analysis rows: --request-count 10 c, above;
-else bench_serving's convention), means over every request; Llama 3.1 = Llama 3 with a 128k context (model card).
+bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (eval pipeline: --request-count 10 c, above; bench_run
+rows 50, `serving_prefix_reuse.requests_per_client`), means over every request; Llama 3.1 = Llama 3, 128k context.
 
 Two client-side mechanisms, each one rule for every row of this set and the MoE set (toggle: `STOP_PER_TOKEN` = 0,
 `FRONT_END` = False):
@@ -151,7 +151,7 @@ from infraplan.validation.release_stacks import (  # noqa: F401  (re-exported: o
     row_stack,
 )
 from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, served_by_dynamo, server_front_end_s
-from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens
+from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens, requests_per_client
 from infraplan.validation.serving_roofline import SYSTEMS, fitted_scale, roofline_seconds
 from infraplan.validation.serving_slot_wait import held_slots
 from infraplan.validation.serving_stated_concurrency import hopper_rows, not_run, why_not
@@ -258,7 +258,7 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 30 %, TPOT 11 %. Modelled: vLLM 0.12's measured decode attention, "
+KNOWN_GAP = ("gate not met yet: TTFT 27 %, TPOT 11 %. Modelled: vLLM 0.12's measured decode attention, "
              "TensorRT-LLM 1.0.0rc3's measured all-reduce; the client's round trip (serving.client_loop: start-up "
              "waves persist; the Dynamo rows' TTFT still short by ~2 prefills on TensorRT-LLM 1.0.0rc3); whole "
              "prompts on the Dynamo TensorRT-LLM workers (chunked prefill off in their template); the "
@@ -298,8 +298,8 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
     if key not in _COSTS:
         _COSTS[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
     clients = int(row["batch_size"])
-    requests = fixed_requests(REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
-                              stop_per_token=stop_per_token(row))
+    requests = fixed_requests(requests_per_client(row, REQUESTS_PER_CLIENT) * clients, int(row["isl"]),
+                              int(row["osl"]), None, 0, stop_per_token=stop_per_token(row))
     pool_tokens = pool_memory(shape, cluster.accelerator, dep,  # the pool the run holds (its windows: hW52)
                               *held_sequences(dep, requests, clients))[0].blocks * dep.block_tokens
     hits = cached_prompt_tokens(row, dep.engine, dep.block_tokens, pool_tokens, len(requests))

@@ -48,6 +48,16 @@ campaigns of the same source tree and grid (Llama-3.1-8B and Qwen3-235B on H200;
 assumption they ran 0.6.0's eval pipeline, whose prompts are unique); only the vLLM Llama-3.1-8B FP8 campaign needs
 hits (its measured prompt rate exceeds AIConfigurator's own vLLM 0.12.0 fp8 GEMM table), and there ~85 % of requests
 hitting (not all) fits its TTFT and TPOT together. What tells that campaign apart is not known.
+
+Run length (`BENCH_RUN_LENGTH`, on; hA, session 53): the same ASSUMPTION sets how many requests a bench_run row
+averages. bench_run.sh sends `--num-requests` 50 x concurrency after `--warmup-request-count` 2 x concurrency (0.7.0
+bench_run.sh.j2:36-37; 20 x from 0.8.0, `BENCH_MULTI_ROUND`, 0.10.0 :37, :97-98), the eval pipeline 10 x. aiperf
+drains the warm-up and then bursts the c profiled clients at once (`serving.client_loop.first_wave`), so the
+burst's (c + 1) / 2 prompt prefills weigh 1 / 50 of a bench_run row's mean TTFT, not 1 / 10. Measured, one tree,
+off -> on (50; at 20: dense 19.19 %): dense 20.045 -> 18.735 % (TTFT 29.50 -> 26.69, TPOT 10.59 -> 10.78, max 509
+-> 329 %; vLLM 0.12 Llama-3.1-8B FP8 TTFT 145 -> 42 %, median +88 -> -6 %, its TPOT +93 -> +100 % median: the
+cycle stays infeasible uncached), MoE 14.762 -> 14.709 % (its vLLM 0.12 Qwen3-235B bench_run rows TTFT 22.2 ->
+22.3 %, median -1 -> -20 %), disaggregated 14.547, Blackwell 20.109, MLPerf v5.1 24.368 % unchanged.
 """
 
 from __future__ import annotations
@@ -59,6 +69,7 @@ import numpy as np
 from infraplan.validation.data_files import read_rows
 
 PREFIX_REUSE = False  # bench_run rows: repeated prompts hit the engine's prefix cache (docstring); False: none
+BENCH_RUN_LENGTH = True  # bench_run rows: the mean over its 50 x c requests (`requests_per_client`); False: 10 x c
 AIPERF_DATASET_ENTRIES = 100  # aiperf's default synthetic prompts (PromptDefaults.NUM)
 BENCH_RUN_REQUESTS_PER_CLIENT = 50  # bench_run.sh.j2 (0.7.0) --num-requests concurrency x 50
 BENCH_RUN_WARMUP_PER_CLIENT = 2  # --warmup-request-count concurrency x 2
@@ -107,3 +118,12 @@ def cached_prompt_tokens(row: dict[str, str], engine: str, block_tokens: int, po
     misses = round(requests * drawn_first / (BENCH_RUN_REQUESTS_PER_CLIENT * clients))
     hit = (isl - 1) // block_tokens * block_tokens
     return np.where(np.arange(requests) >= misses, hit, 0)
+
+
+def requests_per_client(row: dict[str, str], default: int) -> int:
+    """Requests each client sends in the measured run: bench_run.sh's `--num-requests` per client for a row it
+    measured (`bench_run_measured`, the ASSUMPTION above; `BENCH_RUN_REQUESTS_PER_CLIENT`, 0.7.0 bench_run.sh.j2,
+    the release's first template), else `default` (the eval pipeline's `--request-count` 10 x concurrency). The
+    mean TTFT averages the start-up burst (aiperf drains the 2 x c warm-up, then sends c requests at once) over the
+    run, so its weight is 1 / (requests per client): 1 / 50 there, not 1 / 10 (toggle `BENCH_RUN_LENGTH`)."""
+    return BENCH_RUN_REQUESTS_PER_CLIENT if BENCH_RUN_LENGTH and bench_run_measured(row) else default
