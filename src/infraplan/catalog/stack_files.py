@@ -28,7 +28,8 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "dtypes_source", "zero_shard_stages_source", "pipeline_split_divisible_source",
                     "pipeline_partition_source", "unfused_elementwise_source", "recompute_modules_source",
                     "grad_accumulation_source", "pipeline_dp_overlap_source",
-                    "zero3_collectives_source", "fsdp2_copy_source", "adamw_bytes_source"})
+                    "zero3_collectives_source", "fsdp2_copy_source", "adamw_bytes_source",
+                    "p2p_transfers_source", "partition_checkpointed_source"})
 
 
 def settings_of(stack: Any) -> dict[str, Any]:

@@ -225,6 +225,18 @@ class Stack(FrameworkRules):
         False, description="pipeline send/recv block the host: every p2p call waits on its requests and "
         "synchronises the device (Megatron-LM <= v3.0 `_communicate`), so each micro-batch's exchanges are on the "
         "critical path; false where p2p overlaps compute (Megatron-Core, NeMo; `training.step_assembly`)")
+    partition_checkpointed_activations: bool = Field(
+        False, description="full recompute without sequence parallelism keeps each layer's input split over TP and "
+        "all-gathers it before the recompute (DeepSpeed `partition_activations`, Megatron-LM "
+        "`--distribute-checkpointed-activations`): the stored input / TP, one T x h all-gather and copies a layer")
+    partition_checkpointed_source: str | None = Field(
+        None, description="where `partition_checkpointed_activations` comes from (the framework's default)")
+    p2p_transfers_per_micro_batch: float = Field(
+        2.0, ge=2, description="blocking transfers (`p2p_synchronize`) a stage with two pipeline neighbours waits for "
+        "per micro-batch: 2 where a send and a receive go out as one batched exchange (Megatron-LM `_communicate`), 4 "
+        "where each is its own blocking call (DeepSpeed's TrainSchedule); PP 2 waits for 2 (`training.step_assembly`)")
+    p2p_transfers_source: str | None = Field(
+        None, description="where `p2p_transfers_per_micro_batch` comes from (the framework's schedule code)")
     p2p_overlap_needs_interleaving: bool = Field(
         False, description="pipeline send/recv overlap compute only in the interleaved schedule (VP > 1): NeMo / "
         "Megatron-Bridge turn on `overlap_p2p_comm` only with virtual pipeline stages, and Megatron-Core's "

@@ -170,7 +170,9 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     own = layers is not None  # (each kind its own layers: no kind shares the middle's stored bytes)
     split = layers if layers is not None else ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
-    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
+    # a recomputed layer stores its input: the SP shard, or split over TP (`Stack.partition_checkpointed_activations`)
+    split_input = (plan.sequence_parallel == 1) | profile.partition_checkpointed_activations
+    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(split_input, plan.tp, 1)
     logits = tokens * shape.vocab_size / plan.tp * 4.0
     first, first_end, second, last, last_end = chunks
     v = plan.vpp

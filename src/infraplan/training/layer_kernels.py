@@ -17,6 +17,8 @@ in arrays over plans or in one plan's Python floats (`PlanArrays.one_row`).
 * Memory-bound passes (`hardware.kernels.memory_bound_time`): a recipe's amax reads add 2 B per cast element.
 * Collectives of one role (TP, CP, EP), priced by `network.collectives` on the group and rank stride, once per
   distinct (size, group, stride) row of a search's columns (`distinct_collective_time`, issue 18).
+* Full recompute's input split over TP (`partitioned_checkpoint_seconds`, DeepSpeed 0.5.10 / 0.14.4
+  activation checkpointing): the slice kept, the full input rebuilt and all-gathered before the recompute.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from infraplan.network.collectives import Fabric, collective_seconds, collective
 from infraplan.ops.layer import ArrayLike, Collective, Elementwise, Gemm
 from infraplan.scalar_path import anywhere, larger, pick
 from infraplan.training.memory import grad_buffer_bytes
+from infraplan.training.plan import PlanArrays
 from infraplan.training.row_memo import RowMemo, priced_rows
 
 
@@ -362,3 +365,27 @@ def _content_key(fabric: Fabric, formula: str, *values: Any) -> tuple[object, ..
         else:  # (another array-like: not kept)
             return None
     return tuple(key)
+
+
+def partitioned_checkpoint_seconds(rates: KernelRates, fabric: Fabric, plan: PlanArrays, elements: Any, full: Any,
+                                   one: bool) -> tuple[Any, Any, Any]:
+    """A layer's extra seconds per micro-batch where full recompute keeps its input split over TP
+    (`Stack.partition_checkpointed_activations`; hK, session 53), read in DeepSpeed 0.5.10
+    runtime/activation_checkpointing/checkpointing.py (0.14.4 the same code): forward, `partition_activations`
+    (:367-430) keeps the rank's 1 / TP slice of each checkpointed input (`narrow(...).clone()`: read and write
+    T h / TP); backward, `gather_partitioned_activations` (:259-294) allocates the full input (`torch.zeros`: write
+    T h), copies the slice in (read and write T h / TP) and all-gathers it over TP (T h bf16) before the recompute.
+    Without sequence parallelism only (with it the stored input is already the SP shard). `elements`: T x h of
+    the micro-batch on this rank; `full`: the plans under full recompute. Returns (forward copies, backward copies,
+    the backward all-gather), 0.0 where it does not run; the memory side is `activation_memory.stage_activations`'."""
+    runs = full & (plan.sequence_parallel == 0)
+    saved = elements * 2.0  # bf16
+    gather = collective_times(fabric, (Collective("all_gather", "tp", saved, plan.tp, 1, 1.0, runs),), "tp", one)
+    slice_bytes = 2.0 * saved / plan.tp
+    if one:
+        if not runs:
+            return 0.0, 0.0, 0.0
+        return (memory_bound_seconds(rates, slice_bytes, 1.0), memory_bound_seconds(rates, saved + slice_bytes, 2.0),
+                gather)
+    return (pick(runs, result(memory_bound_time(rates, slice_bytes, kernels=1.0)), 0.0),
+            pick(runs, result(memory_bound_time(rates, saved + slice_bytes, kernels=2.0)), 0.0), gather)

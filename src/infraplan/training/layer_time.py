@@ -23,7 +23,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   (`amax_reductions`, Transformer Engine 2.14), never hidden.
 * Recompute: selective adds the forward of the stack's `recompute_modules` to backward (default the attention
   core; torchtitan's op_sac: shares of the GEMMs and all forward element-wise work; `training.recompute_modules`);
-  full adds the whole layer forward.
+  full adds the whole layer forward, and where the stack splits the saved input over TP (DeepSpeed's
+  `partition_activations`) its copies and a T x h all-gather (`layer_kernels.partitioned_checkpoint_seconds`).
 * Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
   behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
   while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited. With TP
@@ -88,7 +89,7 @@ from infraplan.training.host_time import (
     add_dropless_moe_terms,
     kernel_counts,
 )
-from infraplan.training.layer_kernels import bf16_gemm_sums, unfused_main_grad_bytes
+from infraplan.training.layer_kernels import bf16_gemm_sums, partitioned_checkpoint_seconds, unfused_main_grad_bytes
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
@@ -303,6 +304,11 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         "cp_fwd": cp_fwd,
         "cp_bwd": cp_bwd + pick(full, cp_fwd, 0.0),
     }
+    if stack.partition_checkpointed_activations:  # the saved input split over TP, re-gathered before the recompute
+        copies_fwd, copies_bwd, regather = partitioned_checkpoint_seconds(rates, fabric, plan,
+                                                                          lay.tokens * shape.hidden_size, full, one)
+        out["other_fwd"], out["other_bwd"] = out["other_fwd"] + copies_fwd, out["other_bwd"] + copies_bwd
+        out["tp_bwd"] = out["tp_bwd"] + regather
     # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
     # SMs the communication kernels occupy while it runs
     sm, overlap = stack.tp_overlap_sm_fraction, stack.tp_comm_overlap_fraction

@@ -77,12 +77,12 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
     2 (m v + p - 1) + 1 calls on its first stage (warm-up recv + send per warm-up micro-batch, two
     send-and-receive exchanges per steady-state micro-batch, recv + send per cool-down one), each waiting for its
     neighbour and synchronising the device, so a call costs its transfer plus the host calls after the sync
-    (`host_time.BLOCKING_P2P_HOST_CALLS`); the critical path runs 2 (m v + p v - 1) of them.
+    (`host_time.BLOCKING_P2P_HOST_CALLS`); the critical path runs k m v + 2 (p v - 1) of them, k the stack's
+    `p2p_transfers_per_micro_batch` (2; DeepSpeed's unbatched sends and receives 4, 2 at PP 2: hK, session 53).
     Stacks whose p2p overlaps only in the interleaved schedule (`Stack.p2p_overlap_needs_interleaving`) block at
     VP = 1. `hops`: (one transfer inside a domain, one across, the most crossing hops of a replica), each hop
     priced where it runs (`training.pipeline_hops`): the chain at its mean transfer, the blocking steady state's
-    2 m v exchanges at the slowest hop's.
-    """
+    k m v exchanges at the slowest hop's."""
     steady = 0.0
     if hops is not None:
         t_in, t_out, n = hops
@@ -91,8 +91,8 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
     overlapped = 2.0 * (pp * vpp - 1.0) * transfer_s
     if not (profile.p2p_synchronize or profile.p2p_overlap_needs_interleaving):
         return overlapped
-    blocking = (2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
-                + 2.0 * micro_batches * vpp * steady)
+    k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp  # steady-state transfers
+    blocking = (k + 2.0 * (pp * vpp - 1.0)) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s) + k * steady
     return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
 
 

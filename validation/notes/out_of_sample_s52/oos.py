@@ -196,6 +196,14 @@ CASES += [
       for sched, vpp, pub in (("1f1b", 1, 100), ("interleaved", 2, 130))],
 ]
 
+# hK (session 53): the Megatron-DeepSpeed rows with DeepSpeed's `partition_activations` on (a sensitivity: the launch
+# flag is RECALLED; `deepspeed-partition-activations.yaml`)
+_PART = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deepspeed-partition-activations.yaml")
+CASES += [
+    {**next(c for c in CASES if c["id"] == i), "id": f"{i}-partact", "stack": _PART}
+    for i in ("bloom-176b-384", "mtnlg-530b-2240", "mtnlg-530b-2800", "mtnlg-530b-3360", "neox-20b-96")
+]
+
 SEARCH: list[dict] = [
     dict(
         id="llama1-65b-2048-search",
