@@ -241,7 +241,8 @@ def test_deepseek_v3_gpu_hours_on_h800() -> None:
     same search gives 1.30 (3.47 M: TP2 PP4 EP8 fp8, MFU 17 %). hR45 (2026-12-04): megatron-core 0.8's even split
     refuses 61 layers on any PP > 1 (transformer_block.py:48-79, `training.pipeline_split_rule`; it predates
     DeepSeek-V3 and has no layout for it), so its best plan is TP4 PP1 EP256, MFU 11 %: 5.33 M (2.00); nemo-26.04 keeps
-    its recipe's laid-out PP4 (1.28, 3.42 M; 2026-12-05: 5.51 M (2.07) and 3.34 M (1.25), the README's figures, hJ52).
+    its recipe's laid-out PP4 (1.28, 3.42 M; 2026-12-05: 5.51 M (2.07) and 3.34 M (1.25), the README's figures, hJ52;
+    hN53: 3.78 M (1.42), TP2 PP8 EP16 ZeRO-1, once ZeRO-2's reduce-scatter is priced on every micro-batch).
     The bound is what the stacks allow, not a quarter: <= 2.1 on
     megatron-core-0.8, and the current stack, the default since 2026-12 (`DEFAULT_TRAINING_STACK`, nemo-26.04), must
     do better than the old one."""

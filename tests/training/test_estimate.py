@@ -315,7 +315,8 @@ def _roce_plans(cp: int, dp: int, pp: int = 16) -> dict[str, float]:
         "ib": Cluster.resolve("meta-genai-ib-24k"),
     }
     plan = PlanArrays.build(tp=8, pp=pp, dp=dp, cp=cp, ep=1, vpp=1, micro_batch=1, global_batch=16 * dp,
-                            seq_len=8192, recompute=0, zero=1, dtype=0, attention=0)
+                            seq_len=8192, recompute=0, zero=1, dtype=0, attention=0,
+                            order=0)  # tp-cp-pp-dp, the strides below (a plan built without one takes its stack's)
     assert int(plan.gpus[0]) > 3072  # the DP group leaves a pod
     return {name: evaluate_plans(shape, c, plan) for name, c in clusters.items()}
 

@@ -57,8 +57,9 @@ def test_other_stacks_and_stages_keep_pipeline_once_a_step() -> None:
 
 def test_search_arrays_price_it_as_train() -> None:
     """The search's array path (`evaluate_plans`) gives `train`'s exposed DP seconds and step for PP 4 at m = 4 and
-    m = 32, on the same rank order (nemo-26.04's tp-cp-dp-pp; `PlanArrays.build` defaults to tp-cp-pp-dp, which put
-    the pipeline peers elsewhere and was read as a 1.4e-4 s gap between the paths: hS, session 52)."""
+    m = 32, on the same rank order (nemo-26.04's tp-cp-dp-pp; `PlanArrays.build` defaulted to tp-cp-pp-dp, which put
+    the pipeline peers elsewhere and was read as a 1.4e-4 s gap between the paths: hS, session 52; since hN53 a plan
+    built without an order takes its stack's)."""
     shape = load_model("llama3-70b")
     cluster = Cluster.resolve("dgx-h100-superpod").for_gpus(1024).placed(1024)
     plans = PlanArrays.build(tp=8, pp=4, dp=32, cp=1, ep=1, vpp=1, micro_batch=1,

@@ -12,8 +12,9 @@ model +23..+50 % on five Megatron-DeepSpeed runs and +56..+77 % on two torchtita
 
 Where the pool holds >= 2 stack classes and each left out leaves a band of the others (serving: trtllm, vllm,
 sglang), the leave-one-class-out shares are the evidence, as `catalog.band_families.family_transfer` gives them for
-families: the band is kept and its basis states them (`stack_transfer`). Where it does not (training: the Megatron
-class left out leaves Meta's one campaign), nothing shows a band carries over to another stack. What the stored
+families: the band is kept and its basis states them (`stack_transfer`). Where it does not (training: every case
+is of class megatron, Meta's Llama 3 rows too as meta-llama3.yaml declares, hN53), nothing shows a band carries over
+to another stack. What the stored
 residuals do measure is how far a stack's settings move a validated case's prediction: every case is also re-run on
 the default stack (`settings: default`, hB40 / hB41 / hV45), the same plan and published figure on another profile,
 so (1 + re-run residual) / (1 + own residual) is the factor by which pricing it on settings it did not run moved the
@@ -36,9 +37,16 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel
 
 from infraplan.catalog.band_families import BandOf, held_out
+from infraplan.catalog.loader import looks_like_path
+from infraplan.catalog.stacks import list_stacks, load_stack
+from infraplan.errors import InputError
 
 Band = TypeVar("Band", bound=BaseModel)
 
+# an engine's or a class's own name (not a stack file's) by prefix -> its stack class (`stack_class`'s fallback: the
+# serving rows' engines, trtllm-0.19 ...; NeMo and Megatron-Bridge are Megatron-core underneath)
+STACK_CLASSES = {"megatron": "megatron", "nemo": "megatron", "deepseek": "megatron", "deepspeed": "deepspeed",
+                 "torchtitan": "torchtitan", "trtllm": "trtllm", "vllm": "vllm", "sglang": "sglang"}
 # the kinds whose answers run on a software stack's kernels and settings (a facility or network figure does not)
 STACK_KINDS = ("training", "serving")
 CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # as catalog.error_band_rows names them
@@ -85,8 +93,8 @@ def settings_swing(rows: Sequence[_Row], kind: str, metric: str, band_of: BandOf
 def stack_transfer(of_kind: Sequence[_Row], band_of: BandOf) -> str | None:
     """The leave-one-class-out check (`catalog.band_families.family_transfer`'s, by stack class): the share of each
     validated class's cases inside the band `band_of` builds from the other classes' cases; None unless the pool
-    holds >= 2 classes and every class left out leaves a band (training: the Megatron class left out leaves Meta's
-    one campaign, no band: nothing shows a band carries over to another stack)."""
+    holds >= 2 classes and every class left out leaves a band (training: one class, megatron, hN53; before, the
+    Megatron class left out left Meta's one campaign, no band: nothing shows a band carries over to another stack)."""
     held = []
     for _, band, text in held_out(of_kind, lambda r: r.stack, band_of):  # (`catalog.band_families.held_out`)
         if band is None:
@@ -134,3 +142,28 @@ def on_stack(band: Band, unstacked: tuple[str, float] | None) -> Band:
     return band.model_copy(update={"low": (1.0 + ends["low"]) / factor - 1.0,
                                    "high": (1.0 + ends["high"]) * factor - 1.0,
                                    "basis": f"{words}; {ends['basis']}"})
+
+
+def stack_class(stack: str | None) -> str:
+    """The class of a stack (None: the default training stack's, megatron): the `stack_class` its file declares, a
+    shipped profile's name or a stack file's path (hN, session 53: the name's prefix was read before, so meta-llama3,
+    declared megatron, was its own class "meta", and a file named mine.yaml the class "mine"); else (an engine's or a
+    class's own name, a file that does not load) by its name's prefix (`STACK_CLASSES`), else its first word."""
+    if not stack:
+        return "megatron"
+    declared = _declared_class(stack)
+    if declared is not None:
+        return declared
+    name = stack.rsplit("/", 1)[-1]
+    return next((cls for prefix, cls in STACK_CLASSES.items() if name.startswith(prefix)), name.split("-")[0])
+
+
+def _declared_class(stack: str) -> str | None:
+    """The `stack_class` the stack file `stack` (a shipped name or a path) declares; None where it is neither or
+    does not load (its one line is said where the answer loads it); `load_stack` keeps each file read once."""
+    if stack not in list_stacks() and not looks_like_path(stack):
+        return None
+    try:
+        return load_stack(stack).stack_class
+    except (InputError, OSError):
+        return None

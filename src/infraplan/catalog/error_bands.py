@@ -78,7 +78,8 @@ from pydantic import Field, TypeAdapter
 from infraplan.catalog import error_band_rows as band_rows
 from infraplan.catalog.band_families import ACCELERATOR_FAMILIES as ACCELERATOR_FAMILIES
 from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
-from infraplan.catalog.band_stack_transfer import on_stack, stack_widening
+from infraplan.catalog.band_stack_transfer import STACK_CLASSES as STACK_CLASSES
+from infraplan.catalog.band_stack_transfer import on_stack, stack_class, stack_widening
 from infraplan.catalog.error_band_rows import BAND_FOLDER, CASE_SETTINGS, DEFAULT_SETTINGS, ResidualRow, residual_fields
 from infraplan.catalog.error_band_rows import written_rows as written_rows
 from infraplan.catalog.loader import load_accelerator, load_system
@@ -95,9 +96,6 @@ DEFAULT_STACKS = {"training": DEFAULT_TRAINING_STACK, "serving": DEFAULT_SERVING
 RERUN_SERVING_STACKS = (DEFAULT_SERVING_STACK, "vllm-0.x", "sglang-0.x")
 NETWORK_STACK, FACILITY_STACK = "nccl", "none"  # the stack class of a network / facility residual ("Infrastructure")
 
-# stack profile name prefix -> stack class (NeMo and Megatron-Bridge are Megatron-core underneath)
-STACK_CLASSES = {"megatron": "megatron", "nemo": "megatron", "deepseek": "megatron", "deepspeed": "deepspeed",
-                 "torchtitan": "torchtitan", "trtllm": "trtllm", "vllm": "vllm", "sglang": "sglang"}
 
 
 class Residual(Result):
@@ -136,14 +134,6 @@ class ErrorBand(Result):
     cases: int = Field(description="validation cases the band comes from (count)")
     basis: str = Field(description="which cases, the settings they were priced on (training: as measured, or "
                                    "re-run on the default stack) and the fallback taken when too few match")
-
-
-def stack_class(stack: str | None) -> str:
-    """The class of a stack profile name (None: the default training stack, Megatron-core)."""
-    if not stack:
-        return "megatron"
-    name = stack.rsplit("/", 1)[-1]
-    return next((cls for prefix, cls in STACK_CLASSES.items() if name.startswith(prefix)), name.split("-")[0])
 
 
 @lru_cache(maxsize=32)  # the full read and one per kind, settings and stack class read

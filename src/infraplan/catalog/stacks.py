@@ -77,7 +77,7 @@ from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
-from infraplan.catalog.stack_files import named_like_preset
+from infraplan.catalog.stack_files import named_like_preset, unknown_class
 from infraplan.catalog.stack_framework_rules import FrameworkRules
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
@@ -179,6 +179,11 @@ class Stack(FrameworkRules):
         "(None: `training.optimizer_step.ADAM_BYTES_PER_PARAM`, a fused multi-tensor Adam)")
     adamw_bytes_source: str | None = Field(
         None, description="where `adamw_bytes_per_param` comes from (the framework's code)")
+    zero2_grad_reduce_per_micro_batch: bool = Field(
+        False, description="ZeRO-2 reduce-scatters every micro-batch's gradients (no gradient-sync skip during "
+        "accumulation; Megatron-FSDP optim_grads), at any PP: the step exposes m times one micro-batch's exposed "
+        "reduce-scatter and the parameter all-gather once (`training.step_assembly`; hN, session 53); False: both once "
+        "a step (the distributed optimizer's ZeRO-1 and today's pricing); its source in `zero3_collectives_source`")
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "
@@ -344,7 +349,10 @@ def load_stack(ref: str) -> Stack:
     if "extends" in data:
         data = extended("stacks", data, ref, load_stack)
     stack = validated(Stack, data, ref)
-    return named_like_preset(stack, ref, list_stacks(), load_stack) if looks_like_path(ref) else stack
+    if not looks_like_path(ref):
+        return stack
+    unknown_class(stack, ref, {load_stack(name).stack_class for name in list_stacks()})  # (its class: hN53)
+    return named_like_preset(stack, ref, list_stacks(), load_stack)
 
 
 def _refuse_other_kind(ref: str, data: dict[str, object]) -> None:

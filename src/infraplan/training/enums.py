@@ -92,6 +92,11 @@ class RankOrder(LabelledEnum):
     TP_CP_DP_PP = 1, "tp-cp-dp-pp"
 
 
+# a plan's `order` built without one (`PlanArrays.build`): the rank order of the stack pricing it (`Stack.rank_order`,
+# else tp-cp-pp-dp), set where it is priced (`PlanArrays.with_expert_layout`; hN, session 53)
+STACK_ORDER = -1
+
+
 class Schedule(LabelledEnum):
     """Pipeline schedule; its bubble, in-flight micro-batches and validity live in `training.schedules`."""
 

@@ -59,6 +59,7 @@ from infraplan.training.plan_rules import check_single_plan, pipeline_extra_laye
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
 from infraplan.training.schedules import stack_schedule_notes
 from infraplan.training.stack_limits import (
+    DEFAULT_RANK_ORDER,
     default_stack_notes,
     default_zero,
     expert_layout,
@@ -77,7 +78,6 @@ __all__ = [  # the names this module has always given (the pricing and resolutio
     "result_row", "row_fields", "stack_plan_notes", "training_band",
 ]
 
-DEFAULT_RANK_ORDER = "tp-cp-pp-dp"  # a stack without `rank_order` (catalog/stacks.py)
 _MEMORY_VALUES = itemgetter(*(f"mem_{k}" for k in MEMORY_TERMS))  # the terms' values, in MEMORY_TERMS order
 _COMPONENT_VALUES = itemgetter(*COMPONENTS)  # the step components' values, in their order
 

@@ -10,13 +10,14 @@ and the rank s further sit in different domains (`network.placement.pipeline_hop
 crossing hops n of any replica): TP8 PP16 at DP 4 tp-cp-dp-pp on GB200 NVL72 run in 64-GPU Slurm segments (s = 32)
 crosses on the 7 odd hops of 15, where the single stride priced every hop inside (gcd(64, 2 x 32) = 64 >= 2 s).
 
-What the schedule waits for (`step_assembly.pipeline_p2p_time`): the overlapped stacks expose the chain of one
-micro-batch through the p v chunks forward and back, 2 (p v - 1) transfers passing each hop v times and the wrap
-(stage p - 1 -> 0, whose pair block holds every hop's, so it crosses exactly when some hop does) v - 1 times: the
-chain's mean transfer is ((N - C) t_in + C t_out) / N with N = p v - 1, C = v n + (v - 1) [n > 0] (`chain_mean`).
-The blocking stacks' steady state exchanges all stages at once in lock-step, each exchange as long as the slowest
-hop (t_out where n > 0). ASSUMPTION: the DP replicas run their pipelines independently within the step (their
-gradient sync at its end), so the slowest replica's chain sets it (the max over replicas of n).
+What the schedule waits for (`pipeline_p2p_time`, from `training.step_assembly` since hN53): the overlapped
+stacks expose the chain of one micro-batch through the p v chunks forward and back, 2 (p v - 1) transfers passing
+each hop v times and the wrap (stage p - 1 -> 0, whose pair block holds every hop's, so it crosses exactly when
+some hop does) v - 1 times: the chain's mean transfer is ((N - C) t_in + C t_out) / N with N = p v - 1,
+C = v n + (v - 1) [n > 0] (`chain_mean`). The blocking stacks' steady state exchanges all stages at once in
+lock-step, each exchange as long as the slowest hop (t_out where n > 0). ASSUMPTION: the DP replicas run their
+pipelines independently within the step (their gradient sync at its end), so the slowest replica's chain sets it
+(the max over replicas of n).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.catalog.stacks import Stack
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.collectives import Fabric, group_domain, send_recv_seconds, send_recv_time
 from infraplan.network.placement import pipeline_hops_across
 from infraplan.scalar_path import pick
+from infraplan.training.host_time import BLOCKING_P2P_HOST_CALLS
 from infraplan.training.plan import PlanArrays
 
 __all__ = ["chain_mean", "pipeline_hop_terms"]
@@ -101,3 +104,34 @@ def chain_mean(pp: Any, vpp: Any, t_in: Any, t_out: Any, n: Any) -> Any:
     mixed = ((chain - crossing) * t_in + crossing * t_out) / (chain if type(chain) is float and chain > 0.0
                                                                 else np.maximum(chain, 1.0))
     return pick(crossing <= 0.0, t_in, pick(crossing >= chain, t_out, mixed))
+
+
+def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, profile: Stack,
+                      dispatch_s: float, hops: tuple[Any, Any, Any] | None = None) -> Any:
+    """Exposed pipeline send/recv seconds per step (arrays or one plan's floats), with `transfer_s` the time of one
+    boundary transfer (`step_traffic.pipeline_and_dp_traffic`).
+
+    Overlapping stacks (Megatron-Core / NeMo: non-blocking p2p, Narayanan et al. SC'21 Sec. 2.2 steady state)
+    expose only the chain of one micro-batch through the p x v chunks forward and back, 2 (p v - 1) transfers.
+    Blocking stacks (`Stack.p2p_synchronize`, Megatron-LM <= v3.0) expose every call: the 1F1B schedule makes
+    2 (m v + p - 1) + 1 calls on its first stage (warm-up recv + send per warm-up micro-batch, two
+    send-and-receive exchanges per steady-state micro-batch, recv + send per cool-down one), each waiting for its
+    neighbour and synchronising the device, so a call costs its transfer plus the host calls after the sync
+    (`host_time.BLOCKING_P2P_HOST_CALLS`); the critical path runs k m v + 2 (p v - 1) of them, k the stack's
+    `p2p_transfers_per_micro_batch` (2; DeepSpeed's unbatched sends and receives 4, 2 at PP 2: hK, session 53).
+    Stacks whose p2p overlaps only in the interleaved schedule (`Stack.p2p_overlap_needs_interleaving`) block at
+    VP = 1. `hops`: (one transfer inside a domain, one across, the most crossing hops of a replica), each hop
+    priced where it runs (`training.pipeline_hops`): the chain at its mean transfer, the blocking steady state's
+    k m v exchanges at the slowest hop's.
+    """
+    steady = 0.0
+    if hops is not None:
+        t_in, t_out, n = hops
+        transfer_s = chain_mean(pp, vpp, t_in, t_out, n)
+        steady = pick(n > 0.0, t_out, t_in) - transfer_s  # (0.0 where every hop, or none, crosses)
+    overlapped = 2.0 * (pp * vpp - 1.0) * transfer_s
+    if not (profile.p2p_synchronize or profile.p2p_overlap_needs_interleaving):
+        return overlapped
+    k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp  # steady-state transfers
+    blocking = (k + 2.0 * (pp * vpp - 1.0)) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s) + k * steady
+    return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
+from infraplan.training.enums import STACK_ORDER, Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.schedules import default_schedule
 from infraplan.training.stack_limits import EP_INSIDE_DP
 
@@ -128,14 +128,14 @@ class PlanArrays:
     def build(cls, **columns: Any) -> PlanArrays:
         """Broadcast scalars and sequences to arrays of one length.
 
-        Defaults: flash attention, order tp-cp-pp-dp, sequence parallelism on, expert TP = TP (Megatron-Core's
-        default when `--expert-tensor-parallel-size` is unset), and the schedule of today's Megatron-LM:
-        interleaved 1F1B with virtual stages (vpp > 1), plain 1F1B without.
+        Defaults: flash attention, the order of the stack pricing it (`STACK_ORDER`), sequence parallelism on,
+        expert TP = TP (Megatron-Core's default when `--expert-tensor-parallel-size` is unset), and the schedule of
+        today's Megatron-LM: interleaved 1F1B with virtual stages (vpp > 1), plain 1F1B without.
         """
         if columns.get("etp") is None:
             columns["etp"] = 0  # follows TP (see `expert_tp`)
         columns.setdefault("attention", Attention.FLASH)
-        columns.setdefault("order", RankOrder.TP_CP_PP_DP)
+        columns.setdefault("order", STACK_ORDER)
         columns.setdefault("sequence_parallel", 1)
         columns.setdefault("recompute_layers", 0)
         columns.setdefault("expert_layout", EP_INSIDE_DP)
@@ -222,17 +222,17 @@ class PlanArrays:
         _derive_one_row(row.__dict__)
         return row
 
-    def with_expert_layout(self, code: int) -> PlanArrays:
-        """This plan with `code` in its `expert_layout` field (`stack_limits.expert_layout` of the stack pricing
-        it): plans built without the stack (a caller's grid, `search.enumerate_plans`) are priced as the stack lays
-        the experts; the plan itself where it holds that layout already (`train`'s and `search`'s plans)."""
-        if self.is_one:
-            if self.one_row.expert_layout == code:
-                return self
-            return PlanArrays.one_plan(**{**dict(zip(PLAN_FIELDS, self.row_key, strict=True)), "expert_layout": code})
-        if bool(np.all(self.expert_layout == code)):
+    def with_expert_layout(self, code: int | None, order: int = STACK_ORDER) -> PlanArrays:
+        """This plan with `code` (None: its own) in its `expert_layout` field (`stack_limits.expert_layout`) and `order`
+        where it has none (`STACK_ORDER`; hN53): a stack-less grid priced as its stack lays experts and ranks."""
+        one, unset = self.is_one, (self.one_row.order if self.is_one else self.order) == STACK_ORDER
+        layout: Any = (self.one_row.expert_layout if one else self.expert_layout) if code is None else code
+        if (self.one_row.expert_layout == layout if one else bool(np.all(self.expert_layout == layout))) and (
+                order == STACK_ORDER or not (unset if one else unset.any())):
             return self
-        return replace(self, expert_layout=np.full(len(self), code, dtype=np.int64))
+        return (PlanArrays.one_plan(**{**dict(zip(PLAN_FIELDS, self.row_key, strict=True)), "expert_layout": layout,
+                                       "order": order if unset else self.one_row.order}) if one else replace(
+            self, expert_layout=np.full(self.tp.shape, layout), order=np.where(unset, order, self.order)))
 
     def _where(self, condition: Any, a: Any, b: Any) -> Any:
         """np.where, or its plain-Python pick on a `one_row` plan."""
@@ -332,7 +332,8 @@ class PlanArrays:
                                else {name: int(getattr(self, name)[i]) for name in PLAN_FIELDS})
         for name, kind, labels in _LABEL_TABLES:
             code = out[name]
-            out[name] = labels[code] if 0 <= code < len(labels) else kind.from_code(code).label
+            out[name] = labels[code] if 0 <= code < len(labels) else "stack" if code == STACK_ORDER else (
+                kind.from_code(code).label)  # (an order built without one: the stack's, where it is priced)
         del out["expert_layout"]  # the stack's (`stack_limits.expert_layout`), not a choice of the plan
         out["sequence_parallel"] = bool(out["sequence_parallel"])
         out["zero_shard"] = out["zero_shard"] or out["dp"] * out["cp"]  # (0: all of DP x CP)

@@ -28,6 +28,7 @@ from infraplan.training.flops import (
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays
+from infraplan.training.stack_limits import rank_order
 from infraplan.training.step_time import balanced_split, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
@@ -65,6 +66,8 @@ def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields.
     `stack`: its selective-recompute modules and fp8 activation cache (None: the default training stack); a balanced
     split's stages as the step time splits them (`step_time.balanced_split`)."""
+    # its rank order where it names none (`enums.STACK_ORDER`): the stack's (None: the default training stack's)
+    plan = plan.with_expert_layout(None, rank_order(stack or resolve_stack(None, "training")))
     split = None if stack is None else balanced_split(shape, cluster, plan, stack)
     memory = memory_breakdown(shape, plan, stack, split)
     out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
@@ -95,6 +98,7 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
     memo first (`one_plan_outputs`), so sweeps and the scenario planner repeating plans pay a lookup.
     """
     profile = resolve_stack(stack, "training", recipe_key(shape))
+    plan = plan.with_expert_layout(None, rank_order(profile))  # its rank order: the stack's where none (hN53)
     if plan.is_one:  # each plan priced where its job's ranks sit (`Cluster.placed`, `network.placement`)
         placed = cluster.placed(int(plan.one_row.gpus))
         return {k: np.array([v]) for k, v in one_plan_outputs(shape, placed, plan, profile).items()}

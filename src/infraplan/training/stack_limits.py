@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
-from infraplan.training.enums import Schedule
+from infraplan.training.enums import RankOrder, Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 
 # `PlanArrays.expert_layout` codes: EP inside DP at ETP = TP (megatron-core <= 0.9.0: parallel_state.py:536 "EP |
@@ -199,6 +199,16 @@ def expert_layout(profile: Stack | None) -> int:
     torchtitan, EP inside DP otherwise and for a stack naming none (hE3, session 39)."""
     named = None if profile is None else profile.expert_parallel_layout
     return _LAYOUTS[named or "ep-inside-dp"]
+
+
+DEFAULT_RANK_ORDER = "tp-cp-pp-dp"  # a stack without `rank_order` (catalog/stacks.py)
+
+
+def rank_order(profile: Stack | None) -> int:
+    """The rank order `profile`'s framework numbers ranks in (`Stack.rank_order`; a stack naming none and None:
+    `DEFAULT_RANK_ORDER`), as the plan's `order` code: what `train` prices without --order and a plan built without
+    one (`PlanArrays.build`'s `enums.STACK_ORDER`) is priced in (`PlanArrays.with_expert_layout`; hN, session 53)."""
+    return int(RankOrder.parse((profile.rank_order if profile is not None else None) or DEFAULT_RANK_ORDER, "order"))
 
 
 UNNAMED_DEFAULT_ZERO = 1  # the ZeRO stage `train` priced without --zero before stacks named theirs

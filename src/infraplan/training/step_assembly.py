@@ -23,7 +23,10 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   (`training.dp_overlap_sms`, built and off); a stack that re-gathers and reduce-scatters ZeRO-3's layers on
   every micro-batch (`Stack.zero3_collectives_per_micro_batch`: torchtitan, DeepSpeed, Megatron-FSDP) exposes m
   times that without a pipeline (hM, session 52), and with one where the pipelined schedules run the same hooks
-  (`Stack.zero3_pipeline_collectives_per_micro_batch`: Megatron-FSDP, hI52; else once a step; `fsdp2_copies`);
+  (`Stack.zero3_pipeline_collectives_per_micro_batch`: Megatron-FSDP, hI52; else once a step; `fsdp2_copies`); a stack
+  whose ZeRO-2 reduce-scatters every micro-batch (`Stack.zero2_grad_reduce_per_micro_batch`: Megatron-FSDP
+  optim_grads) adds m - 1 more of the heaviest stage's exposed reduce-scatters on its backward window (hN, session
+  53; ASSUMPTION at PP > 1: the end stages' own reduce-scatters are priced once, as the step's, not m times);
 * the optimizer: Adam is memory-bound, `optimizer_step.ADAM_BYTES_PER_PARAM` per parameter, and its launches are
   exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`).
 """
@@ -37,7 +40,7 @@ import numpy as np
 
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates
-from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate, pick
+from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate
 from infraplan.training import dp_overlap_sms
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
 from infraplan.training.dp_exposure import dp_forms as exposed_dp_forms
@@ -45,16 +48,11 @@ from infraplan.training.dp_exposure import dp_windows, end_stage_dp_forms
 from infraplan.training.enums import Schedule
 from infraplan.training.exact_bubbles import even_split_exact_bubble
 from infraplan.training.fsdp2_copies import fsdp2_step_copies
-from infraplan.training.host_time import (
-    BLOCKING_P2P_HOST_CALLS,
-    host_exposed_floats,
-    host_exposed_time,
-    micro_batch_host_time,
-)
+from infraplan.training.host_time import host_exposed_floats, host_exposed_time, micro_batch_host_time
 from infraplan.training.mirrored_dp import mirrored_dp_forms
 from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
-from infraplan.training.pipeline_hops import chain_mean
+from infraplan.training.pipeline_hops import pipeline_p2p_time as pipeline_p2p_time  # (moved there: hN53)
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 from infraplan.training.stage_params import stage_layer_counts
@@ -64,36 +62,6 @@ _DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per esti
 _ZB_V = int(Schedule.ZB_V)
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
-
-
-def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, profile: Stack,
-                      dispatch_s: float, hops: tuple[Any, Any, Any] | None = None) -> Any:
-    """Exposed pipeline send/recv seconds per step (arrays or one plan's floats), with `transfer_s` the time of one
-    boundary transfer (`step_traffic.pipeline_and_dp_traffic`).
-
-    Overlapping stacks (Megatron-Core / NeMo: non-blocking p2p, Narayanan et al. SC'21 Sec. 2.2 steady state)
-    expose only the chain of one micro-batch through the p x v chunks forward and back, 2 (p v - 1) transfers.
-    Blocking stacks (`Stack.p2p_synchronize`, Megatron-LM <= v3.0) expose every call: the 1F1B schedule makes
-    2 (m v + p - 1) + 1 calls on its first stage (warm-up recv + send per warm-up micro-batch, two
-    send-and-receive exchanges per steady-state micro-batch, recv + send per cool-down one), each waiting for its
-    neighbour and synchronising the device, so a call costs its transfer plus the host calls after the sync
-    (`host_time.BLOCKING_P2P_HOST_CALLS`); the critical path runs k m v + 2 (p v - 1) of them, k the stack's
-    `p2p_transfers_per_micro_batch` (2; DeepSpeed's unbatched sends and receives 4, 2 at PP 2: hK, session 53).
-    Stacks whose p2p overlaps only in the interleaved schedule (`Stack.p2p_overlap_needs_interleaving`) block at
-    VP = 1. `hops`: (one transfer inside a domain, one across, the most crossing hops of a replica), each hop
-    priced where it runs (`training.pipeline_hops`): the chain at its mean transfer, the blocking steady state's
-    k m v exchanges at the slowest hop's."""
-    steady = 0.0
-    if hops is not None:
-        t_in, t_out, n = hops
-        transfer_s = chain_mean(pp, vpp, t_in, t_out, n)
-        steady = pick(n > 0.0, t_out, t_in) - transfer_s  # (0.0 where every hop, or none, crosses)
-    overlapped = 2.0 * (pp * vpp - 1.0) * transfer_s
-    if not (profile.p2p_synchronize or profile.p2p_overlap_needs_interleaving):
-        return overlapped
-    k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp  # steady-state transfers
-    blocking = (k + 2.0 * (pp * vpp - 1.0)) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s) + k * steady
-    return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
 
 
 def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_head: Any,
@@ -349,8 +317,12 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     if profile.zero3_collectives_per_micro_batch:  # each micro-batch's gathers / scatters on its own windows (hM52)
         zero3_form = (m * zero3_form if profile.zero3_pipeline_collectives_per_micro_batch  # any PP (hI52)
                       else ops.where(single, m * zero3_form, zero3_form))
+    zero12_form = dp_forms[1]
+    if profile.zero2_grad_reduce_per_micro_batch:  # ZeRO-2: m - 1 more reduce-scatters on their windows (hN53)
+        zero12_form = ops.where(plan.zero == 2, zero12_form + (m - 1.0) * ops.maximum(
+            traffic["scatter"] - bwd_window, 0.0), zero12_form)
     out["dp_comm_exposed"] = ops.where(plan.zero == 0, dp_forms[0],  # np.select's values, without its overhead
-                                       ops.where(plan.zero < 3, dp_forms[1], zero3_form))
+                                       ops.where(plan.zero < 3, zero12_form, zero3_form))
     out["other"] = out["other"] + fsdp2_step_copies(plan, lt, traffic, profile, m, rates, ops)  # (hT, session 53)
     if dp_overlap_sms.DP_OVERLAP_SMS:  # the hidden DP collectives' SMs (off: they hide for free)
         out["compute"] = out["compute"] + dp_overlap_sms.dp_overlap_sm_seconds(

@@ -62,7 +62,7 @@ from infraplan.training.row_memo import RowMemo
 from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
 from infraplan.training.schedules import stack_schedules
-from infraplan.training.stack_limits import expert_layout
+from infraplan.training.stack_limits import expert_layout, rank_order
 from infraplan.training.stage_params import MIRRORED_SCHEDULES, dp_groups, replica_group
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
@@ -264,7 +264,7 @@ def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     if profile.pipeline_split != "balanced":
         return None
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # as `one_plan_step_time`
-    plan = plan.with_expert_layout(expert_layout(profile))
+    plan = plan.with_expert_layout(expert_layout(profile), rank_order(profile))
     pricing = cluster_pricing(cluster, profile)
     lt = _per_layer(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, profile, pricing, True)
     split = lt["stage_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]
@@ -299,7 +299,8 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid."""
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
-    plan = plan.with_expert_layout(expert_layout(profile))  # the experts as the stack lays them (a stack-less grid)
+    # the experts as the stack lays them and its rank order where the plan names none (a stack-less grid)
+    plan = plan.with_expert_layout(expert_layout(profile), rank_order(profile))
     fabric = cluster.fabric
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of
