@@ -86,7 +86,7 @@ def test_the_web_offers_no_file() -> None:
         for field, info in model.model_fields.items():
             text = info.description or ""
             if takes_upload(info.annotation):
-                text = re.sub(r"an uploaded (HF config\.json|system YAML|stack YAML)", "an upload", text)
+                text = re.sub(r"an uploaded (HF config\.json|(system|stack|accelerator) YAML)", "an upload", text)
             for words in ("YAML", "yaml", "path to", "config.json", "--trace", "a trace", " or file"):
                 assert words not in text, f"{command}.{field}: {text!r} offers a file ({words!r})"
 

@@ -299,6 +299,10 @@ class Node(Spec):
     scale_up_switch_power_w: DeviceWatts = Field(0.0, description="per scale-up domain, its switches outside the "
         "nodes' own power (NVL72: 9 NVSwitch trays); 0: counted in host_power_w (an NVSwitch baseboard) or none")
     scale_up_switch_source: str = Field("", description="where that figure comes from, or why 0 (needed above 0)")
+    server_rack_units: int | None = Field(
+        None, gt=0, description="server height, rack units (U), e.g. 4 for a liquid-cooled 4U HGX; unset: the "
+        "catalog's for its accelerator (hardware_costs.yaml), else rack space is not counted")
+    server_rack_units_source: str = Field("", description="where `server_rack_units` comes from (needed with it)")
     host_kernel_dispatch_s: float = Field(
         2.6e-5, ge=0,
         description="host time to issue one kernel in eager PyTorch (measured 26 us, torch 2.11 on an H100 host; "
@@ -373,6 +377,8 @@ class System(Spec):
         node = self.node
         if node.scale_up_switch_power_w > 0 and not node.scale_up_switch_source.strip():
             raise ValueError("node.scale_up_switch_power_w needs node.scale_up_switch_source (where it comes from)")
+        if node.server_rack_units is not None and not node.server_rack_units_source.strip():
+            raise ValueError("node.server_rack_units needs node.server_rack_units_source (where it comes from)")
         if node.scale_up_domain % node.accelerators_per_node and node.accelerators_per_node % node.scale_up_domain:
             raise ValueError(f"node.scale_up_domain {node.scale_up_domain} must be a multiple or a divisor of "
                              f"node.accelerators_per_node {node.accelerators_per_node} (whole servers per domain)")

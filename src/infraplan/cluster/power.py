@@ -202,6 +202,16 @@ def _fmt_kw(watts: float) -> str:
     return f"{watts / 1e3:.1f} kW" if watts >= 100.0 else f"{watts:.3g} W"
 
 
+def server_height_u(layout: ServerLayout) -> int | None:
+    """A server's height in rack units: its system file's `node.server_rack_units` (the server that file describes:
+    hF52's F7, a 4U liquid-cooled HGX H100 could not be stated), else the catalog entry's of its accelerator
+    (hardware_costs.yaml; a what-if file: its preset's); None where neither gives one (rack space not counted)."""
+    if layout.system.node.server_rack_units is not None:
+        return layout.system.node.server_rack_units
+    cost = accelerator_price(layout.accelerator)
+    return None if cost is None else cost.server_rack_units
+
+
 def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
              rack_power_w: float | None = None) -> RackFit:
     """Servers per rack under the cooling type's power limit (or `rack_power_w`, at most that) and rack space
@@ -226,9 +236,8 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
     by_power = int(limit // unit_w)
     units, by_space, height, limited_by = by_power, None, None, "power"
     if unit_servers == 1:
-        cost = accelerator_price(layout.accelerator)  # the catalog entry's server height (a what-if: its preset's)
-        if cost is not None and cost.server_rack_units is not None:
-            height = cost.server_rack_units
+        height = server_height_u(layout)
+        if height is not None:
             by_space = max(1, RACK_UNITS // height)
             if by_space < by_power:
                 units, limited_by = by_space, "space"

@@ -29,12 +29,13 @@ class FacilityRackFit(Result):
     """How each rack is filled: the servers its power limit allows against those rack space holds."""
 
     limited_by: str = Field(description="what sets the servers per rack: power (the limit below), space (a 42U "
-                            "rack holds no more servers of the catalog's height) or scale-up domain (one fills it)")
+                            "rack holds no more servers of their height) or scale-up domain (one fills it)")
     servers_per_rack: int = Field(description="servers per rack built (count)")
     servers_per_rack_by_power: int = Field(description="servers the rack power limit allows (count)")
-    servers_per_rack_by_space: int | None = Field(description="servers of the catalog's height a rack holds "
-                                                  "(count; null: no height catalogued, or a scale-up domain rack)")
-    server_height_u: int | None = Field(description="server height, rack units (U; catalog hardware_costs.yaml)")
+    servers_per_rack_by_space: int | None = Field(description="servers of their height a rack holds "
+                                                  "(count; null: no height known, or a scale-up domain rack)")
+    server_height_u: int | None = Field(description="server height, rack units (U; the system file's "
+                                          "node.server_rack_units, else catalog hardware_costs.yaml)")
     rack_height_u: int = Field(description="rack height, rack units (U)")
     rack_power_w: float = Field(description="peak power per rack reached (servers and scale-up switches), W")
     rack_power_limit_w: float = Field(description="rack power asked (--rack-power), else the cooling type's "

@@ -224,21 +224,27 @@ def _most_units(it_w_of: Callable[[int], float], budget_w: float) -> int:
 
 def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, phases: str | None = None,
                 location: str | None = None, build_type: str | None = None,
-                overrides: CostOverrides | None = None, power_name: str = "--power") -> CampusPlan:
+                overrides: CostOverrides | None = None, power_name: str = "--power",
+                reserve: float = 0.0) -> CampusPlan:
     """Fill a facility power budget with one accelerator; size, cost, carbon, phases and training capacity.
-    `power_name` is what the messages call the budget (a fleet site's `power`, not the CLI's --power)."""
+    `power_name` is what the messages call the budget (a fleet site's `power`, not the CLI's --power). `reserve`:
+    the share of the budget kept unbuilt (--reserve; redundancy, derating, growth: hF52's F8, a site's 1.2 GW
+    interconnect is not 1.2 GW of racks at peak), 0 to below 1; 0 builds the whole budget at peak IT draw x PUE."""
     if not power_w > 0 or not math.isfinite(power_w):
         raise InputError(f"{power_name} must be positive and finite, got {power_text(power_w)}")
+    if not 0.0 <= reserve < 1.0:  # NaN too
+        raise InputError(f"--reserve is the share of the power budget kept unbuilt, 0 to below 1, got {reserve:g}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator, purpose="a campus")  # an unknown name lists no CPU preset
     layout = cluster.layout
     site = site_inputs(layout, cooling, location, build_type, overrides)
-    it_budget = power_w / site.pue
+    it_budget = power_w * (1.0 - reserve) / site.pue
+    kept = f" less its {reserve:.0%} reserve" if reserve else ""
     unit = layout.packing_unit_accelerators
     probe = it_load(layout, 16 * unit, site.cooling, site.cooling_name)
     if probe.it_w / 16 > it_budget:
-        raise InputError(f"{power_name} {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
-                         f"({power_text(probe.it_w / 16 * site.pue)} of facility power)")
+        raise InputError(f"{power_name} {power_text(power_w)}{kept} is below one {unit}-accelerator unit of "
+                         f"{accelerator} ({power_text(probe.it_w / 16 * site.pue)} of facility power)")
 
     def campus_it_w(units: int) -> float:
         return campus_load(layout, units * unit, site.cooling, site.cooling_name).it_w
@@ -248,15 +254,15 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
                          f"{accelerator}, the limit of one campus plan (infraplan.limits)")
     count = _most_units(campus_it_w, it_budget) * unit
     if count < unit:
-        raise InputError(f"{power_name} {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
-                         f"({power_text(probe.it_w / 16 * site.pue)} of facility power)")
+        raise InputError(f"{power_name} {power_text(power_w)}{kept} is below one {unit}-accelerator unit of "
+                         f"{accelerator} ({power_text(probe.it_w / 16 * site.pue)} of facility power)")
     load = campus_load(layout, count, site.cooling, site.cooling_name)
     econ = load_economics()
     report = facility_report(layout, load, site)
     generic = generic_part_notes(cluster.accelerator, host=True, node=True)  # a part on the generic node (hU50)
     packing = whole_domains_note(count, layout.accelerators_per_server, unit, cluster.accelerator.device_word,
-                                 power_text(power_w), lambda n: campus_load(layout, n, site.cooling,
-                                                                            site.cooling_name).it_w <= it_budget)
+                                 power_text(power_w * (1.0 - reserve)),  # the site a plan would be given
+                                 lambda n: campus_load(layout, n, site.cooling, site.cooling_name).it_w <= it_budget)
     # the generic part's notes are `facility --count`'s too; the packing note is the campus's own (the same campus
     # as `facility` answers: tests/test_consistency_hC44.py)
     report = report.model_copy(update={"figures_notes": [*report.figures_notes, *generic]}) if generic else report
@@ -275,7 +281,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         ))
         units_built = units_now
     return CampusPlan(
-        power_w=power_w,
+        power_w=power_w, reserve_fraction=reserve, unbuilt_power_w=max(power_w - report.facility_power_w, 0.0),
         accelerators=load.accelerators,
         racks=load.racks,
         buildings=max(1, math.ceil(load.it_w / econ.building_it_power_w)),

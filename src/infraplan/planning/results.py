@@ -113,6 +113,10 @@ class CampusPlan(Result):
     """`infraplan campus --power`: a power budget filled with one accelerator."""
 
     power_w: float = Field(description="facility power budget, W")
+    reserve_fraction: float = Field(0.0, description="share of the budget kept unbuilt (--reserve: redundancy, "
+                                    "derating, growth); 0: the whole budget built at peak IT draw x PUE")
+    unbuilt_power_w: float = Field(0.0, description="facility power of the budget left unbuilt: the reserve and what "
+                                   "whole scale-up domains or servers leave, W")
     accelerators: int = Field(description="accelerators that fit the budget (count)")
     racks: int = Field(description="racks (count)")
     buildings: int = Field(description="buildings of ~50 MW IT each (count)")

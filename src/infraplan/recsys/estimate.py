@@ -57,6 +57,7 @@ from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.recsys.embedding import Placement, place, resolve_tiers
 from infraplan.recsys.results import RecsysEstimate
+from infraplan.units import significant_text
 
 MAX_BATCH = 4096
 # vector rate / dense fp16-bf16 tensor peak where a part has neither a recsys profile rate nor a catalog fp32 figure:
@@ -93,7 +94,7 @@ def host_assumptions(accelerator: Accelerator, model: RecsysModel, profile: Recs
                          f"{share.source}); qps_per_w leaves it out"}
     bw = accelerator.host_link_bandwidth_bytes_per_s
     if bw <= 0:
-        out["host_link"] = "none (the part is its own host)"
+        out["host_link"] = no_host_link_note(accelerator) or "none (the part is its own host)"
         return out
     link = picked["breakdown_s"]["host_link"]
     device = picked["latency_s"] - link
@@ -107,6 +108,17 @@ def host_assumptions(accelerator: Accelerator, model: RecsysModel, profile: Recs
         line += f"it would bound it below {pcie / (device - (link - pcie)):.1%} of this bandwidth"
     out["host_link"] = line
     return out
+
+
+def no_host_link_note(accelerator: Accelerator) -> str | None:
+    """Where a part other than a CPU has no host link figure: its requests' transfers are priced at nothing, as a
+    CPU's, its own host (hU53: a user's accelerator file without the field, and tpu-v5p, answered at 0 ns of host
+    link while MTIA 400's 64 GB/s bounds its batch). None for a CPU or a part with the figure."""
+    if accelerator.kind == "cpu" or accelerator.host_link_bandwidth_bytes_per_s > 0:
+        return None
+    return (f"{accelerator.name}: no host_link_bandwidth_bytes_per_s in its file, so the requests' transfers from "
+            "the host are priced at nothing, as a CPU's (its own host); state it, with host_link_source, to price "
+            "them (PCIe Gen5 x16: 64GB/s a direction)")
 
 
 def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
@@ -282,7 +294,7 @@ def figure_lines(acc: Accelerator, model: RecsysModel, profile: RecsysProfile, d
     said = figures_notes(acc) if pool else []
     lines = [line for line in figures_notes(acc, "inference", "recommendation") if line not in said]
     return lines + [note for note in [vector_rate(acc, profile, dtype)[1], stand_in_note(acc, model),
-                                      *_platform_notes(acc, profile, host=not pool)] if note]
+                                      no_host_link_note(acc), *_platform_notes(acc, profile, host=not pool)] if note]
 
 
 def pool_notes(model: str | RecsysModel, acc: Accelerator, dtype: str) -> list[str]:
@@ -335,8 +347,9 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         widest = max([m.interaction_width(), *(max(k, n) for _, k, n in m.gemms())])
         activations = 2.0 * batch * widest * DTYPE_BYTES[m.dtype]  # input and output of the widest layer
         if activations > acc.memory_bytes:
-            raise InputError(f"--batch {batch}: the activations of the widest layer ({activations / 1e9:.3g} GB) "
-                             f"exceed {acc.name}'s {acc.memory_bytes / 1e9:.3g} GB of device memory")
+            raise InputError(f"--batch {batch}: the activations of the widest layer "
+                             f"({significant_text(activations / 1e9, 3)} GB) exceed {acc.name}'s "
+                             f"{significant_text(acc.memory_bytes / 1e9, 3)} GB of device memory")
         batches = np.array([batch])
     elif latency_slo_s is not None:
         batches = candidate_batches(m)

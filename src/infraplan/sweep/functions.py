@@ -135,14 +135,14 @@ def facility(system: str | None = None, accelerator: str | None = None, count: i
 def campus(power: float | str, accelerator: str, cooling: str | None = None, phases: str | None = None,
            location: str | None = None, build_type: str | None = None, pue: float | None = None,
            electricity_price: float | str | None = None, server_price: float | None = None,
-           costs: str | None = None) -> Result:
+           costs: str | None = None, reserve: float = 0.0) -> Result:
     """`infraplan campus` as a function (`power` in W or '1GW'; `electricity_price` '70/MWh' or '0.07/kWh', a bare
-    number USD/MWh)."""
+    number USD/MWh; `reserve` the share of the budget kept unbuilt)."""
     from infraplan.planning.campus import plan_campus
 
     overrides = _overrides(costs, pue, electricity_price, server_price)
-    watts = _watts(power, "power")
-    return plan_campus(float(watts or 0.0), accelerator, cooling, phases, location, build_type, overrides)
+    watts = float(_watts(power, "power") or 0.0)
+    return plan_campus(watts, accelerator, cooling, phases, location, build_type, overrides, reserve=reserve)
 
 
 @lru_cache(maxsize=64)

@@ -279,6 +279,18 @@ def _invalid_pairs(plan: PlanArrays, at: np.ndarray, real: np.ndarray, slots: in
     return np.take(bad, inverse, axis=-1)  # (C-ordered, rows inner: as the grid terms it meets; hP19)
 
 
+def no_valid_plan_reason(gpus: int, global_batch: int) -> str:
+    """Why no plan was enumerated, with the batches that have one where the batch is the cause (hU53: 1,152 GB200 at
+    DeepSeek-V3's 15,360 sequences said only "no valid plan for 1152 GPUs with global batch 15360"): every data-
+    parallel degree divides the GPU count, so a multiple of it is divisible by each."""
+    text = f"no valid plan for {gpus:,} GPUs with global batch {global_batch:,}"
+    if global_batch % gpus == 0:
+        return text
+    near = [b for b in (global_batch // gpus * gpus, (global_batch // gpus + 1) * gpus) if b > 0]
+    return (f"{text}: each plan's data-parallel degree (GPUs / (TP x CP x PP)) must divide the global batch; a "
+            f"multiple of {gpus:,} ({' or '.join(f'{b:,}' for b in near)}) is divisible by every one")
+
+
 def search_plans(model: str | TransformerShape, system: str | System | Cluster, gpus: int, seq_len: int,
                  global_batch: int, dtype: str = "auto", top: int = 5, objective: str = "time",
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
@@ -356,7 +368,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     if not rows:
         reason = (f"{shape.name} ({shape.total_params() / 1e9:.0f}B) in {'/'.join(dtypes)} does not fit "
                   f"{gpus} GPUs of {accelerator.memory_bytes / 2**30:.0f} GiB with any plan"
-                  if evaluated else f"no valid plan for {gpus} GPUs with global batch {global_batch}")
+                  if evaluated else no_valid_plan_reason(gpus, global_batch))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
         mfu_guard, sharp, memory_margin), objective, compare_dtypes) if dtype == AUTO_DTYPE and rows else None

@@ -35,9 +35,10 @@ UPLOAD_WORDS = ((" or path to an HF config.json", " or an uploaded HF config.jso
                 (" or HF config.json", " or an uploaded HF config.json"),
                 (" or path to a system YAML", " or an uploaded system YAML"),
                 (", system YAML,", ", an uploaded system YAML,"),
-                (" or a stack YAML", " or an uploaded stack YAML"))
-"""CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, stack), as the web
-states them, before `FILE_WORDS` drops the rest."""
+                (" or a stack YAML", " or an uploaded stack YAML"),
+                (" or YAML path", " or an uploaded accelerator YAML"))
+"""CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, stack, and recsys /
+facility / campus's accelerator), as the web states them, before `FILE_WORDS` drops the rest."""
 _FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
 
 
@@ -258,7 +259,7 @@ COLLECTIVE = {
 }
 FACILITY = {
     "system": _SYSTEM,
-    "accelerator": "accelerator preset (with --count)",
+    "accelerator": "accelerator preset or YAML path (with --count)",
     "count": ("number of accelerators (with --accelerator); above one zone (2,048 NIC links) built as `campus` builds "
               "them: zones joined at 1:7"),
     "cooling": _COOLING,
@@ -271,7 +272,7 @@ FACILITY = {
 }
 CAMPUS = {
     "power": "facility power budget, e.g. 1GW",
-    "accelerator": "accelerator preset, e.g. gb200",
+    "accelerator": "accelerator preset or YAML path, e.g. gb200",
     "cooling": _COOLING,
     "phases": "build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (shares sum <= 1)",
     "location": "location preset or YAML [default: us-average]",
@@ -280,6 +281,8 @@ CAMPUS = {
     "pue": "override the PUE (facility power / IT power, dimensionless; as `facility --pue`)",
     "electricity_price": _ELECTRICITY,
     "server_price": "override server $ per accelerator (the cost_reason of an unpriced accelerator names it)",
+    "reserve": ("share of the power budget kept unbuilt (redundancy, derating, growth), 0 to below 1 [default: 0, the "
+                "whole budget built at peak IT draw x PUE]"),
 }
 RELIABILITY = {
     "system": _SERVING_SYSTEM,

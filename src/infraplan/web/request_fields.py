@@ -1,11 +1,12 @@
 """The HTTP API's request field types and the request model every command's body extends (`WebRequest`).
 
 Catalog references are preset names (`PresetName`: no `/`, no file suffix, no `..`) or, where the CLI takes a user's
-file for them (`CatalogRef`: model, system, stack), an uploaded file (`UploadedFile`, web/uploads.py): the web reads
-no file on the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers (the catalog specs' rule,
-`catalog.spec_base.numeric_field`, since hX60), and gives the `infraplan ...` command line that reproduces a
-request (`cli()`, "copy as CLI command"). The commands' request models, with their bounds from `infraplan.limits`,
-are in `web.requests` (which re-exports these names). Moved out of web/requests.py (hY2, session 38).
+file for them (`CatalogRef`: model, system, stack, accelerator), an uploaded file (`UploadedFile`, web/uploads.py):
+the web reads no file on the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers (the
+catalog specs' rule, `catalog.spec_base.numeric_field`, since hX60), and gives the `infraplan ...` command line that
+reproduces a request (`cli()`, "copy as CLI command"). The commands' request models, with their bounds from
+`infraplan.limits`, are in `web.requests` (which re-exports these names). Moved out of web/requests.py (hY2, session
+38).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def takes_upload(annotation: Any) -> bool:
 
 CatalogRef = PresetName | UploadedFile
 """A catalog reference the web takes as a preset name or an uploaded file (`UploadedFile`), where the CLI takes a
-preset name or a path: train / search / serve / serve-plan's model, system and stack, network / collective's system."""
+preset name or a path: train / search / serve / serve-plan's model, system and stack, network / collective's system,
+recsys / facility / campus's accelerator and facility's system (hU53: a user's accelerator file ran in train and serve
+on the web, not in recsys / facility / campus)."""
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
 def _read_text(reader: Callable[[str], float]) -> Callable[[object], object]:

@@ -4,9 +4,10 @@ Every numeric field takes its bounds from `infraplan.limits` (the same `MAX_*` t
 same literal bounds as `cli/options.py` (a test compares them), so the CLI and the web refuse the same input.
 The web never reads the server's file system: every catalog reference (model, system, accelerator, stack,
 workload, location ...) is a preset *name* (`PresetName`: no `/`, no file suffix), resolved by the catalog, or, for
-train / search / serve / serve-plan's model, system and stack and network / collective's system (`CatalogRef`), an
-uploaded file's text, read as the CLI reads a file of its name (web/uploads.py); options that only take a path on the
-CLI (`--costs`, `--trace`, `--plot`, `--graphml`) do not exist here.
+train / search / serve / serve-plan's model, system and stack, network / collective's system, recsys / facility /
+campus's accelerator and facility's system (`CatalogRef`), an uploaded file's text, read as the CLI reads a file of
+its name (web/uploads.py); options that only take a path on the CLI (`--costs`, `--trace`, `--plot`, `--graphml`) do
+not exist here.
 
 Work per request is bounded tighter than the CLI where one request could hold a worker for long: a serving
 simulation holds at most `WEB_MAX_REQUESTS` requests and a scaling sweep at most `WEB_MAX_SWEEP` GPU counts.
@@ -210,7 +211,7 @@ class ServePlanRequest(ModelOnSystemRequest):
 class RecsysRequest(WebRequest):
     command = "recsys"
     model: PresetName
-    accelerator: PresetName
+    accelerator: CatalogRef
     batch: Sequences | None = None
     latency_slo: RecsysSlo | None = None
 
@@ -271,8 +272,8 @@ class CollectiveRequest(WebRequest):
 @described
 class FacilityRequest(WebRequest):
     command = "facility"
-    system: PresetName | None = None
-    accelerator: PresetName | None = None
+    system: CatalogRef | None = None
+    accelerator: CatalogRef | None = None
     count: Accelerators | None = None
     cooling: Cooling | None = None
     location: PresetName | None = None
@@ -287,7 +288,7 @@ class FacilityRequest(WebRequest):
 class CampusRequest(WebRequest):
     command = "campus"
     power: Quantity | None = None
-    accelerator: PresetName | None = None
+    accelerator: CatalogRef | None = None
     cooling: Cooling | None = None
     phases: Annotated[str, Field(max_length=200, pattern=r"^[0-9]{4}:[0-9.]+(,[0-9]{4}:[0-9.]+)*$")] | None = None
     location: PresetName | None = None
@@ -296,6 +297,7 @@ class CampusRequest(WebRequest):
     pue: Pue | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
+    reserve: Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = 0.0
 
 
 @described

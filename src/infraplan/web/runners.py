@@ -142,7 +142,7 @@ def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Res
 
 
 def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
-    return estimate_recsys(r.model, r.accelerator, batch=r.batch, latency_slo_s=r.latency_slo)
+    return estimate_recsys(r.model, ref(r.accelerator), batch=r.batch, latency_slo_s=r.latency_slo)
 
 
 def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
@@ -170,7 +170,7 @@ def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Re
 def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result:
     overrides = CostOverrides().merged(pue=r.pue, electricity_usd_per_mwh=r.electricity_price,
                                        server_usd_per_accelerator=r.server_price)
-    return size_facility(system=r.system, accelerator=r.accelerator, count=r.count, cooling=r.cooling,
+    return size_facility(system=ref(r.system), accelerator=ref(r.accelerator), count=r.count, cooling=r.cooling,
                          location=r.location, build_type=r.build_type,
                          rack_power_w=parse_stated_power_w(r.rack_power, "--rack-power") if r.rack_power else None,
                          overrides=overrides)
@@ -180,13 +180,13 @@ def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
     overrides = CostOverrides().merged(pue=r.pue, electricity_usd_per_mwh=r.electricity_price,
                                        server_usd_per_accelerator=r.server_price)
     if r.fleet:
-        if r.power or r.accelerator:
-            raise InputError("--fleet replaces --power and --accelerator; give one or the other")
+        if r.power or r.accelerator or r.reserve:
+            raise InputError("--fleet replaces --power, --accelerator and --reserve; give one or the other")
         return plan_fleet(r.fleet, overrides)
     if not r.power or not r.accelerator:
         raise InputError("give --power and --accelerator (or --fleet SPEC.yaml)")
-    return plan_campus(parse_stated_power_w(r.power, "--power"), r.accelerator, r.cooling, r.phases, r.location,
-                       r.build_type, overrides)
+    return plan_campus(parse_stated_power_w(r.power, "--power"), ref(r.accelerator), r.cooling, r.phases, r.location,
+                       r.build_type, overrides, reserve=r.reserve)
 
 
 def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> Result:

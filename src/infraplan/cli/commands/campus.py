@@ -54,6 +54,7 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
                   f"{r.network.tiers} tiers")
     table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')} "
                   f"(PUE {f.pue:.3f})")
+    table.add_row("power budget", budget_text(r))
     for name, value in money_rows(f, device):
         table.add_row(name, value)
     table.add_row("energy", energy_text(r.energy_mwh_per_year, f))
@@ -90,6 +91,17 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
                       f"facility power) is in no phase: the table above is the whole campus", soft_wrap=True)
 
 
+def budget_text(r: CampusPlan) -> str:
+    """What the campus builds of its budget and what it keeps (hF52's F8: the whole budget was built at peak IT draw
+    x PUE without a word, which a site's interconnect figure is not)."""
+    built = r.power_w - r.unbuilt_power_w
+    text = (f"{fmt_rate(r.power_w, 'W')}: {fmt_percent(built / r.power_w)} built, {fmt_rate(r.unbuilt_power_w, 'W')} "
+            "unbuilt")
+    if r.reserve_fraction > 0:
+        return f"{text} (--reserve {r.reserve_fraction:g} kept for redundancy, derating or growth)"
+    return f"{text} (no reserve: built whole at peak IT draw x PUE; --reserve keeps a share)"
+
+
 def render_fleet(r: FleetSitesResult) -> None:
     """The sites and their total through `print_fitted`: at 80 columns Rich cut every number of the one wide table
     ("300,8…", "1,28…" tCO2e, hU81), as plan's and fleet-mix's before hC48."""
@@ -114,7 +126,7 @@ def render_fleet(r: FleetSitesResult) -> None:
 
 def campus(
     power: str | None = typer.Option(None, "--power", help="facility power budget, e.g. 1GW"),
-    accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset, e.g. gb200"),
+    accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset or YAML path, e.g. gb200"),
     cooling: CoolingOption = None,
     phases: str | None = typer.Option(None, "--phases",
                                       help="build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (shares sum <= 1)"),
@@ -128,6 +140,9 @@ def campus(
                                               help="override server $ per accelerator (the cost_reason of an "
                                               "unpriced accelerator names it)"),
     costs: CostsOption = None,
+    reserve: float = typer.Option(0.0, "--reserve", help="share of the power budget kept unbuilt (redundancy, "
+                                  "derating, growth), 0 to below 1 [default: 0, the whole budget built at peak IT "
+                                  "draw x PUE]", show_default=False),
     plot: str | None = typer.Option(None, "--plot", help="write power/capex/phase charts to this HTML file"),
     as_json: JsonFlag = False,
 ) -> None:
@@ -137,8 +152,8 @@ def campus(
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
     if fleet:
-        if power or accelerator:
-            raise InputError("--fleet replaces --power and --accelerator; give one or the other")
+        if power or accelerator or reserve:
+            raise InputError("--fleet replaces --power, --accelerator and --reserve; give one or the other")
         emit(plan_fleet(fleet, overrides), as_json, render_fleet)
         return
     if not power or not accelerator:
@@ -146,7 +161,7 @@ def campus(
     if power.strip().startswith("-"):
         raise InputError(f"--power must be positive, got {power}")
     result = plan_campus(parse_stated_power_w(power, "--power"), accelerator, cooling, phases, location, build_type,
-                         overrides)
+                         overrides, reserve=reserve)
     emit_charted(result, as_json, lambda shown: render_campus(shown, device_word(accelerator)), plot,
                  lambda r: facility_figure(r.facility.model_dump(), [p.model_dump() for p in r.phases],
                                            title=f"infraplan campus: {power} of {accelerator}"))

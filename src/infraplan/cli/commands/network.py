@@ -63,7 +63,7 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
     print_fitted(f"{r.system}: {r.gpus:,} {device}s, {r.kind}{layout}", cols, rows)
     console.print(f"switches {r.switches_total:,}, links {r.links_total:,}, transceivers "
                   f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
-                  f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per {device}); capex "
+                  f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:,.0f} W per {device}); capex "
                   f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per {device})")
     if r.clos_switches_count is not None and r.clos_capex_usd is not None and r.clos_power_w is not None:
         console.print(f"vs the system's Clos: {r.clos_switches_count:,} switches, {fmt_usd(r.clos_capex_usd)}, "

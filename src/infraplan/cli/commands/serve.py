@@ -156,7 +156,7 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         table.add_row("SLO attainment", f"- (no SLO: {flags} or a workload's)")
     else:
         table.add_row("SLO attainment", fmt_percent(r.slo_attainment) + _slo_counted(r, slo_given))
-    table.add_row("power per accelerator (with host share)", f"{_num(r.power_w_per_gpu, '.0f')} W")
+    table.add_row("power per accelerator (with host share)", f"{_num(r.power_w_per_gpu, ',.0f')} W")
     table.add_row("simulated", f"{_num(r.requests, ',')} requests over {fmt_seconds(r.duration_s or 0.0)}")
     console.print(table)
     band = getattr(r, "error_band", None)  # LLM results carry one (README "Error bands"); image results none

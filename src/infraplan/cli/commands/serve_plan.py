@@ -59,7 +59,7 @@ def render_plan(r: ServingPlanResult) -> None:
                       f"p99 {fmt_seconds(p.p99 or 0.0)}")
     table.add_row("SLO attainment", f"{s.slo_attainment * 100:.1f} %")
     table.add_row("energy per output token (with host share)", f"{fmt_num(s.joules_per_token, 4)} J")
-    table.add_row("power per accelerator (with host share)", f"{s.power_w_per_gpu:.0f} W")  # as `serve` says it
+    table.add_row("power per accelerator (with host share)", f"{s.power_w_per_gpu:,.0f} W")  # as `serve` says it
     table.add_row("cost", f"${fmt_num(s.usd_per_million_tokens, 4)} per million output tokens"
                   if s.usd_per_million_tokens is not None else
                   f"not priced: no catalogued server price for {r.accelerator} (`serve --usd-per-hour` prices it)")
