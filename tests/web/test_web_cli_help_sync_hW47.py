@@ -81,12 +81,14 @@ def test_the_listed_exceptions_are_all_in_use() -> None:
 
 def test_the_web_offers_no_file() -> None:
     """The web reads no server file and has no --trace: a CLI help with a new file phrase must add it to FILE_WORDS;
-    a field taking an upload (`CatalogRef`, hX52) offers an uploaded file only, in `rd.UPLOAD_WORDS`' words."""
+    a field taking an upload (`CatalogRef`, hX52; every file the CLI reads for a catalog reference, hX53) offers an
+    uploaded file only, in `rd.UPLOAD_WORDS`' words."""
     for command, model in REQUESTS.items():
         for field, info in model.model_fields.items():
             text = info.description or ""
             if takes_upload(info.annotation):
-                text = re.sub(r"an uploaded (HF config\.json|(system|stack|accelerator) YAML)", "an upload", text)
+                text = re.sub(r"an uploaded (HF config\.json|(system|stack|accelerator|workload|device) YAML|YAML file|"
+                              r"YAML of sites)", "an upload", text)
             for words in ("YAML", "yaml", "path to", "config.json", "--trace", "a trace", " or file"):
                 assert words not in text, f"{command}.{field}: {text!r} offers a file ({words!r})"
 
@@ -100,6 +102,16 @@ def test_the_web_offers_no_file() -> None:
      "system preset, an uploaded system YAML, or an accelerator preset"),
     ("a versioned engine name (vllm-0.12.0) or a stack YAML: KV-memory rule",
      "a versioned engine name (vllm-0.12.0) or an uploaded stack YAML: KV-memory rule"),
+    # hX53: every catalog reference the CLI reads as a file
+    ("chat | summarization | YAML", "chat | summarization | an uploaded workload YAML"),
+    ("chat | path to a workload YAML", "chat | an uploaded workload YAML"),
+    ("accelerator preset or YAML path (mtia-v1)", "accelerator preset or an uploaded accelerator YAML (mtia-v1)"),
+    ("DLRM preset (dlrm-low) or file", "DLRM preset (dlrm-low) or an uploaded YAML file"),
+    ("msvp, or a CPU preset, or a device YAML", "msvp, or a CPU preset, or an uploaded device YAML"),
+    ("location preset or YAML [default: us-average]", "location preset or an uploaded YAML file [default: us-average]"),
+    ("location preset or YAML file [default]", "location preset or an uploaded YAML file [default]"),
+    ("fleet preset or YAML of sites (replaces", "fleet preset or an uploaded YAML of sites (replaces"),
+    ("epoch-h100 or a YAML file [default", "epoch-h100 or an uploaded YAML file [default"),
 ])
 def test_web_words_of_an_upload_field(cli: str, web: str) -> None:
     """hX52: a field taking an upload keeps its file words as an upload's; the others still drop them."""

@@ -70,8 +70,8 @@ def serve_size(request: ServeRequest) -> int:
     count = serve_requests(request)
     if count is None and request.rate is not None and request.workload is not None:
         try:  # a bad request is refused by its run, inline: sized as the default here
-            spec = load_workload(request.workload)
-            with on_disk(request) as (local, _):  # an uploaded model or system, read as the run reads it
+            with on_disk(request) as (local, _):  # an uploaded workload, model or system, read as the run reads it
+                spec = load_workload(ref(local.workload) or "")  # given (the test above): its path or preset
                 length = steady_run_length(spec, ref(local.system), request.gpus, request.rate,
                                            request.max_batch or IMAGE_MAX_BATCH, request.dtype, ref(local.model)) \
                     if spec.kind == "diffusion" else "not an image run"

@@ -5,7 +5,7 @@ options' `help=` (cli/commands/*.py, cli/options.py), verbatim: tests/web/test_w
 CLI option's help and fails, with the text to paste, when one of these differs (a help text edited later). The web
 shows them through `web_words`, the one rule for what differs on the web: it reads no file, so the words offering a
 path or a YAML file (`FILE_WORDS`) are dropped, those of a file it takes as an upload (`UPLOAD_WORDS`: model,
-system, stack) say so, and this command's `--flag` is the request's field name. Fields the
+system, stack, workload, location ...) say so, and this command's `--flag` is the request's field name. Fields the
 web takes otherwise than the CLI (a list for a range string, a preset or an upload for a file, a true default for a
 `--no-` flag) have the web's own words (`WEB_OWN`, each with its reason). `described` gives a request
 model's fields these descriptions (the /docs page and /openapi.json show them).
@@ -27,8 +27,8 @@ COMMANDS = ("train", "search", "serve", "serve-plan", "recsys", "video", "networ
 them (`facility --pue`, `train --sharp`) is that command's and is left as the CLI writes it."""
 FILE_WORDS = (" or path to an HF config.json", " or HF config.json", " or path to a system YAML", ", system YAML,",
               " or a stack YAML", " | path to a workload YAML", " | YAML", " or YAML path", " or YAML file",
-              " or YAML of sites", " or a YAML file", " or YAML", " or file", " (or give it as --system)",
-              "; not with --trace", " a trace: all;")
+              " or YAML of sites", " or a YAML file", " or a device YAML", " or YAML", " or file",
+              " (or give it as --system)", "; not with --trace", " a trace: all;")
 """CLI words the web drops, longest first: the file a CLI option may take instead of a preset (the web reads none),
 and `serve --trace`, which the web does not offer (a test refuses any "YAML", "path to" or "trace" left over)."""
 UPLOAD_WORDS = ((" or path to an HF config.json", " or an uploaded HF config.json"),
@@ -36,9 +36,16 @@ UPLOAD_WORDS = ((" or path to an HF config.json", " or an uploaded HF config.jso
                 (" or path to a system YAML", " or an uploaded system YAML"),
                 (", system YAML,", ", an uploaded system YAML,"),
                 (" or a stack YAML", " or an uploaded stack YAML"),
-                (" or YAML path", " or an uploaded accelerator YAML"))
-"""CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, stack, and recsys /
-facility / campus's accelerator), as the web states them, before `FILE_WORDS` drops the rest."""
+                (" or YAML path", " or an uploaded accelerator YAML"),  # recsys / facility / campus --accelerator
+                (" | path to a workload YAML", " | an uploaded workload YAML"),
+                (" | YAML", " | an uploaded workload YAML"),  # serve-plan --workload, the one upload field saying so
+                (" or a device YAML", " or an uploaded device YAML"),  # video --device, --baseline
+                (" or YAML of sites", " or an uploaded YAML of sites"),  # campus --fleet
+                (" or YAML file", " or an uploaded YAML file"), (" or a YAML file", " or an uploaded YAML file"),
+                (" or YAML", " or an uploaded YAML file"), (" or file", " or an uploaded YAML file"))
+"""CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, accelerator, stack,
+workload, location, fleet, video device, failure rate, recsys model), as the web states them, longest first, before
+`FILE_WORDS` drops the rest."""
 _FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
 
 
@@ -122,7 +129,7 @@ TRAIN = {
                       "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
     "tokens": ("train on this many tokens (e.g. 15.6T): adds wall clock with failures and checkpoints, goodput, "
                "GPU-hours, energy, CO2 and cost"),
-    "location": "grid/price location preset for --tokens",
+    "location": "grid/price location preset or YAML file for --tokens",
     "server_price": "server $ per accelerator for --tokens (overrides the catalog)",
 }
 SEARCH = {
@@ -226,15 +233,15 @@ RECSYS = {
     "latency_slo": "batch latency SLO: seconds, or 20ms (a bare number above 0.5 is refused as ms)",
 }
 VIDEO = {
-    "device": "msvp, or a CPU preset (xeon-8480, epyc-9654)",
+    "device": "msvp, or a CPU preset (xeon-8480, epyc-9654), or a device YAML",
     "input": "input resolution and frame rate, e.g. 2160p60",
     "ladder": "output rungs (top N of the ladder at or below the input)",
     "codec": "h264 | vp9",
     "quality": "high | standard",
     "daily_hours": "hours of video ingested per day",
     "peak_to_average": "fleet sizing factor over the daily average",
-    "baseline": ("compare with another device on platform watts (default for msvp: its catalog CPU baseline, "
-                 "xeon-8480; 'none': no comparison)"),
+    "baseline": ("compare with another device (a preset or a device YAML) on platform watts (default for msvp: its "
+                 "catalog CPU baseline, xeon-8480; 'none': no comparison)"),
 }
 NETWORK = {
     "system": "system preset, system YAML, or an accelerator preset (or give it as --system)",
@@ -288,7 +295,7 @@ RELIABILITY = {
     "system": _SERVING_SYSTEM,
     "gpus": "accelerators in the job",
     "days": "days of training to count interruptions over (54, or 54d, 2w, 12h)",
-    "model": "model whose checkpoint is written",
+    "model": "model whose checkpoint is written: preset or path to an HF config.json",
     "checkpoint_size": "override, e.g. 5TB",
     "failure_rate": "rsc-1 | rsc-1-jobs | rsc-2 | llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]",
     "restart_s": "restart cost: seconds, or 10min [default: 600]",

@@ -1,12 +1,12 @@
 """The HTTP API's request field types and the request model every command's body extends (`WebRequest`).
 
 Catalog references are preset names (`PresetName`: no `/`, no file suffix, no `..`) or, where the CLI takes a user's
-file for them (`CatalogRef`: model, system, stack, accelerator), an uploaded file (`UploadedFile`, web/uploads.py):
-the web reads no file on the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers (the
-catalog specs' rule, `catalog.spec_base.numeric_field`, since hX60), and gives the `infraplan ...` command line that
-reproduces a request (`cli()`, "copy as CLI command"). The commands' request models, with their bounds from
-`infraplan.limits`, are in `web.requests` (which re-exports these names). Moved out of web/requests.py (hY2, session
-38).
+file for them (`CatalogRef`: model, system, accelerator, stack, workload, location, fleet, video device, failure
+rate), an uploaded file (`UploadedFile`, web/uploads.py): the web reads no file on the server. `WebRequest` refuses
+unknown fields and JSON booleans given for numbers (the catalog specs' rule, `catalog.spec_base.numeric_field`, since
+hX60), and gives the `infraplan ...` command line that reproduces a request (`cli()`, "copy as CLI command"). The
+commands' request models, with their bounds from `infraplan.limits`, are in `web.requests` (which re-exports these
+names). Moved out of web/requests.py (hY2, session 38).
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ WEB_MAX_UPLOAD_CHARS = 60_000
 
 class UploadedFile(BaseModel):
     """A user's file in place of a preset: an HF config.json for the model, an accelerator or system YAML for the
-    system, a stack YAML for the stack; read by the catalog's loaders as the CLI reads the file of that name
-    (web/uploads.py), the files it names (`extends`, `accelerator`, `recsys_profile`) being presets."""
+    system, a stack YAML for the stack, a workload, location, fleet, failure-rate, recsys model or video device YAML
+    for those; read by the catalog's loaders as the CLI reads the file of that name (web/uploads.py), the files it
+    names (`extends`, `accelerator`, `recsys_profile`, a fleet site's `system` ...: `uploads.FILE_KEYS`) being
+    presets."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -79,9 +81,10 @@ def takes_upload(annotation: Any) -> bool:
 
 CatalogRef = PresetName | UploadedFile
 """A catalog reference the web takes as a preset name or an uploaded file (`UploadedFile`), where the CLI takes a
-preset name or a path: train / search / serve / serve-plan's model, system and stack, network / collective's system,
-recsys / facility / campus's accelerator and facility's system (hU53: a user's accelerator file ran in train and serve
-on the web, not in recsys / facility / campus)."""
+preset name or a path: train / search / serve / serve-plan's model, system and stack (train's location, serve's
+workload), network / collective's system, recsys's model and accelerator (hU53: its accelerator), video's device and
+baseline, facility / campus's system, accelerator (hU53), location and fleet, reliability's system, model and failure
+rate (hX53: every catalog reference the CLI reads as a file)."""
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
 def _read_text(reader: Callable[[str], float]) -> Callable[[object], object]:

@@ -3,11 +3,11 @@
 Every numeric field takes its bounds from `infraplan.limits` (the same `MAX_*` the CLI's options use) or the
 same literal bounds as `cli/options.py` (a test compares them), so the CLI and the web refuse the same input.
 The web never reads the server's file system: every catalog reference (model, system, accelerator, stack,
-workload, location ...) is a preset *name* (`PresetName`: no `/`, no file suffix), resolved by the catalog, or, for
-train / search / serve / serve-plan's model, system and stack, network / collective's system, recsys / facility /
-campus's accelerator and facility's system (`CatalogRef`), an uploaded file's text, read as the CLI reads a file of
-its name (web/uploads.py); options that only take a path on the CLI (`--costs`, `--trace`, `--plot`, `--graphml`) do
-not exist here.
+workload, location ...) is a preset *name* (`PresetName`: no `/`, no file suffix), resolved by the catalog, or, where
+the CLI takes a file for it (`CatalogRef`: every command's model, system, accelerator, stack, workload, location,
+fleet, video device and failure rate), an uploaded file's text, read as the CLI reads a file of its name
+(web/uploads.py); options that only take a path on the CLI (`--costs`, `--trace`, `--plot`, `--graphml`) do not exist
+here.
 
 Work per request is bounded tighter than the CLI where one request could hold a worker for long: a serving
 simulation holds at most `WEB_MAX_REQUESTS` requests and a scaling sweep at most `WEB_MAX_SWEEP` GPU counts.
@@ -114,7 +114,7 @@ class TrainRequest(ModelOnSystemRequest):
     zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS)] = None  # --zero-shard
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
     tokens: Quantity | None = None
-    location: PresetName | None = None
+    location: CatalogRef | None = None
     server_price: Price | None = None
 
 
@@ -167,7 +167,7 @@ class ServeRequest(ModelOnSystemRequest):
     stack: CatalogRef | None = None
     input_len: Tokens | None = None
     output_len: Tokens | None = None
-    workload: PresetName | None = None
+    workload: CatalogRef | None = None
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_REQUESTS)] | None = None
     max_batch: Degree | None = None
     token_budget: Tokens = 8192
@@ -187,7 +187,7 @@ class ServeRequest(ModelOnSystemRequest):
 class ServePlanRequest(ModelOnSystemRequest):
     command = "serve-plan"
     rate: ArrivalRate
-    workload: PresetName | None = None
+    workload: CatalogRef | None = None
     input_len: Tokens | None = None
     output_len: Tokens | None = None
     ttft_slo: TtftSlo | None = None
@@ -210,7 +210,7 @@ class ServePlanRequest(ModelOnSystemRequest):
 @described
 class RecsysRequest(WebRequest):
     command = "recsys"
-    model: PresetName
+    model: CatalogRef
     accelerator: CatalogRef
     batch: Sequences | None = None
     latency_slo: RecsysSlo | None = None
@@ -221,14 +221,14 @@ class RecsysRequest(WebRequest):
 @described
 class VideoRequest(WebRequest):
     command = "video"
-    device: PresetName
+    device: CatalogRef
     input: Annotated[str, Field(pattern=r"^[0-9]{2,5}p[0-9]{1,3}$")] = "2160p60"
     ladder: Annotated[int, Field(ge=1, le=100)] = 5
     codec: Literal["h264", "vp9"] = "h264"
     quality: Literal["high", "standard"] = "high"
     daily_hours: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None
     peak_to_average: Annotated[float, Field(ge=1.0, le=1e3, allow_inf_nan=False)] = 1.0
-    baseline: PresetName | None = None
+    baseline: CatalogRef | None = None
 
 
 @described
@@ -276,7 +276,7 @@ class FacilityRequest(WebRequest):
     accelerator: CatalogRef | None = None
     count: Accelerators | None = None
     cooling: Cooling | None = None
-    location: PresetName | None = None
+    location: CatalogRef | None = None
     build_type: BuildType | None = None
     rack_power: Quantity | None = None
     pue: Pue | None = None
@@ -291,9 +291,9 @@ class CampusRequest(WebRequest):
     accelerator: CatalogRef | None = None
     cooling: Cooling | None = None
     phases: Annotated[str, Field(max_length=200, pattern=r"^[0-9]{4}:[0-9.]+(,[0-9]{4}:[0-9.]+)*$")] | None = None
-    location: PresetName | None = None
+    location: CatalogRef | None = None
     build_type: BuildType | None = None
-    fleet: PresetName | None = None
+    fleet: CatalogRef | None = None
     pue: Pue | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
@@ -303,12 +303,12 @@ class CampusRequest(WebRequest):
 @described
 class ReliabilityRequest(WebRequest):
     command = "reliability"
-    system: PresetName
+    system: CatalogRef
     gpus: Accelerators
     days: Days = 30.0
-    model: PresetName = "llama3-405b"
+    model: CatalogRef = "llama3-405b"
     checkpoint_size: Quantity | None = None
-    failure_rate: PresetName | None = None
+    failure_rate: CatalogRef | None = None
     restart_s: RestartSeconds | None = None
     spare_trays_per_domain: Annotated[int, Field(ge=0, le=64)] = 0
     repair_s: Duration = DEFAULT_REPAIR_S

@@ -87,7 +87,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard)
     result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:
-        totals = training_run_totals(result, ref(r.system), parse_count(r.tokens), location=r.location,
+        totals = training_run_totals(result, ref(r.system), parse_count(r.tokens), location=ref(r.location),
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))
         return TrainingRunResult.joined(result, totals)
     if r.location is not None or r.server_price is not None:
@@ -122,7 +122,8 @@ def serve_requests(r: ServeRequest) -> int | None:
 def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
     return serving_with_fabric_note(estimate_serving(
         ref(r.model), ref(r.system), r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype,
-        offline=r.offline, rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
+        offline=r.offline, rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=ref(r.workload),
+        trace=None,
         requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
         tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
         concurrency=r.concurrency, stack=ref(r.stack), engine=r.engine, attention_dp=r.attention_dp, moe_tp=r.moe_tp,
@@ -133,7 +134,7 @@ def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
 
 
 def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Result:
-    return search_capacity(ref(r.model), ref(r.system), r.rate, workload=r.workload, input_len=r.input_len,
+    return search_capacity(ref(r.model), ref(r.system), r.rate, workload=ref(r.workload), input_len=r.input_len,
                            output_len=r.output_len, ttft_slo=r.ttft_slo, tpot_slo=r.tpot_slo,
                            dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), percentile=r.percentile,
                            max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed,
@@ -142,12 +143,12 @@ def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Res
 
 
 def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
-    return estimate_recsys(r.model, ref(r.accelerator), batch=r.batch, latency_slo_s=r.latency_slo)
+    return estimate_recsys(ref(r.model), ref(r.accelerator), batch=r.batch, latency_slo_s=r.latency_slo)
 
 
 def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
-    return estimate_video(r.device, r.input, r.ladder, r.codec, r.quality, r.daily_hours, r.peak_to_average,
-                          r.baseline)
+    return estimate_video(ref(r.device), r.input, r.ladder, r.codec, r.quality, r.daily_hours, r.peak_to_average,
+                          ref(r.baseline))
 
 
 def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
@@ -171,7 +172,7 @@ def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result
     overrides = CostOverrides().merged(pue=r.pue, electricity_usd_per_mwh=r.electricity_price,
                                        server_usd_per_accelerator=r.server_price)
     return size_facility(system=ref(r.system), accelerator=ref(r.accelerator), count=r.count, cooling=r.cooling,
-                         location=r.location, build_type=r.build_type,
+                         location=ref(r.location), build_type=r.build_type,
                          rack_power_w=parse_stated_power_w(r.rack_power, "--rack-power") if r.rack_power else None,
                          overrides=overrides)
 
@@ -182,18 +183,18 @@ def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
     if r.fleet:
         if r.power or r.accelerator or r.reserve:
             raise InputError("--fleet replaces --power, --accelerator and --reserve; give one or the other")
-        return plan_fleet(r.fleet, overrides)
+        return plan_fleet(ref(r.fleet), overrides)
     if not r.power or not r.accelerator:
         raise InputError("give --power and --accelerator (or --fleet SPEC.yaml)")
-    return plan_campus(parse_stated_power_w(r.power, "--power"), ref(r.accelerator), r.cooling, r.phases, r.location,
-                       r.build_type, overrides, reserve=r.reserve)
+    return plan_campus(parse_stated_power_w(r.power, "--power"), ref(r.accelerator), r.cooling, r.phases,
+                       ref(r.location), r.build_type, overrides, reserve=r.reserve)
 
 
 def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> Result:
     size = parse_stated_bytes(r.checkpoint_size, "--checkpoint-size") if r.checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
-    return reliability_report(r.system, r.gpus, r.days, r.model, r.failure_rate, restart_s=r.restart_s,
+    return reliability_report(ref(r.system), r.gpus, r.days, ref(r.model), ref(r.failure_rate), restart_s=r.restart_s,
                               checkpoint_size_bytes=size, spare_trays_per_domain=r.spare_trays_per_domain,
                               repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s)
 

@@ -1,9 +1,11 @@
 """A request's uploaded catalog files (`request_fields.UploadedFile`), read by the CLI's own loaders.
 
 The CLI takes a user's file where it takes a preset: `train FILE`, `--system FILE`, `--stack FILE` (catalog/loader.py
-`looks_like_path`, `load_model`, `load_system`, `load_accelerator`; catalog/stacks.py `load_stack`). The web takes the
-file's text instead (`CatalogRef`: train / search / serve / serve-plan's model, system and stack, network /
-collective's system) and answers as the CLI does for a file of that name, because the same loaders read it:
+`looks_like_path`, `load_model`, `load_system`, `load_accelerator`; catalog/stacks.py `load_stack`), `--workload FILE`
+(catalog/serving_loader.py), `--location` / `--fleet` / `--failure-rate FILE` (catalog/facility_loader.py), `recsys
+FILE` and video's `--device FILE` (catalog/inference_loader.py). The web takes the file's text instead (`CatalogRef`,
+request_fields.py, lists the fields) and answers as the CLI does for a file of that name, because the same loaders
+read it:
 
 - `on_disk(request)` writes each upload into a private temporary folder, as `FIELD/STEM/FILENAME` (a `config.json`
   is then named `config`, as `infraplan train config.json` names it: `read_entry` takes a config.json's folder name),
@@ -13,8 +15,10 @@ collective's system) and answers as the CLI does for a file of that name, becaus
   the CLI's line for that file name ("malformed file my.json: ...") and a result names no server folder.
 - Before anything is written, each upload is parsed (`catalog.loader.parse_text`, the CLI's one-line errors) and the
   files it names itself (`extends`, a system's `accelerator`, an accelerator's `recsys_profile`: read beside the
-  file on the CLI, `catalog.loader.beside`) must be preset names (`scenarios.preset_like`): the web reads no server
-  file, as an uploaded scenario's references (`scenarios.no_server_files`).
+  file on the CLI, `catalog.loader.beside`; a video device's `software_baseline`, a failure rate's `all_causes`, a
+  workload's `diffusion_model`, a fleet site's `system` / `accelerator` / `location` / `cooling`: `FILE_KEYS`,
+  `LIST_FILE_KEYS`) must be preset names (`scenarios.preset_like`): the web reads no server file, as an uploaded
+  scenario's references (`scenarios.no_server_files`).
 """
 
 from __future__ import annotations
@@ -34,8 +38,13 @@ from infraplan.web.scenarios import preset_like
 
 R = TypeVar("R", bound=WebRequest)
 
-FILE_KEYS = ("extends", "accelerator", "recsys_profile")
-"""Keys of an accelerator, system or stack file whose value the CLI reads as a file beside it when it is a path."""
+FILE_KEYS = ("extends", "accelerator", "recsys_profile", "software_baseline", "all_causes", "diffusion_model")
+"""Keys of an uploaded file whose value the CLI reads as a file when it is a path: an accelerator, system or stack
+file's `extends`, `accelerator`, `recsys_profile` (beside it); a video device's `software_baseline`
+(`video.transcode`), a failure rate's `all_causes` (`facility.reliability`), a workload's `diffusion_model`
+(`serving.diffusion`)."""
+LIST_FILE_KEYS = {"sites": ("system", "accelerator", "location", "cooling")}
+"""List key -> the keys of each item read as a file when a path: a fleet's sites (`planning.campus.plan_fleet`)."""
 
 
 @overload
@@ -61,8 +70,12 @@ def check_upload(upload: UploadedFile) -> None:
     data = parse_text(upload.text, upload.filename)
     if not isinstance(data, dict):
         return  # the loader's own line ("... must hold a mapping")
-    for key in FILE_KEYS:
-        value = data.get(key)
+    named = [(key, data.get(key)) for key in FILE_KEYS]
+    for key, keys in LIST_FILE_KEYS.items():
+        items = data.get(key)
+        named += [(f"{key}[{i}].{k}", item.get(k)) for i, item in enumerate(items if isinstance(items, list) else [])
+                  if isinstance(item, dict) for k in keys]
+    for key, value in named:
         if isinstance(value, str) and not preset_like(value):
             raise InputError(f"{upload.filename}: {key} {value[:80]!r} must be a preset name: the web reads no "
                              "files (GET /api/catalog lists the presets)")

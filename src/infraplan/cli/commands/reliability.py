@@ -72,7 +72,8 @@ def reliability(
     gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="accelerators in the job"),
     days: float = typer.Option(30.0, "--days", parser=DAYS, help="days of training to count interruptions over "
                                "(54, or 54d, 2w, 12h)"),
-    model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written"),
+    model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written: "
+                                "preset or path to an HF config.json"),
     checkpoint_size: str | None = typer.Option(None, "--checkpoint-size", help="override, e.g. 5TB"),
     failure_rate: str | None = typer.Option(None, "--failure-rate", help="rsc-1 | rsc-1-jobs | rsc-2 | "
                                             "llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]"),

@@ -176,7 +176,8 @@ def train(
     tokens: str | None = typer.Option(None, "--tokens", help="train on this many tokens (e.g. 15.6T): adds "
                                       "wall clock with failures and checkpoints, goodput, GPU-hours, energy, "
                                       "CO2 and cost"),
-    location: str | None = typer.Option(None, "--location", help="grid/price location preset for --tokens"),
+    location: str | None = typer.Option(None, "--location",
+                                         help="grid/price location preset or YAML file for --tokens"),
     server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
                                               help="server $ per accelerator for --tokens (overrides the catalog)"),
     costs: CostsOption = None,

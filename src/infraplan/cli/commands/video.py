@@ -76,7 +76,8 @@ def _check_device(device: str) -> None:
 
 
 def video(
-    device: str = typer.Option(..., "--device", help="msvp, or a CPU preset (xeon-8480, epyc-9654)"),
+    device: str = typer.Option(..., "--device",
+                                help="msvp, or a CPU preset (xeon-8480, epyc-9654), or a device YAML"),
     input_video: str = typer.Option("2160p60", "--input", help="input resolution and frame rate, e.g. 2160p60"),
     ladder: int = typer.Option(5, "--ladder", parser=count(1, 100),
                                help="output rungs (top N of the ladder at or below the input)"),
@@ -86,7 +87,8 @@ def video(
                                              help="hours of video ingested per day"),
     peak: float = typer.Option(1.0, "--peak-to-average", parser=FACTOR_AT_LEAST_1,
                                help="fleet sizing factor over the daily average"),
-    baseline: str | None = typer.Option(None, "--baseline", help="compare with another device on platform watts "
+    baseline: str | None = typer.Option(None, "--baseline", help="compare with another device (a preset or a device "
+                                      "YAML) on platform watts "
                                       "(default for msvp: its catalog CPU baseline, xeon-8480; 'none': no comparison)"),
     as_json: JsonFlag = False,
 ) -> None:

@@ -96,8 +96,8 @@ IP.specInput = async function (file, preset, fallback) {
   return preset ? { preset: preset } : null;
 };
 
-// A form's upload slots, <input type=file data-upload=FIELD> (train / serve / network: a config.json, a system or
-// accelerator YAML, a stack YAML): an uploaded file wins over the field's preset, sent as IP.specInput sends it,
+// A form's upload slots, <input type=file data-upload=FIELD> (train / serve / network / facility: a config.json, a
+// system or accelerator YAML, a stack, workload or location YAML): an uploaded file wins over the field's preset, sent as IP.specInput sends it,
 // {text, filename} (its data-fallback name when none is left), and read by the CLI's loaders (web/uploads.py).
 IP.uploads = async function (form, body) {
   for (const el of form.querySelectorAll("input[type=file][data-upload]")) {
