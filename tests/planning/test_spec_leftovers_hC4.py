@@ -124,3 +124,19 @@ def test_economics_building_power_is_bounded() -> None:
             "building_it_power_w": "1e300W"}
     with pytest.raises(InputError, match="building_it_power_w: 1e[+]300 W is above the 1 TW limit of one site"):
         validated(Economics, data, "economics.yaml")
+
+
+def test_a_cooling_file_in_the_working_folder_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--cooling mycool.yaml` (no folder in the name) was refused as "must be one of air, immersion, liquid" while
+    `--cooling ./mycool.yaml` was read (hX, session 53): a name with a file suffix is a file, as everywhere else."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mycool.yaml").write_text(COOLING.format(power="40kW"))
+    from tests.cli.conftest import cli_json
+    bare = cli_json(capsys, ["facility", "--system", "dgx-h100-superpod", "--cooling", "mycool.yaml"])
+    dotted = cli_json(capsys, ["facility", "--system", "dgx-h100-superpod", "--cooling", "./mycool.yaml"])
+    for answer in (bare, dotted):  # the name as given, in two places
+        answer.pop("cooling")
+        answer["rack_fit"].pop("rack_power_limit_source")
+    assert bare == dotted
+    assert bare["rack_fit"]["rack_power_limit_w"] == 40e3

@@ -37,7 +37,7 @@ from infraplan.catalog.facility_loader import (
     load_location,
 )
 from infraplan.catalog.hardware_costs import accelerator_price
-from infraplan.catalog.loader import list_presets, read_user_file
+from infraplan.catalog.loader import list_presets, looks_like_path, read_user_file
 from infraplan.catalog.schemas import Accelerator, Spec
 from infraplan.cluster.cluster import Cluster
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load, packing_unit_power_w
@@ -155,7 +155,7 @@ def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str 
     """The site's figures: catalog defaults for the cooling, location and build type, under the overrides."""
     over = overrides or CostOverrides()
     cooling_name = cooling or default_cooling(layout)
-    if cooling_name not in list_facility_presets("cooling") and "/" not in cooling_name:
+    if cooling_name not in list_facility_presets("cooling") and not looks_like_path(cooling_name):
         known = ", ".join(list_facility_presets("cooling"))
         raise InputError(f"--cooling must be one of {known}, got {cooling_name!r}")
     cool = load_cooling(cooling_name)
