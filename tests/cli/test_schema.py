@@ -84,6 +84,7 @@ UNITLESS = {
     "mfu_ceilings", "flop_convention", "family", "stack_class", "figure_dtype", "lookup", "fallback", "ranks",
     "fastest_ranked_after_mfu",  # the search's published-MFU ceilings: names, flags, a fraction of peak (hG52)
     "reserve_fraction",  # campus --reserve: a share of the power budget (hU53)
+    "prefill_tp", "prefill_attention_dp", "prefill_ep",  # serve-plan's prefill pool of its own layout (hY53)
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",

@@ -180,10 +180,18 @@ def deployment_line(r: ServingPlanResult) -> str:
     """The chosen deployment as serve-plan's first line prints it."""
     d = r.deployment
     assert d is not None
-    pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
+    pre, own = getattr(d, "prefill", None), ""  # a prefill layout of its own (`serving.capacity_pairs`); a stub's: none
+    if pre is not None and _pool_layout(pre) != _pool_layout(d):
+        own = f" TP{pre.tp}" + (f" DP-attention{pre.attention_dp} EP{pre.ep}" if pre.attention_dp > 1 else "")
+    pools = (f" ({d.prefill_replicas} prefill{own} + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
     return (f"{r.gpus} × {r.accelerator}: {d.replicas} replica{'' if d.replicas == 1 else 's'} of "
             f"{_layout_words(r, pools)}")
+
+
+def _pool_layout(x: Any) -> tuple[int, ...]:
+    """A pool's (TP, attention DP, EP, MoE TP), 1 for what a stub lacks."""
+    return tuple(getattr(x, k, 1) for k in ("tp", "attention_dp", "ep", "moe_tp"))
 
 
 def _layout_words(r: ServingPlanResult, pools: str = "") -> str:

@@ -14,8 +14,10 @@ only where it saves them over wide EP), and both are tried at PP 1 only; where d
 answer says so in `serve`'s note, and a d the stack's engine cannot build is rejected with its reason
 (`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank is an engine of the replica, whose KV capacity
 is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes it), and a disaggregated candidate's prefill pool runs
-without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it). For
-each candidate:
+without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it); an
+MoE model's disaggregated options also pair the decode layout with a prefill pool of another layout of the same
+accelerators a replica (TP g, or attention DP g x EP g: `capacity_pairs`, as `serve --prefill-tp` builds it, hY53;
+one layout in both pools wins ties). For each candidate:
 
 1. an offline run of one replica gives its peak output rate, hence a lower bound on colocated replicas
    (`rate * mean output tokens / peak`); colocated options whose bound already exceeds the best answer are
@@ -39,27 +41,9 @@ each candidate:
    each percentile must be shown within its SLO at 0.99 confidence, a run too short to show it or a miss rerun 4x
    longer (`capacity_confidence`, hQ51).
 
-Work saved without changing any answer (the same probes decide the same replica counts):
-- a probe's verdict is memoised (process-wide) on everything the simulation reads (`capacity_candidate`; the
-  request arrays are seeded, so a rate share that recurs across candidates, phases or systems is the same
-  stream); so is each candidate's offline peak, which does not depend on the rate;
-- a search stops as soon as its answer cannot matter: the answer is never below the bisection's lower end, so
-  when that end already makes the option exceed the replica limit (a disaggregated pair, with the other pool's
-  count) or places it behind `ALTERNATIVES + 1` strictly smaller options, the option is dropped as the full
-  search would have it dropped or unlisted;
-- the options of a PP level are searched likeliest-smallest first (`run_level`), so that those stops come
-  early, and listed in enumeration order before the sort, so the winner and alternatives, ties included, are the
-  plain search's (probes of the gigawatt-2027 and meta-2024 scenarios' searches: 2,015 -> 1,894 and 1,118 -> 1,056);
-- a PP level searched below a better whole run (step 3) takes its replica limit from it: a layout of more
-  accelerators than the best less one is not built, one whose pools all miss at the most replicas that would
-  still beat it (one probe each, monotone in replicas) gets no offline peak and no search, and each pool's
-  search probes that most first (`fewest_replicas`'s `top`): Llama 3 70B chat at 100 requests/s on H100
-  searches PP 4 and 8 below 36 with 5 probes, where unbounded they take 186 (hN45);
-- candidates (cost tables, KV capacity) and seeded request streams are built once per process for equal inputs.
-One shortcut rests on a premise, not on exactness: the prefill pool's doubling from one replica skips the
-powers of two at which a replica is offered >= OVERLOAD_SKIP times its offline prefill rate and the TTFT SLO
-is far below the queue that builds (`overloaded_replicas`), taking them as misses, and resumes where the full
-doubling would be: its answer is the full search's whenever those probes would have missed.
+Work saved without changing any answer, and the one shortcut that rests on a premise: `replica_search`'s
+module docstring (memoised probes, moot searches, likeliest-smallest order, a bounded level's replica limit, the
+overload skip).
 
 The serving stack (`stack`, as `serve --stack`: a profile name, a versioned engine name or a YAML;
 `serving.engines`) is given, not searched: its KV-memory convention sizes every candidate's cache, its
@@ -94,6 +78,7 @@ from infraplan.serving.capacity_horizon import (
     unsettled,
 )
 from infraplan.serving.capacity_layouts import layout_text, level_layouts, weight_kinds
+from infraplan.serving.capacity_pairs import own_pair, own_prefill
 from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command
 from infraplan.serving.capacity_space import draft_choices, draft_note, drafts_text, kv_for
 from infraplan.serving.deployment import layout_refusal
@@ -125,7 +110,7 @@ from infraplan.serving.replica_search import (
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
-from infraplan.serving.serving_sim import fit_check, simulate_deployment
+from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.sglang_recv_poll import attention_dp_refusal
 from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
@@ -220,7 +205,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`moot_beyond`)."""
         counts: list[int | None] = []
         for part in job.mode:
-            def ok(r: int, part: str = part, probed: Candidate = job.cand) -> bool:
+            pool = job.prefill if part == "prefill" and job.prefill is not None else job.cand  # `capacity_pairs`
+
+            def ok(r: int, part: str = part, probed: Candidate = pool) -> bool:
                 return meets_at(probed, part, r)
 
             # replicas already fixed in this option (the prefill pool, for the decode search),
@@ -229,7 +216,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                          job.gpr, job.high)
             start = 1 if part == "prefill" else (job.low if part == "mixed" else 1)
             over = 0.0 if part != "prefill" or job.low < OVERLOAD_SKIP else overloaded_replicas(
-                job.cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
+                pool.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
             # below a better whole run (`whole_runs`), the most replicas this pool can take and still beat it
             top = job.high - sum(c for c in counts if c is not None) - (part == "prefill") if bounded else 0
             counts.append(fewest_replicas(ok, start, job.high, moot, over, top))
@@ -257,9 +244,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         bounded = below is not None
         jobs: list[SearchJob] = []
         for dtype in kinds:
-            # the TP layouts, then (MoE, PP 1) the wide-EP and MoE-TP ones (`capacity_layouts`)
+            # the TP layouts, then (MoE, PP 1) the wide-EP and MoE-TP ones (`capacity_layouts`; KV as `Candidate`'s)
             kv = kv_for(shape, dtype, kv_dtype)
-            layouts = level_layouts(shape, acc, domain, dtype, kv, budget, caps, tps, pp, engine.ref, engine.engine)
+            layouts = level_layouts(shape, acc, domain, dtype, kv, budget, caps, tps, pp, engine.ref, engine.engine,
+                                    sample)
             # (TP 1 wherever attention DP > 1: EP = attention DP / MoE TP); plain decoding, then MTP
             for (tp, adp, mtp, cap_b), (k, r) in itertools.product(layouts, drafts):
                 dep = Deployment(tp=tp, pp=pp, ep=adp // mtp, attention_dp=adp, moe_tp=mtp, dtype=dtype,
@@ -284,8 +272,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 gpr = dep.gpus_per_replica
                 most = cap_gpus // gpr  # below a better whole run: the most replicas that beat it; a layout whose
                 # pools all miss there has no option that can (monotone in replicas): no offline peak, no search
-                if bounded and not (meets_at(cand, "mixed", most) or (disaggregation and most >= 2 and meets_at(
-                        cand, "prefill", most - 1) and meets_at(cand, "decode", most - 1))):
+                own = own_prefill(shape, acc, fabric, dep, cand, sample) if disaggregation else []  # its own layout
+                if bounded and not (meets_at(cand, "mixed", most) or (disaggregation and most >= 2 and any(meets_at(
+                        pre, "prefill", most - 1) for pre in [cand, *(c for _, c in own)]) and meets_at(
+                        cand, "decode", most - 1))):
                     continue
                 # the offline peak from at least as many requests as the probes send (STEADY_SPANS x what a replica
                 # holds): fewer leave the batch part-empty, understate the peak and overstate the bound
@@ -299,6 +289,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
                     jobs.append(SearchJob(len(jobs), ("prefill", "decode"), cand, low, high, option))
+                    jobs += [SearchJob(len(jobs) + i, ("prefill", "decode"), cand, low, high, {**option, **fields},
+                                       pre) for i, (fields, pre) in enumerate(own)]
         return run_level(jobs, run, cap_gpus)
 
     key = SLO_PERCENTILES[percentile]
@@ -314,8 +306,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                          kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype),
                          max_batch=chosen["max_batch"], token_budget=max(budget, chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
+        pair = own_pair(shape, acc, replace(dep, replicas=chosen["replicas"] - chosen["prefill_replicas"]), chosen)
         laws = option_laws(shape, acc, fabric, dep, chosen, keyed_probe(rate, seed)[0].arrival_s, (sample, sample_key),
-                           keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS)[0])
+                           keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS)[0], pair.prefill if pair else None)
         taus = option_time_constants(rate, laws)
         sides = (unsettled(rate, taus[0]), unsettled(rate, taus[1]))  # their queues (a decode fill settles, hF52)
         dep = replace(dep, replicas=chosen["replicas"])
@@ -333,10 +326,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
         # 64 H100, hF2, session 39)
         sized = cluster.for_gpus(chosen["gpus"])
-        result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_deployment(
-            shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
-            usd_per_hour=usd_per_accelerator_hour_if_priced(sized)), built(n_full), key, slo, percentile,
-            sides, warm_s, built)
+        price = usd_per_accelerator_hour_if_priced(sized)  # a pair of layouts run as `serve --prefill-tp` runs it
+        result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_disaggregated(
+            shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price) if pair else (
+            simulate_deployment(shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft,
+                                tpot_slo_s=tpot, usd_per_hour=price)), built(n_full), key, slo, percentile, sides,
+            warm_s, built)
         n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
         least = option_settling(rate, laws, sides, limit // dep.gpus_per_replica)  # a grown retry's size

@@ -19,6 +19,7 @@ the verdict of the whole run). """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
 from infraplan.serving.handoff_floor import handoff_floor_s
-from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
@@ -127,10 +128,7 @@ class Candidate:
         self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
         # a sliding-window model's windows: for the cap's sequences or the fewer of the search's `sample`'s shortest
         # length its pool holds (`serving.kv_pool_window.window_sequences`: the probes run open loop; hW52)
-        shortest_tokens = shortest_sequence(sample) if sample is not None else 0
-        cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
-                          dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
-                          draft_layers=speculative.memory_draft_layers(dep), shortest_tokens=shortest_tokens)
+        cap = replica_kv(shape, acc, dep, shortest_sequence(sample) if sample is not None else 0)
         self.cap = cap
         self.blocks = cap.blocks // dep.pp
         # everything `run` hands the simulator besides the requests and the mode
@@ -143,6 +141,15 @@ class Candidate:
         # the fabric, the decode cost), so its verdict is keyed on them too
         self.fabric = fabric
         self.handoff_key = _fingerprint(repr(shape), repr(fabric))
+        self.partner: Candidate | None = None  # a prefill pool's decode pool of another layout (`paired`)
+
+    def paired(self, decode: Candidate) -> Candidate:
+        """This candidate as the prefill pool of `decode`, a decode pool of another layout (`capacity_pairs`, hY53):
+        its prefill probes' hand-off floor priced on the decode pool's cost, and keyed on it; the tables shared."""
+        twin = copy.copy(self)
+        twin.partner = decode
+        twin.handoff_key = _fingerprint(self.handoff_key, decode.key)
+        return twin
 
     def _key(self, mode: str) -> tuple[Any, ...]:
         return self.prefill_key if mode == "prefill" else self.key
@@ -260,7 +267,8 @@ class Candidate:
         if mode != "prefill":
             return front
         # the hand-off's decode step on the decode pool's cost as the whole run prices it for these requests
-        return front + handoff_floor_s(self.shape, self.fabric, self.dep, self.priced(req, "decode"),
+        decode = self.partner or self
+        return front + handoff_floor_s(self.shape, self.fabric, self.dep, decode.priced(req, "decode"),
                                        req.input_tokens, req.output_tokens)
 
     def _times(self, req: Requests, mode: str, steady: np.ndarray, judged: np.ndarray, ttft_slo: float, q: float,
@@ -299,6 +307,16 @@ def ttft_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
     if len(order) < 4 * held or not np.any(arrival_s > arrival_s[order[0]]):
         return order
     return order[held:]
+
+
+def replica_kv(shape: TransformerShape, acc: Accelerator, dep: Deployment, shortest_tokens: int = 0) -> KvCapacity:
+    """One replica's KV capacity as the search sizes it, and `serve` the same deployment (`kv_cache.kv_capacity`):
+    a sliding-window model's windows held for the cap's sequences or the fewer of `shortest_tokens` its pool holds
+    (0: unknown; `kv_pool_window.window_sequences`, hW52). The one rule for every candidate and for the wide-EP
+    degrees offered (`capacity_space.wide_ep_degrees`, hY53)."""
+    return kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
+                       dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
+                       draft_layers=speculative.memory_draft_layers(dep), shortest_tokens=shortest_tokens)
 
 
 def shortest_sequence(req: Requests) -> int:

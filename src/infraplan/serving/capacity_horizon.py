@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -163,15 +164,18 @@ def settling_replicas(rate: float, law: tuple[list[float], float, float, float],
 
 def option_laws(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment, option: dict[str, Any],
                 arrival_s: np.ndarray, offline: tuple[Requests, str],
-                lengths: Requests) -> list[tuple[int, tuple[list[float], float, float, float]]]:
+                lengths: Requests, prefill_dep: Deployment | None = None,
+                ) -> list[tuple[int, tuple[list[float], float, float, float]]]:
     """An option's pools, each (its replicas, `pool_law`): the prefill pool or a colocated replica, then the decode
     pool (disaggregated). `dep`: its replica's deployment (the search's candidate, `candidate_for`); `arrival_s`: a
     stream at the rate (its gaps); `offline`: the search's offline sample and its fingerprint (a replica's offline
     prefill seconds a prompt token, every prompt present at t = 0: `Candidate.offline_s`); `lengths`: a long sample of
-    the workload's lengths (the service times' law)."""
+    the workload's lengths (the service times' law); `prefill_dep`: the prefill pool's layout where it is its own
+    (`capacity_pairs`; None: `dep`'s)."""
     cand = candidate_for(shape, acc, fabric, dep, offline[0])  # the search's candidate (its sample)
     req, key = offline
-    prefill_s = cand.offline_s(req, key, "prefill") / float(req.input_tokens.sum())  # a prompt token's (hF52)
+    pre = cand if prefill_dep is None else candidate_for(shape, acc, fabric, replace(prefill_dep, replicas=1), req)
+    prefill_s = pre.offline_s(req, key, "prefill") / float(req.input_tokens.sum())  # a prompt token's (hF52)
     replicas, prefill = option["replicas"], option["prefill_replicas"]
     decode = (cand.priced(lengths, "decode"), cand.dep)
     if not option["disaggregated"]:

@@ -30,8 +30,10 @@ from __future__ import annotations
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
+from infraplan.serving.capacity_candidate import shortest_sequence
 from infraplan.serving.capacity_space import wide_ep_degrees
 from infraplan.serving.deployment import format_gap, formats_run, moe_tp_refusal, other_stacks
+from infraplan.serving.workloads import Requests
 
 Layout = tuple[int, int, int, int]  # (TP, attention DP, MoE TP, batch cap); EP = attention DP x TP / MoE TP
 
@@ -66,13 +68,17 @@ def moe_tp_degrees(shape: TransformerShape, adp: int) -> list[int]:
 
 
 def level_layouts(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, kv: str, budget: int,
-                  caps: list[int], tps: list[int], pp: int, stack: str, engine: str | None) -> list[Layout]:
-    """The layouts tried at PP `pp` in `dtype` (module docstring): TP first, then (MoE, PP 1) wide EP, then MoE TP."""
+                  caps: list[int], tps: list[int], pp: int, stack: str, engine: str | None,
+                  sample: Requests | None = None) -> list[Layout]:
+    """The layouts tried at PP `pp` in `dtype` (module docstring): TP first, then (MoE, PP 1) wide EP, then MoE TP;
+    `sample`: the search's requests, whose shortest sizes a window model's KV pool as in every candidate
+    (`capacity_candidate.Candidate`; `wide_ep_degrees`)."""
     layouts = [(t, 1, 1, c) for t in tps for c in caps]
     if pp != 1:
         return layouts
+    shortest = shortest_sequence(sample) if sample is not None else 0
     wide = [(1, d, 1, c) for c in caps for d in wide_ep_degrees(shape, acc, domain, dtype, kv, max(budget, c), c,
-                                                                  stack)]
+                                                                  stack, shortest)]
     return layouts + wide + [(1, d, m, c) for (_, d, _, c) in wide for m in moe_tp_degrees(shape, d)
                              if not moe_tp_refusal(engine, d, 1, m)]
 

@@ -36,6 +36,10 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
         args += ["--speculative-tokens", str(d.speculative_tokens), "--acceptance", number_text(d.acceptance)]
     if d.disaggregated and d.prefill is not None:
         args += ["--prefill-gpus", str(d.prefill.gpus)]
+        p = d.prefill  # a prefill layout of its own (`capacity_pairs`): serve's --prefill-* flags build it
+        if (p.tp, p.attention_dp, p.ep, p.moe_tp) != (d.tp, d.attention_dp, d.ep, d.moe_tp):
+            args += ["--prefill-tp", str(p.tp), "--prefill-attention-dp", str(p.attention_dp), "--prefill-ep",
+                     str(p.ep)]
     if workload is not None:
         args += ["--workload", workload]
     if input_len is not None:
@@ -63,6 +67,9 @@ def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str,
         if not ok and option is not chosen:
             why = why or "; ".join(outright_misses(missed, slo, key))
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
+            if option.get("prefill_tp") is not None:  # of a layout of their own (`capacity_pairs`)
+                pools += (f" (TP{option['prefill_tp']} DP-attention{option['prefill_attention_dp']} "
+                          f"EP{option['prefill_ep']})")
             moe = f" DP-attention{option['attention_dp']} EP{option['ep']} MoE-TP{option['moe_tp']}" if option.get(
                 "moe_tp", 1) > 1 else ""  # as before for every other layout
             lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']}{moe} batch "

@@ -26,9 +26,9 @@ import math
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
+from infraplan.serving.capacity_candidate import replica_kv
 from infraplan.serving.deployment import Deployment, check_deployment
 from infraplan.serving.engines import ServingEngine, serving_profile, speculative_decoding
-from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.speculative import require_acceptance
 
@@ -83,15 +83,18 @@ def draft_note(choices: tuple[Drafts, ...], chosen: Drafts, shape: TransformerSh
 
 
 def wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, kv_dtype: str,
-                    token_budget: int, max_batch: int, stack: str) -> list[int]:
+                    token_budget: int, max_batch: int, stack: str, shortest_tokens: int = 0) -> list[int]:
     """Attention-DP (= EP) degrees d of the wide-EP layouts tried for an MoE model (`serving.capacity`): the powers
     of two from 2 up to the scale-up domain and the expert count whose expert shard (TP 1, E / d experts per GPU)
-    leaves room for a KV cache of `kv_dtype`; none for a dense model."""
+    leaves room for a KV cache of `kv_dtype`, by the rule every candidate's cache is sized by
+    (`capacity_candidate.replica_kv`, with the search's shortest sequence `shortest_tokens`: a sliding-window
+    model's windows for the sequences its pool holds, not every slot of the cap; hY53); none for a dense model."""
     if not shape.is_moe:
         return []
     degrees = [1 << k for k in range(1, int(math.log2(max(domain, 1))) + 1)]
-    return [d for d in degrees if d <= shape.num_experts and kv_capacity(
-        shape, acc, 1, 1, dtype, kv_dtype, token_budget, max_batch, engine=stack, ep=d).blocks > 0]
+    return [d for d in degrees if d <= shape.num_experts and replica_kv(shape, acc, Deployment(
+        ep=d, attention_dp=d, dtype=dtype, kv_dtype=kv_dtype, max_batch=max_batch, token_budget=token_budget,
+        stack=stack), shortest_tokens).blocks > 0]
 
 
 def drafts_text(k: int) -> str:

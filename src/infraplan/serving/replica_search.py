@@ -14,6 +14,29 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
   whose whole run misses near its SLO is retried with one more replica in the pool(s) that missed, or as many as an
   unsettled pool needs (`grown`, hQ51), ranked among the level's options: it is answered only after every option
   ranked before it was run whole (hB49).
+
+Work `serving.capacity`'s search saves without changing any answer (the same probes decide the same replica counts;
+moved here from its docstring, hY53):
+- a probe's verdict is memoised (process-wide) on everything the simulation reads (`capacity_candidate`; the
+  request arrays are seeded, so a rate share that recurs across candidates, phases or systems is the same
+  stream); so is each candidate's offline peak, which does not depend on the rate;
+- a search stops as soon as its answer cannot matter: the answer is never below the bisection's lower end, so
+  when that end already makes the option exceed the replica limit (a disaggregated pair, with the other pool's
+  count) or places it behind `ALTERNATIVES + 1` strictly smaller options, the option is dropped as the full
+  search would have it dropped or unlisted;
+- the options of a PP level are searched likeliest-smallest first (`run_level`), so that those stops come
+  early, and listed in enumeration order before the sort, so the winner and alternatives, ties included, are the
+  plain search's (probes of the gigawatt-2027 and meta-2024 scenarios' searches: 2,015 -> 1,894 and 1,118 -> 1,056);
+- a PP level searched below a better whole run (`whole_runs`) takes its replica limit from it: a layout of more
+  accelerators than the best less one is not built, one whose pools all miss at the most replicas that would
+  still beat it (one probe each, monotone in replicas) gets no offline peak and no search, and each pool's
+  search probes that most first (`fewest_replicas`'s `top`): Llama 3 70B chat at 100 requests/s on H100
+  searches PP 4 and 8 below 36 with 5 probes, where unbounded they take 186 (hN45);
+- candidates (cost tables, KV capacity) and seeded request streams are built once per process for equal inputs.
+One shortcut rests on a premise, not on exactness: the prefill pool's doubling from one replica skips the
+powers of two at which a replica is offered >= OVERLOAD_SKIP times its offline prefill rate and the TTFT SLO
+is far below the queue that builds (`overloaded_replicas`), taking them as misses, and resumes where the full
+doubling would be: its answer is the full search's whenever those probes would have missed.
 """
 
 from __future__ import annotations
@@ -116,6 +139,7 @@ class SearchJob:
     low: int  # the colocated lower bound on replicas (the offline peak)
     high: int  # the most replicas within the accelerator limit
     option: dict[str, Any]
+    prefill: Candidate | None = None  # the prefill pool's candidate where its layout is its own (`capacity_pairs`)
 
     @property
     def gpr(self) -> int:
@@ -127,13 +151,15 @@ def _likeliest_smallest(job: SearchJob) -> tuple[int, int]:
     return job.low * job.gpr, job.order
 
 
-def option_rank(option: dict[str, Any]) -> tuple[int, bool, bool, int, int, int, int]:
+def option_rank(option: dict[str, Any]) -> tuple[int, bool, bool, bool, int, int, int, int]:
     """The options' sort key: fewest GPUs; ties: plain decoding before MTP drafts (`capacity_space`: MTP only where it
-    saves accelerators), colocated, then TP layouts before wide EP (EP only where it saves accelerators), wide EP
+    saves accelerators), colocated, one layout in both pools before a prefill layout of its own (`capacity_pairs`:
+    only where it saves accelerators), then TP layouts before wide EP (EP only where it saves accelerators), wide EP
     before MoE TP (`capacity_layouts`: MoE TP only where it saves accelerators), then less TP, then the larger batch
     cap."""
-    return (option["gpus"], option.get("speculative_tokens", 0) > 0, option["disaggregated"], option["attention_dp"],
-            option.get("moe_tp", 1), option["tp"], -option["max_batch"])
+    return (option["gpus"], option.get("speculative_tokens", 0) > 0, option["disaggregated"],
+            option.get("prefill_tp") is not None, option["attention_dp"], option.get("moe_tp", 1), option["tp"],
+            -option["max_batch"])
 
 
 def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, Any]]], list[int] | None],

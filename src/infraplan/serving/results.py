@@ -323,6 +323,9 @@ class DeploymentOption(Result):
     prefill_replicas: int = Field(description="replicas of the prefill pool (0: colocated)")
     disaggregated: bool = Field(description="separate prefill and decode pools")
     speculative_tokens: int = Field(0, description="MTP / speculative draft tokens per decode step (count; 0: none)")
+    prefill_tp: int | None = Field(None, description="the prefill pool's own TP degree (None: the layout above)")
+    prefill_attention_dp: int | None = Field(None, description="the prefill pool's own attention-DP ranks (count)")
+    prefill_ep: int | None = Field(None, description="the prefill pool's own expert parallel degree (count)")
 
 
 class ServingPlanResult(SparseResult):

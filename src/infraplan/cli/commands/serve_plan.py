@@ -32,7 +32,7 @@ from infraplan.cli.options import (
 )
 from infraplan.planning.fleet_mix_llm import deployment_line
 from infraplan.serving.capacity import BATCH_CAPS, search_capacity
-from infraplan.serving.results import ServingPlanResult
+from infraplan.serving.results import DeploymentOption, ServingPlanResult
 
 
 def render_plan(r: ServingPlanResult) -> None:
@@ -84,12 +84,20 @@ def render_plan(r: ServingPlanResult) -> None:
         rows = [[str(o.gpus), o.dtype, f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}"
                  + (f", MoE TP {o.moe_tp}" if o.moe_tp > 1 else "") if o.attention_dp > 1
                  else str(o.tp), str(o.pp), str(o.max_batch), str(o.replicas),
-                 f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no",
+                 f"yes ({o.prefill_replicas} prefill{_own_prefill(o)})" if o.disaggregated else "no",
                  *((str(o.speculative_tokens),) if drafts else ())] for o in r.alternatives]
         drafted = (Col("draft tokens"),) if drafts else ()  # MTP searched (--try-speculative) or given
         print_fitted("next-best deployments", [
             Col("devices", ID, "right"), Col("dtype", justify="left"), Col("TP", TEXT),
             *map(Col, ("PP", "batch cap", "replicas")), Col("disaggregated", TEXT), *drafted], rows)
+
+
+def _own_prefill(o: DeploymentOption) -> str:
+    """An option's prefill pool of a layout of its own (`serving.capacity_pairs`), as the table names it."""
+    if o.prefill_tp is None:
+        return ""
+    return f" TP {o.prefill_tp}" + (f", DP-attn {o.prefill_attention_dp}, EP {o.prefill_ep}"
+                                    if (o.prefill_attention_dp or 1) > 1 else "")
 
 
 def _ints(text: str, flag: str) -> tuple[int, ...]:
