@@ -8,6 +8,7 @@ from scipy.special import betainc
 from infraplan.validation.inference import run_inference_case, simulate_case
 from infraplan.validation.inference_frontier import load_frontier_cases
 from infraplan.validation.loadgen import (
+    MIN_DURATION_S,
     completed_tokens_per_s,
     early_stopping_max_over,
     meets_early_stopping,
@@ -115,6 +116,27 @@ def test_the_scheduled_rate_inverts_the_completed_metric(rate):
     assert scheduled_rate_per_s(completed, dataset, out, 0.0) < rate  # ignoring the tail reads the rate low
     with pytest.raises(ValueError):
         scheduled_rate_per_s(0.0, dataset, out, tail)
+
+
+@pytest.mark.parametrize(("tail", "jump"), [(1.7, 0), (252.0, 0), (399.7, 1), (665.7, 0), (851.9, 0), (1330.7, 2)])
+def test_the_scheduled_rate_issues_the_passes_it_was_read_with(tail, jump):
+    """DeepSeek-R1's Server row (H077: 18,592.2 completed tokens/s, 4,388 samples of ~3,779 tokens) read back with
+    the last-issued query's latency of one sample of 16 to 20,000 tokens at the row's TTFT / TPOT means (0.73 s,
+    66.5 ms): a rate returned re-scores to the row at the passes it issues itself; where the metric jumps at a
+    pass boundary (400 s: one pass ends below the row, two start above it) no rate gives the row: ValueError, not
+    a rate read with passes it would not issue (6.34 req/s with 2 passes, one pass at that rate: 15,180)."""
+    completed, dataset, out = 18592.2, 4388, 3779.0
+    if not jump:
+        rate = scheduled_rate_per_s(completed, dataset, out, tail)
+        assert completed_tokens_per_s(rate, dataset, out, tail) == pytest.approx(completed, rel=1e-9)
+        return
+    with pytest.raises(ValueError, match="jumps"):
+        scheduled_rate_per_s(completed, dataset, out, tail)
+    boundary = (jump * dataset - 1) / MIN_DURATION_S  # the fastest rate that issues `jump` passes
+    assert server_passes(boundary, dataset) == jump and server_passes(boundary * (1 + 1e-9), dataset) == jump + 1
+    below = completed_tokens_per_s(boundary, dataset, out, tail)
+    above = completed_tokens_per_s(boundary * (1 + 1e-9), dataset, out, tail)
+    assert below < completed < above
 
 
 def test_the_v51_server_rows_report_loadgens_completed_tokens():

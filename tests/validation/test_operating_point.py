@@ -16,6 +16,7 @@ from infraplan.validation.inference_frontier import load_frontier_cases
 from infraplan.validation.operating_point import (
     idle_prefill_s,
     in_flight_context,
+    kv_occupancy,
     loadgen_offline_passes,
     mean_step_s,
     offline_level,
@@ -190,3 +191,15 @@ def test_at_the_offline_rows_level_the_server_search_gives_the_measured_server_o
         step_level_check(["H090", "H083"], 1.0, data)
     with pytest.raises(InputError, match="Offline row then"):
         step_level_check(["H091", "H090"], 1.0, data)
+
+
+def test_the_deepseek_server_rows_own_batch_rules_out_tp8_attention(data):
+    """The case file's wide-EP layout for DeepSeek-R1 (attention DP 8 x TP1, EP 8) is an ASSUMPTION; H077's own
+    operating point (6.86 req/s scheduled, ~215 sequences per rank at 66.5 ms, 4,453 cached tokens each) holds under
+    a third of each rank's KV pool, but as one TP8-attention engine (every GPU holding every sequence's latent)
+    ~1,720 sequences need twice its pool: the row itself rules TP8 attention out."""
+    case = next(c for c in data["cases"] if c["row"] == "H077")
+    assert 0.2 < kv_occupancy(case, data) < 0.4
+    assert kv_occupancy(case, data, {"tp": 8, "attention_dp": 1}) > 2.0
+    dense = next(c for c in data["cases"] if c["row"] == "H131")  # a dense TP1 engine: TP2 halves nothing per GPU
+    assert kv_occupancy(dense, data, {"tp": 2}) == pytest.approx(kv_occupancy(dense, data), rel=0.1)

@@ -18,7 +18,10 @@ inference.yaml`). An Interactive run is a Server run at its own limits (mlperf.c
   row's own TTFT and TPOT means giving the last query's latency), a published row's engine carried more than
   tokens/s over the mean output: DeepSeek-R1 B200 Server (H077) 6.86 against 4.92 req/s (a 252 s tail after 640 s of
   arrivals; 215 sequences per rank by Little's law, not 155), Llama 2 70B and Mixtral 1-6 % more, Llama 3.1
-  405B and 8B under 2 %.
+  405B and 8B under 2 %. The last-issued query is one sample (LoadGen's shuffle, its seeds fixed by mlperf.conf:
+  33-35), not a mean: for DeepSeek-R1 alone (1-2 passes of ~640-930 s, outputs of 16-20,000 tokens at 66.5 ms) it
+  sets the row's rate: a last sample of 16 / 3,779 / 10,000 / 12,800 tokens reads H077 back at 4.93 / 6.86 / 7.85 /
+  9.42 req/s (~6 k and 20 k: no rate; the metric jumps between pass counts, `scheduled_rate_per_s`).
   (`validation.operating_point` still reads the published tokens/s over the mean output.)
 * Limits (results.cc:86-147, 339-375): the TTFT and the TPOT of each sample, from its scheduled arrival
   (loadgen.cc:103-175), TPOT = (latency - TTFT) / (tokens - 1)
@@ -115,13 +118,21 @@ def scheduled_rate_per_s(completed_per_s: float, dataset: int, mean_output_token
                          min_duration_s: float = MIN_DURATION_S) -> float:
     """The arrival rate (requests/s) of a Server run that reported `completed_per_s` completed tokens/s, the
     inverse of `completed_tokens_per_s` (a published row's engine carried this rate, not tokens/s over the mean
-    output): with k passes, (k N - 1) / rate = k N x mean output / completed - the last query's latency."""
+    output): with k passes, (k N - 1) / rate = k N x mean output / completed - the last query's latency, the k the
+    rate itself issues (`server_passes`). The metric jumps where a run gains a pass (one more dataset of tokens over
+    almost the same time), so some completed rates no arrival rate gives at a long `last_latency_s`: ValueError.
+    Where the last latency exceeds a sample's share of a pass the k-pass rate falls as k grows and the passes it
+    issues never rise: the first k at or above them is the one answer, or there is none; else both rise to it."""
     if completed_per_s <= 0.0 or dataset < 1 or mean_output_tokens <= 0.0 or last_latency_s < 0.0:
         raise ValueError(f"scheduled_rate_per_s: {completed_per_s}, {dataset}, {mean_output_tokens}, {last_latency_s}")
     pass_s = dataset * mean_output_tokens / completed_per_s  # each pass's share of the completed time
     passes = int(last_latency_s / pass_s) + 1  # the fewest passes that leave time for arrivals
     while True:
         rate = (passes * dataset - 1) / (passes * pass_s - last_latency_s)
-        if server_passes(rate, dataset, min_duration_s) <= passes:
+        issued = server_passes(rate, dataset, min_duration_s)
+        if issued == passes:
             return rate
+        if issued < passes:  # the k-pass rate issues fewer passes and the (k-1)-pass one more: a jump
+            raise ValueError(f"no arrival rate gives {completed_per_s:.6g} completed tokens/s with a last query of "
+                             f"{last_latency_s:.6g} s: the metric jumps between {passes - 1} and {passes} passes")
         passes += 1

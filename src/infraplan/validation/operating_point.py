@@ -78,6 +78,11 @@ are. hP80 (session 50, validation/notes/inference_frontier_tried.md): Llama 3.1 
 stay above the measured at every s (a small-batch step too cheap against the large-batch one) and DeepSeek-R1's
 Server stays capped at its Offline rate (its search never binds a limit).
 
+KV occupancy (`kv_occupancy`): the rows state the system, not the layout; a row's own operating point (its
+sequences at the scheduled rate, each holding the length-biased context) must fit its layout's KV pool. DeepSeek-R1
+Server (H077) holds 0.30 of the attention-DP 8 pool and would need 2.15x the pool with TP8 attention (the latent
+replicated on every GPU): the row rules TP8 attention out. Llama 2 70B B200 Server (H105) holds 0.98 of TP1's.
+
 Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
 understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:
 nothing here feeds the scoring or the error bands.
@@ -91,6 +96,7 @@ import numpy as np
 
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests
@@ -195,6 +201,25 @@ def operating_point(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
         "at_scheduled_rate": {f"{k}_{q}_s": (float(at_scheduled[f"{k}_s"][q]), float(measured[f"{k}_{q}_s"]))
                               for k in ("ttft", "tpot") for q in ("mean", "p99")},
     }
+
+
+def kv_occupancy(case: dict[str, Any], data: dict[str, Any], deployment: dict[str, Any] | None = None) -> float:
+    """The share of one engine's KV pool (`serving.kv_cache.kv_capacity`) a latency row's own operating point holds:
+    its sequences per engine at the arrival rate LoadGen scheduled (`scheduled_rate_per_s`, the last query at the
+    row's TTFT mean + (mean output - 1) x TPOT mean) times the length-biased context (`in_flight_context`), the
+    case's layout or `deployment` (case-file keys over it). Above 1 the layout cannot hold what the row ran: the
+    row rules it out (a check of the case file's layout ASSUMPTION by the row's own numbers)."""
+    layout = {**case, "deployment": {**case["deployment"], **(deployment or {})}}
+    measured, dep = case["measured"], case_deployment(layout, data["engine"])
+    requests = case_requests(case, data["workloads"], None)
+    inp = np.asarray(requests.input_tokens, dtype=np.float64)
+    out = np.asarray(requests.output_tokens, dtype=np.float64)
+    last_s = float(measured["ttft_mean_s"]) + (float(out.mean()) - 1.0) * float(measured["tpot_mean_s"])
+    rate = scheduled_rate_per_s(case["published"], case["requests"], float(out.mean()), last_s)
+    sequences = rate * float(out.mean()) * float(measured["tpot_mean_s"]) / (dep.replicas * dep.engines_per_replica)
+    pool = kv_capacity(case_shape(case), Cluster.resolve(case["system"]).accelerator, dep.tp, dep.pp, dep.dtype,
+                       dep.kv_dtype, dep.token_budget, dep.max_batch, engine=dep.engine, ep=dep.expert_shards)
+    return sequences * in_flight_context(inp, out) / pool.tokens
 
 
 def operating_points(data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
