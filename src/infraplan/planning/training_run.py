@@ -14,7 +14,9 @@ or a --costs file) the cost fields are None and `cost_reason` says which price i
 from __future__ import annotations
 
 import dataclasses
+import shlex
 
+from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
@@ -45,8 +47,9 @@ from infraplan.training.results import TrainingEstimate
 def training_run_totals(train_result: TrainingEstimate, system: str | System | Cluster, tokens: float,
                         location: str | None = None, cooling: str | None = None, failure_rate: str | None = None,
                         storage: str = "tectonic", restart_s: float | None = None,
-                        overrides: CostOverrides | None = None) -> TrainingRunTotals:
-    """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`."""
+                        overrides: CostOverrides | None = None, typed: str | None = None) -> TrainingRunTotals:
+    """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`.
+    `typed`: what the user typed for the system, which the notes' commands name where it is a file (`typed_part`)."""
     if not 0 < tokens <= MAX_TRAINING_TOKENS:
         raise InputError(f"--tokens must be positive and at most {MAX_TRAINING_TOKENS:.0e} (~25x the largest "
                          f"published corpus), got {tokens:g}")
@@ -100,19 +103,27 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
-        notes=[*(n for n in [goodput_basis_note(rel, gpus), zoned_fabric_note(cluster, site, money, price is not None)]
+        notes=[*(n for n in [goodput_basis_note(rel, gpus),
+                             zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
                *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
     )
 
 
+def typed_part(name: str, typed: str | None) -> str:
+    """How a command a note suggests names the accelerator: the file's path the user gave (`typed`, quoted for a
+    shell), else the preset's name (hU53: after `facility --accelerator ./x1.yaml` the note said `network x1`, a
+    name no command resolves)."""
+    return shlex.quote(typed) if typed is not None and looks_like_path(typed) else name
+
+
 def zoned_fabric_note(cluster: Cluster, site: SiteInputs, money: ClusterCost, priced: bool,
-                      priced_on: str = "the step time is priced on") -> str | None:
+                      priced_on: str = "the step time is priced on", typed: str | None = None) -> str | None:
     """Why the run's $/GPU-hour and power differ from `facility --accelerator A --count N`'s for an accelerator
     preset beyond one zone: the run pays for the one non-blocking Clos its step time was priced on (the generic
     cluster, cluster/generic.py), `facility`, `campus` and `plan` build that many as zones joined at 1:7
     (facility/campus_fabric.py). Both figures are given; None where the two are one fabric. `serve` says the same
-    of its $/M tokens (`serving_fabric_note`)."""
+    of its $/M tokens (`serving_fabric_note`). `typed`: the `--system` the user gave (`typed_part`)."""
     layout, n = cluster.layout, cluster.total_accelerators
     if not beyond_one_zone(cluster):
         return None
@@ -122,9 +133,10 @@ def zoned_fabric_note(cluster: Cluster, site: SiteInputs, money: ClusterCost, pr
         watts = f"{cost.load.it_w * site.pue / cost.load.accelerators:,.0f} W per GPU"
         return f"${cost.usd_per_accelerator_hour:,.3f}/GPU-h, {watts}" if priced else watts
 
+    again = f"`facility --accelerator {typed_part(layout.accelerator.name, typed)} --count {n}`"
     return (f"cost and power of one non-blocking Clos of {n:,} {layout.accelerator.name}, the fabric {priced_on} "
-            f"({figures(money)}); `facility --accelerator {layout.accelerator.name} --count {n}`, "
-            f"`campus` and `plan` build as many as {zoned.load.network_model} ({figures(zoned)})")
+            f"({figures(money)}); {again}, `campus` and `plan` build as many as {zoned.load.network_model} "
+            f"({figures(zoned)})")
 
 
 def beyond_one_zone(cluster: Cluster) -> bool:
@@ -134,17 +146,18 @@ def beyond_one_zone(cluster: Cluster) -> bool:
     return cluster.layout.generic and cluster.total_accelerators > zone_accelerators(cluster.layout)
 
 
-def serving_fabric_note(cluster: Cluster) -> str | None:
+def serving_fabric_note(cluster: Cluster, typed: str | None = None) -> str | None:
     """`zoned_fabric_note` for `serve`'s $/M tokens, priced at the catalog's default site for the layout
     (`cluster.cost.usd_per_accelerator_hour`, the price `serving_api.estimate_serving` takes): the non-blocking Clos
     of the deployment's accelerators where `facility` builds zones. None within one zone or on a catalog system."""
     if not beyond_one_zone(cluster):
         return None
     site = site_inputs(cluster.layout)
-    return zoned_fabric_note(cluster, site, cluster_site_cost(cluster, site), True, "its $/M tokens are priced on")
+    return zoned_fabric_note(cluster, site, cluster_site_cost(cluster, site), True, "its $/M tokens are priced on",
+                             typed)
 
 
-def zoned_network_note(cluster: Cluster) -> str | None:
+def zoned_network_note(cluster: Cluster, typed: str | None = None) -> str | None:
     """What `network ACC --gpus N` adds beyond one zone: it builds the one non-blocking Clos `train` and `serve`
     price on, `facility`, `campus` and `plan` build zones joined at 1:7 (facility/campus_fabric.py, Llama 3 Sec.
     3.3.1), whose switches, network capex and power are given (the default site's cooling, as `facility`'s)."""
@@ -154,23 +167,26 @@ def zoned_network_note(cluster: Cluster) -> str | None:
     site = site_inputs(layout)
     zoned = built_load(layout, n, site.cooling, site.cooling_name)
     return (f"one non-blocking Clos of {n:,} {layout.accelerator.name}, the fabric `train` and `serve` price on; "
-            f"`facility --accelerator {layout.accelerator.name} --count {n}`, `campus` and `plan` build as many as "
-            f"{zoned.network_model}: {zoned.switches:,} switches, ${zoned.network_capex_usd / 1e6:,.1f} M, "
-            f"{zoned.network_w / 1e3:,.0f} kW of network")
+            f"`facility --accelerator {typed_part(layout.accelerator.name, typed)} --count {n}`, `campus` and `plan` "
+            f"build as many as {zoned.network_model}: {zoned.switches:,} switches, "
+            f"${zoned.network_capex_usd / 1e6:,.1f} M, {zoned.network_w / 1e3:,.0f} kW of network")
 
 
-def network_with_zone_note(report: NetworkReport, cluster: Cluster, fabric: str | None) -> NetworkReport:
-    """`network`'s report (CLI and web) with `zoned_network_note` where its fabric is the default one."""
-    note = zoned_network_note(cluster) if fabric is None else None
+def network_with_zone_note(report: NetworkReport, cluster: Cluster, fabric: str | None, typed: str | None = None
+                           ) -> NetworkReport:
+    """`network`'s report (CLI and web) with `zoned_network_note` where its fabric is the default one; `typed`:
+    the system the user gave (`typed_part`)."""
+    note = zoned_network_note(cluster, typed) if fabric is None else None
     return report if note is None else report.model_copy(update={"notes": [*report.notes, note]})
 
 
-def serving_with_fabric_note(result: ServingResult | ImageServingResult, cluster: Cluster, usd_per_hour: float | None
-                             ) -> ServingResult | ImageServingResult:
-    """`serve`'s result (CLI and web) with `serving_fabric_note` where the catalog priced it (no --usd-per-hour)."""
+def serving_with_fabric_note(result: ServingResult | ImageServingResult, cluster: Cluster, usd_per_hour: float | None,
+                             typed: str | None = None) -> ServingResult | ImageServingResult:
+    """`serve`'s result (CLI and web) with `serving_fabric_note` where the catalog priced it (no --usd-per-hour);
+    `typed`: the system the user gave (`typed_part`)."""
     if usd_per_hour is not None or result.usd_per_hour_per_gpu is None:
         return result
-    note = serving_fabric_note(cluster.for_gpus(result.deployment.gpus))
+    note = serving_fabric_note(cluster.for_gpus(result.deployment.gpus), typed)
     return result if note is None else result.model_copy(update={"warnings": [*result.warnings, note]})
 
 

@@ -367,7 +367,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     reason = None
     if not rows:
         reason = (f"{shape.name} ({shape.total_params() / 1e9:.0f}B) in {'/'.join(dtypes)} does not fit "
-                  f"{gpus} GPUs of {accelerator.memory_bytes / 2**30:.0f} GiB with any plan"
+                  f"{gpus:,} GPU{'s' if gpus != 1 else ''} of {accelerator.memory_bytes / 2**30:.0f} GiB with any plan"
                   if evaluated else no_valid_plan_reason(gpus, global_batch))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,

@@ -132,6 +132,17 @@ def fmt_seconds(value: float | None) -> str:
     return f"{fmt_num(value / 31_557_600.0, 3)} years"
 
 
+_SECONDS_FIGURE = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?(?:e[-+]?\d+)?) s\b")
+"""A duration written in bare seconds inside a lower layer's sentence: "TPOT p99 0.0355 s", "(0.033 s)"."""
+
+
+def seconds_in_text(text: str) -> str:
+    """A sentence from a lower layer (serve-plan's `rejected` and `why`: serving/capacity_rerun.py writes "TPOT p99
+    0.0355 s") with each duration in `fmt_seconds`'s unit, the one the table beside it uses ("35.5 ms"): one unit
+    per quantity within one output (hU53). The JSON keeps the sentence as written; its numbers are fields."""
+    return _SECONDS_FIGURE.sub(lambda m: fmt_seconds(float(m.group(1))), text)
+
+
 def fmt_quantity(value: float | None, unit: str) -> str:
     """A count of a word unit with a decimal prefix set apart: 26.7 M GPU-h, 1.2 k tCO2e, 512 GPU-h."""
     if value is None or not math.isfinite(value):

@@ -43,9 +43,9 @@ if TYPE_CHECKING:
 Charted = TypeVar("Charted", "FacilityReport", "CampusPlan")  # the answers with charts (`emit_charted`)
 
 
-def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False) -> None:
+def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False, typed: str | None = None) -> None:
     """`device`: what the money rows call one accelerator (`_output.device_word`: $/accelerator-h on MTIA);
-    `zoned`: the accelerators were built as zones joined at 1:7 (`zones_line`)."""
+    `zoned`: the accelerators were built as zones joined at 1:7 (`zones_line`); `typed`: the --accelerator given."""
     what = r.system or f"{r.accelerators:,} × {r.accelerator}"
     table = metric_table(f"facility for {what}: {r.cooling} cooling, {r.location} ({r.climate}), "
                          f"{r.build_type} build")
@@ -72,7 +72,7 @@ def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False)
     if r.count_note:
         console.print(f"note: {r.count_note}", soft_wrap=True, markup=False, highlight=False)
     if zoned:
-        console.print(zones_line(r, device), soft_wrap=True, markup=False, highlight=False)
+        console.print(zones_line(r, device, typed), soft_wrap=True, markup=False, highlight=False)
     for note in r.figures_notes:  # the accelerator's figures' standing (`catalog.figures.figures_notes`)
         console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
     facility_band_lines(r)
@@ -123,13 +123,16 @@ def money_rows(r: FacilityReport, device: str = "GPU") -> list[tuple[str, str]]:
     return rows + [(f"cost per {device}-hour", f"${r.usd_per_gpu_hour:.2f}/{device}-h")]
 
 
-def zones_line(r: FacilityReport, device: str = "GPU") -> str:
+def zones_line(r: FacilityReport, device: str = "GPU", typed: str | None = None) -> str:
     """What the network of `count` accelerators beyond one zone is (the JSON's `network.model`), and that `network`
     prices one non-blocking Clos of them (`planning.training_run.zoned_network_note` says it from that side):
-    24,576 H100 are 1,326 switches here, 2,048 there. The count is the fabric's (whole scale-up domains)."""
+    24,576 H100 are 1,326 switches here, 2,048 there. The count is the fabric's (whole scale-up domains). `typed`:
+    the --accelerator given, a file's path named as the user gave it (`typed_part`; hU53: a part file's name)."""
+    from infraplan.planning.training_run import typed_part
+
     return (f"note: network built as `campus` and `plan` build it: {r.network.model}: {r.network.switches:,} "
-            f"switches in {r.network.tiers} tiers; `network {r.accelerator} --gpus N`, `train` and `serve` price one "
-            f"non-blocking Clos of the {r.network.fabric_accelerators:,} {device}s instead")
+            f"switches in {r.network.tiers} tiers; `network {typed_part(r.accelerator, typed)} --gpus N`, `train` and "
+            f"`serve` price one non-blocking Clos of the {r.network.fabric_accelerators:,} {device}s instead")
 
 
 def unpriced_line(reason: str, device: str = "GPU") -> str:
@@ -168,7 +171,7 @@ def facility(
                            rack_power_w=parse_stated_power_w(rack_power, "--rack-power") if rack_power else None,
                            overrides=overrides)
     emit_charted(report, as_json, lambda shown: render_facility(shown, device_word(system or accelerator or ""),
-                                                                _zoned(accelerator, count)),
+                                                                _zoned(accelerator, count), accelerator),
                  plot, lambda r: facility_figure(r.model_dump(), title=f"infraplan facility: {r.accelerator}"))
 
 

@@ -122,6 +122,13 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     `device`: what the headers call one accelerator (`_output.device_word`)."""
     per = f"/{device}" if len(device) <= 3 else f" per {device}"  # GPU: tokens/s/GPU; a header Rich can wrap else
     if isinstance(result, ScalingResult):
+        if all(p.best is None for p in result.scaling):  # no count has a plan: no table of dashes (hU53)
+            for point in result.scaling:
+                console.print(f"no feasible plan for {result.model} on {result.system} at {point.gpus:,} {device}"
+                              f"{'s' if point.gpus != 1 else ''}: {point.reason}", highlight=False, markup=False,
+                              soft_wrap=True)
+            _print_notes(result.notes)
+            return
         table = Table(title=f"scaling: {result.model} on {result.system}")
         for col in (f"{device}s", "best plan", f"tokens/s{per}", "MFU", "step time"):
             table.add_column(col)
@@ -149,6 +156,9 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                                   f"{fmt_seconds(c.fastest_ranked_after_step_time_s)} at MFU "
                                   f"{fmt_percent(c.fastest_ranked_after_mfu)}", highlight=False, markup=False)
         _print_notes(result.notes)
+        return
+    if result.best is None:  # one line, no empty table (hU53); exit 0 with `best` null and `reason` in the JSON, as
+        _print_no_plan(result, device)  # serve-plan's "no deployment found": a question with no answer, not bad input
         return
     table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus:,} {device}s), "
                   f"stack {result.stack}")  # 16,384 as every other count (read "16384 GPUs", hU81)
@@ -184,11 +194,19 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
         console.print(result.dtype_choice.summary, highlight=False, markup=False)
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row
         print_band(band_line(result.top[0].error_band, "throughput"))
-    if result.best is None:
-        console.print(f"no feasible plan: {result.reason}")
     rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"
     console.print(f"evaluated {result.evaluated:,} valid plans ({result.feasible:,} fit in memory) in "
                   f"{result.seconds:.2f} s = {rate} configs/s")
+    _print_notes(result.notes)
+
+
+def _print_no_plan(result: PlanSearchResult, device: str) -> None:
+    """A search with no plan in one line: what was searched, why none, and how many plans were tried; then the
+    notes (the part's figures' standing), as serve-plan prints them after its "no deployment found" line."""
+    count = f"{result.gpus:,} {device}{'s' if result.gpus != 1 else ''}"
+    console.print(f"no feasible plan for {result.model} on {result.system} ({count}, stack {result.stack}): "
+                  f"{result.reason} ({result.evaluated:,} valid plans evaluated, {result.feasible:,} fit in memory)",
+                  highlight=False, markup=False, soft_wrap=True)
     _print_notes(result.notes)
 
 

@@ -15,6 +15,7 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     metric_table,
     print_serving_bands,
+    seconds_in_text,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -113,11 +114,11 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
                  f"{d.dtype}{' weight-only' if 'weight-only' in (d.weight_format or '') else ''} weights, "
                  f"{d.kv_dtype} KV{pools}, {r.workload}"
                  + (f", closed loop of {r.concurrency} clients" if r.concurrency else "") + f", stack {r.stack}")
-    table = metric_table(title)
-    if not r.fits:
-        table.add_row("fits", f"NO — {r.why}")
-        console.print(table)
+    if not r.fits:  # one line, no table of one row (hU53; exit 0 as serve-plan's "no deployment found")
+        console.print(f"{title} does not fit: {seconds_in_text(r.why or '')}", markup=False, highlight=False,
+                      soft_wrap=True)
         return
+    table = metric_table(title)
     if isinstance(r, ImageServingResult):
         table.add_row("throughput", f"{_num(r.images_per_s, '.3g')} images/s "
                       f"({_num(r.images_per_s_per_gpu, '.3g')} per accelerator)")
@@ -169,7 +170,7 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
     for note in r.notes if isinstance(r, ImageServingResult) else []:  # an image run's length and why
         console.print(f"note: {note}", highlight=False, markup=False)
     for line in r.warnings:
-        console.print(f"warning: {line}", style="bold yellow", markup=False)
+        console.print(f"warning: {seconds_in_text(line)}", style="bold yellow", markup=False)  # the table's units
 
 
 def serve(
@@ -257,7 +258,7 @@ def serve(
     from infraplan.planning.training_run import serving_with_fabric_note  # the command's own: others start without it
 
     cluster = Cluster.resolve(system)
-    result = serving_with_fabric_note(result, cluster, usd_per_hour)
+    result = serving_with_fabric_note(result, cluster, usd_per_hour, system)
     given = (ttft_slo is not None, tpot_slo is not None)
     emit(result, as_json, lambda shown: render_serving(shown, given))
 

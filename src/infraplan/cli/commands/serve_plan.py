@@ -13,6 +13,7 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     metric_table,
     print_serving_bands,
+    seconds_in_text,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -38,7 +39,8 @@ from infraplan.serving.results import DeploymentOption, ServingPlanResult
 def render_plan(r: ServingPlanResult) -> None:
     d, s, slo = r.deployment, r.serve, r.slo
     if not r.feasible or d is None or s is None or slo is None:
-        console.print(f"no deployment found for {r.model} on {r.system} at {fmt_num(r.rate_per_s)} requests/s: {r.why}")
+        console.print(f"no deployment found for {r.model} on {r.system} at {fmt_num(r.rate_per_s)} requests/s: "
+                      f"{seconds_in_text(r.why or '')}", markup=False, soft_wrap=True)
         if r.requests_clipped_to_context:
             console.print(f"note: {r.requests_clipped_to_context:,} requests of a probe stream were truncated to "
                           f"{r.model}'s context (the workload's long tail, as `serve` truncates it)", markup=False,
@@ -69,8 +71,9 @@ def render_plan(r: ServingPlanResult) -> None:
         key = f"p{slo.percentile:g}"
         got = f"TTFT {key} {fmt_seconds(getattr(s.ttft_s, key))}, TPOT {key} {fmt_seconds(getattr(s.tpot_s, key))}"
         console.print(f"warning: the whole deployment's run of {r.full_run_requests or 0:,} requests misses the SLO "
-                      f"({got}): {r.why or 'its replica probes met it'}; so did every option whose whole run was "
-                      "tried", style="bold yellow", markup=False)  # its own reason (`capacity_rerun`, hF52)
+                      f"({got}): {seconds_in_text(r.why or 'its replica probes met it')}; so did every option whose "
+                      "whole run was tried", style="bold yellow",
+                      markup=False)  # its own reason (`capacity_rerun`, hF52)
     if r.requests_clipped_to_context:  # a preset's long tail, truncated as `serve` truncates it
         console.print(f"note: {r.requests_clipped_to_context:,} of the full run's {r.full_run_requests or 0:,} "
                       f"requests were truncated to {r.model}'s context (the workload's long tail, as `serve` "
@@ -78,7 +81,7 @@ def render_plan(r: ServingPlanResult) -> None:
     for line in r.notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         console.print(f"note: {line}", markup=False, soft_wrap=True)
     for line in (x for x in r.rejected if "its full run of" in x):
-        console.print(f"not chosen: {line}", markup=False)
+        console.print(f"not chosen: {seconds_in_text(line)}", markup=False)  # in the table's units (hU53)
     if r.alternatives:  # through `print_fitted`: at 80 columns Rich cut "accelerat…", "disaggreg…" (hU81)
         drafts = any(o.speculative_tokens for o in r.alternatives) or d.speculative_tokens > 0
         rows = [[str(o.gpus), o.dtype, f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}"

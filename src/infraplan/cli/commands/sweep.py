@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import typer
@@ -33,8 +34,8 @@ def render_sweep(r: SweepRun) -> None:
     console.print(table)
     for error in r.errors:
         console.print(f"error: {error}", markup=False, highlight=False)
-    console.print(f"query it: infraplan results {r.directory} --sql \"SELECT * FROM results LIMIT 10\"",
-                  markup=False, highlight=False)
+    query = shlex.join(["infraplan", "results", r.directory, "--sql", "SELECT * FROM results LIMIT 10"])
+    console.print(f"query it: {query}", markup=False, highlight=False)  # a folder with a space typed as one word
 
 
 def sweep(

@@ -208,7 +208,7 @@ def train(
 
         overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
         result = with_run_totals(result, training_run_totals(result, system, parse_count(tokens), location=location,
-                                                             overrides=overrides))
+                                                             overrides=overrides, typed=system))
     elif location is not None or server_price is not None or costs is not None:
         raise InputError("--location, --server-price and --costs need --tokens")
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
