@@ -98,8 +98,8 @@ draft steps (the first over every verified position) and the draft layer over th
 (sources there). The tokens per step and the decode steps a sequence needs: `serving.deployment`.
 
 Release GEMM rates (`RELEASE_MATMUL_RATE`, `_matmul_fraction`; adopted hT52): a serving stack profile may carry its
-release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction`: TensorRT-LLM 1.0.0rc3's, the
-one profile with it, from AIConfigurator 0.7.0's gemm_perf tables of that release, per-tensor fp8 0.50 / bf16 0.85),
+release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction`: AIConfigurator 0.7.0's gemm_perf
+tables of TensorRT-LLM 1.0.0rc3, per-tensor fp8 0.50 / bf16 0.85, and of SGLang 0.5.6.post2 / 0.5.8.post1, hD53),
 in place of the accelerator's for the plain GEMMs and the LM head; grouped experts, and a block-fp8 checkpoint's fp8
 GEMMs (their own `serving.block_fp8_gemm` table), keep theirs. Its rows' TPOT confirms it apart from TTFT: a prefill
 adds 1.07 P over a decode step to a window (0.92 P at the catalog's 0.63; notes, hT52). Dense 20.90 -> 20.05 %, other

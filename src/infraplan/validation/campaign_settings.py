@@ -116,6 +116,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.validation.release_stacks import mixed_chunk_stack
 from infraplan.validation.serving_front_end import served_by_dynamo
 
 SPECULATIVE_CAMPAIGN_RULE = True  # the campaigns below run MTP (module docstring); False to compare
@@ -216,3 +217,22 @@ def sglang_recv_interval(row: dict[str, str]) -> int:
             or row.get("system") not in RECV_INTERVAL_SYSTEMS or not row.get("concurrency")):
         return 1
     return RECV_INTERVAL_HIGH if int(row["concurrency"]) >= RECV_INTERVAL_CLIENTS else RECV_INTERVAL_LOW
+
+
+# AIConfigurator's SGLang decode graphs (hD, session 53; the header of the YAML below; built OFF: dense 18.608 ->
+# 18.628 % (18.735 -> 18.749 before the release GEMM rates; SGLang 0.5.6.post2 Llama-3.1-8B TPOT 23.2 -> 23.7 %: its
+# 6 TP2 rows at 352-512 clients, under-predicted, lose the eager floor), MoE / disaggregated / Blackwell unchanged)
+AIC_SGLANG_GRAPH_BATCHES = False
+AIC_HARNESS_SOURCE = "aic-auto-gap-analysis"  # the `silicon_data_source` of AIConfigurator's gap-analysis campaigns
+SGLANG_GRAPH_STACKS = {"0.5.6.post2": "sglang-0.5.6-mixed-chunk-graphs-to-batch.yaml"}
+
+
+def sglang_campaign_stack(row: dict[str, str]) -> str:
+    """The stack YAML (name in validation/data/stacks) of an SGLang row run with AIConfigurator's generated flags:
+    its release's mixed-chunk profile (`release_stacks.mixed_chunk_stack`), with decode graphs for every batch up to
+    the config's where the generator captured them (`AIC_SGLANG_GRAPH_BATCHES`: the gap-analysis campaigns pass
+    `--cuda-graph-bs 1..b`, aiconfigurator 0.6.0 sglang.rule:7; sglang 0.5.6.post2 server_args.py:838-841)."""
+    graphs = SGLANG_GRAPH_STACKS.get(row.get("backend_version", ""))
+    if AIC_SGLANG_GRAPH_BATCHES and graphs and AIC_HARNESS_SOURCE in row.get("silicon_data_source", ""):
+        return graphs
+    return mixed_chunk_stack(row)

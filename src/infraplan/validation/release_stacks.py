@@ -15,6 +15,12 @@ drafter or an executor without support (vllm 0.15.1 config/vllm.py:589-622, 0.19
 on the `mp` / `uni` executors (0.15.1 v1/executor/multiproc_executor.py:431-434, uniproc_executor.py:59-60; 0.19.0
 :469-472, :64-65); 0.17.0, between two such releases, was mapped by reading (hB70).
 
+SGLang rows run with AIConfigurator's generated flags (`mixed_chunk_stack`; `serving_hopper.row_deployment`): the
+mixed-chunk profile, by release with its measured GEMM rates (`SGLANG_MIXED_CHUNK_RELEASE_STACKS`, hD53: AIConfigurator
+0.7.0's sglang/0.5.6.post2 (H100 / H200) and 0.5.8.post1 (H100) gemm_perf tables, the YAMLs' headers). Not mapped:
+0.5.1.post1 (its own defaults; AIConfigurator 0.4.0's H100 bf16 table fits 1.47 of peak, not physical) and 0.5.9 /
+0.5.10 / glm5-hopper (AIConfigurator 0.10.0 parquet tables, not fitted here).
+
 TensorRT-LLM: one rule for every row. Each release runs its own measured absorbed-MLA decode kernel and block-fp8
 fused MoE's extra over the catalog's 1.3.0rc20 kernel (`serving.mla_decode` "Release fits", `serving.routed_experts`
 "Release extra"), fitted to NVIDIA AIConfigurator's tables of that release (aiconfigurator 0.7.0 wheel, Apache-2.0,
@@ -74,6 +80,10 @@ RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vll
 NEAREST_DATE_STACKS = {"trtllm-1.1.0rc2.post2": "trtllm-1.0.0rc3.yaml", "trtllm": "trtllm-1.2.0rc6.yaml"}
 DYNAMO_TRTLLM_STACK = "trtllm-0.x-dynamo-agg.yaml"  # trtllm-0.x with free_gpu_memory_fraction 0.80
 DYNAMO_TRTLLM_RELEASE_STACKS = {"1.0.0rc3": "trtllm-1.0.0rc3-dynamo-agg.yaml"}  # + the release's measured kernels
+MIXED_CHUNK_STACK = "sglang-0.x-mixed-chunk.yaml"  # SGLang with the generator's --enable-mixed-chunk
+# + the release's measured GEMM rates (module docstring); the other releases run MIXED_CHUNK_STACK
+SGLANG_MIXED_CHUNK_RELEASE_STACKS = {"0.5.6.post2": "sglang-0.5.6-mixed-chunk.yaml",
+                                     "0.5.8.post1": "sglang-0.5.8-mixed-chunk.yaml"}
 
 
 def row_stack(row: dict[str, str]) -> str:
@@ -97,3 +107,9 @@ def dynamo_stack(row: dict[str, str]) -> str:
     """The stack YAML (path) of a TensorRT-LLM row served through AIConfigurator's Dynamo harness: its release's
     (`DYNAMO_TRTLLM_RELEASE_STACKS`), else the shipped profile at the template's KV fraction."""
     return data_stack(DYNAMO_TRTLLM_RELEASE_STACKS.get(row.get("backend_version", ""), DYNAMO_TRTLLM_STACK))
+
+
+def mixed_chunk_stack(row: dict[str, str]) -> str:
+    """The stack YAML (name) of an SGLang row run with AIConfigurator's generated flags: its release's
+    (`SGLANG_MIXED_CHUNK_RELEASE_STACKS`), else the mixed-chunk profile."""
+    return SGLANG_MIXED_CHUNK_RELEASE_STACKS.get(row.get("backend_version", ""), MIXED_CHUNK_STACK)

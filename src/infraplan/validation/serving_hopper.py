@@ -213,12 +213,6 @@ def campaign_limits(engine: str, batch: int, isl: int, chunk: int = SGLANG_CHUNK
     return seqs, min(isl + AIC_SLACK_TOKENS, chunk)
 
 
-def campaign_stack(engine: str) -> str:
-    """The stack YAML (path) of the campaign's non-default engine flags: SGLang with `--enable-mixed-chunk`
-    (`data/stacks/sglang-0.x-mixed-chunk.yaml`: the shipped sglang-0.x profile with the mixed scheduler)."""
-    return data_stack(f"{engine}-0.x-mixed-chunk.yaml")
-
-
 def generated_flags(row: dict[str, str]) -> bool:
     """Whether the row's engine ran AIConfigurator's generated flags (`campaign_limits`, SGLang's mixed chunk):
     every campaign but the SGLang versions in `SGLANG_DEFAULT_FLAG_VERSIONS`, which ran SGLang's defaults."""
@@ -246,8 +240,8 @@ def row_deployment(row: dict[str, str]) -> Deployment:
         max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]),
                                             campaign_settings.sglang_chunked_prefill(row, SGLANG_CHUNKED_PREFILL))
         max_batch -= held_slots(row)  # off by default (`validation.serving_slot_wait`)
-        if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
-            engine = load_engine(campaign_stack("sglang"))
+        if engine.engine == "sglang":  # --enable-mixed-chunk (data/stacks/sglang-0.x-mixed-chunk.yaml), by release
+            engine = load_engine(data_stack(campaign_settings.sglang_campaign_stack(row)))
         elif engine.engine == "trtllm" and DYNAMO_TRTLLM_KV and served_by_dynamo(row):  # its template's KV 0.80
             engine = load_engine(dynamo_stack(row))
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=weight_dtype(row, engine.engine),
@@ -258,7 +252,7 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 27 %, TPOT 11 %. Modelled: vLLM 0.12's measured decode attention, "
+KNOWN_GAP = ("gate not met yet: TTFT 26 %, TPOT 11 %. Modelled: vLLM 0.12's measured decode attention, "
              "TensorRT-LLM 1.0.0rc3's measured all-reduce; the client's round trip (serving.client_loop: start-up "
              "waves persist; the Dynamo rows' TTFT still short by ~2 prefills on TensorRT-LLM 1.0.0rc3); whole "
              "prompts on the Dynamo TensorRT-LLM workers (chunked prefill off in their template); the "
