@@ -80,7 +80,7 @@ def test_serve_plan_power_is_serve_of_its_command(plan: str, capsys: pytest.Capt
     assert 0.0 < power < acc.tdp_w + 2000.0  # the part's TDP plus at most a host share
     capsys.readouterr()
     assert main(["serve-plan", *shlex.split(plan)]) == 0
-    assert f"{power:.0f} W" in capsys.readouterr().out
+    assert f"{power:,.0f} W" in capsys.readouterr().out
 
 
 # 3. the fit message says the part's word ("per GPU" on an MTIA read wrong)

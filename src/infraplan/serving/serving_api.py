@@ -35,7 +35,7 @@ from infraplan.limits import MAX_REQUESTS
 from infraplan.network.collectives import bottleneck_tier, collective_time, custom_all_reduce_time
 from infraplan.ops.params import ACT_BYTES
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
-from infraplan.serving import chunked_attention, speculative
+from infraplan.serving import chunked_attention, speculative, steady_state
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
@@ -372,6 +372,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     elif closed and (little := littles_law_note(result, clients)):  # few requests given: their note says why
         few = given_requests is not None and len(reqs) < CLOSED_LOOP_REQUESTS_PER_CLIENT * clients
         notes.append(few_requests_note(len(reqs), clients) if few else little)
+    notes += steady_state.short_run_note(reqs.arrival_s, result) if rate and not closed else []  # hO, session 53
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "

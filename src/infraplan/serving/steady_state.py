@@ -18,9 +18,21 @@ Token times: a request's first token at its first-token time; its other `out - 1
 finish (ASSUMPTION: a steady decode pace within a request, the serving report's own TPOT definition, (finish -
 first) / (out - 1)). All times are what the client sees (the front-end time included), as for the whole-run figure.
 None when the window is empty (offline: every request at t = 0; a single request).
+
+`short_run_note`: an open-loop `serve --rate` run whose arrivals span fewer than serve-plan's STEADY_SPANS mean
+end-to-end latencies (`serving.capacity_candidate`: a probe sends at least STEADY_SPANS x the requests a replica holds,
+rate x latency by Little's law) is mostly warm-up and drain: its latencies and SLO attainment are those of an engine
+still filling, and an overload's queue has no time to build. Found on a published MLPerf row (hO, session 53,
+validation/notes/out_of_sample_s53/serving_oos.py): Llama 2 70B fp8 on 8 H200 at 100 requests/s, 300 / 290 tokens,
+read 100 % SLO attainment (TTFT <= 2 s, TPOT <= 200 ms; TTFT p99 0.27 s; 2,000 requests over 20 s, mean end-to-end
+14 s) where 20,000 requests read 17.6 % (TTFT p50 15.2 s: the backlog grows; serve-plan asks 9 H200 at 101.8
+requests/s and its own serve command sends 36,864 requests).
 """
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 
@@ -69,3 +81,23 @@ def tokens_per_s_while_arriving(arrival_s: np.ndarray, first_s: np.ndarray, fini
     if end_s <= start_s:
         return None
     return tokens_in_window(first_s, finish_s, output_tokens, start_s, end_s, tpot_s) / (end_s - start_s)
+
+
+def short_run_note(arrival_s: np.ndarray, result: dict[str, Any]) -> list[str]:
+    """The note of an open-loop run (its arrivals, its serving report `result`) whose arrivals span fewer than
+    STEADY_SPANS mean end-to-end latencies (module docstring), with the requests that would span them at the run's
+    own latency (a floor: a run that fills more lasts longer); none for a longer run, one request, arrivals all at
+    once, or a deployment that does not fit (no latencies)."""
+    from infraplan.serving.capacity_candidate import STEADY_SPANS  # serve-plan's rule (imported here: start-up time)
+
+    e2e_mean_s = float((result.get("e2e_s") or {}).get("mean") or 0.0)
+    n = len(arrival_s)
+    window = float(arrival_s.max() - arrival_s.min()) if n > 1 else 0.0
+    if window <= 0.0 or not e2e_mean_s > 0.0 or window >= STEADY_SPANS * e2e_mean_s:
+        return []
+    need = math.ceil(STEADY_SPANS * e2e_mean_s * (n - 1) / window) + 1
+    return [f"open loop: the {n:,} requests arrive over {window:.3g} s, under {STEADY_SPANS} mean end-to-end "
+            f"latencies ({e2e_mean_s:.3g} s): the run is mostly the engine filling and draining, so its latencies and "
+            "SLO attainment are not the steady state's (an overload's queue has no time to build; serve-plan probes "
+            f"{STEADY_SPANS} latencies at least, serving.capacity_candidate) and its throughput reads low by about "
+            f"E / (W + E) = {e2e_mean_s / (window + e2e_mean_s):.0%}; give --requests {need:,} or more"]
