@@ -13,6 +13,13 @@ torchtitan's ZeRO-3 per-layer gathers and reduce-scatters were priced on each of
 hT (session 53): 16.9 -> 17.2 s (N = 128) and 12.9 -> 13.3 s (N = 8) when FSDP2's copy-out of each gather and copy-in
 of each reduce-scatter (14 B per local weight element and micro-batch, `training.fsdp2_copies`, torch 2.5.1
 _fsdp_collectives.py) were priced on torchtitan's ZeRO-3 plans; the README updated with it.
+hS (session 53): 13.29 -> 13.40 s at N = 8 when ZeRO-3's step edges were priced (`training.zero3_edges`: the root's and
+first block's gather before any compute and reduce-scatter after the last backward, 0.554 -> 0.669 s exposed over the
+8 micro-batches); 17.2386 -> 17.2345 s at N = 128 (the bulk exposure already exceeds the edges there; the root's and
+last block's backward copy-outs, which do not run, left out of `training.fsdp2_copies`); the README updated with it.
+The ZB-V example 4.34 / 4.57 -> 4.46 / 4.70 s: torchtitan's ZeRO-2 under a pipeline keeps each stage's gradient
+unsharded in fp32 over the 32 micro-batches and reduce-scatters after the last backward (torch.distributed.pipelining,
+torch 2.11.0 stage.py:656-659, :989-1016; _fsdp_param.py:670-689): 328 B per stage weight a step, +0.127 s.
 """
 
 from __future__ import annotations

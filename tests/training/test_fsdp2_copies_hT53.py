@@ -36,25 +36,30 @@ def _other(stack: Any, batch: int = 8, **extra: Any) -> float:
 
 def test_torchtitan_zero3_prices_the_copies() -> None:
     """14 B per local weight a micro-batch at the catalog's H100 streaming rate (3.35 TB/s x 0.88), plus one launch
-    per copy: 3 a unit (32 blocks + the root module)."""
+    per copy: 3 a unit (32 blocks + the root module); less the backward copy-out (4 B a weight, one launch each) of
+    the two units kept gathered from forward to backward: the root (both 128,256 x 4,096 tables; torch 2.5.1
+    _fsdp_state.py:171-173) and the last block (torchtitan 0.1.0 parallelize.py:354-356). Updated by hS (session 53):
+    hT's count priced both as the other units (hand `params * 14 / rate + 99 launches`, 1.7 ms more: this test fails
+    on that tree)."""
     stack = load_stack("torchtitan")
     assert stack.fsdp2_copy_passes and fsdp2_copy_bytes(stack) == 14.0
     params = estimate_training(**PLAN, global_batch=8, stack="torchtitan").parameters
     added = _other("torchtitan") - _other(OFF)
-    hand = params * 14.0 / (3.35e12 * 0.88) + 3 * 33 * 4.0e-6
+    tables = 2.0 * 128256 * 4096
+    kept = tables + (params - tables) / 32.0
+    hand = (params * 14.0 - kept * 4.0) / (3.35e12 * 0.88) + (3 * 33 - 2) * 4.0e-6
     assert added == pytest.approx(hand, rel=1e-3)
     assert 0.035 < added < 0.042
 
 
 def test_per_micro_batch_and_zero3_only() -> None:
-    """Twice the micro-batches, twice the copies (ZeRO-3 re-gathers each); ZeRO-2 and a pipeline are not priced."""
+    """Twice the micro-batches, twice the copies (ZeRO-3 re-gathers each). Updated by hS (session 53): ZeRO-2 and
+    pipelined plans are priced now (tests/training/test_fsdp2_piped_copies_hS53.py); ZeRO-0 (DDP) has none."""
     one = _other("torchtitan") - _other(OFF)
     two = _other("torchtitan", 16) - _other(OFF, 16)
     assert one > 0.03
     assert two == pytest.approx(2.0 * one, rel=1e-9)
-    assert _other("torchtitan", zero=2) == _other(OFF, zero=2)
-    piped = dict(model="llama3-8b", gpus=64, tp=2, pp=4, zero=2, schedule="1f1b")
-    assert _other("torchtitan", 256, **piped) == _other(OFF, 256, **piped)
+    assert _other("torchtitan", zero=0) == _other(OFF, zero=0)
 
 
 def test_other_stacks_and_reduce_dtype() -> None:

@@ -41,6 +41,7 @@ from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
+from infraplan.serving.steady_state import STEADY_SPANS as STEADY_SPANS  # (defined there: short_run_note)
 from infraplan.serving.workloads import Requests
 
 # Steady state (`Candidate.probe_requests`, `steady_window`): a probe starts empty and stops sending, so its first
@@ -57,7 +58,6 @@ from infraplan.serving.workloads import Requests
 # without its last `held`: the same first tokens), so a draining replica gives its last requests no faster TTFT,
 # and cutting them hid the latest of a queue that builds (gigawatt-2027's 2026 chat, 193 prefill replicas at 0.99 of
 # their offline rate: TTFT p99 1.98 s over the steady window, 4.42 s from the warm-up's end, whole run 4.2 s).
-STEADY_SPANS = 4
 MEMO_MAX_ENTRIES = 50_000  # probe verdicts and offline runs kept per process (~300 bytes each)
 MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
 MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,000 requests)

@@ -36,6 +36,9 @@ from typing import Any
 
 import numpy as np
 
+STEADY_SPANS = 4  # mean latencies an open-loop run must span to read a steady state (serve-plan's probes:
+# `capacity_candidate`'s steady-state comment; `short_run_note`)
+
 
 def tokens_in_window(first_s: np.ndarray, finish_s: np.ndarray, output_tokens: np.ndarray,
                      start_s: float, end_s: float, tpot_s: np.ndarray | None = None) -> float:
@@ -88,8 +91,6 @@ def short_run_note(arrival_s: np.ndarray, result: dict[str, Any]) -> list[str]:
     STEADY_SPANS mean end-to-end latencies (module docstring), with the requests that would span them at the run's
     own latency (a floor: a run that fills more lasts longer); none for a longer run, one request, arrivals all at
     once, or a deployment that does not fit (no latencies)."""
-    from infraplan.serving.capacity_candidate import STEADY_SPANS  # serve-plan's rule (imported here: start-up time)
-
     e2e_mean_s = float((result.get("e2e_s") or {}).get("mean") or 0.0)
     n = len(arrival_s)
     window = float(arrival_s.max() - arrival_s.min()) if n > 1 else 0.0

@@ -20,13 +20,29 @@ a gather, i.e. 10 / DP per weight element, on `all_gather_copy_in_stream`, _fsdp
 post-reduce fp32 accumulation into the sharded gradient at m > 1 (:396-398, 12 / DP B); no divide kernel at fp32
 or bf16 (NCCL's AVG, :452-472).
 So per unsharded local weight element and micro-batch, ZeRO-3 moves 2 x (2 + 2) + (2 + reduce width) B on the compute
-stream: 14 B at fp32 reduce (`fsdp2_copy_bytes`), in 3 launches per unit (two copy-outs and one chunk_cat). Priced
-where the stack sets `fsdp2_copy_passes` on ZeRO-3 plans without a pipeline (the plans whose gathers and scatters
-repeat every micro-batch: `step_assembly`); ZeRO-2 (one gather a micro-batch: 10 B) and pipelined plans (torch's
-pipelining defers the reduce-scatter to the last micro-batch, RECALLED) are not priced: an under-estimate there.
-An over-count: torch keeps the root unit gathered from forward to backward (_fsdp_state.py:171-173) and torchtitan
-the last block (0.1.0 models/llama3/infra/parallelize.py:354-356), so their second copy-out (Llama 3.1 8B: 1.27e9 of
-8.03e9 weights, 1.7 ms of the 38 ms) does not run; priced as the other units' (no per-unit split here).
+stream: 14 B at fp32 reduce (`fsdp2_copy_bytes`), in 3 launches per unit (two copy-outs and one chunk_cat); ZeRO-2
+(torchtitan's "never" policy: kept gathered from forward to backward, resharded after it) one copy-out and the
+chunk_cat, 10 B in 2 launches. Priced where the stack sets `fsdp2_copy_passes` and re-gathers and reduce-scatters
+every micro-batch without a pipeline (`Stack.zero3_collectives_per_micro_batch`, torchtitan: no gradient-sync skip
+during accumulation, hM52).
+With a pipeline (hS, session 53; torch.distributed.pipelining read in torch 2.5.1 and 2.11.0): every backward runs
+with `set_requires_gradient_sync(False)` and `set_reshard_after_backward(False)` (2.5.1 stage.py:522-526, 2.11.0
+stage.py:656-659), and each stage's reduce-scatters run once, after its last backward (2.5.1 :527-535; 2.11.0
+`perform_reduce_grad` :989-1016, the REDUCE_GRAD action after a stage's last backward, schedules.py:1051-1081, or
+after all micro-batches, :768 / :976). Without a gradient sync FSDP2's post-backward keeps an unsharded gradient at
+the reduce dtype (_fsdp_param.py:670-689 in 2.11.0, :582-601 in 2.5.1): the first micro-batch's bf16 gradient is
+converted (`.to(fp32)`, 2 + 4 B), each later one added (`+=`, 4 + 2 + 4 B), and the reduce-scatter's chunk_cat reads
+the fp32 sum (4 + 4 B); with a bf16 reduce there is no conversion (autograd's own accumulation, not FSDP's) and the
+chunk_cat is 2 + 2 B. Gathers: ZeRO-2 (torchtitan's default under PP, `pipeline_default_zero`) once a step (2 + 2 B);
+ZeRO-3 ("always") re-gathers in each backward and once more in the first forward (m + 1 copy-outs; the next
+forwards find the unit unsharded, not resharded after backward). One launch per unit and pass (the conversion and
+`+=` run per parameter: an under-count of launches).
+Two units gather once a micro-batch, not twice: torch keeps the root unit gathered from forward to backward
+(_fsdp_state.py:171-173, `post_forward_mesh_info = None`) and torchtitan the last block (0.1.0
+models/llama3/infra/parallelize.py:354-356, `reshard_after_forward = layer_id < n_layers - 1`), so their backward
+copy-outs do not run: the tables on the stage (`step_traffic`'s "table_params": embedding and output layer; the final
+norm left out, h weights) and one layer's share of the rest, 4 B each fewer, in 2 launches fewer (Llama 3.1 8B:
+1.27e9 of 8.03e9 weights, 1.7 ms of the 38 ms; hS, session 53: it was priced as the other units' before).
 """
 
 from __future__ import annotations
@@ -43,7 +59,7 @@ PARAM_BYTES = 2.0  # FSDP2's param dtype in torchtitan: `mixed_precision_param =
 GATHERS_PER_MICRO_BATCH = 2.0  # ZeRO-3: forward, and the backward re-gather (reshard_after_forward)
 KERNELS_PER_UNIT = 3.0  # two split_with_sizes_copy launches and one _chunk_cat a unit and micro-batch
 
-__all__ = ["fsdp2_copy_bytes", "fsdp2_copy_time", "fsdp2_step_copies"]
+__all__ = ["fsdp2_copy_bytes", "fsdp2_copy_time", "fsdp2_step_copies", "piped_copy_bytes"]
 
 
 def fsdp2_copy_bytes(stack: Stack) -> float:
@@ -56,16 +72,18 @@ def fsdp2_copy_bytes(stack: Stack) -> float:
 
 
 def fsdp2_copy_time(zero3_once_per_micro_batch: Any, params: Any, units: Any, micro_batches: Any, stack: Stack,
-                    rates: KernelRates, ops: MathOps) -> Any:
+                    rates: KernelRates, ops: MathOps, kept: Any = 0.0) -> Any:
     """Seconds of FSDP2's copy-out / copy-in passes in a step: `micro_batches` x the local `params` (the stage's
     unsharded weights on one GPU, `step_traffic`'s "params") x `fsdp2_copy_bytes`, in `KERNELS_PER_UNIT` launches per
     FSDP unit (`units`: the stage's layers and the root module), where `zero3_once_per_micro_batch` (a mask over
-    plans, or a plain bool: ZeRO-3 plans whose collectives repeat every micro-batch); 0 elsewhere."""
+    plans, or a plain bool: ZeRO-3 plans whose collectives repeat every micro-batch); 0 elsewhere. `kept`: the
+    weights of the two units kept gathered from forward to backward (the root and the last block: one copy-out
+    each a micro-batch, module docstring); 0: none kept."""
     per_weight = fsdp2_copy_bytes(stack)
     if per_weight == 0.0:
         return 0.0
-    moved = micro_batches * params * per_weight
-    kernels = micro_batches * units * KERNELS_PER_UNIT
+    moved = micro_batches * (params * per_weight - kept * 2.0 * PARAM_BYTES)
+    kernels = micro_batches * (units * KERNELS_PER_UNIT - ops.where(kept > 0.0, 2.0, 0.0))
     if ops is FLOAT_OPS:
         return memory_bound_seconds(rates, moved, kernels) if zero3_once_per_micro_batch else 0.0
     return ops.where(zero3_once_per_micro_batch, ops.as_float(memory_bound_time(rates, moved, kernels)), 0.0)
@@ -73,10 +91,37 @@ def fsdp2_copy_time(zero3_once_per_micro_batch: Any, params: Any, units: Any, mi
 
 def fsdp2_step_copies(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], stack: Stack, micro_batches: Any,
                       rates: KernelRates, ops: MathOps) -> Any:
-    """`fsdp2_copy_time` of a step (`training.step_assembly`'s `other`): ZeRO-3 plans without a pipeline, where the
-    stack re-gathers and reduce-scatters every micro-batch (`Stack.zero3_collectives_per_micro_batch`), over the
-    stage's local parameters (`traffic["params"]`) in its layers' and the root module's FSDP units."""
+    """FSDP2's copies in a step (`training.step_assembly`'s `other`) on the stage's local parameters
+    (`traffic["params"]`) in its layers' and the root module's FSDP units, where the stack sets `fsdp2_copy_passes`
+    and re-gathers and reduce-scatters every micro-batch without a pipeline (`Stack.zero3_collectives_per_micro_batch`):
+    ZeRO-3 at PP = 1 (`fsdp2_copy_time`, the root's and the last block's backward copy-out left out: their tables and
+    one layer's share of the rest, `zero3_edges.edge_share`'s unit), ZeRO-2 at PP = 1 (a copy-out and a chunk_cat a
+    micro-batch) and ZeRO-2 / 3 with a pipeline (`piped_copy_bytes`, module docstring); 0 at ZeRO-0 (DDP)."""
     if not (stack.fsdp2_copy_passes and stack.zero3_collectives_per_micro_batch):
         return 0.0
-    return fsdp2_copy_time((plan.zero >= 3) & (plan.pp == 1), traffic["params"], lt["stage_layers"] + 1.0,
-                           micro_batches, stack, rates, ops)
+    layers, params, tables = lt["stage_layers"], traffic["params"], traffic["table_params"]
+    kept = tables + (params - tables) / ops.maximum(layers, 1.0)
+    units, m = layers + 1.0, micro_batches
+    single = plan.pp == 1
+    zero3 = fsdp2_copy_time((plan.zero >= 3) & single, params, units, m, stack, rates, ops, kept)
+    reduce = REDUCE_BYTES[stack.grad_reduce_dtype]
+    zero2 = m * params * (2.0 * PARAM_BYTES + PARAM_BYTES + reduce)  # one copy-out and the chunk_cat a micro-batch
+    gathers = ops.where(plan.zero >= 3, m + 1.0, 1.0)
+    piped = params * piped_copy_bytes(gathers, m, reduce)
+    moved = ops.where(single, zero2, piped)
+    kernels = ops.where(single, m * units * 2.0, units * (gathers + m + 1.0))
+    sharded = ((plan.zero == 2) & single) | ((plan.zero >= 2) & (plan.pp > 1))
+    if ops is FLOAT_OPS:
+        return zero3 + (memory_bound_seconds(rates, moved, kernels) if sharded else 0.0)
+    return zero3 + ops.where(sharded, ops.as_float(memory_bound_time(rates, moved, kernels)), 0.0)
+
+
+def piped_copy_bytes(gathers: Any, micro_batches: Any, reduce: float) -> Any:
+    """Bytes per unsharded local weight element and step that FSDP2 moves under torch's pipelining (module
+    docstring): `gathers` copy-outs, the gradient kept unsharded at the reduce width over the `micro_batches` (a
+    conversion, then an add a micro-batch, where the reduce dtype is wider than the parameters') and the
+    reduce-scatter's chunk_cat of it."""
+    if reduce == PARAM_BYTES:  # (autograd accumulates in the parameters' dtype; no FSDP pass before the chunk_cat)
+        return gathers * 2.0 * PARAM_BYTES + PARAM_BYTES + reduce
+    accumulate = (PARAM_BYTES + reduce) + (micro_batches - 1.0) * (reduce + PARAM_BYTES + reduce)
+    return gathers * 2.0 * PARAM_BYTES + accumulate + 2.0 * reduce

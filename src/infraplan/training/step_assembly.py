@@ -27,6 +27,7 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   whose ZeRO-2 reduce-scatters every micro-batch (`Stack.zero2_grad_reduce_per_micro_batch`: Megatron-FSDP
   optim_grads) adds m - 1 more of the heaviest stage's exposed reduce-scatters on its backward window (hN, session
   53; ASSUMPTION at PP > 1: the end stages' own reduce-scatters are priced once, as the step's, not m times);
+  ZeRO-3's first gather and last reduce-scatter, which no compute hides, are exposed at least (`zero3_edges`, hS53);
 * the optimizer: Adam is memory-bound, `optimizer_step.ADAM_BYTES_PER_PARAM` per parameter, and its launches are
   exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`).
 """
@@ -41,7 +42,7 @@ import numpy as np
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate
-from infraplan.training import dp_overlap_sms
+from infraplan.training import dp_overlap_sms, zero3_edges
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
 from infraplan.training.dp_exposure import dp_forms as exposed_dp_forms
 from infraplan.training.dp_exposure import dp_windows, end_stage_dp_forms
@@ -313,7 +314,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(
         pp, ops.as_float(plan.vpp), m, traffic["p2p"], profile, dispatch_s,
         (traffic["p2p_inside"], traffic["p2p_across"], traffic["p2p_hops_across"])) + traffic["embedding_sync"])
-    zero3_form = dp_forms[2]
+    zero3_form = zero3_edges.zero3_edge_form(dp_forms[2], plan, traffic, lt, (fwd_window, bwd_window), profile, ops)
     if profile.zero3_collectives_per_micro_batch:  # each micro-batch's gathers / scatters on its own windows (hM52)
         zero3_form = (m * zero3_form if profile.zero3_pipeline_collectives_per_micro_batch  # any PP (hI52)
                       else ops.where(single, m * zero3_form, zero3_form))

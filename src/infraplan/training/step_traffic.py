@@ -82,6 +82,9 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
             "params": params,
             "expert_params": experts,
             "sharded": sharded_of(p, params, experts),
+            # the tables on it and the embedding alone: ZeRO-3's edge units (`training.zero3_edges`)
+            "table_params": ops_params.end_params_local(shape, p.tp, p.pp),
+            "embedding_params": shape.vocab_size * shape.hidden_size / to_float(p.tp),
             "embedding_sync": tied_embedding_sync(shape, fabric, p, grad_bytes, one),
         }
         return out if p is rows else dict(zip(out, map(float, out.values()), strict=True))  # one plan: Python floats
