@@ -20,11 +20,11 @@ TIGHT = ("llama3-70b", "dgx-h100-superpod", 16, 4096, 64)  # fp8: the memory mar
 def test_the_band_comes_first_in_the_simplest_layouts_order() -> None:
     """With room for the whole band, the rows within 1 % of the first plan within the ceiling (and the margin) lead
     the list in the band's order (recompute, CP, TP and PP above 1, PP), and every row after them is outside it."""
-    by_time = search_plans(*BOUND, dtype="fp8", top=1)
-    assert by_time.best is not None
     banded = search_plans(*BOUND, dtype="fp8", top=60)
-    edge = by_time.best.step_time_s * (1 + SHARE)  # (the first within: the band on or off, it is the same plan)
     lead = [r for r in banded.top if not r.beyond_published_mfu and not r.low_memory_headroom]
+    # the band's edge is the FASTEST plan within the ceiling's (`Found.best`'s first), not the answer: since hN53's
+    # ZeRO-2 per micro-batch the fastest (TP2 CP4 PP2) is no longer the simplest (TP8), which leads the band
+    edge = min(r.step_time_s for r in lead) * (1 + SHARE)
     band = [r for r in lead if r.step_time_s <= edge * (1 + 1e-12)]
     assert len(band) >= 10 and len({simplicity(r) for r in band}) >= 4  # a band with several layouts to order
     assert lead[:len(band)] == band  # the band first
@@ -50,8 +50,9 @@ SMALL = ("llama3-8b", "dgx-h100-superpod", 8, 8192, 64)  # fp8: at top 1 the fir
 def test_the_answer_does_not_depend_on_how_many_plans_are_asked_for() -> None:
     """Llama 3 8B fp8 on 8 H100: asked for one plan, the search's first pool holds the first plan within the ceiling
     but not the whole 1 % band above it; `best` widens it (`Found._band_open`), so the answer and its tie count are
-    those of a search asked for 40 (without the widening: 2 plans passed over, not 5, and another pick)."""
+    those of a search asked for 40 (without the widening: none passed over, not 4, and another pick)."""
     one, many = search_plans(*SMALL, dtype="fp8", top=1), search_plans(*SMALL, dtype="fp8", top=40)
     assert one.best is not None and many.best is not None
     assert one.best.config == many.best.config
-    assert one.tie_ranked_after_count == many.tie_ranked_after_count == 5
+    # 4 (5 before hS53's ZeRO-3 edges moved a plan out of the band); without the widening: 0 and another pick
+    assert one.tie_ranked_after_count == many.tie_ranked_after_count == 4
