@@ -379,6 +379,9 @@ class System(Spec):
             raise ValueError("node.scale_up_switch_power_w needs node.scale_up_switch_source (where it comes from)")
         if node.server_rack_units is not None and not node.server_rack_units_source.strip():
             raise ValueError("node.server_rack_units needs node.server_rack_units_source (where it comes from)")
+        if node.server_rack_units is not None and node.scale_up_domain > node.accelerators_per_node:  # (hR53: unread)
+            raise ValueError(f"node.server_rack_units is read where servers are racked alone; a {node.scale_up_domain}"
+                             "-accelerator scale-up domain fills its own rack (cluster/power.py rack_fit): remove it")
         if node.scale_up_domain % node.accelerators_per_node and node.accelerators_per_node % node.scale_up_domain:
             raise ValueError(f"node.scale_up_domain {node.scale_up_domain} must be a multiple or a divisor of "
                              f"node.accelerators_per_node {node.accelerators_per_node} (whole servers per domain)")

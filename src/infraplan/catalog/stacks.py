@@ -174,9 +174,9 @@ class Stack(FrameworkRules):
         "without a pipeline (`training.fsdp2_copies`)")
     fsdp2_copy_source: str | None = Field(
         None, description="where `fsdp2_copy_passes` comes from (the framework's code)")
-    adamw_bytes_per_param: float | None = Field(
-        None, gt=0, description="bytes per stepped parameter of the optimizer step with the gradient-norm clip "
-        "(None: `training.optimizer_step.ADAM_BYTES_PER_PARAM`, a fused multi-tensor Adam)")
+    adamw_bytes_per_param: float | None = Field(  # (le: 10 x the 92 B sourced; 1e300 gave a null step, hR53)
+        None, gt=0, le=1000.0, description="bytes per stepped parameter of the optimizer step with the gradient-norm "
+        "clip (None: `training.optimizer_step.ADAM_BYTES_PER_PARAM`, a fused multi-tensor Adam)")
     adamw_bytes_source: str | None = Field(
         None, description="where `adamw_bytes_per_param` comes from (the framework's code)")
     zero2_grad_reduce_per_micro_batch: bool = Field(
@@ -323,6 +323,14 @@ class Stack(FrameworkRules):
         if self.stack_class == "megatron" and self.grad_accumulation_bytes > 0:
             raise ValueError("grad_accumulation_bytes is priced for non-Megatron stacks only (a megatron stack's "
                              "accumulation follows its gradient_accumulation_fusion): remove it or the stack_class")
+        # (hR, session 53) two more fields read only beside another, ignored silently without it
+        if self.fsdp2_copy_passes and not self.zero3_collectives_per_micro_batch:
+            raise ValueError("fsdp2_copy_passes is priced where ZeRO-3 re-gathers every micro-batch (`training."
+                             "fsdp2_copies`): set zero3_collectives_per_micro_batch too, or remove it")
+        if self.p2p_transfers_per_micro_batch != 2.0 and not (self.p2p_synchronize
+                                                             or self.p2p_overlap_needs_interleaving):
+            raise ValueError("p2p_transfers_per_micro_batch counts blocking transfers: set p2p_synchronize (or "
+                             "p2p_overlap_needs_interleaving) too, or remove it")
         return self
 
     @property

@@ -238,7 +238,10 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
     if unit_servers == 1:
         height = server_height_u(layout)
         if height is not None:
-            by_space = max(1, RACK_UNITS // height)
+            if height > RACK_UNITS:  # (hR53: "1 servers of 100U fit a 42U rack")
+                raise InputError(f"a {height}U server of {layout.accelerator.name} does not fit a {RACK_UNITS}U rack "
+                                 "(node.server_rack_units)")
+            by_space = RACK_UNITS // height
             if by_space < by_power:
                 units, limited_by = by_space, "space"
     else:

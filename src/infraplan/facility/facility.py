@@ -109,7 +109,8 @@ def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
     if fit.limited_by == "space":
         asked = ("asked (--rack-power)" if fit.power_limit_source == "--rack-power"
                  else f"{fit.power_limit_source} allows")
-        note = (f"racks are space-limited: {fit.servers_by_space} servers of {fit.server_rack_units}U fit a "
+        note = (f"racks are space-limited: {fit.servers_by_space} server{'s' if fit.servers_by_space != 1 else ''} of "
+                f"{fit.server_rack_units}U fit a "
                 f"{RACK_UNITS}U rack ({fit.servers_by_power} would fit the power), so a rack draws "
                 f"{_kw(fit.rack_power_w)} of the {_kw(fit.power_limit_w)} {asked}, "
                 f"{fit.rack_power_w / fit.power_limit_w:.0%}")

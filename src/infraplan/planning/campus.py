@@ -239,7 +239,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     layout = cluster.layout
     site = site_inputs(layout, cooling, location, build_type, overrides)
     it_budget = power_w * (1.0 - reserve) / site.pue
-    kept = f" less its {reserve:.0%} reserve" if reserve else ""
+    kept = f" less its {reserve} reserve ({power_text(power_w * (1.0 - reserve))})" if reserve else ""  # (hR53)
     unit = layout.packing_unit_accelerators
     probe = it_load(layout, 16 * unit, site.cooling, site.cooling_name)
     if probe.it_w / 16 > it_budget:

@@ -371,7 +371,8 @@ def partitioned_checkpoint_seconds(rates: KernelRates, fabric: Fabric, plan: Pla
                                    one: bool) -> tuple[Any, Any, Any]:
     """A layer's extra seconds per micro-batch where full recompute keeps its input split over TP
     (`Stack.partition_checkpointed_activations`; hK, session 53), read in DeepSpeed 0.5.10
-    runtime/activation_checkpointing/checkpointing.py (0.14.4 the same code): forward, `partition_activations`
+    runtime/activation_checkpointing/checkpointing.py (0.14.4 the same but at TP 1, where its gather is a view, no
+    zeros, copy or all-gather: :280-286, read by hR53; priced as 0.5.10 here): forward, `partition_activations`
     (:367-430) keeps the rank's 1 / TP slice of each checkpointed input (`narrow(...).clone()`: read and write
     T h / TP); backward, `gather_partitioned_activations` (:259-294) allocates the full input (`torch.zeros`: write
     T h), copies the slice in (read and write T h / TP) and all-gathers it over TP (T h bf16) before the recompute.
