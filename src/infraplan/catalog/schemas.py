@@ -42,6 +42,14 @@ class DecodeAttentionFit(Spec):
     kv_read_fraction: Fraction = Field(description="KV-cache bytes read per second / datasheet HBM bandwidth")
 
 
+class PlainGemmWaveFit(Spec):
+    """A serving stack's plain GEMMs of one dtype: the K loop at `fraction` of the dtype's dense peak plus
+    `wave_fixed_s` per wave of tiles (fitted to measured kernels; `hardware.kernels` "Per-wave fixed time")."""
+
+    fraction: Fraction = Field(description="the K loop's FLOP/s / the dtype's dense peak")
+    wave_fixed_s: float = Field(ge=0, description="seconds per wave of full tiles besides the K loop")
+
+
 class MlaDecodeFit(Spec):
     """A serving stack's absorbed-MLA decode kernel on one accelerator and latent-cache dtype: time per layer of one
     decode step = `fixed_s` + `query_head_s` x decode queries x local heads + max(latent bytes read /
@@ -105,6 +113,9 @@ class KernelEfficiency(Spec):
     decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], DecodeAttentionFit]] | None = Field(
         None, description="decode attention per serving engine family and KV dtype, measured "
         "(`serving.decode_kernels`); None or absent: one kernel launch + KV bytes at memory_bandwidth_fraction")
+    plain_gemm_wave: dict[EngineFamily, dict[Dtype, PlainGemmWaveFit]] | None = Field(
+        None, description="plain GEMMs' K-loop fraction and fixed s per wave per serving engine family and weight "
+        "dtype, measured (`hardware.kernels.WAVE_FIXED`, `serving.decode_kernels.gemm_rates`); None: whole waves")
     mla_decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], MlaDecodeFit]] | None = Field(
         None, description="absorbed-MLA decode attention per serving engine family and latent-cache dtype, measured "
         "(`serving.mla_decode`); None or absent: one kernel launch + max(bytes, FLOPs) at the roofline rates")

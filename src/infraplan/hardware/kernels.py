@@ -6,39 +6,30 @@ GEMM (M x K) @ (K x N):
     t_compute = waves * compute_units * tile_m * tile_n * 2K / (peak * matmul_max_fraction)
     t_memory  = (MK + KN + MN) * bytes / (bandwidth * memory_bandwidth_fraction)
     t         = max(t_compute, t_memory) + kernel_overhead_s
-The tile padding and the partial last wave are why small or odd-shaped GEMMs run below the measured
-large-GEMM rate (MAMF); the overhead term is why tiny GEMMs do. Every parameter is catalog data
-(`Accelerator.efficiency`), so calibrating means editing a YAML file.
+Tile padding and the partial last wave are why small or odd-shaped GEMMs run below the measured large-GEMM rate
+(MAMF); the overhead why tiny ones do. Every parameter is catalog data (`Accelerator.efficiency`).
 
-Split-K (`SPLIT_K`; Osama et al. 2023, "Stream-K", arXiv:2301.03598, sec. 3-4; CUTLASS 4.2's sm90 stream-K
-scheduler, gemm/kernel/tile_scheduler_params.h:1066-1139): a library does not leave SMs idle when a GEMM has few
-output tiles. With fewer tiles than half the SMs (decode batches, MoE experts' few tokens) K is split into
+Split-K (`SPLIT_K`, built, off; Osama et al. 2023, "Stream-K", arXiv:2301.03598, sec. 3-4; CUTLASS 4.2's sm90
+stream-K scheduler, gemm/kernel/tile_scheduler_params.h:1066-1139): with fewer tiles than half the SMs K is split in
     splits    = max(1, min(floor(compute_units / tiles), floor(K / SPLIT_K_MIN_DEPTH)))
-chunks: one wave of tiles x splits pieces, each K / splits deep, and each split past the first writes fp32 partial
-sums that are read back: t_memory gains (splits - 1) x 8 bytes x M x N (`PARTIAL_SUM_BYTES`). The time is the
-smaller of split and unsplit (a library splits where it pays; memory-bound decode GEMMs at K <= 4,096 run narrower
-tiles unsplit, with no partial sums, on the H200 below). From half the SMs' tiles up, one full-K tile per SM
-(CUTLASS's heuristic keeps such a grid data-parallel, tile_scheduler_params.h:1099-1105). cuBLAS 13 on a lent
-H200 fills the chip by its own means (src/infraplan/validation/data/h200_splitk_probe.json, from
-benchmarks/gpu/gpu_splitk_probe.py): split-K kernels and a `splitKreduce` kernel where K >= 8,192, narrower 64 x 64
-tiles at K <= 4,096. Measured per GEMM (CUDA graphs, bf16, H200, boost clock) against the model (sustained rates):
-Qwen3-30B's expert 128 x 1,536 x 2,048 6.6 us (model 16.8 -> 7.2 us), DeepSeek-V3's 128 x 4,096 x 7,168 22.6 (48.8
--> 21.6), Mixtral's down 128 x 4,096 x 14,336 38.8 (93.6 -> 35.9); Llama 3 8B's decode GEMM chain at M = 64-256
-from +5-35 % to within 4 % on H100 and H200, but M = 128 on H200 (-21 %: cuBLAS's gate/up kernel there, 448 x 64
-"coopB", runs at 0.6x the rate of its M = 96 and 192 kernels; tests/serving/test_llm_iteration.py,
+chunks (one wave of tiles x splits pieces), each split past the first writing fp32 partial sums read back: t_memory
+gains (splits - 1) x 8 bytes x M x N (`PARTIAL_SUM_BYTES`); the time is the smaller of split and unsplit. From half
+the SMs' tiles up, one full-K tile per SM (tile_scheduler_params.h:1099-1105). cuBLAS 13 on a lent H200 (src/
+infraplan/validation/data/h200_splitk_probe.json, benchmarks/gpu/gpu_splitk_probe.py) splits where K >= 8,192 and
+runs 64 x 64 tiles at K <= 4,096; measured against the model (us, off -> on): Qwen3-30B's expert 128 x 1,536 x 2,048
+6.6 (16.8 -> 7.2), DeepSeek-V3's 128 x 4,096 x 7,168 22.6 (48.8 -> 21.6), Mixtral's down 128 x 4,096 x 14,336 38.8
+(93.6 -> 35.9); Llama 3 8B's decode chain at M = 64-256 from +5-35 % to within 4 % on H100 and H200 but M = 128 on
+H200 (-21 %: cuBLAS's 448 x 64 "coopB" kernel; tests/serving/test_llm_iteration.py,
 tests/hardware/test_gemm_h200_measured.py).
-Stream-K (`KernelEfficiency.matmul_stream_k`; built, set on no part yet): the tiles' K work balanced over the SMs,
-a unit's chunk never shallower than SPLIT_K_MIN_DEPTH: per_unit = max(tiles x K / units, min(K, 512)), t_compute =
-per_unit x units x tile_m x tile_n x 2 / rate, plus the fp32 partial sums of K / per_unit - 1 splits where the tiles
-are fewer than the units (Osama et al. sec. 4's hybrid); the smaller of that and whole waves. AIConfigurator 0.12.0's
-gemm/trtllm/1.3.0rc20 bf16 / fp8 tables (M 1-8,192, N, K >= 1,024; validation/calibration/aic_stream_k.py): whole
-waves put B200 bf16 at 1.41-1.50x the table at M 65-512 (1.12x at 8,192), stream-K at 0.96-1.14x from M 65; H100 /
-H200 the same (1.32-1.72x -> 0.98-1.20x). On the Blackwell parts with their fractions re-derived (validation/
-calibration/blackwell_aic_fractions.py `STREAM_K`): Blackwell set 20.72 -> 20.69 %, frontier training 9.17 -> 9.07,
-MLPerf v5.1 24.37 -> 24.93, Hopper sets unchanged, ten tests' calibrations move (validation/notes/
-serving_blackwell_tried.md, round 11): not adopted here. Grouped GEMMs
-(`grouped_gemm_time`) are not split: CUTLASS's grouped scheduler (sm90_tile_scheduler_group.hpp) walks the groups'
-tiles persistently with no K decomposition; their many tiles fill the SMs.
+Stream-K (`KernelEfficiency.matmul_stream_k`; built, set on no part): the tiles' K work balanced over the SMs, a
+chunk never shallower than SPLIT_K_MIN_DEPTH: per_unit = max(tiles x K / units, min(K, 512)), t_compute = per_unit x
+units x tile_m x tile_n x 2 / rate, plus the partial sums of K / per_unit - 1 splits where tiles < units (Osama et
+al. sec. 4's hybrid); the smaller of that and whole waves. Against AIConfigurator 0.12.0's gemm/trtllm/1.3.0rc20
+bf16 / fp8 tables (validation/calibration/aic_stream_k.py) whole waves put B200 bf16 at 1.41-1.50x the table at M
+65-512, stream-K 0.96-1.14x (H100 / H200 alike); on the Blackwell parts with refitted fractions: Blackwell set 20.72
+-> 20.69 %, frontier training 9.17 -> 9.07, MLPerf v5.1 24.37 -> 24.93 (validation/notes/serving_blackwell_tried.md,
+round 11): not adopted. Grouped GEMMs (`grouped_gemm_time`) are not split: CUTLASS's grouped scheduler
+(sm90_tile_scheduler_group.hpp) walks the groups' tiles persistently with no K decomposition.
 
 Fused attention (FlashAttention-style) runs at `attention_max_fraction` of the bf16 peak at head dimension 128
 (`ATTENTION_REFERENCE_HEAD_DIM`, where the catalog's figures were measured) and never materialises the s x s score
@@ -56,15 +47,18 @@ every d. Blackwell (B200 / GB200) keeps Hopper's 16 exp2 per clock per SM at its
 tables' b is 1 / (3.0-3.9 T/s), 0.7-0.8 of that, so its d = 64 attention stays faster than measured (rate(64) /
 rate(128): 0.69-0.70 against 0.60-0.64; catalog `source`). Element-wise kernels are memory-bound.
 
-Speed (issue 18): each formula is written once against a small math namespace (`_NUMPY` or `_FLOATS`); a call
-whose inputs all hold one element (a single estimate) runs it on Python floats, avoiding ~1 us of numpy overhead
-per operation, with the same IEEE operations in the same order (`np.log2` for the logarithm), so the results are
-bit-identical to the array path (tests/hardware/test_kernel_fast_path.py). The public functions keep numpy's
-shapes (plain numbers in, a 0-d array out); the `*_seconds` entries take plain Python numbers and return a float,
-skipping the element checks and array wrapping (the one-plan path of `training`, `PlanArrays.one_row`; the GEMM
-spelled out on floats, `_gemm_floats`). On long 1-D arrays the GEMM formulas run once per run of equal consecutive
-inputs (`scalar_path.price_runs`: the search's rows, sorted by `training.row_memo.RUN_ORDER`, repeat most GEMM
-shapes), with the bits of the whole arrays.
+Per-wave fixed time (`WAVE_FIXED`, on; hW53: MLPerf v5.1 24.37 -> 23.78): AIConfigurator 0.12.0's TensorRT-LLM 1.3.0rc20
+nvfp4 Linear (b200 / gb200 / b300 / gb300 gemm_perf.parquet, M, N, K 1,024-16,384, the cast removed) is not one
+fraction of peak: whole waves at B200's median put it at 0.77 / 0.90 / 1.01 / 1.15 / 1.22 of the table at K = 1,024
+/ 2,048 / 4,096 / 8,192 / 16,384 (vLLM's, SGLang's nvfp4 alike; not bf16 / fp8). A wave pays a fixed time besides
+its short fp4 K loop: t_compute = waves x (units x tile FLOPs / wave_flops_per_s + wave_fixed_s x tile_m / widest
+tile) (catalog `plain_gemm_wave`; validation/calibration/aic_nvfp4_wave_fixed.py): B200 mean |error| 13.2 -> 7.5 %.
+
+Speed (issue 18): each formula is written once against a small math namespace (`_NUMPY` or `_FLOATS`); a single
+estimate runs it on Python floats with the same IEEE operations in the same order (`np.log2` for the logarithm),
+bit-identical to the array path (tests/hardware/test_kernel_fast_path.py); the `*_seconds` entries take and return
+Python floats (`_gemm_floats`). Long 1-D arrays run the GEMM formulas once per run of equal consecutive inputs
+(`scalar_path.price_runs`; `training.row_memo.RUN_ORDER`).
 """
 
 from __future__ import annotations
@@ -86,23 +80,18 @@ ArrayLike = np.ndarray | float | int
 # to it (module docstring).
 ATTENTION_REFERENCE_HEAD_DIM = 128.0
 HEAD_DIM_EXPONENTIALS = True  # price the exponentials' share by head dimension (False: one rate for every d)
-# Split-K (module docstring): a GEMM with fewer output tiles than half the SMs splits K over them, a chunk never
-# shallower than 8 K-tiles of 64 (CUTLASS 4.2 gemm/kernel/tile_scheduler_params.h:467 `min_iters_per_sk_unit_ = 8`;
-# 64 the K depth of cuBLAS's sm90 bf16 kernels, "nvjet_sm90_tst_128x64_64x8...": validation/data/h200_splitk_probe
-# .json); the partial sums are fp32, written once and read back (4 + 4 bytes per element and split).
-# Built, off (hK47, 2026-12-04): on, the GEMMs match the H100 / H200 measurements above, but serving decode steps
-# shorten where the model was already short, so the one-full-K-tile price was hiding another missing cost (not
-# found yet; candidates in the notes): MoE set 14.91 -> 15.04 % (over its gate), MLPerf v5.1 24.57 -> 27.01 % (MI300X
-# Llama 2 70B Interactive +7 -> +59 %), and ten tests' calibrations move (validation/notes/training_sets_tried.md,
-# "split-K on a lent H200" and hK51's "split-K against the engines' own GEMMs"). The engines' own small-M GEMMs agree
-# with it on: AIConfigurator 0.12.0's H100 / H200 / B200 tables at 8 <= M <= 256, mean |error| off -> on: bf16
-# (cuBLAS) 0.84-1.44 -> 0.13-0.22; fp8 less its measured activation cast, TensorRT-LLM 0.55-0.88 -> 0.13-0.17, vLLM
-# (CUTLASS) 0.33-0.37 -> 0.22-0.25; SGLang, cast kept, 0.24-0.28 -> 0.23-0.28 (validation/calibration/
-# aic_small_m_split_k.py; B200's nvfp4 ops hold an fp4 cast with no table to subtract: not compared).
-# False: one full-K tile per SM however few the tiles.
+# Split-K (module docstring): fewer output tiles than half the SMs split K, a chunk >= 8 K-tiles of 64 (CUTLASS 4.2
+# tile_scheduler_params.h:467 `min_iters_per_sk_unit_ = 8`; 64 cuBLAS's sm90 bf16 K depth, validation/data/
+# h200_splitk_probe.json); fp32 partial sums written once and read back (4 + 4 bytes per element and split).
+# Off (hK47): on, the decode steps shorten where the model was already short: MoE 14.91 -> 15.04 % (over its gate),
+# MLPerf v5.1 24.57 -> 27.01 %, ten tests move (validation/notes/training_sets_tried.md, hK47 / hK51); the engines'
+# small-M GEMMs agree with it (AIConfigurator 0.12.0 H100 / H200 / B200, 8 <= M <= 256, mean |error| off -> on: bf16
+# 0.84-1.44 -> 0.13-0.22, fp8 less its cast 0.33-0.88 -> 0.13-0.25; validation/calibration/aic_small_m_split_k.py).
 SPLIT_K = False
 SPLIT_K_MIN_DEPTH = 512.0
 PARTIAL_SUM_BYTES = 8.0
+# plain GEMMs' fixed time per wave (`KernelRates.wave_fixed_s`; module docstring "Per-wave fixed time")
+WAVE_FIXED = True
 
 
 MathOps = scalar_path.MathOps
@@ -126,6 +115,8 @@ class KernelRates:
     attention_exp_per_s: float = math.inf  # special-function (MUFU) exponentials/s; inf: no head-dim dependence
     fp8_gemm_layouts: tuple[str, ...] = ("tn",)  # operand layouts its fp8 GEMMs take (`Accelerator`, ops.precision)
     stream_k: bool = False  # plain GEMMs' tiles balanced over the SMs (`KernelEfficiency.matmul_stream_k`; docstring)
+    wave_fixed_s: float = 0.0  # plain GEMMs: s per wave of full tiles besides the K loop (`WAVE_FIXED`; docstring)
+    wave_flops_per_s: float = 0.0  # plain GEMMs' K-loop rate with `wave_fixed_s` (0: the caller's rate)
 
     @classmethod
     def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
@@ -208,14 +199,16 @@ def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, group
     return _gemm_floats(rates, float(m), float(n), float(k), float(groups), float(bytes_per_element), float(rate))
 
 
-# (widest M tile as a float, N tile, compute units, memory bytes/s, kernel overhead s, stream-K) of a `KernelRates`
-_RateTerms = tuple[float, int, int, float, float, bool]
+# (widest M tile as a float, N tile, compute units, memory bytes/s, kernel overhead s, stream-K, per-wave fixed s,
+# its K-loop rate (0: off)) of a `KernelRates`
+_RateTerms = tuple[float, int, int, float, float, bool, float, float]
 
 
 def _rate_terms(rates: KernelRates) -> _RateTerms:
     """The rates `_gemm_terms` reads, in one tuple (read once for several GEMMs)."""
     return (float(rates.tile_m), rates.tile_n, rates.compute_units, rates.memory_bytes_per_s,
-            rates.kernel_overhead_s, rates.stream_k)
+            rates.kernel_overhead_s, rates.stream_k, rates.wave_fixed_s,
+            rates.wave_flops_per_s if WAVE_FIXED else 0.0)
 
 
 def _gemm_floats(rates: KernelRates, m: float, n: float, k: float, groups: float | None, bytes_per_element: float,
@@ -229,7 +222,7 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
     """`_gemm(_FLOATS, ...)` spelled out: the same IEEE operations in the same order, with `_FLOATS`'s max, min,
     ceiling and where written inline (`max(a, b)` is `b if b > a else a`), so a single estimate's ~15 GEMMs skip
     ~10 namespace calls each (issue 18); tests/hardware/test_kernel_fast_path.py holds it to the array path's bits."""
-    widest, tile_n, units, bandwidth, overhead, stream_k = terms
+    widest, tile_n, units, bandwidth, overhead, stream_k, wave_fixed, wave_rate = terms
     if m >= widest:  # 2 ** ceil(log2(m)) >= widest: np.log2 is exact at powers of two and within an ulp elsewhere
         tile_m = widest
     else:
@@ -249,7 +242,10 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
         return t if m * n * k * groups > 0 else 0.0
     t_memory = (m * k + k * n + m * n) * bytes_per_element / bandwidth
     waves = math.ceil(tiles / units)
-    t_compute = waves * units * tile_m * tile_n * 2.0 * k / rate
+    if wave_rate > 0.0:  # `_gemm`'s per-wave fixed time, its operations in its order
+        t_compute = waves * units * tile_m * tile_n * 2.0 * k / wave_rate + waves * wave_fixed * tile_m / widest
+    else:
+        t_compute = waves * units * tile_m * tile_n * 2.0 * k / rate
     t = t_memory if t_memory > t_compute else t_compute
     if stream_k:  # `_gemm`'s balanced tiles, its operations in its order
         depth = SPLIT_K_MIN_DEPTH if k > SPLIT_K_MIN_DEPTH else k
@@ -295,7 +291,11 @@ def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, 
         return xp.where(m * n * k * groups > 0, t, 0.0)
     t_memory = (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
     waves = xp.ceil(tiles / units)
-    t_compute = waves * units * tile_m * rates.tile_n * 2.0 * k / rate
+    if WAVE_FIXED and rates.wave_flops_per_s > 0.0:  # the K loop at its fitted rate + the fixed time of each wave
+        t_compute = (waves * units * tile_m * rates.tile_n * 2.0 * k / rates.wave_flops_per_s
+                     + waves * rates.wave_fixed_s * tile_m / float(rates.tile_m))  # a skinny tile's share
+    else:
+        t_compute = waves * units * tile_m * rates.tile_n * 2.0 * k / rate
     t = xp.maximum(t_compute, t_memory)
     if rates.stream_k:  # the tiles' K work balanced over the units, chunks >= SPLIT_K_MIN_DEPTH deep (docstring)
         per_unit = xp.maximum(tiles * k / units, xp.minimum(k, SPLIT_K_MIN_DEPTH))

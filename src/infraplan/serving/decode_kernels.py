@@ -60,6 +60,8 @@ fit as above); where it has one it replaces the roofline and the family's fit fo
 
 from __future__ import annotations
 
+import dataclasses
+
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
@@ -98,5 +100,12 @@ def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, k
 def gemm_rates(accelerator: Accelerator, rates: KernelRates, engine: str, dtype: str) -> KernelRates:
     """`rates` for the plain GEMMs of a deployment of weight precision `dtype`: the memory term at the dtype's
     measured small-M weight-read rate (`hardware.kernels.weight_read_rates`; module docstring); int4 / mxfp4 /
-    int8 weights, and grouped expert GEMMs (not measured here), keep `memory_bandwidth_fraction`."""
-    return weight_read_rates(rates, accelerator, engine, dtype) if MEASURED_WEIGHT_READS else rates
+    int8 weights, and grouped expert GEMMs (not measured here), keep `memory_bandwidth_fraction`. Where the catalog
+    fits the engine's plain `dtype` GEMMs per wave (`plain_gemm_wave`), their K-loop rate and fixed s per wave too
+    (priced where `hardware.kernels.WAVE_FIXED`)."""
+    out = weight_read_rates(rates, accelerator, engine, dtype) if MEASURED_WEIGHT_READS else rates
+    fit = (accelerator.efficiency.plain_gemm_wave or {}).get(engine, {}).get(dtype)  # type: ignore[call-overload]
+    if fit is None:
+        return out
+    return dataclasses.replace(out, wave_fixed_s=fit.wave_fixed_s,
+                               wave_flops_per_s=accelerator.peak(dtype) * fit.fraction)
