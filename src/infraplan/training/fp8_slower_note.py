@@ -20,8 +20,9 @@ fp8 (llama3-70b, 8 GPUs TP8, seq 4,096, batch 64, full recompute: 14.9 vs 14.3 s
 all-gathers and amax all-reduces and the casts cost more than the fp4 GEMMs save, validation/notes/
 product_review_tried.md "hA (session 33)"). `estimate_training` prices the plan once per higher precision
 (`dtype_twin`) and `slower_precision_note` names the fastest of those that beat it, the others that do listed.
-Only the note: the plan, its result and `search` are unchanged. A bf16 plan, and a plan at least as fast as every
-higher precision, get no note.
+Only the note: the plan, its result and `search`'s ranking are unchanged; `search` says the note of its best plan,
+as `train` of that plan's `train_command` does (`searched_plan_note`, hF53). A bf16 plan, and a plan at least as
+fast as every higher precision, get no note.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.stacks import Stack
+from infraplan.cluster import Cluster
 from infraplan.identity_memo import IdentityMemo
 from infraplan.ops.precision import recipe
 from infraplan.training.enums import Dtype
 from infraplan.training.one_plan_memo import PLAN_FIELDS
 from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_outputs import evaluate_plans
 from infraplan.training.step_assembly import COMPONENTS
 
 # what each step component holds, as the note names it (`training.step_assembly`), with the lower precision's terms
@@ -116,3 +121,19 @@ def slower_precision_note(low: Mapping[str, Any], low_dtype: str,
             f"{low_rate:,.0f} vs {high_rate:,.0f} tokens/s/GPU in {high_dtype} "
             f"({100.0 * (low_rate / high_rate - 1.0):+.1f} %){fit}{also}. Per step, {low_dtype} costs more in "
             f"{terms(costs)}; it saves in {terms(savings)}")
+
+
+def searched_plan_note(shape: TransformerShape, cluster: Cluster, best_plans: PlanArrays, profile: Stack) -> str | None:
+    """`slower_precision_note` of a search's best plan (the first of `best_plans`; None where there is none), as
+    `estimate_training` says it of the same plan: each priced by `evaluate_plans` (one plan: the one-plan memo)."""
+    if not len(best_plans):
+        return None
+    plan = best_plans.take([0])
+    higher = higher_precisions(plan, cluster.accelerator)
+    if not higher:
+        return None
+
+    def price(one: PlanArrays) -> dict[str, Any]:
+        return {k: v[0] for k, v in evaluate_plans(shape, cluster, one, profile).items()}
+
+    return slower_precision_note(price(plan), plan_dtype(plan), {d: price(dtype_twin(plan, d)) for d in higher})
