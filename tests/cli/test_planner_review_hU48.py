@@ -96,7 +96,7 @@ def test_written_files_are_named(cli: CliRun, tmp_path: Path) -> None:
     code, out, err = cli(["plan", "examples/plan-minimal.yaml", "--out", str(tmp_path), "--report", str(report)])
     assert code == 0, err
     last = " ".join(out.split()).rsplit("report written to", 1)[1]
-    tables = ["services", "pools", "racks", "sites", "phases"]
+    tables = ["services", "pools", "racks", "sites", "phases", "tornado"]  # tornado: hV53
     assert last == f" {report}; tables written to {tmp_path}: " + ", ".join(f"{t}.parquet" for t in tables)
     assert all((tmp_path / f"{t}.parquet").stat().st_size > 0 for t in tables)
     code, out, err = cli(["plan", "examples/plan-minimal.yaml", "--out", str(tmp_path), "--json"])

@@ -1,9 +1,11 @@
 """Files of `infraplan plan`: Parquet tables (`--out DIR`) and one self-contained HTML report (`--report`).
 
 Parquet (pyarrow): services.parquet, pools.parquet, racks.parquet, sites.parquet, phases.parquet, one row per
-result row, columns named as the JSON fields (units in the names), readable by DuckDB and pandas. The five files
-are written together, with the report where both are asked for (each to a temporary file, all renamed into place
-once all are written: all or none; `cli/commands/plan.py` through `output_files.write_together`).
+result row, and tornado.parquet, one row per `--vary` parameter (the JSON's `tornado`; its columns and no rows
+without `--vary`, so a folder never keeps an earlier run's sweep beside this run's tables: hV53); columns named as
+the JSON fields (units in the names), readable by DuckDB and pandas. The six files are written together, with
+the report where both are asked for (each to a temporary file, all renamed into place once all are written: all
+or none; `cli/commands/plan.py` through `output_files.write_together`).
 HTML (Plotly with plotly.js inlined, no CDN): facility power by pool, split into IT and the PUE overhead
 (cooling and power distribution); the fleet by pool over the phases; the fleet value waterfall by pool (the
 last phase's `fleet_value_usd`, installed base included; priced pools only: a pool without a price has none,
@@ -19,9 +21,9 @@ from typing import Any
 
 from infraplan.catalog.output_files import write_atomically
 from infraplan.errors import InputError
-from infraplan.planning.scenario_results import ScenarioPlan
+from infraplan.planning.scenario_results import ScenarioPlan, TornadoRow
 
-TABLES = ("services", "pools", "racks", "sites", "phases")
+TABLES = ("services", "pools", "racks", "sites", "phases", "tornado")
 
 
 def _rows(plan: ScenarioPlan, table: str) -> list[dict[str, object]]:
@@ -30,6 +32,17 @@ def _rows(plan: ScenarioPlan, table: str) -> list[dict[str, object]]:
                  "devices_per_rack": p.devices / p.racks if p.racks else 0.0,
                  "it_power_per_rack_w": p.it_power_w / p.racks if p.racks else 0.0} for p in plan.pools]
     return [r.model_dump() for r in getattr(plan, table)]
+
+
+def _no_rows(table: str) -> Any:
+    """An empty table: the tornado's with its columns (strings and floats, TornadoRow's), so `SELECT parameter FROM
+    'tornado.parquet'` reads no rows, not an error, after a plan without `--vary`."""
+    import pyarrow as pa
+
+    if table != "tornado":
+        return pa.table({})
+    return pa.table({name: pa.array([], pa.string() if field.annotation is str else pa.float64())
+                     for name, field in TornadoRow.model_fields.items()})
 
 
 def _writer(table: Any) -> Callable[[str], None]:
@@ -42,7 +55,7 @@ def _writer(table: Any) -> Callable[[str], None]:
 
 
 def parquet_files(plan: ScenarioPlan, folder: str) -> list[tuple[str, Callable[[str], None]]]:
-    """The five tables' paths in `folder` (which must exist) and their writers, for `write_together`."""
+    """The six tables' paths in `folder` (which must exist) and their writers, for `write_together`."""
     import pyarrow as pa
 
     if not Path(folder).is_dir():
@@ -50,7 +63,7 @@ def parquet_files(plan: ScenarioPlan, folder: str) -> list[tuple[str, Callable[[
     files = []
     for table in TABLES:
         rows = _rows(plan, table)
-        arrow = pa.Table.from_pylist(rows) if rows else pa.table({})
+        arrow = pa.Table.from_pylist(rows) if rows else _no_rows(table)
         files.append((str(Path(folder) / f"{table}.parquet"), _writer(arrow)))
     return files
 

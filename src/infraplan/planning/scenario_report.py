@@ -117,6 +117,32 @@ def idle_stacks(spec: ScenarioSpec) -> list[str]:
     return out
 
 
+def past_lifetime(spec: ScenarioSpec, pools: list[ScenarioPoolRow]) -> list[str]:
+    """One warning per pool whose devices the plan buys in a phase (a row's `new_devices`, the installed base not
+    among them) are still in service in a later phase more than their `lifetime_years` on. The plan neither retires
+    nor refreshes hardware (bought hardware stays, module docstring): such devices are kept in service and the cost
+    model's TCO still charges their servers' depreciation every year (price / life), a charge that ends when the
+    servers are paid off (hV53: 8 H100 on a 2-year life bought in 2025 are in the 2032 phase, depreciation charged in
+    both phases). A warning: the plan is the MILP's answer; the planner is told what it assumed."""
+    year = {ph.name: ph.year for ph in spec.phases}
+
+    def named(phase: str) -> str:
+        return phase if phase == str(year[phase]) else f"{phase} ({year[phase]})"
+
+    out = []
+    for pool in spec.pools:
+        rows = [r for r in pools if r.pool == pool.name]
+        late = next(((r, later) for i, r in enumerate(rows) if r.new_devices > 0 for later in rows[i + 1:]
+                     if year[later.phase] - year[r.phase] > pool.lifetime_years), None)
+        if late is not None:
+            bought, later = late
+            out.append(f"pool {pool.name}: {bought.new_devices:,} devices bought in {named(bought.phase)} are still "
+                       f"in service in {named(later.phase)}, {year[later.phase] - year[bought.phase]} years on, past "
+                       f"their {pool.lifetime_years:g}-year lifetime_years: the plan neither retires nor refreshes "
+                       "hardware, and the TCO keeps charging their servers' depreciation after they are paid off")
+    return out
+
+
 # `pool_money` answers by scenario (its identity: a frozen spec, held by the memo) and (pool, devices); emptied at the
 # bound. `plan --optimality-gap` prices every count and each count's N+k racks, the devices of a count k racks above.
 _MONEY: IdentityMemo[PoolMoney] = IdentityMemo(4096)
@@ -237,6 +263,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 "h100_equivalents", "facility_power_w", "capex_usd", "fleet_value_usd", "tco_usd_per_year",
                 "energy_mwh_per_year",
                 "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}))
+    warnings += past_lifetime(spec, pools)
     last = phase_rows[-1]
     unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
     band, basis = parts_band([r.device for r in pools if r.phase == last.phase and r.devices > 0], FACILITY_STACK,

@@ -41,6 +41,7 @@ from typing import NamedTuple
 
 from infraplan.catalog import load_model
 from infraplan.catalog.inference_loader import is_video_device
+from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -144,6 +145,10 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
                     dtype: str, stack: str | None, tokens: float) -> TrainingPoint | None:
     """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus`, or None when no plan fits."""
     cluster = Cluster.resolve(system) if system else None
+    beyond = ""  # a named system smaller than the job: said, with the command that reruns it (hV53)
+    if cluster is not None and cluster.total_accelerators < gpus:
+        part = device if looks_like_path(device) else cluster.accelerator.name
+        beyond = f"; on `--system {part}`'s generic node and Clos: system {system} holds {cluster.total_accelerators:,}"
     if cluster is None or cluster.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator, gpus)
     result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack,
@@ -156,7 +161,8 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "
             f"peak, goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days"
-            + ("" if result.dtype_choice is None else f"; {choice_short(result.dtype_choice, best.step_time_s)}"))
+            + ("" if result.dtype_choice is None else f"; {choice_short(result.dtype_choice, best.step_time_s)}")
+            + beyond)
     return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]), goodput_basis_note(rel, gpus))
 
 

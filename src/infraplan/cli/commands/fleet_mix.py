@@ -56,6 +56,11 @@ def render_fleet(r: FleetMixResult) -> None:
             console.print(f"  stack {a['serving_stack']}: {a['serving_stack_basis']}", markup=False, highlight=False)
         if a.get("note"):
             console.print(f"  note: {a['note']}", markup=False, highlight=False)
+    merged: dict[tuple[str, str], list[str]] = {}  # the JSON's `excluded`, one line per pool and reason (hV53)
+    for e in r.excluded:
+        merged.setdefault((e["pool"], e["reason"]), []).append(e["service"])
+    for (pool, why), services in merged.items():
+        console.print(f"not sized: {', '.join(services)} on {pool}: {why}", markup=False, highlight=False)
     console.print("servers bought:")
     for p in (p for p in r.pools if p.servers):
         console.print(f"  {p.pool}: {p.used:,} used in {p.servers:,} x {p.devices_per_server} "

@@ -109,8 +109,31 @@ def render_plan(p: ScenarioPlan) -> None:
             [[row.parameter, _with_unit(row.low_value, row.unit), _with_unit(row.high_value, row.unit),
               fmt_usd(row.tco_low_usd_per_year), fmt_usd(row.tco_high_usd_per_year), fmt_usd(row.swing_usd_per_year)]
              for row in p.tornado])
+    for line in not_sized(p):
+        console.print(line, markup=False, highlight=False)
     for w in p.warnings:
         console.print(f"warning: {w}")
+
+
+def not_sized(p: ScenarioPlan) -> list[str]:
+    """The JSON's `excluded` ("SERVICE in PHASE on POOL: why"), one line per service, pool and reason with its
+    phases: 'not sized: chat on mtia-400 (2026, 2027): mtia-400 (Meta): no shipped serving stack runs there; ...'.
+    The text said nothing of them (hV53: gigawatt-2027's MTIA 400 pool, named for LLM serving, served nothing for
+    want of a stack, and the summary gave no reason)."""
+    merged: dict[tuple[str, str], list[str]] = {}
+    for entry in p.excluded:
+        phase = next((ph.phase for ph in p.phases if f" in {ph.phase} on " in entry), None)
+        if phase is None:  # not the planner's form: as it is
+            merged.setdefault((entry, ""), [])
+            continue
+        service, rest = entry.split(f" in {phase} on ", 1)
+        merged.setdefault((service, rest), []).append(phase)
+    lines = []
+    for (service, rest), phases in merged.items():
+        pool, _, why = rest.partition(": ")
+        lines.append(f"not sized: {service}" if not phases else
+                     f"not sized: {service} on {pool} ({', '.join(phases)}): {why}")
+    return lines
 
 
 def _with_unit(value: float, unit: str) -> str:
