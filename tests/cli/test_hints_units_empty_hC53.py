@@ -16,37 +16,14 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli.conftest import CliRun
+from tests.cli.conftest import CliRun, write_what_if_part
 
 from infraplan.cli import main
-
-PART = """display_name: Hypothetical X1
-vendor: Acme
-kind: gpu
-source: a user's what-if chip (HBM 288 GB, 2.5 PFLOP/s fp8, 1,000 W)
-peak_flops_per_s: {bf16: 1250e12, fp8: 2500e12}
-memory_bytes: 288GB
-memory_bandwidth_bytes_per_s: 8TB/s
-memory_type: HBM
-tdp_w: 1000W
-scale_up_bandwidth_bytes_per_s: 900GB/s
-scale_out_bandwidth_bytes_per_s: 800Gbps
-efficiency:
-  matmul_max_fraction: {bf16: 0.7, fp8: 0.6}
-  attention_max_fraction: 0.5
-  memory_bandwidth_fraction: 0.85
-  compute_units: 148
-  kernel_overhead_s: 4e-6
-  scale_up_collective_efficiency: 0.8
-  source: a user's guesses
-"""
 
 
 @pytest.fixture
 def part(tmp_path: Path) -> str:
-    path = tmp_path / "x1.yaml"
-    path.write_text(PART, encoding="utf-8")
-    return str(path)
+    return str(write_what_if_part(tmp_path))
 
 
 def test_facility_zone_note_names_the_file_given(cli: CliRun, part: str) -> None:

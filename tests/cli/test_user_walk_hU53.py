@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.cli.conftest import CliRun, cli_json
+from tests.cli.conftest import CliRun, cli_json, write_what_if_part
 
 from infraplan.training.search import no_valid_plan_reason, search_plans
 
@@ -26,26 +26,6 @@ display_name: HGX H100 in 4U liquid-cooled servers (what-if)
 node:
   server_rack_units: 4
   server_rack_units_source: "Supermicro 4U liquid-cooled HGX H100 (STH Colossus tour 2024; recalled)"
-"""
-PART = """display_name: Hypothetical X1
-vendor: Acme
-kind: gpu
-source: a user's what-if chip (HBM 288 GB, 2.5 PFLOP/s fp8, 1,000 W)
-peak_flops_per_s: {bf16: 1250e12, fp8: 2500e12}
-memory_bytes: 288GB
-memory_bandwidth_bytes_per_s: 8TB/s
-memory_type: HBM
-tdp_w: 1000W
-scale_up_bandwidth_bytes_per_s: 900GB/s
-scale_out_bandwidth_bytes_per_s: 800Gbps
-efficiency:
-  matmul_max_fraction: {bf16: 0.7, fp8: 0.6}
-  attention_max_fraction: 0.5
-  memory_bandwidth_fraction: 0.85
-  compute_units: 148
-  kernel_overhead_s: 4.0e-6
-  scale_up_collective_efficiency: 0.8
-  source: a user's what-if figures
 """
 
 
@@ -109,8 +89,7 @@ def test_power_per_accelerator_is_separated(args: list[str], cli: CliRun,
 
 def test_recsys_says_a_part_without_a_host_link_is_priced_without_one(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "x1.yaml"
-    path.write_text(PART)
+    path = write_what_if_part(tmp_path)
     answer = cli_json(capsys, ["recsys", "dlrm-medium", "--accelerator", str(path)])
     assert answer["breakdown_s"]["host_link"] == 0.0
     assert "no host_link_bandwidth_bytes_per_s" in answer["assumptions"]["host_link"]

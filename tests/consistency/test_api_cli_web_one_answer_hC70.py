@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from tests.web.conftest import client as web_client  # noqa: E402
 from tests.web.conftest import web_answer  # noqa: E402
 
 from infraplan.cli.main import main as cli_main  # noqa: E402
@@ -35,7 +36,8 @@ from infraplan.network.collective_schedules import estimate_collective  # noqa: 
 from infraplan.sweep import functions as sweep_functions  # noqa: E402
 from infraplan.training.estimate import estimate_training  # noqa: E402
 from infraplan.training.search import search_plans  # noqa: E402
-from infraplan.web.app import create_app  # noqa: E402
+
+client = web_client  # the web tests' in-process client fixture (tests/web/conftest.py), module-scoped
 
 WALL_CLOCK = ("seconds", "configs_per_s")
 
@@ -60,12 +62,6 @@ CASES: dict[str, tuple[str, dict[str, Any], Callable[[], Any]]] = {
                                           "spare_trays_per_domain": 1},
                           lambda: reliability_report("gb200", 16384, 54.0, spare_trays_per_domain=1)),
 }
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
 
 
 def _without_wall_clock(answer: dict[str, Any]) -> dict[str, Any]:

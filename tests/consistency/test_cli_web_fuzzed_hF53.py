@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,13 +21,14 @@ from hypothesis import strategies as st
 pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from tests.web.conftest import client as web_client  # noqa: E402
 from tests.web.conftest import web_answer  # noqa: E402
 
 from infraplan.cli.main import main as cli_main  # noqa: E402
 from infraplan.errors import InputError  # noqa: E402
 from infraplan.training.search import search_plans  # noqa: E402
-from infraplan.web.app import create_app  # noqa: E402
 
+client = web_client  # the web tests' in-process client fixture (tests/web/conftest.py), module-scoped
 EXAMPLES = int(os.environ.get("HF53_EXAMPLES", "12"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
@@ -41,12 +41,6 @@ TRAIN = [("llama3-8b", "dgx-h100-superpod", 16), ("mixtral-8x7b", "h800", 32), (
 STACKS = (None, "nemo-26.04", "megatron-core-0.8", "torchtitan", "deepspeed")
 AXES = ("tp", "pp", "dp", "cp", "ep", "etp", "vpp", "micro_batch", "recompute", "zero", "dtype", "order",
         "sequence_parallel", "schedule")
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(), raise_server_exceptions=False) as c:
-        yield c
 
 
 def cli_line(command: str, body: dict[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ import shlex
 
 import numpy as np
 import pytest
-from tests.cli.conftest import cli_json
+from tests.cli.conftest import cli_json, serve_of_its_command
 
 from infraplan.catalog import load_model
 from infraplan.cli.commands.serve_plan import _own_prefill
@@ -59,14 +59,7 @@ def test_a_tp8_prefill_pool_beside_a_wide_ep_decode_pool_is_serve_of_its_command
     assert [_own_prefill(o) for o in ServingPlanResult(**plan).alternatives or []][:2] == [" TP 8", " TP 8"]
     line = plan["serve_command"]
     assert "--prefill-gpus 72 --prefill-tp 8 --prefill-attention-dp 1 --prefill-ep 1" in line
-    served = cli_json(capsys, shlex.split(line)[1:])
-    for given in ("kv_dtype_source", "tp_source"):
-        assert served["deployment"].pop(given).startswith("--")
-    assert served["deployment"] == d
-    for key, value in plan["serve"].items():
-        assert served[key] == value, key
-    for band in ("error_band", "ttft_error_band"):
-        assert served[band] == plan[band], band
+    serve_of_its_command(capsys, plan)
 
 
 def test_the_prefill_probes_hand_off_floor_is_priced_on_the_decode_pools_cost() -> None:

@@ -1,4 +1,5 @@
-"""Fixtures of the web tests: an in-process client, a live server on loopback, and Debian's Chromium."""
+"""Fixtures of the web tests: an in-process client (tests/consistency imports it too), a live server on loopback,
+Debian's Chromium, and the upload tests' folders (`files_beside`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import shlex
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,6 +43,22 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
+
+
+def files_beside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> Iterator[Path]:
+    """For an upload test's fixture: the CLI runs in a folder holding `files` (name: text) under their names, the
+    web's temporary folders go to a folder of their own (yielded), which must be empty again after the test (nothing
+    left on the server)."""
+    uploads = tmp_path / "server-tmp"
+    uploads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(uploads))
+    folder = tmp_path / "cli"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(folder)
+    yield uploads
+    assert list(uploads.iterdir()) == []
 
 
 def _free_port() -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import web_and_cli
+from tests.web.conftest import files_beside, web_and_cli
 from tests.web.test_web_browser import open_page
 
 from infraplan.cli.main import main as cli_main
@@ -59,18 +58,8 @@ def upload(name: str, text: str | None = None) -> dict[str, str]:
 
 @pytest.fixture()
 def beside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The CLI runs in a folder holding the files under their names; the web's temporary folders go to their own
-    folder, empty again after each request (nothing is left on the server)."""
-    uploads = tmp_path / "server-tmp"
-    uploads.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(uploads))
-    files = tmp_path / "cli"
-    files.mkdir()
-    for name, text in FILES.items():
-        (files / name).write_text(text, encoding="utf-8")
-    monkeypatch.chdir(files)
-    yield uploads
-    assert list(uploads.iterdir()) == []
+    """`files_beside` of the files under their names."""
+    yield from files_beside(tmp_path, monkeypatch, FILES)
 
 
 CASES = [  # (command, body with uploads, the CLI line the web gives for it)

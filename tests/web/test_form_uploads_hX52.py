@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import web_and_cli
+from tests.web.conftest import files_beside, web_and_cli
 from tests.web.test_web_browser import open_page
 
 from infraplan.cli.main import main as cli_main
@@ -36,19 +35,9 @@ def upload(text: str, filename: str) -> dict[str, str]:
 
 @pytest.fixture()
 def beside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The CLI runs in a folder holding the uploads under their names; the web's temporary folders go to their own
-    folder (empty again after each request: nothing is left on the server)."""
-    uploads = tmp_path / "server-tmp"
-    uploads.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(uploads))
-    files = tmp_path / "cli"
-    files.mkdir()
-    for name, text in (("my-llama.json", CONFIG), ("config.json", CONFIG), ("h100-hbm-plus50.yaml", SYSTEM),
-                       ("frontier-h004.yaml", STACK)):
-        (files / name).write_text(text, encoding="utf-8")
-    monkeypatch.chdir(files)
-    yield uploads
-    assert list(uploads.iterdir()) == []
+    """`files_beside` of the uploads under their names."""
+    yield from files_beside(tmp_path, monkeypatch, {"my-llama.json": CONFIG, "config.json": CONFIG,
+                                                    "h100-hbm-plus50.yaml": SYSTEM, "frontier-h004.yaml": STACK})
 
 
 def test_train_with_uploaded_config_system_and_stack_is_the_cli_answer(

@@ -81,7 +81,7 @@ from infraplan.serving.capacity_layouts import layout_text, level_layouts, weigh
 from infraplan.serving.capacity_pairs import own_pair, own_prefill
 from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command
 from infraplan.serving.capacity_space import draft_choices, draft_note, drafts_text, kv_for
-from infraplan.serving.deployment import layout_refusal
+from infraplan.serving.deployment import build_refusal
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
     ServingEngine,
@@ -90,7 +90,7 @@ from infraplan.serving.engines import (
     serving_stack_for,
     versioned_name_note,
 )
-from infraplan.serving.expert_slots import engine_refusal, uneven_experts_note
+from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
@@ -111,7 +111,6 @@ from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
-from infraplan.serving.sglang_recv_poll import attention_dp_refusal
 from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
@@ -255,8 +254,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  stack=engine.ref, speculative_tokens=k, acceptance=r)
                 if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
                     continue
-                if refused := (engine_refusal(shape, dep.ep, dep.engine) or layout_refusal(  # engine cannot build it
-                        shape, dtype, dep.engine, dep.ep) or attention_dp_refusal(engine.ref, adp)):
+                if refused := build_refusal(shape, dep):  # the engine cannot build it
                     moe = f" MoE-TP{mtp}" if mtp > 1 else ""
                     rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{dep.ep}{moe} batch {cap_b}"
                                     f"{drafts_text(k)}: {refused}")

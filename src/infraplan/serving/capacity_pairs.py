@@ -29,12 +29,10 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
 from infraplan.serving.capacity_candidate import Candidate, candidate_for
-from infraplan.serving.deployment import layout_refusal
+from infraplan.serving.deployment import build_refusal
 from infraplan.serving.disaggregated import DisaggregatedDeployment, PrefillLayout, split_pools
-from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import fit_check
-from infraplan.serving.sglang_recv_poll import attention_dp_refusal
 from infraplan.serving.workloads import Requests
 
 OWN_PREFILL_LAYOUTS = True  # search prefill pools of a layout of their own (module docstring); False: as before
@@ -63,8 +61,7 @@ def own_prefill(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: 
             pre = split_pools(shape, acc, dep, dep.gpus_per_replica, layout).prefill
         except InputError:
             continue
-        if engine_refusal(shape, pre.ep, pre.engine) or layout_refusal(shape, pre.dtype, pre.engine, pre.ep) or (
-                attention_dp_refusal(pre.stack, pre.attention_dp)):
+        if build_refusal(shape, pre):
             continue
         cand = candidate_for(shape, acc, fabric, replace(pre, replicas=1), sample)
         if fit_check(shape, cand.cap, cand.dep, sample, acc):

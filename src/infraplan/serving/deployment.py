@@ -260,6 +260,15 @@ def layout_refusal(shape: TransformerShape, dtype: str, engine: str | None, ep: 
             "MoE, which asserts EP 1 (sglang 0.5.9 server_args.py:2127-2134, :2168-2175); use EP 1 or fp8")
 
 
+def build_refusal(shape: TransformerShape, dep: Deployment) -> str | None:
+    """Why `dep`'s engine cannot build its layout of `shape` (the refusals `serve-plan` meets while searching,
+    `serving.capacity` and `capacity_pairs`; `check_deployment` raises each in its place): the experts over EP
+    (`expert_slots.engine_refusal`), its MoE dtype at that EP (`layout_refusal`) and its stack's attention DP
+    (`sglang_recv_poll.attention_dp_refusal`), else None."""
+    return (engine_refusal(shape, dep.ep, dep.engine) or layout_refusal(shape, dep.dtype, dep.engine, dep.ep)
+            or attention_dp_refusal(dep.stack, dep.attention_dp))
+
+
 def moe_tp_refusal(engine: str | None, adp: int, tp: int, moe_tp: int) -> str | None:
     """Why the engine cannot split the experts of attention DP `adp` x TP `tp` GPUs over `moe_tp` of them with EP
     the rest, naming the two splits it runs, else None. vLLM's data-parallel attention runs its MoE layers either

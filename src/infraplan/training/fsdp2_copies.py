@@ -53,6 +53,7 @@ from infraplan.catalog.stacks import REDUCE_BYTES, Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
 from infraplan.scalar_path import FLOAT_OPS, MathOps
 from infraplan.training.plan import PlanArrays
+from infraplan.training.zero3_edges import edge_unit
 
 PARAM_BYTES = 2.0  # FSDP2's param dtype in torchtitan: `mixed_precision_param = "bfloat16"` (torchtitan 0.1.0
 # config_manager.py:221); the unsharded gradients come out of autograd at the same dtype
@@ -84,9 +85,7 @@ def fsdp2_copy_time(zero3_once_per_micro_batch: Any, params: Any, units: Any, mi
         return 0.0
     moved = micro_batches * (params * per_weight - kept * 2.0 * PARAM_BYTES)
     kernels = micro_batches * (units * KERNELS_PER_UNIT - ops.where(kept > 0.0, 2.0, 0.0))
-    if ops is FLOAT_OPS:
-        return memory_bound_seconds(rates, moved, kernels) if zero3_once_per_micro_batch else 0.0
-    return ops.where(zero3_once_per_micro_batch, ops.as_float(memory_bound_time(rates, moved, kernels)), 0.0)
+    return _masked_memory_time(zero3_once_per_micro_batch, moved, kernels, rates, ops)
 
 
 def fsdp2_step_copies(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], stack: Stack, micro_batches: Any,
@@ -95,12 +94,12 @@ def fsdp2_step_copies(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, A
     (`traffic["params"]`) in its layers' and the root module's FSDP units, where the stack sets `fsdp2_copy_passes`
     and re-gathers and reduce-scatters every micro-batch without a pipeline (`Stack.zero3_collectives_per_micro_batch`):
     ZeRO-3 at PP = 1 (`fsdp2_copy_time`, the root's and the last block's backward copy-out left out: their tables and
-    one layer's share of the rest, `zero3_edges.edge_share`'s unit), ZeRO-2 at PP = 1 (a copy-out and a chunk_cat a
+    one layer's share of the rest, `zero3_edges.edge_unit`), ZeRO-2 at PP = 1 (a copy-out and a chunk_cat a
     micro-batch) and ZeRO-2 / 3 with a pipeline (`piped_copy_bytes`, module docstring); 0 at ZeRO-0 (DDP)."""
     if not (stack.fsdp2_copy_passes and stack.zero3_collectives_per_micro_batch):
         return 0.0
-    layers, params, tables = lt["stage_layers"], traffic["params"], traffic["table_params"]
-    kept = tables + (params - tables) / ops.maximum(layers, 1.0)
+    layers, params = lt["stage_layers"], traffic["params"]
+    kept = edge_unit(traffic, layers, traffic["table_params"], ops)  # the root unit (both tables) and one layer
     units, m = layers + 1.0, micro_batches
     single = plan.pp == 1
     zero3 = fsdp2_copy_time((plan.zero >= 3) & single, params, units, m, stack, rates, ops, kept)
@@ -111,9 +110,15 @@ def fsdp2_step_copies(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, A
     moved = ops.where(single, zero2, piped)
     kernels = ops.where(single, m * units * 2.0, units * (gathers + m + 1.0))
     sharded = ((plan.zero == 2) & single) | ((plan.zero >= 2) & (plan.pp > 1))
+    return zero3 + _masked_memory_time(sharded, moved, kernels, rates, ops)
+
+
+def _masked_memory_time(mask: Any, moved: Any, kernels: Any, rates: KernelRates, ops: MathOps) -> Any:
+    """`memory_bound_time` of `moved` bytes in `kernels` launches where `mask` (a mask over plans, or one plan's
+    bool), 0 elsewhere."""
     if ops is FLOAT_OPS:
-        return zero3 + (memory_bound_seconds(rates, moved, kernels) if sharded else 0.0)
-    return zero3 + ops.where(sharded, ops.as_float(memory_bound_time(rates, moved, kernels)), 0.0)
+        return memory_bound_seconds(rates, moved, kernels) if mask else 0.0
+    return ops.where(mask, ops.as_float(memory_bound_time(rates, moved, kernels)), 0.0)
 
 
 def piped_copy_bytes(gathers: Any, micro_batches: Any, reduce: float) -> Any:

@@ -48,16 +48,22 @@ from infraplan.training.plan import PlanArrays
 
 ZERO3_EDGES = True  # the toggle: False prices ZeRO-3's collectives in bulk only (before hS, session 53)
 
-__all__ = ["ZERO3_EDGES", "edge_share", "zero3_edge_form"]
+__all__ = ["ZERO3_EDGES", "edge_share", "edge_unit", "zero3_edge_form"]
+
+
+def edge_unit(traffic: dict[str, Any], layers: Any, edge_tables: Any, ops: MathOps) -> Any:
+    """The local weights of one edge unit: `edge_tables` table weights and one of the traffic's `layers` decoder
+    layers (`traffic["params"]` less its tables, `traffic["table_params"]`, over the layers; arrays or one plan's
+    floats). Also FSDP2's units kept gathered from forward to backward (`fsdp2_copies.fsdp2_step_copies`)."""
+    params, tables = traffic["params"], traffic["table_params"]
+    return edge_tables + (params - tables) / ops.maximum(layers, 1.0)
 
 
 def edge_share(traffic: dict[str, Any], layers: Any, edge_tables: Any, ops: MathOps) -> Any:
     """The share of the traffic's local parameters (`traffic["params"]`: its `layers` decoder layers and its tables,
-    `traffic["table_params"]`) in one edge unit: `edge_tables` table weights and one decoder layer (arrays or one
-    plan's floats)."""
-    params, tables = traffic["params"], traffic["table_params"]
-    unit = edge_tables + (params - tables) / ops.maximum(layers, 1.0)
-    return ops.where(params > 0.0, unit / ops.maximum(params, 1.0), 0.0)
+    `traffic["table_params"]`) in one edge unit (`edge_unit`)."""
+    params = traffic["params"]
+    return ops.where(params > 0.0, edge_unit(traffic, layers, edge_tables, ops) / ops.maximum(params, 1.0), 0.0)
 
 
 def zero3_edge_form(zero3_form: Any, plan: PlanArrays, traffic: dict[str, Any], lt: dict[str, Any],
