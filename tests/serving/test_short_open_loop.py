@@ -37,3 +37,10 @@ def test_serve_rate_run_shorter_than_its_latencies_is_said_and_a_long_one_is_not
     assert not any(w.startswith("open loop:") for w in light.warnings), light.warnings
     closed = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, concurrency=8, requests=80, **kw)
     assert not any(w.startswith("open loop:") for w in closed.warnings), closed.warnings
+
+
+def test_a_long_runs_note_writes_its_seconds_without_e_notation():
+    """A long-output run (e2e mean 1,320 s) over 1,234 s of arrivals: .3g wrote "1.23e+03 s" into the JSON and web
+    note (review hL, session 53); the note writes figures as every other note does (`units.significant_text`)."""
+    (note,) = short_run_note(np.linspace(0.0, 1234.0, 101), {"e2e_s": {"mean": 1320.0}})
+    assert "arrive over 1,234 s" in note and "latencies (1,320 s)" in note and "e+" not in note

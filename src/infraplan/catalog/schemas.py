@@ -19,6 +19,14 @@ from infraplan.catalog.file_checks import (
     DeviceWatts,
     PeakFlops,
 )
+from infraplan.catalog.kernel_fits import (
+    DecodeAttentionFit,
+    EngineFamily,
+    Fraction,
+    MlaBmmFit,
+    MlaDecodeFit,
+    PlainGemmWaveFit,
+)
 from infraplan.catalog.spec_base import Spec
 
 # mxfp8 / mxfp4 (OCP microscaling, 32-element blocks with an 8-bit scale) and nvfp4 (16-element blocks, fp8
@@ -28,50 +36,6 @@ DTYPE_BYTES: dict[str, float] = {
     "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5, "fp4": 0.5,
     "mxfp8": 1.0 + 1.0 / 32, "nvfp4": 0.5 + 1.0 / 16, "mxfp4": 0.5 + 1.0 / 32,  # element + its share of the scale
 }
-
-EngineFamily = Literal["trtllm", "vllm", "sglang"]
-Fraction = Annotated[float, Field(gt=0, le=1)]
-
-
-class DecodeAttentionFit(Spec):
-    """A serving stack's decode-attention op on one accelerator and KV dtype: time per layer of one decode step =
-    `fixed_s` + KV bytes read / (`kv_read_fraction` x HBM bandwidth) (fitted to measured kernels;
-    `serving.decode_kernels`)."""
-
-    fixed_s: float = Field(ge=0, description="seconds per layer and decode step whatever the cached tokens")
-    kv_read_fraction: Fraction = Field(description="KV-cache bytes read per second / datasheet HBM bandwidth")
-
-
-class PlainGemmWaveFit(Spec):
-    """A serving stack's plain GEMMs of one dtype: the K loop at `fraction` of the dtype's dense peak plus
-    `wave_fixed_s` per wave of tiles (fitted to measured kernels; `hardware.kernels` "Per-wave fixed time")."""
-
-    fraction: Fraction = Field(description="the K loop's FLOP/s / the dtype's dense peak")
-    wave_fixed_s: float = Field(ge=0, description="seconds per wave of full tiles besides the K loop")
-
-
-class MlaDecodeFit(Spec):
-    """A serving stack's absorbed-MLA decode kernel on one accelerator and latent-cache dtype: time per layer of one
-    decode step = `fixed_s` + `query_head_s` x decode queries x local heads + max(latent bytes read /
-    (`kv_read_fraction` x HBM bandwidth), score and value FLOPs / `flops_per_s`) (fitted to measured kernels;
-    `serving.mla_decode`)."""
-
-    fixed_s: float = Field(ge=0, description="seconds per layer and decode step whatever the batch and context")
-    query_head_s: float = Field(ge=0, description="seconds per (decode query, local head) and layer")
-    kv_read_fraction: Fraction = Field(description="latent-cache bytes read per second / datasheet HBM bandwidth")
-    flops_per_s: float = Field(gt=0, description="score and value FLOPs per second where they bind")
-
-
-class MlaBmmFit(Spec):
-    """A serving stack's absorbed-MLA batched GEMM (W_UK into the query, or W_UV after the attention) on one
-    accelerator and weight dtype, as its decode phase runs it: time of one such BMM per layer = `fixed_s` +
-    `head_s` x local heads + `token_head_s` x decode tokens x local heads (fitted to measured kernels;
-    `serving.mla_absorb`)."""
-
-    fixed_s: float = Field(ge=0, description="seconds per BMM and layer whatever the heads and tokens")
-    head_s: float = Field(ge=0, description="seconds per local head, BMM and layer")
-    token_head_s: float = Field(ge=0, description="seconds per (decode token, local head), BMM and layer")
-
 
 class KernelEfficiency(Spec):
     """How close real kernels come to the datasheet on this accelerator (the calibration data).
@@ -238,6 +202,9 @@ class Accelerator(Spec):
         missing = set(self.efficiency.matmul_max_fraction) - set(self.peak_flops_per_s)
         if missing:
             raise ValueError(f"matmul_max_fraction given for dtypes without a peak: {sorted(missing)}")
+        waves = {d for fits in (self.efficiency.plain_gemm_wave or {}).values() for d in fits if not self.supports(d)}
+        if waves:  # its K-loop rate is a fraction of the dtype's peak (`peak`: a KeyError traceback at serve, hL53)
+            raise ValueError(f"plain_gemm_wave given for dtypes without a peak: {sorted(waves)}")
         if "bf16" not in self.peak_flops_per_s and "fp16" not in self.peak_flops_per_s:
             raise ValueError("peak_flops_per_s needs bf16 or fp16")
         if not {"bf16", "fp16"} & set(self.efficiency.matmul_max_fraction):  # hC51: fp8 only trained bf16 at fp8's

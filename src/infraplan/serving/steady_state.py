@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.units import significant_text
+
 STEADY_SPANS = 4  # mean latencies an open-loop run must span to read a steady state (serve-plan's probes:
 # `capacity_candidate`'s steady-state comment; `short_run_note`)
 
@@ -97,8 +99,10 @@ def short_run_note(arrival_s: np.ndarray, result: dict[str, Any]) -> list[str]:
     if window <= 0.0 or not e2e_mean_s > 0.0 or window >= STEADY_SPANS * e2e_mean_s:
         return []
     need = math.ceil(STEADY_SPANS * e2e_mean_s * (n - 1) / window) + 1
-    return [f"open loop: the {n:,} requests arrive over {window:.3g} s, under {STEADY_SPANS} mean end-to-end "
-            f"latencies ({e2e_mean_s:.3g} s): the run is mostly the engine filling and draining, so its latencies and "
-            "SLO attainment are not the steady state's (an overload's queue has no time to build; serve-plan probes "
-            f"{STEADY_SPANS} latencies at least, serving.capacity_candidate) and its throughput reads low by about "
+    # the figures as every note writes them (`units.significant_text`: 1,234 s, not .3g's 1.23e+03 s, hL53)
+    return [f"open loop: the {n:,} requests arrive over {significant_text(window, 3)} s, under {STEADY_SPANS} mean "
+            f"end-to-end latencies ({significant_text(e2e_mean_s, 3)} s): the run is mostly the engine filling and "
+            "draining, so its latencies and SLO attainment are not the steady state's (an overload's queue has no time "
+            f"to build; serve-plan probes {STEADY_SPANS} latencies at least, serving.capacity_candidate) and its "
+            "throughput reads low by about "
             f"E / (W + E) = {e2e_mean_s / (window + e2e_mean_s):.0%}; give --requests {need:,} or more"]
