@@ -346,4 +346,18 @@ Sequences = Annotated[int, Field(ge=1, le=MAX_SEQUENCES, description="sequences 
 Degree = Annotated[int, Field(ge=1, le=MAX_PARALLEL_DEGREE, description="parallel degree")]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="random seed")]
 Seconds = Annotated[float, Field(gt=0.0, le=MAX_SLO_S, allow_inf_nan=False, description="seconds")]
-Price = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False, description="US dollars")]
+
+
+def number_text(value: object) -> object:
+    """A number written as text read as the CLI's number options read it (`cli.options.Bounded`: spaces and `_`
+    dropped), refused in their words ("'40k' is not a number"), so the web and the CLI say one line (hH53)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return float(value.strip().replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+
+
+Price = Annotated[float, BeforeValidator(number_text),
+                  Field(ge=0.0, le=1e12, allow_inf_nan=False, description="US dollars")]

@@ -16,7 +16,7 @@ import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from infraplan.cluster import Cluster
@@ -77,3 +77,28 @@ def test_campus_facility_is_facility_of_its_accelerators_and_fills_the_budget(ac
     site = site_inputs(layout, cooling, location, None, None)
     more = campus_load(layout, campus.accelerators + layout.packing_unit_accelerators, site.cooling, site.cooling_name)
     assert more.it_w * site.pue > budget
+
+
+PARTS = ("gb200", "gb300", "h100-sxm", "b200", "mi300x", "h800")
+
+
+@FUZZ
+@given(st.sampled_from(PARTS), st.integers(1, 2016), st.sampled_from(LOCATIONS), st.sampled_from(COOLING))
+@example("gb200", 100, None, None)  # hF53's case: train charged the 108-GB200 fabric's share (2,097.7 W), facility 100
+@example("h100-sxm", 12, None, None)  # two whole servers house 12 H100 both ways (1,534.5 W)
+def test_train_tokens_power_per_gpu_is_facility_of_its_count(part, gpus, location, cooling) -> None:
+    """hH53: on an accelerator preset the job is charged the facility of its own accelerators, in whole servers
+    (trays) and the racks they fill (`cluster.cost.job_accelerators`), as `facility --accelerator A --count N`
+    within one zone (2,016 GB200: `zone_accelerators`); not the share of the larger fabric the step is priced on."""
+    trained = estimate_training("llama3-8b", part, gpus, seq_len=4096, global_batch=gpus)
+    try:
+        facility = size_facility(accelerator=part, count=gpus, location=location, cooling=cooling)
+    except InputError as refused:
+        with pytest.raises(InputError, match=re.escape(str(refused))):
+            training_run_totals(trained, part, 1e12, location=location, cooling=cooling)
+        return
+    run = training_run_totals(trained, part, 1e12, location=location, cooling=cooling)
+    per_gpu = facility.facility_power_w / facility.accelerators
+    assert abs(run.facility_power_w_per_gpu - per_gpu) <= REL * per_gpu, (part, gpus, location, cooling)
+    housed = [n for n in run.notes if n.startswith("power and cost per GPU")]
+    assert bool(housed) == (facility.accelerators != gpus), run.notes

@@ -30,7 +30,8 @@ class PlainGemmWaveFit(Spec):
     `wave_fixed_s` per wave of tiles (fitted to measured kernels; `hardware.kernels` "Per-wave fixed time")."""
 
     fraction: Fraction = Field(description="the K loop's FLOP/s / the dtype's dense peak")
-    wave_fixed_s: float = Field(ge=0, description="seconds per wave of full tiles besides the K loop")
+    wave_fixed_s: float = Field(  # (le: 10 x the largest fitted, b300's 2.28 us; hH53)
+        ge=0, le=2.28e-5, description="seconds per wave of full tiles besides the K loop")
 
 
 class MlaDecodeFit(Spec):

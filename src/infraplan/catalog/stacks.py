@@ -144,8 +144,8 @@ class Stack(FrameworkRules):
         "reduces in the switches where every tier does SHARP (`network.sharp.collnet_fabric`); NCCL's default is 0 "
         "(NCCL docs env.html, cited from memory), and no shipped stack sets it")
     gradient_accumulation_fusion: bool = True  # False: wgrad to param.grad, a hook adds it (`layer_kernels`)
-    grad_accumulation_bytes: float = Field(
-        0.0, ge=0, description="non-Megatron stacks: bytes per weight element and micro-batch that gradient "
+    grad_accumulation_bytes: float = Field(  # (le: 10 x the 6 B sourced, deepspeed.yaml; 1e300 gave a null step, hH53)
+        0.0, ge=0, le=60.0, description="non-Megatron stacks: bytes per weight element and micro-batch that gradient "
         "accumulation moves outside the wgrad GEMM (`training.layer_kernels.unfused_main_grad_bytes`)")
     grad_accumulation_source: str | None = Field(
         None, description="where `grad_accumulation_bytes` comes from (the framework's code)")
@@ -236,10 +236,11 @@ class Stack(FrameworkRules):
         "`--distribute-checkpointed-activations`): the stored input / TP, one T x h all-gather and copies a layer")
     partition_checkpointed_source: str | None = Field(
         None, description="where `partition_checkpointed_activations` comes from (the framework's default)")
-    p2p_transfers_per_micro_batch: float = Field(
-        2.0, ge=2, description="blocking transfers (`p2p_synchronize`) a stage with two pipeline neighbours waits for "
-        "per micro-batch: 2 where a send and a receive go out as one batched exchange (Megatron-LM `_communicate`), 4 "
-        "where each is its own blocking call (DeepSpeed's TrainSchedule); PP 2 waits for 2 (`training.step_assembly`)")
+    p2p_transfers_per_micro_batch: float = Field(  # (le: 10 x the 4 sourced; 1e300 gave a 9e297 s step, hH53)
+        2.0, ge=2, le=40.0, description="blocking transfers (`p2p_synchronize`) a stage with two pipeline neighbours "
+        "waits for per micro-batch: 2 where a send and a receive go out as one batched exchange (Megatron-LM "
+        "`_communicate`), 4 where each is its own blocking call (DeepSpeed's TrainSchedule); PP 2 waits for 2 "
+        "(`training.step_assembly`)")
     p2p_transfers_source: str | None = Field(
         None, description="where `p2p_transfers_per_micro_batch` comes from (the framework's schedule code)")
     p2p_overlap_needs_interleaving: bool = Field(

@@ -232,10 +232,11 @@ AlgorithmOption = Annotated[CollectiveAlgorithm, typer.Option("--algorithm", hel
 SimOption = Annotated[CollectiveSim, typer.Option("--sim", help="analytical (alpha-beta) or flow-level model")]
 CostsOption = Annotated[str | None, typer.Option("--costs", help="YAML file overriding any price, life or factor")]
 CoolingOption = Annotated[str | None, typer.Option(
-    "--cooling", help=" | ".join(COOLING) + " [default: air if a server/rack unit fits 30 kW, else liquid]",
+    "--cooling",
+    help=" | ".join(COOLING) + " or YAML file [default: air if a server/rack unit fits 30 kW, else liquid]",
     autocompletion=_completer(COOLING))]
 BuildTypeOption = Annotated[str | None, typer.Option(
-    "--build-type", help=" | ".join(BUILD_TYPES), autocompletion=_completer(BUILD_TYPES))]
+    "--build-type", help=" | ".join(BUILD_TYPES) + " or YAML file", autocompletion=_completer(BUILD_TYPES))]
 
 # --- bounded numbers (Typer `parser=`), one per kind of quantity -----------------------------------------------
 PP_OR_TP = count(1, 1_048_576)

@@ -297,6 +297,23 @@ def cluster_site_cost(cluster: Cluster, site: SiteInputs | None = None, rack_pow
     return cluster_cost(cluster.layout, load, site)
 
 
+def job_accelerators(cluster: Cluster, gpus: int) -> int:
+    """The accelerators whose facility a job of `gpus` is charged a share of (hH53): a catalog system's all (the job
+    runs on part of a system built whole); on a generic cluster (an accelerator preset, `Cluster.for_gpus`) the job's
+    own, which `it_load` houses in whole servers (trays) and racks, the rack's shared parts (an NVL72's switch trays)
+    counted for a part-filled rack, as `facility --accelerator A --count N` does within one zone. The generic fabric
+    rounds up to whole leaf groups (`generic.clos_tiers`: 100 GB200 on a 108-GB200 Clos) to price the step's
+    collectives; the two trays past the job's 25 are not built for it, so they are not in its power or cost."""
+    return min(gpus, cluster.total_accelerators) if cluster.generic else cluster.total_accelerators
+
+
+def job_site_cost(cluster: Cluster, gpus: int, site: SiteInputs | None = None) -> ClusterCost:
+    """`cluster_site_cost` of the facility a job of `gpus` is charged (`job_accelerators`): one non-blocking Clos."""
+    site = site or site_inputs(cluster.layout)
+    load = it_load(cluster.layout, job_accelerators(cluster, gpus), site.cooling, site.cooling_name)
+    return cluster_cost(cluster.layout, load, site)
+
+
 def usd_per_accelerator_hour(cluster: Cluster | str, site: SiteInputs | None = None) -> float:
     """THE price of an owned accelerator-hour of a cluster: (annualised capex of servers, network share and
     facility share + opex: power x PUE x electricity and maintenance) / (accelerators x HOURS_PER_YEAR)."""

@@ -36,7 +36,8 @@ class TrainingRunTotals(Result):
     failure_rate: str = Field(description="failure-rate preset")
     expected_interruptions: float = Field(description="interruptions over the run, unexpected + planned (count)")
     facility_power_w_per_gpu: float = Field(description="peak facility power per accelerator (its share of the IT "
-                                            "load x PUE), W")
+                                            "load x PUE of the job's accelerators in whole servers on an accelerator "
+                                            "preset, as `facility --count`; of the whole catalog system), W")
     pue: float = Field(description="power usage effectiveness, facility W / IT W")
     location: str = Field(description="location preset (grid carbon, electricity price)")
     grid_gco2_per_kwh: float = Field(description="grid carbon intensity, gCO2e per kWh")

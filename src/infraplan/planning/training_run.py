@@ -26,6 +26,7 @@ from infraplan.cluster.cost import (
     SiteInputs,
     cluster_cost,
     cluster_site_cost,
+    job_site_cost,
     missing_server_price,
     price_note,
     site_inputs,
@@ -71,7 +72,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     no_price = missing_server_price(cluster.accelerator, site.overrides)
     if no_price is not None:  # $0 servers only to reach the power and energy; the cost fields are then None
         site = dataclasses.replace(site, overrides=site.overrides.merged(server_usd_per_accelerator=0.0))
-    money = cluster_site_cost(cluster, site)
+    money = job_site_cost(cluster, gpus, site)
     facility_w_per_gpu = money.load.it_w * site.pue / money.load.accelerators
     energy_mwh = gpu_hours * facility_w_per_gpu / 1e6
     embodied_kg = embodied_per_accelerator_kg(cluster.accelerator, site.overrides)
@@ -103,11 +104,22 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
-        notes=[*(n for n in [goodput_basis_note(rel, gpus),
+        notes=[*(n for n in [goodput_basis_note(rel, gpus), housed_note(cluster, gpus, money, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
                *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
     )
+
+
+def housed_note(cluster: Cluster, gpus: int, money: ClusterCost, typed: str | None = None) -> str | None:
+    """What the run's power and cost per GPU count on an accelerator preset where the servers that house the job
+    hold more than its accelerators (hH53, `cluster.cost.job_accelerators`). None elsewhere: a catalog system is
+    charged whole, as `facility --system` sizes it (said by the system's name in the output)."""
+    load, name = money.load, cluster.layout.accelerator.name
+    if not cluster.generic or load.accelerators == gpus:
+        return None
+    return (f"power and cost per GPU: the share of {load.servers:,} whole server(s) housing {load.accelerators:,} "
+            f"{name} for the job's {gpus:,}, as `facility --accelerator {typed_part(name, typed)} --count {gpus}`")
 
 
 def typed_part(name: str, typed: str | None) -> str:
@@ -124,8 +136,8 @@ def zoned_fabric_note(cluster: Cluster, site: SiteInputs, money: ClusterCost, pr
     cluster, cluster/generic.py), `facility`, `campus` and `plan` build that many as zones joined at 1:7
     (facility/campus_fabric.py). Both figures are given; None where the two are one fabric. `serve` says the same
     of its $/M tokens (`serving_fabric_note`). `typed`: the `--system` the user gave (`typed_part`)."""
-    layout, n = cluster.layout, cluster.total_accelerators
-    if not beyond_one_zone(cluster):
+    layout, n = cluster.layout, money.load.accelerators  # those `money` houses (`cluster.cost.job_accelerators`)
+    if not beyond_one_zone(cluster) or n <= zone_accelerators(layout):
         return None
     zoned = cluster_cost(layout, built_load(layout, n, site.cooling, site.cooling_name), site)
 

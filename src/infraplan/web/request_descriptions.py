@@ -89,8 +89,8 @@ _INPUT_LEN = "fixed prompt length, tokens"
 _OUTPUT_LEN = "fixed output length, tokens"
 _SEED = "random seed for arrivals and lengths"
 _FABRIC = "clos | rail-only [default: the system's own]"
-_COOLING = "air | liquid | immersion [default: air if a server/rack unit fits 30 kW, else liquid]"
-_BUILD_TYPE = "hyperscale | low-cost | high-cost | ai-campus"
+_COOLING = "air | liquid | immersion or YAML file [default: air if a server/rack unit fits 30 kW, else liquid]"
+_BUILD_TYPE = "hyperscale | low-cost | high-cost | ai-campus or YAML file"
 _ELECTRICITY = "override the electricity price, e.g. 70/MWh or 0.07/kWh (a bare number: USD/MWh)"
 TRAIN = {
     "model": _MODEL,
