@@ -45,8 +45,11 @@ def test_attention_dp_and_ep_only_above_one(plan: ServingPlanResult) -> None:
 
 
 def test_a_disaggregated_deployment_names_its_prefill_gpus(plan: ServingPlanResult) -> None:
-    argv = _argv(plan, disaggregated=True, prefill=SimpleNamespace(gpus=4))
-    assert argv[argv.index("--prefill-gpus") + 1] == "4"
+    same = SimpleNamespace(gpus=4, tp=1, attention_dp=1, ep=1, moe_tp=1)  # the decode pool's layout (hY53 reads it)
+    argv = _argv(plan, disaggregated=True, prefill=same)
+    assert argv[argv.index("--prefill-gpus") + 1] == "4" and "--prefill-tp" not in argv
+    own = _argv(plan, disaggregated=True, prefill=SimpleNamespace(gpus=4, tp=4, attention_dp=1, ep=1, moe_tp=1))
+    assert own[own.index("--prefill-tp") + 1] == "4"  # a prefill layout of its own (`capacity_pairs`)
     assert "--prefill-gpus" not in _argv(plan, disaggregated=True, prefill=None)
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.cli.test_user_walk_hU53 import FOUR_U, PART
+from tests.cli.conftest import WHAT_IF_PART as PART
+from tests.cli.test_user_walk_hU53 import FOUR_U
 from tests.web.conftest import web_and_cli
 
 X1 = {"filename": "x1.yaml", "text": PART}
