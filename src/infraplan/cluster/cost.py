@@ -320,12 +320,17 @@ def usd_per_accelerator_hour(cluster: Cluster | str, site: SiteInputs | None = N
     return cluster_site_cost(Cluster.resolve(cluster), site).usd_per_accelerator_hour
 
 
-def usd_per_accelerator_hour_if_priced(cluster: Cluster | str, site: SiteInputs | None = None) -> float | None:
+def usd_per_accelerator_hour_if_priced(cluster: Cluster | str, site: SiteInputs | None = None,
+                                       gpus: int | None = None) -> float | None:
     """`usd_per_accelerator_hour`, or None when the catalog has no server price for the accelerator (the caller
-    then reports no cost rather than an invented one; `--usd-per-hour` or a --costs file supplies it)."""
+    then reports no cost rather than an invented one; `--usd-per-hour` or a --costs file supplies it). `gpus`: a
+    job's accelerators, priced as `job_site_cost` charges them (`serve` / `serve-plan`, as `train --tokens`, hI53:
+    100 GB200 paid the 108-GB200 fabric's round-up, $/GPU-h of `facility --accelerator gb200 --count 108`)."""
     resolved = Cluster.resolve(cluster)
     if accelerator_price(resolved.accelerator) is None:
         return None
+    if gpus is not None:
+        return job_site_cost(resolved, gpus, site).usd_per_accelerator_hour
     return usd_per_accelerator_hour(resolved, site)
 
 

@@ -25,7 +25,6 @@ from infraplan.cluster.cost import (
     CostOverrides,
     SiteInputs,
     cluster_cost,
-    cluster_site_cost,
     job_site_cost,
     missing_server_price,
     price_note,
@@ -158,14 +157,15 @@ def beyond_one_zone(cluster: Cluster) -> bool:
     return cluster.layout.generic and cluster.total_accelerators > zone_accelerators(cluster.layout)
 
 
-def serving_fabric_note(cluster: Cluster, typed: str | None = None) -> str | None:
-    """`zoned_fabric_note` for `serve`'s $/M tokens, priced at the catalog's default site for the layout
-    (`cluster.cost.usd_per_accelerator_hour`, the price `serving_api.estimate_serving` takes): the non-blocking Clos
-    of the deployment's accelerators where `facility` builds zones. None within one zone or on a catalog system."""
+def serving_fabric_note(cluster: Cluster, gpus: int, typed: str | None = None) -> str | None:
+    """`zoned_fabric_note` for `serve`'s $/M tokens on `gpus` accelerators, priced at the catalog's default site for
+    the layout as `train --tokens` charges a job (`cluster.cost.job_site_cost`, the price
+    `serving_api.estimate_serving` takes, hI53): the non-blocking Clos of the deployment's accelerators where
+    `facility` builds zones. None within one zone or on a catalog system."""
     if not beyond_one_zone(cluster):
         return None
     site = site_inputs(cluster.layout)
-    return zoned_fabric_note(cluster, site, cluster_site_cost(cluster, site), True, "its $/M tokens are priced on",
+    return zoned_fabric_note(cluster, site, job_site_cost(cluster, gpus, site), True, "its $/M tokens are priced on",
                              typed)
 
 
@@ -198,7 +198,7 @@ def serving_with_fabric_note(result: ServingResult | ImageServingResult, cluster
     `typed`: the system the user gave (`typed_part`)."""
     if usd_per_hour is not None or result.usd_per_hour_per_gpu is None:
         return result
-    note = serving_fabric_note(cluster.for_gpus(result.deployment.gpus), typed)
+    note = serving_fabric_note(cluster.for_gpus(result.deployment.gpus), result.deployment.gpus, typed)
     return result if note is None else result.model_copy(update={"warnings": [*result.warnings, note]})
 
 

@@ -324,7 +324,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
         # 64 H100, hF2, session 39)
         sized = cluster.for_gpus(chosen["gpus"])
-        price = usd_per_accelerator_hour_if_priced(sized)  # a pair of layouts run as `serve --prefill-tp` runs it
+        # a pair of layouts run as `serve --prefill-tp` runs it; charged as `train --tokens` charges a job (hI53)
+        price = usd_per_accelerator_hour_if_priced(sized, gpus=chosen["gpus"])
         result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_disaggregated(
             shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price) if pair else (
             simulate_deployment(shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft,

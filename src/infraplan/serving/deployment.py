@@ -128,8 +128,14 @@ class Deployment:
                 "tokens_per_step": self.tokens_per_step}
 
 
-def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> None:
-    """Raise InputError for a deployment that cannot be built at all (not for one that does not fit)."""
+def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Deployment, pool: str = "") -> None:
+    """Raise InputError for a deployment that cannot be built at all (not for one that does not fit). `pool`:
+    "prefill-" where `dep` is the prefill pool `serve --prefill-*` lays out (`disaggregated.split_pools`): its layout
+    refusals name those options, not the decode pool's (hI53: `--prefill-ep 16` on 8 experts said `--attention-dp`)."""
+
+    def said(label: str, option: str) -> str:  # "EP 16" -> "EP 16 (--prefill-ep)" for the prefill pool
+        return f"{label} (--{pool}{option})" if pool else label
+
     if dep.dtype not in WEIGHT_DTYPES:
         raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
     if dep.kv_dtype not in KV_DTYPES:
@@ -158,22 +164,25 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
     if not 0.0 <= dep.acceptance <= 1.0 or (dep.acceptance > 0 and not dep.speculative_tokens):
         raise InputError(f"--acceptance {dep.acceptance} must be in [0, 1] and needs --speculative-tokens >= 1")
     if shape.num_heads % dep.tp:
-        raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by TP {dep.tp}")
+        raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by "
+                         f"{said(f'TP {dep.tp}', 'tp')}")
     if dep.pp > shape.num_layers:
-        raise InputError(f"PP {dep.pp} exceeds the {shape.num_layers} layers of {shape.name}")
+        raise InputError(f"{said(f'PP {dep.pp}', 'pp')} exceeds the {shape.num_layers} layers of {shape.name}")
     if dep.attention_dp > 1:
         if not shape.is_moe:
-            raise InputError(f"--attention-dp {dep.attention_dp} is wide EP: it spreads an MoE model's experts over "
-                             f"the attention-DP ranks; {shape.name} is dense (no experts): serve it as replicas "
-                             "(--tp 1 and --gpus N give N data-parallel replicas)")
+            replicas = (f"--{pool}tp 1 and --{pool}gpus N give N data-parallel prefill workers" if pool else
+                        "--tp 1 and --gpus N give N data-parallel replicas")
+            raise InputError(f"--{pool}attention-dp {dep.attention_dp} is wide EP: it spreads an MoE model's experts "
+                             f"over the attention-DP ranks; {shape.name} is dense (no experts): serve it as replicas "
+                             f"({replicas})")
         if (dep.ep * dep.moe_tp != dep.attention_dp * dep.tp or dep.ep > shape.num_experts
                 or shape.ffn_hidden_size % dep.moe_tp):
-            raise InputError(f"wide EP needs an MoE model and EP x MoE TP = attention DP x TP = "
-                             f"{dep.attention_dp * dep.tp}, EP <= its experts, MoE TP dividing its expert width; got "
-                             f"EP {dep.ep}, MoE TP {dep.moe_tp} for {shape.name} ({shape.num_experts} experts of "
-                             f"{shape.ffn_hidden_size})")
+            raise InputError(f"wide EP needs an MoE model and EP x MoE TP = {said('attention DP', 'attention-dp')} "
+                             f"x {said('TP', 'tp')} = {dep.attention_dp * dep.tp}, EP <= its experts, MoE TP "
+                             f"dividing its expert width; got {said(f'EP {dep.ep}', 'ep')}, MoE TP {dep.moe_tp} for "
+                             f"{shape.name} ({shape.num_experts} experts of {shape.ffn_hidden_size})")
         if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
-            raise InputError(refused)
+            raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
         if refused := moe_tp_refusal(dep.engine, dep.attention_dp, dep.tp, dep.moe_tp):  # vLLM: all or none
             raise InputError(refused)
     elif dep.moe_tp > 1:
@@ -182,13 +191,13 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                          "(--tp / --ep)")
     elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
         experts = f"{shape.num_experts} experts" if shape.is_moe else "no experts (dense)"
-        raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "
-                         f"(or --attention-dp for EP across attention data-parallel ranks); {shape.name} has "
-                         f"{experts}, TP {dep.tp}")
+        raise InputError(f"{said(f'EP {dep.ep}', 'ep')} needs an MoE model with experts and TP divisible by it "
+                         f"(or --{pool}attention-dp for EP across attention data-parallel ranks); {shape.name} has "
+                         f"{experts}, {said(f'TP {dep.tp}', 'tp')}")
     if refused := layout_refusal(shape, dep.dtype, dep.engine, dep.ep):  # SGLang's MXFP8 experts: EP 1 only
-        raise InputError(refused)
+        raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
     if refused := attention_dp_refusal(dep.stack, dep.attention_dp):  # SGLang's receive skipper: no attention DP
-        raise InputError(refused)
+        raise InputError(refused + (f" (--{pool}attention-dp {dep.attention_dp})" if pool else ""))
     if dep.token_budget < dep.max_batch:
         raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
 

@@ -177,7 +177,7 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
     slo = e2e_slo if e2e_slo is not None else spec.e2e_slo_s
     idle_w, host_w = power_terms(acc, sys_spec)
     energy = gpus * (idle_w + host_w) * duration + (acc.tdp_w - idle_w) * 0.5 * (pool.busy_s + pool.compute_s)
-    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)
+    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster, gpus=gpus)
     one = cost.body_s[1] + cost.overhead_s
     return {
         **header, "fits": True, "deployment": deployment, "requests": requests, "duration_s": duration,

@@ -169,12 +169,13 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
                          "describe a prefill pool: give its --prefill-gpus")
     if prefill_gpus % per_worker:
         raise InputError(f"--prefill-gpus {prefill_gpus} is not a multiple of the prefill worker's TP x PP x "
-                         f"attention DP = {per_worker} GPUs")
+                         f"attention DP (--prefill-tp {tp} x --prefill-pp {pp} x --prefill-attention-dp {adp}) = "
+                         f"{per_worker} GPUs")
     prefill = replace(decode, tp=tp, pp=pp, ep=ep, attention_dp=adp, moe_tp=1, replicas=prefill_gpus // per_worker,
                       max_batch=layout.max_batch or decode.max_batch, speculative_tokens=0, acceptance=0.0)
     prefill = replace(prefill, token_budget=max(prefill.token_budget, prefill.max_batch))
     try:
-        check_deployment(shape, accelerator, prefill)
+        check_deployment(shape, accelerator, prefill, pool="prefill-")
     except InputError as error:
         raise InputError(f"prefill pool: {error}") from None
     pair = DisaggregatedDeployment(prefill, decode)

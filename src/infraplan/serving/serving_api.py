@@ -341,7 +341,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     require_context(int((reqs.input_tokens + reqs.output_tokens).max()), shape.name, shape.max_seq_len)
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
-    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)
+    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster, gpus=gpus)
     # --offline: an in-process batch (trtllm-bench, MLPerf Offline through LoadGen) has no HTTP front end, as the
     # validation scores those rows (`front_end: false`, validation/cases/inference*.yaml)
     result = (simulate_disaggregated(shape, cluster, pair, reqs, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price,
