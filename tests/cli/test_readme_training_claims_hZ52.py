@@ -20,6 +20,9 @@ last block's backward copy-outs, which do not run, left out of `training.fsdp2_c
 The ZB-V example 4.34 / 4.57 -> 4.46 / 4.70 s: torchtitan's ZeRO-2 under a pipeline keeps each stage's gradient
 unsharded in fp32 over the 32 micro-batches and reduce-scatters after the last backward (torch.distributed.pipelining,
 torch 2.11.0 stage.py:656-659, :989-1016; _fsdp_param.py:670-689): 328 B per stage weight a step, +0.127 s.
+hZ (session 53): 4.46 / 4.70 -> 4.51 / 4.77 s: that reduce-scatter, after the first stage's last backward, is exposed
+whole (`training.zero3_edges.deferred_zero2_form`, torch 2.5.1 stage.py:522-536), not hidden behind one micro-batch's
+backward window (1F1B's DP exposure 0.085 s with it).
 """
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ def _form(pp: int, root: bool, per_micro_batch: bool, windows: tuple[float, floa
           bulk: float = 0.1, piped_per_micro_batch: bool | None = None) -> float:
     plan: Any = SimpleNamespace(pp=pp, micro_batches=micro_batches)
     piped = per_micro_batch if piped_per_micro_batch is None else piped_per_micro_batch
-    stack: Any = SimpleNamespace(fsdp2_copy_passes=2 if root else 0, zero3_collectives_per_micro_batch=per_micro_batch,
-                                 zero3_pipeline_collectives_per_micro_batch=piped)
+    stack: Any = SimpleNamespace(zero3_edge_tables="root" if root else "embedding",
+                                 zero3_collectives_per_micro_batch=per_micro_batch,
+                                 zero3_pipeline_collectives_per_micro_batch=piped,
+                                 pipeline_grad_reduce_deferred=False)  # (hZ53's deferred tail: its own tests)
     return float(zero3_edges.zero3_edge_form(bulk, plan, TRAFFIC, LT, windows, stack, FLOAT_OPS))
 
 

@@ -29,7 +29,8 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "pipeline_partition_source", "unfused_elementwise_source", "recompute_modules_source",
                     "grad_accumulation_source", "pipeline_dp_overlap_source",
                     "zero3_collectives_source", "fsdp2_copy_source", "adamw_bytes_source",
-                    "p2p_transfers_source", "partition_checkpointed_source"})
+                    "p2p_transfers_source", "partition_checkpointed_source",
+                    "pipeline_grad_reduce_source"})
 
 
 def settings_of(stack: Any) -> dict[str, Any]:

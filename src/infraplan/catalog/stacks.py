@@ -166,7 +166,7 @@ class Stack(FrameworkRules):
         "per-micro-batch gathers and reduce-scatters (Megatron-FSDP: its hooks and `no_sync` are the schedules' "
         "own): m times one micro-batch's ZeRO-3 exposure at any PP (`training.step_assembly`); False: with a "
         "pipeline once a step (torchtitan's pipelining defers FSDP's resharding and gradient sync to the last "
-        "micro-batch, RECALLED; DeepSpeed's pipeline engine runs no ZeRO-3); its source in "
+        "micro-batch: `pipeline_grad_reduce_source`; DeepSpeed's pipeline engine runs no ZeRO-3); its source in "
         "`zero3_collectives_source`")
     fsdp2_copy_passes: bool = Field(
         False, description="FSDP2's copy-out of each all-gather into the unsharded parameters and copy-in of the "
@@ -174,6 +174,14 @@ class Stack(FrameworkRules):
         "without a pipeline (`training.fsdp2_copies`)")
     fsdp2_copy_source: str | None = Field(
         None, description="where `fsdp2_copy_passes` comes from (the framework's code)")
+    zero3_edge_tables: Literal["embedding", "root"] = Field("embedding", description="ZeRO-3's step-edge tables "
+        "(`training.zero3_edges`): root, FSDP2's root unit (embedding, final norm, output layer); embedding alone "
+        "(Megatron-FSDP, DeepSpeed); its source in `zero3_collectives_source`")
+    pipeline_grad_reduce_deferred: bool = Field(False, description="PP > 1: a stage's FSDP reduce-scatters run after "
+        "its last backward (torch.distributed.pipelining), the first stage's whole one exposed (`training.zero3_edges`"
+        "; hZ53); False: overlapped per micro-batch or bucket (Megatron, Megatron-FSDP, DeepSpeed)")
+    pipeline_grad_reduce_source: str | None = Field(
+        None, description="where `pipeline_grad_reduce_deferred` comes from (the framework's code)")
     adamw_bytes_per_param: float | None = Field(  # (le: 10 x the 92 B sourced; 1e300 gave a null step, hR53)
         None, gt=0, le=1000.0, description="bytes per stepped parameter of the optimizer step with the gradient-norm "
         "clip (None: `training.optimizer_step.ADAM_BYTES_PER_PARAM`, a fused multi-tensor Adam)")

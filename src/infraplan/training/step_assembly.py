@@ -318,7 +318,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     if profile.zero3_collectives_per_micro_batch:  # each micro-batch's gathers / scatters on its own windows (hM52)
         zero3_form = (m * zero3_form if profile.zero3_pipeline_collectives_per_micro_batch  # any PP (hI52)
                       else ops.where(single, m * zero3_form, zero3_form))
-    zero12_form = dp_forms[1]
+    zero12_form = zero3_edges.deferred_zero2_form(dp_forms[1], plan, traffic, (fwd_window, bwd_window), profile, ops)
     if profile.zero2_grad_reduce_per_micro_batch:  # ZeRO-2: m - 1 more reduce-scatters on their windows (hN53)
         zero12_form = ops.where(plan.zero == 2, zero12_form + (m - 1.0) * ops.maximum(
             traffic["scatter"] - bwd_window, 0.0), zero12_form)

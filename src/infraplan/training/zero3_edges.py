@@ -25,7 +25,7 @@ last reduce-scatter has nothing after it:
   `stage3_prefetch_bucket_size` 5e7, config.py:195).
 One rule for all: the head is the gather of the edge tables and one layer, the tail the reduce-scatter of one layer
 and the edge tables. The edge tables: FSDP2's root unit holds both (the embedding and the untied output layer; the
-stacks that set `Stack.fsdp2_copy_passes`, torchtitan); elsewhere the embedding alone (Megatron-FSDP reduces each
+stacks that set `Stack.zero3_edge_tables` root, torchtitan); elsewhere the embedding alone (Megatron-FSDP reduces each
 parameter's gradient from its own post-accumulate hook, :1003-1011, so the output layer's leaves early in the
 backward; DeepSpeed fetches module by module, the embedding first). Each edge is priced as the traffic's per-layer
 ZeRO-3 collective scaled to its parameters (collective time linear in the bytes: the bandwidth term; the per-collective
@@ -48,7 +48,10 @@ from infraplan.training.plan import PlanArrays
 
 ZERO3_EDGES = True  # the toggle: False prices ZeRO-3's collectives in bulk only (before hS, session 53)
 
-__all__ = ["ZERO3_EDGES", "edge_share", "edge_unit", "zero3_edge_form"]
+DEFERRED_PIPELINE_REDUCE = True  # the toggle: False prices a deferring stack's pipelined reduce-scatters as any other's
+
+__all__ = ["DEFERRED_PIPELINE_REDUCE", "ZERO3_EDGES", "deferred_zero2_form", "edge_share", "edge_unit",
+           "first_stage_share", "zero3_edge_form"]
 
 
 def edge_unit(traffic: dict[str, Any], layers: Any, edge_tables: Any, ops: MathOps) -> Any:
@@ -72,7 +75,7 @@ def zero3_edge_form(zero3_form: Any, plan: PlanArrays, traffic: dict[str, Any], 
     edges (module docstring). Without a pipeline: the forward's gathers less its window, at least the head gather,
     plus the backward's reduce-scatters and gathers less its window, at least the tail reduce-scatter (`windows`: the
     heaviest stage's, `dp_exposure.dp_windows`, on which `zero3_form` was priced at PP = 1); the edge tables FSDP2's
-    root (both tables where the stack sets `fsdp2_copy_passes`) or the embedding. With one: the first stage's head
+    root (both tables where the stack's `zero3_edge_tables` is root) or the embedding. With one: the first stage's head
     and tail (the embedding and a layer), once a step, at least (the most of the stages' exposures is at least the
     first stage's, and that at least its edges): `step_assembly` multiplies the form by the micro-batches where the
     stack's pipelined schedules repeat ZeRO-3's collectives, so the edges enter here over that count."""
@@ -83,7 +86,7 @@ def zero3_edge_form(zero3_form: Any, plan: PlanArrays, traffic: dict[str, Any], 
     layers = ops.ceil((lt["stage_layers"] + lt["other_layers"]) / pp)  # the traffic's ceil(L / p) (`dp_collectives`)
     embedding = traffic["embedding_params"]
     gather, scatter = traffic["gather_layers"], traffic["scatter_layers"]
-    root = traffic["table_params"] if stack.fsdp2_copy_passes else embedding
+    root = traffic["table_params"] if stack.zero3_edge_tables == "root" else embedding
     share = edge_share(traffic, layers, ops.where(single, root, embedding), ops)
     fwd_window, bwd_window = windows
     edged = (ops.maximum(gather - fwd_window, share * gather)
@@ -91,4 +94,30 @@ def zero3_edge_form(zero3_form: Any, plan: PlanArrays, traffic: dict[str, Any], 
     repeats = (ops.as_float(plan.micro_batches) if stack.zero3_collectives_per_micro_batch
                and stack.zero3_pipeline_collectives_per_micro_batch else 1.0)
     piped = ops.maximum(zero3_form, share * (gather + scatter) / repeats)
+    if DEFERRED_PIPELINE_REDUCE and stack.pipeline_grad_reduce_deferred:  # the head and the whole deferred tail
+        piped = ops.maximum(piped, (share * gather + first_stage_share(traffic, ops) * scatter) / repeats)
     return ops.where(single, edged, piped)
+
+
+def first_stage_share(traffic: dict[str, Any], ops: MathOps) -> Any:
+    """The share of the traffic's local parameters on the first stage: its layers and the embedding (the traffic's
+    ceil(L / p) layers: where the first stage holds fewer, an over-count of those layers' bytes)."""
+    params = traffic["params"]
+    first = params - traffic["table_params"] + traffic["embedding_params"]
+    return ops.where(params > 0.0, first / ops.maximum(params, 1.0), 0.0)
+
+
+def deferred_zero2_form(zero12_form: Any, plan: PlanArrays, traffic: dict[str, Any], windows: tuple[Any, Any],
+                        stack: Stack, ops: MathOps) -> Any:
+    """ZeRO-1/2's exposed DP seconds (`dp_exposure.dp_forms`' second form) where the stack's pipelined schedules
+    defer every gradient reduce-scatter of a stage to after its last backward (`Stack.pipeline_grad_reduce_deferred`:
+    torch.distributed.pipelining, torch 2.5.1 stage.py:522-536; torchtitan): the first stage runs the step's last
+    backward, so nothing hides its whole reduce-scatter (its layers and the embedding, `first_stage_share`); the
+    other stages' finish behind its cool-down backwards. At least that plus the gather's rest over the forward
+    window (`windows`, `dp_exposure.dp_windows`; FSDP2 gathers a ZeRO-2 stage once, prefetched in the first
+    forward); PP = 1 and other stacks unchanged."""
+    if not (DEFERRED_PIPELINE_REDUCE and stack.pipeline_grad_reduce_deferred):
+        return zero12_form
+    deferred = (first_stage_share(traffic, ops) * traffic["scatter"]
+                + ops.maximum(traffic["gather"] - windows[0], 0.0))
+    return ops.where(plan.pp > 1, ops.maximum(zero12_form, deferred), zero12_form)
