@@ -8,8 +8,8 @@ import pytest
 
 import infraplan.planning.image_capacity as ic
 from infraplan.catalog.serving_loader import Arrival, load_workload
-from infraplan.serving.capacity_candidate import STEADY_SPANS
 from infraplan.serving.diffusion import image_times
+from infraplan.serving.steady_state import STEADY_SPANS
 from infraplan.serving.workloads import arrival_times
 
 

@@ -7,7 +7,8 @@ import numpy as np
 from infraplan.serving import capacity
 from infraplan.serving.backlog_growth import BACKLOG_SHARE, keeps_up
 from infraplan.serving.capacity import search_capacity
-from infraplan.serving.capacity_candidate import STEADY_SPANS, steady_window
+from infraplan.serving.capacity_candidate import steady_window
+from infraplan.serving.steady_state import STEADY_SPANS
 
 V3 = dict(input_len=1000, output_len=2000, ttft_slo=3.0, tpot_slo=0.1, dtypes=("fp8",))
 

@@ -4,7 +4,6 @@ docstring."""
 
 from __future__ import annotations
 
-from infraplan.serving.capacity_candidate import STEADY_SPANS
 from infraplan.serving.image_steady_state import (
     MAX_PROBE_IMAGES,
     probe_images,
@@ -12,6 +11,7 @@ from infraplan.serving.image_steady_state import (
     steady_length,
     top_utilisation,
 )
+from infraplan.serving.steady_state import STEADY_SPANS
 
 
 def test_at_utilisation_one_the_queue_never_settles() -> None:

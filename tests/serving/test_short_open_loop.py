@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from infraplan.serving.capacity_candidate import STEADY_SPANS
 from infraplan.serving.serving_api import estimate_serving
-from infraplan.serving.steady_state import short_run_note
+from infraplan.serving.steady_state import STEADY_SPANS, short_run_note
 
 
 def test_note_below_steady_spans_latencies_names_the_requests_needed():

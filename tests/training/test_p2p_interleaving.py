@@ -18,8 +18,8 @@ from infraplan.training import step_time as st
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.host_time import BLOCKING_P2P_HOST_CALLS
 from infraplan.training.one_plan_memo import clear_one_plan_memo
+from infraplan.training.pipeline_hops import pipeline_p2p_time
 from infraplan.training.plan import PlanArrays
-from infraplan.training.step_assembly import pipeline_p2p_time
 from infraplan.validation import sets
 
 SHAPE = shape_from_hf_config({"model_type": "gpt2", "n_embd": 2048, "n_head": 16, "n_layer": 24,

@@ -16,8 +16,8 @@ from infraplan.training import pipeline_hops
 from infraplan.training import step_time as st
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.one_plan_memo import clear_one_plan_memo
+from infraplan.training.pipeline_hops import pipeline_p2p_time
 from infraplan.training.plan import PlanArrays
-from infraplan.training.step_assembly import pipeline_p2p_time
 from infraplan.training.step_traffic import pipeline_and_dp_traffic
 
 SHAPE = load_model("llama3-405b")

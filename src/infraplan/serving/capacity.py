@@ -67,7 +67,7 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.limits import MAX_PROBE_REQUESTS
 from infraplan.ops.precision import gemm_fraction_note
-from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
+from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.capacity_horizon import (
     judged_run,
@@ -111,6 +111,7 @@ from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
+from infraplan.serving.steady_state import STEADY_SPANS
 from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 

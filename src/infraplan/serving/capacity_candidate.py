@@ -41,7 +41,7 @@ from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
-from infraplan.serving.steady_state import STEADY_SPANS as STEADY_SPANS  # (defined there: short_run_note)
+from infraplan.serving.steady_state import STEADY_SPANS
 from infraplan.serving.workloads import Requests
 
 # Steady state (`Candidate.probe_requests`, `steady_window`): a probe starts empty and stops sending, so its first

@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 
 from infraplan.catalog.serving_loader import WorkloadSpec
-from infraplan.serving.capacity_candidate import STEADY_SPANS
+from infraplan.serving.steady_state import STEADY_SPANS
 
 IMAGE_PROBE_REQUESTS = 10_000  # images per run at least: 100 above its p99
 RELAXATION_SPANS = 60.0  # run images / the queue's relaxation in images (module docstring: fitted)

@@ -53,7 +53,7 @@ from infraplan.training.host_time import host_exposed_floats, host_exposed_time,
 from infraplan.training.mirrored_dp import mirrored_dp_forms
 from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
-from infraplan.training.pipeline_hops import pipeline_p2p_time as pipeline_p2p_time  # (moved there: hN53)
+from infraplan.training.pipeline_hops import pipeline_p2p_time
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 from infraplan.training.stage_params import stage_layer_counts
