@@ -103,7 +103,9 @@ tables of TensorRT-LLM 1.0.0rc3, per-tensor fp8 0.50 / bf16 0.85, and of SGLang 
 in place of the accelerator's for the plain GEMMs and the LM head; grouped experts, and a block-fp8 checkpoint's fp8
 GEMMs (their own `serving.block_fp8_gemm` table), keep theirs. Its rows' TPOT confirms it apart from TTFT: a prefill
 adds 1.07 P over a decode step to a window (0.92 P at the catalog's 0.63; notes, hT52). Dense 20.90 -> 20.05 %, other
-sets unchanged. vLLM 0.12.0's table (bf16 0.93; round 10: dense 19.25 -> 21.98 %) is not in its profile.
+sets unchanged. vLLM 0.12.0's fp8 rows carry the benchmark's eager input quantisation (a cost in M x K the compiled
+engine fuses away): its per-tensor fp8 GEMM is 0.82 / 0.705 of peak on H200 / H100 once that is separated (hA54,
+data/stacks/vllm-0.12.yaml; dense 18.61 -> 18.29 %); its bf16 0.93 (round 10: dense 19.25 -> 21.98 %) is not taken.
 """
 
 from __future__ import annotations
