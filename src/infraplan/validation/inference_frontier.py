@@ -292,18 +292,18 @@ GATE_MEAN_ERROR = 0.15  # issue 13 item 8: mean |error| <= 15 % for serving acro
 DENSE_RULE_MEMORY_SHARE = 0.5  # the dense rule: weights take at most this share of each GPU's memory
 AWAITING: list[str] = []  # every llm-inference row of frontier_measured.csv is a case (H076-H134)
 KNOWN_GAP = ("gate not met yet (mean |error| <= 15 %): Mixtral 8x7B over-predicted by 27-42 % (outputs at MLPerf's "
-             "145 tokens per sample; its inputs an S- assumption; its step within 5 % of NVIDIA's sum of the "
-             "TensorRT-LLM 1.0 line's measured kernels, whose own estimate is +25-29 % on H127), latency-bound "
-             "scenarios over-predicted where the model decodes moderate batches faster than measured (DeepSeek-R1 "
-             "B200 Server +71 % at LoadGen's "
-             "two-pass Offline rate, its step ~1.6x fast against the v5.1 engine and within 20 % of TensorRT-LLM's "
-             "2026 decode at that batch, validation.frontier_silicon; Llama 3.1 8B B200 Interactive; every B200 step "
-             "line 7-24 ms short of its fixed cost, validation.operating_point), Llama 3.1 405B under-predicted "
-             "(B200 -13 to -21 %; "
-             "H200 Server / Interactive -45 / -75 % under LoadGen's early stopping: its prefill ~135 us per prompt "
-             "token where the rows allow ~100-124, its kernels within ~5 % of TensorRT-LLM's measured and its TP "
-             "all-reduce scaling as TensorRT-LLM's, validation.frontier_silicon; the assumed prompt tail) "
-             "(validation.inference_frontier docstring)")
+             "145 tokens per sample; its step within 5 % of NVIDIA's sum of the TensorRT-LLM 1.0 line's measured "
+             "kernels; against Llama 3.1 8B on its H200 system (same expert shapes; rows within 3 %) it is 1.30x "
+             "fast, which an S- prompt mean of ~560 tokens (396 assumed) would close), latency-bound scenarios "
+             "over-predicted where the model decodes moderate batches faster than measured (DeepSeek-R1 B200 Server "
+             "+71 % at LoadGen's two-pass Offline rate, its step ~1.6x fast against the v5.1 engine and within 20 % "
+             "of TensorRT-LLM's 2026 decode at that batch, validation.frontier_silicon; Llama 3.1 8B B200 "
+             "Interactive; every B200 step line 7-24 ms short of its fixed cost, validation.operating_point), Llama "
+             "3.1 405B under-predicted (B200 -13 to -21 %, as Llama 2 70B on the same system: their Offline ratio "
+             "within 0.4 % of the rows'; H200 Server / Interactive -45 / -75 % under LoadGen's early stopping: its "
+             "prefill ~135 us per prompt token where the rows allow ~100-124, its kernels within ~5 % of "
+             "TensorRT-LLM's measured, its TP all-reduce as the dense sets' TP1-TP8 prompts read it; the assumed "
+             "prompt tail) (validation/notes/inference_frontier_tried.md)")
 
 
 def dense_rule_tp(shape: TransformerShape, accelerator: Accelerator, dtype: str, gpus: int = 8) -> int:
