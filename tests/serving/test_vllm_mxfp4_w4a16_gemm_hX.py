@@ -19,8 +19,9 @@ OSS = load_model("gpt-oss-120b")
 
 
 def test_vllm_native_mxfp4_runs_w4a16_at_the_bf16_rate(monkeypatch: pytest.MonkeyPatch) -> None:
-    """B200 (no weight-only fraction in its catalog): 2,250 TF x bf16 0.62 = 1,395 TF, weights 0.53125 B, activations
-    2 B; TensorRT-LLM and SGLang keep 4,500 TF x fp8 0.57 = 2,565 TF with mxfp8 activations (1.03125 B)."""
+    """B200 (a tcgen05 W4A16 GEMM: the bf16 fraction, not the catalog's mma.sync weight-only one): 2,250 TF x bf16
+    0.62 = 1,395 TF, weights 0.53125 B, activations 2 B; TensorRT-LLM and SGLang keep 4,500 TF x fp8 0.57 = 2,565 TF
+    with mxfp8 activations (1.03125 B)."""
     monkeypatch.setattr(trtllm_gen_moe, "VLLM_MXFP4_BF16_GEMM", True)
     b200 = load_accelerator("b200")
     vllm = serving_precision(b200, "mxfp4", engine="vllm")

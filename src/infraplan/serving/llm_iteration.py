@@ -33,29 +33,28 @@ A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration run
   MoE 2: `trtllm_gen_moe.routing_kernels`), about a launch each at decode (4 us on H100 / H200): 0.9-2.3 ms per step
   over 36-94 routed layers, the low-concurrency TPOT that the weight reads alone miss.
 
-Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8
-peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ/MXFP4 weights with bf16 activations: weights read at
-0.5 B, GEMMs at the accelerator's weight-only rate `weight_only_matmul_fraction` x bf16 peak where its catalog
-gives one, else at the bf16 rate; `WEIGHT_ONLY_RATE`). The mixed-input kernels convert the 4-bit weights to
-bf16 in registers: Marlin / Marlin-MoE (Frantar et al. 2024, arXiv:2408.11743; vLLM's W4A16 kernels) use the
-Ampere `mma.sync`, which on Hopper reaches about 2/3 of the peak that only `wgmma` attains (FlashAttention-3,
-Shah et al. 2024, arXiv:2407.08608, sec. 1-2): H100 / H200 / H800 carry 0.47 = 2/3 x their bf16 0.70.
-ASSUMPTION: the same ceiling for the Triton MXFP4 MoE kernels of GPT-OSS on Hopper. Prefill only: decode stays
-bound by the 4-bit weight reads. ISL-8192 TTFT median: Kimi K2 INT4 (vLLM) -19 % -> -1 %, GPT-OSS -36 % -> -27 %;
-nvfp4 (W4A4 as TensorRT-LLM/ModelOpt serve DeepSeek-R1-FP4: e2m1 weights and activations in 16-element
-blocks with e4m3 scales, 0.5625 B per element, at the fp4 rate, `ops.precision`); mxfp4 (OCP MX weights,
-0.53125 B, with mxfp8 activations, as GPT-OSS is served on Blackwell: a mixed fp4 x fp8 tensor-core MMA runs at
-the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4; MTIA's mxfp8 one, `eight_bit_rate`). nvfp4 only on accelerators
-with the format in their catalog; mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read
-at 0.53125 B (4.25 bits: the e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.
-mxfp4_weight_only`; vLLM's MXFP4 MoE; its sm_100 MXFP4 x BF16 as well: `trtllm_gen_moe.bf16_input_gemm`);
-mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale per 32, at the mxfp8 peak and
-fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving formats").
-A checkpoint quantising some GEMM kinds only (GPT-OSS MXFP4, Kimi K2.5 INT4: the routed experts; `ops.precision.
-weight_scope`) runs every other GEMM (attention, MLA BMMs, router, shared experts, dense layers) at bf16; the routed
-experts' kernel terms take their weights' format. The LM head runs in bf16, or as the run's other GEMMs where the
-checkpoint stores it in the run's format (GPTQ / AWQ `lm_head: true`, `ops.precision.head_dtype`). KV dtype: bf16,
-fp8 or int8.
+Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8 peak,
+SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ/MXFP4 weights with bf16 activations: weights read at 0.5 B, GEMMs at the
+accelerator's weight-only rate `weight_only_matmul_fraction` x bf16 peak where its catalog gives one, else at the bf16
+rate; `WEIGHT_ONLY_RATE`). The mixed-input kernels convert the 4-bit weights to bf16 in registers: Marlin / Marlin-MoE
+(Frantar et al. 2024, arXiv:2408.11743; vLLM's W4A16 kernels) use the Ampere `mma.sync`, which on Hopper reaches about
+2/3 of the peak that only `wgmma` attains (FlashAttention-3, Shah et al. 2024, arXiv:2407.08608, sec. 1-2): H100 / H200
+/ H800 carry 0.47 = 2/3 x their bf16 0.70. ASSUMPTION: the same ceiling for the Triton MXFP4 MoE kernels of GPT-OSS on
+Hopper. Prefill only: decode stays bound by the 4-bit weight reads. ISL-8192 TTFT median: Kimi K2 INT4 (vLLM) -19 % ->
+-1 %, GPT-OSS -36 % -> -27 %. Blackwell's Marlin keeps `mma.sync` under a `tcgen05` peak: 0.22-0.26 (H200's 0.47 x
+AIConfigurator's Marlin MoE tables, validation/calibration/aic_marlin_int4_moe.py); nvfp4 (W4A4 as TensorRT-LLM/ModelOpt
+serve DeepSeek-R1-FP4: e2m1 weights and activations in 16-element blocks with e4m3 scales, 0.5625 B per element, at the
+fp4 rate, `ops.precision`); mxfp4 (OCP MX weights, 0.53125 B, with mxfp8 activations, as GPT-OSS is served on Blackwell:
+a mixed fp4 x fp8 tensor-core MMA runs at the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4; MTIA's mxfp8 one,
+`eight_bit_rate`). nvfp4 only on accelerators with the format in their catalog; mxfp4 on one without it (Hopper) runs
+weight-only as int4 does, its weights read at 0.53125 B (4.25 bits: the e8m0 scale per 32) and its GEMMs at the
+weight-only rate (`serving.deployment.mxfp4_weight_only`; vLLM's MXFP4 MoE; not its sm_100 `tcgen05` MXFP4 x BF16:
+`trtllm_gen_moe.bf16_input_gemm`); mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale per
+32, at the mxfp8 peak and fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving
+formats"). A checkpoint quantising some GEMM kinds only (GPT-OSS MXFP4, Kimi K2.5 INT4: the routed experts;
+`ops.precision.weight_scope`) runs every other GEMM (attention, MLA BMMs, router, shared experts, dense layers) at bf16;
+the routed experts' kernel terms take their weights' format. The LM head: bf16, or the run's format where the checkpoint
+stores it so (GPTQ / AWQ `lm_head: true`, `ops.precision.head_dtype`). KV: bf16, fp8 or int8.
 
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
 query-key pairs (prefill), one replica's cost is two lookup tables plus four scalars: the serving
@@ -103,9 +102,8 @@ tables of TensorRT-LLM 1.0.0rc3, per-tensor fp8 0.50 / bf16 0.85, and of SGLang 
 in place of the accelerator's for the plain GEMMs and the LM head; grouped experts, and a block-fp8 checkpoint's fp8
 GEMMs (their own `serving.block_fp8_gemm` table), keep theirs. Its rows' TPOT confirms it apart from TTFT: a prefill
 adds 1.07 P over a decode step to a window (0.92 P at the catalog's 0.63; notes, hT52). Dense 20.90 -> 20.05 %, other
-sets unchanged. vLLM 0.12.0's fp8 rows carry the benchmark's eager input quantisation (a cost in M x K the compiled
-engine fuses away): its per-tensor fp8 GEMM is 0.82 / 0.705 of peak on H200 / H100 once that is separated (hA54,
-data/stacks/vllm-0.12.yaml; dense 18.61 -> 18.29 %); its bf16 0.93 (round 10: dense 19.25 -> 21.98 %) is not taken.
+sets unchanged. vLLM 0.12.0's fp8 table, its eager input quantisation (M x K) separated: 0.82 / 0.705 (H200 / H100;
+hA54, data/stacks/vllm-0.12.yaml: dense 18.61 -> 18.29 %); its bf16 0.93 (round 10: 19.25 -> 21.98 %) is not taken.
 """
 
 from __future__ import annotations
@@ -192,7 +190,7 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
                           accelerator.peak(dtype) * accelerator.matmul_fraction(dtype))
     rate = grouped = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
     weight_only = accelerator.efficiency.weight_only_matmul_fraction
-    if dtype in ("int4", "mxfp4") and weight_only is not None and WEIGHT_ONLY_RATE:  # mixed-input (docstring)
+    if (dtype == "int4" or mxfp4_weight_only(accelerator, dtype)) and weight_only is not None and WEIGHT_ONLY_RATE:
         rate = grouped = accelerator.peak("bf16") * weight_only
     elif dtype == "bf16":
         rate = accelerator.peak("bf16") * _matmul_fraction(accelerator, "bf16", stack)

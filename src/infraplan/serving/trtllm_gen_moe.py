@@ -39,14 +39,15 @@ The vLLM one-token layer is then 24.1 us (TP8 17.0) against its table's 31.2 (19
 W4A16 GEMMs (`VLLM_MXFP4_BF16_GEMM`, hX, session 51; `bf16_input_gemm`). The same MXFP4 x BF16 path feeds bf16
 activations to the tensor cores, the e2m1 weights converted to bf16 in the kernel: a W4A16 GEMM (fp4 weight bytes
 from HBM, the bf16 MMA rate, 2,250 TF on a B200, half the 8-bit rate the W4A8 engines run at; PTX ISA tcgen05.mma
-kind::f16 vs kind::f8f6f4, recalled), priced by `serving.llm_iteration.serving_precision` as Hopper's weight-only
-MXFP4: the part's `weight_only_matmul_fraction` x bf16 peak where its catalog gives one, else the bf16 fraction
-(B200 / GB200 / B300 / GB300 give none: ASSUMPTION, no table of the trtllm-gen MxE2m1 x BF16 GEMM's efficiency
-here; no w4a16 figure for sm_100 in the catalog). Only where the input rule above holds (vLLM, native MXFP4, NVIDIA
-parts with mxfp4 tensor cores); Hopper's weight-only path is unchanged. It moves prefill, not decode: GPT-OSS-120B
-on a DGX B200 under vLLM, an 8,192-token iteration 51.2 -> 75.4 ms (TP1) / 29.6 -> 32.5 ms (TP8), a 4-sequence
-decode step 4.071 / 2.916 ms unchanged (the one-token experts read their weights: 24.10 -> 24.11 us a layer at TP1,
-17.0 -> 17.6 at TP8, still under the table's 31.2 / 19.6: the table's extra time at one token is not the MMA rate).
+kind::f16 vs kind::f8f6f4, recalled), priced by `serving.llm_iteration.serving_precision` at the part's bf16
+fraction x bf16 peak (ASSUMPTION, no table of the trtllm-gen MxE2m1 x BF16 GEMM's efficiency here). Not the
+catalog's `weight_only_matmul_fraction`: that is the `mma.sync` mixed-input rate (Marlin; Hopper's weight-only MXFP4),
+which the Blackwell parts carry since session 54 (AIConfigurator's Marlin int4 MoE tables, `serving.llm_iteration`)
+and a `tcgen05` kernel does not run at. Only where the input rule above holds (vLLM, native MXFP4, NVIDIA parts with
+mxfp4 tensor cores); Hopper's weight-only path is unchanged. It moves prefill, not decode: GPT-OSS-120B on a DGX B200
+under vLLM, an 8,192-token iteration 51.2 -> 75.4 ms (TP1) / 29.6 -> 32.5 ms (TP8), a 4-sequence decode step 4.071 /
+2.916 ms unchanged (the one-token experts read their weights: 24.10 -> 24.11 us a layer at TP1, 17.0 -> 17.6 at TP8,
+still under the table's 31.2 / 19.6: the table's extra time at one token is not the MMA rate).
 Both rules on: Blackwell 20.718 -> 20.572 % (TTFT 31.056 -> 30.640, TPOT 10.380 -> 10.503; vLLM 0.15.1 TTFT mean
 |error| 0.200 -> 0.148, median -0.169 -> -0.040, TPOT 0.123 -> 0.133; unversioned vLLM TTFT 0.217 -> 0.212, TPOT
 0.077 -> 0.102); MoE Hopper 14.919, disaggregated 14.547, MLPerf v5.1 24.368 % bit-identical

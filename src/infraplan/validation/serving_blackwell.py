@@ -17,15 +17,17 @@ No rule of its own: every row runs through the Hopper sets' runner and rules.
   53, 20.109 -> 20.064 %), Dynamo KV fraction and SGLang flags as there. SGLang's chunked_prefill_size is the
   GPU's (`serving.sglang_memory.default_chunked_prefill_tokens`: 16384 above 160 GiB, so B200 / B300; 8192 on H100 /
   H200, as before).
-* Precision "fp4" (gemm / moe quant mode nvfp4 in the source) is the checkpoint's stored fp4 format where its
-  preset stores one (GPT-OSS: MXFP4, `TransformerShape.checkpoint_weight_dtype`; the MoE set's mapping, KV bf16),
-  else NVFP4 W4A4 with an fp8 KV cache (NVIDIA's NVFP4 checkpoints; the frontier set's and `frontier_silicon`'s
-  mapping, ASSUMPTION there: the source states the GEMM quantisation only). fp8, int4 (Kimi's INT4 QAT
-  checkpoint, W4A16) and empty (bf16) as the Hopper sets. The NVFP4 MoE exports keep some layers in bf16: an "fp4"
-  row of DeepSeek-R1 / V3 or Kimi-K2.5 runs its NVIDIA export's published scope (`data/fp4_checkpoints.yaml`, each
-  with its source, read by `catalog.model_config_quantization`; toggle `PUBLISHED_FP4_SCOPE`, hF83): attention in
-  bf16, the dense MLP, shared and routed experts in nvfp4, for every engine. With Blackwell's fused NVFP4 MoE
-  (`serving.trtllm_gen_moe`) the set 21.32 -> 20.89 % on the session-50 tree (scope alone 21.37, rule alone 21.08).
+* Precision "fp4" (gemm / moe quant mode nvfp4 in the source) is the checkpoint's stored fp4 format where its preset
+  stores one (GPT-OSS: MXFP4, `TransformerShape.checkpoint_weight_dtype`; the MoE set's mapping, KV bf16), else NVFP4
+  W4A4 with an fp8 KV cache (NVIDIA's NVFP4 checkpoints; the frontier set's and `frontier_silicon`'s mapping,
+  ASSUMPTION there: the source states the GEMM quantisation only). fp8, int4 (Kimi's INT4 QAT checkpoint, W4A16:
+  vLLM's Marlin MoE at the part's `mma.sync` rate, the catalog's `weight_only_matmul_fraction` from AIConfigurator's
+  tables; session 54, 20.033 -> 19.745 %) and empty (bf16) as the Hopper sets. The NVFP4 MoE exports keep some layers
+  in bf16: an "fp4" row of DeepSeek-R1 / V3 or Kimi-K2.5 runs its NVIDIA export's published scope
+  (`data/fp4_checkpoints.yaml`, each with its source, read by `catalog.model_config_quantization`; toggle
+  `PUBLISHED_FP4_SCOPE`, hF83): attention in bf16, the dense MLP, shared and routed experts in nvfp4, for every
+  engine. With Blackwell's fused NVFP4 MoE (`serving.trtllm_gen_moe`) the set 21.32 -> 20.89 % on the session-50 tree
+  (scope alone 21.37, rule alone 21.08).
 * Rows not run (`why_not`), one rule each as the MoE set's (`serving_hopper_moe.layout_why_not`,
   `serving_row_consistency`): no preset, no stated concurrency, concurrency not batch_size x attention DP, a
   layout not stated in full, more GPUs than the system's NVLink domain (8 on DGX B200 / B300, 72 on GB200 NVL72),
