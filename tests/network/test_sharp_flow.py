@@ -27,7 +27,9 @@ from infraplan.network.topology import build_topology
 GIB = 2.0**30
 
 # a SHARP InfiniBand toy: 64 GPUs, two 8-GPU nodes (16 NICs, not rail-optimised) per leaf, one spine; every
-# shard group's tree crosses every leaf, so the 8 trees share a leaf's uplinks: 16 at 1:1, 4 at 1:4
+# shard group's tree crosses every leaf, so the 8 trees share a leaf's uplinks: 16 at 1:1, 4 at 1:4. The leaves are
+# QM9700s cabled at 32 / 20 ports: named (`switch_model`), since a tier is priced as a catalog model of its own radix
+# only (hU54: a 128-port tier was priced as a 576-port chassis); before, the smallest radix >= the tier's was taken
 TOY = """
 display_name: toy IB fabric (64 GPUs, 2 nodes per leaf, 1:{o} above)
 source: test fixture
@@ -40,7 +42,8 @@ network:
   collective_efficiency: 1.0
   ecmp_flows_per_pair: 1
   tiers:
-    - {{name: leaf, group_size: 16, oversubscription: {o}, switch_radix: {radix}, port_bandwidth_bytes_per_s: 400Gbps}}
+    - {{name: leaf, group_size: 16, oversubscription: {o}, switch_radix: {radix}, port_bandwidth_bytes_per_s: 400Gbps,
+       switch_model: nvidia-qm9700}}
     - {{name: spine, group_size: 64, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}}
 """
 

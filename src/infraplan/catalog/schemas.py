@@ -303,6 +303,30 @@ class NetworkTier(Spec):
     switch_radix: int | None = Field(None, gt=0)
     port_bandwidth_bytes_per_s: DeviceBytesPerS | None = Field(
         None, gt=0, description="per switch port, per direction; None: the node's NIC rate (a 0 was taken as None)")
+    switch_model: str | None = Field(
+        None, min_length=1, description="the tier's switch: a model of the price catalog by name (cabled at the "
+        "tier's radix: one of at least as many ports), or one of your own with switch_price_usd, switch_power_w and "
+        "switch_source; omitted: the catalog's model of the tier's family, port speed and radix, else its per-port "
+        "estimate (network/costs.py)")
+    # at most 10 x the dearest catalog switch (arista-7816r3, $1.2 M: catalog/network_prices/switches.yaml)
+    switch_price_usd: float | None = Field(None, ge=0, le=1.2e7, description="one switch without optics")
+    switch_power_w: DeviceWatts | None = Field(None, description="one switch's typical draw without optics")
+    switch_source: str = Field("", description="where switch_price_usd and switch_power_w come from (needed)")
+
+    @model_validator(mode="after")
+    def _own_switch_whole(self) -> NetworkTier:
+        own = {"switch_price_usd": self.switch_price_usd, "switch_power_w": self.switch_power_w}
+        if any(v is not None for v in own.values()):
+            missing = ([] if self.switch_model else ["switch_model"]) + [k for k, v in own.items() if v is None] + (
+                [] if self.switch_source.strip() else ["switch_source"])
+            if missing:
+                raise ValueError(f"tier {self.name}: a switch of your own needs switch_model, switch_price_usd, "
+                                 f"switch_power_w and switch_source together; missing {', '.join(missing)}")
+        return self
+
+    def own_switch(self) -> tuple[str, float | None, float | None] | None:
+        """(name, USD, W) of the tier's switch as its file names it (USD and W None: a catalog model's), else None."""
+        return None if self.switch_model is None else (self.switch_model, self.switch_price_usd, self.switch_power_w)
 
 
 class Network(Spec):

@@ -2,7 +2,11 @@
 
 Prices and powers are catalog data (catalog/network_prices/*.yaml, with their sources and stated assumptions).
 Per tier the switch model is the one of the fabric's family (InfiniBand, or Ethernet for RoCE) with the tier's
-port speed and the smallest radix >= the tier's; without a match the tier is priced per port.
+port speed and radix (the builder counts the tier's switches at that radix, so a larger box is not the switch it
+built: a user's 128 x 400G tier was priced as the 576-port Arista 7816R3 chassis, $1.2 M and 16 kW a switch, hU54);
+without a match the tier is priced per port. A system file's tier may name its switch (`switch_model`): a catalog
+model by name (cabled at the tier's radix), or one of its own with `switch_price_usd`, `switch_power_w` and
+`switch_source`.
 Optics: an optical link carries a transceiver at each end (the NIC end included) plus fibre; NIC-to-leaf links
 are copper DAC under a top-of-rack leaf (not rail-optimised), optical otherwise; switch-to-switch links are
 optical. NICs themselves are part of the server (host power and server price), not counted here.
@@ -23,12 +27,31 @@ from infraplan.network.topology import ClosTopology, TierLayout
 
 
 def switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[str, float, float]:
-    """(model name, unit price USD, unit power W) for one switch of the tier."""
-    fits = [(m.radix, name, m) for name, m in catalog.models.items()
-            if m.family == family and m.port_bandwidth_bytes_per_s == tier.port_bytes_per_s and m.radix >= tier.radix]
-    if fits:
-        _, name, model = min(fits, key=lambda x: (x[0], x[1]))
+    """(model name, unit price USD, unit power W) for one switch of the tier: the catalog model of its family, port
+    speed and radix, else the per-port estimate of a switch of that radix and speed. A tier's file may name its
+    switch (`switch_model`): its own price and power where it gives them, else the catalog model of that name,
+    which must have the tier's family and port speed and at least its radix (ports left unused)."""
+    if tier.switch is not None:
+        name, usd, watts = tier.switch
+        if usd is not None and watts is not None:
+            return name, usd, watts
+        model = catalog.models.get(name)
+        if model is None:
+            raise InputError(f"tier {tier.name}: switch_model {name!r} is not in the switch price catalog "
+                             f"({', '.join(sorted(catalog.models))}): give switch_price_usd, switch_power_w and "
+                             "switch_source for a switch of your own")
+        if model.family != family or model.port_bandwidth_bytes_per_s != tier.port_bytes_per_s \
+                or model.radix < tier.radix:
+            raise InputError(f"tier {tier.name}: {name} ({model.family}, {model.radix} x "
+                             f"{model.port_bandwidth_bytes_per_s * 8 / 1e9:g}G) cannot be a {family} switch of "
+                             f"{tier.radix} x {tier.port_bytes_per_s * 8 / 1e9:g}G ports")
         return name, model.price_usd, model.power_w
+    fits = sorted(name for name, m in catalog.models.items()
+                  if m.family == family and m.port_bandwidth_bytes_per_s == tier.port_bytes_per_s
+                  and m.radix == tier.radix)
+    if fits:
+        model = catalog.models[fits[0]]
+        return fits[0], model.price_usd, model.power_w
     scale = tier.port_bytes_per_s / catalog.per_port.reference_port_bandwidth_bytes_per_s * tier.radix
     return "per-port estimate", catalog.per_port.usd * scale, catalog.per_port.power_w * scale
 

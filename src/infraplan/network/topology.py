@@ -3,8 +3,7 @@
 A system lists its scale-out tiers from the rack/leaf up (`NetworkTier`: GPUs per domain, oversubscription,
 switch radix, port speed). The builder counts switches tier by tier with the folded-Clos arithmetic of
 Al-Fares et al., "A Scalable, Commodity Data Center Network Architecture" (SIGCOMM 2008) -- k-ary fat tree:
-leaves = spines = N/(k/2), cores = N/k -- generalised to oversubscription and to domains that are not powers
-of two:
+leaves = spines = N/(k/2), cores = N/k -- generalised to oversubscription and to domains not powers of two:
 
 * a switch of a tier with oversubscription o uses at most floor(k * o / (1 + o)) ports down, the rest up
   (the top tier uses all k ports down); its up ports are ceil(down / o);
@@ -61,6 +60,7 @@ class TierLayout:
     hop_latency_s: float
     is_top: bool
     uplink_bytes_per_s: float = 0.0  # one uplink's line rate: this tier's port or the tier above's, the slower (hY64)
+    switch: tuple[str, float | None, float | None] | None = None  # as its file names it (name, USD, W), hU54
 
     @property
     def switches_per_domain(self) -> int:
@@ -303,8 +303,9 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         if top:
             break
     # a link between two tiers runs at its slower end's rate too (leaf ports at 400G under 100G spine ports: 100G)
-    layouts = [replace(t, uplink_bytes_per_s=nic_link_rate(t.port_bytes_per_s, above.port_bytes_per_s))
-               for t, above in zip(layouts, layouts[1:], strict=False)] + layouts[-1:]
+    layouts = [replace(t, uplink_bytes_per_s=nic_link_rate(t.port_bytes_per_s, above.port_bytes_per_s) if above
+                       else t.uplink_bytes_per_s, switch=net.tiers[t.index].own_switch())
+               for t, above in zip(layouts, [*layouts[1:], None], strict=True)]
     leaf = layouts[0]
     if len(layouts) == 1 and leaf.switches > 1 and not rail_only:
         raise InputError(f"{n // gpn * nics:,} NIC links need {leaf.switches} switches of radix {leaf.radix} but "

@@ -143,7 +143,7 @@ class ResultStore:
                 self.parts_folder.mkdir(parents=True, exist_ok=True)
                 self._lock = _writer_lock(self.folder)
             elif not (self.folder / MANIFEST).is_file():
-                raise InputError(f"{_shown(self.folder)} holds no sweep results (no {MANIFEST})")
+                raise InputError(f"{_shown(self.folder)} holds no sweep results (no {MANIFEST}){_plan_tables(folder)}")
         except OSError as exc:
             raise InputError(f"--out {_shown(self.folder)}: cannot use it ({exc.strerror or exc})") from None
         try:
@@ -252,6 +252,22 @@ def _writer_lock(folder: Path) -> int | None:
     return fd
 
 
+def _plan_tables(folder: Path | str) -> str:
+    """What a folder without a manifest holds where it is `infraplan plan --out`'s (its Parquet tables, named by
+    `planning.scenario_outputs.TABLES`): a planner asked `results` of it and read only "holds no sweep results"
+    (hU54). Empty otherwise."""
+    from infraplan.planning.scenario_outputs import TABLES
+
+    path = Path(folder)
+    found = [t for t in TABLES if (path / f"{t}.parquet").is_file()]
+    if "phases" not in found:
+        return ""
+    example = (path / "pools.parquet").as_posix().replace("'", "''")
+    return (f": it holds the tables of `infraplan plan --out` ({', '.join(found)}; .parquet), which `results` does "
+            f"not read (it reads `infraplan sweep --out` folders); query them with DuckDB itself, e.g. "
+            f"SELECT * FROM '{example}'")
+
+
 def _shown(path: Path | str) -> str:
     text = str(path) if str(path).isprintable() else ascii(str(path))
     return text if len(text) <= 120 else text[:120] + "..."
@@ -297,7 +313,8 @@ def _function_of(folder: str | Path) -> str:
     try:
         return str(json.loads(path.read_text(encoding="utf-8")).get("function", ""))
     except (OSError, ValueError, AttributeError):
-        raise InputError(f"{_shown(folder)} holds no sweep results (no readable {MANIFEST})") from None
+        raise InputError(f"{_shown(folder)} holds no sweep results (no readable {MANIFEST})"
+                         f"{_plan_tables(folder)}") from None
 
 
 def sweep_complete(folder: str | Path) -> bool | None:
