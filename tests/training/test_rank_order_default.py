@@ -1,6 +1,8 @@
 """`train` without `--order` numbers ranks as its stack's framework does (`Stack.rank_order`): Megatron-Core's
 RankGenerator default tp-cp-ep-dp-pp (PP outermost) on the Megatron / NeMo stacks, the Llama 3 paper's
-[TP, CP, PP, DP] on meta-llama3, tp-cp-pp-dp on a stack that states none."""
+[TP, CP, PP, DP] on meta-llama3, DeepSpeed's pipe-outermost topology (tp-cp-dp-pp, hK session 54: the row was
+`("deepspeed", DEFAULT_RANK_ORDER)` while the stack stated none), tp-cp-pp-dp on a stack that states none
+(torchtitan)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ DSV3 = dict(tp=1, pp=8, ep=64, seq_len=4096, global_batch=4096, dtype="fp8")
 
 
 @pytest.mark.parametrize(("stack", "order"), [("nemo-26.04", "tp-cp-dp-pp"), ("megatron-core-0.8", "tp-cp-dp-pp"),
-                                              ("meta-llama3", "tp-cp-pp-dp"), ("deepspeed", DEFAULT_RANK_ORDER)])
+                                              ("meta-llama3", "tp-cp-pp-dp"), ("deepspeed", "tp-cp-dp-pp"),
+                                              ("torchtitan", DEFAULT_RANK_ORDER)])
 def test_the_default_order_is_the_stacks(stack: str, order: str) -> None:
     assert (load_stack(stack).rank_order or DEFAULT_RANK_ORDER) == order
     r = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=2, pp=2, global_batch=256, stack=stack)

@@ -110,9 +110,11 @@ def test_zero2_per_micro_batch_adds_only_what_the_backward_window_leaves() -> No
 
 def test_a_stack_without_rank_order_numbers_tp_cp_pp_dp() -> None:
     """Mutant of `stack_limits.DEFAULT_RANK_ORDER`: a stack naming no rank order (and none) prices tp-cp-pp-dp, the
-    order `train` priced before stacks named theirs."""
-    assert DS.rank_order is None
-    assert rank_order(DS) == rank_order(None) == int(RankOrder.TP_CP_PP_DP)
+    order `train` priced before stacks named theirs. (The stack was deepspeed until it named its topology's
+    tp-cp-dp-pp, hK session 54; torchtitan names none.)"""
+    titan = load_stack("torchtitan")
+    assert titan.rank_order is None
+    assert rank_order(titan) == rank_order(None) == int(RankOrder.TP_CP_PP_DP)
     assert rank_order(load_stack("nemo-26.04")) == int(RankOrder.TP_CP_DP_PP)
 
 

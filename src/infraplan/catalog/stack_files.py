@@ -4,7 +4,8 @@ A stack file named like a shipped stack (`name: nemo-26.04`, or saved as ./nemo-
 from the shipped one took the preset's label and error band with other figures (a file with TP overlap off: Llama
 3 70B on 64 H100 6.88 -> 7.69 s under the label `nemo-26.04`; session 40). It is taken as `<name>-what-if` with a
 warning naming the settings that differ, banded by its class; a copy with the preset's settings is the preset, as
-an accelerator file is (`catalog.loader._named_like_preset`). `catalog.stacks.load_stack` calls it on every file.
+an accelerator file is (`catalog.loader._named_like_preset`). `catalog.stacks.load_stack` calls it on every file,
+and `refuse_other_kind` on a file that is not a stack's (an accelerator's or a system's).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+from infraplan.catalog.loader import is_accelerator_file
+from infraplan.catalog.output_files import shown_path
+from infraplan.errors import InputError
 
 Stack = TypeVar("Stack", bound=BaseModel)  # `catalog.stacks.Stack` (not imported: it imports this module)
 
@@ -30,7 +35,7 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "grad_accumulation_source", "pipeline_dp_overlap_source",
                     "zero3_collectives_source", "fsdp2_copy_source", "adamw_bytes_source",
                     "p2p_transfers_source", "partition_checkpointed_source",
-                    "pipeline_grad_reduce_source"})
+                    "pipeline_grad_reduce_source", "grad_reduce_all_reduce_source"})
 
 
 def settings_of(stack: Any) -> dict[str, Any]:
@@ -80,3 +85,13 @@ def unknown_class(stack: Stack, ref: str, known: Collection[str]) -> None:
                   f"(catalog/band_stack_transfer.py), and the Megatron-Core mechanisms priced for class megatron "
                   f"(the gradient buffer's dtype in memory, the MoE dispatchers' host syncs, fp8 expert padding) "
                   f"are not; write megatron if it runs Megatron-Core", StackFileWarning, stacklevel=3)
+
+
+def refuse_other_kind(ref: str, data: dict[str, object]) -> None:
+    """An accelerator or system file given as a stack is said to be one (hU41: an accelerator file's `kind: gpu`
+    read "kind: Input should be 'training' or 'serving'"); any other file goes on to the schema's line."""
+    other = ("an accelerator" if is_accelerator_file(ref)
+             else "a system" if {"accelerator", "node", "network"} <= data.keys() else "")
+    if other:
+        raise InputError(f"stack file {shown_path(ref)}: this is {other} file, not a stack file (a stack file says "
+                         f"kind: training or serving); give it to --system")

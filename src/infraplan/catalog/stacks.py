@@ -69,15 +69,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infraplan.catalog.loader import extended, is_accelerator_file, list_presets, looks_like_path, read_entry, validated
+from infraplan.catalog.loader import extended, list_presets, looks_like_path, read_entry, validated
 from infraplan.catalog.model_recipes import ModelRecipes, stack_for_model
 from infraplan.catalog.moe_routing import MoeRouting as MoeRouting
-from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
-from infraplan.catalog.stack_files import named_like_preset, unknown_class
+from infraplan.catalog.stack_files import named_like_preset, refuse_other_kind, unknown_class
 from infraplan.catalog.stack_framework_rules import FrameworkRules
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
@@ -139,6 +138,11 @@ class Stack(FrameworkRules):
         "asynchronously under the wgrad GEMM (TE 2.14 module/linear.py:748-754; `training.layer_time`)")
     dp_overlap_fraction: float = Field(1.0, ge=0, le=1)
     grad_reduce_dtype: ReduceDtype = "fp32"
+    grad_reduce_all_reduce: bool = Field(
+        False, description="ZeRO 1/2 reduce the gradients with an all-reduce, not a reduce-scatter (DeepSpeed's "
+        "multi-rank bucket all-reduce; `training.step_traffic`)")
+    grad_reduce_all_reduce_source: str | None = Field(
+        None, description="where `grad_reduce_all_reduce` comes from (the framework's code)")
     nccl_collnet: bool = Field(
         False, description="NCCL_COLLNET_ENABLE=1 with the SHARP plugin (nccl-rdma-sharp-plugins): the DP all-reduce "
         "reduces in the switches where every tier does SHARP (`network.sharp.collnet_fabric`); NCCL's default is 0 "
@@ -359,7 +363,7 @@ def load_stack(ref: str) -> Stack:
     start from a shipped stack and set only what it changes (`extends: nemo-26.04` + `cuda_graphs: false`)."""
     data, name = read_entry("stacks", ref)
     if looks_like_path(ref) and "extends" not in data and data.get("kind") not in ("training", "serving"):
-        _refuse_other_kind(ref, data)
+        refuse_other_kind(ref, data)
     if data.get("recipe_model") is not None:  # `stack_for_model`'s record: a file's skipped the model's own recipe
         raise InputError(f"stack {ref}: recipe_model is set by infraplan, not a file (give model_recipes instead)")
     data.setdefault("name", name)
@@ -370,16 +374,6 @@ def load_stack(ref: str) -> Stack:
         return stack
     unknown_class(stack, ref, {load_stack(name).stack_class for name in list_stacks()})  # (its class: hN53)
     return named_like_preset(stack, ref, list_stacks(), load_stack)
-
-
-def _refuse_other_kind(ref: str, data: dict[str, object]) -> None:
-    """An accelerator or system file given as a stack is said to be one (hU41: an accelerator file's `kind: gpu`
-    read "kind: Input should be 'training' or 'serving'"); any other file goes on to the schema's line."""
-    other = ("an accelerator" if is_accelerator_file(ref)
-             else "a system" if {"accelerator", "node", "network"} <= data.keys() else "")
-    if other:
-        raise InputError(f"stack file {shown_path(ref)}: this is {other} file, not a stack file (a stack file says "
-                         f"kind: training or serving); give it to --system")
 
 
 def resolve_stack(stack: str | Stack | None, kind: StackKind, model: str | None = None) -> Stack:

@@ -219,7 +219,7 @@ AttentionOption = Annotated[Attention, typer.Option(
     "--attention", help="attention kernels (unfused: Megatron before 2023)")]
 OrderOption = Annotated[RankOrder | None, typer.Option(
     "--order", help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron) [the stack's "
-    "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo / deepseek-v3 stacks, else tp-cp-pp-dp]")]
+    "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo / deepseek-v3 / DeepSpeed stacks, else tp-cp-pp-dp]")]
 ScheduleOption = Annotated[PipelineSchedule | None, typer.Option(
     "--schedule", help="pipeline schedule [train: the stack's one schedule where it ships one other than 1f1b "
     "(deepseek-v3: dualpipe), else interleaved if --vpp > 1, else 1f1b; search: every one the stack's framework "

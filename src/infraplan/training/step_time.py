@@ -305,6 +305,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of
     grad_bytes = profile.grad_reduce_bytes  # (the stack's property, read once for its uses below)
+    all_reduce = profile.grad_reduce_all_reduce  # ZeRO 1/2's gradients all-reduced (`step_traffic.dp_collectives`)
 
     per_layer = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
     lt = _with_block_recompute(shape, plan, per_layer,
@@ -322,32 +323,32 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     dp_fabric = collnet_fabric(cluster) if profile.nccl_collnet and not stage_only else fabric
     traffic = ({} if stage_only else
                pipeline_and_dp_traffic(shape, dp_fabric, plan, grad_bytes, pricing,
-                                       profile.mtp_num_layers))
+                                       profile.mtp_num_layers, all_reduce))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
         # (what the DP collectives' key reads of the plan, once for its stages: `_one_plan_dp_collectives`)
-        held = None if stage_only else _dp_key_of(dp_fabric, row, grad_bytes)
+        held = None if stage_only else (*_dp_key_of(dp_fabric, row, grad_bytes), all_reduce)
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
             traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
                                                           traffic["expert_params"], grad_bytes,
-                                                          None, held)
+                                                          None, held, all_reduce)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
-            shape, dp_fabric, row, params, experts, grad_bytes, layers, held)
+            shape, dp_fabric, row, params, experts, grad_bytes, layers, held, all_reduce)
             for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
     ends = EndStageTraffic(shape, plan, lambda stages, rows=None: dp_collectives_once(
-        shape, dp_fabric, plan, stages, grad_bytes, rows), (dp_fabric, grad_bytes))
+        shape, dp_fabric, plan, stages, grad_bytes, rows, all_reduce), (dp_fabric, grad_bytes))
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
 
 
 def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanArrays, params: float,
                              experts: float, grad_bytes: float, layers: float | None = None,
-                             held: tuple[Any, ...] | None = None) -> dict[str, Any]:
+                             held: tuple[Any, ...] | None = None, all_reduce: bool = False) -> dict[str, Any]:
     """`dp_collectives` of a `one_row` plan at its own ZeRO stage, kept by the model's identity in
     `ops.params.PLAN_SHAPE_COUNTS` (emptied with the one-plan memo's pricings) under every input it reads: the
     fabric (held in the value, checked with `is`), the stage's local and expert parameters, the DP x CP and the
@@ -357,13 +358,13 @@ def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanA
     plans at their own sequence lengths, a sweep) price the DP collectives once (hP13, issue 18). `layers`: an end
     stage's local layers (`step_traffic.EndStageTraffic`; None: the heaviest stage's, from PP). `held`: `_dp_key_of`
     the same fabric, plan and gradient bytes, computed once for a plan's stages (hP16, session 40: the DP groups read
-    three times an estimate)."""
+    three times an estimate); last in it, `all_reduce` (the stack's `grad_reduce_all_reduce`)."""
     key = ("dp_collectives", params, experts, layers,
-           *(_dp_key_of(fabric, row, grad_bytes) if held is None else held))
+           *((*_dp_key_of(fabric, row, grad_bytes), all_reduce) if held is None else held))
     kept = PLAN_SHAPE_COUNTS.get(shape, key)
     if kept is not None and kept[0] is fabric:
         return kept[1]  # type: ignore[no-any-return]  # (Python floats: the caller merges them into a new dict)
-    out = dp_collectives(shape, fabric, row, params, experts, grad_bytes, row.zero, layers)
+    out = dp_collectives(shape, fabric, row, params, experts, grad_bytes, row.zero, layers, all_reduce)
     PLAN_SHAPE_COUNTS.put(shape, key, (fabric, out))
     return out
 

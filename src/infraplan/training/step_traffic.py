@@ -55,14 +55,16 @@ __all__ = ["EndStageTraffic", "dp_collectives", "dp_collectives_once", "end_stag
 
 
 def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
-                             pricing: ClusterPricing | None = None, mtp_num_layers: int = 0) -> dict[str, Any]:
+                             pricing: ClusterPricing | None = None, mtp_num_layers: int = 0,
+                             grad_all_reduce: bool = False) -> dict[str, Any]:
     """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row (arrays;
     a single estimate's floats). A single estimate's plan gets its row without the DP collectives (a kind of its own
     in the one-plan memo): `step_time.one_plan_step_time` prices those of its ZeRO stage (`dp_collectives`); a
     grid's rows (one distinct row may stand for plans of every stage) carry every stage's. `mtp_num_layers`: the
     stack's MTP modules (`Stack.mtp_num_layers`), counted in the parameters of the stage (their gradients reduced
     and their optimizer step run with its own; the embedding table Megatron-Core builds beside them is not).
-    `expert_params`: the routed-expert part of `params`."""
+    `expert_params`: the routed-expert part of `params`. `grad_all_reduce`: the stack's `grad_reduce_all_reduce`
+    (`dp_collectives`)."""
     single = plan.is_one  # the plan itself is priced (`computed_once` hands it to `compute` as it is)
 
     def compute(rows: PlanArrays) -> dict[str, Any]:
@@ -78,7 +80,8 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
             # each hop priced where its pair sits, the chain's mean and the crossing share
             # (`training.pipeline_hops`; `training.combined_1f1b.p2p_on_ep_nic_s` reads the share)
             **pipeline_hop_terms(fabric, boundary, p, one),
-            **({} if single and rows is plan else dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
+            **({} if single and rows is plan else dp_collectives(shape, fabric, p, params, experts, grad_bytes,
+                                                                 grad_all_reduce=grad_all_reduce)),
             "params": params,
             "expert_params": experts,
             "sharded": sharded_of(p, params, experts),
@@ -94,9 +97,11 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
 
 
 def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, params: Any, experts: Any,
-                    grad_bytes: float, zero: Any = None, layers: Any = None) -> dict[str, Any]:
+                    grad_bytes: float, zero: Any = None, layers: Any = None,
+                    grad_all_reduce: bool = False) -> dict[str, Any]:
     """The DP collectives of one step by ZeRO stage (arrays, or a `one_row` plan's floats) from the stage's local
-    and expert parameters: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (1/2), ZeRO-3 / FSDP's
+    and expert parameters: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (1/2; with
+    `grad_all_reduce`, the stack's `grad_reduce_all_reduce`, the gradients all-reduced instead), ZeRO-3 / FSDP's
     per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
     estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0). `layers`:
     the stage's local layers (None: the heaviest stage's ceil(L / p), as the traffic's parameters)."""
@@ -105,12 +110,12 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
     # DP x CP ranks, and the experts' (`stage_params.dp_groups`); hybrid sharding's replicas (`replica_group`)
     replicas = replica_group(p) if anywhere(p.zero_shard > 0) else None
     return _dp_collective_times(shape, fabric, one, dp_groups(p), params, experts, grad_bytes, zero, local_layers,
-                                replicas)
+                                replicas, grad_all_reduce)
 
 
 def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
                         stages: list[tuple[Any, ...]], grad_bytes: float,
-                        rows: list[Any] | None = None) -> list[dict[str, Any]]:
+                        rows: list[Any] | None = None, grad_all_reduce: bool = False) -> list[dict[str, Any]]:
     """`dp_collectives` of arrays over plans of stages' parameters, local layers, MTP modules and tables (`stages`:
     (parameters, routed-expert parameters, layers, MTP modules[, tables: 1 an end stage's, 0 a middle one's; 1 if
     left out]), `end_stage_params`) in one pass, once per distinct row of what they read (the counts, TP, PP, EP, ETP
@@ -143,7 +148,7 @@ def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
     held = (picked[3], picked[4], picked[5], picked[6]) if shape.is_moe else (picked[3], picked[4], None, None)
     replicas = (picked[g], picked[g + 1], picked[g + 2]) if hybrid else None  # (the last three group columns)
     out = _dp_collective_times(shape, fabric, False, held, picked[0], picked[1], grad_bytes, None, picked[2],
-                               replicas)
+                               replicas, grad_all_reduce)
     spread = {k: v if once is None else np.asarray(v)[once[1]] for k, v in out.items()}
     if read is None:
         full = {k: np.broadcast_to(v, (total,)) for k, v in spread.items()}
@@ -187,16 +192,21 @@ def _narrow_ranges(groups: list[np.ndarray], counts: list[np.ndarray]) -> list[n
 
 def _dp_collective_times(shape: TransformerShape, fabric: Fabric, one: bool, groups: tuple[Any, Any, Any, Any],
                          params: Any, experts: Any, grad_bytes: float, zero: Any, local_layers: Any,
-                         replicas: tuple[Any, Any, Any] | None = None) -> dict[str, Any]:
+                         replicas: tuple[Any, Any, Any] | None = None,
+                         grad_all_reduce: bool = False) -> dict[str, Any]:
     """`dp_collectives` on the DP groups (`stage_params.dp_groups`) and the local layers; `replicas`: hybrid
     sharding's (ranks, stride, shard ranks N) (`stage_params.replica_group`), whose all-reduce of the gradients'
-    1 / N shard follows the reduce-scatter (`_replica_all_reduce`)."""
+    1 / N shard follows the reduce-scatter (`_replica_all_reduce`). `grad_all_reduce`: ZeRO 1/2's gradients
+    all-reduced over the whole DP group (DeepSpeed 0.14.4 zero/config.py:112-114 `use_multi_rank_bucket_allreduce`
+    True: stage_1_and_2.py:1110-1129 -> :997-1031 `allreduce_bucket`; 0.5.10's stage 1 the same through
+    `buffered_reduce_fallback`): the `scatter` term is that all-reduce (hybrid sharding's replica term as before: no
+    stack sets both, DeepSpeed names no `zero_shard_stages`)."""
     dense, moe = params - experts, shape.is_moe
     dp, dp_stride, edp, edp_stride = groups
     reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
     # (name, collective, bytes per parameter, one per local layer at its own message size, priced)
     terms = (("allreduce", "all_reduce", grad_bytes, False, reduce),
-             ("scatter", "reduce_scatter", grad_bytes, False, sharded),
+             ("scatter", "all_reduce" if grad_all_reduce else "reduce_scatter", grad_bytes, False, sharded),
              ("gather", "all_gather", WEIGHT_BYTES, False, sharded),
              ("scatter_layers", "reduce_scatter", grad_bytes, True, layered),
              ("gather_layers", "all_gather", WEIGHT_BYTES, True, layered))

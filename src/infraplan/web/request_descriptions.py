@@ -115,7 +115,7 @@ TRAIN = {
     "dtype": "GEMM precision",
     "attention": "attention kernels (unfused: Megatron before 2023)",
     "order": ("rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron) [the stack's "
-              "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo / deepseek-v3 stacks, else tp-cp-pp-dp]"),
+              "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo / deepseek-v3 / DeepSpeed stacks, else tp-cp-pp-dp]"),
     "sequence_parallel": "split norms/dropout over TP (Megatron since 2022)",
     "schedule": _SCHEDULE,
     "stack": _TRAIN_STACK,
