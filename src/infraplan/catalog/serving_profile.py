@@ -29,7 +29,7 @@ FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: 
 KvCacheDtype = Literal["bf16", "fp8", "int8"]  # the planner's KV-cache formats (`serving.kv_cache.KV_DTYPES`)
 CudaGraphScope = Literal["all", "decode-only"]  # which iterations a captured CUDA graph can replay
 # which quantised GEMMs' bf16 inputs the engine casts to fp8 in a kernel of their own (`serving.engine_kernels`)
-ActivationQuant = Literal["fused", "attention_output", "every_linear"]
+ActivationQuant = Literal["fused", "attention_output", "norm_outputs", "every_linear"]
 
 
 class MoeReleaseExtra(Spec):
@@ -106,7 +106,8 @@ class ServingProfile(Spec):
     activation_quant: ActivationQuant | None = Field(
         None, description="W8A8 deployments: which GEMMs' bf16 inputs the engine quantises in a kernel of their own "
         "(fused: none, the producing norm / activation / attention kernels write fp8; attention_output: the output "
-        "projection's only; every_linear: every quantised plain GEMM's; `serving.engine_kernels`); unset: the "
+        "projection's only; norm_outputs: the GEMMs a norm feeds, QKV and gate-up; every_linear: every quantised "
+        "plain GEMM's; `serving.engine_kernels`); unset: the "
         "engine family's shipped profile's")
     kv_cache_dtypes: list[KvCacheDtype] | None = Field(
         None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "

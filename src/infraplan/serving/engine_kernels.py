@@ -34,7 +34,11 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
 * fp8 activation quantisation (`ACTIVATION_QUANT`; W8A8 fp8 deployments), each stack's `activation_quant` (fused |
   attention_output | every_linear; a user's YAML without it: its family's shipped profile's, `serving.engines`):
   TensorRT-LLM fuses it into the producing
-  kernel (AIConfigurator prices the norm and the GEMMs with `low_precision_input` and no quant op): none. SGLang
+  kernel (AIConfigurator prices the norm and the GEMMs with `low_precision_input` and no quant op): none. Read in
+  AIConfigurator 0.7.0 (sdk/models.py:468-555, operations.py:147-180), only the output projection and the down
+  projection are `low_precision_input` (the attention and SiLU-mul kernels write fp8); QKV and gate-up keep the
+  table's measured input cast (`norm_outputs`: those two in kernels of their own; the TensorRT-LLM 1.0.0rc3 release
+  stack's OFF variant, `validation.release_stacks.TRTLLM_GEMM_NET_OF_QUANT`, hT54). SGLang
   quantises every fp8 linear's input in its own kernel (`srt/layers/quantization/fp8_utils.py` `apply_fp8_linear`:
   static_quant_fp8 / sglang_per_token_quant_fp8 / per_token_group_quant_fp8): QKV, output, gate/up, down (MLA: the
   fused q_a/kv_a, q_b and output projections; routed experts: in `MOE_ROUTING_KERNELS`; shared experts on their
@@ -217,6 +221,8 @@ def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,
     dense = (1.0 - shape.routed_layer_share) * ("dense_mlp" in kinds)
     ffn = shape.dense_ffn_hidden_size if shape.is_moe else shape.ffn_hidden_size
     q_in = h + float(shape.q_lora_rank or shape.hidden_size) if shape.is_mla else h
+    if rule == "norm_outputs":  # the inputs a norm writes: QKV (MLA: q_a / kv_a and q_b), the dense gate-up
+        return (2.0 if shape.is_mla else 1.0) * attention + dense, attention * q_in + dense * h
     return ((2.0 if shape.is_mla else 1.0) * attention + output + 2.0 * dense,
             attention * q_in + output * out_width + dense * (h + ffn / tp))
 

@@ -231,8 +231,8 @@ def cuda_graph_scope(profile: ServingProfile) -> str:
 
 def activation_quant(profile: ServingProfile) -> str:
     """Which quantised GEMMs' inputs a serving stack casts to fp8 in kernels of their own (fused |
-    attention_output | every_linear; `serving.engine_kernels`): its `activation_quant`, else its engine family's
-    shipped profile's (module "Engine facts")."""
+    attention_output | norm_outputs | every_linear; `serving.engine_kernels`): its `activation_quant`, else its
+    engine family's shipped profile's (module "Engine facts")."""
     stated = profile.activation_quant
     if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
         stated = shipped.activation_quant

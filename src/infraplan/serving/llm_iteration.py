@@ -98,12 +98,12 @@ draft steps (the first over every verified position) and the draft layer over th
 
 Release GEMM rates (`RELEASE_MATMUL_RATE`, `_matmul_fraction`; adopted hT52): a serving stack profile may carry its
 release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction`: AIConfigurator 0.7.0's gemm_perf
-tables of TensorRT-LLM 1.0.0rc3, per-tensor fp8 0.50 / bf16 0.85, and of SGLang 0.5.6.post2 / 0.5.8.post1, hD53),
-in place of the accelerator's for the plain GEMMs and the LM head; grouped experts, and a block-fp8 checkpoint's fp8
-GEMMs (their own `serving.block_fp8_gemm` table), keep theirs. Its rows' TPOT confirms it apart from TTFT: a prefill
-adds 1.07 P over a decode step to a window (0.92 P at the catalog's 0.63; notes, hT52). Dense 20.90 -> 20.05 %, other
-sets unchanged. vLLM 0.12.0's fp8 table, its eager input quantisation (M x K) separated: 0.82 / 0.705 (H200 / H100;
-hA54, data/stacks/vllm-0.12.yaml: dense 18.61 -> 18.29 %); its bf16 0.93 (round 10: 19.25 -> 21.98 %) is not taken.
+tables of TensorRT-LLM 1.0.0rc3, fp8 0.50 / bf16 0.85, SGLang 0.5.6.post2 / 0.5.8.post1, hD53, vLLM 0.12.0, hA54) in
+place of the accelerator's for the plain GEMMs and the LM head; grouped experts and a block-fp8 checkpoint's fp8 GEMMs
+(`serving.block_fp8_gemm`) keep theirs. A prefill then adds 1.07 P over a decode step to a TensorRT-LLM window (notes,
+hT52; dense 20.90 -> 20.05 %). An fp8 table times the GEMM with its input's eager cast (a cost in M x K): the figure is
+the GEMM's alone where the engine fuses the cast (vLLM, 0.82 / 0.705 H200 / H100) or runs it apart (SGLang, hT54);
+TensorRT-LLM 1.0.0rc3's stays whole (net: `release_stacks.TRTLLM_GEMM_NET_OF_QUANT`, off). vLLM's bf16 0.93: round 10.
 """
 
 from __future__ import annotations

@@ -30,7 +30,9 @@ AIConfigurator measured one of its candidates (ASSUMPTION: the candidates of one
 catalog's kernels, the model's one fallback everywhere (1.3.0rc20's). Release dates for reference (pypi.org/pypi/
 tensorrt-llm/json): 1.0.0rc3 2025-07-16, 1.1.0rc2 2025-08-30, 1.2.0rc1 2025-10-22, 1.2.0rc5 2025-12-10, 1.2.0rc6.post1
 2026-01-11.
-* 1.0.0rc3 (Dynamo harness): `trtllm-1.0.0rc3-dynamo-agg.yaml`, its own kernels.
+* 1.0.0rc3 (Dynamo harness): `trtllm-1.0.0rc3-dynamo-agg.yaml`, its own kernels. OFF (`TRTLLM_GEMM_NET_OF_QUANT`,
+  hT54): `trtllm-1.0.0rc3-net-quant-dynamo-agg.yaml`, the fp8 GEMM rate net of the input scale and cast that
+  AIConfigurator's table times with it, QKV's and gate-up's cast in kernels of their own; dense 18.29 -> 19.30 %.
 * 1.2.0rc6.post1, and Dynamo 0.8.1 images (`trtllm-0.8.1.post1`: TensorRT-LLM 1.2.0rc6.post1 by AIConfigurator
   0.12.0 generator/config/backend_version_matrix.yaml): `trtllm-1.2.0rc6.yaml`, 1.2.0rc5's kernels.
 * 1.1.0rc2.post2 (no 1.1 table in any wheel) and unversioned rows (`trtllm`): the catalog's kernels. Measured, not
@@ -80,6 +82,8 @@ RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vll
 NEAREST_DATE_STACKS = {"trtllm-1.1.0rc2.post2": "trtllm-1.0.0rc3.yaml", "trtllm": "trtllm-1.2.0rc6.yaml"}
 DYNAMO_TRTLLM_STACK = "trtllm-0.x-dynamo-agg.yaml"  # trtllm-0.x with free_gpu_memory_fraction 0.80
 DYNAMO_TRTLLM_RELEASE_STACKS = {"1.0.0rc3": "trtllm-1.0.0rc3-dynamo-agg.yaml"}  # + the release's measured kernels
+TRTLLM_GEMM_NET_OF_QUANT = False  # 1.0.0rc3's fp8 GEMM net of its input's cast (module docstring; toggle, off)
+NET_OF_QUANT_STACKS = {"1.0.0rc3": "trtllm-1.0.0rc3-net-quant-dynamo-agg.yaml"}
 MIXED_CHUNK_STACK = "sglang-0.x-mixed-chunk.yaml"  # SGLang with the generator's --enable-mixed-chunk
 # + the release's measured GEMM rates (module docstring); the other releases run MIXED_CHUNK_STACK
 SGLANG_MIXED_CHUNK_RELEASE_STACKS = {"0.5.6.post2": "sglang-0.5.6-mixed-chunk.yaml",
@@ -105,8 +109,12 @@ def release_stack(row: dict[str, str]) -> str:
 
 def dynamo_stack(row: dict[str, str]) -> str:
     """The stack YAML (path) of a TensorRT-LLM row served through AIConfigurator's Dynamo harness: its release's
-    (`DYNAMO_TRTLLM_RELEASE_STACKS`), else the shipped profile at the template's KV fraction."""
-    return data_stack(DYNAMO_TRTLLM_RELEASE_STACKS.get(row.get("backend_version", ""), DYNAMO_TRTLLM_STACK))
+    (`DYNAMO_TRTLLM_RELEASE_STACKS`; `NET_OF_QUANT_STACKS` under `TRTLLM_GEMM_NET_OF_QUANT`), else the shipped
+    profile at the template's KV fraction."""
+    version = row.get("backend_version", "")
+    if TRTLLM_GEMM_NET_OF_QUANT and version in NET_OF_QUANT_STACKS:
+        return data_stack(NET_OF_QUANT_STACKS[version])
+    return data_stack(DYNAMO_TRTLLM_RELEASE_STACKS.get(version, DYNAMO_TRTLLM_STACK))
 
 
 def mixed_chunk_stack(row: dict[str, str]) -> str:
