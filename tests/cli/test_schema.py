@@ -57,7 +57,8 @@ UNITLESS = {
     "candidates_evaluated", "rejected", "batch", "bound", "meets_slo", "flops_per_sample",
     "lookups_per_sample", "placement", "profile", "label", "dense_fraction", "device", "kind", "streams_per_device",
     "encoder", "cores", "input", "rungs", "codec", "quality", "fleet", "daily_hours", "peak_to_average",
-    "concurrent_streams", "devices", "name", "switches", "radix", "oversubscription", "configured_oversubscription",
+    "concurrent_streams", "devices", "new_devices", "retired_devices",  # counts (plan's phase and pool rows, hV54)
+    "name", "switches", "radix", "oversubscription", "configured_oversubscription",
     "bandwidth_oversubscription",  # a ratio of bandwidths (hN58)
     "priced_efficiency", "priced_basis",  # a fraction of the alpha-beta bandwidth; the figure's source (hT71)
     "time_basis",  # text: where `collective`'s time_s comes from (hC52)

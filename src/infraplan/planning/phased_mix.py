@@ -16,6 +16,9 @@ without `server_devices`, the device count).
                sum_{o in (p, k)} unit_devices[o] x[o]    <= g[p] n[p, k]      devices come from the pool's servers
                sum_{o in (p, k)} unit_devices[o] x[o]    <= available[p]      (0 before its delivery year)
                n[p, k-1]                                 <= n[p, k]           bought hardware stays
+               (with `cohorts`, where a device retires: n[p, k] = base[p] alive + sum_{j <= k, j alive in k} b[p, j],
+               b[p, k] >= 0 integer the servers bought in phase k, 0 where the pool may not buy:
+               planning/retirement.py; the row above is then replaced)
                sum_{p at site} watts[p] g[p] n[p, k]     <= cap[site, k]      (0 before the site is online)
 
 with n[p, k] >= floor(installed[p] / g[p]), the whole servers of the devices already `installed` (a partial
@@ -38,6 +41,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.milp_start import solve_from
+from infraplan.planning.retirement import Lifecycle, in_service
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 from infraplan.units import power_text
 
@@ -78,6 +82,7 @@ class PhasedMix:
     server_devices: list[int] | None = None  # devices per server of each pool (n counts servers); None: 1
     # (pool, phase) -> its cost by fabric tier bracket (sized_pricing.with_brackets), replacing cost there; None: none
     brackets: dict[tuple[int, int], list[Bracket]] | None = None
+    cohorts: list[Lifecycle] | None = None  # each pool's cohorts where a device retires (retirement.py); None: none
 
     def server(self, p: int) -> int:
         """Devices per server of pool p (the unit n[p, k] counts)."""
@@ -89,11 +94,14 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
     n_p, n_site, n_o = m.cost.shape[0], m.site_cap_w.shape[0], len(m.options)
     n_n = n_p * n_k
     n_e = n_s * n_k if elastic else 0
-    n_var = n_o + n_n + n_e
+    n_var = n_o + n_n + n_e + (n_n if m.cohorts else 0)
     rows, lb, ub = [], [], []
 
     def nvar(p: int, k: int) -> int:
         return n_o + p * n_k + k
+
+    def bvar(p: int, k: int) -> int:  # servers bought in phase k (with cohorts), after the elastic columns
+        return n_o + n_n + n_e + p * n_k + k
 
     for s in range(n_s):
         for k in range(n_k):
@@ -124,7 +132,16 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
             rows.append(row)
             lb.append(-np.inf)
             ub.append(0.0)
-            if k:
+            if m.cohorts:  # in service = the base while alive + the purchases still alive
+                row = np.zeros(n_var)
+                row[nvar(p, k)] = 1.0
+                for j in range(k + 1):
+                    row[bvar(p, j)] = -1.0 if m.cohorts[p].alive[j, k] else 0.0
+                alive = float(_base_servers(m, p)) if m.cohorts[p].base_alive[k] else 0.0
+                rows.append(row)
+                lb.append(alive)
+                ub.append(alive)
+            elif k:
                 row = np.zeros(n_var)
                 row[nvar(p, k - 1)], row[nvar(p, k)] = 1.0, -1.0
                 rows.append(row)
@@ -148,12 +165,20 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
         for k in range(n_k):
             limit = -(-_pool_limit(m, p) // m.server(p))
             var_ub[nvar(p, k)] = 0.0 if not m.pool_open[p, k] else float(limit)
-            if m.installed is not None:
-                base = int(m.installed[p]) // m.server(p)  # whole servers: a partial one is not in the layout
+            if m.cohorts:
+                buys = m.pool_open[p, k] and m.cohorts[p].buy_open[k]
+                var_ub[bvar(p, k)] = float(limit) if buys else 0.0
+            if m.installed is not None and (not m.cohorts or m.cohorts[p].base_alive[k]):
+                base = _base_servers(m, p)
                 var_lb[nvar(p, k)] = base
                 var_ub[nvar(p, k)] = max(var_ub[nvar(p, k)], base)
-    var_ub[n_o + n_n:] = 1.0
+    var_ub[n_o + n_n:n_o + n_n + n_e] = 1.0
     return np.array(rows), np.array(lb), np.array(ub), var_lb, var_ub
+
+
+def _base_servers(m: PhasedMix, p: int) -> int:
+    """Pool p's installed base in whole servers (a partial one is not in the layout)."""
+    return 0 if m.installed is None else int(m.installed[p]) // m.server(p)
 
 
 def _pool_limit(m: PhasedMix, p: int) -> int:
@@ -179,7 +204,7 @@ def _explain_phased(m: PhasedMix) -> str:
     n_p, n_o = m.cost.shape[0], len(m.options)
     a, lb, ub, vlb, vub = _phased_matrix(m, elastic=True)
     c = np.zeros(a.shape[1])
-    c[n_o + n_p * n_k:] = 1.0
+    c[n_o + n_p * n_k:n_o + n_p * n_k + n_s * n_k] = 1.0  # the shortfalls (cohorts' purchases after them)
     res = milp(c, constraints=LinearConstraint(a, lb, ub), bounds=Bounds(vlb, vub))
     if res.status != 0:  # no shortfall helps: what is already installed breaks a site's power cap
         installed = [int(n) // m.server(p) * m.server(p) for p, n in enumerate(m.installed or [0] * n_p)]
@@ -191,7 +216,7 @@ def _explain_phased(m: PhasedMix) -> str:
         if over:
             return "infeasible plan: " + "; ".join(over[:3])
         return "HiGHS: the programme is infeasible and its elastic relaxation failed"
-    short = res.x[n_o + n_p * n_k:].reshape(n_s, n_k)
+    short = res.x[n_o + n_p * n_k:n_o + n_p * n_k + n_s * n_k].reshape(n_s, n_k)
     installed = res.x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
     parts = [f"{m.service_names[s]} in {m.phase_names[k]} short by {short[s, k] * 100:.0f} %{_whole_jobs(m, s, k)}"
              for s in range(n_s) for k in range(n_k) if short[s, k] > 1e-6]
@@ -269,7 +294,8 @@ def programme(m: PhasedMix, unit_charge: float) -> Programme:
     rows = int(np.count_nonzero(m.demand > 0))  # the demand rows come first, one per positive demand
     a[:rows] /= lb[:rows, None]
     lb[:rows] = 1.0
-    c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1)])
+    c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1),
+                        np.zeros(a.shape[1] - n_o - n_p * n_k)])  # cohorts' purchases: costed as servers n
     c[:n_o] = unit_charge * np.array([o.unit_devices for o in m.options])
     integrality = np.ones(len(c))
     if m.brackets:  # a (pool, phase)'s servers costed by its tier brackets: extra columns after n
@@ -289,9 +315,11 @@ def start_columns(m: PhasedMix, units: np.ndarray) -> np.ndarray:
     for i, o in enumerate(m.options):
         used[o.pool, o.phase] += float(units[i]) * o.unit_devices
     g = np.array([[m.server(p)] for p in range(n_p)], dtype=float)
-    base = np.array([[int(m.installed[p]) // m.server(p) if m.installed is not None else 0] for p in range(n_p)])
-    servers = np.maximum.accumulate(np.maximum(np.ceil(used / g), base), axis=1)
+    base = np.array([[_base_servers(m, p)] for p in range(n_p)], dtype=float)
+    servers, survivors = in_service(np.ceil(used / g), base, m.cohorts)
     columns = [np.asarray(units, dtype=float), servers.reshape(-1)]
+    if m.cohorts:  # the servers bought per phase (retirement.in_service)
+        columns.append((servers - survivors).reshape(-1))
     for (p, k), brackets in (m.brackets or {}).items():
         chosen = np.zeros(2 * len(brackets))
         n = servers[p, k]

@@ -67,3 +67,15 @@ def check_stacks_read(pools: Sequence[Any], services: Sequence[Any]) -> None:
             if pool.stack is not None:
                 raise ValueError(f"pool {pool.name!r} names a serving stack ({pool.stack}), which only llm services "
                                  "read; there is none: drop it")
+
+
+def check_pool_system(pool: str, device: str, system: str) -> None:
+    """A pool's `system` is what its devices are sized and powered as: its `device` must name the accelerator the
+    system is built of (or the system itself). One rule for plan (`scenario._check_presets`) and fleet-mix (its pool
+    takes `system:` as plan's does since hC51)."""
+    built_of = Cluster.resolve(system).accelerator.name
+    named = device if is_video_device(device) else Cluster.resolve(device).accelerator.name
+    if named != built_of:
+        shown = device if device == named else f"{device} ({named})"
+        raise InputError(f"pool {pool!r}: device {shown} but system {system} is built of {built_of}; name one "
+                         "accelerator")

@@ -56,7 +56,8 @@ from infraplan.planning.pool_money import (
     pool_spares,
     require_prices,
 )
-from infraplan.planning.pool_stacks import check_pool_stacks
+from infraplan.planning.pool_stacks import check_pool_stacks, check_pool_system
+from infraplan.planning.retirement import check_lifecycles, in_service, lifecycles, with_successors
 from infraplan.planning.scenario_bound import bound_plan
 from infraplan.planning.scenario_caps import (
     capped_solve,
@@ -70,7 +71,7 @@ from infraplan.planning.scenario_caps import (
 from infraplan.planning.scenario_report import assemble_plan, packed, whole_base
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size_options
-from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, check_pool_system, load_scenario
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
@@ -133,6 +134,8 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
     1, the time of a large plan: a 1 GW example's 16 sizings are ~99 % of its run), then the pricing."""
     start = time.perf_counter()
     spec = load_scenario(spec) if isinstance(spec, str) else spec
+    check_lifecycles(spec)
+    spec = with_successors(spec)  # refresh_with's pools (planning/retirement.py)
     _check_presets(spec)
     require_prices(spec)
     sites = {s.name: i for i, s in enumerate(spec.sites)}
@@ -316,16 +319,18 @@ def _brackets(spec: ScenarioSpec, at: Sizes, per_device: Callable[[int, Size], f
 
 def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
     """The MILP's devices per (pool, phase) for the devices used: whole servers, at least the installed base's
-    whole servers (`whole_base`), and bought hardware stays (`phased_mix`'s g[p] n[p, k] at its least)."""
+    whole servers (`whole_base`) while it serves, and bought hardware stays until it retires (`phased_mix`'s
+    g[p] n[p, k] at its least; retirement.in_service)."""
     g = server_devices(spec)
-    return np.maximum.accumulate(np.maximum(-(-used // g), whole_base(spec) // g), axis=1) * g
+    return in_service(-(-used // g), whole_base(spec) // g, lifecycles(spec))[0] * g
 
 
 def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_phases: int) -> Sizes:
     """Each (pool, phase)'s devices bought by the MILP (`_bought`) and reported (`assemble_plan`: used + spares, the
-    installed base, bought hardware stays), (0, 0) where it has none (then priced at the reference)."""
+    installed base, bought hardware stays until it retires), (0, 0) where it has none (then priced at the
+    reference)."""
     used = used_devices(options, x, len(spec.pools), n_phases)
-    installed = np.maximum.accumulate(np.maximum(used + spare_devices(spec, used), whole_base(spec)), axis=1)
+    installed = in_service(used + spare_devices(spec, used), whole_base(spec), lifecycles(spec))[0]
     bought = _bought(spec, used)
     return tuple(tuple((int(b), int(n)) if n > 0 else (0, 0) for b, n in zip(brow, row, strict=True))
                  for brow, row in zip(bought, installed, strict=True))

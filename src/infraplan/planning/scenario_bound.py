@@ -30,6 +30,7 @@ import numpy as np
 
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_bound
 from infraplan.planning.pool_money import node_devices, pool_spares
+from infraplan.planning.retirement import lifecycles
 from infraplan.planning.scenario_report import packed, site_caps
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Bracket, Optimality, bound_brackets, close_gap, too_many_counts
@@ -101,7 +102,8 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
             pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts, site_cap_w=site_caps(spec),
             service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
             site_names=[s.name for s in spec.sites], phase_names=[str(y) for y in years],
-            installed=[p.installed for p in spec.pools], server_devices=g, brackets=brackets)
+            installed=[p.installed for p in spec.pools], server_devices=g, brackets=brackets,
+            cohorts=lifecycles(spec))
         x, servers, lower = solve_phased_bound(mix)
         return trim(x), lower, [(p, int(n)) for p, row in enumerate(servers) for n in row]
 

@@ -14,6 +14,7 @@ import numpy as np
 from infraplan.errors import InputError
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
 from infraplan.planning.pool_money import node_devices, pool_spares
+from infraplan.planning.retirement import lifecycles
 from infraplan.planning.scenario_report import packed, site_caps, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Bracket
@@ -43,7 +44,7 @@ def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarra
             site_cap_w=site_caps(spec), service_names=[s.name for s in spec.services],
             pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
             installed=[int(n) for n in whole_base(spec)[:, 0]], server_devices=[node_devices(p) for p in spec.pools],
-            brackets=brackets)
+            brackets=brackets, cohorts=lifecycles(spec))
         try:
             x, _ = solve_phased_mix(mix, start if attempt == 0 else None)
         except InputError as exc:

@@ -39,6 +39,7 @@ from infraplan.planning.pool_money import (
     pool_note,
     pool_spares,
 )
+from infraplan.planning.retirement import in_service, lifecycles
 from infraplan.planning.scenario_results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -119,11 +120,13 @@ def idle_stacks(spec: ScenarioSpec) -> list[str]:
 
 def past_lifetime(spec: ScenarioSpec, pools: list[ScenarioPoolRow]) -> list[str]:
     """One warning per pool whose devices the plan buys in a phase (a row's `new_devices`, the installed base not
-    among them) are still in service in a later phase more than their `lifetime_years` on. The plan neither retires
-    nor refreshes hardware (bought hardware stays, module docstring): such devices are kept in service and the cost
+    among them) are still in service in a later phase more than their `lifetime_years` on, which only a plan with
+    `policy.retire_at_lifetime: false` keeps (planning/retirement.py): such devices are kept in service and the cost
     model's TCO still charges their servers' depreciation every year (price / life), a charge that ends when the
     servers are paid off (hV53: 8 H100 on a 2-year life bought in 2025 are in the 2032 phase, depreciation charged in
     both phases). A warning: the plan is the MILP's answer; the planner is told what it assumed."""
+    if spec.policy.retire_at_lifetime:
+        return []  # nothing serves past its life (retirement.check_lifecycles refuses a phase step beyond it)
     year = {ph.name: ph.year for ph in spec.phases}
 
     def named(phase: str) -> str:
@@ -138,8 +141,9 @@ def past_lifetime(spec: ScenarioSpec, pools: list[ScenarioPoolRow]) -> list[str]
             bought, later = late
             out.append(f"pool {pool.name}: {bought.new_devices:,} devices bought in {named(bought.phase)} are still "
                        f"in service in {named(later.phase)}, {year[later.phase] - year[bought.phase]} years on, past "
-                       f"their {pool.lifetime_years:g}-year lifetime_years: the plan neither retires nor refreshes "
-                       "hardware, and the TCO keeps charging their servers' depreciation after they are paid off")
+                       f"their {pool.lifetime_years:g}-year lifetime_years: policy.retire_at_lifetime is false, so "
+                       "the plan neither retires nor refreshes them, and the TCO keeps charging their servers' "
+                       "depreciation after they are paid off")
     return out
 
 
@@ -202,9 +206,10 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
               for p, pool in enumerate(spec.pools)]
     spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
-    base = whole_base(spec)
-    installed = np.maximum.accumulate(np.maximum(used + spare_dev, base), axis=1)  # bought hardware stays
+    base, cycles = whole_base(spec), lifecycles(spec)
+    installed, survive = in_service(used + spare_dev, base, cycles)  # bought hardware stays until it retires
     pools: list[ScenarioPoolRow] = []
+    gone: list[str] = []  # pools whose last devices retire in a phase (in the phase's retired_devices, no row)
     warnings: list[str] = odd_base(spec) + idle_stacks(spec) + [
         f"{ph.name}: pool {pool.name} needs {int(used[p, k] + spare_dev[p, k]):,} devices with its "
         f"{int(spare_dev[p, k]):,} spares, above the {pool.available:,} available"
@@ -217,10 +222,17 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     base_value = [base_capex(spec, pool, int(base[p, 0])) for p, pool in enumerate(spec.pools)]
     value_before = list(base_value)
     for k, ph in enumerate(phases):
-        rows = []
+        rows, retired = [], [0] * n_p  # devices leaving service in this phase (retirement.py)
         for p, pool in enumerate(spec.pools):
             n = int(installed[p, k])
+            if k and survive[p, k] < installed[p, k - 1]:  # some retire: the survivors' packing and value
+                kept = packed(spec, pool, int(survive[p, k])) if survive[p, k] > 0 else None
+                retired[p] = int(packed_before[p]) - (kept.devices if kept else 0)
+                packed_before[p], value_before[p] = (kept.devices, kept.capex_usd) if kept else (0, 0.0)
             if n <= 0:
+                if retired[p]:  # its whole fleet leaves service: no row to carry it
+                    gone.append(f"{ph.name}: pool {pool.name}'s last {retired[p]:,} devices retire at their "
+                                f"{pool.lifetime_years:g}-year lifetime_years (planning/retirement.py)")
                 continue
             m = packed(spec, pool, n)
             prev, packed_before[p] = int(packed_before[p]), m.devices
@@ -230,7 +242,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             sp = spares[p][k]
             rows.append(ScenarioPoolRow(
                 phase=ph.name, pool=pool.name, device=pool.device, site=pool.site, devices=m.devices,
-                new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
+                new_devices=max(0, m.devices - prev), retired_devices=retired[p], racks=m.racks,
+                network_tiers=m.tiers, switches=m.switches,
                 h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=spent,
                 fleet_value_usd=m.capex_usd,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
@@ -259,6 +272,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                                          utilisation=fac / cap if cap > 0 else (0.0 if fac == 0 else math.inf)))
         phase_rows.append(ScenarioPhaseRow(
             phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
+            new_devices=sum(r.new_devices for r in rows), retired_devices=sum(retired),
             **{f: _total([getattr(r, f) for r in rows]) for f in (
                 "h100_equivalents", "facility_power_w", "capex_usd", "fleet_value_usd", "tco_usd_per_year",
                 "energy_mwh_per_year",
@@ -291,7 +305,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                                  for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note)))
         + labelled_notes((spec.services[o.service].name, spec.pools[o.pool].name, sized[i].notes)  # video, recsys
                          for i, o in enumerate(options) if x[i] > 0)
-        + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
+        + gone + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
            and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))],
         error_band=band, error_band_basis=basis)
 

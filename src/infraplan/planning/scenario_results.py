@@ -50,6 +50,8 @@ class ScenarioPoolRow(Result):
     devices: int = Field(description="devices installed, spares included (count)")
     new_devices: int = Field(description="devices delivered in this phase (count; the pool's installed base is in "
                              "place before the first phase)")
+    retired_devices: int = Field(0, description="devices of the phase before that leave service in this one at their "
+                                 "lifetime_years (count; planning/retirement.py)")
     racks: int = Field(description="racks (count)")
     network_tiers: int = Field(description="tiers of the scale-out fabric built by the network builder (count)")
     switches: int = Field(description="scale-out switches (count)")
@@ -109,6 +111,9 @@ class ScenarioPhaseRow(Result):
     phase: str = Field(description="phase name")
     year: int = Field(description="calendar year")
     devices: int = Field(description="devices installed (count)")
+    new_devices: int = Field(0, description="devices delivered in this phase, the pools' new_devices (count)")
+    retired_devices: int = Field(0, description="devices that leave service in this phase at their lifetime_years, "
+                                 "a pool's whole fleet included (count; planning/retirement.py)")
     h100_equivalents: float = Field(description="H100-equivalents installed")
     facility_power_w: float = Field(description="facility power, watts")
     capex_usd: float | None = Field(description="money spent in this phase: the pools' capex_usd (new devices "

@@ -23,9 +23,10 @@ name the unit (a cap of "10 W").
   auto, before the policy's: planning/spares.py).
 - `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
   online (`online_year`).
-- `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, spare nodes from the
-  reliability model (`spare_probability`, `repair_time`, `failure_rate`: planning/spares.py), which service
-  kinds may share a pool (`pools[].serves`).
+- `policy`: objective (capex, tco, power or carbon), retirement at a pool's `lifetime_years` (`retire_at_lifetime`,
+  with a pool's `installed_year` and `refresh_with`: planning/retirement.py), serving headroom, N+k racks per
+  pool, spare nodes from the reliability model (`spare_probability`, `repair_time`, `failure_rate`:
+  planning/spares.py), which service kinds may share a pool (`pools[].serves`).
 """
 
 from __future__ import annotations
@@ -37,11 +38,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from infraplan.catalog.facility_loader import PowerW, power_at_most
-from infraplan.catalog.inference_loader import is_video_device
 from infraplan.catalog.loader import check_preset, looks_like_path, pool_files_beside, read_user_file, validated
 from infraplan.catalog.schemas import Spec
-from infraplan.cluster import Cluster
-from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_DEADLINE_S,
@@ -127,18 +125,6 @@ def check_llm_names(model: str | None, workload: str | None, stack: str | None, 
     unknown = sorted(set(dtypes) - set(SERVING_DTYPES))
     if unknown:
         raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
-
-
-def check_pool_system(pool: str, device: str, system: str) -> None:
-    """A pool's `system` is what its devices are sized and powered as: its `device` must name the accelerator the
-    system is built of (or the system itself). One rule for plan (`scenario._check_presets`) and fleet-mix (its pool
-    takes `system:` as plan's does since hC51)."""
-    built_of = Cluster.resolve(system).accelerator.name
-    named = device if is_video_device(device) else Cluster.resolve(device).accelerator.name
-    if named != built_of:
-        shown = device if device == named else f"{device} ({named})"
-        raise InputError(f"pool {pool!r}: device {shown} but system {system} is built of {built_of}; name one "
-                         "accelerator")
 
 
 def check_unique_names(**names: list[str]) -> None:
@@ -271,7 +257,12 @@ class PoolSpec(PlanSpec):
     installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps, in "
                            "whole servers: a partial server's devices are left out, with a warning)")
     price_usd_per_device: float | None = Field(None, ge=0, le=1e12, description=PRICE_DESCRIPTION)
-    lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years")
+    lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years; devices retire "
+                                          "after it (policy.retire_at_lifetime: planning/retirement.py)")
+    installed_year: Year | None = Field(None, description="year the installed base was bought (default: the first "
+                                        "phase's); it retires lifetime_years after")
+    refresh_with: str | None = Field(None, min_length=1, description="accelerator preset that replaces the pool's "
+                                     "devices as they retire (a pool <name>-refresh: planning/retirement.py)")
     host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW")
     serves: list[Kind] | None = None
     stack: str | None = Field(None, min_length=1, description=POOL_STACK_RULE)
@@ -297,6 +288,8 @@ class SiteSpec(PlanSpec):
 
 class PolicySpec(PlanSpec):
     objective: Literal["capex", "tco", "power", "carbon"] = "tco"
+    retire_at_lifetime: bool = Field(True, description="devices leave service lifetime_years after the phase they "
+                                     "are bought in (false: bought hardware stays; planning/retirement.py)")
     headroom: float = Field(0.0, ge=0, le=10, description="serving demand margin (0.2 = +20 %)")
     redundancy_racks: int = Field(0, ge=0, le=100, description="N+k: spare racks per pool")
     spare_probability: float | None = Field(None, gt=0, lt=1, description="spare nodes per pool so that its "

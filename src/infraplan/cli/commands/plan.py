@@ -39,6 +39,10 @@ def _owned(p: ScenarioPlan) -> str:
     if p.capex_usd is None or p.fleet_value_usd is None or math.isclose(p.fleet_value_usd, p.capex_usd,
                                                                          rel_tol=1e-9):
         return ""
+    retired = sum(ph.retired_devices for ph in p.phases)
+    if retired:  # what retired is not in the fleet's value (planning/retirement.py)
+        return (f" bought over the phases (fleet value {fmt_usd(p.fleet_value_usd)} in service, after "
+                f"{fmt_num(retired)} devices retired)")
     base = "" if not p.installed_base_value_usd else f" with the {fmt_usd(p.installed_base_value_usd)} installed base"
     return f" bought over the phases (fleet value {fmt_usd(p.fleet_value_usd)}{base})"
 
@@ -52,10 +56,16 @@ def co2_text(operational_t: float, embodied_t: float | None) -> str:
 
 
 def render_plan(p: ScenarioPlan) -> None:
+    # a plan in which devices retire (planning/retirement.py) shows them bought and retired; one in which none
+    # does prints as before hV54
+    retiring = any(ph.retired_devices for ph in p.phases)
+    moved = ("bought", "retired") if retiring else ()
     print_fitted(f"scenario {p.scenario} (objective: {p.objective})",
-                 [Col("phase", ID), *map(Col, ("devices", "H100e", "facility", "capex", "fleet value", "TCO/year",
-                                              "tCO2e/yr op.", "emb.", "total"))],
-                 [[ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
+                 [Col("phase", ID), *map(Col, ("devices", *moved, "H100e", "facility", "capex", "fleet value",
+                                              "TCO/year", "tCO2e/yr op.", "emb.", "total"))],
+                 [[ph.phase, fmt_num(ph.devices),
+                   *((fmt_num(ph.new_devices), fmt_num(ph.retired_devices)) if retiring else ()),
+                   fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
                    fmt_usd(ph.capex_usd), fmt_usd(ph.fleet_value_usd), fmt_usd(ph.tco_usd_per_year),
                    fmt_num(ph.co2_t_per_year), fmt_num(ph.embodied_co2_t_per_year),
                    fmt_num(ph.total_co2_t_per_year)] for ph in p.phases])
@@ -73,12 +83,13 @@ def render_plan(p: ScenarioPlan) -> None:
     for service, pool, stack, basis in stacks:
         console.print(f"{service} on {pool}: stack {stack} ({basis})", markup=False, highlight=False, soft_wrap=True)
     rows = [[r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices),
+             *((fmt_num(r.retired_devices),) if retiring else ()),
              f"{fmt_num(r.spare_nodes)} ({fmt_num(r.expected_nodes_down, 3)})" if r.spare_nodes else "-",
              fmt_num(r.racks), str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
              fmt_usd(r.fleet_value_usd), fmt_usd(r.tco_usd_per_year)] for r in p.pools]
     print_fitted("pools", [Col("pool", ID), Col("phase", ID), Col("site", NUMBER, "left"), *map(Col, (
-        "devices", "new", "spare nodes (mean down)", "racks", "fabric tiers", "facility", "capex", "fleet value",
-        "TCO/year"))], rows)
+        "devices", "new", *(("retired",) if retiring else ()), "spare nodes (mean down)", "racks", "fabric tiers",
+        "facility", "capex", "fleet value", "TCO/year"))], rows)
     for basis in dict.fromkeys(r.spare_rate_basis for r in p.pools if r.spare_rate_basis and r.expected_nodes_down):
         console.print(f"spares on {basis}", markup=False, soft_wrap=True, highlight=False)
     last = p.phases[-1].phase

@@ -1,0 +1,168 @@
+"""Hardware retirement and refresh in `infraplan plan` (hV54): which devices leave service in which phase, and
+what replaces them.
+
+A pool's devices bought in the phase of year y are in service in a later phase of year Y while Y - y <
+`lifetime_years` (the cost model's depreciation period, PoolSpec): they retire in the first phase at or after
+y + lifetime_years. The installed base was bought in the pool's `installed_year` (default: the first phase's year:
+the plan knows no older date). Retirement is the policy's `retire_at_lifetime` (default true: a device past its
+depreciation period is paid off and out of warranty, and its TCO charge, price / life, would otherwise go on;
+false keeps the plan before hV54, where bought hardware stays in every later phase, named in a warning,
+scenario_report.past_lifetime). A phase's fleet serves until the next phase (the objective weights it by those
+years), so a phase step longer than a pool's life would leave its devices in service past their life: refused,
+one line (`check_lifecycles`).
+
+Refresh: demand still present after a retirement is met by the MILP's purchases in that phase, of the pool's own
+device, or, with a pool's `refresh_with: <accelerator>`, of the successor: from the first phase at or after the
+pool's first devices' lifetime (the base's `installed_year`, else its first open phase, + lifetime_years) the pool
+buys none of its own device (its survivors serve on until they retire) and a pool `<name>-refresh` of the
+successor opens at the same site, with the pool's services, availability, life and spares policy, at the
+catalog's price on its generic node (its own device's price, system, stack and host power are not the
+successor's). Both are priced, packed and powered as any pool (the one cost model, planning/pool_money.py).
+
+A plan in which nothing retires (no phase past any pool's life, or the policy off) is today's programme and
+report, unchanged (`lifecycles` is None): the cohort rows and columns enter the MILP (planning/phased_mix.py) only
+where a device retires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
+
+REFRESH_SUFFIX = "-refresh"  # the successor pool's name: <pool><REFRESH_SUFFIX>
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """One pool's cohorts over the plan's phases: `alive[j, k]`, whether devices bought in phase j are in service
+    in phase k (j <= k); `base_alive[k]`, whether its installed base is; `buy_open[k]`, whether it may buy in
+    phase k (false from its successor's first phase: `refresh_with`)."""
+
+    alive: np.ndarray
+    base_alive: np.ndarray
+    buy_open: np.ndarray
+
+
+def _first_year(pool: PoolSpec, years: list[int]) -> int:
+    """The year of a pool's first devices: its base's `installed_year` (default the first phase), else the first
+    phase it is delivered in."""
+    if pool.installed:
+        return pool.installed_year or years[0]
+    return next((y for y in years if y >= (pool.from_year or 0)), years[-1])
+
+
+def successor_year(pool: PoolSpec, years: list[int]) -> int | None:
+    """The first phase year at or after the pool's first devices' lifetime (`_first_year` + lifetime_years), from
+    which a `refresh_with` pool buys its successor; None where no phase reaches it."""
+    end = _first_year(pool, years) + pool.lifetime_years
+    return next((y for y in years if y >= end), None)
+
+
+def check_lifecycles(spec: ScenarioSpec) -> None:
+    """InputError (one line) for a refresh_with that names no accelerator preset or is given with retirement off, an
+    installed_year after the first phase or whose base is past its life in it, and, with retirement on, a step
+    between phases longer than a pool's life (module docstring); `plan_scenario` checks it before any sizing."""
+    years, phase_names = [ph.year for ph in spec.phases], [ph.name for ph in spec.phases]
+    retire = spec.policy.retire_at_lifetime
+    for pool in spec.pools:
+        life = float(pool.lifetime_years)
+        if pool.refresh_with is not None:
+            if not retire:
+                raise InputError(f"pool {pool.name!r}: refresh_with replaces retired devices, and "
+                                 "policy.retire_at_lifetime is false: drop one")
+            try:
+                Cluster.resolve(pool.refresh_with)
+            except InputError as exc:
+                raise InputError(f"pool {pool.name!r}: refresh_with: {exc}") from exc
+        if pool.installed_year is not None:
+            if pool.installed_year > years[0]:
+                raise InputError(f"pool {pool.name!r}: installed_year {pool.installed_year} is after the first "
+                                 f"phase ({years[0]}): an installed base is in place before it")
+            if not pool.installed:
+                raise InputError(f"pool {pool.name!r}: installed_year dates an installed base, and the pool has "
+                                 "none (installed: 0): drop it")
+        if not retire:
+            continue
+        if pool.installed and years[0] - _first_year(pool, years) >= life:
+            raise InputError(f"pool {pool.name!r}: its installed base, bought in {_first_year(pool, years)}, is past "
+                             f"its {life:g}-year lifetime_years in the first phase ({years[0]})")
+        start = _first_year(pool, years)
+        for k in range(1, len(years)):
+            step = years[k] - years[k - 1]
+            if years[k - 1] >= start and step > life:
+                raise InputError(
+                    f"pool {pool.name!r}: lifetime_years {life:g} is shorter than the {step} years from phase "
+                    f"{phase_names[k - 1]} to {phase_names[k]}: its devices would serve past their life until the "
+                    "next phase; add a phase within their life, or keep hardware past its life with "
+                    "policy.retire_at_lifetime: false")
+
+
+def lifecycles(spec: ScenarioSpec) -> list[Lifecycle] | None:
+    """Each pool's cohorts (`Lifecycle`), or None where nothing retires within the plan's phases (or the policy
+    keeps hardware past its life): today's programme, unchanged."""
+    if not spec.policy.retire_at_lifetime:
+        return None
+    years = [ph.year for ph in spec.phases]
+    n = len(years)
+    out, retires = [], False
+    for pool in spec.pools:
+        life = float(pool.lifetime_years)
+        alive = np.array([[j <= k and years[k] - years[j] < life for k in range(n)] for j in range(n)])
+        base_alive = np.array([not pool.installed or y - _first_year(pool, years) < life for y in years])
+        succ = successor_year(pool, years) if pool.refresh_with is not None else None
+        buy_open = np.array([succ is None or y < succ for y in years])
+        retires |= bool((~alive[np.triu_indices(n)]).any() or (~base_alive).any())
+        out.append(Lifecycle(alive, base_alive, buy_open))
+    return out if retires else None
+
+
+def in_service(need: np.ndarray, base: np.ndarray,
+               cycles: list[Lifecycle] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Devices (or servers) each pool has in service per phase, and the survivors of earlier phases before the
+    phase buys (pools x phases each), for `need` in service (pools x phases) over an installed `base` (pools x 1):
+    what is bought stays until it retires (`cycles`; None: never), and a phase buys what its survivors lack, so
+    bought = in service - survivors and retired = the phase before's in service - survivors. Without cycles the
+    plan before hV54: in service = the running maximum of need and base."""
+    need = np.asarray(need)
+    if cycles is None:
+        installed = np.maximum.accumulate(np.maximum(need, base), axis=1)
+        return installed, np.concatenate([base, installed[:, :-1]], axis=1)
+    installed, survivors = np.zeros_like(need), np.zeros_like(need)
+    for p, cyc in enumerate(cycles):
+        bought = np.zeros(need.shape[1], dtype=need.dtype)
+        for k in range(need.shape[1]):
+            alive = (base[p, 0] if cyc.base_alive[k] else 0) + sum(bought[j] for j in range(k) if cyc.alive[j, k])
+            bought[k] = max(0, need[p, k] - alive)
+            survivors[p, k], installed[p, k] = alive, alive + bought[k]
+    return installed, survivors
+
+
+def with_successors(spec: ScenarioSpec) -> ScenarioSpec:
+    """The scenario with a `<name>-refresh` pool of each `refresh_with` successor whose first phase the plan
+    reaches (module docstring), delivered from that phase; the scenario itself where none is."""
+    years = [ph.year for ph in spec.phases]
+    pools = list(spec.pools)
+    if lifecycles(spec) is None:
+        return spec
+    added = []
+    for pool in pools:
+        year = successor_year(pool, years) if pool.refresh_with is not None else None
+        if year is None:
+            continue
+        added.append(type(pool).model_validate({
+            "name": pool.name + REFRESH_SUFFIX, "device": pool.refresh_with, "site": pool.site,
+            "available": pool.available, "from_year": year, "lifetime_years": pool.lifetime_years,
+            "serves": pool.serves, "spare_trays_per_domain": pool.spare_trays_per_domain}))
+    if not added:
+        return spec
+    taken = {p.name for p in pools}
+    clash = next((p.name for p in added if p.name in taken), None)
+    if clash is not None:
+        raise InputError(f"pool {clash!r} is the name of {clash.removesuffix(REFRESH_SUFFIX)!r}'s refresh_with "
+                         "successor: rename it")
+    return spec.model_copy(update={"pools": pools + added})
