@@ -91,7 +91,8 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
                                  "(`planning.training_run.with_memory_margin`), as the CLI and the web runner add it"),
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
     **{("serve", o): ("api sweep", "the API takes one `prefill: PrefillLayout`, which these build")
-       for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch")},
+       for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch",
+                 "prefill_moe_tp")},
     ("collective", "system"): ("api", "the API takes the resolved `cluster` (with --fabric applied)"),
     ("collective", "fabric"): ("api", "applied to the cluster the API takes (`network.topology.with_fabric`)"),
 }

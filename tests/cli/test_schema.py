@@ -86,6 +86,7 @@ UNITLESS = {
     "fastest_ranked_after_mfu",  # the search's published-MFU ceilings: names, flags, a fraction of peak (hG52)
     "reserve_fraction",  # campus --reserve: a share of the power budget (hU53)
     "prefill_tp", "prefill_attention_dp", "prefill_ep",  # serve-plan's prefill pool of its own layout (hY53)
+    "prefill_moe_tp",  # and its MoE TP (hY54)
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",

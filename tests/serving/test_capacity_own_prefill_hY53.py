@@ -35,13 +35,16 @@ PLAN = ("deepseek-v3 --system hgx-h200 --rate 16 --input-len 8000 --output-len 5
 
 def test_prefill_layouts_of_the_same_accelerators() -> None:
     """A wide-EP decode pool gets a TP prefill worker; an MoE-TP one TP and wide EP; a TP one wide EP; a dense
-    model and a pipeline none."""
+    model and a pipeline none. hY54: each also gets attention DP 8 x MoE TP 2 / 4 / 8 (the decode enumerator's
+    degrees, `capacity_layouts.moe_tp_degrees`) but its own, last (updated from hY53's lists, which had none)."""
     shape = load_model("deepseek-v3")
     wide = Deployment(tp=1, ep=8, attention_dp=8, max_batch=64)
     tp8, ep8 = PrefillLayout(8, 1, 1, 1, 64), PrefillLayout(1, 1, 8, 8, 64)
-    assert prefill_layouts(shape, wide) == [tp8]
-    assert prefill_layouts(shape, Deployment(tp=1, ep=4, attention_dp=8, moe_tp=2, max_batch=64)) == [tp8, ep8]
-    assert prefill_layouts(shape, Deployment(tp=8, max_batch=64)) == [ep8]
+    moe = {m: PrefillLayout(1, 1, 8 // m, 8, 64, m) for m in (2, 4, 8)}
+    assert prefill_layouts(shape, wide) == [tp8, moe[2], moe[4], moe[8]]
+    assert prefill_layouts(shape, Deployment(tp=1, ep=4, attention_dp=8, moe_tp=2, max_batch=64)) == [
+        tp8, ep8, moe[4], moe[8]]
+    assert prefill_layouts(shape, Deployment(tp=8, max_batch=64)) == [ep8, moe[2], moe[4], moe[8]]
     assert prefill_layouts(shape, Deployment(tp=8, pp=2, max_batch=64)) == []
     assert prefill_layouts(load_model("llama3-70b"), Deployment(tp=8, max_batch=64)) == []
 
@@ -70,8 +73,10 @@ def test_the_prefill_probes_hand_off_floor_is_priced_on_the_decode_pools_cost() 
     sample = build_requests(None, None, 8000, 500, 64, None, 0)
     dep = Deployment(tp=1, ep=8, attention_dp=8, dtype="fp8", kv_dtype="fp8", max_batch=64)
     decode = candidate_for(shape, acc, fabric, dep, sample)
-    [(fields, pre)] = own_prefill(shape, acc, fabric, dep, decode, sample)
-    assert fields == {"prefill_tp": 8, "prefill_attention_dp": 1, "prefill_ep": 1} and pre.partner is decode
+    [(fields, pre), *moe_tp] = own_prefill(shape, acc, fabric, dep, decode, sample)  # hY54: MoE-TP ones after it
+    assert [f["prefill_moe_tp"] for f, _ in moe_tp] == [2, 4, 8]
+    assert fields == {"prefill_tp": 8, "prefill_attention_dp": 1, "prefill_ep": 1, "prefill_moe_tp": 1}
+    assert pre.partner is decode
     alone = candidate_for(shape, acc, fabric, pre.dep, sample)
     assert alone.partner is None and alone.handoff_key != pre.handoff_key and alone.cost is pre.cost
     floor = handoff_floor_s(shape, fabric, pre.dep, decode.priced(sample, "decode"), sample.input_tokens,

@@ -12,5 +12,6 @@ from infraplan.serving.llm_iteration import Deployment
 def test_one_gpu_replica_has_no_prefill_layout_of_its_own() -> None:
     shape = load_model("mixtral-8x7b")
     assert prefill_layouts(shape, Deployment(tp=1, max_batch=64)) == []
-    assert [(p.tp, p.ep, p.attention_dp) for p in prefill_layouts(shape, Deployment(tp=2, max_batch=64))] == [
-        (1, 2, 2)]
+    # hY54: the TP2 decode pool is also paired with attention DP 2 x MoE TP 2 (EP 1), after wide EP 2
+    assert [(p.tp, p.ep, p.attention_dp, p.moe_tp) for p in prefill_layouts(
+        shape, Deployment(tp=2, max_batch=64))] == [(1, 2, 2, None), (1, 1, 2, 2)]

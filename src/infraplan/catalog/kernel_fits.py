@@ -26,10 +26,12 @@ class DecodeAttentionFit(Spec):
 
 
 class PlainGemmWaveFit(Spec):
-    """A serving stack's plain GEMMs of one dtype: the K loop at `fraction` of the dtype's dense peak plus
-    `wave_fixed_s` per wave of tiles (fitted to measured kernels; `hardware.kernels` "Per-wave fixed time")."""
+    """A serving stack's plain GEMMs of one weight dtype: the K loop at `fraction` of the dense peak of the dtype
+    its MMA runs in (`serving.decode_kernels.mma_dtype`: the weight dtype's for nvfp4 / fp8 / int8, bf16 for the
+    weight-only int4) plus `wave_fixed_s` per wave of tiles (fitted to measured kernels; `hardware.kernels`
+    "Per-wave fixed time")."""
 
-    fraction: Fraction = Field(description="the K loop's FLOP/s / the dtype's dense peak")
+    fraction: Fraction = Field(description="the K loop's FLOP/s / the dense peak of the dtype its MMA runs in")
     wave_fixed_s: float = Field(  # (le: 10 x the largest fitted, b300's 2.28 us; hH53)
         ge=0, le=2.28e-5, description="seconds per wave of full tiles besides the K loop")
 

@@ -183,6 +183,7 @@ def deployment_line(r: ServingPlanResult) -> str:
     pre, own = getattr(d, "prefill", None), ""  # a prefill layout of its own (`serving.capacity_pairs`); a stub's: none
     if pre is not None and _pool_layout(pre) != _pool_layout(d):
         own = f" TP{pre.tp}" + (f" DP-attention{pre.attention_dp} EP{pre.ep}" if pre.attention_dp > 1 else "")
+        own += f" MoE-TP{pre.moe_tp}" if getattr(pre, "moe_tp", 1) > 1 else ""  # a MoE-TP prefill pool (hY54)
     pools = (f" ({d.prefill_replicas} prefill{own} + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
     return (f"{r.gpus} × {r.accelerator}: {d.replicas} replica{'' if d.replicas == 1 else 's'} of "

@@ -40,6 +40,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
         if (p.tp, p.attention_dp, p.ep, p.moe_tp) != (d.tp, d.attention_dp, d.ep, d.moe_tp):
             args += ["--prefill-tp", str(p.tp), "--prefill-attention-dp", str(p.attention_dp), "--prefill-ep",
                      str(p.ep)]
+            if p.moe_tp > 1:  # attention DP with MoE TP in the prefill pool (hY54)
+                args += ["--prefill-moe-tp", str(p.moe_tp)]
     if workload is not None:
         args += ["--workload", workload]
     if input_len is not None:
@@ -68,8 +70,9 @@ def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str,
             why = why or "; ".join(outright_misses(missed, slo, key))
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
             if option.get("prefill_tp") is not None:  # of a layout of their own (`capacity_pairs`)
+                pre_moe = option.get("prefill_moe_tp") or 1
                 pools += (f" (TP{option['prefill_tp']} DP-attention{option['prefill_attention_dp']} "
-                          f"EP{option['prefill_ep']})")
+                          f"EP{option['prefill_ep']}{f' MoE-TP{pre_moe}' if pre_moe > 1 else ''})")
             moe = f" DP-attention{option['attention_dp']} EP{option['ep']} MoE-TP{option['moe_tp']}" if option.get(
                 "moe_tp", 1) > 1 else ""  # as before for every other layout
             lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']}{moe} batch "

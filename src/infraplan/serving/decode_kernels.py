@@ -65,8 +65,11 @@ import dataclasses
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
+from infraplan.ops.precision import SERVING_FORMATS
 from infraplan.serving import engine_kernels, mla_decode, release_tables
+from infraplan.serving.deployment import eight_bit_rate, mxfp4_weight_only
 from infraplan.serving.engines import serving_profile
+from infraplan.serving.trtllm_gen_moe import bf16_input_gemm
 
 MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
 RELEASE_DECODE_ATTENTION = True  # a stack profile's own measured decode attention (`decode_attention`; docstring)
@@ -102,10 +105,29 @@ def gemm_rates(accelerator: Accelerator, rates: KernelRates, engine: str, dtype:
     measured small-M weight-read rate (`hardware.kernels.weight_read_rates`; module docstring); int4 / mxfp4 /
     int8 weights, and grouped expert GEMMs (not measured here), keep `memory_bandwidth_fraction`. Where the catalog
     fits the engine's plain `dtype` GEMMs per wave (`plain_gemm_wave`), their K-loop rate and fixed s per wave too
-    (priced where `hardware.kernels.WAVE_FIXED`)."""
+    (priced where `hardware.kernels.WAVE_FIXED`): the fit's fraction of the peak of the dtype the MMA runs in
+    (`mma_dtype`; hY54: it was the weight dtype's peak, right for nvfp4, the only shipped fit, but a weight-only
+    fit would have run its K loop at its 4-bit peak)."""
     out = weight_read_rates(rates, accelerator, engine, dtype) if MEASURED_WEIGHT_READS else rates
     fit = (accelerator.efficiency.plain_gemm_wave or {}).get(engine, {}).get(dtype)  # type: ignore[call-overload]
     if fit is None:
         return out
     return dataclasses.replace(out, wave_fixed_s=fit.wave_fixed_s,
-                               wave_flops_per_s=accelerator.peak(dtype) * fit.fraction)
+                               wave_flops_per_s=accelerator.peak(mma_dtype(accelerator, dtype, engine)) * fit.fraction)
+
+
+def mma_dtype(accelerator: Accelerator, dtype: str, engine: str) -> str:
+    """The dtype a plain GEMM of `dtype` weights runs its MMA (its K loop) in, as `serving.llm_iteration.
+    serving_precision` prices its rate: the format's own where the activations are quantised with the weights (W8A8
+    fp8 / int8 / mxfp8, W4A4 nvfp4: the peak `ops.precision.SERVING_FORMATS` names, `peak_dtype`); native mxfp4 at
+    the 8-bit rate (MXFP4 x MXFP8, `deployment.eight_bit_rate`) unless the engine feeds it bf16 activations
+    (`trtllm_gen_moe.bf16_input_gemm`); else bf16: bf16 and the weight-only formats (int4 W4A16, mxfp4 on a part
+    without mxfp4 tensor cores), whose weights are widened to the activations' bf16 before the MMA."""
+    fmt = SERVING_FORMATS.get(dtype)
+    if fmt is None:  # not a serving format (fp16, ...): its own
+        return dtype
+    if fmt.peak_dtype is not None:
+        return fmt.peak_dtype
+    if dtype == "mxfp4" and not (mxfp4_weight_only(accelerator, dtype) or bf16_input_gemm(accelerator, dtype, engine)):
+        return eight_bit_rate(accelerator)
+    return "bf16"

@@ -179,16 +179,17 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                 or shape.ffn_hidden_size % dep.moe_tp):
             raise InputError(f"wide EP needs an MoE model and EP x MoE TP = {said('attention DP', 'attention-dp')} "
                              f"x {said('TP', 'tp')} = {dep.attention_dp * dep.tp}, EP <= its experts, MoE TP "
-                             f"dividing its expert width; got {said(f'EP {dep.ep}', 'ep')}, MoE TP {dep.moe_tp} for "
-                             f"{shape.name} ({shape.num_experts} experts of {shape.ffn_hidden_size})")
+                             f"dividing its expert width; got {said(f'EP {dep.ep}', 'ep')}, "
+                             f"{said(f'MoE TP {dep.moe_tp}', 'moe-tp')} for {shape.name} ({shape.num_experts} "
+                             f"experts of {shape.ffn_hidden_size})")
         if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
             raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
-        if refused := moe_tp_refusal(dep.engine, dep.attention_dp, dep.tp, dep.moe_tp):  # vLLM: all or none
+        if refused := moe_tp_refusal(dep.engine, dep.attention_dp, dep.tp, dep.moe_tp, pool):  # vLLM: all or none
             raise InputError(refused)
     elif dep.moe_tp > 1:
-        raise InputError(f"MoE TP {dep.moe_tp} (--moe-tp) splits the experts of an attention-DP replica: give "
-                         "--attention-dp > 1; without attention DP the experts are split over the TP group "
-                         "(--tp / --ep)")
+        raise InputError(f"MoE TP {dep.moe_tp} (--{pool}moe-tp) splits the experts of an attention-DP replica: give "
+                         f"--{pool}attention-dp > 1; without attention DP the experts are split over the TP group "
+                         f"(--{pool}tp / --{pool}ep)")
     elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
         experts = f"{shape.num_experts} experts" if shape.is_moe else "no experts (dense)"
         raise InputError(f"{said(f'EP {dep.ep}', 'ep')} needs an MoE model with experts and TP divisible by it "
@@ -278,19 +279,20 @@ def build_refusal(shape: TransformerShape, dep: Deployment) -> str | None:
             or attention_dp_refusal(dep.stack, dep.attention_dp))
 
 
-def moe_tp_refusal(engine: str | None, adp: int, tp: int, moe_tp: int) -> str | None:
+def moe_tp_refusal(engine: str | None, adp: int, tp: int, moe_tp: int, pool: str = "") -> str | None:
     """Why the engine cannot split the experts of attention DP `adp` x TP `tp` GPUs over `moe_tp` of them with EP
     the rest, naming the two splits it runs, else None. vLLM's data-parallel attention runs its MoE layers either
     expert-parallel over every DP x TP rank (`--enable-expert-parallel`) or tensor-parallel over all of them, no
     split between (recalled: `FusedMoEParallelConfig.make` flattens TP across DP, ASSUMPTION: the source is not
     readable here; its measured rows are EP = DP x TP only); TensorRT-LLM and SGLang take any split
-    (`serving.capacity_layouts`' module docstring). `serve` refuses the split, `serve-plan` does not try it."""
+    (`serving.capacity_layouts`' module docstring). `serve` refuses the split, `serve-plan` does not try it. `pool`:
+    "prefill-" for the prefill pool's --prefill-moe-tp (`check_deployment`)."""
     ranks = adp * tp
     if engine != "vllm" or moe_tp in (1, ranks):
         return None
     return (f"vLLM's data-parallel attention runs its MoE layers expert-parallel over all {ranks} ranks or "
-            f"tensor-parallel over all of them, not MoE TP {moe_tp} x EP {ranks // moe_tp}: give --moe-tp 1 "
-            f"(EP {ranks}) or --moe-tp {ranks} (EP 1), or a TensorRT-LLM / SGLang stack (recalled: "
+            f"tensor-parallel over all of them, not MoE TP {moe_tp} x EP {ranks // moe_tp}: give --{pool}moe-tp 1 "
+            f"(EP {ranks}) or --{pool}moe-tp {ranks} (EP 1), or a TensorRT-LLM / SGLang stack (recalled: "
             "FusedMoEParallelConfig flattens TP across DP; ASSUMPTION)")
 
 

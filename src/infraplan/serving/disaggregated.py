@@ -141,19 +141,22 @@ class DisaggregatedDeployment:
 @dataclass(frozen=True)
 class PrefillLayout:
     """The prefill pool's own layout as `serve --prefill-tp/--prefill-pp/--prefill-ep/--prefill-attention-dp/
-    --prefill-max-batch` give it. None: TP, PP and the batch cap are the decode pool's; attention DP 1 and EP 1, or
-    attention DP x TP when attention DP > 1 (the defaults of `--attention-dp` and `--ep`); MoE TP 1 (`serve --moe-tp`
-    is the decode pool's)."""
+    --prefill-max-batch/--prefill-moe-tp` give it. None: TP, PP and the batch cap are the decode pool's; attention DP
+    1 and EP 1, or attention DP x TP / MoE TP when attention DP > 1 (the defaults of `--attention-dp` and `--ep`);
+    MoE TP 1 (`serve --moe-tp` is the decode pool's; `--prefill-moe-tp` the prefill pool's, with
+    --prefill-attention-dp > 1, as `--moe-tp` needs `--attention-dp`: `Deployment.moe_tp`)."""
 
     tp: int | None = None
     pp: int | None = None
     ep: int | None = None
     attention_dp: int | None = None
     max_batch: int | None = None
+    moe_tp: int | None = None
 
     @property
     def given(self) -> bool:
-        return any(v is not None for v in (self.tp, self.pp, self.ep, self.attention_dp, self.max_batch))
+        return any(v is not None for v in (self.tp, self.pp, self.ep, self.attention_dp, self.max_batch,
+                                           self.moe_tp))
 
 
 def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deployment, prefill_gpus: int,
@@ -162,16 +165,22 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
     tp = layout.tp or decode.tp
     pp = layout.pp or decode.pp
     adp = layout.attention_dp or 1
-    ep = layout.ep or (adp * tp if adp > 1 else 1)
-    per_worker = tp * pp * adp
+    moe_tp = layout.moe_tp or 1
     if prefill_gpus < 1:
-        raise InputError("--prefill-tp/--prefill-pp/--prefill-ep/--prefill-attention-dp/--prefill-max-batch "
-                         "describe a prefill pool: give its --prefill-gpus")
+        raise InputError("--prefill-tp/--prefill-pp/--prefill-ep/--prefill-attention-dp/--prefill-max-batch/"
+                         "--prefill-moe-tp describe a prefill pool: give its --prefill-gpus")
+    if adp > 1 and (adp * tp) % moe_tp:  # as serve's --moe-tp line, naming the prefill pool's options
+        raise InputError(f"--prefill-moe-tp {moe_tp} must divide the prefill worker's attention DP x TP (--prefill-"
+                         f"attention-dp {adp} x --prefill-tp {tp}) = {adp * tp} (the accelerators its MoE layers run "
+                         "on: EP x MoE TP)")
+    ep = layout.ep or (adp * tp // moe_tp if adp > 1 else 1)
+    per_worker = tp * pp * adp
     if prefill_gpus % per_worker:
         raise InputError(f"--prefill-gpus {prefill_gpus} is not a multiple of the prefill worker's TP x PP x "
                          f"attention DP (--prefill-tp {tp} x --prefill-pp {pp} x --prefill-attention-dp {adp}) = "
                          f"{per_worker} GPUs")
-    prefill = replace(decode, tp=tp, pp=pp, ep=ep, attention_dp=adp, moe_tp=1, replicas=prefill_gpus // per_worker,
+    prefill = replace(decode, tp=tp, pp=pp, ep=ep, attention_dp=adp, moe_tp=moe_tp,
+                      replicas=prefill_gpus // per_worker,
                       max_batch=layout.max_batch or decode.max_batch, speculative_tokens=0, acceptance=0.0)
     prefill = replace(prefill, token_budget=max(prefill.token_budget, prefill.max_batch))
     try:

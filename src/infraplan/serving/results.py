@@ -326,6 +326,8 @@ class DeploymentOption(Result):
     prefill_tp: int | None = Field(None, description="the prefill pool's own TP degree (None: the layout above)")
     prefill_attention_dp: int | None = Field(None, description="the prefill pool's own attention-DP ranks (count)")
     prefill_ep: int | None = Field(None, description="the prefill pool's own expert parallel degree (count)")
+    prefill_moe_tp: int | None = Field(None, description="the prefill pool's own MoE TP: accelerators each expert's "
+                                       "FFN is split over in its attention-DP workers (count)")
 
 
 class ServingPlanResult(SparseResult):

@@ -217,8 +217,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     ranks' GPUs, EP (default) attention_dp x TP / moe_tp (`Deployment.moe_tp`); `speculative_tokens` K with per-token
     `acceptance` R: MTP / speculative decoding (`serving.llm_iteration`). `seed` (default 0) draws arrivals and
     lengths; with a `trace`, which carries them, it is refused. `prefill` given: the `prefill_gpus` run their own
-    layout (MoE TP 1) and the TP / PP / EP / attention DP / MoE TP above describe the decode pool on the other GPUs
-    (`serving.disaggregated`).
+    layout (MoE TP 1 unless its `moe_tp`) and the TP / PP / EP / attention DP / MoE TP above describe the decode pool
+    on the other GPUs (`serving.disaggregated`).
     `requests_cap`: the most requests the caller simulates (the web's), a closed loop's default cut to it, said.
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)

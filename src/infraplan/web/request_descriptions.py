@@ -193,9 +193,11 @@ SERVE = {
     "prefill_tp": ("the prefill pool's own TP degree; with any --prefill-* layout flag, "
                    "--tp/--pp/--ep/--attention-dp/--moe-tp/--max-batch are the decode pool's [decode's]"),
     "prefill_pp": "the prefill pool's pipeline stages [decode's]",
-    "prefill_ep": "the prefill pool's EP degree [attention DP x TP with --prefill-attention-dp > 1, else 1]",
+    "prefill_ep": "the prefill pool's EP degree [attention DP x TP / MoE TP with --prefill-attention-dp > 1, else 1]",
     "prefill_attention_dp": "the prefill pool's attention-DP ranks per worker [1]",
     "prefill_max_batch": "sequences per prefill engine [decode's]",
+    "prefill_moe_tp": ("with --prefill-attention-dp: the prefill pool's accelerators each expert's FFN is split over "
+                       "(as --moe-tp for the decode pool) [1]"),
     "usd_per_hour": "$ per accelerator-hour [catalog]",
     "seed": "random seed for arrivals and lengths [0]; not with --trace",
 }

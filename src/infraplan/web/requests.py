@@ -179,6 +179,7 @@ class ServeRequest(ModelOnSystemRequest):
     prefill_ep: Degree | None = None
     prefill_attention_dp: Degree | None = None
     prefill_max_batch: Degree | None = None
+    prefill_moe_tp: Degree | None = None
     usd_per_hour: Price | None = None
     seed: Seed = 0
 

@@ -233,12 +233,15 @@ def serve(
     prefill_pp: int | None = typer.Option(None, "--prefill-pp", parser=PP_OR_TP,
                                           help="the prefill pool's pipeline stages [decode's]"),
     prefill_ep: int | None = typer.Option(None, "--prefill-ep", parser=PP_OR_TP,
-                                          help="the prefill pool's EP degree [attention DP x TP with "
+                                          help="the prefill pool's EP degree [attention DP x TP / MoE TP with "
                                           "--prefill-attention-dp > 1, else 1]"),
     prefill_attention_dp: int | None = typer.Option(None, "--prefill-attention-dp", parser=PP_OR_TP,
                                                     help="the prefill pool's attention-DP ranks per worker [1]"),
     prefill_max_batch: int | None = typer.Option(None, "--prefill-max-batch", parser=BATCH_CAP,
                                                  help="sequences per prefill engine [decode's]"),
+    prefill_moe_tp: int | None = typer.Option(None, "--prefill-moe-tp", parser=PP_OR_TP,
+                                              help="with --prefill-attention-dp: the prefill pool's accelerators each "
+                                              "expert's FFN is split over (as --moe-tp for the decode pool) [1]"),
     usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", parser=PRICE,
                                               help="$ per accelerator-hour [catalog]"),
     seed: int | None = typer.Option(None, "--seed", parser=SEED,
@@ -254,7 +257,8 @@ def serve(
         ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour,
         concurrency=concurrency, stack=stack, engine=engine, attention_dp=attention_dp, moe_tp=moe_tp,
         speculative_tokens=speculative_tokens, acceptance=acceptance,
-        prefill=PrefillLayout(prefill_tp, prefill_pp, prefill_ep, prefill_attention_dp, prefill_max_batch))
+        prefill=PrefillLayout(prefill_tp, prefill_pp, prefill_ep, prefill_attention_dp, prefill_max_batch,
+                              prefill_moe_tp))
     from infraplan.planning.training_run import serving_with_fabric_note  # the command's own: others start without it
 
     cluster = Cluster.resolve(system)

@@ -99,7 +99,8 @@ def _own_prefill(o: DeploymentOption) -> str:
     """An option's prefill pool of a layout of its own (`serving.capacity_pairs`), as the table names it."""
     if o.prefill_tp is None:
         return ""
-    return f" TP {o.prefill_tp}" + (f", DP-attn {o.prefill_attention_dp}, EP {o.prefill_ep}"
+    moe = f", MoE TP {o.prefill_moe_tp}" if (o.prefill_moe_tp or 1) > 1 else ""  # hY54
+    return f" TP {o.prefill_tp}" + (f", DP-attn {o.prefill_attention_dp}, EP {o.prefill_ep}{moe}"
                                     if (o.prefill_attention_dp or 1) > 1 else "")
 
 
