@@ -132,7 +132,7 @@ def test_sharp_is_refused_on_a_switch_of_ones_own(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(("own", "words"), [
-    (", switch_model: minipack2", "minipack2 (ethernet, 64 x 400G) cannot be a ethernet switch of 64 x 800G ports"),
+    (", switch_model: minipack2", "minipack2 (ethernet, 64 x 400G) cannot be an ethernet switch of 64 x 800G ports"),
     (", switch_model: th5", "switch_model 'th5' is not in the switch price catalog"),
 ])
 def test_a_catalog_switch_named_must_be_one_that_fits(capsys, tmp_path, own, words):

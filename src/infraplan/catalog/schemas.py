@@ -310,7 +310,8 @@ class NetworkTier(Spec):
         "estimate (network/costs.py)")
     # at most 10 x the dearest catalog switch (arista-7816r3, $1.2 M: catalog/network_prices/switches.yaml)
     switch_price_usd: float | None = Field(None, ge=0, le=1.2e7, description="one switch without optics")
-    switch_power_w: DeviceWatts | None = Field(None, description="one switch's typical draw without optics")
+    switch_power_w: DeviceWatts | None = Field(None, gt=0, description="one switch's typical draw without optics (a "
+                                               "0 W switch is a typo: refused, hL54)")
     switch_source: str = Field("", description="where switch_price_usd and switch_power_w come from (needed)")
 
     @model_validator(mode="after")

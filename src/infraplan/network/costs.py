@@ -29,22 +29,26 @@ from infraplan.network.topology import ClosTopology, TierLayout
 def switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[str, float, float]:
     """(model name, unit price USD, unit power W) for one switch of the tier: the catalog model of its family, port
     speed and radix, else the per-port estimate of a switch of that radix and speed. A tier's file may name its
-    switch (`switch_model`): its own price and power where it gives them, else the catalog model of that name,
-    which must have the tier's family and port speed and at least its radix (ports left unused)."""
+    switch (`switch_model`): its own price and power where it gives them, else the catalog model of that name. A
+    catalog model's name, with its figures or the file's, must have the tier's family and port speed and at least its
+    radix (ports left unused): `network.sharp` reads the model's SHARP by that name (hL54: an 800G RoCE tier's own
+    switch named nvidia-qm9700 took `--sharp` on an Ethernet fabric)."""
     if tier.switch is not None:
         name, usd, watts = tier.switch
-        if usd is not None and watts is not None:
-            return name, usd, watts
         model = catalog.models.get(name)
-        if model is None:
+        if model is None and (usd is None or watts is None):
             raise InputError(f"tier {tier.name}: switch_model {name!r} is not in the switch price catalog "
                              f"({', '.join(sorted(catalog.models))}): give switch_price_usd, switch_power_w and "
                              "switch_source for a switch of your own")
-        if model.family != family or model.port_bandwidth_bytes_per_s != tier.port_bytes_per_s \
-                or model.radix < tier.radix:
+        if model is not None and (model.family != family or model.port_bandwidth_bytes_per_s != tier.port_bytes_per_s
+                                  or model.radix < tier.radix):
             raise InputError(f"tier {tier.name}: {name} ({model.family}, {model.radix} x "
-                             f"{model.port_bandwidth_bytes_per_s * 8 / 1e9:g}G) cannot be a {family} switch of "
-                             f"{tier.radix} x {tier.port_bytes_per_s * 8 / 1e9:g}G ports")
+                             f"{model.port_bandwidth_bytes_per_s * 8 / 1e9:g}G) cannot be an {family} switch of "
+                             f"{tier.radix} x {tier.port_bytes_per_s * 8 / 1e9:g}G ports"
+                             + ("" if usd is None else ": name a switch of your own otherwise"))
+        if usd is not None and watts is not None:
+            return name, usd, watts
+        assert model is not None  # (refused above)
         return name, model.price_usd, model.power_w
     fits = sorted(name for name, m in catalog.models.items()
                   if m.family == family and m.port_bandwidth_bytes_per_s == tier.port_bytes_per_s

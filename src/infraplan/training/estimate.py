@@ -224,7 +224,8 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     # SECONDARY / PRELIMINARY figures, a part for other work; borrowed collective curves where it prices one
     notes += figures_notes(accelerator, "training", collectives=prices_collectives(plan))
     notes += generic_part_notes(accelerator, host=False, node=True) if cluster.generic else []  # no host priced
-    notes += [sharp_note(zero)] if sharp else stack_collnet_notes(profile, cluster, zero)
+    notes += ([sharp_note(zero, profile.grad_reduce_all_reduce)] if sharp
+              else stack_collnet_notes(profile, cluster, zero))
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()
     return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, _stack_constants(profile)[1])

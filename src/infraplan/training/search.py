@@ -45,7 +45,7 @@ from infraplan.errors import InputError
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
-from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_note, sharp_profile
+from infraplan.training.collnet import search_sharp_note, sharp_note, sharp_profile
 from infraplan.training.communicator_buffers import check_memory_margin
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
@@ -380,8 +380,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
-        notes=[*figures_notes(accelerator, "training", collectives=gpus > 1), *([SEARCH_SHARP_NOTE] if sharp else []),
-               *([sharp_note(rows[0].config.zero)] if sharp and rows else []),  # `train`'s, of the best plan (hF53)
+        notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
+               *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
+               *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
                *([slower] if (slower := searched_plan_note(shape, cluster, best_plans, profile)) else []),
                *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
                             cluster.accelerator.device_word),
