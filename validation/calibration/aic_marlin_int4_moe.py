@@ -24,16 +24,14 @@ method's check: r ~ 0.97. Finding: on Blackwell the Marlin MoE reaches about hal
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
+from aic_tables import fit_systems, table
 
 from infraplan.catalog.loader import load_accelerator
 
-HERE = Path(__file__).parent
 ANCHOR = ("h200_sxm", "h200", 0.47)  # (AIC system, catalog name, its catalog weight-only fraction)
 PARTS = {"b200_sxm": ("b200", "0.19.0"), "b300_sxm": ("b300", "0.24.0"), "gb200": ("gb200", "0.24.0"),
          "gb300": ("gb300", "0.24.0"), "h100_sxm": ("h100-sxm", "0.24.0")}  # the last: the method's check
@@ -41,7 +39,7 @@ MIN_TOKENS = 2048
 
 
 def _latencies(root: Path, system: str, release: str) -> dict[tuple[int, ...], float]:
-    t = pq.read_table(root / system / "moe" / "vllm" / release / "moe_perf.parquet").to_pydict()
+    t = table(root / system / "moe" / "vllm" / release / "moe_perf.parquet")
     keys = ("hidden_size", "inter_size", "num_experts", "topk", "moe_tp_size", "moe_ep_size", "num_tokens")
     return {tuple(t[k][i] for k in keys): t["latency"][i] for i in range(len(t["latency"]))
             if t["moe_dtype"][i] == "int4_wo" and t["distribution"][i] == "balanced"
@@ -62,11 +60,9 @@ def fit(root: Path, system: str) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not Path(argv[0]).is_dir():
-        print("usage: aic_marlin_int4_moe.py AIC_SYSTEMS_DATA_FOLDER", file=sys.stderr)
+    out = fit_systems(argv, "aic_marlin_int4_moe", PARTS, fit)
+    if out is None:
         return 2
-    out = {system: fit(Path(argv[0]), system) for system in PARTS}
-    (HERE / "aic_marlin_int4_moe.json").write_text(json.dumps(out, indent=1) + "\n")
     for system, r in out.items():
         print(system, r)
     return 0

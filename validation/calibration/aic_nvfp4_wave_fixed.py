@@ -18,16 +18,14 @@ median of model / measured. Finding: with one fraction the table runs 0.77 / 1.2
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
+from aic_tables import fit_systems, table
 
 from infraplan.catalog.loader import load_accelerator
 
-HERE = Path(__file__).parent
 SYSTEMS = {"b200_sxm": "b200", "gb200": "gb200", "b300_sxm": "b300", "gb300": "gb300"}
 VERSION = "1.3.0rc20"
 LAUNCH_S = 4e-6
@@ -36,8 +34,8 @@ K_COLUMNS = (1024, 2048, 4096, 8192, 16384)
 
 
 def _rows(root: Path, system: str) -> tuple[np.ndarray, ...]:
-    t = pq.read_table(root / system / "gemm" / "trtllm" / VERSION / "gemm_perf.parquet").to_pydict()
-    q = pq.read_table(root / system / "quantize" / "trtllm" / VERSION / "scale_matrix_perf.parquet").to_pydict()
+    t = table(root / system / "gemm" / "trtllm" / VERSION / "gemm_perf.parquet")
+    q = table(root / system / "quantize" / "trtllm" / VERSION / "scale_matrix_perf.parquet")
     cast = {(m, k): ms * 1e-3 for m, k, ms in zip(q["m"], q["k"], q["latency"], strict=True)}
     lo, hi = SIDES
     rows = [(m, n, k, ms * 1e-3 - cast[(m, k)]) for m, n, k, d, ms in
@@ -72,11 +70,9 @@ def fit(root: Path, system: str) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not Path(argv[0]).is_dir():
-        print("usage: aic_nvfp4_wave_fixed.py AIC_SYSTEMS_DATA_FOLDER", file=sys.stderr)
+    out = fit_systems(argv, "aic_nvfp4_wave_fixed", SYSTEMS, fit)
+    if out is None:
         return 2
-    out = {system: fit(Path(argv[0]), system) for system in SYSTEMS}
-    (HERE / "aic_nvfp4_wave_fixed.json").write_text(json.dumps(out, indent=1) + "\n")
     for system, r in out.items():
         print(system, r["one_fraction"], r["per_wave"])
     return 0

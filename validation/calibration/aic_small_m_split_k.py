@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
+from aic_tables import table
 
 from infraplan.catalog.loader import load_accelerator
 from infraplan.hardware import kernels
@@ -49,15 +49,11 @@ EXCERPT = ("h200_sxm/trtllm/bfloat16", "h200_sxm/trtllm/fp8", "h200_sxm/vllm/bfl
 EXCERPT_EVERY = 50
 
 
-def _table(path: Path) -> dict[str, list[Any]]:
-    return pq.read_table(path).to_pydict()  # type: ignore[no-any-return]
-
-
 def _quant_s(root: Path, system: str, engine: str) -> dict[tuple[int, int], float]:
     """Seconds of the activation's dynamic fp8 quantisation at (M, K): compute_scale + scale_matrix."""
     out: dict[tuple[int, int], float] = {}
     for name in ("computescale", "scale_matrix"):
-        t = _table(root / system / "quantize" / engine / ENGINES[engine] / f"{name}_perf.parquet")
+        t = table(root / system / "quantize" / engine / ENGINES[engine] / f"{name}_perf.parquet")
         for m, k, dtype, ms in zip(t["m"], t["k"], t["quant_dtype"], t["latency"], strict=True):
             if dtype == "fp8":
                 out[(m, k)] = out.get((m, k), 0.0) + ms * 1e-3
@@ -77,7 +73,7 @@ def compare(root: Path, system: str, engine: str, aic_dtype: str,
     `EXCERPT_EVERY`-th few-tile row (M, N, K, measured s) in (M, N, K) order."""
     accelerator = load_accelerator(SYSTEMS[system])
     dtype = DTYPES[aic_dtype]
-    t = _table(root / system / "gemm" / engine / ENGINES[engine] / "gemm_perf.parquet")
+    t = table(root / system / "gemm" / engine / ENGINES[engine] / "gemm_perf.parquet")
     quant = _quant_s(root, system, engine) if dtype == "fp8" and engine in QUANT_SUBTRACTED else {}
     rows = [(m, n, k, ms * 1e-3 - quant.get((m, k), 0.0)) for m, n, k, d, ms in
             zip(t["m"], t["n"], t["k"], t["gemm_dtype"], t["latency"], strict=True)

@@ -23,7 +23,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from aic_small_m_split_k import _quant_s, _table
+from aic_small_m_split_k import _quant_s
+from aic_tables import table
 
 from infraplan.catalog.loader import load_accelerator
 from infraplan.hardware import kernels
@@ -45,7 +46,7 @@ def compare(root: Path, system: str, aic_dtype: str) -> dict[str, object]:
     """One table: per M bucket, (median ratio, mean |error|) with whole waves and with stream-K."""
     accelerator = load_accelerator(SYSTEMS[system])
     dtype = DTYPES[aic_dtype]
-    t = _table(root / system / "gemm" / "trtllm" / VERSION / "gemm_perf.parquet")
+    t = table(root / system / "gemm" / "trtllm" / VERSION / "gemm_perf.parquet")
     quant = _quant_s(root, system, "trtllm") if dtype == "fp8" else {}
     rows = [(m, n, k, ms * 1e-3 - quant.get((m, k), 0.0)) for m, n, k, d, ms in
             zip(t["m"], t["n"], t["k"], t["gemm_dtype"], t["latency"], strict=True)

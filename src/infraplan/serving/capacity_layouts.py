@@ -58,13 +58,14 @@ def weight_kinds(acc: Accelerator, engine: str | None, dtypes: tuple[str, ...]) 
     return kinds, unsupported
 
 
-def moe_tp_degrees(shape: TransformerShape, adp: int) -> list[int]:
+def moe_tp_degrees(shape: TransformerShape, adp: int, engine: str | None = None) -> list[int]:
     """The MoE-TP degrees m tried over `adp` attention-DP ranks of TP 1: powers of two 2..adp dividing the expert
-    width (as `check_deployment` requires)."""
+    width (as `check_deployment` requires) that `engine` builds (`deployment.moe_tp_refusal`: vLLM's all or none;
+    None: any split). The decode layouts' (`level_layouts`) and the prefill pools' (`capacity_pairs`) one list."""
     if not shape.is_moe or adp < 2:
         return []
     return [m for m in (1 << k for k in range(1, adp.bit_length())) if adp % m == 0
-            and shape.ffn_hidden_size % m == 0]
+            and shape.ffn_hidden_size % m == 0 and not moe_tp_refusal(engine, adp, 1, m)]
 
 
 def level_layouts(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, kv: str, budget: int,
@@ -79,8 +80,7 @@ def level_layouts(shape: TransformerShape, acc: Accelerator, domain: int, dtype:
     shortest = shortest_sequence(sample) if sample is not None else 0
     wide = [(1, d, 1, c) for c in caps for d in wide_ep_degrees(shape, acc, domain, dtype, kv, max(budget, c), c,
                                                                   stack, shortest)]
-    return layouts + wide + [(1, d, m, c) for (_, d, _, c) in wide for m in moe_tp_degrees(shape, d)
-                             if not moe_tp_refusal(engine, d, 1, m)]
+    return layouts + wide + [(1, d, m, c) for (_, d, _, c) in wide for m in moe_tp_degrees(shape, d, engine)]
 
 
 def layout_text(tp: int, pp: int, adp: int, ep: int, moe_tp: int) -> str:

@@ -9,10 +9,10 @@ AIConfigurator's disaggregated sample):
 - TP g with EP 1: each expert's FFN split over the g GPUs of the TP group (MoE TP g in effect), attention TP g;
 - attention DP g with EP g (wide EP), where the stack's engine builds it (the refusals `capacity` applies);
 - attention DP g with MoE TP m (EP g / m), for the m the decode side's enumerator tries over g attention-DP ranks
-  (`capacity_layouts.moe_tp_degrees`, less the splits the engine refuses, `deployment.moe_tp_refusal`: vLLM's all
-  or none), as `serve --prefill-attention-dp g --prefill-moe-tp m` builds it (hY54). Last, so that among options of
-  equal accelerators a MoE-TP prefill pool is chosen after the others (`replica_search.option_rank` sorts stably):
-  as on the decode side, MoE TP only where it saves accelerators.
+  (`capacity_layouts.moe_tp_degrees`, which leaves out the splits the engine refuses, `deployment.moe_tp_refusal`:
+  vLLM's all or none), as `serve --prefill-attention-dp g --prefill-moe-tp m` builds it (hY54). Last, so that among
+  options of equal accelerators a MoE-TP prefill pool is chosen after the others (`replica_search.option_rank` sorts
+  stably): as on the decode side, MoE TP only where it saves accelerators.
 Less the decode layout's own (its one-layout pair is searched already). The same g, so an option's accelerators
 are its replicas x g, as `replica_search` counts them (a prefill layout of another size is not searched).
 Not searched: a prefill batch cap other than the decode pool's; a pipeline (PP > 1) pair.
@@ -33,7 +33,7 @@ from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
 from infraplan.serving.capacity_candidate import Candidate, candidate_for
 from infraplan.serving.capacity_layouts import moe_tp_degrees
-from infraplan.serving.deployment import build_refusal, moe_tp_refusal
+from infraplan.serving.deployment import build_refusal
 from infraplan.serving.disaggregated import DisaggregatedDeployment, PrefillLayout, split_pools
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import fit_check
@@ -55,8 +55,8 @@ def prefill_layouts(shape: TransformerShape, dep: Deployment) -> list[PrefillLay
         layouts.append(PrefillLayout(tp=1, pp=1, ep=g, attention_dp=g, max_batch=dep.max_batch))
     if OWN_PREFILL_MOE_TP:  # attention DP g x MoE TP m, but the decode pool's own (hY54)
         layouts += [PrefillLayout(tp=1, pp=1, ep=g // m, attention_dp=g, max_batch=dep.max_batch, moe_tp=m)
-                    for m in moe_tp_degrees(shape, g) if not moe_tp_refusal(dep.engine, g, 1, m)
-                    and (dep.tp, dep.attention_dp, dep.moe_tp) != (1, g, m)]
+                    for m in moe_tp_degrees(shape, g, dep.engine)
+                    if (dep.tp, dep.attention_dp, dep.moe_tp) != (1, g, m)]
     return layouts
 
 

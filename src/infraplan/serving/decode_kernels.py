@@ -118,11 +118,12 @@ def gemm_rates(accelerator: Accelerator, rates: KernelRates, engine: str, dtype:
 
 def mma_dtype(accelerator: Accelerator, dtype: str, engine: str) -> str:
     """The dtype a plain GEMM of `dtype` weights runs its MMA (its K loop) in, as `serving.llm_iteration.
-    serving_precision` prices its rate: the format's own where the activations are quantised with the weights (W8A8
-    fp8 / int8 / mxfp8, W4A4 nvfp4: the peak `ops.precision.SERVING_FORMATS` names, `peak_dtype`); native mxfp4 at
-    the 8-bit rate (MXFP4 x MXFP8, `deployment.eight_bit_rate`) unless the engine feeds it bf16 activations
-    (`trtllm_gen_moe.bf16_input_gemm`); else bf16: bf16 and the weight-only formats (int4 W4A16, mxfp4 on a part
-    without mxfp4 tensor cores), whose weights are widened to the activations' bf16 before the MMA."""
+    serving_precision` prices its rate (it reads native mxfp4's 8-bit rate here, the one rule): the format's own
+    where the activations are quantised with the weights (W8A8 fp8 / int8 / mxfp8, W4A4 nvfp4: the peak
+    `ops.precision.SERVING_FORMATS` names, `peak_dtype`); native mxfp4 at the 8-bit rate (MXFP4 x MXFP8,
+    `deployment.eight_bit_rate`) unless the engine feeds it bf16 activations (`trtllm_gen_moe.bf16_input_gemm`); else
+    bf16: bf16 and the weight-only formats (int4 W4A16, mxfp4 on a part without mxfp4 tensor cores), whose weights
+    are widened to the activations' bf16 before the MMA."""
     fmt = SERVING_FORMATS.get(dtype)
     if fmt is None:  # not a serving format (fp16, ...): its own
         return dtype

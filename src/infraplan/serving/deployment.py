@@ -296,6 +296,20 @@ def moe_tp_refusal(engine: str | None, adp: int, tp: int, moe_tp: int, pool: str
             "FusedMoEParallelConfig flattens TP across DP; ASSUMPTION)")
 
 
+def moe_tp_ep(adp: int, tp: int, moe_tp: int, ep: int | None, pool: str = "") -> int:
+    """The EP of an attention-DP `adp` x TP `tp` worker whose experts' FFNs are split over `moe_tp` accelerators:
+    `ep` where given, else attention DP x TP / MoE TP with attention DP (EP x MoE TP = attention DP x TP,
+    `Deployment.moe_tp`), else 1; one-line InputError where MoE TP does not divide attention DP x TP. The one rule of
+    `serve --moe-tp` (`serving_api`, `pool` "") and `--prefill-moe-tp` (`disaggregated.split_pools`, "prefill-",
+    whose line names the prefill pool's options)."""
+    if adp > 1 and (adp * tp) % moe_tp:
+        where = (f"the prefill worker's attention DP x TP (--prefill-attention-dp {adp} x --prefill-tp {tp})" if pool
+                 else "attention DP x TP")
+        whose = "the accelerators its MoE layers run on" if pool else "the replica's accelerators the MoE layers run on"
+        raise InputError(f"--{pool}moe-tp {moe_tp} must divide {where} = {adp * tp} ({whose}: EP x MoE TP)")
+    return ep if ep is not None else (adp * tp // moe_tp if adp > 1 else 1)
+
+
 def mxfp4_weight_only(accelerator: Accelerator, dtype: str) -> bool:
     """Whether `dtype` weights run weight-only on `accelerator`: MXFP4 where its catalog has no mxfp4 tensor cores
     (module docstring; priced as int4 W4A16 at 0.53125 B per weight, `serving.llm_iteration`)."""

@@ -106,6 +106,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric, send_recv_time
+from infraplan.serving.deployment import moe_tp_ep
 from infraplan.serving.kv_cache import kv_bytes_per_token, kv_bytes_per_token_model, stage_layers
 from infraplan.serving.llm_iteration import (
     Deployment,
@@ -169,11 +170,7 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
     if prefill_gpus < 1:
         raise InputError("--prefill-tp/--prefill-pp/--prefill-ep/--prefill-attention-dp/--prefill-max-batch/"
                          "--prefill-moe-tp describe a prefill pool: give its --prefill-gpus")
-    if adp > 1 and (adp * tp) % moe_tp:  # as serve's --moe-tp line, naming the prefill pool's options
-        raise InputError(f"--prefill-moe-tp {moe_tp} must divide the prefill worker's attention DP x TP (--prefill-"
-                         f"attention-dp {adp} x --prefill-tp {tp}) = {adp * tp} (the accelerators its MoE layers run "
-                         "on: EP x MoE TP)")
-    ep = layout.ep or (adp * tp // moe_tp if adp > 1 else 1)
+    ep = moe_tp_ep(adp, tp, moe_tp, layout.ep or None, "prefill-")  # serve --moe-tp's rule, the prefill pool's words
     per_worker = tp * pp * adp
     if prefill_gpus % per_worker:
         raise InputError(f"--prefill-gpus {prefill_gpus} is not a multiple of the prefill worker's TP x PP x "

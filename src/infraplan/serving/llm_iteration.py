@@ -134,13 +134,13 @@ from infraplan.serving import (
     routed_experts,
     speculative,
 )
-from infraplan.serving.deployment import Deployment, check_deployment, eight_bit_rate, mxfp4_weight_only
+from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout, per_sequence_floor
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
 from infraplan.serving.pipeline_hops import pipeline_hops_time
 from infraplan.serving.prefill_stall import stall_others, wide_ep_prefill_stall
-from infraplan.serving.trtllm_gen_moe import bf16_input_gemm, routing_kernels
+from infraplan.serving.trtllm_gen_moe import routing_kernels
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
@@ -179,8 +179,8 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
-    if dtype == "mxfp4" and not (mxfp4_weight_only(accelerator, dtype) or bf16_input_gemm(accelerator, dtype, engine)):
-        return _Precision(RECIPES[eight_bit_rate(accelerator)].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"],
+    if dtype == "mxfp4" and (mma := decode_kernels.mma_dtype(accelerator, dtype, engine)) != "bf16":  # x 8-bit
+        return _Precision(RECIPES[mma].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"],
                           DTYPE_BYTES["mxfp8"])
     if dtype == "mxfp8":  # W8A8 MXFP8: weights and activations 1 B + an e8m0 scale per 32 (`ops.precision`)
         mx = DTYPE_BYTES["mxfp8"]

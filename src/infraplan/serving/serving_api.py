@@ -36,6 +36,7 @@ from infraplan.network.collectives import bottleneck_tier, collective_time, cust
 from infraplan.ops.params import ACT_BYTES
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving import chunked_attention, speculative, steady_state
+from infraplan.serving.deployment import moe_tp_ep
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
@@ -316,11 +317,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if pool_gpus % per_replica:
         raise InputError(f"--gpus {gpus}{' less --prefill-gpus' if split else ''} is not divisible by TP x PP x "
                          f"attention DP = {per_replica}")
-    if moe_tp > 1 and attention_dp > 1 and (attention_dp * tp_n) % moe_tp:
-        raise InputError(f"--moe-tp {moe_tp} must divide attention DP x TP = {attention_dp * tp_n} (the replica's "
-                         "accelerators the MoE layers run on: EP x MoE TP)")
-    if attention_dp > 1 and ep == 1 and given_ep is None:
-        ep = attention_dp * tp_n // moe_tp  # EP x MoE TP = attention DP x TP (`Deployment.moe_tp`)
+    ep = moe_tp_ep(attention_dp, tp_n, moe_tp, given_ep)  # EP x MoE TP = attention DP x TP (`Deployment.moe_tp`)
     replicas = pool_gpus // per_replica
     dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=max_batch,
                      token_budget=token_budget, engine=spec_engine.engine, stack=spec_engine.ref,
