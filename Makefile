@@ -1,5 +1,14 @@
 # infraplan — set-up and checks. `make demo` and `make test` are all a fresh clone needs.
-PYTHON ?= python3
+# The interpreter .venv is made from (`make PYTHON=...` picks another; an existing .venv is kept: `make clean` first):
+# the first of PYTHON_CANDIDATES that runs, is 3.11 or newer and can make a venv (`ensurepip`: Debian's python3-venv),
+# else `python3` on PATH. The distribution's comes first: Debian builds CPython with PGO and LTO and links it
+# statically (/usr/share/doc/python3.11/changelog.Debian.gz: "Enable LTO/PGO builds on some architectures"), pyenv
+# builds from source without them, and on the development VM a never-seen estimate takes 12.4 % fewer instructions on
+# Debian's 3.11.2 than on pyenv's 3.11.7, answers byte-identical, while pyenv's 3.12.1 / 3.13.0 take 5.8 / 2.1 % more
+# (validation/notes/serving_speed_tried.md, hE session 54): the build, not the version, is the speed.
+PYTHON_CANDIDATES ?= /usr/bin/python3 python3
+PYTHON ?= $(or $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c \
+	'import ensurepip, sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo $(p)))),python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

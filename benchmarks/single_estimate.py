@@ -20,9 +20,11 @@ assembly priced), the Python function calls per never-seen estimate (cProfile), 
 whole request of plans goes through the array path at once (`evaluate_plans` on 4,096 valid plans of the search
 space of the same model and system).
 Goals (issue 18): <= 0.3 ms in process for a plan never seen; <= 0.5 s for the whole `train` process.
-The interpreter running it is printed first: the same code and answers take ~12.6 % fewer instructions an estimate
-on a statically linked, optimised CPython 3.11 than on a shared-libpython build without PGO / LTO
-(validation/notes/serving_speed_tried.md, hE session 52), so a time is quoted with its interpreter.
+The interpreter running it is printed first: the same code and answers take ~12.4 % fewer instructions an estimate
+on a statically linked, PGO / LTO CPython 3.11 (Debian's 3.11.2) than on a shared-libpython build without PGO / LTO
+(pyenv's 3.11.7), and pyenv's 3.12.1 / 3.13.0, built the same way as its 3.11.7, take 5.8 / 2.1 % more
+(validation/notes/serving_speed_tried.md, hE sessions 52 and 54), so a time is quoted with its interpreter; the
+Makefile makes .venv from the distribution's /usr/bin/python3 where it can for that reason.
 """
 
 from __future__ import annotations
