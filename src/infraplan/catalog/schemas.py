@@ -169,6 +169,9 @@ class Accelerator(Spec):
         "devices, divided by them; or a labelled ASSUMPTION): first in `cluster.host_share`'s precedence, before "
         "the reference system's node and the generic rule")
     host_source: str = Field("", description="where `host_power_w` comes from (required with it)")
+    devices_per_server: int | None = Field(None, ge=1, le=64, description="devices a server of the part holds where no "
+                                           "catalog system of it gives a node (a CPU's sockets); unset: the generic "
+                                           "node's 8 (`cluster.generic`); its source is `host_source` (required)")
     figures: Figures = Field(
         "datasheet", description="the standing of the part's figures (peaks, memory, power, links): datasheet = the "
         "maker's published specifications of a shipping part (or figures derived from them, e.g. a CPU's cores x "
@@ -221,8 +224,8 @@ class Accelerator(Spec):
             raise ValueError("price_usd needs price_source (where the price comes from)")
         if self.embodied_kgco2e_per_accelerator is not None and not self.embodied_source.strip():
             raise ValueError("embodied_kgco2e_per_accelerator needs embodied_source (where the figure comes from)")
-        if self.host_power_w is not None and not self.host_source.strip():
-            raise ValueError("host_power_w needs host_source (where the host share comes from)")
+        if (self.host_power_w is not None or self.devices_per_server) and not self.host_source.strip():
+            raise ValueError("host_power_w / devices_per_server need host_source (where the host figures come from)")
         if self.figures == "datasheet" and self.figures_note.strip():
             raise ValueError("figures_note is for secondary or preliminary figures: set figures (secondary | "
                              "preliminary) or drop figures_note")

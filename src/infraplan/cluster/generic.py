@@ -1,7 +1,8 @@
 """Generic systems: the cluster an accelerator preset stands for when no catalog system is named.
 
 The node is the one of the accelerator's reference system (the largest catalog system built from it), or, when
-there is none, 8 accelerators per node with 8 NICs at the accelerator's scale-out bandwidth. Its host power is the
+there is none, the part file's `devices_per_server` (a 2-socket CPU server: xeon-8480.yaml, epyc-9654.yaml), else 8
+accelerators per node, with a NIC each at the accelerator's scale-out bandwidth. Its host power is the
 device's one host share (`cluster.host_share`: the device's own figure, else the reference node's, else Epoch AI's
 rule, server = 1.82 x GPU TDP, from the DGX H100's 10.2 kW for 8 x 700 W). The fabric is one
 non-blocking folded Clos of the default switch radix (catalog network prices): a single switch when every NIC
@@ -40,7 +41,7 @@ def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
         if share.basis == "device":  # the device's own figure comes before its reference node's
             node = node.model_copy(update={"host_power_w": share.host_w * node.accelerators_per_node})
         return node, ref.network.kind, ref.network.collective_efficiency
-    per = GENERIC_ACCELERATORS_PER_NODE
+    per = accelerator.devices_per_server or GENERIC_ACCELERATORS_PER_NODE  # a CPU's sockets (its file's figure)
     node = Node(accelerators_per_node=per, scale_up_domain=per, nics_per_node=per,
                 nic_bandwidth_bytes_per_s=accelerator.scale_out_bandwidth_bytes_per_s,
                 host_power_w=share.host_w * per)
@@ -119,7 +120,7 @@ def generic_part_notes(accelerator: Accelerator, *, host: bool, node: bool) -> l
         notes.append(f"{accelerator.name}: host share ASSUMED {share.watts:.4g} W per {word} by the {share.source}, a "
                      "GPU server's rule: state host_power_w and host_source in its file")
     if node and reference_system(accelerator.catalog_name) is None:
-        per = GENERIC_ACCELERATORS_PER_NODE
+        per = accelerator.devices_per_server or GENERIC_ACCELERATORS_PER_NODE
         notes.append(f"{accelerator.name}: no catalog system of it, so the generic node is ASSUMED: {per} {word}s "
                      f"per node, a scale-up domain of {per}, one Ethernet NIC per {word} at its scale-out rate, "
                      f"collective efficiency {GENERIC_COLLECTIVE_EFFICIENCY:g} (cluster/generic.py); a system file "

@@ -2,7 +2,8 @@
 (planning/scenario_sizing.py) count per device of a pool serving one service, and why a pool cannot serve it.
 
 - recsys: `recsys.estimate.estimate_recsys` (the recommendation model on the device: QPS at the best batch meeting
-  the latency SLO, batch 1 missing it excludes the pool), with its `figures_note` lines but the two the pool's own
+  the latency SLO, or under `recsys.queueing.P99_UNDER_LOAD` the highest Poisson rate whose p99 meets it; batch 1
+  missing it excludes the pool), with its `figures_note` lines but the two the pool's own
   lines say (the part's figures' standing, its host share: `recsys.estimate.pool_notes`) as `notes`;
 - video: `video.transcode.estimate_video` (real-time streams per device of the ladder on a video ASIC or CPU; a
   GPU has no video encoder modelled: A100 and H100 have no NVENC), with its `notes` (video/notes.py: what the
@@ -46,8 +47,9 @@ def pool_option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]
         if not r.meets_slo:
             return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
                               f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
-        return {"capacity": r.qps, "unit": "qps", "detail": {"batch": r.batch, "latency_s": r.latency_s,
-                                                             "bound": r.bound},
+        latency = r.latency_s if r.p99_latency_s is None else r.p99_latency_s  # what the SLO bounds (the p99
+        return {"capacity": r.qps, "unit": "qps", "detail": {"batch": r.batch, "latency_s": latency,  # under load:
+                                                             "bound": r.bound},  # recsys/queueing.py)
                 "notes": pool_notes(service.model, accelerator, r.dtype)}  # type: ignore[arg-type]
     if kind not in ("video-asic", "cpu"):
         nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""

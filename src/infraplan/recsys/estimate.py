@@ -55,6 +55,7 @@ from infraplan.cluster.host_share import host_share
 from infraplan.cluster.power import idle_power
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
+from infraplan.recsys import queueing
 from infraplan.recsys.embedding import Placement, place, resolve_tiers
 from infraplan.recsys.results import RecsysEstimate
 from infraplan.units import significant_text
@@ -333,7 +334,9 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
     """QPS, latency, power and QPS/W of a DLRM-family model on one accelerator.
 
     With `batch`, that batch; with only `latency_slo_s`, the batch (power of two up to 4096, or the model's
-    default) with the most QPS whose latency meets the SLO; with neither, the model's default batch.
+    default) with the most QPS whose latency meets the SLO; with neither, the model's default batch. Under an SLO
+    and `queueing.P99_UNDER_LOAD`, the SLO bounds the p99 of Poisson requests under greedy dynamic batching capped
+    at that batch (`recsys.queueing`): `qps` is the highest such rate, `busy_fraction` and the power are at it.
     """
     m = load_recsys_model(model) if isinstance(model, str) else model
     acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
@@ -355,13 +358,26 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         batches = candidate_batches(m)
     else:
         batches = np.array([m.default_batch])
-    arrays = evaluate_batches(m, acc, profile, batches)
-    i, meets = best_point(arrays, latency_slo_s)
-    out = _pick(arrays, i)
+    under_load = latency_slo_s is not None and queueing.P99_UNDER_LOAD  # the p99 of Poisson requests at the rate
+    if under_load and latency_slo_s is not None:  # (recsys/queueing.py)
+        caps = [int(c) for c in batches]
+        arrays = evaluate_batches(m, acc, profile, np.arange(1, max(caps) + 1))
+        point = queueing.slo_point(arrays["batch"] / arrays["qps"], arrays["latency_s"], caps, latency_slo_s,
+                                   most_throughput=batch is None)  # a --batch is the cap asked for
+        i, meets = int(point["batch"]) - 1, point["rate_per_s"] > 0
+        out = _pick(arrays, i)
+        rate, power = point["rate_per_s"], float(device_power_w(acc, point["busy_fraction"]))
+        platform = power + host_share(acc).watts
+        out.update(qps=rate, busy_fraction=point["busy_fraction"], power_w=power, qps_per_w=rate / power,
+                   platform_power_w=platform, platform_qps_per_w=rate / platform, p99_latency_s=point["p99_s"])
+    else:
+        arrays = evaluate_batches(m, acc, profile, batches)
+        i, meets = best_point(arrays, latency_slo_s)
+        out = _pick(arrays, i)
     placement: Placement = arrays["placement"]
     out.update({
         "model": m.name, "accelerator": acc.name, "dtype": arrays["dtype"],
-        "meets_slo": (bool(out["latency_s"] <= latency_slo_s) if batch is not None else meets)
+        "meets_slo": (bool(out["latency_s"] <= latency_slo_s) if batch is not None and not under_load else meets)
         if latency_slo_s is not None else None,
         "latency_slo_s": latency_slo_s,
         "flops_per_sample": m.flops_per_sample(),

@@ -38,6 +38,9 @@ class RecsysEstimate(Result):
     dtype: str = Field(description="dense dtype")
     meets_slo: bool | None = Field(description="the latency meets the SLO (null: no SLO)")
     latency_slo_s: float | None = Field(description="latency SLO, seconds")
+    p99_latency_s: float | None = Field(None, description="p99 request latency at `qps` under Poisson arrivals and "
+                                        "greedy dynamic batching up to `batch` (recsys/queueing.py), seconds; null: "
+                                        "no SLO, or the SLO read as one batch's latency")
     flops_per_sample: float = Field(description="FLOPs per sample")
     embedding_bytes_per_sample: float = Field(description="bytes of embedding rows read per sample")
     lookups_per_sample: float = Field(description="embedding lookups per sample (count)")

@@ -19,7 +19,8 @@ H200's int8 peak, where one pair per sample would be 0.13 %.
   a GPU takes every query waiting when it is free, up to the largest batch, into one batch (greedy dynamic
   batching); a batch occupies the GPU for its period (max of device time and host-link time) and completes after
   its latency (device + host link). The published rate is the highest arrival rate whose p99 query latency meets
-  60 ms: found by bisection on `SERVER_QUERIES_PER_GPU` simulated queries (seeded).
+  60 ms: found by bisection on `SERVER_QUERIES_PER_GPU` simulated queries (seeded). The rule is `recsys.queueing`'s,
+  the one `recsys --latency-slo` and fleet-mix / `plan` recsys pools read.
 
 Precisions (case file, with confidence grades): 99 % runs int8 end to end; 99.9 % runs the dense network in fp16
 with the same int8 tables (ASSUMPTION C). The fitted-constant baseline is the issue-12 naive answer for this set:
@@ -53,15 +54,14 @@ from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_pr
 from infraplan.catalog.recsys_schemas import RecsysModel
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.yaml_text import safe_load_yaml
+from infraplan.recsys import queueing
 from infraplan.recsys.estimate import compute_dtype, evaluate_batches
 from infraplan.validation.results import ValidationSet
 
 SET_NAME = "MLPerf Inference v5.1 DLRM-v2, 8x H200 (samples/s, queries/s)"
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on serving rows
 OFFLINE_BATCH_PAIRS = 2 ** np.arange(10, 19)  # 1,024 ... 262,144 user-item pairs per batch
-SERVER_QUERIES_PER_GPU = 100_000
-SERVER_BISECTION_STEPS = 14
-SERVER_SEED = 0
+SERVER_QUERIES_PER_GPU = queueing.QUERIES  # the Server search: recsys/queueing.py's seeded simulation and bisection
 STACK = "tensorrt-10.8"  # the rows' software column: TensorRT 10.8, CUDA 12.8
 
 
@@ -85,41 +85,15 @@ def peak_seconds_per_pair(model: RecsysModel, accelerator: Accelerator) -> float
 
 
 def server_p99_s(arrivals_s: np.ndarray, period_s: np.ndarray, latency_s: np.ndarray) -> float:
-    """p99 query latency of greedy dynamic batching on one GPU.
-
-    `arrivals_s` sorted; `period_s[q - 1]` / `latency_s[q - 1]`: how long a batch of q queries occupies the GPU and
-    how long until its results are back. When the GPU frees, every query waiting (at least the next one) up to
-    len(period_s) queries forms the next batch.
-    """
-    n, cap = arrivals_s.size, period_s.size
-    done = np.empty(n)
-    free, i = 0.0, 0
-    while i < n:
-        start = max(free, float(arrivals_s[i]))
-        waiting = int(np.searchsorted(arrivals_s, start, side="right")) - i
-        q = min(max(waiting, 1), cap)
-        done[i:i + q] = start + latency_s[q - 1]
-        free = start + period_s[q - 1]
-        i += q
-    return float(np.percentile(done - arrivals_s, 99.0))
+    """p99 query latency of greedy dynamic batching on one GPU: the one rule of `recsys.queueing` (`p99_s`)."""
+    return queueing.p99_s(arrivals_s, period_s, latency_s)
 
 
 def server_rate(per_query: dict[str, np.ndarray], offline_per_gpu: float, slo_s: float,
                 queries: int = SERVER_QUERIES_PER_GPU) -> tuple[float, float]:
     """(highest Poisson queries/s per GPU whose p99 latency meets `slo_s`, that p99) by bisection below Offline,
-    on `queries` seeded arrivals."""
-    rng = np.random.default_rng(SERVER_SEED)
-    gaps = rng.exponential(1.0, queries)  # unit-rate arrivals, scaled per trial rate
-    unit_arrivals = np.cumsum(gaps)
-    low, high, p99_low = 0.0, offline_per_gpu, 0.0
-    for _ in range(SERVER_BISECTION_STEPS):
-        mid = 0.5 * (low + high)
-        p99 = server_p99_s(unit_arrivals / mid, per_query["period_s"], per_query["latency_s"])
-        if p99 <= slo_s:
-            low, p99_low = mid, p99
-        else:
-            high = mid
-    return low, p99_low
+    on `queries` seeded arrivals (`recsys.queueing.sustained_rate`, the rule `recsys --latency-slo` reads)."""
+    return queueing.sustained_rate(per_query["period_s"], per_query["latency_s"], offline_per_gpu, slo_s, queries)
 
 
 def run_case(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,9 @@ def render_recsys(r: RecsysEstimate) -> None:
     table = metric_table(f"{r.model} on {r.accelerator} ({r.dtype}, batch {r.batch}{slo})")
     table.add_row("throughput", fmt_rate(r.qps, "QPS"))
     table.add_row("latency per batch", fmt_seconds(r.latency_s))
+    if r.p99_latency_s is not None:  # recsys/queueing.py: Poisson requests, greedy batching up to the batch
+        table.add_row("p99 under load", f"{fmt_seconds(r.p99_latency_s)} at {fmt_rate(r.qps, 'QPS')} "
+                      f"({r.busy_fraction:.1%} busy, batches up to {r.batch})")
     table.add_row("device power", f"{fmt_num(r.power_w, 4)} W")
     table.add_row("QPS per watt", fmt_rate(r.qps_per_w, "QPS/W"))
     table.add_row("bound", r.bound)
