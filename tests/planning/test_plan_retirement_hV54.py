@@ -51,8 +51,9 @@ def test_a_server_past_its_life_retires_and_is_bought_again() -> None:
 def test_refresh_with_buys_the_successor_from_the_retiring_phase() -> None:
     plan = plan_scenario(_spec([2025, 2028, 2031], lifetime_years=3, refresh_with="b200"))
     rows = [(r.phase, r.pool, r.device, r.devices, r.new_devices, r.retired_devices) for r in plan.pools]
-    assert rows == [("2025", "h100", "h100-sxm", 8, 8, 0), ("2028", "h100-refresh", "b200", 8, 8, 0),
-                    ("2031", "h100-refresh", "b200", 8, 8, 8)]
+    # 2028: the H100 pool's whole fleet retires; its row of 0 in service carries the 8 retired (hW54: it had none)
+    assert rows == [("2025", "h100", "h100-sxm", 8, 8, 0), ("2028", "h100", "h100-sxm", 0, 0, 8),
+                    ("2028", "h100-refresh", "b200", 8, 8, 0), ("2031", "h100-refresh", "b200", 8, 8, 8)]
     assert [ph.retired_devices for ph in plan.phases] == [0, 8, 8]  # 2028: the H100 pool's whole fleet
     assert any("pool h100's last 8 devices retire at their 3-year lifetime_years" in n for n in plan.notes)
     b200 = [r for r in plan.pools if r.pool == "h100-refresh"]

@@ -11,7 +11,7 @@ one device of `capacity` QPS or streams. n[p, k] >= 0 integer: whole servers of 
 each of g[p] = `server_devices[p]` devices (what the plan packs and reports: a server is bought whole; g = 1
 without `server_devices`, the device count).
 
-    minimise   sum_{p,k} cost[p, k] g[p] n[p, k]
+    minimise   sum_{p,k} cost[p, k] g[p] n[p, k]   (+ sum_{p,k} purchase_cost[p, k] g[p] b[p, k] with cohorts)
     subject to sum_{o in (s, k)} capacity[o] x[o]        >= demand[s, k]      every service in every phase
                sum_{o in (p, k)} unit_devices[o] x[o]    <= g[p] n[p, k]      devices come from the pool's servers
                sum_{o in (p, k)} unit_devices[o] x[o]    <= available[p]      (0 before its delivery year)
@@ -83,6 +83,9 @@ class PhasedMix:
     # (pool, phase) -> its cost by fabric tier bracket (sized_pricing.with_brackets), replacing cost there; None: none
     brackets: dict[tuple[int, int], list[Bracket]] | None = None
     cohorts: list[Lifecycle] | None = None  # each pool's cohorts where a device retires (retirement.py); None: none
+    # (pools, phases) cost per device bought in a phase, charged on the purchase columns b (with cohorts): the capex
+    # objective under retirement (planning/purchase_capex.py); None: the purchases cost nothing (n carries `cost`)
+    purchase_cost: np.ndarray | None = None
 
     def server(self, p: int) -> int:
         """Devices per server of pool p (the unit n[p, k] counts)."""
@@ -297,6 +300,9 @@ def programme(m: PhasedMix, unit_charge: float) -> Programme:
     c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1),
                         np.zeros(a.shape[1] - n_o - n_p * n_k)])  # cohorts' purchases: costed as servers n
     c[:n_o] = unit_charge * np.array([o.unit_devices for o in m.options])
+    if m.purchase_cost is not None and m.cohorts:  # each phase's servers bought, at its price per device
+        n_n = n_p * n_k
+        c[n_o + n_n:n_o + 2 * n_n] = (m.purchase_cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1)
     integrality = np.ones(len(c))
     if m.brackets:  # a (pool, phase)'s servers costed by its tier brackets: extra columns after n
         c, a, lb, ub, vlb, vub, integrality = with_brackets(c, a, lb, ub, vlb, vub,

@@ -4,7 +4,8 @@
 2. Assign services to pools with the phased MILP (planning/phased_mix.py `solve_phased_mix`, scipy HiGHS):
    heterogeneous generations are pools, delivery and site dates are zero bounds, site power caps are linear in
    the devices (facility watts per device of the power chain at a 1,024-device reference size), and the
-   objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
+   objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases
+   (capex where devices retire: each phase's purchase columns, planning/purchase_capex.py).
    The MILP buys whole servers (an integer number per pool and phase, devices = servers x the pool's devices per
    server, what step 3 packs). Its per-device coefficients are each pool's figure as the plan reports it in that
    phase (step 3's packing at the reported count: the fabric's share depends on the count; the policy's spare
@@ -57,6 +58,16 @@ from infraplan.planning.pool_money import (
     require_prices,
 )
 from infraplan.planning.pool_stacks import check_pool_stacks, check_pool_system
+from infraplan.planning.purchase_capex import (
+    NO_BOUND,
+    OBJECTIVE_UNIT,
+    charges_purchases,
+    pricing_text,
+    purchase_capex,
+    purchase_costs,
+    purchase_pricer,
+    purchase_sizes,
+)
 from infraplan.planning.retirement import check_lifecycles, in_service, lifecycles, with_successors
 from infraplan.planning.scenario_bound import bound_plan
 from infraplan.planning.scenario_caps import (
@@ -76,12 +87,14 @@ from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
     bracket_costs,
+    sized_fixed_point,
     stepped_fixed_point,
     tier_brackets,
 )
 from infraplan.units import power_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
+# capex where devices retire: each phase's purchases (planning/purchase_capex.py OBJECTIVE_UNIT), not this one's
 OBJECTIVE_UNITS = {"capex": "USD (the last phase's fleet value, fleet_value_usd: the money spent plus the installed "
                             "base's value, a constant; earlier phases weighted 1e-6)",
                    "tco": "USD (TCO per year x the years to the next phase, summed over phases)",
@@ -220,7 +233,40 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
     x, at = fixed.solution, fixed.at
     pricing: dict[str, Any] = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged,
                                "pricing": fixed.pricing}
-    if optimality_gap:
+    purchases = charges_purchases(spec)
+    objective = own_cost
+    if purchases:  # capex under retirement: each phase's purchases (planning/purchase_capex.py)
+        price = purchase_pricer(spec, ref)
+        none = np.zeros((len(spec.pools), len(phases)))
+
+        def solve_buys(at: Sizes) -> np.ndarray:
+            x = capped_solve(spec, options, mix_demand, none, watts, phases, years, sites, None,
+                             last[-1] if last else None, purchase_costs(at, price))
+            last[:] = [x]
+            return x
+
+        def buys(x: np.ndarray) -> Sizes:
+            return purchase_sizes(spec, used_devices(options, x, len(spec.pools), len(phases)))
+
+        def objective(x: np.ndarray, at: Sizes) -> float:
+            return purchase_capex(at, price)
+
+        nothing: Sizes = tuple(((0, 0, 0),) * len(phases) for _ in spec.pools)  # (0, 0, 0): the reference price
+        bought = sized_fixed_point(nothing, solve_buys, buys, objective, f"{REFERENCE_DEVICES:,} devices",
+                                   PRICING_ROUNDS)
+        assert bought is not None
+        kept = objective(bought.solution, bought.at) <= objective(x, buys(x))  # the purchase prices can miss
+        pricing.update(pricing_rounds=fixed.rounds + bought.rounds,  # (purchase_capex.py): the cheaper answer
+                       pricing=pricing_text(fixed.pricing, bought.rounds, bought.state, kept))
+        if kept:
+            x, at = bought.solution, bought.at
+            pricing.update(pricing_converged=bought.converged)
+        else:
+            at = buys(x)
+    if optimality_gap and purchases:
+        pricing.update(optimality_gap_fraction=None, objective_lower_bound=None, optimality=NO_BOUND,
+                       optimality_solves=0)
+    elif optimality_gap:
         def used(x: np.ndarray) -> np.ndarray:
             return used_devices(options, x, len(spec.pools), len(phases))
 
@@ -235,13 +281,15 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
             pricing["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
         pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
                        optimality=opt.text, optimality_solves=opt.solves)
-    pricing.update(objective_value=own_cost(x, at), objective_unit=OBJECTIVE_UNITS[spec.policy.objective])
+    pricing.update(objective_value=objective(x, at),
+                   objective_unit=OBJECTIVE_UNIT if purchases else OBJECTIVE_UNITS[spec.policy.objective])
     if progress is not None:
         progress("done", steps, steps)
     return assemble_plan(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
 
 
-Size = tuple[int, int]  # (devices the MILP buys, devices the plan reports) of a (pool, phase); (0, 0): reference
+Size = tuple[int, ...]  # (devices the MILP buys, devices the plan reports) of a (pool, phase); (0, 0): reference
+# (capex under retirement: planning/purchase_capex.py's (bought in the phase, reported, survivors), (0, 0, 0))
 Sizes = tuple[tuple[Size, ...], ...]
 
 

@@ -30,10 +30,11 @@ def server_devices(spec: ScenarioSpec) -> np.ndarray:
 def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
                   watts: np.ndarray, phases: list[str], years: list[int], sites: dict[str, int],
                   brackets: dict[tuple[int, int], list[Bracket]] | None = None,
-                  start: np.ndarray | None = None) -> np.ndarray:
+                  start: np.ndarray | None = None, purchase_cost: np.ndarray | None = None) -> np.ndarray:
     """The phased MILP at one set of prices, re-solved while the packed power exceeds a site cap (module
     docstring, step 2); the units per option with the idle ones trimmed. `start`: the units of an assignment
-    feasible at the reference watts (the previous prices' answer), HiGHS's first incumbent in the first pass."""
+    feasible at the reference watts (the previous prices' answer), HiGHS's first incumbent in the first pass;
+    `purchase_cost`: per device bought per (pool, phase), the capex objective under retirement (PhasedMix)."""
     spare_factor = np.ones(len(spec.pools))
     for attempt in range(CAP_PASSES):
         mix = PhasedMix(
@@ -44,7 +45,7 @@ def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarra
             site_cap_w=site_caps(spec), service_names=[s.name for s in spec.services],
             pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
             installed=[int(n) for n in whole_base(spec)[:, 0]], server_devices=[node_devices(p) for p in spec.pools],
-            brackets=brackets, cohorts=lifecycles(spec))
+            brackets=brackets, cohorts=lifecycles(spec), purchase_cost=purchase_cost)
         try:
             x, _ = solve_phased_mix(mix, start if attempt == 0 else None)
         except InputError as exc:

@@ -1,7 +1,8 @@
 """Steps 3 and 4 of `infraplan plan` (planning/scenario.py): the MILP's answer packed, powered, costed and reported.
 
 Each pool's devices in a phase (the services' units, the policy's spare nodes, the installed base's whole servers,
-`whole_base`; bought hardware stays) are packed into servers and racks at their site with the policy's N+k spare
+`whole_base`; bought hardware stays until it retires: a pool whose whole fleet retires keeps a row of 0 in service
+with its retired devices, `retired_row`) are packed into servers and racks at their site with the policy's N+k spare
 racks (`packed`: the rack layout and scale-out fabric `campus` and `facility` build, costed by the one cost model
 through planning/pool_money.py), summed into sites (facility power against the site's power cap of the phase,
 `site_caps`: 0 before the site is online) and phases (tCO2e operational, embodied and their sum, as `facility`
@@ -175,12 +176,32 @@ def base_capex(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> float | None
     return 0.0 if devices <= 0 else _money(spec, pool, devices).capex_usd
 
 
+def value_before(spec: ScenarioSpec, pool: PoolSpec, phase: int, survivors: int, base: int) -> float | None:
+    """A pool's fleet value before phase `phase` buys (`capex_new`'s `before`): in the first phase its installed
+    base's (`base_capex`, no N+k racks), else its survivors' packed (`packed`; survivors = the phase before's fleet
+    where nothing retires: retirement.in_service); $0 without survivors, None where the pool has no price."""
+    if phase == 0:
+        return base_capex(spec, pool, base)
+    return packed(spec, pool, survivors).capex_usd if survivors > 0 else 0.0
+
+
 def capex_new(now: float | None, before: float | None) -> float | None:
     """The money spent on a pool in a phase: its capex after the phase less before it (`assemble_plan`), the new
     devices with the servers, racks, fabric and facility share their count adds; None where the pool has no price.
     Never below $0: a larger fleet the cost model prices lower (a system's own fabric at its exact size, left for
     a built one) is not money back."""
     return None if now is None or before is None else max(0.0, now - before)
+
+
+def retired_row(spec: ScenarioSpec, pool: PoolSpec, phase: str, retired: int) -> ScenarioPoolRow:
+    """The row of a pool whose whole fleet retires in `phase`: 0 devices in service (no racks, fabric, power, money or
+    carbon: each figure of nothing is 0) and its `retired` devices, so a reader of the pool rows keeps them."""
+    zero = dict.fromkeys(("racks", "network_tiers", "switches", "devices", "new_devices"), 0)
+    return ScenarioPoolRow(phase=phase, pool=pool.name, device=pool.device, site=pool.site, retired_devices=retired,
+                           **zero, **dict.fromkeys((
+                               "h100_equivalents", "it_power_w", "facility_power_w", "capex_usd", "fleet_value_usd",
+                               "tco_usd_per_year", "energy_mwh_per_year", "co2_t_per_year",
+                               "embodied_co2_t_per_year", "total_co2_t_per_year"), 0.0))
 
 
 def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
@@ -209,7 +230,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     base, cycles = whole_base(spec), lifecycles(spec)
     installed, survive = in_service(used + spare_dev, base, cycles)  # bought hardware stays until it retires
     pools: list[ScenarioPoolRow] = []
-    gone: list[str] = []  # pools whose last devices retire in a phase (in the phase's retired_devices, no row)
+    gone: list[str] = []  # pools whose last devices retire in a phase (a row of 0 in service, `retired_row`)
     warnings: list[str] = odd_base(spec) + idle_stacks(spec) + [
         f"{ph.name}: pool {pool.name} needs {int(used[p, k] + spare_dev[p, k]):,} devices with its "
         f"{int(spare_dev[p, k]):,} spares, above the {pool.available:,} available"
@@ -220,23 +241,22 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     caps = site_caps(spec)
     packed_before = base[:, 0].copy()  # the installed base is in place before the first phase: not delivered
     base_value = [base_capex(spec, pool, int(base[p, 0])) for p, pool in enumerate(spec.pools)]
-    value_before = list(base_value)
     for k, ph in enumerate(phases):
         rows, retired = [], [0] * n_p  # devices leaving service in this phase (retirement.py)
         for p, pool in enumerate(spec.pools):
             n = int(installed[p, k])
-            if k and survive[p, k] < installed[p, k - 1]:  # some retire: the survivors' packing and value
-                kept = packed(spec, pool, int(survive[p, k])) if survive[p, k] > 0 else None
-                retired[p] = int(packed_before[p]) - (kept.devices if kept else 0)
-                packed_before[p], value_before[p] = (kept.devices, kept.capex_usd) if kept else (0, 0.0)
+            if k and survive[p, k] < installed[p, k - 1]:  # some retire: the survivors' packing
+                kept = packed(spec, pool, int(survive[p, k])).devices if survive[p, k] > 0 else 0
+                retired[p], packed_before[p] = int(packed_before[p]) - kept, kept
             if n <= 0:
-                if retired[p]:  # its whole fleet leaves service: no row to carry it
+                if retired[p]:  # its whole fleet leaves service: a row of 0 in service carries the retired count
                     gone.append(f"{ph.name}: pool {pool.name}'s last {retired[p]:,} devices retire at their "
                                 f"{pool.lifetime_years:g}-year lifetime_years (planning/retirement.py)")
+                    rows.append(retired_row(spec, pool, ph.name, retired[p]))
                 continue
             m = packed(spec, pool, n)
             prev, packed_before[p] = int(packed_before[p]), m.devices
-            spent, value_before[p] = capex_new(m.capex_usd, value_before[p]), m.capex_usd
+            spent = capex_new(m.capex_usd, value_before(spec, pool, k, int(survive[p, k]), int(base[p, 0])))
             h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
                                                                                    m.devices)
             sp = spares[p][k]

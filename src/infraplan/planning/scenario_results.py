@@ -194,10 +194,11 @@ class ScenarioPlan(Result):
     objective_unit: str | None = Field(None, description="the unit of objective_value (by objective)")
     objective_lower_bound: float | None = Field(None, description="--optimality-gap: a proven lower bound on the "
                                                 "programme's optimum with every pool at its own size, in "
-                                                "objective_unit (null: not asked)")
+                                                "objective_unit (null: not asked, or not computed: optimality "
+                                                "says why)")
     optimality_gap_fraction: float | None = Field(None, description="--optimality-gap: (objective_value - "
                                                   "objective_lower_bound) / objective_value (0: optimal; null: "
-                                                  "not asked)")
+                                                  "not asked, or not computed)")
     optimality_solves: int | None = Field(None, description="--optimality-gap: MILP solves of the lower-bounding "
                                           "programme (count)")
     optimality: str | None = Field(None, description="--optimality-gap: the bound, in words")

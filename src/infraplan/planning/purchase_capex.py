@@ -1,0 +1,101 @@
+"""`plan`'s capex objective where devices retire (hW, session 54): the money each phase spends, summed.
+
+Capex is money spent: a pool's `capex_usd` in a phase is its fleet value less its value before the phase buys
+(planning/scenario_report.py `capex_new`, `value_before`: the survivors' packed value, the installed base's in the
+first phase), and the plan's `capex_usd` is the phases' sum. Without retirement the survivors are the phase before's
+fleet, so the sum is the last phase's fleet value less the base's, a constant: the objective planning/scenario.py
+keeps there (the last phase's fleet value, earlier phases x 1e-6). With retirement (planning/retirement.py) a
+purchase that retires before the last phase is not in the last fleet's value, so that objective weighed it 1e-6,
+inside HiGHS's relative gap (1e-6, milp_start.MIP_REL_GAP): capex plans chose their early purchases by chance.
+Here the MILP charges its purchase columns b[p, k] (the servers pool p buys in phase k, planning/phased_mix.py
+`cohorts`) at a price per device: at an answer's own sizes the report's capex of (p, k) over the devices the MILP
+buys there (`purchase_price`), so the MILP's objective at its own prices is the sum of the report's per-phase capex;
+where the answer buys nothing in (p, k), the pool's capex per device at the 1,024-device reference (a purchase
+there is priced as the fixed point prices an unused pool: planning/sized_pricing.py).
+
+Those prices are linear in what a phase buys, and a purchase's capex is not (a first server pays its rack and fabric
+share; a phase without purchases is priced at the reference): on a 2-pool, 4-phase test (H100 on a 4-year life,
+B200 from 2027) their fixed point bought $7,494,931 where the last phase's fleet value's answer buys $7,289,844. So
+planning/scenario.py solves both (that one first, its answer the purchases' warm start) and keeps the one whose
+purchases cost less at its own sizes (the first on a tie: the purchases' answer), saying which in `pricing`; the
+answer never spends more than the objective before hW54's.
+
+The size of a (pool, phase) is (devices the MILP buys there: whole servers of the devices used, bought when its
+survivors lack them, retirement.in_service; the devices reported in service: used + spares, whole servers; the
+survivors reported), (0, 0, 0) where the MILP buys none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from infraplan.planning.pool_money import PoolMoney
+from infraplan.planning.retirement import in_service, lifecycles
+from infraplan.planning.scenario_caps import server_devices, spare_devices
+from infraplan.planning.scenario_report import capex_new, packed, value_before, whole_base
+from infraplan.planning.scenario_spec import ScenarioSpec
+
+OBJECTIVE_UNIT = ("USD (money spent: each phase's purchases at the one cost model's capex, capex_usd, summed over "
+                  "phases; devices retire at their lifetime_years)")
+NO_BOUND = ("not computed: with retirement the capex objective charges each phase's purchases, and the bound "
+            "(planning/scenario_bound.py) prices fleets in service, not purchases")
+
+
+PurchaseSize = tuple[int, ...]  # (bought, reported, survivors): module docstring
+
+
+def charges_purchases(spec: ScenarioSpec) -> bool:
+    """Whether the plan's objective is capex and a device retires within its phases (module docstring)."""
+    return spec.policy.objective == "capex" and lifecycles(spec) is not None
+
+
+def purchase_sizes(spec: ScenarioSpec, used: np.ndarray) -> tuple[tuple[PurchaseSize, ...], ...]:
+    """Each (pool, phase)'s size (module docstring) for the devices `used` (pools x phases)."""
+    cycles, g, base = lifecycles(spec), server_devices(spec), whole_base(spec)
+    servers, survivors = in_service(-(-used // g), base // g, cycles)
+    bought = (servers - survivors) * g
+    installed, survive = in_service(used + spare_devices(spec, used), base, cycles)
+    return tuple(tuple((int(b), int(n), int(s)) if b > 0 else (0, 0, 0) for b, n, s in zip(*rows, strict=True))
+                 for rows in zip(bought, installed, survive, strict=True))
+
+
+def purchase_pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney]) -> Callable[[int, int, PurchaseSize], float]:
+    """`price(pool, phase, size)`: USD per device the MILP buys in (pool, phase): the report's capex there
+    (`capex_new` of the reported fleet over `value_before`) / the devices bought; (0, 0, 0): the pool's capex per
+    device at the reference (`ref`). Each size computed once; capex needs every pool priced (require_prices)."""
+    cache: dict[tuple[int, int, PurchaseSize], float] = {}
+
+    def price(p: int, k: int, size: PurchaseSize) -> float:
+        if (p, k, size) not in cache:
+            pool, (bought, reported, survivors) = spec.pools[p], size
+            if bought == 0:
+                m = ref[pool.name]
+                cache[p, k, size] = float(m.capex_usd or 0.0) / m.devices
+            else:
+                before = value_before(spec, pool, k, survivors, int(whole_base(spec)[p, 0]))
+                cache[p, k, size] = float(capex_new(packed(spec, pool, reported).capex_usd, before) or 0.0) / bought
+        return cache[p, k, size]
+    return price
+
+
+def purchase_costs(sizes: tuple[tuple[PurchaseSize, ...], ...],
+                   price: Callable[[int, int, PurchaseSize], float]) -> np.ndarray:
+    """USD per device bought per (pool, phase) at `sizes` (PhasedMix.purchase_cost)."""
+    return np.array([[price(p, k, size) for k, size in enumerate(row)] for p, row in enumerate(sizes)])
+
+
+def purchase_capex(sizes: tuple[tuple[PurchaseSize, ...], ...],
+                   price: Callable[[int, int, PurchaseSize], float]) -> float:
+    """The objective at `sizes`' own prices: each (pool, phase)'s devices bought x its price, summed (= the report's
+    per-phase capex summed, where the MILP buys wherever the report spends)."""
+    return float(sum(price(p, k, size) * size[0] for p, row in enumerate(sizes) for k, size in enumerate(row)))
+
+
+def pricing_text(first: str, rounds: int, state: str, kept: bool) -> str:
+    """`pricing`'s sentence: the fleet-value fixed point's (`first`), then the purchases' (`rounds` solves, `state`)
+    and which answer is kept (`kept`: the purchases')."""
+    which = "its answer" if kept else "its answer's purchases cost more than the first's, which is kept"
+    return (f"{first}; then each phase's purchases priced (capex under retirement): {rounds} MILP "
+            f"solve{'s' if rounds > 1 else ''}, {state}; {which}")
