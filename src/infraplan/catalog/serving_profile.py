@@ -130,6 +130,10 @@ class ServingProfile(Spec):
         0.0, ge=0, description="host seconds per decoding sequence of a decode iteration outside the GPU (a "
         "serving worker's per-output Python loop): a decode step of n sequences lasts at least n x this "
         "(`serving.host_overhead.per_sequence_floor`); 0: none")
+    host_per_sequence_measured: bool = Field(
+        False, description="true: `host_per_sequence_s` was measured by running the engine's own per-token code "
+        "(its `source:`), not fitted to rows; such a figure is on under `serving.host_overhead."
+        "MEASURED_HOST_PER_SEQUENCE`, a fitted one only under `HOST_PER_SEQUENCE`")
     attention_dp_prefill_stall: bool = Field(
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "

@@ -85,6 +85,20 @@ rate; the figure is fitted, a calibration like the front ends (`validation.servi
 dense Hopper 21.79 -> 22.37 % (TPOT 12.31 -> 13.47: every client stays resident in the model where ~92 of 128
 decode), MoE / MLA 14.88 % and disaggregated 14.10 % unchanged (validation/notes/serving_hopper_tried.md round 22).
 Off (`HOST_PER_SEQUENCE`): a fitted figure that makes its own set worse is not adopted.
+
+Measured per-sequence figures (`MEASURED_HOST_PER_SEQUENCE`; the profile's `host_per_sequence_measured`): a stack
+whose figure was measured by running the engine's own per-token code takes the same floor whatever
+`HOST_PER_SEQUENCE` says. SGLang 0.5.6.post2 under Dynamo 0.8.x (validation/data/stacks/sglang-0.5.6-mixed-chunk.yaml;
+AIConfigurator 0.6.0's run.sh.j2 starts `python3 -m dynamo.sglang ... --enable-metrics`, its generator passes
+--skip-tokenizer-init): every token of every running request passes one asyncio loop in the worker process, serial
+under its GIL: the scheduler's BatchTokenIDOutput unpickled, SGLang's `TokenizerManager._handle_batch_output` with
+`collect_metrics` (tokenizer_manager.py:1475-1600, 1839-1898), the request's `_wait_one_response` (:951-1044), Dynamo's
+`_process_token_stream` (ai-dynamo 0.8.1 sglang/request_handlers/llm/decode_handler.py:166-222) and the runtime's
+bridge. The worker is a pipeline stage beside the engine: its token rate 1 / figure caps the clients' rate, which
+the floor n x figure on a decode step of n sequences expresses (ASSUMPTION: closed loop, steady state; the resident
+count is the model's). The scheduler's own per-request work (scheduler_output_processor_mixin.py:314-1000, one
+process per TP rank, overlapped with the GPU) measured ~4 us a request: below every step. Measurement and figures:
+validation/calibration/sglang_056_worker_host.py and validation/notes/serving_hopper_tried.md (hC, session 54).
 """
 
 from __future__ import annotations
@@ -103,6 +117,9 @@ HEAD_KERNELS = 4.0  # final norm, LM head GEMM, logits gather / copy, sampling (
 # a pure decode step waits for the stack's per-sequence host work (docstring): built OFF, its figure is fitted (the
 # minimum of measured TPOT / n, no published per-token cost) and it makes the dense set worse (21.79 -> 22.37 %)
 HOST_PER_SEQUENCE = False
+# a stack's measured per-sequence figure (`host_per_sequence_measured`: the engine's own per-token code run, its
+# source in the stack YAML) floors its decode steps whatever HOST_PER_SEQUENCE says (docstring, "Measured ...")
+MEASURED_HOST_PER_SEQUENCE = True
 
 
 def graph_batch_cap(stack: Stack, tp: int) -> int:
@@ -163,8 +180,10 @@ def floor_gpu_s(gpu_s: np.ndarray, tokens: np.ndarray, host_s: float, cap: int |
 
 def per_sequence_floor(dep: Deployment) -> float:
     """Host seconds per decoding sequence below which a pure decode iteration of `dep` cannot run: its stack's
-    `host_per_sequence_s` (module docstring, "Per-sequence host floor"); 0 with `HOST_PER_SEQUENCE` off."""
+    `host_per_sequence_s` (module docstring, "Per-sequence host floor"); 0 with `HOST_PER_SEQUENCE` off, unless the
+    figure is measured and `MEASURED_HOST_PER_SEQUENCE` on ("Measured per-sequence figures")."""
     stack = load_stack(load_engine(dep.stack).ref)
-    if not HOST_PER_SEQUENCE or stack.serving is None:
+    if stack.serving is None:
         return 0.0
-    return stack.serving.host_per_sequence_s
+    measured = MEASURED_HOST_PER_SEQUENCE and stack.serving.host_per_sequence_measured
+    return stack.serving.host_per_sequence_s if HOST_PER_SEQUENCE or measured else 0.0

@@ -33,7 +33,9 @@ from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 
 HIGH_LOAD_CLIENTS = 64  # the rule's rows: at least this many clients (module docstring)
-DYNAMO_WORKER_STACKS = ("trtllm-0.x-dynamo-agg.yaml", "trtllm-1.0.0rc3-dynamo-agg.yaml")  # stacks carrying it
+# stacks carrying it (the net-quant what-if extends 1.0.0rc3's worker: release_stacks.TRTLLM_GEMM_NET_OF_QUANT)
+DYNAMO_WORKER_STACKS = ("trtllm-0.x-dynamo-agg.yaml", "trtllm-1.0.0rc3-dynamo-agg.yaml",
+                        "trtllm-1.0.0rc3-net-quant-dynamo-agg.yaml")
 FIT_TOLERANCE_SHARE = 0.05  # a stored figure may sit this share of its rule away
 
 
