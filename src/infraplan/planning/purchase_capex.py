@@ -32,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 from infraplan.planning.pool_money import PoolMoney
-from infraplan.planning.retirement import in_service, lifecycles
+from infraplan.planning.retirement import in_service, lifecycles, servers_in_service
 from infraplan.planning.scenario_caps import server_devices, spare_devices
 from infraplan.planning.scenario_report import capex_new, packed, value_before, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
@@ -56,7 +56,7 @@ def purchase_sizes(spec: ScenarioSpec, used: np.ndarray) -> tuple[tuple[Purchase
     cycles, g, base = lifecycles(spec), server_devices(spec), whole_base(spec)
     servers, survivors = in_service(-(-used // g), base // g, cycles)
     bought = (servers - survivors) * g
-    installed, survive = in_service(used + spare_devices(spec, used), base, cycles)
+    installed, survive = servers_in_service(used + spare_devices(spec, used), base, g, cycles)  # as reported
     return tuple(tuple((int(b), int(n), int(s)) if b > 0 else (0, 0, 0) for b, n, s in zip(*rows, strict=True))
                  for rows in zip(bought, installed, survive, strict=True))
 

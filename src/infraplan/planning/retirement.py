@@ -32,6 +32,7 @@ import numpy as np
 
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.planning.pool_money import COST_OBJECTIVES, missing_pool_price
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
 
 REFRESH_SUFFIX = "-refresh"  # the successor pool's name: <pool><REFRESH_SUFFIX>
@@ -160,9 +161,29 @@ def with_successors(spec: ScenarioSpec) -> ScenarioSpec:
             "serves": pool.serves, "spare_trays_per_domain": pool.spare_trays_per_domain}))
     if not added:
         return spec
+    for new in added:  # priced at the catalog's: a price missing there cannot be given on a pool the file lacks
+        if spec.policy.objective in COST_OBJECTIVES and missing_pool_price(new) is not None:
+            raise InputError(f"pool {new.name.removesuffix(REFRESH_SUFFIX)!r}: refresh_with {new.device}: the catalog "
+                             f"has no price for it, and its successor pool is priced at the catalog's (objective "
+                             f"{spec.policy.objective} needs a price): name a priced accelerator, or plan with "
+                             "objective power or carbon")
     taken = {p.name for p in pools}
     clash = next((p.name for p in added if p.name in taken), None)
     if clash is not None:
         raise InputError(f"pool {clash!r} is the name of {clash.removesuffix(REFRESH_SUFFIX)!r}'s refresh_with "
                          "successor: rename it")
     return spec.model_copy(update={"pools": pools + added})
+
+
+def servers_in_service(devices: np.ndarray, base: np.ndarray, g: np.ndarray,
+                       cycles: list[Lifecycle] | None) -> tuple[np.ndarray, np.ndarray]:
+    """`in_service` of `devices` (pools x phases) over a `base` of whole servers' devices (pools x 1) counted in the
+    whole servers of g devices (pools x 1) the MILP buys and retires (planning/phased_mix.py's b[p, k]), in
+    devices: a server bought for part of its devices serves and retires whole, so the report, the pricing and the
+    MILP count one fleet (hI54: 4 H100 in 2025 and 6 in 2027 on one 8-GPU server, 4-year life: counted in devices,
+    the 2030 phase kept 2 of 2027's devices and bought nothing, where the MILP retires the server and buys one).
+    Without cycles `in_service` of the devices, as before hV54 (packing rounds them up to the same servers)."""
+    if cycles is None:
+        return in_service(devices, base, None)
+    servers, survivors = in_service(-(-np.asarray(devices) // g), np.asarray(base) // g, cycles)
+    return servers * g, survivors * g

@@ -68,7 +68,7 @@ from infraplan.planning.purchase_capex import (
     purchase_pricer,
     purchase_sizes,
 )
-from infraplan.planning.retirement import check_lifecycles, in_service, lifecycles, with_successors
+from infraplan.planning.retirement import check_lifecycles, in_service, lifecycles, servers_in_service, with_successors
 from infraplan.planning.scenario_bound import bound_plan
 from infraplan.planning.scenario_caps import (
     capped_solve,
@@ -378,7 +378,8 @@ def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_ph
     installed base, bought hardware stays until it retires), (0, 0) where it has none (then priced at the
     reference)."""
     used = used_devices(options, x, len(spec.pools), n_phases)
-    installed = in_service(used + spare_devices(spec, used), whole_base(spec), lifecycles(spec))[0]
+    installed = servers_in_service(used + spare_devices(spec, used), whole_base(spec), server_devices(spec),
+                                   lifecycles(spec))[0]
     bought = _bought(spec, used)
     return tuple(tuple((int(b), int(n)) if n > 0 else (0, 0) for b, n in zip(brow, row, strict=True))
                  for brow, row in zip(bought, installed, strict=True))

@@ -40,7 +40,7 @@ from infraplan.planning.pool_money import (
     pool_note,
     pool_spares,
 )
-from infraplan.planning.retirement import in_service, lifecycles
+from infraplan.planning.retirement import lifecycles, servers_in_service
 from infraplan.planning.scenario_results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -228,7 +228,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
               for p, pool in enumerate(spec.pools)]
     spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
     base, cycles = whole_base(spec), lifecycles(spec)
-    installed, survive = in_service(used + spare_dev, base, cycles)  # bought hardware stays until it retires
+    g = np.array([[node_devices(pool)] for pool in spec.pools], dtype=int)  # whole servers retire (hI54)
+    installed, survive = servers_in_service(used + spare_dev, base, g, cycles)  # bought stays until it retires
     pools: list[ScenarioPoolRow] = []
     gone: list[str] = []  # pools whose last devices retire in a phase (a row of 0 in service, `retired_row`)
     warnings: list[str] = odd_base(spec) + idle_stacks(spec) + [

@@ -186,6 +186,9 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
             raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
         if refused := moe_tp_refusal(dep.engine, dep.attention_dp, dep.tp, dep.moe_tp, pool):  # vLLM: all or none
             raise InputError(refused)
+    elif dep.moe_tp > 1 and not shape.is_moe:  # not "give --attention-dp", which a dense model is refused (hI54)
+        raise InputError(f"MoE TP {dep.moe_tp} (--{pool}moe-tp) splits an MoE model's experts; {shape.name} is dense "
+                         f"(no experts): drop --{pool}moe-tp (--{pool}tp splits its FFN)")
     elif dep.moe_tp > 1:
         raise InputError(f"MoE TP {dep.moe_tp} (--{pool}moe-tp) splits the experts of an attention-DP replica: give "
                          f"--{pool}attention-dp > 1; without attention DP the experts are split over the TP group "
