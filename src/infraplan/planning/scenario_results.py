@@ -59,8 +59,10 @@ class ScenarioPoolRow(Result):
     it_power_w: float = Field(description="peak IT power of the power chain, watts")
     facility_power_w: float = Field(description="IT power x PUE, watts")
     capex_usd: float | None = Field(description="money spent on the pool in this phase: fleet_value_usd less the "
-                                    "previous phase's (the installed base's, by the same cost model, in the first), "
-                                    "never below 0, USD (null: no price, cost_reason)")
+                                    "value of what was already in service (the previous phase's fleet, or the "
+                                    "installed base in the first; where devices retire, the survivors' value, "
+                                    "planning/retirement.py), by the same cost model, never below 0, USD (null: no "
+                                    "price, cost_reason)")
     fleet_value_usd: float | None = Field(description="the pool's hardware installed in this phase at the one cost "
                                           "model's capex (servers + network + facility share), installed base "
                                           "included, USD (null: no price, cost_reason)")
