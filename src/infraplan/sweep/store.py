@@ -259,7 +259,10 @@ def _plan_tables(folder: Path | str) -> str:
     from infraplan.planning.scenario_outputs import TABLES
 
     path = Path(folder)
-    found = [t for t in TABLES if (path / f"{t}.parquet").is_file()]
+    try:
+        found = [t for t in TABLES if (path / f"{t}.parquet").is_file()]
+    except OSError:  # a name the file system refuses (too long: ENAMETOOLONG is not one is_file ignores)
+        return ""
     if "phases" not in found:
         return ""
     example = (path / "pools.parquet").as_posix().replace("'", "''")
