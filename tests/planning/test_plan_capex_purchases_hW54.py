@@ -127,3 +127,21 @@ def test_capex_keeps_the_fleet_value_answer_where_its_purchases_cost_less() -> N
     assert plan.objective_value == pytest.approx(plan.capex_usd, rel=1e-9)
     assert plan.pricing is not None
     assert "its answer's purchases cost more than the first's, which is kept" in plan.pricing
+
+
+def test_a_phase_whose_spares_alone_buy_is_in_the_objective() -> None:
+    """hF54: with spare nodes (policy spare_probability) the 2027 H100 phase buys a server for its spares alone (64
+    used on 64 surviving, 72 in service: $817,584 of capex) where the MILP buys nothing; the objective left it out
+    ($8,569,113 against capex_usd $9,386,697 on 62a3079), now the report's capex summed."""
+    spec = ScenarioSpec.model_validate({
+        "name": "spares", "phases": [{"name": str(y), "year": y} for y in (2025, 2027, 2029, 2031)],
+        "services": [{**RANKING, "qps": "1G", "growth": {"2027": 1.5, "2029": 2, "2031": 3}}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "site": "ohio", "lifetime_years": 4, "installed": 64,
+                   "installed_year": 2024}, {"name": "b200", "device": "b200", "site": "ohio", "from_year": 2027}],
+        "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}],
+        "policy": {"objective": "capex", "spare_probability": 0.99}})
+    plan = plan_scenario(spec)
+    row = next(r for r in plan.pools if (r.phase, r.pool) == ("2027", "h100"))
+    assert row.new_devices == 8 and (row.capex_usd or 0.0) > 0
+    assert plan.capex_usd == pytest.approx(sum(ph.capex_usd or 0.0 for ph in plan.phases), rel=1e-12)
+    assert plan.objective_value == pytest.approx(plan.capex_usd, rel=1e-9)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from infraplan.catalog.schemas import DecodeAttentionFit, MlaDecodeFit, Spec
 from infraplan.limits import MAX_TOKENS
@@ -127,9 +127,9 @@ class ServingProfile(Spec):
         "so --stack on another vendor's part is refused; false: other hardware runs it through plugins, a warning; "
         "unset: the engine family's shipped profile's")
     host_per_sequence_s: float = Field(
-        0.0, ge=0, description="host seconds per decoding sequence of a decode iteration outside the GPU (a "
+        0.0, ge=0, le=1.0, description="host seconds per decoding sequence of a decode iteration outside the GPU (a "
         "serving worker's per-output Python loop): a decode step of n sequences lasts at least n x this "
-        "(`serving.host_overhead.per_sequence_floor`); 0: none")
+        "(`serving.host_overhead.per_sequence_floor`); 0: none; at most 1 s (the measured figures are tens of us)")
     host_per_sequence_measured: bool = Field(
         False, description="true: `host_per_sequence_s` was measured by running the engine's own per-token code "
         "(its `source:`), not fitted to rows; such a figure is on under `serving.host_overhead."
@@ -204,3 +204,10 @@ class ServingProfile(Spec):
     all_reduce_table: dict[str, str] = Field(
         default_factory=dict, description="accelerator -> a catalog/nccl table of this release's measured custom "
         "all-reduce, read instead of the accelerator's for the TP all-reduce (`serving.llm_iteration`)")
+
+    @model_validator(mode="after")
+    def _measured_has_a_figure(self) -> ServingProfile:
+        if self.host_per_sequence_measured and not self.host_per_sequence_s:
+            raise ValueError("host_per_sequence_measured: true needs the measured host_per_sequence_s (> 0); "
+                             "without a figure set host_per_sequence_measured: false")
+        return self

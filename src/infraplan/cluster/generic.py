@@ -33,6 +33,11 @@ def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
     ref = reference_system(accelerator.catalog_name)  # a what-if file's `extends` preset's node
     share = accelerator_host_share(accelerator)
     if ref is not None:
+        own = accelerator.devices_per_server
+        if own and own != ref.node.accelerators_per_node:  # the field is for a part no catalog system houses
+            raise InputError(f"{accelerator.name}: devices_per_server {own} is for a part no catalog system houses; "
+                             f"its server is {ref.name}'s node of {ref.node.accelerators_per_node}: drop "
+                             "devices_per_server, or give a system file (`accelerator:` this part)")
         node, per_gpu = ref.node, ref.node.nics_per_node * ref.node.nic_bandwidth_bytes_per_s
         per_gpu /= ref.node.accelerators_per_node  # every catalog reference node equals its accelerator's figure;
         if per_gpu > 0 and not math.isclose(per_gpu, accelerator.scale_out_bandwidth_bytes_per_s):  # a what-if's

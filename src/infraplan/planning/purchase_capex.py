@@ -22,7 +22,8 @@ answer never spends more than the objective before hW54's.
 
 The size of a (pool, phase) is (devices the MILP buys there: whole servers of the devices used, bought when its
 survivors lack them, retirement.in_service; the devices reported in service: used + spares, whole servers; the
-survivors reported), (0, 0, 0) where the MILP buys none.
+survivors reported), (0, 0, 0) where neither the MILP nor the spares buy (a phase whose spares alone need a server
+the survivors lack spends with no MILP purchase: counted in the objective, `purchase_spend`; hF54).
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def purchase_sizes(spec: ScenarioSpec, used: np.ndarray) -> tuple[tuple[Purchase
     servers, survivors = in_service(-(-used // g), base // g, cycles)
     bought = (servers - survivors) * g
     installed, survive = servers_in_service(used + spare_devices(spec, used), base, g, cycles)  # as reported
-    return tuple(tuple((int(b), int(n), int(s)) if b > 0 else (0, 0, 0) for b, n, s in zip(*rows, strict=True))
-                 for rows in zip(bought, installed, survive, strict=True))
+    return tuple(tuple((int(b), int(n), int(s)) if b > 0 or n > s else (0, 0, 0)  # n > s: spares alone buy (hF54)
+                       for b, n, s in zip(*rows, strict=True)) for rows in zip(bought, installed, survive, strict=True))
 
 
 def purchase_pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney]) -> Callable[[int, int, PurchaseSize], float]:
@@ -69,15 +70,26 @@ def purchase_pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney]) -> Callable[[
 
     def price(p: int, k: int, size: PurchaseSize) -> float:
         if (p, k, size) not in cache:
-            pool, (bought, reported, survivors) = spec.pools[p], size
+            pool, bought = spec.pools[p], size[0]
             if bought == 0:
                 m = ref[pool.name]
                 cache[p, k, size] = float(m.capex_usd or 0.0) / m.devices
             else:
-                before = value_before(spec, pool, k, survivors, int(whole_base(spec)[p, 0]))
-                cache[p, k, size] = float(capex_new(packed(spec, pool, reported).capex_usd, before) or 0.0) / bought
+                cache[p, k, size] = purchase_spend(spec, p, k, size) / bought
         return cache[p, k, size]
     return price
+
+
+def purchase_spend(spec: ScenarioSpec, p: int, k: int, size: PurchaseSize) -> float:
+    """USD the report's capex spends on pool p in phase k at `size` (`capex_new` of the reported fleet over
+    `value_before`); 0 at (0, 0, 0). A size whose MILP purchase is 0 can still spend: the spares of the devices used
+    can need a server the survivors lack (hF54)."""
+    bought, reported, survivors = size
+    if reported == 0:
+        return 0.0
+    pool = spec.pools[p]
+    before = value_before(spec, pool, k, survivors, int(whole_base(spec)[p, 0]))
+    return float(capex_new(packed(spec, pool, reported).capex_usd, before) or 0.0)
 
 
 def purchase_costs(sizes: tuple[tuple[PurchaseSize, ...], ...],
@@ -86,11 +98,13 @@ def purchase_costs(sizes: tuple[tuple[PurchaseSize, ...], ...],
     return np.array([[price(p, k, size) for k, size in enumerate(row)] for p, row in enumerate(sizes)])
 
 
-def purchase_capex(sizes: tuple[tuple[PurchaseSize, ...], ...],
+def purchase_capex(spec: ScenarioSpec, sizes: tuple[tuple[PurchaseSize, ...], ...],
                    price: Callable[[int, int, PurchaseSize], float]) -> float:
-    """The objective at `sizes`' own prices: each (pool, phase)'s devices bought x its price, summed (= the report's
-    per-phase capex summed, where the MILP buys wherever the report spends)."""
-    return float(sum(price(p, k, size) * size[0] for p, row in enumerate(sizes) for k, size in enumerate(row)))
+    """The objective at `sizes`: each (pool, phase)'s devices bought x its price (= what the report spends there),
+    plus what the report spends where the MILP buys nothing (its spares alone need a server: `purchase_spend`), summed:
+    the report's per-phase capex summed."""
+    return float(sum(price(p, k, size) * size[0] if size[0] > 0 else purchase_spend(spec, p, k, size)
+                     for p, row in enumerate(sizes) for k, size in enumerate(row)))
 
 
 def pricing_text(first: str, rounds: int, state: str, kept: bool) -> str:

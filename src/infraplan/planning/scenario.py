@@ -249,7 +249,7 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
             return purchase_sizes(spec, used_devices(options, x, len(spec.pools), len(phases)))
 
         def objective(x: np.ndarray, at: Sizes) -> float:
-            return purchase_capex(at, price)
+            return purchase_capex(spec, at, price)
 
         nothing: Sizes = tuple(((0, 0, 0),) * len(phases) for _ in spec.pools)  # (0, 0, 0): the reference price
         bought = sized_fixed_point(nothing, solve_buys, buys, objective, f"{REFERENCE_DEVICES:,} devices",
