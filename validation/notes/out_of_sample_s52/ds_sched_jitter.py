@@ -10,39 +10,12 @@ from __future__ import annotations
 import random
 import statistics
 
-from ds_sched_read import PARTNER, cmds_of
+from ds_sched_read import simulate as read_simulate
 
 
 def simulate(p: int, m: int, tf: float, tb: float, cv: float, rng: random.Random) -> float:
     """ds_sched_read.simulate with x = 0 and each compute drawn N(t, (cv t)^2), floored at 0."""
-    cmds = [cmds_of(s, p, m) for s in range(p)]
-    ptr, t = [0] * p, [0.0] * p
-    while True:
-        moved, done = False, True
-        for s in range(p):
-            while ptr[s] < len(cmds[s]):
-                op, k = cmds[s][ptr[s]]
-                if op in "FB":
-                    base = tf if op == "F" else tb
-                    t[s] += max(0.0, rng.gauss(base, cv * base))
-                    ptr[s] += 1
-                    moved = True
-                    continue
-                d, want = PARTNER[op]
-                q = s + d
-                if ptr[q] < len(cmds[q]) and cmds[q][ptr[q]] == (want, k):
-                    t[s] = t[q] = max(t[s], t[q])
-                    ptr[s] += 1
-                    ptr[q] += 1
-                    moved = True
-                    continue
-                break
-            if ptr[s] < len(cmds[s]):
-                done = False
-        if done:
-            return max(t)
-        if not moved:
-            raise RuntimeError("deadlock")
+    return read_simulate(p, m, tf, tb, compute=lambda base: max(0.0, rng.gauss(base, cv * base)))
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ transfer of `x` seconds. Prints the makespan against 1F1B's (m + p - 1)(tf + tb)
 path (4 m + 2 p - 8 for p >= 3; 2 m at p 2) against Megatron's batched 2 (m + p - 1).
 Run: python3 validation/notes/out_of_sample_s52/ds_sched_read.py"""
 
+from collections.abc import Callable
+
 PARTNER = {"sa": (1, "ra"), "ra": (-1, "sa"), "sg": (-1, "rg"), "rg": (1, "sg")}
 
 
@@ -31,8 +33,10 @@ def cmds_of(s: int, p: int, m: int) -> list[tuple[str, int]]:
     return out
 
 
-def simulate(p: int, m: int, tf: float, tb: float, x: float = 0.0) -> float:
-    """Makespan with blocking rendezvous transfers: both partners start a transfer together and finish x later."""
+def simulate(p: int, m: int, tf: float, tb: float, x: float = 0.0,
+             compute: Callable[[float], float] = lambda base: base) -> float:
+    """Makespan with blocking rendezvous transfers: both partners start a transfer together and finish x later.
+    `compute(base)` is the time a forward (base tf) or backward (tb) takes: as given, or drawn (ds_sched_jitter.py)."""
     cmds = [cmds_of(s, p, m) for s in range(p)]
     ptr, t = [0] * p, [0.0] * p
     while True:
@@ -41,7 +45,7 @@ def simulate(p: int, m: int, tf: float, tb: float, x: float = 0.0) -> float:
             while ptr[s] < len(cmds[s]):
                 op, k = cmds[s][ptr[s]]
                 if op in "FB":
-                    t[s] += tf if op == "F" else tb
+                    t[s] += compute(tf if op == "F" else tb)
                     ptr[s] += 1
                     moved = True
                     continue
