@@ -15,9 +15,14 @@ Refresh: demand still present after a retirement is met by the MILP's purchases 
 device, or, with a pool's `refresh_with: <accelerator>`, of the successor: from the first phase at or after the
 pool's first devices' lifetime (the base's `installed_year`, else its first open phase, + lifetime_years) the pool
 buys none of its own device (its survivors serve on until they retire) and a pool `<name>-refresh` of the
-successor opens at the same site, with the pool's services, availability, life and spares policy, at the
+successor opens at the same site, with the pool's services, life and spares policy, at the
 catalog's price on its generic node (its own device's price, system, stack and host power are not the
-successor's). Both are priced, packed and powered as any pool (the one cost model, planning/pool_money.py).
+successor's). `available` with `refresh_with` is refused (hM54): the successor replaces the pool's devices, so the
+cap a planner means is one over both pools' devices in service at once; a copy on each let the pair hold twice it,
+and one MILP row over both is not enough (the report's fleet buys each pool's devices as late as it needs them: a
+48-device cap held by the MILP buying 40 H100 in 2025 came back as 16 H100 bought in 2028 surviving beside 48
+B200 in 2030, 64 in service). Both are priced, packed and powered as any pool (the one cost model,
+planning/pool_money.py).
 
 A plan in which nothing retires (no phase past any pool's life, or the policy off) is today's programme and
 report, unchanged (`lifecycles` is None): the cohort rows and columns enter the MILP (planning/phased_mix.py) only
@@ -76,6 +81,11 @@ def check_lifecycles(spec: ScenarioSpec) -> None:
             if not retire:
                 raise InputError(f"pool {pool.name!r}: refresh_with replaces retired devices, and "
                                  "policy.retire_at_lifetime is false: drop one")
+            if pool.available is not None:  # hM54: one cap over the pool and its successor, see the docstring
+                raise InputError(f"pool {pool.name!r}: available with refresh_with: the plan buys each pool's devices "
+                                 "as late as it needs them, so a cap over the pool and its successor together is not "
+                                 "held, and a cap on each lets the pair hold twice it; drop available, or plan the "
+                                 "successor as its own pool (device, from_year, available)")
             try:
                 Cluster.resolve(pool.refresh_with)
             except InputError as exc:
@@ -120,6 +130,22 @@ def lifecycles(spec: ScenarioSpec) -> list[Lifecycle] | None:
         retires |= bool((~alive[np.triu_indices(n)]).any() or (~base_alive).any())
         out.append(Lifecycle(alive, base_alive, buy_open))
     return out if retires else None
+
+
+def out_of_service(spec: ScenarioSpec, p: int, k: int) -> str | None:
+    """Why pool p can have no device in service in phase k, or None: not delivered yet (`from_year`), or a
+    `refresh_with` pool from its successor's year (it buys none of its own device) once its base and every earlier
+    purchase have retired. The sizing skips it, naming why (hM54: the MILP's elastic LP blamed a site's power cap
+    for a demand only the successor could meet, where the successor cannot serve it)."""
+    pool, years, cycles = spec.pools[p], [ph.year for ph in spec.phases], lifecycles(spec)
+    if pool.from_year is not None and pool.from_year > years[k]:
+        return f"delivered from {pool.from_year}"
+    if cycles is None or cycles[p].buy_open[k] or (pool.installed and cycles[p].base_alive[k]):
+        return None
+    if any(cycles[p].alive[j, k] and cycles[p].buy_open[j] and (pool.from_year or 0) <= years[j] for j in range(k)):
+        return None
+    return (f"refreshed by {pool.refresh_with} from {successor_year(pool, years)}: it buys no more {pool.device}, "
+            f"and its earlier devices have retired (lifetime_years {float(pool.lifetime_years):g})")
 
 
 def in_service(need: np.ndarray, base: np.ndarray,

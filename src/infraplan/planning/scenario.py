@@ -68,7 +68,14 @@ from infraplan.planning.purchase_capex import (
     purchase_pricer,
     purchase_sizes,
 )
-from infraplan.planning.retirement import check_lifecycles, in_service, lifecycles, servers_in_service, with_successors
+from infraplan.planning.retirement import (
+    check_lifecycles,
+    in_service,
+    lifecycles,
+    out_of_service,
+    servers_in_service,
+    with_successors,
+)
 from infraplan.planning.scenario_bound import bound_plan
 from infraplan.planning.scenario_caps import (
     capped_solve,
@@ -171,8 +178,8 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
                 if progress is not None:
                     progress(f"sizing {svc.name} on {pool.name} ({ph})", done, steps)
                 done += 1
-                if pool.from_year is not None and pool.from_year > spec.phases[k].year:
-                    reasons.append(f"{pool.name}: delivered from {pool.from_year}")
+                if (why := out_of_service(spec, pi, k)) is not None:
+                    reasons.append(f"{pool.name}: {why}")
                     continue
                 got = size_options(svc, pool, float(need[si, k]))  # an LLM's finer units too (fleet-mix's)
                 if isinstance(got, str):
