@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from infraplan.planning.pool_money import PoolMoney
-from infraplan.planning.retirement import in_service, lifecycles, servers_in_service
+from infraplan.planning.retirement import lifecycles, servers_in_service
 from infraplan.planning.scenario_caps import server_devices, spare_devices
 from infraplan.planning.scenario_report import capex_new, packed, value_before, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
@@ -54,9 +54,9 @@ def charges_purchases(spec: ScenarioSpec) -> bool:
 
 def purchase_sizes(spec: ScenarioSpec, used: np.ndarray) -> tuple[tuple[PurchaseSize, ...], ...]:
     """Each (pool, phase)'s size (module docstring) for the devices `used` (pools x phases)."""
-    cycles, g, base = lifecycles(spec), server_devices(spec), whole_base(spec)
-    servers, survivors = in_service(-(-used // g), base // g, cycles)
-    bought = (servers - survivors) * g
+    cycles, g, base = lifecycles(spec), server_devices(spec), whole_base(spec)  # cycles: charges_purchases
+    in_use, kept = servers_in_service(used, base, g, cycles)  # the MILP's whole servers, in devices
+    bought = in_use - kept
     installed, survive = servers_in_service(used + spare_devices(spec, used), base, g, cycles)  # as reported
     return tuple(tuple((int(b), int(n), int(s)) if b > 0 or n > s else (0, 0, 0)  # n > s: spares alone buy (hF54)
                        for b, n, s in zip(*rows, strict=True)) for rows in zip(bought, installed, survive, strict=True))
