@@ -3,6 +3,9 @@
 Every published figure is RECALLED (not readable on the dev VM); sources and caveats per row in
 validation/notes/training_sets_tried.md, section "hH (session 52)". Each row runs through `validation.runner.run_case`
 (the gated cases' metric conventions); `const` is the constant-MFU baseline fitted on the gated set (c below).
+hN (session 55): PAPER rows (LLaMA / Llama 2 on the recipe the papers state, the unstated dims enumerated; Llama 2's
+GPU time with the facility layer's goodput) and NeoX on its own cluster (neox-cluster.yaml); `summary` prints the
+scored sets (notes: training_sets_tried.md "hN (session 55)").
 Run from the repository root: PYTHONPATH=src .venv/bin/python validation/notes/out_of_sample_s52/oos.py [ids...]
 """
 
@@ -68,11 +71,18 @@ CASES: list[dict] = [
         metric="hardware_tflops_per_gpu",
         published=147,
     ),
-    # GPT-NeoX-20B: arXiv:2204.06745: 96 A100 40GB (a100-80gb stands in), TP2 PP4 ZeRO-1, ~117 TFLOP/s (low conf)
+    # GPT-NeoX-20B: arXiv:2204.06745 Sec. 3 (RECALLED): 12 servers of 8 A100-SXM4-40GB, 4 x HDR HCAs a server, TP2
+    # PP4 ZeRO-1, ~117 TFLOP/s (low conf). hN (session 55): the row ran on the DGX A100 SuperPOD (80GB, 2.04 TB/s, 8
+    # HCAs a node) where the paper states its own servers: now `neox-cluster.yaml` (A100 40GB 1.555 TB/s, 4 HCAs);
+    # the old row is kept as neox-20b-96-dgx. The run's other settings as its configs/20B.yml (RECALLED): fp16 (the
+    # model's bf16 prices the same A100 tensor rate: no fp16 dtype; DeepSpeed's loss-scale passes are ms, hK54 (d)),
+    # micro-batch 4 x 32 accumulation x DP 12 = 1,536, checkpoint-activations (full, 1 layer), partition-activations
+    # false, synchronize-each-layer true (~0.4 %, hK53 item 4, not priced), fused softmax and bias-gelu (the
+    # deepspeed stack prices eager element-wise passes: slower, not faster), no weight tying, parallel residual.
     dict(
         id="neox-20b-96",
         model="__neox20b__",
-        system=A100,
+        system=os.path.join(os.path.dirname(os.path.abspath(__file__)), "neox-cluster.yaml"),
         stack="deepspeed",
         gpus=96,
         plan=dict(
@@ -152,6 +162,12 @@ CASES: list[dict] = [
     ),
 ]
 
+# hN (session 55): NeoX on the row's old cluster, and the 117 read as model FLOPs (the paper states no convention;
+# gpt-neox's later `get_flops` counts the recompute, factor 4, RECALLED: the hardware reading stays the row's)
+_NEOX = next(c for c in CASES if c["id"] == "neox-20b-96")
+CASES += [{**_NEOX, "id": "neox-20b-96-dgx", "system": A100},
+          {**_NEOX, "id": "neox-20b-96-mf", "metric": "model_tflops_per_gpu"}]
+
 # hK (session 52): the compiled rows under the compile stack (element-wise ops fused; `torchtitan-compile.yaml`)
 _COMPILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torchtitan-compile.yaml")
 CASES += [
@@ -217,13 +233,6 @@ for _case in CASES:
         if "OOS_TT_SYSTEM" not in os.environ:
             _case["band_system"] = TT_SYSTEM_SXM_END
 
-# The 9 steady-state rows the out-of-sample score averages (hH52's rule as hK52 / hT53 / hK54 scored it): BLOOM,
-# MT-NLG x3, OPT read as model FLOPs, NeoX, LLaMA 65B's searched plan, torchtitan 8B eager and fp8 compiled (on the
-# shipped stacks). Probes (-bf16opt, -partact, -2024-*, the compiled bf16 row, 70B / 405B) and Llama 2 (end to end)
-# are left out.
-STEADY = ("bloom-176b-384", "mtnlg-530b-2240", "mtnlg-530b-2800", "mtnlg-530b-3360", "opt-175b-992", "neox-20b-96",
-          "llama1-65b-2048-search", "tt-8b-fsdp", "tt-8b-fsdp-fp8-compile")
-
 SEARCH: list[dict] = [
     dict(
         id="llama1-65b-2048-search",
@@ -253,6 +262,105 @@ SEARCH: list[dict] = [
 ]
 
 
+# hN (session 55): the LLaMA / Llama 2 rows on the plan the papers state, not the search's. LLaMA 1 (arXiv:2302.13971
+# Sec. 2.4, RECALLED): xformers' memory-efficient causal attention (`flash`), checkpointing that saves the expensive
+# activations (linear-layer outputs) and recomputes the rest (`selective`: the cheap remainder, priced within 1.5 % of
+# `none` here), "model and sequence parallelism as described by Korthikanti et al." (TP with SP), and the DP
+# all-reduce overlapped with compute; no pipeline is mentioned (PP 1). TP = the model-parallel size of the released
+# checkpoints (RECALLED: LLaMA 7B / 13B / 33B / 65B in 1 / 2 / 4 / 8 `consolidated.*.pth` shards; Llama 2 7B / 13B /
+# 70B in 1 / 2 / 8). Llama 2 (arXiv:2307.09288 Sec. 2.2, RECALLED): "most of the pretraining setting and model
+# architecture from Llama 1", 4k context, 4M-token batch, 2.0T tokens; Table 2: 7B / 13B / 70B at 400 W (RSC), 34B at
+# 350 W (production cluster, RoCE), "Time: total GPU time required for training each model". The papers state neither
+# the micro-batch nor the ZeRO stage nor (Llama 2) the GPU count: those are searched here (`free`), every fitting
+# combination priced, the best (the model's upper bound within the stated recipe) and the range reported.
+LLAMA_RECIPE = dict(pp=1, vpp=1, recompute="selective", dtype="bf16", attention="flash", sequence_parallel=True)
+PAPER: list[dict] = [
+    dict(id="llama1-65b-2048-paper", model="llama1-65b", system="meta-rsc", stack="meta-llama3", gpus=(2048,),
+         plan=dict(tp=8, seq_len=2048, global_batch=2048, **LLAMA_RECIPE), metric="tokens_per_s_per_gpu",
+         published=380),
+    # the same with ZeRO <= 2: Sec. 2.4's DP communication is "all_reduce operations" overlapped with compute, which
+    # ZeRO-3 / FSDP (all-gather + reduce-scatter) is not (a reading of one word, so both rows are kept)
+    dict(id="llama1-65b-2048-paper-ar", model="llama1-65b", system="meta-rsc", stack="meta-llama3", gpus=(2048,),
+         plan=dict(tp=8, seq_len=2048, global_batch=2048, **LLAMA_RECIPE), metric="tokens_per_s_per_gpu",
+         published=380, free_zero=(1, 2)),
+    *[dict(id=f"llama2-{m}-paper", model=f"llama2-{m}", system="meta-rsc", stack="meta-llama3", gpus=g,
+           plan=dict(tp=tp, seq_len=4096, global_batch=1024, **LLAMA_RECIPE), metric="tokens_per_s_per_gpu",
+           published=round(2.0e12 / (h * 3600)), gpu_hours=h, end_to_end=True)
+      for m, h, tp, g in (("7b", 184_320, 1, (256, 512, 1024)), ("13b", 368_640, 2, (256, 512, 1024, 2048)),
+                          ("70b", 1_720_320, 8, (512, 1024, 2048)))],
+    # 34B (not released): shape of Code Llama 34B, initialised from it (RECALLED config.json: 48 x 8192, 64 heads,
+    # 8 KV heads, FFN 22016, vocab 32000); its run at 350 W on RoCE: meta-rsc (IB, 400 W) stands in (the paper: RoCE
+    # "can scale almost as well as expensive Infiniband up to 2000 GPUs"); the model has no power-capped clock
+    dict(id="llama2-34b-paper", model="__llama2_34b__", system="meta-rsc", stack="meta-llama3", gpus=(512, 1024, 2048),
+         plan=dict(tp=4, seq_len=4096, global_batch=1024, **LLAMA_RECIPE), metric="tokens_per_s_per_gpu",
+         published=round(2.0e12 / (1_038_336 * 3600)), gpu_hours=1_038_336, end_to_end=True),
+]
+FREE = dict(micro_batch=(1, 2, 4, 8, 16), zero=(1, 2, 3))
+
+
+def llama2_34b_config() -> str:
+    import pathlib
+    import tempfile
+
+    path = pathlib.Path(tempfile.gettempdir()) / "oos-llama2-34b.json"
+    path.write_text(json.dumps({
+        "source": "Llama 2 34B (arXiv:2307.09288 Table 1: GQA, 4k context; not released); shape of Code Llama 34B, "
+                  "initialised from it (HF codellama/CodeLlama-34b-hf config.json, RECALLED; rope_theta 1e4 here)",
+        "model_type": "llama", "hidden_size": 8192, "num_attention_heads": 64, "num_key_value_heads": 8,
+        "num_hidden_layers": 48, "intermediate_size": 22016, "vocab_size": 32000, "max_position_embeddings": 4096,
+        "hidden_act": "silu", "rms_norm_eps": 1e-5, "tie_word_embeddings": False}))
+    return str(path)
+
+
+def paper_rows(case: dict) -> list[tuple[float, dict, float]]:
+    """Every fitting plan of the row's stated recipe over the free dims, best first as the search ranks them: plans
+    within the published-MFU guard (`beyond_published_mfu` False) before those beyond it, then by tokens/s/GPU;
+    (tokens/s/GPU, plan, MFU)."""
+    from infraplan.training import estimate_training
+
+    model = llama2_34b_config() if case["model"] == "__llama2_34b__" else case["model"]
+    out = []
+    for g in case["gpus"]:
+        dp = g // case["plan"]["tp"]
+        for mb in FREE["micro_batch"]:
+            if case["plan"]["global_batch"] % (dp * mb):
+                continue
+            for z in case.get("free_zero", FREE["zero"]):
+                plan = dict(case["plan"], micro_batch=mb, zero=z, dp=dp)
+                r = estimate_training(model, case["system"], g, stack=case["stack"], **plan)
+                if r.fits and not r.low_memory_headroom:
+                    out.append((r.tokens_per_s_per_gpu, dict(plan, gpus=g, m=r.config.micro_batches,
+                                beyond_guard=r.beyond_published_mfu, parameters=r.parameters), r.mfu))
+    return sorted(out, key=lambda t: (t[1]["beyond_guard"], -t[0]))
+
+
+def run_paper(case: dict) -> dict:
+    rows = paper_rows(case)
+    best, plan, mfu = rows[0]
+    top = max(rows, key=lambda t: t[0])
+    low, within = min(r[0] for r in rows), sum(not r[1]["beyond_guard"] for r in rows)
+    const = C_GATED * best / mfu
+    pub = case["published"]
+    line = dict(id=case["id"], published=pub, predicted=best, error=best / pub - 1, mfu=mfu, const=const,
+                const_error=const / pub - 1, plan=str(plan), low=low, high=top[0],
+                n_plans=len(rows))
+    print(f"{case['id']:22s} pub {pub:8.1f} model {best:8.1f} ({best / pub - 1:+.1%}) mfu {mfu:.3f}"
+          f" const {const:8.1f} ({const / pub - 1:+.1%})  [{len(rows)} fitting plans, {within} within the guard:"
+          f" {low:.0f} .. {top[0]:.0f}, {low / pub - 1:+.1%} .. {top[0] / pub - 1:+.1%}]", flush=True)
+    print("    best:", plan)
+    if case.get("end_to_end"):  # Table 2's GPU time with the facility layer's goodput (`facility.reliability`)
+        from infraplan.facility.reliability import job_reliability
+
+        for rate in ("rsc-1", "rsc-1-jobs"):  # rsc-1: `train --tokens`' default on a100-80gb; -jobs: all causes
+            rel = job_reliability("a100-80gb", plan["gpus"], float(plan["parameters"]), failure_rate=rate)
+            gp = rel["goodput"]
+            hours = 2.0e12 / (best * gp) / 3600
+            print(f"    {rate:10s} goodput {gp:.3f}: {best * gp:7.1f} tok/s/GPU ({best * gp / pub - 1:+.1%}),"
+                  f" GPU-hours {hours:,.0f} vs {case['gpu_hours']:,}")
+            line[f"goodput_{rate}"] = gp
+    return line
+
+
 def neox_config() -> str:
     import pathlib
     import tempfile
@@ -278,6 +386,39 @@ def neox_config() -> str:
         )
     )
     return str(path)
+
+
+# the 9 steady-state rows of hH / hK (sessions 52-54: OPT as model FLOPs, torchtitan's fp8 row compiled), with the
+# NeoX and LLaMA rows as defined before hN (session 55) and after (NeoX on its own cluster, LLaMA on its paper plan)
+STEADY = ("bloom-176b-384", "mtnlg-530b-2240", "mtnlg-530b-2800", "mtnlg-530b-3360", "opt-175b-992", "tt-8b-fsdp",
+          "tt-8b-fsdp-fp8-compile")
+STEADY_SETS = {
+    "9 steady-state, HEAD rows (neox on dgx-a100, llama1 search)": STEADY + ("neox-20b-96-dgx",
+                                                                              "llama1-65b-2048-search"),
+    "9 steady-state, hN55 rows (neox on its cluster, llama1 paper plan)": STEADY + ("neox-20b-96",
+                                                                                 "llama1-65b-2048-paper"),
+    "Megatron-DeepSpeed family, HEAD (bloom, mtnlg x3, neox-dgx)": STEADY[:4] + ("neox-20b-96-dgx",),
+    "Megatron-DeepSpeed family, hN55 (bloom, mtnlg x3, neox)": STEADY[:4] + ("neox-20b-96",),
+    "Llama 2 end to end, search plans (7b, 13b, 70b)": ("llama2-7b", "llama2-13b", "llama2-70b"),
+    "Llama 2 end to end, paper plans (7b, 13b, 70b)": ("llama2-7b-paper", "llama2-13b-paper", "llama2-70b-paper"),
+}
+
+
+def summary(rows: list[dict]) -> None:
+    """Mean |error| (signed mean) of the model and the gated constant over each set whose rows all ran."""
+    by_id = {r["id"]: r for r in rows}
+    for name, ids in STEADY_SETS.items():
+        if not all(i in by_id for i in ids):
+            continue
+        err = [by_id[i]["error"] for i in ids]
+        cer = [by_id[i]["const_error"] for i in ids]
+        print(f"{name}: model {sum(map(abs, err)) / len(ids):.2%} ({sum(err) / len(ids):+.2%}), constant"
+              f" {sum(map(abs, cer)) / len(ids):.2%} ({sum(cer) / len(ids):+.2%})")
+        if any("band_error" in by_id[i] for i in ids):  # torchtitan rows at the SXM end of their part (hK55)
+            berr = [by_id[i].get("band_error", by_id[i]["error"]) for i in ids]
+            bcer = [by_id[i].get("band_const_error", by_id[i]["const_error"]) for i in ids]
+            print(f"    (torchtitan rows at the SXM end: model {sum(map(abs, berr)) / len(ids):.2%}, constant"
+                  f" {sum(map(abs, bcer)) / len(ids):.2%})")
 
 
 def main() -> None:
@@ -324,15 +465,11 @@ def main() -> None:
         )
         if case["plan_source"] == "search":
             print("    plan:", r.plan)
-    steady = [r for r in rows if r["id"] in STEADY]
-    if len(steady) == len(STEADY):
-        def mean_abs(key: str, fallback: str = "") -> float:
-            return sum(abs(r.get(key, r.get(fallback, 0.0))) for r in steady) / len(steady)
-
-        print(f"{len(steady)} steady-state rows, mean |error|: model {mean_abs('error'):.2%}"
-              f" (signed {sum(r['error'] for r in steady) / len(steady):+.2%}), gated constant"
-              f" {mean_abs('const_error'):.2%}; torchtitan rows at the SXM end: model"
-              f" {mean_abs('band_error', 'error'):.2%}, constant {mean_abs('band_const_error', 'const_error'):.2%}")
+    for case in PAPER:
+        if want and case["id"] not in want:
+            continue
+        rows.append(run_paper(case))
+    summary(rows)
     with open(os.environ.get("OOS_OUT", os.devnull), "w") as out:
         json.dump(rows, out, indent=1)
 
