@@ -12,6 +12,11 @@ same cases: a ratio of dense peak FLOP/s at the compared dtype per watt, the wat
 (TDP for a DLRM device ratio, TDP + the host share for a platform ratio, `typical_power_w` else TDP for a GEMM), a
 peak ratio for QPS, and for video the platform watts ratio at equal streams per device. It knows no batch, latency
 budget, memory tier or kernel efficiency, so it answers one number per device pair whatever the model.
+The summary's `published_chain` multiplies the published v1 / A100, v2 / v1 and v2 / H100 ratios into the H100 /
+A100 QPS/W they imply on each power basis (the sources do not say which watts they divide by) and sets it against
+the model's own: with the catalog's watts they imply an H100 below an A100 per watt (0.735x), so a model whose
+H100 gains per watt (1.40x here), scored on one model set and budget, misses one of the three by at least the
+cube root of that gap (1.91x: 24 %), whatever its MTIA physics.
 Sources: Firoozshahian et al., ISCA 2023 (MTIA v1); Meta's Apr 2024 MTIA blog and Coburn et al., ISCA 2025
 (MTIA 2i); Meta's MSVP blog (May 2023) and SPIE 2023 paper.
 """
@@ -182,6 +187,35 @@ def sensitivity(protocol: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def published_chain(chain: dict[str, Any], rows: dict[str, dict[str, Any]], protocol: dict[str, Any]) -> dict[str, Any]:
+    """The H100 / A100 QPS/W that the published v1 / A100, v2 / v1 and v2 / H100 ratios imply on each power basis
+    (cases/silicon.yaml `published_chain`: the catalog's watts first), against the model's own over the protocol's
+    model set and budget, and the floor that gap puts under the worst of the three cases: their log errors sum to
+    log(model / implied) wherever the chain closes on the model's GPU pair, so one is off by at least a third of it."""
+    v1_a100, v2_v1, v2_h100 = (rows[i] for i in chain["cases"])
+    gpu = _dlrm_ratio({"numerator": "h100-sxm", "denominator": "a100-80gb", "quantity": "qps_per_w"},
+                      protocol["model_set"], protocol["latency_slo_s"])["detail"]
+    own = gpu["geometric_mean"]
+
+    def implied(key: str, v1_w: float, v2_w: float) -> float:
+        return float(v1_a100[key] * v2_v1[key] * (v1_w / v2_w) / v2_h100[key])
+
+    v1_w, v2_w = load_accelerator("mtia-v1").tdp_w, load_accelerator("mtia-v2").tdp_w
+    catalog: dict[str, Any] = {"name": "the catalog's TDPs", "mtia_v1_w": v1_w, "mtia_v2_w": v2_w,
+                               "source": "catalog/accelerators/mtia-v1.yaml, mtia-v2.yaml"}
+    bases = []
+    for b in (catalog, *chain["power_bases"]):
+        value = implied("published_value", b["mtia_v1_w"], b["mtia_v2_w"])
+        bases.append({**b, "implied_h100_over_a100_qps_per_w": value,
+                      "worst_case_error_floor": float(np.exp(abs(np.log(own / value)) / 3.0)) - 1.0})
+    note = ("H100 / A100 QPS/W the published v1 / A100, v2 / v1 and v2 / H100 ratios imply: " + "; ".join(
+        f"{b['implied_h100_over_a100_qps_per_w']:.3g} on {b['name']} ({b['mtia_v1_w']:g} W, {b['mtia_v2_w']:g} W: "
+        f"worst case >= {b['worst_case_error_floor']:.0%} off)" for b in bases) + f"; the model's {own:.3g}")
+    return {"cases": list(chain["cases"]), "bases": bases, "note": note,
+            "model_h100_over_a100_qps_per_w": gpu["per_model"], "model_geometric_mean": own,
+            "cases_chain_h100_over_a100_qps_per_w": implied("predicted", v1_w, v2_w)}
+
+
 def run_silicon_validation() -> dict[str, Any]:
     """Every custom-silicon case: rows with id, metric, published, predicted, error or pass/fail, source."""
     data = load_silicon_cases()
@@ -212,5 +246,7 @@ def run_silicon_validation() -> dict[str, Any]:
         "protocol": {"latency_slo_s": protocol["latency_slo_s"], "model_set": protocol["model_set"],
                      "rationale": " ".join(str(protocol["rationale"]).split())},
         "sensitivity": sensitivity(protocol),
+        "published_chain": published_chain(data["published_chain"], {r["id"]: r for r in rows}, protocol),
     }
+    summary["published_chain_note"] = summary["published_chain"]["note"]  # the text report prints no nested field
     return {"cases": rows, "summary": summary}
