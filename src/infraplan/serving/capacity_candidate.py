@@ -244,7 +244,8 @@ class Candidate:
         first_s, finish_s = got
         if mode == "mixed":  # a schedule-ahead loop's lag, as `simulate_deployment` adds it (>= 0: a miss stands)
             steps = self.dep.decode_steps(req.output_tokens)
-            first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s, steps)
+            first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s, steps,
+                                                      self.dep.speculative_tokens)
             first_s, finish_s = sglang_recv_poll.polled(self.dep.stack, first_s, finish_s, steps)  # its next poll
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
         ttft = first_s - req.arrival_s + front
@@ -278,7 +279,8 @@ class Candidate:
         run_until_miss`: the same times otherwise)."""
         engine = pool_engine(self.dep.stack)
         cost = self.priced(req, mode)
-        if not steppable(cost, self.dep, engine.scheduler, engine.kv_admission) or (
+        scheduler = schedule_ahead.loop_scheduler(engine, self.dep.speculative_tokens)  # as `run_pool` runs it
+        if not steppable(cost, self.dep, scheduler, engine.kv_admission) or (
                 mode == "mixed" and wide_ep_lockstep.applies(cost)):  # two passes (`serving.wide_ep_lockstep`)
             r = self.run(req, mode)
             return r.first_token_s, r.finish_s

@@ -30,15 +30,28 @@ executor has an overlap scheduler too (aggregated workers run it: AIConfigurator
 `disable_overlap_scheduler` False), but its loop is not readable here (PyPI's tensorrt-llm wheels are stubs): the
 TensorRT-LLM profiles leave the flag off (`serving.disaggregated` assumes it for decode pick-up only). Measured on
 the Hopper serving sets: `validation.serving_hopper_moe` docstring, round 13.
+
+SGLang with speculative decoding (EAGLE, MTP as NEXTN) runs neither loop nor iteration mix of its profile
+(`SGLANG_SPECULATIVE_LOOP`): `_handle_speculative_decoding` sets `disable_overlap_schedule = True` unless the
+experimental SGLANG_ENABLE_SPEC_V2 is set (default False: environ.py:318 / :414), and `enable_mixed_chunk = False`
+("Mixed chunked prefill is disabled because of using eagle speculative decoding"): sglang 0.5.6.post2
+srt/server_args.py:1754-1765, 0.5.9 :2383-2395. So a drafting SGLang deployment is priced synchronous
+(`schedules_ahead`: no one-iteration lag) and prefill-first (`loop_scheduler`: "sglang-adder", the mixed-chunk
+PrefillAdder, becomes SGLang's default "prefill-first"; `serving.schedulers`). vLLM keeps async scheduling under
+EAGLE / MTP (above); TensorRT-LLM's profiles do not schedule ahead. Not modelled: the same function's default of 48
+running requests when --max-running-requests is unset (0.5.6.post2 :1739-1743, 0.5.9 :2361-2365; the profiles carry
+no "unset"). No scored validation row runs SGLang with drafts (every set bit-identical; what the 2026-03-25 SGLang
+0.5.9 DeepSeek-R1 fp8 series would read as MTP with it: validation/notes/serving_blackwell_tried.md, round 20).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from infraplan.serving.engines import serving_profile
+from infraplan.serving.engines import ServingEngine, serving_profile
 
 SCHEDULE_AHEAD = True  # the stacks' `schedule_ahead` priced (module docstring); False: every loop synchronous
+SGLANG_SPECULATIVE_LOOP = True  # SGLang's drafts turn its overlap loop and mixed chunk off (module docstring)
 
 
 def shift_s(first_token_s: np.ndarray, finish_s: np.ndarray, decode_steps: np.ndarray) -> np.ndarray:
@@ -49,19 +62,33 @@ def shift_s(first_token_s: np.ndarray, finish_s: np.ndarray, decode_steps: np.nd
     return np.where(steps > 0, span / np.maximum(steps, 1.0), 0.0)
 
 
-def schedules_ahead(stack: str) -> bool:
+def _sglang_drafts(engine: str, speculative_tokens: int) -> bool:
+    """Whether SGLang runs drafts here, so its speculative settings hold (module docstring)."""
+    return SGLANG_SPECULATIVE_LOOP and speculative_tokens > 0 and engine == "sglang"
+
+
+def schedules_ahead(stack: str, speculative_tokens: int = 0) -> bool:
     """Whether `stack`'s loop is priced as scheduling ahead: its serving profile's `schedule_ahead`, with
-    `SCHEDULE_AHEAD` on."""
+    `SCHEDULE_AHEAD` on, but not SGLang's with `speculative_tokens` > 0 draft tokens (module docstring)."""
     profile = serving_profile(stack) if SCHEDULE_AHEAD else None
-    return profile is not None and profile.schedule_ahead
+    return (profile is not None and profile.schedule_ahead
+            and not _sglang_drafts(profile.engine, speculative_tokens))
+
+
+def loop_scheduler(engine: ServingEngine, speculative_tokens: int = 0) -> str:
+    """The iteration policy the engine runs (`serving.schedulers`): its profile's, but SGLang's mixed-chunk
+    PrefillAdder is SGLang's default prefill-first with `speculative_tokens` > 0 draft tokens (module docstring)."""
+    if engine.scheduler == "sglang-adder" and _sglang_drafts(engine.engine, speculative_tokens):
+        return "prefill-first"
+    return engine.scheduler
 
 
 def lagged(stack: str, first_token_s: np.ndarray, finish_s: np.ndarray,
-           decode_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first token, finish) seconds of a colocated run on `stack`: moved by `shift_s` where its serving profile
-    schedules ahead (`schedule_ahead: true`, with `SCHEDULE_AHEAD` on), unchanged otherwise; `serve` and serve-plan's
+           decode_steps: np.ndarray, speculative_tokens: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(first token, finish) seconds of a colocated run on `stack` (drafting `speculative_tokens` a step): moved by
+    `shift_s` where its loop schedules ahead (`schedules_ahead`), unchanged otherwise; `serve` and serve-plan's
     probes both read it, so they judge one TTFT."""
-    if not schedules_ahead(stack):
+    if not schedules_ahead(stack, speculative_tokens):
         return first_token_s, finish_s
     lag = shift_s(first_token_s, finish_s, decode_steps)
     return first_token_s + lag, finish_s + lag

@@ -95,6 +95,7 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
     first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
     busy, compute, iterations = 0.0, 0.0, 0
     engine = pool_engine(dep.stack)
+    scheduler = schedule_ahead.loop_scheduler(engine, dep.speculative_tokens)  # SGLang's drafts: prefill-first
     client_engine = (np.arange(n) % clients) % engines if clients > 0 else None
     for e in range(engines if clients > 0 else min(engines, n)):
         # open loop: every engines-th request from e, a strided view (the values an index array would copy)
@@ -103,13 +104,13 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
         if local_clients and (round_trip_s > 0 or lag):
-            r = closed_loop_engine(PoolSpec(cost, dep, blocks_per_engine, 1, engine.scheduler, engine.kv_admission),
+            r = closed_loop_engine(PoolSpec(cost, dep, blocks_per_engine, 1, scheduler, engine.kv_admission),
                                    arrival[idx], prefill[idx], cached[idx], steps[idx], local_clients, round_trip_s,
                                    lag)
         else:
             r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
                                 dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
-                                scheduler=engine.scheduler, kv_admission=engine.kv_admission)
+                                scheduler=scheduler, kv_admission=engine.kv_admission)
         first[idx], finish[idx] = r.first_token_s, r.finish_s
         if clients > 0:  # (open loop: the arrivals as given)
             sent[idx] = r.arrival_s
@@ -193,14 +194,14 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         arrival = first_wave(arrival, clients)
     hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
     gap_s, lag = client_cycle(client_round_trip_s, deployment["front_end_s"],  # the client's (`serving.client_loop`)
-                              schedule_ahead.schedules_ahead(dep.stack))
+                              schedule_ahead.schedules_ahead(dep.stack, dep.speculative_tokens))
     steps = dep.decode_steps(out)
     cost = chunked_attention.for_requests(cost, shape, inp, hit, steps)  # Llama 4's chunks: the run's mean keys
     pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag),  # wide EP: waits
                                               cost, dep, blocks, arrival, inp - hit, hit, steps,
                                               dep.replicas * dep.engines_per_replica, clients, gap_s, lag)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
-    first, finish = schedule_ahead.lagged(dep.stack, first, finish, steps)  # behind the launched one
+    first, finish = schedule_ahead.lagged(dep.stack, first, finish, steps, dep.speculative_tokens)  # behind i + 1
     first, finish = sglang_recv_poll.polled(dep.stack, first, finish, steps)  # the next receive poll
     if clients > 0:
         requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
@@ -292,7 +293,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
         sent, pre_run, dec_run = closed_pair_loop(
             PoolSpec(pre_cost, pre_dep, pre_blocks, pre_engines, pre_stack.scheduler, pre_stack.kv_admission),
-            PoolSpec(dec_cost, dec_dep, dec_blocks, dec_engines, dec_stack.scheduler, dec_stack.kv_admission),
+            PoolSpec(dec_cost, dec_dep, dec_blocks, dec_engines,
+                     schedule_ahead.loop_scheduler(dec_stack, dec_dep.speculative_tokens), dec_stack.kv_admission),
             arrival, inp, out, steps, hand_off, clients,
             dec_dep.replicas if disaggregated.ROUND_ROBIN_DECODE else 0,
             pre_dep.replicas if disaggregated.ROUND_ROBIN_PREFILL else 0, disaggregated.least_loaded_ranks(dec_dep),

@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.serving import schedule_ahead
 from infraplan.serving.adp_balance import BalanceGate, balance_of
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import IterationCost
@@ -171,7 +172,8 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
             continue
         local_clients = len({int(k) % clients for k in idx}) if clients > 0 else 0
         r = lockstep_replica(free, arrival[idx], prefill[idx], cached[idx], steps[idx], engine_of[idx] % ranks,
-                             ranks, dep.max_batch, dep.token_budget, blocks, dep.block_tokens, stack.scheduler,
+                             ranks, dep.max_batch, dep.token_budget, blocks, dep.block_tokens,
+                             schedule_ahead.loop_scheduler(stack, dep.speculative_tokens),
                              stack.kv_admission, local_clients, round_trip_s, lag,
                              BalanceGate(balance) if balance is not None else None)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
