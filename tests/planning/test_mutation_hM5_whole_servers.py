@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from infraplan.planning.scenario import _bought
+from infraplan.planning.scenario_prices import bought_devices as _bought
 from infraplan.planning.scenario_spec import load_scenario
 
 

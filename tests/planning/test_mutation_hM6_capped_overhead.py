@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infraplan.planning import scenario, scenario_caps
+from infraplan.planning import scenario_caps, scenario_prices
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.scenario_spec import ScenarioSpec
 
@@ -39,4 +39,4 @@ def test_the_cap_overhead_is_per_device_of_the_servers_bought(monkeypatch: pytes
     x = scenario_caps.capped_solve(spec, options, np.array([[9.0]]), np.array([[1.0], [2.0]]),
                                    np.array([100.0, 100.0]), ["2026"], [2026], {"s": 0})
     used = scenario_caps.used_devices(options, x, 2, 1)
-    assert used.sum() == 9 and scenario._bought(spec, used).ravel().tolist() == [8, 8]  # cost 24, 1,800 W
+    assert used.sum() == 9 and scenario_prices.bought_devices(spec, used).ravel().tolist() == [8, 8]  # cost 24, 1,800 W

@@ -29,7 +29,8 @@ import yaml
 from infraplan.cli.main import main as cli_main
 from infraplan.errors import InputError
 from infraplan.planning.retirement import with_successors
-from infraplan.planning.scenario import _bought, plan_scenario
+from infraplan.planning.scenario import plan_scenario
+from infraplan.planning.scenario_prices import bought_devices as _bought
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -27,7 +27,9 @@ and a 1e-9 charge per option unit so that no idle unit is assigned (`cost` and `
 `available` row is kept where the servers round it up). Heterogeneous generations are pools; dates are the zero
 bounds; the site caps are the power chain's facility watts per device at the pool's size. Infeasible: the
 elastic LP (a shortfall fraction per demand, at most 1, minimised) names the short services and the binding
-constraints (sites at their power cap, pools used up), raised as one InputError.
+constraints (a site at its power cap where lifting that cap leaves less short, else the sites at their caps where
+lifting them together does: hV55, every site at its cap was named, a slack one included; pools used up), raised as
+one InputError.
 """
 
 from __future__ import annotations
@@ -223,13 +225,24 @@ def _explain_phased(m: PhasedMix) -> str:
     installed = res.x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
     parts = [f"{m.service_names[s]} in {m.phase_names[k]} short by {short[s, k] * 100:.0f} %{_whole_jobs(m, s, k)}"
              for s in range(n_s) for k in range(n_k) if short[s, k] > 1e-6]
-    binding = []
+    binding, at_cap = [], []
     for site, name in enumerate(m.site_names):
         for k in range(n_k):
             used = sum(m.watts_per_device[p] * installed[p, k] for p in range(n_p) if m.pool_site[p] == site)
             if parts and used >= m.site_cap_w[site, k] * (1 - 1e-6):
-                binding.append(f"site {name} at its power cap of {power_text(m.site_cap_w[site, k])} "
-                               f"in {m.phase_names[k]}")
+                at_cap.append((site, k, f"site {name} at its power cap of {power_text(m.site_cap_w[site, k])} "
+                                        f"in {m.phase_names[k]}"))
+    def less_short(caps: list[tuple[int, int, str]]) -> bool:  # the shortfall without these caps is less
+        loose = ub.copy()
+        for site, k, _ in caps:  # the site rows come last (`_phased_matrix`)
+            loose[len(ub) - len(m.site_names) * n_k + site * n_k + k] = np.inf
+        got = milp(c, constraints=LinearConstraint(a, lb, loose), bounds=Bounds(vlb, vub))
+        return bool(got.status == 0 and got.fun < res.fun - 1e-6)
+
+    # binding: a cap without which less is short (hV55: every site at its cap was named), else the caps together
+    binding = [text for one in at_cap if less_short([one]) for text in [one[2]]]
+    if not binding and at_cap and less_short(at_cap):
+        binding = [text for _, _, text in at_cap]
     for p, name in enumerate(m.pool_names):
         limit = _pool_limit(m, p)
         if parts and installed[:, -1].size and installed[p].max() >= limit - 1e-6:

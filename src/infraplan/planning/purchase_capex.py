@@ -23,7 +23,9 @@ answer never spends more than the objective before hW54's.
 The size of a (pool, phase) is (devices the MILP buys there: whole servers of the devices used, bought when its
 survivors lack them, retirement.in_service; the devices reported in service: used + spares, whole servers; the
 survivors reported), (0, 0, 0) where neither the MILP nor the spares buy (a phase whose spares alone need a server
-the survivors lack spends with no MILP purchase: counted in the objective, `purchase_spend`; hF54).
+the survivors lack spends with no MILP purchase: counted in the objective, `purchase_spend`; hF54), nor the first
+phase adds the policy's N+k racks to an installed base (its `value_before` is the base unpacked: hV55, the objective
+left those racks out, $9,144,059 against capex_usd $10,422,950 on the 4-phase test with redundancy_racks 1).
 """
 
 from __future__ import annotations
@@ -40,8 +42,6 @@ from infraplan.planning.scenario_spec import ScenarioSpec
 
 OBJECTIVE_UNIT = ("USD (money spent: each phase's purchases at the one cost model's capex, capex_usd, summed over "
                   "phases; devices retire at their lifetime_years)")
-NO_BOUND = ("not computed: with retirement the capex objective charges each phase's purchases, and the bound "
-            "(planning/scenario_bound.py) prices fleets in service, not purchases")
 
 
 PurchaseSize = tuple[int, ...]  # (bought, reported, survivors): module docstring
@@ -58,8 +58,10 @@ def purchase_sizes(spec: ScenarioSpec, used: np.ndarray) -> tuple[tuple[Purchase
     in_use, kept = servers_in_service(used, base, g, cycles)  # the MILP's whole servers, in devices
     bought = in_use - kept
     installed, survive = servers_in_service(used + spare_devices(spec, used), base, g, cycles)  # as reported
-    return tuple(tuple((int(b), int(n), int(s)) if b > 0 or n > s else (0, 0, 0)  # n > s: spares alone buy (hF54)
-                       for b, n, s in zip(*rows, strict=True)) for rows in zip(bought, installed, survive, strict=True))
+    # n > s: spares alone buy (hF54); the first phase with a fleet: its N+k racks on the base buy (hV55)
+    return tuple(tuple((int(b), int(n), int(s)) if b > 0 or n > s or (k == 0 and n > 0) else (0, 0, 0)
+                       for k, (b, n, s) in enumerate(zip(*rows, strict=True)))
+                 for rows in zip(bought, installed, survive, strict=True))
 
 
 def purchase_pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney]) -> Callable[[int, int, PurchaseSize], float]:

@@ -3,13 +3,14 @@ what replaces them.
 
 A pool's devices bought in the phase of year y are in service in a later phase of year Y while Y - y <
 `lifetime_years` (the cost model's depreciation period, PoolSpec): they retire in the first phase at or after
-y + lifetime_years. The installed base was bought in the pool's `installed_year` (default: the first phase's year:
-the plan knows no older date). Retirement is the policy's `retire_at_lifetime` (default true: a device past its
-depreciation period is paid off and out of warranty, and its TCO charge, price / life, would otherwise go on;
-false keeps the plan before hV54, where bought hardware stays in every later phase, named in a warning,
-scenario_report.past_lifetime). A phase's fleet serves until the next phase (the objective weights it by those
-years), so a phase step longer than a pool's life would leave its devices in service past their life: refused,
-one line (`check_lifecycles`).
+y + lifetime_years (dates are float years, planning/plan_dates.py: bought in 2025 on a 5.5-year life, a device
+retires in a 2030.5 phase where the plan has one, else the first after it). The installed base was bought in the
+pool's `installed_year` (default: the first phase's year: the plan knows no older date). Retirement is the policy's
+`retire_at_lifetime` (default true: a device past its depreciation period is paid off and out of warranty, and its
+TCO charge, price / life, would otherwise go on; false keeps the plan before hV54, where bought hardware stays in
+every later phase, named in a warning, scenario_report.past_lifetime). A phase's fleet serves until the next
+phase (the objective weights it by those years), so a phase step longer than a pool's life would leave its devices
+in service past their life: refused, one line (`check_lifecycles`).
 
 Refresh: demand still present after a retirement is met by the MILP's purchases in that phase, of the pool's own
 device, or, with a pool's `refresh_with: <accelerator>`, of the successor: from the first phase at or after the
@@ -37,6 +38,7 @@ import numpy as np
 
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.planning.plan_dates import YEAR_TOLERANCE, alive, at_or_after, span_text, year_text
 from infraplan.planning.pool_money import COST_OBJECTIVES, missing_pool_price
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
 
@@ -54,7 +56,7 @@ class Lifecycle:
     buy_open: np.ndarray
 
 
-def _first_year(pool: PoolSpec, years: list[int]) -> int:
+def _first_year(pool: PoolSpec, years: list[float]) -> float:
     """The year of a pool's first devices: its base's `installed_year` (default the first phase), else the first
     phase it is delivered in."""
     if pool.installed:
@@ -62,11 +64,11 @@ def _first_year(pool: PoolSpec, years: list[int]) -> int:
     return next((y for y in years if y >= (pool.from_year or 0)), years[-1])
 
 
-def successor_year(pool: PoolSpec, years: list[int]) -> int | None:
+def successor_year(pool: PoolSpec, years: list[float]) -> float | None:
     """The first phase year at or after the pool's first devices' lifetime (`_first_year` + lifetime_years), from
     which a `refresh_with` pool buys its successor; None where no phase reaches it."""
     end = _first_year(pool, years) + pool.lifetime_years
-    return next((y for y in years if y >= end), None)
+    return next((y for y in years if at_or_after(y, end)), None)
 
 
 def check_lifecycles(spec: ScenarioSpec) -> None:
@@ -92,24 +94,24 @@ def check_lifecycles(spec: ScenarioSpec) -> None:
                 raise InputError(f"pool {pool.name!r}: refresh_with: {exc}") from exc
         if pool.installed_year is not None:
             if pool.installed_year > years[0]:
-                raise InputError(f"pool {pool.name!r}: installed_year {pool.installed_year} is after the first "
-                                 f"phase ({years[0]}): an installed base is in place before it")
+                raise InputError(f"pool {pool.name!r}: installed_year {year_text(pool.installed_year)} is after the "
+                                 f"first phase ({year_text(years[0])}): an installed base is in place before it")
             if not pool.installed:
                 raise InputError(f"pool {pool.name!r}: installed_year dates an installed base, and the pool has "
                                  "none (installed: 0): drop it")
         if not retire:
             continue
-        if pool.installed and years[0] - _first_year(pool, years) >= life:
-            raise InputError(f"pool {pool.name!r}: its installed base, bought in {_first_year(pool, years)}, is past "
-                             f"its {life:g}-year lifetime_years in the first phase ({years[0]})")
+        if pool.installed and not alive(years[0] - _first_year(pool, years), life):
+            raise InputError(f"pool {pool.name!r}: its installed base, bought in {year_text(_first_year(pool, years))}"
+                             f", is past its {life:g}-year lifetime_years in the first phase ({year_text(years[0])})")
         start = _first_year(pool, years)
         for k in range(1, len(years)):
             step = years[k] - years[k - 1]
-            if years[k - 1] >= start and step > life:
+            if years[k - 1] >= start and step > life + YEAR_TOLERANCE:
                 raise InputError(
-                    f"pool {pool.name!r}: lifetime_years {life:g} is shorter than the {step} years from phase "
-                    f"{phase_names[k - 1]} to {phase_names[k]}: its devices would serve past their life until the "
-                    "next phase; add a phase within their life, or keep hardware past its life with "
+                    f"pool {pool.name!r}: lifetime_years {life:g} is shorter than the {span_text(step)} years from "
+                    f"phase {phase_names[k - 1]} to {phase_names[k]}: its devices would serve past their life until "
+                    "the next phase; add a phase within their life, or keep hardware past its life with "
                     "policy.retire_at_lifetime: false")
 
 
@@ -123,12 +125,12 @@ def lifecycles(spec: ScenarioSpec) -> list[Lifecycle] | None:
     out, retires = [], False
     for pool in spec.pools:
         life = float(pool.lifetime_years)
-        alive = np.array([[j <= k and years[k] - years[j] < life for k in range(n)] for j in range(n)])
-        base_alive = np.array([not pool.installed or y - _first_year(pool, years) < life for y in years])
+        alive_in = np.array([[j <= k and alive(years[k] - years[j], life) for k in range(n)] for j in range(n)])
+        base_alive = np.array([not pool.installed or alive(y - _first_year(pool, years), life) for y in years])
         succ = successor_year(pool, years) if pool.refresh_with is not None else None
         buy_open = np.array([succ is None or y < succ for y in years])
-        retires |= bool((~alive[np.triu_indices(n)]).any() or (~base_alive).any())
-        out.append(Lifecycle(alive, base_alive, buy_open))
+        retires |= bool((~alive_in[np.triu_indices(n)]).any() or (~base_alive).any())
+        out.append(Lifecycle(alive_in, base_alive, buy_open))
     return out if retires else None
 
 
@@ -139,13 +141,14 @@ def out_of_service(spec: ScenarioSpec, p: int, k: int) -> str | None:
     for a demand only the successor could meet, where the successor cannot serve it)."""
     pool, years, cycles = spec.pools[p], [ph.year for ph in spec.phases], lifecycles(spec)
     if pool.from_year is not None and pool.from_year > years[k]:
-        return f"delivered from {pool.from_year}"
+        return f"delivered from {year_text(pool.from_year)}"
     if cycles is None or cycles[p].buy_open[k] or (pool.installed and cycles[p].base_alive[k]):
         return None
     if any(cycles[p].alive[j, k] and cycles[p].buy_open[j] and (pool.from_year or 0) <= years[j] for j in range(k)):
         return None
-    return (f"refreshed by {pool.refresh_with} from {successor_year(pool, years)}: it buys no more {pool.device}, "
-            f"and its earlier devices have retired (lifetime_years {float(pool.lifetime_years):g})")
+    succ = successor_year(pool, years)
+    return (f"refreshed by {pool.refresh_with} from {'?' if succ is None else year_text(succ)}: it buys no more "
+            f"{pool.device}, and its earlier devices have retired (lifetime_years {float(pool.lifetime_years):g})")
 
 
 def in_service(need: np.ndarray, base: np.ndarray,

@@ -37,7 +37,6 @@ power or carbon objective with its money fields null (`cost_reason`); a capex or
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,19 +46,15 @@ import numpy as np
 from infraplan.catalog.loader import load_model
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.errors import InputError
-from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import (
-    PoolMoney,
-    node_devices,
     pool_money,
-    pool_spares,
     require_prices,
 )
 from infraplan.planning.pool_stacks import check_pool_stacks, check_pool_system
+from infraplan.planning.purchase_bound import purchase_bound
 from infraplan.planning.purchase_capex import (
-    NO_BOUND,
     OBJECTIVE_UNIT,
     charges_purchases,
     pricing_text,
@@ -70,10 +65,7 @@ from infraplan.planning.purchase_capex import (
 )
 from infraplan.planning.retirement import (
     check_lifecycles,
-    in_service,
-    lifecycles,
     out_of_service,
-    servers_in_service,
     with_successors,
 )
 from infraplan.planning.scenario_bound import bound_plan
@@ -81,22 +73,27 @@ from infraplan.planning.scenario_caps import (
     capped_solve,
     over_caps,
     packed_facility_w,
-    server_devices,
     spare_devices,
     trim_idle,
     used_devices,
 )
-from infraplan.planning.scenario_report import assemble_plan, packed, whole_base
+from infraplan.planning.scenario_prices import (
+    Sizes,
+    bought_devices,
+    bracket_prices,
+    edge_finder,
+    most_devices,
+    own_sizes,
+    pricer,
+)
+from infraplan.planning.scenario_report import assemble_plan
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size_options
-from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
+from infraplan.planning.scenario_spec import ScenarioSpec, amount_text, load_scenario
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
-    Bracket,
-    bracket_costs,
     sized_fixed_point,
     stepped_fixed_point,
-    tier_brackets,
 )
 from infraplan.units import power_text
 
@@ -195,17 +192,17 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
                                  f"{unit}): " + "; ".join(reasons))
             excluded += [f"{svc.name} in {ph} on {r}" for r in reasons]
     years = [ph.year for ph in spec.phases]
-    span = [max(1, b - a) for a, b in zip(years, years[1:], strict=False)] + [1]
+    span = [b - a for a, b in zip(years, years[1:], strict=False)] + [1]  # years (a half-year phase: 0.5)
     figure = {"capex": "capex_usd", "tco": "tco_usd_per_year", "power": "facility_w",
               "carbon": "co2_t_per_year"}[spec.policy.objective]
     weight = np.array([1e-6] * (len(phases) - 1) + [1.0]) if spec.policy.objective == "capex" else np.array(span)
     whole = np.array([[1.0 if s.kind == "training" else 0.0] for s in spec.services])  # an LLM's unit: a replica
     watts = np.array([m.facility_w / m.devices for m in ref.values()])
-    per_device = _pricer(spec, ref, figure)
+    per_device = pricer(spec, ref, figure)
     mix_demand = np.where((whole > 0) & (need > 0), 1.0, need)  # a whole training job: one unit of 1
 
-    most = _most_devices(spec, options, mix_demand)
-    bracket_edges = _edge_finder(spec, most)
+    most = most_devices(spec, options, mix_demand)
+    bracket_edges = edge_finder(spec, most)
     seen: dict[int, set[int]] = {}  # the servers each pool has been priced at
 
     last: list[np.ndarray] = []  # the latest answer: the next solve's start (prices move, constraints stay)
@@ -213,13 +210,13 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
     def solve(at: Sizes, stepped: bool = False) -> np.ndarray:
         cost = np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
         x = capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites,
-                         _brackets(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None,
+                         bracket_prices(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None,
                          last[-1] if last else None)
         last[:] = [x]
         return x
 
     def own_cost(x: np.ndarray, at: Sizes) -> float:
-        bought = _bought(spec, used_devices(options, x, len(spec.pools), len(phases)))
+        bought = bought_devices(spec, used_devices(options, x, len(spec.pools), len(phases)))
         return float(sum(per_device(p, n) * weight[k] * bought[p, k] for p, row in enumerate(at)
                          for k, n in enumerate(row)))
 
@@ -234,7 +231,7 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
                  steps)
     reference: Sizes = tuple(((0, 0),) * len(phases) for _ in spec.pools)  # (0, 0): the REFERENCE_DEVICES price
     fixed = stepped_fixed_point(reference, solve, solve_stepped,
-                                lambda x: _own_sizes(spec, options, x, len(phases)), own_cost,
+                                lambda x: own_sizes(spec, options, x, len(phases)), own_cost,
                                 f"{REFERENCE_DEVICES:,} devices", PRICING_ROUNDS)
     assert fixed is not None  # solve raises InputError (infeasible) rather than return None
     x, at = fixed.solution, fixed.at
@@ -270,9 +267,10 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
             pricing.update(pricing_converged=bought.converged)
         else:
             at = buys(x)
-    if optimality_gap and purchases:
-        pricing.update(optimality_gap_fraction=None, objective_lower_bound=None, optimality=NO_BOUND,
-                       optimality_solves=0)
+    if optimality_gap and purchases:  # a bound on the purchases (planning/purchase_bound.py)
+        opt = purchase_bound(spec, options, mix_demand, watts, sites, most, objective(x, at))
+        pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
+                       optimality=opt.text, optimality_solves=opt.solves)
     elif optimality_gap:
         def used(x: np.ndarray) -> np.ndarray:
             return used_devices(options, x, len(spec.pools), len(phases))
@@ -280,11 +278,11 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
         ref_cost = np.array([[per_device(p, (0, 0))] * len(phases) for p in range(len(spec.pools))]) * weight
         best, opt = bound_plan(
             spec, options, mix_demand, ref_cost, watts, years, sites, weight, figure, most, bracket_edges, x,
-            own_cost(x, at), lambda y: own_cost(y, _own_sizes(spec, options, y, len(phases))),
-            lambda u: _bought(spec, u), used, lambda y: trim_idle(options, y, mix_demand),
+            own_cost(x, at), lambda y: own_cost(y, own_sizes(spec, options, y, len(phases))),
+            lambda u: bought_devices(spec, u), used, lambda y: trim_idle(options, y, mix_demand),
             lambda y: over_caps(spec, packed_facility_w(spec, used(y) + spare_devices(spec, used(y)))))
         if best is not x:
-            x, at = best, _own_sizes(spec, options, best, len(phases))
+            x, at = best, own_sizes(spec, options, best, len(phases))
             pricing["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
         pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
                        optimality=opt.text, optimality_solves=opt.solves)
@@ -293,103 +291,6 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
     if progress is not None:
         progress("done", steps, steps)
     return assemble_plan(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
-
-
-Size = tuple[int, ...]  # (devices the MILP buys, devices the plan reports) of a (pool, phase); (0, 0): reference
-# (capex under retirement: planning/purchase_capex.py's (bought in the phase, reported, survivors), (0, 0, 0))
-Sizes = tuple[tuple[Size, ...], ...]
-
-
-def _pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Callable[[int, Size], float]:
-    """`per_device(pool index, (bought, reported))`: the objective's figure of the pool packed at `reported`
-    devices (`packed`, with the policy's spares and N+k racks: what the plan reports for it) per device of the
-    `bought` whole servers the MILP counts, so that bought x the coefficient is the reported figure; each size
-    computed once; (0, 0): per device of the 1,024-device reference (`ref`). Capex and TCO: every pool is priced
-    (require_prices)."""
-    cache: dict[tuple[int, Size], float] = {}
-
-    def per_device(p: int, size: Size) -> float:
-        if (p, size) not in cache:
-            pool, (bought, reported) = spec.pools[p], size
-            m = ref[pool.name] if reported == 0 else packed(spec, pool, reported)
-            cache[p, size] = float(getattr(m, figure)) / (m.devices if reported == 0 else max(bought, 1))
-        return cache[p, size]
-    return per_device
-
-
-def _most_devices(spec: ScenarioSpec, options: list[MixOption], mix_demand: np.ndarray) -> list[int]:
-    """The most devices each pool can usefully hold: every service it can serve, in the phase that needs most, on
-    it alone (whole units), or its installed base, within its `available`. A pool never buys more (its cost grows
-    with its servers), so its tier brackets stop there (fewer, tighter brackets: a smaller programme)."""
-    need = np.zeros((len(spec.pools), mix_demand.shape[1]))
-    for o in options:
-        need[o.pool, o.phase] += math.ceil(mix_demand[o.service, o.phase] / o.capacity - 1e-9) * o.unit_devices
-    base = whole_base(spec)[:, 0]
-    return [min(max(int(need[p].max()), int(base[p]), 1),
-                MAX_ACCELERATORS if pool.available is None else max(pool.available, int(base[p]), 1))
-            for p, pool in enumerate(spec.pools)]
-
-
-def _edge_finder(spec: ScenarioSpec, most: list[int]) -> Callable[[int], list[tuple[int, int]]]:
-    """`edges(pool index)`: the pool's tier brackets in servers (sized_pricing.tier_brackets over the tiers of the
-    pool packed at that many servers, `packed`), from one server to the most it can usefully hold (`most`
-    devices, `_most_devices`), each pool searched once."""
-    cache: dict[int, list[tuple[int, int]]] = {}
-
-    def edges(p: int) -> list[tuple[int, int]]:
-        if p not in cache:
-            pool, g = spec.pools[p], node_devices(spec.pools[p])
-            cache[p] = tier_brackets(lambda n: packed(spec, pool, n * g).tiers, -(-most[p] // g))
-        return cache[p]
-    return edges
-
-
-def _brackets(spec: ScenarioSpec, at: Sizes, per_device: Callable[[int, Size], float], weight: np.ndarray,
-              edges: Callable[[int], list[tuple[int, int]]], years: list[int],
-              seen: dict[int, set[int]]) -> dict[tuple[int, int], list[Bracket]]:
-    """Each open (pool, phase)'s cost by tier bracket (sized_pricing.bracket_costs) x the phase weight: the pool's
-    own-size figure (`per_device` at b devices bought, b + the policy's spares reported) at the brackets' edges
-    and the servers the fixed point has priced the pool at (`seen`, grown by `at`), the (pool, phase)'s own size in
-    `at` at its exact price (its reported devices as `_own_sizes` counts them)."""
-    out: dict[tuple[int, int], list[Bracket]] = {}
-    for p, pool in enumerate(spec.pools):
-        g = node_devices(pool)
-        points = seen.setdefault(p, set())
-        points.update(own[0] // g for own in at[p] if own != (0, 0))
-        for k, own in enumerate(at[p]):
-            if (pool.from_year or 0) > years[k]:
-                continue  # not delivered yet: no servers to price
-
-            def total(servers: int, p: int = p, pool: PoolSpec = pool, g: int = g, own: Size = own,
-                      w: float = float(weight[k])) -> float:
-                n = servers * g
-                if own != (0, 0) and n == own[0]:
-                    return per_device(p, own) * n * w
-                sp = pool_spares(spec, pool, n)
-                return per_device(p, (n, n + (0 if sp is None else sp.spare_devices))) * n * w
-
-            out[p, k] = bracket_costs(edges(p), total, points)
-    return out
-
-
-def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
-    """The MILP's devices per (pool, phase) for the devices used: whole servers, at least the installed base's
-    whole servers (`whole_base`) while it serves, and bought hardware stays until it retires (`phased_mix`'s
-    g[p] n[p, k] at its least; retirement.in_service)."""
-    g = server_devices(spec)
-    return in_service(-(-used // g), whole_base(spec) // g, lifecycles(spec))[0] * g
-
-
-def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_phases: int) -> Sizes:
-    """Each (pool, phase)'s devices bought by the MILP (`_bought`) and reported (`assemble_plan`: used + spares, the
-    installed base, bought hardware stays until it retires), (0, 0) where it has none (then priced at the
-    reference)."""
-    used = used_devices(options, x, len(spec.pools), n_phases)
-    installed = servers_in_service(used + spare_devices(spec, used), whole_base(spec), server_devices(spec),
-                                   lifecycles(spec))[0]
-    bought = _bought(spec, used)
-    return tuple(tuple((int(b), int(n)) if n > 0 else (0, 0) for b, n in zip(brow, row, strict=True))
-                 for brow, row in zip(bought, installed, strict=True))
 
 
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:

@@ -4,21 +4,21 @@ loop and the lines under the cost are planning/sized_pricing.py's `close_gap` an
 
 The exact objective of an answer (scenario.py `own_cost`) charges (pool p, phase k) the objective's figure of the
 pool packed at its reported devices (`packed`: whole servers, the fabric at that size, N+k racks) x the phase's
-weight. With n = the servers the programme buys there (the most any phase up to k needed, `_bought`) and no
-installed base above it, the reported devices are the nodes of that phase plus their Poisson spare nodes
-(planning/spares.py: spares depend on the nodes, ceil(devices / g), and grow with them, so the phase of the most
-devices also has the most devices + spares; they come in whole units of the pool's blast radius, r servers:
-r x the Poisson quantile of the mean of ceil(nodes / r) units (k spare trays per domain: ceil(nodes / (r - k))
-units and k trays in each), non-decreasing in the nodes, and r is one per pool, fixed
-before the MILP by what the pool can run, planning/pool_money.py `pool_instance`, so the answer and the bound
-count spares alike), and the cost model packs whole servers (`pool_money(N).devices` =
-ceil(N / g) g, hW3): the figure is exactly E(n) = F(n + spares(n) servers) x weight. At n = the installed base's
-servers the reported devices are max(base, nodes + spares) for some nodes <= n, so E there is the least of those.
-E is evaluated at every count from one server to the most the pool can usefully hold (`_most_devices`: the
-programme's own bound on n), lines under it (`bound_brackets`) cost the bounding programme, and HiGHS's dual bound
-of that programme is below every answer's exact objective. Site caps stay the programme's (facility watts per
-device at the 1,024-device reference, the first cap pass): an answer whose packed power exceeds a cap is not
-taken from the bound's search, and the bound is the optimum's over those constraints.
+weight. With n = the servers the programme buys there (the most any phase up to k needed,
+scenario_prices.bought_devices) and no installed base above it, the reported devices are the nodes of that phase
+plus their Poisson spare nodes (planning/spares.py: spares depend on the nodes, ceil(devices / g), and grow with
+them, so the phase of the most devices also has the most devices + spares; they come in whole units of the pool's
+blast radius, r servers: r x the Poisson quantile of the mean of ceil(nodes / r) units (k spare trays per domain:
+ceil(nodes / (r - k)) units and k trays in each), non-decreasing in the nodes, and r is one per pool, fixed before
+the MILP by what the pool can run, planning/pool_money.py `pool_instance`, so the answer and the bound count spares
+alike), and the cost model packs whole servers (`pool_money(N).devices` = ceil(N / g) g, hW3): the figure is exactly
+E(n) = F(n + spares(n) servers) x weight. At n = the installed base's servers the reported devices are max(base,
+nodes + spares) for some nodes <= n, so E there is the least of those. E is evaluated at every count from one server
+to the most the pool can usefully hold (scenario_prices.most_devices: the programme's own bound on n), lines under
+it (`bound_brackets`) cost the bounding programme, and HiGHS's dual bound of that programme is below every answer's
+exact objective. Site caps stay the programme's (facility watts per device at the 1,024-device reference, the first
+cap pass): an answer whose packed power exceeds a cap is not taken from the bound's search, and the bound is the
+optimum's over those constraints.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _spare_nodes(spec: ScenarioSpec, pool: Any, top: int) -> np.ndarray:
 
 
 def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
-               watts: np.ndarray, years: list[int], sites: dict[str, int], weight: np.ndarray, figure: str,
+               watts: np.ndarray, years: list[float], sites: dict[str, int], weight: np.ndarray, figure: str,
                most: list[int], edges: Callable[[int], list[tuple[int, int]]], answer: np.ndarray,
                answer_cost: float, cost_of: Callable[[np.ndarray], float],
                bought: Callable[[np.ndarray], np.ndarray], used: Callable[[np.ndarray], np.ndarray],
@@ -101,7 +101,7 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
             pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
             pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts, site_cap_w=site_caps(spec),
             service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
-            site_names=[s.name for s in spec.sites], phase_names=[str(y) for y in years],
+            site_names=[s.name for s in spec.sites], phase_names=[ph.name for ph in spec.phases],
             installed=[p.installed for p in spec.pools], server_devices=g, brackets=brackets,
             cohorts=lifecycles(spec))
         x, servers, lower = solve_phased_bound(mix)

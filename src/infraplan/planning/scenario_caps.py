@@ -28,7 +28,7 @@ def server_devices(spec: ScenarioSpec) -> np.ndarray:
 
 
 def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
-                  watts: np.ndarray, phases: list[str], years: list[int], sites: dict[str, int],
+                  watts: np.ndarray, phases: list[str], years: list[float], sites: dict[str, int],
                   brackets: dict[tuple[int, int], list[Bracket]] | None = None,
                   start: np.ndarray | None = None, purchase_cost: np.ndarray | None = None) -> np.ndarray:
     """The phased MILP at one set of prices, re-solved while the packed power exceeds a site cap (module

@@ -30,6 +30,7 @@ from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.phased_mix import MixOption
+from infraplan.planning.plan_dates import span_text, year_text
 from infraplan.planning.pool_capacity import labelled_notes
 from infraplan.planning.pool_money import (
     PoolMoney,
@@ -131,7 +132,7 @@ def past_lifetime(spec: ScenarioSpec, pools: list[ScenarioPoolRow]) -> list[str]
     year = {ph.name: ph.year for ph in spec.phases}
 
     def named(phase: str) -> str:
-        return phase if phase == str(year[phase]) else f"{phase} ({year[phase]})"
+        return phase if phase == year_text(year[phase]) else f"{phase} ({year_text(year[phase])})"
 
     out = []
     for pool in spec.pools:
@@ -141,10 +142,10 @@ def past_lifetime(spec: ScenarioSpec, pools: list[ScenarioPoolRow]) -> list[str]
         if late is not None:
             bought, later = late
             out.append(f"pool {pool.name}: {bought.new_devices:,} devices bought in {named(bought.phase)} are still "
-                       f"in service in {named(later.phase)}, {year[later.phase] - year[bought.phase]} years on, past "
-                       f"their {pool.lifetime_years:g}-year lifetime_years: policy.retire_at_lifetime is false, so "
-                       "the plan neither retires nor refreshes them, and the TCO keeps charging their servers' "
-                       "depreciation after they are paid off")
+                       f"in service in {named(later.phase)}, {span_text(year[later.phase] - year[bought.phase])} "
+                       f"years on, past their {pool.lifetime_years:g}-year lifetime_years: "
+                       "policy.retire_at_lifetime is false, so the plan neither retires nor refreshes them, and the "
+                       "TCO keeps charging their servers' depreciation after they are paid off")
     return out
 
 

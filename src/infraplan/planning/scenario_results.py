@@ -111,7 +111,8 @@ class ScenarioPhaseRow(Result):
     """Totals of one phase."""
 
     phase: str = Field(description="phase name")
-    year: int = Field(description="calendar year")
+    year: int | float = Field(description="calendar year, with its fraction for a date within it (2025.5: 1 July "
+                              "2025; planning/plan_dates.py)")
     devices: int = Field(description="devices installed (count)")
     new_devices: int = Field(0, description="devices delivered in this phase, the pools' new_devices (count)")
     retired_devices: int = Field(0, description="devices that leave service in this phase at their lifetime_years, "

@@ -5,7 +5,8 @@ at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qp
 the SI unit (`power: 10` is 10 W, `deadline: 60` 60 s), the unit a validated spec dumps its numbers in, and messages
 name the unit (a cap of "10 W").
 
-- `phases`: named calendar years (`{name: 2025, year: 2025}`), strictly increasing.
+- `phases`: named dates (`{name: 2025, year: 2025}`, `{name: 2025H2, year: 2025-07}`), strictly increasing; a date
+  is a year, a month, a day, a quarter or a half, a float year inside (planning/plan_dates.py).
 - `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`), `llm` serving (model,
   workload preset, peak requests/s `rate` or `tokens_per_day` with a diurnal `peak_to_average`, TTFT/TPOT SLOs,
   serve-plan's `stack` and `dtypes`),
@@ -55,6 +56,7 @@ from infraplan.limits import (
     MIN_PUE,
     ElectricityUsdPerKwh,
 )
+from infraplan.planning.plan_dates import PhaseName, Year, year_text
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.service_fields import SERVICE_FIELD_READERS, ServePlanOptionFields, check_fields_read
@@ -104,7 +106,6 @@ LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
 RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
                           AfterValidator(_duration_at_most(MAX_REPAIR_S, "a repair time (a node out longer than it "
                                                                          "is depreciated over is replaced)"))]
-Year = Annotated[int, Field(ge=2000, le=2200)]
 
 
 class PlanSpec(Spec):
@@ -136,7 +137,7 @@ def check_unique_names(**names: list[str]) -> None:
 
 
 class PhaseSpec(PlanSpec):
-    name: str
+    name: PhaseName
     year: Year
 
 
@@ -192,8 +193,8 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     """One demand: a training run, an LLM service, a recommendation service, image generation or video."""
 
     kind: Kind
-    phases: list[str] | None = Field(None, description="phases the service runs in (default: every phase)")
-    growth: dict[str, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
+    phases: list[PhaseName] | None = Field(None, description="phases the service runs in (default: every phase)")
+    growth: dict[PhaseName, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
     # training
     tokens: Annotated[Count, Field(le=MAX_TRAINING_TOKENS)] | None = None
     deadline: DeadlineSeconds | None = Field(None, description="wall-clock limit of the run, failures included")
@@ -253,7 +254,8 @@ class PoolSpec(PlanSpec):
     system: str | None = Field(None, description="catalog system for training and serving shapes (default: the "
                                "device's generic node and Clos)")
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
-    from_year: Year | None = Field(None, description="first year the devices can be delivered")
+    from_year: Year | None = Field(None, description="first date the devices can be delivered (a year, 2025-07, "
+                                   "2025Q3: planning/plan_dates.py)")
     installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps, in "
                            "whole servers: a partial server's devices are left out, with a warning)")
     price_usd_per_device: float | None = Field(None, ge=0, le=1e12, description=PRICE_DESCRIPTION)
@@ -341,7 +343,8 @@ class ScenarioSpec(PlanSpec):
                            pool=[p.name for p in self.pools], site=[s.name for s in self.sites])
         years = [p.year for p in self.phases]
         if years != sorted(set(years)):
-            raise ValueError(f"inconsistent dates: phase years must be strictly increasing, got {years}")
+            raise ValueError("inconsistent dates: phase years must be strictly increasing, got "
+                             f"{', '.join(map(year_text, years))}")
         phase_names, sites = {p.name for p in self.phases}, {s.name for s in self.sites}
         for s in self.services:
             bad = sorted(set(s.phases or []) - phase_names) + sorted(set(s.growth) - phase_names)
@@ -352,12 +355,12 @@ class ScenarioSpec(PlanSpec):
             if p.site not in sites:
                 raise ValueError(f"pool {p.name!r} is at unknown site {p.site!r}")
             if p.from_year is not None and p.from_year > last:
-                raise ValueError(f"inconsistent dates: pool {p.name!r} is delivered in {p.from_year}, after the "
-                                 f"last phase ({last})")
+                raise ValueError(f"inconsistent dates: pool {p.name!r} is delivered in {year_text(p.from_year)}, "
+                                 f"after the last phase ({year_text(last)})")
         for site in self.sites:
             if site.online_year is not None and site.online_year > last:
-                raise ValueError(f"inconsistent dates: site {site.name!r} comes online in {site.online_year}, "
-                                 f"after the last phase ({last})")
+                raise ValueError(f"inconsistent dates: site {site.name!r} comes online in "
+                                 f"{year_text(site.online_year)}, after the last phase ({year_text(last)})")
         check_stacks_read(self.pools, self.services)
         trays = [p.name for p in self.pools if p.spare_trays_per_domain is not None]
         if trays and self.policy.spare_probability is None:

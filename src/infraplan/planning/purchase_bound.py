@@ -1,0 +1,83 @@
+"""`plan --optimality-gap` for the capex objective where devices retire (hV55): a proven lower bound on the money
+the phases spend (planning/purchase_capex.py), where session 54 printed "not computed".
+
+Why not the fleet bound (planning/scenario_bound.py): it bounds a (pool, phase)'s figure as a function of the
+fleet in service, E(n), by lines under it. A phase's spend is a difference, F(I) - F(S) (`capex_new` of the
+reported fleet in service I over the survivors' value `value_before`, F the packed capex of a count), a function of
+two counts, and the survivors S come from earlier purchases and their lives: no line under one count bounds it.
+
+What is bounded instead: F's increments. With m[p] = the least increment per device of pool p's packed capex from
+one whole server count to the next, F((n + 1) g) - F(n g) >= g m[p] for every count the plan can reach (0 .. the
+servers `_most_devices` and their spare nodes, or the base), a phase spends at least m[p] (I - S) (both whole
+servers; a negative least increment is taken as 0, the spend being >= 0: `capex_new`). Summed over phases, I - S
+are the report's purchases of used + spares, which buy as late as their survivors lack them
+(retirement.servers_in_service): the fewest purchases that keep that many in service, since a later purchase
+retires no earlier, so at least the lazy purchases of the devices used alone, which the MILP's purchase columns
+b[p, k] can take. Hence min over the programme of sum m[p] g[p] b[p, k] (HiGHS's dual bound, one solve, the site
+caps at the reference watts per device as the fleet bound's) is at most every answer's spend; the first phase's
+`value_before` is the base's unpacked value (no N+k racks), so a pool with a base adds its packed - unpacked value
+(the base is in service in the first phase: retirement.check_lifecycles; purchase_capex counts that phase's spend
+wherever the pool has a fleet, its N+k racks on the base included). The bound is loose where a first server's rack
+and fabric share is most of its capex (the least increment is a server without them), and it counts the purchases
+of the devices used, not their spare nodes: the gap says how loose (plan-refresh.yaml as capex: 7.7 %).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_bound
+from infraplan.planning.pool_money import node_devices
+from infraplan.planning.retirement import lifecycles
+from infraplan.planning.scenario_bound import _spare_nodes
+from infraplan.planning.scenario_report import base_capex, packed, site_caps, whole_base
+from infraplan.planning.scenario_spec import ScenarioSpec
+from infraplan.planning.sized_pricing import Optimality, too_many_counts
+
+
+def least_increments(spec: ScenarioSpec, most: list[int]) -> tuple[np.ndarray, float]:
+    """Per pool the least capex per device added from one whole server count to the next (at least 0: module
+    docstring), over 0 .. the most servers the plan can report (`most` devices' servers and their spare nodes, the
+    base's); and the bases' packed - unpacked value where negative, summed (the first phase's `value_before`)."""
+    out, base_terms = [], 0.0
+    for p, pool in enumerate(spec.pools):
+        g = node_devices(pool)
+        top = -(-most[p] // g)
+        base = int(whole_base(spec)[p, 0]) // g
+        reach = max(top + int(_spare_nodes(spec, pool, top)[top]), base, 1)
+        value = [0.0] + [float(packed(spec, pool, n * g).capex_usd or 0.0) for n in range(1, reach + 1)]
+        out.append(max(0.0, min(b - a for a, b in zip(value, value[1:], strict=False)) / g))
+        if base:  # the first phase spends from the base's unpacked value (module docstring)
+            base_terms += value[base] - float(base_capex(spec, pool, base * g) or 0.0)
+    return np.array(out), base_terms
+
+
+def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, watts: np.ndarray,
+                   sites: dict[str, int], most: list[int], answer_cost: float) -> Optimality:
+    """The lower bound on the capex objective under retirement (module docstring) and its gap to `answer_cost`."""
+    g = [node_devices(p) for p in spec.pools]
+    refused = too_many_counts(sum(-(-m // gp) for m, gp in zip(most, g, strict=True)), answer_cost)
+    if refused is not None:
+        return refused
+    per_device, base_terms = least_increments(spec, most)
+    years = [ph.year for ph in spec.phases]
+    mix = PhasedMix(
+        demand=demand, options=options, cost=np.zeros((len(spec.pools), len(years))),
+        available=[p.available for p in spec.pools],
+        pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
+        pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts, site_cap_w=site_caps(spec),
+        service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
+        site_names=[s.name for s in spec.sites], phase_names=[ph.name for ph in spec.phases],
+        installed=[int(n) for n in whole_base(spec)[:, 0]], server_devices=g, cohorts=lifecycles(spec),
+        purchase_cost=np.repeat(per_device[:, None], len(years), axis=1))
+    lower = min(solve_phased_bound(mix)[2] + base_terms, answer_cost)  # the optimum is at most the answer
+    gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
+    how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "
+           "added (planning/purchase_bound.py)")
+    if gap is None:
+        text = "no lower bound (a zero objective)"
+    elif gap <= 1e-6:
+        text = f"optimal: {how} equals the objective (within HiGHS's 1e-6 relative gap)"
+    else:
+        text = f"within {gap * 100:.3g} % of the optimum: {how}"
+    return Optimality(lower, answer_cost, gap, 1, text)

@@ -1,0 +1,115 @@
+"""hV55 (session 55): plan leftovers of session 54 (validation/notes/product_review_tried.md, hV55).
+
+1. `plan --optimality-gap` under the capex objective with retirement said "not computed" (lower bound and gap null):
+   now planning/purchase_bound.py proves a lower bound on the money the phases spend (the MILP's purchases at each
+   pool's least capex per device added) and its gap. Checked failing on the session's base (bca011f): null bound.
+2. The capex objective under retirement left out the N+k racks the first phase adds to an installed base (the
+   first phase's `value_before` is the base unpacked): $9,144,059 against capex_usd $10,422,950 on the 4-phase test
+   below with redundancy_racks 1 (base bca011f); now the report's capex summed.
+3. An infeasible plan's explanation named every site at its power cap as binding, a slack one included (the
+   elastic LP fills a site with nothing to gain): now a cap is named where lifting it leaves less short. Checked
+   failing on the base: both sites named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from infraplan.errors import InputError
+from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
+from infraplan.planning.scenario import plan_scenario
+from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+RANKING = {"name": "ranking", "kind": "recsys", "model": "dlrm-low", "qps": "10M", "latency_slo": "10ms"}
+
+
+def _grows(**policy: Any) -> ScenarioSpec:
+    """hW54's 4-phase test: an H100 base (2024, 4-year life) and B200 from 2027, ranking 1 G QPS growing x3."""
+    return ScenarioSpec.model_validate({
+        "name": "grows", "phases": [{"name": str(y), "year": y} for y in (2025, 2027, 2029, 2031)],
+        "services": [{**RANKING, "qps": "1G", "growth": {"2027": 1.5, "2029": 2, "2031": 3}}],
+        "pools": [{"name": "h100", "device": "h100-sxm", "site": "ohio", "lifetime_years": 4, "installed": 64,
+                   "installed_year": 2024}, {"name": "b200", "device": "b200", "site": "ohio", "from_year": 2027}],
+        "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}], "policy": {"objective": "capex", **policy}})
+
+
+def _two_lives(long_price: float) -> ScenarioSpec:
+    """hW54's: one server's demand in 2025, 2028, 2031 on an H100 at $25,000 (5.5 years: bought twice) or at
+    `long_price` on a 7-year life (bought once)."""
+    return ScenarioSpec.model_validate({
+        "name": "lives", "phases": [{"name": str(y), "year": y} for y in (2025, 2028, 2031)], "services": [RANKING],
+        "pools": [{"name": "short", "device": "h100-sxm", "site": "ohio", "price_usd_per_device": 25000},
+                  {"name": "long", "device": "h100-sxm", "site": "ohio", "price_usd_per_device": long_price,
+                   "lifetime_years": 7}],
+        "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}], "policy": {"objective": "capex"}})
+
+
+@pytest.mark.parametrize("long_price", [40000.0, 100000.0])
+def test_one_server_a_phase_is_proven_optimal(long_price: float) -> None:
+    """One server per purchase: the least increment is the whole first server, so the bound is the objective."""
+    plan = plan_scenario(_two_lives(long_price), optimality_gap=True)
+    assert plan.objective_lower_bound == pytest.approx(plan.objective_value, rel=1e-6)
+    assert plan.optimality is not None and plan.optimality.startswith("optimal: the lower bound from 1 MILP solve of "
+                                                                      "each phase's purchases")
+    assert plan.optimality_gap_fraction == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("spec", "capex", "gap"), [
+    (lambda: _grows(), 7289844.0, 0.0344),
+    (lambda: _grows(spare_probability=0.99), 9386697.1, 0.250),
+    (lambda: _grows(redundancy_racks=1), 10422949.6, 0.202),
+])
+def test_the_purchase_bound_is_below_the_answer(spec: Any, capex: float, gap: float) -> None:
+    plan = plan_scenario(spec(), optimality_gap=True)
+    assert plan.capex_usd == pytest.approx(capex, abs=1.0)
+    assert plan.objective_value == pytest.approx(plan.capex_usd, rel=1e-9)  # N+k racks on the base included (2.)
+    lower = plan.objective_lower_bound
+    assert lower is not None and plan.objective_value is not None and 0 < lower <= plan.objective_value
+    assert plan.optimality_gap_fraction == pytest.approx(gap, abs=1e-3)
+    assert plan.optimality is not None and plan.optimality.startswith(f"within {gap * 100:.3g} % of the optimum")
+
+
+def test_plan_refresh_as_capex_has_a_gap() -> None:
+    spec = load_scenario(str(EXAMPLES / "plan-refresh.yaml"))
+    spec = spec.model_copy(update={"policy": spec.policy.model_copy(update={"objective": "capex"})})
+    plan = plan_scenario(spec, optimality_gap=True)
+    assert plan.objective_value == pytest.approx(5146487.3, abs=1.0)
+    assert plan.objective_lower_bound == pytest.approx(4751435.5, abs=1.0)  # 7.68 % below
+    assert plan.optimality_solves == 1
+
+
+def _two_sites(cap_a: float) -> PhasedMix:
+    """Site a holds pool a, whose installed base of 8 one-watt devices fills its 8 W cap, and which serves nothing;
+    site b's pool b (1 W a device, 10 W cap) serves the one service, 100 units short of 10 devices' worth."""
+    return PhasedMix(
+        demand=np.array([[100.0]]), options=[MixOption(0, 1, 0, 1.0, 1, False)], cost=np.zeros((2, 1)),
+        available=[None, None], pool_open=np.ones((2, 1), dtype=bool), pool_site=[0, 1],
+        watts_per_device=np.array([1.0, 1.0]), site_cap_w=np.array([[cap_a], [10.0]]), service_names=["ranking"],
+        pool_names=["a", "b"], site_names=["a", "b"], phase_names=["2025"], installed=[8, 0])
+
+
+def test_only_the_binding_site_is_named() -> None:
+    with pytest.raises(InputError) as err:
+        solve_phased_mix(_two_sites(8.0))
+    said = str(err.value)
+    assert "ranking in 2025 short by 90 %" in said
+    assert "site b at its power cap of 10 W in 2025" in said
+    assert "site a" not in said, said  # at its cap, but lifting it serves nothing more
+
+
+def test_two_binding_sites_are_both_named() -> None:
+    """Guard: two sites whose pools both serve the service, 10 short of 30: lifting either cap serves the rest."""
+    mix = PhasedMix(
+        demand=np.array([[30.0]]), options=[MixOption(0, 0, 0, 1.0, 1, False), MixOption(0, 1, 0, 1.0, 1, False)],
+        cost=np.zeros((2, 1)), available=[None, None], pool_open=np.ones((2, 1), dtype=bool), pool_site=[0, 1],
+        watts_per_device=np.array([1.0, 1.0]), site_cap_w=np.array([[10.0], [10.0]]), service_names=["ranking"],
+        pool_names=["a", "b"], site_names=["a", "b"], phase_names=["2025"])
+    with pytest.raises(InputError) as err:
+        solve_phased_mix(mix)
+    said = str(err.value)
+    assert "site a at its power cap" in said and "site b at its power cap" in said, said
