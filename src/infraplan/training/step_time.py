@@ -43,6 +43,7 @@ from infraplan.training.axes import COMM_KEYS as COMM_KEYS  # cache keys, derive
 from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.expert_dispatch import deepep_node_dedup, ep_seconds, with_ep_comm, with_flex_dispatcher
+from infraplan.training.forward_pass import forward_only_terms
 from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
@@ -295,9 +296,12 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
 
 
 def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack,
-                       stage_only: bool = False) -> dict[str, Any]:
+                       stage_only: bool = False, forward_only: bool = False) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
-    formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid."""
+    formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid.
+    `forward_only` (one plan): its micro-batches' forward passes alone, an evaluation's (`forward_pass`)."""
+    if forward_only and not plan.is_one:
+        raise ValueError("forward_only prices one plan (PlanArrays.is_one)")
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
     # the experts as the stack lays them and its rank order where the plan names none (a stack-less grid)
     plan = plan.with_expert_layout(expert_layout(profile), rank_order(profile))
@@ -333,6 +337,10 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                                                           traffic["expert_params"], grad_bytes,
                                                           None, held, all_reduce)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
+        if forward_only:  # no backward, gradients or optimizer; nothing saved to offload (`forward_pass`)
+            forward = forward_only_terms(floats)
+            return assemble_step(row, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
+                                 stage_only)
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
             shape, dp_fabric, row, params, experts, grad_bytes, layers, held, all_reduce)
             for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))

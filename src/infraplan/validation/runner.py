@@ -8,6 +8,10 @@ unless the case states `flop_convention: causal_scores` (the source counts the c
 metric and the MFU are then the model's times `causal_flops_ratio`, the same run in the source's count, as the
 search guard compares published figures). One set of catalog parameters serves every case; there are no per-case
 factors.
+A case whose published rate counts in-run evaluations (MLPerf Training: run_start to run_stop) states them,
+`evaluation: {interval_samples, eval_samples}`: an evaluation of eval_samples sequences, forward only at the case's
+plan (`training.evaluation`), after every ceil(interval_samples / global batch) steps, and the predicted rate is
+the training steps' times their share of that wall clock (`IN_RUN_EVALUATION`; hM, session 55).
 The gate: mean absolute error <= 10 % and every case <= 20 %, over the cases without a `known_gap`.
 
 `plan_ranking` checks plan ordering on 1,440 measured single-node A100 iteration times (vTrain data):
@@ -29,7 +33,8 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.serving.loop_stepping import kept_cost_tables
-from infraplan.training.estimate import estimate_training
+from infraplan.training.estimate import estimate_training, resolve_training
+from infraplan.training.evaluation import evaluation_s, with_evaluation_rate
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.results import PlanMetrics
 from infraplan.training.search import search_plans
@@ -43,6 +48,8 @@ from infraplan.validation.results import (
     ValidationSet,
 )
 
+# price a case's stated in-run evaluations (`evaluation:`) in its predicted rate; False: the training steps alone
+IN_RUN_EVALUATION = True
 GATE_MEAN_ERROR = 0.10
 GATE_MAX_ERROR = 0.20
 
@@ -97,6 +104,8 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
         plan.setdefault("vpp", 1)
         result = estimate_training(case["model"], case["system"], case["gpus"], **plan, stack=case.get("stack"))
     predicted = _metric(case, result)
+    if IN_RUN_EVALUATION and "evaluation" in case:  # the run's wall clock evaluates too (every metric is a rate)
+        predicted *= _training_share(case, result)
     return TrainingCase(
         id=case["id"], metric=case["metric"], published=case["published"], predicted=predicted,
         error=predicted / case["published"] - 1.0, predicted_mfu=result.mfu * case_flop_ratio(case),
@@ -104,6 +113,21 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
         plan=result.config, gated="known_gap" not in case, known_gap=case.get("known_gap"),
         source=case["source"],
     )
+
+
+def _training_share(case: dict[str, Any], result: PlanMetrics) -> float:
+    """The share of the case's wall clock that trains: its steps against its evaluations
+    (`evaluation.with_evaluation_rate`), at the plan it was priced on (a searched case's found plan)."""
+    evaluation, c = case["evaluation"], result.config
+    point = resolve_training(case["model"], case["system"], case["gpus"], tp=c.tp, pp=c.pp, dp=c.dp, cp=c.cp,
+                             ep=c.ep, vpp=c.vpp, seq_len=c.seq_len, global_batch=c.global_batch,
+                             micro_batch=c.micro_batch, recompute=c.recompute, zero=c.zero, dtype=c.dtype,
+                             attention=c.attention, order=c.order, sequence_parallel=c.sequence_parallel,
+                             schedule=c.schedule, stack=case.get("stack"), etp=c.etp,
+                             recompute_layers=c.recompute_layers, offload_layers=c.offload_layers,
+                             zero_shard=c.zero_shard or None)
+    return with_evaluation_rate(result.step_time_s, c.global_batch,
+                                evaluation_s(point, evaluation["eval_samples"]), evaluation["interval_samples"])
 
 
 def plan_ranking() -> PlanRanking:
