@@ -93,7 +93,8 @@ def rows(data: Path) -> list[dict[str, object]]:
     return out
 
 
-CATALOG_TABLES = {"h100_sxm": "h100", "h200_sxm": "h200", "b200_sxm": "b200"}  # gb200 takes b200's (8 GPUs)
+# gb200 takes b200's (8 GPUs); b300 (hO, session 55): gb300 takes it (`network.nvlink_collectives`)
+CATALOG_TABLES = {"h100_sxm": "h100", "h200_sxm": "h200", "b200_sxm": "b200", "b300_sxm": "b300"}
 CATALOG_DIR = HERE.parent.parent / "src" / "infraplan" / "catalog" / "nccl"
 TABLE_OPS = ("all_gather", "reduce_scatter", "alltoall")
 

@@ -113,7 +113,8 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
     # the last array query is kept, by its inputs' bits (an all-reduce asks for its ring's and its tree's)
     steps = per_step and RING_TABLE_PER_STEP and not all_to_all
     key = (raw.shape, raw.tobytes(), n.shape, n.tobytes(), stride.shape, stride.tobytes(), all_to_all, steps,
-           _measured.MEASURED_NVLINK_COLLECTIVES, _measured.MEASURED_LEVEL, _links.RING_TABLE_STEP_LINKS)
+           _measured.MEASURED_NVLINK_COLLECTIVES, _measured.MEASURED_LEVEL, _links.RING_TABLE_STEP_LINKS,
+           _measured.H100_GROUP_SHARE)
     value = _LAST_ARRAY.get(fabric, key)
     if value is None:
         value = _message_efficiency_array(fabric, raw, n, stride, all_to_all, steps)
@@ -158,10 +159,10 @@ def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, st
     def simai() -> np.ndarray:  # the SimAI NVLink column
         return np.asarray(np.interp(log_size, sizes, nvlink[0]), dtype=np.float64)
 
-    if _measured.MEASURED_NVLINK_COLLECTIVES and fabric.accelerator in _measured.ACCELERATOR_TABLE_FILES:
+    if _measured.MEASURED_NVLINK_COLLECTIVES and _measured.table_file(fabric.accelerator) is not None:
         local = _measured_local(fabric, size, n, inside, all_to_all, simai)
     else:  # (off: the SimAI column as it is, without the per-group-size columns)
-        local = simai()
+        local = simai() * _measured.share_array(all_to_all, n)  # H100's 2 / 4 / 8-rank shares where on, else 1
     if every:  # np.where(inside, local, across) is local, at the shape of the three
         shape = np.broadcast(inside, local).shape
         local = local if np.shape(local) == shape else np.broadcast_to(local, shape)
@@ -277,7 +278,7 @@ def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool,
     domain = group_domain(fabric, n, stride)
     if n * stride <= domain:  # inside one scale-up domain: the measured table where there is one
         measured = _measured.measured_column(fabric.accelerator, all_to_all, n)
-        return sizes, nvlink, (), measured, 1.0
+        return sizes, nvlink, (), measured, 1.0 if measured is not None else _measured.share_of(all_to_all, n)
     share = 1.0
     if per_step and RING_TABLE_PER_STEP and not all_to_all:  # the column at ranks / 8 table nodes, the share f
         ranks = _FIRST_RING_RANKS if n < _FIRST_RING_RANKS else n
@@ -317,6 +318,8 @@ def efficiency_at(group: GroupEfficiency, size_bytes: float) -> float:
     log_size = sizes[-1] if sizes[-1] < log_size else log_size
     if column is not None:
         efficiency = scalar_path.interp(log_size, sizes, column)
+        if share != 1.0:  # in one domain: H100's group share (`_message_efficiency_array`'s product, in its order)
+            efficiency = efficiency * share
     else:
         efficiency = 0.0
         for weight, nic in pairs:

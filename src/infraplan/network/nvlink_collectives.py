@@ -45,6 +45,25 @@ measured shape, each column's 1 GiB row tied to the SimAI column there, as `netw
 512 MiB row) leaves 2 / 4 GPUs at large messages 0.6-0.85x of the measured time: frontier 12.39 -> 12.31 % (on a
 later tree whose off / on are 12.39 / 12.69 %), disaggregated 24.77 %, MLPerf v5.1 23.67 %.
 
+B300 (hO, session 55; `B300_TABLE`, on): the wheel's b300_sxm NCCL 2.29.2 rows as B300's table
+(catalog/nccl/aiconfigurator_b300_collectives.csv, made by the same script), GB300 taking it as GB200 takes B200's.
+Checked out of sample on the wheel's GB300 tray rows (2 / 4 GPUs, NCCL 2.29.2; no model input reads them;
+validation/notes/out_of_sample_s55/oos_collectives.py): mean |busbw error| of all-gather / reduce-scatter /
+all-to-all at 1-128 MiB 102-154 % -> 2-5 %, at 256-512 MiB 35-60 % -> 2-3 % (the catalog's 0.80 x 900 GB/s
+large-message rate against the tray's measured 512-572 GB/s busbw at 512 MiB on 4 GPUs). On (the lead, session 55)
+although it moves the serving Blackwell set (its B300 rows' TP4 / EP4 collectives, both ways) 19.7445 -> 19.7457 %:
+a measured table in place of a fallback the tray's rows refute by 35-154 %, against 0.001 points.
+
+Group share (hO, session 55; `H100_GROUP_SHARE`, off): an accelerator without a table prices every in-domain group
+on the SimAI column, one 8-GPU curve. Each measured board runs a 2- / 4-rank ring below its 8-rank busbw at large
+messages (all-gather at 256 MiB, 2 / 4 over 8 ranks: H100 0.76 / 0.95, H200 0.76 / 0.94, B200 0.70 / 0.92, B300 0.71 /
+0.92; out of sample A100 0.74 / 0.94). The toggle scales the column by H100's share at its last row (`group_shares`;
+ring 0.756 / 0.935, all-to-all 0.888 / 0.914), as `network.nvlink_all_reduce` borrows H100's curve (ASSUMPTION for
+every part without a table, mesh-connected MI300X included). Out of sample (A100 board, 2 / 4 / 8 GPUs): mean |busbw
+error| of all-gather / reduce-scatter / all-to-all at >= 256 MiB 13.4 -> 5.1 %, 1-128 MiB 60.7 -> 50.2 %, small
+unchanged. Off because vTrain 7.5782 -> 7.6268 % (504 of 1,440 rows move: 285 better, 219 worse) and
+serving Blackwell 19.74455 -> 19.74459 % (measured with `B300_TABLE` off: B300 rows then had no table).
+
 `MEASURED_NVLINK_COLLECTIVES` switches the tables on; on since issue 13 round 13 (a measurement in place of the
 0.80 busbw ASSUMPTION; with the rows' own configurations and the other round-13 physics the frontier set now gets
 better with them: 11.56 -> 11.04 %). DeepSeek-R1 wide-EP decode on NVL72 gains less from EP8 to EP72 with them (its
@@ -77,6 +96,51 @@ TABLE_GPUS = (2, 4, 8)
 MEASURED_LEVEL = True  # False: only the measured shape, at the catalog's large-message level (to measure it)
 TIED_LAST_ROW_EFFICIENCY = 0.9506  # the SimAI NVLink column at 1 GiB, normalised to 16 GiB (MEASURED_LEVEL False)
 _RING_KINDS = ("all_gather", "reduce_scatter")
+# hO (session 55): B300's board table, GB300 taking it as GB200 takes B200's (module docstring, "B300"). ON: out of
+# sample it takes the GB300 tray's in-domain all-gather / reduce-scatter / all-to-all at 1-128 MiB from 102-154 % to
+# 2-5 % mean |busbw error|; it moves the serving Blackwell set 19.7445 -> 19.7457 %; False: the SimAI column
+B300_TABLE = True
+B300_TABLE_FILES = {"b300": "aiconfigurator_b300_collectives.csv", "gb300": "aiconfigurator_b300_collectives.csv"}
+
+
+# hO (session 55): an accelerator without a table keeps the SimAI column (one 8-GPU curve) scaled by H100's measured
+# share of a 2- / 4-rank group's large-message busbw against 8 ranks' (module docstring, "Group share"); False: none
+H100_GROUP_SHARE = False
+GROUP_SHARE_TABLE = "aiconfigurator_h100_collectives.csv"
+
+
+@cache
+def group_shares(all_to_all: bool) -> tuple[list[float], list[float]]:
+    """(log2 ranks 1, 2, 3; busbw of 2 / 4 / 8 ranks over 8 ranks') at the last row of H100's table: the ring (the mean
+    of the all-gather and reduce-scatter times, as `_measured_times`) or the all-to-all column."""
+    sizes, times = _measured_times(GROUP_SHARE_TABLE)
+    columns = times["all_to_all" if all_to_all else "ring"]
+    busbw = [(g - 1.0) / g * sizes[-1] / column[-1] for g, column in zip(TABLE_GPUS, columns, strict=True)]
+    return [1.0, 2.0, 3.0], [b / busbw[-1] for b in busbw]
+
+
+def share_of(all_to_all: bool, n: float) -> float:
+    """The in-domain SimAI column's factor for a group of `n` ranks without a table: H100's share where
+    `H100_GROUP_SHARE` (and the tables) are on, interpolated in log2(n) (8 and more: 1), else 1."""
+    if not (MEASURED_NVLINK_COLLECTIVES and H100_GROUP_SHARE):
+        return 1.0
+    knots, shares = group_shares(all_to_all)
+    return scalar_path.interp(_log2(1.0 if n < 1.0 else n), knots, shares)
+
+
+def share_array(all_to_all: bool, n: np.ndarray) -> np.ndarray | float:
+    """`share_of` on an array of group sizes, with the same operations (1.0, a float, where off)."""
+    if not (MEASURED_NVLINK_COLLECTIVES and H100_GROUP_SHARE):
+        return 1.0
+    knots, shares = group_shares(all_to_all)
+    return np.asarray(np.interp(np.log2(np.maximum(n, 1.0)), knots, shares), dtype=np.float64)
+
+
+def table_file(accelerator: str) -> str | None:
+    """The measured table an accelerator's in-domain collectives read (module docstring), or None (SimAI column)."""
+    if accelerator in ACCELERATOR_TABLE_FILES:
+        return ACCELERATOR_TABLE_FILES[accelerator]
+    return B300_TABLE_FILES.get(accelerator) if B300_TABLE else None
 
 
 @cache
@@ -113,15 +177,16 @@ def _catalog_rate_bytes_per_s(accelerator: str) -> float:
 def measured_column(accelerator: str, all_to_all: bool, n: float) -> tuple[list[float], list[float]] | None:
     """(log2 sizes, tau = size / efficiency per row) of an in-domain group of `n` ranks on `accelerator` by its
     measured table (module docstring), or None where the accelerator has no table or the tables are off."""
-    if not MEASURED_NVLINK_COLLECTIVES or accelerator not in ACCELERATOR_TABLE_FILES or not n >= 2.0:
+    table = table_file(accelerator)
+    if not MEASURED_NVLINK_COLLECTIVES or table is None or not n >= 2.0:
         return None
-    return _column(accelerator, all_to_all, float(n))
+    return _column(accelerator, table, all_to_all, float(n))
 
 
 @cache
-def _column(accelerator: str, all_to_all: bool, n: float) -> tuple[list[float], list[float]]:
+def _column(accelerator: str, table: str, all_to_all: bool, n: float) -> tuple[list[float], list[float]]:
     """`measured_column` of an accelerator with a table, kept."""
-    sizes, times = _measured_times(ACCELERATOR_TABLE_FILES[accelerator])
+    sizes, times = _measured_times(table)
     rate = _catalog_rate_bytes_per_s(accelerator)
     log_n = min(max(float(np.log2(n)), 1.0), 3.0)
     efficiency = np.zeros(len(sizes))

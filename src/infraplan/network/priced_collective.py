@@ -136,7 +136,7 @@ def _inside(fabric: Fabric, op: str, kind: str, seconds: float, size_bytes: floa
                                 f"(AIConfigurator's NCCL table, `network.nvlink_all_reduce`): efficiency "
                                 f"{efficiency:.3g} of the large-message busbw at this size{custom}")
     efficiency = float(message_efficiency(fabric, size_bytes, n, stride, all_to_all=op == "all-to-all"))
-    measured = _measured.ACCELERATOR_TABLE_FILES.get(fabric.accelerator)
+    measured = _measured.table_file(fabric.accelerator)
     if _measured.MEASURED_NVLINK_COLLECTIVES and measured is not None:
         source = f"the measured NCCL {kind} curve catalog/nccl/{measured} (`network.nvlink_collectives`)"
     else:  # the ATA table's first (one-node) column for all-to-all
