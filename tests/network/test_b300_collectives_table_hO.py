@@ -1,10 +1,10 @@
 """hO (session 55): B300's measured in-domain all-gather / reduce-scatter / all-to-all table (AIConfigurator 0.12.0,
-b300_sxm NCCL 2.29.2), GB300 taking it as GB200 takes B200's; `nvlink_collectives.B300_TABLE`, on since the lead turned it on (it moves the
-serving Blackwell set 19.7445 -> 19.7457 %). Out of sample it prices the GB300 tray's measured rows (a table no model
-input reads; validation/notes/out_of_sample_s55/) at 2-5 % mean |busbw error| at 1-128 MiB, against 102-154 % on the
-SimAI column. Checked to fail before: the table file and `B300_TABLE` did not exist (KeyError / AttributeError), and
-with the toggle off the GB300 times below are the SimAI column's (the 4-GPU all-gather at 64 MiB 87.1 us against the
-tray's measured 105.6 us)."""
+b300_sxm NCCL 2.29.2), GB300 taking it as GB200 takes B200's; `nvlink_collectives.B300_TABLE`, on (the lead, session
+55; it moves the serving Blackwell set 19.7445 -> 19.7457 %). Out of sample it prices the GB300 tray's measured rows
+(a table no model input reads; validation/notes/out_of_sample_s55/) at 2-5 % mean |busbw error| at 1-128 MiB, against
+102-154 % on the SimAI column. Checked to fail before: the table file and `B300_TABLE` did not exist (KeyError /
+AttributeError), and with the toggle off the GB300 times below are the SimAI column's (the 4-GPU all-gather at 64 MiB
+87.1 us against the tray's measured 105.6 us)."""
 
 from __future__ import annotations
 

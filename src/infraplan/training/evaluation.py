@@ -3,8 +3,9 @@
 An evaluation of `eval_samples` sequences runs whole global batches of the plan's micro-batches and, for the rest,
 one batch of the micro-batches it fills (`evaluation_s`); each batch is the step model's forward-only pass
 (`step_time.one_plan_step_time(..., forward_only=True)` on `forward_pass.forward_only_terms`). MLPerf Training counts
-it: its time to train is run_start to run_stop, the evaluations included (the MLLOG result files of mlcommons/training_results_v3.0), one
-evaluation after every ceil(interval / global batch) steps (`with_evaluation_rate`).
+it: its time to train is run_start to run_stop, the evaluations included (the MLLOG result files of
+mlcommons/training_results_v3.0), one evaluation after every ceil(interval / global batch) steps
+(`with_evaluation_rate`).
 """
 
 from __future__ import annotations
