@@ -15,10 +15,10 @@ unless the row names one) on the row's catalog system (or a what-if file here). 
   at ALPHA_S = 1 us (the catalog's InfiniBand tier `hop_latency_s`; used for NVSwitch too, ASSUMPTION).
 Error = predicted / measured busbw - 1 (= measured / predicted time - 1). Regimes: small < 1 MiB, medium, large
 >= 256 MiB; intra (one NVLink domain) / inter (across nodes).
-`--b300-table` / `--group-share` run with `network.nvlink_collectives.B300_TABLE` (B300's board table for GB300) /
-`H100_GROUP_SHARE` (H100's 2- / 4-rank share on the SimAI column of parts without a table) on; both off by default.
+`--no-b300-table` runs with `network.nvlink_collectives.B300_TABLE` (B300's board table for GB300; on since session 55)
+off; `--group-share` with `H100_GROUP_SHARE` (H100's 2- / 4-rank share on the SimAI column of parts without a table) on.
 Run from the repository root (seconds):
-    PYTHONPATH=src .venv/bin/python validation/notes/out_of_sample_s55/oos_collectives.py [--rows] [--b300-table]
+    PYTHONPATH=src .venv/bin/python validation/notes/out_of_sample_s55/oos_collectives.py [--rows] [--no-b300-table]
     [--group-share]
 """
 
@@ -118,7 +118,7 @@ def summary(rows: list[dict], key) -> None:
 
 
 def main() -> None:
-    nvlink_collectives.B300_TABLE = "--b300-table" in sys.argv
+    nvlink_collectives.B300_TABLE = "--no-b300-table" not in sys.argv
     nvlink_collectives.H100_GROUP_SHARE = "--group-share" in sys.argv
     rows = aic_rows() + published_rows()
     if "--rows" in sys.argv:
