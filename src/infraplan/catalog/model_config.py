@@ -62,8 +62,28 @@ _MOE_ONLY_KEYS: dict[str, Any] = {
     "decoder_sparse_step": 1, "mlp_only_layers": None, "num_experts_per_tok": 1, "moe_top_k": 1,
     "experts_per_token": 1, "n_group": 1, "topk_group": 1,
 }
-_GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe",
+# Families whose MLP is gated whatever the activation's name, or with none named (down(act(gate(x)) * up(x)) in
+# transformers 4.57.1: Gemma3MLP, modeling_gemma3.py:110-123, gated gelu_pytorch_tanh; Cohere2MLP,
+# modeling_cohere2.py:245-257; DeepseekV2MLP, modeling_deepseek_v2.py:166-172, hidden_act default silu; gpt_oss's
+# experts' fused gate_up_proj)
+_GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "gemma3", "gemma3_text",
+                   "cohere2", "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss",
                    *LLAMA4_FAMILIES}
+# Families whose configuration ties the LM head to the embedding unless the file says otherwise: those passing
+# tie_word_embeddings=True (transformers 4.57.1 configuration_gemma.py:128, _gemma2.py:136, _gemma3.py:186,
+# _cohere2.py:173) and those taking PretrainedConfig's default True (configuration_utils.py:220: gpt2, opt, bloom,
+# xglm, falcon state none); the rest pass False (llama, mistral, qwen2/3, gpt_neox, the MoE families).
+_TIED_FAMILIES = frozenset({"gpt2", "opt", "bloom", "xglm", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text",
+                            "cohere2"})
+
+
+def _multi_query(config: dict[str, Any], model_type: str) -> bool:
+    """One KV head (falcon / santacoder style). Falcon as transformers 4.57.1 reads it: `multi_query` defaults to
+    true (configuration_falcon.py:159) and is ignored under `new_decoder_architecture` (Falcon-40B / 180B), which
+    runs `num_kv_heads` (modeling_falcon.py:227)."""
+    if model_type == "falcon":
+        return config.get("new_decoder_architecture") is not True and config.get("multi_query", True) is True
+    return config.get("multi_query") is True
 
 
 _MAX_POSITIONS = 2**31 - 1  # the largest max_position_embeddings (or scaled context) a config may state
@@ -208,6 +228,13 @@ _MOE_FAMILIES = frozenset({"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "
                            *LLAMA4_FAMILIES})
 
 
+# A fixed KV-head count of the family's configuration class where a file states none (transformers 4.57.1:
+# configuration_mistral.py:123, _mixtral.py:135, _qwen2.py:158, _qwen2_moe.py:177, _qwen3.py:162, _qwen3_moe.py:177,
+# _gemma.py:117, _gemma2.py:126, _gemma3.py:176, _deepseek_v3.py:163; llama, cohere2, deepseek_v2: the head count).
+_KV_HEADS_DEFAULT = {"mistral": 8, "mixtral": 8, "qwen2": 32, "qwen2_moe": 16, "qwen3": 32, "qwen3_moe": 4,
+                     "gemma": 16, "gemma2": 4, "gemma3": 4, "gemma3_text": 4, "deepseek_v3": 128}
+
+
 def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: int) -> None:
     """One line naming each size this reader fills in by itself (nothing silent): the FFN width (4 x hidden, the
     GPT-2 rule), the vocabulary (32,000), an MoE's experts per token (1), an MoE family's expert count (1: dense).
@@ -221,6 +248,12 @@ def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: i
         filled.append(f"no intermediate_size: the FFN priced at 4 x hidden_size = {4 * hidden:,}")
     if aliased_value(config, "vocab_size") is None:
         filled.append("no vocab_size: priced with 32,000 tokens")
+    heads = aliased_value(config, "num_heads")
+    kv_default = _KV_HEADS_DEFAULT.get(model_type)
+    if (aliased_value(config, "num_kv_heads") is None and config.get("multi_query") is not True
+            and kv_default is not None and kv_default != heads):
+        filled.append(f"no num_key_value_heads: priced with one KV head per query head ({heads}), where "
+                      f"transformers' {model_type} config defaults to {kv_default}")
     if experts is not None and int(experts) > 1 and aliased_value(config, "experts_per_token") is None:
         filled.append("no num_experts_per_tok: each token priced through 1 expert")
     if experts is None and model_type in _MOE_FAMILIES:
@@ -282,7 +315,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     if missing:
         raise InputError(f"model config {name!r} lacks {', '.join(missing)}")
     _warn_defaults(config, name, model_type, int(hidden))
-    multi_query = config.get("multi_query") is True  # falcon/santacoder style: one KV head
+    multi_query = _multi_query(config, model_type)
     kv_heads = 1 if multi_query else (aliased_value(config, "num_kv_heads") or heads)
     ffn = aliased_value(config, "ffn_hidden_size") or 4 * hidden
     activation = str(config.get("hidden_act") or config.get("activation_function")
@@ -295,7 +328,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     max_seq = aliased_value(config, "max_seq_len") or 2048
     context = _context_positions(config, model_type, int(max_seq), name)  # before `try`: its error is one line
     llama4 = read_llama4(config, int(layers), int(experts), name) if model_type in LLAMA4_FAMILIES else {}
-    tied_default = model_type in {"gpt2", "opt", "bloom", "xglm", "gemma", "gemma2"}
+    tied_default = model_type in _TIED_FAMILIES
     try:
         frontier = {**read_frontier(config, int(layers), int(experts)), **llama4}
         shape = TransformerShape(

@@ -38,6 +38,7 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
 # Keys read outside `KEY_ALIASES`.
 _MODELLED_KEYS = frozenset({
     "model_type", "hidden_act", "activation_function", "hidden_activation", "multi_query", "head_dim",
+    "new_decoder_architecture",  # Falcon: num_kv_heads instead of multi_query (model_config._multi_query)
     "tie_word_embeddings", "source",
     # frontier families (see the `catalog.model_config` docstring)
     "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
@@ -116,13 +117,15 @@ HARMLESS_KEYS = frozenset({
     "resid_pdrop", "layerdrop", "attention_softmax_in_fp32", "scale_attn_weights", "scale_attn_by_inverse_layer_idx",
     "reorder_and_upcast_attn", "layer_norm_elementwise_affine", "do_layer_norm_before", "scale_embedding",
     "embedding_multiplier", "logits_scaling", "final_logit_softcapping", "attn_logit_softcapping",
-    "query_pre_attn_scalar",
+    "query_pre_attn_scalar", "rope_local_base_freq",  # Gemma 3: the sliding layers' RoPE base
+    "n_ctx",  # GPT-2: the context, n_positions' twin (configuration_gpt2.py; n_positions is read)
     # positions: rotary base/scaling/fraction and ALiBi change element-wise work only
-    "rope_theta", "rope_scaling", "rotary_pct", "rotary_emb_base", "partial_rotary_factor", "rope_interleaved",
+    "rope_theta", "rope_scaling", "original_max_position_embeddings", "rotary_pct", "rotary_emb_base",
+    "partial_rotary_factor", "rope_interleaved",
     "position_embedding_type", "no_rope_layers", "alibi", "offset_alibi", "use_parallel_residual", "rotary_dim",
     # biases (< 0.1 % of parameters), residual wiring, Megatron fusion flags
     "mlp_bias", "enable_bias", "bias", "use_bias", "parallel_attn", "parallel_residual",
-    "new_decoder_architecture", "apply_residual_connection_post_layernorm", "bias_dropout_fusion",
+    "apply_residual_connection_post_layernorm", "bias_dropout_fusion",
     "masked_softmax_fusion", "skip_bias_add", "skip_bias_add_qkv", "pretraining_tp", "slow_but_exact",
     # MoE routing details (element-wise on router scores; module docstring): normalisation, scoring, scaling
     "norm_topk_prob", "routed_scaling_factor", "scoring_func", "ep_size", "router_jitter_noise",

@@ -43,7 +43,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import poisson
 
 from infraplan.catalog.facility_loader import FailureRate, load_reliability
 from infraplan.errors import InputError
@@ -132,6 +131,9 @@ def domains_out_mean(domains, tray_failures_per_hour: float, trays: int, spare_t
     units = np.asarray(domains, dtype=np.float64)
     if spare_trays == 0:
         return units * (tray_failures_per_hour * trays) * repair_s / 3600.0
+    from scipy.stats import poisson  # here, not at the top: scipy.stats costs ~0.65 s to import (hL55), and only a
+    # spare-tray question reaches this line (facility, campus, reliability and train --tokens import this module)
+
     m = trays * tray_failures_per_hour * repair_s / 3600.0
     excess = m * float(poisson.sf(spare_trays - 1, m)) - spare_trays * float(poisson.sf(spare_trays, m))
     return units * max(excess, 0.0)
