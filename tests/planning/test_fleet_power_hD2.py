@@ -58,8 +58,9 @@ def test_a_fleet_of_one_h100_node_draws_what_facility_reports_for_it() -> None:
 def test_every_row_is_its_devices_times_facilitys_per_device_it_load() -> None:
     r = plan_fleet(str(EXAMPLE), "tco")
     used = {p.device: p.used for p in r.pools}  # each pool at its own size (hW), as `facility --count` builds it
-    per_device = {d: (f := size_facility(accelerator=d, count=used[d])).it_power_w / f.accelerators
-                  for d in ("h100-sxm", "mtia-v2")}
+    # the example's MTIA v2 pool names its server (hW55: device mtia-v2-rack), mtia-v2's own server by default
+    per_device = {d: (f := size_facility(accelerator=part, count=used[d])).it_power_w / f.accelerators
+                  for d, part in (("h100-sxm", "h100-sxm"), ("mtia-v2-rack", "mtia-v2"))}
     bought = {p.device: p.devices_bought for p in r.pools}  # hF2: the totals are the whole servers bought
     rows = [a for a in r.assignment if a["device"] in per_device]
     assert {a["device"] for a in rows} == set(per_device)

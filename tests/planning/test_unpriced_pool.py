@@ -133,8 +133,11 @@ def test_fleet_mix_no_longer_prices_an_unpriced_pool_at_zero(tmp_path: Path,
     chose MTIA v2 as free ($0.012 per device-hour: its energy). Now tco refuses it; power plans it, money null."""
     text = (Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml").read_text()
     path = tmp_path / "fm.yaml"
-    path.write_text(text.replace("{name: mtia-v2, device: mtia-v2, available: 3000, price_usd_per_device: 9000}",
-                                 "{name: mtia-v2, device: mtia-v2, available: 3000}"))
+    unpriced = text.replace(  # the example names MTIA v2's server since hW55 (`system: mtia-v2-rack`)
+        "{name: mtia-v2, device: mtia-v2, system: mtia-v2-rack, available: 3000, price_usd_per_device: 9000}",
+        "{name: mtia-v2, device: mtia-v2, system: mtia-v2-rack, available: 3000}")
+    assert unpriced != text
+    path.write_text(unpriced)
     assert main(["fleet-mix", str(path), "--objective", "tco"]) == 2
     err = capsys.readouterr().err
     assert "mtia-v2" in err and "price_usd_per_device" in err and err.count("\n") == 1

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog import load_accelerator
+from infraplan.catalog import load_accelerator, load_system
 from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_profile, load_video_device
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster.host_share import host_share
@@ -63,11 +63,26 @@ def _means(values: list[float | None]) -> tuple[float | None, float | None]:
     return float(np.exp(np.mean(np.log(v)))), float(len(v) / np.sum(1.0 / v))
 
 
+def server_scale(compare: dict[str, Any]) -> float:
+    """Devices per server, numerator's over the denominator's, where a claim compares whole servers (`per_server`:
+    each side a catalog system whose node holds that side's device, e.g. mtia-v2-rack's 24, or a count); else 1."""
+    if "per_server" not in compare:
+        return 1.0
+    counts = []
+    for side, entry in zip(("numerator", "denominator"), compare["per_server"], strict=True):
+        if isinstance(entry, str):  # the server file's own count, not a second copy of it here
+            system = load_system(entry)
+            if system.accelerator != compare[side]:
+                raise ValueError(f"per_server {entry} holds {system.accelerator}, not the {side} {compare[side]}")
+            entry = system.node.accelerators_per_node
+        counts.append(entry)
+    return counts[0] / counts[1]
+
+
 def _dlrm_ratio(compare: dict[str, Any], models: list[str], slo: float) -> dict[str, Any]:
-    """Per-model numerator / denominator of `quantity`, times `per_server` (devices per server, numerator's over
-    the denominator's) where a claim compares whole servers."""
+    """Per-model numerator / denominator of `quantity`, times `server_scale` where a claim compares whole servers."""
     q = compare["quantity"]
-    scale = compare["per_server"][0] / compare["per_server"][1] if "per_server" in compare else 1.0
+    scale = server_scale(compare)
     watts = {"qps_per_w": "power_w", "platform_qps_per_w": "platform_power_w"}.get(q)
     per_model, batches, bounds, power = {}, {}, {}, {}
     for m in models:
@@ -112,7 +127,7 @@ def naive_ratio(case: dict[str, Any], protocol: dict[str, Any]) -> float:
     if "compare" in case:
         c = case["compare"]
         models = protocol["model_set"] if c["models"] == "set" else c["models"]
-        scale = c["per_server"][0] / c["per_server"][1] if "per_server" in c else 1.0
+        scale = server_scale(c)
         ratios = [scale * _naive_unit(c["numerator"], dtype, c["quantity"])
                   / _naive_unit(c["denominator"], dtype, c["quantity"])
                   for dtype in (load_recsys_model(m).dtype for m in models)]
