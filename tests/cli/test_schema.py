@@ -87,6 +87,8 @@ UNITLESS = {
     "reserve_fraction",  # campus --reserve: a share of the power budget (hU53)
     "prefill_tp", "prefill_attention_dp", "prefill_ep",  # serve-plan's prefill pool of its own layout (hY53)
     "prefill_moe_tp",  # and its MoE TP (hY54)
+    "eval_every_sequences", "eval_every_steps", "eval_samples", "evaluations",  # train --eval-every: counts (hP55)
+    "evaluation_share",  # a fraction of the run's wall clock (hP55)
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",

@@ -17,11 +17,18 @@ from infraplan.results import Result
 from infraplan.training.results import TrainingEstimate
 
 
-class TrainingRunTotals(Result):
-    """Totals of a training run on `tokens`: wall clock with failures, GPU-hours, energy, CO2 and cost."""
+def _absent(value: object) -> bool:
+    """A run field left out of the JSON: the evaluation's, where the run does not evaluate (today's keys kept)."""
+    return value is None
 
-    time_to_train_s: float = Field(description="wall clock, compute time / goodput")
-    goodput: float = Field(description="fraction of the wall clock that trains (reliability model)")
+
+class TrainingRunTotals(Result):
+    """Totals of a training run on `tokens`: wall clock with failures (and evaluations, with --eval-every), GPU-hours,
+    energy, CO2 and cost."""
+
+    time_to_train_s: float = Field(description="wall clock, (compute time + evaluation_time_s) / goodput, seconds")
+    goodput: float = Field(description="fraction of the wall clock not lost to failures and checkpoints: training "
+                           "(and evaluating, with --eval-every) (reliability model)")
     job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
     gpu_hours: float = Field(description="accelerators x wall clock, accelerator-hours")
@@ -45,6 +52,20 @@ class TrainingRunTotals(Result):
                                            "(null: no server price)")
     co2_embodied_t: float | None = Field(description="embodied tCO2e of the servers amortised over the run (null: no "
                                          "catalog figure)")
+    eval_every_sequences: int | None = Field(None, description="--eval-every: sequences trained between two "
+                                             "evaluations (count; left out without it)", exclude_if=_absent)
+    eval_every_steps: int | None = Field(None, description="training steps between two evaluations, ceil("
+                                         "eval_every_sequences / global batch) (count)", exclude_if=_absent)
+    eval_samples: int | None = Field(None, description="--eval-samples: sequences one evaluation runs forward "
+                                     "(count)", exclude_if=_absent)
+    evaluations: int | None = Field(None, description="evaluations in the run: one at the end of every whole "
+                                    "interval of eval_every_steps steps (count)", exclude_if=_absent)
+    evaluation_s: float | None = Field(None, description="one evaluation: forward-only batches at the plan "
+                                       "(`training.evaluation.evaluation_s`), seconds", exclude_if=_absent)
+    evaluation_time_s: float | None = Field(None, description="evaluations x evaluation_s, in the wall clock, "
+                                            "seconds", exclude_if=_absent)
+    evaluation_share: float | None = Field(None, description="evaluation_time_s / time_to_train_s (fraction of the "
+                                           "wall clock)", exclude_if=_absent)
     cost_reason: str | None = Field(None, description="why the cost fields are null (the missing server price "
                                     "and the flag that supplies it)")
     price_note: str | None = Field(None, description="a what-if's inherited preset price (`accelerator_price`)")

@@ -2,7 +2,11 @@
 
 `training_run_totals` takes the estimate `infraplan.training.estimate_training(...)` returns and the number of
 tokens to train on. Compute time = tokens / tokens_per_s; the reliability model (facility/reliability.py) gives
-the job's MTTF, the Daly checkpoint interval and the goodput, so time_to_train_s = compute time / goodput. Energy
+the job's MTTF, the Daly checkpoint interval and the goodput, so time_to_train_s = compute time / goodput. A run
+that evaluates (`train --eval-every N --eval-samples S`, `training.evaluation.InRunEvaluation`) pays one forward-only
+evaluation at the end of every whole interval of ceil(N / global batch) steps, the validation runner's rule
+(`evaluation.with_evaluation_rate`, MLPerf's time to train): time_to_train_s = (compute time + evaluations) / goodput,
+and GPU-hours, energy, CO2 and cost follow that wall clock. Energy
 counts every allocated accelerator at its share of the cluster's peak IT load (accelerator at TDP, host,
 network, storage) times the site's PUE, for the whole wall-clock time (the model cards' convention of peak power
 per device, plus the rest of the IT load); cost = GPU-hours x the cluster's price of an owned accelerator-hour
@@ -41,15 +45,19 @@ from infraplan.network.results import NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
+from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
 from infraplan.training.results import TrainingEstimate
 
 
 def training_run_totals(train_result: TrainingEstimate, system: str | System | Cluster, tokens: float,
                         location: str | None = None, cooling: str | None = None, failure_rate: str | None = None,
                         storage: str = "tectonic", restart_s: float | None = None,
-                        overrides: CostOverrides | None = None, typed: str | None = None) -> TrainingRunTotals:
+                        overrides: CostOverrides | None = None, typed: str | None = None,
+                        evaluation: InRunEvaluation | None = None) -> TrainingRunTotals:
     """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`.
-    `typed`: what the user typed for the system, which the notes' commands name where it is a file (`typed_part`)."""
+    `typed`: what the user typed for the system, which the notes' commands name where it is a file (`typed_part`).
+    `evaluation`: the run's periodic evaluation (`training.evaluation.in_run_evaluation`), its time in the wall
+    clock."""
     if not 0 < tokens <= MAX_TRAINING_TOKENS:
         raise InputError(f"--tokens must be positive and at most {MAX_TRAINING_TOKENS:.0e} (~25x the largest "
                          f"published corpus), got {tokens:g}")
@@ -65,7 +73,9 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     accelerator = cluster.accelerator  # a what-if: its preset's failure rate; a file from scratch: the default's
     rel = job_reliability(accelerator, gpus, float(train_result.parameters), failure_rate, storage, None, restart_s)
     compute_s = tokens / tokens_per_s
-    wall_s = compute_s / rel["goodput"]
+    evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
+    evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0
+    wall_s = (compute_s + evaluation_time_s) / rel["goodput"]
     gpu_hours = gpus * wall_s / SECONDS_PER_HOUR
     site = site_inputs(cluster.layout, cooling, location, None, overrides)
     no_price = missing_server_price(cluster.accelerator, site.overrides)
@@ -103,11 +113,20 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
+        **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
         notes=[*(n for n in [goodput_basis_note(rel, gpus), housed_note(cluster, gpus, money, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
                *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
     )
+
+
+def evaluation_fields(evaluation: InRunEvaluation, evaluations: int, evaluation_time_s: float, wall_s: float
+                      ) -> dict[str, float | int]:
+    """The run's evaluation as `TrainingRunTotals` states it (fields left out of a run that does not evaluate)."""
+    return {"eval_every_sequences": evaluation.every_sequences, "eval_every_steps": evaluation.steps_between,
+            "eval_samples": evaluation.eval_samples, "evaluations": evaluations, "evaluation_s": evaluation.seconds,
+            "evaluation_time_s": evaluation_time_s, "evaluation_share": evaluation_time_s / wall_s}
 
 
 def housed_note(cluster: Cluster, gpus: int, money: ClusterCost, typed: str | None = None) -> str | None:

@@ -33,8 +33,8 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.serving.loop_stepping import kept_cost_tables
-from infraplan.training.estimate import estimate_training, resolve_training
-from infraplan.training.evaluation import evaluation_s, with_evaluation_rate
+from infraplan.training.estimate import estimate_training
+from infraplan.training.evaluation import evaluation_s, plan_point, with_evaluation_rate
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.results import PlanMetrics
 from infraplan.training.search import search_plans
@@ -119,13 +119,7 @@ def _training_share(case: dict[str, Any], result: PlanMetrics) -> float:
     """The share of the case's wall clock that trains: its steps against its evaluations
     (`evaluation.with_evaluation_rate`), at the plan it was priced on (a searched case's found plan)."""
     evaluation, c = case["evaluation"], result.config
-    point = resolve_training(case["model"], case["system"], case["gpus"], tp=c.tp, pp=c.pp, dp=c.dp, cp=c.cp,
-                             ep=c.ep, vpp=c.vpp, seq_len=c.seq_len, global_batch=c.global_batch,
-                             micro_batch=c.micro_batch, recompute=c.recompute, zero=c.zero, dtype=c.dtype,
-                             attention=c.attention, order=c.order, sequence_parallel=c.sequence_parallel,
-                             schedule=c.schedule, stack=case.get("stack"), etp=c.etp,
-                             recompute_layers=c.recompute_layers, offload_layers=c.offload_layers,
-                             zero_shard=c.zero_shard or None)
+    point = plan_point(case["model"], case["system"], c, stack=case.get("stack"))
     return with_evaluation_rate(result.step_time_s, c.global_batch,
                                 evaluation_s(point, evaluation["eval_samples"]), evaluation["interval_samples"])
 

@@ -131,6 +131,10 @@ TRAIN = {
                "GPU-hours, energy, CO2 and cost"),
     "location": "grid/price location preset or YAML file for --tokens",
     "server_price": "server $ per accelerator for --tokens (overrides the catalog)",
+    "eval_every": ("with --tokens: evaluate after every N sequences trained (24576, 50M tokens or 12 steps; rounded up "
+                   "to whole steps): the evaluations join the wall clock, GPU-hours, energy and cost"),
+    "eval_samples": ("with --eval-every: sequences one evaluation runs forward at the plan (11590, 24M tokens or 6 "
+                     "steps)"),
 }
 SEARCH = {
     "model": _MODEL,

@@ -87,6 +87,12 @@ baseline, facility / campus's system, accelerator (hU53), location and fleet, re
 rate (hX53: every catalog reference the CLI reads as a file)."""
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
+SequencesQuantity = Annotated[str, Field(min_length=1, max_length=40,
+                                         pattern=r"^[0-9][0-9._]*(e[0-9]+)?[A-Za-z]*( ?[A-Za-z]+)?$",
+                                         description="a count of sequences, or of tokens or steps with the word: "
+                                         "24576, 50M tokens, 12 steps")]
+
+
 def _read_text(reader: Callable[[str], float]) -> Callable[[object], object]:
     """A before-validator reading text with `reader`, the CLI option's own (units.py), a number left as given; an
     unreadable text is the reader's one line (a 422)."""

@@ -54,6 +54,7 @@ from infraplan.web.request_fields import (
     RecsysSlo,
     RestartSeconds,
     ScheduleName,
+    SequencesQuantity,
     TpotSlo,
     TtftSlo,
     UsdPerMwh,
@@ -116,6 +117,8 @@ class TrainRequest(ModelOnSystemRequest):
     tokens: Quantity | None = None
     location: CatalogRef | None = None
     server_price: Price | None = None
+    eval_every: SequencesQuantity | None = None  # the CLI's --eval-every / --eval-samples (need tokens)
+    eval_samples: SequencesQuantity | None = None
 
 
 def _one_count_listed(value: object) -> object:

@@ -41,6 +41,7 @@ from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
 from infraplan.serving.serving_api import DEFAULT_REQUESTS, closed_loop_requests, estimate_serving
 from infraplan.training.estimate import estimate_training
+from infraplan.training.evaluation import eval_options, in_run_evaluation, plan_point
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.search import search_plans
 from infraplan.units import (
@@ -78,6 +79,7 @@ Progress = Callable[[float], None]
 
 
 def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
+    evaluated = eval_options(r.eval_every, r.eval_samples, r.tokens, r.seq_len, r.global_batch)  # as `train`
     result = estimate_training(ref(r.model), ref(r.system), r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep,
                                vpp=r.vpp, seq_len=r.seq_len, global_batch=r.global_batch, micro_batch=r.micro_batch,
                                recompute=r.recompute, recompute_layers=r.recompute_layers,
@@ -87,8 +89,11 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard)
     result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:
+        evaluation = (in_run_evaluation(plan_point(ref(r.model), ref(r.system), result.config, ref(r.stack), r.sharp),
+                                        *evaluated) if evaluated else None)
         totals = training_run_totals(result, ref(r.system), parse_count(r.tokens), location=ref(r.location),
-                                     overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))
+                                     overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
+                                     evaluation=evaluation)
         return TrainingRunResult.joined(result, totals)
     if r.location is not None or r.server_price is not None:
         raise InputError("--location, --server-price and --costs need --tokens")

@@ -43,11 +43,18 @@ from infraplan.cli.options import (
 from infraplan.errors import InputError
 from infraplan.results import Result
 from infraplan.training.estimate import estimate_training
+from infraplan.training.evaluation import eval_options, in_run_evaluation, plan_point
 from infraplan.training.results import TrainingEstimate
 from infraplan.units import parse_count
 
 if TYPE_CHECKING:
     from infraplan.planning.results import TrainingRunResult
+
+
+EVAL_EVERY_HELP = ("with --tokens: evaluate after every N sequences trained (24576, 50M tokens or 12 steps; rounded "
+                   "up to whole steps): the evaluations join the wall clock, GPU-hours, energy and cost")
+EVAL_SAMPLES_HELP = ("with --eval-every: sequences one evaluation runs forward at the plan (11590, 24M tokens or 6 "
+                     "steps)")
 
 
 def recompute_label(recompute: str, layers: int) -> str:
@@ -104,11 +111,16 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         console.print(f"beyond published MFU: {r.beyond_published_mfu_reason}", soft_wrap=True, highlight=False)
     run: Any = r
     if hasattr(run, "time_to_train_s"):
-        table = metric_table("the whole run (failures, checkpoints, facility)")
+        evaluated = getattr(run, "evaluations", None) is not None  # --eval-every: in the wall clock below
+        table = metric_table(f"the whole run (failures, checkpoints, {'evaluations, ' if evaluated else ''}facility)")
         table.add_row("time to train (wall clock)", fmt_seconds(run.time_to_train_s))
         table.add_row("goodput", fmt_percent(run.goodput))
         table.add_row("job MTTF", fmt_seconds(run.job_mttf_s))
         table.add_row("checkpoint interval", fmt_seconds(run.checkpoint_interval_s))
+        if evaluated:
+            table.add_row("evaluations", f"{run.evaluations:,} × {fmt_seconds(run.evaluation_s)} (every "
+                          f"{run.eval_every_steps:,} steps, {run.eval_samples:,} seqs)")
+            table.add_row("evaluation share", fmt_percent(run.evaluation_share))
         table.add_row(f"{device}-hours", fmt_quantity(run.gpu_hours, f"{device}-h"))
         table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
         table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
@@ -180,6 +192,8 @@ def train(
                                          help="grid/price location preset or YAML file for --tokens"),
     server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
                                               help="server $ per accelerator for --tokens (overrides the catalog)"),
+    eval_every: str | None = typer.Option(None, "--eval-every", help=EVAL_EVERY_HELP),
+    eval_samples: str | None = typer.Option(None, "--eval-samples", help=EVAL_SAMPLES_HELP),
     costs: CostsOption = None,
     sharp: bool = typer.Option(False, "--sharp", help="IB SHARP in-network all-reduce for the DP gradients (NCCL "
                                "CollNet, NCCL_COLLNET_ENABLE=1; the stack's nccl_collnet); InfiniBand SHARP switches "
@@ -192,6 +206,7 @@ def train(
     as_json: JsonFlag = False,
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
+    evaluated = eval_options(eval_every, eval_samples, tokens, seq_len, global_batch)  # one line before pricing
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
                                recompute_layers=recompute_layers, offload_layers=offload_layers, zero=zero,
@@ -207,8 +222,10 @@ def train(
         from infraplan.planning.training_run import training_run_totals
 
         overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
+        evaluation = (in_run_evaluation(plan_point(model, system, result.config, stack, sharp), *evaluated)
+                      if evaluated else None)
         result = with_run_totals(result, training_run_totals(result, system, parse_count(tokens), location=location,
-                                                             overrides=overrides, typed=system))
+                                                             overrides=overrides, typed=system, evaluation=evaluation))
     elif location is not None or server_price is not None or costs is not None:
         raise InputError("--location, --server-price and --costs need --tokens")
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
