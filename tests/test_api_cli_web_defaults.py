@@ -85,7 +85,7 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
     ("campus", "fleet"): ("api sweep", "another command behind one flag: `plan_fleet` (planning/campus.py)"),
     **{("train", o): ("api sweep", "whole-run totals on top of the estimate (`planning.training_run`), as the "
                       "CLI and the web runner add them; a sweep of steps does not")
-       for o in ("tokens", "location", "server_price")},
+       for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
     ("train", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
     ("train", "memory_margin"): ("api sweep", "the headroom flag at another margin on top of the estimate "
                                  "(`planning.training_run.with_memory_margin`), as the CLI and the web runner add it"),

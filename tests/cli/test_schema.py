@@ -46,6 +46,7 @@ UNITLESS = {
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
     "recompute_layers", "offload_layers",  # counts of layers
     "zero_shard",  # ranks ZeRO shards over (hybrid sharding), a count as dp
+    "lora_rank", "lora_targets",  # train --lora-rank: a rank (a count as tp); the projections' names (hF55)
     "executed_flops_utilisation", "mfu_flop_convention",  # a fraction of peak; the FLOP count's name (hF45)
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "reason", "evaluated", "feasible", "mfu_guard", "scaling", "workload", "offline", "seed",

@@ -24,7 +24,7 @@ from infraplan.planning.fleet_pool_money import fleet_pool_money, per_device_cos
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.planning.pool_money import pool_money, pool_spares
 from infraplan.planning.scenario import plan_scenario
-from infraplan.planning.scenario_bound import _spare_nodes
+from infraplan.planning.scenario_bound import spare_nodes_by_count
 from infraplan.planning.scenario_report import packed
 from infraplan.planning.scenario_sizing import size
 from infraplan.planning.scenario_spec import ScenarioSpec
@@ -230,6 +230,6 @@ def test_the_spares_of_every_count_at_once_are_pool_spares() -> None:
     spec = ScenarioSpec.model_validate({**_plan(18_000).model_dump(),
                                         "policy": {"objective": "tco", **MONEY, "spare_probability": 0.999}})
     for pool in spec.pools:
-        got = _spare_nodes(spec, pool, 400)
+        got = spare_nodes_by_count(spec, pool, 400)
         want = [pool_spares(spec, pool, 8 * n).spare_nodes for n in range(401)]  # type: ignore[union-attr]
         assert got.tolist() == want and want[-1] > want[1] > 0

@@ -29,7 +29,7 @@ import numpy as np
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_bound
 from infraplan.planning.pool_money import node_devices
 from infraplan.planning.retirement import lifecycles
-from infraplan.planning.scenario_bound import _spare_nodes
+from infraplan.planning.scenario_bound import spare_nodes_by_count
 from infraplan.planning.scenario_report import base_capex, packed, site_caps, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Optimality, too_many_counts
@@ -44,7 +44,7 @@ def least_increments(spec: ScenarioSpec, most: list[int]) -> tuple[np.ndarray, f
         g = node_devices(pool)
         top = -(-most[p] // g)
         base = int(whole_base(spec)[p, 0]) // g
-        reach = max(top + int(_spare_nodes(spec, pool, top)[top]), base, 1)
+        reach = max(top + int(spare_nodes_by_count(spec, pool, top)[top]), base, 1)
         value = [0.0] + [float(packed(spec, pool, n * g).capex_usd or 0.0) for n in range(1, reach + 1)]
         out.append(max(0.0, min(b - a for a, b in zip(value, value[1:], strict=False)) / g))
         if base:  # the first phase spends from the base's unpacked value (module docstring)

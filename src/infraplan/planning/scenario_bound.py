@@ -50,7 +50,7 @@ def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.nda
             return cache[servers]
 
         top = -(-most[p] // g)
-        spares = _spare_nodes(spec, pool, top)
+        spares = spare_nodes_by_count(spec, pool, top)
         base = pool.installed // g  # the installed base's whole servers (scenario_report.whole_base)
         values = []
         for n in range(1, top + 1):
@@ -62,7 +62,7 @@ def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.nda
     return out
 
 
-def _spare_nodes(spec: ScenarioSpec, pool: Any, top: int) -> np.ndarray:
+def spare_nodes_by_count(spec: ScenarioSpec, pool: Any, top: int) -> np.ndarray:
     """Spare nodes for 0 .. `top` nodes used: `pool_spares`' Poisson quantile over all counts at once
     (planning/spares.py `spare_servers`, the one count `spare_nodes` takes, the pool's blast radius included)."""
     one = pool_spares(spec, pool, node_devices(pool))

@@ -36,6 +36,7 @@ from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
+from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, lora_note, lora_spec, trainable_params
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS
@@ -239,9 +240,10 @@ def prices_collectives(plan: PlanArrays) -> bool:
 
 
 def finish_training(point: TrainingPoint, values: Mapping[str, Any],
-                    twin_values: Mapping[str, Mapping[str, Any]]) -> TrainingEstimate:
+                    twin_values: Mapping[str, Mapping[str, Any]], lora: LoraSpec | None = None) -> TrainingEstimate:
     """The TrainingEstimate of a resolved point from its outputs `values` and its twins' (`evaluate_plans` keys,
-    `twin_values` by dtype): the slower-precision note, the offloaded layers, the error band and the MFU flag."""
+    `twin_values` by dtype): the slower-precision note, the offloaded layers, the error band and the MFU flag;
+    `lora`: a frozen base's fields (`frozen_base`; no pre-training MFU ceiling: another FLOP count)."""
     plan, profile, accelerator = point.plan, point.profile, point.cluster.accelerator
     slower = slower_precision_note(values, plan_dtype(plan), twin_values) if twin_values else None  # (`dtype_twin`)
     notes = [*point.notes, slower] if slower else list(point.notes)
@@ -253,7 +255,11 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     convention = flop_convention_note(row["mfu"], row["hfu"], row["executed_flops_utilisation"])
     notes += [convention] if convention else []  # an MFU above 100 % said, not shown silently
     family = accelerator.catalog_name
-    ceiling = mfu_ceiling(family, bands, row["config"]["dtype"])
+    ceiling = mfu_ceiling(family, bands, row["config"]["dtype"]) if lora is None else None
+    if lora is not None:
+        row.update(lora_rank=lora.rank, lora_targets=lora.targets, mfu_flop_convention=FLOP_CONVENTION,
+                   trainable_params_count=trainable_params(point.shape, point.plan.one_row, lora))
+        notes.append(lora_note(lora))
     # the ceiling's FLOP convention: the causal ratio read only for a figure counted with the causal half
     causal = (float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))
               if ceiling is not None and ceiling.flop_convention == "causal_scores" else 1.0)
@@ -273,7 +279,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       sequence_parallel: bool = True, schedule: str | None = None,
                       stack: str | Stack | None = None, etp: int | None = None,
                       recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
-                      zero_shard: int | None = None) -> TrainingEstimate:
+                      zero_shard: int | None = None, lora_rank: int | None = None,
+                      lora_targets: str = "attention") -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
     `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
@@ -292,6 +299,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     line unless every switch tier of the system does SHARP.
     `zero_shard`: hybrid sharding (`train --zero-shard N`): ZeRO over N of the DP x CP ranks, replicated across the
     groups (`training.hybrid_shard`: the stacks that run it); None or DP x CP: over all of them.
+    `lora_rank`: a frozen base with rank-R LoRA adapters on `lora_targets` (`train --lora-rank`, `frozen_base`).
 
     The point is resolved by `resolve_training` and finished by `finish_training`, as the sweep's batched `train`
     does (`sweep.functions.train_batch`): one answer either way.
@@ -300,13 +308,15 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
                              recompute_layers, offload_layers, sharp, zero_shard)
     shape, cluster, profile = point.shape, point.cluster, point.profile
-    return finish_training(point, _outputs(shape, cluster, point.plan, profile),
-                           {d: _outputs(shape, cluster, twin, profile) for d, twin in point.twins})
+    lora = None if lora_rank is None else lora_spec(shape, lora_rank, lora_targets)
+    return finish_training(point, _outputs(shape, cluster, point.plan, profile, lora),
+                           {d: _outputs(shape, cluster, twin, profile, lora) for d, twin in point.twins}, lora)
 
 
-def _outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> Mapping[str, Any]:
+def _outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack,
+             lora: LoraSpec | None = None) -> Mapping[str, Any]:
     """A single estimate's outputs (`one_plan_outputs`: always, unless a caller's plan is not one)."""
-    return (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one
+    return (one_plan_outputs(shape, cluster, plan, profile, lora) if plan.is_one
             else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
 
 

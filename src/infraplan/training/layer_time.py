@@ -155,6 +155,9 @@ AMAX_BYTES = 4.0
 _SCALED_DTYPES = (("mxfp8", int(Dtype.MXFP8)), ("fp8", int(Dtype.FP8)))
 
 
+layer_layout = _layout  # (public: `frozen_base` prices the same GEMM table)
+
+
 def amax_reductions(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> tuple[float, float, Any]:
     """All-reduces (MAX) of one fp32 amax over the TP group per layer and micro-batch, forward and backward, and
     where they run.

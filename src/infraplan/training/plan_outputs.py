@@ -25,6 +25,7 @@ from infraplan.training.flops import (
     hardware_flops_per_step,
     model_flops_per_step,
 )
+from infraplan.training.frozen_base import LoraSpec, frozen_memory, frozen_model_flops_per_step
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays
@@ -115,18 +116,20 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
 
 
 def one_plan_outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-                     profile: Stack) -> dict[str, float | bool]:
+                     profile: Stack, lora: LoraSpec | None = None) -> dict[str, float | bool]:
     """`evaluate_plans` of a single estimate's plan (`PlanArrays.is_one`) as Python floats (`fits` a bool): the
     same formulas on its plain numbers, the bits of its row in a grid (tests/training/test_one_plan_float_path.py),
-    kept in the one-plan memo (`training.one_plan_memo`)."""
+    kept in the one-plan memo (`training.one_plan_memo`). `lora`: a frozen base's (`frozen_base`; not kept)."""
+    if lora is not None:
+        return _evaluate_one(shape, cluster, plan, profile, lora)
     return cluster_pricing(cluster, profile).memoised(
         "plan", shape, PLAN_FIELDS, lambda p: _evaluate_one(shape, cluster, p, profile))(plan)
 
 
 def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-                  profile: Stack) -> dict[str, float | bool]:
+                  profile: Stack, lora: LoraSpec | None = None) -> dict[str, float | bool]:
     """`one_plan_outputs` without the memo: `_evaluate`'s formulas on the plan's Python numbers."""
-    out: dict[str, float | bool] = one_plan_step_time(shape, cluster, plan, profile)  # (a fresh dict of floats)
+    out: dict[str, float | bool] = one_plan_step_time(shape, cluster, plan, profile, lora=lora)  # (fresh floats)
     p = plan.one_row
     gpus = float(p.gpus)
     t = out["step_time_s"]
@@ -135,11 +138,15 @@ def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     out["tokens_per_s_per_gpu"] = out["tokens_per_s"] / gpus
     forward = forward_flops_per_token_layer(shape, p.seq_len)  # (for both counts)
     model_flops = model_flops_per_step(shape, p, forward)
+    if lora is not None:  # Megatron-Bridge's LoRA count (`frozen_base.FLOP_CONVENTION`)
+        model_flops = frozen_model_flops_per_step(shape, p, forward[0], float(forward[1]))
     out["model_tflops_per_gpu"] = float(model_flops / (t * gpus) / 1e12)  # `model_tflops_per_gpu`
     out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
     out["hfu"] = float(hardware_flops_per_step(shape, p, model_flops, forward) / (t * gpus) / peak)
     out["executed_flops_utilisation"] = float(executed_flops_per_step(shape, p, profile) / (t * gpus) / peak)
     memory = memory_breakdown(shape, p, profile, balanced_split(shape, cluster, plan, profile))
+    if lora is not None:  # the adapters' gradients and optimizer states alone
+        memory = frozen_memory(memory, shape, p, lora, float(shape.total_params()))
     total = 0.0
     for i, (k, key) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
         out[key] = term = float(memory[k])

@@ -152,6 +152,12 @@ class TrainingEstimate(PlanMetrics):
     parameters: int = Field(description="total model parameters (count)")
     stack: str = Field(DEFAULT_TRAINING_STACK, description="software-stack profile assumed (catalog/stacks; --stack)")
     notes: list[str] = Field(default_factory=list, description="what infraplan chose that the user did not give")
+    lora_rank: int | None = Field(None, description="LoRA adapters' rank on a frozen base (--lora-rank); null: every "
+                                  "weight trained")
+    lora_targets: str | None = Field(None, description="the projections the adapters are on (--lora-targets: "
+                                     "attention = Q, K, V, O; all = every dense linear); null without --lora-rank")
+    trainable_params_count: int | None = Field(None, description="parameters trained (the adapters'); null without "
+                                               "--lora-rank")
 
 
 class MfuCeiling(Result):

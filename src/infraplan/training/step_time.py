@@ -1,11 +1,9 @@
 """Training step time of a transformer under a TP/CP/PP/DP/EP plan, vectorised over plans.
 
-Per micro-batch and layer on one GPU: `training.layer_time` (GEMMs, attention, element-wise work, TP/CP
-collectives, recompute, the stack's overlaps and host issue time), `training.head_time` (the LM head, loss and
-embedding) and
-`training.expert_dispatch` (the EP all-to-all), priced here once per distinct layer row; the layers are split into
-pipeline stages (`training.stage_split`), the p2p and data-parallel traffic (`training.step_traffic`) priced once
-per distinct communication row (`row_memo.computed_once`), and `training.step_assembly` makes a step of them.
+Per micro-batch and layer on one GPU: `training.layer_time` (GEMMs, attention, element-wise work, TP/CP collectives,
+recompute, the stack's overlaps, host issue time), `training.head_time` (LM head, loss, embedding) and
+`training.expert_dispatch` (EP all-to-all), once per distinct layer row; stages (`training.stage_split`), p2p and DP
+traffic (`training.step_traffic`, once per communication row), assembled by `training.step_assembly`.
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (a middle stage's layers, the first's plus the embedding,
 or the last's plus the LM head and loss) sets the pace; step = m * t_stage + the schedule's bubble
@@ -13,11 +11,10 @@ or the last's plus the LM head and loss) sets the pace; step = m * t_stage + the
 (p-1)/v t_stage for equal stages) + the p2p chain of one micro-batch through all p*v chunks forward and back
 (steady-state p2p overlaps compute; a stack with blocking p2p, `Stack.p2p_synchronize`, pays every micro-batch's
 calls: `step_assembly.pipeline_p2p_time`; a Megatron-Core layout sets stages: `training.pipeline_layout`).
-Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or
-all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's
-forward and the last one's backward; what does not fit in that window is exposed. Optimizer: Adam is
-memory-bound, 38 bytes per parameter of the stage that steps the most (`training.optimizer_step`).
-"""
+Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or all-gather
+forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's forward and the last
+one's backward; what does not fit in that window is exposed. Optimizer: Adam is memory-bound, 38 bytes per
+parameter of the stage that steps the most (`training.optimizer_step`). A frozen base: `frozen_base`."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -44,6 +41,7 @@ from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.expert_dispatch import deepep_node_dedup, ep_seconds, with_ep_comm, with_flex_dispatcher
 from infraplan.training.forward_pass import forward_only_terms
+from infraplan.training.frozen_base import FrozenEndStages, LoraSpec, adapter_params, frozen_traffic, with_frozen_layers
 from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
@@ -296,12 +294,13 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
 
 
 def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack,
-                       stage_only: bool = False, forward_only: bool = False) -> dict[str, Any]:
+                       stage_only: bool = False, forward_only: bool = False,
+                       lora: LoraSpec | None = None) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid.
-    `forward_only` (one plan): its micro-batches' forward passes alone, an evaluation's (`forward_pass`)."""
-    if forward_only and not plan.is_one:
-        raise ValueError("forward_only prices one plan (PlanArrays.is_one)")
+    `forward_only` / `lora` (one plan): its forward passes alone (`forward_pass`) / a LoRA step (`frozen_base`)."""
+    if (forward_only or lora is not None) and not plan.is_one:
+        raise ValueError("forward_only and lora price one plan (PlanArrays.is_one)")
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
     # the experts as the stack lays them and its rank order where the plan names none (a stack-less grid)
     plan = plan.with_expert_layout(expert_layout(profile), rank_order(profile))
@@ -336,7 +335,12 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
             traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
                                                           traffic["expert_params"], grad_bytes,
                                                           None, held, all_reduce)
+            if lora is not None:  # a frozen base: the adapters' gradients and steps (`frozen_base`)
+                traffic = frozen_traffic(traffic, shape, row, lora, lambda params: _one_plan_dp_collectives(
+                    shape, dp_fabric, row, params, 0.0, grad_bytes, None, held, all_reduce))
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
+        floats = floats if lora is None else with_frozen_layers(floats, shape, rates, row, precision_of(row), profile,
+                                                                 lora, fabric)
         if forward_only:  # no backward, gradients or optimizer; nothing saved to offload (`forward_pass`)
             forward = forward_only_terms(floats)
             return assemble_step(row, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
@@ -344,6 +348,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
             shape, dp_fabric, row, params, experts, grad_bytes, layers, held, all_reduce)
             for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))
+        ends = ends if lora is None else FrozenEndStages(ends, adapter_params(shape, row, lora)[0], row.zero)
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)

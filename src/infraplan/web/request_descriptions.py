@@ -124,6 +124,11 @@ TRAIN = {
     "zero_shard": ("hybrid sharding (HSDP / distributed-optimizer instances): ZeRO over N of the DP x CP ranks, "
                    "replicated across the groups (N divides DP x CP; torchtitan ZeRO-2/3, nemo-26.04 ZeRO-1) "
                    "[default: all of DP x CP]"),
+    "lora_rank": ("fine-tune a frozen base with LoRA adapters of this rank: no weight gradients, optimizer states or "
+                  "DP gradient reduction for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every weight "
+                  "trained]"),
+    "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
+                     "dense linear layer)"),
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
                       "--memory-margin flags it (default 0.05, an ASSUMPTION)"),

@@ -113,6 +113,8 @@ class TrainRequest(ModelOnSystemRequest):
     stack: CatalogRef | None = None
     sharp: bool = False  # the CLI's --sharp: IB SHARP for the DP all-reduce (NCCL CollNet), SHARP switches only
     zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS)] = None  # --zero-shard
+    lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
+    lora_targets: Literal["attention", "all"] = "attention"  # --lora-targets
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
     tokens: Quantity | None = None
     location: CatalogRef | None = None

@@ -86,7 +86,8 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                offload_layers=r.offload_layers, zero=r.zero,
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
-                               stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard)
+                               stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard,
+                               lora_rank=r.lora_rank, lora_targets=r.lora_targets)
     result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:
         evaluation = (in_run_evaluation(plan_point(ref(r.model), ref(r.system), result.config, ref(r.stack), r.sharp),

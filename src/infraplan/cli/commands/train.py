@@ -198,6 +198,12 @@ def train(
     sharp: bool = typer.Option(False, "--sharp", help="IB SHARP in-network all-reduce for the DP gradients (NCCL "
                                "CollNet, NCCL_COLLNET_ENABLE=1; the stack's nccl_collnet); InfiniBand SHARP switches "
                                "only"),
+    lora_rank: int | None = typer.Option(None, "--lora-rank", help="fine-tune a frozen base with LoRA adapters of "
+                                         "this rank: no weight gradients, optimizer states or DP gradient reduction "
+                                         "for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every "
+                                         "weight trained]"),
+    lora_targets: str = typer.Option("attention", "--lora-targets", help="with --lora-rank: the projections the "
+                                     "adapters are on: attention (Q, K, V, O) | all (every dense linear layer)"),
     memory_margin: float | None = typer.Option(
         None, "--memory-margin", show_default=False,
         help="share of the accelerator's memory the plan should leave free after everything priced (the "
@@ -212,7 +218,8 @@ def train(
                                recompute_layers=recompute_layers, offload_layers=offload_layers, zero=zero,
                                dtype=dtype, attention=attention,
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
-                               etp=etp, sharp=sharp, zero_shard=zero_shard)
+                               etp=etp, sharp=sharp, zero_shard=zero_shard, lora_rank=lora_rank,
+                               lora_targets=lora_targets)
     if memory_margin is not None:
         from infraplan.planning.training_run import with_memory_margin
 

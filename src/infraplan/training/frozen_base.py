@@ -1,0 +1,224 @@
+"""Frozen-base fine-tuning (LoRA, Hu et al. 2021, arXiv:2106.09685): one plan's step with the base weights frozen.
+
+A LoRA run trains rank-R adapters W + B A (A: in x R, B: R x out) beside the frozen base projections it names
+(`LoraSpec.targets`: "attention", the query / key / value and output projections, as MLPerf Training's Llama 2 70B
+LoRA reference and NeMo's `target_modules=["linear_qkv", "linear_proj"]` adapt them; "all": every dense linear
+layer of the block). Priced by the step model itself on one plan (`step_time.one_plan_step_time(..., lora=spec)`,
+as `forward_pass` prices an evaluation):
+* compute: each frozen GEMM's backward is its data gradient alone (the input gradient the layers below need; no
+  weight gradient is computed for a weight without `requires_grad`), so its weight-gradient GEMM, priced as the
+  full step prices it (`layer_kernels`: (k x m) @ (m x n) at the main gradient's width), is taken out of the
+  layer's backward; each adapter adds its two small GEMMs forward (T x in @ in x R, then T x R @ R x out) and
+  their data- and weight-gradient GEMMs backward at their small-shape efficiency (`hardware.kernels.gemm_seconds`:
+  the tile / wave model and the fixed per-GEMM time), in bf16 (ASSUMPTION: NeMo / PEFT adapters are plain bf16
+  linears, not fp8 Transformer Engine modules), re-run forward under full recompute. Tensor parallel: an adapter
+  on a column-parallel projection splits B's output over TP, one on a row-parallel projection (attention output,
+  FFN down) splits A's input (Megatron-Bridge `ParallelLinearAdapter`); the row-parallel adapter's T x R
+  partial-sum all-reduce is not priced (ASSUMPTION: T x R x 2 bytes, R / h of the layer's own TP traffic).
+* DP traffic and optimizer: only the adapters' gradients are reduced and only their parameters stepped (Adam on
+  the adapters; the stage's parameters in `step_traffic` / `optimizer_step` are the adapters' of its layers; the
+  tied embedding's gradient sync is gone); ZeRO-3 / FSDP still all-gathers the frozen weights every step (the
+  gathers priced on the full parameters, the reduce-scatters on the adapters').
+* memory (`frozen_memory`): weights as the plan holds them plus the adapters'; gradients and optimizer states
+  only for the adapters (the base's scaled by trainable / total parameters); activations as the recompute setting
+  says (ASSUMPTION: unchanged; a frozen GEMM needs no saved input for a weight gradient, which a framework may
+  or may not free).
+* FLOPs (`frozen_model_flops_per_step`): Megatron-Bridge 0.6.0's LoRA convention
+  (megatron/bridge/training/utils/flop_utils.py:815-824): the frozen model's training FLOPs times 2/3 (forward and
+  data gradient, no weight gradient), the attention core at its full training count, the adapters not counted.
+Dense decoder models only (MoE experts carry no adapters here; refused in `lora_spec`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.errors import InputError
+from infraplan.hardware.kernels import KernelRates, gemm_seconds, grouped_gemm_seconds
+from infraplan.network.collectives import Fabric
+from infraplan.ops.layer import Gemm, layer_ops
+from infraplan.training.enums import Recompute
+from infraplan.training.layer_kernels import (
+    collective_times,
+    gemm_fwd_bwd,
+    main_grad_wgrad_bytes,
+    output_width,
+    wgrad_width,
+)
+from infraplan.training.layer_time import layer_layout
+from infraplan.training.plan import PlanArrays
+from infraplan.training.step_traffic import EndStageTraffic
+
+# the projections each target set adapts (`ops.layer` roles); "all": every dense linear of the block
+LORA_TARGETS = {"attention": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up"),
+                "all": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up", "ffn_up", "ffn_down",
+                        "shared_up", "shared_down")}
+# row-parallel projections: their input is split over TP (Megatron-Core RowParallelLinear)
+ROW_PARALLEL = ("attention_out", "ffn_down", "shared_down")
+ADAPTER_BYTES = 2.0  # bf16 adapter weights (ASSUMPTION, module docstring)
+FLOP_CONVENTION = ("megatron-bridge-lora: frozen GEMMs and LM head 2x forward (forward + data gradient), attention "
+                   "core 3x forward, adapters not counted (Megatron-Bridge 0.6.0 flop_utils.py:815-824)")
+
+
+@dataclass(frozen=True)
+class LoraSpec:
+    """Adapters of rank `rank` on the projections of `targets` (a `LORA_TARGETS` key)."""
+
+    rank: int
+    targets: str = "attention"
+
+
+def lora_spec(shape: TransformerShape, rank: int, targets: str = "attention") -> LoraSpec:
+    """A checked spec: one-line InputError for a rank <= 0 or above the hidden size, unknown targets or a MoE model."""
+    if targets not in LORA_TARGETS:
+        raise InputError(f"--lora-targets must be one of {', '.join(LORA_TARGETS)} (got {targets!r})")
+    if not 0 < rank <= shape.hidden_size:
+        raise InputError(f"--lora-rank must be in 1..{shape.hidden_size} (the hidden size; got {rank})")
+    if shape.is_moe:
+        raise InputError("--lora-rank prices dense models only (MoE experts carry no adapters here)")
+    return LoraSpec(rank, targets)
+
+
+def _adapted(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
+    return [g for g in gemms if g.role in LORA_TARGETS[spec.targets] and not g.grouped]
+
+
+def adapter_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> tuple[float, float]:
+    """(adapter parameters of one layer on one GPU, of one layer in all): R (in + out) per adapted projection, its
+    TP-split side local (module docstring)."""
+    gemms = layer_ops(shape, layer_layout(row, False)).gemms
+    tp, r = float(row.tp), float(spec.rank)
+    local = total = 0.0
+    for g in _adapted(gemms, spec):
+        n, k = float(g.n) * g.share, float(g.k) * g.share  # (a layer kind's share of the layers)
+        local += float(r * (k + n))
+        total += float(r * (k * tp + n if g.role in ROW_PARALLEL else k + n * tp))
+    return local, total
+
+
+def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArrays,
+                       precision: tuple[Any, Any], stack: Stack, spec: LoraSpec) -> tuple[float, float, float]:
+    """(weight-gradient seconds the frozen GEMMs skip, adapters' forward, adapters' backward) per layer and
+    micro-batch on one GPU (module docstring)."""
+    gemms = layer_ops(shape, layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)).gemms
+    rate, width = precision
+    grad_bytes = main_grad_wgrad_bytes(stack)
+    skipped = 0.0
+    for g in gemms:  # `layer_kernels.gemm_fwd_bwd`'s weight-gradient GEMM of each
+        m, n, k = float(g.m), float(g.n), float(g.k)
+        w_grad = output_width(width, k, n, m) if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
+        skipped += (float(g.share) * grouped_gemm_seconds(rates, k, n, m, float(g.count), w_grad, rate) if g.grouped
+                    else float(g.count) * gemm_seconds(rates, k, n, m, w_grad, rate))
+    bf16 = (rates.matmul_flops_per_s, 2.0)
+    fwd = bwd = 0.0
+    r = float(spec.rank)
+    for g in _adapted(gemms, spec):
+        m, n, k = float(g.m), float(g.n), float(g.k)
+        for a_n, a_k in ((r, k), (n, r)):  # x A, then (x A) B
+            f, b = gemm_fwd_bwd(rates, bf16, m, a_n, a_k, 1.0, False, 1.0, True)
+            fwd, bwd = fwd + float(g.share) * float(f), bwd + float(g.share) * float(b)
+    return skipped, fwd, bwd
+
+
+def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: KernelRates, row: PlanArrays,
+                       precision: tuple[Any, Any], stack: Stack, spec: LoraSpec, fabric: Fabric) -> dict[str, Any]:
+    """One plan's per-layer terms (`step_time`'s floats) with the frozen base's backward and the adapters' GEMMs.
+    A stack whose dgrad TP reductions hide under the wgrad GEMMs (`tp_async_backward` without TP overlap,
+    `layer_time`) loses that window but for the adapters' wgrads (half their backward): the difference is exposed
+    (the window there read as the skipped wgrads, where `layer_time` reads half the backward GEMMs: the same time)."""
+    skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
+    rerun = fwd if row.recompute == int(Recompute.FULL) else 0.0
+    out = dict(terms)
+    if stack.tp_async_backward and stack.tp_comm_overlap_fraction == 0.0:
+        lay = layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)
+        reductions = tuple(c for c in layer_ops(shape, lay).collectives_fwd
+                           if c.role == "tp" and c.kind != "all_gather")
+        seconds = float(collective_times(fabric, reductions, "tp", True))
+        out["tp_bwd"] = terms["tp_bwd"] + min(seconds, skipped) - min(seconds, 0.5 * bwd)
+    out["compute_fwd"] = terms["compute_fwd"] + fwd
+    out["compute_bwd"] = terms["compute_bwd"] - skipped + bwd + rerun
+    if "compute_paired" in terms:  # (DualPipe's paired chunk: both phases)
+        out["compute_paired"] = terms["compute_paired"] + fwd - skipped + bwd + rerun
+    return out
+
+
+def frozen_traffic(traffic: dict[str, Any], shape: TransformerShape, row: PlanArrays, spec: LoraSpec,
+                   dp_collectives: Callable[[float], dict[str, Any]]) -> dict[str, Any]:
+    """One plan's traffic terms with the adapters as the stage's trained parameters: their DP collectives
+    (`dp_collectives` of a parameter count), ZeRO-3's gathers of the full frozen weights kept, no embedding sync."""
+    local, _ = adapter_params(shape, row, spec)
+    params = local * math.ceil(shape.num_layers / row.pp)
+    out = dict(traffic)
+    out.update(sharded=params / float(row.dp * row.cp), embedding_sync=0.0)
+    out.update(dp_collectives(params))
+    if row.zero >= 3:  # FSDP / ZeRO-3 still gathers the frozen weights (module docstring): the stage's parameters
+        # stay the full ones (`zero3_edges` and `fsdp2_copies` price their units as shares of them), the optimizer
+        # steps the adapters' shard (`optimizer_step` reads `sharded` at ZeRO >= 1)
+        full = dp_collectives(traffic["params"])
+        out.update(gather=full["gather"], gather_layers=full["gather_layers"])
+    else:
+        out.update(params=params, expert_params=0.0)
+    return out
+
+
+class FrozenEndStages(EndStageTraffic):
+    """`EndStageTraffic` whose stages train only their layers' adapters (their optimizer steps, their reductions)."""
+
+    __slots__ = ("adapter_layer",)
+
+    def __init__(self, ends: EndStageTraffic, adapter_layer: float, zero: Any) -> None:
+        super().__init__(ends.shape, ends.plan, frozen_end_price(ends.price, adapter_layer, zero), ends.pair)
+        self.adapter_layer = adapter_layer
+
+    def stage_params(self, layers: Any, mtp_modules: Any, table: Any = 1.0) -> tuple[Any, Any]:
+        return self.adapter_layer * layers, 0.0
+
+
+def frozen_end_price(price: Callable[[list[tuple[Any, ...]]], list[dict[str, Any]]],
+                     adapter_layer: float, zero: Any) -> Callable[..., list[dict[str, Any]]]:
+    """An end stage's DP collectives on its layers' adapters (ZeRO-3: its gathers on its full parameters)."""
+    def priced(stages: list[tuple[Any, ...]], *rest: Any) -> list[dict[str, Any]]:
+        own = price([(adapter_layer * s[2], 0.0, *s[2:]) for s in stages], *rest)
+        if zero < 3:
+            return own
+        full = price(stages, *rest)
+        return [o | {"gather": f["gather"], "gather_layers": f["gather_layers"]}
+                for o, f in zip(own, full, strict=True)]
+    return priced
+
+
+def frozen_memory(memory: dict[str, Any], shape: TransformerShape, row: PlanArrays, spec: LoraSpec,
+                  total_params: float) -> dict[str, Any]:
+    """Memory terms (bytes per GPU) of a frozen base: the base's gradient and optimizer terms scaled to the adapters'
+    share of the parameters, the adapters' bf16 weights added (module docstring)."""
+    local, total = adapter_params(shape, row, spec)
+    share = total * shape.num_layers / total_params
+    out = dict(memory)
+    out["gradients"] = memory["gradients"] * share
+    out["optimizer"] = memory["optimizer"] * share
+    out["weights"] = memory["weights"] + ADAPTER_BYTES * local * math.ceil(shape.num_layers / row.pp)
+    return out
+
+
+def frozen_model_flops_per_step(shape: TransformerShape, row: PlanArrays, weights: float, scores: float) -> Any:
+    """Model FLOPs of a frozen-base step (`FLOP_CONVENTION`) from `flops.forward_flops_per_token_layer`'s
+    (weights, scores) per token and layer: 2x the forward GEMMs and LM head, 3x the attention scores."""
+    per_token = shape.num_layers * (2.0 * weights + 3.0 * scores) + 2.0 * 2.0 * shape.hidden_size * shape.vocab_size
+    return per_token * float(row.global_batch * row.seq_len)
+
+
+def trainable_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> int:
+    """Adapter parameters of the whole model."""
+    return int(adapter_params(shape, row, spec)[1] * shape.num_layers)
+
+
+def lora_note(spec: LoraSpec) -> str:
+    """The note of a frozen-base estimate: what is trained and the FLOP count its MFU uses."""
+    return (f"LoRA rank {spec.rank} on the {spec.targets} projections of a frozen base: no weight gradients, "
+            "optimizer states or DP gradient reduction for the base weights; MFU counts Megatron-Bridge's LoRA model "
+            "FLOPs (frozen GEMMs 2x forward, attention core 3x, adapters not counted), not the 6N of pre-training")
