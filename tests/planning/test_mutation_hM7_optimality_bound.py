@@ -93,7 +93,8 @@ def test_exact_costs_per_server_count_by_hand(monkeypatch: pytest.MonkeyPatch, c
     servers); spare nodes 0, 1, 1, 2, 2 for 0..4 nodes; f(s) the figure packed at s servers. E(n) = f(n + spares(n))
     (1: f(2), 3: f(5), 4: f(6)); at the base, min over nodes k = 0..2 of f(max(k + spares(k), 2)) = min(f(2), f(3))."""
     monkeypatch.setattr(scenario_bound, "node_devices", lambda pool: 8)
-    monkeypatch.setattr(scenario_bound, "spare_nodes_by_count", lambda spec, pool, top: np.array([0, 1, 1, 2, 2])[:top + 1])
+    monkeypatch.setattr(scenario_bound, "spare_nodes_by_count",
+                        lambda spec, pool, top: np.array([0, 1, 1, 2, 2])[:top + 1])
 
     def packed(spec: Any, pool: Any, devices: int) -> Any:
         assert devices % 8 == 0
