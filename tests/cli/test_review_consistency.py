@@ -22,7 +22,10 @@ def test_campus_smaller_than_the_reference_job_runs_one_job_of_its_size(cli):
     # hL47: the job is whole TP8 x PP16 replicas, a power-of-two DP dividing the 2,048 batch (4,096 of 6,432 GPUs)
     accelerators = json.loads(out)["accelerators"]
     assert cap["job_gpus"] == 4096 and 4096 <= accelerators < 8192
-    assert cap["runs_per_year"] == pytest.approx(365.25 / cap["days_per_run_per_job"] * accelerators / 4096, rel=1e-3)
+    # hN55: one whole job's runs; every GPU at its rate (the 2,336 beyond the job too) in all_accelerator_runs_per_year
+    assert cap["runs_per_year"] == pytest.approx(365.25 / cap["days_per_run_per_job"], rel=1e-3)
+    assert cap["all_accelerator_runs_per_year"] == pytest.approx(
+        365.25 / cap["days_per_run_per_job"] * accelerators / 4096, rel=1e-3)
 
 
 def test_campus_human_counts_carry_thousands_separators(cli):

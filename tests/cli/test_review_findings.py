@@ -209,8 +209,10 @@ def test_web_check_warns_off_loopback_and_brackets_ipv6(cli):
 
 
 def test_an_unbuildable_fabric_names_the_nearest_sizes_without_rounding_them_whole(cli):
-    code, _, err = cli(["network", "h100-sxm", "--gpus", "10000000"])  # "= 9766" read as a whole quotient
-    assert code == 2 and "9,765.625" in err and "9,999,360 or 10,000,384 are" in err
+    # hN55: 10,000,000 (9,765.625 leaf domains) now builds whole domains (test_partial_pod_hN55.py); a partial node
+    # is still refused with its quotient unrounded ("= 9766" read as a whole quotient)
+    code, _, err = cli(["network", "h100-sxm", "--gpus", "9999996"])
+    assert code == 2 and "1,249,999.500" in err and "9,999,992 or 10,000,000 are" in err
 
 
 def test_a_diffusion_model_with_an_llm_workload_says_what_to_do(cli):

@@ -135,8 +135,11 @@ def test_network_wiring_notes_and_errors_say_the_device_word(cli: CliRun) -> Non
     assert "per 20,736-accelerator domain" in _flat(out) and "-GPU" not in _flat(out)
     code, out, err = cli(["network", "meta-genai-roce-24k"])
     assert code == 0 and "per 24,576-GPU domain" in _flat(out)  # a GPU system keeps its word
-    code, _, err = cli(["network", "mtia-400", "--gpus", "24480"])
-    assert code == 2 and "24,480 accelerators is not a multiple of the 1,296-accelerator spine domain" in err
+    # a partial spine domain builds as whole domains since hN55 (test_partial_pod_hN55.py), said in the same word
+    code, out, err = cli(["network", "mtia-400", "--gpus", "24480"])
+    assert code == 0 and "24,480 accelerators end in a partial 1,296-accelerator spine domain" in _flat(out), err
+    code, _, err = cli(["network", "mtia-400", "--gpus", "24481"])
+    assert code == 2 and "24,481 accelerators is not a multiple of the 4-accelerator node" in err
 
 
 def test_collective_and_reliability_say_the_device_word(cli: CliRun) -> None:

@@ -108,7 +108,8 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path):
     bad.write_text(TOO_SMALL)
     cases = [
         (["network", str(bad)], "need radix >= 220"),
-        (["network", "meta-genai-roce-24k", "--gpus", "104"], "not a multiple of the 16-GPU rack"),
+        # a partial node (104 GPUs, 6.5 racks, builds as 7 whole racks since hN55: test_partial_pod_hN55.py)
+        (["network", "meta-genai-roce-24k", "--gpus", "4100"], "not a multiple of the 8-GPU node"),
         (["network", "dgx-h100-superpod", "--gpus", "99999"], "has 16,384"),
         (["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "1", "--bytes", "1GiB"],
          "at least 2 GPUs"),

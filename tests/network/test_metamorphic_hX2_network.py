@@ -62,8 +62,9 @@ def _command_times(cluster: Cluster, op: str, n: int, stride: int, algorithm: st
     placement = "packed" if stride == 1 else "spread"
     sizes = SIZES if placement == "packed" or cluster.total_accelerators // n == stride else None
     assert sizes is not None
-    return np.array([estimate_collective(op, cluster, n, float(s), placement=placement, algorithm=algorithm).time_s
-                     for s in sizes[::6]])
+    # whole bytes, as the command takes them (hN55: a fraction of a byte is refused)
+    return np.array([estimate_collective(op, cluster, n, float(round(s)), placement=placement,
+                                         algorithm=algorithm).time_s for s in sizes[::6]])
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,

@@ -34,7 +34,7 @@ def test_nvls_pays_nccls_tuner_latency_at_every_size() -> None:
 def test_the_commands_auto_all_reduce_grows_with_the_message_in_one_board(system: str) -> None:
     cluster = Cluster.resolve(system)
     fabric = cluster.fabric
-    sizes = np.geomspace(64 * 1024.0, 64 * MiB, 61)
+    sizes = np.round(np.geomspace(64 * 1024.0, 64 * MiB, 61))  # whole bytes, as the command takes them (hN55)
     for n in range(2, 9):
         answers = [estimate_collective("all-reduce", cluster, n, float(s)) for s in sizes]
         times = np.array([r.time_s for r in answers])  # the priced time since hC52; its alpha-beta line beside it

@@ -85,10 +85,12 @@ def test_a_rail_leaf_is_not_capped_at_the_systems_pod(gpus, leaves, down, spines
 
 
 def test_a_job_of_no_whole_pods_keeps_the_pods_leaf_rule(capsys):
-    # 5,328 GPUs = 74 racks: equal leaf domains would be 37 leaves of 2 racks; refused as before, one line
-    assert main(["network", "gb200-nvl72", "--gpus", "5328", "--fabric", "rail-only"]) == 2
-    err = capsys.readouterr().err
-    assert "not a multiple of the 1,152-GPU pod domain" in err and err.count("\n") == 1
+    # 5,328 GPUs = 74 racks: equal leaf domains would be 37 leaves of 2 racks; refused until hN55, now built as the
+    # 5 whole 1,152-GPU pods it occupies (test_partial_pod_hN55.py), said in one note with both counts
+    assert main(["network", "gb200-nvl72", "--gpus", "5328", "--fabric", "rail-only", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["gpus"], d["fabric_gpus_count"]) == (5328, 5760)
+    assert "5,328 GPUs end in a partial 1,152-GPU pod domain" in d["notes"][0]
 
 
 def test_nvl72_9216_rail_only_saves_switches(capsys):

@@ -47,7 +47,10 @@ def test_training_capacity_counts_whole_jobs_and_days() -> None:
     assert rate is not None and goodput is not None
     days = REFERENCE_RUN_TOKENS / (REFERENCE_JOB_MAX_GPUS * rate * goodput) / 86_400.0
     assert big.days_per_run_per_job == pytest.approx(days)
-    assert big.runs_per_year == pytest.approx(40_000 * rate * goodput * 8760 * 3600 / REFERENCE_RUN_TOKENS)
+    # hN55: runs a year of the 2 whole jobs; every device at the rate in all_accelerator_runs_per_year
+    assert big.runs_per_year == pytest.approx(2 * 8760 * 3600 / (days * 86_400.0))
+    assert big.all_accelerator_runs_per_year == pytest.approx(40_000 * rate * goodput * 8760 * 3600
+                                                              / REFERENCE_RUN_TOKENS)
 
 
 def test_a_fleet_with_an_unpriced_site_totals_its_power_and_leaves_money_null(tmp_path) -> None:

@@ -162,7 +162,11 @@ def test_a_campus_job_is_whole_replicas_and_fits_at_its_own_size(tmp_path: Path)
     mid = training_capacity("h100-sxm", 6432)
     assert mid.available and (mid.job_gpus, mid.concurrent_jobs) == (4096, 1)
     full = training_capacity("h100-sxm", 16384)  # every device counted at the rate, at its job's goodput
-    assert mid.runs_per_year / mid.goodput == pytest.approx(full.runs_per_year / full.goodput * 6432 / 16384)  # type: ignore[operator]
+    assert mid.all_accelerator_runs_per_year / mid.goodput == pytest.approx(  # type: ignore[operator]
+        full.all_accelerator_runs_per_year / full.goodput * 6432 / 16384)  # type: ignore[operator]
+    # hN55: the runs a year are whole jobs': one job of 4,096 where 16,384 run one of 16,384
+    assert mid.runs_per_year / mid.goodput == pytest.approx(  # type: ignore[operator]
+        full.runs_per_year / full.goodput * 4096 / 16384)  # type: ignore[operator]
     path = tmp_path / "h100-24gib.yaml"
     path.write_text("extends: h100-sxm\nname: h100-24gib\nmemory_bytes: 24GiB\n")
     assert training_capacity(str(path), 16384).available

@@ -29,6 +29,7 @@ analytical answer's `time_s` is that price since hC52 (`priced_collective.headli
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -244,7 +245,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                         seed: int = 0, progress: Progress | None = None,
                         notice: Callable[[str], None] | None = None,
                         failed_links: str | None = None, sharp: bool = False) -> CollectiveResult:
-    """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system.
+    """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system; `size_bytes`: whole
+    bytes per rank (a fraction refused in one line, hN55).
 
     Flow model: before simulating, its memory and wall time are estimated (`flow_schedules.check_flow_run`); past
     `FLOW_SIM_MAX_S` or the memory limit the question is refused (InputError), past `FLOW_SIM_WARN_S` `notice` is
@@ -260,6 +262,11 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         raise InputError(f"--sim must be analytical or flow, got {sim!r}")
     if not 0 < size_bytes <= MAX_MESSAGE_BYTES:
         raise InputError(f"--bytes must be positive and at most 1 PiB per rank (infraplan.limits), got {size_bytes:g}")
+    if abs(size_bytes - round(size_bytes)) > 1e-9 * size_bytes:  # a message is whole bytes (NCCL's count x type size;
+        # a chunk of fewer bytes than ranks is empty): '1.5' or '2.2KiB' (2,252.8) priced a fraction (hN55)
+        raise InputError(f"--bytes must be a whole number of bytes per rank, got {size_bytes:,.6g} bytes: "
+                         f"{math.floor(size_bytes):,} or {math.ceil(size_bytes):,}")
+    size_bytes = float(round(size_bytes))
     if failed_links is not None and sim != "flow":
         raise InputError("--failed-links applies to the flow model: add --sim flow")
     if flows_per_pair is not None and sim != "flow":  # the analytical model assumes perfect ECMP balance (hU47)

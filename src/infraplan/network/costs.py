@@ -128,13 +128,57 @@ def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
     return rows
 
 
+def _whole_domains(spec: System, gpus: int) -> tuple[int, str, int]:
+    """`gpus` rounded up to whole domains of every tier below the system's last that it outgrows (the builder's
+    tiers: a tier whose domain `gpus` exceeds is not the top), with the last such tier's name and domain size."""
+    n, name, size = gpus, "", 0
+    for tier in spec.network.tiers[:-1]:
+        if n > tier.group_size and n % tier.group_size:
+            n, name, size = -(-n // tier.group_size) * tier.group_size, tier.name, tier.group_size
+    return n, name, size
+
+
+def whole_domain_topology(spec: System, gpus: int | None) -> tuple[ClosTopology, str | None]:
+    """The fabric `network` builds for `gpus` accelerators, and the line saying so where it rounds them up.
+
+    A count that fills whole domains (racks, pods) builds as asked. One that ends in a partial domain of a tier
+    below the top (4,096 GPUs of the Llama 3 RoCE cluster: 1 1/3 of its 3,072-GPU pods) is built as the whole
+    domains it occupies, the ports of the rest unused: the pod is the unit the design is built in (8 pods of 3,072
+    in the Llama 3 paper, arXiv:2407.21783 Sec. 3.3.1), its spine switches' balanced wiring and 1:7 uplinks are
+    laid out for its full rack count, and it is the fabric `collective` and `train` price those GPUs on: a
+    collective group alone on the fabric shares a pod's uplinks with its idle GPUs only (`fabric.uplink_occupancy`
+    at one group), a training job's groups fill their pods at the tier's ratio; both on the whole system's pods.
+    A partial node, a count beyond the system and one that no rounding builds keep the builder's refusal."""
+    from infraplan.network.topology import build_topology, endpoint_word
+
+    try:
+        return build_topology(spec, gpus), None
+    except InputError as refused:
+        if gpus is None:
+            raise
+        n = int(gpus)
+        built, tier, size = _whole_domains(spec, n)
+        if built == n or built > spec.total_accelerators or n % spec.node.accelerators_per_node:
+            raise
+        try:
+            topo = build_topology(spec, built)
+        except InputError:
+            raise refused from None
+    w = endpoint_word(spec)
+    return topo, (f"{n:,} {w}s end in a partial {size:,}-{w} {tier} domain ({n:,} / {size:,} = {n / size:,.3f}): "
+                  f"built as {built // size:,} whole {tier} domains, the fabric of {built:,} {w}s ({built - n:,} {w} "
+                  f"ports unused; per-{w} figures over the {n:,}), the {tier} domains `collective` and `train` price "
+                  f"{n:,} {w}s on")
+
+
 def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
     fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
     from infraplan.network.topology import build_topology, endpoint_word
     from infraplan.network.topology_graph import write_graphml
 
-    topo = build_topology(spec, gpus)
+    topo, rounded = whole_domain_topology(spec, gpus)
+    asked = topo.gpus if gpus is None else int(gpus)
     if topo.rail_only and topo.gpus <= topo.scale_up_domain_gpus:  # a rail joins one NIC of every HB domain
         w = endpoint_word(spec)
         raise InputError(f"--fabric rail-only joins scale-up domains (arXiv:2307.12169); {topo.gpus:,} {w}s of "
@@ -144,7 +188,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
     clos: dict[str, Any] = {}
     if topo.rail_only:
         plain = build_topology(spec.model_copy(update={"network": spec.network.model_copy(
-            update={"rail_only": False})}), gpus)
+            update={"rail_only": False})}), topo.gpus)
         plain_bom = bill_of_materials(plain)
         clos = {"clos_switches_count": plain.switches_total, "clos_capex_usd": plain_bom["capex_usd"],
                 "clos_power_w": plain_bom["power_w"], "rails_count": topo.rails,
@@ -154,13 +198,15 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
     if graphml:
         write_graphml(topo, graphml)
     return NetworkReport.model_validate({
-        "system": spec.name, "gpus": topo.gpus, "kind": topo.kind, "rail_optimized": topo.rail_optimized,
+        "system": spec.name, "gpus": asked, "fabric_gpus_count": topo.gpus, "kind": topo.kind,
+        "rail_optimized": topo.rail_optimized,
         "rail_only": topo.rail_only, **clos,
         "tiers": tiers, "switches_total": topo.switches_total, "links_total": topo.links_total,
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
-        "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
-        "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
-        "notes": [*wiring_notes(topo, endpoint_word(spec)), *fabric_speed_notes(topo)],
+        "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd"] / asked,
+        "power_w_per_gpu": bom["power_w"] / asked, "graphml": graphml, "sources": bom["price_sources"],
+        "notes": [*([rounded] if rounded else []), *wiring_notes(topo, endpoint_word(spec)),
+                  *fabric_speed_notes(topo)],
         "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
                             "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })

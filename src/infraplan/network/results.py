@@ -45,6 +45,8 @@ class NetworkReport(Result):
 
     system: str = Field(description="system name")
     gpus: int = Field(description="GPUs attached (count)")
+    fabric_gpus_count: int = Field(description="GPUs the fabric is built for: `gpus`, or rounded up to the whole "
+                                   "domains (pods) a partial one occupies (`costs.whole_domain_topology`)")
     kind: str = Field(description="fabric kind (infiniband, roce, ...)")
     rail_optimized: bool = Field(description="rail-optimised leaves")
     rail_only: bool = Field(False, description="rail-only: no switch joins two rails (arXiv:2307.12169)")

@@ -10,8 +10,12 @@ seq 8192, 2,048 sequences per batch, FSDP) on the paper's stack, `meta-llama3` (
 outermost, Sec. 3.3.2; the stack the Table 4 validation cases run), at the paper's job size of 16,384 GPUs
 (Table 4), on the accelerator's reference system when it holds that many, else on that system's node and a generic
 non-blocking Clos (`Cluster.for_accelerator`, cluster/generic.py), times the goodput the reliability model predicts
-for that job size. (Until 2026-12-02 the job was capped by the largest catalog system: 256 B200 or 512 GB300 ran
-the 2,048-sequence batch as 64-128 micro-batches per pipeline, MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs
+for that job size. The runs a year are whole jobs at once (`concurrent_jobs` of the job size, each a run every
+`days_per_run_per_job`): the accelerators beyond whole jobs run no run of this job (100 MW of H100: 3 jobs of 16,384,
+15.6 runs a year; 20.3 until 2026-12-05, hN55, counting the 14,792 beyond them at the job's rate, which
+`all_accelerator_runs_per_year` keeps as the bound smaller jobs on them could add). (Until 2026-12-02 the job
+was capped by the largest catalog system: 256 B200 or 512 GB300 ran the 2,048-sequence batch as 64-128
+micro-batches per pipeline, MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs
 of 681-1,602 days. Until 2026-12-04 it ran the default stack and its rank order TP-CP-DP-PP, a plan the paper did
 not run: on an NVL72 rack a stage's FSDP ranks shared the NVLink domain and the pipeline crossed racks, GB200 433
 tokens/s per GPU, MFU 0.455, where the paper's order gives 282, MFU 0.296; H100 145 (MFU 0.385), now 134.5.)
@@ -161,7 +165,8 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
     return TrainingCapacity(
         available=True, model=REFERENCE_RUN_MODEL, tokens_per_run=REFERENCE_RUN_TOKENS,
-        runs_per_year=useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
+        runs_per_year=accelerators // job * SECONDS_PER_YEAR / one_job_s,  # whole jobs at once (module docstring)
+        all_accelerator_runs_per_year=useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
         job_gpus=job, concurrent_jobs=accelerators // job,
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["job_mttf_s"], reference_system=run["system"],

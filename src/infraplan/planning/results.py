@@ -96,8 +96,12 @@ class TrainingCapacity(Result):
     reason: str | None = Field(None, description="why there is no estimate")
     model: str | None = Field(None, description="model of the reference run (llama3-405b)")
     tokens_per_run: float | None = Field(None, description="tokens per run (count; Llama 3's 15.6T)")
-    runs_per_year: float | None = Field(None, description="runs per year: every accelerator at the job's rate "
-                                        "and goodput, those beyond whole jobs included (count per year)")
+    runs_per_year: float | None = Field(None, description="runs per year of whole jobs: `concurrent_jobs` jobs of "
+                                        "`job_gpus` at once, each a run every `days_per_run_per_job` (count per "
+                                        "year); the accelerators beyond whole jobs run none")
+    all_accelerator_runs_per_year: float | None = Field(
+        None, description="runs per year counting every accelerator at the job's rate and goodput, those beyond "
+        "whole jobs included: the bound smaller jobs on them could add (count per year; `runs_per_year` before hN55)")
     job_gpus: int | None = Field(None, description="accelerators per job (count; Llama 3's 16,384)")
     concurrent_jobs: int | None = Field(None, description="jobs of job_gpus the campus holds at once (count)")
     days_per_run_per_job: float | None = Field(None, description="wall clock of one run on one job, failures "

@@ -263,7 +263,8 @@ COLLECTIVE = {
     "op": "all-reduce | reduce-scatter | all-gather | all-to-all | send-recv",
     "system": _SYSTEM,
     "gpus": "GPUs in the group",
-    "size": "buffer size per rank, e.g. 1GiB, 256MB or 4096 (a bare number is bytes, the unit in the option's name)",
+    "size": ("buffer size per rank, a whole number of bytes, e.g. 1GiB, 256MB or 4096 (a bare number is bytes, "
+             "the unit in the option's name)"),
     "placement": "packed | spread (evenly over the system)",
     "algorithm": "collective algorithm",
     "sim": "analytical (alpha-beta) or flow-level model",

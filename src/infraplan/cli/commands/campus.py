@@ -63,11 +63,12 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     cap = r.training_capacity
     if cap.available:
         jobs = f"{cap.concurrent_jobs:,} job{'' if cap.concurrent_jobs == 1 else 's'}"
-        rest = r.accelerators - (cap.concurrent_jobs or 0) * (cap.job_gpus or 0)  # counted at the same rate
-        more = f" and {rest:,} more {device}s at their rate" if rest > 0 else ""
-        table.add_row("Llama-3-405B runs (15.6T tokens)", f"{fmt_num(cap.runs_per_year, 3)} per year "
-                      f"({jobs} of {cap.job_gpus:,} {device}s{more}, {cap.days_per_run_per_job:,.0f} "
-                      f"days each, goodput {fmt_percent(cap.goodput or 0.0)})")
+        rest = r.accelerators - (cap.concurrent_jobs or 0) * (cap.job_gpus or 0)  # beyond whole jobs: no run (hN55)
+        more = (f"; {fmt_num(cap.all_accelerator_runs_per_year, 3)} counting the {rest:,} {device}s beyond whole jobs "
+                "at the job's rate") if rest > 0 else ""
+        table.add_row("Llama-3-405B runs (15.6T tokens)", f"{fmt_num(cap.runs_per_year, 3)} per year: {jobs} of "
+                      f"{cap.job_gpus:,} {device}s at once, {cap.days_per_run_per_job:,.0f} days each, goodput "
+                      f"{fmt_percent(cap.goodput or 0.0)}{more}")
     else:
         table.add_row("training capacity", cap.reason or "")
     console.print(table)

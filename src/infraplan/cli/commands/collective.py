@@ -62,8 +62,8 @@ def collective(
     op: str = typer.Argument(..., help="all-reduce | reduce-scatter | all-gather | all-to-all | send-recv"),
     system: str = typer.Option(..., "--system", help="system preset or path to a system YAML"),
     gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="GPUs in the group"),
-    size: str = typer.Option(..., "--bytes", help="buffer size per rank, e.g. 1GiB, 256MB or 4096 (a bare "
-                              "number is bytes, the unit in the option's name)"),
+    size: str = typer.Option(..., "--bytes", help="buffer size per rank, a whole number of bytes, e.g. 1GiB, "
+                              "256MB or 4096 (a bare number is bytes, the unit in the option's name)"),
     placement: str = typer.Option("packed", "--placement", help="packed | spread (evenly over the system)"),
     algorithm: AlgorithmOption = "auto",
     sim: SimOption = "analytical",
