@@ -55,6 +55,7 @@ def test_a_large_all_reduce_past_half_latency_has_no_band(share: float, band: bo
 def test_sixty_four_kib_is_the_small_tables_first_row() -> None:
     at = collective_band("all-reduce", "analytical", "h100", 2.0**16, True)
     below = collective_band("all-reduce", "analytical", "h100", 2.0**16 - 1, True)
-    assert at["error_band"] == below["error_band"] is not None
-    assert "below their first row" not in at["error_band_basis"]
-    assert "below their first row" in below["error_band_basis"]
+    # hC55: below the first row no band (`NO_BAND_BELOW_TABLES`; out of sample it held 24 % there), said why
+    assert at["error_band"] is not None and below["error_band"] is None
+    assert "below their first row" not in at["error_band_basis"] and "below 64 KiB" not in at["error_band_basis"]
+    assert "below the first row of the small-message tables" in below["error_band_basis"]
