@@ -71,7 +71,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     if tokens_per_s <= 0:
         raise InputError("the training estimate has no throughput")
     accelerator = cluster.accelerator  # a what-if: its preset's failure rate; a file from scratch: the default's
-    rel = job_reliability(accelerator, gpus, float(train_result.parameters), failure_rate, storage, None, restart_s)
+    rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
+                          restart_s)
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
     evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0
@@ -114,11 +115,32 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
-        notes=[*(n for n in [goodput_basis_note(rel, gpus), housed_note(cluster, gpus, money, typed),
+        notes=[*(n for n in [goodput_basis_note(rel, gpus), adapter_checkpoint_note(train_result),
+                             housed_note(cluster, gpus, money, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
                *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
     )
+
+
+def checkpointed_params(estimate: TrainingEstimate) -> int:
+    """The parameters a run's checkpoint holds with their optimizer states (the catalog's bytes per parameter,
+    facility/reliability.yaml `checkpoint`): the model's; a LoRA run's adapters alone (`train --lora-rank`): Megatron-
+    Bridge saves "adapter-only" checkpoints, the model sections filtered to the adapters' parameters
+    (megatron-bridge 0.6.0 training/checkpointing.py:1268-1272, `apply_peft_adapter_filter_to_state_dict` :3256-3287;
+    0.3.1 :620-621), and the optimizer holds the trainable parameters' states only; the frozen base is not saved."""
+    trainable = getattr(estimate, "trainable_params_count", None)  # (a LoRA estimate's; a planned row has none)
+    return int(estimate.parameters) if trainable is None else int(trainable)
+
+
+def adapter_checkpoint_note(estimate: TrainingEstimate) -> str | None:
+    """What a LoRA run's checkpoint holds (`checkpointed_params`); None for a run that trains every weight."""
+    trainable = getattr(estimate, "trainable_params_count", None)
+    if trainable is None:
+        return None
+    return (f"checkpoints hold the {trainable:,} adapter parameters and their optimizer states "
+            "(Megatron-Bridge's adapter-only checkpoint), not the frozen base, which a restart reloads within "
+            "restart_s")
 
 
 def evaluation_fields(evaluation: InRunEvaluation, evaluations: int, evaluation_time_s: float, wall_s: float

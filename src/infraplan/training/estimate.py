@@ -166,10 +166,12 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      sequence_parallel: bool = True, schedule: str | None = None,
                      stack: str | Stack | None = None, etp: int | None = None,
                      recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
-                     zero_shard: int | None = None) -> TrainingPoint:
+                     zero_shard: int | None = None, lora_rank: int | None = None,
+                     lora_targets: str = "attention") -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
-    and notes; bad input is one InputError line."""
+    and notes; bad input is one InputError line. `lora_rank`: `--recompute auto` on the frozen base's memory."""
     shape = load_model(model) if isinstance(model, str) else model
+    lora = None if lora_rank is None else lora_spec(shape, lora_rank, lora_targets)
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model, noted
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
@@ -216,7 +218,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
         check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile), micro_batch_rules(profile),
                           expert_split(profile), pipeline_split_rule(profile))
     if auto:
-        plan, note = auto_recompute(shape, cluster, plan, profile)
+        plan, note = auto_recompute(shape, cluster, plan, profile, lora)
         notes.append(note)
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
     notes += job_crossing_notes(sys_spec, gpus)  # NICs slower or faster than the leaf ports, once
@@ -306,7 +308,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     """
     point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
-                             recompute_layers, offload_layers, sharp, zero_shard)
+                             recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets)
     shape, cluster, profile = point.shape, point.cluster, point.profile
     lora = None if lora_rank is None else lora_spec(shape, lora_rank, lora_targets)
     return finish_training(point, _outputs(shape, cluster, point.plan, profile, lora),

@@ -1,10 +1,11 @@
-"""Frozen-base fine-tuning (LoRA, Hu et al. 2021, arXiv:2106.09685): one plan's step with the base weights frozen.
+"""Frozen-base fine-tuning (LoRA, Hu et al. 2021, arXiv:2106.09685): a plan's step with the base weights frozen.
 
 A LoRA run trains rank-R adapters W + B A (A: in x R, B: R x out) beside the frozen base projections it names
 (`LoraSpec.targets`: "attention", the query / key / value and output projections, as MLPerf Training's Llama 2 70B
 LoRA reference and NeMo's `target_modules=["linear_qkv", "linear_proj"]` adapt them; "all": every dense linear
-layer of the block). Priced by the step model itself on one plan (`step_time.one_plan_step_time(..., lora=spec)`,
-as `forward_pass` prices an evaluation):
+layer of the block). Priced by the step model itself (`step_time.one_plan_step_time(..., lora=spec)`, as
+`forward_pass` prices an evaluation), on one plan's floats or a search grid's arrays (`frozen_grid`: the same terms
+element-wise, the same bits; `search --lora-rank`, `training.search_rows`):
 * compute: each frozen GEMM's backward is its data gradient alone (the input gradient the layers below need; no
   weight gradient is computed for a weight without `requires_grad`), so its weight-gradient GEMM, priced as the
   full step prices it (`layer_kernels`: (k x m) @ (m x n) at the main gradient's width), is taken out of the
@@ -31,17 +32,25 @@ Dense decoder models only (MoE experts carry no adapters here; refused in `lora_
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
-from infraplan.hardware.kernels import KernelRates, gemm_seconds, grouped_gemm_seconds
+from infraplan.hardware.kernels import (
+    KernelRates,
+    gemm_seconds,
+    gemm_time,
+    grouped_gemm_seconds,
+    grouped_gemm_time,
+)
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Gemm, layer_ops
+from infraplan.scalar_path import FLOAT_OPS, ops_of, pick, to_float
 from infraplan.training.enums import Recompute
 from infraplan.training.layer_kernels import (
     collective_times,
@@ -51,8 +60,9 @@ from infraplan.training.layer_kernels import (
     wgrad_width,
 )
 from infraplan.training.layer_time import layer_layout
+from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
-from infraplan.training.step_traffic import EndStageTraffic
+from infraplan.training.step_traffic import EndStageTraffic, dp_collectives
 
 # the projections each target set adapts (`ops.layer` roles); "all": every dense linear of the block
 LORA_TARGETS = {"attention": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up"),
@@ -90,24 +100,27 @@ def _adapted(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
 
 def adapter_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> tuple[float, float]:
     """(adapter parameters of one layer on one GPU, of one layer in all): R (in + out) per adapted projection, its
-    TP-split side local (module docstring)."""
+    TP-split side local (module docstring). A `one_row` plan's floats, or arrays over plans (the search's)."""
     gemms = layer_ops(shape, layer_layout(row, False)).gemms
-    tp, r = float(row.tp), float(spec.rank)
+    tp, r = to_float(row.tp), float(spec.rank)
     local = total = 0.0
     for g in _adapted(gemms, spec):
-        n, k = float(g.n) * g.share, float(g.k) * g.share  # (a layer kind's share of the layers)
-        local += float(r * (k + n))
-        total += float(r * (k * tp + n if g.role in ROW_PARALLEL else k + n * tp))
+        n, k = to_float(g.n) * g.share, to_float(g.k) * g.share  # (a layer kind's share of the layers)
+        local = local + to_float(r * (k + n))
+        total = total + to_float(r * (k * tp + n if g.role in ROW_PARALLEL else k + n * tp))
     return local, total
 
 
 def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArrays,
                        precision: tuple[Any, Any], stack: Stack, spec: LoraSpec) -> tuple[float, float, float]:
     """(weight-gradient seconds the frozen GEMMs skip, adapters' forward, adapters' backward) per layer and
-    micro-batch on one GPU (module docstring)."""
+    micro-batch on one GPU (module docstring); a `one_row` plan's floats, or arrays over a search's plans (the same
+    GEMMs through `hardware.kernels`' array forms: `_grid_layer_terms`)."""
     gemms = layer_ops(shape, layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)).gemms
     rate, width = precision
     grad_bytes = main_grad_wgrad_bytes(stack)
+    if type(row.tp) is not int:  # type: ignore[comparison-overlap]  # a grid of plans
+        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec)
     skipped = 0.0
     for g in gemms:  # `layer_kernels.gemm_fwd_bwd`'s weight-gradient GEMM of each
         m, n, k = float(g.m), float(g.n), float(g.k)
@@ -125,6 +138,29 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
     return skipped, fwd, bwd
 
 
+def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tuple[Any, Any],
+                      grad_bytes: float | None, spec: LoraSpec) -> tuple[Any, Any, Any]:
+    """`frozen_layer_terms` on arrays over plans: each term as the float path prices it, in `gemm_time` /
+    `grouped_gemm_time` and `gemm_fwd_bwd`'s array form."""
+    rate, width = precision
+    skipped: Any = 0.0
+    for g in gemms:
+        m, n, k = to_float(g.m), to_float(g.n), to_float(g.k)
+        w_grad = output_width(width, k, n, m) if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
+        skipped = skipped + (g.share * grouped_gemm_time(rates, k, n, m, g.count, w_grad, rate) if g.grouped
+                             else g.count * gemm_time(rates, k, n, m, w_grad, rate))
+    bf16 = (rates.matmul_flops_per_s, 2.0)
+    fwd: Any = 0.0
+    bwd: Any = 0.0
+    r = float(spec.rank)
+    for g in _adapted(gemms, spec):
+        m, n, k = to_float(g.m), to_float(g.n), to_float(g.k)
+        for a_n, a_k in ((r, k), (n, r)):  # x A, then (x A) B
+            f, b = gemm_fwd_bwd(rates, bf16, m, a_n, a_k, 1.0, False, 1.0, False)
+            fwd, bwd = fwd + g.share * f, bwd + g.share * b
+    return skipped, fwd, bwd
+
+
 def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: KernelRates, row: PlanArrays,
                        precision: tuple[Any, Any], stack: Stack, spec: LoraSpec, fabric: Fabric) -> dict[str, Any]:
     """One plan's per-layer terms (`step_time`'s floats) with the frozen base's backward and the adapters' GEMMs.
@@ -132,14 +168,16 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     `layer_time`) loses that window but for the adapters' wgrads (half their backward): the difference is exposed
     (the window there read as the skipped wgrads, where `layer_time` reads half the backward GEMMs: the same time)."""
     skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
-    rerun = fwd if row.recompute == int(Recompute.FULL) else 0.0
+    rerun = pick(row.recompute == int(Recompute.FULL), fwd, 0.0)
     out = dict(terms)
     if stack.tp_async_backward and stack.tp_comm_overlap_fraction == 0.0:
         lay = layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)
         reductions = tuple(c for c in layer_ops(shape, lay).collectives_fwd
                            if c.role == "tp" and c.kind != "all_gather")
-        seconds = float(collective_times(fabric, reductions, "tp", True))
-        out["tp_bwd"] = terms["tp_bwd"] + min(seconds, skipped) - min(seconds, 0.5 * bwd)
+        one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats; a grid: arrays)
+        seconds: Any = collective_times(fabric, reductions, "tp", one)
+        seconds, least = (float(seconds), FLOAT_OPS.minimum) if one else (seconds, np.minimum)
+        out["tp_bwd"] = terms["tp_bwd"] + least(seconds, skipped) - least(seconds, 0.5 * bwd)
     out["compute_fwd"] = terms["compute_fwd"] + fwd
     out["compute_bwd"] = terms["compute_bwd"] - skipped + bwd + rerun
     if "compute_paired" in terms:  # (DualPipe's paired chunk: both phases)
@@ -152,11 +190,18 @@ def frozen_traffic(traffic: dict[str, Any], shape: TransformerShape, row: PlanAr
     """One plan's traffic terms with the adapters as the stage's trained parameters: their DP collectives
     (`dp_collectives` of a parameter count), ZeRO-3's gathers of the full frozen weights kept, no embedding sync."""
     local, _ = adapter_params(shape, row, spec)
-    params = local * math.ceil(shape.num_layers / row.pp)
+    params = local * ops_of(row.pp).ceil(shape.num_layers / row.pp)
     out = dict(traffic)
-    out.update(sharded=params / float(row.dp * row.cp), embedding_sync=0.0)
+    out.update(sharded=params / to_float(row.dp * row.cp), embedding_sync=0.0)
     out.update(dp_collectives(params))
-    if row.zero >= 3:  # FSDP / ZeRO-3 still gathers the frozen weights (module docstring): the stage's parameters
+    if type(row.zero) is not int:  # type: ignore[comparison-overlap]  # a grid (every ZeRO stage's collectives): ZeRO-3's plans as below, picked
+        z3 = row.zero >= 3
+        full = dp_collectives(traffic["params"])
+        out.update(gather=np.where(z3, full["gather"], out["gather"]),
+                   gather_layers=np.where(z3, full["gather_layers"], out["gather_layers"]),
+                   params=np.where(z3, traffic["params"], params),
+                   expert_params=np.where(z3, traffic["expert_params"], 0.0))
+    elif row.zero >= 3:  # FSDP / ZeRO-3 still gathers the frozen weights (module docstring): the stage's parameters
         # stay the full ones (`zero3_edges` and `fsdp2_copies` price their units as shares of them), the optimizer
         # steps the adapters' shard (`optimizer_step` reads `sharded` at ZeRO >= 1)
         full = dp_collectives(traffic["params"])
@@ -179,15 +224,38 @@ class FrozenEndStages(EndStageTraffic):
         return self.adapter_layer * layers, 0.0
 
 
+def frozen_ends(ends: EndStageTraffic, shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> FrozenEndStages:
+    """The end stages of a plan (a `one_row`'s, or a grid's) training their layers' adapters alone."""
+    return FrozenEndStages(ends, adapter_params(shape, row, spec)[0], row.zero)
+
+
+def frozen_grid(shape: TransformerShape, pricing: ClusterPricing, fabrics: tuple[Fabric, Fabric], plan: PlanArrays,
+                stack: Stack, spec: LoraSpec, terms: tuple[dict[str, Any], dict[str, Any], EndStageTraffic]
+                ) -> tuple[dict[str, Any], dict[str, Any], FrozenEndStages]:
+    """A search grid's (per-layer terms, traffic, end stages) of a frozen base: `with_frozen_layers`,
+    `frozen_traffic` (the adapters' DP collectives: `step_traffic.dp_collectives` at every ZeRO stage, at the
+    stack's gradient bytes and all-reduce) and `frozen_ends` on arrays, as `step_time.one_plan_step_time` applies
+    them to one plan's floats. `fabrics`: (the layers', the DP collectives')."""
+    layers, traffic, ends = terms
+    traffic = frozen_traffic(traffic, shape, plan, spec, lambda params: dp_collectives(
+        shape, fabrics[1], plan, params, 0.0, stack.grad_reduce_bytes, grad_all_reduce=stack.grad_reduce_all_reduce))
+    return (with_frozen_layers(layers, shape, pricing.rates, plan, pricing.precision_of(plan), stack, spec,
+                               fabrics[0]), traffic, frozen_ends(ends, shape, plan, spec))
+
+
 def frozen_end_price(price: Callable[[list[tuple[Any, ...]]], list[dict[str, Any]]],
                      adapter_layer: float, zero: Any) -> Callable[..., list[dict[str, Any]]]:
     """An end stage's DP collectives on its layers' adapters (ZeRO-3: its gathers on its full parameters)."""
     def priced(stages: list[tuple[Any, ...]], *rest: Any) -> list[dict[str, Any]]:
         own = price([(adapter_layer * s[2], 0.0, *s[2:]) for s in stages], *rest)
-        if zero < 3:
+        if (zero < 3) if type(zero) is int else not np.any(zero >= 3):
             return own
         full = price(stages, *rest)
-        return [o | {"gather": f["gather"], "gather_layers": f["gather_layers"]}
+        if type(zero) is int:
+            return [o | {"gather": f["gather"], "gather_layers": f["gather_layers"]}
+                    for o, f in zip(own, full, strict=True)]
+        z3 = zero >= 3  # (a grid: ZeRO-3's plans picked)
+        return [o | {k: np.where(z3, f[k], o[k]) for k in ("gather", "gather_layers")}
                 for o, f in zip(own, full, strict=True)]
     return priced
 
@@ -201,7 +269,7 @@ def frozen_memory(memory: dict[str, Any], shape: TransformerShape, row: PlanArra
     out = dict(memory)
     out["gradients"] = memory["gradients"] * share
     out["optimizer"] = memory["optimizer"] * share
-    out["weights"] = memory["weights"] + ADAPTER_BYTES * local * math.ceil(shape.num_layers / row.pp)
+    out["weights"] = memory["weights"] + ADAPTER_BYTES * local * ops_of(row.pp).ceil(shape.num_layers / row.pp)
     return out
 
 

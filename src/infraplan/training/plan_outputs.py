@@ -63,14 +63,17 @@ def model_tflops_per_gpu(shape: TransformerShape, plan: PlanArrays, step_s: np.n
 
 
 def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-                stack: Stack | None = None) -> dict[str, np.ndarray]:
+                stack: Stack | None = None, lora: LoraSpec | None = None) -> dict[str, np.ndarray]:
     """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields.
     `stack`: its selective-recompute modules and fp8 activation cache (None: the default training stack); a balanced
-    split's stages as the step time splits them (`step_time.balanced_split`)."""
+    split's stages as the step time splits them (`step_time.balanced_split`). `lora`: a frozen base's
+    (`frozen_base.frozen_memory`, as `_evaluate_one` prices it: `--recompute auto` under --lora-rank)."""
     # its rank order where it names none (`enums.STACK_ORDER`): the stack's (None: the default training stack's)
     plan = plan.with_expert_layout(None, rank_order(stack or resolve_stack(None, "training")))
     split = None if stack is None else balanced_split(shape, cluster, plan, stack)
     memory = memory_breakdown(shape, plan, stack, split)
+    if lora is not None:  # the adapters' gradients and optimizer states alone
+        memory = frozen_memory(memory, shape, plan, lora, float(shape.total_params()))
     out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
     total = memory[MEMORY_TERMS[0]]
     for k in MEMORY_TERMS[1:]:  # in order: the same float sum for one plan or a grid of them
@@ -80,10 +83,14 @@ def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     return out
 
 
-def one_plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, stack: Stack) -> float:
+def one_plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, stack: Stack,
+                    lora: LoraSpec | None = None) -> float:
     """`plan_memory`'s memory per GPU of one plan (`PlanArrays.is_one`), on its Python numbers: `_evaluate_one`'s
-    terms and float sum, the bits of its row (tests/training/test_one_plan_float_path.py), without the step time."""
+    terms and float sum, the bits of its row (tests/training/test_one_plan_float_path.py), without the step time.
+    `lora`: a frozen base's (`frozen_base.frozen_memory`)."""
     memory = memory_breakdown(shape, plan.one_row, stack, balanced_split(shape, cluster, plan, stack))
+    if lora is not None:
+        memory = frozen_memory(memory, shape, plan.one_row, lora, float(shape.total_params()))
     total = 0.0
     for i, (k, _) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
         term = float(memory[k])

@@ -16,6 +16,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
+from infraplan.training.frozen_base import LoraSpec
 from infraplan.training.pipeline_layout import layout_virtual_stages
 from infraplan.training.pipeline_split_rule import LaidOut, pipeline_split_rule, split_refuses
 from infraplan.training.plan import PlanArrays
@@ -79,7 +80,7 @@ RECOMPUTE_AUTO = "auto"
 
 
 def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-                   stack: Stack | None = None) -> tuple[PlanArrays, str]:
+                   stack: Stack | None = None, lora: LoraSpec | None = None) -> tuple[PlanArrays, str]:
     """The least recompute on Megatron's ladder that makes a one-element plan fit, and the note saying why.
 
     Ladder, cheapest first: none -> selective (the stack's `recompute_modules`; the default attention core
@@ -88,7 +89,8 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     full --recompute-method block --recompute-num-layers k`) -> full recompute of every layer
     (`--recompute-method uniform`). The first rung
     whose memory (`plan_memory`) fits the accelerator is taken; if none fits, full recompute is kept and the
-    result says it does not fit.
+    result says it does not fit. `lora`: a frozen base's memory (`frozen_base.frozen_memory`: the adapters'
+    gradients and optimizer states alone), which `train --lora-rank` prices.
     """
     per_chunk = int(-(-shape.num_layers // max(int(plan.pp[0] * plan.vpp[0]), 1)))
     rungs = ([(Recompute.NONE, 0), (Recompute.SELECTIVE, 0)]
@@ -96,7 +98,7 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     candidates = replace(plan.take(np.zeros(len(rungs), dtype=np.int64)),
                          recompute=np.array([int(r) for r, _ in rungs], dtype=np.int64),
                          recompute_layers=np.array([k for _, k in rungs], dtype=np.int64))
-    memory = plan_memory(shape, cluster, candidates, stack)
+    memory = plan_memory(shape, cluster, candidates, stack, lora)
     fits = np.flatnonzero(memory["fits"])
     i = int(fits[0]) if fits.size else len(rungs) - 1
     gib = float(2**30)  # GiB, as the memory row of `train`'s table ("66.8 GiB of 79.6 GiB"), not GB beside it

@@ -219,6 +219,10 @@ class PlanSearchResult(Result):
     best: PlanMetrics | None = Field(description="the best plan that fits, or null")
     top: list[PlanMetrics] = Field(description="the best plans that fit, best first")
     reason: str | None = Field(description="why no plan fits, when none does")
+    lora_rank: int | None = Field(None, description="LoRA adapters' rank on a frozen base, every plan priced as "
+                                  "`train --lora-rank` (--lora-rank); null: every weight trained")
+    lora_targets: str | None = Field(None, description="the projections the adapters are on (--lora-targets); null "
+                                     "without --lora-rank")
     mfu_guard: bool = Field(True, description="plans above the best published MFU ranked after those within it "
                             "(off: by predicted time alone; the default on what-if hardware)")
     evaluated: int = Field(description="valid plans evaluated (count)")

@@ -24,7 +24,6 @@ the K-th best step time, the rest only when `Found.best` needs them.
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Callable, Sequence
 
@@ -53,18 +52,21 @@ from infraplan.training.estimate import evaluate_plans, result_row, training_ban
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.fp8_slower_note import searched_plan_note
 from infraplan.training.freed_heap import keep_freed_heap
+from infraplan.training.frozen_base import LoraSpec, lora_note, lora_spec
 from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, one_plans
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
-from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
+from infraplan.training.results import PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import bound_and_price, distinct_combinations
-from infraplan.training.search_guard import guard_effect, search_guard
+from infraplan.training.search_guard import frozen_guard, guard_effect, search_guard
+from infraplan.training.search_rows import frozen_memory_total, frozen_outputs, frozen_row, frozen_step_time
+from infraplan.training.search_rows import train_command as train_command
 from infraplan.training.stack_limits import (
     expert_layout,
     expert_split,
@@ -73,7 +75,6 @@ from infraplan.training.stack_limits import (
     searched_limits,
 )
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, balanced_split, step_time
-from infraplan.units import number_text
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
 BUCKET_FILL = 0.5
@@ -112,28 +113,6 @@ def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_bat
                                       context_parallel=context_parallel))
 
 
-def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp: bool = False,
-                  memory_margin: float | None = None) -> str:
-    """The `infraplan train` command line that evaluates exactly this plan: every axis of the search spelled
-    out (rank order, pipeline schedule, stack, --sharp and a --memory-margin given included), so a search row
-    copied into `train` gives its numbers."""
-    args = ["infraplan", "train", model, "--system", system, "--gpus", str(config.gpus), "--tp", str(config.tp),
-            "--pp", str(config.pp), "--dp", str(config.dp), "--cp", str(config.cp), "--ep", str(config.ep),
-            "--etp", str(config.etp),
-            "--vpp", str(config.vpp), "--seq-len", str(config.seq_len), "--global-batch", str(config.global_batch),
-            "--micro-batch", str(config.micro_batch), "--recompute", config.recompute, "--zero", str(config.zero),
-            "--dtype", config.dtype, "--attention", config.attention, "--order", config.order,
-            "--sequence-parallel" if config.sequence_parallel else "--no-sequence-parallel",
-            "--schedule", config.schedule, "--stack", stack]
-    if config.offload_layers:
-        args += ["--offload-layers", str(config.offload_layers)]
-    if sharp:
-        args.append("--sharp")
-    if memory_margin is not None:  # the row's headroom flag at the search's margin (hC70)
-        args += ["--memory-margin", number_text(memory_margin)]
-    return shlex.join(args)
-
-
 def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
                    profile: Stack) -> dict[str, np.ndarray]:
     """`evaluate_plans` of the search's best plans: up to `FEW_PLANS` one at a time on the single estimate's float
@@ -146,13 +125,15 @@ def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
                  progress: Callable[[int, int], None] | None, take: int = 1,
-                 guard: tuple[Callable[[PlanArrays, np.ndarray], np.ndarray], int] | None = None) -> Found:
+                 guard: tuple[Callable[[PlanArrays, np.ndarray], np.ndarray], int] | None = None,
+                 lora: LoraSpec | None = None) -> Found:
     """Evaluate every plan of the grid as one (ZeRO stages, (vpp, schedule) pairs, rows) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
     with no fitting plan are dropped before the step time is priced. The single estimate's code runs on the
     grid (`plan_memory`, `step_time`, `model_tflops_per_gpu` are element-wise in the plan fields; the cached
-    layer and traffic terms are computed once per row, indexed by grid order without sorting).
+    layer and traffic terms are computed once per row, indexed by grid order without sorting). `lora`: a frozen
+    base's step and memory on every row, unbounded (`search_rows`).
     """
     found = Found(grid, take=take)
     if guard is not None:  # (`Found.best`'s MFU guard, for the bar of `row_bound.price_by_bound`)
@@ -200,7 +181,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
     # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
-    if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS:
+    if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS and lora is None:
         # the bounds work on rows, not on the (ZeRO, pairs, rows) grid: larger blocks, fewer passes; every PP in the
         # same blocks, at the widest pair count (the bound's passes cost per block, the padding only on the few rows
         # priced: CPU ms, DeepSeek-V3 on 8,192 GB200 285 -> 206, 4 blocks -> 1; on 512 GB200 ~210 -> ~130)
@@ -212,7 +193,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     with RowMemo.shared(rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
         for index, k in chunks:
             used, done = _search_block(shape, cluster, profile, objective, found, rows, index, k, table_of,
-                                       (vpp_table, schedule_table, real), used, done)
+                                       (vpp_table, schedule_table, real), used, done, lora)
             if progress is not None:
                 progress(done, total)
     found.keys, found.step_s = found.keys[:used], found.step_s[:used]
@@ -221,7 +202,8 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
 
 def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, objective: str, found: Found,
                   rows: PlanArrays, index: np.ndarray, k: int, table_of: np.ndarray,
-                  tables: tuple[np.ndarray, np.ndarray, np.ndarray], used: int, done: int) -> tuple[int, int]:
+                  tables: tuple[np.ndarray, np.ndarray, np.ndarray], used: int, done: int,
+                  lora: LoraSpec | None = None) -> tuple[int, int]:
     """Price one block of rows (memory first, step time for rows with a fitting plan) into `found`; returns the
     keys used and the rows done so far."""
     vpp_table, schedule_table, real = tables
@@ -241,12 +223,15 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
             flat, piped = grid.zero_refused[:, :, None, None]  # feasible (as memory: `training.stack_limits`)
             bad = bad | np.where(plan.pp > 1, piped, flat)
         # `plan_memory`'s total, in fewer grid passes (a balanced split's stages: `step_time.balanced_split`)
-        memory = memory_total(shape, plan, profile, balanced_split(shape, cluster, plan, profile))
+        split = balanced_split(shape, cluster, plan, profile)
+        memory = (memory_total(shape, plan, profile, split) if lora is None
+                  else frozen_memory_total(shape, plan, profile, split, lora))
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(np.count_nonzero(fits))
         keep = fits.any(axis=(0, 1))
         if keep.any():
-            if objective == "time" and ROW_BOUND:  # (the kept rows' pairs and masks read where priced, not copied)
+            # (the kept rows' pairs and masks read where priced, not copied; a LoRA search's unbounded: `search_rows`)
+            if objective == "time" and ROW_BOUND and lora is None:
                 kept = None if keep.all() else np.flatnonzero(keep)
                 return price_by_bound(shape, cluster, profile, found, rows, (
                     index if kept is None else index[kept], vpp, schedule, fits, kept), used), done
@@ -254,7 +239,8 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
                 index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
                 memory = memory if objective == "time" else memory[:, :, keep]
             plan = plan if keep.all() else grid_plan(rows, index, vpp, schedule, grid.zero)
-            t = step_time(shape, cluster, plan, profile)["step_time_s"]
+            t = (step_time(shape, cluster, plan, profile)["step_time_s"] if lora is None
+                 else frozen_step_time(shape, cluster, plan, profile, lora))
             if objective != "time":
                 np.copyto(found.step_s[used:used + fits.size].reshape(fits.shape), t)
             used = keys_into(found, found.keys, used, t if objective == "time" else memory, fits,
@@ -297,7 +283,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
-                 memory_margin: float | None = None, compare_dtypes: bool = False) -> PlanSearchResult:
+                 memory_margin: float | None = None, compare_dtypes: bool = False, lora_rank: int | None = None,
+                 lora_targets: str = "attention") -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -313,8 +300,11 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     should keep (None: `communicator_buffers.MEMORY_MARGIN_FRACTION`, an ASSUMPTION); plans below it are ranked
     after those with it, as plans beyond the MFU guard are (the two flags one tier). `compare_dtypes`: auto's
     `dtype_choice` names the best plan in each other precision (a top-1 search each; `training.dtype_choice`).
+    `lora_rank`: a frozen base with LoRA adapters on `lora_targets`, as `train --lora-rank` (`search_rows`; a MoE
+    model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`).
     """
     shape = load_model(model) if isinstance(model, str) else model
+    lora = None if lora_rank is None else lora_spec(shape, lora_rank, lora_targets)  # (one line: MoE, bad rank)
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
@@ -337,23 +327,26 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
                                       cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile),
                                       pipeline_split_rule(profile)))  # (the even split's PP x VPP: `axes._vpp`)
-    unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only
+    unguarded = (is_what_if(accelerator) if mfu_guard is None else not mfu_guard) or lora is not None  # time only
     # (a what-if part is not held to what its preset was measured at; a causal-scores figure compared like with like)
     guard = search_guard(accelerator.catalog_name, band_stack(profile), leave_out, not unguarded,
                          float(causal_flops_ratio(shape, seq_len)), check_memory_margin(memory_margin))
+    guard = guard if lora is None else frozen_guard(guard.margin, lora)
 
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
         return guard.beyond(shape, cluster, profile, plans, step_s)
 
-    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top))
+    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top), lora)
     evaluated = found.evaluated
     best_plans = found.best(top, beyond, guard.pinned(shape, cluster) if objective == "time" else None)
     rows: list[PlanMetrics] = []
     if len(best_plans):
-        res = _evaluate_best(shape, cluster, best_plans, profile)
+        res = (_evaluate_best(shape, cluster, best_plans, profile) if lora is None
+               else frozen_outputs(shape, cluster, best_plans, profile, lora))  # (`train --lora-rank`'s float path)
         band = training_band(accelerator.catalog_name, band_stack(profile), seq_len)
         rows = [guard.row(result_row(res, best_plans, i, accelerator.memory_bytes), band)
                 for i in range(len(best_plans))]
+        rows = rows if lora is None else [frozen_row(row) for row in rows]
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
             offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))
             rows = [row.model_copy(update={"config": row.config.model_copy(update={"offload_layers": int(n)})})
@@ -361,7 +354,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         args = (model if isinstance(model, str) else shape.name, system if isinstance(system, str) else sys_spec.name,
                 stack if isinstance(stack, str) else profile.name)
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
-                                                                    memory_margin)})
+                                                                    memory_margin, lora)})
                 for row in rows]
     ceilings, margin_after = guard_effect(guard, dtypes, shape, cluster, found)  # what the guard ranked after
     seconds = time.perf_counter() - start
@@ -372,18 +365,22 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                   if evaluated else no_valid_plan_reason(gpus, global_batch))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin), objective, compare_dtypes) if dtype == AUTO_DTYPE and rows else None
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets), objective, compare_dtypes
+    ) if dtype == AUTO_DTYPE and rows else None
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
+        lora_rank=lora_rank, lora_targets=None if lora is None else lora.targets,
         mfu_ceilings=ceilings, margin_ranked_after_count=margin_after, tie_ranked_after_count=found.tie_passed,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
                *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
+               *([lora_note(lora)] if lora is not None else []),  # a frozen base's, as `train --lora-rank`
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
-               *([slower] if (slower := searched_plan_note(shape, cluster, best_plans, profile)) else []),
+               *([slower] if lora is None and (slower := searched_plan_note(shape, cluster, best_plans, profile))
+                 else []),
                *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
                             cluster.accelerator.device_word),
                *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`

@@ -24,6 +24,7 @@ from infraplan.cluster import Cluster
 from infraplan.training.communicator_buffers import memory_headroom_flag, tight
 from infraplan.training.enums import Dtype
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
+from infraplan.training.frozen_base import LoraSpec
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import Found, one_plans
 from infraplan.training.plan_outputs import model_tflops_per_gpu, one_plan_memory, peak_flops
@@ -42,6 +43,7 @@ class SearchGuard:
     margin: float
     mfu_ceiling: np.ndarray  # per Dtype value: the ceiling a plan is ranked after beyond (inf: none, or not ranking)
     in_convention: np.ndarray  # per Dtype value: the factor taking a plan's MFU to the figure's convention
+    lora: LoraSpec | None = None  # a frozen base's search: its memory against the margin (`frozen_guard`)
 
     def over_mfu(self, plans: PlanArrays, mfu: np.ndarray) -> np.ndarray:
         """Plans whose MFU (`plan_mfu`) is beyond their precision's ceiling (none when the guard does not rank)."""
@@ -56,7 +58,8 @@ class SearchGuard:
                step_s: np.ndarray) -> np.ndarray:
         """`Found.best`'s flags: beyond the MFU ceiling, or short of the memory margin (each plan's memory as its
         row gives it: one at a time, as the search's best plans are priced, no array split re-bisected)."""
-        memory = np.array([one_plan_memory(shape, cluster, plan, profile) for plan in one_plans(plans)])
+        lora = () if self.lora is None else (self.lora,)  # (a LoRA search's memory: `frozen_guard`)
+        memory = np.array([one_plan_memory(shape, cluster, plan, profile, *lora) for plan in one_plans(plans)])
         low = tight(memory, cluster.accelerator.memory_bytes, self.margin)  # (`memory_headroom_flag`'s test)
         return np.asarray(self.over_mfu(plans, plan_mfu(shape, cluster, plans, step_s)) | low)
 
@@ -85,6 +88,15 @@ def search_guard(accelerator: str, stack_class: str, leave_out: Sequence[str], r
     convention = np.array([causal_ratio if c is not None and c.flop_convention == "causal_scores" else 1.0
                            for c in ceilings.values()])  # (`published_mfu_flag`'s product)
     return SearchGuard(ceilings, ranks, causal_ratio, margin, bars, convention)
+
+
+def frozen_guard(margin: float, lora: LoraSpec) -> SearchGuard:
+    """A LoRA search's guard (`search --lora-rank`): no MFU ceiling, as `train --lora-rank` applies none (every
+    published figure, `catalog.published_mfu`, is a pre-training MFU in the 6N-type count; a frozen-base step's
+    MFU is Megatron-Bridge's LoRA count, `frozen_base.FLOP_CONVENTION`, and no LoRA figure is in the catalog), the
+    memory margin on the frozen base's memory."""
+    none = np.full(max(int(d) for d in Dtype) + 1, np.inf)
+    return SearchGuard({d: None for d in Dtype}, False, 1.0, margin, none, np.ones(none.size), lora)
 
 
 def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerShape, cluster: Cluster,

@@ -41,7 +41,7 @@ from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.expert_dispatch import deepep_node_dedup, ep_seconds, with_ep_comm, with_flex_dispatcher
 from infraplan.training.forward_pass import forward_only_terms
-from infraplan.training.frozen_base import FrozenEndStages, LoraSpec, adapter_params, frozen_traffic, with_frozen_layers
+from infraplan.training.frozen_base import LoraSpec, frozen_ends, frozen_grid, frozen_traffic, with_frozen_layers
 from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
@@ -298,9 +298,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                        lora: LoraSpec | None = None) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid.
-    `forward_only` / `lora` (one plan): its forward passes alone (`forward_pass`) / a LoRA step (`frozen_base`)."""
-    if (forward_only or lora is not None) and not plan.is_one:
-        raise ValueError("forward_only and lora price one plan (PlanArrays.is_one)")
+    `forward_only` (read on one plan only): its forward passes (`forward_pass`); `lora`: a LoRA step (`frozen_base`)."""
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
     # the experts as the stack lays them and its rank order where the plan names none (a stack-less grid)
     plan = plan.with_expert_layout(expert_layout(profile), rank_order(profile))
@@ -348,13 +346,15 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
             shape, dp_fabric, row, params, experts, grad_bytes, layers, held, all_reduce)
             for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))
-        ends = ends if lora is None else FrozenEndStages(ends, adapter_params(shape, row, lora)[0], row.zero)
+        ends = ends if lora is None else frozen_ends(ends, shape, row, lora)
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
     ends = EndStageTraffic(shape, plan, lambda stages, rows=None: dp_collectives_once(
         shape, dp_fabric, plan, stages, grad_bytes, rows, all_reduce), (dp_fabric, grad_bytes))
+    if lora is not None:  # a frozen base on a search's grid: the one plan's terms, as arrays (`frozen_base`)
+        lt, traffic, ends = frozen_grid(shape, pricing, (fabric, dp_fabric), plan, profile, lora, (lt, traffic, ends))
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
 

@@ -161,6 +161,11 @@ SEARCH = {
     "memory_margin": ("share of the accelerator's memory a plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); plans with less are ranked after those with it "
                       "(default 0.05, an ASSUMPTION)"),
+    "lora_rank": ("price every plan as LoRA fine-tuning of a frozen base with adapters of this rank, as train "
+                  "--lora-rank (MFU in its LoRA FLOP count; no MFU guard: no published LoRA MFU) [default: every "
+                  "weight trained]"),
+    "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
+                     "dense linear layer)"),
 }
 SERVE = {
     "model": "model preset or HF config.json (diffusion model for image-generation)",

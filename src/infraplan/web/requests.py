@@ -150,6 +150,8 @@ class SearchRequest(ModelOnSystemRequest):
     mfu_guard: bool | None = None  # null: on, off on what-if hardware (the CLI's default)
     sharp: bool = False  # the CLI's --sharp: IB SHARP for every plan's DP all-reduce (NCCL CollNet), SHARP only
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default
+    lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
+    lora_targets: Literal["attention", "all"] = "attention"  # --lora-targets
 
 
 @described

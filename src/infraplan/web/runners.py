@@ -112,7 +112,8 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                                     objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
                                     schedules=(r.schedule,) if r.schedule else (), stack=ref(r.stack),
                                     mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
-                                    compare_dtypes=len(r.gpus) == 1))  # as `search` (hD50)
+                                    compare_dtypes=len(r.gpus) == 1,  # as `search` (hD50)
+                                    lora_rank=r.lora_rank, lora_targets=r.lora_targets))
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 

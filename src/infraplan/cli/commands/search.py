@@ -176,7 +176,11 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     tight = next((row for row in result.top if row.low_memory_headroom), None)
     if tight is not None:  # (ranked after the plans with the margin: `search_plans`)
         console.print(f"! low memory headroom: {tight.low_memory_headroom_reason}", highlight=False, markup=False)
-    if not result.mfu_guard:
+    if result.lora_rank is not None:  # (no published LoRA MFU: `search_guard.frozen_guard`)
+        console.print(f"ranked by predicted {result.objective} alone: LoRA rank {result.lora_rank} has no "
+                      "published-MFU guard (every published figure is a pre-training MFU)", highlight=False,
+                      markup=False)
+    elif not result.mfu_guard:
         console.print("ranked by predicted time alone (no published-MFU guard: what-if hardware or --no-mfu-guard); "
                       "compare with its preset under --no-mfu-guard", highlight=False, markup=False)
     elif result.top:
@@ -279,6 +283,12 @@ def search(
         help="share of the accelerator's memory a plan should leave free after everything priced (the allocator's "
         "fragmentation, what is not priced); plans with less are ranked after those with it (default 0.05, an "
         "ASSUMPTION)"),
+    lora_rank: int | None = typer.Option(None, "--lora-rank", help="price every plan as LoRA fine-tuning of a frozen "
+                                         "base with adapters of this rank, as train --lora-rank (MFU in its LoRA FLOP "
+                                         "count; no MFU guard: no published LoRA MFU) [default: every weight "
+                                         "trained]"),
+    lora_targets: str = typer.Option("attention", "--lora-targets", help="with --lora-rank: the projections the "
+                                     "adapters are on: attention (Q, K, V, O) | all (every dense linear layer)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid training plan (TP/CP/PP/VPP/DP/EP, micro-batch, recompute, ZeRO, dtype); list the best."""
@@ -305,7 +315,8 @@ def search(
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
                                         schedules=(schedule,) if schedule else (), stack=stack,
                                         mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
-                                        compare_dtypes=len(counts) == 1))  # (a scaling curve lists no choice)
+                                        compare_dtypes=len(counts) == 1,  # (a scaling curve lists no choice)
+                                        lora_rank=lora_rank, lora_targets=lora_targets))
     finally:
         if progress.live.is_started:
             progress.stop()
