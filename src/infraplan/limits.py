@@ -138,7 +138,7 @@ part (a100-80gb's 40 MiB of L2) and ~30,000x under the smallest device memory (t
 unit left out (`memory_bytes: 96` for 96 GB ran as 96 bytes; hU, session 52: `catalog.file_checks`)."""
 MIN_DEVICE_BYTES_PER_S = 1e6
 """The least positive bandwidth of one accelerator, NIC or switch port (`*_bandwidth_bytes_per_s`): 1 MB/s, ~1,000x
-under the slowest catalog link (mtia-v1's 1 GB/s scale-out); 0 where a field allows it means none. A smaller figure
+under the slowest catalog link (mtia-v1's 1.04 GB/s scale-out); 0 where a field allows it means none. A smaller figure
 is a unit left out (`4` for 4 TB/s, `400` for 400 Gb/s)."""
 MIN_DEVICE_FLOPS_PER_S = 1e9
 """The least dense peak of one accelerator (`peak_flops_per_s`, any dtype): 1 GFLOP/s, ~6,700x under the smallest

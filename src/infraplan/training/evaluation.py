@@ -127,7 +127,7 @@ def in_run_evaluation(point: TrainingPoint, every_sequences: int, eval_samples: 
 
 def evaluations_in_run(tokens: float, step_tokens: int, steps_between: int) -> int:
     """Evaluations a run of `tokens` pays: one at the end of every whole interval of `steps_between` steps of
-    `step_tokens` (MLPerf's runs end at one: measurements.md 4.2's rows train whole intervals)."""
+    `step_tokens` (MLPerf's runs end at one: each v3.0 GPT-3 run's MLLOG token count is whole intervals)."""
     return math.floor(tokens / (steps_between * step_tokens) + 1e-9)
 
 
