@@ -39,12 +39,13 @@ def test_on_the_blog_watts_the_published_ratios_imply_an_h100_below_an_a100_per_
     bases = {b["name"]: b for b in chain["bases"]}
     catalog, tdp = bases["the catalog's TDPs"], bases["ISCA'25 Table 2 TDP"]
     assert catalog["implied_h100_over_a100_qps_per_w"] < 1.0 < own  # an H100 worse per watt than an A100
-    for b in chain["bases"]:  # the floor: a third of the log gap on the worst of the three cases
-        gap = abs(math.log(own / b["implied_h100_over_a100_qps_per_w"]))
-        assert b["worst_case_error_floor"] == pytest.approx(math.exp(gap / 3) - 1)
+    for b in chain["bases"]:  # the floor: two cases x high and one x low multiply to the gap (hR55: was a third of
+        x = b["worst_case_error_floor"]  # the log gap, exp(|log gap| / 3) - 1, 24 % where a case may miss 22 % low)
+        assert (1 + x) ** 2 / (1 - x) == pytest.approx(own / b["implied_h100_over_a100_qps_per_w"], rel=1e-12)
+        assert x < math.exp(abs(math.log(own / b["implied_h100_over_a100_qps_per_w"])) / 3) - 1
     # ISCA'25 Table 2's TDPs (35 W, 85 W) bring the published ratios closest to one another
     assert tdp["worst_case_error_floor"] == min(b["worst_case_error_floor"] for b in chain["bases"])
     assert catalog["worst_case_error_floor"] > 0.2 > 0.1 > tdp["worst_case_error_floor"]
     # the text report prints no nested field: the summary repeats the chain as one line
     assert report["summary"]["published_chain_note"] == chain["note"]
-    assert "0.735 on the catalog's TDPs (25 W, 90 W: worst case >= 24% off)" in chain["note"]
+    assert "0.735 on the catalog's TDPs (25 W, 90 W: worst case >= 22% off)" in chain["note"]  # hR55: was 24 %

@@ -27,9 +27,10 @@ and a 1e-9 charge per option unit so that no idle unit is assigned (`cost` and `
 `available` row is kept where the servers round it up). Heterogeneous generations are pools; dates are the zero
 bounds; the site caps are the power chain's facility watts per device at the pool's size. Infeasible: the
 elastic LP (a shortfall fraction per demand, at most 1, minimised) names the short services and the binding
-constraints (a site at its power cap where lifting that cap leaves less short, else the sites at their caps where
-lifting them together does: hV55, every site at its cap was named, a slack one included; pools used up), raised as
-one InputError.
+constraints (a site at its power cap where lifting that cap, and the site's caps after it, which hold what it buys,
+leaves less short, else the sites at their caps where lifting them together does: hV55, every site at its cap was
+named, a slack one included; hR55, a cap lifted alone left a first phase's cap unnamed where every phase was short;
+pools used up), raised as one InputError.
 """
 
 from __future__ import annotations
@@ -239,8 +240,10 @@ def _explain_phased(m: PhasedMix) -> str:
         got = milp(c, constraints=LinearConstraint(a, lb, loose), bounds=Bounds(vlb, vub))
         return bool(got.status == 0 and got.fun < res.fun - 1e-6)
 
-    # binding: a cap without which less is short (hV55: every site at its cap was named), else the caps together
-    binding = [text for one in at_cap if less_short([one]) for text in [one[2]]]
+    # binding: a cap without which (and the site's later caps, which hold what its phase buys: bought hardware stays)
+    # less is short (hV55: every site at its cap was named; hR55: a cap alone, the first phases' went unnamed where
+    # every phase was short), else the caps together
+    binding = [text for site, k, text in at_cap if less_short([(site, j, "") for j in range(k, n_k)])]
     if not binding and at_cap and less_short(at_cap):
         binding = [text for _, _, text in at_cap]
     for p, name in enumerate(m.pool_names):

@@ -54,7 +54,7 @@ def parse_year(value: object) -> int | float:
     if isinstance(value, datetime.date):
         year: float = _of_date(value.year, value.month, value.day)
     elif isinstance(value, int | float):
-        year = float(value)
+        year = float(value) if isinstance(value, float) or abs(value) <= 10**6 else math.inf  # hR55: 10**400 overflows
     elif isinstance(value, str):
         year = _parse_text(value.strip())
     else:
@@ -100,8 +100,8 @@ def year_text(year: float) -> str:
     if abs(year - round(year)) < 1e-9:
         return str(int(round(year)))
     months = (year - math.floor(year)) * 12
-    if abs(months - round(months)) < 1e-6:
-        return f"{math.floor(year)}-{int(round(months)) + 1:02d}"
+    if abs(months - round(months)) < 1e-6:  # 12 months: the next year (hR55: 2025.99999999 read "2025-13")
+        return str(math.floor(year) + 1) if round(months) == 12 else f"{math.floor(year)}-{int(round(months)) + 1:02d}"
     return f"{year:.4f}"
 
 

@@ -37,7 +37,8 @@ experimental SGLANG_ENABLE_SPEC_V2 is set (default False: environ.py:318 / :414)
 ("Mixed chunked prefill is disabled because of using eagle speculative decoding"): sglang 0.5.6.post2
 srt/server_args.py:1754-1765, 0.5.9 :2383-2395. So a drafting SGLang deployment is priced synchronous
 (`schedules_ahead`: no one-iteration lag) and prefill-first (`loop_scheduler`: "sglang-adder", the mixed-chunk
-PrefillAdder, becomes SGLang's default "prefill-first"; `serving.schedulers`). vLLM keeps async scheduling under
+PrefillAdder, or any other mixing policy a profile names, becomes SGLang's default "prefill-first";
+`serving.schedulers`). vLLM keeps async scheduling under
 EAGLE / MTP (above); TensorRT-LLM's profiles do not schedule ahead. Not modelled: the same function's default of 48
 running requests when --max-running-requests is unset (0.5.6.post2 :1739-1743, 0.5.9 :2361-2365; the profiles carry
 no "unset"). No scored validation row runs SGLang with drafts (every set bit-identical; what the 2026-03-25 SGLang
@@ -76,9 +77,11 @@ def schedules_ahead(stack: str, speculative_tokens: int = 0) -> bool:
 
 
 def loop_scheduler(engine: ServingEngine, speculative_tokens: int = 0) -> str:
-    """The iteration policy the engine runs (`serving.schedulers`): its profile's, but SGLang's mixed-chunk
-    PrefillAdder is SGLang's default prefill-first with `speculative_tokens` > 0 draft tokens (module docstring)."""
-    if engine.scheduler == "sglang-adder" and _sglang_drafts(engine.engine, speculative_tokens):
+    """The iteration policy the engine runs (`serving.schedulers`): its profile's, but SGLang's default prefill-first
+    with `speculative_tokens` > 0 draft tokens, whatever mixing policy the profile names (the mixed-chunk
+    PrefillAdder, or fcfs as the mixed-chunk profile was until round 19: `enable_mixed_chunk = False` turns any mix
+    off, module docstring; hR55: a profile's fcfs was kept)."""
+    if _sglang_drafts(engine.engine, speculative_tokens):
         return "prefill-first"
     return engine.scheduler
 

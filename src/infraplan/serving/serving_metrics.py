@@ -43,7 +43,7 @@ from infraplan.cluster.host_share import (
     unstated_switch_note,
 )
 from infraplan.cluster.power import idle_power
-from infraplan.serving import steady_state
+from infraplan.serving import schedule_ahead, steady_state
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.workloads import Requests
@@ -131,6 +131,17 @@ def host_share_line(accelerator: Accelerator, system: System) -> str:
             + "; device_joules_per_token leaves it out")
 
 
+def _policy_text(dep: Deployment) -> str:
+    """The iteration policy the run priced, as `run_pool` takes it (`schedule_ahead.loop_scheduler`): the stack's, or
+    SGLang's prefill-first where its drafts turn the mixed chunk off (hR55: the line named the stack's sglang-adder)."""
+    engine = load_engine(dep.stack)
+    policy = schedule_ahead.loop_scheduler(engine, dep.speculative_tokens)
+    if policy == engine.scheduler:
+        return f"{policy} policy of the stack"
+    return (f"{policy} policy: the stack's {engine.scheduler} with {dep.speculative_tokens} draft tokens, which "
+            "turn SGLang's mixed chunk off, serving.schedule_ahead")
+
+
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
               transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
               deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
@@ -209,8 +220,8 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
         "iterations": sum(p.iterations for p in pools),
         "assumptions": {"power": power_assumption(accelerator), "host_share": host_share_line(accelerator, system),
-                        "scheduler": f"continuous batching, chunked prefill, FCFS ({load_engine(dep.stack).scheduler} "
-                                     "policy of the stack: fcfs mixes prefill with decode, prefill-first does not), "
+                        "scheduler": f"continuous batching, chunked prefill, FCFS ({_policy_text(dep)}: fcfs mixes "
+                                     "prefill with decode, prefill-first does not), "
                                      "KV reserved for prompt + output at admission (no preemption), round-robin "
                                      "routing over replicas"},
     }
