@@ -174,7 +174,7 @@ def whole_domain_topology(spec: System, gpus: int | None) -> tuple[ClosTopology,
 def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
     fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
-    from infraplan.network.topology import build_topology, endpoint_word
+    from infraplan.network.topology import endpoint_word
     from infraplan.network.topology_graph import write_graphml
 
     topo, rounded = whole_domain_topology(spec, gpus)
@@ -187,8 +187,10 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
     bom = bill_of_materials(topo)
     clos: dict[str, Any] = {}
     if topo.rail_only:
-        plain = build_topology(spec.model_copy(update={"network": spec.network.model_copy(
-            update={"rail_only": False})}), topo.gpus)
+        plain, clos_rounded = whole_domain_topology(spec.model_copy(update={"network": spec.network.model_copy(
+            update={"rail_only": False})}), topo.gpus)  # (a partial pod: the Clos of its whole pods, hI55)
+        if clos_rounded:
+            rounded = "; ".join(filter(None, (rounded, f"the Clos compared (clos_*): {clos_rounded}")))
         plain_bom = bill_of_materials(plain)
         clos = {"clos_switches_count": plain.switches_total, "clos_capex_usd": plain_bom["capex_usd"],
                 "clos_power_w": plain_bom["power_w"], "rails_count": topo.rails,

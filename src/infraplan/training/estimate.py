@@ -36,7 +36,7 @@ from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
-from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, lora_note, lora_spec, trainable_params
+from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, lora_note, lora_of, trainable_params
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS
@@ -167,11 +167,11 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      stack: str | Stack | None = None, etp: int | None = None,
                      recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
                      zero_shard: int | None = None, lora_rank: int | None = None,
-                     lora_targets: str = "attention") -> TrainingPoint:
+                     lora_targets: str | None = None) -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line. `lora_rank`: `--recompute auto` on the frozen base's memory."""
     shape = load_model(model) if isinstance(model, str) else model
-    lora = None if lora_rank is None else lora_spec(shape, lora_rank, lora_targets)
+    lora = lora_of(shape, lora_rank, lora_targets)
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model, noted
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
@@ -282,7 +282,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       stack: str | Stack | None = None, etp: int | None = None,
                       recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
                       zero_shard: int | None = None, lora_rank: int | None = None,
-                      lora_targets: str = "attention") -> TrainingEstimate:
+                      lora_targets: str | None = None) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
     `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
@@ -310,7 +310,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
                              recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets)
     shape, cluster, profile = point.shape, point.cluster, point.profile
-    lora = None if lora_rank is None else lora_spec(shape, lora_rank, lora_targets)
+    lora = lora_of(shape, lora_rank, lora_targets)
     return finish_training(point, _outputs(shape, cluster, point.plan, profile, lora),
                            {d: _outputs(shape, cluster, twin, profile, lora) for d, twin in point.twins}, lora)
 

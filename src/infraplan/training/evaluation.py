@@ -76,12 +76,11 @@ def read_sequences(text: str, option: str, seq_len: int, global_batch: int) -> i
     and a unit, 'sequences' (the default; 'samples', MLPerf's word), 'tokens' (whole sequences of `seq_len`,
     rounded up) or 'steps' (global batches, Megatron's --eval-interval / --eval-iters unit). Positive, one line if
     not."""
-    parts = str(text).split()
-    word = parts[-1].lower() if len(parts) == 2 else ""
-    if word not in _UNITS:
-        word, parts = "", [str(text)]
+    parts = str(text).split()  # a count and one unit word, or the whole text a count ('' and '12 steps x' refused:
+    # hI55, an IndexError and a silent 12 sequences before)
+    number, word = (parts[0], parts[1].lower()) if len(parts) == 2 and parts[1].lower() in _UNITS else (str(text), "")
     try:
-        value = parse_count(parts[0])
+        value = parse_count(number)
     except InputError:
         raise InputError(f"{option} takes a count of sequences, tokens or steps (24576, 50M tokens, 12 steps), "
                          f"got {str(text)[:40]!r}") from None

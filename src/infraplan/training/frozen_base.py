@@ -94,6 +94,17 @@ def lora_spec(shape: TransformerShape, rank: int, targets: str = "attention") ->
     return LoraSpec(rank, targets)
 
 
+def lora_of(shape: TransformerShape, rank: int | None, targets: str | None) -> LoraSpec | None:
+    """`--lora-rank` / `--lora-targets` as given (None: not given): a checked spec, None for a full fine-tune, one line
+    for targets without a rank (hI55: priced as a full fine-tune in silence before); targets default to attention."""
+    if rank is None:
+        if targets is not None:
+            raise InputError(f"--lora-targets needs --lora-rank (got --lora-targets {targets} alone: every weight "
+                             "trained)")
+        return None
+    return lora_spec(shape, rank, targets or "attention")
+
+
 def _adapted(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
     return [g for g in gemms if g.role in LORA_TARGETS[spec.targets] and not g.grouped]
 

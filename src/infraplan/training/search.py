@@ -52,7 +52,7 @@ from infraplan.training.estimate import evaluate_plans, result_row, training_ban
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.fp8_slower_note import searched_plan_note
 from infraplan.training.freed_heap import keep_freed_heap
-from infraplan.training.frozen_base import LoraSpec, lora_note, lora_spec
+from infraplan.training.frozen_base import LoraSpec, lora_note, lora_of
 from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
@@ -284,7 +284,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
                  memory_margin: float | None = None, compare_dtypes: bool = False, lora_rank: int | None = None,
-                 lora_targets: str = "attention") -> PlanSearchResult:
+                 lora_targets: str | None = None) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -304,7 +304,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`).
     """
     shape = load_model(model) if isinstance(model, str) else model
-    lora = None if lora_rank is None else lora_spec(shape, lora_rank, lora_targets)  # (one line: MoE, bad rank)
+    lora = lora_of(shape, lora_rank, lora_targets)  # (one line: MoE, bad rank)
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator

@@ -128,7 +128,7 @@ TRAIN = {
                   "DP gradient reduction for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every weight "
                   "trained]"),
     "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
-                     "dense linear layer)"),
+                     "dense linear layer) [default: attention]"),
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
                       "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
@@ -165,7 +165,7 @@ SEARCH = {
                   "--lora-rank (MFU in its LoRA FLOP count; no MFU guard: no published LoRA MFU) [default: every "
                   "weight trained]"),
     "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
-                     "dense linear layer)"),
+                     "dense linear layer) [default: attention]"),
 }
 SERVE = {
     "model": "model preset or HF config.json (diffusion model for image-generation)",

@@ -114,7 +114,7 @@ class TrainRequest(ModelOnSystemRequest):
     sharp: bool = False  # the CLI's --sharp: IB SHARP for the DP all-reduce (NCCL CollNet), SHARP switches only
     zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS)] = None  # --zero-shard
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
-    lora_targets: Literal["attention", "all"] = "attention"  # --lora-targets
+    lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
     tokens: Quantity | None = None
     location: CatalogRef | None = None
@@ -151,7 +151,7 @@ class SearchRequest(ModelOnSystemRequest):
     sharp: bool = False  # the CLI's --sharp: IB SHARP for every plan's DP all-reduce (NCCL CollNet), SHARP only
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
-    lora_targets: Literal["attention", "all"] = "attention"  # --lora-targets
+    lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
 
 
 @described

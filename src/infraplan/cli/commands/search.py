@@ -287,8 +287,9 @@ def search(
                                          "base with adapters of this rank, as train --lora-rank (MFU in its LoRA FLOP "
                                          "count; no MFU guard: no published LoRA MFU) [default: every weight "
                                          "trained]"),
-    lora_targets: str = typer.Option("attention", "--lora-targets", help="with --lora-rank: the projections the "
-                                     "adapters are on: attention (Q, K, V, O) | all (every dense linear layer)"),
+    lora_targets: str | None = typer.Option(None, "--lora-targets", help="with --lora-rank: the projections the "
+                                     "adapters are on: attention (Q, K, V, O) | all (every dense linear layer) "
+                                     "[default: attention]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid training plan (TP/CP/PP/VPP/DP/EP, micro-batch, recompute, ZeRO, dtype); list the best."""
