@@ -88,13 +88,14 @@ from infraplan.planning.scenario_prices import (
 )
 from infraplan.planning.scenario_report import assemble_plan
 from infraplan.planning.scenario_results import ScenarioPlan
-from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size_options
+from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, repeated_parts, size_options
 from infraplan.planning.scenario_spec import ScenarioSpec, amount_text, load_scenario
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     sized_fixed_point,
     stepped_fixed_point,
 )
+from infraplan.serving.engine_memo import kept_engine_runs
 from infraplan.units import power_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
@@ -151,6 +152,15 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
     1, the time of a large plan: a 1 GW example's 16 sizings are ~99 % of its run), then the pricing."""
     start = time.perf_counter()
     spec = load_scenario(spec) if isinstance(spec, str) else spec
+    if repeated_parts(spec.services, spec.pools):  # two systems of one part: their searches share engine runs
+        with kept_engine_runs():
+            return _planned(spec, optimality_gap, progress, start)
+    return _planned(spec, optimality_gap, progress, start)
+
+
+def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress | None,
+             start: float) -> ScenarioPlan:
+    """`plan_scenario`'s work on a loaded scenario (`start`: its clock at the call)."""
     check_lifecycles(spec)
     spec = with_successors(spec)  # refresh_with's pools (planning/retirement.py)
     _check_presets(spec)

@@ -36,6 +36,7 @@ Results are cached per distinct input, so phases and compared scenarios reuse th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -120,6 +121,22 @@ def pool_accelerator(pool: PoolSpec) -> str:
 
 def serving_system(pool: PoolSpec) -> str:
     return pool.system or pool.device
+
+
+def repeated_parts(services: Sequence[ServiceSpec], pools: Sequence[PoolSpec]) -> bool:
+    """Whether an LLM service is sized on two pools that name different serving systems of one part (meta-2024's
+    `meta-rsc` and `dgx-a100-superpod`, both A100 80GB): serve-plan's searches are keyed on the system name, and
+    their layouts within one node run the same engine runs, which `plan` then recalls (`serving.engine_memo`). Only
+    the time depends on this; an unknown part counts as none (`plan_scenario` refuses it in its own words)."""
+    if not any(s.kind == "llm" for s in services):
+        return False
+    systems: dict[str, set[str]] = {}
+    for pool in pools:
+        try:
+            systems.setdefault(pool_accelerator(pool), set()).add(serving_system(pool))
+        except (InputError, OSError, ValueError):
+            continue
+    return any(len(names) > 1 for names in systems.values())
 
 
 def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infraplan.serving import engine_memo
 from infraplan.serving.engine_loop import engine_steps
 from infraplan.serving.fcfs_loop import KvBinds, fcfs_steps
 from infraplan.serving.llm_iteration import IterationCost
@@ -83,8 +84,26 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
                 clients: int, stop_if_kv_binds: bool = False) -> EngineFields | None:
     """`simulate_engine` (its arguments, checked there) on `serving.fcfs_loop`: the fields of its result
     (`stop_if_kv_binds`: None where an admission finds too few free KV blocks, `fcfs_steps`)."""
-    n = len(arrival_s)
     arrival = np.array(arrival_s, dtype=np.float64)  # a contiguous copy (a pool's engine gets a strided view)
+    key = engine_memo.run_key(cost, arrival, prefill_tokens, cached_tokens, decode_steps, max_batch, token_budget,
+                              kv_blocks, block_tokens, clients, stop_if_kv_binds)  # None outside `plan`'s scope
+    if key is not None:
+        hit, kept = engine_memo.recall(key)  # the same run asked before (`serving.engine_memo`)
+        if hit:
+            return None if kept is None else (*kept[:5], arrival if kept[5] is None else kept[5], *kept[6:])
+    fields = _fcfs_fields(cost, arrival, prefill_tokens, cached_tokens, decode_steps, max_batch, token_budget,
+                          kv_blocks, block_tokens, clients, stop_if_kv_binds)
+    if key is not None:  # (open loop: the arrivals as given, not kept twice)
+        engine_memo.keep(key, None if fields is None else (*fields[:5], fields[5] if clients > 0 else None,
+                                                            *fields[6:]))
+    return fields
+
+
+def _fcfs_fields(cost: IterationCost, arrival: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,
+                 decode_steps: np.ndarray, max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int,
+                 clients: int, stop_if_kv_binds: bool) -> EngineFields | None:
+    """`fcfs_engine`'s run (`arrival`: its contiguous float64 copy)."""
+    n = len(arrival)
     arr = arrival.tolist()
     first, finish = [math.nan] * n, [math.nan] * n
     try:
