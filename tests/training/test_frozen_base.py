@@ -44,7 +44,7 @@ def test_frozen_step_drops_the_weight_gradients() -> None:
     drop = full.breakdown_s.compute - lora.breakdown_s.compute
     assert drop == pytest.approx(micro_batches * shape.num_layers * (skipped - fwd - bwd), rel=1e-9)
     assert drop > 0.15 * full.breakdown_s.compute
-    for k in ("tp_comm", "cp_comm", "other"):
+    for k in ("cp_comm", "other"):  # tp_comm: the adapters' TP collectives added (hX55, test_lora_tp_hX55.py)
         assert getattr(lora.breakdown_s, k) == getattr(full.breakdown_s, k)
     assert lora.step_time_s < full.step_time_s
 
@@ -113,9 +113,11 @@ def test_async_dgrad_reductions_lose_the_wgrad_window(tmp_path: object) -> None:
     full = estimate_training(**plan, stack=str(stack))  # type: ignore[arg-type]
     lora = estimate_training(**plan, stack=str(stack), lora_rank=16)  # type: ignore[arg-type]
     assert lora.breakdown_s.tp_comm > 1.2 * full.breakdown_s.tp_comm
+    # (hX55: with TP overlap the base's TP time is unchanged and the adapters' own collectives are added, exposed,
+    # test_lora_tp_hX55.py; without it the lost window adds to them)
     overlapped = [estimate_training(**plan, stack="nemo-26.04", lora_rank=r)  # type: ignore[arg-type]
                   for r in (None, 16)]
-    assert overlapped[1].breakdown_s.tp_comm == overlapped[0].breakdown_s.tp_comm
+    assert overlapped[1].breakdown_s.tp_comm > overlapped[0].breakdown_s.tp_comm
 
 
 def test_optimizer_steps_the_adapters() -> None:

@@ -44,7 +44,8 @@ def _terms(recompute: str, paired: bool) -> tuple[dict[str, Any], dict[str, Any]
     shape, row, stack = point.shape, point.plan.one_row, point.profile
     pricing = cluster_pricing(point.cluster, point.profile)
     spec = lora_spec(shape, 16)
-    terms = {"compute_fwd": 1.0, "compute_bwd": 2.0, "tp_bwd": 0.5, **({"compute_paired": 3.0} if paired else {})}
+    terms = {"compute_fwd": 1.0, "compute_bwd": 2.0, "tp_fwd": 0.25, "tp_bwd": 0.5,  # (hX55: tp_fwd)
+             **({"compute_paired": 3.0} if paired else {})}
     out = with_frozen_layers(terms, shape, pricing.rates, row, pricing.precision_of(row),
                              stack.model_copy(update={"tp_async_backward": False}), spec, point.cluster.fabric)
     return terms, out, frozen_layer_terms(shape, pricing.rates, row, pricing.precision_of(row), stack, spec)

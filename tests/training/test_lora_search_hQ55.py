@@ -65,8 +65,9 @@ def test_grid_step_and_memory_are_the_single_estimates() -> None:
     grid = one_plan_step_time(shape, cluster, plans, stack, lora=spec)
     memory = frozen_memory_total(shape, plans, stack, balanced_split(shape, cluster, plans, stack), spec)
     # (most plans: a few TP8 full-recompute plans pay more for the 14 memory-bound adapter GEMMs of "all", re-run
-    # forward, than the small frozen wgrads they skip)
-    assert np.mean(grid["step_time_s"] < one_plan_step_time(shape, cluster, plans, stack)["step_time_s"]) > 0.9
+    # forward, than the small frozen wgrads they skip; hX55: 0.9 -> 0.7, the adapters' own exposed TP collectives,
+    # 4 T x h a layer and phase at "all" with userbuffers, now priced: 77 % of these plans faster than full training)
+    assert np.mean(grid["step_time_s"] < one_plan_step_time(shape, cluster, plans, stack)["step_time_s"]) > 0.7
     for i, plan in enumerate(one_plans(plans)):
         one = one_plan_step_time(shape, cluster, plan, stack, lora=spec)
         assert {k: float(np.ravel(v)[i]) for k, v in grid.items()} == one

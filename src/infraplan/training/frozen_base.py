@@ -12,10 +12,24 @@ element-wise, the same bits; `search --lora-rank`, `training.search_rows`):
   layer's backward; each adapter adds its two small GEMMs forward (T x in @ in x R, then T x R @ R x out) and
   their data- and weight-gradient GEMMs backward at their small-shape efficiency (`hardware.kernels.gemm_seconds`:
   the tile / wave model and the fixed per-GEMM time), in bf16 (ASSUMPTION: NeMo / PEFT adapters are plain bf16
-  linears, not fp8 Transformer Engine modules), re-run forward under full recompute. Tensor parallel: an adapter
-  on a column-parallel projection splits B's output over TP, one on a row-parallel projection (attention output,
-  FFN down) splits A's input (Megatron-Bridge `ParallelLinearAdapter`); the row-parallel adapter's T x R
-  partial-sum all-reduce is not priced (ASSUMPTION: T x R x 2 bytes, R / h of the layer's own TP traffic).
+  linears, not fp8 Transformer Engine modules), re-run forward under full recompute.
+* tensor parallel (`adapter_collectives`), as Megatron-Bridge 0.6.0's `ParallelLinearAdapter` splits and joins
+  them (peft/utils.py:999-1050, forward :1183-1239; SP is off inside the adapter, :999): on a column-parallel
+  projection (QKV, FFN up) A is split over R (`linear_in` ColumnParallelLinear(in, R, gather_output=True): x A's
+  T x R all-gathered forward; no input-gradient all-reduce under SP, `disable_grad_reduce`) and B over its output
+  (`linear_out`: its T x R input gradient all-reduced backward); its input is the layer norm's output the base
+  layer already gathered (utils.py:598-624: TE's `return_layernorm_output_gathered`, no adapter T x h gather),
+  but with Transformer Engine's userbuffers all-gather (the stack's `tp_comm_overlap_fraction` > 0) the adapter
+  gathers the T x in input itself forward and reduce-scatters its gradient backward (`gather_from_sequence_
+  parallel_region`, :1207-1212); without SP its T x in input gradient is all-reduced backward. On a row-parallel
+  projection (attention output, FFN down) A's input is split (`linear_in` RowParallelLinear: the T x R partial sum
+  all-reduced forward) and B's output all-gathered to the full T x out (`linear_out` gather_output=True, :1030)
+  forward, then scattered to the SP region, whose backward all-gathers the T x out gradient (:1223-1230; none
+  without SP); the `a2a_experimental` all-to-all (default False, peft/lora.py:111) is not priced. Each is a plain
+  autograd collective, outside TE's userbuffers: priced by the layer's TP collective model (`layer_kernels.
+  collective_times`, bf16 bytes) and added to the exposed TP time (no overlap), its forward re-run under full
+  recompute. Per GPU the adapter holds R x in / TP + R x out / TP of a column-parallel projection's in x out (A and
+  B split), R x in / TP + R x out / TP of a row-parallel one likewise (`adapter_params`).
 * DP traffic and optimizer: only the adapters' gradients are reduced and only their parameters stepped (Adam on
   the adapters; the stage's parameters in `step_traffic` / `optimizer_step` are the adapters' of its layers; the
   tied embedding's gradient sync is gone); ZeRO-3 / FSDP still all-gathers the frozen weights every step (the
@@ -50,7 +64,8 @@ from infraplan.hardware.kernels import (
 )
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Gemm, layer_ops
-from infraplan.scalar_path import FLOAT_OPS, ops_of, pick, to_float
+from infraplan.ops.layer_records import Collective
+from infraplan.scalar_path import FLOAT_OPS, negate, ops_of, pick, to_bool, to_float
 from infraplan.training.enums import Recompute
 from infraplan.training.layer_kernels import (
     collective_times,
@@ -71,6 +86,11 @@ LORA_TARGETS = {"attention": ("qkv", "attention_out", "qkv_down", "kv_down", "q_
 # row-parallel projections: their input is split over TP (Megatron-Core RowParallelLinear)
 ROW_PARALLEL = ("attention_out", "ffn_down", "shared_down")
 ADAPTER_BYTES = 2.0  # bf16 adapter weights (ASSUMPTION, module docstring)
+# the adapters' own TP collectives (`adapter_collectives`, hX55); off: none priced (hF55's step)
+ADAPTER_TP_COLLECTIVES = True
+# with userbuffers (`tp_comm_overlap_fraction` > 0) a column-parallel adapter gathers its T x in input itself
+# (Megatron-Bridge 0.6.0 peft/utils.py:602-624: TE's gathered layer-norm output is kept only without ub_overlap_ag)
+ADAPTER_USERBUFFERS_GATHER = True
 FLOP_CONVENTION = ("megatron-bridge-lora: frozen GEMMs and LM head 2x forward (forward + data gradient), attention "
                    "core 3x forward, adapters not counted (Megatron-Bridge 0.6.0 flop_utils.py:815-824)")
 
@@ -117,9 +137,47 @@ def adapter_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> 
     local = total = 0.0
     for g in _adapted(gemms, spec):
         n, k = to_float(g.n) * g.share, to_float(g.k) * g.share  # (a layer kind's share of the layers)
-        local = local + to_float(r * (k + n))
-        total = total + to_float(r * (k * tp + n if g.role in ROW_PARALLEL else k + n * tp))
+        row_parallel = g.role in ROW_PARALLEL  # (its k is in / TP; a column-parallel one's n is out / TP)
+        local = local + to_float(r * (k + n / tp) if row_parallel else r * (k / tp + n))
+        total = total + to_float(r * (k * tp + n if row_parallel else k + n * tp))
     return local, total
+
+
+def _adapter_shapes(g: Gemm, r: float, tp: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """(N, K) of x A and of (x A) B on one GPU (module docstring: A split over R on a column-parallel projection,
+    B over its output on a row-parallel one)."""
+    n, k = to_float(g.n), to_float(g.k)
+    return ((r, k), (n / tp, r)) if g.role in ROW_PARALLEL else ((r / tp, k), (n, r))
+
+
+def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec, stack: Stack,
+                        gemms: tuple[Gemm, ...] | None = None) -> tuple[tuple[Collective, ...], tuple[Collective, ...]]:
+    """(forward, backward) TP collectives of one layer's adapters (module docstring: Megatron-Bridge 0.6.0
+    `ParallelLinearAdapter`), `ops.layer.Collective` records over the plan's TP group (one plan's or a grid's)."""
+    if gemms is None:
+        gemms = layer_ops(shape, layer_layout(row, False)).gemms
+    tp, r = row.tp, float(spec.rank)
+    sp = to_bool(row.sequence_parallel)
+    not_sp = negate(sp)
+    userbuffers = ADAPTER_USERBUFFERS_GATHER and stack.tp_comm_overlap_fraction > 0.0  # (the adapter gathers)
+    fwd: list[Collective] = []
+    bwd: list[Collective] = []
+    for g in _adapted(gemms, spec):
+        m, w = to_float(g.m), float(g.share)  # (a layer kind's share of the layers: a plain number)
+        low = m * r * ADAPTER_BYTES  # T x R
+        if g.role in ROW_PARALLEL:
+            out = m * to_float(g.n) * ADAPTER_BYTES  # T x out, B's gathered output
+            fwd += [Collective("all_reduce", "tp", low, tp, 1, w), Collective("all_gather", "tp", out, tp, 1, w)]
+            bwd += [Collective("all_gather", "tp", out, tp, 1, w, sp), Collective("all_reduce", "tp", low, tp, 1, w)]
+        else:
+            inp = m * to_float(g.k) * ADAPTER_BYTES  # T x in, the adapter's input
+            gathered = sp & userbuffers  # (a plain bool, or a grid's column)
+            fwd += [Collective("all_gather", "tp", inp, tp, 1, w, gathered),
+                    Collective("all_gather", "tp", low, tp, 1, w)]
+            bwd += [Collective("reduce_scatter", "tp", inp, tp, 1, w, gathered),
+                    Collective("all_reduce", "tp", inp, tp, 1, w, not_sp),
+                    Collective("all_reduce", "tp", low, tp, 1, w)]
+    return tuple(fwd), tuple(bwd)
 
 
 def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArrays,
@@ -131,7 +189,7 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
     rate, width = precision
     grad_bytes = main_grad_wgrad_bytes(stack)
     if type(row.tp) is not int:  # type: ignore[comparison-overlap]  # a grid of plans
-        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec)
+        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec, to_float(row.tp))
     skipped = 0.0
     for g in gemms:  # `layer_kernels.gemm_fwd_bwd`'s weight-gradient GEMM of each
         m, n, k = float(g.m), float(g.n), float(g.k)
@@ -140,17 +198,17 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
                     else float(g.count) * gemm_seconds(rates, k, n, m, w_grad, rate))
     bf16 = (rates.matmul_flops_per_s, 2.0)
     fwd = bwd = 0.0
-    r = float(spec.rank)
+    r, tp = float(spec.rank), float(row.tp)
     for g in _adapted(gemms, spec):
-        m, n, k = float(g.m), float(g.n), float(g.k)
-        for a_n, a_k in ((r, k), (n, r)):  # x A, then (x A) B
-            f, b = gemm_fwd_bwd(rates, bf16, m, a_n, a_k, 1.0, False, 1.0, True)
+        m = float(g.m)
+        for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
+            f, b = gemm_fwd_bwd(rates, bf16, m, float(a_n), float(a_k), 1.0, False, 1.0, True)
             fwd, bwd = fwd + float(g.share) * float(f), bwd + float(g.share) * float(b)
     return skipped, fwd, bwd
 
 
 def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tuple[Any, Any],
-                      grad_bytes: float | None, spec: LoraSpec) -> tuple[Any, Any, Any]:
+                      grad_bytes: float | None, spec: LoraSpec, tp: Any) -> tuple[Any, Any, Any]:
     """`frozen_layer_terms` on arrays over plans: each term as the float path prices it, in `gemm_time` /
     `grouped_gemm_time` and `gemm_fwd_bwd`'s array form."""
     rate, width = precision
@@ -165,8 +223,8 @@ def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tu
     bwd: Any = 0.0
     r = float(spec.rank)
     for g in _adapted(gemms, spec):
-        m, n, k = to_float(g.m), to_float(g.n), to_float(g.k)
-        for a_n, a_k in ((r, k), (n, r)):  # x A, then (x A) B
+        m = to_float(g.m)
+        for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
             f, b = gemm_fwd_bwd(rates, bf16, m, a_n, a_k, 1.0, False, 1.0, False)
             fwd, bwd = fwd + g.share * f, bwd + g.share * b
     return skipped, fwd, bwd
@@ -177,7 +235,8 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     """One plan's per-layer terms (`step_time`'s floats) with the frozen base's backward and the adapters' GEMMs.
     A stack whose dgrad TP reductions hide under the wgrad GEMMs (`tp_async_backward` without TP overlap,
     `layer_time`) loses that window but for the adapters' wgrads (half their backward): the difference is exposed
-    (the window there read as the skipped wgrads, where `layer_time` reads half the backward GEMMs: the same time)."""
+    (the window there read as the skipped wgrads, where `layer_time` reads half the backward GEMMs: the same time).
+    The adapters' own TP collectives (`adapter_collectives`) are added to the exposed TP time."""
     skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
     rerun = pick(row.recompute == int(Recompute.FULL), fwd, 0.0)
     out = dict(terms)
@@ -189,6 +248,13 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
         seconds: Any = collective_times(fabric, reductions, "tp", one)
         seconds, least = (float(seconds), FLOAT_OPS.minimum) if one else (seconds, np.minimum)
         out["tp_bwd"] = terms["tp_bwd"] + least(seconds, skipped) - least(seconds, 0.5 * bwd)
+    # the adapters' own TP collectives, exposed (module docstring), their forward re-run under full recompute
+    if ADAPTER_TP_COLLECTIVES:
+        one = type(row.tp) is int  # type: ignore[comparison-overlap]
+        comm_fwd, comm_bwd = (collective_times(fabric, c, "tp", one)
+                              for c in adapter_collectives(shape, row, spec, stack))
+        out["tp_fwd"] = out["tp_fwd"] + comm_fwd
+        out["tp_bwd"] = out["tp_bwd"] + comm_bwd + pick(row.recompute == int(Recompute.FULL), comm_fwd, 0.0)
     out["compute_fwd"] = terms["compute_fwd"] + fwd
     out["compute_bwd"] = terms["compute_bwd"] - skipped + bwd + rerun
     if "compute_paired" in terms:  # (DualPipe's paired chunk: both phases)
