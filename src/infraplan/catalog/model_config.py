@@ -232,9 +232,9 @@ _MOE_FAMILIES = frozenset({"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "
 # configuration_mistral.py:123, _mixtral.py:135, _qwen2.py:158, _qwen2_moe.py:177, _qwen3.py:162, _qwen3_moe.py:177,
 # _gemma.py:117, _gemma2.py:126, _gemma3.py:176, _deepseek_v3.py:163, _gpt_oss.py:57, _llama4.py:300 (Llama4TextConfig);
 # llama, cohere2, deepseek_v2: the head count).
+# (not deepseek_v2 / v3 / kimi_k2: their MLA decompresses one K / V head per query head, as this reader prices it)
 _KV_HEADS_DEFAULT = {"mistral": 8, "mixtral": 8, "qwen2": 32, "qwen2_moe": 16, "qwen3": 32, "qwen3_moe": 4,
-                     "gemma": 16, "gemma2": 4, "gemma3": 4, "gemma3_text": 4, "deepseek_v3": 128, "gpt_oss": 8,
-                     "llama4_text": 8}
+                     "gemma": 16, "gemma2": 4, "gemma3": 4, "gemma3_text": 4, "gpt_oss": 8, "llama4_text": 8}
 
 
 def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: int) -> None:
