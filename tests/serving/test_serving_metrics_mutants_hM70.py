@@ -34,7 +34,8 @@ def test_over_slo_counts_by_batch_follow_arrival_order_by_hand():
     tpot[[0, 1]] = 0.5  # the first two arrivals decode over the 0.2 s SLO
     finish = first + tpot * np.maximum(out - 1, 0)
     requests = Requests(arrival, np.full(n, 100, dtype=np.int64), out)
-    result = summarize(requests, first, finish, [], np.zeros(n), SimpleNamespace(tp=1, gpus=1, stack="vllm-0.x", speculative_tokens=0),
+    dep = SimpleNamespace(tp=1, gpus=1, stack="vllm-0.x", speculative_tokens=0)
+    result = summarize(requests, first, finish, [], np.zeros(n), dep,
                        load_accelerator("h100-sxm"), load_system("dgx-h100-superpod"), {"disaggregated": False},
                        ttft_slo_s=1.0, tpot_slo_s=0.2, usd_per_hour=None, gpus=1)
     assert batch_starts(18).tolist() == [0, 1, 3, 5, 7, 9, 10, 12, 14, 16]
