@@ -124,7 +124,8 @@ def stepped_fixed_point(reference: Sizes, solve: Callable[[Sizes], Solution | No
 @dataclass(frozen=True)
 class Bracket:
     """Servers lo..hi (inclusive) of a pool within one fabric tier count, costing `fixed` + `per_server` x servers
-    when chosen: the secant through the pool's own-size totals at lo and hi, exact at both."""
+    when chosen: the secant through the pool's own-size totals at lo and hi, exact at both (a segment after a
+    breakpoint inside its tier bracket: at lo - 1 and hi, `bracket_costs`)."""
 
     lo: int
     hi: int
@@ -154,7 +155,9 @@ def bracket_costs(edges: list[tuple[int, int]], total_at: Callable[[int], float]
                   points: Iterable[int] = ()) -> list[Bracket]:
     """Each tier bracket's cost as segments: the secants of `total_at(servers)` (the pool's own-size cost of that
     many servers) between consecutive breakpoints, the bracket's edges and the `points` inside it (the sizes the
-    fixed point has priced the pool at: there the cost is exact); neighbouring segments share their breakpoint."""
+    fixed point has priced the pool at: there the cost is exact); a breakpoint inside a bracket belongs to the segment
+    that ends there, the next one starts a server above it (hZ55: both lines are exact there, so a shared breakpoint
+    was one count written two ways, a tie HiGHS's branch and bound had to refute; every count keeps its cost)."""
     out = []
     inner = sorted(set(points))
     for lo, hi in edges:
@@ -165,7 +168,7 @@ def bracket_costs(edges: list[tuple[int, int]], total_at: Callable[[int], float]
         for a, b in zip(cuts, cuts[1:], strict=False):
             c_a, c_b = total_at(a), total_at(b)
             slope = (c_b - c_a) / (b - a)
-            out.append(Bracket(a, b, c_a - slope * a, slope))
+            out.append(Bracket(a if a == lo else a + 1, b, c_a - slope * a, slope))
     return out
 
 
