@@ -231,6 +231,10 @@ StackOption = Annotated[str | None, typer.Option(
 AlgorithmOption = Annotated[CollectiveAlgorithm, typer.Option("--algorithm", help="collective algorithm")]
 SimOption = Annotated[CollectiveSim, typer.Option("--sim", help="analytical (alpha-beta) or flow-level model")]
 CostsOption = Annotated[str | None, typer.Option("--costs", help="YAML file overriding any price, life or factor")]
+# train / search --lora-targets (`training.frozen_base`): one option, one help text
+LoraTargetsOption = Annotated[str | None, typer.Option(
+    "--lora-targets", help="with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all "
+    "(every dense linear layer) [default: attention]")]
 CoolingOption = Annotated[str | None, typer.Option(
     "--cooling",
     help=" | ".join(COOLING) + " or YAML file [default: air if a server/rack unit fits 30 kW, else liquid]",

@@ -25,6 +25,7 @@ from infraplan.cli.options import (
     TOKENS,
     TOP_PLANS,
     JsonFlag,
+    LoraTargetsOption,
     ModelArgument,
     ScheduleOption,
     StackOption,
@@ -287,9 +288,7 @@ def search(
                                          "base with adapters of this rank, as train --lora-rank (MFU in its LoRA FLOP "
                                          "count; no MFU guard: no published LoRA MFU) [default: every weight "
                                          "trained]"),
-    lora_targets: str | None = typer.Option(None, "--lora-targets", help="with --lora-rank: the projections the "
-                                     "adapters are on: attention (Q, K, V, O) | all (every dense linear layer) "
-                                     "[default: attention]"),
+    lora_targets: LoraTargetsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid training plan (TP/CP/PP/VPP/DP/EP, micro-batch, recompute, ZeRO, dtype); list the best."""

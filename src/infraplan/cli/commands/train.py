@@ -32,6 +32,7 @@ from infraplan.cli.options import (
     CostsOption,
     GpusOption,
     JsonFlag,
+    LoraTargetsOption,
     ModelArgument,
     OrderOption,
     RecomputeOption,
@@ -202,9 +203,7 @@ def train(
                                          "this rank: no weight gradients, optimizer states or DP gradient reduction "
                                          "for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every "
                                          "weight trained]"),
-    lora_targets: str | None = typer.Option(None, "--lora-targets", help="with --lora-rank: the projections the "
-                                     "adapters are on: attention (Q, K, V, O) | all (every dense linear layer) "
-                                     "[default: attention]"),
+    lora_targets: LoraTargetsOption = None,
     memory_margin: float | None = typer.Option(
         None, "--memory-margin", show_default=False,
         help="share of the accelerator's memory the plan should leave free after everything priced (the "
