@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_bound
+from infraplan.planning.phased_mix import MixOption, solve_phased_bound
 from infraplan.planning.pool_money import node_devices
-from infraplan.planning.retirement import lifecycles
 from infraplan.planning.scenario_bound import spare_nodes_by_count
-from infraplan.planning.scenario_report import base_capex, packed, site_caps, whole_base
+from infraplan.planning.scenario_caps import scenario_mix
+from infraplan.planning.scenario_report import base_capex, packed, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Optimality, too_many_counts
 
@@ -39,11 +39,11 @@ def least_increments(spec: ScenarioSpec, most: list[int]) -> tuple[np.ndarray, f
     """Per pool the least capex per device added from one whole server count to the next (at least 0: module
     docstring), over 0 .. the most servers the plan can report (`most` devices' servers and their spare nodes, the
     base's); and the bases' packed - unpacked value where negative, summed (the first phase's `value_before`)."""
-    out, base_terms = [], 0.0
+    out, base_terms, bases = [], 0.0, whole_base(spec)[:, 0]
     for p, pool in enumerate(spec.pools):
         g = node_devices(pool)
         top = -(-most[p] // g)
-        base = int(whole_base(spec)[p, 0]) // g
+        base = int(bases[p]) // g
         reach = max(top + int(spare_nodes_by_count(spec, pool, top)[top]), base, 1)
         value = [0.0] + [float(packed(spec, pool, n * g).capex_usd or 0.0) for n in range(1, reach + 1)]
         out.append(max(0.0, min(b - a for a, b in zip(value, value[1:], strict=False)) / g))
@@ -61,15 +61,10 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
         return refused
     per_device, base_terms = least_increments(spec, most)
     years = [ph.year for ph in spec.phases]
-    mix = PhasedMix(
-        demand=demand, options=options, cost=np.zeros((len(spec.pools), len(years))),
-        available=[p.available for p in spec.pools],
-        pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
-        pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts, site_cap_w=site_caps(spec),
-        service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
-        site_names=[s.name for s in spec.sites], phase_names=[ph.name for ph in spec.phases],
-        installed=[int(n) for n in whole_base(spec)[:, 0]], server_devices=g, cohorts=lifecycles(spec),
-        purchase_cost=np.repeat(per_device[:, None], len(years), axis=1))
+    mix = scenario_mix(spec, sites, years, demand=demand, options=options,
+                       cost=np.zeros((len(spec.pools), len(years))), watts_per_device=watts,
+                       installed=[int(n) for n in whole_base(spec)[:, 0]],
+                       purchase_cost=np.repeat(per_device[:, None], len(years), axis=1))
     lower = min(solve_phased_bound(mix)[2] + base_terms, answer_cost)  # the optimum is at most the answer
     gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
     how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_bound
+from infraplan.planning.phased_mix import MixOption, solve_phased_bound
 from infraplan.planning.pool_money import node_devices, pool_spares
-from infraplan.planning.retirement import lifecycles
-from infraplan.planning.scenario_report import packed, site_caps
+from infraplan.planning.scenario_caps import scenario_mix
+from infraplan.planning.scenario_report import packed
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Bracket, Optimality, bound_brackets, close_gap, too_many_counts
 from infraplan.planning.spares import spare_servers
@@ -96,14 +96,8 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
             for k in range(n_k):
                 w = float(weight[k])
                 brackets[p, k] = [Bracket(b.lo, b.hi, b.fixed * w, b.per_server * w) for b in lines]
-        mix = PhasedMix(
-            demand=demand, options=options, cost=cost, available=[p.available for p in spec.pools],
-            pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
-            pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts, site_cap_w=site_caps(spec),
-            service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
-            site_names=[s.name for s in spec.sites], phase_names=[ph.name for ph in spec.phases],
-            installed=[p.installed for p in spec.pools], server_devices=g, brackets=brackets,
-            cohorts=lifecycles(spec))
+        mix = scenario_mix(spec, sites, years, demand=demand, options=options, cost=cost, watts_per_device=watts,
+                           installed=[p.installed for p in spec.pools], brackets=brackets)
         x, servers, lower = solve_phased_bound(mix)
         return trim(x), lower, [(p, int(n)) for p, row in enumerate(servers) for n in row]
 

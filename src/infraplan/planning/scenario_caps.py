@@ -9,6 +9,8 @@ Also the devices used, spares and idle units of an assignment, which the caps an
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from infraplan.errors import InputError
@@ -27,6 +29,19 @@ def server_devices(spec: ScenarioSpec) -> np.ndarray:
     return np.array([[node_devices(p)] for p in spec.pools], dtype=int)
 
 
+def scenario_mix(spec: ScenarioSpec, sites: dict[str, int], years: list[float], **fields: Any) -> PhasedMix:
+    """The phased MILP of a scenario: what the spec fixes (pools open from their `from_year`, availability, sites
+    and their caps, names, whole servers, cohorts) and `fields` (demand, options, prices, watts, installed base,
+    ...), the one build `capped_solve` and the two bounds (scenario_bound, purchase_bound) share."""
+    return PhasedMix(
+        available=[p.available for p in spec.pools],
+        pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
+        pool_site=[sites[p.site] for p in spec.pools], site_cap_w=site_caps(spec),
+        service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
+        site_names=[s.name for s in spec.sites], server_devices=[node_devices(p) for p in spec.pools],
+        cohorts=lifecycles(spec), **{"phase_names": [ph.name for ph in spec.phases], **fields})
+
+
 def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
                   watts: np.ndarray, phases: list[str], years: list[float], sites: dict[str, int],
                   brackets: dict[tuple[int, int], list[Bracket]] | None = None,
@@ -37,15 +52,10 @@ def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarra
     `purchase_cost`: per device bought per (pool, phase), the capex objective under retirement (PhasedMix)."""
     spare_factor = np.ones(len(spec.pools))
     for attempt in range(CAP_PASSES):
-        mix = PhasedMix(
-            demand=demand, options=options, cost=cost,
-            available=[p.available for p in spec.pools],
-            pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
-            pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
-            site_cap_w=site_caps(spec), service_names=[s.name for s in spec.services],
-            pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
-            installed=[int(n) for n in whole_base(spec)[:, 0]], server_devices=[node_devices(p) for p in spec.pools],
-            brackets=brackets, cohorts=lifecycles(spec), purchase_cost=purchase_cost)
+        mix = scenario_mix(spec, sites, years, demand=demand, options=options, cost=cost,
+                           watts_per_device=watts * spare_factor, phase_names=phases,
+                           installed=[int(n) for n in whole_base(spec)[:, 0]], brackets=brackets,
+                           purchase_cost=purchase_cost)
         try:
             x, _ = solve_phased_mix(mix, start if attempt == 0 else None)
         except InputError as exc:
