@@ -34,6 +34,9 @@ class TrainingRunTotals(Result):
     gpu_hours: float = Field(description="accelerators x wall clock, accelerator-hours")
     energy_mwh: float = Field(description="facility energy of the run (accelerators' share of peak IT x PUE), MWh")
     co2_t: float = Field(description="location-based operational tCO2e")
+    co2_model_card_t: float = Field(description="the published model cards' convention, for comparing with one "
+                                    "(Llama 2 / 3 / 3.1 cards, LLaMA Table 15): GPU-hours x accelerator TDP x PUE x "
+                                    "grid, without the host, network and storage co2_t counts; location-based tCO2e")
     cost_usd: float | None = Field(description="GPU-hours x usd_per_gpu_hour (null: no server price, cost_reason)")
     tokens: float = Field(description="tokens trained on (count)")
     compute_time_s: float = Field(description="tokens / tokens_per_s, without failures, seconds")

@@ -9,8 +9,10 @@ evaluation at the end of every whole interval of ceil(N / global batch) steps, t
 and GPU-hours, energy, CO2 and cost follow that wall clock. Energy
 counts every allocated accelerator at its share of the cluster's peak IT load (accelerator at TDP, host,
 network, storage) times the site's PUE, for the whole wall-clock time (the model cards' convention of peak power
-per device, plus the rest of the IT load); cost = GPU-hours x the cluster's price of an owned accelerator-hour
-(cluster/cost.py, the one cost model); CO2 is location-based (carbon.py), with the amortised embodied share.
+per device, plus the rest of the IT load; `co2_model_card_t` is the cards' own formula, GPU-hours x TDP x PUE x
+grid, beside it, hC56: on a DGX A100 a card's tonnes are 2.3x below co2_t for that reason alone); cost = GPU-hours
+x the cluster's price of an owned accelerator-hour (cluster/cost.py, the one cost model); CO2 is location-based
+(carbon.py), with the amortised embodied share.
 Time, GPU-hours, energy and CO2 need no price: without a server price for the accelerator (catalog, --server-price
 or a --costs file) the cost fields are None and `cost_reason` says which price is missing (as `facility` does).
 """
@@ -37,7 +39,7 @@ from infraplan.cluster.cost import (
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, zone_accelerators
-from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
+from infraplan.facility.carbon import amortised_embodied_co2_t, model_card_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.reliability import goodput_basis_note, job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
@@ -98,6 +100,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         gpu_hours=gpu_hours,
         energy_mwh=energy_mwh,
         co2_t=float(operational_co2_t(energy_mwh, site.grid_gco2_per_kwh)),
+        co2_model_card_t=float(model_card_co2_t(gpu_hours, float(cluster.accelerator.tdp_w), site.pue,
+                                                site.grid_gco2_per_kwh)),
         cost_usd=None if price is None else gpu_hours * price,
         tokens=tokens,
         compute_time_s=compute_s,

@@ -125,6 +125,7 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         table.add_row(f"{device}-hours", fmt_quantity(run.gpu_hours, f"{device}-h"))
         table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
         table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
+        table.add_row("model-card emissions", fmt_quantity(run.co2_model_card_t, "tCO2e"))  # TDP x PUE, hC56
         rate = run.usd_per_gpu_hour  # the rate the cost is GPU-hours at: an owned hour, not a rental's (hU81)
         table.add_row("cost", fmt_usd(run.cost_usd) + (f" ({fmt_usd(rate)} per owned {device}-h)"
                                                        if run.cost_usd is not None and rate is not None else ""))
