@@ -53,6 +53,14 @@ class MoeRouting(Spec):
         "(schedules.py:765-780) and its pipeline transfers on the all-to-all's NICs: `training.combined_1f1b`. "
         "Only where Megatron-Core accepts it (EP > 1, "
         "virtual stages when PP > 1, no full recompute: transformer_config.py:1855-1877); other plans run without")
+    shared_expert_overlap: bool = Field(
+        False, description="Megatron-Core `moe_shared_expert_overlap` (0.16.1 transformer_config.py:550-552, "
+        "alltoall dispatcher only :1090-1095; moe/moe_layer.py:238-292, moe/shared_experts.py:92-267): the shared "
+        "experts run after the router on a side stream while the tokens are dispatched and combined, so each "
+        "phase's EP all-to-all is hidden up to the shared experts' GEMM time of that phase, not the layer's "
+        "(`training.expert_dispatch.with_ep_comm`). HAI-LLM did the same for DeepSeek-V2 (arXiv:2405.04434 Sec. "
+        "3.1.3, RECALLED: 'we overlap the computation of shared experts with the expert parallel all-to-all "
+        "communication'). Off: no such overlap (`dispatch_overlap_fraction` prices the whole-layer window)")
     expert_gemm: Literal["grouped", "per_expert"] = Field(
         "grouped", description="how the training experts' GEMMs run: one grouped kernel over every local expert's "
         "tiles, or one GEMM per local expert, each at its own shape (Transformer Engine 2.14 GroupedLinear: "

@@ -138,6 +138,10 @@ def with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.ndar
     if moe.overlap_ep_comm:
         out["ep_pair_idle"] = out["compute_paired"] - hidden_pair
         out["ep_scale_out"] = (ep_scale_out(fabric, records, one) if fabric is not None else 0.0) + 0.0 * raw
+    if moe.shared_expert_overlap:  # Megatron-Core `moe_shared_expert_overlap`: the window is the shared experts'
+        for phase in ("fwd", "bwd"):  # GEMMs of the phase (`layer_times_but_ep`), on a side stream: no SMs set aside
+            shared = out.pop(f"shared_{phase}")
+            out[f"ep_{phase}"] = out[f"ep_{phase}"] - smaller(out[f"ep_{phase}"], shared)
     if moe.dispatch_overlap_fraction > 0.0:
         for phase in ("fwd", "bwd"):
             hidden = smaller(moe.dispatch_overlap_fraction * out[f"ep_{phase}"], out[f"compute_{phase}"])

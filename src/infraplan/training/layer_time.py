@@ -307,6 +307,11 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         "cp_fwd": cp_fwd,
         "cp_bwd": cp_bwd + pick(full, cp_fwd, 0.0),
     }
+    if routing.shared_expert_overlap:  # the shared experts' GEMMs: the EP all-to-all's window (`with_ep_comm`)
+        shared = [g for g, op in zip(gemms, ops.gemms, strict=True) if op.role in ("shared_up", "shared_down")]
+        out["shared_fwd"] = sum(map(_FWD, shared), 0.0 if one else np.zeros(()))
+        # full recompute re-runs the forward, its dispatch again beside the shared experts' forward
+        out["shared_bwd"] = sum(map(_BWD, shared), 0.0 if one else np.zeros(())) + pick(full, out["shared_fwd"], 0.0)
     if stack.partition_checkpointed_activations:  # the saved input split over TP, re-gathered before the recompute
         copies_fwd, copies_bwd, regather = partitioned_checkpoint_seconds(rates, fabric, plan,
                                                                           lay.tokens * shape.hidden_size, full, one)
