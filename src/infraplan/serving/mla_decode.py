@@ -73,6 +73,19 @@ the same shapes and fit as above; ASSUMPTION: rc6.post1 runs rc5's kernel): H200
 R 750 TF/s (mean |error| 10.5 % over its 920 rows; the 1.3.0rc20 fit is 31 % off there, 0.62x the measured time):
 the rc5 kernel's fixed time is ~2x rc20's (TP8, 4 sequences at 1k: 30.5 vs 15.3 us). Used by
 `validation/data/stacks/trtllm-1.2.0rc6-dynamo.yaml` (the disaggregated set's TensorRT-LLM rows; notes round 12).
+
+Blackwell fits (hB, session 56; `MEASURED_MLA_DECODE_BLACKWELL`, OFF): the same fit of AIConfigurator 0.12.0's
+b200_sxm / gb200 / b300_sxm tables, TensorRT-LLM 1.3.0rc20 and SGLang 0.5.14 (its `trtllm_mla` backend, SGLang's
+default for DeepSeek-V3 on sm100: sglang 0.5.9 srt/server_args.py:1277-1286), both latent dtypes, in the b200 /
+gb200 / b300 files (validation/calibration/aic_blackwell_mla_decode.{py,json}: mean |error| 10-12 % on the fitted
+rows, 14-17 % on all, where the roofline is 49-53 %). Finding: over an fp8 cache the compute-bound rate is ~2x the
+bf16 one (TensorRT-LLM 2,571 / 1,296 TF/s on B200, SGLang 2,265 / 1,214 on GB200: SGLang quantises the query to fp8
+there, trtllm_mla_backend.py:765-772), against one rate of attention_max_fraction x the bf16 peak (990 / 1,075 TF/s)
+in the roofline, which the "fp8 rate" test above rejected on Hopper. Off: it worsens the gated sets, Blackwell
+serving 19.746 -> 19.792 % (TPOT 10.43 -> 10.56; its 212 DeepSeek rows move both ways) and MLPerf v5.1 23.78 ->
+26.18 % (DeepSeek-R1 B200 Offline +6.5 -> +28.5 %, Server +71.0 -> +106.4 %: that set's engine decodes slower than
+the model already); out of sample, LMSYS's GB200 DeepSeek decode (SGLang, fp8 cache, attention DP) -40.8 -> -33.6 %
+(validation/notes/out_of_sample_s56/serving_oos2.py). Hopper's fits are unaffected by the toggle.
 """
 
 from __future__ import annotations
@@ -87,6 +100,10 @@ from infraplan.serving.engines import serving_profile
 MLA_DECODE_COMPUTE = True  # absorbed MLA decode attention bound by its FLOPs too (module docstring; toggle to compare)
 MEASURED_MLA_DECODE = True  # the engine's measured MLA decode kernel where the catalog has it (docstring; toggle)
 RELEASE_MLA_DECODE = True  # a stack release's own measured MLA kernel comes first (docstring, "Release fits")
+# the Blackwell parts' measured fits (b200 / gb200 / b300 `mla_decode_attention`, docstring "Blackwell fits"): off,
+# they worsen the gated Blackwell serving set (19.746 -> 19.792 %); True applies them as the Hopper ones
+MEASURED_MLA_DECODE_BLACKWELL = False
+BLACKWELL_MLA_FIT_PARTS = frozenset({"b200", "gb200", "b300"})  # the catalog parts whose fits that toggle holds
 
 
 def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str,
@@ -97,6 +114,8 @@ def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str,
     fits = accelerator.efficiency.mla_decode_attention or {}
     if not (MEASURED_MLA_DECODE and shape.is_mla):
         return None
+    if not MEASURED_MLA_DECODE_BLACKWELL and accelerator.catalog_name in BLACKWELL_MLA_FIT_PARTS:
+        fits = {}  # the catalog's Blackwell fits held back (toggle above); a stack's release fit still applies
     profile = serving_profile(stack) if RELEASE_MLA_DECODE and stack else None
     release = (profile.decode_attention.get(release_tables.kernel_key(accelerator), {}).get(kv_dtype)  # type: ignore[call-overload]
                if profile else None)
