@@ -151,7 +151,9 @@ def test_slower_nics_never_speed_a_collective(system, factor, n, size, op) -> No
 
 
 AGREE = [  # (system, GPUs, ops and algorithms, README's bound): "Flow and analytical agree ..." (README, Network)
-    ("dgx-h100-superpod", (16, 64, 256, 512), 0.018),  # "within 1.8 % when uncongested on the H100 SuperPOD"
+    # "within 1.8 % when uncongested on the H100 SuperPOD" (but for the tree over 2 or 3 packed nodes, 16 / 24 GPUs:
+    # every point, that exception included, in tests/network/test_flow_analytical_two_ways_hH56.py)
+    ("dgx-h100-superpod", (32, 64, 256, 512), 0.018),
     ("gb200-nvl72", (32, 72), 0.05),  # "within 5 % inside an NVL72 rack"
 ]
 OPS = [("all-reduce", "ring"), ("all-reduce", "auto"), ("all-gather", "ring"), ("reduce-scatter", "ring"),
