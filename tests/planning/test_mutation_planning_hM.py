@@ -5,6 +5,8 @@ identity of the sums or a hand count, not the current output."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from infraplan.catalog.facility_loader import load_cooling, load_failure_rate
@@ -61,16 +63,19 @@ def test_a_part_filled_node_still_fails_and_is_repaired() -> None:
 
 def test_video_asics_pack_and_draw_with_their_host_share_and_the_sites_pue() -> None:
     """msvp.yaml: 10 W a device plus 40 W of host each: 1,000 devices draw 50 kW of IT; a rack holds
-    floor(air rack limit / 50 W) of them in whole 12-module hosts; their yearly energy is 50 kW x load factor x PUE
-    x 8,760 h. Mutants P10 (rack packing without the host) and P11 (energy without PUE). 1,000 devices are bought
-    as 84 whole hosts (hH47: `modules_per_host`), 1,008 modules, 50.4 kW."""
+    floor(air rack limit / 50 W) of them in whole 12-module hosts, at most the 21 2U hosts of a 42U rack (hF56: space
+    binds under air; the power rule on a 6 kW rack); their yearly energy is 50 kW x load factor x PUE x 8,760 h.
+    Mutants P10 (rack packing without the host) and P11 (energy without PUE). 1,000 devices are bought as 84 whole
+    hosts (hH47: `modules_per_host`), 1,008 modules, 50.4 kW."""
     site = device_site("msvp", CostOverrides())
     assert device_money("msvp", 1000, site).devices == 1008
     assert device_money("msvp", 1000, site).it_w == pytest.approx(1008 * 50.0, rel=1e-12)
     money = device_money("msvp", 1008, site)
-    per_rack = 12 * int(load_cooling("air").max_rack_power_w // (12 * 50.0))
+    per_rack = 12 * min(int(load_cooling("air").max_rack_power_w // (12 * 50.0)), 42 // 2)
     assert money.it_w == pytest.approx(50.4e3, rel=1e-12)
     assert money.devices_per_rack == per_rack and money.racks == -(-1008 // per_rack)
+    low = replace(site, cooling=site.cooling.model_copy(update={"max_rack_power_w": 6000.0}))
+    assert device_money("msvp", 1008, low).devices_per_rack == 12 * int(6000.0 // (12 * 50.0))  # 10 hosts
     assert site.pue > 1.0
     assert money.energy_mwh_per_year == pytest.approx(50.4e3 * site.load_factor * site.pue * 8760 / 1e6, rel=1e-12)
 

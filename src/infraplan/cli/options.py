@@ -234,7 +234,8 @@ CostsOption = Annotated[str | None, typer.Option("--costs", help="YAML file over
 # train / search --lora-targets (`training.frozen_base`): one option, one help text
 LoraTargetsOption = Annotated[str | None, typer.Option(
     "--lora-targets", help="with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all "
-    "(every dense linear layer) [default: attention]")]
+    "(every linear layer but the router: a MoE's shared experts, and one adapter shared by each rank's routed "
+    "experts, as Megatron-Bridge) [default: attention]")]
 CoolingOption = Annotated[str | None, typer.Option(
     "--cooling",
     help=" | ".join(COOLING) + " or YAML file [default: air if a server/rack unit fits 30 kW, else liquid]",

@@ -17,7 +17,7 @@ per device-hour whichever command prices it.
   (`facility.campus_fabric.built_load`: its system's own fabric at exactly the system's size, else its node on the
   generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
   (the pool's `host_power_w`, else the device YAML's) in whole hosts of its `modules_per_host` (`VIDEO_HOST_LAYOUT`
-  air-cooled), no fabric.
+  air-cooled), racked by the cooling's power limit and the host's height (`host_rack_units`), no fabric.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from infraplan.cluster.cost import (
 )
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import unstated_switch_note
-from infraplan.cluster.power import ServerLayout
+from infraplan.cluster.power import RACK_UNITS, ServerLayout
+from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.facility.facility import devices_embodied_t_per_year, embodied_t_per_year, total_co2_t_per_year
@@ -164,6 +165,15 @@ def device_layout(device: str, devices: int | None = None, host_power_w: float |
 _LAYOUTS: IdentityMemo[ServerLayout] = IdentityMemo(64)  # `device_layout`'s variants, by the preset's own layout
 
 
+def video_hosts_by_space(units: int | None, device: str) -> int | None:
+    """The hosts of a video ASIC a rack's space holds: RACK_UNITS // its height (`host_rack_units`), as
+    `cluster.power.rack_fit` packs a system's servers (hF56: power alone put 50 MSVP hosts, 600 modules, in a 42U
+    rack); None where the file gives no height (power alone binds); InputError for a host taller than the rack."""
+    if units is not None and units > RACK_UNITS:
+        raise InputError(f"a {units}U host of {device} does not fit a {RACK_UNITS}U rack (host_rack_units)")
+    return None if units is None else RACK_UNITS // units
+
+
 def device_site(device: str, overrides: CostOverrides, cooling: str | None = None, location: str | None = None,
                 build_type: str | None = None) -> SiteInputs:
     """The site of a pool of `device`: the catalog's defaults for its layout (a video ASIC's host air-cooled)
@@ -228,7 +238,9 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
         energy = energy_mwh_per_year(it_w, s.pue, s.load_factor)
         annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
                               s.cost_of_capital)
-        per_rack = g * max(1, int(s.cooling.max_rack_power_w // max(g * (dev.power_w + host_w), 1.0)))
+        by_power = max(1, int(s.cooling.max_rack_power_w // max(g * (dev.power_w + host_w), 1.0)))
+        by_space = video_hosts_by_space(dev.host_rack_units, device)
+        per_rack = g * (by_power if by_space is None else min(by_power, by_space))
         kg = s.overrides.embodied_kgco2e_per_accelerator
         embodied = devices_embodied_t_per_year(video_device_embodied_kg(device) if kg is None else kg, devices, s)
         return DeviceMoney(devices, -(-devices // per_rack), 0, 0, it_w, per_rack, s, capex, annual, energy, embodied)

@@ -159,7 +159,7 @@ def pool_instance(spec: ScenarioSpec, pool: PoolSpec, domain_devices: int) -> In
     for svc in spec.services:
         for phase in spec.phases:
             need = demand(svc, phase.name, spec.policy.headroom)
-            if need <= 0 or (pool.from_year or 0) > phase.year:
+            if need <= 0 or not pool.present_in(phase.year):
                 continue
             got = size_options(svc, pool, need)  # every option the MILP may take (an LLM's finer units)
             for sized in [] if isinstance(got, str) else got:

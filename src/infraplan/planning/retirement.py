@@ -135,13 +135,16 @@ def lifecycles(spec: ScenarioSpec) -> list[Lifecycle] | None:
 
 
 def out_of_service(spec: ScenarioSpec, p: int, k: int) -> str | None:
-    """Why pool p can have no device in service in phase k, or None: not delivered yet (`from_year`), or a
+    """Why pool p can have no device in service in phase k, or None: not delivered yet (`from_year`) and no installed
+    base in service (the base serves before from_year, which dates new devices: `PoolSpec.present_in`), or a
     `refresh_with` pool from its successor's year (it buys none of its own device) once its base and every earlier
     purchase have retired. The sizing skips it, naming why (hM54: the MILP's elastic LP blamed a site's power cap
     for a demand only the successor could meet, where the successor cannot serve it)."""
     pool, years, cycles = spec.pools[p], [ph.year for ph in spec.phases], lifecycles(spec)
-    if pool.from_year is not None and pool.from_year > years[k]:
-        return f"delivered from {year_text(pool.from_year)}"
+    base = pool.installed and (cycles is None or cycles[p].base_alive[k])  # (in place before from_year: hF56)
+    if pool.from_year is not None and pool.from_year > years[k] and not base:
+        retired = ", its installed base retired" if pool.installed else ""
+        return f"delivered from {year_text(pool.from_year)}{retired}"
     if cycles is None or cycles[p].buy_open[k] or (pool.installed and cycles[p].base_alive[k]):
         return None
     if any(cycles[p].alive[j, k] and cycles[p].buy_open[j] and (pool.from_year or 0) <= years[j] for j in range(k)):

@@ -84,8 +84,8 @@ def bracket_prices(spec: ScenarioSpec, at: Sizes, per_device: Callable[[int, Siz
         points = seen.setdefault(p, set())
         points.update(own[0] // g for own in at[p] if own != (0, 0))
         for k, own in enumerate(at[p]):
-            if (pool.from_year or 0) > years[k]:
-                continue  # not delivered yet: no servers to price
+            if not pool.present_in(years[k]):
+                continue  # not delivered yet, no installed base: no servers to price
 
             def total(servers: int, p: int = p, pool: PoolSpec = pool, g: int = g, own: Size = own,
                       w: float = float(weight[k])) -> float:

@@ -109,7 +109,7 @@ def idle_stacks(spec: ScenarioSpec) -> list[str]:
         if pool.stack is None:
             continue
         site = next(s for s in spec.sites if s.name == pool.site)
-        open_phases = [ph for ph in spec.phases if max(pool.from_year or 0, site.online_year or 0) <= ph.year]
+        open_phases = [ph for ph in spec.phases if pool.present_in(ph.year) and (site.online_year or 0) <= ph.year]
         llm = [s for s in spec.services if s.kind == "llm"]
         if not any(demand(s, ph.name, spec.policy.headroom) > 0 for s in llm for ph in open_phases):
             names = ", ".join(s.name for s in llm)

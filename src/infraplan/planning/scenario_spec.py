@@ -254,8 +254,8 @@ class PoolSpec(PlanSpec):
     system: str | None = Field(None, description="catalog system for training and serving shapes (default: the "
                                "device's generic node and Clos)")
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
-    from_year: Year | None = Field(None, description="first date the devices can be delivered (a year, 2025-07, "
-                                   "2025Q3: planning/plan_dates.py)")
+    from_year: Year | None = Field(None, description="first date new devices can be delivered (a year, 2025-07, "
+                                   "2025Q3: planning/plan_dates.py); an installed base serves before it")
     installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps, in "
                            "whole servers: a partial server's devices are left out, with a warning)")
     price_usd_per_device: float | None = Field(None, ge=0, le=1e12, description=PRICE_DESCRIPTION)
@@ -277,6 +277,13 @@ class PoolSpec(PlanSpec):
         if self.stack is not None:
             check_pool_stack(self.stack, self.device, self.system, self.serves)
         return self
+
+
+    def present_in(self, year: float) -> bool:
+        """Whether the pool has devices in a phase of `year`: delivered by then (`from_year` dates new devices), or
+        an installed base, in place before the first phase (hF56: it served from `from_year` only; its retirement:
+        planning/retirement.py)."""
+        return bool(self.installed) or (self.from_year or 0) <= year
 
 
 class SiteSpec(PlanSpec):

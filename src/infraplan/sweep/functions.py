@@ -32,6 +32,7 @@ from infraplan.errors import InputError
 from infraplan.results import Result
 from infraplan.sweep.columns import RESERVED, flatten_result, one_line_error, table_cell
 from infraplan.sweep.function_source import source_refusal
+from infraplan.units import parse_bytes, parse_duration_s  # (light: `re` and `math`)
 
 INPUT_PREFIX = "in_"
 """Input columns: `in_gpus`, `in_system`, ... (an output field of the same name keeps its own name)."""
@@ -75,8 +76,6 @@ def collective(op: str, system: str, gpus: int, bytes: float | str, placement: s
     from infraplan.cluster import Cluster
     from infraplan.network.collective_schedules import estimate_collective
     from infraplan.network.topology import with_fabric
-    from infraplan.units import parse_bytes
-
     size = parse_bytes(bytes) if isinstance(bytes, str) else float(bytes)
     cluster = Cluster.resolve(system).for_gpus(int(gpus))  # as the CLI's `collective` (cli/commands/collective.py)
     if fabric is not None:
@@ -217,22 +216,13 @@ def default_batch_size(name: str) -> int:
     return FUNCTIONS[name].batch_size if name in FUNCTIONS else 1
 
 
-def _bytes(value: str) -> float:
-    from infraplan.units import parse_bytes
-
-    return parse_bytes(value)
-
-
-def _seconds(value: str) -> float:
-    from infraplan.units import parse_duration_s
-
-    return parse_duration_s(value)
 
 
 _QUANTITIES: dict[str, Callable[[str], float | None]] = {
     "power": lambda v: _watts(v, "power"), "rack_power": lambda v: _watts(v, "rack_power"),  # W
-    "bytes": _bytes,  # collective's buffer, B ('1GiB' as `--bytes` reads it)
-    "ttft_slo": _seconds, "tpot_slo": _seconds,  # serve / serve-plan SLOs, s ('2s', '50ms' as `--ttft-slo` reads it)
+    "bytes": parse_bytes,  # collective's buffer, B ('1GiB' as `--bytes` reads it)
+    # serve / serve-plan SLOs, s ('2s', '50ms' as `--ttft-slo` reads it)
+    "ttft_slo": parse_duration_s, "tpot_slo": parse_duration_s,
     "electricity_price": _usd_per_mwh,  # facility / campus, USD/MWh ('0.07/kWh' as `--electricity-price` reads it)
 }
 """A registered function's argument that takes a quantity as text -> its reader to SI (the command's own), so its
@@ -334,7 +324,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     """Many `estimate_training` points, each `estimate_training(**point)` to the bit (notes, band, flags) or its
     error: every point is resolved by `training.estimate.resolve_training` and finished by `finish_training`, as a
     single estimate is; the points sharing a model, stack and job's cluster (with their higher-precision twins) are
-    priced in one `evaluate_plans` call, the vectorised model the search uses."""
+    priced in one `evaluate_plans` call, the vectorised model the search uses; a LoRA point alone (`lora_rank`)."""
     from infraplan.cluster import Cluster
     from infraplan.training.estimate import (
         TrainingPoint,
@@ -355,6 +345,9 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         try:
             if any(k not in parameters for k in point) or any(k not in point for k in required):
                 estimate_training(**point)  # its own TypeError, word for word
+            if point.get("lora_rank") is not None or point.get("lora_targets") is not None:  # (hF56: was priced
+                outcomes[i] = estimate_training(**point)  # by `evaluate_plans`, every weight trained, in silence)
+                continue
             args = dict(point)
             system, gpus = args["system"], args["gpus"]
             if isinstance(system, str) and type(gpus) is int:

@@ -2,10 +2,10 @@
 
 A LoRA run trains rank-R adapters W + B A (A: in x R, B: R x out) beside the frozen base projections it names
 (`LoraSpec.targets`: "attention", the query / key / value and output projections, as MLPerf Training's Llama 2 70B
-LoRA reference and NeMo's `target_modules=["linear_qkv", "linear_proj"]` adapt them; "all": every dense linear
-layer of the block). Priced by the step model itself (`step_time.one_plan_step_time(..., lora=spec)`, as
-`forward_pass` prices an evaluation), on one plan's floats or a search grid's arrays (`frozen_grid`: the same terms
-element-wise, the same bits; `search --lora-rank`, `training.search_rows`):
+LoRA reference and NeMo's `target_modules=["linear_qkv", "linear_proj"]` adapt them; "all": every linear layer
+of the block but the router, a MoE's experts as below). Priced by the step model itself (`step_time.
+one_plan_step_time(..., lora=spec)`, as `forward_pass` prices an evaluation), on one plan's floats or a search
+grid's arrays (`frozen_grid`: the same terms element-wise, the same bits; `search --lora-rank`, `search_rows`):
 * compute: each frozen GEMM's backward is its data gradient alone (the input gradient the layers below need; no
   weight gradient is computed for a weight without `requires_grad`), so its weight-gradient GEMM, priced as the
   full step prices it (`layer_kernels`: (k x m) @ (m x n) at the main gradient's width), is taken out of the
@@ -35,13 +35,25 @@ element-wise, the same bits; `search --lora-rank`, `training.search_rows`):
   tied embedding's gradient sync is gone); ZeRO-3 / FSDP still all-gathers the frozen weights every step (the
   gathers priced on the full parameters, the reduce-scatters on the adapters').
 * memory (`frozen_memory`): weights as the plan holds them plus the adapters'; gradients and optimizer states
-  only for the adapters (the base's scaled by trainable / total parameters); activations as the recompute setting
-  says (ASSUMPTION: unchanged; a frozen GEMM needs no saved input for a weight gradient, which a framework may
-  or may not free).
+  only for the adapters (the base's scaled by the adapters' share of this GPU's parameters); activations as the
+  recompute setting says (ASSUMPTION: unchanged; a frozen GEMM needs no saved input for a weight gradient, which
+  a framework may or may not free).
 * FLOPs (`frozen_model_flops_per_step`): Megatron-Bridge 0.6.0's LoRA convention
   (megatron/bridge/training/utils/flop_utils.py:815-824): the frozen model's training FLOPs times 2/3 (forward and
   data gradient, no weight gradient), the attention core at its full training count, the adapters not counted.
-Dense decoder models only (MoE experts carry no adapters here; refused in `lora_spec`).
+* MoE (`--lora-targets all`), as Megatron-Bridge 0.6.0's `LoRA` builds adapters by default: the module-name
+  match (peft/module_matcher.py:138: `name == pattern`) puts `linear_fc1` / `linear_fc2` adapters on the routed
+  experts' grouped linears and on the shared experts'; a shared expert's is a dense `ParallelLinearAdapter` over TP
+  (peft/utils.py:655-673: `is_expert_linear` is False under `.shared_experts.`); the routed experts' grouped
+  linear takes ONE `ParallelLinearAdapter` shared by all the rank's local experts (`share_expert_adapters=True`,
+  peft/lora.py:114, :163-182), run as one plain GEMM over every token the local experts serve (`ops.layer`'s
+  expert rows x local experts), split over the expert-TP group (utils.py:318-325), kept equal across EP by a
+  broadcast and a gradient all-reduce over EP before the expert-DP reduction (utils.py:1069-1071, :1271-1283:
+  priced as the dense adapters' DP reduction); Megatron-Core's `explicit_expert_comm` (tensor_parallel/
+  layers.py:841, :996-1011, :1286) leaves it only its `gather_output` all-gathers forward (T x R on fc1's A,
+  T x out on fc2's B: `adapter_collectives`, none at expert TP 1), no SP gather or backward reduction (utils.py:
+  1213, :1231). The per-expert (`share_expert_adapters=False`) and router adapters (not in the default targets)
+  are not priced, nor the MTP modules' adapters. `attention` on a MoE model: the attention projections alone.
 """
 
 from __future__ import annotations
@@ -77,14 +89,15 @@ from infraplan.training.layer_kernels import (
 from infraplan.training.layer_time import layer_layout
 from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
+from infraplan.training.stage_params import local_params
 from infraplan.training.step_traffic import EndStageTraffic, dp_collectives
 
-# the projections each target set adapts (`ops.layer` roles); "all": every dense linear of the block
+# the projections each target set adapts (`ops.layer` roles); "all": every linear of the block but the router
 LORA_TARGETS = {"attention": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up"),
                 "all": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up", "ffn_up", "ffn_down",
-                        "shared_up", "shared_down")}
+                        "shared_up", "shared_down", "expert_up", "expert_down")}
 # row-parallel projections: their input is split over TP (Megatron-Core RowParallelLinear)
-ROW_PARALLEL = ("attention_out", "ffn_down", "shared_down")
+ROW_PARALLEL = ("attention_out", "ffn_down", "shared_down", "expert_down")
 ADAPTER_BYTES = 2.0  # bf16 adapter weights (ASSUMPTION, module docstring)
 # the adapters' own TP collectives (`adapter_collectives`, hX55); off: none priced (hF55's step)
 ADAPTER_TP_COLLECTIVES = True
@@ -104,13 +117,11 @@ class LoraSpec:
 
 
 def lora_spec(shape: TransformerShape, rank: int, targets: str = "attention") -> LoraSpec:
-    """A checked spec: one-line InputError for a rank <= 0 or above the hidden size, unknown targets or a MoE model."""
+    """A checked spec: one-line InputError for a rank <= 0 or above the hidden size or unknown targets."""
     if targets not in LORA_TARGETS:
         raise InputError(f"--lora-targets must be one of {', '.join(LORA_TARGETS)} (got {targets!r})")
     if not 0 < rank <= shape.hidden_size:
         raise InputError(f"--lora-rank must be in 1..{shape.hidden_size} (the hidden size; got {rank})")
-    if shape.is_moe:
-        raise InputError("--lora-rank prices dense models only (MoE experts carry no adapters here)")
     return LoraSpec(rank, targets)
 
 
@@ -126,17 +137,27 @@ def lora_of(shape: TransformerShape, rank: int | None, targets: str | None) -> L
 
 
 def _adapted(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
-    return [g for g in gemms if g.role in LORA_TARGETS[spec.targets] and not g.grouped]
+    return [g for g in gemms if g.role in LORA_TARGETS[spec.targets]]
+
+
+def _site(g: Gemm, row: PlanArrays) -> tuple[Any, Any, Any]:
+    """(tokens, share of the layers, TP ways) of one adapted projection: a routed experts' grouped GEMM has one
+    adapter over all the tokens its local experts serve, split over expert TP (module docstring; its share of the
+    layers in `share`); a plain GEMM's share of the layers is in `count` (`ops.layer._mean_ops`), split over TP."""
+    if g.grouped:
+        return to_float(g.m * g.count), g.share, to_float(row.expert_tp)
+    return to_float(g.m), g.count * g.share, to_float(row.tp)
 
 
 def adapter_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> tuple[float, float]:
     """(adapter parameters of one layer on one GPU, of one layer in all): R (in + out) per adapted projection, its
     TP-split side local (module docstring). A `one_row` plan's floats, or arrays over plans (the search's)."""
     gemms = layer_ops(shape, layer_layout(row, False)).gemms
-    tp, r = to_float(row.tp), float(spec.rank)
+    r = float(spec.rank)
     local = total = 0.0
     for g in _adapted(gemms, spec):
-        n, k = to_float(g.n) * g.share, to_float(g.k) * g.share  # (a layer kind's share of the layers)
+        _, w, tp = _site(g, row)
+        n, k = to_float(g.n) * w, to_float(g.k) * w  # (a layer kind's share of the layers)
         row_parallel = g.role in ROW_PARALLEL  # (its k is in / TP; a column-parallel one's n is out / TP)
         local = local + to_float(r * (k + n / tp) if row_parallel else r * (k / tp + n))
         total = total + to_float(r * (k * tp + n if row_parallel else k + n * tp))
@@ -163,9 +184,13 @@ def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec
     fwd: list[Collective] = []
     bwd: list[Collective] = []
     for g in _adapted(gemms, spec):
-        m, w = to_float(g.m), float(g.share)  # (a layer kind's share of the layers: a plain number)
+        m, w, _ = _site(g, row)
+        w = float(w)  # (a layer kind's share of the layers: a plain number)
         low = m * r * ADAPTER_BYTES  # T x R
-        if g.role in ROW_PARALLEL:
+        if g.grouped:  # routed experts: `explicit_expert_comm`, only the gather_output all-gathers (docstring)
+            out = m * to_float(g.n) * ADAPTER_BYTES if g.role in ROW_PARALLEL else low
+            fwd.append(Collective("all_gather", "tp", out, row.expert_tp, 1, w))
+        elif g.role in ROW_PARALLEL:
             out = m * to_float(g.n) * ADAPTER_BYTES  # T x out, B's gathered output
             fwd += [Collective("all_reduce", "tp", low, tp, 1, w), Collective("all_gather", "tp", out, tp, 1, w)]
             bwd += [Collective("all_gather", "tp", out, tp, 1, w, sp), Collective("all_reduce", "tp", low, tp, 1, w)]
@@ -189,7 +214,7 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
     rate, width = precision
     grad_bytes = main_grad_wgrad_bytes(stack)
     if type(row.tp) is not int:  # type: ignore[comparison-overlap]  # a grid of plans
-        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec, to_float(row.tp))
+        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec, row)
     skipped = 0.0
     for g in gemms:  # `layer_kernels.gemm_fwd_bwd`'s weight-gradient GEMM of each
         m, n, k = float(g.m), float(g.n), float(g.k)
@@ -198,17 +223,17 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
                     else float(g.count) * gemm_seconds(rates, k, n, m, w_grad, rate))
     bf16 = (rates.matmul_flops_per_s, 2.0)
     fwd = bwd = 0.0
-    r, tp = float(spec.rank), float(row.tp)
+    r = float(spec.rank)
     for g in _adapted(gemms, spec):
-        m = float(g.m)
+        m, w, tp = (float(x) for x in _site(g, row))
         for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
             f, b = gemm_fwd_bwd(rates, bf16, m, float(a_n), float(a_k), 1.0, False, 1.0, True)
-            fwd, bwd = fwd + float(g.share) * float(f), bwd + float(g.share) * float(b)
+            fwd, bwd = fwd + w * float(f), bwd + w * float(b)
     return skipped, fwd, bwd
 
 
 def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tuple[Any, Any],
-                      grad_bytes: float | None, spec: LoraSpec, tp: Any) -> tuple[Any, Any, Any]:
+                      grad_bytes: float | None, spec: LoraSpec, row: PlanArrays) -> tuple[Any, Any, Any]:
     """`frozen_layer_terms` on arrays over plans: each term as the float path prices it, in `gemm_time` /
     `grouped_gemm_time` and `gemm_fwd_bwd`'s array form."""
     rate, width = precision
@@ -223,10 +248,10 @@ def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tu
     bwd: Any = 0.0
     r = float(spec.rank)
     for g in _adapted(gemms, spec):
-        m = to_float(g.m)
+        m, w, tp = _site(g, row)
         for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
             f, b = gemm_fwd_bwd(rates, bf16, m, a_n, a_k, 1.0, False, 1.0, False)
-            fwd, bwd = fwd + g.share * f, bwd + g.share * b
+            fwd, bwd = fwd + w * f, bwd + w * b
     return skipped, fwd, bwd
 
 
@@ -337,16 +362,18 @@ def frozen_end_price(price: Callable[[list[tuple[Any, ...]]], list[dict[str, Any
     return priced
 
 
-def frozen_memory(memory: dict[str, Any], shape: TransformerShape, row: PlanArrays, spec: LoraSpec,
-                  total_params: float) -> dict[str, Any]:
+def frozen_memory(memory: dict[str, Any], shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> dict[str, Any]:
     """Memory terms (bytes per GPU) of a frozen base: the base's gradient and optimizer terms scaled to the adapters'
-    share of the parameters, the adapters' bf16 weights added (module docstring)."""
-    local, total = adapter_params(shape, row, spec)
-    share = total * shape.num_layers / total_params
+    share of the parameters this GPU holds (`stage_params.local_params`: a MoE rank holds E / EP experts, the
+    adapters whole; hF56: the model-wide share read Mixtral's at TP 2, PP 2, EP 8 6.4x low), the adapters' bf16
+    weights added (module docstring)."""
+    local, _ = adapter_params(shape, row, spec)
+    held = local * ops_of(row.pp).ceil(shape.num_layers / row.pp)
+    share = held / local_params(shape, row)
     out = dict(memory)
     out["gradients"] = memory["gradients"] * share
     out["optimizer"] = memory["optimizer"] * share
-    out["weights"] = memory["weights"] + ADAPTER_BYTES * local * ops_of(row.pp).ceil(shape.num_layers / row.pp)
+    out["weights"] = memory["weights"] + ADAPTER_BYTES * held
     return out
 
 
@@ -358,8 +385,8 @@ def frozen_model_flops_per_step(shape: TransformerShape, row: PlanArrays, weight
 
 
 def trainable_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> int:
-    """Adapter parameters of the whole model."""
-    return int(adapter_params(shape, row, spec)[1] * shape.num_layers)
+    """Adapter parameters of the whole model (rounded: two layer kinds' shares sum to a float a hair below it)."""
+    return round(adapter_params(shape, row, spec)[1] * shape.num_layers)
 
 
 def lora_note(spec: LoraSpec) -> str:

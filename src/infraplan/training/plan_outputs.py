@@ -73,7 +73,7 @@ def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     split = None if stack is None else balanced_split(shape, cluster, plan, stack)
     memory = memory_breakdown(shape, plan, stack, split)
     if lora is not None:  # the adapters' gradients and optimizer states alone
-        memory = frozen_memory(memory, shape, plan, lora, float(shape.total_params()))
+        memory = frozen_memory(memory, shape, plan, lora)
     out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
     total = memory[MEMORY_TERMS[0]]
     for k in MEMORY_TERMS[1:]:  # in order: the same float sum for one plan or a grid of them
@@ -90,7 +90,7 @@ def one_plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     `lora`: a frozen base's (`frozen_base.frozen_memory`)."""
     memory = memory_breakdown(shape, plan.one_row, stack, balanced_split(shape, cluster, plan, stack))
     if lora is not None:
-        memory = frozen_memory(memory, shape, plan.one_row, lora, float(shape.total_params()))
+        memory = frozen_memory(memory, shape, plan.one_row, lora)
     total = 0.0
     for i, (k, _) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
         term = float(memory[k])
@@ -153,7 +153,7 @@ def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     out["executed_flops_utilisation"] = float(executed_flops_per_step(shape, p, profile) / (t * gpus) / peak)
     memory = memory_breakdown(shape, p, profile, balanced_split(shape, cluster, plan, profile))
     if lora is not None:  # the adapters' gradients and optimizer states alone
-        memory = frozen_memory(memory, shape, p, lora, float(shape.total_params()))
+        memory = frozen_memory(memory, shape, p, lora)
     total = 0.0
     for i, (k, key) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
         out[key] = term = float(memory[k])

@@ -155,7 +155,8 @@ class TrainingEstimate(PlanMetrics):
     lora_rank: int | None = Field(None, description="LoRA adapters' rank on a frozen base (--lora-rank); null: every "
                                   "weight trained")
     lora_targets: str | None = Field(None, description="the projections the adapters are on (--lora-targets: "
-                                     "attention = Q, K, V, O; all = every dense linear); null without --lora-rank")
+                                     "attention = Q, K, V, O; all = every linear but the router); null without "
+                                     "--lora-rank")
     trainable_params_count: int | None = Field(None, description="parameters trained (the adapters'); null without "
                                                "--lora-rank")
 

@@ -61,8 +61,7 @@ def frozen_memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
     """A search grid's memory per GPU of a frozen base: `memory.memory_breakdown`'s terms with the adapters'
     gradients and optimizer states alone (`frozen_base.frozen_memory`), summed in `plan_memory`'s order (the
     bits of `train --lora-rank`'s total). `split`: the step time's balanced split (`step_time.balanced_split`)."""
-    memory = frozen_memory(memory_breakdown(shape, plan, stack, split), shape, plan, lora,
-                           float(shape.total_params()))
+    memory = frozen_memory(memory_breakdown(shape, plan, stack, split), shape, plan, lora)
     total = memory[MEMORY_TERMS[0]]
     for k in MEMORY_TERMS[1:]:
         total = total + memory[k]

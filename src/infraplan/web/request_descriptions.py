@@ -128,7 +128,8 @@ TRAIN = {
                   "DP gradient reduction for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every weight "
                   "trained]"),
     "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
-                     "dense linear layer) [default: attention]"),
+                     "linear layer but the router: a MoE's shared experts, and one adapter shared by each rank's "
+                     "routed experts, as Megatron-Bridge) [default: attention]"),
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
                       "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
@@ -165,7 +166,8 @@ SEARCH = {
                   "--lora-rank (MFU in its LoRA FLOP count; no MFU guard: no published LoRA MFU) [default: every "
                   "weight trained]"),
     "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
-                     "dense linear layer) [default: attention]"),
+                     "linear layer but the router: a MoE's shared experts, and one adapter shared by each rank's "
+                     "routed experts, as Megatron-Bridge) [default: attention]"),
 }
 SERVE = {
     "model": "model preset or HF config.json (diffusion model for image-generation)",
