@@ -44,7 +44,9 @@ total_accelerators: 2048
 node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
 network:
   kind: infiniband
-  rail_optimized: true
+  # unrailed wiring stated (hI56): a rail-optimised domain at 1:4 now builds 8 railed leaves
+  # (`rail_leaves.railed_leaf_count`); this fixture keeps the 6 unrailed leaves its hand counts are of
+  rail_optimized: false
   collective_efficiency: 0.94
   tiers:
     - {name: leaf, group_size: 256, oversubscription: 4, hop_latency_s: 1.0e-6, switch_radix: 64,

@@ -11,8 +11,8 @@ alpha-beta line it shares (`CollectiveResult.alpha_beta_time_s`), and a fabric's
   power and capex), and `network A --gpus N` and `facility --accelerator A --count N` for every accelerator preset
   at a drawn whole number of nodes within one zone (2,048 NIC links; beyond it facility joins zones at 1:7 on
   purpose: tests/planning/test_two_ways_hX3_run.py); tests/test_consistency_hC44.py checks 4 (part, count) pairs.
-* Two disagreements left (xfail, strict: each turns into a failure when fixed, so the fix updates this file), both
-  in network/, with the numbers in validation/notes/product_review_tried.md "hH (session 56)".
+* Two disagreements hH left as strict xfails, both fixed by building oversubscribed rail-optimised leaves railed
+  (hI, session 56: `rail_leaves.railed_leaf_count`; validation/notes/network_flow_tried.md "hI (session 56)").
 """
 
 from __future__ import annotations
@@ -107,10 +107,10 @@ def test_network_and_facility_build_one_fabric_for_a_drawn_part_within_one_zone(
                  cli_json(capsys, ["facility", "--accelerator", part, "--count", count]))
 
 
-@pytest.mark.xfail(strict=True, reason="left (network/): the n/2 concurrent pairs of a spread send-recv are priced "
-                   "as if interleaved in one leaf domain (`fabric.uplink_occupancy`), so a leaf at 4:1 binds the "
-                   "analytical line (16.5 ms) where the flow model, one member per leaf, runs at the NIC (5.7 ms)")
 def test_a_spread_send_recv_over_an_oversubscribed_leaf_is_priced_as_the_flow_finds() -> None:
+    # was xfail (hH56: 16.5 vs 5.7 ms): the 4:1 leaves were built unrailed (6 leaves for 8 rails), so the analytical
+    # tier 0 was one leaf's 43 GPUs; built railed since hI56 (`rail_leaves.railed_leaf_count`), tier 0 is the SU's 256
+    # GPUs (PXN keeps a byte on its rail's leaf) and one member per SU leaves the leaf idle: both 5.7 ms
     cluster = _oversubscribed("dgx-h100-superpod", 0, 4.0)
     analytical = estimate_collective("send-recv", cluster, 64, 2.0**28, placement="spread")
     flow = estimate_collective("send-recv", cluster, 64, 2.0**28, placement="spread", sim="flow")
@@ -118,10 +118,8 @@ def test_a_spread_send_recv_over_an_oversubscribed_leaf_is_priced_as_the_flow_fi
     assert analytical.alpha_beta_time_s == pytest.approx(flow.time_s, rel=0.05)
 
 
-@pytest.mark.xfail(strict=True, reason="left (network/topology.py): a SuperPOD whose leaves are 2:1 is built with "
-                   "7 spine planes that no up-down path joins, so the flow model refuses a 64-GPU all-reduce "
-                   "the analytical model prices ('GPUs 48 and 32 sit on different planes ...')")
 def test_a_superpod_with_oversubscribed_leaves_routes_every_collective() -> None:
+    # was xfail (hH56: 7 spine planes no up-down path joined); railed since hI56: 8 rail planes
     cluster = _oversubscribed("dgx-h100-superpod", 0, 2.0)
     flow = estimate_collective("all-reduce", cluster, 64, 2.0**28, sim="flow")
     assert flow.time_s > 0

@@ -24,14 +24,14 @@ MIB = 2.0**20
 NIC = 50e9  # 400 Gb/s
 EFF = 0.94
 TOY = """
-display_name: hF65 toy, 1:4 rail-optimised leaves that build no rails
+display_name: hF65 toy, 1:4 leaves wired without rails
 source: test fixture
 accelerator: b200
 total_accelerators: {gpus}
 node: {{accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}}
 network:
   kind: infiniband
-  rail_optimized: true
+  rail_optimized: {railed}
   collective_efficiency: 0.94
   tiers:
     - {{name: leaf, group_size: {domain}, oversubscription: {o}, hop_latency_s: 1.0e-6, switch_radix: {radix},
@@ -42,10 +42,12 @@ network:
 
 
 def _toy(tmp_path, o: int = 4, gpus: int = 128, domain: int = 64, radix: int = 32, top_radix: int = 32,
-         spine_port: str = "400Gbps") -> str:
-    path = tmp_path / f"toy-{o}-{gpus}-{domain}-{radix}-{spine_port}.yaml"
+         spine_port: str = "400Gbps", railed: bool = False) -> str:
+    # hI56: a rail-optimised domain at 1:4 builds 8 railed leaves (`rail_leaves.railed_leaf_count`), so the toy of
+    # leaves that build no rails states its wiring unrailed (rail_optimized: false); railed where a test asks
+    path = tmp_path / f"toy-{o}-{gpus}-{domain}-{radix}-{spine_port}-{railed}.yaml"
     path.write_text(TOY.format(o=o, gpus=gpus, domain=domain, radix=radix, top_radix=top_radix,
-                               spine_port=spine_port))
+                               spine_port=spine_port, railed=str(railed).lower()))
     return str(path)
 
 
@@ -113,7 +115,7 @@ def test_all_to_all_leaving_share_counts_the_scale_up_bytes_once(tmp_path):
     size / 64 to each of 64 peers, 32 of them in the other domain, so S / 2 climbs per GPU over its leaf's
     uplinks at NIC / 4: 2 x S / NIC / 0.94. The old leaving share (1 - k_t / n of the NIC's (n - 8) / n) gave
     (56 / 64) x that."""
-    path = _toy(tmp_path, o=1, gpus=64, domain=32, radix=8, top_radix=64, spine_port="100Gbps")
+    path = _toy(tmp_path, o=1, gpus=64, domain=32, radix=8, top_radix=64, spine_port="100Gbps", railed=True)
     topo = build_topology(load_system(path))
     assert topo.rail_optimized and topo.leaves_per_rail == 1 and leaf_switch_gpus(topo) == 32
     assert topo.tiers[0].uplink_bytes_per_s == 12.5e9

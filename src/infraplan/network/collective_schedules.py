@@ -280,6 +280,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     spec, fabric = cluster.system, replace(cluster.fabric, concurrent_groups=concurrent)
     word = endpoint_word(spec) if not 2 <= gpus <= spec.total_accelerators else "GPU"  # read for place's errors only
     members, stride = place(spec.total_accelerators, gpus, placement, word)
+    if op == "send-recv":  # its pairs start a placement stride apart, not interleaved (`fabric.uplink_occupancy`)
+        fabric = replace(fabric, concurrent_spacing=stride)
     if sharp:
         if op != "all-reduce":
             raise InputError(f"--sharp prices all-reduce (NCCL CollNet); {op} runs without it")

@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan.catalog.schemas import Accelerator, System
+from infraplan.network import tier_bandwidth
 from infraplan.network.topology import nic_link_rate
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
@@ -85,6 +86,13 @@ class Fabric:
     # GPUs of one leaf domain where its leaves (tier 0's `tier_sizes[0]`, built unrailed) tile it; 0: tier 0's
     # domains tile the system (`tree_crossings.tier_blocks`)
     leaf_domain_gpus: int = 0
+    # ranks between the first members of the concurrent groups (`uplink_occupancy`): 1, interleaved (a job's groups,
+    # one collective); a spread send-recv's pairs start a placement stride apart (`collective_schedules`, hI56)
+    concurrent_spacing: int = 1
+    # the rail (leaf of its leaf domain) each GPU index of a node sends on, and how many tiers from the leaves up
+    # are split by rail (`tier_bandwidth.rail_planes`); (), 0: none. Read only where `concurrent_spacing` > 1
+    rail_of_gpu: tuple[int, ...] = ()
+    rail_tiers: int = 0
 
     @classmethod
     def from_system(
@@ -105,8 +113,6 @@ class Fabric:
         sizes = tuple(t.group_size for t in tiers)
         # each tier's NIC bandwidth over its uplinks' as the fabric is built (the flow model's links), not its
         # configured port ratio: 400G NICs under 800G ports at 1:7 are 3.2:1 (`network.tier_bandwidth`)
-        from infraplan.network import tier_bandwidth
-
         hops = [t.hop_latency_s for t in tiers]
         if system.network.rail_only:  # the tiers a rail takes (`topology.build_topology`), as the flow model
             from infraplan.network.topology import build_topology
@@ -138,6 +144,7 @@ class Fabric:
             nic_line_bytes_per_s=nic * scale_out_factor,
             rail_only=system.network.rail_only,
             leaf_domain_gpus=leaf_domain if leaf_domain > sizes[0] else 0,
+            **tier_bandwidth.rail_planes(system),
         )
 
 
@@ -156,11 +163,36 @@ def group_domain(fabric: Fabric, n: Any, stride: Any) -> Any:
     return np.gcd(block.astype(np.int64), unit)
 
 
-def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLike, domain: int) -> np.ndarray:
-    """Fraction of a tier domain's GPUs busy with groups of this shape: min(g * k_t, domain) / domain, where
-    g = `fabric.concurrent_groups` (default: `stride`, every rank in some group)."""
+SPACED_GROUP_SHARE = True
+"""hI56: groups that start `Fabric.concurrent_spacing` ranks apart (a spread send-recv's n/2 pairs) occupy a domain by
+the ones whose first member falls in it, on the rail leaves those members use (`uplink_occupancy`); False: all g
+interleaved in one domain (hH56: a DGX H100 SuperPOD at 4:1 leaves, 256 GPUs spread, 11.4 ms priced where the flow
+model finds 5.7 ms)."""
+
+
+def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLike, domain: int,
+                     tier: int = -1) -> np.ndarray:
+    """Fraction of a tier domain's uplinks that groups of this shape use: min(g * k_t, domain) / domain, where
+    g = `fabric.concurrent_groups` (default: `stride`, every rank in some group), the groups interleaved.
+
+    Groups whose first members sit `fabric.concurrent_spacing` = p > 1 ranks apart (`SPACED_GROUP_SHARE`): only the
+    min(g, ceil(domain / p)) whose first member falls in one domain load it (hH56's stride cap), and where tier
+    `tier` is split by rail (`Fabric.rail_tiers`: the leaves, and tiers above built in rail planes) each group's
+    bytes climb in the plane of its destination's rail only (PXN: a byte leaves through the NIC on the
+    destination's rail, `routing.route`; the destination `stride` ranks on, a send-recv pair's): the busiest
+    rail's share of its own GPUs (`tier_bandwidth.busiest_rail_share`), whose uplinks are 1 / rails of the domain's."""
     groups = np.asarray(stride if fabric.concurrent_groups is None else fabric.concurrent_groups, dtype=np.float64)
-    busy = np.minimum(groups * np.asarray(k_tier, dtype=np.float64), float(domain))
+    k = np.asarray(k_tier, dtype=np.float64)
+    spacing = fabric.concurrent_spacing
+    if spacing > 1 and SPACED_GROUP_SHARE:
+        busy = np.minimum(groups, float(math.ceil(domain / spacing)))
+        if 0 <= tier < fabric.rail_tiers and busy.size == 1 and k.size == 1:
+            shift = int(np.asarray(stride).reshape(-1)[0])
+            share = tier_bandwidth.busiest_rail_share(fabric.rail_of_gpu, int(busy.reshape(-1)[0]), spacing, shift,
+                                                      domain) * float(k)
+            return np.asarray(min(share, 1.0), dtype=np.float64)
+        return np.asarray(np.minimum(busy * k, float(domain)) / float(domain), dtype=np.float64)
+    busy = np.minimum(groups * k, float(domain))
     occupancy: np.ndarray = busy / float(domain)
     return occupancy
 
@@ -223,7 +255,7 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
         if over <= 1.0:
             continue
         k_tier = np.clip(np.floor(size / stride), 1.0, n)
-        shared = over * uplink_occupancy(fabric, k_tier, stride, size)
+        shared = over * uplink_occupancy(fabric, k_tier, stride, size, i)
         if all_to_all:
             # of the (n - k_domain) / n of a rank's bytes on its NIC, (n - k_t) / (n - k_domain) leave the tier's
             # domain (hF65: 1 - k_t / n counted the scale-up share twice, 6 % short on 16 nodes)
@@ -341,11 +373,12 @@ def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = Fals
     if not all_to_all:
         up = float(ring_scale_up_limit(fabric, k_domain))
         name, rate = ("scale-up", up) if up < k_domain * rate else ("nic", k_domain * rate)
-    for size, over, tier in zip(fabric.tier_sizes, fabric.tier_oversubscription, fabric.tier_names, strict=True):
+    for i, (size, over, tier) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, fabric.tier_names,
+                                               strict=True)):
         if n * stride <= size or over <= 1.0:
             continue
         k_tier = min(max(size // stride, 1), n)
-        shared = over * float(uplink_occupancy(fabric, k_tier, stride, size))
+        shared = over * float(uplink_occupancy(fabric, k_tier, stride, size, i))
         limit = fabric.nic_bytes_per_s / (shared * max((n - k_tier) / max(n - k_domain, 1), 1e-12)) if all_to_all \
             else k_tier * fabric.nic_bytes_per_s / shared
         if limit < rate:

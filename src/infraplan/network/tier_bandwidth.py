@@ -29,6 +29,7 @@ slower port's rate, `TierLayout.uplink_bytes_per_s`, in both models and the bill
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
@@ -85,6 +86,52 @@ def leaf_switch_gpus(topo: ClosTopology) -> int:
     if topo.rail_optimized:
         return leaf.domain_gpus // max(topo.leaves_per_rail, 1)
     return max(leaf.down_ports * topo.gpus_per_node // topo.nics_per_node, topo.scale_up_domain_gpus)
+
+
+def rail_planes(system: System) -> dict[str, Any]:
+    """`Fabric.rail_of_gpu` and `Fabric.rail_tiers` of `system`'s built fabric (`fabric.uplink_occupancy`): the leaf of
+    its leaf domain (block, `leaves_per_rail`) each GPU index of a node sends on where the leaves are rails or rail
+    groups and each GPU's NICs sit on one leaf (`routing.route`: GPU g's NICs from g x nics / gpn; PXN leaves through
+    the NIC of the destination GPU's index, `topology.leaf_index`), and how many tiers from the leaves up keep the
+    rails apart (the leaves; a tier above built in planes by the lower switch's index, a multiple of the rails).
+    None for rail-only fabrics (`Fabric.rail_only` prices those), unrailed leaves and a fabric that does not build."""
+    try:
+        topo = build_topology(system)
+    except InputError:
+        return {}
+    if not topo.rail_optimized or topo.rail_only:
+        return {}
+    gpn, nics = topo.gpus_per_node, topo.nics_per_node
+    per_gpu = max(1, nics // gpn)
+    rails = []
+    for g in range(gpn):
+        first = g * nics // gpn
+        leaves = {nic // topo.rails_per_leaf for nic in range(first, first + per_gpu)}
+        if len(leaves) != 1:
+            return {}
+        rails.append(leaves.pop())
+    count = len(set(rails))
+    tiers = 1
+    for tier in topo.tiers[1:]:
+        if tier.planes < 2 or tier.planes % count:
+            break
+        tiers += 1
+    return {"rail_of_gpu": tuple(rails), "rail_tiers": tiers}
+
+
+def busiest_rail_share(rail_of_gpu: tuple[int, ...], groups: int, spacing: int, shift: int, domain: int) -> float:
+    """The busiest rail's busy GPUs over its GPUs in a domain whose `groups` senders sit `spacing` ranks apart from
+    its first rank, each sending on the rail of the GPU `shift` ranks on (rank r is GPU r % len(rail_of_gpu) of its
+    node); a rail holds the share of the domain that its GPU indices are of a node. Exact over one period of the
+    senders' GPU indices (gpn / gcd(spacing, gpn) senders)."""
+    gpn = len(rail_of_gpu)
+    period = gpn // math.gcd(spacing, gpn)
+    full, left = divmod(groups, period)
+    counts = [0.0] * (max(rail_of_gpu) + 1)
+    for c in range(min(groups, period)):
+        counts[rail_of_gpu[(c * spacing + shift) % gpn]] += full + (1 if c < left else 0)
+    sizes = [rail_of_gpu.count(r) for r in range(len(counts))]
+    return max(count * gpn / (domain * size) for count, size in zip(counts, sizes, strict=True) if size)
 
 
 def analytical_tiers(system: System) -> tuple[tuple[int, ...], tuple[float, ...]]:

@@ -39,6 +39,7 @@ import numpy as np
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
+from infraplan.network.rail_leaves import rail_leaf_domain, railed_leaf_count
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,8 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
                                      f"{endpoint_word(system)} {spec.name} "
                                      f"domain need {leaves // rail_count} leaves per rail at radix {radix} {o:g}:1; "
                                      "the builder takes one leaf per rail per leaf domain (a smaller leaf group_size)")
+            if net.rail_optimized and not rail_only and not top and domain > sud:
+                leaves = railed_leaf_count(leaves, nics, domain // gpn)
             down = math.ceil(links / leaves)
             layouts.append(TierLayout(spec.name, 0, domain, n // domain, 1, leaves, radix, port, down,
                                       0 if top else math.ceil(down / o), 1, o, spec.hop_latency_s, top))
@@ -324,18 +327,6 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
                         tuple(layouts), rpl, sud, rail_only)
 
 
-def _rail_leaf_domain(group: int, most: int, above: int) -> int:
-    """Rail-only: GPUs under one leaf domain, the largest multiple of the system's own leaf `group` (its racks or
-    scalable units kept whole) up to `most` (one rail leaf's down ports x GPUs per node) that divides the domain
-    `above` it; `group` itself when no larger one does. A rail-optimised ToR of 2 servers would give each rail a
-    leaf of 2 ports; the rail-only design (arXiv:2307.12169) gives a rail's switch all the nodes its ports take."""
-    best = group
-    for m in range(2, most // group + 1):
-        if above % (group * m) == 0:
-            best = group * m
-    return best
-
-
 def _rail_leaf_span(group: int, down_max: int, hb: int, n: int, o: float, radix_above: int | None,
                     pod: int) -> int:
     """Rail-only: a rail leaf's domain in GPUs. Wang et al. (arXiv:2307.12169, Sec. 4) make each rail a Clos of its
@@ -345,12 +336,12 @@ def _rail_leaf_span(group: int, down_max: int, hb: int, n: int, o: float, radix_
     cap, so the tier above still groups whole leaf domains. So does a job of no whole number of pods (as before):
     its leaf domains, all equal, would hold a divisor of an awkward HB-domain count (74 racks: 37 leaves of 2)."""
     if n % pod:
-        return _rail_leaf_domain(group, down_max * hb, pod)
-    wide = _rail_leaf_domain(group, down_max * hb, n)  # >= the pod's choice, which divides n too
+        return rail_leaf_domain(group, down_max * hb, pod)
+    wide = rail_leaf_domain(group, down_max * hb, n)  # >= the pod's choice, which divides n too
     up = math.ceil((wide // hb) / o)  # one rail leaf's up links: its HB domains' NICs on this rail, at o:1
     if radix_above is not None and _smallest_fitting_divisor(up, n // wide, radix_above) is not None:
         return wide
-    return _rail_leaf_domain(group, down_max * hb, pod)
+    return rail_leaf_domain(group, down_max * hb, pod)
 
 
 def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, hb: int) -> bool:

@@ -1,0 +1,47 @@
+"""How many leaves a rail-optimised leaf domain is wired with: rails kept whatever the leaves' oversubscription, and
+the rail-only design's wider leaf domains (`topology.build_topology` reads both).
+
+Rail-optimised (NVIDIA DGX SuperPOD reference architecture, the source of catalog/systems/dgx-h100-superpod.yaml:
+a scalable unit of 32 DGX H100 has 8 QM9700 leaves, NIC r of every DGX on leaf r; ../shared/reference/network.md,
+"Rail-optimised: the same NIC index on every node goes to the same leaf"): which NICs a leaf takes follows the rails,
+and a leaf's oversubscription o:1 sets how many of its ports go up (ceil(down / o)), not which NICs it takes. The
+builder's count ceil(NIC links / down ports) gave a DGX H100 SU at 2:1 leaves (42 down ports of 64 at most) 7
+leaves for 8 rails: wired unrailed, with 7 spine planes above them (split by leaf index) that nothing joined, so the
+flow model refused a 64-GPU all-reduce that `network`, `facility` and the analytical model priced (hH, session 56).
+`railed_leaf_count` raises it to the fewest rail-aligned count: 8 leaves of 32 NICs and 16 up ports at 2:1 (the
+spines and cores of the non-blocking SuperPOD halved: 512 / 256 / 128 switches for 16,384 GPUs, 1,645 before), rail
+groups where fewer leaves divide the NICs (Gaudi 2: 6 leaves of 4 rails, as at 1:1). A leaf's spare ports stay
+unused, as the reference architecture's 1:1 SU leaves their UFM / storage ports (ASSUMPTION: an oversubscribed
+rail-optimised SU is not in NVIDIA's published designs, which are all 1:1; the rule follows from the wiring).
+"""
+
+from __future__ import annotations
+
+RAILED_OVERSUBSCRIBED_LEAVES = True
+"""hI56: a rail-optimised leaf domain keeps its rails at any leaf oversubscription (`railed_leaf_count`); False: the
+ceil(NIC links / down ports) leaves, unrailed where that count is neither a divisor nor a multiple of the NICs."""
+
+
+def railed_leaf_count(leaves: int, nics: int, nodes: int) -> int:
+    """The fewest leaves >= `leaves` a rail-optimised leaf domain of `nodes` nodes with `nics` NICs each can be wired
+    with: a divisor of `nics` (each leaf a group of nics / L rails of every node) or a multiple of it whose leaves per
+    rail divide the nodes (`leaves_per_rail` blocks); `leaves` itself where it is one already, where none fits the
+    domain's NIC links, or with `RAILED_OVERSUBSCRIBED_LEAVES` off."""
+    if not RAILED_OVERSUBSCRIBED_LEAVES:
+        return leaves
+    for count in range(leaves, nodes * nics + 1):
+        if nics % count == 0 or (count % nics == 0 and nodes % (count // nics) == 0):
+            return count
+    return leaves
+
+
+def rail_leaf_domain(group: int, most: int, above: int) -> int:
+    """Rail-only: GPUs under one leaf domain, the largest multiple of the system's own leaf `group` (its racks or
+    scalable units kept whole) up to `most` (one rail leaf's down ports x GPUs per node) that divides the domain
+    `above` it; `group` itself when no larger one does. A rail-optimised ToR of 2 servers would give each rail a
+    leaf of 2 ports; the rail-only design (arXiv:2307.12169) gives a rail's switch all the nodes its ports take."""
+    best = group
+    for m in range(2, most // group + 1):
+        if above % (group * m) == 0:
+            best = group * m
+    return best
