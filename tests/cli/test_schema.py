@@ -79,7 +79,7 @@ UNITLESS = {
     "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",
     "gate_mean_abs_error", "beats_baseline", "awaiting", "predicted_mfu",
     "attention_dp", "moe_tp", "speculative_tokens", "checkpoint_size_basis", "acceptance", "tokens_per_step",
-    "prefill", "decode", "full_run_requests", "weight_format", "kv_dtype_source", "tp_source",
+    "prefill", "decode", "full_run_requests", "weight_format", "kv_dtype_source", "tp_source", "mla_decode_kernel",
     "figures_note",
     "streams_per_device_ratio", "comparison", "published_ratio", "published_basis", "host_share",  # ratios, text
     "dtype_choice", "chosen", "model_class", "considered", "left_out", "alternative", "alternative_mfu",  # hD50

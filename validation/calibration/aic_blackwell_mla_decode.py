@@ -53,11 +53,17 @@ def relative(p: np.ndarray, heads: np.ndarray, batch: np.ndarray, context: np.nd
 
 
 def fit(data: Path, system: str) -> dict[str, Any]:
-    acc = load_accelerator(SYSTEMS[system])
+    return fit_releases(data, system, SYSTEMS[system], RELEASES)
+
+
+def fit_releases(data: Path, system: str, part: str, releases: dict[str, str]) -> dict[str, Any]:
+    """Each `releases` engine's table of `system` fitted per latent dtype, HBM the catalog `part`'s (also used by
+    aic_hopper_sglang_mla_decode.py)."""
+    acc = load_accelerator(part)
     hbm = acc.memory_bandwidth_bytes_per_s
     roof_rate = acc.peak("bf16") * acc.efficiency.attention_max_fraction
     out: dict[str, Any] = {}
-    for engine, release in RELEASES.items():
+    for engine, release in releases.items():
         t = table(data / system / "mla" / engine / release / "generation_mla_perf.parquet")
         for kv, latent in LATENT_BYTES.items():
             idx = [i for i, d in enumerate(t["kv_cache_dtype"]) if d == kv]

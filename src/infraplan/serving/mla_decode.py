@@ -86,6 +86,25 @@ serving 19.746 -> 19.792 % (TPOT 10.43 -> 10.56; its 212 DeepSeek rows move both
 26.18 % (DeepSeek-R1 B200 Offline +6.5 -> +28.5 %, Server +71.0 -> +106.4 %: that set's engine decodes slower than
 the model already); out of sample, LMSYS's GB200 DeepSeek decode (SGLang, fp8 cache, attention DP) -40.8 -> -33.6 %
 (validation/notes/out_of_sample_s56/serving_oos2.py). Hopper's fits are unaffected by the toggle.
+
+SGLang on Hopper (hJ, session 56; `SGLANG_HOPPER_MLA_FIT_DTYPES`, OFF): SGLang runs MLA models on sm90 with its `fa3`
+backend (sglang 0.5.6.post2 srt/server_args.py:1390-1393; 0.5.9 the same). Over an fp8 latent cache it does not run
+an fp8 kernel: the query stays bf16 (the fp8 branch, flashattention_backend.py:1076, needs head_dim <= 256; MLA's is
+576) and the layer's whole latent buffer, the pool's (size + page) x 576 (mem_cache/memory_pool.py:1394-1401), is
+cast to bf16 before FA3 reads it (flashattention_backend.py:1197-1199; 0.5.9 :1274). AIConfigurator 0.12.0 measures
+that kernel (systems/data/{h100_sxm,h200_sxm}/mla/sglang/0.5.14/generation_mla_perf.parquet, kernel_source
+flash_attention): over fp8 it runs 1.7-2.1x (median) and 4-7x (batch x context >= 64k) slower than over bf16. Fitted
+as above (validation/calibration/aic_hopper_sglang_mla_decode.{py,json}; the catalog's `mla_decode_attention.sglang`
+of h100-sxm / h200, h800 H100's): H200 bf16 16.0 us / 0.67 ns / f 0.86 / 573 TF/s, fp8 20.2 / 0.58 / 0.06 / 128 (mean
+|error| 17 / 10 % on all 1,448 rows; the roofline priced before, a halved byte read at 0.88: 49 / 85 %); H100 bf16
+15.7 / 1.00 / 0.79 / 700, fp8 20.1 / 0.73 / 0.08 / 123. ASSUMPTION: the table's pool is about its rows' tokens (the
+collector is not in the wheel); a server's pool is larger, so a real fp8 step pays more (the cast is per pool
+token): the answer is a lower bound. TensorRT-LLM's fp8 kernel is already its measured one (above: 0.74-0.99x the
+bf16 time). vLLM runs FlashMLA over an fp8 latent on sm90 (FLASH_ATTN_MLA takes bf16 only: vllm 0.15.1
+v1/attention/backends/mla/flashattn_mla.py:46-49), which AIConfigurator 0.10.0's vllm/0.14.0 tables time at a median
+1.24-1.28x the bf16 kernel (not faster, as the roofline's halved read says); not priced: those tables hold a 0.1 ms
+floor a layer even at batch 1 (~140-170 us fitted fixed time, no CUDA-graphed kernel's; notes "hJ (session 56)").
+`kernel_path` names what was priced (`serve`).
 """
 
 from __future__ import annotations
@@ -104,6 +123,11 @@ RELEASE_MLA_DECODE = True  # a stack release's own measured MLA kernel comes fir
 # they worsen the gated Blackwell serving set (19.746 -> 19.792 %); True applies them as the Hopper ones
 MEASURED_MLA_DECODE_BLACKWELL = False
 BLACKWELL_MLA_FIT_PARTS = frozenset({"b200", "gb200", "b300"})  # the catalog parts whose fits that toggle holds
+# the latent dtypes whose SGLang FA3 MLA kernel on Hopper is priced as measured (docstring, "SGLang on Hopper"); the
+# others keep the roofline. Empty: every gated set it touches worsens (Hopper MoE, disaggregated; notes "hJ (session
+# 56)"); {"fp8"} with `validation.campaign_settings.SGLANG_AUTO_KV_MLA` is the variant that moves them least
+SGLANG_HOPPER_MLA_FIT_DTYPES: frozenset[str] = frozenset()
+HOPPER_SGLANG_FIT_PARTS = frozenset({"h100-sxm", "h200", "h800"})  # the catalog parts whose SGLang fits it holds
 
 
 def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str,
@@ -116,6 +140,9 @@ def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str,
         return None
     if not MEASURED_MLA_DECODE_BLACKWELL and accelerator.catalog_name in BLACKWELL_MLA_FIT_PARTS:
         fits = {}  # the catalog's Blackwell fits held back (toggle above); a stack's release fit still applies
+    if (engine == "sglang" and accelerator.catalog_name in HOPPER_SGLANG_FIT_PARTS
+            and kv_dtype not in SGLANG_HOPPER_MLA_FIT_DTYPES):
+        fits = {}  # SGLang's Hopper fit of this dtype held back (toggle above)
     profile = serving_profile(stack) if RELEASE_MLA_DECODE and stack else None
     release = (profile.decode_attention.get(release_tables.kernel_key(accelerator), {}).get(kv_dtype)  # type: ignore[call-overload]
                if profile else None)
@@ -153,3 +180,48 @@ def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     query_layers = speculative.decode_query_layers(dep, layers)  # verification and draft queries
     row_s = fit.query_head_s * shape.num_heads / dep.tp * query_layers if fit is not None else 0.0
     return cached_token_s(shape, rates, dep.tp, query_layers, fit), row_s
+
+
+
+def kernel_path(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str,
+                stack: str | None = None) -> str | None:
+    """In words, the absorbed-MLA decode kernel and latent-cache path a deployment is priced with (`serve` prints it),
+    or None for a model without MLA. SGLang over an fp8 latent on Hopper says what it runs (a bf16 cast of the whole
+    buffer, then FA3; docstring "SGLang on Hopper") and, priced by the roofline, that the answer is optimistic."""
+    if not shape.is_mla:
+        return None
+    fit = measured_fit(shape, accelerator, engine, kv_dtype, stack)
+    cast = engine == "sglang" and kv_dtype == "fp8" and accelerator.catalog_name in HOPPER_SGLANG_FIT_PARTS
+    if fit is None:
+        line = (f"roofline: {kv_dtype} latent bytes at the memory rate, FLOPs at the fused-attention rate (no measured "
+                f"{engine} MLA kernel for {accelerator.catalog_name} in use)")
+        if not cast:
+            return line + _vllm_fp8_note(accelerator, engine, kv_dtype)
+        return line + ("; optimistic: SGLang's fa3 on sm90 casts the whole fp8 latent buffer to bf16 each layer "
+                       "(its flashattention_backend.py, lines 1197-1199), measured 1.7-2.1x the bf16 kernel's time "
+                       "(median), "
+                       "4-7x at batch x context >= 64k (AIConfigurator 0.12), not priced (toggle "
+                       "SGLANG_HOPPER_MLA_FIT_DTYPES in serving.mla_decode)")
+    catalog = (accelerator.efficiency.mla_decode_attention or {}).get(engine, {}).get(kv_dtype)  # type: ignore[call-overload]
+    where = "the catalog's" if fit is catalog else "the stack release's"
+    path = ("SGLang fa3 on sm90 over an fp8 latent cache cast whole to bf16 each layer "
+            "(its flashattention_backend.py, lines 1197-1199): " if cast else "")
+    return (f"{path}measured {engine} MLA decode kernel, {kv_dtype} latent ({where} fit: {fit.fixed_s * 1e6:.1f} us "
+            f"a layer, latent read at {fit.kv_read_fraction:.2f} of HBM, {fit.flops_per_s / 1e12:,.0f} TF/s)")
+
+
+def kernel_field(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> dict[str, str]:
+    """The result's `deployment.mla_decode_kernel` (`kernel_path` of the deployment's decode), none without MLA."""
+    path = kernel_path(shape, accelerator, dep.engine, dep.kv_dtype, dep.stack)
+    return {} if path is None else {"mla_decode_kernel": path}
+
+
+def _vllm_fp8_note(accelerator: Accelerator, engine: str, kv_dtype: str) -> str:
+    """vLLM over an fp8 latent on Hopper runs FlashMLA, FLASH_ATTN_MLA taking bf16 only (vllm 0.15.1
+    v1/attention/backends/mla/flashattn_mla.py:46-49, flashmla.py:49-53); AIConfigurator 0.10.0's vllm/0.14.0
+    generation_mla_perf tables (h100_sxm / h200_sxm) time it at a median 1.24 / 1.28x the bf16 kernel, where the
+    roofline halves the read. Not priced: those tables' 0.1 ms floor a layer is no kernel's (docstring)."""
+    if engine != "vllm" or kv_dtype != "fp8" or accelerator.catalog_name not in HOPPER_SGLANG_FIT_PARTS:
+        return ""
+    return ("; optimistic: vLLM on sm90 runs FlashMLA over an fp8 latent (FLASH_ATTN_MLA takes bf16 only), measured "
+            "at a median 1.24-1.28x the bf16 kernel's time (AIConfigurator 0.10, vLLM 0.14), not priced")

@@ -71,6 +71,8 @@ class LLMDeployment(SparseResult):
     tp_source: str | None = Field(None, description="why this TP: --tp, or --tp auto's rule (the smallest TP leaving "
                                   ">= 25 % of the usable memory to the KV cache, `serving.serving_api.auto_tp`) with "
                                   "the KV share of each TP it tried")
+    mla_decode_kernel: str | None = Field(None, description="the absorbed-MLA decode kernel and latent-cache path "
+                                          "priced (measured fit or roofline; `serving.mla_decode.kernel_path`)")
     weight_format: str | None = Field(None, description="the weights' precision path priced (native, or "
                                       "weight-only W4A16 for int4 / mxfp4 without fp4 tensor cores)")
     max_batch: int = Field(description="sequences per engine")

@@ -36,6 +36,7 @@ from infraplan.cluster import Cluster
 from infraplan.serving import (
     chunked_attention,
     disaggregated,
+    mla_decode,
     schedule_ahead,
     sglang_recv_poll,
     speculative,
@@ -173,6 +174,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
             reason = fit_check(shape, cap, dep, requests, accelerator) or (
                 f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas")
             stated = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
+                      **mla_decode.kernel_field(shape, accelerator, dep),
                       "front_end_s": front_end_s(dep) if front_end else 0.0}  # the stack's, fits or not
             return {"fits": False, "why": reason, "deployment": {**stated, "disaggregated": True}}
         pair = DisaggregatedDeployment(replace(dep, replicas=prefill_replicas, speculative_tokens=0, acceptance=0.0),
@@ -183,7 +185,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                                       client_round_trip_s=client_round_trip_s)
     cap, memory = pool_memory(shape, accelerator, dep, *held_sequences(dep, requests, clients))
     deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
-                  "disaggregated": False, "front_end_s": front_end_s(dep) if front_end else 0.0}  # fits or not
+                  **mla_decode.kernel_field(shape, accelerator, dep), "disaggregated": False,
+                  "front_end_s": front_end_s(dep) if front_end else 0.0}  # fits or not
     why = fit_check(shape, cap, dep, requests, accelerator)
     if why is not None:
         return {"fits": False, "why": why, "deployment": deployment}
@@ -265,6 +268,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     deployment = {**dec_dep.as_dict(), "replicas": pre_dep.replicas + dec_dep.replicas, "gpus": pair.gpus,
                   "front_end_s": client_s,
                   **dec_memory, "weight_format": weight_format(accelerator, dec_dep.dtype, shape),
+                  **mla_decode.kernel_field(shape, accelerator, dec_dep),
                   "disaggregated": True,
                   "prefill_replicas": pre_dep.replicas, "decode_replicas": dec_dep.replicas,
                   "prefill": pool_layout(pre_dep, pre_memory),

@@ -2,7 +2,8 @@
 client's connection pool. Each rule names its campaigns by source fields (`silicon_data_source` of the MoE / MLA set,
 `serving_hopper_moe`), carries its evidence and is a toggle. Also SGLang's default prefill chunk on the row's GPU
 (`sglang_chunked_prefill`, which AIConfigurator's max_prefill_tokens = ISL + 1500 sits inside; hB70), and the
-receive interval of the Blackwell InferenceX SGLang campaigns (`sglang_recv_interval`, below; hS80).
+receive interval of the Blackwell InferenceX SGLang campaigns (`sglang_recv_interval`, below; hS80), and the KV
+dtype SGLang's kv_cache_dtype "auto" gives DeepSeek's own checkpoints (`engine_kv_dtype`, off; hJ, session 56).
 
 ## SGLang's scheduler receive interval on Blackwell (session 50, helper hS80; toggle `SGLANG_RECV_INTERVAL_RULE`)
 
@@ -129,6 +130,20 @@ ATTENTION_DP_DRAFTS = True  # the campaign's attention-DP rows draft too (docstr
 CLIENT_CONNECTION_CAP = True  # the benchmark client's connection pool (`client_connections`; toggle to compare)
 AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.11.18 connector.py:246, :849
 CAPPED_CLIENT_CAMPAIGNS = (("model=GPT-OSS-120B", "measured=2025-12-0"),)  # source fields; ASSUMPTION (docstring)
+# SGLang's kv_cache_dtype "auto" on DeepSeek's own block-fp8 releases, whose config names no KV format: a bf16 latent
+# cache (sglang 0.5.9 model_executor/model_runner.py:1669-1687, `serving.kv_default`), not the fp8 the MoE set's
+# PRECISIONS give every fp8 row (hJ, session 56). Off: it worsens the gated sets a little (MoE 14.709 -> 14.718 %,
+# disaggregated 14.547 -> 14.651 %; notes serving_hopper_moe_tried.md "hJ (session 56)")
+SGLANG_AUTO_KV_MLA = False
+AUTO_KV_BF16_CHECKPOINTS = frozenset({"deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V3"})  # no kv_cache_quant_algo
+
+
+def engine_kv_dtype(row: dict[str, str], dtype: str, kv_dtype: str) -> tuple[str, str]:
+    """(weight dtype, KV dtype) a MoE / MLA row ran: its precision's (`serving_hopper_moe.PRECISIONS`), the KV cache
+    bf16 on an SGLang row of a checkpoint naming no KV format where `SGLANG_AUTO_KV_MLA` (SGLang's "auto")."""
+    if SGLANG_AUTO_KV_MLA and row.get("backend") == "sglang" and row["model_path"] in AUTO_KV_BF16_CHECKPOINTS:
+        return dtype, "bf16"
+    return dtype, kv_dtype
 
 
 def _in(row: dict[str, str], campaigns: tuple[tuple[str, ...], ...]) -> bool:

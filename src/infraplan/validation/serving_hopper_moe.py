@@ -339,7 +339,7 @@ def layout_why_not(row: dict[str, str], models: Collection[str] = MODELS, max_gp
 
 def moe_deployment(row: dict[str, str]) -> Deployment:
     """The dense set's deployment of the row (stack, batch limits) with its precision, MoE layout and draft."""
-    dtype, kv_dtype = PRECISIONS[row["precision"]]
+    dtype, kv_dtype = campaign_settings.engine_kv_dtype(row, *PRECISIONS[row["precision"]])  # SGLang "auto"
     adp, (ep, moe_tp) = _int(row["attention_dp_size"]), campaign_settings.moe_layout(row)  # EP / MoE TP
     k, r = campaign_settings.draft(row, model_shape)  # MTP where the campaign ran it
     dep = row_deployment(row)

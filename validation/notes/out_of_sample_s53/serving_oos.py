@@ -88,7 +88,9 @@ THROUGHPUT: list[dict[str, Any]] = [
     dict(id="s52-5-mlperf-v4.1-l2-70b-mi300x-offline", kind="mlperf", group="dense other", conf="moderate",
          source="MLPerf v4.1, AMD 8x MI300X vLLM, AMD blog 2024-08-28", model="llama2-70b", system="mi300x-cluster",
          stack="vllm-0.9-rocm.yaml", gpus=8, deployment=dict(tp=1, pp=1, dtype="fp8", kv_dtype="fp8"), workload=OO,
-         requests=24576, scenario="offline", published=21028.0, assumed="TP1 x 8, the v5.1 file's MI300X stack"),
+         requests=24576, scenario="offline", published=23514.0,  # RECALLED, AMD's v4.1 chart: Offline 23,514
+         assumed="TP1 x 8, the v5.1 file's MI300X stack; 21,028 (until hJ56) is the chart's Server figure, "
+                 "not Offline (hB56; the same figure as s56's v41-l2-70b-mi300x-genoa-offline)"),
     dict(id="s52-6-mlperf-v4.1-l2-70b-b200-offline", kind="mlperf", group="Blackwell", conf="good",
          source="MLPerf v4.1 preview, NVIDIA 1x B200 FP4, NVIDIA blog 2024-08-28 ('4x H100')", model="llama2-70b",
          system="dgx-b200", gpus=1, deployment=dict(tp=1, pp=1, dtype="nvfp4", kv_dtype="fp8"), workload=OO,

@@ -152,6 +152,8 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         why = r.deployment.kv_dtype_source
         if why and why != "--kv-dtype":  # the default the engines' "auto" gives (`serving.kv_default`)
             table.add_row("KV cache dtype", f"{r.deployment.kv_dtype}: {why}")
+        if r.deployment.mla_decode_kernel:  # which MLA decode kernel / latent-cache path was priced (hJ56)
+            table.add_row("MLA decode kernel", r.deployment.mla_decode_kernel)
     if r.slo_attainment is None:  # no SLO given: null in --json (hU56), where both printed 100 %
         flags = "--ttft-slo, --tpot-slo" if isinstance(r, ServingResult) else "--ttft-slo (the image latency SLO)"
         table.add_row("SLO attainment", f"- (no SLO: {flags} or a workload's)")
