@@ -2,8 +2,8 @@
 the rail-only design's wider leaf domains (`topology.build_topology` reads both).
 
 Rail-optimised (NVIDIA DGX SuperPOD reference architecture, the source of catalog/systems/dgx-h100-superpod.yaml:
-a scalable unit of 32 DGX H100 has 8 QM9700 leaves, NIC r of every DGX on leaf r; ../shared/reference/network.md,
-"Rail-optimised: the same NIC index on every node goes to the same leaf"): which NICs a leaf takes follows the rails,
+a scalable unit of 32 DGX H100 has 8 QM9700 leaves, NIC r of every DGX on leaf r: the same NIC index on every node
+goes to the same leaf, the compute fabric's rail-optimised wiring): which NICs a leaf takes follows the rails,
 and a leaf's oversubscription o:1 sets how many of its ports go up (ceil(down / o)), not which NICs it takes. The
 builder's count ceil(NIC links / down ports) gave a DGX H100 SU at 2:1 leaves (42 down ports of 64 at most) 7
 leaves for 8 rails: wired unrailed, with 7 spine planes above them (split by leaf index) that nothing joined, so the
