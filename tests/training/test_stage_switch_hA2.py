@@ -18,6 +18,15 @@ from test_metamorphic_hX1_hardware import train, what_if
 from test_stage_switch_hA import SWITCH, _plan, assert_grid_rows_are_single_plans
 
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
+from infraplan.training import host_time
+
+
+@pytest.fixture(autouse=True)
+def _no_cp_ring_host_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hX1's plan (CP2 at seq 1,024, 32 micro-batches of 512 tokens a rank, eager torchtitan) is host-bound once the
+    CP ring's host calls are priced (hL, session 56: `other` 3.3 s against 0.27 s of compute), and a host-bound step
+    hides every DP window; what this file checks is the stage that sets the DP exposure, so the ring's calls are off."""
+    monkeypatch.setattr(host_time, "CP_RING_HOST_CALLS_ON", False)
 
 
 def _switch(zero: int) -> list[Any]:

@@ -30,6 +30,7 @@ grid's arrays (`frozen_grid`: the same terms element-wise, the same bits; `searc
   collective_times`, bf16 bytes) and added to the exposed TP time (no overlap), its forward re-run under full
   recompute. Per GPU the adapter holds R x in / TP + R x out / TP of a column-parallel projection's in x out (A and
   B split), R x in / TP + R x out / TP of a row-parallel one likewise (`adapter_params`).
+* host issue: the adapters' calls and the frozen wgrads' missing launches, `training.adapter_host` (hL56).
 * DP traffic and optimizer: only the adapters' gradients are reduced and only their parameters stepped (Adam on
   the adapters; the stage's parameters in `step_traffic` / `optimizer_step` are the adapters' of its layers; the
   tied embedding's gradient sync is gone); ZeRO-3 / FSDP still all-gathers the frozen weights every step (the
@@ -284,7 +285,8 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     out["compute_bwd"] = terms["compute_bwd"] - skipped + bwd + rerun
     if "compute_paired" in terms:  # (DualPipe's paired chunk: both phases)
         out["compute_paired"] = terms["compute_paired"] + fwd - skipped + bwd + rerun
-    return out
+    from infraplan.training.adapter_host import with_adapter_host  # (it reads this module's adapters; hL56)
+    return with_adapter_host(out, shape, row, spec, stack, fabric)
 
 
 def frozen_traffic(traffic: dict[str, Any], shape: TransformerShape, row: PlanArrays, spec: LoraSpec,

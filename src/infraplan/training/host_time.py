@@ -57,6 +57,22 @@ CHECKPOINT_HOST_CALLS = (5.0, 14.0)
 # condition": 7 host calls, each priced at one eager dispatch. They follow a sync, with nothing queued, so the
 # GPU waits for all of them (sequence parallel sends the s / TP shard as is: no scatter / gather calls).
 BLOCKING_P2P_HOST_CALLS = 7.0
+# Context parallelism's ring (Transformer Engine's `AttnFuncWithCPAndKVP2P`, Megatron-Core's default cp_comm_type
+# "p2p") runs the attention core as CP steps, each its own host calls (transformer_engine 2.14
+# pytorch/attention/dot_product_attention/context_parallel.py, sbhd, causal, fused attention, bf16): forward per
+# step (:1571-1590, :1768-1840, :1843-1860) the two `req.wait()` of the previous exchange, `torch.empty_like` of the
+# receive buffer, `batch_isend_irecv`, the causal section's `.contiguous()` copies (lower triangle K and V, upper
+# triangle Q: ~1 a step), the fused-attention call, then the step's softmax-LSE correction (`squeeze_`, the jit
+# correction, `wait_event`, `record_event`) and its output correction after the loop: 11; backward per step
+# (:2310-2345, :2470-2640) four `req.wait()`, `batch_isend_irecv` (KV and dKV), the K / V slices and views (2),
+# the section's copies (~1), the fused backward, the dQ update (slice + copy / add: 2), dK / dV views (2) and
+# their updates (2), ~1 view of dK_ / dV_: 16. Each priced at one eager dispatch (as `CHECKPOINT_HOST_CALLS`;
+# waits and event calls cost less: an upper reading). ASSUMPTION: TE 1.x of the NeMo 24.x containers runs the same
+# loop (its `flash_attn_p2p_communicate` and corrections are the same functions; not readable here). Replaces the
+# one attention launch (fwd; 3 bwd) and the one CP collective launch the op table counts. Under CUDA graphs the
+# stack's graph launch stands for all of it (unchanged). Toggle `CP_RING_HOST_CALLS_ON` (hL, session 56).
+CP_RING_HOST_CALLS = (11.0, 16.0)
+CP_RING_HOST_CALLS_ON = True
 CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
 # enum codes as ints (an enum member's lookup and int() cost more than the comparison; issue 18)
 _UNFUSED, _FULL, _SELECTIVE = int(Attention.UNFUSED), int(Recompute.FULL), int(Recompute.SELECTIVE)
@@ -136,6 +152,13 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
     full = plan.recompute == _FULL
     recompute = pick(full, fwd, pick(plan.recompute == _SELECTIVE, attn_fwd, 0.0))  # np.select's
     bwd = 2.0 * gemms + pick(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
+    if CP_RING_HOST_CALLS_ON:  # the ring's steps for the one attention (+ CP collective) launch counted above
+        ring = plan.cp > 1
+        cp = plan.cp if plain else np.asarray(plan.cp, dtype=np.float64)
+        ring_fwd = pick(ring, cp * CP_RING_HOST_CALLS[0] - attn_fwd - 1.0, 0.0)
+        fwd = fwd + ring_fwd
+        bwd = bwd + pick(ring, cp * CP_RING_HOST_CALLS[1] - pick(unfused, 6.0, 3.0) - 1.0, 0.0) + pick(
+            full, ring_fwd, 0.0)
     return fwd + pick(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + pick(full, CHECKPOINT_HOST_CALLS[1], 0.0)
 
 

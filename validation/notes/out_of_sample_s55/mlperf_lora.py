@@ -58,7 +58,7 @@ ROWS = [
     dict(id="v4.0-nvidia-h200-8", who="NVIDIA HGX H200 (1 node, 1000 W)", system="hgx-h200", gpus=8, minutes=24.7,
          conf="medium"),
     dict(id="v4.0-nvidia-eos-1024", who="NVIDIA Eos (DGX H100)", system="dgx-h100-superpod", gpus=1024,
-         minutes=1.5, conf="medium"),
+         minutes=1.5, conf="medium", recalled_plan=(4, 8, 32)),  # TP4 PP1 CP8, GBS 32: RECALLED, low (hL56)
     dict(id="v4.1-nvidia-b200-8", who="NVIDIA DGX B200 (preview)", system="dgx-b200", gpus=8, minutes=12.8,
          conf="low (derived: '2.2x per GPU over Hopper' x the H100 row)"),
 ]
@@ -117,8 +117,13 @@ def run_row(row: dict) -> dict | None:
     if not priced:
         return None
     best = min(priced, key=lambda q: q["ttt"])
+    at_rcp = [q for q in priced if q["gbs"] in RCP]  # batches with an RCP of their own (no interpolation; hL56)
+    rcp_best = min(at_rcp, key=lambda q: q["ttt"]) if at_rcp else None
+    plan = row.get("recalled_plan")
+    recalled = price(row, *plan) if plan else None
     return dict(best, id=row["id"], minutes=row["minutes"], conf=row["conf"],
-                range=(min(q["err"] for q in priced), max(q["err"] for q in priced)), n=len(priced))
+                range=(min(q["err"] for q in priced), max(q["err"] for q in priced)), n=len(priced),
+                rcp_best=rcp_best, recalled=recalled)
 
 
 def main() -> None:
@@ -135,6 +140,11 @@ def main() -> None:
               f" err {r['err']:+.1%} (steps {r['err_steps']:+.1%}, as full FT {r['err_full']:+.1%},"
               f" const lora {r['err_const_lora']:+.1%}, const 6N {r['err_const_6n']:+.1%})"
               f" range {r['range'][0]:+.1%}..{r['range'][1]:+.1%} over {r['n']} plans", flush=True)
+        for label in ("rcp_best", "recalled"):  # the fastest plan at an RCP batch; the recalled plan (hL56)
+            q = r[label]
+            if q and (label == "recalled" or q["gbs"] != r["gbs"]):
+                print(f"{'':24s} {label:8s} TP{q['tp']} CP{q['cp']} DP{q['dp']} GBS {q['gbs']:4d} step"
+                      f" {q['step_s']:.3f} s share {q['share']:.3f} | ttt {q['ttt']:6.2f} min err {q['err']:+.1%}")
     head = [r for r in out if not r["conf"].startswith("low")]
     for key in ("err", "err_steps", "err_full", "err_const_lora", "err_const_6n"):
         print(f"mean |{key}| (medium rows, {len(head)}): {np.mean([abs(r[key]) for r in head]):.2%}"

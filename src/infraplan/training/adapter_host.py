@@ -1,0 +1,65 @@
+"""Host issue of LoRA adapters: the calls each adapter adds to a layer's eager host time (hL, session 56).
+
+A frozen-base step (`training.frozen_base`) runs the adapters as their own small modules beside each adapted
+projection, every one a Python call into PyTorch (Megatron-Bridge 0.6.0 peft/lora_layers.py:80-85 `LoRALinear.
+forward`, peft/utils.py:1183-1251 `ParallelLinearAdapter.forward`): forward the layer-norm output's `.contiguous()`,
+the adapter dropout, `linear_in`, the activation (identity), `linear_out`, `x * (alpha / dim)`, the reshape and the
+add to the base output: 8 (`ADAPTER_CALLS[0]`); backward the scale's gradient, the data- and weight-gradient GEMM of
+each linear, dropout's and the input-gradient sum of the adapter and base branches: 7 (`ADAPTER_CALLS[1]`); plus the
+launches of the adapters' own TP collectives (`frozen_base.adapter_collectives`). A frozen GEMM computes no weight
+gradient, so its wgrad launch leaves the layer's backward count (`LayerOps.gemm_kernels`: one each). Each call is
+one eager dispatch (`Node.host_kernel_dispatch_s`, as `host_time` prices the layer's kernels; the reshape and the
+identity cost less: an upper reading). Under CUDA graphs the stack's graph launch stands for them (none added).
+A routed experts' grouped projection is one adapter over its local experts (`frozen_base`'s sites): one set of
+calls at its share of the layers. Toggle `ADAPTER_HOST_CALLS`. At 8 GPUs (MLPerf v4.0 Llama 2 70B LoRA, TP4 CP2,
+4,096 tokens a GPU) the GPU work hides them; at 1,024 GPUs (TP4 CP8, 1,024 tokens) they add ~70 ms a step
+(validation/notes/training_sets_tried.md "hL (session 56)").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.network.collectives import Fabric
+from infraplan.ops.layer import layer_ops
+from infraplan.scalar_path import pick, to_float
+from infraplan.training import frozen_base
+from infraplan.training.enums import Recompute
+from infraplan.training.layer_time import layer_layout
+from infraplan.training.plan import PlanArrays
+
+ADAPTER_HOST_CALLS = True
+ADAPTER_CALLS = (8.0, 7.0)  # per adapter: forward, backward (module docstring)
+
+
+def adapter_host_calls(shape: TransformerShape, row: PlanArrays, spec: frozen_base.LoraSpec,
+                       stack: Stack) -> tuple[Any, Any]:
+    """(forward, backward) host calls the adapters add to one layer and micro-batch, less the frozen GEMMs' wgrad
+    launches: a `one_row` plan's floats or a grid's arrays."""
+    ops = layer_ops(shape, layer_layout(row, False))
+    sites: Any = 0.0
+    for g in ops.gemms:
+        if g.role in frozen_base.LORA_TARGETS[spec.targets]:  # an adapted projection: its share of the layers
+            sites = sites + (g.share if g.grouped else g.count * g.share)
+    one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats)
+    fwd_c, bwd_c = (frozen_base.adapter_collectives(shape, row, spec, stack, ops.gemms)
+                    if frozen_base.ADAPTER_TP_COLLECTIVES else ((), ()))
+    launched = [sum((pick(c.mask and c.group > 1, c.count, 0.0) if one else c.launches() for c in cs), 0.0)
+                for cs in (fwd_c, bwd_c)]
+    sites = to_float(sites)
+    return sites * ADAPTER_CALLS[0] + launched[0], sites * ADAPTER_CALLS[1] + launched[1] - ops.gemm_kernels()
+
+
+def with_adapter_host(out: dict[str, Any], shape: TransformerShape, row: PlanArrays, spec: frozen_base.LoraSpec,
+                      stack: Stack, fabric: Fabric) -> dict[str, Any]:
+    """Per-layer terms with the adapters' host calls in `host_fwd` / `host_bwd` (eager stacks; the forward's again
+    under full recompute); unchanged with the toggle off or under CUDA graphs."""
+    if not ADAPTER_HOST_CALLS or stack.cuda_graphs:
+        return out
+    calls_fwd, calls_bwd = adapter_host_calls(shape, row, spec, stack)
+    rerun = pick(row.recompute == int(Recompute.FULL), calls_fwd, 0.0)
+    out["host_fwd"] = out["host_fwd"] + calls_fwd * fabric.host_kernel_dispatch_s
+    out["host_bwd"] = out["host_bwd"] + (calls_bwd + rerun) * fabric.host_kernel_dispatch_s
+    return out
