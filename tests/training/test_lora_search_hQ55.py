@@ -1,5 +1,5 @@
 """`search --lora-rank` (hQ, session 55): every plan of the grid priced as `train --lora-rank` prices one (the
-frozen base's step and memory on arrays: `frozen_base.frozen_grid`, `search_rows.frozen_memory_total`), so a row
+frozen base's step and memory on arrays: `adapter_host.frozen_grid`, `search_rows.frozen_memory_total`), so a row
 is `train` of its command, bit for bit."""
 
 from __future__ import annotations

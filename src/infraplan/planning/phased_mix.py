@@ -252,8 +252,9 @@ def _explain_phased(m: PhasedMix) -> str:
             binding.append(f"pool {name} used up ({limit:,} devices"
                            f"{', the limit per pool' if m.available[p] is None else ''})")
         base = _base_servers(m, p) * m.server(p)
-        for k in range(n_k):  # an installed base serves before the pool's delivery date, when it buys none (hF56)
-            if base and not m.pool_open[p, k] and short[:, k].max() > 1e-6:
+        for k in range(n_k):  # an installed base serves before the pool's delivery date, when it buys none (hF56;
+            alive = not m.cohorts or m.cohorts[p].base_alive[k]  # hR56: not once it has retired)
+            if base and alive and not m.pool_open[p, k] and short[:, k].max() > 1e-6:
                 binding.append(f"pool {name} in {m.phase_names[k]}: its installed {base:,} devices alone (new ones "
                                "not delivered yet: from_year)")
     wholes = [f"{m.service_names[s]} in {m.phase_names[k]}{_whole_jobs(m, s, k)}" for s in range(n_s)

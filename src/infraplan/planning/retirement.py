@@ -39,7 +39,7 @@ import numpy as np
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.planning.plan_dates import YEAR_TOLERANCE, alive, at_or_after, span_text, year_text
-from infraplan.planning.pool_money import COST_OBJECTIVES, missing_pool_price
+from infraplan.planning.pool_money import COST_OBJECTIVES, missing_pool_price, node_devices
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
 
 REFRESH_SUFFIX = "-refresh"  # the successor pool's name: <pool><REFRESH_SUFFIX>
@@ -141,9 +141,11 @@ def out_of_service(spec: ScenarioSpec, p: int, k: int) -> str | None:
     purchase have retired. The sizing skips it, naming why (hM54: the MILP's elastic LP blamed a site's power cap
     for a demand only the successor could meet, where the successor cannot serve it)."""
     pool, years, cycles = spec.pools[p], [ph.year for ph in spec.phases], lifecycles(spec)
-    base = pool.installed and (cycles is None or cycles[p].base_alive[k])  # (in place before from_year: hF56)
+    whole = pool.installed >= node_devices(pool)  # (a partial server's base is left out: `scenario_report.whole_base`)
+    base = whole and (cycles is None or cycles[p].base_alive[k])  # (in place before from_year: hF56)
     if pool.from_year is not None and pool.from_year > years[k] and not base:
-        retired = ", its installed base retired" if pool.installed else ""
+        retired = ("" if not pool.installed else ", its installed base retired" if whole else
+                   f", its installed {pool.installed:,} short of one whole {node_devices(pool)}-device server")
         return f"delivered from {year_text(pool.from_year)}{retired}"
     if cycles is None or cycles[p].buy_open[k] or (pool.installed and cycles[p].base_alive[k]):
         return None

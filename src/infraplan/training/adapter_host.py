@@ -14,6 +14,8 @@ A routed experts' grouped projection is one adapter over its local experts (`fro
 calls at its share of the layers. Toggle `ADAPTER_HOST_CALLS`. At 8 GPUs (MLPerf v4.0 Llama 2 70B LoRA, TP4 CP2,
 4,096 tokens a GPU) the GPU work hides them; at 1,024 GPUs (TP4 CP8, 1,024 tokens) they add ~70 ms a step
 (validation/notes/training_sets_tried.md "hL (session 56)").
+`frozen_layers` / `frozen_grid` are a frozen base's per-layer terms with these calls (one plan's floats / a search
+grid's arrays): the one entry `step_time` takes, so `frozen_base` need not know this module.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ from typing import Any
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import layer_ops
 from infraplan.scalar_path import pick, to_float
 from infraplan.training import frozen_base
 from infraplan.training.enums import Recompute
+from infraplan.training.frozen_base import FrozenEndStages, frozen_ends, frozen_traffic, with_frozen_layers
 from infraplan.training.layer_time import layer_layout
+from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
+from infraplan.training.step_traffic import EndStageTraffic, dp_collectives
 
 ADAPTER_HOST_CALLS = True
 ADAPTER_CALLS = (8.0, 7.0)  # per adapter: forward, backward (module docstring)
@@ -63,3 +69,25 @@ def with_adapter_host(out: dict[str, Any], shape: TransformerShape, row: PlanArr
     out["host_fwd"] = out["host_fwd"] + calls_fwd * fabric.host_kernel_dispatch_s
     out["host_bwd"] = out["host_bwd"] + (calls_bwd + rerun) * fabric.host_kernel_dispatch_s
     return out
+
+
+def frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: KernelRates, row: PlanArrays,
+                  precision: Any, stack: Stack, spec: frozen_base.LoraSpec, fabric: Fabric) -> dict[str, Any]:
+    """`frozen_base.with_frozen_layers` (the frozen GEMMs, the adapters' GEMMs and TP collectives) with the adapters'
+    host calls (`with_adapter_host`)."""
+    out = with_frozen_layers(terms, shape, rates, row, precision, stack, spec, fabric)
+    return with_adapter_host(out, shape, row, spec, stack, fabric)
+
+
+def frozen_grid(shape: TransformerShape, pricing: ClusterPricing, fabrics: tuple[Fabric, Fabric], plan: PlanArrays,
+                stack: Stack, spec: frozen_base.LoraSpec, terms: tuple[dict[str, Any], dict[str, Any], EndStageTraffic]
+                ) -> tuple[dict[str, Any], dict[str, Any], FrozenEndStages]:
+    """A search grid's (per-layer terms, traffic, end stages) of a frozen base: `frozen_layers`,
+    `frozen_traffic` (the adapters' DP collectives: `step_traffic.dp_collectives` at every ZeRO stage, at the
+    stack's gradient bytes and all-reduce) and `frozen_ends` on arrays, as `step_time.one_plan_step_time` applies
+    them to one plan's floats. `fabrics`: (the layers', the DP collectives')."""
+    layers, traffic, ends = terms
+    traffic = frozen_traffic(traffic, shape, plan, spec, lambda params: dp_collectives(
+        shape, fabrics[1], plan, params, 0.0, stack.grad_reduce_bytes, grad_all_reduce=stack.grad_reduce_all_reduce))
+    return (frozen_layers(layers, shape, pricing.rates, plan, pricing.precision_of(plan), stack, spec, fabrics[0]),
+            traffic, frozen_ends(ends, shape, plan, spec))

@@ -5,7 +5,7 @@ A LoRA run trains rank-R adapters W + B A (A: in x R, B: R x out) beside the fro
 LoRA reference and NeMo's `target_modules=["linear_qkv", "linear_proj"]` adapt them; "all": every linear layer
 of the block but the router, a MoE's experts as below). Priced by the step model itself (`step_time.
 one_plan_step_time(..., lora=spec)`, as `forward_pass` prices an evaluation), on one plan's floats or a search
-grid's arrays (`frozen_grid`: the same terms element-wise, the same bits; `search --lora-rank`, `search_rows`):
+grid's arrays (`adapter_host.frozen_grid`: the same terms element-wise, the same bits; `search --lora-rank`):
 * compute: each frozen GEMM's backward is its data gradient alone (the input gradient the layers below need; no
   weight gradient is computed for a weight without `requires_grad`), so its weight-gradient GEMM, priced as the
   full step prices it (`layer_kernels`: (k x m) @ (m x n) at the main gradient's width), is taken out of the
@@ -66,20 +66,16 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.moe_routing import MoeRouting
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
-from infraplan.hardware.kernels import (
-    KernelRates,
-    gemm_seconds,
-    gemm_time,
-    grouped_gemm_seconds,
-    grouped_gemm_time,
-)
+from infraplan.hardware.kernels import KernelRates, gemm_seconds, gemm_time
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Gemm, layer_ops
 from infraplan.ops.layer_records import Collective
 from infraplan.scalar_path import FLOAT_OPS, negate, ops_of, pick, to_bool, to_float
 from infraplan.training.enums import Recompute
+from infraplan.training.expert_counts import expert_wgrad_time
 from infraplan.training.layer_kernels import (
     collective_times,
     gemm_fwd_bwd,
@@ -88,10 +84,9 @@ from infraplan.training.layer_kernels import (
     wgrad_width,
 )
 from infraplan.training.layer_time import layer_layout
-from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import local_params
-from infraplan.training.step_traffic import EndStageTraffic, dp_collectives
+from infraplan.training.step_traffic import EndStageTraffic
 
 # the projections each target set adapts (`ops.layer` roles); "all": every linear of the block but the router
 LORA_TARGETS = {"attention": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up"),
@@ -121,6 +116,8 @@ def lora_spec(shape: TransformerShape, rank: int, targets: str = "attention") ->
     """A checked spec: one-line InputError for a rank <= 0 or above the hidden size or unknown targets."""
     if targets not in LORA_TARGETS:
         raise InputError(f"--lora-targets must be one of {', '.join(LORA_TARGETS)} (got {targets!r})")
+    if isinstance(rank, bool) or not isinstance(rank, int | np.integer):  # (a sweep's "16", 1.5, true: hR56)
+        raise InputError(f"--lora-rank must be a whole number (got {rank!r})")
     if not 0 < rank <= shape.hidden_size:
         raise InputError(f"--lora-rank must be in 1..{shape.hidden_size} (the hidden size; got {rank})")
     return LoraSpec(rank, targets)
@@ -215,13 +212,13 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
     rate, width = precision
     grad_bytes = main_grad_wgrad_bytes(stack)
     if type(row.tp) is not int:  # type: ignore[comparison-overlap]  # a grid of plans
-        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec, row)
+        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec, row, stack.moe)
     skipped = 0.0
     for g in gemms:  # `layer_kernels.gemm_fwd_bwd`'s weight-gradient GEMM of each
         m, n, k = float(g.m), float(g.n), float(g.k)
         w_grad = output_width(width, k, n, m) if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
-        skipped += (float(g.share) * grouped_gemm_seconds(rates, k, n, m, float(g.count), w_grad, rate) if g.grouped
-                    else float(g.count) * gemm_seconds(rates, k, n, m, w_grad, rate))
+        skipped += (expert_wgrad_time(rates, m, n, k, float(g.count), float(g.share), w_grad, rate, stack.moe, True)
+                    if g.grouped else float(g.count) * gemm_seconds(rates, k, n, m, w_grad, rate))
     bf16 = (rates.matmul_flops_per_s, 2.0)
     fwd = bwd = 0.0
     r = float(spec.rank)
@@ -234,7 +231,8 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
 
 
 def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tuple[Any, Any],
-                      grad_bytes: float | None, spec: LoraSpec, row: PlanArrays) -> tuple[Any, Any, Any]:
+                      grad_bytes: float | None, spec: LoraSpec, row: PlanArrays,
+                      routing: MoeRouting) -> tuple[Any, Any, Any]:
     """`frozen_layer_terms` on arrays over plans: each term as the float path prices it, in `gemm_time` /
     `grouped_gemm_time` and `gemm_fwd_bwd`'s array form."""
     rate, width = precision
@@ -242,8 +240,8 @@ def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tu
     for g in gemms:
         m, n, k = to_float(g.m), to_float(g.n), to_float(g.k)
         w_grad = output_width(width, k, n, m) if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
-        skipped = skipped + (g.share * grouped_gemm_time(rates, k, n, m, g.count, w_grad, rate) if g.grouped
-                             else g.count * gemm_time(rates, k, n, m, w_grad, rate))
+        skipped = skipped + (expert_wgrad_time(rates, m, n, k, g.count, g.share, w_grad, rate, routing, False)
+                             if g.grouped else g.count * gemm_time(rates, k, n, m, w_grad, rate))
     bf16 = (rates.matmul_flops_per_s, 2.0)
     fwd: Any = 0.0
     bwd: Any = 0.0
@@ -285,8 +283,7 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     out["compute_bwd"] = terms["compute_bwd"] - skipped + bwd + rerun
     if "compute_paired" in terms:  # (DualPipe's paired chunk: both phases)
         out["compute_paired"] = terms["compute_paired"] + fwd - skipped + bwd + rerun
-    from infraplan.training.adapter_host import with_adapter_host  # (it reads this module's adapters; hL56)
-    return with_adapter_host(out, shape, row, spec, stack, fabric)
+    return out  # (the adapters' host calls: `adapter_host.frozen_layers`, hL56)
 
 
 def frozen_traffic(traffic: dict[str, Any], shape: TransformerShape, row: PlanArrays, spec: LoraSpec,
@@ -331,20 +328,6 @@ class FrozenEndStages(EndStageTraffic):
 def frozen_ends(ends: EndStageTraffic, shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> FrozenEndStages:
     """The end stages of a plan (a `one_row`'s, or a grid's) training their layers' adapters alone."""
     return FrozenEndStages(ends, adapter_params(shape, row, spec)[0], row.zero)
-
-
-def frozen_grid(shape: TransformerShape, pricing: ClusterPricing, fabrics: tuple[Fabric, Fabric], plan: PlanArrays,
-                stack: Stack, spec: LoraSpec, terms: tuple[dict[str, Any], dict[str, Any], EndStageTraffic]
-                ) -> tuple[dict[str, Any], dict[str, Any], FrozenEndStages]:
-    """A search grid's (per-layer terms, traffic, end stages) of a frozen base: `with_frozen_layers`,
-    `frozen_traffic` (the adapters' DP collectives: `step_traffic.dp_collectives` at every ZeRO stage, at the
-    stack's gradient bytes and all-reduce) and `frozen_ends` on arrays, as `step_time.one_plan_step_time` applies
-    them to one plan's floats. `fabrics`: (the layers', the DP collectives')."""
-    layers, traffic, ends = terms
-    traffic = frozen_traffic(traffic, shape, plan, spec, lambda params: dp_collectives(
-        shape, fabrics[1], plan, params, 0.0, stack.grad_reduce_bytes, grad_all_reduce=stack.grad_reduce_all_reduce))
-    return (with_frozen_layers(layers, shape, pricing.rates, plan, pricing.precision_of(plan), stack, spec,
-                               fabrics[0]), traffic, frozen_ends(ends, shape, plan, spec))
 
 
 def frozen_end_price(price: Callable[[list[tuple[Any, ...]]], list[dict[str, Any]]],

@@ -4,7 +4,7 @@
 --lora-rank / --lora-targets included), so a search row copied into `train` gives its numbers.
 
 A LoRA search prices every plan of the grid through the single estimate's LoRA step and memory on arrays
-(`step_time.one_plan_step_time(..., lora=spec)`: `frozen_base.frozen_grid`; `frozen_memory_total`: the frozen
+(`step_time.one_plan_step_time(..., lora=spec)`: `adapter_host.frozen_grid`; `frozen_memory_total`: the frozen
 base's memory, `frozen_base.frozen_memory`), and its best rows through `train`'s own float path
 (`plan_outputs.one_plan_outputs(..., lora)`), so a row equals `train` of its command. It prices every row of the
 grid, without the branch and bound (`search_bounds`) or the rows' cheap bound (`row_bound`): their floors are a full

@@ -35,13 +35,14 @@ from infraplan.ops.params import PLAN_SHAPE_COUNTS
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 from infraplan.training.activation_memory import activation_bytes_per_token_layer
 from infraplan.training.activation_offload import with_offload_wait
+from infraplan.training.adapter_host import frozen_grid, frozen_layers
 from infraplan.training.attention_core import attention_core_times as attention_core_times
 from infraplan.training.axes import COMM_KEYS as COMM_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.expert_dispatch import deepep_node_dedup, ep_seconds, with_ep_comm, with_flex_dispatcher
 from infraplan.training.forward_pass import forward_only_terms
-from infraplan.training.frozen_base import LoraSpec, frozen_ends, frozen_grid, frozen_traffic, with_frozen_layers
+from infraplan.training.frozen_base import LoraSpec, frozen_ends, frozen_traffic
 from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
@@ -331,14 +332,13 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         held = None if stage_only else (*_dp_key_of(dp_fabric, row, grad_bytes), all_reduce)
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
             traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
-                                                          traffic["expert_params"], grad_bytes,
-                                                          None, held, all_reduce)
+                                                          traffic["expert_params"], grad_bytes, None, held, all_reduce)
             if lora is not None:  # a frozen base: the adapters' gradients and steps (`frozen_base`)
                 traffic = frozen_traffic(traffic, shape, row, lora, lambda params: _one_plan_dp_collectives(
                     shape, dp_fabric, row, params, 0.0, grad_bytes, None, held, all_reduce))
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
-        floats = floats if lora is None else with_frozen_layers(floats, shape, rates, row, precision_of(row), profile,
-                                                                 lora, fabric)
+        if lora is not None:  # a frozen base: its GEMMs, the adapters' and their host calls (`adapter_host`)
+            floats = frozen_layers(floats, shape, rates, row, precision_of(row), profile, lora, fabric)
         if forward_only:  # no backward, gradients or optimizer; nothing saved to offload (`forward_pass`)
             forward = forward_only_terms(floats)
             return assemble_step(row, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
