@@ -3,7 +3,7 @@ client's connection pool. Each rule names its campaigns by source fields (`silic
 `serving_hopper_moe`), carries its evidence and is a toggle. Also SGLang's default prefill chunk on the row's GPU
 (`sglang_chunked_prefill`, which AIConfigurator's max_prefill_tokens = ISL + 1500 sits inside; hB70), and the
 receive interval of the Blackwell InferenceX SGLang campaigns (`sglang_recv_interval`, below; hS80), and the KV
-dtype SGLang's kv_cache_dtype "auto" gives DeepSeek's own checkpoints (`engine_kv_dtype`, off; hJ, session 56).
+dtype SGLang's kv_cache_dtype "auto" gives DeepSeek's own checkpoints on the Hopper rows (`engine_kv_dtype`; hJ56).
 
 ## SGLang's scheduler receive interval on Blackwell (session 50, helper hS80; toggle `SGLANG_RECV_INTERVAL_RULE`)
 
@@ -132,16 +132,22 @@ AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.
 CAPPED_CLIENT_CAMPAIGNS = (("model=GPT-OSS-120B", "measured=2025-12-0"),)  # source fields; ASSUMPTION (docstring)
 # SGLang's kv_cache_dtype "auto" on DeepSeek's own block-fp8 releases, whose config names no KV format: a bf16 latent
 # cache (sglang 0.5.9 model_executor/model_runner.py:1669-1687, `serving.kv_default`), not the fp8 the MoE set's
-# PRECISIONS give every fp8 row (hJ, session 56). Off: it worsens the gated sets a little (MoE 14.709 -> 14.718 %,
-# disaggregated 14.547 -> 14.651 %; notes serving_hopper_moe_tried.md "hJ (session 56)")
-SGLANG_AUTO_KV_MLA = False
+# PRECISIONS give every fp8 row (hJ, session 56), on the Hopper rows (`AUTO_KV_SYSTEMS`). On with
+# `serving.mla_decode.SGLANG_HOPPER_MLA_FIT_DTYPES`'s fp8 fit (the lead, session 56): MoE 14.709 -> 14.718 %,
+# disaggregated 14.547 -> 14.651 % (notes "hJ (session 56)"); without it those rows would run the measured fp8 path
+# (FA3 over a bf16 copy of the pool) SGLang does not take for them (MoE 15.63 %). The Blackwell rows keep fp8: the
+# same rule there takes that set 19.746 -> 20.900 %, so they set --kv-cache-dtype fp8_e4m3 (as SGLang's trtllm_mla
+# backend takes it: server_args.py:1751, sglang 0.5.8), which the rows do not state: ASSUMPTION
+SGLANG_AUTO_KV_MLA = True
 AUTO_KV_BF16_CHECKPOINTS = frozenset({"deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V3"})  # no kv_cache_quant_algo
+AUTO_KV_SYSTEMS = frozenset({"h100_sxm", "h200_sxm"})  # the sets' Hopper `system`s
 
 
 def engine_kv_dtype(row: dict[str, str], dtype: str, kv_dtype: str) -> tuple[str, str]:
     """(weight dtype, KV dtype) a MoE / MLA row ran: its precision's (`serving_hopper_moe.PRECISIONS`), the KV cache
-    bf16 on an SGLang row of a checkpoint naming no KV format where `SGLANG_AUTO_KV_MLA` (SGLang's "auto")."""
-    if SGLANG_AUTO_KV_MLA and row.get("backend") == "sglang" and row["model_path"] in AUTO_KV_BF16_CHECKPOINTS:
+    bf16 on a Hopper SGLang row of a checkpoint naming no KV format where `SGLANG_AUTO_KV_MLA` (SGLang's "auto")."""
+    if (SGLANG_AUTO_KV_MLA and row.get("backend") == "sglang" and row["model_path"] in AUTO_KV_BF16_CHECKPOINTS
+            and row.get("system") in AUTO_KV_SYSTEMS):
         return dtype, "bf16"
     return dtype, kv_dtype
 
