@@ -27,6 +27,8 @@ def test_the_note_names_the_papers_plan_and_a_search_that_beats_it(part: str,
     best = json.loads(capsys.readouterr().out)["best"]
     if part == "gb200":  # "a larger scale-up domain (an NVL72 rack) ... runs it faster under a searched plan"
         assert best["tokens_per_s_per_gpu"] > cap.tokens_per_s_per_gpu
-    else:  # H100: search ranks under Hopper's published-MFU ceiling, which the paper's plan passes since hT87 (the
-        # gated llama3-405b-16k-gpus row +14 %): the note claims no faster H100 plan
-        assert 0.0 < best["tokens_per_s_per_gpu"] < cap.tokens_per_s_per_gpu
+    else:  # H100: search ranks under Hopper's published-MFU ceiling (Megatron-LM README's 47 % since session 56;
+        # Llama 3's 43 % before, which the paper's plan passed): its best is within it, and within a few per cent of
+        # the paper's plan (176.3 against 170.9 tokens/s per GPU at session 56: the same NVLink domain, the same format)
+        assert not best["beyond_published_mfu"]
+        assert 0.9 * cap.tokens_per_s_per_gpu < best["tokens_per_s_per_gpu"] < 1.1 * cap.tokens_per_s_per_gpu

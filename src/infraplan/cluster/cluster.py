@@ -10,6 +10,8 @@ network power and the price of an accelerator-hour.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -26,6 +28,16 @@ from infraplan.network.topology import ClosTopology, build_topology
 
 if TYPE_CHECKING:
     from infraplan.cluster.power import ServerLayout
+
+
+def whole_count(gpus: object, flag: str = "--gpus") -> None:
+    """One InputError line where a Python caller's count of accelerators is not a whole number (8.5, nan, inf, "8",
+    True: the CLI's int option and the web's integer field refuse them; here 8.5 read "not divisible by TP x PP x
+    CP", inf a raw ValueError, True one GPU: hG56); a whole float (8.0) passes."""
+    whole = (not isinstance(gpus, bool) and isinstance(gpus, int | float | numbers.Integral)
+             and math.isfinite(gpus) and float(gpus).is_integer())
+    if not whole:
+        raise InputError(f"{flag} must be a whole number of accelerators, got {gpus!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,6 +102,7 @@ class Cluster:
         """This cluster, or, when it was built from an accelerator preset (generic node and Clos) and `gpus` is
         more than it holds, the generic cluster of `gpus` accelerators: `--system h800 --gpus 2048` means 2,048
         H800 on the generic fabric. A catalog system keeps its size (asking for more is the caller's error)."""
+        whole_count(gpus)
         if self.generic and gpus > self.total_accelerators:
             return Cluster.for_accelerator(self.accelerator, gpus)
         return self
@@ -104,6 +117,7 @@ class Cluster:
     def check_gpus(self, gpus: int, flag: str = "--gpus") -> None:
         """One InputError line unless 1 <= `gpus` <= the accelerators this cluster holds; beyond a catalog
         system's size it names the accelerator preset (or a user's part file), which takes any count (`for_gpus`)."""
+        whole_count(gpus, flag)
         if gpus < 1:
             raise InputError(f"{flag} must be a positive number of accelerators, got {gpus}")
         if gpus > self.total_accelerators:

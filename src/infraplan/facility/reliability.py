@@ -36,6 +36,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -222,11 +223,35 @@ def failure_rate_accelerator_note(accelerator: str, rate_name: str, rate: Failur
             f"found, so {on}'s rate per GPU{mix} {'are' if mix else 'is'} {used} (ASSUMPTION [U])")
 
 
+def restart_note(job: dict[str, Any]) -> str | None:
+    """One line where the job's MTTF M is shorter than one restart R (`job_reliability`'s dict): under Daly's model
+    (`wall_time_factor`, the goodput's) a restart is itself interrupted e^(R/M) - 1 times on average before the job
+    resumes, so the wall clock explodes (10 M H100: M = 18.2 s, 1.7e12 years for 15.6T tokens; hG56); None where
+    M >= R (Llama 3's 16,384 H100: 3.09 h against 10 min)."""
+    mttf, restart = float(job["job_mttf_s"]), float(job["restart_s"])
+    if mttf >= restart:
+        return None
+
+    def dur(x: float) -> str:
+        return f"{significant_text(x, 3)} s" if x < 120 else f"{significant_text(x / 60.0, 3)} min"
+
+    with np.errstate(over="ignore"):
+        attempts = float(np.expm1(restart / mttf))
+    times = (significant_text(attempts, 2) if attempts < 1e6 else  # no e-notation in an answer (hU51)
+             f"~10^{math.floor(math.log10(attempts))}" if math.isfinite(attempts) else "over 10^308")
+    return (f"job MTTF {dur(mttf)} is shorter than one restart ({dur(restart)}): each restart is itself interrupted "
+            f"e^(R/M) - 1 = {times} times on average before the job resumes (Daly 2006, the goodput's model), "
+            f"hence goodput {job['goodput'] * 100:.1f} %: fewer {job['device_word']}s per job, a faster restart or "
+            "a lower failure rate moves it")
+
+
 def goodput_basis_note(job: dict[str, Any], gpus: int) -> str | None:
     """The one note of every answer whose goodput comes from `job_reliability(...)` (`job`) at `gpus` (train
-    --tokens, campus, plan): the planned interruptions' per-job rate (`goodput_planned_note`) and, where the rate was
-    counted on another accelerator, that it is borrowed (`failure_rate_accelerator_note`); None: nothing to say."""
-    parts = [n for n in [goodput_planned_note(job, gpus), job.get("failure_rate_accelerator_note")] if n]
+    --tokens, campus, plan): the planned interruptions' per-job rate (`goodput_planned_note`), where the rate was
+    counted on another accelerator, that it is borrowed (`failure_rate_accelerator_note`), and a job MTTF shorter
+    than one restart (`restart_note`); None: nothing to say."""
+    parts = [n for n in [goodput_planned_note(job, gpus), job.get("failure_rate_accelerator_note"),
+                         restart_note(job)] if n]
     return "; ".join(parts) or None
 
 
@@ -359,7 +384,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         domains=hold["domains"], gpus_held=hold["gpus_held"], repair_time_s=repair_s,
         expected_gpus_out_of_service=out,
         goodput_of_gpus_held=None if out is None else job["goodput"] * gpus / (hold["gpus_held"] + out),
-        notes=[n for n in [given_interval_note(job) if given else None] if n]
+        notes=[n for n in [given_interval_note(job) if given else None, restart_note(job)] if n]
         + [interval_formula_note(job["checkpoint_write_s"], job["job_mttf_s"], job["daly_interval_s"],
                                  job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,

@@ -49,6 +49,7 @@ from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
 from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
 from infraplan.training.results import TrainingEstimate
+from infraplan.units import significant_text
 
 
 def training_run_totals(train_result: TrainingEstimate, system: str | System | Cluster, tokens: float,
@@ -119,12 +120,27 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
-        notes=[*(n for n in [goodput_basis_note(rel, gpus), adapter_checkpoint_note(train_result),
+        notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
+                             adapter_checkpoint_note(train_result),
                              housed_note(cluster, gpus, money, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
                *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
     )
+
+
+def unfit_run_note(estimate: TrainingEstimate) -> str | None:
+    """One line where the run's plan does not fit memory (`fits` false: an answer, not a refusal, as `train` keeps
+    it): the run's figures are of a plan that cannot run, which its own table did not say (hG56); None where it fits."""
+    if estimate.fits:
+        return None
+    gib = 2.0**30
+    used, capacity = (significant_text(b / gib, 3) for b in (estimate.memory_per_gpu_bytes,
+                                                             estimate.memory_capacity_bytes))
+    return (f"the plan does not fit memory ({used} GiB per accelerator of {capacity} GiB; "
+            f"{estimate.memory_overflow_term} is the largest term): this run's wall clock, GPU-hours, energy and "
+            "cost are of a plan that cannot run; `infraplan search` (or more TP / PP / EP, ZeRO, recompute) finds "
+            "one that fits")
 
 
 def checkpointed_params(estimate: TrainingEstimate) -> int:

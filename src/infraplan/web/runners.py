@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from infraplan.catalog.loader import model_config_warnings
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides
 from infraplan.errors import InputError
@@ -60,6 +61,7 @@ from infraplan.web.requests import (
     CollectiveRequest,
     CompareRequest,
     FacilityRequest,
+    ModelOnSystemRequest,
     NetworkRequest,
     PlanRequest,
     RecsysRequest,
@@ -72,7 +74,7 @@ from infraplan.web.requests import (
     WebRequest,
 )
 from infraplan.web.scenarios import read_warnings, resolve_request
-from infraplan.web.uploads import on_disk, ref
+from infraplan.web.uploads import on_disk, ref, uploads
 
 Progress = Callable[[float], None]
 """A job's progress callback: the fraction done, 0..1."""
@@ -265,12 +267,29 @@ RESULT_MODELS: dict[str, Any] = {
 """Command -> its response model (a union where the command has variants), for the OpenAPI spec."""
 
 
+def with_config_warnings(request: WebRequest, local: WebRequest, result: Result) -> Result:
+    """The result with the lines the CLI prints on stderr reading an uploaded config.json (a key not understood,
+    no model_type, a default filled in: `catalog.loader.model_config_warnings`), which otherwise reach only the
+    server's log (hG56), first in its `warnings` where it has them (serve), else its `notes`, as the CLI's line
+    without its "infraplan: warning: " prefix. A preset states every key (tests/catalog): nothing to add."""
+    if not isinstance(local, ModelOnSystemRequest | ReliabilityRequest) or "model" not in uploads(request):
+        return result  # recsys's model is a recsys model YAML, not a config.json
+    try:
+        lines = list(model_config_warnings(ref(local.model)))
+    except InputError:  # the runner read the same file: unreachable, but a note is not worth a failed answer
+        return result
+    field = "warnings" if "warnings" in type(result).model_fields else "notes"
+    if not lines or field not in type(result).model_fields:
+        return result
+    return result.model_copy(update={field: [*lines, *getattr(result, field)]})
+
+
 def run(request: WebRequest, progress: Progress | None = None) -> Result:
     """The typed result of one request (InputError on bad input, as the CLI). Uploaded files (`web.uploads`) are
     read from a temporary folder by the CLI's loaders; the lines and the result name each by its file name."""
     with on_disk(request) as (local, shown):
         try:
-            result = RUNNERS[request.command](local, progress)
+            result = with_config_warnings(request, local, RUNNERS[request.command](local, progress))
         except InputError as exc:
             raise InputError(shown(str(exc))) from None
         if local is not request and (text := result.model_dump_json()) != shown(text):
