@@ -31,7 +31,9 @@ MEASURED_MS = {("gb200", "sglang", 128, "fp8", 256, 2048): 0.1006, ("gb200", "sg
                ("b200", "trtllm", 128, "bf16", 1024, 8192): 1.6458}
 
 
-def _layer_s(cluster: Cluster, d: Deployment, batch: int, context: int) -> float:
+def layer_seconds(cluster: Cluster, d: Deployment, batch: int, context: int) -> float:
+    """One layer's MLA decode attention as the model prices it (fixed + per-row + per-token terms), seconds;
+    shared with test_mla_decode_sglang_hopper."""
     acc, shape = cluster.accelerator, load_model("deepseek-v3")
     rates = KernelRates.for_dtype(acc, "bf16")
     fixed_s, bytes_per_s = decode_kernels.attention_terms(acc, rates, d.engine, d.kv_dtype, shape, d.stack)
@@ -46,7 +48,7 @@ def test_on_the_fit_reproduces_the_measured_kernel(monkeypatch, key, measured_ms
     system, engine, heads, kv, batch, context = key
     cluster = GB200 if system == "gb200" else B200
     # the fits' mean |error| is 10-12 % on their rows (calibration JSON); B200 TensorRT-LLM TP8 b64 reads +15 %
-    assert _layer_s(cluster, dep(engine, heads, kv), batch, context) * 1e3 == pytest.approx(measured_ms, rel=0.2)
+    assert layer_seconds(cluster, dep(engine, heads, kv), batch, context) * 1e3 == pytest.approx(measured_ms, rel=0.2)
 
 
 def test_an_fp8_latent_runs_the_compute_bound_kernel_twice_as_fast(monkeypatch):

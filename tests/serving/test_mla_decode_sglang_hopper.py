@@ -8,11 +8,11 @@ kernel and cache path it priced (`deployment.mla_decode_kernel`)."""
 from __future__ import annotations
 
 import pytest
+from test_mla_decode_blackwell import layer_seconds
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.hardware.kernels import KernelRates
-from infraplan.serving import decode_kernels, mla_decode
+from infraplan.serving import mla_decode
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.validation import campaign_settings
@@ -37,48 +37,40 @@ MEASURED_MS = {("h200", 128, "fp8", 256, 2048): 1.156, ("h200", 128, "bf16", 256
                ("h100", 16, "bf16", 1024, 8192): 3.1873}
 
 
-def _layer_s(cluster: Cluster, d: Deployment, batch: int, context: int) -> float:
-    acc, shape = cluster.accelerator, load_model("deepseek-v3")
-    rates = KernelRates.for_dtype(acc, "bf16")
-    fixed_s, bytes_per_s = decode_kernels.attention_terms(acc, rates, d.engine, d.kv_dtype, shape, d.stack)
-    token_s, row_s = mla_decode.decode_terms(shape, acc, rates, d, 1.0)
-    latent = 576 if d.kv_dtype == "fp8" else 1152
-    return fixed_s + batch * row_s + batch * context * max(latent / bytes_per_s, token_s)
-
-
 @pytest.mark.parametrize(("key", "measured_ms"), sorted(MEASURED_MS.items()))
 def test_on_the_fit_reproduces_the_measured_kernel(monkeypatch, key, measured_ms):
     monkeypatch.setattr(mla_decode, "SGLANG_HOPPER_MLA_FIT_DTYPES", BOTH)
     part, heads, kv, batch, context = key
     cluster = H200 if part == "h200" else H100
     # the fits' mean |error| is 5-12 % on their rows (calibration JSON)
-    assert _layer_s(cluster, dep(heads, kv), batch, context) * 1e3 == pytest.approx(measured_ms, rel=0.2)
+    assert layer_seconds(cluster, dep(heads, kv), batch, context) * 1e3 == pytest.approx(measured_ms, rel=0.2)
 
 
 def test_the_fp8_latent_costs_more_than_bf16_on_hopper_sglang_only(monkeypatch):
     monkeypatch.setattr(mla_decode, "SGLANG_HOPPER_MLA_FIT_DTYPES", BOTH)
     for cluster in (H200, H100, Cluster.resolve("h800")):
-        fp8 = _layer_s(cluster, dep(16, "fp8"), 256, 8192)
-        bf16 = _layer_s(cluster, dep(16, "bf16"), 256, 8192)
+        fp8 = layer_seconds(cluster, dep(16, "fp8"), 256, 8192)
+        bf16 = layer_seconds(cluster, dep(16, "bf16"), 256, 8192)
         assert fp8 > 4 * bf16  # the cast of the pool, then the bf16 read (measured 5-7x at 256 x 8k)
     # TensorRT-LLM's own fp8 kernel reads the fp8 latent: faster than its bf16 one
-    fp8 = _layer_s(H200, dep(16, "fp8", "trtllm"), 256, 8192)
-    assert fp8 < _layer_s(H200, dep(16, "bf16", "trtllm"), 256, 8192)
+    fp8 = layer_seconds(H200, dep(16, "fp8", "trtllm"), 256, 8192)
+    assert fp8 < layer_seconds(H200, dep(16, "bf16", "trtllm"), 256, 8192)
 
 
-def test_off_by_default_the_step_is_the_roofline_one(monkeypatch):
+def test_on_by_default_an_fp8_latent_is_the_measured_cast_kernel(monkeypatch):
+    """ON since session 56 for an fp8 latent (the lead: `serve --kv-dtype fp8` on Hopper SGLang must not read as a
+    halved byte read); bf16 keeps the roofline; off, the step is the one with every measured MLA fit off."""
     shape = load_model("deepseek-r1")
-    assert not mla_decode.SGLANG_HOPPER_MLA_FIT_DTYPES
-    assert mla_decode.measured_fit(shape, H200.accelerator, "sglang", "fp8") is None
+    assert frozenset({"fp8"}) == mla_decode.SGLANG_HOPPER_MLA_FIT_DTYPES
+    assert mla_decode.measured_fit(shape, H200.accelerator, "sglang", "bf16") is None  # bf16 not in the set
     d = dep(16, "fp8")
+    on = float(decode_time(build_iteration_cost(shape, H200.accelerator, H200.fabric, d), 64, 5000))
+    monkeypatch.setattr(mla_decode, "SGLANG_HOPPER_MLA_FIT_DTYPES", frozenset())
+    assert mla_decode.measured_fit(shape, H200.accelerator, "sglang", "fp8") is None
     off = float(decode_time(build_iteration_cost(shape, H200.accelerator, H200.fabric, d), 64, 5000))
     monkeypatch.setattr(mla_decode, "MEASURED_MLA_DECODE", False)  # every measured MLA fit off: the same step
     assert float(decode_time(build_iteration_cost(shape, H200.accelerator, H200.fabric, d), 64, 5000)) == off
-    monkeypatch.setattr(mla_decode, "MEASURED_MLA_DECODE", True)
-    monkeypatch.setattr(mla_decode, "SGLANG_HOPPER_MLA_FIT_DTYPES", frozenset({"fp8"}))
-    on = float(decode_time(build_iteration_cost(shape, H200.accelerator, H200.fabric, d), 64, 5000))
     assert on > 1.3 * off  # the measured cast-then-bf16 kernel: far slower than a halved byte read
-    assert mla_decode.measured_fit(shape, H200.accelerator, "sglang", "bf16") is None  # bf16 not in the set
 
 
 def test_serve_says_which_kernel_and_cache_path_it_priced(monkeypatch):
@@ -88,15 +80,15 @@ def test_serve_says_which_kernel_and_cache_path_it_priced(monkeypatch):
         assert r.deployment.mla_decode_kernel is not None
         return r.deployment.mla_decode_kernel
 
-    off = kernel("fp8")
-    assert off.startswith("roofline") and "optimistic" in off and "flashattention_backend.py, lines 1197-1199" in off
+    on = kernel("fp8")
+    assert "cast whole to bf16" in on and "measured sglang MLA decode kernel" in on and "0.06 of HBM" in on
     assert "optimistic" not in kernel("bf16")
     assert kernel("fp8", "trtllm-0.x").startswith("measured trtllm MLA decode kernel, fp8 latent")
     vllm = kernel("fp8", "vllm-0.x")  # FlashMLA over fp8 on sm90, measured slower than bf16's FA-MLA: said, not priced
     assert vllm.startswith("roofline") and "FlashMLA" in vllm and "optimistic" in vllm
-    monkeypatch.setattr(mla_decode, "SGLANG_HOPPER_MLA_FIT_DTYPES", frozenset({"fp8"}))
-    on = kernel("fp8")
-    assert "cast whole to bf16" in on and "measured sglang MLA decode kernel" in on and "0.06 of HBM" in on
+    monkeypatch.setattr(mla_decode, "SGLANG_HOPPER_MLA_FIT_DTYPES", frozenset())
+    off = kernel("fp8")
+    assert off.startswith("roofline") and "optimistic" in off and "flashattention_backend.py, lines 1197-1199" in off
     dense = estimate_serving("llama3.1-8b", "hgx-h200", 1, tp=1, dtype="bf16", input_len=128, output_len=16,
                              concurrency=1, requests=1, stack="sglang-0.x")
     assert dense.deployment.mla_decode_kernel is None  # no MLA: nothing to say
@@ -108,8 +100,10 @@ def test_the_set_can_run_sglangs_auto_kv_on_deepseeks_own_checkpoints(monkeypatc
                   and moe.why_not(r) is None)
     trtllm = next(r for r in rows if r["backend"] == "trtllm" and r["model_path"] in own
                   and moe.why_not(r) is None)
-    assert campaign_settings.SGLANG_AUTO_KV_MLA is False  # off: worsens gated sets a little (notes)
-    assert moe.moe_deployment(sglang).kv_dtype == "fp8"
-    monkeypatch.setattr(campaign_settings, "SGLANG_AUTO_KV_MLA", True)
+    assert campaign_settings.SGLANG_AUTO_KV_MLA is True  # on with the fp8 fit since session 56 (notes)
     assert moe.moe_deployment(sglang).kv_dtype == "bf16"  # kv_cache_dtype auto: the config names no KV format
     assert moe.moe_deployment(trtllm).kv_dtype == "fp8"  # other engines' rows as before
+    blackwell = {**sglang, "system": "b200_sxm"}  # the Blackwell rows keep the fp8 latent (campaign_settings)
+    assert campaign_settings.engine_kv_dtype(blackwell, "fp8", "fp8") == ("fp8", "fp8")
+    monkeypatch.setattr(campaign_settings, "SGLANG_AUTO_KV_MLA", False)
+    assert moe.moe_deployment(sglang).kv_dtype == "fp8"

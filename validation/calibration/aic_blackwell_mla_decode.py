@@ -88,13 +88,19 @@ def fit_releases(data: Path, system: str, part: str, releases: dict[str, str]) -
     return out
 
 
-if __name__ == "__main__":
-    result = fit_systems(sys.argv[1:], "aic_blackwell_mla_decode", SYSTEMS, fit)
-    if result is None:
-        sys.exit(2)
+def print_fits(result: dict[str, Any]) -> None:
+    """One line per fitted (system, engine / dtype) kernel: its terms and errors (this script's and the Hopper
+    SGLang one's output)."""
     for system, fits in result.items():
         for key, f in fits.items():
             print(f"{system:9s} {key:12s} fixed {f['fixed_s'] * 1e6:5.1f} us  q_h {f['query_head_s'] * 1e9:.2f} ns  "
                   f"f {f['kv_read_fraction']:.2f}  R {f['flops_per_s'] / 1e12:5.0f} TF/s  |err| fit rows "
                   f"{f['mean_abs_error_fit_rows']:.1%}  128 heads {f['mean_abs_error_128_heads']:.1%}  all "
                   f"{f['mean_abs_error_all']:.1%} (roofline {f['roofline_mean_abs_error_all']:.1%})")
+
+
+if __name__ == "__main__":
+    result = fit_systems(sys.argv[1:], "aic_blackwell_mla_decode", SYSTEMS, fit)
+    if result is None:
+        sys.exit(2)
+    print_fits(result)

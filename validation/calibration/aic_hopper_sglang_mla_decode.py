@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aic_blackwell_mla_decode import fit_releases
+from aic_blackwell_mla_decode import fit_releases, print_fits
 from aic_tables import fit_systems
 
 SYSTEMS = {"h100_sxm": "h100-sxm", "h200_sxm": "h200"}
@@ -38,9 +38,4 @@ if __name__ == "__main__":
     result = fit_systems(sys.argv[1:], "aic_hopper_sglang_mla_decode", SYSTEMS, fit)
     if result is None:
         sys.exit(2)
-    for system, fits in result.items():
-        for key, f in fits.items():
-            print(f"{system:9s} {key:12s} fixed {f['fixed_s'] * 1e6:5.1f} us  q_h {f['query_head_s'] * 1e9:.2f} ns  "
-                  f"f {f['kv_read_fraction']:.2f}  R {f['flops_per_s'] / 1e12:5.0f} TF/s  |err| fit rows "
-                  f"{f['mean_abs_error_fit_rows']:.1%}  128 heads {f['mean_abs_error_128_heads']:.1%}  all "
-                  f"{f['mean_abs_error_all']:.1%} (roofline {f['roofline_mean_abs_error_all']:.1%})")
+    print_fits(result)
