@@ -90,16 +90,51 @@ UNITLESS = {
     "prefill_moe_tp",  # and its MoE TP (hY54)
     "eval_every_sequences", "eval_every_steps", "eval_samples", "evaluations",  # train --eval-every: counts (hP55)
     "evaluation_share",  # a fraction of the run's wall clock (hP55)
+    # hN56: facility, reliability, campus (--fleet), fleet-mix, train --tokens, sweep, results, plan, compare,
+    # catalog checked too. Counts (their descriptions say "(count)"):
+    "accelerators", "accelerators_per_rack", "buildings", "concurrent_jobs", "devices_bought", "devices_per_server",
+    "fabric_accelerators", "full_racks", "gpus_held", "job_gpus", "network_tiers", "racks", "server_gpus",
+    "servers", "servers_per_rack", "servers_per_rack_by_power", "servers_per_rack_by_space", "spare_devices",
+    "spare_nodes", "spare_trays_per_domain", "switch_ports", "used", "priced_at_devices", "scale_up_domain_gpus",
+    "failure_rate_node_gpus", "workers", "points", "points_failed", "points_run", "points_skipped", "rows",
+    "rows_considered", "optimality_solves", "pricing_rounds", "tokens", "tokens_per_run",
+    "expected_gpus_out_of_service", "expected_nodes_down", "expected_interruptions", "expected_planned_interruptions",
+    "expected_unexpected_interruptions", "interruptions_by_component",  # means of counts; counts by root cause
+    "h100_equivalents", "published_h100_equivalents",  # a count of H100s of equal dense bf16 peak (Epoch AI)
+    "available",  # fleet-mix pool: devices (count, null unlimited); campus training_capacity: a flag
+    # fractions and ratios of like quantities
+    "goodput", "goodput_at_daly_interval", "goodput_of_gpus_held", "load_factor", "pue", "fraction",
+    "slo_headroom", "utilisation", "h100_equivalents_vs_published", "cost_error_band",
+    "cost_of_capital",  # a rate, fraction per year: the name of the scenario YAML / economics.yaml input it echoes
+    "year",  # a calendar year (2025.5: 1 July 2025), a date, not a duration
+    # names, text, flags, and containers whose own fields carry the units
+    "backend", "build_type", "checkpoint_interval_basis", "climate", "cooling", "cost_error_band_basis",
+    "cost_reason", "count_note", "demand_unit", "objective_unit", "unit", "directory", "display_name",
+    "embodied_co2_reason", "embodied_co2_t_reason", "failure_rate", "failure_rate_counts", "failure_rate_source",
+    "figures_notes", "full", "function", "gpu_only_note", "h100_equivalents_vs_published_reason", "interrupted",
+    "complete", "limited_by", "location", "note", "optimality", "parameter", "phase", "plot", "pool",
+    "price_note", "pricing", "pricing_converged", "rack_power_limit_source", "reference_system", "rule", "service",
+    "serving_stack", "serving_stack_basis", "spare_rate_basis", "site", "sql", "columns", "pareto", "config_warnings",
+    "errors",
+    "assignment", "deltas", "entries", "excluded", "facility", "gpu_only", "kinds", "metrics", "network", "phases",
+    "pools", "rack_fit", "racks_by_fill", "risks", "saving_vs_gpu_only", "scenarios", "services", "sites", "solver",
+    "supported_services", "tornado", "totals", "training_capacity",
 }
+# a number whose unit is another field of the same model (a plan's demand in requests/s, qps, streams or runs)
+UNIT_IN_FIELD = {"demand": "demand_unit", "served": "demand_unit", "objective_value": "objective_unit",
+                 "objective_lower_bound": "objective_unit", "low_value": "unit", "high_value": "unit"}
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",
-                 "_count")  # a count is its own unit (ttft_over_slo_count: requests)
-# a unit spelled inside the name (joules_per_token, usd_per_million_tokens, core_seconds_per_video_second)
-UNIT_WORDS = {"s", "bytes", "w", "usd", "joules", "watts", "seconds", "qps", "j"}
+                 "_count",  # a count is its own unit (ttft_over_slo_count: requests)
+                 "_fraction",  # a fraction of 1, as a count (node_out_of_service_fraction, hN56)
+                 "_per_day",  # expected_interruptions_per_day: a count per day (hN56)
+                 "_u")  # rack units, 1.75 in (EIA-310): rack_height_u, server_height_u (hN56)
+# a unit spelled inside the name (joules_per_token, usd_per_million_tokens, core_seconds_per_video_second;
+# days: reliability's `days` as its --days, failures_per_1000_node_days; years: lives_years)
+UNIT_WORDS = {"s", "bytes", "w", "usd", "joules", "watts", "seconds", "qps", "j", "days", "years"}
 # models whose every field has one unit, stated in the class docstring
 UNIT_CONTAINERS = {"StepBreakdown", "MemoryBreakdown", "Percentiles"}
-OWN_COMMANDS = [c for c in RESULT_MODELS if c != "train --tokens" and c.split()[0] in
-                {"train", "search", "serve", "serve-plan", "recsys", "video", "network", "collective", "validate"}]
+EVERY_COMMAND = list(RESULT_MODELS)  # hN56: was 9 of them (train, search, serve, ..., validate); ~145 names unchecked
 
 
 def _run(capsys: pytest.CaptureFixture[str], args: list[str]) -> str:
@@ -157,21 +192,36 @@ def _walk(schema: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("command", OWN_COMMANDS)
+def _models(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every model of a command's schema (its $defs and the top level) -> its properties."""
+    out = {name: d.get("properties", {}) for name, d in schema.get("$defs", {}).items()}
+    out[str(schema.get("title"))] = schema.get("properties", {})
+    return out
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND)
 def test_field_names_carry_a_unit_or_are_unitless(command: str) -> None:
     _available(command)
+    models = _models(json_schema(command))
     bad = [f"{model}.{prop}" for model, prop in _walk(json_schema(command))
            if model not in UNIT_CONTAINERS and prop not in UNITLESS and not prop.endswith(UNIT_SUFFIXES)
-           and not UNIT_WORDS & set(prop.split("_"))]
+           and not UNIT_WORDS & set(prop.split("_"))
+           and UNIT_IN_FIELD.get(prop) not in models[model]]  # its unit field sits beside it
     assert not bad, bad
 
 
-@pytest.mark.parametrize("command", OWN_COMMANDS)
+@pytest.mark.parametrize("command", EVERY_COMMAND)
 def test_every_field_is_described(command: str) -> None:
     _available(command)
-    for name, definition in json_schema(command).get("$defs", {}).items():
-        for prop, spec in definition.get("properties", {}).items():
+    for name, properties in _models(json_schema(command)).items():
+        for prop, spec in properties.items():
             assert spec.get("description"), f"{name}.{prop} has no description"
+
+
+def test_every_unitless_name_is_a_field() -> None:
+    """A rename leaves no stale UNITLESS entry behind (one would let a future field of that name pass unchecked)."""
+    names = {prop for command in RESULT_MODELS for _, prop in _walk(json_schema(command))}
+    assert not (UNITLESS | set(UNIT_IN_FIELD)) - names, sorted((UNITLESS | set(UNIT_IN_FIELD)) - names)
 
 
 def test_results_are_frozen(capsys: pytest.CaptureFixture[str]) -> None:
