@@ -14,6 +14,10 @@ from infraplan.catalog.spec_base import Spec
 
 EngineFamily = Literal["trtllm", "vllm", "sglang"]
 Fraction = Annotated[float, Field(gt=0, le=1)]
+# the fused-attention kernel a training stack runs (`FrameworkRules.attention_kernel`), rated per part in
+# `KernelEfficiency.attention_kernel_fraction`: cuDNN's fused attention (Transformer Engine's FusedAttention, PyTorch
+# SDPA's cudnn backend), FlashAttention-2 (flash-attn 2.x, PyTorch SDPA's flash backend) or FlashAttention-3
+AttentionKernel = Literal["cudnn", "fa2", "fa3"]
 
 
 class DecodeAttentionFit(Spec):

@@ -20,6 +20,7 @@ from infraplan.catalog.file_checks import (
     PeakFlops,
 )
 from infraplan.catalog.kernel_fits import (
+    AttentionKernel,
     DecodeAttentionFit,
     EngineFamily,
     Fraction,
@@ -62,6 +63,8 @@ class KernelEfficiency(Spec):
         None, ge=0, description="weight-only (W4A16) MXFP4 fused MoE: seconds per token of the layer's input, "
         "independent of EP, beyond the modelled routing traffic (`serving.routed_experts`); None: 0")
     attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
+    attention_kernel_fraction: dict[AttentionKernel, Fraction] | None = Field(None, description="a named kernel's "
+        "rate / bf16 peak, for a stack that names it (`FrameworkRules.attention_kernel`); absent: the fraction above")
     attention_exp_per_s: float | None = Field(
         None, gt=0, description="softmax exponentials per second of the special-function units (MUFU ex2), which "
         "fused attention adds per score to its tensor-core time (`hardware.kernels.exp_seconds`: the rate by head "
@@ -93,8 +96,7 @@ class KernelEfficiency(Spec):
                                   "`hardware.kernels`); False: whole waves of full-K tiles (every preset so far)")
     kernel_overhead_s: float = Field(ge=0, description="fixed cost per kernel: launch, prologue, tail")
     scale_up_collective_efficiency: Fraction = Field(
-        description="measured collective bus bandwidth / scale-up line rate (NCCL busbw convention)"
-    )
+        description="measured collective bus bandwidth / scale-up line rate (NCCL busbw convention)")
     nvls_all_reduce_bus_bytes_per_s: DeviceBytesPerS | None = Field(
         None, description="NCCL NVLS (NVLink SHARP) all-reduce busbw, large messages, measured on the 8 GPUs of one "
         "NVSwitch board (`network.fabric.NVLS_MEASURED_RANKS`); None: no sourced figure, NVLS not priced")

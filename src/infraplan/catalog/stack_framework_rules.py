@@ -6,7 +6,7 @@ file without it: every option, with a note) and needs its `<field>_source`, the 
 `training.stack_limits` (ZeRO stages, context parallelism, dtypes, default ZeRO), `training.plan_rules` (expert
 layouts, micro-batch rules), `training.pipeline_split_rule` (whether the even pipeline split needs PP x VPP to divide
 the layers), `training.stage_split` (how the balanced split cuts stages), `training.estimate` (default schedule, rank
-order), `training.hybrid_shard`.
+order), `training.hybrid_shard`, `training.one_plan_memo` (the attention kernel's rate).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from infraplan.catalog.kernel_fits import AttentionKernel
 from infraplan.catalog.schemas import Spec
 
 
@@ -116,6 +117,12 @@ class FrameworkRules(Spec):
         "cut evenly, the remainder on the first stages), `training.pipeline_partition`; None: time")
     pipeline_partition_source: str | None = Field(
         None, description="where `pipeline_partition` comes from; required with it")
+    attention_kernel: AttentionKernel | None = Field(
+        None, description="the fused-attention kernel the framework selects on the part, priced at the part's "
+        "`attention_kernel_fraction` of it where the catalog has one (`training.attention_core.STACK_ATTENTION_KERNEL`"
+        "); None: the kernel the part's `attention_max_fraction` was measured on (cuDNN's on Hopper)")
+    attention_kernel_source: str | None = Field(
+        None, description="where `attention_kernel` comes from (the framework's backend choice); required with it")
     pipeline_layout_plans: tuple[tuple[Annotated[int, Field(ge=2)], Annotated[int, Field(ge=1)]], ...] = Field(
         (), description="the (PP, VPP) plans a model's recipe lays out itself (a Megatron-Core "
         "`pipeline_model_parallel_layout` it sets for that PP x VP), which the even split then need not divide "
@@ -137,7 +144,8 @@ class FrameworkRules(Spec):
                            ("expert_tensor_parallel", "split the experts so"),
                            ("expert_parallel_layout", "lay the expert groups so"),
                            ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions"),
-                           ("zero_shard_stages", "shard those ZeRO stages over a part of DP")):
+                           ("zero_shard_stages", "shard those ZeRO stages over a part of DP"),
+                           ("attention_kernel", "select that attention kernel")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
         split = getattr(self, "pipeline_split", "balanced")  # (`Stack`'s field, beside these)

@@ -35,6 +35,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   and DeepEP-style dispatch/combine overlap (`catalog.moe_routing`).
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
   from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
+* `attention_kernel` (cudnn | fa2 | fa3, with its `_source`; a `FrameworkRules` field): the fused-attention kernel
+  the framework selects, at the part's `attention_kernel_fraction` of it (`training.attention_core`).
 * `sink_attention` (fused | te_unfused | unfused): the kernel attention with learned sinks (GPT-OSS) runs on:
   Transformer Engine 2.8-2.14 runs cuDNN's fused kernel with sinks iff cuDNN >= 9.13.1, else its unfused path
   (the sources read: nemo-26.04.yaml's comment). Each YAML states its source or its ASSUMPTION.

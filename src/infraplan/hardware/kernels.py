@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 
 from infraplan import scalar_path
+from infraplan.catalog.kernel_fits import AttentionKernel
 from infraplan.catalog.schemas import Accelerator
 
 ArrayLike = np.ndarray | float | int
@@ -120,13 +121,18 @@ class KernelRates:
 
     @classmethod
     def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
-                  attention_multiplier: float = 1.0) -> KernelRates:
+                  attention_multiplier: float = 1.0, attention_kernel: AttentionKernel | None = None) -> KernelRates:
         """The rates of `dtype` GEMMs; a software stack's efficiency multipliers scale the GEMM and attention rates
-        (`catalog.stacks`: applied after the accelerator's fraction, as `rate * multiplier`)."""
+        (`catalog.stacks`: applied after the accelerator's fraction, as `rate * multiplier`). `attention_kernel`
+        (the stack's, `FrameworkRules.attention_kernel`) takes the part's `attention_kernel_fraction` of that kernel
+        where it has one; else `attention_max_fraction` (the kernel the part was measured on)."""
         eff = accelerator.efficiency
+        attention = eff.attention_max_fraction
+        if attention_kernel and eff.attention_kernel_fraction:
+            attention = eff.attention_kernel_fraction.get(attention_kernel, attention)
         return cls(
             matmul_flops_per_s=accelerator.peak(dtype) * accelerator.matmul_fraction(dtype) * matmul_multiplier,
-            attention_flops_per_s=accelerator.peak("bf16") * eff.attention_max_fraction * attention_multiplier,
+            attention_flops_per_s=accelerator.peak("bf16") * attention * attention_multiplier,
             memory_bytes_per_s=accelerator.memory_bandwidth_bytes_per_s * eff.memory_bandwidth_fraction,
             compute_units=eff.compute_units,
             tile_m=eff.matmul_tile_m,
@@ -151,14 +157,8 @@ def weight_read_rates(rates: KernelRates, accelerator: Accelerator, engine: str,
     return dataclasses.replace(rates, memory_bytes_per_s=bandwidth)
 
 
-def gemm_time(
-    rates: KernelRates,
-    m: ArrayLike,
-    n: ArrayLike,
-    k: ArrayLike,
-    bytes_per_element: ArrayLike,
-    matmul_flops_per_s: ArrayLike | None = None,
-) -> np.ndarray:
+def gemm_time(rates: KernelRates, m: ArrayLike, n: ArrayLike, k: ArrayLike, bytes_per_element: ArrayLike,
+              matmul_flops_per_s: ArrayLike | None = None) -> np.ndarray:
     """Seconds for one (m x k) @ (k x n) GEMM; zero-sized GEMMs cost nothing.
 
     `matmul_flops_per_s` overrides the rate per element (plans mixing bf16 and fp8 in one array).

@@ -1,9 +1,10 @@
 """The attention core of one transformer layer per micro-batch on one GPU (scores, softmax, values): seconds
 forward and backward, by the kernel the stack runs.
 
-Fused (FlashAttention / cuDNN): causal FLOPs at the accelerator's fused-attention rate and the softmax exponentials'
-share by head dimension (`hardware.kernels.exp_seconds`, FlashAttention-3), sliding-window layers over the key tiles
-the kernel visits around their window (`flash_keys`). Unfused (Megatron-LM before 2023, and attention with learned
+Fused (FlashAttention / cuDNN): causal FLOPs at the accelerator's fused-attention rate (of the kernel the stack
+selects, `STACK_ATTENTION_KERNEL`) and the softmax exponentials' share by head dimension
+(`hardware.kernels.exp_seconds`, FlashAttention-3), sliding-window layers over the key tiles the kernel visits
+around their window (`flash_keys`). Unfused (Megatron-LM before 2023, and attention with learned
 sinks where the stack runs it unfused): batched GEMMs over the full s x s scores plus the memory-bound softmax
 passes, in Megatron's fused causal kernel or its eager fp32 fallback (`softmax_falls_back`), or Transformer Engine's
 unfused sink path (`te_unfused`). Sources are with each constant. `training.layer_time` prices the rest of the
@@ -26,6 +27,20 @@ from infraplan.training.layer_kernels import result as _result
 from infraplan.training.plan import PlanArrays
 
 _UNFUSED = int(Attention.UNFUSED)
+
+# The fused kernel is the stack's (`FrameworkRules.attention_kernel`), at the part's rate of that kernel
+# (`KernelEfficiency.attention_kernel_fraction`, applied where `training.one_plan_memo` builds the stack's
+# `KernelRates`). On Hopper the catalog's attention_max_fraction 0.50 is cuDNN's fused attention: the lent H100's
+# default SDPA (torch 2.11) ran the 405B / 8B layer shapes at 489 / 492 TF/s forward + backward (validation/
+# calibration/h100_layer_calibration.json), cuDNN's rate on the lent H200 (486-523 at 8-16k tokens, d 128,
+# h200_attention_sdpa.jsonl), and Transformer Engine 2.14 prefers FusedAttention over FlashAttention on sm90+
+# (pytorch/attention/dot_product_attention/utils.py:1168-1174). PyTorch's own flash backend is FlashAttention-2
+# (torch 2.11 include/ATen/native/transformers/cuda/flash_attn/flash_api.h; FA3 only as an opt-in prototype,
+# torch/nn/attention/_fa3.py): on the lent H200 it ran 0.55-0.61 of cuDNN's rate at d 128, 8-16k tokens, so a stack
+# that selects it (torchtitan 0.1.0 pins SDPA's flash backend first below sm100; flash-attn 2.x) runs 0.29 of peak
+# (h100-sxm.yaml). A100 has no entry: FlashAttention-2 is the kernel its 0.55 was measured on. False: every stack at
+# attention_max_fraction (before hK56).
+STACK_ATTENTION_KERNEL = True
 
 # Megatron's FusedScaleMaskSoftmax runs eager PyTorch where its fused kernel refuses the shape
 # (`softmax_falls_back`): per score, forward upcast (2+4 B), scale (4+4), in-place mask fill (4+1+4), softmax

@@ -4,7 +4,8 @@ Issue 18 (a single estimate in microseconds, so sweeps and the scenario planner 
 `estimate_training` call used to rebuild the stack's kernel rates and GEMM-rate table and price every term of its
 plan, though most of that repeats between calls. `cluster_pricing(cluster, stack)` keeps, per cluster and stack
 (by identity: both are frozen and held by the entry, so their ids are not reused while it is kept):
-* the stack's `KernelRates` (its matmul and attention efficiency multipliers applied) and the GEMM FLOP/s and
+* the stack's `KernelRates` (its matmul and attention efficiency multipliers and its attention kernel's rate,
+  `training.attention_core.STACK_ATTENTION_KERNEL`, applied) and the GEMM FLOP/s and
   operand bytes by `Dtype` code (`ops.precision` recipes; fp8 with the stack's scaling-recipe multiplier);
 * the one-plan memo: for one-element plans, the per-layer terms of a `LAYER_KEYS` row (`step_time._per_layer`),
   the traffic of a `COMM_KEYS` row (`step_traffic.pipeline_and_dp_traffic`; a single estimate's row without the DP
@@ -36,6 +37,7 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import forget_collective_seconds, forget_float_values
 from infraplan.ops.params import forget_plan_shape_counts
 from infraplan.ops.precision import RECIPES, scaling_rate_ratio
+from infraplan.training import attention_core
 from infraplan.training.enums import Dtype
 from infraplan.training.plan import PLAN_FIELDS as PLAN_FIELDS  # (the one tuple: defined there)
 from infraplan.training.plan import PlanArrays
@@ -61,8 +63,9 @@ class ClusterPricing:
 
     def __init__(self, cluster: Cluster, profile: Stack) -> None:
         accelerator = cluster.accelerator
+        kernel = profile.attention_kernel if attention_core.STACK_ATTENTION_KERNEL else None
         self.rates = KernelRates.for_dtype(accelerator, "bf16", profile.matmul_efficiency_multiplier,
-                                           profile.attention_efficiency_multiplier)
+                                           profile.attention_efficiency_multiplier, kernel)
 
         def gemm_rate(label: str) -> float:
             """The recipe's GEMM rate (`ops.precision`); fp8 also takes the stack's scaling-recipe multiplier."""
