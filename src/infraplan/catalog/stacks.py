@@ -24,7 +24,7 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes;
   `cross_entropy_impl` native: Megatron-Core's own fused loss, compiled pieces over fp32 logits (the recipe's
   `cross_entropy_fusion_impl`; `training.layer_time.NATIVE_CROSS_ENTROPY_PASSES`).
-* `fp8`: the recipe (delayed / current / blockwise / mx scaling) and what it costs beyond the casts.
+* `fp8`: the recipe (delayed / current / blockwise / mx scaling), what it costs beyond the casts, fp8 attention.
 * `recompute_modules`: what `--recompute selective` re-runs in backward, Megatron-Core's fine-grained
   `TransformerConfig.recompute_modules` (megatron/core/transformer/transformer_config.py; default
   ["core_attn"]); `fp8_activation_cache`: activation tensors fp8 plans store in fp8 with 1x128 scales
@@ -116,6 +116,10 @@ class Fp8Recipe(Spec):
     amax_read_passes: float = Field(0.0, ge=0)
     extra_kernels_per_gemm: float = Field(0.0, ge=0)
     gemm_rate_multiplier: float = Field(1.0, gt=0, le=1.5)
+    dot_product_attention: bool = Field(
+        False, description="fp8 plans run the attention core in fp8 (Transformer Engine's fp8_dpa, Megatron's "
+        "fp8_dot_product_attention: cuDNN's FP8 fused attention and its casts; "
+        "`training.attention_core.fp8_attention_terms`)")
 
 
 class Stack(FrameworkRules):

@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -94,7 +93,6 @@ PARTIAL_SUM_BYTES = 8.0
 # plain GEMMs' fixed time per wave (`KernelRates.wave_fixed_s`; module docstring "Per-wave fixed time")
 WAVE_FIXED = True
 
-
 MathOps = scalar_path.MathOps
 _NUMPY = scalar_path.NUMPY_OPS
 _FLOATS = scalar_path.FLOAT_OPS
@@ -102,7 +100,7 @@ one_element = scalar_path.one_element
 as_array = scalar_path.as_array
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class KernelRates:
     """The scalars of one accelerator that kernel times need, resolved for one dtype."""
 
@@ -118,6 +116,7 @@ class KernelRates:
     stream_k: bool = False  # plain GEMMs' tiles balanced over the SMs (`KernelEfficiency.matmul_stream_k`; docstring)
     wave_fixed_s: float = 0.0  # plain GEMMs: s per wave of full tiles besides the K loop (`WAVE_FIXED`; docstring)
     wave_flops_per_s: float = 0.0  # plain GEMMs' K-loop rate with `wave_fixed_s` (0: the caller's rate)
+    fp8_attention_ratio: float = 1.0  # fp8 fused attention's rate / attention_flops_per_s (measured; catalog)
 
     @classmethod
     def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
@@ -142,6 +141,7 @@ class KernelRates:
                                  else eff.attention_exp_per_s),
             fp8_gemm_layouts=accelerator.fp8_gemm_layouts,
             stream_k=eff.matmul_stream_k,
+            fp8_attention_ratio=eff.fp8_kv_context_attention_ratio or 1.0,
         )
 
 

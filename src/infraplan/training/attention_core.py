@@ -22,7 +22,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, attention_seconds, attention_time, gemm_time, memory_bound_time
 from infraplan.ops.layer import ArrayLike, attention_keys
 from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, to_float
-from infraplan.training.enums import Attention
+from infraplan.training.enums import Attention, Dtype
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.plan import PlanArrays
 
@@ -95,6 +95,22 @@ TILED_WINDOW = True  # price sliding layers over the visited tiles (False: the e
 # `PROGRAM_TILES` False: tiles only.
 FLASH_PROGRAM_TILES = 4.0
 PROGRAM_TILES = True
+# fp8 dot-product attention (`Fp8Recipe.dot_product_attention`: TE 2.14's `fp8_dpa`, Megatron-Core 0.16.1
+# transformer_engine.py:2210 / fp8_utils.py:563 from `fp8_dot_product_attention`). TE runs it on cuDNN's FP8
+# fused attention only (common/recipe/__init__.py:177-181; FlashAttention 2 and, in training, 3 are dropped:
+# pytorch/attention/dot_product_attention/utils.py:473-479) and never on sinks (:731-737) or a sliding window
+# (:888-892): those layers keep the bf16 pricing. Rate: the accelerator's measured fp8 / bf16 fused-attention
+# ratio (`fp8_kv_context_attention_ratio`, AIConfigurator 0.12.0's TensorRT-LLM fp8 context FMHA, forward; at
+# ISL 8,192 head dim 128 H100 1.33, H200 1.33, B200 1.22; SGLang's FA3 fp8 on H100 1.20), on the matmul FLOPs
+# (the head-dimension exponential term stays); ASSUMPTION: cuDNN's fp8 forward gains as TensorRT-LLM's and its
+# backward (NVTE_FP8_DPA_BWD=1 default, backends.py:1211) as its forward: no fp8 backward rate is readable here.
+# Casts with fp8_mha off (the MHA's bf16 in and out; backends.py:1230-1296 / 1525-1609, sbhd layout: utils.py
+# combine_and_quantize :2219-2228, torch.cat then the quantizer): per element forward Q K V cat 2+2 B + quantize
+# 2+1 B, O dequantize 1+2 B; backward dO quantize 2+1 B, dQ dK dV cat 1+1 B + dequantize 1+2 B; three kernels
+# each way. Delayed scaling's amax / scale update is once a step for all tensors (not priced here).
+FP8_DPA = True  # False: an fp8_dpa stack is priced as bf16 attention
+FP8_DPA_CAST_BYTES = ((7.0, 3.0), (5.0, 3.0))  # (per Q/K/V element, per O element) forward, backward
+FP8_DPA_CAST_KERNELS = 3.0  # each way
 
 
 def flash_keys(shape: TransformerShape, seq_len: ArrayLike, program_tiles: float = 0.0) -> np.ndarray:
@@ -143,6 +159,24 @@ def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     return (plan.attention == _UNFUSED) & negate(available) & (not sinks)
 
 
+def fp8_attention_on(shape: TransformerShape, plan: PlanArrays, stack: Stack | None) -> Any:
+    """Where the attention core runs in fp8 (`FP8_DPA_CAST_BYTES`' comment), per plan (one plan: a bool)."""
+    if (stack is None or not FP8_DPA or not stack.fp8.dot_product_attention or shape.attention_sinks
+            or shape.num_sliding_layers):
+        return False
+    return plan.dtype != int(Dtype.BF16)  # fp8, MXFP8, NVFP4 plans: TE builds a DS / CS recipe for DPA
+
+
+def fp8_cast_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
+                   tokens: ArrayLike) -> tuple[Any, Any]:
+    """Forward and backward seconds of the fp8 attention's casts around cuDNN's kernel, one layer."""
+    d = float(shape.attention_head_dim)
+    o = tokens * shape.num_heads / plan.tp * d
+    qkv = o + 2.0 * tokens * larger(shape.num_kv_heads / to_float(plan.tp), 1.0) * d  # KV heads replicated below TP
+    return tuple(memory_bound_time(rates, b_qkv * qkv + b_o * o, kernels=FP8_DPA_CAST_KERNELS)  # type: ignore[return-value]
+                 for b_qkv, b_o in FP8_DPA_CAST_BYTES)
+
+
 def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
                          tokens: ArrayLike, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
@@ -177,12 +211,17 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
     exps = flash_flops / (4.0 * d)  # one softmax exponential per score forward (`FLASH_BACKWARD_EXPONENTIALS` back)
     bwd_exps = FLASH_BACKWARD_EXPONENTIALS * exps
+    fp8 = fp8_attention_on(shape, plan, stack)
+    cast_fwd = cast_bwd = 0.0
+    if fp8 is not False:  # the fp8 kernel's tensor-core time at the measured ratio, plus its casts
+        flash_flops = flash_flops / pick(fp8, rates.fp8_attention_ratio, 1.0)
+        cast_fwd, cast_bwd = (pick(fp8, t, 0.0) for t in fp8_cast_times(shape, rates, plan, tokens))
     bwd_flops = FLASH_BACKWARD_OVER_FORWARD * flash_flops
     if one and not unfused:
-        return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d),  # type: ignore[return-value, arg-type]
-                attention_seconds(rates, bwd_flops, programs, 3.0, bwd_exps, d))  # type: ignore[arg-type]
-    flash_fwd = attention_time(rates, flash_flops, programs, 1, exps, d)
-    flash_bwd = attention_time(rates, bwd_flops, programs, 3, bwd_exps, d)
+        return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d) + float(cast_fwd),  # type: ignore
+                attention_seconds(rates, bwd_flops, programs, 3.0, bwd_exps, d) + float(cast_bwd))  # type: ignore
+    flash_fwd = attention_time(rates, flash_flops, programs, 1, exps, d) + cast_fwd
+    flash_bwd = attention_time(rates, bwd_flops, programs, 3, bwd_exps, d) + cast_bwd
 
     rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
     keys = to_float(plan.seq_len)

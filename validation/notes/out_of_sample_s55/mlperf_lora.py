@@ -34,6 +34,7 @@ import os
 
 import numpy as np
 
+from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.errors import InputError
 from infraplan.training import estimate_training
 from infraplan.training.estimate import resolve_training
@@ -50,7 +51,12 @@ RCP = {bs: float(np.mean(sorted(v)[1:-1])) for bs, v in _RAW.items()}
 INTERVAL = 384
 EVAL_SAMPLES = int(os.environ.get("OOS_LORA_EVAL_SAMPLES", 173))
 MARGIN = float(os.environ.get("OOS_LORA_MARGIN", 0.05))  # memory left free: `train --memory-margin`'s default
-STACK = "nemo-24.12"  # NVIDIA's v4.0 / v4.1 submissions ran NeMo 24.x containers (RECALLED)
+STACK: str | Stack = "nemo-24.12"  # NVIDIA's v4.0 / v4.1 submissions ran NeMo 24.x containers (RECALLED)
+# OOS_LORA_FP8_DPA=1 (hP56): the same stack with the attention core in fp8 (`Fp8Recipe.dot_product_attention`, TE's
+# fp8_dpa / NVTE_FP8_DPA=1), as NVIDIA's LoRA submissions are RECALLED to run it (medium: NVIDIA's v4.0 blog)
+if os.environ.get("OOS_LORA_FP8_DPA") == "1":
+    _base = load_stack(STACK)  # type: ignore[arg-type]
+    STACK = _base.model_copy(update={"fp8": _base.fp8.model_copy(update={"dot_product_attention": True})})
 
 ROWS = [
     dict(id="v4.0-nvidia-h100-8", who="NVIDIA DGX H100 (1 node)", system="dgx-h100-superpod", gpus=8, minutes=28.2,
