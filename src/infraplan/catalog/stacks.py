@@ -119,7 +119,7 @@ class Fp8Recipe(Spec):
     dot_product_attention: bool = Field(
         False, description="fp8 plans run the attention core in fp8 (Transformer Engine's fp8_dpa, Megatron's "
         "fp8_dot_product_attention: cuDNN's FP8 fused attention and its casts; "
-        "`training.attention_core.fp8_attention_terms`)")
+        "`training.attention_core.fp8_attention_on`, `fp8_cast_times`)")
 
 
 class Stack(FrameworkRules):
