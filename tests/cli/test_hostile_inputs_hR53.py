@@ -31,7 +31,7 @@ def _system(tmp_path: Path, units: int, base: str = "hgx-h200") -> str:
 def test_a_server_taller_than_the_rack_is_refused(tmp_path: Path, cli: CliRun, units: int) -> None:
     code, out, err = cli(["facility", "--system", _system(tmp_path, units)])
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert f"a {units}U server of h200 does not fit a 42U rack" in err
+    assert f"node.server_rack_units: a {units}U server does not fit a 42U rack" in err  # (hM56: refused at load)
 
 
 def test_a_rack_high_server_fills_its_rack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

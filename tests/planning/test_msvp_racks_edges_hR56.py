@@ -16,6 +16,6 @@ def test_a_42u_host_is_one_host_a_rack(tmp_path: Path) -> None:
     data["host_rack_units"] = 42
     path = tmp_path / "msvp-42u.yaml"
     path.write_text(yaml.safe_dump(data))
-    assert video_hosts_by_space(42, str(path)) == 1
+    assert video_hosts_by_space(42) == 1
     money = device_money(str(path), 24, device_site(str(path), cost_overrides(None, None, 1500.0, 5.5, None)))
     assert (money.racks, money.devices_per_rack) == (2, 12)

@@ -49,7 +49,9 @@ def test_without_a_height_power_alone_binds(tmp_path: Path) -> None:
 
 
 def test_a_host_taller_than_the_rack_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"^a 43U host of .* does not fit a 42U rack \(host_rack_units\)$"):
+    """Refused where the file loads (hM56: it was refused at pricing, so `video --device` took it)."""
+    with pytest.raises(InputError, match=r"^invalid video device .*: host_rack_units: a 43U server does not fit a "
+                       r"42U rack$"):
         _money(_copy(tmp_path, host_rack_units=43), 12)
 
 

@@ -43,6 +43,18 @@ from infraplan.units import parse_bytes, parse_power_w, parse_rate_bytes_per_s
 Bytes = Annotated[float, BeforeValidator(parse_bytes), Field(ge=0)]
 BytesPerS = Annotated[float, BeforeValidator(parse_rate_bytes_per_s), Field(ge=0)]
 Watts = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0)]
+RACK_UNITS = 42  # the rack's height in U that every server is packed in (`cluster.power.rack_fit`)
+
+
+def _fits_a_rack(units: int) -> int:
+    """A server taller than the rack is a file's error, refused where the file loads (hM56: a 43U MSVP host was
+    refused by `plan` at pricing and taken by `video --device`)."""
+    if units > RACK_UNITS:
+        raise ValueError(f"a {units}U server does not fit a {RACK_UNITS}U rack")
+    return units
+
+
+RackUnits = Annotated[int, Field(ge=1), AfterValidator(_fits_a_rack)]  # a server's height, 1..RACK_UNITS U
 
 
 def _at_most(limit: float, unit: str, name: str, shown: str) -> AfterValidator:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pydantic import Field, model_validator
 
 from infraplan.catalog.facility_loader import NonNegative, Positive, catalog_file, facility_table
+from infraplan.catalog.file_checks import RackUnits
 from infraplan.catalog.loader import validated
 from infraplan.catalog.schemas import Accelerator, Spec
 
@@ -43,7 +44,7 @@ class HardwareCost(Spec):
     server_usd_per_accelerator: NonNegative | None = None
     embodied_kgco2e_per_accelerator: NonNegative | None = None
     embodied_derivation: EmbodiedDerivation | None = None
-    server_rack_units: int | None = Field(None, gt=0)
+    server_rack_units: RackUnits | None = None
     source: str
 
     @model_validator(mode="after")

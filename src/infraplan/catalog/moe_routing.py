@@ -60,7 +60,9 @@ class MoeRouting(Spec):
         "phase's EP all-to-all is hidden up to the shared experts' GEMM time of that phase, not the layer's "
         "(`training.expert_dispatch.with_ep_comm`). HAI-LLM did the same for DeepSeek-V2 (arXiv:2405.04434 Sec. "
         "3.1.3, RECALLED: 'we overlap the computation of shared experts with the expert parallel all-to-all "
-        "communication'). Off: no such overlap (`dispatch_overlap_fraction` prices the whole-layer window)")
+        "communication'). Off: no such overlap (`dispatch_overlap_fraction` prices the whole-layer window). Refused "
+        "with `dispatcher: deepep` (flex) or `overlap_ep_comm` (Megatron-Bridge 0.6.0 training/comm_overlap.py:"
+        "513-515); off where a `flex_backend` is applied (flex_dispatcher_backend.py:80: `with_flex_dispatcher`)")
     expert_gemm: Literal["grouped", "per_expert"] = Field(
         "grouped", description="how the training experts' GEMMs run: one grouped kernel over every local expert's "
         "tiles, or one GEMM per local expert, each at its own shape (Transformer Engine 2.14 GroupedLinear: "
@@ -92,6 +94,12 @@ class MoeRouting(Spec):
         if self.flex_backend is not None and not runs_on[self.flex_backend]:
             raise ValueError(f"flex_backend {self.flex_backend} runs on no accelerator: list them in "
                              f"{self.flex_backend}_accelerators (Megatron-Bridge applies it per GPU)")
+        if self.shared_expert_overlap and self.dispatcher != "alltoall":  # (hM56: priced as if it ran)
+            raise ValueError(f"shared_expert_overlap runs with the alltoall dispatcher only (Megatron-Core raises for "
+                             f"{self.dispatcher}, its flex: transformer_config.py:1090-1095)")
+        if self.shared_expert_overlap and self.overlap_ep_comm:
+            raise ValueError("shared_expert_overlap and overlap_ep_comm: Megatron-Bridge asserts one or the other "
+                             "(0.6.0 training/comm_overlap.py:513-515)")
         return self
 
     @property

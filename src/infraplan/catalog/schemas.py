@@ -18,6 +18,7 @@ from infraplan.catalog.file_checks import (
     DeviceMemoryBytes,
     DeviceWatts,
     PeakFlops,
+    RackUnits,
 )
 from infraplan.catalog.kernel_fits import (
     AttentionKernel,
@@ -282,9 +283,8 @@ class Node(Spec):
     scale_up_switch_power_w: DeviceWatts = Field(0.0, description="per scale-up domain, its switches outside the "
         "nodes' own power (NVL72: 9 NVSwitch trays); 0: counted in host_power_w (an NVSwitch baseboard) or none")
     scale_up_switch_source: str = Field("", description="where that figure comes from, or why 0 (needed above 0)")
-    server_rack_units: int | None = Field(
-        None, gt=0, description="server height, rack units (U), e.g. 4 for a liquid-cooled 4U HGX; unset: the "
-        "catalog's for its accelerator (hardware_costs.yaml), else rack space is not counted")
+    server_rack_units: RackUnits | None = Field(None, description="server height in rack units (U), e.g. 4 for a "
+        "liquid-cooled 4U HGX, 1..42; unset: the catalog's (hardware_costs.yaml), else rack space is not counted")
     server_rack_units_source: str = Field("", description="where `server_rack_units` comes from (needed with it)")
     host_kernel_dispatch_s: float = Field(
         2.6e-5, ge=0,

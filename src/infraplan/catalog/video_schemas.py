@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.file_checks import Watts
+from infraplan.catalog.file_checks import RackUnits, Watts
 from infraplan.catalog.schemas import Spec
 from infraplan.errors import InputError
 
@@ -57,7 +57,7 @@ class VideoAsic(Spec):
     software_baseline: str | None = Field(None, description="CPU preset `infraplan video` compares it with")
     modules_per_host: int = Field(1, ge=1, description="modules one host server holds: the unit fleet-mix and plan "
                                   "buy, and what `host_power_w` is a share of")
-    host_rack_units: int | None = Field(None, ge=1, description="the host server's height in rack units: a rack "
+    host_rack_units: RackUnits | None = Field(None, description="the host server's height in rack units: a rack "
                                         "holds the hosts its space allows, as a system file's "
                                         "`node.server_rack_units` (None: rack space not counted, power alone)")
     published_speedup: dict[Codec, float] = Field(default_factory=dict, description="published ratio over software "

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan.catalog.facility_loader import CoolingType, load_network_cost
+from infraplan.catalog.file_checks import RACK_UNITS
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.schemas import Accelerator, Network, System
 from infraplan.cluster.generic import clos_tiers, fabric_radix
@@ -44,7 +45,6 @@ from infraplan.network.costs import bill_of_materials
 from infraplan.network.topology import ClosTopology, build_topology
 from infraplan.units import power_text
 
-RACK_UNITS = 42
 DEFAULT_IDLE_FRACTION = 0.10  # ASSUMPTION of TDP where a part has no idle figure (module docstring: its basis)
 ArrayLike = float | npt.NDArray[np.float64]
 
@@ -237,10 +237,7 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
     units, by_space, height, limited_by = by_power, None, None, "power"
     if unit_servers == 1:
         height = server_height_u(layout)
-        if height is not None:
-            if height > RACK_UNITS:  # (hR53: "1 servers of 100U fit a 42U rack")
-                raise InputError(f"a {height}U server of {layout.accelerator.name} does not fit a {RACK_UNITS}U rack "
-                                 "(node.server_rack_units)")
+        if height is not None:  # at most RACK_UNITS: refused where the file loads (`catalog.file_checks.RackUnits`)
             by_space = RACK_UNITS // height
             if by_space < by_power:
                 units, limited_by = by_space, "space"

@@ -42,7 +42,6 @@ from infraplan.cluster.cost import (
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import unstated_switch_note
 from infraplan.cluster.power import RACK_UNITS, ServerLayout
-from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.facility.facility import devices_embodied_t_per_year, embodied_t_per_year, total_co2_t_per_year
@@ -165,12 +164,11 @@ def device_layout(device: str, devices: int | None = None, host_power_w: float |
 _LAYOUTS: IdentityMemo[ServerLayout] = IdentityMemo(64)  # `device_layout`'s variants, by the preset's own layout
 
 
-def video_hosts_by_space(units: int | None, device: str) -> int | None:
+def video_hosts_by_space(units: int | None) -> int | None:
     """The hosts of a video ASIC a rack's space holds: RACK_UNITS // its height (`host_rack_units`), as
     `cluster.power.rack_fit` packs a system's servers (hF56: power alone put 50 MSVP hosts, 600 modules, in a 42U
-    rack); None where the file gives no height (power alone binds); InputError for a host taller than the rack."""
-    if units is not None and units > RACK_UNITS:
-        raise InputError(f"a {units}U host of {device} does not fit a {RACK_UNITS}U rack (host_rack_units)")
+    rack); None where the file gives no height (power alone binds). A host taller than the rack is refused where
+    its file loads (`catalog.file_checks.RackUnits`)."""
     return None if units is None else RACK_UNITS // units
 
 
@@ -239,7 +237,7 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
         annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
                               s.cost_of_capital)
         by_power = max(1, int(s.cooling.max_rack_power_w // max(g * (dev.power_w + host_w), 1.0)))
-        by_space = video_hosts_by_space(dev.host_rack_units, device)
+        by_space = video_hosts_by_space(dev.host_rack_units)
         per_rack = g * (by_power if by_space is None else min(by_power, by_space))
         kg = s.overrides.embodied_kgco2e_per_accelerator
         embodied = devices_embodied_t_per_year(video_device_embodied_kg(device) if kg is None else kg, devices, s)

@@ -23,26 +23,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infraplan.catalog.inference_loader import load_video_device
 from infraplan.cluster import Cluster
-from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.device_money import (
     cost_overrides,
-    device_layout,
     device_money,
     device_site,
     missing_embodied,
-    missing_price,
     pool_price_note,
 )
 from infraplan.planning.device_money import pool_figures_note as figures_note_line
+from infraplan.planning.pool_units import COST_OBJECTIVES, missing_pool_price, node_devices, pool_layout, pool_ref
+from infraplan.planning.retirement import out_of_service
 from infraplan.planning.scenario_sizing import Sized, demand, pool_accelerator, pool_kind, size_options
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec
 from infraplan.planning.spares import UNKNOWN_INSTANCE, Instance, Spares, spare_nodes
-
-COST_OBJECTIVES = ("capex", "tco")  # the objectives that need every pool's price
 
 
 @dataclass(frozen=True)
@@ -67,20 +63,9 @@ class PoolMoney:
     embodied_co2_reason: str | None = None  # why it is None
 
 
-def _ref(pool: PoolSpec) -> str:
-    """What a pool's money is built from: a video ASIC's device, else its system, else its device."""
-    return pool.device if pool_kind(pool) == "video-asic" else pool.system or pool.device
-
-
-def missing_pool_price(pool: PoolSpec) -> str | None:
-    """Why a pool has no price (no `price_usd_per_device` and no catalog server price), or None when it has one:
-    fleet-mix's rule (`planning.device_money.missing_price`) on the pool's system, else its device."""
-    return missing_price(pool.name, _ref(pool), pool.price_usd_per_device)
-
-
 def pool_note(pool: PoolSpec) -> str | None:
     """The note of a pool priced at its what-if accelerator's inherited preset price (`pool_price_note`)."""
-    return pool_price_note(pool.name, _ref(pool), pool.price_usd_per_device)
+    return pool_price_note(pool.name, pool_ref(pool), pool.price_usd_per_device)
 
 
 def pool_figures_note(pool: PoolSpec) -> str | None:
@@ -99,24 +84,19 @@ def require_prices(spec: ScenarioSpec) -> None:
                              "carbon plans without one)")
 
 
-def pool_layout(pool: PoolSpec, devices: int | None = None) -> ServerLayout:
-    """The power layout of a pool (`device_money.device_layout` of its system, else its device)."""
-    return device_layout(_ref(pool), devices)
-
-
 def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int) -> PoolMoney:
     """Pack, power and cost `devices` of a pool at its site with the power chain and the one cost model
     (`device_money.device_money`, what fleet-mix charges too)."""
     no_price = missing_pool_price(pool)
     over = cost_overrides(spec.policy.electricity_usd_per_kwh, spec.policy.pue, pool.price_usd_per_device,
                           pool.lifetime_years, spec.policy.load_factor, unpriced=no_price is not None)
-    s = device_site(_ref(pool), over, site.cooling, site.location, site.build_type)
-    m = device_money(_ref(pool), devices, s, pool.host_power_w)
+    s = device_site(pool_ref(pool), over, site.cooling, site.location, site.build_type)
+    m = device_money(pool_ref(pool), devices, s, pool.host_power_w)
     return PoolMoney(m.devices, m.racks, m.tiers, m.switches, m.it_w, m.facility_w,
                      None if no_price else sum(m.capex_usd.values()),
                      None if no_price else m.annual.tco_usd_per_year, m.energy_mwh_per_year, m.co2_t_per_year,
                      m.devices_per_rack, no_price, m.embodied_co2_t_per_year,
-                     None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, _ref(pool)))
+                     None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, pool_ref(pool)))
 
 
 def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:
@@ -151,15 +131,18 @@ def pool_instance(spec: ScenarioSpec, pool: PoolSpec, domain_devices: int) -> In
     optimality bound keeps one spares function), a training job spans the pool (its domains: `domain_devices`),
     an LLM deployment's replica is TP x PP x attention DP devices (`Sized.replica_devices`; EP runs over the
     attention-DP x TP devices, serving/deployment.py), a recsys, image or video instance is one device (their
-    sizing's unit); not known where nothing is sized on the pool."""
+    sizing's unit); not known where nothing is sized on the pool. A phase the pool has no device in
+    (`retirement.out_of_service`: not delivered and no whole base in service, or refreshed away) sizes nothing, as
+    the MILP's options skip it."""
     kept = _INSTANCES.get(spec, pool.name)
     if kept is not None:
         return kept
     widest = UNKNOWN_INSTANCE
+    p = [q.name for q in spec.pools].index(pool.name)
     for svc in spec.services:
-        for phase in spec.phases:
+        for k, phase in enumerate(spec.phases):
             need = demand(svc, phase.name, spec.policy.headroom)
-            if need <= 0 or not pool.present_in(phase.year):
+            if need <= 0 or out_of_service(spec, p, k) is not None:
                 continue
             got = size_options(svc, pool, need)  # every option the MILP may take (an LLM's finer units)
             for sized in [] if isinstance(got, str) else got:
@@ -179,11 +162,3 @@ def _instance_of(kind: str, name: str, sized: Sized, domain_devices: int) -> Ins
         n = sized.replica_devices
         return Instance(n, f"LLM service {name}'s replica of {n} device{'s' if n > 1 else ''} (TP x PP x attention DP)")
     return Instance(1, f"{kind} service {name}'s engine of one device")
-
-
-def node_devices(pool: PoolSpec) -> int:
-    """Devices per server of a pool: what `pool_money` packs whole (a video ASIC's host holds its file's
-    `modules_per_host`), the node spares count and the unit `plan`'s MILP buys (planning/phased_mix.py)."""
-    if pool_kind(pool) == "video-asic":
-        return load_video_device(pool.device).modules_per_host
-    return pool_layout(pool).accelerators_per_server

@@ -39,7 +39,7 @@ import numpy as np
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.planning.plan_dates import YEAR_TOLERANCE, alive, at_or_after, span_text, year_text
-from infraplan.planning.pool_money import COST_OBJECTIVES, missing_pool_price, node_devices
+from infraplan.planning.pool_units import COST_OBJECTIVES, missing_pool_price, node_devices
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
 
 REFRESH_SUFFIX = "-refresh"  # the successor pool's name: <pool><REFRESH_SUFFIX>
@@ -136,10 +136,13 @@ def lifecycles(spec: ScenarioSpec) -> list[Lifecycle] | None:
 
 def out_of_service(spec: ScenarioSpec, p: int, k: int) -> str | None:
     """Why pool p can have no device in service in phase k, or None: not delivered yet (`from_year`) and no installed
-    base in service (the base serves before from_year, which dates new devices: `PoolSpec.present_in`), or a
-    `refresh_with` pool from its successor's year (it buys none of its own device) once its base and every earlier
+    base of at least one whole server in service (the base serves before from_year, which dates new devices: hF56), or
+    a `refresh_with` pool from its successor's year (it buys none of its own device) once its base and every earlier
     purchase have retired. The sizing skips it, naming why (hM54: the MILP's elastic LP blamed a site's power cap
-    for a demand only the successor could meet, where the successor cannot serve it)."""
+    for a demand only the successor could meet, where the successor cannot serve it). The one test of a pool's
+    presence in a phase: the spares' widest instance (`pool_money.pool_instance`), the tier brackets
+    (`scenario_prices.bracket_prices`) and `scenario_report.idle_stacks` read it too (hM56: a `PoolSpec.present_in`
+    beside it counted a retired or sub-server base as present)."""
     pool, years, cycles = spec.pools[p], [ph.year for ph in spec.phases], lifecycles(spec)
     whole = pool.installed >= node_devices(pool)  # (a partial server's base is left out: `scenario_report.whole_base`)
     base = whole and (cycles is None or cycles[p].base_alive[k])  # (in place before from_year: hF56)

@@ -16,7 +16,7 @@ import numpy as np
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import PoolMoney, node_devices, pool_spares
-from infraplan.planning.retirement import in_service, lifecycles, servers_in_service
+from infraplan.planning.retirement import in_service, lifecycles, out_of_service, servers_in_service
 from infraplan.planning.scenario_caps import server_devices, spare_devices, used_devices
 from infraplan.planning.scenario_report import packed, whole_base
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
@@ -84,8 +84,8 @@ def bracket_prices(spec: ScenarioSpec, at: Sizes, per_device: Callable[[int, Siz
         points = seen.setdefault(p, set())
         points.update(own[0] // g for own in at[p] if own != (0, 0))
         for k, own in enumerate(at[p]):
-            if not pool.present_in(years[k]):
-                continue  # not delivered yet, no installed base: no servers to price
+            if out_of_service(spec, p, k) is not None:
+                continue  # not delivered yet and no whole base in service, or refreshed away: no servers to price
 
             def total(servers: int, p: int = p, pool: PoolSpec = pool, g: int = g, own: Size = own,
                       w: float = float(weight[k])) -> float:

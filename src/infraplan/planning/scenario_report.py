@@ -41,7 +41,7 @@ from infraplan.planning.pool_money import (
     pool_note,
     pool_spares,
 )
-from infraplan.planning.retirement import lifecycles, servers_in_service
+from infraplan.planning.retirement import lifecycles, out_of_service, servers_in_service
 from infraplan.planning.scenario_results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -101,15 +101,17 @@ def odd_base(spec: ScenarioSpec) -> list[str]:
 
 def idle_stacks(spec: ScenarioSpec) -> list[str]:
     """One warning per pool whose serving `stack` no LLM deployment can read (planning/pool_stacks.py: a scenario
-    without an LLM service is refused at load): its LLM services have no demand in any phase the pool is delivered
-    and its site online, so the MILP has no LLM option on it. A warning, not an error: the stack is unused, the plan
-    is sound, and a what-if that moves a phase or a delivery year keeps the pool's line."""
+    without an LLM service is refused at load): its LLM services have no demand in any phase the pool has devices
+    in (`retirement.out_of_service`) and its site online, so the MILP has no LLM option on it. A warning, not an
+    error: the stack is unused, the plan is sound, and a what-if that moves a phase or a delivery year keeps the
+    pool's line."""
     out = []
-    for pool in spec.pools:
+    for p, pool in enumerate(spec.pools):
         if pool.stack is None:
             continue
         site = next(s for s in spec.sites if s.name == pool.site)
-        open_phases = [ph for ph in spec.phases if pool.present_in(ph.year) and (site.online_year or 0) <= ph.year]
+        open_phases = [ph for k, ph in enumerate(spec.phases)
+                       if out_of_service(spec, p, k) is None and (site.online_year or 0) <= ph.year]
         llm = [s for s in spec.services if s.kind == "llm"]
         if not any(demand(s, ph.name, spec.policy.headroom) > 0 for s in llm for ph in open_phases):
             names = ", ".join(s.name for s in llm)

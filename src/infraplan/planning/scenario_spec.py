@@ -253,7 +253,9 @@ class PoolSpec(PlanSpec):
     site: str
     system: str | None = Field(None, description="catalog system for training and serving shapes (default: the "
                                "device's generic node and Clos)")
-    available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
+    available: int | None = Field(None, ge=0, description="devices that can be deployed, the installed base "
+                                  "included (so at least `installed`; whole servers round it up); omitted = "
+                                  "unlimited")
     from_year: Year | None = Field(None, description="first date new devices can be delivered (a year, 2025-07, "
                                    "2025Q3: planning/plan_dates.py); an installed base serves before it")
     installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps, in "
@@ -276,14 +278,10 @@ class PoolSpec(PlanSpec):
     def _stack_runs_here(self) -> PoolSpec:
         if self.stack is not None:
             check_pool_stack(self.stack, self.device, self.system, self.serves)
+        if self.available is not None and self.installed > self.available:  # (hM56: 64 on an available 32 served)
+            raise ValueError(f"installed {self.installed:,} is above available {self.available:,}: available caps the "
+                             "devices the pool deploys, its installed base included; raise it or drop it")
         return self
-
-
-    def present_in(self, year: float) -> bool:
-        """Whether the pool has devices in a phase of `year`: delivered by then (`from_year` dates new devices), or
-        an installed base, in place before the first phase (hF56: it served from `from_year` only; its retirement:
-        planning/retirement.py)."""
-        return bool(self.installed) or (self.from_year or 0) <= year
 
 
 class SiteSpec(PlanSpec):

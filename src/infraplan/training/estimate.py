@@ -36,7 +36,14 @@ from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
-from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, lora_note, lora_of, trainable_params
+from infraplan.training.frozen_base import (
+    FLOP_CONVENTION,
+    LoraSpec,
+    lora_note,
+    lora_of,
+    rank_notes,
+    trainable_params,
+)
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS
@@ -261,7 +268,7 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     if lora is not None:
         row.update(lora_rank=lora.rank, lora_targets=lora.targets, mfu_flop_convention=FLOP_CONVENTION,
                    trainable_params_count=trainable_params(point.shape, point.plan.one_row, lora))
-        notes.append(lora_note(lora))
+        notes += [lora_note(lora), *rank_notes(point.shape, lora)]  # (a rank above a projection's narrow side)
     # the ceiling's FLOP convention: the causal ratio read only for a figure counted with the causal half
     causal = (float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))
               if ceiling is not None and ceiling.flop_convention == "causal_scores" else 1.0)

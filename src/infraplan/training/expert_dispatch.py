@@ -49,19 +49,21 @@ def with_flex_dispatcher(stack: Stack, accelerator: str) -> Stack:
     """`stack` as Megatron-Bridge runs it on `accelerator`: the recipe's flex backend (`MoeRouting.flex_backend`)
     kept where `apply_flex_dispatcher_backend` applies it (megatron-bridge 0.3.1 training/flex_dispatcher_backend.py
     :47-69: DeepEP on compute capability 8 / 9 and the devices named B200 / B300, HybridEP on 8 / 9 / 10, as the
-    stack's accelerator lists say), dropped elsewhere (the recipe's `moe_token_dispatcher_type`, alltoall).
-    The same object when nothing changes (the one-plan memo is keyed by identity); one copy per stack and
-    accelerator otherwise."""
+    stack's accelerator lists say), dropped elsewhere (the recipe's `moe_token_dispatcher_type`, alltoall); where
+    it is applied, `shared_expert_overlap` is off (megatron-bridge 0.6.0 flex_dispatcher_backend.py:80, 0.3.1 :69;
+    Megatron-Core's flex dispatcher refuses it, transformer_config.py:1090-1095). The same object when nothing
+    changes (the one-plan memo is keyed by identity); one copy per stack and accelerator otherwise."""
     moe = stack.moe
     if moe.flex_backend is None:
         return stack
     runs = accelerator in (moe.deepep_accelerators if moe.flex_backend == "deepep" else moe.hybridep_accelerators)
-    if runs:
+    if runs and not moe.shared_expert_overlap:
         return stack
     kept = _DROPPED.get(stack, accelerator)
     if kept is not None:
         return kept
-    dropped = stack.model_copy(update={"moe": moe.model_copy(update={"flex_backend": None})})
+    change = {"shared_expert_overlap": False} if runs else {"flex_backend": None}
+    dropped = stack.model_copy(update={"moe": moe.model_copy(update=change)})
     return _DROPPED.put(stack, accelerator, dropped)
 
 

@@ -134,6 +134,24 @@ def lora_of(shape: TransformerShape, rank: int | None, targets: str | None) -> L
     return lora_spec(shape, rank, targets or "attention")
 
 
+def rank_notes(shape: TransformerShape, spec: LoraSpec) -> list[str]:
+    """A note where the rank is above an adapted projection's narrow side (the smaller of its whole weight's input
+    and output, at TP 1): that adapter's update has at most that rank, yet Megatron-Bridge 0.6.0 builds A and B at
+    the rank given (peft/lora.py:212 `adapter_cls(in_features, out_features, dim)`; no bound but dim > 0:
+    peft/utils.py:357), and it is priced so (hM56: DeepSeek-V3's kv_up is 512 wide, its hidden size 7,168)."""
+    whole = PlanArrays.one_plan(tp=1, pp=1, dp=1, cp=1, ep=1, etp=1, vpp=1, micro_batch=1, global_batch=1,
+                                seq_len=1, recompute=0, zero=0, dtype=0, attention=0, order=0,
+                                sequence_parallel=0).one_row  # (one token: only the weights' sides are read)
+    narrow: dict[str, int] = {}
+    for g in _adapted(layer_ops(shape, layer_layout(whole, False)).gemms, spec):
+        narrow[g.role] = min(narrow.get(g.role, spec.rank), int(to_float(g.n)), int(to_float(g.k)))
+    below = [f"{role} ({width:,})" for role, width in narrow.items() if width < spec.rank]
+    if not below:
+        return []
+    return [f"LoRA rank {spec.rank:,} is above the narrow side of {', '.join(below)}: those adapters' updates have "
+            "at most that rank; Megatron-Bridge builds them at the rank given (peft/lora.py:212), priced so"]
+
+
 def _adapted(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
     return [g for g in gemms if g.role in LORA_TARGETS[spec.targets]]
 

@@ -52,7 +52,7 @@ from infraplan.training.estimate import evaluate_plans, result_row, training_ban
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.fp8_slower_note import searched_plan_note
 from infraplan.training.freed_heap import keep_freed_heap
-from infraplan.training.frozen_base import LoraSpec, lora_note, lora_of
+from infraplan.training.frozen_base import LoraSpec, lora_note, lora_of, rank_notes
 from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
@@ -377,7 +377,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
                *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
-               *([lora_note(lora)] if lora is not None else []),  # a frozen base's, as `train --lora-rank`
+               *([lora_note(lora), *rank_notes(shape, lora)] if lora is not None else []),  # as `train` says
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
                *([slower] if lora is None and (slower := searched_plan_note(shape, cluster, best_plans, profile))
                  else []),
