@@ -87,8 +87,8 @@ serving 19.746 -> 19.792 % (TPOT 10.43 -> 10.56; its 212 DeepSeek rows move both
 the model already); out of sample, LMSYS's GB200 DeepSeek decode (SGLang, fp8 cache, attention DP) -40.8 -> -33.6 %
 (validation/notes/out_of_sample_s56/serving_oos2.py). Hopper's fits are unaffected by the toggle.
 
-SGLang on Hopper (hJ, session 56; `SGLANG_HOPPER_MLA_FIT_DTYPES`, OFF): SGLang runs MLA models on sm90 with its `fa3`
-backend (sglang 0.5.6.post2 srt/server_args.py:1390-1393; 0.5.9 the same). Over an fp8 latent cache it does not run
+SGLang on Hopper (hJ, session 56; `SGLANG_HOPPER_MLA_FIT_DTYPES`: fp8 on, bf16 on the roofline): SGLang runs MLA
+models on sm90 with its `fa3` backend (sglang 0.5.6.post2 srt/server_args.py:1390-1393; 0.5.9 the same). Over an fp8 latent cache it does not run
 an fp8 kernel: the query stays bf16 (the fp8 branch, flashattention_backend.py:1076, needs head_dim <= 256; MLA's is
 576) and the layer's whole latent buffer, the pool's (size + page) x 576 (mem_cache/memory_pool.py:1394-1401), is
 cast to bf16 before FA3 reads it (flashattention_backend.py:1197-1199; 0.5.9 :1274). AIConfigurator 0.12.0 measures
