@@ -88,19 +88,20 @@ the model already); out of sample, LMSYS's GB200 DeepSeek decode (SGLang, fp8 ca
 (validation/notes/out_of_sample_s56/serving_oos2.py). Hopper's fits are unaffected by the toggle.
 
 SGLang on Hopper (hJ, session 56; `SGLANG_HOPPER_MLA_FIT_DTYPES`: fp8 on, bf16 on the roofline): SGLang runs MLA
-models on sm90 with its `fa3` backend (sglang 0.5.6.post2 srt/server_args.py:1390-1393; 0.5.9 the same). Over an fp8 latent cache it does not run
-an fp8 kernel: the query stays bf16 (the fp8 branch, flashattention_backend.py:1076, needs head_dim <= 256; MLA's is
-576) and the layer's whole latent buffer, the pool's (size + page) x 576 (mem_cache/memory_pool.py:1394-1401), is
-cast to bf16 before FA3 reads it (flashattention_backend.py:1197-1199; 0.5.9 :1274). AIConfigurator 0.12.0 measures
-that kernel (systems/data/{h100_sxm,h200_sxm}/mla/sglang/0.5.14/generation_mla_perf.parquet, kernel_source
-flash_attention): over fp8 it runs 1.7-2.1x (median) and 4-7x (batch x context >= 64k) slower than over bf16. Fitted
-as above (validation/calibration/aic_hopper_sglang_mla_decode.{py,json}; the catalog's `mla_decode_attention.sglang`
-of h100-sxm / h200, h800 H100's): H200 bf16 16.0 us / 0.67 ns / f 0.86 / 573 TF/s, fp8 20.2 / 0.58 / 0.06 / 128 (mean
+models on sm90 with its `fa3` backend (sglang 0.5.6.post2 srt/server_args.py:1390-1393; 0.5.9 the same). Over an fp8
+latent cache it does not run an fp8 kernel: the query stays bf16 (the fp8 branch, flashattention_backend.py:1076,
+needs head_dim <= 256; MLA's is 576) and the layer's whole latent buffer, the pool's (size + page) x 576
+(mem_cache/memory_pool.py:1394-1401), is cast to bf16 before FA3 reads it (flashattention_backend.py:1197-1199; 0.5.9
+:1274). AIConfigurator 0.12.0 measures that kernel
+(systems/data/{h100_sxm,h200_sxm}/mla/sglang/0.5.14/generation_mla_perf.parquet, kernel_source flash_attention): over
+fp8 it runs 1.7-2.1x (median) and 4-7x (batch x context >= 64k) slower than over bf16. Fitted as above
+(validation/calibration/aic_hopper_sglang_mla_decode.{py,json}; the catalog's `mla_decode_attention.sglang` of
+h100-sxm / h200, h800 H100's): H200 bf16 16.0 us / 0.67 ns / f 0.86 / 573 TF/s, fp8 20.2 / 0.58 / 0.06 / 128 (mean
 |error| 17 / 10 % on all 1,448 rows; the roofline priced before, a halved byte read at 0.88: 49 / 85 %); H100 bf16
 15.7 / 1.00 / 0.79 / 700, fp8 20.1 / 0.73 / 0.08 / 123. ASSUMPTION: the table's pool is about its rows' tokens (the
-collector is not in the wheel); a server's pool is larger, so a real fp8 step pays more (the cast is per pool
-token): the answer is a lower bound. TensorRT-LLM's fp8 kernel is already its measured one (above: 0.74-0.99x the
-bf16 time). vLLM runs FlashMLA over an fp8 latent on sm90 (FLASH_ATTN_MLA takes bf16 only: vllm 0.15.1
+collector is not in the wheel); a server's pool is larger, so a real fp8 step pays more (the cast is per pool token):
+the answer is a lower bound. TensorRT-LLM's fp8 kernel is already its measured one (above: 0.74-0.99x the bf16 time).
+vLLM runs FlashMLA over an fp8 latent on sm90 (FLASH_ATTN_MLA takes bf16 only: vllm 0.15.1
 v1/attention/backends/mla/flashattn_mla.py:46-49), which AIConfigurator 0.10.0's vllm/0.14.0 tables time at a median
 1.24-1.28x the bf16 kernel (not faster, as the roofline's halved read says); not priced: those tables hold a 0.1 ms
 floor a layer even at batch 1 (~140-170 us fitted fixed time, no CUDA-graphed kernel's; notes "hJ (session 56)").
