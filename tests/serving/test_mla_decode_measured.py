@@ -50,9 +50,10 @@ def test_small_batches_pay_the_measured_fixed_time_not_one_launch(monkeypatch):
 def test_only_the_measured_engine_and_the_toggle_move(monkeypatch):
     v3 = load_model("deepseek-v3")
     on = float(decode_time(build_iteration_cost(v3, H200.accelerator, H200.fabric, TP8), 4, 1536))
-    sglang = Deployment(tp=8, ep=8, dtype="fp8", kv_dtype="fp8", max_batch=64, token_budget=2048, engine="sglang",
+    # SGLang over a bf16 latent: no fit used (`SGLANG_HOPPER_MLA_FIT_DTYPES` is fp8 only since session 56)
+    sglang = Deployment(tp=8, ep=8, dtype="fp8", kv_dtype="bf16", max_batch=64, token_budget=2048, engine="sglang",
                         stack="sglang-0.x")
-    assert mla_decode.measured_fit(v3, H200.accelerator, "sglang", "fp8") is None  # no SGLang MLA fit in the catalog
+    assert mla_decode.measured_fit(v3, H200.accelerator, "sglang", "bf16") is None
     assert mla_decode.measured_fit(load_model("llama3-8b"), H200.accelerator, "trtllm", "fp8") is None  # not MLA
     sglang_on = float(decode_time(build_iteration_cost(v3, H200.accelerator, H200.fabric, sglang), 4, 1536))
     monkeypatch.setattr(mla_decode, "MEASURED_MLA_DECODE", False)
