@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
+from infraplan.cli.main import main as cli_main
 from infraplan.planning import milp_start, scenario_sizing
 
 
@@ -31,3 +34,14 @@ def count_cold_milp(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(milp_start, "milp", counted)
     return calls
+
+
+def plan_cli(raw: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """`infraplan plan SPEC --json` of the scenario `raw` written as YAML in `tmp_path`: (exit code, its stdout where
+    0, else its stderr stripped)."""
+    file = tmp_path / "spec.yaml"
+    file.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    capsys.readouterr()
+    rc = cli_main(["plan", str(file), "--json"])
+    out = capsys.readouterr()
+    return rc, out.out if rc == 0 else out.err.strip()

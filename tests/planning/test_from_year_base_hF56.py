@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
-from infraplan.cli.main import main as cli_main
+from tests.planning.conftest import plan_cli
 
 
 def _spec(qps: str, pool: dict[str, Any], years: tuple[int, ...] = (2026, 2027),
@@ -25,21 +23,12 @@ def _spec(qps: str, pool: dict[str, Any], years: tuple[int, ...] = (2026, 2027),
             "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}]}
 
 
-def _plan(raw: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    file = tmp_path / "spec.yaml"
-    file.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    capsys.readouterr()
-    rc = cli_main(["plan", str(file), "--json"])
-    out = capsys.readouterr()
-    return rc, out.out if rc == 0 else out.err.strip()
-
-
 def _in_service(plan: dict[str, Any]) -> dict[str, tuple[int, int]]:
     return {row["phase"]: (row["devices"], row["new_devices"]) for row in plan["pools"] if row["pool"] == "h100"}
 
 
 def test_installed_base_serves_before_from_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out = _plan(_spec("300M", {"installed": 64, "from_year": 2027}, growth={"2027": 4}), tmp_path, capsys)
+    rc, out = plan_cli(_spec("300M", {"installed": 64, "from_year": 2027}, growth={"2027": 4}), tmp_path, capsys)
     assert rc == 0, out
     plan = json.loads(out)
     assert _in_service(plan) == {"2026": (64, 0), "2027": (64, 0)}
@@ -49,23 +38,23 @@ def test_installed_base_serves_before_from_year(tmp_path: Path, capsys: pytest.C
 
 def test_no_purchase_before_from_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """2G QPS needs more than the 64 installed in 2026: infeasible there, the base named as the limit."""
-    rc, err = _plan(_spec("2G", {"installed": 64, "from_year": 2027}), tmp_path, capsys)
+    rc, err = plan_cli(_spec("2G", {"installed": 64, "from_year": 2027}), tmp_path, capsys)
     assert rc == 2 and "\n" not in err, err
     assert "ranking in 2026 short by" in err and "2027 short" not in err, err
     assert "pool h100 in 2026: its installed 64 devices alone (new ones not delivered yet: from_year)" in err, err
-    rc, out = _plan(_spec("2G", {"installed": 64}), tmp_path, capsys)  # (delivered from the start: it buys)
+    rc, out = plan_cli(_spec("2G", {"installed": 64}), tmp_path, capsys)  # (delivered from the start: it buys)
     assert rc == 0 and _in_service(json.loads(out))["2026"][1] > 0
 
 
 def test_a_retired_base_does_not_serve_before_from_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A 2021 base on 5.5 years retires in 2026.5: in 2027, before the 2028 delivery, the pool has nothing."""
     raw = _spec("200k", {"installed": 64, "installed_year": 2021, "from_year": 2028}, years=(2026, 2027, 2028))
-    rc, err = _plan(raw, tmp_path, capsys)
+    rc, err = plan_cli(raw, tmp_path, capsys)
     assert rc == 2 and "\n" not in err, err
     assert "no pool can serve 'ranking' in 2027" in err and "delivered from 2028, its installed base retired" in err
 
 
 def test_without_a_base_from_year_still_closes_the_pool(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, err = _plan(_spec("200k", {"from_year": 2027}), tmp_path, capsys)
+    rc, err = plan_cli(_spec("200k", {"from_year": 2027}), tmp_path, capsys)
     assert rc == 2 and "no pool can serve 'ranking' in 2026" in err and "h100: delivered from 2027" in err, err
     assert "installed base" not in err

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from tests.planning.conftest import plan_cli
 from tests.planning.test_pool_trays_money_stack_hL45 import CHAT, RANKING
 from tests.planning.test_pool_trays_money_stack_hL45 import _spec as spec_of
 
@@ -75,12 +76,7 @@ def _plan(pool: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[st
                          "latency_slo": "10ms"}],
            "pools": [{"name": "h100", "device": "h100-sxm", "site": "ohio", **pool}],
            "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}]}
-    file = tmp_path / "spec.yaml"
-    file.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    capsys.readouterr()
-    rc = cli_main(["plan", str(file), "--json"])
-    out = capsys.readouterr()
-    return rc, out.out if rc == 0 else out.err.strip()
+    return plan_cli(raw, tmp_path, capsys)  # (tests/planning/conftest.py)
 
 
 def test_installed_above_available_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -212,6 +212,13 @@ def server_height_u(layout: ServerLayout) -> int | None:
     return None if cost is None else cost.server_rack_units
 
 
+def servers_by_space(height: int | None) -> int | None:
+    """Servers of `height` U a RACK_UNITS rack holds; None without a height (rack space not counted). A server
+    taller than the rack is refused where its file loads (`catalog.file_checks.RackUnits`). `rack_fit` packs a
+    system's servers so, `planning.device_money` a video ASIC's hosts (`host_rack_units`)."""
+    return None if height is None else RACK_UNITS // height
+
+
 def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
              rack_power_w: float | None = None) -> RackFit:
     """Servers per rack under the cooling type's power limit (or `rack_power_w`, at most that) and rack space
@@ -237,10 +244,9 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
     units, by_space, height, limited_by = by_power, None, None, "power"
     if unit_servers == 1:
         height = server_height_u(layout)
-        if height is not None:  # at most RACK_UNITS: refused where the file loads (`catalog.file_checks.RackUnits`)
-            by_space = RACK_UNITS // height
-            if by_space < by_power:
-                units, limited_by = by_space, "space"
+        by_space = servers_by_space(height)
+        if by_space is not None and by_space < by_power:
+            units, limited_by = by_space, "space"
     else:
         units, limited_by = 1, "scale-up domain"  # a scale-up domain fills its rack (NVL72)
     servers_per_rack = units * unit_servers

@@ -114,16 +114,17 @@ class Fabric:
         # each tier's NIC bandwidth over its uplinks' as the fabric is built (the flow model's links), not its
         # configured port ratio: 400G NICs under 800G ports at 1:7 are 3.2:1 (`network.tier_bandwidth`)
         hops = [t.hop_latency_s for t in tiers]
+        topo = tier_bandwidth.built_or_none(system)  # (built once: the tiers below and the rails read it)
         if system.network.rail_only:  # the tiers a rail takes (`topology.build_topology`), as the flow model
             from infraplan.network.topology import build_topology
 
-            topo = build_topology(system)
+            topo = build_topology(system) if topo is None else topo  # (its InputError, as before)
             built = topo.tiers
             names, sizes = tuple(t.name for t in built), tuple(t.domain_gpus for t in built)
             over = tier_bandwidth.built_ratios(topo)
             hops = [t.hop_latency_s for t in built]
         else:  # tier 0 as the GPUs under one leaf switch (`tier_bandwidth.leaf_switch_gpus`, hF65)
-            sizes, over = tier_bandwidth.analytical_tiers(system)
+            sizes, over = tier_bandwidth.analytical_tiers(system, topo)
         hop = np.cumsum(hops) * 2.0
         leaf_domain = min(system.total_accelerators, tiers[0].group_size) if not system.network.rail_only else 0
         return cls(
@@ -144,7 +145,7 @@ class Fabric:
             nic_line_bytes_per_s=nic * scale_out_factor,
             rail_only=system.network.rail_only,
             leaf_domain_gpus=leaf_domain if leaf_domain > sizes[0] else 0,
-            **tier_bandwidth.rail_planes(system),
+            **tier_bandwidth.rail_planes(system, topo),
         )
 
 

@@ -88,18 +88,24 @@ def leaf_switch_gpus(topo: ClosTopology) -> int:
     return max(leaf.down_ports * topo.gpus_per_node // topo.nics_per_node, topo.scale_up_domain_gpus)
 
 
-def rail_planes(system: System) -> dict[str, Any]:
+def built_or_none(system: System) -> ClosTopology | None:
+    """`system`'s built fabric (`topology.build_topology`), or None where it does not build (its InputError)."""
+    try:
+        return build_topology(system)
+    except InputError:
+        return None
+
+
+def rail_planes(system: System, topo: ClosTopology | None = None) -> dict[str, Any]:
     """`Fabric.rail_of_gpu` and `Fabric.rail_tiers` of `system`'s built fabric (`fabric.uplink_occupancy`): the leaf of
     its leaf domain (block, `leaves_per_rail`) each GPU index of a node sends on where the leaves are rails or rail
     groups and each GPU's NICs sit on one leaf (`routing.route`: GPU g's NICs from g x nics / gpn; PXN leaves through
     the NIC of the destination GPU's index, `topology.leaf_index`), and how many tiers from the leaves up keep the
     rails apart (the leaves; a tier above built in planes by the lower switch's index, a multiple of the rails).
-    None for rail-only fabrics (`Fabric.rail_only` prices those), unrailed leaves and a fabric that does not build."""
-    try:
-        topo = build_topology(system)
-    except InputError:
-        return {}
-    if not topo.rail_optimized or topo.rail_only:
+    None for rail-only fabrics (`Fabric.rail_only` prices those), unrailed leaves and a fabric that does not build.
+    `topo`: the system's built fabric where the caller has it (None: built here)."""
+    topo = built_or_none(system) if topo is None else topo
+    if topo is None or not topo.rail_optimized or topo.rail_only:
         return {}
     gpn, nics = topo.gpus_per_node, topo.nics_per_node
     per_gpu = max(1, nics // gpn)
@@ -134,16 +140,15 @@ def busiest_rail_share(rail_of_gpu: tuple[int, ...], groups: int, spacing: int, 
     return max(count * gpn / (domain * size) for count, size in zip(counts, sizes, strict=True) if size)
 
 
-def analytical_tiers(system: System) -> tuple[tuple[int, ...], tuple[float, ...]]:
+def analytical_tiers(system: System, topo: ClosTopology | None = None) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """Per configured tier of `system`: the GPUs of one domain the analytical model prices it by (the configured
     `group_size`, tier 0's as `leaf_switch_gpus` of the built fabric: what stays under one leaf) and its bandwidth
     ratio (`tier_bandwidth_ratios`). A system whose fabric does not build keeps the configured sizes and takes
-    `port_ratios`."""
+    `port_ratios`. `topo`: the system's built fabric where the caller has it (None: built here)."""
     sizes = tuple(t.group_size for t in system.network.tiers)
     fallback = port_ratios(system)
-    try:
-        topo = build_topology(system)
-    except InputError:
+    topo = built_or_none(system) if topo is None else topo
+    if topo is None:
         return sizes, fallback
     built = built_ratios(topo)
     return (leaf_switch_gpus(topo), *sizes[1:]), built + fallback[len(built):]

@@ -23,7 +23,7 @@ import numpy as np
 from infraplan.scalar_path import fast_frozen_init, is_plain, pick, to_float
 
 __all__ = ["ArrayLike", "AttentionCore", "Collective", "CollectiveKind", "Elementwise", "Gemm", "LayerOps", "Layout",
-           "Phase"]
+           "Phase", "collective_launches"]
 
 ArrayLike = np.ndarray | float | int
 Phase = Literal["training", "inference"]
@@ -132,6 +132,16 @@ class Collective:
         return np.where(np.asarray(self.mask) & (np.asarray(self.group) > 1), self.count, 0.0)
 
 
+def collective_launches(records: tuple[Collective, ...] | list[Collective], plain: bool) -> Any:
+    """Collective kernels `records` launch (`Collective.launches` summed): `plain`, one plan's Python numbers
+    (each record's count where its mask holds and its group is above one, summed from 0.0 in order); else arrays,
+    summed from a 0-d zero. The host time of a layer's table, of the end stages' (`training.head_time`) and of the
+    LoRA adapters' (`training.adapter_host`) count them so."""
+    if plain:
+        return sum((c.count if c.mask and c.group > 1 else 0.0 for c in records), 0.0)
+    return sum((c.launches() for c in records), np.zeros(()))
+
+
 @fast_frozen_init
 @dataclass(frozen=True)
 class LayerOps:
@@ -163,11 +173,7 @@ class LayerOps:
         kept = self.__dict__.get("_launches_fwd")
         if kept is not None and kept[0] is plain:
             return kept[1]
-        total: Any
-        if plain:
-            total = sum((c.count if c.mask and c.group > 1 else 0.0 for c in self.collectives_fwd), 0.0)
-        else:
-            total = sum((c.launches() for c in self.collectives_fwd), np.zeros(()))
+        total = collective_launches(self.collectives_fwd, plain)
         self.__dict__["_launches_fwd"] = (plain, total)
         return total
 

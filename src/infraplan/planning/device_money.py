@@ -41,7 +41,7 @@ from infraplan.cluster.cost import (
 )
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import unstated_switch_note
-from infraplan.cluster.power import RACK_UNITS, ServerLayout
+from infraplan.cluster.power import ServerLayout, servers_by_space
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.facility.facility import devices_embodied_t_per_year, embodied_t_per_year, total_co2_t_per_year
@@ -164,14 +164,6 @@ def device_layout(device: str, devices: int | None = None, host_power_w: float |
 _LAYOUTS: IdentityMemo[ServerLayout] = IdentityMemo(64)  # `device_layout`'s variants, by the preset's own layout
 
 
-def video_hosts_by_space(units: int | None) -> int | None:
-    """The hosts of a video ASIC a rack's space holds: RACK_UNITS // its height (`host_rack_units`), as
-    `cluster.power.rack_fit` packs a system's servers (hF56: power alone put 50 MSVP hosts, 600 modules, in a 42U
-    rack); None where the file gives no height (power alone binds). A host taller than the rack is refused where
-    its file loads (`catalog.file_checks.RackUnits`)."""
-    return None if units is None else RACK_UNITS // units
-
-
 def device_site(device: str, overrides: CostOverrides, cooling: str | None = None, location: str | None = None,
                 build_type: str | None = None) -> SiteInputs:
     """The site of a pool of `device`: the catalog's defaults for its layout (a video ASIC's host air-cooled)
@@ -237,7 +229,7 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
         annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
                               s.cost_of_capital)
         by_power = max(1, int(s.cooling.max_rack_power_w // max(g * (dev.power_w + host_w), 1.0)))
-        by_space = video_hosts_by_space(dev.host_rack_units)
+        by_space = servers_by_space(dev.host_rack_units)  # (hF56: power alone put 50 MSVP hosts in a 42U rack)
         per_rack = g * (by_power if by_space is None else min(by_power, by_space))
         kg = s.overrides.embodied_kgco2e_per_accelerator
         embodied = devices_embodied_t_per_year(video_device_embodied_kg(device) if kg is None else kg, devices, s)

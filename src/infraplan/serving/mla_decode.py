@@ -185,7 +185,6 @@ def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     return cached_token_s(shape, rates, dep.tp, query_layers, fit), row_s
 
 
-
 def kernel_path(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str,
                 stack: str | None = None) -> str | None:
     """In words, the absorbed-MLA decode kernel and latent-cache path a deployment is priced with (`serve` prints it),

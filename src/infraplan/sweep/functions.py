@@ -216,8 +216,6 @@ def default_batch_size(name: str) -> int:
     return FUNCTIONS[name].batch_size if name in FUNCTIONS else 1
 
 
-
-
 _QUANTITIES: dict[str, Callable[[str], float | None]] = {
     "power": lambda v: _watts(v, "power"), "rack_power": lambda v: _watts(v, "rack_power"),  # W
     "bytes": parse_bytes,  # collective's buffer, B ('1GiB' as `--bytes` reads it)

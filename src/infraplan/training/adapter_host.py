@@ -27,6 +27,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import layer_ops
+from infraplan.ops.layer_records import collective_launches
 from infraplan.scalar_path import pick, to_float
 from infraplan.training import frozen_base
 from infraplan.training.enums import Recompute
@@ -46,14 +47,12 @@ def adapter_host_calls(shape: TransformerShape, row: PlanArrays, spec: frozen_ba
     launches: a `one_row` plan's floats or a grid's arrays."""
     ops = layer_ops(shape, layer_layout(row, False))
     sites: Any = 0.0
-    for g in ops.gemms:
-        if g.role in frozen_base.LORA_TARGETS[spec.targets]:  # an adapted projection: its share of the layers
-            sites = sites + (g.share if g.grouped else g.count * g.share)
+    for g in frozen_base.adapted_gemms(ops.gemms, spec):  # an adapted projection: its share of the layers
+        sites = sites + frozen_base.adapter_site(g, row)[1]
     one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats)
     fwd_c, bwd_c = (frozen_base.adapter_collectives(shape, row, spec, stack, ops.gemms)
                     if frozen_base.ADAPTER_TP_COLLECTIVES else ((), ()))
-    launched = [sum((pick(c.mask and c.group > 1, c.count, 0.0) if one else c.launches() for c in cs), 0.0)
-                for cs in (fwd_c, bwd_c)]
+    launched = [collective_launches(cs, one) for cs in (fwd_c, bwd_c)]
     sites = to_float(sites)
     return sites * ADAPTER_CALLS[0] + launched[0], sites * ADAPTER_CALLS[1] + launched[1] - ops.gemm_kernels()
 

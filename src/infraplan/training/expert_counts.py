@@ -45,7 +45,6 @@ tables do show. On (validate --json, same tree): frontier 10.53 -> 10.30 % (H022
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -60,7 +59,7 @@ from infraplan.hardware.kernels import (
 )
 from infraplan.ops.layer import ArrayLike
 from infraplan.scalar_path import ops_of, pick
-from infraplan.training.layer_kernels import gemm_fwd_bwd, output_width, result
+from infraplan.training.layer_kernels import gemm_fwd_bwd, output_width, result, stream_runs
 
 ROUTED_COUNT_SPREAD = False  # built, off: see the module docstring
 # Abramowitz & Stegun 7.1.26: erf(x) = 1 - (a1 u + ... + a5 u^5) exp(-x^2), u = 1 / (1 + p x), x >= 0, |error| < 1.5e-7
@@ -140,7 +139,7 @@ def expert_wgrad_time(rates: KernelRates, m: Any, n: Any, k: Any, count: Any, sh
     if routing.expert_gemm == "grouped":
         return share * grouped(count)
     if streams > 1.0:
-        full = float(math.floor(float(count) / streams)) if one else np.floor(np.asarray(count, np.float64) / streams)
-        return share * full * grouped(streams) + share * grouped(count - full * streams)
+        full, rest = stream_runs(count, streams, one)
+        return share * full * grouped(streams) + share * grouped(rest)
     wgrad = gemm_seconds(rates, k, n, m, width, rate) if one else gemm_time(rates, k, n, m, width, rate)
     return count * share * wgrad

@@ -143,7 +143,7 @@ def rank_notes(shape: TransformerShape, spec: LoraSpec) -> list[str]:
                                 seq_len=1, recompute=0, zero=0, dtype=0, attention=0, order=0,
                                 sequence_parallel=0).one_row  # (one token: only the weights' sides are read)
     narrow: dict[str, int] = {}
-    for g in _adapted(layer_ops(shape, layer_layout(whole, False)).gemms, spec):
+    for g in adapted_gemms(layer_ops(shape, layer_layout(whole, False)).gemms, spec):
         narrow[g.role] = min(narrow.get(g.role, spec.rank), int(to_float(g.n)), int(to_float(g.k)))
     below = [f"{role} ({width:,})" for role, width in narrow.items() if width < spec.rank]
     if not below:
@@ -152,11 +152,12 @@ def rank_notes(shape: TransformerShape, spec: LoraSpec) -> list[str]:
             "at most that rank; Megatron-Bridge builds them at the rank given (peft/lora.py:212), priced so"]
 
 
-def _adapted(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
+def adapted_gemms(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
+    """The projections of `gemms` that `spec` adapts (`LORA_TARGETS`): the step, the memory and the host calls'."""
     return [g for g in gemms if g.role in LORA_TARGETS[spec.targets]]
 
 
-def _site(g: Gemm, row: PlanArrays) -> tuple[Any, Any, Any]:
+def adapter_site(g: Gemm, row: PlanArrays) -> tuple[Any, Any, Any]:
     """(tokens, share of the layers, TP ways) of one adapted projection: a routed experts' grouped GEMM has one
     adapter over all the tokens its local experts serve, split over expert TP (module docstring; its share of the
     layers in `share`); a plain GEMM's share of the layers is in `count` (`ops.layer._mean_ops`), split over TP."""
@@ -171,8 +172,8 @@ def adapter_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> 
     gemms = layer_ops(shape, layer_layout(row, False)).gemms
     r = float(spec.rank)
     local = total = 0.0
-    for g in _adapted(gemms, spec):
-        _, w, tp = _site(g, row)
+    for g in adapted_gemms(gemms, spec):
+        _, w, tp = adapter_site(g, row)
         n, k = to_float(g.n) * w, to_float(g.k) * w  # (a layer kind's share of the layers)
         row_parallel = g.role in ROW_PARALLEL  # (its k is in / TP; a column-parallel one's n is out / TP)
         local = local + to_float(r * (k + n / tp) if row_parallel else r * (k / tp + n))
@@ -199,8 +200,8 @@ def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec
     userbuffers = ADAPTER_USERBUFFERS_GATHER and stack.tp_comm_overlap_fraction > 0.0  # (the adapter gathers)
     fwd: list[Collective] = []
     bwd: list[Collective] = []
-    for g in _adapted(gemms, spec):
-        m, w, _ = _site(g, row)
+    for g in adapted_gemms(gemms, spec):
+        m, w, _ = adapter_site(g, row)
         w = float(w)  # (a layer kind's share of the layers: a plain number)
         low = m * r * ADAPTER_BYTES  # T x R
         if g.grouped:  # routed experts: `explicit_expert_comm`, only the gather_output all-gathers (docstring)
@@ -240,8 +241,8 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
     bf16 = (rates.matmul_flops_per_s, 2.0)
     fwd = bwd = 0.0
     r = float(spec.rank)
-    for g in _adapted(gemms, spec):
-        m, w, tp = (float(x) for x in _site(g, row))
+    for g in adapted_gemms(gemms, spec):
+        m, w, tp = (float(x) for x in adapter_site(g, row))
         for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
             f, b = gemm_fwd_bwd(rates, bf16, m, float(a_n), float(a_k), 1.0, False, 1.0, True)
             fwd, bwd = fwd + w * float(f), bwd + w * float(b)
@@ -264,8 +265,8 @@ def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tu
     fwd: Any = 0.0
     bwd: Any = 0.0
     r = float(spec.rank)
-    for g in _adapted(gemms, spec):
-        m, w, tp = _site(g, row)
+    for g in adapted_gemms(gemms, spec):
+        m, w, tp = adapter_site(g, row)
         for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
             f, b = gemm_fwd_bwd(rates, bf16, m, a_n, a_k, 1.0, False, 1.0, False)
             fwd, bwd = fwd + w * f, bwd + w * b

@@ -25,6 +25,7 @@ from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory
 from infraplan.network.collectives import Fabric
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import ArrayLike, Collective
+from infraplan.ops.layer_records import collective_launches
 from infraplan.ops.params import ACT_BYTES
 from infraplan.scalar_path import is_plain
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
@@ -100,8 +101,7 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
         (end, ph): () for end in ("head", "embed") for ph in ("fwd", "bwd")}
     tp = {(end, ph): 0.0 * fwd if fabric is None else _collective_times(fabric, comm[(end, ph)], "tp", one)
           for end in ("head", "embed") for ph in ("fwd", "bwd")}
-    launches = {k: sum((c.count if c.mask and c.group > 1 else 0.0 for c in records), 0.0) if one
-                else sum((c.launches() for c in records), np.zeros(np.shape(fwd))) for k, records in comm.items()}
+    launches = {k: collective_launches(records, one) for k, records in comm.items()}  # (`issue` broadcasts them)
 
     def issue(kernels: float, end: str, ph: str) -> Any:
         issued = (kernels + launches[(end, ph)]) * host

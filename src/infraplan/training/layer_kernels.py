@@ -189,6 +189,13 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
 TE_COMPUTE_STREAMS = 4.0
 
 
+def stream_runs(count: ArrayLike, streams: float, one: bool) -> tuple[Any, Any]:
+    """(whole runs of `streams` GEMMs, the GEMMs left) of `count` GEMMs issued over `streams` concurrent streams
+    (`stream_batched_fwd_bwd`; a frozen expert's skipped wgrad, `expert_counts.expert_wgrad_time`)."""
+    full = float(math.floor(float(count) / streams)) if one else np.floor(np.asarray(count, dtype=np.float64) / streams)
+    return full, count - full * streams
+
+
 def stream_batched_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
                            k: ArrayLike, count: ArrayLike, share: ArrayLike = 1.0, one: bool = False,
                            grad_bytes: float | None = None,
@@ -197,11 +204,7 @@ def stream_batched_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, Array
     streams (`TE_COMPUTE_STREAMS`), in `share` of the layers: each run of `streams` consecutive GEMMs shares its
     waves (the next stream's tiles fill the SMs a GEMM's last wave leaves idle), priced as one grouped kernel of
     `streams` problems, and the runs one after another; a last partial run as a grouped kernel of the rest."""
-    if one:
-        full: Any = float(math.floor(float(count) / streams))
-    else:
-        full = np.floor(np.asarray(count, dtype=np.float64) / streams)
-    rest = count - full * streams
+    full, rest = stream_runs(count, streams, one)
     runs = gemm_fwd_bwd(rates, precision, m, n, k, streams, True, share * full, one, grad_bytes)
     tail = gemm_fwd_bwd(rates, precision, m, n, k, rest, True, share, one, grad_bytes)
     return result(runs[0] + tail[0]), result(runs[1] + tail[1])

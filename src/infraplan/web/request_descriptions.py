@@ -92,6 +92,9 @@ _FABRIC = "clos | rail-only [default: the system's own]"
 _COOLING = "air | liquid | immersion or YAML file [default: air if a server/rack unit fits 30 kW, else liquid]"
 _BUILD_TYPE = "hyperscale | low-cost | high-cost | ai-campus or YAML file"
 _ELECTRICITY = "override the electricity price, e.g. 70/MWh or 0.07/kWh (a bare number: USD/MWh)"
+_LORA_TARGETS = ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every linear "
+                 "layer but the router: a MoE's shared experts, and one adapter shared by each rank's routed experts, "
+                 "as Megatron-Bridge) [default: attention]")
 TRAIN = {
     "model": _MODEL,
     "system": _SYSTEM,
@@ -127,9 +130,7 @@ TRAIN = {
     "lora_rank": ("fine-tune a frozen base with LoRA adapters of this rank: no weight gradients, optimizer states or "
                   "DP gradient reduction for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every weight "
                   "trained]"),
-    "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
-                     "linear layer but the router: a MoE's shared experts, and one adapter shared by each rank's "
-                     "routed experts, as Megatron-Bridge) [default: attention]"),
+    "lora_targets": _LORA_TARGETS,
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
                       "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
@@ -165,9 +166,7 @@ SEARCH = {
     "lora_rank": ("price every plan as LoRA fine-tuning of a frozen base with adapters of this rank, as train "
                   "--lora-rank (MFU in its LoRA FLOP count; no MFU guard: no published LoRA MFU) [default: every "
                   "weight trained]"),
-    "lora_targets": ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every "
-                     "linear layer but the router: a MoE's shared experts, and one adapter shared by each rank's "
-                     "routed experts, as Megatron-Bridge) [default: attention]"),
+    "lora_targets": _LORA_TARGETS,
 }
 SERVE = {
     "model": "model preset or HF config.json (diffusion model for image-generation)",
