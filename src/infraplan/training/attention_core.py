@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, attention_seconds, attention_time, gemm_time, memory_bound_time
 from infraplan.ops.layer import ArrayLike, attention_keys
@@ -111,6 +112,20 @@ PROGRAM_TILES = True
 FP8_DPA = True  # False: an fp8_dpa stack is priced as bf16 attention
 FP8_DPA_CAST_BYTES = ((7.0, 3.0), (5.0, 3.0))  # (per Q/K/V element, per O element) forward, backward
 FP8_DPA_CAST_KERNELS = 3.0  # each way
+
+
+def attention_kernel_notes(profile: Stack, accelerator: Accelerator) -> list[str]:
+    """One line where the stack selects a kernel that a part with per-kernel rates has none for
+    (`STACK_ATTENTION_KERNEL`; fa3 on H100): priced at the part's measured fused-attention rate instead, said, not
+    silent. A part without per-kernel rates (A100: FlashAttention-2's; Blackwell: cuDNN's, which torchtitan 0.1.0
+    selects on sm100) is priced at the kernel it was measured on, without a line."""
+    kernel = profile.attention_kernel
+    fractions = accelerator.efficiency.attention_kernel_fraction
+    if not STACK_ATTENTION_KERNEL or kernel is None or not fractions or kernel in fractions:
+        return []
+    return [f"{profile.name} selects the {kernel} attention kernel ({profile.name}.attention_kernel); "
+            f"{accelerator.name} has no measured rate for it (attention_kernel_fraction): priced at the part's "
+            f"measured fused-attention rate, {accelerator.efficiency.attention_max_fraction:.2f} of its bf16 peak"]
 
 
 def flash_keys(shape: TransformerShape, seq_len: ArrayLike, program_tiles: float = 0.0) -> np.ndarray:

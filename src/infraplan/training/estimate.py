@@ -32,6 +32,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
+from infraplan.training.attention_core import attention_kernel_notes
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
@@ -353,7 +354,8 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
                        int(fields.gpus), cluster.accelerator.device_word),
             *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
             *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp)),  # ZeRO / CP
-            *stack_dtype_notes(profile, dtype)]  # a precision the stack does not train in
+            *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
+            *attention_kernel_notes(profile, cluster.accelerator)]  # a kernel the part has no rate for
 
 
 def _stack_constants(profile: Stack) -> tuple[str | None, str]:
