@@ -47,11 +47,13 @@ def test_mixtral_trains_one_shared_adapter_per_expert_linear() -> None:
 
 def test_deepseek_v3_attention_adapters_count_every_layer_once() -> None:
     """Two layer kinds (3 dense, 58 MoE): each kind's attention GEMMs carry its share of the layers in `count`
-    (`ops.layer._mean_ops`), so MLA's four projections are counted once a layer: 61 x R x 92,224 (q_down 7168 +
-    2112, q_up 1536 + 24576, kv_up 512 + 32768, out 16384 + 7168), an integer (int() read 90,010,623)."""
+    (`ops.layer._mean_ops`), so MLA's projections are counted once a layer: 61 x R x 99,392 (q_down 7168 + 1536,
+    kv_down 7168 + 576, q_up 1536 + 24576, kv_up 512 + 32768, out 16384 + 7168), an integer (int() read 90,010,623).
+    hT56: was 92,224 with one fused down adapter (7168 + 2112); Megatron-Core has two down linears, so two adapters
+    (`adapter_sites`, tests/training/test_lora_mla_sites_hT56.py)."""
     shape = load_model("deepseek-v3")
     point = _point("deepseek-v3", 64, tp=1, ep=64)
-    assert trainable_params(shape, point.plan.one_row, lora_spec(shape, R)) == 61 * R * 92_224
+    assert trainable_params(shape, point.plan.one_row, lora_spec(shape, R)) == 61 * R * 99_392
 
 
 def test_expert_adapter_collectives_are_forward_gathers_over_expert_tp() -> None:

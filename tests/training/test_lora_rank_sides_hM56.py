@@ -21,10 +21,12 @@ RUN = ["--system", "dgx-h100-superpod", "--gpus", "8", "--ep", "8", "--stack", "
 def test_the_narrow_projections_are_named() -> None:
     v3 = load_model("deepseek-v3")
     assert rank_notes(v3, LoraSpec(512, "all")) == []  # kv_up's 512: at its side, not above
+    # hT56: MLA's down projections are two adapters (`adapter_sites`): kv_down's 576 (kv_lora + rope) and q_down's
+    # 1,536 are now sides of their own (the fused 2,112 was above both ranks)
     (note,) = rank_notes(v3, LoraSpec(600, "all"))
-    assert note.startswith("LoRA rank 600 is above the narrow side of kv_up (512):"), note
+    assert note.startswith("LoRA rank 600 is above the narrow side of kv_down (576), kv_up (512):"), note
     (note,) = rank_notes(v3, LoraSpec(2000, "attention"))
-    assert "q_up (1,536), kv_up (512):" in note and "expert" not in note, note
+    assert "q_down (1,536), kv_down (576), q_up (1,536), kv_up (512):" in note and "expert" not in note, note
     assert rank_notes(load_model("llama3-8b"), LoraSpec(4096, "all")) == []  # every side at least the hidden size
 
 

@@ -29,7 +29,7 @@ from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import layer_ops
 from infraplan.ops.layer_records import collective_launches
 from infraplan.scalar_path import pick, to_float
-from infraplan.training import frozen_base
+from infraplan.training import adapter_sites, frozen_base
 from infraplan.training.enums import Recompute
 from infraplan.training.frozen_base import FrozenEndStages, frozen_ends, frozen_traffic, with_frozen_layers
 from infraplan.training.layer_time import layer_layout
@@ -47,8 +47,8 @@ def adapter_host_calls(shape: TransformerShape, row: PlanArrays, spec: frozen_ba
     launches: a `one_row` plan's floats or a grid's arrays."""
     ops = layer_ops(shape, layer_layout(row, False))
     sites: Any = 0.0
-    for g in frozen_base.adapted_gemms(ops.gemms, spec):  # an adapted projection: its share of the layers
-        sites = sites + frozen_base.adapter_site(g, row)[1]
+    for g in frozen_base.adapted_gemms(ops.gemms, spec, shape):  # an adapted projection: its share of the layers
+        sites = sites + adapter_sites.adapter_site(g, row)[1]
     one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats)
     fwd_c, bwd_c = (frozen_base.adapter_collectives(shape, row, spec, stack, ops.gemms)
                     if frozen_base.ADAPTER_TP_COLLECTIVES else ((), ()))

@@ -3,7 +3,8 @@
 A LoRA run trains rank-R adapters W + B A (A: in x R, B: R x out) beside the frozen base projections it names
 (`LoraSpec.targets`: "attention", the query / key / value and output projections, as MLPerf Training's Llama 2 70B
 LoRA reference and NeMo's `target_modules=["linear_qkv", "linear_proj"]` adapt them; "all": every linear layer
-of the block but the router, a MoE's experts as below). Priced by the step model itself (`step_time.
+of the block but the router, a MoE's experts as below; on MLA each of Megatron-Core's attention projections, its two
+down projections replicated over TP: `training.adapter_sites`, hT56). Priced by the step model itself (`step_time.
 one_plan_step_time(..., lora=spec)`, as `forward_pass` prices an evaluation), on one plan's floats or a search
 grid's arrays (`adapter_host.frozen_grid`: the same terms element-wise, the same bits; `search --lora-rank`):
 * compute: each frozen GEMM's backward is its data gradient alone (the input gradient the layers below need; no
@@ -29,7 +30,8 @@ grid's arrays (`adapter_host.frozen_grid`: the same terms element-wise, the same
   autograd collective, outside TE's userbuffers: priced by the layer's TP collective model (`layer_kernels.
   collective_times`, bf16 bytes) and added to the exposed TP time (no overlap), its forward re-run under full
   recompute. Per GPU the adapter holds R x in / TP + R x out / TP of a column-parallel projection's in x out (A and
-  B split), R x in / TP + R x out / TP of a row-parallel one likewise (`adapter_params`).
+  B split), R x in / TP + R x out / TP of a row-parallel or replicated one likewise (`adapter_params`; a replicated
+  MLA down projection's forward also all-gathers B's T x out and, under SP, its T x in input: `adapter_sites`).
 * host issue: the adapters' calls and the frozen wgrads' missing launches, `training.adapter_host` (hL56).
 * DP traffic and optimizer: only the adapters' gradients are reduced and only their parameters stepped (Adam on
   the adapters; the stage's parameters in `step_traffic` / `optimizer_step` are the adapters' of its layers; the
@@ -60,7 +62,6 @@ grid's arrays (`adapter_host.frozen_grid`: the same terms element-wise, the same
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,17 @@ from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Gemm, layer_ops
 from infraplan.ops.layer_records import Collective
 from infraplan.scalar_path import FLOAT_OPS, negate, ops_of, pick, to_bool, to_float
+from infraplan.training.adapter_sites import (
+    LORA_TARGETS,
+    REPLICATED,
+    ROW_PARALLEL,
+    adapter_shapes,
+    adapter_sides,
+    adapter_site,
+)
+from infraplan.training.adapter_sites import LoraSpec as LoraSpec  # (re-exported: the CLI's and tests' import)
+from infraplan.training.adapter_sites import adapted_gemms as sited_gemms
+from infraplan.training.adapter_sites import rank_notes as rank_notes  # (re-exported)
 from infraplan.training.enums import Recompute
 from infraplan.training.expert_counts import expert_wgrad_time
 from infraplan.training.layer_kernels import (
@@ -88,12 +100,6 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import local_params
 from infraplan.training.step_traffic import EndStageTraffic
 
-# the projections each target set adapts (`ops.layer` roles); "all": every linear of the block but the router
-LORA_TARGETS = {"attention": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up"),
-                "all": ("qkv", "attention_out", "qkv_down", "kv_down", "q_up", "kv_up", "ffn_up", "ffn_down",
-                        "shared_up", "shared_down", "expert_up", "expert_down")}
-# row-parallel projections: their input is split over TP (Megatron-Core RowParallelLinear)
-ROW_PARALLEL = ("attention_out", "ffn_down", "shared_down", "expert_down")
 ADAPTER_BYTES = 2.0  # bf16 adapter weights (ASSUMPTION, module docstring)
 # the adapters' own TP collectives (`adapter_collectives`, hX55); off: none priced (hF55's step)
 ADAPTER_TP_COLLECTIVES = True
@@ -102,14 +108,6 @@ ADAPTER_TP_COLLECTIVES = True
 ADAPTER_USERBUFFERS_GATHER = True
 FLOP_CONVENTION = ("megatron-bridge-lora: frozen GEMMs and LM head 2x forward (forward + data gradient), attention "
                    "core 3x forward, adapters not counted (Megatron-Bridge 0.6.0 flop_utils.py:815-824)")
-
-
-@dataclass(frozen=True)
-class LoraSpec:
-    """Adapters of rank `rank` on the projections of `targets` (a `LORA_TARGETS` key)."""
-
-    rank: int
-    targets: str = "attention"
 
 
 def lora_spec(shape: TransformerShape, rank: int, targets: str = "attention") -> LoraSpec:
@@ -134,58 +132,21 @@ def lora_of(shape: TransformerShape, rank: int | None, targets: str | None) -> L
     return lora_spec(shape, rank, targets or "attention")
 
 
-def rank_notes(shape: TransformerShape, spec: LoraSpec) -> list[str]:
-    """A note where the rank is above an adapted projection's narrow side (the smaller of its whole weight's input
-    and output, at TP 1): that adapter's update has at most that rank, yet Megatron-Bridge 0.6.0 builds A and B at
-    the rank given (peft/lora.py:212 `adapter_cls(in_features, out_features, dim)`; no bound but dim > 0:
-    peft/utils.py:357), and it is priced so (hM56: DeepSeek-V3's kv_up is 512 wide, its hidden size 7,168)."""
-    whole = PlanArrays.one_plan(tp=1, pp=1, dp=1, cp=1, ep=1, etp=1, vpp=1, micro_batch=1, global_batch=1,
-                                seq_len=1, recompute=0, zero=0, dtype=0, attention=0, order=0,
-                                sequence_parallel=0).one_row  # (one token: only the weights' sides are read)
-    narrow: dict[str, int] = {}
-    for g in adapted_gemms(layer_ops(shape, layer_layout(whole, False)).gemms, spec):
-        narrow[g.role] = min(narrow.get(g.role, spec.rank), int(to_float(g.n)), int(to_float(g.k)))
-    below = [f"{role} ({width:,})" for role, width in narrow.items() if width < spec.rank]
-    if not below:
-        return []
-    return [f"LoRA rank {spec.rank:,} is above the narrow side of {', '.join(below)}: those adapters' updates have "
-            "at most that rank; Megatron-Bridge builds them at the rank given (peft/lora.py:212), priced so"]
-
-
-def adapted_gemms(gemms: tuple[Gemm, ...], spec: LoraSpec) -> list[Gemm]:
-    """The projections of `gemms` that `spec` adapts (`LORA_TARGETS`): the step, the memory and the host calls'."""
-    return [g for g in gemms if g.role in LORA_TARGETS[spec.targets]]
-
-
-def adapter_site(g: Gemm, row: PlanArrays) -> tuple[Any, Any, Any]:
-    """(tokens, share of the layers, TP ways) of one adapted projection: a routed experts' grouped GEMM has one
-    adapter over all the tokens its local experts serve, split over expert TP (module docstring; its share of the
-    layers in `share`); a plain GEMM's share of the layers is in `count` (`ops.layer._mean_ops`), split over TP."""
-    if g.grouped:
-        return to_float(g.m * g.count), g.share, to_float(row.expert_tp)
-    return to_float(g.m), g.count * g.share, to_float(row.tp)
+def adapted_gemms(gemms: tuple[Gemm, ...], spec: LoraSpec, shape: TransformerShape) -> list[Gemm]:
+    """The projections of `gemms` that `spec` adapts, one per Megatron-Core layer (`adapter_sites.adapted_gemms`: MLA's
+    fused down projection as its two): the step, the memory and the host calls'."""
+    return sited_gemms(gemms, spec.targets, shape)
 
 
 def adapter_params(shape: TransformerShape, row: PlanArrays, spec: LoraSpec) -> tuple[float, float]:
     """(adapter parameters of one layer on one GPU, of one layer in all): R (in + out) per adapted projection, its
-    TP-split side local (module docstring). A `one_row` plan's floats, or arrays over plans (the search's)."""
-    gemms = layer_ops(shape, layer_layout(row, False)).gemms
-    r = float(spec.rank)
+    TP-split sides local (`adapter_sites.adapter_sides`). A `one_row` plan's floats, or arrays over plans."""
     local = total = 0.0
-    for g in adapted_gemms(gemms, spec):
+    for g in adapted_gemms(layer_ops(shape, layer_layout(row, False)).gemms, spec, shape):
         _, w, tp = adapter_site(g, row)
-        n, k = to_float(g.n) * w, to_float(g.k) * w  # (a layer kind's share of the layers)
-        row_parallel = g.role in ROW_PARALLEL  # (its k is in / TP; a column-parallel one's n is out / TP)
-        local = local + to_float(r * (k + n / tp) if row_parallel else r * (k / tp + n))
-        total = total + to_float(r * (k * tp + n if row_parallel else k + n * tp))
+        one, whole = adapter_sides(g, float(spec.rank), tp)
+        local, total = local + to_float(w * one), total + to_float(w * whole)  # (a layer kind's share of the layers)
     return local, total
-
-
-def _adapter_shapes(g: Gemm, r: float, tp: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
-    """(N, K) of x A and of (x A) B on one GPU (module docstring: A split over R on a column-parallel projection,
-    B over its output on a row-parallel one)."""
-    n, k = to_float(g.n), to_float(g.k)
-    return ((r, k), (n / tp, r)) if g.role in ROW_PARALLEL else ((r / tp, k), (n, r))
 
 
 def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec, stack: Stack,
@@ -200,7 +161,7 @@ def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec
     userbuffers = ADAPTER_USERBUFFERS_GATHER and stack.tp_comm_overlap_fraction > 0.0  # (the adapter gathers)
     fwd: list[Collective] = []
     bwd: list[Collective] = []
-    for g in adapted_gemms(gemms, spec):
+    for g in adapted_gemms(gemms, spec, shape):
         m, w, _ = adapter_site(g, row)
         w = float(w)  # (a layer kind's share of the layers: a plain number)
         low = m * r * ADAPTER_BYTES  # T x R
@@ -213,9 +174,12 @@ def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec
             bwd += [Collective("all_gather", "tp", out, tp, 1, w, sp), Collective("all_reduce", "tp", low, tp, 1, w)]
         else:
             inp = m * to_float(g.k) * ADAPTER_BYTES  # T x in, the adapter's input
-            gathered = sp & userbuffers  # (a plain bool, or a grid's column)
+            replicated = g.role in REPLICATED  # (a `TELinear`: the adapter gathers under SP, B's T x out gathered)
+            gathered = sp if replicated else sp & userbuffers  # (a plain bool, or a grid's column)
             fwd += [Collective("all_gather", "tp", inp, tp, 1, w, gathered),
                     Collective("all_gather", "tp", low, tp, 1, w)]
+            if replicated:
+                fwd.append(Collective("all_gather", "tp", m * to_float(g.n) * ADAPTER_BYTES, tp, 1, w))
             bwd += [Collective("reduce_scatter", "tp", inp, tp, 1, w, gathered),
                     Collective("all_reduce", "tp", inp, tp, 1, w, not_sp),
                     Collective("all_reduce", "tp", low, tp, 1, w)]
@@ -231,7 +195,7 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
     rate, width = precision
     grad_bytes = main_grad_wgrad_bytes(stack)
     if type(row.tp) is not int:  # type: ignore[comparison-overlap]  # a grid of plans
-        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec, row, stack.moe)
+        return _grid_layer_terms(gemms, rates, precision, grad_bytes, spec, row, stack.moe, shape)
     skipped = 0.0
     for g in gemms:  # `layer_kernels.gemm_fwd_bwd`'s weight-gradient GEMM of each
         m, n, k = float(g.m), float(g.n), float(g.k)
@@ -241,9 +205,9 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
     bf16 = (rates.matmul_flops_per_s, 2.0)
     fwd = bwd = 0.0
     r = float(spec.rank)
-    for g in adapted_gemms(gemms, spec):
+    for g in adapted_gemms(gemms, spec, shape):
         m, w, tp = (float(x) for x in adapter_site(g, row))
-        for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
+        for a_n, a_k in adapter_shapes(g, r, tp):  # x A, then (x A) B
             f, b = gemm_fwd_bwd(rates, bf16, m, float(a_n), float(a_k), 1.0, False, 1.0, True)
             fwd, bwd = fwd + w * float(f), bwd + w * float(b)
     return skipped, fwd, bwd
@@ -251,7 +215,7 @@ def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArr
 
 def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tuple[Any, Any],
                       grad_bytes: float | None, spec: LoraSpec, row: PlanArrays,
-                      routing: MoeRouting) -> tuple[Any, Any, Any]:
+                      routing: MoeRouting, shape: TransformerShape) -> tuple[Any, Any, Any]:
     """`frozen_layer_terms` on arrays over plans: each term as the float path prices it, in `gemm_time` /
     `grouped_gemm_time` and `gemm_fwd_bwd`'s array form."""
     rate, width = precision
@@ -265,9 +229,9 @@ def _grid_layer_terms(gemms: tuple[Gemm, ...], rates: KernelRates, precision: tu
     fwd: Any = 0.0
     bwd: Any = 0.0
     r = float(spec.rank)
-    for g in adapted_gemms(gemms, spec):
+    for g in adapted_gemms(gemms, spec, shape):
         m, w, tp = adapter_site(g, row)
-        for a_n, a_k in _adapter_shapes(g, r, tp):  # x A, then (x A) B
+        for a_n, a_k in adapter_shapes(g, r, tp):  # x A, then (x A) B
             f, b = gemm_fwd_bwd(rates, bf16, m, a_n, a_k, 1.0, False, 1.0, False)
             fwd, bwd = fwd + w * f, bwd + w * b
     return skipped, fwd, bwd
