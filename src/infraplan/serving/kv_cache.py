@@ -22,7 +22,8 @@ systems/data/{h100_sxm,h200_sxm}/attention/trtllm/1.3.0rc20/context_attention_pe
 1,424 / 1,425 (batch, ISL 4,096-32,768, heads) points per GPU with all three dtype pairs: bf16 FMHA over a bf16 cache
 median 476 / 484 TFLOP/s (the catalog's 0.5 x 989 = 494), fp8 FMHA over an fp8 cache 1.32x that (quartiles 1.26-1.38;
 1.36 from 8,192, 1.22 at 2,048-4,096). Head dim 64 gains 1.14 (0.75 with a 128-token window) and MLA's context kernels
-are other tables, so the ratio applies to head dim 128 without MLA only (DeepSeek-R1's TensorRT-LLM TTFT rows of the
+are other tables, so the ratio applies to head dim 128 without MLA only (`hardware.fp8_attention`, the rule training's
+fp8 dot-product attention reads too; DeepSeek-R1's TensorRT-LLM TTFT rows of the
 Hopper MoE / disaggregated sets moved up to 7 points, mostly the wrong way, with it). The same wheel's vLLM 0.24 and
 SGLang 0.5.14 tables show no such gain over their own kernels (vLLM 0.87-1.01x, SGLang's fp8 1.03-1.22x), and B200's
 TensorRT-LLM table 0.9-1.3x, so the ratio is the accelerator's catalog value (`fp8_kv_context_attention_ratio`,
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.hardware.fp8_attention import fp8_attention_speedup
 from infraplan.ops import params as ops_params
 from infraplan.ops.head import end_table_bytes
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
@@ -217,10 +219,10 @@ FP8_KV_CONTEXT_FMHA = True  # fp8-cache context FMHA at the measured ratio (modu
 def context_fmha_speedup(shape: TransformerShape, accelerator: Accelerator, stack: str, kv_dtype: str) -> float:
     """Prefill attention rate over the catalog's fused-attention rate (module docstring): the accelerator's
     measured `fp8_kv_context_attention_ratio` where the cache is fp8, the heads are 128 wide without MLA (the
-    measured kernels) and the stack's profile runs its FP8 context FMHA (`fp8_kv_context_fmha`), else 1."""
-    ratio = accelerator.efficiency.fp8_kv_context_attention_ratio
-    if not (FP8_KV_CONTEXT_FMHA and kv_dtype == "fp8" and ratio and shape.attention_head_dim == 128
-            and not shape.is_mla):
+    measured kernels: `hardware.fp8_attention`) and the stack's profile runs its FP8 context FMHA
+    (`fp8_kv_context_fmha`), else 1."""
+    ratio = fp8_attention_speedup(accelerator.efficiency.fp8_kv_context_attention_ratio, shape)
+    if not (FP8_KV_CONTEXT_FMHA and kv_dtype == "fp8" and ratio != 1.0):
         return 1.0
     profile = serving_profile(stack)
-    return float(ratio) if profile is not None and profile.fp8_kv_context_fmha else 1.0
+    return ratio if profile is not None and profile.fp8_kv_context_fmha else 1.0

@@ -20,6 +20,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import Stack
+from infraplan.hardware.fp8_attention import fp8_attention_speedup
 from infraplan.hardware.kernels import KernelRates, attention_seconds, attention_time, gemm_time, memory_bound_time
 from infraplan.ops.layer import ArrayLike, attention_keys
 from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, to_float
@@ -102,7 +103,9 @@ PROGRAM_TILES = True
 # pytorch/attention/dot_product_attention/utils.py:473-479) and never on sinks (:731-737) or a sliding window
 # (:888-892): those layers keep the bf16 pricing. Rate: the accelerator's measured fp8 / bf16 fused-attention
 # ratio (`fp8_kv_context_attention_ratio`, AIConfigurator 0.12.0's TensorRT-LLM fp8 context FMHA, forward; at
-# ISL 8,192 head dim 128 H100 1.33, H200 1.33, B200 1.22; SGLang's FA3 fp8 on H100 1.20), on the matmul FLOPs
+# ISL 8,192 head dim 128 H100 1.33, H200 1.33, B200 1.22; SGLang's FA3 fp8 on H100 1.20) where it was measured,
+# 128-wide heads without MLA, else 1 (`hardware.fp8_attention`, serving's prefill rule too: MLA's 192 / 128 heads,
+# which TE runs on cuDNN's fp8 kernel, and other widths pay the casts at the bf16 rate), on the matmul FLOPs
 # (the head-dimension exponential term stays); ASSUMPTION: cuDNN's fp8 forward gains as TensorRT-LLM's and its
 # backward (NVTE_FP8_DPA_BWD=1 default, backends.py:1211) as its forward: no fp8 backward rate is readable here.
 # Casts with fp8_mha off (the MHA's bf16 in and out; backends.py:1230-1296 / 1525-1609, sbhd layout: utils.py
@@ -229,7 +232,7 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     fp8 = fp8_attention_on(shape, plan, stack)
     cast_fwd = cast_bwd = 0.0
     if fp8 is not False:  # the fp8 kernel's tensor-core time at the measured ratio, plus its casts
-        flash_flops = flash_flops / pick(fp8, rates.fp8_attention_ratio, 1.0)
+        flash_flops = flash_flops / pick(fp8, fp8_attention_speedup(rates.fp8_attention_ratio, shape), 1.0)
         cast_fwd, cast_bwd = (pick(fp8, t, 0.0) for t in fp8_cast_times(shape, rates, plan, tokens))
     bwd_flops = FLASH_BACKWARD_OVER_FORWARD * flash_flops
     if one and not unfused:
