@@ -104,6 +104,29 @@ class LoraSpec:
     targets: str = "attention"
 
 
+# Megatron-Bridge 0.6.0: under sequence parallelism at TP > 1 a replicated (down-projection) adapter gathers its
+# input to T x in (peft/utils.py:1213-1218) and returns B's gathered T x out (no scatter: it is not input-parallel,
+# :1231), while the TELinear beside it returns its SP shard, (T / TP) x out; `LoRALinear.forward` then reshapes the
+# adapter's output to the base's shape (peft/lora_layers.py:83), which fails (T x out elements into (T / TP) x out).
+# Bridge's MLA PEFT recipes run TP 1 or SP off (recipes/glm/h100/glm5.py:281; moonlight_16b.py:73, :80). Such a
+# plan does not run: `train` refuses it, `search` prunes it (hW, session 56). False: priced with the gathers (hT56).
+DOWN_ADAPTERS_SP_REFUSED = True
+DOWN_ADAPTERS_SP_REASON = ("LoRA on MLA's down projections (q_down / kv_down, --lora-targets attention or all) "
+                           "does not run with sequence parallelism at TP > 1: Megatron-Bridge 0.6.0 reshapes the "
+                           "adapter's gathered output to the base layer's sequence shard (peft/lora_layers.py:83); "
+                           "use TP 1 or --no-sequence-parallel, as Bridge's MLA recipes do")
+
+
+def down_adapters_sp_refused(shape: TransformerShape, plan: Any, spec: LoraSpec | None) -> Any:
+    """Where LoRA adapts MLA's replicated down projections at TP > 1 with sequence parallelism
+    (`DOWN_ADAPTERS_SP_REFUSED`), per plan (one plan: a bool)."""
+    if not DOWN_ADAPTERS_SP_REFUSED or spec is None or not shape.is_mla:
+        return False
+    if not any(role in REPLICATED for role in LORA_TARGETS[spec.targets]):
+        return False
+    return (plan.tp > 1) & (plan.sequence_parallel == 1)
+
+
 def rank_notes(shape: TransformerShape, spec: LoraSpec) -> list[str]:
     """A note where the rank is above an adapted projection's narrow side (the smaller of its whole weight's input
     and output, at TP 1): that adapter's update has at most that rank, yet Megatron-Bridge 0.6.0 builds A and B at

@@ -185,6 +185,26 @@ def fp8_attention_on(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     return plan.dtype != int(Dtype.BF16)  # fp8, MXFP8, NVFP4 plans: TE builds a DS / CS recipe for DPA
 
 
+# TE 2.14 drops FusedAttention for fp8 dot-product attention with unequal q/k and v heads (MLA) under context
+# parallelism (utils.py:832-837), and fp8_dpa had already dropped FlashAttention 2/3 and the unfused path (:473-487):
+# no backend is left and DotProductAttention raises "No dot product attention backend is available"
+# (dot_product_attention.py:1431). Such a plan does not run: `train` refuses it, `search` prunes it (hW, session 56).
+# False: priced as `fp8_attention_on` says (fp8 attention at CP > 1, before hW56).
+FP8_DPA_MLA_CP_REFUSED = True
+FP8_MLA_CP_REASON = ("fp8 dot-product attention (the stack's fp8.dot_product_attention) on MLA's unequal q/k and v "
+                     "heads does not run with context parallelism: Transformer Engine 2.14 has no backend for it "
+                     "(attention/dot_product_attention/utils.py:832-837; dot_product_attention.py:1431 raises); "
+                     "use CP 1, --dtype bf16 or a stack without fp8 attention")
+
+
+def fp8_mla_cp_refused(shape: TransformerShape, plan: PlanArrays, stack: Stack | None) -> Any:
+    """Where a plan runs fp8 attention on MLA heads (d_qk != d_v) at CP > 1, which TE refuses
+    (`FP8_DPA_MLA_CP_REFUSED`), per plan (one plan: a bool)."""
+    if not FP8_DPA_MLA_CP_REFUSED or not shape.is_mla or shape.head_dim == shape.v_head_dim:
+        return False
+    return fp8_attention_on(shape, plan, stack) & (plan.cp > 1)
+
+
 def fp8_cast_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
                    tokens: ArrayLike) -> tuple[Any, Any]:
     """Forward and backward seconds of the fp8 attention's casts around cuDNN's kernel, one layer."""

@@ -64,7 +64,7 @@ from infraplan.training.plan_resolution import (
     default_virtual_stages,
     resolve_plan,
 )
-from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
+from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers, refuse_framework
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
 from infraplan.training.schedules import stack_schedule_notes
 from infraplan.training.stack_limits import (
@@ -211,6 +211,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
             raise
         raise InputError(f"{error} (no --schedule: stack {profile.name} ships only {schedule}; --schedule 1f1b "
                          "prices the plan outside the stack)") from None
+    refuse_framework(shape, plan, profile, lora)  # a plan its libraries raise on (fp8 MLA at CP > 1, ...)
     if zero_shard is not None:  # hybrid sharding (`training.hybrid_shard`), checked on the resolved DP and ZeRO
         fields = dict(zip(PLAN_FIELDS, plan.row_key, strict=True))
         stage, dp_ranks, cp_ranks = fields["zero"], fields["dp"], fields["cp"]

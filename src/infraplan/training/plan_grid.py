@@ -90,6 +90,8 @@ class Found:
     # plans within the guard's flags keyed below `best`'s first that its tie band ranked after it (a simpler layout
     # within GUARD_TIE_SHARE; hG85); set by `best`
     tie_passed: int = 0
+    # one line per framework refusal that pruned rows (`plan_rules.framework_refusals`)
+    refused: list[str] = field(default_factory=list)
 
     def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""

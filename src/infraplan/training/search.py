@@ -58,7 +58,7 @@ from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, one_plans
-from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
+from infraplan.training.plan_rules import framework_refusals, pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
 from infraplan.training.row_memo import RowMemo
@@ -141,6 +141,10 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     rows = grid.rows
     # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
     valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile), expert_split(profile))
+    for bad, why in framework_refusals(shape, rows, profile, lora):  # plans the stack's libraries raise on, said
+        if (pruned := int(np.count_nonzero(valid & bad))):
+            found.refused.append(f"{pruned:,} plans not proposed: {why}")
+            valid &= ~bad
     pps = sorted(grid.stages, key=lambda p: -grid.stages[p].shape[1])
     if not valid.any():
         return found
@@ -381,7 +385,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
                *([slower] if lora is None and (slower := searched_plan_note(shape, cluster, best_plans, profile))
                  else []),
-               *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
+               *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
                             cluster.accelerator.device_word),
                *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
                *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
