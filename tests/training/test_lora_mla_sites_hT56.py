@@ -78,7 +78,8 @@ def test_down_adapters_gather_their_output_and_sp_input(overlap: bool) -> None:
     if not overlap:  # (no userbuffers: only the down projections' adapters gather their input)
         stack = stack.model_copy(update={"tp_comm_overlap_fraction": 0.0})
     fwd, _ = adapter_collectives(shape, row, lora_spec(shape, R, "attention"), stack)
-    tokens = float(layer_ops(shape, layer_layout(row, False)).gemms[0].m)
+    # the layer's T (q_up's m: under SP the frozen down projection, gemms[0], runs on T / TP since hV56)
+    tokens = float(next(g.m for g in layer_ops(shape, layer_layout(row, False)).gemms if g.role == "q_up"))
     per_layer: dict[float, float] = {}  # width -> gathers a layer (two layer kinds: each at its share, `count`)
     for c in fwd:
         if c.kind == "all_gather" and bool(c.mask):

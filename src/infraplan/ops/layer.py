@@ -28,7 +28,9 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   rotary, activation, residuals; no SP). The two counts disagree (rotary bytes, non-gated FFNs) and are kept
   as each consumer had them.
 * Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3, arXiv:2412.19437):
-  the fused down projection [W_DQ; W_DKV; W_KR] (M x (q_lora + kv_lora + rope) x h, replicated over TP), the
+  the fused down projection [W_DQ; W_DKV; W_KR] (M x (q_lora + kv_lora + rope) x h, replicated over TP; in
+  training under SP on the rank's sequence shard M / TP, its latents then gathered in place of the attention's
+  M x h gather: Megatron-Core 0.16.1, `MLA_DOWN_ON_SEQUENCE_SHARD`, `_mla_sp_collectives`), the
   query up projection (M x heads*(nope + rope)/TP x q_lora), the KV up projection to the decompressed heads
   (M x heads*(nope + v)/TP x kv_lora) and the output (M x h x heads*v/TP); the attention core over the
   decompressed heads (qk width nope + rope, v width v_head_dim). Inference absorbs W_UK into the query and
@@ -88,6 +90,9 @@ from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copi
 from infraplan.ops.rotary import unfused_rope_passes
 from infraplan.scalar_path import anywhere, larger, negate, ops_of, pick, to_bool, to_float
 
+# Megatron-Core's MLA under sequence parallelism (module docstring): the replicated down projections run on the rank's
+# sequence shard and the latents are gathered; False = the down projections on all T tokens and a T x h gather
+MLA_DOWN_ON_SEQUENCE_SHARD = True
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
 
 
@@ -128,7 +133,10 @@ def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
         return [Gemm("qkv", tokens, q_local + kv_local, h), Gemm("attention_out", tokens, h, q_local)]
     heads = shape.num_heads / tp
     nope, v, kv_lora = shape.head_dim - shape.qk_rope_head_dim, shape.v_head_dim, shape.kv_lora_rank
-    down = Gemm("qkv_down", tokens, shape.q_lora_rank + shape.kv_lora_rank + shape.qk_rope_head_dim, h)
+    # training under SP: the replicated (TELinear "duplicated") down projections take the norm's sequence shard
+    shard = (tokens / pick(to_bool(lay.sequence_parallel), tp, 1.0)
+             if lay.phase == "training" and MLA_DOWN_ON_SEQUENCE_SHARD else tokens)
+    down = Gemm("qkv_down", shard, shape.q_lora_rank + shape.kv_lora_rank + shape.qk_rope_head_dim, h)
     q_up = Gemm("q_up", tokens, heads * shape.head_dim, shape.q_lora_rank or h)
     if lay.phase == "training":
         kv = [Gemm("kv_up", tokens, heads * (nope + v), kv_lora)]
@@ -136,7 +144,7 @@ def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
         kv = [Gemm("q_absorb", tokens, kv_lora, nope, heads, grouped=True),  # one batched kernel (torch.bmm)
               Gemm("v_absorb", tokens, v, kv_lora, heads, grouped=True)]
     gemms = [down, q_up, *kv, Gemm("attention_out", tokens, h, heads * v)]
-    return gemms if shape.q_lora_rank else [Gemm("kv_down", tokens, shape.kv_lora_rank + shape.qk_rope_head_dim, h),
+    return gemms if shape.q_lora_rank else [Gemm("kv_down", shard, shape.kv_lora_rank + shape.qk_rope_head_dim, h),
                                             *gemms[1:]]
 
 
@@ -301,6 +309,9 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         tp_ops = (*tp_ops, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only),
                   Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
                   Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
+    tp_fwd = tp_bwd = tp_ops
+    if mla and lay.phase == "training" and MLA_DOWN_ON_SEQUENCE_SHARD:
+        tp_fwd, tp_bwd = _mla_sp_collectives(shape, tokens, act_full, tp, sp, not_sp, not_only, attention_only)
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
     if moe:
@@ -321,8 +332,37 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             expert_tp = to_bool(lay.folded) & (etp > 1)
             if anywhere(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
                 received = dispatch * etp
-                tp_ops = (*tp_ops, Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
-                          Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
-    collectives_fwd = (*tp_ops, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)
-    collectives_bwd = (*tp_ops, Collective("reduce_scatter", "cp", kv_full, lay.cp, tp), *ep_ops)
+                etp_ops = (Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
+                           Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
+                tp_fwd, tp_bwd = (*tp_fwd, *etp_ops), (*tp_bwd, *etp_ops)
+    collectives_fwd = (*tp_fwd, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)
+    collectives_bwd = (*tp_bwd, Collective("reduce_scatter", "cp", kv_full, lay.cp, tp), *ep_ops)
     return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)
+
+
+def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp: Any, sp: Any, not_sp: Any,
+                        not_only: Any, attention_only: Any) -> tuple[tuple[Collective, ...], tuple[Collective, ...]]:
+    """(forward, backward) TP records of an MLA layer in training (`MLA_DOWN_ON_SEQUENCE_SHARD`), megatron-core
+    0.16.1 transformer/multi_latent_attention.py: the down projections are TELinear "duplicated" (:407-409,
+    :453-454) fed the norm's [s/TP, b, h] shard, so no T x h gather precedes them; q_compressed [s/TP, q_lora] and
+    kv_compressed [s/TP, kv_lora] (:586, :604-618) are gathered by the column-parallel up projections (SP input
+    gather; q_proj gathers h where q_lora_rank is None, :391-404) and k_pos_emb explicitly (:620-622
+    `gather_from_sequence_parallel_region`): forward one all-gather of T x (q_lora or h) + kv_lora + rope in place of
+    the attention's T x h; backward their reduce-scatters in place of the attention input gradient's. The FFN's pair
+    and the output projection's reduce-scatter / gradient all-gather stay T x h."""
+    q = shape.q_lora_rank or shape.hidden_size
+    latent = tokens * (q + shape.kv_lora_rank + shape.qk_rope_head_dim) * ACT_BYTES
+    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only),
+                                   Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
+                                   Collective("all_gather", "tp", latent, tp, 1, 1.0, sp),
+                                   Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
+    bwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only),
+                                   Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & not_only),
+                                   Collective("reduce_scatter", "tp", latent, tp, 1, 1.0, sp),
+                                   Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
+    if anywhere(attention_only):  # folded routed layer without shared experts: the attention's side only
+        fwd = (*fwd, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
+               Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
+        bwd = (*bwd, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only),
+               Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
+    return fwd, bwd

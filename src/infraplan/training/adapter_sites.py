@@ -56,7 +56,12 @@ def adapted_gemms(gemms: tuple[Gemm, ...], targets: str, shape: TransformerShape
     """The projections of `gemms` that the `targets` set adapts, one per Megatron-Core layer: MLA's fused
     `qkv_down` (n = q_lora + kv_lora + rope) as its q-down (n = q_lora) and kv-down (n = kv_lora + rope) layers."""
     out: list[Gemm] = []
+    # a down adapter runs on all T tokens (it gathers its input under SP) where the frozen down projection may run
+    # on the sequence shard (`ops.layer.MLA_DOWN_ON_SEQUENCE_SHARD`): the layer's tokens, as the up projection's
+    tokens = next((g.m for g in gemms if g.role == "q_up"), None)
     for g in gemms:
+        if g.role in ("qkv_down", "kv_down") and tokens is not None:
+            g = replace(g, m=tokens)
         if g.role == "qkv_down":
             q = float(shape.q_lora_rank)
             out += [replace(g, role="q_down", n=q), replace(g, role="kv_down", n=to_float(g.n) - q)]

@@ -249,7 +249,7 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     out = dict(terms)
     if stack.tp_async_backward and stack.tp_comm_overlap_fraction == 0.0:
         lay = layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)
-        reductions = tuple(c for c in layer_ops(shape, lay).collectives_fwd
+        reductions = tuple(c for c in layer_ops(shape, lay).collectives_bwd
                            if c.role == "tp" and c.kind != "all_gather")
         one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats; a grid: arrays)
         seconds: Any = collective_times(fabric, reductions, "tp", one)

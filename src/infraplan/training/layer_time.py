@@ -329,7 +329,7 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
         # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to the wgrad GEMMs
         # (half the backward GEMM time). Its wgrad input re-gather (async under the dgrad GEMM) is not priced.
-        reductions = tuple(c for c in ops.collectives_fwd if c.role == "tp" and c.kind != "all_gather")
+        reductions = tuple(c for c in ops.collectives_bwd if c.role == "tp" and c.kind != "all_gather")
         out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
     # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`amax_reductions`)
     amax_count_fwd, amax_count_bwd, amax_mask = amax_reductions(shape, plan, stack)
