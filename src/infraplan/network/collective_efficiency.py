@@ -51,7 +51,7 @@ RING_TABLE_RING_ONLY = True
 # 1,024 ranks' steps at 8 NICs' rate: 74.8 ms for 16 MiB where its own 254 steps give ~2.3 ms).
 RING_TABLE_PER_STEP = True
 RING_TABLE_NODE_GPUS = 8  # GPUs per node of the SimAI NIC table's columns
-NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL hwLat[NET][Ring][LL128] per ring step (tuning.cc; recalled: ASSUMPTION)
+NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL hwLat[NET][Ring][LL128] per ring step: NCCL 2.20.5 / 2.23.4 binaries (hD57)
 _NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
 _LOG2_LAST_COLUMN = float(np.log2(_NODE_COLUMNS[-1]))
 _FIRST_RING_RANKS = float(RING_TABLE_NODE_GPUS * _NODE_COLUMNS[1])  # the NIC table's smallest ring: 16 ranks

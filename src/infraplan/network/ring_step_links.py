@@ -10,10 +10,11 @@ paid the table's ~5 us, a NIC ring's mean (hT87's open question).
 
 Here the table's shortfall is split between its network and NVLink steps in the ratio of NCCL's own tuning model
 per-step ring latencies, Simple protocol (what NCCL runs at the table's 16 MiB+ rows): hwLat[NET][Ring][Simple]
-14 us and hwLat[NVLINK][Ring][Simple] 3.4 us (NCCL src/graph/tuning.cc, ncclTopoTuneModel's hwLat table, recalled:
-ASSUMPTION for the network row: no NCCL source or binary in the reference or this environment; the NVLink row's
-ring {.6, 1.9, 3.4} us (LL / LL128 / Simple) was read from the NCCL 2.30.7 binary by an earlier session,
-`network/nvls.py`, the comment on `NVLS_LATENCY_S`; the network ring row {2.7, 4.0, 14} is recalled). Check of the
+14 us and hwLat[NVLINK][Ring][Simple] 3.4 us (NCCL src/graph/tuning.cc, ncclTopoTuneModel's hwLat table). Both rows
+read from NCCL binaries (hD, session 57): PyPI nvidia-nccl-cu12 2.20.5 and 2.23.4, lib/libnccl.so.2, the float32
+hwLat table [NVLink, PCI, NET] x [algorithms] x [LL, LL128, Simple] at file offsets 222167392 (2.20.5) and 255496640
+(2.23.4): ring NVLink {.6, 1.9, 3.4}, NET {2.7, 4.0, 14.0} us in both (the NVLink row as an earlier session read it
+from 2.30.7, `network/nvls.py`'s comment on `NVLS_LATENCY_S`); how tuning.cc sums them is recalled. Check of the
 scale, not used: one table node's 1 network + 7 NVLink steps at those figures is 14 + 7 x 3.4 = 37.8 us, 4.7 us a
 step, inside the table's 3.4-9.7 us a step at 16-256 MiB (2-128 nodes). Only the ratio is used: the table keeps
 setting the scale, so a ring of 8 members a domain pays its cells as they are, to the bit.
@@ -41,7 +42,7 @@ from infraplan.network.fabric import Fabric, group_domain
 # step at the table's mean step (hT87: a ring of one GPU a node paid 1 / 2.96 of its network steps, an NVL72 ring
 # over racks the NIC ring's mean on its NVLink steps).
 RING_TABLE_STEP_LINKS = True
-NCCL_NET_RING_STEP_S = 14.0e-6  # hwLat[NET][Ring][Simple], tuning.cc (recalled: ASSUMPTION)
+NCCL_NET_RING_STEP_S = 14.0e-6  # hwLat[NET][Ring][Simple]: the NCCL 2.20.5 / 2.23.4 binaries (module docstring)
 NCCL_NVLINK_RING_STEP_S = 3.4e-6  # hwLat[NVLINK][Ring][Simple]: NCCL 2.30.7 binary, nvls.py
 TABLE_NODE_GPUS = 8  # GPUs per node of the SimAI NIC table's columns ("2Node-16GPU" ... "128Node-1024GPU")
 # table steps per second of weighted step latency: a table node's 8 steps over its 1 network + 7 NVLink steps' sum
