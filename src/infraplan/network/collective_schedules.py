@@ -64,7 +64,7 @@ from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
 from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
 from infraplan.network.tier_bandwidth import crossing_notes
 from infraplan.network.topology import build_topology, endpoint_word
-from infraplan.network.tree_crossings import tree_bottleneck
+from infraplan.network.tree_crossings import tree_bottleneck, tree_nic_reason
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
 # the command's own algorithm and conventions (issue 4): hierarchical two-level collectives, bus bandwidth
@@ -281,7 +281,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     word = endpoint_word(spec) if not 2 <= gpus <= spec.total_accelerators else "GPU"  # read for place's errors only
     members, stride = place(spec.total_accelerators, gpus, placement, word)
     if op == "send-recv":  # its pairs start a placement stride apart, not interleaved (`fabric.uplink_occupancy`)
-        fabric = replace(fabric, concurrent_spacing=stride)
+        fabric = replace(fabric, concurrent_spacing=stride, paired_halves=stride == 1)
     if sharp:
         if op != "all-reduce":
             raise InputError(f"--sharp prices all-reduce (NCCL CollNet); {op} runs without it")
@@ -370,6 +370,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
                       else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),
                                              fpp))
+            if reason and tree and time_s < analytical:  # a tree over 2-3 domains: its own NIC load (hB57)
+                reason += tree_nic_reason(fabric, gpus, stride)
         out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
                     "difference_reason": reason})
         basis = f"the flow simulation of the {algo} schedule (no message-size efficiency: `priced_time_s` has it)"

@@ -89,10 +89,12 @@ class Fabric:
     # ranks between the first members of the concurrent groups (`uplink_occupancy`): 1, interleaved (a job's groups,
     # one collective); a spread send-recv's pairs start a placement stride apart (`collective_schedules`, hI56)
     concurrent_spacing: int = 1
-    # the rail (leaf of its leaf domain) each GPU index of a node sends on, and how many tiers from the leaves up
-    # are split by rail (`tier_bandwidth.rail_planes`); (), 0: none. Read only where `concurrent_spacing` > 1
+    # the rail (leaf) each GPU index of a node sends on (each NIC's, GPU-major, where a GPU's `rail_nics_per_gpu` NICs
+    # straddle leaves), and the tiers split by rail (`tier_bandwidth.rail_planes`); read where `concurrent_spacing` > 1
     rail_of_gpu: tuple[int, ...] = ()
     rail_tiers: int = 0
+    rail_nics_per_gpu: int = 1
+    paired_halves: bool = False  # `collective send-recv` packed: its pairs (i, i + g) (`uplink_occupancy`, hB57)
 
     @classmethod
     def from_system(
@@ -181,7 +183,8 @@ def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLik
     `tier` is split by rail (`Fabric.rail_tiers`: the leaves, and tiers above built in rail planes) each group's
     bytes climb in the plane of its destination's rail only (PXN: a byte leaves through the NIC on the
     destination's rail, `routing.route`; the destination `stride` ranks on, a send-recv pair's): the busiest
-    rail's share of its own GPUs (`tier_bandwidth.busiest_rail_share`), whose uplinks are 1 / rails of the domain's."""
+    rail's share of its own GPUs (`tier_bandwidth.busiest_rail_share`), whose uplinks are 1 / rails of the domain's;
+    `Fabric.paired_halves`: the pairs leaving the domain (`tier_bandwidth.paired_halves_busy`)."""
     groups = np.asarray(stride if fabric.concurrent_groups is None else fabric.concurrent_groups, dtype=np.float64)
     k = np.asarray(k_tier, dtype=np.float64)
     spacing = fabric.concurrent_spacing
@@ -190,10 +193,12 @@ def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLik
         if 0 <= tier < fabric.rail_tiers and busy.size == 1 and k.size == 1:
             shift = int(np.asarray(stride).reshape(-1)[0])
             share = tier_bandwidth.busiest_rail_share(fabric.rail_of_gpu, int(busy.reshape(-1)[0]), spacing, shift,
-                                                      domain) * float(k)
+                                                      domain, fabric.rail_nics_per_gpu) * float(k)
             return np.asarray(min(share, 1.0), dtype=np.float64)
         return np.asarray(np.minimum(busy * k, float(domain)) / float(domain), dtype=np.float64)
     busy = np.minimum(groups * k, float(domain))
+    if fabric.paired_halves and tier_bandwidth.PAIRED_HALVES:  # a packed send-recv's pairs (i, i + g), g groups
+        busy = tier_bandwidth.paired_halves_busy(groups, domain)
     occupancy: np.ndarray = busy / float(domain)
     return occupancy
 

@@ -31,6 +31,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.topology import ClosTopology, build_topology, nic_link_rate
@@ -96,48 +98,78 @@ def built_or_none(system: System) -> ClosTopology | None:
         return None
 
 
+STRADDLING_RAILS = True
+"""hB57: a GPU whose NICs sit on two rail-group leaves (Gaudi 2: 3 scale-out NICs, 4 rails a leaf, so GPU 1 has NIC 3
+on leaf 0 and NICs 4-5 on leaf 1) keeps the rail planes, each of its NICs counted on its own leaf (`rail_planes`,
+`busiest_rail_share`); False: no rail planes for such a fabric (hI56: its spread send-recv priced as over every
+leaf, gaudi2 2:1 256 spread 7.96 ms where the flow model finds 12.5 ms at 1,024 flows a pair)."""
+
+
 def rail_planes(system: System, topo: ClosTopology | None = None) -> dict[str, Any]:
-    """`Fabric.rail_of_gpu` and `Fabric.rail_tiers` of `system`'s built fabric (`fabric.uplink_occupancy`): the leaf of
-    its leaf domain (block, `leaves_per_rail`) each GPU index of a node sends on where the leaves are rails or rail
-    groups and each GPU's NICs sit on one leaf (`routing.route`: GPU g's NICs from g x nics / gpn; PXN leaves through
-    the NIC of the destination GPU's index, `topology.leaf_index`), and how many tiers from the leaves up keep the
-    rails apart (the leaves; a tier above built in planes by the lower switch's index, a multiple of the rails).
-    None for rail-only fabrics (`Fabric.rail_only` prices those), unrailed leaves and a fabric that does not build.
-    `topo`: the system's built fabric where the caller has it (None: built here)."""
+    """`Fabric.rail_of_gpu`, `Fabric.rail_nics_per_gpu` and `Fabric.rail_tiers` of `system`'s built fabric
+    (`fabric.uplink_occupancy`): the leaf of its leaf domain (block, `leaves_per_rail`) each NIC of each GPU index of
+    a node sends on (GPU-major, `rail_nics_per_gpu` a GPU) where the leaves are rails or rail groups (`routing.route`:
+    GPU g's NICs from g x nics / gpn, a pair's flows striped over them; PXN leaves through the NICs of the destination
+    GPU's index, `topology.leaf_index`), and how many tiers from the leaves up keep the rails apart (the leaves; a
+    tier above built in planes by the lower switch's index, a multiple of the leaves). A GPU's NICs may straddle two
+    leaves (Gaudi 2; `STRADDLING_RAILS`). None for rail-only fabrics (`Fabric.rail_only` prices those), unrailed
+    leaves and a fabric that does not build. `topo`: the system's built fabric where the caller has it (None: built
+    here)."""
     topo = built_or_none(system) if topo is None else topo
     if topo is None or not topo.rail_optimized or topo.rail_only:
         return {}
     gpn, nics = topo.gpus_per_node, topo.nics_per_node
     per_gpu = max(1, nics // gpn)
-    rails = []
+    rails: list[int] = []
     for g in range(gpn):
         first = g * nics // gpn
-        leaves = {nic // topo.rails_per_leaf for nic in range(first, first + per_gpu)}
-        if len(leaves) != 1:
+        leaves = [nic // topo.rails_per_leaf for nic in range(first, first + per_gpu)]
+        if len(set(leaves)) != 1 and not STRADDLING_RAILS:
             return {}
-        rails.append(leaves.pop())
+        rails.extend(leaves)
     count = len(set(rails))
     tiers = 1
     for tier in topo.tiers[1:]:
         if tier.planes < 2 or tier.planes % count:
             break
         tiers += 1
-    return {"rail_of_gpu": tuple(rails), "rail_tiers": tiers}
+    if all(len(set(rails[g * per_gpu:(g + 1) * per_gpu])) == 1 for g in range(gpn)):  # one leaf a GPU: one entry
+        return {"rail_of_gpu": tuple(rails[::per_gpu]), "rail_tiers": tiers}
+    return {"rail_of_gpu": tuple(rails), "rail_nics_per_gpu": per_gpu, "rail_tiers": tiers}
 
 
-def busiest_rail_share(rail_of_gpu: tuple[int, ...], groups: int, spacing: int, shift: int, domain: int) -> float:
+def busiest_rail_share(rail_of_gpu: tuple[int, ...], groups: int, spacing: int, shift: int, domain: int,
+                       nics_per_gpu: int = 1) -> float:
     """The busiest rail's busy GPUs over its GPUs in a domain whose `groups` senders sit `spacing` ranks apart from
-    its first rank, each sending on the rail of the GPU `shift` ranks on (rank r is GPU r % len(rail_of_gpu) of its
-    node); a rail holds the share of the domain that its GPU indices are of a node. Exact over one period of the
-    senders' GPU indices (gpn / gcd(spacing, gpn) senders)."""
-    gpn = len(rail_of_gpu)
+    its first rank, each sending on the rail of the GPU `shift` ranks on (rank r is GPU r % gpn of its node, gpn =
+    len(rail_of_gpu) / `nics_per_gpu`); a rail holds the share of the domain that its NICs are of a node's. A GPU
+    with several NICs (`rail_of_gpu`: each NIC's rail, GPU-major) stripes its flows over them (`routing.route`), so
+    each NIC's rail takes 1 / `nics_per_gpu` of the sender. Exact over one period of the senders' GPU indices
+    (gpn / gcd(spacing, gpn) senders)."""
+    gpn = len(rail_of_gpu) // nics_per_gpu
     period = gpn // math.gcd(spacing, gpn)
     full, left = divmod(groups, period)
     counts = [0.0] * (max(rail_of_gpu) + 1)
     for c in range(min(groups, period)):
-        counts[rail_of_gpu[(c * spacing + shift) % gpn]] += full + (1 if c < left else 0)
-    sizes = [rail_of_gpu.count(r) for r in range(len(counts))]
+        g = (c * spacing + shift) % gpn
+        for rail in rail_of_gpu[g * nics_per_gpu:(g + 1) * nics_per_gpu]:
+            counts[rail] += (full + (1 if c < left else 0)) / nics_per_gpu
+    sizes = [rail_of_gpu.count(r) / nics_per_gpu for r in range(len(counts))]
     return max(count * gpn / (domain * size) for count, size in zip(counts, sizes, strict=True) if size)
+
+
+PAIRED_HALVES = True
+"""hB57: `collective send-recv` packed pairs rank i with i + g (g = n / 2 pairs, i < g): a tier domain of D < 2 g
+consecutive ranks holds min(D, 2 g - D) pairs whose partner is outside it (senders 0 .. g - 1 reaching g .. D - 1 stay
+inside), not min(g, D) (`paired_halves_busy`, read by `fabric.uplink_occupancy` where `Fabric.paired_halves`).
+False: min(g, D): meta-rsc at 4:1 leaves, 256 GPUs, 35.8 ms where the flow model finds 27.5 at 4,096 flows a pair
+(96 of a 160-GPU leaf domain leave)."""
+
+
+def paired_halves_busy(groups: np.ndarray, domain: int) -> np.ndarray:
+    """GPUs of the busiest tier domain (blocks of `domain` ranks) whose send-recv partner `groups` ranks on lies
+    outside it, for pairs (i, i + g), i < g: min(D, 2 g - D), at least 1 (a tier with 2 g <= D is not crossed)."""
+    return np.asarray(np.clip(2.0 * groups - domain, 1.0, float(domain)), dtype=np.float64)
 
 
 def analytical_tiers(system: System, topo: ClosTopology | None = None) -> tuple[tuple[int, ...], tuple[float, ...]]:

@@ -47,6 +47,29 @@ def tier_blocks(fabric: Fabric, tier: int, where: np.ndarray) -> np.ndarray:
     return np.asarray(np.floor(where / size))
 
 
+def _placed(fabric: Fabric, n: float, stride: float) -> tuple[np.ndarray, int]:
+    """Rank position of every (channel, domain) member of the group (`tree_latency_one`'s placement: domain d's
+    member c at (d k + c) stride) and the domain count m."""
+    domain = float(group_domain(fabric, n, stride))
+    k = int(min(max(math.floor(domain / stride), 1.0), n))
+    m = int(math.ceil(n / k))
+    return (np.arange(m, dtype=np.float64) * (k * stride))[None, :] + (np.arange(k) * stride)[:, None], m
+
+
+def _busiest_crossings(blocks: np.ndarray, m: int) -> float:
+    """(out + in) / 2 at the busiest block: the edges of the 2 k trees over `m` domains (NCCL's btree / dtree)
+    leaving and entering it, `blocks` the (channel, domain) -> block index."""
+    count = int(blocks.max()) + 1
+    out, into = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    for parents in tree_parents(m):
+        child = np.flatnonzero(parents >= 0)
+        a, b = blocks[:, child], blocks[:, parents[child]]
+        cross = a != b
+        out += np.bincount(a[cross], minlength=count)
+        into += np.bincount(b[cross], minlength=count)
+    return float((out + into).max()) / 2.0
+
+
 def tree_edges_crossing(fabric: Fabric, tier: int, n: float, stride: float) -> float:
     """X: the edges of a tree all-reduce's 2 k trees (k channels, two trees each) that cross one tier-`tier`
     domain's uplinks in one direction per pass, for `n` ranks `stride` apart spanning scale-up domains
@@ -60,26 +83,54 @@ def tree_edges_crossing(fabric: Fabric, tier: int, n: float, stride: float) -> f
     edge with its parent there the reverse: each direction of the uplinks carries out + in edges' data over the
     whole all-reduce, the two passes' time. Per pass that is X = (out + in) / 2 at the busiest domain, against
     max(out, in) were the passes run one after the other (equal where out = in, as on hN70's o4 leaves)."""
+    where, m = _placed(fabric, n, stride)
+    return _busiest_crossings(tier_blocks(fabric, tier, where).astype(np.int64), m)
+
+
+TREE_NIC_CROSSINGS = False
+"""hB57: the tree's NIC bound from its own edges leaving the busiest scale-up domain (`domain_edges_crossing`), k NIC x
+2 k / X, as the flow model's tree loads the NICs: 2 k NIC over 2 domains (each channel's two trees cross between
+the same two nodes in opposite directions: S / k a NIC per direction where the ring's bound prices 2 S / k), 4 k / 3
+NIC over 3, k NIC from 4 domains on (every domain inner in one tree and a leaf of the other, X = 2 k). Off: the
+ring's k NIC, NCCL's tuning model (the tree's bus bandwidth is its channels' NIC rate at any node count,
+src/graph/tuning.cc, recalled: ASSUMPTION), so the flow tree over 2-3 DGX H100 nodes stays 1.12x faster than the
+analytical line (README, hH56) and `tree_nic_reason` says why. Off because nccl-tests measures 2 A100 nodes of 4 HDR
+NICs at 86-91 GB/s bus bandwidth (validation/notes/out_of_sample_s55, pub-2n-a100-4hdr: +7.3 % off, +103 % on: the
+edges' 2x is not measured) and the gated training set moves 5.65110 -> 5.65116 % (validation/notes/
+network_flow_tried.md, hB (session 57))."""
+
+
+def domain_edges_crossing(fabric: Fabric, n: float, stride: float) -> float:
+    """X over the scale-up domains: the tree edges (k channels, two trees each) leaving and entering the busiest
+    domain per pass ((out + in) / 2, `tree_edges_crossing`'s rule), for `n` ranks `stride` apart spanning domains:
+    2 k where every domain is inner in one tree and a leaf of the other, k over two domains."""
+    where, m = _placed(fabric, n, stride)
     domain = float(group_domain(fabric, n, stride))
-    k = int(min(max(math.floor(domain / stride), 1.0), n))
-    m = int(math.ceil(n / k))
-    where = (np.arange(m, dtype=np.float64) * (k * stride))[None, :] + (np.arange(k) * stride)[:, None]
-    blocks = tier_blocks(fabric, tier, where).astype(np.int64)  # (channel, domain)
-    count = int(blocks.max()) + 1
-    out, into = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
-    for parents in tree_parents(m):
-        child = np.flatnonzero(parents >= 0)
-        a, b = blocks[:, child], blocks[:, parents[child]]
-        cross = a != b
-        out += np.bincount(a[cross], minlength=count)
-        into += np.bincount(b[cross], minlength=count)
-    return float((out + into).max()) / 2.0
+    return _busiest_crossings(np.floor(where / domain).astype(np.int64), m)
+
+
+def tree_nic_reason(fabric: Fabric, n: int, stride: int) -> str:
+    """What `difference_reason` adds where a flow tree beats the analytical line by more than 5 %: where the trees'
+    edges leave the busiest scale-up domain fewer times than a ring's channels (X < 2 k, `domain_edges_crossing`: 2-3
+    domains), the share of the ring's NIC load they put on its NICs, which the analytical tree does not count
+    (`TREE_NIC_CROSSINGS` off: NCCL's tuning model); "" otherwise."""
+    domain = float(group_domain(fabric, n, stride))
+    if TREE_NIC_CROSSINGS or not n * stride > domain:
+        return ""
+    k = min(max(math.floor(domain / stride), 1.0), n)
+    edges = domain_edges_crossing(fabric, n, stride)
+    if not 0.0 < edges < 2.0 * k:
+        return ""
+    return (f" (the trees' edges over {math.ceil(n / k):g} scale-up domains load the busiest one's NICs with "
+            f"{edges / (2.0 * k):.3g}x a ring's channel loads, where the analytical tree takes the ring's NIC bound, "
+            "NCCL's tuning model: tree_crossings.TREE_NIC_CROSSINGS, off)")
 
 
 def tree_link_one(fabric: Fabric, n: float, stride: float, bw: float) -> float:
     """The tree's bus bandwidth for `n` ranks `stride` apart whose ring gets `bw` (`group_link`): `bw` where the
-    group stays in a scale-up domain or crosses no oversubscribed tier; else the ring's non-tier limits (scale-up,
-    k NICs) and, at each oversubscribed tier it crosses, C x 2 k / X (module docstring) instead of the ring's C."""
+    group stays in a scale-up domain or crosses no oversubscribed tier (and `TREE_NIC_CROSSINGS` is off); else the
+    ring's non-tier limits (scale-up, k NICs: with `TREE_NIC_CROSSINGS` the tree's own NIC crossings) and, at each
+    oversubscribed tier it crosses, C x 2 k / X (module docstring) instead of the ring's C."""
     return _tree_limit(fabric, n, stride, bw)[0]
 
 
@@ -98,10 +149,13 @@ def _tree_limit(fabric: Fabric, n: float, stride: float, bw: float) -> tuple[flo
     extent = n * stride
     crossed = [i for i, (size, over) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, strict=True))
                if over > 1.0 and extent > size]
-    if not extent > domain or not crossed:
+    if not extent > domain or not (crossed or TREE_NIC_CROSSINGS):
         return bw, -2
     k = min(max(math.floor(domain / stride), 1.0), n)
     up, nics = float(ring_scale_up_limit(fabric, k)), k * fabric.nic_bytes_per_s
+    edges = domain_edges_crossing(fabric, n, stride) if TREE_NIC_CROSSINGS else 0.0
+    if edges:  # the tree's own NIC crossings, not the ring's k channel loads
+        nics *= 2.0 * k / edges
     rate, which = (up, -3) if up < nics else (nics, -1)
     for i in crossed:
         size, over = fabric.tier_sizes[i], fabric.tier_oversubscription[i]
@@ -118,8 +172,8 @@ _KEPT: IdentityMemo[float] = IdentityMemo(4096)
 
 def tree_link_kept(fabric: Fabric, n: float, stride: float, bw: float) -> float:
     """`tree_link_one`, kept by the fabric's identity and the group's numbers (bw follows from them)."""
-    if max(fabric.tier_oversubscription, default=1.0) <= 1.0:  # no tier can bind: the ring's bandwidth
-        return bw
+    if max(fabric.tier_oversubscription, default=1.0) <= 1.0 and not TREE_NIC_CROSSINGS:  # no tier can bind: the
+        return bw  # ring's bandwidth
     kept = _KEPT.get(fabric, (n, stride))
     if kept is not None:
         return kept
@@ -135,7 +189,7 @@ def tree_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, bw: npt.A
     """`tree_link_one` over arrays of group shapes (each distinct shape computed once); `bw` itself where no tier
     of the fabric is oversubscribed."""
     bw = np.asarray(bw, dtype=np.float64)
-    if max(fabric.tier_oversubscription, default=1.0) <= 1.0:
+    if max(fabric.tier_oversubscription, default=1.0) <= 1.0 and not TREE_NIC_CROSSINGS:
         return bw
     n, stride, bw = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64), bw)
     if not n.size:
