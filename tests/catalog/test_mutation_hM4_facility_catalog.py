@@ -25,9 +25,10 @@ from infraplan.limits import MAX_ACCELERATORS
 
 def test_a_cost_of_capital_of_100_percent_is_refused() -> None:
     data = load_economics().model_dump()
-    assert Economics.model_validate({**data, "cost_of_capital": 0.99}).cost_of_capital == 0.99
+    # the key is `cost_of_capital_per_year` since hC57 (the old `cost_of_capital` is read with a warning)
+    assert Economics.model_validate({**data, "cost_of_capital_per_year": 0.99}).cost_of_capital_per_year == 0.99
     with pytest.raises(ValidationError):
-        Economics.model_validate({**data, "cost_of_capital": 1.0})  # r / (1 - (1 + r)^-n) has no use at r = 1
+        Economics.model_validate({**data, "cost_of_capital_per_year": 1.0})  # r / (1 - (1 + r)^-n) has no use at r = 1
 
 
 def test_a_cooling_pue_below_one_is_refused() -> None:

@@ -105,7 +105,6 @@ UNITLESS = {
     # fractions and ratios of like quantities
     "goodput", "goodput_at_daly_interval", "goodput_of_gpus_held", "load_factor", "pue", "fraction",
     "slo_headroom", "utilisation", "h100_equivalents_vs_published", "cost_error_band",
-    "cost_of_capital",  # a rate, fraction per year: the name of the scenario YAML / economics.yaml input it echoes
     "year",  # a calendar year (2025.5: 1 July 2025), a date, not a duration
     # names, text, flags, and containers whose own fields carry the units
     "backend", "build_type", "checkpoint_interval_basis", "climate", "cooling", "cost_error_band_basis",

@@ -35,7 +35,9 @@ def test_energy_is_the_it_share_times_pue_and_embodied_co2_follows_the_wall_cloc
     load = cluster_site_cost(cluster, site).load
     assert t.pue == site.pue > 1.0
     assert t.facility_power_w_per_gpu == pytest.approx(load.it_w / load.accelerators * site.pue, rel=1e-12)
-    assert t.energy_mwh == pytest.approx(t.gpu_hours * t.facility_power_w_per_gpu / 1e6, rel=1e-12)
+    # at the average draw, peak x the site's one load factor (hC57: the peak before)
+    assert t.load_factor == site.load_factor == 0.8
+    assert t.energy_mwh == pytest.approx(t.gpu_hours * t.facility_power_w_per_gpu * t.load_factor / 1e6, rel=1e-12)
     kg = embodied_per_accelerator_kg(cluster.accelerator, CostOverrides())
     assert kg is not None and t.goodput < 1.0
     hours = t.time_to_train_s / 3600.0  # the wall clock, failures and checkpoints included

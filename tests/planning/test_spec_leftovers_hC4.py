@@ -120,7 +120,7 @@ def test_a_fleet_file_site_power_is_bounded(tmp_path: Path, capsys: pytest.Captu
 
 def test_economics_building_power_is_bounded() -> None:
     data = {"source": "s", "server_life_years": 5, "network_life_years": 5,
-            "maintenance_fraction_of_capex_per_year": 0.02, "load_factor": 0.8, "cost_of_capital": 0.1,
+            "maintenance_fraction_of_capex_per_year": 0.02, "load_factor": 0.8, "cost_of_capital_per_year": 0.1,
             "building_it_power_w": "1e300W"}
     with pytest.raises(InputError, match="building_it_power_w: 1e[+]300 W is above the 1 TW limit of one site"):
         validated(Economics, data, "economics.yaml")

@@ -3,7 +3,7 @@
 
 * the run is whole steps of the estimate: compute time = tokens / (global batch x sequence) x step time, wall clock
   = compute / goodput, GPU-hours = GPUs x wall clock, cost = GPU-hours x $/GPU-h, energy = GPU-hours x facility
-  watts per GPU, CO2 = energy x the grid's intensity;
+  watts per GPU x the load factor (hC57), CO2 = energy x the grid's intensity;
 * its $/GPU-h and facility watts per GPU are `facility`'s for the same cluster: a catalog system (`facility --system`)
   and an accelerator preset within one zone (`facility --accelerator A --count N`);
 * beyond one zone (2,048 NIC links) they differ on purpose: `train` pays for the one non-blocking Clos of the
@@ -49,7 +49,9 @@ def test_the_run_is_whole_steps_of_its_estimate_at_facilitys_price(case: str,
     gpus = step["config"]["gpus"]
     assert run["gpu_hours"] == pytest.approx(gpus * run["time_to_train_s"] / 3600.0, rel=1e-12)
     assert run["cost_usd"] == pytest.approx(run["gpu_hours"] * run["usd_per_gpu_hour"], rel=1e-12)
-    assert run["energy_mwh"] == pytest.approx(run["gpu_hours"] * run["facility_power_w_per_gpu"] / 1e6, rel=1e-12)
+    # at the average draw, peak x the load factor `facility` counts its energy at (hC57: the peak before)
+    assert run["energy_mwh"] == pytest.approx(run["gpu_hours"] * run["facility_power_w_per_gpu"] * run["load_factor"]
+                                              / 1e6, rel=1e-12)
     assert run["co2_t"] == pytest.approx(run["energy_mwh"] * run["grid_gco2_per_kwh"] / 1e3, rel=1e-12)
     facility = cli_json(capsys, facility_line)
     assert run["usd_per_gpu_hour"] == pytest.approx(facility["usd_per_gpu_hour"], rel=1e-12)

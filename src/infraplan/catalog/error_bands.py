@@ -30,8 +30,10 @@ release), so they are not exchangeable with a new campaign's; campaigns are. Hen
 Pools, nearest first: the same family, stack class and kind; the same family and kind (any stack); every case of
 the kind. The first holding >= 9 campaigns gives the band; when even the last holds fewer, its full range
 (min..max; K >= 2 campaigns hold a new one's case with probability >= (K - 1) / (K + 1), the rank argument above
-with k_lo = 1, k_hi = K), and `basis` says which. One campaign (K = 1, probability 0) gives no band (recsys: the
-MLPerf DLRM-v2 rows are one submission's; video, image: no case), `no_band_basis` says why. A stack class no case of
+with k_lo = 1, k_hi = K), and `basis` says which. Either tier's band excludes 0 only where a sign test over its
+campaigns shows that bias, else it widens to 0, said in the basis (`band_sign.spanning_zero`, hC57). One campaign
+(K = 1, probability 0) gives no band (recsys: the MLPerf DLRM-v2 rows are one submission's; video, image: no case),
+`no_band_basis` says why. A stack class no case of
 the kind ran (training under deepspeed, torchtitan) widens it by the settings swing, said first (band_stack_transfer,
 hA). A throughput is then expected within [prediction / (1 + high), prediction / (1 + low)] of the measurement.
 Default stack (hB40): a training case's residual is `validate`'s, priced on the settings its measurement ran (a
@@ -78,6 +80,7 @@ from pydantic import Field, TypeAdapter
 from infraplan.catalog import error_band_rows as band_rows
 from infraplan.catalog.band_families import ACCELERATOR_FAMILIES as ACCELERATOR_FAMILIES
 from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
+from infraplan.catalog.band_sign import spanning_zero
 from infraplan.catalog.band_stack_transfer import STACK_CLASSES as STACK_CLASSES
 from infraplan.catalog.band_stack_transfer import on_stack, stack_class, stack_widening
 from infraplan.catalog.error_band_rows import BAND_FOLDER, CASE_SETTINGS, DEFAULT_SETTINGS, ResidualRow, residual_fields
@@ -290,28 +293,32 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: Rows |
     for match, basis in tiers:
         found = [r for r in pool if match(r)]
         campaigns = [r.group for r in found]
-        band = campaign_band([r.residual for r in found], campaigns) if found else None
+        values = [r.residual for r in found]
+        band = campaign_band(values, campaigns) if found else None
         k = len(set(campaigns))
         count = f"{len(found):,} {label} cases of {k} campaigns{priced}"
         if band is not None:
-            return on_stack(ErrorBand(low=band[0], high=band[1], cases=len(found),
+            (low, high), signs = spanning_zero(band, values, campaigns)  # hC57: no bias claimed the signs do not show
+            return on_stack(ErrorBand(low=low, high=high, cases=len(found),
                                        basis=f"80 % conformal band over campaigns (one case drawn from each) of the "
-                                             f"validation residuals of {count}: {basis}"), unstacked)
+                                             f"validation residuals of {count}: {basis}{signs}"), unstacked)
         if k >= 2 and basis.startswith("any accelerator"):  # too few campaigns anywhere: their full range
             # the min and max of K exchangeable campaign draws hold a new one's with probability (K - 1) / (K + 1)
             # (the conformal rank argument above with k_lo = 1, k_hi = K); every case's range holds at least that
-            values = [r.residual for r in found]
-            return on_stack(ErrorBand(low=min(values), high=max(values), cases=len(found),
+            (low, high), signs = spanning_zero((min(values), max(values)), values, campaigns)
+            return on_stack(ErrorBand(low=low, high=high, cases=len(found),
                                        basis=f"full range of the validation residuals of {count} ({few} of any "
                                              f"accelerator; holds a new campaign's case with probability >= "
-                                             f"{(k - 1) / (k + 1):.0%}): {basis}"), unstacked)
+                                             f"{(k - 1) / (k + 1):.0%}): {basis}{signs}"), unstacked)
     return None
 
 
 def _full_range_below_nine(values: Sequence[float], campaigns: Sequence[str]) -> tuple[float, float] | None:
-    """`error_band`'s every-case tier on its own: the conformal band, else the full range of >= 2 campaigns."""
+    """`error_band`'s every-case tier on its own: the conformal band, else the full range of >= 2 campaigns (either
+    under `band_sign.spanning_zero`'s rule)."""
     band = campaign_band(values, campaigns)
-    return band if band is not None or len(set(campaigns)) < 2 else (min(values), max(values))
+    band = band if band is not None or len(set(campaigns)) < 2 else (min(values), max(values))
+    return None if band is None else spanning_zero(band, values, campaigns)[0]
 
 
 def no_band_basis(kind: str, metric: str = "throughput", residuals: Rows | None = None) -> str:

@@ -8,6 +8,7 @@ errors). Wherever a preset is accepted (location, fleet), a path to the user's o
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
@@ -96,6 +97,27 @@ class NetworkCost(Spec):
     misc_it_power_fraction: NonNegative
 
 
+COST_OF_CAPITAL_KEY, OLD_COST_OF_CAPITAL_KEY = "cost_of_capital_per_year", "cost_of_capital"
+
+
+class OldCostKeyWarning(UserWarning):
+    """A cost file or economics.yaml with the old key `cost_of_capital` (read as `cost_of_capital_per_year`)."""
+
+
+def cost_of_capital_renamed(data: Any) -> Any:
+    """A cost file's (`--costs`, cluster/cost.CostOverrides) or economics.yaml's data with `cost_of_capital` (a
+    fraction per year, its unit not in its name until 2026-12-05, hC57) read as `cost_of_capital_per_year`, with one
+    warning line at every read (`warn_explicit`: no once-per-process registry); both keys: ValueError (one line)."""
+    if not isinstance(data, dict) or OLD_COST_OF_CAPITAL_KEY not in data:
+        return data
+    if COST_OF_CAPITAL_KEY in data:
+        raise ValueError(f"give {COST_OF_CAPITAL_KEY} (a fraction per year) or its old name {OLD_COST_OF_CAPITAL_KEY}, "
+                         "not both")
+    warnings.warn_explicit(f"`{OLD_COST_OF_CAPITAL_KEY}` is read as `{COST_OF_CAPITAL_KEY}` (a fraction per year): "
+                           "rename the key", OldCostKeyWarning, __file__, 0, module=__name__)
+    return {(COST_OF_CAPITAL_KEY if k == OLD_COST_OF_CAPITAL_KEY else k): v for k, v in data.items()}
+
+
 class Economics(Spec):
     """Depreciation lives, maintenance, average load, cost of capital and building size."""
 
@@ -104,8 +126,10 @@ class Economics(Spec):
     network_life_years: Positive
     maintenance_fraction_of_capex_per_year: NonNegative
     load_factor: Annotated[float, Field(gt=0, le=1)]
-    cost_of_capital: Annotated[float, Field(ge=0, lt=1)]
+    cost_of_capital_per_year: Annotated[float, Field(ge=0, lt=1)]
     building_it_power_w: PowerW
+
+    _old_key = model_validator(mode="before")(cost_of_capital_renamed)  # cost_of_capital, read with a warning
 
 
 FailureCount = Literal["node_failures", "job_interruptions"]

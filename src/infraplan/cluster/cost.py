@@ -13,7 +13,8 @@
   `switch_port_usd`; facility =
   peak IT watts x the build type's $/W of critical load (Cushman & Wakefield 2025; Hyperion JV).
 - Annualised capex: straight-line by default (Meta depreciates servers and network over 5.5 years, facilities
-  over 14 in Epoch AI's model); with `cost_of_capital` > 0 the annuity factor r / (1 - (1 + r)^-n) instead.
+  over 14 in Epoch AI's model); with `cost_of_capital_per_year` > 0 (a --costs file's key; `cost_of_capital` until
+  2026-12-05, still read with a warning) the annuity factor r / (1 - (1 + r)^-n) instead.
 - Opex: electricity (peak IT x load factor x PUE x 8,760 h x $/MWh) + maintenance (a fraction of capex,
   0.8 %/yr derived from Epoch AI's 1-GW GB200 site: $0.3 B non-energy opex on $38 B capex).
 - $ per accelerator-hour = (annualised capex + opex) / (accelerators x 8,760 h): the cost of an owned
@@ -25,11 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from infraplan.catalog.facility_loader import (
     CoolingType,
     Location,
+    cost_of_capital_renamed,
     list_facility_presets,
     load_build_type,
     load_cooling,
@@ -84,8 +86,10 @@ class CostOverrides(Spec):
     facility_life_years: LifeYears | None = None
     maintenance_fraction_of_capex_per_year: MaintenanceFraction | None = None
     load_factor: Annotated[float, Field(gt=0, le=1)] | None = None
-    cost_of_capital: Annotated[float, Field(ge=0, lt=1)] | None = None
+    cost_of_capital_per_year: Annotated[float, Field(ge=0, lt=1)] | None = None
     embodied_kgco2e_per_accelerator: Annotated[float, Field(ge=0, le=MAX_DEVICE_EMBODIED_KGCO2E)] | None = None
+
+    _old_key = model_validator(mode="before")(cost_of_capital_renamed)  # cost_of_capital, read with a warning
 
     def merged(self, **flags: Any) -> CostOverrides:
         """These overrides with non-None `flags` on top (CLI flags win over the file)."""
@@ -177,7 +181,7 @@ def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str 
         maintenance_fraction=_pick(over.maintenance_fraction_of_capex_per_year,
                                    econ.maintenance_fraction_of_capex_per_year),
         load_factor=_pick(over.load_factor, econ.load_factor),
-        cost_of_capital=_pick(over.cost_of_capital, econ.cost_of_capital),
+        cost_of_capital=_pick(over.cost_of_capital_per_year, econ.cost_of_capital_per_year),
         overrides=over,
     )
 

@@ -11,8 +11,12 @@ give one IT power and network bill for the same accelerators; a catalog system k
 
 Facility power = IT power x PUE, PUE from the cooling type and the site's climate (cooling.yaml, locations.yaml);
 water = IT energy x WUE (Green Grid definition); annual energy = peak IT x load factor x PUE x 8,760 h (the load
-factor, 0.8, is the one in Epoch AI's energy cross-check). The power chain is cluster/power.py, the money
-cluster/cost.py (the one cost model every command prices accelerator-hours with).
+factor, 0.8, is the one in the reference's energy cross-check of Epoch AI's 1-GW site, economics.yaml). Two powers
+(hC57): the peak (`it_power_w`, `facility_power_w`), the design load capacity and capex are sized for, and the
+average draw (`it_power_average_w`, `facility_power_average_w` = peak x the same load factor), the one energy,
+opex and carbon are counted at: a TOP500 power figure is an average (Selene, Nov 2020: 2,646 kW for 560 DGX A100,
+the model's peak 4.05 MW, average 3.24 MW), a site's MW a design figure. The power chain is cluster/power.py, the
+money cluster/cost.py (the one cost model every command prices accelerator-hours with).
 """
 
 from __future__ import annotations
@@ -140,6 +144,8 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
     return FacilityReport(
         it_power_w=it_w,
         facility_power_w=facility_w,
+        it_power_average_w=it_w * site.load_factor,  # the average draw: energy's (cluster.cost.cluster_cost)
+        facility_power_average_w=facility_w * site.load_factor,
         pue=site.pue,
         racks=load.racks,
         rack_power_w=load.rack_power_w,
@@ -190,9 +196,10 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
             load_factor=site.load_factor, wue_l_per_kwh=site.wue_l_per_kwh,
             electricity_usd_per_mwh=site.electricity_usd_per_mwh, grid_gco2_per_kwh=site.grid_gco2_per_kwh,
             facility_usd_per_w=site.facility_usd_per_w, lives_years=site.lives_years,
-            maintenance_fraction_of_capex_per_year=site.maintenance_fraction, cost_of_capital=site.cost_of_capital,
-            power=("accelerators at TDP (peak IT; energy = peak x load factor), on the draw idle + (TDP - idle) x "
-                   f"utilisation: {idle_power(layout.accelerator).basis}"),
+            maintenance_fraction_of_capex_per_year=site.maintenance_fraction,
+            cost_of_capital_per_year=site.cost_of_capital,
+            power=("accelerators at TDP (peak IT: the design load; the average draw and energy = peak x load "
+                   f"factor), on the draw idle + (TDP - idle) x utilisation: {idle_power(layout.accelerator).basis}"),
         ),
         **facility_bands(layout.accelerator.catalog_name),
     )

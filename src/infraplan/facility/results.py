@@ -59,7 +59,8 @@ class FacilityRackRow(Result):
 class FacilityAssumptions(Result):
     """The site figures the report used (catalog defaults or overrides)."""
 
-    load_factor: float = Field(description="average / peak IT power (fraction), for energy and opex")
+    load_factor: float = Field(description="average / peak IT power (fraction): the average draw, energy, opex and "
+                               "carbon (economics.yaml's 0.8 or a --costs file's)")
     wue_l_per_kwh: float = Field(description="water usage effectiveness, litres per kWh of IT energy")
     electricity_usd_per_mwh: float = Field(description="electricity price, USD per MWh")
     grid_gco2_per_kwh: float = Field(description="grid carbon intensity, gCO2e per kWh (location-based)")
@@ -69,7 +70,8 @@ class FacilityAssumptions(Result):
                                           "facility), years")
     maintenance_fraction_of_capex_per_year: float = Field(description="maintenance opex per year as a fraction "
                                                           "of capex")
-    cost_of_capital: float = Field(description="annual cost of capital (fraction per year) in the annualised capex")
+    cost_of_capital_per_year: float = Field(description="annual cost of capital (fraction per year) in the annualised "
+                                                      "capex (the cost file's key of that name)")
     power: str = Field("", description="the accelerator draw the power chain takes and the part's one idle figure "
                        "(cluster.power.idle_power: catalog or the default rule), the same in serve and recsys")
 
@@ -77,8 +79,14 @@ class FacilityAssumptions(Result):
 class FacilityReport(Result):
     """`infraplan facility`: power, racks, floor, water, capex, opex, $/GPU-hour, energy and carbon of a site."""
 
-    it_power_w: float = Field(description="peak IT power (accelerators, hosts, network, storage), W")
+    it_power_w: float = Field(description="peak IT power (accelerators, hosts, network, storage), W: the design "
+                              "load a site's power and cooling are sized for (capacity, capex)")
     facility_power_w: float = Field(description="peak facility power, IT x PUE, W")
+    it_power_average_w: float = Field(description="average IT draw under the site's load: peak IT x the load factor "
+                                      "(assumptions.load_factor, the one figure energy, opex and carbon use), W; "
+                                      "what TOP500 reports of a cluster (the HPL run's average), not its design load")
+    facility_power_average_w: float = Field(description="average facility draw: it_power_average_w x PUE, W; x "
+                                            "8,760 h = energy_mwh_per_year")
     pue: float = Field(description="power usage effectiveness, facility W / IT W")
     racks: int = Field(description="racks (count)")
     rack_power_w: float = Field(description="peak power of a full rack (accelerators, hosts, scale-up "

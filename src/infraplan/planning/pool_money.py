@@ -61,6 +61,12 @@ class PoolMoney:
     cost_reason: str | None = None
     embodied_co2_t_per_year: float | None = None  # `facility`'s embodied share per year (None: no catalog figure)
     embodied_co2_reason: str | None = None  # why it is None
+    load_factor: float = 1.0  # the site's, its energy's: average / peak power (hC57: the pool's average draw)
+
+    @property
+    def facility_average_w(self) -> float:
+        """The average facility draw, the one energy_mwh_per_year counts: facility_w x the load factor."""
+        return self.facility_w * self.load_factor
 
 
 def pool_note(pool: PoolSpec) -> str | None:
@@ -96,7 +102,8 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
                      None if no_price else sum(m.capex_usd.values()),
                      None if no_price else m.annual.tco_usd_per_year, m.energy_mwh_per_year, m.co2_t_per_year,
                      m.devices_per_rack, no_price, m.embodied_co2_t_per_year,
-                     None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, pool_ref(pool)))
+                     None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, pool_ref(pool)),
+                     s.load_factor)
 
 
 def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:

@@ -32,7 +32,8 @@ class TrainingRunTotals(Result):
     job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
     gpu_hours: float = Field(description="accelerators x wall clock, accelerator-hours")
-    energy_mwh: float = Field(description="facility energy of the run (accelerators' share of peak IT x PUE), MWh")
+    energy_mwh: float = Field(description="facility energy of the run: GPU-hours x facility_power_w_per_gpu x "
+                              "load_factor (the average draw under load), MWh")
     co2_t: float = Field(description="location-based operational tCO2e")
     co2_model_card_t: float = Field(description="the published model cards' convention, for comparing with one "
                                     "(Llama 2 / 3 / 3.1 cards, LLaMA Table 15): GPU-hours x accelerator TDP x PUE x "
@@ -48,6 +49,8 @@ class TrainingRunTotals(Result):
     facility_power_w_per_gpu: float = Field(description="peak facility power per accelerator (its share of the IT "
                                             "load x PUE of the job's accelerators in whole servers on an accelerator "
                                             "preset, as `facility --count`; of the whole catalog system), W")
+    load_factor: float = Field(description="average / peak IT power under load (fraction; economics.yaml's or a "
+                               "--costs file's): the energy's, as `facility`'s and the cost model's electricity")
     pue: float = Field(description="power usage effectiveness, facility W / IT W")
     location: str = Field(description="location preset (grid carbon, electricity price)")
     grid_gco2_per_kwh: float = Field(description="grid carbon intensity, gCO2e per kWh")

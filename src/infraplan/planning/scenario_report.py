@@ -202,9 +202,9 @@ def retired_row(spec: ScenarioSpec, pool: PoolSpec, phase: str, retired: int) ->
     zero = dict.fromkeys(("racks", "network_tiers", "switches", "devices", "new_devices"), 0)
     return ScenarioPoolRow(phase=phase, pool=pool.name, device=pool.device, site=pool.site, retired_devices=retired,
                            **zero, **dict.fromkeys((
-                               "h100_equivalents", "it_power_w", "facility_power_w", "capex_usd", "fleet_value_usd",
-                               "tco_usd_per_year", "energy_mwh_per_year", "co2_t_per_year",
-                               "embodied_co2_t_per_year", "total_co2_t_per_year"), 0.0))
+                               "h100_equivalents", "it_power_w", "facility_power_w", "facility_power_average_w",
+                               "capex_usd", "fleet_value_usd", "tco_usd_per_year", "energy_mwh_per_year",
+                               "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year"), 0.0))
 
 
 def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
@@ -269,6 +269,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 new_devices=max(0, m.devices - prev), retired_devices=retired[p], racks=m.racks,
                 network_tiers=m.tiers, switches=m.switches,
                 h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=spent,
+                facility_power_average_w=m.facility_average_w,  # energy's draw (pool_money, hC57)
                 fleet_value_usd=m.capex_usd,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
                 co2_t_per_year=m.co2_t_per_year, embodied_co2_t_per_year=m.embodied_co2_t_per_year,
@@ -298,8 +299,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
             new_devices=sum(r.new_devices for r in rows), retired_devices=sum(retired),
             **{f: _total([getattr(r, f) for r in rows]) for f in (
-                "h100_equivalents", "facility_power_w", "capex_usd", "fleet_value_usd", "tco_usd_per_year",
-                "energy_mwh_per_year",
+                "h100_equivalents", "facility_power_w", "facility_power_average_w", "capex_usd", "fleet_value_usd",
+                "tco_usd_per_year", "energy_mwh_per_year",
                 "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}))
     warnings += past_lifetime(spec, pools)
     last = phase_rows[-1]
@@ -309,7 +310,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     return ScenarioPlan(
         scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
         sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
-        facility_power_w=last.facility_power_w, capex_usd=_total([ph.capex_usd for ph in phase_rows]),
+        facility_power_w=last.facility_power_w, facility_power_average_w=last.facility_power_average_w,
+        capex_usd=_total([ph.capex_usd for ph in phase_rows]),
         installed_base_value_usd=_total([v for p, v in enumerate(base_value) if base[p, 0] > 0]),
         fleet_value_usd=last.fleet_value_usd, tco_usd_per_year=last.tco_usd_per_year,
         energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year,

@@ -58,6 +58,9 @@ class ScenarioPoolRow(Result):
     h100_equivalents: float = Field(description="devices x dense bf16 peak / H100's (Epoch AI convention)")
     it_power_w: float = Field(description="peak IT power of the power chain, watts")
     facility_power_w: float = Field(description="IT power x PUE, watts")
+    facility_power_average_w: float = Field(description="average facility draw: facility_power_w x the site's load "
+                                            "factor (policy load_factor, else economics.yaml's 0.8), watts; x 8,760 h "
+                                            "= energy_mwh_per_year (hC57)")
     capex_usd: float | None = Field(description="money spent on the pool in this phase: fleet_value_usd less the "
                                     "value of what was already in service (the previous phase's fleet, or the "
                                     "installed base in the first; where devices retire, the survivors' value, "
@@ -119,6 +122,8 @@ class ScenarioPhaseRow(Result):
                                  "a pool's whole fleet included (count; planning/retirement.py)")
     h100_equivalents: float = Field(description="H100-equivalents installed")
     facility_power_w: float = Field(description="facility power, watts")
+    facility_power_average_w: float = Field(description="average facility draw, the pools' (peak x load factor), "
+                                            "watts")
     capex_usd: float | None = Field(description="money spent in this phase: the pools' capex_usd (new devices "
                                     "and what their count adds to servers, racks, fabric and facility), USD (null: "
                                     "a pool has no price)")
@@ -163,6 +168,8 @@ class ScenarioPlan(Result):
     devices: int = Field(description="devices in the last phase (count)")
     h100_equivalents: float = Field(description="H100-equivalents in the last phase")
     facility_power_w: float = Field(description="facility power in the last phase, watts")
+    facility_power_average_w: float = Field(description="average facility draw in the last phase (peak x load "
+                                            "factor: its energy's), watts")
     capex_usd: float | None = Field(description="money spent over the phases: their capex_usd summed (the last "
                                     "phase's fleet_value_usd less installed_base_value_usd where no price fell), USD "
                                     "(null: cost_reason)")

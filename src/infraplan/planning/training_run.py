@@ -8,9 +8,11 @@ evaluation at the end of every whole interval of ceil(N / global batch) steps, t
 (`evaluation.with_evaluation_rate`, MLPerf's time to train): time_to_train_s = (compute time + evaluations) / goodput,
 and GPU-hours, energy, CO2 and cost follow that wall clock. Energy
 counts every allocated accelerator at its share of the cluster's peak IT load (accelerator at TDP, host,
-network, storage) times the site's PUE, for the whole wall-clock time (the model cards' convention of peak power
-per device, plus the rest of the IT load; `co2_model_card_t` is the cards' own formula, GPU-hours x TDP x PUE x
-grid, beside it, hC56: on a DGX A100 a card's tonnes are 2.3x below co2_t for that reason alone); cost = GPU-hours
+network, storage) times the site's PUE and load factor, for the whole wall-clock time: the average draw under load,
+the one load factor (economics.yaml, 0.8) `facility`'s energy and the cost model's electricity count (hC57,
+`RUN_ENERGY_AT_LOAD_FACTOR`; before, the peak: the run's energy was 1.25x the electricity its $/GPU-hour priced).
+`co2_model_card_t` is the cards' own formula, GPU-hours x TDP x PUE x grid, beside it (hC56: on a DGX A100 a card's
+tonnes are 1.8x below co2_t, the host, network and storage share; 2.3x at peak); cost = GPU-hours
 x the cluster's price of an owned accelerator-hour (cluster/cost.py, the one cost model); CO2 is location-based
 (carbon.py), with the amortised embodied share.
 Time, GPU-hours, energy and CO2 need no price: without a server price for the accelerator (catalog, --server-price
@@ -51,6 +53,8 @@ from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
 from infraplan.training.results import TrainingEstimate
 from infraplan.units import significant_text
 
+RUN_ENERGY_AT_LOAD_FACTOR = True  # hC57: a run's energy at the average draw (peak x load factor), not the peak
+
 
 def training_run_totals(train_result: TrainingEstimate, system: str | System | Cluster, tokens: float,
                         location: str | None = None, cooling: str | None = None, failure_rate: str | None = None,
@@ -87,7 +91,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         site = dataclasses.replace(site, overrides=site.overrides.merged(server_usd_per_accelerator=0.0))
     money = job_site_cost(cluster, gpus, site)
     facility_w_per_gpu = money.load.it_w * site.pue / money.load.accelerators
-    energy_mwh = gpu_hours * facility_w_per_gpu / 1e6
+    load_factor = site.load_factor if RUN_ENERGY_AT_LOAD_FACTOR else 1.0
+    energy_mwh = gpu_hours * facility_w_per_gpu * load_factor / 1e6
     embodied_kg = embodied_per_accelerator_kg(cluster.accelerator, site.overrides)
     embodied_t = (float(amortised_embodied_co2_t(gpus, embodied_kg, wall_s / SECONDS_PER_HOUR,
                                                  site.lives_years["servers"]))
@@ -112,6 +117,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         failure_rate=rel["failure_rate"],
         expected_interruptions=wall_s / rel["job_mttf_s"] + rel["planned_interruptions_per_day"] * wall_s / 86400.0,
         facility_power_w_per_gpu=facility_w_per_gpu,
+        load_factor=load_factor,
         pue=site.pue,
         location=site.location_name,
         grid_gco2_per_kwh=site.grid_gco2_per_kwh,

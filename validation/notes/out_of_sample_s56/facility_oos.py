@@ -108,7 +108,9 @@ def colossus() -> float:
 
 
 def selene() -> float:
-    return float(size_facility(system="dgx-a100-superpod").it_power_w) / 1e6
+    """TOP500's Rmax power is the HPL run's average: the average draw `it_power_average_w` (hC57; peak x the load
+    factor), not the design peak `it_power_w` this row scored before (4.046 MW, +52.9 %)."""
+    return float(size_facility(system="dgx-a100-superpod").it_power_average_w) / 1e6
 
 
 def abilene() -> float:
@@ -122,9 +124,10 @@ row("cluster_power", "xai-colossus-100k-h100", 150.0, "MW facility",
     "Supermicro liquid-cooled racks (STH tour); Memphis 35 N read as hot (as Atlanta)")
 row("cluster_power", "selene-top500-nov2020", 2.646, "MW IT (HPL)",
     "TOP500 Nov 2020: Selene (NVIDIA DGX A100 SuperPOD, 560 DGX A100 = 4,480 A100), Rmax 63.46 PF at 2,646 kW "
-    "(Green500 ~24 GF/W agrees)", "RECALLED medium-high", "facility --system dgx-a100-superpod (it_power_w)",
+    "(Green500 ~24 GF/W agrees)", "RECALLED medium-high",
+    "facility --system dgx-a100-superpod (it_power_average_w; it_power_w before hC57)",
     selene, 4480 * NAIVE_IT_W / 1e6, 4480 * chain_w("a100-80gb", False) / 1e6,
-    "definitions differ: HPL average power of the measured nodes vs the model's peak (DGX A100 6.5 kW max)")
+    "HPL average power of the measured nodes vs the model's average draw, peak (DGX A100 6.5 kW max) x load factor")
 row("cluster_power", "stargate-abilene-gb200", 400.0, "k GPUs in 1.2 GW",
     "Stargate Abilene: ~400k GB200 at 1.2 GW (Bloomberg May 2025; hF52 F8)", "RECALLED medium",
     "campus --power 1.2GW --accelerator gb200 --location texas", abilene,

@@ -52,6 +52,8 @@ def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False,
     rows = [
         ("IT power (peak)", fmt_rate(r.it_power_w, "W")),
         ("facility power (peak)", fmt_rate(r.facility_power_w, "W")),
+        ("IT / facility power (average)", f"{fmt_rate(r.it_power_average_w, 'W')} / "
+         f"{fmt_rate(r.facility_power_average_w, 'W')} (peak x {r.assumptions.load_factor * 100:.3g} % load)"),
         ("PUE", f"{r.pue:.3f}"),
         ("racks", racks_text(r)),
         ("floor area (white space)", f"{r.floor_area_m2:,.0f} m²"),
