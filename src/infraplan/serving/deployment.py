@@ -161,8 +161,11 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                          "got " + ", ".join(f"{k} {v}" for k, v in named.items() if v < 1))
     if not 0 <= dep.speculative_tokens <= MAX_SPECULATIVE_TOKENS:
         raise InputError(f"--speculative-tokens must be 0 to {MAX_SPECULATIVE_TOKENS}, got {dep.speculative_tokens}")
-    if not 0.0 <= dep.acceptance <= 1.0 or (dep.acceptance > 0 and not dep.speculative_tokens):
-        raise InputError(f"--acceptance {dep.acceptance} must be in [0, 1] and needs --speculative-tokens >= 1")
+    if not 0.0 <= dep.acceptance <= 1.0:
+        raise InputError(f"--acceptance {dep.acceptance} must be in [0, 1] (a per-token acceptance rate)")
+    if dep.acceptance > 0 and not dep.speculative_tokens:  # a rate in range: not called out of range (hF57)
+        raise InputError(f"--acceptance {dep.acceptance} needs --speculative-tokens >= 1 (the draft tokens it is the "
+                         "acceptance rate of)")
     if shape.num_heads % dep.tp:
         raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by "
                          f"{said(f'TP {dep.tp}', 'tp')}")

@@ -118,8 +118,13 @@ class LoraSpec:
 DOWN_ADAPTERS_SP_REFUSED = True
 DOWN_ADAPTERS_SP_REASON = ("LoRA on MLA's down projections (q_down / kv_down, --lora-targets attention or all) "
                            "does not run with sequence parallelism at TP > 1: Megatron-Bridge 0.6.0 reshapes the "
-                           "adapter's gathered output to the base layer's sequence shard (peft/lora_layers.py:83); "
-                           "use TP 1 or --no-sequence-parallel, as Bridge's MLA recipes do")
+                           "adapter's gathered output to the base layer's sequence shard (peft/lora_layers.py:83)")
+# what each command's user can do about it (`plan_rules.framework_refusals`): `search` runs SP at every TP > 1
+# (`training.axes`: sequence_parallel [1]) and has no --no-sequence-parallel, so only `train` can take that way out
+DOWN_ADAPTERS_SP_FIX = {"train": "use TP 1 or --no-sequence-parallel, as Bridge's MLA recipes do",
+                        "search": "search runs sequence parallelism at every TP > 1, so it proposes TP 1 for them, "
+                                  "as Bridge's MLA recipes run (`train --no-sequence-parallel` prices a TP > 1 plan "
+                                  "with SP off)"}
 
 
 def down_adapters_sp_refused(shape: TransformerShape, plan: Any, spec: LoraSpec | None) -> Any:

@@ -193,8 +193,11 @@ def fp8_attention_on(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
 FP8_DPA_MLA_CP_REFUSED = True
 FP8_MLA_CP_REASON = ("fp8 dot-product attention (the stack's fp8.dot_product_attention) on MLA's unequal q/k and v "
                      "heads does not run with context parallelism: Transformer Engine 2.14 has no backend for it "
-                     "(attention/dot_product_attention/utils.py:832-837; dot_product_attention.py:1431 raises); "
-                     "use CP 1, --dtype bf16 or a stack without fp8 attention")
+                     "(attention/dot_product_attention/utils.py:832-837; dot_product_attention.py:1431 raises)")
+# what each command's user can do about it (`plan_rules.framework_refusals`): `search` has no --cp to name
+FP8_MLA_CP_FIX = {"train": "use CP 1, --dtype bf16 or a stack without fp8 attention",
+                  "search": "search keeps CP 1 for this stack's fp8, MXFP8 and NVFP4 plans (bf16 plans, or a "
+                            "stack without fp8 attention, keep CP > 1)"}
 
 
 def fp8_mla_cp_refused(shape: TransformerShape, plan: PlanArrays, stack: Stack | None) -> Any:

@@ -25,6 +25,7 @@ from infraplan.catalog.model_recipes import recipe_key, recipe_note
 from infraplan.catalog.published_mfu import PublishedMfu, published_mfu_ceiling
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.cluster import Cluster
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
@@ -356,6 +357,7 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
             *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
             *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp)),  # ZeRO / CP
             *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
+            *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
             *attention_kernel_notes(profile, cluster.accelerator)]  # a kernel the part has no rate for
 
 

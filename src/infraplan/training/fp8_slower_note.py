@@ -22,7 +22,9 @@ product_review_tried.md "hA (session 33)"). `estimate_training` prices the plan 
 (`dtype_twin`) and `slower_precision_note` names the fastest of those that beat it, the others that do listed.
 Only the note: the plan, its result and `search`'s ranking are unchanged; `search` says the note of its best plan,
 as `train` of that plan's `train_command` does (`searched_plan_note`, hF53). A bf16 plan, and a plan at least as
-fast as every higher precision, get no note.
+fast as every higher precision, get no note; a higher precision faster by less than `TIE_FRACTION` is a tie (a
+step bound by exposed communication keeps its time whatever the GEMMs save: DeepSeek-V3 NVFP4 vs MXFP8 on 576
+`rubin`, EP 64 over 8-GPU domains, 4,524.765878373905 vs ...906 tokens/s/GPU, was said "slower ... (-0.0 %)", hF57).
 """
 
 from __future__ import annotations
@@ -95,13 +97,19 @@ def dtype_twin(plan: PlanArrays, dtype: str) -> PlanArrays:
     return replace(plan, dtype=np.full_like(plan.dtype, code))
 
 
+# below half the note's printed resolution (0.1 %) a difference is a tie, not a slower plan: the note never says
+# "slower" beside "-0.0 %" (float noise of two equal step times included)
+TIE_FRACTION = 5e-4
+
+
 def slower_precision_note(low: Mapping[str, Any], low_dtype: str,
                           higher: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The note for a plan in `low_dtype` slower than the same plan in a higher precision (module docstring); None
     where none is faster. `low`, and each of `higher` by dtype: the outputs of the plan and of its `dtype_twin`
     (`evaluate_plans` keys: the step components, `tokens_per_s_per_gpu`, `fits`)."""
     low_rate = float(low["tokens_per_s_per_gpu"])
-    faster = sorted((d for d, out in higher.items() if float(out["tokens_per_s_per_gpu"]) > low_rate),
+    faster = sorted((d for d, out in higher.items()
+                     if float(out["tokens_per_s_per_gpu"]) > low_rate * (1.0 + TIE_FRACTION)),
                     key=lambda d: -float(higher[d]["tokens_per_s_per_gpu"]))
     if not faster:
         return None

@@ -24,6 +24,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.schemas import Node
 from infraplan.catalog.stacks import Stack
+from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import placement_notes
 from infraplan.training.expert_dispatch import ep_domains
@@ -56,7 +57,14 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
     notes = [routing]
     n, per_domain, domains = (float(x) for x in ep_domains(fabric, ep, ep_stride))
     peers = f"peers {ep_stride} rank{'' if ep_stride == 1 else 's'} apart"
-    if domains > 1.0:
+    block, unit = ep * ep_stride, fabric.placement_unit
+    if domains > 1.0 and unit and block % unit and unit % block:  # (hF57: a block across an edge, not N domains)
+        notes.append(f"EP {ep} ({peers}): its blocks of {block:,} ranks do not divide the {unit}-{device} placement "
+                     f"unit, so some groups cross a scale-up domain edge with {per_domain:g} of their ranks on one "
+                     f"side; priced at that group, as {domains:g} domains of {per_domain:g} ranks: "
+                     f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network "
+                     "(network.placement)")
+    elif domains > 1.0:
         notes.append(f"EP {ep} ({peers}) is priced over {domains:g} scale-up domains of "
                      f"{fabric.scale_up_domain} {device}s, {per_domain:g} of its ranks in each: "
                      f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
@@ -69,14 +77,17 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
 
 
 def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: Node, gpus: int,
-                 best_ep: int | None, best_ep_stride: int, device: str = "GPU") -> list[str]:
+                 best_ep: int | None, best_ep_stride: int, best_dtype: str | None = None,
+                 device: str = "GPU") -> list[str]:
     """What `train` says of a search's best plan (EP `best_ep` at rank stride `best_ep_stride`; None: no plan fits)
     that does not depend on the rest of the plan: the stack's model recipe, the rank placement, the MoE routing and
     EP span (`moe_notes`), and, for an MoE job over several scale-up domains, that the best EP group stays in one;
-    for a dense job over several, on a stack that runs hybrid sharding, that it was not searched."""
+    for a dense job over several, on a stack that runs hybrid sharding, that it was not searched; its precision
+    where no pre-training recipe in it is published for the model's class (`best_dtype`)."""
     notes = [n for n in (recipe_note(stack),) if n] + placement_notes(node, gpus)
     if best_ep is None:
         return notes
     if stack.zero_shard_stages and not shape.is_moe and gpus > fabric.scale_up_domain:  # (DP across domains)
         notes.append(HYBRID_SHARD_SEARCH_NOTE)  # hybrid sharding the stack runs: not searched (`hybrid_shard`)
-    return notes + moe_notes(shape, stack, fabric, best_ep, best_ep_stride, gpus, device)  # `train`'s, of the best plan
+    return [*notes, *moe_notes(shape, stack, fabric, best_ep, best_ep_stride, gpus, device),  # `train`'s, of the
+            *(unpublished_recipe_notes(best_dtype, shape.is_moe) if best_dtype else [])]  # best plan, in its order

@@ -37,8 +37,13 @@ from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.scalar_path import is_plain, negate
-from infraplan.training.adapter_sites import DOWN_ADAPTERS_SP_REASON, LoraSpec, down_adapters_sp_refused
-from infraplan.training.attention_core import FP8_MLA_CP_REASON, fp8_mla_cp_refused
+from infraplan.training.adapter_sites import (
+    DOWN_ADAPTERS_SP_FIX,
+    DOWN_ADAPTERS_SP_REASON,
+    LoraSpec,
+    down_adapters_sp_refused,
+)
+from infraplan.training.attention_core import FP8_MLA_CP_FIX, FP8_MLA_CP_REASON, fp8_mla_cp_refused
 from infraplan.training.enums import RankOrder, Recompute
 from infraplan.training.pipeline_split_rule import LaidOut, dividing_split, split_refused, split_refuses
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
@@ -107,14 +112,16 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
 
 
 def framework_refusals(shape: TransformerShape, plan: PlanArrays, stack: Stack | None,
-                       lora: LoraSpec | None = None) -> list[tuple[np.ndarray, str]]:
+                       lora: LoraSpec | None = None, command: str = "train") -> list[tuple[np.ndarray, str]]:
     """(mask, reason) of the plans a stack's libraries raise on though every rule above holds (hW, session 56):
     fp8 attention on MLA at CP > 1 (`attention_core.fp8_mla_cp_refused`, Transformer Engine 2.14) and LoRA on MLA's
     down projections at TP > 1 with sequence parallelism (`adapter_sites.down_adapters_sp_refused`, Megatron-Bridge
     0.6.0). `train` raises the first as an InputError (`refuse_framework`), `search` drops them from `valid_mask`'s
-    plans and says how many."""
-    return [(np.asarray(fp8_mla_cp_refused(shape, plan, stack)), FP8_MLA_CP_REASON),
-            (np.asarray(down_adapters_sp_refused(shape, plan, lora)), DOWN_ADAPTERS_SP_REASON)]
+    plans and says how many. Each reason ends with what `command` ("train" or "search") offers against it: `search`
+    has no --cp or --no-sequence-parallel to name (hF, session 57)."""
+    return [(np.asarray(fp8_mla_cp_refused(shape, plan, stack)), f"{FP8_MLA_CP_REASON}; {FP8_MLA_CP_FIX[command]}"),
+            (np.asarray(down_adapters_sp_refused(shape, plan, lora)),
+             f"{DOWN_ADAPTERS_SP_REASON}; {DOWN_ADAPTERS_SP_FIX[command]}")]
 
 
 def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | None,

@@ -243,6 +243,8 @@ class PlanSearchResult(Result):
     margin_ranked_after_count: int = Field(0, description="plans the objective puts ahead of the best plan that were "
                                            "ranked after it for their memory headroom alone (below the margin, "
                                            "within every MFU ceiling; count)")
+    margin_fastest_ranked_after_step_time_s: float | None = Field(None, description="the fastest of those plans' "
+                                                                  "seconds per step; null when none")
     tie_ranked_after_count: int = Field(0, description="plans within every MFU ceiling and the margin that the "
                                         "objective puts ahead of the best plan, ranked after it for a simpler "
                                         "layout: where the ceiling ranked a faster plan after the best, the plans "

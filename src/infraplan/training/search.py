@@ -141,7 +141,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     rows = grid.rows
     # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
     valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile), expert_split(profile))
-    for bad, why in framework_refusals(shape, rows, profile, lora):  # plans the stack's libraries raise on, said
+    for bad, why in framework_refusals(shape, rows, profile, lora, "search"):  # plans its libraries raise on, said
         if (pruned := int(np.count_nonzero(valid & bad))):
             found.refused.append(f"{pruned:,} plans not proposed: {why}")
             valid &= ~bad
@@ -360,7 +360,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
                                                                     memory_margin, lora)})
                 for row in rows]
-    ceilings, margin_after = guard_effect(guard, dtypes, shape, cluster, found)  # what the guard ranked after
+    effect = guard_effect(guard, dtypes, shape, cluster, found)  # what the guard and the margin ranked after
     seconds = time.perf_counter() - start
     reason = None
     if not rows:
@@ -375,7 +375,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
         lora_rank=lora_rank, lora_targets=None if lora is None else lora.targets,
-        mfu_ceilings=ceilings, margin_ranked_after_count=margin_after, tie_ranked_after_count=found.tie_passed,
+        **effect, tie_ranked_after_count=found.tie_passed,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
@@ -392,9 +392,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     )
 
 
-def _best_ep(best_plans: PlanArrays) -> tuple[int | None, int]:
-    """(EP, its rank stride) of the best plan; (None, 1) when no plan fits."""
+def _best_ep(best_plans: PlanArrays) -> tuple[int | None, int, str | None]:
+    """(EP, its rank stride, its dtype) of the best plan; (None, 1, None) when no plan fits."""
     if not len(best_plans):
-        return None, 1
+        return None, 1, None
     first = best_plans.take([0]).one_row
-    return int(first.ep), int(first.ep_stride)
+    return int(first.ep), int(first.ep_stride), Dtype.from_code(int(first.dtype)).label

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -100,9 +101,10 @@ def frozen_guard(margin: float, lora: LoraSpec) -> SearchGuard:
 
 
 def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerShape, cluster: Cluster,
-                 found: Found) -> tuple[list[MfuCeiling], int]:
-    """(the ceiling of each searched precision with the plans it ranked after the best, the plans ranked after it
-    for their memory headroom alone), from `found.passed_over` (`Found.best` has run)."""
+                 found: Found) -> dict[str, Any]:
+    """`PlanSearchResult`'s fields of what the ranking did, from `found.passed_over` (`Found.best` has run): the
+    ceiling of each searched precision with the plans it ranked after the best (`mfu_ceilings`), and the plans
+    ranked after it for their memory headroom alone, counted and the fastest's step time (`margin_*`)."""
     passed = found.passed_over
     step_s, over, mfu, dtype = np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, dtype=np.int64)
     if passed.size:
@@ -125,4 +127,6 @@ def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerSh
             ranks=guard.ranks, ranked_after_count=int(mine.size),
             fastest_ranked_after_step_time_s=None if fastest is None else float(step_s[fastest]),
             fastest_ranked_after_mfu=None if fastest is None else float(mfu[fastest])))
-    return out, int(passed.size - np.count_nonzero(over))
+    margin = step_s[~over]
+    return {"mfu_ceilings": out, "margin_ranked_after_count": int(margin.size),
+            "margin_fastest_ranked_after_step_time_s": float(margin.min()) if margin.size else None}

@@ -118,6 +118,19 @@ def ceiling_line(c: MfuCeiling, objective: str = "time", effect: bool = True) ->
     return f"{line}; {ranked}" if effect else line
 
 
+def margin_line(result: PlanSearchResult) -> str:
+    """The plans the memory margin alone ranked after the best: how many, the margin, and the fastest's step time
+    against the best's (hF57: the count alone left a user to guess what --memory-margin 0 would give)."""
+    n, best, fastest = result.margin_ranked_after_count, result.best, result.margin_fastest_ranked_after_step_time_s
+    line = f"the memory margin alone ranked {n:,} plan{'s' if n > 1 else ''} the objective puts ahead after the best"
+    if best is None or fastest is None or not best.memory_capacity_bytes:
+        return line
+    share = best.memory_margin_bytes / best.memory_capacity_bytes
+    return (f"{line}: each leaves less than the margin of {fmt_percent(share)} of the accelerator's memory "
+            f"(--memory-margin) free; the fastest {fmt_seconds(fastest)} a step against the best's "
+            f"{fmt_seconds(best.step_time_s)}")
+
+
 def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = True, device: str = "GPU") -> None:
     """`mfu_guard`: whether a scaling curve's searches ran under the guard (a single search says so itself);
     `device`: what the headers call one accelerator (`_output.device_word`)."""
@@ -189,8 +202,7 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     for ceiling in result.mfu_ceilings if result.top else []:  # each precision's ceiling and what it ranked after
         console.print(ceiling_line(ceiling, result.objective), highlight=False, markup=False)
     if result.margin_ranked_after_count:
-        console.print(f"the memory margin alone ranked {result.margin_ranked_after_count:,} plans the objective puts "
-                      "ahead after the best", highlight=False, markup=False)
+        console.print(margin_line(result), highlight=False, markup=False)
     if result.tie_ranked_after_count:  # (the guard's tie band: `plan_grid.Found._simplest`, hG85)
         console.print(f"the ceiling's tie band ranked {result.tie_ranked_after_count:,} plans within it and up to 1 % "
                       "faster after the best, a simpler layout (no recompute, then less CP, fewer of TP and PP, "
