@@ -16,7 +16,7 @@ import pytest
 from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
-from infraplan.training import attention_core
+from infraplan.training import fp8_dpa
 from infraplan.training.attention_core import FP8_DPA_CAST_BYTES, FP8_DPA_CAST_KERNELS, attention_core_times
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training
@@ -80,7 +80,7 @@ def test_bf16_plans_sinks_and_the_toggle_keep_bf16_attention(monkeypatch):
     assert _times(llama, "h100-sxm", on, Dtype.BF16) == _times(llama, "h100-sxm", off, Dtype.BF16)
     gpt_oss = load_model("gpt-oss-120b")  # sinks + sliding window: TE drops fused fp8 attention for both
     assert _times(gpt_oss, "h100-sxm", on, Dtype.FP8) == _times(gpt_oss, "h100-sxm", off, Dtype.FP8)
-    monkeypatch.setattr(attention_core, "FP8_DPA", False)
+    monkeypatch.setattr(fp8_dpa, "FP8_DPA", False)  # (the toggle moved to training.fp8_dpa in hA57)
     assert _times(llama, "h100-sxm", on, Dtype.FP8) == _times(llama, "h100-sxm", off, Dtype.FP8)
 
 

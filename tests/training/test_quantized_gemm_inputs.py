@@ -31,12 +31,16 @@ def test_the_nemo_stack_stores_quantised_gemm_inputs_and_the_default_does_not() 
 
 @pytest.mark.parametrize("dtype", ["fp8", "mxfp8", "nvfp4"])
 def test_low_precision_plans_store_each_narrowed_input_at_the_recipe_operand_bytes(dtype: str) -> None:
-    """Dense Llama: the narrowed terms shrink from 2 B to the recipe's operand bytes per element, nothing else."""
+    """Dense Llama: the narrowed terms shrink from 2 B to the recipe's operand bytes per element, nothing else;
+    the output projection's input is the fused attention's saved O too, kept in bf16 beside the narrowed copy
+    (`training.fp8_dpa.ATTENTION_SAVES_OUTPUT`, hA57: TE 2.14 FusedAttnFunc saves its bf16 out, backends.py:1316-
+    1335), so narrowing it adds the copy's operand bytes (updated in hA57: before, it shrank like the others)."""
     shape = load_model("llama3-70b")
     terms = activation_terms_per_token_layer(shape, 2, 1, 4096, False)
-    narrowed = sum(terms[t] for t in quantized_gemm_inputs(shape))
+    operand = RECIPES[dtype].operand_bytes / 2.0
+    narrowed = sum(terms[t] for t in quantized_gemm_inputs(shape) if t != "attn_out")
     tokens_layers_gb = (_activations_gb("llama3-70b", dtype, False) - _activations_gb("llama3-70b", dtype, True))
-    expected_share = narrowed * (1.0 - RECIPES[dtype].operand_bytes / 2.0) / sum(terms.values())
+    expected_share = (narrowed * (1.0 - operand) - terms["attn_out"] * operand) / sum(terms.values())
     measured_share = tokens_layers_gb / _activations_gb("llama3-70b", dtype, False)
     # stored activations also hold the layer-independent pipeline / head terms: the share is a lower bound
     assert measured_share == pytest.approx(expected_share, rel=0.05)

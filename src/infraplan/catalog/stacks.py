@@ -117,9 +117,9 @@ class Fp8Recipe(Spec):
     extra_kernels_per_gemm: float = Field(0.0, ge=0)
     gemm_rate_multiplier: float = Field(1.0, gt=0, le=1.5)
     dot_product_attention: bool = Field(
-        False, description="fp8 plans run the attention core in fp8 (Transformer Engine's fp8_dpa, Megatron's "
-        "fp8_dot_product_attention: cuDNN's FP8 fused attention and its casts; "
-        "`training.attention_core.fp8_attention_on`, `fp8_cast_times`)")
+        False, description="fp8 plans under a delayed / current recipe run the attention core in fp8 (Transformer "
+        "Engine's fp8_dpa, Megatron's fp8_dot_product_attention: cuDNN's FP8 fused attention, its casts and saved "
+        "tensors; `training.fp8_dpa`, `training.attention_core.fp8_cast_times`)")
 
 
 class Stack(FrameworkRules):

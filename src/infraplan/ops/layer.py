@@ -84,6 +84,7 @@ from infraplan.ops.layer_records import Gemm as Gemm
 from infraplan.ops.layer_records import LayerOps as LayerOps
 from infraplan.ops.layer_records import Layout as Layout
 from infraplan.ops.layer_records import Phase as Phase
+from infraplan.ops.mla_casts import mla_cast_deltas
 from infraplan.ops.moe_routing import moe_routing_passes, routed_copy_casts
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copies
@@ -93,6 +94,17 @@ from infraplan.scalar_path import anywhere, larger, negate, ops_of, pick, to_boo
 # Megatron-Core's MLA under sequence parallelism (module docstring): the replicated down projections run on the rank's
 # sequence shard and the latents are gathered; False = the down projections on all T tokens and a T x h gather
 MLA_DOWN_ON_SEQUENCE_SHARD = True
+# ... its latents gathered as Megatron-Core 0.16.1 runs them (`_mla_sp_collectives`, hA57): the q and kv latents by the
+# up projections' TE LayerNormLinear, each its own gather of its fused norm's output (quantised under an fp8 recipe:
+# `Collective.te_gather`), the rope key by Megatron's bf16 gather; False = one bf16 record of the three (hV56).
+# Delivered OFF: the two extra launches cost more than the fp8 bytes save on H018 (frontier 8.6923 -> 8.6942 %)
+MLA_LATENT_TE_GATHERS = False
+# MLA's q / kv latent RMSNorms (q_layernorm, kv_layernorm) as passes, read + write per element over q_lora + kv_lora,
+# on the tokens the down projection ran on, backward twice the bytes (as `main`'s norms): in Megatron-Core 0.16.1's
+# TE spec they run inside the up projections' LayerNormLinear (qk_layernorm, gpt_layer_specs.py:235-244; the
+# attention's q/kv_layernorm IdentityOp, :260-261), a norm kernel of their own there (TE 2.14 layernorm_linear.py:
+# 217-229). False = unpriced (before hA57)
+MLA_LATENT_NORMS = True
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
 
 
@@ -198,7 +210,7 @@ def _mean_ops(weighted: list[tuple[LayerOps, float]]) -> LayerOps:
                                  sum(p[i].kernels * w for p, w in passes), e.mask) for i, e in enumerate(first))
 
     def collectives(records: list[tuple[tuple[Collective, ...], float]]) -> tuple[Collective, ...]:
-        return tuple(Collective(c.kind, c.role, c.bytes, c.group, c.stride, c.count * w, c.mask)
+        return tuple(Collective(c.kind, c.role, c.bytes, c.group, c.stride, c.count * w, c.mask, c.te_gather)
                      for cs, w in records for c in cs)
 
     return LayerOps(gemms, weighted[0][0].attention,
@@ -262,11 +274,14 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             return ((lay.cast_bytes - transpose + amax_bytes) * shard
                     + transpose * pick(gathered, 2.0 * tokens * operands * h, shard) + routed_casts)
 
+        # MLA: its down projections' own casts and the latents' (`ops.mla_casts`)
+        mla_fwd, mla_bwd = mla_cast_deltas(shape, lay, tokens, sp_tokens, gemms[0].m,
+                                           gathered if MLA_DOWN_ON_SEQUENCE_SHARD else False) if mla else (0.0, 0.0)
         elementwise_fwd = (Elementwise("norms_residuals_rotary_activation", main, 8.0),
                            Elementwise("fp8_cast", cast_fwd, 2.0, lay.fp8_casts),
-                           Elementwise("fp8_cast_shard", shard_cast(lay.norm_amax_bytes), 2.0, lay.fp8_casts))
+                           Elementwise("fp8_cast_shard", shard_cast(lay.norm_amax_bytes) + mla_fwd, 2.0, lay.fp8_casts))
         elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
-                           Elementwise("fp8_cast", cast_bwd, 2.0, lay.fp8_casts),
+                           Elementwise("fp8_cast", cast_bwd + mla_bwd, 2.0, lay.fp8_casts),
                            Elementwise("fp8_cast_shard", shard_cast(lay.amax_bytes), 2.0, lay.fp8_casts))
         if model_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
             routing = Elementwise("moe_routing", *moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor,
@@ -288,6 +303,11 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             fwd_e, bwd_e = eager_passes(shape, lay.unfused_elementwise, tokens, sp_tokens, q_local, kv_local,
                                         ffn_elements)
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, fwd_e), (*elementwise_bwd, bwd_e)
+        if mla and MLA_LATENT_NORMS:  # the latent norms on the down projection's tokens (every kind is MLA)
+            norm = 2.0 * ACT_BYTES * (shape.q_lora_rank + shape.kv_lora_rank) * gemms[0].m
+            kernels = 2.0 if shape.q_lora_rank else 1.0
+            elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("mla_latent_norms", norm, kernels)), (
+                *elementwise_bwd, Elementwise("mla_latent_norms", 2.0 * norm, 2.0 * kernels))
         if lay.qkv_split_copies:  # Megatron-Core's GQA query copy and QKV-gradient cat (`ops.qk_norm`)
             fwd, bwd, grouped = qkv_split_copies(shape, tokens, tp, q_local, kv_local)
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qkv_split", *fwd, grouped)), (
@@ -349,16 +369,23 @@ def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp:
     gather; q_proj gathers h where q_lora_rank is None, :391-404) and k_pos_emb explicitly (:620-622
     `gather_from_sequence_parallel_region`): forward one all-gather of T x (q_lora or h) + kv_lora + rope in place of
     the attention's T x h; backward their reduce-scatters in place of the attention input gradient's. The FFN's pair
-    and the output projection's reduce-scatter / gradient all-gather stay T x h."""
+    and the output projection's reduce-scatter / gradient all-gather stay T x h. `MLA_LATENT_TE_GATHERS`: three
+    gathers each way (q_up / q_proj and kv_up each gather their own input, TE 2.14 layernorm_linear.py:241-275 with
+    the input quantizer, rowwise; k_pos_emb in bf16), the first two marked `te_gather`."""
     q = shape.q_lora_rank or shape.hidden_size
     latent = tokens * (q + shape.kv_lora_rank + shape.qk_rope_head_dim) * ACT_BYTES
+    # the up projections' (or q_proj's) TE input gathers and k_pos_emb's bf16 one (`MLA_LATENT_TE_GATHERS`)
+    gathers = ((Collective("all_gather", "tp", tokens * q * ACT_BYTES, tp, 1, 1.0, sp, True),
+                Collective("all_gather", "tp", tokens * shape.kv_lora_rank * ACT_BYTES, tp, 1, 1.0, sp, True),
+                Collective("all_gather", "tp", tokens * shape.qk_rope_head_dim * ACT_BYTES, tp, 1, 1.0, sp))
+               if MLA_LATENT_TE_GATHERS else (Collective("all_gather", "tp", latent, tp, 1, 1.0, sp),))
     fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only),
                                    Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
-                                   Collective("all_gather", "tp", latent, tp, 1, 1.0, sp),
+                                   *gathers,
                                    Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
     bwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only),
                                    Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & not_only),
-                                   Collective("reduce_scatter", "tp", latent, tp, 1, 1.0, sp),
+                                   *(Collective("reduce_scatter", "tp", g.bytes, tp, 1, 1.0, sp) for g in gathers),
                                    Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
     if anywhere(attention_only):  # folded routed layer without shared experts: the attention's side only
         fwd = (*fwd, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),

@@ -10,7 +10,8 @@ which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 
 parallelism the norm inputs, QKV and MLP inputs and dropout masks (10 s b h) are not split: 10 + 24 / t.
 Selective recompute drops the tensors of the stack's `recompute_modules` (Megatron-Core's fine-grained modules;
 default the attention core) and fp8 plans store the stack's `fp8_activation_cache` tensors in fp8
-(`training.recompute_modules`). MoE: the routed experts' tensors on the busiest EP rank are the stack's
+(`training.recompute_modules`); the fused attention's own saved O beside a narrowed projection input, and fp8
+attention's Q / K / V / O: `training.fp8_dpa`. MoE: the routed experts' tensors on the busiest EP rank are the stack's
 `moe.load_factor` times the mean (dropless `load_imbalance`: the tokens it receives; `capacity_factor`: buffers
 padded to c x the mean, GShard / Switch, Fedus et al. 2022 arXiv:2101.03961 sec. 2.2; the same factor that paces
 its expert GEMMs and all-to-all, `ops.layer`). Full recompute keeps only each layer's input (2 s b h / t) plus
@@ -53,6 +54,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.enums import Attention, Dtype, Recompute, Schedule
+from infraplan.training.fp8_dpa import attention_saved_terms
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import stored_activation_terms
 
@@ -100,6 +102,7 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
     operand = _OPERAND_FLOATS[plan.dtype] if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
     stored = stored_activation_terms(terms, plan.recompute == _SELECTIVE, plan.dtype != _BF16, profile,
                                      ops_params.quantized_gemm_inputs(shape), operand)
+    stored = attention_saved_terms(shape, plan, profile, terms, stored)  # the fused attention's own (`fp8_dpa`)
     load = profile.moe.load_factor if shape.is_moe else 1.0
     if load != 1.0:  # the busiest EP rank's routed-expert tensors: `load` x the mean tokens (as its GEMMs' time)
         stored = {name: value * load if name in _ROUTED_EXPERT_TERMS else value for name, value in stored.items()}

@@ -24,7 +24,8 @@ from infraplan.hardware.fp8_attention import fp8_attention_speedup
 from infraplan.hardware.kernels import KernelRates, attention_seconds, attention_time, gemm_time, memory_bound_time
 from infraplan.ops.layer import ArrayLike, attention_keys
 from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, to_float
-from infraplan.training.enums import Attention, Dtype
+from infraplan.training.enums import Attention
+from infraplan.training.fp8_dpa import fp8_attention_on
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.plan import PlanArrays
 
@@ -111,10 +112,18 @@ PROGRAM_TILES = True
 # Casts with fp8_mha off (the MHA's bf16 in and out; backends.py:1230-1296 / 1525-1609, sbhd layout: utils.py
 # combine_and_quantize :2219-2228, torch.cat then the quantizer): per element forward Q K V cat 2+2 B + quantize
 # 2+1 B, O dequantize 1+2 B; backward dO quantize 2+1 B, dQ dK dV cat 1+1 B + dequantize 1+2 B; three kernels
-# each way. Delayed scaling's amax / scale update is once a step for all tensors (not priced here).
-FP8_DPA = True  # False: an fp8_dpa stack is priced as bf16 attention
+# each way. Delayed scaling's amax / scale update is once a step for all tensors (not priced here). Which plans run
+# it, and what it saves for backward: `training.fp8_dpa` (`FP8_DPA`, `fp8_attention_on`).
 FP8_DPA_CAST_BYTES = ((7.0, 3.0), (5.0, 3.0))  # (per Q/K/V element, per O element) forward, backward
 FP8_DPA_CAST_KERNELS = 3.0  # each way
+# The casts under current scaling (hA57; TE 2.14 backends.py, `_dpa_fp8_cs_o_in_f16` default on, :154): cuDNN's
+# kernel writes O in bf16 and nothing quantises it (:1289-1297), dO is quantised after its amax read (:1531), dQ dK
+# dV come out in bf16 (:1597-1609: no dequantize); the QKV quantize reads its amax first (the CS quantizer). Per
+# element: forward Q K V cat 2+2 B + amax 2 B + quantize 2+1 B, O 0; backward Q K V 0, dO amax 2 + quantize 2+1 B.
+# Each tensor at its own width (MLA: Q and K nope + rope, V and O v_head_dim; before hA57 all at their mean).
+# False: the delayed-scaling bytes of `FP8_DPA_CAST_BYTES` for every recipe, at the mean head width.
+FP8_DPA_RECIPE_CASTS = True
+FP8_DPA_CS_CAST_BYTES = ((9.0, 0.0), (0.0, 5.0))  # current scaling, as `FP8_DPA_CAST_BYTES`
 
 
 def attention_kernel_notes(profile: Stack, accelerator: Accelerator) -> list[str]:
@@ -177,14 +186,6 @@ def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     return (plan.attention == _UNFUSED) & negate(available) & (not sinks)
 
 
-def fp8_attention_on(shape: TransformerShape, plan: PlanArrays, stack: Stack | None) -> Any:
-    """Where the attention core runs in fp8 (`FP8_DPA_CAST_BYTES`' comment), per plan (one plan: a bool)."""
-    if (stack is None or not FP8_DPA or not stack.fp8.dot_product_attention or shape.attention_sinks
-            or shape.num_sliding_layers):
-        return False
-    return plan.dtype != int(Dtype.BF16)  # fp8, MXFP8, NVFP4 plans: TE builds a DS / CS recipe for DPA
-
-
 # TE 2.14 drops FusedAttention for fp8 dot-product attention with unequal q/k and v heads (MLA) under context
 # parallelism (utils.py:832-837), and fp8_dpa had already dropped FlashAttention 2/3 and the unfused path (:473-487):
 # no backend is left and DotProductAttention raises "No dot product attention backend is available"
@@ -208,14 +209,20 @@ def fp8_mla_cp_refused(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     return fp8_attention_on(shape, plan, stack) & (plan.cp > 1)
 
 
-def fp8_cast_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
-                   tokens: ArrayLike) -> tuple[Any, Any]:
-    """Forward and backward seconds of the fp8 attention's casts around cuDNN's kernel, one layer."""
-    d = float(shape.attention_head_dim)
-    o = tokens * shape.num_heads / plan.tp * d
-    qkv = o + 2.0 * tokens * larger(shape.num_kv_heads / to_float(plan.tp), 1.0) * d  # KV heads replicated below TP
+def fp8_cast_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays, tokens: ArrayLike,
+                   recipe: str = "delayed") -> tuple[Any, Any]:
+    """Forward and backward seconds of the fp8 attention's casts around cuDNN's kernel, one layer, under the
+    stack's fp8 `recipe` (`FP8_DPA_RECIPE_CASTS`)."""
+    d_qk = d_v = float(shape.attention_head_dim)
+    if FP8_DPA_RECIPE_CASTS:  # each tensor at its width: MLA's Q / K nope + rope, V / O v_head_dim
+        d_qk, d_v = float(shape.head_dim), float(shape.v_head_dim)
+    heads = tokens * shape.num_heads / plan.tp
+    o = heads * d_v
+    kv = tokens * larger(shape.num_kv_heads / to_float(plan.tp), 1.0)  # KV heads replicated below TP
+    qkv = heads * d_qk + kv * (d_qk + d_v)
+    table = FP8_DPA_CS_CAST_BYTES if FP8_DPA_RECIPE_CASTS and recipe == "current" else FP8_DPA_CAST_BYTES
     return tuple(memory_bound_time(rates, b_qkv * qkv + b_o * o, kernels=FP8_DPA_CAST_KERNELS)  # type: ignore[return-value]
-                 for b_qkv, b_o in FP8_DPA_CAST_BYTES)
+                 for b_qkv, b_o in table)
 
 
 def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
@@ -256,7 +263,8 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     cast_fwd = cast_bwd = 0.0
     if fp8 is not False:  # the fp8 kernel's tensor-core time at the measured ratio, plus its casts
         flash_flops = flash_flops / pick(fp8, fp8_attention_speedup(rates.fp8_attention_ratio, shape), 1.0)
-        cast_fwd, cast_bwd = (pick(fp8, t, 0.0) for t in fp8_cast_times(shape, rates, plan, tokens))
+        cast_fwd, cast_bwd = (pick(fp8, t, 0.0)
+                              for t in fp8_cast_times(shape, rates, plan, tokens, stack.fp8.recipe))  # type: ignore[union-attr]
     bwd_flops = FLASH_BACKWARD_OVER_FORWARD * flash_flops
     if one and not unfused:
         return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d) + float(cast_fwd),  # type: ignore

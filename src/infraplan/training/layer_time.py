@@ -69,7 +69,9 @@ from infraplan.ops.precision import (
     skips_transposed_copy,
 )
 from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
+from infraplan.training import fp8_dpa
 from infraplan.training.attention_core import (
+    FP8_DPA_CAST_KERNELS,
     SOFTMAX_FALLBACK_KERNELS,
     TE_SINK_SOFTMAX_KERNELS,
     attention_core_times,
@@ -223,7 +225,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         # (a bf16 plan's gathers move their bf16 bytes, ratios 1.0: each delta is `base - base` of their TP time,
         # 0.0 wherever the TP time they are part of, a sum of terms none negative, is finite; nothing to price)
         if ratios is not None and not (ratios[0] == 1.0 and ratios[1] == 1.0 and math.isfinite(tp_fwd)):
-            d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, ratios[0], ratios[1], one)
+            d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, ratios[0], ratios[1], one,
+                                                   ops.collectives_bwd)
             tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     elif stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
         operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
@@ -231,7 +234,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
         d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd,
                                                pick(fp8, (operand + kept_bf16) / ACT, 1.0),
-                                               pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0), one)
+                                               pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0), one,
+                                               ops.collectives_bwd)
         tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp", one)
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp", one)
@@ -353,6 +357,11 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         sink_fwd = TE_SINK_SOFTMAX_KERNELS + 2.0 - 1.0
         ops_fwd, ops_bwd = ops_fwd + sink_fwd, ops_bwd + TE_SINK_SOFTMAX_KERNELS + 4.0 - 3.0 + pick(
             full | selective, sink_fwd, 0.0)
+    dpa = fp8_dpa.fp8_attention_on(shape, plan, stack) if fp8_dpa.FP8_DPA_HOST_LAUNCHES else False
+    if dpa is not False:  # fp8 attention's casts (`attention_core.FP8_DPA_CAST_KERNELS`), again where the core re-runs
+        casts = pick(dpa, FP8_DPA_CAST_KERNELS, 0.0)
+        rerun = full | (selective & ("core_attn" in stack.recompute_modules))
+        ops_fwd, ops_bwd = ops_fwd + casts, ops_bwd + casts + pick(rerun, casts, 0.0)
     recomputed = pick(full, extra_fwd, 0.0)
     graphs = stack.cuda_graphs
     for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):

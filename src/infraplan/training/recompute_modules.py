@@ -33,6 +33,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.identity_memo import IdentityMemo
+from infraplan.ops import layer as ops_layer
 from infraplan.ops.gpt_oss_experts import clamp_rerun_bytes
 from infraplan.ops.params import ACT_BYTES
 from infraplan.scalar_path import is_plain, pick, to_float
@@ -141,6 +142,8 @@ def rerun_elementwise_bytes_per_token(shape: TransformerShape, tp: np.ndarray, s
     if "layernorm" in stack.recompute_modules:
         sp = pick(to_float(sequence_parallel) == 1, tp, 1.0)
         latents = shape.q_lora_rank + shape.kv_lora_rank if shape.is_mla else 0
+        if latents and ops_layer.MLA_LATENT_NORMS and ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD:
+            latents = latents / sp  # on the down projection's shard (`ops.layer.MLA_LATENT_NORMS`, hA57)
         total = total + ACT_BYTES * 2.0 * (2.0 * shape.hidden_size / sp + latents)
     if "moe_act" in stack.recompute_modules and shape.is_moe:
         gate = 2 if shape.gated_mlp else 1

@@ -25,27 +25,38 @@ from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.training.layer_kernels import collective_times
 
+# The backward's gathers read from the layer's backward records (hA57): an MLA layer under SP (`ops.layer.
+# _mla_sp_collectives`) gathers one T x h tensor forward (FC1's input) and two backward (the projection's and FC2's
+# output gradients); False = the forward records' gathers at the backward ratio (one T x h gather backward there).
+BACKWARD_GATHER_RECORDS = True
+
 
 def te_gather_records(records: tuple[Collective, ...]) -> tuple[Collective, ...]:
     """The TP all-gather records of the layer's attention / MLP GEMMs: the all-gathers that carry the same
     activation object as the first TP reduce-scatter (`ops.layer` builds both from one T x h payload; the
-    expert-TP gathers carry the routed tokens)."""
+    expert-TP gathers carry the routed tokens), and those marked `te_gather` (MLA's latents, `ops.layer.
+    MLA_LATENT_TE_GATHERS`: TE's LayerNormLinear gathers its fused norm's quantised output)."""
     scatter = next((c for c in records if c.role == "tp" and c.kind == "reduce_scatter"), None)
     if scatter is None:
         return ()
-    return tuple(c for c in records if c.role == "tp" and c.kind == "all_gather" and c.bytes is scatter.bytes)
+    return tuple(c for c in records if c.role == "tp" and c.kind == "all_gather"
+                 and (c.bytes is scatter.bytes or c.te_gather))
 
 
 def quantised_gather_deltas(fabric: Fabric, records: tuple[Collective, ...], fwd_ratio: ArrayLike,
-                            bwd_ratio: ArrayLike, one: bool) -> tuple[ArrayLike, ArrayLike]:
+                            bwd_ratio: ArrayLike, one: bool,
+                            bwd_records: tuple[Collective, ...] | None = None) -> tuple[ArrayLike, ArrayLike]:
     """(forward, backward) change of the TP time when the all-gathers move `fwd_ratio` / `bwd_ratio` of their
-    bf16 bytes (module docstring), each against the bf16 price of the same records."""
+    bf16 bytes (module docstring), each against the bf16 price of the same records: forward those of `records`,
+    backward those of `bwd_records` (`BACKWARD_GATHER_RECORDS`; None: `records`')."""
     gathers = te_gather_records(records)
-    if not gathers:
+    back = te_gather_records(bwd_records) if bwd_records is not None and BACKWARD_GATHER_RECORDS else gathers
+    if not gathers and not back:
         return 0.0, 0.0
     base = collective_times(fabric, gathers, "tp", one)
+    base_bwd = base if back is gathers else collective_times(fabric, back, "tp", one)
     if one and fwd_ratio == 1.0 and bwd_ratio == 1.0:  # one plan's bf16 gathers: the records as priced (x * 1.0 is x)
-        return base - base, base - base
+        return base - base, base_bwd - base_bwd
     fwd = collective_times(fabric, tuple(replace(c, bytes=c.bytes * fwd_ratio) for c in gathers), "tp", one)
-    bwd = collective_times(fabric, tuple(replace(c, bytes=c.bytes * bwd_ratio) for c in gathers), "tp", one)
-    return fwd - base, bwd - base
+    bwd = collective_times(fabric, tuple(replace(c, bytes=c.bytes * bwd_ratio) for c in back), "tp", one)
+    return fwd - base, bwd - base_bwd
