@@ -140,7 +140,8 @@ def test_a_disaggregated_replica_is_the_wider_of_its_prefill_and_decode_layouts(
 
     dep = SimpleNamespace(replicas=5, tp=2, pp=1, attention_dp=4, dtype="fp8", max_batch=64, disaggregated=True,
                           prefill_replicas=4, decode_replicas=1, prefill=layout(4, 1), decode=layout(2, 4))
-    answer = SimpleNamespace(feasible=True, gpus=24, deployment=dep, serve=None, slo=None, why=None)
+    answer = SimpleNamespace(feasible=True, gpus=24, deployment=dep, serve=None, slo=None, why=None,
+                             meets_slo_full_run=True)  # a real answer has it (hG57 reads it)
     monkeypatch.setattr(scenario_sizing, "serve_plan_search", lambda *a, **k: answer)
     spec = _spec(LLM_TP8)
     sized = scenario_sizing.size_llm(spec.services[0], spec.pools[0], 1.0)

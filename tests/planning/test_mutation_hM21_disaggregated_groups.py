@@ -27,7 +27,8 @@ def _answer(prefill: int, decode: int, prefill_layout: tuple[int, int], decode_l
                           prefill=SimpleNamespace(tp=ptp, pp=1, attention_dp=pdp),
                           decode=SimpleNamespace(tp=dtp, pp=1, attention_dp=ddp))
     gpus = prefill * ptp * pdp + decode * dtp * ddp + extra_gpus
-    return SimpleNamespace(feasible=True, gpus=gpus, deployment=dep, serve=None, slo=None, why=None)
+    return SimpleNamespace(feasible=True, gpus=gpus, deployment=dep, serve=None, slo=None, why=None,
+                           meets_slo_full_run=True)  # a real answer has it (hG57 reads it)
 
 
 def _sized(monkeypatch: pytest.MonkeyPatch, answer: SimpleNamespace) -> scenario_sizing.Sized:
@@ -60,6 +61,7 @@ def test_colocated_replicas_of_unequal_devices_stay_one_unit(monkeypatch: pytest
     """3 colocated replicas on 10 devices do not share them equally: one unit of the whole rate, never 3 of 3."""
     dep = SimpleNamespace(replicas=3, tp=4, pp=1, attention_dp=1, dtype="fp8", max_batch=64, disaggregated=False,
                           prefill_replicas=None, decode_replicas=None, prefill=None, decode=None)
-    answer = SimpleNamespace(feasible=True, gpus=10, deployment=dep, serve=None, slo=None, why=None)
+    answer = SimpleNamespace(feasible=True, gpus=10, deployment=dep, serve=None, slo=None, why=None,
+                             meets_slo_full_run=True)  # a real answer has it (hG57 reads it)
     sized = _sized(monkeypatch, answer)
     assert sized.whole and (sized.capacity, sized.unit_devices) == (12.0, 10)

@@ -45,7 +45,8 @@ def _asked(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
     def search(*args: Any, **_: Any) -> Any:
         asked.append(args[7])
-        return SimpleNamespace(feasible=True, gpus=1, deployment=dep, serve=None, slo=None, why=None)
+        return SimpleNamespace(feasible=True, gpus=1, deployment=dep, serve=None, slo=None, why=None,
+                               meets_slo_full_run=True)  # a real answer has it (hG57 reads it)
 
     monkeypatch.setattr(scenario_sizing, "serve_plan_search", search)
     return asked

@@ -207,15 +207,29 @@ def _layout_words(r: ServingPlanResult, pools: str = "") -> str:
             f"stack {r.stack}")
 
 
+def missed_slo_note(r: ServingPlanResult) -> str | None:
+    """The line a `plan` or `fleet-mix` row of serve-plan's answer `r` carries where that answer is a miss: its probes
+    met the SLOs, but no whole run of the search did (`serving.capacity`: "a miss is answered ... only when no level's
+    whole runs meet", `meets_slo_full_run` false, `why` its reason). serve-plan warns; the two planners named the
+    deployment with no word (hG57: the gigawatt-2027 chat searched within 576 GB300, 441 prefill + 103 decode,
+    TTFT p99 1.73 s of 2 s over 100,000 requests, its decode queue unsettled). None where the whole run met."""
+    if r.meets_slo_full_run is not False:
+        return None
+    return (f"serve-plan's answer for {significant_text(r.rate_per_s, 4)} requests/s on {r.gpus} accelerators misses "
+            f"its SLOs over its whole run ({r.why}): its probes met them, no whole run of the search did, so this "
+            "row's SLOs are not shown met")
+
+
 def _detail(r: ServingPlanResult, command: str, basis: tuple[str, str]) -> dict[str, Any]:
     d, s = r.deployment, r.serve
     assert d is not None and s is not None
+    missed = missed_slo_note(r)
     return {"deployment": deployment_line(r), "serving_stack": basis[0], "serving_stack_basis": basis[1],
             "tp": d.tp, "pp": d.pp, "attention_dp": d.attention_dp,
             "dtype": d.dtype, "replicas": d.replicas, "disaggregated": d.disaggregated,
             "prefill_replicas": d.prefill_replicas, "ttft_p99_s": s.ttft_s.p99, "tpot_p99_s": s.tpot_s.p99,
             "joules_per_token": s.joules_per_token, "meets_slo_full_run": r.meets_slo_full_run,
-            "serve_plan": command}
+            "serve_plan": command, **({"note": missed} if missed else {})}
 
 
 def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str | None = None,

@@ -55,6 +55,7 @@ from infraplan.planning.fleet_mix_llm import (
     deployment_short,
     finer_units,
     llm_options,
+    missed_slo_note,
     serve_plan_search,
     split_units,
     stack_basis,
@@ -93,7 +94,8 @@ class Sized:
     serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
     serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
     whole_why: str = ""  # LLM: why a deployment is one unit, not split over pools (`_disaggregated`)
-    notes: tuple[str, ...] = ()  # video / recsys: what the capacity rests on (planning/pool_capacity.pool_option)
+    notes: tuple[str, ...] = ()  # video / recsys: what the capacity rests on (planning/pool_capacity.pool_option);
+    # LLM: serve-plan's answer whose whole run missed its SLOs (`fleet_mix_llm.missed_slo_note`)
 
 
 class TrainingPoint(NamedTuple):
@@ -250,14 +252,16 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
     short = deployment_short(d.replicas, d.tp, d.pp, d.dtype, max_batch=d.max_batch, prefill=split[0],
                              decode=split[1])
     replica = max(x.tp * x.pp * x.attention_dp for x in layouts)
+    missed = missed_slo_note(r)  # a whole-run miss is said in the plan's notes (fleet-mix: the row's note)
+    notes = (missed,) if missed else ()
     if d.disaggregated:
-        return _disaggregated(rate, r.gpus, d, head, short, replica, stack, basis)
+        return replace(_disaggregated(rate, r.gpus, d, head, short, replica, stack, basis), notes=notes)
     if r.gpus % d.replicas:  # replicas of unequal devices: the deployment is one unit
         return Sized(rate, r.gpus, True, "requests/s", head, short, replica_devices=replica, serving_stack=stack,
-                     serving_stack_basis=basis)
+                     serving_stack_basis=basis, notes=notes)
     return Sized(rate / d.replicas, r.gpus // d.replicas, False, "requests/s", head,  # replicas split over pools
                  f"replicas of serve-plan's {short} at {_rate(rate)} requests/s ({_rate(rate / d.replicas)} each)",
-                 replica_devices=replica, serving_stack=stack, serving_stack_basis=basis)
+                 replica_devices=replica, serving_stack=stack, serving_stack_basis=basis, notes=notes)
 
 
 def _rate(value: float) -> str:
