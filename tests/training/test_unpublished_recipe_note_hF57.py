@@ -14,7 +14,7 @@ from infraplan.training.search import search_plans
 
 MOE: dict[str, Any] = dict(model="qwen3-30b-a3b", system="gb200-nvl72", gpus=8, tp=2, ep=4, etp=1, seq_len=4096,
                            global_batch=64)
-WORDS = "no published moe pre-training recipe in nvfp4"
+WORDS = "no published moe pre-training measurement in nvfp4"
 
 
 def _said(notes: list[str]) -> bool:
@@ -32,7 +32,7 @@ def test_train_says_it_for_nvfp4_moe_only() -> None:
     assert _said(estimate_training(dtype="nvfp4", **MOE).notes)
     assert not _said(estimate_training(dtype="mxfp8", **MOE).notes)
     dense = estimate_training("llama3-8b", "gb200-nvl72", 8, tp=1, seq_len=4096, global_batch=64, dtype="nvfp4")
-    assert not any("pre-training recipe in" in n for n in dense.notes)
+    assert not any("pre-training measurement in" in n for n in dense.notes)
 
 
 def test_search_says_it_of_its_best_plan() -> None:

@@ -64,13 +64,15 @@ def precision_source(dtype: str) -> str:
 
 def unpublished_recipe_notes(dtype: str, is_moe: bool) -> list[str]:
     """What `train` (and `search` of its best plan) says of a plan in a precision with no published pre-training
-    recipe for the model's class (NVFP4 on a MoE model): priced as asked, the precision's recipe as for the classes
+    recipe measured for the model's class (NVFP4 on a MoE model: Megatron-Bridge 0.6.0 ships DeepSeek-V3
+    NVFP4 configs, no run of them is published): priced as asked, the precision's recipe as for the classes
     it lists, an extrapolation `--dtype auto` leaves out (hF57: `train deepseek-v3 --dtype nvfp4` said nothing)."""
     entry = load_training_precisions().get(dtype)
     cls = model_class(is_moe)
     if entry is None or cls in entry.model_classes:
         return []
-    return [f"{dtype} on a {cls} model: no published {cls} pre-training recipe in {dtype} (catalog/"
-            f"training_precisions.yaml lists {dtype} for {', '.join(entry.model_classes)} models only): priced as "
+    return [f"{dtype} on a {cls} model: no published {cls} pre-training measurement in {dtype} (catalog/"
+            f"training_precisions.yaml lists {dtype} for {', '.join(entry.model_classes)} models only; a framework "
+            "config without a measured run does not count): priced as "
             f"asked, {dtype}'s recipe as for those (its layers kept in bf16 included), an extrapolation that "
             "--dtype auto leaves out"]

@@ -34,6 +34,7 @@ from infraplan.network.placement import placement_notes
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.attention_core import attention_kernel_notes
+from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
@@ -275,6 +276,7 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     # the ceiling's FLOP convention: the causal ratio read only for a figure counted with the causal half
     causal = (float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))
               if ceiling is not None and ceiling.flop_convention == "causal_scores" else 1.0)
+    notes += idle_batch_notes(row["config"], row["mfu"], ceiling, causal)  # a batch leaving GPUs idle, as search
     row.update(error_band=training_band(family, bands, row["config"]["seq_len"]),
                model=point.shape.name, system=point.cluster.system.name, accelerator=accelerator.name,
                parameters=_total_params(point.shape),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -336,10 +337,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     guard = search_guard(accelerator.catalog_name, band_stack(profile), leave_out, not unguarded,
                          float(causal_flops_ratio(shape, seq_len)), check_memory_margin(memory_margin))
     guard = guard if lora is None else frozen_guard(guard.margin, lora)
-
-    def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
-        return guard.beyond(shape, cluster, profile, plans, step_s)
-
+    beyond = partial(guard.beyond, shape, cluster, profile)  # (plans, step_s): `Found.best`'s flags
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top), lora)
     evaluated = found.evaluated
     best_plans = found.best(top, beyond, guard.pinned(shape, cluster) if objective == "time" else None)
@@ -385,6 +383,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
                *([slower] if lora is None and (slower := searched_plan_note(shape, cluster, best_plans, profile))
                  else []),
+               *(guard.idle_notes(rows[0]) if rows else []),  # a batch leaving GPUs idle, as `train` says it
                *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
                             cluster.accelerator.device_word),
                *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`

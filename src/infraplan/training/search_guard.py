@@ -22,6 +22,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
+from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag, tight
 from infraplan.training.enums import Dtype
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
@@ -73,6 +74,11 @@ class SearchGuard:
         room = memory_headroom_flag(row.memory_per_gpu_bytes, row.memory_capacity_bytes, self.margin,
                                     "ranked after plans with the margin")
         return row.model_copy(update={"error_band": band, **flag, **room})
+
+    def idle_notes(self, row: PlanMetrics) -> list[str]:
+        """`train`'s note of the plan where its batch leaves GPUs idle (`batch_idle_note`), against its ceiling."""
+        ceiling = self.ceilings[Dtype.parse(row.config.dtype, "--dtype")]
+        return idle_batch_notes(row.config.model_dump(), row.mfu, ceiling, self.causal_ratio)
 
 
 def plan_mfu(shape: TransformerShape, cluster: Cluster, plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
