@@ -98,8 +98,15 @@ class CostOverrides(Spec):
         try:
             return CostOverrides(**data)
         except ValidationError as exc:  # the Python API gets the CLI's one line, not a pydantic traceback
-            err = exc.errors()[0]
-            raise InputError(f"invalid override {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            where, msg = _first_error(exc)
+            raise InputError(f"invalid override {where}: {msg}" if where else f"invalid override: {msg}") from None
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    """(field, message) of the first error; the field '' for a file-level one (the both-keys check, hC57), the
+    message without pydantic's "Value error, " prefix (hH57)."""
+    err = exc.errors()[0]
+    return ".".join(map(str, err["loc"])), str(err["msg"]).removeprefix("Value error, ")
 
 
 def load_cost_overrides(path: str | None) -> CostOverrides:
@@ -113,8 +120,8 @@ def load_cost_overrides(path: str | None) -> CostOverrides:
     try:
         over = CostOverrides(**data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputError(f"invalid cost file {path!r}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        where, msg = _first_error(exc)
+        raise InputError(f"invalid cost file {path!r}: {where + ': ' if where else ''}{msg}") from None
     # the flag's rule for its price (`--electricity-price`): 0.07 under this key is USD/kWh (hR49); not on the model,
     # which plan / fleet-mix build from a USD/kWh policy (`planning.device_money.cost_overrides`)
     slip = None if over.electricity_usd_per_mwh is None else usd_per_mwh_unit_slip(over.electricity_usd_per_mwh)

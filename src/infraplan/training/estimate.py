@@ -38,6 +38,7 @@ from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
+from infraplan.training.fp8_dpa import unrun_dpa_notes
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
 from infraplan.training.frozen_base import (
     FLOP_CONVENTION,
@@ -360,6 +361,7 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
             *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp)),  # ZeRO / CP
             *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
             *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
+            *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe
             *attention_kernel_notes(profile, cluster.accelerator)]  # a kernel the part has no rate for
 
 

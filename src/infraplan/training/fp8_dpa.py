@@ -78,3 +78,17 @@ def attention_saved_terms(shape: TransformerShape, plan: PlanArrays, stack: Stac
     if fp8 is not False:  # q_fp8, k_fp8, v_fp8 (1 B), held even where the up projections' bf16 output is dropped
         out["qkv"] = pick(fp8 & held, terms["qkv"] / ACT_BYTES, stored["qkv"])
     return out
+
+
+def unrun_dpa_notes(stack: Stack, dtype: str) -> list[str]:
+    """What `train` says of a plan whose stack asks fp8 attention (`Fp8Recipe.dot_product_attention`) in a precision
+    or recipe that does not run it (`FP8_DPA_PER_TENSOR_ONLY`; hH57: priced in bf16 without a word before)."""
+    if not (FP8_DPA and FP8_DPA_PER_TENSOR_ONLY and stack.fp8.dot_product_attention) or dtype == "bf16":
+        return []
+    if dtype == "fp8" and stack.fp8.recipe in _PER_TENSOR:
+        return []
+    under = f"fp8 under the {stack.fp8.recipe} recipe" if dtype == "fp8" else dtype
+    return [f"fp8 dot-product attention (the stack's fp8.dot_product_attention) not run under {under}: "
+            "Megatron-Core 0.16.1 passes it to its delayed and current (tensorwise) fp8 recipes only (fp8_utils.py:"
+            "555-571) and Transformer Engine 2.14 runs DPA in fp8 under those only (dot_product_attention.py:676-680); "
+            "the attention priced in bf16"]

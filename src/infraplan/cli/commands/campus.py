@@ -19,6 +19,7 @@ from infraplan.cli.commands._output import (
     print_band,
 )
 from infraplan.cli.commands.facility import (
+    average_power_text,
     co2_rows,
     emit_charted,
     energy_text,
@@ -52,8 +53,9 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     table.add_row("buildings", f"{r.buildings:,}")
     table.add_row("network", f"{r.network.switches:,} switches, {r.network.switch_ports:,} ports, "
                   f"{r.network.tiers} tiers")
-    table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')} "
+    table.add_row("IT / facility power (peak)", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')} "
                   f"(PUE {f.pue:.3f})")
+    table.add_row("IT / facility power (average)", average_power_text(f))  # energy's draw, as `facility` (hH57)
     table.add_row("power budget", budget_text(r))
     for name, value in money_rows(f, device):
         table.add_row(name, value)

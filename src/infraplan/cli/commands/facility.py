@@ -52,8 +52,7 @@ def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False,
     rows = [
         ("IT power (peak)", fmt_rate(r.it_power_w, "W")),
         ("facility power (peak)", fmt_rate(r.facility_power_w, "W")),
-        ("IT / facility power (average)", f"{fmt_rate(r.it_power_average_w, 'W')} / "
-         f"{fmt_rate(r.facility_power_average_w, 'W')} (peak x {r.assumptions.load_factor * 100:.3g} % load)"),
+        ("IT / facility power (average)", average_power_text(r)),
         ("PUE", f"{r.pue:.3f}"),
         ("racks", racks_text(r)),
         ("floor area (white space)", f"{r.floor_area_m2:,.0f} m²"),
@@ -95,6 +94,13 @@ def racks_text(r: FacilityReport) -> str:
     if not r.full_racks:
         text += f"; a full rack holds {r.accelerators_per_rack}, {fmt_rate(r.rack_power_w, 'W')}"
     return text
+
+
+def average_power_text(r: FacilityReport) -> str:
+    """The average IT / facility draw and the load it is taken at (peak x `assumptions.load_factor`, hC57): the row
+    `facility` and `campus` print beside the peak."""
+    return (f"{fmt_rate(r.it_power_average_w, 'W')} / {fmt_rate(r.facility_power_average_w, 'W')} "
+            f"(peak x {r.assumptions.load_factor * 100:.3g} % load)")
 
 
 def energy_text(energy_mwh_per_year: float, r: FacilityReport) -> str:
