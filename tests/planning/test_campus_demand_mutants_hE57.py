@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from infraplan.catalog.facility_loader import load_network_cost
 from infraplan.cluster.cost import CostOverrides
 from infraplan.planning.campus import plan_campus
 from infraplan.planning.device_money import device_money, device_site
 from infraplan.planning.scenario_sizing import demand
 from infraplan.planning.scenario_spec import ServiceSpec
+
+MISC = 1.0 + load_network_cost().misc_it_power_fraction  # hK57: + storage / front-end / management, as every pool
 
 
 def test_a_phase_brings_online_the_whole_servers_nearest_its_share() -> None:
@@ -47,6 +50,6 @@ def test_a_video_pools_facility_is_priced_on_its_modules_and_hosts() -> None:
     the modules' 10 W alone (a fifth of the plant the hosts need)."""
     site = device_site("msvp", CostOverrides())
     money = device_money("msvp", 1000, site)
-    assert money.devices == 1008 and money.it_w == pytest.approx(1008 * 50.0, rel=1e-12)
-    assert money.capex_usd["facility"] == pytest.approx(1008 * 50.0 * site.facility_usd_per_w, rel=1e-12)
+    assert money.devices == 1008 and money.it_w == pytest.approx(1008 * 50.0 * MISC, rel=1e-12)
+    assert money.capex_usd["facility"] == pytest.approx(1008 * 50.0 * MISC * site.facility_usd_per_w, rel=1e-12)
     assert site.facility_usd_per_w > 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infraplan.catalog.facility_loader import load_network_cost
 from infraplan.catalog.inference_loader import load_video_device
 from infraplan.catalog.loader import preset_files
 from infraplan.cli.main import main as cli_main
@@ -21,6 +22,8 @@ PLAN = {"name": "plan-msvp", "phases": [{"name": "2025", "year": 2025}],
         "services": [{"name": "ingest", "kind": "video", "input": "1080p30", "ladder": 5, "codec": "h264",
                       "quality": "high", "daily_hours": 50000}],
         "sites": [{"name": "ohio", "power": "10MW", "location": "ohio"}]}
+
+MISC = 1.0 + load_network_cost().misc_it_power_fraction  # hK57: + storage / front-end / management, as every pool
 
 
 def _money(device: str, devices: int) -> tuple[int, int, float]:
@@ -41,11 +44,11 @@ def _copy(tmp_path: Path, **changes: object) -> str:
 
 def test_a_rack_holds_21_hosts_of_12() -> None:
     assert load_video_device("msvp").host_rack_units == 2
-    assert _money("msvp", 1020) == (5, 252, 1020 * 50.0)  # 85 hosts, 21 a rack: power unchanged
+    assert _money("msvp", 1020) == (5, 252, 1020 * 50.0 * MISC)  # 85 hosts, 21 a rack: power unchanged
 
 
 def test_without_a_height_power_alone_binds(tmp_path: Path) -> None:
-    assert _money(_copy(tmp_path, host_rack_units=None), 1020) == (2, 600, 1020 * 50.0)
+    assert _money(_copy(tmp_path, host_rack_units=None), 1020) == (2, 600, 1020 * 50.0 * MISC)
 
 
 def test_a_host_taller_than_the_rack_is_one_line(tmp_path: Path) -> None:
@@ -65,4 +68,4 @@ def test_plan_n_plus_one_adds_a_rack_of_252(tmp_path: Path, capsys: pytest.Captu
     capsys.readouterr()
     assert cli_main(["plan", str(file), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["pools"]
-    assert (row["devices"], row["racks"], row["it_power_w"]) == (1272, 6, 1272 * 50.0)
+    assert (row["devices"], row["racks"], row["it_power_w"]) == (1272, 6, pytest.approx(1272 * 50.0 * MISC))

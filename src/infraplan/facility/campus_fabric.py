@@ -174,7 +174,7 @@ def zone_sizes(layout: ServerLayout, accelerators: int) -> list[tuple[int, int]]
 def rack_fills(layout: ServerLayout, load: ITLoad) -> list[tuple[int, int]]:
     """(servers in a rack, racks) of a built load (`built_load`), fullest first: each zone (a catalog system: the
     whole system) fills racks of `load.servers_per_rack` servers and puts the rest of its servers in one last rack."""
-    zones = zone_sizes(layout, load.accelerators) if layout.generic else [(load.accelerators, 1)]
+    zones = zone_sizes(layout, load.accelerators) if zoned(layout) else [(load.accelerators, 1)]
     racks: dict[int, int] = {}
     for accelerators, n in zones:
         full, rest = divmod(-(-accelerators // layout.accelerators_per_server), load.servers_per_rack)
@@ -214,10 +214,17 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
     return load
 
 
+def zoned(layout: ServerLayout) -> bool:
+    """Whether a count of `layout`'s servers is built as zones: a generic layout whose servers have back-end NICs
+    (servers without them, plan's CPU pools, have no fabric to split: one block of racks)."""
+    return layout.generic and layout.nics_per_server > 0
+
+
 def built_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
                rack_power_w: float | None = None) -> ITLoad:
     """IT load of `accelerators` as every command builds them: a generic layout (an accelerator count) as the
-    campus's zones (`campus_load`, one zone = `it_load`'s non-blocking Clos), a catalog system on its own fabric."""
-    if layout.generic:
+    campus's zones (`campus_load`, one zone = `it_load`'s non-blocking Clos), a catalog system on its own fabric
+    (and servers with no back-end NICs, `zoned`, as one block)."""
+    if zoned(layout):
         return campus_load(layout, accelerators, cooling, cooling_name, rack_power_w)
     return it_load(layout, accelerators, cooling, cooling_name, rack_power_w)

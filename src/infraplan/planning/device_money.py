@@ -13,17 +13,26 @@ per device-hour whichever command prices it.
   kgCO2e per accelerator, or per video ASIC with its host share, over the servers' life), `facility`'s functions
   (facility/facility.py `embodied_t_per_year`, `devices_embodied_t_per_year`), so a pool's tCO2e is
   `facility --count`'s for the same devices at the same site.
-- IT load: an accelerator, CPU or system pool is built as `facility` and `campus` build it
+- IT load: an accelerator or system pool is built as `facility` and `campus` build it
   (`facility.campus_fabric.built_load`: its system's own fabric at exactly the system's size, else its node on the
   generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
   (the pool's `host_power_w`, else the device YAML's) in whole hosts of its `modules_per_host` (`VIDEO_HOST_LAYOUT`
-  air-cooled), racked by the cooling's power limit and the host's height (`host_rack_units`), no fabric.
+  air-cooled), racked by the cooling's power limit and the host's height (`host_rack_units`).
+- Network, one rule for the two kinds of host-only pool (`host_network_only`: a CPU socket, a video ASIC; hK57):
+  they serve inference (video transcoding, CPU ranking) from front-end hosts, not from the AI back-end fabric (the
+  CPU presets are refused for training, `Cluster.require_accelerator`), so neither gets a scale-out Clos: the host
+  NIC is in its host share (xeon-8480's 150 W: "a NIC"; MSVP's Yosemite V3-class share), and storage, front-end
+  network and management are the catalog's `misc_it_power_fraction` of server power (network.yaml, U), the share
+  every pool's servers carry. Before, a CPU pool got the generic AI Clos at the catalog's 200 Gb/s a socket and
+  an MSVP pool nothing: 62,500 1080p streams took 22.3x the platform watts on CPUs through `compare`, 19.7x in
+  `video` (hG57); both now 19.7x.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infraplan.catalog.facility_loader import load_network_cost
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.hardware_costs import accelerator_embodied_kg, accelerator_price, video_device_embodied_kg
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
@@ -98,6 +107,11 @@ def pool_figures_note(name: str, device: str) -> str | None:
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 
+_FRONT_END = ("front-end inference hosts: no AI back-end fabric (the host NIC is in the host share), plus the "
+              "catalog's storage / front-end network / management share of server power (network.yaml "
+              "misc_it_power_fraction), as MSVP and CPU pools alike (planning/device_money.py)")
+
+
 def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str | None:
     """What a fleet-mix pool of a part that is not a GPU assumes of a GPU server (`cluster.generic.
     generic_part_notes`): the generic rule's host share unless the pool states `host_power_w`, and the generic node
@@ -110,10 +124,12 @@ def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str
         assumed = "ASSUMPTION" in dev.host_source and host_power_w is None
         return (f"pool {name!r}: {dev.modules_per_host} {dev.name} modules per server (`modules_per_host`), "
                 f"{share:.4g} W of host per module ({whose})"
-                + (": ASSUMPTIONS, the device file's host_source" if assumed else ""))
+                + (": ASSUMPTIONS, the device file's host_source" if assumed else "")
+                + f"; pool {name!r}: {_FRONT_END}")
     cluster = Cluster.resolve(device)
     lines = generic_part_notes(cluster.accelerator, host=cluster.generic and host_power_w is None,
                                node=cluster.generic) if cluster.generic else []
+    lines += [_FRONT_END] if cluster.accelerator.kind == "cpu" else []
     acc = cluster.accelerator  # its own host figures where ASSUMED (MTIA 3xx/4xx: the answers rest on them)
     figures: list[str] = []
     node = cluster.system.node  # a rack file's own node is priced, not the part's figure, where the two differ (hU60)
@@ -140,24 +156,35 @@ def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, pri
                          server_life_years=lifetime_years, load_factor=load_factor)
 
 
+def host_network_only(device: str) -> bool:
+    """Whether a pool of `device` is a host-only pool (a CPU socket or a video ASIC): front-end hosts with no AI
+    back-end fabric (module docstring, "Network")."""
+    return is_video_device(device) or Cluster.resolve(device).accelerator.kind == "cpu"
+
+
 def device_layout(device: str, devices: int | None = None, host_power_w: float | None = None) -> ServerLayout:
     """The power layout of `devices` of `device`: a system's own fabric at exactly the system's size, else the
-    system's node (scale-up domain, host) on the generic fabric built for the devices (`built_load`); a video
-    ASIC's CPU host. `host_power_w` (a pool's host share per device) replaces the node's, as the power side uses it."""
+    system's node (scale-up domain, host) on the generic fabric built for the devices (`built_load`); a CPU's node
+    with no back-end NICs (`host_network_only`: no fabric); a video ASIC's CPU host. `host_power_w` (a pool's host
+    share per device) replaces the node's, as the power side uses it."""
     if is_video_device(device):
         return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
     base = Cluster.resolve(device).layout
     generic = base.generic or devices != base.system.total_accelerators
-    if host_power_w is None and generic == base.generic:
+    front_end = base.accelerator.kind == "cpu" and base.nics_per_server > 0
+    if host_power_w is None and generic == base.generic and not front_end:
         return base
-    key = (host_power_w, generic)  # one layout object per variant: the campus load keeps its whole zone by it
+    key = (host_power_w, generic, front_end)  # one layout object per variant: the campus load keeps its whole zone
     kept = _LAYOUTS.get(base, key)
     if kept is not None:
         return kept
-    system = base.system
+    system, node = base.system, base.system.node
     if host_power_w is not None:
-        system = system.model_copy(update={"node": system.node.model_copy(
-            update={"host_power_w": host_power_w * system.node.accelerators_per_node})})
+        node = node.model_copy(update={"host_power_w": host_power_w * node.accelerators_per_node})
+    if front_end:
+        node = node.model_copy(update={"nics_per_node": 0})
+    if node is not system.node:
+        system = system.model_copy(update={"node": node})
     return _LAYOUTS.put(base, key, ServerLayout(base.accelerator, system, generic=generic))
 
 
@@ -222,7 +249,8 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
         g = dev.modules_per_host  # whole host servers, as built_load packs an accelerator's
         devices = -(-devices // g) * g
         host_w = host_power_w if host_power_w is not None else dev.host_power_w
-        it_w = devices * (dev.power_w + host_w)
+        servers_w = devices * (dev.power_w + host_w)  # + storage, front-end network, management: the CPUs' rule
+        it_w = servers_w * (1.0 + load_network_cost().misc_it_power_fraction)
         capex = {"servers": devices * (s.overrides.server_usd_per_accelerator or 0.0),
                  "facility": it_w * s.facility_usd_per_w}
         energy = energy_mwh_per_year(it_w, s.pue, s.load_factor)

@@ -16,7 +16,9 @@ its default, 5.5 years, is the catalog's economics.yaml figure: Meta's 10-K).
 
 A video ASIC (MSVP) is not an accelerator of the catalog: its pool is costed with the same functions from its
 device power plus its host share (the pool's `host_power_w`, else the device YAML's) and its price
-(`price_usd_per_device`), in CPU hosts (`device_money.VIDEO_HOST_LAYOUT`), with no scale-out fabric.
+(`price_usd_per_device`), in CPU hosts (`device_money.VIDEO_HOST_LAYOUT`), with no scale-out fabric; a CPU pool
+neither (hK57: both are front-end inference hosts, their NIC in the host share, with every pool's storage / front-end
+/ management share of server power: `device_money`'s "Network" rule).
 """
 
 from __future__ import annotations
