@@ -48,7 +48,11 @@ def test_latent_norms_run_on_the_down_projection_tokens() -> None:
 
 def test_layernorm_recompute_reruns_the_latent_norms_on_the_shard() -> None:
     v3 = load_model("deepseek-v3")
-    stack = load_stack("nemo-26.04").model_copy(update={"recompute_modules": ("layernorm",)})
+    # (hL57: a stack re-runs the latent norms only under `layernorm_recompute_norms: all`, DeepSeek-V3's; Megatron-Core
+    # 's default `block` re-runs the input and pre-MLP norms only: tests/training/
+    # test_layernorm_recompute_norms_hL57.py)
+    stack = load_stack("nemo-26.04").model_copy(update={"recompute_modules": ("layernorm",),
+                                                        "layernorm_recompute_norms": "all"})
     sp = float(np.asarray(rerun_elementwise_bytes_per_token(v3, np.asarray(TP), np.asarray(1), stack)))
     no_sp = float(np.asarray(rerun_elementwise_bytes_per_token(v3, np.asarray(TP), np.asarray(0), stack)))
     assert sp == pytest.approx(2.0 * 2.0 * (2.0 * H + LATENTS) / TP)

@@ -58,10 +58,16 @@ def spanning_zero(band: tuple[float, float], values: Sequence[float], campaigns:
     p = sign_test_p(above, below)
     if p < SIGN_TEST_LEVEL:
         return band, ""
-    return (min(low, 0.0), max(high, 0.0)), widened_note(above, below, p)
+    return (min(low, 0.0), max(high, 0.0)), widened_note(above, below, p, len(set(campaigns)))
 
 
-def widened_note(above: int, below: int, p: float) -> str:
-    """What a widened band's basis says: the campaigns' signs and the test's p."""
-    return (f"; widened to 0: its {above + below} campaigns' signs ({above} above 0, {below} below) show no bias "
+def widened_note(above: int, below: int, p: float, campaigns: int | None = None) -> str:
+    """What a widened band's basis says: the campaigns' signs and the test's p. `campaigns`: how many the band has
+    (None: `above + below`); those with a median of 0 are counted for neither side and said so (hL57, hH57's leftover:
+    "its 4 campaigns" was read where the band had 6, 2 with a median of 0)."""
+    signed = above + below
+    zero = 0 if campaigns is None else campaigns - signed
+    whose = (f"the signs of {signed} of its {campaigns} campaigns" if zero > 0 else f"its {signed} campaigns' signs")
+    unsigned = f", the other {zero} with a median of 0 (counted for neither side)" if zero > 0 else ""
+    return (f"; widened to 0: {whose} ({above} above 0, {below} below) show no bias{unsigned} "
             f"(two-sided sign test p = {p:.2g}, >= {SIGN_TEST_LEVEL:.0%}: catalog/band_sign.py)")

@@ -29,7 +29,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   `TransformerConfig.recompute_modules` (megatron/core/transformer/transformer_config.py; default
   ["core_attn"]); `fp8_activation_cache`: activation tensors fp8 plans store in fp8 with 1x128 scales
   (DeepSeek-V3 arXiv:2412.19437 sec. 3.3.3); `quantized_gemm_inputs`: Transformer Engine saves the quantised
-  GEMM inputs (`ops.params.quantized_gemm_inputs`); all priced by `training.recompute_modules`.
+  GEMM inputs (`ops.params.quantized_gemm_inputs`); `layernorm_recompute_norms`: which norms `layernorm` re-runs
+  (Megatron-Core's two, or all with MLA's latent norms); all priced by `training.recompute_modules`.
   `adam_moment_dtype`: the optimizer moments' dtype (`training.memory`).
 * `moe`: MoE routing and expert-parallel communication (`MoeRouting`): load imbalance or a capacity factor,
   and DeepEP-style dispatch/combine overlap (`catalog.moe_routing`).
@@ -71,10 +72,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from infraplan.catalog.fp8_recipe import Fp8Recipe as Fp8Recipe
+from infraplan.catalog.fp8_recipe import Fp8RecipeName as Fp8RecipeName
 from infraplan.catalog.loader import extended, list_presets, looks_like_path, read_entry, validated
 from infraplan.catalog.model_recipes import ModelRecipes, stack_for_model
 from infraplan.catalog.moe_routing import MoeRouting as MoeRouting
-from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
@@ -84,7 +86,6 @@ from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 
 StackKind = Literal["training", "serving"]
-Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
 ReduceDtype = Literal["fp32", "bf16", "fp16"]
 PipelineSplit = Literal["even", "balanced"]
 UnfusedOp = Literal["rmsnorm", "rotary", "swiglu", "repeat_kv", "split_projections"]
@@ -98,28 +99,6 @@ REDUCE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0}
 # megatron-core 0.16.1), the stack of the validation set's frontier rows; megatron-core-0.8 (2024) before.
 DEFAULT_TRAINING_STACK = "nemo-26.04"
 DEFAULT_SERVING_STACK = "trtllm-0.x"
-
-
-class Fp8Recipe(Spec):
-    """An fp8 scaling recipe and the costs it adds beyond the cast + transpose of every GEMM operand.
-
-    `amax_read_passes`: extra reads of each cast tensor (in units of its bf16 bytes) to find its scale before
-    casting (current scaling: one; delayed scaling reuses last step's amax: zero; block/MX scales are found
-    inside the cast kernel: zero). `extra_kernels_per_gemm`: kernels launched per GEMM besides the fused
-    cast-transpose (current scaling: the amax kernel before the cast; delayed scaling folds the amax into the
-    cast and updates all scales in one kernel per step, Transformer Engine). `gemm_rate_multiplier`: fp8 GEMM
-    rate relative to the accelerator's tensor-wise fp8 rate, beyond the accelerator's measured
-    `fp8_block_matmul_ratio` that `blockwise` already takes (`ops.precision.scaling_rate_ratio`).
-    """
-
-    recipe: Fp8RecipeName
-    amax_read_passes: float = Field(0.0, ge=0)
-    extra_kernels_per_gemm: float = Field(0.0, ge=0)
-    gemm_rate_multiplier: float = Field(1.0, gt=0, le=1.5)
-    dot_product_attention: bool = Field(
-        False, description="fp8 plans under a delayed / current recipe run the attention core in fp8 (Transformer "
-        "Engine's fp8_dpa, Megatron's fp8_dot_product_attention: cuDNN's FP8 fused attention, its casts and saved "
-        "tensors; `training.fp8_dpa`, `training.attention_core.fp8_cast_times`)")
 
 
 class Stack(FrameworkRules):
@@ -314,6 +293,10 @@ class Stack(FrameworkRules):
         "op_sac: torchtitan's op-level selective AC (`training.recompute_modules`)")
     recompute_modules_source: str | None = Field(
         None, description="where `recompute_modules` comes from (the framework's code)")
+    layernorm_recompute_norms: Literal["block", "all"] = Field(
+        "block", description="the norms the `layernorm` recompute module re-runs: block, the layer's input and pre-MLP "
+        "norms (Megatron-Core 0.16.1 transformer_config.py:417; MLA's q / kv latent norms sit inside the up "
+        "projections' TE LayerNormLinear, not re-run); all, MLA's latent norms too (`training.recompute_modules`)")
     cpu_offload_layers: int = Field(0, ge=0, description="first N layers whose saved activations go to host memory "
                                     "(Megatron-Core `cpu_offloading_num_layers`; `training.activation_offload`)")
     fp8_activation_cache: tuple[CachedActivation, ...] = Field(

@@ -280,6 +280,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         phases_out.append(CampusPhase(
             year=year, fraction=fraction, cumulative_fraction=cumulative,
             facility_power_w=fraction * report.facility_power_w,
+            facility_power_average_w=fraction * report.facility_power_average_w,
             accelerators=(units_now - units_built) * unit,
             capex_usd=None if report.capex_total_usd is None else fraction * report.capex_total_usd,
             cumulative_facility_power_w=cumulative * report.facility_power_w,

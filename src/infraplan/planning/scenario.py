@@ -305,6 +305,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
 
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:
     """The headline numbers compared side by side (`compare`)."""
-    return {k: getattr(plan, k) for k in ("devices", "h100_equivalents", "facility_power_w", "capex_usd",
+    return {k: getattr(plan, k) for k in ("devices", "h100_equivalents", "facility_power_w",
+                                          "facility_power_average_w", "capex_usd",
                                           "fleet_value_usd", "tco_usd_per_year", "energy_mwh_per_year",
                                           "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}

@@ -6,7 +6,8 @@ a stack's `recompute_modules`). Each module drops the tensors it produces from t
 (`ops.params.activation_terms_per_token_layer`) and re-runs its forward in backward:
   core_attn: the unfused attention's score tensors (fused attention stores none, so it saves nothing there);
   layernorm: the norm outputs, i.e. the QKV and MLP/router inputs (`CheckpointWithoutOutput`; the norm inputs
-    stay, they are the residual stream);
+    stay, they are the residual stream); it re-runs the input and pre-MLP norms (transformer_config.py:417), and
+    MLA's q / kv latent norms too only under a stack's `layernorm_recompute_norms: all` (DeepSeek-V3's);
   mla_up_proj: Q, K and V of MLA (the up-projections re-run from the stored latents before the attention
     backward; megatron/core/transformer/multi_latent_attention.py `recompute_up_proj`);
   moe_act: the routed experts' SwiGLU output and GPT-OSS's clamped FC1 copy (re-run from the stored FC1 output);
@@ -132,7 +133,8 @@ RESTORE_COPY_BYTES = 2.0 * ACT_BYTES
 def rerun_elementwise_bytes_per_token(shape: TransformerShape, tp: np.ndarray, sequence_parallel: np.ndarray,
                                       stack: Stack) -> np.ndarray:
     """Bytes the re-run element-wise modules move per token and layer on one GPU (read input, write output):
-    layernorm re-runs both RMSNorms (h each, split over TP with sequence parallelism) and MLA's two latent norms;
+    layernorm re-runs both RMSNorms (h each, split over TP with sequence parallelism) and, where the stack's
+    `layernorm_recompute_norms` is all (DeepSeek-V3's; Megatron-Core re-runs the two only), MLA's two latent norms;
     moe_act re-runs SwiGLU over the k routed copies (reads g f, writes f, split over TP), copies its f-wide output
     into the discarded tensor (`RESTORE_COPY_BYTES`) and, for GPT-OSS, re-runs the clamp before it
     (`ops.gpt_oss_experts.clamp_rerun_bytes`). (Megatron re-runs only the pre-MLP norm where the input norm is fused
@@ -141,7 +143,10 @@ def rerun_elementwise_bytes_per_token(shape: TransformerShape, tp: np.ndarray, s
     total = 0.0 if is_plain(tp) else np.zeros(np.shape(tp))  # one plan (`PlanArrays.one_row`): floats
     if "layernorm" in stack.recompute_modules:
         sp = pick(to_float(sequence_parallel) == 1, tp, 1.0)
-        latents = shape.q_lora_rank + shape.kv_lora_rank if shape.is_mla else 0
+        # MLA's latent norms: only a stack whose `layernorm` re-runs every norm (`layernorm_recompute_norms` all:
+        # DeepSeek-V3's); Megatron-Core 0.16.1 re-runs the input and pre-MLP norms only (hL57)
+        mla_norms = shape.is_mla and stack.layernorm_recompute_norms == "all"
+        latents = shape.q_lora_rank + shape.kv_lora_rank if mla_norms else 0
         if latents and ops_layer.MLA_LATENT_NORMS and ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD:
             latents = latents / sp  # on the down projection's shard (`ops.layer.MLA_LATENT_NORMS`, hA57)
         total = total + ACT_BYTES * 2.0 * (2.0 * shape.hidden_size / sp + latents)

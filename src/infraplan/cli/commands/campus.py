@@ -86,7 +86,8 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     if cap.available:
         print_band(band_or_why(cap.error_band, cap.error_band_basis, "throughput", label="error band (training)"))
     for ph in r.phases:
-        console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
+        console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} peak, "  # + its average draw (hL57)
+                      f"+{fmt_rate(ph.facility_power_average_w, 'W')} average ({ph.accelerators:,} accelerators, "
                       f"{fmt_usd(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
     unphased = 1.0 - r.phases[-1].cumulative_fraction if r.phases else 0.0
     if unphased > 1e-9:  # --phases may sum below 1: the table above is the whole campus, the phases build part of it

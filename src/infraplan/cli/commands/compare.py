@@ -10,7 +10,8 @@ from infraplan.cli.options import JsonFlag
 from infraplan.planning.scenario_results import ScenarioComparison
 
 _ROWS = (("devices", "devices", fmt_num), ("h100_equivalents", "H100e", fmt_num),
-         ("facility_power_w", "facility power", lambda v: fmt_rate(v, "W")),
+         ("facility_power_w", "facility power (peak)", lambda v: fmt_rate(v, "W")),
+         ("facility_power_average_w", "facility power (average)", lambda v: fmt_rate(v, "W")),
          ("capex_usd", "capex bought over the phases", fmt_usd),
          ("fleet_value_usd", "fleet value (installed base included)", fmt_usd),
          ("tco_usd_per_year", "TCO/year", fmt_usd), ("energy_mwh_per_year", "MWh/year", fmt_num),

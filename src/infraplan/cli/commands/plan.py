@@ -26,11 +26,19 @@ from infraplan.planning.scenario_results import ScenarioPlan
 
 
 def _totals(p: ScenarioPlan) -> str:
-    return (f"{fmt_num(p.devices)} devices ({fmt_num(p.h100_equivalents)} H100e), {fmt_rate(p.facility_power_w, 'W')} "
-            f"facility, capex {fmt_usd(p.capex_usd)}{_owned(p)}, "
+    return (f"{fmt_num(p.devices)} devices ({fmt_num(p.h100_equivalents)} H100e), {facility_text(p)}, "
+            f"capex {fmt_usd(p.capex_usd)}{_owned(p)}, "
             f"TCO {fmt_usd(p.tco_usd_per_year)}"
             f"{'' if p.tco_usd_per_year is None else '/year'}, "
             f"{fmt_num(p.energy_mwh_per_year / 1e3)} GWh/year, {co2_text(p.co2_t_per_year, p.embodied_co2_t_per_year)}")
+
+
+def facility_text(p: ScenarioPlan) -> str:
+    """'57.3 MW facility (peak; 45.8 MW average draw)': the last phase's peak, which the sites and capex are sized
+    for, and the average (peak x each pool's load factor, hC57) its energy, opex and carbon count at (hL57: the
+    totals printed the peak alone, as `facility` and `campus` did before hC57 / hH57)."""
+    return (f"{fmt_rate(p.facility_power_w, 'W')} facility (peak; {fmt_rate(p.facility_power_average_w, 'W')} "
+            f"average draw)")
 
 
 def _owned(p: ScenarioPlan) -> str:
