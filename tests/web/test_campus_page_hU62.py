@@ -42,6 +42,12 @@ def test_campus_page_shows_runs_bands_and_the_parts_notes(live_server: str, brow
     # phases summing to 0.75 build three quarters: the page says the rest is in no phase, as the CLI does
     assert api["phases"][-1]["cumulative_fraction"] == 0.75
     assert page.inner_text("#campus-out #unphased").startswith("25 % of the campus")
+    # each phase's average draw beside its labelled peak, as the CLI prints them (hL57)
+    for i, ph in enumerate(api["phases"]):
+        shown = float(page.get_attribute(f"#campus-out #phase-average-{i}", "data-value") or "nan")
+        assert shown == ph["facility_power_average_w"] < ph["facility_power_w"]
+    phases = page.inner_text("#campus-out .phases")
+    assert "facility power (peak)" in phases and "facility power (average)" in phases
     assert errors == []
     page.close()
 

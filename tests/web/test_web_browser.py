@@ -143,6 +143,11 @@ def test_scenario_compare_shows_the_api_tco(live_server: str, browser: Any) -> N
     assert page.get_attribute("#compare-out a.download", "download") == "infraplan-compare.json"
     assert page.locator("#compare-out .money .main-svg").count() >= 1
     assert page.locator("#risks-1 li").count() >= 1
+    # the average draw beside the labelled peak, as the CLI shows them (hL57)
+    average = float(page.get_attribute("#m-facility_power_average_w-1", "data-value") or "nan")
+    assert average == api["scenarios"][1]["facility_power_average_w"] < api["scenarios"][1]["facility_power_w"]
+    table = page.inner_text("#compare-out")
+    assert "facility power (peak) (MW)" in table and "facility power (average) (MW)" in table
     assert errors == []
     page.close()
 
