@@ -41,7 +41,8 @@ def test_an_h100_hour_of_a_system_costs_the_same_in_facility_train_serve_and_ser
     plan = search_capacity("llama3-8b", SYSTEM, 2.0, input_len=200, output_len=20, ttft_slo=2.0, tpot_slo=0.2,
                            requests=60, max_gpus=8, dtypes=("bf16",))
     assert plan.feasible and plan.serve is not None and plan.gpus
-    serve_plan = plan.serve.usd_per_million_tokens * 3600.0 * plan.serve.output_tokens_per_s / 1e6 / plan.gpus
+    assert plan.serve.steady_output_tokens_per_s is not None  # the rate the price is over (hJ57: was the whole run's)
+    serve_plan = plan.serve.usd_per_million_tokens * 3600.0 * plan.serve.steady_output_tokens_per_s / 1e6 / plan.gpus
     assert 1.0 < facility < 1.75  # the cost model's owned hour, not the old $1.75 serving table
     assert train == pytest.approx(facility, rel=1e-12)
     assert serve == pytest.approx(facility, rel=1e-12)

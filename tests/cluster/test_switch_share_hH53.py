@@ -38,9 +38,10 @@ def test_serve_on_nvl72_charges_each_gpu_its_trays_share_by_hand() -> None:
     assert isinstance(r, ServingResult) and r.fits and r.requests and r.mean_output_tokens
     assert r.joules_per_token and r.device_joules_per_token
     assert r.duration_s and r.assumptions and r.assumptions.host_share
-    tokens = r.requests * r.mean_output_tokens  # the platform's always-on watts are what device J/token leaves out
-    assert (r.joules_per_token - r.device_joules_per_token) * tokens == pytest.approx(
-        2 * (GB200_HOST_W + NVL72_SWITCH_W) * r.duration_s, rel=1e-9)
+    # the platform's always-on watts are what device J/token leaves out, over the steady served rate (hJ57)
+    assert r.steady_output_tokens_per_s is not None
+    assert (r.joules_per_token - r.device_joules_per_token) * r.steady_output_tokens_per_s == pytest.approx(
+        2 * (GB200_HOST_W + NVL72_SWITCH_W), rel=1e-9)
     assert "50 W per accelerator of scale-up switches: 3600 W per 72-accelerator domain" in r.assumptions.host_share
 
 

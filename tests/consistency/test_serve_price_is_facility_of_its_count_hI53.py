@@ -63,8 +63,9 @@ def test_serve_plan_answer_is_priced_as_facility_of_its_count() -> None:
     3,600 / (1e6 x GPUs) is the $/GPU-hour its run used (was $1.5870, the generic cluster of 8's)."""
     plan = search_capacity("llama3-8b", "gb200", rate=1.0, workload="chat")
     s = plan.serve
-    assert s.usd_per_million_tokens is not None
-    price = s.usd_per_million_tokens * s.output_tokens_per_s * 3600.0 / (1e6 * plan.gpus)
+    assert s.usd_per_million_tokens is not None and s.steady_output_tokens_per_s is not None
+    # over the steady served rate, which the price per token is taken at (hJ57: was the whole run's tokens/s)
+    price = s.usd_per_million_tokens * s.steady_output_tokens_per_s * 3600.0 / (1e6 * plan.gpus)
     facility = size_facility(accelerator="gb200", count=plan.gpus)
     assert facility.usd_per_gpu_hour is not None
     assert abs(price - facility.usd_per_gpu_hour) <= 1e-9 * facility.usd_per_gpu_hour, (plan.gpus, price)

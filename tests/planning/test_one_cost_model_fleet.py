@@ -84,5 +84,6 @@ def test_serve_plan_charges_fleet_mixs_hour_at_the_default_site() -> None:
     plan = search_capacity("llama3-8b", "h100-sxm", 2.0, input_len=200, output_len=20, ttft_slo=2.0, tpot_slo=0.2,
                            requests=60, max_gpus=8, dtypes=("bf16",))
     assert plan.feasible and plan.serve is not None and plan.gpus
-    serve_plan = plan.serve.usd_per_million_tokens * 3600.0 * plan.serve.output_tokens_per_s / 1e6 / plan.gpus
+    assert plan.serve.steady_output_tokens_per_s is not None  # the rate the price is over (hJ57: was the whole run's)
+    serve_plan = plan.serve.usd_per_million_tokens * 3600.0 * plan.serve.steady_output_tokens_per_s / 1e6 / plan.gpus
     assert serve_plan == pytest.approx(fleet, rel=1e-9)

@@ -35,9 +35,10 @@ def test_device_joules_leave_out_every_accelerators_node_host_share(tmp_path: Pa
     assert isinstance(r, ServingResult) and r.fits and r.deployment.gpus == 2
     assert r.requests and r.mean_output_tokens and r.joules_per_token and r.device_joules_per_token
     assert r.duration_s and r.assumptions and r.assumptions.host_share
-    tokens = r.requests * r.mean_output_tokens
-    assert (r.joules_per_token - r.device_joules_per_token) * tokens == pytest.approx(2 * 1150.0 * r.duration_s,
-                                                                                      rel=1e-9)
+    # per token at the steady served rate (hJ57: was the host watts over the whole run over its tokens)
+    assert r.steady_output_tokens_per_s is not None
+    assert (r.joules_per_token - r.device_joules_per_token) * r.steady_output_tokens_per_s == pytest.approx(
+        2 * 1150.0, rel=1e-9)
     line = r.assumptions.host_share
     assert line.startswith("1150 W per accelerator: its node's 9200 W of host over 8 accelerators")
     assert "the part's" not in line  # h100-sxm's 575 W is not the share this answer charges

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infraplan.catalog import load_model
+from infraplan.catalog import load_accelerator, load_model, load_system
 from infraplan.errors import InputError
 from infraplan.limits import MAX_TOKENS
 from infraplan.serving import routed_experts
@@ -24,6 +24,7 @@ from infraplan.serving.engines import serving_profile
 from infraplan.serving.kv_cache import kv_bytes_per_token
 from infraplan.serving.results import ServingResult
 from infraplan.serving.serving_api import estimate_serving
+from infraplan.serving.serving_metrics import power_terms
 from infraplan.serving.workloads import read_trace
 
 
@@ -74,7 +75,14 @@ def test_a_closed_loop_answer_keeps_its_identities() -> None:
     assert r["output_tokens_per_s"] == pytest.approx(r["requests_per_s"] * r["mean_output_tokens"], rel=1e-9)
     assert r["output_tokens_per_s"] * r["duration_s"] == pytest.approx(tokens, rel=1e-9)
     assert r["energy_j"] == pytest.approx(r["power_w_per_gpu"] * dep["gpus"] * r["duration_s"], rel=1e-9)
-    assert r["joules_per_token"] == pytest.approx(r["energy_j"] / tokens, rel=1e-9)
+    # per token at the steady served rate (hJ57): the always-on watts over it, the run's dynamic joules on top; a
+    # closed loop's arrivals are its clients' cycles, so that rate is the loop's while they cycle
+    idle_w, host_w = power_terms(load_accelerator("h100-sxm"), load_system("dgx-h100-superpod"))
+    static_w = dep["gpus"] * (idle_w + host_w)
+    steady = r["steady_output_tokens_per_s"]
+    assert steady == pytest.approx(r["offered_output_tokens_per_s"], rel=0.02) and steady > r["output_tokens_per_s"]
+    assert r["joules_per_token"] == pytest.approx(static_w / steady + (r["energy_j"] - static_w * r["duration_s"])
+                                                  / tokens, rel=1e-9)
     per_token = kv_bytes_per_token(load_model("llama3-8b"), dep["tp"], dep["pp"], dep["kv_dtype"])
     pool = dep["kv_cache_bytes_per_gpu"]
     assert pool - dep["block_tokens"] * per_token < dep["kv_cache_tokens_per_replica"] * per_token <= pool

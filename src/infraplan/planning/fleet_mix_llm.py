@@ -245,7 +245,7 @@ def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str
     except InputError as exc:
         return {"reason": str(exc)}
     d = r.deployment
-    if not r.feasible or r.gpus is None or d is None or r.serve is None:
+    if r.gpus is None or d is None or r.serve is None:  # none found (a miss: `feasible` false, a deployment: hJ57)
         return {"reason": r.why or "no deployment meets the SLOs"}
     units, _ = split_units(d, r.gpus)
     return {"capacity": rate / units, "unit_devices": r.gpus // units, "units": units, "unit": "requests/s",
@@ -324,7 +324,7 @@ def llm_shares(svc: Any, device: str, parts: list[tuple[dict[str, Any], int]],
     where it finds nothing (each option's units then stand as `llm_share` gives them)."""
     opt, limit = parts[0][0], sum(units * o["unit_devices"] for o, units in parts)
     r = _search_for(svc, device, share_rate, limit, opt["stack"])
-    if r.feasible and r.gpus is not None and r.deployment is not None and r.serve is not None:
+    if r.gpus is not None and r.deployment is not None and r.serve is not None:  # a miss too (said: missed_slo_note)
         return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit, opt["stack"]), opt["basis"])
     return None
 
@@ -338,7 +338,7 @@ def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate
     if units == opt["units"] and math.isclose(share_rate, opt["rate"], rel_tol=1e-12):
         return limit, opt["detail"]
     r = _search_for(svc, device, share_rate, limit, opt["stack"])
-    if r.feasible and r.gpus is not None and r.deployment is not None and r.serve is not None:
+    if r.gpus is not None and r.deployment is not None and r.serve is not None:  # a miss too (said: missed_slo_note)
         return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit, opt["stack"]), opt["basis"])
     whole, (what, replicas, prefill, layout) = opt["detail"], opt["unit_words"]
     many = ("replica" if units == 1 else "replicas") if prefill is None else \

@@ -240,7 +240,7 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
     (`fleet_mix_llm.serve_plan_search`)."""
     r = serve_plan_search(svc.model or "", serving_system(pool), rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
                           tuple(svc.dtypes), asked_stack(svc, pool.stack), llm_options(svc), SERVING_MAX_GPUS)
-    if not r.feasible or r.gpus is None or r.deployment is None:
+    if r.gpus is None or r.deployment is None:  # none found (a miss, `feasible` false, is used and said: hG57, hJ57)
         return r.why or "no deployment meets the SLOs"
     d, head = r.deployment, None
     if r.serve is not None and r.slo is not None:

@@ -366,14 +366,15 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                       max(budget, chosen["max_batch"]), k_chosen)
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
-        "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
+        "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": meets,
         "stack": engine.name, "router": ROUTER,
         "gpus": chosen["gpus"], "deployment": result["deployment"],
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
         "meets_slo_full_run": meets, "why": None if meets else missed_reason(result, slo, key, why_missed),
         "full_run_requests": n_full,
         "requests_clipped_to_context": n_clipped,
-        "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
+        "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "steady_output_tokens_per_s",
+                                         "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "power_w_per_gpu",
                                          "usd_per_million_tokens")},  # power as `serve` of the line (hU56)
         # next-best (`replica_search.next_best`): none with fewer accelerators than the answer, none that missed

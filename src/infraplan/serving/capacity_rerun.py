@@ -20,7 +20,7 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
     from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 
     d, slo = r.deployment, r.slo
-    if not r.feasible or d is None or slo is None or r.gpus is None or r.full_run_requests is None:
+    if d is None or slo is None or r.gpus is None or r.full_run_requests is None:
         return None
     args = ["infraplan", "serve", model, "--system", system, "--gpus", str(r.gpus), "--tp", str(d.tp), "--pp",
             str(d.pp)]

@@ -32,6 +32,8 @@ class Assumptions(Result):
     scheduler: str = Field(description="scheduler model")
     host_share: str | None = Field(None, description="the host watts per accelerator in power_w_per_gpu and "
                                    "joules_per_token, and where they come from")
+    per_token_basis: str | None = Field(None, description="the rate the per-token energy and cost are taken over "
+                                  "(serving.steady_state)")
 
 
 class PoolLayout(Result):
@@ -172,6 +174,13 @@ class ServingResult(SparseResult):
     output_tokens_per_s_while_arriving: float | None = Field(
         None, description="steady-state output tokens per second: tokens completed between the first and the last "
         "arrival over that window, no drain tail (serving.steady_state); null offline")
+    offered_output_tokens_per_s: float | None = Field(
+        None, description="offered output tokens per second: arrivals over the arrival window times the mean output "
+        "length; null offline")
+    steady_output_tokens_per_s: float | None = Field(
+        None, description="output tokens per second a fleet serving this load around the clock serves: the offered "
+        "rate where the run keeps up, its capacity where its queue grows (serving.steady_state); the per-token "
+        "energy and cost are taken over it; null offline (they are the whole run's)")
     input_tokens_per_s: float | None = Field(None, description="prompt tokens per second")
     requests_per_s: float | None = Field(None, description="completed requests per second")
     ttft_s: Percentiles | None = Field(None, description="time to first token, seconds")
@@ -198,11 +207,14 @@ class ServingResult(SparseResult):
     busy_fraction: float | None = Field(None, description="fraction of GPU time running iterations")
     power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
     energy_j: float | None = Field(None, description="joules over the simulated run")
-    joules_per_token: float | None = Field(None, description="joules per output token, accelerators incl. host share")
+    joules_per_token: float | None = Field(None, description="joules per output token, accelerators incl. host share, "
+                                           "at the steady served rate (steady_output_tokens_per_s)")
     device_joules_per_token: float | None = Field(None, description="joules per output token, accelerators alone (no "
-                                                  "host share): what a per-joule comparison owes the host figure")
+                                                  "host share): what a per-joule comparison owes the host figure; at "
+                                                  "the steady served rate")
     usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
-    usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens")
+    usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens at the steady "
+                                                 "served rate (steady_output_tokens_per_s)")
     usd_per_million_tokens_reason: str | None = Field(None, description="why the cost is null (no price)")
     iterations: int | None = Field(None, description="engine iterations simulated (count)")
     assumptions: Assumptions | None = Field(None, description="modelling assumptions")
@@ -299,14 +311,19 @@ class ServeSummary(Result):
 
     output_tokens_per_s: float = Field(description="output tokens per second")
     requests_per_s: float = Field(description="completed requests per second")
+    steady_output_tokens_per_s: float | None = Field(None, description="output tokens per second served at the "
+                                                     "steady state, which the per-token energy and cost are over "
+                                                     "(as `serve` gives it)")
     ttft_s: Percentiles = Field(description="time to first token, seconds")
     tpot_s: Percentiles = Field(description="time per output token, seconds")
     e2e_s: Percentiles = Field(description="end-to-end latency, seconds")
     slo_attainment: float = Field(description="fraction of requests meeting every SLO")
-    joules_per_token: float = Field(description="joules per output token, accelerators incl. host share")
+    joules_per_token: float = Field(description="joules per output token, accelerators incl. host share, at the "
+                                    "steady served rate")
     power_w_per_gpu: float = Field(description="watts per accelerator incl. host share, as `serve` of "
                                    "`serve_command` gives it")
-    usd_per_million_tokens: float | None = Field(description="USD per million output tokens (null: unpriced)")
+    usd_per_million_tokens: float | None = Field(description="USD per million output tokens at the steady served "
+                                                 "rate (null: unpriced)")
 
 
 class DeploymentOption(Result):
@@ -345,7 +362,8 @@ class ServingPlanResult(SparseResult):
         "how requests are spread over the replicas, as the probes and the whole run both take it: round_robin, in "
         "arrival order over the fleet's engines (a probe's replica gets its share of the full stream, serving."
         "replica_share)"))
-    feasible: bool = Field(description="a deployment meets the SLOs within the limit")
+    feasible: bool = Field(description="a deployment meets the SLOs within the limit, its probes and its whole run "
+                           "(false for a miss: `deployment` then holds the answer whose whole run missed, `why` says)")
     why: str | None = Field(None, description="why none does, or why the answer's whole run missed its SLO "
                                "(`meets_slo_full_run` false; `capacity_rerun.missed_reason`)")
     best_tpot_s: float | None = Field(None, description=(

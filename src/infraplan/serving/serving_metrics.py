@@ -24,7 +24,10 @@ iteration's tensor-core time over its duration: memory-bound decode sits near th
 range, compute-bound prefill near TDP (Splitwise's measured A100/H100 power: decode phases 45-80 % of TDP,
 prompt phases at TDP). The node's non-accelerator power (`host_power_w`, and its scale-up domain's switches outside
 the servers: NVL72's 50 W a GPU, `cluster.host_share.node_share_w`) is shared per accelerator and always on. No
-PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py) x wall time.
+PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py). Per output token (J,
+$ per million) at the steady served rate, not over the whole run's drain (`steady_state.served_tokens_per_s`, hJ57):
+(accelerators x (idle + host) W, or x $/s) over the served tokens/s, plus the run's dynamic joules per token;
+`energy_j` and `power_w_per_gpu` stay the whole run's (first arrival to last finish).
 """
 
 from __future__ import annotations
@@ -179,7 +182,13 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         busy_gpu_s = sum(p.busy_s * t for p, t in zip(pools, pool_tp, strict=True))
         active_gpu_s = sum((p.busy_s + p.compute_s) * t for p, t in zip(pools, pool_tp, strict=True))
         energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * active_gpu_s
-    usd = gpus * usd_per_hour * duration / 3600.0 if usd_per_hour is not None else None  # None: unpriced
+    # per token at the steady served rate (`steady_state.STEADY_BASIS`): the always-on watts and the price over the
+    # tokens served a second, the run's dynamic energy per token on top; offline, the whole run's rate (the same sums)
+    offered = steady_state.offered_tokens_per_s(arrival, out)
+    served = steady_state.served_tokens_per_s(arrival, e2e, out)
+    rate = served if served is not None else tokens_out / duration
+    dynamic_j = energy - gpus * (idle_w + host_w) * duration
+    usd = gpus * usd_per_hour / 3600.0 if usd_per_hour is not None else None  # USD a second; None: unpriced
     # `Requests` are sorted by arrival (stably): the last 1 % of arrivals are the last 1 % of rows
     last_arrivals_s = float(e2e[-max(1, len(e2e) // 100):].mean()) if len(e2e) else 0.0
     # over the SLO, by arrival (rows in arrival order); TPOT's over the requests of more than one output token
@@ -213,13 +222,16 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "busy_fraction": busy_gpu_s / (gpus * duration) if duration > 0 else 0.0,
         "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
         "energy_j": energy,
-        "joules_per_token": energy / tokens_out,
-        "device_joules_per_token": (energy - gpus * host_w * duration) / tokens_out,
+        "offered_output_tokens_per_s": offered,
+        "steady_output_tokens_per_s": served,
+        "joules_per_token": gpus * (idle_w + host_w) / rate + dynamic_j / tokens_out,
+        "device_joules_per_token": gpus * idle_w / rate + dynamic_j / tokens_out,
         "usd_per_hour_per_gpu": usd_per_hour,
-        "usd_per_million_tokens": usd / tokens_out * 1e6 if usd is not None else None,
+        "usd_per_million_tokens": usd / rate * 1e6 if usd is not None else None,
         **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
         "iterations": sum(p.iterations for p in pools),
         "assumptions": {"power": power_assumption(accelerator), "host_share": host_share_line(accelerator, system),
+                        "per_token_basis": steady_state.STEADY_BASIS,
                         "scheduler": f"continuous batching, chunked prefill, FCFS ({_policy_text(dep)}: fcfs mixes "
                                      "prefill with decode, prefill-first does not), "
                                      "KV reserved for prompt + output at admission (no preemption), round-robin "

@@ -1,4 +1,5 @@
-"""Steady-state output rate of an open-loop run: output tokens completed while requests still arrive.
+"""Steady-state output rate of an open-loop run: output tokens completed while requests still arrive, and the
+steady served rate the per-token cost and energy are taken over.
 
 The serving report's `output_tokens_per_s` is the whole run's: all output tokens over first arrival to last finish,
 the drain tail after the last arrival included. That is the benchmark convention (vLLM `benchmark_serving.py`
@@ -19,6 +20,22 @@ finish (ASSUMPTION: a steady decode pace within a request, the serving report's 
 first) / (out - 1)). All times are what the client sees (the front-end time included), as for the whole-run figure.
 None when the window is empty (offline: every request at t = 0; a single request).
 
+`served_tokens_per_s` (`steady_output_tokens_per_s`, hJ57): the rate a fleet serving this load around the clock
+serves, which its per-token cost and energy are taken over (`serving_metrics.summarize`): a provider's $ per million
+tokens is its fleet's cost per second over the tokens it serves per second at a sustained load. Where the run keeps
+up, the offered rate (arrival rate x mean output, `offered_tokens_per_s`): conservation; neither measured rate gives
+it (the whole run's drain, the window's ramp: Llama 3 70B chat at 2,000 requests/s on 632 H100, serve-plan's answer
+of README's plan example: whole run 193.7 k, while arriving 311.2 k, offered 385.8 k tokens/s, hG57). Where it does
+not, its capacity C: the work waiting grows by (offered - C) tokens a second and a new arrival waits for it at C, so
+the end-to-end latency of later arrivals grows by g = offered / C - 1 per second of arrival (first-come first-served,
+the fluid limit: conservation, no distribution assumed), and the served rate is C = offered / (1 + g) (`wait_growth`,
+least squares over the requests arriving in the later half of the arrival window: the first holds the ramp). A run
+that keeps up reads g = 0 up to its sampling noise (clipped at 0; a positive draw reads the rate low by g: 1 H100,
+Llama 3 8B fp8, chat at 10 requests/s, 4,000 requests: 1,957.6 of 1,958.3 tokens/s offered). Checked on an overload
+(the same at 40 requests/s: offered 7,833, g = 0.370, C = 5,718 tokens/s; tokens completed over the later half of the
+window 5,636, the last quarter 5,785, the whole window 5,299 with its ramp, the whole run 5,357). A closed loop's
+arrivals are its clients' cycles: its offered rate is the loop's own while they cycle.
+
 `short_run_note`: an open-loop `serve --rate` run whose arrivals span fewer than serve-plan's STEADY_SPANS mean
 end-to-end latencies (`serving.capacity_candidate`: a probe sends at least STEADY_SPANS x the requests a replica holds,
 rate x latency by Little's law) is mostly warm-up and drain: its latencies and SLO attainment are those of an engine
@@ -38,6 +55,13 @@ import numpy as np
 
 from infraplan.units import significant_text
 
+# What the per-token cost and energy are taken over (serving_metrics.summarize), said in the output
+STEADY_BASIS = ("per output token at the steady served rate (steady_output_tokens_per_s): a fleet that serves the "
+                "load around the clock pays its accelerators' price and idle + host power every second over the "
+                "tokens it serves each second, the run's dynamic energy per token on top; the served rate is the "
+                "offered rate (arrival rate x mean output) where the run keeps up, its capacity where it does not "
+                "(offered / (1 + g), g the end-to-end latency growth per second of arrival over the later half of "
+                "the arrival window); offline (every request at once): the whole run")
 STEADY_SPANS = 4  # mean latencies an open-loop run must span to read a steady state (serve-plan's probes:
 # `capacity_candidate`'s steady-state comment; `short_run_note`)
 
@@ -86,6 +110,36 @@ def tokens_per_s_while_arriving(arrival_s: np.ndarray, first_s: np.ndarray, fini
     if end_s <= start_s:
         return None
     return tokens_in_window(first_s, finish_s, output_tokens, start_s, end_s, tpot_s) / (end_s - start_s)
+
+
+def offered_tokens_per_s(arrival_s: np.ndarray, output_tokens: np.ndarray) -> float | None:
+    """The offered output rate, tokens/s: the arrival rate over the arrival window ((n - 1) gaps over its W seconds,
+    the rate a Poisson stream's sample estimates) times the mean output length; None offline (W = 0)."""
+    n = len(arrival_s)
+    window = float(arrival_s.max() - arrival_s.min()) if n > 1 else 0.0
+    return float(np.mean(output_tokens)) * (n - 1) / window if window > 0.0 else None
+
+
+def wait_growth(arrival_s: np.ndarray, e2e_s: np.ndarray) -> float:
+    """The least-squares slope of end-to-end latency on arrival time over the requests arriving in the later half of
+    the arrival window (the first holds the ramp from an empty engine; rows in any order), seconds per second, at
+    least 0."""
+    if len(arrival_s) < 2:
+        return 0.0
+    later = (arrival_s >= 0.5 * (float(arrival_s.min()) + float(arrival_s.max()))) & np.isfinite(e2e_s)
+    t, e = arrival_s[later], e2e_s[later]
+    if t.size < 2:
+        return 0.0
+    dt = t - t.mean()
+    spread = float(dt @ dt)
+    return max(0.0, float(dt @ (e - e.mean())) / spread) if spread > 0.0 else 0.0
+
+
+def served_tokens_per_s(arrival_s: np.ndarray, e2e_s: np.ndarray, output_tokens: np.ndarray) -> float | None:
+    """The steady served output rate, tokens/s (`STEADY_BASIS`): the offered rate over 1 + the later arrivals' wait
+    growth; None offline."""
+    offered = offered_tokens_per_s(arrival_s, output_tokens)
+    return None if offered is None else offered / (1.0 + wait_growth(arrival_s, e2e_s))
 
 
 def short_run_note(arrival_s: np.ndarray, result: dict[str, Any]) -> list[str]:

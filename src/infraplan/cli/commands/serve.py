@@ -131,6 +131,9 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         if r.output_tokens_per_s_while_arriving is not None:
             table.add_row("output throughput while arriving", fmt_rate(r.output_tokens_per_s_while_arriving, "tokens/s")
                           + " (first to last arrival, no drain tail; the line above: whole run, tail included)")
+        if r.steady_output_tokens_per_s is not None:  # what the per-token energy and cost are over (hJ57)
+            table.add_row("output throughput served, steady", fmt_rate(r.steady_output_tokens_per_s, "tokens/s")
+                          + " (the offered rate where the run keeps up; energy and cost per token are over it)")
         table.add_row("requests", f"{_num(r.requests_per_s, '.4g')} requests/s")
         front_end = r.deployment.front_end_s if r.deployment else 0.0
         ttft_label = (f"TTFT (incl. {fmt_seconds(front_end)} front end)" if front_end else

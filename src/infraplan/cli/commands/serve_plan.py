@@ -38,7 +38,7 @@ from infraplan.serving.results import DeploymentOption, ServingPlanResult
 
 def render_plan(r: ServingPlanResult) -> None:
     d, s, slo = r.deployment, r.serve, r.slo
-    if not r.feasible or d is None or s is None or slo is None:
+    if d is None or s is None or slo is None:  # none found (a miss is `feasible` false with its deployment, hJ57)
         console.print(f"no deployment found for {r.model} on {r.system} at {fmt_num(r.rate_per_s)} requests/s: "
                       f"{seconds_in_text(r.why or '')}", markup=False, soft_wrap=True)
         if r.requests_clipped_to_context:
@@ -55,7 +55,10 @@ def render_plan(r: ServingPlanResult) -> None:
     table = metric_table(f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
                          f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
                          f"TPOT ≤ {fmt_seconds(slo.tpot_s)}")
-    table.add_row("output throughput", fmt_rate(s.output_tokens_per_s, "tokens/s"))
+    table.add_row("output throughput", fmt_rate(s.output_tokens_per_s, "tokens/s") + " (whole run, drain included)")
+    if s.steady_output_tokens_per_s is not None:  # the rate the per-token rows are over (hJ57)
+        table.add_row("output throughput served, steady", fmt_rate(s.steady_output_tokens_per_s, "tokens/s")
+                      + " (energy and cost per token are over it)")
     for p, label in ((s.ttft_s, "TTFT"), (s.tpot_s, "TPOT"), (s.e2e_s, "end-to-end")):
         table.add_row(label, f"p50 {fmt_seconds(p.p50 or 0.0)} · p90 {fmt_seconds(p.p90 or 0.0)} · "
                       f"p99 {fmt_seconds(p.p99 or 0.0)}")
