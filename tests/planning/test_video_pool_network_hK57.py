@@ -3,8 +3,8 @@ plans and `video` give one ratio (hG57: 22.3x against 19.7x).
 
 Before: a CPU pool got the generic AI back-end Clos at the catalog's 200 Gb/s a socket (62,500 streams on
 xeon-8480: 3,346 switches in 4 tiers, 3.83 MW of fabric and misc of 33.81 MW IT) and an MSVP pool nothing. Now both
-are host-only pools (`device_money.host_network_only`): no back-end fabric, the host NIC in the host share, and the
-catalog's storage / front-end / management share of server power on both."""
+are host-only pools (`device_money`'s "Network" rule, `device_layout`): no back-end fabric, the host NIC in the host
+share, and the catalog's storage / front-end / management share of server power on both."""
 
 from __future__ import annotations
 

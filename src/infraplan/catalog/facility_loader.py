@@ -8,7 +8,6 @@ errors). Wherever a preset is accepted (location, fleet), a path to the user's o
 from __future__ import annotations
 
 import difflib
-import warnings
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
@@ -17,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from infraplan.catalog.file_checks import Bytes, BytesPerS, Watts
+from infraplan.catalog.file_checks import Bytes, BytesPerS, Watts, key_renamed
 from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.versioned_cache import versioned_cache
@@ -107,15 +106,11 @@ class OldCostKeyWarning(UserWarning):
 def cost_of_capital_renamed(data: Any) -> Any:
     """A cost file's (`--costs`, cluster/cost.CostOverrides) or economics.yaml's data with `cost_of_capital` (a
     fraction per year, its unit not in its name until 2026-12-05, hC57) read as `cost_of_capital_per_year`, with one
-    warning line at every read (`warn_explicit`: no once-per-process registry); both keys: ValueError (one line)."""
-    if not isinstance(data, dict) or OLD_COST_OF_CAPITAL_KEY not in data:
-        return data
-    if COST_OF_CAPITAL_KEY in data:
-        raise ValueError(f"give {COST_OF_CAPITAL_KEY} (a fraction per year) or its old name {OLD_COST_OF_CAPITAL_KEY}, "
-                         "not both")
-    warnings.warn_explicit(f"`{OLD_COST_OF_CAPITAL_KEY}` is read as `{COST_OF_CAPITAL_KEY}` (a fraction per year): "
-                           "rename the key", OldCostKeyWarning, __file__, 0, module=__name__)
-    return {(COST_OF_CAPITAL_KEY if k == OLD_COST_OF_CAPITAL_KEY else k): v for k, v in data.items()}
+    warning line at every read; both keys: ValueError (one line): `catalog.file_checks.key_renamed`, as a pool's old
+    price key."""
+    return key_renamed(data, COST_OF_CAPITAL_KEY, OLD_COST_OF_CAPITAL_KEY, "a fraction per year",
+                       f"`{OLD_COST_OF_CAPITAL_KEY}` is read as `{COST_OF_CAPITAL_KEY}` (a fraction per year): "
+                       "rename the key", OldCostKeyWarning)
 
 
 class Economics(Spec):

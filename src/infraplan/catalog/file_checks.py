@@ -17,6 +17,15 @@ says which field it may mean (`tdp_watts` -> `tdp_w`: the typo was reported only
 itself never named). Other problems follow the first, at most `SHOWN` of them, then their count. A union's branches
 report one error each for the same field: one is kept per field. The web API's request errors have the same
 did-you-mean (`web.app._field_hint`).
+
+Renamed keys (`key_renamed`): one mechanism for every input key renamed for its unit or meaning, a pool's `capex_usd`
+-> `price_usd_per_device` (planning/pool_price_key.py, hC48, session 45) and a cost file's or economics.yaml's
+`cost_of_capital` -> `cost_of_capital_per_year` (catalog/facility_loader.py, hC57): the old name is read as the new
+one with one warning line at every read (`warnings.warn_explicit` without a registry: `warnings.warn` shows a repeated
+text once per process, so a second run of the same file in one web server or test said nothing; the CLI prints it on
+stderr by its category, `cli.main._show_warning`), and both keys on one mapping are refused (ValueError, the schema's
+one line). The rename runs in the schema (a `mode="before"` validator), so the specs stay frozen and keep refusing
+unknown keys.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+import warnings
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
@@ -139,3 +149,24 @@ def problem_text(cls: type[BaseModel], errors: list[Any]) -> str:
         parts.append(f"{where}: {message}" if where else message)
     shown = "; ".join(parts[:SHOWN])
     return shown + (f"; and {len(parts) - SHOWN} more" if len(parts) > SHOWN else "")
+
+
+def renamed(data: dict[str, Any], new: str, old: str) -> dict[str, Any]:
+    """`data` with its key `old` named `new` (the keys' order kept)."""
+    return {(new if k == old else k): v for k, v in data.items()}
+
+
+def warn_renamed(line: str, category: type[Warning]) -> None:
+    """The one warning line of an old key read (module docstring, "Renamed keys": at every read)."""
+    warnings.warn_explicit(line, category, __file__, 0, module=__name__)
+
+
+def key_renamed(data: Any, new: str, old: str, meaning: str, line: str, category: type[Warning]) -> Any:
+    """`data` (a mapping a schema validates) with `old` read as `new` and `line` warned (as `category`); unchanged
+    without `old`; both keys: ValueError "give `new` (`meaning`) or its old name `old`, not both"."""
+    if not isinstance(data, dict) or old not in data:
+        return data
+    if new in data:
+        raise ValueError(f"give {new} ({meaning}) or its old name {old}, not both")
+    warn_renamed(line, category)
+    return renamed(data, new, old)

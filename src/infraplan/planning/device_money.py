@@ -18,7 +18,7 @@ per device-hour whichever command prices it.
   generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
   (the pool's `host_power_w`, else the device YAML's) in whole hosts of its `modules_per_host` (`VIDEO_HOST_LAYOUT`
   air-cooled), racked by the cooling's power limit and the host's height (`host_rack_units`).
-- Network, one rule for the two kinds of host-only pool (`host_network_only`: a CPU socket, a video ASIC; hK57):
+- Network, one rule for the two kinds of host-only pool (a CPU socket, a video ASIC; hK57; `device_layout`):
   they serve inference (video transcoding, CPU ranking) from front-end hosts, not from the AI back-end fabric (the
   CPU presets are refused for training, `Cluster.require_accelerator`), so neither gets a scale-out Clos: the host
   NIC is in its host share (xeon-8480's 150 W: "a NIC"; MSVP's Yosemite V3-class share), and storage, front-end
@@ -156,17 +156,11 @@ def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, pri
                          server_life_years=lifetime_years, load_factor=load_factor)
 
 
-def host_network_only(device: str) -> bool:
-    """Whether a pool of `device` is a host-only pool (a CPU socket or a video ASIC): front-end hosts with no AI
-    back-end fabric (module docstring, "Network")."""
-    return is_video_device(device) or Cluster.resolve(device).accelerator.kind == "cpu"
-
-
 def device_layout(device: str, devices: int | None = None, host_power_w: float | None = None) -> ServerLayout:
     """The power layout of `devices` of `device`: a system's own fabric at exactly the system's size, else the
     system's node (scale-up domain, host) on the generic fabric built for the devices (`built_load`); a CPU's node
-    with no back-end NICs (`host_network_only`: no fabric); a video ASIC's CPU host. `host_power_w` (a pool's host
-    share per device) replaces the node's, as the power side uses it."""
+    with no back-end NICs (module docstring, "Network": no fabric); a video ASIC's CPU host. `host_power_w` (a pool's
+    host share per device) replaces the node's, as the power side uses it."""
     if is_video_device(device):
         return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
     base = Cluster.resolve(device).layout

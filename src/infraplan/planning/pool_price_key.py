@@ -6,17 +6,18 @@ money spent out. The input is now `price_usd_per_device` (the price of one devic
 cost model's server price per accelerator, cluster/cost.py). The old key is still read, as the new one, for users'
 files, with one warning per file read naming its pools; both keys on one pool are refused (one line, exit 2).
 
-The rename is done in the schema (a `mode="before"` validator), so the specs stay frozen and keep refusing unknown
-keys: the file-level validator (`ScenarioSpec`, `FleetSpec`) renames every pool's old key and warns once; a pool
-validated alone (`PoolSpec(...)`) renames and warns on its own. The web answers with the same line in its result
-(`old_price_key_warning`: a plan's and a compare's `warnings`, a fleet-mix's `warnings`), where the CLI prints it on
-stderr.
+The rename is done in the schema (a `mode="before"` validator; the mechanism, `catalog.file_checks.key_renamed`, is
+every renamed key's), so the specs stay frozen and keep refusing unknown keys: the file-level validator
+(`ScenarioSpec`, `FleetSpec`) renames every pool's old key and warns once; a pool validated alone (`PoolSpec(...)`)
+renames and warns on its own. The web answers with the same line in its result (`old_price_key_warning`: a plan's
+and a compare's `warnings`, a fleet-mix's `warnings`), where the CLI prints it on stderr.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
+
+from infraplan.catalog.file_checks import key_renamed, renamed, warn_renamed
 
 PRICE_KEY = "price_usd_per_device"
 OLD_PRICE_KEY = "capex_usd"
@@ -35,12 +36,6 @@ def _line(pools: list[str]) -> str:
             f"price per device; a plan's `{OLD_PRICE_KEY}` is the money it spends): rename the key")
 
 
-def _warn(pools: list[str]) -> None:
-    """One warning line; `warn_explicit` without a registry shows it at every file read (`warnings.warn` shows a
-    repeated text once per process: a second run of the same file in one web server or test said nothing)."""
-    warnings.warn_explicit(_line(pools), OldPriceKeyWarning, __file__, 0, module=__name__)
-
-
 def old_price_key_warning(data: Any) -> str | None:
     """The warning line reading a scenario's or fleet spec's `data` prints (the CLI: `infraplan: warning: ...` on
     stderr), or None where no pool has the old key only: the web puts it in its answer (the warning itself reaches
@@ -54,19 +49,13 @@ def _old_only(pool: Any) -> bool:
     return isinstance(pool, dict) and OLD_PRICE_KEY in pool and PRICE_KEY not in pool
 
 
-def _renamed(pool: dict[str, Any]) -> dict[str, Any]:
-    return {(PRICE_KEY if k == OLD_PRICE_KEY else k): v for k, v in pool.items()}
-
-
 def pool_price_renamed(data: Any) -> Any:
     """A pool's data with `capex_usd` read as `price_usd_per_device` (a warning); both keys: ValueError (the spec's
-    one line)."""
-    if isinstance(data, dict) and OLD_PRICE_KEY in data and PRICE_KEY in data:
-        raise ValueError(f"give {PRICE_KEY} (the price of one device) or its old name {OLD_PRICE_KEY}, not both")
-    if _old_only(data):
-        _warn([str(data.get("name", "?"))])
-        return _renamed(data)
-    return data
+    one line): `catalog.file_checks.key_renamed`, as a cost file's old cost-of-capital key."""
+    if not isinstance(data, dict) or OLD_PRICE_KEY not in data:
+        return data
+    return key_renamed(data, PRICE_KEY, OLD_PRICE_KEY, "the price of one device", _line([str(data.get("name", "?"))]),
+                       OldPriceKeyWarning)
 
 
 def pools_price_renamed(data: Any) -> Any:
@@ -75,5 +64,5 @@ def pools_price_renamed(data: Any) -> Any:
     pools = data.get("pools") if isinstance(data, dict) else None
     if not isinstance(pools, list) or not any(_old_only(p) for p in pools):
         return data
-    _warn([str(p.get("name", "?")) for p in pools if _old_only(p)])
-    return {**data, "pools": [_renamed(p) if _old_only(p) else p for p in pools]}
+    warn_renamed(_line([str(p.get("name", "?")) for p in pools if _old_only(p)]), OldPriceKeyWarning)
+    return {**data, "pools": [renamed(p, PRICE_KEY, OLD_PRICE_KEY) if _old_only(p) else p for p in pools]}

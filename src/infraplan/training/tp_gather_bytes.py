@@ -45,12 +45,12 @@ def te_gather_records(records: tuple[Collective, ...]) -> tuple[Collective, ...]
 
 def quantised_gather_deltas(fabric: Fabric, records: tuple[Collective, ...], fwd_ratio: ArrayLike,
                             bwd_ratio: ArrayLike, one: bool,
-                            bwd_records: tuple[Collective, ...] | None = None) -> tuple[ArrayLike, ArrayLike]:
+                            bwd_records: tuple[Collective, ...]) -> tuple[ArrayLike, ArrayLike]:
     """(forward, backward) change of the TP time when the all-gathers move `fwd_ratio` / `bwd_ratio` of their
     bf16 bytes (module docstring), each against the bf16 price of the same records: forward those of `records`,
-    backward those of `bwd_records` (`BACKWARD_GATHER_RECORDS`; None: `records`')."""
+    backward those of `bwd_records` (`BACKWARD_GATHER_RECORDS`; False: `records`')."""
     gathers = te_gather_records(records)
-    back = te_gather_records(bwd_records) if bwd_records is not None and BACKWARD_GATHER_RECORDS else gathers
+    back = te_gather_records(bwd_records) if BACKWARD_GATHER_RECORDS else gathers
     if not gathers and not back:
         return 0.0, 0.0
     base = collective_times(fabric, gathers, "tp", one)
