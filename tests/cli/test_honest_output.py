@@ -66,6 +66,12 @@ def test_a_serving_result_below_half_its_slo_says_so(capsys) -> None:
     # (`serving.steady_state.short_run_note`, hO, session 53)
     assert len(data["warnings"]) == 2 and "meet the SLO" in data["warnings"][1]
     assert data["warnings"][0].startswith("open loop: the 200 requests arrive over")
+    # too short to read a steady state (1.1 s of arrivals under 4 first-arrival latencies): no steady served rate, so
+    # its per-token cost and energy are the whole run's and its draw is no steady one above TDP + host (lead, session
+    # 57: hJ57's estimate read 35.4 k tokens/s "served" here where the whole run did 2.6 k, hO57)
+    assert data["steady_output_tokens_per_s"] is None
+    assert data["joules_per_token"] == pytest.approx(data["energy_j"] / (data["output_tokens_per_s"]
+                                                                         * data["duration_s"]), rel=1e-9)
     assert main(OVERLOADED) == 0
     assert "warning: only" in capsys.readouterr().out
 

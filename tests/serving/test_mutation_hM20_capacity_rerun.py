@@ -38,11 +38,17 @@ def test_weights_and_kv_dtypes_each_from_their_own_field(plan: ServingPlanResult
     assert (_flag(argv, "--dtype"), _flag(argv, "--kv-dtype")) == ("bf16", "fp8")
 
 
-def test_an_infeasible_answer_has_no_line_even_with_a_deployment(plan: ServingPlanResult) -> None:
-    """No deployment meets the SLOs: nothing to rerun, whatever fields a caller's copy still holds."""
+def test_an_answer_without_a_deployment_has_no_line_and_a_miss_keeps_its_line(plan: ServingPlanResult) -> None:
+    """No deployment: nothing to rerun, whatever fields a caller's copy still holds. A miss (its probes met the SLOs,
+    its full run did not: `feasible` false since hJ57, `meets_slo_full_run` false) keeps its deployment and its line:
+    plan and fleet-mix rerun it with the miss said (hG57), so the line is the run they price (was: `feasible` false
+    meant no answer, hM20)."""
     assert serve_command(plan, "llama3-8b", "dgx-h100-superpod", None, 100, 50, 0, None) is not None
-    r = plan.model_copy(update={"feasible": False})
+    r = plan.model_copy(update={"feasible": False, "deployment": None})
     assert serve_command(r, "llama3-8b", "dgx-h100-superpod", None, 100, 50, 0, None) is None
+    miss = plan.model_copy(update={"feasible": False, "meets_slo_full_run": False})
+    assert serve_command(miss, "llama3-8b", "dgx-h100-superpod", None, 100, 50, 0, None) == \
+        serve_command(plan, "llama3-8b", "dgx-h100-superpod", None, 100, 50, 0, None)
 
 
 def test_a_fractional_rate_is_written_as_asked(plan: ServingPlanResult) -> None:

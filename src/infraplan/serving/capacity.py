@@ -110,6 +110,7 @@ from infraplan.serving.replica_search import (
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
+from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.steady_state import STEADY_SPANS
 from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
@@ -375,8 +376,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "requests_clipped_to_context": n_clipped,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "steady_output_tokens_per_s",
                                          "ttft_s", "tpot_s", "e2e_s",
-                                         "slo_attainment", "joules_per_token", "power_w_per_gpu",
-                                         "usd_per_million_tokens")},  # power as `serve` of the line (hU56)
+                                         "slo_attainment", "joules_per_token", "power_w_per_gpu",  # power as
+                                         "steady_power_w_per_gpu", "usd_per_million_tokens")},  # `serve` (hU56)
         # next-best (`replica_search.next_best`): none with fewer accelerators than the answer, none that missed
         "alternatives": next_best(options, runs, chosen),
         "candidates_evaluated": evaluated,
@@ -387,7 +388,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "notes": [*versioned, *what_if_notes(acc, engine.ref, collectives=prices_collectives(result["deployment"])),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
-                  *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape)],
+                  *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape),
+                  *steady_power_note(result, acc, sys_spec)],  # its steady draw above TDP + host (hO57)
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

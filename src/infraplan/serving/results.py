@@ -32,8 +32,7 @@ class Assumptions(Result):
     scheduler: str = Field(description="scheduler model")
     host_share: str | None = Field(None, description="the host watts per accelerator in power_w_per_gpu and "
                                    "joules_per_token, and where they come from")
-    per_token_basis: str | None = Field(None, description="the rate the per-token energy and cost are taken over "
-                                  "(serving.steady_state)")
+    per_token_basis: str | None = Field(None, description="the rate per-token energy and cost are over (steady_state)")
 
 
 class PoolLayout(Result):
@@ -100,9 +99,8 @@ class LLMDeployment(SparseResult):
     prefill: PoolLayout | None = Field(None, description="the prefill pool's layout (disaggregated)")
     decode: PoolLayout | None = Field(None, description="the decode pool's layout (disaggregated)")
     front_end_s: float = Field(0.0, description="the stack's front-end time per request (HTTP server, tokenizer, "
-                               "hand-off to the engine, first token streamed back), included in every TTFT and "
-                               "end-to-end latency (seconds); 0 offline (an in-process batch, as trtllm-bench and "
-                               "MLPerf Offline run)")
+                               "hand-off to the engine, first token streamed back), in every TTFT and end-to-end "
+                               "latency (seconds); 0 offline (an in-process batch, as trtllm-bench, MLPerf Offline)")
 
 
 class LLMSlo(Result):
@@ -205,7 +203,8 @@ class ServingResult(SparseResult):
     mean_input_tokens: float | None = Field(None, description="mean prompt length, tokens")
     mean_output_tokens: float | None = Field(None, description="mean output length, tokens")
     busy_fraction: float | None = Field(None, description="fraction of GPU time running iterations")
-    power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
+    power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share, the whole run's mean")
+    steady_power_w_per_gpu: float | None = Field(None, description="the same at steady_output_tokens_per_s")
     energy_j: float | None = Field(None, description="joules over the simulated run")
     joules_per_token: float | None = Field(None, description="joules per output token, accelerators incl. host share, "
                                            "at the steady served rate (steady_output_tokens_per_s)")
@@ -320,8 +319,9 @@ class ServeSummary(Result):
     slo_attainment: float = Field(description="fraction of requests meeting every SLO")
     joules_per_token: float = Field(description="joules per output token, accelerators incl. host share, at the "
                                     "steady served rate")
-    power_w_per_gpu: float = Field(description="watts per accelerator incl. host share, as `serve` of "
-                                   "`serve_command` gives it")
+    power_w_per_gpu: float = Field(description="watts per accelerator incl. host share, the whole run's mean, as "
+                                   "`serve` of `serve_command` gives it")
+    steady_power_w_per_gpu: float | None = Field(None, description="the same at the steady served rate")
     usd_per_million_tokens: float | None = Field(description="USD per million output tokens at the steady served "
                                                  "rate (null: unpriced)")
 

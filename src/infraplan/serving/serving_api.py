@@ -52,6 +52,7 @@ from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.results import ImageServingResult, ServingResult
+from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.workloads import (
     Requests,
@@ -370,6 +371,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         few = given_requests is not None and len(reqs) < CLOSED_LOOP_REQUESTS_PER_CLIENT * clients
         notes.append(few_requests_note(len(reqs), clients) if few else little)
     notes += steady_state.short_run_note(reqs.arrival_s, result) if rate and not closed else []  # hO, session 53
+    notes += steady_power_note(result, acc, sys_spec)  # a steady draw above TDP + host: its J/token reads high (hO57)
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "

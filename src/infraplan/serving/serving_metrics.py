@@ -27,7 +27,14 @@ the servers: NVL72's 50 W a GPU, `cluster.host_share.node_share_w`) is shared pe
 PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py). Per output token (J,
 $ per million) at the steady served rate, not over the whole run's drain (`steady_state.served_tokens_per_s`, hJ57):
 (accelerators x (idle + host) W, or x $/s) over the served tokens/s, plus the run's dynamic joules per token;
-`energy_j` and `power_w_per_gpu` stay the whole run's (first arrival to last finish).
+`energy_j` and `power_w_per_gpu` stay the whole run's (first arrival to last finish: energy_j = power_w_per_gpu x
+accelerators x duration_s); `steady_power_w_per_gpu` is the draw at the steady served rate, (idle + host) W + the
+dynamic joules per token x the served tokens/s over the accelerators (joules_per_token x served rate / accelerators,
+hO57): the drain after the last arrival idles the accelerators and lowers the whole run's mean (hG57's 632 H100 at
+2,000 chat requests/s: half the run is drain). The dynamic joules per token are the whole run's, ramp and drain in
+(their batches are small): high, by 36 % on that example (1.13 J against 0.83 J measured over the later half of the
+arrival window; validation/notes/product_review_tried.md, hO session 57), and `steady_power_note` says a steady draw
+above TDP + host.
 """
 
 from __future__ import annotations
@@ -221,6 +228,9 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "mean_output_tokens": float(out.mean()),
         "busy_fraction": busy_gpu_s / (gpus * duration) if duration > 0 else 0.0,
         "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
+        # the draw at the steady served rate: always-on watts + dynamic J/token x tokens/s (= joules_per_token x
+        # rate / gpus); offline the whole run's (the same sums)
+        "steady_power_w_per_gpu": idle_w + host_w + dynamic_j / tokens_out * rate / gpus,
         "energy_j": energy,
         "offered_output_tokens_per_s": offered,
         "steady_output_tokens_per_s": served,
@@ -237,3 +247,25 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
                                      "KV reserved for prompt + output at admission (no preemption), round-robin "
                                      "routing over replicas"},
     }
+
+
+def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: System) -> list[str]:
+    """The note of a run (its `summarize` dict) whose steady draw per accelerator is above the most its power model
+    lets it draw (TDP + host share: an iteration draws at most TDP, `POWER_ASSUMPTION`): `steady_power_w_per_gpu`
+    (and joules_per_token) scale the whole run's dynamic joules per token by the steady served rate, and the run's
+    ramp from an empty engine and drain after its last arrival run small batches, many joules per token (hO57:
+    Llama 3 70B fp8 chat at 2,000 requests/s on 632 H100, 124,265 requests: 1.13 J/token dynamic, 1,341 W steady over
+    a 1,275 W ceiling; 1,988,240 requests: 0.86 J/token, 1,172 W); a run too short to read a served rate has none
+    (`steady_state.served_tokens_per_s`: tests/cli/test_honest_output.py's 200 requests in 1.1 s read 35.4 k tokens/s
+    "served", 7,455 W, before it). None where it is under, or nothing ran."""
+    steady = result.get("steady_power_w_per_gpu")
+    idle_w, host_w = power_terms(accelerator, system)
+    ceiling = accelerator.tdp_w + host_w
+    if steady is None or result.get("steady_output_tokens_per_s") is None or steady <= ceiling:
+        return []
+    return [f"steady_power_w_per_gpu {steady:,.0f} W is above the {ceiling:,.0f} W an accelerator and its host share "
+            f"draw at most (TDP {accelerator.tdp_w:,.0f} W + {host_w:,.4g} W): it and joules_per_token scale the "
+            "whole run's dynamic joules per token by the steady served rate, and one reads high (the run's ramp "
+            "from an empty engine and drain after its last arrival run small batches, more joules per token than "
+            "the steady state; a short overloaded run's queue has no time to build, so its served rate reads near "
+            "the offered one): more requests shrink both"]

@@ -42,6 +42,21 @@ from infraplan.serving.results import ImageServingResult, ImageSlo, Percentiles,
 from infraplan.serving.serving_api import estimate_serving
 
 
+def power_text(whole_w: float | None, steady_w: float | None) -> str:
+    """The power row of `serve` and serve-plan: the draw at the steady served rate where the run has one (an open or
+    closed loop's arrivals), the whole run's mean beside it (its drain idles the accelerators, hO57); else the whole
+    run's."""
+    whole = f"{_num(whole_w, ',.0f')} W"
+    if steady_w is None:
+        return whole
+    return f"{steady_w:,.0f} W at the steady served rate ({whole} over the whole run, drain included)"
+
+
+def _power_text(r: ServingResult | ImageServingResult) -> str:
+    steady = r.steady_power_w_per_gpu if isinstance(r, ServingResult) and r.steady_output_tokens_per_s else None
+    return power_text(r.power_w_per_gpu, steady)
+
+
 def _latency_row(table: Table, label: str, p: Percentiles | None) -> None:
     if p is None or p.p50 is None or p.p90 is None or p.p99 is None:
         table.add_row(label, "-")
@@ -162,7 +177,7 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         table.add_row("SLO attainment", f"- (no SLO: {flags} or a workload's)")
     else:
         table.add_row("SLO attainment", fmt_percent(r.slo_attainment) + _slo_counted(r, slo_given))
-    table.add_row("power per accelerator (with host share)", f"{_num(r.power_w_per_gpu, ',.0f')} W")
+    table.add_row("power per accelerator (with host share)", _power_text(r))
     table.add_row("simulated", f"{_num(r.requests, ',')} requests over {fmt_seconds(r.duration_s or 0.0)}")
     console.print(table)
     band = getattr(r, "error_band", None)  # LLM results carry one (README "Error bands"); image results none

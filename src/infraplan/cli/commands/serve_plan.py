@@ -15,6 +15,7 @@ from infraplan.cli.commands._output import (
     print_serving_bands,
     seconds_in_text,
 )
+from infraplan.cli.commands.serve import power_text
 from infraplan.cli.options import (
     ACCELERATORS,
     ACCEPTANCE,
@@ -64,7 +65,8 @@ def render_plan(r: ServingPlanResult) -> None:
                       f"p99 {fmt_seconds(p.p99 or 0.0)}")
     table.add_row("SLO attainment", f"{s.slo_attainment * 100:.1f} %")
     table.add_row("energy per output token (with host share)", f"{fmt_num(s.joules_per_token, 4)} J")
-    table.add_row("power per accelerator (with host share)", f"{s.power_w_per_gpu:,.0f} W")  # as `serve` says it
+    table.add_row("power per accelerator (with host share)",  # as `serve` says it
+                  power_text(s.power_w_per_gpu, s.steady_power_w_per_gpu if s.steady_output_tokens_per_s else None))
     table.add_row("cost", f"${fmt_num(s.usd_per_million_tokens, 4)} per million output tokens"
                   if s.usd_per_million_tokens is not None else
                   f"not priced: no catalogued server price for {r.accelerator} (`serve --usd-per-hour` prices it)")
