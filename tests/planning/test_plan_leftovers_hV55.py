@@ -59,10 +59,12 @@ def test_one_server_a_phase_is_proven_optimal(long_price: float) -> None:
     assert plan.optimality_gap_fraction == pytest.approx(0.0, abs=1e-6)
 
 
+# hN57 (a site's building reused, planning/site_building.py): capex 7,289,844 / 9,386,697.1 / 10,422,949.6 and gaps
+# 0.0344 / 0.250 / 0.202 until then; the bound's facility is its floor (purchase_bound.facility_floor)
 @pytest.mark.parametrize(("spec", "capex", "gap"), [
-    (lambda: _grows(), 7289844.0, 0.0344),
-    (lambda: _grows(spare_probability=0.99), 9386697.1, 0.250),
-    (lambda: _grows(redundancy_racks=1), 10422949.6, 0.202),
+    (lambda: _grows(), 6276858.0, 0.0377),
+    (lambda: _grows(spare_probability=0.99), 7556127.3, 0.201),
+    (lambda: _grows(redundancy_racks=1), 9376663.4, 0.254),
 ])
 def test_the_purchase_bound_is_below_the_answer(spec: Any, capex: float, gap: float) -> None:
     plan = plan_scenario(spec(), optimality_gap=True)
@@ -78,8 +80,9 @@ def test_plan_refresh_as_capex_has_a_gap() -> None:
     spec = load_scenario(str(EXAMPLES / "plan-refresh.yaml"))
     spec = spec.model_copy(update={"policy": spec.policy.model_copy(update={"objective": "capex"})})
     plan = plan_scenario(spec, optimality_gap=True)
-    assert plan.objective_value == pytest.approx(5146487.3, abs=1.0)
-    assert plan.objective_lower_bound == pytest.approx(4751435.5, abs=1.0)  # 7.68 % below
+    # hN57: 5,146,487.3 and 4,751,435.5 (7.68 %) until the refresh reused the site's building (site_building.py)
+    assert plan.objective_value == pytest.approx(4074954.5, abs=1.0)
+    assert plan.objective_lower_bound == pytest.approx(3747443.9, abs=1.0)  # 8.04 % below
     assert plan.optimality_solves == 1
 
 

@@ -42,7 +42,10 @@ def test_a_server_past_its_life_retires_and_is_bought_again() -> None:
     got = [(ph.phase, ph.devices, ph.new_devices, ph.retired_devices) for ph in plan.phases]
     assert got == [("2025", 8, 8, 0), ("2028", 8, 0, 0), ("2031", 8, 8, 8)]
     first, mid, last = plan.phases
-    assert mid.capex_usd == 0.0 and last.capex_usd == pytest.approx(first.capex_usd)  # the refresh is paid again
+    # the refresh pays its server and network again, not the building (hN57, planning/site_building.py): $498,037
+    # then $362,200, the server's 10.06 kW x $13.50/W = $135,837 of facility less (both $498,037 until then)
+    assert mid.capex_usd == 0.0 and first.capex_usd == pytest.approx(498037.0, abs=1.0)
+    assert last.capex_usd == pytest.approx(362200.0, abs=1.0)
     for ph in plan.phases:  # the phase's power is the facility power of the fleet in service
         assert ph.facility_power_w == pytest.approx(sum(r.facility_power_w for r in plan.pools if r.phase == ph.phase))
     assert not any("lifetime_years" in w for w in plan.warnings)
@@ -57,7 +60,10 @@ def test_refresh_with_buys_the_successor_from_the_retiring_phase() -> None:
     assert [ph.retired_devices for ph in plan.phases] == [0, 8, 8]  # 2028: the H100 pool's whole fleet
     assert any("pool h100's last 8 devices retire at their 3-year lifetime_years" in n for n in plan.notes)
     b200 = [r for r in plan.pools if r.pool == "h100-refresh"]
-    assert plan.phases[1].capex_usd == pytest.approx(b200[0].fleet_value_usd)  # bought at the catalog's B200 price
+    # bought at the catalog's B200 price; hN57: less the building the retired H100 server held (10.06 kW x $13.50/W
+    # = $135,837; planning/site_building.py): $515,813.5 of its $651,650.5 fleet value (all of it until then)
+    assert b200[0].fleet_value_usd == pytest.approx(651650.5, abs=1.0)
+    assert plan.phases[1].capex_usd == pytest.approx(515813.5, abs=1.0)
     assert b200[0].fleet_value_usd != pytest.approx(plan.pools[0].fleet_value_usd)
 
 
@@ -119,5 +125,5 @@ def test_the_refresh_example_as_the_readme_prints_it() -> None:
     assert [(r.phase, r.pool, r.devices, r.new_devices, r.retired_devices) for r in plan.pools] == [
         ("2025", "h100", 64, 0, 0), ("2028", "h100", 72, 8, 0), ("2030", "h100", 8, 0, 64),
         ("2030", "h100-refresh", 56, 56, 0)]
-    assert plan.phases[2].capex_usd == pytest.approx(4.33e6, rel=2e-3)
+    assert plan.phases[2].capex_usd == pytest.approx(3.26e6, rel=2e-3)  # $4.33 M until hN57 (the building reused)
     assert plan.phases[2].facility_power_w == pytest.approx(129.2e3, rel=1e-3)

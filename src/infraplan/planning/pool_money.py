@@ -64,6 +64,7 @@ class PoolMoney:
     embodied_co2_t_per_year: float | None = None  # `facility`'s embodied share per year (None: no catalog figure)
     embodied_co2_reason: str | None = None  # why it is None
     load_factor: float = 1.0  # the site's, its energy's: average / peak power (hC57: the pool's average draw)
+    facility_capex_usd: float | None = None  # capex_usd's facility part, IT W x the site's $/W (planning/site_building)
 
     @property
     def facility_average_w(self) -> float:
@@ -105,7 +106,7 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
                      None if no_price else m.annual.tco_usd_per_year, m.energy_mwh_per_year, m.co2_t_per_year,
                      m.devices_per_rack, no_price, m.embodied_co2_t_per_year,
                      None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, pool_ref(pool)),
-                     s.load_factor)
+                     s.load_factor, None if no_price else m.capex_usd["facility"])
 
 
 def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:

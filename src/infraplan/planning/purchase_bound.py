@@ -20,36 +20,73 @@ caps at the reference watts per device as the fleet bound's) is at most every an
 wherever the pool has a fleet, its N+k racks on the base included). The bound is loose where a first server's rack
 and fabric share is most of its capex (the least increment is a server without them), and it counts the purchases
 of the devices used, not their spare nodes: the gap says how loose (plan-refresh.yaml as capex: 7.7 %).
+
+With planning/site_building.py's SITE_BUILDING_REUSE (hN57) F is the capex less its facility part, and a site's
+facility is bounded apart by its floor (`facility_floor`): plan-refresh as capex 8.0 %, one server a purchase still
+optimal.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from infraplan.planning import site_building
 from infraplan.planning.phased_mix import MixOption, solve_phased_bound
-from infraplan.planning.pool_money import node_devices
+from infraplan.planning.pool_money import PoolMoney, node_devices
 from infraplan.planning.scenario_bound import spare_nodes_by_count
 from infraplan.planning.scenario_caps import scenario_mix
-from infraplan.planning.scenario_report import base_capex, packed, whole_base
+from infraplan.planning.scenario_report import base_capex, base_money, packed, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Optimality, too_many_counts
 
 
-def least_increments(spec: ScenarioSpec, most: list[int]) -> tuple[np.ndarray, float]:
+def _bound_value(m: PoolMoney) -> float:
+    """A count's capex in the bound: with SITE_BUILDING_REUSE less its facility part (a site's facility spend is
+    >= 0 and charged apart, planning/site_building.py: the bound stays below the objective)."""
+    facility = float(m.facility_capex_usd or 0.0) if site_building.SITE_BUILDING_REUSE else 0.0
+    return float(m.capex_usd or 0.0) - facility
+
+
+def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray) -> tuple[np.ndarray, float]:
     """Per pool the least capex per device added from one whole server count to the next (at least 0: module
     docstring), over 0 .. the most servers the plan can report (`most` devices' servers and their spare nodes, the
     base's); and the bases' packed - unpacked value where negative, summed (the first phase's `value_before`)."""
     out, base_terms, bases = [], 0.0, whole_base(spec)[:, 0]
+    least_w: list[float] = []  # per pool the least IT W per device over those counts (`facility_floor`)
     for p, pool in enumerate(spec.pools):
         g = node_devices(pool)
         top = -(-most[p] // g)
         base = int(bases[p]) // g
         reach = max(top + int(spare_nodes_by_count(spec, pool, top)[top]), base, 1)
-        value = [0.0] + [float(packed(spec, pool, n * g).capex_usd or 0.0) for n in range(1, reach + 1)]
+        counts = [packed(spec, pool, n * g) for n in range(1, reach + 1)]
+        value = [0.0] + [_bound_value(m) for m in counts]
+        least_w.append(min(m.it_w / m.devices for m in counts))
         out.append(max(0.0, min(b - a for a, b in zip(value, value[1:], strict=False)) / g))
         if base:  # the first phase spends from the base's unpacked value (module docstring)
-            base_terms += value[base] - float(base_capex(spec, pool, base * g) or 0.0)
-    return np.array(out), base_terms
+            unpriced = base_capex(spec, pool, base * g) is None
+            base_terms += value[base] - (0.0 if unpriced else _bound_value(base_money(spec, pool, base * g)))
+    return np.array(out), base_terms - facility_floor(spec, least_w, cost)
+
+
+def facility_floor(spec: ScenarioSpec, least_w: list[float], cost: np.ndarray) -> float:
+    """With SITE_BUILDING_REUSE the bound's facility part (planning/site_building.py): a site's facility spend over
+    the phases is its held W's growth, at least max(0, its last phase's IT - its bases' IT) at the least facility $/W
+    of its pools; the last phase's IT is at least each pool's devices in service x its least IT W per device. So each
+    pool's devices in the last phase cost that $/W x its least W (`cost`'s last column, set here) and the bases' IT x
+    that $/W is returned, to subtract (dropping the max(0, .) keeps it a lower bound). 0 with the toggle off."""
+    if not site_building.SITE_BUILDING_REUSE:
+        return 0.0
+    bases, held = whole_base(spec)[:, 0], 0.0
+    for site in spec.sites:
+        mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]
+        rates = [float(m.facility_capex_usd or 0.0) / m.it_w for p in mine
+                 if (m := packed(spec, spec.pools[p], node_devices(spec.pools[p]))).it_w > 0]
+        rate = min(rates, default=0.0)
+        for p in mine:
+            cost[p, -1] = rate * least_w[p]
+            if bases[p] > 0:
+                held += rate * base_money(spec, spec.pools[p], int(bases[p])).it_w
+    return held
 
 
 def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, watts: np.ndarray,
@@ -59,10 +96,11 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
     refused = too_many_counts(sum(-(-m // gp) for m, gp in zip(most, g, strict=True)), answer_cost)
     if refused is not None:
         return refused
-    per_device, base_terms = least_increments(spec, most)
     years = [ph.year for ph in spec.phases]
+    cost = np.zeros((len(spec.pools), len(years)))  # the devices in service: the facility floor's (hN57)
+    per_device, base_terms = least_increments(spec, most, cost)
     mix = scenario_mix(spec, sites, years, demand=demand, options=options,
-                       cost=np.zeros((len(spec.pools), len(years))), watts_per_device=watts,
+                       cost=cost, watts_per_device=watts,
                        installed=[int(n) for n in whole_base(spec)[:, 0]],
                        purchase_cost=np.repeat(per_device[:, None], len(years), axis=1))
     lower = min(solve_phased_bound(mix)[2] + base_terms, answer_cost)  # the optimum is at most the answer

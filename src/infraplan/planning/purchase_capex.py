@@ -26,6 +26,11 @@ survivors reported), (0, 0, 0) where neither the MILP nor the spares buy (a phas
 the survivors lack spends with no MILP purchase: counted in the objective, `purchase_spend`; hF54), nor the first
 phase adds the policy's N+k racks to an installed base (its `value_before` is the base unpacked: hV55, the objective
 left those racks out, $9,144,059 against capex_usd $10,422,950 on the 4-phase test with redundancy_racks 1).
+
+With planning/site_building.py's SITE_BUILDING_REUSE (hN57) a site's facility is charged per site (a refresh reuses
+the building), which couples the pools of a site: every in-service (pool, phase) keeps its size, and the spends, the
+prices and the objective come from `site_spends` over every pool's sizes, so the objective is still the report's
+capex summed.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from infraplan.planning import site_building
 from infraplan.planning.pool_money import PoolMoney
 from infraplan.planning.retirement import lifecycles, servers_in_service
 from infraplan.planning.scenario_caps import server_devices, spare_devices
@@ -59,7 +65,8 @@ def purchase_sizes(spec: ScenarioSpec, used: np.ndarray) -> tuple[tuple[Purchase
     bought = in_use - kept
     installed, survive = servers_in_service(used + spare_devices(spec, used), base, g, cycles)  # as reported
     # n > s: spares alone buy (hF54); the first phase with a fleet: its N+k racks on the base buy (hV55)
-    return tuple(tuple((int(b), int(n), int(s)) if b > 0 or n > s or (k == 0 and n > 0) else (0, 0, 0)
+    whole = site_building.SITE_BUILDING_REUSE  # a site's facility needs every pool in service (hN57)
+    return tuple(tuple((int(b), int(n), int(s)) if whole or b > 0 or n > s or (k == 0 and n > 0) else (0, 0, 0)
                        for k, (b, n, s) in enumerate(zip(*rows, strict=True)))
                  for rows in zip(bought, installed, survive, strict=True))
 
@@ -94,17 +101,30 @@ def purchase_spend(spec: ScenarioSpec, p: int, k: int, size: PurchaseSize) -> fl
     return float(capex_new(packed(spec, pool, reported).capex_usd, before) or 0.0)
 
 
-def purchase_costs(sizes: tuple[tuple[PurchaseSize, ...], ...],
+def site_spends(spec: ScenarioSpec, sizes: tuple[tuple[PurchaseSize, ...], ...]) -> list[list[float | None]]:
+    """What the report spends per (pool, phase) at `sizes` with a site's facility charged per site
+    (planning/site_building.py): the sites couple the pools, so the spends are computed from every pool's sizes."""
+    installed = np.array([[size[1] for size in row] for row in sizes], dtype=int)
+    survive = np.array([[size[2] for size in row] for row in sizes], dtype=int)
+    return site_building.site_spends(spec, installed, survive, whole_base(spec))
+
+
+def purchase_costs(spec: ScenarioSpec, sizes: tuple[tuple[PurchaseSize, ...], ...],
                    price: Callable[[int, int, PurchaseSize], float]) -> np.ndarray:
-    """USD per device bought per (pool, phase) at `sizes` (PhasedMix.purchase_cost)."""
-    return np.array([[price(p, k, size) for k, size in enumerate(row)] for p, row in enumerate(sizes)])
+    """USD per device bought per (pool, phase) at `sizes` (PhasedMix.purchase_cost); with SITE_BUILDING_REUSE a
+    purchase's price is its `site_spends` / the devices bought (no purchase: `price`'s reference)."""
+    spent = site_spends(spec, sizes) if site_building.SITE_BUILDING_REUSE else None
+    return np.array([[float(spent[p][k] or 0.0) / size[0] if spent is not None and size[0] > 0 else price(p, k, size)
+                      for k, size in enumerate(row)] for p, row in enumerate(sizes)])
 
 
 def purchase_capex(spec: ScenarioSpec, sizes: tuple[tuple[PurchaseSize, ...], ...],
                    price: Callable[[int, int, PurchaseSize], float]) -> float:
     """The objective at `sizes`: each (pool, phase)'s devices bought x its price (= what the report spends there),
     plus what the report spends where the MILP buys nothing (its spares alone need a server: `purchase_spend`), summed:
-    the report's per-phase capex summed."""
+    the report's per-phase capex summed (with SITE_BUILDING_REUSE: `site_spends` summed, the same)."""
+    if site_building.SITE_BUILDING_REUSE:
+        return float(sum(v or 0.0 for row in site_spends(spec, sizes) for v in row))
     return float(sum(price(p, k, size) * size[0] if size[0] > 0 else purchase_spend(spec, p, k, size)
                      for p, row in enumerate(sizes) for k, size in enumerate(row)))
 

@@ -46,6 +46,7 @@ import numpy as np
 from infraplan.catalog.loader import load_model
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.errors import InputError
+from infraplan.planning import site_building
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import (
@@ -255,7 +256,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
 
         def solve_buys(at: Sizes) -> np.ndarray:
             x = capped_solve(spec, options, mix_demand, none, watts, phases, years, sites, None,
-                             last[-1] if last else None, purchase_costs(at, price))
+                             last[-1] if last else None, purchase_costs(spec, at, price))
             last[:] = [x]
             return x
 
@@ -300,7 +301,8 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
                    objective_unit=OBJECTIVE_UNIT if purchases else OBJECTIVE_UNITS[spec.policy.objective])
     if progress is not None:
         progress("done", steps, steps)
-    return assemble_plan(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
+    by_site = site_building.site_spends if site_building.SITE_BUILDING_REUSE else None  # a refresh reuses the building
+    return assemble_plan(spec, options, sized, x, need, excluded, start, by_site).model_copy(update=pricing)
 
 
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:

@@ -13,8 +13,10 @@ money a phase spends, a pool's `fleet_value_usd` (its whole fleet at the one cos
 included) less the phase before's (the installed base's whole servers priced by the same cost model before the first
 phase, without N+k racks, which are bought), so fleet value = `installed_base_value_usd` + the phases' capex_usd
 summed (unless a phase's larger fleet prices lower: its capex is $0, not money back, `capex_new`), and the plan's
-`capex_usd` is that sum. (Until 2026-12-04 `capex_usd` was the fleet's value and `capex_new_usd` the money: a
-planner reading capex as money to spend counted the owned base as bought.) TCO is the fleet's, the base amortised
+`capex_usd` is that sum; with planning/site_building.py's SITE_BUILDING_REUSE a pool's facility share is charged only
+for its site's IT above the site's peak so far (a refresh reuses the building, hN57). (Until 2026-12-04 `capex_usd`
+was the fleet's value and `capex_new_usd` the money: a planner reading capex as money to spend counted the owned
+base as bought.) TCO is the fleet's, the base amortised
 too: owned hardware has an economic cost (its price over its life) whether or not the plan pays for it.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -151,6 +154,8 @@ def past_lifetime(spec: ScenarioSpec, pools: list[ScenarioPoolRow]) -> list[str]
     return out
 
 
+# (installed, survivors, base) -> money spent per (pool, phase): planning/site_building.site_spends
+SiteSpends = Callable[[ScenarioSpec, np.ndarray, np.ndarray, np.ndarray], list[list[float | None]]]
 # `pool_money` answers by scenario (its identity: a frozen spec, held by the memo) and (pool, devices); emptied at the
 # bound. `plan --optimality-gap` prices every count and each count's N+k racks, the devices of a count k racks above.
 _MONEY: IdentityMemo[PoolMoney] = IdentityMemo(4096)
@@ -171,6 +176,11 @@ def packed(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
     if spec.policy.redundancy_racks:
         m = _money(spec, pool, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
     return m
+
+
+def base_money(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
+    """A pool's installed base of `devices` (its whole servers) as it stands before the first phase: no N+k racks."""
+    return _money(spec, pool, devices)
 
 
 def base_capex(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> float | None:
@@ -208,9 +218,12 @@ def retired_row(spec: ScenarioSpec, pool: PoolSpec, phase: str, retired: int) ->
 
 
 def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
-              need: np.ndarray, excluded: list[str], start: float) -> ScenarioPlan:
+              need: np.ndarray, excluded: list[str], start: float,
+              site_spends: SiteSpends | None = None) -> ScenarioPlan:
     """The plan of the MILP's units `x` per option: service rows, each pool packed per phase (`packed`, spares and
-    N+k racks), sites against their caps, phase totals, and the notes and warnings (module docstring)."""
+    N+k racks), sites against their caps, phase totals, and the notes and warnings (module docstring). `site_spends`
+    (planning/site_building.py, hN57): each (pool, phase)'s money spent from the fleet in service, survivors and
+    base, in place of `capex_new` per pool."""
     phases, n_p = spec.phases, len(spec.pools)
     used = np.zeros((n_p, len(phases)), dtype=int)
     services: list[ScenarioServiceRow] = []
@@ -233,6 +246,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     base, cycles = whole_base(spec), lifecycles(spec)
     g = np.array([[node_devices(pool)] for pool in spec.pools], dtype=int)  # whole servers retire (hI54)
     installed, survive = servers_in_service(used + spare_dev, base, g, cycles)  # bought stays until it retires
+    by_site = None if site_spends is None else site_spends(spec, installed, survive, base)  # hN57
     pools: list[ScenarioPoolRow] = []
     gone: list[str] = []  # pools whose last devices retire in a phase (a row of 0 in service, `retired_row`)
     warnings: list[str] = odd_base(spec) + idle_stacks(spec) + [
@@ -260,7 +274,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 continue
             m = packed(spec, pool, n)
             prev, packed_before[p] = int(packed_before[p]), m.devices
-            spent = capex_new(m.capex_usd, value_before(spec, pool, k, int(survive[p, k]), int(base[p, 0])))
+            spent = by_site[p][k] if by_site is not None else capex_new(
+                m.capex_usd, value_before(spec, pool, k, int(survive[p, k]), int(base[p, 0])))
             h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
                                                                                    m.devices)
             sp = spares[p][k]

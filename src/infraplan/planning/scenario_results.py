@@ -64,8 +64,9 @@ class ScenarioPoolRow(Result):
     capex_usd: float | None = Field(description="money spent on the pool in this phase: fleet_value_usd less the "
                                     "value of what was already in service (the previous phase's fleet, or the "
                                     "installed base in the first; where devices retire, the survivors' value, "
-                                    "planning/retirement.py), by the same cost model, never below 0, USD (null: no "
-                                    "price, cost_reason)")
+                                    "planning/retirement.py), by the same cost model, never below 0; the facility "
+                                    "share only for the site's IT above its peak so far, planning/site_building.py, "
+                                    "USD (null: no price, cost_reason)")
     fleet_value_usd: float | None = Field(description="the pool's hardware installed in this phase at the one cost "
                                           "model's capex (servers + network + facility share), installed base "
                                           "included, USD (null: no price, cost_reason)")
