@@ -40,6 +40,16 @@ rates, `stage_split.balanced_heaviest_stage`), the stack the tests of that split
 now cuts the paper's fixed units, one layer off each end stage; no shipped stack cuts by time)."""
 
 
+@pytest.fixture
+def fresh_one_plan_memo() -> Iterator[None]:
+    """The one-plan memo forgotten before and after a test: estimates priced under a patched toggle or window are
+    not kept for other tests, nor theirs for it (a module opts in with
+    `pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")`)."""
+    clear_one_plan_memo()
+    yield
+    clear_one_plan_memo()
+
+
 @pytest.fixture(scope="session")
 def deepseek_v3_8192_top_10() -> tuple[PlanSearchResult, PlanSearchResult]:
     """(the search as it runs: branch and bound, cheap bounds, falling bar; pricing every plan), top 10 each.

@@ -19,13 +19,7 @@ from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 from infraplan.training.step_time import layer_kernel_counts
 
-
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    """The one-plan memo keeps a patched toggle's terms: forgotten before and after each test."""
-    clear_one_plan_memo()
-    yield
-    clear_one_plan_memo()
+pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")  # the one-plan memo forgotten around each test
 
 
 SHAPE = shape_from_hf_config({"model_type": "gpt2", "n_embd": 1024, "n_head": 16, "n_layer": 24,

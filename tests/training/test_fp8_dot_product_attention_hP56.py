@@ -20,17 +20,12 @@ from infraplan.training import fp8_dpa
 from infraplan.training.attention_core import FP8_DPA_CAST_BYTES, FP8_DPA_CAST_KERNELS, attention_core_times
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training
-from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 
 SEQ = 8192
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    clear_one_plan_memo()
-    yield
-    clear_one_plan_memo()
+pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")  # the one-plan memo forgotten around each test
 
 
 def _stacks():

@@ -21,18 +21,13 @@ from infraplan.ops.params import activation_terms_per_token_layer, quantized_gem
 from infraplan.ops.precision import RECIPES
 from infraplan.training.activation_memory import activation_bytes_per_token_layer
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
-from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import stored_activation_terms
 
 SEQ = 8192
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo():  # type: ignore[no-untyped-def]
-    clear_one_plan_memo()
-    yield
-    clear_one_plan_memo()
+pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")  # the one-plan memo forgotten around each test
 
 
 def _stack(dpa: bool, recipe: str, narrowed: bool = True):  # type: ignore[no-untyped-def]

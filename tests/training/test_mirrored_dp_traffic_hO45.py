@@ -13,7 +13,6 @@ the DP windows set to zero (`step_assembly.dp_windows`) so the exposed DP time i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,7 +29,6 @@ from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training
 from infraplan.training.memory import WEIGHT_BYTES
 from infraplan.training.mirrored_dp import mirrored_rank_stages
-from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_resolution import resolve_plan
 from infraplan.training.stage_params import dp_groups, rank_params, sharded_of
@@ -41,12 +39,7 @@ LLAMA3 = load_stack("meta-llama3")  # balanced split
 DUALPIPE = int(Schedule.DUALPIPE)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo() -> Iterator[None]:
-    """Estimates priced under a patched window are not kept for others (nor others' for these)."""
-    clear_one_plan_memo()
-    yield
-    clear_one_plan_memo()
+pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")  # the one-plan memo forgotten around each test
 
 
 def _no_windows(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,6 @@ A layer's parameters on one GPU P, a table T = V h. A DualPipe rank holds two st
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
 
@@ -34,11 +33,7 @@ from infraplan.training.step_time import balanced_split
 TITAN = TORCHTITAN_EVEN
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo() -> Iterator[None]:
-    clear_one_plan_memo()
-    yield
-    clear_one_plan_memo()
+pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")  # the one-plan memo forgotten around each test
 
 
 def _8b(cluster: Cluster, schedule: str, zero: int, vpp: int = 1) -> tuple[Any, PlanArrays]:

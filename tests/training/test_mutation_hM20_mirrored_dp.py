@@ -4,7 +4,6 @@ heavier)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,18 +22,13 @@ from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training
 from infraplan.training.memory import WEIGHT_BYTES
 from infraplan.training.mirrored_dp import mirror_pair, mirrored_rank_stages
-from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.optimizer_step import mirrored_rank_params
 from infraplan.training.plan import PlanArrays
 
 TITAN = TORCHTITAN_EVEN
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo() -> Iterator[None]:
-    clear_one_plan_memo()
-    yield
-    clear_one_plan_memo()
+pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")  # the one-plan memo forgotten around each test
 
 
 def test_a_pp16_mirror_pair_crosses_the_node() -> None:

@@ -16,7 +16,6 @@ ZeRO-2); before: 11 P both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,6 @@ from infraplan.ops.params import local_layer_params
 from infraplan.training import search, step_assembly
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training
-from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.pipeline_partition import v_cut_ranks
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import dp_groups
@@ -37,12 +35,7 @@ from infraplan.training.stage_params import dp_groups
 GPUS, TP, PP = 128, 8, 8  # DP 2
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo() -> Iterator[None]:
-    """Estimates priced under a patched window are not kept for others (nor others' for these)."""
-    clear_one_plan_memo()
-    yield
-    clear_one_plan_memo()
+pytestmark = pytest.mark.usefixtures("fresh_one_plan_memo")  # the one-plan memo forgotten around each test
 
 
 def _cluster() -> Cluster:
