@@ -8,12 +8,12 @@ without its "infraplan: warning: " prefix; a preset (no such line) answers as be
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import web_answer
 
 from infraplan.cli import main
 
@@ -29,20 +29,6 @@ BODIES: dict[str, dict[str, Any]] = {
     "reliability": {"system": "meta-genai-roce-24k", "gpus": 16384, "days": 1},
 }
 FIELD = {"serve": "warnings"}  # the others: notes
-
-
-def _answer(client: TestClient, command: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(f"/api/{command}", json=body)
-    assert response.status_code in (200, 202), response.text
-    data: dict[str, Any] = response.json()
-    deadline = time.monotonic() + 120
-    while response.status_code == 202 and data["status"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.05)
-        data = client.get(data["poll"]).json()
-    if response.status_code == 202:
-        assert data["status"] == "done", data
-        return dict(data["result"])
-    return data
 
 
 def _cli_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -62,11 +48,11 @@ def test_an_uploaded_configs_lines_reach_the_answer(command: str, client: TestCl
     assert any("not understood (ignored): my_custom_key" in line for line in printed)
     assert any("no num_experts_per_tok" in line for line in printed)
     upload = {"text": json.dumps(CONFIG), "filename": "mine.json"}
-    answer = _answer(client, command, {**BODIES[command], "model": upload})
+    answer = web_answer(client, command, {**BODIES[command], "model": upload})
     lines = answer[FIELD.get(command, "notes")]
     assert [line for line in lines if line.startswith("model config 'mine'")] == printed
 
 
 def test_a_preset_answers_without_config_lines(client: TestClient) -> None:
-    answer = _answer(client, "train", {**BODIES["train"], "model": "llama3-8b"})
+    answer = web_answer(client, "train", {**BODIES["train"], "model": "llama3-8b"})
     assert not any(line.startswith("model config") for line in answer["notes"])

@@ -5,12 +5,12 @@ The line is the CLI's, word for word."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 from fastapi.testclient import TestClient
+from tests.web.conftest import web_answer
 
 from infraplan.cli import main
 
@@ -38,26 +38,12 @@ def _cli_warnings(tmp_path: Path, capsys: Any, args: list[str], data: dict[str, 
     return [line.removeprefix("infraplan: warning: ") for line in capsys.readouterr().err.splitlines()]
 
 
-def _answer(client: TestClient, command: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(f"/api/{command}", json=body)
-    assert response.status_code in (200, 202), response.text
-    data: dict[str, Any] = response.json()
-    deadline = time.monotonic() + 120
-    while response.status_code == 202 and data["status"] in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.05)
-        data = client.get(data["poll"]).json()
-    if response.status_code == 202:
-        assert data["status"] == "done", data
-        return dict(data["result"])
-    return data
-
-
 def test_plan_answer_carries_the_clis_old_key_line(client: TestClient, tmp_path: Path, capsys: Any) -> None:
     printed = _cli_warnings(tmp_path, capsys, ["plan"], PLAN)
     assert len(printed) == 1 and "'h100'" in printed[0] and "'a100'" not in printed[0]
-    answer = _answer(client, "plan", {"scenario": {"spec": PLAN}})
+    answer = web_answer(client, "plan", {"scenario": {"spec": PLAN}})
     assert answer["warnings"][:1] == printed
-    clean = _answer(client, "plan", {"scenario": {"spec": _renamed(PLAN)}})
+    clean = web_answer(client, "plan", {"scenario": {"spec": _renamed(PLAN)}})
     assert not any("capex_usd" in line for line in clean["warnings"])
     # the same plan otherwise: the warning is the only difference
     assert {k: v for k, v in answer.items() if k not in ("warnings", "seconds")} == \
@@ -65,7 +51,7 @@ def test_plan_answer_carries_the_clis_old_key_line(client: TestClient, tmp_path:
 
 
 def test_compare_answer_carries_each_scenarios_line(client: TestClient) -> None:
-    answer = _answer(client, "compare", {"scenarios": [{"spec": _renamed(PLAN)}, {"spec": PLAN}]})
+    answer = web_answer(client, "compare", {"scenarios": [{"spec": _renamed(PLAN)}, {"spec": PLAN}]})
     first, second = answer["scenarios"]
     assert not any("capex_usd" in line for line in first["warnings"])
     assert any("`capex_usd` is read as `price_usd_per_device`" in line for line in second["warnings"])
@@ -76,16 +62,16 @@ def test_compare_answer_carries_each_scenarios_line(client: TestClient) -> None:
 def test_fleet_mix_answer_carries_the_clis_line(client: TestClient, tmp_path: Path, capsys: Any) -> None:
     printed = _cli_warnings(tmp_path, capsys, ["fleet-mix"], FLEET)
     assert len(printed) == 1 and "pools 'h100', 'mtia'" in printed[0]
-    assert _answer(client, "fleet-mix", {"fleet": {"spec": FLEET}})["warnings"] == printed
-    assert _answer(client, "fleet-mix", {"fleet": {"spec": _renamed(FLEET)}})["warnings"] == []
+    assert web_answer(client, "fleet-mix", {"fleet": {"spec": FLEET}})["warnings"] == printed
+    assert web_answer(client, "fleet-mix", {"fleet": {"spec": _renamed(FLEET)}})["warnings"] == []
 
 
 def test_a_bare_vary_range_is_warned_in_the_answer(client: TestClient, tmp_path: Path, capsys: Any) -> None:
     spec = _renamed(PLAN)
     printed = _cli_warnings(tmp_path, capsys, ["plan", "--vary", "electricity=0.05..0.12"], spec)
     assert len(printed) == 1 and "electricity=0.05/kWh..0.12/kWh" in printed[0]
-    bare = _answer(client, "plan", {"scenario": {"spec": spec}, "vary": ["electricity=0.05..0.12"]})
-    united = _answer(client, "plan", {"scenario": {"spec": spec}, "vary": ["electricity=50/MWh..0.12/kWh"]})
+    bare = web_answer(client, "plan", {"scenario": {"spec": spec}, "vary": ["electricity=0.05..0.12"]})
+    united = web_answer(client, "plan", {"scenario": {"spec": spec}, "vary": ["electricity=50/MWh..0.12/kWh"]})
     assert bare["warnings"][:1] == printed and not any("electricity" in line for line in united["warnings"])
     assert bare["tornado"] == united["tornado"]  # 50/MWh is 0.05/kWh: the same range, read in its unit
 
