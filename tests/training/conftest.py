@@ -134,6 +134,37 @@ def assert_grid_points_price_alone_alike(shape: Any, cluster: Any, profile: Any,
             assert one[name][0] == values[z, k, r], (name, z, k, r)
 
 
+def sampled_valid_plans(shape: Any, gpus: int, seq_len: int, global_batch: int, seed: int,
+                        count: int) -> tuple[Any, Any, Any]:
+    """(cluster, stack, plans): `count` valid plans drawn with `seed` from the search's bf16 grid of `shape` on
+    `gpus` H100 of the SuperPOD, under the model's default training stack (the grid-vs-one-plan tests)."""
+    from infraplan.cluster import Cluster
+    from infraplan.training.plan_rules import valid_mask
+    from infraplan.training.search import enumerate_plans
+
+    cluster = Cluster.resolve("dgx-h100-superpod", purpose="LLM training").for_gpus(gpus).placed(gpus)
+    stack = resolve_stack(None, "training", recipe_key(shape))
+    plans = enumerate_plans(shape, gpus, seq_len, global_batch, ["bf16"], 8)
+    rows = np.random.default_rng(seed).choice(np.flatnonzero(valid_mask(shape, plans)), count, replace=False)
+    return cluster, stack, plans.take(rows)
+
+
+def assert_lora_grid_prices_as_one(shape: Any, cluster: Any, plans: Any, stack: Any, spec: Any) -> None:
+    """The search grid priced with adapters `spec` equals the one-plan float path, step time and memory, bit for
+    bit, plan by plan."""
+    from infraplan.training.plan_grid import one_plans
+    from infraplan.training.plan_outputs import one_plan_memory
+    from infraplan.training.search_rows import frozen_memory_total
+    from infraplan.training.step_time import balanced_split, one_plan_step_time
+
+    grid = one_plan_step_time(shape, cluster, plans, stack, lora=spec)
+    memory = frozen_memory_total(shape, plans, stack, balanced_split(shape, cluster, plans, stack), spec)
+    for i, plan in enumerate(one_plans(plans)):
+        one = one_plan_step_time(shape, cluster, plan, stack, lora=spec)
+        assert {k: float(np.ravel(v)[i]) for k, v in grid.items()} == one
+        assert float(memory[i]) == one_plan_memory(shape, cluster, plan, stack, spec)
+
+
 class ZeroTerms(dict):  # type: ignore[type-arg]
     """Per-layer terms and traffic for `step_assembly.assemble_step` by hand: every one not given is 0 s (or 0 B)."""
 

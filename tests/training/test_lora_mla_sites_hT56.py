@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.training.conftest import assert_lora_grid_prices_as_one, sampled_valid_plans
 
 from infraplan.catalog import load_model
 from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.stacks import resolve_stack
-from infraplan.cluster import Cluster
 from infraplan.ops.layer import layer_ops
 from infraplan.training.frozen_base import adapter_collectives, adapter_params, lora_spec, trainable_params
 from infraplan.training.layer_time import layer_layout
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_grid import one_plans
-from infraplan.training.plan_outputs import one_plan_memory
-from infraplan.training.plan_rules import valid_mask
-from infraplan.training.search import enumerate_plans
-from infraplan.training.search_rows import frozen_memory_total
-from infraplan.training.step_time import balanced_split, one_plan_step_time
 
 R = 16
 # DeepSeek-V3 (Hugging Face config.json, catalog/models/deepseek-v3.json): h 7,168, q_lora 1,536, kv_lora 512,
@@ -97,16 +91,6 @@ def test_down_adapters_gather_their_output_and_sp_input(overlap: bool) -> None:
 def test_mla_lora_grid_is_the_one_plan_path() -> None:
     """A search grid of DeepSeek-V3 plans with `all` adapters equals the one-plan float path, bit for bit."""
     shape = _v3()
-    cluster = Cluster.resolve("dgx-h100-superpod", purpose="LLM training").for_gpus(256).placed(256)
-    stack = resolve_stack(None, "training", recipe_key(shape))
-    plans = enumerate_plans(shape, 256, 4096, 256, ["bf16"], 8)
-    rows = np.random.default_rng(7).choice(np.flatnonzero(valid_mask(shape, plans)), 24, replace=False)
-    plans = plans.take(rows)
+    cluster, stack, plans = sampled_valid_plans(shape, 256, 4096, 256, seed=7, count=24)
     assert np.any(plans.tp > 1)
-    spec = lora_spec(shape, R, "all")
-    grid = one_plan_step_time(shape, cluster, plans, stack, lora=spec)
-    memory = frozen_memory_total(shape, plans, stack, balanced_split(shape, cluster, plans, stack), spec)
-    for i, plan in enumerate(one_plans(plans)):
-        one = one_plan_step_time(shape, cluster, plan, stack, lora=spec)
-        assert {k: float(np.ravel(v)[i]) for k, v in grid.items()} == one
-        assert float(memory[i]) == one_plan_memory(shape, cluster, plan, stack, spec)
+    assert_lora_grid_prices_as_one(shape, cluster, plans, stack, lora_spec(shape, R, "all"))

@@ -10,22 +10,14 @@ import json
 
 import numpy as np
 import pytest
+from tests.training.conftest import assert_lora_grid_prices_as_one, sampled_valid_plans
 
 from infraplan.catalog import load_model
-from infraplan.catalog.model_recipes import recipe_key
-from infraplan.catalog.stacks import resolve_stack
 from infraplan.cli import main
-from infraplan.cluster import Cluster
 from infraplan.ops.layer import layer_ops
 from infraplan.training.estimate import TrainingPoint, estimate_training, resolve_training
 from infraplan.training.frozen_base import adapter_collectives, lora_spec, trainable_params
 from infraplan.training.layer_time import layer_layout
-from infraplan.training.plan_grid import one_plans
-from infraplan.training.plan_outputs import one_plan_memory
-from infraplan.training.plan_rules import valid_mask
-from infraplan.training.search import enumerate_plans
-from infraplan.training.search_rows import frozen_memory_total
-from infraplan.training.step_time import balanced_split, one_plan_step_time
 
 R = 16
 MIXTRAL = dict(seq_len=4096, global_batch=64, micro_batch=1, dtype="bf16", recompute="none", zero=1)
@@ -98,19 +90,9 @@ def test_moe_grid_is_the_one_plan_path() -> None:
     """A search grid of Mixtral plans (EP, expert TP, ZeRO, PP) priced with `all` adapters equals the one-plan float
     path, step time and memory, bit for bit (`frozen_base._grid_layer_terms` on the experts' adapters too)."""
     shape = load_model("mixtral-8x7b")
-    cluster = Cluster.resolve("dgx-h100-superpod", purpose="LLM training").for_gpus(32).placed(32)
-    stack = resolve_stack(None, "training", recipe_key(shape))
-    plans = enumerate_plans(shape, 32, 4096, 64, ["bf16"], 8)
-    rows = np.random.default_rng(5).choice(np.flatnonzero(valid_mask(shape, plans)), 120, replace=False)
-    plans = plans.take(rows)
+    cluster, stack, plans = sampled_valid_plans(shape, 32, 4096, 64, seed=5, count=120)
     assert np.unique(plans.ep).size > 1 and np.any(plans.expert_tp > 1)
-    spec = lora_spec(shape, R, "all")
-    grid = one_plan_step_time(shape, cluster, plans, stack, lora=spec)
-    memory = frozen_memory_total(shape, plans, stack, balanced_split(shape, cluster, plans, stack), spec)
-    for i, plan in enumerate(one_plans(plans)):
-        one = one_plan_step_time(shape, cluster, plan, stack, lora=spec)
-        assert {k: float(np.ravel(v)[i]) for k, v in grid.items()} == one
-        assert float(memory[i]) == one_plan_memory(shape, cluster, plan, stack, spec)
+    assert_lora_grid_prices_as_one(shape, cluster, plans, stack, lora_spec(shape, R, "all"))
 
 
 def test_estimate_api_takes_moe_lora() -> None:
