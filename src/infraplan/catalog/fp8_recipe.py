@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from infraplan.catalog.schemas import Spec
 
-Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
+Fp8RecipeName = Literal["delayed", "current", "blockwise"]  # MXFP8: `--dtype mxfp8` (`_mx_is_a_precision`)
 
 
 class Fp8Recipe(Spec):
@@ -36,3 +36,17 @@ class Fp8Recipe(Spec):
         False, description="fp8 plans under a delayed / current recipe run the attention core in fp8 (Transformer "
         "Engine's fp8_dpa, Megatron's fp8_dot_product_attention: cuDNN's FP8 fused attention, its casts and saved "
         "tensors; `training.fp8_dpa`, `training.attention_core.fp8_cast_times`)")
+
+    @field_validator("recipe", mode="before")
+    @classmethod
+    def _mx_is_a_precision(cls, value: object) -> object:
+        """`mx` names MXFP8, which is a precision of its own here (`--dtype mxfp8`, `ops.precision.RECIPES`), not a
+        scaling of `--dtype fp8`: a stack file's `fp8: {recipe: mx}` was priced as per-tensor fp8 (1.217 s a step of
+        Llama 3 8B on 8 B200 where `--dtype mxfp8` prices 1.137 s) and ran on Hopper, where Transformer Engine
+        refuses MXFP8 ("Device compute capability 10.0 or higher required for MXFP8 execution", TE 2.14
+        pytorch/quantization.py:62-68, `check_mxfp8_support`). Refused in one line (hF58)."""
+        if value == "mx":
+            raise ValueError("mx is MXFP8, a precision of its own: give --dtype mxfp8 (Blackwell: Transformer Engine "
+                             "needs compute capability 10.0, TE 2.14 pytorch/quantization.py:62-68); a stack's fp8 "
+                             "recipe scales --dtype fp8 plans: delayed, current or blockwise")
+        return value

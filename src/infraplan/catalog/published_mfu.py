@@ -102,10 +102,19 @@ def published_mfu_ceiling(accelerator: str, stack: str | None, dtype: str,
         return near.model_copy(update={
             "basis": f"no {family} {dtype} figure: its own share in {near.dtype}, the nearest precision it has a "
                      f"figure in, as a share of the {dtype} peak ({side} its {dtype} share: the GEMMs take "
-                     f"{bits[dtype] / bits[near.dtype]:g}x their {near.dtype} time, the rest the same)",
+                     f"{bits[dtype] / bits[near.dtype]:g}x their {near.dtype} time, the rest the same)"
+                     f"{_other_class(near.stack, cls)}",
             "lookup": "own_other_precision"})
     if not usable:
         return None
     best = max(usable, key=lambda e: e.mfu)
     why = f"no {family} {dtype} figure" + (f" outside {', '.join(leave_out)} (left out)" if leave_out else "")
-    return best.model_copy(update={"basis": f"{why}: the best of any family", "lookup": "any_family"})
+    return best.model_copy(update={"basis": f"{why}: the best of any family{_other_class(best.stack, cls)}",
+                                   "lookup": "any_family"})
+
+
+def _other_class(figure: str, asked: str) -> str:
+    """Where a fallback's figure is another stack class's than the plan's: said, as the family's own other-class
+    figure says it (hU47); a torchtitan search on MI300X read "stack class megatron ... no cdna3 bf16 figure: the best
+    of any family", as if megatron were the plan's class (hF58)."""
+    return "" if figure == asked else f", a {figure} stack's (any stack class; the plan's is {asked})"

@@ -298,7 +298,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     out: dict[str, Any] = {
         "op": op, "system": spec.name, "gpus": gpus, "placement": placement, "stride": stride,
         "algorithm": algo, "sim": sim, "size_bytes": size_bytes, "priced_time_s": priced.time_s,
-        "priced_efficiency": priced.efficiency, "priced_basis": priced.basis}
+        "priced_efficiency": priced.efficiency, "priced_basis": priced.basis,
+        "serving_custom_time_s": priced.custom_time_s}
     if sim == "analytical":
         time_s, basis = said.time_s, said.basis
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else \

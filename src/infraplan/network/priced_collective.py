@@ -51,12 +51,14 @@ from infraplan.network.collectives import (
     Fabric,
     all_reduce_time,
     collective_seconds,
+    custom_all_reduce_time,
     group_domain,
     send_recv_seconds,
 )
 from infraplan.network.nvls import nvls_available
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import FLOAT_OPS
+from infraplan.units import significant_text
 
 # the command's op names -> `collective_seconds`' kinds
 KINDS = {"all-reduce": "all_reduce", "reduce-scatter": "reduce_scatter", "all-gather": "all_gather",
@@ -72,6 +74,7 @@ class PricedCollective:
     time_s: float
     efficiency: float | None
     basis: str
+    custom_time_s: float | None = None  # serving's custom all-reduce where a stack runs it (`_inside`)
 
 
 def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int,
@@ -129,12 +132,17 @@ def _inside(fabric: Fabric, op: str, kind: str, seconds: float, size_bytes: floa
     if op == "all-reduce" and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
         table = _nvlink.table_file(fabric.accelerator)
         efficiency = float(_nvlink.measured_efficiency_xp(FLOAT_OPS, float(size_bytes), float(n), "nccl", table))
-        custom = (f"; serving stacks with a custom all-reduce take TensorRT-LLM's one-shot / two-shot kernels up "
-                  f"to {CUSTOM_ALL_REDUCE_MAX_BYTES // 2**20} MiB where faster (`custom_all_reduce_time`)"
-                  if size_bytes <= CUSTOM_ALL_REDUCE_MAX_BYTES else "")
+        # what a serving stack with `custom_all_reduce` (all shipped ones set it) prices instead: the number, not only
+        # the rule, so a decode TP all-reduce reads the same here as in `serve` (hF58: 3.31 µs where this said 18.1 µs)
+        custom_s = (float(custom_all_reduce_time(fabric, size_bytes, n, stride))
+                    if size_bytes <= CUSTOM_ALL_REDUCE_MAX_BYTES and n > 1 else None)
+        custom = ("" if custom_s is None else f"; serving stacks with a custom all-reduce (`custom_all_reduce`) take "
+                  f"TensorRT-LLM's one-shot / two-shot kernels up to {CUSTOM_ALL_REDUCE_MAX_BYTES // 2**20} MiB where "
+                  f"faster (`custom_all_reduce_time`): {significant_text(custom_s * 1e6, 3)} µs here "
+                  "(`serving_custom_time_s`)")
         return PricedCollective(seconds, efficiency, f"the measured NVLink all-reduce curve catalog/nccl/{table} "
                                 f"(AIConfigurator's NCCL table, `network.nvlink_all_reduce`): efficiency "
-                                f"{efficiency:.3g} of the large-message busbw at this size{custom}")
+                                f"{efficiency:.3g} of the large-message busbw at this size{custom}", custom_s)
     efficiency = float(message_efficiency(fabric, size_bytes, n, stride, all_to_all=op == "all-to-all"))
     measured = _measured.table_file(fabric.accelerator)
     if _measured.MEASURED_NVLINK_COLLECTIVES and measured is not None:

@@ -113,6 +113,11 @@ class CollectiveResult(SparseResult):
                                             "relative to the large-message busbw, that bounds `priced_time_s`; "
                                             "null where none applies (send-recv, SHARP)")
     priced_basis: str = Field(description="where `priced_time_s`'s efficiency comes from (table file, node count)")
+    serving_custom_time_s: float | None = Field(None, description="seconds a serving stack with a custom all-reduce "
+                                                "(`custom_all_reduce`: every shipped one) prices for this all-reduce: "
+                                                "one-shot / two-shot NVLink kernels, NCCL's time where faster "
+                                                "(`collectives.custom_all_reduce_time`); null outside one scale-up "
+                                                "domain, above the 8 MiB buffer or for another collective")
     assumptions: list[str] = Field(description="what the model assumes")
     error_band: ErrorBand | None = Field(None, description="expected relative busbw error (predicted / measured "
                                          "busbw - 1; the time's is the same, inverted) from the NCCL all-reduce "

@@ -203,7 +203,7 @@ CPP_GEMM_LAUNCH_S = CUDA_GRAPH_LAUNCH_S
 # expert, and Megatron's DDP hook per expert parameter (distributed_data_parallel.py:426-446).
 EXPERT_GEMM_LAUNCHES = (2.0, 4.0)
 EXPERT_QUANTIZED_TENSORS = (2.0, 2.0)
-QUANTIZE_LAUNCHES = {"delayed": 0.0, "current": 3.0, "blockwise": 1.0, "mx": 1.0}  # per tensor, fp8 by recipe
+QUANTIZE_LAUNCHES = {"delayed": 0.0, "current": 3.0, "blockwise": 1.0}  # per tensor, fp8 by recipe (MXFP8: 1.0)
 EXPERT_DUMMY_WGRAD_CALLS = 2.0
 EXPERT_BIAS_GRAD_CALLS = 2.0
 _BF16, _FP8 = int(Dtype.BF16), int(Dtype.FP8)
