@@ -29,11 +29,13 @@ def _tp(records: tuple[layer.Collective, ...], kind: str) -> float:
 
 
 def test_training_down_projection_runs_on_the_sequence_shard() -> None:
+    # (hH58: training lists q_down and kv_down apart, `ops.mla_gemms.MLA_TWO_DOWN_GEMMS`; both on the shard)
     v3 = load_model("deepseek-v3")
-    down = _gemm(layer_ops(v3, _lay(True)), "qkv_down")
-    assert float(np.asarray(down.m)) == T / TP  # [s/TP, b, h] in, multi_latent_attention.py:582-586, :604
-    assert float(np.asarray(down.n)) == 1536 + 512 + 64
-    assert float(np.asarray(_gemm(layer_ops(v3, _lay(False)), "qkv_down").m)) == T  # no SP: all tokens
+    ops = layer_ops(v3, _lay(True))
+    down, kv = _gemm(ops, "q_down"), _gemm(ops, "kv_down")
+    assert float(np.asarray(down.m)) == float(np.asarray(kv.m)) == T / TP  # [s/TP, b, h] in, :582-586, :604
+    assert float(np.asarray(down.n)) + float(np.asarray(kv.n)) == 1536 + 512 + 64
+    assert float(np.asarray(_gemm(layer_ops(v3, _lay(False)), "q_down").m)) == T  # no SP: all tokens
     assert float(np.asarray(_gemm(layer_ops(v3, _lay(True)), "q_up").m)) == T  # the up projections: gathered
 
 
@@ -53,7 +55,7 @@ def test_serving_and_toggle_off_keep_all_tokens(monkeypatch: pytest.MonkeyPatch)
     assert float(np.asarray(_gemm(serving, "qkv_down").m)) == T
     monkeypatch.setattr(layer, "MLA_DOWN_ON_SEQUENCE_SHARD", False)
     off = layer_ops(v3, _lay(True))
-    assert float(np.asarray(_gemm(off, "qkv_down").m)) == T
+    assert float(np.asarray(_gemm(off, "q_down").m)) == T  # (hH58: q_down / kv_down apart in training)
     assert _tp(off.collectives_fwd, "all_gather") == pytest.approx(2 * T * 7168 * 2.0)
 
 
@@ -75,4 +77,5 @@ def test_grid_matches_one_plan() -> None:
                                 sequence_parallel=np.array([False, True, True])))
     for i, tp in enumerate(tps):
         one = layer_ops(v3, _lay(bool(i), tp=float(tp)))
-        assert float(np.asarray(_gemm(grid, "qkv_down").m)[i]) == float(np.asarray(_gemm(one, "qkv_down").m))
+        # (hH58: training's q_down, `ops.mla_gemms.MLA_TWO_DOWN_GEMMS`)
+        assert float(np.asarray(_gemm(grid, "q_down").m)[i]) == float(np.asarray(_gemm(one, "q_down").m))

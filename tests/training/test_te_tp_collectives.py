@@ -45,7 +45,10 @@ def test_only_the_layers_activation_gathers_are_repriced() -> None:
     from infraplan.ops.layer_records import Collective
 
     act, routed = 1.0e8, 2.0e8
-    records = (Collective("all_gather", "tp", act, 4, 1, 2.0), Collective("reduce_scatter", "tp", act, 4, 1, 2.0),
+    # (hH58: `ops.layer` marks the layer's T x h gathers `te_gather` in every layer kind, `TE_GATHERS_EVERY_KIND`,
+    # and `te_gather_records` keeps the marked ones: the activation gather is built marked, as `ops.layer` builds it)
+    records = (Collective("all_gather", "tp", act, 4, 1, 2.0, True, True),
+               Collective("reduce_scatter", "tp", act, 4, 1, 2.0),
                Collective("all_gather", "tp", routed, 2, 1, 1.0), Collective("all_gather", "cp", act, 2, 4))
     assert te_gather_records(records) == records[:1]
     assert te_gather_records(records[2:]) == ()

@@ -148,6 +148,12 @@ def test_scenario_compare_shows_the_api_tco(live_server: str, browser: Any) -> N
     assert average == api["scenarios"][1]["facility_power_average_w"] < api["scenarios"][1]["facility_power_w"]
     table = page.inner_text("#compare-out")
     assert "facility power (peak) (MW)" in table and "facility power (average) (MW)" in table
+    # each scenario's band (its last phase's IT power), as `compare` prints it under its table (hD58: none shown)
+    for i, scenario in enumerate(api["scenarios"]):
+        band = scenario["error_band"]
+        low, high = (float(x) for x in (page.get_attribute(f"#band-{i}", "data-value") or "").split(","))
+        assert (low, high) == (band["low"], band["high"])
+        assert scenario["error_band_basis"] in page.inner_text(f"#band-{i}")
     assert errors == []
     page.close()
 

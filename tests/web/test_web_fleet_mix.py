@@ -195,5 +195,10 @@ def test_fleet_mix_page_shows_the_api_totals(live_server: str, browser: Any) -> 
     assert page.inner_text("#fleet-out .cli") == "infraplan fleet-mix examples/fleet-mix.yaml --json"
     assert page.get_attribute("#fleet-out a.download", "download") == "infraplan-fleet-mix.json"
     assert page.locator("#fleet-out .power .main-svg").count() >= 1
+    # the mix's band (its IT power), as `fleet-mix` prints it (hD58: the page showed none)
+    band = api["error_band"]
+    low, high = (float(x) for x in (page.get_attribute("#error-band", "data-value") or "").split(","))
+    assert (low, high) == (band["low"], band["high"])
+    assert api["error_band_basis"] in page.inner_text("#error-band")
     assert errors == []
     page.close()

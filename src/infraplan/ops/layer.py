@@ -28,7 +28,8 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   rotary, activation, residuals; no SP). The two counts disagree (rotary bytes, non-gated FFNs) and are kept
   as each consumer had them.
 * Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3, arXiv:2412.19437):
-  the fused down projection [W_DQ; W_DKV; W_KR] (M x (q_lora + kv_lora + rope) x h, replicated over TP; in
+  the down projections [W_DQ; W_DKV; W_KR] (M x (q_lora + kv_lora + rope) x h, replicated over TP; one fused GEMM
+  serving, q_down and kv_down apart in training as Megatron-Core runs them, `ops.mla_gemms`; in
   training under SP on the rank's sequence shard M / TP, its latents then gathered in place of the attention's
   M x h gather: Megatron-Core 0.16.1, `MLA_DOWN_ON_SEQUENCE_SHARD`, `_mla_sp_collectives`), the
   query up projection (M x heads*(nope + rope)/TP x q_lora), the KV up projection to the decompressed heads
@@ -85,6 +86,7 @@ from infraplan.ops.layer_records import LayerOps as LayerOps
 from infraplan.ops.layer_records import Layout as Layout
 from infraplan.ops.layer_records import Phase as Phase
 from infraplan.ops.mla_casts import mla_cast_deltas
+from infraplan.ops.mla_gemms import down_grad_add_bytes, mla_attention_gemms
 from infraplan.ops.moe_routing import moe_routing_passes, routed_copy_casts
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copies
@@ -105,6 +107,10 @@ MLA_LATENT_TE_GATHERS = False
 # attention's q/kv_layernorm IdentityOp, :260-261), a norm kernel of their own there (TE 2.14 layernorm_linear.py:
 # 217-229). False = unpriced (before hA57)
 MLA_LATENT_NORMS = True
+# The T x h SP gathers (QKV / FC1 inputs forward, projection / FC2 output gradients backward) are TE modules' in every
+# layer kind (TE 2.14 layernorm_linear.py:241-275, module/base.py:1186-1234): marked `Collective.te_gather` for
+# `training.tp_gather_bytes.te_gather_records` (False: found by the first kind's payload object only, before hH58)
+TE_GATHERS_EVERY_KIND = True
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
 
 
@@ -138,26 +144,15 @@ def _chunked_keys(shape: TransformerShape, s: np.ndarray) -> np.ndarray:
 
 
 def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
-    """Q/K/V and output projections: GQA widths, or MLA down/up projections (module docstring)."""
+    """Q/K/V and output projections: GQA widths, or MLA down/up projections (`ops.mla_gemms`)."""
     tp, tokens, h = to_float(lay.tp), lay.tokens, shape.hidden_size
     if not shape.is_mla:
         q_local, kv_local = q_width(shape, tp), kv_width(shape, tp)
         return [Gemm("qkv", tokens, q_local + kv_local, h), Gemm("attention_out", tokens, h, q_local)]
-    heads = shape.num_heads / tp
-    nope, v, kv_lora = shape.head_dim - shape.qk_rope_head_dim, shape.v_head_dim, shape.kv_lora_rank
     # training under SP: the replicated (TELinear "duplicated") down projections take the norm's sequence shard
     shard = (tokens / pick(to_bool(lay.sequence_parallel), tp, 1.0)
              if lay.phase == "training" and MLA_DOWN_ON_SEQUENCE_SHARD else tokens)
-    down = Gemm("qkv_down", shard, shape.q_lora_rank + shape.kv_lora_rank + shape.qk_rope_head_dim, h)
-    q_up = Gemm("q_up", tokens, heads * shape.head_dim, shape.q_lora_rank or h)
-    if lay.phase == "training":
-        kv = [Gemm("kv_up", tokens, heads * (nope + v), kv_lora)]
-    else:  # weight absorption: W_UK into the query, W_UV into the output, per local head
-        kv = [Gemm("q_absorb", tokens, kv_lora, nope, heads, grouped=True),  # one batched kernel (torch.bmm)
-              Gemm("v_absorb", tokens, v, kv_lora, heads, grouped=True)]
-    gemms = [down, q_up, *kv, Gemm("attention_out", tokens, h, heads * v)]
-    return gemms if shape.q_lora_rank else [Gemm("kv_down", shard, shape.kv_lora_rank + shape.qk_rope_head_dim, h),
-                                            *gemms[1:]]
+    return mla_attention_gemms(shape, lay, shard)
 
 
 def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
@@ -303,6 +298,9 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             fwd_e, bwd_e = eager_passes(shape, lay.unfused_elementwise, tokens, sp_tokens, q_local, kv_local,
                                         ffn_elements)
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, fwd_e), (*elementwise_bwd, bwd_e)
+        if mla and any(g.role == "q_down" for g in gemms):  # q_down's and kv_down's input gradients summed
+            add = Elementwise("mla_down_grad_add", down_grad_add_bytes(shape, gemms), 1.0)
+            elementwise_bwd = (*elementwise_bwd, add)
         if mla and MLA_LATENT_NORMS:  # the latent norms on the down projection's tokens (every kind is MLA)
             norm = 2.0 * ACT_BYTES * (shape.q_lora_rank + shape.kv_lora_rank) * gemms[0].m
             kernels = 2.0 if shape.q_lora_rank else 1.0
@@ -322,11 +320,12 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     # folded routed layer without shared experts: the FFN side has no TP pair (module docstring)
     attention_only = to_bool(lay.folded) & moe & (not shared)
     not_sp, not_only = negate(sp), negate(attention_only)
-    tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only),
+    te = TE_GATHERS_EVERY_KIND  # the T x h gathers are TE modules' (`TE_GATHERS_EVERY_KIND`)
+    tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te),
                                       Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
                                       Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
     if anywhere(attention_only):
-        tp_ops = (*tp_ops, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only),
+        tp_ops = (*tp_ops, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only, te),
                   Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
                   Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
     tp_fwd = tp_bwd = tp_ops
@@ -379,17 +378,18 @@ def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp:
                 Collective("all_gather", "tp", tokens * shape.kv_lora_rank * ACT_BYTES, tp, 1, 1.0, sp, True),
                 Collective("all_gather", "tp", tokens * shape.qk_rope_head_dim * ACT_BYTES, tp, 1, 1.0, sp))
                if MLA_LATENT_TE_GATHERS else (Collective("all_gather", "tp", latent, tp, 1, 1.0, sp),))
-    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only),
+    te = TE_GATHERS_EVERY_KIND
+    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only, te),
                                    Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
                                    *gathers,
                                    Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
-    bwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only),
+    bwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te),
                                    Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & not_only),
                                    *(Collective("reduce_scatter", "tp", g.bytes, tp, 1, 1.0, sp) for g in gathers),
                                    Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
     if anywhere(attention_only):  # folded routed layer without shared experts: the attention's side only
         fwd = (*fwd, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
                Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
-        bwd = (*bwd, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only),
+        bwd = (*bwd, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only, te),
                Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
     return fwd, bwd

@@ -297,8 +297,8 @@ SCOPE_KINDS = KINDS  # attention, attention_output, dense_mlp, shared_experts, r
 WEIGHT_SCOPES = ("all", "experts")  # the named scopes (`weight_scope`)
 CHECKPOINT_SCOPE = True  # a config's stored scope where --dtype is its format (`weight_scope`; toggle to compare)
 # the `ops.layer` GEMM roles of each kind (the router's: quantised under `all` only; module docstring)
-ROLE_KINDS = {"qkv": "attention", "qkv_down": "attention", "kv_down": "attention", "q_up": "attention",
-              "kv_up": "attention", "q_absorb": "attention", "v_absorb": "attention",
+ROLE_KINDS = {"qkv": "attention", "qkv_down": "attention", "q_down": "attention", "kv_down": "attention",
+              "q_up": "attention", "kv_up": "attention", "q_absorb": "attention", "v_absorb": "attention",
               "attention_out": "attention_output", "ffn_up": "dense_mlp", "ffn_down": "dense_mlp",
               "shared_up": "shared_experts", "shared_down": "shared_experts", "expert_up": "routed_experts",
               "expert_down": "routed_experts"}

@@ -14,8 +14,9 @@ Megatron-Bridge 0.6.0 builds a `ParallelLinearAdapter` beside Megatron-Core 0.16
   x A's T x R and B's T x out; a `TELinear` has no fused layer norm, so under SP the adapter gathers its T x in
   input itself (:1209-1214, `disable_sequence_parallel_comm` is `not sequence_parallel`, :554).
 MLA's down projections are two layers in Megatron-Core (`linear_q_down_proj` h x q_lora_rank, `linear_kv_down_proj`
-h x (kv_lora_rank + qk_pos_emb_head_dim), multi_latent_attention.py:419-425, :464-468) where `ops.layer` prices
-one fused GEMM (`qkv_down`, the same FLOPs): `adapted_gemms` splits it, so DeepSeek-V3's down projections carry
+h x (kv_lora_rank + qk_pos_emb_head_dim), multi_latent_attention.py:419-425, :464-468), as `ops.mla_gemms` lists
+them in training; where a table has one fused GEMM (`qkv_down`, the same FLOPs: serving, or `ops.mla_gemms.
+MLA_TWO_DOWN_GEMMS` off) `adapted_gemms` splits it, so DeepSeek-V3's down projections carry
 R (7,168 + 1,536) + R (7,168 + 576) parameters, not R (7,168 + 2,112) (hM56's finding).
 Target sets. "attention": the query / key / value and output projections: on GQA Megatron's `linear_qkv` and
 `linear_proj` (NeMo's and MLPerf's Llama 2 70B LoRA); on MLA every attention projection, as Megatron-Bridge
@@ -38,6 +39,7 @@ from typing import Any
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.layer import layer_ops
 from infraplan.ops.layer_records import Gemm
+from infraplan.ops.mla_gemms import DOWN_ROLES
 from infraplan.scalar_path import to_float
 from infraplan.training.layer_time import layer_layout
 from infraplan.training.plan import PlanArrays
@@ -60,7 +62,7 @@ def adapted_gemms(gemms: tuple[Gemm, ...], targets: str, shape: TransformerShape
     # on the sequence shard (`ops.layer.MLA_DOWN_ON_SEQUENCE_SHARD`): the layer's tokens, as the up projection's
     tokens = next((g.m for g in gemms if g.role == "q_up"), None)
     for g in gemms:
-        if g.role in ("qkv_down", "kv_down") and tokens is not None:
+        if g.role in DOWN_ROLES and tokens is not None:
             g = replace(g, m=tokens)
         if g.role == "qkv_down":
             q = float(shape.q_lora_rank)

@@ -29,7 +29,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
   while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited. With TP
   overlap off, `tp_async_backward` stacks hide the column-parallel dgrad reductions under the wgrad GEMMs (TE 2.14's
-  async NCCL path); `quantized_tp_all_gather` stacks gather in the recipe's format (`training.tp_gather_bytes`);
+  async NCCL path) and price the wgrad input re-gathers beyond the dgrad GEMMs (`training.sp_regather`);
+  `quantized_tp_all_gather` stacks gather in the recipe's format (`training.tp_gather_bytes`);
   `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers (`bf16_layer_share`).
 * Host issue time (`training.host_time`): the GPU idles for the host issue time no queued GPU work covers.
 
@@ -69,7 +70,7 @@ from infraplan.ops.precision import (
     skips_transposed_copy,
 )
 from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
-from infraplan.training import fp8_dpa
+from infraplan.training import fp8_dpa, sp_regather
 from infraplan.training.attention_core import (
     FP8_DPA_CAST_KERNELS,
     SOFTMAX_FALLBACK_KERNELS,
@@ -220,8 +221,10 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     gemm_bwd = recipe_bwd * (1.0 - bf16_share) + bf16_bwd * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
     tp_fwd = tp_bwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
+    gather_ratio: Any = 1.0  # the forward gathers' bytes over bf16's (the wgrad re-gathers', `sp_regather`)
     if kept is not None:  # one plan: its kept ratios (`one_plan_terms`)
         ratios: tuple[float, float] | None = kept[5]
+        gather_ratio = ratios[0] if ratios is not None else 1.0
         # (a bf16 plan's gathers move their bf16 bytes, ratios 1.0: each delta is `base - base` of their TP time,
         # 0.0 wherever the TP time they are part of, a sum of terms none negative, is finite; nothing to price)
         if ratios is not None and not (ratios[0] == 1.0 and ratios[1] == 1.0 and math.isfinite(tp_fwd)):
@@ -232,8 +235,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
         per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
         copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
-        d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd,
-                                               pick(fp8, (operand + kept_bf16) / ACT, 1.0),
+        gather_ratio = pick(fp8, (operand + kept_bf16) / ACT, 1.0)
+        d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, gather_ratio,
                                                pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0), one,
                                                ops.collectives_bwd)
         tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
@@ -332,9 +335,11 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         # without userbuffers Transformer Engine still issues each column-parallel layer's dgrad reduce-scatter (SP)
         # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
         # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to the wgrad GEMMs
-        # (half the backward GEMM time). Its wgrad input re-gather (async under the dgrad GEMM) is not priced.
+        # (half the backward GEMM time). Its wgrad input re-gather: async under the dgrad GEMM (`sp_regather`).
         reductions = tuple(c for c in ops.collectives_bwd if c.role == "tp" and c.kind != "all_gather")
         out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
+    if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs
+        out["tp_bwd"] = out["tp_bwd"] + sp_regather.regather_exposed_s(fabric, ops, gemms, lay, gather_ratio, one)
     # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`amax_reductions`)
     amax_count_fwd, amax_count_bwd, amax_mask = amax_reductions(shape, plan, stack)
     if one and not amax_mask:  # none run: `collective_times` of the masked record, 0.0 (no record built; hP2)

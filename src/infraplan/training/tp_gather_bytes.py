@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from infraplan.network.collectives import Fabric
+from infraplan.ops import layer as ops_layer
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.training.layer_kernels import collective_times
 
@@ -32,10 +33,14 @@ BACKWARD_GATHER_RECORDS = True
 
 
 def te_gather_records(records: tuple[Collective, ...]) -> tuple[Collective, ...]:
-    """The TP all-gather records of the layer's attention / MLP GEMMs: the all-gathers that carry the same
-    activation object as the first TP reduce-scatter (`ops.layer` builds both from one T x h payload; the
-    expert-TP gathers carry the routed tokens), and those marked `te_gather` (MLA's latents, `ops.layer.
-    MLA_LATENT_TE_GATHERS`: TE's LayerNormLinear gathers its fused norm's quantised output)."""
+    """The TP all-gather records of the layer's attention / MLP GEMMs: those marked `te_gather` (the T x h gathers
+    of every layer kind, `ops.layer.TE_GATHERS_EVERY_KIND`; MLA's latents, `ops.layer.MLA_LATENT_TE_GATHERS`: TE's
+    LayerNormLinear gathers its fused norm's quantised output), never the expert-TP gathers (the routed tokens,
+    Megatron's bf16 gather). With `TE_GATHERS_EVERY_KIND` off, also the all-gathers that carry the same activation
+    object as the first TP reduce-scatter (`ops.layer` builds both from one T x h payload per kind: in a multi-kind
+    model only the first kind's)."""
+    if ops_layer.TE_GATHERS_EVERY_KIND:
+        return tuple(c for c in records if c.role == "tp" and c.kind == "all_gather" and c.te_gather)
     scatter = next((c for c in records if c.role == "tp" and c.kind == "reduce_scatter"), None)
     if scatter is None:
         return ()

@@ -169,6 +169,8 @@ def _one_line(exc: RequestValidationError, path: str = "") -> str:
     loc = [str(p) for p in err.get("loc", ()) if p != "body" and not _branch_name(p)]
     where = ".".join(loc) or "body"
     msg = str(err.get("msg", "invalid")).replace("Input should be", "must be").replace("Value error, ", "")
+    if err.get("type") == "int_parsing_size":  # pydantic's "Unable to parse input string as an integer" for 1e308
+        msg = f"must be a whole number; {err.get('input')!r} is too large"
     if err.get("type") == "extra_forbidden" and len(loc) == 1:
         msg += _field_hint(path, loc[0])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -306,6 +308,11 @@ def create_app() -> FastAPI:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(api_docs_html(app.openapi(), {cls.__name__: cls.cli_names() for cls in commands.values()}))
+
+    # browsers ask every site for /favicon.ico: a 404 there was an error in the console of every page (hD58)
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:

@@ -9,6 +9,9 @@ IP.body = function (form) {
   for (const el of form.elements) {
     if (!el.name || el.disabled || el.dataset.skip !== undefined) continue;
     if (el.type === "checkbox") { if (el.checked !== el.defaultChecked) body[el.name] = el.checked; continue; }
+    // a number field holding what the browser cannot read as one ("1e", "2..5") has the value "": it was left out,
+    // so the answer was the default's ("1e" GPUs on the network page built the whole system; hD58)
+    if (el.validity && el.validity.badInput) throw new Error(IP.label(el) + ": not a number");
     const text = el.value.trim();
     if (text === "") continue;
     if (el.dataset.list) {
@@ -21,6 +24,37 @@ IP.body = function (form) {
     }
   }
   return body;
+};
+
+// A field's name as its label writes it (the label's own text, without the control's), for the page's own lines.
+IP.label = function (el) {
+  const label = el.labels && el.labels[0];
+  const text = label ? [...label.childNodes].filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent).join("") : "";
+  return text.trim() || el.name;
+};
+
+// A comma-separated list field (search GPU counts, arrival rates, collective sizes): its items, each a positive number
+// unless `numbers` is false (sizes with units: the API reads them); one line naming the field where it holds none or
+// an item is not one (an empty list posted no body, "invalid body: ..."; "-5" or "abc" among the rates was dropped
+// without a word: hD58).
+IP.list = function (el, numbers = true) {
+  const items = el.value.split(",").map(s => s.trim()).filter(s => s !== "");
+  if (!items.length) throw new Error(`${IP.label(el)}: give one or more, comma-separated (e.g. ${el.defaultValue || "1"})`);
+  if (!numbers) return items;
+  return items.map(s => {
+    const x = Number(s);
+    if (!isFinite(x) || x <= 0) throw new Error(`${IP.label(el)}: '${s}' is not a positive number`);
+    return x;
+  });
+};
+
+// A number field the page reads itself (serve's capacity target): one line where it is empty or not a number.
+IP.number = function (el) {
+  const x = Number(el.value);
+  if (el.value.trim() === "" || (el.validity && el.validity.badInput) || !isFinite(x)) {
+    throw new Error(`${IP.label(el)}: give a number`);
+  }
+  return x;
 };
 
 IP.post = async function (path, body) {
@@ -73,6 +107,7 @@ IP.wire = function (form, button, command, render, transform, opts = {}) {
   button.addEventListener("click", async (ev) => {
     ev.preventDefault();
     error.textContent = ""; status.textContent = opts.busy || "running...";
+    button.disabled = true;  // one run at a time: a second click rendered two answers into one section (hD58)
     try {
       let body = opts.body ? await opts.body(form) : await IP.uploads(form, IP.body(form));
       if (transform) body = transform(body);
@@ -81,8 +116,37 @@ IP.wire = function (form, button, command, render, transform, opts = {}) {
       if (opts.context !== false) IP.context(out, result);
       await IP.tools(out, command, body, result);
       status.textContent = "done";
-    } catch (e) { status.textContent = ""; error.textContent = e.message; }
+    } catch (e) { IP.clear(out); status.textContent = ""; error.textContent = e.message; } finally { button.disabled = false; }
   });
+};
+
+// Take the last answer off a result section (all but its heading, status and error line), when a run fails: it left
+// the previous inputs' figures beside its error, read as the answer to the new ones (hD58).
+IP.clear = function (out) {
+  for (const el of [...out.children]) {
+    if (el.tagName !== "H2" && !el.classList.contains("status") && !el.classList.contains("error")) el.remove();
+  }
+};
+
+// Enter in a form field runs its own button: the field's `data-submit` (a button id), else the form's first button,
+// the browser's implicit submission ("search: GPU counts" ran the estimate: hD58). A result section's status and
+// error lines are live regions, so a screen reader says "done" or the error when it comes.
+IP.init = function () {
+  for (const el of document.querySelectorAll("input[data-submit]")) {
+    el.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter") return;
+      ev.preventDefault();
+      document.getElementById(el.dataset.submit).click();
+    });
+  }
+  for (const el of document.querySelectorAll("section.out .status")) el.setAttribute("role", "status");
+  for (const el of document.querySelectorAll("section.out .error")) el.setAttribute("role", "alert");
+};
+document.addEventListener("DOMContentLoaded", () => IP.init());
+
+// A whole count as the CLI writes it, with thousands separators (24,576 accelerators; the pages wrote 24576).
+IP.int = function (x) {
+  return x === null || x === undefined ? "-" : Number(x).toLocaleString("en-US");
 };
 
 // A scenario or fleet-mix spec from an upload slot (the compare and fleet-mix pages): an uploaded file wins over the
@@ -167,6 +231,13 @@ IP.band = function (band, label, id) {
   const pct = (x) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1) + " %";
   return [label, { text: `${pct(band.low)} to ${pct(band.high)} (${band.basis})`, id: id || "error-band",
                    value: `${band.low},${band.high}` }];
+};
+
+// A band row, or why there is none (`basis`, the result's fuller error_band_basis where it has one), as the CLI's
+// `band_or_why` (the facility, campus, compare and fleet-mix pages).
+IP.bandRow = function (band, basis, label, id) {
+  return band ? IP.band(Object.assign({}, band, { basis: basis || band.basis }), label, id)
+    : [label, { text: "none: " + basis, id: id, value: "" }];
 };
 
 // What the CLI prints with every answer, on every page: the error band where the page's own table has none (the

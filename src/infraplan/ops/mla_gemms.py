@@ -1,0 +1,56 @@
+"""Multi-head latent attention's projection GEMMs for one layer (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3,
+arXiv:2412.19437), as `ops.layer` lists them (its module docstring has the shapes and weight absorption).
+
+The down projections W_DQ (h -> q_lora) and [W_DKV; W_KR] (h -> kv_lora + rope):
+* training, as Megatron-Core 0.16.1 runs them: two modules, `linear_q_down_proj` and `linear_kv_down_proj`
+  (transformer/multi_latent_attention.py:406-436 and :453-481; TELinear "duplicated" in the TE spec, models/gpt/
+  gpt_layer_specs.py:254-256; `_backward_kv_proj` / `_backward_q_proj` run their wgrads apart, :952-964), called
+  one after the other on the same input (:586, :604). So two GEMMs forward (m x q_lora x h and m x (kv_lora + rope)
+  x h), two dgrad and two wgrad GEMMs backward, and the two dgrad outputs, each m x h, summed by autograd into the
+  input norm's gradient: one add, read 2 x 2 B and write 2 B per element (`MLA_TWO_DOWN_GEMMS`; False: one fused
+  m x (q_lora + kv_lora + rope) x h GEMM, before hH58). Megatron-Core 0.16.1 has no fused `linear_qkv_down` (a
+  grep of its megatron/core finds none).
+* serving: one fused GEMM, as the engines build it: vLLM 0.15.1 `fused_qkv_a_proj` (model_executor/models/
+  deepseek_v2.py:759-766, MergedColumnParallelLinear, disable_tp), SGLang 0.5.8 `fused_qkv_a_proj_with_mqa`
+  (srt/models/deepseek_v2.py:1127-1133, ReplicatedLinear of q_lora + kv_lora + rope).
+Without a q LoRA rank (DeepSeek-V2-Lite) the query is one column-parallel projection and kv_down the only down GEMM.
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.layer_records import ArrayLike, Gemm, Layout
+from infraplan.ops.params import ACT_BYTES
+from infraplan.scalar_path import to_float
+
+MLA_TWO_DOWN_GEMMS = True
+DOWN_ROLES = ("qkv_down", "q_down", "kv_down")  # the down projections' roles, fused or apart
+
+
+def mla_attention_gemms(shape: TransformerShape, lay: Layout, down_tokens: ArrayLike) -> list[Gemm]:
+    """The MLA attention's GEMMs: the down projection(s) on `down_tokens` rows (the sequence shard in training under
+    SP: `ops.layer.MLA_DOWN_ON_SEQUENCE_SHARD`), the query and KV up projections, the output (module docstring)."""
+    tp, tokens, h = to_float(lay.tp), lay.tokens, shape.hidden_size
+    heads = shape.num_heads / tp
+    nope, v, kv_lora = shape.head_dim - shape.qk_rope_head_dim, shape.v_head_dim, shape.kv_lora_rank
+    kv_down = Gemm("kv_down", down_tokens, kv_lora + shape.qk_rope_head_dim, h)
+    if not shape.q_lora_rank:
+        down = [kv_down]
+    elif lay.phase == "training" and MLA_TWO_DOWN_GEMMS:
+        down = [Gemm("q_down", down_tokens, shape.q_lora_rank, h), kv_down]
+    else:
+        down = [Gemm("qkv_down", down_tokens, shape.q_lora_rank + kv_lora + shape.qk_rope_head_dim, h)]
+    q_up = Gemm("q_up", tokens, heads * shape.head_dim, shape.q_lora_rank or h)
+    if lay.phase == "training":
+        kv = [Gemm("kv_up", tokens, heads * (nope + v), kv_lora)]
+    else:  # weight absorption: W_UK into the query, W_UV into the output, per local head
+        kv = [Gemm("q_absorb", tokens, kv_lora, nope, heads, grouped=True),  # one batched kernel (torch.bmm)
+              Gemm("v_absorb", tokens, v, kv_lora, heads, grouped=True)]
+    return [*down, q_up, *kv, Gemm("attention_out", tokens, h, heads * v)]
+
+
+def down_grad_add_bytes(shape: TransformerShape, gemms: list[Gemm] | tuple[Gemm, ...]) -> ArrayLike:
+    """Bytes of the backward add that sums the two down projections' input gradients (module docstring): 3 x 2 B
+    per element of the m x h input, where the layer lists q_down and kv_down apart; 0.0 otherwise."""
+    q_down = next((g for g in gemms if g.role == "q_down"), None)
+    return 0.0 if q_down is None else 3.0 * ACT_BYTES * q_down.m * shape.hidden_size
