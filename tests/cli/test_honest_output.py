@@ -70,6 +70,9 @@ def test_a_serving_result_below_half_its_slo_says_so(capsys) -> None:
     # its per-token cost and energy are the whole run's and its draw is no steady one above TDP + host (lead, session
     # 57: hJ57's estimate read 35.4 k tokens/s "served" here where the whole run did 2.6 k, hO57)
     assert data["steady_output_tokens_per_s"] is None
+    # its steady draw is no more than an H100 and its DGX host share draw (TDP 700 W + 575 W): by construction since
+    # hA58 (`serving.window_marks`; hO57 read 7,455 W here, before hJ57's served rate gave way to the whole run's)
+    assert data["power_w_per_gpu"] <= data["steady_power_w_per_gpu"] + 1e-9 <= 700.0 + 575.0
     assert data["joules_per_token"] == pytest.approx(data["energy_j"] / (data["output_tokens_per_s"]
                                                                          * data["duration_s"]), rel=1e-9)
     assert main(OVERLOADED) == 0

@@ -12,7 +12,7 @@ import pytest
 
 from infraplan.catalog import load_accelerator, load_model, load_system
 from infraplan.network.collectives import Fabric
-from infraplan.serving import fcfs_loop, loop_stepping
+from infraplan.serving import fcfs_loop, fcfs_setup, loop_stepping
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
 SYSTEM = load_system("dgx-h100-superpod")
@@ -54,7 +54,8 @@ def test_leaps_past_the_table_convert_with_float_to_the_same_bits(monkeypatch: p
     lists = loop_stepping.fcfs_request_lists(prompt, np.zeros(n, dtype=np.int64), steps, DEP.block_tokens)
     runs = []
     for table in (_CountedTable(float(k) for k in range(DEP.token_budget + 1)), [float(k) for k in range(10_000)]):
-        monkeypatch.setattr(fcfs_loop, "whole_floats", lambda top, table=table: table)
+        # (the loop reads its table through `fcfs_setup.fcfs_constants` since hA58's split)
+        monkeypatch.setattr(fcfs_setup, "whole_floats", lambda top, table=table: table)
         runs.append(_run(lists, arrival))
     assert _CountedTable.misses > 10  # the short table's run took the fallback, often
     assert repr(runs[0]) == repr(runs[1]) and runs[0][0][3] > 50_000  # (iterations leapt)

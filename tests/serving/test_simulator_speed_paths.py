@@ -13,7 +13,7 @@ import pytest
 from infraplan.catalog import load_accelerator, load_model, load_system
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.network.collectives import Fabric
-from infraplan.serving import fcfs_loop, loop_stepping, serving_sim
+from infraplan.serving import fcfs_loop, fcfs_setup, loop_stepping, serving_sim
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.schedulers import FcfsScheduler
 from infraplan.serving.serving_engine import simulate_engine
@@ -33,7 +33,7 @@ def test_a_pool_builds_its_engines_tables_once_and_drops_them(monkeypatch: pytes
         builds.append((id(cost), max_batch) not in loop_stepping._TABLES)
         return build(cost, max_batch)
 
-    monkeypatch.setattr(fcfs_loop, "cost_tables", counted)
+    monkeypatch.setattr(fcfs_setup, "cost_tables", counted)  # the FCFS loop's, through `fcfs_constants` (hA58)
     req = workload_requests(load_workload("chat"), 800, 40.0, seed=3)
     zeros = np.zeros_like(req.input_tokens)
     pool = serving_sim.run_pool(COST, DEP, 100_000, req.arrival_s, req.input_tokens, zeros, req.output_tokens - 1,
@@ -128,7 +128,8 @@ def test_an_idle_engine_restarts_at_the_next_arrival_as_the_general_loop_does(mo
         calls[0] += 1
         return max(*a)
 
-    monkeypatch.setattr(fcfs_loop, "max", counted_max, raising=False)  # shadows the builtin in the loop's module
+    # shadows the builtin where the loop's set-up runs (`fcfs_setup.fcfs_constants` since hA58's split)
+    monkeypatch.setattr(fcfs_setup, "max", counted_max, raising=False)
     fast = simulate_engine(*args)
     assert calls == [1]  # the loop's set-up (its float table's size), none per idle restart
     monkeypatch.undo()

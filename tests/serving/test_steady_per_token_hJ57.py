@@ -39,9 +39,14 @@ def test_a_run_that_keeps_up_prices_its_tokens_at_the_offered_rate() -> None:
     assert r.usd_per_million_tokens == pytest.approx(3.0 / 3600 / r.steady_output_tokens_per_s * 1e6, rel=1e-9)
     static_w, idle_w = _static_w(1)
     dynamic_j = r.energy_j - static_w * r.duration_s
-    assert r.joules_per_token == pytest.approx(static_w / r.steady_output_tokens_per_s + dynamic_j / tokens, rel=1e-9)
+    # the dynamic joules per token are the later half of the arrival window's dynamic W over the served rate (hA58,
+    # `serving.window_marks`; was the whole run's dynamic_j / tokens exactly): on one replica that keeps up, within
+    # 0.04 % of the whole run's; the always-on part is exact
+    assert r.joules_per_token == pytest.approx(static_w / r.steady_output_tokens_per_s + dynamic_j / tokens, rel=0.01)
     assert r.device_joules_per_token == pytest.approx(idle_w / r.steady_output_tokens_per_s + dynamic_j / tokens,
-                                                      rel=1e-9)
+                                                      rel=0.01)
+    assert r.joules_per_token - r.device_joules_per_token == pytest.approx(
+        (static_w - idle_w) / r.steady_output_tokens_per_s, rel=1e-9)
     assert r.joules_per_token < r.energy_j / tokens  # the drain's idle watts are no longer charged to each token
     assert r.assumptions.per_token_basis and "steady" in r.assumptions.per_token_basis
 

@@ -17,7 +17,8 @@ loop's (`jump=False`) to rounding (1e-9 relative: tests/serving/test_serving_eng
 cost as little as busy ones. The common case (built-in FCFS, leaps, reserve_full or on-demand KV that never binds)
 runs in `serving.fcfs_loop`, this loop specialised: bit-identical (tests/serving/test_serving_engine_fcfs_loop.py).
 Both loops are generators (`engine_steps`, `fcfs_loop.fcfs_steps`) that `simulate_engine` runs to the end; fed
-arrivals as they become known, many step together in one event loop (`loop_stepping`, `serving.pair_loop`).
+arrivals as they become known, many step together in one event loop (`loop_stepping`, `serving.pair_loop`). Where
+it adds an iteration's or a stretch's seconds it records its work at the arrival window's cuts (`serving.window_marks`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import (
@@ -41,15 +42,17 @@ from infraplan.serving.loop_stepping import (
     on_demand_stretch,
 )
 from infraplan.serving.schedulers import Scheduler
+from infraplan.serving.window_marks import pass_cuts
 
 
 def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
                  steps: list[int], need: list[int], fin_blocks: list[int], first: list[float], finish: list[float],
                  max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, policy: Scheduler,
-                 jump: bool, clients: int, on_demand: bool,
-                 log: list[int] | None) -> Generator[Need, None, EngineTotals]:
-    """The general loop (`simulate_engine`'s arguments as lists; `arr_open`, `log`, stepping: `fcfs_steps`), writing
-    `first`, `finish`; returns (busy s, tensor-core s, iterations, preemptions, recomputed tokens, leapt)."""
+                 jump: bool, clients: int, on_demand: bool, log: list[int] | None, cuts: Sequence[float] = (),
+                 marks: list[float] | None = None) -> Generator[Need, None, EngineTotals]:
+    """The general loop (`simulate_engine`'s arguments as lists; `arr_open`, `log`, stepping, `cuts`, `marks`:
+    `fcfs_steps`), writing `first`, `finish`; returns (busy s, tensor-core s, iterations, preemptions, recomputed
+    tokens, leapt)."""
     pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
     prefill_first = policy.prefill_first
     inline = inline_fcfs(policy)
@@ -68,6 +71,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     body, head, body_flop, decode_s, decode_flop_s, decode_head, half_kv, _, _ = cost_tables(cost, max_batch)
 
     clock = busy = compute = 0.0
+    cut = cuts[0] if cuts else math.inf  # the next window cut (`serving.window_marks`; inf once all are passed)
+    marks = [] if marks is None else marks
     it = leapt = nxt = 0  # iterations run one by one, and advanced in closed form; the next open arrival
     steps_done = 0  # decode iterations so far: a sequence's last token is due at a decode-iteration count
     waiting: deque[int] = deque()
@@ -176,6 +181,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                     clock += span
                     busy += span
                     compute += k_max * decode_flop_s[n_dec]
+                    if clock >= cut:  # its work at the cut, pro rata
+                        cut = pass_cuts(marks, cuts, clock, span, busy + compute, span + k_max * decode_flop_s[n_dec])
                     sum_ctx += n_dec * k_max * adv
                     leapt += k_max
                     steps_done += k_max
@@ -282,6 +289,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         clock += t
         busy += t
         compute += f if f < t else t
+        if clock >= cut:
+            cut = pass_cuts(marks, cuts, clock, t, busy + compute, t + (f if f < t else t))
         sum_ctx += d * adv
         due = (steps_done + 1) * n
         while d and heap[0] < due:

@@ -24,7 +24,9 @@ request costs about two passes of the loop and the Python work per pass is the s
   compare only before a short jump, so the hot tests are breaks and identity tests (serving_speed_tried.md).
 Like the general loop it is a generator (`loop_stepping`): given every arrival it runs to the end without
 yielding; stepped, it yields where it would read an arrival not yet known (a check per arrival read, none per
-iteration), so a disaggregated closed loop runs its engines together (`serving.pair_loop`).
+iteration), so a disaggregated closed loop runs its engines together (`serving.pair_loop`). What it reads once per
+run (the cost's figures and tables as locals, the release of an ending request) is `serving.fcfs_setup`'s; where it
+adds an iteration's seconds it records its work at the arrival window's cuts (`serving.window_marks`).
 """
 
 from __future__ import annotations
@@ -32,20 +34,20 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
+from infraplan.serving.fcfs_setup import KvBinds, fcfs_constants, releaser
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.loop_stepping import IDLE, LEAP, NEVER, SKIP_ROOT, TOP, Steps, cost_tables, whole_floats
-
-
-class KvBinds(Exception):
-    """A run asked to stop where KV blocks would keep a request out (`fcfs_steps`'s `stop_if_kv_binds`)."""
+from infraplan.serving.loop_stepping import IDLE, LEAP, NEVER, SKIP_ROOT, TOP, Steps
+from infraplan.serving.window_marks import pass_cuts
 
 
 def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[float],
                steps: list[int], need: list[float], end_ctx: list[Any], whole_pairs: list[float], max_batch: int,
                token_budget: int, kv_blocks: int, clients: int, first: list[float], finish: list[float],
-               log: list[int] | None, stop_if_kv_binds: bool = False) -> Steps:
+               log: list[int] | None, stop_if_kv_binds: bool = False, cuts: Sequence[float] = (),
+               marks: list[float] | None = None) -> Steps:
     """Run the engine (arguments as `simulate_engine`'s, as lists; `end_ctx`: cached + prompt + decode tokens, a
     sequence's tokens after its last step as counted (T a step with drafts: `loop_stepping.request_tokens`);
     `whole_pairs`: the query-key pairs of a prompt prefilled in one chunk, todo x (cached + (todo + 1) / 2) as the
@@ -61,32 +63,23 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     `stop_if_kv_binds`: raise KvBinds at the first admission that finds too few free KV blocks (the batch not
     full, no queue ahead). A run that never does is also the run of on-demand KV admission (`serving_engine`):
     with the same running requests, on demand holds no more blocks than their whole reservations, so it admits
-    the same requests and never preempts."""
+    the same requests and never preempts.
+
+    `cuts` (`serving.window_marks`): times at which `marks` gets the engine's work (busy + tensor-core s) so far, the
+    step that straddles one split pro rata; a cut after the last step is left for the caller (`close_marks`)."""
     n = len(arr)
     closed = clients > 0
     emit = closed or log is not None  # an ending request releases its client's next one, or is logged
     last = len(arr_open) - 1  # stepped: the bound's entry
-    kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
-    pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
-    per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
-    fin = per_fin != 0.0  # a bool: tested without a truth-value call
-    host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
-    # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else 1.0; per batch
-    # size, a decode iteration's growth of `sum_ctx` (k x T, the float the loop would compute; a map: not a cell)
-    adv = cost.decode_growth_tokens
-    grow = list(map(adv.__mul__, range(max_batch + 1)))
-    # counts as floats (wholes[k] = float(k)): a leap's k_max, a batch size, a prompt's tokens enter the float sums
-    # as these (module docstring); a leap beyond the table converts with float()
-    wholes = whole_floats(max(max_batch, token_budget))
+    # the cost's figures and per-batch-size tables, counts as floats (`fcfs_setup.FcfsConstants`: what each is)
+    (kv_c, pair_c, pair_f, pre_fix, dec_fix, over, per_tok, per_fin, fin, host, cap, adv, grow, wholes, body, head,
+     body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv, four_half_kv, head1,
+     head_1) = fcfs_constants(cost, max_batch, token_budget)
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
-    # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part,
-    # the same less the fixed costs, a stretch's growth term and the root's products (`cost_tables`)
-    (body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv,
-     four_half_kv) = cost_tables(cost, max_batch)
-    head1 = head[1:]  # head1[k] = head[k + 1]: a lone prompt's rows beside k decoding sequences
-    head_1 = head[1]  # a lone prompt's row alone
 
     clock = busy = compute = 0.0
+    cut = cuts[0] if cuts else math.inf  # the next window cut (inf once all are passed)
+    marks = [] if marks is None else marks
     leapt = steps_done = nxt = n_dec = running = 0
     # the decoding sequences' cached tokens, a float (whole numbers without drafts, exact below 2^53: the same
     # products as an int's), so that its products and sums are float-float, the interpreter's fast path
@@ -95,16 +88,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     t_next = arr_open[0]  # the next open arrival
     waiting: deque[int] = deque()
 
-    def release(i: int, at: float, log: list[int] | None = log, arr: list[float] = arr, clients: int = clients,
-                n: int = n, waiting: deque[int] = waiting) -> None:
-        """Request i ended at `at`: logged for the stepping driver, or (closed loop) its client's next request
-        is sent then (bound as defaults, not closed over: the loop's own reads of `n` and `waiting` stay fast
-        locals, not cells)."""
-        if log is not None:
-            log.append(i)
-        elif i + clients < n:
-            arr[i + clients] = at
-            waiting.append(i + clients)
+    release = releaser(log, arr, clients, n, waiting)  # an ending request: logged, or its client's next sent
     # a started prompt with all its tokens to go and no other prompt pending (no queue entry), or None (tested by
     # identity: an int compare jumping far, past its block, is not specialised in CPython 3.11)
     solo: int | None = None
@@ -212,6 +196,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 clock += t
                 busy += t
                 compute += f if f < t else t
+                if clock >= cut:  # a window cut passed (`window_marks`): the work there
+                    cut = pass_cuts(marks, cuts, clock, t, busy + compute, t + (f if f < t else t))
                 while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
                     i = heappop(heap) % n
                     finish[i] = clock
@@ -285,6 +271,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         clock += span
                         busy += span
                         compute += kf * decode_flop_s[n_dec]
+                        if clock >= cut:
+                            cut = pass_cuts(marks, cuts, clock, span, busy + compute, span + kf * decode_flop_s[n_dec])
                         sum_ctx += wholes[n_dec] * kf * adv  # (n_dec x k_max, exact, x T)
                         leapt += k_max
                         steps_done += k_max
@@ -304,6 +292,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 clock += t
                 busy += t
                 compute += f if f < t else t
+                if clock >= cut:  # a window cut passed (`window_marks`): the work there
+                    cut = pass_cuts(marks, cuts, clock, t, busy + compute, t + (f if f < t else t))
                 sum_ctx += grow[n_dec]
                 while e_min <= steps_done:  # the sequences whose last token this was (popped in key order), if any
                     j = heappop(heap) % n
@@ -368,6 +358,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         clock += t
         busy += t
         compute += f if f < t else t
+        if clock >= cut:
+            cut = pass_cuts(marks, cuts, clock, t, busy + compute, t + (f if f < t else t))
         sum_ctx += grow[d]
         while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
             j = heappop(heap) % n

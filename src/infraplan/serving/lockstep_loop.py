@@ -46,7 +46,9 @@ per row and the draft layer (in the head table, `serving.speculative`) keep thei
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -56,6 +58,7 @@ from infraplan.serving.client_loop import next_request_s
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import NEVER, cost_tables, engine_policy, engine_request_lists, on_demand_stretch
 from infraplan.serving.serving_engine import EngineResult
+from infraplan.serving.window_marks import close_marks, pass_cuts
 
 SHARED_EXPERTS = True  # routed experts priced on the mean of the ranks' tokens (module docstring; toggle to compare)
 
@@ -130,12 +133,13 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                      cached_tokens: np.ndarray, decode_steps: np.ndarray, rank_of: np.ndarray, ranks: int,
                      max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, scheduler: str,
                      kv_admission: str, clients: int = 0, round_trip_s: float = 0.0,
-                     lag: bool = False, balance: BalanceGate | None = None) -> EngineResult:
+                     lag: bool = False, balance: BalanceGate | None = None, cuts: Sequence[float] = ()) -> EngineResult:
     """One replica's `ranks` engines in lock-step (module docstring) over its requests (in arrival order, request k
     on rank `rank_of[k]`). `clients` > 0: closed loop, request k + clients sent `round_trip_s` after request k
     ends, a schedule-ahead loop's iteration later with `lag` (`serving.client_loop.next_request_s`; both on one
     rank). `balance`: the engine's attention-DP context balancing, which may hold every rank's prefills in an
-    iteration (`serving.adp_balance`)."""
+    iteration (`serving.adp_balance`). `cuts`: the result's `window_work` reads the ranks' work there (summed; the
+    lock-step iteration or stretch that straddles one split pro rata, `serving.window_marks`)."""
     n = len(arrival_s)
     on_demand = kv_admission == "on_demand"
     todo, ctx0, steps, need, fin_blocks = engine_request_lists(prefill_tokens, cached_tokens, decode_steps,
@@ -160,6 +164,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     live, decoding = [False] * n, [False] * n  # on demand: running (admitted), decoding
     kept_first: dict[int, float] = {}  # first-token times of preempted requests
     clock, done, leapt, preemptions, recomputed = 0.0, 0, 0, 0, 0
+    cut = cuts[0] if cuts else math.inf  # the next window cut (inf once all are passed)
+    marks: list[float] = []  # the work at each cut passed
 
     def end(r: _Rank, j: int) -> None:  # request j left rank r at `clock`: its client sends the next one
         nonlocal done
@@ -252,6 +258,9 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                             on_demand, routed, ranks, floors)
             clock += span
             leapt += k
+            if clock >= cut and k:  # every busy rank's k / len(busy) iterations
+                cut = pass_cuts(marks, cuts, clock, span, _work(rs), span * len(busy) + k // len(busy) * sum(
+                    decode_flop_s[r.n_dec] for r in busy))
             if balance is not None and k:  # the balance counts the leapt iterations (`serving.adp_balance`)
                 balance.idle(k // len(busy), len(busy) == ranks)
         hold = balance is not None and not balance.admits([len(r.prefill) for r in rs], [r.n_dec for r in rs],
@@ -315,11 +324,18 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                     live[j] = False
                     r.running -= 1
                     end(r, j)
+        if clock >= cut:
+            cut = pass_cuts(marks, cuts, clock, longest, _work(rs), longest * len(plans) + sum(p[3] for p in plans))
     for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
         first[j] = t0
     return EngineResult(np.array(first), np.array(finish), sum(r.busy for r in rs), sum(r.compute for r in rs),
                         sum(r.iterations for r in rs) + leapt, np.array(arr, dtype=np.float64), preemptions,
-                        recomputed)
+                        recomputed, window_work=close_marks(marks, cuts, _work(rs)))
+
+
+def _work(rs: list[_Rank]) -> float:
+    """The ranks' work so far, busy + tensor-core seconds (`serving.window_marks`)."""
+    return sum(r.busy + r.compute for r in rs)
 
 
 def _leap(busy: list[_Rank], rs: list[_Rank], clock: float, n: int, kv_c: float, decode_s: list[float],

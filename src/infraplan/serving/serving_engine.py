@@ -42,6 +42,7 @@ together in one event loop (`loop_stepping`, `serving.pair_loop`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,10 +59,11 @@ from infraplan.serving.loop_stepping import (
     run_to_end,
 )
 from infraplan.serving.schedulers import Scheduler
+from infraplan.serving.window_marks import close_marks
 
 # EngineResult's fields: first-token s, finish s, busy s, tensor-core s, iterations, arrival s, preemptions,
-# recomputed tokens, iterations leapt
-EngineFields = tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray, int, int, int]
+# recomputed tokens, iterations leapt, work (busy + tensor-core s) at the window cuts or None (`serving.window_marks`)
+EngineFields = tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray, int, int, int, tuple[float, ...] | None]
 
 
 @dataclass
@@ -77,22 +79,24 @@ class EngineResult:
     preemptions: int = 0  # on-demand KV admission: requests preempted (and recomputed)
     recomputed_tokens: int = 0  # prompt and output tokens prefilled again after a preemption
     leapt_iterations: int = 0  # of `iterations`, those advanced in closed form (the rest ran one by one)
+    window_work: tuple[float, ...] | None = None  # busy + tensor-core s at each window cut (`serving.window_marks`)
 
 
 def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,
                 decode_steps: np.ndarray, max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int,
-                clients: int, stop_if_kv_binds: bool = False) -> EngineFields | None:
+                clients: int, stop_if_kv_binds: bool = False, cuts: Sequence[float] = ()) -> EngineFields | None:
     """`simulate_engine` (its arguments, checked there) on `serving.fcfs_loop`: the fields of its result
-    (`stop_if_kv_binds`: None where an admission finds too few free KV blocks, `fcfs_steps`)."""
+    (`stop_if_kv_binds`: None where an admission finds too few free KV blocks, `fcfs_steps`; `cuts`: its work at
+    them, `serving.window_marks`; they enter the memo's key: a recalled run keeps its marks)."""
     arrival = np.array(arrival_s, dtype=np.float64)  # a contiguous copy (a pool's engine gets a strided view)
     key = engine_memo.run_key(cost, arrival, prefill_tokens, cached_tokens, decode_steps, max_batch, token_budget,
-                              kv_blocks, block_tokens, clients, stop_if_kv_binds)  # None outside `plan`'s scope
+                              kv_blocks, block_tokens, clients, stop_if_kv_binds, tuple(cuts))  # None outside `plan`'s
     if key is not None:
         hit, kept = engine_memo.recall(key)  # the same run asked before (`serving.engine_memo`)
         if hit:
             return None if kept is None else (*kept[:5], arrival if kept[5] is None else kept[5], *kept[6:])
     fields = _fcfs_fields(cost, arrival, prefill_tokens, cached_tokens, decode_steps, max_batch, token_budget,
-                          kv_blocks, block_tokens, clients, stop_if_kv_binds)
+                          kv_blocks, block_tokens, clients, stop_if_kv_binds, cuts)
     if key is not None:  # (open loop: the arrivals as given, not kept twice)
         engine_memo.keep(key, None if fields is None else (*fields[:5], fields[5] if clients > 0 else None,
                                                             *fields[6:]))
@@ -101,9 +105,10 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
 
 def _fcfs_fields(cost: IterationCost, arrival: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,
                  decode_steps: np.ndarray, max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int,
-                 clients: int, stop_if_kv_binds: bool) -> EngineFields | None:
+                 clients: int, stop_if_kv_binds: bool, cuts: Sequence[float]) -> EngineFields | None:
     """`fcfs_engine`'s run (`arrival`: its contiguous float64 copy)."""
     n = len(arrival)
+    marks: list[float] = []
     arr = arrival.tolist()
     first, finish = [math.nan] * n, [math.nan] * n
     try:
@@ -111,19 +116,20 @@ def _fcfs_fields(cost: IterationCost, arrival: np.ndarray, prefill_tokens: np.nd
             cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
             *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens, cost.decode_growth_tokens,
                                cost.draft_slots), max_batch, token_budget,
-            kv_blocks, clients, first, finish, None, stop_if_kv_binds))
+            kv_blocks, clients, first, finish, None, stop_if_kv_binds, cuts, marks))
     except KvBinds:
         return None
     # the loop's lists of floats: np.fromiter converts in one pass (np.array first discovers their shape)
     return (np.fromiter(first, np.float64, n), np.fromiter(finish, np.float64, n), busy_s, compute_s,
-            one_by_one + leapt, np.array(arr, dtype=np.float64) if clients > 0 else arrival, 0, 0, leapt)
+            one_by_one + leapt, np.array(arr, dtype=np.float64) if clients > 0 else arrival, 0, 0, leapt,
+            close_marks(marks, cuts, busy_s + compute_s))
 
 
 def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
                     cached_tokens: np.ndarray, decode_steps: np.ndarray, max_batch: int, token_budget: int,
                     kv_blocks: int, block_tokens: int, jump: bool = True,
                     scheduler: str | Scheduler = "fcfs", clients: int = 0,
-                    kv_admission: str = "reserve_full") -> EngineResult:
+                    kv_admission: str = "reserve_full", cuts: Sequence[float] = ()) -> EngineResult:
     """Simulate one engine over requests sorted by arrival.
 
     prefill_tokens: prompt tokens to compute here (0 for a decode-only engine that received the KV cache);
@@ -136,21 +142,24 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     `scheduler`: the admission and prefill policy, a `serving.schedulers.SCHEDULERS` name or an instance.
     `clients` > 0: closed loop (module docstring): only the first `clients` arrival times are used.
     `kv_admission`: "reserve_full" (as above) or "on_demand" (prompt blocks at admission, decode blocks as
-    written, newest request preempted and recomputed when they run out; module docstring)."""
+    written, newest request preempted and recomputed when they run out; module docstring).
+    `cuts`: times at which the result's `window_work` reads the engine's work (`serving.window_marks`)."""
     policy = engine_policy(cost, max_batch, token_budget, scheduler, kv_admission)
     on_demand = kv_admission == "on_demand"
     if fcfs_path(policy, jump, "reserve_full"):  # `serving.fcfs_loop`; on demand, while the KV never binds
         fields = fcfs_engine(cost, arrival_s, prefill_tokens, cached_tokens, decode_steps, max_batch, token_budget,
-                             kv_blocks, block_tokens, clients, stop_if_kv_binds=on_demand)
+                             kv_blocks, block_tokens, clients, stop_if_kv_binds=on_demand, cuts=cuts)
         if fields is not None:
             return EngineResult(*fields)
     n = len(arrival_s)
     arr = arrival_s.tolist()
     first, finish = [math.nan] * n, [math.nan] * n
+    marks: list[float] = []
     busy, compute, iterations, preemptions, recomputed, leapt = run_to_end(engine_steps(
         cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
         *engine_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens, on_demand,
                               cost.decode_growth_tokens, cost.draft_slots), first, finish,
-        max_batch, token_budget, kv_blocks, block_tokens, policy, jump, clients, on_demand, None))
+        max_batch, token_budget, kv_blocks, block_tokens, policy, jump, clients, on_demand, None, cuts, marks))
     return EngineResult(np.array(first), np.array(finish), busy, compute, iterations,
-                        np.array(arr if clients > 0 else arrival_s, dtype=np.float64), preemptions, recomputed, leapt)
+                        np.array(arr if clients > 0 else arrival_s, dtype=np.float64), preemptions, recomputed, leapt,
+                        close_marks(marks, cuts, busy + compute))

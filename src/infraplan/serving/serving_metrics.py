@@ -26,19 +26,22 @@ prompt phases at TDP). The node's non-accelerator power (`host_power_w`, and its
 the servers: NVL72's 50 W a GPU, `cluster.host_share.node_share_w`) is shared per accelerator and always on. No
 PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py). Per output token (J,
 $ per million) at the steady served rate, not over the whole run's drain (`steady_state.served_tokens_per_s`, hJ57):
-(accelerators x (idle + host) W, or x $/s) over the served tokens/s, plus the run's dynamic joules per token;
-`energy_j` and `power_w_per_gpu` stay the whole run's (first arrival to last finish: energy_j = power_w_per_gpu x
-accelerators x duration_s); `steady_power_w_per_gpu` is the draw at the steady served rate, (idle + host) W + the
-dynamic joules per token x the served tokens/s over the accelerators (joules_per_token x served rate / accelerators,
-hO57): the drain after the last arrival idles the accelerators and lowers the whole run's mean (hG57's 632 H100 at
-2,000 chat requests/s: half the run is drain). The dynamic joules per token are the whole run's, ramp and drain in
-(their batches are small): high, by 36 % on that example (1.13 J against 0.83 J measured over the later half of the
-arrival window; validation/notes/product_review_tried.md, hO session 57), and `steady_power_note` says a steady draw
-above TDP + host.
+(accelerators x (idle + host) W, or x $/s) over the served tokens/s, plus the dynamic joules per token: the
+dynamic watts over the later half of the arrival window (the engines' busy + tensor-core seconds between its mid and
+last arrival, `serving.window_marks`, hA58) over the served tokens/s; `energy_j` and `power_w_per_gpu` stay the whole
+run's (first arrival to last finish: energy_j = power_w_per_gpu x accelerators x duration_s); `steady_power_w_per_gpu`
+is the draw at the steady served rate, (idle + host) W + those dynamic watts over the accelerators (joules_per_token x
+served rate / accelerators, hO57): the drain after the last arrival idles the accelerators and lowers the whole run's
+mean (hG57's 632 H100 at 2,000 chat requests/s: half the run is drain). The whole run's dynamic joules per token carry
+the ramp and drain's small batches: 1.13 J against 0.83 J over the window on that example (1,341 W steady, above TDP
++ host; 1,157 W from the window; validation/notes/product_review_tried.md, hO session 57, hA session 58). Offline
+(no window) and in closed loop (no marks: its window is its run's output) the whole run's, said in
+`per_token_basis`; `steady_power_note` says a closed loop's steady draw above TDP + host.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +56,7 @@ from infraplan.cluster.host_share import (
     unstated_switch_note,
 )
 from infraplan.cluster.power import idle_power
-from infraplan.serving import schedule_ahead, steady_state
+from infraplan.serving import schedule_ahead, steady_state, window_marks
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.workloads import Requests
@@ -70,6 +73,7 @@ class PoolResult:
     compute_s: float
     iterations: int
     arrival_s: np.ndarray
+    window_work: tuple[float, ...] | None = None  # busy + tensor-core s at the window cuts (`serving.window_marks`)
 
 
 # The batches a run's over-SLO counts are also given in, consecutive by arrival (`counts_by_batch`), for batch means
@@ -156,8 +160,9 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
               transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
               deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
               usd_per_hour: float | None, gpus: int | None = None,
-              pool_tp: list[int] | None = None) -> dict[str, Any]:
-    """The run's metrics; `gpus` and `pool_tp` (GPUs per engine of each pool) when the pools differ from `dep`.
+              pool_tp: list[int] | None = None, cuts: Sequence[float] = ()) -> dict[str, Any]:
+    """The run's metrics; `gpus` and `pool_tp` (GPUs per engine of each pool) when the pools differ from `dep`;
+    `cuts`: the arrival window's mid and last arrival, where the pools recorded their work (`serving.window_marks`).
     `first` and `finish` (the client's seconds) are the caller's to give up: they become TTFT and end-to-end latency
     in place (no fresh arrays: a million requests' would take new pages)."""
     arrival, out = requests.arrival_s, requests.output_tokens
@@ -190,11 +195,19 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         active_gpu_s = sum((p.busy_s + p.compute_s) * t for p, t in zip(pools, pool_tp, strict=True))
         energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * active_gpu_s
     # per token at the steady served rate (`steady_state.STEADY_BASIS`): the always-on watts and the price over the
-    # tokens served a second, the run's dynamic energy per token on top; offline, the whole run's rate (the same sums)
+    # tokens served a second, the dynamic energy per token on top; offline, the whole run's rate (the same sums)
     offered = steady_state.offered_tokens_per_s(arrival, out)
     served = steady_state.served_tokens_per_s(arrival, e2e, out)
     rate = served if served is not None else tokens_out / duration
     dynamic_j = energy - gpus * (idle_w + host_w) * duration
+    # dynamic joules per token at the steady rate: the dynamic W over the later half of the arrival window over the
+    # served rate (`serving.window_marks`); offline, or without marks (closed loop), the whole run's, said
+    window_w = window_marks.window_dynamic_w(pools, pool_tp or [dep.tp] * len(pools), cuts, dynamic_w)
+    steady_dyn_j = window_w / rate if window_w is not None and served is not None else dynamic_j / tokens_out
+    basis = (f"{steady_state.STEADY_BASIS}; " + (window_marks.WINDOW_BASIS if window_w is not None else
+             window_marks.fallback_basis("no window marks: a closed loop, whose arrival window is its run's "
+                                                                  "output, or WINDOW_DYNAMIC_POWER off"))
+             if served is not None else steady_state.STEADY_BASIS)
     usd = gpus * usd_per_hour / 3600.0 if usd_per_hour is not None else None  # USD a second; None: unpriced
     # `Requests` are sorted by arrival (stably): the last 1 % of arrivals are the last 1 % of rows
     last_arrivals_s = float(e2e[-max(1, len(e2e) // 100):].mean()) if len(e2e) else 0.0
@@ -230,18 +243,18 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
         # the draw at the steady served rate: always-on watts + dynamic J/token x tokens/s (= joules_per_token x
         # rate / gpus); offline the whole run's (the same sums)
-        "steady_power_w_per_gpu": idle_w + host_w + dynamic_j / tokens_out * rate / gpus,
+        "steady_power_w_per_gpu": idle_w + host_w + steady_dyn_j * rate / gpus,
         "energy_j": energy,
         "offered_output_tokens_per_s": offered,
         "steady_output_tokens_per_s": served,
-        "joules_per_token": gpus * (idle_w + host_w) / rate + dynamic_j / tokens_out,
-        "device_joules_per_token": gpus * idle_w / rate + dynamic_j / tokens_out,
+        "joules_per_token": gpus * (idle_w + host_w) / rate + steady_dyn_j,
+        "device_joules_per_token": gpus * idle_w / rate + steady_dyn_j,
         "usd_per_hour_per_gpu": usd_per_hour,
         "usd_per_million_tokens": usd / rate * 1e6 if usd is not None else None,
         **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
         "iterations": sum(p.iterations for p in pools),
         "assumptions": {"power": power_assumption(accelerator), "host_share": host_share_line(accelerator, system),
-                        "per_token_basis": steady_state.STEADY_BASIS,
+                        "per_token_basis": basis,
                         "scheduler": f"continuous batching, chunked prefill, FCFS ({_policy_text(dep)}: fcfs mixes "
                                      "prefill with decode, prefill-first does not), "
                                      "KV reserved for prompt + output at admission (no preemption), round-robin "
@@ -251,21 +264,21 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
 
 def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: System) -> list[str]:
     """The note of a run (its `summarize` dict) whose steady draw per accelerator is above the most its power model
-    lets it draw (TDP + host share: an iteration draws at most TDP, `POWER_ASSUMPTION`): `steady_power_w_per_gpu`
-    (and joules_per_token) scale the whole run's dynamic joules per token by the steady served rate, and the run's
-    ramp from an empty engine and drain after its last arrival run small batches, many joules per token (hO57:
-    Llama 3 70B fp8 chat at 2,000 requests/s on 632 H100, 124,265 requests: 1.13 J/token dynamic, 1,341 W steady over
-    a 1,275 W ceiling; 1,988,240 requests: 0.86 J/token, 1,172 W); a run too short to read a served rate has none
-    (`steady_state.served_tokens_per_s`: tests/cli/test_honest_output.py's 200 requests in 1.1 s read 35.4 k tokens/s
-    "served", 7,455 W, before it). None where it is under, or nothing ran."""
+    lets it draw (TDP + host share: an iteration draws at most TDP, `POWER_ASSUMPTION`). Since hA58 an open-loop run
+    takes its dynamic draw over the later half of its arrival window (`serving.window_marks`), at most TDP per
+    accelerator by construction, so this fires only on a run without window marks (a closed loop, whose arrival
+    window is its run's output): there `steady_power_w_per_gpu` (and joules_per_token) scale the whole run's dynamic
+    joules per token by the steady served rate, and the ramp from an empty engine and the drain after the last
+    arrival run small batches (hO57: Llama 3 70B fp8 chat at 2,000 requests/s on 632 H100, 124,265 requests: 1.13
+    J/token dynamic, 1,341 W steady over a 1,275 W ceiling, before the window; 1,157 W with it). None where it is
+    under, or nothing ran."""
     steady = result.get("steady_power_w_per_gpu")
     idle_w, host_w = power_terms(accelerator, system)
     ceiling = accelerator.tdp_w + host_w
     if steady is None or result.get("steady_output_tokens_per_s") is None or steady <= ceiling:
         return []
     return [f"steady_power_w_per_gpu {steady:,.0f} W is above the {ceiling:,.0f} W an accelerator and its host share "
-            f"draw at most (TDP {accelerator.tdp_w:,.0f} W + {host_w:,.4g} W): it and joules_per_token scale the "
-            "whole run's dynamic joules per token by the steady served rate, and one reads high (the run's ramp "
-            "from an empty engine and drain after its last arrival run small batches, more joules per token than "
-            "the steady state; a short overloaded run's queue has no time to build, so its served rate reads near "
-            "the offered one): more requests shrink both"]
+            f"draw at most (TDP {accelerator.tdp_w:,.0f} W + {host_w:,.4g} W): without window marks (a closed "
+            "loop) it and joules_per_token scale the whole run's dynamic joules per token by the steady served "
+            "rate, which reads high (the run's ramp from an empty engine and drain after its last arrival run "
+            "small batches, more joules per token than the steady state): more requests shrink it"]

@@ -24,6 +24,7 @@ The run's metrics (per request and totals, power, energy and cost) are `serving.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache, partial
 from typing import Any
@@ -61,6 +62,7 @@ from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
 from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.serving_metrics import PoolResult, summarize
+from infraplan.serving.window_marks import summed, window_cuts
 from infraplan.serving.workloads import Requests
 
 
@@ -86,15 +88,18 @@ def front_end_s(dep: Deployment) -> float:
 @kept_cost_tables()  # the engines' tables, built once for all of them (`serving.loop_stepping`)
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-             clients: int = 0, round_trip_s: float = 0.0, lag: bool = False) -> PoolResult:
+             clients: int = 0, round_trip_s: float = 0.0, lag: bool = False,
+             cuts: Sequence[float] = ()) -> PoolResult:
     """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
 
     `clients` > 0: closed loop; client c (requests c, c + clients, ...) on engine c mod engines (`round_trip_s`,
-    `lag`: the client's cycle, `serving.client_loop.next_request_s`).
+    `lag`: the client's cycle, `serving.client_loop.next_request_s`). `cuts` (open loop): the engines' work at them,
+    summed (`serving.window_marks`).
     """
     n = len(arrival)
     first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
-    busy, compute, iterations = 0.0, 0.0, 0
+    busy, compute, iterations, works = 0.0, 0.0, 0, []
+    cuts = cuts if clients <= 0 else ()  # a closed loop's window is its run's output (`serving.window_marks`)
     engine = pool_engine(dep.stack)
     scheduler = schedule_ahead.loop_scheduler(engine, dep.speculative_tokens)  # SGLang's drafts: prefill-first
     client_engine = (np.arange(n) % clients) % engines if clients > 0 else None
@@ -111,14 +116,15 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
         else:
             r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
                                 dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
-                                scheduler=scheduler, kv_admission=engine.kv_admission)
+                                scheduler=scheduler, kv_admission=engine.kv_admission, cuts=cuts)
         first[idx], finish[idx] = r.first_token_s, r.finish_s
         if clients > 0:  # (open loop: the arrivals as given)
             sent[idx] = r.arrival_s
         busy += r.busy_s
         compute += r.compute_s
         iterations += r.iterations
-    return PoolResult(first, finish, busy, compute, iterations, sent)
+        works.append(r.window_work)
+    return PoolResult(first, finish, busy, compute, iterations, sent, summed(works) if cuts else None)
 
 
 def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, requests: Requests,
@@ -200,9 +206,10 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                               schedule_ahead.schedules_ahead(dep.stack, dep.speculative_tokens))
     steps = dep.decode_steps(out)
     cost = chunked_attention.for_requests(cost, shape, inp, hit, steps)  # Llama 4's chunks: the run's mean keys
-    pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag),  # wide EP: waits
+    cuts = window_cuts(arrival) if clients <= 0 else []  # the arrival window's mid and end (`serving.window_marks`)
+    pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag, cuts=cuts),  # wide EP
                                               cost, dep, blocks, arrival, inp - hit, hit, steps,
-                                              dep.replicas * dep.engines_per_replica, clients, gap_s, lag)
+                                              dep.replicas * dep.engines_per_replica, clients, gap_s, lag, cuts)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
     first, finish = schedule_ahead.lagged(dep.stack, first, finish, steps, dep.speculative_tokens)  # behind i + 1
     first, finish = sglang_recv_poll.polled(dep.stack, first, finish, steps)  # the next receive poll
@@ -215,7 +222,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     first += client_s  # in place: arrays of this run's own (the pool's times are not read again)
     finish += client_s
     return summarize(requests, first, finish, pools, transfer, dep, accelerator, system, deployment, ttft_slo_s,
-                     tpot_slo_s, usd_per_hour)
+                     tpot_slo_s, usd_per_hour, cuts=cuts)
 
 
 def held_sequences(dep: Deployment, requests: Requests, clients: int, prompts_only: bool = False,
@@ -293,6 +300,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     pre_cost = chunked_attention.for_requests(pre_cost, shape, inp, zeros, zeros)  # Llama 4's chunks: prompts
     dec_cost = chunked_attention.for_requests(dec_cost, shape, inp, inp, steps)  # and decode steps alone
     hand_off = transfer + relay_s(client_s, serial_front_ends)  # prefill's first token -> decode worker's arrival
+    cuts: list[float] = []  # closed loop: no window cuts (`serving.window_marks`)
     if clients > 0:  # one pass over both pools (`serving.pair_loop`)
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
         sent, pre_run, dec_run = closed_pair_loop(
@@ -313,11 +321,12 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
         requests = Requests(sent, inp, out)  # re-sorted by arrival: keep the order
         first, finish, transfer = first[order], finish[order], transfer[order]
     else:  # open loop: the prefill pool round-robin in arrival order, the decode pool in KV-arrival order
-        pre = run_pool(pre_cost, pre_dep, pre_blocks, arrival, inp, zeros, zeros, pre_engines)
+        cuts = window_cuts(arrival)  # the arrival window's mid and end, both pools (`serving.window_marks`)
+        pre = run_pool(pre_cost, pre_dep, pre_blocks, arrival, inp, zeros, zeros, pre_engines, cuts=cuts)
         ready = pre.first_token_s + hand_off
         by_ready = np.argsort(ready, kind="stable")
         dec = run_pool(dec_cost, dec_dep, dec_blocks, ready[by_ready], zeros, inp[by_ready], steps[by_ready],
-                       dec_engines)
+                       dec_engines, cuts=cuts)
         finish = np.empty_like(ready)
         finish[by_ready] = np.where(out[by_ready] > 1, dec.finish_s, ready[by_ready])
         admitted = np.empty_like(ready)
@@ -326,7 +335,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                                      admitted)
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
                        system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,
-                       pool_tp=[pre_dep.tp, dec_dep.tp])
+                       pool_tp=[pre_dep.tp, dec_dep.tp], cuts=cuts)
     if clients > 0:  # how the closed loop routes (`serving.disaggregated`)
         decode_routing = ("decode workers in turn (a worker's attention-DP ranks: the least loaded first)"
                           if disaggregated.least_loaded_ranks(dec_dep) else "decode workers in turn, then their ranks")

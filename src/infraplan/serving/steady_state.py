@@ -58,7 +58,7 @@ from infraplan.units import significant_text
 # What the per-token cost and energy are taken over (serving_metrics.summarize), said in the output
 STEADY_BASIS = ("per output token at the steady served rate (steady_output_tokens_per_s): a fleet that serves the "
                 "load around the clock pays its accelerators' price and idle + host power every second over the "
-                "tokens it serves each second, the run's dynamic energy per token on top; the served rate is the "
+                "tokens it serves each second, the dynamic energy per token on top; the served rate is the "
                 "offered rate (arrival rate x mean output) where the run keeps up, its capacity where it does not "
                 "(offered / (1 + g), g the end-to-end latency growth per second of arrival over the later half of "
                 "the arrival window); offline (every request at once): the whole run")

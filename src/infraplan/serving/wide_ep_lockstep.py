@@ -45,7 +45,7 @@ every rank's prefills while the balance waits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -57,6 +57,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.lockstep_loop import lockstep_replica
 from infraplan.serving.serving_engine import EngineResult
+from infraplan.serving.window_marks import summed
 
 LOAD_AWARE_STALL = True  # the wait measured on the ranks' timelines (module docstring; toggle to compare)
 LOCKSTEP_LOOP = True  # the ranks stepped together (`serving.lockstep_loop`); False: the mean-wait rule alone
@@ -154,12 +155,13 @@ def engine_of_requests(n: int, engines: int, clients: int) -> np.ndarray:
 
 def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray, prefill: np.ndarray,
                   cached: np.ndarray, steps: np.ndarray, engines: int, clients: int = 0,
-                  round_trip_s: float = 0.0, lag: bool = False) -> EngineResult:
+                  round_trip_s: float = 0.0, lag: bool = False, cuts: Sequence[float] = ()) -> EngineResult:
     """The pool's replicas, each of `dep.engines_per_replica` ranks run in lock-step (`serving.lockstep_loop`) on the
     stall-free `cost`, the requests routed as `serving_sim.run_pool` routes them (`round_trip_s`, `lag`: its client
     cycle, `serving.client_loop.next_request_s`), under the stack's attention-DP balancing where it has one
-    (`serving.adp_balance`)."""
+    (`serving.adp_balance`); `cuts`: the replicas' work there, summed (`serving.window_marks`; open loop only)."""
     n, ranks = len(arrival), dep.engines_per_replica
+    works = []
     engine_of = engine_of_requests(n, engines, clients)
     first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
     busy = compute = 0.0
@@ -175,27 +177,32 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
                              ranks, dep.max_batch, dep.token_budget, blocks, dep.block_tokens,
                              schedule_ahead.loop_scheduler(stack, dep.speculative_tokens),
                              stack.kv_admission, local_clients, round_trip_s, lag,
-                             BalanceGate(balance) if balance is not None else None)
+                             BalanceGate(balance) if balance is not None else None, () if clients > 0 else cuts)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy, compute, iterations = busy + r.busy_s, compute + r.compute_s, iterations + r.iterations
         preemptions, recomputed = preemptions + r.preemptions, recomputed + r.recomputed_tokens
-    return EngineResult(first, finish, busy, compute, iterations, sent, preemptions, recomputed)
+        works.append(r.window_work)
+    return EngineResult(first, finish, busy, compute, iterations, sent, preemptions, recomputed,
+                        window_work=summed(works) if cuts and clients <= 0 else None)
 
 
 def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray,
                       prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-                      clients: int = 0, round_trip_s: float = 0.0, lag: bool = False) -> Any:
+                      clients: int = 0, round_trip_s: float = 0.0, lag: bool = False,
+                      cuts: Sequence[float] = ()) -> Any:
     """Where the stack balances its attention-DP ranks' context requests (`serving.adp_balance`, PP 1) or the ranks
     stall (`applies`): the ranks stepped together (`lockstep_pool`, `LOCKSTEP_LOOP`), else (PP > 1)
     `run_pool` (serving_sim's, passed in: it sits above this module, with the same `round_trip_s` and `lag`) with the
     lock-step wait measured on the ranks' timelines (module docstring); `run_pool` on `cost` itself where the rule
-    does not apply."""
+    does not apply. `cuts`: the lock-step pool's window cuts (`serving.window_marks`; `run_pool` has its own)."""
     if balance_of(dep) is not None and np.any(prefill > 0):  # held context requests: the ranks in lock-step
-        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag)
+        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag,
+                             cuts)
     if not applies(cost) or not np.any(prefill > 0):
         return run_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients)
     if LOCKSTEP_LOOP and dep.pp == 1:
-        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag)
+        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag,
+                             cuts)
     engine_of = engine_of_requests(len(arrival), engines, clients)
     wait_s = 0.0
     for _ in range(PASSES):

@@ -1,0 +1,80 @@
+"""What the FCFS engine loop (`serving.fcfs_loop.fcfs_steps`) reads once per run, before its first iteration.
+
+Nothing is modelled here that the loop does not model: the iteration cost's figures (`llm_iteration.IterationCost`:
+KV read per cached token, query-key pairs, fixed and per-token costs, the host's floor on an eager iteration,
+`serving.host_overhead`) and its per-batch-size tables (`loop_stepping.cost_tables`), unpacked into the loop's own
+locals (`FcfsConstants`, in this order), so that the loop's passes read fast locals and not attributes; the counts as
+floats the loop sums (`loop_stepping.whole_floats`); and how an ending request is released (`releaser`: logged for a
+stepping driver, or in closed loop its client's next request sent at once). Split from the loop's module (hA,
+session 58) to keep each module under the project's size cap; the loop's floats and their order are unchanged.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import NamedTuple
+
+from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.loop_stepping import cost_tables, whole_floats
+
+
+class KvBinds(Exception):
+    """A run asked to stop where KV blocks would keep a request out (`fcfs_steps`'s `stop_if_kv_binds`)."""
+
+
+class FcfsConstants(NamedTuple):
+    """The loop's per-run locals (unpacked in this order)."""
+
+    kv_c: float  # KV read seconds per cached token
+    pair_c: float  # seconds per query-key pair (prefill attention)
+    pair_f: float  # tensor-core seconds per query-key pair
+    pre_fix: float  # a prefill iteration's fixed seconds
+    dec_fix: float  # a decode iteration's fixed seconds
+    over: float  # every iteration's overhead seconds
+    per_tok: float  # seconds per prefill token
+    per_fin: float  # seconds per finishing sequence
+    fin: bool  # per_fin != 0.0: a bool, tested without a truth-value call
+    host: float  # an eager prefill iteration's floor, the host's launches (`host_overhead`)
+    cap: int  # prefill tokens above which an iteration runs eager
+    adv: float  # cached tokens a decode step appends: T with drafts (`serving.speculative`), else 1.0
+    grow: list[float]  # per batch size k, a decode iteration's growth of the cached tokens, k x T (a list: no cell)
+    wholes: list[float]  # wholes[k] = float(k): counts entering the float sums (`loop_stepping.whole_floats`)
+    body: list[float]  # `cost_tables`: body, head and body tensor-core seconds per token / row count
+    head: list[float]
+    body_flop: list[float]
+    decode_s: list[float]  # a pure-decode iteration less its cached-token term, per batch size
+    decode_flop_s: list[float]  # its tensor-core part
+    decode_head_s: list[float]  # the same less the fixed costs
+    half_kv: list[float]  # a leapt stretch's growth term and the root's products (`cost_tables`)
+    twice_half_kv: list[float]
+    four_half_kv: list[float]
+    head1: list[float]  # head1[k] = head[k + 1]: a lone prompt's rows beside k decoding sequences
+    head_1: float  # a lone prompt's row alone
+
+
+def fcfs_constants(cost: IterationCost, max_batch: int, token_budget: int) -> FcfsConstants:
+    """`FcfsConstants` of `cost` for an engine of `max_batch` sequences and `token_budget` tokens an iteration."""
+    adv = cost.decode_growth_tokens
+    tables = cost_tables(cost, max_batch)
+    head = tables[1]
+    return FcfsConstants(cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.prefill_fixed_s, cost.decode_fixed_s,
+                         cost.overhead_s, cost.per_prefill_token_s, cost.per_finish_s, cost.per_finish_s != 0.0,
+                         cost.host_issue_s, cost.eager_prefill_above_tokens, adv,
+                         list(map(adv.__mul__, range(max_batch + 1))),  # (k x T: the float the loop would compute)
+                         whole_floats(max(max_batch, token_budget)), *tables, head[1:], head[1])
+
+
+def releaser(log: list[int] | None, arr: list[float], clients: int, n: int,
+             waiting: deque[int]) -> Callable[[int, float], None]:
+    """The loop's `release(i, at)`: request i ended at `at`: logged for the stepping driver, or (closed loop) its
+    client's next request is sent then (bound as defaults, not closed over: the loop's own reads of `n` and `waiting`
+    stay fast locals, not cells)."""
+    def release(i: int, at: float, log: list[int] | None = log, arr: list[float] = arr, clients: int = clients,
+                n: int = n, waiting: deque[int] = waiting) -> None:
+        if log is not None:
+            log.append(i)
+        elif i + clients < n:
+            arr[i + clients] = at
+            waiting.append(i + clients)
+    return release
