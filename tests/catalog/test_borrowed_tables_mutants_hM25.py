@@ -6,8 +6,9 @@ and it names the fields the borrowed curves are scaled by, which are the fields 
 from __future__ import annotations
 
 from infraplan.catalog.figures import borrowed_tables_note
+from infraplan.catalog.kernel_fits import KernelEfficiency
 from infraplan.catalog.loader import load_accelerator
-from infraplan.catalog.schemas import Accelerator, KernelEfficiency
+from infraplan.catalog.schemas import Accelerator
 
 
 def test_a_part_of_no_preset_gets_no_borrowed_tables_note() -> None:

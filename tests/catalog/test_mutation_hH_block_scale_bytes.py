@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog.schemas import DTYPE_BYTES
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.ops.precision import RECIPES
 
 

@@ -1,9 +1,9 @@
 """Mutation spot-checks, third wave (hM, session 34): catalog schema bounds no test exercised at their edge.
 
-Each test fails on a one-line mutant of catalog/schemas.py (validation/notes/test_suite_cost_tried.md, "hM (session
-34)"). The bounds are definitions: an efficiency is a share of a datasheet figure (0 < f <= 1), and a tier's
-oversubscription is bandwidth into a domain over bandwidth leaving it (>= 1; below 1 is more uplink than downlink,
-which the fabric model reads as 1:1)."""
+Each test fails on a one-line mutant of catalog/schemas.py (`KernelEfficiency`: catalog/kernel_fits.py since session
+58; validation/notes/test_suite_cost_tried.md, "hM (session 34)"). The bounds are definitions: an efficiency is a
+share of a datasheet figure (0 < f <= 1), and a tier's oversubscription is bandwidth into a domain over bandwidth
+leaving it (>= 1; below 1 is more uplink than downlink, which the fabric model reads as 1:1)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from infraplan.catalog import load_accelerator
-from infraplan.catalog.schemas import KernelEfficiency, NetworkTier
+from infraplan.catalog.kernel_fits import KernelEfficiency
+from infraplan.catalog.schemas import NetworkTier
 
 
 def _efficiency(**change: object) -> dict[str, object]:

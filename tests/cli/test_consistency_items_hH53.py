@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from infraplan.catalog.schemas import PlainGemmWaveFit
+from infraplan.catalog.kernel_fits import PlainGemmWaveFit
 from infraplan.catalog.stacks import load_stack
 from infraplan.cli.main import load_command
 from infraplan.errors import InputError

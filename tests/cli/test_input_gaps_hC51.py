@@ -22,8 +22,9 @@ from tests.cli.test_architect_review_hU60 import ASIC, SRAM_PROFILE
 
 from infraplan.catalog.figures import defaults_note
 from infraplan.catalog.inference_loader import load_recsys_profile_file, load_video_device
+from infraplan.catalog.kernel_fits import KernelEfficiency
 from infraplan.catalog.loader import load_accelerator, preset_files
-from infraplan.catalog.schemas import Accelerator, KernelEfficiency
+from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.spec_base import BOOLEAN_NOT_A_NUMBER, takes_numbers
 from infraplan.catalog.video_schemas import VideoAsic
 from infraplan.errors import InputError

@@ -9,7 +9,7 @@ import pytest
 from tests.cli.conftest import cli_json
 
 from infraplan.serving.capacity import SLO_PERCENTILES
-from infraplan.serving.results import Percentiles
+from infraplan.serving.serve_results import Percentiles
 
 
 def test_each_slo_percentile_is_judged_on_the_run_percentile_it_names() -> None:

@@ -12,7 +12,7 @@ from infraplan.cli import main
 from infraplan.errors import InputError
 from infraplan.limits import parse_energy_price, read_electricity_price
 from infraplan.planning.scenario_spec import ScenarioSpec
-from infraplan.web.requests import FacilityRequest
+from infraplan.web.infrastructure_requests import FacilityRequest
 
 SPEC = {"name": "one", "phases": [{"name": "p1", "year": 2025}],
         "services": [{"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 20}],

@@ -18,7 +18,8 @@ import pytest
 
 from infraplan.catalog import load_accelerator
 from infraplan.cluster.host_share import host_share
-from infraplan.hardware.kernels import KernelRates, gemm_seconds
+from infraplan.hardware.gemm_seconds import gemm_seconds
+from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.precision import RECIPES
 from infraplan.serving.serving_api import estimate_serving
 

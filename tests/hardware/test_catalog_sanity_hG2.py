@@ -19,7 +19,8 @@ import pytest
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.cluster.host_share import host_share
-from infraplan.hardware.kernels import KernelRates, gemm_seconds
+from infraplan.hardware.gemm_seconds import gemm_seconds
+from infraplan.hardware.kernels import KernelRates
 from infraplan.serving.serving_api import estimate_serving
 
 GAUDI3_LATER_MAMF_FRACTION = 0.768  # 1,288.8 of 1,677 TF/s, stas00 MAMF later method (shared/reference/hardware.md:75)

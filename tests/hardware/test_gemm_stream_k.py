@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_accelerator
-from infraplan.hardware.kernels import KernelRates, gemm_fwd_bwd_seconds, gemm_seconds, gemm_time
+from infraplan.hardware.gemm_seconds import gemm_fwd_bwd_seconds, gemm_seconds
+from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.serving.decode_kernels import gemm_rates
 from infraplan.serving.llm_iteration import serving_precision
 

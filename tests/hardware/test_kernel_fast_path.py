@@ -9,13 +9,11 @@ import pytest
 
 from infraplan.catalog import load_accelerator
 from infraplan.hardware import KernelRates, kernels
+from infraplan.hardware.gemm_seconds import gemm_fwd_bwd_seconds, gemm_seconds, grouped_gemm_seconds
 from infraplan.hardware.kernels import (
     attention_seconds,
     attention_time,
-    gemm_fwd_bwd_seconds,
-    gemm_seconds,
     gemm_time,
-    grouped_gemm_seconds,
     grouped_gemm_time,
     memory_bound_seconds,
     memory_bound_time,

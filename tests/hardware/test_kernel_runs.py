@@ -9,7 +9,8 @@ import pytest
 from infraplan.catalog import load_accelerator
 from infraplan.cluster import Cluster
 from infraplan.hardware import KernelRates
-from infraplan.hardware.kernels import gemm_seconds, gemm_time, grouped_gemm_seconds, grouped_gemm_time
+from infraplan.hardware.gemm_seconds import gemm_seconds, grouped_gemm_seconds
+from infraplan.hardware.kernels import gemm_time, grouped_gemm_time
 from infraplan.network.collectives import collective_seconds, collective_time
 from infraplan.scalar_path import price_runs
 

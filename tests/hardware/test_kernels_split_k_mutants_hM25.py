@@ -16,7 +16,8 @@ from __future__ import annotations
 import pytest
 
 from infraplan.hardware import kernels
-from infraplan.hardware.kernels import KernelRates, gemm_seconds, gemm_time
+from infraplan.hardware.gemm_seconds import gemm_seconds
+from infraplan.hardware.kernels import KernelRates, gemm_time
 
 RATES = KernelRates(matmul_flops_per_s=1e12, attention_flops_per_s=1e12, memory_bytes_per_s=5e9, compute_units=4,
                     tile_m=128, tile_n=128, kernel_overhead_s=0.0)

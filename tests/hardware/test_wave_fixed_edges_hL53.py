@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from infraplan.catalog.loader import load_accelerator
-from infraplan.hardware import kernels
+from infraplan.hardware import gemm_seconds, kernels
 
 
 def test_a_skinny_tile_pays_its_share_of_the_wave_fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,7 +26,7 @@ def test_a_skinny_tile_pays_its_share_of_the_wave_fixed_time(monkeypatch: pytest
                                 wave_flops_per_s=1e30)
     assert rates.tile_m == 128
     for m, share in ((128.0, 1.0), (64.0, 0.5), (16.0, 0.125)):  # one wave each (N = 128: one column of tiles)
-        one = kernels.gemm_seconds(rates, m, 128.0, 1024.0, 1.0, 1e15)
+        one = gemm_seconds.gemm_seconds(rates, m, 128.0, 1024.0, 1.0, 1e15)
         array = float(kernels.gemm_time(rates, m, 128.0, 1024.0, 1.0, 1e15))
         assert one == array
         assert one - rates.kernel_overhead_s == pytest.approx(share * fixed, rel=1e-6)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from infraplan.catalog.loader import load_accelerator
-from infraplan.hardware import kernels
+from infraplan.hardware import gemm_seconds, kernels
 from infraplan.serving.decode_kernels import gemm_rates
 from infraplan.serving.llm_iteration import serving_precision
 
@@ -60,6 +60,6 @@ def test_off_prices_as_before_and_on_keeps_the_fast_path_bits(monkeypatch: pytes
     ms, ns, ks = (np.array(c) for c in zip(*shapes, strict=True))
     array = kernels.gemm_time(rates, ms, ns, ks, width, rate)
     for i, (m, n, k) in enumerate(shapes):
-        one = kernels.gemm_seconds(rates, m, n, k, width, rate)
+        one = gemm_seconds.gemm_seconds(rates, m, n, k, width, rate)
         assert one == float(array[i]) == float(kernels.gemm_time(rates, m, n, k, width, rate))
     assert float(array[2]) != float(kernels.gemm_time(bare, 3072.0, 28672.0, 4096.0, width, rate))

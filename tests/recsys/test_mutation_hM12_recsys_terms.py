@@ -8,7 +8,7 @@ import pytest
 
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_profile
-from infraplan.catalog.schemas import DTYPE_BYTES
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.errors import InputError
 from infraplan.recsys.embedding import Tier, place
 from infraplan.recsys.estimate import best_point, candidate_batches, estimate_recsys, evaluate_batches

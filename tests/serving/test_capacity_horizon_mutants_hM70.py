@@ -26,7 +26,7 @@ from infraplan.serving.capacity_decode import kv_batch
 from infraplan.serving.capacity_horizon import option_laws, outright_misses, pool_law
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
-from infraplan.serving.serving_api import build_requests
+from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.workloads import Requests, clip_to_context
 
 

@@ -26,7 +26,7 @@ from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.results import ServingPlanResult
-from infraplan.serving.serving_api import build_requests
+from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_sim import front_end_s
 
 PLAN = ("deepseek-v3 --system hgx-h200 --rate 16 --input-len 8000 --output-len 500 --ttft-slo 1 --tpot-slo 0.05 "

@@ -82,7 +82,7 @@ def test_a_schedule_ahead_probe_judges_the_ttft_serve_reports() -> None:
     serve; one above serve's passes."""
     from infraplan.catalog.serving_loader import load_workload
     from infraplan.serving import schedule_ahead
-    from infraplan.serving.serving_api import build_requests
+    from infraplan.serving.serve_inputs import build_requests
     from infraplan.serving.serving_sim import simulate_deployment
 
     shape, cluster = load_model("deepseek-v3"), Cluster.resolve("hgx-h200")

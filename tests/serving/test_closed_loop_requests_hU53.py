@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from infraplan.limits import MAX_REQUESTS
-from infraplan.serving.serving_api import DEFAULT_REQUESTS, closed_loop_requests
+from infraplan.serving.serve_inputs import DEFAULT_REQUESTS, closed_loop_requests
 from infraplan.serving.serving_api import estimate_serving as serve
 from infraplan.validation.serving_hopper import REQUESTS_PER_CLIENT
 

@@ -16,7 +16,8 @@ from infraplan.cli import main
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import load_engine
 from infraplan.serving.results import ServingPlanResult, ServingResult
-from infraplan.serving.serving_api import build_requests, estimate_serving
+from infraplan.serving.serve_inputs import build_requests
+from infraplan.serving.serving_api import estimate_serving
 from infraplan.serving.workloads import clip_to_context
 
 # summarization's long prompts on Llama 3 8B's 8,192-token context: a preset whose tail is truncated

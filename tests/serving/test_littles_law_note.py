@@ -1,4 +1,4 @@
-"""A closed loop whose reported latencies break Little's law says so (serving_api.littles_law_note)."""
+"""A closed loop whose reported latencies break Little's law says so (serve_inputs.littles_law_note)."""
 
 from __future__ import annotations
 

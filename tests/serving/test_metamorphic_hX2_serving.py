@@ -25,7 +25,8 @@ from infraplan.serving.deployment import Deployment
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.llm_iteration import build_iteration_cost
 from infraplan.serving.lockstep_loop import lockstep_replica
-from infraplan.serving.results import ImageServingResult, Percentiles, ServingResult
+from infraplan.serving.results import ImageServingResult, ServingResult
+from infraplan.serving.serve_results import Percentiles
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.serving.wide_ep_lockstep import with_others
 from infraplan.web.requests import ServeRequest

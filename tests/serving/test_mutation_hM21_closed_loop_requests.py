@@ -1,4 +1,4 @@
-"""Mutation wave hM21 (session 44): the closed loop's few-requests note (`serving_api.few_requests_note`, hU53).
+"""Mutation wave hM21 (session 44): the closed loop's few-requests note (`serve_inputs.few_requests_note`, hU53).
 
 Expectations: a loop given exactly one request per client has every client hold one, so it is said as one request
 per client, not as clients left idle; and where the answer's own figures satisfy Little's law (requests/s x mean
@@ -8,8 +8,9 @@ nothing for a closed-loop note to explain.
 
 from __future__ import annotations
 
-from infraplan.serving.results import LLMDeployment
-from infraplan.serving.serving_api import estimate_serving, few_requests_note
+from infraplan.serving.serve_inputs import few_requests_note
+from infraplan.serving.serve_results import LLMDeployment
+from infraplan.serving.serving_api import estimate_serving
 
 
 def test_one_request_per_client_is_said_as_such() -> None:

@@ -19,7 +19,7 @@ from infraplan.serving.capacity_candidate import candidate_for
 from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.replica_share import ROUTER, replica_requests, share_indices, share_spans
-from infraplan.serving.serving_api import build_requests
+from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.workloads import arrival_times, clip_to_context
 
 

@@ -25,7 +25,7 @@ from infraplan.serving.capacity_candidate import candidate_for, steady_window, t
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.schedule_ahead import loop_scheduler
-from infraplan.serving.serving_api import build_requests
+from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_sim import front_end_s
 from infraplan.validation.release_stacks import data_stack
 

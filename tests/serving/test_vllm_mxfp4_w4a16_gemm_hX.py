@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_model
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.loader import load_accelerator
-from infraplan.catalog.schemas import DTYPE_BYTES
 from infraplan.cluster import Cluster
 from infraplan.serving import trtllm_gen_moe
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, serving_precision

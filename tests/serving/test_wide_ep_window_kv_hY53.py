@@ -20,7 +20,7 @@ from infraplan.serving.capacity_layouts import level_layouts
 from infraplan.serving.capacity_space import wide_ep_degrees
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
-from infraplan.serving.serving_api import build_requests
+from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_sim import fit_check
 
 BUDGET = 106_496  # tokens: above ~104.7k the cap's windows outgrow the KV memory left at attention DP 4

@@ -15,7 +15,7 @@ import yaml
 from infraplan.cli.main import main
 from infraplan.errors import InputError
 from infraplan.limits import MAX_SWEEP_CPU_S
-from infraplan.serving.serving_api import DEFAULT_REQUESTS
+from infraplan.serving.serve_inputs import DEFAULT_REQUESTS
 from infraplan.sweep.runner import run_sweep
 from infraplan.sweep.spec import load_spec
 from infraplan.sweep.work_estimate import (

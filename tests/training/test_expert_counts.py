@@ -11,7 +11,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.hardware import KernelRates
-from infraplan.hardware.kernels import gemm_seconds
+from infraplan.hardware.gemm_seconds import gemm_seconds
 from infraplan.training import expert_counts
 from infraplan.training.expert_counts import count_spread, normal_cdf, routed_gemm_fwd_bwd
 from infraplan.training.layer_kernels import gemm_fwd_bwd

@@ -14,7 +14,7 @@ import pytest
 
 from infraplan.cluster import Cluster
 from infraplan.hardware import KernelRates
-from infraplan.hardware.kernels import gemm_seconds
+from infraplan.hardware.gemm_seconds import gemm_seconds
 from infraplan.training import expert_counts
 from infraplan.training.expert_counts import normal_cdf, routed_gemm_fwd_bwd
 from infraplan.training.layer_kernels import gemm_fwd_bwd, output_width

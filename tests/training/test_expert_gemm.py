@@ -10,7 +10,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware import KernelRates
-from infraplan.hardware.kernels import gemm_seconds, grouped_gemm_seconds
+from infraplan.hardware.gemm_seconds import gemm_seconds, grouped_gemm_seconds
 from infraplan.ops.precision import recipe
 from infraplan.training.enums import Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training

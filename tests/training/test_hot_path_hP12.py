@@ -4,8 +4,8 @@
   the forward's excess once; the value the array path gives the same plan.
 * `rank_kind_bubbles.three_rank_kinds_s` of one plan's floats: no `is_plain` call per value.
 * `schedule_models._f` is `to_float` itself (no wrapper call).
-* `kernels._gemm_terms`: the tile and wave counts as exact ints, the array path's bits (a guard: it passes
-  before too).
+* `gemm_seconds._gemm_terms` (in `hardware.kernels` before session 58's split): the tile and wave counts as exact
+  ints, the array path's bits (a guard: it passes before too).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from infraplan.hardware import kernels
+from infraplan.hardware import gemm_seconds, kernels
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, to_float
 from infraplan.training import rank_kind_bubbles, schedule_models
 from infraplan.training.enums import Schedule
@@ -73,11 +73,11 @@ def test_gemm_terms_bits_of_the_array_path() -> None:
     rates = kernels.KernelRates(matmul_flops_per_s=9.9e14, attention_flops_per_s=6e14, memory_bytes_per_s=3.35e12,
                                 compute_units=132, tile_m=128, tile_n=256, kernel_overhead_s=4e-6)
     rng = np.random.default_rng(7)
-    terms = kernels._rate_terms(rates)
+    terms = gemm_seconds._rate_terms(rates)
     for _ in range(500):
         m, n, k = (float(x) for x in rng.integers(1, 200_000, 3))
         groups = float(rng.integers(1, 257)) if rng.random() < 0.5 else None
-        one = kernels._gemm_terms(terms, m, n, k, groups, 2.0, 9.9e14)
+        one = gemm_seconds._gemm_terms(terms, m, n, k, groups, 2.0, 9.9e14)
         array = kernels._gemm(NUMPY_OPS, rates, np.array([m]), np.array([n]), np.array([k]),
                               None if groups is None else np.array([groups]), 2.0, 9.9e14)
         assert one == float(array[0])

@@ -16,7 +16,8 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware import KernelRates
-from infraplan.hardware.kernels import gemm_seconds, gemm_time
+from infraplan.hardware.gemm_seconds import gemm_seconds
+from infraplan.hardware.kernels import gemm_time
 from infraplan.network import collective_efficiency
 from infraplan.network.collectives import collective_seconds, collective_time, send_recv_seconds, send_recv_time
 from infraplan.ops import params as ops_params

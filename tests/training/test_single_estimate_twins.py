@@ -17,7 +17,8 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware import KernelRates
-from infraplan.hardware.kernels import gemm_fwd_bwd_seconds, gemm_time
+from infraplan.hardware.gemm_seconds import gemm_fwd_bwd_seconds
+from infraplan.hardware.kernels import gemm_time
 from infraplan.network import collective_efficiency, collectives
 from infraplan.network.collectives import collective_seconds, collective_time
 from infraplan.training import one_plan_memo

@@ -15,7 +15,8 @@ import pytest
 
 from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.cluster import Cluster
-from infraplan.hardware.kernels import KernelRates, gemm_seconds, memory_bound_time
+from infraplan.hardware.gemm_seconds import gemm_seconds
+from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.serving import engine_kernels, llm_iteration
 from infraplan.serving.engines import activation_quant, serving_profile
 from infraplan.validation import release_stacks

@@ -16,8 +16,9 @@ from pydantic import BaseModel
 
 from infraplan.cli.main import load_command
 from infraplan.web import request_descriptions as rd
+from infraplan.web.infrastructure_requests import ScenarioInput
 from infraplan.web.request_fields import WebRequest, takes_upload
-from infraplan.web.requests import REQUESTS, ScenarioInput
+from infraplan.web.requests import REQUESTS
 
 OWN_FIELDS = {("search", "gpus"), ("serve-plan", "disaggregation"), ("plan", "scenario"), ("compare", "scenarios")}
 """The only fields the web describes in its own words (each with its reason in `WEB_OWN`): a new one is reviewed."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from infraplan.serving.serving_api import closed_loop_requests
+from infraplan.serving.serve_inputs import closed_loop_requests
 from infraplan.web import runners
 from infraplan.web.requests import WEB_MAX_REQUESTS, ServeRequest
 

@@ -15,7 +15,8 @@ from pydantic.fields import FieldInfo
 
 from infraplan import limits
 from infraplan.web import request_fields
-from infraplan.web.requests import REQUESTS, ScenarioInput
+from infraplan.web.infrastructure_requests import ScenarioInput
+from infraplan.web.requests import REQUESTS
 
 MODELS: list[type[BaseModel]] = [*REQUESTS.values(), ScenarioInput]
 

@@ -13,7 +13,7 @@ pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from infraplan.serving.serving_api import CLOSED_LOOP_REQUESTS_PER_CLIENT, DEFAULT_REQUESTS  # noqa: E402
+from infraplan.serving.serve_inputs import CLOSED_LOOP_REQUESTS_PER_CLIENT, DEFAULT_REQUESTS  # noqa: E402
 from infraplan.training.results import TrainingEstimate  # noqa: E402
 from infraplan.web import runners  # noqa: E402
 from infraplan.web.jobs import SYNC_SERVE_REQUESTS, is_long  # noqa: E402

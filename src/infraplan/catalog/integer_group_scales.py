@@ -28,7 +28,7 @@ def stored_bytes(quant: dict[str, Any]) -> float:
     tensors, Kimi K2.5's groups of 32: vLLM 0.18.0 schemes/compressed_tensors_wNa16.py:127-151; GPTQ / AWQ: gptq.py /
     awq.py `create_weights`, a group_size neither a count nor -1 refused), and a packed zero per group where asymmetric
     (GPTQ `sym: false`, AWQ `zero_point`; Marlin drops a symmetric one's zeros; g_idx, < 0.1 %, left out); 0 for any
-    other (the format's own width, `catalog.schemas.DTYPE_BYTES`)."""
+    other (the format's own width, `catalog.kernel_fits.DTYPE_BYTES`)."""
     method = str(quant.get("quant_method", "")).lower()
     if method in ("gptq", "awq"):
         bits, group = quant.get("bits") or quant.get("w_bit"), group_size(quant)

@@ -25,7 +25,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from infraplan.catalog.file_checks import Bytes, BytesPerS
-from infraplan.catalog.schemas import DTYPE_BYTES, Dtype, Fraction, Spec
+from infraplan.catalog.kernel_fits import DTYPE_BYTES, Dtype
+from infraplan.catalog.schemas import Fraction, Spec
 from infraplan.units import parse_count
 
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]

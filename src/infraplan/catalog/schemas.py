@@ -1,4 +1,5 @@
-"""Pydantic schemas for catalog files: accelerators and systems.
+"""Pydantic schemas for catalog files: accelerators and systems (an accelerator's kernel efficiencies and number
+formats: `catalog.kernel_fits`).
 
 Every spec is frozen and rejects unknown fields, so a typo in a user's file is an error, not a
 silently ignored key. Quantities are SI floats with the unit in the field name; a file may write
@@ -20,92 +21,9 @@ from infraplan.catalog.file_checks import (
     PeakFlops,
     RackUnits,
 )
-from infraplan.catalog.kernel_fits import (
-    AttentionKernel,
-    DecodeAttentionFit,
-    EngineFamily,
-    Fraction,
-    MlaBmmFit,
-    MlaDecodeFit,
-    PlainGemmWaveFit,
-)
+from infraplan.catalog.kernel_fits import DTYPE_BYTES as DTYPE_BYTES  # ops.precision and two 399-400-line modules
+from infraplan.catalog.kernel_fits import Dtype, Fraction, KernelEfficiency
 from infraplan.catalog.spec_base import Spec
-
-# mxfp8 / mxfp4 (OCP microscaling, 32-element blocks with an 8-bit scale) and nvfp4 (16-element blocks, fp8
-# scale): catalog peaks only; which GEMMs run in them is precision physics, not the catalog
-Dtype = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4", "mxfp8", "nvfp4", "mxfp4"]
-DTYPE_BYTES: dict[str, float] = {
-    "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5, "fp4": 0.5,
-    "mxfp8": 1.0 + 1.0 / 32, "nvfp4": 0.5 + 1.0 / 16, "mxfp4": 0.5 + 1.0 / 32,  # element + its share of the scale
-}
-
-class KernelEfficiency(Spec):
-    """How close real kernels come to the datasheet on this accelerator (the calibration data).
-
-    GEMM time = max(FLOPs / (peak * matmul_max_fraction), bytes / (bandwidth * memory_bandwidth_fraction))
-    after padding M and N to the tile and counting waves over `compute_units`, plus `kernel_overhead_s`.
-    `matmul_max_fraction` is the measured maximum achievable matmul rate (MAMF) over peak for large
-    square GEMMs; small or skinny GEMMs fall below it through the overhead, tiling and roofline terms.
-    """
-
-    matmul_max_fraction: dict[Dtype, Fraction] = Field(min_length=1)  # empty: no GEMM rate at all (refused)
-    weight_only_matmul_fraction: Fraction | None = Field(
-        None, description="weight-only (W4A16 mixed-input) GEMM rate / dense bf16 peak; None: the bf16 fraction")
-    fp8_block_grouped_depth: float | None = Field(
-        None, ge=0, description="block-scaled (128x128) fp8 grouped expert GEMM: the per-output-tile cost as K-depth "
-        "elements, a GEMM of depth K running at the fp8 rate x K / (K + this) (`serving.routed_experts`); None: 0")
-    fp8_block_matmul_ratio: Fraction | None = Field(
-        None, description="block-scaled (1x128 / 128x128) fp8 GEMM rate / per-tensor fp8 rate, where the block "
-        "scales are applied in the GEMM's main loop (Hopper); training's blockwise recipe (`ops.precision`); None: 1")
-    w4a16_mxfp4_moe_fixed_s: float | None = Field(
-        None, ge=0, description="weight-only (W4A16) MXFP4 fused MoE: fixed seconds per routed layer beyond the "
-        "modelled launches, independent of EP (TensorRT-LLM on Hopper, measured; `serving.routed_experts`); None: 0")
-    w4a16_mxfp4_moe_token_s: float | None = Field(
-        None, ge=0, description="weight-only (W4A16) MXFP4 fused MoE: seconds per token of the layer's input, "
-        "independent of EP, beyond the modelled routing traffic (`serving.routed_experts`); None: 0")
-    attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
-    attention_kernel_fraction: dict[AttentionKernel, Fraction] | None = Field(None, description="a named kernel's "
-        "rate / bf16 peak, for a stack that names it (`FrameworkRules.attention_kernel`); absent: the fraction above")
-    attention_exp_per_s: float | None = Field(
-        None, gt=0, description="softmax exponentials per second of the special-function units (MUFU ex2), which "
-        "fused attention adds per score to its tensor-core time (`hardware.kernels.exp_seconds`: the rate by head "
-        "dimension); None: one attention rate for every head dimension")
-    fp8_kv_context_attention_ratio: float | None = Field(
-        None, ge=1, description="prefill (context) attention rate over an fp8 KV cache / the fused-attention rate, "
-        "where the serving stack runs an FP8 context FMHA (`fp8_kv_context_fmha`; measured, "
-        "`serving.kv_cache.context_fmha_speedup`); None: 1")
-    memory_bandwidth_fraction: Fraction
-    weight_read_fraction: dict[EngineFamily, dict[Dtype, Fraction]] | None = Field(
-        None, description="memory-bound (small-M) GEMM bytes/s / datasheet HBM bandwidth, per serving engine family "
-        "and weight dtype, measured (`hardware.kernels.weight_read_rates`); None: memory_bandwidth_fraction")
-    decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], DecodeAttentionFit]] | None = Field(
-        None, description="decode attention per serving engine family and KV dtype, measured "
-        "(`serving.decode_kernels`); None or absent: one kernel launch + KV bytes at memory_bandwidth_fraction")
-    plain_gemm_wave: dict[EngineFamily, dict[Dtype, PlainGemmWaveFit]] | None = Field(
-        None, description="plain GEMMs' K-loop fraction and fixed s per wave per serving engine family and weight "
-        "dtype, measured (`hardware.kernels.WAVE_FIXED`, `serving.decode_kernels.gemm_rates`); None: whole waves")
-    mla_decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], MlaDecodeFit]] | None = Field(
-        None, description="absorbed-MLA decode attention per serving engine family and latent-cache dtype, measured "
-        "(`serving.mla_decode`); None or absent: one kernel launch + max(bytes, FLOPs) at the roofline rates")
-    mla_absorb_bmm: dict[EngineFamily, dict[Literal["bf16", "fp8"], MlaBmmFit]] | None = Field(
-        None, description="absorbed-MLA W_UK / W_UV batched GEMMs of the decode phase per serving engine family and "
-        "weight dtype, measured (`serving.mla_absorb`); None or absent: the grouped-GEMM roofline")
-    compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")
-    matmul_tile_m: int = Field(128, gt=0)
-    matmul_tile_n: int = Field(128, gt=0)
-    matmul_stream_k: bool = Field(False, description="plain GEMMs balance their tiles' K over the SMs (stream-K, "
-                                  "`hardware.kernels`); False: whole waves of full-K tiles (every preset so far)")
-    kernel_overhead_s: float = Field(ge=0, description="fixed cost per kernel: launch, prologue, tail")
-    scale_up_collective_efficiency: Fraction = Field(
-        description="measured collective bus bandwidth / scale-up line rate (NCCL busbw convention)")
-    nvls_all_reduce_bus_bytes_per_s: DeviceBytesPerS | None = Field(
-        None, description="NCCL NVLS (NVLink SHARP) all-reduce busbw, large messages, measured on the 8 GPUs of one "
-        "NVSwitch board (`network.fabric.NVLS_MEASURED_RANKS`); None: no sourced figure, NVLS not priced")
-    nvls_all_reduce_enabled: bool = Field(
-        False, description="price NCCL's NVLS all-reduce from `nvls_all_reduce_bus_bytes_per_s` (`network.nvls`); "
-        "set on the accelerators with the figure (h100-sxm, h200, h800), as NCCL enables NVLS by default")
-    source: str
-
 
 Figures = Literal["datasheet", "secondary", "preliminary"]  # `Accelerator.figures`
 UseModels = Literal["generative-ai", "recommendation"]  # `IntendedUse.models`

@@ -22,7 +22,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.schemas import DecodeAttentionFit, MlaDecodeFit, Spec
+from infraplan.catalog.kernel_fits import DecodeAttentionFit, MlaDecodeFit
+from infraplan.catalog.schemas import Spec
 from infraplan.limits import MAX_TOKENS
 
 FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release

@@ -13,7 +13,7 @@ NCCL's own tuner gives NVLS (`NVLS_LATENCY_S`, 25 us), not two NVLink steps: wit
 step) NVLS undercut the tree 3x at 8 B to 1 MiB, where AIConfigurator's measured NCCL 2.29.2 all-reduce on 8x H100
 takes 18.7-25.4 us (catalog/nccl/aiconfigurator_h100_all_reduce.csv), and a size threshold had to keep it out.
 B_nvls is the per-rank rate NVLS reaches (`Fabric.nvls_bytes_per_s`), derived from the accelerator's published NVLS
-all-reduce busbw on the 8 GPUs of one board (`catalog.schemas.KernelEfficiency.nvls_all_reduce_bus_bytes_per_s`: 8x
+all-reduce busbw on the 8 GPUs of one board (`catalog.kernel_fits.KernelEfficiency.nvls_all_reduce_bus_bytes_per_s`: 8x
 H100 SXM ~480 GB/s, GTC 2024 S62129 and nccl-tests users; 8x H200 475 GB/s, nccl-tests #272; against
 365-370 GB/s for the ring, nccl-tests #212). The message-size efficiency is the ring's NVLink column
 (`network.collective_efficiency`, ASSUMPTION: no published per-size NVLS curve found); below 16

@@ -64,7 +64,8 @@ from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S, MIN_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import serving_stack_for
-from infraplan.serving.results import LLMDeployment, ServingPlanResult
+from infraplan.serving.results import ServingPlanResult
+from infraplan.serving.serve_results import LLMDeployment
 from infraplan.units import number_text, significant_text
 
 LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)

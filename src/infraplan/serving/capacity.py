@@ -109,7 +109,7 @@ from infraplan.serving.replica_search import (
 )
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
-from infraplan.serving.serving_api import build_requests
+from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.steady_state import STEADY_SPANS

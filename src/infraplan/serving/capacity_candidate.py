@@ -39,7 +39,7 @@ from infraplan.serving.engines import ServingEngine
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
-from infraplan.serving.results import front_end_floor_reason
+from infraplan.serving.serve_results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.steady_state import STEADY_SPANS
 from infraplan.serving.workloads import Requests
@@ -64,7 +64,7 @@ MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,00
 
 def ttft_floor(engine: ServingEngine, ttft_slo_s: float) -> str:
     """Why no deployment of any size meets a TTFT SLO at or below `engine`'s front-end time ('' above it;
-    `results.front_end_floor_reason`; through Dynamo's disaggregated path the time is paid twice)."""
+    `serve_results.front_end_floor_reason`; through Dynamo's disaggregated path the time is paid twice)."""
     return front_end_floor_reason(ttft_slo_s, engine.request_latency_s, engine.name)
 
 

@@ -62,8 +62,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from infraplan.catalog.kernel_fits import MlaDecodeFit
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
+from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
 from infraplan.ops.precision import SERVING_FORMATS
 from infraplan.serving import engine_kernels, mla_decode, release_tables

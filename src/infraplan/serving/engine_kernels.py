@@ -113,8 +113,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import DTYPE_BYTES
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.ops.layer import Elementwise
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width

@@ -36,8 +36,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.fp8_attention import fp8_attention_speedup
 from infraplan.ops import params as ops_params
 from infraplan.ops.head import end_table_bytes

@@ -59,8 +59,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from infraplan.catalog.kernel_fits import MlaBmmFit
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator, MlaBmmFit
+from infraplan.catalog.schemas import Accelerator
 from infraplan.ops.layer import Gemm, layer_ops
 from infraplan.ops.precision import kind_dtype
 from infraplan.serving.deployment import Deployment

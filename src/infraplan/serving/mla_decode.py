@@ -110,8 +110,9 @@ floor a layer even at batch 1 (~140-170 us fitted fixed time, no CUDA-graphed ke
 
 from __future__ import annotations
 
+from infraplan.catalog.kernel_fits import MlaDecodeFit
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
+from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates
 from infraplan.serving import release_tables, speculative
 from infraplan.serving.deployment import Deployment

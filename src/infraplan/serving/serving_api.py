@@ -12,27 +12,24 @@ default to the engine's own max batch, open-loop runs to 256. Without `kv_dtype`
 config's quantization_config, else the weights (fp8 / nvfp4: fp8), as the engines' kv_cache_dtype "auto" does
 (`serving.kv_default`); the result says which and why (`deployment.kv_dtype_source`). `tp="auto"` takes the smallest
 TP leaving >= 25 % of the usable memory to the KV cache (`auto_tp`), and says so with each TP's share
-(`deployment.tp_source`).
+(`deployment.tp_source`). The request count and stream, `--tp auto`, the input checks and the notes on them are
+`serving.serve_inputs`.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.band_stacks import serving_answer_band
 from infraplan.catalog.error_bands import error_band, no_band_basis
-from infraplan.catalog.model_config import ModelConfigWarning, TransformerShape
-from infraplan.catalog.schemas import Accelerator, System
-from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets, load_workload
+from infraplan.catalog.model_config import ModelConfigWarning
+from infraplan.catalog.serving_loader import list_serving_presets, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
-from infraplan.limits import MAX_REQUESTS
-from infraplan.network.collectives import bottleneck_tier, collective_time, custom_all_reduce_time
 from infraplan.ops.params import ACT_BYTES
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving import chunked_attention, speculative, steady_state
@@ -40,163 +37,33 @@ from infraplan.serving.deployment import moe_tp_ep
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
-    ServingEngine,
     changed_engine_settings,
     load_engine,
     serving_stack_for,
     versioned_name_note,
 )
 from infraplan.serving.expert_slots import uneven_experts_note
-from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
+from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.results import ImageServingResult, ServingResult
+from infraplan.serving.serve_inputs import (
+    CLOSED_LOOP_REQUESTS_PER_CLIENT,
+    DEFAULT_REQUESTS,
+    auto_tp,
+    build_requests,
+    check_inputs,
+    closed_loop_requests,
+    few_requests_note,
+    littles_law_note,
+    tp_span_note,
+)
 from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
-from infraplan.serving.workloads import (
-    Requests,
-    clip_to_context,
-    fixed_requests,
-    read_trace,
-    require_context,
-    workload_requests,
-)
+from infraplan.serving.workloads import clip_to_context, require_context
 
-DEFAULT_REQUESTS = 2000
 IMAGE_MAX_BATCH = 16  # an image run's batch cap where --max-batch is not given (`estimate_image_serving`'s default)
-# A closed loop of N clients without --requests: 10 requests per client, the count the validated closed-loop rows
-# run (validation.serving_hopper REQUESTS_PER_CLIENT: AIConfigurator's harness, --request-count 10 x concurrency),
-# and never fewer than DEFAULT_REQUESTS. 2,000 for 4,096 clients was one part-filled wave (hU53): 1,999 clients
-# read 42 % less output throughput than 2,000 on DeepSeek-R1 wide EP, each run its start-up wave and drain alone.
-CLOSED_LOOP_REQUESTS_PER_CLIENT = 10
-
-
-def closed_loop_requests(requests: int | None, concurrency: int | None, trace: str | None) -> int | None:
-    """The requests a run simulates where none are given: a closed loop's CLOSED_LOOP_REQUESTS_PER_CLIENT per
-    client (at least DEFAULT_REQUESTS, at most limits.MAX_REQUESTS); else `requests` as given (None: the default)."""
-    if requests is not None or concurrency is None or trace is not None:
-        return requests
-    return min(max(DEFAULT_REQUESTS, CLOSED_LOOP_REQUESTS_PER_CLIENT * concurrency), MAX_REQUESTS)
-
-
-def few_requests_note(requests: int, clients: int, capped: bool = False) -> str:
-    """Why a closed loop given few requests (fewer than CLOSED_LOOP_REQUESTS_PER_CLIENT per client) reads off its
-    clients' steady state: its start-up wave and drain weigh in, and fewer requests than clients never fill it.
-    `capped`: none were given, the caller's cap (`estimate_serving`'s `requests_cap`, the web's) cut the default."""
-    held = (f"at most {requests:,} of the {clients:,} clients ever hold a request" if requests < clients else
-            f"{requests / clients:.1f} requests per client")
-    full = f"{CLOSED_LOOP_REQUESTS_PER_CLIENT * clients:,}"
-    given = f"{requests:,} requests (the most a run here simulates)" if capped else f"--requests {requests:,}"
-    advice = (f"the CLI runs the default {full}" if capped else f"leave --requests out or give {full}")
-    return (f"closed loop: {given} for {clients:,} clients: {held}, so the start-up wave and the drain weigh in the "
-            "answer, not only the clients' steady state (Little's law: requests/s x mean end-to-end latency / "
-            f"clients off 1); {advice} (10 per client, the validated rows' count)")
-
-
-AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache
-
-
-def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
-            kv_dtype: str, max_batch: int, token_budget: int,
-            engine: str | ServingEngine | None = None) -> tuple[int, str]:
-    """Smallest power-of-two TP inside the scale-up domain that leaves a useful KV cache (>= AUTO_TP_KV_SHARE of
-    the usable memory), and the note that says the rule, the KV share of each TP tried and the one chosen."""
-    candidates = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
-                  and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
-    if not candidates:
-        raise InputError(f"no TP divides {gpus // pp} {accelerator.device_word}s per pipeline and {shape.num_heads} "
-                         "heads")
-    tried: list[str] = []
-    chosen, met = candidates[-1], False
-    for t in candidates:
-        cap = kv_capacity(shape, accelerator, t, pp, dtype, kv_dtype, token_budget, max_batch, engine=engine)
-        share = cap.kv_cache_bytes / cap.usable_bytes if cap.usable_bytes > 0 else 0.0
-        tried.append(f"TP {t} {'leaves ' if not tried else ''}{max(share, 0.0) * 100:.0f} %")
-        if share >= AUTO_TP_KV_SHARE:
-            chosen, met = t, True
-            break
-    return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the {gpus // pp} "
-                    f"{accelerator.device_word}s per pipeline stage and the {shape.num_heads} heads, within the "
-                    f"{system.node.scale_up_domain}-{accelerator.device_word} scale-up domain) leaving >= "
-                    f"{AUTO_TP_KV_SHARE * 100:.0f} % of the usable memory to the KV cache: {', '.join(tried)}"
-                    f"{'' if met else ': none does, the largest taken'}; --tp N sets it")
-
-
-def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: int | None,
-                   output_len: int | None, n: int | None, rate: float | None, seed: int,
-                   offline: bool = False) -> Requests:
-    """The request stream; `rate` None means offline (all at t = 0), except for a trace's own arrivals."""
-    if trace is not None:
-        requests = read_trace(trace, n)
-        if offline:  # everything present at t = 0
-            return Requests(requests.arrival_s * 0.0, requests.input_tokens, requests.output_tokens)
-        return requests
-    count = n or DEFAULT_REQUESTS
-    if workload is not None:
-        return workload_requests(workload, count, rate, seed)
-    return fixed_requests(count, int(input_len or 0), int(output_len or 0), rate, seed)
-
-def tp_span_note(tp: int, cluster: Cluster, row_bytes: float, custom: bool, pool: str = "") -> str | None:
-    """TP beyond one scale-up domain, said as `train` says it (`training.estimate._plan_notes`), which `--tp auto` and
-    serve-plan never propose: its two all-reduces a layer are priced over the scale-out network by NCCL at the
-    group's bottleneck tier (`network.collectives`), without the custom all-reduce (inside one domain only, where the
-    stack has one: `custom`), shown on one token's activations (`row_bytes`: decode's latency-bound message). None
-    inside one domain."""
-    fabric, word = cluster.fabric, cluster.accelerator.device_word
-    domain = fabric.scale_up_domain
-    if tp <= domain:
-        return None
-    across = float(collective_time(fabric, "all_reduce", row_bytes, tp, 1))  # (custom's time too: NCCL's outside)
-    inside = float(custom_all_reduce_time(fabric, row_bytes, domain) if custom else
-                   collective_time(fabric, "all_reduce", row_bytes, domain, 1))
-    tier = bottleneck_tier(fabric, tp, 1)  # the NICs, an oversubscribed tier, or the scale-up ring limit
-    bound = {"nic": "the NICs", "scale-up": "the scale-up links' share of the ring"}.get(tier, f"the {tier} tier")
-    return (f"TP {tp}{f' ({pool} pool)' if pool else ''} spans {-(-tp // domain)} scale-up domains of {domain} "
-            f"{word}s: its all-reduces (two a layer) cross the scale-out network, priced by NCCL bound by {bound}"
-            f"{', not the in-domain custom all-reduce' if custom else ''}: one "
-            f"token's {row_bytes / 1024:.0f} KiB takes {across * 1e6:.1f} us, against {inside * 1e6:.1f} us at TP "
-            f"{domain} inside a domain; --tp auto and serve-plan keep TP inside one")
-
-
-LITTLE_TOLERANCE = 0.02  # |X E2E / N - 1| the client's 1 ms round trip and a run's start and drain stay within
-
-
-def littles_law_note(result: dict[str, Any], clients: int) -> str | None:
-    """A closed loop whose reported latencies do not satisfy Little's law (N = X x E2E at ~zero think time) says
-    why: the stack's front end and a schedule-ahead lag are added to the reported TTFT and end-to-end latency but
-    kept out of the simulated clients' cycle (`serving.client_loop`, FRONT_END_IN_CYCLE / LAG_IN_CYCLE off)."""
-    e2e = (result.get("e2e_s") or {}).get("mean")
-    rate = result.get("requests_per_s")
-    if not clients or not e2e or not rate or abs(rate * e2e / clients - 1.0) <= LITTLE_TOLERANCE:
-        return None
-    front_end_ms = 1e3 * float(result.get("deployment", {}).get("front_end_s") or 0.0)
-    return (f"closed loop: requests/s x mean end-to-end latency / clients = {rate * e2e / clients:.2f}, not 1 "
-            f"(Little's law): the reported latencies hold the stack's front end ({front_end_ms:.0f} ms) and any "
-            "schedule-ahead lag, which the simulated clients' cycle leaves out (in it, fixed-length start-up waves "
-            "stay together, which the measured Hopper serving rows do not show: serving.client_loop)")
-
-
-
-def check_inputs(offline: bool, rate: float | None, input_len: int | None, output_len: int | None,
-                 workload: str | None, trace: str | None, requests: int | None,
-                 concurrency: int | None = None) -> None:
-    sources = sum(x is not None for x in (workload, trace)) + (input_len is not None or output_len is not None)
-    if sources != 1:
-        raise InputError("give exactly one of --input-len/--output-len, --workload or --trace")
-    if (input_len is None) != (output_len is None):
-        raise InputError("--input-len and --output-len go together")
-    if trace is not None and rate is not None:
-        raise InputError("--rate conflicts with --trace (the trace carries arrival times); use --offline or neither")
-    if concurrency is not None:
-        if offline or rate is not None:
-            raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
-        if concurrency < 1:
-            raise InputError(f"--concurrency must be >= 1 client, got {concurrency}")
-    elif trace is None and offline == (rate is not None):
-        raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
-    if requests is not None and requests < 1:
-        raise InputError(f"--requests must be >= 1, got {requests}")
 
 
 def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "auto", pp: int = 1,

@@ -42,7 +42,7 @@ POINT_CPU_S: dict[str, float] = {
 """Registered function -> the floor of one point's CPU seconds (module docstring); `serve` by `serve_point_cpu_s`."""
 SERVE_FIXED_CPU_S = 0.01  # one `serve` point's set-up: 22 ms measured at 2,000 requests (Llama 3 8B chat, H100)
 SERVE_REQUEST_CPU_S = 2.1e-6  # a simulated request: 1 M requests online in 2.15 s CPU (README Speed)
-SERVE_DEFAULT_REQUESTS = 2000  # `serving.serving_api.DEFAULT_REQUESTS` (a closed loop may run more: a floor)
+SERVE_DEFAULT_REQUESTS = 2000  # `serving.serve_inputs.DEFAULT_REQUESTS` (a closed loop may run more: a floor)
 
 
 class SweepWorkWarning(UserWarning):

@@ -50,13 +50,8 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.moe_routing import MoeRouting
-from infraplan.hardware.kernels import (
-    KernelRates,
-    gemm_seconds,
-    gemm_time,
-    grouped_gemm_seconds,
-    grouped_gemm_time,
-)
+from infraplan.hardware.gemm_seconds import gemm_seconds, grouped_gemm_seconds
+from infraplan.hardware.kernels import KernelRates, gemm_time, grouped_gemm_time
 from infraplan.ops.layer import ArrayLike
 from infraplan.scalar_path import ops_of, pick
 from infraplan.training.layer_kernels import gemm_fwd_bwd, output_width, result, stream_runs

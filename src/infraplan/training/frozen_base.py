@@ -11,7 +11,7 @@ grid's arrays (`adapter_host.frozen_grid`: the same terms element-wise, the same
   weight gradient is computed for a weight without `requires_grad`), so its weight-gradient GEMM, priced as the
   full step prices it (`layer_kernels`: (k x m) @ (m x n) at the main gradient's width), is taken out of the
   layer's backward; each adapter adds its two small GEMMs forward (T x in @ in x R, then T x R @ R x out) and
-  their data- and weight-gradient GEMMs backward at their small-shape efficiency (`hardware.kernels.gemm_seconds`:
+  their data- and weight-gradient GEMMs backward at their small-shape efficiency (`hardware.gemm_seconds.gemm_seconds`:
   the tile / wave model and the fixed per-GEMM time), in bf16 (ASSUMPTION: NeMo / PEFT adapters are plain bf16
   linears, not fp8 Transformer Engine modules), re-run forward under full recompute.
 * tensor parallel (`adapter_collectives`), as Megatron-Bridge 0.6.0's `ParallelLinearAdapter` splits and joins
@@ -70,7 +70,8 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.moe_routing import MoeRouting
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
-from infraplan.hardware.kernels import KernelRates, gemm_seconds, gemm_time
+from infraplan.hardware.gemm_seconds import gemm_seconds
+from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Gemm, layer_ops
 from infraplan.ops.layer_records import Collective

@@ -31,11 +31,10 @@ import numpy as np
 
 from infraplan import scalar_path
 from infraplan.catalog.stacks import Stack
+from infraplan.hardware.gemm_seconds import gemm_fwd_bwd_seconds, grouped_gemm_seconds
 from infraplan.hardware.kernels import (
     KernelRates,
-    gemm_fwd_bwd_seconds,
     gemm_time,
-    grouped_gemm_seconds,
     grouped_gemm_time,
     memory_bound_seconds,
     memory_bound_time,
@@ -154,7 +153,7 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
 
     `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
     are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers. `one`: a
-    `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.kernels.gemm_fwd_bwd_seconds`).
+    `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.gemm_seconds.gemm_fwd_bwd_seconds`).
     `grad_bytes`: the main-gradient buffer's bytes per element, which the wgrad GEMM reads and writes
     (`wgrad_width`); None prices its output at the operand width.
     """

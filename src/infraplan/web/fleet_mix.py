@@ -32,7 +32,9 @@ from infraplan.planning.fleet_mix import llm_searches, plan_fleet
 from infraplan.planning.fleet_mix_llm import FINER_HALVINGS, LLM_SEARCHES_MOST
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.results import Result
-from infraplan.web.requests import WEB_MAX_SPEC_CHARS, PresetName, ScenarioInput, WebRequest
+from infraplan.web.infrastructure_requests import WEB_MAX_SPEC_CHARS, ScenarioInput
+from infraplan.web.request_fields import PresetName
+from infraplan.web.requests import WebRequest
 from infraplan.web.scenarios import example_specs, no_server_files, read_warnings
 
 WEB_MAX_FLEET_PAIRS = 64

@@ -27,16 +27,11 @@ from typing import Literal
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.errors import InputError
 from infraplan.serving.diffusion import steady_run_length
-from infraplan.serving.serving_api import DEFAULT_REQUESTS, IMAGE_MAX_BATCH
+from infraplan.serving.serve_inputs import DEFAULT_REQUESTS
+from infraplan.serving.serving_api import IMAGE_MAX_BATCH
 from infraplan.web import fleet_mix
-from infraplan.web.requests import (
-    CompareRequest,
-    PlanRequest,
-    SearchRequest,
-    ServePlanRequest,
-    ServeRequest,
-    WebRequest,
-)
+from infraplan.web.infrastructure_requests import CompareRequest, PlanRequest
+from infraplan.web.requests import SearchRequest, ServePlanRequest, ServeRequest, WebRequest
 from infraplan.web.runners import run, serve_requests
 from infraplan.web.scenarios import SYNC_SCENARIO_WORK, request_work, resolve_request
 from infraplan.web.uploads import on_disk, ref

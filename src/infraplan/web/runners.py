@@ -40,7 +40,8 @@ from infraplan.results import Result
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
-from infraplan.serving.serving_api import DEFAULT_REQUESTS, closed_loop_requests, estimate_serving
+from infraplan.serving.serve_inputs import DEFAULT_REQUESTS, closed_loop_requests
+from infraplan.serving.serving_api import estimate_serving
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options, in_run_evaluation, plan_point
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
@@ -54,18 +55,20 @@ from infraplan.units import (
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
 from infraplan.web.fleet_mix import run_fleet_mix
-from infraplan.web.requests import (
+from infraplan.web.infrastructure_requests import (
     WEB_MAX_FLOW_GPUS,
-    WEB_MAX_REQUESTS,
     CampusRequest,
     CollectiveRequest,
     CompareRequest,
     FacilityRequest,
-    ModelOnSystemRequest,
     NetworkRequest,
     PlanRequest,
-    RecsysRequest,
     ReliabilityRequest,
+)
+from infraplan.web.requests import (
+    WEB_MAX_REQUESTS,
+    ModelOnSystemRequest,
+    RecsysRequest,
     SearchRequest,
     ServePlanRequest,
     ServeRequest,

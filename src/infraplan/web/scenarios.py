@@ -1,6 +1,6 @@
 """Scenarios from the web: the shipped example presets by name, uploaded specs, and the work bound.
 
-A `ScenarioInput` (web/requests.py) becomes a validated `ScenarioSpec` here:
+A `ScenarioInput` (web/infrastructure_requests.py) becomes a validated `ScenarioSpec` here:
 - `preset`: one of the example scenarios shipped with infraplan (`examples/*.yaml` that validate as a scenario:
   inside the wheel they are packaged as `infraplan/examples/`, in a checkout they are the repo's `examples/`).
   Only names from that list resolve; a request's string is never joined into a path.
@@ -33,7 +33,7 @@ from infraplan.planning.fleet_mix_llm import LLM_SEARCHES_MOST
 from infraplan.planning.pool_price_key import old_price_key_warning
 from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec
-from infraplan.web.requests import CompareRequest, PlanRequest, ScenarioInput
+from infraplan.web.infrastructure_requests import CompareRequest, PlanRequest, ScenarioInput
 
 Spec = TypeVar("Spec", bound=BaseModel)
 

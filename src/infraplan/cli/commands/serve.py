@@ -38,7 +38,8 @@ from infraplan.cli.options import (
 )
 from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import PrefillLayout
-from infraplan.serving.results import ImageServingResult, ImageSlo, Percentiles, PoolLayout, ServingResult
+from infraplan.serving.results import ImageServingResult, ImageSlo, ServingResult
+from infraplan.serving.serve_results import Percentiles, PoolLayout
 from infraplan.serving.serving_api import estimate_serving
 
 
