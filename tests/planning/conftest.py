@@ -16,7 +16,7 @@ from infraplan.planning import milp_start, scenario_sizing
 def stub_colocated_answer(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """serve-plan's answer stubbed for `scenario_sizing.size_llm`: 4 colocated replicas of TP4 PP2 bf16 (32 GPUs,
     batch <= 128); gives its deployment, which a test may turn disaggregated."""
-    dep = SimpleNamespace(replicas=4, tp=4, pp=2, dtype="bf16", max_batch=128, disaggregated=False,
+    dep = SimpleNamespace(replicas=4, tp=4, pp=2, dtype="bf16", kv_dtype="bf16", max_batch=128, disaggregated=False,
                           prefill_replicas=1, decode_replicas=3, attention_dp=1, prefill=None, decode=None)
     answer = SimpleNamespace(feasible=True, gpus=32, deployment=dep, serve=None, slo=None, why=None,
                              meets_slo_full_run=True)  # a real answer has it (hG57 reads it)

@@ -138,7 +138,8 @@ def test_a_disaggregated_replica_is_the_wider_of_its_prefill_and_decode_layouts(
     def layout(tp: int, adp: int) -> SimpleNamespace:
         return SimpleNamespace(tp=tp, pp=1, attention_dp=adp)
 
-    dep = SimpleNamespace(replicas=5, tp=2, pp=1, attention_dp=4, dtype="fp8", max_batch=64, disaggregated=True,
+    dep = SimpleNamespace(replicas=5, tp=2, pp=1, attention_dp=4, dtype="fp8", kv_dtype="fp8", max_batch=64,
+                          disaggregated=True,
                           prefill_replicas=4, decode_replicas=1, prefill=layout(4, 1), decode=layout(2, 4))
     answer = SimpleNamespace(feasible=True, gpus=24, deployment=dep, serve=None, slo=None, why=None,
                              meets_slo_full_run=True)  # a real answer has it (hG57 reads it)

@@ -22,7 +22,8 @@ POOL = PoolSpec(name="p", device="h100-sxm", site="s")
 def _answer(prefill: int, decode: int, prefill_layout: tuple[int, int], decode_layout: tuple[int, int],
             extra_gpus: int = 0) -> SimpleNamespace:
     (ptp, pdp), (dtp, ddp) = prefill_layout, decode_layout
-    dep = SimpleNamespace(replicas=prefill + decode, tp=dtp, pp=1, attention_dp=ddp, dtype="fp8", max_batch=64,
+    dep = SimpleNamespace(replicas=prefill + decode, tp=dtp, pp=1, attention_dp=ddp, dtype="fp8", kv_dtype="fp8",
+                          max_batch=64,
                           disaggregated=True, prefill_replicas=prefill, decode_replicas=decode,
                           prefill=SimpleNamespace(tp=ptp, pp=1, attention_dp=pdp),
                           decode=SimpleNamespace(tp=dtp, pp=1, attention_dp=ddp))
@@ -59,7 +60,8 @@ def test_replicas_that_do_not_add_up_to_the_devices_stay_one_unit(monkeypatch: p
 
 def test_colocated_replicas_of_unequal_devices_stay_one_unit(monkeypatch: pytest.MonkeyPatch) -> None:
     """3 colocated replicas on 10 devices do not share them equally: one unit of the whole rate, never 3 of 3."""
-    dep = SimpleNamespace(replicas=3, tp=4, pp=1, attention_dp=1, dtype="fp8", max_batch=64, disaggregated=False,
+    dep = SimpleNamespace(replicas=3, tp=4, pp=1, attention_dp=1, dtype="fp8", kv_dtype="fp8", max_batch=64,
+                          disaggregated=False,
                           prefill_replicas=None, decode_replicas=None, prefill=None, decode=None)
     answer = SimpleNamespace(feasible=True, gpus=10, deployment=dep, serve=None, slo=None, why=None,
                              meets_slo_full_run=True)  # a real answer has it (hG57 reads it)

@@ -71,7 +71,8 @@ def _layout(tp: int) -> SimpleNamespace:
 
 
 def _answer(prefill: int, decode: int, tp: int = 4) -> SimpleNamespace:
-    dep = SimpleNamespace(replicas=prefill + decode, tp=tp, pp=1, attention_dp=1, dtype="fp8", max_batch=64,
+    dep = SimpleNamespace(replicas=prefill + decode, tp=tp, pp=1, attention_dp=1, dtype="fp8", kv_dtype="fp8",
+                          max_batch=64,
                           disaggregated=True, prefill_replicas=prefill, decode_replicas=decode,
                           prefill=_layout(tp), decode=_layout(tp))
     return SimpleNamespace(feasible=True, gpus=(prefill + decode) * tp, deployment=dep, serve=None, slo=None, why=None,

@@ -40,7 +40,8 @@ def scenario(pools: list[dict[str, Any]], services: list[dict[str, Any]] | None 
 def _asked(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     """The stack each `size_llm` search is asked for (a one-replica answer; the stack's choice is the point)."""
     asked: list[str | None] = []
-    dep = SimpleNamespace(replicas=1, tp=1, pp=1, dtype="bf16", max_batch=64, disaggregated=False, attention_dp=1,
+    dep = SimpleNamespace(replicas=1, tp=1, pp=1, dtype="bf16", kv_dtype="bf16", max_batch=64, disaggregated=False,
+                          attention_dp=1,
                           prefill=None, decode=None, prefill_replicas=0, decode_replicas=0)
 
     def search(*args: Any, **_: Any) -> Any:
@@ -110,7 +111,9 @@ def test_plan_prints_which_stack_each_pools_deployment_ran(tmp_path: Path, capsy
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(scenario([{**MTIA, "stack": "vllm-0.x"}])), encoding="utf-8")
     assert main(["plan", str(path)]) == 0
-    printed = "chat on mtia: stack vllm-0.x (the `stack` of pool 'mtia'; stack vllm-0.x (vLLM 0.x) runs"
+    # hC58: the line names the deployment's precision after its stack (MTIA 400 under vLLM: bf16, no fp8 or mxfp8)
+    printed = ("chat on mtia: stack vllm-0.x, bf16 weights and activations, bf16 KV (the `stack` of pool 'mtia'; "
+               "stack vllm-0.x (vLLM 0.x) runs")
     assert printed in capsys.readouterr().out
     assert main(["plan", str(path), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["services"]
@@ -136,7 +139,9 @@ def test_a_fleet_mix_pool_runs_its_stack_and_its_row_names_serve_plans_line(
     path = tmp_path / "f.yaml"
     path.write_text(yaml.safe_dump({"services": [CHAT], "pools": pools}), encoding="utf-8")
     assert main(["fleet-mix", str(path)]) == 0
-    assert "  stack vllm-0.x: the `stack` of pool 'v2'" in capsys.readouterr().out
+    # hC58: the stack line names the precision too (MTIA v2 runs bf16 only)
+    assert "  stack vllm-0.x, bf16 weights and activations, bf16 KV: the `stack` of pool 'v2'" in \
+        capsys.readouterr().out
 
 
 PLAN_REFUSALS = [

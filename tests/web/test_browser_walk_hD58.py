@@ -33,9 +33,9 @@ def test_every_page_loads_without_a_console_error_or_an_off_host_request(live_se
         console: list[str] = []
         off_host: list[str] = []
         page = browser.new_page()
-        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: console.append(str(e)))
-        page.on("request", lambda r: off_host.append(r.url)
+        page.on("console", lambda m, seen=console: seen.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, seen=console: seen.append(str(e)))
+        page.on("request", lambda r, sent=off_host: sent.append(r.url)
                 if not r.url.startswith((live_server, "data:", "blob:")) else None)
         page.goto(live_server + path)
         page.wait_for_load_state("networkidle")

@@ -2,7 +2,9 @@
 
 Compare: each scenario is planned by planning/scenario.py; the headline numbers (devices, H100-equivalents,
 facility power, capex, TCO/yr, energy, tCO2e) are listed with their deltas against the first scenario, and the
-risks are each plan's warnings plus its binding choices (sites above 90 % of their power cap).
+risks are each plan's warnings plus its binding choices (sites above 90 % of their power cap). An LLM service run at
+different precisions on the two sides is said, and the scenarios re-planned at the formats every side runs
+(`precision_notes`, `like_for_like`: planning/compare_precision.py, hC58).
 
 Tornado: one parameter at a time is set to the low and the high end of its range and the scenario re-planned
 (re-sized, re-solved, re-costed); rows are sorted by the swing of the last phase's TCO per year, largest first.
@@ -25,6 +27,7 @@ from infraplan.catalog.output_files import shown_path
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import ElectricityPriceWarning, read_electricity_price
+from infraplan.planning.compare_precision import precision_parity
 from infraplan.planning.scenario import StageProgress, plan_scenario, plan_summary
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario_sizing import pool_kind
@@ -38,26 +41,34 @@ def compare_scenarios(paths: list[str | ScenarioSpec], progress: StageProgress |
     """Plan each scenario; deltas of the headline numbers against the first. `progress`: each plan's stages."""
     if len(paths) < 2:
         raise InputError("compare needs at least two scenarios")
-    plans = [_plan_named(p, i, plan_share(progress, i - 1, len(paths), f"scenario {i} of {len(paths)}"))
-             for i, p in enumerate(paths, 1)]
+    read = [_plan_named(p, i, plan_share(progress, i - 1, len(paths), f"scenario {i} of {len(paths)}"))
+            for i, p in enumerate(paths, 1)]
+    specs, plans = [spec for spec, _ in read], [plan for _, plan in read]
     base = plan_summary(plans[0])
     deltas = [{k: None if v is None or base[k] is None else float(v - base[k]) for k, v in plan_summary(p).items()}
               for p in plans]  # money is None where a scenario has an unpriced pool (power/carbon objective)
+    # an LLM service at different precisions on the two sides: said, and re-planned like-for-like (hC58)
+    precision, common, again = precision_parity(specs, plans, lambda spec: plan_scenario(spec))
     risks = []
     for p in plans:
         last = p.phases[-1].phase
         full = [f"site {s.site} at {s.utilisation * 100:.0f} % of its power cap in {last}" for s in p.sites
                 if s.phase == last and s.utilisation >= RISK_UTILISATION]
         risks.append([*p.warnings, *full])
-    return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks, error_band=None,
+    return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks,
+                              precision_notes=precision, like_for_like_dtypes=common,
+                              like_for_like=None if again is None else [
+                                  None if q is None else plan_summary(q) for q in again], error_band=None,
                               error_band_basis="each scenario carries its own (scenarios[].error_band: the IT power "
                               "of its last phase, and what it rests on that no case checks)")
 
 
-def _plan_named(path: str | ScenarioSpec, index: int, progress: StageProgress | None = None) -> ScenarioPlan:
-    """One scenario planned; its error names the file (or, from the web form, the scenario) it came from."""
+def _plan_named(path: str | ScenarioSpec, index: int,
+                progress: StageProgress | None = None) -> tuple[ScenarioSpec, ScenarioPlan]:
+    """One scenario read and planned; its error names the file (or, from the web form, the scenario) it came from."""
     try:
-        return plan_scenario(path, progress=progress)
+        spec = load_scenario(path) if isinstance(path, str) else path
+        return spec, plan_scenario(spec, progress=progress)
     except InputError as exc:
         label = path if isinstance(path, str) else f"scenario {index} ({path.name!r})"
         raise InputError(str(exc) if label in str(exc) else f"{label}: {exc}") from None

@@ -46,7 +46,8 @@ Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, lim
 the whole rate, up to FINER_HALVINGS for a coarse one, plus one per share the MILP splits.
 The stack a pool's deployment runs: the pool's `stack`, else the service's, else the part's vendor default
 (`asked_stack`, then `serving.engines.serving_stack_for`, the one place a stack is chosen); each row says which
-and why (`serving_stack`, `serving_stack_basis`: `stack_basis`), `plan`'s service rows alike.
+and why (`serving_stack`, `serving_stack_basis`: `stack_basis`), and its precision (`dtype`, `kv_dtype`, `precision`:
+planning/llm_precision.py, hC58), `plan`'s service rows alike.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S, MIN_ARRIVAL_RATE_PER_S
+from infraplan.planning.llm_precision import precision_words
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.results import ServingPlanResult
@@ -221,13 +223,14 @@ def missed_slo_note(r: ServingPlanResult) -> str | None:
             "row's SLOs are not shown met")
 
 
-def _detail(r: ServingPlanResult, command: str, basis: tuple[str, str]) -> dict[str, Any]:
+def _detail(r: ServingPlanResult, device: str, command: str, basis: tuple[str, str]) -> dict[str, Any]:
     d, s = r.deployment, r.serve
     assert d is not None and s is not None
     missed = missed_slo_note(r)
     return {"deployment": deployment_line(r), "serving_stack": basis[0], "serving_stack_basis": basis[1],
-            "tp": d.tp, "pp": d.pp, "attention_dp": d.attention_dp,
-            "dtype": d.dtype, "replicas": d.replicas, "disaggregated": d.disaggregated,
+            "tp": d.tp, "pp": d.pp, "attention_dp": d.attention_dp, "dtype": d.dtype, "kv_dtype": d.kv_dtype,
+            "precision": precision_words(d.dtype, d.kv_dtype, Cluster.resolve(device).accelerator),
+            "replicas": d.replicas, "disaggregated": d.disaggregated,
             "prefill_replicas": d.prefill_replicas, "ttft_p99_s": s.ttft_s.p99, "tpot_p99_s": s.tpot_s.p99,
             "joules_per_token": s.joules_per_token, "meets_slo_full_run": r.meets_slo_full_run,
             "serve_plan": command, **({"note": missed} if missed else {})}
@@ -251,7 +254,7 @@ def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str
     units, _ = split_units(d, r.gpus)
     return {"capacity": rate / units, "unit_devices": r.gpus // units, "units": units, "unit": "requests/s",
             "rate": rate, "stack": stack, "basis": basis, "unit_words": (*_unit_words(d, units), _layout_words(r)),
-            "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS, stack), basis)}
+            "detail": _detail(r, device, serve_plan_command(svc, device, rate, LLM_MAX_GPUS, stack), basis)}
 
 
 def finer_options(svc: Any, device: str, kind: str, pool: str, pool_stack: str | None,
@@ -326,7 +329,8 @@ def llm_shares(svc: Any, device: str, parts: list[tuple[dict[str, Any], int]],
     opt, limit = parts[0][0], sum(units * o["unit_devices"] for o, units in parts)
     r = _search_for(svc, device, share_rate, limit, opt["stack"])
     if r.gpus is not None and r.deployment is not None and r.serve is not None:  # a miss too (said: missed_slo_note)
-        return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit, opt["stack"]), opt["basis"])
+        return r.gpus, _detail(r, device, serve_plan_command(svc, device, share_rate, limit, opt["stack"]),
+                                opt["basis"])
     return None
 
 
@@ -340,7 +344,8 @@ def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate
         return limit, opt["detail"]
     r = _search_for(svc, device, share_rate, limit, opt["stack"])
     if r.gpus is not None and r.deployment is not None and r.serve is not None:  # a miss too (said: missed_slo_note)
-        return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit, opt["stack"]), opt["basis"])
+        return r.gpus, _detail(r, device, serve_plan_command(svc, device, share_rate, limit, opt["stack"]),
+                                opt["basis"])
     whole, (what, replicas, prefill, layout) = opt["detail"], opt["unit_words"]
     many = ("replica" if units == 1 else "replicas") if prefill is None else \
         f"group{'' if units == 1 else 's'} of {what}, disaggregated,"

@@ -32,6 +32,7 @@ from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
 from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
+from infraplan.planning.llm_precision import mixed_precision_notes
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.plan_dates import span_text, year_text
 from infraplan.planning.pool_capacity import labelled_notes
@@ -239,7 +240,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                                                                            else s.capacity),
             demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail,
             time_to_train_s=s.time_to_train_s, mfu=s.mfu, goodput=s.goodput, serving_stack=s.serving_stack,
-            serving_stack_basis=s.serving_stack_basis))
+            serving_stack_basis=s.serving_stack_basis, weight_dtype=s.weight_dtype, kv_dtype=s.kv_dtype,
+            precision=s.precision))
     spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
               for p, pool in enumerate(spec.pools)]
     spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
@@ -347,7 +349,9 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         + labelled_notes((spec.services[o.service].name, spec.pools[o.pool].name, sized[i].notes)  # video, recsys
                          for i, o in enumerate(options) if x[i] > 0)
         + gone + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
-           and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))],
+           and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))]
+        + mixed_precision_notes([(spec.services[o.service], spec.pools[o.pool], sized[i])  # hC58: an LLM service's
+                                 for i, o in enumerate(options) if i in sized]),  # pools at different precisions
         error_band=band, error_band_basis=basis)
 
 

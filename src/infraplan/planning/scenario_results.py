@@ -38,6 +38,11 @@ class ScenarioServiceRow(Result):
                                       "otherwise")
     serving_stack_basis: str | None = Field(None, description="llm: why that stack: whose `stack` asked it, or the "
                                             "vendor default and its reason; null otherwise")
+    weight_dtype: str | None = Field(None, description="llm: the weight format serve-plan's answer runs (its "
+                                     "--dtype: bf16, fp8, mxfp8, ...); null otherwise")
+    kv_dtype: str | None = Field(None, description="llm: the answer's KV-cache dtype; null otherwise")
+    precision: str | None = Field(None, description="llm: weights, GEMM activations and KV cache in words "
+                                  "(planning/llm_precision.py); null otherwise")
 
 
 class ScenarioPoolRow(Result):
@@ -243,6 +248,16 @@ class ScenarioComparison(Result):
     deltas: list[dict[str, float | None]] = Field(description="per scenario: metric -> value minus the first "
                                                   "scenario's (null where either has no price)")
     risks: list[list[str]] = Field(description="per scenario: its warnings and binding choices")
+    precision_notes: list[str] = Field(default_factory=list, description="LLM services run at different precisions "
+                                       "by the scenarios (weights, activations, KV), why, and whether they are "
+                                       "compared like-for-like (planning/compare_precision.py)")
+    like_for_like_dtypes: dict[str, list[str]] = Field(default_factory=dict, description="per LLM service re-planned "
+                                                       "like-for-like: the weight formats (its `dtypes`) every "
+                                                       "scenario runs, at which each was re-planned")
+    like_for_like: list[dict[str, float | None] | None] | None = Field(None, description=(
+        "per scenario: the headline metrics (as `metrics`, each in its field's unit) re-planned with "
+        "like_for_like_dtypes (a scenario that needed no change: its own plan's; null: its re-plan failed, "
+        "precision_notes says why); null where no service needed it"))
     error_band: ErrorBand | None = Field(None, description="null: each scenario carries its own "
                                          "(scenarios[].error_band)")
     error_band_basis: str = Field("", description="where the scenarios' bands are")

@@ -23,7 +23,8 @@
   options (`size_options`: fleet-mix's rule, `fleet_mix_llm.finer_units`, so the same demand asked of `plan` and
   `fleet-mix` gets one answer; hS48, session 45: until then a small pool beside it could take no share). On the
   pool's `stack`, else the service's, else the part's vendor default (`fleet_mix_llm.asked_stack`,
-  `serving.engines.serving_stack_for`), said in `Sized.serving_stack` / `serving_stack_basis`.
+  `serving.engines.serving_stack_for`), said in `Sized.serving_stack` / `serving_stack_basis`, and its precision
+  (weights, activations, KV: `Sized.weight_dtype` / `kv_dtype` / `precision`, planning/llm_precision.py, hC58).
 - image generation: `planning.image_capacity` (the diffusion serving model, `serving/diffusion.py`, bisected for
   the most images/s per accelerator with p99 image latency within the SLO); accelerators serve independently, so
   the service splits over pools by the MILP like recsys. `images_per_day` becomes a peak rate: / 86,400 x
@@ -62,6 +63,7 @@ from infraplan.planning.fleet_mix_llm import (
 )
 from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # one rule, fleet-mix's
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
+from infraplan.planning.llm_precision import precision_words
 from infraplan.planning.pool_capacity import pool_option
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
 from infraplan.serving.serve_results import LLMDeployment, PoolLayout
@@ -93,6 +95,9 @@ class Sized:
     replica_devices: int | None = None  # LLM: one replica's TP x PP x attention DP (the wider of prefill / decode)
     serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
     serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
+    weight_dtype: str | None = None  # LLM: the answer's weight format (serve-plan's --dtype)
+    kv_dtype: str | None = None  # LLM: its KV-cache dtype
+    precision: str | None = None  # LLM: weights, activations and KV in words (`llm_precision.precision_words`)
     whole_why: str = ""  # LLM: why a deployment is one unit, not split over pools (`_disaggregated`)
     notes: tuple[str, ...] = ()  # video / recsys: what the capacity rests on (planning/pool_capacity.pool_option);
     # LLM: serve-plan's answer whose whole run missed its SLOs (`fleet_mix_llm.missed_slo_note`)
@@ -248,20 +253,25 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
         head = 1.0 - max(p99)
     split = (d.prefill_replicas, d.decode_replicas) if d.disaggregated else (None, None)
     layouts: list[PoolLayout | LLMDeployment] = [x for x in (d.prefill, d.decode) if x is not None] or [d]
-    stack, basis = stack_basis(svc, pool.name, pool.stack, Cluster.resolve(serving_system(pool)).accelerator)
+    accelerator = Cluster.resolve(serving_system(pool)).accelerator
+    stack, basis = stack_basis(svc, pool.name, pool.stack, accelerator)
     short = deployment_short(d.replicas, d.tp, d.pp, d.dtype, max_batch=d.max_batch, prefill=split[0],
                              decode=split[1])
     replica = max(x.tp * x.pp * x.attention_dp for x in layouts)
     missed = missed_slo_note(r)  # a whole-run miss is said in the plan's notes (fleet-mix: the row's note)
     notes = (missed,) if missed else ()
+
+    def said(sized: Sized) -> Sized:  # its notes and precision (hC58: every LLM row names it)
+        return replace(sized, notes=notes, weight_dtype=d.dtype, kv_dtype=d.kv_dtype,
+                       precision=precision_words(d.dtype, d.kv_dtype, accelerator))
     if d.disaggregated:
-        return replace(_disaggregated(rate, r.gpus, d, head, short, replica, stack, basis), notes=notes)
+        return said(_disaggregated(rate, r.gpus, d, head, short, replica, stack, basis))
     if r.gpus % d.replicas:  # replicas of unequal devices: the deployment is one unit
-        return Sized(rate, r.gpus, True, "requests/s", head, short, replica_devices=replica, serving_stack=stack,
-                     serving_stack_basis=basis, notes=notes)
-    return Sized(rate / d.replicas, r.gpus // d.replicas, False, "requests/s", head,  # replicas split over pools
-                 f"replicas of serve-plan's {short} at {_rate(rate)} requests/s ({_rate(rate / d.replicas)} each)",
-                 replica_devices=replica, serving_stack=stack, serving_stack_basis=basis, notes=notes)
+        return said(Sized(rate, r.gpus, True, "requests/s", head, short, replica_devices=replica,
+                          serving_stack=stack, serving_stack_basis=basis))
+    return said(Sized(rate / d.replicas, r.gpus // d.replicas, False, "requests/s", head,  # replicas split over pools
+                      f"replicas of serve-plan's {short} at {_rate(rate)} requests/s ({_rate(rate / d.replicas)} each)",
+                      replica_devices=replica, serving_stack=stack, serving_stack_basis=basis))
 
 
 def _rate(value: float) -> str:

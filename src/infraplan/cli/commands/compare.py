@@ -20,19 +20,32 @@ _ROWS = (("devices", "devices", fmt_num), ("h100_equivalents", "H100e", fmt_num)
          ("total_co2_t_per_year", "tCO2e/year total", fmt_num))
 
 
-def render_comparison(c: ScenarioComparison) -> None:
+def _side_by_side(title: str, names: list[str], values: list[dict[str, float | None] | None]) -> None:
+    """The metrics of each scenario (None: not planned) with their deltas against the first."""
     rows = []
     for key, label, fmt in _ROWS:
         cells = []
-        for i, p in enumerate(c.scenarios):
-            value, delta = getattr(p, key), c.deltas[i][key]
-            if i == 0 or delta is None:  # None: either scenario has a pool without a price (its cost_reason)
-                cells.append(fmt(value))
+        base = values[0][key] if values[0] is not None else None
+        for i, v in enumerate(values):
+            value = None if v is None else v[key]
+            if i == 0 or value is None or base is None:  # None: a scenario has a pool without a price (its reason)
+                cells.append("-" if v is None else fmt(value))
                 continue
+            delta = value - base
             cells.append(f"{fmt(value)} ({'+' if delta >= 0 else '-'}{fmt(abs(delta))})")
         rows.append([label, *cells])
-    print_fitted("scenarios side by side (delta vs the first)",
-                 [Col("metric", ID), *(Col(p.scenario) for p in c.scenarios)], rows)
+    print_fitted(title, [Col("metric", ID), *(Col(n) for n in names)], rows)
+
+
+def render_comparison(c: ScenarioComparison) -> None:
+    names = [p.scenario for p in c.scenarios]
+    _side_by_side("scenarios side by side (delta vs the first)", names,
+                  [{key: getattr(p, key) for key, _, _ in _ROWS} for p in c.scenarios])
+    for line in c.precision_notes:  # an LLM service at different precisions on the sides (hC58)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if c.like_for_like is not None:
+        at = "; ".join(f"{s} at {', '.join(d)}" for s, d in c.like_for_like_dtypes.items())
+        _side_by_side(f"like-for-like: {at} on every side (delta vs the first)", names, c.like_for_like)
     for p in c.scenarios:
         if p.cost_reason:
             console.print(f"{p.scenario}: capex and TCO not priced: {p.cost_reason}", soft_wrap=True)

@@ -52,8 +52,10 @@ def render_fleet(r: FleetMixResult) -> None:
         Col("operating point", TEXT)], rows)
     for a in (a for a in r.assignment if a["unit"] == "requests/s"):  # serve-plan's deployment, as it prints it
         console.print(f"{a['service']} on {a['pool']}: {a['deployment']}", markup=False, highlight=False)
-        if a.get("serving_stack_basis"):  # which stack the pool's deployment ran, and why (fleet_mix_llm.stack_basis)
-            console.print(f"  stack {a['serving_stack']}: {a['serving_stack_basis']}", markup=False, highlight=False)
+        if a.get("serving_stack_basis"):  # which stack the pool's deployment ran, its precision (hC58), and why
+            precision = f", {a['precision']}" if a.get("precision") else ""  # (fleet_mix_llm.stack_basis)
+            console.print(f"  stack {a['serving_stack']}{precision}: {a['serving_stack_basis']}", markup=False,
+                          highlight=False)
         if a.get("note"):
             console.print(f"  note: {a['note']}", markup=False, highlight=False)
     merged: dict[tuple[str, str], list[str]] = {}  # the JSON's `excluded`, one line per pool and reason (hV53)

@@ -86,10 +86,11 @@ def render_plan(p: ScenarioPlan) -> None:
                      fmt_percent(s.slo_headroom), s.detail])
     print_fitted("services", [Col("service", ID), Col("phase", ID), Col("pool", ID), Col("devices"),
                               Col("served of demand"), Col("SLO headroom"), Col("operating point", TEXT)], rows)
-    stacks = dict.fromkeys((s.service, s.pool, s.serving_stack, s.serving_stack_basis) for s in p.services
-                           if s.serving_stack is not None)  # each LLM deployment's stack and why, once per pool
-    for service, pool, stack, basis in stacks:
-        console.print(f"{service} on {pool}: stack {stack} ({basis})", markup=False, highlight=False, soft_wrap=True)
+    stacks = dict.fromkeys((s.service, s.pool, s.serving_stack, s.precision, s.serving_stack_basis)
+                           for s in p.services if s.serving_stack is not None)  # each LLM deployment's, once a pool
+    for service, pool, stack, precision, basis in stacks:  # its stack, precision (hC58) and why that stack
+        console.print(f"{service} on {pool}: stack {stack}{f', {precision}' if precision else ''} ({basis})",
+                      markup=False, highlight=False, soft_wrap=True)
     rows = [[r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices),
              *((fmt_num(r.retired_devices),) if retiring else ()),
              f"{fmt_num(r.spare_nodes)} ({fmt_num(r.expected_nodes_down, 3)})" if r.spare_nodes else "-",
