@@ -38,7 +38,9 @@ def test_a_rewritten_accelerator_file_is_read_again(tmp_path: Path) -> None:
     _write(acc, "extends: h100-sxm\nmemory_bandwidth_bytes_per_s: 0.5TB/s\n", 2 * 10**18)
     slow = _step(acc)
     assert load_accelerator(str(acc)).memory_bandwidth_bytes_per_s == 0.5e12
-    assert slow == pytest.approx(0.6717, rel=1e-3) and fast == pytest.approx(0.2842, rel=1e-3)
+    # fast 0.2842 -> 0.2952 s (hH58): nemo-26.04 (the default stack) re-gathers each SP GEMM's input for the
+    # weight gradient (TE 2.14 layernorm_linear.py:665-690); at TP8 and 2,048 tokens it outlasts the dgrad GEMM
+    assert slow == pytest.approx(0.6717, rel=1e-3) and fast == pytest.approx(0.2952, rel=1e-3)
 
 
 def test_a_system_file_follows_its_accelerator_file_and_an_extends_base(tmp_path: Path) -> None:

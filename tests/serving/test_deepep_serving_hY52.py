@@ -24,6 +24,7 @@ from infraplan.serving import expert_slots
 from infraplan.serving import llm_iteration as li
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile, serving_stacks
+from infraplan.serving.host_overhead import inference_layout  # (was read through llm_iteration: split hI58)
 from infraplan.training import expert_dispatch
 
 PREFILL = "examples/stacks/sglang-deepep-prefill.yaml"
@@ -48,7 +49,7 @@ def test_one_implementation_and_no_shipped_profile_sets_the_flags() -> None:
                  "flex_dispatch_seconds"):
         assert getattr(expert_dispatch, name) is getattr(deepep, name)  # training imports the ops/ functions
     shape, fabric = load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod").fabric
-    ops = layer_ops(shape, li.inference_layout(1, 32, 32, np.arange(3.0), 1))
+    ops = layer_ops(shape, inference_layout(1, 32, 32, np.arange(3.0), 1))
     for name in serving_stacks():
         profile = serving_profile(name)
         assert not profile.deepep_normal_kernels and profile.ep_overlap_sms == 0 and profile.ep_redundant_experts == 0
@@ -64,7 +65,7 @@ def test_normal_kernels_send_one_copy_per_node_across_nodes_only(monkeypatch: py
     (measured on this tree). Inside one node (EP8) the stack's all-to-all stays as priced."""
     shape, fabric = load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod").fabric
     m = np.array([0.0, 256.0, 8192.0])
-    ops = layer_ops(shape, li.inference_layout(1, 32, 32, m, 1))
+    ops = layer_ops(shape, inference_layout(1, 32, 32, m, 1))
     (a2a_op,) = (c for c in ops.collectives_fwd if c.role == "ep")
     nccl = li.serving_collective_time(fabric, a2a_op)
     normal = a2a.deepep_all_to_alls(shape, fabric, _dep(PREFILL), ops.collectives_fwd)
@@ -73,7 +74,7 @@ def test_normal_kernels_send_one_copy_per_node_across_nodes_only(monkeypatch: py
     assert np.allclose(got, deepep.flex_dispatch_seconds(shape, fabric, normal))
     assert float(nccl[-1]) == pytest.approx(28.8e-3, rel=0.01) and float(got[-1]) == pytest.approx(15.4e-3, rel=0.01)
     assert float(expected_nodes_per_token(shape, 4.0)) == pytest.approx(3.1428571, rel=1e-6)
-    one_node = layer_ops(shape, li.inference_layout(1, 8, 8, m, 1))
+    one_node = layer_ops(shape, inference_layout(1, 8, 8, m, 1))
     assert a2a.deepep_all_to_alls(shape, fabric, _dep(PREFILL, 8), one_node.collectives_fwd) == ()
     monkeypatch.setattr(a2a, "DEEPEP_NODE_COPIES", False)
     assert np.array_equal(a2a.ep_seconds(shape, fabric, _dep(PREFILL), ops.collectives_fwd,
@@ -120,7 +121,7 @@ def test_eplb_evens_the_busiest_rank(tmp_path: Path, monkeypatch: pytest.MonkeyP
                                                                                 8.0 * 256.0 / 72.0)
     assert expert_slots.busiest_rank_gemm(g, 8.0, 1.0)[1] == 9.0
     shape, cluster = load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod")
-    (c,) = (c for c in layer_ops(shape, li.inference_layout(1, 72, 72, np.arange(3.0), 1)).collectives_fwd
+    (c,) = (c for c in layer_ops(shape, inference_layout(1, 72, 72, np.arange(3.0), 1)).collectives_fwd
             if c.role == "ep")
     assert expert_slots.busiest_rank_collective(c, 256.0 / 72.0, 32.0 / 72.0) is c
     assert expert_slots.busiest_rank_collective(c, 256.0 / 72.0) is not c

@@ -24,6 +24,7 @@ from infraplan.catalog.model_config_quantization import checkpoint_quantization
 from infraplan.cli import main
 from infraplan.network.collectives import Fabric
 from infraplan.ops import precision
+from infraplan.serving import layer_work  # `layer_time`, split out of llm_iteration (hI58)
 from infraplan.serving import llm_iteration as li
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.kv_cache import weight_bytes_per_gpu
@@ -73,7 +74,7 @@ def _layer(shape, dtype: str, plain: bool) -> tuple[np.ndarray, np.ndarray]:  # 
     bf16 = (li.serving_precision(H100, "bf16", dep.stack),
             li.decode_kernels.gemm_rates(H100, rates, dep.engine, "bf16"))
     m = np.array([1.0, 16.0, 64.0])
-    layer_s, _, routed_s = li._layer_time(shape, rates, FABRIC, dep, prec, m, gemm_rates, 0, 0.0, 1.0, H100,
+    layer_s, _, routed_s = layer_work.layer_time(shape, rates, FABRIC, dep, prec, m, gemm_rates, 0, 0.0, 1.0, H100,
                                           bf16 if plain else None, frozenset(("expert_up", "expert_down")))
     return layer_s - routed_s, routed_s
 

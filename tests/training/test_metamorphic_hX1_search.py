@@ -23,6 +23,7 @@ from infraplan.cli.main import app
 from infraplan.cluster import Cluster
 from infraplan.network.fabric import bottleneck_tier, group_domain
 from infraplan.training.estimate import resolve_training
+from infraplan.training.fp8_slower_note import TIE_FRACTION
 from infraplan.training.search import search_plans
 
 SEARCH_MODELS = ("llama3-8b", "mixtral-8x7b", "qwen3-30b-a3b", "gpt-oss-20b", "megatron-1.7b")
@@ -91,7 +92,9 @@ def test_a_slower_low_precision_plan_says_so(drawn) -> None:
         assert not any(" is slower than " in n for n in low.notes)
         return
     wide = train(model, system, **{**kw, "dtype": "bf16"})
-    slower = wide.tokens_per_s_per_gpu > low.tokens_per_s_per_gpu
+    # a tie within the note's resolution is not slower (`fp8_slower_note.TIE_FRACTION`); hI58: deepseek-v3 TP8 fp8 under
+    # torchtitan (host-bound with loss_parallel's 47 loss kernels) prices bf16 and fp8 1 ulp apart, no note
+    slower = wide.tokens_per_s_per_gpu > low.tokens_per_s_per_gpu * (1.0 + TIE_FRACTION)
     noted = [n for n in low.notes if n.startswith(f"{kw['dtype']} is slower than ")]
     assert bool(noted) == (slower or any(f" is slower than {d}" in n for d in ("fp8", "mxfp8") for n in noted))
     if slower:

@@ -29,11 +29,15 @@ from infraplan.training.search import enumerate_plans
 # qwen3-32b on GB200 under torchtitan (eager host, even split): at 2.39998x the peak FLOPs the embedding's pace
 # overtakes the LM head's and the first stage becomes the heaviest
 SWITCH = (2.39997, 2.39998)  # the last stage the heaviest at the first, the first stage at the second
+# with Megatron's unfused loss (52 B / 13 kernels a logit), as hX1 found the switch: torchtitan's own loss (hI58,
+# DTensor's loss_parallel at TP 2: 76 B / 47 kernels, `training.head_time.TORCH_CROSS_ENTROPY_PASSES`) keeps the
+# host-bound last stage the heaviest at every factor (0.5-20x: no switch left to test on this plan)
+SWITCH_STACK = TORCHTITAN_EVEN.model_copy(update={"cross_entropy_impl": "te"})
 
 
 def _plan(dp: int) -> dict[str, Any]:
     return dict(gpus=8 * dp, tp=2, pp=2, dp=dp, cp=2, vpp=1, micro_batch=1, global_batch=32 * dp, seq_len=1024,
-                recompute="none", zero=3 if dp > 1 else 0, dtype="mxfp8", stack=TORCHTITAN_EVEN)
+                recompute="none", zero=3 if dp > 1 else 0, dtype="mxfp8", stack=SWITCH_STACK)
 
 
 def _steps(dp: int, factors: list[float]) -> list[Any]:

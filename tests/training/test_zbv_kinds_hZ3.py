@@ -160,7 +160,9 @@ def test_llama3_8b_bubble_is_the_list_on_its_own_kinds() -> None:
     """llama3-8b, 64 H100, torchtitan (even split, no counted ends: 8 chunks of 4 layers), TP2 PP4 ZB-V, m 32: the
     priced bubble is the list's on the plan's own kinds (c, x the embedding, y the LM head + loss) and drops from
     the model's o / 6 (49.4 ms) to 19.0 ms; 55.2 -> 22.9 ms since hK (session 56): torchtitan runs SDPA's
-    FlashAttention-2 on Hopper (`attention_kernel: fa2`, 0.29 of peak against cuDNN's 0.50), so each chunk is longer."""
+    FlashAttention-2 on Hopper (`attention_kernel: fa2`, 0.29 of peak against cuDNN's 0.50), so each chunk is longer;
+    22.9 -> 21.4 ms since hI58: torchtitan's loss is DTensor's loss_parallel at TP 2 (76 B per logit in 47 kernels, was
+    Megatron's 52 B in 13: `training.head_time.TORCH_CROSS_ENTROPY_PASSES`), the LM head's chunk y longer."""
     seen: list[tuple[float, ...]] = []
 
     def spy(schedule: int, pp: float, m: float, th: float, o: float, x: float) -> float:
@@ -177,7 +179,7 @@ def test_llama3_8b_bubble_is_the_list_on_its_own_kinds() -> None:
     c = Fraction(o) / (2 * (int(p) - 1))
     assert bubble == pytest.approx(float(_list_bubble(4, 32, c, Fraction(x), Fraction(y))), rel=1e-9)
     priced, alone = bubble_with_and_without("zb_v_end_chunks_s", "llama3-8b", "dgx-h100-superpod", 64, **PLAN)
-    assert alone == pytest.approx(0.055245, rel=1e-3) and priced == pytest.approx(0.022886, rel=1e-3)
+    assert alone == pytest.approx(0.055245, rel=1e-3) and priced == pytest.approx(0.021416, rel=1e-3)
 
 
 def test_grid_rows_are_one_plans_bits_and_move_only_where_it_applies() -> None:

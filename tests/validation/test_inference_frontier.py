@@ -314,7 +314,7 @@ def test_tensorrt_llms_long_prefill_scales_with_tp_as_the_model_prices_its_all_r
     measured TTFT is flat from TP1 to TP8 with the TP all-reduce priced in series with the GEMMs, and falls by a
     third at TP8 with it hidden, so TensorRT-LLM does not overlap it (`validation.frontier_silicon`; the Llama 3.1
     405B rows' all-reduce-hidden candidate is refuted by it)."""
-    from infraplan.serving import llm_iteration
+    from infraplan.serving import layer_work
     from infraplan.validation import serving_hopper
     from infraplan.validation.frontier_silicon import load_silicon_rows, run_silicon_row
 
@@ -332,13 +332,13 @@ def test_tensorrt_llms_long_prefill_scales_with_tp_as_the_model_prices_its_all_r
         per_tp = [priced[(tp, clients)] for tp in (1, 2, 4, 8)]
         # 1.26-1.34 since the client round trip keeps the 4-8 prompt waves (serving.client_loop)
         assert max(per_tp) - min(per_tp) < 0.1 and min(per_tp) > 0.8 and max(per_tp) < 1.4
-    serial = llm_iteration.serving_collective_time
+    serial = layer_work.serving_collective_time
 
     def hidden(fabric, c, *args):
         seconds = serial(fabric, c, *args)
         return 0.0 * seconds if c.kind == "all_reduce" else seconds
 
-    monkeypatch.setattr(llm_iteration, "serving_collective_time", hidden)
+    monkeypatch.setattr(layer_work, "serving_collective_time", hidden)  # where `layer_time` reads it (split hI58)
     monkeypatch.setattr(serving_hopper, "_COSTS", {})
     overlapped = ratios()
     for clients in (4, 8):

@@ -117,6 +117,12 @@ class ServingProfile(Spec):
         None, description="the engine runs a model's multi-token-prediction module (DeepSeek-V3 / R1 "
         "num_nextn_predict_layers) as a speculative draft (`serve --speculative-tokens`, `serve-plan "
         "--try-speculative`; `serving.capacity_space`); unset: the engine family's shipped profile's")
+    custom_all_reduce_world_sizes: list[int] | None = Field(
+        None, description="the TP group sizes at which the engine's custom all-reduce runs (`custom_all_reduce`; "
+        "vLLM / SGLang `CustomAllreduce._SUPPORTED_WORLD_SIZES`): NCCL at any other; [] any size inside one scale-up "
+        "domain; unset: the engine family's shipped profile's (`serving.engines.ServingEngine.custom_all_reduce_at`)")
+    custom_all_reduce_world_sizes_source: str | None = Field(
+        None, description="where `custom_all_reduce_world_sizes` comes from (the engine's code, file:line)")
     runs_on: list[str] | None = Field(
         None, description="vendors (as accelerator files write `vendor:`) whose accelerators the engine runs on "
         "(`serving.engines.serving_stack_for`); unset: the engine family's shipped profile's")
@@ -204,7 +210,7 @@ class ServingProfile(Spec):
         "a floor under the roofline's (`serving.block_fp8_gemm`)")
     all_reduce_table: dict[str, str] = Field(
         default_factory=dict, description="accelerator -> a catalog/nccl table of this release's measured custom "
-        "all-reduce, read instead of the accelerator's for the TP all-reduce (`serving.llm_iteration`)")
+        "all-reduce, read instead of the accelerator's for the TP all-reduce (`serving.layer_work`)")
 
     @model_validator(mode="after")
     def _measured_has_a_figure(self) -> ServingProfile:

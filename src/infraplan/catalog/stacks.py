@@ -23,7 +23,9 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `fused_cross_entropy`: the vocab-parallel loss runs as one fused kernel over the logits forward and one
   backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes;
   `cross_entropy_impl` native: Megatron-Core's own fused loss, compiled pieces over fp32 logits (the recipe's
-  `cross_entropy_fusion_impl`; `training.layer_time.NATIVE_CROSS_ENTROPY_PASSES`).
+  `cross_entropy_fusion_impl`; `training.layer_time.NATIVE_CROSS_ENTROPY_PASSES`); torch: plain
+  `F.cross_entropy` over an fp32 copy, vocab-parallel by DTensor's loss_parallel at TP > 1 (torchtitan;
+  `training.head_time.TORCH_CROSS_ENTROPY_PASSES`).
 * `fp8`: the recipe (delayed / current / blockwise / mx scaling), what it costs beyond the casts, fp8 attention.
 * `recompute_modules`: what `--recompute selective` re-runs in backward, Megatron-Core's fine-grained
   `TransformerConfig.recompute_modules` (megatron/core/transformer/transformer_config.py; default
@@ -209,10 +211,12 @@ class Stack(FrameworkRules):
         return ops
 
     fused_cross_entropy: bool = False
-    cross_entropy_impl: Literal["te", "native"] = Field(
+    cross_entropy_impl: Literal["te", "native", "torch"] = Field(
         "te", description="with `fused_cross_entropy`, the recipe's Megatron-Core `cross_entropy_fusion_impl`: te "
         "(one fused kernel each way) or native (torch.compile'd pieces over materialised fp32 logits, "
-        "`training.layer_time.NATIVE_CROSS_ENTROPY_PASSES`)")
+        "`training.layer_time.NATIVE_CROSS_ENTROPY_PASSES`); torch, whatever `fused_cross_entropy`: PyTorch's "
+        "F.cross_entropy over an fp32 copy of the logits, DTensor's loss_parallel ops at TP > 1 (torchtitan; "
+        "`training.head_time.TORCH_CROSS_ENTROPY_PASSES`)")
     phase_sync: bool = Field(
         False, description="the host synchronises the device after every micro-batch forward and backward (timers "
         "that call torch.cuda.synchronize), so each phase is its own host/GPU overlap interval")

@@ -60,7 +60,7 @@ __all__ = [
     "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_LATENCY_S",
     "NCCL_NET_STEP_LATENCY_S", "SCALE_UP_LATENCY_S", "Fabric", "all_gather_time", "all_reduce_time",
     "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "collective_seconds", "collective_time",
-    "custom_all_reduce_time", "group_link", "message_efficiency", "reduce_scatter_time",
+    "custom_all_reduce_runs", "custom_all_reduce_time", "group_link", "message_efficiency", "reduce_scatter_time",
     "send_recv_seconds", "send_recv_time", "sized_time", "step_latency", "uplink_occupancy",
 ]
 
@@ -332,6 +332,15 @@ def send_recv_seconds(fabric: Fabric, size_bytes: float, stride: float) -> float
 # --- Small-message all-reduce of serving stacks (issue 12 item 3): one-shot / two-shot over NVLink P2P ---
 
 CUSTOM_ALL_REDUCE_MAX_BYTES = 8 * 2**20  # vLLM custom all-reduce buffer (csrc/custom_all_reduce.cuh): NCCL above
+# an engine's custom all-reduce runs only at the TP sizes its stack lists (`custom_all_reduce_world_sizes`: vLLM /
+# SGLang 2, 4, 6, 8; NCCL at others); off: at any size inside one domain, as before hI58
+CUSTOM_ALL_REDUCE_WORLD_SIZES = True
+
+
+def custom_all_reduce_runs(world_sizes: tuple[int, ...], n: float) -> bool:
+    """Whether an engine whose custom all-reduce runs at `world_sizes` ((): any) runs it over `n` ranks (vllm
+    0.12.0 distributed/device_communicators/custom_all_reduce.py:52, :105-113: NCCL at another size)."""
+    return not world_sizes or not CUSTOM_ALL_REDUCE_WORLD_SIZES or n in world_sizes
 
 
 def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from infraplan.catalog.stacks import list_stacks, load_stack
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_collectives as _measured
 from infraplan.network import ring_step_links as _links
@@ -51,6 +52,7 @@ from infraplan.network.collectives import (
     Fabric,
     all_reduce_time,
     collective_seconds,
+    custom_all_reduce_runs,
     custom_all_reduce_time,
     group_domain,
     send_recv_seconds,
@@ -133,13 +135,17 @@ def _inside(fabric: Fabric, op: str, kind: str, seconds: float, size_bytes: floa
         table = _nvlink.table_file(fabric.accelerator)
         efficiency = float(_nvlink.measured_efficiency_xp(FLOAT_OPS, float(size_bytes), float(n), "nccl", table))
         # what a serving stack with `custom_all_reduce` (all shipped ones set it) prices instead: the number, not only
-        # the rule, so a decode TP all-reduce reads the same here as in `serve` (hF58: 3.31 µs where this said 18.1 µs)
+        # the rule, so a decode TP all-reduce reads the same here as in `serve` (hF58: 3.31 µs where this said 18.1 µs);
+        # only the stacks whose engine runs it at n ranks (`custom_all_reduce_world_sizes`, hI58): NCCL's on the others
+        runs, others = _custom_stacks(n)
         custom_s = (float(custom_all_reduce_time(fabric, size_bytes, n, stride))
-                    if size_bytes <= CUSTOM_ALL_REDUCE_MAX_BYTES and n > 1 else None)
+                    if size_bytes <= CUSTOM_ALL_REDUCE_MAX_BYTES and n > 1 and runs else None)
+        only = "" if not others else (f" ({', '.join(runs)} only: {', '.join(others)} run theirs at "
+                                      f"{_sizes(others)} ranks, NCCL's time above at {n})")
         custom = ("" if custom_s is None else f"; serving stacks with a custom all-reduce (`custom_all_reduce`) take "
                   f"TensorRT-LLM's one-shot / two-shot kernels up to {CUSTOM_ALL_REDUCE_MAX_BYTES // 2**20} MiB where "
                   f"faster (`custom_all_reduce_time`): {significant_text(custom_s * 1e6, 3)} µs here "
-                  "(`serving_custom_time_s`)")
+                  f"(`serving_custom_time_s`){only}")
         return PricedCollective(seconds, efficiency, f"the measured NVLink all-reduce curve catalog/nccl/{table} "
                                 f"(AIConfigurator's NCCL table, `network.nvlink_all_reduce`): efficiency "
                                 f"{efficiency:.3g} of the large-message busbw at this size{custom}", custom_s)
@@ -206,3 +212,22 @@ def _nccl_algorithm(fabric: Fabric, op: str, chosen: str, size_bytes: float, n: 
     times = {a: float(all_reduce_time(fabric, size_bytes, float(n), float(stride), algorithm=a, sized=True))
              for a in names}
     return chosen if times.get(chosen, math.inf) <= min(times.values()) else min(names, key=times.__getitem__)
+
+
+def _world_sizes(name: str) -> tuple[int, ...]:
+    serving = load_stack(name).serving
+    return tuple(serving.custom_all_reduce_world_sizes or ()) if serving is not None else ()
+
+
+def _custom_stacks(n: int) -> tuple[list[str], list[str]]:
+    """The shipped serving stacks with a custom all-reduce whose engine runs it over `n` ranks, and those that run
+    NCCL there (their `custom_all_reduce_world_sizes`: `collectives.custom_all_reduce_runs`)."""
+    shipped = [name for name in list_stacks()
+               if load_stack(name).kind == "serving" and load_stack(name).custom_all_reduce]
+    runs = [name for name in shipped if custom_all_reduce_runs(_world_sizes(name), n)]
+    return runs, [name for name in shipped if name not in runs]
+
+
+def _sizes(names: list[str]) -> str:
+    """The world sizes `names` run their custom all-reduce at, as one list ("2, 4, 6, 8")."""
+    return ", ".join(str(size) for size in sorted({size for name in names for size in _world_sizes(name)}))

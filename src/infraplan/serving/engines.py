@@ -46,7 +46,8 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
   first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
 
-Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`; data in each stack
+Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`,
+`custom_all_reduce_world_sizes`: the TP sizes its custom all-reduce runs at, NCCL at others; data in each stack
 YAML with its source): the KV-cache formats the engine offers (`serving.deployment` rejects another), which iterations
 its captured CUDA graphs replay (`serving.host_overhead`), whether it runs a model's MTP module as a draft
 (`serve-plan` searches MTP only there: `serving.capacity_space`) and which fp8 GEMM inputs it casts in kernels of
@@ -86,6 +87,7 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
+from infraplan.network.collectives import custom_all_reduce_runs
 from infraplan.serving.sglang_memory import mem_fraction_static, static_pool_bytes
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
@@ -116,6 +118,14 @@ class ServingEngine:
     preemption: Preemption = "none"  # what `load_engine` resolves it from again: the shipped name or the YAML path
     request_latency_s: float = 0.0  # front-end time per request in a client's TTFT (module docstring)
     fraction_rule: FractionRule = "by_tp"  # SGLang's release rule for its fraction (`serving.sglang_memory`)
+    custom_all_reduce_world_sizes: tuple[int, ...] = ()  # TP sizes its custom all-reduce runs at; (): any in a domain
+
+    def custom_all_reduce_at(self, group: float) -> bool:
+        """Whether the engine runs its custom all-reduce for a TP group of `group` ranks: it has one, and the group
+        is one of its `custom_all_reduce_world_sizes` (vLLM / SGLang: 2, 4, 6, 8; NCCL otherwise), or it lists none
+        (`network.collectives.custom_all_reduce_runs`; its toggle `CUSTOM_ALL_REDUCE_WORLD_SIZES` off: any size, as
+        before hI58). Inside one scale-up domain and below the buffer: `collectives.custom_all_reduce_time`."""
+        return self.custom_all_reduce and custom_all_reduce_runs(self.custom_all_reduce_world_sizes, group)
 
     def memory_fraction(self, tp: int, total_bytes: float = 0.0, pp: int = 1, dp: int = 1,
                         drafts: bool = False) -> float:
@@ -160,7 +170,7 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
     return ServingEngine(stack.name, p.kv_convention, p.kv_memory_fraction, p.offline_max_batch, p.token_budget,
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
-                         p.request_latency_s, p.mem_fraction_rule)
+                         p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p))
 
 
 def serving_stacks() -> list[str]:
@@ -209,6 +219,15 @@ def kv_cache_dtypes(profile: ServingProfile) -> tuple[str, ...]:
     if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
         stated = shipped.kv_cache_dtypes
     return tuple(stated) if stated is not None else get_args(KvCacheDtype)
+
+
+def custom_all_reduce_world_sizes(profile: ServingProfile) -> tuple[int, ...]:
+    """The TP sizes a serving stack's custom all-reduce runs at: its `custom_all_reduce_world_sizes`, else its engine
+    family's shipped profile's, else () (any size; module "Engine facts")."""
+    stated = profile.custom_all_reduce_world_sizes
+    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+        stated = shipped.custom_all_reduce_world_sizes
+    return tuple(stated or ())
 
 
 def speculative_decoding(profile: ServingProfile) -> bool:
@@ -271,9 +290,12 @@ def _runs_on(profile: ServingProfile) -> tuple[list[str], bool]:
 
 
 def where_it_runs(profile: ServingProfile) -> dict[str, object]:
-    """A profile's fields on where its engine runs (`runs_on`, `default_on`, `vendor_kernels`): a release copy of a
-    shipped profile leaves them unset (its family's), so a comparison of the two's pricing fields sets them equal."""
-    return {key: getattr(profile, key) for key in ("runs_on", "default_on", "vendor_kernels")}
+    """A profile's fields a release copy of a shipped profile leaves unset (its family's), so a comparison of the two's
+    pricing fields sets them equal: where its engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the TP sizes
+    its custom all-reduce runs at (`custom_all_reduce_world_sizes` + its source, hI58)."""
+    return {key: getattr(profile, key) for key in ("runs_on", "default_on", "vendor_kernels",
+                                                   "custom_all_reduce_world_sizes",
+                                                   "custom_all_reduce_world_sizes_source")}
 
 
 def _vendor_in(vendor: str, vendors: list[str]) -> bool:

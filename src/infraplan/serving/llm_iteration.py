@@ -56,6 +56,8 @@ formats"). A checkpoint quantising some GEMM kinds only (GPT-OSS MXFP4, Kimi K2.
 the routed experts' kernel terms take their weights' format. The LM head: bf16, or the run's format where the checkpoint
 stores it so (GPTQ / AWQ `lm_head: true`, `ops.precision.head_dtype`). KV: bf16, fp8 or int8.
 
+One layer's non-attention work and the collectives' prices: `serving.layer_work` (split from here for room).
+
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
 query-key pairs (prefill), one replica's cost is two lookup tables plus four scalars: the serving
 simulator evaluates an iteration in O(1) (`IterationCost`).
@@ -115,29 +117,25 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memory_bound_time
-from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time
+from infraplan.network.collectives import Fabric
 from infraplan.ops.head import head_ops
-from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES, SERVING_FORMATS, kind_dtype, quantised_roles, stored_weight_bytes
 from infraplan.serving import (
-    block_fp8_gemm,
     decode_kernels,
     deepgemm_moe,
     engine_kernels,
-    ep_all_to_all,
-    expert_slots,
     kv_cache,
     mla_absorb,
     mla_decode,
-    release_all_reduce,
     release_tables,
     routed_experts,
     speculative,
 )
 from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
-from infraplan.serving.engines import load_engine, serving_profile
-from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout, per_sequence_floor
+from infraplan.serving.engines import serving_profile
+from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, per_sequence_floor
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
+from infraplan.serving.layer_work import GemmPrecision, layer_time, serving_collective_time
 from infraplan.serving.pipeline_hops import pipeline_hops_time
 from infraplan.serving.prefill_stall import stall_others, wide_ep_prefill_stall
 from infraplan.serving.trtllm_gen_moe import routing_kernels
@@ -150,20 +148,6 @@ HOST_ISSUE = True  # eager iterations wait for the host's launches (`serving.hos
 RELEASE_MATMUL_RATE = True  # a stack release's measured GEMM fraction of peak (`matmul_fraction`; docstring)
 
 
-@dataclass(frozen=True)
-class _Precision:
-    rate: float  # FLOP/s the layer GEMMs run at
-    weight_bytes: float
-    act_bytes: float
-    grouped_rate: float = 0.0  # FLOP/s of the grouped expert GEMMs where not `rate` (a release's plain-GEMM rate)
-
-    def bytes_per_element(self, m, n, k):
-        """Average operand width: activations (m k, m n) and weights (k n) may differ (int4, fp8)."""
-        total = m * k + k * n + m * n
-        return np.where(total > 0, (m * k * self.act_bytes + k * n * self.weight_bytes + m * n * ACT_BYTES)
-                        / np.maximum(total, 1.0), ACT_BYTES)
-
-
 def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None, block_fp8: bool = False) -> float:
     """The accelerator's GEMM fraction of peak for `dtype`, or the stack release's measured one for this accelerator
     (`matmul_fraction` in its YAML, per-tensor fp8: not a `block_fp8` checkpoint's; docstring, "Release GEMM rates")."""
@@ -173,20 +157,20 @@ def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None, bl
 
 
 def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = None, stored: float = 0.0,
-                      engine: str = "trtllm", block_fp8: bool = False) -> _Precision:
+                      engine: str = "trtllm", block_fp8: bool = False) -> GemmPrecision:
     """The GEMM rate and operand widths a serving `dtype` runs at on `accelerator` under `engine` (`stack`: its
     release's measured GEMM fraction, not a `block_fp8` checkpoint's; `stored`: its weight bytes per parameter)."""
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
-        return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
+        return GemmPrecision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
     if dtype == "mxfp4" and (mma := decode_kernels.mma_dtype(accelerator, dtype, engine)) != "bf16":  # x 8-bit
-        return _Precision(RECIPES[mma].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"],
+        return GemmPrecision(RECIPES[mma].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"],
                           DTYPE_BYTES["mxfp8"])
     if dtype == "mxfp8":  # W8A8 MXFP8: weights and activations 1 B + an e8m0 scale per 32 (`ops.precision`)
         mx = DTYPE_BYTES["mxfp8"]
-        return _Precision(RECIPES["mxfp8"].gemm_flops_per_s(accelerator), mx, mx)
+        return GemmPrecision(RECIPES["mxfp8"].gemm_flops_per_s(accelerator), mx, mx)
     if dtype in ("fp8", "int8"):
-        return _Precision(accelerator.peak(dtype) * _matmul_fraction(accelerator, dtype, stack, block_fp8), 1.0, 1.0,
+        return GemmPrecision(accelerator.peak(dtype) * _matmul_fraction(accelerator, dtype, stack, block_fp8), 1.0, 1.0,
                           accelerator.peak(dtype) * accelerator.matmul_fraction(dtype))
     rate = grouped = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
     weight_only = accelerator.efficiency.weight_only_matmul_fraction
@@ -194,7 +178,7 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
         rate = grouped = accelerator.peak("bf16") * weight_only
     elif dtype == "bf16":
         rate = accelerator.peak("bf16") * _matmul_fraction(accelerator, "bf16", stack)
-    return _Precision(rate, stored or DTYPE_BYTES[dtype], ACT_BYTES, grouped)  # `stored`: a checkpoint's group scales
+    return GemmPrecision(rate, stored or DTYPE_BYTES[dtype], ACT_BYTES, grouped)  # `stored`: a checkpoint's scales
 
 
 @dataclass(frozen=True)
@@ -247,59 +231,6 @@ class IterationCost:
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
 
-def serving_collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = False,
-                            table: str | None = None) -> np.ndarray:
-    """Seconds of `c`; a stack with custom all-reduce runs small TP all-reduces one-shot / two-shot (bounded by its
-    release's measured `table` where it has one: `serving.release_all_reduce`)."""
-    if custom_all_reduce and c.kind == "all_reduce":
-        one = custom_all_reduce_time(fabric, c.bytes, c.group, c.stride, table)
-    else:
-        one = collective_time(fabric, c.kind, c.bytes, c.group, c.stride)
-    return np.where(c.mask, c.count * one, 0.0)
-
-
-def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
-                m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int, block_depth: float,
-                block_rate_fraction: float, accelerator: Accelerator,
-                plain: tuple[_Precision, KernelRates] | None = None,
-                roles: frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
-    the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`); and of those
-    seconds the routed experts' GEMMs (`serving.lockstep_loop`: they run on every rank's routed tokens). `plain`:
-    the precision and rates of every GEMM whose role is not in `roles` where a checkpoint's scope quantises only
-    those (`ops.precision.quantised_roles`)."""
-    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m, dep.moe_tp))  # wide EP: docstring
-    gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
-    routed, spare = np.zeros_like(m), expert_slots.spare_per_rank(dep.stack, dep.ep)  # EPLB's redundant experts
-    flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.block_fp8_gemm`)
-    floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
-                                       routed_experts.FP8_BLOCK_MODEL_TYPES)
-    for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
-        p, p_rates = (prec, gemm_rates) if plain is None or g.role in roles else plain
-        width, g_rates = p.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else p_rates
-        rate = (p.grouped_rate or p.rate) if g.grouped else p.rate
-        g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
-                                             block_depth, block_rate_fraction, fused, spare)
-        if floor is not None and p is prec:
-            g_s = np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units))
-        gemms, routed = gemms + g_s, routed + g_s if g.role in routed_experts.EXPERT_GEMMS else routed
-        flop_s = flop_s + g.flops() / rate
-    (elem,) = ops.elementwise_fwd
-    elementwise = engine_kernels.elementwise_time(shape, rates, dep, m, elem) + routed_experts.moe_routing_time(
-        shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype, dep.engine))
-    custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP ones: NCCL or DeepEP (`ep_all_to_all`)
-    table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
-    tp_s = sum((serving_collective_time(fabric, c, custom, table) for c in ops.collectives_fwd if c.role == "tp"),
-               np.zeros_like(m))
-    ep_s = ep_all_to_all.ep_seconds(shape, fabric, dep, ops.collectives_fwd, serving_collective_time, m)
-    # where EP does not divide the experts, the busiest GPU's inbound beyond the mean rank's: `serving.expert_slots`
-    for c in ops.collectives_fwd:
-        if (busiest := expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep, spare)) is not c:
-            inbound = serving_collective_time(fabric, busiest) - serving_collective_time(fabric, c)
-            ep_s, routed = ep_s + inbound, routed + inbound
-    return ep_all_to_all.layer_terms(gemms + elementwise, tp_s, ep_s, dep, flop_s, routed, rates.compute_units)
-
-
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
                          dep: Deployment, overhead_s: float = ITERATION_OVERHEAD_S) -> IterationCost:
     """Cost tables of one virtual engine of the deployment (see module docstring)."""
@@ -325,7 +256,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     plain = (bf16, head_rates) if roles is not None else None
     attention = kind_dtype(shape, dep.dtype, "attention")  # its projections, the MLA BMMs, the draft's projection
     attn_prec, attn_rates = plain if plain is not None and attention == "bf16" else (prec, gemm_rates)
-    layer_s, layer_flop_s, routed_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth,
+    layer_s, layer_flop_s, routed_s = layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth,
                                                   block_rate, accelerator, plain, roles or frozenset())
     fused_moe_s = (routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, experts, m)
                    + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))

@@ -249,7 +249,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      f"{speculative_tokens} draft token(s) a step are priced as a one-layer draft of its own shape "
                      "(EAGLE's, serving.speculative), not a separate draft model; --acceptance is that draft's")
     tps = {"": dep.tp} if pair is None else {"prefill": pair.prefill.tp, "decode": pair.decode.tp}
-    row, custom = shape.hidden_size * ACT_BYTES, spec_engine.custom_all_reduce  # decode's all-reduce: one token's
+    row = shape.hidden_size * ACT_BYTES  # decode's all-reduce: one token's; custom at a domain's size if the engine
+    custom = spec_engine.custom_all_reduce_at(cluster.fabric.scale_up_domain)  # runs it there (hI58)
     notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
     if dep.ep > (domain := sys_spec.node.scale_up_domain):  # said as train says where its EP group runs (hU53)
         notes.append(f"EP {dep.ep} spans {-(-dep.ep // domain)} scale-up domains of {domain} "

@@ -7,7 +7,7 @@ stage, the LM head and the loss on the last):
   its wgrad into the main gradient (`layer_kernels.main_grad_wgrad_bytes`).
 * Cross-entropy over fp32 vocab-parallel logits (Megatron tensor_parallel/cross_entropy.py): bytes per local logit
   and kernels, unfused, fused or Megatron-Core's native fused loss (`CROSS_ENTROPY_PASSES`,
-  `NATIVE_CROSS_ENTROPY_PASSES`).
+  `NATIVE_CROSS_ENTROPY_PASSES`), or PyTorch's plain F.cross_entropy (torchtitan, `TORCH_CROSS_ENTROPY_PASSES`).
 * Embedding: the forward gather and the backward of a dense embedding into the fp32 main gradient
   (`EMBEDDING_KERNELS`).
 * Their TP collectives (Megatron-Core tensor_parallel/layers.py and cross_entropy.py, `_end_collectives`).
@@ -35,7 +35,8 @@ from infraplan.training.layer_kernels import main_grad_wgrad_bytes
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.plan import PlanArrays
 
-__all__ = ["CROSS_ENTROPY_PASSES", "EMBEDDING_KERNELS", "NATIVE_CROSS_ENTROPY_PASSES", "head_times"]
+__all__ = ["CROSS_ENTROPY_PASSES", "EMBEDDING_KERNELS", "NATIVE_CROSS_ENTROPY_PASSES", "TORCH_CROSS_ENTROPY_PASSES",
+           "head_times"]
 
 # vocab-parallel cross-entropy over fp32 logits (Megatron tensor_parallel/cross_entropy.py), bytes per local logit
 # and kernels, forward + backward. Unfused: upcast (2+4), max (4), subtract max (4+4), exp (4+4), sum (4), divide
@@ -51,6 +52,22 @@ CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
 # written back to the saved softmax, and the bf16 gradient (4 + 4 + 2): 32 B per local logit in 6 kernels
 # (`Stack.cross_entropy_impl`).
 NATIVE_CROSS_ENTROPY_PASSES = (32.0, 6.0)
+# PyTorch's plain loss (`cross_entropy_impl: torch`; torchtitan 0.2.0 components/loss.py:19-23
+# `F.cross_entropy(pred.flatten(0, 1).float(), ...)`, 0.3.0 :60-65), keyed by DTensor loss_parallel, on at TP > 1
+# (torchtitan 0.2.0 config/job_config.py:312 `disable_loss_parallel: bool = False`, models/llama3/infra/
+# parallelize.py:89, :174-175: the output layer's logits stay Shard(-1)). Bytes per local logit, kernels a micro-batch:
+# * TP 1, ATen's kernels: upcast (2 + 4), log_softmax (cunn_SoftMaxForward: a max pass, an exp-sum pass and the write
+#   pass over a row too big for shared memory, 4 x 3 + 4), nll_loss (the target logits only), its backward's dense
+#   zeroed gradient (4) and scatter, log_softmax's backward (a gradient-sum pass, then gradient + output read and the
+#   gradient written, 16), downcast (4 + 2): 48 B in 7 kernels (the softmax kernels' passes RECALLED from ATen's
+#   SoftMax.cu: no CUDA source in reach).
+# * TP > 1, DTensor's handlers (torch 2.14.1 distributed/tensor/parallel/loss.py, the wheel in reach; its structure
+#   since loss_parallel's release RECALLED): upcast 6; `_log_softmax` :197-221 amax 4, x - max 8, exp 8, sum 4,
+#   shifted - logsumexp 8; backward `_nll_loss_and_log_softmax_backward` :451-518 zeros_like 4, exp 8, + 12, x grad 8;
+#   downcast 6: 76 B. Kernels: those 11 over the logits + 36 on T values (the log; the target masks of
+#   `_MaskPartial` twice, tensor/placement_types.py:1936-1946, the gather, where, total-weight, mean and index_put
+#   ops of :300-346 and :463-509, counted from the lines): 47. The 3 all-reduces are `_end_collectives`'.
+TORCH_CROSS_ENTROPY_PASSES = {False: (48.0, 7.0), True: (76.0, 47.0)}
 
 # embedding kernels per micro-batch: the forward gather; backward zeroing, embedding_dense_backward, main-grad add
 EMBEDDING_KERNELS = (1.0, 3.0)
@@ -80,8 +97,7 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
             (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0)))
     fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k, one=one,
                              grad_bytes=main_grad_wgrad_bytes(stack))
-    native = stack.fused_cross_entropy and stack.cross_entropy_impl == "native"
-    ce_bytes, ce_kernels = NATIVE_CROSS_ENTROPY_PASSES if native else CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
+    ce_bytes, ce_kernels = _loss_passes(stack, plan.tp, one)
     logits = tokens * shape.vocab_size / plan.tp
 
     def memory(bytes_moved: ArrayLike, kernels: float = 1.0) -> Any:
@@ -119,6 +135,19 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
             "embed_host_bwd": issue(EMBEDDING_KERNELS[1], "embed", "bwd")}
 
 
+def _loss_passes(stack: Stack, tp: ArrayLike, one: bool) -> tuple[Any, Any]:
+    """Bytes per local logit and kernels of the stack's loss (`CROSS_ENTROPY_PASSES`, `NATIVE_CROSS_ENTROPY_PASSES`,
+    `TORCH_CROSS_ENTROPY_PASSES` by TP: loss_parallel at TP > 1), plain floats on the one-plan path."""
+    if stack.cross_entropy_impl == "torch":
+        (plain_b, plain_k), (par_b, par_k) = TORCH_CROSS_ENTROPY_PASSES[False], TORCH_CROSS_ENTROPY_PASSES[True]
+        if one:
+            return (par_b, par_k) if float(tp) > 1 else (plain_b, plain_k)
+        parallel = np.asarray(tp) > 1
+        return np.where(parallel, par_b, plain_b), np.where(parallel, par_k, plain_k)
+    native = stack.fused_cross_entropy and stack.cross_entropy_impl == "native"
+    return NATIVE_CROSS_ENTROPY_PASSES if native else CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
+
+
 def _end_collectives(shape: TransformerShape, plan: PlanArrays, tokens: ArrayLike,
                      stack: Stack) -> dict[tuple[str, str], tuple[Collective, ...]]:
     """TP collectives of the embedding and the LM head + loss per micro-batch, by (end, phase) (Megatron-Core
@@ -135,7 +164,8 @@ def _end_collectives(shape: TransformerShape, plan: PlanArrays, tokens: ArrayLik
     act = tokens * shape.hidden_size * ACT_BYTES
     sp = plan.sequence_parallel == 1
     no_sp = plan.sequence_parallel != 1
-    ce_reduces = 2.0 if stack.fused_cross_entropy else 3.0
+    # torch (loss_parallel): max, sum of exponentials and the masked target logit, as the unfused loss
+    ce_reduces = 2.0 if stack.fused_cross_entropy and stack.cross_entropy_impl != "torch" else 3.0
     return {
         ("embed", "fwd"): (Collective("all_reduce", "tp", act, plan.tp, 1, 1.0, no_sp),
                            Collective("reduce_scatter", "tp", act, plan.tp, 1, 1.0, sp)),

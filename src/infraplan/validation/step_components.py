@@ -3,7 +3,7 @@
 `validation.operating_point` gives each latency-bound MLPerf row's batch by Little's law (sequences decoding per
 engine N = requests/s x mean output x mean TPOT) and the model's step there against the measured TPOT mean. This
 module says what that step is made of: one pure-decode iteration of N sequences holding C cached tokens each
-(`serving.llm_iteration.decode_time`), split as the iteration model sums it (`llm_iteration._layer_time` and
+(`serving.llm_iteration.decode_time`), split as the iteration model sums it (`layer_work.layer_time` and
 `build_iteration_cost`), per step (x the layers):
 
 * GEMMs by role (`ops.layer_ops` at the inference layout): the attention projections (`attention_gemms`: QKV or
@@ -93,7 +93,7 @@ BODY_PARTS = PARTS[:10]  # the parts of the iteration model's body (`IterationCo
 def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.ndarray,
                      body_s: np.ndarray) -> dict[str, np.ndarray]:
     """Seconds of the body of an iteration of `tokens` tokens (an array) on one engine by part (`BODY_PARTS`, x the
-    layers, as `llm_iteration._layer_time` sums them) and `other`: `body_s` (the cost's table at those token counts)
+    layers, as `layer_work.layer_time` sums them) and `other`: `body_s` (the cost's table at those token counts)
     less the parts priced (module docstring)."""
     shape, cluster = case_shape(case), Cluster.resolve(case["system"])
     acc, fabric = cluster.accelerator, cluster.fabric
@@ -125,12 +125,13 @@ def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.nd
     moe_kernels = trtllm_gen_moe.routing_kernels(acc, shape, dep.dtype, dep.engine)
     parts["moe_routing_kernels"] = layers * routed_experts.moe_routing_time(
         shape, rates, m, dep.attention_dp / dep.ep, moe_kernels)
-    custom = load_engine(dep.stack).custom_all_reduce
+    serving_engine = load_engine(dep.stack)
     table = release_all_reduce.table(acc, dep.stack)
     for c in ops.collectives_fwd:
-        if c.role in ("tp", "ep"):  # the EP all-to-all on the busiest GPU's bytes, as `_layer_time`
+        if c.role in ("tp", "ep"):  # the EP all-to-all on the busiest GPU's bytes, as `layer_time`
             c = expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)
-            t = serving_collective_time(fabric, c, custom and c.role == "tp", table)
+            t = serving_collective_time(fabric, c, c.role == "tp" and serving_engine.custom_all_reduce_at(
+                float(c.group)), table)
             parts[f"{c.role}_collectives"] = parts[f"{c.role}_collectives"] + layers * t
     out = {name: np.where(used, np.broadcast_to(v, m.shape), 0.0) for name, v in parts.items()}
     out["other"] = np.asarray(body_s, dtype=np.float64) - sum(out.values())  # floors, measured release tables
