@@ -8,6 +8,8 @@ DeepSeek-V3) was ONE adapter, R (h + 2,112), and its output width was multiplied
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from tests.training.conftest import assert_lora_grid_prices_as_one, sampled_valid_plans
@@ -16,6 +18,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.ops.layer import layer_ops
+from infraplan.training import tp_overlap
 from infraplan.training.frozen_base import adapter_collectives, adapter_params, lora_spec, trainable_params
 from infraplan.training.layer_time import layer_layout
 from infraplan.training.plan import PlanArrays
@@ -61,16 +64,9 @@ def test_no_q_lora_adapts_q_proj_and_a_replicated_kv_down() -> None:
     assert [trainable_params(shape, _row(tp), spec) for tp in (1, 4)] == [LAYERS * per_layer] * 2
 
 
-@pytest.mark.parametrize("overlap", [True, False])
-def test_down_adapters_gather_their_output_and_sp_input(overlap: bool) -> None:
-    """At TP 8 under SP each down-projection adapter all-gathers forward its T x in input (a `TELinear` has no fused
-    layer norm to return it gathered), x A's T x R and B's T x out (gather_output=True). Before: neither the T x h
-    input (gathered only with userbuffers, as on a layer-norm-fused column-parallel linear) nor the T x out."""
+def _adapter_gathers(stack: Any) -> dict[float, float]:
+    """Width -> forward all-gathers a DeepSeek-V3 layer's `attention` adapters run at TP 8 under SP."""
     shape, row = _v3(), _row(8)
-    stack = resolve_stack(None, "training", recipe_key(shape))
-    assert stack.tp_comm_overlap_fraction > 0.0
-    if not overlap:  # (no userbuffers: only the down projections' adapters gather their input)
-        stack = stack.model_copy(update={"tp_comm_overlap_fraction": 0.0})
     fwd, _ = adapter_collectives(shape, row, lora_spec(shape, R, "attention"), stack)
     # the layer's T (q_up's m: under SP the frozen down projection, gemms[0], runs on T / TP since hV56)
     tokens = float(next(g.m for g in layer_ops(shape, layer_layout(row, False)).gemms if g.role == "q_up"))
@@ -79,13 +75,31 @@ def test_down_adapters_gather_their_output_and_sp_input(overlap: bool) -> None:
         if c.kind == "all_gather" and bool(c.mask):
             width = float(c.bytes) / (2.0 * tokens)
             per_layer[width] = per_layer.get(width, 0.0) + c.count
+    return per_layer
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_down_adapters_gather_their_output_and_sp_input(overlap: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At TP 8 under SP each down-projection adapter all-gathers forward its T x in input (a `TELinear` has no fused
+    layer norm to return it gathered), x A's T x R and B's T x out (gather_output=True). Before: neither the T x h
+    input (gathered only with userbuffers, as on a layer-norm-fused column-parallel linear) nor the T x out.
+    (hM58) Megatron-Core runs no userbuffers on an MLA model whatever the stack's overlap (`training.tp_overlap`): the
+    stack's overlap gathers as no overlap does; the userbuffer case is priced with `MLA_DISABLES_USERBUFFERS` off."""
+    stack = resolve_stack(None, "training", recipe_key(_v3()))
+    assert stack.tp_comm_overlap_fraction > 0.0
     # h three times: each down projection's input and the output projection's B output (row-parallel); q-down's
     # output and, with userbuffers (the stack's TP overlap), q-up's input, both q_lora wide; kv-down's output once
     # (and kv-up's input with userbuffers); x A's T x R on the four column-parallel or replicated adapters (the
     # output projection's is an all-reduce)
-    want = {H: 3.0, QL: 2.0, KVL + ROPE: 1.0, KVL: 1.0, R: 4.0} if overlap else {H: 3.0, QL: 1.0, KVL + ROPE: 1.0,
-                                                                                  R: 4.0}
-    assert per_layer == pytest.approx(want, rel=1e-12), per_layer
+    no_userbuffers = {H: 3.0, QL: 1.0, KVL + ROPE: 1.0, R: 4.0}
+    if not overlap:  # (no userbuffers: only the down projections' adapters gather their input)
+        stack = stack.model_copy(update={"tp_comm_overlap_fraction": 0.0})
+        assert _adapter_gathers(stack) == pytest.approx(no_userbuffers, rel=1e-12)
+        return
+    assert _adapter_gathers(stack) == pytest.approx(no_userbuffers, rel=1e-12)  # MLA: the stack's overlap not run
+    monkeypatch.setattr(tp_overlap, "MLA_DISABLES_USERBUFFERS", False)
+    want = {H: 3.0, QL: 2.0, KVL + ROPE: 1.0, KVL: 1.0, R: 4.0}
+    assert _adapter_gathers(stack) == pytest.approx(want, rel=1e-12)
 
 
 def test_mla_lora_grid_is_the_one_plan_path() -> None:

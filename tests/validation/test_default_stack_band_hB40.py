@@ -113,7 +113,8 @@ def test_train_and_search_say_which_band_applied(monkeypatch: pytest.MonkeyPatch
     its own or another stack's name the cases' own."""
     import infraplan.training.estimate as estimate
 
-    monkeypatch.setattr(estimate, "load_residuals", lambda *_: _pool())  # every kind: the band filters (hE41)
+    pool = _pool()  # built before the patch: building it runs estimate_training, which would read the patch
+    monkeypatch.setattr(estimate, "load_residuals", lambda *_: pool)  # every kind: the band filters (hE41)
     mine, copy = tmp_path / "mine.yaml", tmp_path / "copy.yaml"
     mine.write_text(f"extends: {DEFAULT_TRAINING_STACK}\ncuda_graphs: false\n")
     copy.write_text(f"extends: {DEFAULT_TRAINING_STACK}\n")

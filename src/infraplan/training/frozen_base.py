@@ -100,6 +100,7 @@ from infraplan.training.layer_time import layer_layout
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import local_params
 from infraplan.training.step_traffic import EndStageTraffic
+from infraplan.training.tp_overlap import userbuffer_overlap
 
 ADAPTER_BYTES = 2.0  # bf16 adapter weights (ASSUMPTION, module docstring)
 # the adapters' own TP collectives (`adapter_collectives`, hX55); off: none priced (hF55's step)
@@ -159,7 +160,7 @@ def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec
     tp, r = row.tp, float(spec.rank)
     sp = to_bool(row.sequence_parallel)
     not_sp = negate(sp)
-    userbuffers = ADAPTER_USERBUFFERS_GATHER and stack.tp_comm_overlap_fraction > 0.0  # (the adapter gathers)
+    userbuffers = ADAPTER_USERBUFFERS_GATHER and userbuffer_overlap(stack, shape)[0] > 0.0  # (the adapter gathers)
     fwd: list[Collective] = []
     bwd: list[Collective] = []
     for g in adapted_gemms(gemms, spec, shape):
@@ -248,7 +249,7 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
     rerun = pick(row.recompute == int(Recompute.FULL), fwd, 0.0)
     out = dict(terms)
-    if stack.tp_async_backward and stack.tp_comm_overlap_fraction == 0.0:
+    if stack.tp_async_backward and userbuffer_overlap(stack, shape)[0] == 0.0:
         lay = layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)
         reductions = tuple(c for c in layer_ops(shape, lay).collectives_bwd
                            if c.role == "tp" and c.kind != "all_gather")

@@ -25,13 +25,13 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   core; torchtitan's op_sac: shares of the GEMMs and all forward element-wise work; `training.recompute_modules`);
   full adds the whole layer forward, and where the stack splits the saved input over TP (DeepSpeed's
   `partition_activations`) its copies and a T x h all-gather (`layer_kernels.partitioned_checkpoint_seconds`).
-* Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
-  behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
-  while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited. With TP
-  overlap off, `tp_async_backward` stacks hide the column-parallel dgrad reductions under the wgrad GEMMs (TE 2.14's
-  async NCCL path) and price the wgrad input re-gathers beyond the dgrad GEMMs (`training.sp_regather`);
-  `quantized_tp_all_gather` stacks gather in the recipe's format (`training.tp_gather_bytes`);
-  `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers (`bf16_layer_share`).
+* Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives behind the
+  layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs while overlapped (none
+  on MLA models under Megatron-Core: `training.tp_overlap`); fp8 recipes add amax read passes and kernels; kernel-rate
+  multipliers where cited. With TP overlap off, `tp_async_backward` stacks hide the column-parallel dgrad reductions
+  under the wgrad GEMMs (TE 2.14's async NCCL path) and price the wgrad input re-gathers beyond the dgrad GEMMs
+  (`training.sp_regather`); `quantized_tp_all_gather` stacks gather in the recipe's format
+  (`training.tp_gather_bytes`); `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers (`bf16_layer_share`).
 * Host issue time (`training.host_time`): the GPU idles for the host issue time no queued GPU work covers.
 
 The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends on the rank stride), the LM head,
@@ -70,7 +70,7 @@ from infraplan.ops.precision import (
     skips_transposed_copy,
 )
 from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
-from infraplan.training import fp8_dpa, sp_regather
+from infraplan.training import fp8_dpa, sp_regather, tp_overlap
 from infraplan.training.attention_core import (
     FP8_DPA_CAST_KERNELS,
     SOFTMAX_FALLBACK_KERNELS,
@@ -326,7 +326,7 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         out["tp_bwd"] = out["tp_bwd"] + regather
     # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
     # SMs the communication kernels occupy while it runs
-    sm, overlap = stack.tp_overlap_sm_fraction, stack.tp_comm_overlap_fraction
+    overlap, sm = tp_overlap.userbuffer_overlap(stack, shape)  # (none on MLA under Megatron-Core: `tp_overlap`)
     for phase, gemm in (("fwd", gemm_fwd), ("bwd", gemm_bwd)):
         hidden = smaller(overlap * out[f"tp_{phase}"], gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
