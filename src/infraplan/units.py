@@ -15,6 +15,7 @@ Durations keep bare seconds (the SI unit, as the CLI's SLO options state). A uni
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
@@ -25,85 +26,148 @@ _DECIMAL = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e1
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
 
-def _split(text: str) -> tuple[float, str]:
+def _quoted(text: object) -> str:
+    """The value as typed, quoted and cut to 40 characters (a 5,000-digit number was echoed whole)."""
+    shown = str(text).strip()
+    return repr(shown if len(shown) <= 40 else shown[:40] + "...")
+
+
+def _named(name: str, message: str) -> InputError:
+    """`message` as the field `name` (an option, a web field, a file's key) says it: "--power: ..." (hJ58)."""
+    return InputError(f"{name}: {message}" if name else message)
+
+
+def _unit_hint(number: str, unit: str, units: tuple[str, ...]) -> str:
+    """"; did you mean 1.5GW? (...)" where `unit` is a known unit in another case ('gw') or one letter off ('mss'),
+    else "". Case matters (MW is not mW, Gb not GB): only a unit that is one known unit in any case is offered."""
+    same = [u for u in units if u.lower() == unit.lower()]
+    if len(same) == 1:
+        return f"; did you mean {number}{same[0]}? (units are case-sensitive)"
+    close = difflib.get_close_matches(unit, units, n=1, cutoff=0.75) if not same else []
+    return f"; did you mean {number}{close[0]}?" if close else ""
+
+
+def _refusal(text: object, kind: str, what: str, units: tuple[str, ...], name: str = "") -> InputError:
+    """Why `text` is not a `kind` ("quantity", "duration"): one line naming the field and the value as typed, with the
+    hint that fits (empty, nan/inf, a negative, a decimal comma, a unit in the wrong case or mistyped), then
+    `what` ("a power such as 1GW or 700W"). hJ58: "1,5GW" was "cannot read quantity '1,5GW'", no field named."""
+    typed, shown = str(text).strip(), _quoted(text)
+    if not typed:
+        return _named(name, f"empty {kind}; expected {what}")
+    if re.fullmatch(r"[+-]?\s*(nan|inf(inity)?)\s*\S*", typed, re.IGNORECASE):
+        return _named(name, f"{shown} is not a finite number; expected {what}")
+    if typed.startswith("-"):
+        return _named(name, f"{shown} is negative; expected {what}")
+    parts = re.fullmatch(r"([0-9]+),([0-9]+)\s*(\S*)", typed)
+    if parts:  # a decimal comma ("1,5GW") or a thousands separator ("1,500kW"): which, the digits cannot say
+        whole, frac, unit = parts.groups()
+        also = f" or {whole}{frac}{unit}" if len(frac) == 3 else ""
+        meant = f"did you mean {whole}.{frac}{unit}{also}? (" if unit in ("", *units) else f"expected {what} ("
+        return _named(name, f"cannot read {kind} {shown}: {meant}numbers take a '.' for the decimal point and no "
+                      "thousands separator)")
+    number = re.fullmatch(r"\s*" + _NUMBER + r"\s*(\S+)\s*", typed)
+    hint = _unit_hint(number.group(1), number.group(2), units) if number else ""
+    return _named(name, f"cannot read {kind} {shown}; expected {what}{hint}")
+
+
+def _split(text: str, what: str, units: tuple[str, ...], name: str = "") -> tuple[float, str]:
     match = re.fullmatch(r"\s*" + _NUMBER + r"\s*([A-Za-z/%]*)\s*", str(text))
     if not match:
-        raise InputError(f"cannot read quantity {str(text)[:80]!r}")
+        raise _refusal(text, "quantity", what, units, name)
     value = float(match.group(1))
     if not math.isfinite(value):
-        raise InputError(f"quantity {str(text)[:80]!r} is not a finite number")
+        raise _named(name, f"{_quoted(text)} is not a finite number (above ~1.8e308)")
     return value, match.group(2)
 
 
-def _finite(number: float) -> float:
+def _finite(number: float, text: object = None, name: str = "", base: str = "") -> float:
+    """`number` if finite; else one line naming the field and the value as typed (`text`: "1e308GW" is 1e308 GW,
+    above a float's ~1.8e308 W: before hJ58 "quantity 'inf' is not a finite number")."""
     try:
         value = float(number)
     except OverflowError:  # a YAML integer of 400 digits (`typical_power_w: 1000...`): a traceback before (hX50)
         value = math.inf
     if not math.isfinite(value):
-        raise InputError(f"quantity {str(number)[:80]!r} is not a finite number")
+        shown = _quoted(number if text is None else text)
+        above = f" (above ~1.8e308{' ' + base if base else ''})" if text is not None else ""
+        raise _named(name, f"{shown} is not a finite number{above}")
     return value
 
 
-def _prefix(unit: str, base: str, text: str, expected: str) -> float:
+def _prefix(unit: str, base: str, text: str, expected: str, name: str, units: tuple[str, ...]) -> float:
     prefix = unit[: len(unit) - len(base)]
     if prefix in _BINARY:
         return _BINARY[prefix]
     if prefix in _DECIMAL:
         return _DECIMAL[prefix]
-    raise InputError(f"unknown unit {unit!r} in {text!r}; expected {expected}")
+    raise _other_unit(text, unit, units, f"unknown unit {unit!r} in {_quoted(text)}; expected {expected}", name)
 
 
-def parse_bytes(text: str | float | int) -> float:
-    """'80GiB' -> 85899345920.0, '1.5GB' -> 1.5e9, '4096' -> 4096.0 (bytes)."""
+def _other_unit(text: str, unit: str, units: tuple[str, ...], message: str, name: str) -> InputError:
+    """A known number in a unit of another kind or case ('1.5 gw', '20 mss'): `message`, and the hint where one
+    unit fits."""
+    hint = _unit_hint(str(text).strip()[: len(str(text).strip()) - len(unit)].strip(), unit, units)
+    return _named(name, message + hint)
+
+
+_POWER_UNITS = ("W", "kW", "MW", "GW", "TW")
+_BYTE_UNITS = ("B", "kB", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "PiB")
+_RATE_UNITS = ("Mbps", "Gbps", "Tbps", "Mb/s", "Gb/s", "Tb/s", "MB/s", "GB/s", "TB/s")
+_BYTES_WHAT, _RATE_WHAT = "a size such as 80GiB or 1.5GB", "a rate such as 400Gbps or 50GB/s"
+_POWER_WHAT = "a power such as 1GW, 10MW or 700W"
+
+
+def parse_bytes(text: str | float | int, *, name: str = "") -> float:
+    """'80GiB' -> 85899345920.0, '1.5GB' -> 1.5e9, '4096' -> 4096.0 (bytes); `name` (the field) heads a refusal."""
     if isinstance(text, int | float):
-        return _finite(text)
-    value, unit = _split(text)
+        return _finite(text, name=name)
+    value, unit = _split(text, _BYTES_WHAT, _BYTE_UNITS, name)
     if unit in ("", "B"):
         return value
     if not unit.endswith("B"):
-        raise InputError(f"expected a size in bytes (e.g. 80GiB, 1.5GB), got {text!r}")
-    return _finite(value * _prefix(unit, "B", text, "a size such as 80GiB or 1.5GB"))
+        raise _other_unit(text, unit, _BYTE_UNITS, f"expected a size in bytes (e.g. 80GiB, 1.5GB), got "
+                          f"{_quoted(text)}", name)
+    return _finite(value * _prefix(unit, "B", text, _BYTES_WHAT, name, _BYTE_UNITS), text, name, "B")
 
 
-def parse_rate_bytes_per_s(text: str | float | int) -> float:
+def parse_rate_bytes_per_s(text: str | float | int, *, name: str = "") -> float:
     """'400Gbps' or '400Gb/s' -> 5e10 bytes/s; '50GB/s' -> 5e10; a bare number is bytes/s."""
     if isinstance(text, int | float):
-        return _finite(text)
-    value, unit = _split(text)
+        return _finite(text, name=name)
+    value, unit = _split(text, _RATE_WHAT, _RATE_UNITS, name)
     for base, scale in (("bps", 0.125), ("b/s", 0.125), ("Bps", 1.0), ("B/s", 1.0)):
         if unit.endswith(base):
-            return _finite(value * _prefix(unit, base, text, "a rate such as 400Gbps or 50GB/s") * scale)
+            return _finite(value * _prefix(unit, base, text, _RATE_WHAT, name, _RATE_UNITS) * scale, text, name, "B/s")
     if unit == "":
         return value
-    raise InputError(f"expected a rate such as 400Gbps or 50GB/s, got {text!r}")
+    raise _other_unit(text, unit, _RATE_UNITS, f"expected {_RATE_WHAT}, got {_quoted(text)}", name)
 
 
-def parse_power_w(text: str | float | int) -> float:
+def parse_power_w(text: str | float | int, *, name: str = "") -> float:
     """'1GW' -> 1e9, '700W' -> 700.0, '35kW' -> 35000.0 (watts); a bare number is watts."""
     if isinstance(text, int | float):
-        return _finite(text)
-    value, unit = _split(text)
+        return _finite(text, name=name)
+    value, unit = _split(text, _POWER_WHAT, _POWER_UNITS, name)
     if unit == "":
         return value
     if not unit.endswith("W"):
-        raise InputError(f"expected a power such as 1GW or 700W, got {text!r}")
-    return _finite(value * _prefix(unit, "W", text, "a power such as 1GW, 10MW or 700W"))
+        raise _other_unit(text, unit, _POWER_UNITS, f"expected {_POWER_WHAT}, got {_quoted(text)}", name)
+    return _finite(value * _prefix(unit, "W", text, _POWER_WHAT, name, _POWER_UNITS), text, name, "W")
 
 
 def parse_stated_power_w(text: str | float | int, name: str = "power") -> float:
     """`parse_power_w` for a typed power whose name carries no unit (`campus --power`, `facility --rack-power`): a
     bare number, which would be read as watts (`--power 1000` a 1 kW campus), is refused; `name` is the option's."""
-    if isinstance(text, bool | int | float) or _split(str(text))[1] == "":
+    if isinstance(text, bool | int | float) or _split(str(text), _POWER_WHAT, _POWER_UNITS, name)[1] == "":
         raise InputError(f"{name} {str(text).strip()} has no unit; write it with one, e.g. 10MW, 1GW or 700W")
-    return parse_power_w(text)
+    return parse_power_w(text, name=name)
 
 
 def parse_stated_bytes(text: str | float | int, name: str) -> float:
     """`parse_bytes` for a size whose name carries no unit (`--checkpoint-size`): a bare number (bytes) is refused."""
-    if isinstance(text, bool | int | float) or _split(str(text))[1] == "":
+    if isinstance(text, bool | int | float) or _split(str(text), _BYTES_WHAT, _BYTE_UNITS, name)[1] == "":
         raise InputError(f"{name} {str(text).strip()} has no unit; write it with one, e.g. 5TB or 800GiB")
-    return parse_bytes(text)
+    return parse_bytes(text, name=name)
 
 
 def power_text(watts: float) -> str:
@@ -141,14 +205,15 @@ def significant_text(value: float, digits: int = 4) -> str:
 _COUNT = {**_DECIMAL, "B": 1e9}  # a count's B is billion (1B tokens, 405B parameters), never bytes: counts have none
 
 
-def parse_count(text: str | float | int) -> float:
+def parse_count(text: str | float | int, *, name: str = "") -> float:
     """'16M' -> 1.6e7, '1B' / '1G' -> 1e9, '15.6T' -> 1.56e13, '2048' -> 2048.0 (the CLI's and the web's reader)."""
     if isinstance(text, int | float):
-        return _finite(text)
-    value, unit = _split(text)
+        return _finite(text, name=name)
+    what = "a count such as 2048, 16M, 1B or 15.6T"
+    value, unit = _split(text, what, tuple(_COUNT), name)
     if unit not in _COUNT:
-        raise InputError(f"expected a count such as 2048, 16M, 1B or 15.6T, got {text!r}")
-    return _finite(value * _COUNT[unit])
+        raise _other_unit(text, unit, tuple(u for u in _COUNT if u), f"expected {what}, got {_quoted(text)}", name)
+    return _finite(value * _COUNT[unit], text, name)
 
 
 SECONDS_PER_DAY = 86400.0  # 24 h x 3600 s (SI day; leap seconds ignored)
@@ -156,14 +221,14 @@ _SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0,
             "days": SECONDS_PER_DAY, "w": 7 * SECONDS_PER_DAY, "weeks": 7 * SECONDS_PER_DAY}
 
 
-def parse_duration_s(text: str | float | int) -> float:
+def parse_duration_s(text: str | float | int, *, name: str = "") -> float:
     """'50ms' -> 0.05, '2s' -> 2.0, '12h' -> 43200.0, '60d' -> 5184000.0 (seconds); a bare number is seconds."""
     if isinstance(text, int | float) and not isinstance(text, bool):
-        return _finite(text)
+        return _finite(text, name=name)
     match = re.fullmatch(r"\s*" + _NUMBER + r"\s*([a-zµ]*)\s*", str(text))
     if not match or match.group(2) not in _SECONDS:
-        raise InputError(f"cannot read duration {text!r}; expected e.g. 50ms, 2s, 12h or 60d")
-    return _finite(float(match.group(1)) * _SECONDS[match.group(2)])
+        raise _refusal(text, "duration", "e.g. 50ms, 2s, 12h or 60d", tuple(u for u in _SECONDS if u), name)
+    return _finite(float(match.group(1)) * _SECONDS[match.group(2)], text, name, "s")
 
 
 # ASSUMPTION (hF46): a latency SLO written as a bare number above these is a millisecond figure written for seconds
@@ -175,17 +240,23 @@ def parse_duration_s(text: str | float | int) -> float:
 BARE_SLO_CEILING_S = {"ttft": 30.0, "tpot": 1.0, "recsys": 0.5}
 _SLO_WHAT = {"ttft": "to the first token (an image's end to end)", "tpot": "per output token",
              "recsys": "per batch"}
+_SLO_EXAMPLE = {"ttft": "2s or 500ms", "tpot": "50ms", "recsys": "20ms"}
 
 
 def slo_unit_slip(given: str | float | int, seconds: float, slo: str) -> str | None:
     """Why the latency SLO `given` (read as `seconds`; `slo` 'ttft' or 'tpot': the CLI's --ttft-slo, the web's
-    ttft_slo) is refused as milliseconds written for seconds (a bare number above BARE_SLO_CEILING_S[slo]), or None."""
+    ttft_slo) is refused as milliseconds written for seconds (a bare number above BARE_SLO_CEILING_S[slo]), or None.
+    "did you mean {given}ms?" only where the millisecond reading is within the ceiling: 1e308 was offered "1e308ms"
+    (1e305 s; hD58), now told to write the SLO with its unit."""
     bare = not isinstance(given, str) or re.fullmatch(r"\s*" + _NUMBER + r"\s*", given.replace("_", "")) is not None
     if not bare or seconds <= BARE_SLO_CEILING_S[slo]:
         return None
-    text = str(given).strip()
-    return (f"{text} is {seconds:g} s {_SLO_WHAT[slo]}: did you mean {text}ms? (a bare number is seconds, "
-            f"above {BARE_SLO_CEILING_S[slo]:g} s taken for a slip; write {text}s to mean seconds)")
+    text, ceiling = str(given).strip(), BARE_SLO_CEILING_S[slo]
+    if seconds / 1e3 <= ceiling:
+        return (f"{text} is {seconds:g} s {_SLO_WHAT[slo]}: did you mean {text}ms? (a bare number is seconds, "
+                f"above {ceiling:g} s taken for a slip; write {text}s to mean seconds)")
+    return (f"{text} is {seconds:g} s {_SLO_WHAT[slo]}, and {text}ms would be {seconds / 1e3:g} s: both above the "
+            f"{ceiling:g} s a bare number is taken for; write the SLO with its unit, e.g. {_SLO_EXAMPLE[slo]}")
 
 
 BARE_REPAIR_FLOOR_S = 3600.0
@@ -195,12 +266,16 @@ BARE_REPAIR_FLOOR_S = 3600.0
 
 def repair_time_slip(given: str | float | int, seconds: float) -> str | None:
     """Why the repair time `given` (read as `seconds`) is refused as days or hours written for seconds (a bare number
-    below BARE_REPAIR_FLOOR_S), or None. The web's `repair_s` says seconds in its name and takes any number."""
+    below BARE_REPAIR_FLOOR_S), or None. The web's `repair_s` says seconds in its name and takes any number. A unit
+    is offered where its reading is a repair of an hour to a year (0.001 was offered "0.001d or 0.001h", 86 / 3.6 s)."""
     bare = not isinstance(given, str) or re.fullmatch(r"\s*" + _NUMBER + r"\s*", given.replace("_", "")) is not None
     if not bare or seconds >= BARE_REPAIR_FLOOR_S:
         return None
     text = str(given).strip()
-    return (f"{text} is {seconds:g} s from a failure to the server back in service: did you mean {text}d or {text}h? "
+    fits = [f"{text}{unit}" for unit, scale in (("d", SECONDS_PER_DAY), ("h", 3600.0))
+            if BARE_REPAIR_FLOOR_S <= seconds * scale <= 365 * SECONDS_PER_DAY]
+    meant = f"did you mean {' or '.join(fits)}?" if fits else "write it with its unit, e.g. 3d or 12h"
+    return (f"{text} is {seconds:g} s from a failure to the server back in service: {meant} "
             f"(a bare number is seconds, below {BARE_REPAIR_FLOOR_S:g} s taken for a slip; write {text}s to mean "
             "seconds)")
 

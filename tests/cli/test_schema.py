@@ -136,7 +136,7 @@ UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps
 # days: reliability's `days` as its --days, failures_per_1000_node_days; years: lives_years)
 UNIT_WORDS = {"s", "bytes", "w", "usd", "joules", "watts", "seconds", "qps", "j", "days", "years"}
 # models whose every field has one unit, stated in the class docstring
-UNIT_CONTAINERS = {"StepBreakdown", "MemoryBreakdown", "Percentiles"}
+UNIT_CONTAINERS = {"StepBreakdown", "HostExposedPhases", "MemoryBreakdown", "Percentiles"}
 EVERY_COMMAND = list(RESULT_MODELS)  # hN56: was 9 of them (train, search, serve, ..., validate); ~145 names unchecked
 
 

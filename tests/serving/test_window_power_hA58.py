@@ -29,7 +29,7 @@ from infraplan.serving.serving_api import estimate_serving
 from infraplan.serving.serving_engine import fcfs_engine, simulate_engine
 from infraplan.serving.serving_metrics import power_terms
 from infraplan.serving.serving_sim import pool_memory
-from infraplan.serving.window_marks import pass_cuts, window_cuts
+from infraplan.serving.window_marks import WINDOW_BASIS, pass_cuts, window_cuts
 from infraplan.serving.workloads import workload_requests
 
 SYSTEM = "dgx-h100-superpod"
@@ -57,7 +57,7 @@ def test_readme_example_draws_at_most_tdp_and_host() -> None:
     assert r.steady_power_w_per_gpu == pytest.approx(
         r.joules_per_token * r.steady_output_tokens_per_s / 632, rel=1e-9)
     assert not [n for n in r.warnings if "steady_power_w_per_gpu" in n]
-    assert r.assumptions is not None and "later half of the arrival window" in (r.assumptions.per_token_basis or "")
+    assert r.assumptions is not None and WINDOW_BASIS in (r.assumptions.per_token_basis or "")
 
 
 def test_steady_draw_is_flat_in_the_requests() -> None:
@@ -150,10 +150,10 @@ def test_closed_loop_falls_back_and_says_so() -> None:
     assert r.assumptions is not None and "whole run's dynamic joules per token" in (r.assumptions.per_token_basis or "")
     opened = estimate_serving("llama3-8b", SYSTEM, 1, dtype="fp8", workload="chat", rate=5, requests=400)
     assert opened.assumptions is not None
-    assert "later half of the arrival window" in (opened.assumptions.per_token_basis or "")
+    assert WINDOW_BASIS in (opened.assumptions.per_token_basis or "")
 
 
 def test_disaggregated_open_loop_reads_both_pools_window() -> None:
     r = estimate_serving("llama3-8b", SYSTEM, 4, dtype="fp8", workload="chat", rate=40, requests=3000, prefill_gpus=1)
-    assert r.assumptions is not None and "later half of the arrival window" in (r.assumptions.per_token_basis or "")
+    assert r.assumptions is not None and WINDOW_BASIS in (r.assumptions.per_token_basis or "")
     assert r.steady_power_w_per_gpu is not None and r.steady_power_w_per_gpu <= _ceiling_w()

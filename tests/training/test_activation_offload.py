@@ -133,10 +133,12 @@ def test_search_under_an_offloading_stack_says_so_and_its_train_command_agrees(
     from infraplan.training import plan_grid
     from infraplan.training.search import search_plans
 
-    monkeypatch.setattr(plan_grid, "GUARD_TIE_SHARE", 0.0)  # (the guard's tie band off: the top 40 by time)
+    monkeypatch.setattr(plan_grid, "GUARD_TIE_SHARE", 0.0)  # (the guard's tie band off: the top 80 by time)
 
     stack = resolve_stack("nemo-26.04", "training").model_copy(update={"cpu_offload_layers": 16, "cuda_graphs": False})
-    found = search_plans("llama3-8b", "gb200-nvl72", 8, seq_len=8192, global_batch=64, dtype="bf16", top=40,
+    # top 80 (was 40): since hH58's SP weight-gradient re-gather (nemo-26.04's TP > 1 GEMMs), the best offloading plan
+    # (TP4, 3.19 s) ranks 41st, 0.8 % behind the best (TP2 PP2, 3.17 s)
+    found = search_plans("llama3-8b", "gb200-nvl72", 8, seq_len=8192, global_batch=64, dtype="bf16", top=80,
                          stack=stack)
     offloading = [r for r in found.top if r.config.offload_layers]
     assert offloading and all(r.config.pp == 1 and r.config.recompute == "none" for r in offloading)

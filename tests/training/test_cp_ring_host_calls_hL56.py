@@ -67,7 +67,7 @@ def test_lora_at_1024_gpus_cp8_is_host_bound_and_the_8_gpu_row_is_not(monkeypatc
     one_node = _lora(8, 4, 2, 8)
     # 80 layers x (8 x 11 - 2 forward + 8 x 16 - 4 backward) calls x 26 us ~ 0.44 s of host issue against ~0.18 s of
     # GPU work: ~0.38 s exposed (before: 0.024 s of "other", a 0.178 s step)
-    assert at_scale.breakdown_s.other > 0.3
+    assert at_scale.breakdown_s.host_exposed > 0.3  # (its own component since hK58: in `other` before)
     assert at_scale.step_time_s > 0.5
     monkeypatch.setattr(host_time, "CP_RING_HOST_CALLS_ON", False)
     clear_one_plan_memo()  # the memo keeps the patched physics' terms otherwise

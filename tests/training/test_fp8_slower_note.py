@@ -40,7 +40,7 @@ def test_a_dense_model_where_fp8_wins_gets_no_note() -> None:
 
 def test_the_note_says_when_the_bf16_plan_would_not_fit() -> None:
     terms = dict(compute=1.0, tp_comm=0.0, cp_comm=0.0, ep_comm=0.0, pp_bubble=0.0, pp_comm=0.0,
-                 dp_comm_exposed=0.0, optimizer=0.0, other=0.5)
+                 dp_comm_exposed=0.0, optimizer=0.0, other=0.5, host_exposed=0.0)
     fp8 = {**terms, "tokens_per_s_per_gpu": 90.0, "fits": True}
     bf16 = {**terms, "compute": 1.2, "other": 0.2, "tokens_per_s_per_gpu": 100.0, "fits": False}
     note = slower_precision_note(fp8, "fp8", {"bf16": bf16})

@@ -1,8 +1,8 @@
 """Work a never-seen single estimate no longer does (hP13, session 38), each with the bits it had.
 
-* `step_time._one_plan_dp_collectives`: a plan's DP collectives kept in `ops.params.PLAN_SHAPE_COUNTS` under every
-  input they read, so plans that differ only in the sequence length (the benchmark's) price them once; a patched
-  collective switch is part of the key.
+* `dp_collectives_memo.one_plan_dp_collectives`: a plan's DP collectives kept in `ops.params.PLAN_SHAPE_COUNTS`
+  under every input they read, so plans that differ only in the sequence length (the benchmark's) price them
+  once; a patched collective switch is part of the key.
 * `layer_recipe.one_plan_terms`: a one-row plan's precision terms (its dtype, the stack, the fp8 GEMM layouts),
   kept per stack, are what the array path's calls give, and `_layout` builds the same Layout from them.
 * `PlanArrays` has no `__getattr__` (its one-element arrays are `_LazyOnePlan`'s), so a `one_row`'s attribute
@@ -23,7 +23,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.network import collective_efficiency
-from infraplan.training import estimate, layer_recipe, layer_time, plan_outputs, plan_resolution, step_time
+from infraplan.training import dp_collectives_memo, estimate, layer_recipe, layer_time, plan_outputs, plan_resolution
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
@@ -42,13 +42,13 @@ def test_dp_collectives_are_priced_once_for_plans_of_other_sequence_lengths(monk
     clear_one_plan_memo()
     _estimate(8192)
     calls: list[int] = []
-    real = step_time.dp_collectives
+    real = dp_collectives_memo.dp_collectives
 
     def counted(*args: object) -> object:
         calls.append(1)
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(step_time, "dp_collectives", counted)
+    monkeypatch.setattr(dp_collectives_memo, "dp_collectives", counted)
     clear_one_plan_memo(pricings=False)  # the benchmark's never-seen plan: its rows forgotten
     assert _estimate(4096) == fresh[4096] and not calls  # DP collectives kept: they read no sequence length
     clear_one_plan_memo()
@@ -67,13 +67,13 @@ def test_kept_dp_collectives_follow_a_patched_collective_switch(monkeypatch: pyt
                               seq_len=8192, recompute=Recompute.NONE, zero=0, dtype=Dtype.BF16,
                               attention=Attention.FLASH, order=RankOrder.TP_CP_PP_DP, sequence_parallel=1).one_row
     clear_one_plan_memo()
-    kept = step_time._one_plan_dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0)
-    assert kept == step_time.dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0, 0)
-    assert step_time._one_plan_dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0) is kept
+    kept = dp_collectives_memo.one_plan_dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0)
+    assert kept == dp_collectives_memo.dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0, 0)
+    assert dp_collectives_memo.one_plan_dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0) is kept
     monkeypatch.setattr(collective_efficiency, "NCCL_NET_STEP_LATENCY_S", 1.0)  # (read by the ring's latency)
-    patched = step_time._one_plan_dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0)
+    patched = dp_collectives_memo.one_plan_dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0)
     assert patched["allreduce"] > kept["allreduce"]
-    assert patched == step_time.dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0, 0)
+    assert patched == dp_collectives_memo.dp_collectives(shape, cluster.fabric, row, 3.2e9, 0.0, 4.0, 0)
 
 
 def _row(dtype: Dtype) -> PlanArrays:

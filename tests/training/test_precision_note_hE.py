@@ -71,7 +71,7 @@ def test_wider_formats_are_those_the_accelerator_runs() -> None:
 
 def test_the_fastest_wider_format_is_named_and_a_non_fitting_one_said() -> None:
     terms = dict(compute=1.0, tp_comm=0.5, cp_comm=0.0, ep_comm=0.0, pp_bubble=0.0, pp_comm=0.0,
-                 dp_comm_exposed=0.0, optimizer=0.0, other=0.5)
+                 dp_comm_exposed=0.0, optimizer=0.0, other=0.5, host_exposed=0.0)
     low: dict[str, Any] = {**terms, "tokens_per_s_per_gpu": 90.0, "fits": True}
     higher = {"bf16": {**terms, "tokens_per_s_per_gpu": 80.0, "fits": True},
               "fp8": {**terms, "compute": 1.4, "tp_comm": 0.2, "tokens_per_s_per_gpu": 100.0, "fits": False},

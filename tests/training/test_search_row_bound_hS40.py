@@ -44,9 +44,9 @@ def test_row_bound_skips_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     priced: list[int] = []
     step_time = row_bound.step_time  # type: ignore[attr-defined]
 
-    def counted(shape, cluster, plan, profile):  # type: ignore[no-untyped-def]
+    def counted(shape, cluster, plan, profile, **kw):  # type: ignore[no-untyped-def]
         priced.append(np.shape(plan.pp)[-1])
-        return step_time(shape, cluster, plan, profile)
+        return step_time(shape, cluster, plan, profile, **kw)  # (breakdown=False: the grid's step alone, hK58)
 
     monkeypatch.setattr(row_bound, "step_time", counted)
     search.search_plans("gpt3-175b", "dgx-h100-superpod", 4096, 2048, 2048)

@@ -13,7 +13,7 @@ from infraplan.training.estimate import estimate_training
 from infraplan.training.fp8_slower_note import TIE_FRACTION, slower_precision_note
 
 TERMS = dict(compute=1.0, tp_comm=0.0, cp_comm=0.0, ep_comm=0.0, pp_bubble=0.0, pp_comm=0.0, dp_comm_exposed=0.0,
-             optimizer=0.0, other=0.5)
+             optimizer=0.0, other=0.5, host_exposed=0.0)
 
 
 def test_below_half_the_printed_resolution_is_a_tie() -> None:

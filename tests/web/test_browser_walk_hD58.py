@@ -102,10 +102,11 @@ def test_the_serve_page_refuses_what_it_cannot_read(live_server: str, browser: A
         page.fill("input[name=rates]", text)
         assert _run(page, "#run-serve", "serve-out") == ("", line)
     page.fill("input[name=rates]", "5")
-    # an SLO with a unit, as the API and the CLI take it; a unit typo is refused, not read as 20 s
+    # an SLO with a unit, as the API and the CLI take it; a unit typo is refused, not read as 20 s (the fix offered
+    # since hJ58: "cannot read duration '20 mss'; expected e.g. 50ms, 2s, 12h or 60d" before)
     page.fill("input[name=ttft_slo]", "20 mss")
     assert _run(page, "#run-serve", "serve-out") == (
-        "", "invalid ttft_slo: cannot read duration '20 mss'; expected e.g. 50ms, 2s, 12h or 60d")
+        "", "invalid ttft_slo: cannot read duration '20 mss'; expected e.g. 50ms, 2s, 12h or 60d; did you mean 20ms?")
     page.fill("input[name=ttft_slo]", "500ms")
     assert _run(page, "#run-serve", "serve-out") == ("done", "")
     assert "--ttft-slo 0.5 " in page.inner_text("#serve-out .cli")

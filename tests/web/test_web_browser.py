@@ -64,6 +64,9 @@ def test_training_planner_shows_the_api_step_time(live_server: str, browser: Any
     band = page.get_attribute("#error-band", "data-value") or ""
     assert band == f"{api['error_band']['low']},{api['error_band']['high']}"
     assert api["error_band"]["basis"] in page.inner_text("#error-band")
+    # the exposed host issue time and its phases (hK58: PP2 syncs each forward and backward)
+    assert float(page.get_attribute("#host-exposed", "data-value") or "nan") == api["breakdown_s"]["host_exposed"]
+    assert "forward" in page.inner_text("#host-exposed") and "backward" in page.inner_text("#host-exposed")
     # the page's tools: the CLI line and the JSON download
     cli = page.inner_text("#train-out .cli")
     assert cli.startswith("infraplan train llama3-70b --system dgx-h100-superpod --gpus 128 --tp 8 --pp 2")

@@ -18,7 +18,7 @@ are in the YAML, e.g. validation/data/stacks/trtllm-1.2.0rc6.yaml).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -27,6 +27,9 @@ from infraplan.catalog.schemas import Spec
 from infraplan.limits import MAX_TOKENS
 
 FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
+# a TP group size the engine's custom all-reduce runs at: 2 or more (vLLM returns before building it at one rank,
+# custom_all_reduce.py:100-103 in 0.15.1; 0 or -2 were read as "never", hN58)
+WorldSize = Annotated[int, Field(ge=2)]
 KvCacheDtype = Literal["bf16", "fp8", "int8"]  # the planner's KV-cache formats (`serving.kv_cache.KV_DTYPES`)
 CudaGraphScope = Literal["all", "decode-only"]  # which iterations a captured CUDA graph can replay
 # which quantised GEMMs' bf16 inputs the engine casts to fp8 in a kernel of their own (`serving.engine_kernels`)
@@ -117,7 +120,7 @@ class ServingProfile(Spec):
         None, description="the engine runs a model's multi-token-prediction module (DeepSeek-V3 / R1 "
         "num_nextn_predict_layers) as a speculative draft (`serve --speculative-tokens`, `serve-plan "
         "--try-speculative`; `serving.capacity_space`); unset: the engine family's shipped profile's")
-    custom_all_reduce_world_sizes: list[int] | None = Field(
+    custom_all_reduce_world_sizes: list[WorldSize] | None = Field(
         None, description="the TP group sizes at which the engine's custom all-reduce runs (`custom_all_reduce`; "
         "vLLM / SGLang `CustomAllreduce._SUPPORTED_WORLD_SIZES`): NCCL at any other; [] any size inside one scale-up "
         "domain; unset: the engine family's shipped profile's (`serving.engines.ServingEngine.custom_all_reduce_at`)")

@@ -98,6 +98,8 @@ from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_search import (
     OVERLOAD_SKIP,
     SearchJob,
+    SearchProgress,
+    Stages,
     chosen_run,
     fewest_replicas,
     grown,
@@ -131,12 +133,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     percentile: float = 99.0, max_gpus: int | None = None, requests: int = 1500,
                     disaggregation: bool = True, seed: int = 0, stack: str | ServingEngine | None = None,
                     kv_dtype: str | None = None, speculative_tokens: int = 0, acceptance: float | None = None,
-                    try_speculative: bool = False) -> ServingPlanResult:
+                    try_speculative: bool = False, progress: Stages | None = None) -> ServingPlanResult:
     """The fewest accelerators serving `rate` requests/s of the workload within the SLOs (see module doc).
 
     `stack`: the serving stack profile (None: the default, `serving.engines`); `token_budget` None: the stack's.
     `kv_dtype` (None: each weight dtype's default, as `serve`), `speculative_tokens` with `acceptance` (as given) or
-    `try_speculative` (plain and MTP searched): `serving.capacity_space`.
+    `try_speculative` (plain and MTP searched): `serving.capacity_space`. `progress`: `SearchProgress` (hJ58).
     """
     if not rate > 0:
         raise InputError(f"--rate must be > 0 requests/s, got {rate}")
@@ -232,13 +234,14 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     domain, least = sys_spec.node.scale_up_domain, 0  # least: the fewest accelerators any layout's offline peak allows
     levels = iter((1, 2, 4, 8))
     bounded = False  # the level now searched is bounded by a better whole run (`whole_runs`)
+    track = SearchProgress(progress)  # each level's searches and whole runs, told (nothing read back)
 
     def level(below: int | None) -> list[dict[str, Any]] | None:
         """The options of the next PP level of fewer than `below` accelerators (None: within the limit; `run_level`;
         None: no level left). The bound is the level's replica limit, so a layout that cannot beat it costs no
         probe, and a search climbing to it stops (`moot_beyond`)."""
         nonlocal evaluated, least, bounded
-        pp = next(levels, 0)
+        pp = track.next_level(next(levels, 0))
         if not pp:
             return None
         cap_gpus = limit if below is None else min(limit, below - 1)
@@ -291,7 +294,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     jobs.append(SearchJob(len(jobs), ("prefill", "decode"), cand, low, high, option))
                     jobs += [SearchJob(len(jobs) + i, ("prefill", "decode"), cand, low, high, {**option, **fields},
                                        pre) for i, (fields, pre) in enumerate(own)]
-        return run_level(jobs, run, cap_gpus)
+        return run_level(jobs, track.counted(run, len(jobs)), cap_gpus)
 
     key = SLO_PERCENTILES[percentile]
 
@@ -300,6 +303,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         too (`capacity_horizon`, hS49), its percentiles at a stated confidence (hQ51): (its serve metrics, request
         count, how many of its requests were truncated to the context, their mean prompt + output tokens,
         `judged_run`'s ratios, the replicas its unsettled pools need, `option_settling`, and why), whether it meets."""
+        track.whole_run()
         k = chosen["speculative_tokens"]
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          moe_tp=chosen["moe_tp"], dtype=chosen["dtype"],

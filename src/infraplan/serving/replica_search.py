@@ -71,6 +71,51 @@ LEVEL_RETRIES = 2
 # retried misses at 1.02-1.06 x the SLO met grown (README code completion 60 -> 68, gigawatt-2027's PP4 268 -> 276),
 # none of those at 1.7-7.5 x did, at 2 whole runs of 100,000 requests each).
 RETRY_NEAR = 1.25
+PP_LEVELS = 4  # the PP levels `whole_runs` walks (1, 2, 4, 8): `SearchProgress`'s total
+Stages = Callable[[str, float, float], None]
+"""A progress callback, `tick(stage, done, total)`: `plan`'s and `collective --sim flow`'s shape (the CLI's
+`stage_bar`, the web job's percentage)."""
+
+
+class SearchProgress:
+    """`serve-plan`'s progress as `Stages` (hJ58: its web job said 0 % for the 8 s it ran, hD58): each PP level is one
+    unit of PP_LEVELS, the first half its options' replica searches (`run_level`'s jobs, each a doubling and
+    bisection: searches done / jobs), the second half its whole runs (each 1 / (FULL_RUN_TRIES + LEVEL_RETRIES) of it,
+    ticked as it starts). A level cut short (its first whole run meets, or no option fits below a better one) jumps
+    to the next. `capacity.search_capacity` tells it each level (`next_level`) and whole run (`whole_run`); it reads
+    the search and changes nothing in it: answers are byte-identical with or without it."""
+
+    def __init__(self, tick: Stages | None = None) -> None:
+        self.tick, self.level, self.pp, self.runs = tick, -1, 0, 0
+
+    def next_level(self, pp: int) -> int:
+        """The search starts the level of `pp` stages (0: none left); returns `pp`."""
+        self.level, self.pp, self.runs = self.level + 1, pp, 0
+        return pp
+
+    def _say(self, what: str, share: float) -> None:
+        if self.tick is not None and self.pp and self.level < PP_LEVELS:
+            self.tick(f"PP{self.pp}: {what}", self.level + share, PP_LEVELS)
+
+    def counted(self, run: Callable[[SearchJob, list[dict[str, Any]]], list[int] | None],
+                jobs: int) -> Callable[[SearchJob, list[dict[str, Any]]], list[int] | None]:
+        """`run_level`'s `run` for a level of `jobs` jobs, told as each search ends (a job `run_level` skips is not
+        run: the level's half may end short of its end, and its first whole run then jumps to it)."""
+        done = [0]
+        self._say(f"replica searches 0/{jobs}", 0.0)
+
+        def counting(job: SearchJob, among: list[dict[str, Any]]) -> list[int] | None:
+            got = run(job, among)
+            done[0] += 1
+            self._say(f"replica searches {done[0]}/{jobs}", 0.5 * done[0] / jobs)
+            return got
+
+        return counting
+
+    def whole_run(self) -> None:
+        """The level's next whole run starts."""
+        self._say(f"whole run {self.runs + 1}", 0.5 + 0.5 * min(self.runs / (FULL_RUN_TRIES + LEVEL_RETRIES), 1.0))
+        self.runs += 1
 
 
 def fewest_replicas(meets: Callable[[int], bool], low: int, high: int,

@@ -48,6 +48,8 @@ from infraplan.training.frozen_base import (
     rank_notes,
     trainable_params,
 )
+from infraplan.training.host_bound_note import host_bound_notes
+from infraplan.training.host_time import HOST_PHASE_KEYS, HOST_PHASES
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS
@@ -92,6 +94,7 @@ __all__ = [  # the names this module has always given (the pricing and resolutio
 
 _MEMORY_VALUES = itemgetter(*(f"mem_{k}" for k in MEMORY_TERMS))  # the terms' values, in MEMORY_TERMS order
 _COMPONENT_VALUES = itemgetter(*COMPONENTS)  # the step components' values, in their order
+_HOST_PHASE_VALUES = itemgetter(*HOST_PHASE_KEYS)  # (`host_time.stage_host_phases`' keys, in HOST_PHASES order)
 
 
 def training_band(accelerator: str, stack: str, seq_len: int = 0) -> ErrorBand | None:
@@ -149,6 +152,7 @@ def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_byt
         memory_overflow_term=None if fits else max(memory, key=memory.__getitem__),
         **memory_headroom_flag(float(values["memory_per_gpu_bytes"]), capacity_bytes),  # (search: its own margin)
         breakdown_s=dict(zip(COMPONENTS, map(float, _COMPONENT_VALUES(values)), strict=True)),
+        host_exposed_phases_s=dict(zip(HOST_PHASES, map(float, _HOST_PHASE_VALUES(values)), strict=True)),
         config=plan.row(i),
     )
 
@@ -278,6 +282,8 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     causal = (float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))
               if ceiling is not None and ceiling.flop_convention == "causal_scores" else 1.0)
     notes += idle_batch_notes(row["config"], row["mfu"], ceiling, causal)  # a batch leaving GPUs idle, as search
+    notes += host_bound_notes(row["step_time_s"], row["breakdown_s"]["host_exposed"], row["host_exposed_phases_s"],
+                              profile.cuda_graphs, profile.name)  # the GPU waiting for its host
     row.update(error_band=training_band(family, bands, row["config"]["seq_len"]),
                model=point.shape.name, system=point.cluster.system.name, accelerator=accelerator.name,
                parameters=_total_params(point.shape),

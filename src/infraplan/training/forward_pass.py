@@ -26,7 +26,7 @@ from typing import Any
 NO_EVAL_TRAFFIC = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers", "embedding_sync")
 # the step components an evaluation's forward passes are made of (`step_assembly.COMPONENTS` less the DP
 # exposure and the optimizer, which it does not run)
-FORWARD_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "other")
+FORWARD_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "other", "host_exposed")
 
 
 def forward_only_terms(terms: dict[str, Any]) -> dict[str, Any]:

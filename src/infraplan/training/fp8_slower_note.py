@@ -57,8 +57,10 @@ COMPONENT_TERMS = {
     "pp_comm": "pipeline transfers",
     "dp_comm_exposed": "exposed data-parallel traffic",
     "optimizer": "optimizer",
-    "other": ("element-wise passes and host issue, for a quantised format the casts, amax reads, per-expert quantise "
-              "kernels, quantisation padding copies and their launches"),
+    "other": ("element-wise passes, for a quantised format the casts, amax reads, per-expert quantise kernels and "
+              "quantisation padding copies"),
+    "host_exposed": ("host issue no queued GPU work covers, for a quantised format the casts' and quantise kernels' "
+                     "launches"),
 }
 # bits per element of each training format, block scales aside: bf16 16; fp8 e4m3/e5m2 8 (Micikevicius et al.,
 # arXiv:2209.05433); MXFP8 8-bit elements (OCP Microscaling Formats v1.0, sec. 5); NVFP4 e2m1 4-bit elements

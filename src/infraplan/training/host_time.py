@@ -138,6 +138,57 @@ def _host_exposed(ops: MathOps, hf: Any, hb: Any, gf: Any, gb: Any, m: Any, sync
     return ops.where(synced, m * per_phase, banked)
 
 
+def host_exposed_phases(ops: MathOps, hf: Any, hb: Any, gf: Any, gb: Any, m: Any, synced: Any,
+                        dispatch_s: float) -> tuple[Any, Any, Any]:
+    """`host_exposed_time` per step by the intervals it prices (arrays or one plan's floats): (forward, backward,
+    forward_backward). Synced: every forward and every backward is an interval, the dispatch after its sync in it.
+    Otherwise the first micro-batch's forward (with the dispatch after the optimizer's sync) and its backward (less
+    the forward's bank), then the later micro-batches, each forward + backward one interval the host runs ahead
+    in (`forward_backward`). They add up to `host_exposed_time` to rounding."""
+    fwd_excess, bwd_excess = ops.maximum(hf - gf, 0.0), ops.maximum(hb - gb, 0.0)
+    first_fwd = fwd_excess + dispatch_s
+    first_bwd = ops.maximum(hb - gb - ops.maximum(gf - hf, 0.0), 0.0)
+    later = (m - 1.0) * ops.maximum(hf + hb - gf - gb, 0.0)
+    if synced is True:
+        return m * first_fwd, m * (bwd_excess + dispatch_s), 0.0 * later
+    if synced is False:
+        return first_fwd, first_bwd, later
+    return (ops.where(synced, m * first_fwd, first_fwd), ops.where(synced, m * (bwd_excess + dispatch_s), first_bwd),
+            ops.where(synced, 0.0, later))
+
+
+# the phases of a step's exposed host time (`stage_host_phases`; `PlanMetrics.host_exposed_phases_s`' keys)
+HOST_PHASES = ("forward", "backward", "forward_backward", "moe_syncs")
+HOST_PHASE_KEYS = tuple(f"host_exposed_{p}" for p in HOST_PHASES)  # (the step time's output keys)
+
+
+def stage_host_phases(ops: MathOps, lt: dict[str, Any], work: tuple[Any, Any, Any, Any], m: Any,
+                      host_terms: tuple[Any, Any, float, float], tail: Any, moe_layers: Any,
+                      dispatch_s: float) -> dict[str, Any]:
+    """The heaviest stage's exposed host time per step (`step_assembly.stage_seconds`' `host_exposed` x m) by phase,
+    keyed `host_exposed_<phase>` (`HOST_PHASES`): `work` its forward's host and GPU time less the tail and its
+    backward's (`step_assembly.stage_work`), `tail` 1 where the LM head + loss close a synced forward, `moe_layers`
+    its layers x a dropless MoE layer's exposed sync and eager block (`moe_syncs`). The forward holds the batch's host
+    calls between syncs and the loss calls after the LM head; the rest is `host_exposed_phases`'."""
+    synced, _, batch_host, loss_host = host_terms
+    fwd, bwd, both = host_exposed_phases(ops, work[0], work[2], work[1], work[3], m, synced, dispatch_s)
+    fwd = (fwd + m * ops.where(synced, batch_host, 0.0)
+           + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0))
+    return dict(zip(HOST_PHASE_KEYS, (fwd, bwd, both, m * moe_layers), strict=True))
+
+
+def with_host_row(out: dict[str, Any], host_exposed: Any, step: Any) -> dict[str, Any]:
+    """`out` with the heaviest stage's exposed host issue time (`host_exposed`: seconds per step, the GPU waiting
+    for the host over its micro-batches, `stage_seconds`) out of `other` into its own component, after `step_time_s`
+    is summed (`step`: the step keeps its bits; the components add up to it to rounding, ~1e-16 of it). The pipeline
+    bubble's share of the other stages' host time stays in `pp_bubble`, the optimizer's exposed launches in
+    `optimizer` and a blocking pipeline's p2p host calls in `pp_comm`. Keys in `step_assembly.COMPONENTS`' order."""
+    out["other"] = out["other"] - host_exposed
+    out["host_exposed"] = host_exposed
+    out["step_time_s"] = step
+    return out
+
+
 def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
     """Kernels (and collectives) the host launches per layer and micro-batch of a layer's op table, forward and
     backward (`training.step_time.layer_kernel_counts`), with the checkpoint machinery's host calls under full

@@ -80,11 +80,32 @@ class StepBreakdown(Result):
                            "gradient all-reduce between the first and last stage")
     dp_comm_exposed: float = Field(description="seconds of data-parallel gradient/parameter traffic not hidden")
     optimizer: float = Field(description="seconds of the optimizer step")
-    other: float = Field(description="seconds of the element-wise and host work: norms, residual adds, rotary and "
+    other: float = Field(description="seconds of the element-wise work: norms, residual adds, rotary and "
                          "activations; a quantised format's casts, amax reads and per-expert quantise and scale "
                          "kernels; an MoE layer's router, permute and unpermute passes; the LM loss "
-                         "(cross-entropy) and the embedding's gather and dense backward; host issue and syncs no "
-                         "queued GPU work covers")
+                         "(cross-entropy) and the embedding's gather and dense backward (the exposed host issue "
+                         "time is `host_exposed`)")
+    host_exposed: float = Field(description="seconds the GPU waits for the host on the heaviest pipeline stage: "
+                                "kernel issue no queued GPU work covers (eager PyTorch ~26 us a kernel; CUDA graphs: "
+                                "one launch per layer and phase), the dispatch after each sync, the batch's and the "
+                                "loss's host calls, a dropless MoE layer's host sync (`training.host_time`); the "
+                                "other stages' share is in pp_bubble, the optimizer's launches in optimizer")
+
+
+class HostExposedPhases(Result):
+    """`StepBreakdown.host_exposed` by the intervals the model prices it in (`training.host_time`); they add up to
+    it. Each interval runs from one host-device sync to the next: the host issues ahead while GPU work is queued."""
+
+    forward: float = Field(description="seconds in forward intervals: each forward where a sync ends it (pipeline "
+                           "p2p, a stack's timers, a dropless MoE sync), else the first micro-batch's; the batch's "
+                           "host calls between syncs and the loss calls after the LM head")
+    backward: float = Field(description="seconds in backward intervals: each backward where synced, else the first "
+                            "micro-batch's, less what its forward's queued GPU work hides")
+    forward_backward: float = Field(description="seconds in the later micro-batches of an unsynced step, each forward "
+                                    "+ backward one interval the host runs ahead in")
+    moe_syncs: float = Field(description="seconds after dropless MoE layers' host syncs: the dispatch the emptied "
+                             "queue waits for and, under CUDA graphs, the eagerly issued MoE block its own GPU work "
+                             "does not hide")
 
 
 class MemoryBreakdown(Result):
@@ -132,6 +153,8 @@ class PlanMetrics(Result):
                                       "guard)")
     low_memory_headroom_reason: str | None = Field(None, description="the headroom, the margin and its basis")
     breakdown_s: StepBreakdown = Field(description="seconds per step-time component (they add up to step_time_s)")
+    host_exposed_phases_s: HostExposedPhases = Field(description="breakdown_s.host_exposed by phase (seconds; they "
+                                                     "add up to it)")
     config: PlanConfig = Field(description="the plan")
     train_command: str | None = Field(None, description="the `infraplan train` command line that reproduces this "
                                       "plan exactly (search rows)")

@@ -107,7 +107,7 @@ def price_by_bound(shape: TransformerShape, cluster: Cluster, profile: Stack, fo
         column = at if kept is None else kept[at]
         part = GridPart(to, index[at], vpp[column], schedule[column])
         plan = grid_plan(rows, part.rows, part.vpp, part.schedule, found.grid.zero)
-        return keys_into(found, buffer, to, step_time(shape, cluster, plan, profile)["step_time_s"],
+        return keys_into(found, buffer, to, step_time(shape, cluster, plan, profile, breakdown=False)["step_time_s"],
                           fits[:, :, column], part)
 
     bar = bar_s(found)

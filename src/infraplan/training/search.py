@@ -244,7 +244,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
                 index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
                 memory = memory if objective == "time" else memory[:, :, keep]
             plan = plan if keep.all() else grid_plan(rows, index, vpp, schedule, grid.zero)
-            t = (step_time(shape, cluster, plan, profile)["step_time_s"] if lora is None
+            t = (step_time(shape, cluster, plan, profile, breakdown=False)["step_time_s"] if lora is None
                  else frozen_step_time(shape, cluster, plan, profile, lora))
             if objective != "time":
                 np.copyto(found.step_s[used:used + fits.size].reshape(fits.shape), t)
@@ -383,7 +383,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
                *([slower] if lora is None and (slower := searched_plan_note(shape, cluster, best_plans, profile))
                  else []),
-               *(guard.idle_notes(rows[0]) if rows else []),  # a batch leaving GPUs idle, as `train` says it
+               *(guard.idle_notes(rows[0], profile) if rows else []),  # idle GPUs, a host-bound step, as `train`
                *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
                             cluster.accelerator.device_word),
                *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`

@@ -237,7 +237,7 @@ def _price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Fou
     plan = grid_plan(grid.rows, block.index[at], vpp, schedule, grid.zero)
     used = found.keys.size
     key = buffer[used:used + fits.size].reshape(fits.shape)
-    np.copyto(key, step_time(shape, cluster, plan, profile)["step_time_s"])
+    np.copyto(key, step_time(shape, cluster, plan, profile, breakdown=False)["step_time_s"])
     key[~fits] = np.inf
     finite = key[fits]
     found.smallest.append(np.partition(finite, found.take - 1)[:found.take] if finite.size > found.take else finite)

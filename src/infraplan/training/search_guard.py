@@ -27,6 +27,7 @@ from infraplan.training.communicator_buffers import memory_headroom_flag, tight
 from infraplan.training.enums import Dtype
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
 from infraplan.training.frozen_base import LoraSpec
+from infraplan.training.host_bound_note import host_bound_notes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import Found, one_plans
 from infraplan.training.plan_outputs import model_tflops_per_gpu, one_plan_memory, peak_flops
@@ -75,10 +76,14 @@ class SearchGuard:
                                     "ranked after plans with the margin")
         return row.model_copy(update={"error_band": band, **flag, **room})
 
-    def idle_notes(self, row: PlanMetrics) -> list[str]:
-        """`train`'s note of the plan where its batch leaves GPUs idle (`batch_idle_note`), against its ceiling."""
+    def idle_notes(self, row: PlanMetrics, profile: Stack | None = None) -> list[str]:
+        """`train`'s notes of the plan where its batch leaves GPUs idle (`batch_idle_note`), against its ceiling, and,
+        under `profile`, where its GPU waits for its host (`host_bound_note`; hK58)."""
         ceiling = self.ceilings[Dtype.parse(row.config.dtype, "--dtype")]
-        return idle_batch_notes(row.config.model_dump(), row.mfu, ceiling, self.causal_ratio)
+        host = ([] if profile is None else host_bound_notes(row.step_time_s, row.breakdown_s.host_exposed,
+                                                             row.host_exposed_phases_s.model_dump(),
+                                                             profile.cuda_graphs, profile.name))
+        return [*idle_batch_notes(row.config.model_dump(), row.mfu, ceiling, self.causal_ratio), *host]
 
 
 def plan_mfu(shape: TransformerShape, cluster: Cluster, plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:

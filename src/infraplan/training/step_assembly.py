@@ -7,9 +7,10 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   head + loss where it is the last (Megatron-Core builds the embedding on the first pipeline stage and the
   output layer + loss on the last, `GPTModel(pre_process, post_process)`; DualPipe's heaviest rank: the mean of
   its mirrored pair of stages, `mirrored_stages.mirrored_pair_stage`), with the host issue time no queued GPU
-  work covers (`training.host_time`); under DualPipe or Megatron's combined 1F1B each layer's EP all-to-all runs
-  beside the paired chunk (`expert_dispatch.with_ep_comm`), the latter with its unpaired warm-up / cool-down
-  passes and its pipeline transfers on the all-to-all's NICs (`training.combined_1f1b`);
+  work covers (`training.host_time`; its own component `host_exposed`, by phase `host_time.stage_host_phases`);
+  under DualPipe or Megatron's combined 1F1B each layer's EP all-to-all runs beside the paired chunk
+  (`expert_dispatch.with_ep_comm`), the latter with its unpaired warm-up / cool-down passes and its pipeline
+  transfers on the all-to-all's NICs (`training.combined_1f1b`);
 * the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21):
   each stage's layers, the first's embedding and the last's head + loss (an end stage priced as the heaviest is,
   `stage_seconds`, with its exposed host time); the p2p chain of one micro-batch
@@ -49,7 +50,13 @@ from infraplan.training.dp_exposure import dp_windows, end_stage_dp_forms
 from infraplan.training.enums import Schedule
 from infraplan.training.exact_bubbles import even_split_exact_bubble
 from infraplan.training.fsdp2_copies import fsdp2_step_copies
-from infraplan.training.host_time import host_exposed_floats, host_exposed_time, micro_batch_host_time
+from infraplan.training.host_time import (
+    host_exposed_floats,
+    host_exposed_time,
+    micro_batch_host_time,
+    stage_host_phases,
+    with_host_row,
+)
 from infraplan.training.mirrored_dp import mirrored_dp_forms
 from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
@@ -61,19 +68,23 @@ from infraplan.training.step_traffic import EndStageTraffic
 
 _DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per estimate; issue 18)
 _ZB_V = int(Schedule.ZB_V)
-COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
-              "optimizer", "other")
+# the step-time components, in the order they are summed into `step_time_s` (`host_exposed` comes out of `other`
+# after the sum, `with_host_row`: the step's bits are those of the sum without it)
+PRICED_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
+                     "optimizer", "other")
+COMPONENTS = (*PRICED_COMPONENTS, "host_exposed")
 
 
 def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_head: Any,
                   host_terms: tuple[Any, Any, float, float], moe_exposed: Any, exposed: Any, dispatch_s: float,
-                  ops: MathOps) -> tuple[dict[str, Any], Any, Any, Any, Any, Any]:
+                  ops: MathOps) -> tuple[dict[str, Any], Any, Any, Any, Any, Any, Any]:
     """One pipeline stage's seconds per micro-batch by component (`per_layer`'s keys; arrays or one plan's floats):
     `layers` decoder layers (its MTP modules' included), `heads` LM heads + losses and `embeds` embeddings (the MTP
     modules' included), `with_head` 1 where it runs the model's own LM head + loss (its loss calls and the
     forward's tail), with the host issue time no queued GPU work covers (`host_terms`: the forward's sync, the
     micro-batches, the batch's and the loss's host calls, `host_time.micro_batch_host_time`). Also returns its
-    forward's host and GPU time less the tail, its backward's host and GPU time and its forward's GPU time."""
+    forward's host and GPU time less the tail, its backward's host and GPU time, its forward's GPU time and, last,
+    the exposed host time per micro-batch that its `other` holds (`with_host_row`)."""
     synced, m, batch_host, loss_host = host_terms
     stage = {k: layers * v for k, v in per_layer.items()}
     stage["compute"] = stage["compute"] + heads * lt["head_compute"]
@@ -86,8 +97,9 @@ def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, he
     host_per_micro_batch = (exposed(run_host_fwd, host_bwd, run_gpu_fwd, gpu_bwd, m, synced, dispatch_s)
                             + m * ops.where(synced, batch_host, 0.0)
                             + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
-    stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
-    return stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd
+    host_exposed = host_per_micro_batch + layers * moe_exposed
+    stage["other"] = stage["other"] + host_exposed
+    return stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd, host_exposed
 
 
 def stage_work(lt: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_head: Any,
@@ -115,10 +127,12 @@ def stage_work(lt: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_he
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
                   rates: KernelRates, ops: MathOps, stage_only: bool,
-                  ends: EndStageTraffic | None = None) -> dict[str, Any]:
+                  ends: EndStageTraffic | None = None, breakdown: bool = True) -> dict[str, Any]:
     """`step_time` from the per-layer terms `lt` and the `traffic` of `step_traffic.pipeline_and_dp_traffic`,
     element-wise in arrays over plans (NUMPY_OPS) or in the Python floats of one plan (FLOAT_OPS,
     `PlanArrays.one_row`). `stage_only`: the heaviest stage's micro-batch work alone (`search_bounds`' floor).
+    `breakdown` False: `PRICED_COMPONENTS` and the step, without the host row and its phases (a search's grid reads
+    the step alone; the same bits).
     `ends`: the end stages' own DP traffic (`step_traffic.EndStageTraffic`; needed where an end stage holds other
     parameters than the traffic's and can set the DP exposure)."""
     head_compute, head_other = lt["head_compute"], lt["head_other"]
@@ -168,7 +182,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     moe_block = lt["moe_host_sync"] * (ops.maximum(lt["moe_host_fwd"] - lt["moe_gpu_fwd"] - lt["ep_fwd"], 0.0)
                                        + dispatch_s)
     moe_exposed = moe_block + lt["moe_sync_waits"] * dispatch_s  # the block's other syncs (GPT-OSS's GeGLU offset)
-    stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd = stage_seconds(
+    stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd, stage_host = stage_seconds(
         lt, per_layer, layers, heads, embeds, with_head, host_terms, moe_exposed, exposed, dispatch_s, ops)
     if stage_only:
         stage_out = {k: m * v for k, v in stage.items()}
@@ -248,7 +262,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                                        ops.where(end_heavy, 1.0, 0.0), settled), (fwd_window, bwd_window),
                                       heaviest_forms)
     if anywhere(with_embed < 1.0):
-        first_end, f_host, f_gpu, b_host, end_bwd, end_fwd = stage_seconds(
+        first_end, f_host, f_gpu, b_host, end_bwd, end_fwd, _ = stage_seconds(
             lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms, moe_exposed, exposed, dispatch_s, ops)
         first_end_s = summed(first_end.values(), ops)
         first_end_share = end_fwd / ops.maximum(end_fwd + end_bwd, 1e-30)
@@ -263,7 +277,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     if anywhere(with_head < 1.0):
         mtp_last = lt["mtp_other"]
         last_layers = last_n + mtp_last * lt["mtp_layer_equivalent"]
-        last_end, l_host, l_gpu, b_host, l_bwd, _ = stage_seconds(
+        last_end, l_host, l_gpu, b_host, l_bwd, _, _ = stage_seconds(
             lt, per_layer, last_layers, 1.0 + mtp_last, mtp_last, 1.0, host_terms, moe_exposed, exposed, dispatch_s,
             ops)
         last_end_s = summed(last_end.values(), ops)
@@ -336,9 +350,14 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         (last_n, lt["mtp_other"], 1.0, (with_head == 0.0) & one_end),
         (middle_n, 0.0, 0.0, middle & one_end)), traffic_layers, ops)
     out["optimizer"] = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops)
-    out = {k: out[k] for k in COMPONENTS}
+    out = {k: out[k] for k in PRICED_COMPONENTS}
     # (the components, in their order)
-    out["step_time_s"] = summed(out.values(), ops)
+    if not breakdown:
+        out["step_time_s"] = summed(out.values(), ops)
+        return _in_paired_shape(out, paired) if unpaired else out
+    out = with_host_row(out, m * stage_host, summed(out.values(), ops))
+    out.update(stage_host_phases(ops, lt, (run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd), m, host_terms,
+                                 ops.where(synced, with_head, 0.0), layers * moe_exposed, dispatch_s))
     return _in_paired_shape(out, paired) if unpaired else out
 
 

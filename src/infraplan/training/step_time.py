@@ -28,10 +28,9 @@ from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
-from infraplan.network.collectives import Fabric, collective_switches
+from infraplan.network.collectives import Fabric
 from infraplan.network.sharp import collnet_fabric
 from infraplan.ops.layer import ArrayLike, Collective
-from infraplan.ops.params import PLAN_SHAPE_COUNTS
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 from infraplan.training.activation_memory import activation_bytes_per_token_layer
 from infraplan.training.activation_offload import with_offload_wait
@@ -39,6 +38,7 @@ from infraplan.training.adapter_host import frozen_grid, frozen_layers
 from infraplan.training.attention_core import attention_core_times as attention_core_times
 from infraplan.training.axes import COMM_KEYS as COMM_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.axes import LAYER_KEYS
+from infraplan.training.dp_collectives_memo import dp_key_of, one_plan_dp_collectives
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.expert_dispatch import deepep_node_dedup, ep_seconds, with_ep_comm, with_flex_dispatcher
 from infraplan.training.forward_pass import forward_only_terms
@@ -63,13 +63,12 @@ from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
 from infraplan.training.schedules import stack_schedules
 from infraplan.training.stack_limits import expert_layout, rank_order
-from infraplan.training.stage_params import MIRRORED_SCHEDULES, dp_groups, replica_group
+from infraplan.training.stage_params import MIRRORED_SCHEDULES
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
 from infraplan.training.step_traffic import (
     EndStageTraffic,
-    dp_collectives,
     dp_collectives_once,
     pipeline_and_dp_traffic,
 )
@@ -281,7 +280,8 @@ def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
 
 
 def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-              stack: str | Stack | None = None, stage_only: bool = False) -> dict[str, np.ndarray]:
+              stack: str | Stack | None = None, stage_only: bool = False,
+              breakdown: bool = True) -> dict[str, np.ndarray]:
     """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`.
 
     `stack`: the software-stack profile (name, file or Stack; None = `catalog.stacks.DEFAULT_TRAINING_STACK`); a
@@ -289,14 +289,16 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     is taken as given).
     `stage_only`: only the micro-batches' stage work (compute, TP/CP/EP, other), without the pipeline and DP
     traffic (the search's step-time floor, `training.search_bounds`).
+    `breakdown` False: without the exposed host row and its phases (`step_assembly.assemble_step`; a search's grid).
     """
-    out = one_plan_step_time(shape, cluster, plan, resolve_stack(stack, "training", recipe_key(shape)), stage_only)
+    out = one_plan_step_time(shape, cluster, plan, resolve_stack(stack, "training", recipe_key(shape)), stage_only,
+                             breakdown=breakdown)
     return {k: np.array([v]) for k, v in out.items()} if plan.is_one else out
 
 
 def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack,
                        stage_only: bool = False, forward_only: bool = False,
-                       lora: LoraSpec | None = None) -> dict[str, Any]:
+                       lora: LoraSpec | None = None, breakdown: bool = True) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid.
     `forward_only` (read on one plan only): its forward passes (`forward_pass`); `lora`: a LoRA step (`frozen_base`)."""
@@ -328,13 +330,13 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                                        profile.mtp_num_layers, all_reduce))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
-        # (what the DP collectives' key reads of the plan, once for its stages: `_one_plan_dp_collectives`)
-        held = None if stage_only else (*_dp_key_of(dp_fabric, row, grad_bytes), all_reduce)
+        # (what the DP collectives' key reads of the plan, once for its stages: `dp_collectives_memo`)
+        held = None if stage_only else (*dp_key_of(dp_fabric, row, grad_bytes), all_reduce)
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
-            traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
+            traffic = traffic | one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
                                                           traffic["expert_params"], grad_bytes, None, held, all_reduce)
             if lora is not None:  # a frozen base: the adapters' gradients and steps (`frozen_base`)
-                traffic = frozen_traffic(traffic, shape, row, lora, lambda params: _one_plan_dp_collectives(
+                traffic = frozen_traffic(traffic, shape, row, lora, lambda params: one_plan_dp_collectives(
                     shape, dp_fabric, row, params, 0.0, grad_bytes, None, held, all_reduce))
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         if lora is not None:  # a frozen base: its GEMMs, the adapters' and their host calls (`adapter_host`)
@@ -343,7 +345,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
             forward = forward_only_terms(floats)
             return assemble_step(row, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                                  stage_only)
-        ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
+        ends = EndStageTraffic(shape, row, lambda stages: [one_plan_dp_collectives(
             shape, dp_fabric, row, params, experts, grad_bytes, layers, held, all_reduce)
             for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))
         ends = ends if lora is None else frozen_ends(ends, shape, row, lora)
@@ -355,39 +357,9 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         shape, dp_fabric, plan, stages, grad_bytes, rows, all_reduce), (dp_fabric, grad_bytes))
     if lora is not None:  # a frozen base on a search's grid: the one plan's terms, as arrays (`frozen_base`)
         lt, traffic, ends = frozen_grid(shape, pricing, (fabric, dp_fabric), plan, profile, lora, (lt, traffic, ends))
-    out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends)
+    out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends,
+                        breakdown)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
-
-
-def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanArrays, params: float,
-                             experts: float, grad_bytes: float, layers: float | None = None,
-                             held: tuple[Any, ...] | None = None, all_reduce: bool = False) -> dict[str, Any]:
-    """`dp_collectives` of a `one_row` plan at its own ZeRO stage, kept by the model's identity in
-    `ops.params.PLAN_SHAPE_COUNTS` (emptied with the one-plan memo's pricings) under every input it reads: the
-    fabric (held in the value, checked with `is`), the stage's local and expert parameters, the DP x CP and the
-    expert groups and their rank strides (`stage_params.dp_groups`), PP (the local layers), the gradient bytes, the
-    ZeRO stage and the collective formulas' module switches (`collectives.collective_switches`). Never the sequence
-    length, batch, micro-batch, recompute or precision: plans that differ only in those (the benchmark's never-seen
-    plans at their own sequence lengths, a sweep) price the DP collectives once (hP13, issue 18). `layers`: an end
-    stage's local layers (`step_traffic.EndStageTraffic`; None: the heaviest stage's, from PP). `held`: `_dp_key_of`
-    the same fabric, plan and gradient bytes, computed once for a plan's stages (hP16, session 40: the DP groups read
-    three times an estimate); last in it, `all_reduce` (the stack's `grad_reduce_all_reduce`)."""
-    key = ("dp_collectives", params, experts, layers,
-           *((*_dp_key_of(fabric, row, grad_bytes), all_reduce) if held is None else held))
-    kept = PLAN_SHAPE_COUNTS.get(shape, key)
-    if kept is not None and kept[0] is fabric:
-        return kept[1]  # type: ignore[no-any-return]  # (Python floats: the caller merges them into a new dict)
-    out = dp_collectives(shape, fabric, row, params, experts, grad_bytes, row.zero, layers, all_reduce)
-    PLAN_SHAPE_COUNTS.put(shape, key, (fabric, out))
-    return out
-
-
-def _dp_key_of(fabric: Fabric, row: PlanArrays, grad_bytes: float) -> tuple[Any, ...]:
-    """What `_one_plan_dp_collectives`' key reads besides the stage's parameters and layers: the fabric's identity,
-    the DP x CP and expert groups and their rank strides, PP, the gradient bytes, the ZeRO stage, the collective
-    formulas' module switches and, last, hybrid sharding's replica groups where it shards."""
-    return (id(fabric), *dp_groups(row), row.pp, grad_bytes, row.zero, *collective_switches(),
-            *(replica_group(row) if row.zero_shard else ()))  # (hybrid sharding's replicas)
 
 
 def _with_offload(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack, lt: dict[str, Any],

@@ -147,6 +147,18 @@ def _field_hint(path: str, name: str) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
+def _expected(path: str, name: str, given: object, msg: str) -> str:
+    """A pattern's refusal in the field's own words (its description: the CLI option's help, with its example), the
+    value as typed: "cannot read '-2'; expected tensor parallel degree, or 'auto'" (was "String should match pattern
+    '^(auto|[1-9][0-9]{0,6})$'"); `msg` where the field has none."""
+    model = REQUESTS.get(path.removeprefix("/api/").removesuffix("/cli"))
+    info = model.model_fields.get(name) if model is not None else None
+    if info is None or not info.description:
+        return msg
+    shown = str(given).strip()
+    return f"cannot read {shown[:40] + '...' if len(shown) > 40 else shown!r}; expected {info.description}"
+
+
 def _branch_name(part: object) -> bool:
     """A union branch's name in an error's location (`CatalogRef`'s `function-after[...]` or `UploadedFile`)."""
     return isinstance(part, str) and ("[" in part or part == "UploadedFile")
@@ -173,6 +185,8 @@ def _one_line(exc: RequestValidationError, path: str = "") -> str:
         msg = f"must be a whole number; {err.get('input')!r} is too large"
     if err.get("type") == "extra_forbidden" and len(loc) == 1:
         msg += _field_hint(path, loc[0])
+    if err.get("type") == "string_pattern_mismatch" and len(loc) == 1:  # the field's words, not its regex (hD58)
+        msg = _expected(path, loc[0], err.get("input"), msg)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return " ".join(f"invalid {where}: {msg}{more}".split())[:400]
 

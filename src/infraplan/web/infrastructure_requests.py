@@ -23,13 +23,14 @@ from infraplan.limits import Accelerators, Price, Seed
 from infraplan.web.request_descriptions import described
 from infraplan.web.request_fields import (
     BuildType,
+    BytesText,
     CatalogRef,
     Cooling,
     Days,
     Duration,
+    PowerText,
     PresetName,
     Pue,
-    Quantity,
     RestartSeconds,
     UsdPerMwh,
     WebRequest,
@@ -61,7 +62,7 @@ class CollectiveRequest(WebRequest):
     op: Literal["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv"]
     system: CatalogRef
     gpus: Accelerators
-    size: Quantity  # the CLI's --bytes
+    size: BytesText  # the CLI's --bytes, read as it reads it (its refusals in its words, hJ58)
     placement: Literal["packed", "spread"] = "packed"
     algorithm: Literal["ring", "tree", "hierarchical", "nvls", "sharp", "auto"] = "auto"
     sim: Literal["analytical", "flow"] = "analytical"
@@ -92,7 +93,7 @@ class FacilityRequest(WebRequest):
     cooling: Cooling | None = None
     location: CatalogRef | None = None
     build_type: BuildType | None = None
-    rack_power: Quantity | None = None
+    rack_power: PowerText | None = None
     pue: Pue | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
@@ -101,7 +102,7 @@ class FacilityRequest(WebRequest):
 @described
 class CampusRequest(WebRequest):
     command = "campus"
-    power: Quantity | None = None
+    power: PowerText | None = None
     accelerator: CatalogRef | None = None
     cooling: Cooling | None = None
     phases: Annotated[str, Field(max_length=200, pattern=r"^[0-9]{4}:[0-9.]+(,[0-9]{4}:[0-9.]+)*$")] | None = None
@@ -121,7 +122,7 @@ class ReliabilityRequest(WebRequest):
     gpus: Accelerators
     days: Days = 30.0
     model: CatalogRef = "llama3-405b"
-    checkpoint_size: Quantity | None = None
+    checkpoint_size: BytesText | None = None
     failure_rate: CatalogRef | None = None
     restart_s: RestartSeconds | None = None
     spare_trays_per_domain: Annotated[int, Field(ge=0, le=64)] = 0

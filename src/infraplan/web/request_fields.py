@@ -32,8 +32,11 @@ from infraplan.training.enums import Schedule
 from infraplan.units import (
     BARE_REPAIR_FLOOR_S,
     BARE_SLO_CEILING_S,
+    parse_bytes,
+    parse_count,
     parse_duration_days,
     parse_duration_s,
+    parse_power_w,
     slo_unit_slip,
 )
 
@@ -87,6 +90,26 @@ baseline, facility / campus's system, accelerator (hU53), location and fleet, re
 rate (hX53: every catalog reference the CLI reads as a file)."""
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
+
+
+def _reads_as(reader: Callable[..., float]) -> Callable[[object], object]:
+    """A before-validator: text the CLI option's reader (units.py) refuses is refused in its words, naming the value as
+    typed ("'-1GW' is negative; expected a power such as 1GW, 10MW or 700W"; hD58: the pattern's regex, "String
+    should match pattern '^[0-9]...'"); readable text is kept as text, for the runner to read as the CLI does."""
+    def check(value: object) -> object:
+        if isinstance(value, str) and value:  # '' is min_length's
+            try:
+                reader(value)
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    return check
+
+
+PowerText = Annotated[Quantity, BeforeValidator(_reads_as(parse_power_w))]  # campus --power, facility --rack-power
+BytesText = Annotated[Quantity, BeforeValidator(_reads_as(parse_bytes))]  # collective --bytes, --checkpoint-size
+CountText = Annotated[Quantity, BeforeValidator(_reads_as(parse_count))]  # train --tokens
 SequencesQuantity = Annotated[str, Field(min_length=1, max_length=40,
                                          pattern=r"^[0-9][0-9._]*(e[0-9]+)?[A-Za-z]*( ?[A-Za-z]+)?$",
                                          description="a count of sequences, or of tokens or steps with the word: "

@@ -49,8 +49,8 @@ from infraplan.web.request_descriptions import described
 from infraplan.web.request_fields import (
     ArrivalRate,
     CatalogRef,
+    CountText,
     ModelOnSystemRequest,
-    Quantity,
     RecsysSlo,
     ScheduleName,
     SequencesQuantity,
@@ -106,7 +106,7 @@ class TrainRequest(ModelOnSystemRequest):
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
     lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
-    tokens: Quantity | None = None
+    tokens: CountText | None = None  # read as --tokens reads it: its refusals in its words (hJ58)
     location: CatalogRef | None = None
     server_price: Price | None = None
     eval_every: SequencesQuantity | None = None  # the CLI's --eval-every / --eval-samples (need tokens)

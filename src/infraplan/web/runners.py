@@ -97,7 +97,8 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
     if r.tokens is not None:
         evaluation = (in_run_evaluation(plan_point(ref(r.model), ref(r.system), result.config, ref(r.stack), r.sharp),
                                         *evaluated) if evaluated else None)
-        totals = training_run_totals(result, ref(r.system), parse_count(r.tokens), location=ref(r.location),
+        tokens = parse_count(r.tokens, name="--tokens")
+        totals = training_run_totals(result, ref(r.system), tokens, location=ref(r.location),
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
                                      evaluation=evaluation)
         return TrainingRunResult.joined(result, totals)
@@ -152,7 +153,8 @@ def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Res
                            dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), percentile=r.percentile,
                            max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed,
                            stack=ref(r.stack), kv_dtype=r.kv_dtype, speculative_tokens=r.speculative_tokens,
-                           acceptance=r.acceptance, try_speculative=r.try_speculative)
+                           acceptance=r.acceptance, try_speculative=r.try_speculative,
+                           progress=_job_stages(progress))  # its PP levels' searches and whole runs (hJ58)
 
 
 def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
@@ -176,7 +178,7 @@ def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Re
     cluster = Cluster.resolve(ref(r.system)).for_gpus(r.gpus)
     if r.fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, r.fabric))
-    return estimate_collective(r.op, cluster, r.gpus, parse_bytes(r.size),
+    return estimate_collective(r.op, cluster, r.gpus, parse_bytes(r.size, name="--bytes"),
                                placement=r.placement, algorithm=r.algorithm, sim=r.sim, flows_per_pair=r.flows_per_pair,
                                seed=r.seed, failed_links=r.failed_links, sharp=r.sharp)
 
@@ -212,9 +214,10 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
                               repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s)
 
 
-def _job_stages(progress: Progress | None) -> Callable[[str, int, int], None]:
-    """A plan's stages (`planning.scenario.plan_scenario`'s progress) as the job's fraction done."""
-    def stages(_stage: str, done: int, total: int) -> None:
+def _job_stages(progress: Progress | None) -> Callable[[str, float, float], None]:
+    """A plan's stages (`planning.scenario.plan_scenario`'s progress), or serve-plan's
+    (`serving.replica_search.SearchProgress`), as the job's fraction done."""
+    def stages(_stage: str, done: float, total: float) -> None:
         if progress is not None:
             progress(done / total)
     return stages

@@ -86,8 +86,9 @@ def collective(
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     if fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, fabric))
+    size_bytes = parse_bytes(size, name="--bytes")  # "--bytes: '1,5GB': did you mean 1.5GB? ..." (hJ58)
     if sim != "flow":
-        result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
+        result = estimate_collective(op, cluster, gpus, size_bytes, placement=placement, algorithm=algorithm,
                                      sim=sim, flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links,
                                      sharp=sharp)
         emit(result, as_json, lambda shown: render_collective(shown, device_word(system)))
@@ -104,7 +105,7 @@ def collective(
         def tick(stage: str, done: float, total: float) -> None:
             bar.update(task, description=stage, completed=done, total=total if total > 0.0 else None)
 
-        result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
+        result = estimate_collective(op, cluster, gpus, size_bytes, placement=placement, algorithm=algorithm,
                                      sim=sim, flows_per_pair=flows_per_pair, seed=seed, progress=tick,
                                      failed_links=failed_links, sharp=sharp,
                                      notice=lambda line: errors.print(line, highlight=False, soft_wrap=True))

@@ -174,10 +174,10 @@ def facility(
         check_html_path(plot, "--plot")
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
+    # an empty --rack-power is refused ("empty quantity"), not the default in silence (hJ58)
+    rack_w = parse_stated_power_w(rack_power, "--rack-power") if rack_power is not None else None
     report = size_facility(system=system, accelerator=accelerator, count=count, cooling=cooling, location=location,
-                           build_type=build_type,
-                           rack_power_w=parse_stated_power_w(rack_power, "--rack-power") if rack_power else None,
-                           overrides=overrides)
+                           build_type=build_type, rack_power_w=rack_w, overrides=overrides)
     emit_charted(report, as_json, lambda shown: render_facility(shown, device_word(system or accelerator or ""),
                                                                 _zoned(accelerator, count), accelerator),
                  plot, lambda r: facility_figure(r.model_dump(), title=f"infraplan facility: {r.accelerator}"))

@@ -14,6 +14,7 @@ from infraplan.cli.commands._output import (
     metric_table,
     print_serving_bands,
     seconds_in_text,
+    stage_bar,
 )
 from infraplan.cli.commands.serve import power_text
 from infraplan.cli.options import (
@@ -162,12 +163,14 @@ def serve_plan(
     as_json: JsonFlag = False,
 ) -> None:
     """Capacity search: fewest accelerators (TP, replicas, batch cap, dtype, disaggregation) meeting the SLOs."""
-    result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,
-                             ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=tuple(x.strip() for x in dtypes.split(",")),
-                             batch_caps=_ints(max_batch, "--max-batch"), percentile=percentile, max_gpus=max_gpus,
-                             requests=requests, disaggregation=not no_disaggregation, seed=seed, stack=stack,
-                             kv_dtype=kv_dtype, speculative_tokens=speculative_tokens, acceptance=acceptance,
-                             try_speculative=try_speculative)
+    caps, kinds = _ints(max_batch, "--max-batch"), tuple(x.strip() for x in dtypes.split(","))
+    with stage_bar(off=as_json) as tick:  # each PP level's searches and whole runs on stderr, as `plan`'s (hJ58)
+        result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,
+                                 ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=kinds,
+                                 batch_caps=caps, percentile=percentile, max_gpus=max_gpus, requests=requests,
+                                 disaggregation=not no_disaggregation, seed=seed, stack=stack, kv_dtype=kv_dtype,
+                                 speculative_tokens=speculative_tokens, acceptance=acceptance,
+                                 try_speculative=try_speculative, progress=tick)
 
     def render(r: ServingPlanResult) -> None:
         render_plan(r)

@@ -99,6 +99,10 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
     breakdown.add_column("share", justify="right")
     for name, seconds in r.breakdown_s:
         breakdown.add_row(name, fmt_seconds(seconds), fmt_percent(seconds / r.step_time_s))
+    for name, seconds in r.host_exposed_phases_s:  # host_exposed by phase, where any (`training.host_time`)
+        if seconds > 0.0:
+            breakdown.add_row(f"  host: {'forward + backward' if name == 'forward_backward' else name}",
+                              fmt_seconds(seconds), fmt_percent(seconds / r.step_time_s))
     memory = Table(title=f"memory per {device} (heaviest stage)")
     memory.add_column("term")
     memory.add_column("bytes", justify="right")
@@ -232,7 +236,8 @@ def train(
         overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
         evaluation = (in_run_evaluation(plan_point(model, system, result.config, stack, sharp), *evaluated)
                       if evaluated else None)
-        result = with_run_totals(result, training_run_totals(result, system, parse_count(tokens), location=location,
+        tokens_count = parse_count(tokens, name="--tokens")
+        result = with_run_totals(result, training_run_totals(result, system, tokens_count, location=location,
                                                              overrides=overrides, typed=system, evaluation=evaluation))
     elif location is not None or server_price is not None or costs is not None:
         raise InputError("--location, --server-price and --costs need --tokens")
