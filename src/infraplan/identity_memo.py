@@ -10,7 +10,7 @@ The bound: at `bound` entries the memo is emptied before the next insert (a long
 models or stacks keeps at most `bound` of them alive). Emptying, not least-recently-used order: the values are
 cheap to compute again, and a plain dict's `get` and item assignment are each atomic, so threads sharing a memo
 see whole entries without a lock. Memos that need an order or a lock (`training.one_plan_memo`,
-`training.plan_rules.plan_is_valid`'s verdicts) keep their own. `KeepLast` keeps one answer only, the last (the
+`training.plan_rules.check_single_plan`'s verdicts) keep their own. `KeepLast` keeps one answer only, the last (the
 message efficiency of `network.collective_efficiency`, asked for twice in a row by an all-reduce's ring and tree).
 """
 

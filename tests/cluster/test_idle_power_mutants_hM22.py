@@ -1,6 +1,6 @@
 """Mutation wave hM22 (session 45): `cluster.power.idle_power` takes a catalogued idle figure of 0 W as given.
 
-The catalog's `idle_power_w` is a power of at least 0 W (`catalog.schemas.Watts`, ge=0); the 10 %-of-TDP default
+The catalog's `idle_power_w` is a power of at least 0 W (`catalog.file_checks.Watts`, ge=0); the 10 %-of-TDP default
 is only for a part whose file gives no idle figure (None), so a stated 0 W is the catalog's, not the default.
 """
 

@@ -14,7 +14,7 @@ from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.ops.layer_records import Collective
 from infraplan.serving.engines import load_engine
-from infraplan.serving.llm_iteration import serving_collective_time
+from infraplan.serving.layer_work import serving_collective_time
 
 DECODE_BYTES = 8192 * 2.0  # one Llama 3 70B decode token's hidden state in bf16
 

@@ -5,7 +5,7 @@ A demanding user checking issue 12 item 3 (decode TP8 at small concurrency: one-
 measured curve), while `serve` on trtllm-0.x / vllm-0.x / sglang-0.x (`custom_all_reduce: true`, every shipped
 serving stack) prices that all-reduce (Llama 3 70B's 8,192 x 2 B a decode token) at 3.31 µs: the basis named the
 custom kernels' rule without a number. Now `serving_custom_time_s` and the basis give it, the same function and
-arguments serving calls (`serving.llm_iteration.serving_collective_time` -> `collectives.custom_all_reduce_time`).
+arguments serving calls (`serving.layer_work.serving_collective_time` -> `collectives.custom_all_reduce_time`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from infraplan.catalog.stacks import list_stacks, load_stack
 from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.ops.layer_records import Collective
-from infraplan.serving.llm_iteration import serving_collective_time
+from infraplan.serving.layer_work import serving_collective_time
 
 DECODE_BYTES = 8192 * 2.0  # one Llama 3 70B decode token's hidden state in bf16, all-reduced at TP 8
 

@@ -17,7 +17,8 @@ from infraplan.ops.layer import Collective, layer_ops
 from infraplan.serving import expert_slots
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, serving_collective_time
+from infraplan.serving.layer_work import serving_collective_time
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
 R1 = load_model("deepseek-r1")  # 256 routed experts, top-8, h 7168
 TOKENS = 64.0  # per rank

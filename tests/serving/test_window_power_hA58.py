@@ -145,9 +145,14 @@ def test_cuts_enter_the_memo_key() -> None:
 
 
 def test_closed_loop_falls_back_and_says_so() -> None:
-    r = estimate_serving("llama3-8b", SYSTEM, 1, dtype="fp8", input_len=500, output_len=200, requests=400,
-                         concurrency=8)
+    # moved by hO58: an aggregated closed loop reads its own window now (`window_marks.ClosedCuts`,
+    # tests/serving/test_closed_window_hO58.py); the disaggregated closed loop (`serving.pair_loop`) still falls back
+    r = estimate_serving("llama3-8b", SYSTEM, 2, dtype="fp8", input_len=500, output_len=200, requests=400,
+                         concurrency=8, prefill_gpus=1)
     assert r.assumptions is not None and "whole run's dynamic joules per token" in (r.assumptions.per_token_basis or "")
+    closed = estimate_serving("llama3-8b", SYSTEM, 1, dtype="fp8", input_len=500, output_len=200, requests=400,
+                              concurrency=8)
+    assert closed.assumptions is not None and "closed loop's window" in (closed.assumptions.per_token_basis or "")
     opened = estimate_serving("llama3-8b", SYSTEM, 1, dtype="fp8", workload="chat", rate=5, requests=400)
     assert opened.assumptions is not None
     assert WINDOW_BASIS in (opened.assumptions.per_token_basis or "")

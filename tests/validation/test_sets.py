@@ -40,7 +40,7 @@ def test_gated_training_cases_meet_the_gate_and_beat_a_constant_mfu(rows) -> Non
 
 def test_vtrain_single_node_meets_its_gates() -> None:
     # 7.58 % mean (gate 8 %), median 0.992, Spearman 0.9886: 8.04 % before Megatron-LM v3.0's blocking pipeline
-    # p2p (7.81 %) and the other stages' bubble priced at a middle stage's own pace (validation.sets, round 4)
+    # p2p (7.81 %) and the other stages' bubble priced at a middle stage's own pace (training_sets_tried.md, round 4)
     found, _ = sets.vtrain_set()
     assert found.passes_gate, found
 

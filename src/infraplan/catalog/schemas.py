@@ -21,7 +21,6 @@ from infraplan.catalog.file_checks import (
     PeakFlops,
     RackUnits,
 )
-from infraplan.catalog.kernel_fits import DTYPE_BYTES as DTYPE_BYTES  # ops.precision and two 399-400-line modules
 from infraplan.catalog.kernel_fits import Dtype, Fraction, KernelEfficiency
 from infraplan.catalog.spec_base import Spec
 

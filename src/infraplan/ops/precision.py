@@ -136,9 +136,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_config_quantization import KINDS
-from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
 from infraplan.scalar_path import pick, to_float
 

@@ -48,8 +48,9 @@ from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
-from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import host_share
 from infraplan.cluster.power import idle_power

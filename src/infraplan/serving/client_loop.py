@@ -73,6 +73,7 @@ import numpy as np
 from infraplan.serving.loop_stepping import IDLE, TOP, engine_policy, fcfs_path
 from infraplan.serving.pair_loop import PoolSpec, SteppedEngine, pool_tables
 from infraplan.serving.serving_engine import EngineResult
+from infraplan.serving.window_marks import ClosedCuts
 
 # seconds from a request's last token to its client's next request reaching the engine (module docstring):
 # ASSUMPTION, the order of a few inter-process hops on one host; any value above 0 and below ~5 ms gives the same
@@ -125,7 +126,7 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
     """One engine of `pool` in closed loop over its requests (sorted as `simulate_engine` takes them; request k
     belongs to client k mod `clients`, the first `clients` arrive at `arrival_s`), each later request reaching the
     engine `round_trip_s` after its client's previous one finished (`next_request_s`; `lag`: a schedule-ahead loop's,
-    module docstring)."""
+    module docstring). Its `window_rate`: its work per second over its steady window (`window_marks.ClosedCuts`)."""
     if clients < 1:
         raise ValueError("a closed loop needs at least one client")
     if round_trip_s < 0 or not math.isfinite(round_trip_s):
@@ -137,6 +138,7 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
     arrival = [float(t) for t in arrival_s[:min(clients, n)]] + [math.nan] * max(n - clients, 0)
     steps = decode_steps.tolist() if lag else []
     pending = sorted((arrival[k], k) for k in range(min(clients, n)))  # sent, not yet given to the engine
+    window = ClosedCuts(n, clients, engine.cuts)  # the steady window's cuts as the clients send (`window_marks`)
     known = engine.arr_open
     key = 0.0  # the time up to which the engine is told every arrival
     while True:
@@ -155,6 +157,9 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
                         else engine.finish[j] + round_trip_s)
                 arrival[k + clients] = sent
                 heapq.heappush(pending, (sent, k + clients))
+                window.sent(k + clients, sent)
+            else:  # its client's last
+                window.ended(engine.finish[j])
         engine.log.clear()
         if need is None:
             break
@@ -168,4 +173,5 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
     first, finish = np.full(n, math.nan), np.full(n, math.nan)
     first[index], finish[index] = engine.first, engine.finish
     busy_s, compute_s, iterations = engine.totals
-    return EngineResult(first, finish, busy_s, compute_s, iterations, np.array(arrival, dtype=np.float64))
+    return EngineResult(first, finish, busy_s, compute_s, iterations, np.array(arrival, dtype=np.float64),
+                        window_rate=window.rate(engine.marks, busy_s + compute_s))

@@ -42,7 +42,7 @@ from infraplan.serving.loop_stepping import (
     on_demand_stretch,
 )
 from infraplan.serving.schedulers import Scheduler
-from infraplan.serving.window_marks import pass_cuts
+from infraplan.serving.window_marks import next_cut, pass_cuts
 
 
 def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
@@ -118,6 +118,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         while arr_open[nxt] <= clock:
             if nxt == last:  # stepped: the arrivals up to now are not all known yet
                 yield TOP, clock
+                cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
                 last = len(arr_open) - 1
                 continue
             waiting.append(nxt)
@@ -164,6 +165,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 if (not waiting or not head_of_line) and arr_open[nxt] - clock <= span * skip_root:
                     if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
                         yield LEAP, clock + span * skip_root
+                        cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
                         last = len(arr_open) - 1
                     if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)
                         gap = arr_open[nxt] - clock
@@ -198,6 +200,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 break
             if nxt == last:  # stepped: the next arrival is not known yet
                 yield IDLE, clock
+                cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
                 last = len(arr_open) - 1
                 continue
             clock = max(clock, arr[nxt])

@@ -40,7 +40,7 @@ from typing import Any
 from infraplan.serving.fcfs_setup import KvBinds, fcfs_constants, releaser
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import IDLE, LEAP, NEVER, SKIP_ROOT, TOP, Steps
-from infraplan.serving.window_marks import pass_cuts
+from infraplan.serving.window_marks import next_cut, pass_cuts
 
 
 def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[float],
@@ -103,6 +103,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             j = nxt
             if j == last:  # stepped: the arrivals up to now are not all known yet
                 yield TOP, clock
+                cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
                 last = len(arr_open) - 1
                 t_next = arr_open[nxt]
                 continue
@@ -234,6 +235,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     break
                 if nxt == last:  # stepped: the next arrival is not known yet
                     yield IDLE, clock
+                    cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
                     last = len(arr_open) - 1
                     t_next = arr_open[nxt]
                     continue
@@ -253,6 +255,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     if t_next - clock <= span * skip_root and not waiting:  # an arrival may cut the stretch
                         if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
                             yield LEAP, clock + span * skip_root
+                            cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
                             last = len(arr_open) - 1
                             t_next = arr_open[nxt]
                         if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)

@@ -28,7 +28,7 @@ Hopper MoE / disaggregated sets moved up to 7 points, mostly the wrong way, with
 SGLang 0.5.14 tables show no such gain over their own kernels (vLLM 0.87-1.01x, SGLang's fp8 1.03-1.22x), and B200's
 TensorRT-LLM table 0.9-1.3x, so the ratio is the accelerator's catalog value (`fp8_kv_context_attention_ratio`,
 Hopper) applied where the stack's profile says it runs the kernel (`fp8_kv_context_fmha`: TensorRT-LLM). Toggle
-`FP8_KV_CONTEXT_FMHA` (effect in `validation.inference_frontier`'s docstring, Round 8).
+`FP8_KV_CONTEXT_FMHA` (effect in validation/notes/inference_frontier_tried.md, Round 8).
 """
 
 from __future__ import annotations

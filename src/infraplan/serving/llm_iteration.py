@@ -114,8 +114,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memory_bound_time
 from infraplan.network.collectives import Fabric
 from infraplan.ops.head import head_ops

@@ -58,7 +58,7 @@ from infraplan.serving.client_loop import next_request_s
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import NEVER, cost_tables, engine_policy, engine_request_lists, on_demand_stretch
 from infraplan.serving.serving_engine import EngineResult
-from infraplan.serving.window_marks import close_marks, pass_cuts
+from infraplan.serving.window_marks import ClosedCuts, close_marks, pass_cuts
 
 SHARED_EXPERTS = True  # routed experts priced on the mean of the ranks' tokens (module docstring; toggle to compare)
 
@@ -139,7 +139,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     ends, a schedule-ahead loop's iteration later with `lag` (`serving.client_loop.next_request_s`; both on one
     rank). `balance`: the engine's attention-DP context balancing, which may hold every rank's prefills in an
     iteration (`serving.adp_balance`). `cuts`: the result's `window_work` reads the ranks' work there (summed; the
-    lock-step iteration or stretch that straddles one split pro rata, `serving.window_marks`)."""
+    lock-step iteration or stretch that straddles one split pro rata, `serving.window_marks`); in closed loop its own
+    cuts, found as its clients send (`window_marks.ClosedCuts`), give the result's `window_rate` instead."""
     n = len(arrival_s)
     on_demand = kv_admission == "on_demand"
     todo, ctx0, steps, need, fin_blocks = engine_request_lists(prefill_tokens, cached_tokens, decode_steps,
@@ -164,20 +165,28 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     live, decoding = [False] * n, [False] * n  # on demand: running (admitted), decoding
     kept_first: dict[int, float] = {}  # first-token times of preempted requests
     clock, done, leapt, preemptions, recomputed = 0.0, 0, 0, 0, 0
+    window = ClosedCuts(n, clients) if clients > 0 else None  # a closed loop's cuts, found as it sends
+    cuts = window.cuts if window is not None else cuts
     cut = cuts[0] if cuts else math.inf  # the next window cut (inf once all are passed)
     marks: list[float] = []  # the work at each cut passed
 
     def end(r: _Rank, j: int) -> None:  # request j left rank r at `clock`: its client sends the next one
-        nonlocal done
+        nonlocal done, cut
         finish[j] = clock
         done += 1
         if clients > 0 and j + clients < n:
             arr[j + clients] = (next_request_s(kept_first.get(j, first[j]), clock, float(decode_steps[j]),
                                                round_trip_s, True) if lag else clock + round_trip_s)
+            if window is not None:  # at or after `clock`: passed (pro rata) after this iteration, or later
+                window.sent(j + clients, arr[j + clients])
+                cut = cuts[len(marks)] if len(marks) < len(cuts) else math.inf
             if arr[j + clients] > clock:  # reaches the rank later, in order of (time, request) as `client_loop` does
                 heapq.heappush(r.arrivals, (arr[j + clients], j + clients))
             else:  # at once, behind the waiting ones (the engine loop's own closed loop)
                 r.waiting.append(j + clients)
+        elif window is not None:  # its client's last: the window's end, at this iteration's end
+            window.ended(clock)
+            cut = cuts[len(marks)] if len(marks) < len(cuts) else math.inf
 
     def preempt(r: _Rank) -> None:  # free r's newest running request, requeued first (`engine_steps`' lines)
         nonlocal preemptions, recomputed
@@ -330,7 +339,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
         first[j] = t0
     return EngineResult(np.array(first), np.array(finish), sum(r.busy for r in rs), sum(r.compute for r in rs),
                         sum(r.iterations for r in rs) + leapt, np.array(arr, dtype=np.float64), preemptions,
-                        recomputed, window_work=close_marks(marks, cuts, _work(rs)))
+                        recomputed, window_work=close_marks(marks, cuts, _work(rs)) if window is None else None,
+                        window_rate=window.rate(marks, _work(rs)) if window is not None else None)
 
 
 def _work(rs: list[_Rank]) -> float:

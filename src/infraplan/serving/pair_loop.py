@@ -100,15 +100,18 @@ class SteppedEngine:
         self.totals: tuple[float, float, int] | None = None  # busy s, tensor-core s, iterations, once done
         self.fcfs = fcfs
         self.steps: Generator[Need, None, Any]
+        self.cuts: list[float] = []  # window cuts, appended by a driver that finds them (`window_marks.ClosedCuts`)
+        self.marks: list[float] = []  # the engine's work at each cut passed
         if fcfs:
             self.steps = fcfs_steps(pool.cost, self.arr, self.arr_open, lists[0], lists[1], lists[2], lists[3],
                                     lists[4], lists[5], dep.max_batch, dep.token_budget, pool.blocks, 0, self.first,
-                                    self.finish, self.log)
+                                    self.finish, self.log, False, self.cuts, self.marks)
         else:
             policy = engine_policy(pool.cost, dep.max_batch, dep.token_budget, pool.scheduler, pool.kv_admission)
             self.steps = engine_steps(pool.cost, self.arr, self.arr_open, lists[0], lists[1], lists[2], lists[3],
                                       lists[4], self.first, self.finish, dep.max_batch, dep.token_budget, pool.blocks,
-                                      dep.block_tokens, policy, True, 0, pool.kv_admission == "on_demand", self.log)
+                                      dep.block_tokens, policy, True, 0, pool.kv_admission == "on_demand", self.log,
+                                      self.cuts, self.marks)
 
     def give(self, arrivals: list[tuple[float, int]]) -> None:
         """Append `arrivals` (time, request; in order) to the engine's, before the bound (inf once all are in)."""

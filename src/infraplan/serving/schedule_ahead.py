@@ -29,7 +29,7 @@ that module's docstring). A request with no decode step (one output token) is no
 executor has an overlap scheduler too (aggregated workers run it: AIConfigurator 0.2.0 cli/backends/trtllm.py:116
 `disable_overlap_scheduler` False), but its loop is not readable here (PyPI's tensorrt-llm wheels are stubs): the
 TensorRT-LLM profiles leave the flag off (`serving.disaggregated` assumes it for decode pick-up only). Measured on
-the Hopper serving sets: `validation.serving_hopper_moe` docstring, round 13.
+the Hopper serving sets: validation/notes/serving_hopper_moe_tried.md, round 13.
 
 SGLang with speculative decoding (EAGLE, MTP as NEXTN) runs neither loop nor iteration mix of its profile
 (`SGLANG_SPECULATIVE_LOOP`): `_handle_speculative_decoding` sets `disable_overlap_schedule = True` unless the

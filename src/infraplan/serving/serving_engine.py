@@ -80,6 +80,7 @@ class EngineResult:
     recomputed_tokens: int = 0  # prompt and output tokens prefilled again after a preemption
     leapt_iterations: int = 0  # of `iterations`, those advanced in closed form (the rest ran one by one)
     window_work: tuple[float, ...] | None = None  # busy + tensor-core s at each window cut (`serving.window_marks`)
+    window_rate: float | None = None  # a closed loop's busy + tensor-core s per s over its own window (`ClosedCuts`)
 
 
 def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,

@@ -35,8 +35,9 @@ served rate / accelerators, hO57): the drain after the last arrival idles the ac
 mean (hG57's 632 H100 at 2,000 chat requests/s: half the run is drain). The whole run's dynamic joules per token carry
 the ramp and drain's small batches: 1.13 J against 0.83 J over the window on that example (1,341 W steady, above TDP
 + host; 1,157 W from the window; validation/notes/product_review_tried.md, hO session 57, hA session 58). Offline
-(no window) and in closed loop (no marks: its window is its run's output) the whole run's, said in
-`per_token_basis`; `steady_power_note` says a closed loop's steady draw above TDP + host.
+(no window) and in a disaggregated closed loop (no marks) the whole run's, said in `per_token_basis`; an aggregated
+closed loop reads its draw and its served rate over its own window (`window_marks.ClosedCuts`, hO58);
+`steady_power_note` says a steady draw above TDP + host.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class PoolResult:
     iterations: int
     arrival_s: np.ndarray
     window_work: tuple[float, ...] | None = None  # busy + tensor-core s at the window cuts (`serving.window_marks`)
+    window_rate: float | None = None  # closed loop: its engines' busy + tensor-core s per s over their own windows
 
 
 # The batches a run's over-SLO counts are also given in, consecutive by arrival (`counts_by_batch`), for batch means
@@ -160,9 +162,11 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
               transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
               deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
               usd_per_hour: float | None, gpus: int | None = None,
-              pool_tp: list[int] | None = None, cuts: Sequence[float] = ()) -> dict[str, Any]:
+              pool_tp: list[int] | None = None, cuts: Sequence[float] = (),
+              closed_window: tuple[float, float] | None = None) -> dict[str, Any]:
     """The run's metrics; `gpus` and `pool_tp` (GPUs per engine of each pool) when the pools differ from `dep`;
-    `cuts`: the arrival window's mid and last arrival, where the pools recorded their work (`serving.window_marks`).
+    `cuts`: the arrival window's mid and last arrival, where the pools recorded their work (`serving.window_marks`);
+    `closed_window`: a closed loop's (`window_marks.closed_window`), which its served rate is read over.
     `first` and `finish` (the client's seconds) are the caller's to give up: they become TTFT and end-to-end latency
     in place (no fresh arrays: a million requests' would take new pages)."""
     arrival, out = requests.arrival_s, requests.output_tokens
@@ -174,6 +178,9 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
     tpot[one_token] = np.nan
     duration = float(finish.max() - arrival.min())
     steady_s = steady_state.tokens_per_s_while_arriving(arrival, first, finish, out, tpot)
+    # a closed loop with window marks: its tokens over its window (`steady_state.window_tokens_per_s`, hO58)
+    closed_s = (steady_state.window_tokens_per_s(first, finish, out, closed_window, tpot)
+                if window_marks.closed_basis(pools) else None)
     ttft = np.subtract(first, arrival, out=first)  # first and finish are read no further
     e2e = np.subtract(finish, arrival, out=finish)
     tokens_out = float(out.sum())
@@ -198,15 +205,19 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
     # tokens served a second, the dynamic energy per token on top; offline, the whole run's rate (the same sums)
     offered = steady_state.offered_tokens_per_s(arrival, out)
     served = steady_state.served_tokens_per_s(arrival, e2e, out)
+    if served is not None and closed_s is not None:  # a closed loop: over the window of its dynamic draw
+        served = closed_s
     rate = served if served is not None else tokens_out / duration
     dynamic_j = energy - gpus * (idle_w + host_w) * duration
     # dynamic joules per token at the steady rate: the dynamic W over the later half of the arrival window over the
     # served rate (`serving.window_marks`); offline, or without marks (closed loop), the whole run's, said
     window_w = window_marks.window_dynamic_w(pools, pool_tp or [dep.tp] * len(pools), cuts, dynamic_w)
     steady_dyn_j = window_w / rate if window_w is not None and served is not None else dynamic_j / tokens_out
-    basis = (f"{steady_state.STEADY_BASIS}; " + (window_marks.WINDOW_BASIS if window_w is not None else
-             window_marks.fallback_basis("no window marks: a closed loop, whose arrival window is its run's "
-                                                                  "output, or WINDOW_DYNAMIC_POWER off"))
+    basis = (f"{steady_state.STEADY_BASIS}; " + (
+        (window_marks.CLOSED_BASIS if window_marks.closed_basis(pools) else window_marks.WINDOW_BASIS)
+        if window_w is not None else
+        window_marks.fallback_basis("no window marks: a disaggregated closed loop, a closed loop without a round trip, "
+                                    "no client sending twice, or WINDOW_DYNAMIC_POWER off"))
              if served is not None else steady_state.STEADY_BASIS)
     usd = gpus * usd_per_hour / 3600.0 if usd_per_hour is not None else None  # USD a second; None: unpriced
     # `Requests` are sorted by arrival (stably): the last 1 % of arrivals are the last 1 % of rows
@@ -266,8 +277,9 @@ def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: 
     """The note of a run (its `summarize` dict) whose steady draw per accelerator is above the most its power model
     lets it draw (TDP + host share: an iteration draws at most TDP, `POWER_ASSUMPTION`). Since hA58 an open-loop run
     takes its dynamic draw over the later half of its arrival window (`serving.window_marks`), at most TDP per
-    accelerator by construction, so this fires only on a run without window marks (a closed loop, whose arrival
-    window is its run's output): there `steady_power_w_per_gpu` (and joules_per_token) scale the whole run's dynamic
+    accelerator by construction, and since hO58 an aggregated closed loop over its own (`window_marks.ClosedCuts`),
+    so this fires only on a run without window marks (a disaggregated closed loop, a closed loop without a round
+    trip): there `steady_power_w_per_gpu` (and joules_per_token) scale the whole run's dynamic
     joules per token by the steady served rate, and the ramp from an empty engine and the drain after the last
     arrival run small batches (hO57: Llama 3 70B fp8 chat at 2,000 requests/s on 632 H100, 124,265 requests: 1.13
     J/token dynamic, 1,341 W steady over a 1,275 W ceiling, before the window; 1,157 W with it). None where it is
@@ -278,7 +290,8 @@ def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: 
     if steady is None or result.get("steady_output_tokens_per_s") is None or steady <= ceiling:
         return []
     return [f"steady_power_w_per_gpu {steady:,.0f} W is above the {ceiling:,.0f} W an accelerator and its host share "
-            f"draw at most (TDP {accelerator.tdp_w:,.0f} W + {host_w:,.4g} W): without window marks (a closed "
-            "loop) it and joules_per_token scale the whole run's dynamic joules per token by the steady served "
-            "rate, which reads high (the run's ramp from an empty engine and drain after its last arrival run "
-            "small batches, more joules per token than the steady state): more requests shrink it"]
+            f"draw at most (TDP {accelerator.tdp_w:,.0f} W + {host_w:,.4g} W): without window marks (a "
+            "disaggregated closed loop, or a closed loop without a round trip) it and joules_per_token scale the "
+            "whole run's dynamic joules per token by the steady served rate, which reads high (the run's ramp from "
+            "an empty engine and drain after its last arrival run small batches, more joules per token than the "
+            "steady state): more requests shrink it"]

@@ -62,7 +62,7 @@ from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
 from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.serving_metrics import PoolResult, summarize
-from infraplan.serving.window_marks import summed, window_cuts
+from infraplan.serving.window_marks import closed_window, summed, summed_rate, window_cuts
 from infraplan.serving.workloads import Requests
 
 
@@ -94,11 +94,11 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
 
     `clients` > 0: closed loop; client c (requests c, c + clients, ...) on engine c mod engines (`round_trip_s`,
     `lag`: the client's cycle, `serving.client_loop.next_request_s`). `cuts` (open loop): the engines' work at them,
-    summed (`serving.window_marks`).
+    summed (`serving.window_marks`); closed loop: the engines' own window rates, summed (`window_marks.ClosedCuts`).
     """
     n = len(arrival)
     first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
-    busy, compute, iterations, works = 0.0, 0.0, 0, []
+    busy, compute, iterations, works, rates = 0.0, 0.0, 0, [], []
     cuts = cuts if clients <= 0 else ()  # a closed loop's window is its run's output (`serving.window_marks`)
     engine = pool_engine(dep.stack)
     scheduler = schedule_ahead.loop_scheduler(engine, dep.speculative_tokens)  # SGLang's drafts: prefill-first
@@ -124,7 +124,9 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
         compute += r.compute_s
         iterations += r.iterations
         works.append(r.window_work)
-    return PoolResult(first, finish, busy, compute, iterations, sent, summed(works) if cuts else None)
+        rates.append(r.window_rate)
+    return PoolResult(first, finish, busy, compute, iterations, sent, summed(works) if cuts else None,
+                      summed_rate(rates) if clients > 0 else None)
 
 
 def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, requests: Requests,
@@ -213,6 +215,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
     first, finish = schedule_ahead.lagged(dep.stack, first, finish, steps, dep.speculative_tokens)  # behind i + 1
     first, finish = sglang_recv_poll.polled(dep.stack, first, finish, steps)  # the next receive poll
+    window = closed_window(pool.arrival_s, finish, clients) if clients > 0 else None  # (`serving.window_marks`)
     if clients > 0:
         requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
         order = np.argsort(pool.arrival_s, kind="stable")
@@ -222,7 +225,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     first += client_s  # in place: arrays of this run's own (the pool's times are not read again)
     finish += client_s
     return summarize(requests, first, finish, pools, transfer, dep, accelerator, system, deployment, ttft_slo_s,
-                     tpot_slo_s, usd_per_hour, cuts=cuts)
+                     tpot_slo_s, usd_per_hour, cuts=cuts, closed_window=window)
 
 
 def held_sequences(dep: Deployment, requests: Requests, clients: int, prompts_only: bool = False,

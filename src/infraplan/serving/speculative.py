@@ -1,7 +1,7 @@
 """Speculative decoding (MTP / EAGLE drafts) in a serving iteration: the verification, the draft steps, the draft
 layer over the prompt.
 
-Tokens per step (`speculative_tokens` K > 0, per-token `acceptance` R; `serving.deployment.tokens_per_step`):
+Tokens per step (`speculative_tokens` K > 0, per-token `acceptance` R; `serving.deployment.Deployment.tokens_per_step`):
 Leviathan et al., ICML'23 (arXiv:2211.17192, eq. 1): with i.i.d. acceptance a step emits (1 - R^(K+1)) / (1 - R)
 tokens on average (1 + R for one draft token: DeepSeek-V3's MTP accepts the second token 85-90 % of the time,
 arXiv:2412.19437 sec. 5.4.3, 1.8x tokens/s).

@@ -57,7 +57,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.lockstep_loop import lockstep_replica
 from infraplan.serving.serving_engine import EngineResult
-from infraplan.serving.window_marks import summed
+from infraplan.serving.window_marks import summed, summed_rate
 
 LOAD_AWARE_STALL = True  # the wait measured on the ranks' timelines (module docstring; toggle to compare)
 LOCKSTEP_LOOP = True  # the ranks stepped together (`serving.lockstep_loop`); False: the mean-wait rule alone
@@ -159,9 +159,10 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
     """The pool's replicas, each of `dep.engines_per_replica` ranks run in lock-step (`serving.lockstep_loop`) on the
     stall-free `cost`, the requests routed as `serving_sim.run_pool` routes them (`round_trip_s`, `lag`: its client
     cycle, `serving.client_loop.next_request_s`), under the stack's attention-DP balancing where it has one
-    (`serving.adp_balance`); `cuts`: the replicas' work there, summed (`serving.window_marks`; open loop only)."""
+    (`serving.adp_balance`); `cuts`: the replicas' work there, summed (`serving.window_marks`; open loop; a closed
+    loop's replicas find their own, `window_rate` summed)."""
     n, ranks = len(arrival), dep.engines_per_replica
-    works = []
+    works, rates = [], []
     engine_of = engine_of_requests(n, engines, clients)
     first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
     busy = compute = 0.0
@@ -182,8 +183,10 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
         busy, compute, iterations = busy + r.busy_s, compute + r.compute_s, iterations + r.iterations
         preemptions, recomputed = preemptions + r.preemptions, recomputed + r.recomputed_tokens
         works.append(r.window_work)
+        rates.append(r.window_rate)
     return EngineResult(first, finish, busy, compute, iterations, sent, preemptions, recomputed,
-                        window_work=summed(works) if cuts and clients <= 0 else None)
+                        window_work=summed(works) if cuts and clients <= 0 else None,
+                        window_rate=summed_rate(rates) if clients > 0 else None)
 
 
 def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray,

@@ -1,4 +1,5 @@
-"""The engines' work at two instants of an open-loop run's arrival window, and the steady dynamic draw read from it.
+"""The engines' work at two instants of a run's steady window (an open loop's arrivals, a closed loop's sends), and
+the steady dynamic draw read from it.
 
 What is modelled: nothing new in the power model (`serving.serving_metrics`: while an iteration runs an accelerator
 draws idle + (TDP - idle) x 0.5 x (1 + u), u the iteration's tensor-core time over its duration, so the dynamic
@@ -18,9 +19,25 @@ that straddles a cut is split pro rata of its seconds (a leapt stretch's iterati
 split is the linear share, exact at its ends); a cut that falls while the engine idles takes its work then
 (`pass_cuts`), and a cut after the engine's last step its final work (`close_marks`). A step so ends no later than
 the time it adds, so the work over the cuts is at most twice their span per engine and the draw at most TDP.
-A closed loop's arrival window is an output of its run (its clients' cycles: `serving.client_loop`,
-`serving.pair_loop`), not known when its engines start: no cuts, and the run falls back to the whole run's figure,
-said in the result's assumptions (`fallback_basis`).
+A closed loop's arrival window is an output of its run (its clients' cycles), not known when its engines start, so
+its cuts are found as the run goes (`ClosedCuts`, hO58): each engine's own window runs from the send of its middle
+request (by index, past the first wave: request k of n is client k mod N's (k div N)-th, so the middle index is sent
+about halfway through) to the end of the first client's last request. Through it every client cycles, and the
+start-up waves of the first sends have had half the run to dissolve (`serving.client_loop`). Why not the other
+readings: "from the first time N requests are in flight" starts inside the first wave, whose N prompts run together;
+"to the last send" runs past the steady state, since a client's requests are its own (request k + N follows k) and
+the clients drift apart, so with chat's long-tailed outputs the first clients have run out long before the last
+sends (Llama 3 8B fp8 on one H100, 64 clients, 2,000 chat requests: the tokens completed from the middle send to the
+last send 3,508 tokens/s, the whole run's 3,810). Each cut is known at an engine clock no later than the cut (a send
+is a request's end plus the client's round trip; a client's last end is the clock), so the engine records its work
+there as above (the stepped loops take new cuts after each yield, `next_cut`; the lock-step loop as its clients
+send). The engines of a closed loop run their own clients (`serving_sim.run_pool`, `serving.wide_ep_lockstep`), so
+the pool's dynamic draw is the sum of each engine's work per second over its own window (`window_rate`), and its
+served rate the tokens completed over the pool's window by the same rule (`closed_window`,
+`steady_state.window_tokens_per_s`). Not cut (the whole run's figure, said,
+`fallback_basis`): the disaggregated closed loop (`serving.pair_loop`: its engines' clocks run ahead of the time a
+send is known), a closed loop with no round trip and no lag (the engine loop's own closed loop, `simulate_engine`),
+and a run of no more requests than clients (no client sends twice).
 """
 
 from __future__ import annotations
@@ -38,6 +55,10 @@ WINDOW_DYNAMIC_POWER = True
 WINDOW_BASIS = ("steady_power_w_per_gpu and joules_per_token: (idle + host) W and the dynamic W over the later half of "
                 "the arrival window (its mid to its last arrival: past the ramp, before the drain), over the steady "
                 "served rate")
+CLOSED_BASIS = ("steady_power_w_per_gpu and joules_per_token: (idle + host) W and the dynamic W over the closed loop's "
+                "window (each engine's, from its middle request's send to the end of its first client's last request: "
+                "past the first wave, every client cycling), over the steady served rate, the output tokens "
+                "completed in that window per second")
 
 
 def fallback_basis(why: str) -> str:
@@ -86,11 +107,86 @@ def summed(works: Sequence[tuple[float, ...] | None],
     return tuple(float(sum(s * w[i] for s, w in zip(scale, kept, strict=True))) for i in range(len(kept[0])))
 
 
+class ClosedCuts:
+    """A closed loop's two window cuts for one engine (or lock-step replica) of `n` requests over `clients` (module
+    docstring), appended to `cuts` (a stepped engine's own list) as the run goes: the send of request
+    max(clients, (n - clients) // 2), then the end of the first client's last request (from then fewer than all the
+    clients cycle). None of it where the run has no later sends, the first client ran out before the middle request
+    was sent, or `WINDOW_DYNAMIC_POWER` is off (`cuts` then holds fewer than two)."""
+
+    __slots__ = ("cuts", "mid", "open")
+
+    def __init__(self, n: int, clients: int, cuts: list[float] | None = None) -> None:
+        self.cuts: list[float] = [] if cuts is None else cuts
+        self.open = WINDOW_DYNAMIC_POWER and n > clients
+        self.mid = max(clients, (n - clients) // 2) if self.open else -1
+
+    def sent(self, k: int, t: float) -> None:
+        """Request k (>= clients) is sent at `t` (at or after the engine's clock): the first cut if it is the middle
+        request."""
+        if k == self.mid and self.open:
+            self.cuts.append(t)
+
+    def ended(self, t: float) -> None:
+        """A client's last request ended at `t` (the engine's clock): the second cut, if it is the first and the
+        first cut is in."""
+        if self.open:
+            self.open = False
+            if self.cuts:
+                self.cuts.append(t)
+
+    def rate(self, marks: list[float], work: float) -> float | None:
+        """Busy + tensor-core seconds per second over the window, once the engine ended with `work` (None: no window,
+        or an empty one)."""
+        cuts = self.cuts
+        if len(cuts) != 2 or not cuts[1] > cuts[0]:
+            return None
+        w = close_marks(marks, cuts, work)
+        assert w is not None
+        return (w[1] - w[0]) / (cuts[1] - cuts[0])
+
+
+def closed_window(sent_s: np.ndarray, finish_s: np.ndarray, clients: int) -> tuple[float, float] | None:
+    """A closed loop's window over all its engines (`ClosedCuts`' rule on the pool's requests, in request order, client
+    k mod `clients`): the middle request's send to the earliest end of a client's last request; None where empty."""
+    n = len(sent_s)
+    if not WINDOW_DYNAMIC_POWER or n <= clients or clients < 1:
+        return None
+    start = float(sent_s[max(clients, (n - clients) // 2)])
+    end = float(np.min(finish_s[n - min(clients, n):]))  # each client's last request: the last `clients` indices
+    return (start, end) if end > start else None
+
+
+def next_cut(marks: list[float], cuts: Sequence[float], clock: float, work: float) -> float:
+    """A stepped loop's next cut after a yield (its driver may have appended cuts, `ClosedCuts`): a cut at its clock
+    (a client's last request ended there) or before it (a prompt's iteration and an event iteration in one pass,
+    ending after a send it released) takes the work now; inf after the last."""
+    while len(marks) < len(cuts) and cuts[len(marks)] <= clock:
+        marks.append(work)
+    return cuts[len(marks)] if len(marks) < len(cuts) else math.inf
+
+
+def summed_rate(rates: Sequence[float | None]) -> float | None:
+    """The engines' window rates summed (`ClosedCuts.rate`); None where any has none (or there is none)."""
+    if not rates or any(r is None for r in rates):
+        return None
+    return float(sum(r for r in rates if r is not None))
+
+
+def closed_basis(pools: Sequence[Any]) -> bool:
+    """Whether the pools' dynamic draw is a closed loop's, each engine over its own window (`window_rate`)."""
+    return bool(pools) and all(getattr(p, "window_rate", None) is not None for p in pools)
+
+
 def window_dynamic_w(pools: Sequence[Any], pool_tp: Sequence[int], cuts: Sequence[float],
                      dynamic_w: float) -> float | None:
     """The pools' dynamic watts (all GPUs) over the later half of the arrival window: (TDP - idle) x 0.5 x the GPU
-    work (busy + tensor-core seconds x GPUs per engine) between the cuts, over their span; None where a pool has no
-    marks or the window is empty."""
+    work (busy + tensor-core seconds x GPUs per engine) between the cuts, over their span (a closed loop: the sum of
+    its engines' work per second over their own windows, `window_rate`); None where a pool has no marks or the
+    window is empty."""
+    if closed_basis(pools):  # a closed loop: each engine over its own window (`ClosedCuts`)
+        rate = sum(float(t) * p.window_rate for t, p in zip(pool_tp, pools, strict=True))
+        return dynamic_w * 0.5 * float(rate)
     if len(cuts) != 2 or not cuts[1] > cuts[0]:
         return None
     work = summed([getattr(p, "window_work", None) for p in pools], [float(t) for t in pool_tp])

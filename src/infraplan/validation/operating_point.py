@@ -54,7 +54,7 @@ passes of the loaded set (loadgen.cc:316-324). At the row's own rate as the targ
 gives the passes the measured run held, next to the model's first-pass rate (ramp-up and ramp-down included) and its
 steady-pass rate (a two-pass run less the first, as `validation.inference.offline_passes`). The runner sizes the
 model's own Offline runs the same way at the model's rate (`validation.inference.loadgen_passes`, Round 11 of
-`validation.inference_frontier`); this check reads the measured run's at the published rate.
+validation/notes/inference_frontier_tried.md); this check reads the measured run's at the published rate.
 
 Server bracket (`server_bracket_check`): the Server search (`validation.inference.case_server_rate`) bisects between 0
 and the offline rate and tries the offline rate first, so a row's prediction is either the highest rate whose p99

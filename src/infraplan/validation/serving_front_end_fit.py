@@ -43,7 +43,7 @@ rounded to the ms; a test (tests/validation/test_serving_front_end.py) fails whe
 `FIT_TOLERANCE_S` or `FIT_TOLERANCE_SHARE` of it, whichever is larger. The front end is a constant added to TTFT, so
 the fit does not depend on the stored figures (no fixed point to iterate). Note the stack rule spans both paths
 while the sets apply it to the Dynamo-served rows only (the engine servers have their own figure): a Dynamo-only
-refit was measured in round 9 and rejected (`serving_hopper_moe` docstring: dense 20.7 -> 25.5 %) and again today
+refit was measured in round 9 and rejected (serving_hopper_moe_tried.md: dense 20.7 -> 25.5 %) and again today
 (TensorRT-LLM 0.138 / SGLang 0.391 / vLLM 0.189 s: dense 25.55 %, MoE 15.95 %, disaggregated 14.63 %;
 validation/notes/serving_hopper_tried.md round 17). Cost: ~1.6 CPU s in a fresh process (the low-load rows only).
 """

@@ -14,62 +14,8 @@ Sets:
 * frontier training rows (`data/frontier_training.csv`, with sources): those on catalog hardware run, the rest await.
 Each case also yields a residual record (accelerator family, stack class, kind) for `catalog/error_bands.yaml`.
 
-vTrain, issue 12 round 3: 8.3 % mean, median 1.01, Spearman 0.986 (8.5 %, 0.99 before the stack counted
-Megatron's per-micro-batch host calls outside the layers, `Stack.batch_host_ops` / `loss_host_ops`: get_batch
-between the batch-generator timer's syncs, loss masking / averaging after the head). Left: TP8 (median 0.75) and
-the per-micro-batch fixed cost at TP1-TP4, measured 1.5-3x the model's (LM head + cross-entropy + get_batch):
-the unfused cross-entropy counted pass by pass in v3.0 is 52 B per logit; the measured excess grows with the
-hidden size (a logit x h term, so GEMM-like, not cross-entropy bytes), and no source for it is at hand.
-TP8, checked by toggling each candidate on the same tree (issue 12 round 3; none adopted). The 80 TP8 rows (PP1
-DP1, 2 heads per GPU) take 5.0-5.1 ms per layer and micro-batch at micro-batch 1 for h1024 and h2048 alike,
-4.1-4.2 ms at 2, 3.9 / 4.9 ms at 4; the model gives 3.6-3.7 ms (host-bound), and TP1-TP4 sit at that floor.
-Beyond max(host, GPU) TP8 carries ~0.3-1.5 ms per layer at every micro-batch and width. (a) NCCL: the model's
-TP8 collectives are 0.35-2.25 ms per layer; the excess would need them 4-12x longer at 2-8 MiB but 1.4-2x at
-16-32 MiB, not a bandwidth or per-step-latency shape. (b) Sequence parallelism off (Megatron's
-`--sequence-parallel` is opt-in; the vTrain rows do not say): 8.62 % mean, median 0.98, TP8 median 0.78, as the
-host-bound TP2 / TP4 rows lose 2 collective launches per phase. (c) CPU contention: the 8-rank TP4 x PP2 and
-TP2 x PP4 rows, host-bound at micro-batch 1-2, sit at the floor (medians 0.90-1.16). (d) narrow GEMMs: the excess
-is as large in the host-bound rows. Note on the data: every row with DP > 1 equals the row of the same replica at
-the smallest DP plus a term that depends only on (TP, PP, h, layers, DP), exact to 1e-13 ms (and sometimes
-negative, DP2 -> DP4 at h2048: -0.74 ms): 720 of the 1,440 rows are composed, not separate runs. The extra
-0.9 ms per layer of micro-batch 1 over micro-batch 2, equal at both widths (so in b x heads/TP x s^2, not h), fits
-Megatron's FusedScaleMaskSoftmax falling back to eager fp32 upcast / scale / mask / softmax / downcast when
-b x heads/TP is not a multiple of 4 (megatron/model/fused_softmax.py `is_kernel_available`, v2.x-v3.0): priced
-(+4 kernels per pass, +30 B per score) it takes TP8 micro-batch 1 from 0.71 to 0.77 and the set to 8.18 %, but it
-also hits SC'21 18.4B and 76.1B at their assumed micro-batch 1 (6 and 10 heads per GPU): -11.5 -> -24.0 % and
-+4.1 -> -7.7 %, gated mean 5.7 -> 6.7 %, so it waits until those cases' micro-batch is settled from the source.
-
-Rounds 2-5 (vTrain, gated and frontier residual analyses, what was adopted and what was tried and rejected: the
-fused-softmax fallback, uneven-stage bubbles, blocking p2p, sink attention, DeepEP for the Qwen3 H100 rows, ...):
-`validation/notes/training_sets_tried.md` in the repository.
-Round 7 (notes): the Qwen3-235B rows run their recipe's split, embedding and loss counted as pipeline layers
-(`MODEL_RECIPE_STACK`): 13.06 -> 12.17 %; the DeepSeek-V3 recipe's layouts and MTP (`DEEPSEEK_V3_RECIPE_TRAINING`)
-and the flex dispatcher (`MODEL_RECIPE_FLEX_BACKEND`) measured and left off.
-Round 8 (notes): 12.05 -> 8.50 % (Blackwell rates from AIConfigurator's measured tables, TE's per-expert GEMMs,
-casts on the sequence shard, memory per pipeline stage kind, each recipe's loss, attention by head dimension).
-Round 9 (notes): the rows' own performance configs are published (Megatron-Bridge 0.6.0's `perf_recipes`, the
-first release carrying them); Megatron-Core's combined 1F1B built as `MoeRouting.overlap_ep_comm`.
-Round 10 (notes; toggled on one tree; gated 5.94 % and vTrain 7.60 % unchanged, no default moved): a row whose
-0.6.0 configuration matches its plan exactly, every setting existing in megatron-core 0.16.1, runs that
-configuration's settings, read from the csv with their file:line (`perf_config_stack`, `settings_basis`; toggle
-`PERF_CONFIGS`):
-H004 / H005 / H010 / H011 / H012 / H013 / H022 / H023 / H026 / H029 (bf16 gradients and TE's loss everywhere,
-GPT-OSS's selective layernorm + moe_act recompute, no recompute elsewhere (H010: auto then; its CPU offload of 40
-layers is expressed since round 13j, `offload_layers`); TP overlap off on H005 / H011 / H026; EP overlap on H026;
-flex + HybridEP on H029; CUDA graphs as set); H015 / H017 / H018 / H021 / H025 keep the stack and auto. 8.50 ->
-15.31 % (H029 -7.3 -> +65.6, H022 +19.3 -> +52.1, H023 +27.9 -> +32.0, H026 -10.9 -> +15.8, H005 -5.2 -> -14.0, H011
-+6.8 -> +0.5 %; 11.42 % with H029 on the stack): issue 13's 12 % gate is not met. HybridEP, GPT-OSS's layers and the
-all-to-all under EP overlap are priced too fast.
-Rounds 11-12 (notes): DeepEP's published internode rate counts the token's own node (`training.expert_dispatch`;
-HybridEP priced alike): H029 +65.6 -> +33.2, H018 +3.4 -> -1.8 %; GPT-OSS's GeGLU offset sync and recompute copies:
-H022 / H023 +52.1 / +32.0 -> +48.8 / +28.7 %; the combined 1F1B's unpaired warm-up / cool-down and pipeline
-transfers on the all-to-all's NIC (`training.combined_1f1b`): H026 +15.8 -> +12.7 %. 15.31 -> 12.39 %.
-Round 13c (notes): the 26.06 GB200 rows H015 / H025 run their MXFP8 configurations (every setting in megatron-core
-0.19.2, `validation.perf_config_moe`) and HybridEP inside NVL72 moves at AIConfigurator's measured MNNVL rate
-(`network.mnnvl_all_to_all`); TE's async backward reductions and quantised TP gathers: 11.68 -> 10.78 %.
-Round 13h (notes): one rule for every row (its configuration where the plan matches, with its container's
-megatron-core settings): H021 runs its GB200 MXFP8 configuration; the fused grouped MLP's epilogues (GPT-OSS: no
-eager clamp / bias loop) and Megatron-Core's GQA query copy (`Stack.qkv_split_copies`) on: 9.21 -> 11.64 %.
+Each set's rounds (what was adopted, with its effect, and what was tried and rejected; the vTrain TP8 analysis and
+the round summaries 7-13h stood here until session 58): validation/notes/training_sets_tried.md.
 """
 
 from __future__ import annotations
