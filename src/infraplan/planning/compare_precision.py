@@ -72,6 +72,7 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
     service needed one): module docstring. `plan`: how a re-planned scenario is planned (`plan_scenario`)."""
     lines: list[str] = []
     common_by: dict[str, list[str]] = {}
+    ran_by: dict[str, dict[int, list[str]]] = {}  # per re-planned service, the formats each side's pools run
     names = dict.fromkeys(s.name for spec in specs for s in spec.services if s.kind == "llm")
     for name in names:
         sides = [(i, rows) for i, p in enumerate(plans) if (rows := _last_llm_rows(p, name))]
@@ -80,11 +81,8 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
         if len({_menu(specs[i], name) for i, _ in sides}) < 2:  # the same supply on every side: the MILP's choice
             continue
         said = "; ".join(_said(plans[i], rows) for i, rows in sides)
-        first = next(s for s in specs[sides[0][0]].services if s.name == name).dtypes
-        asked = [d for d in first if all(d in next(s for s in specs[i].services if s.name == name).dtypes
-                                         for i, _ in sides)]
-        runs = {i: _runnable(specs[i], name, {r.pool for r in rows}, next(
-            s for s in specs[i].services if s.name == name).dtypes) for i, rows in sides}
+        asked = [d for d in _dtypes(specs[sides[0][0]], name) if all(d in _dtypes(specs[i], name) for i, _ in sides)]
+        runs = {i: _runnable(specs[i], name, {r.pool for r in rows}, _dtypes(specs[i], name)) for i, rows in sides}
         common = [d for d in asked if all(d in runs[i][0] for i, _ in sides)]
         short = sorted({gap for i, _ in sides for gap in runs[i][1]})
         head = f"precision: {name} runs at different precisions ({said})"
@@ -96,15 +94,15 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
                          "like-for-like as asked")
         else:
             common_by[name] = common
+            ran_by[name] = {i: runs[i][0] for i, _ in sides}
             lines.append(f"{head}, since {'; '.join(short)}: like-for-like below, every side at "
                          f"{', '.join(common)} (the `dtypes` every side runs)")
     if not common_by:
         return lines, common_by, None
-    same = [all(set(_runnable(spec, n, {r.pool for r in _last_llm_rows(p, n)}, _dtypes(spec, n))[0]) <= set(c)
-                for n, c in common_by.items() if _last_llm_rows(p, n)) for spec, p in zip(specs, plans, strict=True)]
     again: list[ScenarioPlan | None] = []
-    for spec, p, stands in zip(specs, plans, same, strict=True):
-        if stands:
+    for i, (spec, p) in enumerate(zip(specs, plans, strict=True)):
+        # its plan stands where every re-planned service's pools ran only common formats (its search the same)
+        if all(set(ran_by[n][i]) <= set(c) for n, c in common_by.items() if i in ran_by[n]):
             again.append(p)
             continue
         try:

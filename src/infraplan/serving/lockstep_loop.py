@@ -58,7 +58,7 @@ from infraplan.serving.client_loop import next_request_s
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import NEVER, cost_tables, engine_policy, engine_request_lists, on_demand_stretch
 from infraplan.serving.serving_engine import EngineResult
-from infraplan.serving.window_marks import ClosedCuts, close_marks, pass_cuts
+from infraplan.serving.window_marks import ClosedCuts, close_marks, pass_cuts, upcoming
 
 SHARED_EXPERTS = True  # routed experts priced on the mean of the ranks' tokens (module docstring; toggle to compare)
 
@@ -179,14 +179,14 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                                                round_trip_s, True) if lag else clock + round_trip_s)
             if window is not None:  # at or after `clock`: passed (pro rata) after this iteration, or later
                 window.sent(j + clients, arr[j + clients])
-                cut = cuts[len(marks)] if len(marks) < len(cuts) else math.inf
+                cut = upcoming(marks, cuts)
             if arr[j + clients] > clock:  # reaches the rank later, in order of (time, request) as `client_loop` does
                 heapq.heappush(r.arrivals, (arr[j + clients], j + clients))
             else:  # at once, behind the waiting ones (the engine loop's own closed loop)
                 r.waiting.append(j + clients)
         elif window is not None:  # its client's last: the window's end, at this iteration's end
             window.ended(clock)
-            cut = cuts[len(marks)] if len(marks) < len(cuts) else math.inf
+            cut = upcoming(marks, cuts)
 
     def preempt(r: _Rank) -> None:  # free r's newest running request, requeued first (`engine_steps`' lines)
         nonlocal preemptions, recomputed

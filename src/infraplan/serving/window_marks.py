@@ -85,6 +85,11 @@ def pass_cuts(marks: list[float], cuts: Sequence[float], clock: float, step_s: f
     while len(marks) < len(cuts) and cuts[len(marks)] <= clock:
         cut = cuts[len(marks)]
         marks.append(before + (cut - start) / step_s * step_work if cut > start and step_s > 0.0 else before)
+    return upcoming(marks, cuts)
+
+
+def upcoming(marks: list[float], cuts: Sequence[float]) -> float:
+    """The next cut with no mark yet (inf after the last): a loop's `cut`, compared with its clock."""
     return cuts[len(marks)] if len(marks) < len(cuts) else math.inf
 
 
@@ -163,7 +168,7 @@ def next_cut(marks: list[float], cuts: Sequence[float], clock: float, work: floa
     ending after a send it released) takes the work now; inf after the last."""
     while len(marks) < len(cuts) and cuts[len(marks)] <= clock:
         marks.append(work)
-    return cuts[len(marks)] if len(marks) < len(cuts) else math.inf
+    return upcoming(marks, cuts)
 
 
 def summed_rate(rates: Sequence[float | None]) -> float | None:

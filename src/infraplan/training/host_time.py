@@ -170,11 +170,21 @@ def stage_host_phases(ops: MathOps, lt: dict[str, Any], work: tuple[Any, Any, An
     backward's (`step_assembly.stage_work`), `tail` 1 where the LM head + loss close a synced forward, `moe_layers`
     its layers x a dropless MoE layer's exposed sync and eager block (`moe_syncs`). The forward holds the batch's host
     calls between syncs and the loss calls after the LM head; the rest is `host_exposed_phases`'."""
-    synced, _, batch_host, loss_host = host_terms
+    synced = host_terms[0]
     fwd, bwd, both = host_exposed_phases(ops, work[0], work[2], work[1], work[3], m, synced, dispatch_s)
-    fwd = (fwd + m * ops.where(synced, batch_host, 0.0)
-           + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0))
-    return dict(zip(HOST_PHASE_KEYS, (fwd, bwd, both, m * moe_layers), strict=True))
+    batch, loss = forward_host_calls(ops, lt, m, host_terms, tail)
+    return dict(zip(HOST_PHASE_KEYS, (fwd + batch + loss, bwd, both, m * moe_layers), strict=True))
+
+
+def forward_host_calls(ops: MathOps, lt: dict[str, Any], m: Any, host_terms: tuple[Any, Any, float, float],
+                       tail: Any) -> tuple[Any, Any]:
+    """A stage's exposed host time per step outside its layers' intervals (`step_assembly.stage_seconds` adds both
+    to `host_exposed_time`, `stage_host_phases` to the forward): the batch's host calls, which nothing queued hides
+    between syncs, and the loss calls after the LM head + loss kernels less what those cover (`tail` 1 where they
+    close a synced forward)."""
+    synced, _, batch_host, loss_host = host_terms
+    return (m * ops.where(synced, batch_host, 0.0),
+            m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0))
 
 
 def with_host_row(out: dict[str, Any], host_exposed: Any, step: Any) -> dict[str, Any]:

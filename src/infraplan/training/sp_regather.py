@@ -49,10 +49,17 @@ def regather_exposed_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any
     roles = GATHERED_INPUT_ROLES + (MLA_GATHERED_INPUT_ROLES if ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD else ())
     sp, tp = to_bool(lay.sequence_parallel), to_float(lay.tp)
     exposed: Any = 0.0
+    priced: dict[Any, Any] = {}  # one plan: the gather of each input size priced once (QKV's and FC1's are T x h)
     for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
         if g.role not in roles:
             continue
-        record = Collective("all_gather", "tp", g.m * g.k * ACT_BYTES * ratio, tp, 1, 1.0, sp)
+        elements = g.m * g.k
+        gather = priced.get(elements) if one else None
+        if gather is None:
+            record = Collective("all_gather", "tp", elements * ACT_BYTES * ratio, tp, 1, 1.0, sp)
+            gather = collective_times(fabric, (record,), "tp", one)
+            if one:
+                priced[elements] = gather
         # (`bwd` is the GEMM's backward over its count and share of the layers: the gather weighted alike)
-        exposed = exposed + larger(g.count * g.share * collective_times(fabric, (record,), "tp", one) - 0.5 * bwd, 0.0)
+        exposed = exposed + larger(g.count * g.share * gather - 0.5 * bwd, 0.0)
     return exposed

@@ -51,6 +51,7 @@ from infraplan.training.enums import Schedule
 from infraplan.training.exact_bubbles import even_split_exact_bubble
 from infraplan.training.fsdp2_copies import fsdp2_step_copies
 from infraplan.training.host_time import (
+    forward_host_calls,
     host_exposed_floats,
     host_exposed_time,
     micro_batch_host_time,
@@ -85,7 +86,7 @@ def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, he
     micro-batches, the batch's and the loss's host calls, `host_time.micro_batch_host_time`). Also returns its
     forward's host and GPU time less the tail, its backward's host and GPU time, its forward's GPU time and, last,
     the exposed host time per micro-batch that its `other` holds (`with_host_row`)."""
-    synced, m, batch_host, loss_host = host_terms
+    synced, m = host_terms[0], host_terms[1]
     stage = {k: layers * v for k, v in per_layer.items()}
     stage["compute"] = stage["compute"] + heads * lt["head_compute"]
     stage["other"] = stage["other"] + heads * lt["head_other"]
@@ -94,9 +95,9 @@ def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, he
     stage["tp_comm"] = stage["tp_comm"] + heads * lt["head_tp"] + embeds * lt["embed_tp"]
     run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd, tail = stage_work(lt, layers, heads, embeds, with_head,
                                                                              host_terms, ops)
+    batch, loss = forward_host_calls(ops, lt, m, host_terms, tail)
     host_per_micro_batch = (exposed(run_host_fwd, host_bwd, run_gpu_fwd, gpu_bwd, m, synced, dispatch_s)
-                            + m * ops.where(synced, batch_host, 0.0)
-                            + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
+                            + batch + loss) / m
     host_exposed = host_per_micro_batch + layers * moe_exposed
     stage["other"] = stage["other"] + host_exposed
     return stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd, host_exposed
