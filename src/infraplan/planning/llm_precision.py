@@ -24,7 +24,8 @@ from typing import Any
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.serving.deployment import format_gap, mxfp4_weight_only
+from infraplan.serving.capacity_layouts import runnable_formats
+from infraplan.serving.deployment import mxfp4_weight_only
 from infraplan.serving.engines import serving_stack_for
 
 _W8A8 = ("fp8", "int8", "mxfp8")  # `ops.precision` "Serving formats": each GEMM's input quantised to the weights'
@@ -59,8 +60,7 @@ def runnable_dtypes(dtypes: Sequence[str], system: str, stack: str | None) -> tu
         engine = serving_stack_for(stack, accelerator)[0].engine
     except InputError as exc:
         return [], [str(exc)]
-    gaps = {d: format_gap(accelerator, d, engine) for d in dtypes}
-    return [d for d in dtypes if gaps[d] is None], [f"{d}: {gap}" for d, gap in gaps.items() if gap]
+    return runnable_formats(accelerator, engine, dtypes)
 
 
 def mixed_precision_notes(sized: Sequence[tuple[Any, Any, Any]]) -> list[str]:

@@ -27,6 +27,8 @@ where it saves accelerators.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
@@ -38,11 +40,17 @@ from infraplan.serving.workloads import Requests
 Layout = tuple[int, int, int, int]  # (TP, attention DP, MoE TP, batch cap); EP = attention DP x TP / MoE TP
 
 
+def runnable_formats(acc: Accelerator, engine: str | None, dtypes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the asked `dtypes` the accelerator and engine run, a "dtype: why not" line for each other), by
+    `deployment.format_gap`: int4 / mxfp4 run weight-only on any part."""
+    gaps = [(d, format_gap(acc, d, engine)) for d in dtypes]
+    return [d for d, gap in gaps if not gap], [f"{d}: {gap}" for d, gap in gaps if gap]
+
+
 def weight_kinds(acc: Accelerator, engine: str | None, dtypes: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """The asked `dtypes` the accelerator and engine run, and a `rejected` line for each other; InputError, one line,
     where none runs (module docstring)."""
-    kinds = [d for d in dtypes if not format_gap(acc, d, engine)]  # int4 / mxfp4 run weight-only on any
-    unsupported = [f"{d}: {format_gap(acc, d, engine)}" for d in dtypes if d not in kinds]
+    kinds, unsupported = runnable_formats(acc, engine, dtypes)
     if not kinds:  # was "no deployment within N accelerators meets the SLOs", the search having tried nothing
         also = "".join(f", {d}" for d in formats_run(acc, engine))
         engine_gaps = [gap for gap in unsupported if f"{acc.name} has no" not in gap]  # mxfp8 on vLLM
