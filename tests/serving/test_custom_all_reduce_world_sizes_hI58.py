@@ -51,6 +51,8 @@ def test_tp16_on_nvl72_pays_nccl(monkeypatch: pytest.MonkeyPatch, stack: str, en
     assert nccl > 5.0 * custom  # 24.0 vs 3.34 µs
     on = _one_token_s(stack, engine, 16)
     monkeypatch.setattr(collectives, "CUSTOM_ALL_REDUCE_WORLD_SIZES", False)  # any size, as before
+    # hI59: TP 16 also spans four 4-GPU hosts, which vLLM / SGLang refuse too: off with it, as before both rules
+    monkeypatch.setattr(collectives, "CUSTOM_ALL_REDUCE_ONE_HOST", False)
     off = _one_token_s(stack, engine, 16)
     assert on - off == pytest.approx(80 * 2 * (nccl - custom), rel=1e-9)
 

@@ -126,6 +126,13 @@ class ServingProfile(Spec):
         "domain; unset: the engine family's shipped profile's (`serving.engines.ServingEngine.custom_all_reduce_at`)")
     custom_all_reduce_world_sizes_source: str | None = Field(
         None, description="where `custom_all_reduce_world_sizes` comes from (the engine's code, file:line)")
+    custom_all_reduce_one_host: bool | None = Field(
+        None, description="true: the engine's custom all-reduce runs only with every rank of the TP group on one "
+        "host (vLLM / SGLang: a group spanning hosts runs NCCL, e.g. TP 8 on GB200 NVL72's 4-GPU hosts); false: "
+        "anywhere in one scale-up domain (TensorRT-LLM's MNNVL all-reduce); unset: the engine family's shipped "
+        "profile's (`serving.engines.ServingEngine.custom_all_reduce_at`)")
+    custom_all_reduce_one_host_source: str | None = Field(
+        None, description="where `custom_all_reduce_one_host` comes from (the engine's code, file:line)")
     runs_on: list[str] | None = Field(
         None, description="vendors (as accelerator files write `vendor:`) whose accelerators the engine runs on "
         "(`serving.engines.serving_stack_for`); unset: the engine family's shipped profile's")

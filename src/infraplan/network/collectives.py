@@ -335,12 +335,19 @@ CUSTOM_ALL_REDUCE_MAX_BYTES = 8 * 2**20  # vLLM custom all-reduce buffer (csrc/c
 # an engine's custom all-reduce runs only at the TP sizes its stack lists (`custom_all_reduce_world_sizes`: vLLM /
 # SGLang 2, 4, 6, 8; NCCL at others); off: at any size inside one domain, as before hI58
 CUSTOM_ALL_REDUCE_WORLD_SIZES = True
+# an engine whose custom all-reduce needs every rank on one host (`custom_all_reduce_one_host`: vLLM / SGLang) runs
+# NCCL for a TP group spanning hosts inside a domain (GB200 NVL72: hosts of 4 GPUs); off: the domain stands for the
+# host, as before hI59
+CUSTOM_ALL_REDUCE_ONE_HOST = True
 
 
-def custom_all_reduce_runs(world_sizes: tuple[int, ...], n: float) -> bool:
+def custom_all_reduce_runs(world_sizes: tuple[int, ...], n: float, host: int = 0) -> bool:
     """Whether an engine whose custom all-reduce runs at `world_sizes` ((): any) runs it over `n` ranks (vllm
-    0.12.0 distributed/device_communicators/custom_all_reduce.py:52, :105-113: NCCL at another size)."""
-    return not world_sizes or not CUSTOM_ALL_REDUCE_WORLD_SIZES or n in world_sizes
+    0.12.0 distributed/device_communicators/custom_all_reduce.py:52, :105-113: NCCL at another size) and, where
+    it needs every rank on one host of `host` GPUs (> 0; 0: no such rule), whether the group's n consecutive ranks
+    (TP is the innermost axis) fit one (:90-95: `in_the_same_node_as`, a shared-memory test, else disabled)."""
+    sized = not world_sizes or not CUSTOM_ALL_REDUCE_WORLD_SIZES or n in world_sizes
+    return sized and (host <= 0 or not CUSTOM_ALL_REDUCE_ONE_HOST or n <= host)
 
 
 def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,

@@ -11,9 +11,8 @@ spans `n * stride` consecutive ranks. From that placement:
   192 GB/s DGX A100 all-reduce busbw (NCCL developer AddyLaddy, NVIDIA/nccl #812). Each channel's ring enters and
   leaves a domain once, through one NIC, so of a member's bytes 1/k go over its NIC and (k-1)/k over scale-up
   (`ring_scale_up_limit`): the k * NIC term and the scale-up term count the same channels (NCCL src/graph/search.cc,
-  ncclTopoCompute /
-  ncclTopoSearchRecNet: with NICs in the node a ring channel's intra-node path runs from the NIC it receives on
-  to the NIC it sends on -- recalled from the NCCL source: ASSUMPTION, not re-read; the flow simulation
+  ncclTopoCompute / ncclTopoSearchRecNet: with NICs in the node a ring channel's intra-node path runs from the NIC
+  it receives on to the NIC it sends on -- recalled from the NCCL source: ASSUMPTION, not re-read; the flow simulation
   routes the ring so and reaches the same rate, Gaudi 2: 237 vs 237 GB/s, DGX H100: 372 vs 372 GB/s at 1 GiB);
 * at every crossed tier with bandwidth oversubscription `o` (its domain's NIC bandwidth over its uplinks' as the
   fabric is built, `network.tier_bandwidth`: the configured port ratio with NICs at the port speed, less with
@@ -50,10 +49,9 @@ from infraplan.network import tier_bandwidth
 from infraplan.network.topology import nic_link_rate
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
-# ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board: GTC 2024 S62129, nccl-tests
-# #272); an NVLS all-reduce
-# moves (1 + 1/n) x the buffer through each rank's links per direction (`network.nvls`), so the figure
-# gives the per-rank rate NVLS reaches: algbw x (1 + 1/n) = busbw x n / (2 (n - 1)) x (1 + 1/n) at n = 8
+# ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board: GTC 2024 S62129, nccl-tests #272);
+# an NVLS all-reduce moves (1 + 1/n) x the buffer through each rank's links per direction (`network.nvls`),
+# so the figure gives the per-rank rate NVLS reaches: algbw x (1 + 1/n) = busbw x n / (2 (n - 1)) x (1 + 1/n) at n = 8
 NVLS_MEASURED_RANKS = 8
 
 
@@ -95,6 +93,7 @@ class Fabric:
     rail_tiers: int = 0
     rail_nics_per_gpu: int = 1
     paired_halves: bool = False  # `collective send-recv` packed: its pairs (i, i + g) (`uplink_occupancy`, hB57)
+    host_accelerators: int = 0  # GPUs of one host (node.accelerators_per_node; `collectives.custom_all_reduce_runs`)
 
     @classmethod
     def from_system(
@@ -146,7 +145,7 @@ class Fabric:
             accelerator=accelerator.catalog_name,  # a what-if file's `extends` preset: its measured tables
             nic_line_bytes_per_s=nic * scale_out_factor,
             rail_only=system.network.rail_only,
-            leaf_domain_gpus=leaf_domain if leaf_domain > sizes[0] else 0,
+            leaf_domain_gpus=leaf_domain if leaf_domain > sizes[0] else 0, host_accelerators=node.accelerators_per_node,
             **tier_bandwidth.rail_planes(system, topo),
         )
 

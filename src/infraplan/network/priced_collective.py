@@ -136,12 +136,12 @@ def _inside(fabric: Fabric, op: str, kind: str, seconds: float, size_bytes: floa
         efficiency = float(_nvlink.measured_efficiency_xp(FLOAT_OPS, float(size_bytes), float(n), "nccl", table))
         # what a serving stack with `custom_all_reduce` (all shipped ones set it) prices instead: the number, not only
         # the rule, so a decode TP all-reduce reads the same here as in `serve` (hF58: 3.31 µs where this said 18.1 µs);
-        # only the stacks whose engine runs it at n ranks (`custom_all_reduce_world_sizes`, hI58): NCCL's on the others
-        runs, others = _custom_stacks(n)
+        # only the stacks whose engine runs it at n ranks (`custom_all_reduce_world_sizes`, hI58) and, where it needs
+        # one, on one host (`custom_all_reduce_one_host`, hI59): NCCL's on the others
+        runs, others = _custom_stacks(n, fabric.host_accelerators)
         custom_s = (float(custom_all_reduce_time(fabric, size_bytes, n, stride))
                     if size_bytes <= CUSTOM_ALL_REDUCE_MAX_BYTES and n > 1 and runs else None)
-        only = "" if not others else (f" ({', '.join(runs)} only: {', '.join(others)} run theirs at "
-                                      f"{_sizes(others)} ranks, NCCL's time above at {n})")
+        only = "" if not others else f" ({', '.join(runs)} only: {_why_nccl(others, n, fabric.host_accelerators)})"
         custom = ("" if custom_s is None else f"; serving stacks with a custom all-reduce (`custom_all_reduce`) take "
                   f"TensorRT-LLM's one-shot / two-shot kernels up to {CUSTOM_ALL_REDUCE_MAX_BYTES // 2**20} MiB where "
                   f"faster (`custom_all_reduce_time`): {significant_text(custom_s * 1e6, 3)} µs here "
@@ -219,13 +219,31 @@ def _world_sizes(name: str) -> tuple[int, ...]:
     return tuple(serving.custom_all_reduce_world_sizes or ()) if serving is not None else ()
 
 
-def _custom_stacks(n: int) -> tuple[list[str], list[str]]:
-    """The shipped serving stacks with a custom all-reduce whose engine runs it over `n` ranks, and those that run
-    NCCL there (their `custom_all_reduce_world_sizes`: `collectives.custom_all_reduce_runs`)."""
+def _host(name: str, host: int) -> int:
+    """`host` where the shipped stack's custom all-reduce needs every rank on one host, else 0 (no such rule)."""
+    serving = load_stack(name).serving
+    return host if serving is not None and serving.custom_all_reduce_one_host else 0
+
+
+def _custom_stacks(n: int, host: int = 0) -> tuple[list[str], list[str]]:
+    """The shipped serving stacks with a custom all-reduce whose engine runs it over `n` ranks on hosts of `host`
+    GPUs (0: unknown), and those that run NCCL there (their `custom_all_reduce_world_sizes` and
+    `custom_all_reduce_one_host`: `collectives.custom_all_reduce_runs`)."""
     shipped = [name for name in list_stacks()
                if load_stack(name).kind == "serving" and load_stack(name).custom_all_reduce]
-    runs = [name for name in shipped if custom_all_reduce_runs(_world_sizes(name), n)]
+    runs = [name for name in shipped if custom_all_reduce_runs(_world_sizes(name), n, _host(name, host))]
     return runs, [name for name in shipped if name not in runs]
+
+
+def _why_nccl(others: list[str], n: int, host: int) -> str:
+    """Why the stacks `others` run NCCL's all-reduce over `n` ranks: not one of their world sizes, or (hI59) the
+    group spans hosts of `host` GPUs and their kernel needs one."""
+    sized = [name for name in others if not custom_all_reduce_runs(_world_sizes(name), n)]
+    hosts = [name for name in others if name not in sized]
+    why = [f"{', '.join(sized)} run theirs at {_sizes(sized)} ranks"] if sized else []
+    if hosts:
+        why.append(f"{', '.join(hosts)} theirs with every rank on one host, {n} ranks span {-(-n // host)} of {host}")
+    return f"{'; '.join(why)}, NCCL's time above at {n}"
 
 
 def _sizes(names: list[str]) -> str:

@@ -47,8 +47,9 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
 
 Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`,
-`custom_all_reduce_world_sizes`: the TP sizes its custom all-reduce runs at, NCCL at others; data in each stack
-YAML with its source): the KV-cache formats the engine offers (`serving.deployment` rejects another), which iterations
+`custom_all_reduce_world_sizes`: the TP sizes its custom all-reduce runs at, NCCL at others;
+`custom_all_reduce_one_host`: whether it runs only with every TP rank on one host; data in each stack YAML with its
+source): the KV-cache formats the engine offers (`serving.deployment` rejects another), which iterations
 its captured CUDA graphs replay (`serving.host_overhead`), whether it runs a model's MTP module as a draft
 (`serve-plan` searches MTP only there: `serving.capacity_space`) and which fp8 GEMM inputs it casts in kernels of
 their own (`serving.engine_kernels`). A user's YAML that leaves one unset takes its engine family's
@@ -119,13 +120,18 @@ class ServingEngine:
     request_latency_s: float = 0.0  # front-end time per request in a client's TTFT (module docstring)
     fraction_rule: FractionRule = "by_tp"  # SGLang's release rule for its fraction (`serving.sglang_memory`)
     custom_all_reduce_world_sizes: tuple[int, ...] = ()  # TP sizes its custom all-reduce runs at; (): any in a domain
+    custom_all_reduce_one_host: bool = False  # its custom all-reduce needs every TP rank on one host
 
-    def custom_all_reduce_at(self, group: float) -> bool:
+    def custom_all_reduce_at(self, group: float, host: int = 0) -> bool:
         """Whether the engine runs its custom all-reduce for a TP group of `group` ranks: it has one, and the group
         is one of its `custom_all_reduce_world_sizes` (vLLM / SGLang: 2, 4, 6, 8; NCCL otherwise), or it lists none
         (`network.collectives.custom_all_reduce_runs`; its toggle `CUSTOM_ALL_REDUCE_WORLD_SIZES` off: any size, as
-        before hI58). Inside one scale-up domain and below the buffer: `collectives.custom_all_reduce_time`."""
-        return self.custom_all_reduce and custom_all_reduce_runs(self.custom_all_reduce_world_sizes, group)
+        before hI58), and where the engine needs every rank on one host (`custom_all_reduce_one_host`) the group
+        fits one of `host` GPUs (`Fabric.host_accelerators`; 0: unknown, the domain stands for the host; toggle
+        `CUSTOM_ALL_REDUCE_ONE_HOST`, hI59). Inside one scale-up domain and below the buffer:
+        `collectives.custom_all_reduce_time`."""
+        return self.custom_all_reduce and custom_all_reduce_runs(self.custom_all_reduce_world_sizes, group,
+                                                                 host if self.custom_all_reduce_one_host else 0)
 
     def memory_fraction(self, tp: int, total_bytes: float = 0.0, pp: int = 1, dp: int = 1,
                         drafts: bool = False) -> float:
@@ -170,7 +176,8 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
     return ServingEngine(stack.name, p.kv_convention, p.kv_memory_fraction, p.offline_max_batch, p.token_budget,
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
-                         p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p))
+                         p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p),
+                         bool(_stated(p, "custom_all_reduce_one_host")))
 
 
 def serving_stacks() -> list[str]:
@@ -221,13 +228,19 @@ def kv_cache_dtypes(profile: ServingProfile) -> tuple[str, ...]:
     return tuple(stated) if stated is not None else get_args(KvCacheDtype)
 
 
+def _stated(profile: ServingProfile, field: str) -> object:
+    """A profile's engine fact `field`, else its family's shipped profile's, else None (module "Engine facts")."""
+    stated = getattr(profile, field)
+    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+        stated = getattr(shipped, field)
+    return stated
+
+
 def custom_all_reduce_world_sizes(profile: ServingProfile) -> tuple[int, ...]:
     """The TP sizes a serving stack's custom all-reduce runs at: its `custom_all_reduce_world_sizes`, else its engine
     family's shipped profile's, else () (any size; module "Engine facts")."""
-    stated = profile.custom_all_reduce_world_sizes
-    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
-        stated = shipped.custom_all_reduce_world_sizes
-    return tuple(stated or ())
+    sizes = _stated(profile, "custom_all_reduce_world_sizes")
+    return tuple(sizes) if isinstance(sizes, list) else ()
 
 
 def speculative_decoding(profile: ServingProfile) -> bool:
@@ -292,10 +305,12 @@ def _runs_on(profile: ServingProfile) -> tuple[list[str], bool]:
 def where_it_runs(profile: ServingProfile) -> dict[str, object]:
     """A profile's fields a release copy of a shipped profile leaves unset (its family's), so a comparison of the two's
     pricing fields sets them equal: where its engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the TP sizes
-    its custom all-reduce runs at (`custom_all_reduce_world_sizes` + its source, hI58)."""
+    its custom all-reduce runs at (`custom_all_reduce_world_sizes` + its source, hI58) and whether on one host only
+    (`custom_all_reduce_one_host` + its source, hI59)."""
     return {key: getattr(profile, key) for key in ("runs_on", "default_on", "vendor_kernels",
                                                    "custom_all_reduce_world_sizes",
-                                                   "custom_all_reduce_world_sizes_source")}
+                                                   "custom_all_reduce_world_sizes_source",
+                                                   "custom_all_reduce_one_host", "custom_all_reduce_one_host_source")}
 
 
 def _vendor_in(vendor: str, vendors: list[str]) -> bool:

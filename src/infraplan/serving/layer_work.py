@@ -7,7 +7,8 @@ modelled and from which source).
   kernels (`serving.engine_kernels`), the TP all-reduces and the EP all-to-all (`serving.ep_all_to_all`, the
   busiest GPU's inbound where EP does not divide the experts: `serving.expert_slots`).
 * `serving_collective_time`: NCCL's time (`network.collectives`), or for a TP all-reduce of a stack whose engine runs
-  its custom one-shot / two-shot kernel at that group size (`ServingEngine.custom_all_reduce_at`), the custom
+  its custom one-shot / two-shot kernel at that group size and, where it needs one, on one host
+  (`ServingEngine.custom_all_reduce_at`: vLLM / SGLang run NCCL for a group spanning hosts, hI59), the custom
   kernel's (`collectives.custom_all_reduce_time`, bounded by the release's measured table where it has one,
   `serving.release_all_reduce`).
 """
@@ -96,7 +97,8 @@ def layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep:
         shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype, dep.engine))
     engine = load_engine(dep.stack)  # TP all-reduce, custom at the engine's sizes; the EP ones: `ep_all_to_all`
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
-    tp_s = sum((serving_collective_time(fabric, c, engine.custom_all_reduce_at(float(c.group)), table)
+    host = fabric.host_accelerators  # an engine whose kernel needs one host runs NCCL beyond it (hI59)
+    tp_s = sum((serving_collective_time(fabric, c, engine.custom_all_reduce_at(float(c.group), host), table)
                 for c in ops.collectives_fwd if c.role == "tp"), np.zeros_like(m))
     ep_s = ep_all_to_all.ep_seconds(shape, fabric, dep, ops.collectives_fwd, serving_collective_time, m)
     # where EP does not divide the experts, the busiest GPU's inbound beyond the mean rank's: `serving.expert_slots`

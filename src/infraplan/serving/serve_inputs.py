@@ -2,8 +2,9 @@
 loop's `CLOSED_LOOP_REQUESTS_PER_CLIENT` per client, else `DEFAULT_REQUESTS`) and the request stream
 (`build_requests`: a trace, a workload preset or fixed lengths), `--tp auto` (`auto_tp`: the smallest TP leaving
 >= 25 % of the usable memory to the KV cache), the checks of the load options (`check_inputs`), and the notes on
-them: a closed loop given few requests, TP spanning scale-up domains, a closed loop's latencies against Little's
-law. Split out of `serving.serving_api` (session 58).
+them: a closed loop given few requests, TP spanning scale-up domains, a TP all-reduce run by NCCL inside one where
+the stack's custom kernel does not run (`nccl_inside_note`), a closed loop's latencies against Little's law. Split
+out of `serving.serving_api` (session 58).
 """
 
 from __future__ import annotations
@@ -114,6 +115,27 @@ def tp_span_note(tp: int, cluster: Cluster, row_bytes: float, custom: bool, pool
             f"{', not the in-domain custom all-reduce' if custom else ''}: one "
             f"token's {row_bytes / 1024:.0f} KiB takes {across * 1e6:.1f} us, against {inside * 1e6:.1f} us at TP "
             f"{domain} inside a domain; --tp auto and serve-plan keep TP inside one")
+
+
+def nccl_inside_note(tp: int, cluster: Cluster, row_bytes: float, engine: ServingEngine, pool: str = "") -> str | None:
+    """Which kernel runs a TP group's all-reduces inside one scale-up domain where the stack has a custom all-reduce
+    but its engine does not run it at that group (`ServingEngine.custom_all_reduce_at`): NCCL's, because the group
+    is not one of its world sizes (hI58) or spans hosts its kernel cannot (vLLM / SGLang `custom_all_reduce_one_host`,
+    hI59: TP 8 on GB200 NVL72's 4-GPU hosts), shown on one token's activations against the custom kernel's time.
+    None where the custom kernel runs, the stack has none, or the group leaves the domain (`tp_span_note`)."""
+    fabric, word = cluster.fabric, cluster.accelerator.device_word
+    host = fabric.host_accelerators
+    if tp <= 1 or tp > fabric.scale_up_domain or not engine.custom_all_reduce or engine.custom_all_reduce_at(tp, host):
+        return None
+    why = (f"spans {-(-tp // host)} hosts of {host} {word}s and {engine.name}'s custom all-reduce needs every rank on "
+           "one (`custom_all_reduce_one_host`)" if engine.custom_all_reduce_at(tp) else
+           f"is not a size {engine.name}'s custom all-reduce runs at ("
+           f"{', '.join(map(str, engine.custom_all_reduce_world_sizes))}: `custom_all_reduce_world_sizes`)")
+    nccl = float(collective_time(fabric, "all_reduce", row_bytes, tp, 1))
+    custom = float(custom_all_reduce_time(fabric, row_bytes, tp))
+    return (f"TP {tp}{f' ({pool} pool)' if pool else ''} {why}: its all-reduces (two a layer) run NCCL's over the "
+            f"scale-up links, one token's {row_bytes / 1024:.0f} KiB {nccl * 1e6:.1f} us, against "
+            f"{custom * 1e6:.1f} us for the custom kernel")
 
 
 LITTLE_TOLERANCE = 0.02  # |X E2E / N - 1| the client's 1 ms round trip and a run's start and drain stay within

@@ -57,6 +57,7 @@ from infraplan.serving.serve_inputs import (
     closed_loop_requests,
     few_requests_note,
     littles_law_note,
+    nccl_inside_note,
     tp_span_note,
 )
 from infraplan.serving.serving_metrics import steady_power_note
@@ -250,8 +251,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      "(EAGLE's, serving.speculative), not a separate draft model; --acceptance is that draft's")
     tps = {"": dep.tp} if pair is None else {"prefill": pair.prefill.tp, "decode": pair.decode.tp}
     row = shape.hidden_size * ACT_BYTES  # decode's all-reduce: one token's; custom at a domain's size if the engine
-    custom = spec_engine.custom_all_reduce_at(cluster.fabric.scale_up_domain)  # runs it there (hI58)
+    custom = spec_engine.custom_all_reduce_at(cluster.fabric.scale_up_domain, cluster.fabric.host_accelerators)
     notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
+    notes += [n for pool, t in tps.items() if (n := nccl_inside_note(t, cluster, row, spec_engine, pool))]  # (hI59)
     if dep.ep > (domain := sys_spec.node.scale_up_domain):  # said as train says where its EP group runs (hU53)
         notes.append(f"EP {dep.ep} spans {-(-dep.ep // domain)} scale-up domains of {domain} "
                      f"{acc.device_word}s: its dispatch / combine all-to-all is priced across the scale-out network "

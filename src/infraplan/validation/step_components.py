@@ -131,7 +131,7 @@ def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.nd
         if c.role in ("tp", "ep"):  # the EP all-to-all on the busiest GPU's bytes, as `layer_time`
             c = expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)
             t = serving_collective_time(fabric, c, c.role == "tp" and serving_engine.custom_all_reduce_at(
-                float(c.group)), table)
+                float(c.group), fabric.host_accelerators), table)
             parts[f"{c.role}_collectives"] = parts[f"{c.role}_collectives"] + layers * t
     out = {name: np.where(used, np.broadcast_to(v, m.shape), 0.0) for name, v in parts.items()}
     out["other"] = np.asarray(body_s, dtype=np.float64) - sum(out.values())  # floors, measured release tables
