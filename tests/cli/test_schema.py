@@ -86,6 +86,7 @@ UNITLESS = {
     "dtype_choice", "chosen", "model_class", "considered", "left_out", "alternative", "alternative_mfu",  # hD50
     "mfu_ceilings", "flop_convention", "family", "stack_class", "figure_dtype", "lookup", "fallback", "ranks",
     "fastest_ranked_after_mfu",  # the search's published-MFU ceilings: names, flags, a fraction of peak (hG52)
+    "fastest_ranked_after_config",  # that plan's layout: counts and names, as `config` (hF59)
     "reserve_fraction",  # campus --reserve: a share of the power budget (hU53)
     "prefill_tp", "prefill_attention_dp", "prefill_ep",  # serve-plan's prefill pool of its own layout (hY53)
     "prefill_moe_tp",  # and its MoE TP (hY54)

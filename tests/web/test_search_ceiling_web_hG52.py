@@ -42,6 +42,8 @@ def test_the_training_page_shows_the_ceiling_and_what_it_ranked_after(live_serve
     after = page.locator("#ranked-after-bf16")
     assert int(after.get_attribute("data-value") or "-1") == ceiling["ranked_after_count"] > 0
     assert after.inner_text().startswith(f"{ceiling['ranked_after_count']} faster plans")
+    c = ceiling["fastest_ranked_after_config"]  # the fastest's layout, as the CLI's line names it (hF59)
+    assert f"(TP{c['tp']} CP{c['cp']} PP{c['pp']}×V{c['vpp']}" in after.inner_text()
     assert ceiling["source"][:40] in page.inner_text("#search-out .ceilings") and errors == []
     curve = client.post("/api/search", json={**SEARCH, "system": "dgx-h100-superpod", "gpus": [32, 64]}).json()
     counts = [str(sum(c["ranked_after_count"] for c in p["mfu_ceilings"])) for p in curve["scaling"]]

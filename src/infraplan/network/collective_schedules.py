@@ -373,8 +373,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                                              fpp))
             if reason and tree and time_s < analytical:  # a tree over 2-3 domains: its own NIC load (hB57)
                 reason += tree_nic_reason(fabric, gpus, stride)
-        out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
-                    "difference_reason": reason})
+        out.update({"analytical_time_s": analytical, "analytical_answer_time_s": said.time_s, "flows_per_pair": fpp,
+                    "seed": seed, "flows": flows, "difference_reason": reason})  # (said: `--sim analytical`'s, hF59)
         basis = f"the flow simulation of the {algo} schedule (no message-size efficiency: `priced_time_s` has it)"
         pair = f"ECMP: {fpp} hashed flow(s) per {endpoint_word(spec)} pair"
         assumptions = ["only this group runs on the fabric", pair

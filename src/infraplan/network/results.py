@@ -90,6 +90,9 @@ class CollectiveResult(SparseResult):
     size_bytes: float = Field(description="message bytes")
     analytical_time_s: float | None = Field(None, description="alpha-beta seconds (flow simulation; = "
                                             "`alpha_beta_time_s`)")
+    analytical_answer_time_s: float | None = Field(None, description="seconds `--sim analytical` answers for the "
+                                                   "same question (its `time_s`: the priced time, the alpha-beta line "
+                                                   "with message-size efficiency; flow simulation only)")
     flows_per_pair: int | None = Field(None, description="ECMP flows per GPU pair (flow simulation)")
     seed: int | None = Field(None, description="random seed (flow simulation)")
     flows: int | None = Field(None, description="flows simulated (count)")

@@ -212,6 +212,9 @@ class MfuCeiling(Result):
                                                            "per step; null when none")
     fastest_ranked_after_mfu: float | None = Field(None, description="that plan's MFU, fraction of `dtype`'s dense "
                                                    "peak (full scores); null when none")
+    fastest_ranked_after_config: PlanConfig | None = Field(None, description="that plan's layout (the model's "
+                                                           "fastest of this precision, which the ceiling displaced: "
+                                                           "`train` prices it); null when none")
 
 
 class DtypeChoice(Result):

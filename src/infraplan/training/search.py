@@ -358,7 +358,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
                                                                     memory_margin, lora)})
                 for row in rows]
-    effect = guard_effect(guard, dtypes, shape, cluster, found)  # what the guard and the margin ranked after
+    effect = guard_effect(guard, dtypes, shape, cluster, found, profile)  # what the guard and the margin ranked after
     seconds = time.perf_counter() - start
     reason = None
     if not rows:

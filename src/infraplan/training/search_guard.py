@@ -22,6 +22,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
+from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag, tight
 from infraplan.training.enums import Dtype
@@ -31,7 +32,7 @@ from infraplan.training.host_bound_note import host_bound_notes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import Found, one_plans
 from infraplan.training.plan_outputs import model_tflops_per_gpu, one_plan_memory, peak_flops
-from infraplan.training.results import MfuCeiling, PlanMetrics, published_mfu_flag
+from infraplan.training.results import MfuCeiling, PlanConfig, PlanMetrics, published_mfu_flag
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,12 @@ def frozen_guard(margin: float, lora: LoraSpec) -> SearchGuard:
 
 
 def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerShape, cluster: Cluster,
-                 found: Found) -> dict[str, Any]:
+                 found: Found, profile: Stack | None = None) -> dict[str, Any]:
     """`PlanSearchResult`'s fields of what the ranking did, from `found.passed_over` (`Found.best` has run): the
-    ceiling of each searched precision with the plans it ranked after the best (`mfu_ceilings`), and the plans
-    ranked after it for their memory headroom alone, counted and the fastest's step time (`margin_*`)."""
+    ceiling of each searched precision with the plans it ranked after the best (`mfu_ceilings`: how many, and the
+    fastest's time, MFU and layout, hF59: the layout the model prefers where the ceiling chose another), and the plans
+    ranked after it for their memory headroom alone, counted and the fastest's step time (`margin_*`). `profile`:
+    the search's stack, whose activation offload a layout names as the search's rows do (`offloaded_layers`)."""
     passed = found.passed_over
     step_s, over, mfu, dtype = np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, dtype=np.int64)
     if passed.size:
@@ -137,7 +140,16 @@ def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerSh
             fallback=ceiling.lookup in ("own_other_precision", "any_family"), basis=ceiling.basis,
             ranks=guard.ranks, ranked_after_count=int(mine.size),
             fastest_ranked_after_step_time_s=None if fastest is None else float(step_s[fastest]),
-            fastest_ranked_after_mfu=None if fastest is None else float(mfu[fastest])))
+            fastest_ranked_after_mfu=None if fastest is None else float(mfu[fastest]),
+            fastest_ranked_after_config=None if fastest is None else _config(plans, fastest, shape, profile)))
     margin = step_s[~over]
     return {"mfu_ceilings": out, "margin_ranked_after_count": int(margin.size),
             "margin_fastest_ranked_after_step_time_s": float(margin.min()) if margin.size else None}
+
+
+def _config(plans: PlanArrays, i: int, shape: TransformerShape, profile: Stack | None) -> PlanConfig:
+    """Plan `i` of `plans` as a row's `config`: the layers it offloads under `profile` (0 where Megatron would not)."""
+    row = plans.row(i)
+    if profile is not None and profile.cpu_offload_layers:
+        row["offload_layers"] = int(np.ravel(offloaded_layers(profile, plans.take([i]), float(shape.num_layers)))[0])
+    return PlanConfig.model_validate(row)

@@ -48,8 +48,11 @@ def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
     if r.analytical_time_s is not None:
         per = ("one per aggregation tree and in-domain ring pair" if r.algorithm == "sharp"  # hC's tree flows
                else f"{r.flows_per_pair} per {device} pair across nodes")
-        console.print(f"analytical model: {fmt_seconds(r.analytical_time_s)}; {r.flows or 0:,} flows ({per}), "
-                      f"seed {r.seed}")
+        said = ("" if r.analytical_answer_time_s is None or r.analytical_answer_time_s == r.analytical_time_s
+                else f" (`--sim analytical` answers {fmt_seconds(r.analytical_answer_time_s)}: the priced time)")
+        console.print(f"alpha-beta line (the analytical model before message-size efficiency): "
+                      f"{fmt_seconds(r.analytical_time_s)}{said}; {r.flows or 0:,} flows ({per}), seed {r.seed}",
+                      markup=False, highlight=False)
         if r.difference_reason:
             console.print(f"why they differ: {r.difference_reason}")
     console.print("assumes: " + "; ".join(r.assumptions))

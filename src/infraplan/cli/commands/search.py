@@ -112,11 +112,17 @@ def ceiling_line(c: MfuCeiling, objective: str = "time", effect: bool = True) ->
     elif c.ranked_after_count:
         ranked = (f"ranked {c.ranked_after_count:,} {ahead} plan{'s' if c.ranked_after_count > 1 else ''} after the "
                   f"best, the fastest {fmt_seconds(c.fastest_ranked_after_step_time_s)} at MFU "
-                  f"{fmt_percent(c.fastest_ranked_after_mfu)}")
+                  f"{fmt_percent(c.fastest_ranked_after_mfu)}{_fastest_label(c)}")
     else:
         ranked = f"ranked no {ahead} plan after the best"
     line = f"MFU ceiling {c.dtype}: {fmt_percent(c.mfu)} ({convention}) from {whose}, {kind} ({c.source})"
     return f"{line}; {ranked}" if effect else line
+
+
+def _fastest_label(c: MfuCeiling) -> str:
+    """The layout of the fastest plan a ceiling ranked after the best, in the table's words (hF59: Llama 3 405B on
+    16,384 H100 in bf16 answered TP8 CP8 PP8 x V2, CP 8 at 8K tokens, and said the fastest's time, not its plan)."""
+    return "" if c.fastest_ranked_after_config is None else f" ({_plan_label(c.fastest_ranked_after_config)})"
 
 
 def margin_line(result: PlanSearchResult) -> str:
@@ -171,7 +177,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                     console.print(f"{point.gpus:,} {device}s: the {c.dtype} ceiling ranked {c.ranked_after_count:,} "
                                   f"faster plan{'s' if c.ranked_after_count > 1 else ''} after the best, the fastest "
                                   f"{fmt_seconds(c.fastest_ranked_after_step_time_s)} at MFU "
-                                  f"{fmt_percent(c.fastest_ranked_after_mfu)}", highlight=False, markup=False)
+                                  f"{fmt_percent(c.fastest_ranked_after_mfu)}{_fastest_label(c)}", highlight=False,
+                                  markup=False)
         _print_notes(result.notes)
         return
     if result.best is None:  # one line, no empty table (hU53); exit 0 with `best` null and `reason` in the JSON, as
