@@ -122,7 +122,7 @@ UNITLESS = {
     "supported_services", "tornado", "totals", "training_capacity",
     # hC58: an LLM row's weight format and its precision in words; compare's precision lines, the formats every
     # side runs, and the headline metrics re-planned at them (keyed by `metrics`, each in its field's unit)
-    "weight_dtype", "precision", "precision_notes", "like_for_like_dtypes", "like_for_like",
+    "weight_dtype", "precision", "precision_notes", "like_for_like_dtypes", "like_for_like", "like_for_like_kv_dtypes",
 }
 # a number whose unit is another field of the same model (a plan's demand in requests/s, qps, streams or runs)
 UNIT_IN_FIELD = {"demand": "demand_unit", "served": "demand_unit", "objective_value": "objective_unit",

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from infraplan.serving.capacity import search_capacity, serve_command
+from infraplan.serving.capacity import search_capacity
+from infraplan.serving.capacity_rerun import serve_command  # its home (capacity_answer calls it, hB59)
 from infraplan.serving.results import ServingPlanResult
 
 HEAD = ["infraplan", "serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--tp", "1", "--pp", "1"]

@@ -48,7 +48,7 @@ def compare_scenarios(paths: list[str | ScenarioSpec], progress: StageProgress |
     deltas = [{k: None if v is None or base[k] is None else float(v - base[k]) for k, v in plan_summary(p).items()}
               for p in plans]  # money is None where a scenario has an unpriced pool (power/carbon objective)
     # an LLM service at different precisions on the two sides: said, and re-planned like-for-like (hC58)
-    precision, common, again = precision_parity(specs, plans, lambda spec: plan_scenario(spec))
+    precision, common, kv, again = precision_parity(specs, plans, lambda spec: plan_scenario(spec))
     risks = []
     for p in plans:
         last = p.phases[-1].phase
@@ -56,7 +56,7 @@ def compare_scenarios(paths: list[str | ScenarioSpec], progress: StageProgress |
                 if s.phase == last and s.utilisation >= RISK_UTILISATION]
         risks.append([*p.warnings, *full])
     return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks,
-                              precision_notes=precision, like_for_like_dtypes=common,
+                              precision_notes=precision, like_for_like_dtypes=common, like_for_like_kv_dtypes=kv,
                               like_for_like=None if again is None else [
                                   None if q is None else plan_summary(q) for q in again], error_band=None,
                               error_band_basis="each scenario carries its own (scenarios[].error_band: the IT power "

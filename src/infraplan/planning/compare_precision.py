@@ -8,11 +8,15 @@ mxfp8, no fp8; vLLM 0.12 has no MXFP8 linear method) and fp8 on GB200 NVL72, so 
 128 devices, 181 vs 246 kW facility) where at bf16 on both MTIA 400 leads (128 vs 148 devices, 246 vs 315 kW), and
 the same question under SGLang with mxfp8 asked flipped the other way (hG57): the ranking was the precision's.
 
-Rule, per LLM service of the same name in two or more scenarios whose last-phase rows ran different (weight, KV)
+Rule, per LLM service in two or more scenarios (matched by what it is, not its name: model, workload, last-phase
+traffic and SLOs, `planning.service_match`, hB59; a pair matched across different names is said so in its line, and
+services of one name that are not one service, at different precisions, get one line saying what differs and that
+they are not compared) whose last-phase rows ran different (weight, KV)
 precisions (`ScenarioServiceRow.weight_dtype` / `kv_dtype`) and whose supplies differ (the pools offered to it:
 system, stack, asked `dtypes` and availability; where every side offers the same, the precisions differ by the
 MILP's choice at each side's demand, not by a part one side lacks, and nothing is said: benchmarks/scenario_plan.py
-compares one menu at three scales, whose chat ran h200 fp8, b200 bf16 and b200 fp8):
+compares one menu at three scales, whose chat ran h200 fp8, b200 bf16 and b200 fp8; the service's `kv_dtype` is
+part of the supply, hB59):
 - the common formats: the first scenario's asked `dtypes` that every scenario runs on every pool its rows use (the
   part and the stack as its answer chose them), each scenario's own `dtypes` too;
 - none: one line saying so and that the comparison is not like-for-like; no re-plan;
@@ -25,6 +29,14 @@ compares one menu at three scales, whose chat ran h200 fp8, b200 bf16 and b200 f
   facility power (peak) over the first's, like-for-like and as asked (at one demand, the per-watt ratio: 1.28x
   like-for-like, 0.737x as asked for hG57's GB200 over MTIA 400 under vLLM). A re-plan that fails is said, its
   numbers null.
+KV cache (hB59): a deployment's KV dtype is its service's `kv_dtype`, else its weight format's default
+(`serving.kv_default`), so where every side asks the same (or none) the KV follows the formats above. Where the
+sides ask different ones, the like-for-like KV is the first side's as it ran, else the next side's, the first that
+every pool of every side runs (`llm_precision.pools_kv_gaps`: the stack's engine offers it, the part lists it, as
+`serve-plan --kv-dtype` refuses it); every side whose search it would change is re-planned with the service's
+`kv_dtype` set to it (with the common formats), and `like_for_like_kv_dtypes` names it; none: one line, not compared
+like-for-like. A KV-only difference (same weights) is re-planned so too (before, it was said at most, never
+re-planned: the rule restricted weight `dtypes` only).
 """
 
 from __future__ import annotations
@@ -34,18 +46,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from infraplan.catalog import load_model
 from infraplan.errors import InputError
 from infraplan.planning.fleet_mix_llm import asked_stack
-from infraplan.planning.llm_precision import runnable_dtypes
+from infraplan.planning.llm_precision import pools_kv_gaps, pools_runnable
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import serving_system
 from infraplan.planning.scenario_spec import ScenarioSpec
+from infraplan.planning.service_match import (
+    group_label,
+    identity,
+    last_llm_rows,
+    matched_services,
+    matched_words,
+    unmatched_line,
+)
+from infraplan.serving.kv_default import default_kv_dtype
 
-
-def _last_llm_rows(plan: ScenarioPlan, service: str) -> list[Any]:
-    last = plan.phases[-1].phase
-    return [r for r in plan.services if r.service == service and r.phase == last and r.kind == "llm"
-            and r.weight_dtype is not None]
+Edits = dict[str, dict[str, Any]]  # per service of one scenario, the fields its like-for-like re-plan sets
 
 
 def _said(plan: ScenarioPlan, rows: list[Any]) -> str:
@@ -54,65 +72,90 @@ def _said(plan: ScenarioPlan, rows: list[Any]) -> str:
     return f"{plan.scenario}: {'; '.join(pools)}"
 
 
-def _runnable(spec: ScenarioSpec, service: str, pools: set[str], dtypes: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The `dtypes` every pool in `pools` of `spec` runs for `service` (its stack as asked), and why each other not."""
-    svc = next(s for s in spec.services if s.name == service)
-    runs, gaps = list(dtypes), []
-    for pool in (p for p in spec.pools if p.name in pools):
-        ok, why = runnable_dtypes(dtypes, serving_system(pool), asked_stack(svc, pool.stack))
-        runs = [d for d in runs if d in ok]
-        gaps += [f"{pool.name} cannot run {line}" for line in why]
-    return runs, gaps
+def _precisions(rows: list[Any]) -> frozenset[tuple[str, str]]:
+    return frozenset((r.weight_dtype, r.kv_dtype) for r in rows)
 
 
 def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan],
                      plan: Callable[[ScenarioSpec], ScenarioPlan]
-                     ) -> tuple[list[str], dict[str, list[str]], list[ScenarioPlan | None] | None]:
-    """(the lines, {service: the common formats it was re-planned at}, the like-for-like plans or None where no
-    service needed one): module docstring. `plan`: how a re-planned scenario is planned (`plan_scenario`)."""
+                     ) -> tuple[list[str], dict[str, list[str]], dict[str, str], list[ScenarioPlan | None] | None]:
+    """(the lines, {service: the common formats it was re-planned at}, {service: the KV dtype it was re-planned
+    at, where the sides asked different ones}, the like-for-like plans or None where no service needed one): module
+    docstring. A service is the one of its matched group (`service_match`), named as `group_label` names it. `plan`:
+    how a re-planned scenario is planned (`plan_scenario`)."""
     lines: list[str] = []
     common_by: dict[str, list[str]] = {}
-    ran_by: dict[str, dict[int, list[str]]] = {}  # per re-planned service, the formats each side's pools run
-    names = dict.fromkeys(s.name for spec in specs for s in spec.services if s.kind == "llm")
-    for name in names:
-        sides = [(i, rows) for i, p in enumerate(plans) if (rows := _last_llm_rows(p, name))]
-        if len(sides) < 2 or len({frozenset((r.weight_dtype, r.kv_dtype) for r in rows) for _, rows in sides}) < 2:
+    kv_by: dict[str, str] = {}
+    edits: list[Edits] = [{} for _ in specs]
+    keep = [True] * len(specs)  # a side's plan stands (its searches the same at the like-for-like settings)
+    replanned: dict[str, dict[int, str]] = {}
+    groups, by_name = matched_services(specs, plans)
+    for name, sides_of in by_name.items():  # one name, not one service: said where the old pairing would have spoken
+        if any(all(g.get(i) == name for i in sides_of) for g in groups):
             continue
-        if len({_menu(specs[i], name) for i, _ in sides}) < 2:  # the same supply on every side: the MILP's choice
-            continue
-        said = "; ".join(_said(plans[i], rows) for i, rows in sides)
-        asked = [d for d in _dtypes(specs[sides[0][0]], name) if all(d in _dtypes(specs[i], name) for i, _ in sides)]
-        runs = {i: _runnable(specs[i], name, {r.pool for r in rows}, _dtypes(specs[i], name)) for i, rows in sides}
-        common = [d for d in asked if all(d in runs[i][0] for i, _ in sides)]
-        short = sorted({gap for i, _ in sides for gap in runs[i][1]})
-        head = f"precision: {name} runs at different precisions ({said})"
+        ran_by = {i: last_llm_rows(plans[i], name) for i in sides_of}
+        if len({_precisions(r) for r in ran_by.values()}) > 1 and len({_menu(specs[i], name) for i in sides_of}) > 1:
+            lines.append(unmatched_line(name, sides_of, plans))
+    for group in (g for g in groups if len(g) > 1):
+        sides = [(i, n, last_llm_rows(plans[i], n)) for i, n in group.items()]
+        if len({_precisions(rows) for *_, rows in sides}) < 2 or len({_menu(specs[i], n) for i, n, _ in sides}) < 2:
+            continue  # the same supply on every side: the MILP's choice
+        label, (first, first_name) = group_label(group, plans), next(iter(group.items()))
+        svcs = {i: _service(specs[i], n) for i, n, _ in sides}
+        said = "; ".join(_said(plans[i], rows) for i, _, rows in sides)
+        asked = [d for d in svcs[first].dtypes if all(d in svcs[i].dtypes for i in svcs)]
+        runs = {i: pools_runnable(svcs[i], _pools(specs[i], rows), svcs[i].dtypes) for i, _, rows in sides}
+        common = [d for d in asked if all(d in runs[i][0] for i in runs)]
+        short = sorted({gap for i in runs for gap in runs[i][1]})
+        ident = identity(specs[first], plans[first], first_name)
+        head = (f"precision: {label}{matched_words(group, ident) if ident else ''} runs at different precisions "
+                f"({said})")
+        kv, asks = _like_kv(specs, plans, sides, svcs)
         if not common:
             lines.append(f"{head}; no asked format runs on every side ({'; '.join(short) or 'none in common'}): "
                          "not compared like-for-like")
-        elif all(set(runs[i][0]) == set(common) for i, _ in sides):
+            continue
+        if asks and kv is None:
+            lines.append(f"{head}; {asks}: not compared like-for-like")
+            continue
+        same_formats = all(set(runs[i][0]) == set(common) for i in runs)
+        if same_formats and kv is None:
             lines.append(f"{head}; every side searched the same formats ({', '.join(common)}) and ran its fastest: "
                          "like-for-like as asked")
-        else:
-            common_by[name] = common
-            ran_by[name] = {i: runs[i][0] for i, _ in sides}
-            lines.append(f"{head}, since {'; '.join(short)}: like-for-like below, every side at "
-                         f"{', '.join(common)} (the `dtypes` every side runs)")
+            continue
+        common_by[label], replanned[label] = common, group
+        narrower = [] if same_formats or short else [  # no pool short of a format: a side asked fewer
+            "the sides ask different dtypes (" + "; ".join(f"{plans[i].scenario}: [{', '.join(svcs[i].dtypes)}]"
+                                                          for i in svcs) + ")"]
+        since = "; ".join([*([] if same_formats else short), *narrower, *([asks] if asks else [])])
+        if kv is not None:
+            kv_by[label] = kv
+        lines.append(f"{head}, since {since}: like-for-like below, every side at {', '.join(common)} (the `dtypes` "
+                     f"every side runs){'' if kv is None else f' with a {kv} KV cache'}")
+        shape = load_model(svcs[first].model or "")
+        for i, n, _ in sides:
+            searched = [d for d in common if d in runs[i][0]]  # what the side searches, restricted
+            kv_stands = kv is None or svcs[i].kv_dtype == kv or (svcs[i].kv_dtype is None and all(
+                default_kv_dtype(shape, d)[0] == kv for d in searched))
+            edits[i][n] = {"dtypes": common, **({} if kv is None else {"kv_dtype": kv})}
+            keep[i] = keep[i] and set(runs[i][0]) <= set(common) and kv_stands
     if not common_by:
-        return lines, common_by, None
+        return lines, common_by, kv_by, None
     again: list[ScenarioPlan | None] = []
     for i, (spec, p) in enumerate(zip(specs, plans, strict=True)):
-        # its plan stands where every re-planned service's pools ran only common formats (its search the same)
-        if all(set(ran_by[n][i]) <= set(c) for n, c in common_by.items() if i in ran_by[n]):
-            again.append(p)
+        if keep[i]:  # its plan stands where every re-planned service's search is the same (dropping formats it
+            again.append(p)  # cannot run; a KV cache it already runs on every format)
             continue
         try:
-            again.append(plan(_restricted(spec, common_by)))
+            again.append(plan(_restricted(spec, edits[i])))
         except InputError as exc:
-            lines.append(f"like-for-like: {p.scenario} re-planned at {_formats(common_by)} fails: {exc}")
+            lines.append(f"like-for-like: {p.scenario} re-planned at {_formats(edits[i])} fails: {exc}")
             again.append(None)
-    for name in common_by:
-        ran = [_said(q, rows) for q in again if q is not None and (rows := _last_llm_rows(q, name))]
-        lines.append(f"like-for-like: {name} at {', '.join(common_by[name])}: {'; '.join(ran)}")
+    for label, group in replanned.items():
+        ran = [_said(q, rows) for i, n in group.items()
+               if (q := again[i]) is not None and (rows := last_llm_rows(q, n))]
+        kv_text = f", KV {kv_by[label]}" if label in kv_by else ""
+        lines.append(f"like-for-like: {label} at {', '.join(common_by[label])}{kv_text}: {'; '.join(ran)}")
     base, asked0 = again[0], plans[0]
     ratios = [f"{q.scenario} / {asked0.scenario} {q.facility_power_w / base.facility_power_w:.3g}x like-for-like, "
               f"{p.facility_power_w / asked0.facility_power_w:.3g}x as asked" for p, q in zip(plans[1:], again[1:],
@@ -120,32 +163,61 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
               if q is not None and base is not None and base.facility_power_w > 0 and asked0.facility_power_w > 0]
     if ratios:  # the per-watt answer at one demand: the sides' facility power (peak), like-for-like and as asked
         lines.append(f"like-for-like: facility power (peak) {'; '.join(ratios)}")
-    return lines, common_by, again
+    return lines, common_by, kv_by, again
 
 
-def _menu(spec: ScenarioSpec, service: str) -> frozenset[tuple[str, str | None, tuple[str, ...], int | None]]:
+def _like_kv(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan], sides: list[tuple[int, str, list[Any]]],
+             svcs: dict[int, Any]) -> tuple[str | None, str]:
+    """(the KV dtype every side is re-planned at, why) where the sides ask different KV caches (a service's
+    `kv_dtype`, else each weight format's default): the first side's KV as it ran, else the next side's, the first
+    that every pool of every side runs (`llm_precision.pools_kv_gaps`); (None, why) where none does; (None, '')
+    where the sides ask the same."""
+    if len({svcs[i].kv_dtype for i in svcs}) < 2:
+        return None, ""
+    asks = "the sides ask different KV caches (" + "; ".join(
+        f"{plans[i].scenario}: {'kv_dtype ' + k if (k := svcs[i].kv_dtype) else 'each weight format default'}"
+        for i in svcs) + ")"
+    gaps: list[str] = []
+    for kv in dict.fromkeys(r.kv_dtype for *_, rows in sides for r in rows):
+        these = [g for i, _, rows in sides for g in pools_kv_gaps(svcs[i], _pools(specs[i], rows), kv)]
+        if not these:
+            return kv, asks
+        gaps += these
+    return None, f"{asks} and none runs on every side ({'; '.join(dict.fromkeys(gaps))})"
+
+
+def _menu(spec: ScenarioSpec, service: str
+          ) -> frozenset[tuple[str, str | None, tuple[str, ...], int | None, str | None]]:
     """The pools a scenario offers an LLM service, as its search sees them: (system, asked stack, asked dtypes,
-    devices available)."""
-    svc = next(s for s in spec.services if s.name == service)
-    return frozenset((serving_system(p), asked_stack(svc, p.stack), tuple(svc.dtypes), p.available)
+    devices available, asked KV dtype)."""
+    svc = _service(spec, service)
+    return frozenset((serving_system(p), asked_stack(svc, p.stack), tuple(svc.dtypes), p.available, svc.kv_dtype)
                      for p in spec.pools if p.serves is None or "llm" in p.serves)
 
 
-def _dtypes(spec: ScenarioSpec, service: str) -> list[str]:
-    return next(s for s in spec.services if s.name == service).dtypes
+def _service(spec: ScenarioSpec, service: str) -> Any:
+    return next(s for s in spec.services if s.name == service)
 
 
-def _formats(common_by: dict[str, list[str]]) -> str:
-    return "; ".join(f"{name} dtypes [{', '.join(c)}]" for name, c in common_by.items())
+def _pools(spec: ScenarioSpec, rows: list[Any]) -> list[Any]:
+    """The pools of `spec` its rows `rows` run on."""
+    used = {r.pool for r in rows}
+    return [p for p in spec.pools if p.name in used]
 
 
-def _restricted(spec: ScenarioSpec, common_by: dict[str, list[str]]) -> ScenarioSpec:
-    """A copy of the scenario with each named service's `dtypes` set to its common formats (validated as a file)."""
+def _formats(edits: Edits) -> str:
+    return "; ".join(f"{name} dtypes [{', '.join(e['dtypes'])}]" + (f" kv_dtype {e['kv_dtype']}" if "kv_dtype" in e
+                                                                     else "") for name, e in edits.items())
+
+
+def _restricted(spec: ScenarioSpec, edits: Edits) -> ScenarioSpec:
+    """A copy of the scenario with each named service's `dtypes` set to its common formats and, where the sides
+    asked different KV caches, its `kv_dtype` to the like-for-like one (validated as a file)."""
     data: dict[str, Any] = spec.model_dump()
     for svc in data["services"]:
-        if svc["name"] in common_by:
-            svc["dtypes"] = list(common_by[svc["name"]])
+        if svc["name"] in edits:
+            svc.update({k: list(v) if k == "dtypes" else v for k, v in edits[svc["name"]].items()})
     try:
         return ScenarioSpec.model_validate(data, context={"si_dump": True})  # its SLOs in seconds, as `varied`
     except ValidationError as exc:
-        raise InputError(f"{_formats(common_by)}: {exc.errors()[0]['msg']}") from None
+        raise InputError(f"{_formats(edits)}: {exc.errors()[0]['msg']}") from None

@@ -66,6 +66,10 @@ from infraplan.planning.fleet_pool_money import (
     whole_server_devices,
 )
 from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spec
+from infraplan.planning.fleet_totals import FIGURES as FIGURES  # re-exported
+from infraplan.planning.fleet_totals import bought_pools as _pools
+from infraplan.planning.fleet_totals import fleet_totals as _totals
+from infraplan.planning.llm_precision import mixed_precision_notes, option_ran
 from infraplan.planning.pool_capacity import device_kind, labelled_notes, pool_option
 from infraplan.planning.pool_stacks import check_pool_stacks
 from infraplan.planning.results import FleetMixResult
@@ -259,39 +263,6 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
     return rows
 
 
-FIGURES = ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year", "co2_t_per_year",
-           "embodied_co2_t_per_year", "total_co2_t_per_year")
-
-
-def _pools(spec: FleetSpec, rows: list[dict[str, Any]], at: list[int], costs_at: CostsAt) -> list[dict[str, Any]]:
-    """Each pool's devices used, whole servers bought and the money of what is bought, at its own size (`at`: the
-    devices bought, else (unused) its reference cluster's): `facility --accelerator DEVICE --count BOUGHT`'s."""
-    out = []
-    for p, pool in enumerate(spec.pools):
-        g = server_devices(pool)
-        used = sum(a["devices"] for a in rows if a["pool"] == pool.name)
-        bought = whole_server_devices(used, g)
-        cost = costs_at(p, at[p])
-        out.append({"pool": pool.name, "device": pool.device, "used": used, "available": pool.available,
-                    "devices_per_server": g, "servers": bought // g, "devices_bought": bought,
-                    "priced_at_devices": at[p], "power_w_per_device": cost["power_w"],
-                    "usd_per_device_hour": cost["usd_per_device_hour"],
-                    **{k: None if cost[k] is None else cost[k] * bought for k in FIGURES}})  # type: ignore[operator]
-    return out
-
-
-def _totals(pools: list[dict[str, Any]]) -> dict[str, Any]:
-    """The fleet's devices used, servers and devices bought, and the figures of what is bought (pools summed; a
-    money figure is None where a pool used has no price)."""
-    totals: dict[str, Any] = {"devices": sum(p["used"] for p in pools),
-                              "devices_bought": sum(p["devices_bought"] for p in pools),
-                              "servers": sum(p["servers"] for p in pools)}
-    for k in FIGURES:
-        parts = [p[k] for p in pools if p["devices_bought"]]
-        totals[k] = None if any(v is None for v in parts) else float(sum(parts))
-    return totals
-
-
 def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
                progress: Callable[[int, int], None] | None = None, optimality_gap: bool = False) -> FleetMixResult:
     """Solve the fleet mix for a spec (object or YAML path); `objective` overrides the spec's; `optimality_gap`:
@@ -360,6 +331,9 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
                                             pool_generic_note(p.name, p.device, p.host_power_w)) if n) or None,
         "notes": labelled_notes((spec.services[s].name, spec.pools[p].name, o.get("notes", ()))  # video, recsys
                                 for u, (s, p, o) in zip(solved.x, solved.priced, strict=True) if u > 0),
+        # an LLM service's pools sized at different precisions (MTIA bf16 beside GB200 fp8), as `plan` says it (hB59)
+        "precision_notes": mixed_precision_notes([(spec.services[s], spec.pools[p], option_ran(o["detail"]))
+                                                  for s, p, o in pairs]),
     }
     out["error_band"], out["error_band_basis"] = parts_band(  # hE40: the bought devices' IT power
         [p.device for p in spec.pools if any(a["pool"] == p.name for a in assignment)], FACILITY_STACK, "facility",

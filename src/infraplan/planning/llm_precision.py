@@ -19,13 +19,13 @@ GB200 at fp8): `planning.compare_precision` re-plans them at the formats every s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.serving.capacity_layouts import runnable_formats
-from infraplan.serving.deployment import mxfp4_weight_only
+from infraplan.serving.deployment import kv_gaps, mxfp4_weight_only
 from infraplan.serving.engines import serving_stack_for
 
 _W8A8 = ("fp8", "int8", "mxfp8")  # `ops.precision` "Serving formats": each GEMM's input quantised to the weights'
@@ -63,11 +63,56 @@ def runnable_dtypes(dtypes: Sequence[str], system: str, stack: str | None) -> tu
     return runnable_formats(accelerator, engine, dtypes)
 
 
+def pools_runnable(svc: Any, pools: Sequence[Any], dtypes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the `dtypes` every pool of `pools` runs for the LLM service `svc`, in their order, and "POOL cannot run
+    DTYPE: why" for each other): each pool's system and the stack its deployment runs (the pool's `stack`, else
+    the service's: `fleet_mix_llm.asked_stack`'s precedence), by `runnable_dtypes`. One rule for `compare`'s common
+    formats (`compare_precision`), `plan`'s and `fleet-mix`'s note (`mixed_precision_notes`)."""
+    runs, gaps = list(dtypes), []
+    for pool in pools:
+        ok, why = runnable_dtypes(dtypes, _system(pool), pool.stack if pool.stack is not None else svc.stack)
+        runs = [d for d in runs if d in ok]
+        gaps += [f"{pool.name} cannot run {line}" for line in why]
+    return runs, gaps
+
+
+def pools_kv_gaps(svc: Any, pools: Sequence[Any], kv_dtype: str) -> list[str]:
+    """"POOL cannot run KV DTYPE: why" for each pool of `pools` whose stack (as `pools_runnable` takes it) or part
+    has no `kv_dtype` KV cache, as `serve-plan --kv-dtype` refuses it (`serving.deployment.kv_gaps`)."""
+    gaps = []
+    for pool in pools:
+        accelerator = Cluster.resolve(_system(pool)).accelerator
+        try:
+            engine = serving_stack_for(pool.stack if pool.stack is not None else svc.stack, accelerator)[0]
+        except InputError as exc:
+            gaps.append(f"{pool.name} cannot run KV {kv_dtype}: {exc}")
+            continue
+        gaps += [f"{pool.name} cannot run KV {kv_dtype}: {gap}" for gap in kv_gaps(accelerator, kv_dtype, engine.ref,
+                                                                                  engine.engine) if gap]
+    return gaps
+
+
+class Ran(NamedTuple):
+    """What an LLM option of one pool ran, as `mixed_precision_notes` reads it (`plan`'s `Sized` has the same
+    fields): its weight format, KV-cache dtype, and both in words (`precision_words`)."""
+
+    weight_dtype: str | None
+    kv_dtype: str | None
+    precision: str | None
+
+
+def option_ran(detail: dict[str, Any]) -> Ran:
+    """`Ran` of a fleet-mix LLM option's `detail` (`fleet_mix_llm`: `dtype`, `kv_dtype`, `precision`); all None for
+    a recsys or video option."""
+    return Ran(detail.get("dtype"), detail.get("kv_dtype"), detail.get("precision"))
+
+
 def mixed_precision_notes(sized: Sequence[tuple[Any, Any, Any]]) -> list[str]:
     """One line per LLM service whose pools were sized at different (weight, KV) precisions, from `(service spec,
-    pool spec, Sized)` of every option `plan` priced (chosen or not): the MILP chose between the pools each at its
-    own precision; the line names each pool's, the formats some pool could not run, and the `dtypes` every pool
-    runs, with which the choice is like-for-like (as `compare`'s like-for-like re-plan, hC58)."""
+    pool spec, what it ran)` of every option `plan` or `fleet-mix` priced (chosen or not; `plan`'s `Sized`, or
+    `Ran`; the first of a pool's options counts): the MILP chose between the pools each at its own precision; the
+    line names each pool's, the formats some pool could not run, and the `dtypes` every pool runs, with which the
+    choice is like-for-like (as `compare`'s like-for-like re-plan, hC58; fleet-mix's `precision_notes`, hB59)."""
     by: dict[str, dict[str, tuple[Any, Any, Any]]] = {}
     for svc, pool, got in sized:
         if getattr(got, "weight_dtype", None) is not None:
@@ -77,10 +122,8 @@ def mixed_precision_notes(sized: Sequence[tuple[Any, Any, Any]]) -> list[str]:
         if len({(got.weight_dtype, got.kv_dtype) for _, _, got in pools.values()}) < 2:
             continue
         svc = next(iter(pools.values()))[0]
-        runs = [runnable_dtypes(svc.dtypes, _system(pool), pool.stack if pool.stack is not None else svc.stack)
-                for _, pool, _ in pools.values()]
-        common = [d for d in svc.dtypes if all(d in ok for ok, _ in runs)]
-        gaps = "; ".join(f"{p} cannot run {gap}" for p, (_, why) in zip(pools, runs, strict=True) for gap in why)
+        common, gap_lines = pools_runnable(svc, [pool for _, pool, _ in pools.values()], svc.dtypes)
+        gaps = "; ".join(gap_lines)
         said = "; ".join(f"{p} {got.precision}" for p, (_, _, got) in pools.items())
         fix = (f"for one precision on every pool, give the service dtypes [{', '.join(common)}], which every "
                "pool runs" if common and gaps else "no asked format runs on every pool" if not common else

@@ -341,6 +341,10 @@ class FleetMixResult(Result):
                                 "old price key `capex_usd`), in the web's answer; the CLI prints it on stderr")
     figures_note: str | None = Field(None, description="pools used whose accelerator's figures are SECONDARY or "
                                      "assumed (its catalog `figures_note`); null: none")
+    precision_notes: list[str] = Field(default_factory=list, description="per LLM service whose pools were sized at "
+                                       "different precisions (weights, activations, KV: an MTIA pool at bf16 beside "
+                                       "a GB200 one at fp8), each pool's, why, and the `dtypes` every pool runs "
+                                       "(`plan`'s note, planning/llm_precision.mixed_precision_notes, hB59)")
     notes: list[str] = Field(default_factory=list, description="what a video service's devices per stream rest "
                              "on, `video`'s notes for its job on each pool used (the device file's ASSUMPTION "
                              "figures, the CPU encoders' rates, the ladder's rungs: video/notes.py), and a recsys "

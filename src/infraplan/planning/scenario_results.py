@@ -252,12 +252,18 @@ class ScenarioComparison(Result):
                                        "by the scenarios (weights, activations, KV), why, and whether they are "
                                        "compared like-for-like (planning/compare_precision.py)")
     like_for_like_dtypes: dict[str, list[str]] = Field(default_factory=dict, description="per LLM service re-planned "
-                                                       "like-for-like: the weight formats (its `dtypes`) every "
-                                                       "scenario runs, at which each was re-planned")
+                                                       "like-for-like (its name; 'chat (a) / assistant (b)' where "
+                                                       "matched across names, planning/service_match.py): the "
+                                                       "weight formats (its `dtypes`) every scenario runs, at which "
+                                                       "each was re-planned")
+    like_for_like_kv_dtypes: dict[str, str] = Field(default_factory=dict, description="per LLM service re-planned "
+                                                    "like-for-like whose sides asked different KV caches (a "
+                                                    "service's `kv_dtype`): the KV-cache dtype every side was "
+                                                    "re-planned at (hB59)")
     like_for_like: list[dict[str, float | None] | None] | None = Field(None, description=(
         "per scenario: the headline metrics (as `metrics`, each in its field's unit) re-planned with "
-        "like_for_like_dtypes (a scenario that needed no change: its own plan's; null: its re-plan failed, "
-        "precision_notes says why); null where no service needed it"))
+        "like_for_like_dtypes and like_for_like_kv_dtypes (a scenario that needed no change: its own plan's; null: "
+        "its re-plan failed, precision_notes says why); null where no service needed it"))
     error_band: ErrorBand | None = Field(None, description="null: each scenario carries its own "
                                          "(scenarios[].error_band)")
     error_band_basis: str = Field("", description="where the scenarios' bands are")

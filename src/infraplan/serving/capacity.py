@@ -41,6 +41,9 @@ one layout in both pools wins ties). For each candidate:
    each percentile must be shown within its SLO at 0.99 confidence, a run too short to show it or a miss rerun 4x
    longer (`capacity_confidence`, hQ51).
 
+The answer (the chosen deployment with `serve`'s metrics, bands, notes and rerun line, or none and why) is
+`capacity_answer`'s.
+
 Work saved without changing any answer, and the one shortcut that rests on a premise: `replica_search`'s
 module docstring (memoised probes, moot searches, likeliest-smallest order, a bounded level's replica limit, the
 overload skip).
@@ -60,14 +63,13 @@ from dataclasses import replace
 from typing import Any
 
 from infraplan.catalog import load_model
-from infraplan.catalog.band_stacks import serving_answer_band
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.limits import MAX_PROBE_REQUESTS
-from infraplan.ops.precision import gemm_fraction_note
-from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream, ttft_floor
+from infraplan.serving.capacity_answer import met_answer, unmet_answer
+from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.capacity_horizon import (
     judged_run,
@@ -79,32 +81,25 @@ from infraplan.serving.capacity_horizon import (
 )
 from infraplan.serving.capacity_layouts import layout_text, level_layouts, weight_kinds
 from infraplan.serving.capacity_pairs import own_pair, own_prefill
-from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command
-from infraplan.serving.capacity_space import draft_choices, draft_note, drafts_text, kv_for
+from infraplan.serving.capacity_space import draft_choices, drafts_text, kv_for
 from infraplan.serving.deployment import build_refusal
 from infraplan.serving.engines import (
-    ONLINE_MAX_BATCH,
     ServingEngine,
-    changed_engine_settings,
     load_engine,
     serving_stack_for,
     versioned_name_note,
 )
-from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
-from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_search import (
     OVERLOAD_SKIP,
     SearchJob,
     SearchProgress,
     Stages,
-    chosen_run,
     fewest_replicas,
     grown,
     moot_beyond,
-    next_best,
     overloaded_replicas,
     run_level,
     whole_runs,
@@ -112,10 +107,8 @@ from infraplan.serving.replica_search import (
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serve_inputs import build_requests
-from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.steady_state import STEADY_SPANS
-from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
 DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
@@ -344,57 +337,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                                                                              tpot_ratio) <= 1.0
 
     options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit, run[6]))  # retried
-    if not runs:  # no option at any PP level
-        floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
-        first = best_ttft_s(tried, sample, percentile)  # and its `best_ttft_s` (hU55)
-        every_tp = max(tps, default=1) <= limit
-        return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False, router=ROUTER,
-                                 stack=engine.name, best_tpot_s=floor, best_ttft_s=first[0] if first else None,
-                                 why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
-                                      "; ".join(r for r in (
-                                          ttft_floor_reason(first, ttft, percentile, shape.name, acc.name, limit,
-                                                            every_tp),
-                                          tpot_floor_reason(floor, tpot, shape.name, acc.name, limit, every_tp))
-                                                if r) or
-                                      f"no deployment within {limit:,} accelerators meets the SLOs"
-                                      + (f": colocated, the output rate alone needs at least {least:,} (the best "
-                                         "layout's offline peak)" if least > limit else "")
-                                      + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
-                                         "searches N of them)" if cluster.generic and max_gpus is None else "")),
-                                 rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.ref)],
-                                 requests_clipped_to_context=clipped(None, seed, requests)[1])
-    chosen, (result, n_full, n_clipped, context, *_, why_missed), meets = chosen_run(runs)
-    rejected[:0] = missed_lines(runs, chosen, key, slo)  # the whole runs that missed, first
-    # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
-    k_chosen = chosen["speculative_tokens"]
-    changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,
-                                      max(budget, chosen["max_batch"]), k_chosen)
-    plan = ServingPlanResult.model_validate({
-        "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
-        "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": meets,
-        "stack": engine.name, "router": ROUTER,
-        "gpus": chosen["gpus"], "deployment": result["deployment"],
-        "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
-        "meets_slo_full_run": meets, "why": None if meets else missed_reason(result, slo, key, why_missed),
-        "full_run_requests": n_full,
-        "requests_clipped_to_context": n_clipped,
-        "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "steady_output_tokens_per_s",
-                                         "ttft_s", "tpot_s", "e2e_s",
-                                         "slo_attainment", "joules_per_token", "power_w_per_gpu",  # power as
-                                         "steady_power_w_per_gpu", "usd_per_million_tokens")},  # `serve` (hU56)
-        # next-best (`replica_search.next_best`): none with fewer accelerators than the answer, none that missed
-        "alternatives": next_best(options, runs, chosen),
-        "candidates_evaluated": evaluated,
-        "rejected": rejected[:20],
-        "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, context_tokens=context),
-        "ttft_error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, metric="ttft",
-                                               context_tokens=context),
-        "notes": [*versioned, *what_if_notes(acc, engine.ref, collectives=prices_collectives(result["deployment"])),
-                  *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
-                                 gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
-                  *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape),
-                  *steady_power_note(result, acc, sys_spec)],  # its steady draw above TDP + host (hO57)
-    })
-    line = serve_command(plan, model, system, workload, input_len, output_len, seed,
-                         stack if isinstance(stack, str) else None)
-    return plan.model_copy(update={"serve_command": line})
+    if not runs:  # no option at any PP level: why (`capacity_answer`)
+        return unmet_answer(shape, cluster, engine, system=system, rate=rate, slo=slo, percentile=percentile,
+                            limit=limit, max_gpus=max_gpus, tps=tps, tried=tried, sample=sample, rejected=rejected,
+                            evaluated=evaluated, least=least, versioned=versioned,
+                            clipped=clipped(None, seed, requests)[1])
+    return met_answer(shape, cluster, engine, model=model, system=system, workload=workload, input_len=input_len,
+                      output_len=output_len, rate=rate, slo=slo, percentile=percentile, key=key, seed=seed,
+                      stack=stack, budget=budget, drafts=drafts, options=options, runs=runs, evaluated=evaluated,
+                      rejected=rejected, versioned=versioned)

@@ -141,17 +141,13 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
     if dep.kv_dtype not in KV_DTYPES:
         raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
-    profile = serving_profile(dep.stack)  # the KV-cache formats the stack's engine offers (its YAML, with sources)
-    offered = kv_cache_dtypes(profile) if profile is not None else KV_DTYPES
-    if dep.kv_dtype not in offered:
-        engine = profile.engine if profile is not None else dep.engine
-        raise InputError(f"--kv-dtype {dep.kv_dtype}: {engine} has no {dep.kv_dtype} KV cache (it offers "
-                         f"{', '.join(offered)})")
+    engine_kv, part_kv = kv_gaps(accelerator, dep.kv_dtype, dep.stack, dep.engine)
+    if engine_kv:
+        raise InputError(engine_kv)
     if refused := format_refusal(accelerator, dep.dtype, dep.engine):  # int4 / mxfp4 run weight-only on any part
         raise InputError(refused)
-    if dep.kv_dtype != "bf16" and not accelerator.supports(dep.kv_dtype):
-        raise InputError(f"--kv-dtype {dep.kv_dtype}: {accelerator.name} has no {dep.kv_dtype} support in its "
-                         "catalog file; use --kv-dtype bf16")
+    if part_kv:
+        raise InputError(part_kv)
     if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
            dep.attention_dp, dep.moe_tp) < 1:
         named = {"TP": dep.tp, "PP": dep.pp, "EP": dep.ep, "attention DP": dep.attention_dp, "MoE TP": dep.moe_tp,
@@ -208,6 +204,20 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(refused + (f" (--{pool}attention-dp {dep.attention_dp})" if pool else ""))
     if dep.token_budget < dep.max_batch:
         raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
+
+
+def kv_gaps(accelerator: Accelerator, kv_dtype: str, stack: str, engine: str | None) -> tuple[str | None, str | None]:
+    """Why a KV cache of `kv_dtype` cannot run under the serving stack `stack` (engine family `engine`) on
+    `accelerator`, as `--kv-dtype`'s lines (None: no gap): (the stack's engine offers no such cache: its YAML's
+    `kv_cache_dtypes`, with sources; the part lists no peak for the format, bf16 running on any)."""
+    profile = serving_profile(stack)  # the KV-cache formats the stack's engine offers (its YAML, with sources)
+    offered = kv_cache_dtypes(profile) if profile is not None else KV_DTYPES
+    name = profile.engine if profile is not None else engine
+    return (None if kv_dtype in offered else
+            f"--kv-dtype {kv_dtype}: {name} has no {kv_dtype} KV cache (it offers {', '.join(offered)})",
+            None if kv_dtype == "bf16" or accelerator.supports(kv_dtype) else
+            f"--kv-dtype {kv_dtype}: {accelerator.name} has no {kv_dtype} support in its catalog file; use "
+            "--kv-dtype bf16")
 
 
 def format_gap(accelerator: Accelerator, dtype: str, engine: str | None) -> str | None:

@@ -44,7 +44,9 @@ def render_comparison(c: ScenarioComparison) -> None:
     for line in c.precision_notes:  # an LLM service at different precisions on the sides (hC58)
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if c.like_for_like is not None:
-        at = "; ".join(f"{s} at {', '.join(d)}" for s, d in c.like_for_like_dtypes.items())
+        at = "; ".join(f"{s} at {', '.join(d)}" + (f", KV {c.like_for_like_kv_dtypes[s]}" if s in
+                                                    c.like_for_like_kv_dtypes else "")
+                       for s, d in c.like_for_like_dtypes.items())  # the KV dtype where the sides asked two (hB59)
         _side_by_side(f"like-for-like: {at} on every side (delta vs the first)", names, c.like_for_like)
     for p in c.scenarios:
         if p.cost_reason:

@@ -89,6 +89,8 @@ def render_fleet(r: FleetMixResult) -> None:
         console.print(f"note: {r.figures_note}", markup=False)
     for note in r.notes:  # what a video or recsys service's capacity per device rests on (pool_capacity)
         console.print(f"note: {note}", markup=False, highlight=False)
+    for line in r.precision_notes:  # an LLM service's pools at different precisions: unlike (hB59)
+        console.print(f"precision: {line}", markup=False, highlight=False, soft_wrap=True)
     print_band(band_or_why(r.error_band, r.error_band_basis, "IT power", r.totals.power_w, "W"))
 
 
