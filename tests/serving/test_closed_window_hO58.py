@@ -46,7 +46,8 @@ def test_closed_loop_says_its_window() -> None:
     r = estimate_serving("llama3-8b", "h100-sxm", 1, requests=320, **FIXED)
     assert r.assumptions is not None and "closed loop's window" in (r.assumptions.per_token_basis or "")
     pair = estimate_serving("llama3-8b", "h100-sxm", 2, prefill_gpus=1, requests=320, **FIXED)
-    assert pair.assumptions is not None and "whole run's" in (pair.assumptions.per_token_basis or "")  # (pair_loop)
+    # moved by hO59: the disaggregated closed loop reads its window too (was "whole run's", `serving.pair_loop`)
+    assert pair.assumptions is not None and "closed loop's window" in (pair.assumptions.per_token_basis or "")
 
 
 def test_cuts_follow_the_clients() -> None:

@@ -21,6 +21,7 @@ from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.loop_stepping import IDLE, LEAP, engine_policy, fcfs_path
 from infraplan.serving.pair_loop import PoolSpec, SteppedEngine, closed_pair_loop, pool_tables
 from infraplan.serving.serving_engine import simulate_engine
+from infraplan.serving.window_marks import closed_window
 
 H100 = Cluster.resolve("dgx-h100-superpod")
 LLAMA = load_model("llama3-8b")
@@ -137,10 +138,12 @@ def _pair_run(stack: str, pre: Deployment, dec: Deployment, clients: int, n: int
             np.testing.assert_array_equal(run.engine[order] // ranks, worker)
             continue
         np.testing.assert_array_equal(run.engine[order], worker * ranks + rank)
-    # every engine alone over its final arrivals (stably sorted) gives the same times
+    # every engine alone over its final arrivals (stably sorted) gives the same times, and (hO59) its work per second
+    # over the pair's window (`window_marks.closed_window`, given up front as the open loop's cuts) the pool's rate
     zeros = np.zeros_like(inp)
+    window = closed_window(sent, ends, clients)
     for spec, run, pool_inputs in ((specs[0], pre_run, (inp, zeros, zeros)), (specs[1], dec_run, (zeros, inp, steps))):
-        busy = 0.0
+        busy = rate = 0.0
         for e in range(spec.engines):
             idx = np.flatnonzero(run.engine == e)
             if idx.size == 0:
@@ -149,13 +152,21 @@ def _pair_run(stack: str, pre: Deployment, dec: Deployment, clients: int, n: int
             prefill, cached, decode = (a[idx] for a in pool_inputs)
             alone = simulate_engine(spec.cost, run.arrival_s[idx], prefill, cached, decode, spec.dep.max_batch,
                                     spec.dep.token_budget, spec.blocks, spec.dep.block_tokens,
-                                    scheduler=spec.scheduler, kv_admission=spec.kv_admission)
+                                    scheduler=spec.scheduler, kv_admission=spec.kv_admission,
+                                    cuts=list(window) if window is not None else ())
             if least_loaded:  # the padding's arrival cuts a leap: the same sums in another order (ulps)
                 np.testing.assert_allclose(alone.finish_s, run.finish_s[idx], rtol=1e-12)
             else:
                 np.testing.assert_array_equal(alone.finish_s, run.finish_s[idx])
             busy += alone.busy_s
+            if window is not None:
+                assert alone.window_work is not None
+                rate += (alone.window_work[1] - alone.window_work[0]) / (window[1] - window[0])
         assert busy == pytest.approx(run.busy_s, rel=1e-12) if least_loaded else busy == run.busy_s
+        if window is None:
+            assert run.window_rate is None
+        else:
+            assert run.window_rate == pytest.approx(rate, rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("stack", ["trtllm-0.x", "sglang-0.x", "vllm-0.x"])

@@ -22,7 +22,7 @@ from infraplan.catalog import load_accelerator, load_model, load_system
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric
-from infraplan.serving import engine_memo, wide_ep_lockstep
+from infraplan.serving import engine_memo, wide_ep_lockstep, window_marks
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.lockstep_loop import lockstep_replica
 from infraplan.serving.serving_api import estimate_serving
@@ -144,11 +144,17 @@ def test_cuts_enter_the_memo_key() -> None:
     assert a[9] != b[9] and again[9] == a[9] == _marked(True, cuts_a)
 
 
-def test_closed_loop_falls_back_and_says_so() -> None:
+def test_closed_loop_falls_back_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     # moved by hO58: an aggregated closed loop reads its own window now (`window_marks.ClosedCuts`,
-    # tests/serving/test_closed_window_hO58.py); the disaggregated closed loop (`serving.pair_loop`) still falls back
-    r = estimate_serving("llama3-8b", SYSTEM, 2, dtype="fp8", input_len=500, output_len=200, requests=400,
-                         concurrency=8, prefill_gpus=1)
+    # tests/serving/test_closed_window_hO58.py); moved by hO59: so does the disaggregated closed loop
+    # (`serving.pair_loop`, tests/serving/test_pair_window_hO59.py), which falls back with the toggle off
+    pair = estimate_serving("llama3-8b", SYSTEM, 2, dtype="fp8", input_len=500, output_len=200, requests=400,
+                            concurrency=8, prefill_gpus=1)
+    assert pair.assumptions is not None and "closed loop's window" in (pair.assumptions.per_token_basis or "")
+    with monkeypatch.context() as m:
+        m.setattr(window_marks, "WINDOW_DYNAMIC_POWER", False)
+        r = estimate_serving("llama3-8b", SYSTEM, 2, dtype="fp8", input_len=500, output_len=200, requests=400,
+                             concurrency=8, prefill_gpus=1)
     assert r.assumptions is not None and "whole run's dynamic joules per token" in (r.assumptions.per_token_basis or "")
     closed = estimate_serving("llama3-8b", SYSTEM, 1, dtype="fp8", input_len=500, output_len=200, requests=400,
                               concurrency=8)

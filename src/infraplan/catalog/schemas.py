@@ -105,6 +105,10 @@ class Accelerator(Spec):
     intended_use: IntendedUse | None = Field(
         None, description="the work its source says the part is for (MTIA 400: generative-AI inference); an answer "
         "about other work on it says so (`catalog.figures.figures_notes`). None: the source states no use")
+    liquid_cooled: bool = Field(False, description="the part is built for direct-to-chip liquid cooling only (its "
+                                "maker ships no air-cooled version): a site's default cooling is liquid, and air is "
+                                "refused (`cluster.cost.site_inputs`); its source is `liquid_cooled_source` (required)")
+    liquid_cooled_source: str = Field("", description="where `liquid_cooled` comes from (required with it)")
     recsys_profile: str = ""  # meaning in entry_fields.yaml; read beside the file (catalog.part_files)
     notes: str = ""
 
@@ -146,6 +150,8 @@ class Accelerator(Spec):
             raise ValueError("embodied_kgco2e_per_accelerator needs embodied_source (where the figure comes from)")
         if (self.host_power_w is not None or self.devices_per_server) and not self.host_source.strip():
             raise ValueError("host_power_w / devices_per_server need host_source (where the host figures come from)")
+        if self.liquid_cooled and not self.liquid_cooled_source.strip():
+            raise ValueError("liquid_cooled needs liquid_cooled_source (where the cooling comes from)")
         if self.figures == "datasheet" and self.figures_note.strip():
             raise ValueError("figures_note is for secondary or preliminary figures: set figures (secondary | "
                              "preliminary) or drop figures_note")

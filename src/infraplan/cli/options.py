@@ -238,7 +238,8 @@ LoraTargetsOption = Annotated[str | None, typer.Option(
     "experts, as Megatron-Bridge) [default: attention]")]
 CoolingOption = Annotated[str | None, typer.Option(
     "--cooling",
-    help=" | ".join(COOLING) + " or YAML file [default: air if a server/rack unit fits 30 kW, else liquid]",
+    help=" | ".join(COOLING) + " or YAML file [default: air if a server/rack unit fits 30 kW, else liquid; liquid "
+    "for a liquid-only part]",
     autocompletion=_completer(COOLING))]
 BuildTypeOption = Annotated[str | None, typer.Option(
     "--build-type", help=" | ".join(BUILD_TYPES) + " or YAML file", autocompletion=_completer(BUILD_TYPES))]

@@ -152,7 +152,11 @@ class SiteInputs:
 
 
 def default_cooling(layout: ServerLayout) -> str:
-    """Air when one packing unit (server or scale-up rack) fits an air-cooled rack, else direct liquid."""
+    """Air when one packing unit (server or scale-up rack) fits an air-cooled rack, else direct liquid; liquid for
+    a part its file says is built for liquid cooling only (`Accelerator.liquid_cooled`: MI355X, hE59), whatever
+    its server draws (an 8-MI355X server, 14.7 kW, fits a 30 kW air rack and was housed in air)."""
+    if layout.accelerator.liquid_cooled:
+        return "liquid"
     unit_w = packing_unit_power_w(layout)  # with a spanning domain's scale-up switches
     return "air" if unit_w <= load_cooling("air").max_rack_power_w else "liquid"
 
@@ -169,6 +173,10 @@ def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str 
     if cooling_name not in list_facility_presets("cooling") and not looks_like_path(cooling_name):
         known = ", ".join(list_facility_presets("cooling"))
         raise InputError(f"--cooling must be one of {known}, got {cooling_name!r}")
+    acc = layout.accelerator
+    if cooling_name == "air" and acc.liquid_cooled:
+        raise InputError(f"cooling air: {acc.name} is built for liquid cooling only ({acc.liquid_cooled_source}); "
+                         "give liquid or immersion")  # `--cooling`, a plan site's `cooling` or the web's alike
     cool = load_cooling(cooling_name)
     location_name = location or DEFAULT_LOCATION
     loc = load_location(location_name)

@@ -292,7 +292,7 @@ def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, s
     share the ring formula and its inputs)."""
     formula = _FLOAT_FORMULAS[kind]
     size, members, spacing = float(size_bytes), float(n), float(stride)
-    key = (formula, size, members, spacing, *collective_switches())
+    key = (formula, size, members, spacing, collective_switches())  # (the switches nested: no list built)
     kept = _SECONDS.get(fabric, key)
     if kept is not None:
         return kept

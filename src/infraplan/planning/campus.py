@@ -46,6 +46,8 @@ from infraplan.facility.campus_fabric import campus_load
 from infraplan.facility.facility import facility_report, size_facility
 from infraplan.facility.reliability import goodput_basis_note, job_reliability
 from infraplan.limits import MAX_ACCELERATORS
+from infraplan.planning.plan_dates import parse_year
+from infraplan.planning.plan_dates import year_text as date_text
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
 from infraplan.units import power_text
 
@@ -59,25 +61,29 @@ REFERENCE_RUN_PLAN = ("TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP, rank 
                       "stack (the Llama 3 paper's plan, Sec. 3.3.2)")
 
 
-def parse_phases(text: str | None) -> list[tuple[int, float]]:
-    """'2026:0.3,2027:0.7' -> [(2026, 0.3), (2027, 0.7)]; fractions of the campus brought online per year."""
+def parse_phases(text: str | None) -> list[tuple[int | float, float]]:
+    """'2026:0.3,2027H2:0.7' -> [(2026, 0.3), (2027.5, 0.7)]: fractions of the campus brought online by date, a date
+    in any form `plan` takes (planning/plan_dates.parse_year: 2026, 2026.5, 2026H2, 2026Q3, 2026-07; hE59: campus
+    took whole years only, so a half-year build-out `plan` dates was refused here)."""
     if not text:
         return []
-    phases: list[tuple[int, float]] = []
+    phases: list[tuple[int | float, float]] = []
     for part in text.split(","):
         year_text, sep, frac_text = part.strip().partition(":")
         try:
-            year, fraction = int(year_text), float(frac_text)
+            fraction = float(frac_text)
         except ValueError:
             raise InputError(f"--phases: cannot read {part.strip()!r}; expected YEAR:FRACTION, e.g. 2026:0.3") from None
-        if not 2000 <= year <= 2200:
-            raise InputError(f"--phases: year {year} must be a calendar year 2000..2200")
+        try:
+            year = parse_year(year_text.strip())
+        except ValueError as exc:
+            raise InputError(f"--phases: {exc}") from None
         if not sep or not 0 < fraction <= 1:
-            raise InputError(f"--phases: fraction for {year} must be in (0, 1], got {frac_text!r}")
+            raise InputError(f"--phases: fraction for {year_text.strip()} must be in (0, 1], got {frac_text!r}")
         phases.append((year, fraction))
     years = [y for y, _ in phases]
-    if len(set(years)) != len(years) or years != sorted(years):
-        raise InputError(f"--phases: years must be distinct and increasing, got {years}")
+    if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+        raise InputError(f"--phases: dates must be distinct and increasing, got {', '.join(map(date_text, years))}")
     total = sum(f for _, f in phases)
     if total > 1.0 + 1e-9:
         raise InputError(f"--phases: fractions sum to {total:.3g}, above the limit of 1 (the whole campus)")

@@ -132,7 +132,8 @@ class TrainingCapacity(Result):
 class CampusPhase(Result):
     """One build-out phase of `campus --phases`."""
 
-    year: int = Field(description="calendar year the phase comes online")
+    year: int | float = Field(description="date the phase comes online, a calendar year with its fraction "
+                              "(2026.5: 2026H2 or 2026-07; a whole year an int, as a plan's phase `year`)")
     fraction: float = Field(description="fraction of the campus built in this phase")
     cumulative_fraction: float = Field(description="fraction built by the end of this phase (the rest: no phase)")
     facility_power_w: float = Field(description="facility power added in this phase (peak), W")

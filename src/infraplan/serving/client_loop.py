@@ -134,11 +134,12 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
     n = len(arrival_s)
     fcfs = fcfs_path(engine_policy(pool.cost, pool.dep.max_batch, pool.dep.token_budget, pool.scheduler,
                                    pool.kv_admission), True, pool.kv_admission)
-    engine = SteppedEngine(pool, n, pool_tables(pool, prefill_tokens, cached_tokens, decode_steps, fcfs), fcfs)
+    window = ClosedCuts(n, clients)  # the steady window's cuts as the clients send (`window_marks`)
+    engine = SteppedEngine(pool, n, pool_tables(pool, prefill_tokens, cached_tokens, decode_steps, fcfs), fcfs,
+                           window.cuts, window.open)  # held until the window's end is in (`ClosedCuts`)
     arrival = [float(t) for t in arrival_s[:min(clients, n)]] + [math.nan] * max(n - clients, 0)
     steps = decode_steps.tolist() if lag else []
     pending = sorted((arrival[k], k) for k in range(min(clients, n)))  # sent, not yet given to the engine
-    window = ClosedCuts(n, clients, engine.cuts)  # the steady window's cuts as the clients send (`window_marks`)
     known = engine.arr_open
     key = 0.0  # the time up to which the engine is told every arrival
     while True:
@@ -161,12 +162,14 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
             else:  # its client's last
                 window.ended(engine.finish[j])
         engine.log.clear()
+        if engine.held and not window.open:
+            engine.release()
         if need is None:
             break
         kind, key = need  # TOP: its clock; LEAP: the stretch's end, cut by an earlier arrival; IDLE: the next one
         if kind != TOP and pending and (kind == IDLE or pending[0][0] < key):
             key = pending[0][0]
-        elif kind == IDLE:
+        elif kind == IDLE and known[-1] != math.inf:  # (inf: released, every request done, it ends)
             raise RuntimeError("the closed loop stalled with requests left")
     assert engine.totals is not None
     index = np.array(engine.requests, dtype=np.int64)

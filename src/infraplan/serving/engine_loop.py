@@ -71,6 +71,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     body, head, body_flop, decode_s, decode_flop_s, decode_head, half_kv, _, _ = cost_tables(cost, max_batch)
 
     clock = busy = compute = 0.0
+    t = f = leap_s = leap_f = 0.0  # the last iteration's and stretch's seconds and tensor-core s (`next_cut`)
     cut = cuts[0] if cuts else math.inf  # the next window cut (`serving.window_marks`; inf once all are passed)
     marks = [] if marks is None else marks
     it = leapt = nxt = 0  # iterations run one by one, and advanced in closed form; the next open arrival
@@ -118,7 +119,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         while arr_open[nxt] <= clock:
             if nxt == last:  # stepped: the arrivals up to now are not all known yet
                 yield TOP, clock
-                cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
+                cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)  # cuts a driver added
                 last = len(arr_open) - 1
                 continue
             waiting.append(nxt)
@@ -165,7 +166,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 if (not waiting or not head_of_line) and arr_open[nxt] - clock <= span * skip_root:
                     if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
                         yield LEAP, clock + span * skip_root
-                        cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
+                        cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)  # cuts a driver added
                         last = len(arr_open) - 1
                     if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)
                         gap = arr_open[nxt] - clock
@@ -182,9 +183,10 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                         span = k_max * a_ctx + c_half * k_max * (k_max - 1)
                     clock += span
                     busy += span
-                    compute += k_max * decode_flop_s[n_dec]
+                    leap_s, leap_f = span, k_max * decode_flop_s[n_dec]
+                    compute += leap_f
                     if clock >= cut:  # its work at the cut, pro rata
-                        cut = pass_cuts(marks, cuts, clock, span, busy + compute, span + k_max * decode_flop_s[n_dec])
+                        cut = pass_cuts(marks, cuts, clock, span, busy + compute, span + leap_f)
                     sum_ctx += n_dec * k_max * adv
                     leapt += k_max
                     steps_done += k_max
@@ -200,7 +202,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 break
             if nxt == last:  # stepped: the next arrival is not known yet
                 yield IDLE, clock
-                cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
+                cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)  # cuts a driver added
                 last = len(arr_open) - 1
                 continue
             clock = max(clock, arr[nxt])
@@ -334,6 +336,9 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 if emit:
                     release(j)
         it += 1
+    while arr_open[-1] != math.inf:  # stepped, every request done, the bound held (`window_marks.ClosedCuts`): wait
+        yield IDLE, clock  # until the driver lets it end, a window cut it gives in its last step (`next_cut`)
+        cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)
     for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
         first[j] = t0
     return busy, compute, it + leapt, preemptions, recomputed, leapt

@@ -78,6 +78,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
 
     clock = busy = compute = 0.0
+    t = f = leap_s = leap_f = 0.0  # the last iteration's and stretch's seconds and tensor-core s (`next_cut`)
     cut = cuts[0] if cuts else math.inf  # the next window cut (inf once all are passed)
     marks = [] if marks is None else marks
     leapt = steps_done = nxt = n_dec = running = 0
@@ -103,7 +104,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             j = nxt
             if j == last:  # stepped: the arrivals up to now are not all known yet
                 yield TOP, clock
-                cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
+                cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)  # cuts a driver added
                 last = len(arr_open) - 1
                 t_next = arr_open[nxt]
                 continue
@@ -235,7 +236,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     break
                 if nxt == last:  # stepped: the next arrival is not known yet
                     yield IDLE, clock
-                    cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
+                    cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)  # cuts a driver added
                     last = len(arr_open) - 1
                     t_next = arr_open[nxt]
                     continue
@@ -255,7 +256,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     if t_next - clock <= span * skip_root and not waiting:  # an arrival may cut the stretch
                         if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
                             yield LEAP, clock + span * skip_root
-                            cut = next_cut(marks, cuts, clock, busy + compute)  # a driver may have appended cuts
+                            cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)
                             last = len(arr_open) - 1
                             t_next = arr_open[nxt]
                         if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)
@@ -273,9 +274,10 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     if k_max > 0:
                         clock += span
                         busy += span
-                        compute += kf * decode_flop_s[n_dec]
+                        leap_s, leap_f = span, kf * decode_flop_s[n_dec]
+                        compute += leap_f
                         if clock >= cut:
-                            cut = pass_cuts(marks, cuts, clock, span, busy + compute, span + kf * decode_flop_s[n_dec])
+                            cut = pass_cuts(marks, cuts, clock, span, busy + compute, span + leap_f)
                         sum_ctx += wholes[n_dec] * kf * adv  # (n_dec x k_max, exact, x T)
                         leapt += k_max
                         steps_done += k_max

@@ -28,6 +28,13 @@ loop does given its final arrivals up front: the answer is the closed loop's uni
 resume and a few heap operations per wait, about 5 per request on the Hopper rows (614k waits for 124k requests:
 an engine waits after each iteration it runs and before each stretch it leaps), about 4x the engines' own work
 simulated once over known arrivals; a wait ends at once, without the heap, when no other event comes first.
+The steady window (`window_marks.ClosedCuts`, hO59): the pair's, `closed_window`'s rule on its requests, from the
+middle request's send (appended to the cuts every engine shares as it is sent, no earlier than the global time) to
+the earliest end of a client's last request, settled by an event at that end (-3, before any other at its time:
+no engine resumed later can report an earlier end); each engine records its work at both (`window_marks.next_cut`:
+a cut its clock had passed falls in its last iteration or the stretch leapt before it), and while the end is still
+to come no engine is told that all its arrivals are in (`SteppedEngine.held`: it would run to its end unmarked).
+The bounds held make more waits, not other times: a stepped engine runs as given its arrivals up front.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ from infraplan.serving.loop_stepping import (
     fcfs_path,
     fcfs_request_lists,
 )
+from infraplan.serving.pair_router import Router
+from infraplan.serving.window_marks import ClosedCuts, summed_rate
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,16 @@ class PoolRun:
     compute_s: float
     iterations: int
     engine: np.ndarray
+    window_rate: float | None = None  # its engines' busy + tensor-core s per s over the window (`window_marks`)
 
 
 class SteppedEngine:
-    """One engine of a pool, fed its requests as their arrivals become known (`loop_stepping`)."""
+    """One engine of a pool, fed its requests as their arrivals become known (`loop_stepping`). `cuts`: a list of
+    window cuts its driver appends to (`window_marks.ClosedCuts`; a pair's engines share one); `held`: its bound stays
+    short of inf once every arrival is in, until the driver `release`s it (the window's end is still to come)."""
 
-    def __init__(self, pool: PoolSpec, n: int, tables: tuple[list[Any], ...], fcfs: bool) -> None:
+    def __init__(self, pool: PoolSpec, n: int, tables: tuple[list[Any], ...], fcfs: bool,
+                 cuts: list[float] | None = None, held: bool = False) -> None:
         dep = pool.dep
         self.tables = tables  # the pool's per-request lists by request, in the loop's argument order
         self.lists: list[list[Any]] = [[0] * n for _ in tables]  # the engine's, filled as its requests arrive
@@ -100,7 +113,8 @@ class SteppedEngine:
         self.totals: tuple[float, float, int] | None = None  # busy s, tensor-core s, iterations, once done
         self.fcfs = fcfs
         self.steps: Generator[Need, None, Any]
-        self.cuts: list[float] = []  # window cuts, appended by a driver that finds them (`window_marks.ClosedCuts`)
+        self.cuts: list[float] = [] if cuts is None else cuts  # window cuts, appended by a driver that finds them
+        self.held = held
         self.marks: list[float] = []  # the engine's work at each cut passed
         if fcfs:
             self.steps = fcfs_steps(pool.cost, self.arr, self.arr_open, lists[0], lists[1], lists[2], lists[3],
@@ -114,7 +128,8 @@ class SteppedEngine:
                                       self.cuts, self.marks)
 
     def give(self, arrivals: list[tuple[float, int]]) -> None:
-        """Append `arrivals` (time, request; in order) to the engine's, before the bound (inf once all are in)."""
+        """Append `arrivals` (time, request; in order) to the engine's, before the bound (inf once all are in and
+        the engine is not `held`)."""
         known, requests, arr, copies = self.arr_open, self.requests, self.arr, self.copies
         bound = known.pop()
         for t, k in arrivals:
@@ -124,7 +139,13 @@ class SteppedEngine:
             for mine, pool in copies:
                 mine[j] = pool[k]
             known.append(t)
-        known.append(bound if len(requests) < self.n else math.inf)
+        known.append(bound if len(requests) < self.n or self.held else math.inf)
+
+    def release(self) -> None:
+        """No longer `held`: once every arrival is in, the loop runs to its end."""
+        self.held = False
+        if len(self.requests) == self.n:
+            self.arr_open[-1] = math.inf
 
     def resume(self) -> Need | None:
         """Run the loop to its next wait (None: it has ended, `close`d)."""
@@ -149,73 +170,19 @@ def pool_tables(pool: PoolSpec, prefill: np.ndarray, cached: np.ndarray, steps: 
                                 growth, slots)
 
 
-class Router:
-    """Which engine of a pool each request goes to (module docstring, "Routing"): client-sticky (`workers` 0),
-    or round-robin over `workers` in the order the requests reach the pool, each worker's in turn over its ranks
-    (engines w * ranks + r) or to its least loaded rank (`least_loaded`: fewest requests handed and not finished,
-    the lowest rank on ties). `counts`: the requests per engine, fixed up front; under `least_loaded` every rank
-    is sized for its worker's whole share and the ranks left short when the worker's last request is handed are
-    topped up with empty requests (`padding`), which end as they are admitted, behind every real one."""
-
-    def __init__(self, n: int, clients: int, engines: int, workers: int, least_loaded: bool = False) -> None:
-        self.workers, self.least_loaded = workers, least_loaded
-        self.ranks = engines // workers if workers else 0
-        self.sticky = ((np.arange(n) % clients) % engines).tolist()
-        self.share = [len(range(w, n, workers)) for w in range(workers)]  # round-robin: requests per worker
-        if not workers:
-            self.counts = np.bincount(self.sticky, minlength=engines).tolist()
-        elif least_loaded:
-            self.counts = [self.share[w] for w in range(workers) for _ in range(self.ranks)]
-        else:
-            self.counts = [len(range(r, self.share[w], self.ranks)) for w in range(workers) for r in range(self.ranks)]
-        self.handed = [0] * (workers + 1)  # requests handed to the pool, then to each worker
-        self.load = [0] * engines  # handed and not finished, per engine
-        self.given = [0] * engines
-
-    def route(self, k: int) -> int:
-        """The engine of request k, the next to reach the pool."""
-        if not self.workers:
-            return int(self.sticky[k])
-        w = self.handed[0] % self.workers
-        self.handed[0] += 1
-        self.handed[w + 1] += 1
-        base = w * self.ranks
-        if self.least_loaded:
-            e = min(range(base, base + self.ranks), key=lambda x: (self.load[x], x))
-        else:
-            e = base + (self.handed[w + 1] - 1) % self.ranks
-        self.load[e] += 1
-        self.given[e] += 1
-        return e
-
-    def finished(self, e: int) -> None:
-        self.load[e] -= 1
-
-    def padding(self, e: int) -> list[int]:
-        """Engines (one entry per empty request) to top up once engine e's worker has had its whole share."""
-        if not (self.workers and self.least_loaded):
-            return []
-        w = e // self.ranks
-        if self.handed[w + 1] < self.share[w]:
-            return []
-        top = [x for x in range(w * self.ranks, (w + 1) * self.ranks) for _ in range(self.share[w] - self.given[x])]
-        for x in top:
-            self.given[x] += 1
-        return top
-
-
 def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.ndarray, input_tokens: np.ndarray,
                      output_tokens: np.ndarray, decode_steps: np.ndarray, transfer_s: np.ndarray,
                      clients: int, decode_workers: int = 0, prefill_workers: int = 0,
                      least_loaded_ranks: bool = False,
                      client_round_trip_s: float = 0.0) -> tuple[np.ndarray, PoolRun, PoolRun]:
     """Arrival times of the requests (request k: client k mod clients; client c's first at `first_arrival_s[c]`)
-    and each pool's run, in one pass (module docstring). `decode_workers` > 0: the decode pool takes the prefill
-    results round-robin over that many workers in the order they are handed over (ties by request), each worker's
-    in turn over its engines or to its least loaded (`least_loaded_ranks`, both pools; `Router`)
-    (`serving.disaggregated`, `ROUND_ROBIN_DECODE`); `prefill_workers` > 0: the prefill pool takes the requests
-    round-robin, in the order they are sent (`ROUND_ROBIN_PREFILL`); 0: client-sticky. A client's next request is
-    sent `client_round_trip_s` after its last one ends (`serving.client_loop`)."""
+    and each pool's run (its `window_rate` over the pair's window), in one pass (module docstring).
+    `decode_workers` > 0: the decode pool takes the prefill results round-robin over that many workers in the order
+    they are handed over (ties by request), each worker's in turn over its engines or to its least loaded
+    (`least_loaded_ranks`, both pools; `Router`) (`serving.disaggregated`, `ROUND_ROBIN_DECODE`); `prefill_workers`
+    > 0: the prefill pool takes the requests round-robin, in the order they are sent (`ROUND_ROBIN_PREFILL`); 0:
+    client-sticky. A client's next request is sent `client_round_trip_s` after its last one ends
+    (`serving.client_loop`)."""
     if clients < 1:
         raise ValueError("a closed loop needs at least one client")
     n = len(input_tokens)
@@ -231,15 +198,16 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
                           fcfs[0]),
               pool_tables(decode, np.append(zeros, empty), np.append(input_tokens, empty),
                           np.append(decode_steps, empty), fcfs[1]))
-    engines = [SteppedEngine(prefill if e < e_pre else decode, c, tables[e >= e_pre], fcfs[e >= e_pre]) if c
-               else None for e, c in enumerate(counts)]
+    window = ClosedCuts(n, clients)  # the pool's window (`closed_window`'s rule), its cuts shared by every engine
+    engines = [SteppedEngine(prefill if e < e_pre else decode, c, tables[e >= e_pre], fcfs[e >= e_pre], window.cuts,
+                             window.open) if c else None for e, c in enumerate(counts)]
     arrival = first_arrival_s[:min(clients, n)].tolist() + [math.nan] * max(n - clients, 0)
     out, transfer = output_tokens.tolist(), transfer_s.tolist()
     pending: list[list[tuple[float, int]]] = [[] for _ in engines]  # arrivals posted, not yet given, per engine
     state: list[Need | None] = [None] * len(engines)
     key_of = [math.inf] * len(engines)  # the time an engine's wait ends, as scheduled
     version = [0] * len(engines)
-    events: list[tuple[float, int, int, int]] = []  # (time, 0 leap / 1 other, engine, version)
+    events: list[tuple[float, int, int, int]] = []  # (time, 0 leap / 1 other, engine, version; < 0: module docstring)
     heappush, heappop, nextafter, inf = heapq.heappush, heapq.heappop, math.nextafter, math.inf
 
     def post(e: int, t: float, k: int) -> None:
@@ -262,7 +230,17 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
     while events:
         key, cls, e, v = heappop(events)
         if cls < 0:  # request e sent to the prefill pool (-2), or its prefill result handed to the decode pool
-            if cls == -2:
+            if cls == -3:  # the window's end (`ClosedCuts.settle`): its cut to every engine, the bounds let go
+                if window.open and key == window.end:
+                    window.settle()
+                    for x, other in enumerate(engines):
+                        if other is not None and other.totals is None:
+                            other.release()
+                            if other.arr_open[-1] == inf and key_of[x] == inf:  # idle, all in: let it end
+                                key_of[x] = key
+                                version[x] += 1
+                                heappush(events, (key, 1, x, version[x]))
+            elif cls == -2:
                 p = pre_route.route(e)
                 post(p, key, e)
                 for x in pre_route.padding(p):
@@ -315,10 +293,13 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
                 if k + clients < n:  # the client sends its next request (after its round trip)
                     sent += client_round_trip_s
                     arrival[k + clients] = sent
+                    window.sent(k + clients, sent)
                     if prefill_workers:
                         heappush(events, (sent, -2, k + clients, 0))
                     else:
                         post(pre_route.route(k + clients), sent, k + clients)
+                elif window.noted(sent):  # its client's last: the window ends here unless an earlier end comes
+                    heappush(events, (sent, -3, 0, 0))  # (before any other event at that time)
             if log:
                 log.clear()
             if need is None:
@@ -360,5 +341,7 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
             compute += engine.totals[1]
             iterations += engine.totals[2]
         sent_s = np.array(arrival) if not runs else runs[0].first_token_s + transfer_s  # the KV's arrival
-        runs.append(PoolRun(pool_first[:n], pool_finish[:n], sent_s, busy, compute, iterations, which[:n]))
+        rate = summed_rate([window.rate(x.marks, x.totals[0] + x.totals[1]) for x in pool_engines
+                            if x is not None and x.totals is not None])  # over the window (`window_marks`)
+        runs.append(PoolRun(pool_first[:n], pool_finish[:n], sent_s, busy, compute, iterations, which[:n], rate))
     return np.array(arrival), runs[0], runs[1]

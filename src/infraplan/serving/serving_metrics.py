@@ -35,9 +35,9 @@ served rate / accelerators, hO57): the drain after the last arrival idles the ac
 mean (hG57's 632 H100 at 2,000 chat requests/s: half the run is drain). The whole run's dynamic joules per token carry
 the ramp and drain's small batches: 1.13 J against 0.83 J over the window on that example (1,341 W steady, above TDP
 + host; 1,157 W from the window; validation/notes/product_review_tried.md, hO session 57, hA session 58). Offline
-(no window) and in a disaggregated closed loop (no marks) the whole run's, said in `per_token_basis`; an aggregated
-closed loop reads its draw and its served rate over its own window (`window_marks.ClosedCuts`, hO58);
-`steady_power_note` says a steady draw above TDP + host.
+(no window) the whole run's, said in `per_token_basis`; a closed loop reads its draw and its served rate over its
+own window (`window_marks.ClosedCuts`: an aggregated one's engines each over theirs, hO58; a disaggregated pair over
+the one its engines share, hO59); `steady_power_note` says a steady draw above TDP + host.
 """
 
 from __future__ import annotations
@@ -216,8 +216,8 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
     basis = (f"{steady_state.STEADY_BASIS}; " + (
         (window_marks.CLOSED_BASIS if window_marks.closed_basis(pools) else window_marks.WINDOW_BASIS)
         if window_w is not None else
-        window_marks.fallback_basis("no window marks: a disaggregated closed loop, a closed loop without a round trip, "
-                                    "no client sending twice, or WINDOW_DYNAMIC_POWER off"))
+        window_marks.fallback_basis("no window marks: a closed loop without a round trip, no client sending twice, "
+                                    "or WINDOW_DYNAMIC_POWER off"))
              if served is not None else steady_state.STEADY_BASIS)
     usd = gpus * usd_per_hour / 3600.0 if usd_per_hour is not None else None  # USD a second; None: unpriced
     # `Requests` are sorted by arrival (stably): the last 1 % of arrivals are the last 1 % of rows
@@ -277,9 +277,9 @@ def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: 
     """The note of a run (its `summarize` dict) whose steady draw per accelerator is above the most its power model
     lets it draw (TDP + host share: an iteration draws at most TDP, `POWER_ASSUMPTION`). Since hA58 an open-loop run
     takes its dynamic draw over the later half of its arrival window (`serving.window_marks`), at most TDP per
-    accelerator by construction, and since hO58 an aggregated closed loop over its own (`window_marks.ClosedCuts`),
-    so this fires only on a run without window marks (a disaggregated closed loop, a closed loop without a round
-    trip): there `steady_power_w_per_gpu` (and joules_per_token) scale the whole run's dynamic
+    accelerator by construction, and since hO58 / hO59 a closed loop over its own (`window_marks.ClosedCuts`), so
+    this fires only on a run without window marks (a closed loop without a round trip, no client sending twice):
+    there `steady_power_w_per_gpu` (and joules_per_token) scale the whole run's dynamic
     joules per token by the steady served rate, and the ramp from an empty engine and the drain after the last
     arrival run small batches (hO57: Llama 3 70B fp8 chat at 2,000 requests/s on 632 H100, 124,265 requests: 1.13
     J/token dynamic, 1,341 W steady over a 1,275 W ceiling, before the window; 1,157 W with it). None where it is
@@ -290,8 +290,8 @@ def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: 
     if steady is None or result.get("steady_output_tokens_per_s") is None or steady <= ceiling:
         return []
     return [f"steady_power_w_per_gpu {steady:,.0f} W is above the {ceiling:,.0f} W an accelerator and its host share "
-            f"draw at most (TDP {accelerator.tdp_w:,.0f} W + {host_w:,.4g} W): without window marks (a "
-            "disaggregated closed loop, or a closed loop without a round trip) it and joules_per_token scale the "
+            f"draw at most (TDP {accelerator.tdp_w:,.0f} W + {host_w:,.4g} W): without window marks (a closed loop "
+            "without a round trip, or no client sending twice) it and joules_per_token scale the "
             "whole run's dynamic joules per token by the steady served rate, which reads high (the run's ramp from "
             "an empty engine and drain after its last arrival run small batches, more joules per token than the "
             "steady state): more requests shrink it"]

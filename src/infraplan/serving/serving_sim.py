@@ -303,7 +303,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     pre_cost = chunked_attention.for_requests(pre_cost, shape, inp, zeros, zeros)  # Llama 4's chunks: prompts
     dec_cost = chunked_attention.for_requests(dec_cost, shape, inp, inp, steps)  # and decode steps alone
     hand_off = transfer + relay_s(client_s, serial_front_ends)  # prefill's first token -> decode worker's arrival
-    cuts: list[float] = []  # closed loop: no window cuts (`serving.window_marks`)
+    cuts: list[float] = []  # closed loop: each pool's window rate instead (`serving.window_marks`)
+    window = None  # closed loop: the pair's window (`window_marks.closed_window`), its served rate read over it
     if clients > 0:  # one pass over both pools (`serving.pair_loop`)
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
         sent, pre_run, dec_run = closed_pair_loop(
@@ -314,12 +315,13 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
             dec_dep.replicas if disaggregated.ROUND_ROBIN_DECODE else 0,
             pre_dep.replicas if disaggregated.ROUND_ROBIN_PREFILL else 0, disaggregated.least_loaded_ranks(dec_dep),
             client_cycle(client_round_trip_s, client_s, False)[0])  # the client's cycle (no schedule-ahead lag here)
-        pre, dec = (PoolResult(r.first_token_s, r.finish_s, r.busy_s, r.compute_s, r.iterations, r.arrival_s)
-                    for r in (pre_run, dec_run))
+        pre, dec = (PoolResult(r.first_token_s, r.finish_s, r.busy_s, r.compute_s, r.iterations, r.arrival_s,
+                               window_rate=r.window_rate) for r in (pre_run, dec_run))
         ready = pre.first_token_s + hand_off
         finish = np.where(out > 1, dec.finish_s, ready)
         first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep),
                                      dec.first_token_s)
+        window = closed_window(sent, finish, clients)  # the cuts the pair's engines recorded their work at
         order = np.argsort(sent, kind="stable")
         requests = Requests(sent, inp, out)  # re-sorted by arrival: keep the order
         first, finish, transfer = first[order], finish[order], transfer[order]
@@ -338,7 +340,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                                      admitted)
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
                        system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,
-                       pool_tp=[pre_dep.tp, dec_dep.tp], cuts=cuts)
+                       pool_tp=[pre_dep.tp, dec_dep.tp], cuts=cuts, closed_window=window)
     if clients > 0:  # how the closed loop routes (`serving.disaggregated`)
         decode_routing = ("decode workers in turn (a worker's attention-DP ranks: the least loaded first)"
                           if disaggregated.least_loaded_ranks(dec_dep) else "decode workers in turn, then their ranks")

@@ -31,13 +31,23 @@ sends (Llama 3 8B fp8 on one H100, 64 clients, 2,000 chat requests: the tokens c
 last send 3,508 tokens/s, the whole run's 3,810). Each cut is known at an engine clock no later than the cut (a send
 is a request's end plus the client's round trip; a client's last end is the clock), so the engine records its work
 there as above (the stepped loops take new cuts after each yield, `next_cut`; the lock-step loop as its clients
-send). The engines of a closed loop run their own clients (`serving_sim.run_pool`, `serving.wide_ep_lockstep`), so
-the pool's dynamic draw is the sum of each engine's work per second over its own window (`window_rate`), and its
-served rate the tokens completed over the pool's window by the same rule (`closed_window`,
-`steady_state.window_tokens_per_s`). Not cut (the whole run's figure, said,
-`fallback_basis`): the disaggregated closed loop (`serving.pair_loop`: its engines' clocks run ahead of the time a
-send is known), a closed loop with no round trip and no lag (the engine loop's own closed loop, `simulate_engine`),
-and a run of no more requests than clients (no client sends twice).
+send). The engines of an aggregated closed loop run their own clients (`serving_sim.run_pool`,
+`serving.wide_ep_lockstep`), so the pool's dynamic draw is the sum of each engine's work per second over its own
+window (`window_rate`), and its served rate the tokens completed over the pool's window by the same rule
+(`closed_window`, `steady_state.window_tokens_per_s`). A disaggregated pair's engines share their clients (a client's
+request runs on a prefill engine and then a decode engine, `serving.pair_loop`), so the pair has one window, the
+pool's (`closed_window`'s rule, found as the run goes: hO59), and each engine records its work at its two cuts. Its
+engines step in one event loop whose engines' clocks run ahead of the global time at which a send or an end is
+known, so a cut can fall inside a step an engine already ran: each loop hands `next_cut` its last iteration and the
+decode stretch leapt straight before it (the only steps that can run past the time its driver resumed it, which is
+no later than a cut then found), and the cut takes its pro rata share there; a client's last end is reported out
+of time order, so the window's end is settled once the global time reaches the earliest one (`ClosedCuts.settle`);
+and while it is still to come an engine whose arrivals are all in is held short of running to its end
+(`pair_loop.SteppedEngine.held`), which also mends the aggregated loop's case (fixed lengths: the last send comes
+before the first client's last end, and the engine, told every arrival was in, ran past the end's cut unmarked:
+1.2e-3 over the replay at 400 requests). Not cut (the whole run's figure, said, `fallback_basis`): a closed loop
+with no round trip and no lag (the engine loop's own closed loop, `simulate_engine`), and a run of no more requests
+than clients (no client sends twice).
 """
 
 from __future__ import annotations
@@ -56,9 +66,9 @@ WINDOW_BASIS = ("steady_power_w_per_gpu and joules_per_token: (idle + host) W an
                 "the arrival window (its mid to its last arrival: past the ramp, before the drain), over the steady "
                 "served rate")
 CLOSED_BASIS = ("steady_power_w_per_gpu and joules_per_token: (idle + host) W and the dynamic W over the closed loop's "
-                "window (each engine's, from its middle request's send to the end of its first client's last request: "
-                "past the first wave, every client cycling), over the steady served rate, the output tokens "
-                "completed in that window per second")
+                "window (each engine's, a disaggregated pair's shared by its engines, from the middle request's send "
+                "to the end of the first client's last request: past the first wave, every client cycling), over the "
+                "steady served rate, the output tokens completed in that window per second")
 
 
 def fallback_basis(why: str) -> str:
@@ -113,18 +123,24 @@ def summed(works: Sequence[tuple[float, ...] | None],
 
 
 class ClosedCuts:
-    """A closed loop's two window cuts for one engine (or lock-step replica) of `n` requests over `clients` (module
-    docstring), appended to `cuts` (a stepped engine's own list) as the run goes: the send of request
-    max(clients, (n - clients) // 2), then the end of the first client's last request (from then fewer than all the
-    clients cycle). None of it where the run has no later sends, the first client ran out before the middle request
-    was sent, or `WINDOW_DYNAMIC_POWER` is off (`cuts` then holds fewer than two)."""
+    """A closed loop's two window cuts (module docstring), appended to `cuts` (a stepped engine's own list, or one
+    that all the engines of a disaggregated pair share) as the run goes: the send of request
+    max(clients, (n - clients) // 2) of the `n` over `clients`, then the earliest end of a client's last request
+    (from then fewer than all the clients cycle). One engine's ends come in time order (`ended`); a pair's engines
+    report theirs out of order (`noted`), so its driver settles the end once its global time reaches the earliest
+    one noted (`settle`): no engine can report an earlier one then. None of it where the run has no later sends, no
+    end comes after the middle request's send (`closed_window`'s rule), or `WINDOW_DYNAMIC_POWER` is off (`cuts`
+    then holds fewer than two). While `open` (the end is still to come) a driver holds its engines' arrival bound
+    short of inf (`serving.pair_loop.SteppedEngine.held`): an engine told that every arrival is in runs to its end
+    without yielding, past a cut it has not been given."""
 
-    __slots__ = ("cuts", "mid", "open")
+    __slots__ = ("cuts", "end", "mid", "open")
 
     def __init__(self, n: int, clients: int, cuts: list[float] | None = None) -> None:
         self.cuts: list[float] = [] if cuts is None else cuts
-        self.open = WINDOW_DYNAMIC_POWER and n > clients
+        self.open = WINDOW_DYNAMIC_POWER and n > clients > 0
         self.mid = max(clients, (n - clients) // 2) if self.open else -1
+        self.end = math.inf  # the earliest end of a client's last request so far
 
     def sent(self, k: int, t: float) -> None:
         """Request k (>= clients) is sent at `t` (at or after the engine's clock): the first cut if it is the middle
@@ -132,13 +148,26 @@ class ClosedCuts:
         if k == self.mid and self.open:
             self.cuts.append(t)
 
-    def ended(self, t: float) -> None:
-        """A client's last request ended at `t` (the engine's clock): the second cut, if it is the first and the
-        first cut is in."""
+    def noted(self, t: float) -> bool:
+        """A client's last request ended at `t` (at or after the driver's time); True where it is the earliest so
+        far (the driver settles at `t` if none earlier comes)."""
+        if self.open and t < self.end:
+            self.end = t
+            return True
+        return False
+
+    def settle(self) -> None:
+        """No end earlier than `end` can come: the second cut, where the first is in and before it; closed."""
         if self.open:
             self.open = False
-            if self.cuts:
-                self.cuts.append(t)
+            if self.cuts and self.end > self.cuts[0]:
+                self.cuts.append(self.end)
+
+    def ended(self, t: float) -> None:
+        """A client's last request ended at `t` (the engine's clock), the ends in time order: the second cut, if it
+        is the first and the first cut is in."""
+        self.noted(t)
+        self.settle()
 
     def rate(self, marks: list[float], work: float) -> float | None:
         """Busy + tensor-core seconds per second over the window, once the engine ended with `work` (None: no window,
@@ -162,12 +191,24 @@ def closed_window(sent_s: np.ndarray, finish_s: np.ndarray, clients: int) -> tup
     return (start, end) if end > start else None
 
 
-def next_cut(marks: list[float], cuts: Sequence[float], clock: float, work: float) -> float:
-    """A stepped loop's next cut after a yield (its driver may have appended cuts, `ClosedCuts`): a cut at its clock
-    (a client's last request ended there) or before it (a prompt's iteration and an event iteration in one pass,
-    ending after a send it released) takes the work now; inf after the last."""
+def next_cut(marks: list[float], cuts: Sequence[float], clock: float, work: float, step_s: float = 0.0,
+             step_flop_s: float = 0.0, leap_s: float = 0.0, leap_flop_s: float = 0.0) -> float:
+    """A stepped loop's next cut after a yield (its driver may have appended cuts, `ClosedCuts`); inf after the last.
+    A cut at or before its clock was appended once the engine had run past it (a send or an end another engine, or
+    its own last step, made known). Its driver resumed it last no later than the cut, and from there the engine ran
+    its last iteration (`step_s` seconds, `step_flop_s` tensor-core, ending at `clock`), straight after a decode
+    stretch that did not wait for arrivals (`leap_s`, `leap_flop_s`: its queue blocked, nothing could start; the
+    loops' last stretch), or neither (idle): the cut takes the pro rata share of the one it falls in (`pass_cuts`'
+    rule; none given: the work now)."""
     while len(marks) < len(cuts) and cuts[len(marks)] <= clock:
-        marks.append(work)
+        cut, start = cuts[len(marks)], clock - step_s
+        step_work = step_s + (step_flop_s if step_flop_s < step_s else step_s)
+        before = work - step_work
+        if cut >= start or not leap_s > 0.0:  # in the last iteration (or at its start, or idle)
+            marks.append(before + (cut - start) / step_s * step_work if cut > start and step_s > 0.0 else before)
+        else:  # in the stretch leapt straight before it
+            leap_work, begin = leap_s + leap_flop_s, start - leap_s
+            marks.append(before - leap_work + (cut - begin) / leap_s * leap_work if cut > begin else before - leap_work)
     return upcoming(marks, cuts)
 
 

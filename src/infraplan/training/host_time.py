@@ -347,6 +347,10 @@ def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: A
     syncs inside an eagerly issued MoE block of a Megatron stack; `moe_sync_waits` counts them over the MoE share,
     each a dispatch the emptied queue waits for (the intervals they split are not re-priced)."""
     experts = [g for g in ops.gemms if g.role in ("expert_up", "expert_down")]
+    if one and not experts:  # a dense layer of one plan: the zeros below, without the stack's MoE reads (hS59)
+        out["host_fwd"], out["host_bwd"] = float(out["host_fwd"]), float(out["host_bwd"])
+        out.update(moe_host_fwd=0.0, moe_gpu_fwd=0.0, moe_host_sync=0.0, moe_sync_waits=0.0)
+        return
     dropless = stack.moe_cuda_graph == "dropless_eager"
     per_expert = stack.moe.expert_gemm == "per_expert"
     quantize = expert_quantize_launches(dtype, stack.fp8.recipe) if per_expert else 0.0

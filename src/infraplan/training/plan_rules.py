@@ -126,7 +126,12 @@ def framework_refusals(shape: TransformerShape, plan: PlanArrays, stack: Stack |
 
 def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | None,
                      lora: LoraSpec | None = None) -> None:
-    """Raise InputError (one line) where `framework_refusals` refuses the one plan `plan`."""
+    """Raise InputError (one line) where `framework_refusals` refuses the one plan `plan`. Where neither check applies
+    to the model, stack and adapters (each gives plain False), nothing is built (a single estimate: ~4 us of
+    numpy reductions and reason strings; hS59)."""
+    if (fp8_mla_cp_refused(shape, plan, stack) is False
+            and down_adapters_sp_refused(shape, plan, lora) is False):
+        return
     for bad, why in framework_refusals(shape, plan, stack, lora):
         if bool(np.any(bad)):
             raise InputError(why)

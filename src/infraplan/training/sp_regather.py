@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infraplan.network.collectives import Fabric
+from infraplan.network.collectives import Fabric, collective_seconds
 from infraplan.ops import layer as ops_layer
 from infraplan.ops.layer import ArrayLike, Collective, LayerOps, Layout
 from infraplan.ops.params import ACT_BYTES
@@ -47,19 +47,37 @@ def regather_exposed_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any
     docstring); `gemm_times`: the (forward, backward) time of each of `ops.gemms`; `ratio`: the gathered bytes over
     bf16's."""
     roles = GATHERED_INPUT_ROLES + (MLA_GATHERED_INPUT_ROLES if ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD else ())
+    if one:
+        return _one_plan_regather_s(fabric, ops, gemm_times, lay, ratio, roles)
     sp, tp = to_bool(lay.sequence_parallel), to_float(lay.tp)
     exposed: Any = 0.0
-    priced: dict[Any, Any] = {}  # one plan: the gather of each input size priced once (QKV's and FC1's are T x h)
+    for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
+        if g.role not in roles:
+            continue
+        record = Collective("all_gather", "tp", g.m * g.k * ACT_BYTES * ratio, tp, 1, 1.0, sp)
+        gather = collective_times(fabric, (record,), "tp", one)
+        # (`bwd` is the GEMM's backward over its count and share of the layers: the gather weighted alike)
+        exposed = exposed + larger(g.count * g.share * gather - 0.5 * bwd, 0.0)
+    return exposed
+
+
+def _one_plan_regather_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any, Any]], lay: Layout,
+                         ratio: Any, roles: tuple[str, ...]) -> float:
+    """`regather_exposed_s` of one plan's Python floats: `collective_times` of each re-gather's one record (`0.0 +
+    count x collective_seconds` where its mask holds and its group is above one) without building the record, each
+    input size priced once (QKV's and FC1's are both T x h), and `larger(x, 0.0)` written out: the same operations
+    in the same order (hS59)."""
+    sp, tp = bool(lay.sequence_parallel), float(lay.tp)
+    exposed = 0.0
+    priced: dict[Any, float] = {}
     for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
         if g.role not in roles:
             continue
         elements = g.m * g.k
-        gather = priced.get(elements) if one else None
+        gather = priced.get(elements)
         if gather is None:
-            record = Collective("all_gather", "tp", elements * ACT_BYTES * ratio, tp, 1, 1.0, sp)
-            gather = collective_times(fabric, (record,), "tp", one)
-            if one:
-                priced[elements] = gather
-        # (`bwd` is the GEMM's backward over its count and share of the layers: the gather weighted alike)
-        exposed = exposed + larger(g.count * g.share * gather - 0.5 * bwd, 0.0)
+            gather = priced[elements] = 0.0 + (1.0 * collective_seconds(fabric, "all_gather", elements * ACT_BYTES
+                                                                        * ratio, tp, 1) if sp and tp > 1 else 0.0)
+        excess = g.count * g.share * gather - 0.5 * bwd
+        exposed = exposed + (0.0 if excess < 0.0 else excess)  # larger(excess, 0.0)
     return exposed

@@ -99,13 +99,16 @@ class FacilityRequest(WebRequest):
     server_price: Price | None = None
 
 
+_DATE = r"[0-9]{4}(?:\.[0-9]+|[HhQq][0-9]|-[0-9]{1,2}(?:-[0-9]{1,2})?)?"  # a `campus --phases` date, as plan's
+
+
 @described
 class CampusRequest(WebRequest):
     command = "campus"
     power: PowerText | None = None
     accelerator: CatalogRef | None = None
     cooling: Cooling | None = None
-    phases: Annotated[str, Field(max_length=200, pattern=r"^[0-9]{4}:[0-9.]+(,[0-9]{4}:[0-9.]+)*$")] | None = None
+    phases: Annotated[str, Field(max_length=200, pattern=rf"^{_DATE}:[0-9.]+(,{_DATE}:[0-9.]+)*$")] | None = None
     location: CatalogRef | None = None
     build_type: BuildType | None = None
     fleet: CatalogRef | None = None

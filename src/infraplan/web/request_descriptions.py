@@ -89,7 +89,8 @@ _INPUT_LEN = "fixed prompt length, tokens"
 _OUTPUT_LEN = "fixed output length, tokens"
 _SEED = "random seed for arrivals and lengths"
 _FABRIC = "clos | rail-only [default: the system's own]"
-_COOLING = "air | liquid | immersion or YAML file [default: air if a server/rack unit fits 30 kW, else liquid]"
+_COOLING = ("air | liquid | immersion or YAML file [default: air if a server/rack unit fits 30 kW, else liquid; "
+            "liquid for a liquid-only part]")
 _BUILD_TYPE = "hyperscale | low-cost | high-cost | ai-campus or YAML file"
 _ELECTRICITY = "override the electricity price, e.g. 70/MWh or 0.07/kWh (a bare number: USD/MWh)"
 _LORA_TARGETS = ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every linear "
@@ -299,7 +300,8 @@ CAMPUS = {
     "power": "facility power budget, e.g. 1GW",
     "accelerator": "accelerator preset or YAML path, e.g. gb200",
     "cooling": _COOLING,
-    "phases": "build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (shares sum <= 1)",
+    "phases": "build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (a date as plan's: 2026, 2026H2, 2026Q3, 2026-07; "
+              "shares sum <= 1)",
     "location": "location preset or YAML [default: us-average]",
     "build_type": _BUILD_TYPE,
     "fleet": "fleet preset or YAML of sites (replaces --power)",

@@ -41,6 +41,7 @@ from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure
 from infraplan.planning.campus import plan_campus, plan_fleet
+from infraplan.planning.plan_dates import year_text
 from infraplan.planning.results import CampusPlan, FleetSitesResult
 from infraplan.units import parse_stated_power_w
 
@@ -86,13 +87,19 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     if cap.available:
         print_band(band_or_why(cap.error_band, cap.error_band_basis, "throughput", label="error band (training)"))
     for ph in r.phases:
-        console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} peak, "  # + its average draw (hL57)
+        console.print(f"{year_text(ph.year)}: +{fmt_rate(ph.facility_power_w, 'W')} peak, "  # + its average draw (hL57)
                       f"+{fmt_rate(ph.facility_power_average_w, 'W')} average ({ph.accelerators:,} accelerators, "
-                      f"{fmt_usd(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
+                      f"{phase_capex_text(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
     unphased = 1.0 - r.phases[-1].cumulative_fraction if r.phases else 0.0
     if unphased > 1e-9:  # --phases may sum below 1: the table above is the whole campus, the phases build part of it
         console.print(f"{unphased * 100:.0f} % of the campus ({fmt_rate(unphased * f.facility_power_w, 'W')} of "
                       f"facility power) is in no phase: the table above is the whole campus", soft_wrap=True)
+
+
+def phase_capex_text(capex_usd: float | None) -> str:
+    """A phase's capex, named: "capex $29.9 B", or "capex not priced" for a part without a server price (the phase
+    line printed a bare "-" there, hE59)."""
+    return "capex not priced" if capex_usd is None else f"capex {fmt_usd(capex_usd)}"
 
 
 def budget_text(r: CampusPlan) -> str:
@@ -133,7 +140,8 @@ def campus(
     accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset or YAML path, e.g. gb200"),
     cooling: CoolingOption = None,
     phases: str | None = typer.Option(None, "--phases",
-                                      help="build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (shares sum <= 1)"),
+                                      help="build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (a date as plan's: "
+                                      "2026, 2026H2, 2026Q3, 2026-07; shares sum <= 1)"),
     location: str | None = typer.Option(None, "--location", help="location preset or YAML [default: us-average]"),
     build_type: BuildTypeOption = None,
     fleet: str | None = typer.Option(None, "--fleet", help="fleet preset or YAML of sites (replaces --power)"),
