@@ -74,6 +74,8 @@ UNITLESS = {
     "assumed", "passed", "passes", "phase_times", "mean", "max", "width", "height", "fps", "p50", "p90", "p99",
     "train_command", "serve_command", "difference_reason", "engine", "concurrency",
     "error_band", "ttft_error_band", "error_band_basis",
+    "cases_used", "campaigns_used", "case", "campaign",  # an error band's pool: ids, names (hX59)
+    "residual", "residual_min", "residual_max",  # fractions, predicted / measured - 1, as low / high (hX59)
     "low", "high", "basis", "beyond_published_mfu", "beyond_published_mfu_reason", "notes", "sets",
     "low_memory_headroom", "low_memory_headroom_reason",
     "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",

@@ -65,19 +65,23 @@ A composite's additive total (a fleet's, a scenario's IT power) takes `envelope`
 measures a fabric's bill of materials, a PUE or a scenario's demand: those carry the basis only. Leave-one-campaign-
 out coverage on the stored residuals (tests/validation/test_band_coverage.py): 81-82 % of a left-out campaign's
 cases, 94 % of all; TTFT 80 % and 89.5 % (error_bands_tried.md; the rule before, 58 % and 75 %).
+Each band names the pool it came from: `campaigns_used`, and `cases_used` where the pool is small enough to list
+(catalog/band_cases.py, hX59). The conformal ranks' arithmetic is catalog/band_conformal.py (`campaign_band`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
-import numpy as np
 from pydantic import Field, TypeAdapter
 
 from infraplan.catalog import error_band_rows as band_rows
+from infraplan.catalog.band_cases import LISTED_CASES_MAX, BandCampaign, BandCase, cases_used, merged
+from infraplan.catalog.band_conformal import BAND_TAILS as BAND_TAILS
+from infraplan.catalog.band_conformal import MIN_BAND_CAMPAIGNS as MIN_BAND_CAMPAIGNS
+from infraplan.catalog.band_conformal import campaign_band as campaign_band
 from infraplan.catalog.band_families import ACCELERATOR_FAMILIES as ACCELERATOR_FAMILIES
 from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
 from infraplan.catalog.band_sign import spanning_zero
@@ -90,8 +94,6 @@ from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STA
 from infraplan.errors import InputError
 from infraplan.results import Result
 
-MIN_BAND_CAMPAIGNS = 9  # the fewest campaigns with both conformal ranks of an 80 % two-sided band (docstring)
-BAND_TAILS = (0.1, 0.9)  # the band's lower and upper tail probabilities: 80 % between them
 # kind -> the stack an answer runs without --stack, whose re-run cases band it (module docstring, "Default stack")
 DEFAULT_STACKS = {"training": DEFAULT_TRAINING_STACK, "serving": DEFAULT_SERVING_STACK}
 # the shipped serving profiles each serving row is re-run on (`settings: default`, stack class the profile's): an
@@ -137,6 +139,13 @@ class ErrorBand(Result):
     cases: int = Field(description="validation cases the band comes from (count)")
     basis: str = Field(description="which cases, the settings they were priced on (training: as measured, or "
                                    "re-run on the default stack) and the fallback taken when too few match")
+    cases_used: tuple[BandCase, ...] = Field((), description="the validation cases the band comes from: id, residual "
+                                             "(fraction, predicted / measured - 1) and campaign each; empty where "
+                                             f"the pool holds more than {LISTED_CASES_MAX} cases (serving: "
+                                             "campaigns_used names them; catalog/band_cases.py)")
+    campaigns_used: tuple[BandCampaign, ...] = Field((), description="the measurement campaigns the band comes from "
+                                                     "(one case drawn from each): name, case count and residual "
+                                                     "range each")
 
 
 @lru_cache(maxsize=32)  # the full read and one per kind, settings and stack class read
@@ -170,38 +179,6 @@ def stored_residuals(kind: str, metric: str, settings: str, cls: str | None = No
         return (*load_residuals(kind, CASE_SETTINGS, None, True),
                 *load_residuals(kind, DEFAULT_SETTINGS, stack_class(DEFAULT_SERVING_STACK), True))
     return load_residuals(kind, None, None, True)
-
-
-def campaign_band(values: Sequence[float], campaigns: Sequence[str]) -> tuple[float, float] | None:
-    """The 80 % band of a new campaign's residual (module docstring): the expected k_lo-th and k_hi-th smallest of
-    one case drawn at random from each of the K distinct `campaigns`; None when K < MIN_BAND_CAMPAIGNS."""
-    groups: dict[str, list[float]] = {}
-    for value, campaign in zip(values, campaigns, strict=True):
-        groups.setdefault(campaign, []).append(float(value))
-    k = len(groups)
-    k_lo, k_hi = math.floor(BAND_TAILS[0] * (k + 1)), math.ceil(BAND_TAILS[1] * (k + 1))
-    if k_lo < 1 or k_hi > k:
-        return None
-    # the sorted distinct residuals; return_counts takes np.unique's sort path, whose default path imports numpy.ma
-    # (~6 ms of a `train` process: numpy 2.x _unique1d checks np.ma.is_masked first)
-    grid = np.unique(np.asarray(values, dtype=float), return_counts=True)[0]
-    # count[c, j]: P(exactly c of the K draws are <= grid[j]) (Poisson-binomial, one campaign at a time); c first:
-    # each update runs along rows, each element's products and sum as before (hS: same bits, 2 bands 4.3 -> 2.1 ms)
-    count = np.zeros((k + 1, grid.size))
-    count[0] = 1.0
-    for done, members in enumerate(groups.values(), start=2):
-        below = np.searchsorted(np.sort(members), grid, side="right") / len(members)  # the campaign's CDF
-        above, moved = 1.0 - below, count[:done - 1] * below
-        # rows from `done` on are still exactly 0.0 (at most done - 1 draws so far): left so (hE80: ~30 % less time)
-        count[1:done] *= above
-        count[1:done] += moved
-        count[0] *= above
-    count = count.T.copy()  # each grid point's counts contiguous: the sums below add in the order they did (bits)
-    ends = []
-    for rank in (k_lo, k_hi):
-        at_most = count[:, rank:].sum(axis=1)  # P(the rank-th smallest draw <= grid[j])
-        ends.append(float(np.sum(grid * np.diff(at_most, prepend=0.0))))  # its expectation
-    return ends[0], ends[1]
 
 
 # metric -> the quantity a band's basis names (the others: the metric with spaces); hE40's infrastructure metrics
@@ -299,18 +276,24 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: Rows |
         count = f"{len(found):,} {label} cases of {k} campaigns{priced}"
         if band is not None:
             (low, high), signs = spanning_zero(band, values, campaigns)  # hC57: no bias claimed the signs do not show
-            return on_stack(ErrorBand(low=low, high=high, cases=len(found),
+            return on_stack(ErrorBand(low=low, high=high, cases=len(found), **_named(found),
                                        basis=f"80 % conformal band over campaigns (one case drawn from each) of the "
                                              f"validation residuals of {count}: {basis}{signs}"), unstacked)
         if k >= 2 and basis.startswith("any accelerator"):  # too few campaigns anywhere: their full range
             # the min and max of K exchangeable campaign draws hold a new one's with probability (K - 1) / (K + 1)
             # (the conformal rank argument above with k_lo = 1, k_hi = K); every case's range holds at least that
             (low, high), signs = spanning_zero((min(values), max(values)), values, campaigns)
-            return on_stack(ErrorBand(low=low, high=high, cases=len(found),
+            return on_stack(ErrorBand(low=low, high=high, cases=len(found), **_named(found),
                                        basis=f"full range of the validation residuals of {count} ({few} of any "
                                              f"accelerator; holds a new campaign's case with probability >= "
                                              f"{(k - 1) / (k + 1):.0%}): {basis}{signs}"), unstacked)
     return None
+
+
+def _named(found: Sequence[Residual | ResidualRow]) -> dict[str, tuple[BandCase, ...] | tuple[BandCampaign, ...]]:
+    """A band's `cases_used` and `campaigns_used`: the pool it came from (catalog/band_cases.py; hX, session 59)."""
+    cases, campaigns = cases_used(found)
+    return {"cases_used": cases, "campaigns_used": campaigns}
 
 
 def _full_range_below_nine(values: Sequence[float], campaigns: Sequence[str]) -> tuple[float, float] | None:
@@ -365,7 +348,9 @@ def envelope(bands: Sequence[ErrorBand | None], what: str) -> ErrorBand | None:
     known = [b for b in bands if b is not None]
     widest = max(known, key=lambda b: b.cases)
     same = all((b.low, b.high) == (known[0].low, known[0].high) for b in known)
+    cases, campaigns = merged((c for b in known for c in b.cases_used), (c for b in known for c in b.campaigns_used))
     return ErrorBand(low=min(b.low for b in known), high=max(b.high for b in known), cases=widest.cases,
+                     cases_used=cases, campaigns_used=campaigns,
                      basis=(f"{what}: " + (known[0].basis if same else f"the envelope of its {len(known)} parts' "
                             f"bands (a sum's relative error is a weighted mean of its parts'); the widest-pool "
                             f"part's: {widest.basis}")))

@@ -177,12 +177,22 @@ def fmt_percent(value: float | None) -> str:
 def band_line(band: Any, quantity: str, value: float | None = None, unit: str = "", inverse: bool = False,
               latency: bool = False, label: str = "error band") -> str:
     """A result's `error_band` (`catalog.error_bands.ErrorBand`: residuals r = predicted / measured throughput - 1,
-    the 80 % conformal band of the nearest validation campaigns) as one human line; '' when the result has none. With
+    the 80 % conformal band of the nearest validation campaigns) as one human line, then one naming a few of the
+    cases it comes from (`catalog.band_cases.nearest_line`, indented); '' when the result has none. With
     `value`, the measured value the band implies: a throughput `value` / (1 + r); a time (`inverse`, e.g. TPOT, the
     inverse of decode throughput) `value` x (1 + r); a time whose own residual the band is (`latency`, TTFT:
     r = predicted / measured TTFT - 1) `value` / (1 + r)."""
     if band is None:
         return ""
+    from infraplan.catalog.band_cases import nearest_line  # (the catalog package: imported where a band prints)
+
+    near = nearest_line(band)  # a few of the cases behind it, on a line of its own (catalog/band_cases.py, hX59)
+    return _band_text(band, quantity, value, unit, inverse, latency, label) + (f"\n  {near}" if near else "")
+
+
+def _band_text(band: Any, quantity: str, value: float | None, unit: str, inverse: bool, latency: bool,
+               label: str) -> str:
+    """`band_line`'s first line: the band, its basis and the measured values it implies."""
     line = (f"{label}: {band.low * 100:+.1f} % to {band.high * 100:+.1f} % (predicted / measured {quantity} - 1; "
             f"{band.basis})")
     if value is not None and math.isfinite(value) and value > 0 and min(band.low, band.high) > -1.0:
@@ -198,8 +208,11 @@ def band_or_why(band: Any, basis: str, quantity: str, value: float | None = None
     to the band's own (what the answer rests on that no case checks) follows the line."""
     if band is None:
         return f"{label}: none ({basis})"
+    from infraplan.catalog.band_cases import nearest_line
+
     extra = basis[len(band.basis):] if basis.startswith(band.basis) else ""
-    return band_line(band, quantity, value, unit, latency=latency, label=label) + extra
+    near = nearest_line(band)
+    return _band_text(band, quantity, value, unit, False, latency, label) + extra + (f"\n  {near}" if near else "")
 
 
 def print_band(line: str) -> None:

@@ -1,0 +1,93 @@
+"""Which validation cases an error band comes from (issue 12: "computed from the validation residuals of the cases
+nearest to the question"; hF59's review: "-8 % .. +12 % from 9 campaigns" named no case a user could look up).
+
+`error_band` pools residuals (catalog/error_bands.py); the pool it builds the band from is named here, as stored
+(catalog/band_residuals/, written by `validation.bands.write_error_bands` with each row's case id and campaign):
+
+* `cases_used`: every case of the pool, its id (the `id` of its row in validation/cases or validation/data), its
+  residual (a fraction: predicted / measured - 1 of the band's metric, as the band's ends) and its campaign, in the
+  stored rows' order, where the pool holds at most `LISTED_CASES_MAX` cases (training 28-31, network 4-172,
+  facility 3, recsys 4). A serving pool holds 700-2,000 rows (every Hopper or Blackwell row re-run on one shipped
+  profile): listing them would put ~150 kB in every `serve --json` (6.5 kB) and in every point of a sweep (a list
+  is one JSON cell, `sweep.columns`), so there it is empty and `campaigns_used` names them.
+* `campaigns_used`: every campaign of the pool (the unit the band draws one case from), its case count and its
+  residuals' range, by name; always given (serving: 20-45 campaigns).
+
+A composite's band (`error_bands.envelope`) names its parts' cases and campaigns, each once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from pydantic import Field
+
+from infraplan.results import Result
+
+LISTED_CASES_MAX = 200  # the largest pool whose cases a band lists one by one (module docstring)
+
+
+class BandCase(Result):
+    """One validation case a band comes from."""
+
+    case: str = Field(description="the validation case id (its row's `id` in validation/cases or validation/data)")
+    residual: float = Field(description="the case's residual, a fraction: predicted / measured - 1 of the band's "
+                                        "metric (throughput, TTFT, busbw, IT power, ...), as the band's low / high")
+    campaign: str = Field(description="the measurement campaign it belongs to (source, model, engine release); the "
+                                      "case id where the case is its own")
+
+
+class BandCampaign(Result):
+    """One measurement campaign a band comes from: the band draws one case of each (catalog/error_bands.py)."""
+
+    campaign: str = Field(description="the campaign (source, model, engine release; a case id: a case of its own)")
+    cases: int = Field(description="its cases in the band's pool (count)")
+    residual_min: float = Field(description="its lowest residual (fraction; predicted / measured - 1)")
+    residual_max: float = Field(description="its highest residual (fraction; predicted / measured - 1)")
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def residual(self) -> float: ...
+    @property
+    def group(self) -> str: ...
+
+
+def cases_used(found: Sequence[_Row]) -> tuple[tuple[BandCase, ...], tuple[BandCampaign, ...]]:
+    """The pool `found`'s cases (none above `LISTED_CASES_MAX`) and campaigns (by name), as the band names them."""
+    cases = () if len(found) > LISTED_CASES_MAX else tuple(
+        BandCase(case=r.id, residual=r.residual, campaign=r.group) for r in found)
+    groups: dict[str, list[float]] = {}
+    for r in found:
+        groups.setdefault(r.group, []).append(r.residual)
+    return cases, tuple(BandCampaign(campaign=name, cases=len(values), residual_min=min(values),
+                                     residual_max=max(values)) for name, values in sorted(groups.items()))
+
+
+def merged(cases: Iterable[BandCase], campaigns: Iterable[BandCampaign]) -> tuple[tuple[BandCase, ...],
+                                                                                  tuple[BandCampaign, ...]]:
+    """Several bands' cases and campaigns, each entry once (a composite's parts often share one pool)."""
+    return tuple(dict.fromkeys(cases)), tuple(sorted(dict.fromkeys(campaigns), key=lambda c: c.campaign))
+
+
+def nearest_line(band: object) -> str:
+    """One short line naming a few of the cases behind `band` (an `ErrorBand`): its lowest, median and highest
+    residual, or, where the pool is too large to list, its campaigns of the lowest and highest residual; '' when it
+    names none (a band built before the field)."""
+    cases: tuple[BandCase, ...] = getattr(band, "cases_used", ())
+    campaigns: tuple[BandCampaign, ...] = getattr(band, "campaigns_used", ())
+    if cases:
+        ranked = sorted(cases, key=lambda c: c.residual)
+        picks = dict.fromkeys((ranked[0], ranked[len(ranked) // 2], ranked[-1]))
+        named = ", ".join(f"{c.residual * 100:+.1f} % ({c.case})" for c in picks)
+        return (f"cases behind it (lowest, median, highest of {len(cases)}): {named}; every case in --json "
+                f"error_band.cases_used")
+    if campaigns:
+        low, high = min(campaigns, key=lambda c: c.residual_min), max(campaigns, key=lambda c: c.residual_max)
+        return (f"campaigns behind it: {len(campaigns)}, lowest residual {low.residual_min * 100:+.1f} % "
+                f"({low.campaign}), highest {high.residual_max * 100:+.1f} % ({high.campaign}); each in --json "
+                f"error_band.campaigns_used")
+    return ""
