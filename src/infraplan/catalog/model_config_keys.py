@@ -90,6 +90,13 @@ UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
     # (`catalog.model_config_llama4`); elsewhere named (these keys were silently harmless)
     "use_qk_norm": lambda v, c: _read_by_llama4(v, c),
     "qk_layernorm": lambda v, c: is_off(v),
+    # DeepSeek Sparse Attention (DeepSeek-V3.2, model_type deepseek_v32): a lightning indexer of index_n_heads x
+    # index_head_dim scores every key and the MLA core attends to the index_topk best (vLLM 0.12.0 platforms/cuda.py:
+    # 173 selects sparse MLA by this key, v1/attention/backends/mla/flashmla_sparse.py:274 reads it): priced as
+    # dense MLA over the whole context, the indexer not counted (hW59: these were "not understood (ignored)")
+    "index_topk": lambda v, c: is_off(v),
+    "index_n_heads": lambda v, c: is_off(v),
+    "index_head_dim": lambda v, c: is_off(v),
 }
 
 # The `model_type` families this reader has been checked against (the shipped configs, the families its rules name:

@@ -24,6 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from infraplan import __version__
+from infraplan.cli.option_synonyms import synonym_hint
 from infraplan.cli.terminal_text import terminal_text
 from infraplan.errors import InputError
 
@@ -276,8 +277,10 @@ def _main(argv: list[str] | None) -> int:
             print(ctx.get_help() if ctx else "", file=sys.stderr)
             return 2
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            # typer's Literal choices go through pydantic, whose message starts "Value error, " (not the user's)
-            shown = terminal_text(exc.format_message().replace(': Value error, ', ': '))
+            # typer's Literal choices go through pydantic, whose message starts "Value error, " (not the user's);
+            # another tool's name for an option is answered with ours (`cli.option_synonyms`, hW59)
+            hint = synonym_hint(exc) if kind == "NoSuchOption" else None
+            shown = terminal_text(hint or exc.format_message().replace(': Value error, ', ': '))
             print(f"infraplan: error: {shown}", file=sys.stderr)
             return int(exc.exit_code) or 2
         if kind == "Abort":

@@ -181,7 +181,7 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                              f"x {said('TP', 'tp')} = {dep.attention_dp * dep.tp}, EP <= its experts, MoE TP "
                              f"dividing its expert width; got {said(f'EP {dep.ep}', 'ep')}, "
                              f"{said(f'MoE TP {dep.moe_tp}', 'moe-tp')} for {shape.name} ({shape.num_experts} "
-                             f"experts of {shape.ffn_hidden_size})")
+                             f"experts of {shape.ffn_hidden_size}){_wide_ep_broken(shape, dep)}")
         if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
             raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
         if refused := moe_tp_refusal(dep.engine, dep.attention_dp, dep.tp, dep.moe_tp, pool):  # vLLM: all or none
@@ -218,6 +218,17 @@ def kv_gaps(accelerator: Accelerator, kv_dtype: str, stack: str, engine: str | N
             None if kv_dtype == "bf16" or accelerator.supports(kv_dtype) else
             f"--kv-dtype {kv_dtype}: {accelerator.name} has no {kv_dtype} support in its catalog file; use "
             "--kv-dtype bf16")
+
+
+def _wide_ep_broken(shape: TransformerShape, dep: Deployment) -> str:
+    """Which of wide EP's three rules a layout breaks, said after them (hW59: EP 16 on Mixtral's 8 experts read as
+    the whole rule, with no word of which part failed)."""
+    broken = [f"EP {dep.ep} x MoE TP {dep.moe_tp} = {dep.ep * dep.moe_tp}, not {dep.attention_dp * dep.tp}"
+              if dep.ep * dep.moe_tp != dep.attention_dp * dep.tp else "",
+              f"EP {dep.ep} above its {shape.num_experts} experts" if dep.ep > shape.num_experts else "",
+              f"MoE TP {dep.moe_tp} does not divide {shape.ffn_hidden_size}" if shape.ffn_hidden_size % dep.moe_tp
+              else ""]
+    return f": {'; '.join(b for b in broken if b)}"
 
 
 def format_gap(accelerator: Accelerator, dtype: str, engine: str | None) -> str | None:

@@ -2,9 +2,9 @@
 loop's `CLOSED_LOOP_REQUESTS_PER_CLIENT` per client, else `DEFAULT_REQUESTS`) and the request stream
 (`build_requests`: a trace, a workload preset or fixed lengths), `--tp auto` (`auto_tp`: the smallest TP leaving
 >= 25 % of the usable memory to the KV cache), the checks of the load options (`check_inputs`), and the notes on
-them: a closed loop given few requests, TP spanning scale-up domains, a TP all-reduce run by NCCL inside one where
-the stack's custom kernel does not run (`nccl_inside_note`), a closed loop's latencies against Little's law. Split
-out of `serving.serving_api` (session 58).
+them: a closed loop given few requests, an offline burst that fills few of its batches, TP spanning scale-up
+domains, a TP all-reduce run by NCCL inside one where the stack's custom kernel does not run (`nccl_inside_note`), a
+closed loop's latencies against Little's law. Split out of `serving.serving_api` (session 58).
 """
 
 from __future__ import annotations
@@ -50,6 +50,36 @@ def few_requests_note(requests: int, clients: int, capped: bool = False) -> str:
     return (f"closed loop: {given} for {clients:,} clients: {held}, so the start-up wave and the drain weigh in the "
             "answer, not only the clients' steady state (Little's law: requests/s x mean end-to-end latency / "
             f"clients off 1); {advice} (10 per client, the validated rows' count)")
+
+
+OFFLINE_FILL_SHARE = 0.5  # an offline burst holding under half of what each batch could: said (hW59)
+
+
+def offline_fill_note(requests: int, given: str, mean_tokens: float, replicas: int, attention_dp: int,
+                      max_batch: int, kv_tokens_per_replica: float) -> str | None:
+    """Why an offline burst spread over many batches reads below the deployment's full offline rate: every request
+    is present at t = 0, so each engine batch (a replica's, or each attention-DP rank's) holds its share of them, and
+    a share under OFFLINE_FILL_SHARE of what the batch could hold (the max batch, or the KV cache's room at the mean
+    request's length) decodes part-filled. The default 2,000 requests fill one replica, not 72 attention-DP ranks
+    (DeepSeek-R1 nvfp4 on one GB200 NVL72 rack, 1,000 / 1,000 tokens, trtllm-0.x: 28 a rank, 2,036 tokens/s per GPU
+    at TPOT p50 12.8 ms; 14,400 requests 5,367 at 31 ms; 147,456, every batch full, 7,515 at 205 ms). None where
+    each batch holds at least that share, and where --requests N was given to one batch (a batch of N, as asked); a
+    pipelined replica's in-flight batches are not counted (callers at PP 1). `given`: where the count came from,
+    "default", "requests" (--requests) or "trace" (its rows)."""
+    batches = replicas * attention_dp
+    room = int(min(max_batch, kv_tokens_per_replica / attention_dp // max(mean_tokens, 1.0)))
+    share = requests / batches
+    if room < 1 or share >= OFFLINE_FILL_SHARE * room or (given != "default" and batches == 1):  # N asked, one batch
+        return None
+    count = {"requests": f"--requests {requests:,}", "trace": f"the trace's {requests:,} requests"}.get(
+        given, f"the default {requests:,} requests")
+    ranks = f" x {attention_dp:,} attention-DP ranks" if attention_dp > 1 else ""
+    bound = ("the max batch, --max-batch" if room == max_batch else
+             f"the KV cache's room at the mean request's {mean_tokens:,.0f} tokens")
+    return (f"offline: {count} over {batches:,} engine batches ({replicas:,} replica{'s' if replicas > 1 else ''}"
+            f"{ranks}), about {share:,.0f} a batch against the {room:,} each can hold ({bound}): every batch "
+            "decodes part-filled, so the tokens/s is that burst's, below the deployment's full offline rate, which "
+            f"rises with the batch (and so does TPOT); --requests {room * batches:,} fills every batch")
 
 
 AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache

@@ -58,6 +58,7 @@ from infraplan.serving.serve_inputs import (
     few_requests_note,
     littles_law_note,
     nccl_inside_note,
+    offline_fill_note,
     tp_span_note,
 )
 from infraplan.serving.serving_metrics import steady_power_note
@@ -239,6 +240,11 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         few = given_requests is not None and len(reqs) < CLOSED_LOOP_REQUESTS_PER_CLIENT * clients
         notes.append(few_requests_note(len(reqs), clients) if few else little)
     notes += steady_state.short_run_note(reqs.arrival_s, result) if rate and not closed else []  # hO, session 53
+    source = "trace" if trace else "requests" if given_requests is not None else "default"  # the offline count's
+    if offline and pair is None and dep.pp == 1 and (fill := offline_fill_note(  # few requests a batch (hW59)
+            len(reqs), source, context, dep.replicas, dep.attention_dp, dep.max_batch,
+            result["deployment"]["kv_cache_tokens_per_replica"])):
+        notes.append(fill)
     notes += steady_power_note(result, acc, sys_spec)  # a steady draw above TDP + host: its J/token reads high (hO57)
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
