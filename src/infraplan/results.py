@@ -8,7 +8,7 @@ unit (`step_time_s`, `memory_per_gpu_bytes`, `usd_per_gpu_hour`). Non-finite flo
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 
@@ -56,3 +56,20 @@ class SparseResult(Result):
         fields = type(self).model_fields
         return {k: v for k, v in data.items()
                 if v is not None or k in self.model_fields_set or k not in fields or fields[k].is_required()}
+
+
+R = TypeVar("R", bound=Result)
+
+
+def with_warnings(result: R, lines: list[str]) -> R:
+    """`result` with `lines` (each once) first in its `warnings` where it has the field, else its `notes` (the
+    web's rule since hG56 for an uploaded config's lines, serve's field for what a reader must not miss), a line
+    the field already holds not repeated; unchanged without lines or either field. The CLI's `--json`
+    (cli/commands/_output.py `emit`) and the web's answer (web/runners.py `run`) both call it: one answer two ways."""
+    fields = type(result).model_fields
+    field = "warnings" if "warnings" in fields else "notes" if "notes" in fields else None
+    if field is None or not lines:
+        return result
+    held = list(getattr(result, field))
+    new = [line for line in dict.fromkeys(lines) if line not in held]
+    return result.model_copy(update={field: [*new, *held]}) if new else result

@@ -27,6 +27,7 @@ from infraplan import __version__
 from infraplan.cli.option_synonyms import synonym_hint
 from infraplan.cli.terminal_text import terminal_text
 from infraplan.errors import InputError
+from infraplan.raised_warnings import raised_warnings
 
 try:  # typer >= 0.2x vendors click as typer._click; older releases use click itself
     from typer import _click as click
@@ -237,14 +238,17 @@ GC_THRESHOLDS = (200_000, 30, 30)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning every input error into one line and exit code 2."""
-    thresholds, shown = gc.get_threshold(), warnings.showwarning
+    """Entry point: run the app, turning every input error into one line and exit code 2. The warnings the command
+    raises are recorded (`raised_warnings.raised_warnings`) for its `--json` answer (`_output.emit`), each still one
+    line on stderr."""
+    thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
-    try:
-        return _main(argv)
-    finally:  # the caller's collector thresholds and warning hook back (a notebook or test calling `main`)
-        gc.set_threshold(*thresholds)
-        warnings.showwarning = shown
+    # the caller's warning hook and filters back when it returns (a notebook or test calling `main`)
+    with warnings.catch_warnings():
+        try:
+            return _main(argv)
+        finally:  # the caller's collector thresholds
+            gc.set_threshold(*thresholds)
 
 
 def _not_utf8(args: list[str]) -> str | None:
@@ -266,7 +270,8 @@ def _main(argv: list[str] | None) -> int:
               "encoding): rename the file or folder", file=sys.stderr)
         return 2
     try:
-        result = app(args=argv, standalone_mode=False)
+        with raised_warnings():  # after `_show_warning`: each recorded line is still printed, once
+            result = app(args=argv, standalone_mode=False)
     except InputError as exc:
         print(f"infraplan: error: {terminal_text(str(exc))}", file=sys.stderr)  # a file's text, never obeyed
         return 2

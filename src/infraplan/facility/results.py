@@ -138,6 +138,9 @@ class FacilityReport(Result):
     opex_breakdown_usd_per_year: dict[str, float] = Field(description="electricity only without a server price")
     tco_usd_per_year: float | None = Field(description="annualised capex + opex, USD per year (null: no server "
                                            "price)")
+    warnings: list[str] = Field(default_factory=list, description="what reading the inputs warned of "
+                                "(a bare --electricity-price, a cost file's old key, an accelerator file): each line "
+                                "the CLI also prints on stderr (raised_warnings.py)")
     embodied_co2_t: float | None = Field(description="embodied tCO2e of the servers (null: no catalog figure)")
     embodied_co2_t_reason: str | None = Field(None, description="why embodied carbon is null (no catalog figure)")
     embodied_co2_t_per_year: float | None = Field(description="embodied tCO2e spread linearly over the servers' "

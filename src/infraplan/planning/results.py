@@ -233,6 +233,9 @@ class FleetSitesResult(Result):
                                          "(catalog/error_bands.py `envelope`); null: `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, what is not "
                                   "validated, or why there is none")
+    warnings: list[str] = Field(default_factory=list, description="what reading the inputs warned of "
+                                "(a bare --electricity-price, a cost file's old key, a site's accelerator file): "
+                                "each line the CLI also prints on stderr (raised_warnings.py)")
 
 
 class FleetMixTotals(Result):

@@ -267,3 +267,14 @@ class ScenarioComparison(Result):
     error_band: ErrorBand | None = Field(None, description="null: each scenario carries its own "
                                          "(scenarios[].error_band)")
     error_band_basis: str = Field("", description="where the scenarios' bands are")
+
+    def with_read_warnings(self, read: list[list[str]]) -> ScenarioComparison:
+        """The comparison with each scenario's lines reading its file (`read`, one list per scenario: a pool's old
+        price key, `planning.pool_price_key.old_price_key_warning`) first in its plan's `warnings` and its `risks`
+        row, a line there already not repeated: the web's answer (hC49) and the CLI's `--json` (hJ59) alike."""
+        if not any(read):
+            return self
+        plans = [p.model_copy(update={"warnings": [*(x for x in lines if x not in p.warnings), *p.warnings]})
+                 for p, lines in zip(self.scenarios, read, strict=True)]
+        risks = [[*(x for x in lines if x not in risk), *risk] for risk, lines in zip(self.risks, read, strict=True)]
+        return self.model_copy(update={"scenarios": plans, "risks": risks})

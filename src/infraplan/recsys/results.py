@@ -63,3 +63,6 @@ class RecsysEstimate(Result):
     error_band: ErrorBand | None = Field(None, description="expected relative QPS error (predicted / measured - 1; "
                                          "catalog/error_bands.yaml); null: no band, `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")
+    warnings: list[str] = Field(default_factory=list, description="what reading the inputs warned of "
+                                "(an accelerator file named like a preset or with a power figure out of its "
+                                "range): each line the CLI also prints on stderr (raised_warnings.py)")

@@ -34,9 +34,10 @@ from infraplan.planning.training_run import (
     training_run_totals,
     with_memory_margin,
 )
+from infraplan.raised_warnings import raised_warnings
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
-from infraplan.results import Result
+from infraplan.results import Result, with_warnings
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
@@ -237,13 +238,8 @@ def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:
 
 def run_compare(r: CompareRequest, progress: Progress | None = None) -> Result:
     comparison = compare_scenarios(list(resolve_request(r)), _job_stages(progress))
-    read = [read_warnings(item, i) for i, item in enumerate(r.scenarios)]  # each scenario's, as run_plan's
-    if not any(read):
-        return comparison
-    plans = [p.model_copy(update={"warnings": [*lines, *p.warnings]}) if lines else p
-             for p, lines in zip(comparison.scenarios, read, strict=True)]
-    risks = [[*lines, *risk] for risk, lines in zip(comparison.risks, read, strict=True)]
-    return comparison.model_copy(update={"scenarios": plans, "risks": risks})
+    # each scenario's, as run_plan's (and as the CLI's compare --json: cli/commands/compare.py)
+    return comparison.with_read_warnings([read_warnings(item, i) for i, item in enumerate(r.scenarios)])
 
 
 RUNNERS: dict[str, Callable[[Any, Progress | None], Result]] = {
@@ -273,29 +269,28 @@ RESULT_MODELS: dict[str, Any] = {
 """Command -> its response model (a union where the command has variants), for the OpenAPI spec."""
 
 
-def with_config_warnings(request: WebRequest, local: WebRequest, result: Result) -> Result:
-    """The result with the lines the CLI prints on stderr reading an uploaded config.json (a key not understood,
-    no model_type, a default filled in: `catalog.loader.model_config_warnings`), which otherwise reach only the
-    server's log (hG56), first in its `warnings` where it has them (serve), else its `notes`, as the CLI's line
-    without its "infraplan: warning: " prefix. A preset states every key (tests/catalog): nothing to add."""
+def config_warnings(request: WebRequest, local: WebRequest) -> list[str]:
+    """The lines the CLI prints on stderr reading an uploaded config.json (a key not understood, no model_type, a
+    default filled in: `catalog.loader.model_config_warnings`), which reached only the server's log (hG56): said
+    again from the file, where the run's own record (`raised_warnings`) may lack them (a config a concurrent request's
+    `warnings.catch_warnings` read). A preset states every key (tests/catalog): none."""
     if not isinstance(local, ModelOnSystemRequest | ReliabilityRequest) or "model" not in uploads(request):
-        return result  # recsys's model is a recsys model YAML, not a config.json
+        return []  # recsys's model is a recsys model YAML, not a config.json
     try:
-        lines = list(model_config_warnings(ref(local.model)))
+        return list(model_config_warnings(ref(local.model)))
     except InputError:  # the runner read the same file: unreachable, but a note is not worth a failed answer
-        return result
-    field = "warnings" if "warnings" in type(result).model_fields else "notes"
-    if not lines or field not in type(result).model_fields:
-        return result
-    return result.model_copy(update={field: [*lines, *getattr(result, field)]})
+        return []
 
 
 def run(request: WebRequest, progress: Progress | None = None) -> Result:
     """The typed result of one request (InputError on bad input, as the CLI). Uploaded files (`web.uploads`) are
-    read from a temporary folder by the CLI's loaders; the lines and the result name each by its file name."""
+    read from a temporary folder by the CLI's loaders; the lines and the result name each by its file name. The
+    warnings the run raised are in the answer as in the CLI's `--json` (`results.with_warnings`, hJ59)."""
     with on_disk(request) as (local, shown):
         try:
-            result = with_config_warnings(request, local, RUNNERS[request.command](local, progress))
+            with raised_warnings() as raised:
+                result = RUNNERS[request.command](local, progress)
+            result = with_warnings(result, [*raised, *config_warnings(request, local)])
         except InputError as exc:
             raise InputError(shown(str(exc))) from None
         if local is not request and (text := result.model_dump_json()) != shown(text):

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from infraplan.results import Result
+from infraplan.raised_warnings import run_warnings
+from infraplan.results import Result, with_warnings
 from infraplan.units import significant_text
 
 if TYPE_CHECKING:
@@ -86,9 +87,12 @@ def stage_bar(off: bool = False) -> Iterator[Callable[[str, float, float], None]
 
 
 def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:
-    """Print `result` as its JSON serialisation (`Result.to_json`), or hand it to a Rich renderer."""
+    """Print `result` as its JSON serialisation (`Result.to_json`) with the warnings the command raised
+    (`raised_warnings.run_warnings`, in its `warnings` or `notes` as the web's answer: `results.with_warnings`; each
+    also on stderr), or hand it to a Rich renderer (the warnings on stderr only: a table's notes would say them
+    twice on a terminal)."""
     if as_json:
-        print(result.to_json())
+        print(with_warnings(result, run_warnings()).to_json())
     else:
         render(result)
 

@@ -72,7 +72,21 @@ def compare(
 
     with stage_bar(off=as_json) as tick:  # each scenario's sizings on stderr, as `plan`'s
         comparison = compare_scenarios(list(scenarios), tick)
+    if as_json:  # each file's old price key line in its plan's warnings and risks, as the web's answer (hJ59)
+        comparison = comparison.with_read_warnings([_read_warnings(path) for path in scenarios])
     emit(comparison, as_json, render_comparison)
+
+
+def _read_warnings(path: str) -> list[str]:
+    """The lines reading the scenario file at `path` warned of (a pool's old price key; web/scenarios.py
+    `read_warnings` says them so for an upload). The file was read by the comparison: it is there and parses."""
+    from pathlib import Path
+
+    from infraplan.catalog.loader import parse_text
+    from infraplan.planning.pool_price_key import old_price_key_warning
+
+    line = old_price_key_warning(parse_text(Path(path).read_text(encoding="utf-8"), path))
+    return [line] if line else []
 
 
 def register(app: typer.Typer) -> None:
