@@ -188,6 +188,12 @@ def number_text(value: float) -> str:
     return short if float(short) == value else repr(float(value))
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A whole count with its noun in the right number: "1 micro-batch", "16 micro-batches", "1,024 ranks" (`plural`:
+    the noun's plural where it is not noun + "s"; hW59 read "1 micro-batches" in the DualPipe refusal)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def significant_text(value: float, digits: int = 4) -> str:
     """`digits` significant digits, never in e-notation: 1,394 · 26.71 · 0.000123 (a count of 1,290.3 GPUs is
     "1,290", not "1.29e+03"). The CLI's `fmt_num` and the notes written below the CLI share it."""

@@ -49,6 +49,8 @@ UNITLESS = {
     "lora_rank", "lora_targets",  # train --lora-rank: a rank (a count as tp); the projections' names (hF55)
     "executed_flops_utilisation", "mfu_flop_convention",  # a fraction of peak; the FLOP count's name (hF45)
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
+    "total_parameters", "active_parameters", "layers", "context_tokens",  # catalog models' counts (hU59)
+    "ep_choice",  # search: the "why this EP" line, text (hU59)
     "reason", "evaluated", "feasible", "mfu_guard", "scaling", "workload", "offline", "seed",
     "requests_clipped_to_context",
     "why", "deployment", "requests", "slo", "slo_attainment", "mean_input_tokens", "mean_output_tokens",

@@ -13,7 +13,7 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.training import estimate, layer_kernels, search, search_bounds, stack_limits, tp_gather_bytes
+from infraplan.training import ep_choice, estimate, layer_kernels, search, search_bounds, stack_limits, tp_gather_bytes
 from infraplan.training.estimate import evaluate_plans, training_band
 from infraplan.training.fp8_slower_note import higher_precisions
 from infraplan.training.one_plan_memo import clear_one_plan_memo, kept_rows
@@ -51,6 +51,7 @@ def test_many_best_plans_are_priced_as_one_array(monkeypatch: pytest.MonkeyPatch
     """Past `FEW_PLANS` the array path prices them (its cost is mostly per call): nothing kept in the memo. (The best
     plan's slower-precision note prices that one plan and its wider twins as `train` does, through the one-plan
     memo, by design since hF53: left out here, where the top plans' pricing is the question.)"""
+    monkeypatch.setattr(ep_choice, "SECOND_SEARCH", False)  # hU59's "why this EP" search of the other EP kind
     monkeypatch.setattr(search, "FEW_PLANS", 3)
     monkeypatch.setattr(search, "searched_plan_note", lambda *args: None)
     clear_one_plan_memo()
@@ -68,6 +69,7 @@ def test_bound_blocks_hold_every_pp_at_the_widest_pair_count(monkeypatch: pytest
         seen.append([(piece.size, k) for piece, k in args[4]])  # type: ignore[attr-defined]
         return original(*args)  # type: ignore[arg-type]
 
+    monkeypatch.setattr(ep_choice, "SECOND_SEARCH", False)  # hU59's "why this EP" search of the other EP kind
     monkeypatch.setattr(search, "bound_and_price", spy)
     monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)
     bounded = search_plans(*CASE, top=4)

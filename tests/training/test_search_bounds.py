@@ -12,7 +12,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
-from infraplan.training import search, search_bounds
+from infraplan.training import ep_choice, search, search_bounds
 from infraplan.training.axes import SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans
@@ -161,6 +161,7 @@ def test_every_row_floored_within_the_final_bar_is_priced(monkeypatch: pytest.Mo
     monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)
     monkeypatch.setattr(search, "BOUND_ROWS", 257)
     monkeypatch.setattr(search_bounds, "FIRST_BATCH_ROWS", 5)
+    monkeypatch.setattr(ep_choice, "SECOND_SEARCH", False)  # hU59's "why this EP" search of the other EP kind
     search_plans("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64, top=2)
     (blocks, priced, keys), = seen
     take = 4 * 2  # `search_plans` pools 4 x top

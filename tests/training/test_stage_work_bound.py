@@ -13,7 +13,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack, resolve_stack
 from infraplan.cluster import Cluster
-from infraplan.training import axes, search, search_bounds
+from infraplan.training import axes, ep_choice, search, search_bounds
 from infraplan.training.axes import LAYER_KEYS, SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.layer_time import layer_times_but_ep
@@ -129,6 +129,7 @@ def test_rows_left_with_their_cheap_bound_cannot_change_the_answer(monkeypatch: 
     monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)
     monkeypatch.setattr(search, "BOUND_ROWS", 401)  # 22 and 8 bound blocks (101 rows: 84 and 30, 2.6x the CPU)
     monkeypatch.setattr(search_bounds, "FIRST_FLOOR_ROWS", 7)
+    monkeypatch.setattr(ep_choice, "SECOND_SEARCH", False)  # hU59's "why this EP" search of the other EP kind
     monkeypatch.setattr(search_bounds, "FIRST_BATCH_ROWS", 3)
     bounded = search_plans(*args, top=top)
     (floored,) = seen

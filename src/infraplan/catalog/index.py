@@ -8,12 +8,14 @@ file. Locations are one file with many entries (`facility/locations.yaml`) and a
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from infraplan.catalog.loader import parse_text, preset_files
+from infraplan.catalog.model_config import shape_from_hf_config
 from infraplan.errors import InputError, close_names
 from infraplan.results import Result
 
@@ -36,6 +38,14 @@ class CatalogEntry(BaseModel):
     name: str = Field(description="preset name (what a request's field takes)")
     display_name: str | None = Field(None, description="the entry's long name, when it has one")
     source: str | None = Field(None, description="where the entry's figures come from")
+    family: str | None = Field(None, description="models: the config's model_type (the architecture family)")
+    total_parameters: int | None = Field(None, description="models: parameters of every layer and the embeddings, "
+                                         "MTP modules left out (count)")
+    active_parameters: int | None = Field(None, description="models: parameters a token touches (an MoE's routed "
+                                          "top-k and shared experts; the input embedding counted) (count)")
+    layers: int | None = Field(None, description="models: transformer layers (count)")
+    context_tokens: int | None = Field(None, description="models: the longest context the config allows, tokens "
+                                       "(a rope_scaling factor's extension included) (count)")
 
 
 class CatalogKind(BaseModel):
@@ -99,8 +109,20 @@ def list_kind(kind: str) -> CatalogKind:
         data = _entry_data(kind, name)
         display = data.get("display_name") if isinstance(data, dict) else None
         entries.append(CatalogEntry(name=name, display_name=str(display) if display else None,
-                                    source=_source(data)))
+                                    source=_source(data), **(_model_figures(data, name) if kind == "models" else {})))
     return CatalogKind(kind=kind, entries=entries)
+
+
+def _model_figures(data: Any, name: str) -> dict[str, Any]:
+    """What a model preset is, as the commands read it (`model_config.shape_from_hf_config`): its family, total and
+    active parameters, layers and context (hW59: the listing's only column was a display name no config.json has).
+    The config's warnings are the commands' to say (stderr, once), not the listing's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        shape = shape_from_hf_config(data, name)
+    return {"family": shape.model_type, "total_parameters": shape.total_params(),
+            "active_parameters": shape.active_params(), "layers": shape.num_layers,
+            "context_tokens": shape.max_seq_len}
 
 
 def entry(kind: str, name: str) -> Any:

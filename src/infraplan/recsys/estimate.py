@@ -57,11 +57,11 @@ from infraplan.cluster.power import idle_power
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.recsys import queueing
+from infraplan.recsys.batch_choice import batch_rule, best_point, candidate_batches, pick
 from infraplan.recsys.embedding import Placement, place, resolve_tiers
 from infraplan.recsys.results import RecsysEstimate
 from infraplan.units import significant_text
 
-MAX_BATCH = 4096
 # vector rate / dense fp16-bf16 tensor peak where a part has neither a recsys profile rate nor a catalog fp32 figure:
 # A100 SXM datasheet, FP32 19.5 vs FP16 / BF16 tensor 312 TFLOP/s (H100 SXM: 67 vs 989, 1/14.8; `vector_rate`)
 VECTOR_FALLBACK_RATIO = 16.0
@@ -305,39 +305,16 @@ def pool_notes(model: str | RecsysModel, acc: Accelerator, dtype: str) -> list[s
     return figure_lines(acc, m, load_recsys_profile(acc.catalog_name, acc.recsys_profile), dtype, pool=True)
 
 
-def _pick(arrays: dict[str, Any], i: int) -> dict[str, Any]:
-    return {
-        "batch": int(arrays["batch"][i]), "qps": float(arrays["qps"][i]), "latency_s": float(arrays["latency_s"][i]),
-        "power_w": float(arrays["power_w"][i]), "qps_per_w": float(arrays["qps_per_w"][i]),
-        "bound": str(arrays["bound"][i]), "platform_power_w": float(arrays["platform_power_w"][i]),
-        "platform_qps_per_w": float(arrays["qps"][i] / arrays["platform_power_w"][i]),
-        "busy_fraction": float(arrays["busy_fraction"][i]),
-        "breakdown_s": {k: float(v[i]) for k, v in arrays["breakdown_s"].items()},
-    }
-
-
-def candidate_batches(model: RecsysModel) -> np.ndarray:
-    powers = 2 ** np.arange(int(np.log2(MAX_BATCH)) + 1)
-    return np.unique(np.append(powers, model.default_batch))
-
-
-def best_point(arrays: dict[str, Any], latency_slo_s: float | None) -> tuple[int, bool]:
-    """Index of the highest-QPS batch meeting the SLO (smallest batch on ties); (0, False) if none does."""
-    ok = np.ones_like(arrays["qps"], dtype=bool) if latency_slo_s is None else arrays["latency_s"] <= latency_slo_s
-    if not ok.any():
-        return 0, False
-    qps = np.where(ok, arrays["qps"], -np.inf)
-    return int(np.argmax(qps)), True
-
-
 def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, batch: int | None = None,
                     latency_slo_s: float | None = None) -> RecsysEstimate:
     """QPS, latency, power and QPS/W of a DLRM-family model on one accelerator.
 
     With `batch`, that batch; with only `latency_slo_s`, the batch (power of two up to 4096, or the model's
-    default) with the most QPS whose latency meets the SLO; with neither, the model's default batch. Under an SLO
-    and `queueing.P99_UNDER_LOAD`, the SLO bounds the p99 of Poisson requests under greedy dynamic batching capped
-    at that batch (`recsys.queueing`): `qps` is the highest such rate, `busy_fraction` and the power are at it.
+    default) with the most QPS whose latency meets the SLO, of the least device power among those of that QPS
+    (`recsys.batch_choice`; the answer's `assumptions["batch"]` says so); with neither, the model's default batch.
+    Under an SLO and `queueing.P99_UNDER_LOAD`, the SLO bounds the p99 of Poisson requests under greedy dynamic
+    batching capped at that batch (`recsys.queueing`): `qps` is the highest such rate, `busy_fraction` and the
+    power are at it.
     """
     m = load_recsys_model(model) if isinstance(model, str) else model
     acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
@@ -359,6 +336,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         batches = candidate_batches(m)
     else:
         batches = np.array([m.default_batch])
+    chosen: dict[str, str] = {}
     under_load = latency_slo_s is not None and queueing.P99_UNDER_LOAD  # the p99 of Poisson requests at the rate
     if under_load and latency_slo_s is not None:  # (recsys/queueing.py)
         caps = [int(c) for c in batches]
@@ -366,7 +344,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         point = queueing.slo_point(arrays["batch"] / arrays["qps"], arrays["latency_s"], caps, latency_slo_s,
                                    most_throughput=batch is None)  # a --batch is the cap asked for
         i, meets = int(point["batch"]) - 1, point["rate_per_s"] > 0
-        out = _pick(arrays, i)
+        out = pick(arrays, i)
         rate, power = point["rate_per_s"], float(device_power_w(acc, point["busy_fraction"]))
         platform = power + host_share(acc).watts
         out.update(qps=rate, busy_fraction=point["busy_fraction"], power_w=power, qps_per_w=rate / power,
@@ -374,7 +352,9 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
     else:
         arrays = evaluate_batches(m, acc, profile, batches)
         i, meets = best_point(arrays, latency_slo_s)
-        out = _pick(arrays, i)
+        out = pick(arrays, i)
+        if batch is None and latency_slo_s is not None and meets:
+            chosen = {"batch": batch_rule(arrays, i, latency_slo_s)}  # the rule, and the batches tying on QPS
     placement: Placement = arrays["placement"]
     out.update({
         "model": m.name, "accelerator": acc.name, "dtype": arrays["dtype"],
@@ -390,7 +370,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "profile": (acc.recsys_profile or profiled) if has_recsys_profile(profiled, acc.recsys_profile)
         else "default (assumed efficiencies)",
         "assumptions": {"power": power_assumption(acc), **host_assumptions(acc, m, profile, out),
-                        **profile_assumption(acc, profile)},
+                        **profile_assumption(acc, profile), **chosen},
         "figures_note": "; ".join(figure_lines(acc, m, profile, arrays["dtype"])) or None,
     })
     # the MLPerf DLRM-v2 rows' stack (validation.recsys_mlperf.STACK): TensorRT; one campaign today, so no band

@@ -79,6 +79,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.layer import Collective, Gemm
 from infraplan.serving.engines import serving_profile
+from infraplan.units import counted
 
 UNEVEN_EXPERT_SLOTS = True  # price the busiest EP rank's ceil(E / EP) experts (module docstring; toggle to compare)
 EPLB_REDUNDANT_EXPERTS = True  # a stack's `ep_redundant_experts` balance the ranks (module docstring); False: ignored
@@ -148,7 +149,7 @@ def uneven_experts_note(shape: TransformerShape, ep: int, engine: str | None) ->
     slots = math.ceil(experts / ep)
     placement = {"sglang": f"SGLang runs it only with --ep-num-redundant-experts {slots * ep - experts} "
                            f"({slots * ep} slots)",
-                 "vllm": f"vLLM without EPLB puts {slots} experts on each of its first {experts % ep} ranks"}
+                 "vllm": f"vLLM without EPLB puts {slots} experts on each of its first {counted(experts % ep, 'rank')}"}
     how = placement.get(engine or "", "the engine's placement not read: priced as SGLang's and vLLM's")
     return (f"EP {ep} does not divide the {experts} routed experts of {shape.name}: the busiest GPU holds {slots} "
             f"(mean {experts / ep:.2f}) and every rank waits for it at the combine, so each layer's expert GEMMs and "

@@ -49,6 +49,7 @@ from infraplan.training.pipeline_split_rule import LaidOut, dividing_split, spli
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
 from infraplan.training.stack_limits import EP_OVER_STAGE_SAME_PP
+from infraplan.units import counted
 
 # enum codes the rules compare with, as ints (an enum member's lookup costs more than the comparison)
 _TP_CP_PP_DP, _FULL = int(RankOrder.TP_CP_PP_DP), int(Recompute.FULL)
@@ -296,15 +297,15 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
     elif reason == _BLOCK_NEEDS_FULL:
         values = f"--recompute-layers {layers} with --recompute {Recompute.from_code(int(row.recompute)).label}"
     elif reason == _BLOCK_IN_CHUNK:
-        values = (f"--recompute-layers {layers}, {-(-slots // max(1, pp * vpp))} layers in a chunk ({slots} / PP{pp} x "
-                  f"VPP{vpp})")
+        per_chunk = counted(-(-slots // max(1, pp * vpp)), "layer")
+        values = f"--recompute-layers {layers}, {per_chunk} in a chunk ({slots} / PP{pp} x VPP{vpp})"
     elif reason in (_FOLDING_NEEDS_MOE, _FOLDING_NEEDS_SP):
         values = f"expert TP {etp}, TP {tp}, sequence parallel {'on' if row.sequence_parallel else 'off'}"
     elif reason == _EXPERTS_TP_OR_EP:
         values = f"EP {ep}, expert TP {etp}, TP {tp}"
     else:  # a pipeline schedule's rule (`schedules.one_plan_schedule_reason`)
-        values = (f"PP {pp}, VPP {vpp}, {micro_batches:,} micro-batches per step (global batch {batch:,} / "
-                  f"(DP {dp} x micro-batch {mb}))")
+        values = (f"PP {pp}, VPP {vpp}, {counted(micro_batches, 'micro-batch', 'micro-batches')} per step "
+                  f"(global batch {batch:,} / (DP {dp} x micro-batch {mb}))")
     return f"{reason}: {values}"
 
 

@@ -263,6 +263,9 @@ class PlanSearchResult(Result):
     dtype_choice: DtypeChoice | None = Field(None, description="--dtype auto: the precision chosen, those "
                                              "searched and left out, and the best other precision's plan; null "
                                              "when a dtype was asked or no plan fits")
+    ep_choice: str | None = Field(None, description="an MoE model: why the best plan runs its EP, the best plan of "
+                                  "the other kind (EP 1 against EP > 1) in its precision and the step-time terms "
+                                  "that differ most (`training.ep_choice`); null: a dense model or no plan")
     mfu_ceilings: list[MfuCeiling] = Field(default_factory=list, description="the published-MFU ceiling of each "
                                            "precision searched (none where no family has a figure in it), and the "
                                            "plans it ranked after the best")

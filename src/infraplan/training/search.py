@@ -49,6 +49,7 @@ from infraplan.training.collnet import search_sharp_note, sharp_note, sharp_prof
 from infraplan.training.communicator_buffers import check_memory_margin
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
+from infraplan.training.ep_choice import EVERY_EP, EpMask, best_ep, ep_choice
 from infraplan.training.estimate import evaluate_plans, result_row, training_band
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.fp8_slower_note import searched_plan_note
@@ -127,7 +128,7 @@ def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
                  progress: Callable[[int, int], None] | None, take: int = 1,
                  guard: tuple[Callable[[PlanArrays, np.ndarray], np.ndarray], int] | None = None,
-                 lora: LoraSpec | None = None) -> Found:
+                 lora: LoraSpec | None = None, ep_mask: EpMask | None = None) -> Found:
     """Evaluate every plan of the grid as one (ZeRO stages, (vpp, schedule) pairs, rows) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
@@ -142,6 +143,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     rows = grid.rows
     # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
     valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile), expert_split(profile))
+    valid = valid if ep_mask is None else valid & ep_mask(rows.ep)  # (`training.ep_choice`'s search of one kind)
     for bad, why in framework_refusals(shape, rows, profile, lora, "search"):  # plans its libraries raise on, said
         if (pruned := int(np.count_nonzero(valid & bad))):
             found.refused.append(f"{pruned:,} plans not proposed: {why}")
@@ -289,7 +291,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
                  memory_margin: float | None = None, compare_dtypes: bool = False, lora_rank: int | None = None,
-                 lora_targets: str | None = None) -> PlanSearchResult:
+                 lora_targets: str | None = None, ep_mask: EpMask | None = None) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -306,7 +308,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     after those with it, as plans beyond the MFU guard are (the two flags one tier). `compare_dtypes`: auto's
     `dtype_choice` names the best plan in each other precision (a top-1 search each; `training.dtype_choice`).
     `lora_rank`: a frozen base with LoRA adapters on `lora_targets`, as `train --lora-rank` (`search_rows`; a MoE
-    model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`).
+    model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`). `ep_mask`:
+    the plans of those EP degrees only, with no `ep_choice` line (that line's own search, `training.ep_choice`).
     """
     shape = load_model(model) if isinstance(model, str) else model
     lora = lora_of(shape, lora_rank, lora_targets)  # (one line: MoE, bad rank)
@@ -338,7 +341,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                          float(causal_flops_ratio(shape, seq_len)), check_memory_margin(memory_margin))
     guard = guard if lora is None else frozen_guard(guard.margin, lora)
     beyond = partial(guard.beyond, shape, cluster, profile)  # (plans, step_s): `Found.best`'s flags
-    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top), lora)
+    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top), lora,
+                         ep_mask)
     evaluated = found.evaluated
     best_plans = found.best(top, beyond, guard.pinned(shape, cluster) if objective == "time" else None)
     rows: list[PlanMetrics] = []
@@ -367,11 +371,15 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                   if evaluated else no_valid_plan_reason(gpus, global_batch))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets), objective, compare_dtypes
-    ) if dtype == AUTO_DTYPE and rows else None
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP), objective,
+        compare_dtypes) if dtype == AUTO_DTYPE and rows else None
+    why_ep = ep_choice(shape, rows, lambda mask, d: search_plans(  # the other kind's best (once per answer)
+        model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, mask).best) if ep_mask is None else None
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
+        ep_choice=why_ep,
         lora_rank=lora_rank, lora_targets=None if lora is None else lora.targets,
         **effect, tie_ranked_after_count=found.tie_passed,
         evaluated=evaluated, feasible=found.feasible,
@@ -384,16 +392,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                *([slower] if lora is None and (slower := searched_plan_note(shape, cluster, best_plans, profile))
                  else []),
                *(guard.idle_notes(rows[0], profile) if rows else []),  # idle GPUs, a host-bound step, as `train`
-               *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
+               *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(best_plans),
                             cluster.accelerator.device_word),
                *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
                *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
     )
-
-
-def _best_ep(best_plans: PlanArrays) -> tuple[int | None, int, str | None]:
-    """(EP, its rank stride, its dtype) of the best plan; (None, 1, None) when no plan fits."""
-    if not len(best_plans):
-        return None, 1, None
-    first = best_plans.take([0]).one_row
-    return int(first.ep), int(first.ep_stride), Dtype.from_code(int(first.dtype)).label

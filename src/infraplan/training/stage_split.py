@@ -46,6 +46,7 @@ from infraplan.training.pipeline_layout import mtp_layer_equivalent
 from infraplan.training.pipeline_partition import FIXED_PARTITIONS, partition_end_layers, phase_paced_stage
 from infraplan.training.stage_chunks import interleaved_chunks as interleaved_chunks  # (moved: hS46)
 from infraplan.training.stage_chunks import one_f_one_b_chunks as one_f_one_b_chunks
+from infraplan.units import counted
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -292,7 +293,8 @@ def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int,
     if v <= 1 or pp * v > num_layers:
         return 1, None
     if accepted is not True:
-        return 1, (f"no interleave chosen for PP{pp} at {micro_batches} micro-batches per step: interleaving "
+        return 1, (f"no interleave chosen for PP{pp} at {counted(micro_batches, 'micro-batch', 'micro-batches')} per "
+                   "step: interleaving "
                    f"{accepted or 'needs a multiple of PP'}; ran 1F1B")
     return v, (f"--vpp not given: chose {v} virtual stages for PP{pp} ({per_stage} layers per stage in chunks of "
                f"{per_stage // v}, as NeMo/Megatron-Bridge recipes interleave large pipelines)")

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from infraplan.catalog.facility_loader import load_fleet, load_location
-from infraplan.catalog.index import CatalogListing, entry, kinds, list_kind
+from infraplan.catalog.index import CatalogKind, CatalogListing, entry, kinds, list_kind
 from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_profile_file, load_video_device
 from infraplan.catalog.loader import load_accelerator, load_model, load_system, looks_like_path
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
@@ -45,6 +45,9 @@ def render_catalog(listing: CatalogListing) -> None:
         console.print(table)
         return
     kind = listing.kinds[0]
+    if kind.kind == "models":
+        render_models(kind)
+        return
     table = Table(title=f"{kind.kind} ({len(kind.entries)}; infraplan catalog {kind.kind} NAME prints one)")
     for col in ("name", "display name", "source"):
         table.add_column(col, overflow="fold")
@@ -53,6 +56,28 @@ def render_catalog(listing: CatalogListing) -> None:
         table.add_row(e.name, e.display_name or "-",
                       source if len(source) <= SOURCE_CHARS else source[:SOURCE_CHARS - 3] + "...")
     console.print(table)
+
+
+def render_models(kind: CatalogKind) -> None:
+    """The model presets as the commands read them (hW59: config.json files carry no display name, so the listing
+    was a column of "-"): family, total and active parameters, layers, context; each one's source with its NAME."""
+    table = Table(title=f"models ({len(kind.entries)}; infraplan catalog models NAME prints one, with its source)")
+    for col in ("name", *MODEL_COLUMNS):
+        table.add_column(col, no_wrap=True, justify="left" if col in ("name", "family") else "right")
+    for e in kind.entries:
+        table.add_row(e.name, e.family or "-", _params(e.total_parameters), _params(e.active_parameters),
+                      f"{e.layers}" if e.layers else "-", f"{e.context_tokens:,}" if e.context_tokens else "-")
+    console.print(table)
+
+
+MODEL_COLUMNS = ("family", "params", "active", "layers", "context")
+
+
+def _params(count: int | None) -> str:
+    """A parameter count in billions, or trillions from 1e12 (3 significant figures)."""
+    if count is None:
+        return "-"
+    return f"{count / 1e12:.3g} T" if count >= 1e12 else f"{count / 1e9:.3g} B"
 
 
 def catalog(

@@ -53,6 +53,8 @@ def render_recsys(r: RecsysEstimate) -> None:
     for t in r.placement.values():
         place.add_row(t.label, fmt_bytes(t.used_bytes), fmt_bytes(t.capacity_bytes), f"{t.dense_fraction * 100:.0f} %")
     console.print(place)
+    if "batch" in r.assumptions:  # why this batch, where the SLO chose it (recsys/batch_choice.py)
+        console.print(f"note: {r.assumptions['batch']}", markup=False)
     if "profile" in r.assumptions:  # the default profile's figures (hA50)
         console.print(f"note: {r.assumptions['profile']}", markup=False)
     if r.meets_slo is False and r.latency_slo_s is not None:  # one line: what the SLO asks, what the batch takes

@@ -219,6 +219,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                       "less PP)", highlight=False, markup=False)
     if result.dtype_choice is not None:  # --dtype auto: the precision chosen, why, the best other (hD50)
         console.print(result.dtype_choice.summary, highlight=False, markup=False)
+    if result.ep_choice is not None:  # an MoE model: why this EP (training/ep_choice.py, hU59)
+        console.print(result.ep_choice, highlight=False, markup=False)
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row
         print_band(band_line(result.top[0].error_band, "throughput"))
     rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"
