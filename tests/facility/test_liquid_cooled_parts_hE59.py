@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from infraplan.catalog import load_accelerator
+from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cli import main
 
@@ -72,3 +73,13 @@ def test_liquid_cooled_needs_its_source() -> None:
     data.update(name="x", liquid_cooled=True, liquid_cooled_source="")
     with pytest.raises(ValidationError, match="liquid_cooled needs liquid_cooled_source"):
         Accelerator.model_validate(data)
+
+
+def test_a_copy_that_says_liquid_cooled_is_still_its_preset(tmp_path: Path) -> None:
+    """hN59's mutant (`liquid_cooled` dropped from loader._LABELS): a copy of h100-sxm.yaml under another name that
+    adds only `liquid_cooled` is an H100 (its measured tables, bands and price: loader._twin), housed in liquid."""
+    raw = yaml.safe_load((Path(__file__).parents[2] / "src/infraplan/catalog/accelerators/h100-sxm.yaml").read_text())
+    raw.update(name="my-h100", liquid_cooled=True, liquid_cooled_source="our cold plates")
+    (tmp_path / "my-h100.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    mine = load_accelerator(str(tmp_path / "my-h100.yaml"))
+    assert mine.extends == "h100-sxm" and not is_what_if(mine) and mine.liquid_cooled

@@ -25,6 +25,7 @@ from infraplan.catalog.loader import read_entry
 from infraplan.catalog.model_config import shape_from_hf_config
 from infraplan.cluster import Cluster
 from infraplan.network import collectives
+from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
@@ -96,3 +97,13 @@ def test_serve_says_which_kernel_runs() -> None:
     assert nccl_inside_note(8, cluster, TOKEN, load_engine("trtllm-0.x")) is None  # MNNVL: the custom kernel
     h200 = Cluster.resolve("hgx-h200").for_gpus(8)
     assert nccl_inside_note(8, h200, TOKEN, load_engine("sglang-0.x")) is None  # a host of 8
+
+
+def test_a_group_not_a_multiple_of_the_host_counts_its_hosts_up() -> None:
+    """hN59's mutants: TP 6 on GB200 NVL72's hosts of 4 spans 2 hosts (ranks 0-5: hosts 0 and 1), not 6 // 4 = 1,
+    in serve's note and in `collective`'s basis (TP 8, a multiple, read the same either way)."""
+    cluster = Cluster.resolve("gb200-nvl72").for_gpus(12)
+    note = nccl_inside_note(6, cluster, TOKEN, load_engine("vllm-0.x"))
+    assert note is not None and note.startswith("TP 6 spans 2 hosts of 4 GPUs and vllm-0.x's custom all-reduce")
+    r = estimate_collective("all-reduce", Cluster.resolve("gb200-nvl72").for_gpus(6), 6, TOKEN)
+    assert "theirs with every rank on one host, 6 ranks span 2 of 4, NCCL's time above at 6" in r.priced_basis

@@ -44,3 +44,11 @@ def test_an_equal_but_new_tuple_is_priced_on_its_own(result: Any) -> None:
     cell = flatten_result(shorter)["error_band__cases_used"]
     assert cell == flatten(shorter.model_dump(mode="json"))["error_band__cases_used"]
     assert cell != flatten_result(result)["error_band__cases_used"]
+
+
+def test_the_memo_is_bounded() -> None:
+    """hN59's mutant (the 256-entry clear dropped): a sweep of per-point tuples holds at most 256 of them."""
+    columns._TUPLE_CELLS.clear()
+    for i in range(300):
+        columns._remember_tuple_cell((i, "x"), [i, "x"])
+    assert 0 < len(columns._TUPLE_CELLS) <= 256

@@ -86,3 +86,21 @@ def test_dense_layer_moe_host_terms(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out == {"host_fwd": 1.5e-3, "host_bwd": 3.0e-3, "moe_host_fwd": 0.0, "moe_gpu_fwd": 0.0,
                    "moe_host_sync": 0.0, "moe_sync_waits": 0.0}
     assert all(type(v) is float for v in out.values())
+
+
+@pytest.mark.parametrize("stack", ["nemo-26.04", "nemo-24.12"])
+def test_an_moe_layer_of_one_plan_keeps_its_moe_host_terms(stack: str) -> None:
+    """hN59's mutant (the dense fast path taken for an MoE layer too): Mixtral's layer of one plan on a graphed
+    dropless stack (nemo-26.04: its eager MoE block's issue) and an eager Megatron one (nemo-24.12: the sync) gets
+    the MoE terms the array path gives, and they are not all zero."""
+    ops = layer_ops(load_model("mixtral-8x7b"), Layout(tokens=4096.0, seq_len=4096.0, tp=8, ep=8,  # type: ignore[arg-type]
+                                                       sequence_parallel=True))
+    terms = ("moe_host_fwd", "moe_gpu_fwd", "moe_host_sync")
+    one: dict[str, object] = {"host_fwd": 1.5e-3, "host_bwd": 3.0e-3}
+    add_dropless_moe_terms(one, ops, 2.0e-4, False, 2.6e-5, True, load_stack(stack), 0, False)
+    arrays: dict[str, object] = {"host_fwd": np.array([1.5e-3]), "host_bwd": np.array([3.0e-3])}
+    add_dropless_moe_terms(arrays, ops, np.array([2.0e-4]), np.array([False]), 2.6e-5, False, load_stack(stack), 0,
+                           False)
+    assert any(float(one[k]) > 0.0 for k in terms)  # type: ignore[arg-type]
+    for key in (*terms, "host_fwd", "host_bwd"):
+        assert float(one[key]) == pytest.approx(float(np.asarray(arrays[key]).reshape(-1)[0]), rel=1e-12)  # type: ignore[arg-type]

@@ -69,8 +69,17 @@ def cases_used(found: Sequence[_Row]) -> tuple[tuple[BandCase, ...], tuple[BandC
 
 def merged(cases: Iterable[BandCase], campaigns: Iterable[BandCampaign]) -> tuple[tuple[BandCase, ...],
                                                                                   tuple[BandCampaign, ...]]:
-    """Several bands' cases and campaigns, each entry once (a composite's parts often share one pool)."""
-    return tuple(dict.fromkeys(cases)), tuple(sorted(dict.fromkeys(campaigns), key=lambda c: c.campaign))
+    """Several bands' cases and campaigns, each entry once (a composite's parts often share one pool), a campaign
+    once by name: where parts' pools hold it with different rows (a serving campaign re-run on each part's shipped
+    profile: H100 + B200 pools listed 7 of their 45 campaigns twice, 52 entries, hN59) its rows in every part's pool,
+    counted and ranged together."""
+    by_name: dict[str, BandCampaign] = {}
+    for c in dict.fromkeys(campaigns):
+        held = by_name.get(c.campaign)
+        by_name[c.campaign] = c if held is None else BandCampaign(
+            campaign=c.campaign, cases=held.cases + c.cases, residual_min=min(held.residual_min, c.residual_min),
+            residual_max=max(held.residual_max, c.residual_max))
+    return tuple(dict.fromkeys(cases)), tuple(sorted(by_name.values(), key=lambda c: c.campaign))
 
 
 def nearest_line(band: object) -> str:

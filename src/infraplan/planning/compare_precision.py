@@ -90,8 +90,12 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
     keep = [True] * len(specs)  # a side's plan stands (its searches the same at the like-for-like settings)
     replanned: dict[str, dict[int, str]] = {}
     groups, by_name = matched_services(specs, plans)
-    for name, sides_of in by_name.items():  # one name, not one service: said where the old pairing would have spoken
-        if any(all(g.get(i) == name for i in sides_of) for g in groups):
+    compared = {(i, n) for g in groups if len(g) > 1 for i, n in g.items()}
+    for name, named in by_name.items():  # one name, not one service: said where the old pairing would have spoken,
+        # of the sides whose service of that name no group compares (hN59: a "chat" matched to another side's
+        # "assistant" was also said "not compared" beside a third side's different "chat")
+        sides_of = {i: ident for i, ident in named.items() if (i, name) not in compared}
+        if len(sides_of) < 2:
             continue
         ran_by = {i: last_llm_rows(plans[i], name) for i in sides_of}
         if len({_precisions(r) for r in ran_by.values()}) > 1 and len({_menu(specs[i], name) for i in sides_of}) > 1:

@@ -99,7 +99,8 @@ class FacilityRequest(WebRequest):
     server_price: Price | None = None
 
 
-_DATE = r"[0-9]{4}(?:\.[0-9]+|[HhQq][0-9]|-[0-9]{1,2}(?:-[0-9]{1,2})?)?"  # a `campus --phases` date, as plan's
+# a `campus --phases` date, as plan's (planning/plan_dates._parse_text: "2026-Q3", "2026/H2" too, hN59)
+_DATE = r"[0-9]{4}(?:\.[0-9]+|[-/ ]?[HhQq][0-9]|-[0-9]{1,2}(?:-[0-9]{1,2})?)?"
 
 
 @described

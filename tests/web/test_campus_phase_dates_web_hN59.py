@@ -1,0 +1,22 @@
+"""The web's campus `phases` reads every date form `campus --phases` reads (hN59): plan_dates' "2026-Q3" / "2026/H2"
+(a separator before the quarter or half) was refused by the request's pattern, 422, while the CLI planned it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from infraplan.planning.campus import parse_phases
+
+
+@pytest.mark.parametrize("phases", ["2026-Q3:0.5", "2026/H2:0.3,2027 Q1:0.2"])
+def test_a_separated_quarter_or_half_plans_as_on_the_cli(client: TestClient, phases: str) -> None:
+    r = client.post("/api/campus", json={"power": "10MW", "accelerator": "h100-sxm", "phases": phases})
+    assert r.status_code == 200, r.text
+    assert [p["year"] for p in r.json()["phases"]] == [year for year, _ in parse_phases(phases)]
+
+
+def test_a_bad_quarter_is_one_line(client: TestClient) -> None:
+    r = client.post("/api/campus", json={"power": "10MW", "accelerator": "h100-sxm", "phases": "2026-Q5:0.5"})
+    assert r.status_code == 400 and "\n" not in r.json()["detail"]
+    assert "cannot read date '2026-Q5'" in r.json()["detail"]
