@@ -4,6 +4,8 @@ overlapping stacks expose only the chain of one micro-batch."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -47,7 +49,9 @@ def test_every_micro_batch_pays_two_exchanges_and_their_host_calls() -> None:
     overlapped = st.step_time(SHAPE, CLUSTER, plan, OVERLAPPED)
     # overlapping p2p: the chain of one micro-batch, whatever m
     assert np.allclose(overlapped["pp_comm"], overlapped["pp_comm"][0], rtol=1e-12)
-    extra = blocking["pp_comm"] - overlapped["pp_comm"]
+    # (the step's p2p: the pp_comm row and its host calls, which the breakdown shows in host_exposed since hK59)
+    assert np.all(overlapped["host_exposed_pp_comm"] == 0.0) and np.all(blocking["host_exposed_pp_comm"] > 0.0)
+    extra = blocking["pp_comm"] + blocking["host_exposed_pp_comm"] - overlapped["pp_comm"]
     # blocking: 2 (m + p - 1) calls of (transfer t + host calls c) against 2 (p - 1) t: extra = 2 m t + 2 (m + p - 1) c
     calls_s = BLOCKING_P2P_HOST_CALLS * CLUSTER.fabric.host_kernel_dispatch_s
     m = np.array(ms, dtype=float)
@@ -58,9 +62,13 @@ def test_every_micro_batch_pays_two_exchanges_and_their_host_calls() -> None:
     assert transfer[0] < 1e-3
     # each further micro-batch adds its two exchanges: 2 (t + c)
     assert (extra[3] - extra[2]) / 8.0 == pytest.approx(2.0 * (transfer[0] + calls_s), rel=1e-9)
-    # nothing else in the step changes
-    rest = {k for k in st.COMPONENTS if k != "pp_comm"}
+    # nothing else in the step changes (the host row by the p2p calls; `other` closes the rows' sum on the step
+    # within an ulp, `host_row._closing`)
+    rest = {k for k in st.COMPONENTS if k not in ("pp_comm", "other", "host_exposed")}
     assert all(np.array_equal(blocking[k], overlapped[k]) for k in rest)
+    assert np.allclose(blocking["other"], overlapped["other"], rtol=1e-12, atol=0.0)
+    assert np.allclose(blocking["host_exposed"] - blocking["host_exposed_pp_comm"], overlapped["host_exposed"],
+                       rtol=1e-12, atol=0.0)
 
 
 def test_interleaving_multiplies_the_blocking_calls_by_the_chunks() -> None:
@@ -68,9 +76,11 @@ def test_interleaving_multiplies_the_blocking_calls_by_the_chunks() -> None:
                 recompute=Recompute.FULL, zero=0, dtype=Dtype.BF16, attention=Attention.UNFUSED,
                 order=RankOrder.TP_CP_DP_PP)
     calls_s = BLOCKING_P2P_HOST_CALLS * CLUSTER.fabric.host_kernel_dispatch_s
-    one, two = (st.step_time(SHAPE, CLUSTER, PlanArrays.build(vpp=v, **base), BLOCKING)["pp_comm"][0]  # type: ignore[arg-type]
-                - st.step_time(SHAPE, CLUSTER, PlanArrays.build(vpp=v, **base), OVERLAPPED)["pp_comm"][0]  # type: ignore[arg-type]
-                for v in (1, 2))
+    def p2p(v: int, stack: Any) -> float:  # the step's p2p: the row and its host calls (in host_exposed: hK59)
+        out = st.step_time(SHAPE, CLUSTER, PlanArrays.build(vpp=v, **base), stack)  # type: ignore[arg-type]
+        return float(out["pp_comm"][0] + out["host_exposed_pp_comm"][0])
+
+    one, two = (p2p(v, BLOCKING) - p2p(v, OVERLAPPED) for v in (1, 2))
     # v = 1: 2 m t + 2 (m + p - 1) c; v = 2: 2 m v t + 2 (m v + p v - 1) c, same transfer t (m = 8, p = 4)
     transfer = (one - 2.0 * 11.0 * calls_s) / 16.0
     assert two == pytest.approx(32.0 * transfer + 2.0 * 23.0 * calls_s, rel=1e-9)

@@ -42,7 +42,9 @@ def test_deepspeed_blocks_on_four_transfers_a_micro_batch() -> None:
 def test_each_micro_batch_pays_four_calls_on_a_middle_stage() -> None:
     ms = [4, 8, 16]
     plan = _plan(4, ms)
-    four, two, chain = (st.step_time(SHAPE, CLUSTER, plan, s)["pp_comm"] for s in (DS, BATCHED, OVERLAPPED))
+    # the step's p2p: the pp_comm row and its blocking calls' host time (the host row's phase since hK59)
+    four, two, chain = (out["pp_comm"] + out["host_exposed_pp_comm"] for out in (
+        st.step_time(SHAPE, CLUSTER, plan, s) for s in (DS, BATCHED, OVERLAPPED)))
     calls_s = BLOCKING_P2P_HOST_CALLS * CLUSTER.fabric.host_kernel_dispatch_s
     # the overlapped chain (2 (p - 1) t and the tied embedding's sync) is the same whatever m
     assert np.allclose(chain, chain[0], rtol=1e-12)
@@ -54,7 +56,11 @@ def test_each_micro_batch_pays_four_calls_on_a_middle_stage() -> None:
     assert np.allclose(four - chain, 4.0 * m * transfer[0] + (4.0 * m + 6.0) * calls_s, rtol=1e-9)
     # nothing else in the step moves
     a, b = st.step_time(SHAPE, CLUSTER, plan, DS), st.step_time(SHAPE, CLUSTER, plan, BATCHED)
-    assert all(np.array_equal(a[k], b[k]) for k in st.COMPONENTS if k != "pp_comm")
+    assert all(np.array_equal(a[k], b[k]) for k in st.COMPONENTS if k not in ("pp_comm", "other", "host_exposed"))
+    # (`other` closes the rows' sum on the step: within rounding; the host row by the calls)
+    assert np.allclose(a["other"], b["other"], rtol=1e-12, atol=0.0)
+    assert np.allclose(a["host_exposed"] - a["host_exposed_pp_comm"], b["host_exposed"] - b["host_exposed_pp_comm"],
+                       rtol=1e-12, atol=0.0)
 
 
 def test_two_stages_have_one_neighbour_each() -> None:

@@ -6,7 +6,8 @@ kernel in ~26 us, `Node.host_kernel_dispatch_s`; CUDA graphs one launch per laye
 note says so, with the phase that holds the most and what the model knows hides it: CUDA graphs (a stack that does
 not run them), a larger micro-batch (more GPU work behind the same launches: the model's kernel counts are per
 micro-batch, `host_time.kernel_counts`), or, where dropless MoE layers' host syncs hold the most, drop-and-pad
-routing, which sets its split sizes on the CPU and never syncs (Megatron-Core 0.16.1 moe/token_dispatcher.py:490-510).
+routing, which sets its split sizes on the CPU and never syncs (Megatron-Core 0.16.1 moe/token_dispatcher.py:490-510),
+or, where a blocking pipeline's p2p host calls do, p2p that overlaps compute (`training.pipeline_hops`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ __all__ = ["HOST_BOUND_SHARE", "host_bound_notes"]
 HOST_BOUND_SHARE = 0.05
 _PHASE_WORDS = {"forward": "the forward intervals", "backward": "the backward intervals",
                 "forward_backward": "the later micro-batches, each forward + backward one run-ahead interval",
-                "moe_syncs": "the dropless MoE layers' host syncs"}
+                "moe_syncs": "the dropless MoE layers' host syncs", "optimizer": "the optimizer's launches",
+                "pp_comm": "the blocking pipeline send / receive calls"}
 
 
 def host_bound_notes(step_time_s: float, host_exposed_s: float, phases_s: Mapping[str, float], cuda_graphs: bool,
@@ -31,6 +33,9 @@ def host_bound_notes(step_time_s: float, host_exposed_s: float, phases_s: Mappin
     phase = max(phases_s, key=phases_s.__getitem__)
     if phase == "moe_syncs":
         remedy = "drop-and-pad MoE routing (a capacity factor) never syncs the host"
+    elif phase == "pp_comm":  # (`pipeline_hops.pipeline_p2p_time`: overlapped p2p has no host calls on the path)
+        remedy = ("CUDA graphs do not remove these calls; p2p that overlaps compute (Megatron-Core's, or an "
+                  "interleaved schedule, VP > 1, where the stack overlaps only there) takes them off the critical path")
     elif cuda_graphs:
         remedy = "the stack runs CUDA graphs already: a larger micro-batch puts more GPU work behind each launch"
     else:

@@ -157,8 +157,10 @@ def host_exposed_phases(ops: MathOps, hf: Any, hb: Any, gf: Any, gb: Any, m: Any
             ops.where(synced, 0.0, later))
 
 
-# the phases of a step's exposed host time (`stage_host_phases`; `PlanMetrics.host_exposed_phases_s`' keys)
-HOST_PHASES = ("forward", "backward", "forward_backward", "moe_syncs")
+# the phases of a step's exposed host time: the heaviest stage's intervals (`stage_host_phases`), the optimizer's
+# launches and a blocking pipeline's p2p host calls (`host_row.with_host_row`); `PlanMetrics.host_exposed_phases_s`
+# keys
+HOST_PHASES = ("forward", "backward", "forward_backward", "moe_syncs", "optimizer", "pp_comm")
 HOST_PHASE_KEYS = tuple(f"host_exposed_{p}" for p in HOST_PHASES)  # (the step time's output keys)
 
 
@@ -173,7 +175,7 @@ def stage_host_phases(ops: MathOps, lt: dict[str, Any], work: tuple[Any, Any, An
     synced = host_terms[0]
     fwd, bwd, both = host_exposed_phases(ops, work[0], work[2], work[1], work[3], m, synced, dispatch_s)
     batch, loss = forward_host_calls(ops, lt, m, host_terms, tail)
-    return dict(zip(HOST_PHASE_KEYS, (fwd + batch + loss, bwd, both, m * moe_layers), strict=True))
+    return dict(zip(HOST_PHASE_KEYS[:4], (fwd + batch + loss, bwd, both, m * moe_layers), strict=True))
 
 
 def forward_host_calls(ops: MathOps, lt: dict[str, Any], m: Any, host_terms: tuple[Any, Any, float, float],
@@ -185,18 +187,6 @@ def forward_host_calls(ops: MathOps, lt: dict[str, Any], m: Any, host_terms: tup
     synced, _, batch_host, loss_host = host_terms
     return (m * ops.where(synced, batch_host, 0.0),
             m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0))
-
-
-def with_host_row(out: dict[str, Any], host_exposed: Any, step: Any) -> dict[str, Any]:
-    """`out` with the heaviest stage's exposed host issue time (`host_exposed`: seconds per step, the GPU waiting
-    for the host over its micro-batches, `stage_seconds`) out of `other` into its own component, after `step_time_s`
-    is summed (`step`: the step keeps its bits; the components add up to it to rounding, ~1e-16 of it). The pipeline
-    bubble's share of the other stages' host time stays in `pp_bubble`, the optimizer's exposed launches in
-    `optimizer` and a blocking pipeline's p2p host calls in `pp_comm`. Keys in `step_assembly.COMPONENTS`' order."""
-    out["other"] = out["other"] - host_exposed
-    out["host_exposed"] = host_exposed
-    out["step_time_s"] = step
-    return out
 
 
 def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:

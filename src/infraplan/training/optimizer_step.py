@@ -135,13 +135,14 @@ def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack
 
 
 def optimizer_seconds(params: Any, rates: KernelRates, profile: Stack, dispatch_s: float,
-                      exposed: Callable[..., Any], ops: MathOps) -> Any:
-    """Seconds of the optimizer step over `params` parameters (`stepped_params`): its memory-bound GPU time (the
-    stack's `adamw_bytes_per_param` where set, else `ADAM_BYTES_PER_PARAM`) and the host time of its launches that the
-    GPU work does not cover (`host_time`'s `exposed`, one interval)."""
+                      exposed: Callable[..., Any], ops: MathOps) -> tuple[Any, Any]:
+    """Seconds of the optimizer step over `params` parameters (`stepped_params`), as (its memory-bound GPU time, the
+    host time of its launches that the GPU work does not cover): the stack's `adamw_bytes_per_param` where set, else
+    `ADAM_BYTES_PER_PARAM`; the launches' exposure by `host_time`'s `exposed`, one interval. The step's `optimizer`
+    is their sum; its breakdown shows the second in `host_exposed` (`host_row.with_host_row`)."""
     per_param = ADAM_BYTES_PER_PARAM if profile.adamw_bytes_per_param is None else profile.adamw_bytes_per_param
     gpu = (memory_bound_seconds(rates, params * per_param, OPTIMIZER_KERNELS) if ops is FLOAT_OPS
            else ops.as_float(memory_bound_time(rates, params * per_param, kernels=OPTIMIZER_KERNELS)))
     # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
     host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
-    return gpu + exposed(host, 0.0, gpu, 0.0, 1.0, False, dispatch_s)
+    return gpu, exposed(host, 0.0, gpu, 0.0, 1.0, False, dispatch_s)

@@ -135,3 +135,18 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
     k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp  # steady-state transfers
     blocking = (k + 2.0 * (pp * vpp - 1.0)) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s) + k * steady
     return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
+
+
+def blocking_p2p_host_s(pp: Any, vpp: Any, micro_batches: Any, profile: Stack, dispatch_s: float) -> Any:
+    """The host calls' share of `pipeline_p2p_time` (seconds per step, arrays or one plan's floats): its blocking
+    calls' `BLOCKING_P2P_HOST_CALLS` dispatches each, k m v + 2 (p v - 1) calls (as priced there); 0 where p2p
+    overlaps and at p = 1 (no p2p). The step's `pp_comm` holds them; its breakdown shows them in
+    `host_exposed` (`host_row.with_host_row`)."""
+    synchronize = profile.p2p_synchronize
+    if not (synchronize or profile.p2p_overlap_needs_interleaving):
+        return 0.0
+    if type(pp) is float and type(vpp) is float and (pp == 1.0 or not (synchronize or vpp == 1.0)):
+        return 0.0  # (one plan that does not block)
+    k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp
+    host = (k + 2.0 * (pp * vpp - 1.0)) * (BLOCKING_P2P_HOST_CALLS * dispatch_s)
+    return pick(pp == 1.0, 0.0, host if synchronize else pick(vpp == 1.0, host, 0.0))

@@ -77,9 +77,11 @@ class StepBreakdown(Result):
     ep_comm: float = Field(description="seconds of exposed expert-parallel all-to-alls")
     pp_bubble: float = Field(description="seconds of pipeline bubble")
     pp_comm: float = Field(description="seconds of exposed pipeline send/recv and the tied embedding's "
-                           "gradient all-reduce between the first and last stage")
+                           "gradient all-reduce between the first and last stage (a blocking stack's host calls "
+                           "around each send/recv are in host_exposed)")
     dp_comm_exposed: float = Field(description="seconds of data-parallel gradient/parameter traffic not hidden")
-    optimizer: float = Field(description="seconds of the optimizer step")
+    optimizer: float = Field(description="seconds of the optimizer step's GPU work (its launches' exposed host "
+                             "time is in host_exposed)")
     other: float = Field(description="seconds of the element-wise work: norms, residual adds, rotary and "
                          "activations; a quantised format's casts, amax reads and per-expert quantise and scale "
                          "kernels; an MoE layer's router, permute and unpermute passes; the LM loss "
@@ -89,7 +91,8 @@ class StepBreakdown(Result):
                                 "kernel issue no queued GPU work covers (eager PyTorch ~26 us a kernel; CUDA graphs: "
                                 "one launch per layer and phase), the dispatch after each sync, the batch's and the "
                                 "loss's host calls, a dropless MoE layer's host sync (`training.host_time`); the "
-                                "other stages' share is in pp_bubble, the optimizer's launches in optimizer")
+                                "optimizer's launches and a blocking pipeline's p2p host calls; the other stages' "
+                                "host time is in pp_bubble where it sets the bubble")
 
 
 class HostExposedPhases(Result):
@@ -106,6 +109,10 @@ class HostExposedPhases(Result):
     moe_syncs: float = Field(description="seconds after dropless MoE layers' host syncs: the dispatch the emptied "
                              "queue waits for and, under CUDA graphs, the eagerly issued MoE block its own GPU work "
                              "does not hide")
+    optimizer: float = Field(description="seconds of the optimizer's launches its GPU work does not cover and the "
+                             "dispatch after its host sync (the grad-norm / inf check)")
+    pp_comm: float = Field(description="seconds of a blocking pipeline's host calls around each send/recv (timers, "
+                           "waits, the device sync: Megatron-LM <= v3.0, or VP = 1 on NeMo; 0 where p2p overlaps)")
 
 
 class MemoryBreakdown(Result):

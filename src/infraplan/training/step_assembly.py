@@ -30,7 +30,8 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   53; ASSUMPTION at PP > 1: the end stages' own reduce-scatters are priced once, as the step's, not m times);
   ZeRO-3's first gather and last reduce-scatter, which no compute hides, are exposed at least (`zero3_edges`, hS53);
 * the optimizer: Adam is memory-bound, `optimizer_step.ADAM_BYTES_PER_PARAM` per parameter, and its launches are
-  exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`).
+  exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`);
+  its launches' exposed host time and a blocking pipeline's p2p host calls join the host row (`host_row`).
 """
 
 from __future__ import annotations
@@ -50,18 +51,18 @@ from infraplan.training.dp_exposure import dp_windows, end_stage_dp_forms
 from infraplan.training.enums import Schedule
 from infraplan.training.exact_bubbles import even_split_exact_bubble
 from infraplan.training.fsdp2_copies import fsdp2_step_copies
+from infraplan.training.host_row import moved_phases, with_host_row
 from infraplan.training.host_time import (
     forward_host_calls,
     host_exposed_floats,
     host_exposed_time,
     micro_batch_host_time,
     stage_host_phases,
-    with_host_row,
 )
 from infraplan.training.mirrored_dp import mirrored_dp_forms
 from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
-from infraplan.training.pipeline_hops import pipeline_p2p_time
+from infraplan.training.pipeline_hops import blocking_p2p_host_s, pipeline_p2p_time
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 from infraplan.training.stage_params import stage_layer_counts
@@ -127,13 +128,14 @@ def stage_work(lt: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_he
 
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
-                  rates: KernelRates, ops: MathOps, stage_only: bool,
-                  ends: EndStageTraffic | None = None, breakdown: bool = True) -> dict[str, Any]:
+                  rates: KernelRates, ops: MathOps, stage_only: bool, ends: EndStageTraffic | None = None,
+                  breakdown: bool = True, host_moved: bool = True) -> dict[str, Any]:
     """`step_time` from the per-layer terms `lt` and the `traffic` of `step_traffic.pipeline_and_dp_traffic`,
     element-wise in arrays over plans (NUMPY_OPS) or in the Python floats of one plan (FLOAT_OPS,
     `PlanArrays.one_row`). `stage_only`: the heaviest stage's micro-batch work alone (`search_bounds`' floor).
     `breakdown` False: `PRICED_COMPONENTS` and the step, without the host row and its phases (a search's grid reads
-    the step alone; the same bits).
+    the step alone; the same bits). `host_moved` False: the optimizer's and the blocking p2p calls' host time stay
+    in `optimizer` / `pp_comm` (an evaluation's forward passes, `forward_pass`: no optimizer, half the p2p chain).
     `ends`: the end stages' own DP traffic (`step_traffic.EndStageTraffic`; needed where an end stage holds other
     parameters than the traffic's and can set the DP exposure)."""
     head_compute, head_other = lt["head_compute"], lt["head_other"]
@@ -350,15 +352,19 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         (first_n, 0.0, 1.0, (with_embed == 0.0) & one_end),
         (last_n, lt["mtp_other"], 1.0, (with_head == 0.0) & one_end),
         (middle_n, 0.0, 0.0, middle & one_end)), traffic_layers, ops)
-    out["optimizer"] = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops)
-    out = {k: out[k] for k in PRICED_COMPONENTS}
-    # (the components, in their order)
+    optimizer_gpu, optimizer_host = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops)
+    out["optimizer"] = optimizer_gpu + optimizer_host
+    out = {k: out[k] for k in PRICED_COMPONENTS}  # (the components, in their order)
     if not breakdown:
         out["step_time_s"] = summed(out.values(), ops)
         return _in_paired_shape(out, paired) if unpaired else out
-    out = with_host_row(out, m * stage_host, summed(out.values(), ops))
+    # the host row: the heaviest stage's, the optimizer's launches, a blocking pipeline's p2p host calls
+    p2p_host = blocking_p2p_host_s(pp, ops.as_float(plan.vpp), m, profile, dispatch_s) if host_moved else 0.0
+    out = with_host_row(out, m * stage_host, (optimizer_gpu, optimizer_host, p2p_host) if host_moved else None,
+                        summed(out.values(), ops))
     out.update(stage_host_phases(ops, lt, (run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd), m, host_terms,
                                  ops.where(synced, with_head, 0.0), layers * moe_exposed, dispatch_s))
+    moved_phases(out, optimizer_host if host_moved else 0.0, p2p_host)
     return _in_paired_shape(out, paired) if unpaired else out
 
 

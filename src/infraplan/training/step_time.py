@@ -344,7 +344,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         if forward_only:  # no backward, gradients or optimizer; nothing saved to offload (`forward_pass`)
             forward = forward_only_terms(floats)
             return assemble_step(row, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
-                                 stage_only)
+                                 stage_only, host_moved=False)
         ends = EndStageTraffic(shape, row, lambda stages: [one_plan_dp_collectives(
             shape, dp_fabric, row, params, experts, grad_bytes, layers, held, all_reduce)
             for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from infraplan.planning.results import TrainingRunResult
 
 
+# the host_exposed phases' row labels (`training.host_time.HOST_PHASES`; the web's train.html says the same)
+_HOST_PHASE_WORDS = {"forward_backward": "forward + backward", "pp_comm": "pipeline p2p calls"}
 EVAL_EVERY_HELP = ("with --tokens: evaluate after every N sequences trained (24576, 50M tokens or 12 steps; rounded "
                    "up to whole steps): the evaluations join the wall clock, GPU-hours, energy and cost")
 EVAL_SAMPLES_HELP = ("with --eval-every: sequences one evaluation runs forward at the plan (11590, 24M tokens or 6 "
@@ -101,7 +103,7 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         breakdown.add_row(name, fmt_seconds(seconds), fmt_percent(seconds / r.step_time_s))
     for name, seconds in r.host_exposed_phases_s:  # host_exposed by phase, where any (`training.host_time`)
         if seconds > 0.0:
-            breakdown.add_row(f"  host: {'forward + backward' if name == 'forward_backward' else name}",
+            breakdown.add_row(f"  host: {_HOST_PHASE_WORDS.get(name, name)}",
                               fmt_seconds(seconds), fmt_percent(seconds / r.step_time_s))
     memory = Table(title=f"memory per {device} (heaviest stage)")
     memory.add_column("term")
