@@ -112,6 +112,7 @@ UNITLESS = {
     "goodput", "goodput_at_daly_interval", "goodput_of_gpus_held", "load_factor", "pue", "fraction",
     "slo_headroom", "utilisation", "h100_equivalents_vs_published", "cost_error_band",
     "year",  # a calendar year (2025.5: 1 July 2025), a date, not a duration
+    "date",  # campus phase: that year as the outputs write it (2025-07: units.year_text, hT59)
     # names, text, flags, and containers whose own fields carry the units
     "backend", "build_type", "checkpoint_interval_basis", "climate", "cooling", "cost_error_band_basis",
     "cost_reason", "count_note", "demand_unit", "objective_unit", "unit", "directory", "display_name",

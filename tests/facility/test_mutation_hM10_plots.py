@@ -61,8 +61,9 @@ def test_the_build_out_bars_are_each_phases_new_power() -> None:
     """Phases of 4 and 7 MW: bars 4 and 7, the cumulative line 4 and 11; capex bars in billion USD."""
     report = {"power_breakdown_w": {"accelerators": 6e6, "hosts": 2e6, "network": 1e6, "storage_and_misc": 0.5e6,
                                     "cooling_and_power_distribution": 1.5e6}, "capex_usd": {"servers": 3e9}}
-    phases = [{"year": 2027, "facility_power_w": 4e6, "cumulative_facility_power_w": 4e6},
-              {"year": 2028, "facility_power_w": 7e6, "cumulative_facility_power_w": 11e6}]
+    # each phase carries `CampusPhase.date`, the chart's label since hT59 (was str(year): "2026.5" for 2026H2)
+    phases = [{"year": 2027, "date": "2027", "facility_power_w": 4e6, "cumulative_facility_power_w": 4e6},
+              {"year": 2028, "date": "2028", "facility_power_w": 7e6, "cumulative_facility_power_w": 11e6}]
     fig = facility_figure(report, phases)
     bars, line = fig.data[2], fig.data[3]
     assert list(bars.y) == [4.0, 7.0]

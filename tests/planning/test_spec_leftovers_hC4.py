@@ -15,7 +15,8 @@ from infraplan.catalog.loader import validated
 from infraplan.cli.main import main as cli_main
 from infraplan.errors import InputError
 from infraplan.limits import MAX_DEADLINE_S, MAX_RACK_POWER_W, MAX_SITE_POWER_W
-from infraplan.planning.scenario_spec import ScenarioSpec, duration_text
+from infraplan.planning.scenario_spec import ScenarioSpec
+from infraplan.planning.scenario_types import duration_text
 
 ROOT = Path(__file__).resolve().parents[2]
 GIGAWATT = yaml.safe_load((ROOT / "examples" / "gigawatt-2027.yaml").read_text(encoding="utf-8"))

@@ -331,7 +331,8 @@ def _twin(accelerator: Accelerator) -> Accelerator:
 _LABELS = frozenset({"name", "display_name", "source", "extends", "notes", "vendor", "fp8_gemm_layouts_source",
                      "price_usd", "price_source", "figures", "figures_note", "intended_use", "host_source",
                      "embodied_kgco2e_per_accelerator", "embodied_source",
-                     "liquid_cooled", "liquid_cooled_source"})  # a price, carbon, cooling or label moves no time
+                     "liquid_cooled", "liquid_cooled_source", "available_year", "available_source"})  # a price,
+# carbon, cooling, a first-shipping date or a label moves no time
 
 
 def _figures(accelerator: Accelerator) -> dict[str, Any]:

@@ -109,6 +109,11 @@ class Accelerator(Spec):
                                 "maker ships no air-cooled version): a site's default cooling is liquid, and air is "
                                 "refused (`cluster.cost.site_inputs`); its source is `liquid_cooled_source` (required)")
     liquid_cooled_source: str = Field("", description="where `liquid_cooled` comes from (required with it)")
+    available_year: float | None = Field(None, ge=1990, le=2100, description="the date the part first ships, a "
+                                         "calendar year with its fraction (2026.5: July 2026): `plan` and `campus "
+                                         "--phases` refuse to buy it earlier (catalog/part_dates.py); its source is "
+                                         "`available_source` (required); unset: no check")
+    available_source: str = Field("", description="where `available_year` comes from (required with it)")
     recsys_profile: str = ""  # meaning in entry_fields.yaml; read beside the file (catalog.part_files)
     notes: str = ""
 
@@ -152,6 +157,8 @@ class Accelerator(Spec):
             raise ValueError("host_power_w / devices_per_server need host_source (where the host figures come from)")
         if self.liquid_cooled and not self.liquid_cooled_source.strip():
             raise ValueError("liquid_cooled needs liquid_cooled_source (where the cooling comes from)")
+        if self.available_year is not None and not self.available_source.strip():
+            raise ValueError("available_year needs available_source (where the date comes from)")
         if self.figures == "datasheet" and self.figures_note.strip():
             raise ValueError("figures_note is for secondary or preliminary figures: set figures (secondary | "
                              "preliminary) or drop figures_note")

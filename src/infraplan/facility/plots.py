@@ -44,7 +44,7 @@ def facility_figure(report: dict[str, Any], phases: list[dict[str, Any]] | None 
                          hovertemplate="%{x}: %{y:.3g} B USD<extra></extra>"), row=2, col=1)
     fig.update_yaxes(title_text="billion USD", row=2, col=1)
     if phases:
-        years = [str(ph["year"]) for ph in phases]
+        years = [ph["date"] for ph in phases]  # `CampusPhase.date`: 2026-07, as the CLI writes it (was str(2026.5))
         fig.add_trace(go.Bar(x=years, y=[ph["facility_power_w"] / 1e6 for ph in phases], name="new facility MW"),
                       row=3, col=1)
         fig.add_trace(go.Scatter(x=years, y=[ph["cumulative_facility_power_w"] / 1e6 for ph in phases],

@@ -36,6 +36,7 @@ from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.figures import use_note
+from infraplan.catalog.part_dates import check_ships_by
 from infraplan.catalog.versioned_cache import versioned_args_cache, versioned_cache
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
@@ -247,6 +248,8 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         raise InputError(f"--reserve is the share of the power budget kept unbuilt, 0 to below 1, got {reserve:g}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator, purpose="a campus")  # an unknown name lists no CPU preset
+    for year, _ in phase_list[:1]:  # the first phase buys first (hT59: a part bought before it ships)
+        check_ships_by(cluster.accelerator, year, "--phases", "; start the phases on or after that date")
     layout = cluster.layout
     site = site_inputs(layout, cooling, location, build_type, overrides)
     it_budget = power_w * (1.0 - reserve) / site.pue
@@ -284,7 +287,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         cumulative += fraction
         units_now = min(int(round(cumulative * load.accelerators / unit)), load.accelerators // unit)
         phases_out.append(CampusPhase(
-            year=year, fraction=fraction, cumulative_fraction=cumulative,
+            year=year, date=date_text(year), fraction=fraction, cumulative_fraction=cumulative,
             facility_power_w=fraction * report.facility_power_w,
             facility_power_average_w=fraction * report.facility_power_average_w,
             accelerators=(units_now - units_built) * unit,

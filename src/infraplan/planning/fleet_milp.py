@@ -37,7 +37,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.planning.milp_start import MIP_REL_GAP
-from infraplan.planning.scenario_spec import amount_text
+from infraplan.planning.scenario_types import amount_text
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 
 UNIT_TEXT = {"recsys": "QPS", "video": "streams", "llm": "requests/s"}

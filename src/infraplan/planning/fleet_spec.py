@@ -21,17 +21,17 @@ from infraplan.catalog.loader import looks_like_path, pool_files_beside, read_us
 from infraplan.limits import MAX_PUE, MIN_PUE, ElectricityUsdPerKwh
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_pool_system, check_stacks_read
-from infraplan.planning.scenario_spec import (
+from infraplan.planning.scenario_spec import InferenceServiceSpec
+from infraplan.planning.scenario_spec import PoolSpec as ScenarioPoolSpec
+from infraplan.planning.scenario_types import (
     Count,
     HostPowerW,
-    InferenceServiceSpec,
     LifetimeYears,
     PlanSpec,
     Seconds,
     check_llm_names,
     check_unique_names,
 )
-from infraplan.planning.scenario_spec import PoolSpec as ScenarioPoolSpec
 from infraplan.planning.service_fields import VIDEO_JOB_READERS, ServePlanOptionFields, check_fields_read
 from infraplan.units import parse_duration_s
 

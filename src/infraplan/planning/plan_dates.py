@@ -25,6 +25,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
+from infraplan.units import year_text as year_text  # one date formatter for plan, campus, charts and the web (hT59)
+
 FIRST_YEAR, LAST_YEAR = 2000, 2200
 YEAR_TOLERANCE = 1e-6  # years (about 32 s): module docstring
 _FORMS = "a year (2025, 2025.5), a month (2025-07), a date (2025-07-01), a quarter (2025Q3) or a half (2025H2)"
@@ -93,16 +95,6 @@ def name_text(value: object) -> object:
 
 PhaseName = Annotated[str, BeforeValidator(name_text)]
 """A phase's name, and a service's `phases` and `growth` keys that name one: text, a YAML number or date as written."""
-
-
-def year_text(year: float) -> str:
-    """A date in a message: 2025, 2025-07 on a month's first day (2025.5), else the year to 4 decimals (2025.1234)."""
-    if abs(year - round(year)) < 1e-9:
-        return str(int(round(year)))
-    months = (year - math.floor(year)) * 12
-    if abs(months - round(months)) < 1e-6:  # 12 months: the next year (hR55: 2025.99999999 read "2025-13")
-        return str(math.floor(year) + 1) if round(months) == 12 else f"{math.floor(year)}-{int(round(months)) + 1:02d}"
-    return f"{year:.4f}"
 
 
 def span_text(years: float) -> str:

@@ -134,6 +134,8 @@ class CampusPhase(Result):
 
     year: int | float = Field(description="date the phase comes online, a calendar year with its fraction "
                               "(2026.5: 2026H2 or 2026-07; a whole year an int, as a plan's phase `year`)")
+    date: str = Field(description="the phase's date as every output writes it (2026, 2026-07: `units.year_text`), "
+                      "the --plot chart's and the web page's label")
     fraction: float = Field(description="fraction of the campus built in this phase")
     cumulative_fraction: float = Field(description="fraction built by the end of this phase (the rest: no phase)")
     facility_power_w: float = Field(description="facility power added in this phase (peak), W")

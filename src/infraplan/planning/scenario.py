@@ -48,6 +48,7 @@ from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.errors import InputError
 from infraplan.planning import site_building
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
+from infraplan.planning.part_dates_check import check_part_dates
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import (
     pool_money,
@@ -90,7 +91,8 @@ from infraplan.planning.scenario_prices import (
 from infraplan.planning.scenario_report import assemble_plan
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, repeated_parts, size_options
-from infraplan.planning.scenario_spec import ScenarioSpec, amount_text, load_scenario
+from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
+from infraplan.planning.scenario_types import amount_text
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     sized_fixed_point,
@@ -117,6 +119,7 @@ def _check_presets(spec: ScenarioSpec) -> None:
         if pool.system:  # the system's accelerator is what is sized and powered: the device must name the same
             check_pool_system(pool.name, pool.device, pool.system)
     check_pool_stacks(spec.pools)  # a pool's stack file, read now (the spec's check leaves files to the run)
+    check_part_dates(spec)  # a part bought before it ships (hT59)
     for svc in spec.services:
         if svc.kind in ("training", "llm"):
             load_model(svc.model or "")

@@ -55,6 +55,7 @@ from infraplan.planning.scenario_results import (
 )
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
+from infraplan.planning.site_use import unused_site_notes
 from infraplan.units import power_text
 
 
@@ -351,7 +352,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         + gone + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
            and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))]
         + mixed_precision_notes([(spec.services[o.service], spec.pools[o.pool], sized[i])  # hC58: an LLM service's
-                                 for i, o in enumerate(options) if i in sized]),  # pools at different precisions
+                                 for i, o in enumerate(options) if i in sized])  # pools at different precisions
+        + unused_site_notes(spec, sites, pools),  # hT59: a site left empty, and why
         error_band=band, error_band_basis=basis)
 
 

@@ -65,7 +65,8 @@ from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # o
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
 from infraplan.planning.llm_precision import precision_words
 from infraplan.planning.pool_capacity import pool_option
-from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
+from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
+from infraplan.planning.scenario_types import duration_text
 from infraplan.serving.serve_results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
 from infraplan.training.search import search_plans

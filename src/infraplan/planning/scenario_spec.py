@@ -28,112 +28,50 @@ name the unit (a cap of "10 W").
   with a pool's `installed_year` and `refresh_with`: planning/retirement.py), serving headroom, N+k racks per
   pool, spare nodes from the reliability model (`spare_probability`, `repair_time`, `failure_rate`:
   planning/spares.py), which service kinds may share a pool (`pools[].serves`).
+
+The value types (counts, SLOs, deadlines, lifetimes), the spec base and the name checks (a site's cooling, location
+and build type among them, naming the site: hT59) are planning/scenario_types.py's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infraplan.catalog.facility_loader import PowerW, power_at_most
+from infraplan.catalog.facility_loader import PowerW
 from infraplan.catalog.loader import check_preset, looks_like_path, pool_files_beside, read_user_file, validated
-from infraplan.catalog.schemas import Spec
 from infraplan.limits import (
     MAX_ACCELERATORS,
-    MAX_DEADLINE_S,
-    MAX_HOST_POWER_W,
-    MAX_LIFETIME_YEARS,
     MAX_PUE,
-    MAX_REPAIR_S,
     MAX_SEQUENCES,
-    MAX_SLO_S,
     MAX_TOKENS,
     MAX_TRAINING_TOKENS,
-    MIN_LIFETIME_YEARS,
     MIN_PUE,
     ElectricityUsdPerKwh,
 )
 from infraplan.planning.plan_dates import PhaseName, Year, year_text
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
+from infraplan.planning.scenario_types import (
+    Count,
+    DeadlineSeconds,
+    HostPowerW,
+    LifetimeYears,
+    PlanSpec,
+    RepairSeconds,
+    Seconds,
+    check_llm_names,
+    check_site_names,
+    check_unique_names,
+)
 from infraplan.planning.service_fields import SERVICE_FIELD_READERS, ServePlanOptionFields, check_fields_read
 from infraplan.planning.spares import DEFAULT_REPAIR_S, SpareTrays
-from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
-from infraplan.serving.engines import load_engine
-from infraplan.units import parse_count, parse_duration_s, parse_power_w, slo_unit_slip
+from infraplan.units import parse_duration_s, slo_unit_slip
 
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
 Kind = Literal["training", "llm", "recsys", "image", "video"]
-
-
-# the parsers raise InputError, a ValueError: pydantic reports it as the field's one-line error
-Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
-
-
-def _duration_at_most(limit_s: float, what: str) -> Callable[[float], float]:
-    """A check that a duration is at most `limit_s` (infraplan.limits), its message in duration_text's units."""
-    def check(seconds: float) -> float:
-        if seconds > limit_s:
-            text, limit = duration_text(seconds), duration_text(limit_s)
-            text += f" ({seconds:.6g} s)" if text == limit else ""  # just above: "100 years" twice reads as equal
-            raise ValueError(f"{text} is above the {limit} limit of {what} (infraplan.limits)")
-        return seconds
-    return check
-
-
-# a latency SLO: the CLI's --ttft-slo bound; a deadline: 100 years (beyond it, as if none were given)
-Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
-                    AfterValidator(_duration_at_most(MAX_SLO_S, "a latency SLO"))]
-DeadlineSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
-                            AfterValidator(_duration_at_most(MAX_DEADLINE_S, "a deadline, which no device or "
-                                                                             "facility outlasts"))]
-
-
-def _lifetime(years: float) -> float:
-    if not MIN_LIFETIME_YEARS <= years <= MAX_LIFETIME_YEARS:
-        raise ValueError(f"{years:.4g} years is outside the {MIN_LIFETIME_YEARS:g}-{MAX_LIFETIME_YEARS:g} years a "
-                         "depreciation period may be (infraplan.limits)")
-    return years
-
-
-# a bare number is watts: the SI unit a validated spec dumps (`model_dump`, --vary) and reads back
-HostPowerW = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0),
-                       AfterValidator(power_at_most(MAX_HOST_POWER_W, "a device's host share"))]
-LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
-RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
-                          AfterValidator(_duration_at_most(MAX_REPAIR_S, "a repair time (a node out longer than it "
-                                                                         "is depreciated over is replaced)"))]
-
-
-class PlanSpec(Spec):
-    """Base of the scenario and fleet-mix specs (a boolean where a number goes is refused for every spec since
-    hC51: `catalog.spec_base.Spec`)."""
-
-
-def check_llm_names(model: str | None, workload: str | None, stack: str | None, dtypes: Sequence[str] = ()) -> None:
-    """InputError (a ValueError: the spec's one-line error) for an LLM service naming an unknown model, workload,
-    serving stack or weight dtype, the line serve-plan gives, when the spec is validated (by the CLI and the web
-    alike, before any search runs). A file path is left to the run, which reads it (the web refuses paths:
-    web/scenarios.no_server_files)."""
-    for folder, ref in (("models", model), ("workloads", workload)):
-        if ref is not None and not looks_like_path(ref):
-            check_preset(folder, ref)
-    if stack is not None and not looks_like_path(stack):
-        load_engine(stack)  # a name, a versioned engine name (vllm-0.12.0), or a training stack (refused)
-    unknown = sorted(set(dtypes) - set(SERVING_DTYPES))
-    if unknown:
-        raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
-
-
-def check_unique_names(**names: list[str]) -> None:
-    """ValueError naming the duplicates of the first kind of entry (keyword: phase, service, ...) that has some."""
-    for what, listed in names.items():
-        dup = sorted({n for n in listed if listed.count(n) > 1})
-        if dup:
-            raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
 
 
 class PhaseSpec(PlanSpec):
@@ -292,6 +230,11 @@ class SiteSpec(PlanSpec):
     build_type: str | None = None
     online_year: Year | None = None
 
+    @model_validator(mode="after")
+    def _names_known(self) -> SiteSpec:
+        check_site_names(self.name, self.cooling, self.location, self.build_type)
+        return self
+
 
 class PolicySpec(PlanSpec):
     objective: Literal["capex", "tco", "power", "carbon"] = "tco"
@@ -372,24 +315,6 @@ class ScenarioSpec(PlanSpec):
             raise ValueError(f"pool {trays[0]!r}: spare_trays_per_domain is a spares policy: give "
                              "policy.spare_probability (e.g. 0.99) with it, or drop it")
         return self
-
-
-def amount_text(value: float) -> str:
-    """A demand or shortfall in a message without e-notation: 1,000,000 (not 1e+06), 4.167, 0.25; an absurd one
-    (1e+40, above a quadrillion) keeps it."""
-    return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
-
-
-def duration_text(seconds: float) -> str:
-    """A deadline in a message in the unit that keeps it short: 45 s, 12 h, 30.0 days (not a 0.0-day deadline),
-    100 years."""
-    if seconds < 120:
-        return f"{seconds:.3g} s"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.3g} h"
-    if seconds < 10_000 * 86400:
-        return f"{seconds / 86400:,.1f} days"
-    return f"{seconds / (365.25 * 86400):.3g} years"  # 27 years on: not a 300-digit day count (deadline: 1e300)
 
 
 def load_scenario(path: str | Path) -> ScenarioSpec:

@@ -41,7 +41,6 @@ from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure
 from infraplan.planning.campus import plan_campus, plan_fleet
-from infraplan.planning.plan_dates import year_text
 from infraplan.planning.results import CampusPlan, FleetSitesResult
 from infraplan.units import parse_stated_power_w
 
@@ -87,7 +86,7 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     if cap.available:
         print_band(band_or_why(cap.error_band, cap.error_band_basis, "throughput", label="error band (training)"))
     for ph in r.phases:
-        console.print(f"{year_text(ph.year)}: +{fmt_rate(ph.facility_power_w, 'W')} peak, "  # + its average draw (hL57)
+        console.print(f"{ph.date}: +{fmt_rate(ph.facility_power_w, 'W')} peak, "  # + its average draw (hL57)
                       f"+{fmt_rate(ph.facility_power_average_w, 'W')} average ({ph.accelerators:,} accelerators, "
                       f"{phase_capex_text(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
     unphased = 1.0 - r.phases[-1].cumulative_fraction if r.phases else 0.0

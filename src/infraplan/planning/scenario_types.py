@@ -1,0 +1,128 @@
+"""The scenario spec's value types and shared checks (split from planning/scenario_spec.py, hT59): counts, latency
+SLOs, deadlines, depreciation periods, host shares and repair times read with their units at the edge and bounded by
+infraplan.limits; the spec base (`PlanSpec`); the name checks the scenario and fleet-mix specs share (an LLM
+service's model, workload, stack and dtypes; duplicate names); and how a message writes an amount or a duration.
+Nothing here models physics: the bounds are infraplan.limits', the parsers infraplan.units'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from infraplan.catalog.facility_loader import list_facility_presets, load_build_type, load_location, power_at_most
+from infraplan.catalog.loader import check_preset, looks_like_path
+from infraplan.catalog.schemas import Spec
+from infraplan.errors import InputError
+from infraplan.limits import (
+    MAX_DEADLINE_S,
+    MAX_HOST_POWER_W,
+    MAX_LIFETIME_YEARS,
+    MAX_REPAIR_S,
+    MAX_SLO_S,
+    MIN_LIFETIME_YEARS,
+)
+from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
+from infraplan.serving.engines import load_engine
+from infraplan.units import parse_count, parse_duration_s, parse_power_w
+
+# the parsers raise InputError, a ValueError: pydantic reports it as the field's one-line error
+Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
+
+
+def _duration_at_most(limit_s: float, what: str) -> Callable[[float], float]:
+    """A check that a duration is at most `limit_s` (infraplan.limits), its message in duration_text's units."""
+    def check(seconds: float) -> float:
+        if seconds > limit_s:
+            text, limit = duration_text(seconds), duration_text(limit_s)
+            text += f" ({seconds:.6g} s)" if text == limit else ""  # just above: "100 years" twice reads as equal
+            raise ValueError(f"{text} is above the {limit} limit of {what} (infraplan.limits)")
+        return seconds
+    return check
+
+
+# a latency SLO: the CLI's --ttft-slo bound; a deadline: 100 years (beyond it, as if none were given)
+Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
+                    AfterValidator(_duration_at_most(MAX_SLO_S, "a latency SLO"))]
+DeadlineSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
+                            AfterValidator(_duration_at_most(MAX_DEADLINE_S, "a deadline, which no device or "
+                                                                             "facility outlasts"))]
+
+
+def _lifetime(years: float) -> float:
+    if not MIN_LIFETIME_YEARS <= years <= MAX_LIFETIME_YEARS:
+        raise ValueError(f"{years:.4g} years is outside the {MIN_LIFETIME_YEARS:g}-{MAX_LIFETIME_YEARS:g} years a "
+                         "depreciation period may be (infraplan.limits)")
+    return years
+
+
+# a bare number is watts: the SI unit a validated spec dumps (`model_dump`, --vary) and reads back
+HostPowerW = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0),
+                       AfterValidator(power_at_most(MAX_HOST_POWER_W, "a device's host share"))]
+LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
+RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
+                          AfterValidator(_duration_at_most(MAX_REPAIR_S, "a repair time (a node out longer than it "
+                                                                         "is depreciated over is replaced)"))]
+
+
+class PlanSpec(Spec):
+    """Base of the scenario and fleet-mix specs (a boolean where a number goes is refused for every spec since
+    hC51: `catalog.spec_base.Spec`)."""
+
+
+def check_llm_names(model: str | None, workload: str | None, stack: str | None, dtypes: Sequence[str] = ()) -> None:
+    """InputError (a ValueError: the spec's one-line error) for an LLM service naming an unknown model, workload,
+    serving stack or weight dtype, the line serve-plan gives, when the spec is validated (by the CLI and the web
+    alike, before any search runs). A file path is left to the run, which reads it (the web refuses paths:
+    web/scenarios.no_server_files)."""
+    for folder, ref in (("models", model), ("workloads", workload)):
+        if ref is not None and not looks_like_path(ref):
+            check_preset(folder, ref)
+    if stack is not None and not looks_like_path(stack):
+        load_engine(stack)  # a name, a versioned engine name (vllm-0.12.0), or a training stack (refused)
+    unknown = sorted(set(dtypes) - set(SERVING_DTYPES))
+    if unknown:
+        raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
+
+
+def check_unique_names(**names: list[str]) -> None:
+    """ValueError naming the duplicates of the first kind of entry (keyword: phase, service, ...) that has some."""
+    for what, listed in names.items():
+        dup = sorted({n for n in listed if listed.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
+
+
+def amount_text(value: float) -> str:
+    """A demand or shortfall in a message without e-notation: 1,000,000 (not 1e+06), 4.167, 0.25; an absurd one
+    (1e+40, above a quadrillion) keeps it."""
+    return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
+
+
+def duration_text(seconds: float) -> str:
+    """A deadline in a message in the unit that keeps it short: 45 s, 12 h, 30.0 days (not a 0.0-day deadline),
+    100 years."""
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    if seconds < 10_000 * 86400:
+        return f"{seconds / 86400:,.1f} days"
+    return f"{seconds / (365.25 * 86400):.3g} years"  # 27 years on: not a 300-digit day count (deadline: 1e300)
+
+
+def check_site_names(site: str, cooling: str | None, location: str | None, build_type: str | None) -> None:
+    """ValueError (the spec's one-line error) for a plan site naming an unknown cooling type, location or build
+    type, naming the site and the field (hE59: the cost model's later refusal said "--cooling must be one of ...",
+    an option the plan has not, and named no site). A file path is left to the run, which reads it."""
+    if cooling is not None and not looks_like_path(cooling) and cooling not in list_facility_presets("cooling"):
+        raise ValueError(f"site {site!r}: cooling must be one of {', '.join(list_facility_presets('cooling'))}, "
+                         f"got {cooling!r}")
+    for ref, load in ((location, load_location), (build_type, load_build_type)):
+        if ref is not None and not looks_like_path(ref):
+            try:
+                load(ref)
+            except InputError as exc:
+                raise ValueError(f"site {site!r}: {exc}") from None
