@@ -69,6 +69,7 @@ from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
 from infraplan.planning.scenario_types import duration_text
 from infraplan.serving.serve_results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
+from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.search import search_plans
 from infraplan.units import significant_text
 
@@ -177,7 +178,7 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     if cluster is None or cluster.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator, gpus)
     result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack,
-                          compare_dtypes=True)  # auto: the detail names the best other precision
+                          compare_dtypes=True, ep_mask=EVERY_EP)  # auto: the detail names the best other precision
     if result.best is None:
         return None
     best = result.best

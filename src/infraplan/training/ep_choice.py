@@ -32,7 +32,10 @@ EpMask = Callable[[np.ndarray], np.ndarray]  # plan EP degrees -> the plans to k
 
 
 def every_ep(eps: np.ndarray) -> np.ndarray:
-    """Every plan: a search that is itself a comparison (`dtype_choice`'s per-precision best) says no EP line."""
+    """Every plan, with no EP line: a search that is itself a comparison (`dtype_choice`'s per-precision best), or
+    whose answer drops the line (a scaling curve's points, `ScalingResult`; a campus sizing's or a validation case's
+    best): the line's second search is not run for them (hQ59: mixtral-8x7b on dgx-b200 at 64, 128, 256 GPUs,
+    the three searches 0.17-0.29 s with it, 0.13-0.14 s without)."""
     return np.ones(eps.shape, dtype=bool)
 
 

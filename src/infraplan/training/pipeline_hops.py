@@ -132,9 +132,16 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
     overlapped = 2.0 * (pp * vpp - 1.0) * transfer_s
     if not (profile.p2p_synchronize or profile.p2p_overlap_needs_interleaving):
         return overlapped
-    k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp  # steady-state transfers
-    blocking = (k + 2.0 * (pp * vpp - 1.0)) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s) + k * steady
+    k, calls = _blocking_calls(pp, vpp, micro_batches, profile)
+    blocking = calls * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s) + k * steady
     return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
+
+
+def _blocking_calls(pp: Any, vpp: Any, micro_batches: Any, profile: Stack) -> tuple[Any, Any]:
+    """(k m v, the steady state's transfers; k m v + 2 (p v - 1), the blocking calls on the critical path): the count
+    `pipeline_p2p_time` prices and `blocking_p2p_host_s` takes the host calls of (`pipeline_p2p_time`'s docstring)."""
+    k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp  # steady-state transfers
+    return k, k + 2.0 * (pp * vpp - 1.0)
 
 
 def blocking_p2p_host_s(pp: Any, vpp: Any, micro_batches: Any, profile: Stack, dispatch_s: float) -> Any:
@@ -147,6 +154,5 @@ def blocking_p2p_host_s(pp: Any, vpp: Any, micro_batches: Any, profile: Stack, d
         return 0.0
     if type(pp) is float and type(vpp) is float and (pp == 1.0 or not (synchronize or vpp == 1.0)):
         return 0.0  # (one plan that does not block)
-    k = pick(pp > 2.0, profile.p2p_transfers_per_micro_batch, 2.0) * micro_batches * vpp
-    host = (k + 2.0 * (pp * vpp - 1.0)) * (BLOCKING_P2P_HOST_CALLS * dispatch_s)
+    host = _blocking_calls(pp, vpp, micro_batches, profile)[1] * (BLOCKING_P2P_HOST_CALLS * dispatch_s)
     return pick(pp == 1.0, 0.0, host if synchronize else pick(vpp == 1.0, host, 0.0))

@@ -33,6 +33,7 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.serving.loop_stepping import kept_cost_tables
+from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import evaluation_s, plan_point, with_evaluation_rate
 from infraplan.training.flops import causal_flops_ratio
@@ -94,7 +95,8 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
     if case["plan_source"] == "search":
         found = search_plans(case["model"], case["system"], case["gpus"], plan["seq_len"], plan["global_batch"],
                              dtype=plan.get("dtype", "auto"), top=1, stack=case.get("stack"),
-                             leave_out=(case["id"],))  # its own measurement is not its MFU ceiling
+                             leave_out=(case["id"],),  # its own measurement is not its MFU ceiling
+                             ep_mask=EVERY_EP)  # (the best alone is read: no EP line, `training.ep_choice`)
         result = found.best
         if result is None:
             raise ValueError(f"validation case {case['id']}: no plan fits ({found.reason})")

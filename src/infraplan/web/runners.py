@@ -43,6 +43,7 @@ from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
 from infraplan.serving.serve_inputs import DEFAULT_REQUESTS, closed_loop_requests
 from infraplan.serving.serving_api import estimate_serving
+from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options, in_run_evaluation, plan_point
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
@@ -120,7 +121,8 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                                     schedules=(r.schedule,) if r.schedule else (), stack=ref(r.stack),
                                     mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
                                     compare_dtypes=len(r.gpus) == 1,  # as `search` (hD50)
-                                    lora_rank=r.lora_rank, lora_targets=r.lora_targets))
+                                    lora_rank=r.lora_rank, lora_targets=r.lora_targets,
+                                    ep_mask=None if len(r.gpus) == 1 else EVERY_EP))  # (nor an EP line)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 

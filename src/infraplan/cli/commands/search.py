@@ -32,6 +32,7 @@ from infraplan.cli.options import (
     SystemOption,
 )
 from infraplan.errors import InputError
+from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.results import MfuCeiling, PlanConfig, PlanSearchResult, ScalingResult
 from infraplan.training.search import search_plans
 from infraplan.units import significant_text
@@ -340,7 +341,8 @@ def search(
                                         schedules=(schedule,) if schedule else (), stack=stack,
                                         mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
                                         compare_dtypes=len(counts) == 1,  # (a scaling curve lists no choice)
-                                        lora_rank=lora_rank, lora_targets=lora_targets))
+                                        lora_rank=lora_rank, lora_targets=lora_targets,
+                                        ep_mask=None if len(counts) == 1 else EVERY_EP))  # (nor an EP line)
     finally:
         if progress.live.is_started:
             progress.stop()
