@@ -101,6 +101,9 @@ class FacilityRequest(WebRequest):
 
 # a `campus --phases` date, as plan's (planning/plan_dates._parse_text: "2026-Q3", "2026/H2" too, hN59)
 _DATE = r"[0-9]{4}(?:\.[0-9]+|[-/ ]?[HhQq][0-9]|-[0-9]{1,2}(?:-[0-9]{1,2})?)?"
+# one DATE:FRACTION, spaced and written as `campus --phases` reads it (planning/campus.parse_phases strips each part
+# and reads the fraction with float(): " 2027 : 1e-1" too; the range (0, 1] is the CLI's check, one 400 line)
+_PHASE = rf" *{_DATE} *: *(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)? *"
 
 
 @described
@@ -109,7 +112,7 @@ class CampusRequest(WebRequest):
     power: PowerText | None = None
     accelerator: CatalogRef | None = None
     cooling: Cooling | None = None
-    phases: Annotated[str, Field(max_length=200, pattern=rf"^{_DATE}:[0-9.]+(,{_DATE}:[0-9.]+)*$")] | None = None
+    phases: Annotated[str, Field(max_length=200, pattern=rf"^{_PHASE}(,{_PHASE})*$")] | None = None
     location: CatalogRef | None = None
     build_type: BuildType | None = None
     fleet: CatalogRef | None = None
