@@ -12,16 +12,20 @@ cheap to compute again, and a plain dict's `get` and item assignment are each at
 see whole entries without a lock. Memos that need an order or a lock (`training.one_plan_memo`,
 `training.plan_rules.check_single_plan`'s verdicts) keep their own. `KeepLast` keeps one answer only, the last (the
 message efficiency of `network.collective_efficiency`, asked for twice in a row by an all-reduce's ring and tree).
+`KeptScopes` counts the nested scopes within which a memo keeps its entries (`serving.engine_memo`'s engine runs,
+`serving.loop_stepping`'s cost tables) and empties it when the last one closes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
-__all__ = ["IdentityMemo", "KeepLast"]
+__all__ = ["IdentityMemo", "KeepLast", "KeptScopes"]
 
 
 class IdentityMemo(Generic[V]):
@@ -80,3 +84,29 @@ class KeepLast:
     @property
     def empty(self) -> bool:
         return self._kept[0] is None
+
+
+class KeptScopes:
+    """Nested scopes within which a memo keeps its entries: `scope()` is a context manager (also a decorator) that
+    counts the open scopes under `lock`; when the last one closes, `drop` empties the memo (under the lock, so a
+    memo that keeps entries under the same lock never keeps one after it). `open` is the count."""
+
+    __slots__ = ("_drop", "_lock", "open")
+
+    def __init__(self, drop: Callable[[], None], lock: threading.Lock | None = None) -> None:
+        self._drop = drop
+        self._lock = threading.Lock() if lock is None else lock
+        self.open = 0
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """Within: the memo keeps its entries; after the last scope closes they are dropped."""
+        with self._lock:
+            self.open += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.open -= 1
+                if self.open <= 0:
+                    self._drop()

@@ -1,4 +1,4 @@
-"""Mutation wave 7 (hM7, session 37): training/search.py `_invalid_pairs` (hP9: the (vpp, schedule) mask computed
+"""Mutation wave 7 (hM7, session 37): training/search_bounds.py `invalid_pairs` (hP9: the (vpp, schedule) mask computed
 once per distinct pair-table line and micro-batch count, gathered onto the rows) must give, row for row, the bools
 of the direct mask it replaced: padding, PP x V beyond the slots, V > 1 without PP and every schedule rule on the
 row's own micro-batch count. Fails on mutants of its key (micro-batches dropped, a colliding stride) and rules."""
@@ -15,7 +15,7 @@ from infraplan.training.schedules import schedule_violations
 
 
 def test_the_mask_is_the_direct_one_row_for_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = search._invalid_pairs
+    original = search.invalid_pairs
     blocks: list[int] = []
     counts: set[int] = set()
 
@@ -29,6 +29,6 @@ def test_the_mask_is_the_direct_one_row_for_row(monkeypatch: pytest.MonkeyPatch)
         counts.update(np.unique(plan.micro_batches).tolist())
         return got
 
-    monkeypatch.setattr(search, "_invalid_pairs", checked)
+    monkeypatch.setattr(search, "invalid_pairs", checked)
     found = search.search_plans("llama3-70b", "dgx-h100-superpod", 256, 4096, 512, top=1)
     assert found.best and blocks and len(counts) > 3

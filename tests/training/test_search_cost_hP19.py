@@ -60,13 +60,13 @@ def test_invalid_pairs_rows_inner(monkeypatch: pytest.MonkeyPatch) -> None:
     """The invalid-pair mask comes back C-ordered (rows inner, as the (ZeRO, pairs, rows) terms it meets; the
     fancy index gave the pairs inner), some pairs invalid and some not."""
     masks: list[np.ndarray] = []
-    direct = search._invalid_pairs
+    direct = search.invalid_pairs
 
     def kept(*args: Any) -> np.ndarray:
         masks.append(direct(*args))
         return masks[-1]
 
-    monkeypatch.setattr(search, "_invalid_pairs", kept)
+    monkeypatch.setattr(search, "invalid_pairs", kept)
     search.search_plans(*GPT3)
     assert masks and all(m.flags.c_contiguous and m.ndim == 3 and m.shape[0] == 1 for m in masks)
     assert any(m.any() and not m.all() for m in masks)

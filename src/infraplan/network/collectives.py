@@ -30,6 +30,7 @@ from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import ring_step_links as _links
 from infraplan.network import sharp as _sharp
+from infraplan.network.bandwidth_bottleneck import bottleneck_tier as bottleneck_tier
 from infraplan.network.collective_efficiency import NCCL_NET_STEP_LATENCY_S as NCCL_NET_STEP_LATENCY_S
 from infraplan.network.collective_efficiency import message_efficiency as message_efficiency
 from infraplan.network.collective_efficiency import sized_time as sized_time
@@ -46,7 +47,6 @@ from infraplan.network.collective_formulas import reduce_scatter_time as reduce_
 from infraplan.network.collective_formulas import send_recv_time as send_recv_time
 from infraplan.network.fabric import SCALE_UP_LATENCY_S as SCALE_UP_LATENCY_S
 from infraplan.network.fabric import Fabric as Fabric
-from infraplan.network.fabric import bottleneck_tier as bottleneck_tier
 from infraplan.network.fabric import group_domain as group_domain
 from infraplan.network.fabric import group_link as group_link
 from infraplan.network.fabric import group_link_one, ring_latency_one

@@ -4,21 +4,8 @@ A campus is a facility power budget (e.g. 1 GW) filled with one accelerator: IT 
 many whole packing units as fit, the IT load counted by facility/campus_fabric.py (non-blocking zones joined at
 1:7, so the network share does not grow with the campus). Buildings hold ~50 MW of IT each (economics.yaml).
 Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at most 1.
-Training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2) at the
-per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16, V7,
-seq 8192, 2,048 sequences per batch, FSDP) on the paper's stack, `meta-llama3` (its rank order TP-CP-PP-DP, DP
-outermost, Sec. 3.3.2; the stack the Table 4 validation cases run), at the paper's job size of 16,384 GPUs
-(Table 4), on the accelerator's reference system when it holds that many, else on that system's node and a generic
-non-blocking Clos (`Cluster.for_accelerator`, cluster/generic.py), times the goodput the reliability model predicts
-for that job size. The runs a year are whole jobs at once (`concurrent_jobs` of the job size, each a run every
-`days_per_run_per_job`): the accelerators beyond whole jobs run no run of this job (100 MW of H100: 3 jobs of 16,384,
-15.6 runs a year; 20.3 until 2026-12-05, hN55, counting the 14,792 beyond them at the job's rate, which
-`all_accelerator_runs_per_year` keeps as the bound smaller jobs on them could add). (Until 2026-12-02 the job
-was capped by the largest catalog system: 256 B200 or 512 GB300 ran the 2,048-sequence batch as 64-128
-micro-batches per pipeline, MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs
-of 681-1,602 days. Until 2026-12-04 it ran the default stack and its rank order TP-CP-DP-PP, a plan the paper did
-not run: on an NVL72 rack a stage's FSDP ranks shared the NVLink domain and the pipeline crossed racks, GB200 433
-tokens/s per GPU, MFU 0.455, where the paper's order gives 282, MFU 0.296; H100 145 (MFU 0.385), now 134.5.)
+Training capacity, Llama-3-405B-scale runs per year on the campus's accelerators, is counted by
+planning/campus_runs.py (the Llama 3 paper's plan and job size, at the predicted goodput).
 
 Fleets sum several sites and generations and report H100-equivalents: accelerators x dense bf16 peak / H100 SXM
 dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e counts.
@@ -27,39 +14,33 @@ dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e cou
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Callable
 from typing import Any
 
-from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
-from infraplan.catalog.figures import use_note
 from infraplan.catalog.part_dates import check_ships_by
-from infraplan.catalog.versioned_cache import versioned_args_cache, versioned_cache
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
-from infraplan.cluster.generic import generic_part_notes, reference_system
+from infraplan.cluster.cost import CostOverrides, site_inputs
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import campus_load
 from infraplan.facility.facility import facility_report, size_facility
-from infraplan.facility.reliability import goodput_basis_note, job_reliability
 from infraplan.limits import MAX_ACCELERATORS
+from infraplan.planning.campus_runs import REFERENCE_JOB_MAX_GPUS as REFERENCE_JOB_MAX_GPUS
+from infraplan.planning.campus_runs import REFERENCE_RUN_MODEL as REFERENCE_RUN_MODEL
+from infraplan.planning.campus_runs import REFERENCE_RUN_PLAN as REFERENCE_RUN_PLAN
+from infraplan.planning.campus_runs import REFERENCE_RUN_TOKENS as REFERENCE_RUN_TOKENS
+from infraplan.planning.campus_runs import reference_run_throughput as reference_run_throughput
+from infraplan.planning.campus_runs import training_capacity  # (these six: the names callers import from campus)
 from infraplan.planning.plan_dates import parse_year
 from infraplan.planning.plan_dates import year_text as date_text
-from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
+from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult
 from infraplan.units import power_text
 
 H100_BF16_PEAK = 989e12
-REFERENCE_RUN_MODEL = "llama3-405b"
-REFERENCE_RUN_TOKENS = 15.6e12
-REFERENCE_JOB_MAX_GPUS = 16384
-REFERENCE_RUN_STACK = "meta-llama3"  # the paper's stack: its rank order TP-CP-PP-DP (Sec. 3.3.2), as validated
-REFERENCE_REPLICA_GPUS = 8 * 16  # TP8 x PP16: one data-parallel replica of the plan, the least job that runs it
-REFERENCE_RUN_PLAN = ("TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP, rank order TP-CP-PP-DP on the meta-llama3 "
-                      "stack (the Llama 3 paper's plan, Sec. 3.3.2)")
 
 
 def parse_phases(text: str | None) -> list[tuple[int | float, float]]:
@@ -95,126 +76,6 @@ def h100_equivalents(accelerator: str | Cluster, count: float) -> float:
     """Accelerators x dense bf16 peak / H100 SXM's (Epoch AI's FLOP-based H100e)."""
     return count * Cluster.resolve(accelerator).accelerator.peak("bf16") / H100_BF16_PEAK
 
-
-@versioned_cache(maxsize=32)
-def reference_run_throughput(accelerator: str) -> dict[str, Any]:
-    """The Llama 3 plan on the paper's 16,384-GPU job (`reference_run`), cached."""
-    return reference_run(accelerator, REFERENCE_JOB_MAX_GPUS)
-
-
-@versioned_args_cache(maxsize=64)
-def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
-    """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached). An
-    accelerator file that `extends` a preset runs on its preset's reference system (cluster/generic.py's rule for
-    a plain count) with its own figures: the system with `accelerator:` this file, as a system file saying so
-    would give `train`; or on that system's node and a generic Clos (`Cluster.for_accelerator`, as `train
-    --system FILE --gpus 16384`). A part with no catalog system (h800, rubin, the TPUs, most MTIA, a from-scratch
-    file) runs on the generic node and Clos as `train --system PART --gpus 16384` does (cluster/generic.py; until
-    2026-12-04 campus said "no catalog system ... to run the training model on" where `train` ran it, hU50).
-    `gpus`: the job (a whole number of the plan's TP8 x PP16 replicas), on its system or its node's Clos."""
-    from infraplan.training.estimate import estimate_training  # the training model is only needed here
-
-    acc = load_accelerator(accelerator)
-    system = reference_system(acc.catalog_name)
-    if system is None or system.total_accelerators < gpus:
-        cluster = Cluster.for_accelerator(acc, gpus)
-    elif acc.name == acc.catalog_name:  # the preset itself
-        cluster = Cluster.resolve(system)
-    else:
-        cluster = Cluster(system.model_copy(update={"accelerator": accelerator, "name": f"{system.name} with "
-                                                    f"{acc.name}"}), acc)
-    result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
-                               global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16",
-                               stack=REFERENCE_RUN_STACK)
-    if not result.fits:
-        result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
-                                   global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16",
-                                   stack=REFERENCE_RUN_STACK)
-    return {"system": cluster.system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
-            "mfu": result.mfu, "fits": result.fits, "memory_per_gpu_bytes": result.memory_per_gpu_bytes,
-            "memory_capacity_bytes": result.memory_capacity_bytes, "error_band": result.error_band,
-            "error_band_basis": result.error_band.basis if result.error_band is not None else
-            "the training estimate of the reference run has no band"}
-
-
-def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
-    """Llama-3-405B-scale runs per year for a campus of `accelerators`, at the predicted goodput. The job is the
-    paper's 16,384 GPUs, or on a smaller campus the most TP8 x PP16 replicas whose data-parallel count divides the
-    2,048-sequence batch (a power of two: 6,432 GPUs run a 4,096-GPU job, the rest counted at its rate), timed at
-    the 16,384-GPU rate (`_job_speed_note`).
-    None where the plan does not fit the accelerator's memory, at 16,384 or at the campus's job, even with full
-    recompute, or the campus holds less than one replica: a run that does not fit is no capacity (`reason` says
-    why; until 2026-12-04 its tokens/s were counted and a job below one replica ran at a fractional DP, hL47)."""
-    acc = load_accelerator(accelerator)
-    word = acc.device_word
-    replicas = accelerators // REFERENCE_REPLICA_GPUS  # whole DP ranks, a power of two dividing the 2,048 batch
-    job = min(REFERENCE_JOB_MAX_GPUS, REFERENCE_REPLICA_GPUS * (1 << (replicas.bit_length() - 1))) if replicas else 0
-    if job <= 0:
-        return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) needs {REFERENCE_REPLICA_GPUS} {word}s for one "
-                            f"replica (TP8 x PP16); the campus holds {accelerators:,}", job)
-    run = reference_run_throughput(accelerator)
-    at_job = run if job == run["job_gpus"] else reference_run(accelerator, job)
-    if not at_job["fits"]:
-        return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) does not fit {acc.name}'s memory on {job:,} "
-                            f"{word}s even with full recompute: {at_job['memory_per_gpu_bytes'] / 2**30:.1f} GiB per "
-                            f"{word} of {at_job['memory_capacity_bytes'] / 2**30:.1f} GiB, so no Llama-3-405B-scale "
-                            "run is counted", job, at_job["system"])
-    if not run["fits"]:  # the rate a smaller job is timed at needs the 16,384-GPU run
-        return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) does not fit {acc.name}'s memory on "
-                            f"{run['job_gpus']:,} {word}s, the job its rate is timed at, even with full recompute: "
-                            f"{run['memory_per_gpu_bytes'] / 2**30:.1f} GiB per {word} of "
-                            f"{run['memory_capacity_bytes'] / 2**30:.1f} GiB, so no Llama-3-405B-scale run is counted",
-                            job, run["system"])
-    params = float(load_model(REFERENCE_RUN_MODEL).total_params())
-    rated = acc.extends or accelerator  # a what-if: its preset's rate; a from-scratch
-    rel = job_reliability(rated, job, params)  # file: its own (its catalog_name is no preset)
-    useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
-    one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
-    return TrainingCapacity(
-        available=True, model=REFERENCE_RUN_MODEL, tokens_per_run=REFERENCE_RUN_TOKENS,
-        runs_per_year=accelerators // job * SECONDS_PER_YEAR / one_job_s,  # whole jobs at once (module docstring)
-        all_accelerator_runs_per_year=useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
-        job_gpus=job, concurrent_jobs=accelerators // job,
-        days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
-        mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["job_mttf_s"], reference_system=run["system"],
-        plan=REFERENCE_RUN_PLAN,
-        notes=[n for n in [plan_note(accelerator, word), use_note(acc, "training", "generative-ai"),
-                           goodput_basis_note(rel, job), _job_speed_note(run, job, word)] if n],
-        error_band=run["error_band"], error_band_basis=run["error_band_basis"],
-    )
-
-
-def plan_note(accelerator: str, word: str = "GPU") -> str:
-    """Which plan the runs are counted with and why, on every accelerator (hU61, session 47: GB200 counted 281
-    tokens/s per GPU where `search` finds 513 unguarded, 422 under its published-MFU ceiling, and the answer did not
-    say). The paper's plan stays the yardstick: the one plan published and measured at this job size (Table 4, the
-    validation cases of the meta-llama3 stack), the same work on every part; `plan`'s training services are sized
-    with `search`'s best plan instead (`scenario_sizing._training_point`)."""
-    search = shlex.join(["infraplan", "search", REFERENCE_RUN_MODEL, "--system", accelerator, "--gpus",
-                         str(REFERENCE_JOB_MAX_GPUS), "--seq-len", "8192", "--global-batch", "2048", "--dtype", "bf16"])
-    return (f"runs counted with the Llama 3 paper's plan on every accelerator ({REFERENCE_RUN_PLAN}): the one plan "
-            "published and measured at this job size (Table 4), so every campus counts the same job; not this "
-            f"{word}'s best plan: a larger scale-up domain (an NVL72 rack) or a narrower format runs it "
-            f"faster under a searched plan (`{search}`, ranked under its published-MFU ceiling), as `plan` sizes "
-            "its training services")
-
-
-def _no_capacity(reason: str, job: int, system: str | None = None) -> TrainingCapacity:
-    """No Llama-3-405B-scale run on the campus, and why (`training_capacity`)."""
-    return TrainingCapacity(available=False, reason=reason, model=REFERENCE_RUN_MODEL,
-                            tokens_per_run=REFERENCE_RUN_TOKENS, job_gpus=job or None, reference_system=system,
-                            plan=REFERENCE_RUN_PLAN, error_band_basis="no run: no throughput to band")
-
-
-def _job_speed_note(run: dict[str, Any], job: int, word: str = "GPU") -> str | None:
-    """What a job smaller than the reference one is timed at (module docstring: the paper's 16,384-GPU job), in
-    the part's word (`Accelerator.device_word`: "per GPU" on an ASIC read wrong, hU50)."""
-    if job >= run["job_gpus"]:
-        return None
-    return (f"the {job:,}-{word} job is timed at the {run['tokens_per_s_per_gpu']:.1f} tokens/s per {word} (MFU "
-            f"{run['mfu']:.2f}) of the Llama 3 plan on {run['job_gpus']:,} {word}s (Table 4's job size), not its "
-            f"own: `infraplan train` on {job:,} {word}s prices fewer data-parallel ranks and more micro-batches per "
-            "pipeline")
 
 
 def _most_units(it_w_of: Callable[[int], float], budget_w: float) -> int:

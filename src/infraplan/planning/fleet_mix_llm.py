@@ -327,11 +327,18 @@ def llm_shares(svc: Any, device: str, parts: list[tuple[dict[str, Any], int]],
     MILP gave one service: serve-plan's answer at their share within all their accelerators, one deployment; None
     where it finds nothing (each option's units then stand as `llm_share` gives them)."""
     opt, limit = parts[0][0], sum(units * o["unit_devices"] for o, units in parts)
+    return _share_search(svc, device, opt, limit, share_rate)[0]
+
+
+def _share_search(svc: Any, device: str, opt: dict[str, Any], limit: int,
+                  share_rate: float) -> tuple[tuple[int, dict] | None, str | None]:
+    """serve-plan's answer at `share_rate` within `limit` accelerators of `device`, on option `opt`'s stack: its
+    (devices, detail) where it finds a deployment (a miss too: said by `missed_slo_note`), else None and its why."""
     r = _search_for(svc, device, share_rate, limit, opt["stack"])
-    if r.gpus is not None and r.deployment is not None and r.serve is not None:  # a miss too (said: missed_slo_note)
-        return r.gpus, _detail(r, device, serve_plan_command(svc, device, share_rate, limit, opt["stack"]),
-                                opt["basis"])
-    return None
+    if r.gpus is not None and r.deployment is not None and r.serve is not None:
+        return (r.gpus, _detail(r, device, serve_plan_command(svc, device, share_rate, limit, opt["stack"]),
+                                opt["basis"])), None
+    return None, r.why
 
 
 def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate: float) -> tuple[int, dict]:
@@ -342,17 +349,16 @@ def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate
     limit = units * opt["unit_devices"]
     if units == opt["units"] and math.isclose(share_rate, opt["rate"], rel_tol=1e-12):
         return limit, opt["detail"]
-    r = _search_for(svc, device, share_rate, limit, opt["stack"])
-    if r.gpus is not None and r.deployment is not None and r.serve is not None:  # a miss too (said: missed_slo_note)
-        return r.gpus, _detail(r, device, serve_plan_command(svc, device, share_rate, limit, opt["stack"]),
-                                opt["basis"])
+    found, why = _share_search(svc, device, opt, limit, share_rate)
+    if found is not None:
+        return found
     whole, (what, replicas, prefill, layout) = opt["detail"], opt["unit_words"]
     many = ("replica" if units == 1 else "replicas") if prefill is None else \
         f"group{'' if units == 1 else 's'} of {what}, disaggregated,"
     return limit, {**whole, "deployment": f"{limit} × {device}: {units} {many} of {layout}",
                    "replicas": units * replicas, "prefill_replicas": None if prefill is None else units * prefill,
                    "note": f"serve-plan finds no deployment for {significant_text(share_rate, 4)} requests/s within "
-                           f"{limit} accelerators ({r.why}); {units} {'unit' if units == 1 else 'units'} of the "
+                           f"{limit} accelerators ({why}); {units} {'unit' if units == 1 else 'units'} of the "
                            f"whole-rate answer ({what} each, {significant_text(opt['capacity'], 4)} requests/s as it "
                            "ran them) stand"}
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.identity_memo import KeptScopes
 from infraplan.serving.llm_iteration import IterationCost
 
 # kept arrays (first-token and finish times: 16 bytes a request-run); meta-2024 recalls all 17,147 repeats within
@@ -40,27 +41,26 @@ from infraplan.serving.llm_iteration import IterationCost
 MAX_BYTES = 128 * 2**20
 
 _LOCK = threading.Lock()  # (web jobs search in threads)
-_KEEP = [0]  # open `kept_engine_runs` scopes
 _RUNS: OrderedDict[bytes, tuple[Any, ...] | None] = OrderedDict()  # digest -> kept fields (None: a KV bind)
 _BYTES = [0]
 _COSTS: dict[int, tuple[weakref.ref[IterationCost], bytes]] = {}  # id -> (the cost, its digest)
+
+
+def _drop_runs() -> None:
+    _RUNS.clear()
+    _COSTS.clear()
+    _BYTES[0] = 0
+
+
+_SCOPES = KeptScopes(_drop_runs, _LOCK)  # the open `kept_engine_runs` scopes
 
 
 @contextmanager
 def kept_engine_runs() -> Iterator[None]:
     """Within (also as a decorator): engine runs are kept and recalled (module docstring); after the last scope
     closes they are dropped."""
-    with _LOCK:
-        _KEEP[0] += 1
-    try:
+    with _SCOPES.scope():
         yield
-    finally:
-        with _LOCK:
-            _KEEP[0] -= 1
-            if _KEEP[0] <= 0:
-                _RUNS.clear()
-                _COSTS.clear()
-                _BYTES[0] = 0
 
 
 def _feed(h: Any, value: Any) -> None:
@@ -91,7 +91,7 @@ def cost_digest(cost: IterationCost) -> bytes:
 def run_key(cost: IterationCost, *inputs: Any) -> bytes | None:
     """The digest of a run of `cost` on `inputs` (arrays and numbers, in the caller's order), or None outside a
     scope (nothing is kept then)."""
-    if _KEEP[0] <= 0:
+    if _SCOPES.open <= 0:
         return None
     h = hashlib.sha256(cost_digest(cost))
     for value in inputs:
@@ -121,7 +121,7 @@ def keep(key: bytes, fields: tuple[Any, ...] | None) -> None:
     kept = None if fields is None else _copy(fields)
     size = 0 if kept is None else sum(v.nbytes for v in kept if isinstance(v, np.ndarray))
     with _LOCK:
-        if _KEEP[0] <= 0 or size > MAX_BYTES:
+        if _SCOPES.open <= 0 or size > MAX_BYTES:
             return
         if key in _RUNS:
             return

@@ -25,7 +25,6 @@ verification's draft slots: `serving.speculative`).
 
 from __future__ import annotations
 
-import threading
 import weakref
 from bisect import bisect_right
 from collections.abc import Generator, Iterator
@@ -35,6 +34,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from infraplan.identity_memo import KeptScopes
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
 
@@ -57,8 +57,7 @@ CostTables = tuple[list[float], list[float], list[float], list[float], list[floa
                    list[float], list[float]]
 _TABLES: dict[tuple[int, int], tuple[weakref.ref[IterationCost], CostTables]] = {}
 _TABLES_KEPT = 8  # (about 1 MB each at 8,192 tokens; a search's probes of one candidate run back to back)
-_KEEP = [0]  # open `kept_cost_tables` scopes
-_KEEP_LOCK = threading.Lock()
+_SCOPES = KeptScopes(_TABLES.clear)  # the open `kept_cost_tables` scopes (under a lock: web jobs search in threads)
 
 
 @contextmanager
@@ -66,15 +65,8 @@ def kept_cost_tables() -> Iterator[None]:
     """Within (also as a decorator): `cost_tables` keeps the tables of the last few costs for the next run on
     them; after the last scope closes they are dropped. Outside, they live for one run, as they did when each run
     built its own: a lone simulation's peak memory is unchanged (tests/test_consistency.py's per-request slope)."""
-    with _KEEP_LOCK:  # (web jobs search in threads)
-        _KEEP[0] += 1
-    try:
+    with _SCOPES.scope():
         yield
-    finally:
-        with _KEEP_LOCK:
-            _KEEP[0] -= 1
-            if _KEEP[0] <= 0:
-                _TABLES.clear()
 
 
 def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
@@ -101,7 +93,7 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     tables = (cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist(), decode.tolist(),
               np.where(flop <= decode, flop, decode).tolist(), decode_head.tolist(), half_kv.tolist(),
               (2.0 * half_kv).tolist(), (4.0 * half_kv).tolist())
-    if _KEEP[0] > 0:
+    if _SCOPES.open > 0:
         if len(_TABLES) >= _TABLES_KEPT:  # a fresh start (one call, safe beside another thread's run)
             _TABLES.clear()
         _TABLES[key] = (weakref.ref(cost, lambda _: _TABLES.pop(key, None)), tables)  # dropped with the cost

@@ -26,7 +26,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.scalar_path import anywhere, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
-from infraplan.training.pipeline_partition import v_cut_rank_arrays, v_paced_rank
+from infraplan.training.pipeline_partition import stage_arrays, v_cut_rank_arrays, v_paced_rank
 from infraplan.training.rank_kind_bubbles import where_it_holds
 from infraplan.training.schedule_models import ZB_SPLIT
 from infraplan.training.stage_split import Array, ArrayLike, as_array, balanced_heaviest_stage, balanced_stage_floats
@@ -53,10 +53,7 @@ def mirrored_pair_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, firs
         one = _mirrored_pair_floats(num_layers, float(pp), float(layer_s), float(first_extra_s), float(last_extra_s),
                                     split, embedding_is_layer, loss_is_layer)
         return one  # type: ignore[return-value]
-    p = as_array(pp)
-    t, e, h = np.broadcast_arrays(as_array(layer_s), as_array(first_extra_s) + 0.0 * p,
-                                  as_array(last_extra_s) + 0.0 * p)
-    p = np.broadcast_to(p, t.shape)
+    p, t, e, h = stage_arrays(pp, layer_s, first_extra_s, last_extra_s)
     single = p < 2.0
     if split == "even":
         emb, loss = float(embedding_is_layer), float(loss_is_layer)

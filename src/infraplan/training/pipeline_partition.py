@@ -179,6 +179,17 @@ def partition_end_layers(shape: TransformerShape, pp: Any, method: str) -> tuple
     return rows[..., 0], rows[..., 1], rows[..., 2]
 
 
+def stage_arrays(pp: Any, layer_s: Any, first_extra_s: Any,
+                 last_extra_s: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A stage split's inputs over plans as float64 arrays of one shape: PP, a decoder layer's seconds, the first
+    stage's extra seconds (the embedding) and the last's (the LM head + loss), each broadcast against the others
+    (`partitioned_stage`, `stage_split`'s even split, `mirrored_stages`' DualPipe pairs)."""
+    p = np.asarray(pp, dtype=np.float64)
+    t, e, h = np.broadcast_arrays(np.asarray(layer_s, dtype=np.float64), np.asarray(first_extra_s) + 0.0 * p,
+                                  np.asarray(last_extra_s) + 0.0 * p)
+    return np.broadcast_to(p, t.shape), t, e, h
+
+
 def partitioned_stage(pp: Any, first: Any, middle: Any, last: Any, layer_s: Any, first_extra_s: Any,
                       last_extra_s: Any) -> tuple[Any, Any, Any, Any]:
     """The pace-setting stage of a fixed cut (`partition_end_layers`: the first stage's `first` layers beside its
@@ -193,9 +204,7 @@ def partitioned_stage(pp: Any, first: Any, middle: Any, last: Any, layer_s: Any,
             return first * layer_s + first_extra_s + last_extra_s, first, True, True
         return _slowest(pp, first, middle, last, first * layer_s + first_extra_s,
                         middle * layer_s if pp > 2.0 else -1.0, last * layer_s + last_extra_s)
-    p = np.asarray(pp, dtype=np.float64)
-    t, e, h = np.broadcast_arrays(np.asarray(layer_s, dtype=np.float64), np.asarray(first_extra_s) + 0.0 * p,
-                                  np.asarray(last_extra_s) + 0.0 * p)
+    p, t, e, h = stage_arrays(pp, layer_s, first_extra_s, last_extra_s)
     seconds, layers, is_last, is_first = _slowest(p, first, middle, last, first * t + e,
                                                   np.where(p > 2.0, middle * t, -1.0), last * t + h)
     single = p <= 1.0

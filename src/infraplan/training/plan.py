@@ -26,15 +26,16 @@ recipe runs PP16 x VP8 = 128 chunks over 126 layers + embedding + loss; `pipelin
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from infraplan.training.enums import STACK_ORDER, Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
+from infraplan.training.plan_columns import TP_CP_PP_DP as _TP_CP_PP_DP  # (its code as an int)
+from infraplan.training.plan_columns import cached_property, derive_one_row
 from infraplan.training.schedules import default_schedule
 from infraplan.training.stack_limits import EP_INSIDE_DP
 
@@ -46,36 +47,7 @@ ORDERS = RankOrder.labels()
 SCHEDULES = Schedule.labels()
 
 IntArray = NDArray[np.int64]
-_TP_CP_PP_DP = int(RankOrder.TP_CP_PP_DP)  # its code as an int (an enum member's lookup costs more than a compare)
 _PLAIN: tuple[type[Any], ...] = (int, float, bool)  # `scalar_path.is_plain`'s types, tested inline (issue 18)
-_T = TypeVar("_T")
-
-
-class cached_property(Generic[_T]):  # noqa: N801 (functools.cached_property's name and use)
-    """`functools.cached_property` without its lock: the value is computed on first access and kept in the
-    instance's __dict__ (later reads never reach the descriptor). Python 3.11's version takes an RLock on every
-    first access, ~0.5 us a single estimate pays a dozen times (issue 18; 3.12 dropped the lock: two threads
-    computing one value at once both get the same value, as a PlanArrays is never changed in place)."""
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_T]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
-
-    def __get__(self, instance: object | None, owner: type | None = None) -> _T | cached_property[_T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
 
 
 @dataclass(frozen=True)
@@ -158,7 +130,7 @@ class PlanArrays:
             plan, row = object.__new__(cls), object.__new__(cls)
             plan.__dict__.update(zip(columns, array.reshape(-1, 1), strict=True))  # rows of an (n, 1) view: (1,) views
             row.__dict__.update(zip(columns, ints, strict=True))
-            _derive_one_row(row.__dict__)
+            derive_one_row(row.__dict__)
             plan.__dict__["is_one"], plan.__dict__["one_row"] = True, row
             return plan
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
@@ -188,7 +160,7 @@ class PlanArrays:
         # hundred times per estimate, each through CPython's slower lookup hook where the type has one; hP13)
         plan, row = object.__new__(_LazyOnePlan), object.__new__(cls)
         row.__dict__.update(zip(PLAN_FIELDS, ints, strict=True))
-        _derive_one_row(row.__dict__)
+        derive_one_row(row.__dict__)
         plan.__dict__.update(is_one=True, one_row=row, row_key=tuple(ints))  # (`cached_property` reads __dict__)
         return plan
 
@@ -219,7 +191,7 @@ class PlanArrays:
         `len(self) == 1` with every field of shape (1,); the result is typed as a PlanArrays for the formulas."""
         row = object.__new__(PlanArrays)
         row.__dict__.update((name, int(getattr(self, name)[0])) for name in PLAN_FIELDS)  # frozen: its __dict__
-        _derive_one_row(row.__dict__)
+        derive_one_row(row.__dict__)
         return row
 
     def with_expert_layout(self, code: int | None, order: int = STACK_ORDER) -> PlanArrays:
@@ -356,30 +328,6 @@ class _LazyOnePlan(PlanArrays):
                 kept.update(zip(PLAN_FIELDS, np.array(kept["row_key"], dtype=np.int64).reshape(-1, 1), strict=True))
                 return kept[name]
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-
-def _derive_one_row(row: dict[str, Any]) -> None:
-    """The derived columns of a `one_row` plan (`gpus`, the strides, `expert_tp`, `folded`, `edp`,
-    `micro_batches`), put into its __dict__ at once (`cached_property` reads them there): the properties' formulas
-    on its Python ints in one pass, each `_where` taking the branch its condition picks and `_at_least_one` the
-    builtin max's (issue 18: a single estimate reads them a few dozen times, the properties' type dispatch cost
-    ~0.5 us each; tests/training/test_single_estimate_twins.py holds them to the array columns)."""
-    tp, cp, pp, dp, ep, etp = row["tp"], row["cp"], row["pp"], row["dp"], row["ep"], row["etp"]
-    stage = tp * cp  # a stage's TP x CP block
-    inner = row["order"] == _TP_CP_PP_DP  # tp-cp-pp-dp: the blocks of one stage sit PP apart
-    dp_stride = stage * pp if inner else stage
-    expert_tp = tp if etp == 0 else etp
-    folded = expert_tp != tp
-    over = folded or (row["expert_layout"] != EP_INSIDE_DP and ep > 1)  # `experts_over_stage`
-    experts = ep * expert_tp
-    replicas = tp * cp * dp  # the stage's ranks (`_stage_stride`: a group spanning more of them spreads PP wider)
-    row.update(
-        gpus=tp * cp * pp * dp, pp_stride=stage if inner else stage * dp, dp_stride=dp_stride, expert_tp=expert_tp,
-        folded=folded, experts_over_stage=over,
-        ep_stride=(expert_tp * pp if inner and experts > stage else expert_tp) if over else dp_stride,
-        edp=replicas // (1 if experts < 1 else experts) if over else dp // (1 if ep < 1 else ep),
-        edp_stride=(experts * pp if inner and replicas > stage else experts) if over else dp_stride * ep,
-        micro_batches=row["global_batch"] // (1 if dp * row["micro_batch"] < 1 else dp * row["micro_batch"]))
 
 
 # plan fields holding enum codes, printed by `row` as their CLI strings

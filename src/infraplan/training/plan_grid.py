@@ -2,17 +2,20 @@
 of the row's PP, ZeRO stages) as one (Z, K, B) array of plans, and the keys found on it.
 
 `Found` holds every evaluated block's keys back to back and ranks plans as a stable sort of the full cartesian
-enumeration (`search.enumerate_plans`) would: by key, ties by each plan's position in that enumeration.
+enumeration (`enumerate_plans`, every plan of `axes.AXES` as one PlanArrays) would: by key, ties by each plan's
+position in that enumeration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from infraplan.training.axes import RowGrid
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.training.axes import RowGrid, SearchSpace, enumerate_axes
+from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 
 # float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
@@ -227,3 +230,17 @@ def _head_of(keys: np.ndarray, take: int,
     finite = keys[keys < np.inf]
     k = min(HEAD_FACTOR * take, finite.size)
     return keys, np.sort(np.partition(finite, k - 1)[:k] if k < finite.size else finite)
+
+
+def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
+                    dtypes: Sequence[str | Dtype], max_tp: int, max_vpp: int = 16,
+                    schedules: Sequence[str | Schedule] = (), context_parallel: bool = True) -> PlanArrays:
+    """Every candidate plan (valid or not yet checked) as PlanArrays, from the axes declared in `axes.AXES`.
+
+    `schedules` restricts the pipeline schedules tried (default: every registered one), `context_parallel` False
+    keeps CP 1 (a stack without CP, `training.stack_limits`; its refused ZeRO stages stay, as in the search).
+    """
+    chosen = tuple(d if isinstance(d, Dtype) else Dtype.parse(d, "--dtype") for d in dtypes)
+    pipelines = tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule") for s in schedules)
+    return enumerate_axes(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, max_vpp, pipelines,
+                                      context_parallel=context_parallel))

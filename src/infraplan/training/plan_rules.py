@@ -241,11 +241,17 @@ def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str
 _REASONS: IdentityMemo[tuple[str, str, str, str, str]] = IdentityMemo(256)
 
 
-def _multiples(value: int, step: int, what: str, many: str) -> str:
-    """'nearest valid global batches: 96, 104': the multiples of `step` either side of `value` (only the one above
-    when the one below is 0); `what` / `many`: the quantity's singular and plural."""
+def nearest_multiples(value: int, step: int) -> list[int]:
+    """The multiples of `step` either side of `value` (`value` alone where it is one; only the one above where the one
+    below is 0)."""
     low, high = value // step * step, -(-value // step) * step
-    shown = [v for v in dict.fromkeys((low, high)) if v >= step]
+    return [v for v in dict.fromkeys((low, high)) if v >= step]
+
+
+def _multiples(value: int, step: int, what: str, many: str) -> str:
+    """'nearest valid global batches: 96, 104': the multiples of `step` either side of `value` (`nearest_multiples`);
+    `what` / `many`: the quantity's singular and plural."""
+    shown = nearest_multiples(value, step)
     return f"nearest valid {many if len(shown) > 1 else what}: {', '.join(f'{v:,}' for v in shown)}"
 
 

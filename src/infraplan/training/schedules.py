@@ -181,6 +181,18 @@ def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLi
     return found
 
 
+def pair_violations(real: np.ndarray, pp: np.ndarray, vpp: np.ndarray, schedule: np.ndarray,
+                    micro_batches: np.ndarray, slots: int, rules: str) -> np.ndarray:
+    """The invalid (vpp, schedule) pairs of a search's pair tables, element-wise: padding (`real` False), PP x V
+    beyond the pipeline slots, V > 1 without PP, and every schedule's rules (`schedule_violations`, on the
+    micro-batch count too): as the search's blocks (`search_bounds.invalid_pairs`) and the branch and bound's
+    (`search_bounds._bound_block`) both check them."""
+    bad: np.ndarray = ~real | (pp * vpp > slots) | ((vpp > 1) & (pp == 1))
+    for rule, _ in schedule_violations(schedule, pp, vpp, micro_batches, rules):
+        bad = bad | rule
+    return bad
+
+
 def one_plan_schedule_reason(schedule: int, pp: int, vpp: int, micro_batches: int,
                              rules: str = "megatron") -> str | None:
     """The first of `schedule_violations`' reasons one plan's Python ints break, or None: only its own schedule's

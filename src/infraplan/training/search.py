@@ -17,8 +17,8 @@ straddle the accelerator's) and prices the step time only of rows whose floor is
 found (floors only for rows whose cheap bound, `step_time.stage_work_bound_s`, is within it; the rest when the MFU
 fallback needs them); its bounds work on rows, not on the grid, so it takes blocks of `BOUND_ROWS` rows rather than
 `CHUNK_PLANS` plans; the top K come from a partition of each block's smallest keys, ties broken in the order of the
-full cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan. Smaller grids
-price a block's rows by the same cheap bound (`training.row_bound`): the lowest-bounded first, then those within
+full cartesian enumeration (`plan_grid.enumerate_plans`), so the answer equals a stable sort of every plan. Smaller
+grids price a block's rows by the same cheap bound (`training.row_bound`): the lowest-bounded first, then those within
 the K-th best step time, the rest only when `Found.best` needs them.
 """
 
@@ -44,7 +44,7 @@ from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers
-from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
+from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_rows
 from infraplan.training.collnet import search_sharp_note, sharp_note, sharp_profile
 from infraplan.training.communicator_buffers import check_memory_margin
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
@@ -60,12 +60,13 @@ from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, one_plans
-from infraplan.training.plan_rules import framework_refusals, pipeline_extra_layers, valid_mask
+from infraplan.training.plan_grid import enumerate_plans as enumerate_plans  # (callers import it from search)
+from infraplan.training.plan_rules import framework_refusals, nearest_multiples, pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
 from infraplan.training.row_memo import RowMemo
-from infraplan.training.schedules import schedule_violations, searched_schedules
-from infraplan.training.search_bounds import bound_and_price, distinct_combinations
+from infraplan.training.schedules import searched_schedules
+from infraplan.training.search_bounds import bound_and_price, invalid_pairs
 from infraplan.training.search_guard import frozen_guard, guard_effect, search_guard
 from infraplan.training.search_rows import frozen_memory_total, frozen_outputs, frozen_row, frozen_step_time
 from infraplan.training.search_rows import train_command as train_command
@@ -99,20 +100,6 @@ BOUND_ROWS = 1 << 18
 # vs 2.5; 20 plans 5.3 vs 3.3 and 8.0 vs 6.3; 40 plans 8.0 vs 6.4 and 7.9 vs 11.8: the array's cost is mostly per
 # call, the float path's per plan)
 FEW_PLANS = 20
-
-
-def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
-                    dtypes: Sequence[str | Dtype], max_tp: int, max_vpp: int = 16,
-                    schedules: Sequence[str | Schedule] = (), context_parallel: bool = True) -> PlanArrays:
-    """Every candidate plan (valid or not yet checked) as PlanArrays, from the axes declared in `AXES`.
-
-    `schedules` restricts the pipeline schedules tried (default: every registered one), `context_parallel` False
-    keeps CP 1 (a stack without CP, `training.stack_limits`; its refused ZeRO stages stay, as in the search).
-    """
-    chosen = tuple(d if isinstance(d, Dtype) else Dtype.parse(d, "--dtype") for d in dtypes)
-    pipelines = tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule") for s in schedules)
-    return enumerate_axes(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, max_vpp, pipelines,
-                                      context_parallel=context_parallel))
 
 
 def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
@@ -224,7 +211,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         vpp, schedule = vpp_table[at, :k], schedule_table[at, :k]
         plan = grid_plan(rows, index, vpp, schedule, grid.zero)
         slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)
-        bad = _invalid_pairs(plan, at, real[at, :k], slots, micro_batch_rules(profile))
+        bad = invalid_pairs(plan, at, real[at, :k], slots, micro_batch_rules(profile))
         found.evaluated += (bad.size - int(np.count_nonzero(bad))) * grid.zero.size  # (a bool sum: ~8x slower)
         if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the plan's PP: checked, never
             flat, piped = grid.zero_refused[:, :, None, None]  # feasible (as memory: `training.stack_limits`)
@@ -255,24 +242,6 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
     return used, done
 
 
-def _invalid_pairs(plan: PlanArrays, at: np.ndarray, real: np.ndarray, slots: int, rules: str) -> np.ndarray:
-    """The (1, pairs, rows) mask of a block's invalid (vpp, schedule) pairs: padding (`real` False), PP x V beyond the
-    pipeline slots, V > 1 without PP, and every schedule's rules (`schedule_violations`, on the micro-batch count too).
-
-    Each term reads only the row's pair-table line `at` (its PP, whose pairs the line holds) and its micro-batch count,
-    so the mask is computed once per distinct (line, micro-batches) of the block's rows (GPT-3 175B on 4,096 H100:
-    a few dozen for 7,026 rows) and gathered onto the rows: element-wise, the same bools (hP9, session 37)."""
-    pp, micro_batches = plan.pp.reshape(-1), plan.micro_batches.reshape(-1)  # (the rows' columns, (1, 1, B))
-    # (as the branch and bound's blocks check them, `search_bounds._bound_block`)
-    first, inverse = distinct_combinations(at * (int(micro_batches.max()) + 1) + micro_batches)
-    pp, micro_batches = pp[first][None, None], micro_batches[first][None, None]
-    vpp, schedule = plan.vpp[..., first], plan.schedule[..., first]  # (1, pairs, distinct)
-    bad: np.ndarray = ~real[first].T[None] | (pp * vpp > slots) | ((vpp > 1) & (pp == 1))
-    for rule, _ in schedule_violations(schedule, pp, vpp, micro_batches, rules):
-        bad = bad | rule
-    return np.take(bad, inverse, axis=-1)  # (C-ordered, rows inner: as the grid terms it meets; hP19)
-
-
 def no_valid_plan_reason(gpus: int, global_batch: int) -> str:
     """Why no plan was enumerated, with the batches that have one where the batch is the cause (hU53: 1,152 GB200 at
     DeepSeek-V3's 15,360 sequences said only "no valid plan for 1152 GPUs with global batch 15360"): every data-
@@ -280,9 +249,9 @@ def no_valid_plan_reason(gpus: int, global_batch: int) -> str:
     text = f"no valid plan for {gpus:,} GPUs with global batch {global_batch:,}"
     if global_batch % gpus == 0:
         return text
-    near = [b for b in (global_batch // gpus * gpus, (global_batch // gpus + 1) * gpus) if b > 0]
     return (f"{text}: each plan's data-parallel degree (GPUs / (TP x CP x PP)) must divide the global batch; a "
-            f"multiple of {gpus:,} ({' or '.join(f'{b:,}' for b in near)}) is divisible by every one")
+            f"multiple of {gpus:,} ({' or '.join(f'{b:,}' for b in nearest_multiples(global_batch, gpus))}) is "
+            "divisible by every one")
 
 
 def search_plans(model: str | TransformerShape, system: str | System | Cluster, gpus: int, seq_len: int,

@@ -45,7 +45,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, take_rows
 from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.training.row_memo import RowMemo
-from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
+from infraplan.training.schedules import in_flight_micro_batches, pair_violations, parameter_copies
 from infraplan.training.stack_limits import micro_batch_rules, stack_schedules
 from infraplan.training.step_time import FREE_KEYS, balanced_split, stage_work_bound_s, step_time
 
@@ -103,6 +103,21 @@ def distinct_combinations(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, combo
 
 
+def invalid_pairs(plan: PlanArrays, at: np.ndarray, real: np.ndarray, slots: int, rules: str) -> np.ndarray:
+    """The (1, pairs, rows) mask of a search block's invalid (vpp, schedule) pairs (`schedules.pair_violations`).
+
+    Each term reads only the row's pair-table line `at` (its PP, whose pairs the line holds) and its micro-batch count,
+    so the mask is computed once per distinct (line, micro-batches) of the block's rows (GPT-3 175B on 4,096 H100:
+    a few dozen for 7,026 rows) and gathered onto the rows: element-wise, the same bools (hP9, session 37), as the
+    branch and bound's blocks check them (`_bound_block`)."""
+    pp, micro_batches = plan.pp.reshape(-1), plan.micro_batches.reshape(-1)  # (the rows' columns, (1, 1, B))
+    first, inverse = distinct_combinations(at * (int(micro_batches.max()) + 1) + micro_batches)
+    pp, micro_batches = pp[first][None, None], micro_batches[first][None, None]
+    vpp, schedule = plan.vpp[..., first], plan.schedule[..., first]  # (1, pairs, distinct)
+    bad = pair_violations(real[first].T[None], pp, vpp, schedule, micro_batches, slots, rules)
+    return np.take(bad, inverse, axis=-1)  # (C-ordered, rows inner: as the grid terms it meets; hP19)
+
+
 @dataclass
 class BoundBlock:
     """A block's rows that hold a fitting plan, before their step time: pairs, which plans fit, floors.
@@ -157,11 +172,8 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
                     schedule=schedule_table[line[first], :k].T)  # (K, C)
     slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)
-    bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > slots) | ((pairs.vpp > 1) & (pairs.pp == 1))
-    for rule, _ in schedule_violations(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches,
-                                       micro_batch_rules(profile)):
-        bad = bad | rule
-    usable = ~bad
+    usable = ~pair_violations(real[line[first], :k].T, pairs.pp, pairs.vpp, pairs.schedule, pairs.micro_batches,
+                              slots, micro_batch_rules(profile))
     count = usable.sum(axis=0)
     found.evaluated += int(count[combo].sum()) * z
     flight = np.broadcast_to(in_flight_micro_batches(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches),

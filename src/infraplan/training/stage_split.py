@@ -43,7 +43,12 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.scalar_path import MathOps
 from infraplan.training.pipeline_layout import mtp_layer_equivalent
-from infraplan.training.pipeline_partition import FIXED_PARTITIONS, partition_end_layers, phase_paced_stage
+from infraplan.training.pipeline_partition import (
+    FIXED_PARTITIONS,
+    partition_end_layers,
+    phase_paced_stage,
+    stage_arrays,
+)
 from infraplan.training.stage_chunks import interleaved_chunks as interleaved_chunks  # (moved: hS46)
 from infraplan.training.stage_chunks import one_f_one_b_chunks as one_f_one_b_chunks
 from infraplan.units import counted
@@ -142,10 +147,7 @@ def _even_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, fir
     requires L' divisible by p (x v with interleaving); where it is not, ceil(L' / p) is priced (the heaviest
     stage of the nearest split a user would set). Returns what `heaviest_stage` returns (ties: the last stage).
     """
-    p = as_array(pp)
-    t, e, h = np.broadcast_arrays(as_array(layer_s), as_array(first_extra_s) + 0.0 * p,
-                                  as_array(last_extra_s) + 0.0 * p)
-    p = np.broadcast_to(p, t.shape)
+    p, t, e, h = stage_arrays(pp, layer_s, first_extra_s, last_extra_s)
     emb, loss = float(embedding_is_layer), float(loss_is_layer)
     per = np.ceil((num_layers + emb + loss) / np.maximum(p, 1.0))
     first_layers, last_layers = per - emb, per - loss
