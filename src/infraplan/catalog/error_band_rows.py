@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.yaml_text import NO_BASE_60_RESOLVERS
 
 CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # a residual's `settings` (error_bands docstring, "Default stack")
 BAND_FOLDER = "band_residuals"  # under the catalog package: the rows' files (`section_file`)
@@ -48,12 +49,18 @@ _SOURCE_LINE = re.compile(f'source: "{_CAMPAIGN}"')
 
 
 def _yaml_reads_as_str(token: str) -> bool:
-    """Whether YAML's implicit resolver (the safe loader's, yaml.resolver.Resolver) reads a plain scalar as a
+    """Whether YAML's implicit resolver (the product reader's, `_ProductResolver`) reads a plain scalar as a
     string: not `yes`, `null`, `123`, `1.5e+3`, `2026-01-01`, ... (`1e3` is a string to YAML 1.1)"""
     return bool(_RESOLVER.resolve(yaml.ScalarNode, token, (True, False)) == _YAML_STR)
 
 
-_RESOLVER = yaml.resolver.Resolver()
+class _ProductResolver(yaml.resolver.Resolver):
+    """The resolver of the product's reader (`catalog.yaml_text`: no YAML 1.1 base-60 numbers)."""
+
+    yaml_implicit_resolvers = NO_BASE_60_RESOLVERS
+
+
+_RESOLVER = _ProductResolver()
 
 
 class ResidualRow(NamedTuple):

@@ -31,6 +31,7 @@ unknown keys.
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
 import warnings
@@ -54,6 +55,25 @@ Bytes = Annotated[float, BeforeValidator(parse_bytes), Field(ge=0)]
 BytesPerS = Annotated[float, BeforeValidator(parse_rate_bytes_per_s), Field(ge=0)]
 Watts = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0)]
 RACK_UNITS = 42  # the rack's height in U that every server is packed in (`cluster.power.rack_fit`)
+
+
+def parse_oversubscription(value: Any) -> Any:
+    """A tier's oversubscription as a number (7) or as the ratio a network planner writes, "1:7" or "7:1" (the Llama 3
+    paper's "1:7 oversubscription" is 7 down for 1 up; either order is read as the larger over the smaller, since a
+    ratio below 1 is refused). A string that is not one is left for the schema's own "valid number" error."""
+    if not isinstance(value, str) or ":" not in value:
+        return value
+    parts = value.split(":")
+    try:
+        a, b = (float(part) for part in parts)
+    except ValueError:  # three parts or a word: named with the form expected
+        raise ValueError(f"cannot read oversubscription {value!r}; expected a ratio such as 7, 1:7 or 7:1") from None
+    if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"oversubscription {value!r}: both sides of the ratio must be positive, as in 1:7")
+    return max(a, b) / min(a, b)
+
+
+Oversubscription = Annotated[float, BeforeValidator(parse_oversubscription), Field(ge=1.0)]
 
 
 def _fits_a_rack(units: int) -> int:

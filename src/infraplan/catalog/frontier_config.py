@@ -71,16 +71,31 @@ def _int(config: dict[str, Any], key: str) -> int:
     return 0 if value is None or value is False else int(value)
 
 
-def _num_dense_layers(config: dict[str, Any], layers: int, experts: int) -> int:
-    """Layers with a dense FFN in an MoE model (DeepSeek and Qwen-MoE placement rules, module docstring)."""
+def _moe_layers(config: dict[str, Any], layers: int, experts: int) -> list[bool]:
+    """Whether each layer's FFN is routed in an MoE model (DeepSeek and Qwen-MoE placement rules, module
+    docstring); every layer False in a dense model."""
     if experts <= 1:
-        return 0
+        return [False] * layers
     first_k = _int(config, "first_k_dense_replace")
     freq = _int(config, "moe_layer_freq") or 1
     step = _int(config, "decoder_sparse_step") or 1
     mlp_only = {int(i) for i in config.get("mlp_only_layers") or []}
-    moe = [i >= first_k and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only for i in range(layers)]
-    return layers - sum(moe)
+    return [i >= first_k and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only for i in range(layers)]
+
+
+def _num_dense_layers(config: dict[str, Any], layers: int, experts: int) -> int:
+    """Layers with a dense FFN in an MoE model (`_moe_layers`)."""
+    return 0 if experts <= 1 else layers - sum(_moe_layers(config, layers, experts))
+
+
+def _dense_layers_between(config: dict[str, Any], layers: int, experts: int) -> bool:
+    """Whether an MoE model's dense layers sit between its routed ones (Qwen-MoE's `decoder_sparse_step` 2, DeepSeek's
+    `moe_layer_freq` 2), not all first (DeepSeek-V3's `first_k_dense_replace`): `dense_layers_interleaved`, as
+    `catalog.model_config_llama4` sets it for Llama 4's `interleave_moe_layer_step` (hG, session 60: one pattern
+    written in either family's keys was one shape in Llama 4's and another in Qwen's, its dense layers all on the
+    first pipeline stages)."""
+    moe = _moe_layers(config, layers, experts)
+    return moe != sorted(moe)  # a suffix of routed layers is sorted: False ... False True ... True
 
 
 def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str, Any]:
@@ -105,6 +120,7 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
         dense = _num_dense_layers(config, layers, experts)
         if dense:
             fields.update(num_dense_layers=dense,
+                          dense_layers_interleaved=_dense_layers_between(config, layers, experts),
                           dense_ffn_hidden_size=int(aliased_value(config, "ffn_hidden_size") or 0))
     family = str(config.get("model_type"))
     window = 0 if family in NO_WINDOW_FAMILIES else _int(config, "sliding_window")

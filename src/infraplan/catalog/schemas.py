@@ -18,6 +18,7 @@ from infraplan.catalog.file_checks import (
     DeviceEmbodiedKg,
     DeviceMemoryBytes,
     DeviceWatts,
+    Oversubscription,
     PeakFlops,
     RackUnits,
 )
@@ -228,12 +229,12 @@ class NetworkTier(Spec):
 
     `group_size` accelerators share one domain of this tier (a rack, a pod, the cluster).
     `oversubscription` is the ratio of bandwidth into the domain to bandwidth leaving it upward
-    (1 = non-blocking; 7 = the Llama 3 1:7 above each pod).
+    (1 = non-blocking; 7 = the Llama 3 1:7 above each pod, which a file may also write "1:7" or "7:1").
     """
 
     name: str
     group_size: int = Field(gt=0)
-    oversubscription: float = Field(1.0, ge=1.0)
+    oversubscription: Oversubscription = 1.0
     hop_latency_s: float = Field(1e-6, ge=0)
     switch_radix: int | None = Field(None, gt=0)
     port_bandwidth_bytes_per_s: DeviceBytesPerS | None = Field(

@@ -16,6 +16,7 @@ differ; Python's `json.loads` keeps the last silently, as PyYAML did (hR70, sess
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -42,8 +43,37 @@ def _check_unique_keys(node: yaml.MappingNode) -> None:
                                         f"(first on line {line})")
 
 
+# YAML 1.1's base-60 numbers (yaml.org/type/int.html, /float.html: `1:7` is 1 x 60 + 7 = 67, `1:30:00` 5400), which
+# PyYAML's resolver reads and YAML 1.2 dropped (yaml.org/spec/1.2.2, Sec. 10.3.2: `1:7` is a string). A network
+# planner writes a tier's `oversubscription: 1:7`, as the Llama 3 paper does; read as 67, it built a 48:1 spine
+# without a word (hG, session 60). The readers below resolve ints and floats by YAML 1.1's patterns without the
+# base-60 forms, so such a value stays the string written and its field reads it (`file_checks.Oversubscription`)
+# or names it in its one-line error. No shipped file writes a base-60 number.
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_INT_NO_BASE_60 = re.compile(r"""^(?:[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+)$""", re.X)
+_FLOAT_NO_BASE_60 = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X)
+
+
+def _resolvers_without_base_60() -> dict[Any, list[tuple[str, Any]]]:
+    """`yaml.SafeLoader`'s implicit resolvers, its int and float patterns replaced by the ones above."""
+    ours = {_INT_TAG: _INT_NO_BASE_60, _FLOAT_TAG: _FLOAT_NO_BASE_60}
+    return {first: [(tag, ours.get(tag, regexp)) for tag, regexp in resolvers]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+NO_BASE_60_RESOLVERS = _resolvers_without_base_60()
+
+
 class _UniqueKeySafeLoader(yaml.SafeLoader):
-    """`yaml.SafeLoader` that refuses a repeated mapping key (`_check_unique_keys`)."""
+    """`yaml.SafeLoader` that refuses a repeated mapping key (`_check_unique_keys`) and reads no base-60 number."""
+
+    yaml_implicit_resolvers = NO_BASE_60_RESOLVERS
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         _check_unique_keys(node)
@@ -53,7 +83,9 @@ class _UniqueKeySafeLoader(yaml.SafeLoader):
 _C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 if _C_LOADER is not None:
     class _UniqueKeyCSafeLoader(_C_LOADER):  # type: ignore[misc,valid-type]  # PyYAML's C loader, untyped
-        """libyaml's parser with the same SafeConstructor and the same duplicate-key refusal."""
+        """libyaml's parser with the same SafeConstructor, the same duplicate-key refusal and resolvers."""
+
+        yaml_implicit_resolvers = NO_BASE_60_RESOLVERS
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
             _check_unique_keys(node)

@@ -3,7 +3,9 @@
 `query_results(folder, sql)` opens an in-memory DuckDB, defines the view `results` over the Parquet parts the
 manifest lists (`read_parquet([...], union_by_name = true)`: parts may differ in columns, e.g. when every point
 of a part failed; the columns in `store.canonical_columns` order, as `load_table`'s, whatever part came first)
-and runs the query. Without `--sql` the query is a per-function summary (points, failed).
+and runs the query; `results` holds one row per point (a point recomputed on another version or catalog keeps its
+old row in its part: `_current_rows` picks one), `results_all` every row. Without `--sql` the query is a per-function
+summary (points, failed).
 The query is read-only: one statement, whose type (DuckDB's `extract_statements`) is SELECT (WITH, VALUES, FROM,
 DESCRIBE and SUMMARIZE are SELECTs); and the connection reads only the manifest's parts (DuckDB's
 `allowed_paths` with `enable_external_access` off, configuration locked): COPY ... TO, ATTACH, INSTALL / LOAD and a
@@ -32,7 +34,14 @@ from typing import Any
 from infraplan.errors import InputError
 from infraplan.sweep.functions import INPUT_PREFIX, INPUT_UNITS
 from infraplan.sweep.results import SweepQuery
-from infraplan.sweep.store import canonical_columns, committed_parts, read_part, sweep_complete
+from infraplan.sweep.store import (
+    canonical_columns,
+    catalog_hash,
+    committed_parts,
+    infraplan_version,
+    read_part,
+    sweep_complete,
+)
 
 SUMMARY_SQL = ("SELECT function, count(*) AS points, count(error) AS failed, "
                "count(*) - count(error) AS succeeded FROM results GROUP BY function ORDER BY function")
@@ -109,24 +118,45 @@ def _columns(parts: Sequence[Path]) -> str:
     return ", ".join('"' + name.replace('"', '""') + '"' for name in canonical_columns(names))
 
 
+def _current_rows(every_row: str, columns: str) -> str:
+    """The SELECT of one row per point out of `every_row` (a SELECT of every committed row with each part's file
+    name, `filename`): the row of the running infraplan version and catalog where the point has one, else its
+    latest (parts are named in commit order, `store.ResultStore`). A point recomputed after an upgrade or a catalog
+    edit keeps its old row in its part (a part is never rewritten), so `results` gave two answers for one point
+    (hG, session 60: a 3-point spec rerun after a catalog edit, 6 rows and two step times each); a catalog reverted
+    reads the rows of its own hash again, as the rerun skips them."""
+    current = f"infraplan_version = '{infraplan_version()}' AND catalog_hash = '{catalog_hash()}'"
+    return (f"SELECT {columns} FROM (SELECT *, row_number() OVER (PARTITION BY point_id ORDER BY "
+            f"coalesce({current}, false) DESC, filename DESC) AS row_rank__ FROM ({every_row})) WHERE row_rank__ = 1 "
+            "ORDER BY filename, file_row_number")  # the parts' order, as `results_all` reads them
+
+
 def _read_only(con: Any, files: str, columns: str) -> None:
-    """Define the view `results` over the Parquet parts `files` (quoted, comma-separated) and let `con` read them and
-    nothing else: no other file, URL or extension, the configuration locked (DuckDB `allowed_paths`,
-    `enable_external_access`, `lock_configuration`). A DuckDB without `allowed_paths` (1.1.0 has none) gets `results`
-    as a table read before the access is closed."""
+    """Define the views `results` (one row per point: `_current_rows`) and `results_all` (every committed row, a
+    point's rows of earlier versions and catalogs too) over the Parquet parts `files` (quoted, comma-separated) and
+    let `con` read them and nothing else: no other file, URL or extension, the configuration locked (DuckDB
+    `allowed_paths`, `enable_external_access`, `lock_configuration`). A DuckDB without `allowed_paths` (1.1.0 has
+    none) gets them as tables read before the access is closed."""
     import duckdb
 
-    source = f"SELECT {columns} FROM read_parquet([{files}], union_by_name = true)"
+    every_row = (f"SELECT {columns}, filename, file_row_number FROM read_parquet([{files}], union_by_name = true, "
+                 "filename = true, file_row_number = true)")
+    sources = {"results_all": f"SELECT {columns} FROM read_parquet([{files}], union_by_name = true)",
+               "results": _current_rows(every_row, columns)}
+    if {'"filename"', '"file_row_number"'} & set(columns.split(", ")):  # a function's own output named so (DuckDB
+        sources["results"] = sources["results_all"]  # 1.0 takes no other name for these columns): every row, as before
     try:
         con.execute(f"SET allowed_paths = [{files}]")
         kind = "VIEW"
     except duckdb.Error:
         kind = "TABLE"
-        con.execute(f"CREATE TABLE results AS {source}")
+        for name, source in sources.items():
+            con.execute(f"CREATE TABLE {name} AS {source}")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     if kind == "VIEW":
-        con.execute(f"CREATE VIEW results AS {source}")
+        for name, source in sources.items():
+            con.execute(f"CREATE VIEW {name} AS {source}")
 
 
 def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]]:

@@ -52,7 +52,8 @@ def render_query(r: SweepQuery) -> None:
 
 def results(
     directory: str = typer.Argument(..., help="results folder of `infraplan sweep`"),
-    sql: str | None = typer.Option(None, "--sql", help="DuckDB SQL over the view `results` "
+    sql: str | None = typer.Option(None, "--sql", help="DuckDB SQL over the view `results` (one row per point; "
+                                   "`results_all`: a point's rows of earlier versions and catalogs too) "
                                    "[default: points and failures per function]"),
     pareto: str | None = typer.Option(None, "--pareto", help="Pareto front over these columns, e.g. "
                                       "step_time_s,cost_usd (column:max to maximise)"),
