@@ -29,11 +29,13 @@ def test_the_campaigns_are_by_name_and_the_cases_as_stored() -> None:
 def test_the_line_names_the_lowest_median_and_highest_case() -> None:
     cases, campaigns = cases_used(ROWS)
     band = ErrorBand(low=-0.2, high=0.3, cases=5, basis="b", cases_used=cases, campaigns_used=campaigns)
-    assert nearest_line(band) == ("cases behind it (lowest, median, highest of 5): -20.0 % (c1), +1.0 % (c4), "
-                                  "+30.0 % (c9); every case in --json error_band.cases_used")
+    assert nearest_line(band.cases_used, band.campaigns_used) == band.cases_line == (
+        "cases behind it (lowest, median, highest of 5): -20.0 % (c1), +1.0 % (c4), +30.0 % (c9); every case in "
+        "--json error_band.cases_used")
     few = ErrorBand(low=-0.2, high=0.3, cases=1, basis="b", cases_used=(BandCase(case="x", residual=0.1,
                                                                                   campaign="x"),))
-    assert nearest_line(few).startswith("cases behind it (lowest, median, highest of 1): +10.0 % (x); ")
+    assert nearest_line(few.cases_used, few.campaigns_used).startswith(
+        "cases behind it (lowest, median, highest of 1): +10.0 % (x); ")
 
 
 def test_an_envelope_names_a_campaign_once_where_its_parts_pools_differ() -> None:

@@ -78,7 +78,8 @@ def test_envelope_of_a_sum_and_none_for_an_unknown_part() -> None:
     a = ErrorBand(low=-0.02, high=0.03, cases=3, basis="a")
     b = ErrorBand(low=-0.05, high=0.01, cases=7, basis="b")
     both = envelope([a, b], "total")
-    assert both is not None and (both.low, both.high, both.cases) == (-0.05, 0.03, 7)
+    # cases: each distinct part's (pools not named: summed, hF60; the widest part's 7 before)
+    assert both is not None and (both.low, both.high, both.cases) == (-0.05, 0.03, 10)
     assert both.basis.startswith("total: the envelope of its 2 parts' bands") and both.basis.endswith(": b")
     same = envelope([a, a], "total")
     assert same is not None and same.basis == "total: a"

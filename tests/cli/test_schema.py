@@ -77,6 +77,7 @@ UNITLESS = {
     "train_command", "serve_command", "difference_reason", "engine", "concurrency",
     "error_band", "ttft_error_band", "error_band_basis",
     "cases_used", "campaigns_used", "case", "campaign",  # an error band's pool: ids, names (hX59)
+    "cases_line",  # text: a few of those cases, as the CLI prints them under the band (hF60)
     "residual", "residual_min", "residual_max",  # fractions, predicted / measured - 1, as low / high (hX59)
     "low", "high", "basis", "beyond_published_mfu", "beyond_published_mfu_reason", "notes", "sets",
     "low_memory_headroom", "low_memory_headroom_reason",

@@ -207,24 +207,30 @@ def test_a_tokens_per_day_service_peaks_at_its_mean_output_length() -> None:
 
 def test_one_short_deployment_string_serves_fleet_mix_and_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     """fleet-mix's operating-point column and plan's LLM detail were two near-identical f-strings; one function
-    (`fleet_mix_llm.deployment_short`) now writes both, their outputs as before."""
+    (`fleet_mix_llm.deployment_short`) now writes both, the replica count and the devices both said (hF60)."""
 
     from infraplan.cli.commands.fleet_mix import _llm_point
     from infraplan.planning import scenario_sizing
     from infraplan.planning.scenario_spec import PoolSpec as PlanPool
     from infraplan.planning.scenario_spec import ServiceSpec as PlanService
 
-    row = {"replicas": 3, "tp": 8, "pp": 1, "dtype": "fp8", "disaggregated": False, "prefill_replicas": 0}
-    assert _llm_point(row) == "3 × TP8 PP1 fp8"
-    assert _llm_point({**row, "disaggregated": True, "prefill_replicas": 2}) == "3 × TP8 PP1 fp8, 2 prefill"
+    row = {"replicas": 3, "tp": 8, "pp": 1, "dtype": "fp8", "disaggregated": False, "prefill_replicas": 0,
+           "devices": 24}
+    # the replica count and the devices both said (hF60: "3 × TP8 PP1" read as 3 GPUs)
+    assert _llm_point(row) == "3 replicas of TP8 PP1 fp8 (8 devices each, 24 in all)"
+    assert _llm_point({**row, "disaggregated": True, "prefill_replicas": 2}) == \
+        "3 replicas of TP8 PP1 fp8 (2 prefill; 8 devices each, 24 in all)"
+    assert _llm_point({**row, "devices": 20}) == "3 replicas of TP8 PP1 fp8 (20 devices in all)"  # unequal replicas
 
     dep = stub_colocated_answer(monkeypatch)
     svc = PlanService(name="chat", kind="llm", model="llama3-8b", workload="chat", rate=1.0)
     pool = PlanPool(name="p", device="h100-sxm", site="s")
     sized = scenario_sizing.size_llm(svc, pool, 1.0)
-    assert not isinstance(sized, str) and sized.detail == ("replicas of serve-plan's 4 x TP4 PP2 bf16, batch <= 128 "
-                                                           "at 1 requests/s (0.25 each)")  # hL46: split by replica
+    assert not isinstance(sized, str) and sized.detail == (  # hL46: split by replica
+        "replicas of serve-plan's answer at 1 requests/s (0.25 each), 4 replicas of TP4 PP2 bf16 (8 devices each, 32 "
+        "in all), batch <= 128")
     dep.disaggregated = True
     sized = scenario_sizing.size_llm(svc, pool, 1.0)
-    assert not isinstance(sized, str) and sized.detail == ("4 x TP4 PP2 bf16, batch <= 128, 1 prefill + 3 decode "
-                                                           "(one unit: 1:3 has no smaller group in that ratio)")  # hL47
+    assert not isinstance(sized, str) and sized.detail == ("4 replicas of TP4 PP2 bf16 (1 prefill + 3 decode; 8 "
+                                                           "devices each, 32 in all), batch <= 128 (one unit: 1:3 has "
+                                                           "no smaller group in that ratio)")  # hL47

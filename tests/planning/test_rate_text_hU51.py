@@ -20,10 +20,10 @@ def test_plans_llm_detail_writes_large_rates_without_e_notation(monkeypatch: pyt
     pool = PoolSpec(name="p", device="h100-sxm", site="s")
     sized = scenario_sizing.size_llm(svc, pool, 24000.0)
     assert not isinstance(sized, str)
-    assert sized.detail.endswith("at 24,000 requests/s (6,000 each)"), sized.detail  # "2.4e+04 ... (6000 each)"
+    assert " at 24,000 requests/s (6,000 each), " in sized.detail, sized.detail  # "2.4e+04 ... (6000 each)"
     layout = SimpleNamespace(tp=4, pp=2, attention_dp=1)  # 2 prefill + 2 decode of 8 devices: 2 groups of 1 + 1
     dep.disaggregated, dep.prefill_replicas, dep.decode_replicas, dep.prefill, dep.decode = True, 2, 2, layout, layout
     sized = scenario_sizing.size_llm(svc, pool, 24000.0)
     assert not isinstance(sized, str)
-    assert sized.detail.endswith("at 24,000 requests/s (12,000 each)"), sized.detail
+    assert " at 24,000 requests/s (12,000 each), " in sized.detail, sized.detail
     assert "e+" not in sized.detail

@@ -13,13 +13,15 @@ nearest to the question"; hF59's review: "-8 % .. +12 % from 9 campaigns" named 
 * `campaigns_used`: every campaign of the pool (the unit the band draws one case from), its case count and its
   residuals' range, by name; always given (serving: 20-45 campaigns).
 
-A composite's band (`error_bands.envelope`) names its parts' cases and campaigns, each once.
+A composite's band (`error_bands.envelope`) names its parts' cases and campaigns, each once, and counts its
+`cases` as the cases of its parts' pools, each once (`pool_cases`), not the widest part's alone (hF, session 60).
+Each band's `cases_line` (`nearest_line`) names a few of its cases in one line, the one the CLI prints under it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import Field
 
@@ -82,12 +84,11 @@ def merged(cases: Iterable[BandCase], campaigns: Iterable[BandCampaign]) -> tupl
     return tuple(dict.fromkeys(cases)), tuple(sorted(by_name.values(), key=lambda c: c.campaign))
 
 
-def nearest_line(band: object) -> str:
-    """One short line naming a few of the cases behind `band` (an `ErrorBand`): its lowest, median and highest
-    residual, or, where the pool is too large to list, its campaigns of the lowest and highest residual; '' when it
-    names none (a band built before the field)."""
-    cases: tuple[BandCase, ...] = getattr(band, "cases_used", ())
-    campaigns: tuple[BandCampaign, ...] = getattr(band, "campaigns_used", ())
+def nearest_line(cases: Sequence[BandCase], campaigns: Sequence[BandCampaign]) -> str:
+    """One short line naming a few of the cases of a band's pool (its `cases_used`, `campaigns_used`): the lowest,
+    median and highest residual, or, where the pool is too large to list, its campaigns of the lowest and highest
+    residual; '' when it names none. The band carries it as `cases_line` (`with_cases_line`): the CLI prints it under
+    the band, the web pages show it (hF, session 60: one line, both ways)."""
     if cases:
         ranked = sorted(cases, key=lambda c: c.residual)
         picks = dict.fromkeys((ranked[0], ranked[len(ranked) // 2], ranked[-1]))
@@ -100,3 +101,27 @@ def nearest_line(band: object) -> str:
                 f"({low.campaign}), highest {high.residual_max * 100:+.1f} % ({high.campaign}); each in --json "
                 f"error_band.campaigns_used")
     return ""
+
+
+def with_cases_line(data: Any) -> Any:
+    """A band's fields (`ErrorBand`'s input) with `cases_line`, `nearest_line` of its pool, where not given: every
+    band carries the line the CLI prints, however it was built (a JSON band read back keeps its own)."""
+    if not isinstance(data, dict) or "cases_line" in data:
+        return data
+    cases = tuple(BandCase.model_validate(c) for c in data.get("cases_used", ()))
+    campaigns = tuple(BandCampaign.model_validate(c) for c in data.get("campaigns_used", ()))
+    return {**data, "cases_line": nearest_line(cases, campaigns)}
+
+
+def pool_cases(parts: Sequence[tuple[tuple[BandCase, ...], tuple[BandCampaign, ...], int]]) -> int:
+    """The validation cases in the pools of several distinct bands (each: its `cases_used`, `campaigns_used`,
+    `cases`), each once: the distinct listed cases where every band lists its pool; else, where every band names
+    its pool's campaigns, the merged campaigns' counts (`merged`: a campaign's rows in several parts' pools counted
+    together: exact where the parts' pools are the same or hold different rows, as a serving campaign re-run on each
+    part's profile, or a Hopper and a Blackwell pool; it counts twice a row two different pools share, which only a
+    listed pool could tell); else (a band naming no pool) the parts' counts summed."""
+    if all(cases or not count for cases, _, count in parts):
+        return len(dict.fromkeys(c for cases, _, _ in parts for c in cases))
+    if all(sum(c.cases for c in campaigns) == count for _, campaigns, count in parts):
+        return sum(c.cases for c in merged((), (c for _, campaigns, _ in parts for c in campaigns))[1])
+    return sum(count for _, _, count in parts)

@@ -75,8 +75,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, model_validator
 
+from infraplan.catalog import band_cases
 from infraplan.catalog import error_band_rows as band_rows
 from infraplan.catalog.band_cases import LISTED_CASES_MAX, BandCampaign, BandCase, cases_used, merged
 from infraplan.catalog.band_conformal import BAND_TAILS as BAND_TAILS
@@ -146,6 +147,14 @@ class ErrorBand(Result):
     campaigns_used: tuple[BandCampaign, ...] = Field((), description="the measurement campaigns the band comes from "
                                                      "(one case drawn from each): name, case count and residual "
                                                      "range each")
+    cases_line: str = Field("", description="a few of those cases in one line, as the CLI prints it under the band: "
+                                            "the lowest, median and highest residual case, or the campaigns of the "
+                                            "lowest and highest residual (catalog/band_cases.py `nearest_line`)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _line(cls, data: object) -> object:  # every band carries its line, however built
+        return band_cases.with_cases_line(data)
 
 
 @lru_cache(maxsize=32)  # the full read and one per kind, settings and stack class read
@@ -342,18 +351,22 @@ def stored_band_and_basis(accelerator: str, stack: str | None, kind: str, metric
 def envelope(bands: Sequence[ErrorBand | None], what: str) -> ErrorBand | None:
     """The band of a sum of parts, each in its band ("Infrastructure answers"): sum predicted / sum measured - 1 =
     sum m_i r_i / sum m_i, a weighted mean of the parts' residuals r_i, so it lies within [min low, max high];
-    None when any part has no band (that part's error is unknown)."""
+    None when any part has no band (that part's error is unknown). Its `cases` are the cases of every part's pool,
+    each once (`band_cases.pool_cases`; before hF60, the widest part's count alone), its basis names each part's."""
     if not bands or any(b is None for b in bands):
         return None
     known = [b for b in bands if b is not None]
     widest = max(known, key=lambda b: b.cases)
-    same = all((b.low, b.high) == (known[0].low, known[0].high) for b in known)
+    same = all((b.low, b.high, b.cases) == (known[0].low, known[0].high, known[0].cases) for b in known)
     cases, campaigns = merged((c for b in known for c in b.cases_used), (c for b in known for c in b.campaigns_used))
-    return ErrorBand(low=min(b.low for b in known), high=max(b.high for b in known), cases=widest.cases,
+    count = band_cases.pool_cases([(b.cases_used, b.campaigns_used, b.cases) for b in dict.fromkeys(known)])
+    pool = f"{count:,} cases" + (f" of {len(campaigns)} campaigns" if campaigns else "") + " in all (the parts': "
+    return ErrorBand(low=min(b.low for b in known), high=max(b.high for b in known), cases=count,
                      cases_used=cases, campaigns_used=campaigns,
-                     basis=(f"{what}: " + (known[0].basis if same else f"the envelope of its {len(known)} parts' "
-                            f"bands (a sum's relative error is a weighted mean of its parts'); the widest-pool "
-                            f"part's: {widest.basis}")))
+                     basis=(f"{what}: " + (known[0].basis if same and count == known[0].cases else
+                            f"the envelope of its {len(known)} parts' bands (a sum's relative error is a weighted "
+                            f"mean of its parts'), {pool}{', '.join(f'{b.cases:,}' for b in known)})"
+                            f"; the widest-pool part's: {widest.basis}")))
 
 
 def parts_band(accelerators: Sequence[str], stack: str | None, kind: str, metric: str, what: str,

@@ -168,14 +168,21 @@ def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int, stack:
     return shlex.join(args + (["--stack", stack] if stack else []))
 
 
-def deployment_short(replicas: int, tp: int, pp: int, dtype: str, *, times: str = "x", max_batch: int | None = None,
-                     prefill: int | None = None, decode: int | None = None) -> str:
-    """A deployment in a few words (fleet-mix's "operating point" column, `plan`'s LLM detail): replicas x TP PP
-    dtype, then the batch limit and the disaggregated prefill (+ decode) replicas where given."""
-    parts = [f"{replicas} {times} TP{tp} PP{pp} {dtype}"]
+def deployment_short(replicas: int, tp: int, pp: int, dtype: str, devices: int, *, attention_dp: int = 1,
+                     max_batch: int | None = None, prefill: int | None = None, decode: int | None = None) -> str:
+    """A deployment in a few words (fleet-mix's "operating point" column, `plan`'s LLM detail): "158 replicas of TP1
+    PP4 fp8 (4 devices each, 632 in all)", the replica count and the devices both said (hF60: "158 x TP1 PP4" read
+    as 158 GPUs); where the replicas are not all TP x PP x attention DP devices (a prefill pool of its own layout,
+    replicas of unequal devices) "(632 devices in all)"; then the disaggregated prefill (+ decode) replicas and the
+    batch limit where given."""
+    each = tp * pp * attention_dp
+    size = (f"{each:,} device{'' if each == 1 else 's'} each, {devices:,} in all" if each * replicas == devices
+            else f"{devices:,} devices in all")
+    pools = ("" if prefill is None else f"{prefill:,} prefill" + (f" + {decode:,} decode" if decode is not None
+                                                                   else "") + "; ")
+    dp = f" DP-attention{attention_dp}" if attention_dp > 1 else ""
+    parts = [f"{replicas:,} replica{'' if replicas == 1 else 's'} of TP{tp} PP{pp}{dp} {dtype} ({pools}{size})"]
     parts += [f"batch <= {max_batch}"] if max_batch is not None else []
-    parts += [f"{prefill} prefill" + (f" + {decode} decode" if decode is not None else "")] if prefill is not None \
-        else []
     return ", ".join(parts)
 
 

@@ -237,6 +237,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         services.append(ScenarioServiceRow(
             phase=phases[o.phase].name, service=spec.services[o.service].name, kind=spec.services[o.service].kind,
             pool=spec.pools[o.pool].name, devices=int(x[i]) * o.unit_devices,
+            replicas=None if s.unit_replicas is None else int(x[i]) * s.unit_replicas,
             demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
                                                                            else s.capacity),
             demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail,

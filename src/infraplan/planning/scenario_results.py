@@ -21,6 +21,9 @@ class ScenarioServiceRow(Result):
     kind: str = Field(description="training | llm | recsys | image | video")
     pool: str = Field(description="pool serving it")
     devices: int = Field(description="devices assigned (count)")
+    replicas: int | None = Field(None, description="llm: serve-plan's replicas among those devices (count; a "
+                                 "disaggregated deployment's prefill and decode replicas together; `detail` says each "
+                                 "one's layout and devices); null otherwise")
     demand: float = Field(description="demand in `demand_unit` (with the policy headroom)")
     served: float = Field(description="capacity assigned, in `demand_unit`")
     demand_unit: str = Field(description="requests/s, qps, streams or runs")
@@ -267,6 +270,11 @@ class ScenarioComparison(Result):
     error_band: ErrorBand | None = Field(None, description="null: each scenario carries its own "
                                          "(scenarios[].error_band)")
     error_band_basis: str = Field("", description="where the scenarios' bands are")
+    warnings: list[str] = Field(default_factory=list, description="every warning line the run raised, each once (an "
+                                "accelerator, stack or model config file's, a bare price's, a pool's old price "
+                                "key), as the CLI says them on stderr: a file read by several scenarios warns once, "
+                                "so a line is the run's, not one scenario's; a pool's old price key is also in its "
+                                "scenario's warnings and risks (`results.with_warnings`, hF60)")
 
     def with_read_warnings(self, read: list[list[str]]) -> ScenarioComparison:
         """The comparison with each scenario's lines reading its file (`read`, one list per scenario: a pool's old

@@ -95,6 +95,7 @@ class Sized:
     goodput: float | None = None  # training: the reliability model's goodput at that job size
     goodput_note: str | None = None  # training: what that goodput rests on (`goodput_basis_note`)
     replica_devices: int | None = None  # LLM: one replica's TP x PP x attention DP (the wider of prefill / decode)
+    unit_replicas: int | None = None  # LLM: serve-plan's replicas in one unit (a replica, a group, the deployment)
     serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
     serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
     weight_dtype: str | None = None  # LLM: the answer's weight format (serve-plan's --dtype)
@@ -257,8 +258,8 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
     layouts: list[PoolLayout | LLMDeployment] = [x for x in (d.prefill, d.decode) if x is not None] or [d]
     accelerator = Cluster.resolve(serving_system(pool)).accelerator
     stack, basis = stack_basis(svc, pool.name, pool.stack, accelerator)
-    short = deployment_short(d.replicas, d.tp, d.pp, d.dtype, max_batch=d.max_batch, prefill=split[0],
-                             decode=split[1])
+    short = deployment_short(d.replicas, d.tp, d.pp, d.dtype, r.gpus, attention_dp=d.attention_dp,
+                             max_batch=d.max_batch, prefill=split[0], decode=split[1])
     replica = max(x.tp * x.pp * x.attention_dp for x in layouts)
     missed = missed_slo_note(r)  # a whole-run miss is said in the plan's notes (fleet-mix: the row's note)
     notes = (missed,) if missed else ()
@@ -270,10 +271,11 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
         return said(_disaggregated(rate, r.gpus, d, head, short, replica, stack, basis))
     if r.gpus % d.replicas:  # replicas of unequal devices: the deployment is one unit
         return said(Sized(rate, r.gpus, True, "requests/s", head, short, replica_devices=replica,
-                          serving_stack=stack, serving_stack_basis=basis))
+                          unit_replicas=d.replicas, serving_stack=stack, serving_stack_basis=basis))
     return said(Sized(rate / d.replicas, r.gpus // d.replicas, False, "requests/s", head,  # replicas split over pools
-                      f"replicas of serve-plan's {short} at {_rate(rate)} requests/s ({_rate(rate / d.replicas)} each)",
-                      replica_devices=replica, serving_stack=stack, serving_stack_basis=basis))
+                      f"replicas of serve-plan's answer at {_rate(rate)} requests/s ({_rate(rate / d.replicas)} "
+                      f"each), {short}",
+                      replica_devices=replica, unit_replicas=1, serving_stack=stack, serving_stack_basis=basis))
 
 
 def _rate(value: float) -> str:
@@ -292,11 +294,11 @@ def _disaggregated(rate: float, gpus: int, d: LLMDeployment, head: float | None,
     if g <= 1:
         unit = f"{p}:{dec} has no smaller group in that ratio" if math.gcd(p, dec) <= 1 else why
         return Sized(rate, gpus, True, "requests/s", head, f"{short} (one unit: {unit})", replica_devices=replica,
-                     serving_stack=stack, serving_stack_basis=basis, whole_why=why)
+                     unit_replicas=p + dec, serving_stack=stack, serving_stack_basis=basis, whole_why=why)
     return Sized(rate / g, gpus // g, False, "requests/s", head,  # groups split over pools, as replicas
-                 f"groups of {p // g} prefill + {dec // g} decode replicas of serve-plan's {short} at {_rate(rate)} "
-                 f"requests/s ({_rate(rate / g)} each)", replica_devices=replica, serving_stack=stack,
-                 serving_stack_basis=basis)
+                 f"groups of {p // g} prefill + {dec // g} decode replicas of serve-plan's answer at {_rate(rate)} "
+                 f"requests/s ({_rate(rate / g)} each), {short}", replica_devices=replica,
+                 unit_replicas=(p + dec) // g, serving_stack=stack, serving_stack_basis=basis)
 
 
 def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:

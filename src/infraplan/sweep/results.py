@@ -29,6 +29,10 @@ class SweepRun(Result):
         "the spec's work as estimated before it ran, CPU seconds: the points it had still to run (all of them "
         "in a new folder) x a floor of one point's CPU time (sweep.work_estimate); null for a function outside "
         "the registry"))
+    warnings: list[str] = Field(default_factory=list, description=(
+        "the warning lines the run raised in this process, each once, as the CLI says them on stderr (the work "
+        "estimate past a CPU-hour; `results.with_warnings`, hF60); a point's own lines (a model config's) are in its "
+        "row's config_warnings column"))
 
 
 class SweepQuery(Result):

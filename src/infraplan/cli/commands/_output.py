@@ -182,15 +182,13 @@ def band_line(band: Any, quantity: str, value: float | None = None, unit: str = 
               latency: bool = False, label: str = "error band") -> str:
     """A result's `error_band` (`catalog.error_bands.ErrorBand`: residuals r = predicted / measured throughput - 1,
     the 80 % conformal band of the nearest validation campaigns) as one human line, then one naming a few of the
-    cases it comes from (`catalog.band_cases.nearest_line`, indented); '' when the result has none. With
-    `value`, the measured value the band implies: a throughput `value` / (1 + r); a time (`inverse`, e.g. TPOT, the
-    inverse of decode throughput) `value` x (1 + r); a time whose own residual the band is (`latency`, TTFT:
-    r = predicted / measured TTFT - 1) `value` / (1 + r)."""
+    cases it comes from (its `cases_line`, `catalog.band_cases.nearest_line`, indented; the web pages show the same
+    line); '' when the result has none. With `value`, the measured value the band implies: a throughput
+    `value` / (1 + r); a time (`inverse`, e.g. TPOT, the inverse of decode throughput) `value` x (1 + r); a time whose
+    own residual the band is (`latency`, TTFT: r = predicted / measured TTFT - 1) `value` / (1 + r)."""
     if band is None:
         return ""
-    from infraplan.catalog.band_cases import nearest_line  # (the catalog package: imported where a band prints)
-
-    near = nearest_line(band)  # a few of the cases behind it, on a line of its own (catalog/band_cases.py, hX59)
+    near = getattr(band, "cases_line", "")  # a few of the cases behind it (catalog/band_cases.py, hX59)
     return _band_text(band, quantity, value, unit, inverse, latency, label) + (f"\n  {near}" if near else "")
 
 
@@ -212,10 +210,8 @@ def band_or_why(band: Any, basis: str, quantity: str, value: float | None = None
     to the band's own (what the answer rests on that no case checks) follows the line."""
     if band is None:
         return f"{label}: none ({basis})"
-    from infraplan.catalog.band_cases import nearest_line
-
     extra = basis[len(band.basis):] if basis.startswith(band.basis) else ""
-    near = nearest_line(band)
+    near = getattr(band, "cases_line", "")
     return _band_text(band, quantity, value, unit, False, latency, label) + extra + (f"\n  {near}" if near else "")
 
 

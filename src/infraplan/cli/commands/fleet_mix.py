@@ -35,7 +35,8 @@ def _llm_point(a: dict) -> str:
     """An LLM row's operating point, short (the full serve-plan line follows the table)."""
     from infraplan.planning.fleet_mix_llm import deployment_short
 
-    return deployment_short(a["replicas"], a["tp"], a["pp"], a["dtype"], times="×",
+    return deployment_short(a["replicas"], a["tp"], a["pp"], a["dtype"], a["devices"],
+                            attention_dp=a.get("attention_dp", 1),
                             prefill=a["prefill_replicas"] if a["disaggregated"] else None)
 
 

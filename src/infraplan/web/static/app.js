@@ -223,14 +223,16 @@ IP.fmt = function (x, digits) {
 };
 
 // A result's error_band (predicted / measured - 1, 80 % conformal band of the nearest validation campaigns) as a
-// table row, as the CLI prints it under train / serve / serve-plan: the band is part of the answer. `label` and `id`
-// name another band of the result (serve's ttft_error_band: predicted / measured mean TTFT - 1).
+// table row, as the CLI prints it under train / serve / serve-plan: the band is part of the answer, with the line
+// naming the cases behind it under it (the band's cases_line, the CLI's second line; element ID-cases: hF60, the
+// pages named no case). `label` and `id` name another band of the result (serve's ttft_error_band: predicted /
+// measured mean TTFT - 1).
 IP.band = function (band, label, id) {
   label = label || "error band";
   if (!band) return [label, "none yet"];
   const pct = (x) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1) + " %";
   return [label, { text: `${pct(band.low)} to ${pct(band.high)} (${band.basis})`, id: id || "error-band",
-                   value: `${band.low},${band.high}` }];
+                   value: `${band.low},${band.high}`, note: band.cases_line || "" }];
 };
 
 // A band row, or why there is none (`basis`, the result's fuller error_band_basis where it has one), as the CLI's
@@ -262,7 +264,8 @@ IP.context = function (out, r) {
   el.append(h, ul);
 };
 
-// A two-column table of [label, value, id] rows; an id makes the cell addressable (tests read it).
+// A two-column table of [label, value, id] rows; an id makes the cell addressable (tests read it); a cell's `note`
+// (a band's cases line) is a smaller line under its text, addressable as ID-cases.
 IP.table = function (rows, headers) {
   const t = document.createElement("table");
   if (headers) t.innerHTML = "<tr>" + headers.map(h => "<th>" + h + "</th>").join("") + "</tr>";
@@ -271,7 +274,10 @@ IP.table = function (rows, headers) {
     row.forEach((cell, i) => {
       const td = tr.insertCell();
       if (cell && typeof cell === "object") { td.textContent = cell.text; td.id = cell.id || "";
-        if (cell.value !== undefined) td.dataset.value = String(cell.value); }
+        if (cell.value !== undefined) td.dataset.value = String(cell.value);
+        if (cell.note) { const note = document.createElement("div"); note.className = "band-cases";
+          if (cell.id) note.id = cell.id + "-cases";
+          note.textContent = cell.note; td.appendChild(note); } }
       else td.textContent = cell;
     });
   }
