@@ -27,7 +27,8 @@ Stack = TypeVar("Stack", bound=BaseModel)  # `catalog.stacks.Stack` (not importe
 # nemo-26.04-what-if and Llama 3 70B's error band -23.4 % .. +24.4 % turned -8.8 % ..: hU41, session 41). Every
 # `Stack` field named `*_source` is listed (tests/cli/test_user_review_hU41.py holds the list to the class).
 LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source", "zero_stages_source",
-                    "pipeline_zero_stages_source", "default_zero_source", "pipeline_default_zero_source",
+                    "pipeline_zero_stages_source", "model_parallel_zero_stages_source",
+                    "default_zero_source", "pipeline_default_zero_source",
                     "pipeline_default_schedule_source", "pipeline_micro_batch_rules_source", "context_parallel_source",
                     "expert_tensor_parallel_source", "expert_parallel_layout_source", "rank_order_source",
                     "dtypes_source", "zero_shard_stages_source", "pipeline_split_divisible_source",

@@ -40,6 +40,12 @@ class FrameworkRules(Spec):
         "notes one (`training.stack_limits`); None (a user's file without the field): every stage, with a note")
     pipeline_zero_stages_source: str | None = Field(
         None, description="where `pipeline_zero_stages` comes from; required with it")
+    model_parallel_zero_stages: tuple[Literal[0, 1, 2, 3], ...] | None = Field(
+        None, min_length=1, description="the ZeRO stages the framework runs together with tensor, context or expert "
+        "parallelism (TP, CP or EP > 1; NeMo 2.1's FSDPStrategy, its ZeRO-2, builds none): `search` proposes no "
+        "other there, `train` notes one (`training.stack_limits`); None: no limit beyond `zero_stages`")
+    model_parallel_zero_stages_source: str | None = Field(
+        None, description="where `model_parallel_zero_stages` comes from; required with it")
     default_zero: Literal[0, 1, 2, 3] | None = Field(
         None, description="the ZeRO stage the framework runs when none is set, without a pipeline (PP = 1): what "
         "`train` prices without --zero (`training.stack_limits.default_zero`); None: ZeRO-1, with a note")
@@ -134,6 +140,7 @@ class FrameworkRules(Spec):
         for name, what in (("pipeline_schedules", "ship those schedules"),
                            ("zero_stages", "run those ZeRO stages without a pipeline"),
                            ("pipeline_zero_stages", "run those ZeRO stages with pipeline parallelism"),
+                           ("model_parallel_zero_stages", "run those ZeRO stages with TP, CP or EP > 1"),
                            ("context_parallel", "ship (or lack) context parallelism"),
                            ("default_zero", "run that ZeRO stage by default without a pipeline"),
                            ("pipeline_default_zero", "run that ZeRO stage by default with pipeline parallelism"),

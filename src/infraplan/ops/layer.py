@@ -56,15 +56,15 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   serving with EP only inside the TP group (no attention DP): the MoE input is replicated over the TP ranks after
   the attention all-reduce, each rank runs its local experts on the tokens routed to them and the layer's TP
   all-reduce sums the partial outputs (TensorRT-LLM `FusedMoE` `reduce_results` without attention DP; vLLM
-  `FusedMoE` with EP and DP 1 all-reduces over the TP group; SGLang EP MoE without a2a backend). Folded:
-  the MoE layer takes the sequence-parallel shard as it is, so a routed layer without shared experts has only
-  the attention's TP all-gather and reduce-scatter (the shared expert keeps the FFN's pair); with ETP > 1 the
-  received tokens are all-gathered over ETP before the experts and reduce-scattered after (Megatron's
-  `MoEAlltoAllTokenDispatcher` with `tp_size` = ETP). Serving, folded (attention DP with MoE TP: the EP x MoE-TP
-  group over the attention DP x TP GPUs, `serving.host_overhead.inference_layout`): no all-to-all; the group's
-  tokens, h each (not the k routed copies), are all-gathered over the whole group before the experts and the partial
-  outputs reduce-scattered back after (TensorRT-LLM under attention DP: AIConfigurator 0.8.0 sdk/operations.py
-  `MoEDispatch`, `validation.campaign_settings` "MoE layouts").
+  `FusedMoE` with EP and DP 1 all-reduces over the TP group; SGLang EP MoE without a2a backend). Folded, or
+  unfolded on Megatron's alltoall dispatcher in training (`ROUTED_GATHER_AT_EXPERT_TP`): the MoE layer takes the
+  sequence-parallel shard as it is, so a routed layer without shared experts has only the attention's TP pair (the
+  shared expert keeps the FFN's); with ETP > 1 the received copies are all-gathered over ETP before the experts,
+  reduce-scattered after (Megatron's `MoEAlltoAllTokenDispatcher`, `tp_size` = ETP). Serving, folded (attention DP
+  with MoE TP: the EP x MoE-TP group over the attention DP x TP GPUs, `serving.host_overhead.inference_layout`): no
+  all-to-all; the group's tokens, h each (not the k routed copies), are all-gathered over the whole group before the
+  experts and the partial outputs reduce-scattered back after (TensorRT-LLM under attention DP: AIConfigurator 0.8.0
+  sdk/operations.py `MoEDispatch`, `validation.campaign_settings` "MoE layouts").
 """
 
 from __future__ import annotations
@@ -111,6 +111,10 @@ MLA_LATENT_NORMS = True
 # layer kind (TE 2.14 layernorm_linear.py:241-275, module/base.py:1186-1234): marked `Collective.te_gather` for
 # `training.tp_gather_bytes.te_gather_records` (False: found by the first kind's payload object only, before hH58)
 TE_GATHERS_EVERY_KIND = True
+# Megatron-Core's all-to-all dispatcher gathers its received routed copies over expert TP > 1 and scatters them back,
+# ETP = TP or not (megatron-core 0.10.0 transformer/moe/token_dispatcher.py:51, :508-516, :560-567; 0.16.1 :71-76,
+# :691-701, :774-783): no T x h FFN pair then (hH, session 60; False: a dense FFN's pair, as before)
+ROUTED_GATHER_AT_EXPERT_TP = True
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
 
 
@@ -317,8 +321,9 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         elementwise_fwd = elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", main, 6.0),)
 
     act_full = tokens * h * ACT_BYTES
-    # folded routed layer without shared experts: the FFN side has no TP pair (module docstring)
-    attention_only = to_bool(lay.folded) & moe & (not shared)
+    # a folded (or expert-TP-gathering) routed layer without shared experts: no FFN TP pair (module docstring)
+    routed_gather = to_bool(lay.folded) | (to_bool(lay.routed_gather_at_expert_tp) & ROUTED_GATHER_AT_EXPERT_TP)
+    attention_only = routed_gather & moe & (not shared)
     not_sp, not_only = negate(sp), negate(attention_only)
     te = TE_GATHERS_EVERY_KIND  # the T x h gathers are TE modules' (`TE_GATHERS_EVERY_KIND`)
     tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te),
@@ -348,7 +353,7 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                       Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0, a2a & negate(gather)))
         else:
             ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0, a2a),)
-            expert_tp = to_bool(lay.folded) & (etp > 1)
+            expert_tp = routed_gather & (etp > 1)
             if anywhere(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
                 received = dispatch * etp
                 etp_ops = (Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),

@@ -41,6 +41,9 @@ class Layout:
     ep_inside_tp: int = 1  # expert-parallel degree inside the TP group (serving)
     etp: ArrayLike | None = None  # ranks each expert is split over (None: TP, the unfolded layout)
     folded: ArrayLike = False  # MoE parallel folding: the EP x ETP group laid over the stage's TP x CP x DP ranks
+    # Megatron-Core's all-to-all dispatcher gathers the routed copies over expert TP whenever ETP > 1, folded or
+    # not (`ops.layer.ROUTED_GATHER_AT_EXPERT_TP`; training/layer_time sets it for megatron stacks on alltoall)
+    routed_gather_at_expert_tp: ArrayLike = False
     cp: ArrayLike = 1
     sequence_parallel: ArrayLike = False
     seq_len: ArrayLike = 0  # keys each query attends to (the whole sequence)

@@ -364,7 +364,7 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
     return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride),  # routing, EP, MTP
                        int(fields.gpus), cluster.accelerator.device_word),
             *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
-            *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp)),  # ZeRO / CP
+            *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp), int(fields.tp), int(fields.ep)),
             *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
             *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
             *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe

@@ -129,7 +129,8 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
                       cast_bytes=cast_bytes, amax_bytes=amax, norm_amax_bytes=norm_amax,
                       gathered_transpose_bytes=transpose, expert_load_factor=load_factor, moe_dispatcher=dispatcher,
                       quantization_padding=padding, fused_grouped_mlp=fused, qkv_split_copies=qkv_copies,
-                      unfused_elementwise=stack.unfused_elementwise)
+                      unfused_elementwise=stack.unfused_elementwise,
+                      routed_gather_at_expert_tp=stack.stack_class == "megatron" and dispatcher == "alltoall")
     profile = stack or resolve_stack(None, "training")
     share = bf16_layer_share(plan, profile)
     # on the layers the recipe quantises
@@ -147,7 +148,9 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
                                         and moe.flex_backend != "hybridep"),
                   fused_grouped_mlp=(plan.dtype == int(Dtype.MXFP8)) & moe.fused_grouped_mlp
                   if moe.fused_grouped_mlp else False, qkv_split_copies=profile.qkv_split_copies,
-                  unfused_elementwise=profile.unfused_elementwise)
+                  unfused_elementwise=profile.unfused_elementwise,
+                  routed_gather_at_expert_tp=(profile.stack_class == "megatron"
+                                              and (moe.flex_backend or moe.dispatcher) == "alltoall"))
 
 
 # one fp32 amax per quantised tensor

@@ -74,6 +74,7 @@ from infraplan.training.stack_limits import (
     expert_layout,
     expert_split,
     micro_batch_rules,
+    refused_zero,
     searched_dtypes,
     searched_limits,
 )
@@ -213,9 +214,8 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)
         bad = invalid_pairs(plan, at, real[at, :k], slots, micro_batch_rules(profile))
         found.evaluated += (bad.size - int(np.count_nonzero(bad))) * grid.zero.size  # (a bool sum: ~8x slower)
-        if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the plan's PP: checked, never
-            flat, piped = grid.zero_refused[:, :, None, None]  # feasible (as memory: `training.stack_limits`)
-            bad = bad | np.where(plan.pp > 1, piped, flat)
+        # a ZeRO stage the stack refuses at the plan's PP or model parallelism: checked, never feasible (as memory)
+        bad = bad | refused_zero(profile, grid, plan, 2)
         # `plan_memory`'s total, in fewer grid passes (a balanced split's stages: `step_time.balanced_split`)
         split = balanced_split(shape, cluster, plan, profile)
         memory = (memory_total(shape, plan, profile, split) if lora is None

@@ -46,7 +46,7 @@ from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import in_flight_micro_batches, pair_violations, parameter_copies
-from infraplan.training.stack_limits import micro_batch_rules, stack_schedules
+from infraplan.training.stack_limits import micro_batch_rules, refused_zero, stack_schedules
 from infraplan.training.step_time import FREE_KEYS, balanced_split, stage_work_bound_s, step_time
 
 # plans per slice of the per-plan memory of (ZeRO stage, row) pairs whose bounds straddle the accelerator's memory
@@ -194,8 +194,8 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
         (pairs.vpp[most, columns][joint], pairs.schedule[most, columns][joint]),
         np.where(usable, copies, 1.0).max(axis=0)[joint], grid.zero, profile,
         None if split is None else tuple(np.broadcast_to(x, fresh.shape)[reps] for x in split))  # (Z, R)
-    if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the row's PP fits no plan (`stack_limits`)
-        refused = np.where(held.pp > 1, grid.zero_refused[1][:, None], grid.zero_refused[0][:, None])
+    if grid.zero_refused is not None or profile.model_parallel_zero_stages is not None:
+        refused = refused_zero(profile, grid, held, 1)  # a ZeRO stage the stack refuses there fits no plan
         low, high = np.where(refused, np.inf, low), np.where(refused, np.inf, high)
     valid_row = count[joint] > 0
     within = (high <= cap) & valid_row

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -148,10 +149,37 @@ def searched_limits(profile: Stack) -> tuple[tuple[int, ...], tuple[int, ...], b
     return zero_stages(profile), pipeline_zero_stages(profile), profile.context_parallel is not False
 
 
-def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int) -> list[str]:
-    """What `train` says of a plan whose ZeRO stage at its pipeline depth (PP = 1 or PP > 1) or whose CP > 1 its
-    framework refuses (priced as asked: a plan search does not propose), or whose stack names no such limit."""
+def model_parallel_zero_refused(profile: Stack, zero: Any, tp: Any, cp: Any, ep: Any) -> Any:
+    """Where (element-wise) a plan's ZeRO stage is one its framework does not run with TP, CP or EP > 1
+    (`Stack.model_parallel_zero_stages`: NeMo 2.1's ZeRO-2 is FSDPStrategy, which builds no model parallelism);
+    plain False where the stack names no such limit (hH, session 60)."""
+    stages = profile.model_parallel_zero_stages
+    if stages is None:
+        return False
+    return ~np.isin(zero, stages) & ((np.asarray(tp) > 1) | (np.asarray(cp) > 1) | (np.asarray(ep) > 1))
+
+
+def refused_zero(profile: Stack, grid: Any, plan: Any, dims: int) -> Any:
+    """Which plans of a search's ZeRO stages x `plan` (arrays of its PP, TP, CP, EP; the stages on the first axis,
+    `dims` axes after it) `profile`'s framework refuses: a ZeRO stage outside its stages at the plan's pipeline
+    depth (the grid's (2, Z) `zero_refused` table, `axes.RowGrid`) or with its model parallelism
+    (`model_parallel_zero_refused`); plain False where neither applies."""
+    at = (slice(None),) + (None,) * dims
+    depth = False if grid.zero_refused is None else np.where(plan.pp > 1, grid.zero_refused[1][at],
+                                                              grid.zero_refused[0][at])
+    return depth | model_parallel_zero_refused(profile, grid.zero[at], plan.tp, plan.cp, plan.ep)
+
+
+def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int, tp: int = 1, ep: int = 1) -> list[str]:
+    """What `train` says of a plan whose ZeRO stage at its pipeline depth (PP = 1 or PP > 1) or with its model
+    parallelism (TP, CP or EP > 1), or whose CP > 1, its framework refuses (priced as asked: a plan search does not
+    propose), or whose stack names no such limit."""
     notes = []
+    if bool(model_parallel_zero_refused(profile, zero, tp, cp, ep)):
+        stages = ", ".join(str(z) for z in profile.model_parallel_zero_stages or ())
+        notes.append(f"ZeRO outside the stack: {profile.name} does not run ZeRO-{zero} with TP {tp}, CP {cp}, EP {ep} "
+                     f"(its ZeRO stages with TP, CP or EP > 1: {stages}; model_parallel_zero_stages_source): priced as "
+                     "asked, a plan its framework would refuse and search does not propose")
     piped = pp > 1
     field, depth = ("pipeline_zero_stages", f"with PP {pp}") if piped else ("zero_stages", "without a pipeline")
     if getattr(profile, field) is None:
