@@ -47,6 +47,7 @@ UNITLESS = {
     "recompute_layers", "offload_layers",  # counts of layers
     "zero_shard",  # ranks ZeRO shards over (hybrid sharding), a count as dp
     "lora_rank", "lora_targets",  # train --lora-rank: a rank (a count as tp); the projections' names (hF55)
+    "optimizer",  # train / search --optimizer: adam | muon, a name (hJ60)
     "executed_flops_utilisation", "mfu_flop_convention",  # a fraction of peak; the FLOP count's name (hF45)
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "total_parameters", "active_parameters", "layers", "context_tokens",  # catalog models' counts (hU59)

@@ -18,7 +18,8 @@ def test_the_default_stack_carries_the_kimi_recipe() -> None:
     stack = resolve_stack(None, "training", "kimi-k2")
     assert stack.recipe_model == "kimi-k2"
     assert set(stack.pipeline_layout_plans) == {(4, 1), (8, 1), (4, 2), (16, 1), (8, 2), (4, 4), (2, 8)}
-    assert not stack.cuda_graphs and stack.grad_reduce_dtype == "bf16"  # kimi_k2.py:136, :155-162 (Adam branch)
+    assert not stack.cuda_graphs and stack.grad_reduce_dtype == "fp32"  # kimi_k2.py:136, :155-163 (Muon branch)
+    assert stack.optimizer == "muon"  # its default optimizer_type (:53; hJ60: was the Adam branch)
 
 
 def test_the_recipes_own_plan_runs_and_names_the_recipe() -> None:

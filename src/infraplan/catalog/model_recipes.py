@@ -42,6 +42,7 @@ _WORDS: dict[str, str] = {
     "cuda_graphs": "CUDA graphs",
     "grad_reduce_dtype": "gradients reduced in",
     "adam_moment_dtype": "Adam moments in",
+    "optimizer": "optimizer",
     "cross_entropy_impl": "loss kernel",
     "pipeline_layout_plans": "its own pipeline layouts at PP x VP",
 }
@@ -57,6 +58,7 @@ class ModelRecipe(Spec):
     cuda_graphs: bool | None = None
     grad_reduce_dtype: Literal["fp32", "bf16", "fp16"] | None = None
     adam_moment_dtype: Literal["fp32", "bf16"] | None = None
+    optimizer: Literal["adam", "muon"] | None = None
     cross_entropy_impl: Literal["te", "native"] | None = None
     pipeline_layout_plans: tuple[tuple[Annotated[int, Field(ge=2)], Annotated[int, Field(ge=1)]], ...] | None = None
 

@@ -33,7 +33,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   (DeepSeek-V3 arXiv:2412.19437 sec. 3.3.3); `quantized_gemm_inputs`: Transformer Engine saves the quantised
   GEMM inputs (`ops.params.quantized_gemm_inputs`); `layernorm_recompute_norms`: which norms `layernorm` re-runs
   (Megatron-Core's two, or all with MLA's latent norms); all priced by `training.recompute_modules`.
-  `adam_moment_dtype`: the optimizer moments' dtype (`training.memory`).
+  `adam_moment_dtype`: the optimizer moments' dtype (`training.memory`); `optimizer`: adam | muon, the optimizer
+  the stack's recipe steps with (`training.optimizers`, a named extension point; `train` / `search --optimizer`).
 * `moe`: MoE routing and expert-parallel communication (`MoeRouting`): load imbalance or a capacity factor,
   and DeepEP-style dispatch/combine overlap (`catalog.moe_routing`).
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
@@ -312,6 +313,9 @@ class Stack(FrameworkRules):
     adam_moment_dtype: Literal["fp32", "bf16"] = Field(
         "fp32", description="dtype of Adam's first and second moments (fp32: Megatron; bf16: DeepSeek-V3 "
         "arXiv:2412.19437 sec. 3.3.3, master weights still fp32)")
+    optimizer: Literal["adam", "muon"] = Field(
+        "adam", description="the optimizer the plans step with (`training.optimizers.OPTIMIZERS`): adam (AdamW), or "
+        "muon (Megatron-Core's Muon on the 2-D parameters, AdamW on the tables)")
     fp8_param_gather: bool = Field(
         False, description="fp8 / MXFP8 / NVFP4 plans keep their GEMM weights only in the low-precision copy, no bf16 "
         "weights beside it (Megatron-Core `fp8_param`, Transformer Engine `fp8_model_init`; "

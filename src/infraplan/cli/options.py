@@ -228,6 +228,10 @@ StackOption = Annotated[str | None, typer.Option(
     "--stack", help="software-stack profile: a preset (catalog/stacks: megatron-lm-2021, megatron-core-0.8, "
     "nemo-24.12, nemo-26.04, deepspeed, torchtitan, trtllm-0.x, vllm-0.x, ...) or a stack YAML [default: "
     f"{DEFAULT_TRAINING_STACK}, stated in the output]")]
+OptimizerOption = Annotated[str | None, typer.Option(
+    "--optimizer", help="adam | muon: the optimizer every plan steps with (muon: Megatron-Core's Muon on the 2-D "
+    "weights, Newton-Schulz priced, AdamW on the tables; megatron stacks) [default: the stack's or its model "
+    "recipe's: adam, kimi-k2 on nemo-26.04 muon]")]
 AlgorithmOption = Annotated[CollectiveAlgorithm, typer.Option("--algorithm", help="collective algorithm")]
 SimOption = Annotated[CollectiveSim, typer.Option("--sim", help="analytical (alpha-beta) or flow-level model")]
 CostsOption = Annotated[str | None, typer.Option("--costs", help="YAML file overriding any price, life or factor")]

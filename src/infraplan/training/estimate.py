@@ -21,10 +21,10 @@ from infraplan.catalog.band_stacks import band_stack
 from infraplan.catalog.error_bands import ErrorBand, Rows, error_band, load_residuals
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.model_recipes import recipe_key, recipe_note
+from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.published_mfu import PublishedMfu, published_mfu_ceiling
 from infraplan.catalog.schemas import System
-from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.stacks import Stack
 from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.cluster import Cluster
 from infraplan.cluster.generic import generic_part_notes
@@ -53,6 +53,7 @@ from infraplan.training.host_time import HOST_PHASE_KEYS, HOST_PHASES
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS
+from infraplan.training.optimizers import optimizer_notes, training_stack
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_outputs import (
@@ -182,12 +183,12 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      stack: str | Stack | None = None, etp: int | None = None,
                      recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
                      zero_shard: int | None = None, lora_rank: int | None = None,
-                     lora_targets: str | None = None) -> TrainingPoint:
+                     lora_targets: str | None = None, optimizer: str | None = None) -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line. `lora_rank`: `--recompute auto` on the frozen base's memory."""
     shape = load_model(model) if isinstance(model, str) else model
     lora = lora_of(shape, lora_rank, lora_targets)
-    profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model, noted
+    profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model (noted), --optimizer
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
@@ -287,7 +288,7 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     row.update(error_band=training_band(family, bands, row["config"]["seq_len"]),
                model=point.shape.name, system=point.cluster.system.name, accelerator=accelerator.name,
                parameters=_total_params(point.shape),
-               stack=profile.name, notes=notes,
+               stack=profile.name, optimizer=profile.optimizer, notes=notes,
                **published_mfu_flag(row["mfu"], ceiling, causal_ratio=causal))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
@@ -301,7 +302,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       stack: str | Stack | None = None, etp: int | None = None,
                       recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
                       zero_shard: int | None = None, lora_rank: int | None = None,
-                      lora_targets: str | None = None) -> TrainingEstimate:
+                      lora_targets: str | None = None, optimizer: str | None = None) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
     `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
@@ -321,13 +322,14 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     `zero_shard`: hybrid sharding (`train --zero-shard N`): ZeRO over N of the DP x CP ranks, replicated across the
     groups (`training.hybrid_shard`: the stacks that run it); None or DP x CP: over all of them.
     `lora_rank`: a frozen base with rank-R LoRA adapters on `lora_targets` (`train --lora-rank`, `frozen_base`).
+    `optimizer`: adam | muon (`train --optimizer`, `training.optimizers`); None: the stack's (its model recipe's).
 
     The point is resolved by `resolve_training` and finished by `finish_training`, as the sweep's batched `train`
     does (`sweep.functions.train_batch`): one answer either way.
     """
     point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
-                             recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets)
+                             recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets, optimizer)
     shape, cluster, profile = point.shape, point.cluster, point.profile
     lora = lora_of(shape, lora_rank, lora_targets)
     return finish_training(point, _outputs(shape, cluster, point.plan, profile, lora),
@@ -368,6 +370,7 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
             *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
             *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
             *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe
+            *optimizer_notes(profile, int(fields.zero)),  # Muon: what is priced, not priced, refused
             *attention_kernel_notes(profile, cluster.accelerator)]  # a kernel the part has no rate for
 
 

@@ -29,8 +29,8 @@ middle kind, hO42), ZB-V on each rank kind's count as torch's order holds it (be
 m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`; from there 2p each, rank 0's 2p - 1 of
 them chunk 0: `schedules._mirrored_chunks`, hZ41; the heavier of the two);
 stack `pipeline_layouts` are not read.
-Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
-low-precision copy, `ops.precision`),
+Mixed precision with Adam (Megatron; Muon's 8 B: `training.optimizers`): bf16 weights (fp8 / MXFP8 plans under a
+stack's `fp8_param_gather`: only their low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
 master weights + two moments = 12 B/param (8 with the stack's bf16 moments, DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3
 shard the optimizer, then gradients, then weights over DP x CP (experts over their expert data-parallel ranks:
@@ -90,6 +90,7 @@ from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINC
 from infraplan.training.grid_in_flight import grid_param_copies as grid_param_copies
 from infraplan.training.grid_in_flight import in_flight_chunks as in_flight_chunks
 from infraplan.training.grid_in_flight import peak_total
+from infraplan.training.optimizers import adam_table_state, state_bytes_per_param
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
@@ -119,7 +120,6 @@ from infraplan.training.stage_params import (
 WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
 GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad; `grad_buffer_bytes`)
 OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
-MASTER_WEIGHT_BYTES = 4.0  # fp32 master weights (and fp32 moments, unless the stack keeps them in bf16)
 _WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
 # the same table as Python floats, for one plan's `Dtype` code (`PlanArrays.one_row`: no numpy indexing)
 _WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
@@ -311,8 +311,7 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
     one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
     grad_bytes = grad_buffer_bytes(profile)
-    moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
-    optimizer_bytes = MASTER_WEIGHT_BYTES + moments
+    optimizer_bytes, table_bytes = state_bytes_per_param(profile)  # (Muon's matrices, AdamW's tables: `optimizers`)
     mtp = mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     head = None if shape.tied_embeddings or (rows_only and not anywhere(is_mirrored(plan))) \
         else head_table(shape, plan, copies)
@@ -323,6 +322,9 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
         weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
         grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
         optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
+        if table_bytes != optimizer_bytes:  # the tables on AdamW beside Muon's matrices
+            optimizer = optimizer + adam_table_state(shape, plan, kind, head, copies, zero1,
+                                                     table_bytes - optimizer_bytes)
         terms.append((weights, grads, optimizer))
     if one:
         ops_params.PLAN_SHAPE_COUNTS.put(shape, key, (profile, tuple(terms)))

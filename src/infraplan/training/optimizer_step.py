@@ -1,4 +1,5 @@
-"""The optimizer step of a training step: Adam over the parameters of the pipeline stage that holds the most.
+"""The optimizer step of a training step: Adam (or Muon, `training.optimizers`) over the parameters of the pipeline
+stage that holds the most.
 
 Adam is memory-bound: `ADAM_BYTES_PER_PARAM` per parameter a GPU steps (its shard under ZeRO >= 1, the distributed
 optimizer's, `stage_params.sharded_of`; all its stage's parameters under ZeRO 0) in `OPTIMIZER_KERNELS` launches,
@@ -21,7 +22,7 @@ DualPipe rank's two).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from infraplan.catalog.stacks import Stack
@@ -30,6 +31,12 @@ from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate
 from infraplan.training.activation_memory import FIRST, MIDDLE, split_flags
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
 from infraplan.training.mirrored_dp import mirrored_held_layers
+from infraplan.training.optimizer_models import (
+    MUON_BYTES_PER_PARAM,
+    MUON_ELEMENTWISE_KERNELS,
+    NS_GEMMS_PER_STEP,
+    optimizer_of,
+)
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies
 from infraplan.training.stage_params import rank_params, sharded_of
@@ -135,11 +142,25 @@ def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack
 
 
 def optimizer_seconds(params: Any, rates: KernelRates, profile: Stack, dispatch_s: float,
-                      exposed: Callable[..., Any], ops: MathOps) -> tuple[Any, Any]:
-    """Seconds of the optimizer step over `params` parameters (`stepped_params`), as (its memory-bound GPU time, the
-    host time of its launches that the GPU work does not cover): the stack's `adamw_bytes_per_param` where set, else
-    `ADAM_BYTES_PER_PARAM`; the launches' exposure by `host_time`'s `exposed`, one interval. The step's `optimizer`
-    is their sum; its breakdown shows the second in `host_exposed` (`host_row.with_host_row`)."""
+                      exposed: Callable[..., Any], ops: MathOps,
+                      traffic: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
+    """Seconds of the optimizer step over `params` parameters (`stepped_params`), as (its GPU time, the host time of
+    its launches that the GPU work does not cover): Adam memory-bound, the stack's `adamw_bytes_per_param` where
+    set, else `ADAM_BYTES_PER_PARAM`; the launches' exposure by `host_time`'s `exposed`, one interval. The step's
+    `optimizer` is their sum; its breakdown shows the second in `host_exposed` (`host_row.with_host_row`).
+    Muon (`training.optimizers`, where `traffic` carries `newton_schulz_terms`): its unfused pass per matrix
+    (`MUON_BYTES_PER_PARAM`, `MUON_ELEMENTWISE_KERNELS`) and its Newton-Schulz GEMMs, each stepped parameter priced
+    as a matrix's (ASSUMPTION: the tables' AdamW pass at Muon's rate, a few % of the parameters; the stack's
+    `adamw_bytes_per_param`, Adam's pass, is not read there)."""
+    if traffic is not None and "newton_schulz_s_per_param" in traffic:
+        matrices = params * traffic["matrices_per_param"]
+        kernels = OPTIMIZER_KERNELS + matrices * MUON_ELEMENTWISE_KERNELS
+        launches = kernels + matrices * NS_GEMMS_PER_STEP * optimizer_of(profile).newton_schulz_steps
+        gpu = (memory_bound_seconds(rates, params * MUON_BYTES_PER_PARAM, kernels) if ops is FLOAT_OPS
+               else ops.as_float(memory_bound_time(rates, params * MUON_BYTES_PER_PARAM, kernels=kernels)))
+        gpu = gpu + params * traffic["newton_schulz_s_per_param"]
+        host = launches * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
+        return gpu, exposed(host, 0.0, gpu, 0.0, 1.0, False, dispatch_s)
     per_param = ADAM_BYTES_PER_PARAM if profile.adamw_bytes_per_param is None else profile.adamw_bytes_per_param
     gpu = (memory_bound_seconds(rates, params * per_param, OPTIMIZER_KERNELS) if ops is FLOAT_OPS
            else ops.as_float(memory_bound_time(rates, params * per_param, kernels=OPTIMIZER_KERNELS)))

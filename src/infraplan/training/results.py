@@ -181,6 +181,8 @@ class TrainingEstimate(PlanMetrics):
     accelerator: str = Field(description="accelerator name")
     parameters: int = Field(description="total model parameters (count)")
     stack: str = Field(DEFAULT_TRAINING_STACK, description="software-stack profile assumed (catalog/stacks; --stack)")
+    optimizer: str = Field("adam", description="the optimizer priced: adam | muon (the stack's or its model "
+                           "recipe's; --optimizer; `training.optimizers`)")
     notes: list[str] = Field(default_factory=list, description="what infraplan chose that the user did not give")
     lora_rank: int | None = Field(None, description="LoRA adapters' rank on a frozen base (--lora-rank); null: every "
                                   "weight trained")
@@ -250,6 +252,7 @@ class PlanSearchResult(Result):
     gpus: int = Field(description="accelerators searched over")
     objective: str = Field(description="ranking: time | memory")
     stack: str = Field(DEFAULT_TRAINING_STACK, description="software-stack profile assumed (catalog/stacks; --stack)")
+    optimizer: str = Field("adam", description="the optimizer every plan is priced with: adam | muon (as train's)")
     best: PlanMetrics | None = Field(description="the best plan that fits, or null")
     top: list[PlanMetrics] = Field(description="the best plans that fit, best first")
     reason: str | None = Field(description="why no plan fits, when none does")

@@ -36,9 +36,8 @@ from infraplan.catalog.band_stacks import band_stack
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.schemas import System
-from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
@@ -57,6 +56,7 @@ from infraplan.training.freed_heap import keep_freed_heap
 from infraplan.training.frozen_base import LoraSpec, lora_note, lora_of, rank_notes
 from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
+from infraplan.training.optimizers import training_stack
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, one_plans
@@ -260,7 +260,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
                  memory_margin: float | None = None, compare_dtypes: bool = False, lora_rank: int | None = None,
-                 lora_targets: str | None = None, ep_mask: EpMask | None = None) -> PlanSearchResult:
+                 lora_targets: str | None = None, ep_mask: EpMask | None = None,
+                 optimizer: str | None = None) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -278,11 +279,11 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     `dtype_choice` names the best plan in each other precision (a top-1 search each; `training.dtype_choice`).
     `lora_rank`: a frozen base with LoRA adapters on `lora_targets`, as `train --lora-rank` (`search_rows`; a MoE
     model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`). `ep_mask`:
-    the plans of those EP degrees only, with no `ep_choice` line (that line's own search, `training.ep_choice`).
+    the plans of those EP degrees only, no `ep_choice` line (`training.ep_choice`). `optimizer`: as `train`'s.
     """
     shape = load_model(model) if isinstance(model, str) else model
     lora = lora_of(shape, lora_rank, lora_targets)  # (one line: MoE, bad rank)
-    profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model
+    profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model, --optimizer
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
@@ -329,7 +330,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         args = (model if isinstance(model, str) else shape.name, system if isinstance(system, str) else sys_spec.name,
                 stack if isinstance(stack, str) else profile.name)
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
-                                                                    memory_margin, lora)})
+                                                                    memory_margin, lora, optimizer)})
                 for row in rows]
     effect = guard_effect(guard, dtypes, shape, cluster, found, profile)  # what the guard and the margin ranked after
     seconds = time.perf_counter() - start
@@ -340,18 +341,18 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                   if evaluated else no_valid_plan_reason(gpus, global_batch))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP), objective,
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP, optimizer), objective,
         compare_dtypes) if dtype == AUTO_DTYPE and rows else None
     why_ep = ep_choice(shape, rows, lambda mask, d: search_plans(  # the other kind's best (once per answer)
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, mask).best) if ep_mask is None else None
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, mask, optimizer).best
+    ) if ep_mask is None else None
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
-        ep_choice=why_ep,
+        ep_choice=why_ep, optimizer=profile.optimizer,
         lora_rank=lora_rank, lora_targets=None if lora is None else lora.targets,
-        **effect, tie_ranked_after_count=found.tie_passed,
-        evaluated=evaluated, feasible=found.feasible,
+        **effect, tie_ranked_after_count=found.tie_passed, evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),

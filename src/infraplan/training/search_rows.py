@@ -33,10 +33,11 @@ from infraplan.units import number_text
 
 
 def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp: bool = False,
-                  memory_margin: float | None = None, lora: LoraSpec | None = None) -> str:
+                  memory_margin: float | None = None, lora: LoraSpec | None = None,
+                  optimizer: str | None = None) -> str:
     """The `infraplan train` command line that evaluates exactly this plan: every axis of the search spelled
-    out (rank order, pipeline schedule, stack, --sharp, a --memory-margin given and a LoRA search's adapters
-    included), so a search row copied into `train` gives its numbers."""
+    out (rank order, pipeline schedule, stack, --sharp, a --memory-margin given, a LoRA search's adapters and an
+    --optimizer given included), so a search row copied into `train` gives its numbers."""
     args = ["infraplan", "train", model, "--system", system, "--gpus", str(config.gpus), "--tp", str(config.tp),
             "--pp", str(config.pp), "--dp", str(config.dp), "--cp", str(config.cp), "--ep", str(config.ep),
             "--etp", str(config.etp),
@@ -53,6 +54,8 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp
         args += ["--memory-margin", number_text(memory_margin)]
     if lora is not None:  # a LoRA search's plan: the same frozen base
         args += ["--lora-rank", str(lora.rank), "--lora-targets", lora.targets]
+    if optimizer is not None:  # (`training.optimizers`)
+        args += ["--optimizer", optimizer]
     return shlex.join(args)
 
 

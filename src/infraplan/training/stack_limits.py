@@ -44,6 +44,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.training.enums import RankOrder, Schedule
+from infraplan.training.optimizer_models import zero_stages_of
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 
 # `PlanArrays.expert_layout` codes: EP inside DP at ETP = TP (megatron-core <= 0.9.0: parallel_state.py:536 "EP |
@@ -130,7 +131,8 @@ def zero_stages(profile: Stack, piped: bool = False) -> tuple[int, ...]:
     """The ZeRO stages `profile`'s framework runs without pipeline parallelism (PP = 1), or with it (`piped`:
     PP > 1); a stack naming none: every stage."""
     named = profile.pipeline_zero_stages if piped else profile.zero_stages
-    return ZERO_STAGES if named is None else tuple(z for z in ZERO_STAGES if z in named)
+    # (those its optimizer runs with: Muon's 0 and 1, `training.optimizers`)
+    return zero_stages_of(profile, ZERO_STAGES if named is None else tuple(z for z in ZERO_STAGES if z in named))
 
 
 def pipeline_zero_stages(profile: Stack) -> tuple[int, ...]:

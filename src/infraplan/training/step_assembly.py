@@ -352,7 +352,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         (first_n, 0.0, 1.0, (with_embed == 0.0) & one_end),
         (last_n, lt["mtp_other"], 1.0, (with_head == 0.0) & one_end),
         (middle_n, 0.0, 0.0, middle & one_end)), traffic_layers, ops)
-    optimizer_gpu, optimizer_host = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops)
+    optimizer_gpu, optimizer_host = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops, traffic)
     out["optimizer"] = optimizer_gpu + optimizer_host
     out = {k: out[k] for k in PRICED_COMPONENTS}  # (the components, in their order)
     if not breakdown:

@@ -55,6 +55,7 @@ from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_co
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
 from infraplan.training.mirrored_stages import end_stage_capacities, mirrored_splits, with_mirrored_pairs
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
+from infraplan.training.optimizers import newton_schulz_terms, reduces_by_all_reduce
 from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
@@ -309,7 +310,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of
     grad_bytes = profile.grad_reduce_bytes  # (the stack's property, read once for its uses below)
-    all_reduce = profile.grad_reduce_all_reduce  # ZeRO 1/2's gradients all-reduced (`step_traffic.dp_collectives`)
+    all_reduce = reduces_by_all_reduce(profile)  # ZeRO 1/2's gradients all-reduced (`step_traffic`; Muon's too)
 
     per_layer = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
     lt = _with_block_recompute(shape, plan, per_layer,
@@ -327,7 +328,8 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     dp_fabric = collnet_fabric(cluster) if profile.nccl_collnet and not stage_only else fabric
     traffic = ({} if stage_only else
                pipeline_and_dp_traffic(shape, dp_fabric, plan, grad_bytes, pricing,
-                                       profile.mtp_num_layers, all_reduce))
+                                       profile.mtp_num_layers, all_reduce)
+               | newton_schulz_terms(shape, plan.one_row if plan.is_one else plan, rates, profile))  # (Muon's)
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
         # (what the DP collectives' key reads of the plan, once for its stages: `dp_collectives_memo`)

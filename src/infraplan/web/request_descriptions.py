@@ -96,6 +96,9 @@ _ELECTRICITY = "override the electricity price, e.g. 70/MWh or 0.07/kWh (a bare 
 _LORA_TARGETS = ("with --lora-rank: the projections the adapters are on: attention (Q, K, V, O) | all (every linear "
                  "layer but the router: a MoE's shared experts, and one adapter shared by each rank's routed experts, "
                  "as Megatron-Bridge) [default: attention]")
+_OPTIMIZER = ("adam | muon: the optimizer every plan steps with (muon: Megatron-Core's Muon on the 2-D weights, "
+              "Newton-Schulz priced, AdamW on the tables; megatron stacks) [default: the stack's or its model "
+              "recipe's: adam, kimi-k2 on nemo-26.04 muon]")
 TRAIN = {
     "model": _MODEL,
     "system": _SYSTEM,
@@ -132,6 +135,7 @@ TRAIN = {
                   "DP gradient reduction for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every weight "
                   "trained]"),
     "lora_targets": _LORA_TARGETS,
+    "optimizer": _OPTIMIZER,
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
                       "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
@@ -168,6 +172,7 @@ SEARCH = {
                   "--lora-rank (MFU in its LoRA FLOP count; no MFU guard: no published LoRA MFU) [default: every "
                   "weight trained]"),
     "lora_targets": _LORA_TARGETS,
+    "optimizer": _OPTIMIZER,
 }
 SERVE = {
     "model": "model preset or HF config.json (diffusion model for image-generation)",

@@ -105,6 +105,7 @@ class TrainRequest(ModelOnSystemRequest):
     zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS)] = None  # --zero-shard
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
     lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
+    optimizer: Literal["adam", "muon"] | None = None  # --optimizer (null: the stack's or its model recipe's)
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
     tokens: CountText | None = None  # read as --tokens reads it: its refusals in its words (hJ58)
     location: CatalogRef | None = None
@@ -142,6 +143,7 @@ class SearchRequest(ModelOnSystemRequest):
     memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
     lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
+    optimizer: Literal["adam", "muon"] | None = None  # --optimizer (null: the stack's or its model recipe's)
 
 
 @described

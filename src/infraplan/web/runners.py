@@ -94,7 +94,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
                                stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard,
-                               lora_rank=r.lora_rank, lora_targets=r.lora_targets)
+                               lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer)
     result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:
         evaluation = (in_run_evaluation(plan_point(ref(r.model), ref(r.system), result.config, ref(r.stack), r.sharp),
@@ -121,7 +121,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                                     schedules=(r.schedule,) if r.schedule else (), stack=ref(r.stack),
                                     mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
                                     compare_dtypes=len(r.gpus) == 1,  # as `search` (hD50)
-                                    lora_rank=r.lora_rank, lora_targets=r.lora_targets,
+                                    lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
                                     ep_mask=None if len(r.gpus) == 1 else EVERY_EP))  # (nor an EP line)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 

@@ -27,6 +27,7 @@ from infraplan.cli.options import (
     JsonFlag,
     LoraTargetsOption,
     ModelArgument,
+    OptimizerOption,
     ScheduleOption,
     StackOption,
     SystemOption,
@@ -297,6 +298,7 @@ def search(
     plot: str | None = typer.Option(None, "--plot", help="write a Plotly scaling chart (HTML) here"),
     schedule: ScheduleOption = None,
     stack: StackOption = None,
+    optimizer: OptimizerOption = None,
     mfu_guard: bool | None = typer.Option(
         None, "--mfu-guard/--no-mfu-guard", show_default=False,
         help="rank plans above the best published MFU of the accelerator family after those within it; default: "
@@ -341,7 +343,7 @@ def search(
                                         schedules=(schedule,) if schedule else (), stack=stack,
                                         mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
                                         compare_dtypes=len(counts) == 1,  # (a scaling curve lists no choice)
-                                        lora_rank=lora_rank, lora_targets=lora_targets,
+                                        lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
                                         ep_mask=None if len(counts) == 1 else EVERY_EP))  # (nor an EP line)
     finally:
         if progress.live.is_started:

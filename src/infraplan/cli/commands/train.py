@@ -34,6 +34,7 @@ from infraplan.cli.options import (
     JsonFlag,
     LoraTargetsOption,
     ModelArgument,
+    OptimizerOption,
     OrderOption,
     RecomputeOption,
     ScheduleOption,
@@ -193,6 +194,7 @@ def train(
                                            help="split norms/dropout over TP (Megatron since 2022)"),
     schedule: ScheduleOption = None,
     stack: StackOption = None,
+    optimizer: OptimizerOption = None,
     tokens: str | None = typer.Option(None, "--tokens", help="train on this many tokens (e.g. 15.6T): adds "
                                       "wall clock with failures and checkpoints, goodput, GPU-hours, energy, "
                                       "CO2 and cost"),
@@ -226,7 +228,7 @@ def train(
                                dtype=dtype, attention=attention,
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
                                etp=etp, sharp=sharp, zero_shard=zero_shard, lora_rank=lora_rank,
-                               lora_targets=lora_targets)
+                               lora_targets=lora_targets, optimizer=optimizer)
     if memory_margin is not None:
         from infraplan.planning.training_run import with_memory_margin
 

@@ -1,0 +1,61 @@
+"""The optimizers a training plan can step with, as data: the named extension point `OPTIMIZERS` (one
+`OptimizerModel` each) and what the rest of the model reads of them without pricing (the ZeRO stages each runs,
+the state bytes per parameter). What each one is, its sources and how its step is priced: `training.optimizers`.
+A leaf module (catalog imports only), so `training.stack_limits` can read it below `training.plan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infraplan.catalog.stacks import Stack
+
+MASTER_BYTES = 4.0  # fp32 master weight
+_MOMENT_BYTES = {"fp32": 4.0, "bf16": 2.0}
+# Muon's unfused pass per matrix parameter (fp32 master, main grad and momentum; `training.optimizers`): weight decay
+# (r/w 8), momentum lerp (12), Nesterov lerp into a new tensor (12), normalisation (norm read + divide: 12), casts
+# to bf16 and back (6 + 6), two scalings (16), the update (12), the bf16 model copy (6), the grad-norm read and
+# the grad buffer's zeroing (8, as Adam's)
+MUON_BYTES_PER_PARAM = 98.0
+MUON_ELEMENTWISE_KERNELS = 11.0  # per matrix: decay, 2 lerps, norm / clamp / divide, 2 casts, 2 scalings, update
+NS_GEMMS_PER_STEP = 3.0  # A = X X^T, B = b A + c A A, X = a X + B X (muon_utils.py:315-319)
+NS_BYTES_PER_ELEMENT = 2.0  # bf16 operands ("medium" fp32 matmul precision)
+
+
+@dataclass(frozen=True)
+class OptimizerModel:
+    """One optimizer as the model prices it (module docstring)."""
+
+    name: str
+    moments: int  # per-parameter states beside the fp32 master weight on its matrices (Adam m and v; Muon one)
+    moment_dtype: str | None  # their dtype; None: the stack's `adam_moment_dtype`
+    newton_schulz_steps: int  # iterations per matrix per step (0: no orthogonalisation)
+    zero_stages: tuple[int, ...]  # the ZeRO stages it runs with
+    source: str
+
+
+OPTIMIZERS: dict[str, OptimizerModel] = {
+    "adam": OptimizerModel("adam", 2, None, 0, (0, 1, 2, 3), "megatron-core 0.16.1 optimizer/optimizer.py, "
+                           "distrib_optimizer.py (fused multi-tensor AdamW, the distributed optimizer)"),
+    "muon": OptimizerModel("muon", 1, "fp32", 5, (0, 1), "megatron-core 0.16.1 optimizer/muon.py, layer_wise_"
+                           "optimizer.py; emerging-optimizers 0.3.0 orthogonalized_optimizers/muon_utils.py"),
+}
+
+
+def optimizer_of(profile: Stack) -> OptimizerModel:
+    """The stack's optimizer (`Stack.optimizer`)."""
+    return OPTIMIZERS[profile.optimizer]
+
+
+def zero_stages_of(profile: Stack, stages: tuple[int, ...]) -> tuple[int, ...]:
+    """`stages` (the stack's) that its optimizer runs with (Muon: 0 and 1)."""
+    allowed = optimizer_of(profile).zero_stages
+    return tuple(z for z in stages if z in allowed)
+
+
+def state_bytes_per_param(profile: Stack) -> tuple[float, float]:
+    """Optimizer-state bytes per parameter: (the optimizer's on the decoder's matrices, AdamW's on the tables)."""
+    adam = MASTER_BYTES + 2.0 * _MOMENT_BYTES[profile.adam_moment_dtype]
+    model = optimizer_of(profile)
+    moment = _MOMENT_BYTES[model.moment_dtype or profile.adam_moment_dtype]
+    return MASTER_BYTES + model.moments * moment, adam
