@@ -8,9 +8,10 @@ predicted vs published. The gate (issue 5): mean absolute error over the gated c
 A case file's `engine` section holds what every case of the file shares: batch limits (`max_batch`,
 `token_budget`; absent: the case's serving stack's own, `case_deployment`), `front_end` (add the stack's front-end
 time per request to TTFT; default true), and the Server search's trial length and precision
-(`server_min_duration_s`, default 600 s of arrivals; optional `server_max_duration_s` with `server_min_requests`;
-`server_sampled_engines`: a trial on the fewest of its pool's independent engines that hold the dataset, exact for
-those engines, `trial_engines`;
+(`server_min_duration_s`, default 600 s of arrivals; `server_equal_issue`: LoadGen's Server query, the whole
+shuffled passes of the dataset spanning that time, `equal_issue_requests`; else optional `server_max_duration_s`
+with `server_min_requests`; `server_sampled_engines`: a trial on the fewest of its pool's independent engines that
+hold the dataset, exact for those engines, `trial_engines`;
 `bisection_steps`, default 10; `try_offline_rate`) and its metric (`server_metric`: "scheduled", the default, rate x
 mean output; "completed", MLPerf LoadGen's completed tokens/s, `validation.loadgen`) and validity (`early_stopping`:
 a trial passes only within LoadGen's early-stopping bound on the requests over each limit as well as at the p99;
@@ -40,15 +41,15 @@ from scipy.stats import spearmanr
 
 from infraplan.catalog import load_model, read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.serving_loader import WorkloadSpec
+from infraplan.catalog.serving_loader import Arrival, WorkloadSpec
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
-from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
+from infraplan.serving.workloads import Requests, arrival_times, fixed_requests, workload_requests
 from infraplan.validation.data_files import read_rows
-from infraplan.validation.loadgen import meets_early_stopping, server_tokens_per_s
+from infraplan.validation.loadgen import meets_early_stopping, server_passes, server_tokens_per_s
 from infraplan.validation.release_stacks import data_stack
 
 GATE_MEAN_ERROR = 0.15
@@ -112,11 +113,14 @@ def simulate_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[
 
 def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any], rate: float | None,
               costs: dict[str, IterationCost] | None = None):
-    dataset = case["requests"]
+    dataset, data_case = case["requests"], case
+    equal_issue = rate is not None and bool(engine.get("server_equal_issue"))
     if rate is not None:  # long enough that an overloaded queue shows in the p99, as in a 600 s MLPerf run
         duration_s = engine.get("server_min_duration_s", SERVER_MIN_DURATION_S)
         requests = max(case["requests"], int(rate * duration_s))
-        if "server_max_duration_s" in engine:  # and no longer than that (the file's trial length, for speed)
+        if equal_issue:  # LoadGen's query: the k whole passes of the dataset spanning that time
+            requests = server_passes(rate, dataset, duration_s) * dataset
+        elif "server_max_duration_s" in engine:  # and no longer than that (the file's trial length, for speed)
             requests = min(requests, max(int(rate * engine["server_max_duration_s"]), engine["server_min_requests"]))
         case = {**case, "requests": requests}
     shape = case_shape(case)
@@ -132,7 +136,10 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
         if key not in table:
             table[key] = scaled_cost(build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep), scale)
         cost = table[key]
-    base = case_requests(case, workloads, rate)
+    if equal_issue and rate is not None:
+        base = equal_issue_requests(data_case, workloads, rate, case["requests"] // dataset)
+    else:
+        base = case_requests(case, workloads, rate)
     if rate is not None and engine.get("server_sampled_engines"):  # the trial on the fewest engines that hold a
         base, dep = trial_engines(base, dep, dataset)  # dataset's worth of its requests (speed; `trial_engines`)
     kwargs: dict[str, Any] = {"ttft_slo_s": slo.get("ttft_s"), "tpot_slo_s": slo.get("tpot_s"),
@@ -168,6 +175,21 @@ def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
         token_s, pair_s, others = extra["stall"]
         extra["stall"] = (token_s * scale, pair_s * scale, others)
     return replace(cost, extra=extra, **{name: getattr(cost, name) * scale for name in _TIME_TERMS})
+
+
+def equal_issue_requests(case: dict[str, Any], workloads: dict[str, Any], rate_per_s: float, passes: int,
+                         seed: int = 0) -> Requests:
+    """A Server run's samples as LoadGen issues them in equal-issue mode (the case file's `server_equal_issue`;
+    `validation.loadgen`: loadgen.cc:316-332 and 401-406, `sample_concatenate_permutation = 1` for every LLM
+    benchmark): `passes` whole passes of the case's dataset (its `requests` samples, the lengths its Offline run
+    draws with `seed`), each pass in its own shuffled order, at Poisson arrivals of `rate_per_s`
+    (loadgen.cc:201-208)."""
+    data = case_requests(case, workloads, None, seed)
+    n = len(data.input_tokens)
+    rng = np.random.default_rng([seed, passes])
+    order = np.concatenate([rng.permutation(n) for _ in range(passes)])
+    arrivals = arrival_times(passes * n, rate_per_s, Arrival(process="poisson"), rng)
+    return Requests(arrivals, data.input_tokens[order], data.output_tokens[order])
 
 
 def trial_engines(requests: Requests, dep: Deployment, least: int) -> tuple[Requests, Deployment]:

@@ -1,18 +1,20 @@
 """MLPerf Inference v5.1 on 8-GPU systems as a validation set (issue 13 item 8: the frontier inference rows).
 
 The 24 `llm-inference` rows of MLPerf Inference v5.1 (mlcommons/inference_results_v5.1; rows H076-H134 of our
-frontier_measured.csv: DeepSeek-R1 nvfp4 on B200 by TensorRT-LLM; Llama 3.1 405B nvfp4 on B200 and fp8 on H200; Llama
-2 70B nvfp4 on B200 and fp8 on MI300X by vLLM; Mixtral 8x7B fp8 on H200 and MI300X; Llama 3.1 8B nvfp4 on B200 and
-fp8 on H200; Offline, Server and Interactive) are the cases of `cases/inference_frontier.yaml`, each with its row id,
-source, stack and what it assumes. They run through the runner of the v4.1 set (`validation.inference.
-run_inference_case`): offline = every sample at t=0, the dataset repeated in whole passes as LoadGen sizes its
-Offline query (>= 1.1 x 600 s at the run's own rate, Round 11); server and interactive = the highest Poisson rate
-whose p99 TTFT and TPOT meet the row's limits and whose samples over each limit stay within LoadGen's early-stopping
-bound (bisection, Round 11), scored as LoadGen scores it (completed tokens/s, `validation.loadgen`, Round 10). The
-case file states the rules: one deployment rule per model family (`dense_rule_tp` for dense models and MoE models
-that fit a GPU; wide EP with attention DP for DeepSeek-R1), one profile per serving stack (trtllm-0.x, vllm-0.x), the
-MLPerf datasets' length distributions as ASSUMPTIONS with a confidence grade, and no front-end time per request
-(LoadGen drives the engine in-process with pre-tokenised samples). Every row is expressible (`AWAITING` lists none).
+frontier_measured.csv: DeepSeek-R1 nvfp4 on B200 by TensorRT-LLM; Llama 3.1 405B nvfp4 on B200 and fp8 on H200; Llama 2
+70B nvfp4 on B200 and fp8 on MI300X by vLLM; Mixtral 8x7B fp8 on H200 and MI300X; Llama 3.1 8B nvfp4 on B200 and fp8 on
+H200; Offline, Server and Interactive) are the cases of `cases/inference_frontier.yaml`, each with its row id, source,
+stack and what it assumes. They run through the runner of the v4.1 set (`validation.inference.run_inference_case`):
+offline = every sample at t=0, the dataset repeated in whole passes as LoadGen sizes its Offline query (>= 1.1 x 600 s
+at the run's own rate, Round 11); server and interactive = the highest Poisson rate whose p99 TTFT and TPOT meet the
+row's limits and whose samples over each limit stay within LoadGen's early-stopping bound (bisection, Round 11), each
+trial the samples LoadGen's Server query issues (whole shuffled passes of the dataset spanning 600 s,
+`validation.inference.equal_issue_requests`, session 60), scored as LoadGen scores it (completed tokens/s,
+`validation.loadgen`, Round 10). The case file states the rules: one deployment rule per model family (`dense_rule_tp`
+for dense models and MoE models that fit a GPU; wide EP with attention DP for DeepSeek-R1), one profile per serving
+stack (trtllm-0.x, vllm-0.x), the MLPerf datasets' length distributions as ASSUMPTIONS with a confidence grade, and no
+front-end time per request (LoadGen drives the engine in-process with pre-tokenised samples). Every row is expressible
+(`AWAITING` lists none).
 
 The naive baseline (issue 12: the model must beat the best constant fitted to the set itself): a roofline with one
 fitted efficiency, as the other serving sets use. At efficiency 1 a request costs the larger of its FLOPs
@@ -61,11 +63,11 @@ KNOWN_GAP = ("gate not met yet (mean |error| <= 15 %): Mixtral 8x7B over-predict
              "kernels; against Llama 3.1 8B on its H200 system (same expert shapes; rows within 3 %) it is 1.30x "
              "fast, which an S- prompt mean of ~560 tokens (396 assumed) would close), latency-bound scenarios "
              "over-predicted where the model decodes moderate batches faster than measured (DeepSeek-R1 B200 Server "
-             "+71 % at LoadGen's two-pass Offline rate, its step ~1.6x fast against the v5.1 engine and within 20 % "
+             "+69 % at LoadGen's two-pass Offline rate, its step ~1.6x fast against the v5.1 engine and within 20 % "
              "of TensorRT-LLM's 2026 decode at that batch, validation.frontier_silicon; Llama 3.1 8B B200 "
              "Interactive; every B200 step line 7-24 ms short of its fixed cost, validation.operating_point), Llama "
-             "3.1 405B under-predicted (B200 -13 to -21 %, as Llama 2 70B on the same system: their Offline ratio "
-             "within 0.4 % of the rows'; H200 Server / Interactive -45 / -75 % under LoadGen's early stopping: its "
+             "3.1 405B under-predicted (B200 -4 to -18 %, as Llama 2 70B on the same system: their Offline ratio "
+             "within 0.4 % of the rows'; H200 Server / Interactive -48 / -70 % under LoadGen's early stopping: its "
              "prefill ~135 us per prompt token where the rows allow ~100-124, its kernels within ~5 % of "
              "TensorRT-LLM's measured, its TP all-reduce as the dense sets' TP1-TP8 prompts read it; the assumed "
              "prompt tail) (validation/notes/inference_frontier_tried.md)")

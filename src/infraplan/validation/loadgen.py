@@ -39,8 +39,9 @@ inference.yaml`). An Interactive run is a Server run at its own limits (mlperf.c
   for runs of a few thousand samples. Applied by the Server search with the case file's `early_stopping: true`
   (`meets_early_stopping`, `validation.inference.case_meets_slo`): the trial's share over each limit (the serving
   report's `ttft_over_slo_count` / `tpot_over_slo_count` over its requests) times LoadGen's k N issued samples at
-  the trial's rate, against the bound for k N (ASSUMPTION: the trial's share stands for the full run's, the
-  trial being 2,000 samples to the dataset, not k N). Measured: validation/notes/inference_frontier_tried.md.
+  the trial's rate, against the bound for k N (with the case file's `server_equal_issue` the trial issues those k N
+  samples, `validation.inference.equal_issue_requests`; on sampled engines their share stands for the pool's).
+  Measured: validation/notes/inference_frontier_tried.md.
 
 * Offline (5.1.2 test_settings_internal.cc:139-154, loadgen.cc:316-325, results.cc:292-293 and 444-447): one query
   of max(min_query_count, kSlack x 600 s x expected QPS) samples, kSlack = 1.1, padded to whole passes; tokens/s
