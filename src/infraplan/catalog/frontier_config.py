@@ -4,6 +4,8 @@
 * Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3, arXiv:2412.19437):
   `q_lora_rank`, `kv_lora_rank`, `qk_rope_head_dim`, `qk_nope_head_dim`, `v_head_dim`; `head_dim` becomes the
   query/key head width nope + rope, `v_head_dim` the value width.
+* DeepSeek Sparse Attention (DeepSeek-V3.2-Exp): `index_topk`, `index_n_heads`, `index_head_dim`
+  (`ops.sparse_attention`).
 * Shared experts (DeepSeekMoE, arXiv:2401.06066; Qwen2-MoE): `n_shared_experts` experts of the routed width
   (DeepSeek) or one of `shared_expert_intermediate_size` (Qwen2-MoE), a dense FFN beside the routed ones.
 * Dense FFN layers among MoE layers: `first_k_dense_replace` with `moe_layer_freq` (DeepSeek: layer i is MoE if
@@ -51,7 +53,7 @@ _WINDOW_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "cohere2": 4}
 # full attention, said in a warning (`catalog.model_config._warn_unread`). Read before as a window on every layer,
 # silently.
 NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
-                                "xglm", "gemma", "t5"})
+                                "deepseek_v32", "xglm", "gemma", "t5"})
 # Families whose transformers model reads `swiglu_limit` (the clamped SwiGLU of GPT-OSS: configuration_gpt_oss.py
 # and GptOssExperts in modeling_gpt_oss.py, transformers 4.57.1, recalled: no wheel in this tree's .venv to grep).
 # On any other family the key changes nothing there: priced with the plain activation,
@@ -112,6 +114,9 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
                       v_head_dim_override=_int(config, "v_head_dim"))
     elif _int(config, "v_head_dim"):
         fields["v_head_dim_override"] = _int(config, "v_head_dim")
+    if _int(config, "index_topk"):  # DeepSeek Sparse Attention (`ops.sparse_attention`; the shape checks the rest)
+        fields.update(index_topk=_int(config, "index_topk"), index_n_heads=_int(config, "index_n_heads"),
+                      index_head_dim=_int(config, "index_head_dim"))
     if experts > 1:
         shared = _int(config, "n_shared_experts") or _int(config, "num_shared_experts")
         moe_ffn = aliased_value(config, "moe_ffn_hidden_size") or aliased_value(config, "ffn_hidden_size")

@@ -67,8 +67,8 @@ _MOE_ONLY_KEYS: dict[str, Any] = {
 # modeling_cohere2.py:245-257; DeepseekV2MLP, modeling_deepseek_v2.py:166-172, hidden_act default silu; gpt_oss's
 # experts' fused gate_up_proj)
 _GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "gemma3", "gemma3_text",
-                   "cohere2", "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss",
-                   *LLAMA4_FAMILIES}
+                   "cohere2", "qwen3", "qwen3_moe", "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2",
+                   "gpt_oss", *LLAMA4_FAMILIES}
 # Families whose configuration ties the LM head to the embedding unless the file says otherwise: those passing
 # tie_word_embeddings=True (transformers 4.57.1 configuration_gemma.py:128, _gemma2.py:136, _gemma3.py:186,
 # _cohere2.py:173) and those taking PretrainedConfig's default True (configuration_utils.py:220: gpt2, opt, bloom,
@@ -224,8 +224,8 @@ _FOUR_X_FFN_FAMILIES = frozenset({"gpt2", "bloom", "falcon"})
 # MoE by architecture: a config of these families without an expert count is not a dense model (transformers 4.57.1
 # configuration_mixtral.py:149-150 defaults num_local_experts 8, top-2; configuration_qwen2_moe.py:193-194 60,
 # top-4; configuration_qwen3_moe.py:192-193 128, top-8).
-_MOE_FAMILIES = frozenset({"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss",
-                           *LLAMA4_FAMILIES})
+_MOE_FAMILIES = frozenset({"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2",
+                           "gpt_oss", *LLAMA4_FAMILIES})
 
 
 # A fixed KV-head count of the family's configuration class where a file states none (transformers 4.57.1:

@@ -46,6 +46,9 @@ _MODELLED_KEYS = frozenset({
     "decoder_sparse_step", "mlp_only_layers", "num_nextn_predict_layers", "sliding_window", "use_sliding_window",
     "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias", "max_window_layers",
     "sliding_window_pattern",
+    # DeepSeek Sparse Attention (DeepSeek-V3.2, model_type deepseek_v32): the lightning indexer and the index_topk keys
+    # the MLA core attends (`ops.sparse_attention`; vLLM 0.12.0 platforms/cuda.py:173 selects sparse MLA by this key)
+    "index_topk", "index_n_heads", "index_head_dim",
     "quantization_config",  # the stored format and scope, `catalog.model_config_quantization` (what it cannot: warned)
     # Llama 4 (`catalog.model_config_llama4`); `attention_chunk_size` and `use_qk_norm` there, unmodelled elsewhere
     "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "no_rope_layer_interval",
@@ -90,13 +93,6 @@ UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
     # (`catalog.model_config_llama4`); elsewhere named (these keys were silently harmless)
     "use_qk_norm": lambda v, c: _read_by_llama4(v, c),
     "qk_layernorm": lambda v, c: is_off(v),
-    # DeepSeek Sparse Attention (DeepSeek-V3.2, model_type deepseek_v32): a lightning indexer of index_n_heads x
-    # index_head_dim scores every key and the MLA core attends to the index_topk best (vLLM 0.12.0 platforms/cuda.py:
-    # 173 selects sparse MLA by this key, v1/attention/backends/mla/flashmla_sparse.py:274 reads it): priced as
-    # dense MLA over the whole context, the indexer not counted (hW59: these were "not understood (ignored)")
-    "index_topk": lambda v, c: is_off(v),
-    "index_n_heads": lambda v, c: is_off(v),
-    "index_head_dim": lambda v, c: is_off(v),
 }
 
 # The `model_type` families this reader has been checked against (the shipped configs, the families its rules name:
@@ -105,7 +101,7 @@ UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
 KNOWN_FAMILIES = frozenset({
     "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
     "gemma3_text", "cohere2", "gpt2", "opt", "bloom", "xglm", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
-    "kimi_k2", "gpt_oss", "t5", "llama4", "llama4_text",
+    "deepseek_v32", "kimi_k2", "gpt_oss", "t5", "llama4", "llama4_text",
 })
 
 # Keys known not to change the modelled FLOPs, bytes or memory.

@@ -7,6 +7,8 @@ ones; Llama 4 Maverick's dense layers between its MoE layers) and counts paramet
   eq. 9-14) as its down and up projections; GPT-OSS attention sinks (model card, 2025) one per head;
 * FFN: 3 matrices when gated (SwiGLU/GeGLU), else 2; routed experts, shared experts (DeepSeekMoE,
   arXiv:2401.06066; Qwen2-MoE) and the router;
+* DeepSeek Sparse Attention (DeepSeek-V3.2-Exp, model_type deepseek_v32): the lightning indexer's projections
+  (`ops.sparse_attention`: q from the q-LoRA latent, one key and the per-head weights from the hidden state);
 * embeddings (tied or not), and the multi-token-prediction modules (DeepSeek-V3 arXiv:2412.19437 sec. 2.2)
   counted apart. Norms and biases are below 0.1 % of the parameters and left out.
 """
@@ -72,6 +74,11 @@ class TransformerShape(Spec):
                                 "routed experts, the experts' added as element-wise passes (read on GPT-OSS only, "
                                 "`catalog.frontier_config.EXPERT_BIAS_FAMILIES`)")
     num_mtp_layers: int = Field(0, ge=0, description="multi-token-prediction modules (not in num_layers)")
+    # DeepSeek Sparse Attention (0: dense attention; `ops.sparse_attention`)
+    index_topk: int = Field(0, ge=0, description="keys the lightning indexer selects for each query's MLA core "
+                            "attention (HF index_topk; 0: dense)")
+    index_n_heads: int = Field(0, ge=0, description="the indexer's query heads (HF index_n_heads)")
+    index_head_dim: int = Field(0, ge=0, description="the indexer's query / key width (HF index_head_dim)")
     rope_mscale: float = Field(1.0, gt=0, description="YaRN's scale on the rotary cos / sin (1: none; "
                                "Megatron's unfused RoPE where it is not 1, `ops.rotary`)")
     # group-limited routing (1, 1: none)
@@ -107,6 +114,11 @@ class TransformerShape(Spec):
             raise ValueError("a model with both sliding-window and chunked-attention layers is not modelled")
         if self.qk_norm_layers > self.num_layers:
             raise ValueError("more QK-normed layers than num_hidden_layers")
+        if self.index_topk and not (self.is_mla and self.q_lora_rank and self.index_n_heads and self.index_head_dim):
+            raise ValueError("sparse attention (index_topk) needs MLA with a q_lora_rank, index_n_heads and "
+                             "index_head_dim")
+        if self.index_topk and (self.num_sliding_layers or self.num_chunked_layers):
+            raise ValueError("sparse attention with sliding-window or chunked layers is not modelled")
         if self.kv_lora_rank and self.qk_rope_head_dim >= self.head_dim:
             raise ValueError("MLA needs qk_nope_head_dim > 0")
         if self.expert_groups_per_token > self.expert_groups or self.num_experts % self.expert_groups:
@@ -128,6 +140,11 @@ class TransformerShape(Spec):
     @property
     def is_mla(self) -> bool:
         return self.kv_lora_rank > 0
+
+    @property
+    def is_sparse_attention(self) -> bool:
+        """DeepSeek Sparse Attention: an indexer picks `index_topk` keys per query (`ops.sparse_attention`)."""
+        return self.index_topk > 0
 
     @property
     def v_head_dim(self) -> int:
@@ -156,20 +173,29 @@ class TransformerShape(Spec):
     def ffn_matrices(self) -> int:
         return 3 if self.gated_mlp else 2
 
+    def indexer_params_per_layer(self) -> int:
+        """The lightning indexer's matrices (DeepSeek-V3.2: wq_b q_lora x heads*dim, wk h x dim, weights_proj h x
+        heads; vLLM 0.12.0 model_executor/models/deepseek_v2.py:825-842); its k LayerNorm is left out as norms are."""
+        if not self.index_topk:
+            return 0
+        width = self.index_n_heads * self.index_head_dim
+        return self.q_lora_rank * width + self.hidden_size * (self.index_head_dim + self.index_n_heads)
+
     def attention_params_per_layer(self) -> int:
-        """Q, K, V, output projections (MLA: down and up projections; DeepSeek-V2 eq. 9-14), plus sinks."""
+        """Q, K, V, output projections (MLA: down and up projections; DeepSeek-V2 eq. 9-14), plus sinks and a sparse
+        attention's indexer."""
         h, heads = self.hidden_size, self.num_heads
-        sinks = heads if self.attention_sinks else 0
+        extra = (heads if self.attention_sinks else 0) + self.indexer_params_per_layer()
         if self.is_mla:
             nope = self.head_dim - self.qk_rope_head_dim
             q_proj = (h * self.q_lora_rank + self.q_lora_rank * heads * self.head_dim if self.q_lora_rank
                       else h * heads * self.head_dim)
             kv_proj = (h * (self.kv_lora_rank + self.qk_rope_head_dim)
                        + self.kv_lora_rank * heads * (nope + self.v_head_dim))
-            return q_proj + kv_proj + heads * self.v_head_dim * h + sinks
+            return q_proj + kv_proj + heads * self.v_head_dim * h + extra
         q_out = heads * self.head_dim
         kv_out = 2 * self.num_kv_heads * self.head_dim
-        return self.hidden_size * (q_out + kv_out) + q_out * self.hidden_size + sinks
+        return self.hidden_size * (q_out + kv_out) + q_out * self.hidden_size + extra
 
     def expert_params(self) -> int:
         """One routed expert (a dense model: its one FFN)."""

@@ -44,7 +44,8 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   layers (GEMM and collective counts, element-wise bytes and kernels), so that L x the table is the sum.
 * Sliding-window attention (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS): a causal query at position i
   attends min(i + 1, W) keys; `attention_keys` is the mean over layers of the keys to price at half weight.
-  Chunked attention (Llama 4): a query at i attends the (i mod C) + 1 keys of its own chunk of C (`_chunked_keys`).
+  Chunked attention (Llama 4): a query at i attends the (i mod C) + 1 keys of its own chunk of C; DeepSeek Sparse
+  Attention its top-k (`ops.attention_keys`, `ops.sparse_attention`: the indexer's GEMMs are in `ops.mla_gemms`).
 * GPT-OSS (model card 2025; HF `GptOssExperts`): the clamped SwiGLU and the expert biases in training as
   Megatron-Core 0.16 runs them (`ops.gpt_oss_experts`), YaRN's RoPE unfused (`ops.rotary`); the attention
   projections' biases in the GEMM epilogue (Transformer Engine Linear). Sinks and windows: how the attention kernel
@@ -74,6 +75,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.attention_keys import attention_keys as attention_keys
 from infraplan.ops.eager_passes import eager_passes
 from infraplan.ops.gpt_oss_experts import gpt_oss_expert_passes
 from infraplan.ops.layer_records import ArrayLike as ArrayLike
@@ -91,7 +93,8 @@ from infraplan.ops.moe_routing import moe_routing_passes, routed_copy_casts
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copies
 from infraplan.ops.rotary import unfused_rope_passes
-from infraplan.scalar_path import anywhere, larger, negate, ops_of, pick, to_bool, to_float
+from infraplan.ops.sparse_attention import is_sparse
+from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_float
 
 # Megatron-Core's MLA under sequence parallelism (module docstring): the replicated down projections run on the rank's
 # sequence shard and the latents are gathered; False = the down projections on all T tokens and a T x h gather
@@ -116,35 +119,6 @@ TE_GATHERS_EVERY_KIND = True
 # :691-701, :774-783): no T x h FFN pair then (hH, session 60; False: a dense FFN's pair, as before)
 ROUTED_GATHER_AT_EXPERT_TP = True
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
-
-
-def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
-    """Mean over layers of the causal keys per query, as the `seq_len` to price at half weight.
-
-    A full causal layer: s (s / 2 pairs per query). A sliding layer of window W (s > W): W s - W^2 / 2 pairs,
-    i.e. 2 W - W^2 / s keys at half weight; s when s <= W.
-    """
-    s = to_float(seq_len)
-    if shape.num_chunked_layers:
-        return _chunked_keys(shape, s)
-    if not shape.num_sliding_layers:
-        return s  # type: ignore[no-any-return]
-    w = float(shape.sliding_window)
-    window = pick(s > w, 2.0 * w - w * w / larger(s, 1.0), s)
-    frac = shape.sliding_fraction()
-    return to_float((1.0 - frac) * s + frac * window)  # type: ignore[no-any-return]
-
-
-def _chunked_keys(shape: TransformerShape, s: np.ndarray) -> np.ndarray:
-    """`attention_keys` of a model with chunked layers (Llama 4, `catalog.model_config_llama4`): a query at position
-    i of a chunked layer attends the (i mod C) + 1 keys of its own chunk of C, so n = floor(s / C) whole chunks of
-    C^2 / 2 pairs and a last one of r = s - n C: (n C^2 + r^2) / s keys at half weight (s when s <= C)."""
-    c = float(shape.attention_chunk_size)
-    n = ops_of(s).floor(s / c)
-    r = s - n * c
-    chunked = (n * c * c + r * r) / larger(s, 1.0)
-    frac = shape.chunked_fraction()
-    return to_float((1.0 - frac) * s + frac * chunked)  # type: ignore[no-any-return]
 
 
 def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
@@ -231,7 +205,7 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     if mla:  # rotary, casts and CP gathers see the decompressed K and V of the local heads
         kv_local = shape.num_heads * (shape.head_dim + shape.v_head_dim) / tp
     gemms = (*_attention_gemms(shape, lay), *_ffn_gemms(shape, lay))
-    keys = (lay.seq_len if not (model.num_sliding_layers or model.num_chunked_layers)
+    keys = (lay.seq_len if not (model.num_sliding_layers or model.num_chunked_layers or is_sparse(model))
             else attention_keys(model, lay.seq_len))
     head_dim = shape.head_dim if not mla else shape.attention_head_dim
     attention = AttentionCore(tokens, keys, shape.num_heads / tp, head_dim, lay.batch)

@@ -14,6 +14,8 @@ The down projections W_DQ (h -> q_lora) and [W_DKV; W_KR] (h -> kv_lora + rope):
   deepseek_v2.py:759-766, MergedColumnParallelLinear, disable_tp), SGLang 0.5.8 `fused_qkv_a_proj_with_mqa`
   (srt/models/deepseek_v2.py:1127-1133, ReplicatedLinear of q_lora + kv_lora + rope).
 Without a q LoRA rank (DeepSeek-V2-Lite) the query is one column-parallel projection and kv_down the only down GEMM.
+A sparse-attention model (DeepSeek-V3.2) adds its lightning indexer's three projections, whole on every TP rank
+(`ops.sparse_attention.indexer_gemms`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.layer_records import ArrayLike, Gemm, Layout
 from infraplan.ops.params import ACT_BYTES
+from infraplan.ops.sparse_attention import indexer_gemms
 from infraplan.scalar_path import to_float
 
 MLA_TWO_DOWN_GEMMS = True
@@ -46,7 +49,8 @@ def mla_attention_gemms(shape: TransformerShape, lay: Layout, down_tokens: Array
     else:  # weight absorption: W_UK into the query, W_UV into the output, per local head
         kv = [Gemm("q_absorb", tokens, kv_lora, nope, heads, grouped=True),  # one batched kernel (torch.bmm)
               Gemm("v_absorb", tokens, v, kv_lora, heads, grouped=True)]
-    return [*down, q_up, *kv, Gemm("attention_out", tokens, h, heads * v)]
+    indexer = indexer_gemms(shape, tokens) if shape.is_sparse_attention else []  # DeepSeek-V3.2's indexer
+    return [*down, q_up, *kv, *indexer, Gemm("attention_out", tokens, h, heads * v)]
 
 
 def down_grad_add_bytes(shape: TransformerShape, gemms: list[Gemm] | tuple[Gemm, ...]) -> ArrayLike:

@@ -37,6 +37,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.identity_memo import IdentityMemo
 from infraplan.ops.gpt_oss_experts import clamp_saved_elements
+from infraplan.ops.sparse_attention import cache_bytes_per_token_layer, is_sparse, saved_bytes_per_token
 from infraplan.scalar_path import larger, ops_of, pick, smaller, to_float
 
 ArrayLike = np.ndarray | float | int
@@ -109,7 +110,10 @@ def mla_latent_width(shape: TransformerShape) -> int:
 
 
 def kv_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, bytes_per_element: float) -> np.ndarray:
-    """K and V bytes one token adds to one layer on one GPU (MLA: the latent, replicated over TP)."""
+    """K and V bytes one token adds to one layer on one GPU (MLA: the latent, replicated over TP; DeepSeek Sparse
+    Attention: its latent format and the indexer's key, `ops.sparse_attention.cache_bytes_per_token_layer`)."""
+    if is_sparse(shape):
+        return np.full(np.shape(np.asarray(tp)), cache_bytes_per_token_layer(shape, bytes_per_element))
     if shape.is_mla:
         return np.full(np.shape(np.asarray(tp)), mla_latent_width(shape) * bytes_per_element, dtype=np.float64)
     return kv_width(shape, tp) * bytes_per_element
@@ -124,7 +128,7 @@ def attention_params_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray
         down = h * (shape.q_lora_rank + mla_latent_width(shape))
         up = ((shape.q_lora_rank or h) * q + shape.kv_lora_rank * shape.num_heads * (nope + shape.v_head_dim)
               + shape.num_heads * shape.v_head_dim * h)
-        return down + up / tp  # type: ignore[return-value]
+        return down + up / tp + shape.indexer_params_per_layer()  # type: ignore[return-value]  # indexer: replicated
     return (h * q + q * h) / tp + 2.0 * h * kv_heads_local(shape, tp) * shape.head_dim
 
 
@@ -232,7 +236,8 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
       of `quantized_gemm_inputs`), left for a calibrated round;
       expert_fc1_out k*g*f and expert_act_out k*f; expert_clamped_fc1_out k*g*f where the activation is clamped
       (GPT-OSS: the clamp's input and its clamped copy are both saved, `ops.gpt_oss_experts.clamp_saved_elements`);
-      shared_fc1_out g*f_s and shared_act_out f_s (shared experts, split over TP).
+      shared_fc1_out g*f_s and shared_act_out f_s (shared experts, split over TP); indexer (DeepSeek Sparse
+      Attention): its q, k, head weights and top-k indices, replicated (`ops.sparse_attention.saved_bytes_per_token`).
     """
     tp = to_float(tp)
     plain = (type(tp) in _PLAIN and type(sequence_parallel) in _PLAIN and type(seq_len) in _PLAIN
@@ -266,6 +271,8 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
     s = shape.shared_ffn_hidden_size
     if s:
         terms |= {"shared_fc1_out": gate * s * split, "shared_act_out": s * split}
+    if shape.is_sparse_attention:  # DeepSeek-V3.2's indexer, replicated over TP (`ops.sparse_attention`)
+        terms["indexer"] = saved_bytes_per_token(shape) * ones
     if plain:  # one plan: every term is already a float (a product of `sp`, `split`, `ones` or `tp`)
         return terms
     return {name: to_float(value) for name, value in terms.items()}

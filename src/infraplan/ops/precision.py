@@ -300,6 +300,7 @@ CHECKPOINT_SCOPE = True  # a config's stored scope where --dtype is its format (
 # the `ops.layer` GEMM roles of each kind (the router's: quantised under `all` only; module docstring)
 ROLE_KINDS = {"qkv": "attention", "qkv_down": "attention", "q_down": "attention", "kv_down": "attention",
               "q_up": "attention", "kv_up": "attention", "q_absorb": "attention", "v_absorb": "attention",
+              "indexer_q": "attention", "indexer_k": "attention",  # DSA's wq_b / wk (weights_proj: as the router)
               "attention_out": "attention_output", "ffn_up": "dense_mlp", "ffn_down": "dense_mlp",
               "shared_up": "shared_experts", "shared_down": "shared_experts", "expert_up": "routed_experts",
               "expert_down": "routed_experts"}

@@ -44,6 +44,7 @@ from infraplan.ops import params as ops_params
 from infraplan.ops.head import end_table_bytes
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
 from infraplan.ops.precision import SERVING_FORMATS, kind_dtype, scope_kinds, stored_weight_bytes, weight_scope
+from infraplan.ops.sparse_attention import is_sparse
 from infraplan.serving import kv_pool_trtllm, kv_pool_window
 from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 
@@ -71,7 +72,9 @@ def kv_bytes_per_token(shape: TransformerShape, tp: int, pp: int, kv_dtype: str)
 
 
 def kv_bytes_per_token_model(shape: TransformerShape, kv_dtype: str) -> float:
-    """KV bytes of one token over the whole model (what disaggregation transfers)."""
+    """KV bytes of one token over the whole model (what disaggregation transfers; DSA: with the indexer's keys)."""
+    if is_sparse(shape):
+        return shape.num_layers * float(ops_params.kv_bytes_per_token_layer(shape, 1, DTYPE_BYTES[kv_dtype]))
     if shape.is_mla:
         return shape.num_layers * ops_params.mla_latent_width(shape) * DTYPE_BYTES[kv_dtype]
     return shape.num_layers * 2.0 * shape.num_kv_heads * shape.head_dim * DTYPE_BYTES[kv_dtype]

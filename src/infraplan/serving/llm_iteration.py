@@ -14,7 +14,9 @@ A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration run
   Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
   sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
-  and `pair_s` cover the full layers. The KV capacity (`serving.kv_cache`) still holds whole contexts.
+  and `pair_s` cover the full layers. The KV capacity (`serving.kv_cache`) still holds whole contexts. DeepSeek Sparse
+  Attention (DeepSeek-V3.2): the indexer per cached token and prefill pair, the MLA core over the top-k keys per
+  decode row and prefill token (`serving.sparse_decode`).
 * Memory-bound element-wise kernels: what the stack's engine family runs a layer (`serving.engine_kernels`).
 * TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`; one-shot /
   two-shot custom all-reduce for the small ones when the stack has `custom_all_reduce`), EP:
@@ -130,6 +132,7 @@ from infraplan.serving import (
     mla_decode,
     release_tables,
     routed_experts,
+    sparse_decode,
     speculative,
 )
 from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
@@ -293,7 +296,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     window = float(shape.sliding_window) if full < 1.0 else 0.0
     attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape,
                                                             dep.stack)
-    kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s + mla_row_s
+    dsa = sparse_decode.sparse_terms(shape, accelerator, rates, dep, layers, kv_layers, prompt_layers)  # DSA or None
+    kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s + mla_row_s + (dsa.row_s if dsa else 0.0)
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
     bmm_fixed_s, bmm_row_s = mla_absorb.decode_terms(  # decode rows' absorbed MLA BMMs, measured (`serving.mla_absorb`)
         shape, accelerator, dep, layers, np.arange(len(head), dtype=np.float64),
@@ -303,13 +307,18 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
+    if dsa is not None:  # the indexer over every pair, the core over top-k keys per prompt token (`sparse_decode`)
+        pair_s, window_token_s = dsa.pair_s, dsa.prefill_token_s
+    launches = dsa.launches_s if dsa is not None else 0.0
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
     moe_kernels = routing_kernels(accelerator, shape, dep.dtype, dep.engine)  # eager: the host's launches wait
     host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, moe_kernels, fabric.host_kernel_dispatch_s)
                                 if HOST_ISSUE else (0.0, 1 << 62, 1 << 62))
     return IterationCost(
-        body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
-        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers + bmm_fixed_s,
+        body_s=body, head_s=head,
+        kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
+        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel + launches,
+        decode_fixed_s=attn_s * layers + bmm_fixed_s + launches,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),

@@ -114,6 +114,7 @@ from infraplan.catalog.kernel_fits import MlaDecodeFit
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates
+from infraplan.ops.sparse_attention import is_sparse
 from infraplan.serving import release_tables, speculative
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile
@@ -140,7 +141,7 @@ def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str,
     (`decode_attention` in its profile, "Release fits"), else the catalog's for the serving engine family
     (`mla_decode_attention`; module docstring, "Measured kernel"), or None: not MLA, not measured, or toggled off."""
     fits = accelerator.efficiency.mla_decode_attention or {}
-    if not (MEASURED_MLA_DECODE and shape.is_mla):
+    if not (MEASURED_MLA_DECODE and shape.is_mla) or is_sparse(shape):  # DSA's sparse kernel: `serving.sparse_decode`
         return None
     if not MEASURED_MLA_DECODE_BLACKWELL and accelerator.catalog_name in BLACKWELL_MLA_FIT_PARTS:
         fits = {}  # the catalog's Blackwell fits held back (toggle above); a stack's release fit still applies
@@ -159,7 +160,7 @@ def flops_per_cached_token(shape: TransformerShape, tp: int, query_layers: float
     """FLOPs one cached token costs the absorbed MLA decode attention of one GPU over `query_layers` (decode
     query, layer) pairs: per local head 2 (kv_lora + rope) for the score and 2 kv_lora for the latent value sum
     (module docstring). Zero for other attention and with `MLA_DECODE_COMPUTE` off."""
-    if not (shape.is_mla and MLA_DECODE_COMPUTE):
+    if not (shape.is_mla and MLA_DECODE_COMPUTE) or is_sparse(shape):  # DSA: per row (`serving.sparse_decode`)
         return 0.0
     per_head = 2.0 * (2.0 * shape.kv_lora_rank + shape.qk_rope_head_dim)
     return per_head * shape.num_heads / tp * query_layers
@@ -193,6 +194,10 @@ def kernel_path(shape: TransformerShape, accelerator: Accelerator, engine: str, 
     buffer, then FA3; docstring "SGLang on Hopper") and, priced by the roofline, that the answer is optimistic."""
     if not shape.is_mla:
         return None
+    if is_sparse(shape):
+        return (f"DeepSeek Sparse Attention, roofline: the indexer's {shape.index_head_dim}-wide fp8 keys of every "
+                f"cached token, the absorbed MLA core over the top {shape.index_topk} latents per query "
+                "(serving.sparse_decode; no measured sparse kernel)")
     fit = measured_fit(shape, accelerator, engine, kv_dtype, stack)
     cast = engine == "sglang" and kv_dtype == "fp8" and accelerator.catalog_name in HOPPER_SGLANG_FIT_PARTS
     if fit is None:

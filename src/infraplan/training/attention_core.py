@@ -7,8 +7,9 @@ selects, `STACK_ATTENTION_KERNEL`) and the softmax exponentials' share by head d
 around their window (`flash_keys`). Unfused (Megatron-LM before 2023, and attention with learned
 sinks where the stack runs it unfused): batched GEMMs over the full s x s scores plus the memory-bound softmax
 passes, in Megatron's fused causal kernel or its eager fp32 fallback (`softmax_falls_back`), or Transformer Engine's
-unfused sink path (`te_unfused`). Sources are with each constant. `training.layer_time` prices the rest of the
-layer.
+unfused sink path (`te_unfused`). DeepSeek Sparse Attention (DeepSeek-V3.2): the core over the selected keys
+(`ops.layer.attention_keys`) and the lightning indexer of its sparse training stage (`indexer_times`). Sources are
+with each constant. `training.layer_time` prices the rest of the layer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.fp8_attention import fp8_attention_speedup
 from infraplan.hardware.kernels import KernelRates, attention_seconds, attention_time, gemm_time, memory_bound_time
 from infraplan.ops.layer import ArrayLike, attention_keys
+from infraplan.ops.sparse_attention import LOGIT_BYTES, is_sparse, training_pair_flops
 from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, to_float
 from infraplan.training.enums import Attention
 from infraplan.training.fp8_dpa import fp8_attention_on
@@ -124,6 +126,38 @@ FP8_DPA_CAST_KERNELS = 3.0  # each way
 # False: the delayed-scaling bytes of `FP8_DPA_CAST_BYTES` for every recipe, at the mean head width.
 FP8_DPA_RECIPE_CASTS = True
 FP8_DPA_CS_CAST_BYTES = ((9.0, 0.0), (0.0, 5.0))  # current scaling, as `FP8_DPA_CAST_BYTES`
+
+
+# DeepSeek Sparse Attention's lightning indexer in the sparse training stage (`ops.sparse_attention`): its scores on
+# the fp8 tensor cores at the fused-attention fraction (this x the bf16 attention rate: fp8's peak is twice bf16's on
+# Hopper and Blackwell; ASSUMPTION, DeepGEMM's fp8 MQA-logits kernel is not measured here), bound by the fp32 logits
+# written and read for the top-k (`LOGIT_BYTES` a pair) where they bind, two launches each way (logits and top-k;
+# dq / dk); the KL target's score pass over the selected keys at the bf16 fused rate on the local heads
+INDEXER_FP8_SPEEDUP = 2.0
+INDEXER_KERNELS = 2.0
+
+
+def indexer_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays, tokens: ArrayLike) -> tuple[Any, Any]:
+    """(forward, backward) seconds of a DSA layer's indexer scores for `tokens` query tokens (0, 0 without one)."""
+    if not is_sparse(shape):
+        return 0.0, 0.0
+    fwd, bwd, target = training_pair_flops(shape, plan.seq_len)
+    fp8 = rates.attention_flops_per_s * INDEXER_FP8_SPEEDUP
+    launches = INDEXER_KERNELS * rates.kernel_overhead_s
+    logits = LOGIT_BYTES * tokens * to_float(plan.seq_len) / 2.0 / rates.memory_bytes_per_s
+    return (larger(tokens * fwd / fp8, logits) + launches,
+            tokens * bwd / fp8 + tokens * target / to_float(plan.tp) / rates.attention_flops_per_s + launches)
+
+
+def sparse_attention_notes(shape: TransformerShape) -> list[str]:
+    """One line for a DeepSeek Sparse Attention model: which of its training stages is priced (`indexer_times`)."""
+    if not is_sparse(shape):
+        return []
+    return [f"DeepSeek Sparse Attention priced in its sparse training stage (DeepSeek-V3.2-Exp report, recalled): "
+            f"the MLA core over the top {shape.index_topk} keys of each query, the lightning indexer's fp8 scores over "
+            "every causal key forward and, trained by its KL loss with its input detached, over the selected keys "
+            "backward; the dense warm-up (the indexer alone over every key, the rest frozen) is not priced "
+            "(ops/sparse_attention.py)"]
 
 
 def attention_kernel_notes(profile: Stack, accelerator: Accelerator) -> list[str]:
@@ -266,11 +300,12 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
         cast_fwd, cast_bwd = (pick(fp8, t, 0.0)
                               for t in fp8_cast_times(shape, rates, plan, tokens, stack.fp8.recipe))  # type: ignore[union-attr]
     bwd_flops = FLASH_BACKWARD_OVER_FORWARD * flash_flops
+    index_fwd, index_bwd = indexer_times(shape, rates, plan, tokens)  # DSA's indexer (0 without one)
     if one and not unfused:
-        return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d) + float(cast_fwd),  # type: ignore
-                attention_seconds(rates, bwd_flops, programs, 3.0, bwd_exps, d) + float(cast_bwd))  # type: ignore
-    flash_fwd = attention_time(rates, flash_flops, programs, 1, exps, d) + cast_fwd
-    flash_bwd = attention_time(rates, bwd_flops, programs, 3, bwd_exps, d) + cast_bwd
+        return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d) + float(cast_fwd) + float(index_fwd),  # type: ignore
+                attention_seconds(rates, bwd_flops, programs, 3.0, bwd_exps, d) + float(cast_bwd) + float(index_bwd))  # type: ignore
+    flash_fwd = attention_time(rates, flash_flops, programs, 1, exps, d) + cast_fwd + index_fwd
+    flash_bwd = attention_time(rates, bwd_flops, programs, 3, bwd_exps, d) + cast_bwd + index_bwd
 
     rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
     keys = to_float(plan.seq_len)
@@ -291,11 +326,11 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     eager_fwd, eager_bwd = (pick(eager, memory_bound_time(rates, extra * scores, kernels=SOFTMAX_FALLBACK_KERNELS),
                                  0.0) for extra in SOFTMAX_FALLBACK_BYTES)
     unfused_fwd = (bmm(rows, keys, d) + bmm(rows, d, keys)
-                   + memory_bound_time(rates, fwd_bytes * scores, kernels=softmax_kernels) + eager_fwd)
+                   + memory_bound_time(rates, fwd_bytes * scores, kernels=softmax_kernels) + eager_fwd + index_fwd)
     key_rows = plan.micro_batch * heads * keys
     unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
                    + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
-                   + memory_bound_time(rates, bwd_bytes * scores, kernels=softmax_kernels) + eager_bwd)
+                   + memory_bound_time(rates, bwd_bytes * scores, kernels=softmax_kernels) + eager_bwd + index_bwd)
     return _result(pick(unfused, unfused_fwd, flash_fwd)), _result(pick(unfused, unfused_bwd, flash_bwd))
 
 

@@ -33,7 +33,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
-from infraplan.training.attention_core import attention_kernel_notes
+from infraplan.training.attention_core import attention_kernel_notes, sparse_attention_notes
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag
@@ -371,7 +371,8 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
             *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
             *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe
             *optimizer_notes(profile, int(fields.zero)),  # Muon: what is priced, not priced, refused
-            *attention_kernel_notes(profile, cluster.accelerator)]  # a kernel the part has no rate for
+            *attention_kernel_notes(profile, cluster.accelerator),  # a kernel the part has no rate for
+            *sparse_attention_notes(shape)]  # DeepSeek-V3.2: the sparse training stage priced
 
 
 def _stack_constants(profile: Stack) -> tuple[str | None, str]:

@@ -25,6 +25,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.identity_memo import IdentityMemo
 from infraplan.ops.layer import attention_keys
+from infraplan.ops.sparse_attention import indexer_pair_flops, is_sparse, training_pair_flops
 from infraplan.scalar_path import pick, to_float
 from infraplan.training.attention_core import FLASH_BACKWARD_OVER_FORWARD, flash_keys
 from infraplan.training.enums import Attention, Recompute
@@ -40,8 +41,11 @@ MODEL_FLOP_CONVENTION = ("megatron-sc21: forward + 2x backward matmuls, full s x
 def forward_flops_per_token_layer(shape: TransformerShape, seq_len: np.ndarray | int) -> tuple[float, np.ndarray]:
     """(matmul FLOPs with weights, attention-score FLOPs) per token per layer, forward."""
     dense = _mean_layer_params(shape)
-    # 2 (d_qk + d_v) per pair and head (MLA: nope + rope and v widths); sliding layers see fewer keys
+    # 2 (d_qk + d_v) per pair and head (MLA: nope + rope and v widths); sliding layers see fewer keys; DeepSeek Sparse
+    # Attention: the core over its selected keys, and its indexer's scores over every key (the convention's full s)
     scores = 4.0 * attention_keys(shape, seq_len) * shape.num_heads * shape.attention_head_dim
+    if is_sparse(shape):
+        scores = scores + indexer_pair_flops(shape) * to_float(seq_len)
     return 2.0 * dense, scores
 
 
@@ -113,6 +117,8 @@ def executed_flops_per_step(shape: TransformerShape, plan: PlanArrays, stack: St
         core = core_fwd * pick(unfused, 3.0, 1.0 + FLASH_BACKWARD_OVER_FORWARD)
         rerun = pick(plan.recompute == _FULL, (weights + core_fwd) * recomputed_fraction(shape, plan),
                      pick(plan.recompute == _SELECTIVE, core_fwd if selective_core else 0.0, 0.0))
+    if is_sparse(shape):  # DSA's indexer in its sparse training stage (`training.attention_core.indexer_times`)
+        core = core + sum(training_pair_flops(shape, plan.seq_len))
     per_token = shape.num_layers * (3.0 * weights + core + rerun) + 3.0 * 2.0 * shape.hidden_size * shape.vocab_size
     total: np.ndarray = per_token * plan.global_batch * plan.seq_len
     return total

@@ -68,7 +68,8 @@ from infraplan.validation.inference import case_deployment, case_requests, case_
 
 GEMM_GROUPS = {  # op-table GEMM role -> reported part
     "qkv": "attention_gemms", "qkv_down": "attention_gemms", "q_down": "attention_gemms", "q_up": "attention_gemms",
-    "kv_down": "attention_gemms",
+    "kv_down": "attention_gemms", "indexer_q": "attention_gemms", "indexer_k": "attention_gemms",
+    "indexer_weights": "attention_gemms",
     "kv_up": "attention_gemms", "attention_out": "attention_gemms", "q_absorb": "mla_absorb", "v_absorb": "mla_absorb",
     "expert_up": "routed_experts", "expert_down": "routed_experts", "router": "router", "shared_up": "shared_experts",
     "shared_down": "shared_experts", "ffn_up": "dense_ffn", "ffn_down": "dense_ffn",

@@ -1,0 +1,79 @@
+"""DeepSeek Sparse Attention (DeepSeek-V3.2) in a serving iteration: the lightning indexer over every cached key and
+the MLA core over the `index_topk` selected ones, priced on the roofline (`ops.sparse_attention` has what the layer
+runs and the sources: vLLM 0.12.0 / SGLang 0.5.6).
+
+Per layer of one GPU (the indexer is replicated over TP, the core runs the local heads):
+* decode, per cached token of a row (`token_s`): the indexer reads its fp8 key (132 B) once per row and scores it
+  for each of the row's queries (1 + K with K speculative tokens, `serving.speculative.decode_query_layers`):
+  2 x index_n_heads x index_head_dim FLOPs at the fp8 rate (`INDEXER_FP8_SPEEDUP` x the fused-attention rate) and an
+  fp32 logit written and read by the top-k (8 B): the larger of bytes over the memory rate and FLOPs over that rate;
+* decode, per row (`row_s`): each query's core attends `index_topk` gathered latents (656 B each in the fp8 format,
+  1,152 B in bf16), whatever the context (the kernel runs topk indices per query, invalid ones masked:
+  flashmla_sparse.py:276-277, :337), absorbed: 2 (2 kv_lora + rope) FLOPs per key and local head, the heads padded
+  to the kernel's tile (64 on Hopper: TP8's 16 heads run as 64) at the fused-attention rate; bytes or FLOPs,
+  whichever binds. ASSUMPTION: a context shorter than topk pays topk, as the kernel's fixed work per query says;
+* prefill, per (query, key) pair (`pair_s`): the indexer's scores and logit bytes as above; per prompt token
+  (`prefill_token_s`): the core over topk keys (absorbed, as decode: the sparse kernels run MQA 576 / 512 for both,
+  flashmla_sparse.py:485-486), the pairs of a prompt shorter than topk at topk too (ASSUMPTION, as above);
+* `launches_s`: the indexer's three kernels a layer (key quantise-and-cache, logits, top-k; deepseek_v2.py:645-699)
+  beside the attention op's own.
+The dense MLA's measured decode kernels (`serving.mla_decode.measured_fit`) are not this kernel: a DSA model keeps
+the roofline. Against dense MLA at a 128k context, a TP8 H200 decode row reads 17 MB of indexer keys a layer instead
+of 75 MB of latent (tests/serving/test_sparse_decode_hI60.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
+from infraplan.hardware.kernels import KernelRates
+from infraplan.ops.sparse_attention import (
+    LOGIT_BYTES,
+    absorbed_key_flops,
+    index_cache_bytes,
+    indexer_pair_flops,
+    is_sparse,
+    latent_cache_bytes,
+    padded_heads,
+)
+from infraplan.serving import speculative
+from infraplan.serving.deployment import Deployment
+
+INDEXER_FP8_SPEEDUP = 2.0  # fp8 / bf16 tensor-core peak on Hopper and Blackwell (ASSUMPTION: same attention fraction)
+INDEXER_KERNELS = 3.0  # key quantise-and-cache, MQA logits, top-k per layer (module docstring)
+
+
+@dataclass(frozen=True)
+class SparseTerms:
+    """Seconds a DSA model's attention adds to an iteration's cost tables (`serving.llm_iteration`)."""
+
+    token_s: float  # per cached token of a decode row (the indexer)
+    row_s: float  # per decode row (the core over topk keys)
+    pair_s: float  # per prefill (query, key) pair (the indexer)
+    prefill_token_s: float  # per prefill token (the core over topk keys)
+    launches_s: float  # the indexer's launches over the layers
+
+
+def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
+                 layers: float, kv_layers: float, prompt_layers: float) -> SparseTerms | None:
+    """The DSA terms of one virtual engine over `layers` layers (`kv_layers` with the draft layer's cache reads,
+    `prompt_layers` with the draft layer over the prompt), or None for a model without it (module docstring)."""
+    if not is_sparse(shape):
+        return None
+    fp8_rate = rates.attention_flops_per_s * INDEXER_FP8_SPEEDUP
+    bandwidth = rates.memory_bytes_per_s
+    query_layers = speculative.decode_query_layers(dep, layers)
+    score = indexer_pair_flops(shape)
+    token_s = max((index_cache_bytes(shape) * kv_layers + LOGIT_BYTES * query_layers) / bandwidth,
+                  score * query_layers / fp8_rate)
+    heads = padded_heads(shape.num_heads / dep.tp, accelerator.catalog_name)
+    topk = float(shape.index_topk)
+    key_s = max(latent_cache_bytes(shape, DTYPE_BYTES[dep.kv_dtype]) / bandwidth,
+                absorbed_key_flops(shape) * heads / rates.attention_flops_per_s)
+    pair_s = max(LOGIT_BYTES / bandwidth, score / fp8_rate) * prompt_layers
+    return SparseTerms(token_s=token_s, row_s=topk * key_s * query_layers, pair_s=pair_s,
+                       prefill_token_s=topk * key_s * prompt_layers,
+                       launches_s=INDEXER_KERNELS * rates.kernel_overhead_s * layers)
