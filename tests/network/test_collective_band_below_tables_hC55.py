@@ -20,6 +20,7 @@ import pytest
 from infraplan.catalog.data_files import read_rows
 from infraplan.cluster import Cluster
 from infraplan.network import collective_band as cb
+from infraplan.network import nvlink_latency
 from infraplan.network.collective_schedules import estimate_collective
 
 OOS = Path(__file__).resolve().parents[2] / "validation/notes/out_of_sample_s55/aic_oos_nccl.csv"
@@ -65,10 +66,14 @@ def _oos_coverage() -> tuple[int, int]:
 def test_out_of_sample_coverage_meets_the_stated_probability(monkeypatch: pytest.MonkeyPatch) -> None:
     k = 4  # campaigns of the busbw_small pool (one a table): its full range claims (K - 1) / (K + 1)
     inside, banded = _oos_coverage()
-    assert banded == 98 and inside / banded >= (k - 1) / (k + 1)  # 72 / 98 = 0.735
+    assert banded == 98 and inside / banded >= (k - 1) / (k + 1)  # 73 / 98 = 0.745 (hK60's LL line; 72 before it)
     monkeypatch.setattr(cb, "NO_BAND_BELOW_TABLES", False)
     inside, banded = _oos_coverage()
-    assert banded == 147 and inside / banded < (k - 1) / (k + 1)  # 84 / 147 = 0.571: the shortfall fixed
+    assert banded == 147 and inside / banded >= (k - 1) / (k + 1)  # 112 / 147 = 0.762 with NCCL's LL line (hK60)
+    monkeypatch.setattr(nvlink_latency, "IN_DOMAIN_LL_LATENCY", False)  # the alpha-beta latency, as when hC55 built it
+    inside, banded = _oos_coverage()
+    # 82 / 147 = 0.558 (84 / 147 with hC55's band): the shortfall fixed
+    assert banded == 147 and inside / banded < (k - 1) / (k + 1)
 
 
 def test_the_8_gib_band_says_its_cases_are_in_sample() -> None:

@@ -36,7 +36,8 @@ def test_groups_all_inside_one_domain(fabric: Fabric, algorithm: str) -> None:
     assert np.all(n * stride <= group_domain(fabric, n, stride))
     array = all_reduce_time(fabric, size, n, stride, algorithm=algorithm, sized=True)
     assert np.array_equal(array, _each_alone(fabric, size, n, stride, algorithm))
-    assert np.unique(array).size > 150  # sizes really priced, not one value
+    # sizes really priced, not one value (a small message's time is NCCL's flat LL latency in one domain, hK60)
+    assert np.unique(array).size > 100
 
 
 @pytest.mark.parametrize("algorithm", ["auto", "ring", "tree"])

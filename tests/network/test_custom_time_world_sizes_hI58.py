@@ -35,7 +35,7 @@ def test_sizes_vllm_and_sglang_do_not_run_say_so_hI58(gpus: int, system: str) ->
               for stack in ("trtllm-0.x", "vllm-0.x", "sglang-0.x")}
     assert r.serving_custom_time_s == pytest.approx(served["trtllm-0.x"], rel=1e-12)
     assert served["vllm-0.x"] == served["sglang-0.x"] == pytest.approx(r.priced_time_s, rel=1e-12)
-    assert r.priced_time_s > 3.0 * r.serving_custom_time_s
+    assert r.priced_time_s > 2.0 * r.serving_custom_time_s  # (H200 at 3: NCCL's LL ring 7.8 µs, hK60)
     assert (f"(trtllm-0.x only: sglang-0.x, vllm-0.x run theirs at 2, 4, 6, 8 ranks, NCCL's time above at {gpus})"
             in r.priced_basis)
     assert "only:" not in _answer(DECODE_BYTES).priced_basis  # 8 ranks: every shipped stack runs it

@@ -32,7 +32,9 @@ def test_a_decode_all_reduce_gives_what_serve_prices() -> None:
                                            custom_all_reduce=True))
     assert r.serving_custom_time_s == pytest.approx(served, rel=1e-12)
     assert r.serving_custom_time_s == pytest.approx(3.31e-6, rel=0.01)  # one-shot, the measured 64 KiB row's floor
-    assert r.priced_time_s > 5.0 * r.serving_custom_time_s  # NCCL's 18.1 µs: what train prices
+    # NCCL's 16.3 µs (its LL ring line, `network.nvlink_latency`, hK60; 18.3 µs measured at 16 KiB, the model's
+    # 18.1 before): what train prices
+    assert r.priced_time_s > 4.0 * r.serving_custom_time_s
     assert "3.31 µs here" in r.priced_basis
 
 

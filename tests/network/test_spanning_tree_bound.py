@@ -56,7 +56,9 @@ def test_a_small_spanning_all_reduce_costs_the_tree_not_the_rings_bound(system: 
     leg = _in_domain(fabric, size, 8.0)
     expected = tree_us * US + 2.0 * size / 376e9  # latency + the bandwidth term over the 376 GB/s NIC link
     assert tree == pytest.approx(expected, rel=1e-12)
-    assert leg == pytest.approx(18 * US, rel=1e-4)  # the measured in-domain curve's small-message floor
+    # the in-domain small-message floor: NCCL's LL ring line, 4.36 us + 14 steps of 0.86 us (`network.nvlink_latency`,
+    # hK60; 15.6 us measured at 512 B), 18 us (the tree's 6 alpha-beta steps of 3 us) before
+    assert leg == pytest.approx(16.38 * US, rel=1e-3)
     # never above the tree's own time plus its in-domain leg bound; here the tree's own time (its leg is shorter)
     assert auto <= tree + leg
     assert auto == tree

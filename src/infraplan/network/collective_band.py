@@ -21,7 +21,7 @@ carried the 8 GiB band ("-1.1 % to +0.3 %"), its basis alone saying the latency 
   512 MiB: `validation.network.small_message_rows`). The answer was the alpha-beta line until hC52, whose busbw ran up
   to ~3x the measured one there (-12.5 % to +211 %); it is now the priced time, which reads these tables
   (`network.nvlink_all_reduce`): its residuals are in-sample (the curve scaled to the catalog's large-message rate,
-  -12.5 % to +26.5 %), said in the basis;
+  -12.5 % to +26.5 %; -7.7 % to +26.5 % since NCCL's LL latency line, hK60), said in the basis;
 * a smaller one across scale-up domains has none: no measurement of it is in the repo (said, with the in-domain
   range for scale);
 * one below the tables' first row (`SMALLEST_CASE_BYTES`, 64 KiB) has none either (`NO_BAND_BELOW_TABLES`, hC55): its
@@ -30,7 +30,10 @@ carried the 8 GiB band ("-1.1 % to +0.3 %"), its basis alone saying the latency 
   validation/notes/out_of_sample_s55/aic_oos_nccl.csv), the small-message band held 12 of the 49 rows under 64 KiB
   (24 %; the model 15-110 % too fast there) and 72 of the 98 at 64 KiB to 512 MiB (73 %, against the >= 60 % its
   basis states for 4 campaigns): banded, 84 of 147 (57 %) before, 72 of 98 (73 %) after
-  (validation/notes/error_bands_tried.md, hC55).
+  (validation/notes/error_bands_tried.md, hC55). Since NCCL's LL ring latency line prices the in-domain small
+  messages (`network.nvlink_latency`, hK60) the band (-7.7 % to +26.5 % since) holds 39 of the 49 rows below 64 KiB
+  (73 of 98 from 64 KiB up; banded everywhere 112 of 147, 76 %): the toggle stays on here, the lead's call to lift
+  it.
 """
 
 from __future__ import annotations
@@ -81,6 +84,6 @@ def collective_band(op: str, sim: str, accelerator: str, size_bytes: float = LAR
         return {"error_band": None, "error_band_basis": "no validation case measures an all-reduce below 64 KiB: its "
                 f"latency is extrapolated below the first row of the small-message tables ({SMALL_MESSAGE_CASES}"
                 f"{scale}; out of sample, NVIDIA AIConfigurator's A100, GB200 and GB300 tables, that band held 12 of "
-                "49 rows below 64 KiB)"}
+                "49 rows below 64 KiB with the alpha-beta latency, 39 of 49 with NCCL's LL ring line)"}
     return {"error_band": small, "error_band_basis": f"{small_basis} (a message under 1 GiB: {SMALL_MESSAGE_CASES}"
             f"{below}; in-sample: the answer's measured curve is read from these tables)"}

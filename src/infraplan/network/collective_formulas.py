@@ -33,6 +33,7 @@ from infraplan import scalar_path
 from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
+from infraplan.network import nvlink_latency as _latency
 from infraplan.network.collective_efficiency import sized_time_xp, step_latency_xp
 from infraplan.network.fabric import (
     Fabric,
@@ -246,6 +247,8 @@ def _in_domain_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: A
     steps = xp.maximum(n - 1.0, 0.0)
     ring_bw = 2.0 * steps / xp.maximum(n, 1.0) * size / bw
     plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
+    # NCCL's LL ring line inside a domain (`network.nvlink_latency`)
+    plain = _latency.all_reduce_plain(xp, fabric, n, stride, ring_bw, plain, algorithm)
     measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
     return xp.where(n > 1, xp.where(in_domain, measured, measured), 0.0)
 
@@ -278,6 +281,7 @@ def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, 
         in_domain = n * stride <= group_domain(fabric, n, stride)
         if xp is _FLOATS or np.any(in_domain):  # (no group in one domain: `where` keeps t, the bound unpriced)
             plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
+            plain = _latency.all_reduce_plain(xp, fabric, n, stride, ring_bw, plain, algorithm)
             measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
             t = xp.where(in_domain, measured, t)
     return xp.where(n > 1, t, 0.0), ring, tree
@@ -306,7 +310,9 @@ def _one_reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any
     lat = _ring_latency(xp, fabric, n, stride, sized)
     steps = xp.maximum(n - 1.0, 0.0)
     bandwidth = steps / xp.maximum(n, 1.0) * size / bw
-    t = sized_time_xp(xp, fabric, bandwidth + steps * lat, bandwidth, size, n, stride, False, sized)
+    ab = (_latency.alpha_beta(xp, fabric, n, stride, steps, bandwidth, steps * lat) if sized
+          else bandwidth + steps * lat)
+    t = sized_time_xp(xp, fabric, ab, bandwidth, size, n, stride, False, sized)
     return xp.where(n > 1, t, 0.0)
 
 
@@ -351,7 +357,9 @@ def _one_all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, si
     bandwidth = steps / xp.maximum(n, 1.0) * size / bw
     lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
     rounds = xp.ceil(steps / A2A_PEERS_IN_FLIGHT)  # `all_to_all_rounds`
-    t = sized_time_xp(xp, fabric, bandwidth + rounds * lat, bandwidth, size, n, stride, True, sized)
+    ab = (_latency.alpha_beta(xp, fabric, n, stride, steps, bandwidth, rounds * lat, True) if sized
+          else bandwidth + rounds * lat)
+    t = sized_time_xp(xp, fabric, ab, bandwidth, size, n, stride, True, sized)
     return xp.where(n > 1, t, 0.0)
 
 

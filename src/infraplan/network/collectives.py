@@ -28,6 +28,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
+from infraplan.network import nvlink_latency as _latency
 from infraplan.network import ring_step_links as _links
 from infraplan.network import sharp as _sharp
 from infraplan.network.bandwidth_bottleneck import bottleneck_tier as bottleneck_tier
@@ -184,7 +185,7 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
     # `_ring_latency`: the ring's mean hop latency, network hops floored at NCCL's step latency
     lat = _ring_latency_one(fabric, n, stride)
     bandwidth = steps / members * size / bw
-    alpha_beta = bandwidth + steps * lat
+    alpha_beta = _latency.alpha_beta(_FLOATS, fabric, n, stride, steps, bandwidth, steps * lat)
     bound = bandwidth / _efficiency.efficiency_at(group, size)  # `sized_time_xp`
     return bound if bound > alpha_beta else alpha_beta
 
@@ -231,6 +232,7 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
         if nvls_bw > 0.0:
             alpha_beta = (1.0 + 1.0 / n) * size / nvls_bw + NVLS_LATENCY_S
             plain = alpha_beta if alpha_beta < plain else plain
+        plain = float(_latency.all_reduce_plain(_FLOATS, fabric, n, stride, ring_bw, plain))
         measured = _nvlink.in_domain_bound_xp(_FLOATS, fabric, size, n, stride, ring_bw)
         return measured if measured > plain else plain
     ring, tree, lat, efficiency = _ring_and_tree_seconds(fabric, size, n, stride)
@@ -314,7 +316,8 @@ def collective_switches() -> tuple[object, ...]:
     return (_efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE, _nvlink.STREAMED_TAIL,
             _fabric.PIPELINED_RING_LATENCY,
             _fabric.PIPELINED_TREE_LATENCY, _efficiency.RING_TABLE_RING_ONLY, _efficiency.RING_TABLE_PER_STEP,
-            _links.RING_TABLE_STEP_LINKS, _sharp.SHARP_TABLE_PER_STEP)
+            _links.RING_TABLE_STEP_LINKS, _sharp.SHARP_TABLE_PER_STEP, _latency.IN_DOMAIN_LL_LATENCY,
+            _latency.ALL_TO_ALL_LINE)
 
 
 def forget_collective_seconds() -> None:

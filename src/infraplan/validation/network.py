@@ -11,10 +11,10 @@ message of under `LARGE_MESSAGE_BYTES` is compared with the measured NCCL all-re
 2.29.2 on 8-GPU HGX boards, 2 / 4 / 8 GPUs in one NVSwitch domain, 64 KiB to 512 MiB, 168 rows). They give the
 residuals (predicted / measured busbw - 1, the answer's `busbw_bytes_per_s` from its `time_s`) of the error band of
 such an answer (metric `busbw_small`, one campaign per table). Since hC52 `time_s` is the priced time, of which the
-tables are an input (`network.nvlink_all_reduce`): the residuals are in-sample (-12.5 % to +26.5 %; of the alpha-beta
-line before, -12.5 % to +211 %), and the band's basis says so. No table measures a small all-reduce across
-scale-up domains. The 8 GiB cases too score the answer, the priced time since hC52 (mean |error| 0.52 % on the
-alpha-beta line, 0.73 % priced).
+tables are an input (`network.nvlink_all_reduce`): the residuals are in-sample (-7.7 % to +26.5 % since hK60's LL
+latency line, -12.5 % before; of the alpha-beta line before hC52, -12.5 % to +211 %), and the band's basis says
+so. No table measures a small all-reduce across scale-up domains. The 8 GiB cases too score the answer, the priced
+time since hC52 (mean |error| 0.52 % on the alpha-beta line, 0.73 % priced).
 """
 
 from __future__ import annotations

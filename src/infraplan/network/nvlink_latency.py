@@ -1,0 +1,121 @@
+"""NCCL's small-message latency inside one NVLink domain: a base plus one LL step per ring hop (hK, session 60).
+
+NCCL's tuning model prices a ring collective's latency as baseLat + nsteps x hwLat (src/graph/tuning.cc; the
+constants read from the 2.20.5 / 2.23.4 binaries, validation/notes/network_flow_tried.md hD session 57: ring LL
+baseLat 6.6 us, NVLink ring LL hwLat 0.6 us), with nsteps = 2 (n - 1) for an all-reduce and n - 1 for an all-gather or
+reduce-scatter; inside one node its tree is a chain through the n ranks (2 (n - 1) intra-node hops, the form
+`network.fabric.PIPELINED_TREE_LATENCY` cites), so below the bandwidth-bound sizes NCCL runs the LL ring. NVIDIA
+AIConfigurator 0.12.0's NCCL 2.29.2 tables (validation/calibration/aic_nccl_collectives.py) show that line on every
+board: at 1-4 KiB the all-gather / reduce-scatter time is base + (n - 1) x step over 2 / 4 / 8 ranks, and the
+all-reduce (not read here) base + 2 (n - 1) x step with the same two constants (H100 4.36 us + 0.86 us a step:
+6.1 / 9.5 / 16.4 us at 2 / 4 / 8 ranks priced, 6.2 / 9.5 / 15.6 measured at 512 B; B300 6.55 + 1.34: 25.3 priced,
+24.6 measured at 8). Across the 4-GPU trays of one GB300 NVL72 domain (NCCL treats an NVL72 as one node: MNNVL) the
+same line holds out of sample: 25.3 / 46.7 us priced at 8 / 16 ranks, 27.9 / 48.1 measured at 512 B (SGLang
+0.5.14's PyNCCL fallback, gb300/comm/sglang/0.5.14/custom_allreduce_perf.parquet; TensorRT-LLM's NCCL fallback at 8:
+27.27), where the alpha-beta tree priced 18 / 24 us.
+
+So, with `IN_DOMAIN_LL_LATENCY` on, a sized collective inside one NVLink domain of an accelerator with a measured
+table (`nvlink_collectives.table_file`) is priced as NCCL picks its protocol by size: the faster of LL (the line plus
+the bandwidth term at LL's half rate, `LL_BANDWIDTH_SHARE`) and the large-message protocols (the model's alpha-beta
+time: 3 us a ring step, `fabric.SCALE_UP_LATENCY_S`, the in-domain tree's 2 ceil(log2 n) steps, NVLS) held at least
+at the line, LL's latency being NCCL's lowest (its tuner: LL 6.6 + 0.6 us a step, LL128 14 + 1.9, Simple 8.4 + 3.4).
+The all-gather / reduce-scatter line has n - 1 steps, the all-reduce's 2 (n - 1) (one LL price whatever algorithm is
+named: the line is a ring's, and NCCL's tree inside a node is a chain of the same steps), the all-to-all its own
+line fitted on the table's all-to-all column (`ALL_TO_ALL_LINE`: its n - 1 sends / receives run as one group, so the
+step is a peer's issue cost, 0.17-0.43 us). The measured curves still bound every size from below. The line is the
+least-squares fit of the smallest time at <= 4 KiB (noise only adds) against the step count, per accelerator.
+Large messages are unchanged (the alpha-beta time there is above the line: the network validation cases keep their
+bits), and so are groups across domains (outside their in-domain legs) and accelerators without a table. Beyond 16
+ranks the line is extrapolated (no measurement: at 72 ranks 187-196 us for a tiny Blackwell all-reduce, where NCCL
+may run NVLS, which the catalog gives no Blackwell rate). Measured with the switches on and off:
+validation/notes/network_flow_tried.md, hK (session 60).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.data_files import read_rows
+from infraplan.network import nvlink_collectives
+from infraplan.network.fabric import Fabric, group_domain
+from infraplan.scalar_path import NUMPY_OPS, MathOps
+
+IN_DOMAIN_LL_LATENCY = True  # the measured LL line inside a domain (module docstring); False: alpha-beta latency
+ALL_TO_ALL_LINE = True  # the all-to-all's own line too (with IN_DOMAIN_LL_LATENCY; module docstring)
+# NCCL's LL protocol stores 8 data bytes with their flags in each 16-byte line (ncclLLFifoLine, src/device/
+# prims_ll.h, RECALLED: ASSUMPTION), so it moves data at half the link's rate; Simple at the full rate
+LL_BANDWIDTH_SHARE = 0.5
+LATENCY_ROWS_MAX_BYTES = 4096  # the table rows read as pure latency (the bandwidth term < 0.1 % of the time)
+TABLE_GPUS = (2, 4, 8)
+
+# (base seconds, seconds a step) of the ring collectives and of the all-to-all
+Line = tuple[float, float]
+
+
+def fit_line(steps: list[float], seconds: list[float]) -> Line:
+    """Least-squares (intercept, slope) of `seconds` against `steps`."""
+    slope, intercept = np.polyfit(np.asarray(steps), np.asarray(seconds), 1)
+    return float(intercept), float(slope)
+
+
+@cache
+def table_lines(table: str) -> tuple[Line, Line]:
+    """(ring line, all-to-all line) of a catalog/nccl collectives table: the smallest measured time at
+    <= LATENCY_ROWS_MAX_BYTES per GPU count, the ring's the mean of the all-gather and reduce-scatter columns."""
+    rows = [r for r in read_rows("infraplan.catalog", "nccl", table)
+            if float(r["size_bytes"]) <= LATENCY_ROWS_MAX_BYTES]
+
+    def floor_s(op: str, gpus: int) -> float:
+        return 1e-6 * min(float(r[f"{op}_{gpus}gpu_us"]) for r in rows)
+
+    steps = [g - 1.0 for g in TABLE_GPUS]
+    ring = [0.5 * (floor_s("all_gather", g) + floor_s("reduce_scatter", g)) for g in TABLE_GPUS]
+    return fit_line(steps, ring), fit_line(steps, [floor_s("alltoall", g) for g in TABLE_GPUS])
+
+
+def lines(fabric: Fabric) -> tuple[Line, Line] | None:
+    """The accelerator's lines, or None: the switch off, or no measured table."""
+    if not IN_DOMAIN_LL_LATENCY:
+        return None
+    table = nvlink_collectives.table_file(fabric.accelerator)
+    return None if table is None else table_lines(table)
+
+
+def _inside(xp: MathOps, fabric: Fabric, n: Any, stride: Any) -> Any:
+    domain = group_domain(fabric, n, stride)
+    return (n * stride <= domain) & (n > 1) if xp is NUMPY_OPS else (n * stride <= domain and n > 1)
+
+
+def alpha_beta(xp: MathOps, fabric: Fabric, n: Any, stride: Any, steps: Any, bandwidth_s: Any, plain_latency_s: Any,
+               all_to_all: bool = False) -> Any:
+    """The alpha-beta time of a sized ring collective (or all-to-all) of `steps` steps: `bandwidth_s` plus
+    `plain_latency_s` (the Simple protocol's line, the model's alpha-beta), or where the group lies in one domain of
+    an accelerator with a line the faster of that and the LL protocol's: the line plus the bandwidth term at LL's
+    share (`LL_BANDWIDTH_SHARE`), as NCCL picks the protocol by size."""
+    both = lines(fabric)
+    if both is None or (all_to_all and not ALL_TO_ALL_LINE):
+        return bandwidth_s + plain_latency_s
+    base, step = both[1] if all_to_all else both[0]
+    line = base + steps * step
+    ll = bandwidth_s / LL_BANDWIDTH_SHARE + line
+    simple = bandwidth_s + xp.maximum(plain_latency_s, line)  # (LL's latency is NCCL's lowest)
+    return xp.where(_inside(xp, fabric, n, stride), xp.minimum(ll, simple), bandwidth_s + plain_latency_s)
+
+
+def all_reduce_plain(xp: MathOps, fabric: Fabric, n: Any, stride: Any, ring_bw_s: Any, plain: Any,
+                     algorithm: str = "auto") -> Any:
+    """A sized in-domain all-reduce of `algorithm` before the measured bound: the faster of the LL protocol (the
+    line's 2 (n - 1) steps plus the ring's bandwidth term `ring_bw_s` at LL's share; the line is a ring's, and
+    NCCL's tree inside a node is a chain of the same steps, so one LL price whatever the algorithm) and the
+    alpha-beta time `plain` (the model's ring, tree and NVLS: the large-message protocols) held at least at the
+    line (LL's latency is NCCL's lowest); `plain` elsewhere, and for NVLS asked for by name."""
+    both = lines(fabric)
+    if both is None or algorithm == "nvls":
+        return plain
+    base, step = both[0]
+    line = base + 2.0 * (n - 1.0) * step
+    fastest = xp.minimum(ring_bw_s / LL_BANDWIDTH_SHARE + line, xp.maximum(plain, line))
+    return xp.where(_inside(xp, fabric, n, stride), fastest, plain)
