@@ -70,6 +70,8 @@ EXPERT_BIAS_FAMILIES = frozenset({"gpt_oss"})
 
 def _int(config: dict[str, Any], key: str) -> int:
     value = config.get(key)
+    if isinstance(value, float) and not value.is_integer():  # (hN60: index_topk 2.5 was read as 2 in silence)
+        raise InputError(f"{key} {value:g} is not a whole number")
     return 0 if value is None or value is False else int(value)
 
 
@@ -114,6 +116,9 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
                       v_head_dim_override=_int(config, "v_head_dim"))
     elif _int(config, "v_head_dim"):
         fields["v_head_dim_override"] = _int(config, "v_head_dim")
+    if config.get("index_topk") is not None and _int(config, "index_topk") <= 0:  # (hN60: 0 was dense in silence)
+        raise InputError(f"index_topk {config['index_topk']!r} selects no key: DeepSeek Sparse Attention "
+                         "needs a positive index_topk (leave the key out for dense attention)")
     if _int(config, "index_topk"):  # DeepSeek Sparse Attention (`ops.sparse_attention`; the shape checks the rest)
         fields.update(index_topk=_int(config, "index_topk"), index_n_heads=_int(config, "index_n_heads"),
                       index_head_dim=_int(config, "index_head_dim"))

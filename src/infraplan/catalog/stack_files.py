@@ -36,7 +36,8 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "grad_accumulation_source", "pipeline_dp_overlap_source",
                     "zero3_collectives_source", "fsdp2_copy_source", "adamw_bytes_source",
                     "p2p_transfers_source", "partition_checkpointed_source",
-                    "pipeline_grad_reduce_source", "grad_reduce_all_reduce_source", "attention_kernel_source"})
+                    "pipeline_grad_reduce_source", "grad_reduce_all_reduce_source", "attention_kernel_source",
+                    "optimizers_source"})
 
 
 def settings_of(stack: Any) -> dict[str, Any]:

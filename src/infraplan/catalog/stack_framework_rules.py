@@ -107,6 +107,11 @@ class FrameworkRules(Spec):
         "instances; `training.hybrid_shard`); None: none, `train --zero-shard` is refused")
     zero_shard_stages_source: str | None = Field(
         None, description="where `zero_shard_stages` comes from; required with it")
+    optimizers: tuple[Literal["adam", "muon"], ...] | None = Field(
+        None, min_length=1, description="the optimizers the framework ships (`training.optimizers.OPTIMIZERS`): "
+        "`--optimizer` and the stack's `optimizer` take no other (Megatron-Core ships Muon from 0.16, "
+        "optimizer/muon.py; 0.8-0.15 ship AdamW alone); None: adam, and muon on a megatron stack")
+    optimizers_source: str | None = Field(None, description="where `optimizers` comes from; required with it")
     pipeline_split_divisible: bool | None = Field(
         None, description="the framework's even split refuses layers (+ the embedding / loss it counts) that PP x VPP "
         "does not divide, but where a `pipeline_layouts` entry has the p x v chunks (`training.plan_rules`: `search` "
@@ -152,15 +157,39 @@ class FrameworkRules(Spec):
                            ("expert_parallel_layout", "lay the expert groups so"),
                            ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions"),
                            ("zero_shard_stages", "shard those ZeRO stages over a part of DP"),
-                           ("attention_kernel", "select that attention kernel")):
+                           ("attention_kernel", "select that attention kernel"),
+                           ("optimizers", "ship those optimizers")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
         split = getattr(self, "pipeline_split", "balanced")  # (`Stack`'s field, beside these)
         if self.pipeline_partition not in (None, "time") and split != "balanced":
             raise ValueError(f"pipeline_partition {self.pipeline_partition} cuts a balanced split: pipeline_split is "
                              f"{split}")
+        recipes = getattr(self, "model_recipes", ())  # (`Stack`'s fields, beside these: its own and its recipes')
+        named = [getattr(self, "optimizer", "adam"), *(r.optimizer for r in recipes if r.optimizer)]
+        for optimizer in dict.fromkeys(named):
+            refusal = optimizer_refusal(self, optimizer)
+            if refusal is not None:
+                raise ValueError(refusal)
         for default, stages in (("default_zero", "zero_stages"), ("pipeline_default_zero", "pipeline_zero_stages")):
             stage, runs = getattr(self, default), getattr(self, stages)
             if stage is not None and runs is not None and stage not in runs:
                 raise ValueError(f"{default} {stage} is not among {stages} {list(runs)}")
         return self
+
+
+def optimizer_refusal(rules: FrameworkRules, optimizer: str) -> str | None:
+    """Why the framework cannot step with `optimizer` (None: it can): one outside its `optimizers`, or, where the
+    stack names none, Muon off a megatron stack (Muon is Megatron-Core's, optimizer/muon.py; DeepSpeed 0.14.4 and
+    torchtitan 0.3.0 as modelled ship none)."""
+    name = getattr(rules, "name", "the stack")
+    if rules.optimizers is not None:
+        if optimizer in rules.optimizers:
+            return None
+        return (f"stack {name} ships no {optimizer} optimizer (its optimizers: {', '.join(rules.optimizers)}; "
+                f"{rules.optimizers_source})")
+    stack_class = getattr(rules, "stack_class", "megatron")
+    if optimizer == "muon" and stack_class != "megatron":
+        return (f"stack {name} ({stack_class}) ships no Muon as modelled; Muon is Megatron-Core's (megatron-core "
+                "0.16.1 optimizer/muon.py): a megatron stack runs it")
+    return None

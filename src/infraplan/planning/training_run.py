@@ -43,13 +43,14 @@ from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, zone_accelerators
 from infraplan.facility.carbon import amortised_embodied_co2_t, model_card_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
-from infraplan.facility.reliability import goodput_basis_note, job_reliability
+from infraplan.facility.reliability import checkpoint_bytes, goodput_basis_note, job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.network.results import NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
 from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
+from infraplan.training.optimizer_models import MASTER_BYTES, OPTIMIZERS
 from infraplan.training.results import TrainingEstimate
 from infraplan.units import significant_text
 
@@ -79,7 +80,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         raise InputError("the training estimate has no throughput")
     accelerator = cluster.accelerator  # a what-if: its preset's failure rate; a file from scratch: the default's
     rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
-                          restart_s)
+                          restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result))
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
     evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0
@@ -127,7 +128,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         price_note=price_note(cluster.accelerator, site.overrides),
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
         notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
-                             adapter_checkpoint_note(train_result),
+                             adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result),
                              housed_note(cluster, gpus, money, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
@@ -157,6 +158,30 @@ def checkpointed_params(estimate: TrainingEstimate) -> int:
     0.3.1 :620-621), and the optimizer holds the trainable parameters' states only; the frozen base is not saved."""
     trainable = getattr(estimate, "trainable_params_count", None)  # (a LoRA estimate's; a planned row has none)
     return int(estimate.parameters) if trainable is None else int(trainable)
+
+
+def optimizer_checkpoint_bytes(estimate: TrainingEstimate) -> float | None:
+    """The checkpoint's bytes where the run's optimizer keeps other state than Adam's two fp32 moments, which the
+    catalog's bytes per parameter count (facility/reliability.yaml `checkpoint`); None for Adam. Muon
+    (`training.optimizers`) saves one fp32 momentum per parameter (megatron-core 0.16.1 optimizer/muon.py:208-212,
+    its state_dict's momentum buffer): 4 B fewer a parameter (ASSUMPTION: the tables' AdamW moments at Muon's rate,
+    as its step prices them; Kimi K2's embedding and head are 0.23 % of its parameters). hN60: was Adam's."""
+    model = OPTIMIZERS.get(getattr(estimate, "optimizer", "adam"), OPTIMIZERS["adam"])
+    fewer = (OPTIMIZERS["adam"].moments - model.moments) * MASTER_BYTES
+    if not fewer:
+        return None
+    params = float(checkpointed_params(estimate))
+    return checkpoint_bytes(params) - params * fewer
+
+
+def optimizer_checkpoint_note(estimate: TrainingEstimate) -> str | None:
+    """What a run's checkpoint holds of an optimizer other than Adam (`optimizer_checkpoint_bytes`)."""
+    size = optimizer_checkpoint_bytes(estimate)
+    if size is None:
+        return None
+    per = size / float(checkpointed_params(estimate))
+    return (f"checkpoints hold optimizer {estimate.optimizer}'s state: {per:.3g} B a parameter with the bf16 weights "
+            "and fp32 master (one fp32 momentum; Adam's two: the catalog's figure), the tables' at the matrices' rate")
 
 
 def adapter_checkpoint_note(estimate: TrainingEstimate) -> str | None:

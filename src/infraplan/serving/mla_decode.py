@@ -114,7 +114,7 @@ from infraplan.catalog.kernel_fits import MlaDecodeFit
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates
-from infraplan.ops.sparse_attention import is_sparse
+from infraplan.ops.sparse_attention import HEAD_TILES, is_sparse
 from infraplan.serving import release_tables, speculative
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile
@@ -187,6 +187,16 @@ def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     return cached_token_s(shape, rates, dep.tp, query_layers, fit), row_s
 
 
+def _sparse_kernel_missing(accelerator: Accelerator) -> str:
+    """What a DSA answer on a part without the sparse MLA kernel says (hN60: priced in silence): vLLM 0.12.0's sparse
+    FlashMLA runs on sm90 and sm100 only (flashmla_sparse.py:89-90), the parts `ops.sparse_attention.HEAD_TILES`
+    names; "" on those."""
+    if accelerator.catalog_name in HEAD_TILES:
+        return ""
+    return (f"; {accelerator.catalog_name} is not a part the sparse FlashMLA kernel runs on (sm90 / sm100 only, vLLM "
+            "0.12.0 flashmla_sparse.py:89-90): priced as if its engine ran one at the roofline")
+
+
 def kernel_path(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str,
                 stack: str | None = None) -> str | None:
     """In words, the absorbed-MLA decode kernel and latent-cache path a deployment is priced with (`serve` prints it),
@@ -197,7 +207,7 @@ def kernel_path(shape: TransformerShape, accelerator: Accelerator, engine: str, 
     if is_sparse(shape):
         return (f"DeepSeek Sparse Attention, roofline: the indexer's {shape.index_head_dim}-wide fp8 keys of every "
                 f"cached token, the absorbed MLA core over the top {shape.index_topk} latents per query "
-                "(serving.sparse_decode; no measured sparse kernel)")
+                "(serving.sparse_decode; no measured sparse kernel)" + _sparse_kernel_missing(accelerator))
     fit = measured_fit(shape, accelerator, engine, kv_dtype, stack)
     cast = engine == "sglang" and kv_dtype == "fp8" and accelerator.catalog_name in HOPPER_SGLANG_FIT_PARTS
     if fit is None:

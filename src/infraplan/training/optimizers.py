@@ -41,8 +41,10 @@ selected by the stack's `optimizer` (a model recipe's, `catalog.model_recipes`; 
     the Kimi K2 recipe (transformer_config.py:214 default False, KimiK2Provider sets none); on, one MAX all-reduce
     of the per-head logits (heads x 4 B per layer) over DP x CP and a rescale of the q / k weights of the heads over
     the threshold: small, not priced (`optimizer_notes`).
-  Muon is modelled for Megatron stacks only (`with_optimizer`): DeepSpeed 0.14.4 and torchtitan 0.3.0 as modelled
-  ship none.
+  Muon is modelled where the stack's framework ships it (`Stack.optimizers`, `catalog.stack_framework_rules.
+  optimizer_refusal`, read by `with_optimizer` and a stack file's `optimizer`): nemo-26.04 (megatron-core 0.16.1);
+  megatron-core 0.8.0 to 0.15.0 ship no optimizer/muon.py (the wheels), so the older Megatron / NeMo presets refuse
+  it; DeepSpeed 0.14.4 and torchtitan 0.3.0 as modelled ship none.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_key
+from infraplan.catalog.stack_framework_rules import optimizer_refusal
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
@@ -77,9 +80,9 @@ def with_optimizer(profile: Stack, name: str | None) -> Stack:
         return profile
     if name not in OPTIMIZERS:
         raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
-    if name == "muon" and profile.stack_class != "megatron":
-        raise InputError(f"--optimizer muon: stack {profile.name} ({profile.stack_class}) ships no Muon as modelled; "
-                         "Muon is Megatron-Core's (megatron-core 0.16.1 optimizer/muon.py): a megatron stack runs it")
+    refusal = optimizer_refusal(profile, name)
+    if refusal is not None:
+        raise InputError(f"--optimizer {name}: {refusal}")
     kept = _WITH.get(profile, name)
     return kept if kept is not None else _WITH.put(profile, name, profile.model_copy(update={"optimizer": name}))
 
