@@ -87,6 +87,10 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
                       "CLI and the web runner add them; a sweep of steps does not")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
     ("train", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
+    **{("search", o): ("api sweep", "the best plan's whole run on top of the search (`planning.search_run`), as the "
+                       "CLI and the web runner add it; a sweep of plans does not")
+       for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
+    ("search", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as train's)"),
     ("train", "memory_margin"): ("api sweep", "the headroom flag at another margin on top of the estimate "
                                  "(`planning.training_run.with_memory_margin`), as the CLI and the web runner add it"),
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),

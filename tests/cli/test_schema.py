@@ -21,6 +21,8 @@ RUNS: dict[str, list[str]] = {
                        "--seq-len", "2048", "--global-batch", "8", "--tokens", "1T"],
     "search": ["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "2048",
                "--global-batch", "8", "--top", "2"],
+    "search --tokens": ["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "2048",
+                        "--global-batch", "8", "--top", "2", "--tokens", "1T"],
     "search --gpus A,B": ["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8,16", "--seq-len",
                           "2048", "--global-batch", "16", "--top", "1"],
     "serve": ["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--offline", "--input-len", "64",
@@ -50,6 +52,7 @@ UNITLESS = {
     "optimizer",  # train / search --optimizer: adam | muon, a name (hJ60)
     "executed_flops_utilisation", "mfu_flop_convention",  # a fraction of peak; the FLOP count's name (hF45)
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
+    "best_run",  # search --tokens: the best plan's train --tokens object (hL60)
     "total_parameters", "active_parameters", "layers", "context_tokens",  # catalog models' counts (hU59)
     "ep_choice",  # search: the "why this EP" line, text (hU59)
     "reason", "evaluated", "feasible", "mfu_guard", "scaling", "workload", "offline", "seed",

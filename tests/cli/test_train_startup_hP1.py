@@ -64,15 +64,16 @@ ROW = '  - [H001, hopper, megatron, training, -0.1239, "Llama 3 paper", throughp
 def test_a_row_in_the_writers_form_is_read_without_yaml():
     assert error_bands.written_rows(f"# a comment\nresiduals:\n{ROW}") == [
         ("H001", "hopper", "megatron", "training", -0.1239, "Llama 3 paper", "throughput")]
-    text = f"# a comment\nresiduals:\n{ROW.replace('H001', '1e3')}"
-    assert error_bands.written_rows(text) == [tuple(safe_load_yaml(text)["residuals"][0])]  # '1e3', as YAML reads it
+    text = f"# a comment\nresiduals:\n{ROW.replace('H001', 'H1e3')}"
+    assert error_bands.written_rows(text) == [tuple(safe_load_yaml(text)["residuals"][0])]  # 'H1e3', as YAML reads it
 
 
 @pytest.mark.parametrize("row", [
     ROW.replace("H001", "yes"),  # YAML 1.1 reads a boolean
     ROW.replace("H001", "null"),
     ROW.replace("H001", "123"),  # an integer
-    ROW.replace("H001", "1.5e+3"),  # a float (PyYAML: `1e3` and `1.5e3` are strings, read as such above)
+    ROW.replace("H001", "1.5e+3"),  # a float
+    ROW.replace("H001", "1e3"),  # a float as YAML 1.2 reads it (`catalog.yaml_text`, hL60; YAML 1.1: a string)
     ROW.replace("H001", "1_000"),
     ROW.replace("H001", "0x1F"),
     ROW.replace("H001", "2026-01-01"),  # a date

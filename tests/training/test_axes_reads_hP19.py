@@ -1,4 +1,4 @@
-"""`Axis.reads` (hP19, session 42): the outer fields an inner axis's candidates read, so `axes.enumerate_rows` lists
+"""`Axis.reads` (hP19, session 42): the outer fields an inner axis's candidates read, so `row_grid.enumerate_rows` lists
 them once per distinct value of those fields (once per search where it reads none), and the outer walk built level
 by level. The declarations must be honest and the rows those of the plain enumeration."""
 
@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_model
-from infraplan.training import axes
-from infraplan.training.axes import AXES, SearchSpace, enumerate_axes, enumerate_rows
+from infraplan.training import axes, row_grid
+from infraplan.training.axes import AXES, SearchSpace, enumerate_axes
 from infraplan.training.enums import Dtype, Schedule
+from infraplan.training.row_grid import enumerate_rows
 
 
 def _spaces() -> list[SearchSpace]:
@@ -42,7 +43,7 @@ def _nested(space: SearchSpace, level: int = 0, chosen: dict[str, int] | None = 
 def test_declared_reads_are_all_an_axis_reads(space: SearchSpace) -> None:
     """Each declared axis gives the same candidates from only the fields it declares (a read of any other field
     raises KeyError), at every outer combination; the walk is the nested loops' order."""
-    combinations = list(axes._outer_combinations(space))
+    combinations = list(axes.outer_combinations(space))
     assert combinations == list(_nested(space)) and len(combinations) > 1
     declared = [a for a in AXES if not a.outer and not a.broadcast and a.reads is not None]
     assert {a.field for a in declared} >= {"ep", "etp", "micro_batch", "order", "recompute", "dtype"}
@@ -66,7 +67,7 @@ def test_rows_as_without_declarations(space: SearchSpace, monkeypatch: pytest.Mo
     of every inner axis listed at every combination (no declaration), and each row is the plan of `enumerate_axes`
     at its rank with the broadcast axes at their first candidates."""
     declared = _grid_arrays(space)
-    monkeypatch.setattr(axes, "AXES", tuple(dataclasses.replace(a, reads=None) for a in AXES))
+    monkeypatch.setattr(row_grid, "AXES", tuple(dataclasses.replace(a, reads=None) for a in AXES))
     assert _grid_arrays(space) == declared
     monkeypatch.undo()
     grid, plans = enumerate_rows(space), enumerate_axes(space)
@@ -88,8 +89,8 @@ def test_fixed_axes_listed_once_per_search(monkeypatch: pytest.MonkeyPatch) -> N
             return list(axis.candidates(s, c))
         return dataclasses.replace(axis, candidates=candidates)
 
-    monkeypatch.setattr(axes, "AXES", tuple(counted(a) if a.field in ("recompute", "micro_batch") else a
+    monkeypatch.setattr(row_grid, "AXES", tuple(counted(a) if a.field in ("recompute", "micro_batch") else a
                                             for a in AXES))
     enumerate_rows(space)
-    dps = {c["dp"] for c in axes._outer_combinations(space)}
+    dps = {c["dp"] for c in axes.outer_combinations(space)}
     assert calls == {"recompute": 1, "micro_batch": len(dps)} and len(dps) < 139

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_model
-from infraplan.training.axes import SearchSpace, enumerate_rows
+from infraplan.training.axes import SearchSpace
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.memory import in_flight_chunks
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import grid_plan
+from infraplan.training.row_grid import enumerate_rows
 from infraplan.training.schedules import stage_in_flight
 
 

@@ -13,12 +13,13 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training import ep_choice, search, search_bounds
-from infraplan.training.axes import SearchSpace, enumerate_rows
+from infraplan.training.axes import SearchSpace
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.results import PlanSearchResult
+from infraplan.training.row_grid import enumerate_rows
 from infraplan.training.schedules import stack_schedules
 from infraplan.training.search import enumerate_plans, search_plans
 from infraplan.training.search_bounds import step_time_floor_s

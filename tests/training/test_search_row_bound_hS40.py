@@ -10,11 +10,12 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.training import row_bound, search
-from infraplan.training.axes import SearchSpace, enumerate_rows
+from infraplan.training.axes import SearchSpace
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.memory import in_flight_chunks
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan_grid import grid_plan
+from infraplan.training.row_grid import enumerate_rows
 from infraplan.training.schedules import stage_in_flight
 
 CASES = [  # GPT-3: most rows skipped; Llama 3 8B on torchtitan: another stack; Mixtral: an MoE grid

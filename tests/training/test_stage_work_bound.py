@@ -14,7 +14,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training import axes, ep_choice, search, search_bounds
-from infraplan.training.axes import LAYER_KEYS, SearchSpace, enumerate_rows
+from infraplan.training.axes import LAYER_KEYS, SearchSpace
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.layer_time import layer_times_but_ep
 from infraplan.training.one_plan_memo import cluster_pricing
@@ -22,6 +22,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.results import PlanSearchResult
+from infraplan.training.row_grid import enumerate_rows
 from infraplan.training.search import search_plans
 from infraplan.training.search_bounds import step_time_floor_s
 from infraplan.training.step_time import stage_work_bound_s

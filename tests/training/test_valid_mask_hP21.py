@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.training.axes import SearchSpace, enumerate_rows
+from infraplan.training.axes import SearchSpace
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.plan_rules import plan_violations, valid_mask
+from infraplan.training.row_grid import enumerate_rows
 from infraplan.training.schedules import schedule_violations
 from infraplan.training.search import enumerate_plans
 

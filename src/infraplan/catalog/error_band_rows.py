@@ -50,7 +50,7 @@ _SOURCE_LINE = re.compile(f'source: "{_CAMPAIGN}"')
 
 def _yaml_reads_as_str(token: str) -> bool:
     """Whether YAML's implicit resolver (the product reader's, `_ProductResolver`) reads a plain scalar as a
-    string: not `yes`, `null`, `123`, `1.5e+3`, `2026-01-01`, ... (`1e3` is a string to YAML 1.1)"""
+    string: not `yes`, `null`, `123`, `1.5e+3`, `1e3`, `2026-01-01`, ... (`1e3`: a float, as YAML 1.2 reads it)"""
     return bool(_RESOLVER.resolve(yaml.ScalarNode, token, (True, False)) == _YAML_STR)
 
 

@@ -149,6 +149,9 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if not (isinstance(p, str) and "[" in p))
 
 
+_INTEGER_ERRORS = frozenset({"int_from_float", "int_parsing"})  # pydantic's "not a whole number" errors
+
+
 def problem_text(cls: type[BaseModel], errors: list[Any]) -> str:
     """`where: message` for the first error, every missing field named with it, then the rest (see module)."""
     seen: dict[str, Any] = {}
@@ -166,6 +169,9 @@ def problem_text(cls: type[BaseModel], errors: list[Any]) -> str:
             close = difflib.get_close_matches(str(err["loc"][-1]), _fields_at(cls, tuple(err["loc"])), n=1,
                                               cutoff=0.6)
             message += f" (did you mean {close[0]}?)" if close else ""
+        elif err["type"] in _INTEGER_ERRORS:  # the value too: `1.5e0` read as 1.5 (`yaml_text`, hL60)
+            value = err.get("input")
+            message += f" (value {(repr(value) if isinstance(value, str) else str(value))[:40]})"
         parts.append(f"{where}: {message}" if where else message)
     shown = "; ".join(parts[:SHOWN])
     return shown + (f"; and {len(parts) - SHOWN} more" if len(parts) > SHOWN else "")

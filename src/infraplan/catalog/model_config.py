@@ -237,6 +237,24 @@ _KV_HEADS_DEFAULT = {"mistral": 8, "mixtral": 8, "qwen2": 32, "qwen2_moe": 16, "
                      "gemma": 16, "gemma2": 4, "gemma3": 4, "gemma3_text": 4, "gpt_oss": 8, "llama4_text": 8}
 
 
+# Families whose transformers config reads a null KV-head count as the query-head count (recalled of transformers
+# 4.57.1, not installed here: MistralConfig.__init__ `if num_key_value_heads is None: num_key_value_heads =
+# num_attention_heads`, "for backward compatibility"; MixtralConfig, Qwen2Config and Qwen3Config the same), so a
+# file's `"num_key_value_heads": null` is one KV head per query head there, the class default only where the key is
+# absent (hL60: the line said "defaults to 8" of a null the tool and transformers both price at 32).
+_KV_NULL_AS_HEADS = frozenset({"mistral", "mixtral", "qwen2", "qwen3"})
+
+
+def _kv_null_text(key: str, model_type: str, heads: int, kv_default: int) -> str:
+    """The line for a KV-head count given as null: what is priced and why (`_KV_NULL_AS_HEADS`)."""
+    priced = f"{key} null: priced with one KV head per query head ({heads})"
+    if model_type in _KV_NULL_AS_HEADS:
+        return (f"{priced}, as transformers' {model_type} config reads a null (None -> num_attention_heads, "
+                f"recalled of transformers 4.57.1); its default of {kv_default} is for a file without the key")
+    return (f"{priced}; transformers' {model_type} config defaults to {kv_default} where the key is absent (what it "
+            "makes of a null is not checked here: state the count)")
+
+
 def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: int) -> None:
     """One line naming each size this reader fills in by itself (nothing silent): the FFN width (4 x hidden, the
     GPT-2 rule), the vocabulary (32,000), an MoE's experts per token (1), an MoE family's expert count (1: dense).
@@ -252,10 +270,15 @@ def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: i
         filled.append("no vocab_size: priced with 32,000 tokens")
     heads = aliased_value(config, "num_heads")
     kv_default = _KV_HEADS_DEFAULT.get(model_type)
+    null_kv = next((k for k in KEY_ALIASES["num_kv_heads"] if k in config), None)  # a key given as null
     if (aliased_value(config, "num_kv_heads") is None and config.get("multi_query") is not True
             and kv_default is not None and kv_default != heads):
-        filled.append(f"no num_key_value_heads: priced with one KV head per query head ({heads}), where "
-                      f"transformers' {model_type} config defaults to {kv_default}")
+        if null_kv is not None:  # (a null is not an absent key: `_kv_null_text`)
+            warnings.warn(f"model config {name!r}: {_kv_null_text(null_kv, model_type, heads, kv_default)}",
+                          ModelConfigWarning, stacklevel=3)
+        else:
+            filled.append(f"no num_key_value_heads: priced with one KV head per query head ({heads}), where "
+                          f"transformers' {model_type} config defaults to {kv_default}")
     if experts is not None and int(experts) > 1 and aliased_value(config, "experts_per_token") is None:
         filled.append("no num_experts_per_tok: each token priced through 1 expert")
     if experts is None and model_type in _MOE_FAMILIES:

@@ -49,13 +49,19 @@ def _check_unique_keys(node: yaml.MappingNode) -> None:
 # without a word (hG, session 60). The readers below resolve ints and floats by YAML 1.1's patterns without the
 # base-60 forms, so such a value stays the string written and its field reads it (`file_checks.Oversubscription`)
 # or names it in its one-line error. No shipped file writes a base-60 number.
+# A number with an exponent is a float as YAML 1.2's core schema reads it (Sec. 10.3.2: `[-+]? ( \. [0-9]+ | [0-9]+
+# ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`), where YAML 1.1 wants a dot and a signed exponent: `1e5` and `2.5e9` were
+# strings, so a count written `total_accelerators: 1e5` was refused "unable to parse string as an integer" while
+# `1.0e+5` (and JSON's `1e5`) was read (session 60, hL). Now each is 100000.0, which an integer field takes as
+# 100000 and refuses where it is not whole (`1.5e0`: "got a number with a fractional part", naming the field).
 _INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _INT_NO_BASE_60 = re.compile(r"""^(?:[-+]?0b[0-1_]+
                     |[-+]?0[0-7_]+
                     |[-+]?(?:0|[1-9][0-9_]*)
                     |[-+]?0x[0-9a-fA-F_]+)$""", re.X)
-_FLOAT_NO_BASE_60 = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
-                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+_FLOAT_NO_BASE_60 = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+                    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
                     |[-+]?\.(?:inf|Inf|INF)
                     |\.(?:nan|NaN|NAN))$""", re.X)
 

@@ -1,5 +1,6 @@
 """Typed results of the planning commands: `campus` (CampusPlan, FleetSitesResult), `fleet-mix`
-(FleetMixResult) and the whole-run totals of `train --tokens` (TrainingRunTotals, TrainingRunResult).
+(FleetMixResult) and the whole-run totals of `train --tokens` (TrainingRunTotals, TrainingRunResult) and of
+`search --tokens`'s best plan (SearchRunResult).
 
 Field names carry their unit as the JSON always has; campus.py, fleet_mix.py and training_run.py say what each
 number models and its source.
@@ -14,7 +15,7 @@ from pydantic import Field
 from infraplan.catalog.error_bands import ErrorBand
 from infraplan.facility.results import FacilityNetwork, FacilityReport
 from infraplan.results import Result
-from infraplan.training.results import TrainingEstimate
+from infraplan.training.results import PlanSearchResult, TrainingEstimate
 
 
 def _absent(value: object) -> bool:
@@ -93,6 +94,14 @@ class TrainingRunResult(TrainingEstimate, TrainingRunTotals):
         run = totals.model_dump() if isinstance(totals, TrainingRunTotals) else dict(totals)
         return cls.model_validate({**estimate.model_dump(), **run, "notes": [*estimate.notes,
                                                                             *run.get("notes", [])]})
+
+
+class SearchRunResult(PlanSearchResult):
+    """`search --tokens`: the search and its best plan's whole run, as `train --tokens` of its `train_command`."""
+
+    best_run: TrainingRunResult | None = Field(description="the best plan's estimate and whole-run totals on "
+                                               "--tokens: `train --tokens` of `best.train_command`, the same figures "
+                                               "(`planning.search_run.search_with_run`); null where no plan fits")
 
 
 class TrainingCapacity(Result):

@@ -1,6 +1,6 @@
 """Memory bounds of the plan search's rows (branch and bound, `training.search_bounds`), per ZeRO stage.
 
-A search row (`axes.RowGrid`) stands for every (virtual stages, schedule) pair of its PP and every ZeRO stage. The
+A search row (`row_grid.RowGrid`) stands for every (virtual stages, schedule) pair of its PP and every ZeRO stage. The
 memory per GPU (`memory.memory_breakdown`): weights + gradients + optimizer depend on the ZeRO stage and on the schedule
 only through its parameter copies c (DualPipe 2, else 1), each term non-decreasing in c and at most c times its value at
 c = 1; activations depend on the (vpp, schedule) pair and not on ZeRO. So the row's smallest state bytes at c = 1 plus

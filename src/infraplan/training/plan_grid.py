@@ -1,4 +1,4 @@
-"""The plan search's grid: search rows (`axes.RowGrid`) times the broadcast axes ((virtual stages, schedule) pairs
+"""The plan search's grid: search rows (`row_grid.RowGrid`) times the broadcast axes ((virtual stages, schedule) pairs
 of the row's PP, ZeRO stages) as one (Z, K, B) array of plans, and the keys found on it.
 
 `Found` holds every evaluated block's keys back to back and ranks plans as a stable sort of the full cartesian
@@ -14,16 +14,17 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.training.axes import RowGrid, SearchSpace, enumerate_axes
+from infraplan.training.axes import SearchSpace, enumerate_axes
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
+from infraplan.training.row_grid import RowGrid
 
 # float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
 GRID_ARRAYS = 40
 
 
 def take_rows(plans: PlanArrays, index: np.ndarray) -> PlanArrays:
-    """`plans.take(index)` of 1-D plans, keeping a one-value view (`axes.enumerate_rows`' fixed columns) a view."""
+    """`plans.take(index)` of 1-D plans, keeping a one-value view (`row_grid.enumerate_rows`' fixed columns) a view."""
     index = index if index.dtype.kind in "iu" else np.flatnonzero(index)  # (a mask: its positions)
     # (`c[index]`'s values: `take` gathers a 1-D column ~1.4x faster than fancy indexing; a one-value view as long
     # as the rows taken is sliced, the same read-only stride-0 view `np.broadcast_to` builds at ~10x its cost)

@@ -1,6 +1,6 @@
 """The plan search's row bound below the branch and bound's grid size (`search.BOUND_MIN_PLANS`), time objective.
 
-Each search row stands for its (vpp, schedule) pairs and ZeRO stages (`axes.RowGrid`); its cheap bound
+Each search row stands for its (vpp, schedule) pairs and ZeRO stages (`row_grid.RowGrid`); its cheap bound
 (`step_time.stage_work_bound_s`: the heaviest stage's layer work from the row's stride-free layer terms) is below the
 step time of each of its plans (Land & Doig 1960, branch and bound, as `training.search_bounds` uses it). A block's
 rows are priced lowest-bounded first, then every row whose bound is within the K-th best step time found (the bar);

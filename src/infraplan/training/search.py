@@ -4,7 +4,7 @@ The space: TP (divisors of the attention heads, up to the scale-up domain unless
 PP, virtual stages, CP, DP (what is left), EP (MoE, dividing experts and DP), micro-batch, recompute
 mode, ZeRO stage, dtype, the rank-to-node order (PP or DP outermost) where both axes exceed 1, and the
 pipeline schedule (every registered one, or those asked for). The axes are declared once, in `training.axes`.
-Plans are rows (`axes.enumerate_rows`: every axis but the broadcast ones) times the broadcast axes as extra
+Plans are rows (`row_grid.enumerate_rows`: every axis but the broadcast ones) times the broadcast axes as extra
 array dimensions: (vpp, schedule) pairs of the row's PP and the ZeRO stages, so a grid of (ZeRO, pairs, rows)
 runs through the single estimate's element-wise model code, the per-layer and traffic terms once per row (the
 per-layer GEMMs, attention and element-wise work once per row without PP and rank order: `step_time._per_layer`).
@@ -43,7 +43,7 @@ from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers
-from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_rows
+from infraplan.training.axes import LAYER_KEYS, SearchSpace
 from infraplan.training.collnet import search_sharp_note, sharp_note, sharp_profile
 from infraplan.training.communicator_buffers import check_memory_margin
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
@@ -64,6 +64,7 @@ from infraplan.training.plan_grid import enumerate_plans as enumerate_plans  # (
 from infraplan.training.plan_rules import framework_refusals, nearest_multiples, pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
+from infraplan.training.row_grid import RowGrid, enumerate_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import searched_schedules
 from infraplan.training.search_bounds import bound_and_price, invalid_pairs

@@ -1,6 +1,6 @@
 """Per-row bounds for the plan search's branch and bound: step-time floors and memory bounds of a row's plans.
 
-A search row (`axes.RowGrid`) stands for every (virtual stages, schedule) pair of its PP and every ZeRO stage. The
+A search row (`row_grid.RowGrid`) stands for every (virtual stages, schedule) pair of its PP and every ZeRO stage. The
 bounds run the single estimate's own model code on the rows alone (or on rows x one broadcast axis) and hold for
 every plan of the row, so the search can skip the grid for rows they settle:
 * Step time: `step_time.step_time` adds, per step, the micro-batches' stage work (compute, TP/CP/EP collectives,

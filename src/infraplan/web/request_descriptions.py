@@ -173,6 +173,12 @@ SEARCH = {
                   "weight trained]"),
     "lora_targets": _LORA_TARGETS,
     "optimizer": _OPTIMIZER,
+    "tokens": ("train on this many tokens (e.g. 15.6T): adds the best plan's whole run, as train --tokens of its "
+               "train_command (one GPU count)"),
+    "location": "grid/price location preset or YAML file for --tokens",
+    "server_price": "server $ per accelerator for --tokens (overrides the catalog)",
+    "eval_every": TRAIN["eval_every"],
+    "eval_samples": TRAIN["eval_samples"],
 }
 SERVE = {
     "model": "model preset or HF config.json (diffusion model for image-generation)",

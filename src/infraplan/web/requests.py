@@ -144,6 +144,11 @@ class SearchRequest(ModelOnSystemRequest):
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
     lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
     optimizer: Literal["adam", "muon"] | None = None  # --optimizer (null: the stack's or its model recipe's)
+    tokens: CountText | None = None  # search --tokens: the best plan's whole run, as train's (one GPU count)
+    location: CatalogRef | None = None
+    server_price: Price | None = None
+    eval_every: SequencesQuantity | None = None  # as train's (need tokens)
+    eval_samples: SequencesQuantity | None = None
 
 
 @described

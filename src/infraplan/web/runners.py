@@ -25,13 +25,19 @@ from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.network.topology import with_fabric
 from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, plan_share, tornado, vary_ranges, vary_warnings
-from infraplan.planning.results import CampusPlan, FleetMixResult, FleetSitesResult, TrainingRunResult
+from infraplan.planning.results import (
+    CampusPlan,
+    FleetMixResult,
+    FleetSitesResult,
+    SearchRunResult,
+    TrainingRunResult,
+)
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
+from infraplan.planning.search_run import estimate_with_run, search_with_run
 from infraplan.planning.training_run import (
     network_with_zone_note,
     serving_with_fabric_note,
-    training_run_totals,
     with_memory_margin,
 )
 from infraplan.raised_warnings import raised_warnings
@@ -45,12 +51,11 @@ from infraplan.serving.serve_inputs import DEFAULT_REQUESTS, closed_loop_request
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.estimate import estimate_training
-from infraplan.training.evaluation import eval_options, in_run_evaluation, plan_point
+from infraplan.training.evaluation import eval_options
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.search import search_plans
 from infraplan.units import (
     parse_bytes,
-    parse_count,
     parse_stated_bytes,
     parse_stated_power_w,
 )
@@ -96,20 +101,22 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard,
                                lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer)
     result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
-    if r.tokens is not None:
-        evaluation = (in_run_evaluation(plan_point(ref(r.model), ref(r.system), result.config, ref(r.stack), r.sharp),
-                                        *evaluated) if evaluated else None)
-        tokens = parse_count(r.tokens, name="--tokens")
-        totals = training_run_totals(result, ref(r.system), tokens, location=ref(r.location),
-                                     overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
-                                     evaluation=evaluation)
-        return TrainingRunResult.joined(result, totals)
+    if r.tokens is not None:  # the CLI's `train --tokens` (`search_run.estimate_with_run`)
+        return estimate_with_run(result, ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
+                                 location=ref(r.location),
+                                 overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
+                                 evaluated=evaluated)
     if r.location is not None or r.server_price is not None:
         raise InputError("--location, --server-price and --costs need --tokens")
     return result
 
 
 def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
+    evaluated = eval_options(r.eval_every, r.eval_samples, r.tokens, r.seq_len, r.global_batch)  # as `search`
+    if r.tokens is None and (r.location is not None or r.server_price is not None):
+        raise InputError("--location, --server-price and --costs need --tokens")
+    if r.tokens is not None and len(r.gpus) > 1:
+        raise InputError(f"--tokens prices the best plan of one GPU count: give --gpus N, got {len(r.gpus)} counts")
     results: list[PlanSearchResult] = []
     for i, n in enumerate(r.gpus):
         def tick(done: int, total: int, i: int = i) -> None:
@@ -123,6 +130,11 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                                     compare_dtypes=len(r.gpus) == 1,  # as `search` (hD50)
                                     lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
                                     ep_mask=None if len(r.gpus) == 1 else EVERY_EP))  # (nor an EP line)
+    if r.tokens is not None:  # the best plan's whole run, as the CLI's `search --tokens` (`search_with_run`)
+        return search_with_run(results[0], ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
+                               memory_margin=r.memory_margin, location=ref(r.location),
+                               overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
+                               evaluated=evaluated, optimizer=r.optimizer)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 
@@ -254,7 +266,7 @@ RUNNERS: dict[str, Callable[[Any, Progress | None], Result]] = {
 
 RESULT_MODELS: dict[str, Any] = {
     "train": TrainingEstimate | TrainingRunResult,
-    "search": PlanSearchResult | ScalingResult,
+    "search": SearchRunResult | PlanSearchResult | ScalingResult,
     "serve": ServingResult | ImageServingResult,
     "serve-plan": ServingPlanResult,
     "recsys": RecsysEstimate,

@@ -25,6 +25,7 @@ RESULT_MODELS: dict[str, str] = {
     "train --tokens": "infraplan.planning.results:TrainingRunResult",
     "search": "infraplan.training.results:PlanSearchResult",
     "search --gpus A,B": "infraplan.training.results:ScalingResult",
+    "search --tokens": "infraplan.planning.results:SearchRunResult",
     "serve": "infraplan.serving.results:ServeResult",
     "serve-plan": "infraplan.serving.results:ServingPlanResult",
     "recsys": "infraplan.recsys.results:RecsysEstimate",

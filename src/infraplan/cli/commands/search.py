@@ -19,11 +19,15 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     print_band,
 )
+from infraplan.cli.commands._search_run import RunAsk, best_plan_run, render_best_run
+from infraplan.cli.commands.train import EVAL_EVERY_HELP, EVAL_SAMPLES_HELP
 from infraplan.cli.options import (
     MAX_ACCELERATORS,
+    PRICE,
     SEQUENCES,
     TOKENS,
     TOP_PLANS,
+    CostsOption,
     JsonFlag,
     LoraTargetsOption,
     ModelArgument,
@@ -33,6 +37,7 @@ from infraplan.cli.options import (
     SystemOption,
 )
 from infraplan.errors import InputError
+from infraplan.planning.results import SearchRunResult
 from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.results import MfuCeiling, PlanConfig, PlanSearchResult, ScalingResult
 from infraplan.training.search import search_plans
@@ -316,10 +321,20 @@ def search(
                                          "count; no MFU guard: no published LoRA MFU) [default: every weight "
                                          "trained]"),
     lora_targets: LoraTargetsOption = None,
+    tokens: str | None = typer.Option(None, "--tokens", help="train on this many tokens (e.g. 15.6T): adds the best "
+                                      "plan's whole run, as train --tokens of its train_command (one GPU count)"),
+    location: str | None = typer.Option(None, "--location", help="grid/price location preset or YAML file for "
+                                        "--tokens"),
+    server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
+                                              help="server $ per accelerator for --tokens (overrides the catalog)"),
+    eval_every: str | None = typer.Option(None, "--eval-every", help=EVAL_EVERY_HELP),
+    eval_samples: str | None = typer.Option(None, "--eval-samples", help=EVAL_SAMPLES_HELP),
+    costs: CostsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid training plan (TP/CP/PP/VPP/DP/EP, micro-batch, recompute, ZeRO, dtype); list the best."""
     counts = parse_gpu_counts(gpus)
+    ask = RunAsk(tokens, location, server_price, costs, eval_every, eval_samples, seq_len, global_batch, counts)
     if top < 1:
         raise InputError(f"--top must be >= 1, got {top}")
     if plot:
@@ -349,14 +364,17 @@ def search(
         if progress.live.is_started:
             progress.stop()
     result: PlanSearchResult | ScalingResult
-    if len(results) == 1:
-        result = results[0]
+    if len(results) == 1:  # (with --tokens, its best plan's whole run: `_search_run`)
+        result = results[0] if tokens is None else best_plan_run(results[0], model, system, ask, stack, sharp,
+                                                                 memory_margin, optimizer)
     else:
         result = ScalingResult.from_searches(results)
         if plot:
             _plot(result, plot, device_word(system))
     guarded = all(r.mfu_guard for r in results)
     emit(result, as_json, lambda shown: render_search(shown, guarded, device_word(system)))
+    if isinstance(result, SearchRunResult) and not as_json:
+        render_best_run(result, device_word(system))
 
 
 def register(app: typer.Typer) -> None:

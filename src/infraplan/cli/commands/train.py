@@ -43,11 +43,9 @@ from infraplan.cli.options import (
     TrainDtypeOption,
 )
 from infraplan.errors import InputError
-from infraplan.results import Result
 from infraplan.training.estimate import estimate_training
-from infraplan.training.evaluation import eval_options, in_run_evaluation, plan_point
+from infraplan.training.evaluation import eval_options
 from infraplan.training.results import TrainingEstimate
-from infraplan.units import parse_count
 
 if TYPE_CHECKING:
     from infraplan.planning.results import TrainingRunResult
@@ -117,43 +115,61 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
         console.print(f"note: {note}", highlight=False)
     if r.beyond_published_mfu:  # as search flags it (`training.results.published_mfu_flag`)
         console.print(f"beyond published MFU: {r.beyond_published_mfu_reason}", soft_wrap=True, highlight=False)
-    run: Any = r
-    if hasattr(run, "time_to_train_s"):
-        evaluated = getattr(run, "evaluations", None) is not None  # --eval-every: in the wall clock below
-        table = metric_table(f"the whole run (failures, checkpoints, {'evaluations, ' if evaluated else ''}facility)")
-        table.add_row("time to train (wall clock)", fmt_seconds(run.time_to_train_s))
-        table.add_row("goodput", fmt_percent(run.goodput))
-        table.add_row("job MTTF", fmt_seconds(run.job_mttf_s))
-        table.add_row("checkpoint interval", fmt_seconds(run.checkpoint_interval_s))
-        if evaluated:
-            table.add_row("evaluations", f"{run.evaluations:,} × {fmt_seconds(run.evaluation_s)} (every "
-                          f"{run.eval_every_steps:,} steps, {run.eval_samples:,} seqs)")
-            table.add_row("evaluation share", fmt_percent(run.evaluation_share))
-        table.add_row(f"{device}-hours", fmt_quantity(run.gpu_hours, f"{device}-h"))
-        table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
-        table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
-        table.add_row("model-card emissions", fmt_quantity(run.co2_model_card_t, "tCO2e"))  # TDP x PUE, hC56
-        rate = run.usd_per_gpu_hour  # the rate the cost is GPU-hours at: an owned hour, not a rental's (hU81)
-        table.add_row("cost", fmt_usd(run.cost_usd) + (f" ({fmt_usd(rate)} per owned {device}-h)"
-                                                       if run.cost_usd is not None and rate is not None else ""))
-        console.print(table)
-        if r.error_band is not None:  # the run's time scales as 1 / throughput: measured = predicted x (1 + r)
-            low, high = (run.gpu_hours * (1.0 + e) for e in (r.error_band.low, r.error_band.high))
-            console.print(f"{device}-hours within the error band: measured likely {fmt_quantity(low, f'{device}-h')} "
-                          f"to {fmt_quantity(high, f'{device}-h')} (the run's time goes as 1 / throughput)",
-                          highlight=False, markup=False)
-        if run.cost_reason:
-            console.print(f"cost not priced: {run.cost_reason}", soft_wrap=True, highlight=False)
-        if run.price_note:
-            console.print(f"price: {run.price_note}", soft_wrap=True, highlight=False)
+    if hasattr(r, "time_to_train_s"):  # --tokens: the whole run (`render_run`, search --tokens's best plan too)
+        render_run(r, device)
 
 
-def with_run_totals(estimate: TrainingEstimate, totals: Result | dict[str, Any]) -> TrainingRunResult:
-    """`train --tokens`: the estimate and the whole-run totals as one flat result (today's JSON keys)."""
-    run = totals.model_dump() if isinstance(totals, Result) else dict(totals)
-    from infraplan.planning.results import TrainingRunResult  # lazy: facility models only with run totals
+def render_run(run: Any, device: str = "GPU") -> None:
+    """The whole run of `train --tokens` (a `TrainingRunResult`): wall clock, goodput, GPU-hours, energy, CO2 and
+    cost, the GPU-hours' error band and why a cost is missing; `search --tokens` prints its best plan's by it."""
+    from infraplan.cli.commands._output import console
 
-    return TrainingRunResult.joined(estimate, run)
+    evaluated = getattr(run, "evaluations", None) is not None  # --eval-every: in the wall clock below
+    table = metric_table(f"the whole run (failures, checkpoints, {'evaluations, ' if evaluated else ''}facility)")
+    table.add_row("time to train (wall clock)", fmt_seconds(run.time_to_train_s))
+    table.add_row("goodput", fmt_percent(run.goodput))
+    table.add_row("job MTTF", fmt_seconds(run.job_mttf_s))
+    table.add_row("checkpoint interval", fmt_seconds(run.checkpoint_interval_s))
+    if evaluated:
+        table.add_row("evaluations", f"{run.evaluations:,} × {fmt_seconds(run.evaluation_s)} (every "
+                      f"{run.eval_every_steps:,} steps, {run.eval_samples:,} seqs)")
+        table.add_row("evaluation share", fmt_percent(run.evaluation_share))
+    table.add_row(f"{device}-hours", fmt_quantity(run.gpu_hours, f"{device}-h"))
+    table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
+    table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
+    table.add_row("model-card emissions", fmt_quantity(run.co2_model_card_t, "tCO2e"))  # TDP x PUE, hC56
+    rate = run.usd_per_gpu_hour  # the rate the cost is GPU-hours at: an owned hour, not a rental's (hU81)
+    table.add_row("cost", fmt_usd(run.cost_usd) + (f" ({fmt_usd(rate)} per owned {device}-h)"
+                                                   if run.cost_usd is not None and rate is not None else ""))
+    console.print(table)
+    if run.error_band is not None:  # the run's time scales as 1 / throughput: measured = predicted x (1 + r)
+        low, high = (run.gpu_hours * (1.0 + e) for e in (run.error_band.low, run.error_band.high))
+        console.print(f"{device}-hours within the error band: measured likely {fmt_quantity(low, f'{device}-h')} "
+                      f"to {fmt_quantity(high, f'{device}-h')} (the run's time goes as 1 / throughput)",
+                      highlight=False, markup=False)
+    if run.cost_reason:
+        console.print(f"cost not priced: {run.cost_reason}", soft_wrap=True, highlight=False)
+    if run.price_note:
+        console.print(f"price: {run.price_note}", soft_wrap=True, highlight=False)
+
+
+def check_run_options(location: str | None, server_price: float | None, costs: str | None) -> None:
+    """One line where a whole run's price options come without --tokens (train and search alike)."""
+    if location is not None or server_price is not None or costs is not None:
+        raise InputError("--location, --server-price and --costs need --tokens")
+
+
+def whole_run(result: TrainingEstimate, model: str, system: str, tokens: str, *, stack: str | None, sharp: bool,
+              location: str | None, server_price: float | None, costs: str | None,
+              evaluated: tuple[int, int] | None) -> TrainingRunResult:
+    """`train --tokens`: the estimate with its whole run (`planning.search_run.estimate_with_run`, which the web and
+    `search --tokens`'s best plan use too: one answer), priced with the --costs file and --server-price."""
+    from infraplan.cluster.cost import load_cost_overrides
+    from infraplan.planning.search_run import estimate_with_run
+
+    overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
+    return estimate_with_run(result, model, system, tokens, stack=stack, sharp=sharp, location=location,
+                             overrides=overrides, evaluated=evaluated, typed=system)
 
 
 def train(
@@ -234,17 +250,10 @@ def train(
 
         result = with_memory_margin(result, memory_margin)
     if tokens is not None:
-        from infraplan.cluster.cost import load_cost_overrides
-        from infraplan.planning.training_run import training_run_totals
-
-        overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
-        evaluation = (in_run_evaluation(plan_point(model, system, result.config, stack, sharp), *evaluated)
-                      if evaluated else None)
-        tokens_count = parse_count(tokens, name="--tokens")
-        result = with_run_totals(result, training_run_totals(result, system, tokens_count, location=location,
-                                                             overrides=overrides, typed=system, evaluation=evaluation))
-    elif location is not None or server_price is not None or costs is not None:
-        raise InputError("--location, --server-price and --costs need --tokens")
+        result = whole_run(result, model, system, tokens, stack=stack, sharp=sharp, location=location,
+                           server_price=server_price, costs=costs, evaluated=evaluated)
+    else:
+        check_run_options(location, server_price, costs)
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
 
 

@@ -1,0 +1,62 @@
+"""`search --tokens`: the best plan's whole run (wall clock with failures, checkpoints and evaluations, GPU-hours,
+energy, CO2, cost), as `train --tokens` of the best plan's `train_command` prices it
+(`planning.search_run.search_with_run`: one answer, bit for bit, hL60); its options read before the search runs and
+its table printed after the search's.
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.facility_loader import load_location
+from infraplan.cli.commands.train import check_run_options, render_run
+from infraplan.cluster.cost import load_cost_overrides
+from infraplan.errors import InputError
+from infraplan.planning.results import SearchRunResult
+from infraplan.planning.search_run import search_with_run
+from infraplan.training.evaluation import eval_options
+from infraplan.training.results import PlanSearchResult
+from infraplan.units import parse_count
+
+
+class RunAsk:
+    """What `search` was asked of the best plan's whole run: `train --tokens`'s options, read before the search
+    runs (a bad count or location, or --eval-every without --tokens, is one line, not a line after a long search)."""
+
+    def __init__(self, tokens: str | None, location: str | None, server_price: float | None, costs: str | None,
+                 eval_every: str | None, eval_samples: str | None, seq_len: int, global_batch: int,
+                 counts: list[int]) -> None:
+        self.evaluated = eval_options(eval_every, eval_samples, tokens, seq_len, global_batch)  # as `train` reads
+        if tokens is None:
+            check_run_options(location, server_price, costs)
+        else:
+            parse_count(tokens, name="--tokens")  # (each read again by the run, as `train` reads them)
+            if location is not None:
+                load_location(location)
+            if len(counts) > 1:
+                raise InputError(f"--tokens prices the best plan of one GPU count: give --gpus N, got {len(counts)} "
+                                 "counts")
+        self.tokens, self.location = tokens, location
+        self.overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
+
+
+def best_plan_run(result: PlanSearchResult, model: str, system: str, ask: RunAsk, stack: str | None, sharp: bool,
+                  memory_margin: float | None, optimizer: str | None = None) -> SearchRunResult | PlanSearchResult:
+    """The search with its best plan's whole run where --tokens was given (the search alone otherwise)."""
+    if ask.tokens is None:
+        return result
+    return search_with_run(result, model, system, ask.tokens, stack=stack, sharp=sharp, memory_margin=memory_margin,
+                           location=ask.location, overrides=ask.overrides, evaluated=ask.evaluated, typed=system,
+                           optimizer=optimizer)
+
+
+def render_best_run(result: SearchRunResult, device: str) -> None:
+    """The best plan's whole run after the search's table (`train.render_run`, as `train --tokens` prints it)."""
+    from infraplan.cli.commands._output import console
+
+    run = result.best_run
+    if run is not None:
+        console.print(f"the best plan (#1) on {run.tokens:,.0f} tokens, as train --tokens of its "
+                      "train_command:", highlight=False, markup=False)
+        render_run(run, device)
+        for note in run.notes:  # what `train --tokens` says of it that the search's notes above did not
+            if note not in result.notes:
+                console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)

@@ -1,0 +1,49 @@
+"""The web's search with `tokens` (hL60): the best plan's whole run, the CLI's `search --tokens` answer (one function:
+`planning.search_run.search_with_run`), and `/api/search/cli` spells the same command line."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from infraplan.cli.main import main as cli_main
+
+BODY = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": [64], "seq_len": 8192, "global_batch": 512,
+        "top": 2, "tokens": "200B", "location": "oregon", "server_price": 300000, "eval_every": "50M tokens",
+        "eval_samples": "2 steps"}
+TIMING = {"seconds", "configs_per_s"}  # the search's own wall clock
+
+
+def _answer(client: TestClient, body: dict[str, Any]) -> Any:
+    response = client.post("/api/search", json=body)
+    assert response.status_code in (200, 202), response.text
+    result = response.json()
+    deadline = time.monotonic() + 120
+    while response.status_code == 202 and result.get("status") in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+        result = client.get(result["poll"]).json()
+    return result["result"] if response.status_code == 202 else result
+
+
+def test_web_search_tokens_is_the_cli_answer(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    web = _answer(client, BODY)
+    assert web["best_run"]["evaluations"] > 0 and web["best_run"]["location"] == "oregon"
+    line = client.post("/api/search/cli", json=BODY).json()["command"]
+    assert "--tokens 200B" in line and "--eval-every" in line
+    capsys.readouterr()
+    assert cli_main([*shlex.split(line)[1:], "--json"]) == 0, line
+    cli = json.loads(capsys.readouterr().out)
+    assert {k: v for k, v in web.items() if k not in TIMING} == {k: v for k, v in cli.items() if k not in TIMING}
+
+
+@pytest.mark.parametrize(("change", "words"), [({"gpus": [64, 128]}, "one GPU count"),
+                                               ({"tokens": None}, "need --tokens")])
+def test_web_search_refuses_a_run_it_cannot_price(client: TestClient, change: dict[str, Any], words: str) -> None:
+    response = client.post("/api/search", json={**BODY, **change, "eval_every": None, "eval_samples": None})
+    assert response.status_code == 400 and words in response.text
