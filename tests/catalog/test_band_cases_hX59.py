@@ -10,7 +10,8 @@ import re
 import pytest
 
 from infraplan.catalog.band_cases import LISTED_CASES_MAX, BandCampaign, BandCase, merged
-from infraplan.catalog.error_bands import ErrorBand, campaign_band, envelope, error_band, load_residuals
+from infraplan.catalog.band_composites import envelope
+from infraplan.catalog.error_bands import ErrorBand, campaign_band, error_band, load_residuals
 from infraplan.cli.main import main
 
 TRAIN = ["train", "llama3-70b", "--system", "dgx-h100-superpod", "--gpus", "64", "--tp", "4", "--pp", "2",

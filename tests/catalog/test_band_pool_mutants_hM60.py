@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from infraplan.catalog.band_cases import BandCampaign, cases_used
-from infraplan.catalog.error_bands import ErrorBand, envelope
+from infraplan.catalog.band_composites import envelope
+from infraplan.catalog.error_bands import ErrorBand
 
 
 class _Row(NamedTuple):

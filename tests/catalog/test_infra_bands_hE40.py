@@ -14,12 +14,12 @@ import pytest
 from tests.cli.conftest import cli_json
 
 from infraplan.catalog import error_bands as eb
+from infraplan.catalog.band_composites import envelope
 from infraplan.catalog.error_bands import (
     ErrorBand,
     Residual,
     band_and_basis,
     campaign_band,
-    envelope,
     written_rows,
 )
 from infraplan.cluster import Cluster

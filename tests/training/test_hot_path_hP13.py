@@ -92,8 +92,8 @@ def test_one_plan_terms_are_the_array_paths(stack: str) -> None:
             for fp8 in (True, False):
                 layout_terms, layer = layer_recipe.one_plan_terms(plan.one_row, fp8, profile, layouts)
                 assert layer_recipe.one_plan_terms(plan.one_row, fp8, profile, layouts)[1] is layer  # kept
-                array = layer_time._layout(plan, np.array([fp8]), profile, layouts)  # the array path's layout
-                one = layer_time._layout(plan.one_row, fp8, profile, layouts)
+                array = layer_time.layer_layout(plan, np.array([fp8]), profile, layouts)  # the array path's layout
+                one = layer_time.layer_layout(plan.one_row, fp8, profile, layouts)
                 for f in dataclasses.fields(one):
                     a, b = getattr(one, f.name), getattr(array, f.name)
                     if f.name == "unfused_elementwise":  # the stack's op names (hK52), not a per-plan number

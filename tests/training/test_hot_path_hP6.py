@@ -17,7 +17,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.ops import params as ops_params
-from infraplan.training import activation_memory, memory
+from infraplan.training import activation_memory, state_memory
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -62,13 +62,13 @@ def test_state_terms_are_kept_for_plans_that_differ_in_sequence_or_batch(monkeyp
     clear_one_plan_memo()
     _estimate()
     calls: list[int] = []
-    original = memory.stage_kind_params
+    original = state_memory.stage_kind_params
 
     def counted(*args: Any) -> Any:
         calls.append(args[3])
         return original(*args)
 
-    monkeypatch.setattr(memory, "stage_kind_params", counted)
+    monkeypatch.setattr(state_memory, "stage_kind_params", counted)
     clear_one_plan_memo(pricings=False)
     _estimate(seq_len=8192, micro_batch=2)
     assert calls == []

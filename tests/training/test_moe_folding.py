@@ -13,7 +13,7 @@ from infraplan.ops.layer import layer_ops
 from infraplan.training.axes import SearchSpace, enumerate_axes
 from infraplan.training.enums import RankOrder
 from infraplan.training.estimate import estimate_training
-from infraplan.training.layer_time import _layout
+from infraplan.training.layer_layout import layer_layout
 from infraplan.training.memory import local_expert_params, memory_breakdown, sharded_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
@@ -37,7 +37,7 @@ def _gemm(ops, role):
 
 def test_folded_expert_gemms_use_etp_and_every_rank_sp_shard() -> None:
     plan = _plan()
-    ops = layer_ops(QWEN, _layout(plan, np.array([True])))
+    ops = layer_ops(QWEN, layer_layout(plan, np.array([True])))
     up, down = _gemm(ops, "expert_up"), _gemm(ops, "expert_down")
     # each rank dispatches its SP shard (4096 / TP2 tokens x top-8); the EP32 x ETP1 group feeds the 128 / 32 = 4
     # local experts 32 x 2048 x 8 / 128 = 4096 tokens each, at the full width 1536 (ETP 1, not TP 2)
@@ -46,14 +46,14 @@ def test_folded_expert_gemms_use_etp_and_every_rank_sp_shard() -> None:
     assert float(down.n) == 4096 and float(down.k[0]) == 1536
     assert float(np.ravel(up.count)[0]) == 4.0
     # the per-rank expert FLOPs equal the unfolded layout's (same routed rows x width per rank)
-    unfolded = layer_ops(QWEN, _layout(_plan(etp=2, ep=16), np.array([True])))
+    unfolded = layer_ops(QWEN, layer_layout(_plan(etp=2, ep=16), np.array([True])))
     assert float(up.flops()[0]) == pytest.approx(float(_gemm(unfolded, "expert_up").flops()[0]), rel=1e-12)
     assert float(_gemm(unfolded, "expert_up").m[0]) == 4096 * 8 * 16 / 128  # EP16 over DP, TP2 experts
 
 
 def test_folded_all_to_all_group_and_expert_tp_collectives() -> None:
     plan = _plan()
-    ops = layer_ops(QWEN, _layout(plan, np.array([True])))
+    ops = layer_ops(QWEN, layer_layout(plan, np.array([True])))
     (a2a,) = [c for c in ops.collectives_fwd if c.role == "ep"]
     assert float(np.asarray(a2a.group)[0]) == 32 and int(np.asarray(a2a.stride)[0]) == 1  # 32 adjacent ranks
     assert float(np.asarray(a2a.bytes)[0]) == 2048 * 8 * 4096 * 2.0  # the SP shard's routed copies, bf16
@@ -61,7 +61,7 @@ def test_folded_all_to_all_group_and_expert_tp_collectives() -> None:
     tp = [c for c in ops.collectives_fwd if c.role == "tp" and bool(np.asarray(c.mask)[0]) and c.kind == "all_gather"]
     assert sum(c.count for c in tp) == 1.0
     # ETP 2 over TP 4 (EP16 x ETP2 = 32 ranks): the received tokens are gathered over the ETP pair
-    etp2 = layer_ops(QWEN, _layout(_plan(tp=4, dp=8, ep=16, etp=2), np.array([True])))
+    etp2 = layer_ops(QWEN, layer_layout(_plan(tp=4, dp=8, ep=16, etp=2), np.array([True])))
     gathers = [c for c in etp2.collectives_fwd if c.kind == "all_gather" and c.role == "tp"
                and bool(np.asarray(c.mask)[0]) and float(np.asarray(c.group)[0]) == 2.0]
     assert len(gathers) == 1 and float(np.asarray(gathers[0].bytes)[0]) == 1024 * 8 * 4096 * 2.0 * 2
@@ -80,7 +80,7 @@ def test_folded_group_placement_by_rank_order() -> None:
     assert (int(h018.ep_stride[0]), int(h018.edp[0]), int(h018.edp_stride[0])) == (1, 2, 64)
 
 
-def test_unfolded_plan_properties_are_the_old_dp_layout() -> None:
+def test_unfolded_plan_properties_are_the_old_dplayer_layout() -> None:
     for order in RankOrder:
         plan = _plan(etp=None, ep=8, order=order)
         assert not bool(plan.folded[0]) and int(plan.expert_tp[0]) == 2 and plan.row(0)["etp"] == 2
@@ -149,7 +149,7 @@ def test_search_enumerates_expert_tp_one_and_tp() -> None:
     assert np.array_equal(dense.expert_tp, dense.tp) and not dense.folded.any()
 
 
-def test_a_plan_copied_with_another_tp_keeps_the_unfolded_layout() -> None:
+def test_a_plan_copied_with_another_tp_keeps_the_unfoldedlayer_layout() -> None:
     from dataclasses import replace
 
     plan = _plan(etp=None, ep=8)

@@ -1,8 +1,9 @@
 """Mutation wave 6 (hM6): what `ops.params.PLAN_SHAPE_COUNTS` keys on. A plan priced after another that differs
 from it in one axis a kept count reads (EP, ETP, DP, the schedule, recompute, SP) gets the answer of the same plan
 priced with every memo emptied first (the key holds that axis: `training.stage_params._kept_on_row`'s (what, TP, PP, EP,
-ETP), `_kinds_state_terms`' plan axes and stage kinds, `activation_memory.activation_bytes_per_token_layer`'s
-recompute and SP), and the axis changes the memory (so a stale entry would show)."""
+ETP), `state_memory.kinds_state_terms`' plan axes and stage kinds,
+`activation_memory.activation_bytes_per_token_layer`'s recompute and SP), and the axis changes the memory (so a stale
+entry would show)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
-from infraplan.training import memory
+from infraplan.training import state_memory
 from infraplan.training.activation_memory import FIRST, LAST
 from infraplan.training.estimate import estimate_training, resolve_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -61,8 +62,8 @@ def test_the_state_terms_of_one_stage_kind_are_kept_apart_from_anothers() -> Non
     plan = resolve_training(shape, "dgx-h100-superpod", 32, tp=2, pp=4, seq_len=4096, global_batch=64).plan.one_row
     stack = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
     clear_one_plan_memo()
-    first = memory._state_terms(shape, plan, stack, 1.0, FIRST)
+    first = state_memory.state_terms(shape, plan, stack, 1.0, FIRST)
     clear_one_plan_memo()
-    last = memory._state_terms(shape, plan, stack, 1.0, LAST)
-    assert memory._state_terms(shape, plan, stack, 1.0, FIRST) == first != last
+    last = state_memory.state_terms(shape, plan, stack, 1.0, LAST)
+    assert state_memory.state_terms(shape, plan, stack, 1.0, FIRST) == first != last
     clear_one_plan_memo()

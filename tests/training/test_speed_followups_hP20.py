@@ -22,7 +22,7 @@ from tests.training.conftest import META_LLAMA3_TIME, dp_stage_grid
 from infraplan.network import collectives, nccl_trees
 from infraplan.network.fabric import Fabric
 from infraplan.scalar_path import pick
-from infraplan.training import activation_memory, grid_in_flight, memory, row_memo, search, stage_split
+from infraplan.training import activation_memory, grid_in_flight, memory, row_memo, search, stage_split, state_memory
 from infraplan.training.activation_memory import FIRST, LAST, MIDDLE
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.memory import memory_total
@@ -82,15 +82,15 @@ def test_state_terms_keep_the_rows_shape_without_a_mirrored_schedule() -> None:
     shape, cluster, profile, plan = _grid()
     layers = memory.kind_layers(shape, plan, profile, balanced_split(shape, cluster, plan, profile))
     kinds = (FIRST, MIDDLE, LAST)
-    full = memory._kinds_state_terms(shape, plan, profile, 1.0, kinds, layers)
-    rows = memory._kinds_state_terms(shape, plan, profile, 1.0, kinds, layers, True)
+    full = state_memory.kinds_state_terms(shape, plan, profile, 1.0, kinds, layers)
+    rows = state_memory.kinds_state_terms(shape, plan, profile, 1.0, kinds, layers, True)
     for whole, kept in zip(full, rows, strict=True):
         for a, b in zip(whole, kept, strict=True):
             assert np.shape(b) == (3, 1, 40)
             assert np.broadcast_to(b, np.shape(a)).tobytes() == np.asarray(a).tobytes()
     assert np.shape(full[0][0]) == (3, 2, 40)  # (the table reads the schedule)
     shape, cluster, profile, mirrored = dp_stage_grid("llama3-8b", 64, "meta-llama3", 2)  # with ZB-H1, DualPipe
-    terms = memory._kinds_state_terms(shape, mirrored, profile, 1.0, (FIRST,), None, True)
+    terms = state_memory.kinds_state_terms(shape, mirrored, profile, 1.0, (FIRST,), None, True)
     assert np.shape(terms[0][0]) == (3, 4, 40)
 
 

@@ -61,10 +61,11 @@ validation/cases/network.yaml, 8 GiB) bands `collective` all-reduce on the analy
 FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power) the IT power of `facility` and of every
 composite built on it, `job_mttf` `reliability`'s job MTTF, `cost` (the Epoch AI 1-GW model: one campaign, no band)
 the money. Each case names its `campaign` in its case file (the publication whose cases share a bias). Same rule.
-A composite's additive total (a fleet's, a scenario's IT power) takes `envelope` of its parts' bands. No case
-measures a fabric's bill of materials, a PUE or a scenario's demand: those carry the basis only. Leave-one-campaign-
-out coverage on the stored residuals (tests/validation/test_band_coverage.py): 81-82 % of a left-out campaign's
-cases, 94 % of all; TTFT 80 % and 89.5 % (error_bands_tried.md; the rule before, 58 % and 75 %).
+A composite's additive total (a fleet's, a scenario's IT power) takes `envelope` of its parts' bands
+(catalog/band_composites.py). No case measures a fabric's bill of materials, a PUE or a scenario's demand: those
+carry the basis only. Leave-one-campaign-out coverage on the stored residuals
+(tests/validation/test_band_coverage.py): 81-82 % of a left-out campaign's cases, 94 % of all; TTFT 80 % and
+89.5 % (error_bands_tried.md; the rule before, 58 % and 75 %).
 Each band names the pool it came from: `campaigns_used`, and `cases_used` where the pool is small enough to list
 (catalog/band_cases.py, hX59). The conformal ranks' arithmetic is catalog/band_conformal.py (`campaign_band`).
 """
@@ -79,7 +80,7 @@ from pydantic import Field, TypeAdapter, model_validator
 
 from infraplan.catalog import band_cases
 from infraplan.catalog import error_band_rows as band_rows
-from infraplan.catalog.band_cases import LISTED_CASES_MAX, BandCampaign, BandCase, cases_used, merged
+from infraplan.catalog.band_cases import LISTED_CASES_MAX, BandCampaign, BandCase, cases_used
 from infraplan.catalog.band_conformal import BAND_TAILS as BAND_TAILS
 from infraplan.catalog.band_conformal import MIN_BAND_CAMPAIGNS as MIN_BAND_CAMPAIGNS
 from infraplan.catalog.band_conformal import campaign_band as campaign_band
@@ -90,9 +91,7 @@ from infraplan.catalog.band_stack_transfer import STACK_CLASSES as STACK_CLASSES
 from infraplan.catalog.band_stack_transfer import on_stack, stack_class, stack_widening
 from infraplan.catalog.error_band_rows import BAND_FOLDER, CASE_SETTINGS, DEFAULT_SETTINGS, ResidualRow, residual_fields
 from infraplan.catalog.error_band_rows import written_rows as written_rows
-from infraplan.catalog.loader import load_accelerator, load_system
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK
-from infraplan.errors import InputError
 from infraplan.results import Result
 
 # kind -> the stack an answer runs without --stack, whose re-run cases band it (module docstring, "Default stack")
@@ -346,50 +345,3 @@ def stored_band_and_basis(accelerator: str, stack: str | None, kind: str, metric
     only the rows it can use (`stored_residuals`, `no_band_basis`'s)."""
     band = error_band(accelerator, stack, kind, None, metric)
     return band, band.basis if band is not None else no_band_basis(kind, metric)
-
-
-def envelope(bands: Sequence[ErrorBand | None], what: str) -> ErrorBand | None:
-    """The band of a sum of parts, each in its band ("Infrastructure answers"): sum predicted / sum measured - 1 =
-    sum m_i r_i / sum m_i, a weighted mean of the parts' residuals r_i, so it lies within [min low, max high];
-    None when any part has no band (that part's error is unknown). Its `cases` are the cases of every part's pool,
-    each once (`band_cases.pool_cases`; before hF60, the widest part's count alone), its basis names each part's."""
-    if not bands or any(b is None for b in bands):
-        return None
-    known = [b for b in bands if b is not None]
-    widest = max(known, key=lambda b: b.cases)
-    same = all((b.low, b.high, b.cases) == (known[0].low, known[0].high, known[0].cases) for b in known)
-    cases, campaigns = merged((c for b in known for c in b.cases_used), (c for b in known for c in b.campaigns_used))
-    count = band_cases.pool_cases([(b.cases_used, b.campaigns_used, b.cases) for b in dict.fromkeys(known)])
-    pool = f"{count:,} cases" + (f" of {len(campaigns)} campaigns" if campaigns else "") + " in all (the parts': "
-    return ErrorBand(low=min(b.low for b in known), high=max(b.high for b in known), cases=count,
-                     cases_used=cases, campaigns_used=campaigns,
-                     basis=(f"{what}: " + (known[0].basis if same and count == known[0].cases else
-                            f"the envelope of its {len(known)} parts' bands (a sum's relative error is a weighted "
-                            f"mean of its parts'), {pool}{', '.join(f'{b.cases:,}' for b in known)})"
-                            f"; the widest-pool part's: {widest.basis}")))
-
-
-def parts_band(accelerators: Sequence[str], stack: str | None, kind: str, metric: str, what: str,
-               not_validated: str = "") -> tuple[ErrorBand | None, str]:
-    """A composite's additive total over parts on `accelerators` (a fleet's sites, a plan's pools): `envelope` of
-    the parts' bands, or none when a part has none (its basis says why); `not_validated`, what else the answer rests
-    on that no validation case checks, is appended to the basis."""
-    found = [band_and_basis(_preset_of(a), stack, kind, metric) for a in dict.fromkeys(accelerators)]
-    band = envelope([b for b, _ in found], what)
-    why = next((basis for b, basis in found if b is None), "no parts")
-    basis = band.basis if band is not None else f"{what}: {why}"
-    return band, f"{basis}; {not_validated}" if not_validated else basis
-
-
-def _preset_of(device: str) -> str:
-    """A part's catalog name (a copy or what-if file: its preset's, as `train` bands it; a system: its
-    accelerator's, hU41: a plan's meta-genai-roce-24k pool was named as an accelerator family); other devices (a
-    video ASIC, a CPU pool) as named."""
-    try:
-        return load_accelerator(device).catalog_name
-    except InputError:
-        pass
-    try:
-        return load_accelerator(load_system(device).accelerator).catalog_name
-    except InputError:  # a video ASIC, a CPU pool: banded (or not) by its name
-        return device

@@ -17,7 +17,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
+from infraplan.catalog.band_composites import parts_band
+from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.part_dates import check_ships_by

@@ -126,7 +126,7 @@ def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: 
     return fixed_requests(count, int(input_len or 0), int(output_len or 0), rate, seed)
 
 def tp_span_note(tp: int, cluster: Cluster, row_bytes: float, custom: bool, pool: str = "") -> str | None:
-    """TP beyond one scale-up domain, said as `train` says it (`training.estimate._plan_notes`), which `--tp auto` and
+    """TP beyond one scale-up domain, said as `train` says it (`plan_notes.request_notes`), which `--tp auto` and
     serve-plan never propose: its two all-reduces a layer are priced over the scale-out network by NCCL at the
     group's bottleneck tier (`network.collectives`), without the custom all-reduce (inside one domain only, where the
     stack has one: `custom`), shown on one token's activations (`row_bytes`: decode's latency-bound message). None

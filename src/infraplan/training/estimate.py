@@ -25,7 +25,6 @@ from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.published_mfu import PublishedMfu, published_mfu_ceiling
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack
-from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.cluster import Cluster
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
@@ -33,12 +32,10 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
-from infraplan.training.attention_core import attention_kernel_notes, sparse_attention_notes
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
-from infraplan.training.fp8_dpa import unrun_dpa_notes
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
 from infraplan.training.frozen_base import (
     FLOP_CONVENTION,
@@ -51,11 +48,12 @@ from infraplan.training.frozen_base import (
 from infraplan.training.host_bound_note import host_bound_notes
 from infraplan.training.host_time import HOST_PHASE_KEYS, HOST_PHASES
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
-from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS
-from infraplan.training.optimizers import optimizer_notes, training_stack
+from infraplan.training.optimizers import training_stack
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_notes import request_notes
+from infraplan.training.plan_notes import stack_plan_notes as stack_plan_notes
 from infraplan.training.plan_outputs import (
     MEMORY_TERMS,
     evaluate_plans,
@@ -72,7 +70,6 @@ from infraplan.training.plan_resolution import (
 )
 from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers, refuse_framework
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
-from infraplan.training.schedules import stack_schedule_notes
 from infraplan.training.stack_limits import (
     DEFAULT_RANK_ORDER,
     default_stack_notes,
@@ -81,8 +78,6 @@ from infraplan.training.stack_limits import (
     expert_split,
     micro_batch_rules,
     sole_schedule,
-    stack_dtype_notes,
-    stack_limit_notes,
 )
 from infraplan.training.step_time import COMPONENTS
 
@@ -237,7 +232,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile, lora)
         notes.append(note)
-    notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
+    notes += request_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
     notes += job_crossing_notes(sys_spec, gpus)  # NICs slower or faster than the leaf ports, once
     notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
@@ -341,38 +336,6 @@ def _outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profil
     """A single estimate's outputs (`one_plan_outputs`: always, unless a caller's plan is not one)."""
     return (one_plan_outputs(shape, cluster, plan, profile, lora) if plan.is_one
             else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
-
-
-def _plan_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len: int) -> list[str]:
-    """What a plan asks that `search` would not propose, said rather than silent: TP beyond one scale-up domain
-    (priced over the scale-out network), a sequence beyond the model's positions (context extension)."""
-    notes = []
-    if tp > scale_up_domain:
-        notes.append(f"TP {tp} spans {-(-tp // scale_up_domain)} scale-up domains of {scale_up_domain} GPUs: its "
-                     "collectives cross the scale-out network (search proposes this only with --cross-node-tp)")
-    if seq_len > shape.max_seq_len:
-        notes.append(f"--seq-len {seq_len} exceeds {shape.name}'s {shape.max_seq_len} positions "
-                     "(max_position_embeddings): a context-extension run")
-    return notes
-
-
-def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, plan: PlanArrays, pp: int,
-                     dtype: str) -> list[str]:
-    """What a resolved one-plan answer says about its plan under its stack: the MoE routing, EP span and MTP
-    (`moe_notes`), a schedule the stack lacks, a ZeRO stage or CP it does not run, a precision it does not train
-    in. `resolve_training` asks this (for `estimate_training` and the sweep's batched `train`)."""
-    # (the plan's own ints: its `one_row`, without building its one-element arrays)
-    fields = plan.one_row if plan.is_one else plan.take([0]).one_row
-    return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride),  # routing, EP, MTP
-                       int(fields.gpus), cluster.accelerator.device_word),
-            *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
-            *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp), int(fields.tp), int(fields.ep)),
-            *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
-            *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
-            *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe
-            *optimizer_notes(profile, int(fields.zero)),  # Muon: what is priced, not priced, refused
-            *attention_kernel_notes(profile, cluster.accelerator),  # a kernel the part has no rate for
-            *sparse_attention_notes(shape)]  # DeepSeek-V3.2: the sparse training stage priced
 
 
 def _stack_constants(profile: Stack) -> tuple[str | None, str]:

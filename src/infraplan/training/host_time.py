@@ -167,9 +167,9 @@ HOST_PHASE_KEYS = tuple(f"host_exposed_{p}" for p in HOST_PHASES)  # (the step t
 def stage_host_phases(ops: MathOps, lt: dict[str, Any], work: tuple[Any, Any, Any, Any], m: Any,
                       host_terms: tuple[Any, Any, float, float], tail: Any, moe_layers: Any,
                       dispatch_s: float) -> dict[str, Any]:
-    """The heaviest stage's exposed host time per step (`step_assembly.stage_seconds`' `host_exposed` x m) by phase,
+    """The heaviest stage's exposed host time per step (`stage_seconds.stage_seconds`' `host_exposed` x m) by phase,
     keyed `host_exposed_<phase>` (`HOST_PHASES`): `work` its forward's host and GPU time less the tail and its
-    backward's (`step_assembly.stage_work`), `tail` 1 where the LM head + loss close a synced forward, `moe_layers`
+    backward's (`stage_seconds.stage_work`), `tail` 1 where the LM head + loss close a synced forward, `moe_layers`
     its layers x a dropless MoE layer's exposed sync and eager block (`moe_syncs`). The forward holds the batch's host
     calls between syncs and the loss calls after the LM head; the rest is `host_exposed_phases`'."""
     synced = host_terms[0]
@@ -180,7 +180,7 @@ def stage_host_phases(ops: MathOps, lt: dict[str, Any], work: tuple[Any, Any, An
 
 def forward_host_calls(ops: MathOps, lt: dict[str, Any], m: Any, host_terms: tuple[Any, Any, float, float],
                        tail: Any) -> tuple[Any, Any]:
-    """A stage's exposed host time per step outside its layers' intervals (`step_assembly.stage_seconds` adds both
+    """A stage's exposed host time per step outside its layers' intervals (`stage_seconds.stage_seconds` adds both
     to `host_exposed_time`, `stage_host_phases` to the forward): the batch's host calls, which nothing queued hides
     between syncs, and the loss calls after the LM head + loss kernels less what those cover (`tail` 1 where they
     close a synced forward)."""

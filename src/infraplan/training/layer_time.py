@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import (
     KernelRates,
     memory_bound_seconds,
@@ -60,16 +60,13 @@ from infraplan.ops.gpt_oss_experts import geglu_offset_syncs
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
-    Layout,
     layer_ops,
 )
 from infraplan.ops.nvfp4_recipe import NVFP4_RECIPE_WORK, nvfp4_recipe_seconds
 from infraplan.ops.precision import (
     GATHERED_TRANSPOSE_RECIPES,
-    shard_cast_terms,
-    skips_transposed_copy,
 )
-from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
+from infraplan.scalar_path import is_plain, larger, pick, smaller
 from infraplan.training import fp8_dpa, sp_regather, tp_overlap
 from infraplan.training.attention_core import (
     FP8_DPA_CAST_KERNELS,
@@ -99,6 +96,7 @@ from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
 from infraplan.training.layer_kernels import main_grad_wgrad_bytes as main_grad_wgrad_bytes
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
+from infraplan.training.layer_layout import layer_layout as layer_layout
 from infraplan.training.layer_recipe import ACT as ACT
 from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
 from infraplan.training.layer_recipe import cast_bytes_per_element as cast_bytes_per_element
@@ -110,49 +108,6 @@ from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gathe
 _FWD, _BWD = itemgetter(0), itemgetter(1)  # a (forward, backward) pair's terms
 
 
-def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
-            fp8_gemm_layouts: tuple[str, ...] = ("tn",)) -> Layout:
-    """The plan's layer layout: tokens per GPU = micro_batch * seq_len / CP, EP as the inner factor of DP.
-
-    Casts: the recipe's bytes per cast element on the layers it quantises (not the ones kept in bf16), on the
-    accelerator's fp8 GEMM layouts (`cast_bytes_per_element`).
-    MoE: the stack's routing imbalance / capacity factor and dispatch overlap (`catalog.stacks`).
-    """
-    tokens = plan.micro_batch * plan.seq_len / to_float(plan.cp)
-    if stack is not None and type(fp8) is bool and type(plan.dtype) is int:  # type: ignore[comparison-overlap]
-        # a `one_row` plan: the terms of its precision and stack as kept (`one_plan_terms`)
-        (_, cast_bytes, amax, norm_amax, transpose, load_factor, dispatcher, padding, fused,
-         qkv_copies), _ = one_plan_terms(plan, fp8, stack, fp8_gemm_layouts)
-        return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp,
-                      sequence_parallel=plan.sequence_parallel == 1, seq_len=plan.seq_len, batch=plan.micro_batch,
-                      ep_stride=plan.ep_stride, fp8_casts=fp8, etp=plan.expert_tp, folded=plan.folded,
-                      cast_bytes=cast_bytes, amax_bytes=amax, norm_amax_bytes=norm_amax,
-                      gathered_transpose_bytes=transpose, expert_load_factor=load_factor, moe_dispatcher=dispatcher,
-                      quantization_padding=padding, fused_grouped_mlp=fused, qkv_split_copies=qkv_copies,
-                      unfused_elementwise=stack.unfused_elementwise,
-                      routed_gather_at_expert_tp=stack.stack_class == "megatron" and dispatcher == "alltoall")
-    profile = stack or resolve_stack(None, "training")
-    share = bf16_layer_share(plan, profile)
-    # on the layers the recipe quantises
-    cast_bytes = cast_bytes_per_element(plan, profile, fp8_gemm_layouts) * (1.0 - share)
-    moe = profile.moe
-    amax, norm_amax, transpose = shard_cast_terms(
-        plan.dtype == int(Dtype.FP8), profile.fp8.recipe, profile.fp8.amax_read_passes,
-        recipe_column(plan, "amax_read_passes"), share, skips_transposed_copy(fp8_gemm_layouts, profile.fp8.recipe))
-    return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
-                  seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
-                  etp=plan.expert_tp, folded=plan.folded, cast_bytes=cast_bytes, amax_bytes=amax,
-                  norm_amax_bytes=norm_amax, gathered_transpose_bytes=transpose, expert_load_factor=moe.load_factor,
-                  moe_dispatcher=moe.flex_backend or moe.dispatcher,
-                  quantization_padding=(profile.stack_class == "megatron" and moe.expert_gemm == "per_expert"
-                                        and moe.flex_backend != "hybridep"),
-                  fused_grouped_mlp=(plan.dtype == int(Dtype.MXFP8)) & moe.fused_grouped_mlp
-                  if moe.fused_grouped_mlp else False, qkv_split_copies=profile.qkv_split_copies,
-                  unfused_elementwise=profile.unfused_elementwise,
-                  routed_gather_at_expert_tp=(profile.stack_class == "megatron"
-                                              and (moe.flex_backend or moe.dispatcher) == "alltoall"))
-
-
 # one fp32 amax per quantised tensor
 AMAX_BYTES = 4.0
 
@@ -160,8 +115,6 @@ AMAX_BYTES = 4.0
 # the training dtypes whose GEMM calls may run scale kernels (`ops.gemm_scale_work`), with their codes
 _SCALED_DTYPES = (("mxfp8", int(Dtype.MXFP8)), ("fp8", int(Dtype.FP8)))
 
-
-layer_layout = _layout  # (public: `frozen_base` prices the same GEMM table)
 
 
 def amax_reductions(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> tuple[float, float, Any]:
@@ -193,7 +146,7 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     so on PP and the rank order): the search prices these once per distinct stride-free row."""
     one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
     fp8 = precision[1] < 2.0
-    lay = _layout(plan, fp8, stack, rates.fp8_gemm_layouts)
+    lay = layer_layout(plan, fp8, stack, rates.fp8_gemm_layouts)
     ops = layer_ops(shape, lay)
     # one plan: its precision's terms below as kept (`one_plan_terms`: the same calls, once per stack and dtype)
     kept = one_plan_terms(plan, fp8, stack, rates.fp8_gemm_layouts)[1] if one else None
@@ -396,4 +349,4 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
     GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
     collectives and casts, plus whatever recompute re-runs.
     """
-    return kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != int(Dtype.BF16))), plan)
+    return kernel_counts(layer_ops(shape, layer_layout(plan, plan.dtype != int(Dtype.BF16))), plan)

@@ -29,12 +29,7 @@ middle kind, hO42), ZB-V on each rank kind's count as torch's order holds it (be
 m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`; from there 2p each, rank 0's 2p - 1 of
 them chunk 0: `schedules._mirrored_chunks`, hZ41; the heavier of the two);
 stack `pipeline_layouts` are not read.
-Mixed precision with Adam (Megatron; Muon's 8 B: `training.optimizers`): bf16 weights (fp8 / MXFP8 plans under a
-stack's `fp8_param_gather`: only their low-precision copy, `ops.precision`),
-gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
-master weights + two moments = 12 B/param (8 with the stack's bf16 moments, DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3
-shard the optimizer, then gradients, then weights over DP x CP (experts over their expert data-parallel ranks:
-`stage_params.dp_groups`, with the frameworks' sources).
+Weights, gradients and optimizer state per GPU (mixed precision, ZeRO): `training.state_memory`.
 
 MTP (`Stack.mtp_num_layers`, DeepSeek-V3 arXiv:2412.19437 sec. 2.2: each module one transformer block, the 2h x h
 projection eh_proj and RMSNorms, the embedding and output head shared with the main model): each module's
@@ -67,11 +62,10 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.stacks import REDUCE_BYTES, Stack, resolve_stack
+from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
 from infraplan.ops.params import stage_layers as stage_layers
-from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training.activation_memory import ACTIVATION_BYTES as ACTIVATION_BYTES
 from infraplan.training.activation_memory import FIRST as _FIRST
@@ -85,12 +79,11 @@ from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.activation_memory import stage_activations as _activations
 from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
 from infraplan.training.communicator_buffers import communicator_buffer_bytes
-from infraplan.training.enums import Dtype, Recompute, Schedule
+from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINCT_IN_FLIGHT_ROWS
 from infraplan.training.grid_in_flight import grid_param_copies as grid_param_copies
 from infraplan.training.grid_in_flight import in_flight_chunks as in_flight_chunks
 from infraplan.training.grid_in_flight import peak_total
-from infraplan.training.optimizers import adam_table_state, state_bytes_per_param
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
@@ -102,8 +95,6 @@ from infraplan.training.stage_params import (
     BOUND_KIND,
     MIRRORED_SCHEDULES,
     balanced_stage_layers,
-    head_table,
-    held_on_rank,
     is_mirrored,
     local_expert_params,
     local_layer_params,
@@ -111,21 +102,15 @@ from infraplan.training.stage_params import (
     mirrored_split_layers,
     mtp_module_params,
     mtp_on,
-    mtp_params,
     sharded_of,
     sharded_params,
-    stage_kind_params,
 )
+from infraplan.training.state_memory import GRAD_BYTES as GRAD_BYTES
+from infraplan.training.state_memory import OPTIMIZER_BYTES as OPTIMIZER_BYTES
+from infraplan.training.state_memory import WEIGHT_BYTES as WEIGHT_BYTES
+from infraplan.training.state_memory import grad_buffer_bytes as grad_buffer_bytes
+from infraplan.training.state_memory import kinds_state_terms, state_terms
 
-WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
-GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad; `grad_buffer_bytes`)
-OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
-_WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
-# the same table as Python floats, for one plan's `Dtype` code (`PlanArrays.one_row`: no numpy indexing)
-_WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
-# 1 where a stack's `fp8_param_gather` keeps the recipe's weights only in their low-precision copy
-_QUANTISED_ONLY = np.array([float(RECIPES[d.label].params_only_quantised) for d in Dtype])
-_QUANTISED_ONLY_FLOATS: tuple[float, ...] = tuple(_QUANTISED_ONLY.tolist())
 _FULL = int(Recompute.FULL)  # its code as an int (an enum member's lookup costs more than the comparison)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
@@ -154,7 +139,7 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
               else parameter_copies(plan.schedule))
     layers = kind_layers(shape, plan, profile, split)
     candidates = _peak_candidates(shape, plan, profile, layers)
-    states = _kinds_state_terms(shape, plan, profile, copies, tuple(kind for kind, _ in candidates), layers)
+    states = kinds_state_terms(shape, plan, profile, copies, tuple(kind for kind, _ in candidates), layers)
     (_, act), *others = candidates
     terms = (*states[0], act)
     best = terms[0] + terms[1] + terms[2] + act if others else None
@@ -259,7 +244,7 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
     peaks = _peak_candidates(shape, plan, stack, layers)  # the stage kinds of `memory_breakdown`, their most
     states: list[Any] = [None] * len(peaks)
     for value in present:  # (every kind's terms in one call: the per-plan factors they share computed once)
-        terms = _kinds_state_terms(shape, plan, stack, value, tuple(c[0] for c in peaks), layers, True)
+        terms = kinds_state_terms(shape, plan, stack, value, tuple(c[0] for c in peaks), layers, True)
         for i, (weights, grads, optimizer) in enumerate(terms):
             summed = weights + grads + optimizer
             states[i] = summed if states[i] is None else np.where(copies == value, summed, states[i])
@@ -270,65 +255,6 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
         total += overhead
         return total
     return np.asarray(total + overhead, dtype=np.float64)
-
-
-def grad_buffer_bytes(stack: Stack) -> float:
-    """Bytes per parameter of the gradient accumulation buffer. Megatron's DDP allocates it in the reduce dtype:
-    fp32 with `grad_reduce_in_fp32`, else the parameters' bf16 / fp16 (megatron-core 0.16.1
-    distributed/distributed_data_parallel.py:147), the stack's `grad_reduce_dtype`. Other stacks accumulate fp32
-    whatever they reduce in (DeepSpeed's bf16 optimizer keeps fp32 gradients): `GRAD_BYTES`."""
-    return REDUCE_BYTES[stack.grad_reduce_dtype] if stack.stack_class == "megatron" else GRAD_BYTES
-
-
-def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
-                 kind: int = _FIRST, layers: tuple[Any, ...] | None = None) -> tuple[Any, Any, Any]:
-    """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies, on a
-    stage of the kind (`stage_kind_params`; `layers`: `kind_layers`)."""
-    return _kinds_state_terms(shape, plan, profile, copies, (kind,), layers)[0]
-
-
-def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
-                       kinds: tuple[int, ...], layers: tuple[Any, ...] | None = None,
-                       rows_only: bool = False) -> list[tuple[Any, Any, Any]]:
-    """`_state_terms` of each stage kind: the bytes per parameter, the ZeRO stages' masks and the gathered ZeRO-3
-    layer (the same for every stage of a plan) computed once, then each kind's weights, gradients and optimizer
-    state from its parameters, each element the same products as alone. `rows_only` (`memory_total`): no output
-    head table where no plan runs a mirrored schedule (it is 0 there, and x + 0 = x for the parameter counts), so the
-    terms keep the rows' (ZeRO, 1, rows) shape rather than the schedules' (`head_table` reads the schedule)."""
-    one = is_plain(plan.tp)
-    if one:  # one plan: kept by model, stack and every plan field the terms read (`ops.params.PLAN_SHAPE_COUNTS`)
-        key = ("_kinds_state_terms", id(profile), copies, kinds, plan.tp, plan.pp, plan.dp, plan.cp, plan.ep,
-               plan.expert_tp, plan.vpp, plan.zero, plan.dtype, plan.schedule, plan.zero_shard, layers)
-        kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
-        if kept is not None and kept[0] is profile:  # (the entry holds the stack: its id is not reused)
-            return list(kept[1])
-    zero = plan.zero
-    # low-precision weight copies (beside the bf16 weights, or alone under `Stack.fp8_param_gather`)
-    copy = _WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype]
-    alone = _QUANTISED_ONLY_FLOATS[plan.dtype] if one else _QUANTISED_ONLY[plan.dtype]
-    weight_bytes = copy + WEIGHT_BYTES * (1.0 - alone) if profile.fp8_param_gather else WEIGHT_BYTES + copy
-    zero3, zero2, zero1 = zero >= 3, zero >= 2, zero >= 1
-    # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
-    one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
-    grad_bytes = grad_buffer_bytes(profile)
-    optimizer_bytes, table_bytes = state_bytes_per_param(profile)  # (Muon's matrices, AdamW's tables: `optimizers`)
-    mtp = mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
-    head = None if shape.tied_embeddings or (rows_only and not anywhere(is_mirrored(plan))) \
-        else head_table(shape, plan, copies)
-    terms = []
-    for kind in kinds:
-        params, shard = held_on_rank(plan, kind, *stage_kind_params(shape, plan, profile, kind, layers), copies, head,
-                                     mtp)
-        weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
-        grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
-        optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
-        if table_bytes != optimizer_bytes:  # the tables on AdamW beside Muon's matrices
-            optimizer = optimizer + adam_table_state(shape, plan, kind, head, copies, zero1,
-                                                     table_bytes - optimizer_bytes)
-        terms.append((weights, grads, optimizer))
-    if one:
-        ops_params.PLAN_SHAPE_COUNTS.put(shape, key, (profile, tuple(terms)))
-    return terms
 
 
 def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, part: str,
@@ -351,12 +277,12 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     emb, loss = _split_flags(stack)
     bound = _bound_layers(shape, plan, stack, split)
     if part == "states":
-        low_state = sum(_state_terms(shape, plan, stack, 1.0, _FIRST, bound))
+        low_state = sum(state_terms(shape, plan, stack, 1.0, _FIRST, bound))
         high_kind = _FIRST if not (emb or loss or stack.mtp_num_layers or bound) else BOUND_KIND  # (MTP: on one end)
-        high_state = low_state if high_kind == _FIRST else sum(_state_terms(shape, plan, stack, 1.0, BOUND_KIND, bound))
+        high_state = low_state if high_kind == _FIRST else sum(state_terms(shape, plan, stack, 1.0, BOUND_KIND, bound))
         if not shape.tied_embeddings and Schedule.ZB_V in stack_schedules(stack):  # ZB-V's rank 0: both tables
             as_v = replace(plan, schedule=plan.schedule * 0 + int(Schedule.ZB_V))  # (`head_table`; rows at 1F1B)
-            high_state = larger(high_state, sum(_state_terms(shape, as_v, stack, 1.0, high_kind, bound)))
+            high_state = larger(high_state, sum(state_terms(shape, as_v, stack, 1.0, high_kind, bound)))
         return {"state_low": low_state, "state_high": high_state}
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     per = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[_MIDDLE] if bound is None else bound[3]

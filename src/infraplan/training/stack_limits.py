@@ -93,7 +93,7 @@ def searched_schedules(profile: Stack, asked: Sequence[Schedule] = ()) -> tuple[
 
 def stack_schedule_notes(profile: Stack, schedule: int, pp: int) -> list[str]:
     """What `train` says of a pipelined plan's schedule under `profile`: one its framework does not ship (priced as
-    asked, as `_plan_notes` says what search would not propose), or that the stack names none. A name in the
+    asked, as `request_notes` says what search would not propose), or that the stack names none. A name in the
     stack's list that is no schedule is an InputError at any PP (as `search` refuses the file)."""
     ships = stack_schedules(profile)
     if pp <= 1:

@@ -1,0 +1,55 @@
+"""What a one-plan training answer says about its plan, rather than leave it silent: what the plan asks that
+`search` would not propose (TP beyond one scale-up domain, priced over the scale-out network; a sequence beyond the
+model's `max_position_embeddings`, a context-extension run: `request_notes`) and what it means under its stack
+(`stack_plan_notes`: the MoE routing, EP span and MTP, `training.moe_notes`; a schedule the stack lacks,
+`schedules`; a ZeRO stage, CP or precision it does not run, `stack_limits`; a precision with no published recipe,
+`catalog.training_precisions`; fp8 attention not run, `fp8_dpa`; the optimizer, `optimizers`; an attention kernel
+the part has no rate for and DeepSeek-V3.2's sparse stage, `attention_core`). `estimate.resolve_training` asks both.
+Moved out of `training.estimate` unchanged (hO, session 60).
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.catalog.training_precisions import unpublished_recipe_notes
+from infraplan.cluster import Cluster
+from infraplan.training.attention_core import attention_kernel_notes, sparse_attention_notes
+from infraplan.training.fp8_dpa import unrun_dpa_notes
+from infraplan.training.moe_notes import moe_notes
+from infraplan.training.optimizers import optimizer_notes
+from infraplan.training.plan import PlanArrays
+from infraplan.training.schedules import stack_schedule_notes
+from infraplan.training.stack_limits import stack_dtype_notes, stack_limit_notes
+
+
+def request_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len: int) -> list[str]:
+    """What a plan asks that `search` would not propose, said rather than silent: TP beyond one scale-up domain
+    (priced over the scale-out network), a sequence beyond the model's positions (context extension)."""
+    notes = []
+    if tp > scale_up_domain:
+        notes.append(f"TP {tp} spans {-(-tp // scale_up_domain)} scale-up domains of {scale_up_domain} GPUs: its "
+                     "collectives cross the scale-out network (search proposes this only with --cross-node-tp)")
+    if seq_len > shape.max_seq_len:
+        notes.append(f"--seq-len {seq_len} exceeds {shape.name}'s {shape.max_seq_len} positions "
+                     "(max_position_embeddings): a context-extension run")
+    return notes
+
+
+def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, plan: PlanArrays, pp: int,
+                     dtype: str) -> list[str]:
+    """What a resolved one-plan answer says about its plan under its stack: the MoE routing, EP span and MTP
+    (`moe_notes`), a schedule the stack lacks, a ZeRO stage or CP it does not run, a precision it does not train
+    in. `resolve_training` asks this (for `estimate_training` and the sweep's batched `train`)."""
+    # (the plan's own ints: its `one_row`, without building its one-element arrays)
+    fields = plan.one_row if plan.is_one else plan.take([0]).one_row
+    return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride),  # routing, EP, MTP
+                       int(fields.gpus), cluster.accelerator.device_word),
+            *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
+            *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp), int(fields.tp), int(fields.ep)),
+            *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
+            *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
+            *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe
+            *optimizer_notes(profile, int(fields.zero)),  # Muon: what is priced, not priced, refused
+            *attention_kernel_notes(profile, cluster.accelerator),  # a kernel the part has no rate for
+            *sparse_attention_notes(shape)]  # DeepSeek-V3.2: the sparse training stage priced

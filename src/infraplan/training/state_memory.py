@@ -1,0 +1,105 @@
+"""Weights, gradients and optimizer state per GPU on a pipeline stage of each kind, for the memory per GPU
+(`training.memory`, which adds the activations and the overhead and picks the stage kind that peaks).
+
+Mixed precision with Adam (Megatron; Muon's 8 B: `training.optimizers`): bf16 weights (fp8 / MXFP8 plans under a
+stack's `fp8_param_gather`: only their low-precision copy, `ops.precision`),
+gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
+master weights + two moments = 12 B/param (8 with the stack's bf16 moments, DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3
+shard the optimizer, then gradients, then weights over DP x CP (experts over their expert data-parallel ranks:
+`stage_params.dp_groups`, with the frameworks' sources).
+The parameters a stage kind holds and their shards: `training.stage_params`; the optimizer's bytes per parameter:
+`training.optimizers`; the low-precision weight copies: `ops.precision`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import REDUCE_BYTES, Stack
+from infraplan.ops import params as ops_params
+from infraplan.ops.precision import RECIPES
+from infraplan.scalar_path import anywhere, is_plain, pick
+from infraplan.training.activation_memory import FIRST
+from infraplan.training.enums import Dtype
+from infraplan.training.optimizers import adam_table_state, state_bytes_per_param
+from infraplan.training.plan import PlanArrays
+from infraplan.training.stage_params import (
+    head_table,
+    held_on_rank,
+    is_mirrored,
+    local_layer_params,
+    mtp_params,
+    stage_kind_params,
+)
+
+WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
+GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad; `grad_buffer_bytes`)
+OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
+_WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
+# the same table as Python floats, for one plan's `Dtype` code (`PlanArrays.one_row`: no numpy indexing)
+_WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
+# 1 where a stack's `fp8_param_gather` keeps the recipe's weights only in their low-precision copy
+_QUANTISED_ONLY = np.array([float(RECIPES[d.label].params_only_quantised) for d in Dtype])
+_QUANTISED_ONLY_FLOATS: tuple[float, ...] = tuple(_QUANTISED_ONLY.tolist())
+
+
+def grad_buffer_bytes(stack: Stack) -> float:
+    """Bytes per parameter of the gradient accumulation buffer. Megatron's DDP allocates it in the reduce dtype:
+    fp32 with `grad_reduce_in_fp32`, else the parameters' bf16 / fp16 (megatron-core 0.16.1
+    distributed/distributed_data_parallel.py:147), the stack's `grad_reduce_dtype`. Other stacks accumulate fp32
+    whatever they reduce in (DeepSpeed's bf16 optimizer keeps fp32 gradients): `GRAD_BYTES`."""
+    return REDUCE_BYTES[stack.grad_reduce_dtype] if stack.stack_class == "megatron" else GRAD_BYTES
+
+
+def state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
+                 kind: int = FIRST, layers: tuple[Any, ...] | None = None) -> tuple[Any, Any, Any]:
+    """Weights, gradients and optimizer state per GPU (`memory.memory_breakdown`) with `copies` parameter copies, on a
+    stage of the kind (`stage_kind_params`; `layers`: `memory.kind_layers`)."""
+    return kinds_state_terms(shape, plan, profile, copies, (kind,), layers)[0]
+
+
+def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
+                       kinds: tuple[int, ...], layers: tuple[Any, ...] | None = None,
+                       rows_only: bool = False) -> list[tuple[Any, Any, Any]]:
+    """`state_terms` of each stage kind: the bytes per parameter, the ZeRO stages' masks and the gathered ZeRO-3
+    layer (the same for every stage of a plan) computed once, then each kind's weights, gradients and optimizer
+    state from its parameters, each element the same products as alone. `rows_only` (`memory_total`): no output
+    head table where no plan runs a mirrored schedule (it is 0 there, and x + 0 = x for the parameter counts), so the
+    terms keep the rows' (ZeRO, 1, rows) shape rather than the schedules' (`head_table` reads the schedule)."""
+    one = is_plain(plan.tp)
+    if one:  # one plan: kept by model, stack and every plan field the terms read (`ops.params.PLAN_SHAPE_COUNTS`)
+        key = ("_kinds_state_terms", id(profile), copies, kinds, plan.tp, plan.pp, plan.dp, plan.cp, plan.ep,
+               plan.expert_tp, plan.vpp, plan.zero, plan.dtype, plan.schedule, plan.zero_shard, layers)
+        kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
+        if kept is not None and kept[0] is profile:  # (the entry holds the stack: its id is not reused)
+            return list(kept[1])
+    zero = plan.zero
+    # low-precision weight copies (beside the bf16 weights, or alone under `Stack.fp8_param_gather`)
+    copy = _WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype]
+    alone = _QUANTISED_ONLY_FLOATS[plan.dtype] if one else _QUANTISED_ONLY[plan.dtype]
+    weight_bytes = copy + WEIGHT_BYTES * (1.0 - alone) if profile.fp8_param_gather else WEIGHT_BYTES + copy
+    zero3, zero2, zero1 = zero >= 3, zero >= 2, zero >= 1
+    # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
+    one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
+    grad_bytes = grad_buffer_bytes(profile)
+    optimizer_bytes, table_bytes = state_bytes_per_param(profile)  # (Muon's matrices, AdamW's tables: `optimizers`)
+    mtp = mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
+    head = None if shape.tied_embeddings or (rows_only and not anywhere(is_mirrored(plan))) \
+        else head_table(shape, plan, copies)
+    terms = []
+    for kind in kinds:
+        params, shard = held_on_rank(plan, kind, *stage_kind_params(shape, plan, profile, kind, layers), copies, head,
+                                     mtp)
+        weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
+        grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
+        optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
+        if table_bytes != optimizer_bytes:  # the tables on AdamW beside Muon's matrices
+            optimizer = optimizer + adam_table_state(shape, plan, kind, head, copies, zero1,
+                                                     table_bytes - optimizer_bytes)
+        terms.append((weights, grads, optimizer))
+    if one:
+        ops_params.PLAN_SHAPE_COUNTS.put(shape, key, (profile, tuple(terms)))
+    return terms
