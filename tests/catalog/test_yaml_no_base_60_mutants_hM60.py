@@ -16,7 +16,9 @@ from infraplan.catalog.yaml_text import safe_load_yaml
 
 # plain scalars that are not base-60: each must read as YAML 1.1 (PyYAML's `yaml.safe_load`) reads it
 NOT_BASE_60 = ["7", "-3", "+7", "0", "017", "-017", "0b101", "-0x1F", "1_000", "-1_000", "1.5", "-1.5", "+2.5",
-               "1.5e+3", "-2.5E-2", "1.e+1", ".5", "-.inf", "+.inf", ".Inf", "1e3", "yes", "null", "~", "2026-01-01"]
+               "1.5e+3", "-2.5E-2", "1.e+1", ".5", "-.inf", "+.inf", ".Inf", "yes", "null", "~", "2026-01-01"]
+# exponent forms YAML 1.1 leaves as text and YAML 1.2's core schema reads as floats: read as 1.2 does (hL60)
+EXPONENT_ONLY_IN_1_2 = {"1e3": 1000.0, "2.5e9": 2.5e9, ".5e1": 5.0, "-1E2": -100.0}
 BASE_60 = ["1:7", "7:1", "-1:30", "1:30:00", "190:20:30.15", "+1:7"]
 
 
@@ -24,6 +26,13 @@ BASE_60 = ["1:7", "7:1", "-1:30", "1:30:00", "190:20:30.15", "+1:7"]
 def test_every_other_scalar_reads_as_yaml_1_1_reads_it(token: str) -> None:
     ours, theirs = safe_load_yaml(f"a: {token}\n")["a"], yaml.safe_load(f"a: {token}\n")["a"]
     assert type(ours) is type(theirs) and ours == theirs
+
+
+@pytest.mark.parametrize("token", EXPONENT_ONLY_IN_1_2)
+def test_an_exponent_without_a_dot_or_sign_reads_as_yaml_1_2_reads_it(token: str) -> None:
+    assert isinstance(yaml.safe_load(f"a: {token}\n")["a"], str)  # YAML 1.1's reading
+    value = safe_load_yaml(f"a: {token}\n")["a"]
+    assert isinstance(value, float) and value == EXPONENT_ONLY_IN_1_2[token]
 
 
 def test_nan_stays_a_float() -> None:

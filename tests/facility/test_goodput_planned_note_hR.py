@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from infraplan.cli.commands.train import with_run_totals
+from infraplan.cluster.cost import CostOverrides
 from infraplan.facility.reliability import goodput_planned_note, job_reliability
 from infraplan.planning.campus import training_capacity
 from infraplan.planning.results import TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_spec import ScenarioSpec
+from infraplan.planning.search_run import estimate_with_run
 from infraplan.planning.training_run import training_run_totals
 from infraplan.training import estimate_training
 
@@ -43,7 +44,9 @@ def test_train_tokens_carries_the_note_and_keeps_the_estimates_own_notes() -> No
     totals = training_run_totals(est, "dgx-h100-superpod", 1e12)
     (note,) = _goodput_notes(totals.notes)
     assert "not scaled by its 64 GPUs" in note
-    for run in (with_run_totals(est, totals), TrainingRunResult.joined(est, totals)):  # the CLI's and the web's
+    cli_and_web = estimate_with_run(est, "llama3-70b", "dgx-h100-superpod", "1e12", stack=None, sharp=False,
+                                    location=None, overrides=CostOverrides(), evaluated=None)  # train --tokens (hL60)
+    for run in (cli_and_web, TrainingRunResult.joined(est, totals)):
         assert run.notes == [*est.notes, note]
     rsc = training_run_totals(est, "dgx-h100-superpod", 1e12, failure_rate="rsc-1")
     assert rsc.notes == ["failure rate rsc-1 was counted on a100-80gb, not h100-sxm (counted on h100-sxm: "
