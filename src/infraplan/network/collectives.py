@@ -185,7 +185,9 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
     # `_ring_latency`: the ring's mean hop latency, network hops floored at NCCL's step latency
     lat = _ring_latency_one(fabric, n, stride)
     bandwidth = steps / members * size / bw
-    alpha_beta = _latency.alpha_beta(_FLOATS, fabric, n, stride, steps, bandwidth, steps * lat)
+    alpha_beta = bandwidth + steps * lat  # across domains; inside one, NCCL's LL line may be faster (`nvlink_latency`)
+    if not crosses:
+        alpha_beta = _latency.alpha_beta(_FLOATS, fabric, n, stride, steps, bandwidth, steps * lat)
     bound = bandwidth / _efficiency.efficiency_at(group, size)  # `sized_time_xp`
     return bound if bound > alpha_beta else alpha_beta
 

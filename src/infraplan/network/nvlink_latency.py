@@ -49,7 +49,6 @@ ALL_TO_ALL_LINE = True  # the all-to-all's own line too (with IN_DOMAIN_LL_LATEN
 # prims_ll.h, RECALLED: ASSUMPTION), so it moves data at half the link's rate; Simple at the full rate
 LL_BANDWIDTH_SHARE = 0.5
 LATENCY_ROWS_MAX_BYTES = 4096  # the table rows read as pure latency (the bandwidth term < 0.1 % of the time)
-TABLE_GPUS = (2, 4, 8)
 
 # (base seconds, seconds a step) of the ring collectives and of the all-to-all
 Line = tuple[float, float]
@@ -71,9 +70,10 @@ def table_lines(table: str) -> tuple[Line, Line]:
     def floor_s(op: str, gpus: int) -> float:
         return 1e-6 * min(float(r[f"{op}_{gpus}gpu_us"]) for r in rows)
 
-    steps = [g - 1.0 for g in TABLE_GPUS]
-    ring = [0.5 * (floor_s("all_gather", g) + floor_s("reduce_scatter", g)) for g in TABLE_GPUS]
-    return fit_line(steps, ring), fit_line(steps, [floor_s("alltoall", g) for g in TABLE_GPUS])
+    gpu_counts = nvlink_collectives.TABLE_GPUS  # the table's columns
+    steps = [g - 1.0 for g in gpu_counts]
+    ring = [0.5 * (floor_s("all_gather", g) + floor_s("reduce_scatter", g)) for g in gpu_counts]
+    return fit_line(steps, ring), fit_line(steps, [floor_s("alltoall", g) for g in gpu_counts])
 
 
 def lines(fabric: Fabric) -> tuple[Line, Line] | None:

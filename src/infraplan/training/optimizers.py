@@ -66,7 +66,6 @@ from infraplan.ops.layer_records import Layout
 from infraplan.scalar_path import larger, pick, smaller
 from infraplan.training.activation_memory import FIRST, MIDDLE
 from infraplan.training.optimizer_models import NS_BYTES_PER_ELEMENT, OPTIMIZERS, optimizer_of
-from infraplan.training.optimizer_models import state_bytes_per_param as state_bytes_per_param
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import BOUND_KIND, sharded_of
 

@@ -24,7 +24,8 @@ from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, pick
 from infraplan.training.activation_memory import FIRST
 from infraplan.training.enums import Dtype
-from infraplan.training.optimizers import adam_table_state, state_bytes_per_param
+from infraplan.training.optimizer_models import state_bytes_per_param
+from infraplan.training.optimizers import adam_table_state
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import (
     head_table,
@@ -85,7 +86,7 @@ def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
     one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
     grad_bytes = grad_buffer_bytes(profile)
-    optimizer_bytes, table_bytes = state_bytes_per_param(profile)  # (Muon's matrices, AdamW's tables: `optimizers`)
+    optimizer_bytes, table_bytes = state_bytes_per_param(profile)  # (Muon's matrices, AdamW's tables)
     mtp = mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     head = None if shape.tied_embeddings or (rows_only and not anywhere(is_mirrored(plan))) \
         else head_table(shape, plan, copies)

@@ -9,9 +9,8 @@ A case file's `engine` section holds what every case of the file shares: batch l
 `token_budget`; absent: the case's serving stack's own, `case_deployment`), `front_end` (add the stack's front-end
 time per request to TTFT; default true), and the Server search's trial length and precision
 (`server_min_duration_s`, default 600 s of arrivals; `server_equal_issue`: LoadGen's Server query, the whole
-shuffled passes of the dataset spanning that time, `equal_issue_requests`; else optional `server_max_duration_s`
-with `server_min_requests`; `server_sampled_engines`: a trial on the fewest of its pool's independent engines that
-hold the dataset, exact for those engines, `trial_engines`;
+shuffled passes of the dataset spanning that time, `equal_issue_requests`; `server_sampled_engines`: a trial on the
+fewest of its pool's independent engines that hold the dataset, exact for those engines, `trial_engines`;
 `bisection_steps`, default 10; `try_offline_rate`) and its metric (`server_metric`: "scheduled", the default, rate x
 mean output; "completed", MLPerf LoadGen's completed tokens/s, `validation.loadgen`) and validity (`early_stopping`:
 a trial passes only within LoadGen's early-stopping bound on the requests over each limit as well as at the p99;
@@ -117,11 +116,9 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
     equal_issue = rate is not None and bool(engine.get("server_equal_issue"))
     if rate is not None:  # long enough that an overloaded queue shows in the p99, as in a 600 s MLPerf run
         duration_s = engine.get("server_min_duration_s", SERVER_MIN_DURATION_S)
-        requests = max(case["requests"], int(rate * duration_s))
+        requests = max(dataset, int(rate * duration_s))
         if equal_issue:  # LoadGen's query: the k whole passes of the dataset spanning that time
             requests = server_passes(rate, dataset, duration_s) * dataset
-        elif "server_max_duration_s" in engine:  # and no longer than that (the file's trial length, for speed)
-            requests = min(requests, max(int(rate * engine["server_max_duration_s"]), engine["server_min_requests"]))
         case = {**case, "requests": requests}
     shape = case_shape(case)
     cluster = Cluster.resolve(case["system"])

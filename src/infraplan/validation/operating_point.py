@@ -331,7 +331,7 @@ def server_bracket_check(case: dict[str, Any], data: dict[str, Any], overload: f
     memo: dict[str, dict[str, Any]] = {}
     offline = case_offline_run(case, engine, workloads, memo)["requests_per_s"]
     rate, trial = case_server_rate(case, engine, workloads, memo)
-    long = {**{k: v for k, v in engine.items() if k != "server_max_duration_s"}, "server_min_duration_s": trial_s}
+    long = {**engine, "server_min_duration_s": trial_s}
     dataset = case["requests"] if engine.get("early_stopping") else None
 
     def verdict(at: float) -> tuple[bool, dict[str, Any]]:

@@ -34,7 +34,7 @@ from infraplan.planning.results import (
 )
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
-from infraplan.planning.search_run import estimate_with_run, search_with_run
+from infraplan.planning.search_run import check_run_options, estimate_with_run, search_with_run
 from infraplan.planning.training_run import (
     network_with_zone_note,
     serving_with_fabric_note,
@@ -106,17 +106,13 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                  location=ref(r.location),
                                  overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
                                  evaluated=evaluated)
-    if r.location is not None or r.server_price is not None:
-        raise InputError("--location, --server-price and --costs need --tokens")
+    check_run_options(r.tokens, r.location, r.server_price)
     return result
 
 
 def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
     evaluated = eval_options(r.eval_every, r.eval_samples, r.tokens, r.seq_len, r.global_batch)  # as `search`
-    if r.tokens is None and (r.location is not None or r.server_price is not None):
-        raise InputError("--location, --server-price and --costs need --tokens")
-    if r.tokens is not None and len(r.gpus) > 1:
-        raise InputError(f"--tokens prices the best plan of one GPU count: give --gpus N, got {len(r.gpus)} counts")
+    check_run_options(r.tokens, r.location, r.server_price, gpu_counts=len(r.gpus))
     results: list[PlanSearchResult] = []
     for i, n in enumerate(r.gpus):
         def tick(done: int, total: int, i: int = i) -> None:

@@ -7,11 +7,10 @@ its table printed after the search's.
 from __future__ import annotations
 
 from infraplan.catalog.facility_loader import load_location
-from infraplan.cli.commands.train import check_run_options, render_run
+from infraplan.cli.commands.train import render_run
 from infraplan.cluster.cost import load_cost_overrides
-from infraplan.errors import InputError
 from infraplan.planning.results import SearchRunResult
-from infraplan.planning.search_run import search_with_run
+from infraplan.planning.search_run import check_run_options, search_with_run
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import PlanSearchResult
 from infraplan.units import parse_count
@@ -25,15 +24,11 @@ class RunAsk:
                  eval_every: str | None, eval_samples: str | None, seq_len: int, global_batch: int,
                  counts: list[int]) -> None:
         self.evaluated = eval_options(eval_every, eval_samples, tokens, seq_len, global_batch)  # as `train` reads
-        if tokens is None:
-            check_run_options(location, server_price, costs)
-        else:
+        if tokens is not None:
             parse_count(tokens, name="--tokens")  # (each read again by the run, as `train` reads them)
             if location is not None:
                 load_location(location)
-            if len(counts) > 1:
-                raise InputError(f"--tokens prices the best plan of one GPU count: give --gpus N, got {len(counts)} "
-                                 "counts")
+        check_run_options(tokens, location, server_price, costs, len(counts))
         self.tokens, self.location = tokens, location
         self.overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
 

@@ -365,8 +365,7 @@ def search(
             progress.stop()
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:  # (with --tokens, its best plan's whole run: `_search_run`)
-        result = results[0] if tokens is None else best_plan_run(results[0], model, system, ask, stack, sharp,
-                                                                 memory_margin, optimizer)
+        result = best_plan_run(results[0], model, system, ask, stack, sharp, memory_margin, optimizer)
     else:
         result = ScalingResult.from_searches(results)
         if plot:

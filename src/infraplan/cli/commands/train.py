@@ -42,7 +42,6 @@ from infraplan.cli.options import (
     SystemOption,
     TrainDtypeOption,
 )
-from infraplan.errors import InputError
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import TrainingEstimate
@@ -153,12 +152,6 @@ def render_run(run: Any, device: str = "GPU") -> None:
         console.print(f"price: {run.price_note}", soft_wrap=True, highlight=False)
 
 
-def check_run_options(location: str | None, server_price: float | None, costs: str | None) -> None:
-    """One line where a whole run's price options come without --tokens (train and search alike)."""
-    if location is not None or server_price is not None or costs is not None:
-        raise InputError("--location, --server-price and --costs need --tokens")
-
-
 def whole_run(result: TrainingEstimate, model: str, system: str, tokens: str, *, stack: str | None, sharp: bool,
               location: str | None, server_price: float | None, costs: str | None,
               evaluated: tuple[int, int] | None) -> TrainingRunResult:
@@ -253,7 +246,9 @@ def train(
         result = whole_run(result, model, system, tokens, stack=stack, sharp=sharp, location=location,
                            server_price=server_price, costs=costs, evaluated=evaluated)
     else:
-        check_run_options(location, server_price, costs)
+        from infraplan.planning.search_run import check_run_options
+
+        check_run_options(tokens, location, server_price, costs)
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
 
 
