@@ -14,24 +14,12 @@ from __future__ import annotations
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides
-from infraplan.errors import InputError
 from infraplan.planning.results import SearchRunResult, TrainingRunResult
 from infraplan.planning.training_run import training_run_totals, with_memory_margin
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import in_run_evaluation, plan_point
 from infraplan.training.results import PlanMetrics, PlanSearchResult, TrainingEstimate
 from infraplan.units import parse_count
-
-
-def check_run_options(tokens: str | None, location: object, server_price: float | None,
-                      costs: str | None = None, gpu_counts: int = 1) -> None:
-    """One line where a whole run's options cannot be priced (`train` and `search`, CLI and web alike): a price option
-    (`location`: a preset, file or upload) without `tokens`, or `tokens` for a search over several GPU counts."""
-    if tokens is None:
-        if location is not None or server_price is not None or costs is not None:
-            raise InputError("--location, --server-price and --costs need --tokens")
-    elif gpu_counts > 1:
-        raise InputError(f"--tokens prices the best plan of one GPU count: give --gpus N, got {gpu_counts} counts")
 
 
 def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | System | Cluster, tokens: str, *,

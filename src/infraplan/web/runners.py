@@ -34,7 +34,7 @@ from infraplan.planning.results import (
 )
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
-from infraplan.planning.search_run import check_run_options, estimate_with_run, search_with_run
+from infraplan.planning.search_run import estimate_with_run, search_with_run
 from infraplan.planning.training_run import (
     network_with_zone_note,
     serving_with_fabric_note,
@@ -53,6 +53,7 @@ from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
+from infraplan.training.run_options import check_run_options
 from infraplan.training.search import search_plans
 from infraplan.units import (
     parse_bytes,

@@ -10,9 +10,10 @@ from infraplan.catalog.facility_loader import load_location
 from infraplan.cli.commands.train import render_run
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.planning.results import SearchRunResult
-from infraplan.planning.search_run import check_run_options, search_with_run
+from infraplan.planning.search_run import search_with_run
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import PlanSearchResult
+from infraplan.training.run_options import check_run_options
 from infraplan.units import parse_count
 
 

@@ -45,6 +45,7 @@ from infraplan.cli.options import (
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import TrainingEstimate
+from infraplan.training.run_options import check_run_options
 
 if TYPE_CHECKING:
     from infraplan.planning.results import TrainingRunResult
@@ -246,8 +247,6 @@ def train(
         result = whole_run(result, model, system, tokens, stack=stack, sharp=sharp, location=location,
                            server_price=server_price, costs=costs, evaluated=evaluated)
     else:
-        from infraplan.planning.search_run import check_run_options
-
         check_run_options(tokens, location, server_price, costs)
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
 
