@@ -83,7 +83,8 @@ def test_muon_step_prices_newton_schulz_and_the_zero_stages_it_runs() -> None:
     a, m0, m1 = dict(adam.breakdown_s), dict(muon0.breakdown_s), dict(muon1.breakdown_s)
     assert m1["optimizer"] > 5.0 * a["optimizer"]
     assert m0["optimizer"] == pytest.approx(8.0 * m1["optimizer"], rel=0.05)
-    assert m1["compute"] == a["compute"] and m1["other"] == a["other"]
+    # (`other` within an ulp: the breakdown's closing to the step's bits, `host_row._closing`; hC61's exposed gather)
+    assert m1["compute"] == a["compute"] and m1["other"] == pytest.approx(a["other"], rel=1e-12)
     assert adam.optimizer == "adam" and muon1.optimizer == "muon"
     assert any("optimizer muon" in note for note in muon1.notes)
     muon_stack = with_optimizer(load_stack("nemo-26.04"), "muon")

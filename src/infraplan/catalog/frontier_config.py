@@ -5,7 +5,7 @@
   `q_lora_rank`, `kv_lora_rank`, `qk_rope_head_dim`, `qk_nope_head_dim`, `v_head_dim`; `head_dim` becomes the
   query/key head width nope + rope, `v_head_dim` the value width.
 * DeepSeek Sparse Attention (DeepSeek-V3.2-Exp): `index_topk`, `index_n_heads`, `index_head_dim`
-  (`ops.sparse_attention`).
+  (`ops.sparse_attention`); a deepseek_v32 config's missing ones at transformers' defaults (`DSA_DEFAULTS`, warned).
 * Shared experts (DeepSeekMoE, arXiv:2401.06066; Qwen2-MoE): `n_shared_experts` experts of the routed width
   (DeepSeek) or one of `shared_expert_intermediate_size` (Qwen2-MoE), a dense FFN beside the routed ones.
 * Dense FFN layers among MoE layers: `first_k_dense_replace` with `moe_layer_freq` (DeepSeek: layer i is MoE if
@@ -29,11 +29,20 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
-from infraplan.catalog.model_config_keys import aliased_value, is_off
+from infraplan.catalog.model_config_keys import ModelConfigWarning, aliased_value, is_off
 from infraplan.errors import InputError
 
+# DeepSeek Sparse Attention where a config leaves a key out: transformers 5.25.0 DeepseekV32Config
+# (models/deepseek_v32/configuration_deepseek_v32.py:116-118: index_topk 2048, index_head_dim 128, index_n_heads 64;
+# every layer "indexed_attention", :133-135; DeepseekV32Indexer reads them, modeling_deepseek_v32.py:165-168, each
+# query's top min(index_topk, keys), :240), the DeepSeek-V3.2-Exp paper's k = 2,048 (recalled). The families whose
+# config class defaults them (`_sparse_attention`), and the architecture a V3.2 checkpoint names.
+DSA_DEFAULTS = {"index_topk": 2048, "index_n_heads": 64, "index_head_dim": 128}
+DSA_FAMILIES = frozenset({"deepseek_v32"})
+DSA_ARCHITECTURES = frozenset({"DeepseekV32ForCausalLM"})
 # `topk_method` values that restrict a token's experts to `topk_group` of `n_group` groups.
 _GROUP_LIMITED_METHODS = frozenset({"noaux_tc", "group_limited_greedy"})
 # Qwen families without `layer_types`: a sliding window only with `use_sliding_window: true` (default false), and
@@ -102,8 +111,9 @@ def _dense_layers_between(config: dict[str, Any], layers: int, experts: int) -> 
     return moe != sorted(moe)  # a suffix of routed layers is sorted: False ... False True ... True
 
 
-def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str, Any]:
-    """TransformerShape fields of MLA, shared experts, dense layers, sliding windows, sinks and MTP."""
+def read_frontier(config: dict[str, Any], layers: int, experts: int, name: str = "") -> dict[str, Any]:
+    """TransformerShape fields of MLA, DSA, shared experts, dense layers, sliding windows, sinks and MTP (`name`: the
+    config's, in a warning)."""
     fields: dict[str, Any] = {}
     mla = ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
     if _int(config, "kv_lora_rank"):
@@ -116,12 +126,7 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
                       v_head_dim_override=_int(config, "v_head_dim"))
     elif _int(config, "v_head_dim"):
         fields["v_head_dim_override"] = _int(config, "v_head_dim")
-    if config.get("index_topk") is not None and _int(config, "index_topk") <= 0:  # (hN60: 0 was dense in silence)
-        raise InputError(f"index_topk {config['index_topk']!r} selects no key: DeepSeek Sparse Attention "
-                         "needs a positive index_topk (leave the key out for dense attention)")
-    if _int(config, "index_topk"):  # DeepSeek Sparse Attention (`ops.sparse_attention`; the shape checks the rest)
-        fields.update(index_topk=_int(config, "index_topk"), index_n_heads=_int(config, "index_n_heads"),
-                      index_head_dim=_int(config, "index_head_dim"))
+    fields.update(_sparse_attention(config, name))  # DeepSeek Sparse Attention (`ops.sparse_attention`)
     if experts > 1:
         shared = _int(config, "n_shared_experts") or _int(config, "num_shared_experts")
         moe_ffn = aliased_value(config, "moe_ffn_hidden_size") or aliased_value(config, "ffn_hidden_size")
@@ -159,6 +164,39 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
     if experts > 1 and groups > 1 and 0 < chosen < groups and (method is None or method in _GROUP_LIMITED_METHODS):
         fields.update(expert_groups=groups, expert_groups_per_token=chosen)
     return fields
+
+
+def _sparse_attention(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """The DSA fields (`index_topk`, `index_n_heads`, `index_head_dim`; the shape checks they fit MLA): a
+    `DSA_FAMILIES` config's keys, each one left out (or null) at transformers' default (`DSA_DEFAULTS`), said in a
+    warning; another family's only with a positive `index_topk` (the key vLLM 0.12.0 selects sparse MLA by,
+    platforms/cuda.py:173). An indexer key or a V3.2 architecture there without `index_topk` is dense attention,
+    said in a warning (hC, session 61: a V3.2-style config without index_topk was priced dense in silence); an
+    `index_topk` of 0 or below is refused (hN60: 0 was dense in silence)."""
+    if config.get("index_topk") is not None and _int(config, "index_topk") <= 0:
+        raise InputError(f"index_topk {config['index_topk']!r} selects no key: DeepSeek Sparse Attention "
+                         "needs a positive index_topk (leave the key out for dense attention)")
+    family = str(config.get("model_type"))
+    if family in DSA_FAMILIES:
+        filled = [key for key in DSA_DEFAULTS if config.get(key) is None]
+        if filled:
+            said = ", ".join(f"{key} {DSA_DEFAULTS[key]:,}" for key in filled)
+            warnings.warn(f"model config {name!r}: model_type {family} without {', '.join(filled)}: priced with "
+                          f"transformers' DeepseekV32Config defaults ({said}; transformers 5.25.0 configuration_"
+                          "deepseek_v32.py:116-118, the indexer on every layer): state the keys",
+                          ModelConfigWarning, stacklevel=4)
+        return {key: DSA_DEFAULTS[key] if key in filled else _int(config, key) for key in DSA_DEFAULTS}
+    if _int(config, "index_topk"):
+        return {key: _int(config, key) for key in DSA_DEFAULTS}
+    stray = [f"{key} {config[key]!r}" for key in ("index_n_heads", "index_head_dim") if not is_off(config.get(key))]
+    architectures = config.get("architectures")
+    v32 = [a for a in architectures if a in DSA_ARCHITECTURES] if isinstance(architectures, list) else []
+    if stray or v32:
+        warnings.warn(f"model config {name!r}: not read: {', '.join([*stray, *(f'architectures {a}' for a in v32)])} "
+                      f"(no index_topk on model_type {family}: DeepSeek Sparse Attention not priced, every layer "
+                      f"dense MLA; transformers' deepseek_v32 defaults index_topk to {DSA_DEFAULTS['index_topk']:,}: "
+                      "state it, or model_type deepseek_v32)", ModelConfigWarning, stacklevel=4)
+    return {}
 
 
 def _yarn_mscale(scaling: Any) -> float:

@@ -355,7 +355,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     llama4 = read_llama4(config, int(layers), int(experts), name) if model_type in LLAMA4_FAMILIES else {}
     tied_default = model_type in _TIED_FAMILIES
     try:
-        frontier = {**read_frontier(config, int(layers), int(experts)), **llama4}
+        frontier = {**read_frontier(config, int(layers), int(experts), name), **llama4}
         shape = TransformerShape(
             name=name,
             model_type=model_type,

@@ -15,6 +15,10 @@ import numpy as np
 
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere
 
+# The traffic key of a ZeRO 1/2 parameter all-gather run inside the optimizer step, before the next forward starts
+# (seconds, exposed whole; `training.optimizers.blocking_gather`)
+BLOCKING_GATHER = "gather_blocking"
+
 
 def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_over_gpu_bwd: Any, synced: Any,
                overlap: float, moe_block: Any, ops: MathOps) -> tuple[Any, Any]:
@@ -45,14 +49,18 @@ def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_ove
 
 def dp_forms(traffic: dict[str, Any], fwd_window: Any, bwd_window: Any, ops: MathOps) -> tuple[Any, Any, Any]:
     """Exposed DP seconds per step under ZeRO 0, 1/2 and 3: the collectives of `traffic` less the windows they hide
-    behind."""
+    behind; ZeRO 1/2's `BLOCKING_GATHER` (where the traffic has it: `training.optimizers.blocking_gather`) in full."""
     allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
+    blocking = traffic.get(BLOCKING_GATHER)  # (a gather in the optimizer step, hidden behind nothing: Muon's)
     if ops is FLOAT_OPS:  # one plan's floats: FLOAT_OPS.maximum's expression written out (the same bits; hP15)
-        return _float_forms(allreduce - bwd_window, scatter - bwd_window, gather - fwd_window,
-                            traffic["gather_layers"] - fwd_window,
-                            traffic["scatter_layers"] + traffic["gather_layers"] - bwd_window)
+        forms = _float_forms(allreduce - bwd_window, scatter - bwd_window, gather - fwd_window,
+                             traffic["gather_layers"] - fwd_window,
+                             traffic["scatter_layers"] + traffic["gather_layers"] - bwd_window)
+        return forms if blocking is None else (forms[0], forms[1] + blocking, forms[2])
     exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
     exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)
+    if blocking is not None:
+        exposed_zero12 = exposed_zero12 + blocking
     gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
     exposed_zero3 = (ops.maximum(gather_layers - fwd_window, 0.0)
                      + ops.maximum(scatter_layers + gather_layers - bwd_window, 0.0))

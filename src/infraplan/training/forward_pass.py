@@ -10,7 +10,8 @@ model itself (`step_time.one_plan_step_time(..., forward_only=True)`) on `forwar
   forwards ((p - 1) t_fwd under 1F1B, (p - 1) / v t_fwd interleaved: Megatron-Core's forward-only schedules run
   every micro-batch as a warm-up forward), and the forward half of the p2p chain (`pipeline_hops`: the chain
   through the p x v chunks is forward and back, 2 (p v - 1) transfers);
-* no DP traffic: no gradient is reduced and no parameter re-gathered after a step (ZeRO 0-2). ZeRO-3's forward
+* no DP traffic: no gradient is reduced and no parameter re-gathered after a step (ZeRO 0-2; Muon's inside its
+  step, `dp_exposure.BLOCKING_GATHER`, dropped). ZeRO-3's forward
   parameter gathers are left out too: ASSUMPTION, prefetched behind the forward as in training (priced exposed
   only where they exceed the forward's window; the step model's ZeRO-3 form cannot split its forward and backward
   gathers here).
@@ -20,6 +21,8 @@ A leaf `step_time` imports; an evaluation's seconds and its share of a run's wal
 from __future__ import annotations
 
 from typing import Any
+
+from infraplan.training.dp_exposure import BLOCKING_GATHER
 
 # traffic of the step that an evaluation does not run: the DP gradient reduction and parameter gathers (ZeRO 0-3)
 # and the tied embedding's gradient all-reduce (`step_traffic.pipeline_and_dp_traffic`)
@@ -40,4 +43,5 @@ def forward_only_terms(terms: dict[str, Any]) -> dict[str, Any]:
     out["head_compute"], out["head_other"], out["head_tp"] = terms["head_gpu_fwd"], 0.0, 0.0
     out["embed_other"], out["embed_tp"] = terms["embed_gpu_fwd"], 0.0
     out.update(dict.fromkeys(NO_EVAL_TRAFFIC, 0.0))
+    out.pop(BLOCKING_GATHER, None)  # (Muon's all-gather inside its step: no step, no gather)
     return out

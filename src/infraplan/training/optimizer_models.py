@@ -32,13 +32,16 @@ class OptimizerModel:
     newton_schulz_steps: int  # iterations per matrix per step (0: no orthogonalisation)
     zero_stages: tuple[int, ...]  # the ZeRO stages it runs with
     source: str
+    # ZeRO 1's parameter all-gather run inside its step, the next forward waiting on it (`optimizers.blocking_gather`)
+    gather_in_step: bool = False
 
 
 OPTIMIZERS: dict[str, OptimizerModel] = {
     "adam": OptimizerModel("adam", 2, None, 0, (0, 1, 2, 3), "megatron-core 0.16.1 optimizer/optimizer.py, "
                            "distrib_optimizer.py (fused multi-tensor AdamW, the distributed optimizer)"),
     "muon": OptimizerModel("muon", 1, "fp32", 5, (0, 1), "megatron-core 0.16.1 optimizer/muon.py, layer_wise_"
-                           "optimizer.py; emerging-optimizers 0.3.0 orthogonalized_optimizers/muon_utils.py"),
+                           "optimizer.py; emerging-optimizers 0.3.0 orthogonalized_optimizers/muon_utils.py",
+                           gather_in_step=True),
 }
 
 

@@ -32,9 +32,13 @@ selected by the stack's `optimizer` (a model recipe's, `catalog.model_recipes`; 
     parameters dealt to the DP x CP ranks (experts to the expert-DP ranks) by size, ping-pong
     (layer_wise_optimizer.py:92-144): ZeRO-1's memory (ASSUMPTION: an even deal), the same share of the
     Newton-Schulz work per parameter as the rank's matrices on average (ASSUMPTION); DDP all-reduces the gradients
-    (:33-36: not reduce-scattered, so `reduces_by_all_reduce`), the updated parameters all-gathered after the
-    step (:222-229; the recipe's overlap_param_gather False, kimi_k2.py:197) priced as the distributed optimizer's
-    all-gather, overlapped with the next forward where it fits (`optimizer_notes` says so). Muon refuses the
+    (:33-36: not reduce-scattered, so `reduces_by_all_reduce`), the updated parameters all-gathered inside the
+    step (`step` calls `allgather_params` after the chained optimizers' steps, megatron-core 0.16.1
+    layer_wise_optimizer.py:222-229; one blocking torch.distributed.all_gather of the flattened bf16 parameters over
+    DP x CP, the experts' over expert DP, :147-184; no overlap option: "keep all megatron distributed-optimizer
+    related options OFF", :30): the distributed optimizer's all-gather bytes, exposed whole before the next forward
+    (`OptimizerModel.gather_in_step`, `blocking_gather`; hC, session 61: it was hidden behind the next forward as
+    the distributed optimizer's overlapped gather). Muon refuses the
     distributed optimizer's ZeRO-2 / 3 sharding (muon.py:190-193): ZeRO 0 and 1 only (`optimizer_models.zero_stages_of`,
     read by `stack_limits.zero_stages`).
   - QK-clip (MuonClip; Megatron-Bridge training/train.py:752-756, megatron-core optimizer/qk_clip.py:8-39): off in
@@ -49,6 +53,7 @@ selected by the stack's `optimizer` (a model recipe's, `catalog.model_recipes`; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,6 +70,7 @@ from infraplan.ops.layer import layer_ops
 from infraplan.ops.layer_records import Layout
 from infraplan.scalar_path import larger, pick, smaller
 from infraplan.training.activation_memory import FIRST, MIDDLE
+from infraplan.training.dp_exposure import BLOCKING_GATHER
 from infraplan.training.optimizer_models import NS_BYTES_PER_ELEMENT, OPTIMIZERS, optimizer_of
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import BOUND_KIND, sharded_of
@@ -96,6 +102,23 @@ def reduces_by_all_reduce(profile: Stack) -> bool:
     """Whether ZeRO 1 / 2 reduce the gradients with an all-reduce: the stack's `grad_reduce_all_reduce`, or Muon's
     layer-wise distributed optimizer (DDP's all-reduce, layer_wise_optimizer.py:33-36)."""
     return profile.grad_reduce_all_reduce or profile.optimizer == "muon"
+
+
+def blocking_gather(traffic: dict[str, Any], profile: Stack) -> dict[str, Any]:
+    """`traffic` (DP collectives, `training.step_traffic`) with ZeRO 1/2's parameter all-gather moved to
+    `dp_exposure.BLOCKING_GATHER`, exposed whole, where the stack's optimizer runs it inside its step
+    (`OptimizerModel.gather_in_step`: Muon's layer-wise optimizer, module docstring); else `traffic` itself."""
+    if not optimizer_of(profile).gather_in_step or "gather" not in traffic:
+        return traffic
+    return traffic | {"gather": 0.0 * traffic["gather"], BLOCKING_GATHER: traffic["gather"]}
+
+
+def blocking_gathers(price: Callable[..., list[dict[str, Any]]],
+                     profile: Stack) -> Callable[..., list[dict[str, Any]]]:
+    """`price` (a stage's DP collectives, `step_traffic.EndStageTraffic.price`) with `blocking_gather` on each."""
+    if not optimizer_of(profile).gather_in_step:
+        return price
+    return lambda *args: [blocking_gather(out, profile) for out in price(*args)]
 
 
 def adam_table_state(shape: TransformerShape, plan: PlanArrays, kind: int, head: Any, copies: Any, zero1: Any,
@@ -176,7 +199,6 @@ def optimizer_notes(profile: Stack, zero: int) -> list[str]:
                     "plan its framework would refuse and search does not propose")
     elif zero == 1:
         said.append("optimizer muon at ZeRO-1 is Megatron-Core's layer-wise distributed optimizer: gradients "
-                    "all-reduced, the updated parameters all-gathered after the step (layer_wise_optimizer.py:222-"
-                    "229, not overlapped in the source) priced as the distributed optimizer's, overlapped with the "
-                    "next forward where it fits")
+                    "all-reduced, the updated parameters all-gathered inside the step (layer_wise_optimizer.py:222-"
+                    "229, a blocking all_gather, :147-184) priced exposed whole, none of it behind the next forward")
     return said

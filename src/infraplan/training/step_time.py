@@ -55,7 +55,12 @@ from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_co
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
 from infraplan.training.mirrored_stages import end_stage_capacities, mirrored_splits, with_mirrored_pairs
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
-from infraplan.training.optimizers import newton_schulz_terms, reduces_by_all_reduce
+from infraplan.training.optimizers import (
+    blocking_gather,
+    blocking_gathers,
+    newton_schulz_terms,
+    reduces_by_all_reduce,
+)
 from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
@@ -340,6 +345,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
             if lora is not None:  # a frozen base: the adapters' gradients and steps (`frozen_base`)
                 traffic = frozen_traffic(traffic, shape, row, lora, lambda params: one_plan_dp_collectives(
                     shape, dp_fabric, row, params, 0.0, grad_bytes, None, held, all_reduce))
+        traffic = blocking_gather(traffic, profile)  # (Muon's all-gather in its step, `training.optimizers`)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         if lora is not None:  # a frozen base: its GEMMs, the adapters' and their host calls (`adapter_host`)
             floats = frozen_layers(floats, shape, rates, row, precision_of(row), profile, lora, fabric)
@@ -347,18 +353,19 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
             forward = forward_only_terms(floats)
             return assemble_step(row, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                                  stage_only, host_moved=False)
-        ends = EndStageTraffic(shape, row, lambda stages: [one_plan_dp_collectives(
+        ends = EndStageTraffic(shape, row, blocking_gathers(lambda stages: [one_plan_dp_collectives(
             shape, dp_fabric, row, params, experts, grad_bytes, layers, held, all_reduce)
-            for params, experts, layers, *_ in stages], (dp_fabric, grad_bytes))
+            for params, experts, layers, *_ in stages], profile), (dp_fabric, grad_bytes))
         ends = ends if lora is None else frozen_ends(ends, shape, row, lora)
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
-    ends = EndStageTraffic(shape, plan, lambda stages, rows=None: dp_collectives_once(
-        shape, dp_fabric, plan, stages, grad_bytes, rows, all_reduce), (dp_fabric, grad_bytes))
+    ends = EndStageTraffic(shape, plan, blocking_gathers(lambda stages, rows=None: dp_collectives_once(
+        shape, dp_fabric, plan, stages, grad_bytes, rows, all_reduce), profile), (dp_fabric, grad_bytes))
     if lora is not None:  # a frozen base on a search's grid: the one plan's terms, as arrays (`frozen_base`)
         lt, traffic, ends = frozen_grid(shape, pricing, (fabric, dp_fabric), plan, profile, lora, (lt, traffic, ends))
+    traffic = blocking_gather(traffic, profile)  # (Muon's all-gather in its step, `training.optimizers`)
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends,
                         breakdown)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
