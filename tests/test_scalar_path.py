@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from infraplan.network.collective_efficiency import _efficiency_table, efficiency_lists
+from infraplan.network.simai_nccl_tables import efficiency_lists, efficiency_table
 from infraplan.scalar_path import interp
 
 
@@ -17,7 +17,7 @@ def _same(a: float, b: float) -> bool:
 
 @pytest.mark.parametrize("kind", ["nvlink", "nic", "ata"])
 def test_interp_equals_numpy_on_the_efficiency_tables(kind: str) -> None:
-    sizes, table = _efficiency_table(kind)
+    sizes, table = efficiency_table(kind)
     size_list, columns = efficiency_lists(kind)
     rng = np.random.default_rng(18)
     # random points inside and outside the knots, every knot exactly, and the midpoints

@@ -20,5 +20,5 @@ def test_the_job_mttf_has_one_name_and_one_value_across_commands(capsys: pytest.
         assert "mttf_s" not in answer and answer["job_mttf_s"] > 0
     assert job["job_mttf_s"] == campus["job_mttf_s"]  # the campus's 16,384-GPU job, asked of reliability
     assert run["job_mttf_s"] == alone["job_mttf_s"]  # the run's job, asked of reliability
-    # a job of 256x the GPUs fails 256x as often (the rate is per GPU: facility/reliability.job_mttf_s)
+    # a job of 256x the GPUs fails 256x as often (the rate is per GPU: facility/checkpoint_goodput.job_mttf_s)
     assert alone["job_mttf_s"] == pytest.approx(256 * job["job_mttf_s"], rel=1e-9)

@@ -3,7 +3,7 @@ before its fix (validation/notes/product_review_tried.md, "hR42 (session 42): di
 
 1. A stack asked of a part it does not run on named a flag that a plan or fleet-mix file does not have: a pool's
    `stack: trtllm-0.x` on an MI300X was refused as "--stack trtllm-0.x ... runs on NVIDIA parts only ...; without
-   --stack it runs vllm-0.x" (`serving.engines.stack_on_accelerator`), and a plan row's basis said "--stack vllm-0.x
+   --stack it runs vllm-0.x" (`stack_placement.stack_on_accelerator`), and a plan row's basis said "--stack vllm-0.x
    runs on ..." of a pool's `stack`. The line now names the stack, not the flag, on every path.
 2. The `notes` of `train --tokens` (TrainingRunTotals), `campus` (TrainingCapacity) and `plan` (ScenarioPlan) said
    their goodput note is `goodput_planned_note` (the planned interruptions' per-job rate) after hF42 made it

@@ -1,7 +1,7 @@
 """hU46 (session 42): three wording / output fixes (validation/notes/product_review_tried.md, section "hU46 (session
 42)"); every test but the H100 control case fails on the tree before the fix (HEAD 0a59404).
 
-1. The goodput note of `train --tokens`, `campus` and `plan` (`facility.reliability.goodput_basis_note`) said "not
+1. The goodput note of `train --tokens`, `campus` and `plan` (`failure_rate_notes.goodput_basis_note`) said "not
    scaled by its 64 GPUs" on TPU, MTIA and Gaudi jobs: it now calls them by the part's word (`device_word`), as
    `reliability`'s notes do since hU45.
 2. `train`'s note on the default NVIDIA training stack priced on another vendor's part said "no --stack", also where
@@ -19,7 +19,8 @@ import pytest
 import yaml
 from tests.cli.conftest import CliRun, json_strings
 
-from infraplan.facility.reliability import goodput_basis_note, job_reliability
+from infraplan.facility.failure_rate_notes import goodput_basis_note
+from infraplan.facility.reliability import job_reliability
 from infraplan.training.estimate import estimate_training
 
 
@@ -63,7 +64,7 @@ def test_a_plans_training_pool_of_tpus_says_tpus(cli: CliRun, tmp_path: Path) ->
 
 
 def test_the_default_stack_note_says_no_stack_named() -> None:
-    """Serving says "no stack named" (`serving.engines.default_serving_stack`); training now does too."""
+    """Serving says "no stack named" (`stack_placement.default_serving_stack`); training now does too."""
     notes = estimate_training("llama3-8b", "mi300x", gpus=8, tp=8, seq_len=4096, global_batch=16).notes
     said = [n for n in notes if "is NVIDIA software" in n]
     assert len(said) == 1 and said[0].startswith("no stack named: the default ") and "a plan's `stack`" in said[0]

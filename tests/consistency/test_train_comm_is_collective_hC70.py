@@ -74,7 +74,7 @@ def _command(dp: int, size: float, capsys: pytest.CaptureFixture[str], sharp: bo
 @pytest.mark.parametrize("gpus", [64, 1024])
 def test_with_sharp_the_command_and_train_agree(gpus: int, capsys: pytest.CaptureFixture[str]) -> None:
     """Under --sharp both price the switches' reduction with one sized formula (`network.sharp.sharp_time`, which
-    the command compares as train does: `collective_schedules._choose`): one answer at 8 and at 128 nodes."""
+    the command compares as train does: `collective_algorithms.choose_algorithm`): one answer at 8 and at 128 nodes."""
     exposed, size, dp = _dp_term(gpus, 8, sharp=True)
     assert exposed / _command(dp, size, capsys, sharp=True) == pytest.approx(1.0, rel=1e-12)
 

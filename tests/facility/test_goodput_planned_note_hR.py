@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from infraplan.cluster.cost import CostOverrides
-from infraplan.facility.reliability import goodput_planned_note, job_reliability
+from infraplan.facility.failure_rate_notes import goodput_planned_note
+from infraplan.facility.reliability import job_reliability
 from infraplan.planning.campus import training_capacity
 from infraplan.planning.results import TrainingRunResult
 from infraplan.planning.scenario import plan_scenario

@@ -15,7 +15,8 @@ import pytest
 
 from infraplan.catalog.facility_loader import default_failure_rate_name, load_failure_rate, load_reliability
 from infraplan.cli import main
-from infraplan.facility.reliability import job_mttf_s, reliability_report
+from infraplan.facility.checkpoint_goodput import job_mttf_s
+from infraplan.facility.reliability import reliability_report
 from infraplan.validation.facility import load_facility_cases, run_facility_case
 
 HOUR, DAY = 3600.0, 86400.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.facility.reliability import goodput
+from infraplan.facility.checkpoint_goodput import goodput
 
 
 def test_a_planned_stop_costs_a_restart_and_a_checkpoint_write() -> None:

@@ -1,4 +1,4 @@
-"""Mutation wave 14 (session 41): the job-MTTF note of a failure rate (`reliability.failure_rate_note`, hR41).
+"""Mutation wave 14 (session 41): the job-MTTF note of a failure rate (`failure_rate_notes.failure_rate_note`, hR41).
 
 Hand arithmetic from the rates' own figures (Kokolis et al. HPCA 2025, catalog/facility/reliability.yaml): a job
 of N GPUs on 8-GPU nodes fails at N / 8 x rate / 1,000 per day, so its MTTF is 8,000 / (N x rate) days.
@@ -7,7 +7,7 @@ of N GPUs on 8-GPU nodes fails at N / 8 x rate / 1,000 per day, so its MTTF is 8
 from __future__ import annotations
 
 from infraplan.catalog.facility_loader import FailureRate, load_failure_rate
-from infraplan.facility.reliability import failure_rate_note
+from infraplan.facility.failure_rate_notes import failure_rate_note
 
 
 def test_a_job_mttf_under_two_days_is_said_in_hours() -> None:

@@ -1,5 +1,5 @@
 """Mutation wave on hF42's borrowed-rate note and hN42's accelerator-file embodied carbon (hM16, session 42): tests
-that kill the survivors of hand mutations of `facility.reliability.failure_rate_accelerator_note` /
+that kill the survivors of hand mutations of `facility.failure_rate_notes.failure_rate_accelerator_note` /
 `rate_preset_accelerator` and `catalog.hardware_costs.accelerator_embodied_kg`.
 
 From the catalog's own data, read by hand: reliability.yaml's `measured_on` (epoch-h100 and llama3-h100 on h100-sxm)
@@ -16,7 +16,7 @@ import pytest
 from infraplan.catalog.facility_loader import FailureRate, load_reliability
 from infraplan.catalog.hardware_costs import accelerator_embodied_kg
 from infraplan.catalog.loader import load_accelerator
-from infraplan.facility.reliability import failure_rate_accelerator_note
+from infraplan.facility.failure_rate_notes import failure_rate_accelerator_note
 
 
 def test_a_rate_that_does_not_say_where_it_was_counted_gets_no_note() -> None:

@@ -1,4 +1,4 @@
-"""Mutation spot-checks, third wave (hM, session 34): Daly's interval and wall time (facility/reliability.py).
+"""Mutation spot-checks, third wave (hM, session 34): Daly's interval and wall time (facility/checkpoint_goodput.py).
 
 Each test fails on a one-line mutant (validation/notes/test_suite_cost_tried.md, "hM (session 34)"); the values are
 Daly (2006, FGCS 22(3)) worked by hand."""
@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from infraplan.facility.reliability import daly_interval_s, wall_time_factor
+from infraplan.facility.checkpoint_goodput import daly_interval_s, wall_time_factor
 
 
 def test_daly_interval_keeps_its_formula_between_one_and_two_mttfs() -> None:

@@ -7,16 +7,8 @@ import pytest
 
 from infraplan.catalog.facility_loader import load_failure_rate
 from infraplan.errors import InputError
-from infraplan.facility.reliability import (
-    checkpoint_bytes,
-    component_mix,
-    daly_interval_s,
-    goodput,
-    job_mttf_s,
-    job_reliability,
-    reliability_report,
-    young_interval_s,
-)
+from infraplan.facility.checkpoint_goodput import daly_interval_s, goodput, job_mttf_s, young_interval_s
+from infraplan.facility.reliability import checkpoint_bytes, component_mix, job_reliability, reliability_report
 
 
 @pytest.mark.parametrize(("gpus", "hours"), [(16384, 1.8), (131072, 0.23)])
@@ -96,7 +88,7 @@ def test_a_job_that_never_completes_an_interval_has_goodput_zero_without_a_numpy
     """A restart of 1,000 MTTFs: exp(1000) overflows; the limit is goodput 0, said without a RuntimeWarning (hU42)."""
     import warnings
 
-    from infraplan.facility.reliability import goodput
+    from infraplan.facility.checkpoint_goodput import goodput
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")

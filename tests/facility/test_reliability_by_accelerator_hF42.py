@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 from infraplan.catalog.facility_loader import load_reliability
 from infraplan.catalog.loader import load_accelerator
 from infraplan.cli.main import app, main
+from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domains_out_mean
-from infraplan.facility.reliability import goodput_basis_note, job_reliability, reliability_report
+from infraplan.facility.reliability import job_reliability, reliability_report
 from infraplan.planning.campus import training_capacity
 from infraplan.planning.training_run import training_run_totals
 from infraplan.training import estimate_training

@@ -1,7 +1,7 @@
 """hG (session 56): a job whose MTTF is shorter than one restart is told so. `train llama3-405b --system h100-sxm
 --gpus 9999872 ... --tokens 15.6T` answered "time to train 1,737,438,440,570 years, goodput 0.0 %" with no line
 saying why: a job MTTF of 18.2 s against a 10-minute restart, where Daly's model (the goodput's,
-facility/reliability.py `wall_time_factor`) has each restart interrupted e^(R/M) - 1 times on average before the job
+checkpoint_goodput.py `wall_time_factor`) has each restart interrupted e^(R/M) - 1 times on average before the job
 resumes. The shipped gigawatt-2027 plan's 393,216-GPU run (MTTF 7.7 min, goodput 24 %) is the same case. One line
 now says it, in `reliability` and in every answer whose goodput comes from `job_reliability` (train --tokens,
 campus, plan: `goodput_basis_note`); a job whose MTTF exceeds its restart (Llama 3's 16,384 H100: 3.09 h) has none."""
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 
-from infraplan.facility.reliability import goodput_basis_note, job_reliability, reliability_report, restart_note
+from infraplan.facility.checkpoint_goodput import restart_note
+from infraplan.facility.failure_rate_notes import goodput_basis_note
+from infraplan.facility.reliability import job_reliability, reliability_report
 from infraplan.planning.campus import plan_campus
 
 PARAMS_405B = 405.9e9

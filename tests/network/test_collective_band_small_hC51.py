@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from infraplan.catalog.data_files import read_rows
 from infraplan.cluster import Cluster
+from infraplan.network.collective_algorithms import bus_bandwidth
 from infraplan.network.collective_band import CASES_LATENCY_SHARE
-from infraplan.network.collective_schedules import bus_bandwidth, estimate_collective
+from infraplan.network.collective_schedules import estimate_collective
 from infraplan.units import parse_bytes
 from infraplan.validation.bands import infrastructure_residuals
 from infraplan.validation.network import load_network_cases

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infraplan.cli import main
-from infraplan.network.collective_schedules import bus_bandwidth
+from infraplan.network.collective_algorithms import bus_bandwidth
 
 
 def run(capsys, args):

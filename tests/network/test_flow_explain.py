@@ -6,12 +6,8 @@ from __future__ import annotations
 import pytest
 
 from infraplan.cluster import Cluster
-from infraplan.network.collective_schedules import (
-    analytical_time,
-    estimate_collective,
-    hierarchical_parts,
-    hierarchical_time,
-)
+from infraplan.network.collective_algorithms import analytical_time, hierarchical_parts, hierarchical_time
+from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.flow_explain import PhaseComparison, difference_reason
 
 GIB = 2.0**30

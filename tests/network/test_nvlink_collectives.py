@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -99,3 +102,18 @@ def test_time_grows_with_the_message():
         for n in (2, 4, 8):
             for seconds in (all_gather_time(f, sizes, n, 1, sized=True), all_to_all_time(f, sizes, n, 1, sized=True)):
                 assert np.all(np.diff(seconds) >= 0), (system, n)
+
+
+def test_every_measured_board_table_has_the_gpu_columns_both_readers_share():
+    """`nvlink_collectives.TABLE_GPUS` is the one list of the boards' GPU counts (the all-reduce tables read it
+    too): every aiconfigurator board table in catalog/nccl has exactly those columns for each of its collectives."""
+    tables = sorted(p.name for p in (Path(nvlink_collectives.__file__).parents[1] / "catalog" / "nccl").glob(
+        "aiconfigurator_*_*.csv") if p.name.endswith(("_all_reduce.csv", "_collectives.csv")))
+    assert len(tables) >= 8
+    for table in tables:
+        columns = [re.fullmatch(r"(\w+?)_(\d+)gpu_us", c) for c in read_rows("infraplan.catalog", "nccl", table)[0]]
+        counts: dict[str, list[int]] = {}
+        for m in filter(None, columns):
+            counts.setdefault(m.group(1), []).append(int(m.group(2)))
+        assert counts, table
+        assert all(tuple(v) == nvlink_collectives.TABLE_GPUS for v in counts.values()), (table, counts)

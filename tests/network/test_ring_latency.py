@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from infraplan.cluster import Cluster
-from infraplan.network.collective_schedules import analytical_time, estimate_collective
+from infraplan.network.collective_algorithms import analytical_time
+from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, all_reduce_time, reduce_scatter_time
 from infraplan.network.fabric import Fabric, ring_latency
 

@@ -13,7 +13,7 @@ import yaml
 
 from infraplan.catalog import load_accelerator
 from infraplan.errors import InputError
-from infraplan.serving.engines import default_serving_stack
+from infraplan.serving.stack_placement import default_serving_stack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gigawatt-2027.yaml"
 

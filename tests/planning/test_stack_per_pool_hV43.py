@@ -1,6 +1,6 @@
 """A serving stack per pool in `plan` and `fleet-mix` (hV43): a pool's `stack` is the serving stack of the LLM
 deployments on it, before the service's `stack`, which comes before the part's vendor default
-(`fleet_mix_llm.asked_stack`, then `serving.engines.serving_stack_for`). Before, a service's `stack` applied to every
+(`fleet_mix_llm.asked_stack`, then `stack_placement.serving_stack_for`). Before, a service's `stack` applied to every
 pool it could run on, so an MTIA pool (no shipped stack runs there by default: hV42) could not be priced on vLLM
 while the GPU pools kept TensorRT-LLM. Each LLM row says which stack its pool's deployment ran and why; a pool stack
 that names nothing, that no LLM deployment reads, or whose kernels are another vendor's is one line, exit 2, at load."""

@@ -20,10 +20,10 @@ from infraplan.serving.capacity import search_capacity
 from infraplan.serving.capacity_candidate import Candidate, steady_window
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.capacity_space import kv_for
-from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.replica_share import replica_requests
 from infraplan.serving.serving_sim import pool_engine
+from infraplan.serving.stack_placement import serving_stack_for
 
 HELD = 256  # a batch-256 replica: its probe sends 4 x 256 requests, judges 512, grows over the later 256
 

@@ -22,9 +22,9 @@ from infraplan.cluster import Cluster
 from infraplan.serving.backlog_growth import backlog_span, in_system, keeps_up
 from infraplan.serving.capacity_candidate import Candidate, steady_window
 from infraplan.serving.capacity_space import kv_for
-from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.replica_share import replica_requests
+from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.workloads import Requests
 
 ISL, OSL, RATE, SEED = 1000, 500, 1.7, 1

@@ -1,5 +1,5 @@
 """hV42: the serving stack an answer without --stack runs is the one that runs on the part's vendor (each stack YAML's
-`runs_on` / `default_on`, `serving.engines.default_serving_stack`): TensorRT-LLM on NVIDIA as before, vLLM on AMD
+`runs_on` / `default_on`, `stack_placement.default_serving_stack`): TensorRT-LLM on NVIDIA as before, vLLM on AMD
 and Google parts, SGLang on Intel Gaudi, none on MTIA (refused, naming --stack). Before, every part was priced on
 trtllm-0.x, including those TensorRT-LLM does not run on, and banded as a default-stack answer."""
 
@@ -13,9 +13,10 @@ from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, load_stack
 from infraplan.cli.main import main
 from infraplan.errors import InputError
 from infraplan.planning.fleet_mix_llm import serve_plan_search
-from infraplan.serving.engines import default_serving_stack, serving_stack_for, serving_stacks
+from infraplan.serving.engines import serving_stacks
 from infraplan.serving.results import ServingResult
 from infraplan.serving.serving_api import estimate_serving
+from infraplan.serving.stack_placement import default_serving_stack, serving_stack_for
 
 
 @pytest.mark.parametrize(("part", "stack"), [("h100-sxm", "trtllm-0.x"), ("gb200", "trtllm-0.x"),

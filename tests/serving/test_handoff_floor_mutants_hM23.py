@@ -20,10 +20,10 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.serving.capacity_candidate import candidate_for
-from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.stack_placement import serving_stack_for
 
 PROMPTS = np.array([512, 2048, 8000])
 OUTPUTS = np.array([200, 200, 200])

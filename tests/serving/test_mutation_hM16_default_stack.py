@@ -18,12 +18,14 @@ import pytest
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
-from infraplan.serving import engines
-from infraplan.serving.engines import changed_engine_settings, default_serving_stack, load_engine, stack_on_accelerator
+from infraplan.serving import engines, stack_placement
+from infraplan.serving.engines import changed_engine_settings, load_engine
+from infraplan.serving.stack_placement import default_serving_stack, stack_on_accelerator
 
 
 def _patched(monkeypatch: pytest.MonkeyPatch, name: str, **serving: Any) -> None:
-    """`engines.load_stack` with the shipped stack `name`'s serving profile fields replaced."""
+    """`load_stack` with the shipped stack `name`'s serving profile fields replaced, where the engines and their
+    placement read it."""
     real = load_stack
 
     def fake(ref: Any) -> Any:
@@ -32,6 +34,7 @@ def _patched(monkeypatch: pytest.MonkeyPatch, name: str, **serving: Any) -> None
             return stack.model_copy(update={"serving": stack.serving.model_copy(update=serving)})
         return stack
     monkeypatch.setattr(engines, "load_stack", fake)
+    monkeypatch.setattr(stack_placement, "load_stack", fake)
 
 
 def test_vendor_names_compare_without_case() -> None:

@@ -25,9 +25,10 @@ from infraplan.serving.capacity_candidate import (
     ttft_window,
 )
 from infraplan.serving.capacity_space import kv_for
-from infraplan.serving.engines import load_engine, serving_stack_for
+from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.replica_share import replica_requests
+from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.workloads import Requests, clip_to_context, workload_requests
 
 GIGA_RATE = 2400.0  # gigawatt-2027's 2026 chat: 2,000 requests/s and the scenario's 20 % headroom

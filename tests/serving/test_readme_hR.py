@@ -36,7 +36,7 @@ def test_a_grouped_hopper_serving_row_states_the_error_of_its_own_means() -> Non
     ms | 4,250 | 3,982 | +0.4 %": 3,982 / 4,250 - 1 is -6.3 %; the +0.4 % was the mean of the runs' signed errors.
     28 of the 82 grouped rows differed by more than 5 points, 6 in sign. The column is now the row's own ratio, as in
     every other table of `validate`; the mean of the runs' errors stays in `detail.mean_error`."""
-    from infraplan.validation.serving_hopper import run_serving_hopper_validation
+    from infraplan.validation.serving_hopper_report import run_serving_hopper_validation
 
     cases = run_serving_hopper_validation()["cases"]
     assert len(cases) > 40

@@ -18,8 +18,9 @@ from infraplan.catalog import load_accelerator
 from infraplan.errors import InputError
 from infraplan.serving import block_fp8_gemm, release_tables
 from infraplan.serving.capacity import search_capacity
-from infraplan.serving.engines import load_engine, stack_on_accelerator
+from infraplan.serving.engines import load_engine
 from infraplan.serving.serving_api import estimate_serving
+from infraplan.serving.stack_placement import stack_on_accelerator
 
 STACKS = Path(infraplan.__file__).parent / "validation" / "data" / "stacks"
 TRTLLM = str(STACKS / "trtllm-1.2.0rc6.yaml")

@@ -16,10 +16,10 @@ from infraplan.cluster import Cluster
 from infraplan.serving import capacity
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.capacity_candidate import candidate_for
-from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.replica_share import ROUTER, replica_requests, share_indices, share_spans
 from infraplan.serving.serve_inputs import build_requests
+from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.workloads import arrival_times, clip_to_context
 
 

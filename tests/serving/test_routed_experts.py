@@ -8,8 +8,8 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.serving import deepgemm_moe, routed_experts
-from infraplan.serving.engines import where_it_runs
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+from infraplan.serving.stack_placement import where_it_runs
 
 
 @pytest.mark.parametrize(("lam", "tile"), [(0.3, 16.0), (5.0, 16.0), (30.0, 32.0), (256.0, 128.0), (32.0, 64.0)])

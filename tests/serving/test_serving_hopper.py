@@ -7,16 +7,19 @@ import numpy as np
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.serving.engines import load_engine, where_it_runs
+from infraplan.serving.engines import load_engine
+from infraplan.serving.stack_placement import where_it_runs
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as sh
+from infraplan.validation import serving_hopper_report as report_module
 from infraplan.validation import serving_stated_concurrency as sc
 from infraplan.validation.serving_front_end import ENGINE_SERVER_FRONT_END_S
+from infraplan.validation.serving_roofline import fitted_scale
 
 
 @pytest.fixture(scope="module")
 def report():
-    return sh.run_serving_hopper_validation()
+    return report_module.run_serving_hopper_validation()
 
 
 def test_every_published_row_is_run_or_listed_as_awaiting(report):
@@ -74,7 +77,7 @@ def test_the_model_beats_the_fitted_roofline(report):
 def test_fitted_scale_minimises_the_mean_abs_error():
     rng = np.random.default_rng(1)
     work, measured = rng.uniform(1, 10, 50), rng.uniform(1, 10, 50)
-    best = sh.fitted_scale(work, measured)
+    best = fitted_scale(work, measured)
     err = lambda s: np.mean(np.abs(s * work / measured - 1.0))  # noqa: E731
     assert all(err(best) <= err(best * f) + 1e-12 for f in (0.9, 0.99, 1.01, 1.1))
 
@@ -106,9 +109,9 @@ def test_fitted_scale_minimises_the_mean_abs_error():
     "TTFT at 448-512 clients (the worker's backlog), vLLM 0.12 Llama 8B TPOT +81 % (prompts cached? "
     "validation.serving_prefix_reuse, not adopted), "
     "TensorRT-LLM 1.0.0rc3 Llama 8B slot wait and 9.2k tokens/s plateau, Qwen3-32B prefill waves "
-    "(serving_hopper.KNOWN_GAP)"))
+    "(serving_hopper_report.KNOWN_GAP)"))
 def test_serving_gate(report):
-    assert report["summary"]["mean_abs_error"] <= sh.GATE_MEAN_ERROR
+    assert report["summary"]["mean_abs_error"] <= report_module.GATE_MEAN_ERROR
 
 
 def test_early_stop_draws_geometric_output_lengths_capped_at_the_osl():

@@ -10,9 +10,10 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES
 from infraplan.serving import sglang_memory
-from infraplan.serving.engines import load_engine, where_it_runs
+from infraplan.serving.engines import load_engine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.sglang_memory import MIB, default_cuda_graph_max_bs, mem_fraction_static, static_pool_bytes
+from infraplan.serving.stack_placement import where_it_runs
 from infraplan.validation import serving_hopper as sh
 
 H100, H200 = load_accelerator("h100-sxm"), load_accelerator("h200")

@@ -14,8 +14,8 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.ops.layer import Gemm
 from infraplan.serving import block_fp8_gemm
-from infraplan.serving.engines import where_it_runs
 from infraplan.serving.llm_iteration import build_iteration_cost
+from infraplan.serving.stack_placement import where_it_runs
 from infraplan.validation import release_stacks as rs
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_disagg as disagg

@@ -13,6 +13,7 @@ import pytest
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation import serving_hopper_moe as moe
+from infraplan.validation import serving_hopper_report as dense_report
 from infraplan.validation import serving_stated_concurrency as stated
 
 REFERENCE = Path("/work/shared/reference/data/serving_measured_hopper.csv")
@@ -28,7 +29,7 @@ def _reference_rows() -> int:
 
 def test_dense_plus_moe_plus_awaiting_is_the_reference() -> None:
     run, waiting = moe.sampled_rows(1)
-    awaiting = sum(r["rows"] for r in dense.awaiting())
+    awaiting = sum(r["rows"] for r in dense_report.awaiting())
     assert (len(dense.load_rows()) + len(stated.not_run()) + len(run) + len(waiting) + len(disagg.load_rows())
             + awaiting
             == _reference_rows() == 1884)
@@ -36,7 +37,7 @@ def test_dense_plus_moe_plus_awaiting_is_the_reference() -> None:
 
 
 def test_the_awaiting_list_holds_only_rows_neither_set_expresses() -> None:
-    awaiting = dense.awaiting()
+    awaiting = dense_report.awaiting()
     assert all(r["reason"] for r in awaiting)
     expressed = {(r["model_path"], r["system"], r["backend"], r["backend_version"], "agg")
                  for r in [*dense.load_rows(), *moe.load_rows()]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.serving.engines import where_it_runs
+from infraplan.serving.stack_placement import where_it_runs
 from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation.sets import EXTRA_SETS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from test_serving_hopper_moe import _row  # the set's row builder, shared with the layout tests
 
-from infraplan.serving.engines import where_it_runs
+from infraplan.serving.stack_placement import where_it_runs
 from infraplan.validation import serving_hopper_moe as moe
 
 

@@ -40,7 +40,8 @@ def test_the_release_rate_shortens_the_fp8_prefill_and_the_decode_cycle(monkeypa
     # the row's TPOT 24.1 -> 20.5 ms; still over the measured one (an uncached cycle needs ~0.98 GPU-s a second at
     # 100 % of the fp8 peak and of HBM: the notes)
     row = _row(112, 1, 1000, 100)
-    shape, cluster, dep = sh._shape(row["model_path"]), Cluster.resolve(SYSTEMS["h200_sxm"]), sh.row_deployment(row)
+    shape, cluster = sh.model_shape(row["model_path"]), Cluster.resolve(SYSTEMS["h200_sxm"])
+    dep = sh.row_deployment(row)
     prefill, tpot = {}, {}
     for on in (True, False):
         monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", on)

@@ -73,7 +73,7 @@ def settings_basis(band: ErrorBand | None, ref: str, changed: Sequence[str]) -> 
 
 def vendor_default_basis(band: ErrorBand | None, ref: str, defaulted: bool) -> ErrorBand | None:
     """`band` of an answer priced on `ref` because no --stack was given and the part's vendor does not run the
-    default serving stack (`serving.engines.default_serving_stack`: vllm-0.x on AMD and Google parts, sglang-0.x on
+    default serving stack (`stack_placement.default_serving_stack`: vllm-0.x on AMD and Google parts, sglang-0.x on
     Intel's), its basis saying so: the band is of the rows re-run on that stack where they are stored (hV45), else
     (a file written before) it says that none is, so the rows on their measurements' settings band it (hV42)."""
     if band is None or not defaulted or ref == DEFAULT_SERVING_STACK:

@@ -139,7 +139,7 @@ class FailureRate(Spec):
     planned_interruptions_per_day: float = Field(0.0, ge=0, le=MAX_PLANNED_INTERRUPTIONS_PER_DAY)
     counts: FailureCount | None = None  # a user's file may leave it unstated
     all_causes: str | None = None  # the preset of the same cluster's job interruptions, all causes
-    measured_on: list[str] = []  # accelerator presets the rate was counted on (facility/reliability.py says when
+    measured_on: list[str] = []  # accelerator presets the rate was counted on (facility/failure_rate_notes.py says when
     # a job on another accelerator borrows it); a user's file may leave it empty
     source: str
 

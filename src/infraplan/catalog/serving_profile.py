@@ -135,10 +135,10 @@ class ServingProfile(Spec):
         None, description="where `custom_all_reduce_one_host` comes from (the engine's code, file:line)")
     runs_on: list[str] | None = Field(
         None, description="vendors (as accelerator files write `vendor:`) whose accelerators the engine runs on "
-        "(`serving.engines.serving_stack_for`); unset: the engine family's shipped profile's")
+        "(`stack_placement.serving_stack_for`); unset: the engine family's shipped profile's")
     default_on: list[str] = Field(
         default_factory=list, description="of `runs_on`, the vendors whose accelerators a serve without --stack "
-        "runs this stack on (shipped profiles only; `serving.engines.default_serving_stack`)")
+        "runs this stack on (shipped profiles only; `stack_placement.default_serving_stack`)")
     vendor_kernels: bool | None = Field(
         None, description="true: the engine's kernels are built for the `runs_on` vendors only (TensorRT-LLM: CUDA), "
         "so --stack on another vendor's part is refused; false: other hardware runs it through plugins, a warning; "

@@ -11,25 +11,25 @@ scale-up domain pays NCCL's network step latency per step (NCCL tuning model, sr
 Python floats for a single estimate with the same IEEE operations in the same order as the array path
 (`scalar_path`, issue 18). Each path keeps its last answer (`KeepLast`: on arrays by the inputs' bits, on floats by
 the group's numbers; an all-reduce prices its ring and its tree on the same groups) and the array path reads the
-measured columns for all group sizes at once.
+measured columns for all group sizes at once (`network.nvlink_efficiency_arrays`). The SimAI tables:
+`network.simai_nccl_tables`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from infraplan import scalar_path
-from infraplan.catalog.data_files import read_rows
 from infraplan.identity_memo import KeepLast
 from infraplan.network import nvlink_collectives as _measured
 from infraplan.network import ring_step_links as _links
 from infraplan.network.fabric import Fabric, group_domain, group_link, group_link_one, ring_scale_up_limit
+from infraplan.network.nvlink_efficiency_arrays import in_domain_efficiency
+from infraplan.network.simai_nccl_tables import NODE_COLUMNS, efficiency_lists, table_columns
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
 # The SimAI NIC table is a ring's: its inefficiency at a size is 2 (8 x nodes - 1) ring steps of a constant ~1.3-2.4 MB
@@ -52,10 +52,9 @@ RING_TABLE_RING_ONLY = True
 RING_TABLE_PER_STEP = True
 RING_TABLE_NODE_GPUS = 8  # GPUs per node of the SimAI NIC table's columns
 NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL hwLat[NET][Ring][LL128] per ring step: NCCL 2.20.5 / 2.23.4 binaries (hD57)
-_NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
-_LOG2_LAST_COLUMN = float(np.log2(_NODE_COLUMNS[-1]))
-_FIRST_RING_RANKS = float(RING_TABLE_NODE_GPUS * _NODE_COLUMNS[1])  # the NIC table's smallest ring: 16 ranks
-_LAST_RING_RANKS = float(RING_TABLE_NODE_GPUS * _NODE_COLUMNS[-1])  # and its largest: 1,024
+_LOG2_LAST_COLUMN = float(np.log2(NODE_COLUMNS[-1]))
+_FIRST_RING_RANKS = float(RING_TABLE_NODE_GPUS * NODE_COLUMNS[1])  # the NIC table's smallest ring: 16 ranks
+_LAST_RING_RANKS = float(RING_TABLE_NODE_GPUS * NODE_COLUMNS[-1])  # and its largest: 1,024
 
 
 def table_busbw(fabric: Fabric) -> float:
@@ -64,30 +63,6 @@ def table_busbw(fabric: Fabric) -> float:
     limit = float(ring_scale_up_limit(fabric, float(RING_TABLE_NODE_GPUS)))
     nics = RING_TABLE_NODE_GPUS * fabric.nic_bytes_per_s
     return nics if nics < limit or not limit > 0.0 else limit  # (no scale-up rate: the NICs alone)
-
-
-@lru_cache(maxsize=4)
-def _efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(log2 message sizes, efficiency[size, node column] normalised to the largest message) of a SimAI table."""
-    rows = read_rows("infraplan.catalog", "nccl", f"simai_{kind}_ratio.csv")
-    size_column, *columns = list(rows[0])[:1 + len(_NODE_COLUMNS)]  # "Size", then the node-count columns in order
-    sizes = np.log2([float(r[size_column]) for r in rows])
-    table = np.array([[float(r[c]) if r[c] else np.nan for c in columns] for r in rows])
-    for j in range(table.shape[1]):  # node counts the table lacks: the largest one it has
-        if np.isnan(table[:, j]).all():
-            table[:, j] = table[:, j - 1]
-    # time must not fall as the message grows: between rows (sizes double) the efficiency may rise by at most
-    # a factor 1 + ln 2, which keeps size / efficiency increasing under log-linear interpolation
-    for i in range(1, table.shape[0]):
-        table[i] = np.minimum(table[i], (1.0 + np.log(2.0)) * table[i - 1])
-    return sizes, np.minimum(table / table[-1:, :], 1.0)
-
-
-@lru_cache(maxsize=4)
-def efficiency_lists(kind: str) -> tuple[list[float], tuple[list[float], ...]]:
-    """`_efficiency_table(kind)` as Python lists (log2 sizes, then each node-count column) for the float path."""
-    sizes, table = _efficiency_table(kind)
-    return sizes.tolist(), tuple(table[:, j].tolist() for j in range(table.shape[1]))
 
 
 def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
@@ -129,11 +104,11 @@ def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, st
     domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
     inside = n * stride <= domain
     every, some = bool(inside.all()), bool(inside.any())
-    sizes, nvlink = _table_columns("ata" if all_to_all else "nvlink")
+    sizes, nvlink = table_columns("ata" if all_to_all else "nvlink")
     log_size = np.minimum(np.maximum(np.log2(size), sizes[0]), sizes[-1])  # np.clip, without its wrapper's cost
     across = np.zeros(np.shape(inside))  # groups all inside one domain: nothing read across domains (zeros)
     if not every:
-        _, nic = _table_columns("ata" if all_to_all else "nic")
+        _, nic = table_columns("ata" if all_to_all else "nic")
         if steps:  # the column at the ring's ranks / 8 table nodes (`RING_TABLE_PER_STEP`), held to 16-1,024 ranks
             ranks = np.minimum(np.maximum(n, _FIRST_RING_RANKS), _LAST_RING_RANKS)
             log_nodes = np.log2(ranks / RING_TABLE_NODE_GPUS)
@@ -143,7 +118,7 @@ def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, st
         # linear interpolation between the columns (knots at log2 nodes = 0, 1, ..., 7): hat-function weights; only
         # the columns next to some group's log2 nodes have a non-zero weight (the others would add exact zeros)
         low = np.floor(log_nodes[~inside]) if np.ndim(log_nodes) else np.floor(log_nodes)
-        for j in range(int(low.min()), min(int(low.max()) + 2, len(_NODE_COLUMNS))):
+        for j in range(int(low.min()), min(int(low.max()) + 2, len(NODE_COLUMNS))):
             across = across + np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * np.interp(log_size, sizes, nic[j])
         if steps:  # the table's shortfall per step on the ring's own steps at its own busbw
             bw, _, _ = group_link(fabric, n, stride, False)
@@ -160,7 +135,7 @@ def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, st
         return np.asarray(np.interp(log_size, sizes, nvlink[0]), dtype=np.float64)
 
     if _measured.MEASURED_NVLINK_COLLECTIVES and _measured.table_file(fabric.accelerator) is not None:
-        local = _measured_local(fabric, size, n, inside, all_to_all, simai)
+        local = in_domain_efficiency(fabric, size, n, inside, all_to_all, simai)
     else:  # (off: the SimAI column as it is, without the per-group-size columns)
         local = simai() * _measured.share_array(all_to_all, n)  # H100's 2 / 4 / 8-rank shares where on, else 1
     if every:  # np.where(inside, local, across) is local, at the shape of the three
@@ -169,75 +144,6 @@ def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, st
         return np.asarray(np.minimum(np.maximum(local, 1e-3), 1.0), dtype=np.float64)
     return np.asarray(np.minimum(np.maximum(np.where(inside, local, across), 1e-3), 1.0), dtype=np.float64)
 
-
-@lru_cache(maxsize=8)
-def _table_columns(kind: str) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """`_efficiency_table(kind)` with each node-count column as its own contiguous array (what `np.interp` reads)."""
-    sizes, table = _efficiency_table(kind)
-    return sizes, tuple(np.ascontiguousarray(table[:, j]) for j in range(table.shape[1]))
-
-
-def _measured_local(fabric: Fabric, size: np.ndarray, n: np.ndarray, inside: np.ndarray, all_to_all: bool,
-                    simai: Callable[[], np.ndarray]) -> np.ndarray:
-    """The in-domain efficiency: `efficiency_array` on the measured column (`network.nvlink_collectives`) of each
-    group size, or the SimAI column (`simai()`, read only where some group size has no measured column). The sizes
-    held to the table's rows and their log2 are element-wise, so they are taken once for all group sizes, and
-    each group size's tau is interpolated on the arrays of its column (`_column_arrays`): the same operations."""
-    shape = np.broadcast(size, n).shape
-    n_all = n if n.shape == shape else np.broadcast_to(n, shape)
-    size_all = size if size.shape == shape else np.broadcast_to(size, shape)
-    whole = len(shape) > 0 and bool(inside.all())
-    mask = inside if inside.shape == shape else np.broadcast_to(inside, shape)
-    n_in = n_all if whole else n_all[mask]
-    size_in = size_all if whole else size_all[mask]
-    members = [float(n)] if np.ndim(n) == 0 else np.unique(n_in).tolist()
-    columns = [_column_arrays(_measured.measured_column(fabric.accelerator, all_to_all, m)) for m in members]
-    present = [c for c in columns if c is not None]
-    value = None
-    if present and all(c[0] is present[0][0] for c in present):  # the columns share their rows
-        log_sizes = present[0][0]
-        held = np.minimum(np.maximum(size_in, 2.0 ** log_sizes[0]), 2.0 ** log_sizes[-1])
-        log_held = np.log2(held)
-        if len(columns) == 1 and present:
-            value = held / np.interp(log_held, log_sizes, present[0][1])
-        else:
-            tau = np.full(held.shape, np.nan)  # a group size without a column: nan, then its SimAI value
-            for members_one, column in zip(members, columns, strict=True):
-                if column is not None:
-                    np.copyto(tau, np.interp(log_held, log_sizes, column[1]), where=n_in == members_one)
-            value = held / tau
-        if whole and len(present) == len(columns):
-            return np.asarray(value, dtype=np.float64)
-    local = np.broadcast_to(np.asarray(simai(), dtype=np.float64), shape).copy()
-    if value is None:  # no column, or columns on different rows (no table has them): one group size at a time
-        for members_one, column in zip(members, columns, strict=True):
-            if column is not None:
-                pick = mask & (n_all == members_one)
-                held = np.minimum(np.maximum(size_all[pick], 2.0 ** column[0][0]), 2.0 ** column[0][-1])
-                local[pick] = held / np.interp(np.log2(held), column[0], column[1])
-        return local
-    if len(present) < len(columns):
-        value = np.where(np.isnan(value), local if whole else local[mask], value)
-    if whole:
-        return value
-    local[mask] = value
-    return local
-
-
-_COLUMN_ARRAYS: dict[int, tuple[object, tuple[np.ndarray, np.ndarray]]] = {}
-
-
-def _column_arrays(column: tuple[list[float], list[float]] | None) -> tuple[np.ndarray, np.ndarray] | None:
-    """A `measured_column` as two float64 arrays, kept by the column's identity (the kept column itself is held
-    with them, so its id is not reused): `np.interp` then reads them without converting the lists each call."""
-    if column is None:
-        return None
-    kept = _COLUMN_ARRAYS.get(id(column))
-    if kept is None or kept[0] is not column:
-        log_sizes = next((k[1][0] for k in _COLUMN_ARRAYS.values() if k[1][0].tolist() == column[0]), None)
-        log_sizes = np.array(column[0]) if log_sizes is None else log_sizes  # one array for equal rows
-        kept = _COLUMN_ARRAYS[id(column)] = (column, (log_sizes, np.array(column[1])))
-    return kept[1]
 
 
 def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool,
@@ -298,7 +204,7 @@ def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool,
         log_nodes = _LOG2_LAST_COLUMN if log_nodes > _LOG2_LAST_COLUMN else log_nodes
     low = math.floor(log_nodes)
     pairs = []
-    for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
+    for j in range(low, min(low + 2, len(NODE_COLUMNS))):
         weight = 1.0 - abs(log_nodes - j)
         pairs.append((0.0 if weight < 0.0 else weight, nic[j]))
     return sizes, None, tuple(pairs), None, share

@@ -20,7 +20,8 @@ The analytical model prices oversubscribed tiers by the share of their uplinks t
 the result says why in `difference_reason` (flow_explain.py: the phase and term, latency or bandwidth, that
 differ most).
 
-Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collectives.bus_bandwidth.
+Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from `collective_algorithms.bus_bandwidth`, where
+the algorithm chosen and its analytical time come from too.
 `priced_time_s`: what train and serve price for the same collective (`network.priced_collective`, hT71). The
 analytical answer's `time_s` is that price since hC52 (`priced_collective.headline`: NCCL's algorithm where
 `--algorithm auto`, the asked one's price where named, the alpha-beta line only for the hierarchical schedule);
@@ -40,76 +41,32 @@ from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network import fabric as _fabric
+from infraplan.network.collective_algorithms import (
+    analytical_time,
+    bus_bandwidth,
+    choose_algorithm,
+    hierarchical_parts,
+    sharp_assumptions,
+)
 from infraplan.network.collective_band import collective_band
 from infraplan.network.collectives import (
     SCALE_UP_LATENCY_S,
     Fabric,
-    all_gather_time,
-    all_reduce_time,
-    all_to_all_time,
     bottleneck_tier,
-    group_link,
-    reduce_scatter_time,
-    send_recv_time,
 )
-from infraplan.network.fabric import ring_latency
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
-from infraplan.network.nvls import nvls_available
 from infraplan.network.priced_collective import headline, priced_collective
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
-from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
+from infraplan.network.sharp import require_sharp, sharp_bottleneck
 from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
 from infraplan.network.tier_bandwidth import crossing_notes
 from infraplan.network.topology import build_topology, endpoint_word
 from infraplan.network.tree_crossings import tree_bottleneck, tree_nic_reason
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
-# the command's own algorithm and conventions (issue 4): hierarchical two-level collectives, bus bandwidth
-BUS_FACTORS: dict[str, Callable[[int], float]] = {
-    "all-reduce": lambda n: 2.0 * (n - 1) / n, "reduce-scatter": lambda n: (n - 1) / n,
-    "all-gather": lambda n: (n - 1) / n, "all-to-all": lambda n: (n - 1) / n, "send-recv": lambda n: 1.0}
-
-
-def bus_bandwidth(op: str, algbw_bytes_per_s: float, n: int) -> float:
-    """nccl-tests PERFORMANCE.md: busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (RS, AG, all-to-all), 1 (p2p)."""
-    return algbw_bytes_per_s * BUS_FACTORS[op](max(n, 1))
-
-
-def hierarchical_time(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int) -> float:
-    """Two-level collective: inside each scale-up domain first, then k rail rings across domains in parallel.
-
-    All-reduce = reduce-scatter in the domain (k members), all-reduce of size/k on each of the k rails
-    (one member per domain, own NIC), all-gather in the domain (as NCCL's NVLS/CollNet tree and the
-    hierarchical algorithms of Horovod/BytePS). Reduce-scatter and all-gather run one of the two halves.
-    """
-    k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
-    m = -(-n // k)
-    if k == 1 or m == 1:
-        flat: dict[str, Callable[..., np.ndarray]] = {
-            "all-reduce": all_reduce_time, "reduce-scatter": reduce_scatter_time, "all-gather": all_gather_time}
-        return float(flat[op](fabric, size_bytes, n, stride, **(
-                          {"algorithm": "ring"} if op == "all-reduce" else {})))
-    (intra_bw, intra_lat), (rail_bw, rail_lat) = hierarchical_parts(fabric, size_bytes, n, stride)
-    intra = intra_bw + intra_lat
-    rail = rail_bw + rail_lat
-    if op == "all-reduce":
-        return 2.0 * intra + 2.0 * rail
-    return intra + rail
-
-
-def hierarchical_parts(fabric: Fabric, size_bytes: float, n: int,
-                       stride: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(bandwidth, latency) seconds of one half (reduce-scatter or all-gather) of `hierarchical_time`'s two
-    levels: inside each scale-up domain, then the rail rings between domains."""
-    k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
-    m = -(-n // k)
-    intra = ((k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s, (k - 1) * SCALE_UP_LATENCY_S)
-    bw, _, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
-    lat = ring_latency(fabric, float(m), float(stride * k))  # the rail ring's mean hop latency
-    return intra, ((m - 1) / m * (size_bytes / k) / float(bw[0]), (m - 1) * float(lat))
 
 
 def _analytical_phases(fabric: Fabric, op: str, algorithm: str, size: float, n: int, stride: int,
@@ -136,11 +93,6 @@ def _phase_names(op: str, algorithm: str, count: int) -> list[str]:
             else algorithm] * count
 
 
-ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "sharp", "auto")
-_ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls", "sharp"), "reduce-scatter": ("ring", "hierarchical"),
-            "all-gather": ("ring", "hierarchical"), "all-to-all": ("direct",), "send-recv": ("direct",)}
-
-
 def place(total: int, n: int, placement: str, device: str = "GPU") -> tuple[np.ndarray, int]:
     """GPU indices of the group and their stride; `device`: what the errors call one (`topology.endpoint_word`)."""
     if placement not in ("packed", "spread"):
@@ -151,76 +103,6 @@ def place(total: int, n: int, placement: str, device: str = "GPU") -> tuple[np.n
         raise InputError(f"{n:,} {device}s requested but the system has {total:,}")
     stride = 1 if placement == "packed" else total // n
     return np.arange(n, dtype=np.int64) * stride, stride
-
-
-def analytical_time(fabric: Fabric, op: str, algorithm: str, size: float, n: int, stride: int) -> float:
-    if algorithm == "sharp":
-        return sharp_time(fabric, size, n, stride)
-    if algorithm == "hierarchical":
-        return hierarchical_time(fabric, op, size, n, stride)
-    if op == "all-reduce":
-        return float(all_reduce_time(fabric, size, n, stride, algorithm=algorithm))
-    if op in ("reduce-scatter", "all-gather"):
-        return float((reduce_scatter_time if op == "reduce-scatter" else all_gather_time)(fabric, size, n, stride))
-    if op == "all-to-all":
-        return float(all_to_all_time(fabric, size, n, stride))
-    return float(send_recv_time(fabric, size, stride * (n // 2)))
-
-
-def _sharp_assumptions(algo: str, algorithm: str, sharp: bool, crosses: bool, sim: str = "analytical") -> list[str]:
-    """What a `--sharp` answer assumes (`network.sharp`'s module docstring; the flow model's, `network.sharp_flows`'),
-    or why SHARP did not run."""
-    if algo == "sharp" and sim == "flow":
-        return ["IB SHARP as flows: one aggregation tree per shard group (member c of every scale-up domain), each "
-                "one stream at one rate over its NIC and switch links, up to its root and back down; its parents "
-                "one seeded ECMP draw per tier, failed links avoided; in-domain reduce-scatter and all-gather "
-                "pipelined with the trees (NVLink ring flows, or NVLS by its formula where faster: the flow "
-                "simulator does not reduce in the NVSwitch) (`network.sharp_flows`)"]
-    if algo == "sharp":
-        return ["IB SHARP: the switches' aggregation tree serves this group alone (an oversubscribed tier does not "
-                "slow the reduced stream); message-size efficiency of a two-domain ring (no published per-size SHARP "
-                "curve found; `network.sharp`)"]
-    if not sharp:
-        return []
-    why = ("the group stays inside one scale-up domain, where the switches reduce nothing" if not crosses
-           else f"--algorithm {algorithm} asked for it" if algorithm != "auto" else "it is faster than SHARP here")
-    return [f"--sharp: NCCL CollNet on, but this all-reduce runs {algo}: {why}"]
-
-
-def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: int, stride: int,
-            sharp: bool = False) -> str:
-    allowed = _ALLOWED[op]
-    if algorithm != "auto":
-        if algorithm not in ALGORITHMS:
-            raise InputError(f"--algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
-        if allowed == ("direct",):
-            raise InputError(f"{op} runs pairwise (direct); --algorithm applies to all-reduce, reduce-scatter, "
-                             "all-gather")
-        if algorithm not in allowed:
-            raise InputError(f"{op} has no {algorithm} algorithm here; choose from {', '.join(allowed)}")
-        if algorithm == "sharp" and not sharp:
-            raise InputError("--algorithm sharp needs --sharp (NCCL_COLLNET_ENABLE=1; NCCL leaves it off)")
-        if algorithm == "sharp" and not n * stride > fabric.scale_up_domain:
-            raise InputError(f"--algorithm sharp reduces in the network switches; {n} GPUs {stride} apart stay "
-                             f"inside one {fabric.scale_up_domain}-GPU scale-up domain")
-        if algorithm == "nvls" and not fabric.nvls_bytes_per_s > 0.0:
-            raise InputError("--algorithm nvls needs an accelerator with an enabled NVLS all-reduce figure "
-                             "(nvls_all_reduce_bus_bytes_per_s); this system's has none")
-        if algorithm == "nvls" and not nvls_available(fabric, n, stride):
-            raise InputError(f"--algorithm nvls runs inside one NVSwitch domain ({fabric.scale_up_domain} GPUs); "
-                             f"{n} GPUs {stride} apart span {n * stride}")
-        return algorithm
-    if op == "all-reduce" and not nvls_available(fabric, n, stride):
-        allowed = tuple(a for a in allowed if a != "nvls")  # as `collectives.all_reduce_time`'s auto
-    # SHARP or not as training and serving choose it (`collectives.collective_seconds`): its sized time against the
-    # sized ring / tree / NVLS (message-size efficiency on both sides); this command's ring and tree are the
-    # alpha-beta line its flow model shares, so comparing that with SHARP's sized time flipped the choice with the
-    # message size (256 H100: SHARP at 4 MiB and 256 MiB, tree at 16-64 MiB; hQ2, session 36)
-    if ("sharp" in allowed and sharp and n * stride > fabric.scale_up_domain
-            and sharp_time(fabric, size, n, stride) < float(all_reduce_time(fabric, size, n, stride, sized=True))):
-        return "sharp"
-    allowed = tuple(a for a in allowed if a != "sharp")  # NCCL_COLLNET_ENABLE is 0 by default
-    return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
 
 
 def _phase_progress(progress: Progress, i: int, count: int) -> Progress:
@@ -286,7 +168,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         if op != "all-reduce":
             raise InputError(f"--sharp prices all-reduce (NCCL CollNet); {op} runs without it")
         require_sharp(build_topology(spec))
-    algo = _choose(op, algorithm, sim, fabric, size_bytes, gpus, stride, sharp)
+    algo = choose_algorithm(op, algorithm, sim, fabric, size_bytes, gpus, stride, sharp)
     analytical = analytical_time(fabric, op, algo, size_bytes, gpus, stride)
     a2a = op == "all-to-all"
     priced = priced_collective(fabric, op, size_bytes, gpus, stride, sharp)  # what train / serve price for it
@@ -380,7 +262,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         assumptions = ["only this group runs on the fabric", pair
                        if algo != "sharp" else "ECMP: one stream per aggregation tree (--flows-per-pair does not "
                        "apply)", "max-min fair fluid sharing; identical steps simulated once", *failed_note]
-    assumptions += _sharp_assumptions(algo, algorithm, sharp, gpus * stride > fabric.scale_up_domain, sim)
+    assumptions += sharp_assumptions(algo, algorithm, sharp, gpus * stride > fabric.scale_up_domain, sim)
     if spec.network.rail_only:  # the answer names its fabric (`topology.with_fabric`, `routing` / `fabric` PXN)
         assumptions.append("rail-only fabric (arXiv:2307.12169): a byte to another rail crosses the scale-up domain "
                            "first (NCCL PXN), then its rail")

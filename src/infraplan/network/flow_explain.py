@@ -6,7 +6,7 @@ a hierarchical collective's steps inside each scale-up domain and between domain
 a flow time split in two: the fluid transfer of the pair that finishes last (max-min fair sharing, flow_sim.py)
 and that pair's hop latency (the flow model's alpha), both times the step count. The analytical model's time of
 the same phase is split the same way: the bandwidth (beta) and latency (alpha) terms of the hierarchical
-formula where it is written out (`collective_schedules.hierarchical_parts`); elsewhere the latency term is the
+formula where it is written out (`collective_algorithms.hierarchical_parts`); elsewhere the latency term is the
 model's time of a 1-byte message (every alpha-beta formula here is latency + size / bandwidth, so at 1 byte it
 is the latency alone; ASSUMPTION: the message-size efficiency floor, `collective_efficiency.efficiency_at`,
 only adds to the bandwidth term) and the rest is the bandwidth term; a tree inside one domain has two phases

@@ -86,8 +86,9 @@ import numpy as np
 
 from infraplan import scalar_path
 from infraplan.catalog.data_files import read_rows
-from infraplan.network.collective_efficiency import efficiency_lists
 from infraplan.network.fabric import Fabric, group_domain
+from infraplan.network.nvlink_collectives import TABLE_GPUS
+from infraplan.network.simai_nccl_tables import efficiency_lists
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
 MEASURED_NVLINK_ALL_REDUCE = True  # the measured in-domain all-reduce bound (module docstring); False: alpha-beta only
@@ -102,7 +103,6 @@ ACCELERATOR_TABLE_FILES = {
     "b300": "aiconfigurator_b300_all_reduce.csv",
     "gb300": "aiconfigurator_b300_all_reduce.csv",
 }
-TABLE_GPUS = (2, 4, 8)  # the table's GPU-count columns
 KINDS = ("nccl", "custom")
 
 

@@ -92,6 +92,8 @@ ACCELERATOR_TABLE_FILES = {
     "b200": "aiconfigurator_b200_collectives.csv",
     "gb200": "aiconfigurator_b200_collectives.csv",
 }
+# the GPU-count columns of every measured board table in catalog/nccl (`{op}_{n}gpu_us`: these collectives' and
+# `nvlink_all_reduce`'s; tests/network/test_nvlink_collectives.py checks each file's header against it)
 TABLE_GPUS = (2, 4, 8)
 MEASURED_LEVEL = True  # False: only the measured shape, at the catalog's large-message level (to measure it)
 TIED_LAST_ROW_EFFICIENCY = 0.9506  # the SimAI NVLink column at 1 GiB, normalised to 16 GiB (MEASURED_LEVEL False)

@@ -65,7 +65,7 @@ from infraplan.units import significant_text
 # the command's op names -> `collective_seconds`' kinds
 KINDS = {"all-reduce": "all_reduce", "reduce-scatter": "reduce_scatter", "all-gather": "all_gather",
          "all-to-all": "all_to_all"}
-_TABLE_NODES = 128  # the SimAI tables' last node-count column (`collective_efficiency._NODE_COLUMNS`)
+_TABLE_NODES = 128  # the SimAI tables' last node-count column (`simai_nccl_tables.NODE_COLUMNS`)
 
 
 @dataclass(frozen=True)

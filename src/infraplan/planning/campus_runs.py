@@ -31,7 +31,8 @@ from infraplan.catalog.versioned_cache import versioned_args_cache, versioned_ca
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR
 from infraplan.cluster.generic import reference_system
-from infraplan.facility.reliability import goodput_basis_note, job_reliability
+from infraplan.facility.failure_rate_notes import goodput_basis_note
+from infraplan.facility.reliability import job_reliability
 from infraplan.planning.results import TrainingCapacity
 
 REFERENCE_RUN_MODEL = "llama3-405b"

@@ -45,7 +45,7 @@ serve-plan prints is its serving draw (`serving_metrics.power_terms`: accelerato
 Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
 the whole rate, up to FINER_HALVINGS for a coarse one, plus one per share the MILP splits.
 The stack a pool's deployment runs: the pool's `stack`, else the service's, else the part's vendor default
-(`asked_stack`, then `serving.engines.serving_stack_for`, the one place a stack is chosen); each row says which
+(`asked_stack`, then `stack_placement.serving_stack_for`, the one place a stack is chosen); each row says which
 and why (`serving_stack`, `serving_stack_basis`: `stack_basis`), and its precision (`dtype`, `kv_dtype`, `precision`:
 planning/llm_precision.py, hC58), `plan`'s service rows alike.
 """
@@ -65,9 +65,9 @@ from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S, MIN_ARRIVAL_RATE_PER_S
 from infraplan.planning.llm_precision import precision_words
 from infraplan.serving.capacity import search_capacity
-from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serve_results import LLMDeployment
+from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.units import number_text, significant_text
 
 LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)
@@ -127,14 +127,14 @@ def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft:
 
 def asked_stack(svc: Any, pool_stack: str | None) -> str | None:
     """The serving stack asked of an LLM service's deployment on a pool: the pool's `stack`, else the service's,
-    else None (`serving.engines.serving_stack_for` then runs the part's vendor default): `plan`'s and
+    else None (`stack_placement.serving_stack_for` then runs the part's vendor default): `plan`'s and
     `fleet-mix`'s precedence (a pool of MTIA parts can run vLLM while the GPU pools keep their default)."""
     return pool_stack if pool_stack is not None else svc.stack
 
 
 def stack_basis(svc: Any, pool: str, pool_stack: str | None, accelerator: Accelerator) -> tuple[str, str]:
     """(the serving stack the deployment on `pool` ran, why): whose `stack` asked it (`asked_stack`), and the
-    lines `serving.engines.serving_stack_for` gives with it (the vendor default's reason; an asked stack priced off
+    lines `stack_placement.serving_stack_for` gives with it (the vendor default's reason; an asked stack priced off
     its vendors). InputError where it refuses (the search refuses the same)."""
     asked = asked_stack(svc, pool_stack)
     engine, lines = serving_stack_for(asked, accelerator)

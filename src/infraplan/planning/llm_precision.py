@@ -11,7 +11,7 @@ weight format's engine default, `serving.kv_default`, or the service's `kv_dtype
 Which of a service's asked `dtypes` a pool runs (`runnable_dtypes`): those its accelerator's catalog lists and its
 serving stack's engine has kernels for (`serving.deployment.format_gap`: MTIA 400 lists mxfp8 and no fp8; vLLM
 0.12 has no MXFP8 linear method), the stack chosen as every LLM answer chooses it (`fleet_mix_llm.asked_stack`,
-`serving.engines.serving_stack_for`). Two pools that ran different precisions because one could not run the
+`stack_placement.serving_stack_for`). Two pools that ran different precisions because one could not run the
 other's are not compared like-for-like (hG57: Llama 3 70B chat on MTIA 400 at bf16, vLLM having no mxfp8, against
 GB200 at fp8): `planning.compare_precision` re-plans them at the formats every side runs (hC58).
 """
@@ -26,7 +26,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.serving.capacity_layouts import runnable_formats
 from infraplan.serving.deployment import kv_gaps, mxfp4_weight_only
-from infraplan.serving.engines import serving_stack_for
+from infraplan.serving.stack_placement import serving_stack_for
 
 _W8A8 = ("fp8", "int8", "mxfp8")  # `ops.precision` "Serving formats": each GEMM's input quantised to the weights'
 

@@ -1,9 +1,9 @@
 """A pool's serving `stack` in a plan scenario or a fleet-mix spec: what it may name and where it is read.
 
 Modelled: the precedence of a pool's LLM serving stack (the pool's, then the service's, then the part's vendor
-default: serving.engines.serving_stack_for; fleet_mix_llm.asked_stack) and the pools on which it is refused: a pool
+default: stack_placement.serving_stack_for; fleet_mix_llm.asked_stack) and the pools on which it is refused: a pool
 that serves no LLM, a part without LLM serving (a CPU, a video ASIC), a stack whose kernels are another vendor's
-(serving.engines.stack_on_accelerator), a scenario with no LLM service to read it (hV43). Moved out of
+(stack_placement.stack_on_accelerator), a scenario with no LLM service to read it (hV43). Moved out of
 `planning.scenario_spec` (hS42).
 """
 
@@ -16,11 +16,12 @@ from infraplan.catalog.inference_loader import is_video_device
 from infraplan.catalog.loader import looks_like_path
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.serving.engines import load_engine, stack_on_accelerator
+from infraplan.serving.engines import load_engine
+from infraplan.serving.stack_placement import stack_on_accelerator
 
 POOL_STACK_RULE = ("the serving stack of the pool's LLM deployments (a shipped profile, a versioned engine name or a "
                    "serving stack YAML, as serve-plan --stack); it comes before the service's `stack`, which comes "
-                   "before the part's vendor default (serving.engines.serving_stack_for); image generation reads no "
+                   "before the part's vendor default (stack_placement.serving_stack_for); image generation reads no "
                    "stack (serving/diffusion.py), training its service's training stack")
 """A pool's `stack` field description, `plan`'s and `fleet-mix`'s (the precedence: fleet_mix_llm.asked_stack)."""
 
@@ -30,7 +31,7 @@ def check_pool_stack(stack: str, device: str, system: str | None = None, serves:
     """InputError (a ValueError: the pool's one-line error at load) for a pool's serving `stack` that names no
     serving stack or that no LLM deployment of the pool reads or runs: a pool whose `serves` leaves out llm, a part
     without LLM serving (a CPU, a video ASIC), a stack whose kernels are another vendor's (TensorRT-LLM on MTIA:
-    `serving.engines.stack_on_accelerator`). A file (the stack's, or the pool's device or system) is read only with
+    `stack_placement.stack_on_accelerator`). A file (the stack's, or the pool's device or system) is read only with
     `files`, at the run (`check_pool_stacks`), as `check_llm_names` leaves it (the web refuses paths)."""
     if serves is not None and "llm" not in serves:
         raise ValueError(f"stack {stack!r} is the serving stack of the pool's LLM deployments; the pool serves only "

@@ -77,7 +77,7 @@ class TrainingRunTotals(Result):
                                     "and the flag that supplies it)")
     price_note: str | None = Field(None, description="a what-if's inherited preset price (`accelerator_price`)")
     notes: list[str] = Field(default_factory=list, description="what the run's goodput rests on "
-                             "(`facility.reliability.goodput_basis_note`: planned interruptions at a per-job rate "
+                             "(`failure_rate_notes.goodput_basis_note`: planned interruptions at a per-job rate "
                              "from one job of its source's size; a failure rate counted on another accelerator); "
                              "beyond one zone, the fabric its money is priced on (`zoned_fabric_note`)")
 
@@ -130,7 +130,7 @@ class TrainingCapacity(Result):
     plan: str | None = Field(None, description="the parallel plan run")
     notes: list[str] = Field(default_factory=list, description="a use other than its source's: training on an "
                              "accelerator its source describes for other work (`catalog.figures.use_note`); what "
-                             "the goodput rests on (`facility.reliability.goodput_basis_note`)")
+                             "the goodput rests on (`failure_rate_notes.goodput_basis_note`)")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the training throughput "
                                          "(predicted / measured - 1), the training estimate's own band; null: "
                                          "`error_band_basis` says why")

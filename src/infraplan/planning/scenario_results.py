@@ -230,7 +230,7 @@ class ScenarioPlan(Result):
     figures_note: str | None = Field(None, description="pools used (any phase) whose accelerator's figures are "
                                      "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")
     notes: list[str] = Field(default_factory=list, description="what the training rows' goodput rests on, one per "
-                             "service, pool and job size (`facility.reliability.goodput_basis_note`: the planned "
+                             "service, pool and job size (`failure_rate_notes.goodput_basis_note`: the planned "
                              "interruptions' per-job rate; a failure rate counted on another accelerator); what "
                              "a video service's devices per stream rest on, `video`'s notes for its job on each pool "
                              "used (video/notes.py), and a recsys service's QPS per device (`recsys`'s figures_note "

@@ -23,7 +23,7 @@
   options (`size_options`: fleet-mix's rule, `fleet_mix_llm.finer_units`, so the same demand asked of `plan` and
   `fleet-mix` gets one answer; hS48, session 45: until then a small pool beside it could take no share). On the
   pool's `stack`, else the service's, else the part's vendor default (`fleet_mix_llm.asked_stack`,
-  `serving.engines.serving_stack_for`), said in `Sized.serving_stack` / `serving_stack_basis`, and its precision
+  `stack_placement.serving_stack_for`), said in `Sized.serving_stack` / `serving_stack_basis`, and its precision
   (weights, activations, KV: `Sized.weight_dtype` / `kv_dtype` / `precision`, planning/llm_precision.py, hC58).
 - image generation: `planning.image_capacity` (the diffusion serving model, `serving/diffusion.py`, bisected for
   the most images/s per accelerator with p99 image latency within the SLO); accelerators serve independently, so
@@ -47,7 +47,8 @@ from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.facility.reliability import goodput_basis_note, job_reliability
+from infraplan.facility.failure_rate_notes import goodput_basis_note
+from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
 from infraplan.planning.fleet_mix_llm import (
     LLM_MAX_GPUS,

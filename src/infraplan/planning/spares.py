@@ -78,6 +78,7 @@ from scipy.stats import poisson
 
 from infraplan.catalog.facility_loader import default_failure_rate_name, load_failure_rate
 from infraplan.errors import InputError
+from infraplan.facility.failure_rate_notes import failure_rate_accelerator_note
 from infraplan.facility.outage import (
     DEFAULT_REPAIR_S,
     REPAIR_SOURCE,
@@ -89,7 +90,6 @@ from infraplan.facility.outage import (
     held_trays,
     node_out_of_service_share,
 )
-from infraplan.facility.reliability import failure_rate_accelerator_note
 from infraplan.units import SECONDS_PER_DAY
 
 __all__ = ["AUTO_TRAYS", "DEFAULT_REPAIR_S", "REPAIR_SOURCE", "SpareTrays", "Spares", "node_out_of_service_share",

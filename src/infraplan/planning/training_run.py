@@ -43,7 +43,8 @@ from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, zone_accelerators
 from infraplan.facility.carbon import amortised_embodied_co2_t, model_card_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
-from infraplan.facility.reliability import checkpoint_bytes, goodput_basis_note, job_reliability
+from infraplan.facility.failure_rate_notes import goodput_basis_note
+from infraplan.facility.reliability import checkpoint_bytes, job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.network.results import NetworkReport
 from infraplan.planning.results import TrainingRunTotals

@@ -83,12 +83,7 @@ from infraplan.serving.capacity_layouts import layout_text, level_layouts, weigh
 from infraplan.serving.capacity_pairs import own_pair, own_prefill
 from infraplan.serving.capacity_space import draft_choices, drafts_text, kv_for
 from infraplan.serving.deployment import build_refusal
-from infraplan.serving.engines import (
-    ServingEngine,
-    load_engine,
-    serving_stack_for,
-    versioned_name_note,
-)
+from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
 from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
@@ -108,6 +103,7 @@ from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
+from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.steady_state import STEADY_SPANS
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 

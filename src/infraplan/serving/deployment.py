@@ -55,16 +55,11 @@ from infraplan.ops.precision import (
     stored_weight_bytes,
     weight_scope,
 )
-from infraplan.serving.engines import (
-    kv_cache_dtypes,
-    load_engine,
-    serving_profile,
-    serving_stacks,
-    stack_on_accelerator,
-)
+from infraplan.serving.engines import kv_cache_dtypes, load_engine, serving_profile, serving_stacks
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 from infraplan.serving.sglang_recv_poll import attention_dp_refusal
+from infraplan.serving.stack_placement import stack_on_accelerator
 
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
 
@@ -274,7 +269,7 @@ def format_refusal(accelerator: Accelerator, dtype: str, engine: str | None) -> 
 
 def other_stacks(accelerator: Accelerator, engine: str | None) -> dict[str, str]:
     """The shipped serving stacks (their catalog YAMLs) of engine families other than `engine` that an asked
-    `--stack` runs on `accelerator` (`serving.engines.stack_on_accelerator` does not refuse them: TensorRT-LLM's
+    `--stack` runs on `accelerator` (`stack_placement.stack_on_accelerator` does not refuse them: TensorRT-LLM's
     kernels are NVIDIA's), each with its engine family."""
     found: dict[str, str] = {}
     for name in serving_stacks():

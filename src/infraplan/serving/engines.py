@@ -46,6 +46,9 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
   first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
 
+Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the one place an answer's stack is chosen
+(`serving_stack_for`): `serving.stack_placement`.
+
 Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`,
 `custom_all_reduce_world_sizes`: the TP sizes its custom all-reduce runs at, NCCL at others;
 `custom_all_reduce_one_host`: whether it runs only with every TP rank on one host; data in each stack YAML with its
@@ -55,14 +58,6 @@ its captured CUDA graphs replay (`serving.host_overhead`), whether it runs a mod
 their own (`serving.engine_kernels`). A user's YAML that leaves one unset takes its engine family's
 shipped profile's value (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding` below), so an SGLang YAML
 without them still has no int8 cache and still runs its prefill iterations eager.
-
-Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`; data in each stack YAML with its source; a user's
-YAML that leaves them unset takes its family's): `serving_stack_for` is the one place an answer's stack is chosen
-(`serve`, `serve-plan`, and through them `fleet-mix`, `plan` and the web). Without --stack, the shipped stack whose
-`default_on` names the part's vendor (trtllm-0.x on NVIDIA, vllm-0.x on AMD), else the only one whose `runs_on`
-does (vllm-0.x on Google TPUs, sglang-0.x on Intel Gaudi), else a refusal naming --stack (MTIA: no shipped stack
-runs there); the answer says which it assumed and why. An asked stack that does not run on the part: refused where
-its kernels are one vendor's (TensorRT-LLM), else priced with a warning (hV42).
 
 Front-end time per request (`request_latency_s`): what a benchmark client's TTFT holds beside the engine loop,
 the OpenAI-compatible HTTP server, tokenization, the hand-off to the engine's scheduler process and streaming
@@ -84,7 +79,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
@@ -213,7 +207,7 @@ def serving_profile(ref: str) -> ServingProfile | None:
     return load_stack(load_engine(ref).ref).serving
 
 
-def _shipped_profile(engine: str) -> ServingProfile | None:
+def shipped_profile(engine: str) -> ServingProfile | None:
     """The `serving:` block of the shipped profile of an engine family (`trtllm` -> trtllm-0.x)."""
     family = _family_stack(engine)
     return load_stack(family).serving if family is not None else None
@@ -223,7 +217,7 @@ def kv_cache_dtypes(profile: ServingProfile) -> tuple[str, ...]:
     """The KV-cache formats a serving stack's engine offers: its `kv_cache_dtypes`, else (a user's YAML that leaves
     it unset) those of its engine family's shipped profile (module "Engine facts")."""
     stated = profile.kv_cache_dtypes
-    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
         stated = shipped.kv_cache_dtypes
     return tuple(stated) if stated is not None else get_args(KvCacheDtype)
 
@@ -231,7 +225,7 @@ def kv_cache_dtypes(profile: ServingProfile) -> tuple[str, ...]:
 def _stated(profile: ServingProfile, field: str) -> object:
     """A profile's engine fact `field`, else its family's shipped profile's, else None (module "Engine facts")."""
     stated = getattr(profile, field)
-    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
         stated = getattr(shipped, field)
     return stated
 
@@ -247,7 +241,7 @@ def speculative_decoding(profile: ServingProfile) -> bool:
     """Whether a serving stack's engine runs a model's MTP module as a speculative draft: its
     `speculative_decoding`, else its engine family's shipped profile's, else False (module "Engine facts")."""
     stated = profile.speculative_decoding
-    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
         stated = shipped.speculative_decoding
     return bool(stated)
 
@@ -256,7 +250,7 @@ def cuda_graph_scope(profile: ServingProfile) -> str:
     """Which iterations a serving stack's CUDA graphs replay (all | decode-only): its `cuda_graph_scope`, else
     its engine family's shipped profile's (module "Engine facts")."""
     stated = profile.cuda_graph_scope
-    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
         stated = shipped.cuda_graph_scope
     return stated or "all"
 
@@ -266,14 +260,14 @@ def activation_quant(profile: ServingProfile) -> str:
     attention_output | norm_outputs | every_linear; `serving.engine_kernels`): its `activation_quant`, else its
     engine family's shipped profile's (module "Engine facts")."""
     stated = profile.activation_quant
-    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
         stated = shipped.activation_quant
     return stated or "fused"
 
 
 def family_quant(engine: str) -> str:
     """`activation_quant` of an engine family's shipped profile (fused where the family has none)."""
-    shipped = _shipped_profile(engine)
+    shipped = shipped_profile(engine)
     return activation_quant(shipped) if shipped is not None else "fused"
 
 
@@ -291,91 +285,6 @@ def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:
         raise InputError(f"unknown serving stack {ref!r}; choose from {', '.join(serving_stacks())}, a versioned "
                          "engine name (vllm-0.12.0 picks vllm-0.x) or a serving stack YAML")
     return engine_of_stack(load_stack(family))
-
-
-def _runs_on(profile: ServingProfile) -> tuple[list[str], bool]:
-    """The vendors a serving stack's engine runs on and whether its kernels are theirs alone: its `runs_on` /
-    `vendor_kernels`, else its engine family's shipped profile's (module "Engine facts")."""
-    shipped = _shipped_profile(profile.engine)
-    vendors = profile.runs_on if profile.runs_on is not None else (shipped.runs_on if shipped is not None else None)
-    own = profile.vendor_kernels
-    return list(vendors or []), bool(own if own is not None else shipped is not None and shipped.vendor_kernels)
-
-
-def where_it_runs(profile: ServingProfile) -> dict[str, object]:
-    """A profile's fields a release copy of a shipped profile leaves unset (its family's), so a comparison of the two's
-    pricing fields sets them equal: where its engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the TP sizes
-    its custom all-reduce runs at (`custom_all_reduce_world_sizes` + its source, hI58) and whether on one host only
-    (`custom_all_reduce_one_host` + its source, hI59)."""
-    return {key: getattr(profile, key) for key in ("runs_on", "default_on", "vendor_kernels",
-                                                   "custom_all_reduce_world_sizes",
-                                                   "custom_all_reduce_world_sizes_source",
-                                                   "custom_all_reduce_one_host", "custom_all_reduce_one_host_source")}
-
-
-def _vendor_in(vendor: str, vendors: list[str]) -> bool:
-    return vendor.casefold() in {v.casefold() for v in vendors}
-
-
-def default_serving_stack(accelerator: Accelerator) -> tuple[str, str | None]:
-    """The shipped serving stack a serve without --stack runs on `accelerator`, by what runs on its vendor (each
-    stack YAML's `runs_on` / `default_on`, with their sources): the one whose `default_on` names the vendor
-    (trtllm-0.x on NVIDIA, vllm-0.x on AMD), else the only one whose `runs_on` does (vllm-0.x on Google TPUs,
-    sglang-0.x on Intel Gaudi); InputError naming --stack where none (or several, none the default) runs there.
-    With it the line saying which and why; None for the default serving stack (NVIDIA: the answer as before)."""
-    vendor = accelerator.vendor
-    names = [DEFAULT_SERVING_STACK, *sorted(n for n in serving_stacks() if n != DEFAULT_SERVING_STACK)]
-    profiles = {n: p for n in names if (p := load_stack(n).serving) is not None}
-    chosen = [n for n, p in profiles.items() if _vendor_in(vendor, p.default_on)]
-    running = [n for n, p in profiles.items() if _vendor_in(vendor, _runs_on(p)[0])]
-    if len(chosen) == 1 or (not chosen and len(running) == 1):
-        name = chosen[0] if chosen else running[0]
-        if name == DEFAULT_SERVING_STACK:
-            return name, None
-        why = (f"the stack {vendor} parts run by default (its `default_on`)" if chosen else
-               f"the only shipped serving stack that runs on {vendor} parts (its `runs_on`)")
-        # "no stack named", not "no --stack": a plan's or fleet-mix's row says it too, where the ask is a `stack` field
-        return name, (f"no stack named: priced on {name}, {why}; {DEFAULT_SERVING_STACK}, the default on NVIDIA GPUs, "
-                      f"does not run on {accelerator.name} (--stack, or a plan's `stack`, names another)")
-    which = (f"several shipped serving stacks run there ({', '.join(running)}) and none is its default" if running
-             else "no shipped serving stack runs there")
-    raise InputError(f"{accelerator.name} ({vendor}): {which}; give --stack (in a plan or fleet-mix: a pool's or "
-                     f"service's `stack`): a shipped profile ({', '.join(names)}) or a serving stack YAML, to say "
-                     "which software serves it")
-
-
-def stack_on_accelerator(engine: ServingEngine, accelerator: Accelerator) -> str | None:
-    """Whether an asked serving stack runs on `accelerator`'s vendor (its `runs_on`): None where it does; a warning
-    line where it does not but its engine loads other hardware as plugins (vLLM, SGLang: `vendor_kernels` false);
-    InputError where its kernels are one vendor's (TensorRT-LLM's CUDA / TensorRT engines)."""
-    profile = load_stack(engine.ref).serving
-    if profile is None:
-        return None
-    vendors, own_kernels = _runs_on(profile)
-    if not vendors or _vendor_in(accelerator.vendor, vendors):
-        return None
-    # "stack NAME", not "--stack NAME": a plan's or fleet-mix's pool or service asks it by its `stack` field (hR42)
-    named = f"stack {engine.name} ({load_stack(engine.ref).display_name}) runs on {', '.join(vendors)} parts"
-    if own_kernels:
-        try:
-            other = f"; with no stack named it runs {default_serving_stack(accelerator)[0]}"
-        except InputError:
-            other = ""
-        raise InputError(f"{named} only: its kernels are built for them (`vendor_kernels`), not for "
-                         f"{accelerator.name} ({accelerator.vendor}){other}")
-    return (f"{named}, not {accelerator.name} ({accelerator.vendor}): priced with its profile as if it ran there "
-            "(the engine loads other hardware as a platform plugin; no measurement of it there is in the catalog)")
-
-
-def serving_stack_for(asked: str | None, accelerator: Accelerator) -> tuple[ServingEngine, list[str]]:
-    """The serving stack an answer on `accelerator` runs and the lines saying so: `asked` (a name, versioned engine
-    name or YAML; checked by `stack_on_accelerator`) or, None, `default_serving_stack`'s. The one place `serve`,
-    `serve-plan` and through them `fleet-mix`, `plan` and the web choose it."""
-    if asked is not None:
-        engine = load_engine(asked)
-        return engine, list(filter(None, [stack_on_accelerator(engine, accelerator)]))
-    name, why = default_serving_stack(accelerator)
-    return load_engine(name if name != DEFAULT_SERVING_STACK else None), list(filter(None, [why]))
 
 
 ENGINES: dict[str, ServingEngine] = {e.engine: e for e in map(load_engine, ("trtllm", "vllm", "sglang"))}

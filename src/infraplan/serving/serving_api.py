@@ -35,13 +35,7 @@ from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving import chunked_attention, speculative, steady_state
 from infraplan.serving.deployment import moe_tp_ep
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
-from infraplan.serving.engines import (
-    ONLINE_MAX_BATCH,
-    changed_engine_settings,
-    load_engine,
-    serving_stack_for,
-    versioned_name_note,
-)
+from infraplan.serving.engines import ONLINE_MAX_BATCH, changed_engine_settings, load_engine, versioned_name_note
 from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 from infraplan.serving.kv_default import default_kv_dtype
@@ -63,6 +57,7 @@ from infraplan.serving.serve_inputs import (
 )
 from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
+from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.workloads import clip_to_context, require_context
 
 IMAGE_MAX_BATCH = 16  # an image run's batch cap where --max-batch is not given (`estimate_image_serving`'s default)
@@ -228,7 +223,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     changed = changed_engine_settings(spec_engine, max_batch, default_batch, token_budget, speculative_tokens,
                                       prefill.max_batch if split and prefill is not None else None)
     ref = dep.stack or spec_engine.ref
-    defaulted = asked is None  # the part's vendor's default stack (`serving.engines.serving_stack_for`)
+    defaulted = asked is None  # the part's vendor's default stack (`stack_placement.serving_stack_for`)
     context = float((reqs.input_tokens + reqs.output_tokens).mean())  # beyond every case's: said (hU59)
     band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, context_tokens=context)
     notes = [*stack_notes, *versioned_name_note(asked),

@@ -292,7 +292,7 @@ def default_stack_notes(asked: object, profile: Stack, accelerator: str, vendor:
     if asked is not None or profile.stack_class != "megatron" or vendor.lower() == "nvidia":
         return []
     # "no stack named", not "no --stack": a plan's training service asks by its `stack` field (serving's words,
-    # `serving.engines.default_serving_stack`)
+    # `stack_placement.default_serving_stack`)
     return [f"no stack named: the default {profile.name} is NVIDIA software (Megatron-Core / NeMo on CUDA); on "
             f"{accelerator} ({vendor}) its features are priced as on an NVIDIA GPU: --stack, or a plan's `stack`, "
             "names the software this accelerator runs"]

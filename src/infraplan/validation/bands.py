@@ -164,7 +164,8 @@ def campaign_of(residual: Residual) -> str:
 def dense_serving_residuals() -> list[Residual]:
     """The dense Hopper serving rows' decode-throughput and TTFT residuals (module docstring)."""
     from infraplan.cluster import Cluster
-    from infraplan.validation.serving_hopper import load_rows, row_predictions, row_stack
+    from infraplan.validation.serving_hopper import load_rows, row_stack
+    from infraplan.validation.serving_hopper_report import row_predictions
     from infraplan.validation.serving_roofline import SYSTEMS
 
     found = []
@@ -295,7 +296,7 @@ def write_error_bands(catalog: Path | None = None) -> Path:
     from infraplan.validation.inference import inference_report
     from infraplan.validation.inference_frontier import frontier_report
     from infraplan.validation.runner import case_rows, run_validation, scored_sets
-    from infraplan.validation.serving_hopper import row_predictions, serving_hopper_report
+    from infraplan.validation.serving_hopper_report import row_predictions, serving_hopper_report
 
     load_residuals.cache_clear()
     stored_band_and_basis.cache_clear()

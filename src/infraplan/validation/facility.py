@@ -20,8 +20,9 @@ from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.cluster.power import accelerator_power_w
 from infraplan.facility.carbon import model_card_co2_t
+from infraplan.facility.checkpoint_goodput import daly_interval_s, job_mttf_s
 from infraplan.facility.facility import size_facility
-from infraplan.facility.reliability import checkpoint_bytes, daly_interval_s, job_mttf_s, reliability_report
+from infraplan.facility.reliability import checkpoint_bytes, reliability_report
 from infraplan.facility.results import FacilityReport
 from infraplan.planning.campus import plan_campus
 

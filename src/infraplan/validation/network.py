@@ -27,9 +27,10 @@ import numpy as np
 from infraplan.catalog.data_files import read_rows
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
+from infraplan.network.collective_algorithms import bus_bandwidth
 from infraplan.network.collective_band import LARGE_MESSAGE_BYTES
-from infraplan.network.collective_schedules import bus_bandwidth, estimate_collective
-from infraplan.network.nvlink_all_reduce import TABLE_GPUS
+from infraplan.network.collective_schedules import estimate_collective
+from infraplan.network.nvlink_collectives import TABLE_GPUS
 from infraplan.units import parse_bytes
 
 SMALL_MESSAGE_TABLES = {  # measured table -> the system of its 8-GPU board (module docstring)

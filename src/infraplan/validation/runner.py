@@ -148,7 +148,7 @@ SECTIONS = (
     ("inference", "infraplan.validation.inference", "run_inference_validation"),
     ("inference frontier (MLPerf v5.1)", "infraplan.validation.inference_frontier",
      "run_frontier_inference_validation"),
-    ("serving hopper (closed loop)", "infraplan.validation.serving_hopper", "run_serving_hopper_validation"),
+    ("serving hopper (closed loop)", "infraplan.validation.serving_hopper_report", "run_serving_hopper_validation"),
     ("custom silicon", "infraplan.validation.silicon", "run_silicon_validation"),
     ("recsys MLPerf DLRM-v2 (8x H200)", "infraplan.validation.recsys_mlperf", "run_recsys_mlperf_validation"),
     ("facility", "infraplan.validation.facility", "run_facility_validation"),

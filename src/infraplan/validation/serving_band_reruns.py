@@ -35,9 +35,10 @@ from infraplan.catalog.error_bands import (
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 from infraplan.errors import InputError
-from infraplan.serving.engines import default_serving_stack, load_engine, stack_on_accelerator
+from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
+from infraplan.serving.stack_placement import default_serving_stack, stack_on_accelerator
 
 # the shipped serving profiles whose answers are banded by rows re-run on them, beside the default stack (hV45)
 OTHER_SHIPPED_PROFILES = tuple(s for s in RERUN_SERVING_STACKS if s != DEFAULT_SERVING_STACK)
@@ -166,7 +167,7 @@ def default_serving_residuals() -> list[Residual]:
     serving path's front end). The client's side stays the measurement's (requests per client, early stops, client
     connections, round trip). MLPerf v5.1 rows: those on another stack (vLLM) re-run on it with their case file's
     harness (`engine`); those on it already are their own residuals (same settings); those on a part whose serve
-    without --stack runs another vendor's stack (MI300X: vllm-0.x, `serving.engines.default_serving_stack`) are not
+    without --stack runs another vendor's stack (MI300X: vllm-0.x, `stack_placement.default_serving_stack`) are not
     default answers and are left out. Labelled as the case's own (family, kind, metric, campaign), stack class of
     the default stack, `settings: default`."""
     found = _hopper_residuals(None)
@@ -206,7 +207,7 @@ def _runs_on(ref: str, accelerator: Accelerator) -> bool:
 def _mlperf_on(ref: str) -> list[tuple[dict[str, Any], float]]:
     """(case, error) of the MLPerf v5.1 rows re-run on the shipped profile `ref`: on the default stack every row on
     a part that serves on it without --stack (hB41, hV42); on another profile every row on a part it runs on
-    (`serving.engines.stack_on_accelerator`; its engine's rows only without `RERUN_EVERY_ROW`). A row already on
+    (`stack_placement.stack_on_accelerator`; its engine's rows only without `RERUN_EVERY_ROW`). A row already on
     `ref` is its own residual."""
     from infraplan.cluster import Cluster
     from infraplan.validation.inference import case_stack, run_inference_case
