@@ -187,7 +187,7 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
     bandwidth = steps / members * size / bw
     alpha_beta = bandwidth + steps * lat  # across domains; inside one, NCCL's LL line may be faster (`nvlink_latency`)
     if not crosses:
-        alpha_beta = _latency.alpha_beta(_FLOATS, fabric, n, stride, steps, bandwidth, steps * lat)
+        alpha_beta = _latency.alpha_beta(_FLOATS, fabric, n, stride, steps, bandwidth, steps * lat, known_inside=True)
     bound = bandwidth / _efficiency.efficiency_at(group, size)  # `sized_time_xp`
     return bound if bound > alpha_beta else alpha_beta
 
@@ -234,8 +234,9 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
         if nvls_bw > 0.0:
             alpha_beta = (1.0 + 1.0 / n) * size / nvls_bw + NVLS_LATENCY_S
             plain = alpha_beta if alpha_beta < plain else plain
-        plain = float(_latency.all_reduce_plain(_FLOATS, fabric, n, stride, ring_bw, plain))
-        measured = _nvlink.in_domain_bound_xp(_FLOATS, fabric, size, n, stride, ring_bw)
+        # (n > 1 and the group inside one domain: both in-domain tests' True)
+        plain = float(_latency.all_reduce_plain(_FLOATS, fabric, n, stride, ring_bw, plain, known_inside=True))
+        measured = _nvlink.in_domain_bound_xp(_FLOATS, fabric, size, n, stride, ring_bw, known_inside=True)
         return measured if measured > plain else plain
     ring, tree, lat, efficiency = _ring_and_tree_seconds(fabric, size, n, stride)
     ring = tree if tree < ring else ring

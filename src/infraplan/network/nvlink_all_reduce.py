@@ -155,7 +155,8 @@ def _log2(x: float) -> float:
 def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl", table: str = TABLE_FILE) -> Any:
     """Bus-bandwidth efficiency of an in-domain all-reduce of `size` bytes over `n` GPUs relative to NCCL's
     large-message busbw (module docstring): the table's columns interpolated in log2(size), weighted by hat
-    functions of log2(n) over the 2 / 4 / 8-GPU columns (each column added, in order, zero weights included); the
+    functions of log2(n) over the 2 / 4 / 8-GPU columns (each column added, in order, zero weights included; on
+    floats a zero weight's column is not read: it adds +0.0, every column being positive and finite); the
     size is held to the table's rows below the first (the first row's efficiency) and, with `STREAMED_TAIL` off,
     above the last (the last row's); with it on, a larger message moves the last row's bytes in the last row's time
     and the rest at the large-message rate: S / (tau_last + S - S_last)."""
@@ -181,19 +182,21 @@ def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl", t
     value = 0.0
     for j, column in enumerate(columns[kind]):
         hat = 1.0 - abs(one_log_n - (j + 1.0))
-        value = value + (0.0 if hat < 0.0 else hat) * (one / scalar_path.interp(one_log_size, log_sizes, column))
+        if hat > 0.0:  # (a zero weight adds 0.0 x a finite positive ratio, +0.0, to a sum from +0.0: not read)
+            value = value + hat * (one / scalar_path.interp(one_log_size, log_sizes, column))
     value = 1e-3 if value < 1e-3 else value
     value = 1.0 if value > 1.0 else value
     return size / (last / value + (size - last)) if STREAMED_TAIL and size > last else value
 
 
 def in_domain_bound_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, ring_bw_s: Any,
-                       kind: str = "nccl", table: str | None = None) -> Any:
+                       kind: str = "nccl", table: str | None = None, known_inside: bool = False) -> Any:
     """Least seconds of an all-reduce of `size` bytes over `n` ranks `stride` apart by the measured curve: the
     group's large-message time (the ring's bandwidth term `ring_bw_s`, or NVLS's where the fabric has it and it
     is shorter) over `measured_efficiency_xp`; 0 outside one scale-up domain, for one rank or with the bound off.
     `table`: a catalog/nccl table in the same format to read instead of the accelerator's (a serving release's own
-    measured custom all-reduce, `serving.llm_iteration`)."""
+    measured custom all-reduce, `serving.llm_iteration`). `known_inside`: the caller knows one group of n > 1 ranks in
+    one domain (the float collectives' `not crosses`): the test's True, not asked again."""
     if not MEASURED_NVLINK_ALL_REDUCE:
         return 0.0
     peak = ring_bw_s
@@ -201,6 +204,8 @@ def in_domain_bound_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: A
         nvls = (1.0 + 1.0 / xp.maximum(n, 1.0)) * size / fabric.nvls_bytes_per_s
         peak = xp.minimum(peak, nvls)
     bound = peak / measured_efficiency_xp(xp, size, n, kind, table or table_file(fabric.accelerator))
+    if known_inside:  # (`xp.where`'s pick of a true test)
+        return bound
     domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
     inside = (n * stride <= domain) & (n > 1) if xp is NUMPY_OPS else (n * stride <= domain and n > 1)
     return xp.where(inside, bound, 0.0)

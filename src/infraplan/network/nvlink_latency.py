@@ -90,11 +90,12 @@ def _inside(xp: MathOps, fabric: Fabric, n: Any, stride: Any) -> Any:
 
 
 def alpha_beta(xp: MathOps, fabric: Fabric, n: Any, stride: Any, steps: Any, bandwidth_s: Any, plain_latency_s: Any,
-               all_to_all: bool = False) -> Any:
+               all_to_all: bool = False, known_inside: bool = False) -> Any:
     """The alpha-beta time of a sized ring collective (or all-to-all) of `steps` steps: `bandwidth_s` plus
     `plain_latency_s` (the Simple protocol's line, the model's alpha-beta), or where the group lies in one domain of
     an accelerator with a line the faster of that and the LL protocol's: the line plus the bandwidth term at LL's
-    share (`LL_BANDWIDTH_SHARE`), as NCCL picks the protocol by size."""
+    share (`LL_BANDWIDTH_SHARE`), as NCCL picks the protocol by size. `known_inside`: the caller knows one group of
+    n > 1 ranks in one domain (the float collectives' `not crosses`): the in-domain test's True, not asked again."""
     both = lines(fabric)
     if both is None or (all_to_all and not ALL_TO_ALL_LINE):
         return bandwidth_s + plain_latency_s
@@ -102,20 +103,23 @@ def alpha_beta(xp: MathOps, fabric: Fabric, n: Any, stride: Any, steps: Any, ban
     line = base + steps * step
     ll = bandwidth_s / LL_BANDWIDTH_SHARE + line
     simple = bandwidth_s + xp.maximum(plain_latency_s, line)  # (LL's latency is NCCL's lowest)
+    if known_inside:  # (`xp.where`'s pick of a true test)
+        return xp.minimum(ll, simple)
     return xp.where(_inside(xp, fabric, n, stride), xp.minimum(ll, simple), bandwidth_s + plain_latency_s)
 
 
 def all_reduce_plain(xp: MathOps, fabric: Fabric, n: Any, stride: Any, ring_bw_s: Any, plain: Any,
-                     algorithm: str = "auto") -> Any:
+                     algorithm: str = "auto", known_inside: bool = False) -> Any:
     """A sized in-domain all-reduce of `algorithm` before the measured bound: the faster of the LL protocol (the
     line's 2 (n - 1) steps plus the ring's bandwidth term `ring_bw_s` at LL's share; the line is a ring's, and
     NCCL's tree inside a node is a chain of the same steps, so one LL price whatever the algorithm) and the
     alpha-beta time `plain` (the model's ring, tree and NVLS: the large-message protocols) held at least at the
-    line (LL's latency is NCCL's lowest); `plain` elsewhere, and for NVLS asked for by name."""
+    line (LL's latency is NCCL's lowest); `plain` elsewhere, and for NVLS asked for by name. `known_inside`: as
+    `alpha_beta`'s."""
     both = lines(fabric)
     if both is None or algorithm == "nvls":
         return plain
     base, step = both[0]
     line = base + 2.0 * (n - 1.0) * step
     fastest = xp.minimum(ring_bw_s / LL_BANDWIDTH_SHARE + line, xp.maximum(plain, line))
-    return xp.where(_inside(xp, fabric, n, stride), fastest, plain)
+    return fastest if known_inside else xp.where(_inside(xp, fabric, n, stride), fastest, plain)

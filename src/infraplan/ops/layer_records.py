@@ -141,8 +141,11 @@ def collective_launches(records: tuple[Collective, ...] | list[Collective], plai
     (each record's count where its mask holds and its group is above one, summed from 0.0 in order); else arrays,
     summed from a 0-d zero. The host time of a layer's table, of the end stages' (`training.head_time`) and of the
     LoRA adapters' (`training.adapter_host`) count them so."""
-    if plain:
-        return sum((c.count if c.mask and c.group > 1 else 0.0 for c in records), 0.0)
+    if plain:  # (summed from 0.0 in order as `sum` adds floats, without a generator resumed per record)
+        total = 0.0
+        for c in records:
+            total = total + (c.count if c.mask and c.group > 1 else 0.0)
+        return total
     return sum((c.launches() for c in records), np.zeros(()))
 
 
@@ -166,7 +169,9 @@ class LayerOps:
         kept = self.__dict__.get("_gemm_kernels")  # (a frozen table: counted once, its value asked 2-3 times; hP2)
         if kept is not None:
             return kept  # type: ignore[no-any-return]
-        total = sum(g.kernels() for g in self.gemms)  # (one plan's float as it is: `to_float` returns it)
+        total: Any = 0  # (`sum`'s int start and order, without a generator: one plan's float as it is)
+        for g in self.gemms:
+            total = total + g.kernels()
         total = total if type(total) is float else to_float(total)
         self.__dict__["_gemm_kernels"] = total
         return total  # type: ignore[no-any-return]

@@ -49,7 +49,7 @@ HEAD_TILES = {"h100-sxm": 64, "h200": 64, "h800": 64, "b200": 128, "gb200": 128,
 
 def is_sparse(shape: TransformerShape) -> bool:
     """The shape has a lightning indexer and `SPARSE_ATTENTION` prices it."""
-    return SPARSE_ATTENTION and shape.is_sparse_attention
+    return SPARSE_ATTENTION and shape.index_topk > 0  # (`TransformerShape.is_sparse_attention`, its field read)
 
 
 def indexer_gemms(shape: TransformerShape, tokens: ArrayLike) -> list[Gemm]:

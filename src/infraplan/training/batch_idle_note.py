@@ -33,7 +33,8 @@ def idle_batch_notes(config: Mapping[str, Any], mfu: float, ceiling: PublishedMf
     """The idle-GPU note of a plan (`PlanConfig` fields) whose pipeline has fewer micro-batches than stages; [] when
     every stage can hold one (m >= PP, or no pipeline). `mfu` in `training.flops.MODEL_FLOP_CONVENTION`, compared
     with `ceiling` in the figure's convention (`causal_ratio` where it counts the causal half of the scores)."""
-    pp, m, gpus, batch = (int(config[k]) for k in ("pp", "micro_batches", "gpus", "global_batch"))
+    pp, m = int(config["pp"]), int(config["micro_batches"])  # (no generator: read on every estimate)
+    gpus, batch = int(config["gpus"]), int(config["global_batch"])
     if pp <= 1 or m >= pp:
         return []
     dp, tp, cp, mb = (int(config[k]) for k in ("dp", "tp", "cp", "micro_batch"))

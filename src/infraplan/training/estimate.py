@@ -188,7 +188,8 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
     profile = sharp_profile(profile, cluster) if sharp else profile  # NCCL CollNet on (`training.collnet`)
-    notes: list[str] = [n for n in [_stack_constants(profile)[0]] if n]
+    constants = (profile, *_stack_constants(profile))  # (the stack's note and band class; read again if it changes)
+    notes: list[str] = [constants[1]] if constants[1] else []
     sole_notes: list[str] = []
     if schedule is None and vpp is None:  # a framework with one schedule runs it (deepseek-v3: DualPipe)
         schedule, sole_notes = sole_schedule(profile, pp)
@@ -243,7 +244,8 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
               else stack_collnet_notes(profile, cluster, zero))
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()
-    return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, _stack_constants(profile)[1])
+    bands = constants[2] if constants[0] is profile else _stack_constants(profile)[1]
+    return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, bands)
 
 
 def prices_collectives(plan: PlanArrays) -> bool:

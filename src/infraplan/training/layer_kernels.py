@@ -159,8 +159,12 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
     """
     rate, width = precision
     # each GEMM's output at its own width where the operands are narrower than bf16 (`output_width`)
-    w_fwd, w_dgrad = output_width(width, m, n, k), output_width(width, m, k, n)
-    w_grad = output_width(width, k, n, m) if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
+    if type(width) is float and width >= GEMM_OUTPUT_BYTES:  # (`output_width`'s answer, without its calls)
+        w_fwd = w_dgrad = width
+        w_grad = width if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
+    else:
+        w_fwd, w_dgrad = output_width(width, m, n, k), output_width(width, m, k, n)
+        w_grad = output_width(width, k, n, m) if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
     if one:
         if grouped:
             fwd_s = grouped_gemm_seconds(rates, m, n, k, count, w_fwd, rate)  # type: ignore[arg-type]
@@ -257,10 +261,12 @@ def elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_r
         amax = amax_read_passes if one else np.asarray(amax_read_passes)
         return 1.0 + 2.0 * amax / larger(cast_bytes, 1e-9) if e.role == "fp8_cast" else 1.0
 
-    if one:  # a pass that does not run is not priced (the same sum as `pick`'s zeros)
-        seconds: np.ndarray = total((memory_bound_seconds(rates, scale(e) * e.bytes, kernels=e.kernels)  # type: ignore[arg-type]
-                                     if e.mask else 0.0 for e in passes), one)
-        return seconds
+    if one:  # a pass that does not run is not priced (`pick`'s zeros); from 0.0 in order as `total`, no generator
+        seconds: Any = 0.0
+        for e in passes:
+            seconds = seconds + (memory_bound_seconds(rates, scale(e) * e.bytes, kernels=e.kernels)  # type: ignore[arg-type]
+                                 if e.mask else 0.0)
+        return seconds  # type: ignore[no-any-return]
     summed: np.ndarray = sum((pick(e.mask, result(memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels)),
                                    0.0) for e in passes), zero(one))
     return summed

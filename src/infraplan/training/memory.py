@@ -139,7 +139,7 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
               else parameter_copies(plan.schedule))
     layers = kind_layers(shape, plan, profile, split)
     candidates = _peak_candidates(shape, plan, profile, layers)
-    states = kinds_state_terms(shape, plan, profile, copies, tuple(kind for kind, _ in candidates), layers)
+    states = kinds_state_terms(shape, plan, profile, copies, tuple([kind for kind, _ in candidates]), layers)
     (_, act), *others = candidates
     terms = (*states[0], act)
     best = terms[0] + terms[1] + terms[2] + act if others else None

@@ -372,7 +372,7 @@ def where_it_holds(holds: Any, values: tuple[ArrayLike, ...], form: Callable[...
     """`form` of the plans where `holds`, 0 elsewhere: one plan's floats, or on arrays only the plans it applies to
     (a search grid's few), element for element as one plan's floats, scattered back."""
     if is_plain(holds):  # one plan's floats
-        return form(*(to_float(x) for x in values)) if holds else 0.0  # type: ignore[return-value]
+        return form(*map(to_float, values)) if holds else 0.0  # type: ignore[return-value]
     if not np.any(holds):  # (no plan it applies to: nothing computed)
         return 0.0  # type: ignore[return-value]
     shape = np.broadcast_shapes(np.shape(holds), *(np.shape(x) for x in values))

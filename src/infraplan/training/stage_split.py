@@ -77,7 +77,8 @@ def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_ext
     "even" is `_even_heaviest_stage` (Megatron-Core's default; `embedding_is_layer` / `loss_is_layer` are its
     `account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split`); "balanced" follows.
     """
-    if all(type(x) is float for x in (pp, layer_s, first_extra_s, last_extra_s)):  # one plan (`PlanArrays.one_row`)
+    if (type(pp) is float and type(layer_s) is float and type(first_extra_s) is float  # one plan (`one_row`)
+            and type(last_extra_s) is float):
         p = float(pp)
         e, h = float(first_extra_s) + 0.0 * p, float(last_extra_s) + 0.0 * p
         if split == "even":
