@@ -50,6 +50,7 @@ UNITLESS = {
     "zero_shard",  # ranks ZeRO shards over (hybrid sharding), a count as dp
     "lora_rank", "lora_targets",  # train --lora-rank: a rank (a count as tp); the projections' names (hF55)
     "optimizer",  # train / search --optimizer: adam | muon, a name (hJ60)
+    "dsa_stage",  # train --dsa-stage: sparse | warmup, a name (hJ61)
     "executed_flops_utilisation", "mfu_flop_convention",  # a fraction of peak; the FLOP count's name (hF45)
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "best_run",  # search --tokens: the best plan's train --tokens object (hL60)

@@ -27,7 +27,8 @@ tokens), then the sparse stage (943.7B tokens, top-2048) trains the model with t
 indexer by the KL loss over the selected keys only. The sparse stage is priced (`training_pair_flops`): the indexer's
 scores forward over every causal pair, backward (dq, dk) over the selected pairs only, and the KL target (the main
 attention's probabilities summed over heads on the selected keys) as one more score pass over them (ASSUMPTION: the
-report's kernels are not public). `SPARSE_ATTENTION` False prices the model as dense MLA with the indexer's
+report's kernels are not public). The warm-up is `training.dsa_warmup`'s (`train --dsa-stage warmup`).
+`SPARSE_ATTENTION` False prices the model as dense MLA with the indexer's
 parameters only (before hI60).
 """
 

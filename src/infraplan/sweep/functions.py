@@ -322,7 +322,8 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     """Many `estimate_training` points, each `estimate_training(**point)` to the bit (notes, band, flags) or its
     error: every point is resolved by `training.estimate.resolve_training` and finished by `finish_training`, as a
     single estimate is; the points sharing a model, stack and job's cluster (with their higher-precision twins) are
-    priced in one `evaluate_plans` call, the vectorised model the search uses; a LoRA point alone (`lora_rank`)."""
+    priced in one `evaluate_plans` call, the vectorised model the search uses; a LoRA point alone (`lora_rank`), and a
+    DSA warm-up point (`dsa_stage`)."""
     from infraplan.cluster import Cluster
     from infraplan.training.estimate import (
         TrainingPoint,
@@ -343,10 +344,12 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         try:
             if any(k not in parameters for k in point) or any(k not in point for k in required):
                 estimate_training(**point)  # its own TypeError, word for word
-            if point.get("lora_rank") is not None or point.get("lora_targets") is not None:  # (hF56: was priced
+            if (point.get("lora_rank") is not None or point.get("lora_targets") is not None  # (hF56: was priced
+                    or point.get("dsa_stage", "sparse") != "sparse"):  # (DSA's warm-up, `training.dsa_warmup`)
                 outcomes[i] = estimate_training(**point)  # by `evaluate_plans`, every weight trained, in silence)
                 continue
             args = dict(point)
+            args.pop("dsa_stage", None)  # (the sparse stage: the default pricing)
             system, gpus = args["system"], args["gpus"]
             if isinstance(system, str) and type(gpus) is int:
                 cluster = clusters.get((system, gpus))

@@ -156,8 +156,8 @@ def sparse_attention_notes(shape: TransformerShape) -> list[str]:
     return [f"DeepSeek Sparse Attention priced in its sparse training stage (DeepSeek-V3.2-Exp report, recalled): "
             f"the MLA core over the top {shape.index_topk} keys of each query, the lightning indexer's fp8 scores over "
             "every causal key forward and, trained by its KL loss with its input detached, over the selected keys "
-            "backward; the dense warm-up (the indexer alone over every key, the rest frozen) is not priced "
-            "(ops/sparse_attention.py)"]
+            "backward (ops/sparse_attention.py); the dense warm-up (the indexer alone over every key, the rest "
+            "frozen) is `train --dsa-stage warmup` (training/dsa_warmup.py)"]
 
 
 def attention_kernel_notes(profile: Stack, accelerator: Accelerator) -> list[str]:

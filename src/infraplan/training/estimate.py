@@ -35,6 +35,7 @@ from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag
+from infraplan.training.dsa_warmup import check_stage, warmup_estimate, warmup_outputs
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
 from infraplan.training.frozen_base import (
@@ -286,6 +287,7 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
                model=point.shape.name, system=point.cluster.system.name, accelerator=accelerator.name,
                parameters=_total_params(point.shape),
                stack=profile.name, optimizer=profile.optimizer, notes=notes,
+               dsa_stage="sparse" if point.shape.is_sparse_attention else None,  # (`dsa_warmup`: the other)
                **published_mfu_flag(row["mfu"], ceiling, causal_ratio=causal))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
@@ -299,7 +301,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       stack: str | Stack | None = None, etp: int | None = None,
                       recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
                       zero_shard: int | None = None, lora_rank: int | None = None,
-                      lora_targets: str | None = None, optimizer: str | None = None) -> TrainingEstimate:
+                      lora_targets: str | None = None, optimizer: str | None = None,
+                      dsa_stage: str = "sparse") -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
     `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
@@ -320,14 +323,20 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     groups (`training.hybrid_shard`: the stacks that run it); None or DP x CP: over all of them.
     `lora_rank`: a frozen base with rank-R LoRA adapters on `lora_targets` (`train --lora-rank`, `frozen_base`).
     `optimizer`: adam | muon (`train --optimizer`, `training.optimizers`); None: the stack's (its model recipe's).
+    `dsa_stage`: sparse | warmup (`train --dsa-stage`): a DeepSeek Sparse Attention model's training stage, the
+    dense warm-up training its indexer alone (`training.dsa_warmup`); one line on a model without the indexer.
 
     The point is resolved by `resolve_training` and finished by `finish_training`, as the sweep's batched `train`
     does (`sweep.functions.train_batch`): one answer either way.
     """
+    # DSA's dense warm-up (`training.dsa_warmup`): a stage the model cannot run is one line before any pricing
+    warmup = check_stage(load_model(model) if isinstance(model, str) else model, dsa_stage, lora_rank is not None)
     point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
                              recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets, optimizer)
     shape, cluster, profile = point.shape, point.cluster, point.profile
+    if warmup:
+        return warmup_estimate(point, finish_training(point, warmup_outputs(point), {}))
     lora = lora_of(shape, lora_rank, lora_targets)
     return finish_training(point, _outputs(shape, cluster, point.plan, profile, lora),
                            {d: _outputs(shape, cluster, twin, profile, lora) for d, twin in point.twins}, lora)

@@ -189,8 +189,11 @@ class TrainingEstimate(PlanMetrics):
     lora_targets: str | None = Field(None, description="the projections the adapters are on (--lora-targets: "
                                      "attention = Q, K, V, O; all = every linear but the router); null without "
                                      "--lora-rank")
-    trainable_params_count: int | None = Field(None, description="parameters trained (the adapters'); null without "
-                                               "--lora-rank")
+    trainable_params_count: int | None = Field(None, description="parameters trained (the adapters', or the DSA "
+                                               "warm-up's indexer); null without --lora-rank or --dsa-stage warmup")
+    dsa_stage: str | None = Field(None, description="a DeepSeek Sparse Attention model's training stage priced "
+                                  "(--dsa-stage): sparse | warmup (the indexer alone, the model frozen, dense "
+                                  "attention); null for a model without the indexer")
 
 
 class MfuCeiling(Result):

@@ -303,11 +303,13 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
 
 
 def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack,
-                       stage_only: bool = False, forward_only: bool = False,
+                       stage_only: bool = False,
+                       forward_only: bool | Callable[[dict[str, Any]], dict[str, Any]] = False,
                        lora: LoraSpec | None = None, breakdown: bool = True) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid.
-    `forward_only` (read on one plan only): its forward passes (`forward_pass`); `lora`: a LoRA step (`frozen_base`)."""
+    `forward_only` (read on one plan only): its forward passes (`forward_pass`), a callable also applied to their
+    terms (`dsa_warmup`: the indexer's work on each layer); `lora`: a LoRA step (`frozen_base`)."""
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
     # the experts as the stack lays them and its rank order where the plan names none (a stack-less grid)
     plan = plan.with_expert_layout(expert_layout(profile), rank_order(profile))
@@ -351,6 +353,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
             floats = frozen_layers(floats, shape, rates, row, precision_of(row), profile, lora, fabric)
         if forward_only:  # no backward, gradients or optimizer; nothing saved to offload (`forward_pass`)
             forward = forward_only_terms(floats)
+            forward = forward_only(forward) if callable(forward_only) else forward  # (`dsa_warmup`'s indexer)
             return assemble_step(row, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                                  stage_only, host_moved=False)
         ends = EndStageTraffic(shape, row, blocking_gathers(lambda stages: [one_plan_dp_collectives(

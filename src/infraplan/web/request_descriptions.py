@@ -136,6 +136,9 @@ TRAIN = {
                   "trained]"),
     "lora_targets": _LORA_TARGETS,
     "optimizer": _OPTIMIZER,
+    "dsa_stage": ("sparse | warmup: a DeepSeek Sparse Attention model's training stage (warmup: the dense warm-up, "
+                  "the model frozen and forward only, the lightning indexer alone trained by its KL loss; "
+                  "training/dsa_warmup.py) [default: sparse]"),
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
                       "--memory-margin flags it (default 0.05, an ASSUMPTION)"),

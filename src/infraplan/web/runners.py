@@ -100,7 +100,8 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
                                stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard,
-                               lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer)
+                               lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
+                               dsa_stage=r.dsa_stage)
     result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:  # the CLI's `train --tokens` (`search_run.estimate_with_run`)
         return estimate_with_run(result, ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,

@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 _HOST_PHASE_WORDS = {"forward_backward": "forward + backward", "pp_comm": "pipeline p2p calls"}
 EVAL_EVERY_HELP = ("with --tokens: evaluate after every N sequences trained (24576, 50M tokens or 12 steps; rounded "
                    "up to whole steps): the evaluations join the wall clock, GPU-hours, energy and cost")
+DSA_STAGE_HELP = ("sparse | warmup: a DeepSeek Sparse Attention model's training stage (warmup: the dense warm-up, "
+                  "the model frozen and forward only, the lightning indexer alone trained by its KL loss; "
+                  "training/dsa_warmup.py) [default: sparse]")
 EVAL_SAMPLES_HELP = ("with --eval-every: sequences one evaluation runs forward at the plan (11590, 24M tokens or 6 "
                      "steps)")
 
@@ -76,13 +79,15 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
              f"{c.dtype}, recompute {recompute_label(c.recompute, c.recompute_layers)}"
              f"{f', offload {c.offload_layers} layers' if c.offload_layers else ''}, ZeRO {c.zero}"
              f"{f' over {c.zero_shard} ranks' if c.zero_shard < c.dp * c.cp else ''}, "
-             f"order {c.order}, stack {r.stack}")  # --stack's help: "[default: stated in the output]"
+             f"order {c.order}, stack {r.stack}"  # --stack's help: "[default: stated in the output]"
+             f"{', DSA dense warm-up (the indexer alone trained)' if r.dsa_stage == 'warmup' else ''}")
     summary = metric_table(title)
     summary.add_row("step time", fmt_seconds(r.step_time_s))
     summary.add_row("throughput", fmt_rate(r.tokens_per_s, "tokens/s"))
     summary.add_row(f"per {device}", fmt_rate(r.tokens_per_s_per_gpu, "tokens/s"))
     summary.add_row(f"model FLOP/s per {device}", fmt_rate(r.model_tflops_per_gpu * 1e12, "FLOP/s"))
-    summary.add_row("MFU / HFU (full s×s scores)", f"{fmt_percent(r.mfu)} / {fmt_percent(r.hfu)}")
+    summary.add_row("MFU / HFU (full s×s scores)" if r.dsa_stage != "warmup" else "MFU / HFU (warm-up FLOPs)",
+                    f"{fmt_percent(r.mfu)} / {fmt_percent(r.hfu)}")
     summary.add_row("executed FLOPs / peak", fmt_percent(r.executed_flops_utilisation))  # (`training.flops`)
     fits = "yes" if r.fits else f"NO — {r.memory_overflow_term} is the largest term"
     summary.add_row(f"memory per {device}", f"{fmt_bytes(r.memory_per_gpu_bytes)} of "
@@ -223,6 +228,7 @@ def train(
                                          "for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every "
                                          "weight trained]"),
     lora_targets: LoraTargetsOption = None,
+    dsa_stage: str = typer.Option("sparse", "--dsa-stage", help=DSA_STAGE_HELP),
     memory_margin: float | None = typer.Option(
         None, "--memory-margin", show_default=False,
         help="share of the accelerator's memory the plan should leave free after everything priced (the "
@@ -238,7 +244,7 @@ def train(
                                dtype=dtype, attention=attention,
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
                                etp=etp, sharp=sharp, zero_shard=zero_shard, lora_rank=lora_rank,
-                               lora_targets=lora_targets, optimizer=optimizer)
+                               lora_targets=lora_targets, optimizer=optimizer, dsa_stage=dsa_stage)
     if memory_margin is not None:
         from infraplan.planning.training_run import with_memory_margin
 

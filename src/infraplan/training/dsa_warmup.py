@@ -1,0 +1,248 @@
+"""DeepSeek Sparse Attention's dense warm-up stage (`train --dsa-stage warmup`): one step that trains the lightning
+indexer alone, the rest of the model frozen, on dense attention.
+
+The stage (DeepSeek-AI, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", 2025,
+sec. 2.1; recalled, not re-read here): continued from DeepSeek-V3.1-Terminus at 128K tokens a sequence, every
+parameter but the indexer's frozen, attention dense; the indexer's output is trained by a KL loss to the main
+attention's distribution summed over its heads and L1-normalised, over every key (the report's sizes: 1,000 steps
+x 16 sequences x 128K tokens = 2.1 B tokens at lr 1e-3; then the sparse stage, priced by default: 15,000 steps x 480
+x 128K = 943.7 B tokens, top-2,048). One step is priced as:
+(a) the main model forward only, with dense MLA: the step model's forward-only pass (`forward_pass.
+    forward_only_terms`: no backward, no gradient traffic, the pipeline's fill and drain on forward stage times,
+    the forward half of the p2p chain, the LM head and its loss kept) on the shape without the indexer
+    (`index_topk` 0), plus the indexer's forward on every layer: its three projections (`ops.sparse_attention.
+    indexer_gemms`, bf16, replicated over TP) and its fp8 scores over every causal key, bound by the fp32 logits
+    written and read (`training.attention_core.indexer_times`' rate and bound, its launches);
+(b) the KL target: the heads' attention probabilities summed per (query, key) pair. Flash attention does not
+    materialise them, so a second QK^T + softmax pass over the local heads and every causal key runs at the
+    fused-attention rate (2 d_qk FLOPs a pair and head). ASSUMPTION: DeepSeek's warm-up kernel is not public;
+    fused with the loss and its logit gradient (q - p), so the target is computed once and no per-pair tensor is
+    held across layers; the TP ranks' partial targets are summed through the gradients (the loss is linear in the
+    target), not exchanged. The one public dense-loss implementation read, Megatron-Core 0.19.2's cuDNN DSA
+    backend (`dsa_indexer_use_sparse_loss` False; transformer/experimental_attention_variant/dsa_cudnn_kernels.py
+    :1870-1935), differs: a per-head LSE pass over every key (fp32 einsum, :1624-1676), then a recompute pass
+    writing the head-summed target as a B x Sq x Sk fp32 tensor (:1679-1707), all-reduced over TP with its L1 norm
+    (:1463-1466, :1911-1912; the reference path likewise, dsa.py:503-505), the indexer's full scores B x Sq x Sk
+    too (:1901-1902), its gradients computed in the forward (:1918-1935). Not priced here: its per-pair buffers
+    (64 GiB each at 128K, one sequence, no CP) do not fit a GPU at the report's length;
+(c) the indexer's backward: its scores' dq and dk over every causal key (2x the scores' forward, the logits'
+    gradient bound as forward) and its projections' weight gradients only (their inputs come from the frozen model,
+    detached as Megatron-Core 0.19.2 detaches them, dsa.py:1886-1888: no data gradient, no backward through the
+    frozen model);
+(d) the indexer's gradient all-reduce over DP x CP (`stage_params.dp_groups`, the stack's gradient bytes), exposed
+    after the last micro-batch (ASSUMPTION: not overlapped; priced as an all-reduce at every ZeRO stage), and AdamW
+    on the indexer's parameters alone (`optimizer_step`'s memory-bound pass, the shard at ZeRO >= 1; AdamW whatever
+    --optimizer says, as the report trains the indexer).
+Memory: the weights as the plan holds them (the indexer's included), gradients and optimizer states scaled to the
+indexer's share of this GPU's parameters (as `frozen_base.frozen_memory` scales a LoRA's), activations: one layer's
+forward working set (`ops.params.activation_bytes_per_token_layer` of the dense shape, no recompute) plus what that
+layer's indexer backward reads (its inputs, the q latent and the hidden state, and its q, k and head weights, bf16),
+for one micro-batch. ASSUMPTION: each layer's KL loss depends on that layer alone and the indexer's input comes from
+the frozen model, so no gradient crosses a layer or a stage and the indexer's backward runs right after its layer's
+forward (a framework that keeps every layer's indexer inputs until one backward holds the layers x that instead);
+the LM head's logits are not held (the warm-up's loss is the KL alone).
+MFU counts `WARMUP_FLOP_CONVENTION`. The host launches of the indexer's kernels are not priced.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.errors import InputError
+from infraplan.hardware.gemm_seconds import gemm_seconds
+from infraplan.hardware.kernels import KernelRates, memory_bound_seconds
+from infraplan.identity_memo import IdentityMemo
+from infraplan.network.collectives import collective_seconds
+from infraplan.ops.params import activation_bytes_per_token_layer
+from infraplan.ops.sparse_attention import LOGIT_BYTES, indexer_gemms, indexer_pair_flops
+from infraplan.training.attention_core import INDEXER_FP8_SPEEDUP, INDEXER_KERNELS
+from infraplan.training.flops import forward_flops_per_token_layer
+from infraplan.training.forward_pass import FORWARD_COMPONENTS
+from infraplan.training.memory import memory_breakdown
+from infraplan.training.one_plan_memo import cluster_pricing
+from infraplan.training.optimizer_step import ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_outputs import peak_flops
+from infraplan.training.stage_params import dp_groups, local_params
+from infraplan.training.step_assembly import COMPONENTS
+from infraplan.training.step_time import balanced_split, one_plan_step_time
+
+if TYPE_CHECKING:
+    from infraplan.training.results import TrainingEstimate
+
+# `estimate.TrainingPoint`, the resolved one-plan point; not imported, even for typing: estimate imports this module
+# (import-linter's no-cycle contract counts TYPE_CHECKING imports).
+TrainingPoint = Any
+
+DSA_STAGES = ("sparse", "warmup")  # `train --dsa-stage`: the sparse stage (the default pricing) or the dense warm-up
+BF16_BYTES = 2.0
+WARMUP_FLOP_CONVENTION = ("dsa-warmup: the frozen model's forward (2x the matmul parameters, full s x s attention "
+                          "scores, LM head), the indexer's projections forward and weight gradient, its scores forward "
+                          "and 2x backward and the KL target's score pass over every head, full s keys")
+_MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
+
+
+def check_stage(shape: TransformerShape, stage: str, lora: bool) -> bool:
+    """Whether `train --dsa-stage` asks for the warm-up; one line on a stage not known, on a model without the
+    indexer, or with --lora-rank (the warm-up trains the indexer alone)."""
+    if stage not in DSA_STAGES:
+        raise InputError(f"--dsa-stage takes sparse | warmup, got {str(stage)[:40]!r}")
+    if stage == "sparse":
+        return False
+    if not shape.is_sparse_attention:
+        raise InputError(f"--dsa-stage warmup needs a DeepSeek Sparse Attention model (index_topk > 0, e.g. "
+                         f"deepseek-v3.2): {shape.name} has no lightning indexer")
+    if lora:
+        raise InputError("--dsa-stage warmup trains the lightning indexer alone: it does not take --lora-rank")
+    return True
+
+
+def dense_shape(shape: TransformerShape) -> TransformerShape:
+    """The main model without its indexer (dense MLA over every key), kept by the model's identity."""
+    kept = _DENSE.get(shape)
+    if kept is not None:
+        return kept
+    return _DENSE.put(shape, None, shape.model_copy(update={"index_topk": 0}))
+
+
+_DENSE: IdentityMemo[TransformerShape] = IdentityMemo(64)
+
+
+def warmup_pair_flops(shape: TransformerShape, keys: float) -> tuple[float, float, float]:
+    """(forward, backward, KL target) indexer FLOPs per query token over `keys` keys: its scores, their dq and dk
+    (2x), and the target's score pass over every head (2 d_qk a head; the caller splits the heads over TP)."""
+    score = indexer_pair_flops(shape) * keys
+    return score, 2.0 * score, 2.0 * shape.head_dim * shape.num_heads * keys
+
+
+def indexer_layer_seconds(shape: TransformerShape, rates: KernelRates, row: PlanArrays) -> tuple[float, float]:
+    """(forward with the KL target, backward) seconds of one layer's indexer for one micro-batch on one GPU (module
+    docstring (a)-(c)): its CP share of the tokens, each query over its s / 2 causal keys on average."""
+    tokens = float(row.micro_batch) * float(row.seq_len) / float(row.cp)
+    keys = float(row.seq_len) / 2.0
+    bf16 = rates.matmul_flops_per_s
+    gemms = indexer_gemms(shape, tokens)
+    projections = sum(gemm_seconds(rates, float(g.m), float(g.n), float(g.k), BF16_BYTES, bf16) for g in gemms)
+    wgrads = sum(gemm_seconds(rates, float(g.k), float(g.n), float(g.m), BF16_BYTES, bf16) for g in gemms)
+    fwd, bwd, target = warmup_pair_flops(shape, keys)
+    fp8 = rates.attention_flops_per_s * INDEXER_FP8_SPEEDUP
+    launches = INDEXER_KERNELS * rates.kernel_overhead_s
+    logits = LOGIT_BYTES * tokens * keys / rates.memory_bytes_per_s
+    kl = tokens * target / float(row.tp) / rates.attention_flops_per_s + launches
+    return (projections + max(tokens * fwd / fp8, logits) + launches + kl,
+            wgrads + max(tokens * bwd / fp8, logits) + launches)
+
+
+def stage_indexer_params(shape: TransformerShape, row: PlanArrays) -> float:
+    """The indexer's parameters on the heaviest stage of one GPU: every layer's, replicated over TP."""
+    return float(shape.indexer_params_per_layer() * math.ceil(shape.num_layers / int(row.pp)))
+
+
+def warmup_step(point: TrainingPoint) -> dict[str, float]:
+    """The warm-up step's components (seconds; `step_assembly.COMPONENTS`, adding up to `step_time_s`) and host
+    phases at a resolved point (module docstring)."""
+    shape, cluster, plan, profile = point.shape, point.cluster, point.plan, point.profile
+    row = plan.one_row
+    rates = cluster_pricing(cluster, profile).rates
+    fwd, bwd = indexer_layer_seconds(shape, rates, row)
+
+    def with_indexer(terms: dict[str, Any]) -> dict[str, Any]:  # each layer's forward runs the indexer's work too
+        return terms | {"compute_fwd": terms["compute_fwd"] + fwd + bwd,
+                        "compute_paired": terms["compute_paired"] + fwd + bwd}
+
+    out = one_plan_step_time(dense_shape(shape), cluster, plan, profile, forward_only=with_indexer)
+    step = {k: float(out[k]) for k in FORWARD_COMPONENTS}
+    step["pp_comm"] = 0.5 * step["pp_comm"]  # the forward half of the p2p chain (`evaluation.forward_batch_s`)
+    held = stage_indexer_params(shape, row)
+    ranks, stride = float(dp_groups(row)[0]), float(dp_groups(row)[1])
+    step["dp_comm_exposed"] = (collective_seconds(cluster.fabric, "all_reduce", held * profile.grad_reduce_bytes,
+                                                  ranks, stride) if ranks > 1 else 0.0)
+    stepped = held / ranks if int(row.zero) >= 1 else held
+    per_param = ADAM_BYTES_PER_PARAM if profile.adamw_bytes_per_param is None else profile.adamw_bytes_per_param
+    step["optimizer"] = memory_bound_seconds(rates, stepped * per_param, OPTIMIZER_KERNELS)
+    total = 0.0
+    for k in COMPONENTS:
+        total += step[k]
+    step["step_time_s"] = total
+    step.update({k: float(v) for k, v in out.items() if k.startswith("host_exposed_")})
+    step["host_exposed_optimizer"] = 0.0  # (its launches not priced: `host_exposed` is the forward's)
+    return step
+
+
+def warmup_memory(point: TrainingPoint) -> dict[str, float]:
+    """Bytes per GPU by term of the warm-up (module docstring)."""
+    shape, cluster, plan, profile = point.shape, point.cluster, point.plan, point.profile
+    row = plan.one_row
+    memory = {k: float(v) for k, v in memory_breakdown(shape, row, profile,
+                                                       balanced_split(shape, cluster, plan, profile)).items()}
+    held = stage_indexer_params(shape, row)
+    share = held / float(local_params(shape, row))
+    tokens = float(row.micro_batch) * float(row.seq_len) / float(row.cp)
+    working = float(activation_bytes_per_token_layer(dense_shape(shape), row.tp, row.sequence_parallel, row.seq_len,
+                                                     False))
+    saved = BF16_BYTES * (shape.q_lora_rank + shape.hidden_size + shape.index_n_heads * shape.index_head_dim
+                          + shape.index_head_dim + shape.index_n_heads)
+    memory.update(gradients=memory["gradients"] * share, optimizer=memory["optimizer"] * share,
+                  activations=tokens * (working + saved))
+    return memory
+
+
+def warmup_outputs(point: TrainingPoint) -> dict[str, float | bool]:
+    """`plan_outputs.one_plan_outputs`' keys for the warm-up step at a resolved point: its step, rates, MFU in
+    `WARMUP_FLOP_CONVENTION` (HFU and the executed FLOPs' utilisation the same count) and memory."""
+    shape, row = point.shape, point.plan.one_row
+    out: dict[str, float | bool] = dict(warmup_step(point))
+    t, gpus = float(out["step_time_s"]), float(row.gpus)
+    tokens = float(row.global_batch) * float(row.seq_len)
+    out["tokens_per_s"] = tokens / t
+    out["tokens_per_s_per_gpu"] = tokens / t / gpus
+    weights, scores = forward_flops_per_token_layer(dense_shape(shape), int(row.seq_len))
+    fwd, bwd, target = warmup_pair_flops(shape, float(row.seq_len))
+    indexer = 2.0 * 2.0 * shape.indexer_params_per_layer() + fwd + bwd + target
+    per_token = (shape.num_layers * (weights + float(scores) + indexer)
+                 + 2.0 * shape.hidden_size * shape.vocab_size)
+    peak = float(np.ravel(peak_flops(point.cluster, point.plan))[0])  # (the MFU denominator)
+    out["model_tflops_per_gpu"] = per_token * tokens / (t * gpus) / 1e12
+    out["mfu"] = out["hfu"] = out["executed_flops_utilisation"] = out["model_tflops_per_gpu"] * 1e12 / peak
+    memory = warmup_memory(point)
+    total = 0.0
+    for k in _MEMORY_TERMS:
+        out[f"mem_{k}"] = memory[k]
+        total += memory[k]
+    out["memory_per_gpu_bytes"] = total
+    out["fits"] = total <= point.cluster.accelerator.memory_bytes
+    return out
+
+
+def warmup_estimate(point: TrainingPoint, estimate: TrainingEstimate) -> TrainingEstimate:
+    """The finished warm-up estimate (`estimate.finish_training` of `warmup_outputs`) with its stage, its trained
+    parameters, its FLOP count and the lines saying what is assumed (the sparse stage's line dropped)."""
+    notes = [n for n in estimate.notes if not n.startswith("DeepSeek Sparse Attention priced in its sparse")]
+    notes += warmup_notes(point.shape)
+    return estimate.model_copy(update={
+        "dsa_stage": "warmup", "mfu_flop_convention": WARMUP_FLOP_CONVENTION, "notes": notes,
+        "trainable_params_count": int(shape_indexer_params(point.shape))})
+
+
+def shape_indexer_params(shape: TransformerShape) -> int:
+    """The indexer's parameters in the whole model (every layer's)."""
+    return shape.indexer_params_per_layer() * shape.num_layers
+
+
+def warmup_notes(shape: TransformerShape) -> list[str]:
+    """What the warm-up step assumes, one line each (module docstring)."""
+    return [f"DeepSeek Sparse Attention's dense warm-up stage priced (DeepSeek-V3.2-Exp report sec. 2.1, recalled: "
+            f"1,000 steps x 16 x 128K tokens = 2.1 B tokens): the model frozen runs forward only with dense MLA; the "
+            f"lightning indexer ({shape_indexer_params(shape) / 1e9:.2f} B parameters) alone trains, forward over "
+            "every causal key, backward (its scores' dq and dk, its projections' weight gradients), its gradients "
+            "all-reduced over DP x CP and stepped by AdamW; no main-model gradients or optimizer states "
+            "(training/dsa_warmup.py)",
+            "ASSUMPTION (DeepSeek's warm-up kernel is not public): the KL target, the heads' attention probabilities "
+            "summed per key, is a second QK^T + softmax pass over the local heads and every causal key, fused with the "
+            "loss; each layer's indexer backward runs right after its forward (its loss and input are the layer's "
+            "own: no gradient crosses a layer or a stage), so one layer's activations are held; the gradient "
+            "all-reduce exposed; the indexer's kernel launches not priced"]
