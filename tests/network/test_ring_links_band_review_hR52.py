@@ -55,7 +55,9 @@ def test_a_large_all_reduce_past_half_latency_has_no_band(share: float, band: bo
 def test_sixty_four_kib_is_the_small_tables_first_row() -> None:
     at = collective_band("all-reduce", "analytical", "h100", 2.0**16, True)
     below = collective_band("all-reduce", "analytical", "h100", 2.0**16 - 1, True)
-    # hC55: below the first row no band (`NO_BAND_BELOW_TABLES`; out of sample it held 24 % there), said why
+    # hC55: below the first row no band, said why; hL61: unless NCCL's LL line prices it ("h100" has no table)
     assert at["error_band"] is not None and below["error_band"] is None
     assert "below their first row" not in at["error_band_basis"] and "below 64 KiB" not in at["error_band_basis"]
-    assert "below the first row of the small-message tables" in below["error_band_basis"]
+    assert "under the first row of the small-message tables" in below["error_band_basis"]
+    priced = collective_band("all-reduce", "analytical", "h100", 2.0**16 - 1, True, 0.0, 8, "h100-sxm")  # the line
+    assert priced["error_band"] == at["error_band"] and "below their first row" in priced["error_band_basis"]

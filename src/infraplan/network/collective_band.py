@@ -24,16 +24,20 @@ carried the 8 GiB band ("-1.1 % to +0.3 %"), its basis alone saying the latency 
   -12.5 % to +26.5 %; -7.7 % to +26.5 % since NCCL's LL latency line, hK60), said in the basis;
 * a smaller one across scale-up domains has none: no measurement of it is in the repo (said, with the in-domain
   range for scale);
-* one below the tables' first row (`SMALLEST_CASE_BYTES`, 64 KiB) has none either (`NO_BAND_BELOW_TABLES`, hC55): its
-  time is the latency the curve extrapolates below every measured row. Out of sample (NVIDIA AIConfigurator 0.12.0's
-  A100 board, GB200 and GB300 tray all-reduce tables, which no model input reads:
-  validation/notes/out_of_sample_s55/aic_oos_nccl.csv), the small-message band held 12 of the 49 rows under 64 KiB
-  (24 %; the model 15-110 % too fast there) and 72 of the 98 at 64 KiB to 512 MiB (73 %, against the >= 60 % its
-  basis states for 4 campaigns): banded, 84 of 147 (57 %) before, 72 of 98 (73 %) after
-  (validation/notes/error_bands_tried.md, hC55). Since NCCL's LL ring latency line prices the in-domain small
-  messages (`network.nvlink_latency`, hK60) the band (-7.7 % to +26.5 % since) holds 39 of the 49 rows below 64 KiB
-  (73 of 98 from 64 KiB up; banded everywhere 112 of 147, 76 %): the toggle stays on here, the lead's call to lift
-  it.
+* one below the tables' first row (`SMALLEST_CASE_BYTES`, 64 KiB) is priced on a latency no table row measures. With
+  the alpha-beta latency (before hK60) the small-message band held 12 of 49 such rows out of sample (NVIDIA
+  AIConfigurator 0.12.0's A100 board, GB200 and GB300 tray all-reduce tables, which no model input reads:
+  validation/notes/out_of_sample_s55/aic_oos_nccl.csv; the model 15-110 % too fast), so hC55 gave none there
+  (`NO_BAND_BELOW_TABLES`). Since hK60 NCCL's LL ring line prices an in-domain collective of an accelerator with a
+  measured table (`network.nvlink_latency.prices`: the line fitted on the boards' 1-4 KiB all-gather / reduce-scatter
+  rows, never their all-reduce). Checked on every AIConfigurator 0.12.0 all-reduce row of 512 B to 32 KiB
+  (validation/notes/out_of_sample_s60/aic_nccl_small_messages.csv, nccl_latency_audit.py), the band (-7.7 % to
+  +26.5 %, stated ">= 60 %" for 4 campaigns) holds 127 of the 128 rows the line prices: the 4 boards' 83 of 84
+  (H100 4 GPUs 16 KiB +29.2 % outside), the GB200 / GB300 trays' 28 of 28 and 2 / 4 GB300 trays of one NVL72 (8 / 16
+  ranks, SGLang 0.5.14's PyNCCL rows) 16 of 16 (hL61). So below 64 KiB the band is given where the line prices the
+  latency on at most `LINE_CHECKED_RANKS` ranks (16: no row checks the line beyond; at 72 ranks it extrapolates
+  187-196 us; `BELOW_TABLES_LINE_ONLY`); elsewhere none, said why: an accelerator without a table (A100: the
+  alpha-beta latency, 11 of 21 rows inside, 2 GPUs +66 % to +110 %), the line switched off, or more ranks.
 """
 
 from __future__ import annotations
@@ -41,11 +45,16 @@ from __future__ import annotations
 from typing import Any
 
 from infraplan.catalog.error_bands import NETWORK_STACK, band_and_basis
+from infraplan.network import nvlink_latency
 
 LARGE_MESSAGE_BYTES = 2.0**30  # from here the 8 GiB cases' band (module docstring; ASSUMPTION)
 LATENCY_BOUND_SHARE = 0.5  # latency above this share of the time: latency-bound, no case checks it (module docstring)
 SMALLEST_CASE_BYTES = 2.0**16  # the small-message tables' first row (catalog/nccl/aiconfigurator_*_all_reduce.csv)
-NO_BAND_BELOW_TABLES = True  # below that row: no band (module docstring, hC55); False: the tables' band, as before
+NO_BAND_BELOW_TABLES = False  # True: below that row no band at all (hC55); False: as BELOW_TABLES_LINE_ONLY says (hL61)
+# below that row the band only where NCCL's LL line prices the latency on at most LINE_CHECKED_RANKS ranks (module
+# docstring, hL61); False: wherever in one domain, as hC51 gave it (the A100 board: 11 of 21 rows held)
+BELOW_TABLES_LINE_ONLY = True
+LINE_CHECKED_RANKS = 16  # the largest group the LL line was checked at: 4 GB300 trays of one NVL72 (module docstring)
 CASES_LATENCY_SHARE = 0.005  # the 8 GiB cases' latency share is at most this (0.41 %, the NDR per-NIC case; a test)
 LARGE_MESSAGE_CASES = "the network validation cases: NCCL all-reduce busbw of 8 GiB messages on the analytical model"
 # the 8 GiB cases' residuals are in-sample: each case set the catalog figure its prediction reads (module docstring)
@@ -56,10 +65,12 @@ SMALL_MESSAGE_CASES = ("NCCL 2.29.2 all-reduce (nccl-tests) on 8-GPU HGX boards,
 
 
 def collective_band(op: str, sim: str, accelerator: str, size_bytes: float = LARGE_MESSAGE_BYTES,
-                    in_domain: bool = True, latency_share: float = 0.0) -> dict[str, Any]:
+                    in_domain: bool = True, latency_share: float = 0.0, ranks: int = 2,
+                    line_accelerator: str = "") -> dict[str, Any]:
     """`error_band` and `error_band_basis` of a `collective` answer's busbw (module docstring): an all-reduce on the
     analytical model only; another collective or the flow model: none, and why. `latency_share`: the alpha-beta
-    latency's share of the answer's time."""
+    latency's share of the answer's time; `ranks`: the group's; `line_accelerator`: the catalog accelerator whose
+    measured tables price it (`Fabric.accelerator`; none: no LL line)."""
     if op != "all-reduce" or sim != "analytical":
         what = f"{op}" if op != "all-reduce" else "the flow simulation"
         return {"error_band": None, "error_band_basis": f"no validation case measures {what} ({LARGE_MESSAGE_CASES})"}
@@ -77,13 +88,29 @@ def collective_band(op: str, sim: str, accelerator: str, size_bytes: float = LAR
         return {"error_band": None, "error_band_basis": "no validation case measures an all-reduce of under 1 GiB "
                 f"across scale-up domains: its latency and protocol are not checked (the 8 GiB cases check its "
                 f"bandwidth; the small-message tables measure one domain only: {SMALL_MESSAGE_CASES}{scale})"}
-    below = (" (this message is below their first row: its latency is not checked)" if size_bytes < SMALLEST_CASE_BYTES
-             else "")
-    if below and NO_BAND_BELOW_TABLES:  # extrapolated latency: out of sample 24 % held (module docstring, hC55)
-        scale = f": {small.low:+.0%} to {small.high:+.0%} from 64 KiB" if small is not None else ""
-        return {"error_band": None, "error_band_basis": "no validation case measures an all-reduce below 64 KiB: its "
-                f"latency is extrapolated below the first row of the small-message tables ({SMALL_MESSAGE_CASES}"
-                f"{scale}; out of sample, NVIDIA AIConfigurator's A100, GB200 and GB300 tables, that band held 12 of "
-                "49 rows below 64 KiB with the alpha-beta latency, 39 of 49 with NCCL's LL ring line)"}
-    return {"error_band": small, "error_band_basis": f"{small_basis} (a message under 1 GiB: {SMALL_MESSAGE_CASES}"
-            f"{below}; in-sample: the answer's measured curve is read from these tables)"}
+    if size_bytes >= SMALLEST_CASE_BYTES:
+        return {"error_band": small, "error_band_basis": f"{small_basis} (a message under 1 GiB: {SMALL_MESSAGE_CASES}"
+                "; in-sample: the answer's measured curve is read from these tables)"}
+    return _below_tables(small, small_basis, ranks, nvlink_latency.prices(line_accelerator))
+
+
+def _below_tables(small: Any, small_basis: str, ranks: int, line: bool) -> dict[str, Any]:
+    """A message below the tables' first row: the band where NCCL's LL line prices its latency on a checked group
+    size, else none and why (module docstring, hC55 / hL61)."""
+    scale = f": {small.low:+.0%} to {small.high:+.0%} from 64 KiB" if small is not None else ""
+    checked = line and ranks <= LINE_CHECKED_RANKS
+    if NO_BAND_BELOW_TABLES or (BELOW_TABLES_LINE_ONLY and not checked):
+        why = ("its latency is extrapolated below every measured row" if NO_BAND_BELOW_TABLES else
+               "no measured NCCL latency line prices this accelerator (network.nvlink_latency): its alpha-beta "
+               "latency is extrapolated below every measured row; out of sample, on the A100 board of NVIDIA "
+               "AIConfigurator 0.12.0, the band held 11 of 21 rows there" if not line else
+               f"NCCL's LL latency line prices it, but no measurement checks that line beyond {LINE_CHECKED_RANKS} "
+               f"ranks ({ranks} here)")
+        return {"error_band": None, "error_band_basis": "no validation case measures an all-reduce below 64 KiB, "
+                f"under the first row of the small-message tables ({SMALL_MESSAGE_CASES}{scale}): {why}"}
+    latency = ("its latency NCCL's LL line (network.nvlink_latency): out of sample, on NVIDIA AIConfigurator 0.12.0's "
+               "all-reduce rows of 512 B to 32 KiB at 2 to 16 ranks, this band held 127 of 128 rows: the 4 boards' 83 "
+               "of 84, the GB200 / GB300 trays' 28 of 28, across 2 / 4 GB300 trays 16 of 16" if checked else
+               "its latency is not checked")
+    return {"error_band": small, "error_band_basis": f"{small_basis} (a message under 1 GiB: {SMALL_MESSAGE_CASES}; "
+            f"in-sample from 64 KiB; this message is below their first row, {latency})"}

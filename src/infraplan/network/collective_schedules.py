@@ -269,7 +269,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     algbw, crosses = size_bytes / time_s, gpus * stride > fabric.scale_up_domain
     # the alpha-beta latency's share of the alpha-beta line (the band's test: a latency-bound large message)
     latency = analytical_time(fabric, op, algo, 1.0, gpus, stride) / analytical if sim == "analytical" else 0.0
-    band = collective_band(op, sim, spec.accelerator, size_bytes, not crosses, latency)  # by size, latency (hC51)
+    band = collective_band(op, sim, spec.accelerator, size_bytes, not crosses, latency, gpus,  # by size, latency
+                           fabric.accelerator)  # (hC51); below 64 KiB the LL line's (hL61)
     out.update({"time_s": time_s, "alpha_beta_time_s": analytical, "time_basis": basis, "algbw_bytes_per_s": algbw,
                 "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
                 "bottleneck_tier": tier, "assumptions": assumptions, **band, "notes": crossing_notes(spec, crosses)})

@@ -76,9 +76,14 @@ def table_lines(table: str) -> tuple[Line, Line]:
     return fit_line(steps, ring), fit_line(steps, [floor_s("alltoall", g) for g in gpu_counts])
 
 
+def prices(accelerator: str) -> bool:
+    """Whether the line prices an in-domain collective of `accelerator`: the switch on and a measured table."""
+    return IN_DOMAIN_LL_LATENCY and nvlink_collectives.table_file(accelerator) is not None
+
+
 def lines(fabric: Fabric) -> tuple[Line, Line] | None:
     """The accelerator's lines, or None: the switch off, or no measured table."""
-    if not IN_DOMAIN_LL_LATENCY:
+    if not prices(fabric.accelerator):
         return None
     table = nvlink_collectives.table_file(fabric.accelerator)
     return None if table is None else table_lines(table)

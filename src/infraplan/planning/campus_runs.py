@@ -34,6 +34,7 @@ from infraplan.cluster.generic import reference_system
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.reliability import job_reliability
 from infraplan.planning.results import TrainingCapacity
+from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 
 REFERENCE_RUN_MODEL = "llama3-405b"
 REFERENCE_RUN_TOKENS = 15.6e12
@@ -79,7 +80,8 @@ def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
                                    global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16",
                                    stack=REFERENCE_RUN_STACK)
     return {"system": cluster.system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
-            "mfu": result.mfu, "fits": result.fits, "memory_per_gpu_bytes": result.memory_per_gpu_bytes,
+            "mfu": result.mfu, "fits": result.fits, "optimizer": result.optimizer,
+            "memory_per_gpu_bytes": result.memory_per_gpu_bytes,
             "memory_capacity_bytes": result.memory_capacity_bytes, "error_band": result.error_band,
             "error_band_basis": result.error_band.basis if result.error_band is not None else
             "the training estimate of the reference run has no band"}
@@ -115,7 +117,8 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
                             job, run["system"])
     params = float(load_model(REFERENCE_RUN_MODEL).total_params())
     rated = acc.extends or accelerator  # a what-if: its preset's rate; a from-scratch
-    rel = job_reliability(rated, job, params)  # file: its own (its catalog_name is no preset)
+    rel = job_reliability(rated, job, params,  # file: its own (its catalog_name is no preset); the checkpoint at
+                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(run["optimizer"]))  # train's rate
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
     return TrainingCapacity(

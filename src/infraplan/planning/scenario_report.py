@@ -242,7 +242,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
                                                                            else s.capacity),
             demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail,
-            time_to_train_s=s.time_to_train_s, mfu=s.mfu, goodput=s.goodput, serving_stack=s.serving_stack,
+            time_to_train_s=s.time_to_train_s, optimizer=s.optimizer, checkpoint_bytes=s.checkpoint_bytes,
+            checkpoint_write_s=s.checkpoint_write_s, mfu=s.mfu, goodput=s.goodput, serving_stack=s.serving_stack,
             serving_stack_basis=s.serving_stack_basis, weight_dtype=s.weight_dtype, kv_dtype=s.kv_dtype,
             precision=s.precision))
     spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]

@@ -32,6 +32,15 @@ class ScenarioServiceRow(Result):
     detail: str = Field(description="operating point: deployment, plan, batch, encoder")
     time_to_train_s: float | None = Field(None, description="training: wall clock of one run, failures and "
                                           "checkpoints included, seconds (as `train --tokens`); null otherwise")
+    optimizer: str | None = Field(None, description="training: the optimizer the run steps with, adam | muon (the "
+                                  "service's `optimizer`, else the stack's or its model recipe's, as train's); null "
+                                  "otherwise")
+    checkpoint_bytes: float | None = Field(None, description="training: one checkpoint of the run, the model's "
+                                           "parameters at its optimizer's bytes per parameter (Adam 14, Muon 10: as "
+                                           "train --tokens), bytes; null otherwise")
+    checkpoint_write_s: float | None = Field(None, description="training: that checkpoint's write time at the "
+                                             "storage's sustained bandwidth, seconds (as train --tokens); null "
+                                             "otherwise")
     mfu: float | None = Field(None, description="training: model FLOPs utilisation of the chosen plan, fraction of "
                               "the dtype's dense peak; null otherwise")
     goodput: float | None = Field(None, description="training: fraction of the wall clock that trains (reliability "

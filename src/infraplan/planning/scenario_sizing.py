@@ -1,9 +1,12 @@
 """Sizing each service of a scenario on each pool with the single-layer models (no physics of its own).
 
-- training: `training.search.search_plans` gives the best plan's tokens/s at a GPU count; the reliability model
-  (`facility.reliability.job_reliability`) its goodput; wall clock = tokens / (tokens/s x goodput), as
-  `planning.training_run`. With a deadline the GPU count is the smallest power of two meeting it, refined in
-  quarters between the last miss and the first hit; with a GPU budget, that count. One whole job per pool; its
+- training: `training.search.search_plans` gives the best plan's tokens/s at a GPU count (with the service's
+  `optimizer`, else the stack's or its model recipe's, as `train`); the reliability model
+  (`facility.reliability.job_reliability`) its goodput, the checkpoint at that optimizer's bytes per parameter
+  (`training.optimizer_models.checkpoint_bytes_per_param`, as `train --tokens`: Muon 10 B, Adam 14 B; every run's
+  was Adam's 14 B until hB61); wall clock = tokens / (tokens/s x goodput), as `planning.training_run`. With a
+  deadline the GPU count is the smallest power of two meeting it, refined in quarters between the last miss and
+  the first hit; with a GPU budget, that count. One whole job per pool; its
   wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline no count meets
   names the fastest run the search found.
 - LLM serving: `serving.capacity.search_capacity` (what `serve-plan` runs: the fewest accelerators over dtype, TP,
@@ -71,6 +74,7 @@ from infraplan.planning.scenario_types import duration_text
 from infraplan.serving.serve_results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
 from infraplan.training.ep_choice import EVERY_EP
+from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.training.search import search_plans
 from infraplan.units import significant_text
 
@@ -92,6 +96,9 @@ class Sized:
     slo_headroom: float | None
     detail: str
     time_to_train_s: float | None = None  # training: wall clock of one run with failures and checkpoints
+    optimizer: str | None = None  # training: the optimizer its plan steps with (the service's, stack's or recipe's)
+    checkpoint_bytes: float | None = None  # training: one checkpoint at that optimizer's bytes per parameter
+    checkpoint_write_s: float | None = None  # training: its write time at the storage's sustained bandwidth
     mfu: float | None = None  # training: the chosen plan's MFU
     goodput: float | None = None  # training: the reliability model's goodput at that job size
     goodput_note: str | None = None  # training: what that goodput rests on (`goodput_basis_note`)
@@ -108,13 +115,17 @@ class Sized:
 
 
 class TrainingPoint(NamedTuple):
-    """The best plan at one GPU count: wall clock of the run (s), its one-line plan, MFU and goodput."""
+    """The best plan at one GPU count: wall clock of the run (s), its one-line plan, MFU and goodput, its optimizer
+    and one checkpoint's size (bytes) and write time (s)."""
 
     wall_s: float
     plan: str
     mfu: float
     goodput: float
     goodput_note: str | None = None
+    optimizer: str = "adam"
+    checkpoint_bytes: float = 0.0
+    checkpoint_write_s: float = 0.0
 
 
 def pool_kind(pool: PoolSpec) -> str:
@@ -170,7 +181,8 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
 
 @versioned_args_cache(maxsize=1024)
 def _training_point(model: str, device: str, system: str | None, gpus: int, seq_len: int, global_batch: int,
-                    dtype: str, stack: str | None, tokens: float) -> TrainingPoint | None:
+                    dtype: str, stack: str | None, tokens: float, optimizer: str | None = None
+                    ) -> TrainingPoint | None:
     """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus`, or None when no plan fits."""
     cluster = Cluster.resolve(system) if system else None
     beyond = ""  # a named system smaller than the job: said, with the command that reruns it (hV53)
@@ -180,34 +192,39 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     if cluster is None or cluster.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator, gpus)
     result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack,
-                          compare_dtypes=True, ep_mask=EVERY_EP)  # auto: the detail names the best other precision
+                          compare_dtypes=True, ep_mask=EVERY_EP,  # auto: the detail names the best other precision
+                          optimizer=optimizer)  # None: the stack's or its model recipe's, as train's
     if result.best is None:
         return None
     best = result.best
-    rel = job_reliability(cluster.accelerator, gpus, float(load_model(model).total_params()))
+    params = float(load_model(model).total_params())
+    rel = job_reliability(cluster.accelerator, gpus, params,
+                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer))  # as train's
     wall = tokens / best.tokens_per_s / rel["goodput"]
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "
             f"peak, goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days"
             + ("" if result.dtype_choice is None else f"; {choice_short(result.dtype_choice, best.step_time_s)}")
             + beyond)
-    return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]), goodput_basis_note(rel, gpus))
+    return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]), goodput_basis_note(rel, gpus),
+                         result.optimizer, float(rel["checkpoint_bytes"]), float(rel["checkpoint_write_s"]))
 
 
 def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     args = (svc.model or "", pool.device, pool.system, svc.seq_len, svc.global_batch, svc.dtype, svc.stack,
-            float(svc.tokens or 0.0))
+            float(svc.tokens or 0.0), svc.optimizer)
     tried: dict[int, TrainingPoint] = {}
 
     def point(g: int) -> TrainingPoint | None:
-        m, dev, system, seq, gb, dt, st, tok = args
-        got = _training_point(m, dev, system, g, seq, gb, dt, st, tok)
+        m, dev, system, seq, gb, dt, st, tok, opt = args
+        got = _training_point(m, dev, system, g, seq, gb, dt, st, tok, opt)
         if got is not None:
             tried[g] = got
         return got
 
     def sized(gpus: int, got: TrainingPoint, head: float | None) -> Sized:
-        return Sized(1.0, gpus, True, "runs", head, got.plan, got.wall_s, got.mfu, got.goodput, got.goodput_note)
+        return Sized(1.0, gpus, True, "runs", head, got.plan, got.wall_s, got.optimizer, got.checkpoint_bytes,
+                     got.checkpoint_write_s, got.mfu, got.goodput, got.goodput_note)
 
     deadline = svc.deadline
     if svc.gpus is not None:

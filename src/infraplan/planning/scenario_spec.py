@@ -7,7 +7,8 @@ name the unit (a cap of "10 W").
 
 - `phases`: named dates (`{name: 2025, year: 2025}`, `{name: 2025H2, year: 2025-07}`), strictly increasing; a date
   is a year, a month, a day, a quarter or a half, a float year inside (planning/plan_dates.py).
-- `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`), `llm` serving (model,
+- `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`; its `stack` and
+  `optimizer`, adam | muon as train --optimizer, which also sizes its checkpoints), `llm` serving (model,
   workload preset, peak requests/s `rate` or `tokens_per_day` with a diurnal `peak_to_average`, TTFT/TPOT SLOs,
   serve-plan's `stack` and `dtypes`),
   `recsys` (model, `qps`, latency SLO), `image` generation (peak images/s `rate` or `images_per_day` with a
@@ -145,6 +146,9 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
                               "serve-plan --dtypes (fleet-mix's field)")
     stack: str | None = Field(None, description="training: its training stack; llm: serve-plan's --stack on "
                               "every pool that names none (a pool's `stack` comes first)")
+    optimizer: Literal["adam", "muon"] | None = Field(None, description="training: the optimizer its plans step "
+                                                      "with and its checkpoints hold, as train --optimizer (null: the "
+                                                      "stack's or its model recipe's)")
     # llm serving
     workload: str | None = None
     rate: Count | None = Field(None, description="peak requests/s (image: peak images/s)")

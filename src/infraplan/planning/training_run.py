@@ -44,14 +44,14 @@ from infraplan.facility.campus_fabric import built_load, zone_accelerators
 from infraplan.facility.carbon import amortised_embodied_co2_t, model_card_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.failure_rate_notes import goodput_basis_note
-from infraplan.facility.reliability import checkpoint_bytes, job_reliability
+from infraplan.facility.reliability import job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.network.results import NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
 from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
-from infraplan.training.optimizer_models import MASTER_BYTES, OPTIMIZERS
+from infraplan.training.optimizer_models import OPTIMIZERS, checkpoint_bytes_per_param
 from infraplan.training.results import TrainingEstimate
 from infraplan.units import significant_text
 
@@ -163,16 +163,12 @@ def checkpointed_params(estimate: TrainingEstimate) -> int:
 
 def optimizer_checkpoint_bytes(estimate: TrainingEstimate) -> float | None:
     """The checkpoint's bytes where the run's optimizer keeps other state than Adam's two fp32 moments, which the
-    catalog's bytes per parameter count (facility/reliability.yaml `checkpoint`); None for Adam. Muon
-    (`training.optimizers`) saves one fp32 momentum per parameter (megatron-core 0.16.1 optimizer/muon.py:208-212,
-    its state_dict's momentum buffer): 4 B fewer a parameter (ASSUMPTION: the tables' AdamW moments at Muon's rate,
-    as its step prices them; Kimi K2's embedding and head are 0.23 % of its parameters). hN60: was Adam's."""
-    model = OPTIMIZERS.get(getattr(estimate, "optimizer", "adam"), OPTIMIZERS["adam"])
-    fewer = (OPTIMIZERS["adam"].moments - model.moments) * MASTER_BYTES
-    if not fewer:
+    catalog's bytes per parameter count (facility/reliability.yaml `checkpoint`), at the optimizer's figure
+    (`training.optimizer_models.checkpoint_bytes_per_param`: Muon 10 B); None for Adam. hN60: was Adam's."""
+    optimizer = getattr(estimate, "optimizer", "adam")
+    if optimizer not in OPTIMIZERS or OPTIMIZERS[optimizer].moments == OPTIMIZERS["adam"].moments:
         return None
-    params = float(checkpointed_params(estimate))
-    return checkpoint_bytes(params) - params * fewer
+    return float(checkpointed_params(estimate)) * checkpoint_bytes_per_param(optimizer)
 
 
 def optimizer_checkpoint_note(estimate: TrainingEstimate) -> str | None:

@@ -1,6 +1,7 @@
 """The optimizers a training plan can step with, as data: the named extension point `OPTIMIZERS` (one
 `OptimizerModel` each) and what the rest of the model reads of them without pricing (the ZeRO stages each runs,
-the state bytes per parameter). What each one is, its sources and how its step is priced: `training.optimizers`.
+the state bytes per parameter, in memory and in a run's checkpoint). What each one is, its sources and how its
+step is priced: `training.optimizers`.
 A leaf module (catalog imports only), so `training.stack_limits` can read it below `training.plan`.
 """
 
@@ -62,3 +63,17 @@ def state_bytes_per_param(profile: Stack) -> tuple[float, float]:
     model = optimizer_of(profile)
     moment = _MOMENT_BYTES[model.moment_dtype or profile.adam_moment_dtype]
     return MASTER_BYTES + model.moments * moment, adam
+
+
+def checkpoint_bytes_per_param(optimizer: str) -> float:
+    """Bytes a parameter takes in a run's checkpoint with `optimizer`: the catalog's Adam figure (catalog/facility/
+    reliability.yaml `checkpoint`: bf16 weights, fp32 master, Adam's fp32 m and v, 14 B) less the fp32 moments the
+    optimizer does not keep. Muon saves one fp32 momentum per parameter (megatron-core 0.16.1 optimizer/muon.py:208-212,
+    its state_dict's momentum buffer): 10 B (ASSUMPTION: the tables' AdamW moments at Muon's rate, as its step prices
+    them; Kimi K2's embedding and head are 0.23 % of its parameters). The one figure `train --tokens`
+    (`planning.training_run.optimizer_checkpoint_bytes`), `plan`'s training services and `campus`'s reference run
+    read."""
+    from infraplan.catalog.facility_loader import load_reliability  # (`train` without --tokens never loads it)
+
+    fewer = OPTIMIZERS["adam"].moments - OPTIMIZERS[optimizer].moments
+    return load_reliability().checkpoint.bytes_per_param - fewer * MASTER_BYTES
