@@ -90,6 +90,7 @@ def test_serve_plan_says_how_many_the_output_rate_needs_when_the_limit_is_too_sm
     assert why.startswith("no deployment within 64 accelerators meets the SLOs: colocated, the output rate alone "
                           "needs at least ")
     assert int(why.split("at least ")[1].split(" ")[0].replace(",", "")) > 64
+    assert " accelerators (the best layout's offline peak)" in why  # the count's noun (hI61: a bare number)
 
 
 def test_a_part_tensorrt_llm_does_not_run_on_gets_its_vendors_stack(cli) -> None:

@@ -11,10 +11,10 @@ from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops import sparse_attention
+from infraplan.ops.sparse_attention import INDEXER_FP8_SPEEDUP
 from infraplan.serving import kv_cache, mla_decode
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.llm_iteration import build_iteration_cost, decode_time, prefill_time
-from infraplan.serving.sparse_decode import INDEXER_FP8_SPEEDUP
 
 CLUSTER = Cluster.resolve("hgx-h200")
 DEP = Deployment(tp=8, dtype="fp8", kv_dtype="fp8", engine="vllm", stack="vllm-0.x", max_batch=64, token_budget=8192)

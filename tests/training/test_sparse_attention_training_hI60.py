@@ -11,9 +11,9 @@ from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops import sparse_attention
+from infraplan.ops.sparse_attention import INDEXER_FP8_SPEEDUP
 from infraplan.training import flops
 from infraplan.training.attention_core import (
-    INDEXER_FP8_SPEEDUP,
     INDEXER_KERNELS,
     attention_core_times,
     indexer_times,

@@ -166,11 +166,14 @@ class FrameworkRules(Spec):
             raise ValueError(f"pipeline_partition {self.pipeline_partition} cuts a balanced split: pipeline_split is "
                              f"{split}")
         recipes = getattr(self, "model_recipes", ())  # (`Stack`'s fields, beside these: its own and its recipes')
-        named = [getattr(self, "optimizer", "adam"), *(r.optimizer for r in recipes if r.optimizer)]
-        for optimizer in dict.fromkeys(named):
+        own = getattr(self, "optimizer", "adam")
+        named = {own: "its `optimizer`", **{r.optimizer: f"its {r.model} recipe's `optimizer`" for r in recipes
+                                             if r.optimizer and r.optimizer != own}}
+        for optimizer, whose in named.items():
             refusal = optimizer_refusal(self, optimizer)
-            if refusal is not None:
-                raise ValueError(refusal)
+            if refusal is not None:  # which of the file's settings names it (hI61: `optimizers: [muon]` over an
+                # adam default said only "ships no adam optimizer", with the parent's source for the list)
+                raise ValueError(f"{whose} is {optimizer}: {refusal}")
         for default, stages in (("default_zero", "zero_stages"), ("pipeline_default_zero", "pipeline_zero_stages")):
             stage, runs = getattr(self, default), getattr(self, stages)
             if stage is not None and runs is not None and stage not in runs:

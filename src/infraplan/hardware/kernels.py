@@ -117,6 +117,7 @@ class KernelRates:
     wave_fixed_s: float = 0.0  # plain GEMMs: s per wave of full tiles besides the K loop (`WAVE_FIXED`; docstring)
     wave_flops_per_s: float = 0.0  # plain GEMMs' K-loop rate with `wave_fixed_s` (0: the caller's rate)
     fp8_attention_ratio: float = 1.0  # fp8 fused attention's rate / attention_flops_per_s (measured; catalog)
+    fp8_tensor_cores: bool = True  # the part lists an fp8 peak (catalog `peak_flops_per_s`): fp8 kernels run on it
 
     @classmethod
     def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
@@ -142,6 +143,7 @@ class KernelRates:
             fp8_gemm_layouts=accelerator.fp8_gemm_layouts,
             stream_k=eff.matmul_stream_k,
             fp8_attention_ratio=eff.fp8_kv_context_attention_ratio or 1.0,
+            fp8_tensor_cores=accelerator.supports("fp8"),
         )
 
 

@@ -45,12 +45,23 @@ ROPE_BYTES = 2.0  # the fp8 latent keeps its rotary part in bf16 (flashmla_spars
 LOGIT_BYTES = 8.0  # one fp32 logit per (query, key) pair written by the MQA-logits kernel and read by the top-k
 # the sparse MLA kernel's head tile: local heads are padded up to it (flashmla_sparse.py:415, :429-439: 128 on
 # compute capability 10.0, else 64; the kernel supports sm90 and sm100 only, :89-90), by catalog part (`padded_heads`)
+# the indexer's scores run on the fp8 tensor cores at the fused-attention fraction: fp8's peak is twice bf16's on
+# Hopper and Blackwell (ASSUMPTION: DeepGEMM's fp8 MQA-logits kernel is not measured here); a part that lists no fp8
+# peak (A100, TPU v5p / v6e, MTIA v2) has no fp8 tensor core to run them on: priced at its bf16 rate (hI61: it was
+# given the 2x too)
+INDEXER_FP8_SPEEDUP = 2.0
 HEAD_TILES = {"h100-sxm": 64, "h200": 64, "h800": 64, "b200": 128, "gb200": 128, "b300": 128, "gb300": 128}
 
 
 def is_sparse(shape: TransformerShape) -> bool:
     """The shape has a lightning indexer and `SPARSE_ATTENTION` prices it."""
     return SPARSE_ATTENTION and shape.index_topk > 0  # (`TransformerShape.is_sparse_attention`, its field read)
+
+
+def indexer_score_flops_per_s(attention_flops_per_s: float, fp8_tensor_cores: bool) -> float:
+    """Tensor-core FLOP/s of the indexer's scores from a part's fused-attention rate (`KernelRates`): the fp8 rate
+    (`INDEXER_FP8_SPEEDUP` x it) on a part with fp8 tensor cores, the bf16 rate itself on one without."""
+    return attention_flops_per_s * (INDEXER_FP8_SPEEDUP if fp8_tensor_cores else 1.0)
 
 
 def indexer_gemms(shape: TransformerShape, tokens: ArrayLike) -> list[Gemm]:

@@ -59,8 +59,8 @@ def unmet_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, system:
                                       tpot_floor_reason(floor, tpot, shape.name, acc.name, limit, every_tp))
                                             if r) or
                                   f"no deployment within {limit:,} accelerators meets the SLOs"
-                                  + (f": colocated, the output rate alone needs at least {least:,} (the best "
-                                     "layout's offline peak)" if least > limit else "")
+                                  + (f": colocated, the output rate alone needs at least {least:,} accelerators "
+                                     "(the best layout's offline peak)" if least > limit else "")
                                   + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
                                      "searches N of them)" if cluster.generic and max_gpus is None else "")),
                              rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.ref)],

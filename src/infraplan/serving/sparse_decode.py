@@ -5,8 +5,9 @@ runs and the sources: vLLM 0.12.0 / SGLang 0.5.6).
 Per layer of one GPU (the indexer is replicated over TP, the core runs the local heads):
 * decode, per cached token of a row (`token_s`): the indexer reads its fp8 key (132 B) once per row and scores it
   for each of the row's queries (1 + K with K speculative tokens, `serving.speculative.decode_query_layers`):
-  2 x index_n_heads x index_head_dim FLOPs at the fp8 rate (`INDEXER_FP8_SPEEDUP` x the fused-attention rate) and an
-  fp32 logit written and read by the top-k (8 B): the larger of bytes over the memory rate and FLOPs over that rate;
+  2 x index_n_heads x index_head_dim FLOPs at the fp8 rate (`ops.sparse_attention.indexer_score_flops_per_s`: 2 x
+  the fused-attention rate; 1 x on a part without fp8 tensor cores) and an fp32 logit written and read by the
+  top-k (8 B): the larger of bytes over the memory rate and FLOPs over that rate;
 * decode, per row (`row_s`): each query's core attends `index_topk` gathered latents (656 B each in the fp8 format,
   1,152 B in bf16), whatever the context (the kernel runs topk indices per query, invalid ones masked:
   flashmla_sparse.py:276-277, :337), absorbed: 2 (2 kv_lora + rope) FLOPs per key and local head, the heads padded
@@ -35,6 +36,7 @@ from infraplan.ops.sparse_attention import (
     absorbed_key_flops,
     index_cache_bytes,
     indexer_pair_flops,
+    indexer_score_flops_per_s,
     is_sparse,
     latent_cache_bytes,
     padded_heads,
@@ -42,7 +44,6 @@ from infraplan.ops.sparse_attention import (
 from infraplan.serving import speculative
 from infraplan.serving.deployment import Deployment
 
-INDEXER_FP8_SPEEDUP = 2.0  # fp8 / bf16 tensor-core peak on Hopper and Blackwell (ASSUMPTION: same attention fraction)
 INDEXER_KERNELS = 3.0  # key quantise-and-cache, MQA logits, top-k per layer (module docstring)
 
 
@@ -63,7 +64,7 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     `prompt_layers` with the draft layer over the prompt), or None for a model without it (module docstring)."""
     if not is_sparse(shape):
         return None
-    fp8_rate = rates.attention_flops_per_s * INDEXER_FP8_SPEEDUP
+    fp8_rate = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)  # 1x without fp8
     bandwidth = rates.memory_bytes_per_s
     query_layers = speculative.decode_query_layers(dep, layers)
     score = indexer_pair_flops(shape)

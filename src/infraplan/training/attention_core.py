@@ -24,7 +24,12 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.fp8_attention import fp8_attention_speedup
 from infraplan.hardware.kernels import KernelRates, attention_seconds, attention_time, gemm_time, memory_bound_time
 from infraplan.ops.layer import ArrayLike, attention_keys
-from infraplan.ops.sparse_attention import LOGIT_BYTES, is_sparse, training_pair_flops
+from infraplan.ops.sparse_attention import (
+    LOGIT_BYTES,
+    indexer_score_flops_per_s,
+    is_sparse,
+    training_pair_flops,
+)
 from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, to_float
 from infraplan.training.enums import Attention
 from infraplan.training.fp8_dpa import fp8_attention_on
@@ -129,11 +134,10 @@ FP8_DPA_CS_CAST_BYTES = ((9.0, 0.0), (0.0, 5.0))  # current scaling, as `FP8_DPA
 
 
 # DeepSeek Sparse Attention's lightning indexer in the sparse training stage (`ops.sparse_attention`): its scores on
-# the fp8 tensor cores at the fused-attention fraction (this x the bf16 attention rate: fp8's peak is twice bf16's on
-# Hopper and Blackwell; ASSUMPTION, DeepGEMM's fp8 MQA-logits kernel is not measured here), bound by the fp32 logits
+# the fp8 tensor cores at the fused-attention fraction (`indexer_score_flops_per_s`: `INDEXER_FP8_SPEEDUP` x the bf16
+# attention rate, 1x on a part without fp8), bound by the fp32 logits
 # written and read for the top-k (`LOGIT_BYTES` a pair) where they bind, two launches each way (logits and top-k;
 # dq / dk); the KL target's score pass over the selected keys at the bf16 fused rate on the local heads
-INDEXER_FP8_SPEEDUP = 2.0
 INDEXER_KERNELS = 2.0
 
 
@@ -142,19 +146,22 @@ def indexer_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     if not is_sparse(shape):
         return 0.0, 0.0
     fwd, bwd, target = training_pair_flops(shape, plan.seq_len)
-    fp8 = rates.attention_flops_per_s * INDEXER_FP8_SPEEDUP
+    fp8 = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)
     launches = INDEXER_KERNELS * rates.kernel_overhead_s
     logits = LOGIT_BYTES * tokens * to_float(plan.seq_len) / 2.0 / rates.memory_bytes_per_s
     return (larger(tokens * fwd / fp8, logits) + launches,
             tokens * bwd / fp8 + tokens * target / to_float(plan.tp) / rates.attention_flops_per_s + launches)
 
 
-def sparse_attention_notes(shape: TransformerShape) -> list[str]:
-    """One line for a DeepSeek Sparse Attention model: which of its training stages is priced (`indexer_times`)."""
+def sparse_attention_notes(shape: TransformerShape, accelerator: Accelerator) -> list[str]:
+    """One line for a DeepSeek Sparse Attention model: which of its training stages is priced (`indexer_times`), and
+    the indexer's scores at the bf16 rate on a part without fp8 tensor cores."""
     if not is_sparse(shape):
         return []
+    scores = ("fp8 scores" if accelerator.supports("fp8") else
+              f"scores, at its bf16 rate ({accelerator.catalog_name} lists no fp8 peak for the fp8 kernel),")
     return [f"DeepSeek Sparse Attention priced in its sparse training stage (DeepSeek-V3.2-Exp report, recalled): "
-            f"the MLA core over the top {shape.index_topk} keys of each query, the lightning indexer's fp8 scores over "
+            f"the MLA core over the top {shape.index_topk} keys of each query, the lightning indexer's {scores} over "
             "every causal key forward and, trained by its KL loss with its input detached, over the selected keys "
             "backward (ops/sparse_attention.py); the dense warm-up (the indexer alone over every key, the rest "
             "frozen) is `train --dsa-stage warmup` (training/dsa_warmup.py)"]

@@ -58,8 +58,8 @@ from infraplan.hardware.kernels import KernelRates, memory_bound_seconds
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.collectives import collective_seconds
 from infraplan.ops.params import activation_bytes_per_token_layer
-from infraplan.ops.sparse_attention import LOGIT_BYTES, indexer_gemms, indexer_pair_flops
-from infraplan.training.attention_core import INDEXER_FP8_SPEEDUP, INDEXER_KERNELS
+from infraplan.ops.sparse_attention import LOGIT_BYTES, indexer_gemms, indexer_pair_flops, indexer_score_flops_per_s
+from infraplan.training.attention_core import INDEXER_KERNELS
 from infraplan.training.flops import forward_flops_per_token_layer
 from infraplan.training.forward_pass import FORWARD_COMPONENTS
 from infraplan.training.memory import memory_breakdown
@@ -129,7 +129,7 @@ def indexer_layer_seconds(shape: TransformerShape, rates: KernelRates, row: Plan
     projections = sum(gemm_seconds(rates, float(g.m), float(g.n), float(g.k), BF16_BYTES, bf16) for g in gemms)
     wgrads = sum(gemm_seconds(rates, float(g.k), float(g.n), float(g.m), BF16_BYTES, bf16) for g in gemms)
     fwd, bwd, target = warmup_pair_flops(shape, keys)
-    fp8 = rates.attention_flops_per_s * INDEXER_FP8_SPEEDUP
+    fp8 = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)  # 1x without fp8 (hI61)
     launches = INDEXER_KERNELS * rates.kernel_overhead_s
     logits = LOGIT_BYTES * tokens * keys / rates.memory_bytes_per_s
     kl = tokens * target / float(row.tp) / rates.attention_flops_per_s + launches

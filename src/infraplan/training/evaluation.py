@@ -87,7 +87,12 @@ def read_sequences(text: str, option: str, seq_len: int, global_batch: int) -> i
     unit = _UNITS[word]
     sequences = value / seq_len if unit == "tokens" else value * global_batch if unit == "steps" else value
     if not 0 < sequences * seq_len <= MAX_TRAINING_TOKENS:
-        raise InputError(f"{option} must be positive and at most {MAX_TRAINING_TOKENS:.0e} tokens, got {text!r}")
+        # the limit is in tokens, the count in sequences (or steps): say the tokens it came to (hI61: "at most 1e+15
+        # tokens, got '1e12'" for 1e12 sequences of 4,096, 4.1e15 tokens)
+        came = (f" ({sequences * seq_len:.3g} tokens: sequences of {seq_len:,})"
+                if unit != "tokens" and sequences > 0 else "")
+        raise InputError(f"{option} must be positive and at most {MAX_TRAINING_TOKENS:.0e} tokens, got {text!r}"
+                         f"{came}")
     return max(1, math.ceil(sequences - 1e-9))
 
 

@@ -52,4 +52,4 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
             *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe
             *optimizer_notes(profile, int(fields.zero)),  # Muon: what is priced, not priced, refused
             *attention_kernel_notes(profile, cluster.accelerator),  # a kernel the part has no rate for
-            *sparse_attention_notes(shape)]  # DeepSeek-V3.2: the sparse training stage priced
+            *sparse_attention_notes(shape, cluster.accelerator)]  # DeepSeek-V3.2: the sparse training stage priced

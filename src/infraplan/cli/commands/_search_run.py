@@ -6,6 +6,8 @@ its table printed after the search's.
 
 from __future__ import annotations
 
+import shlex
+
 from infraplan.catalog.facility_loader import load_location
 from infraplan.cli.commands.train import render_run
 from infraplan.cluster.cost import load_cost_overrides
@@ -31,6 +33,10 @@ class RunAsk:
                 load_location(location)
         check_run_options(tokens, location, server_price, costs, len(counts))
         self.tokens, self.location = tokens, location
+        given = (("--tokens", tokens), ("--location", location), ("--server-price", server_price), ("--costs", costs),
+                 ("--eval-every", eval_every), ("--eval-samples", eval_samples))
+        # the run's options as typed, for the line that reruns the best plan's run with `train` (`render_best_run`)
+        self.flags = " ".join(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)
         self.overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
 
 
@@ -44,8 +50,9 @@ def best_plan_run(result: PlanSearchResult, model: str, system: str, ask: RunAsk
                            optimizer=optimizer)
 
 
-def render_best_run(result: SearchRunResult, device: str) -> None:
-    """The best plan's whole run after the search's table (`train.render_run`, as `train --tokens` prints it)."""
+def render_best_run(result: SearchRunResult, device: str, ask: RunAsk) -> None:
+    """The best plan's whole run after the search's table (`train.render_run`, as `train --tokens` prints it), and
+    the `train` line that prices it again (hI61: the text named a "train_command" only --json showed)."""
     from infraplan.cli.commands._output import console
 
     run = result.best_run
@@ -53,6 +60,9 @@ def render_best_run(result: SearchRunResult, device: str) -> None:
         console.print(f"the best plan (#1) on {run.tokens:,.0f} tokens, as train --tokens of its "
                       "train_command:", highlight=False, markup=False)
         render_run(run, device)
+        if result.best is not None and result.best.train_command:
+            console.print(f"the same run again: {result.best.train_command} {ask.flags}", highlight=False,
+                          markup=False, soft_wrap=True)
         for note in run.notes:  # what `train --tokens` says of it that the search's notes above did not
             if note not in result.notes:
                 console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
