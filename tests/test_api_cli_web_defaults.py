@@ -20,7 +20,8 @@ import typer.main
 from typer.testing import CliRunner
 
 from infraplan.cli.main import app
-from infraplan.sweep.functions import FUNCTIONS, collective, resolve_callable
+from infraplan.sweep.command_functions import collective
+from infraplan.sweep.functions import FUNCTIONS, resolve_callable
 from infraplan.training.estimate import estimate_training
 from infraplan.web.requests import REQUESTS
 
@@ -36,8 +37,8 @@ API = {
     "collective": "infraplan.network.collective_schedules:estimate_collective",
 }
 """Command -> the Python API function it calls."""
-SWEEP = {"facility": "infraplan.sweep.functions:facility", "campus": "infraplan.sweep.functions:campus",
-         "collective": "infraplan.sweep.functions:collective"}
+SWEEP = {"facility": "infraplan.sweep.command_functions:facility", "campus": "infraplan.sweep.command_functions:campus",
+         "collective": "infraplan.sweep.command_functions:collective"}
 """Commands whose sweep function is a wrapper of plain values (the others run the API function itself)."""
 
 LAYERS = ("api", "web", "sweep")

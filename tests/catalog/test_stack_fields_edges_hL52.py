@@ -2,7 +2,7 @@
 test failed before (checked on the tree without the validators in `catalog.stacks`): a stack listing an
 `unfused_elementwise` operation twice was accepted and `ops.eager_passes` priced its passes twice (an uploaded
 `[rmsnorm, rmsnorm, rmsnorm]` through POST /api/train: 200), and `grad_accumulation_bytes` on a Megatron-class stack
-was ignored, silently (`training.layer_kernels.unfused_main_grad_bytes` reads it on other classes only)."""
+was ignored, silently (`training.main_grad_accumulation.unfused_main_grad_bytes` reads it on other classes only)."""
 
 from __future__ import annotations
 

@@ -230,7 +230,7 @@ def test_deepseek_v3_gpu_hours_on_h800() -> None:
     hidden behind compute, stack `deepseek-v3`) are checked in tests/training/test_deepseek_v3_plan.py (-7.8 %,
     issue 13's `train --tokens` gate). A generic stack must not beat DeepSeek's published figure (the planner
     would be optimistic against the state of the art) and should land within a quarter above it. Measured:
-    2.88 M (+8 %) until the wgrad GEMM's main-gradient traffic was priced (round 7, `training.layer_kernels.
+    2.88 M (+8 %) until the wgrad GEMM's main-gradient traffic was priced (round 7, `training.main_grad_accumulation.
     wgrad_width`), 3.12-3.14 M (+17-18 %) since: TP2 PP8 EP1 fp8, MFU 19 %, goodput 98 % (the former EP2 plan at 256
     tokens per expert is memory-bound on the fp32 gradient buffer). Round 11: that plan ran ZB-V, which the default
     stack's framework does not ship (megatron-core 0.8.0 schedules.py:100-108: 1F1B and interleaved only,

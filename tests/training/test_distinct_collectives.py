@@ -1,5 +1,5 @@
 """A search's collectives priced once per distinct (size, group, stride) row equal the whole columns bit for bit
-(`training.layer_kernels.distinct_collective_time`, issue 18), and the kept last array efficiency is a copy."""
+(`training.distinct_collectives.distinct_collective_time`, issue 18), and the kept last array efficiency is a copy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric, collective_time, message_efficiency
-from infraplan.training.layer_kernels import DISTINCT_MIN_ROWS, distinct_collective_time
+from infraplan.training.distinct_collectives import DISTINCT_MIN_ROWS, distinct_collective_time
 
 
 @pytest.fixture(scope="module", params=["dgx-h100-superpod", "gb200-nvl72-superpod", "meta-genai-roce-24k"])

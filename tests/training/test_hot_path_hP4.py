@@ -1,6 +1,6 @@
 """Work the search no longer repeats (hP4, session 36), each with the same bits as before.
 
-* `layer_kernels.distinct_collective_time` within a search (`row_memo.RowMemo.shared`): a collective's columns
+* `distinct_collectives.distinct_collective_time` within a search (`row_memo.RowMemo.shared`): a collective's columns
   priced once per content and formula (an all-gather and a reduce-scatter share one), each caller its own copy;
   outside a search nothing is kept.
 * `network.nccl_trees.tree_latency`: the distinct group shapes found by one lexsort of their bits, not
@@ -17,7 +17,7 @@ from infraplan.cluster import Cluster
 from infraplan.network import fabric as fabric_module
 from infraplan.network import nccl_trees
 from infraplan.network.collectives import all_gather_time, collective_time, reduce_scatter_time
-from infraplan.training import layer_kernels
+from infraplan.training import distinct_collectives
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.search import enumerate_plans
 
@@ -60,10 +60,10 @@ def test_search_prices_equal_columns_once_with_the_same_bits(monkeypatch: pytest
 
     monkeypatch.setattr(scalar_path, "price_distinct", counted)
     with RowMemo.shared(_rows(), ("tp",)):  # type: ignore[arg-type]
-        got = [layer_kernels.distinct_collective_time(fabric, kind, size.copy(), group.copy(), stride)
+        got = [distinct_collectives.distinct_collective_time(fabric, kind, size.copy(), group.copy(), stride)
                for kind in ("all_gather", "reduce_scatter", "all_gather", "all_reduce", "all_reduce")]
         got[0][:] = -1.0  # a caller's copy is its own: the kept time is not changed through it
-        again = layer_kernels.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
+        again = distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
     assert len(priced) == 2  # one reduce-scatter formula, one all-reduce
     assert got[1].tobytes() == got[2].tobytes() == again.tobytes() == want["all_gather"].tobytes()
     assert got[3].tobytes() == got[4].tobytes() == want["all_reduce"].tobytes()
@@ -71,7 +71,7 @@ def test_search_prices_equal_columns_once_with_the_same_bits(monkeypatch: pytest
     # outside a search nothing is kept
     priced.clear()
     for _ in range(2):
-        layer_kernels.distinct_collective_time(fabric, "all_gather", size, group, stride)
+        distinct_collectives.distinct_collective_time(fabric, "all_gather", size, group, stride)
     assert len(priced) == 2
 
 
@@ -81,9 +81,10 @@ def test_kept_times_tell_columns_apart_by_content_and_formula() -> None:
     other = size.copy()
     other[17] *= 2.0
     with RowMemo.shared(_rows(), ("tp",)):  # type: ignore[arg-type]
-        first = layer_kernels.distinct_collective_time(fabric, "all_gather", size, group, stride)
-        changed = layer_kernels.distinct_collective_time(fabric, "all_gather", other, group, stride)
-        as_int = layer_kernels.distinct_collective_time(fabric, "all_gather", size, group.astype(np.int64), stride)
+        first = distinct_collectives.distinct_collective_time(fabric, "all_gather", size, group, stride)
+        changed = distinct_collectives.distinct_collective_time(fabric, "all_gather", other, group, stride)
+        as_int = distinct_collectives.distinct_collective_time(fabric, "all_gather", size, group.astype(np.int64),
+                                                               stride)
     assert first.tobytes() == collective_time(fabric, "all_gather", size, group, stride).tobytes()
     assert changed.tobytes() == collective_time(fabric, "all_gather", other, group, stride).tobytes()
     assert changed[17] != first[17]
@@ -122,14 +123,14 @@ def test_requests_of_one_formula_priced_in_one_pass(monkeypatch: pytest.MonkeyPa
                 ("all_gather", size[:5], group[:5], stride[:5])]  # another length: priced alone
     want = [collective_time(fabric, kind, s, g, d) for kind, s, g, d in requests]
     calls: list[int] = []
-    real = layer_kernels.distinct_collective_time
+    real = distinct_collectives.distinct_collective_time
 
     def counted(fabric: fabric_module.Fabric, kind: str, s: np.ndarray, g: np.ndarray, d: np.ndarray) -> object:
         calls.append(np.size(s))
         return real(fabric, kind, s, g, d)
 
-    monkeypatch.setattr(layer_kernels, "distinct_collective_time", counted)
-    got = layer_kernels.distinct_collective_times(fabric, requests)
+    monkeypatch.setattr(distinct_collectives, "distinct_collective_time", counted)
+    got = distinct_collectives.distinct_collective_times(fabric, requests)
     assert [g.tobytes() for g in got] == [w.tobytes() for w in want]
     assert sorted(calls) == [5, 300, 300, 900]  # the three reduce-scatter / all-gather columns in one
     got[1][:] = 0.0  # each request its own array

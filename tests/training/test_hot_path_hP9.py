@@ -1,7 +1,7 @@
 """Work a search and a single estimate no longer repeat (hP9, session 37), each with the same bits as before.
 
 * `step_traffic.tied_embedding_sync` on a search's rows: the tied-embedding all-reduce priced once per distinct
-  (size, stride) row (`layer_kernels.distinct_collective_time`), not once per row; every row the bits of the
+  (size, stride) row (`distinct_collectives.distinct_collective_time`), not once per row; every row the bits of the
   formula on all of them.
 * `LayerOps.elementwise_kernels` of one plan's plain masks: each pass's kernels or 0.0 summed in order without a
   `pick` call per pass; the value `pick` gave.
@@ -20,7 +20,7 @@ from infraplan.network.collectives import collective_time
 from infraplan.ops import layer_records
 from infraplan.ops.layer_records import Elementwise
 from infraplan.scalar_path import pick
-from infraplan.training import layer_kernels
+from infraplan.training import distinct_collectives
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
@@ -38,13 +38,13 @@ def test_tied_embedding_sync_prices_each_distinct_row_once(monkeypatch: pytest.M
     shape, rows = _gpt3_rows()
     fabric = Cluster.resolve("dgx-h100-superpod").for_gpus(1024).fabric
     sizes: list[int] = []
-    real = collective_time  # (what `layer_kernels.distinct_collective_time` calls)
+    real = collective_time  # (what `distinct_collectives.distinct_collective_time` calls)
 
     def counted(fab, kind, size, group, stride):  # type: ignore[no-untyped-def]
         sizes.append(int(np.size(size)))
         return real(fab, kind, size, group, stride)
 
-    monkeypatch.setattr(layer_kernels, "collective_time", counted)
+    monkeypatch.setattr(distinct_collectives, "collective_time", counted)
     got = tied_embedding_sync(shape, fabric, rows, 4.0, False)
     size = shape.vocab_size / rows.tp.astype(np.float64) * shape.hidden_size * 4.0
     stride = rows.pp.astype(np.float64) * rows.pp_stride / 2.0

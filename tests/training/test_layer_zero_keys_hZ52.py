@@ -1,8 +1,8 @@
 """A stack whose layer terms read ZeRO (meta-llama3: Megatron's unfused wgrad accumulation copies into a ZeRO-3
-gradient buffer and adds into the others', `layer_kernels.unfused_main_grad_bytes`) priced per ZeRO stage (hZ,
-session 52; `layer_kernels.layer_reads_zero`). Before: the search, which broadcasts ZeRO over the layer terms, priced a
-ZeRO-3 plan at ZeRO-0's add (0.932975 s where `train` prices 0.925280 s, +0.83 %), and `train` itself did after
-pricing a ZeRO-1 plan of the same layer keys in the same process (the one-plan memo keyed without ZeRO)."""
+gradient buffer and adds into the others', `main_grad_accumulation.unfused_main_grad_bytes`) priced per ZeRO stage
+(hZ, session 52; `main_grad_accumulation.layer_reads_zero`). Before: the search, which broadcasts ZeRO over the layer
+terms, priced a ZeRO-3 plan at ZeRO-0's add (0.932975 s where `train` prices 0.925280 s, +0.83 %), and `train` itself
+did after pricing a ZeRO-1 plan of the same layer keys in the same process (the one-plan memo keyed without ZeRO)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cli.main import app
 from infraplan.training.estimate import estimate_training
-from infraplan.training.layer_kernels import layer_reads_zero, least_work_zero
+from infraplan.training.main_grad_accumulation import layer_reads_zero, least_work_zero
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 
 PLAN = dict(model="llama3-8b", system="dgx-h100-superpod", gpus=64, tp=1, pp=4, vpp=5, seq_len=4096,

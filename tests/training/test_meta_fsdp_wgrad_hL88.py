@@ -10,7 +10,7 @@ import pytest
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.training.estimate import estimate_training
-from infraplan.training.layer_kernels import main_grad_wgrad_bytes, unfused_main_grad_bytes
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, unfused_main_grad_bytes
 
 META = load_stack("meta-llama3")
 FUSED = META.model_copy(update={"gradient_accumulation_fusion": True})

@@ -1,4 +1,4 @@
-"""Mutation wave 6 (hM6): the per-search collective times of `training.layer_kernels.distinct_collective_time`
+"""Mutation wave 6 (hM6): the per-search collective times of `training.distinct_collectives.distinct_collective_time`
 (its docstring): kept by the columns' content, which is their dtype, SHAPE and bytes, and each caller gets its own
 copy (a caller writing into its answer changes no later answer)."""
 
@@ -12,7 +12,7 @@ from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import collective_time
 from infraplan.network.fabric import Fabric
-from infraplan.training import layer_kernels
+from infraplan.training import distinct_collectives
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.search import enumerate_plans
 
@@ -28,10 +28,10 @@ def _setup() -> tuple[Fabric, np.ndarray, np.ndarray, np.ndarray, Any]:
 def test_columns_of_the_same_bytes_in_another_shape_are_priced_in_their_own_shape() -> None:
     fabric, size, group, stride, rows = _setup()
     with RowMemo.shared(rows, ("tp",)):
-        flat = layer_kernels.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
-        wide = layer_kernels.distinct_collective_time(fabric, "reduce_scatter", size.reshape(2, 3),
+        flat = distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
+        wide = distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", size.reshape(2, 3),
                                                       group.reshape(2, 3), stride.reshape(2, 3))
-        tall = layer_kernels.distinct_collective_time(fabric, "reduce_scatter", size.reshape(3, 2),
+        tall = distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", size.reshape(3, 2),
                                                       group.reshape(3, 2), stride.reshape(3, 2))
     want = collective_time(fabric, "reduce_scatter", size, group, stride)
     assert flat.shape == (6,) and wide.shape == (2, 3) and tall.shape == (3, 2)
@@ -42,10 +42,10 @@ def test_a_kept_answer_written_into_by_its_caller_does_not_change_the_next() -> 
     fabric, size, group, stride, rows = _setup()
     want = collective_time(fabric, "all_gather", size, group, stride)
     with RowMemo.shared(rows, ("tp",)):
-        layer_kernels.distinct_collective_time(fabric, "all_gather", size, group, stride)  # priced, kept
-        read = layer_kernels.distinct_collective_time(fabric, "all_gather", size, group, stride)  # from the memo
+        distinct_collectives.distinct_collective_time(fabric, "all_gather", size, group, stride)  # priced, kept
+        read = distinct_collectives.distinct_collective_time(fabric, "all_gather", size, group, stride)  # from the memo
         read[:] = -1.0
-        again = layer_kernels.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
+        again = distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
     assert again.tolist() == want.tolist()
 
 
@@ -55,6 +55,6 @@ def test_columns_of_the_same_bytes_in_another_dtype_are_priced_as_their_values()
     fabric, size, group, stride, rows = _setup()
     as_ints = size.view(np.int64)
     with RowMemo.shared(rows, ("tp",)):
-        layer_kernels.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
-        got = layer_kernels.distinct_collective_time(fabric, "reduce_scatter", as_ints, group, stride)
+        distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
+        got = distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", as_ints, group, stride)
     assert got.tolist() == collective_time(fabric, "reduce_scatter", as_ints, group, stride).tolist()

@@ -1,6 +1,6 @@
 """Work a search no longer repeats (hP17, session 41), each with the bits of before.
 
-* `row_memo.priced_rows` (through `layer_kernels.distinct_collective_time` within a search): a collective's rows
+* `row_memo.priced_rows` (through `distinct_collectives.distinct_collective_time` within a search): a collective's rows
   priced in an earlier call of the search are looked up, only new rows priced; every row the bits of pricing its
   whole columns.
 * `plan_grid.Found.best`: each plan checked against the MFU guard once over the doubling rounds, and the rounds'
@@ -17,7 +17,7 @@ from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import collective_time
 from infraplan.network.fabric import Fabric
-from infraplan.training import layer_kernels, plan_grid, row_memo
+from infraplan.training import distinct_collectives, plan_grid, row_memo
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan_grid import GUARD_TIE_SHARE, Found, _head_of
 from infraplan.training.row_memo import RowMemo
@@ -67,12 +67,12 @@ def test_a_search_prices_each_collective_row_once(monkeypatch: pytest.MonkeyPatc
     new_rows = len(_distinct(later) - _distinct((size, group, stride)))
     priced = _counting(monkeypatch)
     with RowMemo.shared(_rows(), ("tp",)):  # type: ignore[arg-type]
-        first = layer_kernels.distinct_collective_time(fabric, "all_reduce", size, group, stride)
-        again = layer_kernels.distinct_collective_time(fabric, "all_reduce", *later)
+        first = distinct_collectives.distinct_collective_time(fabric, "all_reduce", size, group, stride)
+        again = distinct_collectives.distinct_collective_time(fabric, "all_reduce", *later)
         # an int64 group is the same rows (every formula takes it as float64 first): nothing new
-        as_int = layer_kernels.distinct_collective_time(fabric, "all_reduce", later[0], later[1].astype(np.int64),
-                                                       later[2])
-        other = layer_kernels.distinct_collective_time(fabric, "all_gather", *later)  # another formula: priced
+        as_int = distinct_collectives.distinct_collective_time(fabric, "all_reduce", later[0],
+                                                               later[1].astype(np.int64), later[2])
+        other = distinct_collectives.distinct_collective_time(fabric, "all_gather", *later)  # another formula: priced
     assert first.tobytes() == want[0].tobytes()
     assert again.tobytes() == as_int.tobytes() == want[1].tobytes()
     assert other.tobytes() == collective_time(fabric, "all_gather", *later).tobytes()
@@ -85,8 +85,8 @@ def test_one_new_row_is_priced_on_the_array_path(monkeypatch: pytest.MonkeyPatch
     extra = [np.append(c, v) for c, v in zip((size, group, stride), (123456789.0, 16.0, 8), strict=True)]
     priced = _counting(monkeypatch)
     with RowMemo.shared(_rows(), ("tp",)):  # type: ignore[arg-type]
-        layer_kernels.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
-        got = layer_kernels.distinct_collective_time(fabric, "reduce_scatter", *extra)
+        distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", size, group, stride)
+        got = distinct_collectives.distinct_collective_time(fabric, "reduce_scatter", *extra)
     assert priced[1] == 2  # (the one new row twice: a column, as in the whole columns)
     assert got.tobytes() == collective_time(fabric, "reduce_scatter", *extra).tobytes()
 
@@ -97,7 +97,7 @@ def test_a_shared_hash_prices_the_call_as_before(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(row_memo, "_HASH", tuple(np.int64(0) for _ in range(3)))  # every row one hash
     with RowMemo.shared(_rows(), ("tp",)):  # type: ignore[arg-type]
         assert row_memo.priced_rows(fabric, "all_reduce", (size, group, stride), lambda *v: v[0]) is None
-        got = layer_kernels.distinct_collective_time(fabric, "all_reduce", size, group, stride)
+        got = distinct_collectives.distinct_collective_time(fabric, "all_reduce", size, group, stride)
     assert got.tobytes() == collective_time(fabric, "all_reduce", size, group, stride).tobytes()
 
 

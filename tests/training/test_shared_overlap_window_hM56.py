@@ -22,8 +22,9 @@ from infraplan.hardware import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.ops.precision import recipe
 from infraplan.training.expert_dispatch import with_flex_dispatcher
-from infraplan.training.layer_kernels import gemm_fwd_bwd, main_grad_wgrad_bytes
+from infraplan.training.layer_kernels import gemm_fwd_bwd
 from infraplan.training.layer_time import layer_layout, layer_times_but_ep
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes
 
 
 def test_the_window_is_both_shared_gemms() -> None:

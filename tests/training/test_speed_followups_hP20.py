@@ -132,7 +132,8 @@ def test_narrowed_bisection_is_the_full_one() -> None:
 
 
 # (its wgrad accumulation fused: meta-llama3's unfused one reads ZeRO in the layer terms, which a search then prices per
-# ZeRO stage without `RowMemo.whole_rows`, `layer_kernels.layer_reads_zero`, hZ session 52; this test is about the memo)
+# ZeRO stage without `RowMemo.whole_rows`, `main_grad_accumulation.layer_reads_zero`, hZ session 52; this test is about
+# the memo)
 TIME_CUT_FUSED = META_LLAMA3_TIME.model_copy(update={"gradient_accumulation_fusion": True})
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.training.estimate import estimate_training
-from infraplan.training.layer_kernels import main_grad_wgrad_bytes, unfused_main_grad_bytes
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, unfused_main_grad_bytes
 
 STACK = load_stack("nemo-26.04").model_copy(update={"grad_reduce_dtype": "bf16"})
 UNFUSED = STACK.model_copy(update={"gradient_accumulation_fusion": False})

@@ -1,4 +1,4 @@
-"""The weight-gradient GEMM reads and writes the main gradient in its buffer's dtype (`training.layer_kernels.
+"""The weight-gradient GEMM reads and writes the main gradient in its buffer's dtype (`training.main_grad_accumulation.
 wgrad_width`: Transformer Engine accumulates the wgrad GEMM into `main_grad` under Megatron's
 `gradient_accumulation_fusion`), so a weight-heavy, token-light wgrad (many local experts, few tokens each) is
 memory-bound on the fp32 buffer, while a large training GEMM stays compute-bound and unchanged."""
@@ -10,7 +10,8 @@ import pytest
 
 from infraplan.catalog import load_accelerator
 from infraplan.hardware.kernels import KernelRates
-from infraplan.training.layer_kernels import gemm_fwd_bwd, wgrad_width
+from infraplan.training.layer_kernels import gemm_fwd_bwd
+from infraplan.training.main_grad_accumulation import wgrad_width
 
 
 def _rates() -> KernelRates:
@@ -55,7 +56,7 @@ def test_only_megatron_class_stacks_accumulate_the_wgrad_into_the_main_gradient(
     """Transformer Engine's fused wgrad accumulation into `main_grad` is Megatron's (`gradient_accumulation_fusion`):
     Megatron-class stacks read and write the buffer's dtype, FSDP / DeepSpeed stacks write a fresh wgrad."""
     from infraplan.catalog.stacks import load_stack
-    from infraplan.training.layer_time import main_grad_wgrad_bytes
+    from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes
 
     assert main_grad_wgrad_bytes(load_stack("nemo-26.04")) == 4.0
     assert main_grad_wgrad_bytes(load_stack("torchtitan")) is None

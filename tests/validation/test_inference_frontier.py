@@ -138,7 +138,7 @@ def test_the_model_ranks_the_hardware_where_rows_share_model_stack_and_scenario(
     "8x7B +27 to +42 % (outputs "
     "at MLPerf's 145 tokens per sample, inputs S-; its step is the TensorRT-LLM 1.0 line's kernel sum, whose own "
     "aggregated estimate is +25 to +29 % on H127), DeepSeek-R1 B200 Server +69 % (two-pass Offline rate, step ~1.6x "
-    "fast: its limits still hold at 1.1x its offline rate, operating_point.server_bracket_check), Llama 3.1 405B "
+    "fast: its limits still hold at 1.1x its offline rate, scenario_rule_checks.server_bracket_check), Llama 3.1 405B "
     "H200 Server / Interactive -48 / -70 % (prompt mix S-; a truncated draw of the same mean and max instead of the "
     "clip's 16 % at 20,000 tokens: -48 / -53 %); the measured B200 MLA kernels (TensorRT-LLM 1.0.0rc6 / 1.3.0rc20) "
     "and Mixtral MoE tables (1.0.0rc3 / 1.3.0rc20) are sourced but not adopted (24.2 / 26.0 %, Mixtral +20 / +50 %) "
@@ -347,12 +347,12 @@ def test_tensorrt_llms_long_prefill_scales_with_tp_as_the_model_prices_its_all_r
 
 
 def test_a_capped_server_prediction_is_the_engines_saturation_but_r1s_limits_never_bind(data):
-    """`validation.operating_point.server_bracket_check`: Mixtral 8x7B H200 Server (H128) is predicted at its offline
-    rate, and that is the engine's saturation: a trial of LoadGen's length (>= 600 s of Poisson arrivals) meets both
-    limits there and not at 1.1x it, where the queue grows for 600 s. DeepSeek-R1 B200 Server (H077) is predicted at
-    its offline rate too, but 1.1x it still meets both limits at LoadGen's length with TPOT p99 near half the 80 ms
+    """`validation.scenario_rule_checks.server_bracket_check`: Mixtral 8x7B H200 Server (H128) is predicted at its
+    offline rate, and that is the engine's saturation: a trial of LoadGen's length (>= 600 s of Poisson arrivals) meets
+    both limits there and not at 1.1x it, where the queue grows for 600 s. DeepSeek-R1 B200 Server (H077) is predicted
+    at its offline rate too, but 1.1x it still meets both limits at LoadGen's length with TPOT p99 near half the 80 ms
     limit: its +68 % is the model's short step, not the search or the trial."""
-    from infraplan.validation.operating_point import server_bracket_check
+    from infraplan.validation.scenario_rule_checks import server_bracket_check
 
     cases = {c["row"]: c for c in data["cases"]}
     mixtral = server_bracket_check(cases["H128"], data)

@@ -17,16 +17,16 @@ from infraplan.validation.operating_point import (
     idle_prefill_s,
     in_flight_context,
     kv_occupancy,
-    loadgen_offline_passes,
     mean_step_s,
+    operating_points,
+)
+from infraplan.validation.scenario_rule_checks import (
+    loadgen_offline_passes,
     offline_level,
     offline_passes_check,
-    operating_points,
     step_level_check,
-    step_line,
-    step_line_offline_check,
-    step_lines,
 )
+from infraplan.validation.step_lines import step_line, step_line_offline_check, step_lines
 
 
 @pytest.fixture(scope="module")

@@ -135,10 +135,10 @@ class Stack(FrameworkRules):
         False, description="NCCL_COLLNET_ENABLE=1 with the SHARP plugin (nccl-rdma-sharp-plugins): the DP all-reduce "
         "reduces in the switches where every tier does SHARP (`network.sharp.collnet_fabric`); NCCL's default is 0 "
         "(NCCL docs env.html, cited from memory), and no shipped stack sets it")
-    gradient_accumulation_fusion: bool = True  # False: wgrad to param.grad, a hook adds it (`layer_kernels`)
+    gradient_accumulation_fusion: bool = True  # False: wgrad to param.grad, a hook adds it (`main_grad_accumulation`)
     grad_accumulation_bytes: float = Field(  # (le: 10 x the 6 B sourced, deepspeed.yaml; 1e300 gave a null step, hH53)
         0.0, ge=0, le=60.0, description="non-Megatron stacks: bytes per weight element and micro-batch that gradient "
-        "accumulation moves outside the wgrad GEMM (`training.layer_kernels.unfused_main_grad_bytes`)")
+        "accumulation moves outside the wgrad GEMM (`training.main_grad_accumulation.unfused_main_grad_bytes`)")
     grad_accumulation_source: str | None = Field(
         None, description="where `grad_accumulation_bytes` comes from (the framework's code)")
     pipeline_dp_overlap_fraction: float | None = Field(
@@ -327,7 +327,7 @@ class Stack(FrameworkRules):
 
     @model_validator(mode="after")
     def _grad_accumulation_is_read(self) -> Stack:
-        """`grad_accumulation_bytes` is priced on non-Megatron stacks only (`training.layer_kernels.
+        """`grad_accumulation_bytes` is priced on non-Megatron stacks only (`training.main_grad_accumulation.
         unfused_main_grad_bytes` takes a Megatron stack's from its `gradient_accumulation_fusion`): set on a Megatron
         one it was ignored, silently (hL, session 52)."""
         if self.stack_class == "megatron" and self.grad_accumulation_bytes > 0:

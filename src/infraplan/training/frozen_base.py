@@ -89,14 +89,9 @@ from infraplan.training.adapter_sites import adapted_gemms as sited_gemms
 from infraplan.training.adapter_sites import rank_notes as rank_notes  # (re-exported)
 from infraplan.training.enums import Recompute
 from infraplan.training.expert_counts import expert_wgrad_time
-from infraplan.training.layer_kernels import (
-    collective_times,
-    gemm_fwd_bwd,
-    main_grad_wgrad_bytes,
-    output_width,
-    wgrad_width,
-)
+from infraplan.training.layer_kernels import collective_times, gemm_fwd_bwd, output_width
 from infraplan.training.layer_time import layer_layout
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, wgrad_width
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import local_params
 from infraplan.training.step_traffic import EndStageTraffic

@@ -4,7 +4,7 @@ The pipeline's end stages run them beside their layers (`training.step_assembly`
 stage, the LM head and the loss on the last):
 * LM head: the vocab-parallel (T x V/TP x h) GEMM, in bf16 whatever the recipe (Megatron-Core's `output_layer`
   is a ColumnParallelLinear outside Transformer Engine's fp8 / fp4 autocast, megatron/core/models/gpt/gpt_model.py),
-  its wgrad into the main gradient (`layer_kernels.main_grad_wgrad_bytes`).
+  its wgrad into the main gradient (`main_grad_accumulation.main_grad_wgrad_bytes`).
 * Cross-entropy over fp32 vocab-parallel logits (Megatron tensor_parallel/cross_entropy.py): bytes per local logit
   and kernels, unfused, fused or Megatron-Core's native fused loss (`CROSS_ENTROPY_PASSES`,
   `NATIVE_CROSS_ENTROPY_PASSES`), or PyTorch's plain F.cross_entropy (torchtitan, `TORCH_CROSS_ENTROPY_PASSES`).
@@ -31,8 +31,8 @@ from infraplan.scalar_path import is_plain
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
-from infraplan.training.layer_kernels import main_grad_wgrad_bytes
 from infraplan.training.layer_kernels import result as _result
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes
 from infraplan.training.plan import PlanArrays
 
 __all__ = ["CROSS_ENTROPY_PASSES", "EMBEDDING_KERNELS", "NATIVE_CROSS_ENTROPY_PASSES", "TORCH_CROSS_ENTROPY_PASSES",
@@ -107,7 +107,8 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     loss = memory(ce_bytes * logits, ce_kernels)
     rows = shape.vocab_size / plan.tp * shape.hidden_size
     # a non-Megatron stack's gradient accumulation adds the head's fresh wgrad into its .grad, as the layers'
-    # (`layer_kernels.unfused_main_grad_bytes`; Megatron stacks accumulate in the GEMM, or per hL88's layer hook)
+    # (`main_grad_accumulation.unfused_main_grad_bytes`; Megatron stacks accumulate in the GEMM, or per hL88's layer
+    # hook)
     accumulate = stack.grad_accumulation_bytes if stack.stack_class != "megatron" else 0.0
     added = memory(accumulate * rows) if accumulate else 0.0 * loss  # backward, in `head_other`
     embed_fwd = memory(4.0 * tokens * shape.hidden_size)

@@ -4,19 +4,15 @@ in arrays over plans or in one plan's Python floats (`PlanArrays.one_row`).
 * GEMMs: each (m x k) @ (k x n) runs forward and, in the backward, as its data-gradient (m x n) @ (n x k) and
   weight-gradient (k x m) @ (m x n) GEMMs, priced by `hardware.kernels.gemm_time` (grouped MoE experts by
   `grouped_gemm_time`) at the recipe's FLOP rate and operand bytes (`ops.precision`). The weight gradient's
-  k x n output is the main gradient, read and written in its buffer's dtype (`wgrad_width`: Transformer Engine
-  2.14 accumulates the wgrad GEMM into `main_grad`, module/linear.py:834-860, module/grouped_linear.py:386-391
-  and :429-433 / :473-481, whenever Megatron's `gradient_accumulation_fusion` is on, which Megatron-Bridge
-  0.3.1 enables where the fused kernel exists, models/gpt_provider.py:186; the LM head, a Megatron-Core
-  ColumnParallelLinear, through `wgrad_gemm_accum_fp32` / `_fp16` into the same buffer, megatron-core 0.16.1
-  tensor_parallel/layers.py:568-573). A recipe that keeps a share
-  of the layers' GEMMs in bf16 (NVFP4's first and last layers, `bf16_layer_share`) adds their bf16 time for that
-  share (`bf16_gemm_sums`, priced only for the plans that have one). Per-expert GEMMs issued round robin over
+  k x n output is the main gradient, read and written in its buffer's dtype (`training.main_grad_accumulation`:
+  `wgrad_width`, `main_grad_wgrad_bytes`; the unfused path's hook, `unfused_main_grad_bytes`). A recipe that keeps
+  a share of the layers' GEMMs in bf16 (NVFP4's first and last layers, `bf16_layer_share`) adds their bf16 time for
+  that share (`bf16_gemm_sums`, priced only for the plans that have one). Per-expert GEMMs issued round robin over
   concurrent streams (Transformer Engine 2.14: 4, `TE_COMPUTE_STREAMS`; the stack's `expert_gemm_streams`):
   each run of that many shares its waves, as one grouped kernel (`stream_batched_fwd_bwd`).
 * Memory-bound passes (`hardware.kernels.memory_bound_time`): a recipe's amax reads add 2 B per cast element.
 * Collectives of one role (TP, CP, EP), priced by `network.collectives` on the group and rank stride, once per
-  distinct (size, group, stride) row of a search's columns (`distinct_collective_time`, issue 18).
+  distinct (size, group, stride) row of a search's columns (`training.distinct_collectives`, issue 18).
 * Full recompute's input split over TP (`partitioned_checkpoint_seconds`, DeepSpeed 0.5.10 / 0.14.4
   activation checkpointing): the slice kept, the full input rebuilt and all-gathered before the recompute.
 """
@@ -29,8 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from infraplan import scalar_path
-from infraplan.catalog.stacks import Stack
 from infraplan.hardware.gemm_seconds import gemm_fwd_bwd_seconds, grouped_gemm_seconds
 from infraplan.hardware.kernels import (
     KernelRates,
@@ -39,12 +33,12 @@ from infraplan.hardware.kernels import (
     memory_bound_seconds,
     memory_bound_time,
 )
-from infraplan.network.collectives import Fabric, collective_seconds, collective_time
+from infraplan.network.collectives import Fabric, collective_seconds
 from infraplan.ops.layer import ArrayLike, Collective, Elementwise, Gemm
 from infraplan.scalar_path import anywhere, larger, pick
-from infraplan.training.memory import grad_buffer_bytes
+from infraplan.training.distinct_collectives import distinct_collective_time
+from infraplan.training.main_grad_accumulation import wgrad_width
 from infraplan.training.plan import PlanArrays
-from infraplan.training.row_memo import RowMemo, priced_rows
 
 
 def result(value: Any) -> Any:
@@ -53,20 +47,6 @@ def result(value: Any) -> Any:
     if type(value) is np.ndarray and value.ndim:
         return value
     return float(value)
-
-
-def wgrad_width(width: ArrayLike, m: ArrayLike, n: ArrayLike, k: ArrayLike, grad_bytes: float) -> Any:
-    """Mean bytes per element the weight-gradient GEMM (k x m) @ (m x n) moves: its inputs at the operand `width`,
-    its k x n output, the main gradient, read and written at `grad_bytes` each (the fp32 or bf16 buffer,
-    `training.memory.grad_buffer_bytes`; module docstring). The first micro-batch of a step only writes it
-    (`is_first_microbatch`), which is not told apart. `hardware.kernels` charges one width for all three
-    matrices, so the mixture is expressed as that width."""
-    inputs = k * m + m * n
-    moved = inputs + k * n
-    if type(moved) is not np.ndarray:  # one plan's floats (a zero-sized GEMM keeps its width: it is not priced)
-        return (width * inputs + 2.0 * grad_bytes * k * n) / moved if moved > 0 else width
-    safe = np.where(moved > 0, moved, 1.0)
-    return np.where(moved > 0, (width * inputs + 2.0 * grad_bytes * k * n) / safe, width)
 
 
 # bytes per element of a GEMM's output where its operands are narrower (fp8, fp4): Transformer Engine 2.14 writes
@@ -92,57 +72,6 @@ def output_width(width: ArrayLike, rows: ArrayLike, cols: ArrayLike, depth: Arra
     safe = np.where(moved > 0, moved, 1.0)
     mixed = (width * inputs + GEMM_OUTPUT_BYTES * rows * cols) / safe
     return np.where((moved > 0) & (np.asarray(width) < GEMM_OUTPUT_BYTES), mixed, width)
-
-
-def main_grad_wgrad_bytes(stack: Stack) -> float | None:
-    """Bytes per element of the main gradient the wgrad GEMMs read and write (`wgrad_width`): the
-    gradient buffer's dtype on Megatron-class stacks, whose Transformer Engine GEMMs accumulate into `main_grad`;
-    None (the output at the operand width) elsewhere, and where the recipe turns `gradient_accumulation_fusion`
-    off (the GEMM writes a fresh wgrad: `unfused_main_grad_bytes`)."""
-    fused = stack.stack_class == "megatron" and stack.gradient_accumulation_fusion
-    return grad_buffer_bytes(stack) if fused else None
-
-
-# bytes of the fresh wgrad the backward hook reads per weight element (the activations' bf16)
-FRESH_WGRAD_BYTES = 2.0
-
-
-def layer_reads_zero(stack: Stack) -> bool:
-    """Whether the stack's layer terms depend on the plan's ZeRO stage: a Megatron stack without
-    `gradient_accumulation_fusion` copies each wgrad into a ZeRO-3 gradient buffer and adds it into the others'
-    (`unfused_main_grad_bytes`). The search broadcasts ZeRO over the layer terms (`training.axes`), so such a stack's
-    layer terms are priced per ZeRO stage (`step_time._per_layer`, the one-plan memo keyed on it too) and the search's
-    lower bounds take ZeRO-3's, the smaller (`least_work_zero`; hZ, session 52: the search priced meta-llama3's ZeRO-3
-    plans at ZeRO-0's add, +0.8 % on a step, and `train` after a ZeRO-1 plan of the same layer keys did too)."""
-    return stack.stack_class == "megatron" and not stack.gradient_accumulation_fusion
-
-
-def least_work_zero(stack: Stack) -> int:
-    """The ZeRO stage whose layer terms are the least (the search's lower bounds price their rows at it): 3 where
-    the stack's layer terms read ZeRO (`layer_reads_zero`: the copy moves fewer bytes than the add), else 0."""
-    return 3 if layer_reads_zero(stack) else 0
-
-
-def unfused_main_grad_bytes(stack: Stack, sharded: ArrayLike) -> Any:
-    """Bytes per weight element and micro-batch that gradient accumulation moves outside the wgrad GEMM (`sharded`:
-    the plan's ZeRO-3 gradient buffer). A Megatron stack whose recipe turns `gradient_accumulation_fusion` off (0
-    otherwise): Transformer Engine then writes each weight's gradient to a fresh `param.grad`
-    (`fuse_wgrad_accumulation` is the config's flag, megatron-core 0.16.1 extensions/transformer_engine.py:626 / :828 /
-    :1537) and the hook moves it into the main gradient: Megatron-FSDP
-    with a sharded gradient buffer (`sharded`: ZeRO-3, optim_grads_params, param_and_grad_buffer.py:1861-1864)
-    copies it, `param.main_grad.copy_(param.grad)` (distributed/fsdp/src/megatron_fsdp/megatron_fsdp.py:561-573:
-    read the wgrad, write the buffer), where the fused path has the GEMM overwrite `main_grad` (:462-466); Megatron's
-    DDP adds it, `main_grad.add_(grad)` (read both, write the buffer). Megatron-Bridge's FSDP Llama perf configs set
-    the flag off (perf_recipes/llama/gb200/llama3.py:221 / :274). Other stacks: their `grad_accumulation_bytes`
-    (DeepSpeed's AccumulateGrad add, `catalog/stacks/deepspeed.yaml`), one figure for every ZeRO stage: the search
-    broadcasts ZeRO over the layer terms (`training.axes`); a stack whose terms take Megatron's ZeRO-3 test has
-    them priced per ZeRO stage (`layer_reads_zero`)."""
-    if stack.stack_class != "megatron":
-        return stack.grad_accumulation_bytes
-    if stack.gradient_accumulation_fusion:
-        return 0.0
-    buffer = grad_buffer_bytes(stack)
-    return FRESH_WGRAD_BYTES + buffer + pick(sharded, 0.0, buffer)
 
 
 def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
@@ -288,91 +217,6 @@ def collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str,
                                                                                       c.group, c.stride)), 0.0)
                               for c in records if c.role == role), zero(one))
     return summed
-
-
-DISTINCT_MIN_ROWS = 256  # shorter columns are priced as they are (sorting them costs about what it saves)
-# a reduce-scatter and an all-gather of the same columns cost the same: `network.collective_formulas.all_gather_time`
-# returns `reduce_scatter_time` of its arguments, and only an all-reduce adds SHARP (`collective_formulas.
-# collective_time`); tests/training/test_hot_path_hP4.py checks the two on random columns
-_FORMULA_OF = {"all_gather": "reduce_scatter"}
-# columns longer than this are not kept (their bytes are the key), and at this many entries the search's kept
-# times are forgotten before the next: at most 32 x 4 columns x 256 KiB = 32 MiB per search
-KEPT_MAX_ELEMENTS = 1 << 15
-KEPT_MAX_ENTRIES = 32
-
-
-def distinct_collective_time(fabric: Fabric, kind: str, size: Any, group: Any, stride: Any) -> Any:
-    """`collective_time` priced once per distinct (size, group, stride) row of a search's 1-D columns and spread
-    back (`scalar_path.price_distinct`): a block's rows repeat a few hundred collective shapes (issue 18), not in
-    runs. Each collective formula is element-wise, so every row gets the bits of the whole columns.
-
-    Within a search (`row_memo.RowMemo.shared`) the times are kept by the columns' content (dtype, shape, bytes)
-    and the formula: a block prices the same columns several times (a sequence-parallel layer's all-gathers and
-    reduce-scatters of one activation, the DP traffic's gradient and weight messages when both are bf16), once
-    now; each caller gets its own copy. Kept for one search only, so a patched formula is never served stale."""
-    memo = RowMemo.active()
-    key = None if memo is None else _content_key(fabric, _FORMULA_OF.get(kind, kind), size, group, stride)
-    if key is not None:
-        kept = memo.collectives.get(key)  # type: ignore[union-attr]  # (a key only with a memo)
-        if kept is not None and kept[0] is fabric:
-            return kept[1].copy()
-    def price(*values: Any) -> Any:
-        return scalar_path.price_distinct(lambda *v: collective_time(fabric, kind, *v), *values,
-                                          min_elements=DISTINCT_MIN_ROWS)
-
-    # (and by row: the search's earlier rows looked up, only the new ones priced; `row_memo.priced_rows`)
-    out = None if memo is None else priced_rows(fabric, _FORMULA_OF.get(kind, kind), (size, group, stride), price)
-    if out is None:
-        out = price(size, group, stride)
-    if key is not None and type(out) is np.ndarray and out.ndim:  # (the entry holds the fabric: its id stays)
-        if len(memo.collectives) >= KEPT_MAX_ENTRIES:  # type: ignore[union-attr]
-            memo.collectives.clear()  # type: ignore[union-attr]
-        memo.collectives[key] = (fabric, out.copy())  # type: ignore[union-attr]
-    return out
-
-
-def distinct_collective_times(fabric: Fabric, requests: list[tuple[str, Any, Any, Any]]) -> list[Any]:
-    """`distinct_collective_time` of each (kind, size, group, stride) request, the requests that share a formula
-    (`_FORMULA_OF`) priced in one call on their columns end to end where every column is 1-D of one length (one
-    sort and one formula pass instead of one per request: the formulas are element-wise, so each element keeps its
-    bits); other requests one by one."""
-    out: list[Any] = [None] * len(requests)
-    batches: dict[tuple[str, ...], list[int]] = {}  # by formula and the columns' dtypes (joined as they are)
-    n = None
-    for i, (kind, *columns) in enumerate(requests):
-        if all(type(c) is np.ndarray and c.ndim == 1 for c in columns) and len({c.size for c in columns}) == 1:
-            size = columns[0].size
-            if size > 1 and (n is None or size == n):  # (one row: the float path, as alone)
-                n = size
-                batches.setdefault((_FORMULA_OF.get(kind, kind), *(c.dtype.str for c in columns)), []).append(i)
-                continue
-        out[i] = distinct_collective_time(fabric, kind, *columns)
-    for at in batches.values():
-        if len(at) == 1:
-            out[at[0]] = distinct_collective_time(fabric, *requests[at[0]])
-            continue
-        joined = [np.concatenate([requests[i][j] for i in at]) for j in (1, 2, 3)]
-        priced = np.asarray(distinct_collective_time(fabric, requests[at[0]][0], *joined))
-        for k, i in enumerate(at):
-            out[i] = priced[k * n:(k + 1) * n].copy()  # type: ignore[operator]  # (each request its own array)
-    return out
-
-
-def _content_key(fabric: Fabric, formula: str, *values: Any) -> tuple[object, ...] | None:
-    """The key of a collective's columns by content: the fabric's id, the formula and each value's dtype, shape and
-    bytes (an array) or type and value (a number); None for a column longer than `KEPT_MAX_ELEMENTS` or another
-    array-like."""
-    key: list[object] = [id(fabric), formula]
-    for v in values:
-        if type(v) is np.ndarray:
-            if v.size > KEPT_MAX_ELEMENTS:
-                return None
-            key.append((v.dtype.str, v.shape, v.tobytes()))
-        elif isinstance(v, int | float | np.number):
-            key.append((type(v), v))
-        else:  # (another array-like: not kept)
-            return None
-    return tuple(key)
 
 
 def partitioned_checkpoint_seconds(rates: KernelRates, fabric: Fabric, plan: PlanArrays, elements: Any, full: Any,

@@ -23,7 +23,7 @@ from infraplan.ops.precision import (
 )
 from infraplan.scalar_path import larger, pick
 from infraplan.training.enums import Dtype
-from infraplan.training.layer_kernels import main_grad_wgrad_bytes
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes
 from infraplan.training.plan import PlanArrays
 
 ACT = 2.0  # bf16 activations and communication payloads

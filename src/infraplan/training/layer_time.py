@@ -13,8 +13,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   embedding, the FFN activation; backward moves twice the forward bytes. fp8 adds the cast + transpose
   of every GEMM input (forward) and output gradient (backward), as Transformer Engine does. A recipe without
   `gradient_accumulation_fusion` adds the hook's copy / add of each weight gradient into the main gradient, a
-  non-Megatron stack its `grad_accumulation_bytes` (`training.layer_kernels.unfused_main_grad_bytes`); an eager
-  stack's `unfused_elementwise` ops add the passes they move beyond the fused count (`ops.eager_passes`).
+  non-Megatron stack its `grad_accumulation_bytes` (`training.main_grad_accumulation.unfused_main_grad_bytes`); an
+  eager stack's `unfused_elementwise` ops add the passes they move beyond the fused count (`ops.eager_passes`).
 * TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
   again backward, on the TP group (not overlapped); without SP, 2 all-reduces each way and the norms and
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
@@ -89,11 +89,10 @@ from infraplan.training.host_time import (
     add_dropless_moe_terms,
     kernel_counts,
 )
-from infraplan.training.layer_kernels import bf16_gemm_sums, partitioned_checkpoint_seconds, unfused_main_grad_bytes
+from infraplan.training.layer_kernels import bf16_gemm_sums, partitioned_checkpoint_seconds
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
-from infraplan.training.layer_kernels import main_grad_wgrad_bytes as main_grad_wgrad_bytes
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
 from infraplan.training.layer_layout import layer_layout as layer_layout
@@ -101,6 +100,7 @@ from infraplan.training.layer_recipe import ACT as ACT
 from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
 from infraplan.training.layer_recipe import cast_bytes_per_element as cast_bytes_per_element
 from infraplan.training.layer_recipe import one_plan_terms, recipe_column
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, unfused_main_grad_bytes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import rerun_elementwise_bytes_per_token, rerun_gemm_shares
 from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gather_records
@@ -154,8 +154,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     bf16_share = kept[0] if kept is not None else pick(fp8, bf16_layer_share(plan, stack), 0.0)
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
             else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
-    # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`) where Megatron's fused wgrad
-    # accumulation runs (TE + `gradient_accumulation_fusion`); FSDP / DeepSpeed stacks write a fresh wgrad
+    # the wgrad GEMMs accumulate into the main gradient (`main_grad_accumulation.wgrad_width`) where Megatron's fused
+    # wgrad accumulation runs (TE + `gradient_accumulation_fusion`); FSDP / DeepSpeed stacks write a fresh wgrad
     grad_bytes = kept[4] if kept is not None else main_grad_wgrad_bytes(stack)
     # `MoeRouting.expert_gemm` per_expert: a grouped entry's `count` GEMMs in its `share` of the layers, one by one;
     # over `expert_gemm_streams` > 1 concurrent streams each run of that many GEMMs shares its waves
@@ -237,7 +237,7 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         quantised = pick(nvfp4, 1.0 - bf16_share, 0.0)
         elem_fwd, elem_bwd = elem_fwd + quantised * nv_fwd, elem_bwd + quantised * nv_bwd
     if not stack.gradient_accumulation_fusion or stack.grad_accumulation_bytes:
-        # the hook moves each fresh wgrad into main_grad; DeepSpeed's accumulation adds (`layer_kernels`)
+        # the hook moves each fresh wgrad into main_grad; DeepSpeed's accumulation adds (`main_grad_accumulation`)
         hook_bytes = unfused_main_grad_bytes(stack, plan.zero >= 3)
         weights = sum((g.k * g.n * g.count * g.share for g in ops.gemms), 0.0)
         tensors = sum((g.count * g.share for g in ops.gemms), 0.0)

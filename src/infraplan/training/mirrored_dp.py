@@ -41,9 +41,9 @@ from infraplan.network.collectives import Fabric, collective_seconds
 from infraplan.ops import params as ops_params
 from infraplan.scalar_path import MathOps, anywhere, is_plain, pick
 from infraplan.training.activation_memory import FIRST, MIDDLE, split_flags
+from infraplan.training.distinct_collectives import distinct_collective_time
 from infraplan.training.dp_exposure import dp_forms
 from infraplan.training.enums import Schedule
-from infraplan.training.layer_kernels import distinct_collective_time
 from infraplan.training.pipeline_partition import v_cut_rank_arrays
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies

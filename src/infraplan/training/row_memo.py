@@ -75,7 +75,7 @@ class RowMemo:
         self.packed = np.zeros(0, dtype=np.int64)
         self.times: dict[str, np.ndarray] = {}
         self.records: tuple[Collective, ...] = ()
-        # collective times of the search's columns by their content (`layer_kernels.distinct_collective_time`)
+        # collective times of the search's columns by their content (`distinct_collectives.distinct_collective_time`)
         self.collectives: dict[tuple[object, ...], tuple[object, np.ndarray]] = {}
         # and by row, per formula and fabric (`priced_rows`)
         self.collective_rows: dict[tuple[object, ...], PricedRows] = {}

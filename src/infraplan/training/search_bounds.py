@@ -38,7 +38,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.training.enums import Schedule
-from infraplan.training.layer_kernels import layer_reads_zero, least_work_zero
+from infraplan.training.main_grad_accumulation import layer_reads_zero, least_work_zero
 from infraplan.training.memory_bounds import MEMORY_FREE_KEYS as MEMORY_FREE_KEYS
 from infraplan.training.memory_bounds import ROUNDING_MARGIN, memory_bounds_bytes, memory_rows, priced_fits
 from infraplan.training.plan import PlanArrays

@@ -32,7 +32,7 @@ from infraplan.network.collectives import (
 from infraplan.ops import params as ops_params
 from infraplan.scalar_path import anywhere, is_plain, larger, ops_of, pick, to_float
 from infraplan.training.axes import COMM_KEYS
-from infraplan.training.layer_kernels import distinct_collective_time, distinct_collective_times
+from infraplan.training.distinct_collectives import distinct_collective_time, distinct_collective_times
 from infraplan.training.layer_time import ACT
 from infraplan.training.memory import (
     GRAD_BYTES,

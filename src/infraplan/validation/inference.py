@@ -162,7 +162,7 @@ _TIME_TERMS = ("body_s", "head_s", "kv_token_s", "pair_s", "prefill_fixed_s", "d
 def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
     """`cost` with every seconds term x `scale` (the lock-step ranks' routed-expert and stall terms in `extra` too;
     the tensor-core terms unchanged): a case file's `engine.step_scale`, the diagnostic that runs the scenario rules
-    on an iteration priced at another level (`validation.operating_point.step_level_check`). 1: `cost` itself."""
+    on an iteration priced at another level (`validation.scenario_rule_checks.step_level_check`). 1: `cost` itself."""
     if scale == 1.0:
         return cost
     extra = dict(cost.extra)

@@ -273,7 +273,7 @@ def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
         update["cuda_graphs"] = row["cuda_graphs"] == "on"
     if row.get("offload_layers"):  # CPU activation offloading (round 13j, `training.activation_offload`)
         update["cpu_offload_layers"] = int(row["offload_layers"])
-    if row.get("wgrad_fusion"):  # the config's `gradient_accumulation_fusion` (round 14, `layer_kernels`)
+    if row.get("wgrad_fusion"):  # the config's `gradient_accumulation_fusion` (round 14, `main_grad_accumulation`)
         update["gradient_accumulation_fusion"] = row["wgrad_fusion"] == "on"
     if row.get("ep_overlap"):
         moe["overlap_ep_comm"] = row["ep_overlap"] == "on"
