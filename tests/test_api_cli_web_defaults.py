@@ -35,6 +35,7 @@ API = {
     "facility": "infraplan.facility.facility:size_facility",
     "campus": "infraplan.planning.campus:plan_campus",
     "collective": "infraplan.network.collective_schedules:estimate_collective",
+    "reliability": "infraplan.facility.reliability:reliability_report",
 }
 """Command -> the Python API function it calls."""
 SWEEP = {"facility": "infraplan.sweep.command_functions:facility", "campus": "infraplan.sweep.command_functions:campus",
@@ -59,6 +60,8 @@ RENAMED: dict[tuple[str, str, str], str] = {
     # one flag, a list in the API: --max-batch 64,256 = batch_caps (64, 256); --schedule S = schedules (S,)
     ("serve-plan", "max_batch", "api"): "batch_caps", ("serve-plan", "max_batch", "sweep"): "batch_caps",
     ("search", "schedule", "api"): "schedules", ("search", "schedule", "sweep"): "schedules",
+    ("reliability", "checkpoint_size", "api"): "checkpoint_size_bytes",  # the size read to bytes
+    ("reliability", "restart", "api"): "restart_s", ("reliability", "restart", "web"): "restart_s",  # --restart-s
     # --no-disaggregation (CLI flag, False) = disaggregation True
     ("serve-plan", "no_disaggregation", "api"): "disaggregation",
     ("serve-plan", "no_disaggregation", "sweep"): "disaggregation",
@@ -84,16 +87,17 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
     ("campus", "pue"): ("api", "merged into `overrides`, as the CLI does"),
     ("campus", "server_price"): ("api", "merged into `overrides`, as the CLI does"),
     ("campus", "fleet"): ("api sweep", "another command behind one flag: `plan_fleet` (planning/campus.py)"),
-    **{("train", o): ("api sweep", "whole-run totals on top of the estimate (`planning.training_run`), as the "
-                      "CLI and the web runner add them; a sweep of steps does not")
+    **{("train", o): ("api", "whole-run totals on top of the estimate (`planning.training_run`), as the CLI, the "
+                      "web runner and the sweep (`sweep.train_run`, hP61) add them")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
-    ("train", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
+    ("train", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
     **{("search", o): ("api sweep", "the best plan's whole run on top of the search (`planning.search_run`), as the "
                        "CLI and the web runner add it; a sweep of plans does not")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
     ("search", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as train's)"),
-    ("train", "memory_margin"): ("api sweep", "the headroom flag at another margin on top of the estimate "
-                                 "(`planning.training_run.with_memory_margin`), as the CLI and the web runner add it"),
+    ("train", "memory_margin"): ("api", "the headroom flag at another margin on top of the estimate "
+                                 "(`planning.training_run.with_memory_margin`), as the CLI, the web runner and the "
+                                 "sweep add it"),
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
     **{("serve", o): ("api sweep", "the API takes one `prefill: PrefillLayout`, which these build")
        for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch",

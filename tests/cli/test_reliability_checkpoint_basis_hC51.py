@@ -23,8 +23,8 @@ def test_a_given_size_names_no_model(capsys: pytest.CaptureFixture[str]) -> None
     assert basis.startswith("--checkpoint-size") and "not used" in basis
     sized = cli_json(capsys, [*RELIABILITY, "--model", "llama3-70b"])
     assert sized["model"] == "llama3-70b"
-    assert sized["checkpoint_size_basis"] == ("llama3-70b's weights and optimizer state, --model (14 bytes per "
-                                              "parameter)")
+    assert sized["checkpoint_size_basis"] == ("llama3-70b's weights and optimizer state (adam), --model (14 bytes "
+                                              "per parameter)")  # (the optimizer named since hP61)
 
 
 def test_the_api_and_the_text_row_say_the_same() -> None:

@@ -35,6 +35,7 @@ from infraplan.facility.reliability import reliability_report  # noqa: E402
 from infraplan.network.collective_schedules import estimate_collective  # noqa: E402
 from infraplan.sweep import command_functions as sweep_functions  # noqa: E402
 from infraplan.training.estimate import estimate_training  # noqa: E402
+from infraplan.training.optimizer_models import checkpoint_bytes_per_param  # noqa: E402
 from infraplan.training.search import search_plans  # noqa: E402
 
 client = web_client  # the web tests' in-process client fixture (tests/web/conftest.py), module-scoped
@@ -61,6 +62,9 @@ CASES: dict[str, tuple[str, dict[str, Any], Callable[[], Any]]] = {
     "reliability-gb200": ("reliability", {"system": "gb200", "gpus": 16384, "days": 54,
                                           "spare_trays_per_domain": 1},
                           lambda: reliability_report("gb200", 16384, 54.0, spare_trays_per_domain=1)),
+    "reliability-muon": ("reliability", {"system": "b200", "gpus": 4096, "model": "kimi-k2", "optimizer": "muon"},
+                         lambda: reliability_report("b200", 4096, model="kimi-k2", optimizer="muon",
+                                                    checkpoint_bytes_per_param=checkpoint_bytes_per_param("muon"))),
 }
 
 

@@ -1,8 +1,9 @@
 """Mutation wave 10 (hM10, session 39): `plan`'s training job size under a deadline (`size_training`), by hand.
 
 The search (scenario_sizing.py): start at the devices whose memory holds the weights, gradients and Adam state
-(16 bytes a parameter, fully sharded), rounded up to a power of two (at least TRAINING_MIN_GPUS = 8); double
-until a plan meets the deadline (wall clock <= deadline; up to TRAINING_MAX_GPUS = 2^18 devices), then take the
+(18 bytes a parameter on the default stack, fully sharded: `first_training_count`, hP61; 16 before), rounded up
+to a power of two (at least TRAINING_MIN_GPUS = 8); double until a plan meets the deadline (wall clock <=
+deadline; up to TRAINING_MAX_GPUS = 2^18 devices), then take the
 first of four steps between the last miss and that hit that meets it. Here the best plan's wall clock on g devices
 is W / g (`_training_point` written by hand), so each answer is arithmetic.
 """
@@ -29,7 +30,7 @@ def _size(monkeypatch: pytest.MonkeyPatch, model: str, deadline_s: float) -> sz.
 
 
 def test_the_first_of_four_steps_meeting_the_deadline_exactly_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    """llama3-8b (8.03e9 x 16 B / 85.5 GB = 1.5 devices: the floor of 8); deadline W / 40: 8, 16, 32 devices miss,
+    """llama3-8b (8.03e9 x 18 B / 85.5 GB = 1.7 devices: the floor of 8); deadline W / 40: 8, 16, 32 devices miss,
     64 meets it; the steps of (64 - 32) / 4 = 8 from 32: 40 devices take W / 40, exactly the deadline: 40."""
     got = _size(monkeypatch, "llama3-8b", W_S / 40)
     assert isinstance(got, sz.Sized)
@@ -37,7 +38,7 @@ def test_the_first_of_four_steps_meeting_the_deadline_exactly_is_taken(monkeypat
 
 
 def test_the_search_starts_where_the_training_state_fits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """llama3-70b: 7.06e10 x 16 B / 85.5 GB = 13.2 devices, rounded up to 16: even with 8 meeting the deadline
+    """llama3-70b: 7.06e10 x 18 B / 85.5 GB = 14.9 devices, rounded up to 16: even with 8 meeting the deadline
     (W / 8) the answer is 16, the first count tried (no miss before it: no steps below it)."""
     got = _size(monkeypatch, "llama3-70b", W_S / 8)
     assert isinstance(got, sz.Sized)

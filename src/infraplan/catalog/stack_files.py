@@ -5,7 +5,8 @@ from the shipped one took the preset's label and error band with other figures (
 3 70B on 64 H100 6.88 -> 7.69 s under the label `nemo-26.04`; session 40). It is taken as `<name>-what-if` with a
 warning naming the settings that differ, banded by its class; a copy with the preset's settings is the preset, as
 an accelerator file is (`catalog.loader._named_like_preset`). `catalog.stacks.load_stack` calls it on every file,
-and `refuse_other_kind` on a file that is not a stack's (an accelerator's or a system's).
+and `refuse_other_kind` on a file that is not a stack's (an accelerator's or a system's); `own_sources` on a file that
+`extends` a stack and changes a sourced setting without giving that setting's `<field>_source`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from infraplan.catalog.loader import is_accelerator_file
+from infraplan.catalog.loader import beside, is_accelerator_file
 from infraplan.catalog.output_files import shown_path
 from infraplan.errors import InputError
 
@@ -37,7 +38,10 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "zero3_collectives_source", "fsdp2_copy_source", "adamw_bytes_source",
                     "p2p_transfers_source", "partition_checkpointed_source",
                     "pipeline_grad_reduce_source", "grad_reduce_all_reduce_source", "attention_kernel_source",
-                    "optimizers_source"})
+                    "optimizers_source", "sparse_attention_source"})
+# the settings a `*_source` label cites beside those its name starts with (`cited_settings`; the fields' descriptions:
+# "its source in `zero3_collectives_source`")
+CITES_ALSO = {"zero3_collectives_source": ("zero3_pipeline_collectives_per_micro_batch", "zero3_edge_tables")}
 
 
 def settings_of(stack: Any) -> dict[str, Any]:
@@ -97,3 +101,43 @@ def refuse_other_kind(ref: str, data: dict[str, object]) -> None:
     if other:
         raise InputError(f"stack file {shown_path(ref)}: this is {other} file, not a stack file (a stack file says "
                          f"kind: training or serving); give it to --system")
+
+
+def cited_settings(fields: Collection[str]) -> dict[str, tuple[str, ...]]:
+    """Each `*_source` label of `LABELS` with the settings among `fields` (a `Stack`'s) it cites: the field it is named
+    after (`optimizers` for `optimizers_source`) and those its name starts (`grad_accumulation_bytes` for
+    `grad_accumulation_source`), and `CITES_ALSO`'s."""
+    cited = {}
+    for label in sorted(label for label in LABELS if label.endswith("_source")):
+        stem = label.removesuffix("_source")
+        cited[label] = tuple(f for f in fields if f not in LABELS and (f == stem or f.startswith(f"{stem}_"))
+                             ) + CITES_ALSO.get(label, ())
+    return cited
+
+
+def _plain(value: Any) -> Any:
+    """A setting as compared with a loaded stack's: YAML lists as tuples (a `Stack`'s tuple fields)."""
+    return tuple(_plain(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def own_sources(data: dict[str, Any], own: dict[str, Any], ref: str, load: Callable[[str], Any]) -> dict[str, Any]:
+    """`data` (the stack file `ref`'s mapping over the stack it extends, `catalog.loader.extended`; `own` the file's
+    own keys) with each `*_source` the file does not give rewritten where the file sets a setting it cites to another
+    value than its parent's: the parent's citation described the parent's value, not the file's (hN61: `optimizers:
+    [muon]` over deepseek-v3 kept "DeepSeek-V3 report Sec. 4.2: AdamW"). The text says the file set it, and what it
+    overrode. A label the parent leaves empty stays empty, so `FrameworkRules` still asks for one."""
+    parent = load(beside(own["extends"], ref))
+    for label, settings in cited_settings(type(parent).model_fields).items():
+        cited = getattr(parent, label, None)
+        changed = [f for f in settings if f in own and _plain(own[f]) != _plain(getattr(parent, f))]
+        if label in own or not changed or not cited:
+            continue
+        was = "; ".join(f"{f} {_shown_value(getattr(parent, f))}" for f in changed)
+        data[label] = (f"{', '.join(changed)} set by {shown_path(ref)} without its own {label}, overriding "
+                       f"{parent.name}'s {was} (whose {label}: {cited})")
+    return data
+
+
+def _shown_value(value: Any) -> str:
+    """A setting as a line shows it: a tuple as its items, joined."""
+    return ", ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)

@@ -6,7 +6,8 @@ file without it: every option, with a note) and needs its `<field>_source`, the 
 `training.stack_limits` (ZeRO stages, context parallelism, dtypes, default ZeRO), `training.plan_rules` (expert
 layouts, micro-batch rules), `training.pipeline_split_rule` (whether the even pipeline split needs PP x VPP to divide
 the layers), `training.stage_split` (how the balanced split cuts stages), `training.estimate` (default schedule, rank
-order), `training.hybrid_shard`, `training.one_plan_memo` (the attention kernel's rate).
+order), `training.hybrid_shard`, `training.one_plan_memo` (the attention kernel's rate),
+`training.sparse_attention_rules` (DeepSeek Sparse Attention and its context parallelism).
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ class FrameworkRules(Spec):
         "`--optimizer` and the stack's `optimizer` take no other (Megatron-Core ships Muon from 0.16, "
         "optimizer/muon.py; 0.8-0.15 ship AdamW alone); None: adam, and muon on a megatron stack")
     optimizers_source: str | None = Field(None, description="where `optimizers` comes from; required with it")
+    sparse_attention: Literal["none", "dsa", "dsa-allgather-cp"] | None = Field(
+        None, description="DeepSeek Sparse Attention (DeepSeek-V3.2's lightning indexer, `ops.sparse_attention`) as "
+        "the framework ships it (`training.sparse_attention_rules`): none (a DSA model is refused), dsa (without "
+        "context parallelism: megatron-core 0.16.0-0.18.x assert CP 1; a DSA plan at CP > 1 is refused) or "
+        "dsa-allgather-cp (megatron-core 0.19: CP by all-gathering the keys and the indexer's keys); None: priced "
+        "unchecked at any CP, with a note")
+    sparse_attention_source: str | None = Field(
+        None, description="where `sparse_attention` comes from; required with it")
     pipeline_split_divisible: bool | None = Field(
         None, description="the framework's even split refuses layers (+ the embedding / loss it counts) that PP x VPP "
         "does not divide, but where a `pipeline_layouts` entry has the p x v chunks (`training.plan_rules`: `search` "
@@ -158,7 +167,8 @@ class FrameworkRules(Spec):
                            ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions"),
                            ("zero_shard_stages", "shard those ZeRO stages over a part of DP"),
                            ("attention_kernel", "select that attention kernel"),
-                           ("optimizers", "ship those optimizers")):
+                           ("optimizers", "ship those optimizers"),
+                           ("sparse_attention", "ship (or lack) DeepSeek Sparse Attention so")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
         split = getattr(self, "pipeline_split", "balanced")  # (`Stack`'s field, beside these)

@@ -58,7 +58,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   `zero_stages` / `pipeline_zero_stages` (ZeRO stages run with PP = 1 / PP > 1) and `context_parallel` (+ `_source`
   each): the same for what the framework refuses beyond its schedules (`training.stack_limits`); `default_zero` /
   `pipeline_default_zero` the stage it runs when none is set (`train` without --zero), `pipeline_micro_batch_rules`
-  whose micro-batch rules its schedules keep (megatron or torch); `dtypes` the precisions it trains in.
+  whose micro-batch rules its schedules keep (megatron or torch); `dtypes` the precisions it trains in;
+  `sparse_attention` whether it ships DeepSeek Sparse Attention, and at CP > 1 (`training.sparse_attention_rules`).
   `model_recipes`: what its recipe for a model sets (`catalog.model_recipes`).
   These framework limits are `catalog.stack_framework_rules.FrameworkRules`, which `Stack` inherits.
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
@@ -83,7 +84,7 @@ from infraplan.catalog.moe_routing import MoeRouting as MoeRouting
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
-from infraplan.catalog.stack_files import named_like_preset, refuse_other_kind, unknown_class
+from infraplan.catalog.stack_files import named_like_preset, own_sources, refuse_other_kind, unknown_class
 from infraplan.catalog.stack_framework_rules import FrameworkRules
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
@@ -364,8 +365,9 @@ def load_stack(ref: str) -> Stack:
     if data.get("recipe_model") is not None:  # `stack_for_model`'s record: a file's skipped the model's own recipe
         raise InputError(f"stack {ref}: recipe_model is set by infraplan, not a file (give model_recipes instead)")
     data.setdefault("name", name)
-    if "extends" in data:
-        data = extended("stacks", data, ref, load_stack)
+    own = dict(data)
+    if "extends" in data:  # (a setting changed without its own `<field>_source` cites the file: `own_sources`)
+        data = own_sources(extended("stacks", data, ref, load_stack), own, ref, load_stack)
     stack = validated(Stack, data, ref)
     if not looks_like_path(ref):
         return stack

@@ -4,8 +4,9 @@
   `facility.checkpoint_goodput`; what the rate counts, where it was counted and the planned interruptions' per-job
   rate, said in the answer's notes: `facility.failure_rate_notes`.
 - Component mix: the Llama 3 Table 5 shares of the 419 unexpected interruptions (arXiv:2407.21783 Sec. 3.3.4).
-- Checkpoint = parameters x 14 B (bf16 weights, fp32 master, Adam m and v); write time = size / storage
-  bandwidth (Llama 3: Tectonic 2 TB/s sustained).
+- Checkpoint = parameters x 14 B (bf16 weights, fp32 master, Adam m and v), or the optimizer's bytes a parameter
+  the caller gives (`reliability --optimizer muon`: 10 B); write time = size / storage bandwidth (Llama 3: Tectonic
+  2 TB/s sustained).
 - Scale-up domain blast radius and repair time (hF42): facility/outage.py (`domain_hold`, `DEFAULT_REPAIR_S`).
 """
 
@@ -51,13 +52,16 @@ def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) ->
     return float(parameters) * per
 
 
-def checkpoint_size_basis(model: str | None, checkpoint_size_bytes: float | None) -> str:
-    """What sized the checkpoint, as the answer says it: the size given, else the model's parameters at the catalog's
-    bytes per parameter (weights and optimizer state, catalog/facility/reliability.yaml `checkpoint`)."""
+def checkpoint_size_basis(model: str | None, checkpoint_size_bytes: float | None,
+                          bytes_per_param: float | None = None, optimizer: str | None = None) -> str:
+    """What sized the checkpoint, as the answer says it: the size given, else the model's parameters at
+    `bytes_per_param` (the optimizer's, `optimizer` named), else the catalog's (weights and Adam's state,
+    catalog/facility/reliability.yaml `checkpoint`)."""
     if checkpoint_size_bytes is not None:
         return "--checkpoint-size; the model is not used"
-    per = load_reliability().checkpoint.bytes_per_param
-    return f"{model}'s weights and optimizer state, --model ({per:g} bytes per parameter)"
+    per = load_reliability().checkpoint.bytes_per_param if bytes_per_param is None else bytes_per_param
+    state = "" if optimizer is None else f" ({optimizer})"
+    return f"{model}'s weights and optimizer state{state}, --model ({per:g} bytes per parameter)"
 
 
 def component_mix(expected_interruptions: float) -> dict[str, float]:
@@ -125,10 +129,17 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        failure_rate: str | None = None, storage: str = "tectonic", restart_s: float | None = None,
                        checkpoint_size_bytes: float | None = None, spare_trays_per_domain: int = 0,
                        repair_s: float = DEFAULT_REPAIR_S,
-                       checkpoint_interval_s: float | None = None) -> ReliabilityReport:
+                       checkpoint_interval_s: float | None = None, checkpoint_bytes_per_param: float | None = None,
+                       optimizer: str = "adam") -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days` and per day, MTTF, checkpoint interval, goodput
     (at `checkpoint_interval_s` where given, else at Daly's optimum), and the GPUs the job holds and keeps out of
-    service by scale-up domain (`domain_hold`)."""
+    service by scale-up domain (`domain_hold`). `checkpoint_bytes_per_param`: the model's checkpoint at `optimizer`'s
+    bytes a parameter (`reliability --optimizer`: the CLI and the web read `training.optimizer_models.
+    checkpoint_bytes_per_param`, which this layer does not import; None: the catalog's, Adam's 14 B: another
+    `optimizer` without its bytes is refused)."""
+    if checkpoint_bytes_per_param is None and optimizer != "adam":
+        raise InputError(f"optimizer {optimizer!r} needs its checkpoint_bytes_per_param (training.optimizer_models."
+                         "checkpoint_bytes_per_param): the catalog's bytes are Adam's")
     # GPU failure rates, a model's checkpoint: as train, an accelerator (a CPU refused)
     cluster = Cluster.resolve(system, purpose="a training job's reliability").for_gpus(gpus)
     sys_spec = cluster.system
@@ -139,8 +150,11 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     parameters = float(load_model(model).total_params()) if model else 0.0
     if checkpoint_size_bytes is None and not model:
         raise InputError("give --model or --checkpoint-size to size the checkpoint")
-    job = job_reliability(cluster.accelerator, gpus, parameters, failure_rate, storage, None, restart_s,
-                          checkpoint_size_bytes, checkpoint_interval_s)
+    size = checkpoint_size_bytes
+    if size is None and checkpoint_bytes_per_param is not None:
+        size = checkpoint_bytes(parameters, checkpoint_bytes_per_param)
+    job = job_reliability(cluster.accelerator, gpus, parameters, failure_rate, storage, None, restart_s, size,
+                          checkpoint_interval_s)
     _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     layout = cluster.layout
     server_gpus = layout.accelerators_per_server  # the system's node: the one size a server is read from
@@ -166,7 +180,9 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         interruptions_by_component=component_mix(unexpected),
         system=sys_spec.name, accelerator=accelerator, gpus=gpus, days=days,
         model=model if checkpoint_size_bytes is None else None,  # --checkpoint-size: the model sized nothing (hC51)
-        checkpoint_size_basis=checkpoint_size_basis(model, checkpoint_size_bytes),
+        checkpoint_size_basis=checkpoint_size_basis(model, checkpoint_size_bytes, checkpoint_bytes_per_param,
+                                                    optimizer),
+        optimizer=optimizer if checkpoint_size_bytes is None else None,
         **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "failure_rate_counts",
                                "checkpoint_bytes", "checkpoint_write_s", "restart_s", "young_interval_s")},
         error_band=band, error_band_basis=basis,

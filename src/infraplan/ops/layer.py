@@ -52,7 +52,8 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   runs is the stack's (`catalog.stacks` `sink_attention`).
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
-  CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
+  CP all-gathers K and V forward and reduce-scatters their gradients backward (a DSA model's indexer keys too:
+  `ops.sparse_attention.index_key_gather_bytes`); EP all-to-all dispatch and
   combine of the routed tokens (times the expert load factor: the busiest rank receives the most); none when
   serving with EP only inside the TP group (no attention DP): the MoE input is replicated over the TP ranks after
   the attention all-reduce, each rank runs its local experts on the tokens routed to them and the layer's TP
@@ -60,12 +61,13 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   `FusedMoE` with EP and DP 1 all-reduces over the TP group; SGLang EP MoE without a2a backend). Folded, or
   unfolded on Megatron's alltoall dispatcher in training (`ROUTED_GATHER_AT_EXPERT_TP`): the MoE layer takes the
   sequence-parallel shard as it is, so a routed layer without shared experts has only the attention's TP pair (the
-  shared expert keeps the FFN's); with ETP > 1 the received copies are all-gathered over ETP before the experts,
-  reduce-scattered after (Megatron's `MoEAlltoAllTokenDispatcher`, `tp_size` = ETP). Serving, folded (attention DP
-  with MoE TP: the EP x MoE-TP group over the attention DP x TP GPUs, `serving.host_overhead.inference_layout`): no
-  all-to-all; the group's tokens, h each (not the k routed copies), are all-gathered over the whole group before the
-  experts and the partial outputs reduce-scattered back after (TensorRT-LLM under attention DP: AIConfigurator 0.8.0
-  sdk/operations.py `MoEDispatch`, `validation.campaign_settings` "MoE layouts").
+  shared expert keeps the FFN's, `SHARED_OVERLAP_MEGATRON_GATHERS`); with ETP > 1 the received copies are
+  all-gathered over ETP before the experts, reduce-scattered after (Megatron's `MoEAlltoAllTokenDispatcher`,
+  `tp_size` = ETP). Serving, folded (attention DP with MoE TP: the EP x MoE-TP group over the attention DP x TP GPUs,
+  `serving.host_overhead.inference_layout`): no all-to-all; the group's tokens, h each (not the k routed copies), are
+  all-gathered over the whole group before the experts and the partial outputs reduce-scattered back after
+  (TensorRT-LLM under attention DP: AIConfigurator 0.8.0 sdk/operations.py `MoEDispatch`,
+  `validation.campaign_settings` "MoE layouts").
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ from infraplan.ops.moe_routing import moe_routing_passes, routed_copy_casts
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copies
 from infraplan.ops.rotary import unfused_rope_passes
-from infraplan.ops.sparse_attention import is_sparse
+from infraplan.ops.sparse_attention import index_key_gather_bytes, is_sparse
 from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_float
 
 # Megatron-Core's MLA under sequence parallelism (module docstring): the replicated down projections run on the rank's
@@ -118,6 +120,12 @@ TE_GATHERS_EVERY_KIND = True
 # ETP = TP or not (megatron-core 0.10.0 transformer/moe/token_dispatcher.py:51, :508-516, :560-567; 0.16.1 :71-76,
 # :691-701, :774-783): no T x h FFN pair then (hH, session 60; False: a dense FFN's pair, as before)
 ROUTED_GATHER_AT_EXPERT_TP = True
+# A shared expert is a TP-split MLP on the attention's TP group (megatron-core 0.16.1 transformer/moe/shared_experts.py
+# :52, mlp.py:91; 0.10.0 shared_experts.py:40): its T x h SP pair beside the routed copies' expert-TP gather (hO61).
+# Under `moe_shared_expert_overlap` its linears lose their SP mode (0.16.1 :92-104, 0.10.0 :55-62) and the pair is
+# Megatron's bf16 gather / reduce-scatter (0.16.1 :167-170, :250-253; 0.10.0 :121-126, :200-205): not TE's quantised
+# gather, and no wgrad input re-gather (`training.sp_regather`). False: TE's gathers, as without the overlap
+SHARED_OVERLAP_MEGATRON_GATHERS = True
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
 
 
@@ -300,7 +308,12 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     attention_only = routed_gather & moe & (not shared)
     not_sp, not_only = negate(sp), negate(attention_only)
     te = TE_GATHERS_EVERY_KIND  # the T x h gathers are TE modules' (`TE_GATHERS_EVERY_KIND`)
-    tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te),
+    # the shared expert's gathers under `moe_shared_expert_overlap`: Megatron's bf16 ones (`SHARED_OVERLAP_...`)
+    ffn_te = te and not (moe and bool(shared) and lay.shared_expert_overlap and SHARED_OVERLAP_MEGATRON_GATHERS)
+    gathers = ((Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te),) if ffn_te == te else
+               (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only, te),
+                Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only, ffn_te)))
+    tp_ops: tuple[Collective, ...] = (*gathers,
                                       Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
                                       Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
     if anywhere(attention_only):
@@ -309,7 +322,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                   Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
     tp_fwd = tp_bwd = tp_ops
     if mla and lay.phase == "training" and MLA_DOWN_ON_SEQUENCE_SHARD:
-        tp_fwd, tp_bwd = _mla_sp_collectives(shape, tokens, act_full, tp, sp, not_sp, not_only, attention_only)
+        tp_fwd, tp_bwd = _mla_sp_collectives(shape, tokens, act_full, tp, sp, not_sp, not_only, attention_only,
+                                             gathers)
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
     if moe:
@@ -333,13 +347,21 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                 etp_ops = (Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
                            Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
                 tp_fwd, tp_bwd = (*tp_fwd, *etp_ops), (*tp_bwd, *etp_ops)
-    collectives_fwd = (*tp_fwd, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)
-    collectives_bwd = (*tp_bwd, Collective("reduce_scatter", "cp", kv_full, lay.cp, tp), *ep_ops)
+    cp_fwd: tuple[Collective, ...] = (Collective("all_gather", "cp", kv_full, lay.cp, tp),)
+    cp_bwd: tuple[Collective, ...] = (Collective("reduce_scatter", "cp", kv_full, lay.cp, tp),)
+    index_key = index_key_gather_bytes(model) if lay.phase == "training" else 0.0
+    if index_key:  # DSA's indexer keys, gathered over CP beside K and V (`ops.sparse_attention.CP_INDEX_KEY_GATHER`)
+        keys = lay.batch * lay.seq_len * index_key
+        cp_fwd, cp_bwd = (*cp_fwd, Collective("all_gather", "cp", keys, lay.cp, tp)), (
+            *cp_bwd, Collective("reduce_scatter", "cp", keys, lay.cp, tp))
+    collectives_fwd = (*tp_fwd, *cp_fwd, *ep_ops)
+    collectives_bwd = (*tp_bwd, *cp_bwd, *ep_ops)
     return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)
 
 
 def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp: Any, sp: Any, not_sp: Any,
-                        not_only: Any, attention_only: Any) -> tuple[tuple[Collective, ...], tuple[Collective, ...]]:
+                        not_only: Any, attention_only: Any, t_gathers: tuple[Collective, ...],
+                        ) -> tuple[tuple[Collective, ...], tuple[Collective, ...]]:
     """(forward, backward) TP records of an MLA layer in training (`MLA_DOWN_ON_SEQUENCE_SHARD`), megatron-core
     0.16.1 transformer/multi_latent_attention.py: the down projections are TELinear "duplicated" (:407-409,
     :453-454) fed the norm's [s/TP, b, h] shard, so no T x h gather precedes them; q_compressed [s/TP, q_lora] and
@@ -349,7 +371,9 @@ def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp:
     the attention's T x h; backward their reduce-scatters in place of the attention input gradient's. The FFN's pair
     and the output projection's reduce-scatter / gradient all-gather stay T x h. `MLA_LATENT_TE_GATHERS`: three
     gathers each way (q_up / q_proj and kv_up each gather their own input, TE 2.14 layernorm_linear.py:241-275 with
-    the input quantizer, rowwise; k_pos_emb in bf16), the first two marked `te_gather`."""
+    the input quantizer, rowwise; k_pos_emb in bf16), the first two marked `te_gather`. `t_gathers`: the T x h
+    gathers of a GQA layer (the attention's and the FFN's, `SHARED_OVERLAP_MEGATRON_GATHERS`): the FFN's forward,
+    both backward."""
     q = shape.q_lora_rank or shape.hidden_size
     latent = tokens * (q + shape.kv_lora_rank + shape.qk_rope_head_dim) * ACT_BYTES
     # the up projections' (or q_proj's) TE input gathers and k_pos_emb's bf16 one (`MLA_LATENT_TE_GATHERS`)
@@ -358,11 +382,12 @@ def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp:
                 Collective("all_gather", "tp", tokens * shape.qk_rope_head_dim * ACT_BYTES, tp, 1, 1.0, sp))
                if MLA_LATENT_TE_GATHERS else (Collective("all_gather", "tp", latent, tp, 1, 1.0, sp),))
     te = TE_GATHERS_EVERY_KIND
-    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only, te),
+    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only,
+                                              t_gathers[-1].te_gather),
                                    Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
                                    *gathers,
                                    Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
-    bwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te),
+    bwd: tuple[Collective, ...] = (*t_gathers,
                                    Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & not_only),
                                    *(Collective("reduce_scatter", "tp", g.bytes, tp, 1, 1.0, sp) for g in gathers),
                                    Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))

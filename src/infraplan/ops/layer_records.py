@@ -63,6 +63,9 @@ class Layout:
     qkv_split_copies: bool = False  # Megatron-Core's GQA query copy / QKV-gradient cat (`ops.qk_norm`)
     unfused_elementwise: tuple[str, ...] = ()  # what the stack's eager model code runs unfused (`ops.eager_passes`)
     phase: Phase = "training"
+    # Megatron-Core `moe_shared_expert_overlap` (training): the shared expert's T x h pair is Megatron's own bf16
+    # gather / scatter on a side stream, its TE linears without SP (`ops.layer.SHARED_OVERLAP_MEGATRON_GATHERS`)
+    shared_expert_overlap: bool = False
 
 
 @fast_frozen_init

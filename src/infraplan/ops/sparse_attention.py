@@ -50,6 +50,11 @@ LOGIT_BYTES = 8.0  # one fp32 logit per (query, key) pair written by the MQA-log
 # peak (A100, TPU v5p / v6e, MTIA v2) has no fp8 tensor core to run them on: priced at its bf16 rate (hI61: it was
 # given the 2x too)
 INDEXER_FP8_SPEEDUP = 2.0
+# Context parallelism (megatron-core 0.19.0, cp_comm_type allgather: `training.sparse_attention_rules`): every CP rank
+# all-gathers the indexer's bf16 key over the whole sequence each layer (dsa.py:1979-1986), its gradient
+# reduce-scattered backward, beside the K/V exchange (`ops.layer`); False: no such gather priced (before hN61)
+CP_INDEX_KEY_GATHER = True
+INDEX_KEY_BYTES = 2.0  # the indexer key's dtype in training (bf16: linear_wk, k_norm, rope and the Hadamard rotation)
 HEAD_TILES = {"h100-sxm": 64, "h200": 64, "h800": 64, "b200": 128, "gb200": 128, "b300": 128, "gb300": 128}
 
 
@@ -70,6 +75,12 @@ def indexer_gemms(shape: TransformerShape, tokens: ArrayLike) -> list[Gemm]:
     return [Gemm("indexer_q", tokens, width, shape.q_lora_rank),
             Gemm("indexer_k", tokens, shape.index_head_dim, shape.hidden_size),
             Gemm("indexer_weights", tokens, shape.index_n_heads, shape.hidden_size)]
+
+
+def index_key_gather_bytes(shape: TransformerShape) -> float:
+    """Bytes per token of the indexer key each CP rank all-gathers in training (`CP_INDEX_KEY_GATHER`; 0 without
+    an indexer or with the toggle off): `index_head_dim` in bf16, replicated over TP as the indexer is."""
+    return shape.index_head_dim * INDEX_KEY_BYTES if CP_INDEX_KEY_GATHER and is_sparse(shape) else 0.0
 
 
 def indexer_pair_flops(shape: TransformerShape) -> float:

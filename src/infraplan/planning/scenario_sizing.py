@@ -5,7 +5,8 @@
   (`facility.reliability.job_reliability`) its goodput, the checkpoint at that optimizer's bytes per parameter
   (`training.optimizer_models.checkpoint_bytes_per_param`, as `train --tokens`: Muon 10 B, Adam 14 B; every run's
   was Adam's 14 B until hB61); wall clock = tokens / (tokens/s x goodput), as `planning.training_run`. With a
-  deadline the GPU count is the smallest power of two meeting it, refined in quarters between the last miss and
+  deadline the GPU count is the smallest power of two meeting it (from where the training state fits,
+  `first_training_count`), refined in quarters between the last miss and
   the first hit; with a GPU budget, that count. One whole job per pool; its
   wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline no count meets
   names the fastest run the search found.
@@ -75,7 +76,9 @@ from infraplan.serving.serve_results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
 from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param
+from infraplan.training.optimizers import training_stack
 from infraplan.training.search import search_plans
+from infraplan.training.state_memory import trained_bytes_per_param
 from infraplan.units import significant_text
 
 SERVING_PROBE_REQUESTS = LLM_PROBE_REQUESTS  # serve-plan's default --requests (a plan's LLM service = its answer)
@@ -210,6 +213,17 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
                          result.optimizer, float(rel["checkpoint_bytes"]), float(rel["checkpoint_write_s"]))
 
 
+def first_training_count(svc: ServiceSpec, pool: PoolSpec) -> int:
+    """The first device count `size_training` tries under a deadline: where the weights, gradients and optimizer
+    state, fully sharded, fit the devices' memory at the bytes a parameter `train`'s memory model holds for the
+    service's optimizer and stack (`training.state_memory.trained_bytes_per_param`: Adam 18 B, Muon 14 B; Adam's
+    16 B whatever the optimizer until hP61), a power of two, at least TRAINING_MIN_GPUS."""
+    shape = load_model(svc.model or "")
+    per = trained_bytes_per_param(training_stack(svc.stack, shape, svc.optimizer))
+    floor = per * float(shape.total_params()) / Cluster.resolve(pool.device).accelerator.memory_bytes
+    return max(TRAINING_MIN_GPUS, 1 << max(0, math.ceil(math.log2(max(floor, 1.0)))))
+
+
 def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     args = (svc.model or "", pool.device, pool.system, svc.seq_len, svc.global_batch, svc.dtype, svc.stack,
             float(svc.tokens or 0.0), svc.optimizer)
@@ -242,10 +256,7 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
         got = point(g)
         return (g, got) if got is not None and got[0] <= limit_s else None
 
-    # start where the weights, gradients and Adam state (16 bytes per parameter, fully sharded) fit in memory
-    memory = Cluster.resolve(pool.device).accelerator.memory_bytes
-    floor = 16.0 * float(load_model(svc.model or "").total_params()) / memory
-    g, last_miss, hit = max(TRAINING_MIN_GPUS, 1 << max(0, math.ceil(math.log2(max(floor, 1.0))))), 0, None
+    g, last_miss, hit = first_training_count(svc, pool), 0, None
     while g <= TRAINING_MAX_GPUS and (hit := in_time(g)) is None:  # doubling until one meets it
         last_miss, g = g, g * 2
     if hit is None:

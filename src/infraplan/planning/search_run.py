@@ -22,7 +22,7 @@ from infraplan.training.results import PlanMetrics, PlanSearchResult, TrainingEs
 from infraplan.units import parse_count
 
 
-def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | System | Cluster, tokens: str, *,
+def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | System | Cluster, tokens: str | float, *,
                       stack: str | None, sharp: bool, location: str | None, overrides: CostOverrides,
                       evaluated: tuple[int, int] | None, typed: str | None = None) -> TrainingRunResult:
     """`train --tokens`: the estimate with its whole run on `tokens`, priced at `location` with `overrides`,

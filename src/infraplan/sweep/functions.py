@@ -7,11 +7,11 @@ as keywords; `seed` goes to every function that takes one. The registry is open:
 "package.module:function" whose source is annotated to return an `infraplan.results.Result` (read before the
 module is imported; that is how `plan-scenario` joins when issue 14 lands: one more line here).
 
-`train` is batched: each point is resolved as `estimate_training` resolves it (`training.estimate.
-resolve_training`), the points with one model, stack and job's cluster go through `training.estimate.evaluate_plans`
-as one array, the vectorised model the search uses, and each row is finished as a single estimate is
-(`finish_training`): the same `TrainingEstimate`, or the same error, that `estimate_training` gives for that point
-(tests/sweep/test_train_batch_property.py draws a few hundred points and checks every one).
+`train` (`sweep.train_run`: with `tokens`, the point's whole run, as `train --tokens`) is batched: each point is
+resolved as `estimate_training` resolves it (`training.estimate.resolve_training`), the points with one model, stack
+and job's cluster go through `training.estimate.evaluate_plans` as one array, the vectorised model the search uses,
+and each row is finished as a single estimate is (`finish_training`): the same `TrainingEstimate`, or the same error,
+that `estimate_training` gives for that point (tests/sweep/test_train_batch_property.py checks a few hundred).
 
 `run_batch` is the task both backends run: a pure function of (function, points, seed) returning one flat row
 per point, a point that raises records its one-line error and the batch goes on.
@@ -33,7 +33,7 @@ from infraplan.results import Result
 from infraplan.sweep.columns import RESERVED, flatten_result, one_line_error, table_cell
 from infraplan.sweep.command_functions import read_usd_per_mwh, read_watts
 from infraplan.sweep.function_source import source_refusal
-from infraplan.units import parse_bytes, parse_duration_s  # (light: `re` and `math`)
+from infraplan.units import parse_bytes, parse_count, parse_duration_s  # (light: `re` and `math`)
 
 INPUT_PREFIX = "in_"
 """Input columns: `in_gpus`, `in_system`, ... (an output field of the same name keeps its own name)."""
@@ -57,7 +57,7 @@ class SweepFunction:
 _SWEEP = "infraplan.sweep.functions"
 _COMMANDS = "infraplan.sweep.command_functions"  # the CLI commands without a typed API function
 FUNCTIONS: dict[str, SweepFunction] = {
-    "train": SweepFunction("infraplan.training.estimate:estimate_training", 2000, f"{_SWEEP}:train_batch"),
+    "train": SweepFunction("infraplan.sweep.train_run:train", 2000, "infraplan.sweep.train_run:train_batch"),
     "search": SweepFunction("infraplan.training.search:search_plans"),
     "serve": SweepFunction("infraplan.serving.serving_api:estimate_serving"),
     "serve-plan": SweepFunction("infraplan.serving.capacity:search_capacity"),
@@ -146,6 +146,7 @@ _QUANTITIES: dict[str, Callable[[str], float | None]] = {
     # serve / serve-plan SLOs, s ('2s', '50ms' as `--ttft-slo` reads it)
     "ttft_slo": parse_duration_s, "tpot_slo": parse_duration_s,
     "electricity_price": read_usd_per_mwh,  # facility / campus, USD/MWh ('0.07/kWh' as `--electricity-price` reads it)
+    "tokens": lambda v: parse_count(v, name="tokens"),  # train's whole run, tokens ('15.6T' as `--tokens` reads it)
 }
 """A registered function's argument that takes a quantity as text -> its reader to SI (the command's own), so its
 input column holds numbers only: `bytes: ["1GiB", 4096]` stored '"1GiB"' as JSON text, and with one point per part

@@ -41,7 +41,8 @@ def layer_layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
                       gathered_transpose_bytes=transpose, expert_load_factor=load_factor, moe_dispatcher=dispatcher,
                       quantization_padding=padding, fused_grouped_mlp=fused, qkv_split_copies=qkv_copies,
                       unfused_elementwise=stack.unfused_elementwise,
-                      routed_gather_at_expert_tp=stack.stack_class == "megatron" and dispatcher == "alltoall")
+                      routed_gather_at_expert_tp=stack.stack_class == "megatron" and dispatcher == "alltoall",
+                      shared_expert_overlap=stack.moe.shared_expert_overlap)
     profile = stack or resolve_stack(None, "training")
     share = bf16_layer_share(plan, profile)
     # on the layers the recipe quantises
@@ -61,4 +62,5 @@ def layer_layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
                   if moe.fused_grouped_mlp else False, qkv_split_copies=profile.qkv_split_copies,
                   unfused_elementwise=profile.unfused_elementwise,
                   routed_gather_at_expert_tp=(profile.stack_class == "megatron"
-                                              and (moe.flex_backend or moe.dispatcher) == "alltoall"))
+                                              and (moe.flex_backend or moe.dispatcher) == "alltoall"),
+                  shared_expert_overlap=moe.shared_expert_overlap)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infraplan.catalog.stacks import Stack
+from infraplan.errors import InputError
 
 MASTER_BYTES = 4.0  # fp32 master weight
 _MOMENT_BYTES = {"fp32": 4.0, "bf16": 2.0}
@@ -72,8 +73,10 @@ def checkpoint_bytes_per_param(optimizer: str) -> float:
     its state_dict's momentum buffer): 10 B (ASSUMPTION: the tables' AdamW moments at Muon's rate, as its step prices
     them; Kimi K2's embedding and head are 0.23 % of its parameters). The one figure `train --tokens`
     (`planning.training_run.optimizer_checkpoint_bytes`), `plan`'s training services and `campus`'s reference run
-    read."""
+    read, and `reliability --optimizer`."""
     from infraplan.catalog.facility_loader import load_reliability  # (`train` without --tokens never loads it)
 
+    if optimizer not in OPTIMIZERS:  # (`reliability --optimizer`, the web's `optimizer`: one line, as `train`'s)
+        raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     fewer = OPTIMIZERS["adam"].moments - OPTIMIZERS[optimizer].moments
     return load_reliability().checkpoint.bytes_per_param - fewer * MASTER_BYTES

@@ -73,6 +73,7 @@ from infraplan.training.activation_memory import FIRST, MIDDLE
 from infraplan.training.dp_exposure import BLOCKING_GATHER
 from infraplan.training.optimizer_models import NS_BYTES_PER_ELEMENT, OPTIMIZERS, optimizer_of
 from infraplan.training.plan import PlanArrays
+from infraplan.training.sparse_attention_rules import check_sparse_attention
 from infraplan.training.stage_params import BOUND_KIND, sharded_of
 
 _WITH: IdentityMemo[Stack] = IdentityMemo()
@@ -94,8 +95,11 @@ def with_optimizer(profile: Stack, name: str | None) -> Stack:
 
 def training_stack(stack: str | Stack | None, shape: TransformerShape, optimizer: str | None) -> Stack:
     """The training stack a plan of `shape` is priced under: `stack` with its recipe for the model
-    (`catalog.stacks.resolve_stack`), stepping with `optimizer` (`with_optimizer`; None: the stack's)."""
-    return with_optimizer(resolve_stack(stack, "training", recipe_key(shape)), optimizer)
+    (`catalog.stacks.resolve_stack`), stepping with `optimizer` (`with_optimizer`; None: the stack's); one InputError
+    line where the model's DeepSeek Sparse Attention is not shipped by the stack (`sparse_attention_rules`)."""
+    profile = with_optimizer(resolve_stack(stack, "training", recipe_key(shape)), optimizer)
+    check_sparse_attention(profile, shape)
+    return profile
 
 
 def reduces_by_all_reduce(profile: Stack) -> bool:

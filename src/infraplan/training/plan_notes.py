@@ -4,7 +4,8 @@ model's `max_position_embeddings`, a context-extension run: `request_notes`) and
 (`stack_plan_notes`: the MoE routing, EP span and MTP, `training.moe_notes`; a schedule the stack lacks,
 `schedules`; a ZeRO stage, CP or precision it does not run, `stack_limits`; a precision with no published recipe,
 `catalog.training_precisions`; fp8 attention not run, `fp8_dpa`; the optimizer, `optimizers`; an attention kernel
-the part has no rate for and DeepSeek-V3.2's sparse stage, `attention_core`). `estimate.resolve_training` asks both.
+the part has no rate for and DeepSeek-V3.2's sparse stage, `attention_core`; its stack's DSA, `sparse_attention_rules`).
+`estimate.resolve_training` asks both.
 Moved out of `training.estimate` unchanged (hO, session 60).
 """
 
@@ -20,6 +21,7 @@ from infraplan.training.moe_notes import moe_notes
 from infraplan.training.optimizers import optimizer_notes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import stack_schedule_notes
+from infraplan.training.sparse_attention_rules import sparse_attention_stack_notes
 from infraplan.training.stack_limits import stack_dtype_notes, stack_limit_notes
 
 
@@ -52,4 +54,5 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
             *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe
             *optimizer_notes(profile, int(fields.zero)),  # Muon: what is priced, not priced, refused
             *attention_kernel_notes(profile, cluster.accelerator),  # a kernel the part has no rate for
-            *sparse_attention_notes(shape, cluster.accelerator)]  # DeepSeek-V3.2: the sparse training stage priced
+            *sparse_attention_notes(shape, cluster.accelerator),  # DeepSeek-V3.2: the sparse training stage priced
+            *sparse_attention_stack_notes(profile, shape, int(fields.cp))]  # ... its stack's DSA, at CP > 1

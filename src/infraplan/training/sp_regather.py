@@ -12,10 +12,11 @@ and gathers it again there for the wgrad GEMM:
 * Linear (module/linear.py) the same for its input (frees :341-344, `backward_input_needs_gather` :380-382, the
   async gather :649-675, the wait :773-775); LayerNormMLP for FC1's input (layernorm_mlp.py:575, :1079).
 In Megatron-Core 0.16.1's layers these are the QKV (GQA) and FC1 inputs (the norm's T x h output), a shared expert's
-FC1 input (`SharedExpertMLP`'s TEColumnParallelLinear) and, in MLA under SP, the q / kv latents the up projections
-take (TELayerNormColumnParallelLinear, `ops.layer.MLA_DOWN_ON_SEQUENCE_SHARD`; the T x h input of `linear_q_proj`
-where q_lora_rank is None). A frozen weight (LoRA's base) is not re-gathered (not priced apart: `training.
-frozen_base` keeps the trained layer's TP time).
+FC1 input (`SharedExpertMLP`'s TEColumnParallelLinear; not under `moe_shared_expert_overlap`, where the linear
+has no SP mode and keeps the input Megatron gathered: `ops.layer.SHARED_OVERLAP_MEGATRON_GATHERS`) and, in MLA
+under SP, the q / kv latents the up projections take (TELayerNormColumnParallelLinear, `ops.layer.
+MLA_DOWN_ON_SEQUENCE_SHARD`; the T x h input of `linear_q_proj` where q_lora_rank is None). A frozen weight (LoRA's
+base) is not re-gathered (not priced apart: `training.frozen_base` keeps the trained layer's TP time).
 
 Priced: per such GEMM, the all-gather of its T x k input at the forward gather's bytes per element (bf16, or the
 recipe's quantised operand under `Stack.quantized_tp_all_gather`: `training.tp_gather_bytes`), less the dgrad GEMM
@@ -47,6 +48,8 @@ def regather_exposed_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any
     docstring); `gemm_times`: the (forward, backward) time of each of `ops.gemms`; `ratio`: the gathered bytes over
     bf16's."""
     roles = GATHERED_INPUT_ROLES + (MLA_GATHERED_INPUT_ROLES if ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD else ())
+    if lay.shared_expert_overlap and ops_layer.SHARED_OVERLAP_MEGATRON_GATHERS:  # its FC1 takes the gathered input
+        roles = tuple(r for r in roles if r != "shared_up")
     if one:
         return _one_plan_regather_s(fabric, ops, gemm_times, lay, ratio, roles)
     sp, tp = to_bool(lay.sequence_parallel), to_float(lay.tp)

@@ -55,6 +55,15 @@ def grad_buffer_bytes(stack: Stack) -> float:
     return REDUCE_BYTES[stack.grad_reduce_dtype] if stack.stack_class == "megatron" else GRAD_BYTES
 
 
+def trained_bytes_per_param(profile: Stack) -> float:
+    """Bytes a trained parameter takes in the terms `kinds_state_terms` holds: bf16 weights (`WEIGHT_BYTES`), the
+    gradient buffer (`grad_buffer_bytes`) and the optimizer's state on the matrices (`optimizer_models.
+    state_bytes_per_param`: Adam 12 B, Muon 8 B); the tables' AdamW state beside Muon's and low-precision weight
+    copies not counted. Adam on a Megatron stack reducing in fp32: 18 B, Muon 14 B. `plan`'s first device count for a
+    training service (`planning.scenario_sizing.first_training_count`) reads it."""
+    return WEIGHT_BYTES + grad_buffer_bytes(profile) + state_bytes_per_param(profile)[0]
+
+
 def state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
                  kind: int = FIRST, layers: tuple[Any, ...] | None = None) -> tuple[Any, Any, Any]:
     """Weights, gradients and optimizer state per GPU (`memory.memory_breakdown`) with `copies` parameter copies, on a

@@ -135,6 +135,7 @@ class ReliabilityRequest(WebRequest):
     spare_trays_per_domain: Annotated[int, Field(ge=0, le=64)] = 0
     repair_s: Duration = DEFAULT_REPAIR_S
     checkpoint_interval_s: Duration | None = None  # Daly's optimum where not given (hU58)
+    optimizer: Literal["adam", "muon"] = "adam"  # --optimizer: the state the model's checkpoint holds (hP61)
 
     flags = {"repair_s": "--repair-time",  # the CLI's name (`cli()` wrote --repair-s, which the CLI refuses)
              "checkpoint_interval_s": "--checkpoint-interval"}

@@ -338,6 +338,8 @@ RELIABILITY = {
     "repair_s": "failure to server back in service: 3d, 36h, or seconds [default: 3 days, an assumption]",
     "checkpoint_interval_s": ("compute time between checkpoints, where the goodput is priced: seconds, or 30min "
                               "[default: Daly's optimum]"),
+    "optimizer": ("adam | muon: the optimizer whose state the model's checkpoint holds (adam: bf16 weights, fp32 "
+                  "master, m and v, 14 B a parameter; muon: one fp32 momentum, 10 B)"),
 }
 PLAN = {
     "vary": ("tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, headroom, POOL.price, POOL.available, "

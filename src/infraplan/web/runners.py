@@ -52,6 +52,7 @@ from infraplan.serving.serving_api import estimate_serving
 from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options
+from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.run_options import check_run_options
 from infraplan.training.search import search_plans
@@ -224,7 +225,9 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
     return reliability_report(ref(r.system), r.gpus, r.days, ref(r.model), ref(r.failure_rate), restart_s=r.restart_s,
                               checkpoint_size_bytes=size, spare_trays_per_domain=r.spare_trays_per_domain,
-                              repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s)
+                              repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s,
+                              checkpoint_bytes_per_param=checkpoint_bytes_per_param(r.optimizer),
+                              optimizer=r.optimizer)  # as `reliability --optimizer`
 
 
 def _job_stages(progress: Progress | None) -> Callable[[str, float, float], None]:

@@ -21,6 +21,7 @@ from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, RepairSeconds, S
 from infraplan.errors import InputError
 from infraplan.facility.reliability import DEFAULT_REPAIR_S, reliability_report
 from infraplan.facility.results import ReliabilityReport
+from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.units import parse_duration_s, parse_stated_bytes
 
 
@@ -92,6 +93,9 @@ def reliability(
                                                        parser=number(gt=0.0, le=1e9, reader=parse_duration_s),
                                                        help="compute time between checkpoints, where the goodput is "
                                                        "priced: seconds, or 30min [default: Daly's optimum]"),
+    optimizer: str = typer.Option("adam", "--optimizer", help="adam | muon: the optimizer whose state the model's "
+                                  "checkpoint holds (adam: bf16 weights, fp32 master, m and v, 14 B a parameter; "
+                                  "muon: one fp32 momentum, 10 B)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs.
@@ -100,9 +104,11 @@ def reliability(
     size = parse_stated_bytes(checkpoint_size, "--checkpoint-size") if checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
+    per = checkpoint_bytes_per_param(optimizer)  # (refused in one line before anything is priced)
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
                             spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s,
-                            checkpoint_interval_s=checkpoint_interval_s),
+                            checkpoint_interval_s=checkpoint_interval_s, checkpoint_bytes_per_param=per,
+                            optimizer=optimizer),
          as_json, lambda shown: render_reliability(shown, device_word(system), size is not None))
 
 

@@ -1,0 +1,106 @@
+"""The sweep's `train`: `estimate_training`'s arguments and `train`'s whole-run options, so a sweep prices whole runs.
+
+A point with `tokens` gives what `train --tokens --json` gives for it (`planning.search_run.estimate_with_run`, the
+one implementation the CLI, the web and `search --tokens` call): the estimate's fields and the run's
+(`time_to_train_s`, `goodput`, `gpu_hours`, `energy_mwh`, `co2_t`, `cost_usd`, ...), priced at `location` with the
+`costs` file and `server_price` on top, `eval_every` / `eval_samples` in its wall clock. `memory_margin`: the
+headroom flag at that margin (`train --memory-margin`, `planning.training_run.with_memory_margin`). Their refusals
+are `train`'s lines (`training.evaluation.eval_options` before any pricing, `training.run_options.check_run_options`:
+a price option without `tokens`). A batch whose points take none of them runs `functions.train_batch` unchanged (its
+speed: benchmarks/sweep_throughput.py); one that does runs the same batch on the plain points, then each point's run.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from infraplan.results import Result
+from infraplan.training.estimate import estimate_training
+
+RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "memory_margin")
+"""`train`'s options beyond `estimate_training`'s (the CLI's names), each None by default as on the CLI."""
+_PARAMETERS = inspect.signature(estimate_training).parameters
+
+
+def _signature() -> inspect.Signature:
+    """`estimate_training`'s parameters (keyword-only after `gpus`: the sweep passes keywords), then `RUN_OPTIONS`."""
+    head = [p for p in _PARAMETERS.values() if p.default is inspect.Parameter.empty]
+    rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _PARAMETERS.values() if p not in head]
+    run = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None) for n in RUN_OPTIONS]
+    return inspect.Signature([*head, *rest, *run], return_annotation=Result)
+
+
+def train(model: Any, system: Any, gpus: Any, **options: Any) -> Result:
+    """`infraplan train` as a function: `estimate_training(model, system, gpus, **options)`, with the whole run on
+    `tokens` where given (module docstring); its signature is `estimate_training`'s and `RUN_OPTIONS`."""
+    run = {k: options.pop(k) for k in RUN_OPTIONS if options.get(k) is not None}
+    if not run:
+        return estimate_training(model, system, gpus, **options)
+    point = {"model": model, "system": system, "gpus": gpus, **options}
+    evaluated = _evaluated(point, run)
+    return with_run(estimate_training(**point), point, run, evaluated)
+
+
+train.__signature__ = _signature()  # type: ignore[attr-defined]
+
+
+def _evaluated(point: Mapping[str, Any], run: Mapping[str, Any]) -> tuple[int, int] | None:
+    """`train`'s --eval-every / --eval-samples read before any pricing (`evaluation.eval_options`, one line)."""
+    from infraplan.training.evaluation import eval_options
+
+    seq_len, batch = (point.get(k, _PARAMETERS[k].default) for k in ("seq_len", "global_batch"))
+    return eval_options(run.get("eval_every"), run.get("eval_samples"), run.get("tokens"), seq_len, batch)
+
+
+def with_run(estimate: Any, point: Mapping[str, Any], run: Mapping[str, Any],
+             evaluated: tuple[int, int] | None) -> Result:
+    """The point's estimate as `train` finishes it with `run` (`RUN_OPTIONS` given): at `memory_margin`, then its
+    whole run on `tokens` (`search_run.estimate_with_run`, as `cli.commands.train.whole_run`), else the price
+    options refused without it (`check_run_options`)."""
+    from infraplan.cluster.cost import load_cost_overrides
+    from infraplan.planning.search_run import estimate_with_run
+    from infraplan.planning.training_run import with_memory_margin
+    from infraplan.training.run_options import check_run_options
+
+    estimate = with_memory_margin(estimate, run.get("memory_margin"))
+    tokens, location, price, costs = (run.get(k) for k in ("tokens", "location", "server_price", "costs"))
+    if tokens is None:
+        check_run_options(None, location, price, costs)
+        return estimate
+    system = point["system"]
+    overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=price)
+    return estimate_with_run(estimate, point["model"], system, tokens, stack=point.get("stack"),
+                             sharp=bool(point.get("sharp", False)), location=location, overrides=overrides,
+                             evaluated=evaluated, typed=system if isinstance(system, str) else None)
+
+
+def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseException]:
+    """`train` of each point (`functions.train_batch` for the estimates, batched; then each point's `with_run`), or
+    its error; a batch without run options is `functions.train_batch` itself."""
+    from infraplan.sweep.functions import train_batch as estimates
+
+    runs = [{k: p[k] for k in RUN_OPTIONS if p.get(k) is not None} for p in points]
+    if not any(runs):
+        return estimates(points)
+    plain = [{k: v for k, v in p.items() if k not in RUN_OPTIONS} for p in points]
+    evaluated: list[tuple[int, int] | BaseException | None] = []
+    for point, run in zip(plain, runs, strict=True):
+        try:
+            evaluated.append(_evaluated(point, run) if run else None)
+        except Exception as exc:  # one line before pricing, as `train`
+            evaluated.append(exc)
+    ready = [i for i, e in enumerate(evaluated) if not isinstance(e, BaseException)]
+    priced = dict(zip(ready, estimates([plain[i] for i in ready]), strict=True))
+    out: list[Result | BaseException] = []
+    for i, (point, run) in enumerate(zip(plain, runs, strict=True)):
+        got, e = priced.get(i), evaluated[i]
+        if isinstance(e, BaseException) or got is None:
+            out.append(e if isinstance(e, BaseException) else RuntimeError("not evaluated"))
+            continue
+        try:
+            out.append(got if isinstance(got, BaseException) or not run else with_run(got, point, run, e))
+        except Exception as exc:  # one failing point records its error; the batch goes on
+            out.append(exc)
+    return out
