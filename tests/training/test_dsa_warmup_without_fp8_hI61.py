@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from infraplan.training import dsa_warmup
-from infraplan.training.estimate import resolve_training
+from infraplan.training.estimate import estimate_training, resolve_training
 from infraplan.training.one_plan_memo import cluster_pricing
 
 PLAN = dict(tp=8, ep=32, global_batch=256, dtype="bf16", recompute="full")
@@ -27,3 +27,15 @@ def test_warmup_scores_at_the_bf16_rate_on_a_part_without_fp8() -> None:
     rate = rates.attention_flops_per_s
     assert fwd - with_fp8[0] == pytest.approx(tokens * score_fwd / rate / 2.0, rel=1e-9)
     assert bwd - with_fp8[1] == pytest.approx(tokens * score_bwd / rate / 2.0, rel=1e-9)
+
+
+def test_warmup_note_names_the_scores_rate_as_the_sparse_stage_does() -> None:
+    """The warm-up drops the sparse stage's note, which said the bf16 rate on A100; its own line says it (hQ61)."""
+    a100 = estimate_training("deepseek-v3.2", "dgx-a100-superpod", 256, seq_len=4096, stack="nemo-26.04",
+                             dsa_stage="warmup", **PLAN)  # type: ignore[arg-type]
+    h800 = estimate_training("deepseek-v3.2", "h800", 256, seq_len=4096, stack="nemo-26.04", dsa_stage="warmup",
+                             **PLAN)  # type: ignore[arg-type]
+    (line,) = [n for n in a100.notes if n.startswith("DeepSeek Sparse Attention's dense warm-up stage priced")]
+    assert "scores at its bf16 rate (a100-80gb lists no fp8 peak" in line
+    (line,) = [n for n in h800.notes if n.startswith("DeepSeek Sparse Attention's dense warm-up stage priced")]
+    assert "(fp8 scores)" in line and "bf16 rate" not in line

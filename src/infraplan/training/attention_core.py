@@ -146,11 +146,11 @@ def indexer_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     if not is_sparse(shape):
         return 0.0, 0.0
     fwd, bwd, target = training_pair_flops(shape, plan.seq_len)
-    fp8 = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)
+    scores = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)  # 1x without fp8
     launches = INDEXER_KERNELS * rates.kernel_overhead_s
     logits = LOGIT_BYTES * tokens * to_float(plan.seq_len) / 2.0 / rates.memory_bytes_per_s
-    return (larger(tokens * fwd / fp8, logits) + launches,
-            tokens * bwd / fp8 + tokens * target / to_float(plan.tp) / rates.attention_flops_per_s + launches)
+    return (larger(tokens * fwd / scores, logits) + launches,
+            tokens * bwd / scores + tokens * target / to_float(plan.tp) / rates.attention_flops_per_s + launches)
 
 
 def sparse_attention_notes(shape: TransformerShape, accelerator: Accelerator) -> list[str]:
@@ -158,13 +158,19 @@ def sparse_attention_notes(shape: TransformerShape, accelerator: Accelerator) ->
     the indexer's scores at the bf16 rate on a part without fp8 tensor cores."""
     if not is_sparse(shape):
         return []
-    scores = ("fp8 scores" if accelerator.supports("fp8") else
-              f"scores, at its bf16 rate ({accelerator.catalog_name} lists no fp8 peak for the fp8 kernel),")
     return [f"DeepSeek Sparse Attention priced in its sparse training stage (DeepSeek-V3.2-Exp report, recalled): "
-            f"the MLA core over the top {shape.index_topk} keys of each query, the lightning indexer's {scores} over "
+            f"the MLA core over the top {shape.index_topk} keys of each query, the lightning indexer's "
+            f"{indexer_scores_words(accelerator)} over "
             "every causal key forward and, trained by its KL loss with its input detached, over the selected keys "
             "backward (ops/sparse_attention.py); the dense warm-up (the indexer alone over every key, the rest "
             "frozen) is `train --dsa-stage warmup` (training/dsa_warmup.py)"]
+
+
+def indexer_scores_words(accelerator: Accelerator) -> str:
+    """The indexer's scores as a note names their rate (`ops.sparse_attention.indexer_score_flops_per_s`): fp8, or the
+    bf16 rate on a part that lists no fp8 peak (hI61); the sparse stage's note and the warm-up's (`dsa_warmup`)."""
+    return ("fp8 scores" if accelerator.supports("fp8") else
+            f"scores at its bf16 rate ({accelerator.catalog_name} lists no fp8 peak for the fp8 kernel)")
 
 
 def attention_kernel_notes(profile: Stack, accelerator: Accelerator) -> list[str]:

@@ -11,7 +11,8 @@ x 128K = 943.7 B tokens, top-2,048). One step is priced as:
     forward_only_terms`: no backward, no gradient traffic, the pipeline's fill and drain on forward stage times,
     the forward half of the p2p chain, the LM head and its loss kept) on the shape without the indexer
     (`index_topk` 0), plus the indexer's forward on every layer: its three projections (`ops.sparse_attention.
-    indexer_gemms`, bf16, replicated over TP) and its fp8 scores over every causal key, bound by the fp32 logits
+    indexer_gemms`, bf16, replicated over TP) and its scores over every causal key (fp8; the bf16 rate on a part
+    without fp8 tensor cores, hI61), bound by the fp32 logits
     written and read (`training.attention_core.indexer_times`' rate and bound, its launches);
 (b) the KL target: the heads' attention probabilities summed per (query, key) pair. Flash attention does not
     materialise them, so a second QK^T + softmax pass over the local heads and every causal key runs at the
@@ -52,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
 from infraplan.hardware.gemm_seconds import gemm_seconds
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds
@@ -59,7 +61,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.collectives import collective_seconds
 from infraplan.ops.params import activation_bytes_per_token_layer
 from infraplan.ops.sparse_attention import LOGIT_BYTES, indexer_gemms, indexer_pair_flops, indexer_score_flops_per_s
-from infraplan.training.attention_core import INDEXER_KERNELS
+from infraplan.training.attention_core import INDEXER_KERNELS, indexer_scores_words
 from infraplan.training.flops import forward_flops_per_token_layer
 from infraplan.training.forward_pass import FORWARD_COMPONENTS
 from infraplan.training.memory import memory_breakdown
@@ -129,12 +131,12 @@ def indexer_layer_seconds(shape: TransformerShape, rates: KernelRates, row: Plan
     projections = sum(gemm_seconds(rates, float(g.m), float(g.n), float(g.k), BF16_BYTES, bf16) for g in gemms)
     wgrads = sum(gemm_seconds(rates, float(g.k), float(g.n), float(g.m), BF16_BYTES, bf16) for g in gemms)
     fwd, bwd, target = warmup_pair_flops(shape, keys)
-    fp8 = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)  # 1x without fp8 (hI61)
+    scores = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)  # 1x without fp8 (hI61)
     launches = INDEXER_KERNELS * rates.kernel_overhead_s
     logits = LOGIT_BYTES * tokens * keys / rates.memory_bytes_per_s
     kl = tokens * target / float(row.tp) / rates.attention_flops_per_s + launches
-    return (projections + max(tokens * fwd / fp8, logits) + launches + kl,
-            wgrads + max(tokens * bwd / fp8, logits) + launches)
+    return (projections + max(tokens * fwd / scores, logits) + launches + kl,
+            wgrads + max(tokens * bwd / scores, logits) + launches)
 
 
 def stage_indexer_params(shape: TransformerShape, row: PlanArrays) -> float:
@@ -222,7 +224,7 @@ def warmup_estimate(point: TrainingPoint, estimate: TrainingEstimate) -> Trainin
     """The finished warm-up estimate (`estimate.finish_training` of `warmup_outputs`) with its stage, its trained
     parameters, its FLOP count and the lines saying what is assumed (the sparse stage's line dropped)."""
     notes = [n for n in estimate.notes if not n.startswith("DeepSeek Sparse Attention priced in its sparse")]
-    notes += warmup_notes(point.shape)
+    notes += warmup_notes(point.shape, point.cluster.accelerator)
     return estimate.model_copy(update={
         "dsa_stage": "warmup", "mfu_flop_convention": WARMUP_FLOP_CONVENTION, "notes": notes,
         "trainable_params_count": int(shape_indexer_params(point.shape))})
@@ -233,16 +235,18 @@ def shape_indexer_params(shape: TransformerShape) -> int:
     return shape.indexer_params_per_layer() * shape.num_layers
 
 
-def warmup_notes(shape: TransformerShape) -> list[str]:
-    """What the warm-up step assumes, one line each (module docstring)."""
+def warmup_notes(shape: TransformerShape, accelerator: Accelerator) -> list[str]:
+    """What the warm-up step assumes, one line each (module docstring); the indexer's scores' rate on `accelerator`
+    as the sparse stage's note says it (`attention_core.indexer_scores_words`)."""
     return [f"DeepSeek Sparse Attention's dense warm-up stage priced (DeepSeek-V3.2-Exp report sec. 2.1, recalled: "
             f"1,000 steps x 16 x 128K tokens = 2.1 B tokens): the model frozen runs forward only with dense MLA; the "
             f"lightning indexer ({shape_indexer_params(shape) / 1e9:.2f} B parameters) alone trains, forward over "
-            "every causal key, backward (its scores' dq and dk, its projections' weight gradients), its gradients "
-            "all-reduced over DP x CP and stepped by AdamW; no main-model gradients or optimizer states "
+            f"every causal key ({indexer_scores_words(accelerator)}), backward (its scores' dq and dk, its "
+            "projections' weight gradients), its gradients all-reduced over DP x CP and stepped by AdamW; no "
+            "main-model gradients or optimizer states "
             "(training/dsa_warmup.py)",
             "ASSUMPTION (DeepSeek's warm-up kernel is not public): the KL target, the heads' attention probabilities "
             "summed per key, is a second QK^T + softmax pass over the local heads and every causal key, fused with the "
             "loss; each layer's indexer backward runs right after its forward (its loss and input are the layer's "
             "own: no gradient crosses a layer or a stage), so one layer's activations are held; the gradient "
-            "all-reduce exposed; the indexer's kernel launches not priced"]
+            "all-reduce exposed; the indexer's kernels' host launches not priced"]
