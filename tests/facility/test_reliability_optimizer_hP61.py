@@ -44,9 +44,19 @@ def test_the_checkpoint_is_train_tokens_one(capsys: pytest.CaptureFixture[str]) 
     assert _cli(capsys, "--optimizer", "muon")["checkpoint_bytes"] == pytest.approx(run.checkpoint_bytes)
 
 
-def test_a_given_size_names_no_optimizer(capsys: pytest.CaptureFixture[str]) -> None:
-    """--checkpoint-size sizes it: the optimizer sizes nothing (null), as the model then."""
-    got = _cli(capsys, "--optimizer", "muon", "--checkpoint-size", "5TB")
+def test_a_given_size_with_muon_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """--checkpoint-size states the checkpoint, so --optimizer muon would size nothing: it was read by nothing and
+    said nowhere (hQ61); now one line, exit 2, from the CLI and through the report (the web's path). Adam, the
+    default, with a stated size: the size, no optimizer named (null)."""
+    capsys.readouterr()
+    assert cli_main(["reliability", "--system", "h100-sxm", "--gpus", "1024", "--model", "llama3-70b",
+                     "--optimizer", "muon", "--checkpoint-size", "5TB", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "give one of the two" in err and err.count("\n") == 1 and "Traceback" not in err
+    with pytest.raises(InputError, match="give one of the two"):
+        reliability_report("h100-sxm", 64, checkpoint_size_bytes=1e12, checkpoint_bytes_per_param=10.0,
+                           optimizer="muon")
+    got = _cli(capsys, "--checkpoint-size", "5TB")
     assert got["optimizer"] is None and got["checkpoint_bytes"] == pytest.approx(5e12)
 
 
@@ -58,3 +68,4 @@ def test_refusals_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--optimizer must be one of adam, muon, got 'sgd'" in err and "Traceback" not in err
     with pytest.raises(InputError, match="checkpoint_bytes_per_param"):
         reliability_report("h100-sxm", 64, optimizer="muon")
+

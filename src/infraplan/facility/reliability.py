@@ -140,6 +140,9 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     if checkpoint_bytes_per_param is None and optimizer != "adam":
         raise InputError(f"optimizer {optimizer!r} needs its checkpoint_bytes_per_param (training.optimizer_models."
                          "checkpoint_bytes_per_param): the catalog's bytes are Adam's")
+    if checkpoint_size_bytes is not None and optimizer != "adam":  # (a stated size is the checkpoint itself)
+        raise InputError(f"--optimizer {optimizer} sizes the --model's checkpoint; --checkpoint-size states the size "
+                         "itself: give one of the two")
     # GPU failure rates, a model's checkpoint: as train, an accelerator (a CPU refused)
     cluster = Cluster.resolve(system, purpose="a training job's reliability").for_gpus(gpus)
     sys_spec = cluster.system
