@@ -79,7 +79,7 @@ UNITLESS = {
     "max_abs_error", "all_cases", "mean_abs_error_all", "max_abs_error_all", "gate", "passes_gate", "spearman",
     "median_predicted_over_measured", "scenario", "published_value", "detail", "tolerance", "pass_range",
     "assumed", "passed", "passes", "phase_times", "mean", "max", "width", "height", "fps", "p50", "p90", "p99",
-    "train_command", "serve_command", "difference_reason", "engine", "concurrency",
+    "train_command", "best_run_command", "serve_command", "difference_reason", "engine", "concurrency",
     "error_band", "ttft_error_band", "error_band_basis",
     "cases_used", "campaigns_used", "case", "campaign",  # an error band's pool: ids, names (hX59)
     "cases_line",  # text: a few of those cases, as the CLI prints them under the band (hF60)

@@ -1,7 +1,8 @@
 """The training page's whole-run fields (hB61): `tokens`, the run's location and server price, `eval_every` and
 `eval_samples`, which the web API's `train` and `search` took since hL60 and the page had no field for. The estimate
 sends them as the form holds them; the search passes them on (its body is built, not the form's), and both pages show
-the run as the CLI's `render_run` prints it: the estimate's, or the best plan's (`best_run`, `search --tokens`)."""
+the run as the CLI's `render_run` prints it: the estimate's, or the best plan's (`best_run`, `search --tokens`, with
+the result's `best_run_command` under it, hR61)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def test_the_training_page_has_a_field_for_each_run_option_and_the_search_sends_
 
 def test_the_page_shows_the_best_plans_run_of_the_api(live_server: str, browser: Any, client: TestClient) -> None:
     body = {**BODY, "location": None, "server_price": None, "dtype": "bf16"}  # (the form's dtype: bf16)
-    api = _answer(client, {k: v for k, v in body.items() if v is not None})["best_run"]
+    answer = _answer(client, {k: v for k, v in body.items() if v is not None})
+    api = answer["best_run"]
     errors: list[str] = []
     page = open_training_planner(browser, live_server, errors)
     page.select_option("select[name=model]", "llama3-8b")
@@ -49,6 +51,8 @@ def test_the_page_shows_the_best_plans_run_of_the_api(live_server: str, browser:
     assert float(page.get_attribute("#search-out #time-to-train", "data-value") or "nan") == api["time_to_train_s"]
     assert float(page.get_attribute("#search-out #gpu-hours", "data-value") or "nan") == api["gpu_hours"]
     assert "evaluations" in page.inner_text("#search-out .run")
+    # the rerun line: the answer's own field, not one the page builds (hR61)
+    assert page.inner_text("#search-out #best-run-command") == "the same run again: " + answer["best_run_command"]
     line = page.inner_text("#search-out .tools .cli")
     assert "--tokens 200B" in line and "--eval-every" in line
     page.fill("input[name=search_gpus]", "32,64")  # a run needs one GPU count: the API's line, no stale run

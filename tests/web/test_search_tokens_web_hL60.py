@@ -40,6 +40,10 @@ def test_web_search_tokens_is_the_cli_answer(client: TestClient, capsys: pytest.
     assert cli_main([*shlex.split(line)[1:], "--json"]) == 0, line
     cli = json.loads(capsys.readouterr().out)
     assert {k: v for k, v in web.items() if k not in TIMING} == {k: v for k, v in cli.items() if k not in TIMING}
+    # the line that prices the run again, the CLI's (hR61): the best plan's train_command and the run's options
+    assert web["best_run_command"] == cli["best_run_command"] == (
+        f"{cli['best']['train_command']} --tokens 200B --location oregon --server-price 300000.0 "
+        "--eval-every '50M tokens' --eval-samples '2 steps'")
 
 
 @pytest.mark.parametrize(("change", "words"), [({"gpus": [64, 128]}, "one GPU count"),

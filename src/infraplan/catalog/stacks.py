@@ -44,14 +44,11 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `sink_attention` (fused | te_unfused | unfused): the kernel attention with learned sinks (GPT-OSS) runs on:
   Transformer Engine 2.8-2.14 runs cuDNN's fused kernel with sinks iff cuDNN >= 9.13.1, else its unfused path
   (the sources read: nemo-26.04.yaml's comment). Each YAML states its source or its ASSUMPTION.
-* `pipeline_split` (even | balanced) and Megatron-Core's `account_for_embedding_in_pipeline_split` /
-  `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
-  and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
-  `pipeline_partition` (time | parameters | uniform | type:transformer | units): how a balanced split cuts its stages,
-  at the plan's rates or fixed by the model and PP as DeepSpeed's `partition_method` or torchtitan's unit cut
-  (`training.pipeline_partition`).
-  `pipeline_layouts` (Megatron-Core `pipeline_model_parallel_layout` strings, used where a plan's p x v chunks
-  match one) and `mtp_num_layers` (MTP modules trained): `training.pipeline_layout`; deepseek-v3.yaml trains one.
+* The pipeline fields (`pipeline_split` and the layers it counts, `pipeline_layouts`, `mtp_num_layers`, blocking
+  p2p exchanges, gradient reduction under a pipeline): `catalog.stack_pipeline.PipelineRules`, which `Stack`
+  inherits; deepseek-v3.yaml trains one MTP module. `pipeline_partition` (time | parameters | uniform |
+  type:transformer | units): how a balanced split cuts its stages, at the plan's rates or fixed by the model and PP
+  as DeepSpeed's `partition_method` or torchtitan's unit cut (`training.pipeline_partition`).
 * `pipeline_schedules` (+ `pipeline_schedules_source`): the pipeline schedules the framework ships (Megatron
   1F1B + interleaved, DeepSpeed its 1F1B `TrainSchedule`, torch.distributed.pipelining's for torchtitan, DeepSeek's
   DualPipe); the search proposes no other (`training.schedules.stack_schedules`), `train` notes one.
@@ -86,12 +83,12 @@ from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
 from infraplan.catalog.stack_files import named_like_preset, own_sources, refuse_other_kind, unknown_class
 from infraplan.catalog.stack_framework_rules import FrameworkRules
+from infraplan.catalog.stack_pipeline import PipelineRules
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 
 StackKind = Literal["training", "serving"]
 ReduceDtype = Literal["fp32", "bf16", "fp16"]
-PipelineSplit = Literal["even", "balanced"]
 UnfusedOp = Literal["rmsnorm", "rotary", "swiglu", "repeat_kv", "split_projections"]
 RecomputeModule = Literal["core_attn", "layernorm", "mla_up_proj", "moe_act", "mlp", "moe", "shared_experts",
                           "op_sac"]
@@ -105,7 +102,7 @@ DEFAULT_TRAINING_STACK = "nemo-26.04"
 DEFAULT_SERVING_STACK = "trtllm-0.x"
 
 
-class Stack(FrameworkRules):
+class Stack(FrameworkRules, PipelineRules):
     """One software stack and version (see module docstring)."""
 
     name: str
@@ -142,11 +139,6 @@ class Stack(FrameworkRules):
         "accumulation moves outside the wgrad GEMM (`training.main_grad_accumulation.unfused_main_grad_bytes`)")
     grad_accumulation_source: str | None = Field(
         None, description="where `grad_accumulation_bytes` comes from (the framework's code)")
-    pipeline_dp_overlap_fraction: float | None = Field(
-        None, ge=0, le=1, description="`dp_overlap_fraction` of plans with PP > 1 where the framework's pipeline "
-        "engine reduces gradients after its schedule (None: the same as without a pipeline; `training.step_assembly`)")
-    pipeline_dp_overlap_source: str | None = Field(
-        None, description="where `pipeline_dp_overlap_fraction` comes from (the framework's code)")
     zero3_collectives_per_micro_batch: bool = Field(
         False, description="ZeRO-3 without a pipeline re-gathers every layer's parameters (forward and backward) and "
         "reduce-scatters its gradients on every micro-batch (no gradient-sync skip during accumulation): the step "
@@ -170,11 +162,6 @@ class Stack(FrameworkRules):
     zero3_edge_tables: Literal["embedding", "root"] = Field("embedding", description="ZeRO-3's step-edge tables "
         "(`training.zero3_edges`): root, FSDP2's root unit (embedding, final norm, output layer); embedding alone "
         "(Megatron-FSDP, DeepSpeed); its source in `zero3_collectives_source`")
-    pipeline_grad_reduce_deferred: bool = Field(False, description="PP > 1: a stage's FSDP reduce-scatters run after "
-        "its last backward (torch.distributed.pipelining), the first stage's whole one exposed (`training.zero3_edges`"
-        "; hZ53); False: overlapped per micro-batch or bucket (Megatron, Megatron-FSDP, DeepSpeed)")
-    pipeline_grad_reduce_source: str | None = Field(
-        None, description="where `pipeline_grad_reduce_deferred` comes from (the framework's code)")
     adamw_bytes_per_param: float | None = Field(  # (le: 10 x the 92 B sourced; 1e300 gave a null step, hR53)
         None, gt=0, le=1000.0, description="bytes per stepped parameter of the optimizer step with the gradient-norm "
         "clip (None: `training.optimizer_step.ADAM_BYTES_PER_PARAM`, a fused multi-tensor Adam)")
@@ -229,28 +216,12 @@ class Stack(FrameworkRules):
     loss_host_ops: float = Field(
         0.0, ge=0, description="host calls per micro-batch on the last stage after the cross-entropy: loss masking "
         "and averaging, its DP all-reduce, loss scaling and their backward (Megatron `loss_func`)")
-    p2p_synchronize: bool = Field(
-        False, description="pipeline send/recv block the host: every p2p call waits on its requests and "
-        "synchronises the device (Megatron-LM <= v3.0 `_communicate`), so each micro-batch's exchanges are on the "
-        "critical path; false where p2p overlaps compute (Megatron-Core, NeMo; `training.step_assembly`)")
     partition_checkpointed_activations: bool = Field(
         False, description="full recompute without sequence parallelism keeps each layer's input split over TP and "
         "all-gathers it before the recompute (DeepSpeed `partition_activations`, Megatron-LM "
         "`--distribute-checkpointed-activations`): the stored input / TP, one T x h all-gather and copies a layer")
     partition_checkpointed_source: str | None = Field(
         None, description="where `partition_checkpointed_activations` comes from (the framework's default)")
-    p2p_transfers_per_micro_batch: float = Field(  # (le: 10 x the 4 sourced; 1e300 gave a 9e297 s step, hH53)
-        2.0, ge=2, le=40.0, description="blocking transfers (`p2p_synchronize`) a stage with two pipeline neighbours "
-        "waits for per micro-batch: 2 where a send and a receive go out as one batched exchange (Megatron-LM "
-        "`_communicate`), 4 where each is its own blocking call (DeepSpeed's TrainSchedule); PP 2 waits for 2 "
-        "(`training.step_assembly`)")
-    p2p_transfers_source: str | None = Field(
-        None, description="where `p2p_transfers_per_micro_batch` comes from (the framework's schedule code)")
-    p2p_overlap_needs_interleaving: bool = Field(
-        False, description="pipeline send/recv overlap compute only in the interleaved schedule (VP > 1): NeMo / "
-        "Megatron-Bridge turn on `overlap_p2p_comm` only with virtual pipeline stages, and Megatron-Core's "
-        "non-interleaved 1F1B waits on its batched requests and synchronises the device (`batch_p2p_sync`), so "
-        "plans with VP = 1 pay every exchange as `p2p_synchronize` stacks do (`training.step_assembly`)")
     fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
     nvfp4_bf16_layer_share: float | None = Field(
         None, ge=0, le=1, description="share of the layers an NVFP4 plan keeps in bf16; None: the NVFP4 paper's "
@@ -267,32 +238,6 @@ class Stack(FrameworkRules):
         "s x s scores under a 4 / 6 B per score softmax, a stand-in no kernel runs; "
         "`training.attention_core.attention_core_times`)")
     custom_all_reduce: bool = False
-    pipeline_split: PipelineSplit = Field(
-        "even", description="how layers are cut into pipeline stages: even (Megatron-Core / NeMo default: L / PP per "
-        "stage, embedding on the first and LM head + loss on the last on top) or balanced (whole layers moved off "
-        "the end stages to minimise the heaviest, `training.schedules.heaviest_stage`)")
-    account_for_embedding_in_pipeline_split: bool = Field(
-        False, description="even split: the embedding counts as one layer (the first stage builds one fewer), "
-        "Megatron-Core's TransformerConfig flag of that name")
-    account_for_loss_in_pipeline_split: bool = Field(
-        False, description="even split: the LM head + loss count as one layer (the last stage builds one fewer)")
-    pipeline_layouts: tuple[str, ...] = Field(
-        (), description="Megatron-Core `pipeline_model_parallel_layout` strings (E embedding, t layer, m MTP, "
-        "L loss, | between the p x v chunks); a plan runs the one with p x v chunks, others the split "
-        "(`training.pipeline_layout`)")
-    mtp_num_layers: int = Field(
-        0, ge=0, le=8, description="multi-token-prediction modules trained after the decoder (Megatron-Core "
-        "`mtp_num_layers`; `training.pipeline_layout`)")
-    @field_validator("pipeline_layouts")
-    @classmethod
-    def _layouts_use_megatrons_characters(cls, layouts: tuple[str, ...]) -> tuple[str, ...]:
-        for layout in layouts:  # the full check against a model: `training.pipeline_layout.check_layout`
-            bad = sorted(set(layout) - set("EtmL|,()*0123456789 "))
-            if bad:
-                raise ValueError(f"pipeline layout {layout!r}: unknown character(s) {''.join(bad)!r} (E embedding, "
-                                 "t decoder layer, m MTP module, L loss, | between stages, x*n / (...)*n repeats)")
-        return layouts
-
     recompute_modules: tuple[RecomputeModule, ...] = Field(
         ("core_attn",), description="modules `--recompute selective` re-runs in backward "
         "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts; "

@@ -102,6 +102,11 @@ class SearchRunResult(PlanSearchResult):
     best_run: TrainingRunResult | None = Field(description="the best plan's estimate and whole-run totals on "
                                                "--tokens: `train --tokens` of `best.train_command`, the same figures "
                                                "(`planning.search_run.search_with_run`); null where no plan fits")
+    best_run_command: str | None = Field(description="the `infraplan train` command line that prices `best_run` "
+                                         "again: `best.train_command` with the run's options as given (--tokens, "
+                                         "--location, --server-price, --costs, --eval-every, --eval-samples; "
+                                         "`planning.search_run.run_flags`); the line `search --tokens` prints and "
+                                         "the web page shows; null where no plan fits")
 
 
 class TrainingCapacity(Result):

@@ -6,10 +6,14 @@ reads a count: 15.6T), its periodic evaluation (`training.evaluation.in_run_eval
 in the wall clock. `search_with_run`: the best row estimated again as `train` of its `train_command` estimates it
 (`best_plan_estimate`: `estimate_training` with every axis the command spells out, then `with_memory_margin` at the
 search's margin) and its run by `estimate_with_run`, so `search ... --tokens T` and `train <best.train_command>
---tokens T` give one answer, bit for bit (before, a planner reran `train ... --tokens` from the command by hand).
+--tokens T` give one answer, bit for bit (before, a planner reran `train ... --tokens` from the command by hand);
+`best_run_command`: that `train` line with the run's options as given (`run_flags`), for the CLI text, --json and the
+web alike (hR61).
 """
 
 from __future__ import annotations
+
+import shlex
 
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
@@ -51,17 +55,30 @@ def best_plan_estimate(model: str, system: str | System | Cluster, best: PlanMet
     return with_memory_margin(estimate, memory_margin)
 
 
+def run_flags(tokens: str, location: str | None = None, server_price: float | None = None, costs: str | None = None,
+              eval_every: str | None = None, eval_samples: str | None = None) -> str:
+    """A whole run's `train` options as given (`search --tokens`'s, CLI and web alike), each value shell-quoted: what
+    `best.train_command` needs to price the same run again (`best_run_command`)."""
+    given = (("--tokens", tokens), ("--location", location), ("--server-price", server_price), ("--costs", costs),
+             ("--eval-every", eval_every), ("--eval-samples", eval_samples))
+    return " ".join(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)
+
+
 def search_with_run(result: PlanSearchResult, model: str, system: str | System | Cluster, tokens: str, *,
                     stack: str | None, sharp: bool, memory_margin: float | None, location: str | None,
-                    overrides: CostOverrides, evaluated: tuple[int, int] | None, typed: str | None = None,
+                    overrides: CostOverrides, evaluated: tuple[int, int] | None, flags: str, typed: str | None = None,
                     optimizer: str | None = None) -> SearchRunResult:
-    """The search with its best plan's whole run on `tokens` (`best_run`; None where no plan fits). `stack` and
-    `optimizer`: those the search was given (None: the search's own), as `train_command` names them."""
-    run = None
+    """The search with its best plan's whole run on `tokens` (`best_run`; None where no plan fits) and the `train`
+    line that prices it again (`best_run_command`: `best.train_command` and `flags`, the run's options as
+    `run_flags` spells them). `stack` and `optimizer`: those the search was given (None: the search's own), as
+    `train_command` names them."""
+    run = command = None
     if result.best is not None:
         name = stack if stack is not None else result.stack
         estimate = best_plan_estimate(model, system, result.best, name, sharp, memory_margin, result.lora_rank,
                                       result.lora_targets, optimizer)
         run = estimate_with_run(estimate, model, system, tokens, stack=name, sharp=sharp, location=location,
                                 overrides=overrides, evaluated=evaluated, typed=typed)
-    return SearchRunResult.model_validate({**dict(result), "best_run": run})
+        if result.best.train_command:
+            command = f"{result.best.train_command} {flags}"
+    return SearchRunResult.model_validate({**dict(result), "best_run": run, "best_run_command": command})

@@ -20,7 +20,7 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
   their gradients backward. EP: all-to-all dispatch + combine forward and backward. Per-tensor scales (fp8
   current scaling, NVFP4) on sequence shards: a 4-byte amax all-reduce over TP per quantised GEMM operand
-  (`amax_reductions`, Transformer Engine 2.14), never hidden.
+  (`training.amax_reductions`, Transformer Engine 2.14), never hidden.
 * Recompute: selective adds the forward of the stack's `recompute_modules` to backward (default the attention
   core; torchtitan's op_sac: shares of the GEMMs and all forward element-wise work; `training.recompute_modules`);
   full adds the whole layer forward, and where the stack splits the saved input over TP (DeepSpeed's
@@ -32,7 +32,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   under the wgrad GEMMs (TE 2.14's async NCCL path) and price the wgrad input re-gathers beyond the dgrad GEMMs
   (`training.sp_regather`); `quantized_tp_all_gather` stacks gather in the recipe's format
   (`training.tp_gather_bytes`); `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers (`bf16_layer_share`).
-* Host issue time (`training.host_time`): the GPU idles for the host issue time no queued GPU work covers.
+* Host issue time (`training.layer_launches`, `training.host_time`): the GPU idles for the host issue time no
+  queued GPU work covers.
 
 The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends on the rank stride), the LM head,
 loss and embedding in `training.head_time` (importable from here); the step (`training.step_time`) assembles
@@ -67,14 +68,9 @@ from infraplan.ops.precision import (
     GATHERED_TRANSPOSE_RECIPES,
 )
 from infraplan.scalar_path import is_plain, larger, pick, smaller
-from infraplan.training import fp8_dpa, sp_regather, tp_overlap
-from infraplan.training.attention_core import (
-    FP8_DPA_CAST_KERNELS,
-    SOFTMAX_FALLBACK_KERNELS,
-    TE_SINK_SOFTMAX_KERNELS,
-    attention_core_times,
-    softmax_falls_back,
-)
+from infraplan.training import sp_regather, tp_overlap
+from infraplan.training.amax_reductions import amax_reduction_seconds
+from infraplan.training.attention_core import attention_core_times
 from infraplan.training.enums import Dtype, Recompute
 from infraplan.training.expert_counts import count_spread, routed_gemm_fwd_bwd
 from infraplan.training.expert_quantize import expert_block_quantize_s, expert_quantize_kernels
@@ -82,19 +78,14 @@ from infraplan.training.head_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_P
 from infraplan.training.head_time import EMBEDDING_KERNELS as EMBEDDING_KERNELS
 from infraplan.training.head_time import NATIVE_CROSS_ENTROPY_PASSES as NATIVE_CROSS_ENTROPY_PASSES
 from infraplan.training.head_time import head_times as head_times
-from infraplan.training.host_time import (
-    CUDA_GRAPH_LAUNCH_S,
-    EAGER_EXTRA_KERNELS,
-    MAIN_GRAD_ADD_KERNELS,
-    add_dropless_moe_terms,
-    kernel_counts,
-)
+from infraplan.training.host_time import EAGER_EXTRA_KERNELS, MAIN_GRAD_ADD_KERNELS, add_dropless_moe_terms
 from infraplan.training.layer_kernels import bf16_gemm_sums, partitioned_checkpoint_seconds
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
+from infraplan.training.layer_launches import add_host_seconds
 from infraplan.training.layer_layout import layer_layout as layer_layout
 from infraplan.training.layer_recipe import ACT as ACT
 from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
@@ -108,35 +99,9 @@ from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gathe
 _FWD, _BWD = itemgetter(0), itemgetter(1)  # a (forward, backward) pair's terms
 
 
-# one fp32 amax per quantised tensor
-AMAX_BYTES = 4.0
-
-
 # the training dtypes whose GEMM calls may run scale kernels (`ops.gemm_scale_work`), with their codes
 _SCALED_DTYPES = (("mxfp8", int(Dtype.MXFP8)), ("fp8", int(Dtype.FP8)))
 
-
-
-def amax_reductions(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> tuple[float, float, Any]:
-    """All-reduces (MAX) of one fp32 amax over the TP group per layer and micro-batch, forward and backward, and
-    where they run.
-
-    A per-tensor scale (fp8 current scaling, NVFP4's second-level scale) must be the same on every TP rank of a
-    sequence-parallel GEMM, whose operand is quantised on each rank's sequence shard and then all-gathered:
-    Transformer Engine 2.14 sets `with_amax_reduction` over the TP group on the input quantizer of each
-    column-parallel module (forward) and the output-gradient quantizer of each row-parallel one (backward) when
-    `sequence_parallel` is on (transformer_engine/pytorch/module/linear.py:1641-1662 `_customize_quantizers_nvfp4`
-    and the current-scaling twin above it; layernorm_linear.py:1743-1786; layernorm_mlp.py:2416-2465). Each is a
-    4-byte NCCL all-reduce between the amax kernel and the cast, so no GEMM hides it. Delayed scaling reduces its
-    amax history once per step, block and MX scales are local: neither pays it. Per layer: forward the QKV input
-    (MLA: the q and kv up-projections, column-parallel on the scattered latents, megatron/core/transformer/
-    multi_latent_attention.py:595-614; the down-projections are `duplicated`) and the dense or shared-expert FC1
-    input; backward the output-projection and FC2 output gradients. Routed experts (TE GroupedLinear) set none.
-    """
-    fp8_current = (plan.dtype == int(Dtype.FP8)) & (stack.fp8.recipe == "current")
-    mask = (fp8_current | (plan.dtype == int(Dtype.NVFP4))) & (plan.sequence_parallel == 1)
-    mlp = 1.0 if (not shape.is_moe or shape.shared_ffn_hidden_size) else 0.0
-    return (2.0 if shape.is_mla else 1.0) + mlp, 1.0 + mlp, mask
 
 
 def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
@@ -296,41 +261,13 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
     if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs
         out["tp_bwd"] = out["tp_bwd"] + sp_regather.regather_exposed_s(fabric, ops, gemms, lay, gather_ratio, one)
-    # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`amax_reductions`)
-    amax_count_fwd, amax_count_bwd, amax_mask = amax_reductions(shape, plan, stack)
-    if one and not amax_mask:  # none run: `collective_times` of the masked record, 0.0 (no record built; hP2)
-        amax = {"fwd": 0.0, "bwd": 0.0}
-    else:
-        amax = {ph: _collective_times(fabric, (Collective("all_reduce", "tp", AMAX_BYTES, plan.tp, 1, n, amax_mask),),
-                                      "tp", one) for ph, n in (("fwd", amax_count_fwd), ("bwd", amax_count_bwd))}
+    # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`training.amax_reductions`)
+    amax, amax_count_fwd, amax_count_bwd, amax_mask = amax_reduction_seconds(shape, plan, stack, fabric, one)
     out["tp_fwd"] = out["tp_fwd"] + amax["fwd"]
     out["tp_bwd"] = out["tp_bwd"] + amax["bwd"] + pick(full, amax["fwd"], 0.0)
-    # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
-    ops_fwd, ops_bwd = kernel_counts(ops, plan)
-    amax_launches = pick(amax_mask & (plan.tp > 1), 1.0, 0.0)
-    ops_fwd = ops_fwd + amax_count_fwd * amax_launches
-    ops_bwd = ops_bwd + (amax_count_bwd + pick(full, amax_count_fwd, 0.0)) * amax_launches
-    # the eager softmax's launches (`softmax_falls_back`), again where the recompute re-runs the attention core
-    eager = pick(softmax_falls_back(shape, plan, stack), SOFTMAX_FALLBACK_KERNELS, 0.0)
-    ops_fwd, ops_bwd = ops_fwd + eager, ops_bwd + eager + pick(full | selective, eager, 0.0)
-    if shape.attention_sinks and stack.sink_attention == "te_unfused":  # TE's unfused sink attention, not 1 + 3
-        # fused kernels: 2 batched GEMMs + the eager softmax forward, 4 + the softmax backward (`attention_core_times`)
-        sink_fwd = TE_SINK_SOFTMAX_KERNELS + 2.0 - 1.0
-        ops_fwd, ops_bwd = ops_fwd + sink_fwd, ops_bwd + TE_SINK_SOFTMAX_KERNELS + 4.0 - 3.0 + pick(
-            full | selective, sink_fwd, 0.0)
-    dpa = fp8_dpa.fp8_attention_on(shape, plan, stack) if fp8_dpa.FP8_DPA_HOST_LAUNCHES else False
-    if dpa is not False:  # fp8 attention's casts (`attention_core.FP8_DPA_CAST_KERNELS`), again where the core re-runs
-        casts = pick(dpa, FP8_DPA_CAST_KERNELS, 0.0)
-        rerun = full | (selective & ("core_attn" in stack.recompute_modules))
-        ops_fwd, ops_bwd = ops_fwd + casts, ops_bwd + casts + pick(rerun, casts, 0.0)
-    recomputed = pick(full, extra_fwd, 0.0)
-    graphs = stack.cuda_graphs
-    for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
-        if one:
-            out[f"host_{phase}"] = CUDA_GRAPH_LAUNCH_S if graphs else float(count * host_dispatch_s)
-            continue
-        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
-                                else np.asarray(count * host_dispatch_s, dtype=np.float64))
+    # host issue time (`training.layer_launches`)
+    add_host_seconds(out, ops, shape, plan, stack, (amax_count_fwd, amax_count_bwd, amax_mask), (full, selective),
+                     (extra_fwd, extra_bwd), one, host_dispatch_s)
     # MoE: the block's eager issue after its sync under CUDA graphs, the local experts' host work and the sync in
     # eager stacks (`host_time.add_dropless_moe_terms`)
     add_dropless_moe_terms(out, ops, sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True)
@@ -340,13 +277,3 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
                            geglu_offset_syncs(shape, full | (selective & ("moe_act" in stack.recompute_modules))))
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
 
-
-def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
-    """Kernels (and collectives) the host launches per layer and micro-batch, forward and backward.
-
-    Forward: the layer's GEMMs, attention (1 fused kernel, or 2 batched GEMMs + softmax + dropout unfused),
-    the element-wise kernels, TP/CP/EP collectives and fp8 casts of `ops.layer_ops`. Backward: twice the
-    GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
-    collectives and casts, plus whatever recompute re-runs.
-    """
-    return kernel_counts(layer_ops(shape, layer_layout(plan, plan.dtype != int(Dtype.BF16))), plan)

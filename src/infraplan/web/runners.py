@@ -34,7 +34,7 @@ from infraplan.planning.results import (
 )
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
-from infraplan.planning.search_run import estimate_with_run, search_with_run
+from infraplan.planning.search_run import estimate_with_run, run_flags, search_with_run
 from infraplan.planning.training_run import (
     network_with_zone_note,
     serving_with_fabric_note,
@@ -133,7 +133,9 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
         return search_with_run(results[0], ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
                                memory_margin=r.memory_margin, location=ref(r.location),
                                overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
-                               evaluated=evaluated, optimizer=r.optimizer)
+                               evaluated=evaluated, optimizer=r.optimizer,
+                               flags=run_flags(r.tokens, ref(r.location), r.server_price, None, r.eval_every,
+                                               r.eval_samples))
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 

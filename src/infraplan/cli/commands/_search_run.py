@@ -6,13 +6,11 @@ its table printed after the search's.
 
 from __future__ import annotations
 
-import shlex
-
 from infraplan.catalog.facility_loader import load_location
 from infraplan.cli.commands.train import render_run
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.planning.results import SearchRunResult
-from infraplan.planning.search_run import search_with_run
+from infraplan.planning.search_run import run_flags, search_with_run
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import PlanSearchResult
 from infraplan.training.run_options import check_run_options
@@ -33,10 +31,8 @@ class RunAsk:
                 load_location(location)
         check_run_options(tokens, location, server_price, costs, len(counts))
         self.tokens, self.location = tokens, location
-        given = (("--tokens", tokens), ("--location", location), ("--server-price", server_price), ("--costs", costs),
-                 ("--eval-every", eval_every), ("--eval-samples", eval_samples))
-        # the run's options as typed, for the line that reruns the best plan's run with `train` (`render_best_run`)
-        self.flags = " ".join(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)
+        # the run's options as typed, for the line that reruns the best plan's run with `train` (`best_run_command`)
+        self.flags = run_flags(tokens, location, server_price, costs, eval_every, eval_samples) if tokens else ""
         self.overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
 
 
@@ -46,13 +42,14 @@ def best_plan_run(result: PlanSearchResult, model: str, system: str, ask: RunAsk
     if ask.tokens is None:
         return result
     return search_with_run(result, model, system, ask.tokens, stack=stack, sharp=sharp, memory_margin=memory_margin,
-                           location=ask.location, overrides=ask.overrides, evaluated=ask.evaluated, typed=system,
-                           optimizer=optimizer)
+                           location=ask.location, overrides=ask.overrides, evaluated=ask.evaluated, flags=ask.flags,
+                           typed=system, optimizer=optimizer)
 
 
-def render_best_run(result: SearchRunResult, device: str, ask: RunAsk) -> None:
+def render_best_run(result: SearchRunResult, device: str) -> None:
     """The best plan's whole run after the search's table (`train.render_run`, as `train --tokens` prints it), and
-    the `train` line that prices it again (hI61: the text named a "train_command" only --json showed)."""
+    the `train` line that prices it again (hI61: the text named a "train_command" only --json showed; hR61: the
+    result's `best_run_command`, as --json and the web give it)."""
     from infraplan.cli.commands._output import console
 
     run = result.best_run
@@ -60,9 +57,9 @@ def render_best_run(result: SearchRunResult, device: str, ask: RunAsk) -> None:
         console.print(f"the best plan (#1) on {run.tokens:,.0f} tokens, as train --tokens of its "
                       "train_command:", highlight=False, markup=False)
         render_run(run, device)
-        if result.best is not None and result.best.train_command:
-            console.print(f"the same run again: {result.best.train_command} {ask.flags}", highlight=False,
-                          markup=False, soft_wrap=True)
+        if result.best_run_command:
+            console.print(f"the same run again: {result.best_run_command}", highlight=False, markup=False,
+                          soft_wrap=True)
         for note in run.notes:  # what `train --tokens` says of it that the search's notes above did not
             if note not in result.notes:
                 console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)

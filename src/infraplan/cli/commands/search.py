@@ -373,7 +373,7 @@ def search(
     guarded = all(r.mfu_guard for r in results)
     emit(result, as_json, lambda shown: render_search(shown, guarded, device_word(system)))
     if isinstance(result, SearchRunResult) and not as_json:
-        render_best_run(result, device_word(system), ask)
+        render_best_run(result, device_word(system))
 
 
 def register(app: typer.Typer) -> None:
