@@ -214,6 +214,12 @@ def weight_dtype(row: dict[str, str], engine: str) -> str:
 
 
 def row_deployment(row: dict[str, str]) -> Deployment:
+    """The row's serving deployment: TP / PP, weight and KV dtypes, and the engine's batch and token limits.
+
+    The limits are AIConfigurator's generated ones (`campaign_limits`) wherever the row names its config batch size,
+    InferenceX's engine-server rows (177 whose `silicon_data_source` names the 2026-04-06 export file) included.
+    ASSUMPTION, restated for those rows (hF61): InferenceX's own launch scripts are on no registry, so the flags
+    their engines ran are unread; they get the generator's limits as the gap-analysis campaigns do."""
     dtype = "fp8" if row["precision"] == "fp8" else "bf16"  # the KV cache's (SGLang: --kv-cache-dtype)
     engine = load_engine(release_stack(row))  # the backend's shipped profile (`vllm-0.12.0` -> vllm-0.x)
     # the engine's own batch cap (vLLM max_num_seqs, TensorRT-LLM max_batch_size, SGLang max_running_requests):
