@@ -13,6 +13,7 @@ import contextlib
 import functools
 import gc
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -237,10 +238,24 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 GC_THRESHOLDS = (200_000, 30, 30)
 
 
+def one_blas_thread() -> None:
+    """OpenBLAS on one thread for a command that imports numpy after this (the CLI process: `infraplan.cli.main`
+    imports no numpy), unless the caller chose its thread count (`OPENBLAS_NUM_THREADS` set: kept). numpy's bundled
+    OpenBLAS (scipy-openblas 0.3.31, pthreads) starts a worker per further core at import, which spins before it
+    sleeps: on the 2-core development VM `import numpy` took 0.09 s of CPU against 0.045 s on one thread, and the
+    README's 405B `train --json` 0.493 s against 0.455 s (CPU medians of 10 alternated pairs at load 6; hB62,
+    validation/notes/cli_startup_tried.md). No command multiplies matrices large enough for a second BLAS
+    thread to pay (the arrays are plans and requests priced element-wise). A process that imported numpy already
+    keeps its pool (OpenBLAS reads the variable once, when it loads)."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2. The warnings the command
     raises are recorded (`raised_warnings.raised_warnings`) for its `--json` answer (`_output.emit`), each still one
-    line on stderr."""
+    line on stderr. numpy's BLAS on one thread where the command imports it (`one_blas_thread`)."""
+    one_blas_thread()
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     # the caller's warning hook and filters back when it returns (a notebook or test calling `main`)
