@@ -63,8 +63,9 @@ CASES: dict[str, tuple[str, dict[str, Any], Callable[[], Any]]] = {
                                           "spare_trays_per_domain": 1},
                           lambda: reliability_report("gb200", 16384, 54.0, spare_trays_per_domain=1)),
     "reliability-muon": ("reliability", {"system": "b200", "gpus": 4096, "model": "kimi-k2", "optimizer": "muon"},
-                         lambda: reliability_report("b200", 4096, model="kimi-k2", optimizer="muon",
-                                                    checkpoint_bytes_per_param=checkpoint_bytes_per_param("muon"))),
+                         lambda: reliability_report(
+                             "b200", 4096, model="kimi-k2", optimizer="muon",
+                             checkpoint_bytes_per_param=checkpoint_bytes_per_param("muon", "kimi-k2"))),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from tests.cli.conftest import cli_json
 
+from infraplan.catalog.loader import load_model
 from infraplan.cli.main import main
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioServiceRow
@@ -30,14 +31,18 @@ def _row(**service: Any) -> ScenarioServiceRow:
     return row
 
 
-def test_a_muon_run_writes_checkpoints_10_14_of_adams() -> None:
+def test_a_muon_run_writes_checkpoints_10_14_of_adams_on_its_matrices() -> None:
+    """Muon's 10 B on the matrices, AdamW's 14 on the embedding and LM head (hD62; 10 on every parameter before)."""
     adam, muon, default = _row(optimizer="adam"), _row(optimizer="muon"), _row()
+    shape = load_model("llama3-8b")
+    tables = shape.embedding_params() / shape.total_params()
+    ratio = (10.0 * (1.0 - tables) + 14.0 * tables) / 14.0
     assert (adam.optimizer, muon.optimizer, default.optimizer) == ("adam", "muon", "adam")  # llama3-8b's stack: Adam
     assert default.checkpoint_bytes == adam.checkpoint_bytes
     assert adam.checkpoint_bytes is not None and muon.checkpoint_bytes is not None
-    assert muon.checkpoint_bytes / adam.checkpoint_bytes == pytest.approx(10 / 14, rel=1e-12)
+    assert muon.checkpoint_bytes / adam.checkpoint_bytes == pytest.approx(ratio, rel=1e-12)
     assert adam.checkpoint_write_s is not None and muon.checkpoint_write_s is not None
-    assert muon.checkpoint_write_s / adam.checkpoint_write_s == pytest.approx(10 / 14, rel=1e-12)
+    assert muon.checkpoint_write_s / adam.checkpoint_write_s == pytest.approx(ratio, rel=1e-12)
     assert checkpoint_bytes_per_param("muon") == 10.0 and checkpoint_bytes_per_param("adam") == 14.0
 
 

@@ -5,7 +5,8 @@
   rate, said in the answer's notes: `facility.failure_rate_notes`.
 - Component mix: the Llama 3 Table 5 shares of the 419 unexpected interruptions (arXiv:2407.21783 Sec. 3.3.4).
 - Checkpoint = parameters x 14 B (bf16 weights, fp32 master, Adam m and v), or the optimizer's bytes a parameter
-  the caller gives (`reliability --optimizer muon`: 10 B); write time = size / storage bandwidth (Llama 3: Tectonic
+  the caller gives (`reliability --optimizer muon`: 10 B a matrix parameter, 14 B on the embedding and LM head, the
+  model's mean: Kimi K2 10.009 B); write time = size / storage bandwidth (Llama 3: Tectonic
   2 TB/s sustained).
 - Scale-up domain blast radius and repair time (hF42): facility/outage.py (`domain_hold`, `DEFAULT_REPAIR_S`).
 """

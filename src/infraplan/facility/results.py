@@ -191,7 +191,8 @@ class ReliabilityReport(Result):
     checkpoint_size_basis: str = Field("", description="what sized the checkpoint: --checkpoint-size, or the "
                                        "model's weights and optimizer state at the optimizer's bytes per parameter")
     optimizer: str | None = Field(None, description="the optimizer whose state the model's checkpoint holds "
-                                  "(--optimizer: adam 14 B a parameter, muon 10 B); null where --checkpoint-size "
+                                  "(--optimizer: adam 14 B a parameter, muon 10 B a matrix parameter and 14 B on "
+                                  "the embedding and LM head); null where --checkpoint-size "
                                   "gave the size")
     failure_rate: str = Field(description="failure-rate preset")
     failures_per_1000_node_days: float = Field(description="the preset's unexpected failures per 1,000 node-days")

@@ -115,10 +115,11 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
                             f"{run['memory_per_gpu_bytes'] / 2**30:.1f} GiB per {word} of "
                             f"{run['memory_capacity_bytes'] / 2**30:.1f} GiB, so no Llama-3-405B-scale run is counted",
                             job, run["system"])
-    params = float(load_model(REFERENCE_RUN_MODEL).total_params())
-    rated = acc.extends or accelerator  # a what-if: its preset's rate; a from-scratch
-    rel = job_reliability(rated, job, params,  # file: its own (its catalog_name is no preset); the checkpoint at
-                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(run["optimizer"]))  # train's rate
+    shape = load_model(REFERENCE_RUN_MODEL)
+    params = float(shape.total_params())
+    rated = acc.extends or accelerator  # a what-if: its preset's rate; a from-scratch file: its own (its catalog_name
+    rel = job_reliability(rated, job, params,  # is no preset); the checkpoint at train's rate, by the model's groups
+                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(run["optimizer"], shape))
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
     return TrainingCapacity(

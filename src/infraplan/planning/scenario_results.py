@@ -36,7 +36,8 @@ class ScenarioServiceRow(Result):
                                   "service's `optimizer`, else the stack's or its model recipe's, as train's); null "
                                   "otherwise")
     checkpoint_bytes: float | None = Field(None, description="training: one checkpoint of the run, the model's "
-                                           "parameters at its optimizer's bytes per parameter (Adam 14, Muon 10: as "
+                                           "parameters at its optimizer's bytes per parameter (Adam 14; Muon 10 on the "
+                                           "matrices, 14 on the embedding and LM head: as "
                                            "train --tokens), bytes; null otherwise")
     checkpoint_write_s: float | None = Field(None, description="training: that checkpoint's write time at the "
                                              "storage's sustained bandwidth, seconds (as train --tokens); null "

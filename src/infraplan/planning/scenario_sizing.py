@@ -3,8 +3,9 @@
 - training: `training.search.search_plans` gives the best plan's tokens/s at a GPU count (with the service's
   `optimizer`, else the stack's or its model recipe's, as `train`); the reliability model
   (`facility.reliability.job_reliability`) its goodput, the checkpoint at that optimizer's bytes per parameter
-  (`training.optimizer_models.checkpoint_bytes_per_param`, as `train --tokens`: Muon 10 B, Adam 14 B; every run's
-  was Adam's 14 B until hB61); wall clock = tokens / (tokens/s x goodput), as `planning.training_run`. With a
+  (`training.optimizer_models.checkpoint_bytes_per_param`, as `train --tokens`: Adam 14 B; Muon 10 B a matrix
+  parameter, 14 B on the embedding and head; every run's was Adam's 14 B until hB61, Muon's 10 B on every parameter
+  until hD62); wall clock = tokens / (tokens/s x goodput), as `planning.training_run`. With a
   deadline the GPU count is the smallest power of two meeting it (from where the training state fits,
   `first_training_count`), refined in quarters between the last miss and
   the first hit; with a GPU budget, that count. One whole job per pool; its
@@ -200,9 +201,10 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     if result.best is None:
         return None
     best = result.best
-    params = float(load_model(model).total_params())
-    rel = job_reliability(cluster.accelerator, gpus, params,
-                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer))  # as train's
+    shape = load_model(model)
+    params = float(shape.total_params())
+    rel = job_reliability(cluster.accelerator, gpus, params,  # as train's: the optimizer's groups at their own rates
+                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer, shape))
     wall = tokens / best.tokens_per_s / rel["goodput"]
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "
@@ -216,10 +218,11 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
 def first_training_count(svc: ServiceSpec, pool: PoolSpec) -> int:
     """The first device count `size_training` tries under a deadline: where the weights, gradients and optimizer
     state, fully sharded, fit the devices' memory at the bytes a parameter `train`'s memory model holds for the
-    service's optimizer and stack (`training.state_memory.trained_bytes_per_param`: Adam 18 B, Muon 14 B; Adam's
-    16 B whatever the optimizer until hP61), a power of two, at least TRAINING_MIN_GPUS."""
+    service's optimizer and stack (`training.state_memory.trained_bytes_per_param`: Adam 18 B; Muon 14 B a matrix
+    parameter and 18 B on the embedding and head, Llama 3 8B 14.52 B; Adam's 16 B whatever the optimizer until hP61,
+    Muon's 14 B on every parameter until hD62), a power of two, at least TRAINING_MIN_GPUS."""
     shape = load_model(svc.model or "")
-    per = trained_bytes_per_param(training_stack(svc.stack, shape, svc.optimizer))
+    per = trained_bytes_per_param(training_stack(svc.stack, shape, svc.optimizer), shape)
     floor = per * float(shape.total_params()) / Cluster.resolve(pool.device).accelerator.memory_bytes
     return max(TRAINING_MIN_GPUS, 1 << max(0, math.ceil(math.log2(max(floor, 1.0)))))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 
+from infraplan.catalog.loader import load_model
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides
@@ -35,7 +36,8 @@ def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | Syst
     evaluation = (in_run_evaluation(plan_point(model, system, estimate.config, stack, sharp), *evaluated)
                   if evaluated else None)
     totals = training_run_totals(estimate, system, parse_count(tokens, name="--tokens"), location=location,
-                                 overrides=overrides, typed=typed, evaluation=evaluation)
+                                 overrides=overrides, typed=typed, evaluation=evaluation,
+                                 shape=load_model(model))  # (its optimizer's checkpoint by the model's groups)
     return TrainingRunResult.joined(estimate, totals)
 
 

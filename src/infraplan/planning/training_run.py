@@ -24,7 +24,8 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-from infraplan.catalog.loader import looks_like_path
+from infraplan.catalog.loader import load_model, looks_like_path
+from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
@@ -62,11 +63,13 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
                         location: str | None = None, cooling: str | None = None, failure_rate: str | None = None,
                         storage: str = "tectonic", restart_s: float | None = None,
                         overrides: CostOverrides | None = None, typed: str | None = None,
-                        evaluation: InRunEvaluation | None = None) -> TrainingRunTotals:
+                        evaluation: InRunEvaluation | None = None,
+                        shape: TransformerShape | None = None) -> TrainingRunTotals:
     """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`.
     `typed`: what the user typed for the system, which the notes' commands name where it is a file (`typed_part`).
     `evaluation`: the run's periodic evaluation (`training.evaluation.in_run_evaluation`), its time in the wall
-    clock."""
+    clock. `shape`: the model priced, whose parameter groups size an optimizer's checkpoint
+    (`optimizer_checkpoint_bytes`; None: the estimate's model by its preset name)."""
     if not 0 < tokens <= MAX_TRAINING_TOKENS:
         raise InputError(f"--tokens must be positive and at most {MAX_TRAINING_TOKENS:.0e} (~25x the largest "
                          f"published corpus), got {tokens:g}")
@@ -81,7 +84,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         raise InputError("the training estimate has no throughput")
     accelerator = cluster.accelerator  # a what-if: its preset's failure rate; a file from scratch: the default's
     rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
-                          restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result))
+                          restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result, shape))
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
     evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0
@@ -129,7 +132,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         price_note=price_note(cluster.accelerator, site.overrides),
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
         notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
-                             adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result),
+                             adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result, shape),
                              housed_note(cluster, gpus, money, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
@@ -161,24 +164,30 @@ def checkpointed_params(estimate: TrainingEstimate) -> int:
     return int(estimate.parameters) if trainable is None else int(trainable)
 
 
-def optimizer_checkpoint_bytes(estimate: TrainingEstimate) -> float | None:
+def optimizer_checkpoint_bytes(estimate: TrainingEstimate, shape: TransformerShape | None = None) -> float | None:
     """The checkpoint's bytes where the run's optimizer keeps other state than Adam's two fp32 moments, which the
     catalog's bytes per parameter count (facility/reliability.yaml `checkpoint`), at the optimizer's figure
-    (`training.optimizer_models.checkpoint_bytes_per_param`: Muon 10 B); None for Adam. hN60: was Adam's."""
+    (`training.optimizer_models.checkpoint_bytes_per_param` over `shape`'s parameter groups: Muon 10 B a matrix
+    parameter, AdamW's 14 B on the embedding and head); None for Adam. hN60: was Adam's; hD62: was 10 B on every
+    parameter. A LoRA run's adapters (`checkpointed_params`) are matrices all: the matrices' rate. `shape`: the run's
+    model (None: the estimate's model by name, a preset's; `estimate_with_run` passes the one it priced)."""
     optimizer = getattr(estimate, "optimizer", "adam")
     if optimizer not in OPTIMIZERS or OPTIMIZERS[optimizer].moments == OPTIMIZERS["adam"].moments:
         return None
-    return float(checkpointed_params(estimate)) * checkpoint_bytes_per_param(optimizer)
+    whole = getattr(estimate, "trainable_params_count", None) is None  # (the model's groups, not adapters alone)
+    grouped = (shape if shape is not None else load_model(estimate.model)) if whole else None
+    return float(checkpointed_params(estimate)) * checkpoint_bytes_per_param(optimizer, grouped)
 
 
-def optimizer_checkpoint_note(estimate: TrainingEstimate) -> str | None:
+def optimizer_checkpoint_note(estimate: TrainingEstimate, shape: TransformerShape | None = None) -> str | None:
     """What a run's checkpoint holds of an optimizer other than Adam (`optimizer_checkpoint_bytes`)."""
-    size = optimizer_checkpoint_bytes(estimate)
+    size = optimizer_checkpoint_bytes(estimate, shape)
     if size is None:
         return None
     per = size / float(checkpointed_params(estimate))
-    return (f"checkpoints hold optimizer {estimate.optimizer}'s state: {per:.3g} B a parameter with the bf16 weights "
-            "and fp32 master (one fp32 momentum; Adam's two: the catalog's figure), the tables' at the matrices' rate")
+    return (f"checkpoints hold optimizer {estimate.optimizer}'s state: {per:.4g} B a parameter with the bf16 weights "
+            "and fp32 master (one fp32 momentum a matrix parameter; Adam's two on the embedding and LM head, AdamW's "
+            "as on every parameter of an Adam run: the catalog's figure)")
 
 
 def adapter_checkpoint_note(estimate: TrainingEstimate) -> str | None:

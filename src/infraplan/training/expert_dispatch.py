@@ -34,6 +34,7 @@ from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
 from infraplan.scalar_path import is_plain, pick, smaller, to_bool
 from infraplan.training.layer_kernels import collective_times as _collective_times
+from infraplan.training.shared_expert_side import with_side_stream
 
 # DeepEP's kernels (`ep_domains`, `deepep_node_dedup`, `deepep_own_node_factor`, `deepep_rdma_bytes_per_s`,
 # `flex_dispatch_seconds`) live in `cluster.deepep`, shared with serving; re-exported here for their training callers
@@ -140,10 +141,11 @@ def with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.ndar
     if moe.overlap_ep_comm:
         out["ep_pair_idle"] = out["compute_paired"] - hidden_pair
         out["ep_scale_out"] = (ep_scale_out(fabric, records, one) if fabric is not None else 0.0) + 0.0 * raw
-    if moe.shared_expert_overlap:  # Megatron-Core `moe_shared_expert_overlap`: the window is the shared experts'
-        for phase in ("fwd", "bwd"):  # GEMMs of the phase (`layer_times_but_ep`), on a side stream: no SMs set aside
-            shared = out.pop(f"shared_{phase}")
-            out[f"ep_{phase}"] = out[f"ep_{phase}"] - smaller(out[f"ep_{phase}"], shared)
+    if moe.shared_expert_overlap:  # Megatron-Core `moe_shared_expert_overlap`: the shared expert's side stream beside
+        # the dispatch, routed experts and combine (`training.shared_expert_side`, hD62; session 56: min(all-to-all,
+        # shared GEMMs) hidden per phase)
+        crosses = ep_scale_out(fabric, records, one) if fabric is not None else 0.0
+        with_side_stream(out, full, crosses)
     if moe.dispatch_overlap_fraction > 0.0:
         for phase in ("fwd", "bwd"):
             hidden = smaller(moe.dispatch_overlap_fraction * out[f"ep_{phase}"], out[f"compute_{phase}"])

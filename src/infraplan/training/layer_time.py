@@ -68,7 +68,7 @@ from infraplan.ops.precision import (
     GATHERED_TRANSPOSE_RECIPES,
 )
 from infraplan.scalar_path import is_plain, larger, pick, smaller
-from infraplan.training import sp_regather, tp_overlap
+from infraplan.training import shared_expert_side, sp_regather, tp_overlap
 from infraplan.training.amax_reductions import amax_reduction_seconds
 from infraplan.training.attention_core import attention_core_times
 from infraplan.training.enums import Dtype, Recompute
@@ -235,11 +235,12 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         "cp_fwd": cp_fwd,
         "cp_bwd": cp_bwd + pick(full, cp_fwd, 0.0),
     }
-    if routing.shared_expert_overlap:  # the shared experts' GEMMs: the EP all-to-all's window (`with_ep_comm`)
-        shared = [g for g, op in zip(gemms, ops.gemms, strict=True) if op.role in ("shared_up", "shared_down")]
-        out["shared_fwd"] = sum(map(_FWD, shared), 0.0 if one else np.zeros(()))
-        # full recompute re-runs the forward, its dispatch again beside the shared experts' forward
-        out["shared_bwd"] = sum(map(_BWD, shared), 0.0 if one else np.zeros(())) + pick(full, out["shared_fwd"], 0.0)
+    if routing.shared_expert_overlap:  # the two streams' GEMMs and the shared pair (`training.shared_expert_side`)
+        for name, roles in (("shared", ("shared_up", "shared_down")), ("routed", ("expert_up", "expert_down"))):
+            of = [g for g, op in zip(gemms, ops.gemms, strict=True) if op.role in roles]
+            out[f"{name}_fwd"] = sum(map(_FWD, of), 0.0 if one else np.zeros(()))
+            out[f"{name}_bwd"] = sum(map(_BWD, of), 0.0 if one else np.zeros(()))  # (full recompute: `with_ep_comm`)
+        out["shared_pair_first"], out["shared_pair_last"] = shared_expert_side.pair_seconds(shape, lay, fabric, one)
     if stack.partition_checkpointed_activations:  # the saved input split over TP, re-gathered before the recompute
         copies_fwd, copies_bwd, regather = partitioned_checkpoint_seconds(rates, fabric, plan,
                                                                           lay.tokens * shape.hidden_size, full, one)

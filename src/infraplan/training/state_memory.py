@@ -24,7 +24,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, pick
 from infraplan.training.activation_memory import FIRST
 from infraplan.training.enums import Dtype
-from infraplan.training.optimizer_models import state_bytes_per_param
+from infraplan.training.optimizer_models import bytes_per_param_of, state_bytes_per_param
 from infraplan.training.optimizers import adam_table_state
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import (
@@ -55,13 +55,15 @@ def grad_buffer_bytes(stack: Stack) -> float:
     return REDUCE_BYTES[stack.grad_reduce_dtype] if stack.stack_class == "megatron" else GRAD_BYTES
 
 
-def trained_bytes_per_param(profile: Stack) -> float:
-    """Bytes a trained parameter takes in the terms `kinds_state_terms` holds: bf16 weights (`WEIGHT_BYTES`), the
-    gradient buffer (`grad_buffer_bytes`) and the optimizer's state on the matrices (`optimizer_models.
-    state_bytes_per_param`: Adam 12 B, Muon 8 B); the tables' AdamW state beside Muon's and low-precision weight
-    copies not counted. Adam on a Megatron stack reducing in fp32: 18 B, Muon 14 B. `plan`'s first device count for a
-    training service (`planning.scenario_sizing.first_training_count`) reads it."""
-    return WEIGHT_BYTES + grad_buffer_bytes(profile) + state_bytes_per_param(profile)[0]
+def trained_bytes_per_param(profile: Stack, shape: TransformerShape) -> float:
+    """Bytes a parameter of `shape` takes on average in the terms `kinds_state_terms` holds: bf16 weights
+    (`WEIGHT_BYTES`), the gradient buffer (`grad_buffer_bytes`) and the optimizer's state, the matrices' and the
+    AdamW group's at their own rates (`optimizer_models.state_bytes_per_param`: Adam 12 B; Muon 8 B a matrix
+    parameter, AdamW's 12 on the embedding and head; `bytes_per_param_of`, the rule a checkpoint reads); low-precision
+    weight copies not counted. Adam on a Megatron stack reducing in fp32: 18 B; Muon 14.52 B on Llama 3 8B, 14.009 B
+    on Kimi K2 (hD62: was 14 B, the tables at Muon's rate). `plan`'s first device count for a training service
+    (`planning.scenario_sizing.first_training_count`) reads it."""
+    return WEIGHT_BYTES + grad_buffer_bytes(profile) + bytes_per_param_of(shape, *state_bytes_per_param(profile))
 
 
 def state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,

@@ -339,7 +339,8 @@ RELIABILITY = {
     "checkpoint_interval_s": ("compute time between checkpoints, where the goodput is priced: seconds, or 30min "
                               "[default: Daly's optimum]"),
     "optimizer": ("adam | muon: the optimizer whose state the model's checkpoint holds (adam: bf16 weights, fp32 "
-                  "master, m and v, 14 B a parameter; muon: one fp32 momentum, 10 B)"),
+                  "master, m and v, 14 B a parameter; muon: one fp32 momentum, 10 B a matrix parameter, the "
+                  "embedding and LM head AdamW's 14 B)"),
 }
 PLAN = {
     "vary": ("tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, headroom, POOL.price, POOL.available, "

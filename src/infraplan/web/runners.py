@@ -228,7 +228,8 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
     return reliability_report(ref(r.system), r.gpus, r.days, ref(r.model), ref(r.failure_rate), restart_s=r.restart_s,
                               checkpoint_size_bytes=size, spare_trays_per_domain=r.spare_trays_per_domain,
                               repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s,
-                              checkpoint_bytes_per_param=checkpoint_bytes_per_param(r.optimizer),
+                              checkpoint_bytes_per_param=checkpoint_bytes_per_param(
+                                  r.optimizer, ref(r.model) if size is None else None),  # the model's groups
                               optimizer=r.optimizer)  # as `reliability --optimizer`
 
 

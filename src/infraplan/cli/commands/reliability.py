@@ -95,7 +95,8 @@ def reliability(
                                                        "priced: seconds, or 30min [default: Daly's optimum]"),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam | muon: the optimizer whose state the model's "
                                   "checkpoint holds (adam: bf16 weights, fp32 master, m and v, 14 B a parameter; "
-                                  "muon: one fp32 momentum, 10 B)"),
+                                  "muon: one fp32 momentum, 10 B a matrix parameter, the embedding and LM head "
+                                  "AdamW's 14 B)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs.
@@ -104,7 +105,8 @@ def reliability(
     size = parse_stated_bytes(checkpoint_size, "--checkpoint-size") if checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
-    per = checkpoint_bytes_per_param(optimizer)  # (refused in one line before anything is priced)
+    # (refused in one line before anything is priced; the model's parameter groups at the optimizer's rates)
+    per = checkpoint_bytes_per_param(optimizer, model if size is None else None)
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
                             spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s,
                             checkpoint_interval_s=checkpoint_interval_s, checkpoint_bytes_per_param=per,
