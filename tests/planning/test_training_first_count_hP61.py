@@ -15,7 +15,7 @@ from infraplan.training.estimate import estimate_training
 
 
 def _count(model: str, device: str, optimizer: str | None) -> int:
-    svc = SimpleNamespace(model=model, stack=None, optimizer=optimizer)
+    svc = SimpleNamespace(model=model, stack=None, optimizer=optimizer, dsa_stage=None, dsa_warmup_tokens=None)
     return first_training_count(svc, SimpleNamespace(device=device))  # type: ignore[arg-type]
 
 

@@ -55,6 +55,7 @@ from infraplan.errors import InputError
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
+from infraplan.planning.dsa_training_stages import checkpointed_params, staged_point, state_bytes_per_param
 from infraplan.planning.fleet_mix_llm import (
     LLM_MAX_GPUS,
     LLM_PROBE_REQUESTS,
@@ -185,9 +186,9 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
 
 @versioned_args_cache(maxsize=1024)
 def _training_point(model: str, device: str, system: str | None, gpus: int, seq_len: int, global_batch: int,
-                    dtype: str, stack: str | None, tokens: float, optimizer: str | None = None
-                    ) -> TrainingPoint | None:
-    """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus`, or None when no plan fits."""
+                    dtype: str, stack: str | None, tokens: float, optimizer: str | None = None,
+                    dsa_stage: str = "sparse") -> TrainingPoint | None:
+    """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus` in the DSA stage, or None when none fits."""
     cluster = Cluster.resolve(system) if system else None
     beyond = ""  # a named system smaller than the job: said, with the command that reruns it (hV53)
     if cluster is not None and cluster.total_accelerators < gpus:
@@ -197,14 +198,14 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
         cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator, gpus)
     result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack,
                           compare_dtypes=True, ep_mask=EVERY_EP,  # auto: the detail names the best other precision
-                          optimizer=optimizer)  # None: the stack's or its model recipe's, as train's
+                          optimizer=optimizer, dsa_stage=dsa_stage)  # None: the stack's or its recipe's, as train's
     if result.best is None:
         return None
     best = result.best
-    shape = load_model(model)
-    params = float(shape.total_params())
+    params = checkpointed_params(model, stack, optimizer, dsa_stage)  # (a warm-up's: its indexer, as train's)
+    grouped = None if dsa_stage == "warmup" else load_model(model)  # (the indexer's matrices: the matrices' rate)
     rel = job_reliability(cluster.accelerator, gpus, params,  # as train's: the optimizer's groups at their own rates
-                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer, shape))
+                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer, grouped))
     wall = tokens / best.tokens_per_s / rel["goodput"]
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "
@@ -222,7 +223,8 @@ def first_training_count(svc: ServiceSpec, pool: PoolSpec) -> int:
     parameter and 18 B on the embedding and head, Llama 3 8B 14.52 B; Adam's 16 B whatever the optimizer until hP61,
     Muon's 14 B on every parameter until hD62), a power of two, at least TRAINING_MIN_GPUS."""
     shape = load_model(svc.model or "")
-    per = trained_bytes_per_param(training_stack(svc.stack, shape, svc.optimizer), shape)
+    per = state_bytes_per_param(svc.dsa_stage, svc.dsa_warmup_tokens,
+                                lambda: trained_bytes_per_param(training_stack(svc.stack, shape, svc.optimizer), shape))
     floor = per * float(shape.total_params()) / Cluster.resolve(pool.device).accelerator.memory_bytes
     return max(TRAINING_MIN_GPUS, 1 << max(0, math.ceil(math.log2(max(floor, 1.0)))))
 
@@ -234,7 +236,8 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
 
     def point(g: int) -> TrainingPoint | None:
         m, dev, system, seq, gb, dt, st, tok, opt = args
-        got = _training_point(m, dev, system, g, seq, gb, dt, st, tok, opt)
+        got = staged_point(lambda t, d: _training_point(m, dev, system, g, seq, gb, dt, st, t, opt, d), tok,
+                           svc.dsa_stage, svc.dsa_warmup_tokens)  # (DSA's stages: `dsa_training_stages`)
         if got is not None:
             tried[g] = got
         return got

@@ -52,6 +52,7 @@ from infraplan.limits import (
     MIN_PUE,
     ElectricityUsdPerKwh,
 )
+from infraplan.planning.dsa_training_stages import check_service_stages
 from infraplan.planning.plan_dates import PhaseName, Year, year_text
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
@@ -149,6 +150,12 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     optimizer: Literal["adam", "muon"] | None = Field(None, description="training: the optimizer its plans step "
                                                       "with and its checkpoints hold, as train --optimizer (null: the "
                                                       "stack's or its model recipe's)")
+    dsa_stage: Literal["sparse", "warmup"] | None = Field(None, description="training: a DeepSeek Sparse Attention "
+                                                          "model's stage its tokens train in, as train --dsa-stage "
+                                                          "(null: sparse)")
+    dsa_warmup_tokens: Annotated[Count, Field(le=MAX_TRAINING_TOKENS)] | None = Field(
+        None, description="training: tokens of DSA's dense warm-up before the sparse stage's `tokens` (DeepSeek-V3.2-"
+        "Exp: 2.1B, then 943.7B), each stage's best plan at the same device count, wall clocks added")
     # llm serving
     workload: str | None = None
     rate: Count | None = Field(None, description="peak requests/s (image: peak images/s)")
@@ -179,6 +186,7 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
                              "does not read it")
         if self.kind == "training" and self.model is not None and not looks_like_path(self.model):
             check_preset("models", self.model)  # the line the training search gives, before it runs
+            check_service_stages(self.model, self.dsa_stage, self.dsa_warmup_tokens)  # (`dsa_training_stages`)
         if self.kind == "image" and (self.rate is None) == (self.images_per_day is None):
             raise ValueError("an image service needs exactly one of rate (peak images/s) or images_per_day")
         if any(v < 0 for v in self.growth.values()):

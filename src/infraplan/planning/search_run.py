@@ -43,17 +43,18 @@ def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | Syst
 
 def best_plan_estimate(model: str, system: str | System | Cluster, best: PlanMetrics, stack: str, sharp: bool,
                        memory_margin: float | None, lora_rank: int | None, lora_targets: str | None,
-                       optimizer: str | None = None) -> TrainingEstimate:
+                       optimizer: str | None = None, dsa_stage: str | None = None) -> TrainingEstimate:
     """`train` of the best row's `train_command` (`training.search_rows.train_command`: the same axes, stack,
-    --sharp, --memory-margin, LoRA adapters and --optimizer as given; no --recompute-layers or --zero-shard, which a
-    search does not vary)."""
+    --sharp, --memory-margin, LoRA adapters, --optimizer and --dsa-stage as given; no --recompute-layers or
+    --zero-shard, which a search does not vary)."""
     c = best.config
     estimate = estimate_training(model, system, c.gpus, tp=c.tp, pp=c.pp, dp=c.dp, cp=c.cp, ep=c.ep, vpp=c.vpp,
                                  seq_len=c.seq_len, global_batch=c.global_batch, micro_batch=c.micro_batch,
                                  recompute=c.recompute, offload_layers=c.offload_layers, zero=c.zero,
                                  dtype=c.dtype, attention=c.attention, order=c.order,
                                  sequence_parallel=c.sequence_parallel, schedule=c.schedule, stack=stack, etp=c.etp,
-                                 sharp=sharp, lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer)
+                                 sharp=sharp, lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
+                                 dsa_stage=dsa_stage or "sparse")
     return with_memory_margin(estimate, memory_margin)
 
 
@@ -78,7 +79,7 @@ def search_with_run(result: PlanSearchResult, model: str, system: str | System |
     if result.best is not None:
         name = stack if stack is not None else result.stack
         estimate = best_plan_estimate(model, system, result.best, name, sharp, memory_margin, result.lora_rank,
-                                      result.lora_targets, optimizer)
+                                      result.lora_targets, optimizer, result.dsa_stage)
         run = estimate_with_run(estimate, model, system, tokens, stack=name, sharp=sharp, location=location,
                                 overrides=overrides, evaluated=evaluated, typed=typed)
         if result.best.train_command:

@@ -159,7 +159,8 @@ def checkpointed_params(estimate: TrainingEstimate) -> int:
     facility/reliability.yaml `checkpoint`): the model's; a LoRA run's adapters alone (`train --lora-rank`): Megatron-
     Bridge saves "adapter-only" checkpoints, the model sections filtered to the adapters' parameters
     (megatron-bridge 0.6.0 training/checkpointing.py:1268-1272, `apply_peft_adapter_filter_to_state_dict` :3256-3287;
-    0.3.1 :620-621), and the optimizer holds the trainable parameters' states only; the frozen base is not saved."""
+    0.3.1 :620-621), and the optimizer holds the trainable parameters' states only; the frozen base is not saved; a
+    DSA warm-up's indexer alone (`train --dsa-stage warmup`, ASSUMPTION: saved as a LoRA run's adapters are)."""
     trainable = getattr(estimate, "trainable_params_count", None)  # (a LoRA estimate's; a planned row has none)
     return int(estimate.parameters) if trainable is None else int(trainable)
 
@@ -195,6 +196,10 @@ def adapter_checkpoint_note(estimate: TrainingEstimate) -> str | None:
     trainable = getattr(estimate, "trainable_params_count", None)
     if trainable is None:
         return None
+    if getattr(estimate, "dsa_stage", None) == "warmup":  # (`train --dsa-stage warmup`: the indexer alone trains)
+        return (f"checkpoints hold the {trainable:,} lightning-indexer parameters and their optimizer states, the "
+                "only ones DSA's warm-up trains (ASSUMPTION: the frozen model not saved again, as a LoRA run's base; "
+                "a restart reloads it within restart_s)")
     return (f"checkpoints hold the {trainable:,} adapter parameters and their optimizer states "
             "(Megatron-Bridge's adapter-only checkpoint), not the frozen base, which a restart reloads within "
             "restart_s")

@@ -47,21 +47,24 @@ MFU counts `WARMUP_FLOP_CONVENTION`. The host launches of the indexer's kernels 
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.stacks import Stack
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.hardware.gemm_seconds import gemm_seconds
-from infraplan.hardware.kernels import KernelRates, memory_bound_seconds
+from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_seconds, memory_bound_time
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.collectives import collective_seconds
 from infraplan.ops.params import activation_bytes_per_token_layer
 from infraplan.ops.sparse_attention import LOGIT_BYTES, indexer_gemms, indexer_pair_flops, indexer_score_flops_per_s
 from infraplan.training.attention_core import INDEXER_KERNELS, indexer_scores_words
+from infraplan.training.distinct_collectives import distinct_collective_time
 from infraplan.training.flops import forward_flops_per_token_layer
 from infraplan.training.forward_pass import FORWARD_COMPONENTS
 from infraplan.training.memory import memory_breakdown
@@ -103,6 +106,11 @@ def check_stage(shape: TransformerShape, stage: str, lora: bool) -> bool:
     return True
 
 
+def stage_of(shape: TransformerShape, warmup: bool) -> str | None:
+    """The stage an answer states (`dsa_stage`): warmup, sparse on a DSA model, else None (no stage)."""
+    return "warmup" if warmup else "sparse" if shape.is_sparse_attention else None
+
+
 def dense_shape(shape: TransformerShape) -> TransformerShape:
     """The main model without its indexer (dense MLA over every key), kept by the model's identity."""
     kept = _DENSE.get(shape)
@@ -114,78 +122,106 @@ def dense_shape(shape: TransformerShape) -> TransformerShape:
 _DENSE: IdentityMemo[TransformerShape] = IdentityMemo(64)
 
 
-def warmup_pair_flops(shape: TransformerShape, keys: float) -> tuple[float, float, float]:
+def warmup_pair_flops(shape: TransformerShape, keys: Any) -> tuple[Any, Any, Any]:
     """(forward, backward, KL target) indexer FLOPs per query token over `keys` keys: its scores, their dq and dk
     (2x), and the target's score pass over every head (2 d_qk a head; the caller splits the heads over TP)."""
     score = indexer_pair_flops(shape) * keys
     return score, 2.0 * score, 2.0 * shape.head_dim * shape.num_heads * keys
 
 
-def indexer_layer_seconds(shape: TransformerShape, rates: KernelRates, row: PlanArrays) -> tuple[float, float]:
+def indexer_layer_seconds(shape: TransformerShape, rates: KernelRates, row: PlanArrays,
+                          grid: bool = False) -> tuple[Any, Any]:
     """(forward with the KL target, backward) seconds of one layer's indexer for one micro-batch on one GPU (module
-    docstring (a)-(c)): its CP share of the tokens, each query over its s / 2 causal keys on average."""
-    tokens = float(row.micro_batch) * float(row.seq_len) / float(row.cp)
-    keys = float(row.seq_len) / 2.0
+    docstring (a)-(c)): its CP share of the tokens, each query over its s / 2 causal keys on average. `row`: one
+    plan's Python numbers (`PlanArrays.one_row`), or with `grid` a search's plan arrays (the same formulas)."""
+    tokens: Any = row.micro_batch * row.seq_len / row.cp
+    keys: Any = row.seq_len / 2.0
     bf16 = rates.matmul_flops_per_s
+    gemm: Callable[..., Any] = gemm_time if grid else gemm_seconds
+    larger: Callable[[Any, Any], Any] = np.maximum if grid else max
     gemms = indexer_gemms(shape, tokens)
-    projections = sum(gemm_seconds(rates, float(g.m), float(g.n), float(g.k), BF16_BYTES, bf16) for g in gemms)
-    wgrads = sum(gemm_seconds(rates, float(g.k), float(g.n), float(g.m), BF16_BYTES, bf16) for g in gemms)
+    projections = sum(gemm(rates, g.m, g.n, g.k, BF16_BYTES, bf16) for g in gemms)
+    wgrads = sum(gemm(rates, g.k, g.n, g.m, BF16_BYTES, bf16) for g in gemms)
     fwd, bwd, target = warmup_pair_flops(shape, keys)
     scores = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)  # 1x without fp8 (hI61)
     launches = INDEXER_KERNELS * rates.kernel_overhead_s
     logits = LOGIT_BYTES * tokens * keys / rates.memory_bytes_per_s
-    kl = tokens * target / float(row.tp) / rates.attention_flops_per_s + launches
-    return (projections + max(tokens * fwd / scores, logits) + launches + kl,
-            wgrads + max(tokens * bwd / scores, logits) + launches)
+    kl = tokens * target / row.tp / rates.attention_flops_per_s + launches
+    return (projections + larger(tokens * fwd / scores, logits) + launches + kl,
+            wgrads + larger(tokens * bwd / scores, logits) + launches)
 
 
-def stage_indexer_params(shape: TransformerShape, row: PlanArrays) -> float:
-    """The indexer's parameters on the heaviest stage of one GPU: every layer's, replicated over TP."""
-    return float(shape.indexer_params_per_layer() * math.ceil(shape.num_layers / int(row.pp)))
+def stage_indexer_params(shape: TransformerShape, row: PlanArrays, mtp_num_layers: int = 0) -> Any:
+    """The indexer's parameters on the heaviest stage of one GPU, replicated over TP: every layer's and the stack's
+    MTP modules' (each a layer of the decoder's last kind, its DSA indexer built: megatron-core 0.16.1
+    models/gpt/gpt_layer_specs.py:698-710 takes the MTP layer's spec from the block's last layer; the report freezes
+    every parameter "except the lightning indexer", so theirs train). ASSUMPTION: the modules counted on the
+    heaviest stage beside its ceil(L / PP) layers (an upper bound where the last stage holds fewer layers)."""
+    layers = -(-shape.num_layers // row.pp) + mtp_num_layers
+    return shape.indexer_params_per_layer() * (float(layers) if isinstance(layers, int) else layers.astype(float))
 
 
 def warmup_step(point: TrainingPoint) -> dict[str, float]:
     """The warm-up step's components (seconds; `step_assembly.COMPONENTS`, adding up to `step_time_s`) and host
     phases at a resolved point (module docstring)."""
-    shape, cluster, plan, profile = point.shape, point.cluster, point.plan, point.profile
-    row = plan.one_row
+    step = warmup_step_terms(point.shape, point.cluster, point.plan, point.profile)
+    return {k: float(v) for k, v in step.items()}
+
+
+def warmup_step_terms(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> dict[str, Any]:
+    """`warmup_step`'s terms of one plan (`PlanArrays.is_one`: Python floats) or of a search's grid (arrays,
+    `dsa_warmup_grid`): the same formulas."""
+    grid = not plan.is_one
+    row = plan if grid else plan.one_row
     rates = cluster_pricing(cluster, profile).rates
-    fwd, bwd = indexer_layer_seconds(shape, rates, row)
+    fwd, bwd = indexer_layer_seconds(shape, rates, row, grid)
 
     def with_indexer(terms: dict[str, Any]) -> dict[str, Any]:  # each layer's forward runs the indexer's work too
         return terms | {"compute_fwd": terms["compute_fwd"] + fwd + bwd,
                         "compute_paired": terms["compute_paired"] + fwd + bwd}
 
     out = one_plan_step_time(dense_shape(shape), cluster, plan, profile, forward_only=with_indexer)
-    step = {k: float(out[k]) for k in FORWARD_COMPONENTS}
+    step = {k: out[k] if grid else float(out[k]) for k in FORWARD_COMPONENTS}
     step["pp_comm"] = 0.5 * step["pp_comm"]  # the forward half of the p2p chain (`evaluation.forward_batch_s`)
-    held = stage_indexer_params(shape, row)
-    ranks, stride = float(dp_groups(row)[0]), float(dp_groups(row)[1])
-    step["dp_comm_exposed"] = (collective_seconds(cluster.fabric, "all_reduce", held * profile.grad_reduce_bytes,
-                                                  ranks, stride) if ranks > 1 else 0.0)
-    stepped = held / ranks if int(row.zero) >= 1 else held
+    held = stage_indexer_params(shape, row, profile.mtp_num_layers)
+    ranks, stride = dp_groups(row)[0], dp_groups(row)[1]
+    size = held * profile.grad_reduce_bytes
     per_param = ADAM_BYTES_PER_PARAM if profile.adamw_bytes_per_param is None else profile.adamw_bytes_per_param
-    step["optimizer"] = memory_bound_seconds(rates, stepped * per_param, OPTIMIZER_KERNELS)
-    total = 0.0
+    if grid:
+        reduced = distinct_collective_time(cluster.fabric, "all_reduce", size, ranks, stride)
+        step["dp_comm_exposed"] = np.where(ranks > 1, reduced, 0.0)
+        stepped = np.where(row.zero >= 1, held / ranks, held)
+        step["optimizer"] = memory_bound_time(rates, stepped * per_param, OPTIMIZER_KERNELS)
+    else:
+        ranks, stride = float(ranks), float(stride)
+        step["dp_comm_exposed"] = (collective_seconds(cluster.fabric, "all_reduce", size, ranks, stride)
+                                   if ranks > 1 else 0.0)
+        stepped = held / ranks if int(row.zero) >= 1 else held
+        step["optimizer"] = memory_bound_seconds(rates, stepped * per_param, OPTIMIZER_KERNELS)
+    total: Any = 0.0
     for k in COMPONENTS:
-        total += step[k]
+        total = total + step[k]
     step["step_time_s"] = total
-    step.update({k: float(v) for k, v in out.items() if k.startswith("host_exposed_")})
+    step.update({k: v for k, v in out.items() if k.startswith("host_exposed_")})
     step["host_exposed_optimizer"] = 0.0  # (its launches not priced: `host_exposed` is the forward's)
     return step
 
 
 def warmup_memory(point: TrainingPoint) -> dict[str, float]:
     """Bytes per GPU by term of the warm-up (module docstring)."""
-    shape, cluster, plan, profile = point.shape, point.cluster, point.plan, point.profile
-    row = plan.one_row
-    memory = {k: float(v) for k, v in memory_breakdown(shape, row, profile,
-                                                       balanced_split(shape, cluster, plan, profile)).items()}
-    held = stage_indexer_params(shape, row)
-    share = held / float(local_params(shape, row))
-    tokens = float(row.micro_batch) * float(row.seq_len) / float(row.cp)
-    working = float(activation_bytes_per_token_layer(dense_shape(shape), row.tp, row.sequence_parallel, row.seq_len,
-                                                     False))
+    split = balanced_split(point.shape, point.cluster, point.plan, point.profile)
+    memory = warmup_memory_terms(point.shape, point.plan.one_row, point.profile, split)
+    return {k: float(v) for k, v in memory.items()}
+
+
+def warmup_memory_terms(shape: TransformerShape, row: PlanArrays, profile: Stack, split: Any) -> dict[str, Any]:
+    """`warmup_memory`'s terms of one plan's Python numbers (`PlanArrays.one_row`) or of a search's grid (arrays):
+    `memory.memory_breakdown` at the step's balanced `split`, the trained state scaled to the indexer's share."""
+    memory = dict(memory_breakdown(shape, row, profile, split))
+    held = stage_indexer_params(shape, row, profile.mtp_num_layers)
+    share = held / local_params(shape, row)
+    tokens = row.micro_batch * row.seq_len / row.cp
+    working = activation_bytes_per_token_layer(dense_shape(shape), row.tp, row.sequence_parallel, row.seq_len, False)
     saved = BF16_BYTES * (shape.q_lora_rank + shape.hidden_size + shape.index_n_heads * shape.index_head_dim
                           + shape.index_head_dim + shape.index_n_heads)
     memory.update(gradients=memory["gradients"] * share, optimizer=memory["optimizer"] * share,
@@ -224,24 +260,26 @@ def warmup_estimate(point: TrainingPoint, estimate: TrainingEstimate) -> Trainin
     """The finished warm-up estimate (`estimate.finish_training` of `warmup_outputs`) with its stage, its trained
     parameters, its FLOP count and the lines saying what is assumed (the sparse stage's line dropped)."""
     notes = [n for n in estimate.notes if not n.startswith("DeepSeek Sparse Attention priced in its sparse")]
-    notes += warmup_notes(point.shape, point.cluster.accelerator)
+    trained = shape_indexer_params(point.shape, point.profile.mtp_num_layers)
+    notes += warmup_notes(point.shape, point.cluster.accelerator, trained)
     return estimate.model_copy(update={
         "dsa_stage": "warmup", "mfu_flop_convention": WARMUP_FLOP_CONVENTION, "notes": notes,
-        "trainable_params_count": int(shape_indexer_params(point.shape))})
+        "trainable_params_count": trained})
 
 
-def shape_indexer_params(shape: TransformerShape) -> int:
-    """The indexer's parameters in the whole model (every layer's)."""
-    return shape.indexer_params_per_layer() * shape.num_layers
+def shape_indexer_params(shape: TransformerShape, mtp_num_layers: int = 0) -> int:
+    """The indexer's parameters in the whole model: every layer's and the stack's MTP modules' (`stage_indexer_
+    params`)."""
+    return shape.indexer_params_per_layer() * (shape.num_layers + mtp_num_layers)
 
 
-def warmup_notes(shape: TransformerShape, accelerator: Accelerator) -> list[str]:
+def warmup_notes(shape: TransformerShape, accelerator: Accelerator, trained: int) -> list[str]:
     """What the warm-up step assumes, one line each (module docstring); the indexer's scores' rate on `accelerator`
     as the sparse stage's note says it (`attention_core.indexer_scores_words`)."""
     return [f"DeepSeek Sparse Attention's dense warm-up stage priced (DeepSeek-V3.2-Exp report sec. 2.1, recalled: "
             f"1,000 steps x 16 x 128K tokens = 2.1 B tokens): the model frozen runs forward only with dense MLA; the "
-            f"lightning indexer ({shape_indexer_params(shape) / 1e9:.2f} B parameters) alone trains, forward over "
-            f"every causal key ({indexer_scores_words(accelerator)}), backward (its scores' dq and dk, its "
+            f"lightning indexer ({trained / 1e9:.2f} B parameters, the MTP modules' included) alone trains, forward "
+            f"over every causal key ({indexer_scores_words(accelerator)}), backward (its scores' dq and dk, its "
             "projections' weight gradients), its gradients all-reduced over DP x CP and stepped by AdamW; no "
             "main-model gradients or optimizer states "
             "(training/dsa_warmup.py)",

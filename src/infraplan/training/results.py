@@ -263,6 +263,9 @@ class PlanSearchResult(Result):
                                   "`train --lora-rank` (--lora-rank); null: every weight trained")
     lora_targets: str | None = Field(None, description="the projections the adapters are on (--lora-targets); null "
                                      "without --lora-rank")
+    dsa_stage: str | None = Field(None, description="a DeepSeek Sparse Attention model's training stage every plan "
+                                  "is priced in (--dsa-stage): sparse | warmup (as train --dsa-stage); null: a model "
+                                  "without the indexer")
     mfu_guard: bool = Field(True, description="plans above the best published MFU ranked after those within it "
                             "(off: by predicted time alone; the default on what-if hardware)")
     evaluated: int = Field(description="valid plans evaluated (count)")

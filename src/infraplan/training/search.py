@@ -46,6 +46,8 @@ from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, SearchSpace
 from infraplan.training.collnet import search_sharp_note, sharp_note, sharp_profile
 from infraplan.training.communicator_buffers import check_memory_margin
+from infraplan.training.dsa_warmup import check_stage, shape_indexer_params, stage_of, warmup_notes
+from infraplan.training.dsa_warmup_grid import warmup_memory_total, warmup_outputs_of, warmup_row, warmup_step_time
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.ep_choice import EVERY_EP, EpMask, best_ep, ep_choice
@@ -117,14 +119,15 @@ def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
                  progress: Callable[[int, int], None] | None, take: int = 1,
                  guard: tuple[Callable[[PlanArrays, np.ndarray], np.ndarray], int] | None = None,
-                 lora: LoraSpec | None = None, ep_mask: EpMask | None = None) -> Found:
+                 lora: LoraSpec | None = None, ep_mask: EpMask | None = None, warmup: bool = False) -> Found:
     """Evaluate every plan of the grid as one (ZeRO stages, (vpp, schedule) pairs, rows) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
     with no fitting plan are dropped before the step time is priced. The single estimate's code runs on the
     grid (`plan_memory`, `step_time`, `model_tflops_per_gpu` are element-wise in the plan fields; the cached
     layer and traffic terms are computed once per row, indexed by grid order without sorting). `lora`: a frozen
-    base's step and memory on every row, unbounded (`search_rows`).
+    base's step and memory on every row, unbounded (`search_rows`); `warmup`: DSA's dense warm-up step and memory
+    on every row, unbounded (`dsa_warmup_grid`).
     """
     found = Found(grid, take=take)
     if guard is not None:  # (`Found.best`'s MFU guard, for the bar of `row_bound.price_by_bound`)
@@ -177,7 +180,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
     # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
-    if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS and lora is None:
+    if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS and lora is None and not warmup:
         # the bounds work on rows, not on the (ZeRO, pairs, rows) grid: larger blocks, fewer passes; every PP in the
         # same blocks, at the widest pair count (the bound's passes cost per block, the padding only on the few rows
         # priced: CPU ms, DeepSeek-V3 on 8,192 GB200 285 -> 206, 4 blocks -> 1; on 512 GB200 ~210 -> ~130)
@@ -189,7 +192,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     with RowMemo.shared(rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
         for index, k in chunks:
             used, done = _search_block(shape, cluster, profile, objective, found, rows, index, k, table_of,
-                                       (vpp_table, schedule_table, real), used, done, lora)
+                                       (vpp_table, schedule_table, real), used, done, lora, warmup)
             if progress is not None:
                 progress(done, total)
     found.keys, found.step_s = found.keys[:used], found.step_s[:used]
@@ -199,7 +202,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
 def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, objective: str, found: Found,
                   rows: PlanArrays, index: np.ndarray, k: int, table_of: np.ndarray,
                   tables: tuple[np.ndarray, np.ndarray, np.ndarray], used: int, done: int,
-                  lora: LoraSpec | None = None) -> tuple[int, int]:
+                  lora: LoraSpec | None = None, warmup: bool = False) -> tuple[int, int]:
     """Price one block of rows (memory first, step time for rows with a fitting plan) into `found`; returns the
     keys used and the rows done so far."""
     vpp_table, schedule_table, real = tables
@@ -219,14 +222,15 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         bad = bad | refused_zero(profile, grid, plan, 2)
         # `plan_memory`'s total, in fewer grid passes (a balanced split's stages: `step_time.balanced_split`)
         split = balanced_split(shape, cluster, plan, profile)
-        memory = (memory_total(shape, plan, profile, split) if lora is None
+        memory = (warmup_memory_total(shape, plan, profile, split) if warmup
+                  else memory_total(shape, plan, profile, split) if lora is None
                   else frozen_memory_total(shape, plan, profile, split, lora))
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(np.count_nonzero(fits))
         keep = fits.any(axis=(0, 1))
         if keep.any():
             # (the kept rows' pairs and masks read where priced, not copied; a LoRA search's unbounded: `search_rows`)
-            if objective == "time" and ROW_BOUND and lora is None:
+            if objective == "time" and ROW_BOUND and lora is None and not warmup:
                 kept = None if keep.all() else np.flatnonzero(keep)
                 return price_by_bound(shape, cluster, profile, found, rows, (
                     index if kept is None else index[kept], vpp, schedule, fits, kept), used), done
@@ -234,7 +238,8 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
                 index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
                 memory = memory if objective == "time" else memory[:, :, keep]
             plan = plan if keep.all() else grid_plan(rows, index, vpp, schedule, grid.zero)
-            t = (step_time(shape, cluster, plan, profile, breakdown=False)["step_time_s"] if lora is None
+            t = (warmup_step_time(shape, cluster, plan, profile) if warmup
+                 else step_time(shape, cluster, plan, profile, breakdown=False)["step_time_s"] if lora is None
                  else frozen_step_time(shape, cluster, plan, profile, lora))
             if objective != "time":
                 np.copyto(found.step_s[used:used + fits.size].reshape(fits.shape), t)
@@ -262,7 +267,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
                  memory_margin: float | None = None, compare_dtypes: bool = False, lora_rank: int | None = None,
                  lora_targets: str | None = None, ep_mask: EpMask | None = None,
-                 optimizer: str | None = None) -> PlanSearchResult:
+                 optimizer: str | None = None, dsa_stage: str = "sparse") -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -281,9 +286,12 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     `lora_rank`: a frozen base with LoRA adapters on `lora_targets`, as `train --lora-rank` (`search_rows`; a MoE
     model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`). `ep_mask`:
     the plans of those EP degrees only, no `ep_choice` line (`training.ep_choice`). `optimizer`: as `train`'s.
+    `dsa_stage`: sparse | warmup, as `train --dsa-stage` (warmup: every plan priced as DSA's dense warm-up step,
+    `dsa_warmup_grid`; no MFU ceiling, as for LoRA).
     """
     shape = load_model(model) if isinstance(model, str) else model
     lora = lora_of(shape, lora_rank, lora_targets)  # (one line: MoE, bad rank)
+    warmup = check_stage(shape, dsa_stage, lora is not None)  # (one line: no indexer, with LoRA, a stage not known)
     profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model, --optimizer
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
@@ -306,24 +314,26 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
                                       cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile),
                                       pipeline_split_rule(profile)))  # (the even split's PP x VPP: `axes._vpp`)
-    unguarded = (is_what_if(accelerator) if mfu_guard is None else not mfu_guard) or lora is not None  # time only
+    unguarded = (is_what_if(accelerator) if mfu_guard is None else not mfu_guard) or lora is not None or warmup
     # (a what-if part is not held to what its preset was measured at; a causal-scores figure compared like with like)
     guard = search_guard(accelerator.catalog_name, band_stack(profile), leave_out, not unguarded,
                          float(causal_flops_ratio(shape, seq_len)), check_memory_margin(memory_margin))
-    guard = guard if lora is None else frozen_guard(guard.margin, lora)
+    guard = guard if lora is None and not warmup else frozen_guard(guard.margin, lora, warmup)
     beyond = partial(guard.beyond, shape, cluster, profile)  # (plans, step_s): `Found.best`'s flags
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top), lora,
-                         ep_mask)
+                         ep_mask, warmup)
     evaluated = found.evaluated
     best_plans = found.best(top, beyond, guard.pinned(shape, cluster) if objective == "time" else None)
     rows: list[PlanMetrics] = []
     if len(best_plans):
-        res = (_evaluate_best(shape, cluster, best_plans, profile) if lora is None
+        res = (warmup_outputs_of(shape, cluster, best_plans, profile) if warmup  # (`train --dsa-stage warmup`'s)
+               else _evaluate_best(shape, cluster, best_plans, profile) if lora is None
                else frozen_outputs(shape, cluster, best_plans, profile, lora))  # (`train --lora-rank`'s float path)
         band = training_band(accelerator.catalog_name, band_stack(profile), seq_len)
         rows = [guard.row(result_row(res, best_plans, i, accelerator.memory_bytes), band)
                 for i in range(len(best_plans))]
-        rows = rows if lora is None else [frozen_row(row) for row in rows]
+        rows = ([warmup_row(row) for row in rows] if warmup
+                else rows if lora is None else [frozen_row(row) for row in rows])
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
             offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))
             rows = [row.model_copy(update={"config": row.config.model_copy(update={"offload_layers": int(n)})})
@@ -331,7 +341,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         args = (model if isinstance(model, str) else shape.name, system if isinstance(system, str) else sys_spec.name,
                 stack if isinstance(stack, str) else profile.name)
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
-                                                                    memory_margin, lora, optimizer)})
+                                                                    memory_margin, lora, optimizer, dsa_stage)})
                 for row in rows]
     effect = guard_effect(guard, dtypes, shape, cluster, found, profile)  # what the guard and the margin ranked after
     seconds = time.perf_counter() - start
@@ -342,25 +352,28 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                   if evaluated else no_valid_plan_reason(gpus, global_batch))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP, optimizer), objective,
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP, optimizer, dsa_stage), objective,
         compare_dtypes) if dtype == AUTO_DTYPE and rows else None
     why_ep = ep_choice(shape, rows, lambda mask, d: search_plans(  # the other kind's best (once per answer)
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, mask, optimizer).best
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, mask, optimizer, dsa_stage).best
     ) if ep_mask is None else None
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
         ep_choice=why_ep, optimizer=profile.optimizer,
-        lora_rank=lora_rank, lora_targets=None if lora is None else lora.targets,
+        lora_rank=lora_rank, lora_targets=None if lora is None else lora.targets, dsa_stage=stage_of(shape, warmup),
         **effect, tie_ranked_after_count=found.tie_passed, evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
                *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
                *([lora_note(lora), *rank_notes(shape, lora)] if lora is not None else []),  # as `train` says
+               *(warmup_notes(shape, accelerator, shape_indexer_params(shape, profile.mtp_num_layers)) if warmup
+                 else []),
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
-               *([slower] if lora is None and (slower := searched_plan_note(shape, cluster, best_plans, profile))
+               *([slower] if lora is None and not warmup
+                 and (slower := searched_plan_note(shape, cluster, best_plans, profile))
                  else []),
                *(guard.idle_notes(rows[0], profile) if rows else []),  # idle GPUs, a host-bound step, as `train`
                *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(best_plans),

@@ -25,6 +25,7 @@ from infraplan.cluster import Cluster
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag, tight
+from infraplan.training.dsa_warmup_grid import one_warmup_memory
 from infraplan.training.enums import Dtype
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
 from infraplan.training.frozen_base import LoraSpec
@@ -48,6 +49,7 @@ class SearchGuard:
     mfu_ceiling: np.ndarray  # per Dtype value: the ceiling a plan is ranked after beyond (inf: none, or not ranking)
     in_convention: np.ndarray  # per Dtype value: the factor taking a plan's MFU to the figure's convention
     lora: LoraSpec | None = None  # a frozen base's search: its memory against the margin (`frozen_guard`)
+    warmup: bool = False  # a DSA warm-up search: its memory against the margin (`frozen_guard`, `dsa_warmup_grid`)
 
     def over_mfu(self, plans: PlanArrays, mfu: np.ndarray) -> np.ndarray:
         """Plans whose MFU (`plan_mfu`) is beyond their precision's ceiling (none when the guard does not rank)."""
@@ -63,7 +65,8 @@ class SearchGuard:
         """`Found.best`'s flags: beyond the MFU ceiling, or short of the memory margin (each plan's memory as its
         row gives it: one at a time, as the search's best plans are priced, no array split re-bisected)."""
         lora = () if self.lora is None else (self.lora,)  # (a LoRA search's memory: `frozen_guard`)
-        memory = np.array([one_plan_memory(shape, cluster, plan, profile, *lora) for plan in one_plans(plans)])
+        memory = np.array([one_warmup_memory(shape, cluster, plan, profile) if self.warmup
+                           else one_plan_memory(shape, cluster, plan, profile, *lora) for plan in one_plans(plans)])
         low = tight(memory, cluster.accelerator.memory_bytes, self.margin)  # (`memory_headroom_flag`'s test)
         return np.asarray(self.over_mfu(plans, plan_mfu(shape, cluster, plans, step_s)) | low)
 
@@ -103,13 +106,14 @@ def search_guard(accelerator: str, stack_class: str, leave_out: Sequence[str], r
     return SearchGuard(ceilings, ranks, causal_ratio, margin, bars, convention)
 
 
-def frozen_guard(margin: float, lora: LoraSpec) -> SearchGuard:
+def frozen_guard(margin: float, lora: LoraSpec | None, warmup: bool = False) -> SearchGuard:
     """A LoRA search's guard (`search --lora-rank`): no MFU ceiling, as `train --lora-rank` applies none (every
     published figure, `catalog.published_mfu`, is a pre-training MFU in the 6N-type count; a frozen-base step's
     MFU is Megatron-Bridge's LoRA count, `frozen_base.FLOP_CONVENTION`, and no LoRA figure is in the catalog), the
-    memory margin on the frozen base's memory."""
+    memory margin on the frozen base's memory; `warmup`: a DSA warm-up search's (`search --dsa-stage warmup`: no
+    warm-up MFU is published either), the margin on the warm-up's memory (`dsa_warmup_grid`)."""
     none = np.full(max(int(d) for d in Dtype) + 1, np.inf)
-    return SearchGuard({d: None for d in Dtype}, False, 1.0, margin, none, np.ones(none.size), lora)
+    return SearchGuard({d: None for d in Dtype}, False, 1.0, margin, none, np.ones(none.size), lora, warmup)
 
 
 def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerShape, cluster: Cluster,

@@ -34,10 +34,11 @@ from infraplan.units import number_text
 
 def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp: bool = False,
                   memory_margin: float | None = None, lora: LoraSpec | None = None,
-                  optimizer: str | None = None) -> str:
+                  optimizer: str | None = None, dsa_stage: str = "sparse") -> str:
     """The `infraplan train` command line that evaluates exactly this plan: every axis of the search spelled
-    out (rank order, pipeline schedule, stack, --sharp, a --memory-margin given, a LoRA search's adapters and an
-    --optimizer given included), so a search row copied into `train` gives its numbers."""
+    out (rank order, pipeline schedule, stack, --sharp, a --memory-margin given, a LoRA search's adapters, an
+    --optimizer given and a DSA warm-up's --dsa-stage included), so a search row copied into `train` gives its
+    numbers."""
     args = ["infraplan", "train", model, "--system", system, "--gpus", str(config.gpus), "--tp", str(config.tp),
             "--pp", str(config.pp), "--dp", str(config.dp), "--cp", str(config.cp), "--ep", str(config.ep),
             "--etp", str(config.etp),
@@ -56,6 +57,8 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp
         args += ["--lora-rank", str(lora.rank), "--lora-targets", lora.targets]
     if optimizer is not None:  # (`training.optimizers`)
         args += ["--optimizer", optimizer]
+    if dsa_stage != "sparse":  # a DSA warm-up search's plan (`dsa_warmup_grid`)
+        args += ["--dsa-stage", dsa_stage]
     return shlex.join(args)
 
 

@@ -308,8 +308,8 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                        lora: LoraSpec | None = None, breakdown: bool = True) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid.
-    `forward_only` (read on one plan only): its forward passes (`forward_pass`), a callable also applied to their
-    terms (`dsa_warmup`: the indexer's work on each layer); `lora`: a LoRA step (`frozen_base`)."""
+    `forward_only`: its forward passes (`forward_pass`; on a grid too, `dsa_warmup_grid`), a callable also applied
+    to their terms (`dsa_warmup`: the indexer's work on each layer); `lora`: a LoRA step (`frozen_base`)."""
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
     # the experts as the stack lays them and its rank order where the plan names none (a stack-less grid)
     plan = plan.with_expert_layout(expert_layout(profile), rank_order(profile))
@@ -369,6 +369,11 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     if lora is not None:  # a frozen base on a search's grid: the one plan's terms, as arrays (`frozen_base`)
         lt, traffic, ends = frozen_grid(shape, pricing, (fabric, dp_fabric), plan, profile, lora, (lt, traffic, ends))
     traffic = blocking_gather(traffic, profile)  # (Muon's all-gather in its step, `training.optimizers`)
+    if forward_only:  # a grid's forward passes, as the one plan's above (`dsa_warmup_grid`: search --dsa-stage)
+        forward = forward_only_terms(lt | traffic)
+        forward = forward_only(forward) if callable(forward_only) else forward
+        return assemble_step(plan, forward, forward, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS,
+                             stage_only, breakdown=breakdown, host_moved=False)
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends,
                         breakdown)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)

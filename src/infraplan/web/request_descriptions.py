@@ -176,6 +176,9 @@ SEARCH = {
                   "weight trained]"),
     "lora_targets": _LORA_TARGETS,
     "optimizer": _OPTIMIZER,
+    "dsa_stage": ("sparse | warmup: price every plan in this training stage of a DeepSeek Sparse Attention model, as "
+                  "train --dsa-stage (warmup: the dense warm-up, the model frozen and forward only, the lightning "
+                  "indexer alone trained; no MFU guard: no published warm-up MFU) [default: sparse]"),
     "tokens": ("train on this many tokens (e.g. 15.6T): adds the best plan's whole run, as train --tokens of its "
                "train_command (one GPU count)"),
     "location": "grid/price location preset or YAML file for --tokens",

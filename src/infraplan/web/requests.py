@@ -145,6 +145,7 @@ class SearchRequest(ModelOnSystemRequest):
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
     lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
     optimizer: Literal["adam", "muon"] | None = None  # --optimizer (null: the stack's or its model recipe's)
+    dsa_stage: Literal["sparse", "warmup"] = "sparse"  # --dsa-stage (warmup: a DSA model's only, `dsa_warmup_grid`)
     tokens: CountText | None = None  # search --tokens: the best plan's whole run, as train's (one GPU count)
     location: CatalogRef | None = None
     server_price: Price | None = None

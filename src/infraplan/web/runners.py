@@ -128,6 +128,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                                     mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
                                     compare_dtypes=len(r.gpus) == 1,  # as `search` (hD50)
                                     lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
+                                    dsa_stage=r.dsa_stage,
                                     ep_mask=None if len(r.gpus) == 1 else EVERY_EP))  # (nor an EP line)
     if r.tokens is not None:  # the best plan's whole run, as the CLI's `search --tokens` (`search_with_run`)
         return search_with_run(results[0], ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,

@@ -43,6 +43,10 @@ from infraplan.training.results import MfuCeiling, PlanConfig, PlanSearchResult,
 from infraplan.training.search import search_plans
 from infraplan.units import significant_text
 
+SEARCH_DSA_STAGE_HELP = ("sparse | warmup: price every plan in this training stage of a DeepSeek Sparse Attention "
+                         "model, as train --dsa-stage (warmup: the dense warm-up, the model frozen and forward only, "
+                         "the lightning indexer alone trained; no MFU guard: no published warm-up MFU) [default: "
+                         "sparse]")
 MAX_SCALING_POINTS = 64
 """GPU counts one `search` may sweep (each is a full plan search)."""
 
@@ -207,7 +211,10 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     tight = next((row for row in result.top if row.low_memory_headroom), None)
     if tight is not None:  # (ranked after the plans with the margin: `search_plans`)
         console.print(f"! low memory headroom: {tight.low_memory_headroom_reason}", highlight=False, markup=False)
-    if result.lora_rank is not None:  # (no published LoRA MFU: `search_guard.frozen_guard`)
+    if result.dsa_stage == "warmup":  # (no published warm-up MFU: `search_guard.frozen_guard`)
+        console.print(f"ranked by predicted {result.objective} alone: DSA's dense warm-up stage has no published-MFU "
+                      "guard (every published figure is a pre-training MFU)", highlight=False, markup=False)
+    elif result.lora_rank is not None:  # (no published LoRA MFU: `search_guard.frozen_guard`)
         console.print(f"ranked by predicted {result.objective} alone: LoRA rank {result.lora_rank} has no "
                       "published-MFU guard (every published figure is a pre-training MFU)", highlight=False,
                       markup=False)
@@ -321,6 +328,7 @@ def search(
                                          "count; no MFU guard: no published LoRA MFU) [default: every weight "
                                          "trained]"),
     lora_targets: LoraTargetsOption = None,
+    dsa_stage: str = typer.Option("sparse", "--dsa-stage", help=SEARCH_DSA_STAGE_HELP),
     tokens: str | None = typer.Option(None, "--tokens", help="train on this many tokens (e.g. 15.6T): adds the best "
                                       "plan's whole run, as train --tokens of its train_command (one GPU count)"),
     location: str | None = typer.Option(None, "--location", help="grid/price location preset or YAML file for "
@@ -359,6 +367,7 @@ def search(
                                         mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
                                         compare_dtypes=len(counts) == 1,  # (a scaling curve lists no choice)
                                         lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
+                                        dsa_stage=dsa_stage,
                                         ep_mask=None if len(counts) == 1 else EVERY_EP))  # (nor an EP line)
     finally:
         if progress.live.is_started:
