@@ -103,7 +103,7 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
        for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch",
                  "prefill_moe_tp")},
     ("collective", "system"): ("api", "the API takes the resolved `cluster` (with --fabric applied)"),
-    ("collective", "fabric"): ("api", "applied to the cluster the API takes (`network.topology.with_fabric`)"),
+    ("collective", "fabric"): ("api", "applied to the cluster the API takes (`network.rail_leaves.with_fabric`)"),
 }
 
 DEFAULTS_DIFFER: dict[tuple[str, str, str], str] = {

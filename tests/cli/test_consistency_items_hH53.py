@@ -2,7 +2,7 @@
 
 * `facility` / `campus` `--cooling` and `--build-type` read a YAML file as `--location` does
   (`catalog.facility_loader._entry`), but their help listed the presets only (hX53): the help now says "or YAML
-  file" (the web, which reads no file for them, drops the words: `web.request_descriptions.FILE_WORDS`).
+  file" (the web, which reads no file for them, drops the words: `web.request_fields.FILE_WORDS`).
 * Stack / accelerator fields of sessions 50-53 without an upper bound where a value breaks the answer (hR53's rule
   for `adamw_bytes_per_param`: 10 x the largest sourced figure): `grad_accumulation_bytes: 1e300` gave `train` a
   null step time at exit 0; `p2p_transfers_per_micro_batch: 1e300` a 8.8e297 s step (llama3-8b, PP 8, deepspeed).

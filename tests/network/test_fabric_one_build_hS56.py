@@ -11,7 +11,7 @@ import pytest
 from infraplan.cluster import Cluster
 from infraplan.network import tier_bandwidth, topology
 from infraplan.network.collectives import Fabric
-from infraplan.network.topology import with_fabric
+from infraplan.network.rail_leaves import with_fabric
 
 
 @pytest.mark.parametrize("fabric", [None, "rail-only"])

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from infraplan.catalog import list_presets, load_system
 from infraplan.cluster import Cluster
+from infraplan.network.collective_algorithms import custom_all_reduce_time
 from infraplan.network.collective_formulas import all_reduce_time, all_to_all_time, reduce_scatter_time, send_recv_time
 from infraplan.network.collective_schedules import estimate_collective
-from infraplan.network.collectives import custom_all_reduce_time
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""Mutation wave 5 (hM5): rail-only fabrics' refusals and flags (`network.topology.with_fabric`, `network.costs.
+"""Mutation wave 5 (hM5): rail-only fabrics' refusals and flags (`network.rail_leaves.with_fabric`, `network.costs.
 describe_fabric`), as their docstrings and error lines state them."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from infraplan.catalog import load_system
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.costs import describe_fabric
-from infraplan.network.topology import _rail_leaf_span, build_topology, with_fabric
+from infraplan.network.rail_leaves import with_fabric
+from infraplan.network.topology import _rail_leaf_span, build_topology
 
 
 @pytest.mark.parametrize(("system", "gpus"), [("dgx-h100-superpod", 8), ("gb200-nvl72", 72)])

@@ -11,12 +11,12 @@ import pytest
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.catalog.data_files import read_rows
 from infraplan.network import nvlink_all_reduce, nvlink_collectives, nvlink_latency
+from infraplan.network.collective_algorithms import custom_all_reduce_time
 from infraplan.network.collectives import (
     Fabric,
     all_reduce_time,
     collective_seconds,
     collective_time,
-    custom_all_reduce_time,
     forget_float_values,
 )
 from infraplan.network.nvlink_all_reduce import efficiency_columns, measured_efficiency_xp
@@ -174,7 +174,7 @@ def test_the_bound_stays_inside_the_domain() -> None:
     finally:
         nvlink_all_reduce.MEASURED_NVLINK_ALL_REDUCE = True
     # groups with one member per 8-GPU domain keep the SimAI NIC tables; a group with several members in a domain
-    # is bounded below by their in-domain all-reduce (`collective_formulas.spanning_bound`), so the measured curve
+    # is bounded below by their in-domain all-reduce (`placement.spanning_bound`), so the measured curve
     # can only raise it
     assert on[1:] == off[1:]
     assert on[0] >= off[0]

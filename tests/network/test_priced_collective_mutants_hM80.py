@@ -102,8 +102,8 @@ def test_a_sharp_fabric_prices_sharp_without_the_flag() -> None:
 
 
 def test_the_custom_all_reduce_is_named_up_to_its_8_mib_buffer() -> None:
-    """vLLM's custom all-reduce buffer is 8 MiB (csrc/custom_all_reduce.cuh; `collectives.custom_all_reduce_time`
-    takes sizes <= it): named at 8 MiB, not a byte above."""
+    """vLLM's custom all-reduce buffer is 8 MiB (csrc/custom_all_reduce.cuh;
+    `collective_algorithms.custom_all_reduce_time` takes sizes <= it): named at 8 MiB, not a byte above."""
     at = priced_collective(_h100(), "all-reduce", 8 * MIB, 8, 1).basis
     assert "custom_all_reduce_time" in at and "up to 8 MiB" in at
     assert "custom_all_reduce_time" not in priced_collective(_h100(), "all-reduce", 8 * MIB + 1, 8, 1).basis

@@ -16,7 +16,8 @@ from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import all_gather_time, all_reduce_time, all_to_all_time
 from infraplan.network.costs import bill_of_materials, describe_fabric
 from infraplan.network.fabric import Fabric
-from infraplan.network.topology import build_topology, with_fabric
+from infraplan.network.rail_leaves import with_fabric
+from infraplan.network.topology import build_topology
 from infraplan.network.topology_graph import to_networkx
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from infraplan.catalog import load_system
 from infraplan.cli import main
-from infraplan.network.topology import build_topology, leaf_index, with_fabric
+from infraplan.network.rail_leaves import with_fabric
+from infraplan.network.topology import build_topology, leaf_index
 
 
 def _rail_only(system: str, gpus: int | None = None):  # type: ignore[no-untyped-def]

@@ -5,7 +5,8 @@ A demanding user checking issue 12 item 3 (decode TP8 at small concurrency: one-
 measured curve), while `serve` on trtllm-0.x / vllm-0.x / sglang-0.x (`custom_all_reduce: true`, every shipped
 serving stack) prices that all-reduce (Llama 3 70B's 8,192 x 2 B a decode token) at 3.31 µs: the basis named the
 custom kernels' rule without a number. Now `serving_custom_time_s` and the basis give it, the same function and
-arguments serving calls (`serving.layer_work.serving_collective_time` -> `collectives.custom_all_reduce_time`).
+arguments serving calls (`serving.layer_work.serving_collective_time` ->
+`collective_algorithms.custom_all_reduce_time`).
 """
 
 from __future__ import annotations

@@ -24,9 +24,10 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_system
+from infraplan.network.rail_leaves import with_fabric
 from infraplan.network.routing import build_links, route
 from infraplan.network.tier_bandwidth import analytical_tiers, leaf_switch_gpus, speed_mismatch_note
-from infraplan.network.topology import ClosTopology, build_topology, with_fabric
+from infraplan.network.topology import ClosTopology, build_topology
 
 TOY = """
 display_name: hM70 toy, 64-GPU leaf domains at 1:1

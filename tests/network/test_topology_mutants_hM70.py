@@ -18,7 +18,8 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog import load_system
-from infraplan.network.topology import build_topology, with_fabric
+from infraplan.network.rail_leaves import with_fabric
+from infraplan.network.topology import build_topology
 
 TOY = """
 display_name: hM70 rail-only toy

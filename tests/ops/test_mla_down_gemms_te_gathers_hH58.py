@@ -14,7 +14,7 @@ import infraplan.ops.layer as layer
 import infraplan.ops.mla_gemms as mla_gemms
 from infraplan.catalog import load_model
 from infraplan.ops.layer import Layout, layer_ops
-from infraplan.training.tp_gather_bytes import te_gather_records
+from infraplan.training.tp_quantised_collectives import te_gather_records
 
 T, TP, H, Q_LORA, KV_LORA, ROPE = 4096.0, 8.0, 7168.0, 1536.0, 512.0, 64.0
 

@@ -1,10 +1,10 @@
 """MLA's latents in training as Megatron-Core 0.16.1 runs them on Transformer Engine 2.14 (hA, session 57): the q / kv
 latent norms as passes on the down projection's tokens (`ops.layer.MLA_LATENT_NORMS`), the down projections' and
 latents' casts (`ops.mla_casts.MLA_CASTS`), the backward's quantised gathers read from the backward records
-(`training.tp_gather_bytes.BACKWARD_GATHER_RECORDS`) and, delivered OFF, the latents' three gathers, two of them TE's
-quantised ones (`ops.layer.MLA_LATENT_TE_GATHERS`). Checked failing before the change: the module does not import
-on the base tree (`ops.mla_casts` is new); with each toggle False its tests fail (MLA_LATENT_NORMS: the first two,
-MLA_CASTS: the third, BACKWARD_GATHER_RECORDS: the fourth)."""
+(`training.tp_quantised_collectives.BACKWARD_GATHER_RECORDS`) and, delivered OFF, the latents' three gathers, two of
+them TE's quantised ones (`ops.layer.MLA_LATENT_TE_GATHERS`). Checked failing before the change: the module does not
+import on the base tree (`ops.mla_casts` is new); with each toggle False its tests fail (MLA_LATENT_NORMS: the first
+two, MLA_CASTS: the third, BACKWARD_GATHER_RECORDS: the fourth)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Layout, layer_ops
 from infraplan.training.layer_kernels import collective_times
 from infraplan.training.recompute_modules import rerun_elementwise_bytes_per_token
-from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gather_records
+from infraplan.training.tp_quantised_collectives import quantised_gather_deltas, te_gather_records
 
 T, TP, H, LATENTS, ROPE = 4096.0, 8.0, 7168.0, 1536.0 + 512.0, 64.0
 FABRIC = Fabric(8, 3.6e11, 4.5e10, ("rack", "spine", "core"), (64, 2048, 32768), (1.0, 2.0, 3.0), (1e-6, 2e-6, 4e-6))

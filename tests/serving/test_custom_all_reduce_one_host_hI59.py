@@ -24,9 +24,10 @@ from infraplan.catalog import load_accelerator, load_system
 from infraplan.catalog.loader import read_entry
 from infraplan.catalog.model_config import shape_from_hf_config
 from infraplan.cluster import Cluster
-from infraplan.network import collectives
+from infraplan.network import collective_algorithms
+from infraplan.network.collective_algorithms import custom_all_reduce_time
 from infraplan.network.collective_schedules import estimate_collective
-from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time
+from infraplan.network.collectives import Fabric, collective_time
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.serve_inputs import nccl_inside_note
@@ -73,7 +74,7 @@ def test_tp8_on_nvl72_pays_nccl(monkeypatch: pytest.MonkeyPatch, stack: str, eng
     custom = float(custom_all_reduce_time(NVL72, TOKEN, 8))
     assert nccl > 5.0 * custom  # 18.0 vs 3.16 µs
     on = _one_token_s(stack, engine, 8)
-    monkeypatch.setattr(collectives, "CUSTOM_ALL_REDUCE_ONE_HOST", False)  # the domain stands for the host
+    monkeypatch.setattr(collective_algorithms, "CUSTOM_ALL_REDUCE_ONE_HOST", False)  # the domain stands for the host
     off = _one_token_s(stack, engine, 8)
     assert on - off == pytest.approx(80 * 2 * (nccl - custom), rel=1e-9)
 
@@ -83,7 +84,7 @@ def test_one_host_groups_and_tensorrt_llm_unchanged(monkeypatch: pytest.MonkeyPa
     cases = [("vllm-0.x", "vllm", 4, NVL72), ("sglang-0.x", "sglang", 4, NVL72), ("trtllm-0.x", "trtllm", 8, NVL72),
              ("vllm-0.x", "vllm", 8, b200)]
     on = [_one_token_s(*case) for case in cases]
-    monkeypatch.setattr(collectives, "CUSTOM_ALL_REDUCE_ONE_HOST", False)
+    monkeypatch.setattr(collective_algorithms, "CUSTOM_ALL_REDUCE_ONE_HOST", False)
     assert on == [_one_token_s(*case) for case in cases]
 
 

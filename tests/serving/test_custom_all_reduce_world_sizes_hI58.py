@@ -15,8 +15,9 @@ import pytest
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.catalog.loader import read_entry
 from infraplan.catalog.model_config import shape_from_hf_config
-from infraplan.network import collectives
-from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time
+from infraplan.network import collective_algorithms
+from infraplan.network.collective_algorithms import custom_all_reduce_time
+from infraplan.network.collectives import Fabric, collective_time
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
@@ -50,14 +51,14 @@ def test_tp16_on_nvl72_pays_nccl(monkeypatch: pytest.MonkeyPatch, stack: str, en
     custom = float(custom_all_reduce_time(FABRIC, TOKEN, 16))
     assert nccl > 5.0 * custom  # 24.0 vs 3.34 µs
     on = _one_token_s(stack, engine, 16)
-    monkeypatch.setattr(collectives, "CUSTOM_ALL_REDUCE_WORLD_SIZES", False)  # any size, as before
+    monkeypatch.setattr(collective_algorithms, "CUSTOM_ALL_REDUCE_WORLD_SIZES", False)  # any size, as before
     # hI59: TP 16 also spans four 4-GPU hosts, which vLLM / SGLang refuse too: off with it, as before both rules
-    monkeypatch.setattr(collectives, "CUSTOM_ALL_REDUCE_ONE_HOST", False)
+    monkeypatch.setattr(collective_algorithms, "CUSTOM_ALL_REDUCE_ONE_HOST", False)
     off = _one_token_s(stack, engine, 16)
     assert on - off == pytest.approx(80 * 2 * (nccl - custom), rel=1e-9)
 
 
 def test_supported_sizes_and_tensorrt_llm_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     on = [_one_token_s("sglang-0.x", "sglang", 8), _one_token_s("trtllm-0.x", "trtllm", 16)]
-    monkeypatch.setattr(collectives, "CUSTOM_ALL_REDUCE_WORLD_SIZES", False)
+    monkeypatch.setattr(collective_algorithms, "CUSTOM_ALL_REDUCE_WORLD_SIZES", False)
     assert on == [_one_token_s("sglang-0.x", "sglang", 8), _one_token_s("trtllm-0.x", "trtllm", 16)]

@@ -1,6 +1,6 @@
 """Mutation wave on hW42's per-kind checkpoint scopes (hM16, session 42): tests that kill the survivors of hand
-mutations of `ops.precision` (`ROLE_KINDS`, `quantised_roles`, `checkpoint_mismatch`) and
-`catalog.model_config_quantization.kind_modules`.
+mutations of `ops.precision` (`ROLE_KINDS`, `quantised_roles`; `checkpoint_mismatch`, in `serving.serve_inputs` since
+hE62) and `catalog.model_config_quantization.kind_modules`.
 
 Expectations from outside the code: the GEMM roles of each kind listed by hand from the module names (MLA's absorbed
 BMMs are made of the kv_b projection, an attention projection: DeepSeek-V2 paper sec. 2.1.1, vLLM's MLA
@@ -16,7 +16,8 @@ from infraplan.catalog import load_model
 from infraplan.catalog.model_config import ModelConfigWarning
 from infraplan.catalog.model_config_quantization import checkpoint_quantization, kind_modules
 from infraplan.catalog.transformer_shape import TransformerShape
-from infraplan.ops.precision import checkpoint_mismatch, quantised_roles, weight_scope
+from infraplan.ops.precision import quantised_roles, weight_scope
+from infraplan.serving.serve_inputs import checkpoint_mismatch
 
 ATTENTION_PROJECTIONS = {"qkv", "qkv_down", "kv_down", "q_up", "kv_up", "q_absorb", "v_absorb"}  # (and kv_b's BMMs)
 ATTENTION_OUTPUT = {"attention_out"}

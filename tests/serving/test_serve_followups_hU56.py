@@ -14,7 +14,8 @@ from tests.cli.conftest import cli_json
 from infraplan.catalog import load_accelerator
 from infraplan.cli import main
 from infraplan.cluster import Cluster
-from infraplan.network.collectives import collective_time, custom_all_reduce_time
+from infraplan.network.collective_algorithms import custom_all_reduce_time
+from infraplan.network.collectives import collective_time
 from infraplan.ops.precision import RECIPES
 from infraplan.serving.llm_iteration import serving_precision
 

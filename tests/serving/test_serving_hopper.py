@@ -342,7 +342,7 @@ def test_whole_prompts_no_longer_span_two_iterations(monkeypatch):
 def test_trtllm_rc3_rows_bound_their_tp_all_reduce_by_the_release_table(monkeypatch):
     # AIConfigurator 0.7.0's TensorRT-LLM 1.0.0rc3 AllReduce on 8 H100s: 8.17 us at 128 KiB against 1.3.0rc20's 6.20 us
     from infraplan.cluster import Cluster
-    from infraplan.network.collectives import custom_all_reduce_time
+    from infraplan.network.collective_algorithms import custom_all_reduce_time
     from infraplan.serving import release_all_reduce
 
     fabric = Cluster.resolve(sh.SYSTEMS["h100_sxm"]).fabric

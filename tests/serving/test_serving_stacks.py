@@ -7,12 +7,8 @@ import numpy as np
 import pytest
 
 from infraplan.cluster import Cluster
-from infraplan.network.collectives import (
-    CUSTOM_ALL_REDUCE_MAX_BYTES,
-    SCALE_UP_LATENCY_S,
-    all_reduce_time,
-    custom_all_reduce_time,
-)
+from infraplan.network.collective_algorithms import CUSTOM_ALL_REDUCE_MAX_BYTES, custom_all_reduce_time
+from infraplan.network.collectives import SCALE_UP_LATENCY_S, all_reduce_time
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time
 from infraplan.serving.serving_api import estimate_serving

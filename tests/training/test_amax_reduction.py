@@ -1,5 +1,5 @@
 """Per-tensor scales shared over TP: Transformer Engine's amax all-reduce under fp8 current scaling and NVFP4 with
-sequence parallelism (`training.amax_reductions.amax_reductions`)."""
+sequence parallelism (`training.tp_quantised_collectives.amax_reductions`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import Fp8Recipe, load_stack
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import collective_seconds
-from infraplan.training.amax_reductions import AMAX_BYTES, amax_reductions
 from infraplan.training.enums import Dtype
 from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 from infraplan.training.step_time import one_plan_step_time, step_time
+from infraplan.training.tp_quantised_collectives import AMAX_BYTES, amax_reductions
 
 STACK = "nemo-26.04"  # fp8 current scaling
 

@@ -13,7 +13,15 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.training import ep_choice, estimate, layer_kernels, search, search_bounds, stack_limits, tp_gather_bytes
+from infraplan.training import (
+    ep_choice,
+    estimate,
+    layer_kernels,
+    search,
+    search_bounds,
+    stack_limits,
+    tp_quantised_collectives,
+)
 from infraplan.training.estimate import evaluate_plans, training_band
 from infraplan.training.fp8_slower_note import higher_precisions
 from infraplan.training.one_plan_memo import clear_one_plan_memo, kept_rows
@@ -144,7 +152,7 @@ def test_one_plans_bf16_gathers_are_not_priced(monkeypatch: pytest.MonkeyPatch) 
     kwargs = dict(tp=8, pp=1, seq_len=4096, global_batch=64, zero=1, dtype="bf16")
     clear_one_plan_memo()
     plain = estimate.estimate_training(shape, cluster, 64, **kwargs)  # type: ignore[arg-type]
-    monkeypatch.setattr(tp_gather_bytes, "collective_times", spy)
+    monkeypatch.setattr(tp_quantised_collectives, "collective_times", spy)
     clear_one_plan_memo()
     again = estimate.estimate_training(shape, cluster, 64, **kwargs)  # type: ignore[arg-type]
     assert calls == []

@@ -20,7 +20,7 @@ DENSE = dict(tp=4, pp=4, seq_len=8192, global_batch=256, dtype="fp8")
 def _stack(scaling: str) -> Stack:
     """nemo-26.04 with a scaling recipe that adds no amax pass or kernel (delayed and blockwise both find their
     scales without one) and its TP all-gathers at bf16 bytes (blockwise gathers its column-wise copy too,
-    `training.tp_gather_bytes`), so the two differ only in the GEMM rate."""
+    `training.tp_quantised_collectives`), so the two differ only in the GEMM rate."""
     return load_stack("nemo-26.04").model_copy(update={"fp8": Fp8Recipe(recipe=scaling),  # type: ignore[arg-type]
                                                        "quantized_tp_all_gather": False})
 

@@ -22,7 +22,7 @@ from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.ops import layer_records
 from infraplan.ops.layer import Layout, layer_ops
-from infraplan.training import amax_reductions, search, step_assembly, step_time
+from infraplan.training import search, step_assembly, step_time, tp_quantised_collectives
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -129,14 +129,14 @@ def test_layer_table_counts_its_kernels_once(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_no_amax_records_without_per_tensor_scales(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[float] = []
-    real = amax_reductions.Collective  # type: ignore[attr-defined]
+    real = tp_quantised_collectives.Collective  # type: ignore[attr-defined]
 
     def record(kind, role, size, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if size == amax_reductions.AMAX_BYTES:
+        if size == tp_quantised_collectives.AMAX_BYTES:
             built.append(size)
         return real(kind, role, size, *args, **kwargs)
 
-    monkeypatch.setattr(amax_reductions, "Collective", record)
+    monkeypatch.setattr(tp_quantised_collectives, "Collective", record)
     clear_one_plan_memo()
     bf16 = estimate_training("llama3-8b", "dgx-h100-superpod", 16, tp=4, seq_len=4096, global_batch=64, dtype="bf16")
     assert bf16.breakdown_s.tp_comm > 0.0 and built == []

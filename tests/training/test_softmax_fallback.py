@@ -17,7 +17,7 @@ from infraplan.catalog import load_model, shape_from_hf_config
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
-from infraplan.training import attention_core, layer_launches
+from infraplan.training import attention_core, layer_time
 from infraplan.training.attention_core import SOFTMAX_FALLBACK_BYTES, attention_core_times, softmax_falls_back
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -74,7 +74,7 @@ def test_the_eager_softmax_launches_four_more_kernels_each_pass(monkeypatch: pyt
     stack = resolve_stack("megatron-lm-2022", "training")
     dispatch = 1e-5
     eager = layer_times(GPT2, rates, cluster.fabric, plans, (rates.matmul_flops_per_s, 2.0), dispatch, stack)
-    monkeypatch.setattr(layer_launches, "softmax_falls_back", lambda shape, plan, stack=None: plan.attention < 0)
+    monkeypatch.setattr(layer_time, "softmax_falls_back", lambda shape, plan, stack=None: plan.attention < 0)
     fused = layer_times(GPT2, rates, cluster.fabric, plans, (rates.matmul_flops_per_s, 2.0), dispatch, stack)
     np.testing.assert_allclose(eager["host_fwd"] - fused["host_fwd"], 4 * dispatch, rtol=1e-9)
     np.testing.assert_allclose(eager["host_bwd"] - fused["host_bwd"], 8 * dispatch, rtol=1e-9)

@@ -8,7 +8,7 @@ import pytest
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.training.estimate import estimate_training
-from infraplan.training.tp_gather_bytes import te_gather_records
+from infraplan.training.tp_quantised_collectives import te_gather_records
 
 BASE = load_stack("nemo-26.04")
 PLAN = dict(tp=4, pp=1, seq_len=8192, global_batch=16, micro_batch=1, recompute="none")

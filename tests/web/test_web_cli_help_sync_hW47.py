@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from infraplan.cli.main import load_command
 from infraplan.web import request_descriptions as rd
+from infraplan.web import request_fields as rf
 from infraplan.web.infrastructure_requests import ScenarioInput
 from infraplan.web.request_fields import WebRequest, takes_upload
 from infraplan.web.requests import REQUESTS
@@ -70,20 +71,20 @@ def test_every_field_is_the_cli_words_or_a_listed_exception(command: str) -> Non
     copied, own = set(rd.CLI_HELP[command]), set(rd.WEB_OWN.get(command, {}))
     assert copied | own == set(model.model_fields) and not copied & own
     assert {(command, f) for f in own} <= OWN_FIELDS
-    for field in copied:  # a field taking an upload (hX52: model, system, stack) says so (`rd.UPLOAD_WORDS`)
-        assert model.model_fields[field].description == rd.web_words(rd.CLI_HELP[command][field], {
+    for field in copied:  # a field taking an upload (hX52: model, system, stack) says so (`rf.UPLOAD_WORDS`)
+        assert model.model_fields[field].description == rf.web_words(rd.CLI_HELP[command][field], {
             flag: name for name, flag in model.cli_names().items()}, takes_upload(model.model_fields[field].annotation))
 
 
 def test_the_listed_exceptions_are_all_in_use() -> None:
     assert {(c, f) for c, own in rd.WEB_OWN.items() for f in own} == OWN_FIELDS
-    assert set(rd.COMMANDS) == set(REQUESTS) == set(rd.CLI_HELP)
+    assert set(rf.COMMANDS) == set(REQUESTS) == set(rd.CLI_HELP)
 
 
 def test_the_web_offers_no_file() -> None:
     """The web reads no server file and has no --trace: a CLI help with a new file phrase must add it to FILE_WORDS;
     a field taking an upload (`CatalogRef`, hX52; every file the CLI reads for a catalog reference, hX53) offers an
-    uploaded file only, in `rd.UPLOAD_WORDS`' words."""
+    uploaded file only, in `rf.UPLOAD_WORDS`' words."""
     for command, model in REQUESTS.items():
         for field, info in model.model_fields.items():
             text = info.description or ""
@@ -116,8 +117,8 @@ def test_the_web_offers_no_file() -> None:
 ])
 def test_web_words_of_an_upload_field(cli: str, web: str) -> None:
     """hX52: a field taking an upload keeps its file words as an upload's; the others still drop them."""
-    assert rd.web_words(cli, FLAGS, uploads=True) == web
-    assert "YAML" not in rd.web_words(cli, FLAGS) and "config.json" not in rd.web_words(cli, FLAGS)
+    assert rf.web_words(cli, FLAGS, uploads=True) == web
+    assert "YAML" not in rf.web_words(cli, FLAGS) and "config.json" not in rf.web_words(cli, FLAGS)
 
 
 FLAGS = {"--tp": "tp", "--recompute": "recompute", "--bytes": "size", "--prefill-attention-dp": "prefill_attention_dp"}
@@ -136,7 +137,7 @@ FLAGS = {"--tp": "tp", "--recompute": "recompute", "--bytes": "size", "--prefill
     ("random seed [0]; not with --trace", "random seed [0]"),
 ])
 def test_web_words(cli: str, web: str) -> None:
-    assert rd.web_words(cli, FLAGS) == web
+    assert rf.web_words(cli, FLAGS) == web
 
 
 # --- units -----------------------------------------------------------------------------------------------------

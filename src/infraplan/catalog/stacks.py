@@ -45,7 +45,7 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   Transformer Engine 2.8-2.14 runs cuDNN's fused kernel with sinks iff cuDNN >= 9.13.1, else its unfused path
   (the sources read: nemo-26.04.yaml's comment). Each YAML states its source or its ASSUMPTION.
 * The pipeline fields (`pipeline_split` and the layers it counts, `pipeline_layouts`, `mtp_num_layers`, blocking
-  p2p exchanges, gradient reduction under a pipeline): `catalog.stack_pipeline.PipelineRules`, which `Stack`
+  p2p exchanges, gradient reduction under a pipeline): `catalog.stack_framework_rules.PipelineRules`, which `Stack`
   inherits; deepseek-v3.yaml trains one MTP module. `pipeline_partition` (time | parameters | uniform |
   type:transformer | units): how a balanced split cuts its stages, at the plan's rates or fixed by the model and PP
   as DeepSpeed's `partition_method` or torchtitan's unit cut (`training.pipeline_partition`).
@@ -82,8 +82,7 @@ from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
 from infraplan.catalog.stack_files import named_like_preset, own_sources, refuse_other_kind, unknown_class
-from infraplan.catalog.stack_framework_rules import FrameworkRules
-from infraplan.catalog.stack_pipeline import PipelineRules
+from infraplan.catalog.stack_framework_rules import FrameworkRules, PipelineRules
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 
@@ -115,7 +114,7 @@ class Stack(FrameworkRules, PipelineRules):
     tp_overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
     quantized_tp_all_gather: bool = Field(
         False, description="under sequence parallelism Transformer Engine all-gathers the GEMM inputs and output "
-        "gradients in the recipe's low-precision format, not bf16 (`training.tp_gather_bytes`)")
+        "gradients in the recipe's low-precision format, not bf16 (`training.tp_quantised_collectives`)")
     qkv_split_copies: bool = Field(
         False, description="Megatron-Core splits the GQA QKV output into views and copies the query (reshape) "
         "forward, concatenates the Q / K / V gradients backward (`ops.qk_norm.qkv_split_copies`)")

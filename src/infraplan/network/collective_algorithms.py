@@ -1,4 +1,5 @@
-"""The `collective` command's algorithms: which one runs, its analytical (alpha-beta) time, and bus bandwidth.
+"""The `collective` command's algorithms (which one runs, its analytical time, bus bandwidth), and serving's
+custom all-reduce.
 
 Algorithms by collective (`ALLOWED`): all-reduce as a ring, NCCL's double binary tree, the hierarchical two-level
 schedule (`hierarchical_time`: in-domain reduce-scatter, k rail all-reduces, in-domain all-gather, as NCCL's
@@ -8,6 +9,12 @@ default); reduce-scatter and all-gather as a ring or hierarchical; all-to-all an
 the fastest by the analytical times, SHARP by its sized time against the sized all-reduce as training and serving
 compare them (`collectives.collective_seconds`). Bus bandwidth: nccl-tests PERFORMANCE.md. The command itself
 (placement, the flow simulation, the result): `network.collective_schedules`.
+
+Serving stacks' small-message all-reduce (`custom_all_reduce_time`, `custom_all_reduce_runs`): the one-shot /
+two-shot custom kernels over NVLink peer memory (vLLM csrc/custom_all_reduce.cuh, TensorRT-LLM
+customAllReduceKernels.cu), NCCL's sized time where that is faster, the group leaves the domain, the message passes
+the 8 MiB buffer or the engine does not run them at the group's size or across hosts (moved from
+`network.collectives`, hE62).
 """
 
 from __future__ import annotations
@@ -15,14 +22,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from infraplan.errors import InputError
+from infraplan.network import nvlink_all_reduce as _nvlink
+from infraplan.network.collective_formulas import peer_steps
 from infraplan.network.collectives import (
     SCALE_UP_LATENCY_S,
     Fabric,
     all_gather_time,
     all_reduce_time,
     all_to_all_time,
+    group_domain,
     group_link,
     reduce_scatter_time,
     send_recv_time,
@@ -30,6 +41,7 @@ from infraplan.network.collectives import (
 from infraplan.network.fabric import ring_latency
 from infraplan.network.nvls import nvls_available
 from infraplan.network.sharp import sharp_time
+from infraplan.scalar_path import NUMPY_OPS
 
 # the command's own algorithm and conventions (issue 4): hierarchical two-level collectives, bus bandwidth
 BUS_FACTORS: dict[str, Callable[[int], float]] = {
@@ -153,3 +165,57 @@ def choose_algorithm(op: str, algorithm: str, sim: str, fabric: Fabric, size: fl
         return "sharp"
     allowed = tuple(a for a in allowed if a != "sharp")  # NCCL_COLLNET_ENABLE is 0 by default
     return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
+
+
+# --- Small-message all-reduce of serving stacks (issue 12 item 3): one-shot / two-shot over NVLink P2P ---
+
+CUSTOM_ALL_REDUCE_MAX_BYTES = 8 * 2**20  # vLLM custom all-reduce buffer (csrc/custom_all_reduce.cuh): NCCL above
+# an engine's custom all-reduce runs only at the TP sizes its stack lists (`custom_all_reduce_world_sizes`: vLLM /
+# SGLang 2, 4, 6, 8; NCCL at others); off: at any size inside one domain, as before hI58
+CUSTOM_ALL_REDUCE_WORLD_SIZES = True
+# an engine whose custom all-reduce needs every rank on one host (`custom_all_reduce_one_host`: vLLM / SGLang) runs
+# NCCL for a TP group spanning hosts inside a domain (GB200 NVL72: hosts of 4 GPUs); off: the domain stands for the
+# host, as before hI59
+CUSTOM_ALL_REDUCE_ONE_HOST = True
+
+
+def custom_all_reduce_runs(world_sizes: tuple[int, ...], n: float, host: int = 0) -> bool:
+    """Whether an engine whose custom all-reduce runs at `world_sizes` ((): any) runs it over `n` ranks (vllm
+    0.12.0 distributed/device_communicators/custom_all_reduce.py:52, :105-113: NCCL at another size) and, where
+    it needs every rank on one host of `host` GPUs (> 0; 0: no such rule), whether the group's n consecutive ranks
+    (TP is the innermost axis) fit one (:90-95: `in_the_same_node_as`, a shared-memory test, else disabled)."""
+    sized = not world_sizes or not CUSTOM_ALL_REDUCE_WORLD_SIZES or n in world_sizes
+    return sized and (host <= 0 or not CUSTOM_ALL_REDUCE_ONE_HOST or n <= host)
+
+
+def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
+                           stride: npt.ArrayLike = 1, table: str | None = None) -> np.ndarray:
+    """Seconds of a custom (one-shot / two-shot) all-reduce inside one scale-up domain, as serving stacks run
+    the TP all-reduce of small decode messages; NCCL's sized time where that is faster or the group leaves it.
+
+    The kernels map every peer's buffer into each rank (CUDA IPC over NVLink/NVSwitch) and synchronise with
+    flag writes instead of NCCL's step-by-step ring/tree protocol (vLLM csrc/custom_all_reduce.cuh, PR #2192;
+    TensorRT-LLM customAllReduceKernels.cu, ONESHOT / TWOSHOT; NVIDIA "3x faster AllReduce with NVSwitch and
+    TensorRT-LLM MultiShot", 2024). Priced per algorithm with the scale-up step latency and bandwidth:
+    * one-shot: one barrier, then each rank reads the whole message from the n - 1 peers and reduces locally:
+      `L + (n - 1) S / B`;
+    * two-shot: a reduce-scatter (each rank reduces its 1/n slice read from the peers) and an all-gather, each
+      behind a barrier: `2 L + 2 (n - 1) S / (n B)`.
+    The faster of the two, bounded from below by TensorRT-LLM's measured custom all-reduce curve
+    (`network.nvlink_all_reduce`, its "custom" column: the kernels reach ~250 GB/s of NVLink, not the ring's
+    rate) and from above by NCCL (`all_reduce_time`, sized), used up to the 8 MiB IPC buffer. `table`: a release's own
+    measured table to bound by instead (`network.nvlink_all_reduce.in_domain_bound_xp`).
+    """
+    n_arr = np.asarray(n, dtype=np.float64)
+    size = np.asarray(size_bytes, dtype=np.float64)
+    nccl = all_reduce_time(fabric, size, n_arr, stride, sized=True)
+    bw = fabric.scale_up_bytes_per_s
+    one_shot = SCALE_UP_LATENCY_S + peer_steps(n_arr) * size / bw
+    two_shot = 2.0 * SCALE_UP_LATENCY_S + 2.0 * peer_steps(n_arr) * size / (np.maximum(n_arr, 1.0) * bw)
+    ring_bw = 2.0 * peer_steps(n_arr) / np.maximum(n_arr, 1.0) * size / bw
+    measured = _nvlink.in_domain_bound_xp(NUMPY_OPS, fabric, size, n_arr, stride, ring_bw, kind="custom", table=table)
+    custom = np.maximum(np.minimum(one_shot, two_shot), measured)
+    inside = n_arr * np.asarray(stride, dtype=np.float64) <= group_domain(fabric, n_arr, stride)
+    usable = inside & (size <= CUSTOM_ALL_REDUCE_MAX_BYTES) & (n_arr > 1)
+    seconds: np.ndarray = np.where(usable, np.minimum(nccl, custom), nccl)
+    return seconds

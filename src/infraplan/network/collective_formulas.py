@@ -11,7 +11,7 @@ measured curve instead (`network.nvlink_all_reduce`, AIConfigurator's H100 table
 fast at 0.25-8 MiB). The links a group spans are priced in `network.fabric`, the message-size efficiency and NCCL's
 network step latency in `network.collective_efficiency`. A sized collective spanning scale-up domains (and an
 all-to-all at any size) is bounded below by the in-domain collective of its local members at the same per-peer
-chunk (`spanning_bound`): it moves that chunk over the same NVLink path.
+chunk (`spanning_bound`, `network.placement`'s): it moves that chunk over the same NVLink path.
 
 Each formula is written once on an ops table `xp` (`scalar_path.MathOps`): the sized collective times run on
 Python floats when every input holds one element (a single estimate), with the same IEEE operations in the same
@@ -45,6 +45,10 @@ from infraplan.network.fabric import (
 )
 from infraplan.network.nccl_trees import tree_latency, tree_latency_kept
 from infraplan.network.nvls import nvls_time_xp
+from infraplan.network.placement import in_one_pass as _joined
+from infraplan.network.placement import spanning_bound
+from infraplan.network.placement import spanning_bounded as _bounded
+from infraplan.network.placement import spanning_members as _spanning_members
 from infraplan.network.sharp import sharp_times
 from infraplan.network.tree_crossings import tree_link, tree_link_kept
 
@@ -154,19 +158,6 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
     return xp.where(spans, bounded, t)
 
 
-def _joined(formula: Callable[[Any, Any, Any], Any], first: tuple[Any, Any, Any],
-            second: tuple[Any, Any, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """`formula(*first)` and `formula(*second)` (each (size, n, stride) on arrays of one broadcast shape) priced in
-    one pass on the two end to end. Bit for bit each pass's: every formula is element-wise, and its whole-array
-    tests only skip work whose elements `where` would drop (in one domain or spanning, the tables' node columns
-    with zero weight, `collective_efficiency`), so each element gets the value it gets alone
-    (tests/network/test_joined_bounds_hP22.py)."""
-    columns = np.broadcast_arrays(*first, *second)
-    shape, count = columns[0].shape, columns[0].size
-    both = np.asarray(formula(*(np.concatenate((columns[i].ravel(), columns[i + 3].ravel())) for i in range(3))))
-    return both[:count].reshape(shape), both[count:].reshape(shape)
-
-
 def _both_bounds(fabric: Fabric, ring: np.ndarray, tree: np.ndarray, size: Any, n: Any, stride: Any,
                  sized: bool, local: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`spanning_bound` of an auto all-reduce's ring and of its tree (`whole_buffer`) on arrays: their two in-domain
@@ -175,58 +166,6 @@ def _both_bounds(fabric: Fabric, ring: np.ndarray, tree: np.ndarray, size: Any, 
                                        (size * local / np.maximum(n, 1.0), local, stride), (size, local, stride))
     ring_bound = (n - 1.0) / local * ring_inside
     return (np.where(spans, np.maximum(ring, ring_bound), ring), np.where(spans, np.maximum(tree, tree_inside), tree))
-
-
-def _bounded(formula: Callable[[Any, Any, Any], Any], fabric: Fabric, size: Any, n: Any, stride: Any,
-             ring: bool) -> Any:
-    """`spanning_bound(formula(size, n, stride), ...)` of a reduce-scatter or all-to-all on arrays, the collective
-    and its in-domain bound priced in one pass (`_joined`) where some group spans domains."""
-    local, spans = _spanning_members(_NUMPY, fabric, n, stride)
-    if not np.any(spans):
-        return formula(size, n, stride)
-    t, bound = _joined(formula, (size, n, stride), (size * local / np.maximum(n, 1.0), local, stride))
-    if ring:
-        bound = (n - 1.0) / local * bound
-    return np.where(spans, np.maximum(t, bound), t)
-
-
-def _spanning_members(xp: _Ops, fabric: Fabric, n: Any, stride: Any) -> tuple[Any, Any]:
-    """(k, the members of a group of n ranks `stride` apart in one scale-up domain; whether the group spans domains
-    with k > 1), by the job's placement (`network.placement`)."""
-    domain = group_domain(fabric, n, stride)
-    local = xp.minimum(xp.maximum(xp.floor(domain / stride), 1.0), n)
-    return local, (n * stride > domain) & (local > 1.0)
-
-
-def spanning_bound(xp: _Ops, fabric: Fabric, t: Any, size: Any, n: Any, stride: Any, ring: bool,
-                   inside: Callable[[Any, Any], Any], whole_buffer: bool = False) -> Any:
-    """`t`, a collective's time over n ranks `stride` apart, bounded below where the group spans scale-up domains
-    by the collective of its k local members (k = the members in one domain) with the same per-peer chunk, a
-    size x k / n buffer, priced in-domain by `inside(buffer, k)` (the measured in-domain efficiency and latency).
-
-    The spanning collective moves that chunk over the same NVLink path: an all-to-all runs every pair of the k
-    local members among its pairs, so it takes at least their exchange; a ring runs n - 1 steps of the chunk,
-    each member sending (k - 1) / k of its bytes over NVLink (the rest over its NIC, `fabric.ring_scale_up_limit`),
-    so it takes at least (n - 1) / k x the in-domain ring of k (which runs k - 1 such steps at (k - 1) / k):
-    t >= (n - 1) / k x inside. NCCL's tree does not run n - 1 steps: its in-domain leg is a chain through the k
-    local members that carries the whole buffer once up (reduce) and once down (broadcast), the inter-node double
-    binary tree between (NCCL 2.4+, src/graph/trees.cc and connect.cc; recalled: ASSUMPTION, not re-read); those
-    legs leave each local member with the sum of the k local buffers, an all-reduce of the whole buffer over k,
-    so the tree takes at least that (`whole_buffer`: t >= inside(size, k), `ring` then ignored). Without the
-    bound a group spanning domains read the cross-domain tables (alpha-beta below 16 MiB, efficiency 1 at large
-    sizes) and could beat one inside a domain: a 16-rank all-to-all over two H100 boards at 100 KB per rank 5.1
-    us against 9.3 us for 8 ranks on one board; a reduce-scatter over two GB200 NVL72 racks 727 GB/s of busbw
-    against 615 GB/s inside one (the measured in-domain ring efficiency, `network.nvlink_collectives`)."""
-    local, spans = _spanning_members(xp, fabric, n, stride)
-    if not (spans if xp is _FLOATS else np.any(spans)):
-        return t
-    if whole_buffer:
-        bound = inside(size, local)
-    else:
-        bound = inside(size * local / xp.maximum(n, 1.0), local)
-        if ring:
-            bound = (n - 1.0) / local * bound
-    return xp.where(spans, xp.maximum(t, bound), t)
 
 
 def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:

@@ -263,7 +263,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                        if algo != "sharp" else "ECMP: one stream per aggregation tree (--flows-per-pair does not "
                        "apply)", "max-min fair fluid sharing; identical steps simulated once", *failed_note]
     assumptions += sharp_assumptions(algo, algorithm, sharp, gpus * stride > fabric.scale_up_domain, sim)
-    if spec.network.rail_only:  # the answer names its fabric (`topology.with_fabric`, `routing` / `fabric` PXN)
+    if spec.network.rail_only:  # the answer names its fabric (`rail_leaves.with_fabric`, `routing` / `fabric` PXN)
         assumptions.append("rail-only fabric (arXiv:2307.12169): a byte to another rail crosses the scale-up domain "
                            "first (NCCL PXN), then its rail")
     algbw, crosses = size_bytes / time_s, gpus * stride > fabric.scale_up_domain

@@ -5,7 +5,7 @@ all-gather and all-to-all, send/receive, on arrays over groups: `network.collect
 here, as are the public names of `network.fabric`, the links a group spans, and `network.collective_efficiency`,
 the message-size efficiency and NCCL's network step latency). The `collective` command adds the two-level
 (hierarchical) algorithm (`collective_schedules`) and serving stacks the one-shot / two-shot custom all-reduce over
-NVLink (`custom_all_reduce_time`, below).
+NVLink (`collective_algorithms.custom_all_reduce_time`).
 
 Speed (issue 18): the float entries of the one-plan path (`collective_seconds`, `send_recv_seconds`) spell the ring
 formulas out on floats (`_reduce_scatter_seconds`, `_all_reduce_seconds`: `_FLOATS`'s max and min inline) and keep
@@ -21,7 +21,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-import numpy.typing as npt
 
 from infraplan import scalar_path
 from infraplan.identity_memo import IdentityMemo
@@ -40,7 +39,7 @@ from infraplan.network.collective_formulas import A2A_PEERS_IN_FLIGHT as A2A_PEE
 from infraplan.network.collective_formulas import COLLECTIVE_TIMES as COLLECTIVE_TIMES
 from infraplan.network.collective_formulas import all_gather_time as all_gather_time
 from infraplan.network.collective_formulas import all_reduce_time as all_reduce_time
-from infraplan.network.collective_formulas import all_to_all_formula, peer_steps, spanning_bound
+from infraplan.network.collective_formulas import all_to_all_formula
 from infraplan.network.collective_formulas import all_to_all_rounds as all_to_all_rounds
 from infraplan.network.collective_formulas import all_to_all_time as all_to_all_time
 from infraplan.network.collective_formulas import collective_time as collective_time
@@ -54,14 +53,15 @@ from infraplan.network.fabric import group_link_one, ring_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nccl_trees import forget_tree_latencies, tree_latency_one
 from infraplan.network.nvls import NVLS_LATENCY_S as NVLS_LATENCY_S
+from infraplan.network.placement import spanning_bound
 from infraplan.network.sharp import sharp_time
 from infraplan.network.tree_crossings import forget_tree_links, tree_link_kept
 
 __all__ = [
-    "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_LATENCY_S",
+    "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "NVLS_LATENCY_S",
     "NCCL_NET_STEP_LATENCY_S", "SCALE_UP_LATENCY_S", "Fabric", "all_gather_time", "all_reduce_time",
     "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "collective_seconds", "collective_time",
-    "custom_all_reduce_runs", "custom_all_reduce_time", "group_link", "message_efficiency", "reduce_scatter_time",
+    "group_link", "message_efficiency", "reduce_scatter_time",
     "send_recv_seconds", "send_recv_time", "sized_time", "step_latency", "uplink_occupancy",
 ]
 
@@ -162,7 +162,7 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
 def _spanned_seconds(one: Callable[[Fabric, float, float, float], float], fabric: Fabric, size: float, n: float,
                      stride: float) -> float:
     """`one(fabric, size, n, stride)`, bounded below where the group spans scale-up domains
-    (`collective_formulas.spanning_bound`, whose `in_domain` prices the members' exchange with `one` too)."""
+    (`placement.spanning_bound`, whose `in_domain` prices the members' exchange with `one` too)."""
     t = one(fabric, size, n, stride)
     if not n * stride > group_domain(fabric, n, stride):
         return t
@@ -334,56 +334,3 @@ def send_recv_seconds(fabric: Fabric, size_bytes: float, stride: float) -> float
     bw, lat = _link_one(fabric, 2.0, float(stride))
     single = bw if stride * 2 <= group_domain(fabric, 2.0, stride) else min(bw, fabric.nic_bytes_per_s)
     return float(size_bytes) / single + lat
-
-# --- Small-message all-reduce of serving stacks (issue 12 item 3): one-shot / two-shot over NVLink P2P ---
-
-CUSTOM_ALL_REDUCE_MAX_BYTES = 8 * 2**20  # vLLM custom all-reduce buffer (csrc/custom_all_reduce.cuh): NCCL above
-# an engine's custom all-reduce runs only at the TP sizes its stack lists (`custom_all_reduce_world_sizes`: vLLM /
-# SGLang 2, 4, 6, 8; NCCL at others); off: at any size inside one domain, as before hI58
-CUSTOM_ALL_REDUCE_WORLD_SIZES = True
-# an engine whose custom all-reduce needs every rank on one host (`custom_all_reduce_one_host`: vLLM / SGLang) runs
-# NCCL for a TP group spanning hosts inside a domain (GB200 NVL72: hosts of 4 GPUs); off: the domain stands for the
-# host, as before hI59
-CUSTOM_ALL_REDUCE_ONE_HOST = True
-
-
-def custom_all_reduce_runs(world_sizes: tuple[int, ...], n: float, host: int = 0) -> bool:
-    """Whether an engine whose custom all-reduce runs at `world_sizes` ((): any) runs it over `n` ranks (vllm
-    0.12.0 distributed/device_communicators/custom_all_reduce.py:52, :105-113: NCCL at another size) and, where
-    it needs every rank on one host of `host` GPUs (> 0; 0: no such rule), whether the group's n consecutive ranks
-    (TP is the innermost axis) fit one (:90-95: `in_the_same_node_as`, a shared-memory test, else disabled)."""
-    sized = not world_sizes or not CUSTOM_ALL_REDUCE_WORLD_SIZES or n in world_sizes
-    return sized and (host <= 0 or not CUSTOM_ALL_REDUCE_ONE_HOST or n <= host)
-
-
-def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
-                           stride: npt.ArrayLike = 1, table: str | None = None) -> np.ndarray:
-    """Seconds of a custom (one-shot / two-shot) all-reduce inside one scale-up domain, as serving stacks run
-    the TP all-reduce of small decode messages; NCCL's sized time where that is faster or the group leaves it.
-
-    The kernels map every peer's buffer into each rank (CUDA IPC over NVLink/NVSwitch) and synchronise with
-    flag writes instead of NCCL's step-by-step ring/tree protocol (vLLM csrc/custom_all_reduce.cuh, PR #2192;
-    TensorRT-LLM customAllReduceKernels.cu, ONESHOT / TWOSHOT; NVIDIA "3x faster AllReduce with NVSwitch and
-    TensorRT-LLM MultiShot", 2024). Priced per algorithm with the scale-up step latency and bandwidth:
-    * one-shot: one barrier, then each rank reads the whole message from the n - 1 peers and reduces locally:
-      `L + (n - 1) S / B`;
-    * two-shot: a reduce-scatter (each rank reduces its 1/n slice read from the peers) and an all-gather, each
-      behind a barrier: `2 L + 2 (n - 1) S / (n B)`.
-    The faster of the two, bounded from below by TensorRT-LLM's measured custom all-reduce curve
-    (`network.nvlink_all_reduce`, its "custom" column: the kernels reach ~250 GB/s of NVLink, not the ring's
-    rate) and from above by NCCL (`all_reduce_time`, sized), used up to the 8 MiB IPC buffer. `table`: a release's own
-    measured table to bound by instead (`network.nvlink_all_reduce.in_domain_bound_xp`).
-    """
-    n_arr = np.asarray(n, dtype=np.float64)
-    size = np.asarray(size_bytes, dtype=np.float64)
-    nccl = all_reduce_time(fabric, size, n_arr, stride, sized=True)
-    bw = fabric.scale_up_bytes_per_s
-    one_shot = SCALE_UP_LATENCY_S + peer_steps(n_arr) * size / bw
-    two_shot = 2.0 * SCALE_UP_LATENCY_S + 2.0 * peer_steps(n_arr) * size / (np.maximum(n_arr, 1.0) * bw)
-    ring_bw = 2.0 * peer_steps(n_arr) / np.maximum(n_arr, 1.0) * size / bw
-    measured = _nvlink.in_domain_bound_xp(_NUMPY, fabric, size, n_arr, stride, ring_bw, kind="custom", table=table)
-    custom = np.maximum(np.minimum(one_shot, two_shot), measured)
-    inside = n_arr * np.asarray(stride, dtype=np.float64) <= group_domain(fabric, n_arr, stride)
-    usable = inside & (size <= CUSTOM_ALL_REDUCE_MAX_BYTES) & (n_arr > 1)
-    seconds: np.ndarray = np.where(usable, np.minimum(nccl, custom), nccl)
-    return seconds

@@ -93,7 +93,8 @@ class Fabric:
     rail_tiers: int = 0
     rail_nics_per_gpu: int = 1
     paired_halves: bool = False  # `collective send-recv` packed: its pairs (i, i + g) (`uplink_occupancy`, hB57)
-    host_accelerators: int = 0  # GPUs of one host (node.accelerators_per_node; `collectives.custom_all_reduce_runs`)
+    # GPUs of one host (node.accelerators_per_node; `collective_algorithms.custom_all_reduce_runs`)
+    host_accelerators: int = 0
 
     @classmethod
     def from_system(

@@ -32,15 +32,24 @@ The unit U (`Node.placement`):
   not stated; the unit is the one segment).
 A job of G <= D GPUs runs inside one domain under either policy (the launcher's comment above: no segment for a
 job that does not go beyond one rack): unit 0, every group inside.
+
+What a group that spans domains costs at least (`spanning_bound`, moved from `network.collective_formulas`, hE62):
+the collective of its k members inside one domain (`spanning_members`) at the same per-peer chunk, priced in-domain,
+which it moves over the same NVLink path; `spanning_bounded` / `in_one_pass` price a collective and that bound in one
+numpy pass. The collective formulas (`network.collective_formulas`, `network.collectives`) apply it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from infraplan.catalog.schemas import Node
+from infraplan.network.fabric import Fabric, group_domain
+from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, MathOps
 
 
 def segment_nodes(nodes: int, nodes_per_domain: int) -> int:
@@ -93,3 +102,68 @@ def pipeline_hops_across(block: int, stride: int, pp: int, replicas: int, replic
     if pp <= 1 or unit <= 0:
         return 0
     return int(pipeline_hop_crossings(block, stride, pp, min(replicas, unit), replica_step, unit).sum(axis=1).max())
+
+
+def in_one_pass(formula: Callable[[Any, Any, Any], Any], first: tuple[Any, Any, Any],
+                second: tuple[Any, Any, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """`formula(*first)` and `formula(*second)` (each (size, n, stride) on arrays of one broadcast shape) priced in
+    one pass on the two end to end. Bit for bit each pass's: every formula is element-wise, and its whole-array
+    tests only skip work whose elements `where` would drop (in one domain or spanning, the tables' node columns
+    with zero weight, `collective_efficiency`), so each element gets the value it gets alone
+    (tests/network/test_joined_bounds_hP22.py)."""
+    columns = np.broadcast_arrays(*first, *second)
+    shape, count = columns[0].shape, columns[0].size
+    both = np.asarray(formula(*(np.concatenate((columns[i].ravel(), columns[i + 3].ravel())) for i in range(3))))
+    return both[:count].reshape(shape), both[count:].reshape(shape)
+
+
+def spanning_bounded(formula: Callable[[Any, Any, Any], Any], fabric: Fabric, size: Any, n: Any, stride: Any,
+                     ring: bool) -> Any:
+    """`spanning_bound(formula(size, n, stride), ...)` of a reduce-scatter or all-to-all on arrays, the collective
+    and its in-domain bound priced in one pass (`in_one_pass`) where some group spans domains."""
+    local, spans = spanning_members(NUMPY_OPS, fabric, n, stride)
+    if not np.any(spans):
+        return formula(size, n, stride)
+    t, bound = in_one_pass(formula, (size, n, stride), (size * local / np.maximum(n, 1.0), local, stride))
+    if ring:
+        bound = (n - 1.0) / local * bound
+    return np.where(spans, np.maximum(t, bound), t)
+
+
+def spanning_members(xp: MathOps, fabric: Fabric, n: Any, stride: Any) -> tuple[Any, Any]:
+    """(k, the members of a group of n ranks `stride` apart in one scale-up domain; whether the group spans domains
+    with k > 1), by the job's placement (`fabric.group_domain`, the unit above)."""
+    domain = group_domain(fabric, n, stride)
+    local = xp.minimum(xp.maximum(xp.floor(domain / stride), 1.0), n)
+    return local, (n * stride > domain) & (local > 1.0)
+
+
+def spanning_bound(xp: MathOps, fabric: Fabric, t: Any, size: Any, n: Any, stride: Any, ring: bool,
+                   inside: Callable[[Any, Any], Any], whole_buffer: bool = False) -> Any:
+    """`t`, a collective's time over n ranks `stride` apart, bounded below where the group spans scale-up domains
+    by the collective of its k local members (k = the members in one domain) with the same per-peer chunk, a
+    size x k / n buffer, priced in-domain by `inside(buffer, k)` (the measured in-domain efficiency and latency).
+
+    The spanning collective moves that chunk over the same NVLink path: an all-to-all runs every pair of the k
+    local members among its pairs, so it takes at least their exchange; a ring runs n - 1 steps of the chunk,
+    each member sending (k - 1) / k of its bytes over NVLink (the rest over its NIC, `fabric.ring_scale_up_limit`),
+    so it takes at least (n - 1) / k x the in-domain ring of k (which runs k - 1 such steps at (k - 1) / k):
+    t >= (n - 1) / k x inside. NCCL's tree does not run n - 1 steps: its in-domain leg is a chain through the k
+    local members that carries the whole buffer once up (reduce) and once down (broadcast), the inter-node double
+    binary tree between (NCCL 2.4+, src/graph/trees.cc and connect.cc; recalled: ASSUMPTION, not re-read); those
+    legs leave each local member with the sum of the k local buffers, an all-reduce of the whole buffer over k,
+    so the tree takes at least that (`whole_buffer`: t >= inside(size, k), `ring` then ignored). Without the
+    bound a group spanning domains read the cross-domain tables (alpha-beta below 16 MiB, efficiency 1 at large
+    sizes) and could beat one inside a domain: a 16-rank all-to-all over two H100 boards at 100 KB per rank 5.1
+    us against 9.3 us for 8 ranks on one board; a reduce-scatter over two GB200 NVL72 racks 727 GB/s of busbw
+    against 615 GB/s inside one (the measured in-domain ring efficiency, `network.nvlink_collectives`)."""
+    local, spans = spanning_members(xp, fabric, n, stride)
+    if not (spans if xp is FLOAT_OPS else np.any(spans)):
+        return t
+    if whole_buffer:
+        bound = inside(size, local)
+    else:
+        bound = inside(size * local / xp.maximum(n, 1.0), local)
+        if ring:
+            bound = (n - 1.0) / local * bound
+    return xp.where(spans, xp.maximum(t, bound), t)

@@ -27,7 +27,7 @@ its bandwidth term over the message-size efficiency,
 
 `priced_collective` calls those functions (one implementation: nothing here prices a byte) and names the source
 that applied to the group, with the efficiency read at the message size. Serving stacks with a custom all-reduce
-price small in-domain TP all-reduces with `collectives.custom_all_reduce_time` instead (said in the basis); a
+price small in-domain TP all-reduces with `collective_algorithms.custom_all_reduce_time` instead (said in the basis); a
 `dispatcher: deepep` stack's EP all-to-all across domains runs at DeepEP's published rate
 (`training.expert_dispatch`), not this NCCL figure.
 """
@@ -41,22 +41,18 @@ from infraplan.catalog.stacks import list_stacks, load_stack
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_collectives as _measured
 from infraplan.network import ring_step_links as _links
+from infraplan.network.collective_algorithms import (
+    CUSTOM_ALL_REDUCE_MAX_BYTES,
+    custom_all_reduce_runs,
+    custom_all_reduce_time,
+)
 from infraplan.network.collective_efficiency import (
     RING_TABLE_NODE_GPUS,
     RING_TABLE_PER_STEP,
     RING_TABLE_RING_ONLY,
     message_efficiency,
 )
-from infraplan.network.collectives import (
-    CUSTOM_ALL_REDUCE_MAX_BYTES,
-    Fabric,
-    all_reduce_time,
-    collective_seconds,
-    custom_all_reduce_runs,
-    custom_all_reduce_time,
-    group_domain,
-    send_recv_seconds,
-)
+from infraplan.network.collectives import Fabric, all_reduce_time, collective_seconds, group_domain, send_recv_seconds
 from infraplan.network.nvls import nvls_available
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import FLOAT_OPS
@@ -228,7 +224,7 @@ def _host(name: str, host: int) -> int:
 def _custom_stacks(n: int, host: int = 0) -> tuple[list[str], list[str]]:
     """The shipped serving stacks with a custom all-reduce whose engine runs it over `n` ranks on hosts of `host`
     GPUs (0: unknown), and those that run NCCL there (their `custom_all_reduce_world_sizes` and
-    `custom_all_reduce_one_host`: `collectives.custom_all_reduce_runs`)."""
+    `custom_all_reduce_one_host`: `collective_algorithms.custom_all_reduce_runs`)."""
     shipped = [name for name in list_stacks()
                if load_stack(name).kind == "serving" and load_stack(name).custom_all_reduce]
     runs = [name for name in shipped if custom_all_reduce_runs(_world_sizes(name), n, _host(name, host))]

@@ -1,5 +1,7 @@
 """How many leaves a rail-optimised leaf domain is wired with: rails kept whatever the leaves' oversubscription, and
-the rail-only design's wider leaf domains (`topology.build_topology` reads both).
+the rail-only design's wider leaf domains (`topology.build_topology` reads both); and the rail-only variant of a
+system that `--fabric rail-only` asks for (`with_fabric`: Wang et al., arXiv:2307.12169; moved from
+`network.topology`, hE62).
 
 Rail-optimised (NVIDIA DGX SuperPOD reference architecture, the source of catalog/systems/dgx-h100-superpod.yaml:
 a scalable unit of 32 DGX H100 has 8 QM9700 leaves, NIC r of every DGX on leaf r: the same NIC index on every node
@@ -16,6 +18,9 @@ rail-optimised SU is not in NVIDIA's published designs, which are all 1:1; the r
 """
 
 from __future__ import annotations
+
+from infraplan.catalog.schemas import System
+from infraplan.errors import InputError
 
 RAILED_OVERSUBSCRIBED_LEAVES = True
 """hI56: a rail-optimised leaf domain keeps its rails at any leaf oversubscription (`railed_leaf_count`); False: the
@@ -45,3 +50,22 @@ def rail_leaf_domain(group: int, most: int, above: int) -> int:
         if above % (group * m) == 0:
             best = group * m
     return best
+
+
+FABRICS = ("clos", "rail-only")
+"""`--fabric`: the system's own Clos as its catalog entry describes it, or its rail-only variant."""
+
+
+def with_fabric(system: System, fabric: str | None) -> System:
+    """`system` with the fabric `--fabric` names: None or 'clos' keeps it; 'rail-only' (Wang et al., "How to Build
+    Low-cost Networks for Large Language Models (without Sacrificing Performance)", arXiv:2307.12169) keeps its
+    switches, leaves and NICs but joins only the switches of one rail above the leaves (`build_topology`)."""
+    if fabric is None or fabric == "clos":
+        return system
+    if fabric not in FABRICS:
+        raise InputError(f"--fabric must be one of {', '.join(FABRICS)}, got {fabric!r}")
+    net = system.network
+    if net.kind not in ("infiniband", "roce", "ethernet") or system.node.nics_per_node < 1:
+        raise InputError(f"--fabric rail-only needs a NIC-based scale-out fabric; {system.name} has "
+                         f"{system.node.nics_per_node} NICs per node on {net.kind}")
+    return system.model_copy(update={"network": net.model_copy(update={"rail_only": True, "rail_optimized": True})})

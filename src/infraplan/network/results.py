@@ -119,10 +119,10 @@ class CollectiveResult(SparseResult):
     serving_custom_time_s: float | None = Field(None, description="seconds a serving stack with a custom all-reduce "
                                                 "(`custom_all_reduce`: every shipped one) prices for this all-reduce: "
                                                 "one-shot / two-shot NVLink kernels, NCCL's time where faster "
-                                                "(`collectives.custom_all_reduce_time`); null outside one scale-up "
-                                                "domain, above the 8 MiB buffer, for another collective or where no "
-                                                "shipped engine runs its kernel at this many ranks (vLLM / SGLang: "
-                                                "2, 4, 6, 8; `priced_basis` names the stacks that do)")
+                                                "(`collective_algorithms.custom_all_reduce_time`); null outside one "
+                                                "scale-up domain, above the 8 MiB buffer, for another collective or "
+                                                "where no shipped engine runs its kernel at this many ranks (vLLM / "
+                                                "SGLang: 2, 4, 6, 8; `priced_basis` names the stacks that do)")
     assumptions: list[str] = Field(description="what the model assumes")
     error_band: ErrorBand | None = Field(None, description="expected relative busbw error (predicted / measured "
                                          "busbw - 1; the time's is the same, inverted) from the NCCL all-reduce "

@@ -370,22 +370,3 @@ def leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndar
     if topo.rail_optimized:
         return cast(np.ndarray, nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail))
     return cast(np.ndarray, (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports)
-
-
-FABRICS = ("clos", "rail-only")
-"""`--fabric`: the system's own Clos as its catalog entry describes it, or its rail-only variant."""
-
-
-def with_fabric(system: System, fabric: str | None) -> System:
-    """`system` with the fabric `--fabric` names: None or 'clos' keeps it; 'rail-only' (Wang et al., "How to Build
-    Low-cost Networks for Large Language Models (without Sacrificing Performance)", arXiv:2307.12169) keeps its
-    switches, leaves and NICs but joins only the switches of one rail above the leaves (`build_topology`)."""
-    if fabric is None or fabric == "clos":
-        return system
-    if fabric not in FABRICS:
-        raise InputError(f"--fabric must be one of {', '.join(FABRICS)}, got {fabric!r}")
-    net = system.network
-    if net.kind not in ("infiniband", "roce", "ethernet") or system.node.nics_per_node < 1:
-        raise InputError(f"--fabric rail-only needs a NIC-based scale-out fabric; {system.name} has "
-                         f"{system.node.nics_per_node} NICs per node on {net.kind}")
-    return system.model_copy(update={"network": net.model_copy(update={"rail_only": True, "rail_optimized": True})})

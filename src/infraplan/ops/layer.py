@@ -114,7 +114,7 @@ MLA_LATENT_TE_GATHERS = False
 MLA_LATENT_NORMS = True
 # The T x h SP gathers (QKV / FC1 inputs forward, projection / FC2 output gradients backward) are TE modules' in every
 # layer kind (TE 2.14 layernorm_linear.py:241-275, module/base.py:1186-1234): marked `Collective.te_gather` for
-# `training.tp_gather_bytes.te_gather_records` (False: found by the first kind's payload object only, before hH58)
+# `training.tp_quantised_collectives.te_gather_records` (False: by the first kind's payload object only, before hH58)
 TE_GATHERS_EVERY_KIND = True
 # Megatron-Core's all-to-all dispatcher gathers its received routed copies over expert TP > 1 and scatters them back,
 # ETP = TP or not (megatron-core 0.10.0 transformer/moe/token_dispatcher.py:51, :508-516, :560-567; 0.16.1 :71-76,

@@ -132,7 +132,8 @@ class Collective:
     stride: ArrayLike
     count: float = 1.0
     mask: ArrayLike = True
-    te_gather: bool = False  # an SP all-gather of a TE GEMM's input beyond the T x h pair (`training.tp_gather_bytes`)
+    # an SP all-gather of a TE GEMM's input beyond the T x h pair (`training.tp_quantised_collectives`)
+    te_gather: bool = False
 
     def launches(self) -> np.ndarray:
         """Collective kernels launched (none for a group of one)."""

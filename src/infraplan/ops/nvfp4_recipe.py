@@ -37,7 +37,7 @@ without this recipe):
   element, 0.5 B read + 0.5 B written of data and 2 x (1 + 1) / 16 B of scales. Backward gathers the column-wise
   copy of each row-parallel GEMM's output gradient (module/base.py:1186-1234, both usages) and re-gathers it for
   each column-parallel GEMM's input (layernorm_linear.py:664-690, linear.py: column-wise only), so each forward
-  TE all-gather record (`training.tp_gather_bytes.te_gather_records`) stands for two column-wise gathers.
+  TE all-gather record (`training.tp_quantised_collectives.te_gather_records`) stands for two column-wise gathers.
 Every kernel above runs at the accelerator's per-kernel cost (`KernelRates.kernel_overhead_s`) and its bytes at the
 memory rate, on the GPU only: the swizzles, the alpha and zeroing kernels are launched from C++ inside one quantise or
 GEMM call; the gather fixes are three Python-level calls per gather, left out of the host's dispatch count

@@ -108,19 +108,20 @@ only mxfp4 x mxfp8 experts, mxfp4.py:70-71).
 
 Which weights a format covers (`weight_scope`; toggle `CHECKPOINT_SCOPE`): every linear layer of the blocks (a format's
 `scope`, "all"), or, where the model config's quantization_config stores the run's format for the routed experts only
-(`catalog.model_config_quantization`: GPT-OSS's MXFP4 release, openai/gpt-oss-120b `modules_to_not_convert`
-self_attn, mlp.router, embed_tokens, lm_head; Kimi K2.5's INT4 release, compressed-tensors `ignore` lm_head,
-self_attn, shared_experts, the dense MLP), "experts": attention, router, shared experts and dense layers then keep
-bf16 weights and run bf16 GEMMs (vLLM 0.18.0 runs every non-expert linear of an MXFP4 checkpoint unquantised,
+(`catalog.model_config_quantization`: GPT-OSS's MXFP4 release, openai/gpt-oss-120b `modules_to_not_convert` self_attn,
+mlp.router, embed_tokens, lm_head; Kimi K2.5's INT4 release, compressed-tensors `ignore` lm_head, self_attn,
+shared_experts, the dense MLP), "experts": attention, router, shared experts and dense layers then keep bf16 weights
+and run bf16 GEMMs (vLLM 0.18.0 runs every non-expert linear of an MXFP4 checkpoint unquantised,
 quantization/mxfp4.py:215-230), in the memory plan and in every GEMM's width and rate (`serving.kv_cache`,
 `serving.llm_iteration`). A config may keep other kinds in bf16 (`SCOPE_KINDS`: attention projections, attention
 output, dense MLP, shared experts, routed experts; ModelOpt NVFP4 DeepSeek releases keep attention or its q / kv
 projections): the scope is then its quantised kinds joined by `+`, each GEMM role priced by its kind (`ROLE_KINDS`,
 `quantised_roles`), the router kept in bf16 under any scope but `all`; the kinds' activation casts
-(`serving.engine_kernels`) and the MLA BMMs' format (`serving.mla_absorb`, kv_b's) follow it (`kind_dtype`). A run
-in another format than the config stores is that format on every layer, said in one line (`checkpoint_mismatch`).
-The stored width (`stored_weight_bytes`) adds the group scales a compressed-tensors integer config states (Kimi
-K2.5: 4 bits + a bf16 scale per 32 = 0.5625 B; `catalog.model_config_quantization`).
+(`serving.engine_kernels`) and the MLA BMMs' format (`serving.mla_absorb`, kv_b's) follow it (`kind_dtype`). A run in
+another format than the config stores is that format on every layer, said in one line
+(`serving.serve_inputs.checkpoint_mismatch`). The stored width (`stored_weight_bytes`) adds the group scales a
+compressed-tensors integer config states (Kimi K2.5: 4 bits + a bf16 scale per 32 = 0.5625 B;
+`catalog.model_config_quantization`).
 
 The LM head's format (`head_dtype`): bf16 under every scope, as the engines run it, except where the config stores
 it in the run's format and the engine runs it so (GPTQ / AWQ `lm_head: true`; vLLM 0.18.0 gives the head the
@@ -364,28 +365,3 @@ def stored_weight_bytes(shape: TransformerShape, label: str) -> float:
     where `label` is its format and it states one (Kimi K2.5's INT4: 0.5 + 2 / 32 B), else the format's own."""
     stored = shape.checkpoint_weight_bytes if CHECKPOINT_SCOPE and label == shape.checkpoint_weight_dtype else 0.0
     return stored or DTYPE_BYTES[label]
-
-
-def checkpoint_mismatch(shape: TransformerShape, label: str) -> str | None:
-    """One line where a model config stores its weights in another format than the run's `label`, else None."""
-    stored = shape.checkpoint_weight_dtype
-    if not stored or stored == label:
-        return None
-    scope = shape.checkpoint_weight_scope
-    layers = "all linear layers" if scope == "all" else f"the {scope_words(scope)[0]}"
-    return (f"model config {shape.name!r}: quantization_config ({stored}) stores {stored} weights ({layers}); priced "
-            f"at the command's --dtype {label} on every layer (the config's scope applies at --dtype {stored})")
-
-
-def gemm_fraction_note(accelerator: Accelerator, label: str) -> str | None:
-    """The note a serving answer carries where a format's GEMMs take another format's measured fraction of peak
-    (mxfp8 at fp8's, `RECIPES["mxfp8"].rate_dtypes`), else None. MXFP8 only: the other serving formats' rates
-    are stated as before (nvfp4 at fp4's fraction, as `train` prices it)."""
-    if label != "mxfp8" or not accelerator.supports(label):
-        return None
-    fractions = accelerator.efficiency.matmul_max_fraction
-    measured = next((d for d in RECIPES[label].rate_dtypes if d in fractions), None)
-    if measured is None or measured == label:
-        return None
-    return (f"{label} GEMMs at {accelerator.name}'s {label} peak times its measured {measured} fraction of peak, "
-            f"{accelerator.matmul_fraction(measured):g} (its catalog gives no {label} fraction)")

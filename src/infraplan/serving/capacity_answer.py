@@ -23,7 +23,6 @@ from typing import Any
 
 from infraplan.catalog.band_stacks import serving_answer_band
 from infraplan.cluster import Cluster
-from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import Candidate, ttft_floor
 from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command
 from infraplan.serving.capacity_space import Drafts, draft_note
@@ -33,6 +32,7 @@ from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_search import chosen_run, next_best
 from infraplan.serving.replica_share import ROUTER
 from infraplan.serving.results import ServingPlanResult
+from infraplan.serving.serve_inputs import gemm_fraction_note
 from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests

@@ -82,7 +82,7 @@ from typing import Literal, get_args
 from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
-from infraplan.network.collectives import custom_all_reduce_runs
+from infraplan.network.collective_algorithms import custom_all_reduce_runs
 from infraplan.serving.sglang_memory import mem_fraction_static, static_pool_bytes
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
@@ -119,11 +119,11 @@ class ServingEngine:
     def custom_all_reduce_at(self, group: float, host: int = 0) -> bool:
         """Whether the engine runs its custom all-reduce for a TP group of `group` ranks: it has one, and the group
         is one of its `custom_all_reduce_world_sizes` (vLLM / SGLang: 2, 4, 6, 8; NCCL otherwise), or it lists none
-        (`network.collectives.custom_all_reduce_runs`; its toggle `CUSTOM_ALL_REDUCE_WORLD_SIZES` off: any size, as
-        before hI58), and where the engine needs every rank on one host (`custom_all_reduce_one_host`) the group
-        fits one of `host` GPUs (`Fabric.host_accelerators`; 0: unknown, the domain stands for the host; toggle
+        (`network.collective_algorithms.custom_all_reduce_runs`; its toggle `CUSTOM_ALL_REDUCE_WORLD_SIZES` off: any
+        size, as before hI58), and where the engine needs every rank on one host (`custom_all_reduce_one_host`) the
+        group fits one of `host` GPUs (`Fabric.host_accelerators`; 0: unknown, the domain stands for the host; toggle
         `CUSTOM_ALL_REDUCE_ONE_HOST`, hI59). Inside one scale-up domain and below the buffer:
-        `collectives.custom_all_reduce_time`."""
+        `collective_algorithms.custom_all_reduce_time`."""
         return self.custom_all_reduce and custom_all_reduce_runs(self.custom_all_reduce_world_sizes, group,
                                                                  host if self.custom_all_reduce_one_host else 0)
 

@@ -3,30 +3,15 @@
 `serving_engine.simulate_engine` runs here when the policy is the built-in "fcfs" (its pick and chunk cut inline),
 the KV admission is "reserve_full" (no preemption) and decode stretches are leapt (`jump`): the scheduler of
 TensorRT-LLM (GUARANTEED_NO_EVICT) and of every mixed-batch stack, and so of most serving runs and of the capacity
-search. It is the same model as the general loop (that module's docstring: Orca continuous batching, Sarathi-Serve
+search. It is the same model as the general loop (`engine_loop`'s docstring: Orca continuous batching, Sarathi-Serve
 chunked prefill, closed-form decode leaps), the same floating-point sums in the same order, so the times are
-bit-identical (tests/serving/test_serving_engine_fcfs_loop.py); only the bookkeeping is leaner, because every
-request costs about two passes of the loop and the Python work per pass is the simulator's whole cost (issue 18,
-"1 M requests <= 3 s online"):
-* an arrival that finds nobody waiting and room in the batch and the cache is admitted on the spot (the general
-  loop queues it, then admits it from the queue head in the same pass: the same order); in open loop the arrivals
-  during a leap wait for the next pass instead of being queued before the event iteration (nothing reads the
-  queue in between; in closed loop the event iteration's releases must queue after them, so they are queued);
-* the usual prompt, started with no other pending and whole within the budget (`solo`), needs no queue entry,
-  and its query-key pairs are summed beforehand with numpy (the same float operations in the same order);
-* pure-decode stretches and their event iterations repeat in an inner loop until an arrival, a queue or an idle
-  engine needs the outer one; the next completion's decode-iteration count is a local (`e_min`), so an
-  iteration with no completion reads no heap; iteration counts are derived, not counted per pass;
-* with no preemption, a request's blocks and its end are fixed at admission and nothing is tracked per block
-  residue or per admission order;
-* counts enter the float sums as floats (`loop_stepping.whole_floats`, `fcfs_request_lists`): CPython 3.11
-  specialises float x float, not int x float (the same products: an int below 2^53 converts exactly), and a
-  compare only before a short jump, so the hot tests are breaks and identity tests (serving_speed_tried.md).
-Like the general loop it is a generator (`loop_stepping`): given every arrival it runs to the end without
-yielding; stepped, it yields where it would read an arrival not yet known (a check per arrival read, none per
-iteration), so a disaggregated closed loop runs its engines together (`serving.pair_loop`). What it reads once per
-run (the cost's figures and tables as locals, the release of an ending request) is `serving.fcfs_setup`'s; where it
-adds an iteration's seconds it records its work at the arrival window's cuts (`serving.window_marks`).
+bit-identical (tests/serving/test_serving_engine_fcfs_loop.py); only the bookkeeping is leaner (every request costs
+about two passes of the loop, whose Python work is the simulator's whole cost: issue 18, "1 M requests <= 3 s
+online"): how, and what it reads once per run, is `serving.fcfs_setup`'s. Like the general loop it is a generator
+(`loop_stepping`): given every arrival it runs to the end without yielding; stepped, it yields where it would read an
+arrival not yet known (a check per arrival read, none per iteration), so a disaggregated closed loop runs its engines
+together (`serving.pair_loop`). Where it adds an iteration's seconds it records its work at the arrival window's cuts
+(`serving.window_marks`).
 """
 
 from __future__ import annotations
@@ -61,9 +46,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     every request that ends is appended to `log`. Given every arrival up front it never yields.
 
     `stop_if_kv_binds`: raise KvBinds at the first admission that finds too few free KV blocks (the batch not
-    full, no queue ahead). A run that never does is also the run of on-demand KV admission (`serving_engine`):
-    with the same running requests, on demand holds no more blocks than their whole reservations, so it admits
-    the same requests and never preempts.
+    full, no queue ahead; `fcfs_setup.KvBinds`: what a run that never does stands for).
 
     `cuts` (`serving.window_marks`): times at which `marks` gets the engine's work (busy + tensor-core s) so far, the
     step that straddles one split pro rata; a cut after the last step is left for the caller (`close_marks`)."""

@@ -7,6 +7,23 @@ locals (`FcfsConstants`, in this order), so that the loop's passes read fast loc
 floats the loop sums (`loop_stepping.whole_floats`); and how an ending request is released (`releaser`: logged for a
 stepping driver, or in closed loop its client's next request sent at once). Split from the loop's module (hA,
 session 58) to keep each module under the project's size cap; the loop's floats and their order are unchanged.
+
+How the loop's bookkeeping is leaner than the general loop's (`serving.engine_loop`), with the same floating-point
+sums in the same order (moved here from `fcfs_loop`'s docstring, hE62):
+* an arrival that finds nobody waiting and room in the batch and the cache is admitted on the spot (the general
+  loop queues it, then admits it from the queue head in the same pass: the same order); in open loop the arrivals
+  during a leap wait for the next pass instead of being queued before the event iteration (nothing reads the
+  queue in between; in closed loop the event iteration's releases must queue after them, so they are queued);
+* the usual prompt, started with no other pending and whole within the budget (`solo`), needs no queue entry,
+  and its query-key pairs are summed beforehand with numpy (the same float operations in the same order);
+* pure-decode stretches and their event iterations repeat in an inner loop until an arrival, a queue or an idle
+  engine needs the outer one; the next completion's decode-iteration count is a local (`e_min`), so an
+  iteration with no completion reads no heap; iteration counts are derived, not counted per pass;
+* with no preemption, a request's blocks and its end are fixed at admission and nothing is tracked per block
+  residue or per admission order;
+* counts enter the float sums as floats (`loop_stepping.whole_floats`, `fcfs_request_lists`): CPython 3.11
+  specialises float x float, not int x float (the same products: an int below 2^53 converts exactly), and a
+  compare only before a short jump, so the hot tests are breaks and identity tests (serving_speed_tried.md).
 """
 
 from __future__ import annotations
@@ -20,7 +37,10 @@ from infraplan.serving.loop_stepping import cost_tables, whole_floats
 
 
 class KvBinds(Exception):
-    """A run asked to stop where KV blocks would keep a request out (`fcfs_steps`'s `stop_if_kv_binds`)."""
+    """A run asked to stop where KV blocks would keep a request out (`fcfs_steps`'s `stop_if_kv_binds`: the first
+    admission that finds too few free KV blocks, the batch not full and no queue ahead). A run that never does is
+    also the run of on-demand KV admission (`serving_engine`): with the same running requests, on demand holds no
+    more blocks than their whole reservations, so it admits the same requests and never preempts."""
 
 
 class FcfsConstants(NamedTuple):

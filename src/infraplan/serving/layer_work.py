@@ -9,7 +9,7 @@ modelled and from which source).
 * `serving_collective_time`: NCCL's time (`network.collectives`), or for a TP all-reduce of a stack whose engine runs
   its custom one-shot / two-shot kernel at that group size and, where it needs one, on one host
   (`ServingEngine.custom_all_reduce_at`: vLLM / SGLang run NCCL for a group spanning hosts, hI59), the custom
-  kernel's (`collectives.custom_all_reduce_time`, bounded by the release's measured table where it has one,
+  kernel's (`collective_algorithms.custom_all_reduce_time`, bounded by the release's measured table where it has one,
   `serving.release_all_reduce`).
 """
 
@@ -22,7 +22,8 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates
-from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time
+from infraplan.network.collective_algorithms import custom_all_reduce_time
+from infraplan.network.collectives import Fabric, collective_time
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.serving import (
     block_fp8_gemm,

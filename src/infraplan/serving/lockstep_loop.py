@@ -7,9 +7,9 @@ starts together and ends when the slowest rank's ends; a rank with nothing to ru
 nothing: a busy rank's iteration is always longer). Each rank here is the engine loop of `serving.engine_loop`
 (`engine_steps`) with the same rules, tables and arithmetic: its policy's `pick` under the same KV admission
 (reserve_full, or on_demand prompt blocks with decode blocks taken per block residue), prefill-first or mixed
-iterations cut by the policy's `schedule_prefill`, the iteration's seconds by the loop's own sum over
-`loop_stepping.cost_tables` (`_iteration_s`, the engine loop's lines), the per-finish term, drafts' growth. Only the
-clock is shared: it advances by the longest rank's iteration, and a request arriving while the ranks run waits
+iterations cut by the policy's `schedule_prefill`, the iteration's seconds by the engine loop's own sum over
+`loop_stepping.cost_tables` (`loop_stepping.iteration_seconds`, its lines), the per-finish term, drafts' growth.
+Only the clock is shared: it advances by the longest rank's iteration, and a request arriving while the ranks run waits
 for the iteration's end. A stretch in which no rank prefills and no arrival could start is leapt as the engine loop
 leaps it (up to the first completion on any rank, cut before the iteration in which an arrival that could start
 lands, or before an on-demand rank runs out of blocks), its iterations each the largest of the ranks' linear
@@ -56,7 +56,15 @@ import numpy as np
 from infraplan.serving.adp_balance import BalanceGate
 from infraplan.serving.client_loop import next_request_s
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.loop_stepping import NEVER, cost_tables, engine_policy, engine_request_lists, on_demand_stretch
+from infraplan.serving.loop_stepping import (
+    NEVER,
+    cost_tables,
+    decode_floor,
+    engine_policy,
+    engine_request_lists,
+    iteration_seconds,
+    on_demand_stretch,
+)
 from infraplan.serving.serving_engine import EngineResult
 from infraplan.serving.window_marks import ClosedCuts, close_marks, pass_cuts, upcoming
 
@@ -90,45 +98,6 @@ def shared_experts_s(cost: IterationCost) -> list[float]:
     return [float(x) for x in routed] if SHARED_EXPERTS and routed is not None else []
 
 
-def _iteration_s(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: int, rows: int, pairs: float,
-                 sum_ctx: float) -> tuple[float, float, float, float]:
-    """Seconds and tensor-core seconds of one iteration of one rank: `engine_loop.engine_steps`' sum, line for line
-    (the same floats); then the seconds its host floor added over the GPU's own time (0.0 where the GPU's is the
-    longer) and the iteration's time at that floor (0.0 where none applies): an eager iteration lasts at least its
-    launches, a decode step at least its sequences' host work (`serving.host_overhead`, `cost_tables`)."""
-    body, head, body_flop, _, _, decode_head = tables[:6]
-    kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
-    pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
-    host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens
-    m = p_tok + d
-    if p_tok and d:
-        t = body[m] + head[rows] + pre_fix + dec_fix
-        gap = host - t if m > cap and t < host else 0.0
-        rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
-        t = (host if gap else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok  # (engine_steps' order)
-        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
-    if p_tok or not d:
-        t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
-        gap = host - t if m > cap and t < host else 0.0
-        rest = (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over + (per_tok * p_tok if p_tok else 0.0)
-        t = ((host if gap else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
-             + (per_tok * p_tok if p_tok else 0.0))
-        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
-    gap, floor = _decode_floor(tables, cost, m)
-    return (decode_head[m] + kv_c * sum_ctx + over + dec_fix, body_flop[m], gap,
-            floor + kv_c * sum_ctx if floor else 0.0)
-
-
-def _decode_floor(tables: tuple[Any, ...], cost: IterationCost, k: int) -> tuple[float, float]:
-    """A decode step of k sequences: the seconds `cost_tables`' host floors add to its GPU time (decode_head less
-    body + head; 0.0 where none binds), and the step's seconds at the larger floor without its KV reads (the
-    eager step's launches above the graph cap, the sequences' host work; 0.0 where neither applies)."""
-    body, head, decode_head = tables[0], tables[1], tables[5]
-    gap = decode_head[k] - (body[k] + head[k if k < len(head) else len(head) - 1])
-    host = max(cost.host_issue_s if k > cost.eager_above_tokens else 0.0, cost.host_per_sequence_s * k)
-    return gap, host + cost.overhead_s if host > 0.0 else 0.0
-
-
 def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
                      cached_tokens: np.ndarray, decode_steps: np.ndarray, rank_of: np.ndarray, ranks: int,
                      max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, scheduler: str,
@@ -151,7 +120,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     kv_c, per_fin, bt = cost.kv_token_s, cost.per_finish_s, block_tokens
     adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
     routed = shared_experts_s(cost)  # the routed experts' seconds by token count, if shared (`SHARED_EXPERTS`)
-    floors = [_decode_floor(tables, cost, k) for k in range(len(tables[5]))] if routed else []
+    floors = [decode_floor(tables, cost, k) for k in range(len(tables[5]))] if routed else []
     rs = [_Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
           for _ in range(ranks)]
     prefill_first = rs[0].policy.prefill_first if rs else False
@@ -275,7 +244,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
         hold = balance is not None and not balance.admits([len(r.prefill) for r in rs], [r.n_dec for r in rs],
                                                           max_batch)
         plans = []
-        longest = floor_s = 0.0  # floor_s: the longest host-bound rank's own time (`_iteration_s`' floor)
+        longest = floor_s = 0.0  # floor_s: the longest host-bound rank's own time (`iteration_seconds`' floor)
         tokens = 0  # every rank's tokens, whose routed copies the experts' GPUs run
         for r in busy:  # one iteration of every rank (`engine_steps`' general step)
             d = 0 if prefill_first and r.prefill and not hold else r.n_dec
@@ -291,7 +260,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 p_tok, pairs, fin = 0, 0.0, []
             else:
                 p_tok, pairs, fin = r.policy.schedule_prefill(r.prefill, budget)
-            t, f, gap, floor = _iteration_s(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx)
+            t, f, gap, floor = iteration_seconds(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx)
             if d:
                 r.steps_done += 1
                 if per_fin and r.heap[0] < (r.steps_done + 1) * n:

@@ -21,6 +21,9 @@ built in numpy (the same float64 operations in the same order as a loop over the
 `on_demand_stretch`: the general loop's bound on a decode stretch under on-demand KV admission. `request_tokens`: a
 request's cached tokens after its last step and its reserved KV blocks (T tokens a step with drafts, the last
 verification's draft slots: `serving.speculative`).
+`iteration_seconds`: one iteration's seconds over those tables as the general loop sums them, with what the host's
+floor adds (`decode_floor`: an eager step's launches, a decode step's per-sequence host work,
+`serving.host_overhead`), for the lock-step loop's ranks (`serving.lockstep_loop`; moved from there, hE62).
 """
 
 from __future__ import annotations
@@ -217,3 +220,43 @@ def engine_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, 
             request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)[1])
     return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * n,
             decode_steps.tolist(), need, need[:] if not on_demand else [0] * n)  # fin_blocks: freed at the end
+
+
+def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: int, rows: int, pairs: float,
+                      sum_ctx: float) -> tuple[float, float, float, float]:
+    """Seconds and tensor-core seconds of one iteration (a lock-step rank's, `serving.lockstep_loop`) over
+    `cost_tables`' `tables`: `engine_loop.engine_steps`' sum, line for line (the same floats); then the seconds its
+    host floor added over the GPU's own time (0.0 where the GPU's is the longer) and the iteration's time at that
+    floor (0.0 where none applies): an eager iteration lasts at least its launches, a decode step at least its
+    sequences' host work (`serving.host_overhead`, `cost_tables`)."""
+    body, head, body_flop, _, _, decode_head = tables[:6]
+    kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
+    pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
+    host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens
+    m = p_tok + d
+    if p_tok and d:
+        t = body[m] + head[rows] + pre_fix + dec_fix
+        gap = host - t if m > cap and t < host else 0.0
+        rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
+        t = (host if gap else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok  # (engine_steps' order)
+        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
+    if p_tok or not d:
+        t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+        gap = host - t if m > cap and t < host else 0.0
+        rest = (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over + (per_tok * p_tok if p_tok else 0.0)
+        t = ((host if gap else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
+             + (per_tok * p_tok if p_tok else 0.0))
+        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
+    gap, floor = decode_floor(tables, cost, m)
+    return (decode_head[m] + kv_c * sum_ctx + over + dec_fix, body_flop[m], gap,
+            floor + kv_c * sum_ctx if floor else 0.0)
+
+
+def decode_floor(tables: tuple[Any, ...], cost: IterationCost, k: int) -> tuple[float, float]:
+    """A decode step of k sequences: the seconds `cost_tables`' host floors add to its GPU time (decode_head less
+    body + head; 0.0 where none binds), and the step's seconds at the larger floor without its KV reads (the
+    eager step's launches above the graph cap, the sequences' host work; 0.0 where neither applies)."""
+    body, head, decode_head = tables[0], tables[1], tables[5]
+    gap = decode_head[k] - (body[k] + head[k if k < len(head) else len(head) - 1])
+    host = max(cost.host_issue_s if k > cost.eager_above_tokens else 0.0, cost.host_per_sequence_s * k)
+    return gap, host + cost.overhead_s if host > 0.0 else 0.0

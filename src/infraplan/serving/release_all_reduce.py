@@ -1,13 +1,14 @@
 """A serving release's own measured custom all-reduce for the TP all-reduce, where it was measured apart from the
 catalog's.
 
-The TP all-reduce of a stack with `custom_all_reduce` is priced by `network.collectives.custom_all_reduce_time`: the
-faster of one-shot / two-shot, bounded from below by a measured custom all-reduce curve, by default the accelerator's
-table in catalog/nccl (TensorRT-LLM 1.3.0rc20's AllReduce, AIConfigurator 0.12.0; `network.nvlink_all_reduce`). A
-release whose own AllReduce was measured by NVIDIA AIConfigurator names its table in its stack YAML
-(`all_reduce_table`: accelerator -> a catalog/nccl file of the same format, same NCCL columns, its own custom
-columns), read instead by the same rule (`table`). The same policy as the release's other measured kernels
-(`validation.release_stacks`: a release runs the tables of its own release line where AIConfigurator measured it).
+The TP all-reduce of a stack with `custom_all_reduce` is priced by
+`network.collective_algorithms.custom_all_reduce_time`: the faster of one-shot / two-shot, bounded from below by a
+measured custom all-reduce curve, by default the accelerator's table in catalog/nccl (TensorRT-LLM 1.3.0rc20's
+AllReduce, AIConfigurator 0.12.0; `network.nvlink_all_reduce`). A release whose own AllReduce was measured by NVIDIA
+AIConfigurator names its table in its stack YAML (`all_reduce_table`: accelerator -> a catalog/nccl file of the same
+format, same NCCL columns, its own custom columns), read instead by the same rule (`table`). The same policy as the
+release's other measured kernels (`validation.release_stacks`: a release runs the tables of its own release line where
+AIConfigurator measured it).
 
 Source: aiconfigurator 0.7.0 wheel (Apache-2.0), systems/data/{h100_sxm,h200_sxm}/trtllm/1.0.0rc3/
 custom_allreduce_perf.txt (catalog/nccl/aiconfigurator_{h100,h200}_trtllm_1.0.0rc3_all_reduce.csv cite it). TensorRT-LLM

@@ -4,7 +4,10 @@ loop's `CLOSED_LOOP_REQUESTS_PER_CLIENT` per client, else `DEFAULT_REQUESTS`) an
 >= 25 % of the usable memory to the KV cache), the checks of the load options (`check_inputs`), and the notes on
 them: a closed loop given few requests, an offline burst that fills few of its batches, TP spanning scale-up
 domains, a TP all-reduce run by NCCL inside one where the stack's custom kernel does not run (`nccl_inside_note`), a
-closed loop's latencies against Little's law. Split out of `serving.serving_api` (session 58).
+closed loop's latencies against Little's law; and two on `--dtype`: a model config that stores its weights in another
+format (`checkpoint_mismatch`, `ops.precision.weight_scope`'s rule) and MXFP8 GEMMs at fp8's measured fraction of peak
+(`gemm_fraction_note`, `ops.precision.RECIPES`; both moved from `ops.precision`, hE62). Split out of
+`serving.serving_api` (session 58).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from infraplan.catalog.serving_loader import WorkloadSpec
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_REQUESTS
-from infraplan.network.collectives import bottleneck_tier, collective_time, custom_all_reduce_time
+from infraplan.network.collective_algorithms import custom_all_reduce_time
+from infraplan.network.collectives import bottleneck_tier, collective_time
+from infraplan.ops.precision import RECIPES, scope_words
 from infraplan.serving.engines import ServingEngine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.workloads import Requests, fixed_requests, read_trace, workload_requests
@@ -206,3 +211,28 @@ def check_inputs(offline: bool, rate: float | None, input_len: int | None, outpu
         raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
     if requests is not None and requests < 1:
         raise InputError(f"--requests must be >= 1, got {requests}")
+
+
+def checkpoint_mismatch(shape: TransformerShape, label: str) -> str | None:
+    """One line where a model config stores its weights in another format than the run's `label`, else None."""
+    stored = shape.checkpoint_weight_dtype
+    if not stored or stored == label:
+        return None
+    scope = shape.checkpoint_weight_scope
+    layers = "all linear layers" if scope == "all" else f"the {scope_words(scope)[0]}"
+    return (f"model config {shape.name!r}: quantization_config ({stored}) stores {stored} weights ({layers}); priced "
+            f"at the command's --dtype {label} on every layer (the config's scope applies at --dtype {stored})")
+
+
+def gemm_fraction_note(accelerator: Accelerator, label: str) -> str | None:
+    """The note a serving answer carries where a format's GEMMs take another format's measured fraction of peak
+    (mxfp8 at fp8's, `RECIPES["mxfp8"].rate_dtypes`), else None. MXFP8 only: the other serving formats' rates
+    are stated as before (nvfp4 at fp4's fraction, as `train` prices it)."""
+    if label != "mxfp8" or not accelerator.supports(label):
+        return None
+    fractions = accelerator.efficiency.matmul_max_fraction
+    measured = next((d for d in RECIPES[label].rate_dtypes if d in fractions), None)
+    if measured is None or measured == label:
+        return None
+    return (f"{label} GEMMs at {accelerator.name}'s {label} peak times its measured {measured} fraction of peak, "
+            f"{accelerator.matmul_fraction(measured):g} (its catalog gives no {label} fraction)")

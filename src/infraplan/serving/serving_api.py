@@ -31,7 +31,6 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.ops.params import ACT_BYTES
-from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving import chunked_attention, speculative, steady_state
 from infraplan.serving.deployment import moe_tp_ep
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
@@ -48,8 +47,10 @@ from infraplan.serving.serve_inputs import (
     auto_tp,
     build_requests,
     check_inputs,
+    checkpoint_mismatch,
     closed_loop_requests,
     few_requests_note,
+    gemm_fraction_note,
     littles_law_note,
     nccl_inside_note,
     offline_fill_note,
@@ -155,7 +156,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
         raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "
                          f"got --dtype {dtype!r}, --kv-dtype {kv!r}")
-    if other_format := checkpoint_mismatch(shape, dtype):  # the config stores another format (`ops.precision`)
+    if other_format := checkpoint_mismatch(shape, dtype):  # the config stores another format (`serve_inputs`)
         warnings.warn(other_format, ModelConfigWarning, stacklevel=2)
     if pp < 1 or gpus % pp:
         raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
@@ -261,7 +262,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      "(network.collectives)")
     if uneven := uneven_experts_note(shape, dep.ep, dep.engine):  # EP does not divide the experts
         notes.append(uneven)
-    if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8 at fp8's measured fraction (`ops.precision`)
+    if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8 at fp8's measured fraction (`serve_inputs`)
         notes.append(rate_note)
     notes += generic  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)

@@ -27,7 +27,7 @@ def collective(op: str, system: str, gpus: int, bytes: float | str, placement: s
 
     from infraplan.cluster import Cluster
     from infraplan.network.collective_schedules import estimate_collective
-    from infraplan.network.topology import with_fabric
+    from infraplan.network.rail_leaves import with_fabric
     size = parse_bytes(bytes) if isinstance(bytes, str) else float(bytes)
     cluster = Cluster.resolve(system).for_gpus(int(gpus))  # as the CLI's `collective` (cli/commands/collective.py)
     if fabric is not None:

@@ -191,7 +191,7 @@ def forward_host_calls(ops: MathOps, lt: dict[str, Any], m: Any, host_terms: tup
 
 def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
     """Kernels (and collectives) the host launches per layer and micro-batch of a layer's op table, forward and
-    backward (`training.layer_launches.layer_kernel_counts`), with the checkpoint machinery's host calls under full
+    backward (`training.layer_time.layer_kernel_counts`), with the checkpoint machinery's host calls under full
     recompute."""
     unfused = plan.attention == _UNFUSED
     plain = is_plain(unfused)  # one plan (`PlanArrays.one_row`): Python floats

@@ -105,7 +105,7 @@ def one_plan_terms(plan: PlanArrays, fp8: Any, stack: Stack, fp8_gemm_layouts: t
     bf16_share = pick(fp8, bf16_layer_share(plan, stack), 0.0)
     is_fp8 = plan.dtype == int(Dtype.FP8)
     ratios = None
-    if stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
+    if stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_quantised_collectives`)
         operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
         per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
         copies = pick(is_fp8, per_tensor, 2.0)

@@ -20,7 +20,7 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
   their gradients backward. EP: all-to-all dispatch + combine forward and backward. Per-tensor scales (fp8
   current scaling, NVFP4) on sequence shards: a 4-byte amax all-reduce over TP per quantised GEMM operand
-  (`training.amax_reductions`, Transformer Engine 2.14), never hidden.
+  (`training.tp_quantised_collectives`, Transformer Engine 2.14), never hidden.
 * Recompute: selective adds the forward of the stack's `recompute_modules` to backward (default the attention
   core; torchtitan's op_sac: shares of the GEMMs and all forward element-wise work; `training.recompute_modules`);
   full adds the whole layer forward, and where the stack splits the saved input over TP (DeepSpeed's
@@ -31,9 +31,15 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   multipliers where cited. With TP overlap off, `tp_async_backward` stacks hide the column-parallel dgrad reductions
   under the wgrad GEMMs (TE 2.14's async NCCL path) and price the wgrad input re-gathers beyond the dgrad GEMMs
   (`training.sp_regather`); `quantized_tp_all_gather` stacks gather in the recipe's format
-  (`training.tp_gather_bytes`); `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers (`bf16_layer_share`).
-* Host issue time (`training.layer_launches`, `training.host_time`): the GPU idles for the host issue time no
-  queued GPU work covers.
+  (`training.tp_quantised_collectives`); `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers
+  (`bf16_layer_share`).
+* Host issue time (`add_host_seconds`, `training.host_time`): the GPU idles for the host issue time no queued GPU
+  work covers. Eager stacks dispatch every kernel (`host_time.kernel_counts` of the layer's `ops.layer_ops`, at the
+  calibrated per-kernel dispatch time), CUDA-graph stacks launch one graph per layer and phase
+  (`host_time.CUDA_GRAPH_LAUNCH_S`); beyond the layer table the amax all-reduces of per-tensor scales, the eager
+  softmax's launches where the fused kernel falls back (`attention_core.softmax_falls_back`), Transformer Engine's
+  unfused sink attention and fp8 attention's casts (`training.fp8_dpa`), each again where the recompute re-runs it
+  (merged back from training/layer_launches.py, hE62).
 
 The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends on the rank stride), the LM head,
 loss and embedding in `training.head_time` (importable from here); the step (`training.step_time`) assembles
@@ -61,6 +67,7 @@ from infraplan.ops.gpt_oss_experts import geglu_offset_syncs
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
+    LayerOps,
     layer_ops,
 )
 from infraplan.ops.nvfp4_recipe import NVFP4_RECIPE_WORK, nvfp4_recipe_seconds
@@ -68,9 +75,14 @@ from infraplan.ops.precision import (
     GATHERED_TRANSPOSE_RECIPES,
 )
 from infraplan.scalar_path import is_plain, larger, pick, smaller
-from infraplan.training import shared_expert_side, sp_regather, tp_overlap
-from infraplan.training.amax_reductions import amax_reduction_seconds
-from infraplan.training.attention_core import attention_core_times
+from infraplan.training import fp8_dpa, shared_expert_side, sp_regather, tp_overlap
+from infraplan.training.attention_core import (
+    FP8_DPA_CAST_KERNELS,
+    SOFTMAX_FALLBACK_KERNELS,
+    TE_SINK_SOFTMAX_KERNELS,
+    attention_core_times,
+    softmax_falls_back,
+)
 from infraplan.training.enums import Dtype, Recompute
 from infraplan.training.expert_counts import count_spread, routed_gemm_fwd_bwd
 from infraplan.training.expert_quantize import expert_block_quantize_s, expert_quantize_kernels
@@ -78,14 +90,19 @@ from infraplan.training.head_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_P
 from infraplan.training.head_time import EMBEDDING_KERNELS as EMBEDDING_KERNELS
 from infraplan.training.head_time import NATIVE_CROSS_ENTROPY_PASSES as NATIVE_CROSS_ENTROPY_PASSES
 from infraplan.training.head_time import head_times as head_times
-from infraplan.training.host_time import EAGER_EXTRA_KERNELS, MAIN_GRAD_ADD_KERNELS, add_dropless_moe_terms
+from infraplan.training.host_time import (
+    CUDA_GRAPH_LAUNCH_S,
+    EAGER_EXTRA_KERNELS,
+    MAIN_GRAD_ADD_KERNELS,
+    add_dropless_moe_terms,
+    kernel_counts,
+)
 from infraplan.training.layer_kernels import bf16_gemm_sums, partitioned_checkpoint_seconds
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
-from infraplan.training.layer_launches import add_host_seconds
 from infraplan.training.layer_layout import layer_layout as layer_layout
 from infraplan.training.layer_recipe import ACT as ACT
 from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
@@ -94,7 +111,11 @@ from infraplan.training.layer_recipe import one_plan_terms, recipe_column
 from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, unfused_main_grad_bytes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import rerun_elementwise_bytes_per_token, rerun_gemm_shares
-from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gather_records
+from infraplan.training.tp_quantised_collectives import (
+    amax_reduction_seconds,
+    quantised_gather_deltas,
+    te_gather_records,
+)
 
 _FWD, _BWD = itemgetter(0), itemgetter(1)  # a (forward, backward) pair's terms
 
@@ -152,7 +173,7 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
             d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, ratios[0], ratios[1], one,
                                                    ops.collectives_bwd)
             tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
-    elif stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
+    elif stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_quantised_collectives`)
         operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
         per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
         copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
@@ -262,11 +283,12 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
     if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs
         out["tp_bwd"] = out["tp_bwd"] + sp_regather.regather_exposed_s(fabric, ops, gemms, lay, gather_ratio, one)
-    # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`training.amax_reductions`)
+    # per-tensor scales shared over the TP group: amax all-reduces no overlap hides
+    # (`training.tp_quantised_collectives`)
     amax, amax_count_fwd, amax_count_bwd, amax_mask = amax_reduction_seconds(shape, plan, stack, fabric, one)
     out["tp_fwd"] = out["tp_fwd"] + amax["fwd"]
     out["tp_bwd"] = out["tp_bwd"] + amax["bwd"] + pick(full, amax["fwd"], 0.0)
-    # host issue time (`training.layer_launches`)
+    # host issue time (`add_host_seconds`)
     add_host_seconds(out, ops, shape, plan, stack, (amax_count_fwd, amax_count_bwd, amax_mask), (full, selective),
                      (extra_fwd, extra_bwd), one, host_dispatch_s)
     # MoE: the block's eager issue after its sync under CUDA graphs, the local experts' host work and the sync in
@@ -278,3 +300,49 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
                            geglu_offset_syncs(shape, full | (selective & ("moe_act" in stack.recompute_modules))))
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
 
+
+def add_host_seconds(out: dict[str, Any], ops: LayerOps, shape: TransformerShape, plan: PlanArrays, stack: Stack,
+                     amax: tuple[float, float, Any], recompute: tuple[Any, Any], extra: tuple[Any, Any],
+                     one: bool, host_dispatch_s: float) -> None:
+    """Set `out`'s "host_fwd" / "host_bwd": one dispatch per kernel (eager) or one graph launch per layer and phase
+    (CUDA graphs). `amax`: `amax_reductions`' counts and mask; `recompute`: the (full, selective) masks; `extra`:
+    the fp8 and eager kernels beyond the layer table, forward and backward (`training.layer_time`)."""
+    amax_count_fwd, amax_count_bwd, amax_mask = amax
+    full, selective = recompute
+    extra_fwd, extra_bwd = extra
+    ops_fwd, ops_bwd = kernel_counts(ops, plan)
+    amax_launches = pick(amax_mask & (plan.tp > 1), 1.0, 0.0)
+    ops_fwd = ops_fwd + amax_count_fwd * amax_launches
+    ops_bwd = ops_bwd + (amax_count_bwd + pick(full, amax_count_fwd, 0.0)) * amax_launches
+    # the eager softmax's launches (`softmax_falls_back`), again where the recompute re-runs the attention core
+    eager = pick(softmax_falls_back(shape, plan, stack), SOFTMAX_FALLBACK_KERNELS, 0.0)
+    ops_fwd, ops_bwd = ops_fwd + eager, ops_bwd + eager + pick(full | selective, eager, 0.0)
+    if shape.attention_sinks and stack.sink_attention == "te_unfused":  # TE's unfused sink attention, not 1 + 3
+        # fused kernels: 2 batched GEMMs + the eager softmax forward, 4 + the softmax backward (`attention_core_times`)
+        sink_fwd = TE_SINK_SOFTMAX_KERNELS + 2.0 - 1.0
+        ops_fwd, ops_bwd = ops_fwd + sink_fwd, ops_bwd + TE_SINK_SOFTMAX_KERNELS + 4.0 - 3.0 + pick(
+            full | selective, sink_fwd, 0.0)
+    dpa = fp8_dpa.fp8_attention_on(shape, plan, stack) if fp8_dpa.FP8_DPA_HOST_LAUNCHES else False
+    if dpa is not False:  # fp8 attention's casts (`attention_core.FP8_DPA_CAST_KERNELS`), again where the core re-runs
+        casts = pick(dpa, FP8_DPA_CAST_KERNELS, 0.0)
+        rerun = full | (selective & ("core_attn" in stack.recompute_modules))
+        ops_fwd, ops_bwd = ops_fwd + casts, ops_bwd + casts + pick(rerun, casts, 0.0)
+    recomputed = pick(full, extra_fwd, 0.0)
+    graphs = stack.cuda_graphs
+    for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
+        if one:
+            out[f"host_{phase}"] = CUDA_GRAPH_LAUNCH_S if graphs else float(count * host_dispatch_s)
+            continue
+        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
+                                else np.asarray(count * host_dispatch_s, dtype=np.float64))
+
+
+def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels (and collectives) the host launches per layer and micro-batch, forward and backward.
+
+    Forward: the layer's GEMMs, attention (1 fused kernel, or 2 batched GEMMs + softmax + dropout unfused),
+    the element-wise kernels, TP/CP/EP collectives and fp8 casts of `ops.layer_ops`. Backward: twice the
+    GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
+    collectives and casts, plus whatever recompute re-runs.
+    """
+    return kernel_counts(layer_ops(shape, layer_layout(plan, plan.dtype != int(Dtype.BF16))), plan)

@@ -19,8 +19,8 @@ MLA_DOWN_ON_SEQUENCE_SHARD`; the T x h input of `linear_q_proj` where q_lora_ran
 base) is not re-gathered (not priced apart: `training.frozen_base` keeps the trained layer's TP time).
 
 Priced: per such GEMM, the all-gather of its T x k input at the forward gather's bytes per element (bf16, or the
-recipe's quantised operand under `Stack.quantized_tp_all_gather`: `training.tp_gather_bytes`), less the dgrad GEMM
-it overlaps (half the GEMM's backward time: dgrad and wgrad have the same FLOPs), never below zero; on the stacks
+recipe's quantised operand under `Stack.quantized_tp_all_gather`: `training.tp_quantised_collectives`), less the dgrad
+GEMM it overlaps (half the GEMM's backward time: dgrad and wgrad have the same FLOPs), never below zero; on the stacks
 whose column-parallel backward is Transformer Engine's async path (`Stack.tp_async_backward`). Megatron-LM's own
 `LinearWithGradAccumulationAndAsyncCommunication` re-gathers the same way (not read here; its stacks are not priced
 so). False: unpriced, as before (the re-gather taken as hidden under the dgrad GEMM).

@@ -49,8 +49,8 @@ from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERN
 from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_KERNELS
 from infraplan.training.host_time import host_exposed_time as host_exposed_time
 from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
-from infraplan.training.layer_launches import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.layer_time import ACT, layer_times_but_ep
+from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.main_grad_accumulation import layer_reads_zero, least_work_zero
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
 from infraplan.training.mirrored_stages import end_stage_capacities, mirrored_splits, with_mirrored_pairs

@@ -3,9 +3,8 @@
 `web/` may not import `cli/` (sibling layers, import-linter), so each command's words are copied here from its
 options' `help=` (cli/commands/*.py, cli/options.py), verbatim: tests/web/test_web_cli_help_sync_hW47.py reads every
 CLI option's help and fails, with the text to paste, when one of these differs (a help text edited later). The web
-shows them through `web_words`, the one rule for what differs on the web: it reads no file, so the words offering a
-path or a YAML file (`FILE_WORDS`) are dropped, those of a file it takes as an upload (`UPLOAD_WORDS`: model,
-system, stack, workload, location ...) say so, and this command's `--flag` is the request's field name. Fields the
+shows them through `request_fields.web_words`, the one rule for what differs on the web (file words dropped, upload
+words said so, this command's `--flag` written as the request's field name; moved there, hE62). Fields the
 web takes otherwise than the CLI (a list for a range string, a preset or an upload for a file, a true default for a
 `--no-` flag) have the web's own words (`WEB_OWN`, each with its reason). `described` gives a request
 model's fields these descriptions (the /docs page and /openapi.json show them).
@@ -14,63 +13,11 @@ model's fields these descriptions (the /docs page and /openapi.json show them).
 from __future__ import annotations
 
 import copy
-import re
 from typing import TypeVar
 
-from infraplan.web.request_fields import WebRequest, takes_upload
+from infraplan.web.request_fields import WebRequest, takes_upload, web_words
 
 M = TypeVar("M", bound=type[WebRequest])
-
-COMMANDS = ("train", "search", "serve", "serve-plan", "recsys", "video", "network", "collective", "facility", "campus",
-            "reliability", "plan", "compare")
-"""The commands with a web request (a test keeps it equal to `web.requests.REQUESTS`): a flag written after one of
-them (`facility --pue`, `train --sharp`) is that command's and is left as the CLI writes it."""
-FILE_WORDS = (" or path to an HF config.json", " or HF config.json", " or path to a system YAML", ", system YAML,",
-              " or a stack YAML", " | path to a workload YAML", " | YAML", " or YAML path", " or YAML file",
-              " or YAML of sites", " or a YAML file", " or a device YAML", " or YAML", " or file",
-              " (or give it as --system)", "; not with --trace", " a trace: all;")
-"""CLI words the web drops, longest first: the file a CLI option may take instead of a preset (the web reads none),
-and `serve --trace`, which the web does not offer (a test refuses any "YAML", "path to" or "trace" left over)."""
-UPLOAD_WORDS = ((" or path to an HF config.json", " or an uploaded HF config.json"),
-                (" or HF config.json", " or an uploaded HF config.json"),
-                (" or path to a system YAML", " or an uploaded system YAML"),
-                (", system YAML,", ", an uploaded system YAML,"),
-                (" or a stack YAML", " or an uploaded stack YAML"),
-                (" or YAML path", " or an uploaded accelerator YAML"),  # recsys / facility / campus --accelerator
-                (" | path to a workload YAML", " | an uploaded workload YAML"),
-                (" | YAML", " | an uploaded workload YAML"),  # serve-plan --workload, the one upload field saying so
-                (" or a device YAML", " or an uploaded device YAML"),  # video --device, --baseline
-                (" or YAML of sites", " or an uploaded YAML of sites"),  # campus --fleet
-                (" or YAML file", " or an uploaded YAML file"), (" or a YAML file", " or an uploaded YAML file"),
-                (" or YAML", " or an uploaded YAML file"), (" or file", " or an uploaded YAML file"))
-"""CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, accelerator, stack,
-workload, location, fleet, video device, failure rate, recsys model), as the web states them, longest first, before
-`FILE_WORDS` drops the rest."""
-_FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
-
-
-def web_words(cli_help: str, fields: dict[str, str], uploads: bool = False) -> str:
-    """`cli_help` as the web states it: `FILE_WORDS` dropped, each `--flag` of this command (`fields`: flag -> field,
-    `WebRequest.cli_names` inverted; `--prefill-*` too) written as its field, a flag after a command name kept.
-    `uploads`: the field takes an uploaded file (`request_fields.takes_upload`): its file words say so
-    (`UPLOAD_WORDS`)."""
-    text = cli_help
-    for words, web in UPLOAD_WORDS if uploads else ():
-        text = text.replace(words, web)
-    for words in FILE_WORDS:
-        text = text.replace(words, "")
-
-    def field(match: re.Match[str]) -> str:
-        before = text[:match.start()].split()
-        name = fields.get(match.group(0))
-        if before and before[-1].strip("`(") in COMMANDS:
-            return match.group(0)
-        if name is None and match.group(1).endswith("*"):
-            name = match.group(1).replace("-", "_")
-        return name or match.group(0)
-
-    return _FLAG.sub(field, text)
-
 
 _MODEL = "model preset or path to an HF config.json"
 _SYSTEM = "system preset or path to a system YAML"

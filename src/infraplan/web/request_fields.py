@@ -7,10 +7,17 @@ unknown fields and JSON booleans given for numbers (the catalog specs' rule, `ca
 hX60), and gives the `infraplan ...` command line that reproduces a request (`cli()`, "copy as CLI command"). The
 commands' request models, with their bounds from `infraplan.limits`, are in `web.requests` (which re-exports these
 names). Moved out of web/requests.py (hY2, session 38).
+
+How a field's CLI help reads on the web (`web_words`, which `web.request_descriptions` applies to the words it copies
+from the CLI): the web reads no file, so the words offering a path or a YAML file (`FILE_WORDS`) are dropped, those of
+a file it takes as an upload (`UPLOAD_WORDS`: model, system, stack, workload, location ...) say so, and this command's
+`--flag` is the request's field name (`COMMANDS`: a flag written after another command's name stays as the CLI
+writes it). Moved here from web/request_descriptions.py (hE62).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
@@ -46,6 +53,57 @@ else:  # every schedule of training/schedules.py PIPELINE_SCHEDULES (keyed by th
     ScheduleName = Literal[Schedule.labels()]
 
 _PATH_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+COMMANDS = ("train", "search", "serve", "serve-plan", "recsys", "video", "network", "collective", "facility", "campus",
+            "reliability", "plan", "compare")
+"""The commands with a web request (a test keeps it equal to `web.requests.REQUESTS`): a flag written after one of
+them (`facility --pue`, `train --sharp`) is that command's and is left as the CLI writes it."""
+FILE_WORDS = (" or path to an HF config.json", " or HF config.json", " or path to a system YAML", ", system YAML,",
+              " or a stack YAML", " | path to a workload YAML", " | YAML", " or YAML path", " or YAML file",
+              " or YAML of sites", " or a YAML file", " or a device YAML", " or YAML", " or file",
+              " (or give it as --system)", "; not with --trace", " a trace: all;")
+"""CLI words the web drops, longest first: the file a CLI option may take instead of a preset (the web reads none),
+and `serve --trace`, which the web does not offer (a test refuses any "YAML", "path to" or "trace" left over)."""
+UPLOAD_WORDS = ((" or path to an HF config.json", " or an uploaded HF config.json"),
+                (" or HF config.json", " or an uploaded HF config.json"),
+                (" or path to a system YAML", " or an uploaded system YAML"),
+                (", system YAML,", ", an uploaded system YAML,"),
+                (" or a stack YAML", " or an uploaded stack YAML"),
+                (" or YAML path", " or an uploaded accelerator YAML"),  # recsys / facility / campus --accelerator
+                (" | path to a workload YAML", " | an uploaded workload YAML"),
+                (" | YAML", " | an uploaded workload YAML"),  # serve-plan --workload, the one upload field saying so
+                (" or a device YAML", " or an uploaded device YAML"),  # video --device, --baseline
+                (" or YAML of sites", " or an uploaded YAML of sites"),  # campus --fleet
+                (" or YAML file", " or an uploaded YAML file"), (" or a YAML file", " or an uploaded YAML file"),
+                (" or YAML", " or an uploaded YAML file"), (" or file", " or an uploaded YAML file"))
+"""CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, accelerator, stack,
+workload, location, fleet, video device, failure rate, recsys model), as the web states them, longest first, before
+`FILE_WORDS` drops the rest."""
+_FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
+
+
+def web_words(cli_help: str, fields: dict[str, str], uploads: bool = False) -> str:
+    """`cli_help` as the web states it: `FILE_WORDS` dropped, each `--flag` of this command (`fields`: flag -> field,
+    `WebRequest.cli_names` inverted; `--prefill-*` too) written as its field, a flag after a command name kept.
+    `uploads`: the field takes an uploaded file (`request_fields.takes_upload`): its file words say so
+    (`UPLOAD_WORDS`)."""
+    text = cli_help
+    for words, web in UPLOAD_WORDS if uploads else ():
+        text = text.replace(words, web)
+    for words in FILE_WORDS:
+        text = text.replace(words, "")
+
+    def field(match: re.Match[str]) -> str:
+        before = text[:match.start()].split()
+        name = fields.get(match.group(0))
+        if before and before[-1].strip("`(") in COMMANDS:
+            return match.group(0)
+        if name is None and match.group(1).endswith("*"):
+            name = match.group(1).replace("-", "_")
+        return name or match.group(0)
+
+    return _FLAG.sub(field, text)
+
 
 
 def _no_file(name: str) -> str:

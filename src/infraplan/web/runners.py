@@ -21,8 +21,8 @@ from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import FacilityReport, ReliabilityReport
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.costs import describe_fabric
+from infraplan.network.rail_leaves import with_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
-from infraplan.network.topology import with_fabric
 from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, plan_share, tornado, vary_ranges, vary_warnings
 from infraplan.planning.results import (

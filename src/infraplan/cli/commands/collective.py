@@ -20,8 +20,8 @@ from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag,
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.collective_schedules import estimate_collective
+from infraplan.network.rail_leaves import FABRICS, with_fabric
 from infraplan.network.results import CollectiveResult
-from infraplan.network.topology import FABRICS, with_fabric
 from infraplan.units import parse_bytes
 
 

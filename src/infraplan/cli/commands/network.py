@@ -20,8 +20,8 @@ from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.costs import describe_fabric
+from infraplan.network.rail_leaves import FABRICS, with_fabric
 from infraplan.network.results import FabricTier, NetworkReport
-from infraplan.network.topology import FABRICS, with_fabric
 
 GRAPHML_SUFFIXES = (".graphml", ".xml")
 """What `--graphml` may be named: GraphML is XML (networkx's `write_graphml`), read back by the same suffixes."""
