@@ -25,7 +25,8 @@ def _size(monkeypatch: pytest.MonkeyPatch, model: str, deadline_s: float) -> sz.
 
     monkeypatch.setattr(sz, "_training_point", point)
     svc = SimpleNamespace(model=model, seq_len=8192, global_batch=512, dtype="bf16", stack=None, tokens=1e12,
-                          gpus=None, deadline=deadline_s, optimizer=None, dsa_stage=None, dsa_warmup_tokens=None)
+                          gpus=None, deadline=deadline_s, optimizer=None, dsa_stage=None, dsa_warmup_tokens=None,
+                          dsa_warmup_global_batch=None)
     return sz.size_training(svc, SimpleNamespace(device="h100-sxm", system=None))  # type: ignore[arg-type]
 
 

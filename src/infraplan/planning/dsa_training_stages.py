@@ -5,13 +5,16 @@ Long-Context Efficiency with DeepSeek Sparse Attention", 2025, sec. 2.1; recalle
 `training.dsa_warmup` cites it): a dense warm-up training the lightning indexer alone (1,000 steps x 16 x 128K =
 2.1 B tokens), then the sparse stage training every parameter (15,000 steps x 480 x 128K = 943.7 B tokens). A service
 states the stage its `tokens` train in (`dsa_stage`, as `train --dsa-stage`: sparse by default), or both stages:
-`dsa_warmup_tokens` warm-up tokens before the sparse stage's `tokens`. Each stage is `search --dsa-stage`'s best plan
-at the same device count, its wall clock `train --tokens`'s (failures and checkpoints at that job size); the run's
-wall clock is the two added (ASSUMPTION: no time between the stages, one job holding the devices throughout), its
-MFU, goodput and checkpoint the sparse stage's (the longer by ~450x in tokens). A warm-up's checkpoint holds the
-indexer's parameters and their optimizer states, as `train --dsa-stage warmup --tokens` sizes it
-(`planning.training_run.checkpointed_params`); its first device count tried under a deadline is where the frozen
-weights fit (`WARMUP_BYTES_PER_PARAM`), not the full trained state.
+`dsa_warmup_tokens` warm-up tokens before the sparse stage's `tokens`, the warm-up at `dsa_warmup_global_batch`
+sequences a step (null: the service's `global_batch`; the report's 16, then 480, at one sequence length). Each stage
+is `search --dsa-stage`'s best plan at the same device count, its wall clock `train --tokens`'s (failures and
+checkpoints at that job size); the run's wall clock is the two added (ASSUMPTION: no time between the stages, one job
+holding the devices throughout), its MFU, goodput and checkpoint the sparse stage's (the longer by ~450x in tokens).
+A service's stages are checked when the scenario is read: a preset model by the spec, a model file before any
+sizing (`scenario._check_presets`, as the spec leaves files to the run), one line naming the service and the field.
+A warm-up's checkpoint holds the indexer's parameters and their optimizer states, as `train --dsa-stage warmup
+--tokens` sizes it (`planning.training_run.checkpointed_params`); its first device count tried under a deadline is
+where the frozen weights fit (`WARMUP_BYTES_PER_PARAM`), not the full trained state.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from infraplan.catalog import load_model
+from infraplan.errors import InputError
 from infraplan.training.dsa_warmup import check_stage, shape_indexer_params
 from infraplan.training.optimizers import training_stack
 
@@ -29,31 +33,44 @@ model holds no gradients or optimizer states; the indexer's are ~0.1 % of the pa
 search prices the memory."""
 
 
-def check_service_stages(model: str, stage: str | None, warmup_tokens: float | None) -> None:
-    """One line where a service's stages cannot be priced: a stage not known, a warm-up on a model without the
-    lightning indexer (`dsa_warmup.check_stage`), or warm-up tokens with the warm-up as the stage."""
+def check_service_stages(service: str, model: str, stage: str | None, warmup_tokens: float | None,
+                         warmup_batch: int | None = None) -> None:
+    """One line naming the service and the field where its stages cannot be priced: a warm-up batch without warm-up
+    tokens, warm-up tokens with the warm-up as the stage, or a warm-up (`dsa_stage: warmup`, `dsa_warmup_tokens`) on
+    a model without the lightning indexer (`dsa_warmup.check_stage`'s rule). `model`: a preset or a file."""
+    if warmup_batch is not None and warmup_tokens is None:
+        raise InputError(f"service {service!r}: dsa_warmup_global_batch is the dense warm-up's batch before the sparse "
+                         "stage: it needs dsa_warmup_tokens (a warm-up alone, dsa_stage warmup, steps at global_batch)")
     if stage is None and warmup_tokens is None:
         return
     if warmup_tokens is not None and stage == "warmup":
-        raise ValueError("dsa_warmup_tokens are the warm-up's before the sparse stage's tokens; with dsa_stage warmup "
-                         "the warm-up's tokens are `tokens`: drop one")
-    check_stage(load_model(model), "warmup" if warmup_tokens is not None else stage or "sparse", False)
+        raise InputError(f"service {service!r}: dsa_warmup_tokens are the warm-up's before the sparse stage's tokens; "
+                         "with dsa_stage warmup the warm-up's tokens are `tokens`: drop one")
+    shape = load_model(model)
+    if (warmup_tokens is not None or stage == "warmup") and not shape.is_sparse_attention:
+        field = "dsa_warmup_tokens" if warmup_tokens is not None else "dsa_stage warmup"
+        raise InputError(f"service {service!r}: {field} prices DeepSeek Sparse Attention's dense warm-up, which needs "
+                         f"a model with the lightning indexer (index_topk > 0, e.g. deepseek-v3.2): {shape.name} has "
+                         "no lightning indexer")
+    check_stage(shape, stage or "sparse", False)  # (a stage not known: the spec's Literal refuses it first)
 
 
-def staged_point(point_of: Callable[[float, str], Any], tokens: float, stage: str | None,
-                 warmup_tokens: float | None) -> Any:
-    """The service's `TrainingPoint` at one device count (`point_of(tokens, stage)`: `scenario_sizing._training_point`
-    of the stage), or None when a stage has no plan: the one stage's, or the warm-up's and then the sparse stage's
-    added (module docstring)."""
+def staged_point(point_of: Callable[[float, str, int], Any], tokens: float, global_batch: int, stage: str | None,
+                 warmup_tokens: float | None, warmup_batch: int | None = None) -> Any:
+    """The service's `TrainingPoint` at one device count (`point_of(tokens, stage, global_batch)`:
+    `scenario_sizing._training_point` of the stage), or None when a stage has no plan: the one stage's, or the
+    warm-up's (at `warmup_batch`, None: `global_batch`) and then the sparse stage's added (module docstring)."""
     if warmup_tokens is None:
-        point = point_of(tokens, stage or "sparse")
+        point = point_of(tokens, stage or "sparse", global_batch)
         return point if point is None or stage != "warmup" else point._replace(plan=f"DSA dense warm-up {point.plan}")
-    warm, sparse = point_of(warmup_tokens, "warmup"), point_of(tokens, "sparse")
+    batch = global_batch if warmup_batch is None else warmup_batch
+    warm, sparse = point_of(warmup_tokens, "warmup", batch), point_of(tokens, "sparse", global_batch)
     if warm is None or sparse is None:
         return None
     return sparse._replace(wall_s=warm.wall_s + sparse.wall_s,
                            plan=f"sparse stage {sparse.plan}; after the dense warm-up on {warmup_tokens / 1e9:.3g} B "
-                           f"tokens, {warm.plan.split(', MFU')[0]}, {warm.wall_s / 86400:.2f} days")
+                           f"tokens at {batch:,} sequences a step, {warm.plan.split(', MFU')[0]}, "
+                           f"{warm.wall_s / 86400:.2f} days")
 
 
 def checkpointed_params(model: str, stack: str | None, optimizer: str | None, stage: str) -> float:

@@ -43,10 +43,11 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog.loader import load_model
+from infraplan.catalog.loader import load_model, looks_like_path
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.errors import InputError
 from infraplan.planning import site_building
+from infraplan.planning.dsa_training_stages import check_service_stages
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.part_dates_check import check_part_dates
 from infraplan.planning.phased_mix import MixOption
@@ -123,6 +124,9 @@ def _check_presets(spec: ScenarioSpec) -> None:
     for svc in spec.services:
         if svc.kind in ("training", "llm"):
             load_model(svc.model or "")
+        if svc.kind == "training" and looks_like_path(svc.model or ""):  # (a preset's: the spec's check at load)
+            check_service_stages(svc.name, svc.model or "", svc.dsa_stage, svc.dsa_warmup_tokens,
+                                 svc.dsa_warmup_global_batch)  # a model file's indexer, read now (hL62)
         if svc.kind == "llm":
             load_workload(svc.workload or "")
         if svc.kind == "recsys":

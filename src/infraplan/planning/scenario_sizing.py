@@ -236,8 +236,8 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
 
     def point(g: int) -> TrainingPoint | None:
         m, dev, system, seq, gb, dt, st, tok, opt = args
-        got = staged_point(lambda t, d: _training_point(m, dev, system, g, seq, gb, dt, st, t, opt, d), tok,
-                           svc.dsa_stage, svc.dsa_warmup_tokens)  # (DSA's stages: `dsa_training_stages`)
+        got = staged_point(lambda t, d, b: _training_point(m, dev, system, g, seq, b, dt, st, t, opt, d), tok, gb,
+                           svc.dsa_stage, svc.dsa_warmup_tokens, svc.dsa_warmup_global_batch)  # (DSA's stages)
         if got is not None:
             tried[g] = got
         return got

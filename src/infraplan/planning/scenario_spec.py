@@ -156,6 +156,9 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     dsa_warmup_tokens: Annotated[Count, Field(le=MAX_TRAINING_TOKENS)] | None = Field(
         None, description="training: tokens of DSA's dense warm-up before the sparse stage's `tokens` (DeepSeek-V3.2-"
         "Exp: 2.1B, then 943.7B), each stage's best plan at the same device count, wall clocks added")
+    dsa_warmup_global_batch: int | None = Field(None, gt=0, le=MAX_SEQUENCES, description="training: sequences per "
+                                                "step of the dense warm-up (with dsa_warmup_tokens; null: "
+                                                "global_batch; DeepSeek-V3.2-Exp: 16, then 480 of 128K)")
     # llm serving
     workload: str | None = None
     rate: Count | None = Field(None, description="peak requests/s (image: peak images/s)")
@@ -186,7 +189,8 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
                              "does not read it")
         if self.kind == "training" and self.model is not None and not looks_like_path(self.model):
             check_preset("models", self.model)  # the line the training search gives, before it runs
-            check_service_stages(self.model, self.dsa_stage, self.dsa_warmup_tokens)  # (`dsa_training_stages`)
+            check_service_stages(self.name, self.model, self.dsa_stage, self.dsa_warmup_tokens,
+                                 self.dsa_warmup_global_batch)  # (a model file: before sizing, `dsa_training_stages`)
         if self.kind == "image" and (self.rate is None) == (self.images_per_day is None):
             raise ValueError("an image service needs exactly one of rate (peak images/s) or images_per_day")
         if any(v < 0 for v in self.growth.values()):

@@ -55,6 +55,7 @@ class SearchSpace:
     extra_layers: int = 0  # pipeline slots beyond the layers (embedding / loss: `plan_rules.pipeline_extra_layers`)
     expert_layout: int = 0  # where the stack lays the expert groups (`stack_limits.expert_layout`; one per search)
     divisible: tuple[tuple[int, int], ...] | None = None  # the even split's rule (`pipeline_split_rule`: LaidOut)
+    recompute: tuple[int, ...] = ()  # the recompute modes tried (`Recompute` codes); (): every one
 
 
 Chosen = Mapping[str, int]
@@ -162,7 +163,7 @@ AXES: tuple[Axis, ...] = (
     Axis("ep", _ep, layer=True, comm=True, reads=("tp", "cp", "dp")),
     Axis("etp", _etp, layer=True, comm=True, reads=("tp",)),  # expert GEMM widths, TP pairs, EP stride; expert DP
     Axis("micro_batch", _micro_batch, layer=True, comm=True, reads=("dp",)),
-    Axis("recompute", lambda s, c: list(RECOMPUTE_MODES), layer=True, comm=False, reads=()),
+    Axis("recompute", lambda s, c: list(s.recompute or RECOMPUTE_MODES), layer=True, comm=False, reads=()),
     Axis("zero", lambda s, c: list(ZERO_STAGES), layer=False, comm=False, broadcast=True),
     Axis("dtype", lambda s, c: list(s.dtypes), layer=True, comm=False, reads=()),
     Axis("order", _order, layer=True, comm=True, reads=("pp", "dp")),

@@ -11,6 +11,8 @@ they would drop rows that can hold the best warm-up plan. The best rows are `tra
 plan at a time (`dsa_warmup.warmup_outputs`), so a row equals `train` of its command (its `--dsa-stage warmup`
 included), and carry the warm-up's MFU count (`dsa_warmup.WARMUP_FLOP_CONVENTION`). No published-MFU guard: every
 published figure is a pre-training step's MFU, none a warm-up's (as a LoRA search, `search_guard.frozen_guard`).
+The grid tries no recompute alone (`WARMUP_RECOMPUTE`): the three modes price one warm-up step and one memory, so
+the rows would differ only in --recompute (hL62).
 """
 
 from __future__ import annotations
@@ -29,10 +31,20 @@ from infraplan.training.dsa_warmup import (
     warmup_outputs,
     warmup_step_terms,
 )
+from infraplan.training.enums import Recompute
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import one_plans
 from infraplan.training.plan_outputs import MEMORY_TERMS
 from infraplan.training.results import PlanMetrics
+
+WARMUP_RECOMPUTE: tuple[int, ...] = (int(Recompute.NONE),)
+"""The recompute modes a warm-up search's grid tries (`axes.SearchSpace.recompute`): none alone. The frozen model's
+forward-only step recomputes nothing (`step_time.one_plan_step_time(..., forward_only=)`), and the warm-up holds one
+layer's forward working set without recompute plus its indexer's inputs (`dsa_warmup.warmup_memory_terms`), so
+selective and full price the same step and memory as none (tests/training/test_dsa_warmup_search_hL62.py checks
+it on a grid): one row per distinct plan, the least recompute kept, not three tied rows."""
+WARMUP_RECOMPUTE_NOTE = ("DSA warm-up search: every plan with --recompute none (a forward-only step recomputes "
+                         "nothing; selective and full price the same step and memory, so they are not listed again)")
 
 
 class _Point(NamedTuple):

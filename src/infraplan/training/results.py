@@ -316,6 +316,9 @@ class ScalingResult(Result):
     model: str = Field(description="model name")
     system: str = Field(description="system name")
     scaling: list[ScalingPoint] = Field(description="one point per GPU count, in the order asked")
+    dsa_stage: str | None = Field(None, description="a DeepSeek Sparse Attention model's training stage every point's "
+                                  "plans are priced in (--dsa-stage): sparse | warmup (as train --dsa-stage); null: a "
+                                  "model without the indexer")
     evaluated: int = Field(description="valid plans evaluated over every point (count)")
     seconds: float = Field(description="search wall clock over every point, seconds")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
@@ -326,7 +329,7 @@ class ScalingResult(Result):
     @classmethod
     def from_searches(cls, results: list[PlanSearchResult]) -> ScalingResult:
         """Collect one search per GPU count into a scaling curve."""
-        return cls(model=results[0].model, system=results[0].system,
+        return cls(model=results[0].model, system=results[0].system, dsa_stage=results[0].dsa_stage,
                    scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated=r.evaluated,
                                          feasible=r.feasible, mfu_ceilings=r.mfu_ceilings) for r in results],
                    evaluated=sum(r.evaluated for r in results), seconds=sum(r.seconds for r in results),

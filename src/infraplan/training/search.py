@@ -47,7 +47,14 @@ from infraplan.training.axes import LAYER_KEYS, SearchSpace
 from infraplan.training.collnet import search_sharp_note, sharp_note, sharp_profile
 from infraplan.training.communicator_buffers import check_memory_margin
 from infraplan.training.dsa_warmup import check_stage, shape_indexer_params, stage_of, warmup_notes
-from infraplan.training.dsa_warmup_grid import warmup_memory_total, warmup_outputs_of, warmup_row, warmup_step_time
+from infraplan.training.dsa_warmup_grid import (
+    WARMUP_RECOMPUTE,
+    WARMUP_RECOMPUTE_NOTE,
+    warmup_memory_total,
+    warmup_outputs_of,
+    warmup_row,
+    warmup_step_time,
+)
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.ep_choice import EVERY_EP, EpMask, best_ep, ep_choice
@@ -313,7 +320,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
                                       cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile),
-                                      pipeline_split_rule(profile)))  # (the even split's PP x VPP: `axes._vpp`)
+                                      pipeline_split_rule(profile),  # (the even split's PP x VPP: `axes._vpp`)
+                                      WARMUP_RECOMPUTE if warmup else ()))  # (a warm-up's modes tie: none alone)
     unguarded = (is_what_if(accelerator) if mfu_guard is None else not mfu_guard) or lora is not None or warmup
     # (a what-if part is not held to what its preset was measured at; a causal-scores figure compared like with like)
     guard = search_guard(accelerator.catalog_name, band_stack(profile), leave_out, not unguarded,
@@ -369,8 +377,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
                *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
                *([lora_note(lora), *rank_notes(shape, lora)] if lora is not None else []),  # as `train` says
-               *(warmup_notes(shape, accelerator, shape_indexer_params(shape, profile.mtp_num_layers)) if warmup
-                 else []),
+               *([*warmup_notes(shape, accelerator, shape_indexer_params(shape, profile.mtp_num_layers)),
+                  WARMUP_RECOMPUTE_NOTE] if warmup else []),
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
                *([slower] if lora is None and not warmup
                  and (slower := searched_plan_note(shape, cluster, best_plans, profile))

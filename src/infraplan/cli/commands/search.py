@@ -47,6 +47,8 @@ SEARCH_DSA_STAGE_HELP = ("sparse | warmup: price every plan in this training sta
                          "model, as train --dsa-stage (warmup: the dense warm-up, the model frozen and forward only, "
                          "the lightning indexer alone trained; no MFU guard: no published warm-up MFU) [default: "
                          "sparse]")
+WARMUP_GUARD_LINE = ("DSA's dense warm-up stage has no published-MFU guard (every published figure is a pre-training "
+                     "MFU)")
 MAX_SCALING_POINTS = 64
 """GPU counts one `search` may sweep (each is a full plan search)."""
 
@@ -163,7 +165,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                               soft_wrap=True)
             _print_notes(result.notes)
             return
-        table = Table(title=f"scaling: {result.model} on {result.system}")
+        stage = ", DSA dense warm-up" if result.dsa_stage == "warmup" else ""  # (the stage priced, as its notes)
+        table = Table(title=f"scaling: {result.model} on {result.system}{stage}")
         for col in (f"{device}s", "best plan", f"tokens/s{per}", "MFU", "step time"):
             table.add_column(col)
         for point in result.scaling:
@@ -179,6 +182,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
             print_band(band_line(band, "throughput"))
         if mfu_guard and any(p.best is not None for p in result.scaling):
             console.print(GUARD_LINE, highlight=False, markup=False)
+        elif stage and any(p.best is not None for p in result.scaling):  # (as one search says it)
+            console.print(f"no plan ranked by a ceiling: {WARMUP_GUARD_LINE}", highlight=False, markup=False)
         first = next((p for p in result.scaling if p.mfu_ceilings), None)  # (one accelerator and stack: one ceiling)
         for ceiling in first.mfu_ceilings if first is not None else []:
             console.print(ceiling_line(ceiling, effect=False), highlight=False, markup=False)
@@ -212,8 +217,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     if tight is not None:  # (ranked after the plans with the margin: `search_plans`)
         console.print(f"! low memory headroom: {tight.low_memory_headroom_reason}", highlight=False, markup=False)
     if result.dsa_stage == "warmup":  # (no published warm-up MFU: `search_guard.frozen_guard`)
-        console.print(f"ranked by predicted {result.objective} alone: DSA's dense warm-up stage has no published-MFU "
-                      "guard (every published figure is a pre-training MFU)", highlight=False, markup=False)
+        console.print(f"ranked by predicted {result.objective} alone: {WARMUP_GUARD_LINE}", highlight=False,
+                      markup=False)
     elif result.lora_rank is not None:  # (no published LoRA MFU: `search_guard.frozen_guard`)
         console.print(f"ranked by predicted {result.objective} alone: LoRA rank {result.lora_rank} has no "
                       "published-MFU guard (every published figure is a pre-training MFU)", highlight=False,
