@@ -212,7 +212,10 @@ _COUNT = {**_DECIMAL, "B": 1e9}  # a count's B is billion (1B tokens, 405B param
 
 
 def parse_count(text: str | float | int, *, name: str = "") -> float:
-    """'16M' -> 1.6e7, '1B' / '1G' -> 1e9, '15.6T' -> 1.56e13, '2048' -> 2048.0 (the CLI's and the web's reader)."""
+    """'16M' -> 1.6e7, '1B' / '1G' -> 1e9, '15.6T' -> 1.56e13, '2048' -> 2048.0 (the CLI's and the web's reader); a
+    boolean (a sweep spec's `tokens: true`) is refused as text, not read as 1 (hI62)."""
+    if isinstance(text, bool):
+        text = str(text)
     if isinstance(text, int | float):
         return _finite(text, name=name)
     what = "a count such as 2048, 16M, 1B or 15.6T"

@@ -219,13 +219,16 @@ def extended(folder: str, data: dict[str, Any], ref: str, load: Callable[[str], 
     what = folder.removesuffix("s")
     if not isinstance(base_ref, str) or not base_ref.strip():
         raise InputError(f"{what} file {_shown(ref)}: extends must name a {what} preset or file, got {base_ref!r}")
-    base_ref = beside(base_ref, ref)
+    written, base_ref = base_ref, beside(base_ref, ref)
     key = str(Path(ref).resolve()) if looks_like_path(ref) else ref
     if key in _EXTENDING:
         raise InputError(f"{what} file {_shown(ref)}: extends loops back to itself")
     names = {n: k for k in ("system", "accelerator", "stack") for n in preset_files(f"{k}s")}
     if not looks_like_path(base_ref) and base_ref not in preset_files(folder):  # a typo, or the other kind's name
         raise InputError(_no_base(what, base_ref, ref, names))
+    if looks_like_path(base_ref) and not _exists(Path(base_ref)):  # hI62: was "no such file: X" naming no extends
+        where = "" if Path(written).is_absolute() else " (read beside the file, else from the working folder)"
+        raise InputError(f"{what} file {_shown(ref)}: extends {written!r}: no such file {_shown(base_ref)}{where}")
     _EXTENDING.add(key)
     try:
         base = load(base_ref)

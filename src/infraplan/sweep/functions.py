@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -174,6 +176,53 @@ def input_columns(arguments: Mapping[str, Any], name: str = "") -> dict[str, Any
     return out
 
 
+_KIND_WORDS = {"str": "text (a preset name, a file path or a choice)", "int": "a whole number",
+               "float": "a finite number", "bool": "true or false", "None": "null"}
+"""The kinds a spec's YAML value may be, by the annotation names a registered function's parameters use."""
+
+
+def _kind_refused(annotation: str, value: Any) -> str | None:
+    """What a parameter annotated `annotation` (as written: `int`, `float | None`, `str | Stack | None`) takes, where
+    the spec's `value` is none of it; None where it is, or where the annotation is not a plain union of these names
+    (`Sequence[str]`, a callable: not checked). A class name beside them is an object a Python caller passes, never
+    YAML's; a whole number may come as 8.0 (a `log` axis' points) but not as a boolean."""
+    members = [m.strip() for m in annotation.split("|")]
+    if any(not re.fullmatch(r"[A-Za-z_]\w*", m) for m in members):
+        return None
+    simple = [m for m in members if m in _KIND_WORDS]
+    if not [m for m in simple if m != "None"]:
+        return None
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    whole = number and float(value).is_integer() and abs(value) < 2**63
+    taken = {"None": value is None, "str": isinstance(value, str), "bool": isinstance(value, bool), "int": whole,
+             "float": number}
+    if any(taken[m] for m in simple):
+        return None
+    return " or ".join(_KIND_WORDS[m] for m in simple if m != "None")
+
+
+def check_argument_kinds(name: str, values: Mapping[str, Sequence[Any]]) -> None:
+    """Refuse, before anything runs, a spec value of a kind a registered function's parameter does not take
+    (`_kind_refused`; `values`: each argument's values in the spec), in one line: hI62, `stack: 3` failed every point
+    with "TypeError: argument of type 'int' is not iterable", `model: 3` with an AttributeError, `seq_len: nan` with
+    "ValueError: cannot convert float NaN to integer", `top: 2.5` with "TypeError: Partition index must be integer".
+    A quantity read by its command's reader (`_QUANTITIES`: '1GiB', '2s') takes text or a finite number, the reader
+    judging the rest."""
+    if name not in FUNCTIONS:
+        return
+    parameters = inspect.signature(resolve_callable(name)).parameters
+    for argument, given in values.items():
+        annotation = parameters[argument].annotation if argument in parameters else None
+        if argument in _QUANTITIES:  # text or a number, whatever the wrapper's annotation says
+            annotation = "float | str" + (" | None" if "None" in str(annotation) else "")
+        if not isinstance(annotation, str):
+            continue
+        for value in given:
+            if (takes := _kind_refused(annotation, value)) is not None:
+                shown = (repr(value) if isinstance(value, str) else str(value))[:60]
+                raise InputError(f"sweep argument {argument!r} takes {takes}, got {shown} ({type(value).__name__})")
+
+
 def check_axis_kinds(name: str, axes: Mapping[str, Sequence[Any]]) -> None:
     """Refuse, before anything runs, a listed axis mixing text with numbers (`tp: ["auto", 8]`): its input column
     would hold both, which a results table cannot (a part of text and one of numbers do not join). A registered
@@ -201,18 +250,35 @@ def _call_one(name: str, arguments: Mapping[str, Any], seed: int, seeded: bool) 
     return result
 
 
+@lru_cache(maxsize=64)
+def _whole_only(name: str) -> frozenset[str]:
+    """A registered function's parameters that take a whole number and no other number (`int`, `int | None`, ...)."""
+    if name not in FUNCTIONS:
+        return frozenset()
+    parameters = inspect.signature(resolve_callable(name)).parameters
+    return frozenset(n for n, p in parameters.items() if isinstance(p.annotation, str) and "int" in
+                     (kinds := {m.strip() for m in p.annotation.split("|")}) and "float" not in kinds)
+
+
+def _called_with(name: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The point's arguments as the function is called: a whole number a `log` axis gave as a float (8.0) passed as
+    the int it is (hI62: `pp: 4.0` failed with "TypeError: 'float' object cannot be interpreted as an integer")."""
+    whole = _whole_only(name)
+    return {k: int(v) if k in whole and isinstance(v, float) and v.is_integer() else v for k, v in arguments.items()}
+
+
 def run_batch(name: str, points: Sequence[tuple[str, Mapping[str, Any]]], seed: int) -> list[dict[str, Any]]:
     """Evaluate a batch of (key, arguments) points; one row per point: `key`, `error`, inputs, outputs."""
     seeded = takes_seed(name)
     batched = FUNCTIONS[name].batched if name in FUNCTIONS else None
     outcomes: list[Result | BaseException]
     if batched is not None and len(points) > 1:
-        outcomes = _import_target(batched)([dict(a) for _, a in points])
+        outcomes = _import_target(batched)([_called_with(name, a) for _, a in points])
     else:
         outcomes = []
         for _, arguments in points:
             try:
-                outcomes.append(_call_one(name, arguments, seed, seeded))
+                outcomes.append(_call_one(name, _called_with(name, arguments), seed, seeded))
             except Exception as exc:  # one failing point records its error; the sweep goes on
                 outcomes.append(exc)
     rows = []

@@ -34,7 +34,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from infraplan.limits import MAX_SWEEP_CPU_S
 from infraplan.sweep.backends import Backend, Batch, make_backend
-from infraplan.sweep.functions import check_arguments, check_axis_kinds, default_batch_size, resolve_callable
+from infraplan.sweep.functions import (
+    check_argument_kinds,
+    check_arguments,
+    check_axis_kinds,
+    default_batch_size,
+    resolve_callable,
+)
 from infraplan.sweep.results import SweepRun
 from infraplan.sweep.spec import SweepSpec, content_hash, load_spec, point_id
 from infraplan.sweep.store import MANIFEST, ResultStore, catalog_hash, file_hash, infraplan_version, stacks_hash
@@ -124,6 +130,8 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
     check_arguments(spec.function, spec.argument_names())
     check_axis_kinds(spec.function, {name: axis for group in spec.axes for name, axis in
                                      (group.product or group.zip or {}).items() if isinstance(axis, list)})
+    check_argument_kinds(spec.function, {**{k: [v] for k, v in spec.fixed.items()}, **{
+        k: column for group in spec.axes for k, column in zip(group.names, group.columns(), strict=True)}})
     work = check_sweep_work(spec, max_cpu_s, points_to_run(spec, out, max_cpu_s))
     store = ResultStore(out, spec.function, spec.model_dump(mode="json"))  # holds the folder's writer lock
     try:

@@ -22,20 +22,24 @@ from infraplan.training.estimate import estimate_training
 RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "memory_margin")
 """`train`'s options beyond `estimate_training`'s (the CLI's names), each None by default as on the CLI."""
 _PARAMETERS = inspect.signature(estimate_training).parameters
+_TEXT = {"location": "str | None", "costs": "str | None"}
+"""The run options that take only text (a preset name or a file), as annotations (`functions.check_argument_kinds`)."""
 
 
 def _signature() -> inspect.Signature:
     """`estimate_training`'s parameters (keyword-only after `gpus`: the sweep passes keywords), then `RUN_OPTIONS`."""
     head = [p for p in _PARAMETERS.values() if p.default is inspect.Parameter.empty]
     rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _PARAMETERS.values() if p not in head]
-    run = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None) for n in RUN_OPTIONS]
+    run = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=_TEXT.get(n, inspect.Parameter.empty)) for n in RUN_OPTIONS]
     return inspect.Signature([*head, *rest, *run], return_annotation=Result)
 
 
 def train(model: Any, system: Any, gpus: Any, **options: Any) -> Result:
     """`infraplan train` as a function: `estimate_training(model, system, gpus, **options)`, with the whole run on
     `tokens` where given (module docstring); its signature is `estimate_training`'s and `RUN_OPTIONS`."""
-    run = {k: options.pop(k) for k in RUN_OPTIONS if options.get(k) is not None}
+    given = {k: options.pop(k, None) for k in RUN_OPTIONS}  # a spec's `costs: null` is no option (hI62: a TypeError)
+    run = {k: v for k, v in given.items() if v is not None}
     if not run:
         return estimate_training(model, system, gpus, **options)
     point = {"model": model, "system": system, "gpus": gpus, **options}
@@ -82,9 +86,9 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     from infraplan.sweep.functions import train_batch as estimates
 
     runs = [{k: p[k] for k in RUN_OPTIONS if p.get(k) is not None} for p in points]
+    plain = [{k: v for k, v in p.items() if k not in RUN_OPTIONS} for p in points]  # (`costs: null` too, hI62)
     if not any(runs):
-        return estimates(points)
-    plain = [{k: v for k, v in p.items() if k not in RUN_OPTIONS} for p in points]
+        return estimates(plain)
     evaluated: list[tuple[int, int] | BaseException | None] = []
     for point, run in zip(plain, runs, strict=True):
         try:

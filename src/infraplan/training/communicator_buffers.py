@@ -144,10 +144,12 @@ def tight(memory_bytes: Any, capacity_bytes: float, margin_fraction: float) -> A
 
 
 def check_memory_margin(margin_fraction: float | None) -> float:
-    """The margin as a share of HBM (None: `MEMORY_MARGIN_FRACTION`); one line (`InputError`) outside [0, 1)."""
+    """The margin as a share of HBM (None: `MEMORY_MARGIN_FRACTION`); one line (`InputError`) outside [0, 1), and for
+    a value that is no number (a sweep spec's `memory_margin: '0.1'` or `false`: a TypeError or 0 before, hI62)."""
     if margin_fraction is None:
         return MEMORY_MARGIN_FRACTION
-    if not 0.0 <= margin_fraction < 1.0:
+    number = isinstance(margin_fraction, int | float) and not isinstance(margin_fraction, bool)
+    if not number or not 0.0 <= margin_fraction < 1.0:
         raise InputError(f"--memory-margin is a share of the accelerator's memory in [0, 1), e.g. 0.05; got "
                          f"{margin_fraction!r}")
     return float(margin_fraction)

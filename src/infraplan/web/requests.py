@@ -107,7 +107,7 @@ class TrainRequest(ModelOnSystemRequest):
     lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
     optimizer: Literal["adam", "muon"] | None = None  # --optimizer (null: the stack's or its model recipe's)
     dsa_stage: Literal["sparse", "warmup"] = "sparse"  # --dsa-stage (warmup: a DSA model's only, `dsa_warmup`)
-    memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default (as search's)
+    memory_margin: float | None = Field(None, ge=0.0, lt=1.0, allow_inf_nan=False)  # null: 0.05 (as search's)
     tokens: CountText | None = None  # read as --tokens reads it: its refusals in its words (hJ58)
     location: CatalogRef | None = None
     server_price: Price | None = None
@@ -141,7 +141,7 @@ class SearchRequest(ModelOnSystemRequest):
     stack: CatalogRef | None = None
     mfu_guard: bool | None = None  # null: on, off on what-if hardware (the CLI's default)
     sharp: bool = False  # the CLI's --sharp: IB SHARP for every plan's DP all-reduce (NCCL CollNet), SHARP only
-    memory_margin: float | None = Field(None, ge=0.0, lt=1.0)  # null: 0.05, the CLI's default
+    memory_margin: float | None = Field(None, ge=0.0, lt=1.0, allow_inf_nan=False)  # null: 0.05, the CLI's default
     lora_rank: int | None = None  # --lora-rank (checked by `training.frozen_base.lora_spec`: one line)
     lora_targets: Literal["attention", "all"] | None = None  # --lora-targets (needs lora_rank; attention)
     optimizer: Literal["adam", "muon"] | None = None  # --optimizer (null: the stack's or its model recipe's)

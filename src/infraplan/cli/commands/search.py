@@ -333,7 +333,7 @@ def search(
                                          "count; no MFU guard: no published LoRA MFU) [default: every weight "
                                          "trained]"),
     lora_targets: LoraTargetsOption = None,
-    dsa_stage: str = typer.Option("sparse", "--dsa-stage", help=SEARCH_DSA_STAGE_HELP),
+    dsa_stage: str = typer.Option("sparse", "--dsa-stage", help=SEARCH_DSA_STAGE_HELP, show_default=False),
     tokens: str | None = typer.Option(None, "--tokens", help="train on this many tokens (e.g. 15.6T): adds the best "
                                       "plan's whole run, as train --tokens of its train_command (one GPU count)"),
     location: str | None = typer.Option(None, "--location", help="grid/price location preset or YAML file for "

@@ -228,7 +228,7 @@ def train(
                                          "for the base; MFU in Megatron-Bridge's LoRA FLOP count [default: every "
                                          "weight trained]"),
     lora_targets: LoraTargetsOption = None,
-    dsa_stage: str = typer.Option("sparse", "--dsa-stage", help=DSA_STAGE_HELP),
+    dsa_stage: str = typer.Option("sparse", "--dsa-stage", help=DSA_STAGE_HELP, show_default=False),
     memory_margin: float | None = typer.Option(
         None, "--memory-margin", show_default=False,
         help="share of the accelerator's memory the plan should leave free after everything priced (the "
