@@ -309,7 +309,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     if dsa is not None:  # the indexer over every pair, the core over top-k keys per prompt token (`sparse_decode`)
         pair_s, window_token_s = dsa.pair_s, dsa.prefill_token_s
-    launches = dsa.launches_s if dsa is not None else 0.0
+    launches, prefill_launches = (dsa.launches_s, dsa.prefill_launches_s) if dsa is not None else (0.0, 0.0)
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
     moe_kernels = routing_kernels(accelerator, shape, dep.dtype, dep.engine)  # eager: the host's launches wait
     host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, moe_kernels, fabric.host_kernel_dispatch_s)
@@ -317,7 +317,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     return IterationCost(
         body_s=body, head_s=head,
         kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
-        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel + launches,
+        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel + prefill_launches,
         decode_fixed_s=attn_s * layers + bmm_fixed_s + launches,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,

@@ -16,8 +16,18 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
 * prefill, per (query, key) pair (`pair_s`): the indexer's scores and logit bytes as above; per prompt token
   (`prefill_token_s`): the core over topk keys (absorbed, as decode: the sparse kernels run MQA 576 / 512 for both,
   flashmla_sparse.py:485-486), the pairs of a prompt shorter than topk at topk too (ASSUMPTION, as above);
-* `launches_s`: the indexer's three kernels a layer (key quantise-and-cache, logits, top-k; deepseek_v2.py:645-699)
-  beside the attention op's own.
+* `launches_s` (decode) and `prefill_launches_s`: the indexer's three kernels a layer forward (key quantise-and-cache,
+  logits, top-k; deepseek_v2.py:645-699) beside the attention op's own, over every forward of a layer that holds an
+  indexer. The draft (MTP) layer holds one: vLLM 0.12.0 deepseek_mtp.py:73-94 (`is_v32`: its `mtp_block`, a
+  DeepseekV2DecoderLayer, gets the top-k buffer, so its attention builds an `Indexer`, deepseek_v2.py:1036-1054, with
+  a cache of its own that the proposer feeds, v1/spec_decode/eagle.py:960-982); SGLang 0.5.6 deepseek_nextn.py:109-117,
+  deepseek_v2.py:1252-1267, :1913 (0.5.23 too: its nextn layer reuses a carried top-k only where the config sets
+  `index_share_for_mtp_iteration`, the glm5_next / qwen4_exp configs, not DeepSeek-V3.2's:
+  speculative/eagle_worker_v2.py:300-322, models/deepseek_common/attention_forward_methods/forward_mla.py:146-165).
+  It runs once per draft token of a decode step (the first forward over the verified positions, K - 1 more:
+  eagle.py:327, :411, :507; SGLang 0.5.6 eagle_worker.py:303-306, :615-624), as its key reads do (`kv_layers`), and
+  once over the prompt (`prompt_layers`): with K draft tokens 3 (61 + K) launches a decode step and 3 x 62 a
+  prefill, not 3 x 61 (hJ62's S4, hN62).
 The dense MLA's measured decode kernels (`serving.mla_decode.measured_fit`) are not this kernel: a DSA model keeps
 the roofline. Against dense MLA at a 128k context, a TP8 H200 decode row reads 17 MB of indexer keys a layer instead
 of 75 MB of latent (tests/serving/test_sparse_decode_hI60.py).
@@ -55,13 +65,15 @@ class SparseTerms:
     row_s: float  # per decode row (the core over topk keys)
     pair_s: float  # per prefill (query, key) pair (the indexer)
     prefill_token_s: float  # per prefill token (the core over topk keys)
-    launches_s: float  # the indexer's launches over the layers
+    launches_s: float  # the indexer's launches in a decode step: the layers and the draft layer's K forwards
+    prefill_launches_s: float  # the indexer's launches in a prefill: the layers and the draft layer over the prompt
 
 
 def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
                  layers: float, kv_layers: float, prompt_layers: float) -> SparseTerms | None:
-    """The DSA terms of one virtual engine over `layers` layers (`kv_layers` with the draft layer's cache reads,
-    `prompt_layers` with the draft layer over the prompt), or None for a model without it (module docstring)."""
+    """The DSA terms of one virtual engine over `layers` layers (`kv_layers` with the draft layer's forwards of a
+    decode step, each reading its cache, `prompt_layers` with the draft layer over the prompt), or None for a model
+    without it (module docstring)."""
     if not is_sparse(shape):
         return None
     fp8_rate = indexer_score_flops_per_s(rates.attention_flops_per_s, rates.fp8_tensor_cores)  # 1x without fp8
@@ -77,4 +89,5 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     pair_s = max(LOGIT_BYTES / bandwidth, score / fp8_rate) * prompt_layers
     return SparseTerms(token_s=token_s, row_s=topk * key_s * query_layers, pair_s=pair_s,
                        prefill_token_s=topk * key_s * prompt_layers,
-                       launches_s=INDEXER_KERNELS * rates.kernel_overhead_s * layers)
+                       launches_s=INDEXER_KERNELS * rates.kernel_overhead_s * kv_layers,
+                       prefill_launches_s=INDEXER_KERNELS * rates.kernel_overhead_s * prompt_layers)
