@@ -7,10 +7,10 @@
   parameter, 14 B on the embedding and head; every run's was Adam's 14 B until hB61, Muon's 10 B on every parameter
   until hD62); wall clock = tokens / (tokens/s x goodput), as `planning.training_run`. With a
   deadline the GPU count is the smallest power of two meeting it (from where the training state fits,
-  `first_training_count`), refined in quarters between the last miss and
-  the first hit; with a GPU budget, that count. One whole job per pool; its
-  wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline no count meets
-  names the fastest run the search found.
+  `first_training_count`), refined in quarters between the last miss and the first hit, a count whose wall floor
+  (`training_run.wall_floor_s`) misses it unsearched (hA62); with a GPU budget, that count. One whole job per pool;
+  its wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline no count meets
+  names the fastest run the search found (every count searched then).
 - LLM serving: `serving.capacity.search_capacity` (what `serve-plan` runs: the fewest accelerators over dtype, TP,
   batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate R. `tokens_per_day`
   becomes a peak rate: tokens/day / 86,400 x peak-to-average / mean output tokens of the workload (the mean of a
@@ -43,8 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import NamedTuple
+from dataclasses import replace
 
 from infraplan.catalog import load_model
 from infraplan.catalog.inference_loader import is_video_device
@@ -73,7 +72,10 @@ from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capa
 from infraplan.planning.llm_precision import precision_words
 from infraplan.planning.pool_capacity import pool_option
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
+from infraplan.planning.scenario_types import Sized as Sized  # (its readers import it from here, as before hA62)
+from infraplan.planning.scenario_types import TrainingPoint as TrainingPoint
 from infraplan.planning.scenario_types import duration_text
+from infraplan.planning.training_run import wall_floor_s
 from infraplan.serving.serve_results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
 from infraplan.training.ep_choice import EVERY_EP
@@ -87,50 +89,6 @@ SERVING_PROBE_REQUESTS = LLM_PROBE_REQUESTS  # serve-plan's default --requests (
 SERVING_MAX_GPUS = LLM_MAX_GPUS  # the capacity search doubles replicas up to this: it bounds an unmeetable SLO's cost
 TRAINING_MIN_GPUS = 8
 TRAINING_MAX_GPUS = 1 << 18
-
-
-@dataclass(frozen=True)
-class Sized:
-    """A service on a pool: `capacity` demand units per unit of `unit_devices` devices (`whole`: one unit serves the
-    whole demand: a training run, capacity 1 of a demand of 1; a disaggregated LLM deployment, capacity R)."""
-
-    capacity: float
-    unit_devices: int
-    whole: bool
-    demand_unit: str
-    slo_headroom: float | None
-    detail: str
-    time_to_train_s: float | None = None  # training: wall clock of one run with failures and checkpoints
-    optimizer: str | None = None  # training: the optimizer its plan steps with (the service's, stack's or recipe's)
-    checkpoint_bytes: float | None = None  # training: one checkpoint at that optimizer's bytes per parameter
-    checkpoint_write_s: float | None = None  # training: its write time at the storage's sustained bandwidth
-    mfu: float | None = None  # training: the chosen plan's MFU
-    goodput: float | None = None  # training: the reliability model's goodput at that job size
-    goodput_note: str | None = None  # training: what that goodput rests on (`goodput_basis_note`)
-    replica_devices: int | None = None  # LLM: one replica's TP x PP x attention DP (the wider of prefill / decode)
-    unit_replicas: int | None = None  # LLM: serve-plan's replicas in one unit (a replica, a group, the deployment)
-    serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
-    serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
-    weight_dtype: str | None = None  # LLM: the answer's weight format (serve-plan's --dtype)
-    kv_dtype: str | None = None  # LLM: its KV-cache dtype
-    precision: str | None = None  # LLM: weights, activations and KV in words (`llm_precision.precision_words`)
-    whole_why: str = ""  # LLM: why a deployment is one unit, not split over pools (`_disaggregated`)
-    notes: tuple[str, ...] = ()  # video / recsys: what the capacity rests on (planning/pool_capacity.pool_option);
-    # LLM: serve-plan's answer whose whole run missed its SLOs (`fleet_mix_llm.missed_slo_note`)
-
-
-class TrainingPoint(NamedTuple):
-    """The best plan at one GPU count: wall clock of the run (s), its one-line plan, MFU and goodput, its optimizer
-    and one checkpoint's size (bytes) and write time (s)."""
-
-    wall_s: float
-    plan: str
-    mfu: float
-    goodput: float
-    goodput_note: str | None = None
-    optimizer: str = "adam"
-    checkpoint_bytes: float = 0.0
-    checkpoint_write_s: float = 0.0
 
 
 def pool_kind(pool: PoolSpec) -> str:
@@ -257,8 +215,13 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     assert deadline is not None
     limit_s: float = deadline
 
-    def in_time(g: int) -> tuple[int, TrainingPoint] | None:
-        """(g, its point) when a plan on g devices meets the deadline."""
+    floored: list[int] = []  # counts whose wall floor misses the deadline (hA62): searched only if none meets
+
+    def in_time(g: int) -> tuple[int, TrainingPoint] | None:  # (g, its point) when a plan on g meets the deadline
+        if wall_floor_s(args[0], [x for x in (pool.device, pool.system) if x], g, args[3], args[7],
+                        forward_only=svc.dsa_stage == "warmup" and svc.dsa_warmup_tokens is None) > limit_s:
+            floored.append(g)
+            return None
         got = point(g)
         return (g, got) if got is not None and got[0] <= limit_s else None
 
@@ -266,7 +229,8 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     while g <= TRAINING_MAX_GPUS and (hit := in_time(g)) is None:  # doubling until one meets it
         last_miss, g = g, g * 2
     if hit is None:
-        fastest = min(tried.items(), key=lambda kv: kv[1].wall_s, default=None)
+        list(map(point, floored))  # the "fastest found" reads every count (sorted: in the doubling's order)
+        fastest = min(sorted(tried.items()), key=lambda kv: kv[1].wall_s, default=None)
         best = ("" if fastest is None else f" (fastest found: {duration_text(fastest[1].wall_s)} on "
                 f"{fastest[0]:,} devices, {fastest[1].plan.split(',')[0]})")
         return f"no plan meets the {duration_text(deadline)} deadline within {TRAINING_MAX_GPUS:,} devices{best}"

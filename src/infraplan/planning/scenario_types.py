@@ -1,14 +1,17 @@
 """The scenario spec's value types and shared checks (split from planning/scenario_spec.py, hT59): counts, latency
 SLOs, deadlines, depreciation periods, host shares and repair times read with their units at the edge and bounded by
 infraplan.limits; the spec base (`PlanSpec`); the name checks the scenario and fleet-mix specs share (an LLM
-service's model, workload, stack and dtypes; duplicate names); and how a message writes an amount or a duration.
+service's model, workload, stack and dtypes; duplicate names); how a message writes an amount or a duration; and
+what sizing a service on a pool returns (`Sized`, `TrainingPoint`: `planning.scenario_sizing`'s results, moved here
+in session 62 for its size).
 Nothing here models physics: the bounds are infraplan.limits', the parsers infraplan.units'.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -126,3 +129,47 @@ def check_site_names(site: str, cooling: str | None, location: str | None, build
                 load(ref)
             except InputError as exc:
                 raise ValueError(f"site {site!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Sized:
+    """A service on a pool: `capacity` demand units per unit of `unit_devices` devices (`whole`: one unit serves the
+    whole demand: a training run, capacity 1 of a demand of 1; a disaggregated LLM deployment, capacity R)."""
+
+    capacity: float
+    unit_devices: int
+    whole: bool
+    demand_unit: str
+    slo_headroom: float | None
+    detail: str
+    time_to_train_s: float | None = None  # training: wall clock of one run with failures and checkpoints
+    optimizer: str | None = None  # training: the optimizer its plan steps with (the service's, stack's or recipe's)
+    checkpoint_bytes: float | None = None  # training: one checkpoint at that optimizer's bytes per parameter
+    checkpoint_write_s: float | None = None  # training: its write time at the storage's sustained bandwidth
+    mfu: float | None = None  # training: the chosen plan's MFU
+    goodput: float | None = None  # training: the reliability model's goodput at that job size
+    goodput_note: str | None = None  # training: what that goodput rests on (`goodput_basis_note`)
+    replica_devices: int | None = None  # LLM: one replica's TP x PP x attention DP (the wider of prefill / decode)
+    unit_replicas: int | None = None  # LLM: serve-plan's replicas in one unit (a replica, a group, the deployment)
+    serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
+    serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
+    weight_dtype: str | None = None  # LLM: the answer's weight format (serve-plan's --dtype)
+    kv_dtype: str | None = None  # LLM: its KV-cache dtype
+    precision: str | None = None  # LLM: weights, activations and KV in words (`llm_precision.precision_words`)
+    whole_why: str = ""  # LLM: why a deployment is one unit, not split over pools (`_disaggregated`)
+    notes: tuple[str, ...] = ()  # video / recsys: what the capacity rests on (planning/pool_capacity.pool_option);
+    # LLM: serve-plan's answer whose whole run missed its SLOs (`fleet_mix_llm.missed_slo_note`)
+
+
+class TrainingPoint(NamedTuple):
+    """The best plan at one GPU count: wall clock of the run (s), its one-line plan, MFU and goodput, its optimizer
+    and one checkpoint's size (bytes) and write time (s)."""
+
+    wall_s: float
+    plan: str
+    mfu: float
+    goodput: float
+    goodput_note: str | None = None
+    optimizer: str = "adam"
+    checkpoint_bytes: float = 0.0
+    checkpoint_write_s: float = 0.0

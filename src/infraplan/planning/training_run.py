@@ -24,7 +24,8 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-from infraplan.catalog.loader import load_model, looks_like_path
+from infraplan.catalog import load_model
+from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
@@ -52,6 +53,7 @@ from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
 from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
+from infraplan.training.flops import forward_flops_per_token_layer
 from infraplan.training.optimizer_models import OPTIMIZERS, checkpoint_bytes_per_param
 from infraplan.training.results import TrainingEstimate
 from infraplan.units import significant_text
@@ -316,3 +318,23 @@ def with_memory_margin(estimate: TrainingEstimate, margin_fraction: float | None
     flag = memory_headroom_flag(estimate.memory_per_gpu_bytes, estimate.memory_capacity_bytes,
                                 check_memory_margin(margin_fraction))
     return estimate.model_copy(update=flag)
+
+
+def wall_floor_s(model: str, parts: list[str], gpus: int, seq_len: int, tokens: float,
+                 forward_only: bool = False) -> float:
+    """A lower bound on any plan's wall-clock seconds for `tokens` on `gpus` accelerators of `parts` (the device and
+    the system `plan` names; the fastest's peak is taken): the weights' matmuls and the LM head every token runs,
+    forward + backward (6 FLOPs a parameter a token, `training.flops`: MoE at its active experts, no attention
+    scores, no recompute, no embedding look-up), at every accelerator's highest dense peak of any dtype, goodput 1.
+    A bound because the FLOPs the priced kernels execute never run above peak (`training.flops`,
+    `executed_flops_utilisation` <= 1) and goodput is at most 1; measured 2.8-26x below the searched wall (hA62:
+    llama3-8b / 405b, mixtral-8x7b on H100, deepseek-v3 on B200, llama3-70b on GB300 at 8-4,096 GPUs).
+    `forward_only`: a DSA warm-up alone (`train --dsa-stage warmup`: the model frozen, forward only, no LM head
+    needed for the indexer's KL target): the layers' weight matmuls once, 2 FLOPs a parameter a token (lead, session
+    62: the 6-FLOP floor sat above such a run's wall and skipped counts that meet a deadline)."""
+    shape = load_model(model)
+    peak = max(float(f) for part in parts for f in Cluster.resolve(part).accelerator.peak_flops_per_s.values())
+    weights, _ = forward_flops_per_token_layer(shape, seq_len)
+    per_token = (1.0 * shape.num_layers * float(weights) if forward_only
+                 else 3.0 * shape.num_layers * float(weights) + 6.0 * shape.hidden_size * shape.vocab_size)
+    return tokens * per_token / (gpus * peak)
