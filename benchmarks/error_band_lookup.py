@@ -43,7 +43,7 @@ def child() -> None:
     from infraplan.cli.main import GC_THRESHOLDS
 
     gc.set_threshold(*GC_THRESHOLDS)
-    from infraplan.catalog.band_stacks import serving_answer_band
+    from infraplan.catalog.answer_bands import serving_answer_band
     from infraplan.catalog.error_bands import band_and_basis
     from infraplan.catalog.stacks import load_stack
 

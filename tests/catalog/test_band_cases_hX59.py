@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from infraplan.catalog.answer_bands import envelope
 from infraplan.catalog.band_cases import LISTED_CASES_MAX, BandCampaign, BandCase, merged
-from infraplan.catalog.band_composites import envelope
 from infraplan.catalog.error_bands import ErrorBand, campaign_band, error_band, load_residuals
 from infraplan.cli.main import main
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from infraplan.catalog.answer_bands import envelope, parts_band
 from infraplan.catalog.band_cases import cases_used, nearest_line
-from infraplan.catalog.band_composites import envelope, parts_band
 from infraplan.catalog.error_bands import ErrorBand, error_band
 from infraplan.cli.commands._output import band_line, band_or_why
 

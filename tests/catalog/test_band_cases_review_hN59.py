@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from infraplan.catalog.answer_bands import parts_band
 from infraplan.catalog.band_cases import BandCampaign, BandCase, cases_used, merged, nearest_line
-from infraplan.catalog.band_composites import parts_band
 from infraplan.catalog.error_bands import ErrorBand
 
 

@@ -1,10 +1,10 @@
-"""An answer on an accelerator family no validation case measures (hU59, catalog/band_families.py): its basis says
+"""An answer on an accelerator family no validation case measures (hU59, catalog/band_transfer.py): its basis says
 it lies outside the validated accelerators and how a band carried over between the validated families, instead of
 "fewer than 9 campaigns of mtia training cases" as if some existed."""
 
 from __future__ import annotations
 
-from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
+from infraplan.catalog.band_transfer import accelerator_family, family_transfer, family_unvalidated
 from infraplan.catalog.error_bands import Residual, campaign_band, error_band
 
 

@@ -1,4 +1,4 @@
-"""Mutation wave hM23 (session 45) on `catalog.band_families`: derivative parts share their die's family, an
+"""Mutation wave hM23 (session 45) on `catalog.band_transfer`: derivative parts share their die's family, an
 unlisted part is its own family, and the leave-one-family-out shares count the left-out family's own cases.
 """
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
+from infraplan.catalog.band_transfer import accelerator_family, family_transfer, family_unvalidated
 from infraplan.catalog.error_bands import Residual
 
 PARTS = Path(__file__).resolve().parents[2] / "src/infraplan/catalog/accelerators"

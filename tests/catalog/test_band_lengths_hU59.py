@@ -1,4 +1,4 @@
-"""An answer longer than every case behind its band says so (hU59, catalog/band_lengths.py): a 131,072-token train
+"""An answer longer than every case behind its band says so (hU59, catalog/answer_bands.py): a 131,072-token train
 or a 128k-context serve read their band as if it had been measured at their length."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from tests.cli.conftest import cli_json
 
-from infraplan.catalog.band_lengths import beyond_validated_length, validated_lengths
+from infraplan.catalog.answer_bands import beyond_validated_length, validated_lengths
 from infraplan.catalog.error_bands import ErrorBand
 
 BAND = ErrorBand(low=-0.1, high=0.2, cases=10, basis="b")

@@ -1,10 +1,10 @@
-"""Mutation wave hM23 (session 45) on `catalog.band_lengths`: the edge is the longest validated length itself, and
+"""Mutation wave hM23 (session 45) on `catalog.answer_bands`: the edge is the longest validated length itself, and
 the basis names that length, not the answer's (training's longest case: 8,192 tokens, the Llama 3 paper's Table 4
 rows and the Megatron-Bridge summary, catalog/validated_lengths.yaml)."""
 
 from __future__ import annotations
 
-from infraplan.catalog.band_lengths import beyond_validated_length
+from infraplan.catalog.answer_bands import beyond_validated_length
 from infraplan.catalog.error_bands import ErrorBand
 
 BAND = ErrorBand(low=-0.1, high=0.2, cases=10, basis="b")

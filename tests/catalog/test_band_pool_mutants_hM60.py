@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from infraplan.catalog.answer_bands import envelope
 from infraplan.catalog.band_cases import BandCampaign, cases_used
-from infraplan.catalog.band_composites import envelope
 from infraplan.catalog.error_bands import ErrorBand
 
 

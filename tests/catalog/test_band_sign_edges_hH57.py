@@ -1,10 +1,10 @@
-"""Edges of hC57's sign rule (catalog/band_sign.py) its own tests did not pin (hH57's hand mutants):
+"""Edges of hC57's sign rule (catalog/band_ends.py) its own tests did not pin (hH57's hand mutants):
 
 * a campaign whose median residual is exactly 0 counts for neither side (the module docstring): counted as above, two
   exact-zero campaigns and four positive ones would read as 6 of one sign (p = 3.1 %) and keep a band that excludes
   0, where 4 of one sign (p = 12.5 %) show no bias. (Mutant: `m >= 0`.)
 * the held-out / swing bands go through the rule too (`error_bands._full_range_below_nine`, what
-  `band_families.family_transfer` and `band_stack_transfer` build their bands with): three positive campaigns' full
+  `band_transfer.family_transfer` and `band_transfer` build their bands with): three positive campaigns' full
   range widens to 0 there as in `error_band`. (Mutant: the helper's band as built.)
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog.band_sign import campaign_signs, sign_test_p, spanning_zero
+from infraplan.catalog.band_ends import campaign_signs, sign_test_p, spanning_zero
 from infraplan.catalog.error_bands import _full_range_below_nine
 
 

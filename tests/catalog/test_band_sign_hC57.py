@@ -1,4 +1,4 @@
-"""A band claims a bias only where its campaigns' signs show one (hC57, catalog/band_sign.py).
+"""A band claims a bias only where its campaigns' signs show one (hC57, catalog/band_ends.py).
 
 Before: `facility`'s IT-power band was +0.1 % to +2.0 %, the full range of three positive residuals of three
 campaigns, a bias claim a model without bias gives one time in four (sign test p = 0.25). Now its low end is 0 and
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog import band_sign
-from infraplan.catalog.band_sign import sign_test_p, spanning_zero
+from infraplan.catalog import band_ends
+from infraplan.catalog.band_ends import sign_test_p, spanning_zero
 from infraplan.catalog.error_bands import FACILITY_STACK, Residual, band_and_basis, error_band
 from infraplan.facility.facility import size_facility
 
@@ -60,7 +60,7 @@ def test_one_sign_a_campaign_not_a_case() -> None:
 
 
 def test_the_toggle_off_gives_the_bands_as_built(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(band_sign, "ZERO_UNLESS_BIASED", False)
+    monkeypatch.setattr(band_ends, "ZERO_UNLESS_BIASED", False)
     rows = [_r(0, 0.0008, "a"), _r(1, 0.0122, "b"), _r(2, 0.02, "c")]
     band = error_band("h100-sxm", FACILITY_STACK, "facility", rows, "it_power")
     assert band is not None and band.low == pytest.approx(0.0008) and "widened" not in band.basis

@@ -1,13 +1,13 @@
 """The widened band's note counts the campaigns with a median of 0 (hL57, hH57's leftover 3).
 
-`band_sign.campaign_signs` counts a campaign whose median residual is exactly 0 for neither side; the note then
+`band_ends.campaign_signs` counts a campaign whose median residual is exactly 0 for neither side; the note then
 said "its 4 campaigns' signs (3 above 0, 1 below)" of a band built from 6 campaigns, 2 of them with a median of 0:
 a reader counting the band's campaigns found 6. It now says "the signs of 4 of its 6 campaigns (3 above 0, 1
 below) show no bias, the other 2 with a median of 0 (counted for neither side)". Fails before (the old wording)."""
 
 from __future__ import annotations
 
-from infraplan.catalog.band_sign import sign_test_p, spanning_zero, widened_note
+from infraplan.catalog.band_ends import sign_test_p, spanning_zero, widened_note
 
 
 def test_the_note_says_how_many_campaigns_the_band_has_and_how_many_have_a_zero_median() -> None:

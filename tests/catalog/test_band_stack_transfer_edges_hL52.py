@@ -1,4 +1,4 @@
-"""Edges of `catalog.band_stack_transfer` (hL, session 52: hand mutation testing). Each test failed on a mutant the
+"""Edges of `catalog.band_transfer` (hL, session 52: hand mutation testing). Each test failed on a mutant the
 module's own tests let live (checked by flipping the line and running this file): the swing below the conformal
 campaigns taken as the smallest factor, not the largest; the basis calling 8 campaigns' swing "conformal"; and an
 answer of a kind that runs on no stack (facility, network) treated as on an unvalidated stack."""
@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from infraplan.catalog.band_stack_transfer import settings_swing, stack_unvalidated
+from infraplan.catalog.band_transfer import settings_swing, stack_unvalidated
 from infraplan.catalog.error_bands import Residual, campaign_band, error_band
 
 

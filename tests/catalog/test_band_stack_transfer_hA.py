@@ -1,5 +1,5 @@
 """An answer on a stack class no validation case ran says so, and its band is widened where nothing shows a band
-carries over between stacks (hA, session 52, issue 12; catalog/band_stack_transfer.py).
+carries over between stacks (hA, session 52, issue 12; catalog/band_transfer.py).
 
 Before hA a `train --stack deepspeed` / `torchtitan` answer took the any-stack band of the Megatron-class cases,
 -5.9..+26.1 %, its basis silent on the stack; on nine published Megatron-DeepSpeed / OPT / LLaMA / torchtitan runs

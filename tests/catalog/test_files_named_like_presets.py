@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infraplan.catalog.band_stacks import band_stack
+from infraplan.catalog.answer_bands import band_stack
 from infraplan.catalog.error_bands import stack_class
 from infraplan.catalog.loader import load_accelerator
 from infraplan.catalog.stacks import StackFileWarning, load_stack

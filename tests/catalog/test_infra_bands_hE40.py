@@ -14,7 +14,7 @@ import pytest
 from tests.cli.conftest import cli_json
 
 from infraplan.catalog import error_bands as eb
-from infraplan.catalog.band_composites import envelope
+from infraplan.catalog.answer_bands import envelope
 from infraplan.catalog.error_bands import (
     ErrorBand,
     Residual,

@@ -1,4 +1,4 @@
-"""Mutation wave 14 (session 41): which residuals band a serving answer (`band_stacks.serving_band_stack`,
+"""Mutation wave 14 (session 41): which residuals band a serving answer (`answer_bands.serving_band_stack`,
 `band_settings`, hB41). The serving residuals are labelled by engine (trtllm, vllm, sglang), so a user's stack is
 banded by its engine whatever family name its file gives; kinds without a default stack take the cases' settings."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infraplan.catalog.band_stacks import serving_band_stack
+from infraplan.catalog.answer_bands import serving_band_stack
 from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, band_settings
 
 STACKS = Path(__file__).resolve().parents[2] / "src" / "infraplan" / "catalog" / "stacks"

@@ -1,5 +1,5 @@
 """Mutation wave on hN42's / hV42's serving band bases (hM16, session 42): tests that kill the survivors of hand
-mutations of `catalog.band_stacks.settings_basis` / `vendor_default_basis` and of the dense serving set's
+mutations of `catalog.answer_bands.settings_basis` / `vendor_default_basis` and of the dense serving set's
 `stated_concurrency` (hD42).
 
 Rules by hand from their docstrings: only an answer banded by the default serving stack's re-run rows
@@ -10,7 +10,7 @@ The clients are stated as `silicon_concurrency=N` in a row's source (serving_hop
 
 from __future__ import annotations
 
-from infraplan.catalog.band_stacks import settings_basis, vendor_default_basis
+from infraplan.catalog.answer_bands import settings_basis, vendor_default_basis
 from infraplan.catalog.error_bands import ErrorBand
 from infraplan.validation.serving_stated_concurrency import stated_concurrency, why_not
 

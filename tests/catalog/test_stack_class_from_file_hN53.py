@@ -2,7 +2,7 @@
 a shipped profile's or a user's file's (hN, session 53). `error_bands.stack_class` read the name's prefix before:
 meta-llama3.yaml declares megatron (its fields are megatron-core-0.8's) but was classed "meta", and a file
 nemo-custom.yaml declaring deepspeed was classed megatron. A user's file declaring a class no shipped stack has
-says so in one warning line, and its band is the validated classes' widened (`catalog.band_stack_transfer`)."""
+says so in one warning line, and its band is the validated classes' widened (`catalog.band_transfer`)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infraplan.catalog.band_stacks import band_stack
+from infraplan.catalog.answer_bands import band_stack
 from infraplan.catalog.stacks import list_stacks, load_stack
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.serving_api import estimate_serving

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from tests.cli.conftest import CliRun
 
-from infraplan.catalog.band_composites import parts_band
+from infraplan.catalog.answer_bands import parts_band
 from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.catalog.loader import list_presets, load_accelerator, load_system
 from infraplan.limits import MAX_DEVICE_BYTES_PER_S, MAX_DEVICE_FLOPS_PER_S, MAX_DEVICE_MEMORY_BYTES, MAX_DEVICE_POWER_W

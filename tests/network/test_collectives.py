@@ -17,8 +17,7 @@ from infraplan.network import (
     reduce_scatter_time,
     send_recv_time,
 )
-from infraplan.network.bandwidth_bottleneck import bottleneck_tier
-from infraplan.network.tree_crossings import tree_edges_crossing
+from infraplan.network.tree_crossings import bottleneck_tier, tree_edges_crossing
 
 GiB = 2.0**30
 

@@ -74,7 +74,8 @@ def _command_times(cluster: Cluster, op: str, n: int, stride: int, algorithm: st
        st.sampled_from(["auto", "ring", "tree"]))
 def test_a_bigger_message_never_takes_less_time_in_the_collective_command(system, n, op, algorithm) -> None:
     """The alpha-beta line of `infraplan collective`, packed, with no exception: NVLS joins the `auto` all-reduce at
-    its tuner latency at every size (`network.nvls.NVLS_LATENCY_S`; hN, session 38, removed the 1 MiB threshold)."""
+    its tuner latency at every size (`network.nvlink_all_reduce.NVLS_LATENCY_S`; hN, session 38, removed the 1 MiB
+    threshold)."""
     cluster = Cluster.resolve(system)
     if n > cluster.total_accelerators:
         n = 2

@@ -11,7 +11,7 @@ import pytest
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric, all_reduce_time
 from infraplan.network.fabric import group_domain
-from infraplan.network.nvls import nvls_time_xp
+from infraplan.network.nvlink_all_reduce import nvls_time_xp
 from infraplan.scalar_path import NUMPY_OPS
 
 

@@ -1,7 +1,8 @@
 """hM8 (mutation wave 8): NVLS's alpha-beta time and the measured in-domain bound's one-rank case, by hand
-(network/nvls.py, network/nvlink_all_reduce.py).
+(network/nvlink_all_reduce.py).
 
-NVLS all-reduce inside one NVSwitch domain: t = L_nvls + (1 + 1/n) S / B_nvls, L_nvls NCCL's tuner's 25 us (nvls.py).
+NVLS all-reduce inside one NVSwitch domain: t = L_nvls + (1 + 1/n) S / B_nvls, L_nvls NCCL's tuner's 25 us
+(nvlink_all_reduce.py).
 The measured bound is 0 for one rank (nvlink_all_reduce.py `in_domain_bound_xp`: "0 outside one scale-up domain,
 for one rank or with the bound off"), whatever large-message time it is handed.
 """
@@ -13,8 +14,7 @@ import pytest
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.network.fabric import Fabric
-from infraplan.network.nvlink_all_reduce import in_domain_bound_xp
-from infraplan.network.nvls import NVLS_LATENCY_S, nvls_time_xp
+from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S, in_domain_bound_xp, nvls_time_xp
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 
 GIB = 2.0**30

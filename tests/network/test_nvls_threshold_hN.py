@@ -1,4 +1,5 @@
-"""NVLS joins the `auto` all-reduce at NCCL's tuner latency, at every size (hN, session 38; network/nvls.py).
+"""NVLS joins the `auto` all-reduce at NCCL's tuner latency, at every size (hN, session 38;
+network/nvlink_all_reduce.py).
 
 Before: NVLS paid two 3 us NVLink steps and entered `auto` only from a 1 MiB threshold (an ASSUMPTION), so the
 `collective` command's 8-H100 all-reduce fell from 23.7 us (tree, 1023 KiB) to 9.8 us (NVLS, 1 MiB), 0.39x
@@ -16,7 +17,7 @@ from infraplan.catalog.data_files import read_rows
 from infraplan.cluster import Cluster
 from infraplan.network.collective_formulas import all_reduce_time
 from infraplan.network.collective_schedules import estimate_collective
-from infraplan.network.nvls import NVLS_LATENCY_S
+from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S
 
 MiB = 2.0**20
 BOARDS = ["dgx-h100-superpod", "hgx-h200"]  # the catalog's accelerators that run NVLS (h100-sxm, h200)

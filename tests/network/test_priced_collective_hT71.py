@@ -75,7 +75,7 @@ def _simai(column: int, size: int) -> float:
 def test_the_efficiency_is_the_tables_entry_at_the_groups_node_count() -> None:
     """16 MiB (the tables' first row) over 8 nodes: 0.13 / 0.96 of the 8-node column; 1,024 ranks on 1,024 nodes
     read the 128-node column (0.0087 / 0.919; 1,024 ranks / 8, hT87) per ring step: its shortfall per step at the
-    table node's 8 NICs paid at one NIC's busbw, each of its steps a network step (session 51, `ring_step_links`:
+    table node's 8 NICs paid at one NIC's busbw, each of its steps a network step (session 51, `simai_nccl_tables`:
     8 x 14 / (14 + 7 x 3.4) mean steps), 1 / (1 + (1 / e - 1) / 8 x 2.963), said in the basis."""
     eight = _answer("reduce-scatter", 64, 2.0**24)
     assert eight.priced_efficiency == pytest.approx(_simai(4, 2**24), rel=1e-12)

@@ -82,7 +82,7 @@ def test_ranks_3_apart_put_2_in_a_node() -> None:
     """32 ranks 3 apart: floor(8 / 3) = 2 members in a node (`fabric.group_domain`), so the ring drives 2 NICs
     (2 x 47 GB/s, not 32 / (8 / 3) = 12 members' worth); read per ring step (hT87) at 32 / 8 = 4 table nodes
     (0.24 / 0.95 at 16 MiB), its shortfall per step at the table node's 8 x 47 GB/s paid at the ring's own 94 GB/s:
-    1 / (1 + (1 / e - 1) x 94 / 376), on its own steps each at its link (session 51, `ring_step_links`): it touches
+    1 / (1 + (1 / e - 1) x 94 / 376), on its own steps each at its link (session 51, `simai_nccl_tables`): it touches
     ceil(96 / 8) = 12 nodes, so 12 of its 32 steps cross the network (14 us) and 20 stay on NVLink (3.4 us), in
     mean table steps (12 x 14 + 20 x 3.4) x 8 / (14 + 7 x 3.4) = 49.9 for 32."""
     got = priced_collective(_h100(), "reduce-scatter", 16 * MIB, 32, 3)

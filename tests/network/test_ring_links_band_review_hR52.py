@@ -1,7 +1,7 @@
 """Review of session 51's network code (hR, session 52): tests for hand mutants that passed every test before.
 
 * `collective_efficiency`'s kept efficiencies (`_LAST_EFFICIENCY`, `_LAST_ARRAY`) carry
-  `ring_step_links.RING_TABLE_STEP_LINKS` in their keys: dropping it from either key passed every test (an answer
+  `simai_nccl_tables.RING_TABLE_STEP_LINKS` in their keys: dropping it from either key passed every test (an answer
   with the switch flipped would be the kept one of the other setting, as hR51 found for the row-consistency caches).
 * `collective_band`: a 1 GiB+ all-reduce whose alpha-beta latency is 50-90 % of its time has no band (the 0.5
   threshold raised to 0.9 passed), and a message of exactly 64 KiB is the tables' first row, not below it (the
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from infraplan.cluster import Cluster
-from infraplan.network import collective_efficiency, ring_step_links
+from infraplan.network import collective_efficiency, simai_nccl_tables
 from infraplan.network.collective_band import LATENCY_BOUND_SHARE, collective_band
 
 SIZE = 2.0**24  # 16 MiB, the SimAI table's first row
@@ -33,7 +33,7 @@ def _efficiencies() -> tuple[float, np.ndarray]:
 def test_kept_efficiencies_follow_the_step_links_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     collective_efficiency.forget_float_values()
     on_one, on_array = _efficiencies()
-    monkeypatch.setattr(ring_step_links, "RING_TABLE_STEP_LINKS", False)
+    monkeypatch.setattr(simai_nccl_tables, "RING_TABLE_STEP_LINKS", False)
     kept_one, kept_array = _efficiencies()  # the same inputs straight after: the kept values must not answer
     collective_efficiency.forget_float_values()
     fresh_one, fresh_array = _efficiencies()

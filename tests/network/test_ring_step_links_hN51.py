@@ -1,4 +1,4 @@
-"""Each ring step of the SimAI NIC table's shortfall at the link it crosses (hN, session 51; `ring_step_links`).
+"""Each ring step of the SimAI NIC table's shortfall at the link it crosses (hN, session 51; `simai_nccl_tables`).
 
 The table's rings are of 8-GPU nodes: 1 network step and 7 NVLink steps in every 8. Its shortfall is split between
 them in the ratio of NCCL's Simple-protocol ring step latencies (network 14 us, NVLink 3.4 us): a network step is
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from infraplan.cluster import Cluster
-from infraplan.network import collective_efficiency, ring_step_links, sharp
+from infraplan.network import collective_efficiency, sharp, simai_nccl_tables
 from infraplan.network.collective_formulas import all_reduce_time, reduce_scatter_time
 from infraplan.network.collectives import collective_seconds, forget_collective_seconds, forget_float_values
 from infraplan.network.fabric import group_link_one
@@ -33,7 +33,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, fabric, kind: str, n: float, stride: 
     """(the sized price with each step at its link, with every step at the table's mean step)."""
     _fresh()
     on = collective_seconds(fabric, kind, SIZE, n, stride)
-    monkeypatch.setattr(ring_step_links, "RING_TABLE_STEP_LINKS", False)
+    monkeypatch.setattr(simai_nccl_tables, "RING_TABLE_STEP_LINKS", False)
     _fresh()
     off = collective_seconds(fabric, kind, SIZE, n, stride)
     monkeypatch.undo()
@@ -44,11 +44,11 @@ def _both(monkeypatch: pytest.MonkeyPatch, fabric, kind: str, n: float, stride: 
 def test_the_weights_are_nccls_step_latencies_and_the_tables_mix_is_one_step_each() -> None:
     """1 network + 7 NVLink steps are 8 mean steps; the module's figures are the ones this test names."""
     assert abs(NET + 7 * NVLINK - 8.0) < 1e-12
-    assert ring_step_links.NCCL_NET_RING_STEP_S == 14.0e-6 and ring_step_links.NCCL_NVLINK_RING_STEP_S == 3.4e-6
+    assert simai_nccl_tables.NCCL_NET_RING_STEP_S == 14.0e-6 and simai_nccl_tables.NCCL_NVLINK_RING_STEP_S == 3.4e-6
     h100 = Cluster.resolve("dgx-h100-superpod").fabric
-    assert ring_step_links.weighted_steps(h100, 128.0, 1.0) == 128.0  # 8 a node: the table's own mix
-    assert ring_step_links.weighted_steps(h100, 128.0, 8.0) == pytest.approx(128 * NET, rel=1e-12)  # one a node
-    assert ring_step_links.weighted_steps(h100, 32.0, 3.0) == pytest.approx(12 * NET + 20 * NVLINK, rel=1e-12)
+    assert simai_nccl_tables.weighted_steps(h100, 128.0, 1.0) == 128.0  # 8 a node: the table's own mix
+    assert simai_nccl_tables.weighted_steps(h100, 128.0, 8.0) == pytest.approx(128 * NET, rel=1e-12)  # one a node
+    assert simai_nccl_tables.weighted_steps(h100, 32.0, 3.0) == pytest.approx(12 * NET + 20 * NVLINK, rel=1e-12)
 
 
 def test_an_nvl72_ring_over_racks_pays_nvlink_steps_at_nvlinks_share(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,7 @@ def test_an_nvl72_ring_over_racks_pays_nvlink_steps_at_nvlinks_share(monkeypatch
     assert steps == pytest.approx(110.05, abs=0.01)
     e = 0.05 / 0.96
     for links, mean_steps in ((True, steps), (False, 128.0)):
-        monkeypatch.setattr(ring_step_links, "RING_TABLE_STEP_LINKS", links)
+        monkeypatch.setattr(simai_nccl_tables, "RING_TABLE_STEP_LINKS", links)
         _fresh()
         got = float(collective_efficiency.message_efficiency(fabric, SIZE, 128.0, 4.0))
         assert got == pytest.approx(1.0 / (1.0 + mean_steps / 128 * ratio * (1.0 / e - 1.0)), rel=1e-9)
@@ -92,7 +92,7 @@ def test_float_and_array_paths_agree_on_mixed_groups(monkeypatch: pytest.MonkeyP
     for system in ("dgx-h100-superpod", "gb200-nvl72-superpod"):
         fabric = Cluster.resolve(system).fabric
         for links in (True, False):
-            monkeypatch.setattr(ring_step_links, "RING_TABLE_STEP_LINKS", links)
+            monkeypatch.setattr(simai_nccl_tables, "RING_TABLE_STEP_LINKS", links)
             _fresh()
             array = reduce_scatter_time(fabric, np.full(n.shape, SIZE), n, stride, sized=True)
             floats = [collective_seconds(fabric, "reduce_scatter", SIZE, float(a), float(b))
@@ -106,7 +106,7 @@ def test_the_alpha_beta_line_the_flow_model_compares_with_is_unchanged(monkeypat
     """The flow simulation does not read the table: the unsized times it is held to are the same on and off."""
     fabric = Cluster.resolve("gb200-nvl72-superpod").fabric
     on = float(all_reduce_time(fabric, SIZE, 128.0, 4.0, algorithm="ring", sized=False))
-    monkeypatch.setattr(ring_step_links, "RING_TABLE_STEP_LINKS", False)
+    monkeypatch.setattr(simai_nccl_tables, "RING_TABLE_STEP_LINKS", False)
     _fresh()
     assert float(all_reduce_time(fabric, SIZE, 128.0, 4.0, algorithm="ring", sized=False)) == on
     monkeypatch.undo()

@@ -27,7 +27,7 @@ from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import FLOAT_OPS
 
 SIZE = 2.0**24  # 16 MiB, the table's first row
-# since session 51 (hN, `ring_step_links.RING_TABLE_STEP_LINKS`) each step pays its link's share of the table's
+# since session 51 (hN, `simai_nccl_tables.RING_TABLE_STEP_LINKS`) each step pays its link's share of the table's
 # shortfall: a network step 14 / (14 + 7 x 3.4) x 8 = 2.963 mean steps (NCCL's Simple ring step latencies, network
 # 14 us, NVLink 3.4 us); a ring of one GPU a node crosses the network on every step (hT87 paid each the mean step)
 NET_STEP = 8 * 14.0 / (14.0 + 7 * 3.4)
@@ -88,7 +88,7 @@ def test_a_one_gpu_per_node_ring_pays_the_tables_step_latency_on_its_own_steps()
 def test_the_step_latency_is_the_mean_packed_and_a_network_steps_spread() -> None:
     """128 ranks packed (16 nodes of 8) and spread (128 nodes of 1) read the same column: packed, the table's own
     mix of steps, the mean latency per ring step; spread, every step a network step, NET_STEP x that (hT87: the
-    same; session 51, `ring_step_links`): (ring - bandwidth term) / 254, though the spread ring's bytes go at 1/8
+    same; session 51, `simai_nccl_tables`): (ring - bandwidth term) / 254, though the spread ring's bytes go at 1/8
     the rate."""
     fabric, stride = _spread(128)
     per_step = []
@@ -147,7 +147,7 @@ def test_sharp_keeps_its_two_domain_column(monkeypatch: pytest.MonkeyPatch) -> N
 def test_the_switch_restores_the_per_node_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     """Off, the 16 MiB reduce-scatter over 128 one-GPU nodes reads the 128-node column at one NIC's rate again:
     37.4 ms (~50x its 0.75 ms alpha-beta time); on, 1.16 ms (2.74 ms since session 51: each of its steps a network
-    step, `ring_step_links`); float and array paths agree either way."""
+    step, `simai_nccl_tables`); float and array paths agree either way."""
     fabric, stride = _spread(128)
     now = collective_seconds(fabric, "reduce_scatter", SIZE, 128.0, stride)
     assert now == float(reduce_scatter_time(fabric, SIZE, 128.0, stride, sized=True))

@@ -43,7 +43,7 @@ def test_the_float_and_array_paths_agree(n: float, stride: float, all_to_all: bo
 
 def test_a_ring_under_the_tables_smallest_reads_the_sixteen_rank_column_at_its_own_share() -> None:
     """8 GPUs on 8 nodes: the 16-rank (2-node) column, 0.32 / 0.96 = 1/3 at 16 MiB, read with f = (8 / 16) x (one NIC
-    / 8 NICs) = 1/16 (8/9 before session 51), each of its 8 steps a network step (hN, `ring_step_links`: 8 x 14 /
+    / 8 NICs) = 1/16 (8/9 before session 51), each of its 8 steps a network step (hN, `simai_nccl_tables`: 8 x 14 /
     (14 + 7 x 3.4) = 2.963 of the table's mean steps): f = 2.963 / 16, e = (1/3) / (1/3 + (2/3) x 2.963 / 16) =
     37.8 / 51.8 = 27/37, in both paths."""
     one, array = _both(8.0, float(GPUS // 8))

@@ -12,9 +12,9 @@ import pytest
 
 from infraplan.cluster import Cluster
 from infraplan.network import collective_efficiency as _efficiency
-from infraplan.network import collective_formulas, ring_step_links, sharp
+from infraplan.network import collective_formulas, sharp, simai_nccl_tables
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link_one
-from infraplan.network.nvls import NVLS_LATENCY_S
+from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S
 from infraplan.network.sharp import sharp_time, sharp_times
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.search import search_plans
@@ -41,11 +41,11 @@ def _old_sharp_time(fabric: Fabric, size: float, n: float, stride: float) -> flo
     busbw = _efficiency.table_busbw(fabric)
     if not sharp.SHARP_TABLE_PER_STEP or not busbw > 0.0:
         return max(bandwidth + latency, bandwidth / efficiency)
-    in_steps = 2.0 * (k - 1.0) * ring_step_links.NCCL_NVLINK_RING_STEP_S
+    in_steps = 2.0 * (k - 1.0) * simai_nccl_tables.NCCL_NVLINK_RING_STEP_S
     if fabric.nvls_bytes_per_s > 0.0 and k > 1.0:
         in_steps = min(in_steps, NVLS_LATENCY_S)
     ranks = _efficiency.RING_TABLE_NODE_GPUS * two / k
-    shortfall = ring_step_links.sharp_steps(in_steps) * (size * (1.0 / efficiency - 1.0)) / (ranks * busbw)
+    shortfall = simai_nccl_tables.sharp_steps(in_steps) * (size * (1.0 / efficiency - 1.0)) / (ranks * busbw)
     return max(bandwidth + latency, bandwidth + shortfall)
 
 

@@ -10,7 +10,7 @@ EP is refused and attention DP 8 with MoE TP 8 (EP 1) is the attention-DP layout
 TTFT 2 s, TPOT 40 ms: the answer is 16 B200, 8 prefill + 8 decode, both pools DP-attention 8 x MoE TP 8.
 (A prefill pool of a layout of its own, `capacity_pairs`: tests/serving/test_capacity_own_prefill_hY53.py; here
 SGLang refuses the wide-EP prefill pool in mxfp8 and the TP8 one ties at 16, losing the tie to the one-layout pair.)
-The error bands: the answer's is `serve`'s (one rule, `band_stacks.serving_answer_band`), its basis naming the
+The error bands: the answer's is `serve`'s (one rule, `answer_bands.serving_answer_band`), its basis naming the
 nearest validated class (accelerator family and stack class: "blackwell, stack class sglang").
 """
 

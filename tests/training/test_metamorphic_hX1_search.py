@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from infraplan.cli.main import app
 from infraplan.cluster import Cluster
-from infraplan.network.bandwidth_bottleneck import bottleneck_tier
 from infraplan.network.fabric import group_domain
+from infraplan.network.tree_crossings import bottleneck_tier
 from infraplan.training.estimate import resolve_training
 from infraplan.training.fp8_slower_note import TIE_FRACTION
 from infraplan.training.search import search_plans
@@ -54,7 +54,7 @@ def test_search_best_is_train_of_its_plan_and_no_slower_than_a_drawn_plan(drawn)
 
 def _dp_tier(model: str, system: str, kw: dict) -> tuple[bool, str]:
     """Whether the DP group leaves its scale-up domain in the job's placement, and the tier that sets its ring
-    bandwidth (`network.bandwidth_bottleneck.bottleneck_tier`)."""
+    bandwidth (`network.tree_crossings.bottleneck_tier`)."""
     point = resolve_training(model, system, **kw)
     n, stride, fabric = int(point.plan.dp[0]), int(point.plan.dp_stride[0]), point.cluster.fabric
     return n * stride > group_domain(fabric, n, stride), bottleneck_tier(fabric, n, stride)

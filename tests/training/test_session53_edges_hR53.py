@@ -143,7 +143,7 @@ def test_stack_fields_beside_what_reads_them_load(tmp_path: Path) -> None:
 
 def test_a_serving_stack_file_of_its_own_class_is_not_warned(tmp_path: Path) -> None:
     """Mutant dropping `kind != "training"` in `stack_files.unknown_class`: a serving answer is banded by its engine
-    (`band_stacks.serving_band_stack`), so a serving file's own class says nothing; a training file's does."""
+    (`answer_bands.serving_band_stack`), so a serving file's own class says nothing; a training file's does."""
     import warnings
 
     from infraplan.catalog.stack_files import StackFileWarning

@@ -92,7 +92,7 @@ def test_an_answer_on_a_chosen_stack_keeps_the_cases_own_band() -> None:
     rows existed (same ends, same cases) and its leave-one-campaign-out coverage (77.5 % / 77.4 %: below)."""
     own = tuple(r for r in _pool() if r.settings == CASE_SETTINGS)
     # Megatron-class stacks only: a torchtitan answer (no training case ran torchtitan) is widened by the settings
-    # swing measured between the two settings' rows since hA (session 52, catalog/band_stack_transfer.py), so it
+    # swing measured between the two settings' rows since hA (session 52, catalog/band_transfer.py), so it
     # no longer equals the band of the own-settings rows alone (tests/catalog/test_band_stack_transfer_hA.py)
     for accelerator, stack in (("h100-sxm", "megatron-core-0.8"), ("gb200", "megatron"), ("a100-80gb", "nemo-24.12")):
         band, before = error_band(accelerator, stack, "training", _pool()), error_band(accelerator, stack, "training",

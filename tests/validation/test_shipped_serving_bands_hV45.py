@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import error_bands
-from infraplan.catalog.band_stacks import serving_band_stack
+from infraplan.catalog.answer_bands import serving_band_stack
 from infraplan.catalog.error_bands import (
     CASE_SETTINGS,
     DEFAULT_SETTINGS,

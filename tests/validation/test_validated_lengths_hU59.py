@@ -3,7 +3,7 @@ here from the validation cases themselves, so a longer case scored without updat
 
 from __future__ import annotations
 
-from infraplan.catalog.band_lengths import validated_lengths
+from infraplan.catalog.answer_bands import validated_lengths
 from infraplan.catalog.error_bands import load_residuals
 from infraplan.validation.data_files import read_rows
 from infraplan.validation.runner import load_cases

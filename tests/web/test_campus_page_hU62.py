@@ -27,7 +27,7 @@ def test_campus_page_shows_runs_bands_and_the_parts_notes(live_server: str, brow
     # each part's band: training and IT power as low,high; the cost one none with its reason
     assert page.get_attribute("#campus-out #training-band", "data-value") == \
         f"{cap['error_band']['low']},{cap['error_band']['high']}"
-    # as numbers: the IT power band's low end is exactly 0 since hC57 (catalog/band_sign.py), which the page writes 0
+    # as numbers: the IT power band's low end is exactly 0 since hC57 (catalog/band_ends.py), which the page writes 0
     ends = (page.get_attribute("#campus-out #it-power-band", "data-value") or "").split(",")
     assert [float(x) for x in ends] == [fac['error_band']['low'], fac['error_band']['high']]
     cost = page.inner_text("#campus-out #cost-band")

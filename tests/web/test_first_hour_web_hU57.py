@@ -46,7 +46,7 @@ def test_network_and_facility_pages_show_the_band_and_its_basis(live_server: str
     page = _run(browser, live_server, "/facility", "#run-fac", "#fac-out")
     api = httpx.post(live_server + "/api/facility", json={"system": "meta-genai-roce-24k"}, timeout=60).json()
     band = api["error_band"]
-    # as numbers: the low end is exactly 0 since hC57 (catalog/band_sign.py), which the page writes 0, not 0.0
+    # as numbers: the low end is exactly 0 since hC57 (catalog/band_ends.py), which the page writes 0, not 0.0
     ends = (page.get_attribute("#fac-out #error-band", "data-value") or "").split(",")
     assert [float(x) for x in ends] == [band["low"], band["high"]]
     assert api["error_band_basis"] in page.inner_text("#fac-out #error-band")  # the PUE caveat with it

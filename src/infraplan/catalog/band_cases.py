@@ -13,7 +13,7 @@ nearest to the question"; hF59's review: "-8 % .. +12 % from 9 campaigns" named 
 * `campaigns_used`: every campaign of the pool (the unit the band draws one case from), its case count and its
   residuals' range, by name; always given (serving: 20-45 campaigns).
 
-A composite's band (`band_composites.envelope`) names its parts' cases and campaigns, each once, and counts its
+A composite's band (`answer_bands.envelope`) names its parts' cases and campaigns, each once, and counts its
 `cases` as the cases of its parts' pools, each once (`pool_cases`), not the widest part's alone (hF, session 60).
 Each band's `cases_line` (`nearest_line`) names a few of its cases in one line, the one the CLI prints under it.
 """

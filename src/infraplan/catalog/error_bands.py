@@ -31,10 +31,10 @@ Pools, nearest first: the same family, stack class and kind; the same family and
 the kind. The first holding >= 9 campaigns gives the band; when even the last holds fewer, its full range
 (min..max; K >= 2 campaigns hold a new one's case with probability >= (K - 1) / (K + 1), the rank argument above
 with k_lo = 1, k_hi = K), and `basis` says which. Either tier's band excludes 0 only where a sign test over its
-campaigns shows that bias, else it widens to 0, said in the basis (`band_sign.spanning_zero`, hC57). One campaign
+campaigns shows that bias, else it widens to 0, said in the basis (`band_ends.spanning_zero`, hC57). One campaign
 (K = 1, probability 0) gives no band (recsys: the MLPerf DLRM-v2 rows are one submission's; video, image: no case),
 `no_band_basis` says why. A stack class no case of
-the kind ran (training under deepspeed, torchtitan) widens it by the settings swing, said first (band_stack_transfer,
+the kind ran (training under deepspeed, torchtitan) widens it by the settings swing, said first (band_transfer,
 hA). A throughput is then expected within [prediction / (1 + high), prediction / (1 + low)] of the measurement.
 Default stack (hB40): a training case's residual is `validate`'s, priced on the settings its measurement ran (a
 frontier row on its performance configuration, `validation.sets.frontier_row_stack`). An answer on the default
@@ -46,7 +46,7 @@ default_stack_residuals`), and such an answer's band is built from those by the 
 (`band_settings`); any other stack's answer keeps the cases' own. `basis` says which. Serving likewise (hB41): a
 `serve` / `serve-plan` answer on the default serving stack trtllm-0.x as shipped (no `--stack`, its name, a versioned
 name it resolves to, a copy: `serving_band_stack`) at its engine defaults (a `--max-batch`, `--token-budget` or draft
-tokens of its own band it by its engine, the basis saying so: `band_stacks.settings_basis`, hN42) is banded by every
+tokens of its own band it by its engine, the basis saying so: `answer_bands.settings_basis`, hN42) is banded by every
 serving row re-run on it with the row's model, layout, precision, lengths and clients
 (`validation.serving_band_reruns.default_serving_residuals`): its campaign's engine limits,
 release kernels, MTP and serving path are settings a default answer does not have (error_bands_tried.md, hB41).
@@ -62,12 +62,12 @@ FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power) the
 composite built on it, `job_mttf` `reliability`'s job MTTF, `cost` (the Epoch AI 1-GW model: one campaign, no band)
 the money. Each case names its `campaign` in its case file (the publication whose cases share a bias). Same rule.
 A composite's additive total (a fleet's, a scenario's IT power) takes `envelope` of its parts' bands
-(catalog/band_composites.py). No case measures a fabric's bill of materials, a PUE or a scenario's demand: those
+(catalog/answer_bands.py). No case measures a fabric's bill of materials, a PUE or a scenario's demand: those
 carry the basis only. Leave-one-campaign-out coverage on the stored residuals
 (tests/validation/test_band_coverage.py): 81-82 % of a left-out campaign's cases, 94 % of all; TTFT 80 % and
 89.5 % (error_bands_tried.md; the rule before, 58 % and 75 %).
 Each band names the pool it came from: `campaigns_used`, and `cases_used` where the pool is small enough to list
-(catalog/band_cases.py, hX59). The conformal ranks' arithmetic is catalog/band_conformal.py (`campaign_band`).
+(catalog/band_cases.py, hX59). The conformal ranks' arithmetic is catalog/band_ends.py (`campaign_band`).
 """
 
 from __future__ import annotations
@@ -81,14 +81,20 @@ from pydantic import Field, TypeAdapter, model_validator
 from infraplan.catalog import band_cases
 from infraplan.catalog import error_band_rows as band_rows
 from infraplan.catalog.band_cases import LISTED_CASES_MAX, BandCampaign, BandCase, cases_used
-from infraplan.catalog.band_conformal import BAND_TAILS as BAND_TAILS
-from infraplan.catalog.band_conformal import MIN_BAND_CAMPAIGNS as MIN_BAND_CAMPAIGNS
-from infraplan.catalog.band_conformal import campaign_band as campaign_band
-from infraplan.catalog.band_families import ACCELERATOR_FAMILIES as ACCELERATOR_FAMILIES
-from infraplan.catalog.band_families import accelerator_family, family_transfer, family_unvalidated
-from infraplan.catalog.band_sign import spanning_zero
-from infraplan.catalog.band_stack_transfer import STACK_CLASSES as STACK_CLASSES
-from infraplan.catalog.band_stack_transfer import on_stack, stack_class, stack_widening
+from infraplan.catalog.band_ends import BAND_TAILS as BAND_TAILS
+from infraplan.catalog.band_ends import MIN_BAND_CAMPAIGNS as MIN_BAND_CAMPAIGNS
+from infraplan.catalog.band_ends import campaign_band as campaign_band
+from infraplan.catalog.band_ends import spanning_zero
+from infraplan.catalog.band_transfer import ACCELERATOR_FAMILIES as ACCELERATOR_FAMILIES
+from infraplan.catalog.band_transfer import STACK_CLASSES as STACK_CLASSES
+from infraplan.catalog.band_transfer import (
+    accelerator_family,
+    family_transfer,
+    family_unvalidated,
+    on_stack,
+    stack_class,
+    stack_widening,
+)
 from infraplan.catalog.error_band_rows import BAND_FOLDER, CASE_SETTINGS, DEFAULT_SETTINGS, ResidualRow, residual_fields
 from infraplan.catalog.error_band_rows import written_rows as written_rows
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK
@@ -200,7 +206,7 @@ def _metric_label(kind: str, metric: str) -> str:
 
 def band_settings(kind: str, stack: str | None) -> str:
     """Which residuals band an answer (module docstring, "Default stack"): a training or serving answer on its
-    kind's default stack as shipped (`stack` None or its name: `band_stacks.band_stack`, `serving_band_stack`; no
+    kind's default stack as shipped (`stack` None or its name: `answer_bands.band_stack`, `serving_band_stack`; no
     `--stack`, the default's name or a copy of it, the search's default) takes the cases re-run on that stack
     (`DEFAULT_SETTINGS`); every other answer the cases as their measurements ran (`CASE_SETTINGS`)."""
     if kind in DEFAULT_STACKS and stack in (None, DEFAULT_STACKS[kind]):
@@ -257,7 +263,7 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: Rows |
     few = f"fewer than {MIN_BAND_CAMPAIGNS} campaigns"
     of_kind = [r for r in pool if r.kind == kind]
     held = ", ".join(sorted({r.family for r in of_kind}))  # the pool's families, said in the basis
-    # no case of the family (hU59, catalog/band_families.py): said so, with how a band carried over between families
+    # no case of the family (hU59, catalog/band_transfer.py): said so, with how a band carried over between families
     unseen = family_unvalidated(of_kind, family, kind)
     named = family if family == accelerator else f"{family} ({accelerator})"
     where = (f"no {named} {label} case: outside the validated accelerators" if unseen else
@@ -306,7 +312,7 @@ def _named(found: Sequence[Residual | ResidualRow]) -> dict[str, tuple[BandCase,
 
 def _full_range_below_nine(values: Sequence[float], campaigns: Sequence[str]) -> tuple[float, float] | None:
     """`error_band`'s every-case tier on its own: the conformal band, else the full range of >= 2 campaigns (either
-    under `band_sign.spanning_zero`'s rule)."""
+    under `band_ends.spanning_zero`'s rule)."""
     band = campaign_band(values, campaigns)
     band = band if band is not None or len(set(campaigns)) < 2 else (min(values), max(values))
     return None if band is None else spanning_zero(band, values, campaigns)[0]

@@ -140,6 +140,7 @@ class KernelEfficiency(Spec):
         None, description="NCCL NVLS (NVLink SHARP) all-reduce busbw, large messages, measured on the 8 GPUs of one "
         "NVSwitch board (`network.fabric.NVLS_MEASURED_RANKS`); None: no sourced figure, NVLS not priced")
     nvls_all_reduce_enabled: bool = Field(
-        False, description="price NCCL's NVLS all-reduce from `nvls_all_reduce_bus_bytes_per_s` (`network.nvls`); "
-        "set on the accelerators with the figure (h100-sxm, h200, h800), as NCCL enables NVLS by default")
+        False, description="price NCCL's NVLS all-reduce from `nvls_all_reduce_bus_bytes_per_s` "
+        "(`network.nvlink_all_reduce`); set on the accelerators with the figure (h100-sxm, h200, h800), as NCCL "
+        "enables NVLS by default")
     source: str

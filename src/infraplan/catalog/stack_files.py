@@ -79,16 +79,16 @@ def named_like_preset(stack: Stack, ref: str, shipped: Collection[str], load: Ca
 
 def unknown_class(stack: Stack, ref: str, known: Collection[str]) -> None:
     """Say (a `StackFileWarning`, one line) where the training stack file `ref` declares a `stack_class` no shipped
-    stack has (`known`: theirs; a serving answer is banded by its engine, `band_stacks.serving_band_stack`): no
+    stack has (`known`: theirs; a serving answer is banded by its engine, `answer_bands.serving_band_stack`): no
     validation case ran it, so its error band is the validated classes' widened
-    (`catalog.band_stack_transfer.stack_widening`), and what the model reads from class megatron does not apply
+    (`catalog.band_transfer.stack_widening`), and what the model reads from class megatron does not apply
     (hN, session 53)."""
     cls = getattr(stack, "stack_class", None)
     if cls is None or cls in known or getattr(stack, "kind", None) != "training":  # (a serving one: by its engine)
         return
     warnings.warn(f"stack file {ref} declares stack_class {cls!r}, no shipped stack's ({', '.join(sorted(known))}): "
                   f"no validation case ran it, so its error bands are the validated classes' widened "
-                  f"(catalog/band_stack_transfer.py), and the Megatron-Core mechanisms priced for class megatron "
+                  f"(catalog/band_transfer.py), and the Megatron-Core mechanisms priced for class megatron "
                   f"(the gradient buffer's dtype in memory, the MoE dispatchers' host syncs, fp8 expert padding) "
                   f"are not; write megatron if it runs Megatron-Core", StackFileWarning, stacklevel=3)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.network.collectives import Fabric, group_domain
-from infraplan.network.mnnvl_all_to_all import measured_efficiency
+from infraplan.network.nvlink_collectives import mnnvl_all_to_all_efficiency
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import ArrayLike, Collective
 
@@ -136,8 +136,8 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
         # every node a token reaches, its own included; none inside one scale-up domain
         scale_out = np.where(nodes > 1.0, token_bytes * expected_nodes_per_token(shape, nodes), 0.0)
         scale_up = token_bytes * expected_nodes_per_token(shape, n) * (per_domain - 1.0) / per_domain
-        # inside the domain at the measured NVL72 all-to-all rate where one is tabled (`network.mnnvl_all_to_all`)
-        measured = measured_efficiency(fabric.accelerator, per_domain)
+        # inside the domain at the measured NVL72 all-to-all rate where one is tabled (`network.nvlink_collectives`)
+        measured = mnnvl_all_to_all_efficiency(fabric.accelerator, per_domain)
         up_rate = fabric.scale_up_bytes_per_s * (1.0 if measured is None else measured)
         seconds = np.maximum(scale_out / deepep_rdma_bytes_per_s(fabric, nodes), scale_up / up_rate)
         total = total + np.where(np.asarray(c.mask) & (n > 1.0), c.count * seconds, 0.0)

@@ -4,8 +4,8 @@ custom all-reduce.
 Algorithms by collective (`ALLOWED`): all-reduce as a ring, NCCL's double binary tree, the hierarchical two-level
 schedule (`hierarchical_time`: in-domain reduce-scatter, k rail all-reduces, in-domain all-gather, as NCCL's
 NVLS / CollNet tree and the hierarchical algorithms of Horovod / BytePS), NVLS inside one NVSwitch domain
-(`network.nvls`) or IB SHARP across domains (`network.sharp`, with --sharp only: NCCL_COLLNET_ENABLE is 0 by
-default); reduce-scatter and all-gather as a ring or hierarchical; all-to-all and send-recv pairwise. `auto` takes
+(`network.nvlink_all_reduce`) or IB SHARP across domains (`network.sharp`, with --sharp only: NCCL_COLLNET_ENABLE is 0
+by default); reduce-scatter and all-gather as a ring or hierarchical; all-to-all and send-recv pairwise. `auto` takes
 the fastest by the analytical times, SHARP by its sized time against the sized all-reduce as training and serving
 compare them (`collectives.collective_seconds`). Bus bandwidth: nccl-tests PERFORMANCE.md. The command itself
 (placement, the flow simulation, the result): `network.collective_schedules`.
@@ -39,7 +39,7 @@ from infraplan.network.collectives import (
     send_recv_time,
 )
 from infraplan.network.fabric import ring_latency
-from infraplan.network.nvls import nvls_available
+from infraplan.network.nvlink_all_reduce import nvls_available
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import NUMPY_OPS
 

@@ -11,7 +11,7 @@ scale-up domain pays NCCL's network step latency per step (NCCL tuning model, sr
 Python floats for a single estimate with the same IEEE operations in the same order as the array path
 (`scalar_path`, issue 18). Each path keeps its last answer (`KeepLast`: on arrays by the inputs' bits, on floats by
 the group's numbers; an all-reduce prices its ring and its tree on the same groups) and the array path reads the
-measured columns for all group sizes at once (`network.nvlink_efficiency_arrays`). The SimAI tables:
+measured columns for all group sizes at once (`network.nvlink_collectives`). The SimAI tables:
 `network.simai_nccl_tables`.
 """
 
@@ -26,9 +26,9 @@ import numpy.typing as npt
 from infraplan import scalar_path
 from infraplan.identity_memo import KeepLast
 from infraplan.network import nvlink_collectives as _measured
-from infraplan.network import ring_step_links as _links
+from infraplan.network import simai_nccl_tables as _links
 from infraplan.network.fabric import Fabric, group_domain, group_link, group_link_one, ring_scale_up_limit
-from infraplan.network.nvlink_efficiency_arrays import in_domain_efficiency
+from infraplan.network.nvlink_collectives import in_domain_efficiency
 from infraplan.network.simai_nccl_tables import NODE_COLUMNS, efficiency_lists, table_columns
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
@@ -124,7 +124,7 @@ def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, st
             bw, _, _ = group_link(fabric, n, stride, False)
             table = np.minimum(np.maximum(across, 1e-3), 1.0)
             busbw = table_busbw(fabric)
-            # each step at its link's share of the table's shortfall (`ring_step_links`)
+            # each step at its link's share of the table's shortfall (`simai_nccl_tables`)
             share = (_links.weighted_steps_array(fabric, n, stride) / ranks) * (bw / busbw) if busbw > 0.0 \
                 else np.ones_like(across)
             across = np.where(share == 1.0, table, table / (table + share * (1.0 - table)))
@@ -191,7 +191,7 @@ def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool,
         ranks = _LAST_RING_RANKS if ranks > _LAST_RING_RANKS else ranks
         log_nodes = _log2(ranks / RING_TABLE_NODE_GPUS)
         busbw = table_busbw(fabric)
-        steps = _links.weighted_steps(fabric, n, stride)  # each step at its link (`ring_step_links`)
+        steps = _links.weighted_steps(fabric, n, stride)  # each step at its link (`simai_nccl_tables`)
         share = (steps / ranks) * (group_link_one(fabric, n, stride, False)[0] / busbw) if busbw > 0.0 else 1.0
     else:
         per_domain = float(math.floor(domain / stride))

@@ -2,8 +2,8 @@
 
 Ring and tree (double binary tree: 2 log2 n latency steps in a domain, NCCL's pipelined tree across domains,
 `nccl_trees.tree_latency`) all-reduce; `auto` takes the faster, as NCCL's
-tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvls`, at its tuner's latency) where the
-accelerator has a measured NVLS figure it enables. Conventions follow nccl-tests:
+tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvlink_all_reduce`, at its tuner's
+latency) where the accelerator has a measured NVLS figure it enables. Conventions follow nccl-tests:
 busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
 Reduce-scatter, all-gather and all-to-all run as rings (all-to-all in rounds of NCCL's p2p channels), a
 pipeline send/receive drives one NIC. A sized all-reduce inside one scale-up domain is bounded from below by the
@@ -44,7 +44,7 @@ from infraplan.network.fabric import (
     ring_latency_one,
 )
 from infraplan.network.nccl_trees import tree_latency, tree_latency_kept
-from infraplan.network.nvls import nvls_time_xp
+from infraplan.network.nvlink_all_reduce import nvls_time_xp
 from infraplan.network.placement import in_one_pass as _joined
 from infraplan.network.placement import spanning_bound
 from infraplan.network.placement import spanning_bounded as _bounded
@@ -123,7 +123,7 @@ def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
     `sized`: apply the message-size efficiency and NCCL's network step latency (`sized_time`), as the
     training and serving models do; the `collective` command prices the alpha-beta line its flow model shares.
     `algorithm`: "auto" (the fastest of ring, tree and NVLS where it runs), "ring", "tree" or "nvls" (infinite
-    where NVLS cannot run the group, `network.nvls.nvls_available`).
+    where NVLS cannot run the group, `network.nvlink_all_reduce.nvls_available`).
     """
     return _evaluate(_all_reduce, fabric, size_bytes, n, stride, algorithm, sized)
 

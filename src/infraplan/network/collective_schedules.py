@@ -6,7 +6,7 @@ third node and 128 in each pod.
 
 The flow simulator's schedules (ring, hierarchical, double binary tree, all-to-all, send-recv) are
 `network.flow_schedules`'s.
-All-reduce also runs as NCCL's NVLS (`network.nvls`: in-switch reduction and multicast) inside one NVSwitch
+All-reduce also runs as NCCL's NVLS (`network.nvlink_all_reduce`: in-switch reduction and multicast) inside one NVSwitch
 domain on an accelerator whose catalog entry has and enables the NVLS figure; asked for by name elsewhere it is
 refused. The flow simulator runs flows between GPUs, not reduction in the switch: for NVLS it simulates the ring
 schedule over the same GPUs, and the result's `difference_reason` says so. IB SHARP (`--sharp`) runs each shard

@@ -28,9 +28,8 @@ from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_latency as _latency
-from infraplan.network import ring_step_links as _links
 from infraplan.network import sharp as _sharp
-from infraplan.network.bandwidth_bottleneck import bottleneck_tier as bottleneck_tier
+from infraplan.network import simai_nccl_tables as _links
 from infraplan.network.collective_efficiency import NCCL_NET_STEP_LATENCY_S as NCCL_NET_STEP_LATENCY_S
 from infraplan.network.collective_efficiency import message_efficiency as message_efficiency
 from infraplan.network.collective_efficiency import sized_time as sized_time
@@ -52,9 +51,10 @@ from infraplan.network.fabric import group_link as group_link
 from infraplan.network.fabric import group_link_one, ring_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nccl_trees import forget_tree_latencies, tree_latency_one
-from infraplan.network.nvls import NVLS_LATENCY_S as NVLS_LATENCY_S
+from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S as NVLS_LATENCY_S
 from infraplan.network.placement import spanning_bound
 from infraplan.network.sharp import sharp_time
+from infraplan.network.tree_crossings import bottleneck_tier as bottleneck_tier
 from infraplan.network.tree_crossings import forget_tree_links, tree_link_kept
 
 __all__ = [

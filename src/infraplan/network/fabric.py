@@ -50,7 +50,7 @@ from infraplan.network.topology import nic_link_rate
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
 # ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board: GTC 2024 S62129, nccl-tests #272);
-# an NVLS all-reduce moves (1 + 1/n) x the buffer through each rank's links per direction (`network.nvls`),
+# an NVLS all-reduce moves (1 + 1/n) x the buffer through each rank's links per direction (`network.nvlink_all_reduce`),
 # so the figure gives the per-rank rate NVLS reaches: algbw x (1 + 1/n) = busbw x n / (2 (n - 1)) x (1 + 1/n) at n = 8
 NVLS_MEASURED_RANKS = 8
 

@@ -73,8 +73,8 @@ def tree_latency_one(fabric: Fabric, n: float, stride: float, network_floor_s: f
     The leg inside a domain is priced as the model's tree inside one domain, ceil(log2 k) steps of
     `SCALE_UP_LATENCY_S` (bounded there by the measured curves, `network.nvlink_all_reduce`), not NCCL's chain of
     k - 1 hops at that step: the 3 us step is a whole small all-reduce step, not NCCL's NVLink hop (hwLat NVLink
-    Tree LL 0.6 us, read from the NCCL 2.30.7 binary, `nvls.NVLS_LATENCY_S`'s comment), and a chain of 71 such
-    steps priced a tree over two NVL72 racks at 434 us against 42 us inside one
+    Tree LL 0.6 us, read from the NCCL 2.30.7 binary, `nvlink_all_reduce.NVLS_LATENCY_S`'s comment), and a chain of
+    71 such steps priced a tree over two NVL72 racks at 434 us against 42 us inside one
     (validation/notes/network_flow_tried.md, hN2)."""
     domain = float(group_domain(fabric, n, stride))
     if not n > 1.0 or not n * stride > domain:

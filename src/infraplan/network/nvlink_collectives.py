@@ -68,18 +68,48 @@ serving Blackwell 19.74455 -> 19.74459 % (measured with `B300_TABLE` off: B300 r
 0.80 busbw ASSUMPTION; with the rows' own configurations and the other round-13 physics the frontier set now gets
 better with them: 11.56 -> 11.04 %). DeepSeek-R1 wide-EP decode on NVL72 gains less from EP8 to EP72 with them (its
 small-message all-to-all is 3-5x slower than the SimAI column's held 16 MiB value).
+
+On arrays (formerly network/nvlink_collectives.py, merged unchanged: hM, session 62): In-domain message efficiency
+on arrays: the measured NVLink board tables' column of every group size at once. The array path of
+`network.collective_efficiency.message_efficiency` inside one scale-up domain: each group size reads its own measured
+column (`network.nvlink_collectives.measured_column`: AIConfigurator 0.12.0's NCCL 2.29.2 all-gather / reduce-scatter /
+all-to-all tables of 8-GPU H100 / H200 / B200 / B300 boards, catalog/nccl), tau = size / efficiency interpolated in
+log2(size), the sizes held to the table's rows; a group size without a column takes the SimAI NVLink column. The same
+IEEE operations as the float path (`collective_efficiency.efficiency_at`).
+
+NVL72 all-to-all (formerly network/mnnvl_all_to_all.py, merged unchanged: hM, session 62;
+`mnnvl_all_to_all_efficiency`): measured NVLink all-to-all rate inside a GB200 NVL72 domain for the flex dispatchers'
+scale-up leg. The DeepEP / HybridEP kernels (`cluster.deepep.flex_dispatch_seconds`) send a token once to every rank of
+the domain that holds one of its experts. Priced at the catalog's scale-up rate (NVLink5 900 GB/s x 0.80, an ASSUMPTION
+carried from H100's ring bus bandwidth), an EP32 / EP64 group on NVL72 would move that payload at 720 GB/s per GPU; no
+HybridEP figure is published in a package. NVIDIA AIConfigurator 0.12.0 measured TensorRT-LLM's MoE all-to-all over the
+same NVL72 NVLink domain (systems/data/gb200/comm/trtllm/1.3.0rc10/trtllm_alltoall_perf.parquet: NVLinkTwoSided, bf16,
+EP 2-64, made into catalog/nccl/aiconfigurator_gb200_mnnvl_alltoall.csv by
+validation/calibration/aic_mnnvl_alltoall.py): the same per-rank deduplicated payload moves at 484 / 421-517 GB/s
+(EP16), 518 / 454 (EP32), 480 / 431 (EP64) per GPU, dispatch / combine, i.e. 0.50-0.58 of the link. ASSUMPTION:
+HybridEP's NVLink leg reaches the rate TensorRT-LLM's kernels reach at the same EP size on the same fabric (both are
+SM-driven NVLink copies of the deduplicated tokens; the training configurations give HybridEP 32 SMs,
+`validation.perf_config_moe`).
+
+Read as an efficiency against the catalog's large-message rate (`scale_up_bandwidth x
+scale_up_collective_efficiency`, the rate `Fabric` prices at), so a what-if on the link scales it; the
+dispatch + combine pair's rate (`pair_gb_per_s`), interpolated linearly in log2(EP) and held beyond the table's
+ends. Accelerators without a table keep the catalog rate. `MEASURED_MNNVL_ALL_TO_ALL` switches it off.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 
 from infraplan import scalar_path
 from infraplan.catalog.data_files import read_rows
 from infraplan.catalog.loader import load_accelerator
+from infraplan.network.fabric import Fabric
 
 # the measured in-domain tables (module docstring); False: the SimAI column. On since issue 13 round 13 (a
 # measurement replaces the 0.80 busbw ASSUMPTION): frontier 11.56 -> 11.04 %, disaggregated 24.85 -> 24.23 %,
@@ -225,3 +255,90 @@ def _log2(x: float) -> float:
     """`float(np.log2(x))`, exact (the exponent) at powers of two."""
     mantissa, exponent = math.frexp(x)
     return float(exponent - 1) if mantissa == 0.5 else float(np.log2(x))
+
+
+def in_domain_efficiency(fabric: Fabric, size: np.ndarray, n: np.ndarray, inside: np.ndarray, all_to_all: bool,
+                         simai: Callable[[], np.ndarray]) -> np.ndarray:
+    """The in-domain efficiency: `efficiency_array` on the measured column (`network.nvlink_collectives`) of each
+    group size, or the SimAI column (`simai()`, read only where some group size has no measured column). The sizes
+    held to the table's rows and their log2 are element-wise, so they are taken once for all group sizes, and
+    each group size's tau is interpolated on the arrays of its column (`_column_arrays`): the same operations."""
+    shape = np.broadcast(size, n).shape
+    n_all = n if n.shape == shape else np.broadcast_to(n, shape)
+    size_all = size if size.shape == shape else np.broadcast_to(size, shape)
+    whole = len(shape) > 0 and bool(inside.all())
+    mask = inside if inside.shape == shape else np.broadcast_to(inside, shape)
+    n_in = n_all if whole else n_all[mask]
+    size_in = size_all if whole else size_all[mask]
+    members = [float(n)] if np.ndim(n) == 0 else np.unique(n_in).tolist()
+    columns = [_column_arrays(measured_column(fabric.accelerator, all_to_all, m)) for m in members]
+    present = [c for c in columns if c is not None]
+    value = None
+    if present and all(c[0] is present[0][0] for c in present):  # the columns share their rows
+        log_sizes = present[0][0]
+        held = np.minimum(np.maximum(size_in, 2.0 ** log_sizes[0]), 2.0 ** log_sizes[-1])
+        log_held = np.log2(held)
+        if len(columns) == 1 and present:
+            value = held / np.interp(log_held, log_sizes, present[0][1])
+        else:
+            tau = np.full(held.shape, np.nan)  # a group size without a column: nan, then its SimAI value
+            for members_one, column in zip(members, columns, strict=True):
+                if column is not None:
+                    np.copyto(tau, np.interp(log_held, log_sizes, column[1]), where=n_in == members_one)
+            value = held / tau
+        if whole and len(present) == len(columns):
+            return np.asarray(value, dtype=np.float64)
+    local = np.broadcast_to(np.asarray(simai(), dtype=np.float64), shape).copy()
+    if value is None:  # no column, or columns on different rows (no table has them): one group size at a time
+        for members_one, column in zip(members, columns, strict=True):
+            if column is not None:
+                pick = mask & (n_all == members_one)
+                held = np.minimum(np.maximum(size_all[pick], 2.0 ** column[0][0]), 2.0 ** column[0][-1])
+                local[pick] = held / np.interp(np.log2(held), column[0], column[1])
+        return local
+    if len(present) < len(columns):
+        value = np.where(np.isnan(value), local if whole else local[mask], value)
+    if whole:
+        return value
+    local[mask] = value
+    return local
+
+
+_COLUMN_ARRAYS: dict[int, tuple[object, tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def _column_arrays(column: tuple[list[float], list[float]] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A `measured_column` as two float64 arrays, kept by the column's identity (the kept column itself is held
+    with them, so its id is not reused): `np.interp` then reads them without converting the lists each call."""
+    if column is None:
+        return None
+    kept = _COLUMN_ARRAYS.get(id(column))
+    if kept is None or kept[0] is not column:
+        log_sizes = next((k[1][0] for k in _COLUMN_ARRAYS.values() if k[1][0].tolist() == column[0]), None)
+        log_sizes = np.array(column[0]) if log_sizes is None else log_sizes  # one array for equal rows
+        kept = _COLUMN_ARRAYS[id(column)] = (column, (log_sizes, np.array(column[1])))
+    return kept[1]
+
+
+MEASURED_MNNVL_ALL_TO_ALL = True
+MNNVL_TABLE_FILES = {"gb200": "aiconfigurator_gb200_mnnvl_alltoall.csv"}
+
+
+@cache
+def _mnnvl_table(accelerator: str) -> tuple[np.ndarray, np.ndarray]:
+    """(log2 EP sizes, pair rate over the catalog's scale-up collective rate) of the accelerator's table."""
+    rows = read_rows("infraplan.catalog", "nccl", MNNVL_TABLE_FILES[accelerator])
+    spec = load_accelerator(accelerator)
+    catalog = spec.scale_up_bandwidth_bytes_per_s * spec.efficiency.scale_up_collective_efficiency
+    pair_rate = np.array([float(r["pair_gb_per_s"]) * 1e9 / catalog for r in rows])
+    return np.log2([float(r["ep"]) for r in rows]), pair_rate
+
+
+def mnnvl_all_to_all_efficiency(accelerator: str, ranks: npt.ArrayLike) -> np.ndarray | None:
+    """The measured in-domain all-to-all efficiency for groups of `ranks` GPUs of one domain, or None where the
+    accelerator has no table (or the tables are switched off)."""
+    if not MEASURED_MNNVL_ALL_TO_ALL or accelerator not in MNNVL_TABLE_FILES:
+        return None
+    sizes, efficiency = _mnnvl_table(accelerator)
+    log_ranks = np.log2(np.maximum(np.asarray(ranks, dtype=np.float64), 1.0))
+    return np.asarray(np.interp(log_ranks, sizes, efficiency), dtype=np.float64)

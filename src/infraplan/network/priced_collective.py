@@ -12,7 +12,7 @@ its bandwidth term over the message-size efficiency,
 * across scale-up domains: the SimAI NCCL tables (catalog/nccl/simai_nic_ratio.csv, all-to-all
   simai_ata_ratio.csv; their columns stop at 128 nodes), with NCCL's network step latency (`collective_efficiency`):
   a ring reads the NIC table per ring step (its column at ranks / 8, its shortfall per step on the ring's own steps,
-  `RING_TABLE_PER_STEP`, hT87; each step at its link, network or NVLink, `ring_step_links`), an all-to-all the ATA
+  `RING_TABLE_PER_STEP`, hT87; each step at its link, network or NVLink, `simai_nccl_tables`), an all-to-all the ATA
   table at the node count the group spans;
 * an all-reduce inside one domain: the measured NVLink all-reduce curve (AIConfigurator's NCCL tables,
   `nvlink_all_reduce.table_file`: catalog/nccl/aiconfigurator_<chip>_all_reduce.csv);
@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from infraplan.catalog.stacks import list_stacks, load_stack
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_collectives as _measured
-from infraplan.network import ring_step_links as _links
+from infraplan.network import simai_nccl_tables as _links
 from infraplan.network.collective_algorithms import (
     CUSTOM_ALL_REDUCE_MAX_BYTES,
     custom_all_reduce_runs,
@@ -53,7 +53,7 @@ from infraplan.network.collective_efficiency import (
     message_efficiency,
 )
 from infraplan.network.collectives import Fabric, all_reduce_time, collective_seconds, group_domain, send_recv_seconds
-from infraplan.network.nvls import nvls_available
+from infraplan.network.nvlink_all_reduce import nvls_available
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import FLOAT_OPS
 from infraplan.units import significant_text
@@ -105,7 +105,7 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
         held = (f", its last column's ({_TABLE_NODES} nodes)" if nodes > _TABLE_NODES else
                 ", its first network column's (2 nodes)" if nodes < 2 else "")
         steps = 2 * (n - 1) if op == "all-reduce" else n - 1
-        links = (", each at its link (NCCL's network / NVLink step latency ratio, `ring_step_links`)"
+        links = (", each at its link (NCCL's network / NVLink step latency ratio, `simai_nccl_tables`)"
                  if _links.RING_TABLE_STEP_LINKS else "")
         plural = "" if nodes == 1 else "s"
         return PricedCollective(seconds, efficiency, "the SimAI NCCL table catalog/nccl/simai_nic_ratio.csv read per "

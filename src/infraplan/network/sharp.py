@@ -10,7 +10,8 @@ back, and an all-gather inside the domain finishes. So each rank's NIC carries i
 against the ring's 2 (n - 1)/n S / (k B_nic) across domains (`network.fabric`: k members drive k NICs): about 2x
 the ring's bus bandwidth where the NICs bound it. `t_domain` is the in-domain reduce-scatter and all-gather the
 network phase pipelines with: 2 (k - 1)/k S / B_scale-up, or by NVLS where the accelerator runs it
-((1 + 1/k) S / B_nvls: send S, receive S/k, then send S/k, receive S; NCCL's NVLS + CollNet, `network.nvls`).
+((1 + 1/k) S / B_nvls: send S, receive S/k, then send S/k, receive S; NCCL's NVLS + CollNet,
+`network.nvlink_all_reduce`).
 L_tree is one round trip to the top tier the group crosses (the aggregation tree's root and back), floored at
 NCCL's network step latency. The reduced stream leaving a switch is no larger than one input's, so an
 oversubscribed tier does not slow it (ASSUMPTION: the tree is not shared with other jobs). The message-size
@@ -18,9 +19,10 @@ bound reads the ring's network column at two domains whatever the group's size (
 SHARP curve found; the SimAI columns' fall with node count is the ring's 2 (n - 1) steps, which the
 aggregation tree does not take), as what that column is, a latency per ring step (`collective_efficiency`,
 hT80 / hT87): its shortfall per step, S (1 / e - 1) / (16 B) at 8 NICs' busbw B, paid on SHARP's own steps, each
-at its link (`ring_step_links.sharp_steps`: 2 network steps, up and down the aggregation tree, and the in-domain
-reduce-scatter and all-gather, 2 (k - 1) NVLink steps or NCCL's NVLS latency where less, `nvls.NVLS_LATENCY_S`):
-t >= bandwidth + shortfall (`SHARP_TABLE_PER_STEP`). It was bandwidth / e, which scaled the table's latency by
+at its link (`simai_nccl_tables.sharp_steps`: 2 network steps, up and down the aggregation tree, and the in-domain
+reduce-scatter and all-gather, 2 (k - 1) NVLink steps or NCCL's NVLS latency where less,
+`nvlink_all_reduce.NVLS_LATENCY_S`): t >= bandwidth + shortfall (`SHARP_TABLE_PER_STEP`).
+It was bandwidth / e, which scaled the table's latency by
 SHARP's own bandwidth term: k x smaller at k members a domain for the same steps' latency (hN, session 51).
 
 Where it runs: InfiniBand switches with SHARP (catalog/network_prices/switches.yaml `in_network_reduction`:
@@ -58,9 +60,9 @@ from infraplan import scalar_path
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
-from infraplan.network import ring_step_links as _links
+from infraplan.network import simai_nccl_tables as _links
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link, group_link_one
-from infraplan.network.nvls import NVLS_LATENCY_S
+from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S
 from infraplan.network.topology import ClosTopology
 from infraplan.scalar_path import MathOps
 
@@ -94,7 +96,7 @@ def require_sharp(topo: ClosTopology) -> None:
 
 
 # SHARP's message-size bound read as the NIC table's per-step latency paid on SHARP's own 2 network and 2 (k - 1)
-# NVLink steps (hN, session 51; `ring_step_links`): its time is bandwidth + shortfall. False: bandwidth / e, the
+# NVLink steps (hN, session 51; `simai_nccl_tables`): its time is bandwidth + shortfall. False: bandwidth / e, the
 # two-domain column's efficiency scaling SHARP's own bandwidth term (its shortfall shrank with SHARP's faster
 # network term, though the table's shortfall is a latency per ring step, hT80 / hT87).
 SHARP_TABLE_PER_STEP = True
@@ -146,7 +148,7 @@ def _sharp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any) -> Any:
     if not SHARP_TABLE_PER_STEP or not busbw > 0.0:
         return xp.where(runs, xp.maximum(bandwidth + latency, bandwidth / efficiency), math.inf)
     # its shortfall per table step at the column's ring (8 x two / k ranks at 8 NICs' busbw) paid on SHARP's own
-    # steps, each at its link (`ring_step_links.sharp_steps`): a latency, not a share of SHARP's bandwidth term
+    # steps, each at its link (`simai_nccl_tables.sharp_steps`): a latency, not a share of SHARP's bandwidth term
     in_domain = 2.0 * (k - 1.0) * _links.NCCL_NVLINK_RING_STEP_S  # a ring's 2 (k - 1) NVLink steps, or NVLS's
     if fabric.nvls_bytes_per_s > 0.0:  # latency where NCCL has NVLS (the faster of the two, as `_parts`' bandwidth)
         in_domain = xp.where(k > 1.0, xp.minimum(in_domain, NVLS_LATENCY_S), in_domain)

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from infraplan.catalog.band_composites import parts_band
+from infraplan.catalog.answer_bands import parts_band
 from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet

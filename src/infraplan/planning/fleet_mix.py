@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog.band_composites import parts_band
+from infraplan.catalog.answer_bands import parts_band
 from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster

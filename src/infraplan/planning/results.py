@@ -246,7 +246,7 @@ class FleetSitesResult(Result):
         None, description="why the comparison is null (the fleet states no published H100e)")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the IT power summed over "
                                          "the sites (predicted / measured - 1): the envelope of the sites' bands "
-                                         "(catalog/band_composites.py `envelope`); null: `error_band_basis` says why")
+                                         "(catalog/answer_bands.py `envelope`); null: `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, what is not "
                                   "validated, or why there is none")
     warnings: list[str] = Field(default_factory=list, description="what reading the inputs warned of "

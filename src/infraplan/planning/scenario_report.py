@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from infraplan.catalog.band_composites import parts_band
+from infraplan.catalog.answer_bands import parts_band
 from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo

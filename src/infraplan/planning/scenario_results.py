@@ -248,7 +248,7 @@ class ScenarioPlan(Result):
                              "for")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the last phase's IT power "
                                          "(predicted / measured - 1): the envelope of its pools' bands "
-                                         "(catalog/band_composites.py `parts_band`); null: `error_band_basis` says why")
+                                         "(catalog/answer_bands.py `parts_band`); null: `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from and what the plan "
                                   "rests on that no case checks (its demand, an input; the PUE; the money)")
 

@@ -6,7 +6,7 @@ No physics of its own: what the search found, said. Moved out of `serving.capaci
   `replica_search.option_rank`; a miss only where no level's whole runs meet) with `serve`'s metrics of that run, the
   whole runs that missed first among the rejections (`capacity_rerun.missed_lines`) and why the answer's own missed
   (`capacity_rerun.missed_reason`), the next-best options (`replica_search.next_best`), the error bands of the stack
-  priced at the run's context (`catalog.band_stacks.serving_answer_band`, as `serve`'s of `serve_command`: by the
+  priced at the run's context (`catalog.answer_bands.serving_answer_band`, as `serve`'s of `serve_command`: by the
   engine settings the answer changed, hN42; its mean prompt + output tokens, hU59), the notes `serve` says of the
   deployment (collectives priced from a release table, uneven experts, the GEMM share a format runs, MTP drafts,
   the steady draw above TDP: hO57), and the `infraplan serve` line that reruns it (`capacity_rerun.serve_command`).
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infraplan.catalog.band_stacks import serving_answer_band
+from infraplan.catalog.answer_bands import serving_answer_band
 from infraplan.cluster import Cluster
 from infraplan.serving.capacity_candidate import Candidate, ttft_floor
 from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command

@@ -297,7 +297,7 @@ def changed_engine_settings(engine: ServingEngine, max_batch: int, default_batch
     """The engine settings of a deployment that are not what `serve` runs on `engine` without the flags (batch cap
     `default_batch`: ONLINE_MAX_BATCH online, the stack's offline_max_batch offline or closed-loop; its token budget;
     no draft tokens), as the flags that set them: the answer's band then is not the default stack's re-run rows'
-    (`catalog.band_stacks.serving_band_stack`, hN42)."""
+    (`catalog.answer_bands.serving_band_stack`, hN42)."""
     changed = [f"--max-batch {max_batch} (default {default_batch})"] if max_batch != default_batch else []
     if prefill_max_batch is not None and prefill_max_batch != default_batch:
         changed.append(f"--prefill-max-batch {prefill_max_batch} (default {default_batch})")

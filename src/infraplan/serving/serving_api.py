@@ -22,7 +22,7 @@ import warnings
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.band_stacks import serving_answer_band
+from infraplan.catalog.answer_bands import serving_answer_band
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.model_config import ModelConfigWarning
 from infraplan.catalog.serving_loader import list_serving_presets, load_workload

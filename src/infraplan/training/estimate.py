@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.catalog.band_lengths import beyond_validated_length
-from infraplan.catalog.band_stacks import band_stack
+from infraplan.catalog.answer_bands import band_stack, beyond_validated_length
 from infraplan.catalog.error_bands import ErrorBand, Rows, error_band, load_residuals
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
@@ -98,7 +97,7 @@ def training_band(accelerator: str, stack: str, seq_len: int = 0) -> ErrorBand |
     """The training error band of an accelerator and stack (depends on neither the model nor the plan), kept per
     residual file as loaded (`load_residuals`: a rewritten file, `validation.bands.write_error_bands`, clears it, and
     the bands kept from the old one are dropped with it); its basis says when `seq_len` is beyond every case's
-    (`catalog.band_lengths`, hU59)."""
+    (`catalog.answer_bands`, hU59)."""
     residuals = load_residuals("training", None, None, True)  # the training rows only (hE41), as read (hS)
     key = (accelerator, stack)
     kept = _TRAINING_BANDS.get(key)

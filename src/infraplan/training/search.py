@@ -32,7 +32,7 @@ import numpy as np
 
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.band_stacks import band_stack
+from infraplan.catalog.answer_bands import band_stack
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
