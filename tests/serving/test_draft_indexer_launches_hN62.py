@@ -3,8 +3,9 @@ S4): vLLM 0.12.0 builds its `mtp_block` as a DeepseekV2DecoderLayer with the top
 `Indexer` and a cache of its own (deepseek_mtp.py:73-94, deepseek_v2.py:1036-1054, v1/spec_decode/eagle.py:960-982),
 and the proposer runs that layer once per draft token (eagle.py:327, :411, :507); SGLang 0.5.6's nextn layer is a
 DeepseekV2DecoderLayer whose NSA attention builds and calls the indexer (deepseek_v2.py:1252-1267, :1913), K forwards
-a step (eagle_worker.py:303-306, :615-624). So a decode step with K draft tokens launches the indexer's three kernels
-(vLLM deepseek_v2.py:645-699) 61 + K times and a prefill, the draft layer over the prompt included, 62 times."""
+a step (eagle_worker.py:303-306, :615-624). So a decode step with K draft tokens launches the indexer's decode call
+(4 kernels since hQ62, vLLM deepseek_v2.py:603-764) 61 + K times and a prefill its prefill call (5), the draft layer
+over the prompt included, 62 times."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ SHAPE = load_model("deepseek-v3.2")
 RATES = KernelRates.for_dtype(CLUSTER.accelerator, "bf16")
 DEP = Deployment(tp=8, dtype="fp8", kv_dtype="fp8", engine="vllm", stack="vllm-0.x", max_batch=64, token_budget=8192)
 LAYERS = 61
-KERNELS = 3  # key quantise-and-cache, MQA logits, top-k a layer forward (vLLM 0.12.0 deepseek_v2.py:645-699)
+KERNELS, PREFILL_KERNELS = 4, 5  # a decode / prefill call (vLLM 0.12.0 deepseek_v2.py:603-764; hQ62)
 
 
 def _dep(k: int) -> Deployment:
@@ -39,12 +40,12 @@ def test_the_draft_layer_launches_the_indexer_once_per_draft_token(k: int) -> No
     assert terms is not None
     launch = RATES.kernel_overhead_s
     assert terms.launches_s == pytest.approx(KERNELS * launch * (LAYERS + k), rel=1e-12)
-    assert terms.prefill_launches_s == pytest.approx(KERNELS * launch * (LAYERS + 1), rel=1e-12)
+    assert terms.prefill_launches_s == pytest.approx(PREFILL_KERNELS * launch * (LAYERS + 1), rel=1e-12)
 
 
 def test_an_iterations_fixed_time_grows_by_the_draft_layers_indexer_launches() -> None:
-    """Through the iteration cost: K = 2 draft tokens add 2 x 3 indexer launches to a decode step's fixed time and
-    3 (the draft layer over the prompt) to a prefill's beyond what they add to DeepSeek-V3's (the same MLA layer
+    """Through the iteration cost: K = 2 draft tokens add 2 x 4 indexer launches to a decode step's fixed time and
+    5 (the draft layer over the prompt) to a prefill's beyond what they add to DeepSeek-V3's (the same MLA layer
     without an indexer: its absorbed BMMs' fixed time grows with the 1 + K verified tokens alike)."""
     launch = RATES.kernel_overhead_s
     grown = {}
@@ -54,4 +55,4 @@ def test_an_iterations_fixed_time_grows_by_the_draft_layers_indexer_launches() -
         grown[name] = (drafted.decode_fixed_s - plain.decode_fixed_s, drafted.prefill_fixed_s - plain.prefill_fixed_s)
     assert grown["deepseek-v3"][1] == 0.0
     assert grown["deepseek-v3.2"][0] - grown["deepseek-v3"][0] == pytest.approx(2 * KERNELS * launch, rel=1e-9)
-    assert grown["deepseek-v3.2"][1] == pytest.approx(KERNELS * launch, rel=1e-9)
+    assert grown["deepseek-v3.2"][1] == pytest.approx(PREFILL_KERNELS * launch, rel=1e-9)

@@ -114,7 +114,6 @@ from infraplan.serving.llm_iteration import (
     build_iteration_cost,
     check_deployment,
 )
-from infraplan.serving.prefill_stall import wide_ep_prefill_stall
 
 
 @dataclass(frozen=True)
@@ -280,7 +279,8 @@ def pool_costs(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric
     iteration lasts as long as one rank's own. The colocated lock-step stall (`llm_iteration.
     wide_ep_prefill_stall`: the other ranks' prefills landing at other times, the low-load limit of a rank mixing
     prefill with decode) is taken back out of the prefill cost: its pair share (`pair_s` over `pair_flop_s`) and
-    its per-token share, recomputed from the cost's own body table.
+    its per-token share, as the cost built it (its `extra` "stall": the body's marginal token and the iteration's
+    per-prompt-token attention, `prefill_stall.wide_ep_prefill_stall`).
     """
     prefill = build_iteration_cost(shape, accelerator, fabric, pair.prefill)
     return prefill_pool_cost(prefill, pair.prefill), build_iteration_cost(shape, accelerator, fabric, pair.decode)
@@ -288,7 +288,7 @@ def pool_costs(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric
 
 def prefill_pool_cost(cost: IterationCost, dep: Deployment) -> IterationCost:
     """`cost` of a prefill-pool engine of `dep` without the colocated lock-step stall (`pool_costs`)."""
-    stall_token_s, _ = wide_ep_prefill_stall(cost.body_s, cost.pair_flop_s, dep)
+    stall_token_s = float(cost.extra["stall"][0]) if "stall" in cost.extra else 0.0  # as built (`pool_costs`)
     if stall_token_s <= 0:
         return cost
     return replace(cost, pair_s=cost.pair_flop_s, per_prefill_token_s=max(cost.per_prefill_token_s - stall_token_s,

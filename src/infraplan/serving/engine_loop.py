@@ -61,6 +61,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     n = len(arr)
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
+    shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
     # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else the int 1
@@ -275,7 +276,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
         if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
-            t = body[m] + head[rows] + pre_fix + dec_fix
+            t = body[m] + head[rows] + pre_fix + dec_fix - shared
             t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                  + per_tok * p_tok)
             f = body_flop[m] + pair_f * pairs

@@ -55,8 +55,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     emit = closed or log is not None  # an ending request releases its client's next one, or is logged
     last = len(arr_open) - 1  # stepped: the bound's entry
     # the cost's figures and per-batch-size tables, counts as floats (`fcfs_setup.FcfsConstants`: what each is)
-    (kv_c, pair_c, pair_f, pre_fix, dec_fix, over, per_tok, per_fin, fin, host, cap, adv, grow, wholes, body, head,
-     body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv, four_half_kv, head1,
+    (kv_c, pair_c, pair_f, pre_fix, dec_fix, shared, over, per_tok, per_fin, fin, host, cap, adv, grow, wholes, body,
+     head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv, four_half_kv, head1,
      head_1) = fcfs_constants(cost, max_batch, token_budget)
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
 
@@ -165,7 +165,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 solo = None
                 pairs = whole_pairs[j]
                 if n_dec:
-                    t = body[m] + head1[n_dec] + pre_fix + dec_fix
+                    t = body[m] + head1[n_dec] + pre_fix + dec_fix - shared
                     t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                          + per_tok * wholes[p_tok])
                     steps_done += 1
@@ -324,7 +324,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         rows = d + n_fin  # the finished prompts lead the queue (each took all it had left, in start order)
         m = p_tok + d
         if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
-            t = body[m] + head[rows] + pre_fix + dec_fix
+            t = body[m] + head[rows] + pre_fix + dec_fix - shared
             t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                  + per_tok * wholes[p_tok])
             f = body_flop[m] + pair_f * pairs

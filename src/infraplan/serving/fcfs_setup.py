@@ -51,6 +51,7 @@ class FcfsConstants(NamedTuple):
     pair_f: float  # tensor-core seconds per query-key pair
     pre_fix: float  # a prefill iteration's fixed seconds
     dec_fix: float  # a decode iteration's fixed seconds
+    shared: float  # the part of both a mixed iteration pays once (`IterationCost.shared_fixed_s`)
     over: float  # every iteration's overhead seconds
     per_tok: float  # seconds per prefill token
     per_fin: float  # seconds per finishing sequence
@@ -79,8 +80,8 @@ def fcfs_constants(cost: IterationCost, max_batch: int, token_budget: int) -> Fc
     tables = cost_tables(cost, max_batch)
     head = tables[1]
     return FcfsConstants(cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.prefill_fixed_s, cost.decode_fixed_s,
-                         cost.overhead_s, cost.per_prefill_token_s, cost.per_finish_s, cost.per_finish_s != 0.0,
-                         cost.host_issue_s, cost.eager_prefill_above_tokens, adv,
+                         cost.shared_fixed_s, cost.overhead_s, cost.per_prefill_token_s, cost.per_finish_s,
+                         cost.per_finish_s != 0.0, cost.host_issue_s, cost.eager_prefill_above_tokens, adv,
                          list(map(adv.__mul__, range(max_batch + 1))),  # (k x T: the float the loop would compute)
                          whole_floats(max(max_batch, token_budget)), *tables, head[1:], head[1])
 

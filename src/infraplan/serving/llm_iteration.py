@@ -83,7 +83,8 @@ Lock-step ranks (`serving.prefill_stall`: `WIDE_EP_LOCKSTEP`, `wide_ep_prefill_s
 layer (dispatch / combine; SGLang runs idle ranks on dummy batches), so an iteration lasts as long as the slowest
 rank's and a prompt prefilled on any rank stalls every rank, out of phase with this rank's own prefills. Mean field:
 each of the attention_dp - 1 other ranks prefills as many tokens as this one at other times (ASSUMPTION: they never
-coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs, charged
+coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs and the
+per-prompt-token attention this rank pays (sliding-window keys, DSA's top-k core, the draft layer; hQ62), charged
 to this rank's prefill iterations. A colocated run (`serving_sim`, `serve-plan`) replaces it with the wait measured
 on the ranks' own timelines, on the decode iterations (`serving.wide_ep_lockstep`; the cost's `extra` "stall"
 carries it, and "routed_s" the routed experts' part of `body_s`, with the busiest GPU's all-to-all inbound beyond
@@ -189,7 +190,8 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
 class IterationCost:
     """Seconds of one iteration of one (virtual) engine, as tables over token and row counts.
 
-    time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + fixed kernel costs, host_issue_s
+    time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + fixed kernel costs (prefill_fixed_s with
+               prefill tokens, decode_fixed_s with decode rows, less shared_fixed_s with both), host_issue_s
                if the tokens exceed eager_above_tokens, or eager_prefill_above_tokens with prefill tokens)
            + kv_token_s * cached tokens read
            + pair_s * prefill (query, key) pairs + per_prefill_token_s * prefill tokens + overhead_s
@@ -207,6 +209,7 @@ class IterationCost:
     pair_flop_s: float
     per_prefill_token_s: float = 0.0
     per_finish_s: float = 0.0
+    shared_fixed_s: float = 0.0  # the kernels of prefill_fixed_s and decode_fixed_s run once a mixed iteration (DSA)
     host_issue_s: float = 0.0  # an eager iteration's floor (`serving.host_overhead`)
     eager_above_tokens: int = 1 << 62  # iterations of more tokens run eager
     eager_prefill_above_tokens: int = 1 << 62  # the same for iterations holding prefill tokens (`host_overhead`)
@@ -226,7 +229,8 @@ class IterationCost:
         rows = dseq + (p > 0) if rows is None else np.asarray(rows, dtype=np.int64)
         m = np.minimum(p + dseq, self.max_tokens)
         gpu = (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
-               + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0))
+               + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
+               - np.where((p > 0) & (dseq > 0), self.shared_fixed_s, 0.0))
         cap = np.where(p > 0, self.eager_prefill_above_tokens, self.eager_above_tokens)
         gpu = floor_gpu_s(gpu, m, self.host_issue_s, cap)  # eager: at least the launches
         if self.host_per_sequence_s:  # a pure decode step: at least its sequences' host work (`host_overhead`)
@@ -309,8 +313,9 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     if dsa is not None:  # the indexer over every pair, the core over top-k keys per prompt token (`sparse_decode`)
         pair_s, window_token_s = dsa.pair_s, dsa.prefill_token_s
-    launches, prefill_launches = (dsa.launches_s, dsa.prefill_launches_s) if dsa is not None else (0.0, 0.0)
-    stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
+    launches, prefill_launches, shared = ((dsa.launches_s, dsa.prefill_launches_s, dsa.shared_launches_s)
+                                          if dsa is not None else (0.0, 0.0, 0.0))
+    stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, window_token_s + draft_token_s, dep)
     moe_kernels = routing_kernels(accelerator, shape, dep.dtype, dep.engine)  # eager: the host's launches wait
     host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, moe_kernels, fabric.host_kernel_dispatch_s)
                                 if HOST_ISSUE else (0.0, 1 << 62, 1 << 62))
@@ -318,7 +323,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         body_s=body, head_s=head,
         kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel + prefill_launches,
-        decode_fixed_s=attn_s * layers + bmm_fixed_s + launches,
+        decode_fixed_s=attn_s * layers + bmm_fixed_s + launches, shared_fixed_s=shared,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),

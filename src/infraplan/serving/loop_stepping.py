@@ -232,10 +232,11 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
     body, head, body_flop, _, _, decode_head = tables[:6]
     kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
     pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
+    shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens
     m = p_tok + d
     if p_tok and d:
-        t = body[m] + head[rows] + pre_fix + dec_fix
+        t = body[m] + head[rows] + pre_fix + dec_fix - shared
         gap = host - t if m > cap and t < host else 0.0
         rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
         t = (host if gap else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok  # (engine_steps' order)

@@ -15,16 +15,18 @@ from infraplan.serving.engines import serving_profile
 WIDE_EP_LOCKSTEP = True  # attention-DP ranks stall for each other's prefills (module docstring; toggle to compare)
 
 
-def wide_ep_prefill_stall(body_s: np.ndarray, pair_s: float, dep: Deployment) -> tuple[float, float]:
+def wide_ep_prefill_stall(body_s: np.ndarray, pair_s: float, token_s: float, dep: Deployment) -> tuple[float, float]:
     """Seconds per prefill token and per prefill (query, key) pair that the attention_dp - 1 OTHER ranks of a
     wide-EP replica stall this rank for (module docstring, "Lock-step ranks"): the marginal body time per token
-    of a full token budget (`body_s` from half to all of it) and the pair time, times the other ranks."""
+    of a full token budget (`body_s` from half to all of it) plus the iteration's own per-prompt-token attention
+    (`token_s`: sliding-window layers' W keys, DSA's core over top-k keys, the draft layer over the prompt; hQ62),
+    and the pair time, times the other ranks."""
     others = stall_others(dep)
     if others <= 0 or len(body_s) < 3:
         return 0.0, 0.0
     top = len(body_s) - 1
     per_token_s = float(body_s[top] - body_s[top // 2]) / (top - top // 2)
-    return others * per_token_s, others * pair_s
+    return others * (per_token_s + token_s), others * pair_s
 
 
 def stall_others(dep: Deployment) -> int:
