@@ -91,10 +91,10 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
                       "web runner and the sweep (`sweep.train_run`, hP61) add them")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
     ("train", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
-    **{("search", o): ("api sweep", "the best plan's whole run on top of the search (`planning.search_run`), as the "
-                       "CLI and the web runner add it; a sweep of plans does not")
+    **{("search", o): ("api", "the best plan's whole run on top of the search (`planning.search_run`), as the "
+                       "CLI, the web runner and the sweep (`sweep.train_run.search`, hP62) add it")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
-    ("search", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as train's)"),
+    ("search", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as train's)"),
     ("train", "memory_margin"): ("api", "the headroom flag at another margin on top of the estimate "
                                  "(`planning.training_run.with_memory_margin`), as the CLI, the web runner and the "
                                  "sweep add it"),

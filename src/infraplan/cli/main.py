@@ -4,7 +4,8 @@
 help. `infraplan --help` lists the table without importing any command module (so numpy, scipy and the
 models stay unloaded and start-up stays under 0.5 s: `benchmarks/cli_startup.py`); a command's module is
 imported only when that command runs, or its own `--help` is asked. Every command function is plain Python a
-notebook user can call directly. Bad input of any kind ends as one line on stderr and exit code 2.
+notebook user can call directly. Bad input of any kind ends as one line on stderr and exit code 2. A reader that
+closes the pipe early (`infraplan ... --json | head -1`) ends the command quietly with `BROKEN_PIPE_EXIT` (`main`).
 """
 
 from __future__ import annotations
@@ -146,8 +147,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+class ReaderGone(BaseException):
+    """A command's standard output lost its reader (a BrokenPipeError under the command), carried past Typer, which
+    ends an EPIPE with exit 1 (typer/core.py `_main`: `except OSError` ... `sys.exit(1)`), to `_main`."""
+
+
 class LazyGroup(TyperGroup):
     """A Typer group whose subcommands come from `COMMANDS` and are imported on first use."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:  # (`main`: `BROKEN_PIPE_EXIT`, quietly)
+            raise ReaderGone from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
@@ -238,6 +250,14 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 GC_THRESHOLDS = (200_000, 30, 30)
 
 
+BROKEN_PIPE_EXIT = 128 + 13
+"""The exit status of a command whose reader closed its standard output (a broken pipe): what the shell reports of a
+Unix tool that SIGPIPE (13, signal(7)) ended, 128 + N (bash manual, "EXIT STATUS"; `yes | head -1` gives 141). The
+Python docs' note on SIGPIPE (library/signal.html, "Note on SIGPIPE") catches the BrokenPipeError, points stdout at
+devnull so the exit's flush raises no second one, and exits (1 there); SIGPIPE's default action is not restored,
+as that note advises: `infraplan web` writes to sockets."""
+
+
 def one_blas_thread() -> None:
     """OpenBLAS on one thread for a command that imports numpy after this (the CLI process: `infraplan.cli.main`
     imports no numpy), unless the caller chose its thread count (`OPENBLAS_NUM_THREADS` set: kept). numpy's bundled
@@ -254,7 +274,8 @@ def one_blas_thread() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2. The warnings the command
     raises are recorded (`raised_warnings.raised_warnings`) for its `--json` answer (`_output.emit`), each still one
-    line on stderr. numpy's BLAS on one thread where the command imports it (`one_blas_thread`)."""
+    line on stderr. numpy's BLAS on one thread where the command imports it (`one_blas_thread`). A broken pipe on
+    stdout (its reader gone): no message, `BROKEN_PIPE_EXIT` (hI62: Rich's exit 1, or Python's traceback-less 120)."""
     one_blas_thread()
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
@@ -278,6 +299,18 @@ def _not_utf8(args: list[str]) -> str | None:
     return None
 
 
+def _stdout_to_devnull() -> None:
+    """Standard output pointed at devnull, so the interpreter's flush at exit writes nothing into a closed pipe (the
+    Python docs' note on SIGPIPE); a stdout without a file descriptor (a caller's StringIO) is left alone."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def _main(argv: list[str] | None) -> int:
     warnings.showwarning = _show_warning
     if (bad := _not_utf8(sys.argv[1:] if argv is None else argv)) is not None:
@@ -287,6 +320,10 @@ def _main(argv: list[str] | None) -> int:
     try:
         with raised_warnings():  # after `_show_warning`: each recorded line is still printed, once
             result = app(args=argv, standalone_mode=False)
+        sys.stdout.flush()  # (a reader gone shows here, not in the interpreter's flush at exit)
+    except (BrokenPipeError, ReaderGone):  # the reader closed the pipe (`head -1`): quietly, as a Unix tool does
+        _stdout_to_devnull()
+        return BROKEN_PIPE_EXIT
     except InputError as exc:
         print(f"infraplan: error: {terminal_text(str(exc))}", file=sys.stderr)  # a file's text, never obeyed
         return 2

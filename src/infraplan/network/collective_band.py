@@ -38,6 +38,13 @@ carried the 8 GiB band ("-1.1 % to +0.3 %"), its basis alone saying the latency 
   latency on at most `LINE_CHECKED_RANKS` ranks (16: no row checks the line beyond; at 72 ranks it extrapolates
   187-196 us; `BELOW_TABLES_LINE_ONLY`); elsewhere none, said why: an accelerator without a table (A100: the
   alpha-beta latency, 11 of 21 rows inside, 2 GPUs +66 % to +110 %), the line switched off, or more ranks.
+* one below the smallest row that check measured (`SMALLEST_CHECKED_BYTES`, 512 B: every board's and tray's first
+  all-reduce row; 2 / 4 GB300 trays also 256 B, the model -6.2 % and -2.4 % there) keeps that band, its basis saying
+  it is carried down unchecked (hP62; hI62: a 1 B all-reduce took it, said nowhere): the line's time is flat there
+  (its fixed latency: 16.379 us at 1 B and 16.384 us at 512 B on 8 H100), and so are the measured rows
+  from 256 B to 1 KiB (within 3.7 %: GB300 2 trays 26.9 / 27.9 / 27.8 us, the boards' 512 B and 1 KiB rows within
+  3.7 %), so the residual there is the 512 B row's. ASSUMPTION: NCCL's all-reduce time stays flat below 256 B (no
+  row in the repo measures it).
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ NO_BAND_BELOW_TABLES = False  # True: below that row no band at all (hC55); Fals
 # docstring, hL61); False: wherever in one domain, as hC51 gave it (the A100 board: 11 of 21 rows held)
 BELOW_TABLES_LINE_ONLY = True
 LINE_CHECKED_RANKS = 16  # the largest group the LL line was checked at: 4 GB300 trays of one NVL72 (module docstring)
+# the smallest all-reduce row the LL line's check measured on every board and tray (validation/notes/
+# out_of_sample_s60/aic_nccl_small_messages.csv; 256 B on 2 / 4 GB300 trays only): below it the band carried, said
+SMALLEST_CHECKED_BYTES = 512.0
 CASES_LATENCY_SHARE = 0.005  # the 8 GiB cases' latency share is at most this (0.41 %, the NDR per-NIC case; a test)
 LARGE_MESSAGE_CASES = "the network validation cases: NCCL all-reduce busbw of 8 GiB messages on the analytical model"
 # the 8 GiB cases' residuals are in-sample: each case set the catalog figure its prediction reads (module docstring)
@@ -91,12 +101,13 @@ def collective_band(op: str, sim: str, accelerator: str, size_bytes: float = LAR
     if size_bytes >= SMALLEST_CASE_BYTES:
         return {"error_band": small, "error_band_basis": f"{small_basis} (a message under 1 GiB: {SMALL_MESSAGE_CASES}"
                 "; in-sample: the answer's measured curve is read from these tables)"}
-    return _below_tables(small, small_basis, ranks, nvlink_latency.prices(line_accelerator))
+    return _below_tables(small, small_basis, ranks, nvlink_latency.prices(line_accelerator), size_bytes)
 
 
-def _below_tables(small: Any, small_basis: str, ranks: int, line: bool) -> dict[str, Any]:
+def _below_tables(small: Any, small_basis: str, ranks: int, line: bool,
+                  size_bytes: float = SMALLEST_CHECKED_BYTES) -> dict[str, Any]:
     """A message below the tables' first row: the band where NCCL's LL line prices its latency on a checked group
-    size, else none and why (module docstring, hC55 / hL61)."""
+    size, else none and why (module docstring, hC55 / hL61); below the smallest checked row, said (hP62)."""
     scale = f": {small.low:+.0%} to {small.high:+.0%} from 64 KiB" if small is not None else ""
     checked = line and ranks <= LINE_CHECKED_RANKS
     if NO_BAND_BELOW_TABLES or (BELOW_TABLES_LINE_ONLY and not checked):
@@ -112,5 +123,9 @@ def _below_tables(small: Any, small_basis: str, ranks: int, line: bool) -> dict[
                "all-reduce rows of 512 B to 32 KiB at 2 to 16 ranks, this band held 127 of 128 rows: the 4 boards' 83 "
                "of 84, the GB200 / GB300 trays' 28 of 28, across 2 / 4 GB300 trays 16 of 16" if checked else
                "its latency is not checked")
+    if checked and size_bytes < SMALLEST_CHECKED_BYTES:  # (hP62)
+        latency += ("; this message is below the smallest row checked (512 B; 256 B on 2 / 4 GB300 trays): the band "
+                    "is carried down unchecked, the line's time and the measured rows flat from 256 B to 1 KiB "
+                    "(ASSUMPTION: flat below 256 B too)")
     return {"error_band": small, "error_band_basis": f"{small_basis} (a message under 1 GiB: {SMALL_MESSAGE_CASES}; "
             f"in-sample from 64 KiB; this message is below their first row, {latency})"}

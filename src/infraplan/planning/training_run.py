@@ -188,9 +188,11 @@ def optimizer_checkpoint_note(estimate: TrainingEstimate, shape: TransformerShap
     if size is None:
         return None
     per = size / float(checkpointed_params(estimate))
+    groups = ("Adam's two on the embedding and LM head, AdamW's as on every parameter of an Adam run: the catalog's "
+              "figure" if getattr(estimate, "trainable_params_count", None) is None else  # (hP62: a LoRA's adapters,
+              "the trained parameters, the adapters or the DSA warm-up's indexer, are matrices all")  # the indexer)
     return (f"checkpoints hold optimizer {estimate.optimizer}'s state: {per:.4g} B a parameter with the bf16 weights "
-            "and fp32 master (one fp32 momentum a matrix parameter; Adam's two on the embedding and LM head, AdamW's "
-            "as on every parameter of an Adam run: the catalog's figure)")
+            f"and fp32 master (one fp32 momentum a matrix parameter; {groups})")
 
 
 def adapter_checkpoint_note(estimate: TrainingEstimate) -> str | None:

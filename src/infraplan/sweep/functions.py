@@ -60,7 +60,7 @@ _SWEEP = "infraplan.sweep.functions"
 _COMMANDS = "infraplan.sweep.command_functions"  # the CLI commands without a typed API function
 FUNCTIONS: dict[str, SweepFunction] = {
     "train": SweepFunction("infraplan.sweep.train_run:train", 2000, "infraplan.sweep.train_run:train_batch"),
-    "search": SweepFunction("infraplan.training.search:search_plans"),
+    "search": SweepFunction("infraplan.sweep.train_run:search"),  # (`search --tokens`: hP62)
     "serve": SweepFunction("infraplan.serving.serving_api:estimate_serving"),
     "serve-plan": SweepFunction("infraplan.serving.capacity:search_capacity"),
     "collective": SweepFunction(f"{_COMMANDS}:collective", 8),
@@ -148,7 +148,7 @@ _QUANTITIES: dict[str, Callable[[str], float | None]] = {
     # serve / serve-plan SLOs, s ('2s', '50ms' as `--ttft-slo` reads it)
     "ttft_slo": parse_duration_s, "tpot_slo": parse_duration_s,
     "electricity_price": read_usd_per_mwh,  # facility / campus, USD/MWh ('0.07/kWh' as `--electricity-price` reads it)
-    "tokens": lambda v: parse_count(v, name="tokens"),  # train's whole run, tokens ('15.6T' as `--tokens` reads it)
+    "tokens": lambda v: parse_count(v, name="tokens"),  # train's / search's whole run ('15.6T' as `--tokens` reads it)
 }
 """A registered function's argument that takes a quantity as text -> its reader to SI (the command's own), so its
 input column holds numbers only: `bytes: ["1GiB", 4096]` stored '"1GiB"' as JSON text, and with one point per part

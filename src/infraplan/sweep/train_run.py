@@ -1,4 +1,5 @@
-"""The sweep's `train`: `estimate_training`'s arguments and `train`'s whole-run options, so a sweep prices whole runs.
+"""The sweep's `train` and `search`: their API functions' arguments and the CLI's whole-run options (`--tokens`), so
+a sweep prices whole runs.
 
 A point with `tokens` gives what `train --tokens --json` gives for it (`planning.search_run.estimate_with_run`, the
 one implementation the CLI, the web and `search --tokens` call): the estimate's fields and the run's
@@ -6,8 +7,17 @@ one implementation the CLI, the web and `search --tokens` call): the estimate's 
 `costs` file and `server_price` on top, `eval_every` / `eval_samples` in its wall clock. `memory_margin`: the
 headroom flag at that margin (`train --memory-margin`, `planning.training_run.with_memory_margin`). Their refusals
 are `train`'s lines (`training.evaluation.eval_options` before any pricing, `training.run_options.check_run_options`:
-a price option without `tokens`). A batch whose points take none of them runs `functions.train_batch` unchanged (its
-speed: benchmarks/sweep_throughput.py); one that does runs the same batch on the plain points, then each point's run.
+a price option without `tokens`; `server_price` read as `--server-price` reads it, its refusal naming the spec's key,
+`server_price_of`). A batch whose points take none of them runs `functions.train_batch` unchanged (its speed:
+benchmarks/sweep_throughput.py); one that does runs the same batch on the plain points, then each point's run.
+
+`search` (hP62; hI62: "sweep function 'search' takes no argument 'tokens'"): `search_plans`' arguments and
+`SEARCH_RUN_OPTIONS`. A point with `tokens` gives what `search --tokens --json` gives for one GPU count: the search
+with `best_run` (the best plan estimated again as `train` of its `train_command`, then its whole run) and
+`best_run_command` (`planning.search_run.search_with_run`, the one implementation the CLI and the web call), its
+options checked before the search runs in the CLI's order and words (`cli.commands._search_run.RunAsk`); without
+them the point is `search_plans` itself, as before. The CLI compares dtypes on a one-count search
+(`compare_dtypes`), the API's default does not: a spec sets `compare_dtypes: true` for the CLI's answer to the field.
 """
 
 from __future__ import annotations
@@ -16,23 +26,47 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from infraplan.errors import InputError
 from infraplan.results import Result
 from infraplan.training.estimate import estimate_training
+from infraplan.training.search import search_plans
 
 RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "memory_margin")
 """`train`'s options beyond `estimate_training`'s (the CLI's names), each None by default as on the CLI."""
+SEARCH_RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples")
+"""`search`'s whole-run options beyond `search_plans`' (the CLI's names; `memory_margin` is the search's own)."""
 _PARAMETERS = inspect.signature(estimate_training).parameters
 _TEXT = {"location": "str | None", "costs": "str | None"}
 """The run options that take only text (a preset name or a file), as annotations (`functions.check_argument_kinds`)."""
 
 
-def _signature() -> inspect.Signature:
-    """`estimate_training`'s parameters (keyword-only after `gpus`: the sweep passes keywords), then `RUN_OPTIONS`."""
-    head = [p for p in _PARAMETERS.values() if p.default is inspect.Parameter.empty]
-    rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _PARAMETERS.values() if p not in head]
+def run_signature(function: Any, options: Sequence[str]) -> inspect.Signature:
+    """`function`'s parameters (keyword-only after its required ones: the sweep passes keywords), then `options`
+    (each None by default; the text-only ones annotated so, `_TEXT`)."""
+    parameters = inspect.signature(function).parameters
+    head = [p for p in parameters.values() if p.default is inspect.Parameter.empty]
+    rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters.values() if p not in head]
     run = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=_TEXT.get(n, inspect.Parameter.empty)) for n in RUN_OPTIONS]
+                             annotation=_TEXT.get(n, inspect.Parameter.empty)) for n in options]
     return inspect.Signature([*head, *rest, *run], return_annotation=Result)
+
+
+def server_price_of(value: Any) -> float | None:
+    """A spec's `server_price` (USD per accelerator) read as `--server-price` reads it (`limits.Price`: a number, or
+    its text, in [0, 1e12]); one line naming the spec's key where it is not one (hI62: "invalid override
+    server_usd_per_accelerator: ...", the cost override's internal field)."""
+    if value is None:
+        return None
+    from pydantic import TypeAdapter, ValidationError
+
+    from infraplan.limits import Price
+
+    try:
+        return float(TypeAdapter(Price).validate_python(value))
+    except ValidationError as exc:
+        why = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise InputError(f"invalid server_price (USD per accelerator, as --server-price): {why}; got "
+                         f"{str(value)[:40]!r}") from None
 
 
 def train(model: Any, system: Any, gpus: Any, **options: Any) -> Result:
@@ -47,7 +81,7 @@ def train(model: Any, system: Any, gpus: Any, **options: Any) -> Result:
     return with_run(estimate_training(**point), point, run, evaluated)
 
 
-train.__signature__ = _signature()  # type: ignore[attr-defined]
+train.__signature__ = run_signature(estimate_training, RUN_OPTIONS)  # type: ignore[attr-defined]
 
 
 def _evaluated(point: Mapping[str, Any], run: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -69,7 +103,8 @@ def with_run(estimate: Any, point: Mapping[str, Any], run: Mapping[str, Any],
     from infraplan.training.run_options import check_run_options
 
     estimate = with_memory_margin(estimate, run.get("memory_margin"))
-    tokens, location, price, costs = (run.get(k) for k in ("tokens", "location", "server_price", "costs"))
+    tokens, location, costs = (run.get(k) for k in ("tokens", "location", "costs"))
+    price = server_price_of(run.get("server_price"))
     if tokens is None:
         check_run_options(None, location, price, costs)
         return estimate
@@ -108,3 +143,37 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         except Exception as exc:  # one failing point records its error; the batch goes on
             out.append(exc)
     return out
+
+
+def search(model: Any, system: Any, gpus: Any, seq_len: Any, global_batch: Any, **options: Any) -> Result:
+    """`infraplan search` of one GPU count as a function: `search_plans(...)`, with the best plan's whole run on
+    `tokens` where given (module docstring); its signature is `search_plans`' and `SEARCH_RUN_OPTIONS`."""
+    given = {k: options.pop(k, None) for k in SEARCH_RUN_OPTIONS}
+    if all(v is None for v in given.values()):
+        return search_plans(model, system, gpus, seq_len, global_batch, **options)
+    from infraplan.catalog.facility_loader import load_location
+    from infraplan.cluster.cost import load_cost_overrides
+    from infraplan.planning.search_run import run_flags, search_with_run
+    from infraplan.training.evaluation import eval_options
+    from infraplan.training.run_options import check_run_options
+    from infraplan.units import parse_count
+
+    tokens, location, costs = given["tokens"], given["location"], given["costs"]
+    every, samples = given["eval_every"], given["eval_samples"]
+    price = server_price_of(given["server_price"])
+    evaluated = eval_options(every, samples, tokens, seq_len, global_batch)  # (`RunAsk`'s order: before the search)
+    if tokens is not None:
+        parse_count(tokens, name="--tokens")
+        if location is not None:
+            load_location(location)
+    check_run_options(tokens, location, price, costs)
+    overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=price)
+    result = search_plans(model, system, gpus, seq_len, global_batch, **options)
+    return search_with_run(result, model, system, tokens, stack=options.get("stack"),
+                           sharp=bool(options.get("sharp", False)), memory_margin=options.get("memory_margin"),
+                           location=location, overrides=overrides, evaluated=evaluated,
+                           flags=run_flags(tokens, location, price, costs, every, samples),
+                           typed=system if isinstance(system, str) else None, optimizer=options.get("optimizer"))
+
+
+search.__signature__ = run_signature(search_plans, SEARCH_RUN_OPTIONS)  # type: ignore[attr-defined]

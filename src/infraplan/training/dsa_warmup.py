@@ -31,9 +31,26 @@ x 128K = 943.7 B tokens, top-2,048). One step is priced as:
     detached as Megatron-Core 0.19.2 detaches them, dsa.py:1886-1888: no data gradient, no backward through the
     frozen model);
 (d) the indexer's gradient all-reduce over DP x CP (`stage_params.dp_groups`, the stack's gradient bytes), exposed
-    after the last micro-batch (ASSUMPTION: not overlapped; priced as an all-reduce at every ZeRO stage), and AdamW
-    on the indexer's parameters alone (`optimizer_step`'s memory-bound pass, the shard at ZeRO >= 1; AdamW whatever
-    --optimizer says, as the report trains the indexer).
+    after the last micro-batch (ASSUMPTION: not overlapped; priced as an all-reduce at every ZeRO stage), and the
+    stack's optimizer on the indexer's parameters alone (the shard at ZeRO >= 1): AdamW's memory-bound pass
+    (`optimizer_step`), or Muon's (`--optimizer muon`, hP62; hI62 found the step AdamW's while the memory and the
+    checkpoint were Muon's): megatron-core 0.16.1's Muon builder skips a parameter without `requires_grad`
+    (optimizer/muon.py:240-241, the frozen model) and steps every other 2-D one but the embedding and output layer
+    (:251-258), so the indexer's three projections (2-D `Linear`s, dsa.py:410-452) take Muon and its k LayerNorm
+    (1-D, not counted, `TransformerShape.indexer_params_per_layer`) AdamW: Muon's unfused pass and Newton-Schulz
+    on those matrices, whole on every TP rank ('duplicated', dsa.py:419; `optimizers.newton_schulz_terms`,
+    `optimizer_step.optimizer_seconds`), and at ZeRO 1 / 2 its layer-wise optimizer's blocking all-gather of the
+    updated indexer over DP x CP (`optimizers.blocking_gather`'s rule), exposed. The report's own warm-up
+    optimizer is not stated (AdamW is DeepSeek-V3's); DeepSeek's warm-up code is not public;
+(e) ZeRO-3 (hP62; hI62: it priced as ZeRO 1): the frozen weights stay sharded and are gathered for each forward,
+    Megatron-FSDP building a parameter group and a sharded weight buffer for every parameter, trainable or not
+    (megatron-core 0.16.1 distributed/fsdp/src/megatron_fsdp/param_and_grad_buffer.py:1330-1341 groups by
+    `requires_grad` too; :1963-1980 creates the gradient and main-weight buffers for trainable groups only, the
+    weight buffer for all, distributed under `optim_grads_params`, :1861-1864), so each forward all-gathers every
+    layer (`step_traffic`'s per-layer gather, `forward_pass.ZERO3_FORWARD_GATHER`), with no gradient reduce-scatter
+    of them: exposed as the step model exposes a forward's gathers (`zero3_forward_gather_s`: the rest beyond the
+    layers' forward window, at least the first unit's, `zero3_edges`), on every micro-batch where the stack
+    re-gathers per micro-batch.
 Memory: the weights as the plan holds them (the indexer's included), gradients and optimizer states scaled to the
 indexer's share of this GPU's parameters (as `frozen_base.frozen_memory` scales a LoRA's), activations: one layer's
 forward working set (`ops.params.activation_bytes_per_token_layer` of the dense shape, no recompute) plus what that
@@ -42,7 +59,8 @@ for one micro-batch. ASSUMPTION: each layer's KL loss depends on that layer alon
 the frozen model, so no gradient crosses a layer or a stage and the indexer's backward runs right after its layer's
 forward (a framework that keeps every layer's indexer inputs until one backward holds the layers x that instead);
 the LM head's logits are not held (the warm-up's loss is the KL alone).
-MFU counts `WARMUP_FLOP_CONVENTION`. The host launches of the indexer's kernels are not priced.
+MFU counts `WARMUP_FLOP_CONVENTION`. The host launches of the indexer's kernels are not priced. --recompute has no
+effect: the frozen model runs forward only (said in a note where it is not none).
 """
 
 from __future__ import annotations
@@ -63,18 +81,22 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.collectives import collective_seconds
 from infraplan.ops.params import activation_bytes_per_token_layer
 from infraplan.ops.sparse_attention import LOGIT_BYTES, indexer_gemms, indexer_pair_flops, indexer_score_flops_per_s
+from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 from infraplan.training.attention_core import INDEXER_KERNELS, indexer_scores_words
 from infraplan.training.distinct_collectives import distinct_collective_time
 from infraplan.training.flops import forward_flops_per_token_layer
-from infraplan.training.forward_pass import FORWARD_COMPONENTS
+from infraplan.training.forward_pass import FORWARD_COMPONENTS, ZERO3_FORWARD_GATHER
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import cluster_pricing
-from infraplan.training.optimizer_step import ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS
+from infraplan.training.optimizer_models import optimizer_of
+from infraplan.training.optimizer_step import ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS, optimizer_seconds
+from infraplan.training.optimizers import newton_schulz_terms
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_outputs import peak_flops
 from infraplan.training.stage_params import dp_groups, local_params
 from infraplan.training.step_assembly import COMPONENTS
 from infraplan.training.step_time import balanced_split, one_plan_step_time
+from infraplan.training.zero3_edges import edge_share
 
 if TYPE_CHECKING:
     from infraplan.training.results import TrainingEstimate
@@ -176,9 +198,13 @@ def warmup_step_terms(shape: TransformerShape, cluster: Cluster, plan: PlanArray
     rates = cluster_pricing(cluster, profile).rates
     fwd, bwd = indexer_layer_seconds(shape, rates, row, grid)
 
+    gathers: list[Any] = []
+
     def with_indexer(terms: dict[str, Any]) -> dict[str, Any]:  # each layer's forward runs the indexer's work too
-        return terms | {"compute_fwd": terms["compute_fwd"] + fwd + bwd,
-                        "compute_paired": terms["compute_paired"] + fwd + bwd}
+        terms = terms | {"compute_fwd": terms["compute_fwd"] + fwd + bwd,
+                         "compute_paired": terms["compute_paired"] + fwd + bwd}
+        gathers.append(zero3_forward_gather_s(terms, row, profile, grid))  # (ZeRO-3's frozen weights, (e))
+        return terms
 
     out = one_plan_step_time(dense_shape(shape), cluster, plan, profile, forward_only=with_indexer)
     step = {k: out[k] if grid else float(out[k]) for k in FORWARD_COMPONENTS}
@@ -187,17 +213,29 @@ def warmup_step_terms(shape: TransformerShape, cluster: Cluster, plan: PlanArray
     ranks, stride = dp_groups(row)[0], dp_groups(row)[1]
     size = held * profile.grad_reduce_bytes
     per_param = ADAM_BYTES_PER_PARAM if profile.adamw_bytes_per_param is None else profile.adamw_bytes_per_param
+    # Muon on the indexer's matrices (module docstring (d)); {} for AdamW
+    muon = newton_schulz_terms(shape, row, rates, profile, [(g.n, g.k, 1.0) for g in indexer_gemms(shape, 1.0)])
+    gathered: Any = 0.0  # (Muon's layer-wise all-gather of the updated indexer at ZeRO 1 / 2)
     if grid:
         reduced = distinct_collective_time(cluster.fabric, "all_reduce", size, ranks, stride)
         step["dp_comm_exposed"] = np.where(ranks > 1, reduced, 0.0)
         stepped = np.where(row.zero >= 1, held / ranks, held)
-        step["optimizer"] = memory_bound_time(rates, stepped * per_param, OPTIMIZER_KERNELS)
+        step["optimizer"] = (optimizer_seconds(stepped, rates, profile, 0.0, _no_host, NUMPY_OPS, muon)[0] if muon
+                             else memory_bound_time(rates, stepped * per_param, OPTIMIZER_KERNELS))
+        if optimizer_of(profile).gather_in_step:
+            weights = held * BF16_BYTES
+            gathered = np.where((ranks > 1) & (row.zero >= 1) & (row.zero < 3),
+                                distinct_collective_time(cluster.fabric, "all_gather", weights, ranks, stride), 0.0)
     else:
         ranks, stride = float(ranks), float(stride)
         step["dp_comm_exposed"] = (collective_seconds(cluster.fabric, "all_reduce", size, ranks, stride)
                                    if ranks > 1 else 0.0)
         stepped = held / ranks if int(row.zero) >= 1 else held
-        step["optimizer"] = memory_bound_seconds(rates, stepped * per_param, OPTIMIZER_KERNELS)
+        step["optimizer"] = (optimizer_seconds(stepped, rates, profile, 0.0, _no_host, FLOAT_OPS, muon)[0] if muon
+                             else memory_bound_seconds(rates, stepped * per_param, OPTIMIZER_KERNELS))
+        if optimizer_of(profile).gather_in_step and ranks > 1 and 1 <= int(row.zero) < 3:
+            gathered = collective_seconds(cluster.fabric, "all_gather", held * BF16_BYTES, ranks, stride)
+    step["dp_comm_exposed"] = step["dp_comm_exposed"] + gathered + gathers[0]
     total: Any = 0.0
     for k in COMPONENTS:
         total = total + step[k]
@@ -205,6 +243,37 @@ def warmup_step_terms(shape: TransformerShape, cluster: Cluster, plan: PlanArray
     step.update({k: v for k, v in out.items() if k.startswith("host_exposed_")})
     step["host_exposed_optimizer"] = 0.0  # (its launches not priced: `host_exposed` is the forward's)
     return step
+
+
+def _no_host(*_: Any) -> float:
+    """The host time `optimizer_step.optimizer_seconds` exposes: none here (the warm-up prices no optimizer
+    launches, `host_exposed_optimizer` 0)."""
+    return 0.0
+
+
+def zero3_forward_gather_s(terms: dict[str, Any], row: PlanArrays, profile: Stack, grid: bool) -> Any:
+    """Seconds a ZeRO-3 warm-up step exposes of the frozen weights' forward all-gathers (module docstring (e)): a
+    micro-batch's per-layer gathers (`ZERO3_FORWARD_GATHER`) beyond its layers' forward window (the forward's GPU
+    work with the indexer's, x the stack's DP overlap, as `dp_exposure.dp_windows`' without the host's share), at
+    least the first unit's gather (the embedding and a layer, `zero3_edges.edge_share`), times the micro-batches
+    where the stack re-gathers on each (`Stack.zero3_collectives_per_micro_batch`, with PP its pipelined twin); 0
+    below ZeRO 3. `terms`: the forward-only terms (`forward_pass.forward_only_terms`) with the indexer's work."""
+    ops = NUMPY_OPS if grid else FLOAT_OPS
+    gather = terms[ZERO3_FORWARD_GATHER]
+    pp = ops.as_float(row.pp)
+    overlap = profile.dp_overlap_fraction
+    if profile.pipeline_dp_overlap_fraction is not None:
+        overlap = ops.where(pp > 1.0, profile.pipeline_dp_overlap_fraction, overlap)
+    layers = terms["stage_layers"] + terms["mtp_stage"] * terms["mtp_layer_equivalent"]
+    window = overlap * layers * (terms["compute_fwd"] + terms["other_fwd"] + terms["tp_fwd"])
+    traffic_layers = ops.ceil((terms["stage_layers"] + terms["other_layers"]) / pp)  # (the traffic's ceil(L / p))
+    share = edge_share(terms, traffic_layers, terms["embedding_params"], ops)
+    exposed = ops.maximum(gather - window, share * gather)
+    if profile.zero3_collectives_per_micro_batch:
+        m = ops.as_float(row.micro_batches)
+        repeats = m if profile.zero3_pipeline_collectives_per_micro_batch else ops.where(pp > 1.0, 1.0, m)
+        exposed = repeats * exposed
+    return ops.where(row.zero >= 3, exposed, 0.0)
 
 
 def warmup_memory(point: TrainingPoint) -> dict[str, float]:
@@ -259,9 +328,12 @@ def warmup_outputs(point: TrainingPoint) -> dict[str, float | bool]:
 def warmup_estimate(point: TrainingPoint, estimate: TrainingEstimate) -> TrainingEstimate:
     """The finished warm-up estimate (`estimate.finish_training` of `warmup_outputs`) with its stage, its trained
     parameters, its FLOP count and the lines saying what is assumed (the sparse stage's line dropped)."""
-    notes = [n for n in estimate.notes if not n.startswith("DeepSeek Sparse Attention priced in its sparse")]
+    # (the sparse stage's line, and Muon's line of the whole decoder: here it steps the indexer alone, said below)
+    notes = [n for n in estimate.notes if not n.startswith(("DeepSeek Sparse Attention priced in its sparse",
+                                                            "optimizer muon (stack "))]
     trained = shape_indexer_params(point.shape, point.profile.mtp_num_layers)
-    notes += warmup_notes(point.shape, point.cluster.accelerator, trained)
+    notes += warmup_notes(point.shape, point.cluster.accelerator, trained, point.profile.optimizer,
+                          estimate.config.recompute)
     return estimate.model_copy(update={
         "dsa_stage": "warmup", "mfu_flop_convention": WARMUP_FLOP_CONVENTION, "notes": notes,
         "trainable_params_count": trained})
@@ -273,18 +345,28 @@ def shape_indexer_params(shape: TransformerShape, mtp_num_layers: int = 0) -> in
     return shape.indexer_params_per_layer() * (shape.num_layers + mtp_num_layers)
 
 
-def warmup_notes(shape: TransformerShape, accelerator: Accelerator, trained: int) -> list[str]:
+def warmup_notes(shape: TransformerShape, accelerator: Accelerator, trained: int, optimizer: str = "adam",
+                 recompute: str = "none") -> list[str]:
     """What the warm-up step assumes, one line each (module docstring); the indexer's scores' rate on `accelerator`
-    as the sparse stage's note says it (`attention_core.indexer_scores_words`)."""
+    as the sparse stage's note says it (`attention_core.indexer_scores_words`); the optimizer stepping the indexer
+    (`optimizer`: the stack's) and a --recompute that does nothing here."""
+    stepper = ("Muon on its three projection matrices, whole on every TP rank (megatron-core 0.16.1 optimizer/muon.py:"
+               "240-258 skips the frozen parameters and steps the 2-D ones; its k LayerNorm on AdamW, not counted), "
+               "at ZeRO 1 the updated indexer all-gathered in the step, exposed" if optimizer == "muon" else "AdamW")
+    said = [] if recompute == "none" else [
+        f"--recompute {recompute} does nothing in the DSA warm-up: the frozen model runs forward only and the "
+        "indexer's backward reads its own layer's saved inputs, so nothing is recomputed (the step and memory are "
+        "--recompute none's)"]
     return [f"DeepSeek Sparse Attention's dense warm-up stage priced (DeepSeek-V3.2-Exp report sec. 2.1, recalled: "
             f"1,000 steps x 16 x 128K tokens = 2.1 B tokens): the model frozen runs forward only with dense MLA; the "
             f"lightning indexer ({trained / 1e9:.2f} B parameters, the MTP modules' included) alone trains, forward "
             f"over every causal key ({indexer_scores_words(accelerator)}), backward (its scores' dq and dk, its "
-            "projections' weight gradients), its gradients all-reduced over DP x CP and stepped by AdamW; no "
-            "main-model gradients or optimizer states "
+            f"projections' weight gradients), its gradients all-reduced over DP x CP and stepped by {stepper}; no "
+            "main-model gradients or optimizer states; at ZeRO 3 the frozen weights still sharded and all-gathered "
+            "every forward (Megatron-FSDP shards every parameter), no reduce-scatter of them "
             "(training/dsa_warmup.py)",
             "ASSUMPTION (DeepSeek's warm-up kernel is not public): the KL target, the heads' attention probabilities "
             "summed per key, is a second QK^T + softmax pass over the local heads and every causal key, fused with the "
             "loss; each layer's indexer backward runs right after its forward (its loss and input are the layer's "
             "own: no gradient crosses a layer or a stage), so one layer's activations are held; the gradient "
-            "all-reduce exposed; the indexer's kernels' host launches not priced"]
+            "all-reduce exposed; the indexer's kernels' host launches not priced", *said]

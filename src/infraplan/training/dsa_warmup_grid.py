@@ -3,7 +3,8 @@
 
 The grid's step time is `dsa_warmup.warmup_step_terms` on the plan arrays (the dense model's forward-only pass,
 `step_time.one_plan_step_time(..., forward_only=...)` on a grid, plus the indexer's forward, KL target and backward on
-every layer, its gradient all-reduce over DP x CP and AdamW on it alone); the memory `dsa_warmup.warmup_memory_terms`
+every layer, its gradient all-reduce over DP x CP and the stack's optimizer on it alone, AdamW or Muon, and at ZeRO 3
+the frozen weights' forward gathers); the memory `dsa_warmup.warmup_memory_terms`
 (the weights as held, the indexer's share of the trained state, one layer's activations). Like a LoRA search
 (`search_rows`) it prices every row of the grid, without the branch and bound (`search_bounds`) or the rows' cheap
 bound (`row_bound`): their floors are a full training step's (every backward and gradient), above a warm-up step, so

@@ -14,7 +14,8 @@ model itself (`step_time.one_plan_step_time(..., forward_only=True)`) on `forwar
   step, `dp_exposure.BLOCKING_GATHER`, dropped). ZeRO-3's forward
   parameter gathers are left out too: ASSUMPTION, prefetched behind the forward as in training (priced exposed
   only where they exceed the forward's window; the step model's ZeRO-3 form cannot split its forward and backward
-  gathers here).
+  gathers here). Their seconds stay in `ZERO3_FORWARD_GATHER` for a caller that prices them (`dsa_warmup`: the DSA
+  warm-up's frozen weights, hP62).
 A leaf `step_time` imports; an evaluation's seconds and its share of a run's wall clock are `training.evaluation`'s.
 """
 
@@ -30,6 +31,9 @@ NO_EVAL_TRAFFIC = ("allreduce", "scatter", "gather", "scatter_layers", "gather_l
 # the step components an evaluation's forward passes are made of (`step_assembly.COMPONENTS` less the DP
 # exposure and the optimizer, which it does not run)
 FORWARD_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "other", "host_exposed")
+# the traffic's ZeRO-3 per-layer parameter gathers of one forward (`step_traffic`'s `gather_layers`), kept beside the
+# zeroed traffic: not priced here (module docstring); `dsa_warmup.zero3_forward_gather_s` prices them
+ZERO3_FORWARD_GATHER = "zero3_forward_gather"
 
 
 def forward_only_terms(terms: dict[str, Any]) -> dict[str, Any]:
@@ -37,8 +41,9 @@ def forward_only_terms(terms: dict[str, Any]) -> dict[str, Any]:
     backward term 0; the paired (DualPipe) compute and EP terms the forward's; the LM head's and embedding's
     component sums (`head_compute`, `head_other`, `head_tp`, `embed_other`, `embed_tp`: forward + backward) their
     forward GPU time (`head_gpu_fwd`, `embed_gpu_fwd`, the TP collectives included, counted as compute / other);
-    `NO_EVAL_TRAFFIC` 0."""
+    `NO_EVAL_TRAFFIC` 0; the ZeRO-3 forward gathers kept in `ZERO3_FORWARD_GATHER`."""
     out = {k: 0.0 if k.endswith("_bwd") else v for k, v in terms.items()}
+    out[ZERO3_FORWARD_GATHER] = terms.get("gather_layers", 0.0)
     out["compute_paired"], out["ep_paired"] = terms["compute_fwd"], terms["ep_fwd"]
     out["head_compute"], out["head_other"], out["head_tp"] = terms["head_gpu_fwd"], 0.0, 0.0
     out["embed_other"], out["embed_tp"] = terms["embed_gpu_fwd"], 0.0

@@ -163,16 +163,17 @@ def layer_matrices(shape: TransformerShape, plan: PlanArrays) -> list[tuple[Any,
     return out
 
 
-def newton_schulz_terms(shape: TransformerShape, plan: PlanArrays, rates: KernelRates,
-                        profile: Stack) -> dict[str, Any]:
+def newton_schulz_terms(shape: TransformerShape, plan: PlanArrays, rates: KernelRates, profile: Stack,
+                        stepped: list[tuple[Any, Any, Any]] | None = None) -> dict[str, Any]:
     """Per matrix parameter a GPU steps: the Newton-Schulz seconds (`newton_schulz_s_per_param`, its GEMMs by
     `gemm_time` in bf16), FLOPs (`newton_schulz_flops_per_param`) and matrices (`matrices_per_param`), the means of
-    one layer's matrices (`layer_matrices`); {} for an optimizer without orthogonalisation."""
+    one layer's matrices (`layer_matrices`; `stepped`: those matrices instead, as (rows, cols, how many): the DSA
+    warm-up's indexer, `training.dsa_warmup`); {} for an optimizer without orthogonalisation."""
     steps = optimizer_of(profile).newton_schulz_steps
     if not steps:
         return {}
     seconds = flops = matrices = params = 0.0
-    for rows, cols, many in layer_matrices(shape, plan):
+    for rows, cols, many in layer_matrices(shape, plan) if stepped is None else stepped:
         m, n = smaller(rows, cols), larger(rows, cols)
         one = (gemm_time(rates, m, m, n, NS_BYTES_PER_ELEMENT) + gemm_time(rates, m, m, m, NS_BYTES_PER_ELEMENT)
                + gemm_time(rates, m, n, m, NS_BYTES_PER_ELEMENT))

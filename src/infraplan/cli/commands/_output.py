@@ -40,7 +40,9 @@ def __getattr__(name: str) -> Any:
 def _terminal_console() -> type[Console]:
     """A Rich console that shows a control character of a file's text escaped, never emits it (`cli.terminal_text`,
     hX67): a string before Rich wraps it (`render_str`: tables' cells and titles, printed lines), and what any
-    renderable yields (`render`: a rich Text a renderer builds), Rich's own control segments (cursor, screen) kept."""
+    renderable yields (`render`: a rich Text a renderer builds), Rich's own control segments (cursor, screen) kept.
+    A broken pipe on its output is raised to `cli.main`, which ends the command as a Unix tool does (Rich's own
+    `on_broken_pipe` exits 1: hI62)."""
     from rich.console import Console
     from rich.segment import Segment
 
@@ -54,6 +56,10 @@ def _terminal_console() -> type[Console]:
             for segment in super().render(renderable, options):
                 shown = segment.text if segment.control else terminal_text(segment.text)  # the same str if clean
                 yield segment if shown is segment.text else Segment(shown, segment.style)
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True  # (nothing more written)
+            raise BrokenPipeError(32, "Broken pipe")
 
     return TerminalConsole
 
