@@ -191,8 +191,8 @@ def _mean_ops(weighted: list[tuple[LayerOps, float]]) -> LayerOps:
                                  sum(p[i].kernels * w for p, w in passes), e.mask) for i, e in enumerate(first))
 
     def collectives(records: list[tuple[tuple[Collective, ...], float]]) -> tuple[Collective, ...]:
-        return tuple(Collective(c.kind, c.role, c.bytes, c.group, c.stride, c.count * w, c.mask, c.te_gather)
-                     for cs, w in records for c in cs)
+        return tuple(Collective(c.kind, c.role, c.bytes, c.group, c.stride, c.count * w, c.mask, c.te_gather,
+                                c.outside_te) for cs, w in records for c in cs)
 
     return LayerOps(gemms, weighted[0][0].attention,
                     elementwise([(ops.elementwise_fwd, w) for ops, w in weighted]),
@@ -203,9 +203,7 @@ def _mean_ops(weighted: list[tuple[LayerOps, float]]) -> LayerOps:
 
 def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> LayerOps:
     """The table of one layer kind; `model` (the whole model) sets the attention keys (sliding layers)."""
-    tp = to_float(lay.tp)
-    tokens = lay.tokens
-    h = shape.hidden_size
+    tp, tokens, h = to_float(lay.tp), lay.tokens, shape.hidden_size
     # (the model's fields and properties read once: each read of a spec goes through pydantic's attribute hook)
     moe, mla, per_token, shared = shape.is_moe, shape.is_mla, shape.experts_per_token, shape.shared_ffn_hidden_size
     model_moe = moe if model is shape else model.is_moe
@@ -232,8 +230,7 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         # TE 2.14's fused grouped MLP (`MoeRouting.fused_grouped_mlp`): the routed experts' SwiGLU (and dGLU) and the
         # casts of FC2's input / FC1's output gradient run in the grouped GEMMs' epilogues, which write the quantised
         # copies (ops/fused/forward_grouped_mlp.py:327-410): the activation pass and the casts' bf16 read go
-        epilogue = (tokens * f_local * per_token * pick(lay.fused_grouped_mlp, 1.0, 0.0) if moe
-                    else 0.0 * tokens)
+        epilogue = tokens * f_local * per_token * pick(lay.fused_grouped_mlp, 1.0, 0.0) if moe else 0.0 * tokens
         ffn_elements = ffn_elements - epilogue * (gate + 1.0)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
         # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient; norm-made
@@ -297,8 +294,7 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qkv_split", *fwd, grouped)), (
                 *elementwise_bwd, Elementwise("qkv_split", *bwd, grouped))
     else:
-        f_act = (shape.ffn_hidden_size * (per_token if moe else 1)
-                 + shared) / tp
+        f_act = (shape.ffn_hidden_size * (per_token if moe else 1) + shared) / tp
         main = tokens * (10.0 * h + 3.0 * f_act) * ACT_BYTES
         elementwise_fwd = elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", main, 6.0),)
 
@@ -310,12 +306,16 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     te = TE_GATHERS_EVERY_KIND  # the T x h gathers are TE modules' (`TE_GATHERS_EVERY_KIND`)
     # the shared expert's gathers under `moe_shared_expert_overlap`: Megatron's bf16 ones (`SHARED_OVERLAP_...`)
     ffn_te = te and not (moe and bool(shared) and lay.shared_expert_overlap and SHARED_OVERLAP_MEGATRON_GATHERS)
-    gathers = ((Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te),) if ffn_te == te else
+    # the pair's FFN half outside TE's linears (`Collective.outside_te`) in a routed layer but a TE shared expert's
+    apart = 0.5 if moe and (not shared or ffn_te != te) else 0.0
+    gathers = ((Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only, te, apart),) if ffn_te == te else
                (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only, te),
-                Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only, ffn_te)))
+                Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only, ffn_te, 1.0)))
     tp_ops: tuple[Collective, ...] = (*gathers,
-                                      Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
-                                      Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
+                                      Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only, False,
+                                                 apart),
+                                      Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only, False,
+                                                 apart))
     if anywhere(attention_only):
         tp_ops = (*tp_ops, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only, te),
                   Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
@@ -344,8 +344,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             expert_tp = routed_gather & (etp > 1)
             if anywhere(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
                 received = dispatch * etp
-                etp_ops = (Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
-                           Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
+                etp_ops = (Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp, False, 1.0),
+                           Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp, False, 1.0))
                 tp_fwd, tp_bwd = (*tp_fwd, *etp_ops), (*tp_bwd, *etp_ops)
     cp_fwd: tuple[Collective, ...] = (Collective("all_gather", "cp", kv_full, lay.cp, tp),)
     cp_bwd: tuple[Collective, ...] = (Collective("reduce_scatter", "cp", kv_full, lay.cp, tp),)

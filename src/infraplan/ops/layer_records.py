@@ -134,6 +134,9 @@ class Collective:
     mask: ArrayLike = True
     # an SP all-gather of a TE GEMM's input beyond the T x h pair (`training.tp_quantised_collectives`)
     te_gather: bool = False
+    # the share of `count` Megatron-Core issues itself, outside TE's linears (its tensor_parallel mappings, the MoE
+    # dispatcher's calls): no TE userbuffers run it (`training.tp_overlap.outside_userbuffer_seconds`)
+    outside_te: float = 0.0
 
     def launches(self) -> np.ndarray:
         """Collective kernels launched (none for a group of one)."""

@@ -25,9 +25,10 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   core; torchtitan's op_sac: shares of the GEMMs and all forward element-wise work; `training.recompute_modules`);
   full adds the whole layer forward, and where the stack splits the saved input over TP (DeepSpeed's
   `partition_activations`) its copies and a T x h all-gather (`layer_kernels.partitioned_checkpoint_seconds`).
-* Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives behind the
-  layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs while overlapped (none
-  on MLA models under Megatron-Core: `training.tp_overlap`); fp8 recipes add amax read passes and kernels; kernel-rate
+* Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives TE's
+  linears run (not the MoE dispatcher's) behind the layer's GEMMs (at most their time), which then run on
+  1 - `tp_overlap_sm_fraction` of the SMs while overlapped (none on MLA models under Megatron-Core:
+  `training.tp_overlap`); fp8 recipes add amax read passes and kernels; kernel-rate
   multipliers where cited. With TP overlap off, `tp_async_backward` stacks hide the column-parallel dgrad reductions
   under the wgrad GEMMs (TE 2.14's async NCCL path) and price the wgrad input re-gathers beyond the dgrad GEMMs
   (`training.sp_regather`); `quantized_tp_all_gather` stacks gather in the recipe's format
@@ -270,8 +271,11 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
     # SMs the communication kernels occupy while it runs
     overlap, sm = tp_overlap.userbuffer_overlap(stack, shape)  # (none on MLA under Megatron-Core: `tp_overlap`)
-    for phase, gemm in (("fwd", gemm_fwd), ("bwd", gemm_bwd)):
-        hidden = smaller(overlap * out[f"tp_{phase}"], gemm)
+    # only TE's linears' collectives: not the dispatcher's or Megatron's own (`tp_overlap.outside_userbuffer_seconds`)
+    outside = (tp_overlap.outside_userbuffer_seconds(fabric, (ops.collectives_fwd, ops.collectives_bwd), full, one)
+               if overlap else (0.0, 0.0))
+    for (phase, gemm), apart in zip((("fwd", gemm_fwd), ("bwd", gemm_bwd)), outside, strict=True):
+        hidden = smaller(overlap * (out[f"tp_{phase}"] - apart), gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
     if stack.tp_async_backward and overlap == 0.0:
@@ -279,7 +283,9 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
         # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to the wgrad GEMMs
         # (half the backward GEMM time). Its wgrad input re-gather: async under the dgrad GEMM (`sp_regather`).
-        reductions = tuple(c for c in ops.collectives_bwd if c.role == "tp" and c.kind != "all_gather")
+        # (TE's linears' only, not the dispatcher's: `tp_overlap.te_linear_records`)
+        reductions = tp_overlap.te_linear_records(tuple(c for c in ops.collectives_bwd
+                                                        if c.role == "tp" and c.kind != "all_gather"))
         out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
     if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs
         out["tp_bwd"] = out["tp_bwd"] + sp_regather.regather_exposed_s(fabric, ops, gemms, lay, gather_ratio, one)

@@ -26,14 +26,47 @@ layernorm_linear.py:760-766; the wgrad input re-gather under the dgrad GEMM, `tr
 gathers and reduce-scatters (linear.py:211-215, :357) and the row-parallel output-gradient gathers (module/base.py:
 1229-1233) are synchronous NCCL calls, exposed. `MLA_DISABLES_USERBUFFERS` = False prices the stack's overlap on
 every model (before hM58).
+
+Which collectives the userbuffers run (hK, session 62; `outside_userbuffer_seconds`): only TE linears' own SP
+all-gathers / reduce-scatters, those Megatron-Core builds with a userbuffer name qkv / proj / fc1 / fc2
+(extensions/transformer_engine.py:531-576; attention.py:359 `proj`, :1276 `qkv`; mlp.py:131 `fc1`, :151 `fc2`): the
+attention's T x h pair in every layer, a dense layer's FFN pair and a shared expert's (`SharedExpertMLP(MLP)`,
+is_expert False). Not the routed path: the experts' TE linears are built with their userbuffers off (`is_expert`,
+transformer_engine.py:557-560; TE 2.14 `GroupedLinear` refuses userbuffers, grouped_linear.py:655-656) and their
+tokens move by the dispatcher's own calls: the all-to-all dispatcher's all-gather / reduce-scatter over expert TP
+(token_dispatcher.py:691-701, :774-783) are Megatron's `gather_from_sequence_parallel_region` /
+`reduce_scatter_to_sequence_parallel_region`, plain `all_gather_into_tensor` / `reduce_scatter_tensor` on the
+group (tensor_parallel/mappings.py:114-150, :155-193); so are the shared expert's pair under
+`moe_shared_expert_overlap`, whose linears lose their parallel mode and userbuffer flags (shared_experts.py:92-101)
+and whose gather / scatter the dispatcher issues (:167-170, :250-253). `ops.layer` marks those records
+(`Collective.outside_te`: the ETP pair, the overlapped shared pair, and the FFN half of the T x h pair it prices for a
+routed layer where no shared expert owns it); the stack's `tp_comm_overlap_fraction` hides its share of the rest.
+The same holds without userbuffers: TE's async dgrad reduce-scatter / all-reduce (`tp_async_backward`) is its own
+linears' (`te_linear_records`); the dispatcher's are synchronous NCCL calls in Megatron's autograd functions
+(mappings.py `_GatherFromSequenceParallelRegion.backward`, `_ReduceScatterToSequenceParallelRegion.backward`).
+(megatron-core 0.16.1; 0.10.0 the same: token_dispatcher.py :508-516, :560-567, shared_experts.py:54-62.)
+`TE_LINEARS_ONLY` = False hides the share of every TP record, as before hK62. Not modelled: TE runs the userbuffer
+paths only under sequence parallelism (TE 2.14 module/linear.py:1140-1165, layernorm_linear.py:1211-1235), so a plan
+without SP on a stack with the overlap should price none (and TE's async path); it still hides its share of the TP
+all-reduces (no validation row runs one: every NeMo row runs SP).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.network.collectives import Fabric
+from infraplan.ops.layer_records import Collective
+from infraplan.scalar_path import pick
+from infraplan.training.layer_kernels import collective_times
 
 MLA_DISABLES_USERBUFFERS = True  # Megatron-Core switches TP userbuffers off on MLA models (module docstring)
+# TE's userbuffers (and its async dgrad path) run only its linears' TP collectives, not Megatron-Core's own
+# (module docstring)
+TE_LINEARS_ONLY = True
 
 
 def userbuffer_overlap(stack: Stack, shape: TransformerShape) -> tuple[float, float]:
@@ -42,3 +75,28 @@ def userbuffer_overlap(stack: Stack, shape: TransformerShape) -> tuple[float, fl
     if MLA_DISABLES_USERBUFFERS and shape.is_mla and stack.stack_class == "megatron":
         return 0.0, 0.0
     return stack.tp_comm_overlap_fraction, stack.tp_overlap_sm_fraction
+
+
+def outside_userbuffer_seconds(fabric: Fabric, records: tuple[tuple[Collective, ...], tuple[Collective, ...]],
+                               full: Any, one: bool) -> tuple[Any, Any]:
+    """(forward, backward) seconds per layer of the TP collectives no TE userbuffer runs (module docstring): each
+    (forward, backward) record's `outside_te` share of its count, at its bf16 bytes; the backward under full recompute
+    also the re-run forward's (as `layer_time` adds it). (0.0, 0.0) where no record is marked, so the stack's overlap
+    hides its share of the whole TP time there, as before."""
+    if not TE_LINEARS_ONLY:
+        return 0.0, 0.0
+    fwd_records, bwd_records = (tuple(Collective(c.kind, c.role, c.bytes, c.group, c.stride, c.count * c.outside_te,
+                                                 c.mask) for c in rs if c.outside_te and c.role == "tp")
+                                for rs in records)
+    if not fwd_records and not bwd_records:
+        return 0.0, 0.0
+    fwd = collective_times(fabric, fwd_records, "tp", one)
+    return fwd, collective_times(fabric, bwd_records, "tp", one) + pick(full, fwd, 0.0)
+
+
+def te_linear_records(records: tuple[Collective, ...]) -> tuple[Collective, ...]:
+    """`records` as TE's linears issue them: each count less its `outside_te` share (module docstring); the records
+    themselves where none is marked or `TE_LINEARS_ONLY` is off."""
+    if not TE_LINEARS_ONLY:
+        return records
+    return tuple(replace(c, count=c.count * (1.0 - c.outside_te)) if c.outside_te else c for c in records)
