@@ -20,7 +20,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from infraplan.cli.main import app
-from infraplan.sweep.command_functions import collective
+from infraplan.sweep.callables import collective
 from infraplan.sweep.functions import FUNCTIONS, resolve_callable
 from infraplan.training.estimate import estimate_training
 from infraplan.web.requests import REQUESTS
@@ -38,8 +38,8 @@ API = {
     "reliability": "infraplan.facility.reliability:reliability_report",
 }
 """Command -> the Python API function it calls."""
-SWEEP = {"facility": "infraplan.sweep.command_functions:facility", "campus": "infraplan.sweep.command_functions:campus",
-         "collective": "infraplan.sweep.command_functions:collective"}
+SWEEP = {"facility": "infraplan.sweep.callables:facility", "campus": "infraplan.sweep.callables:campus",
+         "collective": "infraplan.sweep.callables:collective"}
 """Commands whose sweep function is a wrapper of plain values (the others run the API function itself)."""
 
 LAYERS = ("api", "web", "sweep")

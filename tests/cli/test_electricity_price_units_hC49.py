@@ -111,12 +111,12 @@ def test_a_spec_key_with_its_unit_takes_a_bare_number_or_text_with_a_unit() -> N
 
 
 def test_a_sweep_point_reads_the_price_as_the_cli_and_stores_usd_per_mwh() -> None:
-    from infraplan.sweep import command_functions, functions
+    from infraplan.sweep import callables, functions
 
     args = {"accelerator": "h100-sxm", "count": 8}
-    assert command_functions.facility(**args, electricity_price="0.07/kWh") == command_functions.facility(
+    assert callables.facility(**args, electricity_price="0.07/kWh") == callables.facility(
         **args, electricity_price=70.0)
     assert functions.input_columns({"electricity_price": "0.07/kWh"}, "facility") == \
         {"in_electricity_price_usd_per_mwh": 70.0}
     with pytest.raises(InputError, match="per MWh or per kWh alike"):
-        command_functions.facility(**args, electricity_price=5)
+        callables.facility(**args, electricity_price=5)

@@ -58,7 +58,7 @@ def test_a_sweep_point_in_usd_per_kwh_is_refused(function: str) -> None:
     """A sweep spec's `electricity_price` (the CLI's option, USD/MWh) goes to the API function, not the CLI: 0.07
     was priced as 0.07 USD/MWh there; the point now records the CLI's line as its error."""
     from infraplan.errors import InputError
-    from infraplan.sweep import command_functions as functions
+    from infraplan.sweep import callables as functions
 
     args = {"facility": {"accelerator": "h100-sxm", "count": 8}, "campus": {"power": "10MW", "accelerator": "h100-sxm"}}
     with pytest.raises(InputError, match=r"USD/kWh\? \(0\.07 USD/kWh = 70 USD/MWh\)"):

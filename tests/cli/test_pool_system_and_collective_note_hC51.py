@@ -1,7 +1,7 @@
 """hC51 (session 47), the planning and answer halves of note_s46's catalog gaps. Each failed before its fix.
 
 5. A fleet-mix pool refused the `system:` key a plan's pool takes ("Extra inputs are not permitted"): now read as
-   plan reads it (`pool_stacks.check_pool_system`: the device names the system's accelerator), the pool sized and
+   plan reads it (`fields_read.check_pool_system`: the device names the system's accelerator), the pool sized and
    priced as the system, exactly as a pool whose `device` names the system.
 6. The borrowed collective curves' note (`catalog.figures.borrowed_tables_note`, and a part of no preset's
    `defaults_note`) was on answers pricing no collective (one GPU, a TP1 replica): now only where one is priced.
@@ -17,8 +17,8 @@ import yaml
 from tests.cli.conftest import CliRun, cli_json
 
 from infraplan.errors import InputError
+from infraplan.planning.fields_read import check_pool_system
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec
-from infraplan.planning.pool_stacks import check_pool_system
 from infraplan.serving.release_tables import prices_collectives
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ Wall-clock fields (a search's `seconds`, `configs_per_s`) are left out. The sear
 `dtype_choice` leaves the best other precision out (its `alternative*` fields null), which the CLI and web print:
 a documented opt-in (`search_plans`' docstring), left as it is (it costs a top-1 search per other precision).
 
-The sweep's functions of plain values (`sweep.command_functions`: `facility`, `campus`, `collective`, which read human
+The sweep's functions of plain values (`sweep.callables`: `facility`, `campus`, `collective`, which read human
 units as the CLI reads them) give the CLI's answer for the same words: an electricity price per kWh with a PUE
 override, a phased campus at a stated server price, a flow-level all-to-all.
 """
@@ -33,7 +33,7 @@ from infraplan.cluster import Cluster  # noqa: E402
 from infraplan.facility.facility import size_facility  # noqa: E402
 from infraplan.facility.reliability import reliability_report  # noqa: E402
 from infraplan.network.collective_schedules import estimate_collective  # noqa: E402
-from infraplan.sweep import command_functions as sweep_functions  # noqa: E402
+from infraplan.sweep import callables as sweep_functions  # noqa: E402
 from infraplan.training.estimate import estimate_training  # noqa: E402
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param  # noqa: E402
 from infraplan.training.search import search_plans  # noqa: E402

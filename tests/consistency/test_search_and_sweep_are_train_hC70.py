@@ -7,7 +7,7 @@ one answer whether `search` ranks it, `sweep` runs it or `train` prices it.
   MXFP8 MoE) did not reach: MI300X dense and MoE with EP, a B200 board in fp8, DeepSeek-V3's MLA with EP on GB200
   NVL72 racks in fp8, a dense model in NVFP4 on NVL72 racks;
 * a `sweep` of `train` (the CLI, its Parquet rows read back with `results --sql`) holds in every output column
-  what `train --json` prints for the point, flattened as the sweep flattens (`sweep.columns.flatten`; notes joined).
+  what `train --json` prints for the point, flattened as the sweep flattens (`sweep.results.flatten`; notes joined).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 import yaml
 from tests.cli.conftest import cli_json
 
-from infraplan.sweep.columns import flatten
+from infraplan.sweep.results import flatten
 
 SEARCHES = {
     "mi300x-dense": "llama3-70b --system mi300x-cluster --gpus 64 --seq-len 4096 --global-batch 128",

@@ -21,7 +21,7 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.cli import main
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure
-from infraplan.planning.part_dates_check import check_part_dates
+from infraplan.planning.scenario import check_part_dates
 from infraplan.planning.scenario_spec import ScenarioSpec
 
 ACCELERATORS = Path(__file__).parents[2] / "src" / "infraplan" / "catalog" / "accelerators"

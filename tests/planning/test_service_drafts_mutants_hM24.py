@@ -1,4 +1,4 @@
-"""Mutation wave hM24 (session 46) on an LLM service's draft fields (`planning.service_fields`, hR48): their bounds
+"""Mutation wave hM24 (session 46) on an LLM service's draft fields (`planning.fields_read`, hR48): their bounds
 are serve's (`serving.deployment.MAX_SPECULATIVE_TOKENS`; an acceptance is a probability), refused when the file is
 read, as serve-plan refuses the same flags."""
 

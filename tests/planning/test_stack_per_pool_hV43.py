@@ -196,7 +196,7 @@ def test_the_check_at_load_reads_no_file() -> None:
     assert pool.stack == "/nonexistent/stack.yaml"
     assert PoolSpec(name="p", device="/nonexistent/acc.yaml", site="ohio", stack="vllm-0.x").stack == "vllm-0.x"
     with pytest.raises(InputError, match="pool 'p': "):
-        from infraplan.planning.pool_stacks import check_pool_stacks
+        from infraplan.planning.fields_read import check_pool_stacks
         check_pool_stacks([pool])
 
 

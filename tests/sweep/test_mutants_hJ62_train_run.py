@@ -14,8 +14,8 @@ import pytest
 
 from infraplan.cli.main import main as cli_main
 from infraplan.planning.results import TrainingRunResult
-from infraplan.sweep.columns import flatten_result
 from infraplan.sweep.functions import run_batch
+from infraplan.sweep.results import flatten_result
 
 
 def _cli(capsys: pytest.CaptureFixture[str], line: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Mutation wave 12 (hM12): the sweep spec's axis values at their edges and the runner's batching, repeats and
 error lines, each against the rule its docstring states (sweep/spec.py, sweep/runner.py), and a row's cells
-(sweep/columns.py)."""
+(sweep/results.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from infraplan.errors import InputError
 from infraplan.sweep.backends import run_task
-from infraplan.sweep.columns import flatten, table_cell
 from infraplan.sweep.query import pareto_front
+from infraplan.sweep.results import flatten, table_cell
 from infraplan.sweep.runner import _keep_first_errors, run_sweep
 from infraplan.sweep.spec import MAX_POINTS, load_spec
 
@@ -102,7 +102,7 @@ def test_the_kept_error_lines_are_the_five_first_in_the_spec() -> None:
 
 
 def test_a_table_cell_of_any_non_finite_float_is_null() -> None:
-    """Non-finite floats as null (sweep/columns.py): inf and -inf as NaN, a finite float as itself."""
+    """Non-finite floats as null (sweep/results.py): inf and -inf as NaN, a finite float as itself."""
     assert flatten({"a": float("inf"), "b": float("-inf"), "c": float("nan"), "d": 1.5}) == {
         "a": None, "b": None, "c": None, "d": 1.5}
     assert table_cell(float("inf")) is None

@@ -7,7 +7,7 @@ import json
 
 from infraplan.cli import main
 from infraplan.network.results import CollectiveResult
-from infraplan.sweep.command_functions import collective
+from infraplan.sweep.callables import collective
 
 
 def test_an_accelerator_preset_is_sized_for_the_gpus_as_the_cli_sizes_it(capsys) -> None:  # type: ignore[no-untyped-def]

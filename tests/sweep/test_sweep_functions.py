@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.sweep.columns import flatten, flatten_result
 from infraplan.sweep.functions import check_arguments, input_columns, run_batch, train_batch
+from infraplan.sweep.results import flatten, flatten_result
 from infraplan.training.estimate import estimate_training
 
 

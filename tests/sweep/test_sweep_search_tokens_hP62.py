@@ -13,8 +13,8 @@ import pytest
 
 from infraplan.cli.main import main as cli_main
 from infraplan.planning.results import SearchRunResult
-from infraplan.sweep.columns import flatten_result
 from infraplan.sweep.functions import check_arguments, run_batch
+from infraplan.sweep.results import flatten_result
 
 POINT: dict[str, Any] = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 64, "seq_len": 4096,
                          "global_batch": 512, "top": 3, "compare_dtypes": True, "tokens": "1T",

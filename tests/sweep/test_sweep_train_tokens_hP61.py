@@ -12,8 +12,8 @@ import pytest
 from infraplan.cli.main import main as cli_main
 from infraplan.planning.results import TrainingRunResult
 from infraplan.sweep import functions, train_run
-from infraplan.sweep.columns import flatten_result
 from infraplan.sweep.functions import run_batch
+from infraplan.sweep.results import flatten_result
 
 POINT: dict[str, Any] = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 64, "tp": 2,
                          "seq_len": 4096, "global_batch": 512, "optimizer": "muon", "tokens": "1T",

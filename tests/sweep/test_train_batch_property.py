@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from infraplan.sweep.columns import one_line_error
 from infraplan.sweep.functions import input_columns, run_batch, train_batch
+from infraplan.sweep.results import one_line_error
 from infraplan.training.estimate import estimate_training
 
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True, database=None,  # the same draws in every run

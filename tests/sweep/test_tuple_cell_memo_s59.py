@@ -1,5 +1,5 @@
 """A sweep's points share one error band's case and campaign tuples: their JSON cell is built once, not per point
-(sweep.columns._TUPLE_CELLS; lead, session 59), and the cell equals the model_dump route's."""
+(sweep.results._TUPLE_CELLS; lead, session 59), and the cell equals the model_dump route's."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from infraplan.sweep import columns
-from infraplan.sweep.columns import flatten, flatten_result
+from infraplan.sweep import results as sweep_results
+from infraplan.sweep.results import flatten, flatten_result
 from infraplan.training.estimate import estimate_training
 
 
@@ -20,15 +20,15 @@ def result() -> Any:
 
 def test_the_band_cases_cell_is_built_once_for_many_points(result: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.error_band.cases_used, "the training band lists its cases"
-    columns._TUPLE_CELLS.clear()
+    sweep_results._TUPLE_CELLS.clear()
     calls: list[Any] = []
-    real = columns.to_jsonable_python
+    real = sweep_results.to_jsonable_python
 
     def counted(value: Any) -> Any:
         calls.append(value)
         return real(value)
 
-    monkeypatch.setattr(columns, "to_jsonable_python", counted)
+    monkeypatch.setattr(sweep_results, "to_jsonable_python", counted)
     first = flatten_result(result)
     built = sum(1 for value in calls if value is result.error_band.cases_used)
     second = flatten_result(result)
@@ -48,7 +48,7 @@ def test_an_equal_but_new_tuple_is_priced_on_its_own(result: Any) -> None:
 
 def test_the_memo_is_bounded() -> None:
     """hN59's mutant (the 256-entry clear dropped): a sweep of per-point tuples holds at most 256 of them."""
-    columns._TUPLE_CELLS.clear()
+    sweep_results._TUPLE_CELLS.clear()
     for i in range(300):
-        columns._remember_tuple_cell((i, "x"), [i, "x"])
-    assert 0 < len(columns._TUPLE_CELLS) <= 256
+        sweep_results._remember_tuple_cell((i, "x"), [i, "x"])
+    assert 0 < len(sweep_results._TUPLE_CELLS) <= 256

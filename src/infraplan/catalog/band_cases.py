@@ -9,7 +9,7 @@ nearest to the question"; hF59's review: "-8 % .. +12 % from 9 campaigns" named 
   stored rows' order, where the pool holds at most `LISTED_CASES_MAX` cases (training 28-31, network 4-172,
   facility 3, recsys 4). A serving pool holds 700-2,000 rows (every Hopper or Blackwell row re-run on one shipped
   profile): listing them would put ~150 kB in every `serve --json` (6.5 kB) and in every point of a sweep (a list
-  is one JSON cell, `sweep.columns`), so there it is empty and `campaigns_used` names them.
+  is one JSON cell, `sweep.results`), so there it is empty and `campaigns_used` names them.
 * `campaigns_used`: every campaign of the pool (the unit the band draws one case from), its case count and its
   residuals' range, by name; always given (serving: 20-45 campaigns).
 

@@ -47,6 +47,7 @@ from infraplan.planning.device_money import (
     pool_price_note,
     reference_devices,
 )
+from infraplan.planning.fields_read import check_pool_stacks
 from infraplan.planning.fleet_milp import solve_units, why_infeasible
 from infraplan.planning.fleet_mix_llm import (
     LLM_SEARCHES_MOST,
@@ -56,6 +57,7 @@ from infraplan.planning.fleet_mix_llm import (
     llm_share,
     llm_shares,
 )
+from infraplan.planning.fleet_pool_money import FIGURES as FIGURES  # re-exported
 from infraplan.planning.fleet_pool_money import (
     CostsAt,
     Pairs,
@@ -66,13 +68,11 @@ from infraplan.planning.fleet_pool_money import (
     server_devices,
     whole_server_devices,
 )
+from infraplan.planning.fleet_pool_money import bought_pools as _pools
+from infraplan.planning.fleet_pool_money import fleet_totals as _totals
 from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spec
-from infraplan.planning.fleet_totals import FIGURES as FIGURES  # re-exported
-from infraplan.planning.fleet_totals import bought_pools as _pools
-from infraplan.planning.fleet_totals import fleet_totals as _totals
 from infraplan.planning.llm_precision import mixed_precision_notes, option_ran
 from infraplan.planning.pool_capacity import device_kind, labelled_notes, pool_option
-from infraplan.planning.pool_stacks import check_pool_stacks
 from infraplan.planning.results import FleetMixResult
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,

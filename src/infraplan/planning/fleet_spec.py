@@ -6,8 +6,8 @@ scenario file's `Count` and `Seconds` types, read by `infraplan.units`). An LLM 
 (`model`, `workload`, `rate` or `tokens_per_day`, `ttft_slo` / `tpot_slo` [the workload's], `stack`, `dtypes`);
 planning/fleet_mix_llm.py sizes it. A pool's price is `price_usd_per_device` (`capex_usd` until 2026-12-04, still
 read with a warning: planning/pool_price_key.py). A pool's `stack` is the serving stack of its LLM deployments,
-before the service's (the scenario file's rule: pool_stacks.POOL_STACK_RULE). A pool's `system` is read as a
-scenario's (`pool_stacks.check_pool_system`): the pool is the system, built of its `device` (hC51).
+before the service's (the scenario file's rule: fields_read.POOL_STACK_RULE). A pool's `system` is read as a
+scenario's (`fields_read.check_pool_system`): the pool is the system, built of its `device` (hC51).
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import looks_like_path, pool_files_beside, read_user_file, validated
 from infraplan.limits import MAX_PUE, MIN_PUE, ElectricityUsdPerKwh
+from infraplan.planning.fields_read import (
+    POOL_STACK_RULE,
+    VIDEO_JOB_READERS,
+    ServePlanOptionFields,
+    check_fields_read,
+    check_pool_stack,
+    check_pool_system,
+    check_stacks_read,
+)
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
-from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_pool_system, check_stacks_read
 from infraplan.planning.scenario_spec import InferenceServiceSpec
 from infraplan.planning.scenario_spec import PoolSpec as ScenarioPoolSpec
 from infraplan.planning.scenario_types import (
@@ -32,7 +40,6 @@ from infraplan.planning.scenario_types import (
     check_llm_names,
     check_unique_names,
 )
-from infraplan.planning.service_fields import VIDEO_JOB_READERS, ServePlanOptionFields, check_fields_read
 from infraplan.units import parse_duration_s
 
 parse_seconds = parse_duration_s  # the name the recsys CLI imports
@@ -100,7 +107,7 @@ class PoolSpec(PlanSpec):
     @model_validator(mode="before")
     @classmethod
     def _system_in_place(cls, data: Any) -> Any:
-        """A pool's `system:`, read as plan reads it (`pool_stacks.check_pool_system`: the system its devices are
+        """A pool's `system:`, read as plan reads it (`fields_read.check_pool_system`: the system its devices are
         sized and powered as, built of its `device`): fleet-mix sizes and prices a pool's `device`, a system
         there included, so the system takes the device's place (it refused the key plan takes: hU60, session 46)."""
         if _system_named(data):

@@ -43,19 +43,20 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog.loader import load_model, looks_like_path
+from infraplan.catalog.loader import load_accelerator, load_model, looks_like_path
+from infraplan.catalog.part_dates import check_ships_by, ships_after
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.planning import site_building
 from infraplan.planning.dsa_training_stages import check_service_stages
+from infraplan.planning.fields_read import check_pool_stacks, check_pool_system
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
-from infraplan.planning.part_dates_check import check_part_dates
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import (
     pool_money,
     require_prices,
 )
-from infraplan.planning.pool_stacks import check_pool_stacks, check_pool_system
 from infraplan.planning.purchase_bound import purchase_bound
 from infraplan.planning.purchase_capex import (
     OBJECTIVE_UNIT,
@@ -69,6 +70,7 @@ from infraplan.planning.purchase_capex import (
 from infraplan.planning.retirement import (
     check_lifecycles,
     out_of_service,
+    successor_year,
     with_successors,
 )
 from infraplan.planning.scenario_bound import bound_plan
@@ -100,7 +102,7 @@ from infraplan.planning.sized_pricing import (
     stepped_fixed_point,
 )
 from infraplan.serving.engine_memo import kept_engine_runs
-from infraplan.units import power_text
+from infraplan.units import power_text, year_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
 # capex where devices retire: each phase's purchases (planning/purchase_capex.py OBJECTIVE_UNIT), not this one's
@@ -109,6 +111,39 @@ OBJECTIVE_UNITS = {"capex": "USD (the last phase's fleet value, fleet_value_usd:
                    "tco": "USD (TCO per year x the years to the next phase, summed over phases)",
                    "power": "W x years (facility power x the years to the next phase, summed over phases)",
                    "carbon": "tCO2e (per year x the years to the next phase, summed over phases)"}
+
+
+def check_part_dates(spec: ScenarioSpec) -> None:
+    """InputError (one line) for the first pool that buys its part before the part ships.
+
+    A plan that buys a part before it ships is refused (hT59; the dates: `Accelerator.available_year`,
+    catalog/part_dates.py). A pool buys its device from its `from_year`, else from the first phase; a `refresh_with`
+    successor is bought from the year its pool's first devices reach their lifetime
+    (planning/retirement.successor_year). Each is checked against the part's first-shipping date; the message names the
+    pool, the phase (or the field that dates the buy), the part and its date, and what to write instead. An installed
+    base is not checked: the plan does not buy it, and its `installed_year` is the user's record (retirement tests date
+    H100 bases 2020-2022, before the recalled Oct 2022 date). A video ASIC and a part without a date are not checked.
+    (planning/part_dates_check.py until session 62, hS.)
+    """
+    phases = [(ph.name, ph.year) for ph in spec.phases]
+    years = [y for _, y in phases]
+    for pool in spec.pools:
+        if pool_kind(pool) == "video-asic":
+            continue
+        part = Cluster.resolve(pool.device).accelerator
+        if pool.from_year is not None:
+            check_ships_by(part, pool.from_year, f"pool {pool.name!r} (from_year)", "; give a later from_year")
+        else:
+            date = year_text(part.available_year or 0.0)
+            fix = (f"; give the pool from_year: {date} or later" if any(not ships_after(part, y) for y in years)
+                   else f"; no phase is on or after {date}: drop the pool")
+            check_ships_by(part, years[0], f"pool {pool.name!r} in phase {phases[0][0]!r}", fix)
+        if pool.refresh_with is not None:
+            succ = successor_year(pool, years)
+            if succ is not None:
+                check_ships_by(load_accelerator(pool.refresh_with), succ,
+                               f"pool {pool.name!r}: its refresh_with successor", "; refresh with a part that ships "
+                               "by then")
 
 
 def _check_presets(spec: ScenarioSpec) -> None:

@@ -106,7 +106,7 @@ def odd_base(spec: ScenarioSpec) -> list[str]:
 
 
 def idle_stacks(spec: ScenarioSpec) -> list[str]:
-    """One warning per pool whose serving `stack` no LLM deployment can read (planning/pool_stacks.py: a scenario
+    """One warning per pool whose serving `stack` no LLM deployment can read (planning/fields_read.py: a scenario
     without an LLM service is refused at load): its LLM services have no demand in any phase the pool has devices
     in (`retirement.out_of_service`) and its site online, so the MILP has no LLM option on it. A warning, not an
     error: the stack is unused, the plan is sound, and a what-if that moves a phase or a delivery year keeps the

@@ -16,12 +16,12 @@ name the unit (a cap of "10 W").
   `latency_slo`, default the workload's) and `video` (hours ingested per day, ladder). `phases` lists where a
   service runs (default: all), `growth` multiplies its serving demand per phase. A field the service's kind does
   not read (a recsys service's `stack`, a training run's `growth`) is refused, naming the kinds that read it
-  (`service_fields.SERVICE_FIELD_READERS`; fleet-mix's `fleet_spec.FIELD_READERS`).
+  (`fields_read.SERVICE_FIELD_READERS`; fleet-mix's `fleet_spec.FIELD_READERS`).
 - `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
   with availability, a price (`price_usd_per_device`, was `capex_usd`: planning/pool_price_key.py; default the
   catalog's server price per accelerator), a delivery year (`from_year`), the serving stack its LLM deployments
   run (`stack`: before the service's `stack`, which comes before the part's vendor default;
-  `pool_stacks.check_pool_stack`) and its spare trays per scale-up domain (`spare_trays_per_domain`, a count or
+  `fields_read.check_pool_stack`) and its spare trays per scale-up domain (`spare_trays_per_domain`, a count or
   auto, before the policy's: planning/spares.py).
 - `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
   online (`online_year`).
@@ -53,9 +53,16 @@ from infraplan.limits import (
     ElectricityUsdPerKwh,
 )
 from infraplan.planning.dsa_training_stages import check_service_stages
+from infraplan.planning.fields_read import (
+    POOL_STACK_RULE,
+    SERVICE_FIELD_READERS,
+    ServePlanOptionFields,
+    check_fields_read,
+    check_pool_stack,
+    check_stacks_read,
+)
 from infraplan.planning.plan_dates import PhaseName, Year, year_text
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
-from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.scenario_types import (
     Count,
     DeadlineSeconds,
@@ -68,7 +75,6 @@ from infraplan.planning.scenario_types import (
     check_site_names,
     check_unique_names,
 )
-from infraplan.planning.service_fields import SERVICE_FIELD_READERS, ServePlanOptionFields, check_fields_read
 from infraplan.planning.spares import DEFAULT_REPAIR_S, SpareTrays
 from infraplan.units import parse_duration_s, slo_unit_slip
 

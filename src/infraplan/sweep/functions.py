@@ -32,9 +32,8 @@ import numpy as np
 
 from infraplan.errors import InputError
 from infraplan.results import Result
-from infraplan.sweep.columns import RESERVED, flatten_result, one_line_error, table_cell
-from infraplan.sweep.command_functions import read_usd_per_mwh, read_watts
-from infraplan.sweep.function_source import source_refusal
+from infraplan.sweep.callables import read_usd_per_mwh, read_watts, source_refusal
+from infraplan.sweep.results import RESERVED, flatten_result, one_line_error, table_cell
 from infraplan.units import parse_bytes, parse_count, parse_duration_s  # (light: `re` and `math`)
 
 INPUT_PREFIX = "in_"
@@ -57,7 +56,7 @@ class SweepFunction:
 
 
 _SWEEP = "infraplan.sweep.functions"
-_COMMANDS = "infraplan.sweep.command_functions"  # the CLI commands without a typed API function
+_COMMANDS = "infraplan.sweep.callables"  # the CLI commands without a typed API function
 FUNCTIONS: dict[str, SweepFunction] = {
     "train": SweepFunction("infraplan.sweep.train_run:train", 2000, "infraplan.sweep.train_run:train_batch"),
     "search": SweepFunction("infraplan.sweep.train_run:search"),  # (`search --tokens`: hP62)
