@@ -77,6 +77,22 @@ def indexer_gemms(shape: TransformerShape, tokens: ArrayLike) -> list[Gemm]:
             Gemm("indexer_weights", tokens, shape.index_n_heads, shape.hidden_size)]
 
 
+def indexer_prologue_bytes(shape: TransformerShape, act_bytes: float) -> float:
+    """Bytes per token of one serving layer's indexer passes between its projections and the indexer op, as vLLM
+    0.12.0's `Indexer.forward` runs them (deepseek_v2.py:864-899; the launches: `serving.engine_kernels`): the key's
+    LayerNorm and rotation (dim read, dim written), the query's rotation and concatenation (heads x dim read and
+    written), its per-128 fp8 quantisation (heads x dim read, written in fp8 with an fp32 scale per 128) and the head
+    weights' scaling (the bf16 weights and the fp32 query scales read, fp32 weights written); the activations in
+    `act_bytes` (bf16). Replicated over TP, as the indexer is; 0 without an indexer."""
+    if not is_sparse(shape):
+        return 0.0
+    heads, dim = float(shape.index_n_heads), float(shape.index_head_dim)
+    query = heads * dim
+    return (2.0 * dim * act_bytes + 2.0 * query * act_bytes
+            + query * (act_bytes + 1.0) + query / INDEX_QUANT_BLOCK * SCALE_BYTES
+            + heads * act_bytes + 2.0 * heads * SCALE_BYTES)
+
+
 def index_key_gather_bytes(shape: TransformerShape) -> float:
     """Bytes per token of the indexer key each CP rank all-gathers in training (`CP_INDEX_KEY_GATHER`; 0 without
     an indexer or with the toggle off): `index_head_dim` in bf16, replicated over TP as the indexer is."""

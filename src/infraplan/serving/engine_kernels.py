@@ -97,6 +97,24 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   0.12.0 (model_executor/models/llama4.py:289-296) runs `qk_norm` on Q and on K after RoPE, compiled by
   Inductor as Qwen3's (ASSUMPTION: one launch); TensorRT-LLM: ASSUMPTION, fused as Qwen3's (0).
 
+* DeepSeek Sparse Attention's indexer (DeepSeek-V3.2; `INDEXER_PROLOGUE`, hU62): between its three projections
+  (GEMMs of `ops.mla_gemms`, a launch each; wq_b's and wk's fp8 input casts fused with the norms that feed them by
+  the rule above, as q_b's and q_a / kv_a's are: the same inputs) and the indexer op, vLLM 0.12.0's `Indexer.forward`
+  (model_executor/models/deepseek_v2.py:864-899) runs: the key's LayerNorm (fp32 `F.layer_norm`, layers/
+  layernorm.py:427-442), rotation (the indexer's own neox rope, :1039-1045, pure torch: rotary_embedding/
+  deepseek_scaling_rope.py:108-165) and concatenation, one Inductor kernel; the query's rotation and concatenation,
+  one (ASSUMPTION: one kernel per tensor, as for Qwen3's QK norm below; the two ropes differ in size); the query's
+  per-128 fp8 cast, `torch.ops._C.per_token_group_fp8_quant` (layers/quantization/utils/fp8_utils.py:611-614), an
+  opaque op: one; the head weights scaled by the query scales (:895-897), after the bf16 weights_proj GEMM and the
+  opaque cast, so fused into neither: one. `INDEXER_PROLOGUE_KERNELS` = 4 a layer forward, decode and prefill alike
+  (one code path; decode's CUDA-graph replay still runs each kernel, at the launch cost every element-wise kernel
+  here pays), over every forward of a layer holding an indexer (the draft layer's too: `serving.sparse_decode`);
+  bytes `ops.sparse_attention.indexer_prologue_bytes` (58,752 B a token). The key's fp8 cast and the ops after it
+  are the indexer op's (`serving.sparse_decode`; `vllm::sparse_attn_indexer` is a piecewise split op,
+  config/compilation.py:642-655). SGLang 0.5.6 runs more (srt/layers/attention/nsa/nsa_indexer.py:171-226,
+  :846-857: index copies, two `act_quant`, an fp32 cast before weights_proj); TensorRT-LLM not read: ASSUMPTION,
+  vLLM's 4 for every engine family, as the indexer op's count is.
+
 vLLM 0.12.0 runs no fusion passes across these kernels on Hopper (`config/vllm.py`: fuse_allreduce_rms False at
 every level, fuse_attn_quant = IS_QUANTIZED = False; FlashAttention has no fused output quantisation). A recent
 vLLM (0.34.0) fuses more, not modelled here (the rows run 0.12): at -O2 with TP > 1 on Hopper / Blackwell the TP
@@ -120,6 +138,7 @@ from infraplan.ops.layer import Elementwise
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.precision import scope_kinds, weight_scope
 from infraplan.ops.qk_norm import qk_norm_share
+from infraplan.ops.sparse_attention import indexer_prologue_bytes, is_sparse
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import activation_quant, family_quant, serving_profile
 
@@ -127,6 +146,8 @@ ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
 QUANT_BYTES = True  # and their bytes per input element: the bf16 read, the fp8 copy written (hA52; toggle)
 NVFP4_QUANT = True  # nvfp4: every linear's cast to fp4 on a stack that does not fuse casts (module docstring; toggle)
+INDEXER_PROLOGUE = True  # DSA's indexer passes before its op (module docstring; hU62; toggle)
+INDEXER_PROLOGUE_KERNELS = 4.0  # key norm + rope, query rope, query fp8 cast, head-weight scaling (module docstring)
 QK_NORM = True  # Qwen3's per-head Q / K RMSNorm launches (module docstring; on since issue 13 round 13)
 # on the critical path, per layer; TensorRT-LLM 0: its QK norm fused into the RoPE launch it replaces (module docstring)
 QK_NORM_KERNELS: dict[str, float] = {"trtllm": 0.0, "vllm": 1.0, "sglang": 2.0}
@@ -179,12 +200,14 @@ def _body_passes(shape: TransformerShape, engine: str, kv_dtype: str, tp: int) -
     fused_rope = engine == "trtllm" or (engine == "sglang" and attention_op_kernels(shape, engine, kv_dtype) == 0.0)
     kernels += 0.0 if fused_rope else 1.0
     qk_norm = qk_norm_kernels(shape, engine)  # Qwen3: each launch reads and writes Q and K once
-    kernels += qk_norm
+    index = indexer_prologue_kernels(shape, engine)  # DSA's indexer passes (module docstring)
+    kernels += qk_norm + index
+    index_bytes = indexer_prologue_bytes(shape, ACT_BYTES) if index else 0.0
     read = _append_read_elements(shape, tp)
     append_bytes = read * ACT_BYTES + read * DTYPE_BYTES[kv_dtype]
     if engine == "sglang" and kv_dtype != "bf16":
         append_bytes += read * (ACT_BYTES + DTYPE_BYTES[kv_dtype])  # the cast pass before the copies
-    return elements * ACT_BYTES + (1.0 + qk_norm) * rope * ACT_BYTES + append_bytes, kernels
+    return elements * ACT_BYTES + (1.0 + qk_norm) * rope * ACT_BYTES + append_bytes + index_bytes, kernels
 
 
 def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
@@ -194,6 +217,11 @@ def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
     if not (QK_NORM and applies(engine)) or not share:
         return 0.0
     return QK_NORM_KERNELS[engine] * share
+
+
+def indexer_prologue_kernels(shape: TransformerShape, engine: str) -> float:
+    """Launches per layer of DSA's indexer passes between its projections and its op (module docstring)."""
+    return INDEXER_PROLOGUE_KERNELS if INDEXER_PROLOGUE and applies(engine) and is_sparse(shape) else 0.0
 
 
 def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,

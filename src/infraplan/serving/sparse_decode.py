@@ -37,7 +37,9 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   once over the prompt (`prompt_layers`): with K draft tokens 4 (61 + K) launches a decode step and 5 x 62 a
   prefill (hJ62's S4, hN62). A mixed iteration's calls over both phases are the prompt's (`prompt_layers`: the
   target layers and the draft's first forward, which runs over the whole batch, eagle.py:327); its K - 1 later draft
-  forwards are decode calls: 7 x 62 + 4 (K - 1) launches.
+  forwards are decode calls: 7 x 62 + 4 (K - 1) launches. What `Indexer.forward` runs before the op (deepseek_v2.py
+  :864-899) is the layer body's: its three projections GEMMs of `ops.mla_gemms`, its key norm, ropes, query fp8 cast
+  and head-weight scaling 4 element-wise launches of `serving.engine_kernels` (hU62).
 The dense MLA's measured decode kernels (`serving.mla_decode.measured_fit`) are not this kernel: a DSA model keeps
 the roofline. Against dense MLA at a 128k context, a TP8 H200 decode row reads 17 MB of indexer keys a layer instead
 of 75 MB of latent (tests/serving/test_sparse_decode_hI60.py).
