@@ -102,7 +102,8 @@ def test_validate_section_tables_keep_error_and_gated_at_100_columns(monkeypatch
 
     metric = "all-in capex per GW of facility power ($B)"  # the facility section's widest (42 characters)
     section = ValidationSection(cases=[SectionCase(id="epoch-29b-per-gw-facility-h100", metric=metric,
-                                                   published=29.0, predicted=40.18, error=0.386, gated=False)],
+                                                   published=29.0, predicted=40.18, error=0.386, gated=False,
+                                                   stack=None)],
                                 summary={"cases": 1})
     buffer = io.StringIO()
     monkeypatch.setattr(command, "console", Console(file=buffer, width=100))
@@ -140,7 +141,7 @@ def test_validate_training_table_keeps_gated_at_100_columns(monkeypatch: pytest.
     from infraplan.cli.commands import validate as command
 
     cases = [SimpleNamespace(id=i, metric=m, published=p, predicted=p * (1 + e), error=e, plan_source="assumed",
-                             gated=g)
+                             gated=g, stack="megatron-lm-2021")
              for i, m, p, e, g in [("megatron-sc21-1.7b", "hardware_tflops_per_gpu", 137.0, 0.16, True),
                                    ("mlperf-v3.0-coreweave-3584", "tokens_per_s_per_gpu", 515.0, 0.179, False)]]
     gate = SimpleNamespace(mean=0.1, max=0.2)

@@ -25,6 +25,7 @@ from infraplan.validation.results import SectionCase, ValidationSection
 
 SERVING_ID = "qwen3-32b h100 sglang-0.5.1.post1 bf16 TP{tp} (24 runs)"  # 53 characters, as the serving section's
 FACILITY_METRIC = "all-in capex per GW of facility power ($B)"  # the facility section's widest metric (42 characters)
+SERVING_STACK = "trtllm-1.0.0rc3-dynamo-agg.yaml"  # the serving section's longest stack name (31 characters)
 CLAIM = "medium complexity: MTIA slightly ahead of or at parity with the GPU"  # custom silicon's published words
 
 
@@ -41,11 +42,12 @@ def _table_rows(text: str) -> list[str]:
 
 def _serving_section() -> ValidationSection:
     cases = [SectionCase(id=SERVING_ID.format(tp=tp), metric="mean TTFT, ms", published=4250.245 + tp,
-                         predicted=16_320.0 + tp, error=2.84 + tp / 1000, gated=tp != 2) for tp in (1, 2, 4, 8)]
+                         predicted=16_320.0 + tp, error=2.84 + tp / 1000, gated=tp != 2, stack=SERVING_STACK)
+             for tp in (1, 2, 4, 8)]
     cases += [SectionCase(id="epoch-29b-per-gw-facility-h100", metric=FACILITY_METRIC, published=29.0,
-                          predicted=40.18, error=0.386, gated=False),
+                          predicted=40.18, error=0.386, gated=False, stack=None),
               SectionCase(id="mtia-v1-vs-a100-perf-per-w-medium", metric="QPS/W MTIA v1 / A100, dlrm-medium",
-                          published=CLAIM, predicted=1.373, error=None, gated=True)]
+                          published=CLAIM, predicted=1.373, error=None, gated=True, stack=None)]
     return ValidationSection(cases=cases, summary={"cases": len(cases)})
 
 
@@ -76,7 +78,8 @@ def test_a_wide_console_keeps_the_case_column_of_one_line_ids(monkeypatch: pytes
 
 
 def _training_report() -> Any:
-    cases = [SimpleNamespace(id=i, metric=m, published=p, predicted=p * (1 + e), error=e, plan_source=s, gated=g)
+    cases = [SimpleNamespace(id=i, metric=m, published=p, predicted=p * (1 + e), error=e, plan_source=s, gated=g,
+                             stack="megatron-lm-2021")
              for i, m, p, e, s, g in [
                  ("megatron-sc21-145.6b", "hardware_tflops_per_gpu", 148.0, -0.006, "assumed", True),
                  ("mlperf-v3.0-coreweave-3584", "tokens_per_s_per_gpu", 515.0, 0.179, "search", False),
@@ -110,7 +113,10 @@ def test_markdown_does_not_depend_on_the_console(monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(command, "console", Console(file=io.StringIO(), width=width))
         tables.append(command.markdown_report(cast(Any, report)))
     assert tables[0] == tables[1]
-    assert f"| {SERVING_ID.format(tp=1)} | mean TTFT, ms | 4,251 |" in tables[0]  # one row per case, ids whole
+    # one row per case, ids whole; the stack beside the metric, "-" on a case of a layer without one (hT62)
+    assert f"| {SERVING_ID.format(tp=1)} | mean TTFT, ms | {SERVING_STACK} | 4,251 |" in tables[0]
+    assert f"| epoch-29b-per-gw-facility-h100 | {FACILITY_METRIC} | - | 29 |" in tables[0]
+    assert "| megatron-sc21-145.6b | TFLOP/s/GPU (HFU) | megatron-lm-2021 | 148.0 |" in tables[0]
 
 
 def test_an_mtia_scaling_plot_names_accelerators_on_its_axes(cli: CliRun, tmp_path: Path) -> None:

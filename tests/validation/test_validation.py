@@ -64,16 +64,17 @@ def test_the_readmes_case_table_is_what_validate_measures(report):
     quoted = {}
     for line in readme.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 7 and cells[4].endswith("%") and cells[5] in ("published", "assumed", "search"):
-            quoted[cells[0]] = (cells[3], cells[4], cells[5])
+        if len(cells) == 8 and cells[5].endswith("%") and cells[6] in ("published", "assumed", "search"):
+            quoted[cells[0]] = (cells[4], cells[5], cells[6], cells[2])  # (the stack column: hT, session 62)
     by_id = {row.id: row for row in report.cases}
     assert set(quoted) == set(by_id)
-    for case_id, (predicted, error, plan) in quoted.items():
+    for case_id, (predicted, error, plan, stack) in quoted.items():
         row = by_id[case_id]
         value = row.predicted * (100 if predicted.endswith("%") else 1)  # MFU rows print a percentage
         assert abs(float(predicted.rstrip(" %")) - value) <= 0.051, case_id
         assert abs(float(error.replace("−", "-").rstrip(" %")) - 100 * row.error) <= 0.051, case_id
         assert plan == row.plan_source, case_id
+        assert stack == row.stack, case_id
 
 
 def test_the_readmes_set_table_is_what_validate_measures(report):

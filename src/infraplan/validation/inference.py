@@ -49,7 +49,7 @@ from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, arrival_times, fixed_requests, workload_requests
 from infraplan.validation.data_files import read_rows
 from infraplan.validation.loadgen import meets_early_stopping, server_passes, server_tokens_per_s
-from infraplan.validation.release_stacks import data_stack
+from infraplan.validation.release_stacks import data_stack, stack_name
 
 GATE_MEAN_ERROR = 0.15
 SERVER_BISECTION_STEPS = 10
@@ -307,6 +307,7 @@ def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: 
         "predicted": float(predicted), "error": float(predicted) / case["published"] - 1.0,
         "deployment": result["deployment"], "detail": detail, "gated": "known_gap" not in case,
         "known_gap": case.get("known_gap"), "assumed": case.get("assumed"), "source": case["source"],
+        "stack": stack_name(case_deployment(case, engine).stack),  # the profile the deployment ran
     }
 
 

@@ -127,7 +127,7 @@ def run_case(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
             "scenario": case["scenario"], "published": float(case["published"]), "predicted": predicted,
             "error": predicted / float(case["published"]) - 1.0, "baseline_unit": baseline_unit,
             "source": " ".join(str(data["source"]).split()), "detail": detail, "gated": True,
-            "accelerator": acc.name}
+            "accelerator": acc.name, "stack": STACK}
 
 
 @cache
@@ -153,7 +153,7 @@ def recsys_mlperf_set() -> tuple[ValidationSet, list[Residual]]:
 def run_recsys_mlperf_validation() -> dict[str, Any]:
     """The section of `infraplan validate`: every row with published, predicted and error, and the summary."""
     scored, _ = recsys_mlperf_set()
-    keep = ("id", "metric", "scenario", "published", "predicted", "error", "source", "detail", "gated")
+    keep = ("id", "metric", "scenario", "published", "predicted", "error", "source", "detail", "gated", "stack")
     return {"cases": [{k: r[k] for k in keep} for r in run_recsys_mlperf()],
             "summary": {"cases": scored.cases, "mean_abs_error": scored.mean_abs_error,
                         "max_abs_error": scored.max_abs_error, "baseline": scored.baseline,

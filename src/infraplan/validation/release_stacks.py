@@ -70,6 +70,7 @@ disaggregated rows keep their 1.2.0rc6.post1 stack.
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import PurePath
 
 # a row's stack (`row_stack`) -> its release's YAML in data/stacks/ (module docstring)
 RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml",
@@ -98,6 +99,12 @@ def row_stack(row: dict[str, str]) -> str:
 def data_stack(name: str) -> str:
     """The path of a stack YAML the validation sets ship in `data/stacks/`."""
     return str(resources.files("infraplan.validation") / "data" / "stacks" / name)
+
+
+def stack_name(ref: str) -> str:
+    """A stack as `infraplan validate` names the case that ran it: a shipped profile by its name (`trtllm-0.x`), a
+    file by its file name (`vllm-0.12.yaml`, one of data/stacks/: `data_stack`)."""
+    return PurePath(ref).name
 
 
 def release_stack(row: dict[str, str]) -> str:

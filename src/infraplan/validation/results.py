@@ -3,6 +3,8 @@
 Field names are the JSON `--json` has always printed. Errors are fractions (predicted / published - 1). The
 training table has one row shape (`TrainingCase`); the other layers' sections (network, inference, custom
 silicon, facility) share `SectionCase`, whose layer-specific fields appear only where that layer sets them.
+Every case names the software stack it ran (`stack`, issue 12 item 2; hT, session 62): a shipped profile of
+catalog/stacks by name, or a stack file of the validation sets by its name (`validation/data/stacks/*.yaml`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class TrainingCase(Result):
     predicted_mfu: float = Field(description="model FLOPs utilisation of the predicted run (fraction)")
     plan_source: str = Field(description="assumed (published plan) | search (our best plan)")
     plan: PlanConfig = Field(description="the plan evaluated")
+    stack: str = Field(description="software-stack profile the case ran (catalog/stacks; the case file's `stack`)")
     gated: bool = Field(description="counts toward the gate (no known gap)")
     known_gap: str | None = Field(description="why the case is not gated")
     source: str = Field(description="where the published value comes from")
@@ -103,6 +106,11 @@ class SectionCase(SparseResult):
     passed: bool | None = Field(None, description="custom silicon: within tolerance / range")
     passes: bool | None = Field(None, description="facility: within tolerance")
     bottleneck_tier: str | None = Field(None, description="network: the tier that bounds the collective")
+    stack: str | None = Field(description=(
+        "software stack the case ran: serving and inference cases the serving-stack profile (a catalog/stacks name, "
+        "or a `.yaml` file of validation/data/stacks/); a case that aggregates rows (serving hopper: one per "
+        "campaign) the stack its rows ran, \"mixed: A, B\" where they differ; recsys MLPerf the engine its rows "
+        "name (tensorrt-10.8); null where the layer models no software stack (network, custom silicon, facility)"))
 
 
 class ValidationSection(SparseResult):

@@ -97,14 +97,15 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
                              dtype=plan.get("dtype", "auto"), top=1, stack=case.get("stack"),
                              leave_out=(case["id"],),  # its own measurement is not its MFU ceiling
                              ep_mask=EVERY_EP)  # (the best alone is read: no EP line, `training.ep_choice`)
-        result = found.best
+        result, stack = found.best, found.stack
         if result is None:
             raise ValueError(f"validation case {case['id']}: no plan fits ({found.reason})")
     else:
         # a case that states no interleave ran Megatron's default: no interleaving (virtual_pipeline_model_parallel_size
         # None, Megatron-LM megatron/training/arguments.py), so vpp 1, not the interleave `train` would choose
         plan.setdefault("vpp", 1)
-        result = estimate_training(case["model"], case["system"], case["gpus"], **plan, stack=case.get("stack"))
+        estimate = estimate_training(case["model"], case["system"], case["gpus"], **plan, stack=case.get("stack"))
+        result, stack = estimate, estimate.stack
     predicted = _metric(case, result)
     if IN_RUN_EVALUATION and "evaluation" in case:  # the run's wall clock evaluates too (every metric is a rate)
         predicted *= _training_share(case, result)
@@ -112,7 +113,7 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
         id=case["id"], metric=case["metric"], published=case["published"], predicted=predicted,
         error=predicted / case["published"] - 1.0, predicted_mfu=result.mfu * case_flop_ratio(case),
         plan_source=case["plan_source"],
-        plan=result.config, gated="known_gap" not in case, known_gap=case.get("known_gap"),
+        plan=result.config, stack=stack, gated="known_gap" not in case, known_gap=case.get("known_gap"),
         source=case["source"],
     )
 
@@ -157,11 +158,14 @@ SECTIONS = (
 
 @kept_cost_tables()  # the serving sections and sets rerun engines on the same costs (`serving.loop_stepping`)
 def run_sections() -> dict[str, ValidationSection]:
-    """Every other layer's published cases (facility, network, inference, custom silicon)."""
+    """Every other layer's published cases (facility, network, inference, custom silicon); a case whose layer
+    names no software stack has `stack` null (`results.SectionCase.stack`)."""
     import importlib
 
-    return {name: ValidationSection.model_validate(getattr(importlib.import_module(module), function)())
-            for name, module, function in SECTIONS}
+    sections = {name: getattr(importlib.import_module(module), function)() for name, module, function in SECTIONS}
+    return {name: ValidationSection.model_validate(
+                {**section, "cases": [{"stack": None, **case} for case in section["cases"]]})
+            for name, section in sections.items()}
 
 
 @kept_cost_tables()

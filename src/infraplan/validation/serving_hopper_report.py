@@ -22,7 +22,7 @@ import numpy as np
 
 from infraplan.validation import serving_hopper
 from infraplan.validation.data_files import read_rows
-from infraplan.validation.release_stacks import row_stack
+from infraplan.validation.release_stacks import row_stack, stack_name
 from infraplan.validation.serving_roofline import fitted_scale, roofline_seconds
 from infraplan.validation.serving_stated_concurrency import not_run
 
@@ -68,6 +68,13 @@ def _group(row: dict[str, str]) -> str:
             f"TP{row['tp_size']}")
 
 
+def group_stack(rows: list[dict[str, str]]) -> str:
+    """The stack profile a case's rows ran (`serving_hopper.row_deployment`, by `stack_name`); "mixed: A, B" where
+    they differ (a campaign's rows share their release, but not always its harness: `release_stacks`)."""
+    names = sorted({stack_name(serving_hopper.row_deployment(row).stack) for row in rows})
+    return names[0] if len(names) == 1 else "mixed: " + ", ".join(names)
+
+
 def run_serving_hopper_validation() -> dict[str, Any]:
     """Every expressible row, predicted vs measured TTFT/TPOT, grouped, with the fitted-roofline baseline: computed
     once per process (the packaged rows and catalog do not change while it runs), each call its own copy."""
@@ -104,6 +111,7 @@ def serving_hopper_report() -> dict[str, Any]:
         baseline[metric] = scale * w / m - 1.0
     cases = []
     for name, idx in groups.items():
+        stack = group_stack([rows[i] for i in idx])
         for metric in ("ttft_s", "tpot_s"):
             sel = np.array(idx)
             measured = np.array(out[metric]["m"])[sel]
@@ -117,6 +125,7 @@ def serving_hopper_report() -> dict[str, Any]:
                            "mean_abs_error": float(np.mean(np.abs(errors[metric][sel]))),
                            "baseline_mean_abs_error": float(np.mean(np.abs(baseline[metric][sel])))},
                 "source": "NVIDIA AIConfigurator silicon sample (Apache-2.0), closed-loop benchmark clients",
+                "stack": stack,
             })
     pooled = np.abs(np.concatenate([errors["ttft_s"], errors["tpot_s"]]))
     pooled_base = np.abs(np.concatenate([baseline["ttft_s"], baseline["tpot_s"]]))

@@ -32,19 +32,24 @@ def _number_column(header: str, cells: list[str], justify: JustifyMethod = "left
     return header, {"justify": justify, "no_wrap": True, "min_width": max([len(header), *(len(c) for c in cells)])}
 
 
-def _case_table(title: str, metric: dict[str, Any], columns: list[Column], rows: Sequence[tuple[str, ...]]) -> Table:
-    """The table of cases (rows: id, metric, then `columns`): each id on one line in its own column where the
-    console has the width, else each id on its own line above its metric in one "case / metric" column, folded
-    (at spaces, then inside an id) to the width the numbers leave. At 80 columns (Rich's width for a pipe or a
-    file: `validate > out.txt`) the uncut id column pushed error and gated off every table, and at 100 the serving
-    table's 53-character ids did (hY41, session 41)."""
+def _case_table(title: str, metric: dict[str, Any], columns: list[Column], rows: Sequence[tuple[str, ...]],
+                stack: bool = False) -> Table:
+    """The table of cases (rows: id, metric, with `stack` the case's software stack, then `columns`): each id on one
+    line in its own column where the console has the width, else each id on its own line above its metric (and its
+    stack) in one "case / metric" column, folded (at spaces, then inside an id) to the width the numbers leave. At 80
+    columns (Rich's width for a pipe or a file: `validate > out.txt`) the uncut id column pushed error and gated off
+    every table, and at 100 the serving table's 53-character ids did (hY41, session 41). The stack is its own column
+    beside the metric where it fits, the third line of the case cell where it does not (hT, session 62)."""
+    labels = 3 if stack else 2
     ids = ("case", {"no_wrap": True, "min_width": max(len(r[0]) for r in [("case",), *rows])})
-    table = _table(title, [ids, ("metric", metric), *columns], rows)
+    stacks: list[Column] = [("stack", {"no_wrap": True})] if stack else []
+    table = _table(title, [ids, ("metric", metric), *stacks, *columns], rows)
     unbounded = console.options.update_width(sys.maxsize)  # the table's own minimum, not one squeezed to fit
     if console.measure(table, options=unbounded).minimum <= console.width:
         return table
-    return _table(title, [("case / metric", {"overflow": "fold"}), *columns],
-                  [(f"{r[0]}\n{r[1]}" if r[1] else r[0], *r[2:]) for r in rows])
+    header = "case / metric / stack" if stack else "case / metric"
+    return _table(title, [(header, {"overflow": "fold"}), *columns],
+                  [("\n".join(cell for cell in r[:labels] if cell), *r[labels:]) for r in rows])
 
 
 def _table(title: str, columns: list[Column], rows: Sequence[tuple[str, ...]]) -> Table:
@@ -57,15 +62,16 @@ def _table(title: str, columns: list[Column], rows: Sequence[tuple[str, ...]]) -
 
 
 def render_validation(report: ValidationReport) -> None:
-    rows = [(r.id, _UNITS[r.metric], _value(r.metric, r.published), _value(r.metric, r.predicted),
+    rows = [(r.id, _UNITS[r.metric], r.stack, _value(r.metric, r.published), _value(r.metric, r.predicted),
              f"{r.error * 100:+.1f} %", r.plan_source, "yes" if r.gated else "no (known gap)") for r in report.cases]
     # the metric wraps at its words and gated's "no (known gap)" in three lines: as an id and one line they made the
     # table 104 columns wide, and Rich cut gated to "no (know" at 100 (hU41, session 41)
     metric = {"min_width": max(len(w) for unit in _UNITS.values() for w in unit.split())}
     columns = [*(_number_column(col, [row[i] for row in rows], justify="right")
-                 for i, col in ((2, "published"), (3, "predicted"), (4, "error"))),
+                 for i, col in ((3, "published"), (4, "predicted"), (5, "error"))),
                ("plan", {"min_width": len("plan")}), ("gated", {"min_width": len("gated"), "max_width": len("(known")})]
-    table = _case_table("infraplan validation: training cases (published measurements)", metric, columns, rows)
+    table = _case_table("infraplan validation: training cases (published measurements)", metric, columns, rows,
+                        stack=True)
     console.print(table)
     s = report.summary
     console.print(f"gated cases: {s.gated_cases}, mean |error| {s.mean_abs_error * 100:.1f} %, "
@@ -111,19 +117,21 @@ def _fmt(value: Any) -> str:
 
 
 def render_section(name: str, section: ValidationSection) -> None:
-    rows = [(r.id, r.metric or "", _fmt(r.published), _fmt(r.predicted),
+    stack = any(r.stack for r in section.cases)  # a layer that models no software stack has no stack column
+    rows = [(r.id, r.metric or "", *([r.stack or "-"] if stack else []), _fmt(r.published), _fmt(r.predicted),
              "-" if r.error is None else f"{r.error * 100:+.1f} %",
              "yes" if r.gated in (True, None) else "no (known gap)") for r in section.cases]
+    first = 3 if stack else 2  # the first number's cell
     # the metric wraps: never cut like an id, it pushed error and gated off a 100-column table (facility: 42
     # characters wide; hU41, session 41)
     columns: list[Column] = []
-    for i, col in ((2, "published"), (3, "predicted")):
+    for i, col in ((first, "published"), (first + 1, "predicted")):
         words = any(isinstance(getattr(r, col), str) for r in section.cases)  # custom silicon: "MTIA best on ..."
         columns.append((col, {"min_width": len(col), "overflow": "fold"}) if words else
                        _number_column(col, [row[i] for row in rows]))
-    columns += [_number_column("error", [row[4] for row in rows]), ("gated", {"min_width": len("gated")})]
+    columns += [_number_column("error", [row[first + 2] for row in rows]), ("gated", {"min_width": len("gated")})]
     table = _case_table(f"infraplan validation: {name}", {"min_width": len("metric"), "overflow": "fold"}, columns,
-                        rows)
+                        rows, stack=stack)
     console.print(table)
     s = section.summary
     parts = [f"{k}: {_fmt(v * 100 if 'error' in k and isinstance(v, float) else v)}"
@@ -134,9 +142,10 @@ def render_section(name: str, section: ValidationSection) -> None:
 
 def markdown_report(report: ValidationReport) -> str:
     """The validation table as Markdown (the README's table is this output)."""
-    lines = ["| case | metric | published | predicted | error | plan | gated |", "|---|---|---:|---:|---:|---|---|"]
+    lines = ["| case | metric | stack | published | predicted | error | plan | gated |",
+             "|---|---|---|---:|---:|---:|---|---|"]
     for r in report.cases:
-        lines.append(f"| {r.id} | {_UNITS[r.metric]} | {_value(r.metric, r.published)} | "
+        lines.append(f"| {r.id} | {_UNITS[r.metric]} | {r.stack} | {_value(r.metric, r.published)} | "
                      f"{_value(r.metric, r.predicted)} | {r.error * 100:+.1f} % | {r.plan_source} | "
                      f"{'yes' if r.gated else 'no: known gap'} |")
     s = report.summary
@@ -151,10 +160,12 @@ def markdown_report(report: ValidationReport) -> str:
                      f"{k.median_predicted_over_measured:.2f} (mean |error| {k.mean_abs_error * 100:.1f} %).")
     lines += ["", *[f"- {line.strip()}" for line in set_lines(report)]]
     for name, section in (report.sections or {}).items():
-        lines += ["", f"**{name}**", "", "| case | metric | published | predicted | error | gated |",
-                  "|---|---|---:|---:|---:|---|"]
+        stack = any(c.stack for c in section.cases)  # (as `render_section`)
+        lines += ["", f"**{name}**", "", f"| case | metric |{' stack |' if stack else ''} published | predicted | "
+                  "error | gated |", f"|---|---|{'---|' if stack else ''}---:|---:|---:|---|"]
         for c in section.cases:
-            lines.append(f"| {c.id} | {c.metric or ''} | {_fmt(c.published)} | "
+            stack_cell = f" {c.stack or '-'} |" if stack else ""
+            lines.append(f"| {c.id} | {c.metric or ''} |{stack_cell} {_fmt(c.published)} | "
                          f"{_fmt(c.predicted)} | {'-' if c.error is None else f'{c.error * 100:+.1f} %'} | "
                          f"{'yes' if c.gated in (True, None) else 'no: known gap'} |")
     return "\n".join(lines)
