@@ -75,7 +75,7 @@ from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Gemm, layer_ops
 from infraplan.ops.layer_records import Collective
-from infraplan.scalar_path import FLOAT_OPS, negate, ops_of, pick, to_bool, to_float
+from infraplan.scalar_path import FLOAT_OPS, anywhere, negate, ops_of, pick, to_bool, to_float
 from infraplan.training.adapter_sites import (
     LORA_TARGETS,
     REPLICATED,
@@ -155,7 +155,7 @@ def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec
     tp, r = row.tp, float(spec.rank)
     sp = to_bool(row.sequence_parallel)
     not_sp = negate(sp)
-    userbuffers = ADAPTER_USERBUFFERS_GATHER and userbuffer_overlap(stack, shape)[0] > 0.0  # (the adapter gathers)
+    userbuffers = ADAPTER_USERBUFFERS_GATHER and userbuffer_overlap(stack, shape, sp)[0] > 0.0  # (adapter gathers)
     fwd: list[Collective] = []
     bwd: list[Collective] = []
     for g in adapted_gemms(gemms, spec, shape):
@@ -244,14 +244,15 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
     rerun = pick(row.recompute == int(Recompute.FULL), fwd, 0.0)
     out = dict(terms)
-    if stack.tp_async_backward and userbuffer_overlap(stack, shape)[0] == 0.0:
+    no_userbuffers = userbuffer_overlap(stack, shape, row.sequence_parallel == 1)[0] == 0.0  # (per plan: SP off too)
+    if stack.tp_async_backward and anywhere(no_userbuffers):
         lay = layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)
         reductions = tuple(c for c in layer_ops(shape, lay).collectives_bwd
                            if c.role == "tp" and c.kind != "all_gather")
         one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats; a grid: arrays)
         seconds: Any = collective_times(fabric, reductions, "tp", one)
         seconds, least = (float(seconds), FLOAT_OPS.minimum) if one else (seconds, np.minimum)
-        out["tp_bwd"] = terms["tp_bwd"] + least(seconds, skipped) - least(seconds, 0.5 * bwd)
+        out["tp_bwd"] = terms["tp_bwd"] + pick(no_userbuffers, least(seconds, skipped) - least(seconds, 0.5 * bwd), 0.0)
     # the adapters' own TP collectives, exposed (module docstring), their forward re-run under full recompute
     if ADAPTER_TP_COLLECTIVES:
         one = type(row.tp) is int  # type: ignore[comparison-overlap]

@@ -27,11 +27,11 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   `partition_activations`) its copies and a T x h all-gather (`layer_kernels.partitioned_checkpoint_seconds`).
 * Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives TE's
   linears run (not the MoE dispatcher's) behind the layer's GEMMs (at most their time), which then run on
-  1 - `tp_overlap_sm_fraction` of the SMs while overlapped (none on MLA models under Megatron-Core:
-  `training.tp_overlap`); fp8 recipes add amax read passes and kernels; kernel-rate
-  multipliers where cited. With TP overlap off, `tp_async_backward` stacks hide the column-parallel dgrad reductions
-  under the wgrad GEMMs (TE 2.14's async NCCL path) and price the wgrad input re-gathers beyond the dgrad GEMMs
-  (`training.sp_regather`); `quantized_tp_all_gather` stacks gather in the recipe's format
+  1 - `tp_overlap_sm_fraction` of the SMs while overlapped (none on MLA models under Megatron-Core, nor in a plan
+  without sequence parallelism: `training.tp_overlap`); fp8 recipes add amax read passes and kernels; kernel-rate
+  multipliers where cited. With TP overlap off (per plan), `tp_async_backward` stacks hide the column-parallel dgrad
+  reductions under the wgrad GEMMs (TE 2.14's async NCCL path) and price the wgrad input re-gathers beyond the
+  dgrad GEMMs (`training.sp_regather`); `quantized_tp_all_gather` stacks gather in the recipe's format
   (`training.tp_quantised_collectives`); `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers
   (`bf16_layer_share`).
 * Host issue time (`add_host_seconds`, `training.host_time`): the GPU idles for the host issue time no queued GPU
@@ -75,7 +75,7 @@ from infraplan.ops.nvfp4_recipe import NVFP4_RECIPE_WORK, nvfp4_recipe_seconds
 from infraplan.ops.precision import (
     GATHERED_TRANSPOSE_RECIPES,
 )
-from infraplan.scalar_path import is_plain, larger, pick, smaller
+from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training import fp8_dpa, shared_expert_side, sp_regather, tp_overlap
 from infraplan.training.attention_core import (
     FP8_DPA_CAST_KERNELS,
@@ -270,15 +270,16 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         out["tp_bwd"] = out["tp_bwd"] + regather
     # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
     # SMs the communication kernels occupy while it runs
-    overlap, sm = tp_overlap.userbuffer_overlap(stack, shape)  # (none on MLA under Megatron-Core: `tp_overlap`)
+    # (none on MLA under Megatron-Core, nor where the plan runs no sequence parallelism: `tp_overlap`)
+    overlap, sm = tp_overlap.userbuffer_overlap(stack, shape, plan.sequence_parallel == 1)
     # only TE's linears' collectives: not the dispatcher's or Megatron's own (`tp_overlap.outside_userbuffer_seconds`)
     outside = (tp_overlap.outside_userbuffer_seconds(fabric, (ops.collectives_fwd, ops.collectives_bwd), full, one)
-               if overlap else (0.0, 0.0))
+               if anywhere(overlap) else (0.0, 0.0))
     for (phase, gemm), apart in zip((("fwd", gemm_fwd), ("bwd", gemm_bwd)), outside, strict=True):
         hidden = smaller(overlap * (out[f"tp_{phase}"] - apart), gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
-    if stack.tp_async_backward and overlap == 0.0:
+    if stack.tp_async_backward and anywhere(overlap == 0.0):  # (per plan: SP off runs no userbuffers)
         # without userbuffers Transformer Engine still issues each column-parallel layer's dgrad reduce-scatter (SP)
         # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
         # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to the wgrad GEMMs
@@ -286,7 +287,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         # (TE's linears' only, not the dispatcher's: `tp_overlap.te_linear_records`)
         reductions = tp_overlap.te_linear_records(tuple(c for c in ops.collectives_bwd
                                                         if c.role == "tp" and c.kind != "all_gather"))
-        out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
+        out["tp_bwd"] = out["tp_bwd"] - pick(overlap == 0.0, smaller(_collective_times(fabric, reductions, "tp", one),
+                                                                     0.5 * gemm_bwd), 0.0)
     if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs
         out["tp_bwd"] = out["tp_bwd"] + sp_regather.regather_exposed_s(fabric, ops, gemms, lay, gather_ratio, one)
     # per-tensor scales shared over the TP group: amax all-reduces no overlap hides

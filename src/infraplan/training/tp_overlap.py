@@ -45,10 +45,22 @@ The same holds without userbuffers: TE's async dgrad reduce-scatter / all-reduce
 linears' (`te_linear_records`); the dispatcher's are synchronous NCCL calls in Megatron's autograd functions
 (mappings.py `_GatherFromSequenceParallelRegion.backward`, `_ReduceScatterToSequenceParallelRegion.backward`).
 (megatron-core 0.16.1; 0.10.0 the same: token_dispatcher.py :508-516, :560-567, shared_experts.py:54-62.)
-`TE_LINEARS_ONLY` = False hides the share of every TP record, as before hK62. Not modelled: TE runs the userbuffer
-paths only under sequence parallelism (TE 2.14 module/linear.py:1140-1165, layernorm_linear.py:1211-1235), so a plan
-without SP on a stack with the overlap should price none (and TE's async path); it still hides its share of the TP
-all-reduces (no validation row runs one: every NeMo row runs SP).
+`TE_LINEARS_ONLY` = False hides the share of every TP record, as before hK62.
+
+Sequence parallelism off (hV, session 62; `SP_GATES_USERBUFFERS`): no userbuffers run, per plan. TE 2.14 sets each
+linear's userbuffer flags only under SP (module/linear.py:1137-1165, layernorm_linear.py:1208-1236,
+layernorm_mlp.py:1849-1860: every `ub_*` is `... and self.sequence_parallel`), and Megatron-Core hands TE the
+config's `sequence_parallel` (0.16.1 extensions/transformer_engine.py:625, :827; 0.8.0 custom_layers/
+transformer_engine.py:163, :273); the recipes of the overlap stacks switch `tp_comm_overlap` off without SP: NeMo
+1.19.0 (nemo-23.05) nlp/models/language_modeling/megatron_base_model.py:564-570, NeMo 2.5.0 (nemo-24.12)
+lightning/pytorch/callbacks/megatron_comm_overlap.py:141-148, Megatron-Bridge 0.6.0 (nemo-26.04) training/
+comm_overlap.py:441-448 ("Disabling tensor parallel communication overlap due to sequence_parallel=False").
+(megatron-core's own configs 0.8.0 / 0.10.0 / 0.16.1 refuse nothing: model_parallel_config.py `__post_init__`;
+Megatron-LM's training/arguments.py is not in the megatron-core wheel, not read.) So an SP-off plan prices no
+overlap and no SMs taken, and takes TE's NCCL path where its stack prices it (`tp_async_backward`: the
+column-parallel dgrad all-reduce async under the wgrad GEMM, linear.py:744-754): its all-reduces otherwise exposed.
+The search only runs SP on (`training.axes`); a grid's SP-off rows (`train --no-sequence-parallel`, or a caller's
+grid) take the rule per row. False: the stack's overlap hides its share of the SP-off all-reduces, as before.
 """
 
 from __future__ import annotations
@@ -67,14 +79,22 @@ MLA_DISABLES_USERBUFFERS = True  # Megatron-Core switches TP userbuffers off on 
 # TE's userbuffers (and its async dgrad path) run only its linears' TP collectives, not Megatron-Core's own
 # (module docstring)
 TE_LINEARS_ONLY = True
+# TE runs its userbuffers only under sequence parallelism and the recipes switch the overlap off without it
+# (module docstring): a plan with SP off runs TE's NCCL path (hV, session 62)
+SP_GATES_USERBUFFERS = True
 
 
-def userbuffer_overlap(stack: Stack, shape: TransformerShape) -> tuple[float, float]:
+def userbuffer_overlap(stack: Stack, shape: TransformerShape, sequence_parallel: Any = True) -> tuple[Any, Any]:
     """(`tp_comm_overlap_fraction`, `tp_overlap_sm_fraction`) the model runs on `stack`: both 0 for an MLA model on a
-    Megatron-family stack (`MLA_DISABLES_USERBUFFERS`), else the stack's."""
+    Megatron-family stack (`MLA_DISABLES_USERBUFFERS`) and for a plan without sequence parallelism
+    (`sequence_parallel`: a plain bool, or a boolean array over plans: arrays there; `SP_GATES_USERBUFFERS`), else
+    the stack's."""
     if MLA_DISABLES_USERBUFFERS and shape.is_mla and stack.stack_class == "megatron":
         return 0.0, 0.0
-    return stack.tp_comm_overlap_fraction, stack.tp_overlap_sm_fraction
+    overlap, sm = stack.tp_comm_overlap_fraction, stack.tp_overlap_sm_fraction
+    if not SP_GATES_USERBUFFERS or not overlap:
+        return overlap, sm
+    return pick(sequence_parallel, overlap, 0.0), pick(sequence_parallel, sm, 0.0)
 
 
 def outside_userbuffer_seconds(fabric: Fabric, records: tuple[tuple[Collective, ...], tuple[Collective, ...]],
