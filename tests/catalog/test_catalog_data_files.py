@@ -1,12 +1,11 @@
 """The one reader of the packaged CSV files (`catalog.data_files.read_rows`): the network layer's NCCL /
-AIConfigurator tables under `catalog/nccl/`, and the validation data through `validation.data_files`."""
+AIConfigurator tables under `catalog/nccl/`, and the validation data through `validation_rows`."""
 
 from importlib import resources
 
 import pytest
 
-from infraplan.catalog.data_files import read_rows
-from infraplan.validation import data_files
+from infraplan.catalog.data_files import read_rows, validation_rows
 
 NCCL = resources.files("infraplan.catalog") / "nccl"
 TABLES = sorted(p.name for p in NCCL.iterdir() if p.name.endswith(".csv"))
@@ -31,4 +30,4 @@ def test_each_table_carries_a_source_and_reads_in_header_order_without_its_comme
 
 def test_the_validation_reader_is_this_reader_on_its_folder() -> None:
     name = "frontier_training.csv"
-    assert data_files.read_rows(name) == read_rows("infraplan.validation", "data", name)
+    assert validation_rows(name) == read_rows("infraplan.validation", "data", name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from infraplan.catalog.answer_bands import settings_basis, vendor_default_basis
 from infraplan.catalog.error_bands import ErrorBand
-from infraplan.validation.serving_stated_concurrency import stated_concurrency, why_not
+from infraplan.validation.serving_row_rules import stated_concurrency, why_not
 
 BAND = ErrorBand(low=-0.2, high=0.3, cases=12, basis="12 serving cases")
 CHANGED = ["--max-batch 64 (default 256)"]

@@ -27,9 +27,8 @@ from infraplan.cluster import Cluster
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import front_end_s, pool_memory
 from infraplan.validation import campaign_settings, serving_hopper, serving_hopper_moe
-from infraplan.validation.serving_front_end import server_front_end_s
 from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens, requests_per_client
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS, server_front_end_s
 
 DENSE = [
     "qwen_qwen3_32b_qwen_qwen3_32b_h100_sxm_sglang_agg_1024x128_c16_tp2_epnone_1",

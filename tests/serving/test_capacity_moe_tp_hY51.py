@@ -15,8 +15,8 @@ from infraplan.catalog import load_model
 from infraplan.cli.main import main
 from infraplan.cluster import Cluster
 from infraplan.serving.capacity import search_capacity
+from infraplan.serving.capacity_answer import missed_lines, serve_command
 from infraplan.serving.capacity_layouts import level_layouts, moe_tp_degrees, moe_tp_refusal
-from infraplan.serving.capacity_rerun import missed_lines, serve_command
 from infraplan.serving.engines import load_engine
 from infraplan.serving.replica_search import option_rank
 

@@ -1,4 +1,4 @@
-"""serve-plan searches a prefill pool of a layout of its own beside the decode pool's (`serving.capacity_pairs`,
+"""serve-plan searches a prefill pool of a layout of its own beside the decode pool's (`serving.capacity_layouts`,
 hY53), and its answer is `serve` of its `serve_command` (the same question two ways, one answer).
 
 Before (HEAD c56ab54) a disaggregated option was one layout split into two pools, so a TP8 prefill worker beside a
@@ -21,7 +21,7 @@ from infraplan.cli.commands.serve_plan import _own_prefill
 from infraplan.cluster import Cluster
 from infraplan.planning.fleet_mix_llm import deployment_line
 from infraplan.serving.capacity_candidate import candidate_for
-from infraplan.serving.capacity_pairs import own_prefill, prefill_layouts
+from infraplan.serving.capacity_layouts import own_prefill, prefill_layouts
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.llm_iteration import Deployment

@@ -1,11 +1,11 @@
-"""`serving.capacity_pairs.prefill_layouts` at one GPU a replica (review hL, session 53): a hand mutant dropping
+"""`serving.capacity_layouts.prefill_layouts` at one GPU a replica (review hL, session 53): a hand mutant dropping
 the `g > 1` guard survived hY53's tests; it offered a "wide-EP" prefill worker of EP 1 on one GPU, the decode
 worker's own layout (the plain disaggregated pair serve-plan already tries), priced twice."""
 
 from __future__ import annotations
 
 from infraplan.catalog import load_model
-from infraplan.serving.capacity_pairs import prefill_layouts
+from infraplan.serving.capacity_layouts import prefill_layouts
 from infraplan.serving.llm_iteration import Deployment
 
 

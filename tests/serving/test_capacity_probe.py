@@ -76,12 +76,12 @@ def test_the_stopped_runs_miss_and_the_others_are_run_pools(tp: int, max_batch: 
 
 def test_a_schedule_ahead_probe_judges_the_ttft_serve_reports() -> None:
     """SGLang's overlap scheduler: `serve` (`simulate_deployment`) moves every request's first token and finish one
-    of its decode iterations later (`serving.schedule_ahead`), the probes judged the times without it, so serve-plan
+    of its decode iterations later (`serving.request_intake`), the probes judged the times without it, so serve-plan
     took a TTFT SLO that serve then missed (DeepSeek-V3 on 8 H200 in 8 attention-DP ranks, chat at 4 requests/s:
     mean TTFT 0.515 s judged, 0.570 s served; hR review). An SLO between the two now fails the probe as it fails
     serve; one above serve's passes."""
     from infraplan.catalog.serving_loader import load_workload
-    from infraplan.serving import schedule_ahead
+    from infraplan.serving import request_intake
     from infraplan.serving.serve_inputs import build_requests
     from infraplan.serving.serving_sim import simulate_deployment
 
@@ -91,7 +91,7 @@ def test_a_schedule_ahead_probe_judges_the_ttft_serve_reports() -> None:
     cand = Candidate(shape, cluster.accelerator, cluster.fabric, dep)
     req = build_requests(load_workload("chat"), None, None, None, 600, 4.0, 0)
     r = cand.run(req, "mixed")
-    lag = schedule_ahead.shift_s(r.first_token_s, r.finish_s, dep.decode_steps(req.output_tokens))
+    lag = request_intake.shift_s(r.first_token_s, r.finish_s, dep.decode_steps(req.output_tokens))
     served = simulate_deployment(shape, cluster.for_gpus(8), dep, req)
     assert served["ttft_s"]["mean"] == pytest.approx(
         float(np.mean(r.first_token_s + lag - req.arrival_s)) + front_end_s(dep), rel=1e-9)

@@ -1,4 +1,4 @@
-"""Mutation wave hM26 on `serving.capacity_rerun` (session 47's `missed_reason`, `missed_lines`): the rules their
+"""Mutation wave hM26 on `serving.capacity_answer` (session 47's `missed_reason`, `missed_lines`): the rules their
 docstrings state, on hand-built runs.
 
 * An SLO is met at its limit (`capacity_horizon.judged_run` counts a ratio <= 1 as met): a percentile equal to its
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infraplan.serving.capacity_rerun import missed_lines, missed_reason
+from infraplan.serving.capacity_answer import missed_lines, missed_reason
 
 SLO = (0.25, 0.05)
 

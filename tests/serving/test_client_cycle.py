@@ -14,7 +14,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.serving import client_loop, schedule_ahead, wide_ep_lockstep
+from infraplan.serving import client_loop, request_intake, wide_ep_lockstep
 from infraplan.serving.client_loop import closed_loop_engine, next_request_s
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.lockstep_loop import lockstep_replica
@@ -69,10 +69,10 @@ def test_without_the_terms_in_the_cycle_the_law_breaks_by_the_front_end(monkeypa
 
 
 def test_the_next_request_leaves_after_the_lagged_finish() -> None:
-    """`next_request_s` with `lag`: the finish `schedule_ahead.lagged` reports, plus the gap."""
+    """`next_request_s` with `lag`: the finish `request_intake.lagged` reports, plus the gap."""
     first, finish, steps = np.array([0.3, 1.0, 2.0]), np.array([1.5, 1.0, 4.0]), np.array([120, 0, 7])
     got = [next_request_s(f, e, s, 0.25, True) for f, e, s in zip(first, finish, steps, strict=True)]
-    np.testing.assert_allclose(got, (schedule_ahead.shift_s(first, finish, steps) + finish) + 0.25, rtol=1e-12)
+    np.testing.assert_allclose(got, (request_intake.shift_s(first, finish, steps) + finish) + 0.25, rtol=1e-12)
     assert next_request_s(0.3, 1.5, 120, 0.25, False) == 1.75
 
 
@@ -95,5 +95,5 @@ def test_one_rank_is_the_client_loop_with_the_lag(scheduler: str, admission: str
                               dep.token_budget, blocks, dep.block_tokens, scheduler, admission, 20, 0.05, lag=True)
     np.testing.assert_allclose(ranked.arrival_s, alone.arrival_s, rtol=1e-9)
     np.testing.assert_allclose(ranked.finish_s, alone.finish_s, rtol=1e-9)
-    lagged_finish = schedule_ahead.shift_s(alone.first_token_s, alone.finish_s, steps) + alone.finish_s
+    lagged_finish = request_intake.shift_s(alone.first_token_s, alone.finish_s, steps) + alone.finish_s
     np.testing.assert_allclose(alone.arrival_s[20:], lagged_finish[:-20] + 0.05, rtol=1e-12)

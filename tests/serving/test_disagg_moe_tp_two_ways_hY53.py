@@ -8,7 +8,7 @@ enumerator yields (`capacity_layouts.level_layouts`) is searched with its prefil
 DeepSeek-V3 in mxfp8 on B200 under SGLang, whose mxfp8 experts run at EP 1 only (`deployment.layout_refusal`), so wide
 EP is refused and attention DP 8 with MoE TP 8 (EP 1) is the attention-DP layout; 4,000 / 1,000 tokens at 8 /s,
 TTFT 2 s, TPOT 40 ms: the answer is 16 B200, 8 prefill + 8 decode, both pools DP-attention 8 x MoE TP 8.
-(A prefill pool of a layout of its own, `capacity_pairs`: tests/serving/test_capacity_own_prefill_hY53.py; here
+(A prefill pool of a layout of its own, `capacity_layouts`: tests/serving/test_capacity_own_prefill_hY53.py; here
 SGLang refuses the wide-EP prefill pool in mxfp8 and the TP8 one ties at 16, losing the tie to the one-layout pair.)
 The error bands: the answer's is `serve`'s (one rule, `answer_bands.serving_answer_band`), its basis naming the
 nearest validated class (accelerator family and stack class: "blackwell, stack class sglang").

@@ -15,7 +15,7 @@ from infraplan.serving.client_loop import first_wave
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.serving.serving_sim import front_end_s
 from infraplan.validation import serving_hopper as sh
-from infraplan.validation.serving_front_end import server_front_end_s
+from infraplan.validation.serving_row_rules import server_front_end_s
 
 # one H100, Llama 3 8B, vLLM's profile (no schedule-ahead lag), 1024-token prompts: 8 prompts fill the 8192-token
 # iteration budget, so the old wave (all at t = 0) prefilled all 8 in the first iteration
@@ -93,7 +93,7 @@ def test_serve_concurrency_and_the_validation_runner_agree(monkeypatch: pytest.M
                                   kv_dtype=dep.kv_dtype, input_len=int(row["isl"]), output_len=int(row["osl"]),
                                   requests=sh.REQUESTS_PER_CLIENT * clients, max_batch=dep.max_batch,
                                   token_budget=dep.token_budget, concurrency=clients, stack=dep.stack)
-        # the row's serving path may have its own front end (`validation.serving_front_end`): compare without it
+        # the row's serving path may have its own front end (`validation.serving_row_rules`): compare without it
         stack_s = front_end_s(dep)
         runner = sh.run_row(row)
         return ({"ttft_s": served.ttft_s.mean - stack_s, "tpot_s": served.tpot_s.mean},

@@ -15,8 +15,8 @@ import re
 import numpy as np
 
 from infraplan.serving import capacity
+from infraplan.serving.capacity_answer import missed_reason
 from infraplan.serving.capacity_horizon import judged_run
-from infraplan.serving.capacity_rerun import missed_reason
 from infraplan.serving.workloads import Requests
 
 SLO = (2.0, 0.2)

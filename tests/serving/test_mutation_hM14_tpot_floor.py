@@ -1,4 +1,4 @@
-"""Mutation wave 14 (session 41): the best TPOT a serve-plan search found (`tpot_floor.best_tpot_s`, hV41).
+"""Mutation wave 14 (session 41): the best TPOT a serve-plan search found (`capacity_answer.best_tpot_s`, hV41).
 
 Layouts stand in for candidates with a known decode: a request alone gets its first token at 50 ms and each
 further token `step_s` later, so its TPOT is `step_s` whatever its length (hand arithmetic: (finish - first) /
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infraplan.serving.tpot_floor import best_tpot_s, tpot_floor_reason
+from infraplan.serving.capacity_answer import best_tpot_s, tpot_floor_reason
 from infraplan.serving.workloads import Requests
 
 

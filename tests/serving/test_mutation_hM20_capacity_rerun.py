@@ -1,4 +1,4 @@
-"""Mutation wave hM20 (session 44) on `serving.capacity_rerun.serve_command`: the seed and the KV dtype are the ones
+"""Mutation wave hM20 (session 44) on `serving.capacity_answer.serve_command`: the seed and the KV dtype are the ones
 given, not a default (hM7's tests ran seed 0 and one dtype for weights and KV, so either flag's source was free)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import shlex
 import pytest
 
 from infraplan.serving.capacity import search_capacity
-from infraplan.serving.capacity_rerun import serve_command
+from infraplan.serving.capacity_answer import serve_command
 from infraplan.serving.results import ServingPlanResult
 
 

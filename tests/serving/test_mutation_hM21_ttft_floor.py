@@ -1,4 +1,4 @@
-"""Mutation wave hM21 (session 44): the best TTFT a serve-plan search found (`tpot_floor.best_ttft_s`,
+"""Mutation wave hM21 (session 44): the best TTFT a serve-plan search found (`capacity_answer.best_ttft_s`,
 `ttft_floor_reason`, hU55).
 
 Layouts stand in for candidates with a known prefill: a prompt of n tokens alone gets its first token after
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infraplan.serving import tpot_floor
-from infraplan.serving.tpot_floor import best_ttft_s, tpot_floor_reason, ttft_floor_reason
+from infraplan.serving import capacity_answer
+from infraplan.serving.capacity_answer import best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests
 
 FRONT_END_S = 0.08
@@ -37,7 +37,7 @@ class _Layout:
 
 @pytest.fixture(autouse=True)
 def _front_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tpot_floor, "front_end_s", lambda dep: FRONT_END_S)
+    monkeypatch.setattr(capacity_answer, "front_end_s", lambda dep: FRONT_END_S)
 
 
 def _tried(*layouts: _Layout) -> list[Any]:

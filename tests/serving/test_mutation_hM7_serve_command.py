@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infraplan.serving.capacity import search_capacity
-from infraplan.serving.capacity_rerun import serve_command  # its home (capacity_answer calls it, hB59)
+from infraplan.serving.capacity_answer import serve_command  # its home (capacity_answer calls it, hB59)
 from infraplan.serving.results import ServingPlanResult
 
 HEAD = ["infraplan", "serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--tp", "1", "--pp", "1"]
@@ -50,7 +50,7 @@ def test_a_disaggregated_deployment_names_its_prefill_gpus(plan: ServingPlanResu
     argv = _argv(plan, disaggregated=True, prefill=same)
     assert argv[argv.index("--prefill-gpus") + 1] == "4" and "--prefill-tp" not in argv
     own = _argv(plan, disaggregated=True, prefill=SimpleNamespace(gpus=4, tp=4, attention_dp=1, ep=1, moe_tp=1))
-    assert own[own.index("--prefill-tp") + 1] == "4"  # a prefill layout of its own (`capacity_pairs`)
+    assert own[own.index("--prefill-tp") + 1] == "4"  # a prefill layout of its own (`capacity_layouts`)
     assert "--prefill-gpus" not in _argv(plan, disaggregated=True, prefill=None)
 
 

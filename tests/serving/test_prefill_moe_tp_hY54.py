@@ -4,7 +4,7 @@ Before: `serve`'s prefill pool of a layout of its own ran MoE TP 1 (`disaggregat
 a prefill worker of attention DP with its experts split over MoE TP GPUs could not be asked of `serve` (--prefill-
 moe-tp was "No such option", exit 2; the web refused the field, 422), and serve-plan did not search it (its answer must
 be re-runnable by the `serve` line it prints). Now `--prefill-moe-tp` (web `prefill_moe_tp`) sets it, with the decode
-side's `--moe-tp` rules and refusals naming the --prefill-* options, and `capacity_pairs.prefill_layouts` pairs each
+side's `--moe-tp` rules and refusals naming the --prefill-* options, and `capacity_layouts.prefill_layouts` pairs each
 decode layout with attention DP g x MoE TP m prefill workers where the decode enumerator tries them.
 
 An answer that moves: DeepSeek-V3 mxfp8 on DGX B200 under SGLang (its mxfp8 experts run at EP 1 only, so wide EP is
@@ -24,7 +24,7 @@ from tests.cli.conftest import cli_json, serve_of_its_command
 
 from infraplan.catalog import load_model
 from infraplan.cli.main import main
-from infraplan.serving.capacity_pairs import prefill_layouts
+from infraplan.serving.capacity_layouts import prefill_layouts
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.llm_iteration import Deployment
 

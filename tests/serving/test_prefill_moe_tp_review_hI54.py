@@ -12,7 +12,7 @@ import pytest
 
 from infraplan.cli.main import main
 from infraplan.cluster import Cluster
-from infraplan.serving.capacity_rerun import missed_lines
+from infraplan.serving.capacity_answer import missed_lines
 from infraplan.serving.decode_kernels import mma_dtype
 
 DENSE = ["serve", "llama3-8b", "--system", "hgx-h200", "--gpus", "4", "--input-len", "500", "--output-len", "50",

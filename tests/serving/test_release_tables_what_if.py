@@ -16,7 +16,7 @@ import yaml
 import infraplan
 from infraplan.catalog import load_accelerator
 from infraplan.errors import InputError
-from infraplan.serving import block_fp8_gemm, release_tables
+from infraplan.serving import release_tables
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import load_engine
 from infraplan.serving.serving_api import estimate_serving
@@ -63,11 +63,11 @@ def test_serve_plan_of_an_unchanged_copy_is_the_presets(parts: dict[str, str]) -
 
 def test_a_bandwidth_what_if_keeps_the_tables_and_a_peak_what_if_drops_them(parts: dict[str, str]) -> None:
     h200 = load_accelerator("h200")
-    fit = block_fp8_gemm.release_fit(h200, TRTLLM, "fp8", True)
+    fit = release_tables.release_fit(h200, TRTLLM, "fp8", True)
     assert fit is not None
-    assert block_fp8_gemm.release_fit(load_accelerator(parts["same"]), TRTLLM, "fp8", True) == fit
-    assert block_fp8_gemm.release_fit(load_accelerator(parts["hbm"]), TRTLLM, "fp8", True) == fit
-    assert block_fp8_gemm.release_fit(load_accelerator(parts["fp8x2"]), TRTLLM, "fp8", True) is None
+    assert release_tables.release_fit(load_accelerator(parts["same"]), TRTLLM, "fp8", True) == fit
+    assert release_tables.release_fit(load_accelerator(parts["hbm"]), TRTLLM, "fp8", True) == fit
+    assert release_tables.release_fit(load_accelerator(parts["fp8x2"]), TRTLLM, "fp8", True) is None
     kept = release_tables.note(load_accelerator(parts["hbm"]), TRTLLM)
     dropped = release_tables.note(load_accelerator(parts["fp8x2"]), TRTLLM)
     assert kept is not None and "apply to h200-hbm" in kept and "fp8_block_gemm" in kept

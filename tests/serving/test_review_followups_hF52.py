@@ -33,6 +33,7 @@ from infraplan.serving import (
     capacity_horizon,
     serving_metrics,
 )
+from infraplan.serving.capacity_answer import missed_reason
 from infraplan.serving.capacity_decode import decode_request_s
 from infraplan.serving.capacity_horizon import (
     HORIZON_MAX_REQUESTS,
@@ -43,7 +44,6 @@ from infraplan.serving.capacity_horizon import (
     unsettled,
     whole_run_requests,
 )
-from infraplan.serving.capacity_rerun import missed_reason
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, clip_to_context, workload_requests

@@ -100,7 +100,7 @@ def test_littles_law_holds_in_closed_loop_within_the_front_end(stack: str) -> No
     """N clients = throughput x (engine time + the client round trip). Two terms are added to the latencies after
     the loop and do not delay a client's next request: the front end (SGLang 0.181 s, TensorRT-LLM 0.080 s; in the
     loop it measured worse: validation/notes/serving_hopper_tried.md rounds 6 and 19) and, on a schedule-ahead
-    stack (SGLang), one mean decode iteration of lag (`serving.schedule_ahead`, its ASSUMPTION). So the reported
+    stack (SGLang), one mean decode iteration of lag (`serving.request_intake`, its ASSUMPTION). So the reported
     end-to-end latency implies fewer requests/s than reported: 1.2 % here at 64-token outputs, more at shorter."""
     clients = 8
     r = _closed_loop(clients, 2000, stack)

@@ -12,9 +12,8 @@ from infraplan.serving.stack_placement import where_it_runs
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as sh
 from infraplan.validation import serving_hopper_report as report_module
-from infraplan.validation import serving_stated_concurrency as sc
-from infraplan.validation.serving_front_end import ENGINE_SERVER_FRONT_END_S
-from infraplan.validation.serving_roofline import fitted_scale
+from infraplan.validation import serving_row_rules as sc
+from infraplan.validation.serving_row_rules import ENGINE_SERVER_FRONT_END_S, fitted_scale
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +99,8 @@ def test_fitted_scale_minimises_the_mean_abs_error():
     "TensorRT-LLM worker's per-sequence host floor, serving.host_overhead, fitted, off), from 20.8 % with the closed "
     "loop's client round trip (serving.client_loop, 1 ms, front ends refitted; MoE 15.2 -> 14.9 %), from 20.9 % "
     "with TensorRT-LLM "
-    "1.0.0rc3's measured all-reduce (serving.release_all_reduce), from 20.7 % with the front ends "
-    "refitted by their rule (validation.serving_front_end_fit: SGLang 0.239 s, vLLM 0.022 s), from 20.3 % with "
+    "1.0.0rc3's measured all-reduce (serving.release_tables), from 20.7 % with the front ends "
+    "refitted by their rule (validation.serving_host_fits: SGLang 0.239 s, vLLM 0.022 s), from 20.3 % with "
     "SGLang's PrefillAdder (whole prompts below max_prefill_tokens), from 20.1 % with chunked prefill "
     "off on the Dynamo TensorRT-LLM rows (round 16: the template's enable_chunked_prefill false), from 20.1 % with "
     "Qwen3's QK-norm launches (round 13), from 19.85 % with vLLM 0.12's measured decode attention (its fp8 cache read "
@@ -159,7 +158,7 @@ def test_front_end_time_is_a_stack_property_added_to_ttft(monkeypatch):
     without, own_without = sh.run_row(dynamo), sh.run_row(_row(1024, 4))
     assert with_it["ttft_s"] - without["ttft_s"] == pytest.approx(0.080)
     assert with_it["tpot_s"] == pytest.approx(without["tpot_s"], rel=1e-12)  # up to float summation order
-    # a row of another campaign went through TensorRT-LLM's own server (`validation.serving_front_end`)
+    # a row of another campaign went through TensorRT-LLM's own server (`validation.serving_row_rules`)
     assert own_server["ttft_s"] - own_without["ttft_s"] == pytest.approx(ENGINE_SERVER_FRONT_END_S["trtllm"])
 
 
@@ -343,18 +342,18 @@ def test_trtllm_rc3_rows_bound_their_tp_all_reduce_by_the_release_table(monkeypa
     # AIConfigurator 0.7.0's TensorRT-LLM 1.0.0rc3 AllReduce on 8 H100s: 8.17 us at 128 KiB against 1.3.0rc20's 6.20 us
     from infraplan.cluster import Cluster
     from infraplan.network.collective_algorithms import custom_all_reduce_time
-    from infraplan.serving import release_all_reduce
+    from infraplan.serving import release_tables
 
     fabric = Cluster.resolve(sh.SYSTEMS["h100_sxm"]).fabric
     rc3 = sh.row_deployment(_qwen_trt_row(1024))
-    table = release_all_reduce.table(Cluster.resolve(sh.SYSTEMS["h100_sxm"]).accelerator, rc3.stack)
+    table = release_tables.table(Cluster.resolve(sh.SYSTEMS["h100_sxm"]).accelerator, rc3.stack)
     assert table == "aiconfigurator_h100_trtllm_1.0.0rc3_all_reduce.csv"
     plain, release = (float(custom_all_reduce_time(fabric, 131072, 8, table=t)) for t in (None, table))
     assert plain == pytest.approx(6.1e-6, rel=0.05) and release == pytest.approx(8.1e-6, rel=0.05)
     # a whole TP8 decode step of the campaign's Qwen3-32B fp8 at 8 clients: ~128 all-reduces of 80 KiB slower
     row = {**_qwen_trt_row(1024), "tp_size": "8", "osl": "512"}
     on = sh.run_row(row)["tpot_s"]
-    monkeypatch.setattr(release_all_reduce, "RELEASE_ALL_REDUCE", False)
+    monkeypatch.setattr(release_tables, "RELEASE_ALL_REDUCE", False)
     sh._COSTS.clear()
     off = sh.run_row(row)["tpot_s"]
     sh._COSTS.clear()

@@ -14,7 +14,7 @@ from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as sh
 from infraplan.validation import serving_prefix_reuse as pr
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS
 
 
 def _shape():

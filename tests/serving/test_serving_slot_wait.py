@@ -1,9 +1,9 @@
-"""The held-slot toggle (`validation.serving_slot_wait`): off by default, one slot fewer where on, R / c of wait."""
+"""The held-slot toggle (`validation.serving_row_rules`): off by default, one slot fewer where on, R / c of wait."""
 
 from __future__ import annotations
 
 from infraplan.validation import serving_hopper as sh
-from infraplan.validation import serving_slot_wait as sw
+from infraplan.validation import serving_row_rules as sw
 
 
 def _row(model: str, version: str = "1.0.0rc3", backend: str = "trtllm", **keys: str) -> dict[str, str]:

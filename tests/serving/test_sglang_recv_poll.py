@@ -1,4 +1,4 @@
-"""SGLang's scheduler receive interval (`serving.sglang_recv_poll`): hand counts and a relation between two runs."""
+"""SGLang's scheduler receive interval (`serving.request_intake`): hand counts and a relation between two runs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infraplan.serving import sglang_recv_poll
-from infraplan.serving.sglang_recv_poll import poll_wait_s, polled, recv_interval
+from infraplan.serving import request_intake
+from infraplan.serving.request_intake import poll_wait_s, polled, recv_interval
 from infraplan.validation import campaign_settings, serving_blackwell
 from infraplan.validation.release_stacks import data_stack
 
@@ -34,7 +34,7 @@ def test_shipped_profile_polls_every_iteration_and_the_what_if_every_thirty() ->
 
 
 def test_toggle_off_reads_every_stack_as_polling_each_iteration(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sglang_recv_poll, "RECV_INTERVAL", False)
+    monkeypatch.setattr(request_intake, "RECV_INTERVAL", False)
     assert recv_interval(RECV30) == 1
 
 
@@ -103,7 +103,7 @@ def test_a_receive_interval_with_attention_dp_is_refused_as_sglang_refuses_it(
     with pytest.raises(InputError, match=r"receive interval of 30 decode iterations .* attention DP 8"):
         check_deployment(dsv3, h200, wide)
     check_deployment(dsv3, h200, Deployment(tp=8, ep=8, dtype="fp8", kv_dtype="fp8", engine="sglang", stack=RECV30))
-    assert sglang_recv_poll.attention_dp_refusal("sglang-0.x", 8) is None  # SGLang's default interval 1
+    assert request_intake.attention_dp_refusal("sglang-0.x", 8) is None  # SGLang's default interval 1
     assert main(["serve", "deepseek-v3", "--system", "hgx-h200", "--gpus", "8", "--tp", "1", "--attention-dp", "8",
                  "--ep", "8", "--dtype", "fp8", "--kv-dtype", "fp8", "--stack", RECV30, "--input-len", "1024",
                  "--output-len", "64", "--requests", "20", "--concurrency", "4"]) == 2

@@ -1,4 +1,4 @@
-"""hR55 review of hB55's SGLang speculative loop (`serving.schedule_ahead.SGLANG_SPECULATIVE_LOOP`, 9654422).
+"""hR55 review of hB55's SGLang speculative loop (`serving.request_intake.SGLANG_SPECULATIVE_LOOP`, 9654422).
 
 Fixed (each fails on 9654422):
 1. `loop_scheduler` turned only the "sglang-adder" policy into prefill-first under drafts; an SGLang profile whose
@@ -24,7 +24,7 @@ from infraplan.cluster import Cluster
 from infraplan.serving.capacity_candidate import candidate_for, steady_window, ttft_window
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
-from infraplan.serving.schedule_ahead import loop_scheduler
+from infraplan.serving.request_intake import loop_scheduler
 from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_sim import front_end_s
 from infraplan.validation.release_stacks import data_stack

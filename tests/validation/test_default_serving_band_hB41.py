@@ -34,8 +34,7 @@ from infraplan.serving.serving_api import estimate_serving
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation.bands import campaign_of
 from infraplan.validation.serving_band_reruns import default_serving_residuals, dense_row_on_profile
-from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import GAP_ANALYSIS_SOURCE, SYSTEMS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 RERUN = "re-run on the default serving stack trtllm-0.x"

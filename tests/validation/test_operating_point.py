@@ -19,6 +19,9 @@ from infraplan.validation.operating_point import (
     kv_occupancy,
     mean_step_s,
     operating_points,
+    step_line,
+    step_line_offline_check,
+    step_lines,
 )
 from infraplan.validation.scenario_rule_checks import (
     loadgen_offline_passes,
@@ -26,7 +29,6 @@ from infraplan.validation.scenario_rule_checks import (
     offline_passes_check,
     step_level_check,
 )
-from infraplan.validation.step_lines import step_line, step_line_offline_check, step_lines
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from infraplan.serving.engines import activation_quant, serving_profile
 from infraplan.validation import release_stacks
 from infraplan.validation import serving_hopper as sh
 from infraplan.validation.release_stacks import data_stack
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS
 
 STACK = data_stack("sglang-0.5.6-mixed-chunk.yaml")
 # AIConfigurator 0.7.0 systems/data/h200_sxm/sglang/0.5.6.post2/gemm_perf.txt, gemm_dtype fp8 (m, n, k, latency s):

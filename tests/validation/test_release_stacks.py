@@ -13,14 +13,14 @@ import pytest
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.ops.layer import Gemm
-from infraplan.serving import block_fp8_gemm
+from infraplan.serving import release_tables
 from infraplan.serving.llm_iteration import build_iteration_cost
 from infraplan.serving.stack_placement import where_it_runs
 from infraplan.validation import release_stacks as rs
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation import serving_hopper_moe as moe
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS
 
 KERNELS = {"decode_attention": {}, "moe_release_extra": {}, "fp8_block_gemm": {}, "all_reduce_table": {}}
 
@@ -93,7 +93,7 @@ def test_release_yamls_carry_the_releases_large_m_gemm_fit() -> None:
         measured_us = {(512, 7168): 162.7, (7168, 2048): 258.5, (3072, 1536): 107.8, (7168, 256): 97.8}
         for (n, k), t_us in measured_us.items():
             g = Gemm(role="shared_up", m=np.array([8192.0]), n=n, k=k)
-            assert float(block_fp8_gemm.floor_s(fit, h100, g, 132)[0]) * 1e6 == pytest.approx(t_us, rel=0.1)
+            assert float(release_tables.floor_s(fit, h100, g, 132)[0]) * 1e6 == pytest.approx(t_us, rel=0.1)
         # below large_m the small-M form alone: 4 rows of DeepSeek's 2,112 x 7,168 q_a / kv_a ~13.5 us
-        small = block_fp8_gemm.floor_s(fit, h100, Gemm(role="qkv_down", m=np.array([4.0]), n=2112, k=7168), 132)
+        small = release_tables.floor_s(fit, h100, Gemm(role="qkv_down", m=np.array([4.0]), n=2112, k=7168), 132)
         assert 12e-6 < float(small[0]) < 15e-6

@@ -14,7 +14,7 @@ from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation import serving_hopper_report as dense_report
-from infraplan.validation import serving_stated_concurrency as stated
+from infraplan.validation import serving_row_rules as stated
 
 REFERENCE = Path("/work/shared/reference/data/serving_measured_hopper.csv")
 

@@ -17,7 +17,7 @@ from infraplan.validation import bands, sets
 from infraplan.validation import serving_blackwell as bw
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_roofline import SYSTEMS, roofline_seconds
+from infraplan.validation.serving_row_rules import SYSTEMS, roofline_seconds
 
 
 def _row(**fields: str) -> dict[str, str]:

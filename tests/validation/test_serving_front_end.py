@@ -1,4 +1,4 @@
-"""The serving front-end figures against their one rule (`validation.serving_front_end_fit.fit_front_ends`).
+"""The serving front-end figures against their one rule (`validation.serving_host_fits.fit_front_ends`).
 
 Cost: the rule re-runs the ~320 rows of <= 8 sequences of the dense and MoE / MLA Hopper sets, ~1.6 CPU s in a fresh
 process (less after the sets ran in it: their iteration costs are cached per process)."""
@@ -12,8 +12,8 @@ import pytest
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.serving.engines import load_engine
-from infraplan.validation import serving_front_end as path
-from infraplan.validation import serving_front_end_fit as fit_rule
+from infraplan.validation import serving_host_fits as fit_rule
+from infraplan.validation import serving_row_rules as path
 
 
 def _serving_stack_files() -> list[Path]:
@@ -40,7 +40,7 @@ def test_stored_front_ends_are_their_rule_on_the_current_model() -> None:
             stale[f"{f.name} request_latency_s"] = (engine.request_latency_s, round(fit.seconds, 4))
     assert not stale, (f"front-end figures off their rule by more than max({fit_rule.FIT_TOLERANCE_S} s, "
                        f"{fit_rule.FIT_TOLERANCE_SHARE:.0%}) (stored, rule): {stale}; refit them "
-                       "(validation.serving_front_end docstring)")
+                       "(validation.serving_row_rules docstring)")
 
 
 def test_drift_is_the_distance_beyond_the_tolerance() -> None:

@@ -112,11 +112,11 @@ def test_dynamo_0_8_1_rows_run_their_releases_measured_mla_and_moe_kernels(monke
     block-fp8 MoE extra; the TP8 decode step at 4 sequences and 1.5k tokens takes ~1.7 ms more (measured 13.4 ms)."""
     from infraplan.catalog.stacks import load_stack
     from infraplan.cluster import Cluster
-    from infraplan.serving import block_fp8_gemm, mla_decode, routed_experts
+    from infraplan.serving import mla_decode, release_tables, routed_experts
     from infraplan.serving.disaggregated import pool_costs
     from infraplan.validation.serving_hopper import data_stack
 
-    monkeypatch.setattr(block_fp8_gemm, "RELEASE_BLOCK_FP8_GEMM", False)  # round 14's rule: its own test below
+    monkeypatch.setattr(release_tables, "RELEASE_BLOCK_FP8_GEMM", False)  # round 14's rule: its own test below
 
     release = load_stack(data_stack("trtllm-1.2.0rc6.yaml")).serving
     shipped = load_stack("trtllm-0.x").serving
@@ -136,11 +136,11 @@ def test_dynamo_0_8_1_rows_run_their_releases_measured_mla_and_moe_kernels(monke
 
 
 def test_dynamo_0_8_1_tp8_decode_steps_pay_the_releases_block_fp8_gemms(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Round 14: the release's measured block-fp8 Linear (`serving.block_fp8_gemm`, 1.2.0rc5 tables) lengthens the
+    """Round 14: the release's measured block-fp8 Linear (`serving.release_tables`, 1.2.0rc5 tables) lengthens the
     TP8 decode step at 4 / 8 / 16 sequences and 1.5k tokens by ~0.85 ms, to within 3 % of the measured TPOT (13.39 /
     16.26 / 20.17 ms), a 1k-token TP8 prefill by < 1 ms (an 8k one by ~20 ms: tests/serving/test_block_fp8_gemm.py)."""
     from infraplan.cluster import Cluster
-    from infraplan.serving import block_fp8_gemm
+    from infraplan.serving import release_tables
     from infraplan.serving.disaggregated import pool_costs
     from infraplan.serving.llm_iteration import prefill_time
 
@@ -148,7 +148,7 @@ def test_dynamo_0_8_1_tp8_decode_steps_pay_the_releases_block_fp8_gemms(monkeypa
     pair, cluster = disagg.pair_deployment(row), Cluster.resolve(disagg.SYSTEMS[row["system"]])
     steps, prompt = {}, {}
     for on in (True, False):
-        monkeypatch.setattr(block_fp8_gemm, "RELEASE_BLOCK_FP8_GEMM", on)
+        monkeypatch.setattr(release_tables, "RELEASE_BLOCK_FP8_GEMM", on)
         pre, decode = pool_costs(disagg.model_shape(row["model_path"]), cluster.accelerator, cluster.fabric, pair)
         steps[on] = [float(decode.time(0, b, b * 1536, 0)) for b in (4, 8, 16)]
         prompt[on] = float(prefill_time(pre, 1, 1024))

@@ -181,7 +181,7 @@ def test_front_end_is_the_serving_paths(monkeypatch) -> None:  # type: ignore[no
     about the stack's 0.080 s alone; with the engine server's 0.047 s (both refitted with the client round trip, the
     stack's again with the first wave in order)."""
     from infraplan.serving.serving_sim import front_end_s
-    from infraplan.validation import serving_front_end as path
+    from infraplan.validation import serving_row_rules as path
 
     rows = moe.load_rows()
     dynamo = next(r for r in rows if path.served_by_dynamo(r) and r["backend"] == "trtllm" and not moe.why_not(r))
@@ -235,11 +235,11 @@ def test_tensorrt_llm_block_fp8_moe_pays_for_every_local_expert(monkeypatch) -> 
 
 def test_async_and_overlap_loops_start_a_request_one_iteration_later(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """vLLM 0.16 / 0.18 (async scheduling by default) and SGLang (overlap scheduler) launch the next iteration before
-    they take new requests (`serving.schedule_ahead`): a request starts one of its decode iterations later, TPOT does
+    they take new requests (`serving.request_intake`): a request starts one of its decode iterations later, TPOT does
     not move. vLLM 0.12 and TensorRT-LLM stay synchronous here. Kimi-K2.5 TP8 on vLLM 0.16, ISL / OSL 1024, 8
     clients: measured 166 ms; TTFT grows by the modelled TPOT (~21 ms) towards it."""
     from infraplan.catalog.stacks import load_stack
-    from infraplan.serving import schedule_ahead
+    from infraplan.serving import request_intake
 
     new = load_stack(moe.moe_deployment(_row(backend="vllm", backend_version="0.18.0")).stack)
     old = load_stack("vllm-0.x")
@@ -252,12 +252,12 @@ def test_async_and_overlap_loops_start_a_request_one_iteration_later(monkeypatch
              for b, v in (("vllm", "0.16.0"), ("vllm", "0.12.0"), ("sglang", "0.5.9"), ("sglang", "0.5.6.post2"),
                           ("trtllm", "1.1.0rc2.post2"))}
     assert [p is not None and p.schedule_ahead for p in ahead.values()] == [True, False, True, True, False]
-    assert np.array_equal(schedule_ahead.shift_s(np.array([1.0, 2.0]), np.array([3.0, 2.0]), np.array([4, 0])),
+    assert np.array_equal(request_intake.shift_s(np.array([1.0, 2.0]), np.array([3.0, 2.0]), np.array([4, 0])),
                           [0.5, 0.0])
     kimi = next(r for r in moe.load_rows() if r["id"].startswith("2026_04_06_kimi") and r["concurrency"] == "8"
                 and r["isl"] == r["osl"] == "1024")
     on = moe.run_row(kimi)
-    monkeypatch.setattr(schedule_ahead, "SCHEDULE_AHEAD", False)
+    monkeypatch.setattr(request_intake, "SCHEDULE_AHEAD", False)
     off = moe.run_row(kimi)
     assert on["tpot_s"] == off["tpot_s"]
     assert 0.8 < (on["ttft_s"] - off["ttft_s"]) / on["tpot_s"] < 1.2

@@ -1,5 +1,5 @@
 """The Dynamo TensorRT-LLM workers' per-sequence host figure against its rule
-(`validation.serving_host_sequence_fit.fit_host_per_sequence`): measured figures only, no model run."""
+(`validation.serving_host_fits.fit_host_per_sequence`): measured figures only, no model run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from infraplan.catalog.stacks import load_stack
-from infraplan.validation import serving_host_sequence_fit as rule
+from infraplan.validation import serving_host_fits as rule
 
 
 def _serving_stacks() -> list[Path]:
@@ -37,4 +37,4 @@ def test_only_the_dynamo_worker_stacks_carry_the_figure_and_it_is_its_rule():
             carrying[f.name] = stack.serving.host_per_sequence_s
     assert set(carrying) == set(rule.DYNAMO_WORKER_STACKS)
     stale = {name: (s, fit.seconds) for name, s in carrying.items() if not rule.within_rule(s, fit)}
-    assert not stale, f"host_per_sequence_s off its rule (stored, rule): {stale}; refit (serving_host_sequence_fit)"
+    assert not stale, f"host_per_sequence_s off its rule (stored, rule): {stale}; refit (serving_host_fits)"

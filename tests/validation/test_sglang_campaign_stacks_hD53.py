@@ -15,7 +15,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import graph_batch_cap
 from infraplan.validation import campaign_settings
 from infraplan.validation import serving_hopper as sh
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS
 
 
 def _row(version: str, clients: int, tp: int, osl: int) -> dict[str, str]:

@@ -33,7 +33,7 @@ from infraplan.serving.results import ServingResult
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation.serving_band_reruns import dense_row_on_profile
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS
 
 OWN = "each on the settings its measurement ran"
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from infraplan.validation.inference_frontier import load_frontier_cases
-from infraplan.validation.operating_point import operating_points
+from infraplan.validation.operating_point import operating_points, step_lines, two_point_groups
 from infraplan.validation.step_components import LINE_GROUPS, PARTS, mean_step_components, step_line_components
-from infraplan.validation.step_lines import step_lines, two_point_groups
 
 
 @pytest.fixture(scope="module")

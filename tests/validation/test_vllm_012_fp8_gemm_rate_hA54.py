@@ -11,7 +11,7 @@ from infraplan.cluster import Cluster
 from infraplan.serving import llm_iteration
 from infraplan.serving.llm_iteration import build_iteration_cost, prefill_time
 from infraplan.validation import serving_hopper as sh
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS
 
 
 def _row(clients: int, tp: int, isl: int, osl: int) -> dict[str, str]:

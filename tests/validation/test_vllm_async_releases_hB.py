@@ -9,7 +9,7 @@ rows name no release and stay on it.
 
 from __future__ import annotations
 
-from infraplan.serving.schedule_ahead import schedules_ahead
+from infraplan.serving.request_intake import schedules_ahead
 from infraplan.validation import release_stacks as rs
 from infraplan.validation import serving_blackwell as sb
 
@@ -34,7 +34,7 @@ def test_unversioned_vllm_rows_keep_the_synchronous_profile() -> None:
 
 
 def test_async_scheduling_moves_the_first_token_not_the_decode() -> None:
-    """The schedule-ahead lag shifts first token and finish alike (`serving.schedule_ahead.lagged`): the 0.15.1
+    """The schedule-ahead lag shifts first token and finish alike (`serving.request_intake.lagged`): the 0.15.1
     Kimi-K2.5 int4 rows' TTFT rises (their measured TTFT is under-predicted), TPOT stays."""
     row = next(r for r in _vllm_rows("0.15.1") if r["precision"] == "int4")
     with_lag = sb.run_row(row)

@@ -7,7 +7,7 @@ states them, `serving.engines` "Engine facts"), and where a release was measured
 tables, its own kernels: decode attention (`serving.decode_kernels`; an MLA kernel's fit, `serving.mla_decode`),
 GEMM fractions of peak (`serving.llm_iteration`) and the block-fp8 fused MoE's extra time over the TensorRT-LLM
 1.3.0rc20 kernel the catalog's MoE rules are fitted to (`MoeReleaseExtra`, `serving.routed_experts`) and its
-block-fp8 plain GEMM at small M (`BlockFp8GemmFit`, `serving.block_fp8_gemm`). Each value is
+block-fp8 plain GEMM at small M (`BlockFp8GemmFit`, `serving.release_tables`). Each value is
 cited in the stack YAML that carries it. Moved out of `catalog.stacks` (which re-exports both names) for room.
 
 `MoeReleaseExtra`: per routed layer, `fixed_s` + `token_expert_s` x tokens x routed experts, for models of at least
@@ -45,7 +45,7 @@ class MoeReleaseExtra(Spec):
 
 
 class BlockFp8GemmFit(Spec):
-    """A release's measured block-fp8 plain GEMM at small M (`serving.block_fp8_gemm`)."""
+    """A release's measured block-fp8 plain GEMM at small M (`serving.release_tables`)."""
 
     fixed_s: float = Field(ge=0, description="seconds per GEMM (launches, activation quantisation)")
     k_s: float = Field(ge=0, description="seconds per element of K (the serial K loop of a few output tiles)")
@@ -179,11 +179,11 @@ class ServingProfile(Spec):
     schedule_ahead: bool = Field(
         False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
         "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "
-        "(`serving.schedule_ahead`)")
+        "(`serving.request_intake`)")
     recv_interval_iterations: int = Field(
         1, ge=1, le=MAX_TOKENS, description="the engine loop takes new requests in every this many decode iterations "
         "(SGLang's --scheduler-recv-interval, default 1; at once after a prefill iteration): a new request waits "
-        "(n - 1) / 2 of its decode iterations more on average (`serving.sglang_recv_poll`); at most the longest "
+        "(n - 1) / 2 of its decode iterations more on average (`serving.request_intake`); at most the longest "
         "sequence's decode iterations (`limits.MAX_TOKENS`: 10**23 priced TTFTs of 10**20 s and TPOT 0)")
     fp8_kv_context_fmha: bool = Field(
         False, description="prefill attention over an fp8 KV cache runs the stack's FP8 context FMHA at the "
@@ -217,7 +217,7 @@ class ServingProfile(Spec):
         "beyond the TensorRT-LLM 1.3.0rc20 kernel the catalog is fitted to (`serving.routed_experts`)")
     fp8_block_gemm: dict[str, BlockFp8GemmFit] = Field(
         default_factory=dict, description="accelerator -> this release's measured small-M block-fp8 plain GEMM, "
-        "a floor under the roofline's (`serving.block_fp8_gemm`)")
+        "a floor under the roofline's (`serving.release_tables`)")
     all_reduce_table: dict[str, str] = Field(
         default_factory=dict, description="accelerator -> a catalog/nccl table of this release's measured custom "
         "all-reduce, read instead of the accelerator's for the TP all-reduce (`serving.layer_work`)")

@@ -190,7 +190,7 @@ def deployment_line(r: ServingPlanResult) -> str:
     """The chosen deployment as serve-plan's first line prints it."""
     d = r.deployment
     assert d is not None
-    pre, own = getattr(d, "prefill", None), ""  # a prefill layout of its own (`serving.capacity_pairs`); a stub's: none
+    pre, own = getattr(d, "prefill", None), ""  # a prefill layout of its own (`serving.capacity_layouts`); stub: none
     if pre is not None and _pool_layout(pre) != _pool_layout(d):
         own = f" TP{pre.tp}" + (f" DP-attention{pre.attention_dp} EP{pre.ep}" if pre.attention_dp > 1 else "")
         own += f" MoE-TP{pre.moe_tp}" if getattr(pre, "moe_tp", 1) > 1 else ""  # a MoE-TP prefill pool (hY54)

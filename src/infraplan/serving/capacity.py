@@ -16,7 +16,7 @@ answer says so in `serve`'s note, and a d the stack's engine cannot build is rej
 is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes it), and a disaggregated candidate's prefill pool runs
 without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it); an
 MoE model's disaggregated options also pair the decode layout with a prefill pool of another layout of the same
-accelerators a replica (TP g, or attention DP g x EP g: `capacity_pairs`, as `serve --prefill-tp` builds it, hY53;
+accelerators a replica (TP g, or attention DP g x EP g: `capacity_layouts`, as `serve --prefill-tp` builds it, hY53;
 one layout in both pools wins ties). For each candidate:
 
 1. an offline run of one replica gives its peak output rate, hence a lower bound on colocated replicas
@@ -79,8 +79,7 @@ from infraplan.serving.capacity_horizon import (
     option_time_constants,
     unsettled,
 )
-from infraplan.serving.capacity_layouts import layout_text, level_layouts, weight_kinds
-from infraplan.serving.capacity_pairs import own_pair, own_prefill
+from infraplan.serving.capacity_layouts import layout_text, level_layouts, own_pair, own_prefill, weight_kinds
 from infraplan.serving.capacity_space import draft_choices, drafts_text, kv_for
 from infraplan.serving.deployment import build_refusal
 from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
@@ -197,7 +196,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`moot_beyond`)."""
         counts: list[int | None] = []
         for part in job.mode:
-            pool = job.prefill if part == "prefill" and job.prefill is not None else job.cand  # `capacity_pairs`
+            pool = job.prefill if part == "prefill" and job.prefill is not None else job.cand  # `capacity_layouts`
 
             def ok(r: int, part: str = part, probed: Candidate = pool) -> bool:
                 return meets_at(probed, part, r)

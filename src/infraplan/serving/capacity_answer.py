@@ -1,30 +1,56 @@
 """The answer a serve-plan capacity search gives (`serving.capacity.search_capacity`): the chosen deployment's plan,
 or no deployment and why.
 
-No physics of its own: what the search found, said. Moved out of `serving.capacity` (hB59, the module at its cap).
+No physics of its own: what the search found, said. Moved out of `serving.capacity` (hB59, the module at its cap);
+the rerun line and the floors merged in from `serving.capacity_answer` and `serving.capacity_answer` (hR62, moves only).
 - Met (`met_answer`): the whole run chosen (`replica_search.chosen_run`: the fewest accelerators, ties by
   `replica_search.option_rank`; a miss only where no level's whole runs meet) with `serve`'s metrics of that run, the
-  whole runs that missed first among the rejections (`capacity_rerun.missed_lines`) and why the answer's own missed
-  (`capacity_rerun.missed_reason`), the next-best options (`replica_search.next_best`), the error bands of the stack
+  whole runs that missed first among the rejections (`missed_lines`) and why the answer's own missed
+  (`missed_reason`), the next-best options (`replica_search.next_best`), the error bands of the stack
   priced at the run's context (`catalog.answer_bands.serving_answer_band`, as `serve`'s of `serve_command`: by the
   engine settings the answer changed, hN42; its mean prompt + output tokens, hU59), the notes `serve` says of the
   deployment (collectives priced from a release table, uneven experts, the GEMM share a format runs, MTP drafts,
-  the steady draw above TDP: hO57), and the `infraplan serve` line that reruns it (`capacity_rerun.serve_command`).
+  the steady draw above TDP: hO57), and the `infraplan serve` line that reruns it (`serve_command`).
 - None (`unmet_answer`: no option at any PP level): why, in this order: the stack's front end above the TTFT SLO
   (`capacity_candidate.ttft_floor`); the last rejection where no layout was priced; the TTFT and TPOT floors of the
-  layouts tried (`tpot_floor`: no deployment of any size gets a percentile below them, hU41, hU55); else the limit,
-  with the colocated bound the best layout's offline peak gives where it exceeds the limit, and for an accelerator
-  preset (one generic node) that `--max-gpus N` searches N of them.
+  layouts tried (`best_tpot_s`, `best_ttft_s`: no deployment of any size gets a percentile below them, hU41,
+  hU55); else the limit, with the colocated bound the best layout's offline peak gives where it exceeds the limit,
+  and for an accelerator preset (one generic node) that `--max-gpus N` searches N of them.
+
+The `infraplan serve` line that reruns a `serve-plan` answer's whole run exactly (`capacity.search_capacity`'s
+`serve_command`): the same deployment, requests, seed and stack, so its percentiles are the answer's; and the lines
+that list the whole runs that missed (`missed_lines`), and why the answer's own missed (`missed_reason`).
+
+The TPOT and TTFT floors of a serve-plan search: the lowest TPOT, and TTFT percentile, any deployment of the
+layouts it tried can reach.
+
+Modelled: one request decoding alone (batch 1, no queue, no prefill beside it) on each layout priced by
+`serving.capacity.search_capacity`; a larger deployment only lowers a replica's load towards that, and a batch, a
+longer context or a prefill only lengthens a decode step, so no TPOT percentile falls below it. Source: the search's
+own simulator (`serving.capacity_candidate.Candidate.run`); hU41 / hV41 (a `--tpot-slo` below the floor is told so
+instead of `--max-gpus N`). Moved out of `serving.capacity` (hS42).
+
+TTFT (hU55): a request's TTFT is its stack's front end (`serving_sim.front_end_s`) plus its wait and its prefill; a
+deployment of any size only shortens the wait, so no request's TTFT falls below its prompt prefilling alone (no
+queue, no decode beside it) on the fastest layout tried, and no TTFT percentile falls below the alone TTFT of the
+prompt at that percentile of the sample's lengths (numpy's "lower" percentile: a prompt at or below the one the run's
+percentile lands on; ASSUMPTION: a longer prompt never prefills faster, the iteration cost growing with its tokens).
+Before, a TTFT SLO above the front end but below a long prompt's prefill was told only "no deployment within 16,384
+accelerators meets the SLOs" (Llama 3 70B chat on H100 at a 250 ms p99, whose 6,000-token p99 prompt alone takes
+about 0.3 s).
 """
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
+
+import numpy as np
 
 from infraplan.catalog.answer_bands import serving_answer_band
 from infraplan.cluster import Cluster
 from infraplan.serving.capacity_candidate import Candidate, ttft_floor
-from infraplan.serving.capacity_rerun import missed_lines, missed_reason, serve_command
+from infraplan.serving.capacity_horizon import outright_misses
 from infraplan.serving.capacity_space import Drafts, draft_note
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, changed_engine_settings
 from infraplan.serving.expert_slots import uneven_experts_note
@@ -34,8 +60,9 @@ from infraplan.serving.replica_share import ROUTER
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serve_inputs import gemm_fraction_note
 from infraplan.serving.serving_metrics import steady_power_note
-from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
+from infraplan.serving.serving_sim import front_end_s
 from infraplan.serving.workloads import Requests
+from infraplan.units import number_text
 
 
 def unmet_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, system: str, rate: float,
@@ -114,3 +141,139 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)
     return plan.model_copy(update={"serve_command": line})
+
+
+def serve_command(r: ServingPlanResult, model: str, system: str, workload: str | None, input_len: int | None,
+                  output_len: int | None, seed: int, stack: str | None) -> str | None:
+    """The `infraplan serve` line that reruns the chosen deployment's full run exactly (same requests, same seed):
+    `serve` alone simulates 2,000 requests, the full run `full_run_requests`, so their percentiles differed. In the
+    plan as `serve_command` (as `search`'s rows carry `train_command`), so --json and the web give it too."""
+    from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
+
+    d, slo = r.deployment, r.slo
+    if d is None or slo is None or r.gpus is None or r.full_run_requests is None:
+        return None
+    args = ["infraplan", "serve", model, "--system", system, "--gpus", str(r.gpus), "--tp", str(d.tp), "--pp",
+            str(d.pp)]
+    if d.attention_dp > 1:
+        args += ["--attention-dp", str(d.attention_dp)]
+    if d.moe_tp > 1:  # attention DP with MoE TP (`capacity_layouts`): EP is then the rest, serve's default
+        args += ["--moe-tp", str(d.moe_tp)]
+    if d.ep > 1:
+        args += ["--ep", str(d.ep)]
+    args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(d.max_batch), "--token-budget",
+             str(d.token_budget)]
+    if d.speculative_tokens:  # the drafts the search priced (`capacity_space`)
+        args += ["--speculative-tokens", str(d.speculative_tokens), "--acceptance", number_text(d.acceptance)]
+    if d.disaggregated and d.prefill is not None:
+        args += ["--prefill-gpus", str(d.prefill.gpus)]
+        p = d.prefill  # a prefill layout of its own (`capacity_layouts`): serve's --prefill-* flags build it
+        if (p.tp, p.attention_dp, p.ep, p.moe_tp) != (d.tp, d.attention_dp, d.ep, d.moe_tp):
+            args += ["--prefill-tp", str(p.tp), "--prefill-attention-dp", str(p.attention_dp), "--prefill-ep",
+                     str(p.ep)]
+            if p.moe_tp > 1:  # attention DP with MoE TP in the prefill pool (hY54)
+                args += ["--prefill-moe-tp", str(p.moe_tp)]
+    if workload is not None:
+        args += ["--workload", workload]
+    if input_len is not None:
+        args += ["--input-len", str(input_len)]
+    if output_len is not None:
+        args += ["--output-len", str(output_len)]
+    args += ["--rate", number_text(r.rate_per_s), "--requests", str(r.full_run_requests), "--seed", str(seed)]
+    if slo.ttft_s is not None:
+        args += ["--ttft-slo", number_text(slo.ttft_s)]
+    if slo.tpot_s is not None:
+        args += ["--tpot-slo", number_text(slo.tpot_s)]
+    args += ["--stack", stack or r.stack or DEFAULT_SERVING_STACK]
+    return shlex.join(args)
+
+
+def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str, Any], key: str,
+                 slo: tuple[float, float]) -> list[str]:
+    """serve-plan's `rejected` lines of the whole runs that missed (`replica_search.whole_runs`'s runs: option, its
+    run's serve metrics, request count, ..., why, and whether it met), but the answer's own: its miss is its
+    `meets_slo_full_run` (it was listed as rejected too, and `serve-plan` printed it under "not chosen:", hU47). Each
+    names its percentiles above the SLO (`outright_misses`; a `judged_run` reason names them first, and a plain miss,
+    with no reason, names them alone: hS71, README chat's 32-accelerator TP2 run printed TPOT p99 0.23 s unnamed)."""
+    lines = []
+    for option, (missed, n_missed, *_, why), ok in runs:
+        if not ok and option is not chosen:
+            why = why or "; ".join(outright_misses(missed, slo, key))
+            pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
+            if option.get("prefill_tp") is not None:  # of a layout of their own (`capacity_layouts`)
+                pre_moe = option.get("prefill_moe_tp") or 1
+                pools += (f" (TP{option['prefill_tp']} DP-attention{option['prefill_attention_dp']} "
+                          f"EP{option['prefill_ep']}{f' MoE-TP{pre_moe}' if pre_moe > 1 else ''})")
+            moe = f" DP-attention{option['attention_dp']} EP{option['ep']} MoE-TP{option['moe_tp']}" if option.get(
+                "moe_tp", 1) > 1 else ""  # as before for every other layout
+            lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']}{moe} batch "
+                         f"{option['max_batch']}{pools} on {option['gpus']} accelerators: its full run of "
+                         f"{n_missed:,} requests misses the SLO (TTFT "
+                         f"{key} {missed['ttft_s'][key]:.3g} s, TPOT {key} {missed['tpot_s'][key]:.3g} s"
+                         f"{'; ' + why if why else ''})")
+    return lines
+
+
+def missed_reason(result: dict[str, Any], slo: tuple[float, float], key: str, why: str) -> str:
+    """Why an answer's whole run missed, where none met (its `why`): `capacity_horizon.judged_run`'s reason (a pool
+    that does not settle, a percentile not shown within the SLO at its confidence, a miss past the warm-up), else
+    every percentile above its SLO (`capacity_horizon.outright_misses`, TTFT then TPOT: hH63, it named only the
+    first), where the replica probes met it (hR51: serve-plan printed figures inside the SLO and the probes' advice
+    for every miss)."""
+    if why:
+        return why
+    over = outright_misses(result, slo, key) or [f"its TTFT {key} {result['ttft_s'][key]:.3g} s is above the SLO "
+                                                 f"({slo[0]:.3g} s)"]
+    return f"{'; '.join(over)} where its replica probes met it: more probe requests (--requests) size it safely"
+
+
+def best_tpot_s(tried: list[Candidate], sample: Requests) -> float | None:
+    """The lowest TPOT of the layouts `tried`: the sample's shortest request of more than one output token decoding
+    alone (batch 1, no queue, no other prefill) on each. More replicas only lower a replica's load towards that, and
+    a longer context, a batch or a prefill beside it only lengthen a step, so no deployment of these layouts at any
+    size gets a TPOT percentile below it (hU41: `--tpot-slo 1ms` was told `--max-gpus N` searches more). None: no
+    layout tried or no request of two tokens."""
+    multi = np.flatnonzero(sample.output_tokens > 1)
+    if not tried or not multi.size:
+        return None
+    one = sample.subset([int(multi[np.argmin(sample.input_tokens[multi] + sample.output_tokens[multi])])])
+    alone = Requests(np.zeros(1), one.input_tokens, one.output_tokens)
+    times = [cand.run(alone, "mixed") for cand in tried]
+    return min(float(t.finish_s[0] - t.first_token_s[0]) for t in times) / float(one.output_tokens[0] - 1)
+
+
+def tpot_floor_reason(floor: float | None, tpot: float, model: str, acc: str, limit: int, every_tp: bool) -> str:
+    """Why no deployment meets a TPOT SLO below `floor` (`best_tpot_s`), at any size or (TP layouts beyond
+    `limit` not tried) within `limit` accelerators; '' when the SLO is at or above it."""
+    if floor is None or tpot >= floor:
+        return ""
+    where = "at any size" if every_tp else f"within {limit:,} accelerators (wider TP not tried: --max-gpus N)"
+    return (f"the TPOT SLO {tpot * 1e3:.3g} ms is below what {model} decodes on {acc} {where}: the best TPOT found "
+            f"is {floor * 1e3:.3g} ms (one request decoding alone on the fastest layout tried)")
+
+
+def best_ttft_s(tried: list[Candidate], sample: Requests, percentile: float) -> tuple[float, int] | None:
+    """The lowest TTFT `percentile` the layouts `tried` reach, seconds, and the prompt (tokens) it is read on: the
+    sample's prompt at that percentile (numpy "lower") prefilling alone, with its stack's front end, on each layout
+    in its colocated and its prefill-pool form (module docstring: no deployment of these layouts at any size goes
+    below it). None: no layout tried."""
+    if not tried or not len(sample):
+        return None
+    prompt = int(np.percentile(sample.input_tokens, percentile, method="lower"))
+    alone = Requests(np.zeros(1), np.array([prompt], dtype=sample.input_tokens.dtype),
+                     np.ones(1, dtype=sample.output_tokens.dtype))
+    best = min(float(cand.run(alone, mode).first_token_s[0]) + front_end_s(cand.dep)
+               for cand in tried for mode in ("mixed", "prefill"))
+    return best, prompt
+
+
+def ttft_floor_reason(floor: tuple[float, int] | None, ttft: float, percentile: float, model: str, acc: str,
+                      limit: int, every_tp: bool) -> str:
+    """Why no deployment meets a TTFT SLO below `floor` (`best_ttft_s`), at any size or within `limit`
+    accelerators; '' when the SLO is at or above it."""
+    if floor is None or ttft >= floor[0]:
+        return ""
+    where = "at any size" if every_tp else f"within {limit:,} accelerators (wider TP not tried: --max-gpus N)"
+    return (f"the TTFT SLO {ttft:.3g} s at p{percentile:g} is below what {model} reaches on {acc} {where}: the best "
+            f"TTFT p{percentile:g} found is {floor[0]:.3g} s (the sample's p{percentile:g} prompt, {floor[1]:,} "
+            "tokens, prefilling alone on the fastest layout tried, with the stack's front end)")

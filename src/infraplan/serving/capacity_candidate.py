@@ -30,7 +30,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
-from infraplan.serving import chunked_attention, schedule_ahead, sglang_recv_poll, speculative, wide_ep_lockstep
+from infraplan.serving import chunked_attention, request_intake, speculative, wide_ep_lockstep
 from infraplan.serving.backlog_growth import backlog_span, keeps_up
 from infraplan.serving.capacity_decode import decode_request_s, decode_utilisation, kv_batch
 from infraplan.serving.capacity_probe import run_until_miss, steppable
@@ -144,7 +144,7 @@ class Candidate:
         self.partner: Candidate | None = None  # a prefill pool's decode pool of another layout (`paired`)
 
     def paired(self, decode: Candidate) -> Candidate:
-        """This candidate as the prefill pool of `decode`, a decode pool of another layout (`capacity_pairs`, hY53):
+        """This candidate as the prefill pool of `decode`, a decode pool of another layout (`capacity_layouts`, hY53):
         its prefill probes' hand-off floor priced on the decode pool's cost, and keyed on it; the tables shared."""
         twin = copy.copy(self)
         twin.partner = decode
@@ -244,9 +244,9 @@ class Candidate:
         first_s, finish_s = got
         if mode == "mixed":  # a schedule-ahead loop's lag, as `simulate_deployment` adds it (>= 0: a miss stands)
             steps = self.dep.decode_steps(req.output_tokens)
-            first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s, steps,
+            first_s, finish_s = request_intake.lagged(self.dep.stack, first_s, finish_s, steps,
                                                       self.dep.speculative_tokens)
-            first_s, finish_s = sglang_recv_poll.polled(self.dep.stack, first_s, finish_s, steps)  # its next poll
+            first_s, finish_s = request_intake.polled(self.dep.stack, first_s, finish_s, steps)  # its next poll
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
         ttft = first_s - req.arrival_s + front
         multi = np.zeros(len(req), dtype=bool)
@@ -279,7 +279,7 @@ class Candidate:
         run_until_miss`: the same times otherwise)."""
         engine = pool_engine(self.dep.stack)
         cost = self.priced(req, mode)
-        scheduler = schedule_ahead.loop_scheduler(engine, self.dep.speculative_tokens)  # as `run_pool` runs it
+        scheduler = request_intake.loop_scheduler(engine, self.dep.speculative_tokens)  # as `run_pool` runs it
         if not steppable(cost, self.dep, scheduler, engine.kv_admission) or (
                 mode == "mixed" and wide_ep_lockstep.applies(cost)):  # two passes (`serving.wide_ep_lockstep`)
             r = self.run(req, mode)

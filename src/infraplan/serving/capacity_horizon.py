@@ -171,7 +171,7 @@ def option_laws(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: 
     stream at the rate (its gaps); `offline`: the search's offline sample and its fingerprint (a replica's offline
     prefill seconds a prompt token, every prompt present at t = 0: `Candidate.offline_s`); `lengths`: a long sample of
     the workload's lengths (the service times' law); `prefill_dep`: the prefill pool's layout where it is its own
-    (`capacity_pairs`; None: `dep`'s)."""
+    (`capacity_layouts`; None: `dep`'s)."""
     cand = candidate_for(shape, acc, fabric, dep, offline[0])  # the search's candidate (its sample)
     req, key = offline
     pre = cand if prefill_dep is None else candidate_for(shape, acc, fabric, replace(prefill_dep, replicas=1), req)

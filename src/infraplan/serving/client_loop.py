@@ -31,8 +31,8 @@ for N clients, X requests/s). Three terms separate the engine's finish of reques
 * the stack's front end (`serving.engines` `request_latency_s`: HTTP server, tokenizer, hand-off to the engine, the
   tokens streamed back), which the reported TTFT and end-to-end latency hold (`serving_sim`): `client_cycle` adds it
   to the round trip where `FRONT_END_IN_CYCLE` is on;
-* a schedule-ahead engine loop's one-iteration lag (`serving.schedule_ahead`): the engine's real last token comes one
-  of the request's mean decode iterations after the simulated one (`schedule_ahead.shift_s`), which the reported
+* a schedule-ahead engine loop's one-iteration lag (`serving.request_intake`): the engine's real last token comes one
+  of the request's mean decode iterations after the simulated one (`request_intake.shift_s`), which the reported
   latencies hold too (`lag`, where `LAG_IN_CYCLE` is on);
 * `CLIENT_ROUND_TRIP_S`, the benchmark client's own hops: aiperf's credit return, its semaphore and the conversation
   fetch happen after the response is read and before the next request's TTFT clock starts (above), so they are in the
@@ -92,7 +92,7 @@ LAG_IN_CYCLE = False
 def client_cycle(round_trip_s: float, front_end_s: float, schedules_ahead: bool) -> tuple[float, bool]:
     """(gap_s, lag) of a closed loop's `next_request_s`: the client's round trip plus, with `FRONT_END_IN_CYCLE`, the
     front end the reported latencies hold; the schedule-ahead lag with `LAG_IN_CYCLE` where the stack's loop
-    schedules ahead (`serving.schedule_ahead.schedules_ahead`; module docstring)."""
+    schedules ahead (`serving.request_intake.schedules_ahead`; module docstring)."""
     return round_trip_s + (front_end_s if FRONT_END_IN_CYCLE else 0.0), schedules_ahead and LAG_IN_CYCLE
 
 
@@ -114,7 +114,7 @@ def first_wave(arrival_s: np.ndarray, clients: int, spacing_s: float | None = No
 def next_request_s(first_s: float, finish_s: float, decode_steps: float, gap_s: float, lag: bool) -> float:
     """The instant a client's next request reaches the engine after the engine's simulated first token `first_s` and
     last token `finish_s` of its previous one: `gap_s` (`client_cycle`) after the real last token, which a
-    schedule-ahead loop (`lag`) gives one of the request's mean decode iterations later (`schedule_ahead.shift_s`)."""
+    schedule-ahead loop (`lag`) gives one of the request's mean decode iterations later (`request_intake.shift_s`)."""
     if lag and decode_steps > 0:
         finish_s += (finish_s - first_s) / decode_steps
     return finish_s + gap_s

@@ -58,7 +58,7 @@ from infraplan.ops.precision import (
 from infraplan.serving.engines import kv_cache_dtypes, load_engine, serving_profile, serving_stacks
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
-from infraplan.serving.sglang_recv_poll import attention_dp_refusal
+from infraplan.serving.request_intake import attention_dp_refusal
 from infraplan.serving.stack_placement import stack_on_accelerator
 
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
@@ -295,9 +295,9 @@ def layout_refusal(shape: TransformerShape, dtype: str, engine: str | None, ep: 
 
 def build_refusal(shape: TransformerShape, dep: Deployment) -> str | None:
     """Why `dep`'s engine cannot build its layout of `shape` (the refusals `serve-plan` meets while searching,
-    `serving.capacity` and `capacity_pairs`; `check_deployment` raises each in its place): the experts over EP
+    `serving.capacity` and `capacity_layouts`; `check_deployment` raises each in its place): the experts over EP
     (`expert_slots.engine_refusal`), its MoE dtype at that EP (`layout_refusal`) and its stack's attention DP
-    (`sglang_recv_poll.attention_dp_refusal`), else None."""
+    (`request_intake.attention_dp_refusal`), else None."""
     return (engine_refusal(shape, dep.ep, dep.engine) or layout_refusal(shape, dep.dtype, dep.engine, dep.ep)
             or attention_dp_refusal(dep.stack, dep.attention_dp))
 

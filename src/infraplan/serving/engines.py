@@ -64,7 +64,7 @@ the OpenAI-compatible HTTP server, tokenization, the hand-off to the engine's sc
 the first token back (trtllm-serve, vLLM's API server, SGLang's tokenizer manager run these outside the engine
 loop). ASSUMPTION, no published figure per stack: taken from the Hopper serving sets' own lowest loads (the scored
 rows of <= 8 sequences per engine of both the dense and the MoE set, the median of measured minus modelled TTFT with
-the front-end time left out; the rule is `validation.serving_front_end_fit.fit_front_ends`, "stack/<engine>", and a test
+the front-end time left out; the rule is `validation.serving_host_fits.fit_front_ends`, "stack/<engine>", and a test
 keeps every serving stack YAML within max(3 ms, 5 %) of it): TensorRT-LLM 0.080 s (170 rows, quartiles
 0.04-0.18 s; 0.089 s before the closed loop's first wave was sent in client order, `serving.client_loop.first_wave`,
 2026-12-04), SGLang 0.181 s (24 rows, 0.08-0.29 s), vLLM 0.011 s (130 rows, -0.01-0.04 s), refitted 2026-12-02

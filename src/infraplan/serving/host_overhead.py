@@ -81,7 +81,7 @@ serialises it onto the response stream (main.py:171-174 `endpoint.serve_endpoint
 decoding sequence's token passes through it once per iteration (ai-dynamo 0.8.0, the 1.2.0rc6 rows' worker image:
 the same loop, handler_base.py:376-412, plus per-output logprob extraction). ASSUMPTION: that host work is serial
 with the engine's iteration (one Python process; the engine cannot run ahead of it), so it bounds the iteration
-rate; the figure is fitted, a calibration like the front ends (`validation.serving_host_sequence_fit`). Measured:
+rate; the figure is fitted, a calibration like the front ends (`validation.serving_host_fits`). Measured:
 dense Hopper 21.79 -> 22.37 % (TPOT 12.31 -> 13.47: every client stays resident in the model where ~92 of 128
 decode), MoE / MLA 14.88 % and disaggregated 14.10 % unchanged (validation/notes/serving_hopper_tried.md round 22).
 Off (`HOST_PER_SEQUENCE`): a fitted figure that makes its own set worse is not adopted.

@@ -3,14 +3,14 @@
 modelled and from which source).
 
 * `layer_time`: the GEMMs of `ops.layer_ops` at the inference phase (the routed experts' grouped kernels, a release's
-  block-fp8 floor: `serving.routed_experts`, `serving.block_fp8_gemm`), the engine's element-wise and MoE routing
+  block-fp8 floor: `serving.routed_experts`, `serving.release_tables`), the engine's element-wise and MoE routing
   kernels (`serving.engine_kernels`), the TP all-reduces and the EP all-to-all (`serving.ep_all_to_all`, the
   busiest GPU's inbound where EP does not divide the experts: `serving.expert_slots`).
 * `serving_collective_time`: NCCL's time (`network.collectives`), or for a TP all-reduce of a stack whose engine runs
   its custom one-shot / two-shot kernel at that group size and, where it needs one, on one host
   (`ServingEngine.custom_all_reduce_at`: vLLM / SGLang run NCCL for a group spanning hosts, hI59), the custom
   kernel's (`collective_algorithms.custom_all_reduce_time`, bounded by the release's measured table where it has one,
-  `serving.release_all_reduce`).
+  `serving.release_tables`).
 """
 
 from __future__ import annotations
@@ -25,14 +25,7 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collective_algorithms import custom_all_reduce_time
 from infraplan.network.collectives import Fabric, collective_time
 from infraplan.ops.layer import Collective, layer_ops
-from infraplan.serving import (
-    block_fp8_gemm,
-    engine_kernels,
-    ep_all_to_all,
-    expert_slots,
-    release_all_reduce,
-    routed_experts,
-)
+from infraplan.serving import engine_kernels, ep_all_to_all, expert_slots, release_tables, routed_experts
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import inference_layout
@@ -59,7 +52,7 @@ class GemmPrecision:
 def serving_collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = False,
                             table: str | None = None) -> np.ndarray:
     """Seconds of `c`; a stack with custom all-reduce runs small TP all-reduces one-shot / two-shot (bounded by its
-    release's measured `table` where it has one: `serving.release_all_reduce`)."""
+    release's measured `table` where it has one: `serving.release_tables`)."""
     if custom_all_reduce and c.kind == "all_reduce":
         one = custom_all_reduce_time(fabric, c.bytes, c.group, c.stride, table)
     else:
@@ -80,8 +73,8 @@ def layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep:
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m, dep.moe_tp))  # wide EP: docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
     routed, spare = np.zeros_like(m), expert_slots.spare_per_rank(dep.stack, dep.ep)  # EPLB's redundant experts
-    flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.block_fp8_gemm`)
-    floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
+    flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.release_tables`)
+    floor = release_tables.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
                                        routed_experts.FP8_BLOCK_MODEL_TYPES)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         p, p_rates = (prec, gemm_rates) if plain is None or g.role in roles else plain
@@ -90,14 +83,14 @@ def layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep:
         g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
                                              block_depth, block_rate_fraction, fused, spare)
         if floor is not None and p is prec:
-            g_s = np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units))
+            g_s = np.maximum(g_s, release_tables.floor_s(floor, accelerator, g, rates.compute_units))
         gemms, routed = gemms + g_s, routed + g_s if g.role in routed_experts.EXPERT_GEMMS else routed
         flop_s = flop_s + g.flops() / rate
     (elem,) = ops.elementwise_fwd
     elementwise = engine_kernels.elementwise_time(shape, rates, dep, m, elem) + routed_experts.moe_routing_time(
         shape, rates, m, dep.attention_dp / dep.ep, routing_kernels(accelerator, shape, dep.dtype, dep.engine))
     engine = load_engine(dep.stack)  # TP all-reduce, custom at the engine's sizes; the EP ones: `ep_all_to_all`
-    table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
+    table = release_tables.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
     host = fabric.host_accelerators  # an engine whose kernel needs one host runs NCCL beyond it (hI59)
     tp_s = sum((serving_collective_time(fabric, c, engine.custom_all_reduce_at(float(c.group), host), table)
                 for c in ops.collectives_fwd if c.role == "tp"), np.zeros_like(m))

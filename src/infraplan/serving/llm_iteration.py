@@ -6,7 +6,7 @@ A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration run
   fed `M * top_k / active` tokens each, LM head only for the rows that sample a token), priced by
   `hardware.kernels.gemm_time`: tile and wave quantisation, and the roofline bound on reading the weights,
   which is what makes small-batch decode memory-bound. A stack release with a measured block-fp8 Linear sets a floor
-  under the plain fp8 GEMMs of block-scaled checkpoints (`serving.block_fp8_gemm`: launch + the K loop at small M).
+  under the plain fp8 GEMMs of block-scaled checkpoints (`serving.release_tables`: launch + the K loop at small M).
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
   fused-attention rate (fp8 cache: x the stack's FP8 FMHA gain, `kv_cache.context_fmha_speedup`) + `exp_seconds`;
   decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind; `serving.decode_kernels`;
@@ -105,7 +105,7 @@ Release GEMM rates (`RELEASE_MATMUL_RATE`, `_matmul_fraction`; adopted hT52): a 
 release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction`: AIConfigurator 0.7.0's gemm_perf
 tables of TensorRT-LLM 1.0.0rc3, fp8 0.50 / bf16 0.85, SGLang 0.5.6.post2 / 0.5.8.post1, hD53, vLLM 0.12.0, hA54) in
 place of the accelerator's for the plain GEMMs and the LM head; grouped experts and a block-fp8 checkpoint's fp8 GEMMs
-(`serving.block_fp8_gemm`) keep theirs. A prefill then adds 1.07 P over a decode step to a TensorRT-LLM window (notes,
+(`serving.release_tables`) keep theirs. A prefill then adds 1.07 P over a decode step to a TensorRT-LLM window (notes,
 hT52; dense 20.90 -> 20.05 %). An fp8 table times the GEMM with its input's eager cast (a cost in M x K): the figure is
 the GEMM's alone where the engine fuses the cast (vLLM, 0.82 / 0.705 H200 / H100) or runs it apart (SGLang, hT54);
 TensorRT-LLM 1.0.0rc3's stays whole (net: `release_stacks.TRTLLM_GEMM_NET_OF_QUANT`, off). vLLM's bf16 0.93: round 10.

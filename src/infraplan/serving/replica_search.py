@@ -184,7 +184,7 @@ class SearchJob:
     low: int  # the colocated lower bound on replicas (the offline peak)
     high: int  # the most replicas within the accelerator limit
     option: dict[str, Any]
-    prefill: Candidate | None = None  # the prefill pool's candidate where its layout is its own (`capacity_pairs`)
+    prefill: Candidate | None = None  # the prefill pool's candidate where its layout is its own (`capacity_layouts`)
 
     @property
     def gpr(self) -> int:
@@ -198,7 +198,7 @@ def _likeliest_smallest(job: SearchJob) -> tuple[int, int]:
 
 def option_rank(option: dict[str, Any]) -> tuple[int, bool, bool, bool, int, int, int, int]:
     """The options' sort key: fewest GPUs; ties: plain decoding before MTP drafts (`capacity_space`: MTP only where it
-    saves accelerators), colocated, one layout in both pools before a prefill layout of its own (`capacity_pairs`:
+    saves accelerators), colocated, one layout in both pools before a prefill layout of its own (`capacity_layouts`:
     only where it saves accelerators), then TP layouts before wide EP (EP only where it saves accelerators), wide EP
     before MoE TP (`capacity_layouts`: MoE TP only where it saves accelerators), then less TP, then the larger batch
     cap."""

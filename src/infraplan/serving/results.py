@@ -165,7 +165,7 @@ class ServingPlanResult(SparseResult):
     feasible: bool = Field(description="a deployment meets the SLOs within the limit, its probes and its whole run "
                            "(false for a miss: `deployment` then holds the answer whose whole run missed, `why` says)")
     why: str | None = Field(None, description="why none does, or why the answer's whole run missed its SLO "
-                               "(`meets_slo_full_run` false; `capacity_rerun.missed_reason`)")
+                               "(`meets_slo_full_run` false; `capacity_answer.missed_reason`)")
     best_tpot_s: float | None = Field(None, description=(
         "with no deployment found: the lowest TPOT any layout tried reaches, seconds per output token (the sample's "
         "shortest request of two or more output tokens decoding alone on the fastest layout: no size goes below it; "

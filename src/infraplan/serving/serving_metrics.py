@@ -4,7 +4,7 @@ over the run, SLO attainment, power, energy and cost.
 Per request: TTFT (arrival to first token, plus the stack's front-end time per request `request_latency_s`:
 HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`; disaggregated: the
 decode worker's first token, `serving.disaggregated.decode_first_token_s`; an engine loop that schedules ahead
-starts a request one iteration later, `serving.schedule_ahead`), TPOT ((last -
+starts a request one iteration later, `serving.request_intake`), TPOT ((last -
 first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
 delays what the client sees, not the engine's arrival (it runs beside the engine loop). Physically a closed loop's
 client holds it, and the schedule-ahead lag, in its cycle (Little's law): `serving.client_loop.FRONT_END_IN_CYCLE`
@@ -57,7 +57,7 @@ from infraplan.cluster.host_share import (
     unstated_switch_note,
 )
 from infraplan.cluster.power import idle_power
-from infraplan.serving import schedule_ahead, steady_state, window_marks
+from infraplan.serving import request_intake, steady_state, window_marks
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.workloads import Requests
@@ -148,14 +148,14 @@ def host_share_line(accelerator: Accelerator, system: System) -> str:
 
 
 def _policy_text(dep: Deployment) -> str:
-    """The iteration policy the run priced, as `run_pool` takes it (`schedule_ahead.loop_scheduler`): the stack's, or
+    """The iteration policy the run priced, as `run_pool` takes it (`request_intake.loop_scheduler`): the stack's, or
     SGLang's prefill-first where its drafts turn the mixed chunk off (hR55: the line named the stack's sglang-adder)."""
     engine = load_engine(dep.stack)
-    policy = schedule_ahead.loop_scheduler(engine, dep.speculative_tokens)
+    policy = request_intake.loop_scheduler(engine, dep.speculative_tokens)
     if policy == engine.scheduler:
         return f"{policy} policy of the stack"
     return (f"{policy} policy: the stack's {engine.scheduler} with {dep.speculative_tokens} draft tokens, which "
-            "turn SGLang's mixed chunk off, serving.schedule_ahead")
+            "turn SGLang's mixed chunk off, serving.request_intake")
 
 
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],

@@ -38,8 +38,7 @@ from infraplan.serving import (
     chunked_attention,
     disaggregated,
     mla_decode,
-    schedule_ahead,
-    sglang_recv_poll,
+    request_intake,
     speculative,
     wide_ep_lockstep,
 )
@@ -101,7 +100,7 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
     busy, compute, iterations, works, rates = 0.0, 0.0, 0, [], []
     cuts = cuts if clients <= 0 else ()  # a closed loop's window is its run's output (`serving.window_marks`)
     engine = pool_engine(dep.stack)
-    scheduler = schedule_ahead.loop_scheduler(engine, dep.speculative_tokens)  # SGLang's drafts: prefill-first
+    scheduler = request_intake.loop_scheduler(engine, dep.speculative_tokens)  # SGLang's drafts: prefill-first
     client_engine = (np.arange(n) % clients) % engines if clients > 0 else None
     for e in range(engines if clients > 0 else min(engines, n)):
         # open loop: every engines-th request from e, a strided view (the values an index array would copy)
@@ -205,7 +204,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         arrival = first_wave(arrival, clients)
     hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
     gap_s, lag = client_cycle(client_round_trip_s, deployment["front_end_s"],  # the client's (`serving.client_loop`)
-                              schedule_ahead.schedules_ahead(dep.stack, dep.speculative_tokens))
+                              request_intake.schedules_ahead(dep.stack, dep.speculative_tokens))
     steps = dep.decode_steps(out)
     cost = chunked_attention.for_requests(cost, shape, inp, hit, steps)  # Llama 4's chunks: the run's mean keys
     cuts = window_cuts(arrival) if clients <= 0 else []  # the arrival window's mid and end (`serving.window_marks`)
@@ -213,8 +212,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                                               cost, dep, blocks, arrival, inp - hit, hit, steps,
                                               dep.replicas * dep.engines_per_replica, clients, gap_s, lag, cuts)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
-    first, finish = schedule_ahead.lagged(dep.stack, first, finish, steps, dep.speculative_tokens)  # behind i + 1
-    first, finish = sglang_recv_poll.polled(dep.stack, first, finish, steps)  # the next receive poll
+    first, finish = request_intake.lagged(dep.stack, first, finish, steps, dep.speculative_tokens)  # behind i + 1
+    first, finish = request_intake.polled(dep.stack, first, finish, steps)  # the next receive poll
     window = closed_window(pool.arrival_s, finish, clients) if clients > 0 else None  # (`serving.window_marks`)
     if clients > 0:
         requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
@@ -310,7 +309,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
         sent, pre_run, dec_run = closed_pair_loop(
             PoolSpec(pre_cost, pre_dep, pre_blocks, pre_engines, pre_stack.scheduler, pre_stack.kv_admission),
             PoolSpec(dec_cost, dec_dep, dec_blocks, dec_engines,
-                     schedule_ahead.loop_scheduler(dec_stack, dec_dep.speculative_tokens), dec_stack.kv_admission),
+                     request_intake.loop_scheduler(dec_stack, dec_dep.speculative_tokens), dec_stack.kv_admission),
             arrival, inp, out, steps, hand_off, clients,
             dec_dep.replicas if disaggregated.ROUND_ROBIN_DECODE else 0,
             pre_dep.replicas if disaggregated.ROUND_ROBIN_PREFILL else 0, disaggregated.least_loaded_ranks(dec_dep),

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.serving import schedule_ahead
+from infraplan.serving import request_intake
 from infraplan.serving.adp_balance import BalanceGate, balance_of
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import IterationCost
@@ -176,7 +176,7 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
         local_clients = len({int(k) % clients for k in idx}) if clients > 0 else 0
         r = lockstep_replica(free, arrival[idx], prefill[idx], cached[idx], steps[idx], engine_of[idx] % ranks,
                              ranks, dep.max_batch, dep.token_budget, blocks, dep.block_tokens,
-                             schedule_ahead.loop_scheduler(stack, dep.speculative_tokens),
+                             request_intake.loop_scheduler(stack, dep.speculative_tokens),
                              stack.kv_admission, local_clients, round_trip_s, lag,
                              BalanceGate(balance) if balance is not None else None, () if clients > 0 else cuts)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s

@@ -137,14 +137,14 @@ def _quoted(text: str) -> str:
 @cache
 def _campaigns() -> dict[str, str]:
     """Case id -> campaign, from the data and case files (module docstring)."""
-    from infraplan.validation.data_files import read_rows
+    from infraplan.catalog.data_files import validation_rows
     from infraplan.validation.runner import load_cases
 
     found: dict[str, str] = {}
     for name in SERVING_FILES:
-        for row in read_rows(name):
+        for row in validation_rows(name):
             found[row["id"]] = f"{row['model_path']} {row['backend']} {row['backend_version'] or 'unversioned'}"
-    for row in read_rows("frontier_training.csv"):
+    for row in validation_rows("frontier_training.csv"):
         found[row["id"]] = f"Megatron-Bridge performance summary, {row['model']}"
     for case in load_cases():
         found[case["id"]] = re.split(r" Table|:| \(", str(case.get("source", case["id"])))[0].strip()
@@ -166,7 +166,7 @@ def dense_serving_residuals() -> list[Residual]:
     from infraplan.cluster import Cluster
     from infraplan.validation.serving_hopper import load_rows, row_stack
     from infraplan.validation.serving_hopper_report import row_predictions
-    from infraplan.validation.serving_roofline import SYSTEMS
+    from infraplan.validation.serving_row_rules import SYSTEMS
 
     found = []
     for row, predicted in zip(load_rows(), row_predictions(), strict=True):  # the set's own predictions

@@ -10,7 +10,7 @@ dtype SGLang's kv_cache_dtype "auto" gives DeepSeek's own checkpoints on the Hop
 The InferenceX SGLang DeepSeek launch scripts for B200 are RECALLED (not readable here; ASSUMPTION) to pass
 `--scheduler-recv-interval 30` from 16 clients on and 10 below ("if CONC >= 16 ... relax to ~30 ... between
 scheduler recv polls"); SGLang then polls for new requests once every n decode iterations (`serving.
-sglang_recv_poll`, sglang 0.5.9 managers/scheduler_recv_skipper.py). What the data show (the Blackwell set,
+request_intake`, sglang 0.5.9 managers/scheduler_recv_skipper.py). What the data show (the Blackwell set,
 serving_measured_blackwell.csv), independent of the recall: measured minus modelled TTFT, in the row's own measured
 TPOTs, in every 0.5.9 DeepSeek-R1 fp4 (TP4 / TP8) and DeepSeek-V3 fp8 (TP8) campaign: -2.4..+1.4 at 4 / 8 clients
 (10 rows; the fp8 8,192-token rows at 4 clients +14..+22, a prefill shortfall of their own), +8.8..+17.2 at 16 / 32
@@ -118,7 +118,7 @@ from collections.abc import Callable
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.validation.release_stacks import mixed_chunk_stack
-from infraplan.validation.serving_front_end import served_by_dynamo
+from infraplan.validation.serving_row_rules import served_by_dynamo
 
 SPECULATIVE_CAMPAIGN_RULE = True  # the campaigns below run MTP (module docstring); False to compare
 # campaigns by source fields, all of which the row's `silicon_data_source` must contain (module docstring)
@@ -217,7 +217,7 @@ def sglang_chunked_prefill(row: dict[str, str], default: int) -> int:
     0.5.6+ server_args.py: 8192 below 160 GiB, 16384 above, so B200 / B300), `default` for a row naming no system."""
     from infraplan.cluster import Cluster
     from infraplan.serving.sglang_memory import default_chunked_prefill_tokens
-    from infraplan.validation.serving_roofline import SYSTEMS
+    from infraplan.validation.serving_row_rules import SYSTEMS
 
     if row.get("system") not in SYSTEMS:
         return default

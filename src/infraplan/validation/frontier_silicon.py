@@ -69,13 +69,13 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
+from infraplan.catalog.data_files import validation_rows
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.validation import serving_blackwell, serving_hopper
-from infraplan.validation.data_files import read_rows
 from infraplan.validation.serving_hopper_moe import moe_deployment
-from infraplan.validation.serving_roofline import SYSTEMS
+from infraplan.validation.serving_row_rules import SYSTEMS
 
 DATA_FILE = "frontier_silicon_trtllm.csv"
 MOE_MODELS = {"deepseek-ai/DeepSeek-R1": "deepseek-r1", "deepseek-ai/DeepSeek-V3": "deepseek-v3"}  # catalog models
@@ -83,7 +83,7 @@ MOE_MODELS = {"deepseek-ai/DeepSeek-R1": "deepseek-r1", "deepseek-ai/DeepSeek-V3
 
 def load_silicon_rows() -> list[dict[str, str]]:
     """Every row of the data file, in file order (module docstring)."""
-    return read_rows(DATA_FILE)
+    return validation_rows(DATA_FILE)
 
 
 def moe_shape(row: dict[str, str]) -> TransformerShape:

@@ -39,6 +39,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from infraplan.catalog import load_model, read_entry, shape_from_hf_config
+from infraplan.catalog.data_files import validation_rows
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.serving_loader import Arrival, WorkloadSpec
 from infraplan.catalog.yaml_text import safe_load_yaml
@@ -47,7 +48,6 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, arrival_times, fixed_requests, workload_requests
-from infraplan.validation.data_files import read_rows
 from infraplan.validation.loadgen import meets_early_stopping, server_passes, server_tokens_per_s
 from infraplan.validation.release_stacks import data_stack, stack_name
 
@@ -319,7 +319,7 @@ def phase_times_check() -> dict[str, Any]:
 
 @cache
 def _phase_times() -> dict[str, Any]:
-    rows = read_rows("splitwise_measured.csv")
+    rows = validation_rows("splitwise_measured.csv")
     out: dict[str, Any] = {}
     costs: dict[tuple[str, str, int], Any] = {}
     for phase in ("prefill", "decode"):

@@ -9,7 +9,7 @@ mapping. Rows served through AIConfigurator's Dynamo harness run the generator t
 
 SGLang 0.5.1.post1: its mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`). vLLM 0.12.0:
 DeepGEMM's MoE computes its padded workspace (`serving.deepgemm_moe`) and its measured decode attention. vLLM 0.16.0
-/ 0.18.0: async scheduling by default (`serving.schedule_ahead`); the Blackwell set's 0.15.1 and 0.19.0 too, read in
+/ 0.18.0: async scheduling by default (`serving.request_intake`); the Blackwell set's 0.15.1 and 0.19.0 too, read in
 their wheels (session 53, hB): `SchedulerConfig.async_scheduling` default None, resolved to True unless a non-EAGLE
 drafter or an executor without support (vllm 0.15.1 config/vllm.py:589-622, 0.19.0 :755-788), two batches in flight
 on the `mp` / `uni` executors (0.15.1 v1/executor/multiproc_executor.py:431-434, uniproc_executor.py:59-60; 0.19.0

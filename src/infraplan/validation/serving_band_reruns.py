@@ -58,8 +58,8 @@ def _on_profile_front_end(row: dict[str, str], predicted: dict[str, float], dep:
     """A Hopper row's prediction with the profile's front end in its TTFT, not its serving path's
     (`serving_hopper.run_row` adds the path's: Dynamo's or the engine's own server)."""
     from infraplan.serving.serving_sim import front_end_s
-    from infraplan.validation.serving_front_end import server_front_end_s
     from infraplan.validation.serving_hopper import FRONT_END
+    from infraplan.validation.serving_row_rules import server_front_end_s
 
     path = server_front_end_s(row, front_end_s(dep)) - front_end_s(dep) if FRONT_END else 0.0
     return {"ttft_s": predicted["ttft_s"] - path, "tpot_s": predicted["tpot_s"]}
@@ -95,7 +95,7 @@ def hopper_rows_on(ref: str | None = None) -> list[tuple[dict[str, str], dict[st
     from infraplan.validation import serving_hopper as dense
     from infraplan.validation import serving_hopper_disagg as disagg
     from infraplan.validation import serving_hopper_moe as moe
-    from infraplan.validation.serving_roofline import SYSTEMS
+    from infraplan.validation.serving_row_rules import SYSTEMS
 
     strict = ref in (None, DEFAULT_SERVING_STACK)  # every row runs on the default stack (hB41): a failure is a bug
     found = []
@@ -146,7 +146,7 @@ def hopper_rows_on(ref: str | None = None) -> list[tuple[dict[str, str], dict[st
 def _hopper_residuals(ref: str | None) -> list[Residual]:
     """Both metrics' residuals of the Hopper rows re-run on `ref` (`hopper_rows_on`), stack class of `ref`."""
     from infraplan.cluster import Cluster
-    from infraplan.validation.serving_roofline import SYSTEMS
+    from infraplan.validation.serving_row_rules import SYSTEMS
 
     cls = stack_class(ref or DEFAULT_SERVING_STACK)
     found: list[Residual] = []

@@ -80,7 +80,7 @@ Three SGLang campaigns the model misses, each decided (session 50, hA84; the han
   model's at TP4 (~1.5 s at TP8; from the TPOT excess at 4-32 clients), 1k prompts ~0.1 s; the nvfp4 rows of the release
   show it too, vLLM's MLA (Kimi-K2.5) on B300 does not: a slow long-prompt prefill path of that release on sm_103.
 
-The baseline is the Hopper sets' fitted-efficiency roofline (`serving_roofline`), one efficiency per metric fitted to
+The baseline is the Hopper sets' fitted-efficiency roofline (`serving_row_rules`), one efficiency per metric fitted to
 this set. The gate is issue 13's serving gate, 15 %; the set is reported (`validate`'s sets are not enforced) and
 its rows' residuals feed the error bands (`validation.bands`: family `blackwell`), so a Blackwell serving answer's
 band comes from Blackwell rows. Errors by group (checkpoint, GPU, engine release, precision) are in
@@ -100,6 +100,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from infraplan.catalog import load_model
+from infraplan.catalog.data_files import validation_rows
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_config_keys import ModelConfigWarning
@@ -110,11 +111,10 @@ from infraplan.errors import InputError
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import campaign_settings, serving_hopper, serving_hopper_moe
 from infraplan.validation import serving_row_consistency as consistency
-from infraplan.validation.data_files import read_rows
 from infraplan.validation.release_stacks import data_stack, row_stack
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_report import awaiting_counts, report_rows, sample_by_group, score_report
-from infraplan.validation.serving_roofline import SYSTEMS, roofline_seconds
+from infraplan.validation.serving_row_rules import SYSTEMS, roofline_seconds
 
 DATA_FILE = "serving_measured_blackwell.csv"
 SET_NAME = "serving Blackwell (closed loop)"
@@ -138,7 +138,7 @@ def load_rows() -> list[dict[str, str]]:
 
 @cache
 def _rows() -> tuple[dict[str, str], ...]:
-    return tuple(read_rows(DATA_FILE))
+    return tuple(validation_rows(DATA_FILE))
 
 
 class Fp4Checkpoint(BaseModel):

@@ -58,7 +58,7 @@ SGLang low-load TTFT (a prefill's speed) sits near bf16 (TP1 ISL 8000, 20 client
 TensorRT-LLM's KV pool on the generator's Dynamo workers (`DYNAMO_TRTLLM_KV`): its engine template passes
 kv_cache_config.free_gpu_memory_fraction with default 0.80 (0.2.0 `cli/templates/trtllm/dynamo/extra_engine_args.
 1.0.0rc3.yaml.j2:27`; every TensorRT-LLM template of 0.2.0 - 0.12.0; no generator rule sets it), against
-TensorRT-LLM's 0.9: the rows served through Dynamo (`serving_front_end.served_by_dynamo`) run
+TensorRT-LLM's 0.9: the rows served through Dynamo (`serving_row_rules.served_by_dynamo`) run
 `data/stacks/trtllm-0.x-dynamo-agg.yaml`, the shipped profile at 0.80 (round 9: dense 19.83 -> 19.80 %; notes).
 The same template passes `enable_chunked_prefill: false` (ibid. :19, `| default(false)`; every TensorRT-LLM template
 to 0.12.0, no generator rule sets it): both Dynamo TensorRT-LLM profiles run `serving.schedulers` "fcfs-whole", a
@@ -71,7 +71,7 @@ Release kernels (round 10; notes): vLLM 0.12.0's decode attention as AIConfigura
 102 %), MoE 15.76 -> 15.70 %; TensorRT-LLM 1.0.0rc3's GEMM rates (`serving.llm_iteration`, hT52: dense 20.90 ->
 20.05 %, per-tensor fp8 only). Not adopted: prefix-cache hits of a client reusing aiperf's 100
 prompts (`validation.serving_prefix_reuse`; with both rules: dense 17.21 %, MoE 16.46 %). The 1.0.0rc3 rows' TP
-all-reduce is bounded by that release's measured AllReduce (`serving.release_all_reduce`, round 18: dense 20.89 ->
+all-reduce is bounded by that release's measured AllReduce (`serving.release_tables`, round 18: dense 20.89 ->
 20.85 %, MoE 15.19 -> 15.23 %). The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness
 (0.2.0 `eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf
 with `ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
@@ -112,7 +112,7 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   vLLM 0.12.0's engine loop). Any value keeps the start-up waves that the measured TTFT / single-prefill ratios show;
   on at 1 ms with the front ends refitted by their rule (2026-12-02, sourced mechanism on whichever way a set
   moves): dense 20.85 -> 21.79 %, MoE 15.22 -> 14.90 %, disaggregated 14.43 -> 14.10 % (notes round 19).
-Rules rejected, analyses: `validation/notes/serving_hopper_tried.md`; a held slot: `validation.serving_slot_wait`.
+Rules rejected, analyses: `validation/notes/serving_hopper_tried.md`; a held slot: `validation.serving_row_rules`.
 
 Its report (the gate, the fitted-roofline baseline, the rows not run): `validation.serving_hopper_report`.
 """
@@ -139,11 +139,16 @@ from infraplan.validation.release_stacks import (  # noqa: F401  (re-exported: o
     release_stack,
     row_stack,
 )
-from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, served_by_dynamo, server_front_end_s
 from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens, requests_per_client
-from infraplan.validation.serving_roofline import SYSTEMS
-from infraplan.validation.serving_slot_wait import held_slots
-from infraplan.validation.serving_stated_concurrency import hopper_rows, why_not
+from infraplan.validation.serving_row_rules import (
+    GAP_ANALYSIS_SOURCE,
+    SYSTEMS,
+    held_slots,
+    hopper_rows,
+    served_by_dynamo,
+    server_front_end_s,
+    why_not,
+)
 
 STOP_PER_TOKEN = 1e-4  # ASSUMPTION (fitted): end-of-sequence probability per token where no harness forces the OSL
 HARNESS_IGNORE_EOS = True  # rows of AIConfigurator's gap-analysis campaign: no early stops (its harness, docstring)
@@ -229,7 +234,7 @@ def row_deployment(row: dict[str, str]) -> Deployment:
     if CAMPAIGN_LIMITS and row.get("batch_size") and row.get("isl") and generated_flags(row):
         max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]),
                                             campaign_settings.sglang_chunked_prefill(row, SGLANG_CHUNKED_PREFILL))
-        max_batch -= held_slots(row)  # off by default (`validation.serving_slot_wait`)
+        max_batch -= held_slots(row)  # off by default (`validation.serving_row_rules`)
         if engine.engine == "sglang":  # --enable-mixed-chunk (data/stacks/sglang-0.x-mixed-chunk.yaml), by release
             engine = load_engine(data_stack(campaign_settings.sglang_campaign_stack(row)))
         elif engine.engine == "trtllm" and DYNAMO_TRTLLM_KV and served_by_dynamo(row):  # its template's KV 0.80
@@ -256,7 +261,7 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
             shape: TransformerShape | None = None) -> dict[str, Any]:
     """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its concurrency (the row's
     dense deployment and catalog shape unless given: the MoE/MLA set passes its own), with its serving path's front
-    end (`validation.serving_front_end`: a constant in every TTFT; TPOT does not hold it)."""
+    end (`validation.serving_row_rules`: a constant in every TTFT; TPOT does not hold it)."""
     shape = shape or model_shape(row["model_path"])
     cluster = Cluster.resolve(SYSTEMS[row["system"]])
     dep = dep or row_deployment(row)
@@ -273,7 +278,7 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
                                  front_end=FRONT_END, cached_tokens=hits, client_round_trip_s=CLIENT_ROUND_TRIP_S)
     if not result["fits"]:
         raise ValueError(f"serving validation row {row['id']}: {result['why']}")
-    ttft = result["ttft_s"]["mean"]  # the front end by the row's serving path (`validation.serving_front_end`)
+    ttft = result["ttft_s"]["mean"]  # the front end by the row's serving path (`validation.serving_row_rules`)
     if FRONT_END:
         ttft += server_front_end_s(row, front_end_s(dep)) - front_end_s(dep)
     return {"ttft_s": ttft, "tpot_s": result["tpot_s"]["mean"]}

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import read_entry, shape_from_hf_config
+from infraplan.catalog.data_files import validation_rows
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
@@ -63,7 +64,6 @@ from infraplan.validation import campaign_settings
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation import serving_row_consistency as consistency
-from infraplan.validation.data_files import read_rows
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_report import (
     awaiting_counts,
@@ -71,7 +71,7 @@ from infraplan.validation.serving_report import (
     sample_by_group,
     score_report,
 )
-from infraplan.validation.serving_roofline import SYSTEMS, roofline_seconds
+from infraplan.validation.serving_row_rules import SYSTEMS, roofline_seconds
 
 GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked only to beat its baseline
 SAMPLE_EVERY = 1  # `validate` scores every row (~3 s CPU: both pools of a row in one pass, `serving.pair_loop`;
@@ -89,7 +89,7 @@ MODELS: dict[str, str] = {**moe.MODELS, "Qwen/Qwen3-32B": "qwen3-32b"}
 
 def load_rows() -> list[dict[str, str]]:
     """Every disaggregated row of the sample, in file order."""
-    return read_rows("serving_measured_hopper_disagg.csv")
+    return validation_rows("serving_measured_hopper_disagg.csv")
 
 
 _int = campaign_settings.layout_count  # empty or "0" (the source's "none": 3 vLLM rows' MoE TP / EP) is 1

@@ -29,7 +29,7 @@ awaiting. So do layouts the catalog systems cannot hold as stated (attention TP 
 decoding faster than 8-16 clients; by TPOT against concurrency, 3 rows (round 12); two runs of one configuration and
 clients > 1.5x apart, one TensorRT-LLM pair (round 15)).
 
-The naive baseline is the dense set's (`serving_roofline.fitted_scale`): a roofline with one efficiency per metric
+The naive baseline is the dense set's (`serving_row_rules.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
 step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <= 15 % over TTFT and TPOT.
 Many clients per row are simulated (10 x concurrency requests); `infraplan validate` scores every row since
@@ -48,12 +48,12 @@ from functools import cache
 from typing import Any
 
 from infraplan.catalog import read_entry, shape_from_hf_config
+from infraplan.catalog.data_files import validation_rows
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import campaign_settings, serving_hopper
 from infraplan.validation import serving_row_consistency as consistency
-from infraplan.validation.data_files import read_rows
 from infraplan.validation.release_stacks import data_stack
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import row_deployment
@@ -63,8 +63,8 @@ from infraplan.validation.serving_report import (
     sample_by_group,
     score_report,
 )
-from infraplan.validation.serving_roofline import roofline_seconds
 from infraplan.validation.serving_row_consistency import LITTLE_LAW, contradicting_rows, repeated_measurements
+from infraplan.validation.serving_row_rules import roofline_seconds
 
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
@@ -90,7 +90,7 @@ PRECISIONS: dict[str, tuple[str, str]] = {"fp8": ("fp8", "fp8"), "int4": ("int4"
 
 def load_rows() -> list[dict[str, str]]:
     """Every aggregated MoE / MLA row of the sample, in file order."""
-    return read_rows("serving_measured_hopper_moe.csv")
+    return validation_rows("serving_measured_hopper_moe.csv")
 
 
 _int = campaign_settings.layout_count  # a layout column's count: empty or "0" (the source's "none" on dense rows) is 1
@@ -174,7 +174,7 @@ def model_shape(model_path: str) -> TransformerShape:
 def run_row(row: dict[str, str]) -> dict[str, float]:
     """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its stated concurrency
     (`concurrency`: the clients over all attention-DP ranks of the replica), with its serving path's front end
-    (`validation.serving_front_end`: a constant added to every TTFT; TPOT does not hold it)."""
+    (`validation.serving_row_rules`: a constant added to every TTFT; TPOT does not hold it)."""
     clients = {**row, "batch_size": str(concurrency(row))}  # `serving_hopper.run_row` takes its batch_size
     dep, cap = moe_deployment(row), campaign_settings.client_connections(row)
     if cap is not None:  # clients beyond the client's connections wait, in TTFT, as for the engine's batch cap

@@ -2,13 +2,13 @@
 fitted-roofline baseline the model must beat.
 
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
-one efficiency per metric fitted to the set itself (the best such constant; `validation.serving_roofline`): TPOT =
+one efficiency per metric fitted to the set itself (the best such constant; `validation.serving_row_rules`): TPOT =
 (weights + KV bytes read per step per GPU) / (eff x HBM bandwidth), TTFT = prompt FLOPs per GPU / (eff x peak at the
 row's dtype); the fitted efficiency minimises the baseline's mean |error| (a weighted median). MoE / MLA rows are
 the MoE set's (`serving_hopper_moe`) and disaggregated rows the disaggregated set's (`serving_hopper_disagg`), each
 listing its own rows not run; rows no set expresses are counted in `data/serving_hopper_awaiting.csv` (none today)
 and listed in the summary. This set's own rows not run: the 7 whose source states no concurrency (`validation.
-serving_stated_concurrency`, which says why). Blackwell rows: `validation.serving_blackwell`, through `run_row`.
+serving_row_rules`, which says why). Blackwell rows: `validation.serving_blackwell`, through `run_row`.
 How a row is run (the campaign's engines, clients and front end, with their sources): `validation.serving_hopper`.
 """
 
@@ -20,25 +20,24 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.catalog.data_files import validation_rows
 from infraplan.validation import serving_hopper
-from infraplan.validation.data_files import read_rows
 from infraplan.validation.release_stacks import row_stack, stack_name
-from infraplan.validation.serving_roofline import fitted_scale, roofline_seconds
-from infraplan.validation.serving_stated_concurrency import not_run
+from infraplan.validation.serving_row_rules import fitted_scale, not_run, roofline_seconds
 
 GATE_MEAN_ERROR = 0.12
 
 
 def awaiting() -> list[dict[str, Any]]:
     """Rows of the published set not run yet, by model, system, backend, version and mode, with the reason."""
-    return [{**r, "rows": int(r["rows"])} for r in read_rows("serving_hopper_awaiting.csv")]
+    return [{**r, "rows": int(r["rows"])} for r in validation_rows("serving_hopper_awaiting.csv")]
 
 
 KNOWN_GAP = ("gate not met yet: TTFT 26 %, TPOT 11 %. Modelled: vLLM 0.12's measured decode attention, "
              "TensorRT-LLM 1.0.0rc3's measured all-reduce; the client's round trip (serving.client_loop: start-up "
              "waves persist; the Dynamo rows' TTFT still short by ~2 prefills on TensorRT-LLM 1.0.0rc3); whole "
              "prompts on the Dynamo TensorRT-LLM workers (chunked prefill off in their template); the "
-             "front end by serving path (validation.serving_front_end); the campaign's engine limits (AIConfigurator's "
+             "front end by serving path (validation.serving_row_rules); the campaign's engine limits (AIConfigurator's "
              "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk from the generator's "
              "0.6.0; SGLang 0.5.1.post1 at SGLang's defaults, prefill-first), the gap-analysis harness's fixed "
              "output lengths (ignore_eos), clients of the other sources desynchronised by early end-of-sequence "

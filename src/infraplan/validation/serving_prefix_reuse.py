@@ -66,7 +66,7 @@ from functools import cache
 
 import numpy as np
 
-from infraplan.validation.data_files import read_rows
+from infraplan.catalog.data_files import validation_rows
 
 PREFIX_REUSE = False  # bench_run rows: repeated prompts hit the engine's prefix cache (docstring); False: none
 BENCH_RUN_LENGTH = True  # bench_run rows: the mean over its 50 x c requests (`requests_per_client`); False: 10 x c
@@ -91,7 +91,7 @@ def estimated_concurrency_sources() -> frozenset[str]:
     """The campaigns (source files) of both Hopper aggregated sets that ran every ISL x OSL x TP config at one
     concurrency or a few within a factor 2 (bench_run's estimate +-5 %), not on a concurrency grid."""
     configs: dict[tuple[str, ...], list[int]] = {}
-    for row in [*read_rows(DENSE_ROWS), *read_rows(MOE_ROWS)]:
+    for row in [*validation_rows(DENSE_ROWS), *validation_rows(MOE_ROWS)]:
         key = (_source(row), row["isl"], row["osl"], row["tp_size"], row.get("attention_dp_size") or "1")
         configs.setdefault(key, []).append(_clients(row))
     grid = {key[0] for key, c in configs.items() if max(c) >= 2 * min(c)}

@@ -3,7 +3,7 @@ TTFT and TPOT against a fitted-efficiency roofline, errors by group, and the sco
 
 Shared by the MoE / MLA set (`serving_hopper_moe`) and the disaggregated set (`serving_hopper_disagg`); each gives its
 own row predictor, roofline work, grouping and reasons for the rows it cannot run. The baseline is the roofline (work
-at efficiency 1) with one efficiency per metric fitted to the rows (`serving_roofline.fitted_scale`), as the dense set.
+at efficiency 1) with one efficiency per metric fitted to the rows (`serving_row_rules.fitted_scale`), as the dense set.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from infraplan.catalog.error_bands import Residual, accelerator_family, stack_cl
 from infraplan.cluster import Cluster
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import row_stack
-from infraplan.validation.serving_roofline import SYSTEMS, fitted_scale
+from infraplan.validation.serving_row_rules import SYSTEMS, fitted_scale
 
 
 def sample_by_group(rows: list[dict[str, str]], why: Callable[[dict[str, str]], str | None],

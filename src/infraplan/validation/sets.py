@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from infraplan.catalog import shape_from_hf_config
+from infraplan.catalog.data_files import validation_rows
 from infraplan.catalog.error_bands import Residual, accelerator_family, stack_class
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stacks import Fp8Recipe, Stack, load_stack
@@ -36,7 +37,6 @@ from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
 from infraplan.training.results import TrainingEstimate
-from infraplan.validation.data_files import read_rows
 from infraplan.validation.perf_config_moe import ROW_PIPELINE_LAYERS, moe_perf_settings
 from infraplan.validation.results import TrainingCase, ValidationSet
 
@@ -155,7 +155,7 @@ def vtrain_set(as_vtrain_ran: bool = True) -> tuple[ValidationSet, list[Residual
 
 def load_frontier_rows() -> list[dict[str, str]]:
     """The frontier rows (`data/frontier_training.csv`; its `#` lines are the source and caveat notes)."""
-    return read_rows("frontier_training.csv")
+    return validation_rows("frontier_training.csv")
 
 
 # Recompute note: a row with its own performance configuration runs that configuration's recompute (round 10, csv

@@ -26,7 +26,7 @@ A latency row's mean step (`mean_step_components`): the step `operating_point.me
 measured point, a fraction f of steps carrying a prompt chunk (f x T(chunk + N) + (1 - f) x T(N)), split the same
 way, with `prompt_attention` (the chunk's query-key pairs and per-prompt-token terms) and `floor` (the eager /
 per-sequence host floors: the total less the parts). Along a system's two-point step line t = a + b M
-(`step_lines.step_line`, M tokens per step) every part is itself a line, a_part + b_part M through its values
+(`operating_point.step_line`, M tokens per step) every part is itself a line, a_part + b_part M through its values
 at the two points (`step_line_components`): the parts' intercepts and slopes sum to the model's a and b, set
 beside the measured a and b, grouped as `LINE_GROUPS` (GEMMs, MoE, communication, attention, element-wise, launch
 / host, sampling; the tables: validation/notes/inference_frontier_tried.md, hP session 52).
@@ -51,7 +51,7 @@ from infraplan.serving import (
     deepgemm_moe,
     engine_kernels,
     expert_slots,
-    release_all_reduce,
+    release_tables,
     routed_experts,
     trtllm_gen_moe,
 )
@@ -127,7 +127,7 @@ def body_part_tables(case: dict[str, Any], engine: dict[str, Any], tokens: np.nd
     parts["moe_routing_kernels"] = layers * routed_experts.moe_routing_time(
         shape, rates, m, dep.attention_dp / dep.ep, moe_kernels)
     serving_engine = load_engine(dep.stack)
-    table = release_all_reduce.table(acc, dep.stack)
+    table = release_tables.table(acc, dep.stack)
     for c in ops.collectives_fwd:
         if c.role in ("tp", "ep"):  # the EP all-to-all on the busiest GPU's bytes, as `layer_time`
             c = expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)
@@ -196,9 +196,9 @@ def mean_step_components(case: dict[str, Any], data: dict[str, Any], point: dict
 
 
 def step_line_components(points: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
-    """A system's step line (`step_lines.step_line` of its two operating points) with each group of
+    """A system's step line (`operating_point.step_line` of its two operating points) with each group of
     `LINE_GROUPS` as its own line: `parts` group -> (intercept s, slope s per token), summing to the model's."""
-    from infraplan.validation.step_lines import line_through, step_line
+    from infraplan.validation.operating_point import line_through, step_line
 
     line = step_line(points)
     cases = {c["row"]: c for c in data["cases"]}

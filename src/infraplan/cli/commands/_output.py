@@ -147,7 +147,7 @@ _SECONDS_FIGURE = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?(?:e[-+]?\d+)?) s\b")
 
 
 def seconds_in_text(text: str) -> str:
-    """A sentence from a lower layer (serve-plan's `rejected` and `why`: serving/capacity_rerun.py writes "TPOT p99
+    """A sentence from a lower layer (serve-plan's `rejected` and `why`: serving/capacity_answer.py writes "TPOT p99
     0.0355 s") with each duration in `fmt_seconds`'s unit, the one the table beside it uses ("35.5 ms"): one unit
     per quantity within one output (hU53). The JSON keeps the sentence as written; its numbers are fields."""
     return _SECONDS_FIGURE.sub(lambda m: fmt_seconds(float(m.group(1))), text)

@@ -79,7 +79,7 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(f"warning: the whole deployment's run of {r.full_run_requests or 0:,} requests misses the SLO "
                       f"({got}): {seconds_in_text(r.why or 'its replica probes met it')}; so did every option whose "
                       "whole run was tried", style="bold yellow",
-                      markup=False)  # its own reason (`capacity_rerun`, hF52)
+                      markup=False)  # its own reason (`capacity_answer`, hF52)
     if r.requests_clipped_to_context:  # a preset's long tail, truncated as `serve` truncates it
         console.print(f"note: {r.requests_clipped_to_context:,} of the full run's {r.full_run_requests or 0:,} "
                       f"requests were truncated to {r.model}'s context (the workload's long tail, as `serve` "
@@ -102,7 +102,7 @@ def render_plan(r: ServingPlanResult) -> None:
 
 
 def _own_prefill(o: DeploymentOption) -> str:
-    """An option's prefill pool of a layout of its own (`serving.capacity_pairs`), as the table names it."""
+    """An option's prefill pool of a layout of its own (`serving.capacity_layouts`), as the table names it."""
     if o.prefill_tp is None:
         return ""
     moe = f", MoE TP {o.prefill_moe_tp}" if (o.prefill_moe_tp or 1) > 1 else ""  # hY54
