@@ -1,7 +1,7 @@
 """Mutation wave 3 (hM19, session 43) on the array path's all-reduce shortcuts (hP21: `collective_formulas`'
-in-domain / spanning shortcuts, `nvls.nvls_time_xp`'s off-domain skip): each group's bits are its one-element
-(float-formula) path's, also for NVLS asked by name over groups inside and across domains, for one-rank groups, and
-in numpy's broadcast shape where no group is inside a domain."""
+in-domain / spanning shortcuts, `nvlink_all_reduce.nvls_time_xp`'s off-domain skip): each group's bits are its
+one-element (float-formula) path's, also for NVLS asked by name over groups inside and across domains, for one-rank
+groups, and in numpy's broadcast shape where no group is inside a domain."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ loops take arrivals. Not with attention DP (the skipper asserts `not enable_dp_a
 
 A request that reaches the scheduler during a stretch of decode iterations waits for the next poll: 0 to n - 1
 iterations more than it would with every loop head polling, (n - 1) / 2 on average. Priced after the engine's run,
-as `serving.schedule_ahead` prices its one-iteration lag (`shift_s`): each request's first token and finish move by
+as the schedule-ahead rule prices its one-iteration lag (`shift_s`): each request's first token and finish move by
 (n - 1) / 2 of its own mean decode iterations, (finish - first token) / decode steps. ASSUMPTIONS: the request's
 arrival falls at a uniformly random phase of the poll cycle (the closed-loop clients' requests end at unrelated
 iterations), the engine is decoding when it arrives (closed-loop benchmarks keep it busy), and the wait does not

@@ -92,7 +92,7 @@ from infraplan.training.optimizer_models import optimizer_of
 from infraplan.training.optimizer_step import ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS, optimizer_seconds
 from infraplan.training.optimizers import newton_schulz_terms
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_outputs import peak_flops
+from infraplan.training.plan_outputs import MEMORY_TERMS, memory_sum, peak_flops
 from infraplan.training.stage_params import dp_groups, local_params
 from infraplan.training.step_assembly import COMPONENTS
 from infraplan.training.step_time import balanced_split, one_plan_step_time
@@ -110,7 +110,6 @@ BF16_BYTES = 2.0
 WARMUP_FLOP_CONVENTION = ("dsa-warmup: the frozen model's forward (2x the matmul parameters, full s x s attention "
                           "scores, LM head), the indexer's projections forward and weight gradient, its scores forward "
                           "and 2x backward and the KL target's score pass over every head, full s keys")
-_MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 
 
 def check_stage(shape: TransformerShape, stage: str, lora: bool) -> bool:
@@ -316,10 +315,8 @@ def warmup_outputs(point: TrainingPoint) -> dict[str, float | bool]:
     out["model_tflops_per_gpu"] = per_token * tokens / (t * gpus) / 1e12
     out["mfu"] = out["hfu"] = out["executed_flops_utilisation"] = out["model_tflops_per_gpu"] * 1e12 / peak
     memory = warmup_memory(point)
-    total = 0.0
-    for k in _MEMORY_TERMS:
-        out[f"mem_{k}"] = memory[k]
-        total += memory[k]
+    out.update({f"mem_{k}": memory[k] for k in MEMORY_TERMS})
+    total = memory_sum(memory)
     out["memory_per_gpu_bytes"] = total
     out["fits"] = total <= point.cluster.accelerator.memory_bytes
     return out

@@ -35,7 +35,7 @@ from infraplan.training.dsa_warmup import (
 from infraplan.training.enums import Recompute
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import one_plans
-from infraplan.training.plan_outputs import MEMORY_TERMS
+from infraplan.training.plan_outputs import memory_sum
 from infraplan.training.results import PlanMetrics
 
 WARMUP_RECOMPUTE: tuple[int, ...] = (int(Recompute.NONE),)
@@ -62,10 +62,7 @@ def warmup_memory_total(shape: TransformerShape, plan: PlanArrays, profile: Stac
     """A search grid's warm-up memory per GPU (`dsa_warmup.warmup_memory_terms`), summed in `plan_memory`'s order.
     `split`: the step time's balanced split (`step_time.balanced_split`)."""
     memory = warmup_memory_terms(shape, plan, profile, split)
-    total = memory[MEMORY_TERMS[0]]
-    for k in MEMORY_TERMS[1:]:
-        total = total + memory[k]
-    return np.asarray(total, dtype=np.float64)
+    return np.asarray(memory_sum(memory), dtype=np.float64)
 
 
 def warmup_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> np.ndarray:
@@ -75,11 +72,7 @@ def warmup_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays
 
 def one_warmup_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> float:
     """One plan's warm-up memory per GPU as `train --dsa-stage warmup` sums it (`warmup_outputs`)."""
-    memory = warmup_memory(_Point(shape, cluster, plan, profile))
-    total = 0.0
-    for k in MEMORY_TERMS:
-        total += memory[k]
-    return total
+    return float(memory_sum(warmup_memory(_Point(shape, cluster, plan, profile))))
 
 
 def warmup_outputs_of(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,

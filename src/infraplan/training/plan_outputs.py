@@ -9,7 +9,9 @@ its Python numbers (`one_plan_outputs`), kept in the one-plan memo. Moved from t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +36,15 @@ from infraplan.training.step_time import balanced_split, one_plan_step_time, ste
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 _MEMORY_KEYS = tuple((k, f"mem_{k}") for k in MEMORY_TERMS)  # (term, its `evaluate_plans` key)
+
+
+def memory_sum(memory: Mapping[str, Any]) -> Any:
+    """The memory terms summed in `MEMORY_TERMS` order: the same float sum for one plan's Python numbers or a grid's
+    arrays (`plan_memory`, and the LoRA and DSA warm-up searches' totals)."""
+    total = memory[MEMORY_TERMS[0]]
+    for k in MEMORY_TERMS[1:]:
+        total = total + memory[k]
+    return total
 
 
 def peak_flops(cluster: Cluster, plan: PlanArrays) -> np.ndarray:
@@ -75,9 +86,7 @@ def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     if lora is not None:  # the adapters' gradients and optimizer states alone
         memory = frozen_memory(memory, shape, plan, lora)
     out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
-    total = memory[MEMORY_TERMS[0]]
-    for k in MEMORY_TERMS[1:]:  # in order: the same float sum for one plan or a grid of them
-        total = total + memory[k]
+    total = memory_sum(memory)  # in order: the same float sum for one plan or a grid of them
     out["memory_per_gpu_bytes"] = total
     out["fits"] = total <= cluster.accelerator.memory_bytes
     return out

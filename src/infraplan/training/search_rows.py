@@ -26,7 +26,7 @@ from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, frozen_mem
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import one_plans
-from infraplan.training.plan_outputs import MEMORY_TERMS, one_plan_outputs
+from infraplan.training.plan_outputs import memory_sum, one_plan_outputs
 from infraplan.training.results import PlanConfig, PlanMetrics
 from infraplan.training.step_time import one_plan_step_time
 from infraplan.units import number_text
@@ -68,10 +68,7 @@ def frozen_memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
     gradients and optimizer states alone (`frozen_base.frozen_memory`), summed in `plan_memory`'s order (the
     bits of `train --lora-rank`'s total). `split`: the step time's balanced split (`step_time.balanced_split`)."""
     memory = frozen_memory(memory_breakdown(shape, plan, stack, split), shape, plan, lora)
-    total = memory[MEMORY_TERMS[0]]
-    for k in MEMORY_TERMS[1:]:
-        total = total + memory[k]
-    return np.asarray(total, dtype=np.float64)
+    return np.asarray(memory_sum(memory), dtype=np.float64)
 
 
 def frozen_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, stack: Stack,

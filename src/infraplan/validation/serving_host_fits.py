@@ -8,7 +8,7 @@ the rows' measured figures; tests keep the stored stack figures on their rules. 
 
 The one rule the serving front-end figures are fitted by (`fit_front_ends`), on the current model.
 
-The figures: the stacks' `request_latency_s` (`serving.engines`) and `validation.serving_front_end`'s
+The figures: the stacks' `request_latency_s` (`serving.engines`) and `validation.serving_row_rules`'
 `ENGINE_SERVER_FRONT_END_S` (the rows served by the engines' own OpenAI servers; that module says which rows take
 which).
 
@@ -63,7 +63,7 @@ floor `serving.host_overhead.per_sequence_floor` puts under a pure decode iterat
 Its mechanism (ai-dynamo 0.4.0 dynamo/trtllm/request_handlers/handler_base.py:147-180, the worker's per-output Python
 loop, one pass per decoding sequence per iteration) is in `serving.host_overhead`; no source gives its size.
 
-ASSUMPTION (fitted, a calibration on the sets like the front ends, `validation.serving_front_end_fit`; these rows
+ASSUMPTION (fitted, a calibration on the sets like the front ends, `fit_front_ends`; these rows
 are not an independent check of it). The rows: every scored row of the dense Hopper set and of the MoE / MLA set
 (`why_not` None) whose deployment runs one of those stacks, with at least `HIGH_LOAD_CLIENTS` = 64 clients (the
 row's `batch_size`). Per row, from its measured figures only: D = (OSL - 1) x TPOT, a request's decode time; n = c

@@ -21,7 +21,7 @@ The rows of NVIDIA AIConfigurator's silicon sample reached their engine by two p
 
 ASSUMPTION (fitted, a calibration on the set: these rows are not an independent check of it; one figure per engine
 family and path, no per-row factor): both figures, the stacks' and the engine servers', follow one rule written in
-`validation.serving_front_end_fit.fit_front_ends` (the median of measured minus modelled TTFT without the front end
+`validation.serving_host_fits.fit_front_ends` (the median of measured minus modelled TTFT without the front end
 over the sets' rows of <= 8 sequences per engine; its docstring has the figures, row counts, quartiles and history),
 and a test keeps them on it. The same figures serve the dense and the MoE / MLA sets
 (`validation.serving_hopper.run_row`), so a row's front end does not depend on which set it is in; the disaggregated
@@ -38,7 +38,7 @@ the Dynamo 0.8.0 job 23364591, Qwen3-32B H100 fp8), as the MoE and disaggregated
 (batch 24, ISL 4000) 295 ms, one 4000-token prefill's ~267 TFLOP at 92 % of the H100's 0.99 PFLOP/s dense fp8 peak
 with no queue, and the disaggregated rows' decode slots would need prefills above that peak
 (`serving_hopper_disagg`). Run as `batch_size` clients they were the set's 3rd and 7th largest errors (+384 / +260 %)
-and set the host floor's fit (`serving_host_sequence_fit`: 98.7 us from the TP8 row at "224 clients"; 108.0 us
+and set the host floor's fit (`serving_host_fits`: 98.7 us from the TP8 row at "224 clients"; 108.0 us
 without them). Toggled (one tree): 21.74 -> 21.19 % (TTFT 31.18 -> 30.41, TPOT 12.31 -> 11.97), every other set
 unchanged. Source: the rows' own `silicon_data_source` (validation/data/serving_measured_hopper.csv, AIConfigurator's
 gap-analysis dump). Notes: hD42. Moved out of `validation.serving_hopper` (hS42).
@@ -46,7 +46,7 @@ gap-analysis dump). Notes: hD42. Moved out of `validation.serving_hopper` (hS42)
 A batch slot held to the next completion on AIConfigurator's Dynamo TensorRT-LLM worker (a toggle, off).
 
 Finding (notes/serving_hopper_tried.md rounds 4, 8, 14, 15): on the TensorRT-LLM 1.0.0rc3 Llama-3.1-8B bf16 H100
-campaign of AIConfigurator's gap-analysis harness (Dynamo worker, `validation.serving_front_end`), at 8-32 clients
+campaign of AIConfigurator's gap-analysis harness (Dynamo worker, the front ends above), at 8-32 clients
 TTFT ~ 0.066 s + 1.09 R / c (R the request time, c the clients): the mean interval between two completions of a
 closed loop, i.e. the wait of a request admitted only at the next completion (Little's law for one request always
 queued). Hypothesis tested: the engine's max_batch_size b equals the clients and a finished request's slot is freed
