@@ -105,8 +105,8 @@ def outside_userbuffer_seconds(fabric: Fabric, records: tuple[tuple[Collective, 
     hides its share of the whole TP time there, as before."""
     if not TE_LINEARS_ONLY:
         return 0.0, 0.0
-    fwd_records, bwd_records = (tuple(Collective(c.kind, c.role, c.bytes, c.group, c.stride, c.count * c.outside_te,
-                                                 c.mask) for c in rs if c.outside_te and c.role == "tp")
+    fwd_records, bwd_records = (tuple(replace(c, count=c.count * c.outside_te)  # (every other field kept: its twin's
+                                      for c in rs if c.outside_te and c.role == "tp")  # rule, `te_linear_records`)
                                 for rs in records)
     if not fwd_records and not bwd_records:
         return 0.0, 0.0
