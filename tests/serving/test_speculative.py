@@ -48,9 +48,9 @@ def test_decode_head_is_verification_plus_draft() -> None:
     dep = replace(TP8, max_batch=4, speculative_tokens=2, acceptance=0.7)
     n = 2 * dep.max_batch * 3 + 1
     body, head, draft = np.arange(n) * 3.0, np.arange(n) * 0.5, np.arange(n) * 0.25 + 1.0
-    got = speculative.decode_head(dep, body, head, draft, 0.1)
+    got = speculative.decode_head(dep, body, head, draft)  # the draft's attention fixed time: `decode_fixed_s` (hC63)
     r = 4
-    want = (body[3 * r] - body[r] + head[3 * r]) + (draft[3 * r] + head[r] + 0.1) + (draft[r] + head[r] + 0.1)
+    want = (body[3 * r] - body[r] + head[3 * r]) + (draft[3 * r] + head[r]) + (draft[r] + head[r])
     assert got[r] == pytest.approx(want)
     assert got[0] == 0.0 and len(got) == 2 * dep.max_batch + 1
 

@@ -40,12 +40,14 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   table's measured input cast (`norm_outputs`: those two in kernels of their own; the TensorRT-LLM 1.0.0rc3 release
   stack's OFF variant, `validation.release_stacks.TRTLLM_GEMM_NET_OF_QUANT`, hT54). SGLang
   quantises every fp8 linear's input in its own kernel (`srt/layers/quantization/fp8_utils.py` `apply_fp8_linear`:
-  static_quant_fp8 / sglang_per_token_quant_fp8 / per_token_group_quant_fp8): QKV, output, gate/up, down (MLA: the
-  fused q_a/kv_a, q_b and output projections; routed experts: in `MOE_ROUTING_KERNELS`; shared experts on their
-  stream or fused). Read again in sglang 0.5.9 for DeepSeek's 128 x 128 block-fp8 checkpoints on Hopper: every
-  block-fp8 linear quantises its input in its own kernel before DeepGEMM (`layers/quantization/fp8_utils.py:440-
-  485`, `sglang_per_token_group_quant_fp8`; DeepGEMM first in the auto order, :254-274); no norm + quant fusion on
-  CUDA (`layers/communicator.py`: ROCm gfx95 only); the absorbed W_UK / W_UV BMMs run in bf16, dequantised at
+  static_quant_fp8 / sglang_per_token_quant_fp8 / per_token_group_quant_fp8): QKV, output, gate/up, down (MLA: the fused
+  q_a/kv_a, q_b and output projections; DSA: the indexer's wq_b and wk too, ReplicatedLinears with the layer's quant
+  config, sglang 0.5.6 srt/layers/attention/nsa/nsa_indexer.py:133-147, hC63; routed experts: in `MOE_ROUTING_KERNELS`;
+  shared experts on their stream or fused). Read again in sglang 0.5.9 for DeepSeek's 128 x 128 block-fp8 checkpoints on
+  Hopper: every block-fp8 linear quantises its input in its own kernel before DeepGEMM
+  (`layers/quantization/fp8_utils.py:440-485`, `sglang_per_token_group_quant_fp8`; DeepGEMM first in the auto order,
+  :254-274); no norm + quant fusion on CUDA (`layers/communicator.py`: ROCm gfx95 only); the absorbed W_UK / W_UV BMMs
+  run in bf16, dequantised at
   load (`models/deepseek_common/deepseek_weight_loader.py:503-515`, SGL_USE_DEEPGEMM_BMM off): three launches on a
   routed MLA layer, five on the first dense ones (`routed_layer_share`). MXFP8 (W8A8, `ops.precision`) the same:
   sglang 0.5.9's `triton_mxfp8_blockscaled_linear` quantises each linear's input per 32 in its own kernel
@@ -106,14 +108,25 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   one (ASSUMPTION: one kernel per tensor, as for Qwen3's QK norm below; the two ropes differ in size); the query's
   per-128 fp8 cast, `torch.ops._C.per_token_group_fp8_quant` (layers/quantization/utils/fp8_utils.py:611-614), an
   opaque op: one; the head weights scaled by the query scales (:895-897), after the bf16 weights_proj GEMM and the
-  opaque cast, so fused into neither: one. `INDEXER_PROLOGUE_KERNELS` = 4 a layer forward, decode and prefill alike
+  opaque cast, so fused into neither: one. `INDEXER_PROLOGUE_KERNELS` vLLM 4 a layer forward, decode and prefill alike
   (one code path; decode's CUDA-graph replay still runs each kernel, at the launch cost every element-wise kernel
   here pays), over every forward of a layer holding an indexer (the draft layer's too: `serving.sparse_decode`);
   bytes `ops.sparse_attention.indexer_prologue_bytes` (58,752 B a token). The key's fp8 cast and the ops after it
   are the indexer op's (`serving.sparse_decode`; `vllm::sparse_attn_indexer` is a piecewise split op,
-  config/compilation.py:642-655). SGLang 0.5.6 runs more (srt/layers/attention/nsa/nsa_indexer.py:171-226,
-  :846-857: index copies, two `act_quant`, an fp32 cast before weights_proj); TensorRT-LLM not read: ASSUMPTION,
-  vLLM's 4 for every engine family, as the indexer op's count is.
+  config/compilation.py:642-655). SGLang 0.5.6 (srt/layers/attention/nsa/nsa_indexer.py, `Indexer.forward_cuda`
+  :784-941, hC63): the rotation of the query's and key's rope parts in one in-place kernel
+  (`apply_rope_with_cos_sin_cache_inplace`, layers/rotary_embedding.py:227-263, the indexer's `get_rope_wrapper`
+  :157-165; the slice writes back, :225-226, copy a view onto itself: ATen's copy_ returns early, recalled), the
+  query's Hadamard rotation (`rotate_activation`, sgl_kernel `hadamard_transform`, :83-91, :240), its fp8 cast
+  (the Triton `act_quant`, nsa/triton_kernel.py:86-126, :846), and the head weights (`_get_logits_head_gate`,
+  torch.compile'd, :170-175: the input cast to fp32 for the fp32 `weights_proj`, a kernel before the extern GEMM,
+  and the scaling after it, one): 5 in every phase. The key's LayerNorm (flashinfer `layernorm`, one kernel:
+  layers/layernorm.py:307-318, flashinfer 0.5.3 norm.py:250), Hadamard rotation and fp8 cast (:202, :243, :848) run
+  on a second stream in a captured decode forward (:805-811) and on the critical path elsewhere: those 3 are the
+  prefill call's (`serving.sparse_decode`). wq_b's and wk's fp8 input casts are the activation-quant rule's
+  (`every_linear`: each linear's own kernel; below). TensorRT-LLM not readable here: ASSUMPTION, vLLM's 4, as the
+  indexer op's count is (`INDEXER_PROLOGUE_KERNELS`). Bytes: vLLM's passes for every family (ASSUMPTION; SGLang's
+  two Hadamard passes and fp32 weights input are not priced).
 
 vLLM 0.12.0 runs no fusion passes across these kernels on Hopper (`config/vllm.py`: fuse_allreduce_rms False at
 every level, fuse_attn_quant = IS_QUANTIZED = False; FlashAttention has no fused output quantisation). A recent
@@ -147,7 +160,9 @@ ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine 
 QUANT_BYTES = True  # and their bytes per input element: the bf16 read, the fp8 copy written (hA52; toggle)
 NVFP4_QUANT = True  # nvfp4: every linear's cast to fp4 on a stack that does not fuse casts (module docstring; toggle)
 INDEXER_PROLOGUE = True  # DSA's indexer passes before its op (module docstring; hU62; toggle)
-INDEXER_PROLOGUE_KERNELS = 4.0  # key norm + rope, query rope, query fp8 cast, head-weight scaling (module docstring)
+# per engine family, on the critical path (module docstring): vLLM key norm + rope, query rope, query fp8 cast,
+# head-weight scaling; SGLang rope, query Hadamard, query fp8 cast, head-gate input cast and scaling
+INDEXER_PROLOGUE_KERNELS: dict[str, float] = {"trtllm": 4.0, "vllm": 4.0, "sglang": 5.0}
 QK_NORM = True  # Qwen3's per-head Q / K RMSNorm launches (module docstring; on since issue 13 round 13)
 # on the critical path, per layer; TensorRT-LLM 0: its QK norm fused into the RoPE launch it replaces (module docstring)
 QK_NORM_KERNELS: dict[str, float] = {"trtllm": 0.0, "vllm": 1.0, "sglang": 2.0}
@@ -221,7 +236,7 @@ def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
 
 def indexer_prologue_kernels(shape: TransformerShape, engine: str) -> float:
     """Launches per layer of DSA's indexer passes between its projections and its op (module docstring)."""
-    return INDEXER_PROLOGUE_KERNELS if INDEXER_PROLOGUE and applies(engine) and is_sparse(shape) else 0.0
+    return INDEXER_PROLOGUE_KERNELS[engine] if INDEXER_PROLOGUE and applies(engine) and is_sparse(shape) else 0.0
 
 
 def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,
@@ -251,8 +266,11 @@ def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,
     q_in = h + float(shape.q_lora_rank or shape.hidden_size) if shape.is_mla else h
     if rule == "norm_outputs":  # the inputs a norm writes: QKV (MLA: q_a / kv_a and q_b), the dense gate-up
         return (2.0 if shape.is_mla else 1.0) * attention + dense, attention * q_in + dense * h
-    return ((2.0 if shape.is_mla else 1.0) * attention + output + 2.0 * dense,
-            attention * q_in + output * out_width + dense * (h + ffn / tp))
+    # DSA: the indexer's wq_b and wk, fp8 linears of the attention (module docstring); its weights_proj is bf16
+    sparse = attention * is_sparse(shape)
+    index, index_in = 2.0 * sparse, sparse * (float(shape.q_lora_rank or h) + h)
+    return ((2.0 if shape.is_mla else 1.0) * attention + index + output + 2.0 * dense,
+            attention * q_in + index_in + output * out_width + dense * (h + ffn / tp))
 
 
 def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str, stack: str | None = None,

@@ -280,12 +280,13 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
             + sum((serving_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
-    kernel, kv_layers = engine_kernels.attention_launch_s(shape, rates, dep.engine, dep.kv_dtype) * layers, layers
+    # the attention op's launches a layer forward (prefill; decode: `attn_s`), the draft layer's too (`speculative`)
+    kernel, kv_layers = engine_kernels.attention_launch_s(shape, rates, dep.engine, dep.kv_dtype), layers
     draft_token_s = 0.0  # the draft layer over each prompt token (`serving.speculative`)
     if dep.speculative_tokens:  # verification and draft steps in the head table (`serving.speculative`)
         proj = gemm_time(attn_rates, m, shape.hidden_size, 2.0 * shape.hidden_size,
                          attn_prec.bytes_per_element(m, shape.hidden_size, 2.0 * shape.hidden_size), attn_prec.rate)
-        head = speculative.decode_head(dep, body, head, layer_s + proj, rates.kernel_overhead_s)
+        head = speculative.decode_head(dep, body, head, layer_s + proj)
         draft_token_s = speculative.prompt_token_s(dep, layer_s + proj, dep.token_budget)
         kv_layers = layers + dep.speculative_tokens  # the draft layer reads its own cache once per draft token
         m = m[: max(dep.token_budget, dep.max_batch) + 1]
@@ -322,8 +323,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     return IterationCost(
         body_s=body, head_s=head,
         kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
-        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel + prefill_launches,
-        decode_fixed_s=attn_s * layers + bmm_fixed_s + launches, shared_fixed_s=shared,
+        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel * prompt_layers + prefill_launches,
+        decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches, shared_fixed_s=shared,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),

@@ -16,17 +16,44 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
 * prefill, per (query, key) pair (`pair_s`): the indexer's scores and logit bytes as above; per prompt token
   (`prefill_token_s`): the core over topk keys (absorbed, as decode: the sparse kernels run MQA 576 / 512 for both,
   flashmla_sparse.py:485-486), the pairs of a prompt shorter than topk at topk too (ASSUMPTION, as above);
-* launches: the indexer's kernels a layer forward beside the attention op's own, as vLLM 0.12.0's
-  `sparse_attn_indexer` runs them (deepseek_v2.py:603-764; DeepGEMM's logits kernels counted one launch each,
-  ASSUMPTION): once per call whatever the phases, the key quantise-and-cache (:645) and the top-k buffer fill (:653)
-  (`INDEXER_CALL_KERNELS`); per prefill chunk the cached keys' gather (:667), the logits (:679) and `top_k_per_row`
-  (:691) (`INDEXER_PREFILL_KERNELS`; ASSUMPTION: one chunk an iteration, the chunks split only past 2 x max_model_len
-  of keys, v1/attention/backends/mla/indexer.py:177-212); in decode the paged logits (:731) and
-  `top_k_per_row_decode` (:744) (`INDEXER_DECODE_KERNELS`). So 4 a decode call, 5 a prefill call and 7 a mixed one:
-  `launches_s` (decode, in `decode_fixed_s`) and `prefill_launches_s` (in `prefill_fixed_s`) each hold the call's
-  kernels, and `shared_launches_s` is the per-call part a mixed iteration pays once
-  (`IterationCost.shared_fixed_s`; hQ62, where hN62 charged 3 / 3 / 6). Over every forward of a layer that holds an
-  indexer. The draft (MTP) layer holds one: vLLM 0.12.0 deepseek_mtp.py:73-94 (`is_v32`: its `mtp_block`, a
+* launches: the indexer op's kernels a layer forward beside the attention op's own, per engine family and phase
+  (`INDEXER_OP_KERNELS`: a decode call, a prefill call, a mixed iteration's call), over every forward of a layer that
+  holds an indexer. `launches_s` (decode, in `decode_fixed_s`) and `prefill_launches_s` (in `prefill_fixed_s`) each
+  hold a call's kernels, and `shared_launches_s` = decode + prefill - mixed is what a mixed iteration pays once
+  (`IterationCost.shared_fixed_s`; hQ62).
+  vLLM 0.12.0 `sparse_attn_indexer` (deepseek_v2.py:603-764): once a call the key quantise-and-cache (:645) and the
+  top-k buffer fill (:653); per prefill chunk the cached keys' gather (:667), the logits (:679) and `top_k_per_row`
+  (:691) (ASSUMPTION: one chunk an iteration, the chunks split only past 2 x max_model_len of keys,
+  v1/attention/backends/mla/indexer.py:177-212); in decode the paged logits (:731) and `top_k_per_row_decode`
+  (:744); the paged logits' schedule is built once a step, not a layer (indexer.py:339). Each DeepGEMM logits call is
+  two launches: its logits kernel and `smxx_clean_logits`, which writes -inf past each row's key range, run where
+  `clean_logits` (DeepGEMM as sgl-kernel 0.3.18.post2 bundles it, the one SGLang 0.5.6 pins: the op schemas
+  `fp8_mqa_logits(..., bool clean_logits=True)` and `fp8_paged_mqa_logits(..., bool clean_logits)` in
+  deep_gemm_cpp.abi3.so, the kernel deep_gemm/include/deep_gemm/impls/smxx_clean_logits.cuh:10-65, a JIT kernel of
+  its own beside sm90_fp8_mqa_logits / sm90_fp8_paged_mqa_logits); vLLM takes the prefill default (True,
+  vllm/utils/deep_gemm.py:243) and passes True in decode (:308). So 5 a decode call, 6 a prefill call, 9 a mixed one
+  (hQ62's 4 / 5 / 7 and a clean kernel a logits call). Its bytes (4 B a masked logit) are not priced.
+  SGLang 0.5.6 (srt/layers/attention/nsa/nsa_indexer.py, `Indexer.forward_cuda` :784-941; CUDA, Hopper, its
+  defaults SGLANG_NSA_FUSE_TOPK and SGLANG_NSA_DUAL_STREAM on, nsa/utils.py:13-14): once a call the key's fp8 cache
+  write, one Triton kernel (:860-865, index_buf_accessor.py:225-258); decode (`_get_topk_paged`, :270-331): the
+  paged logits' schedule, a kernel a layer (`deep_gemm.get_paged_mqa_logits_metadata`, :302-304), the paged logits
+  with `clean_logits=False` (:318-327: one launch) and the fused top-k + page transform
+  (nsa_backend.py:205-214, `fast_topk_transform_fused`): 4. Prefill (`_get_topk_ragged`, :352-457) per prompt: the
+  cached keys gathered in torch (`GetK.torch_fast`, index_buf_accessor.py:40-65: a multiply, an arange, an add, the
+  gather; `GetS.torch_fast` :95-119 for the scales: a multiply, an arange, two adds, the gather) and the prompt's
+  key range (`torch.full` :399, an add :402): 11; then four `torch.cat` (:411-415), the logits with
+  `clean_logits=False` (:438-445), the fused ragged top-k (nsa_backend.py:215-222), the output's `torch.full`
+  (:450-455) and its copy (:456): 8. The key side of the prologue (`k_norm`, its Hadamard rotation, its fp8 cast:
+  :202, :243, :848) runs on a second stream only where the forward is captured in a CUDA graph (:805-811: decode), so
+  a prefill call carries those 3 on the critical path: 1 + 11 + 8 + 3 = 23 a prefill call (ASSUMPTION: one prompt an
+  iteration; each more prompt is 11 more). A mixed batch (`ForwardMode.MIXED`, an extend without speculation,
+  forward_batch_info.py:96-104, :163-168) runs the prefill path for every row: 23, no decode call (ASSUMPTION: the
+  decode rows' 11 each not charged). Not charged: a pure prefill whose longest sequence is <= index_topk takes the
+  key-only path (:817-836) with no logits. SGLang 0.5.9 differs (the paged schedule from the step's metadata where
+  set, nsa_indexer.py:378-385; one fused K + scale gather a prompt, :520-535); 0.5.6 is the version counted.
+  TensorRT-LLM: its DSA path is not readable here (the PyPI wheel 1.2.1 is a stub); ASSUMPTION: vLLM's counts, as for
+  an engine family not listed.
+  The draft (MTP) layer holds an indexer: vLLM 0.12.0 deepseek_mtp.py:73-94 (`is_v32`: its `mtp_block`, a
   DeepseekV2DecoderLayer, gets the top-k buffer, so its attention builds an `Indexer`, deepseek_v2.py:1036-1054, with
   a cache of its own that the proposer feeds, v1/spec_decode/eagle.py:960-982); SGLang 0.5.6 deepseek_nextn.py:109-117,
   deepseek_v2.py:1252-1267, :1913 (0.5.23 too: its nextn layer reuses a carried top-k only where the config sets
@@ -34,12 +61,12 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   speculative/eagle_worker_v2.py:300-322, models/deepseek_common/attention_forward_methods/forward_mla.py:146-165).
   It runs once per draft token of a decode step (the first forward over the verified positions, K - 1 more:
   eagle.py:327, :411, :507; SGLang 0.5.6 eagle_worker.py:303-306, :615-624), as its key reads do (`kv_layers`), and
-  once over the prompt (`prompt_layers`): with K draft tokens 4 (61 + K) launches a decode step and 5 x 62 a
-  prefill (hJ62's S4, hN62). A mixed iteration's calls over both phases are the prompt's (`prompt_layers`: the
-  target layers and the draft's first forward, which runs over the whole batch, eagle.py:327); its K - 1 later draft
-  forwards are decode calls: 7 x 62 + 4 (K - 1) launches. What `Indexer.forward` runs before the op (deepseek_v2.py
-  :864-899) is the layer body's: its three projections GEMMs of `ops.mla_gemms`, its key norm, ropes, query fp8 cast
-  and head-weight scaling 4 element-wise launches of `serving.engine_kernels` (hU62).
+  once over the prompt (`prompt_layers`): with K draft tokens a decode call's kernels x (61 + K) a decode step and a
+  prefill call's x 62 a prefill (hJ62's S4, hN62). A mixed iteration's calls over both phases are the prompt's
+  (`prompt_layers`: the target layers and the draft's first forward, which runs over the whole batch, eagle.py:327);
+  its K - 1 later draft forwards are decode calls: vLLM 9 x 62 + 5 (K - 1) launches. What the indexer runs before its
+  op (vLLM deepseek_v2.py:864-899) is the layer body's: its three projections GEMMs of `ops.mla_gemms`, its
+  element-wise passes `serving.engine_kernels` (`INDEXER_PROLOGUE_KERNELS`, hU62; SGLang's per engine, hC63).
 The dense MLA's measured decode kernels (`serving.mla_decode.measured_fit`) are not this kernel: a DSA model keeps
 the roofline. Against dense MLA at a 128k context, a TP8 H200 decode row reads 17 MB of indexer keys a layer instead
 of 75 MB of latent (tests/serving/test_sparse_decode_hI60.py).
@@ -48,6 +75,7 @@ of 75 MB of latent (tests/serving/test_sparse_decode_hI60.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.model_config import TransformerShape
@@ -66,9 +94,26 @@ from infraplan.ops.sparse_attention import (
 from infraplan.serving import speculative
 from infraplan.serving.deployment import Deployment
 
-INDEXER_CALL_KERNELS = 2.0  # key quantise-and-cache, top-k buffer fill: once a call (module docstring)
-INDEXER_PREFILL_KERNELS = 3.0  # the cached keys' gather, MQA logits, top-k per row: a prefill chunk's
-INDEXER_DECODE_KERNELS = 2.0  # paged MQA logits, top-k per decode row
+
+class IndexerCalls(NamedTuple):
+    """Launches of the indexer op a layer forward, per call kind (module docstring)."""
+
+    decode: float  # a decode-only call
+    prefill: float  # a prefill-only call
+    mixed: float  # a call over a mixed batch
+
+
+# per engine family (module docstring); a family not listed: vLLM's
+INDEXER_OP_KERNELS: dict[str, IndexerCalls] = {
+    "vllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0),  # 2 a call; 2 + 1 decode; 1 + 2 + 1 a chunk
+    "sglang": IndexerCalls(decode=4.0, prefill=23.0, mixed=23.0),  # 1 + 3; 1 + 11 a prompt + 8 + 3 key side
+    "trtllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0),  # ASSUMPTION: vLLM's (not readable here)
+}
+
+
+def indexer_calls(engine: str) -> IndexerCalls:
+    """The indexer op's launches a layer forward for `engine`'s family (`INDEXER_OP_KERNELS`, else vLLM's)."""
+    return INDEXER_OP_KERNELS.get(engine, INDEXER_OP_KERNELS["vllm"])
 
 
 @dataclass(frozen=True)
@@ -102,9 +147,10 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     key_s = max(latent_cache_bytes(shape, DTYPE_BYTES[dep.kv_dtype]) / bandwidth,
                 absorbed_key_flops(shape) * heads / rates.attention_flops_per_s)
     pair_s = max(LOGIT_BYTES / bandwidth, score / fp8_rate) * prompt_layers
-    launch_s = rates.kernel_overhead_s
+    launch_s, calls = rates.kernel_overhead_s, indexer_calls(dep.engine)
     return SparseTerms(token_s=token_s, row_s=topk * key_s * query_layers, pair_s=pair_s,
                        prefill_token_s=topk * key_s * prompt_layers,
-                       launches_s=(INDEXER_CALL_KERNELS + INDEXER_DECODE_KERNELS) * launch_s * kv_layers,
-                       prefill_launches_s=(INDEXER_CALL_KERNELS + INDEXER_PREFILL_KERNELS) * launch_s * prompt_layers,
-                       shared_launches_s=INDEXER_CALL_KERNELS * launch_s * min(kv_layers, prompt_layers))
+                       launches_s=calls.decode * launch_s * kv_layers,
+                       prefill_launches_s=calls.prefill * launch_s * prompt_layers,
+                       shared_launches_s=(calls.decode + calls.prefill - calls.mixed) * launch_s
+                       * min(kv_layers, prompt_layers))

@@ -22,6 +22,13 @@ A decode step (`decode_head`, the head table of `serving.llm_iteration` indexed 
   (model._nextn + 1)` before every generation op).
   Further draft steps (K > 1) run one token per row; each draft step samples its row on the LM head (head[r]).
   The draft layer reads its own cache once per draft step (`llm_iteration`: kv_layers = layers + K).
+  Its attention op is a target layer's (vLLM 0.12.0 deepseek_mtp.py:73-94: the `mtp_block` is a
+  DeepseekV2DecoderLayer; SGLang 0.5.6 deepseek_nextn.py:109-117 the same; the proposer / EAGLE worker runs it
+  through the engine's attention backend, vLLM v1/spec_decode/eagle.py:327, :411, SGLang eagle_worker.py:303-306,
+  :615-624), so each draft forward pays a target layer's decode attention fixed time (`decode_fixed_s` over
+  kv_layers: the measured fit's fixed term, or the roofline's launches of the op and its pre-processing / append
+  kernels, `serving.decode_kernels.attention_terms`), and the draft layer over the prompt a prefill layer's
+  (`prefill_fixed_s` over prompt_layers; hC63: it was one launch a draft step, and none over the prompt).
 These per-row costs go into the head table: exact for decode-only iterations; in a mixed iteration the verification
 tokens are priced at the marginal body cost of a pure-decode batch.
 
@@ -91,16 +98,16 @@ CONTEXT_GROWTH = True  # a step appends its T expected tokens to the cache, rese
 DRAFT_MEMORY = True  # the draft layer's weights and its own KV layer come out of the KV pool (docstring; toggle)
 
 
-def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_layer_s: np.ndarray,
-                launch_s: float) -> np.ndarray:
+def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_layer_s: np.ndarray) -> np.ndarray:
     """The head table (seconds per decode-row count 0 .. 2 max_batch) of a speculative step (module docstring):
     verification of 1 + K tokens a row (`body_s`, `head_s` by tokens / rows), the first draft step over the verified
     positions and K - 1 more over one token a row (`draft_layer_s`: the draft layer and its input projection by
-    tokens, `launch_s` a launch each), each sampling its rows on the LM head."""
+    tokens; its attention op's fixed time is the iteration's, over `kv_layers`), each sampling its rows on the LM
+    head."""
     k, q = dep.speculative_tokens, 1 + dep.speculative_tokens
     r = np.arange(2 * dep.max_batch + 1)
     first = r * q if DRAFT_OVER_VERIFIED else r
-    draft = (draft_layer_s[first] + head_s[r] + launch_s) + (k - 1) * (draft_layer_s[r] + head_s[r] + launch_s)
+    draft = (draft_layer_s[first] + head_s[r]) + (k - 1) * (draft_layer_s[r] + head_s[r])
     verify = body_s[r * q] - body_s[r] + head_s[r * q]
     return np.where(r > 0, verify + draft, 0.0)
 
