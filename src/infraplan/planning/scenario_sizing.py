@@ -54,7 +54,12 @@ from infraplan.errors import InputError
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
-from infraplan.planning.dsa_training_stages import checkpointed_params, staged_point, state_bytes_per_param
+from infraplan.planning.dsa_training_stages import (
+    checkpointed_params,
+    staged_point,
+    state_bytes_per_param,
+    warmup_floor,
+)
 from infraplan.planning.fleet_mix_llm import (
     LLM_MAX_GPUS,
     LLM_PROBE_REQUESTS,
@@ -145,8 +150,9 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
 @versioned_args_cache(maxsize=1024)
 def _training_point(model: str, device: str, system: str | None, gpus: int, seq_len: int, global_batch: int,
                     dtype: str, stack: str | None, tokens: float, optimizer: str | None = None,
-                    dsa_stage: str = "sparse") -> TrainingPoint | None:
-    """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus` in the DSA stage, or None when none fits."""
+                    dsa_stage: str = "sparse") -> TrainingPoint | str:
+    """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus` in the DSA stage, or the search's reason
+    where it found none."""
     cluster = Cluster.resolve(system) if system else None
     beyond = ""  # a named system smaller than the job: said, with the command that reruns it (hV53)
     if cluster is not None and cluster.total_accelerators < gpus:
@@ -158,7 +164,7 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
                           compare_dtypes=True, ep_mask=EVERY_EP,  # auto: the detail names the best other precision
                           optimizer=optimizer, dsa_stage=dsa_stage)  # None: the stack's or its recipe's, as train's
     if result.best is None:
-        return None
+        return result.reason or f"no plan on {gpus:,} devices"  # (the binding rule and what to change: `search`'s)
     best = result.best
     params = checkpointed_params(model, stack, optimizer, dsa_stage)  # (a warm-up's: its indexer, as train's)
     grouped = None if dsa_stage == "warmup" else load_model(model)  # (the indexer's matrices: the matrices' rate)
@@ -191,13 +197,18 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     args = (svc.model or "", pool.device, pool.system, svc.seq_len, svc.global_batch, svc.dtype, svc.stack,
             float(svc.tokens or 0.0), svc.optimizer)
     tried: dict[int, TrainingPoint] = {}
+    why: dict[int, str] = {}  # the search's reason at a count with no plan
 
     def point(g: int) -> TrainingPoint | None:
         m, dev, system, seq, gb, dt, st, tok, opt = args
-        got = staged_point(lambda t, d, b: _training_point(m, dev, system, g, seq, b, dt, st, t, opt, d), tok, gb,
-                           svc.dsa_stage, svc.dsa_warmup_tokens, svc.dsa_warmup_global_batch)  # (DSA's stages)
-        if got is not None:
-            tried[g] = got
+        got = staged_point(lambda t, d, b, n: _training_point(m, dev, system, n, seq, b, dt, st, t, opt, d), g, tok,
+                           gb, svc.dsa_stage, svc.dsa_warmup_tokens, svc.dsa_warmup_global_batch,  # (DSA's stages)
+                           1 if svc.dsa_warmup_tokens is None else warmup_floor(
+                               m, Cluster.resolve(pool.device).accelerator.memory_bytes))
+        if isinstance(got, str) or got is None:
+            why[g] = got or ""
+            return None
+        tried[g] = got
         return got
 
     def sized(gpus: int, got: TrainingPoint, head: float | None) -> Sized:
@@ -208,7 +219,7 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     if svc.gpus is not None:
         got = point(svc.gpus)
         if got is None:
-            return f"no plan of {svc.model} fits {svc.gpus} devices"
+            return f"no plan of {svc.model} fits {svc.gpus} devices" + (f": {why[svc.gpus]}" * bool(why.get(svc.gpus)))
         if deadline is not None and got[0] > deadline:
             return f"{svc.gpus} devices take {duration_text(got[0])}, beyond the {duration_text(deadline)} deadline"
         return sized(svc.gpus, got, None if deadline is None else 1.0 - got[0] / deadline)

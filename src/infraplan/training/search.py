@@ -65,6 +65,7 @@ from infraplan.training.freed_heap import keep_freed_heap
 from infraplan.training.frozen_base import LoraSpec, lora_note, lora_of, rank_notes
 from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
+from infraplan.training.no_plan_reason import why_no_plan
 from infraplan.training.optimizers import training_stack
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
@@ -318,10 +319,11 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     pipelines = searched_schedules(profile, tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule")
                                                   for s in schedules))  # those the stack's framework ships
     flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
-    grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
-                                      cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile),
-                                      pipeline_split_rule(profile),  # (the even split's PP x VPP: `axes._vpp`)
-                                      WARMUP_RECOMPUTE if warmup else ()))  # (a warm-up's modes tie: none alone)
+    space = SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero, cp, flat_zero,
+                        pipeline_extra_layers(profile), expert_layout(profile),
+                        pipeline_split_rule(profile),  # (the even split's PP x VPP: `axes._vpp`)
+                        WARMUP_RECOMPUTE if warmup else ())  # (a warm-up's modes tie: none alone)
+    grid = enumerate_rows(space)
     unguarded = (is_what_if(accelerator) if mfu_guard is None else not mfu_guard) or lora is not None or warmup
     # (a what-if part is not held to what its preset was measured at; a causal-scores figure compared like with like)
     guard = search_guard(accelerator.catalog_name, band_stack(profile), leave_out, not unguarded,
@@ -357,7 +359,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     if not rows:
         reason = (f"{shape.name} ({shape.total_params() / 1e9:.0f}B) in {'/'.join(dtypes)} does not fit "
                   f"{gpus:,} GPU{'s' if gpus != 1 else ''} of {accelerator.memory_bytes / 2**30:.0f} GiB with any plan"
-                  if evaluated else no_valid_plan_reason(gpus, global_batch))
+                  if evaluated else why_no_plan(shape, profile, space, cross_node_tp,  # the binding rule, changes
+                                                no_valid_plan_reason(gpus, global_batch), lora))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
         mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP, optimizer, dsa_stage), objective,
