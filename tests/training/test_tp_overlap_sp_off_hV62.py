@@ -77,9 +77,12 @@ def test_sp_off_cannot_buy_a_hidden_all_reduce() -> None:
 
 def test_async_dgrad_path_runs_where_sp_is_off() -> None:
     """nemo-26.04 (`tp_async_backward`) hides the SP-off plan's column-parallel dgrad all-reduces under the wgrad
-    GEMMs, as it does with its overlap off; nemo-24.12 (no such path priced) leaves them exposed."""
-    async_, sync = _run("nemo-26.04", False), _run("nemo-24.12", False)
+    GEMMs, as it does with its overlap off; so does nemo-24.12 since hD63 (TE 1.13's path): the stack without the path
+    leaves them exposed."""
+    async_ = _run("nemo-26.04", False)
+    sync = _run(load_stack("nemo-24.12").model_copy(update={"tp_async_backward": False}), False)
     assert async_.breakdown_s.tp_comm < 0.6 * sync.breakdown_s.tp_comm
+    assert _run("nemo-24.12", False).breakdown_s.tp_comm == pytest.approx(async_.breakdown_s.tp_comm, rel=1e-12)
 
 
 def test_lora_sp_off_loses_the_async_window_as_without_overlap() -> None:

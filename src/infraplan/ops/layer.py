@@ -322,8 +322,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                   Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
     tp_fwd = tp_bwd = tp_ops
     if mla and lay.phase == "training" and MLA_DOWN_ON_SEQUENCE_SHARD:
-        tp_fwd, tp_bwd = _mla_sp_collectives(shape, tokens, act_full, tp, sp, not_sp, not_only, attention_only,
-                                             gathers)
+        tp_fwd, tp_bwd = _mla_sp_collectives(shape, tokens, act_full, (tp, sp, not_sp, not_only, attention_only),
+                                             gathers, apart)
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
     if moe:
@@ -359,8 +359,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)
 
 
-def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp: Any, sp: Any, not_sp: Any,
-                        not_only: Any, attention_only: Any, t_gathers: tuple[Collective, ...],
+def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, masks: tuple[Any, ...],
+                        t_gathers: tuple[Collective, ...], apart: float,
                         ) -> tuple[tuple[Collective, ...], tuple[Collective, ...]]:
     """(forward, backward) TP records of an MLA layer in training (`MLA_DOWN_ON_SEQUENCE_SHARD`), megatron-core
     0.16.1 transformer/multi_latent_attention.py: the down projections are TELinear "duplicated" (:407-409,
@@ -370,27 +370,28 @@ def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp:
     `gather_from_sequence_parallel_region`): forward one all-gather of T x (q_lora or h) + kv_lora + rope in place of
     the attention's T x h; backward their reduce-scatters in place of the attention input gradient's. The FFN's pair
     and the output projection's reduce-scatter / gradient all-gather stay T x h. `MLA_LATENT_TE_GATHERS`: three
-    gathers each way (q_up / q_proj and kv_up each gather their own input, TE 2.14 layernorm_linear.py:241-275 with
-    the input quantizer, rowwise; k_pos_emb in bf16), the first two marked `te_gather`. `t_gathers`: the T x h
-    gathers of a GQA layer (the attention's and the FFN's, `SHARED_OVERLAP_MEGATRON_GATHERS`): the FFN's forward,
-    both backward."""
-    q = shape.q_lora_rank or shape.hidden_size
-    latent = tokens * (q + shape.kv_lora_rank + shape.qk_rope_head_dim) * ACT_BYTES
+    gathers each way (q_up / q_proj and kv_up each gather their own input, TE 2.14 layernorm_linear.py:241-275,
+    quantised; k_pos_emb in bf16). `t_gathers`: a GQA layer's T x h gathers (`SHARED_OVERLAP_MEGATRON_GATHERS`).
+    `Collective.outside_te` (hD63): k_pos_emb's gather / reduce-scatter are Megatron's own (mappings.py:499-510,
+    :296-346, synchronous `all_gather_into_tensor` / `reduce_scatter_tensor` :114-193): its record, or its byte share
+    rope / (q + kv_lora + rope) of the one latent record; the FFN's T x h records carry `apart` as in `_kind_ops`."""
+    tp, sp, not_sp, not_only, attention_only = masks
+    q, kv, rope = shape.q_lora_rank or shape.hidden_size, shape.kv_lora_rank, shape.qk_rope_head_dim
     # the up projections' (or q_proj's) TE input gathers and k_pos_emb's bf16 one (`MLA_LATENT_TE_GATHERS`)
     gathers = ((Collective("all_gather", "tp", tokens * q * ACT_BYTES, tp, 1, 1.0, sp, True),
-                Collective("all_gather", "tp", tokens * shape.kv_lora_rank * ACT_BYTES, tp, 1, 1.0, sp, True),
-                Collective("all_gather", "tp", tokens * shape.qk_rope_head_dim * ACT_BYTES, tp, 1, 1.0, sp))
-               if MLA_LATENT_TE_GATHERS else (Collective("all_gather", "tp", latent, tp, 1, 1.0, sp),))
-    te = TE_GATHERS_EVERY_KIND
-    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & not_only,
-                                              t_gathers[-1].te_gather),
-                                   Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
-                                   *gathers,
-                                   Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
-    bwd: tuple[Collective, ...] = (*t_gathers,
-                                   Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & not_only),
-                                   *(Collective("reduce_scatter", "tp", g.bytes, tp, 1, 1.0, sp) for g in gathers),
-                                   Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
+                Collective("all_gather", "tp", tokens * kv * ACT_BYTES, tp, 1, 1.0, sp, True),
+                Collective("all_gather", "tp", tokens * rope * ACT_BYTES, tp, 1, 1.0, sp, False, 1.0))
+               if MLA_LATENT_TE_GATHERS else (Collective("all_gather", "tp", tokens * (q + kv + rope) * ACT_BYTES, tp,
+                                                         1, 1.0, sp, False, rope / (q + kv + rope)),))
+    te, ffn_te, ffn, pair = TE_GATHERS_EVERY_KIND, t_gathers[-1].te_gather, 2.0 * apart, sp & not_only
+    reduce = not_sp & not_only
+    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, pair, ffn_te, ffn),
+                                   Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, pair, False, apart),
+                                   *gathers, Collective("all_reduce", "tp", act_full, tp, 1, 2.0, reduce, False, apart))
+    scatters = tuple(Collective("reduce_scatter", "tp", g.bytes, tp, 1, 1.0, sp, False, g.outside_te) for g in gathers)
+    bwd: tuple[Collective, ...] = (*t_gathers, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, pair, False,
+                                                          ffn), *scatters,
+                                   Collective("all_reduce", "tp", act_full, tp, 1, 2.0, reduce, False, apart))
     if anywhere(attention_only):  # folded routed layer without shared experts: the attention's side only
         fwd = (*fwd, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
                Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))

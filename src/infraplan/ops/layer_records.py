@@ -135,7 +135,8 @@ class Collective:
     # an SP all-gather of a TE GEMM's input beyond the T x h pair (`training.tp_quantised_collectives`)
     te_gather: bool = False
     # the share of `count` Megatron-Core issues itself, outside TE's linears (its tensor_parallel mappings, the MoE
-    # dispatcher's calls): no TE userbuffers run it (`training.tp_overlap.outside_userbuffer_seconds`)
+    # dispatcher's calls): no TE userbuffers run it (`training.tp_overlap.outside_userbuffer_seconds`); on MLA's one
+    # latent record the rope key's byte share (`ops.layer._mla_sp_collectives`)
     outside_te: float = 0.0
 
     def launches(self) -> np.ndarray:

@@ -95,7 +95,7 @@ from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, wgr
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import local_params
 from infraplan.training.step_traffic import EndStageTraffic
-from infraplan.training.tp_overlap import userbuffer_overlap
+from infraplan.training.tp_overlap import te_linear_records, userbuffer_overlap
 
 ADAPTER_BYTES = 2.0  # bf16 adapter weights (ASSUMPTION, module docstring)
 # the adapters' own TP collectives (`adapter_collectives`, hX55); off: none priced (hF55's step)
@@ -239,7 +239,8 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     """One plan's per-layer terms (`step_time`'s floats) with the frozen base's backward and the adapters' GEMMs.
     A stack whose dgrad TP reductions hide under the wgrad GEMMs (`tp_async_backward` without TP overlap,
     `layer_time`) loses that window but for the adapters' wgrads (half their backward): the difference is exposed
-    (the window there read as the skipped wgrads, where `layer_time` reads half the backward GEMMs: the same time).
+    (the window there read as the skipped wgrads, where `layer_time` reads half the backward GEMMs: the same time);
+    TE's linears' window only, as `layer_time` hid it (`tp_overlap.te_linear_records`, hD63: not the dispatcher's).
     The adapters' own TP collectives (`adapter_collectives`) are added to the exposed TP time."""
     skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
     rerun = pick(row.recompute == int(Recompute.FULL), fwd, 0.0)
@@ -247,8 +248,10 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
     no_userbuffers = userbuffer_overlap(stack, shape, row.sequence_parallel == 1)[0] == 0.0  # (per plan: SP off too)
     if stack.tp_async_backward and anywhere(no_userbuffers):
         lay = layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)
-        reductions = tuple(c for c in layer_ops(shape, lay).collectives_bwd
-                           if c.role == "tp" and c.kind != "all_gather")
+        # TE's linears' reductions only, as `layer_time` hid them (`tp_overlap.te_linear_records`, hD63): the
+        # dispatcher's expert-TP scatter and Megatron's own calls were never in the window and stay exposed
+        reductions = te_linear_records(tuple(c for c in layer_ops(shape, lay).collectives_bwd
+                                             if c.role == "tp" and c.kind != "all_gather"))
         one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats; a grid: arrays)
         seconds: Any = collective_times(fabric, reductions, "tp", one)
         seconds, least = (float(seconds), FLOAT_OPS.minimum) if one else (seconds, np.minimum)

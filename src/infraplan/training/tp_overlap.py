@@ -61,6 +61,19 @@ overlap and no SMs taken, and takes TE's NCCL path where its stack prices it (`t
 column-parallel dgrad all-reduce async under the wgrad GEMM, linear.py:744-754): its all-reduces otherwise exposed.
 The search only runs SP on (`training.axes`); a grid's SP-off rows (`train --no-sequence-parallel`, or a caller's
 grid) take the rule per row. False: the stack's overlap hides its share of the SP-off all-reduces, as before.
+
+Three more records and rules (hD, session 63). MLA's decoupled RoPE key: under SP Megatron-Core gathers k_pos_emb
+itself (0.16.1 transformer/multi_latent_attention.py:620-622, `gather_from_sequence_parallel_region`; mappings.py
+:296-346, its backward a synchronous reduce-scatter): `ops.layer` marks its byte share of the latent record
+`outside_te` (its own record under `MLA_LATENT_TE_GATHERS`), so TE's async dgrad path hides the up projections'
+reduce-scatters of the q / kv latents, not the rope key's; and the MLA layer's T x h records carry the FFN half's mark
+as the GQA layer's do. A frozen base (LoRA, `frozen_base.with_frozen_layers`): TE issues a frozen linear's dgrad
+reduction async and waits for it with no wgrad GEMM between (TE 2.14 module/linear.py:744-754, :768 `if
+ctx.requires_wgrad`, :941-943), so the window is given back, and only the window TE gave (`te_linear_records`): on a
+MoE model the dispatcher's expert-TP scatter stays exposed as under full training (the routed experts' grouped
+linears and their adapters run no TE TP collective: `explicit_expert_comm`, Megatron-Bridge 0.6.0 peft/utils.py:
+557-564). nemo-23.05 / nemo-24.12 run TE's async path too (`tp_async_backward` in their stack files: transformer-engine
+1.13.0 module/linear.py:506-514, :581-583; 23.05's TE 0.x an ASSUMPTION there).
 """
 
 from __future__ import annotations
