@@ -212,8 +212,11 @@ def check_argument_kinds(name: str, values: Mapping[str, Sequence[Any]]) -> None
     parameters = inspect.signature(resolve_callable(name)).parameters
     for argument, given in values.items():
         annotation = parameters[argument].annotation if argument in parameters else None
-        if argument in _QUANTITIES:  # text or a number, whatever the wrapper's annotation says
-            annotation = "float | str" + (" | None" if "None" in str(annotation) else "")
+        if argument in _QUANTITIES:  # text or a number, whatever the wrapper's annotation says; null where the
+            # parameter takes it: its annotation says so, or its default is None (`train` / `search`'s `tokens`, a
+            # run option: `sweep.train_run.run_signature`; hJ63: `tokens: null` was refused, `costs: null` ran)
+            takes_none = "None" in str(annotation) or (argument in parameters and parameters[argument].default is None)
+            annotation = "float | str" + (" | None" if takes_none else "")
         if not isinstance(annotation, str):
             continue
         for value in given:
