@@ -22,11 +22,14 @@ import re
 from infraplan.errors import InputError
 
 _NUMBER = r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)"
+QUANTITY_TEXT = r"\s*" + _NUMBER + r"\s*([A-Za-z/%]*)\s*"
+"""A number and its unit as the readers below take it (.5GW, 1E9W, 2e-3GW, 1.5 GW); the web's quantity fields match
+it too (web/request_fields.py `Quantity`: its own narrower pattern refused those four, hI63)."""
 _DECIMAL = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
 
-def _quoted(text: object) -> str:
+def quoted_text(text: object) -> str:
     """The value as typed, quoted and cut to 40 characters (a 5,000-digit number was echoed whole)."""
     shown = str(text).strip()
     return repr(shown if len(shown) <= 40 else shown[:40] + "...")
@@ -51,7 +54,7 @@ def _refusal(text: object, kind: str, what: str, units: tuple[str, ...], name: s
     """Why `text` is not a `kind` ("quantity", "duration"): one line naming the field and the value as typed, with the
     hint that fits (empty, nan/inf, a negative, a decimal comma, a unit in the wrong case or mistyped), then
     `what` ("a power such as 1GW or 700W"). hJ58: "1,5GW" was "cannot read quantity '1,5GW'", no field named."""
-    typed, shown = str(text).strip(), _quoted(text)
+    typed, shown = str(text).strip(), quoted_text(text)
     if not typed:
         return _named(name, f"empty {kind}; expected {what}")
     if re.fullmatch(r"[+-]?\s*(nan|inf(inity)?)\s*\S*", typed, re.IGNORECASE):
@@ -71,12 +74,12 @@ def _refusal(text: object, kind: str, what: str, units: tuple[str, ...], name: s
 
 
 def _split(text: str, what: str, units: tuple[str, ...], name: str = "") -> tuple[float, str]:
-    match = re.fullmatch(r"\s*" + _NUMBER + r"\s*([A-Za-z/%]*)\s*", str(text))
+    match = re.fullmatch(QUANTITY_TEXT, str(text))
     if not match:
         raise _refusal(text, "quantity", what, units, name)
     value = float(match.group(1))
     if not math.isfinite(value):
-        raise _named(name, f"{_quoted(text)} is not a finite number (above ~1.8e308)")
+        raise _named(name, f"{quoted_text(text)} is not a finite number (above ~1.8e308)")
     return value, match.group(2)
 
 
@@ -88,7 +91,7 @@ def _finite(number: float, text: object = None, name: str = "", base: str = "") 
     except OverflowError:  # a YAML integer of 400 digits (`typical_power_w: 1000...`): a traceback before (hX50)
         value = math.inf
     if not math.isfinite(value):
-        shown = _quoted(number if text is None else text)
+        shown = quoted_text(number if text is None else text)
         above = f" (above ~1.8e308{' ' + base if base else ''})" if text is not None else ""
         raise _named(name, f"{shown} is not a finite number{above}")
     return value
@@ -100,7 +103,7 @@ def _prefix(unit: str, base: str, text: str, expected: str, name: str, units: tu
         return _BINARY[prefix]
     if prefix in _DECIMAL:
         return _DECIMAL[prefix]
-    raise _other_unit(text, unit, units, f"unknown unit {unit!r} in {_quoted(text)}; expected {expected}", name)
+    raise _other_unit(text, unit, units, f"unknown unit {unit!r} in {quoted_text(text)}; expected {expected}", name)
 
 
 def _other_unit(text: str, unit: str, units: tuple[str, ...], message: str, name: str) -> InputError:
@@ -126,7 +129,7 @@ def parse_bytes(text: str | float | int, *, name: str = "") -> float:
         return value
     if not unit.endswith("B"):
         raise _other_unit(text, unit, _BYTE_UNITS, f"expected a size in bytes (e.g. 80GiB, 1.5GB), got "
-                          f"{_quoted(text)}", name)
+                          f"{quoted_text(text)}", name)
     return _finite(value * _prefix(unit, "B", text, _BYTES_WHAT, name, _BYTE_UNITS), text, name, "B")
 
 
@@ -140,7 +143,7 @@ def parse_rate_bytes_per_s(text: str | float | int, *, name: str = "") -> float:
             return _finite(value * _prefix(unit, base, text, _RATE_WHAT, name, _RATE_UNITS) * scale, text, name, "B/s")
     if unit == "":
         return value
-    raise _other_unit(text, unit, _RATE_UNITS, f"expected {_RATE_WHAT}, got {_quoted(text)}", name)
+    raise _other_unit(text, unit, _RATE_UNITS, f"expected {_RATE_WHAT}, got {quoted_text(text)}", name)
 
 
 def parse_power_w(text: str | float | int, *, name: str = "") -> float:
@@ -151,7 +154,7 @@ def parse_power_w(text: str | float | int, *, name: str = "") -> float:
     if unit == "":
         return value
     if not unit.endswith("W"):
-        raise _other_unit(text, unit, _POWER_UNITS, f"expected {_POWER_WHAT}, got {_quoted(text)}", name)
+        raise _other_unit(text, unit, _POWER_UNITS, f"expected {_POWER_WHAT}, got {quoted_text(text)}", name)
     return _finite(value * _prefix(unit, "W", text, _POWER_WHAT, name, _POWER_UNITS), text, name, "W")
 
 
@@ -221,7 +224,7 @@ def parse_count(text: str | float | int, *, name: str = "") -> float:
     what = "a count such as 2048, 16M, 1B or 15.6T"
     value, unit = _split(text, what, tuple(_COUNT), name)
     if unit not in _COUNT:
-        raise _other_unit(text, unit, tuple(u for u in _COUNT if u), f"expected {what}, got {_quoted(text)}", name)
+        raise _other_unit(text, unit, tuple(u for u in _COUNT if u), f"expected {what}, got {quoted_text(text)}", name)
     return _finite(value * _COUNT[unit], text, name)
 
 

@@ -15,6 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from infraplan.cli.main import load_command
+from infraplan.units import QUANTITY_TEXT
 from infraplan.web import request_descriptions as rd
 from infraplan.web import request_fields as rf
 from infraplan.web.infrastructure_requests import ScenarioInput
@@ -150,8 +151,9 @@ UNIT = re.compile(r"(?<=[0-9])(s|ms|min|h|d|w|kW|GW|TB|GiB|MB)\b|\b(count|degree
 
 def _numeric(schema: dict[str, Any]) -> bool:
     """Whether a field's JSON schema holds a number: an integer or number (or a list, a choice or an option of
-    them), or a quantity's text with its unit (`Quantity`'s pattern starts with a digit)."""
-    if schema.get("type") in ("integer", "number") or str(schema.get("pattern", "")).startswith("^[0-9]"):
+    them), or a quantity's text with its unit (`Quantity`'s pattern: the readers' `units.QUANTITY_TEXT`, hI63)."""
+    pattern = str(schema.get("pattern", ""))
+    if schema.get("type") in ("integer", "number") or pattern.startswith("^[0-9]") or QUANTITY_TEXT in pattern:
         return True
     if any(isinstance(v, int | float) and not isinstance(v, bool) for v in schema.get("enum", ())):
         return True

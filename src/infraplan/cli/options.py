@@ -44,7 +44,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     read_electricity_price,
 )
 from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
-from infraplan.units import parse_duration_days, parse_duration_s, repair_time_slip, slo_unit_slip
+from infraplan.units import parse_duration_days, parse_duration_s, quoted_text, repair_time_slip, slo_unit_slip
 
 
 class Bounded:
@@ -74,6 +74,8 @@ class Bounded:
             return value
         text = str(value).strip().replace("_", "")
         whole = "whole " if self.kind is int else ""
+        if self.kind is int and text.lstrip("+-").isdigit() and len(text) > 30:  # past int()'s 4,300-digit limit:
+            return -(10**30) if text.startswith("-") else 10**30  # refused by the bound, as any count beyond it
         try:
             return float(text) if self.kind is float else int(text)
         except ValueError:
@@ -86,10 +88,10 @@ class Bounded:
                     return self.reader(text)
                 except ValueError as exc:  # InputError is a ValueError: its line names the units it reads
                     raise typer.BadParameter(str(exc)) from None
-            raise typer.BadParameter(f"{value!r} is not a {whole}number") from None
+            raise typer.BadParameter(f"{quoted_text(value)} is not a {whole}number") from None
         if self.kind is int and math.isfinite(number) and number == int(number):
             return int(number)
-        raise typer.BadParameter(f"{value!r} is not a {whole}number")
+        raise typer.BadParameter(f"{quoted_text(value)} is not a {whole}number")
 
     def __call__(self, value: Any) -> Any:
         raw = self._read(value)
@@ -99,7 +101,8 @@ class Bounded:
             err = exc.errors()[0]
             msg = err["msg"].replace("Input should be", "must be")
             why = f" ({self.why})" if self.why and err["type"] == "less_than_equal" else ""
-            raise typer.BadParameter(f"{value}: {msg}{why}") from None
+            shown = value if len(str(value)) <= 40 else quoted_text(value)  # a 5,000-digit count was echoed whole
+            raise typer.BadParameter(f"{shown}: {msg}{why}") from None
 
     def __repr__(self) -> str:
         return f"Bounded({self.kind.__name__}, {self.constraints})"

@@ -102,7 +102,7 @@ class InferenceServiceSpec(PlanSpec):
     latency_slo: Seconds | None = None
     daily_hours: Count | None = None
     input: str = "1080p30"
-    ladder: int = Field(5, gt=0)
+    ladder: int | None = Field(None, gt=0, description="output rungs; default: 5, or every rung a lower input has")
     codec: str = "h264"
     quality: Literal["standard", "high"] = "high"
     peak_to_average: float = Field(1.0, ge=1.0, description="diurnal peak / average demand")

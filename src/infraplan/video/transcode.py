@@ -58,7 +58,7 @@ from infraplan.catalog.part_files import same_file
 from infraplan.catalog.video_schemas import QUALITIES, Ladder, SoftwareEncoder
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
-from infraplan.units import SECONDS_PER_DAY
+from infraplan.units import SECONDS_PER_DAY, quoted_text
 from infraplan.video.notes import (
     POOL_HOST,
     asic_notes,
@@ -70,14 +70,25 @@ from infraplan.video.notes import (
 )
 from infraplan.video.results import VideoEstimate
 
-_INPUT = re.compile(r"\s*(?:(\d+)x)?(\d+)p(\d+(?:\.\d+)?)?\s*")
+INPUT_TEXT = r"(?:(\d{1,9})x)?(\d{1,9})p(\d{1,9}(?:\.\d{1,9})?)?"
+"""A video input as text: [WIDTHx]HEIGHTp[FPS] (2160p60; 1080p, 30 fps; 1920x1080p30; 2160p59.94), read alike by
+`video --input`, the web's VideoRequest and a scenario's video service. At most 9 digits a number, so a 5,000-digit
+height is a reading error, not Python's int-conversion limit (a traceback before hI63)."""
+_INPUT = re.compile(rf"\s*{INPUT_TEXT}\s*")
+
+
+DEFAULT_RUNGS = 5
+"""Rungs encoded where no ladder is asked for: MSVP's published job's five outputs (msvp.yaml `reference_outputs`);
+fewer where a low input has fewer at or below it (a 480p input: 480p, 360p, 240p, 144p). Before session 63 the
+default was a fixed 5, and `video --input 480p30` was refused for a `--ladder 5` the user had not written."""
 
 
 def parse_input(text: str, ladder: Ladder) -> tuple[int, int, float]:
     """'2160p60' -> (3840, 2160, 60.0); '1080p' -> 30 fps; '1920x1080p30' gives the width explicitly."""
     match = _INPUT.fullmatch(str(text))
     if not match:
-        raise InputError(f"cannot read video input {text!r}; expected e.g. 2160p60, 1080p30 or 1920x1080p30")
+        raise InputError(f"cannot read video input {quoted_text(text)}; expected e.g. 2160p60, 1080p30 or "
+                         "1920x1080p30")
     height = int(match.group(2))
     width = int(match.group(1)) if match.group(1) else ladder.width(height)
     fps = float(match.group(3)) if match.group(3) else 30.0
@@ -209,7 +220,7 @@ def _comparison_note(this: dict[str, Any], other: VideoEstimate, device: str, to
     return comparison_note(this, other, block, split[1] / sum(split), pair)
 
 
-def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, codec: str = "h264",
+def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None = None, codec: str = "h264",
                    quality: str = "high", daily_hours: float | None = None,
                    peak_to_average: float = 1.0, baseline: str | None = None,
                    host_power_w: float | None = None) -> VideoEstimate:
@@ -219,10 +230,12 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
     sides; None takes a video ASIC's catalog `software_baseline` (a CPU: no comparison); "none" skips it.
     `host_power_w`: a fleet-mix or `plan` pool's own host share per device (its `host_power_w`), in place of the
     device file's in the platform power and the notes (hX67: they quoted the file's 40 W beside the pool's figure).
+    `ladder`: the output rungs; None encodes the top `DEFAULT_RUNGS` at or below the input, or every rung a lower
+    input has (a 480p input: 4); a count the input does not have is refused.
     """
     if quality not in QUALITIES:
         raise InputError(f"unknown quality {quality!r}; known: {', '.join(QUALITIES)}")
-    if ladder < 1:
+    if ladder is not None and ladder < 1:
         raise InputError(f"--ladder must be >= 1 rung, got {ladder}")
     if daily_hours is not None and daily_hours < 0:
         raise InputError(f"--daily-hours must be >= 0, got {daily_hours}")
@@ -230,10 +243,11 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
         raise InputError(f"peak-to-average factor must be >= 1, got {peak_to_average}")
     lad = load_ladder()
     width, height, fps = parse_input(input_video, lad)
-    heights, p_in, p_out = _job(lad, width, height, fps, ladder)
+    heights, p_in, p_out = _job(lad, width, height, fps, DEFAULT_RUNGS if ladder is None else ladder)
     top = width * height * fps if heights[0] == height else 0.0
-    if len(heights) < ladder:  # was clipped silently: --ladder 50 encoded 8 rungs
-        raise InputError(f"--ladder {ladder}: a {height}p input has {len(heights)} rungs at or below it "
+    if ladder is not None and len(heights) < ladder:  # was clipped silently: --ladder 50 encoded 8 rungs
+        raise InputError(f"--ladder {ladder}: a {height}p input has {len(heights)} "
+                         f"{'rung' if len(heights) == 1 else 'rungs'} at or below it "
                          f"({', '.join(f'{h}p' for h in heights)}); ask for at most {len(heights)}")
     if baseline is not None and (baseline == device or same_file(baseline, device)):  # a 1x comparison (hC51)
         raise InputError(f"--baseline {baseline} is the device itself: name what it is compared with, a CPU preset "

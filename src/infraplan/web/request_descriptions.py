@@ -217,7 +217,7 @@ RECSYS = {
 VIDEO = {
     "device": "msvp, or a CPU preset (xeon-8480, epyc-9654), or a device YAML",
     "input": "input resolution and frame rate, e.g. 2160p60",
-    "ladder": "output rungs (top N of the ladder at or below the input)",
+    "ladder": "output rungs (top N of the ladder at or below the input) [default: 5, or every rung a lower input has]",
     "codec": "h264 | vp9",
     "quality": "high | standard",
     "daily_hours": "hours of video ingested per day",

@@ -39,6 +39,7 @@ from infraplan.training.enums import Schedule
 from infraplan.units import (
     BARE_REPAIR_FLOOR_S,
     BARE_SLO_CEILING_S,
+    QUANTITY_TEXT,
     parse_bytes,
     parse_count,
     parse_duration_days,
@@ -146,7 +147,7 @@ preset name or a path: train / search / serve / serve-plan's model, system and s
 workload), network / collective's system, recsys's model and accelerator (hU53: its accelerator), video's device and
 baseline, facility / campus's system, accelerator (hU53), location and fleet, reliability's system, model and failure
 rate (hX53: every catalog reference the CLI reads as a file)."""
-Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
+Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=rf"^{QUANTITY_TEXT}$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
 
 

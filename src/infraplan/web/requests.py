@@ -36,6 +36,7 @@ from infraplan.limits import (
     Tokens,
 )
 from infraplan.serving.capacity import BATCH_CAPS, SLO_PERCENTILES
+from infraplan.video.transcode import INPUT_TEXT as VIDEO_INPUT_TEXT
 from infraplan.web.infrastructure_requests import (
     CampusRequest,
     CollectiveRequest,
@@ -229,8 +230,8 @@ class RecsysRequest(WebRequest):
 class VideoRequest(WebRequest):
     command = "video"
     device: CatalogRef
-    input: Annotated[str, Field(pattern=r"^[0-9]{2,5}p[0-9]{1,3}$")] = "2160p60"
-    ladder: Annotated[int, Field(ge=1, le=100)] = 5
+    input: Annotated[str, Field(pattern=rf"^\s*{VIDEO_INPUT_TEXT}\s*$")] = "2160p60"  # the CLI's reading
+    ladder: Annotated[int, Field(ge=1, le=100)] | None = None
     codec: Literal["h264", "vp9"] = "h264"
     quality: Literal["high", "standard"] = "high"
     daily_hours: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None

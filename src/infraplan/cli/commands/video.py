@@ -79,8 +79,9 @@ def video(
     device: str = typer.Option(..., "--device",
                                 help="msvp, or a CPU preset (xeon-8480, epyc-9654), or a device YAML"),
     input_video: str = typer.Option("2160p60", "--input", help="input resolution and frame rate, e.g. 2160p60"),
-    ladder: int = typer.Option(5, "--ladder", parser=count(1, 100),
-                               help="output rungs (top N of the ladder at or below the input)"),
+    ladder: int | None = typer.Option(None, "--ladder", parser=count(1, 100), show_default=False,
+                                      help="output rungs (top N of the ladder at or below the input) [default: 5, "
+                                      "or every rung a lower input has]"),
     codec: str = typer.Option("h264", "--codec", help="h264 | vp9"),
     quality: str = typer.Option("high", "--quality", help="high | standard"),
     daily_hours: float | None = typer.Option(None, "--daily-hours", parser=HOURS_PER_DAY,
