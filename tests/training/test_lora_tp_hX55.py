@@ -8,10 +8,18 @@ import pytest
 
 from infraplan.network.collectives import collective_seconds
 from infraplan.ops.layer import layer_ops
+from infraplan.training import frozen_base
 from infraplan.training.estimate import TrainingPoint, estimate_training, resolve_training
-from infraplan.training.frozen_base import ROW_PARALLEL, adapter_collectives, adapter_params, lora_spec
+from infraplan.training.frozen_base import (
+    ROW_PARALLEL,
+    adapter_collectives,
+    adapter_dgrad_hidden,
+    adapter_params,
+    lora_spec,
+)
 from infraplan.training.layer_kernels import collective_times
 from infraplan.training.layer_time import layer_layout
+from infraplan.training.one_plan_memo import cluster_pricing
 
 PLAN = dict(model="llama2-70b", system="dgx-h100-superpod", gpus=8, tp=4, cp=2, seq_len=8192, global_batch=8,
             micro_batch=1, dtype="fp8", recompute="none", zero=1)
@@ -78,15 +86,28 @@ def test_per_gpu_adapter_params_are_split_over_tp() -> None:
     assert "attention_out" in ROW_PARALLEL
 
 
+def _hidden(point: TrainingPoint) -> float:
+    """The adapters' input-gradient all-reduces their own wgrads hide, per layer (hN63: `adapter_dgrad_hidden`)."""
+    rates = cluster_pricing(point.cluster, point.profile).rates
+    return float(adapter_dgrad_hidden(point.shape, rates, point.plan.one_row, lora_spec(point.shape, R),
+                                      point.cluster.fabric))
+
+
 def test_lora_step_adds_the_adapters_collectives_exposed() -> None:
-    """The step's TP time grows by micro-batches x layers x the adapters' forward + backward collectives (no
-    overlap; the base's TP time unchanged), none at TP1."""
+    """The step's TP time grows by micro-batches x layers x the adapters' forward + backward collectives (exposed
+    but what their own wgrads hide of their input-gradient all-reduces, hN63; the base's TP time unchanged: its
+    skipped wgrad re-gathers apart, `FROZEN_SKIPS_REGATHER` off here), none at TP1."""
     point = _point()
-    full, lora = (estimate_training(**PLAN, lora_rank=r) for r in (None, R))  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frozen_base, "FROZEN_SKIPS_REGATHER", False)
+        full, lora = (estimate_training(**PLAN, lora_rank=r) for r in (None, R))  # type: ignore[arg-type]
     fwd, bwd = _records(point)
     fabric = point.cluster.fabric
     per_layer = collective_times(fabric, fwd, "tp", True) + collective_times(fabric, bwd, "tp", True)
-    assert lora.breakdown_s.tp_comm - full.breakdown_s.tp_comm == pytest.approx(8 * 80 * per_layer, rel=1e-9)
+    hidden = _hidden(point)
+    assert 0.0 < hidden < collective_times(fabric, bwd, "tp", True)
+    assert lora.breakdown_s.tp_comm - full.breakdown_s.tp_comm == pytest.approx(8 * 80 * (per_layer - hidden),
+                                                                                rel=1e-9)
     tp1 = [estimate_training(**dict(PLAN, tp=1, cp=8), lora_rank=r) for r in (None, R)]  # type: ignore[arg-type]
     assert tp1[1].breakdown_s.tp_comm == tp1[0].breakdown_s.tp_comm
 
@@ -95,8 +116,11 @@ def test_full_recompute_reruns_the_adapters_forward_collectives() -> None:
     """Full recompute replays the layer's forward in its backward, the adapters' collectives with it."""
     point = _point(recompute="full")
     plan = dict(PLAN, recompute="full")
-    full, lora = (estimate_training(**plan, lora_rank=r) for r in (None, R))  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frozen_base, "FROZEN_SKIPS_REGATHER", False)  # (the base's re-gathers apart)
+        full, lora = (estimate_training(**plan, lora_rank=r) for r in (None, R))  # type: ignore[arg-type]
     fwd, bwd = _records(point)
     fabric = point.cluster.fabric
     per_layer = 2.0 * collective_times(fabric, fwd, "tp", True) + collective_times(fabric, bwd, "tp", True)
-    assert lora.breakdown_s.tp_comm - full.breakdown_s.tp_comm == pytest.approx(8 * 80 * per_layer, rel=1e-9)
+    assert lora.breakdown_s.tp_comm - full.breakdown_s.tp_comm == pytest.approx(
+        8 * 80 * (per_layer - _hidden(point)), rel=1e-9)

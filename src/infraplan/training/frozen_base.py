@@ -27,11 +27,16 @@ grid's arrays (`adapter_host.frozen_grid`: the same terms element-wise, the same
   all-reduced forward) and B's output all-gathered to the full T x out (`linear_out` gather_output=True, :1030)
   forward, then scattered to the SP region, whose backward all-gathers the T x out gradient (:1223-1230; none
   without SP); the `a2a_experimental` all-to-all (default False, peft/lora.py:111) is not priced. Each is a plain
-  autograd collective, outside TE's userbuffers: priced by the layer's TP collective model (`layer_kernels.
-  collective_times`, bf16 bytes) and added to the exposed TP time (no overlap), its forward re-run under full
-  recompute. Per GPU the adapter holds R x in / TP + R x out / TP of a column-parallel projection's in x out (A and
-  B split), R x in / TP + R x out / TP of a row-parallel or replicated one likewise (`adapter_params`; a replicated
-  MLA down projection's forward also all-gathers B's T x out and, under SP, its T x in input: `adapter_sites`).
+  autograd collective, outside TE's userbuffers, priced by the layer's TP collective model (`layer_kernels.
+  collective_times`, bf16 bytes), its forward re-run under full recompute, exposed but the input-gradient all-reduces
+  (B's T x R, A's T x in without SP) of the adapters' trained ColumnParallelLinears (`allreduce_dgrad`: utils.py:
+  998-999, :1019-1027, :1047-1054; megatron-core 0.16.1 tensor_parallel/layers.py:920-922): issued async after the
+  dgrad GEMM, waited after the wgrad (:531, :542-545, :569 / :614, :623-624; 0.2.0 :271, :287-291, :310, :324-325),
+  each hides up to its own wgrad (`adapter_dgrad_hidden`, hN63); a frozen TE linear runs no GEMM between its async
+  reduction and the wait (TE 2.14 linear.py:744-754, :768, :941-943) nor a wgrad re-gather (`sp_regather`). Per GPU
+  the adapter holds R x in / TP + R x out / TP of a column-parallel projection's in x out (A and B split), R x in /
+  TP + R x out / TP of a row-parallel or replicated one likewise (`adapter_params`; a replicated MLA down projection's
+  forward also all-gathers B's T x out and, under SP, its T x in input: `adapter_sites`).
 * host issue: the adapters' calls and the frozen wgrads' missing launches, `training.adapter_host` (hL56).
 * DP traffic and optimizer: only the adapters' gradients are reduced and only their parameters stepped (Adam on
   the adapters; the stage's parameters in `step_traffic` / `optimizer_step` are the adapters' of its layers; the
@@ -75,7 +80,7 @@ from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Gemm, layer_ops
 from infraplan.ops.layer_records import Collective
-from infraplan.scalar_path import FLOAT_OPS, anywhere, negate, ops_of, pick, to_bool, to_float
+from infraplan.scalar_path import FLOAT_OPS, anywhere, negate, ops_of, pick, smaller, to_bool, to_float
 from infraplan.training.adapter_sites import (
     LORA_TARGETS,
     REPLICATED,
@@ -93,6 +98,7 @@ from infraplan.training.layer_kernels import collective_times, gemm_fwd_bwd, out
 from infraplan.training.layer_time import layer_layout
 from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, wgrad_width
 from infraplan.training.plan import PlanArrays
+from infraplan.training.sp_regather import frozen_regather_s
 from infraplan.training.stage_params import local_params
 from infraplan.training.step_traffic import EndStageTraffic
 from infraplan.training.tp_overlap import te_linear_records, userbuffer_overlap
@@ -103,6 +109,8 @@ ADAPTER_TP_COLLECTIVES = True
 # with userbuffers (`tp_comm_overlap_fraction` > 0) a column-parallel adapter gathers its T x in input itself
 # (Megatron-Bridge 0.6.0 peft/utils.py:602-624: TE's gathered layer-norm output is kept only without ub_overlap_ag)
 ADAPTER_USERBUFFERS_GATHER = True
+ADAPTER_ASYNC_DGRAD = True  # adapters' dgrad all-reduces under their wgrads, TE's frozen ones under none (hN63)
+FROZEN_SKIPS_REGATHER = True  # a frozen linear re-gathers no wgrad input (`sp_regather.frozen_regather_s`, hN63)
 FLOP_CONVENTION = ("megatron-bridge-lora: frozen GEMMs and LM head 2x forward (forward + data gradient), attention "
                    "core 3x forward, adapters not counted (Megatron-Bridge 0.6.0 flop_utils.py:815-824)")
 
@@ -183,6 +191,29 @@ def adapter_collectives(shape: TransformerShape, row: PlanArrays, spec: LoraSpec
     return tuple(fwd), tuple(bwd)
 
 
+def adapter_dgrad_hidden(shape: TransformerShape, rates: KernelRates, row: PlanArrays, spec: LoraSpec,
+                         fabric: Fabric) -> Any:
+    """Seconds per layer and micro-batch of the adapters' input-gradient all-reduces (B's T x R, A's T x in without SP:
+    `adapter_collectives`) hidden each up to its own linear's wgrad GEMM (module docstring), priced as `gemm_fwd_bwd`
+    prices it in `frozen_layer_terms` (bf16). A `one_row` plan's floats, or arrays over plans."""
+    one = type(row.tp) is int  # type: ignore[comparison-overlap]
+    r, rate, sp = float(spec.rank), rates.matmul_flops_per_s, to_bool(row.sequence_parallel)
+    hidden: Any = 0.0
+    for g in adapted_gemms(layer_ops(shape, layer_layout(row, False)).gemms, spec, shape):
+        if g.grouped:  # (a routed experts' adapter reduces nothing backward: `explicit_expert_comm`)
+            continue
+        m, w, tp = adapter_site(g, row)
+        (a_n, a_k), (b_n, b_k) = adapter_shapes(g, r, tp)
+        reduced = [(m * r * ADAPTER_BYTES, b_n, b_k, True)]  # B's input gradient, T x R
+        if g.role not in ROW_PARALLEL:  # A's, T x in, without SP (`disable_grad_reduce` under SP)
+            reduced.append((m * to_float(g.k) * ADAPTER_BYTES, a_n, a_k, negate(sp)))
+        for size, n, k, mask in reduced:  # (the wgrad: (k x m) @ (m x n), `gemm_fwd_bwd`'s)
+            reduce = collective_times(fabric, (Collective("all_reduce", "tp", size, row.tp, 1, 1.0, mask),), "tp", one)
+            wgrad = gemm_seconds(rates, k, n, m, 2.0, rate) if one else gemm_time(rates, k, n, m, 2.0, rate)
+            hidden = hidden + float(w) * smaller(reduce, wgrad)
+    return hidden
+
+
 def frozen_layer_terms(shape: TransformerShape, rates: KernelRates, row: PlanArrays,
                        precision: tuple[Any, Any], stack: Stack, spec: LoraSpec) -> tuple[float, float, float]:
     """(weight-gradient seconds the frozen GEMMs skip, adapters' forward, adapters' backward) per layer and
@@ -238,10 +269,9 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
                        precision: tuple[Any, Any], stack: Stack, spec: LoraSpec, fabric: Fabric) -> dict[str, Any]:
     """One plan's per-layer terms (`step_time`'s floats) with the frozen base's backward and the adapters' GEMMs.
     A stack whose dgrad TP reductions hide under the wgrad GEMMs (`tp_async_backward` without TP overlap,
-    `layer_time`) loses that window but for the adapters' wgrads (half their backward): the difference is exposed
-    (the window there read as the skipped wgrads, where `layer_time` reads half the backward GEMMs: the same time);
-    TE's linears' window only, as `layer_time` hid it (`tp_overlap.te_linear_records`, hD63: not the dispatcher's).
-    The adapters' own TP collectives (`adapter_collectives`) are added to the exposed TP time."""
+    `layer_time`) loses that window, TE's linears' only (`tp_overlap.te_linear_records`, hD63), read as the skipped
+    wgrads; no wgrad input is re-gathered (`sp_regather.frozen_regather_s`, hN63). The adapters' own TP collectives
+    (`adapter_collectives`) are exposed but what their own wgrads hide (`adapter_dgrad_hidden`, hN63)."""
     skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
     rerun = pick(row.recompute == int(Recompute.FULL), fwd, 0.0)
     out = dict(terms)
@@ -255,12 +285,17 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
         one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats; a grid: arrays)
         seconds: Any = collective_times(fabric, reductions, "tp", one)
         seconds, least = (float(seconds), FLOAT_OPS.minimum) if one else (seconds, np.minimum)
-        out["tp_bwd"] = terms["tp_bwd"] + pick(no_userbuffers, least(seconds, skipped) - least(seconds, 0.5 * bwd), 0.0)
-    # the adapters' own TP collectives, exposed (module docstring), their forward re-run under full recompute
+        rehidden = 0.0 if ADAPTER_ASYNC_DGRAD else least(seconds, 0.5 * bwd)  # (hD63's: under the adapters' wgrads)
+        out["tp_bwd"] = terms["tp_bwd"] + pick(no_userbuffers, least(seconds, skipped) - rehidden, 0.0)
+    if FROZEN_SKIPS_REGATHER:  # no wgrad, no re-gather of its input (`sp_regather`, hN63)
+        out["tp_bwd"] = out["tp_bwd"] - frozen_regather_s(shape, rates, fabric, row, precision, stack)
+    # the adapters' own TP collectives (module docstring), their forward re-run under full recompute
     if ADAPTER_TP_COLLECTIVES:
         one = type(row.tp) is int  # type: ignore[comparison-overlap]
         comm_fwd, comm_bwd = (collective_times(fabric, c, "tp", one)
                               for c in adapter_collectives(shape, row, spec, stack))
+        if ADAPTER_ASYNC_DGRAD:  # their input-gradient all-reduces under their wgrad GEMMs (`adapter_dgrad_hidden`)
+            comm_bwd = comm_bwd - adapter_dgrad_hidden(shape, rates, row, spec, fabric)
         out["tp_fwd"] = out["tp_fwd"] + comm_fwd
         out["tp_bwd"] = out["tp_bwd"] + comm_bwd + pick(row.recompute == int(Recompute.FULL), comm_fwd, 0.0)
     out["compute_fwd"] = terms["compute_fwd"] + fwd

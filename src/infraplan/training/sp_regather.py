@@ -16,7 +16,12 @@ FC1 input (`SharedExpertMLP`'s TEColumnParallelLinear; not under `moe_shared_exp
 has no SP mode and keeps the input Megatron gathered: `ops.layer.SHARED_OVERLAP_MEGATRON_GATHERS`) and, in MLA
 under SP, the q / kv latents the up projections take (TELayerNormColumnParallelLinear, `ops.layer.
 MLA_DOWN_ON_SEQUENCE_SHARD`; the T x h input of `linear_q_proj` where q_lora_rank is None). A frozen weight (LoRA's
-base) is not re-gathered (not priced apart: `training.frozen_base` keeps the trained layer's TP time).
+base) is not re-gathered: the gather is set up only for a weight gradient (TE 2.14 linear.py:380-382 and
+layernorm_linear.py:412-414 `weight.requires_grad and parallel_mode == "column" and sequence_parallel`, layernorm_mlp.py
+:1060 `ctx.fc1_weight_requires_grad and ...`; TE 1.13 linear.py:428, layernorm_linear.py:457-462, layernorm_mlp.py
+:636-642), so `training.frozen_base` takes `frozen_regather_s` (this term, as `layer_time` added it) out again
+(`frozen_base.FROZEN_SKIPS_REGATHER`, hN63; the adapters keep the input they were given: no re-gather of theirs either,
+Megatron-Bridge 0.6.0 peft/lora.py:108 `sequence_parallel_input_regather` False by default).
 
 Priced: per such GEMM, the all-gather of its T x k input at the forward gather's bytes per element (bf16, or the
 recipe's quantised operand under `Stack.quantized_tp_all_gather`: `training.tp_quantised_collectives`), less the dgrad
@@ -30,12 +35,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric, collective_seconds
 from infraplan.ops import layer as ops_layer
-from infraplan.ops.layer import ArrayLike, Collective, LayerOps, Layout
+from infraplan.ops.layer import ArrayLike, Collective, LayerOps, Layout, layer_ops
 from infraplan.ops.params import ACT_BYTES
-from infraplan.scalar_path import larger, to_bool, to_float
-from infraplan.training.layer_kernels import collective_times
+from infraplan.scalar_path import larger, pick, to_bool, to_float
+from infraplan.training.layer_kernels import collective_times, gemm_fwd_bwd
+from infraplan.training.layer_layout import layer_layout
+from infraplan.training.layer_recipe import ACT, bf16_layer_share, one_plan_terms, recipe_column
+from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes
+from infraplan.training.plan import PlanArrays
 
 SP_WGRAD_REGATHER = True
 GATHERED_INPUT_ROLES = ("qkv", "ffn_up", "shared_up")  # the T x h norm output's column-parallel GEMMs
@@ -84,3 +96,28 @@ def _one_plan_regather_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[A
         excess = g.count * g.share * gather - 0.5 * bwd
         exposed = exposed + (0.0 if excess < 0.0 else excess)  # larger(excess, 0.0)
     return exposed
+
+
+def frozen_regather_s(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
+                      precision: tuple[Any, Any], stack: Stack) -> Any:
+    """`regather_exposed_s` of a plan's layer as `layer_time` adds it (the recipe's GEMM times, the forward gathers'
+    byte ratio: the one-plan kept ratios or the grid's column), for `frozen_base` to take out; 0.0 where `layer_time`
+    adds none. A `one_row` plan's floats, or arrays over plans."""
+    if not (stack.tp_async_backward and SP_WGRAD_REGATHER):
+        return 0.0
+    one = type(plan.tp) is int  # type: ignore[comparison-overlap]
+    fp8 = precision[1] < 2.0
+    lay = layer_layout(plan, fp8, stack, rates.fp8_gemm_layouts)
+    ops = layer_ops(shape, lay)
+    grad_bytes = main_grad_wgrad_bytes(stack)
+    # (`layer_time`'s call for a plain GEMM; the routed experts' grouped GEMMs re-gather nothing: never read)
+    times = [(0.0, 0.0) if g.grouped else gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, False, g.share, one,
+                                                       grad_bytes) for g in ops.gemms]
+    ratio: Any = 1.0
+    if one:
+        ratios = one_plan_terms(plan, fp8, stack, rates.fp8_gemm_layouts)[1][5]
+        ratio = ratios[0] if ratios is not None else 1.0
+    elif stack.quantized_tp_all_gather:  # (`layer_time`'s grid ratio)
+        share = pick(fp8, bf16_layer_share(plan, stack), 0.0)
+        ratio = pick(fp8, (recipe_column(plan, "operand_bytes") * (1.0 - share) + ACT * share) / ACT, 1.0)
+    return regather_exposed_s(fabric, ops, times, lay, ratio, one)

@@ -69,7 +69,8 @@ itself (0.16.1 transformer/multi_latent_attention.py:620-622, `gather_from_seque
 reduce-scatters of the q / kv latents, not the rope key's; and the MLA layer's T x h records carry the FFN half's mark
 as the GQA layer's do. A frozen base (LoRA, `frozen_base.with_frozen_layers`): TE issues a frozen linear's dgrad
 reduction async and waits for it with no wgrad GEMM between (TE 2.14 module/linear.py:744-754, :768 `if
-ctx.requires_wgrad`, :941-943), so the window is given back, and only the window TE gave (`te_linear_records`): on a
+ctx.requires_wgrad`, :941-943), so the window is given back whole (the adapters' wgrads hide only their own
+all-reduces: `frozen_base.adapter_dgrad_hidden`, hN63), and only the window TE gave (`te_linear_records`): on a
 MoE model the dispatcher's expert-TP scatter stays exposed as under full training (the routed experts' grouped
 linears and their adapters run no TE TP collective: `explicit_expert_comm`, Megatron-Bridge 0.6.0 peft/utils.py:
 557-564). nemo-23.05 / nemo-24.12 run TE's async path too (`tp_async_backward` in their stack files: transformer-engine
