@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, MutableSequence, Sequence
 
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import (
@@ -46,7 +46,8 @@ from infraplan.serving.window_marks import next_cut, pass_cuts
 
 
 def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
-                 steps: list[int], need: list[int], fin_blocks: list[int], first: list[float], finish: list[float],
+                 steps: list[int], need: list[int], fin_blocks: list[int], first: MutableSequence[float],
+                 finish: MutableSequence[float],
                  max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, policy: Scheduler,
                  jump: bool, clients: int, on_demand: bool, log: list[int] | None, cuts: Sequence[float] = (),
                  marks: list[float] | None = None) -> Generator[Need, None, EngineTotals]:

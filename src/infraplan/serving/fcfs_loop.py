@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import MutableSequence, Sequence
 from typing import Any
 
 from infraplan.serving.fcfs_setup import KvBinds, fcfs_constants, releaser
@@ -30,7 +30,8 @@ from infraplan.serving.window_marks import next_cut, pass_cuts
 
 def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[float],
                steps: list[int], need: list[float], end_ctx: list[Any], whole_pairs: list[float], max_batch: int,
-               token_budget: int, kv_blocks: int, clients: int, first: list[float], finish: list[float],
+               token_budget: int, kv_blocks: int, clients: int, first: MutableSequence[float],
+               finish: MutableSequence[float],
                log: list[int] | None, stop_if_kv_binds: bool = False, cuts: Sequence[float] = (),
                marks: list[float] | None = None) -> Steps:
     """Run the engine (arguments as `simulate_engine`'s, as lists; `end_ctx`: cached + prompt + decode tokens, a
@@ -77,8 +78,12 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     # identity: an int compare jumping far, past its block, is not specialised in CPython 3.11)
     solo: int | None = None
     prefill: deque[list[Any]] = deque()  # [request, tokens left, tokens done], the started prompts after `solo`
-    heap: list[int] = [NEVER]  # finish keys: decode-iteration count x n + request
-    e_min = NEVER // (n or 1)  # heap[0] // n: the decode-iteration count of the next completion
+    # finish keys: decode-iteration count << bits | request, ordered as (count, request) (as count x n + request was;
+    # a shift and a mask cost less than a multi-digit int's multiply, modulo and floor division)
+    bits = max(n - 1, 0).bit_length()
+    low = (1 << bits) - 1
+    heap: list[int] = [NEVER]
+    e_min = NEVER >> bits  # heap[0] >> bits: the decode-iteration count of the next completion
     free = float(kv_blocks)  # whole blocks as a float (and `need`'s): float-float sums, exact below 2^53
     while True:  # ends idle with no arrival to come (all done)
         while True:  # arrivals: straight in while nobody waits ahead and they fit
@@ -118,7 +123,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 n_dec += 1
                 sum_ctx += ctx0[j]
                 k = steps_done + steps[j]
-                heappush(heap, k * n + j)
+                heappush(heap, k << bits | j)
                 if k < e_min:
                     e_min = k
             else:  # an empty request ends at once: through the queue, where its closed-loop successor queues
@@ -145,7 +150,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 n_dec += 1
                 sum_ctx += ctx0[j]
                 k = steps_done + steps[j]
-                heappush(heap, k * n + j)
+                heappush(heap, k << bits | j)
                 if k < e_min:
                     e_min = k
             else:
@@ -170,7 +175,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                          + per_tok * wholes[p_tok])
                     steps_done += 1
                     if fin and e_min <= steps_done:
-                        due = (steps_done + 1) * n
+                        due = (steps_done + 1) << bits
                         t += per_fin * sum(1 for key_at in heap if key_at < due)
                     sum_ctx += grow[n_dec]
                 else:
@@ -184,7 +189,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 if clock >= cut:  # a window cut passed (`window_marks`): the work there
                     cut = pass_cuts(marks, cuts, clock, t, busy + compute, t + (f if f < t else t))
                 while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
-                    i = heappop(heap) % n
+                    i = heappop(heap) & low
                     finish[i] = clock
                     free += need[i]
                     running -= 1
@@ -192,14 +197,14 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     sum_ctx -= end_ctx[i]
                     if emit:
                         release(i, clock)
-                    e_min = heap[0] // n
+                    e_min = heap[0] >> bits
                 first[j] = clock
                 k = steps[j]
                 if k > 0:  # joins the decode batch with its prompt in the cache
                     n_dec += 1
                     sum_ctx += ctx0[j] + wholes[p_tok]  # (ctx0: floats)
                     k += steps_done
-                    heappush(heap, k * n + j)
+                    heappush(heap, k << bits | j)
                     if k < e_min:
                         e_min = k
                 else:
@@ -275,7 +280,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 f = body_flop[n_dec]
                 steps_done += 1
                 if fin and e_min <= steps_done:  # the ending sequences' cost, counted as the other paths do
-                    due = (steps_done + 1) * n
+                    due = (steps_done + 1) << bits
                     t += per_fin * sum(1 for key_at in heap if key_at < due)
                 clock += t
                 busy += t
@@ -284,7 +289,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     cut = pass_cuts(marks, cuts, clock, t, busy + compute, t + (f if f < t else t))
                 sum_ctx += grow[n_dec]
                 while e_min <= steps_done:  # the sequences whose last token this was (popped in key order), if any
-                    j = heappop(heap) % n
+                    j = heappop(heap) & low
                     finish[j] = clock
                     free += need[j]
                     running -= 1
@@ -296,7 +301,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         elif j + clients < n:
                             arr[j + clients] = clock
                             waiting.append(j + clients)
-                    e_min = heap[0] // n
+                    e_min = heap[0] >> bits
                 if t_next <= clock or waiting or not n_dec:  # an arrival, a queue to admit from, or idle
                     break
             continue
@@ -339,7 +344,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         if d:
             steps_done += 1
             if fin and e_min <= steps_done:
-                due = (steps_done + 1) * n
+                due = (steps_done + 1) << bits
                 t += per_fin * sum(1 for key_at in heap if key_at < due)
         else:
             prefill_only += 1
@@ -350,7 +355,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             cut = pass_cuts(marks, cuts, clock, t, busy + compute, t + (f if f < t else t))
         sum_ctx += grow[d]
         while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
-            j = heappop(heap) % n
+            j = heappop(heap) & low
             finish[j] = clock
             free += need[j]
             running -= 1
@@ -358,7 +363,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             sum_ctx -= end_ctx[j]
             if emit:
                 release(j, clock)
-            e_min = heap[0] // n
+            e_min = heap[0] >> bits
         for _ in range(n_fin):  # the finished prompts, in start order, leave the queue
             j = prefill.popleft()[0]
             first[j] = clock
@@ -367,7 +372,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 n_dec += 1
                 sum_ctx += ctx
                 e = steps_done + steps[j]
-                heappush(heap, e * n + j)
+                heappush(heap, e << bits | j)
                 if e < e_min:
                     e_min = e
             else:
