@@ -9,14 +9,20 @@ Usage: .venv/bin/python benchmarks/scenario_plan.py
 
 from __future__ import annotations
 
-import sys
-import time
+import os
 
-from infraplan.planning import fleet_mix_llm, scenario_sizing
-from infraplan.planning.compare import compare_scenarios
-from infraplan.planning.scenario import plan_scenario
-from infraplan.planning.scenario_spec import ScenarioSpec
-from infraplan.serving import capacity
+# OpenBLAS on one thread, as `infraplan plan` / `compare` run it (`cli.main.one_blas_thread`) and as
+# example_plans.py measures: set before numpy loads (its spinning second thread's CPU is not the planner's)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from infraplan.planning import fleet_mix_llm, scenario_sizing  # noqa: E402
+from infraplan.planning.compare import compare_scenarios  # noqa: E402
+from infraplan.planning.scenario import plan_scenario  # noqa: E402
+from infraplan.planning.scenario_spec import ScenarioSpec  # noqa: E402
+from infraplan.serving import capacity  # noqa: E402
 
 PLAN_GOAL_S = 10.0
 COMPARE_GOAL_S = 30.0

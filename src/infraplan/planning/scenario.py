@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,7 @@ from infraplan.planning.scenario_prices import (
 )
 from infraplan.planning.scenario_report import assemble_plan
 from infraplan.planning.scenario_results import ScenarioPlan
-from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, repeated_parts, size_options
+from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, shared_part_pools, size_options
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 from infraplan.planning.scenario_types import amount_text
 from infraplan.planning.sized_pricing import (
@@ -195,9 +196,6 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
     1, the time of a large plan: a 1 GW example's 16 sizings are ~99 % of its run), then the pricing."""
     start = time.perf_counter()
     spec = load_scenario(spec) if isinstance(spec, str) else spec
-    if repeated_parts(spec.services, spec.pools):  # two systems of one part: their searches share engine runs
-        with kept_engine_runs():
-            return _planned(spec, optimality_gap, progress, start)
     return _planned(spec, optimality_gap, progress, start)
 
 
@@ -219,25 +217,32 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
     sized: dict[int, Sized] = {}
     excluded: list[str] = []
     steps, done = int((need > 0).sum()) * len(spec.pools) + 1, 0  # every sizing, then the pricing (one step)
+    shared = shared_part_pools(spec.services, spec.pools)  # two systems of one part: searches share engine runs
     for si, svc in enumerate(spec.services):
         for k, ph in enumerate(phases):
             if need[si, k] <= 0:
                 continue
             reasons = []
-            for pi, pool in enumerate(spec.pools):
-                if progress is not None:
-                    progress(f"sizing {svc.name} on {pool.name} ({ph})", done, steps)
-                done += 1
-                if (why := out_of_service(spec, pi, k)) is not None:
-                    reasons.append(f"{pool.name}: {why}")
-                    continue
-                got = size_options(svc, pool, float(need[si, k]))  # an LLM's finer units too (fleet-mix's)
-                if isinstance(got, str):
-                    reasons.append(f"{pool.name}: {got}")
-                    continue
-                for one in got:
-                    sized[len(options)] = one
-                    options.append(MixOption(si, pi, k, one.capacity, one.unit_devices, one.whole, one.whole_why))
+            keep = shared if svc.kind == "llm" else []  # its engine runs kept from the first such pool to the last
+            with ExitStack() as memo:
+                for pi, pool in enumerate(spec.pools):
+                    if keep and pi == keep[0]:  # (`serving.engine_memo`: the same answers, sooner)
+                        memo.enter_context(kept_engine_runs())
+                    elif keep and pi == keep[-1] + 1:
+                        memo.close()
+                    if progress is not None:
+                        progress(f"sizing {svc.name} on {pool.name} ({ph})", done, steps)
+                    done += 1
+                    if (why := out_of_service(spec, pi, k)) is not None:
+                        reasons.append(f"{pool.name}: {why}")
+                        continue
+                    got = size_options(svc, pool, float(need[si, k]))  # an LLM's finer units too (fleet-mix's)
+                    if isinstance(got, str):
+                        reasons.append(f"{pool.name}: {got}")
+                        continue
+                    for one in got:
+                        sized[len(options)] = one
+                        options.append(MixOption(si, pi, k, one.capacity, one.unit_devices, one.whole, one.whole_why))
             if not any(o.service == si and o.phase == k for o in options):
                 unit = {"training": "run", "llm": "requests/s", "recsys": "QPS", "image": "images/s",
                         "video": "streams"}[svc.kind]

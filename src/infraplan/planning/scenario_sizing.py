@@ -115,18 +115,27 @@ def serving_system(pool: PoolSpec) -> str:
 
 def repeated_parts(services: Sequence[ServiceSpec], pools: Sequence[PoolSpec]) -> bool:
     """Whether an LLM service is sized on two pools that name different serving systems of one part (meta-2024's
-    `meta-rsc` and `dgx-a100-superpod`, both A100 80GB): serve-plan's searches are keyed on the system name, and
-    their layouts within one node run the same engine runs, which `plan` then recalls (`serving.engine_memo`). Only
-    the time depends on this; an unknown part counts as none (`plan_scenario` refuses it in its own words)."""
+    `meta-rsc` and `dgx-a100-superpod`, both A100 80GB): `shared_part_pools` is not empty."""
+    return bool(shared_part_pools(services, pools))
+
+
+def shared_part_pools(services: Sequence[ServiceSpec], pools: Sequence[PoolSpec]) -> list[int]:
+    """The pools (indices, in order) that an LLM service is sized on and whose part another such pool names under a
+    different serving system: serve-plan's searches are keyed on the system name, and their layouts within one node
+    run the same engine runs, which `plan` recalls while it sizes an LLM service on these pools (`serving.engine_memo`;
+    hA63: only there, its digests cost ~7 % of meta-2024 where nothing repeats). Only the time depends on this; an
+    unknown part counts as none (`plan_scenario` refuses it in its own words)."""
     if not any(s.kind == "llm" for s in services):
-        return False
-    systems: dict[str, set[str]] = {}
-    for pool in pools:
+        return []
+    systems: dict[str, dict[str, list[int]]] = {}  # part -> serving system -> its pools
+    for i, pool in enumerate(pools):
+        if pool.serves is not None and "llm" not in pool.serves:  # never searched (`size`)
+            continue
         try:
-            systems.setdefault(pool_accelerator(pool), set()).add(serving_system(pool))
+            systems.setdefault(pool_accelerator(pool), {}).setdefault(serving_system(pool), []).append(i)
         except (InputError, OSError, ValueError):
             continue
-    return any(len(names) > 1 for names in systems.values())
+    return sorted(i for named in systems.values() if len(named) > 1 for ids in named.values() for i in ids)
 
 
 def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:

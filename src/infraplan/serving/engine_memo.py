@@ -4,9 +4,10 @@ What is modelled: nothing new. `serving_engine.fcfs_engine` is a pure function o
 tables and figures, the requests' arrival times, prompt, cached and decode-step counts, the batch cap, token
 budget, KV blocks, block size, closed-loop clients and whether a KV bind stops it): the same inputs give the same
 floats. Inside `kept_engine_runs` (a context manager, also a decorator) a run's fields are kept under a digest of
-every input and a later run with the same digest returns a copy of them. `planning.scenario.plan_scenario` sizes
-under it where an LLM service meets two pools naming different systems of one part
-(`planning.scenario_sizing.repeated_parts`); elsewhere the digests would cost ~2 % for no hit (gigawatt-2027).
+every input and a later run with the same digest returns a copy of them. `planning.scenario.plan_scenario` sizes an
+LLM service under it on the pools that name different systems of one part, from the first such pool to the last
+(`planning.scenario_sizing.shared_part_pools`); elsewhere the digests would cost ~2 % for no hit (gigawatt-2027; the
+rest of meta-2024's searches, ~7 %, until hA63 kept its whole plan under it).
 
 Why (hS, session 55, validation/notes/serving_speed_tried.md): `plan examples/meta-2024.yaml` searches serve-plan
 on `meta-rsc` and on `dgx-a100-superpod`, both A100 80GB nodes of 8 on different fabrics (and prices); every layout
