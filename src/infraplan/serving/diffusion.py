@@ -72,7 +72,7 @@ def memory_need_bytes(model: DiffusionModel, max_batch: int) -> float:
 def _serving(spec: WorkloadSpec, system: str | Cluster, gpus: int, max_batch: int, dtype: str,
              model: str | None) -> tuple[DiffusionModel, Cluster, Deployment, int]:
     """The diffusion model, the cluster of `gpus` accelerators, the deployment and the denoising steps."""
-    dm = load_diffusion_model(model if model and model != "default" else str(spec.diffusion_model))
+    dm = load_diffusion_model(model if model is not None and model != "default" else str(spec.diffusion_model))
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as LLM serving
     cluster.check_gpus(gpus)
     if max_batch < 1:

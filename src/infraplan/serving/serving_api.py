@@ -180,6 +180,11 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if tp_n < 1:  # was "--gpus 8 is not divisible by TP x PP x attention DP = 0" (hU55)
         raise InputError(f"--tp must be >= 1 or 'auto', got {tp_n}")
     per_replica = tp_n * pp * attention_dp
+    if not split and prefill_gpus > 0 and prefill_gpus % per_replica:  # hL63: was "--gpus 12 is not divisible by
+        # ... = 8" for --gpus 12 --prefill-gpus 4 --tp 8, whose decode pool (8) is whole: the prefill pool is not
+        raise InputError(f"--prefill-gpus {prefill_gpus} is not a multiple of the replica's {per_replica} "
+                         f"{acc.device_word}s (TP x PP x attention DP, both pools' layout without --prefill-tp / "
+                         f"--prefill-pp / --prefill-attention-dp); give those for the prefill pool's own layout")
     if pool_gpus % per_replica:
         raise InputError(f"--gpus {gpus}{' less --prefill-gpus' if split else ''} is not divisible by TP x PP x "
                          f"attention DP = {per_replica}")
