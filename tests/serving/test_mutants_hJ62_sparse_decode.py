@@ -28,7 +28,8 @@ def test_each_query_writes_its_logits() -> None:
     assert terms is not None
     queries = speculative.decode_query_layers(DEP, LAYERS)
     assert queries > 1.9 * LAYERS
-    assert terms.token_s * RATES.memory_bytes_per_s >= (132.0 * (LAYERS + 1.0) + 8.0 * queries) * (1 - 1e-12)
+    # (less the 4 B a query layer vLLM's decode clean kernel does not write past the context, hM63)
+    assert terms.token_s * RATES.memory_bytes_per_s >= (132.0 * (LAYERS + 1.0) + 4.0 * queries) * (1 - 1e-12)
 
 
 def test_a_prefill_pairs_logit_bounds_it_on_a_slow_memory() -> None:

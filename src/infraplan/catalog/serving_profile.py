@@ -27,6 +27,7 @@ from infraplan.catalog.schemas import Spec
 from infraplan.limits import MAX_TOKENS
 
 FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
+IndexerRelease = Literal["sglang-0.5.6", "sglang-0.5.9"]  # DSA indexer kernel counts of a release (hM63)
 # a TP group size the engine's custom all-reduce runs at: 2 or more (vLLM returns before building it at one rank,
 # custom_all_reduce.py:100-103 in 0.15.1; 0 or -2 were read as "never", hN58)
 WorldSize = Annotated[int, Field(ge=2)]
@@ -113,6 +114,10 @@ class ServingProfile(Spec):
         "projection's only; norm_outputs: the GEMMs a norm feeds, QKV and gate-up; every_linear: every quantised "
         "plain GEMM's; `serving.engine_kernels`); unset: the "
         "engine family's shipped profile's")
+    dsa_indexer_release: IndexerRelease | None = Field(
+        None, description="the release whose DeepSeek Sparse Attention indexer kernels the engine runs (launch counts "
+        "per layer forward, `serving.sparse_decode`, `serving.engine_kernels`); unset: the engine family's counted "
+        "release (vLLM 0.12.0, SGLang 0.5.6)")
     kv_cache_dtypes: list[KvCacheDtype] | None = Field(
         None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "
         "formats of the engine family's shipped profile")

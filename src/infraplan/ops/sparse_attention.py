@@ -43,6 +43,10 @@ INDEX_QUANT_BLOCK = 128  # the indexer key's fp8 scale group (deepseek_v2.py:846
 SCALE_BYTES = 4.0  # fp32 scales
 ROPE_BYTES = 2.0  # the fp8 latent keeps its rotary part in bf16 (flashmla_sparse.py:50-51)
 LOGIT_BYTES = 8.0  # one fp32 logit per (query, key) pair written by the MQA-logits kernel and read by the top-k
+# DeepGEMM's `smxx_clean_logits` writes one fp32 -inf per logit outside a row's [ks, ke) key range, and reads none
+# (sgl-kernel 0.3.18.post2 deep_gemm/include/deep_gemm/impls/smxx_clean_logits.cuh:20-63: bulk stores from a
+# -inf shared buffer; `serving.sparse_decode`)
+CLEAN_LOGIT_BYTES = 4.0
 # the sparse MLA kernel's head tile: local heads are padded up to it (flashmla_sparse.py:415, :429-439: 128 on
 # compute capability 10.0, else 64; the kernel supports sm90 and sm100 only, :89-90), by catalog part (`padded_heads`)
 # the indexer's scores run on the fp8 tensor cores at the fused-attention fraction: fp8's peak is twice bf16's on

@@ -125,7 +125,10 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   on a second stream in a captured decode forward (:805-811) and on the critical path elsewhere: those 3 are the
   prefill call's (`serving.sparse_decode`). wq_b's and wk's fp8 input casts are the activation-quant rule's
   (`every_linear`: each linear's own kernel; below). TensorRT-LLM not readable here: ASSUMPTION, vLLM's 4, as the
-  indexer op's count is (`INDEXER_PROLOGUE_KERNELS`). Bytes: vLLM's passes for every family (ASSUMPTION; SGLang's
+  indexer op's count is (`INDEXER_PROLOGUE_KERNELS`). SGLang 0.5.9 (a profile's `dsa_indexer_release`,
+  `RELEASE_PROLOGUE_KERNELS`, hM63): the head gate's weights_proj in bf16 and one compiled kernel after it
+  (nsa_indexer.py:242-249), so 4; a captured decode's two eager scalings by the query scales (:989) are its decode
+  call's (`serving.sparse_decode`). Bytes: vLLM's passes for every family (ASSUMPTION; SGLang's
   two Hadamard passes and fp32 weights input are not priced).
 
 vLLM 0.12.0 runs no fusion passes across these kernels on Hopper (`config/vllm.py`: fuse_allreduce_rms False at
@@ -163,6 +166,8 @@ INDEXER_PROLOGUE = True  # DSA's indexer passes before its op (module docstring;
 # per engine family, on the critical path (module docstring): vLLM key norm + rope, query rope, query fp8 cast,
 # head-weight scaling; SGLang rope, query Hadamard, query fp8 cast, head-gate input cast and scaling
 INDEXER_PROLOGUE_KERNELS: dict[str, float] = {"trtllm": 4.0, "vllm": 4.0, "sglang": 5.0}
+# per release a profile names (`dsa_indexer_release`, hM63): SGLang 0.5.9's prefill path (docstring); 0.5.6 the family's
+RELEASE_PROLOGUE_KERNELS: dict[str, float] = {"sglang-0.5.6": 5.0, "sglang-0.5.9": 4.0}
 QK_NORM = True  # Qwen3's per-head Q / K RMSNorm launches (module docstring; on since issue 13 round 13)
 # on the critical path, per layer; TensorRT-LLM 0: its QK norm fused into the RoPE launch it replaces (module docstring)
 QK_NORM_KERNELS: dict[str, float] = {"trtllm": 0.0, "vllm": 1.0, "sglang": 2.0}
@@ -201,7 +206,8 @@ def attention_op_kernels(shape: TransformerShape, engine: str, kv_dtype: str) ->
     return 1.0  # TensorRT-LLM's pre-processing kernel, vLLM's reshape_and_cache_flash / concat_and_cache_mla
 
 
-def _body_passes(shape: TransformerShape, engine: str, kv_dtype: str, tp: int) -> tuple[float, float]:
+def _body_passes(shape: TransformerShape, engine: str, kv_dtype: str, tp: int,
+                 release: str | None = None) -> tuple[float, float]:
     """(bytes per token, launches) per layer of the passes outside the attention op, plus the attention op's
     pre-processing bytes (its launches: `attention_op_kernels`)."""
     h = float(shape.hidden_size)
@@ -215,7 +221,7 @@ def _body_passes(shape: TransformerShape, engine: str, kv_dtype: str, tp: int) -
     fused_rope = engine == "trtllm" or (engine == "sglang" and attention_op_kernels(shape, engine, kv_dtype) == 0.0)
     kernels += 0.0 if fused_rope else 1.0
     qk_norm = qk_norm_kernels(shape, engine)  # Qwen3: each launch reads and writes Q and K once
-    index = indexer_prologue_kernels(shape, engine)  # DSA's indexer passes (module docstring)
+    index = indexer_prologue_kernels(shape, engine, release)  # DSA's indexer passes (module docstring)
     kernels += qk_norm + index
     index_bytes = indexer_prologue_bytes(shape, ACT_BYTES) if index else 0.0
     read = _append_read_elements(shape, tp)
@@ -234,9 +240,19 @@ def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
     return QK_NORM_KERNELS[engine] * share
 
 
-def indexer_prologue_kernels(shape: TransformerShape, engine: str) -> float:
-    """Launches per layer of DSA's indexer passes between its projections and its op (module docstring)."""
-    return INDEXER_PROLOGUE_KERNELS[engine] if INDEXER_PROLOGUE and applies(engine) and is_sparse(shape) else 0.0
+def indexer_release(engine: str, stack: str | None) -> str | None:
+    """The release whose DSA indexer kernels `stack` runs (its profile's `dsa_indexer_release`), or None: the
+    engine family's counts."""
+    profile = serving_profile(stack) if stack else None
+    return profile.dsa_indexer_release if profile is not None and profile.engine == engine else None
+
+
+def indexer_prologue_kernels(shape: TransformerShape, engine: str, release: str | None = None) -> float:
+    """Launches per layer of DSA's indexer passes between its projections and its op (module docstring), as
+    `release` runs them where named (`RELEASE_PROLOGUE_KERNELS`), else as the engine family's counted release."""
+    if not (INDEXER_PROLOGUE and applies(engine) and is_sparse(shape)):
+        return 0.0
+    return RELEASE_PROLOGUE_KERNELS[release] if release else INDEXER_PROLOGUE_KERNELS[engine]
 
 
 def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,
@@ -286,7 +302,8 @@ def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: Deploymen
     engine's table, or `layer_ops`' inference pass (`layer_ops_pass`) where none applies."""
     if not applies(dep.engine):
         return memory_bound_time(rates, layer_ops_pass.bytes, kernels=layer_ops_pass.kernels)
-    per_token, kernels = _body_passes(shape, dep.engine, dep.kv_dtype, dep.tp)
+    release = indexer_release(dep.engine, dep.stack) if is_sparse(shape) else None
+    per_token, kernels = _body_passes(shape, dep.engine, dep.kv_dtype, dep.tp, release)
     quant_kernels, quant_elements = _quant_inputs(shape, dep.engine, dep.dtype, dep.tp, dep.stack)
     per_token += quant_elements * (ACT_BYTES + DTYPE_BYTES[dep.dtype]) if QUANT_BYTES else 0.0
     kernels += quant_kernels

@@ -191,7 +191,8 @@ class IterationCost:
     """Seconds of one iteration of one (virtual) engine, as tables over token and row counts.
 
     time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + fixed kernel costs (prefill_fixed_s with
-               prefill tokens, decode_fixed_s with decode rows, less shared_fixed_s with both), host_issue_s
+               prefill tokens and prefill_row_s a row past the first, decode_fixed_s with decode rows, less
+               shared_fixed_s with both), host_issue_s
                if the tokens exceed eager_above_tokens, or eager_prefill_above_tokens with prefill tokens)
            + kv_token_s * cached tokens read
            + pair_s * prefill (query, key) pairs + per_prefill_token_s * prefill tokens + overhead_s
@@ -210,6 +211,7 @@ class IterationCost:
     per_prefill_token_s: float = 0.0
     per_finish_s: float = 0.0
     shared_fixed_s: float = 0.0  # the kernels of prefill_fixed_s and decode_fixed_s run once a mixed iteration (DSA)
+    prefill_row_s: float = 0.0  # an iteration with prefill tokens: per sampled row past the first (DSA on SGLang)
     host_issue_s: float = 0.0  # an eager iteration's floor (`serving.host_overhead`)
     eager_above_tokens: int = 1 << 62  # iterations of more tokens run eager
     eager_prefill_above_tokens: int = 1 << 62  # the same for iterations holding prefill tokens (`host_overhead`)
@@ -230,7 +232,8 @@ class IterationCost:
         m = np.minimum(p + dseq, self.max_tokens)
         gpu = (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
-               - np.where((p > 0) & (dseq > 0), self.shared_fixed_s, 0.0))
+               - np.where((p > 0) & (dseq > 0), self.shared_fixed_s, 0.0)
+               + np.where(p > 0, self.prefill_row_s * np.maximum(rows - 1, 0), 0.0))
         cap = np.where(p > 0, self.eager_prefill_above_tokens, self.eager_above_tokens)
         gpu = floor_gpu_s(gpu, m, self.host_issue_s, cap)  # eager: at least the launches
         if self.host_per_sequence_s:  # a pure decode step: at least its sequences' host work (`host_overhead`)
@@ -325,6 +328,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel * prompt_layers + prefill_launches,
         decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches, shared_fixed_s=shared,
+        prefill_row_s=dsa.prefill_row_s if dsa is not None else 0.0,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),

@@ -53,7 +53,8 @@ Steps = Generator[Need, None, LoopTotals]
 # 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative); both loops use these
 SKIP_ROOT = 1.0 + 1e-6
 NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
-# the cost's body, head and body tensor-core tables as lists; per batch size k <= the cap: a pure-decode
+# the cost's body, head (an iteration holding prefill tokens reads it: with `prefill_row_s` a row past the first;
+# pure decode reads its own table) and body tensor-core tables as lists; per batch size k <= the cap: a pure-decode
 # iteration less its cached-token term (eager ones floored), its tensor-core part, the same without fixed costs,
 # and a leap's growth term kv_token_s * k / 2 with its doubles and quadruples (the root's products)
 CostTables = tuple[list[float], list[float], list[float], list[float], list[float], list[float], list[float],
@@ -93,7 +94,10 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     decode = decode_head + cost.decode_fixed_s + cost.overhead_s
     flop = cost.body_flop_s[k]
     half_kv = cost.kv_token_s * (k * cost.decode_growth_tokens) / 2.0  # growth 1.0: k as float64, the same floats
-    tables = (cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist(), decode.tolist(),
+    head = cost.head_s  # the iterations holding prefill tokens read it: their rows past the first (`IterationCost`)
+    if cost.prefill_row_s:
+        head = head + cost.prefill_row_s * np.maximum(np.arange(len(head)) - 1, 0)
+    tables = (cost.body_s.tolist(), head.tolist(), cost.body_flop_s.tolist(), decode.tolist(),
               np.where(flop <= decode, flop, decode).tolist(), decode_head.tolist(), half_kv.tolist(),
               (2.0 * half_kv).tolist(), (4.0 * half_kv).tolist())
     if _SCOPES.open > 0:

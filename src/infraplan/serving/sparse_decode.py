@@ -32,7 +32,16 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   deep_gemm_cpp.abi3.so, the kernel deep_gemm/include/deep_gemm/impls/smxx_clean_logits.cuh:10-65, a JIT kernel of
   its own beside sm90_fp8_mqa_logits / sm90_fp8_paged_mqa_logits); vLLM takes the prefill default (True,
   vllm/utils/deep_gemm.py:243) and passes True in decode (:308). So 5 a decode call, 6 a prefill call, 9 a mixed one
-  (hQ62's 4 / 5 / 7 and a clean kernel a logits call). Its bytes (4 B a masked logit) are not priced.
+  (hQ62's 4 / 5 / 7 and a clean kernel a logits call). Its bytes (hM63): the kernel writes a 4 B -inf to every logit
+  of a row outside its key range and reads none (`ops.sparse_attention.CLEAN_LOGIT_BYTES`), and the paged logits are
+  sized [queries, max_model_len] (vllm/utils/deep_gemm.py:267-308 "Logits tensor of shape [B * next_n,
+  max_model_len]", deepseek_v2.py:731-739), so a decode query writes 4 B x (max_model_len - context) a layer forward:
+  + 4 B x max_seq_len (the config's context, vLLM's default max_model_len; V3.2 163,840: 655 KB) on `row_s` and - 4 B
+  on `token_s`, per query layer (`query_layers`, as the logit bytes), over the memory rate, where the family's decode
+  runs it (`IndexerCalls.clean_decode`: vLLM, and TensorRT-LLM as vLLM, ASSUMPTION; SGLang passes False);
+  `CLEAN_LOGITS_BYTES` toggles. Not priced: the prefill call's clean pass, whose logits are [chunk queries, the
+  chunk's keys of every prompt] (each row's prompt range valid): c (c - 1) / 2 masked for one prompt's chunk of c
+  tokens, but the other prompts' keys too in a batch of several, which the cost's pairs and tokens do not tell.
   SGLang 0.5.6 (srt/layers/attention/nsa/nsa_indexer.py, `Indexer.forward_cuda` :784-941; CUDA, Hopper, its
   defaults SGLANG_NSA_FUSE_TOPK and SGLANG_NSA_DUAL_STREAM on, nsa/utils.py:13-14): once a call the key's fp8 cache
   write, one Triton kernel (:860-865, index_buf_accessor.py:225-258); decode (`_get_topk_paged`, :270-331): the
@@ -45,12 +54,21 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   `clean_logits=False` (:438-445), the fused ragged top-k (nsa_backend.py:215-222), the output's `torch.full`
   (:450-455) and its copy (:456): 8. The key side of the prologue (`k_norm`, its Hadamard rotation, its fp8 cast:
   :202, :243, :848) runs on a second stream only where the forward is captured in a CUDA graph (:805-811: decode), so
-  a prefill call carries those 3 on the critical path: 1 + 11 + 8 + 3 = 23 a prefill call (ASSUMPTION: one prompt an
-  iteration; each more prompt is 11 more). A mixed batch (`ForwardMode.MIXED`, an extend without speculation,
-  forward_batch_info.py:96-104, :163-168) runs the prefill path for every row: 23, no decode call (ASSUMPTION: the
-  decode rows' 11 each not charged). Not charged: a pure prefill whose longest sequence is <= index_topk takes the
-  key-only path (:817-836) with no logits. SGLang 0.5.9 differs (the paged schedule from the step's metadata where
-  set, nsa_indexer.py:378-385; one fused K + scale gather a prompt, :520-535); 0.5.6 is the version counted.
+  a prefill call carries those 3 on the critical path: 1 + 11 + 8 + 3 = 23 a prefill call with one sequence. A mixed
+  batch (`ForwardMode.MIXED`, an extend without speculation, forward_batch_info.py:96-104, :163-168) runs the prefill
+  path for every row, its decode rows among the sequences: 23, no decode call. Each further sequence of the batch is
+  11 more (`IndexerCalls.per_sequence`, hM63), over the target layers (the draft's pass over the prompt is a
+  DRAFT_EXTEND, the paged path: :881-888): `prefill_row_s` a sampled row past the first of an iteration holding
+  prefill tokens (`IterationCost.prefill_row_s`), so 12 + 11 x max(rows, 1) a layer (rows: decode rows and prompts
+  finishing; ASSUMPTION: a prompt whose chunk does not finish beside rows of others is not counted, 11 short). Not
+  charged: an extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
+  `_forward_cuda_k_only` :513-552): the key's projection, norm, rope, Hadamard, fp8 cast and cache write, a zero
+  logits tensor and the top-k (8 launches with wk's input cast, against 30 with the prologue and casts) and no query
+  side, head gate or logits; the cost does not know an iteration's longest sequence (hM63's notes). SGLang 0.5.9
+  differs (the paged schedule from the step's metadata where set, nsa_indexer.py:378-385; one fused K + scale gather a
+  prompt, :520-535; hM63's notes): a profile's `dsa_indexer_release` names the release counted
+  (`RELEASE_OP_KERNELS`: 0.5.9 decode 3 + its captured head gate's 2 eager scalings, prefill and mixed 7 + 3 key
+  side + 1 a further sequence; `engine_kernels.indexer_release`); unset (sglang-0.x), the family's.
   TensorRT-LLM: its DSA path is not readable here (the PyPI wheel 1.2.1 is a stub); ASSUMPTION: vLLM's counts, as for
   an engine family not listed.
   The draft (MTP) layer holds an indexer: vLLM 0.12.0 deepseek_mtp.py:73-94 (`is_v32`: its `mtp_block`, a
@@ -82,6 +100,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.sparse_attention import (
+    CLEAN_LOGIT_BYTES,
     LOGIT_BYTES,
     absorbed_key_flops,
     index_cache_bytes,
@@ -91,7 +110,7 @@ from infraplan.ops.sparse_attention import (
     latent_cache_bytes,
     padded_heads,
 )
-from infraplan.serving import speculative
+from infraplan.serving import engine_kernels, speculative
 from infraplan.serving.deployment import Deployment
 
 
@@ -101,18 +120,30 @@ class IndexerCalls(NamedTuple):
     decode: float  # a decode-only call
     prefill: float  # a prefill-only call
     mixed: float  # a call over a mixed batch
+    clean_decode: bool = False  # the paged logits run DeepGEMM's clean kernel (`clean_logits`: its bytes, docstring)
+    per_sequence: float = 0.0  # a prefill call's launches for each sequence of its batch past the first (hM63)
 
 
 # per engine family (module docstring); a family not listed: vLLM's
 INDEXER_OP_KERNELS: dict[str, IndexerCalls] = {
-    "vllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0),  # 2 a call; 2 + 1 decode; 1 + 2 + 1 a chunk
-    "sglang": IndexerCalls(decode=4.0, prefill=23.0, mixed=23.0),  # 1 + 3; 1 + 11 a prompt + 8 + 3 key side
-    "trtllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0),  # ASSUMPTION: vLLM's (not readable here)
+    "vllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True),  # 2 a call; 2 + 1; 1 + 2 + 1 a chunk
+    "sglang": IndexerCalls(decode=4.0, prefill=23.0, mixed=23.0, per_sequence=11.0),  # 1 + 3; 1 + 11 + 8 + 3
+    "trtllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True),  # ASSUMPTION: vLLM's
 }
+# per release a profile names (`dsa_indexer_release`, hM63; docstring): SGLang 0.5.9 decode 3 + the captured head
+# gate's 2 eager scalings; prefill 7 + 1 a sequence + 3 key side
+RELEASE_OP_KERNELS: dict[str, IndexerCalls] = {
+    "sglang-0.5.6": INDEXER_OP_KERNELS["sglang"],
+    "sglang-0.5.9": IndexerCalls(decode=5.0, prefill=11.0, mixed=11.0, per_sequence=1.0),
+}
+CLEAN_LOGITS_BYTES = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
 
 
-def indexer_calls(engine: str) -> IndexerCalls:
-    """The indexer op's launches a layer forward for `engine`'s family (`INDEXER_OP_KERNELS`, else vLLM's)."""
+def indexer_calls(engine: str, release: str | None = None) -> IndexerCalls:
+    """The indexer op's launches a layer forward as `release` runs them where named (`RELEASE_OP_KERNELS`), else
+    for `engine`'s family (`INDEXER_OP_KERNELS`, else vLLM's)."""
+    if release:
+        return RELEASE_OP_KERNELS[release]
     return INDEXER_OP_KERNELS.get(engine, INDEXER_OP_KERNELS["vllm"])
 
 
@@ -120,13 +151,14 @@ def indexer_calls(engine: str) -> IndexerCalls:
 class SparseTerms:
     """Seconds a DSA model's attention adds to an iteration's cost tables (`serving.llm_iteration`)."""
 
-    token_s: float  # per cached token of a decode row (the indexer)
-    row_s: float  # per decode row (the core over topk keys)
+    token_s: float  # per cached token of a decode row (the indexer; less the clean kernel's write it spares)
+    row_s: float  # per decode row (the core over topk keys; the clean kernel's write of a max_seq_len row)
     pair_s: float  # per prefill (query, key) pair (the indexer)
     prefill_token_s: float  # per prefill token (the core over topk keys)
     launches_s: float  # the indexer's launches in a decode step: the layers and the draft layer's K forwards
     prefill_launches_s: float  # the indexer's launches in a prefill: the layers and the draft layer over the prompt
     shared_launches_s: float  # the once-a-call part of both that a mixed iteration pays once (module docstring)
+    prefill_row_s: float = 0.0  # a prefill's launches per sampled row past the first (`IterationCost.prefill_row_s`)
 
 
 def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
@@ -140,17 +172,20 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     bandwidth = rates.memory_bytes_per_s
     query_layers = speculative.decode_query_layers(dep, layers)
     score = indexer_pair_flops(shape)
+    calls = indexer_calls(dep.engine, engine_kernels.indexer_release(dep.engine, dep.stack))
+    # the clean kernel's -inf over each decode query's logits row past its context: (max_len - context) x 4 B
+    clean = CLEAN_LOGIT_BYTES * query_layers / bandwidth if CLEAN_LOGITS_BYTES and calls.clean_decode else 0.0
     token_s = max((index_cache_bytes(shape) * kv_layers + LOGIT_BYTES * query_layers) / bandwidth,
-                  score * query_layers / fp8_rate)
+                  score * query_layers / fp8_rate) - clean
     heads = padded_heads(shape.num_heads / dep.tp, accelerator.catalog_name)
     topk = float(shape.index_topk)
     key_s = max(latent_cache_bytes(shape, DTYPE_BYTES[dep.kv_dtype]) / bandwidth,
                 absorbed_key_flops(shape) * heads / rates.attention_flops_per_s)
     pair_s = max(LOGIT_BYTES / bandwidth, score / fp8_rate) * prompt_layers
-    launch_s, calls = rates.kernel_overhead_s, indexer_calls(dep.engine)
-    return SparseTerms(token_s=token_s, row_s=topk * key_s * query_layers, pair_s=pair_s,
+    launch_s = rates.kernel_overhead_s
+    return SparseTerms(token_s=token_s, row_s=topk * key_s * query_layers + clean * shape.max_seq_len, pair_s=pair_s,
                        prefill_token_s=topk * key_s * prompt_layers,
                        launches_s=calls.decode * launch_s * kv_layers,
                        prefill_launches_s=calls.prefill * launch_s * prompt_layers,
                        shared_launches_s=(calls.decode + calls.prefill - calls.mixed) * launch_s
-                       * min(kv_layers, prompt_layers))
+                       * min(kv_layers, prompt_layers), prefill_row_s=calls.per_sequence * launch_s * layers)

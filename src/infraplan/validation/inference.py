@@ -156,7 +156,8 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
 
 
 _TIME_TERMS = ("body_s", "head_s", "kv_token_s", "pair_s", "prefill_fixed_s", "decode_fixed_s", "shared_fixed_s",
-               "overhead_s", "per_prefill_token_s", "per_finish_s", "host_issue_s", "host_per_sequence_s")
+               "prefill_row_s", "overhead_s", "per_prefill_token_s", "per_finish_s", "host_issue_s",
+               "host_per_sequence_s")
 
 
 def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:

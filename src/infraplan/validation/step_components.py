@@ -188,7 +188,8 @@ def mean_step_components(case: dict[str, Any], data: dict[str, Any], point: dict
     parts["head_and_rows"] = f * float(cost.head_s[min(n + 1, rows)]) + (1.0 - f) * float(cost.head_s[min(n, rows)])
     parts["kv_reads"] = cost.kv_token_s * n * point["decode_context_tokens"]
     parts["prompt_attention"] = f * (cost.pair_s * pairs + cost.per_prefill_token_s * p)
-    parts["fixed"] = (f * (cost.prefill_fixed_s - (cost.shared_fixed_s if n > 0 else 0.0))  # mixed: shared once
+    parts["fixed"] = (f * (cost.prefill_fixed_s - (cost.shared_fixed_s if n > 0 else 0.0)  # mixed: shared once
+                           + cost.prefill_row_s * n)  # the mixed step's rows past its prompt's (`IterationCost`)
                       + (cost.decode_fixed_s if n > 0 else 0.0))
     parts["overhead"] = cost.overhead_s
     parts["floor"] = point["model_step_s"] - sum(parts.values())
