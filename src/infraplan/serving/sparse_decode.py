@@ -58,7 +58,8 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   batch (`ForwardMode.MIXED`, an extend without speculation, forward_batch_info.py:96-104, :163-168) runs the prefill
   path for every row, its decode rows among the sequences: 23, no decode call. Each further sequence of the batch is
   11 more (`IndexerCalls.per_sequence`, hM63), over the target layers (the draft's pass over the prompt is a
-  DRAFT_EXTEND, the paged path: :881-888): `prefill_row_s` a sampled row past the first of an iteration holding
+  DRAFT_EXTEND, the paged path: :881-888, 0.5.9 :1070-1072, so it is charged a decode call's launches,
+  `IndexerCalls.paged_draft_prompt`; it was a prefill call's, 19 too many: lead, session 63): `prefill_row_s` a sampled row past the first of an iteration holding
   prefill tokens (`IterationCost.prefill_row_s`), so 12 + 11 x max(rows, 1) a layer (rows: decode rows and prompts
   finishing; ASSUMPTION: a prompt whose chunk does not finish beside rows of others is not counted, 11 short). Not
   charged: an extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
@@ -122,19 +123,21 @@ class IndexerCalls(NamedTuple):
     mixed: float  # a call over a mixed batch
     clean_decode: bool = False  # the paged logits run DeepGEMM's clean kernel (`clean_logits`: its bytes, docstring)
     per_sequence: float = 0.0  # a prefill call's launches for each sequence of its batch past the first (hM63)
+    paged_draft_prompt: bool = False  # the draft layer's pass over the prompt runs the paged (decode) call (docstring)
 
 
 # per engine family (module docstring); a family not listed: vLLM's
 INDEXER_OP_KERNELS: dict[str, IndexerCalls] = {
     "vllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True),  # 2 a call; 2 + 1; 1 + 2 + 1 a chunk
-    "sglang": IndexerCalls(decode=4.0, prefill=23.0, mixed=23.0, per_sequence=11.0),  # 1 + 3; 1 + 11 + 8 + 3
+    "sglang": IndexerCalls(decode=4.0, prefill=23.0, mixed=23.0, per_sequence=11.0,  # 1 + 3; 1 + 11 + 8 + 3
+                           paged_draft_prompt=True),
     "trtllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True),  # ASSUMPTION: vLLM's
 }
 # per release a profile names (`dsa_indexer_release`, hM63; docstring): SGLang 0.5.9 decode 3 + the captured head
 # gate's 2 eager scalings; prefill 7 + 1 a sequence + 3 key side
 RELEASE_OP_KERNELS: dict[str, IndexerCalls] = {
     "sglang-0.5.6": INDEXER_OP_KERNELS["sglang"],
-    "sglang-0.5.9": IndexerCalls(decode=5.0, prefill=11.0, mixed=11.0, per_sequence=1.0),
+    "sglang-0.5.9": IndexerCalls(decode=5.0, prefill=11.0, mixed=11.0, per_sequence=1.0, paged_draft_prompt=True),
 }
 CLEAN_LOGITS_BYTES = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
 
@@ -186,6 +189,7 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     return SparseTerms(token_s=token_s, row_s=topk * key_s * query_layers + clean * shape.max_seq_len, pair_s=pair_s,
                        prefill_token_s=topk * key_s * prompt_layers,
                        launches_s=calls.decode * launch_s * kv_layers,
-                       prefill_launches_s=calls.prefill * launch_s * prompt_layers,
+                       prefill_launches_s=(calls.prefill * layers + (prompt_layers - layers)  # (the draft's pass)
+                                           * (calls.decode if calls.paged_draft_prompt else calls.prefill)) * launch_s,
                        shared_launches_s=(calls.decode + calls.prefill - calls.mixed) * launch_s
                        * min(kv_layers, prompt_layers), prefill_row_s=calls.per_sequence * launch_s * layers)
