@@ -59,10 +59,11 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   path for every row, its decode rows among the sequences: 23, no decode call. Each further sequence of the batch is
   11 more (`IndexerCalls.per_sequence`, hM63), over the target layers (the draft's pass over the prompt is a
   DRAFT_EXTEND, the paged path: :881-888, 0.5.9 :1070-1072, so it is charged a decode call's launches,
-  `IndexerCalls.paged_draft_prompt`; it was a prefill call's, 19 too many: lead, session 63): `prefill_row_s` a
-  sampled row past the first of an iteration holding prefill tokens (`IterationCost.prefill_row_s`), so
-  12 + 11 x max(rows, 1) a layer (rows: decode rows and prompts finishing; ASSUMPTION: a prompt whose chunk does not finish beside rows of others is not counted, 11 short). Not
-  charged: an extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
+  `IndexerCalls.paged_draft_prompt`; it was a prefill call's, 19 too many: lead, session 63): `prefill_row_s` a sampled
+  row past the first of an iteration holding prefill tokens (`IterationCost.prefill_row_s`), so 12 + 11 x max(rows, 1) a
+  layer (rows: decode rows and prompts finishing; ASSUMPTION: a prompt whose chunk does not finish beside rows of others
+  is not counted, 11 short).
+  Not charged: an extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
   `_forward_cuda_k_only` :513-552): the key's projection, norm, rope, Hadamard, fp8 cast and cache write, a zero
   logits tensor and the top-k (8 launches with wk's input cast, against 30 with the prologue and casts) and no query
   side, head gate or logits; the cost does not know an iteration's longest sequence (hM63's notes). SGLang 0.5.9
