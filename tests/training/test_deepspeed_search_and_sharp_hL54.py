@@ -26,7 +26,7 @@ SEARCH = ("llama3-70b", "dgx-a100-superpod", 256, 4096, 512)
 
 
 def test_search_lists_trains_step_times_under_deepspeed() -> None:
-    # (more than `search.FEW_PLANS`: the listed plans are priced again as one array, the grid's path)
+    # (more than `search_rows.FEW_PLANS`: the listed plans are priced again as one array, the grid's path)
     found = search_plans(*SEARCH, dtype="bf16", top=24, stack="deepspeed")
     assert len(found.top) == 24
     piped_zero1 = 0

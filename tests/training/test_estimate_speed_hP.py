@@ -19,6 +19,7 @@ from infraplan.training import (
     layer_kernels,
     search,
     search_bounds,
+    search_rows,
     stack_limits,
     tp_quantised_collectives,
 )
@@ -33,16 +34,17 @@ CASE = ("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64)
 
 
 def test_best_plans_are_priced_on_the_float_path_with_the_array_bits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`search._evaluate_best`: the top plans one at a time (each kept in the one-plan memo, so a `train` of a
-    search row is a lookup), every output bitwise that of the same plans priced as one array."""
+    """`search_rows._evaluate_best` (full training's `Pricing.outputs`): the top plans one at a time (each kept in
+    the one-plan memo, so a `train` of a search row is a lookup), every output bitwise that of the same plans priced
+    as one array."""
     captured: list[tuple[object, ...]] = []
-    original = search._evaluate_best
+    original = search_rows._evaluate_best
 
     def spy(*args: object) -> dict[str, np.ndarray]:
         captured.append(args)
         return original(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(search, "_evaluate_best", spy)
+    monkeypatch.setattr(search_rows, "_evaluate_best", spy)
     clear_one_plan_memo()
     result = search_plans(*CASE, top=7)
     assert len(result.top) == 7 and kept_rows() >= 7  # each best plan's outputs kept (the array path keeps none)
@@ -60,8 +62,8 @@ def test_many_best_plans_are_priced_as_one_array(monkeypatch: pytest.MonkeyPatch
     plan's slower-precision note prices that one plan and its wider twins as `train` does, through the one-plan
     memo, by design since hF53: left out here, where the top plans' pricing is the question.)"""
     monkeypatch.setattr(ep_choice, "SECOND_SEARCH", False)  # hU59's "why this EP" search of the other EP kind
-    monkeypatch.setattr(search, "FEW_PLANS", 3)
-    monkeypatch.setattr(search, "searched_plan_note", lambda *args: None)
+    monkeypatch.setattr(search_rows, "FEW_PLANS", 3)
+    monkeypatch.setattr(search_rows, "searched_plan_note", lambda *args: None)
     clear_one_plan_memo()
     assert len(search_plans(*CASE, top=5).top) == 5
     assert kept_rows() == 0

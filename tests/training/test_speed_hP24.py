@@ -15,7 +15,7 @@ from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.network.collective_formulas import send_recv_time
 from infraplan.network.fabric import group_domain
-from infraplan.training import pipeline_hops, pipeline_split_rule, row_bound, search, search_guard
+from infraplan.training import pipeline_hops, pipeline_split_rule, row_bound, search, search_rows
 from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.pipeline_split_rule import DefaultRule, searched_vpps, split_refuses
@@ -62,7 +62,7 @@ def test_guard_flags_each_plan_once(monkeypatch: pytest.MonkeyPatch, kw: dict[st
         seen.append(plan.row_key)
         return one_plan_memory(shape, cluster, plan, profile)
 
-    monkeypatch.setattr(search_guard, "one_plan_memory", counted)  # (the guard moved there, hG52)
+    monkeypatch.setattr(search_rows, "one_plan_memory", counted)  # (the guard's, by full training's kind: hE63)
     once = _dump(**kw)
     assert seen and len(seen) == len(set(seen))  # (the two passes asked for the same plans before)
     guard_bar = row_bound._guardbar_s

@@ -31,7 +31,7 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   the down projections [W_DQ; W_DKV; W_KR] (M x (q_lora + kv_lora + rope) x h, replicated over TP; one fused GEMM
   serving, q_down and kv_down apart in training as Megatron-Core runs them, `ops.mla_gemms`; in
   training under SP on the rank's sequence shard M / TP, its latents then gathered in place of the attention's
-  M x h gather: Megatron-Core 0.16.1, `MLA_DOWN_ON_SEQUENCE_SHARD`, `_mla_sp_collectives`), the
+  M x h gather: Megatron-Core 0.16.1, `MLA_DOWN_ON_SEQUENCE_SHARD`, `mla_gemms.mla_sp_collectives`), the
   query up projection (M x heads*(nope + rope)/TP x q_lora), the KV up projection to the decompressed heads
   (M x heads*(nope + v)/TP x kv_lora) and the output (M x h x heads*v/TP); the attention core over the
   decompressed heads (qk width nope + rope, v width v_head_dim). Inference absorbs W_UK into the query and
@@ -90,7 +90,7 @@ from infraplan.ops.layer_records import LayerOps as LayerOps
 from infraplan.ops.layer_records import Layout as Layout
 from infraplan.ops.layer_records import Phase as Phase
 from infraplan.ops.mla_casts import mla_cast_deltas
-from infraplan.ops.mla_gemms import down_grad_add_bytes, mla_attention_gemms
+from infraplan.ops.mla_gemms import down_grad_add_bytes, mla_attention_gemms, mla_sp_collectives
 from infraplan.ops.moe_routing import moe_routing_passes, routed_copy_casts
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copies
@@ -101,9 +101,10 @@ from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_fl
 # Megatron-Core's MLA under sequence parallelism (module docstring): the replicated down projections run on the rank's
 # sequence shard and the latents are gathered; False = the down projections on all T tokens and a T x h gather
 MLA_DOWN_ON_SEQUENCE_SHARD = True
-# ... its latents gathered as Megatron-Core 0.16.1 runs them (`_mla_sp_collectives`, hA57): the q and kv latents by the
-# up projections' TE LayerNormLinear, each its own gather of its fused norm's output (quantised under an fp8 recipe:
-# `Collective.te_gather`), the rope key by Megatron's bf16 gather; False = one bf16 record of the three (hV56).
+# ... its latents gathered as Megatron-Core 0.16.1 runs them (`mla_gemms.mla_sp_collectives`, hA57): the q and kv
+# latents by the up projections' TE LayerNormLinear, each its own gather of its fused norm's output (quantised under an
+# fp8 recipe: `Collective.te_gather`), the rope key by Megatron's bf16 gather; False = one bf16 record of the three
+# (hV56).
 # Delivered OFF: the two extra launches cost more than the fp8 bytes save on H018 (frontier 8.6923 -> 8.6942 %)
 MLA_LATENT_TE_GATHERS = False
 # MLA's q / kv latent RMSNorms (q_layernorm, kv_layernorm) as passes, read + write per element over q_lora + kv_lora,
@@ -322,8 +323,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                   Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
     tp_fwd = tp_bwd = tp_ops
     if mla and lay.phase == "training" and MLA_DOWN_ON_SEQUENCE_SHARD:
-        tp_fwd, tp_bwd = _mla_sp_collectives(shape, tokens, act_full, (tp, sp, not_sp, not_only, attention_only),
-                                             gathers, apart)
+        tp_fwd, tp_bwd = mla_sp_collectives(shape, tokens, act_full, tp, (sp, not_sp, not_only, attention_only),
+                                            gathers, apart, MLA_LATENT_TE_GATHERS, TE_GATHERS_EVERY_KIND)
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
     if moe:
@@ -357,44 +358,3 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     collectives_fwd = (*tp_fwd, *cp_fwd, *ep_ops)
     collectives_bwd = (*tp_bwd, *cp_bwd, *ep_ops)
     return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)
-
-
-def _mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, masks: tuple[Any, ...],
-                        t_gathers: tuple[Collective, ...], apart: float,
-                        ) -> tuple[tuple[Collective, ...], tuple[Collective, ...]]:
-    """(forward, backward) TP records of an MLA layer in training (`MLA_DOWN_ON_SEQUENCE_SHARD`), megatron-core
-    0.16.1 transformer/multi_latent_attention.py: the down projections are TELinear "duplicated" (:407-409,
-    :453-454) fed the norm's [s/TP, b, h] shard, so no T x h gather precedes them; q_compressed [s/TP, q_lora] and
-    kv_compressed [s/TP, kv_lora] (:586, :604-618) are gathered by the column-parallel up projections (SP input
-    gather; q_proj gathers h where q_lora_rank is None, :391-404) and k_pos_emb explicitly (:620-622
-    `gather_from_sequence_parallel_region`): forward one all-gather of T x (q_lora or h) + kv_lora + rope in place of
-    the attention's T x h; backward their reduce-scatters in place of the attention input gradient's. The FFN's pair
-    and the output projection's reduce-scatter / gradient all-gather stay T x h. `MLA_LATENT_TE_GATHERS`: three
-    gathers each way (q_up / q_proj and kv_up each gather their own input, TE 2.14 layernorm_linear.py:241-275,
-    quantised; k_pos_emb in bf16). `t_gathers`: a GQA layer's T x h gathers (`SHARED_OVERLAP_MEGATRON_GATHERS`).
-    `Collective.outside_te` (hD63): k_pos_emb's gather / reduce-scatter are Megatron's own (mappings.py:499-510,
-    :296-346, synchronous `all_gather_into_tensor` / `reduce_scatter_tensor` :114-193): its record, or its byte share
-    rope / (q + kv_lora + rope) of the one latent record; the FFN's T x h records carry `apart` as in `_kind_ops`."""
-    tp, sp, not_sp, not_only, attention_only = masks
-    q, kv, rope = shape.q_lora_rank or shape.hidden_size, shape.kv_lora_rank, shape.qk_rope_head_dim
-    # the up projections' (or q_proj's) TE input gathers and k_pos_emb's bf16 one (`MLA_LATENT_TE_GATHERS`)
-    gathers = ((Collective("all_gather", "tp", tokens * q * ACT_BYTES, tp, 1, 1.0, sp, True),
-                Collective("all_gather", "tp", tokens * kv * ACT_BYTES, tp, 1, 1.0, sp, True),
-                Collective("all_gather", "tp", tokens * rope * ACT_BYTES, tp, 1, 1.0, sp, False, 1.0))
-               if MLA_LATENT_TE_GATHERS else (Collective("all_gather", "tp", tokens * (q + kv + rope) * ACT_BYTES, tp,
-                                                         1, 1.0, sp, False, rope / (q + kv + rope)),))
-    te, ffn_te, ffn, pair = TE_GATHERS_EVERY_KIND, t_gathers[-1].te_gather, 2.0 * apart, sp & not_only
-    reduce = not_sp & not_only
-    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, pair, ffn_te, ffn),
-                                   Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, pair, False, apart),
-                                   *gathers, Collective("all_reduce", "tp", act_full, tp, 1, 2.0, reduce, False, apart))
-    scatters = tuple(Collective("reduce_scatter", "tp", g.bytes, tp, 1, 1.0, sp, False, g.outside_te) for g in gathers)
-    bwd: tuple[Collective, ...] = (*t_gathers, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, pair, False,
-                                                          ffn), *scatters,
-                                   Collective("all_reduce", "tp", act_full, tp, 1, 2.0, reduce, False, apart))
-    if anywhere(attention_only):  # folded routed layer without shared experts: the attention's side only
-        fwd = (*fwd, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
-               Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
-        bwd = (*bwd, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only, te),
-               Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
-    return fwd, bwd

@@ -136,7 +136,7 @@ class Collective:
     te_gather: bool = False
     # the share of `count` Megatron-Core issues itself, outside TE's linears (its tensor_parallel mappings, the MoE
     # dispatcher's calls): no TE userbuffers run it (`training.tp_overlap.outside_userbuffer_seconds`); on MLA's one
-    # latent record the rope key's byte share (`ops.layer._mla_sp_collectives`)
+    # latent record the rope key's byte share (`ops.mla_gemms.mla_sp_collectives`)
     outside_te: float = 0.0
 
     def launches(self) -> np.ndarray:

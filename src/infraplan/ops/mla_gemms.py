@@ -1,5 +1,6 @@
 """Multi-head latent attention's projection GEMMs for one layer (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3,
-arXiv:2412.19437), as `ops.layer` lists them (its module docstring has the shapes and weight absorption).
+arXiv:2412.19437), as `ops.layer` lists them (its module docstring has the shapes and weight absorption), and the TP
+collectives that their place on the sequence shard gives a training layer under SP (`mla_sp_collectives`).
 
 The down projections W_DQ (h -> q_lora) and [W_DKV; W_KR] (h -> kv_lora + rope):
 * training, as Megatron-Core 0.16.1 runs them: two modules, `linear_q_down_proj` and `linear_kv_down_proj`
@@ -20,11 +21,13 @@ A sparse-attention model (DeepSeek-V3.2) adds its lightning indexer's three proj
 
 from __future__ import annotations
 
+from typing import Any
+
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.ops.layer_records import ArrayLike, Gemm, Layout
+from infraplan.ops.layer_records import ArrayLike, Collective, Gemm, Layout
 from infraplan.ops.params import ACT_BYTES
 from infraplan.ops.sparse_attention import indexer_gemms
-from infraplan.scalar_path import to_float
+from infraplan.scalar_path import anywhere, to_float
 
 MLA_TWO_DOWN_GEMMS = True
 DOWN_ROLES = ("qkv_down", "q_down", "kv_down")  # the down projections' roles, fused or apart
@@ -58,3 +61,47 @@ def down_grad_add_bytes(shape: TransformerShape, gemms: list[Gemm] | tuple[Gemm,
     per element of the m x h input, where the layer lists q_down and kv_down apart; 0.0 otherwise."""
     q_down = next((g for g in gemms if g.role == "q_down"), None)
     return 0.0 if q_down is None else 3.0 * ACT_BYTES * q_down.m * shape.hidden_size
+
+
+def mla_sp_collectives(shape: TransformerShape, tokens: Any, act_full: Any, tp: Any, masks: tuple[Any, Any, Any, Any],
+                       t_gathers: tuple[Collective, ...], apart: float, latent_te_gathers: bool, te: bool,
+                       ) -> tuple[tuple[Collective, ...], tuple[Collective, ...]]:
+    """(forward, backward) TP records of an MLA layer in training (`ops.layer.MLA_DOWN_ON_SEQUENCE_SHARD`),
+    megatron-core 0.16.1 transformer/multi_latent_attention.py: the down projections are TELinear "duplicated"
+    (:407-409, :453-454) fed the norm's [s/TP, b, h] shard, so no T x h gather precedes them; q_compressed [s/TP,
+    q_lora] and kv_compressed [s/TP, kv_lora] (:586, :604-618) are gathered by the column-parallel up projections (SP
+    input gather; q_proj gathers h where q_lora_rank is None, :391-404) and k_pos_emb explicitly (:620-622
+    `gather_from_sequence_parallel_region`): forward one all-gather of T x (q_lora or h) + kv_lora + rope in place of
+    the attention's T x h; backward their reduce-scatters in place of the attention input gradient's. The FFN's pair
+    and the output projection's reduce-scatter / gradient all-gather stay T x h. `masks`: (SP, not SP, not
+    attention-only, attention-only), as `ops.layer` reads them. `latent_te_gathers` (`ops.layer.MLA_LATENT_TE_GATHERS`):
+    three gathers each way (q_up / q_proj and kv_up each gather their own input, TE 2.14 layernorm_linear.py:241-275
+    with the input quantizer, rowwise; k_pos_emb in bf16), the first two marked `te_gather`. `t_gathers`: the T x h
+    gathers of a GQA layer (the attention's and the FFN's, `ops.layer.SHARED_OVERLAP_MEGATRON_GATHERS`): the FFN's
+    forward, both backward. `te`: `ops.layer.TE_GATHERS_EVERY_KIND`.
+    `Collective.outside_te` (hD63): k_pos_emb's gather / reduce-scatter are Megatron's own (mappings.py:499-510,
+    :296-346, synchronous `all_gather_into_tensor` / `reduce_scatter_tensor` :114-193): its record, or its byte share
+    rope / (q + kv_lora + rope) of the one latent record; the FFN's T x h records carry `apart` (the FFN half's
+    share outside TE's linears) as in `ops.layer._kind_ops`."""
+    sp, not_sp, not_only, attention_only = masks
+    q, kv, rope = shape.q_lora_rank or shape.hidden_size, shape.kv_lora_rank, shape.qk_rope_head_dim
+    # the up projections' (or q_proj's) TE input gathers and k_pos_emb's bf16 one (`latent_te_gathers`)
+    gathers = ((Collective("all_gather", "tp", tokens * q * ACT_BYTES, tp, 1, 1.0, sp, True),
+                Collective("all_gather", "tp", tokens * kv * ACT_BYTES, tp, 1, 1.0, sp, True),
+                Collective("all_gather", "tp", tokens * rope * ACT_BYTES, tp, 1, 1.0, sp, False, 1.0))
+               if latent_te_gathers else (Collective("all_gather", "tp", tokens * (q + kv + rope) * ACT_BYTES, tp,
+                                                     1, 1.0, sp, False, rope / (q + kv + rope)),))
+    ffn_te, ffn, pair, reduce = t_gathers[-1].te_gather, 2.0 * apart, sp & not_only, not_sp & not_only
+    fwd: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 1.0, pair, ffn_te, ffn),
+                                   Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, pair, False, apart),
+                                   *gathers, Collective("all_reduce", "tp", act_full, tp, 1, 2.0, reduce, False, apart))
+    scatters = tuple(Collective("reduce_scatter", "tp", g.bytes, tp, 1, 1.0, sp, False, g.outside_te) for g in gathers)
+    bwd: tuple[Collective, ...] = (*t_gathers, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, pair, False,
+                                                          ffn), *scatters,
+                                   Collective("all_reduce", "tp", act_full, tp, 1, 2.0, reduce, False, apart))
+    if anywhere(attention_only):  # folded routed layer without shared experts: the attention's side only
+        fwd = (*fwd, Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
+               Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
+        bwd = (*bwd, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only, te),
+               Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
+    return fwd, bwd

@@ -46,30 +46,19 @@ from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, SearchSpace
 from infraplan.training.collnet import search_sharp_note, sharp_note, sharp_profile
 from infraplan.training.communicator_buffers import check_memory_margin
-from infraplan.training.dsa_warmup import check_stage, shape_indexer_params, stage_of, warmup_notes
-from infraplan.training.dsa_warmup_grid import (
-    WARMUP_RECOMPUTE,
-    WARMUP_RECOMPUTE_NOTE,
-    warmup_memory_total,
-    warmup_outputs_of,
-    warmup_row,
-    warmup_step_time,
-)
+from infraplan.training.dsa_warmup import stage_of
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.ep_choice import EVERY_EP, EpMask, best_ep, ep_choice
-from infraplan.training.estimate import evaluate_plans, result_row, training_band
+from infraplan.training.estimate import result_row, training_band
 from infraplan.training.flops import causal_flops_ratio
-from infraplan.training.fp8_slower_note import searched_plan_note
 from infraplan.training.freed_heap import keep_freed_heap
-from infraplan.training.frozen_base import LoraSpec, lora_note, lora_of, rank_notes
-from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
 from infraplan.training.no_plan_reason import why_no_plan
 from infraplan.training.optimizers import training_stack
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, one_plans
+from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_grid import enumerate_plans as enumerate_plans  # (callers import it from search)
 from infraplan.training.plan_rules import framework_refusals, nearest_multiples, pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanMetrics, PlanSearchResult
@@ -79,7 +68,7 @@ from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import searched_schedules
 from infraplan.training.search_bounds import bound_and_price, invalid_pairs
 from infraplan.training.search_guard import frozen_guard, guard_effect, search_guard
-from infraplan.training.search_rows import frozen_memory_total, frozen_outputs, frozen_row, frozen_step_time
+from infraplan.training.search_rows import FULL, Pricing, pricing_of
 from infraplan.training.search_rows import train_command as train_command
 from infraplan.training.stack_limits import (
     expert_layout,
@@ -89,7 +78,7 @@ from infraplan.training.stack_limits import (
     searched_dtypes,
     searched_limits,
 )
-from infraplan.training.step_time import STRIDE_ONLY_KEYS, balanced_split, step_time
+from infraplan.training.step_time import STRIDE_ONLY_KEYS, balanced_split
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
 BUCKET_FILL = 0.5
@@ -107,35 +96,20 @@ ROW_BOUND = True
 # more shared stride-free rows at once (CPU seconds, DeepSeek-V3 on 8,192 GB200, 252k rows: 0.19 at 2^16 rows,
 # 0.18 at 2^17, 0.17 at 2^18; peak RSS 134, 150, 158 MB)
 BOUND_ROWS = 1 << 18
-# the best plans priced one at a time on the float path up to this many, as one array beyond (CPU ms, one-plan
-# memo emptied, array vs one at a time: 5 plans GPT-3 175B on 4,096 H100 5.6 vs 1.1, DeepSeek-V3 on 8,192 GB200 9.4
-# vs 2.5; 20 plans 5.3 vs 3.3 and 8.0 vs 6.3; 40 plans 8.0 vs 6.4 and 7.9 vs 11.8: the array's cost is mostly per
-# call, the float path's per plan)
-FEW_PLANS = 20
-
-
-def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
-                   profile: Stack) -> dict[str, np.ndarray]:
-    """`evaluate_plans` of the search's best plans: up to `FEW_PLANS` one at a time on the single estimate's float
-    path (`estimate.one_plan_outputs`: the bits of each plan's row in a grid), more as one array."""
-    if len(plans) > FEW_PLANS:
-        return evaluate_plans(shape, cluster, plans, profile)
-    each = [evaluate_plans(shape, cluster, plan, profile) for plan in one_plans(plans)]
-    return {k: np.concatenate([values[k] for values in each]) for k in each[0]}
 
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
                  progress: Callable[[int, int], None] | None, take: int = 1,
                  guard: tuple[Callable[[PlanArrays, np.ndarray], np.ndarray], int] | None = None,
-                 lora: LoraSpec | None = None, ep_mask: EpMask | None = None, warmup: bool = False) -> Found:
+                 pricing: Pricing = FULL, ep_mask: EpMask | None = None) -> Found:
     """Evaluate every plan of the grid as one (ZeRO stages, (vpp, schedule) pairs, rows) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
     with no fitting plan are dropped before the step time is priced. The single estimate's code runs on the
     grid (`plan_memory`, `step_time`, `model_tflops_per_gpu` are element-wise in the plan fields; the cached
-    layer and traffic terms are computed once per row, indexed by grid order without sorting). `lora`: a frozen
-    base's step and memory on every row, unbounded (`search_rows`); `warmup`: DSA's dense warm-up step and memory
-    on every row, unbounded (`dsa_warmup_grid`).
+    layer and traffic terms are computed once per row, indexed by grid order without sorting). `pricing`: the kind
+    of step every plan is priced as (`search_rows.Pricing`); the bounds drop rows only where its floors hold
+    (`Pricing.bounded`: a LoRA search and a DSA warm-up price every row).
     """
     found = Found(grid, take=take)
     if guard is not None:  # (`Found.best`'s MFU guard, for the bar of `row_bound.price_by_bound`)
@@ -144,7 +118,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
     valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile), expert_split(profile))
     valid = valid if ep_mask is None else valid & ep_mask(rows.ep)  # (`training.ep_choice`'s search of one kind)
-    for bad, why in framework_refusals(shape, rows, profile, lora, "search"):  # plans its libraries raise on, said
+    for bad, why in framework_refusals(shape, rows, profile, pricing.lora, "search"):  # plans its libraries raise on
         if (pruned := int(np.count_nonzero(valid & bad))):
             found.refused.append(f"{pruned:,} plans not proposed: {why}")
             valid &= ~bad
@@ -188,7 +162,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
     # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
-    if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS and lora is None and not warmup:
+    if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS and pricing.bounded:
         # the bounds work on rows, not on the (ZeRO, pairs, rows) grid: larger blocks, fewer passes; every PP in the
         # same blocks, at the widest pair count (the bound's passes cost per block, the padding only on the few rows
         # priced: CPU ms, DeepSeek-V3 on 8,192 GB200 285 -> 206, 4 blocks -> 1; on 512 GB200 ~210 -> ~130)
@@ -200,7 +174,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     with RowMemo.shared(rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
         for index, k in chunks:
             used, done = _search_block(shape, cluster, profile, objective, found, rows, index, k, table_of,
-                                       (vpp_table, schedule_table, real), used, done, lora, warmup)
+                                       (vpp_table, schedule_table, real), used, done, pricing)
             if progress is not None:
                 progress(done, total)
     found.keys, found.step_s = found.keys[:used], found.step_s[:used]
@@ -210,7 +184,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
 def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, objective: str, found: Found,
                   rows: PlanArrays, index: np.ndarray, k: int, table_of: np.ndarray,
                   tables: tuple[np.ndarray, np.ndarray, np.ndarray], used: int, done: int,
-                  lora: LoraSpec | None = None, warmup: bool = False) -> tuple[int, int]:
+                  pricing: Pricing = FULL) -> tuple[int, int]:
     """Price one block of rows (memory first, step time for rows with a fitting plan) into `found`; returns the
     keys used and the rows done so far."""
     vpp_table, schedule_table, real = tables
@@ -230,15 +204,13 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         bad = bad | refused_zero(profile, grid, plan, 2)
         # `plan_memory`'s total, in fewer grid passes (a balanced split's stages: `step_time.balanced_split`)
         split = balanced_split(shape, cluster, plan, profile)
-        memory = (warmup_memory_total(shape, plan, profile, split) if warmup
-                  else memory_total(shape, plan, profile, split) if lora is None
-                  else frozen_memory_total(shape, plan, profile, split, lora))
+        memory = pricing.memory_total(shape, plan, profile, split)
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(np.count_nonzero(fits))
         keep = fits.any(axis=(0, 1))
         if keep.any():
             # (the kept rows' pairs and masks read where priced, not copied; a LoRA search's unbounded: `search_rows`)
-            if objective == "time" and ROW_BOUND and lora is None and not warmup:
+            if objective == "time" and ROW_BOUND and pricing.bounded:
                 kept = None if keep.all() else np.flatnonzero(keep)
                 return price_by_bound(shape, cluster, profile, found, rows, (
                     index if kept is None else index[kept], vpp, schedule, fits, kept), used), done
@@ -246,9 +218,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
                 index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
                 memory = memory if objective == "time" else memory[:, :, keep]
             plan = plan if keep.all() else grid_plan(rows, index, vpp, schedule, grid.zero)
-            t = (warmup_step_time(shape, cluster, plan, profile) if warmup
-                 else step_time(shape, cluster, plan, profile, breakdown=False)["step_time_s"] if lora is None
-                 else frozen_step_time(shape, cluster, plan, profile, lora))
+            t = pricing.step_time(shape, cluster, plan, profile)
             if objective != "time":
                 np.copyto(found.step_s[used:used + fits.size].reshape(fits.shape), t)
             used = keys_into(found, found.keys, used, t if objective == "time" else memory, fits,
@@ -295,11 +265,11 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`). `ep_mask`:
     the plans of those EP degrees only, no `ep_choice` line (`training.ep_choice`). `optimizer`: as `train`'s.
     `dsa_stage`: sparse | warmup, as `train --dsa-stage` (warmup: every plan priced as DSA's dense warm-up step,
-    `dsa_warmup_grid`; no MFU ceiling, as for LoRA).
+    `dsa_warmup_grid`; no MFU ceiling, as for LoRA). The three choose one pricing kind up front
+    (`search_rows.pricing_of`), which the search reads for every kind-specific step.
     """
     shape = load_model(model) if isinstance(model, str) else model
-    lora = lora_of(shape, lora_rank, lora_targets)  # (one line: MoE, bad rank)
-    warmup = check_stage(shape, dsa_stage, lora is not None)  # (one line: no indexer, with LoRA, a stage not known)
+    pricing = pricing_of(shape, lora_rank, lora_targets, dsa_stage)  # (one line: MoE, bad rank, no indexer, ...)
     profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model, --optimizer
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
@@ -322,28 +292,24 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     space = SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero, cp, flat_zero,
                         pipeline_extra_layers(profile), expert_layout(profile),
                         pipeline_split_rule(profile),  # (the even split's PP x VPP: `axes._vpp`)
-                        WARMUP_RECOMPUTE if warmup else ())  # (a warm-up's modes tie: none alone)
+                        pricing.recompute)  # (a warm-up's modes tie: none alone)
     grid = enumerate_rows(space)
-    unguarded = (is_what_if(accelerator) if mfu_guard is None else not mfu_guard) or lora is not None or warmup
+    unguarded = (is_what_if(accelerator) if mfu_guard is None else not mfu_guard) or not pricing.guarded
     # (a what-if part is not held to what its preset was measured at; a causal-scores figure compared like with like)
     guard = search_guard(accelerator.catalog_name, band_stack(profile), leave_out, not unguarded,
-                         float(causal_flops_ratio(shape, seq_len)), check_memory_margin(memory_margin))
-    guard = guard if lora is None and not warmup else frozen_guard(guard.margin, lora, warmup)
+                         float(causal_flops_ratio(shape, seq_len)), check_memory_margin(memory_margin), pricing)
+    guard = guard if pricing.guarded else frozen_guard(guard.margin, pricing)
     beyond = partial(guard.beyond, shape, cluster, profile)  # (plans, step_s): `Found.best`'s flags
-    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top), lora,
-                         ep_mask, warmup)
+    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top),
+                         pricing, ep_mask)
     evaluated = found.evaluated
     best_plans = found.best(top, beyond, guard.pinned(shape, cluster) if objective == "time" else None)
     rows: list[PlanMetrics] = []
     if len(best_plans):
-        res = (warmup_outputs_of(shape, cluster, best_plans, profile) if warmup  # (`train --dsa-stage warmup`'s)
-               else _evaluate_best(shape, cluster, best_plans, profile) if lora is None
-               else frozen_outputs(shape, cluster, best_plans, profile, lora))  # (`train --lora-rank`'s float path)
+        res = pricing.outputs(shape, cluster, best_plans, profile)  # (on `train`'s float path, as its kind)
         band = training_band(accelerator.catalog_name, band_stack(profile), seq_len)
-        rows = [guard.row(result_row(res, best_plans, i, accelerator.memory_bytes), band)
+        rows = [pricing.row(guard.row(result_row(res, best_plans, i, accelerator.memory_bytes), band))
                 for i in range(len(best_plans))]
-        rows = ([warmup_row(row) for row in rows] if warmup
-                else rows if lora is None else [frozen_row(row) for row in rows])
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
             offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))
             rows = [row.model_copy(update={"config": row.config.model_copy(update={"offload_layers": int(n)})})
@@ -351,7 +317,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         args = (model if isinstance(model, str) else shape.name, system if isinstance(system, str) else sys_spec.name,
                 stack if isinstance(stack, str) else profile.name)
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
-                                                                    memory_margin, lora, optimizer, dsa_stage)})
+                                                                    memory_margin, pricing, optimizer)})
                 for row in rows]
     effect = guard_effect(guard, dtypes, shape, cluster, found, profile)  # what the guard and the margin ranked after
     seconds = time.perf_counter() - start
@@ -360,7 +326,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         reason = (f"{shape.name} ({shape.total_params() / 1e9:.0f}B) in {'/'.join(dtypes)} does not fit "
                   f"{gpus:,} GPU{'s' if gpus != 1 else ''} of {accelerator.memory_bytes / 2**30:.0f} GiB with any plan"
                   if evaluated else why_no_plan(shape, profile, space, cross_node_tp,  # the binding rule, changes
-                                                no_valid_plan_reason(gpus, global_batch), lora))
+                                                no_valid_plan_reason(gpus, global_batch), pricing.lora))
     choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
         mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP, optimizer, dsa_stage), objective,
@@ -373,19 +339,16 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
         ep_choice=why_ep, optimizer=profile.optimizer,
-        lora_rank=lora_rank, lora_targets=None if lora is None else lora.targets, dsa_stage=stage_of(shape, warmup),
+        lora_rank=lora_rank, lora_targets=None if pricing.lora is None else pricing.lora.targets,
+        dsa_stage=stage_of(shape, pricing.dsa_stage == "warmup"),
         **effect, tie_ranked_after_count=found.tie_passed, evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
                *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
-               *([lora_note(lora), *rank_notes(shape, lora)] if lora is not None else []),  # as `train` says
-               *([*warmup_notes(shape, accelerator, shape_indexer_params(shape, profile.mtp_num_layers)),
-                  WARMUP_RECOMPUTE_NOTE] if warmup else []),
+               *pricing.notes(shape, accelerator, profile),  # what `train` says of a LoRA or warm-up step
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
-               *([slower] if lora is None and not warmup
-                 and (slower := searched_plan_note(shape, cluster, best_plans, profile))
-                 else []),
+               *pricing.best_plan_notes(shape, cluster, best_plans, profile),  # a slower low precision, as `train`
                *(guard.idle_notes(rows[0], profile) if rows else []),  # idle GPUs, a host-bound step, as `train`
                *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(best_plans),
                             cluster.accelerator.device_word),

@@ -25,15 +25,14 @@ from infraplan.cluster import Cluster
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.communicator_buffers import memory_headroom_flag, tight
-from infraplan.training.dsa_warmup_grid import one_warmup_memory
 from infraplan.training.enums import Dtype
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
-from infraplan.training.frozen_base import LoraSpec
 from infraplan.training.host_bound_note import host_bound_notes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import Found, one_plans
-from infraplan.training.plan_outputs import model_tflops_per_gpu, one_plan_memory, peak_flops
+from infraplan.training.plan_outputs import model_tflops_per_gpu, peak_flops
 from infraplan.training.results import MfuCeiling, PlanConfig, PlanMetrics, published_mfu_flag
+from infraplan.training.search_rows import FULL, Pricing
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,7 @@ class SearchGuard:
     margin: float
     mfu_ceiling: np.ndarray  # per Dtype value: the ceiling a plan is ranked after beyond (inf: none, or not ranking)
     in_convention: np.ndarray  # per Dtype value: the factor taking a plan's MFU to the figure's convention
-    lora: LoraSpec | None = None  # a frozen base's search: its memory against the margin (`frozen_guard`)
-    warmup: bool = False  # a DSA warm-up search: its memory against the margin (`frozen_guard`, `dsa_warmup_grid`)
+    pricing: Pricing = FULL  # the search's kind of step: its memory against the margin (`frozen_guard`)
 
     def over_mfu(self, plans: PlanArrays, mfu: np.ndarray) -> np.ndarray:
         """Plans whose MFU (`plan_mfu`) is beyond their precision's ceiling (none when the guard does not rank)."""
@@ -64,9 +62,7 @@ class SearchGuard:
                step_s: np.ndarray) -> np.ndarray:
         """`Found.best`'s flags: beyond the MFU ceiling, or short of the memory margin (each plan's memory as its
         row gives it: one at a time, as the search's best plans are priced, no array split re-bisected)."""
-        lora = () if self.lora is None else (self.lora,)  # (a LoRA search's memory: `frozen_guard`)
-        memory = np.array([one_warmup_memory(shape, cluster, plan, profile) if self.warmup
-                           else one_plan_memory(shape, cluster, plan, profile, *lora) for plan in one_plans(plans)])
+        memory = np.array([self.pricing.one_memory(shape, cluster, plan, profile) for plan in one_plans(plans)])
         low = tight(memory, cluster.accelerator.memory_bytes, self.margin)  # (`memory_headroom_flag`'s test)
         return np.asarray(self.over_mfu(plans, plan_mfu(shape, cluster, plans, step_s)) | low)
 
@@ -96,24 +92,26 @@ def plan_mfu(shape: TransformerShape, cluster: Cluster, plans: PlanArrays, step_
 
 
 def search_guard(accelerator: str, stack_class: str, leave_out: Sequence[str], ranks: bool, causal_ratio: float,
-                 margin: float) -> SearchGuard:
+                 margin: float, pricing: Pricing = FULL) -> SearchGuard:
     """The guard of a search on `accelerator` (its catalog name) under `stack_class`, without the validation cases
-    `leave_out`; `ranks` False: flags only (what-if hardware, --no-mfu-guard)."""
+    `leave_out`; `ranks` False: flags only (what-if hardware, --no-mfu-guard); `pricing`: the search's kind of step
+    (its memory against the margin)."""
     ceilings = {d: cached_mfu_ceiling(accelerator, stack_class, d.label, tuple(leave_out)) for d in Dtype}
     bars = np.array([c.mfu if c is not None and ranks else np.inf for c in ceilings.values()])
     convention = np.array([causal_ratio if c is not None and c.flop_convention == "causal_scores" else 1.0
                            for c in ceilings.values()])  # (`published_mfu_flag`'s product)
-    return SearchGuard(ceilings, ranks, causal_ratio, margin, bars, convention)
+    return SearchGuard(ceilings, ranks, causal_ratio, margin, bars, convention, pricing)
 
 
-def frozen_guard(margin: float, lora: LoraSpec | None, warmup: bool = False) -> SearchGuard:
-    """A LoRA search's guard (`search --lora-rank`): no MFU ceiling, as `train --lora-rank` applies none (every
-    published figure, `catalog.published_mfu`, is a pre-training MFU in the 6N-type count; a frozen-base step's
-    MFU is Megatron-Bridge's LoRA count, `frozen_base.FLOP_CONVENTION`, and no LoRA figure is in the catalog), the
-    memory margin on the frozen base's memory; `warmup`: a DSA warm-up search's (`search --dsa-stage warmup`: no
-    warm-up MFU is published either), the margin on the warm-up's memory (`dsa_warmup_grid`)."""
+def frozen_guard(margin: float, pricing: Pricing) -> SearchGuard:
+    """The guard of a search whose kind of step has no published MFU (`Pricing.guarded` False): a LoRA search's
+    (`search --lora-rank`): no MFU ceiling, as `train --lora-rank` applies none (every published figure,
+    `catalog.published_mfu`, is a pre-training MFU in the 6N-type count; a frozen-base step's MFU is Megatron-Bridge's
+    LoRA count, `frozen_base.FLOP_CONVENTION`, and no LoRA figure is in the catalog), the memory margin on the frozen
+    base's memory; a DSA warm-up search's (`search --dsa-stage warmup`: no warm-up MFU is published either), the
+    margin on the warm-up's memory (`dsa_warmup_grid`)."""
     none = np.full(max(int(d) for d in Dtype) + 1, np.inf)
-    return SearchGuard({d: None for d in Dtype}, False, 1.0, margin, none, np.ones(none.size), lora, warmup)
+    return SearchGuard({d: None for d in Dtype}, False, 1.0, margin, none, np.ones(none.size), pricing)
 
 
 def guard_effect(guard: SearchGuard, dtypes: Sequence[str], shape: TransformerShape, cluster: Cluster,

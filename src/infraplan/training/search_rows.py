@@ -1,7 +1,15 @@
-"""What a search's best rows carry, and a frozen-base (LoRA) search's pricing (`search --lora-rank`).
+"""How a search prices its plans (one pricing kind per training step, `Pricing`), and what its best rows carry.
+
+`Pricing` is the extension point of `search_plans`: the kind of step every plan is priced as, chosen once up front
+(`pricing_of`, from --lora-rank / --lora-targets / --dsa-stage) and carrying what that kind needs: its grid's memory
+and step time, its best rows' outputs on `train`'s float path, its MFU count, its notes, its recompute modes, and
+whether the search's bounds and published-MFU guard hold for it. Three kinds: full training (`Pricing`, every weight
+trained), a frozen base with LoRA adapters (`FrozenBase`, `search --lora-rank`) and DeepSeek Sparse Attention's dense
+warm-up (`DsaWarmup`, `search --dsa-stage warmup`, `dsa_warmup_grid`). A new kind is one subclass and one line of
+`pricing_of`.
 
 `train_command`: the `infraplan train` command line that reproduces a row exactly (every searched axis spelled out,
---lora-rank / --lora-targets included), so a search row copied into `train` gives its numbers.
+--lora-rank / --lora-targets and --dsa-stage included), so a search row copied into `train` gives its numbers.
 
 A LoRA search prices every plan of the grid through the single estimate's LoRA step and memory on arrays
 (`step_time.one_plan_step_time(..., lora=spec)`: `adapter_host.frozen_grid`; `frozen_memory_total`: the frozen
@@ -15,26 +23,200 @@ that can hold the best LoRA plan, and their memory bounds count the base's gradi
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
-from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, frozen_memory
-from infraplan.training.memory import memory_breakdown
+from infraplan.training.dsa_warmup import check_stage, shape_indexer_params, warmup_notes
+from infraplan.training.dsa_warmup_grid import (
+    WARMUP_RECOMPUTE,
+    WARMUP_RECOMPUTE_NOTE,
+    one_warmup_memory,
+    warmup_memory_total,
+    warmup_outputs_of,
+    warmup_row,
+    warmup_step_time,
+)
+from infraplan.training.estimate import evaluate_plans
+from infraplan.training.fp8_slower_note import searched_plan_note
+from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, frozen_memory, lora_note, lora_of, rank_notes
+from infraplan.training.memory import memory_breakdown, memory_total
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import one_plans
-from infraplan.training.plan_outputs import memory_sum, one_plan_outputs
+from infraplan.training.plan_outputs import memory_sum, one_plan_memory, one_plan_outputs
 from infraplan.training.results import PlanConfig, PlanMetrics
-from infraplan.training.step_time import one_plan_step_time
+from infraplan.training.step_time import one_plan_step_time, step_time
 from infraplan.units import number_text
+
+# the best plans priced one at a time on the float path up to this many, as one array beyond (CPU ms, one-plan
+# memo emptied, array vs one at a time: 5 plans GPT-3 175B on 4,096 H100 5.6 vs 1.1, DeepSeek-V3 on 8,192 GB200 9.4
+# vs 2.5; 20 plans 5.3 vs 3.3 and 8.0 vs 6.3; 40 plans 8.0 vs 6.4 and 7.9 vs 11.8: the array's cost is mostly per
+# call, the float path's per plan)
+FEW_PLANS = 20
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """Full training, every weight trained (`train`'s step): the search's default pricing kind, and the base of the
+    others (module docstring). A kind overrides what it prices otherwise; the search reads nothing else of it."""
+
+    bounded: ClassVar[bool] = True
+    """The branch and bound (`search_bounds`) and the rows' cheap bound (`row_bound`) may drop rows: their floors
+    are this kind's lower bounds (a full training step's: every backward and weight gradient)."""
+    guarded: ClassVar[bool] = True
+    """The published-MFU guard ranks its plans (every published figure is a pre-training step's MFU)."""
+    recompute: ClassVar[tuple[int, ...]] = ()
+    """The recompute modes its grid tries (`axes.SearchSpace.recompute`; (): every mode)."""
+    dsa_stage: ClassVar[str] = "sparse"
+    """The --dsa-stage its rows' `train_command` gives (sparse: none given)."""
+
+    @property
+    def lora(self) -> LoraSpec | None:
+        """The adapters on a frozen base (None: every weight trained); `plan_rules.framework_refusals` reads it."""
+        return None
+
+    def memory_total(self, shape: TransformerShape, plan: PlanArrays, profile: Stack,
+                     split: tuple[Any, ...] | None) -> np.ndarray:
+        """A search grid's memory per GPU (`split`: the step time's balanced split, `step_time.balanced_split`)."""
+        return memory_total(shape, plan, profile, split)
+
+    def step_time(self, shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> np.ndarray:
+        """A search grid's step times."""
+        return np.asarray(step_time(shape, cluster, plan, profile, breakdown=False)["step_time_s"])
+
+    def one_memory(self, shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> float:
+        """One plan's memory per GPU as `train` sums it (the guard's memory margin, `search_guard`)."""
+        return one_plan_memory(shape, cluster, plan, profile)
+
+    def outputs(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                profile: Stack) -> dict[str, np.ndarray]:
+        """`evaluate_plans` keys of the search's best plans: up to `FEW_PLANS` one at a time on the single estimate's
+        float path (`estimate.one_plan_outputs`: the bits of each plan's row in a grid), more as one array."""
+        return _evaluate_best(shape, cluster, plans, profile)
+
+    def row(self, row: PlanMetrics) -> PlanMetrics:
+        """A best row in this kind's MFU count (full training: the 6N-type count it has)."""
+        return row
+
+    def notes(self, shape: TransformerShape, accelerator: Accelerator, profile: Stack) -> list[str]:
+        """What `train` says of this kind of step, said once under the search."""
+        return []
+
+    def best_plan_notes(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                        profile: Stack) -> list[str]:
+        """`train`'s notes of the best plans that only this kind prices: a low precision slower than a higher one
+        (`fp8_slower_note.searched_plan_note`, full training's step)."""
+        slower = searched_plan_note(shape, cluster, plans, profile)
+        return [slower] if slower else []
+
+
+def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                   profile: Stack) -> dict[str, np.ndarray]:
+    """`Pricing.outputs` (full training): `evaluate_plans` one plan at a time up to `FEW_PLANS`, as one array beyond."""
+    if len(plans) > FEW_PLANS:
+        return evaluate_plans(shape, cluster, plans, profile)
+    each = [evaluate_plans(shape, cluster, plan, profile) for plan in one_plans(plans)]
+    return {k: np.concatenate([values[k] for values in each]) for k in each[0]}
+
+
+@dataclass(frozen=True)
+class FrozenBase(Pricing):
+    """LoRA fine-tuning of a frozen base with adapters `spec`, as `train --lora-rank` (module docstring): no bounds
+    (a full step's floors are above a frozen-base step's), no MFU guard (no published LoRA MFU, as `train --lora-rank`
+    applies none: `search_guard.frozen_guard`), the MFU in Megatron-Bridge's LoRA count (`frozen_base.FLOP_CONVENTION`).
+    """
+
+    spec: LoraSpec
+    bounded: ClassVar[bool] = False
+    guarded: ClassVar[bool] = False
+
+    @property
+    def lora(self) -> LoraSpec | None:
+        return self.spec
+
+    def memory_total(self, shape: TransformerShape, plan: PlanArrays, profile: Stack,
+                     split: tuple[Any, ...] | None) -> np.ndarray:
+        return frozen_memory_total(shape, plan, profile, split, self.spec)
+
+    def step_time(self, shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> np.ndarray:
+        return frozen_step_time(shape, cluster, plan, profile, self.spec)
+
+    def one_memory(self, shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> float:
+        return one_plan_memory(shape, cluster, plan, profile, self.spec)
+
+    def outputs(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                profile: Stack) -> dict[str, np.ndarray]:
+        return frozen_outputs(shape, cluster, plans, profile, self.spec)
+
+    def row(self, row: PlanMetrics) -> PlanMetrics:
+        return frozen_row(row)
+
+    def notes(self, shape: TransformerShape, accelerator: Accelerator, profile: Stack) -> list[str]:
+        return [lora_note(self.spec), *rank_notes(shape, self.spec)]
+
+    def best_plan_notes(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                        profile: Stack) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class DsaWarmup(Pricing):
+    """DeepSeek Sparse Attention's dense warm-up, as `train --dsa-stage warmup` (`dsa_warmup_grid`): the frozen model
+    forward only, the lightning indexer alone trained; no bounds, no MFU guard (no published warm-up MFU), no
+    recompute alone (`WARMUP_RECOMPUTE`: the three modes price one warm-up step and memory)."""
+
+    bounded: ClassVar[bool] = False
+    guarded: ClassVar[bool] = False
+    recompute: ClassVar[tuple[int, ...]] = WARMUP_RECOMPUTE
+    dsa_stage: ClassVar[str] = "warmup"
+
+    def memory_total(self, shape: TransformerShape, plan: PlanArrays, profile: Stack,
+                     split: tuple[Any, ...] | None) -> np.ndarray:
+        return warmup_memory_total(shape, plan, profile, split)
+
+    def step_time(self, shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> np.ndarray:
+        return warmup_step_time(shape, cluster, plan, profile)
+
+    def one_memory(self, shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> float:
+        return one_warmup_memory(shape, cluster, plan, profile)
+
+    def outputs(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                profile: Stack) -> dict[str, np.ndarray]:
+        return warmup_outputs_of(shape, cluster, plans, profile)
+
+    def row(self, row: PlanMetrics) -> PlanMetrics:
+        return warmup_row(row)
+
+    def notes(self, shape: TransformerShape, accelerator: Accelerator, profile: Stack) -> list[str]:
+        return [*warmup_notes(shape, accelerator, shape_indexer_params(shape, profile.mtp_num_layers)),
+                WARMUP_RECOMPUTE_NOTE]
+
+    def best_plan_notes(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                        profile: Stack) -> list[str]:
+        return []
+
+
+FULL = Pricing()
+
+
+def pricing_of(shape: TransformerShape, lora_rank: int | None, lora_targets: str | None,
+               dsa_stage: str = "sparse") -> Pricing:
+    """The pricing kind --lora-rank, --lora-targets and --dsa-stage ask for, checked: one line on a MoE model or a
+    bad rank under LoRA (`frozen_base.lora_of`), a stage not known, a warm-up without the indexer or with LoRA
+    (`dsa_warmup.check_stage`)."""
+    lora = lora_of(shape, lora_rank, lora_targets)
+    if check_stage(shape, dsa_stage, lora is not None):
+        return DsaWarmup()
+    return FULL if lora is None else FrozenBase(lora)
 
 
 def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp: bool = False,
-                  memory_margin: float | None = None, lora: LoraSpec | None = None,
-                  optimizer: str | None = None, dsa_stage: str = "sparse") -> str:
+                  memory_margin: float | None = None, pricing: Pricing = FULL, optimizer: str | None = None) -> str:
     """The `infraplan train` command line that evaluates exactly this plan: every axis of the search spelled
     out (rank order, pipeline schedule, stack, --sharp, a --memory-margin given, a LoRA search's adapters, an
     --optimizer given and a DSA warm-up's --dsa-stage included), so a search row copied into `train` gives its
@@ -53,12 +235,12 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp
         args.append("--sharp")
     if memory_margin is not None:  # the row's headroom flag at the search's margin (hC70)
         args += ["--memory-margin", number_text(memory_margin)]
-    if lora is not None:  # a LoRA search's plan: the same frozen base
+    if (lora := pricing.lora) is not None:  # a LoRA search's plan: the same frozen base
         args += ["--lora-rank", str(lora.rank), "--lora-targets", lora.targets]
     if optimizer is not None:  # (`training.optimizers`)
         args += ["--optimizer", optimizer]
-    if dsa_stage != "sparse":  # a DSA warm-up search's plan (`dsa_warmup_grid`)
-        args += ["--dsa-stage", dsa_stage]
+    if pricing.dsa_stage != "sparse":  # a DSA warm-up search's plan (`dsa_warmup_grid`)
+        args += ["--dsa-stage", pricing.dsa_stage]
     return shlex.join(args)
 
 

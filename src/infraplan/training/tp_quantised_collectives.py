@@ -76,8 +76,8 @@ def amax_reduction_seconds(shape: TransformerShape, plan: PlanArrays, stack: Sta
     return seconds, count_fwd, count_bwd, mask
 
 
-# The backward's gathers read from the layer's backward records (hA57): an MLA layer under SP (`ops.layer.
-# _mla_sp_collectives`) gathers one T x h tensor forward (FC1's input) and two backward (the projection's and FC2's
+# The backward's gathers read from the layer's backward records (hA57): an MLA layer under SP (`ops.mla_gemms.
+# mla_sp_collectives`) gathers one T x h tensor forward (FC1's input) and two backward (the projection's and FC2's
 # output gradients); False = the forward records' gathers at the backward ratio (one T x h gather backward there).
 BACKWARD_GATHER_RECORDS = True
 
