@@ -45,6 +45,30 @@ and headroom): 1e9, ~10,000x the published peak of the largest chat services."""
 MIN_ARRIVAL_RATE_PER_S = 1e-9
 """The least `serve --rate` / `serve-plan --rate`: 1e-9 requests/s, one request in ~32 years (hH63: 5e-324 made the
 arrival times nan and the simulation never ended; `workloads.arrival_times` refuses non-finite arrivals too)."""
+MAX_RECSYS_QPS = 1e15
+"""Scored samples per second of one recommendation service at its peak (a fleet-mix or scenario `qps`, times a
+scenario's growth and headroom): 1e15, ~3x what MAX_ACCELERATORS of the fastest catalogued part serve on the lightest
+preset (`recsys dlrm-low --accelerator gb200 --latency-slo 10ms`: 3.6e7 QPS each, 3.6e14 in all). hO63: 1e300
+reached the MILP, whose refusal called the service 100 % short beside an unlimited CPU pool."""
+MAX_VIDEO_STREAMS = 1e12
+"""Real-time streams of one video service at its peak (`daily_hours` / 24 x `peak_to_average`, times a scenario's
+growth and headroom): 1e12, ~7x what MAX_ACCELERATORS MSVPs hold at the least input they take (`video --device msvp
+--input 144p1 --quality standard`: 13,500 streams each, 1.35e11 in all)."""
+_PEAK_LIMITS = {"recsys": (MAX_RECSYS_QPS, "QPS", "MAX_RECSYS_QPS"), "video": (MAX_VIDEO_STREAMS, "streams",
+                                                                             "MAX_VIDEO_STREAMS")}
+
+
+def peak_demand_at_most(service: str, kind: str, peak: float, how: str) -> float:
+    """`peak` (a recsys or video service's demand, `how` it was reached: "qps x growth x headroom") if within its
+    kind's limit above, else one line (InputError) naming the service; other kinds pass (an LLM rate's limit is
+    checked where serve-plan is asked: planning/fleet_mix_llm.serve_plan_search)."""
+    limit, unit, name = _PEAK_LIMITS.get(kind, (math.inf, "", ""))
+    if not peak <= limit:  # nan too
+        raise InputError(f"service {service!r}: a peak of {peak:.3g} {unit} ({how}) is above the {limit:.0e} {unit} "
+                         f"one service may ask (infraplan.limits.{name})")
+    return peak
+
+
 MAX_TRAINING_TOKENS = 1e15
 """Tokens of one training run (`train --tokens`, a scenario's training service): 10**15, ~25x the largest
 published pre-training corpus (Qwen3: 36T tokens); beyond it a run lasts centuries on any listed system."""
@@ -211,6 +235,7 @@ def _shown(value: object, width: int = 40) -> str:
 
 ENERGY_UNITS_MWH = {"mwh": 1.0, "kwh": 1e-3}  # MWh in one <unit>: a price per kWh is 1,000x the same price per MWh
 _NUMBER = r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)"
+_NEGATIVE_PRICE = re.compile(r"^(\s*\$?\s*)-(\s*)")  # a minus before a price with its unit ('-70/MWh', '$-70/MWh')
 _ENERGY_PRICE = re.compile(r"\s*\$?\s*" + _NUMBER + r"\s*(?:usd|\$)?\s*/\s*(mwh|kwh)\s*",
                            re.IGNORECASE)
 
@@ -219,12 +244,16 @@ def parse_energy_price(text: str | float | int, per: str = "MWh") -> float | Non
     """An electricity price with its unit, in USD per `per` (MWh or kWh): '70/MWh', '$70/MWh', '70 USD/MWh' -> 70.0;
     '0.07/kWh' -> 70.0 per MWh or 0.07 per kWh (converted in decimal, so 0.07/kWh is exactly 70 USD/MWh). None for a
     bare number (70, '70'): its unit is its field's (`read_electricity_price` says which and when it is
-    refused). InputError for anything else (a sign, another unit, nan)."""
+    refused; '-1' too, as a bare number below 0). InputError for anything else: a price below 0 ('-70/MWh', said
+    so), another unit, nan."""
     if isinstance(text, bool):
         raise InputError(f"cannot read electricity price {text!r}; expected e.g. 70/MWh or 0.07/kWh")
-    if isinstance(text, int | float) or re.fullmatch(r"\s*" + _NUMBER + r"\s*", str(text)):
-        return None
+    if isinstance(text, int | float) or re.fullmatch(r"\s*-?" + _NUMBER + r"\s*", str(text)):
+        return None  # a bare number, signed or not: `read_electricity_price` bounds it in its field's unit
     match = _ENERGY_PRICE.fullmatch(str(text))
+    if not match and _ENERGY_PRICE.fullmatch(_NEGATIVE_PRICE.sub(r"\1\2", str(text), count=1)):
+        # '-70/MWh' is read, and its sign is the fault: "cannot read" named the text before (hI63, hO63)
+        raise InputError(f"electricity price {_shown(text)!r} is below 0: a price is >= 0, e.g. 70/MWh or 0.07/kWh")
     if not match:
         raise InputError(f"cannot read electricity price {_shown(text)!r}; expected e.g. 70/MWh or 0.07/kWh")
     # decimal scaling: 0.07/kWh is exactly 70 USD/MWh, not 70.00000000000001

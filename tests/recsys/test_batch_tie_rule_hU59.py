@@ -15,11 +15,12 @@ from infraplan.recsys.estimate import estimate_recsys
 def test_a_host_link_bound_tie_takes_the_batch_of_the_least_power_and_says_which_tied() -> None:
     r = estimate_recsys("dlrm-high", "mtia-300", latency_slo_s=0.020)
     assert r.batch == 4096 and r.bound == "host-link" and r.latency_s <= 0.020
-    assert r.platform_qps_per_w == pytest.approx(386.2, abs=0.1)  # was 373.5 at batch 1,024
+    # was 373.5 at batch 1,024; 386.2 until hO63 (1 us a launch, MTIA 2i's, for 4 us: the device less busy a batch)
+    assert r.platform_qps_per_w == pytest.approx(387.3, abs=0.1)
     at_1024 = estimate_recsys("dlrm-high", "mtia-300", batch=1024)
     assert r.qps == pytest.approx(at_1024.qps, rel=1e-9) and r.power_w < at_1024.power_w
     line = r.assumptions["batch"]
-    assert line.startswith("batch 4,096: the most QPS") and "1,024 (746.3 W)" in line and "least device power" in line
+    assert line.startswith("batch 4,096: the most QPS") and "1,024 (734 W)" in line and "least device power" in line
 
 
 def test_a_batch_without_a_tie_states_the_rule_only() -> None:

@@ -187,7 +187,21 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def safe_load_json(text: str) -> Any:
+def _json_int(digits: str) -> int | float:
+    """`json.loads`' parse_int for a request body: an integer past Python's int-from-text limit (4,300 digits) read as
+    a float (inf), as JSON reads 1e5000, so that the field it stands in is refused by its own bound, by name; it was a
+    ValueError before any field was read (the web's 400 "There was an error parsing the body", hI63 / hO63)."""
+    return int(digits) if len(digits.lstrip("-")) <= _INT_TEXT_DIGITS else float(digits)
+
+
+_INT_TEXT_DIGITS = 4300  # sys.get_int_max_str_digits()'s default (Python 3.11, CVE-2020-10735)
+
+
+def safe_load_json(text: str, long_ints_as_floats: bool = False) -> Any:
     """`json.loads`, refusing an object that gives one name twice (`DuplicateJsonKeyError`, a ValueError as
-    json's own errors are): the JSON side of `safe_load_yaml`'s rule (module docstring)."""
+    json's own errors are): the JSON side of `safe_load_yaml`'s rule (module docstring). `long_ints_as_floats`: an
+    integer of more digits than Python reads is a float (`_json_int`; the web's request bodies), else the
+    ValueError a file's reader reports as YAML's ("malformed file ...: Exceeds the limit (4300 digits)")."""
+    if long_ints_as_floats:
+        return json.loads(text, object_pairs_hook=_unique_object, parse_int=_json_int)
     return json.loads(text, object_pairs_hook=_unique_object)

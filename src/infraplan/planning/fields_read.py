@@ -12,10 +12,13 @@ that would change nothing, or name what cannot run there, is refused in one line
   refused: a pool that serves no LLM, a part without LLM serving (a CPU, a video ASIC), a stack whose kernels are
   another vendor's (stack_placement.stack_on_accelerator), a scenario with no LLM service to read it (hV43); and a
   pool's `system`, read as the system its devices are (`check_pool_system`, hC51).
+- A refusal in the spec's words (`spec_words`): a CLI model's line naming its option (`--ladder 9: a 1080p input
+  has 6 rungs`) names the service's key (`ladder`) when a spec's service reached it (hI63 / hO63).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -28,6 +31,18 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.serving.engines import load_engine
 from infraplan.serving.stack_placement import stack_on_accelerator
+
+_FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9]+)*)")  # a CLI option in a line (web/request_fields' _FLAG)
+
+
+def spec_words(line: str, service: Spec) -> str:
+    """`line` (a sizing model's refusal, written for the CLI) with each option that spells one of `service`'s keys
+    named as that key: '--ladder 9: ...' -> 'ladder 9: ...', '--latency-slo' -> 'latency_slo'. An option that is no
+    key of the spec's (recsys's --batch, serve-plan's --tp) is left as the CLI's. The one rule for every refusal
+    that fleet-mix's and `plan`'s sizing passes on (planning/pool_capacity.pool_option, fleet_mix_llm.llm_option,
+    scenario_sizing.size)."""
+    keys = set(type(service).model_fields)
+    return _FLAG.sub(lambda m: key if (key := m.group(1).replace("-", "_")) in keys else m.group(0), line)
 
 
 def kinds_text(kinds: Sequence[str]) -> str:

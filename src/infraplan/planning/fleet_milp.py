@@ -107,25 +107,32 @@ def trim_idle(pairs: list[tuple[int, int, dict]], x: np.ndarray, demand: np.ndar
 
 def why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray,
                     limits: list[int | None]) -> str:
-    """Elastic LP relaxation: minimise the total relative shortfall; name the short services and full pools."""
+    """Elastic LP relaxation: minimise the total relative shortfall; name the short services and, of the pools that
+    could serve one of them, those used up (msvp, a video pool, was named for a ranking shortage: hI63 / hO63).
+    Each pair's variable is its pool's limit's share (devices / limit; an unlimited pool's: the units that meet
+    the demand), so that no coefficient falls below HiGHS's small-value cut (1e-9, `small_matrix_value`): devices
+    in units of one left a 1e15-QPS ranking row's CPU entries at ~1e-11, dropped, and the service "100 % short"
+    beside an unused 10 M-socket pool."""
     n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
+    scale = np.array([float(lim) if (lim := limits[p]) else (demand[s] / o["capacity"] if o["capacity"] > 0 else 1.0)
+                      for s, p, o in pairs])
     c = np.concatenate([np.zeros(n_x), np.ones(n_s)])
     a_ub, b_ub = [], []
     for s in range(n_s):  # -(sum T x) / demand - short <= -1: in shares of the demand, one scale for every
         row = np.zeros(n_x + n_s)  # service (a 1e40 QPS row beside unit rows failed and was read as "all short")
         for x, (ss, _, o) in enumerate(pairs):
             if ss == s:
-                row[x] = -o["capacity"] / demand[s]
+                row[x] = -o["capacity"] * scale[x] / demand[s]
         row[n_x + s] = -1.0
         a_ub.append(row)
         b_ub.append(-1.0)
     for p in range(n_p):
-        if limits[p] is not None:
+        if (lim := limits[p]) is not None:  # devices / limit <= 1 (none where `available: 0`)
             row = np.zeros(n_x + n_s)
             for x, (_, pp, o) in enumerate(pairs):
-                row[x] = o.get("unit_devices", 1) if pp == p else 0.0
+                row[x] = o.get("unit_devices", 1) * scale[x] / max(lim, 1) if pp == p else 0.0
             a_ub.append(row)
-            b_ub.append(float(limits[p]))  # type: ignore[arg-type]
+            b_ub.append(1.0 if lim > 0 else 0.0)
     res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[(0, None)] * n_x + [(0, 1)] * n_s,
                   method="highs")
     if res.status != 0:
@@ -133,12 +140,13 @@ def why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: 
     short = res.x[n_x:]
     used = np.zeros(n_p)
     for x, (_, p, _) in enumerate(pairs):
-        used[p] += res.x[x] * pairs[x][2].get("unit_devices", 1)
+        used[p] += res.x[x] * scale[x] * pairs[x][2].get("unit_devices", 1)
     parts = [f"{spec.services[s].name} short by {amount_text(short[s] * demand[s])} of {amount_text(demand[s])} "
              f"{UNIT_TEXT[spec.services[s].kind]} ({short[s] * 100:.0f} %)"
              for s in range(n_s) if short[s] > 1e-9]
+    serving = {p for s, p, _ in pairs if short[s] > 1e-9}  # pools that could serve a short service
     full = [f"{spec.pools[p].name} ({limits[p]:,} of {limits[p]:,})" for p in range(n_p)
-            if limits[p] is not None and used[p] >= limits[p] - 1e-6]  # type: ignore[operator]
+            if p in serving and limits[p] is not None and used[p] >= limits[p] * (1 - 1e-9) - 1e-6]  # type: ignore[operator]
     short_text = "; ".join(parts) or "integer rounding"
     return (f"HiGHS: the programme is infeasible; even the LP relaxation leaves {short_text}"
             f"{'; pools used up: ' + ', '.join(full) if full else ''}")

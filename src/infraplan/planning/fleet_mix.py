@@ -40,7 +40,7 @@ from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.limits import MAX_ACCELERATORS
+from infraplan.limits import MAX_ACCELERATORS, peak_demand_at_most
 from infraplan.planning.device_money import (
     pool_figures_note,
     pool_generic_note,
@@ -89,11 +89,13 @@ SUPPORTED_SERVICES = ("recsys", "video", "llm")
 
 
 def _demand(service: ServiceSpec) -> float:
+    """A service's peak demand in its unit, a recsys or video one within `limits.peak_demand_at_most`."""
     if service.kind == "llm":
         return llm_peak_rate(service)
     if service.kind == "recsys":
-        return float(service.qps)  # type: ignore[arg-type]
-    return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
+        return peak_demand_at_most(service.name, "recsys", float(service.qps), "qps")  # type: ignore[arg-type]
+    return peak_demand_at_most(service.name, "video", float(service.daily_hours) / 24.0 * service.peak_to_average,  # type: ignore[arg-type]
+                               "daily_hours / 24 x peak_to_average")
 
 
 def llm_searches(spec: FleetSpec) -> list[int]:
@@ -285,6 +287,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         if not is_video_device(pool.device):
             Cluster.resolve(pool.device)
     check_pool_stacks(spec.pools)  # a pool's stack file, read now (the spec's check leaves files to the run)
+    demand = np.array([_demand(s) for s in spec.services])  # a demand past its limit: refused before any sizing
     pairs: Pairs = []
     excluded = []
     steps = [max(1, n) for n in llm_searches(spec)]  # a pair's work: its most searches, else one estimate
@@ -300,7 +303,6 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
                                                                       pool.stack, opt) if svc.kind == "llm" else [])])
             if progress is not None:  # a pair that searched fewer halvings than it may counts them all
                 progress(sum(steps[:s * len(spec.pools) + p + 1]), total)
-    demand = np.array([_demand(s) for s in spec.services])
     for s, svc in enumerate(spec.services):
         if not any(ps == s for ps, _, _ in pairs):
             why = "; ".join(f"{e['pool']}: {e['reason']}" for e in excluded if e["service"] == svc.name)

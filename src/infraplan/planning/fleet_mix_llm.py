@@ -63,6 +63,7 @@ from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S, MIN_ARRIVAL_RATE_PER_S
+from infraplan.planning.fields_read import spec_words
 from infraplan.planning.llm_precision import precision_words
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.results import ServingPlanResult
@@ -254,7 +255,7 @@ def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str
         r = _search_for(svc, device, rate, LLM_MAX_GPUS, stack)
         basis = stack_basis(svc, pool or device, pool_stack, Cluster.resolve(device).accelerator)
     except InputError as exc:
-        return {"reason": str(exc)}
+        return {"reason": spec_words(str(exc), svc)}
     d = r.deployment
     if r.gpus is None or d is None or r.serve is None:  # none found (a miss: `feasible` false, a deployment: hJ57)
         return {"reason": r.why or "no deployment meets the SLOs"}

@@ -20,6 +20,7 @@ from typing import Any
 from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.planning.fields_read import spec_words
 from infraplan.planning.fleet_spec import PoolSpec
 from infraplan.planning.scenario_spec import InferenceServiceSpec
 from infraplan.recsys.estimate import estimate_recsys, pool_notes
@@ -43,7 +44,7 @@ def pool_option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]
             accelerator = Cluster.resolve(pool.device).accelerator
             r = estimate_recsys(service.model, accelerator, latency_slo_s=service.latency_slo)  # type: ignore[arg-type]
         except InputError as exc:
-            return {"reason": str(exc)}
+            return {"reason": spec_words(str(exc), service)}
         if not r.meets_slo:
             return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
                               f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
@@ -59,7 +60,7 @@ def pool_option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]
                            baseline="none",  # the pool's capacity: no device-against-CPU comparison
                            host_power_w=pool.host_power_w)  # its notes quote the pool's host share where it has one
     except InputError as exc:
-        return {"reason": str(exc)}
+        return {"reason": spec_words(str(exc), service)}
     return {"capacity": v.streams_per_device, "unit": "streams", "detail": {"encoder": v.encoder, "bound": v.bound},
             "notes": v.notes}
 

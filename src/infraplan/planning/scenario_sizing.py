@@ -53,6 +53,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.reliability import job_reliability
+from infraplan.limits import peak_demand_at_most
 from infraplan.planning import fleet_spec
 from infraplan.planning.dsa_training_stages import (
     checkpointed_params,
@@ -60,6 +61,7 @@ from infraplan.planning.dsa_training_stages import (
     state_bytes_per_param,
     warmup_floor,
 )
+from infraplan.planning.fields_read import spec_words
 from infraplan.planning.fleet_mix_llm import (
     LLM_MAX_GPUS,
     LLM_PROBE_REQUESTS,
@@ -148,12 +150,13 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
     if svc.kind == "llm":
         return llm_peak_rate(svc) * growth
     if svc.kind == "recsys":
-        return float(svc.qps or 0.0) * growth
+        return peak_demand_at_most(svc.name, "recsys", float(svc.qps or 0.0) * growth, "qps x growth x headroom")
     if svc.kind == "image":
         if svc.rate is not None:
             return float(svc.rate) * growth
         return float(svc.images_per_day or 0.0) / 86400.0 * svc.peak_to_average * growth
-    return float(svc.daily_hours or 0.0) / 24.0 * svc.peak_to_average * growth
+    return peak_demand_at_most(svc.name, "video", float(svc.daily_hours or 0.0) / 24.0 * svc.peak_to_average * growth,
+                               "daily_hours / 24 x peak_to_average x growth x headroom")
 
 
 @versioned_args_cache(maxsize=1024)
@@ -381,4 +384,4 @@ def size(svc: ServiceSpec, pool: PoolSpec, need: float) -> Sized | str:
             return size_image(svc, pool)
         return size_inference(svc, pool)
     except InputError as exc:
-        return str(exc)
+        return spec_words(str(exc), svc)

@@ -24,7 +24,8 @@ Per batch of B samples, evaluated for an array of batch sizes at once:
 
 Device time is the serial sum of the on-device terms; the period is max(device time, host-link time), so
 QPS = B / period and latency = device time + host-link time. `bound` names the largest of compute,
-memory and host-link. Power = idle + (TDP - idle) x busy fraction, idle = the part's one idle figure
+memory and host-link; a compute side more than half of it kernel launches is "kernel-launch" (a larger FLOP peak would
+not shorten it; hO63). Power = idle + (TDP - idle) x busy fraction, idle = the part's one idle figure
 (`cluster.power.idle_power`: the catalog's `idle_power_w`, else the default share of TDP that `serve` and `facility`
 use too; until session 44 recsys took the TDP itself, so a part drew its TDP whether busy or not); platform power
 is that same device draw plus the device's one host share (`cluster.host_share`: its own figure, e.g. MTIA v1's
@@ -252,7 +253,10 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     period = np.maximum(device, link)
     compute_side = gemm_compute + inter_compute + vector + overhead
     memory_side = gemm_memory + inter_memory + emb_device
-    bound = np.where(link > device, "host-link", np.where(compute_side >= memory_side, "compute", "memory"))
+    # a compute side that is mostly launches is named so: "compute" read as a matrix-unit limit, and a part with 1.5x
+    # the FLOPs (MTIA 450 vs 300 at 4 us a launch) gave 1.10x the QPS (hI63 / hO63)
+    launches = np.where(overhead > compute_side - overhead, "kernel-launch", "compute")
+    bound = np.where(link > device, "host-link", np.where(compute_side >= memory_side, launches, "memory"))
 
     busy = device / period
     power = device_power_w(accelerator, busy)

@@ -28,7 +28,8 @@ class RecsysEstimate(Result):
     latency_s: float = Field(description="seconds per batch")
     power_w: float = Field(description="device watts")
     qps_per_w: float = Field(description="queries per second per device watt")
-    bound: str = Field(description="the term that bounds the batch time")
+    bound: str = Field(description="the term that bounds the batch time: compute, kernel-launch (a compute side "
+                       "more than half launches), memory or host-link")
     platform_power_w: float = Field(description="watts of the device draw (power_w) plus the host share")
     platform_qps_per_w: float = Field(description="queries per second per platform watt")
     busy_fraction: float = Field(description="fraction of the device busy")

@@ -113,7 +113,7 @@ class _UniqueJsonRequest(Request):
             try:
                 body = await self.body()  # decoded as `json.loads` decodes bytes
                 encoding = json.detect_encoding(body)
-                self._json = safe_load_json(body.decode(encoding, "surrogatepass"))
+                self._json = safe_load_json(body.decode(encoding, "surrogatepass"), long_ints_as_floats=True)
             except DuplicateJsonKeyError as exc:  # FastAPI passes an HTTPException from here through as it is
                 raise StarletteHTTPException(422, f"the body is not valid JSON: {exc}") from None
             except UnicodeDecodeError:  # (FastAPI's 400 "There was an error parsing the body" before)
