@@ -39,7 +39,9 @@ one layout in both pools wins ties). For each candidate:
    `meets_slo_full_run` false) only when no level's whole runs meet. A whole run spans 8 relaxation times of its
    slowest pool (a pool needing over 400,000 requests misses) and is judged past its warm-up too (`capacity_horizon`);
    each percentile must be shown within its SLO at 0.99 confidence, a run too short to show it or a miss rerun 4x
-   longer (`capacity_confidence`, hQ51).
+   longer (`capacity_confidence`, hQ51), and a run shown within is confirmed on 2 more seeds' runs of as many
+   requests, the three judged together (`capacity_confidence.pooled_verdict`, hQ63: one calm draw of the
+   arrivals passed an answer that other seeds missed).
 
 The answer (the chosen deployment with `serve`'s metrics, bands, notes and rerun line, or none and why) is
 `capacity_answer`'s.
@@ -71,6 +73,7 @@ from infraplan.limits import MAX_PROBE_REQUESTS
 from infraplan.serving.capacity_answer import met_answer, unmet_answer
 from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
+from infraplan.serving.capacity_confidence import confirming_seeds
 from infraplan.serving.capacity_horizon import (
     judged_run,
     option_laws,
@@ -314,6 +317,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             made[0] = n
             return reqs
 
+        def replicated(n: int, i: int) -> Requests:  # the i-th confirming seed's run of n (hQ63)
+            return clipped(rate, confirming_seeds(seed)[i], n)[0]
+
         # the deployment's own cluster, as `serve --gpus N` sizes it (an accelerator preset: N accelerators on the
         # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
         # 64 H100, hF2, session 39)
@@ -324,7 +330,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price) if pair else (
             simulate_deployment(shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft,
                                 tpot_slo_s=tpot, usd_per_hour=price)), built(n_full), key, slo, percentile, sides,
-            warm_s, built)
+            warm_s, built, replicated)
         n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
         least = option_settling(rate, laws, sides, limit // dep.gpus_per_replica)  # a grown retry's size

@@ -50,6 +50,7 @@ import numpy as np
 from infraplan.catalog.answer_bands import serving_answer_band
 from infraplan.cluster import Cluster
 from infraplan.serving.capacity_candidate import Candidate, ttft_floor
+from infraplan.serving.capacity_confidence import CONFIDENCE, confirming_seeds
 from infraplan.serving.capacity_horizon import outright_misses
 from infraplan.serving.capacity_space import Drafts, draft_note
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, changed_engine_settings
@@ -120,6 +121,9 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
         "meets_slo_full_run": meets, "why": None if meets else missed_reason(result, slo, key, why_missed),
         "full_run_requests": n_full,
+        "slo_confidence": CONFIDENCE,  # the runs judged together (`capacity_horizon.judged_run`, hQ63)
+        "full_run_seeds": confirming_seeds(seed)[:len(result.get("runs_over_slo_count") or [None])],
+        "full_run_over_slo_count": result.get("runs_over_slo_count"),
         "requests_clipped_to_context": n_clipped,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "steady_output_tokens_per_s",
                                          "ttft_s", "tpot_s", "e2e_s",

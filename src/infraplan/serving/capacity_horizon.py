@@ -51,12 +51,13 @@ from infraplan.network.collectives import Fabric
 from infraplan.serving.capacity_candidate import candidate_for
 from infraplan.serving.capacity_confidence import (
     CONFIDENCE,
+    CONFIRM_SEEDS,
     MET,
     MISSED,
     RUN_LONGER,
     UNSURE,
     longer_run,
-    verdict,
+    pooled_verdict,
 )
 from infraplan.serving.capacity_decode import decode_request_seconds, kv_batch
 from infraplan.serving.llm_iteration import Deployment, IterationCost
@@ -254,6 +255,7 @@ def unsettled(rate: float, time_constants: list[float]) -> bool:
 def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, key: str, slo: tuple[float, float],
                q: float, sides: tuple[bool, bool], warm_s: float,
                longer: Callable[[int], Requests] | None = None,
+               replicate: Callable[[int, int], Requests] | None = None,
                ) -> tuple[dict[str, Any], float, float, str, Requests]:
     """A whole run's serve metrics, its TTFT and TPOT percentile over their SLOs (a retry's near miss, just above 1,
     where only the steady part, a pool's settling or the percentile's confidence missed: `replica_search.grown`), why
@@ -262,25 +264,34 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
     constant), whose requests TTFT is also judged without. Each percentile must be shown within its SLO at
     `capacity_confidence.CONFIDENCE` (its count over the SLO, `verdict`); a run that can show neither that nor a miss
     is rerun longer (`longer(n)`: the run's n requests; RUN_LONGER x, up to HORIZON_MAX_REQUESTS), and one still
-    undecided is a near miss (hQ51)."""
+    undecided is a near miss (hQ51). A run shown within both SLOs is confirmed on CONFIRM_SEEDS - 1 more runs of as
+    many requests (`replicate(n, i)`: the i-th, i >= 1, of the seeds `capacity_confidence.confirming_seeds`), the
+    runs judged together (`pooled_verdict`: a calm draw's narrow spread no longer decides alone, hQ63); the serve
+    metrics' "runs_over_slo_count": each run's [TTFT, TPOT] count over the SLO, the first `reqs`'s."""
     result = simulate(reqs)
     near, verdicts, why = list(sides), [MET, MET], ""  # near: missed just above 1 (a pool not settling, ...)
+    others: list[tuple[dict[str, Any], Requests]] = []  # the confirming runs and their requests (hQ63)
     if any(sides):
         why = f"a pool's queue does not settle within {HORIZON_MAX_REQUESTS:,} requests (utilisation near 1)"
     while not any(sides):
-        verdicts = _verdicts(result, reqs, q)
+        verdicts = _verdicts([(result, reqs), *others], q)
+        if verdicts == [MET, MET] and replicate is not None and not others and CONFIRM_SEEDS > 1:
+            others = [(simulate(r), r) for r in (replicate(len(reqs), i) for i in range(1, CONFIRM_SEEDS))]
+            continue  # shown on one draw: judged again with the other seeds' runs
         n = longer_run(len(reqs), HORIZON_MAX_REQUESTS) if longer is not None else None
         if UNSURE not in verdicts or MISSED in verdicts or n is None or longer is None:
             break
-        reqs = longer(n)  # neither shown: a longer run narrows the interval
+        reqs, others = longer(n), []  # neither shown: a longer run narrows the interval
         result = simulate(reqs)
     ratios = [result["ttft_s"][key] / slo[0], result["tpot_s"][key] / slo[1]]
     unshown = [v != MET and r <= 1.0 for v, r in zip(verdicts, ratios, strict=True)]  # met, but not shown
     if any(unshown):
         near = [a or b for a, b in zip(near, unshown, strict=True)]
         names = " and ".join(m for m, u in zip(("TTFT", "TPOT"), unshown, strict=True) if u)
+        over = (f"{1 + len(others)} seeds' runs of {len(reqs):,} requests each" if others else
+                f"{len(reqs):,} requests")
         why = (f"its {names} {key} {'are' if all(unshown) else 'is'} not shown within the SLO at {CONFIDENCE:.0%} "
-               f"confidence over {len(reqs):,} requests (too many over it for the sampling error)")
+               f"confidence over {over} (too many over it for the sampling error)")
     elif not any(sides) and max(ratios) <= 1.0 and 0 < (cut := int(np.searchsorted(reqs.arrival_s, warm_s))) < len(
             reqs) and later_misses(result["ttft_over_slo_count"], 0, len(reqs) - cut, q):  # (else none can miss)
         # met over the whole run: TTFT past its warm-up too (the warm-up's requests run alone: their first tokens
@@ -290,6 +301,8 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
         near[0] = later_misses(result["ttft_over_slo_count"], alone["ttft_over_slo_count"], len(reqs) - cut, q)
         why = "past its warm-up it misses the TTFT SLO (a queue still building)" if near[0] else ""
     ttft_ratio, tpot_ratio = (max(r, NEAR_MISS_RATIO) if m else r for r, m in zip(ratios, near, strict=True))
+    counts = [[r.get("ttft_over_slo_count"), r.get("tpot_over_slo_count")] for r in (result, *(o for o, _ in others))]
+    result = {**result, "runs_over_slo_count": counts}
     return result, ttft_ratio, tpot_ratio, "; ".join([*outright_misses(result, slo, key), why] if why else []), reqs
 
 
@@ -302,9 +315,10 @@ def outright_misses(result: dict[str, Any], slo: tuple[float, float], key: str) 
             if got > limit]
 
 
-def _verdicts(result: dict[str, Any], reqs: Requests, q: float) -> list[str]:
-    """`capacity_confidence.verdict` of a run's TTFT (over every request) and TPOT (over those of more than one
-    output token: a one-token request has none, as the run's percentiles skip it), each with its counts by batch."""
-    multi = int(np.count_nonzero(reqs.output_tokens > 1))
-    return [verdict(result[f"{m}_over_slo_count"], n, q, batches=result.get(f"{m}_over_slo_by_batch_count"))
-            for m, n in (("ttft", len(reqs)), ("tpot", multi))]
+def _verdicts(runs: Sequence[tuple[dict[str, Any], Requests]], q: float) -> list[str]:
+    """`capacity_confidence.pooled_verdict` of runs' TTFT (over every request) and TPOT (over those of more than one
+    output token: a one-token request has none, as the run's percentiles skip it), each with its counts by batch:
+    each (its serve metrics, its requests), one run or a run and its confirming seeds' runs (hQ63)."""
+    return [pooled_verdict([(r[f"{m}_over_slo_count"], len(reqs) if m == "ttft" else
+                             int(np.count_nonzero(reqs.output_tokens > 1)), r.get(f"{m}_over_slo_by_batch_count"))
+                            for r, reqs in runs], q) for m in ("ttft", "tpot")]

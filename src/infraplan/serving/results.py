@@ -182,6 +182,17 @@ class ServingPlanResult(SparseResult):
     full_run_requests: int | None = Field(None, description=(
         "requests of that full-length run (count): at least 4 x the requests the deployment holds at once, so "
         "most of them meet it in steady state"))
+    slo_confidence: float | None = Field(None, description=(
+        "the one-sided confidence (a fraction) at which the whole run shows each percentile within its SLO: its "
+        "requests over the SLO few enough for the binomial bound and the batch-means bound, over the runs of "
+        "`full_run_seeds` judged together (serving.capacity_confidence, hQ51, hQ56, hQ63)"))
+    full_run_seeds: list[int] | None = Field(None, description=(
+        "the seeds of the independent whole runs of `full_run_requests` each that the verdict judged together: the "
+        "first is `serve_command`'s; a run shown within the SLOs is confirmed on the next seeds' runs (hQ63), so a "
+        "calm draw of the arrivals does not decide alone; one seed: its run was not shown within them"))
+    full_run_over_slo_count: list[list[int | None]] | None = Field(None, description=(
+        "requests over the TTFT and over the TPOT SLO (count), [TTFT, TPOT], in each run of `full_run_seeds`, in "
+        "that order (TPOT over the requests of more than one output token; null: no SLO counted)"))
     requests_clipped_to_context: int | None = Field(None, description=(
         "requests truncated to the model's context (count), as `serve` truncates a workload preset's long tail "
         "(the probes' requests alike): of the full run's `full_run_requests`; with no deployment found, of one "
