@@ -104,6 +104,9 @@ class ScenarioPoolRow(Result):
     spare_nodes: int = Field(0, description="spare nodes from the reliability model (count; 0 without "
                              "policy.spare_probability), sized on the devices the services use")
     spare_devices: int = Field(0, description="devices in the spare nodes (count)")
+    idle_devices: int = Field(0, description="devices in service that no service uses and that are not spares: the "
+                              "rest of the whole servers bought, and hardware kept from a phase before (count; the "
+                              "policy's N+k spare racks not included; hR63)")
     expected_nodes_down: float = Field(0.0, description="mean nodes in repair: nodes x failures per node-hour x "
                                        "repair hours (count)")
     node_failures_per_hour: float | None = Field(None, description="failures of one node that take it out of "
