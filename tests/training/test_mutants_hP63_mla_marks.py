@@ -1,4 +1,4 @@
-"""hP63 mutation wave on hD63's MLA record marks (`ops.layer._mla_sp_collectives`): without sequence parallelism the
+"""hP63 mutation wave on hD63's MLA record marks (`ops.mla_gemms.mla_sp_collectives`): without sequence parallelism the
 T x h pair is one all-reduce each way (megatron-core 0.16.1: the row-parallel output's forward all-reduce, the
 column-parallel input gradient's backward one). Under `moe_shared_expert_overlap` the shared expert's half of that
 pair is Megatron's own call, not a TE linear's (the module docstring of `training.tp_overlap`), on an MLA layer as

@@ -159,8 +159,8 @@ def _device_capacity(workload: str, model: str | None, system: str, slo_s: float
                 hi = mid
         rate = lo * offline
         if best is None or rate > best.images_per_s or rate == best.images_per_s and batch < best.max_batch:
-            best = ImageCapacity(rate, batch, at, slo, offline, str(spec.diffusion_model if model is None else model),
-                                 images)
+            named = spec.diffusion_model if model in (None, "default") else model  # (as `serving.diffusion` reads it)
+            best = ImageCapacity(rate, batch, at, slo, offline, str(named), images)
     return best if best is not None else why
 
 

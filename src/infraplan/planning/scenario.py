@@ -171,7 +171,8 @@ def _check_presets(spec: ScenarioSpec) -> None:
             workload = load_workload(svc.workload or DEFAULT_IMAGE_WORKLOAD)
             if workload.kind != "diffusion":
                 raise InputError(f"service {svc.name!r}: workload {workload.name!r} is not image generation")
-            load_diffusion_model(svc.model or str(workload.diffusion_model))
+            # (as `serving.diffusion` reads it: None or "default" the workload's model, "" refused here, hS63)
+            load_diffusion_model(svc.model if svc.model not in (None, "default") else str(workload.diffusion_model))
 
 
 def _check_power_caps(spec: ScenarioSpec, unit_w: dict[str, float]) -> None:
