@@ -32,7 +32,7 @@ def _dep(engine: str, k: int = 0) -> Deployment:
 
 
 def _terms(engine: str, k: int, clean: bool, monkeypatch: pytest.MonkeyPatch) -> sparse_decode.SparseTerms:
-    monkeypatch.setattr(sparse_decode, "CLEAN_LOGITS_BYTES", clean)
+    monkeypatch.setattr(sparse_decode, "CLEAN_KERNEL_PRICED", clean)
     terms = sparse_decode.sparse_terms(V32, CLUSTER.accelerator, RATES, _dep(engine, k), LAYERS, LAYERS + k,
                                        LAYERS + (1 if k else 0))
     assert terms is not None
@@ -64,7 +64,7 @@ def test_a_vllm_decode_step_pays_it_per_row(monkeypatch: pytest.MonkeyPatch) -> 
     """Through the iteration cost: 16 rows at a 2,048-token context pay 16 x 4 B x (163,840 - 2,048) x 61."""
     steps = {}
     for clean in (True, False):
-        monkeypatch.setattr(sparse_decode, "CLEAN_LOGITS_BYTES", clean)
+        monkeypatch.setattr(sparse_decode, "CLEAN_KERNEL_PRICED", clean)
         cost = build_iteration_cost(V32, CLUSTER.accelerator, CLUSTER.fabric, _dep("vllm"))
         steps[clean] = float(decode_time(cost, 16, 2048))
     want = 16 * 4.0 * (163_840 - 2048) * LAYERS / RATES.memory_bytes_per_s

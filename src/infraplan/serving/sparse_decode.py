@@ -39,7 +39,7 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   + 4 B x max_seq_len (the config's context, vLLM's default max_model_len; V3.2 163,840: 655 KB) on `row_s` and - 4 B
   on `token_s`, per query layer (`query_layers`, as the logit bytes), over the memory rate, where the family's decode
   runs it (`IndexerCalls.clean_decode`: vLLM, and TensorRT-LLM as vLLM, ASSUMPTION; SGLang passes False);
-  `CLEAN_LOGITS_BYTES` toggles. Not priced: the prefill call's clean pass, whose logits are [chunk queries, the
+  `CLEAN_KERNEL_PRICED` toggles. Not priced: the prefill call's clean pass, whose logits are [chunk queries, the
   chunk's keys of every prompt] (each row's prompt range valid): c (c - 1) / 2 masked for one prompt's chunk of c
   tokens, but the other prompts' keys too in a batch of several, which the cost's pairs and tokens do not tell.
   SGLang 0.5.6 (srt/layers/attention/nsa/nsa_indexer.py, `Indexer.forward_cuda` :784-941; CUDA, Hopper, its
@@ -140,7 +140,7 @@ RELEASE_OP_KERNELS: dict[str, IndexerCalls] = {
     "sglang-0.5.6": INDEXER_OP_KERNELS["sglang"],
     "sglang-0.5.9": IndexerCalls(decode=5.0, prefill=11.0, mixed=11.0, per_sequence=1.0, paged_draft_prompt=True),
 }
-CLEAN_LOGITS_BYTES = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
+CLEAN_KERNEL_PRICED = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
 
 
 def indexer_calls(engine: str, release: str | None = None) -> IndexerCalls:
@@ -178,7 +178,7 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     score = indexer_pair_flops(shape)
     calls = indexer_calls(dep.engine, engine_kernels.indexer_release(dep.engine, dep.stack))
     # the clean kernel's -inf over each decode query's logits row past its context: (max_len - context) x 4 B
-    clean = CLEAN_LOGIT_BYTES * query_layers / bandwidth if CLEAN_LOGITS_BYTES and calls.clean_decode else 0.0
+    clean = CLEAN_LOGIT_BYTES * query_layers / bandwidth if CLEAN_KERNEL_PRICED and calls.clean_decode else 0.0
     token_s = max((index_cache_bytes(shape) * kv_layers + LOGIT_BYTES * query_layers) / bandwidth,
                   score * query_layers / fp8_rate) - clean
     heads = padded_heads(shape.num_heads / dep.tp, accelerator.catalog_name)
