@@ -154,13 +154,17 @@ def test_fleet_mix_with_a_huge_demand_names_only_what_is_short(cli, tmp_path):
 
     example = Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml"
     path = tmp_path / "fm.yaml"
-    path.write_text(example.read_text().replace("qps: 4G", "qps: 1e40"))
-    code, _, err = cli(["fleet-mix", str(path)])  # every service "short by 100 %" before: the elastic LP failed
-    assert code == 2 and "retrieval short by 1e+40" in err
-    assert "early-ranking" not in err and "late-ranking" not in err and "video-ingest" not in err
-    path.write_text(example.read_text().replace("qps: 4G", "qps: 4E"))  # was planned: 491 TW, $7.4 P of capex
+    # 1e40 and 4E QPS are above what one service may ask since hO63 (`limits.MAX_RECSYS_QPS`, 1e15): refused up
+    # front, the service and the limit named (every service was "short by 100 %" before: the elastic LP failed;
+    # 4E was planned: 491 TW, $7.4 P of capex)
+    for demand in ("1e40", "4E"):
+        path.write_text(example.read_text().replace("qps: 4G", f"qps: {demand}"))
+        code, _, err = cli(["fleet-mix", str(path)])
+        assert code == 2 and "service 'retrieval'" in err and "MAX_RECSYS_QPS" in err
+    path.write_text(example.read_text().replace("qps: 4G", "qps: 5e14"))  # below the limit, beyond the pools
     code, _, err = cli(["fleet-mix", str(path)])
     assert code == 2 and "retrieval short by" in err
+    assert "early-ranking" not in err and "late-ranking" not in err and "video-ingest" not in err
 
 
 @pytest.mark.parametrize(("axis", "needle"), [

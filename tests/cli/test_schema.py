@@ -66,6 +66,8 @@ UNITLESS = {
     "lookups_per_sample", "placement", "profile", "label", "dense_fraction", "device", "kind", "streams_per_device",
     "encoder", "cores", "input", "rungs", "codec", "quality", "fleet", "daily_hours", "peak_to_average",
     "concurrent_streams", "devices", "new_devices", "retired_devices",  # counts (plan's phase and pool rows, hV54)
+    "idle_devices",  # a count: devices in bought servers no service uses (plan's pool rows, hR63)
+    "full_run_seeds",  # serve-plan: the seeds of the runs judged together, numbers without a unit (hQ63)
     "name", "switches", "radix", "oversubscription", "configured_oversubscription",
     "bandwidth_oversubscription",  # a ratio of bandwidths (hN58)
     "priced_efficiency", "priced_basis",  # a fraction of the alpha-beta bandwidth; the figure's source (hT71)

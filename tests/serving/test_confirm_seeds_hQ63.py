@@ -49,7 +49,7 @@ def test_serve_plans_answer_meets_on_seeds_0_to_4(capsys: pytest.CaptureFixture[
     assert any(r.startswith("fp8 TP2 PP1 batch 256, 3 prefill replicas on 8 accelerators") and "not shown" in r
                for r in plan["rejected"])
     assert plan["gpus"] > 8
-    assert plan["slo_confidence"] == 0.99 and plan["full_run_seeds"] == [0, 1, 2]
+    assert plan["slo_confidence_fraction"] == 0.99 and plan["full_run_seeds"] == [0, 1, 2]
     assert len(plan["full_run_over_slo_count"]) == 3
     for seed, served in enumerate(runs):
         if seed < 3:  # the runs the verdict judged

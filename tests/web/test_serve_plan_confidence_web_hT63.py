@@ -1,10 +1,10 @@
 """The serving page says on which seeds a met serve-plan answer was judged, as the CLI's note does (hT63).
 
 Since hQ63 a whole run shown within the SLOs is confirmed on two more seeds and the three judged together; the
-answer carries `slo_confidence`, `full_run_seeds` and `full_run_over_slo_count` (serving/results.py) and the CLI
-prints one note: "TTFT and TPOT p99 shown within their SLOs at 99% confidence (one-sided) over 3 independent runs
-of N requests (seeds 0, 1, 2), judged together; the figures above are seed 0's" (cli/commands/serve_plan.py). The
-API's JSON had them; the page showed none. Now its summary has a "whole run" row of that note, with each seed's
+answer carries `slo_confidence_fraction`, `full_run_seeds` and `full_run_over_slo_count` (serving/results.py) and
+the CLI prints one note: "TTFT and TPOT p99 shown within their SLOs at 99% confidence (one-sided) over 3 independent
+runs of N requests (seeds 0, 1, 2), judged together; the figures above are seed 0's" (cli/commands/serve_plan.py).
+The API's JSON had them; the page showed none. Now its summary has a "whole run" row of that note, with each seed's
 requests over the TTFT / TPOT SLO after it.
 """
 
@@ -44,11 +44,11 @@ def answer(client: TestClient) -> dict[str, Any]:
 
 def test_the_answer_and_the_page_carry_the_seeds_judged_together(client: TestClient,
                                                                   answer: dict[str, Any]) -> None:
-    assert answer["meets_slo_full_run"] and answer["slo_confidence"] == pytest.approx(0.99)
+    assert answer["meets_slo_full_run"] and answer["slo_confidence_fraction"] == pytest.approx(0.99)
     assert answer["full_run_seeds"] == [0, 1, 2] and len(answer["full_run_over_slo_count"]) == 3
     page = client.get("/serve").text  # the page renders them (before hT63 it named none of them)
     assert 'id: "plan-confidence"' in page
-    assert all(f"r.{k}" in page for k in ("slo_confidence", "full_run_seeds", "full_run_over_slo_count"))
+    assert all(f"r.{k}" in page for k in ("slo_confidence_fraction", "full_run_seeds", "full_run_over_slo_count"))
 
 
 def test_the_page_says_the_clis_note(live_server: str, browser: Any, client: TestClient, answer: dict[str, Any],

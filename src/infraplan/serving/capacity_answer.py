@@ -121,7 +121,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
         "meets_slo_full_run": meets, "why": None if meets else missed_reason(result, slo, key, why_missed),
         "full_run_requests": n_full,
-        "slo_confidence": CONFIDENCE,  # the runs judged together (`capacity_horizon.judged_run`, hQ63)
+        "slo_confidence_fraction": CONFIDENCE,  # the runs judged together (`capacity_horizon.judged_run`, hQ63)
         "full_run_seeds": confirming_seeds(seed)[:len(result.get("runs_over_slo_count") or [None])],
         "full_run_over_slo_count": result.get("runs_over_slo_count"),
         "requests_clipped_to_context": n_clipped,

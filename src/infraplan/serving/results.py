@@ -182,7 +182,7 @@ class ServingPlanResult(SparseResult):
     full_run_requests: int | None = Field(None, description=(
         "requests of that full-length run (count): at least 4 x the requests the deployment holds at once, so "
         "most of them meet it in steady state"))
-    slo_confidence: float | None = Field(None, description=(
+    slo_confidence_fraction: float | None = Field(None, description=(
         "the one-sided confidence (a fraction) at which the whole run shows each percentile within its SLO: its "
         "requests over the SLO few enough for the binomial bound and the batch-means bound, over the runs of "
         "`full_run_seeds` judged together (serving.capacity_confidence, hQ51, hQ56, hQ63)"))

@@ -80,9 +80,9 @@ def render_plan(r: ServingPlanResult) -> None:
                       f"({got}): {seconds_in_text(r.why or 'its replica probes met it')}; so did every option whose "
                       "whole run was tried", style="bold yellow",
                       markup=False)  # its own reason (`capacity_answer`, hF52)
-    if r.meets_slo_full_run and r.full_run_seeds and r.slo_confidence is not None:  # the verdict's rule (hQ63)
-        console.print(f"note: TTFT and TPOT p{slo.percentile:g} shown within their SLOs at {r.slo_confidence:.0%} "
-                      f"confidence (one-sided) over "
+    if r.meets_slo_full_run and r.full_run_seeds and r.slo_confidence_fraction is not None:  # the verdict's rule (hQ63)
+        console.print(f"note: TTFT and TPOT p{slo.percentile:g} shown within their SLOs at "
+                      f"{r.slo_confidence_fraction:.0%} confidence (one-sided) over "
                       f"{len(r.full_run_seeds)} independent runs of {r.full_run_requests or 0:,} requests (seeds "
                       f"{', '.join(map(str, r.full_run_seeds))}), judged together; the figures above are seed "
                       f"{r.full_run_seeds[0]}'s", markup=False, soft_wrap=True)
