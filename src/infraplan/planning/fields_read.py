@@ -32,7 +32,9 @@ from infraplan.errors import InputError
 from infraplan.serving.engines import load_engine
 from infraplan.serving.stack_placement import stack_on_accelerator
 
-_FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9]+)*)")  # a CLI option in a line (web/request_fields' _FLAG)
+CLI_OPTION = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
+"""A CLI option in a line of text ('--ttft-slo', '--prefill-*'), group 1 its name: the one pattern `spec_words` and
+the web's `request_fields.web_words` rewrite options by."""
 
 
 def spec_words(line: str, service: Spec) -> str:
@@ -42,7 +44,7 @@ def spec_words(line: str, service: Spec) -> str:
     that fleet-mix's and `plan`'s sizing passes on (planning/pool_capacity.pool_option, fleet_mix_llm.llm_option,
     scenario_sizing.size)."""
     keys = set(type(service).model_fields)
-    return _FLAG.sub(lambda m: key if (key := m.group(1).replace("-", "_")) in keys else m.group(0), line)
+    return CLI_OPTION.sub(lambda m: key if (key := m.group(1).replace("-", "_")) in keys else m.group(0), line)
 
 
 def kinds_text(kinds: Sequence[str]) -> str:

@@ -35,6 +35,7 @@ from infraplan.limits import (
     Seconds,
     read_electricity_price,
 )
+from infraplan.planning.fields_read import CLI_OPTION
 from infraplan.training.enums import Schedule
 from infraplan.units import (
     BARE_REPAIR_FLOOR_S,
@@ -80,7 +81,6 @@ UPLOAD_WORDS = ((" or path to an HF config.json", " or an uploaded HF config.jso
 """CLI words of a file the web takes as an upload (`request_fields.CatalogRef`: model, system, accelerator, stack,
 workload, location, fleet, video device, failure rate, recsys model), as the web states them, longest first, before
 `FILE_WORDS` drops the rest."""
-_FLAG = re.compile(r"(?<![\w-])--([a-z0-9]+(?:-[a-z0-9*]+)*)")
 
 
 def web_words(cli_help: str, fields: dict[str, str], uploads: bool = False) -> str:
@@ -103,7 +103,7 @@ def web_words(cli_help: str, fields: dict[str, str], uploads: bool = False) -> s
             name = match.group(1).replace("-", "_")
         return name or match.group(0)
 
-    return _FLAG.sub(field, text)
+    return CLI_OPTION.sub(field, text)
 
 
 
