@@ -101,16 +101,16 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.sp_regather import frozen_regather_s
 from infraplan.training.stage_params import local_params
 from infraplan.training.step_traffic import EndStageTraffic
-from infraplan.training.tp_overlap import te_linear_records, userbuffer_overlap
+from infraplan.training.tp_overlap import ASYNC_HIDDEN, te_linear_records, userbuffer_overlap
 
 ADAPTER_BYTES = 2.0  # bf16 adapter weights (ASSUMPTION, module docstring)
-# the adapters' own TP collectives (`adapter_collectives`, hX55); off: none priced (hF55's step)
-ADAPTER_TP_COLLECTIVES = True
+ADAPTER_TP_COLLECTIVES = True  # the adapters' own TP collectives (`adapter_collectives`, hX55); off: hF55's step
 # with userbuffers (`tp_comm_overlap_fraction` > 0) a column-parallel adapter gathers its T x in input itself
 # (Megatron-Bridge 0.6.0 peft/utils.py:602-624: TE's gathered layer-norm output is kept only without ub_overlap_ag)
 ADAPTER_USERBUFFERS_GATHER = True
 ADAPTER_ASYNC_DGRAD = True  # adapters' dgrad all-reduces under their wgrads, TE's frozen ones under none (hN63)
 FROZEN_SKIPS_REGATHER = True  # a frozen linear re-gathers no wgrad input (`sp_regather.frozen_regather_s`, hN63)
+KEPT_WINDOW = True  # give back TE's async window as `layer_time` took it (`tp_overlap.ASYNC_HIDDEN`), hD64
 FLOP_CONVENTION = ("megatron-bridge-lora: frozen GEMMs and LM head 2x forward (forward + data gradient), attention "
                    "core 3x forward, adapters not counted (Megatron-Bridge 0.6.0 flop_utils.py:815-824)")
 
@@ -269,17 +269,17 @@ def with_frozen_layers(terms: dict[str, Any], shape: TransformerShape, rates: Ke
                        precision: tuple[Any, Any], stack: Stack, spec: LoraSpec, fabric: Fabric) -> dict[str, Any]:
     """One plan's per-layer terms (`step_time`'s floats) with the frozen base's backward and the adapters' GEMMs.
     A stack whose dgrad TP reductions hide under the wgrad GEMMs (`tp_async_backward` without TP overlap,
-    `layer_time`) loses that window, TE's linears' only (`tp_overlap.te_linear_records`, hD63), read as the skipped
-    wgrads; no wgrad input is re-gathered (`sp_regather.frozen_regather_s`, hN63). The adapters' own TP collectives
-    (`adapter_collectives`) are exposed but what their own wgrads hide (`adapter_dgrad_hidden`, hN63)."""
+    `layer_time`) loses that window whole: the seconds `layer_time` took off (`tp_overlap.ASYNC_HIDDEN`, hD64; TE's
+    linears' only); no wgrad input is re-gathered (`sp_regather.frozen_regather_s`, hN63). The adapters' own TP
+    collectives (`adapter_collectives`) are exposed but what their own wgrads hide (`adapter_dgrad_hidden`, hN63)."""
     skipped, fwd, bwd = frozen_layer_terms(shape, rates, row, precision, stack, spec)
     rerun = pick(row.recompute == int(Recompute.FULL), fwd, 0.0)
     out = dict(terms)
     no_userbuffers = userbuffer_overlap(stack, shape, row.sequence_parallel == 1)[0] == 0.0  # (per plan: SP off too)
-    if stack.tp_async_backward and anywhere(no_userbuffers):
+    if stack.tp_async_backward and KEPT_WINDOW and ADAPTER_ASYNC_DGRAD:  # (TE's wait: no wgrad GEMM before it)
+        out["tp_bwd"] = terms["tp_bwd"] + terms.get(ASYNC_HIDDEN, 0.0)
+    elif stack.tp_async_backward and anywhere(no_userbuffers):  # (hD63's window: the skipped wgrads)
         lay = layer_layout(row, precision[1] < 2.0, stack, rates.fp8_gemm_layouts)
-        # TE's linears' reductions only, as `layer_time` hid them (`tp_overlap.te_linear_records`, hD63): the
-        # dispatcher's expert-TP scatter and Megatron's own calls were never in the window and stay exposed
         reductions = te_linear_records(tuple(c for c in layer_ops(shape, lay).collectives_bwd
                                              if c.role == "tp" and c.kind != "all_gather"))
         one = type(row.tp) is int  # type: ignore[comparison-overlap]  # (a `one_row` plan: floats; a grid: arrays)

@@ -104,13 +104,23 @@ def one_plan_terms(plan: PlanArrays, fp8: Any, stack: Stack, fp8_gemm_layouts: t
               stack.qkv_split_copies)
     bf16_share = pick(fp8, bf16_layer_share(plan, stack), 0.0)
     is_fp8 = plan.dtype == int(Dtype.FP8)
-    ratios = None
-    if stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_quantised_collectives`)
-        operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
-        per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
-        copies = pick(is_fp8, per_tensor, 2.0)
-        ratios = (pick(fp8, (operand + kept_bf16) / ACT, 1.0), pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0))
     layer = (bf16_share, pick(is_fp8, stack.fp8.amax_read_passes, recipe_column(plan, "amax_read_passes")),
              pick(is_fp8, stack.fp8.extra_kernels_per_gemm, recipe_column(plan, "amax_read_passes")),
-             larger(cast_bytes_per_element(plan, stack, fp8_gemm_layouts), 1e-9), main_grad_wgrad_bytes(stack), ratios)
+             larger(cast_bytes_per_element(plan, stack, fp8_gemm_layouts), 1e-9), main_grad_wgrad_bytes(stack),
+             quantised_gather_ratios(plan, fp8, stack, bf16_share))
     return PLAN_SHAPE_COUNTS.put(stack, key, (layout, layer))  # type: ignore[no-any-return]
+
+
+def quantised_gather_ratios(plan: PlanArrays, fp8: Any, stack: Stack, bf16_share: Any) -> tuple[Any, Any] | None:
+    """(forward, backward) bytes of the SP all-gathers over bf16's where the stack gathers in the GEMMs' format
+    (`Stack.quantized_tp_all_gather`, `training.tp_quantised_collectives`): the recipe's operand bytes on the quantised
+    layers and bf16 on the `bf16_share` (the picked share: 0 where not `fp8`), the backward's fp8 transposed copy where
+    the recipe does not gather the transpose; None on a stack that gathers in bf16. The one implementation of
+    `one_plan_terms`' kept ratios, `layer_time`'s grid path and `sp_regather.frozen_regather_s`: one plan's floats or
+    arrays over plans."""
+    if not stack.quantized_tp_all_gather:
+        return None
+    operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
+    per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
+    copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
+    return pick(fp8, (operand + kept_bf16) / ACT, 1.0), pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0)

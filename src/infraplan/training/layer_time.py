@@ -72,9 +72,6 @@ from infraplan.ops.layer import (
     layer_ops,
 )
 from infraplan.ops.nvfp4_recipe import NVFP4_RECIPE_WORK, nvfp4_recipe_seconds
-from infraplan.ops.precision import (
-    GATHERED_TRANSPOSE_RECIPES,
-)
 from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training import fp8_dpa, shared_expert_side, sp_regather, tp_overlap
 from infraplan.training.attention_core import (
@@ -108,7 +105,7 @@ from infraplan.training.layer_layout import layer_layout as layer_layout
 from infraplan.training.layer_recipe import ACT as ACT
 from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
 from infraplan.training.layer_recipe import cast_bytes_per_element as cast_bytes_per_element
-from infraplan.training.layer_recipe import one_plan_terms, recipe_column
+from infraplan.training.layer_recipe import one_plan_terms, quantised_gather_ratios, recipe_column
 from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes, unfused_main_grad_bytes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import rerun_elementwise_bytes_per_token, rerun_gemm_shares
@@ -175,12 +172,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
                                                    ops.collectives_bwd)
             tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     elif stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_quantised_collectives`)
-        operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
-        per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
-        copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
-        gather_ratio = pick(fp8, (operand + kept_bf16) / ACT, 1.0)
-        d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, gather_ratio,
-                                               pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0), one,
+        gather_ratio, bwd_ratio = quantised_gather_ratios(plan, fp8, stack, bf16_share)  # type: ignore[misc]
+        d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, gather_ratio, bwd_ratio, one,
                                                ops.collectives_bwd)
         tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp", one)
@@ -287,8 +280,9 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         # (TE's linears' only, not the dispatcher's: `tp_overlap.te_linear_records`)
         reductions = tp_overlap.te_linear_records(tuple(c for c in ops.collectives_bwd
                                                         if c.role == "tp" and c.kind != "all_gather"))
-        out["tp_bwd"] = out["tp_bwd"] - pick(overlap == 0.0, smaller(_collective_times(fabric, reductions, "tp", one),
-                                                                     0.5 * gemm_bwd), 0.0)
+        hidden = pick(overlap == 0.0, smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd), 0.0)
+        # (kept: a frozen base gives this window back whole, `frozen_base.with_frozen_layers`)
+        out["tp_bwd"], out[tp_overlap.ASYNC_HIDDEN] = out["tp_bwd"] - hidden, hidden
     if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs
         out["tp_bwd"] = out["tp_bwd"] + sp_regather.regather_exposed_s(fabric, ops, gemms, lay, gather_ratio, one)
     # per-tensor scales shared over the TP group: amax all-reduces no overlap hides

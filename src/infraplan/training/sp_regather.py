@@ -45,7 +45,7 @@ from infraplan.ops.params import ACT_BYTES
 from infraplan.scalar_path import larger, pick, to_bool, to_float
 from infraplan.training.layer_kernels import collective_times, gemm_fwd_bwd
 from infraplan.training.layer_layout import layer_layout
-from infraplan.training.layer_recipe import ACT, bf16_layer_share, one_plan_terms, recipe_column
+from infraplan.training.layer_recipe import bf16_layer_share, one_plan_terms, quantised_gather_ratios
 from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes
 from infraplan.training.plan import PlanArrays
 
@@ -113,11 +113,7 @@ def frozen_regather_s(shape: TransformerShape, rates: KernelRates, fabric: Fabri
     # (`layer_time`'s call for a plain GEMM; the routed experts' grouped GEMMs re-gather nothing: never read)
     times = [(0.0, 0.0) if g.grouped else gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, False, g.share, one,
                                                        grad_bytes) for g in ops.gemms]
-    ratio: Any = 1.0
-    if one:
-        ratios = one_plan_terms(plan, fp8, stack, rates.fp8_gemm_layouts)[1][5]
-        ratio = ratios[0] if ratios is not None else 1.0
-    elif stack.quantized_tp_all_gather:  # (`layer_time`'s grid ratio)
-        share = pick(fp8, bf16_layer_share(plan, stack), 0.0)
-        ratio = pick(fp8, (recipe_column(plan, "operand_bytes") * (1.0 - share) + ACT * share) / ACT, 1.0)
-    return regather_exposed_s(fabric, ops, times, lay, ratio, one)
+    # (`layer_time`'s forward gather ratio: the kept one of one plan, the grid's from the same function)
+    ratios = (one_plan_terms(plan, fp8, stack, rates.fp8_gemm_layouts)[1][5] if one
+              else quantised_gather_ratios(plan, fp8, stack, pick(fp8, bf16_layer_share(plan, stack), 0.0)))
+    return regather_exposed_s(fabric, ops, times, lay, ratios[0] if ratios is not None else 1.0, one)

@@ -75,6 +75,28 @@ MoE model the dispatcher's expert-TP scatter stays exposed as under full trainin
 linears and their adapters run no TE TP collective: `explicit_expert_comm`, Megatron-Bridge 0.6.0 peft/utils.py:
 557-564). nemo-23.05 / nemo-24.12 run TE's async path too (`tp_async_backward` in their stack files: transformer-engine
 1.13.0 module/linear.py:506-514, :581-583; 23.05's TE 0.x an ASSUMPTION there).
+
+One window, one rule (hD, session 64). `layer_time` hides min(TE's linears' dgrad reductions, half the backward GEMMs)
+and keeps the seconds it took off in the layer term `ASYNC_HIDDEN`; a frozen base gives exactly those back
+(`frozen_base.KEPT_WINDOW`): TE issues a frozen linear's reduction async and waits for it before anything else runs,
+its wgrad GEMM skipped (TE 2.14 linear.py:477 `ctx.requires_wgrad = weight.requires_grad`, :744-754, :768, :941-943;
+layernorm_linear.py:475, :751-766, :780, :954-956, the norm's backward only after the wait, :968; layernorm_mlp.py
+:792, :1403-1419, :1431, :1546-1548), so none of the window is left. Before, the give-back was min(reductions, the
+skipped wgrads): near the window, not equal (wgrads at the main gradient's width against half the GEMMs' backward).
+ASSUMPTION, bounded: both async overlaps priced here (TE's dgrad reduction under the wgrad GEMM, and the LoRA
+adapters' input-gradient all-reduce in Megatron's `LinearWithGradAccumulationAndAsyncCommunication`,
+`frozen_base.adapter_dgrad_hidden`) need CUDA_DEVICE_MAX_CONNECTIONS=1 so that the collective is scheduled before the
+GEMM: "necessary for a speedup but not for correctness" (megatron-core 0.16.1 tensor_parallel/layers.py:542-546,
+:657-664; it warns otherwise, :727-743; TE 2.14 module/base.py:1154-1169 warns "To guarantee overlapping TP and SP
+collectives with the backward GEMMs, set ... CUDA_DEVICE_MAX_CONNECTIONS = 1"). With more connections the overlap is
+not guaranteed: anywhere from none to what is priced. It is a launch environment per GPU and plan, not a stack
+profile's: Megatron-Bridge 0.6.0's performance recipes set 1 on H100 at TP > 1 (perf_recipes/llama/h100/llama3.py
+:143, :184, :323, :380, and its LoRA fp8 TP2 recipe :482; 32 at TP 1, :436), but 8 / 32 for the H100 MoE plans at
+TP 2 (qwen/h100/qwen3_moe.py:158, TP2 without userbuffers: TE's async path runs there unguaranteed) and 32 on every
+Blackwell recipe, TP 4 included (llama/gb200/llama31.py:55, under userbuffers), and its own FSDP asserts it is not 1
+(training/config.py:1101-1102). Priced as 1 on every stack; the bound (what the overlap is worth) on Llama 3 70B TP8
+SP off, 64 B200, nemo-26.04: full training 2.833 s a step with TE's path, 3.158 without; its LoRA 16 "all" step
+2.879 s, 2.922 without the adapters' overlap.
 """
 
 from __future__ import annotations
@@ -96,6 +118,9 @@ TE_LINEARS_ONLY = True
 # TE runs its userbuffers only under sequence parallelism and the recipes switch the overlap off without it
 # (module docstring): a plan with SP off runs TE's NCCL path (hV, session 62)
 SP_GATES_USERBUFFERS = True
+# the layer term `layer_time` keeps TE's async dgrad window in (the seconds it took off `tp_bwd`), for a frozen base to
+# give back whole (hD, session 64)
+ASYNC_HIDDEN = "tp_async_hidden"
 
 
 def userbuffer_overlap(stack: Stack, shape: TransformerShape, sequence_parallel: Any = True) -> tuple[Any, Any]:
