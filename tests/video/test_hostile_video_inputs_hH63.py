@@ -81,14 +81,15 @@ def test_any_assumptions_map_is_accepted_only_when_every_key_is_a_field_with_a_r
 @given(st.one_of(st.text(max_size=24), st.from_regex(r"\s*(\d{1,6}x)?\d{1,6}p(\d{1,4}(\.\d{1,3})?)?\s*",
                                                      fullmatch=True)))
 def test_any_input_text_is_a_size_within_the_stated_range_or_one_refusal(text: str) -> None:
-    """--input: a result is a size within 16..8640 lines, width <= 15360 and 0 < fps <= 240 (the stated range), else
-    an InputError, never another exception (8K, 1,000 fps, 0 and negative sizes, NaN among them)."""
+    """--input: a result is a size within 16..8640 lines (the short side), long side <= 15360 and 0 < fps <= 240 (the
+    stated range; either orientation since hF64), else an InputError, never another exception (8K, 1,000 fps, 0 and
+    negative sizes, NaN among them)."""
     try:
         width, height, fps = parse_input(text, load_ladder())
     except InputError as exc:
         assert "video input" in str(exc)
         return
-    assert 16 <= height <= 8640 and 16 <= width <= 15360 and 0 < fps <= 240
+    assert 16 <= min(width, height) <= 8640 and max(width, height) <= 15360 and 0 < fps <= 240
 
 
 @pytest.mark.parametrize("text", ["4320p1000", "2160p0", "0p30", "-1p30", "2160pnan", "1080p-5", "99999999999p30"])

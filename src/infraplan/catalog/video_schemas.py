@@ -143,9 +143,10 @@ class Ladder(Spec):
         """Width for a height, rounded to an even number of pixels as encoders require."""
         return int(round(height * self.aspect_ratio / 2.0)) * 2
 
-    def rungs(self, input_height: int, count: int) -> list[int]:
-        """The top `count` rungs at or below the input height (the input's own height first if not a rung)."""
-        below = [h for h in self.rung_heights if h <= input_height]
-        if not below or below[0] != input_height:
-            below = [input_height, *below]
+    def rungs(self, input_lines: int, count: int) -> list[int]:
+        """The top `count` rungs at or below the input's lines, its short side (the input's own first if not a
+        rung): a rung height here is the short side of a rung of either orientation (video.transcode.rung_lines)."""
+        below = [h for h in self.rung_heights if h <= input_lines]
+        if not below or below[0] != input_lines:
+            below = [input_lines, *below]
         return below[:count]

@@ -52,6 +52,7 @@ from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_m
 from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import Accelerator
+from infraplan.cluster.cluster import Cluster
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import host_share
 from infraplan.cluster.power import idle_power
@@ -309,6 +310,19 @@ def pool_notes(model: str | RecsysModel, acc: Accelerator, dtype: str) -> list[s
     return figure_lines(acc, m, load_recsys_profile(acc.catalog_name, acc.recsys_profile), dtype, pool=True)
 
 
+def part_of(ref: str) -> Accelerator:
+    """An accelerator preset or file, or a system's accelerator (`mtia-400-rack`: mtia-400), as fleet-mix and `plan`
+    read a recsys pool's device (planning/pool_capacity: `Cluster.resolve(device).accelerator`); hF64: `recsys
+    --accelerator mtia-400-rack` was "unknown accelerator" where a pool of it was sized. Else the part's error."""
+    try:
+        return load_accelerator(ref)
+    except InputError as not_part:
+        try:
+            return Cluster.resolve(ref).accelerator
+        except InputError:
+            raise not_part from None
+
+
 def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, batch: int | None = None,
                     latency_slo_s: float | None = None) -> RecsysEstimate:
     """QPS, latency, power and QPS/W of a DLRM-family model on one accelerator.
@@ -321,7 +335,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
     power are at it.
     """
     m = load_recsys_model(model) if isinstance(model, str) else model
-    acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
+    acc = part_of(accelerator) if isinstance(accelerator, str) else accelerator
     if batch is not None and batch < 1:
         raise InputError(f"--batch must be >= 1, got {batch}")
     if latency_slo_s is not None and not 0 < latency_slo_s <= 1e9:  # 1e9 s: infraplan.limits.Seconds

@@ -70,7 +70,8 @@ def outside_modes_note(dev: VideoAsic, ladder: Ladder, width: int, height: int, 
     ref_h = dev.reference_input_height
     ref_w = ladder.width(ref_h)
     top = max(dev.reference_fps.values())
-    over = ([f"the {width}x{height} input is above its {ref_w}x{ref_h}"] if width > ref_w or height > ref_h else [])
+    above = min(width, height) > ref_h or max(width, height) > ref_w  # either orientation: short and long sides
+    over = [f"the {width}x{height} input is above its {ref_w}x{ref_h}"] if above else []
     over += [f"{fps:g} fps is above its {top:g} fps"] if fps > top else []
     over += [f"{outputs} outputs are above its {dev.reference_outputs}"] if outputs > dev.reference_outputs else []
     if not over:
@@ -100,9 +101,13 @@ def cpu_notes(device: str, cores: int, sw: SoftwareEncoders, enc: SoftwareEncode
     return [*notes, f"host share {host_w:.4g} W per {device} socket: {host_source}"]
 
 
-def ladder_note(ladder: Ladder, heights: list[int]) -> list[str]:
+def ladder_note(ladder: Ladder, heights: list[int], sizes: list[tuple[int, int]] | None = None) -> list[str]:
+    """The ladder's ASSUMPTION with the rungs encoded (their short sides); `sizes` (width, height) are named where
+    they are not the ladder's own 16:9 landscape sizes (a 4:3 or a portrait input)."""
     why = ladder.assumptions.get("rung_heights")
-    return [f"ASSUMPTION (catalog/video/ladder.yaml): output rungs {_rungs(heights)}: {why}"] if why else []
+    shown = sizes is not None and any(size != (ladder.width(h), h) for size, h in zip(sizes, heights, strict=True))
+    at = f" (short side; {', '.join(f'{w}x{h}' for w, h in sizes or [])} at the input's aspect ratio)" if shown else ""
+    return [f"ASSUMPTION (catalog/video/ladder.yaml): output rungs {_rungs(heights)}{at}: {why}"] if why else []
 
 
 def fractional_note(device: str, streams: float) -> list[str]:

@@ -76,7 +76,8 @@ class VideoEstimate(SparseResult):
     cores: int | None = Field(None, description="CPU cores (CPU devices)")
     core_seconds_per_video_second: float | None = Field(None, description="CPU core-seconds per video second")
     input: VideoInput = Field(description="the source video")
-    rungs: list[int] = Field(description="output ladder heights, pixels")
+    rungs: list[int] = Field(description="output ladder rungs, each its short side in pixels (its p-number: 720 "
+                             "for 1280x720 and for a portrait 720x1280)")
     codec: str = Field(description="output codec")
     quality: str = Field(description="encoder quality mode")
     input_pixels_per_s: float = Field(description="decoded pixels per second")

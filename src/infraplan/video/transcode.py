@@ -1,8 +1,9 @@
 """Video transcoding on a fixed-function ASIC (MSVP) or CPU software encoders: streams per device, watts per
 stream, and the devices a fleet needs to ingest H hours of video per day.
 
-A job decodes one input (W x H at F fps) and encodes the top N rungs of the ladder at the input frame rate
-(SIMO). Work is in pixels per second: input pixels P_in = W H F, output pixels P_out = sum of the rungs.
+A job decodes one input (W x H at F fps) and encodes the top N rungs of the ladder at or below its short side (a
+portrait 1080x1920 is a 1080p input: `rung_lines`), each at the input's aspect ratio and orientation, at the input
+frame rate (SIMO). Work is in pixels per second: input pixels P_in = W H F, output pixels P_out = sum of the rungs.
 
 - ASIC (MSVP): encoder capacity = reference_fps[quality] x (output pixels of the reference 5-rung 4K job),
   since throughput "scales linearly with resolution" (Meta MSVP blog, May 2023; SPIE 2023);
@@ -92,17 +93,41 @@ def parse_input(text: str, ladder: Ladder) -> tuple[int, int, float]:
     height = int(match.group(2))
     width = int(match.group(1)) if match.group(1) else ladder.width(height)
     fps = float(match.group(3)) if match.group(3) else 30.0
-    if not 16 <= height <= 8640 or not 16 <= width <= 15360 or not 0 < fps <= 240:
-        raise InputError(f"video input {text!r} out of range (16 <= height <= 8640 (16K), width <= 15360, "
+    if not 16 <= min(width, height) <= 8640 or not max(width, height) <= 15360 or not 0 < fps <= 240:
+        raise InputError(f"video input {text!r} out of range (16 <= short side <= 8640 (16K), long side <= 15360, "
                          f"0 < fps <= 240)")
     return width, height, fps
 
 
+def rung_lines(width: int, height: int) -> int:
+    """The lines a ladder keys an input on: its short side, the p-number of the size (1080 for 1920x1080 and for a
+    portrait 1080x1920). yt-dlp 2026.11.23 reads a format's resolution so ("`res`: Video resolution, calculated as
+    the smallest dimension", its METADATA:1705; yt_dlp/utils/_utils.py:5422, `min` of height and width), as
+    YouTube's quality labels do; before session 64 a portrait input was laddered on its long side (1080x1920 ->
+    1920p, 1440p, ... at 810x1440 ...)."""
+    return min(width, height)
+
+
+def input_label(width: int, height: int) -> str:
+    """'1080p' for a landscape (or square) input; '1080x1920 (1080p)' for a portrait one, keyed on its short side."""
+    lines = rung_lines(width, height)
+    return f"{lines}p" if width >= height else f"{width}x{height} ({lines}p)"
+
+
 def _job(ladder: Ladder, width: int, height: int, fps: float, rungs: int) -> tuple[list[int], float, float]:
-    heights = ladder.rungs(height, rungs)
-    scale = width / ladder.width(height)  # keep the input's aspect ratio on every rung
-    out = sum(ladder.width(h) * scale * h for h in heights) * fps
-    return heights, width * height * fps, out
+    """The rungs (their short sides: the ladder's lines), input and output pixels per second. Each rung keeps the
+    input's aspect ratio and orientation: a portrait 1080x1920 input's 720p rung is 720x1280."""
+    lines = ladder.rungs(rung_lines(width, height), rungs)
+    scale = max(width, height) / ladder.width(rung_lines(width, height))  # the input's aspect ratio on every rung
+    out = sum(ladder.width(h) * scale * h for h in lines) * fps
+    return lines, width * height * fps, out
+
+
+def rung_sizes(ladder: Ladder, width: int, height: int, lines: list[int]) -> list[tuple[int, int]]:
+    """Each rung's width x height at the input's aspect ratio and orientation (the long side rounded to even)."""
+    scale = max(width, height) / ladder.width(rung_lines(width, height))
+    longs = [int(round(ladder.width(h) * scale / 2.0)) * 2 for h in lines]
+    return [(long, h) if width >= height else (h, long) for h, long in zip(lines, longs, strict=True)]
 
 
 def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out: float, ladder: Ladder,
@@ -244,9 +269,9 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
     lad = load_ladder()
     width, height, fps = parse_input(input_video, lad)
     heights, p_in, p_out = _job(lad, width, height, fps, DEFAULT_RUNGS if ladder is None else ladder)
-    top = width * height * fps if heights[0] == height else 0.0
+    top = width * height * fps if heights[0] == rung_lines(width, height) else 0.0
     if ladder is not None and len(heights) < ladder:  # was clipped silently: --ladder 50 encoded 8 rungs
-        raise InputError(f"--ladder {ladder}: a {height}p input has {len(heights)} "
+        raise InputError(f"--ladder {ladder}: a {input_label(width, height)} input has {len(heights)} "
                          f"{'rung' if len(heights) == 1 else 'rungs'} at or below it "
                          f"({', '.join(f'{h}p' for h in heights)}); ask for at most {len(heights)}")
     if baseline is not None and (baseline == device or same_file(baseline, device)):  # a 1x comparison (hC51)
@@ -264,7 +289,8 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
     else:
         r = _cpu_streams(device, codec, quality, p_in, p_out, top, host_power_w)
     streams = r["streams_per_device"]
-    r["notes"] += fractional_note(r["device"], streams) + ladder_note(lad, heights)
+    r["notes"] += fractional_note(r["device"], streams)
+    r["notes"] += ladder_note(lad, heights, rung_sizes(lad, width, height, heights))
     r.update({
         "input": {"width": width, "height": height, "fps": fps}, "rungs": heights, "codec": codec, "quality": quality,
         "input_pixels_per_s": p_in, "output_pixels_per_s": p_out,
