@@ -4,7 +4,8 @@ The CLI is the reference (the README documents it). For each command, every type
 with the default of the same argument in the Python API function the command calls, in the web request model
 (web/requests.py) and in the sweep's registered function (sweep/functions.py `FUNCTIONS`); an option one of them
 does not take, or takes under another name, is listed below with its reason. A new option or default that
-disagrees fails here until it is aligned or listed.
+disagrees fails here until it is aligned or listed. The recsys and video pages' forms (hE64) are held to the same
+options and defaults: what the untouched form posts is the CLI's default line (`test_page_form_takes_...`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import importlib
 import inspect
 import json
 from collections.abc import Callable
+from html.parser import HTMLParser
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from infraplan.cli.main import app
 from infraplan.sweep.callables import collective
 from infraplan.sweep.functions import FUNCTIONS, resolve_callable
 from infraplan.training.estimate import estimate_training
+from infraplan.web.request_fields import takes_upload
 from infraplan.web.requests import REQUESTS
 
 API = {
@@ -238,3 +242,105 @@ def test_no_interleave_chosen_for_a_stack_without_it() -> None:
     cli = json.loads(out.output)
     assert cli["config"]["vpp"] == 1 and cli["config"]["schedule"] == "1f1b"
     assert not any("outside the stack" in n for n in cli["notes"])
+
+
+class _FormControls(HTMLParser):
+    """The named controls of one form of a page (web/static/PAGE.html): name -> (tag, attributes, options as
+    [(value, selected)])."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.option = form_id, False, None
+        self.controls: dict[str, tuple[str, dict[str, str | None], list[list[Any]]]] = {}
+        self.select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        elif self.inside and tag in ("input", "select") and a.get("name"):
+            self.controls[str(a["name"])] = (tag, a, [])
+            self.select = str(a["name"]) if tag == "select" else None
+        elif self.inside and tag == "option" and self.select is not None:
+            self.option = [a.get("value"), "selected" in a]
+            self.controls[self.select][2].append(self.option)
+
+    def handle_data(self, data: str) -> None:
+        if self.option is not None and self.option[0] is None:  # an <option> without value: its text is its value
+            self.option[0] = data.strip()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "option":
+            self.option = None
+
+
+def page_form(page: str, form_id: str) -> dict[str, tuple[str, dict[str, str | None], list[list[Any]]]]:
+    """The named controls of form `form_id` on the page `page` (`_FormControls`)."""
+    parser = _FormControls(form_id)
+    parser.feed((resources.files("infraplan.web") / "static" / f"{page}.html").read_text(encoding="utf-8"))
+    return parser.controls
+
+
+def page_body(page: str, form_id: str) -> dict[str, Any]:
+    """The body the page posts for its form untouched, as `IP.body` builds it (app.js): an empty field left out (the
+    API's default applies), a number field a number, a catalog select its `data-value`, a `data-enum` select the
+    API schema's default (`IP.enums` fills it so), another select its selected option; file slots and `data-skip`
+    fields (the page's own, such as a list of accelerators to compare) are not in it."""
+    models = {cls.__name__: cls for cls in REQUESTS.values()}
+    body: dict[str, Any] = {}
+    for name, (tag, attrs, options) in page_form(page, form_id).items():
+        if "data-skip" in attrs or attrs.get("type") == "file":
+            continue
+        if "data-enum" in attrs:
+            model, _, field = str(attrs["data-enum"]).partition(".")
+            value = models[model].model_fields[field].default
+        elif tag == "select":
+            chosen = [v for v, selected in options if selected] or [v for v, _ in options[:1]]
+            value = attrs.get("data-value") or (chosen[0] if chosen else "")
+        else:
+            value = (attrs.get("value") or "").strip()
+        if value:
+            body[name] = float(value) if attrs.get("type") == "number" else value
+    return body
+
+
+PAGES = {"recsys": ("recsys", "recsys-form"), "video": ("video", "video-form")}
+"""Command -> (its page, the form that runs it): the pages whose forms are held to the CLI's options and defaults."""
+
+
+def _page_mismatches(command: str) -> list[str]:
+    """Where the page's form for `command` (`PAGES`) differs from the CLI's options and defaults, one line each."""
+    page, form_id = PAGES[command]
+    controls = page_form(page, form_id)
+    body = page_body(page, form_id)
+    web = REQUESTS[command].model_fields
+    named = {n for n, (_, attrs, _) in controls.items() if "data-skip" not in attrs and attrs.get("type") != "file"}
+    uploads = {attrs.get("data-upload") for _, attrs, _ in controls.values() if attrs.get("type") == "file"}
+    found = [f"/{page}'s {n!r} is no {command} request field" for n in sorted(named - set(web))]
+    found += [f"/{page} uploads {n!r}, which takes no file" for n in sorted(str(u) for u in uploads)
+              if n not in web or not takes_upload(web[n].annotation)]
+    for name, default in _cli_defaults(command).items():
+        if "web" in NOT_TAKEN.get((command, name), ("", ""))[0].split() or name == "as_json":
+            continue
+        field = RENAMED.get((command, name, "web"), name)
+        enum = f"{REQUESTS[command].__name__}.{field}"  # a select the page fills with this field's choices
+        if field not in named:
+            found.append(f"--{name.replace('_', '-')}: no control {field!r} on /{page}")
+        elif default is REQUIRED:
+            if field not in body:
+                found.append(f"{field}: required on the CLI, not preselected on /{page}")
+        elif field in body and _norm(body[field]) != _norm(default):
+            found.append(f"{field}: CLI {default!r}, /{page} {body[field]!r}")
+        elif controls[field][1].get("data-enum", enum) != enum:
+            found.append(f"{field}: /{page} fills it from another field's choices")
+    return found
+
+
+@pytest.mark.parametrize("command", sorted(PAGES))
+def test_page_form_takes_the_clis_options_and_defaults(command: str) -> None:
+    """The page's form has a control for every option the web takes (or an upload slot for it), names only request
+    fields, and posts the CLI's default for every option with one: left empty (the API's default, which the test
+    above holds to the CLI's) or written as the CLI's. A required option is preselected (the page's example)."""
+    assert _page_mismatches(command) == []

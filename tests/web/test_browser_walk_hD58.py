@@ -29,7 +29,8 @@ def test_the_favicon_is_no_404(client: TestClient) -> None:
 
 
 def test_every_page_loads_without_a_console_error_or_an_off_host_request(live_server: str, browser: Any) -> None:
-    for path in ("/", "/train", "/serve", "/network", "/facility", "/compare", "/fleet-mix", "/docs"):
+    for path in ("/", "/train", "/serve", "/recsys", "/video", "/network", "/facility", "/compare", "/fleet-mix",
+                 "/docs"):
         console: list[str] = []
         off_host: list[str] = []
         page = browser.new_page()

@@ -11,8 +11,8 @@ Endpoints (OpenAPI at /openapi.json; its reference page at /docs, rendered here:
 - `GET /api/catalog`, `/api/catalog/{kind}`, `/api/catalog/{kind}/{name}`: shipped presets with their sources;
   `GET /api/scenarios`: the shipped example scenarios that `plan` and `compare` take by name (web/scenarios.py);
   `GET /api/fleet-mix/presets`: the shipped example fleets that `fleet-mix` takes by name (web/fleet_mix.py).
-- Pages `/`, `/train`, `/serve`, `/network`, `/facility`, `/compare`, `/fleet-mix` (static HTML + vanilla JS,
-  Plotly from the `plotly` package's offline bundle at /static/plotly.min.js: no CDN).
+- Pages `/`, `/train`, `/serve`, `/recsys`, `/video`, `/network`, `/facility`, `/compare`, `/fleet-mix` (static
+  HTML + vanilla JS, Plotly from the `plotly` package's offline bundle at /static/plotly.min.js: no CDN).
 
 Safety: bodies above `MAX_BODY_BYTES` get 413 before they are read whole; input errors get 400 with the CLI's
 one line (`InputError`), schema violations 422 with one line, a body giving one name twice too (`UniqueJsonRoute`:
@@ -47,7 +47,7 @@ from infraplan.web.runners import RESULT_MODELS
 
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted (a request is a few hundred bytes)."""
-PAGES = ("index", "train", "serve", "network", "facility", "compare", "fleet-mix")
+PAGES = ("index", "train", "serve", "recsys", "video", "network", "facility", "compare", "fleet-mix")
 
 
 class ErrorBody(BaseModel):
