@@ -55,7 +55,8 @@ def test_configs_read_groups_only_when_the_method_limits_them() -> None:
     dsv3 = load_model("deepseek-v3")
     config = {"model_type": "deepseek_v3", "hidden_size": 1024, "num_hidden_layers": 4, "num_attention_heads": 8,
               "vocab_size": 32000, "n_routed_experts": 64, "num_experts_per_tok": 6, "moe_intermediate_size": 256,
-              "n_group": 8, "topk_group": 3}
+              "n_group": 8, "topk_group": 3, "first_k_dense_replace": 0, "n_shared_experts": 0}  # (hH64: stated, not
+    # DeepseekV3Config's defaults 3 and 1, which a file without them is now priced at, in a warning)
     from infraplan.catalog.model_config import shape_from_hf_config
     with warnings.catch_warnings():
         warnings.simplefilter("error", ModelConfigWarning)

@@ -90,6 +90,11 @@ def _moe_layers(config: dict[str, Any], layers: int, experts: int) -> list[bool]
     if experts <= 1:
         return [False] * layers
     first_k = _int(config, "first_k_dense_replace")
+    for key in ("moe_layer_freq", "decoder_sparse_step"):  # (hH64: a 0 was read as 1 in silence)
+        if config.get(key) is not False and config.get(key) == 0:
+            raise InputError(f"{key} 0: the placement rule divides the layer index by it (transformers 4.57.1 "
+                             "modeling_qwen3_moe.py:296 `(layer_idx + 1) % config.decoder_sparse_step`; DeepSeek's "
+                             "remote code `layer_idx % config.moe_layer_freq`): give 1 for every layer")
     freq = _int(config, "moe_layer_freq") or 1
     step = _int(config, "decoder_sparse_step") or 1
     mlp_only = {int(i) for i in config.get("mlp_only_layers") or []}

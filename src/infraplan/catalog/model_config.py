@@ -28,10 +28,12 @@ from infraplan.catalog.model_config_keys import (
     KEY_ALIASES,
     UNMODELLED_KEYS,
     ModelConfigWarning,
+    absent_moe_defaults,
     aliased_value,
     check_keys,
     is_off,
     known_keys,
+    moe_default_text,
 )
 from infraplan.catalog.model_config_llama4 import LLAMA4_FAMILIES, read_llama4
 from infraplan.catalog.model_config_nested import text_part
@@ -279,6 +281,9 @@ def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: i
         else:
             filled.append(f"no num_key_value_heads: priced with one KV head per query head ({heads}), where "
                           f"transformers' {model_type} config defaults to {kv_default}")
+    moe_defaults = moe_default_text(config, model_type, experts, aliased_value(config, "ffn_hidden_size") or 4 * hidden)
+    if moe_defaults:
+        filled.append(moe_defaults)
     if experts is not None and int(experts) > 1 and aliased_value(config, "experts_per_token") is None:
         filled.append("no num_experts_per_tok: each token priced through 1 expert")
     if experts is None and model_type in _MOE_FAMILIES:
@@ -348,6 +353,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     gated = model_type in _GATED_FAMILIES or activation in _GATED_ACTIVATIONS
     experts = 1 if model_type in _DENSE_FAMILIES else aliased_value(config, "num_experts") or 1
     _warn_unread(config, name, model_type, int(experts))
+    config = {**config, **absent_moe_defaults(config, model_type, experts)}  # transformers' defaults, said above
     moe_ffn = aliased_value(config, "moe_ffn_hidden_size")
     # Families without a position limit (BLOOM uses ALiBi) get their training length, else 2048.
     max_seq = aliased_value(config, "max_seq_len") or 2048

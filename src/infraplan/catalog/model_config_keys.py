@@ -178,3 +178,43 @@ def check_keys(config: dict[str, Any], name: str) -> None:
         warnings.warn(f"model config {name!r}: model_type {str(family)[:60]!r} is not a family this reader knows "
                       "(catalog.model_config_keys.KNOWN_FAMILIES); its keys are read as a standard decoder block",
                       ModelConfigWarning, stacklevel=3)
+
+
+# MoE sizes transformers' config class gives a file that leaves the key out, where the reader's own reading of an absent
+# key differs (0 shared experts, no dense layers first, experts as wide as `intermediate_size`, the dense layers' FFN).
+# transformers 4.57.1, read in the wheel: configuration_qwen2_moe.py:191-192 (moe_intermediate_size 1408,
+# shared_expert_intermediate_size 5632), configuration_qwen3_moe.py:191 (768), configuration_deepseek_v2.py:173, :183
+# (n_shared_experts 2, moe_intermediate_size 1407), configuration_deepseek_v3.py:160, :164, :175 (2048, 1, 3); the
+# modules built at them: modeling_qwen2_moe.py:599-602, modeling_qwen3_moe.py:223, modeling_deepseek_v2.py:105-112,
+# modeling_deepseek_v3.py:166-172, :456 (`layer_idx >= config.first_k_dense_replace`). A null is not an absent key:
+# the experts' MLP takes config.intermediate_size for a None (modeling_qwen3_moe.py:202, modeling_deepseek_v3.py:97),
+# as read before. kimi_k2 and deepseek_v32 configs take these keys too, but their classes' defaults are not checked
+# here: an absent `moe_intermediate_size` there keeps `intermediate_size`, said (`moe_default_text`).
+MOE_KEY_DEFAULTS: dict[str, dict[str, int]] = {
+    "qwen2_moe": {"moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632},
+    "qwen3_moe": {"moe_intermediate_size": 768},
+    "deepseek_v2": {"moe_intermediate_size": 1407, "n_shared_experts": 2},
+    "deepseek_v3": {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3},
+}
+_UNCHECKED_EXPERT_WIDTH = frozenset({"kimi_k2", "deepseek_v32"})
+
+
+def absent_moe_defaults(config: dict[str, Any], model_type: str, experts: Any) -> dict[str, int]:
+    """The MoE keys an MoE config (more than one expert) of a `MOE_KEY_DEFAULTS` family leaves out, at their
+    defaults."""
+    if experts is None or int(experts) <= 1:
+        return {}
+    return {key: value for key, value in MOE_KEY_DEFAULTS.get(model_type, {}).items() if key not in config}
+
+
+def moe_default_text(config: dict[str, Any], model_type: str, experts: Any, ffn: int) -> str | None:
+    """`_warn_defaults`' words for the MoE sizes a config leaves out (`absent_moe_defaults`): what is priced."""
+    filled = absent_moe_defaults(config, model_type, experts)
+    if filled:
+        return (f"no {', '.join(filled)}: priced at transformers' {model_type} default "
+                f"{', '.join(f'{v:,}' for v in filled.values())}")
+    if (model_type in _UNCHECKED_EXPERT_WIDTH and experts is not None and int(experts) > 1
+            and "moe_intermediate_size" not in config):
+        return (f"no moe_intermediate_size: the experts priced at intermediate_size = {ffn:,}, a dense layer's FFN "
+                f"width ({model_type}'s config class default not checked)")
+    return None
