@@ -16,7 +16,8 @@ from infraplan.serving.loop_stepping import decode_floor, iteration_seconds
 # dyadic seconds so every sum below is exact
 _COST: Any = SimpleNamespace(kv_token_s=0.5, pair_s=0.0, pair_flop_s=0.0, overhead_s=0.25, prefill_fixed_s=0.0,
                              decode_fixed_s=0.0, shared_fixed_s=0.0, per_prefill_token_s=0.0, host_issue_s=10.0,
-                             eager_prefill_above_tokens=4, eager_above_tokens=4, host_per_sequence_s=0.125)
+                             eager_prefill_above_tokens=4, eager_above_tokens=4, host_per_sequence_s=0.125,
+                             prefill_clean_s=0.0, short_prefill_len=0)  # (DSA's terms, hC64: none)
 _N = 8
 # body, head, body FLOPs, (unused), (unused), decode head: 1/16 s per token row, decode head = body + head
 _TABLES = ([k / 16 for k in range(_N)], [k / 16 for k in range(_N)], [0.0] * _N, None, None,

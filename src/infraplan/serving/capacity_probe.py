@@ -42,7 +42,7 @@ MIN_CHUNK = 64  # requests per chunk at least (a check costs a few numpy calls)
 def steppable(cost: IterationCost, dep: Deployment, scheduler: str, kv_admission: str) -> bool:
     """Whether the engines run on the FCFS loop (reserve_full admission), which this module steps."""
     return kv_admission == "reserve_full" and fcfs_path(
-        engine_policy(cost, dep.max_batch, dep.token_budget, scheduler, kv_admission), True, kv_admission)
+        engine_policy(cost, dep.max_batch, dep.token_budget, scheduler, kv_admission), True, kv_admission, cost)
 
 
 def needed_misses(window: int, q: float) -> int:

@@ -133,7 +133,7 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
         raise ValueError(f"the client round trip must be a finite time >= 0, not {round_trip_s}")
     n = len(arrival_s)
     fcfs = fcfs_path(engine_policy(pool.cost, pool.dep.max_batch, pool.dep.token_budget, pool.scheduler,
-                                   pool.kv_admission), True, pool.kv_admission)
+                                   pool.kv_admission), True, pool.kv_admission, pool.cost)
     window = ClosedCuts(n, clients)  # the steady window's cuts as the clients send (`window_marks`)
     engine = SteppedEngine(pool, n, pool_tables(pool, prefill_tokens, cached_tokens, decode_steps, fcfs), fcfs,
                            window.cuts, window.open)  # held until the window's end is in (`ClosedCuts`)

@@ -255,20 +255,38 @@ def indexer_prologue_kernels(shape: TransformerShape, engine: str, release: str 
     return RELEASE_PROLOGUE_KERNELS[release] if release else INDEXER_PROLOGUE_KERNELS[engine]
 
 
+def _quant_rule(engine: str, dtype: str, stack: str | None) -> str | None:
+    """The activation-quant rule a run follows (`_quant_inputs`), None where no cast runs apart."""
+    quantised = ("fp8", "mxfp8", "nvfp4") if NVFP4_QUANT else ("fp8", "mxfp8")
+    if not (ACTIVATION_QUANT and dtype in quantised and applies(engine)):
+        return None
+    profile = serving_profile(stack) if stack else None  # a stack of another engine family: the family's own
+    rule = activation_quant(profile) if profile is not None and profile.engine == engine else family_quant(engine)
+    if rule == "fused":
+        return None
+    return "every_linear" if dtype == "nvfp4" else rule  # nvfp4: an opaque cast op inside every linear, Inductor
+    # fuses none (module docstring)
+
+
+def indexer_query_launches(shape: TransformerShape, dep: Deployment) -> float:
+    """Launches a layer of the DSA indexer's query side outside its op, which SGLang's key-only path skips
+    (`serving.sparse_decode.short_prefill`): the prologue's passes but the rope (ASSUMPTION: one in-place kernel
+    over the key alone as over both, nsa_indexer.py:264 in 0.5.6 / 0.5.9) and wq_b's input cast where the rule
+    counts the indexer's linears."""
+    prologue = indexer_prologue_kernels(shape, dep.engine, indexer_release(dep.engine, dep.stack))
+    cast = (_quant_rule(dep.engine, dep.dtype, dep.stack) == "every_linear"
+            and "attention" in scope_kinds(weight_scope(shape, dep.dtype)))
+    return max(prologue - 1.0, 0.0) + float(cast and prologue > 0)
+
+
 def _quant_inputs(shape: TransformerShape, engine: str, dtype: str, tp: int,
                   stack: str | None) -> tuple[float, float]:
     """(launches, bf16 input elements per token on one GPU) per layer of the casts of GEMM inputs to fp8 (nvfp4)
     that run in kernels of their own: the stack's `activation_quant` rule (nvfp4: every linear unless fused;
     module docstring)."""
-    quantised = ("fp8", "mxfp8", "nvfp4") if NVFP4_QUANT else ("fp8", "mxfp8")
-    if not (ACTIVATION_QUANT and dtype in quantised and applies(engine)):
+    rule = _quant_rule(engine, dtype, stack)
+    if rule is None:
         return 0.0, 0.0
-    profile = serving_profile(stack) if stack else None  # a stack of another engine family: the family's own
-    rule = activation_quant(profile) if profile is not None and profile.engine == engine else family_quant(engine)
-    if rule == "fused":
-        return 0.0, 0.0
-    if dtype == "nvfp4":  # an opaque cast op inside every nvfp4 linear: Inductor fuses none (module docstring)
-        rule = "every_linear"
     kinds = scope_kinds(weight_scope(shape, dtype))  # a checkpoint's bf16 kinds quantise nothing (`ops.precision`)
     h = float(shape.hidden_size)
     output = 1.0 * ("attention_output" in kinds)  # the output projection's input, after the attention op

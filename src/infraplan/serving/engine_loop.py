@@ -28,7 +28,7 @@ import math
 from collections import deque
 from collections.abc import Generator, MutableSequence, Sequence
 
-from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.llm_iteration import IterationCost, short_prefill_s
 from infraplan.serving.loop_stepping import (
     IDLE,
     LEAP,
@@ -64,6 +64,9 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
+    short = cost.short_prefill_len  # SGLang's short DSA extend up to this longest sequence (`IterationCost`), or 0
+    clean = cost.prefill_clean_s  # per masked prefill logit (DSA on vLLM: `IterationCost`), or 0.0
+    longest = keys = 0  # the iteration's longest sequence and its prompts' keys, cached + chunk (`short`, `clean`)
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
     # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else the int 1
     adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
@@ -255,7 +258,9 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
             j, p_tok, ctx = prefill.popleft()
             pairs = p_tok * (ctx + (p_tok + 1) / 2.0)
             finished_prefill = (j,)
-        elif inline:  # FcfsScheduler.schedule_prefill, inline
+            longest = keys = ctx + p_tok
+        elif inline and not (short or clean):  # FcfsScheduler.schedule_prefill, inline (else the method, which
+            # keeps the iteration's longest sequence and keys)
             p_tok, pairs, n_fin = 0, 0.0, 0
             for entry in prefill:
                 c = entry[1]
@@ -274,12 +279,20 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                                     else [prefill.popleft()[0] for _ in range(n_fin)])
         else:
             p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
+            if short or clean:  # (a policy without them: the long path, no masked logits)
+                longest, keys = getattr(policy, "longest", 1 << 62), getattr(policy, "keys", 0)
         rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
         if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
             t = body[m] + head[rows] + pre_fix + dec_fix - shared
             t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                  + per_tok * p_tok)
+            f = body_flop[m] + pair_f * pairs
+        elif p_tok and short and longest <= short:  # SGLang's short DSA extend (`IterationCost.time`, its sums)
+            fix, pair_d, tok_d = short_prefill_s(cost, rows)
+            t = body[m] + head[rows] + pre_fix + fix
+            t = ((host if m > cap and t < host else t) + pair_c * pairs + over + per_tok * p_tok
+                 + (pair_d * pairs + tok_d * p_tok))
             f = body_flop[m] + pair_f * pairs
         elif p_tok or not d:
             t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
@@ -289,6 +302,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         else:  # pure decode (rows = m): the same sum without its zero prefill terms, eager ones floored (table)
             t = decode_head[m] + kv_c * sum_ctx + over + dec_fix
             f = body_flop[m]
+        if clean and p_tok and keys:  # the prefill logits' masked part (`IterationCost.prefill_clean_s`)
+            t += clean * (p_tok * keys - pairs)
         if d:
             steps_done += 1
             if per_fin and heap[0] < (steps_done + 1) * n:

@@ -114,6 +114,7 @@ TensorRT-LLM 1.0.0rc3's stays whole (net: `release_stacks.TRTLLM_GEMM_NET_OF_QUA
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -212,6 +213,13 @@ class IterationCost:
     per_finish_s: float = 0.0
     shared_fixed_s: float = 0.0  # the kernels of prefill_fixed_s and decode_fixed_s run once a mixed iteration (DSA)
     prefill_row_s: float = 0.0  # an iteration with prefill tokens: per sampled row past the first (DSA on SGLang)
+    # a prefill-only iteration whose longest sequence (cached + chunk) is <= short_prefill_len runs SGLang's short DSA
+    # path: these seconds per pair, per prefill token and once are added, prefill_row_s dropped (`short_prefill_s`)
+    short_prefill_len: int = 0
+    short_prefill_terms: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # per masked logit of the prefill logits, [prefill tokens, the keys of the iteration's prompts (cached + chunk)],
+    # less the pairs: DeepGEMM's clean kernel (DSA on vLLM, `serving.sparse_decode`)
+    prefill_clean_s: float = 0.0
     host_issue_s: float = 0.0  # an eager iteration's floor (`serving.host_overhead`)
     eager_above_tokens: int = 1 << 62  # iterations of more tokens run eager
     eager_prefill_above_tokens: int = 1 << 62  # the same for iterations holding prefill tokens (`host_overhead`)
@@ -224,22 +232,40 @@ class IterationCost:
     def max_tokens(self) -> int:
         return len(self.body_s) - 1
 
-    def time(self, prefill_tokens, decode_seqs, decode_context, pairs, rows=None) -> np.ndarray:
-        """Vectorised iteration time (analysis helper; the simulator inlines the same sum)."""
+    def time(self, prefill_tokens, decode_seqs, decode_context, pairs, rows=None, longest=None,
+             keys=None) -> np.ndarray:
+        """Vectorised iteration time (analysis helper; the simulator inlines the same sum); `longest`: the
+        iteration's longest sequence, cached + chunk (None: not short, `short_prefill_len`); `keys`: its prompts'
+        cached + chunk tokens (None: no masked logits, `prefill_clean_s`)."""
         p = np.asarray(prefill_tokens, dtype=np.int64)
         dseq = np.asarray(decode_seqs, dtype=np.int64)
         rows = dseq + (p > 0) if rows is None else np.asarray(rows, dtype=np.int64)
         m = np.minimum(p + dseq, self.max_tokens)
+        short = ((p > 0) & (dseq == 0) & (np.asarray(longest) <= self.short_prefill_len)
+                 if self.short_prefill_len and longest is not None else np.zeros_like(p, dtype=bool))
+        fix, per_pair, per_token = short_prefill_s(self, rows)
         gpu = (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
                - np.where((p > 0) & (dseq > 0), self.shared_fixed_s, 0.0)
-               + np.where(p > 0, self.prefill_row_s * np.maximum(rows - 1, 0), 0.0))
+               + np.where(p > 0, self.prefill_row_s * np.maximum(rows - 1, 0), 0.0) + np.where(short, fix, 0.0))
         cap = np.where(p > 0, self.eager_prefill_above_tokens, self.eager_above_tokens)
         gpu = floor_gpu_s(gpu, m, self.host_issue_s, cap)  # eager: at least the launches
         if self.host_per_sequence_s:  # a pure decode step: at least its sequences' host work (`host_overhead`)
             gpu = np.where(p > 0, gpu, np.maximum(gpu, self.host_per_sequence_s * dseq))
         return (gpu + self.kv_token_s * np.asarray(decode_context, dtype=np.float64) + self.pair_s * np.asarray(pairs)
-                + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
+                + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0)
+                + np.where(short, per_pair * np.asarray(pairs) + per_token * p, 0.0)
+                + (self.prefill_clean_s * (p * np.asarray(keys) - np.asarray(pairs)) if keys is not None else 0.0))
+
+
+def short_prefill_s(cost: IterationCost, rows: Any) -> tuple[Any, float, float]:
+    """(seconds once, per pair, per prefill token) a prefill-only iteration of `rows` sampled rows (an int in the
+    loops, an array in `IterationCost.time`) changes by on SGLang's short DSA path (`serving.sparse_decode.
+    short_prefill`): its terms, the per-row launches (`prefill_row_s`) dropped."""
+    per_pair, per_token, fixed = cost.short_prefill_terms
+    if isinstance(rows, int):
+        return fixed - cost.prefill_row_s * (rows - 1 if rows > 1 else 0), per_pair, per_token
+    return fixed - cost.prefill_row_s * np.maximum(np.asarray(rows) - 1, 0), per_pair, per_token
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
@@ -315,7 +341,10 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
+    short_len, short_terms = 0, (0.0, 0.0, 0.0)
     if dsa is not None:  # the indexer over every pair, the core over top-k keys per prompt token (`sparse_decode`)
+        short_len, short_terms = sparse_decode.short_prefill(  # SGLang's short path: the dense pairs' MHA
+            shape, accelerator, rates, dep, dsa, pair_s * layers / prompt_layers, layers, prompt_layers)
         pair_s, window_token_s = dsa.pair_s, dsa.prefill_token_s
     launches, prefill_launches, shared = ((dsa.launches_s, dsa.prefill_launches_s, dsa.shared_launches_s)
                                           if dsa is not None else (0.0, 0.0, 0.0))
@@ -328,7 +357,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel * prompt_layers + prefill_launches,
         decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches, shared_fixed_s=shared,
-        prefill_row_s=dsa.prefill_row_s if dsa is not None else 0.0,
+        prefill_row_s=dsa.prefill_row_s if dsa is not None else 0.0, short_prefill_len=short_len,
+        short_prefill_terms=short_terms, prefill_clean_s=dsa.prefill_clean_s if dsa is not None else 0.0,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),
@@ -342,7 +372,7 @@ def prefill_time(cost: IterationCost, batch, prompt) -> np.ndarray:
     """Seconds to prefill `batch` prompts of `prompt` tokens in one iteration (no decode in the batch)."""
     batch, prompt = np.asarray(batch), np.asarray(prompt)
     pairs = batch * prompt * (prompt + 1) / 2.0
-    return cost.time(batch * prompt, 0, 0, pairs, rows=batch)
+    return cost.time(batch * prompt, 0, 0, pairs, rows=batch, longest=prompt, keys=batch * prompt)
 
 
 def decode_time(cost: IterationCost, batch, context) -> np.ndarray:

@@ -256,11 +256,13 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             budget = token_budget - d
             if hold:  # every rank's context requests wait (`serving.adp_balance`)
                 budget = 0
-            if not r.prefill or budget <= 0:
+            seq_max = keys = 0  # the iteration's longest sequence and keys (`iteration_seconds`; a policy without
+            if not r.prefill or budget <= 0:  # them: the long path, no masked logits)
                 p_tok, pairs, fin = 0, 0.0, []
             else:
                 p_tok, pairs, fin = r.policy.schedule_prefill(r.prefill, budget)
-            t, f, gap, floor = iteration_seconds(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx)
+                seq_max, keys = getattr(r.policy, "longest", 1 << 62), getattr(r.policy, "keys", 0)
+            t, f, gap, floor = iteration_seconds(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx, seq_max, keys)
             if d:
                 r.steps_done += 1
                 if per_fin and r.heap[0] < (r.steps_done + 1) * n:

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from infraplan.identity_memo import KeptScopes
-from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.llm_iteration import IterationCost, short_prefill_s
 from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
 
 T = TypeVar("T")
@@ -208,9 +208,12 @@ def inline_fcfs(policy: Scheduler) -> bool:
             and type(policy).take is FcfsScheduler.take)
 
 
-def fcfs_path(policy: Scheduler, jump: bool, kv_admission: str) -> bool:
-    """Whether the engine runs on `serving.fcfs_loop` (built-in FCFS, reserve_full, leaps, mixed iterations)."""
-    return jump and inline_fcfs(policy) and kv_admission == "reserve_full" and not policy.prefill_first
+def fcfs_path(policy: Scheduler, jump: bool, kv_admission: str, cost: IterationCost | None = None) -> bool:
+    """Whether the engine runs on `serving.fcfs_loop` (built-in FCFS, reserve_full, leaps, mixed iterations); not a
+    `cost` with SGLang's short DSA extend or vLLM's masked prefill logits (`IterationCost.short_prefill_len`,
+    `prefill_clean_s`: the general loop tracks the longest sequence and the keys they need)."""
+    return (jump and inline_fcfs(policy) and kv_admission == "reserve_full" and not policy.prefill_first
+            and not (cost is not None and (cost.short_prefill_len or cost.prefill_clean_s)))
 
 
 def engine_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
@@ -227,23 +230,39 @@ def engine_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, 
 
 
 def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: int, rows: int, pairs: float,
-                      sum_ctx: float) -> tuple[float, float, float, float]:
+                      sum_ctx: float, longest: int = 1 << 62, keys: int = 0) -> tuple[float, float, float, float]:
     """Seconds and tensor-core seconds of one iteration (a lock-step rank's, `serving.lockstep_loop`) over
     `cost_tables`' `tables`: `engine_loop.engine_steps`' sum, line for line (the same floats); then the seconds its
     host floor added over the GPU's own time (0.0 where the GPU's is the longer) and the iteration's time at that
     floor (0.0 where none applies): an eager iteration lasts at least its launches, a decode step at least its
-    sequences' host work (`serving.host_overhead`, `cost_tables`)."""
+    sequences' host work (`serving.host_overhead`, `cost_tables`). `longest`: the iteration's longest sequence,
+    cached + chunk (SGLang's short DSA extend, `IterationCost.short_prefill_len`; unknown: the long path); `keys`:
+    its prompts' cached + chunk tokens (the masked prefill logits, `IterationCost.prefill_clean_s`; 0: unknown,
+    none)."""
     body, head, body_flop, _, _, decode_head = tables[:6]
     kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
     pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
     shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens
     m = p_tok + d
+    clean = cost.prefill_clean_s * (p_tok * keys - pairs) if cost.prefill_clean_s and p_tok and keys else 0.0
     if p_tok and d:
         t = body[m] + head[rows] + pre_fix + dec_fix - shared
         gap = host - t if m > cap and t < host else 0.0
         rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
         t = (host if gap else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok  # (engine_steps' order)
+        if clean:  # the masked prefill logits (`engine_steps`: after the sum, as here)
+            t, rest = t + clean, rest + clean
+        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
+    if p_tok and not d and cost.short_prefill_len and longest <= cost.short_prefill_len:  # SGLang's short DSA
+        # extend (`engine_steps`)
+        fix, pair_d, tok_d = short_prefill_s(cost, rows)
+        t = body[m] + head[rows] + pre_fix + fix
+        gap = host - t if m > cap and t < host else 0.0
+        rest = pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok)
+        t = (host if gap else t) + pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok)
+        if clean:  # the masked prefill logits (`engine_steps`: after the sum, as here)
+            t, rest = t + clean, rest + clean
         return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     if p_tok or not d:
         t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
@@ -251,6 +270,8 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
         rest = (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over + (per_tok * p_tok if p_tok else 0.0)
         t = ((host if gap else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
              + (per_tok * p_tok if p_tok else 0.0))
+        if clean:  # the masked prefill logits (`engine_steps`: after the sum, as here)
+            t, rest = t + clean, rest + clean
         return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     gap, floor = decode_floor(tables, cost, m)
     return (decode_head[m] + kv_c * sum_ctx + over + dec_fix, body_flop[m], gap,

@@ -192,7 +192,7 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
     counts = pre_route.counts + dec_route.counts
     zeros = np.zeros_like(input_tokens)
     fcfs = [fcfs_path(engine_policy(p.cost, p.dep.max_batch, p.dep.token_budget, p.scheduler, p.kv_admission),
-                      True, p.kv_admission) for p in (prefill, decode)]
+                      True, p.kv_admission, p.cost) for p in (prefill, decode)]
     empty = np.zeros(1, dtype=input_tokens.dtype)  # request n: an empty one, the pools' padding
     tables = (pool_tables(prefill, np.append(input_tokens, empty), np.append(zeros, empty), np.append(zeros, empty),
                           fcfs[0]),

@@ -69,6 +69,8 @@ class FcfsScheduler:
     head_of_line = True
     prefill_first = False
     widest = 0  # the largest budget seen: the whole budget, from the first iteration (nothing decodes yet)
+    longest = 0  # the last `schedule_prefill`'s longest sequence, cached + chunk (SGLang's short DSA path, hC64)
+    keys = 0  # and its prompts' cached + chunk tokens (DeepGEMM's prefill clean pass on vLLM, hC64)
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
         if need[waiting[0]] <= free:
@@ -83,7 +85,7 @@ class FcfsScheduler:
 
     def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
         self.widest = max(self.widest, budget)
-        p_tok = 0
+        p_tok = longest = keys = 0
         pairs = 0.0
         finished: list[int] = []
         for entry in prefill:
@@ -91,6 +93,8 @@ class FcfsScheduler:
             if c is None:
                 break
             pairs += c * (entry[2] + (c + 1) / 2.0)
+            longest = max(longest, entry[2] + c)
+            keys += entry[2] + c
             p_tok += c
             budget -= c
             entry[1] -= c
@@ -101,6 +105,7 @@ class FcfsScheduler:
                 break
         for _ in finished:  # prompts finish in the order they started
             prefill.popleft()
+        self.longest, self.keys = longest, keys
         return p_tok, pairs, finished
 
 

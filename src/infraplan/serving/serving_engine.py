@@ -151,7 +151,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     `cuts`: times at which the result's `window_work` reads the engine's work (`serving.window_marks`)."""
     policy = engine_policy(cost, max_batch, token_budget, scheduler, kv_admission)
     on_demand = kv_admission == "on_demand"
-    if fcfs_path(policy, jump, "reserve_full"):  # `serving.fcfs_loop`; on demand, while the KV never binds
+    if fcfs_path(policy, jump, "reserve_full", cost):  # `serving.fcfs_loop`; on demand, while the KV never binds
         fields = fcfs_engine(cost, arrival_s, prefill_tokens, cached_tokens, decode_steps, max_batch, token_budget,
                              kv_blocks, block_tokens, clients, stop_if_kv_binds=on_demand, cuts=cuts)
         if fields is not None:

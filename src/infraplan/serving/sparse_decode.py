@@ -39,9 +39,11 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   + 4 B x max_seq_len (the config's context, vLLM's default max_model_len; V3.2 163,840: 655 KB) on `row_s` and - 4 B
   on `token_s`, per query layer (`query_layers`, as the logit bytes), over the memory rate, where the family's decode
   runs it (`IndexerCalls.clean_decode`: vLLM, and TensorRT-LLM as vLLM, ASSUMPTION; SGLang passes False);
-  `CLEAN_KERNEL_PRICED` toggles. Not priced: the prefill call's clean pass, whose logits are [chunk queries, the
-  chunk's keys of every prompt] (each row's prompt range valid): c (c - 1) / 2 masked for one prompt's chunk of c
-  tokens, but the other prompts' keys too in a batch of several, which the cost's pairs and tokens do not tell.
+  `CLEAN_KERNEL_PRICED` toggles. The prefill call's clean pass (hC64): its logits are [chunk queries, the chunk's
+  keys of every prompt] (deepseek_v2.py:656-691, each row's prompt range valid), so p_tok x keys - pairs masked
+  logits an iteration (one prompt's chunk of c tokens: c (c - 1) / 2), keys = its prompts' cached + chunk tokens,
+  which the loops carry (`IterationCost.prefill_clean_s`, per masked logit: 4 B over the layers whose prefill call
+  runs it, `IndexerCalls.clean_prefill`).
   SGLang 0.5.6 (srt/layers/attention/nsa/nsa_indexer.py, `Indexer.forward_cuda` :784-941; CUDA, Hopper, its
   defaults SGLANG_NSA_FUSE_TOPK and SGLANG_NSA_DUAL_STREAM on, nsa/utils.py:13-14): once a call the key's fp8 cache
   write, one Triton kernel (:860-865, index_buf_accessor.py:225-258); decode (`_get_topk_paged`, :270-331): the
@@ -63,10 +65,8 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   row past the first of an iteration holding prefill tokens (`IterationCost.prefill_row_s`), so 12 + 11 x max(rows, 1) a
   layer (rows: decode rows and prompts finishing; ASSUMPTION: a prompt whose chunk does not finish beside rows of others
   is not counted, 11 short).
-  Not charged: an extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
-  `_forward_cuda_k_only` :513-552): the key's projection, norm, rope, Hadamard, fp8 cast and cache write, a zero
-  logits tensor and the top-k (8 launches with wk's input cast, against 30 with the prologue and casts) and no query
-  side, head gate or logits; the cost does not know an iteration's longest sequence (hM63's notes). SGLang 0.5.9
+  An extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
+  `_forward_cuda_k_only` :513-552) and, on SM90 / SM100, dense MHA attention: `short_prefill` (hC64). SGLang 0.5.9
   differs (the paged schedule from the step's metadata where set, nsa_indexer.py:378-385; one fused K + scale gather a
   prompt, :520-535; hM63's notes): a profile's `dsa_indexer_release` names the release counted
   (`RELEASE_OP_KERNELS`: 0.5.9 decode 3 + its captured head gate's 2 eager scalings, prefill and mixed 7 + 3 key
@@ -103,6 +103,7 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.sparse_attention import (
     CLEAN_LOGIT_BYTES,
+    HEAD_TILES,
     LOGIT_BYTES,
     absorbed_key_flops,
     index_cache_bytes,
@@ -125,21 +126,30 @@ class IndexerCalls(NamedTuple):
     clean_decode: bool = False  # the paged logits run DeepGEMM's clean kernel (`clean_logits`: its bytes, docstring)
     per_sequence: float = 0.0  # a prefill call's launches for each sequence of its batch past the first (hM63)
     paged_draft_prompt: bool = False  # the draft layer's pass over the prompt runs the paged (decode) call (docstring)
+    key_only: float = 0.0  # a short extend's key-only call (`short_prefill`, hC64); 0: the engine has no short path
+    clean_prefill: bool = False  # the prefill logits run DeepGEMM's clean kernel (its -inf writes: docstring, hC64)
 
 
 # per engine family (module docstring); a family not listed: vLLM's
 INDEXER_OP_KERNELS: dict[str, IndexerCalls] = {
-    "vllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True),  # 2 a call; 2 + 1; 1 + 2 + 1 a chunk
+    "vllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True,  # 2 a call; 2 + 1; 1 + 2 + 1 a chunk
+                         clean_prefill=True),
     "sglang": IndexerCalls(decode=4.0, prefill=23.0, mixed=23.0, per_sequence=11.0,  # 1 + 3; 1 + 11 + 8 + 3
-                           paged_draft_prompt=True),
-    "trtllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True),  # ASSUMPTION: vLLM's
+                           paged_draft_prompt=True, key_only=4.0),  # key side 3 + cache write
+    "trtllm": IndexerCalls(decode=5.0, prefill=6.0, mixed=9.0, clean_decode=True,  # ASSUMPTION: vLLM's
+                           clean_prefill=True),
 }
 # per release a profile names (`dsa_indexer_release`, hM63; docstring): SGLang 0.5.9 decode 3 + the captured head
 # gate's 2 eager scalings; prefill 7 + 1 a sequence + 3 key side
 RELEASE_OP_KERNELS: dict[str, IndexerCalls] = {
     "sglang-0.5.6": INDEXER_OP_KERNELS["sglang"],
-    "sglang-0.5.9": IndexerCalls(decode=5.0, prefill=11.0, mixed=11.0, per_sequence=1.0, paged_draft_prompt=True),
+    "sglang-0.5.9": IndexerCalls(decode=5.0, prefill=11.0, mixed=11.0, per_sequence=1.0, paged_draft_prompt=True,
+                                 key_only=4.0),
 }
+# the parts whose SGLang short extend runs dense MHA (`set_nsa_prefill_impl`: SM90, SM100-109): the sparse kernel's
+MHA_SHORT_PARTS = frozenset(HEAD_TILES)  # Hopper / Blackwell parts (`ops.sparse_attention.HEAD_TILES`)
+KEY_ONLY_INDICES = 2.0  # the key-only call's zero logits and top-k transform where the MLA core needs indices
+SHORT_PREFILL = True  # SGLang's short extend path priced (`short_prefill`; hC64; toggle to compare)
 CLEAN_KERNEL_PRICED = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
 
 
@@ -163,6 +173,7 @@ class SparseTerms:
     prefill_launches_s: float  # the indexer's launches in a prefill: the layers and the draft layer over the prompt
     shared_launches_s: float  # the once-a-call part of both that a mixed iteration pays once (module docstring)
     prefill_row_s: float = 0.0  # a prefill's launches per sampled row past the first (`IterationCost.prefill_row_s`)
+    prefill_clean_s: float = 0.0  # per masked prefill logit (`IterationCost.prefill_clean_s`, hC64)
 
 
 def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
@@ -193,4 +204,41 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
                        prefill_launches_s=(calls.prefill * layers + (prompt_layers - layers)  # (the draft's pass)
                                            * (calls.decode if calls.paged_draft_prompt else calls.prefill)) * launch_s,
                        shared_launches_s=(calls.decode + calls.prefill - calls.mixed) * launch_s
-                       * min(kv_layers, prompt_layers), prefill_row_s=calls.per_sequence * launch_s * layers)
+                       * min(kv_layers, prompt_layers), prefill_row_s=calls.per_sequence * launch_s * layers,
+                       prefill_clean_s=CLEAN_LOGIT_BYTES / bandwidth * (layers if calls.paged_draft_prompt else
+                                                                       prompt_layers)
+                       if CLEAN_KERNEL_PRICED and calls.clean_prefill else 0.0)
+
+
+def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
+                  dsa: SparseTerms, mha_pair_s: float, layers: float,
+                  prompt_layers: float) -> tuple[int, tuple[float, float, float]]:
+    """SGLang's short extend (hC64): (the longest sequence, cached + chunk, up to which it runs, its (per pair, per
+    prefill token, once) seconds against the long path's), or (0, zeros) where the engine has none.
+
+    An extend without speculation whose batch's longest sequence is <= index_topk (`seq_lens_cpu.max()`) runs the
+    indexer's key-only call (0.5.6 srt/layers/attention/nsa/nsa_indexer.py:817-836, `_forward_cuda_k_only`
+    :513-552; 0.5.9 :959-966, :647-692): wk, k_norm, the rope, the Hadamard rotation, the fp8 cast and the cache
+    write, no query side, head gate, logits or per-sequence gathers. On SM90 / SM100 with an fp8 / bf16 cache and
+    at most 128k keys in the batch the attention runs dense MHA_ONE_SHOT (nsa_backend.py `set_nsa_prefill_impl`
+    0.5.6 :1429-1456, 0.5.9 :2021-2057; models/deepseek_v2.py:414-422, :2709-2731, FA3 varlen on SM90,
+    nsa_backend.py:1289-1340), whose prepare calls the indexer with return_indices=False (deepseek_v2.py:1620-1631):
+    `mha_pair_s` (the dense MLA prefill's pair, the rule every MLA model's prefill takes) over the target layers in
+    place of the indexer's pairs and the top-k core per token. Elsewhere the MLA core stays and the key-only call
+    adds a zero logits tensor and the top-k transform (:543-552). The draft layer's pass over the prompt is a
+    DRAFT_EXTEND (the paged call: unchanged). Launches a target layer: the op's `key_only` (+ 2 with indices) in place
+    of its `prefill` and the per-sequence ones (`IterationCost.prefill_row_s`), less the query side's passes
+    (`engine_kernels.indexer_query_launches`). Not priced: the skipped wq_b / weights_proj GEMMs and the query
+    side's bytes (the body's, per token); a mixed iteration (its decode rows' contexts are not tracked) and the
+    128k batch cap (an 8,192-token budget of <= 2,048-key sequences reaches it only with cached prefixes).
+    """
+    calls = indexer_calls(dep.engine, engine_kernels.indexer_release(dep.engine, dep.stack))
+    if not (SHORT_PREFILL and calls.key_only):
+        return 0, (0.0, 0.0, 0.0)
+    share = layers / prompt_layers  # the target layers' part of the prompt's forwards (the draft's stays)
+    mha = accelerator.catalog_name in MHA_SHORT_PARTS and dep.kv_dtype in ("bf16", "fp8")
+    per_pair = (mha_pair_s if mha else 0.0) - dsa.pair_s * share
+    per_token = -dsa.prefill_token_s * share if mha else 0.0
+    op = calls.key_only + (0.0 if mha else KEY_ONLY_INDICES)
+    dropped = calls.prefill - op + engine_kernels.indexer_query_launches(shape, dep)
+    return int(shape.index_topk), (per_pair, per_token, -dropped * rates.kernel_overhead_s * layers)

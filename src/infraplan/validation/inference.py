@@ -157,7 +157,7 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
 
 _TIME_TERMS = ("body_s", "head_s", "kv_token_s", "pair_s", "prefill_fixed_s", "decode_fixed_s", "shared_fixed_s",
                "prefill_row_s", "overhead_s", "per_prefill_token_s", "per_finish_s", "host_issue_s",
-               "host_per_sequence_s")
+               "host_per_sequence_s", "prefill_clean_s")
 
 
 def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
@@ -172,7 +172,10 @@ def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
     if "stall" in extra:
         token_s, pair_s, others = extra["stall"]
         extra["stall"] = (token_s * scale, pair_s * scale, others)
-    return replace(cost, extra=extra, **{name: getattr(cost, name) * scale for name in _TIME_TERMS})
+    pair_d, token_d, fixed_d = cost.short_prefill_terms  # SGLang's short DSA extend's seconds
+    short = (pair_d * scale, token_d * scale, fixed_d * scale)
+    return replace(cost, extra=extra, short_prefill_terms=short,
+                   **{name: getattr(cost, name) * scale for name in _TIME_TERMS})
 
 
 def equal_issue_requests(case: dict[str, Any], workloads: dict[str, Any], rate_per_s: float, passes: int,
