@@ -154,8 +154,11 @@ def smaller(a: Any, b: Any) -> Any:
 
 
 def anywhere(x: Any) -> bool:
-    """`np.any(x)`, or the plain bool itself."""
-    return bool(x) if type(x) in _PLAIN else bool(np.any(x))
+    """`np.any(x)`, or the plain bool itself (an array's own `any`: `np.any`'s answer without its wrappers)."""
+    kind = type(x)
+    if kind in _PLAIN:
+        return bool(x)
+    return bool(x.any()) if kind is np.ndarray else bool(np.any(x))
 
 
 def is_plain(x: Any) -> bool:

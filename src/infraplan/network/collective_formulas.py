@@ -98,7 +98,7 @@ def _tree_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, lat: Any, sized
             return steps
         return tree_latency_kept(fabric, n, stride, floor)
     spans = n * stride > group_domain(fabric, n, stride)
-    if not np.any(spans):
+    if not scalar_path.anywhere(spans):
         return steps
     return xp.where(spans, tree_latency(fabric, n, stride, floor), steps)
 
@@ -142,7 +142,7 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
         return _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)  # (no group spans domains)
     t, ring, tree = _all_reduce_parts(xp, fabric, size, n, stride, algorithm, sized)
     local, spans = _spanning_members(xp, fabric, n, stride)
-    if not (spans if xp is _FLOATS else np.any(spans)):
+    if not (spans if xp is _FLOATS else scalar_path.anywhere(spans)):
         return t
 
     def inside(part: Any, k: Any) -> Any:
@@ -218,7 +218,8 @@ def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, 
         # inside one scale-up domain the measured curve (`network.nvlink_all_reduce`) bounds the alpha-beta
         # candidates instead of the SimAI tables' NVLink column
         in_domain = n * stride <= group_domain(fabric, n, stride)
-        if xp is _FLOATS or np.any(in_domain):  # (no group in one domain: `where` keeps t, the bound unpriced)
+        # (no group in one domain: `where` keeps t, the bound unpriced)
+        if xp is _FLOATS or scalar_path.anywhere(in_domain):
             plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
             plain = _latency.all_reduce_plain(xp, fabric, n, stride, ring_bw, plain, algorithm)
             measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))

@@ -273,8 +273,8 @@ def nvls_time_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, si
     if not fabric.nvls_bytes_per_s > 0.0:
         return math.inf
     inside = n * stride <= group_domain(fabric, n, stride)
-    if xp is NUMPY_OPS and not np.any(inside):  # no group in one domain: `where`'s infinities, in its shape, the
-        # sized time it would drop not priced
+    # no group in one domain: `where`'s infinities, in its shape, the sized time it would drop not priced
+    if xp is NUMPY_OPS and not scalar_path.anywhere(inside):
         return np.full(np.broadcast_shapes(np.shape(size), np.shape(n), np.shape(stride)), math.inf)
     bandwidth = (1.0 + 1.0 / n) * size / fabric.nvls_bytes_per_s
     t = sized_time_xp(xp, fabric, bandwidth + NVLS_LATENCY_S, bandwidth, size, n, stride, False, sized)

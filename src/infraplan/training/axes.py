@@ -145,9 +145,16 @@ def _schedule_pairs(s: SearchSpace, c: Chosen, vpps: Sequence[int]) -> list[tupl
     rule evaluated once on all the VPP values (the rules are element-wise)."""
     models = [(code, model) for code, model in PIPELINE_SCHEDULES.items() if _tried(s, code, c["pp"])]
     vpp = np.asarray(vpps, dtype=np.int64)
-    valid = [np.broadcast_to(np.asarray(model.valid(c["pp"], vpp), dtype=bool), vpp.shape) for _, model in models]
+    valid = [_bools(model.valid(c["pp"], vpp), vpp.shape) for _, model in models]
     return [(int(v), int(code)) for i, v in enumerate(vpp) for (code, _), ok in zip(models, valid, strict=True)
             if ok[i]]
+
+
+def _bools(verdict: object, shape: tuple[int, ...]) -> np.ndarray:
+    """A rule's verdict as bools of `shape`: an array of that shape as it is (the listing above only indexes it), else
+    broadcast (`np.broadcast_to`, ~3 us a call, asked once per rule and outer combination)."""
+    ok = np.asarray(verdict, dtype=bool)
+    return ok if ok.shape == shape else np.broadcast_to(ok, shape)
 
 
 def _fixed(value: Callable[[SearchSpace], int]) -> Callable[[SearchSpace, Chosen], list[int]]:

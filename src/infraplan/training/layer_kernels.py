@@ -63,7 +63,7 @@ def output_width(width: ArrayLike, rows: ArrayLike, cols: ArrayLike, depth: Arra
     if type(width) is not np.ndarray:
         if width >= GEMM_OUTPUT_BYTES:
             return width
-    elif not np.any(width < GEMM_OUTPUT_BYTES):
+    elif not anywhere(width < GEMM_OUTPUT_BYTES):
         return width
     inputs = rows * depth + depth * cols
     moved = inputs + rows * cols

@@ -124,7 +124,7 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     coords: dict[int, NDArray[np.int64]] = {}
     rest = local
     for j in reversed(range(len(inner))):
-        if np.any(sizes[:, j] > 1):
+        if (sizes[:, j] > 1).any():
             rest, coords[j] = np.divmod(rest, np.repeat(sizes[:, j].astype(small), n))
     columns: dict[str, NDArray[np.int64]] = {}
     rank = np.repeat(full_offset.astype(np.int64), n)

@@ -41,7 +41,10 @@ RUN_ORDER = ("dtype", "seq_len", "micro_batch", "attention", "sequence_parallel"
 
 
 def _column(value: object, n: int) -> np.ndarray:
-    """`value` (a scalar or an array over n rows) as an array of n rows."""
+    """`value` (a scalar or an array over n rows) as an array of n rows (an array of n rows as it is: each caller
+    gathers a copy of it, `[order]`)."""
+    if type(value) is np.ndarray and value.shape == (n,):
+        return value
     return np.asarray(np.broadcast_to(np.asarray(value), (n,)))
 
 
