@@ -330,7 +330,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price) if pair else (
             simulate_deployment(shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft,
                                 tpot_slo_s=tpot, usd_per_hour=price)), built(n_full), key, slo, percentile, sides,
-            warm_s, built, replicated)
+            warm_s, built, replicated, confirming_seeds(seed))
         n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
         least = option_settling(rate, laws, sides, limit // dep.gpus_per_replica)  # a grown retry's size

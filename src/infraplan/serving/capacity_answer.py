@@ -124,6 +124,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
         "slo_confidence_fraction": CONFIDENCE,  # the runs judged together (`capacity_horizon.judged_run`, hQ63)
         "full_run_seeds": confirming_seeds(seed)[:len(result.get("runs_over_slo_count") or [None])],
         "full_run_over_slo_count": result.get("runs_over_slo_count"),
+        "full_run_percentile_s": result.get("runs_percentile_s"),  # each seed's [TTFT, TPOT] (hA64)
         "requests_clipped_to_context": n_clipped,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "steady_output_tokens_per_s",
                                          "ttft_s", "tpot_s", "e2e_s",

@@ -255,7 +255,7 @@ def unsettled(rate: float, time_constants: list[float]) -> bool:
 def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, key: str, slo: tuple[float, float],
                q: float, sides: tuple[bool, bool], warm_s: float,
                longer: Callable[[int], Requests] | None = None,
-               replicate: Callable[[int, int], Requests] | None = None,
+               replicate: Callable[[int, int], Requests] | None = None, seeds: Sequence[int] = (),
                ) -> tuple[dict[str, Any], float, float, str, Requests]:
     """A whole run's serve metrics, its TTFT and TPOT percentile over their SLOs (a retry's near miss, just above 1,
     where only the steady part, a pool's settling or the percentile's confidence missed: `replica_search.grown`), why
@@ -265,9 +265,16 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
     `capacity_confidence.CONFIDENCE` (its count over the SLO, `verdict`); a run that can show neither that nor a miss
     is rerun longer (`longer(n)`: the run's n requests; RUN_LONGER x, up to HORIZON_MAX_REQUESTS), and one still
     undecided is a near miss (hQ51). A run shown within both SLOs is confirmed on CONFIRM_SEEDS - 1 more runs of as
-    many requests (`replicate(n, i)`: the i-th, i >= 1, of the seeds `capacity_confidence.confirming_seeds`), the
-    runs judged together (`pooled_verdict`: a calm draw's narrow spread no longer decides alone, hQ63); the serve
-    metrics' "runs_over_slo_count": each run's [TTFT, TPOT] count over the SLO, the first `reqs`'s."""
+    many requests (`replicate(n, i)`: the i-th, i >= 1, of the seeds `capacity_confidence.confirming_seeds`, named
+    `seeds` in the reasons), the runs judged together (`pooled_verdict`: a calm draw's narrow spread no longer
+    decides alone, hQ63).
+
+    Every run judged counts alike (hA64; before, the ratios and the warm-up check were the first run's alone, so a
+    confirming seed whose own percentile or later half missed passed on the pooled counts): each ratio is the worst
+    run's percentile over the SLO (so `serve --seed s` of every seed judged shows the answer within the SLOs), and
+    TTFT past the warm-up (`later_misses`) must hold in every run; a confirming run that misses either is named in
+    the reason. The serve metrics are the first run's (`serve_command` reruns it), with "runs_over_slo_count": each
+    run's [TTFT, TPOT] count over the SLO, and "runs_percentile_s": each run's [TTFT, TPOT] percentile `key`."""
     result = simulate(reqs)
     near, verdicts, why = list(sides), [MET, MET], ""  # near: missed just above 1 (a pool not settling, ...)
     others: list[tuple[dict[str, Any], Requests]] = []  # the confirming runs and their requests (hQ63)
@@ -283,27 +290,46 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
             break
         reqs, others = longer(n), []  # neither shown: a longer run narrows the interval
         result = simulate(reqs)
-    ratios = [result["ttft_s"][key] / slo[0], result["tpot_s"][key] / slo[1]]
+    runs = [(result, reqs), *others]
+    got = [[r["ttft_s"][key] / slo[0], r["tpot_s"][key] / slo[1]] for r, _ in runs]  # each run's ratios
+    ratios = [max(g[m] for g in got) for m in (0, 1)]  # the worst run's (hA64)
+    names = [f"seed {s}'s run" for s in seeds] if len(seeds) >= len(runs) else [f"run {i + 1}" for i in range(
+        len(runs))]
+    confirmer = [f"its {m} {key} {g[i] * limit:.3g} s is above the SLO ({limit:.3g} s) in {names[j]}"
+                 for j, g in enumerate(got) if j for i, (m, limit) in enumerate(zip(("TTFT", "TPOT"), slo, strict=True))
+                 if g[i] > 1.0]  # a confirming run's own miss (the first run's: `outright_misses`)
     unshown = [v != MET and r <= 1.0 for v, r in zip(verdicts, ratios, strict=True)]  # met, but not shown
     if any(unshown):
         near = [a or b for a, b in zip(near, unshown, strict=True)]
-        names = " and ".join(m for m, u in zip(("TTFT", "TPOT"), unshown, strict=True) if u)
+        shown = " and ".join(m for m, u in zip(("TTFT", "TPOT"), unshown, strict=True) if u)
         over = (f"{1 + len(others)} seeds' runs of {len(reqs):,} requests each" if others else
                 f"{len(reqs):,} requests")
-        why = (f"its {names} {key} {'are' if all(unshown) else 'is'} not shown within the SLO at {CONFIDENCE:.0%} "
+        why = (f"its {shown} {key} {'are' if all(unshown) else 'is'} not shown within the SLO at {CONFIDENCE:.0%} "
                f"confidence over {over} (too many over it for the sampling error)")
-    elif not any(sides) and max(ratios) <= 1.0 and 0 < (cut := int(np.searchsorted(reqs.arrival_s, warm_s))) < len(
-            reqs) and later_misses(result["ttft_over_slo_count"], 0, len(reqs) - cut, q):  # (else none can miss)
-        # met over the whole run: TTFT past its warm-up too (the warm-up's requests run alone: their first tokens
-        # are the whole run's on one FCFS replica, about so on several, `later_misses`); not TPOT: run alone, the
-        # last of them decode in smaller batches
-        alone = simulate(Requests(reqs.arrival_s[:cut], reqs.input_tokens[:cut], reqs.output_tokens[:cut]))
-        near[0] = later_misses(result["ttft_over_slo_count"], alone["ttft_over_slo_count"], len(reqs) - cut, q)
-        why = "past its warm-up it misses the TTFT SLO (a queue still building)" if near[0] else ""
+    elif not any(sides) and max(ratios) <= 1.0:  # met over every whole run: TTFT past its warm-up too, in each
+        late = [names[j] for j, (r, rq) in enumerate(runs) if _later_missed(simulate, r, rq, warm_s, q)]
+        near[0] = bool(late)
+        why = ("past its warm-up it misses the TTFT SLO (a queue still building)" + (
+            f" in {' and '.join(late)}" if others else "")) if late else ""
     ttft_ratio, tpot_ratio = (max(r, NEAR_MISS_RATIO) if m else r for r, m in zip(ratios, near, strict=True))
-    counts = [[r.get("ttft_over_slo_count"), r.get("tpot_over_slo_count")] for r in (result, *(o for o, _ in others))]
-    result = {**result, "runs_over_slo_count": counts}
-    return result, ttft_ratio, tpot_ratio, "; ".join([*outright_misses(result, slo, key), why] if why else []), reqs
+    result = {**result, "runs_over_slo_count": [[r.get("ttft_over_slo_count"), r.get("tpot_over_slo_count")]
+                                                for r, _ in runs],
+              "runs_percentile_s": [[r["ttft_s"][key], r["tpot_s"][key]] for r, _ in runs]}
+    reasons = [*outright_misses(result, slo, key), *confirmer, why] if why or confirmer else []
+    return result, ttft_ratio, tpot_ratio, "; ".join(filter(None, reasons)), reqs
+
+
+def _later_missed(simulate: Callable[[Requests], dict[str, Any]], result: dict[str, Any], reqs: Requests,
+                  warm_s: float, q: float) -> bool:
+    """Whether one whole run (its serve metrics `result`, its requests `reqs`) misses the TTFT SLO's percentile q
+    past its warm-up `warm_s` (`later_misses`): the warm-up's requests run alone only where the whole run's count
+    could miss there (their first tokens are the whole run's on one FCFS replica, about so on several); not TPOT: run
+    alone, the last of them decode in smaller batches."""
+    cut = int(np.searchsorted(reqs.arrival_s, warm_s))
+    if not 0 < cut < len(reqs) or not later_misses(result["ttft_over_slo_count"], 0, len(reqs) - cut, q):
+        return False  # none can miss past the warm-up
+    alone = simulate(Requests(reqs.arrival_s[:cut], reqs.input_tokens[:cut], reqs.output_tokens[:cut]))
+    return later_misses(result["ttft_over_slo_count"], alone["ttft_over_slo_count"], len(reqs) - cut, q)
 
 
 def outright_misses(result: dict[str, Any], slo: tuple[float, float], key: str) -> list[str]:

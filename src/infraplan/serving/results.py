@@ -193,6 +193,9 @@ class ServingPlanResult(SparseResult):
     full_run_over_slo_count: list[list[int | None]] | None = Field(None, description=(
         "requests over the TTFT and over the TPOT SLO (count), [TTFT, TPOT], in each run of `full_run_seeds`, in "
         "that order (TPOT over the requests of more than one output token; null: no SLO counted)"))
+    full_run_percentile_s: list[list[float]] | None = Field(None, description=(
+        "the TTFT and the TPOT at the SLO's percentile (s), [TTFT, TPOT], in each run of `full_run_seeds`, in that "
+        "order: the answer meets only where every run's are within the SLOs (hA64); `serve` shows the first"))
     requests_clipped_to_context: int | None = Field(None, description=(
         "requests truncated to the model's context (count), as `serve` truncates a workload preset's long tail "
         "(the probes' requests alike): of the full run's `full_run_requests`; with no deployment found, of one "
