@@ -306,8 +306,19 @@ def page_body(page: str, form_id: str) -> dict[str, Any]:
     return body
 
 
-PAGES = {"recsys": ("recsys", "recsys-form"), "video": ("video", "video-form")}
+PAGES = {"recsys": ("recsys", "recsys-form"), "video": ("video", "video-form"), "train": ("train", "train-form"),
+         "serve": ("serve", "serve-form")}
 """Command -> (its page, the form that runs it): the pages whose forms are held to the CLI's options and defaults."""
+ONE_OF_REQUIRED: dict[tuple[str, str], tuple[list[str], str]] = {
+    # (command, CLI parameter) -> (a CLI line without the group, the CLI's refusal): optional flags of which the CLI
+    # needs one, so the page preselects its example as it does a required option's (hJ64)
+    ("serve", "workload"): (["serve", "llama3-8b", "--system", "h100-sxm", "--gpus", "8", "--rate", "2"],
+                            "give exactly one of --input-len/--output-len, --workload or --trace"),
+    # the page's list of rates, one `serve --rate R` each (a sweep); offline or concurrency with the list emptied
+    ("serve", "rate"): (["serve", "llama3-8b", "--system", "h100-sxm", "--gpus", "8", "--workload", "chat"],
+                        "give exactly one of --offline, --rate QPS or --concurrency N"),
+}
+"""(command, CLI parameter) -> why the page preselects an option the CLI has no default for."""
 
 
 def _page_mismatches(command: str) -> list[str]:
@@ -328,9 +339,12 @@ def _page_mismatches(command: str) -> list[str]:
         enum = f"{REQUESTS[command].__name__}.{field}"  # a select the page fills with this field's choices
         if field not in named:
             found.append(f"--{name.replace('_', '-')}: no control {field!r} on /{page}")
-        elif default is REQUIRED:
+        elif default is REQUIRED or (command, name) in ONE_OF_REQUIRED:
             if field not in body:
                 found.append(f"{field}: required on the CLI, not preselected on /{page}")
+        elif controls[field][1].get("type") == "checkbox":  # IP.body posts a box only where it was changed
+            if ("checked" in controls[field][1]) != bool(default):
+                found.append(f"{field}: CLI {default!r}, /{page}'s box {'un' * bool(default)}checked")
         elif field in body and _norm(body[field]) != _norm(default):
             found.append(f"{field}: CLI {default!r}, /{page} {body[field]!r}")
         elif controls[field][1].get("data-enum", enum) != enum:
@@ -344,3 +358,13 @@ def test_page_form_takes_the_clis_options_and_defaults(command: str) -> None:
     fields, and posts the CLI's default for every option with one: left empty (the API's default, which the test
     above holds to the CLI's) or written as the CLI's. A required option is preselected (the page's example)."""
     assert _page_mismatches(command) == []
+
+
+@pytest.mark.parametrize("key", sorted(ONE_OF_REQUIRED))
+def test_a_page_preselects_only_what_the_cli_needs(key: tuple[str, str]) -> None:
+    """An option listed in ONE_OF_REQUIRED has no CLI default, and the CLI refuses a line without its group."""
+    command, name = key
+    line, refusal = ONE_OF_REQUIRED[key]
+    assert _cli_defaults(command)[name] is None
+    out = CliRunner().invoke(app, line)
+    assert out.exit_code != 0 and refusal in f"{out.exception} {out.output}", out.output  # main() exits 2 on it

@@ -33,6 +33,7 @@ def test_the_server_sends_the_line_the_cli_prints(client: TestClient, capsys: py
 def test_the_pages_show_the_cases_under_the_band(live_server: str, browser: Any) -> None:
     page = open_training_planner(browser, live_server)
     page.fill("input[name=gpus]", "64")
+    page.fill("input[name=tp]", "8")  # TRAIN's (the form's TP is the CLI's 1 since hJ64)
     page.fill("input[name=global_batch]", "256")
     page.click("#run-train")
     page.wait_for_selector("#train-out .tools .cli", timeout=60_000)

@@ -100,9 +100,9 @@ def test_the_serve_page_refuses_what_it_cannot_read(live_server: str, browser: A
     page = open_page(browser, live_server + "/serve", CATALOGS_READY)
     for text, line in [("", "arrival rates (requests/s): give one or more, comma-separated (e.g. 2,5,10,20,40)"),
                        ("5,abc", "arrival rates (requests/s): 'abc' is not a positive number")]:
-        page.fill("input[name=rates]", text)
+        page.fill("input[name=rate]", text)
         assert _run(page, "#run-serve", "serve-out") == ("", line)
-    page.fill("input[name=rates]", "5")
+    page.fill("input[name=rate]", "5")
     # an SLO with a unit, as the API and the CLI take it; a unit typo is refused, not read as 20 s (the fix offered
     # since hJ58: "cannot read duration '20 mss'; expected e.g. 50ms, 2s, 12h or 60d" before)
     page.fill("input[name=ttft_slo]", "20 mss")

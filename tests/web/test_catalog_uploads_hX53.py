@@ -235,7 +235,7 @@ def test_the_facility_and_serving_pages_send_their_uploads(live_server: str, bro
                      " > 1", errors)
     page.set_input_files("input[name=workload-file]", {"name": "mychat.yaml", "mimeType": "application/yaml",
                                                        "buffer": FILES["mychat.yaml"].encode()})
-    page.fill("input[name=rates]", "2")
+    page.fill("input[name=rate]", "2")
     page.fill("input[name=requests]", "200")
     with page.expect_request(lambda r: r.url.endswith("/api/serve") and r.method == "POST") as request:
         page.click("#run-serve")

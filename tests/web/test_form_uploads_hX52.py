@@ -178,7 +178,7 @@ def test_the_serving_and_network_pages_send_their_uploads(live_server: str, brow
                      " > 1", errors)
     page.set_input_files("input[name=model-file]", {"name": "config.json", "mimeType": "application/json",
                                                     "buffer": CONFIG.encode()})
-    page.fill("input[name=rates]", "2")
+    page.fill("input[name=rate]", "2")
     page.fill("input[name=requests]", "200")
     with page.expect_request(lambda r: r.url.endswith("/api/serve") and r.method == "POST") as request:
         page.click("#run-serve")

@@ -18,7 +18,7 @@ def test_the_rate_sweep_names_the_workloads_slos_beside_its_attainment(live_serv
     page = open_page(browser, live_server + "/serve", CATALOGS_READY, errors)
     page.select_option("#serve-form select[name=workload]", "chat")
     page.fill("#serve-form input[name=requests]", "200")
-    page.fill("#serve-form input[name=rates]", "5")
+    page.fill("#serve-form input[name=rate]", "5")
     page.click("#run-serve")
     page.wait_for_function("document.querySelector('#serve-out .status').textContent === 'done'", timeout=120_000)
     cells = page.locator("#serve-out .summary tr").nth(1).locator("td")
