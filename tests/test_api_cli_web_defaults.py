@@ -4,8 +4,9 @@ The CLI is the reference (the README documents it). For each command, every type
 with the default of the same argument in the Python API function the command calls, in the web request model
 (web/requests.py) and in the sweep's registered function (sweep/functions.py `FUNCTIONS`); an option one of them
 does not take, or takes under another name, is listed below with its reason. A new option or default that
-disagrees fails here until it is aligned or listed. The recsys and video pages' forms (hE64) are held to the same
-options and defaults: what the untouched form posts is the CLI's default line (`test_page_form_takes_...`).
+disagrees fails here until it is aligned or listed. The pages' forms (`PAGES`: recsys and video, hE64; network,
+collective, facility and campus, hK64) are held to the same options and defaults: what the untouched form posts is
+the CLI's default line (`test_page_form_takes_...`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
                  "prefill_moe_tp")},
     ("collective", "system"): ("api", "the API takes the resolved `cluster` (with --fabric applied)"),
     ("collective", "fabric"): ("api", "applied to the cluster the API takes (`network.rail_leaves.with_fabric`)"),
+    # `network` is no API function here (its page's form is held to the CLI: `PAGES`)
+    ("network", "system_option"): ("web", "the positional SYSTEM as an option (`--system`); the web's `system` is it"),
+    ("network", "graphml"): ("web", "writes a GraphML file; the web reads and writes no files"),
 }
 
 DEFAULTS_DIFFER: dict[tuple[str, str, str], str] = {
@@ -291,8 +295,8 @@ def page_body(page: str, form_id: str) -> dict[str, Any]:
     models = {cls.__name__: cls for cls in REQUESTS.values()}
     body: dict[str, Any] = {}
     for name, (tag, attrs, options) in page_form(page, form_id).items():
-        if "data-skip" in attrs or attrs.get("type") == "file":
-            continue
+        if "data-skip" in attrs or attrs.get("type") in ("file", "checkbox"):
+            continue  # a checkbox is posted only when changed from its initial state (IP.body)
         if "data-enum" in attrs:
             model, _, field = str(attrs["data-enum"]).partition(".")
             value = models[model].model_fields[field].default
@@ -307,7 +311,8 @@ def page_body(page: str, form_id: str) -> dict[str, Any]:
 
 
 PAGES = {"recsys": ("recsys", "recsys-form"), "video": ("video", "video-form"), "train": ("train", "train-form"),
-         "serve": ("serve", "serve-form")}
+         "serve": ("serve", "serve-form"), "network": ("network", "net-form"), "collective": ("network", "coll-form"),
+         "facility": ("facility", "fac-form"), "campus": ("facility", "campus-form")}
 """Command -> (its page, the form that runs it): the pages whose forms are held to the CLI's options and defaults."""
 ONE_OF_REQUIRED: dict[tuple[str, str], tuple[list[str], str]] = {
     # (command, CLI parameter) -> (a CLI line without the group, the CLI's refusal): optional flags of which the CLI
@@ -319,6 +324,14 @@ ONE_OF_REQUIRED: dict[tuple[str, str], tuple[list[str], str]] = {
                         "give exactly one of --offline, --rate QPS or --concurrency N"),
 }
 """(command, CLI parameter) -> why the page preselects an option the CLI has no default for."""
+CHOSEN: dict[tuple[str, str], str] = {
+    ("network", "system"): "SYSTEM or --system: the CLI refuses neither ('give the system once')",
+    ("facility", "system"): "--system, or --accelerator with --count: the CLI refuses neither",
+    ("campus", "power"): "--power and --accelerator, or --fleet: the CLI refuses neither",
+    ("campus", "accelerator"): "--power and --accelerator, or --fleet: the CLI refuses neither",
+}
+"""(command, CLI parameter) -> why: options typer holds optional (None) that the CLI does not run without (one of a
+few ways to say what to size); their page preselects an example, as for a required option (hK64)."""
 
 
 def _page_mismatches(command: str) -> list[str]:
@@ -339,7 +352,7 @@ def _page_mismatches(command: str) -> list[str]:
         enum = f"{REQUESTS[command].__name__}.{field}"  # a select the page fills with this field's choices
         if field not in named:
             found.append(f"--{name.replace('_', '-')}: no control {field!r} on /{page}")
-        elif default is REQUIRED or (command, name) in ONE_OF_REQUIRED:
+        elif default is REQUIRED or (command, name) in ONE_OF_REQUIRED or (command, name) in CHOSEN:
             if field not in body:
                 found.append(f"{field}: required on the CLI, not preselected on /{page}")
         elif controls[field][1].get("type") == "checkbox":  # IP.body posts a box only where it was changed

@@ -38,6 +38,7 @@ def test_campus_phases_of_an_unpriced_accelerator_say_not_priced(live_server: st
     page = open_page(browser, live_server + "/facility", CATALOGS_READY)
     page.fill("#campus-form input[name=power]", "20MW")
     page.select_option("#campus-form select[name=accelerator]", "mtia-v2")
+    page.fill("#campus-form input[name=phases]", "2026:0.3,2027:0.7")  # the form's example (no phases by default)
     page.click("#run-campus")
     page.wait_for_selector("#campus-out .phases table", timeout=60_000)
     phases = page.inner_text("#campus-out .phases")

@@ -8,7 +8,7 @@ scale using MSVP") and software encoders' per-core speed is, to first order, pix
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -19,6 +19,9 @@ from infraplan.errors import InputError
 Codec = Literal["h264", "vp9", "hevc", "av1"]
 Quality = Literal["standard", "high"]
 QUALITIES: tuple[str, ...] = ("standard", "high")
+CODECS: tuple[str, ...] = get_args(Codec)
+"""The codec names a device or encoder file may list, as `video --codec` takes them (lower case, as every choice of
+the CLI: --dtype, --sim, --cooling ...)."""
 ASSUMPTIONS_DESCRIPTION = ("the file's ASSUMPTION figures: field name -> why it is assumed (no measurement or "
                            "publication gives it); `infraplan video` names each one it uses in the answer's notes")
 NAMES_SHOWN = 5  # the unknown `assumptions` names a refusal lists (`_assumed_fields`)

@@ -56,7 +56,7 @@ from infraplan.catalog.inference_loader import is_video_device, load_ladder, loa
 from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.part_files import same_file
-from infraplan.catalog.video_schemas import QUALITIES, Ladder, SoftwareEncoder
+from infraplan.catalog.video_schemas import CODECS, QUALITIES, Ladder, SoftwareEncoder
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
 from infraplan.units import SECONDS_PER_DAY, quoted_text
@@ -258,8 +258,12 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
     `ladder`: the output rungs; None encodes the top `DEFAULT_RUNGS` at or below the input, or every rung a lower
     input has (a 480p input: 4); a count the input does not have is refused.
     """
-    if quality not in QUALITIES:
-        raise InputError(f"unknown quality {quality!r}; known: {', '.join(QUALITIES)}")
+    # "H264" said "msvp does not encode H264" (hF64): a name is refused as one, case-sensitively as the CLI's other
+    # choices (--dtype BF16, --cooling LIQUID), with the spelling it takes
+    for option, value, known in (("codec", codec, CODECS), ("quality", quality, QUALITIES)):
+        if value not in known:
+            hint = f"; did you mean {value.lower()}? (lower case)" if value.lower() in known else ""
+            raise InputError(f"unknown {option} {value[:64]!r}; known: {', '.join(known)}{hint}")
     if ladder is not None and ladder < 1:
         raise InputError(f"--ladder must be >= 1 rung, got {ladder}")
     if daily_hours is not None and daily_hours < 0:

@@ -210,13 +210,15 @@ SERVE_PLAN = {
 }
 RECSYS = {
     "model": "DLRM preset (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or file",
-    "accelerator": "accelerator preset or YAML path (mtia-v1, ...)",
+    "accelerator": ("accelerator or system preset, or YAML path (mtia-v1, ...; a system such as mtia-400-rack runs on "
+                    "its accelerator)"),
     "batch": "samples per batch [default: the model's, or best for SLO]",
     "latency_slo": "batch latency SLO: seconds, or 20ms (a bare number above 0.5 is refused as ms)",
 }
 VIDEO = {
     "device": "msvp, or a CPU preset (xeon-8480, epyc-9654), or a device YAML",
-    "input": "input resolution and frame rate, e.g. 2160p60",
+    "input": ("input [WIDTHx]HEIGHTp[FPS], e.g. 2160p60, 1080p (30 fps) or 1080x1920p30 (portrait: laddered on its "
+              "short side, as 1080p)"),
     "ladder": "output rungs (top N of the ladder at or below the input) [default: 5, or every rung a lower input has]",
     "codec": "h264 | vp9",
     "quality": "high | standard",

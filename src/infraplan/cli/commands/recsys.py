@@ -69,7 +69,8 @@ def render_recsys(r: RecsysEstimate) -> None:
 
 def recsys(
     model: str = typer.Argument(..., help="DLRM preset (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or file"),
-    accelerator: str = typer.Option(..., "--accelerator", help="accelerator preset or YAML path (mtia-v1, ...)"),
+    accelerator: str = typer.Option(..., "--accelerator", help="accelerator or system preset, or YAML path (mtia-v1, "
+                                    "...; a system such as mtia-400-rack runs on its accelerator)"),
     batch: int | None = typer.Option(None, "--batch", parser=SEQUENCES,
                                      help="samples per batch [default: the model's, or best for SLO]"),
     latency_slo: float | None = typer.Option(

@@ -78,7 +78,8 @@ def _check_device(device: str) -> None:
 def video(
     device: str = typer.Option(..., "--device",
                                 help="msvp, or a CPU preset (xeon-8480, epyc-9654), or a device YAML"),
-    input_video: str = typer.Option("2160p60", "--input", help="input resolution and frame rate, e.g. 2160p60"),
+    input_video: str = typer.Option("2160p60", "--input", help="input [WIDTHx]HEIGHTp[FPS], e.g. 2160p60, 1080p (30 "
+                                    "fps) or 1080x1920p30 (portrait: laddered on its short side, as 1080p)"),
     ladder: int | None = typer.Option(None, "--ladder", parser=count(1, 100), show_default=False,
                                       help="output rungs (top N of the ladder at or below the input) [default: 5, "
                                       "or every rung a lower input has]"),

@@ -188,15 +188,17 @@ IP.catalog = async function () {
 };
 
 // Fill <select data-enum="Model.field"> with the values the API's schema allows (/openapi.json), its default
-// selected: the page offers what the API takes (serve-plan's percentile: serving.capacity.SLO_PERCENTILES).
+// selected: the page offers what the API takes (serve-plan's percentile: serving.capacity.SLO_PERCENTILES). A field
+// that may be null (no default: --fabric) starts on an empty option, its text the select's data-none, posting nothing.
 IP.enums = async function () {
   const selects = document.querySelectorAll("select[data-enum]");
   if (!selects.length) return;
   const schemas = (await (await fetch("/openapi.json")).json()).components.schemas;
   for (const sel of selects) {
     const [model, field] = sel.dataset.enum.split(".");
-    const prop = schemas[model].properties[field];
-    for (const v of prop.enum) sel.add(new Option(String(v), String(v), false, v === prop.default));
+    const prop = schemas[model].properties[field], branches = prop.anyOf || [prop];
+    if (branches.some(b => b.type === "null")) sel.add(new Option(sel.dataset.none || "(default)", "", false, prop.default === null));
+    for (const v of branches.flatMap(b => b.enum || [])) sel.add(new Option(String(v), String(v), false, v === prop.default));
   }
 };
 
