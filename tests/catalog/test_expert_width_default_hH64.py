@@ -86,6 +86,8 @@ def test_deepseek_v3_without_its_dense_layers_and_shared_expert_counts_is_the_pr
 
 _FAMILY_BASE = {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 6, "num_attention_heads": 8,
                 "num_key_value_heads": 8, "vocab_size": 32000, "num_experts_per_tok": 2}
+_V32_MLA = {"q_lora_rank": 256, "kv_lora_rank": 128, "qk_rope_head_dim": 32, "qk_nope_head_dim": 64,
+            "v_head_dim": 64}
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -96,7 +98,8 @@ def test_an_absent_key_is_its_stated_default(family: str, data: st.DataObject) -
     defaults = MOE_KEY_DEFAULTS[family]
     left_out = data.draw(st.lists(st.sampled_from(sorted(defaults)), unique=True))
     experts = {"n_routed_experts": 16} if family.startswith("deepseek") else {"num_experts": 16}
-    stated = {"model_type": family, **_FAMILY_BASE, **experts, **defaults}
+    mla = _V32_MLA if family == "deepseek_v32" else {}  # its sparse attention needs MLA (hL64 added the family)
+    stated = {"model_type": family, **_FAMILY_BASE, **experts, **mla, **defaults}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         full = shape_from_hf_config(stated, "stated")

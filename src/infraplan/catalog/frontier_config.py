@@ -101,6 +101,45 @@ def _moe_layers(config: dict[str, Any], layers: int, experts: int) -> list[bool]
     return [i >= first_k and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only for i in range(layers)]
 
 
+# Families whose transformers class places experts by `first_k_dense_replace` alone, ignoring `moe_layer_freq`, where
+# DeepSeek's remote code and sglang route layer i only where i % moe_layer_freq == 0 (sglang 0.5.23
+# srt/models/deepseek_v2.py:2788-2791 `_is_layer_sparse`, for its DeepseekV2 / V3 / V32ForCausalLM, :3595): the
+# file:line of each transformers module that ignores it (4.57.1; deepseek_v32 5.25.0, its `mlp_layer_types` from
+# first_k_dense_replace, configuration_deepseek_v32.py:129-132).
+FREQ_IGNORED_BY = {"deepseek_v2": "transformers 4.57.1 modeling_deepseek_v2.py:413",
+                   "deepseek_v3": "transformers 4.57.1 modeling_deepseek_v3.py:456",
+                   "deepseek_v32": "transformers 5.25.0 configuration_deepseek_v32.py:129-132"}
+
+
+def mlp_only_beyond(config: dict[str, Any], layers: int, experts: int) -> str | None:
+    """`mlp_only_layers` indices at or beyond the layer count (hL64; hH64's walk: ignored in silence): they name no
+    layer, and transformers' `layer_idx not in config.mlp_only_layers` skips them alike (4.57.1
+    modeling_qwen3_moe.py:295); said, not refused, as a config cut to fewer layers keeps its list."""
+    beyond = sorted({int(i) for i in config.get("mlp_only_layers") or [] if int(i) >= layers})
+    if experts <= 1 or not beyond:
+        return None
+    return (f"mlp_only_layers {', '.join(map(str, beyond[:5]))}{' ...' if len(beyond) > 5 else ''} (beyond the "
+            f"{layers:,} layers, 0-{layers - 1:,}: they name no layer)")
+
+
+def freq_reading(config: dict[str, Any], model_type: str, layers: int, experts: int) -> str | None:
+    """A DeepSeek `moe_layer_freq` other than 1 where transformers' class ignores it (`FREQ_IGNORED_BY`; hL64,
+    hH64's walk): priced by the remote-code rule (`_moe_layers`), both readings' routed layer counts named."""
+    freq = _int(config, "moe_layer_freq")
+    if model_type not in FREQ_IGNORED_BY or experts <= 1 or freq <= 1:
+        return None
+    routed = sum(_moe_layers(config, layers, experts))
+    native = layers - min(_int(config, "first_k_dense_replace"), layers)
+    return (f"moe_layer_freq {freq}: priced by DeepSeek's remote-code rule, as sglang 0.5.23 reads it (layer i "
+            f"routed where i >= first_k_dense_replace and i % {freq} == 0: {routed:,} routed layers), while "
+            f"{FREQ_IGNORED_BY[model_type]} ignores the key ({native:,} routed layers)")
+
+
+def layer_notes(config: dict[str, Any], model_type: str, layers: int, experts: int) -> tuple[str | None, ...]:
+    """(`mlp_only_beyond`, `freq_reading`): a key not read, a key read otherwise than transformers reads it."""
+    return mlp_only_beyond(config, layers, experts), freq_reading(config, model_type, layers, experts)
+
+
 def _num_dense_layers(config: dict[str, Any], layers: int, experts: int) -> int:
     """Layers with a dense FFN in an MoE model (`_moe_layers`)."""
     return 0 if experts <= 1 else layers - sum(_moe_layers(config, layers, experts))

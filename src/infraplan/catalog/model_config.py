@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infraplan.catalog.frontier_config import CLAMPED_SWIGLU_FAMILIES, NO_WINDOW_FAMILIES, read_frontier
+from infraplan.catalog.frontier_config import CLAMPED_SWIGLU_FAMILIES, NO_WINDOW_FAMILIES, layer_notes, read_frontier
 from infraplan.catalog.model_config_keys import (
     HARMLESS_KEYS,
     KEY_ALIASES,
@@ -281,7 +281,7 @@ def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: i
         else:
             filled.append(f"no num_key_value_heads: priced with one KV head per query head ({heads}), where "
                           f"transformers' {model_type} config defaults to {kv_default}")
-    moe_defaults = moe_default_text(config, model_type, experts, aliased_value(config, "ffn_hidden_size") or 4 * hidden)
+    moe_defaults = moe_default_text(config, model_type, experts)
     if moe_defaults:
         filled.append(moe_defaults)
     if experts is not None and int(experts) > 1 and aliased_value(config, "experts_per_token") is None:
@@ -325,8 +325,12 @@ def _warn_unread(config: dict[str, Any], name: str, model_type: str, experts: in
         value = config.get(key)
         if not is_off(value) and not isinstance(value, dict):
             unread.append(f"{key} {str(value)[:40]!r} (not an object)")
+    beyond, freq = layer_notes(config, model_type, int(aliased_value(config, "num_layers") or 0), experts)
+    unread.extend([beyond] if beyond else [])
     if unread:
         warnings.warn(f"model config {name!r}: not read: {'; '.join(unread)}", ModelConfigWarning, stacklevel=3)
+    if freq:
+        warnings.warn(f"model config {name!r}: {freq}", ModelConfigWarning, stacklevel=3)
 
 
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:

@@ -188,15 +188,25 @@ def check_keys(config: dict[str, Any], name: str) -> None:
 # modules built at them: modeling_qwen2_moe.py:599-602, modeling_qwen3_moe.py:223, modeling_deepseek_v2.py:105-112,
 # modeling_deepseek_v3.py:166-172, :456 (`layer_idx >= config.first_k_dense_replace`). A null is not an absent key:
 # the experts' MLP takes config.intermediate_size for a None (modeling_qwen3_moe.py:202, modeling_deepseek_v3.py:97),
-# as read before. kimi_k2 and deepseek_v32 configs take these keys too, but their classes' defaults are not checked
-# here: an absent `moe_intermediate_size` there keeps `intermediate_size`, said (`moe_default_text`).
+# as read before.
+# deepseek_v32 and kimi_k2 (not in transformers 4.57.1; hL64): transformers 5.25.0's DeepseekV32Config, read in the
+# wheel, defaults them as V3 does (models/deepseek_v32/configuration_deepseek_v32.py:86 moe_intermediate_size 2048,
+# :90 n_shared_experts 1, :121 first_k_dense_replace 3; its first 3 layers dense, :129-132). No transformers release
+# has a kimi_k2 class (5.25.0's auto/configuration_auto.py names none); sglang 0.5.23 reads a kimi_k2 config with
+# transformers' DeepseekV3Config (srt/utils/hf_transformers/common.py:199, :230-233, `_KimiK2ConfigAlias`; the same
+# for deepseek_v32, :201, :223; applied at config.py:281-295), so the V3 defaults again. DeepSeek's / Moonshot's
+# remote configuration_deepseek.py (trust_remote_code) was not reachable: ASSUMPTION that it defaults alike.
 MOE_KEY_DEFAULTS: dict[str, dict[str, int]] = {
     "qwen2_moe": {"moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632},
     "qwen3_moe": {"moe_intermediate_size": 768},
     "deepseek_v2": {"moe_intermediate_size": 1407, "n_shared_experts": 2},
     "deepseek_v3": {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3},
+    "deepseek_v32": {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3},
+    "kimi_k2": {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3},
 }
-_UNCHECKED_EXPERT_WIDTH = frozenset({"kimi_k2", "deepseek_v32"})
+# Whose config class gives a family's defaults, as the warning names it.
+_DEFAULTS_CLASS = {"deepseek_v32": "transformers' deepseek_v32 (5.25.0)",
+                   "kimi_k2": "transformers' deepseek_v3 (sglang 0.5.23's kimi_k2 class)"}
 
 
 def absent_moe_defaults(config: dict[str, Any], model_type: str, experts: Any) -> dict[str, int]:
@@ -207,14 +217,10 @@ def absent_moe_defaults(config: dict[str, Any], model_type: str, experts: Any) -
     return {key: value for key, value in MOE_KEY_DEFAULTS.get(model_type, {}).items() if key not in config}
 
 
-def moe_default_text(config: dict[str, Any], model_type: str, experts: Any, ffn: int) -> str | None:
+def moe_default_text(config: dict[str, Any], model_type: str, experts: Any) -> str | None:
     """`_warn_defaults`' words for the MoE sizes a config leaves out (`absent_moe_defaults`): what is priced."""
     filled = absent_moe_defaults(config, model_type, experts)
-    if filled:
-        return (f"no {', '.join(filled)}: priced at transformers' {model_type} default "
-                f"{', '.join(f'{v:,}' for v in filled.values())}")
-    if (model_type in _UNCHECKED_EXPERT_WIDTH and experts is not None and int(experts) > 1
-            and "moe_intermediate_size" not in config):
-        return (f"no moe_intermediate_size: the experts priced at intermediate_size = {ffn:,}, a dense layer's FFN "
-                f"width ({model_type}'s config class default not checked)")
-    return None
+    if not filled:
+        return None
+    who = _DEFAULTS_CLASS.get(model_type) or f"transformers' {model_type}"
+    return f"no {', '.join(filled)}: priced at {who} default {', '.join(f'{v:,}' for v in filled.values())}"

@@ -17,6 +17,7 @@ from infraplan.catalog.schemas import Spec
 from infraplan.catalog.versioned_cache import versioned_cache
 
 NonNegative = Annotated[float, Field(ge=0)]
+InNetworkReduction = Literal["none", "sharp-v2", "sharp-v3", "sharp-v4"]
 
 
 class SwitchModel(Spec):
@@ -25,8 +26,17 @@ class SwitchModel(Spec):
     port_bandwidth_bytes_per_s: BytesPerS
     power_w: Watts
     price_usd: NonNegative
-    in_network_reduction: Literal["none", "sharp-v2", "sharp-v3"] = Field(
+    in_network_reduction: InNetworkReduction = Field(
         "none", description="in-switch all-reduce NCCL can use (NVIDIA SHARP via CollNet); `network.sharp`")
+
+
+class InfinibandGeneration(Spec):
+    """The NVIDIA Quantum switch generation of one InfiniBand port speed, and the SHARP it does: what an InfiniBand
+    tier with no catalogued model of its radix (priced per port) is built of (`network.sharp.sharp_switches`)."""
+
+    port_bandwidth_bytes_per_s: BytesPerS
+    generation: str = Field(min_length=1)
+    in_network_reduction: InNetworkReduction
 
 
 class PerPort(Spec):
@@ -39,6 +49,13 @@ class SwitchCatalog(Spec):
     source: str
     per_port: PerPort
     models: dict[str, SwitchModel]
+    infiniband_generations: tuple[InfinibandGeneration, ...] = Field(
+        (), description="the Quantum generation of each InfiniBand port speed, for tiers priced per port")
+
+    def infiniband_generation(self, port_bytes_per_s: float) -> InfinibandGeneration | None:
+        """The catalogued InfiniBand generation whose ports run at this speed, if any."""
+        return next((g for g in self.infiniband_generations if g.port_bandwidth_bytes_per_s == port_bytes_per_s),
+                    None)
 
 
 class LinkPrice(Spec):

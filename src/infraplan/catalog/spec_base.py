@@ -8,10 +8,18 @@ the scenario and fleet-mix files since hC3; the rule now sits here, so every cat
 stack, recsys and video device, facility, prices) and every spec built on them refuses it alike, at any depth of
 a numeric field (a dict of fractions, a list of heights). A field whose type admits a bool (`bool | float`) keeps
 taking one.
+
+The converse too (hL, session 64): pydantic's lax mode reads the strings "yes", "y", "on", "t", "true", "1" (and
+"no", "off", "0", ...) and the numbers 1 and 0 as booleans (pydantic's conversion table, docs.pydantic.dev/2.14/
+concepts/conversion_table/, bool in lax mode; measured on pydantic 2.14.4 / pydantic-core 2.50.5), so a stack file's
+quoted `cuda_graphs: "yes"` ran with graphs on and `cuda_graphs: "off"` with them off, both without a word (hH64). A
+field that takes only booleans (`bool`, `bool | None`, at any depth of a list or mapping) now refuses anything but
+`true` / `false` (or null where the field admits it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -53,6 +61,40 @@ def numeric_field(cls: type[BaseModel], name: str) -> bool:
     return field is not None and takes_numbers(field.annotation)
 
 
+def takes_only_bools(annotation: Any) -> bool:
+    """Whether a field's type holds booleans and nothing else but None (`bool`, `bool | None`, `list[bool]`,
+    `dict[str, bool]`)."""
+    if annotation is bool:
+        return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return takes_only_bools(args[0])
+    if origin in (dict, Mapping):
+        return len(args) == 2 and takes_only_bools(args[1])
+    if origin in (list, tuple, Sequence):
+        return bool(args) and all(a is Ellipsis or takes_only_bools(a) for a in args)
+    members = [a for a in args if a is not type(None)]
+    return bool(members) and all(map(takes_only_bools, members))
+
+
+def _not_bool(value: Any) -> Any:
+    """The first value within (at any depth of lists and mapping values) that is neither a boolean nor None."""
+    if isinstance(value, dict | list | tuple):
+        for v in value.values() if isinstance(value, dict) else value:
+            found = _not_bool(v)
+            if found is not None:
+                return found
+        return None
+    return None if value is None or isinstance(value, bool) else value
+
+
+@cache
+def only_bools_field(cls: type[BaseModel], name: str) -> bool:
+    """Whether field `name` of `cls` takes only booleans (`takes_only_bools`): a string or a number is refused."""
+    field = cls.model_fields.get(name)
+    return field is not None and takes_only_bools(field.annotation)
+
+
 class Spec(BaseModel):
     """Base for catalog specs: immutable, no unknown fields, no boolean read as a number (module docstring).
 
@@ -65,6 +107,11 @@ class Spec(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name is not None and holds_bool(value) and numeric_field(cls, info.field_name):
+        name = info.field_name
+        if name is None:
+            return value
+        if holds_bool(value) and numeric_field(cls, name):
             raise ValueError(BOOLEAN_NOT_A_NUMBER)
+        if only_bools_field(cls, name) and (other := _not_bool(value)) is not None:
+            raise ValueError(f"takes true or false, not {str(other)[:40]!r} (a {type(other).__name__})")
         return value

@@ -27,9 +27,13 @@ SHARP's own bandwidth term: k x smaller at k members a domain for the same steps
 
 Where it runs: InfiniBand switches with SHARP (catalog/network_prices/switches.yaml `in_network_reduction`:
 Quantum-2 QM9700 SHARPv3, Quantum HDR QM8700 / CS8500 SHARPv2, NVIDIA datasheets); every tier of the fabric
-must have it. Ethernet switches (the catalog's Tomahawk 4 Minipack2 and Jericho Arista 7800) do no in-network
-reduction for NCCL: the SHARP plugin (Mellanox/nccl-rdma-sharp-plugins) drives SHARP aggregation on Quantum
-InfiniBand switches, and Spectrum-X Ethernet is not documented as doing NCCL's CollNet reduction the same way
+must have it. An InfiniBand tier of a radix no catalogued model has (priced per port) does the SHARP of the Quantum
+generation of its port speed (switches.yaml `infiniband_generations`: 800G XDR Quantum-X800 SHARPv4, NVIDIA
+newsroom 2024-03-18; the GB200 NVL72 SuperPOD's scale-out was refused "no catalog switch model" before, hL64); a
+tier's own switch outside the catalog (`switch_model` with its own price) is not assumed to. Ethernet switches (the
+catalog's Tomahawk 4 Minipack2 and Jericho Arista 7800) do no in-network reduction for NCCL: the SHARP plugin
+(Mellanox/nccl-rdma-sharp-plugins) drives SHARP aggregation on Quantum InfiniBand switches, and Spectrum-X Ethernet
+is not documented as doing NCCL's CollNet reduction the same way
 (NVIDIA documentation as we recall it, unverified here).
 Published figure to check against (from memory, unverified): NVIDIA describes SHARP as
 doubling the NCCL all-reduce bus bandwidth on NDR where the NICs bound the ring; the model gives 2 (n - 1)/n x
@@ -81,6 +85,10 @@ def sharp_switches(topo: ClosTopology, switches: SwitchCatalog | None = None) ->
     for tier in topo.tiers:
         name, _, _ = switch_for(tier, family, catalog)
         model = catalog.models.get(name)
+        generation = (catalog.infiniband_generation(tier.port_bytes_per_s)
+                      if name == "per-port estimate" and family == "infiniband" else None)
+        if generation is not None and generation.in_network_reduction != "none":
+            continue  # an uncatalogued radix of a SHARP generation (switches.yaml `infiniband_generations`)
         if model is None or model.in_network_reduction == "none":
             what = "no catalog switch model" if model is None else f"{name} does no in-network reduction"
             return (f"--sharp needs SHARP switches on every tier; {topo.system}'s {tier.name} tier: {what} "
