@@ -21,7 +21,7 @@ import pytest
 
 from infraplan.cli import main
 from infraplan.planning.phased_mix import MixOption
-from infraplan.planning.scenario_caps import fewest_devices, trim_idle
+from infraplan.planning.scenario_caps import trim_idle
 
 SCENARIO = """name: plan-llm-hL63
 phases: [{name: "2026", year: 2026}]
@@ -63,6 +63,12 @@ def test_plan_gives_chat_serve_plans_devices_and_says_the_rest_is_idle(tmp_path:
 CHAT_WHOLE, CHAT_HALF, IMAGE = (MixOption(0, 0, 0, 20.0, 8, True), MixOption(0, 0, 0, 20.0 / 6, 2, False),
                                 MixOption(1, 0, 0, 17.6, 1, False))
 NEED = np.array([[20.0], [5.0]])
+
+
+def fewest_devices(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """hR63's pass, now the first stage of `trim_idle`'s rule at the devices the answer holds (hB64:
+    planning/fixed_servers.py)."""
+    return trim_idle(options, x, need)
 
 
 def test_the_fewest_devices_covering_the_share_replace_the_milps_tie() -> None:

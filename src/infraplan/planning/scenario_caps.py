@@ -5,18 +5,19 @@ packing (racks, the fabric at the solution's size, the policy's spare nodes and 
 MILP is solved again with each pool's watts per device scaled by its packed power / (reference watts x the devices of
 the whole servers used), at most `CAP_PASSES` solves (a cap the packed devices cannot fit under is one InputError).
 Also the devices used, spares and idle units of an assignment, which the caps and the plan's pricing count, and
-each service's units on each pool re-chosen at the fewest devices covering its share (`fewest_devices`, hR63), so
-`plan` reports serve-plan's answer where the MILP's tie among assignments in the same servers left more.
+the assignment re-chosen at the servers the MILP fills by a stated rule (`trim_idle`, planning/fixed_servers.py,
+hB64; hR63's per-pool pass before it), so `plan` reports serve-plan's answer where the MILP's tie among
+assignments in the same servers left more, and the same rows whichever tied assignment HiGHS handed back.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from infraplan.errors import InputError
+from infraplan.planning.fixed_servers import fill_fixed_servers, room_devices
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
 from infraplan.planning.pool_money import node_devices, pool_spares
 from infraplan.planning.retirement import lifecycles
@@ -66,7 +67,7 @@ def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarra
                 raise
             raise InputError(f"{exc} (with the packed racks, fabric and the policy's spare nodes counted against "
                              "the site power caps)") from exc
-        x = trim_idle(options, x, mix.demand)
+        x = trim_idle(options, x, mix.demand, server_devices(spec), mix.available)
         used = used_devices(options, x, len(spec.pools), len(phases))
         packed_w = packed_facility_w(spec, used + spare_devices(spec, used))
         if not over_caps(spec, packed_w):
@@ -110,12 +111,18 @@ def over_caps(spec: ScenarioSpec, packed_w: np.ndarray) -> bool:
     return False
 
 
-def trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.ndarray:
+def trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray, server: np.ndarray | None = None,
+              available: list[int | None] | None = None) -> np.ndarray:
     """Drop units the demand does not need. Idle units cost the MILP nothing where a pool's installed base
     is sunk (its per-unit charge is below HiGHS's gap), so a service can come back spread over several pools,
     each serving all of it. Removing units only lowers the devices used, so every other constraint still holds;
-    the largest assignments go first, then divisible units one at a time; then each service's units on each pool
-    are re-chosen at the fewest devices covering its share there (`fewest_devices`)."""
+    the largest assignments go first, then divisible units one at a time. Then the assignment is re-chosen by a
+    stated rule at the whole servers (`server` devices each per pool; None: 1) the MILP's answer fills, within
+    `available` (planning/fixed_servers.py, hB64: the fewest devices, then the earliest pools, then the earlier
+    options), so the rows do not depend on which of the tied assignments HiGHS handed back."""
+    n_pools = 1 + max((o.pool for o in options), default=-1)
+    n_pools = max(n_pools, 0 if server is None else len(server), len(available or []))
+    room = room_devices(options, x, server, available, n_pools, need.shape[1])
     x = x.copy()
     for s, k in zip(*np.nonzero(need > 0), strict=True):
         mine = sorted((i for i, o in enumerate(options) if o.service == s and o.phase == k and x[i] > 0),
@@ -129,63 +136,4 @@ def trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.n
             while x[i] > 0 and surplus >= options[i].capacity - 1e-9:
                 surplus -= options[i].capacity
                 x[i] -= 1
-    return fewest_devices(options, x, need)
-
-
-def fewest_devices(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Each (service, pool, phase)'s units re-chosen at the fewest devices that cover its share there, the pools'
-    servers left as the MILP bought them (hR63). The MILP's 1e-9 charge per device is below HiGHS's relative gap
-    (1e-4 of the objective), so where whole servers round two assignments up alike it hands back either: `plan`
-    gave 70B chat at 20 requests/s 12 H100 (6 units of serve-plan's answer at 10/s) where serve-plan's answer, a
-    whole deployment, is 8 (hL63), the same 2 servers. A pool's share is what the MILP assigned it, less the surplus
-    over the demand (pools in order: a later pool's share is at most the demand the earlier ones leave); its units
-    are the least devices over its options meeting that share (`_cover`, exact: a few options a pool), ties to the
-    coarser options (the whole-rate answer first). Devices on every pool only go down, so every row of the
-    programme holds (its servers, `available`, the site caps at the servers; spares on fewer devices are no more)."""
-    x = x.copy()
-    for s, k in zip(*np.nonzero(need > 0), strict=True):
-        mine = [i for i, o in enumerate(options) if o.service == s and o.phase == k]
-        left = float(need[s, k])
-        for p in sorted({options[i].pool for i in mine if x[i] > 0}):
-            here = [i for i in mine if options[i].pool == p]
-            share = min(float(sum(x[i] * options[i].capacity for i in here)), left)
-            left -= share
-            best = _cover([options[i] for i in here], share)
-            if best is not None and sum(n * options[i].unit_devices for n, i in zip(best, here, strict=True)) <= sum(
-                    x[i] * options[i].unit_devices for i in here):
-                x[here] = best
-    return x
-
-
-def _cover(opts: list[MixOption], share: float) -> list[int] | None:
-    """Units of each option (a whole one at most 1) with the fewest devices whose capacity covers `share` (within
-    1e-9 of it, as `trim_idle`), the coarser options first among equal devices (an exhaustive search, pruned by the
-    devices found so far and the least devices per unit capacity left); None where nothing covers it."""
-    need = share - 1e-9 * max(share, 1.0)
-    if need <= 0:
-        return [0] * len(opts)
-    best: list[list[int] | None] = [None]
-    bound = [float(sum(_upto(o, need) * o.unit_devices for o in opts)) + 1.0]  # the fewest devices found (+1)
-    per = [min((o.unit_devices / o.capacity for o in opts[j:] if o.capacity > 0), default=np.inf)
-           for j in range(len(opts))]
-
-    def search(j: int, counts: list[int], got: float, devices: int) -> None:
-        if got >= need:
-            if devices < bound[0]:
-                bound[0], best[0] = devices, counts + [0] * (len(opts) - j)
-            return
-        if j == len(opts) or devices + (need - got) * per[j] >= bound[0] - 1e-9:
-            return
-        o, most = opts[j], _upto(opts[j], need - got)
-        for n in range(most, -1 if j < len(opts) - 1 else most - 1, -1):  # the coarser option's ties win; the last
-            search(j + 1, [*counts, n], got + n * o.capacity, devices + n * o.unit_devices)  # option: what is left
-
-    search(0, [], 0.0, 0)
-    return best[0]
-
-
-def _upto(o: MixOption, need: float) -> int:
-    """The most units of `o` worth taking toward `need`: enough to cover it alone (1 for a whole option)."""
-    if o.capacity <= 0:
-        return 0
-    return min(1, math.ceil(need / o.capacity)) if o.whole else max(0, math.ceil(need / o.capacity))
+    return fill_fixed_servers(options, x, need, room)
