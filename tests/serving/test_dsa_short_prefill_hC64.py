@@ -55,7 +55,17 @@ def test_sglang_short_terms_by_hand() -> None:
     # the fused-attention rate) x 61 (TP8's 16 heads padded to the 64-head tile)
     rates = KernelRates.for_dtype(H200.accelerator, "bf16")
     key_s = max(656.0 / rates.memory_bytes_per_s, 2.0 * (2 * 512 + 64) * 64 / rates.attention_flops_per_s)
-    assert per_token == pytest.approx(-2048 * key_s * LAYERS, rel=1e-9)
+    assert per_token == pytest.approx(-2048 * key_s * LAYERS - _query_side(rates) * LAYERS, rel=1e-9)
+
+
+def _query_side(rates: KernelRates) -> float:
+    """hO64: the key-only call skips the indexer's query side in the body's tables, a prompt token a layer: wq_b
+    (2 x 1,536 x 64 x 128 FLOPs, fp8), weights_proj (2 x 7,168 x 64, bf16) and the prologue's query bytes (hU62's
+    58,752 B a token less the key's LayerNorm and rotation, 2 x 128 x 2 B)."""
+    fp8 = KernelRates.for_dtype(H200.accelerator, "fp8").matmul_flops_per_s if rates.fp8_tensor_cores else (
+        rates.matmul_flops_per_s)
+    return (2 * 1536 * 64 * 128 / fp8 + 2 * 7168 * 64 / rates.matmul_flops_per_s
+            + (58_752 - 512) / rates.memory_bytes_per_s)
 
 
 def test_the_prefill_of_a_prompt_up_to_topk_runs_it() -> None:
@@ -64,7 +74,8 @@ def test_the_prefill_of_a_prompt_up_to_topk_runs_it() -> None:
     for prompts, length in ((1, 2048), (4, 2048), (2, 1000)):
         pairs = prompts * length * (length + 1) / 2.0
         saved = float(prefill_time(cost, prompts, length)) - float(prefill_time(_long(cost), prompts, length))
-        by_hand = fixed - 11 * LAUNCH * LAYERS * (prompts - 1) + per_pair * pairs + per_token * prompts * length
+        by_hand = (fixed - 11 * LAUNCH * LAYERS * (prompts - 1) + per_pair * pairs + per_token * prompts * length
+                   + cost.short_extend_terms[2] * prompts)  # (hO64: no top-k core for the sampled rows either)
         assert saved == pytest.approx(by_hand, rel=1e-9)
         assert saved < 0.0
     # one token past it: the long path
@@ -91,7 +102,11 @@ def test_a_part_without_sm90_sm100_keeps_the_core() -> None:
     cost = _cost(cluster=cluster)
     per_pair, per_token, fixed = cost.short_prefill_terms
     launch = KernelRates.for_dtype(cluster.accelerator, "bf16").kernel_overhead_s
-    assert per_token == 0.0
+    mi300x = KernelRates.for_dtype(cluster.accelerator, "bf16")
+    fp8 = KernelRates.for_dtype(cluster.accelerator, "fp8").matmul_flops_per_s
+    query = (2 * 1536 * 64 * 128 / fp8 + 2 * 7168 * 64 / mi300x.matmul_flops_per_s
+             + (58_752 - 512) / mi300x.memory_bytes_per_s)
+    assert per_token == pytest.approx(-query * LAYERS, rel=1e-9)  # the core stays; the query side is skipped (hO64)
     assert per_pair == pytest.approx(-cost.pair_s, rel=1e-12)  # no indexer scores, no dense pairs
     assert fixed == pytest.approx(-(23 - 6 + 5) * launch * LAYERS, rel=1e-12)
 
@@ -110,7 +125,8 @@ def test_the_general_loop_prices_the_iteration_by_its_longest_sequence() -> None
         saved = runs[0].busy_s - runs[1].busy_s
         if short:
             pairs = n * length * (length + 1) / 2.0
-            by_hand = fixed - 3 * 11 * LAUNCH * LAYERS + per_pair * pairs + per_token * n * length
+            by_hand = (fixed - 3 * 11 * LAUNCH * LAYERS + per_pair * pairs + per_token * n * length
+                       + cost.short_extend_terms[2] * n)  # (hO64: the sampled rows' top-k core)
             assert saved == pytest.approx(by_hand, rel=1e-9)
         else:
             assert saved == 0.0
@@ -123,7 +139,8 @@ def test_lock_step_ranks_read_it() -> None:
     short = iteration_seconds(tables, cost, 2048, 0, 1, pairs, 0.0, 2048)[0]
     long = iteration_seconds(tables, cost, 2048, 0, 1, pairs, 0.0, 2049)[0]
     per_pair, per_token, fixed = cost.short_prefill_terms
-    assert short - long == pytest.approx(fixed + per_pair * pairs + per_token * 2048, rel=1e-9)
+    assert short - long == pytest.approx(fixed + per_pair * pairs + per_token * 2048 + cost.short_extend_terms[2],
+                                         rel=1e-9)  # (hO64: the sampled row's top-k core)
     assert long == iteration_seconds(tables, cost, 2048, 0, 1, pairs, 0.0)[0]  # no longest given: the long path
 
 

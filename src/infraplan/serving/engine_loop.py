@@ -38,10 +38,12 @@ from infraplan.serving.loop_stepping import (
     EngineTotals,
     Need,
     cost_tables,
+    decode_within,
     inline_fcfs,
     on_demand_stretch,
 )
 from infraplan.serving.schedulers import Scheduler
+from infraplan.serving.sparse_decode import MHA_KEY_CAP
 from infraplan.serving.window_marks import next_cut, pass_cuts
 
 
@@ -65,6 +67,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     short = cost.short_prefill_len  # SGLang's short DSA extend up to this longest sequence (`IterationCost`), or 0
+    d_pair, key_x, row_x = cost.short_extend_terms  # its decode rows' pairs, cached keys, sampled rows (hO64)
     clean = cost.prefill_clean_s  # per masked prefill logit (DSA on vLLM: `IterationCost`), or 0.0
     longest = keys = 0  # the iteration's longest sequence and its prompts' keys, cached + chunk (`short`, `clean`)
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
@@ -283,16 +286,19 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 longest, keys = getattr(policy, "longest", 1 << 62), getattr(policy, "keys", 0)
         rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
-        if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
+        if (p_tok and short and longest <= short and keys + (sum_ctx + d if d else 0) <= MHA_KEY_CAP
+                and (not d or decode_within(heap, n, end_ctx, short - 1 - steps_done))):  # SGLang's short DSA
+            # extend, a mixed one too (`IterationCost.time`, its sums; its decode rows: no indexer scores)
+            fix, pair_d, tok_d = short_prefill_s(cost, rows)
+            t = body[m] + head[rows] + pre_fix + fix + row_x * rows + (dec_fix - shared if d else 0.0)
+            t = ((host if m > cap and t < host else t) + pair_c * pairs + over + per_tok * p_tok
+                 + (pair_d * pairs + tok_d * p_tok) + key_x * (keys - p_tok + (sum_ctx if d else 0))
+                 + (d_pair * (sum_ctx + d) if d else 0.0))
+            f = body_flop[m] + pair_f * pairs
+        elif p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
             t = body[m] + head[rows] + pre_fix + dec_fix - shared
             t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                  + per_tok * p_tok)
-            f = body_flop[m] + pair_f * pairs
-        elif p_tok and short and longest <= short:  # SGLang's short DSA extend (`IterationCost.time`, its sums)
-            fix, pair_d, tok_d = short_prefill_s(cost, rows)
-            t = body[m] + head[rows] + pre_fix + fix
-            t = ((host if m > cap and t < host else t) + pair_c * pairs + over + per_tok * p_tok
-                 + (pair_d * pairs + tok_d * p_tok))
             f = body_flop[m] + pair_f * pairs
         elif p_tok or not d:
             t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)

@@ -217,6 +217,9 @@ class IterationCost:
     # path: these seconds per pair, per prefill token and once are added, prefill_row_s dropped (`short_prefill_s`)
     short_prefill_len: int = 0
     short_prefill_terms: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # the same path in a mixed iteration too, its decode rows' context + 1 in the longest and every sequence's keys
+    # <= `sparse_decode.MHA_KEY_CAP`: s per decode-row pair, per cached key, per sampled row (hO64; `short_prefill`)
+    short_extend_terms: tuple[float, float, float] = (0.0, 0.0, 0.0)
     # per masked logit of the prefill logits, [prefill tokens, the keys of the iteration's prompts (cached + chunk)],
     # less the pairs: DeepGEMM's clean kernel (DSA on vLLM, `serving.sparse_decode`)
     prefill_clean_s: float = 0.0
@@ -235,15 +238,23 @@ class IterationCost:
     def time(self, prefill_tokens, decode_seqs, decode_context, pairs, rows=None, longest=None,
              keys=None) -> np.ndarray:
         """Vectorised iteration time (analysis helper; the simulator inlines the same sum); `longest`: the
-        iteration's longest sequence, cached + chunk (None: not short, `short_prefill_len`); `keys`: its prompts'
-        cached + chunk tokens (None: no masked logits, `prefill_clean_s`)."""
+        iteration's longest sequence, cached + chunk, a decode row's context + 1 (None: not short,
+        `short_prefill_len`); `keys`: its prompts' cached + chunk tokens (None: no masked logits, `prefill_clean_s`;
+        the short path's cap and cached keys: 0)."""
         p = np.asarray(prefill_tokens, dtype=np.int64)
         dseq = np.asarray(decode_seqs, dtype=np.int64)
         rows = dseq + (p > 0) if rows is None else np.asarray(rows, dtype=np.int64)
         m = np.minimum(p + dseq, self.max_tokens)
-        short = ((p > 0) & (dseq == 0) & (np.asarray(longest) <= self.short_prefill_len)
+        ctx = np.asarray(decode_context, dtype=np.float64)
+        prefix = np.maximum(np.asarray(0 if keys is None else keys) - p, 0)  # the prompts' cached keys
+        short = ((p > 0) & (np.asarray(longest) <= self.short_prefill_len)
+                 & (prefix + p + np.where(dseq > 0, ctx + dseq, 0) <= sparse_decode.MHA_KEY_CAP)
                  if self.short_prefill_len and longest is not None else np.zeros_like(p, dtype=bool))
         fix, per_pair, per_token = short_prefill_s(self, rows)
+        d_pair, key_s, row_s = self.short_extend_terms  # (hO64) the decode rows' MHA, cached keys, rows' core
+        fix = fix + row_s * rows
+        rest = key_s * (prefix + np.where(dseq > 0, ctx, 0)) + d_pair * np.where(dseq > 0, ctx + dseq, 0)
+        ctx = np.where(short & (dseq > 0), 0.0, ctx)  # their indexer scores dropped (`kv_token_s`)
         gpu = (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
                - np.where((p > 0) & (dseq > 0), self.shared_fixed_s, 0.0)
@@ -252,9 +263,9 @@ class IterationCost:
         gpu = floor_gpu_s(gpu, m, self.host_issue_s, cap)  # eager: at least the launches
         if self.host_per_sequence_s:  # a pure decode step: at least its sequences' host work (`host_overhead`)
             gpu = np.where(p > 0, gpu, np.maximum(gpu, self.host_per_sequence_s * dseq))
-        return (gpu + self.kv_token_s * np.asarray(decode_context, dtype=np.float64) + self.pair_s * np.asarray(pairs)
+        return (gpu + self.kv_token_s * ctx + self.pair_s * np.asarray(pairs)
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0)
-                + np.where(short, per_pair * np.asarray(pairs) + per_token * p, 0.0)
+                + np.where(short, per_pair * np.asarray(pairs) + per_token * p + rest, 0.0)
                 + (self.prefill_clean_s * (p * np.asarray(keys) - np.asarray(pairs)) if keys is not None else 0.0))
 
 
@@ -341,9 +352,9 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
-    short_len, short_terms = 0, (0.0, 0.0, 0.0)
+    short_len, short_terms, short_extend = 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
     if dsa is not None:  # the indexer over every pair, the core over top-k keys per prompt token (`sparse_decode`)
-        short_len, short_terms = sparse_decode.short_prefill(  # SGLang's short path: the dense pairs' MHA
+        short_len, short_terms, short_extend = sparse_decode.short_prefill(  # SGLang's short path: the dense pairs' MHA
             shape, accelerator, rates, dep, dsa, pair_s * layers / prompt_layers, layers, prompt_layers)
         pair_s, window_token_s = dsa.pair_s, dsa.prefill_token_s
     launches, prefill_launches, shared = ((dsa.launches_s, dsa.prefill_launches_s, dsa.shared_launches_s)
@@ -358,7 +369,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel * prompt_layers + prefill_launches,
         decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches, shared_fixed_s=shared,
         prefill_row_s=dsa.prefill_row_s if dsa is not None else 0.0, short_prefill_len=short_len,
-        short_prefill_terms=short_terms, prefill_clean_s=dsa.prefill_clean_s if dsa is not None else 0.0,
+        short_prefill_terms=short_terms, short_extend_terms=short_extend,
+        prefill_clean_s=dsa.prefill_clean_s if dsa is not None else 0.0,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),

@@ -60,6 +60,7 @@ from infraplan.serving.loop_stepping import (
     NEVER,
     cost_tables,
     decode_floor,
+    decode_within,
     engine_policy,
     engine_request_lists,
     iteration_seconds,
@@ -119,6 +120,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     decode_s, decode_flop_s = tables[3], tables[4]
     kv_c, per_fin, bt = cost.kv_token_s, cost.per_finish_s, block_tokens
     adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
+    short = cost.short_prefill_len  # SGLang's short DSA extend (`IterationCost`): a mixed one reads the decode rows
     routed = shared_experts_s(cost)  # the routed experts' seconds by token count, if shared (`SHARED_EXPERTS`)
     floors = [decode_floor(tables, cost, k) for k in range(len(tables[5]))] if routed else []
     rs = [_Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
@@ -262,6 +264,9 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             else:
                 p_tok, pairs, fin = r.policy.schedule_prefill(r.prefill, budget)
                 seq_max, keys = getattr(r.policy, "longest", 1 << 62), getattr(r.policy, "keys", 0)
+                if d and short and seq_max <= short and not decode_within(r.heap, n, end_ctx,
+                                                                          short - 1 - r.steps_done):
+                    seq_max = 1 << 62  # a decode row's context + 1 past it: the long path (hO64)
             t, f, gap, floor = iteration_seconds(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx, seq_max, keys)
             if d:
                 r.steps_done += 1

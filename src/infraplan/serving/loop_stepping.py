@@ -40,6 +40,7 @@ import numpy as np
 from infraplan.identity_memo import KeptScopes
 from infraplan.serving.llm_iteration import IterationCost, short_prefill_s
 from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
+from infraplan.serving.sparse_decode import MHA_KEY_CAP
 
 T = TypeVar("T")
 LoopTotals = tuple[float, float, int, int]  # busy s, tensor-core s, iterations one by one, iterations leapt
@@ -229,6 +230,14 @@ def engine_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, 
             decode_steps.tolist(), need, need[:] if not on_demand else [0] * n)  # fin_blocks: freed at the end
 
 
+def decode_within(heap: list[int], n: int, end_ctx: list[int], bound: int) -> bool:
+    """Whether every decoding sequence of a loop's finish `heap` (keys: its last decode iteration x `n` + request;
+    `NEVER` passes) has end_ctx - last iteration <= `bound`: with `bound` = L - 1 - the decode iterations done, its
+    context + 1 in the next iteration is <= L (SGLang's short DSA extend in a mixed iteration, hO64). O(rows), run only
+    for a cost with that path on a mixed iteration whose prompts are short; the first row over it ends the scan."""
+    return all(end_ctx[key % n] - key // n <= bound for key in heap)
+
+
 def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: int, rows: int, pairs: float,
                       sum_ctx: float, longest: int = 1 << 62, keys: int = 0) -> tuple[float, float, float, float]:
     """Seconds and tensor-core seconds of one iteration (a lock-step rank's, `serving.lockstep_loop`) over
@@ -236,9 +245,9 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
     host floor added over the GPU's own time (0.0 where the GPU's is the longer) and the iteration's time at that
     floor (0.0 where none applies): an eager iteration lasts at least its launches, a decode step at least its
     sequences' host work (`serving.host_overhead`, `cost_tables`). `longest`: the iteration's longest sequence,
-    cached + chunk (SGLang's short DSA extend, `IterationCost.short_prefill_len`; unknown: the long path); `keys`:
-    its prompts' cached + chunk tokens (the masked prefill logits, `IterationCost.prefill_clean_s`; 0: unknown,
-    none)."""
+    cached + chunk, a decode row's context + 1 (SGLang's short DSA extend, `IterationCost.short_prefill_len`; unknown:
+    the long path); `keys`: its prompts' cached + chunk tokens (the masked prefill logits, `IterationCost.
+    prefill_clean_s`; the short path's cap and cached keys; 0: unknown, none)."""
     body, head, body_flop, _, _, decode_head = tables[:6]
     kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
     pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
@@ -246,21 +255,25 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens
     m = p_tok + d
     clean = cost.prefill_clean_s * (p_tok * keys - pairs) if cost.prefill_clean_s and p_tok and keys else 0.0
+    if (p_tok and cost.short_prefill_len and longest <= cost.short_prefill_len
+            and keys + (sum_ctx + d if d else 0) <= MHA_KEY_CAP):  # SGLang's short DSA extend, a mixed one too
+        # (`engine_steps`)
+        fix, pair_d, tok_d = short_prefill_s(cost, rows)
+        d_pair, key_x, row_x = cost.short_extend_terms
+        t = body[m] + head[rows] + pre_fix + fix + row_x * rows + (dec_fix - shared if d else 0.0)
+        gap = host - t if m > cap and t < host else 0.0
+        extend = key_x * (max(keys - p_tok, 0) + (sum_ctx if d else 0)) + (d_pair * (sum_ctx + d) if d else 0.0)
+        rest = pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok) + extend
+        t = ((host if gap else t) + pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok)
+             + extend)
+        if clean:  # the masked prefill logits (`engine_steps`: after the sum, as here)
+            t, rest = t + clean, rest + clean
+        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     if p_tok and d:
         t = body[m] + head[rows] + pre_fix + dec_fix - shared
         gap = host - t if m > cap and t < host else 0.0
         rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
         t = (host if gap else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok  # (engine_steps' order)
-        if clean:  # the masked prefill logits (`engine_steps`: after the sum, as here)
-            t, rest = t + clean, rest + clean
-        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
-    if p_tok and not d and cost.short_prefill_len and longest <= cost.short_prefill_len:  # SGLang's short DSA
-        # extend (`engine_steps`)
-        fix, pair_d, tok_d = short_prefill_s(cost, rows)
-        t = body[m] + head[rows] + pre_fix + fix
-        gap = host - t if m > cap and t < host else 0.0
-        rest = pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok)
-        t = (host if gap else t) + pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok)
         if clean:  # the masked prefill logits (`engine_steps`: after the sum, as here)
             t, rest = t + clean, rest + clean
         return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0

@@ -66,7 +66,8 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   layer (rows: decode rows and prompts finishing; ASSUMPTION: a prompt whose chunk does not finish beside rows of others
   is not counted, 11 short).
   An extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
-  `_forward_cuda_k_only` :513-552) and, on SM90 / SM100, dense MHA attention: `short_prefill` (hC64). SGLang 0.5.9
+  `_forward_cuda_k_only` :513-552) and, on SM90 / SM100, dense MHA attention: `short_prefill` (hC64; a mixed
+  batch's decode rows, the cached keys' decompression, the skipped query side and the 128k cap: hO64). SGLang 0.5.9
   differs (the paged schedule from the step's metadata where set, nsa_indexer.py:378-385; one fused K + scale gather a
   prompt, :520-535; hM63's notes): a profile's `dsa_indexer_release` names the release counted
   (`RELEASE_OP_KERNELS`: 0.5.9 decode 3 + its captured head gate's 2 eager scalings, prefill and mixed 7 + 3 key
@@ -108,6 +109,7 @@ from infraplan.ops.sparse_attention import (
     absorbed_key_flops,
     index_cache_bytes,
     indexer_pair_flops,
+    indexer_prologue_bytes,
     indexer_score_flops_per_s,
     is_sparse,
     latent_cache_bytes,
@@ -148,6 +150,7 @@ RELEASE_OP_KERNELS: dict[str, IndexerCalls] = {
 }
 # the parts whose SGLang short extend runs dense MHA (`set_nsa_prefill_impl`: SM90, SM100-109): the sparse kernel's
 MHA_SHORT_PARTS = frozenset(HEAD_TILES)  # Hopper / Blackwell parts (`ops.sparse_attention.HEAD_TILES`)
+MHA_KEY_CAP = 128 * 1024  # the dense path's cap on the batch's keys, sum(seq_lens_cpu) (`short_prefill`, hO64)
 KEY_ONLY_INDICES = 2.0  # the key-only call's zero logits and top-k transform where the MLA core needs indices
 SHORT_PREFILL = True  # SGLang's short extend path priced (`short_prefill`; hC64; toggle to compare)
 CLEAN_KERNEL_PRICED = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
@@ -212,7 +215,7 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
 
 def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
                   dsa: SparseTerms, mha_pair_s: float, layers: float,
-                  prompt_layers: float) -> tuple[int, tuple[float, float, float]]:
+                  prompt_layers: float) -> tuple[int, tuple[float, float, float], tuple[float, float, float]]:
     """SGLang's short extend (hC64): (the longest sequence, cached + chunk, up to which it runs, its (per pair, per
     prefill token, once) seconds against the long path's), or (0, zeros) where the engine has none.
 
@@ -228,17 +231,71 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     adds a zero logits tensor and the top-k transform (:543-552). The draft layer's pass over the prompt is a
     DRAFT_EXTEND (the paged call: unchanged). Launches a target layer: the op's `key_only` (+ 2 with indices) in place
     of its `prefill` and the per-sequence ones (`IterationCost.prefill_row_s`), less the query side's passes
-    (`engine_kernels.indexer_query_launches`). Not priced: the skipped wq_b / weights_proj GEMMs and the query
-    side's bytes (the body's, per token); a mixed iteration (its decode rows' contexts are not tracked) and the
-    128k batch cap (an 8,192-token budget of <= 2,048-key sequences reaches it only with cached prefixes).
+    (`engine_kernels.indexer_query_launches`), and the query side's GEMMs and bytes per prompt token (`query_side_s`,
+    hO64).
+
+    The third tuple (hO64, `IterationCost.short_extend_terms`): (per decode-row pair, per cached key, per sampled
+    row) seconds. A MIXED batch is an extend too (forward_batch_info.py:96-104, :163-168) whose `seq_lens_cpu` holds
+    its decode rows' context + 1 (`mix_with_running` -> `merge_batch` concatenates the running batch's seq_lens_cpu
+    after `prepare_for_decode` added 1: 0.5.6 managers/schedule_batch.py:1507-1536, :1755-1760, :1858; 0.5.9 :1770-1799,
+    :2005-2010, :2135), so they count in the max and in the 128k cap (`sum(seq_lens_cpu) <= get_max_chunk_capacity()`,
+    128 x 1,024: forward_batch_info.py:672-675; `MHA_KEY_CAP`). On the dense path a decode row is one more query of
+    the MHA: its pairs (context + 1) at `mha_pair_s`, no indexer scores (`kv_token_s` dropped) and no top-k core
+    (`row_s` dropped: for every sampled row, the finishing prompts' too; no MHA: the key-only call's indices, the
+    core stays). With any cached prefix in the batch
+    (`sum(extend_prefix_lens_cpu) != 0`, a decode row's always) the prepare gathers every key of the batch (the fp8
+    cache dequantised to bf16, `dequantize_k_cache_paged` over `page_table_1_flattened`, seq_lens_sum rows; bf16: a
+    gather) and runs kv_b_proj over all of them (0.5.6 deepseek_v2.py:1692-1711, :2759-2807; 0.5.9 deepseek_common/
+    attention_forward_methods/forward_mha.py:213-245), then concatenates K and the MHA reads K and V: per cached key
+    and target layer `prefix_key_s` (the new tokens' up-projection is the body's).
     """
     calls = indexer_calls(dep.engine, engine_kernels.indexer_release(dep.engine, dep.stack))
     if not (SHORT_PREFILL and calls.key_only):
-        return 0, (0.0, 0.0, 0.0)
+        return 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
     share = layers / prompt_layers  # the target layers' part of the prompt's forwards (the draft's stays)
     mha = accelerator.catalog_name in MHA_SHORT_PARTS and dep.kv_dtype in ("bf16", "fp8")
     per_pair = (mha_pair_s if mha else 0.0) - dsa.pair_s * share
-    per_token = -dsa.prefill_token_s * share if mha else 0.0
+    per_token = (-dsa.prefill_token_s * share if mha else 0.0) - query_side_s(shape, accelerator, rates, dep) * layers
     op = calls.key_only + (0.0 if mha else KEY_ONLY_INDICES)
     dropped = calls.prefill - op + engine_kernels.indexer_query_launches(shape, dep)
-    return int(shape.index_topk), (per_pair, per_token, -dropped * rates.kernel_overhead_s * layers)
+    # no MHA: the sparse core reads the latent (no decompression) over the key-only call's indices
+    extend = (mha_pair_s, prefix_key_s(shape, rates, dep) * layers, -dsa.row_s) if mha else (0.0, 0.0, 0.0)
+    return int(shape.index_topk), (per_pair, per_token, -dropped * rates.kernel_overhead_s * layers), extend
+
+
+def query_side_s(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment) -> float:
+    """Seconds a prompt token's indexer query side costs a target layer in the body's tables, which the key-only call
+    skips (hO64; `_forward_cuda_k_only` runs wk and the key's passes only, nsa_indexer.py:513-552): wq_b (2 q_lora x
+    heads x dim FLOPs at the fp8 GEMM rate where the run is fp8, else bf16) and weights_proj (2 hidden x heads, bf16:
+    0.5.6 feeds it fp32, priced bf16 as the body does) at their rates (ASSUMPTION: compute-bound, as at a prefill's
+    token counts), and the prologue's query-side bytes (`ops.sparse_attention.indexer_prologue_bytes` less the key's
+    LayerNorm and rotation, 2 x dim x 2 B) over the memory rate."""
+    heads, dim = float(shape.index_n_heads), float(shape.index_head_dim)
+    fp8 = dep.dtype == "fp8" and rates.fp8_tensor_cores
+    q_rate = KernelRates.for_dtype(accelerator, "fp8").matmul_flops_per_s if fp8 else rates.matmul_flops_per_s
+    bf16 = DTYPE_BYTES["bf16"]
+    query_bytes = indexer_prologue_bytes(shape, bf16) - 2.0 * dim * bf16
+    return (2.0 * shape.q_lora_rank * heads * dim / q_rate + 2.0 * shape.hidden_size * heads / rates.matmul_flops_per_s
+            + query_bytes / rates.memory_bytes_per_s)
+
+
+def prefix_key_s(shape: TransformerShape, rates: KernelRates, dep: Deployment) -> float:
+    """Seconds a cached key of a short extend's batch costs a target layer on the dense path (`short_prefill`):
+    kv_b_proj over its latent, bf16 (SGLang dequantises DeepSeek's block-fp8 kv_b at load, `serving.mla_absorb`):
+    2 kv_lora x heads (nope + v) FLOPs at the GEMM rate or its latent read and its K / V written, whichever binds
+    (ASSUMPTION: the weights read once, apart); and over the memory rate the latent's gather (fp8: its 656 B read
+    and dequantised to bf16 (kv_lora + rope) x 2 B written; bf16: read and written), the K concatenation (nope read,
+    rope read, nope + rope written per local head, `_concat_and_cast_mha_k`) and the MHA's one read of K and V
+    (ASSUMPTION: once a key, as for a decode row's single query). ASSUMPTION: no launch counted (one gather a layer).
+    """
+    heads = shape.num_heads / dep.tp
+    lora, rope, v = shape.kv_lora_rank, shape.qk_rope_head_dim, shape.v_head_dim
+    nope = shape.head_dim - rope  # (MLA: head_dim = nope + rope)
+    bf16 = DTYPE_BYTES["bf16"]
+    out = heads * (nope + v) * bf16
+    bw = rates.memory_bytes_per_s
+    gemm = max(2.0 * lora * heads * (nope + v) / rates.matmul_flops_per_s, (lora * bf16 + out) / bw)
+    gather = latent_cache_bytes(shape, DTYPE_BYTES[dep.kv_dtype]) + (lora + rope) * bf16
+    concat = heads * nope * bf16 + rope * bf16 + heads * (nope + rope) * bf16
+    read = heads * (nope + rope + v) * bf16
+    return gemm + (gather + concat + read) / bw

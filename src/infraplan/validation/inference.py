@@ -174,7 +174,9 @@ def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
         extra["stall"] = (token_s * scale, pair_s * scale, others)
     pair_d, token_d, fixed_d = cost.short_prefill_terms  # SGLang's short DSA extend's seconds
     short = (pair_d * scale, token_d * scale, fixed_d * scale)
-    return replace(cost, extra=extra, short_prefill_terms=short,
+    pair_x, key_x, row_x = cost.short_extend_terms  # its mixed / cached-key / row terms (hO64)
+    extend = (pair_x * scale, key_x * scale, row_x * scale)
+    return replace(cost, extra=extra, short_prefill_terms=short, short_extend_terms=extend,
                    **{name: getattr(cost, name) * scale for name in _TIME_TERMS})
 
 
