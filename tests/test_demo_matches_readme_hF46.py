@@ -8,6 +8,8 @@ import re
 import shlex
 from pathlib import Path
 
+from tests.user_docs import doc_path
+
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 
 ROOT = Path(__file__).parents[1]
@@ -34,3 +36,7 @@ def test_readmes_demo_line_names_the_stack_and_vpp_the_demo_runs() -> None:
     assert f"VPP{demo['--vpp']}" in said and "default stack" in said and stack in said  # what the demo runs
     assert f"VPP {first['--vpp']} on {first['--stack']}" in said  # and what Usage's first line runs instead
     assert (stack, demo["--vpp"]) != (first["--stack"], first["--vpp"])  # two plans: the line must tell them apart
+    # README's short Usage list opens with the first line of the full list (docs/usage.md, hM64): the same plan
+    full = re.search(r"^\.venv/bin/infraplan train llama3-405b .*?(?<!\\)\n", doc_path("usage").read_text(),
+                     re.M | re.S)
+    assert full is not None and full.group(0) == line.group(0)

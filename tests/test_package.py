@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tests import user_docs
 
 import infraplan
 
@@ -54,11 +55,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
 
 def test_sdist_ships_the_sources_and_no_junk(built):
     names = built["sdist"]
-    for needed in ("LICENSE", "README.md", "pyproject.toml", "src/infraplan/__init__.py", "src/infraplan/py.typed"):
+    for needed in ("LICENSE", "README.md", "pyproject.toml", "src/infraplan/__init__.py", "src/infraplan/py.typed",
+                   "tests/user_docs.py"):
         assert needed in names
+    pages = {n for n in names if n.startswith("docs/")}  # the README's detail pages: the tests read them (hM64)
+    assert pages == {f"docs/{page}.md" for page in user_docs.PAGES}
     assert not [n for n in names if any(j in n for j in JUNK)]
-    assert {n.split("/")[0] for n in names} <= {"src", "tests", "benchmarks", "examples", "validation", "LICENSE",
-                                                 "README.md", "Makefile", "pyproject.toml", "PKG-INFO", ".gitignore"}
+    assert {n.split("/")[0] for n in names} <= {"src", "tests", "benchmarks", "examples", "validation", "docs",
+                                                 "LICENSE", "README.md", "Makefile", "pyproject.toml", "PKG-INFO",
+                                                 ".gitignore"}
 
 
 def test_wheel_ships_the_package_with_its_data_and_licence(built):

@@ -14,9 +14,9 @@ hO62 it left out `gb300-nvl72-superpod` and `mi355x-cluster`, and named `mtia-40
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from tests.user_docs import doc_path
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.cluster.host_share import host_share
@@ -90,7 +90,7 @@ def test_the_gb200_rack_draws_its_boards_plus_trays_within_the_quoted_range() ->
 def test_the_readme_catalog_paragraph_names_every_entry() -> None:
     """Each part and system by its preset name, `x(-superpod)` naming both the rack and its SuperPOD, `a/b` both
     `a` and `a`'s family with `b` (`dgx-b200/b300`), `mtia-300/400/450` the three MTIA parts."""
-    readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[2] / "README.md").read_text())
+    readme = re.sub(r"\s+", " ", doc_path("modelling").read_text())  # "What is modelled" (docs/, hM64)
     catalog = readme[readme.index("- **Catalog**"):readme.index("- **Kernels**")]
     named: set[str] = set()
     for span in re.findall(r"`([^`]+)`", catalog):

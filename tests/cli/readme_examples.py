@@ -1,5 +1,6 @@
-"""README.md's `infraplan` command lines: every one, its optional parts expanded, parsed by the CLI's own parser
-(`parse_error`), and the runnable ones run as written (issue 17, item 5; `main` reports what fails).
+"""The user docs' `infraplan` command lines (README.md and docs/*.md, `tests/user_docs.py`): every one, its optional
+parts expanded, parsed by the CLI's own parser (`parse_error`), and the runnable ones run as written (issue 17, item
+5; `main` reports what fails).
 
 A command line is a line of a fenced code block that starts `.venv/bin/infraplan ` or `infraplan ` (the Ray
 section's cluster lines), or such a line commented out with `# ` (the `results --sql` example), joined over
@@ -8,8 +9,10 @@ means them: the line without any, then the line with each one; an alternative li
 (`[--cooling air|liquid|immersion]`, `[--json | --markdown]`), a bare word a positional (`catalog [systems]`).
 
 `examples()` are the lines `main` runs: not a `[--json]` / `[--markdown]` variant of a line run bare, not the Ray
-cluster lines (they need a cluster), not a commented-out line. The placeholder files the README names
-(`path/to/config.json`, `requests.csv`) are created in a temporary folder and the files a line writes go there.
+cluster lines (they need a cluster), not a commented-out line, each distinct line once (README's short list repeats
+lines of docs/usage.md and the topic pages; the first file's line runs, in `user_docs` order). The placeholder
+files the docs name (`path/to/config.json`, `requests.csv`) are created in a temporary folder and the files a line
+writes go there.
 Every example runs with COLUMNS=100 and must exit 0 (validate: 0 or 1), print no traceback and no cut cell ("…").
 
     .venv/bin/python tests/cli/readme_examples.py
@@ -30,13 +33,18 @@ import typer
 
 from infraplan.cli.main import COMMANDS, app, load_command
 
+try:
+    from tests.user_docs import README, relative, user_docs
+except ModuleNotFoundError:  # run as a script, `python tests/cli/readme_examples.py`: the repository root on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.user_docs import README, relative, user_docs
+
 try:  # the click that typer uses (typer >= 0.2x vendors it), as infraplan.cli.main imports it
     from typer import _click as click
 except ImportError:  # pragma: no cover - depends on the installed typer
     import click  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 PREFIXES = (".venv/bin/infraplan ", "infraplan ")
 MISTRAL = ('{"model_type": "mistral", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32, '
            '"num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 32000, '
@@ -44,11 +52,11 @@ MISTRAL = ('{"model_type": "mistral", "hidden_size": 4096, "num_hidden_layers": 
 OUTPUTS = ("scaling.html", "campus.html", "fabric.graphml")  # files README lines write in the working folder
 
 
-def command_lines(readme: Path = README) -> list[tuple[int, str, bool]]:
-    """(README line number, the command after `infraplan`, whether the line is commented out) of each command
-    line in a fenced code block."""
+def command_lines(doc: Path = README) -> list[tuple[int, str, bool]]:
+    """(line number in `doc`, the command after `infraplan`, whether the line is commented out) of each command
+    line in a fenced code block of one user doc (README.md or a docs/ page)."""
     found: list[tuple[int, str, bool]] = []
-    lines = readme.read_text().splitlines()
+    lines = doc.read_text().splitlines()
     fenced, index = False, 0
     while index < len(lines):
         stripped = lines[index].strip()
@@ -83,21 +91,24 @@ def expanded(command: str) -> list[str]:
     return lines
 
 
-def variants(readme: Path = README) -> list[tuple[int, str]]:
-    """(README line number, command after `infraplan`) for every expansion of every command line."""
-    return [(line, variant) for line, command, _ in command_lines(readme) for variant in expanded(command)]
+def variants(docs: list[Path] | None = None) -> list[tuple[str, str]]:
+    """(`FILE:LINE`, command after `infraplan`) for every expansion of every command line of `docs` (default: the
+    user docs, `user_docs()`)."""
+    return [(f"{relative(doc)}:{line}", variant) for doc in (user_docs() if docs is None else docs)
+            for line, command, _ in command_lines(doc) for variant in expanded(command)]
 
 
-def examples(readme: Path = README) -> list[str]:
-    """The lines `main` runs, as `.venv/bin/infraplan ...` (module docstring)."""
+def examples(docs: list[Path] | None = None) -> list[str]:
+    """The lines `main` runs, as `.venv/bin/infraplan ...`, each once (module docstring)."""
     lines: list[str] = []
-    for _, command, commented in command_lines(readme):
-        if commented or "--backend ray" in command:
-            continue
-        bare, *optional = expanded(command)
-        lines += [f".venv/bin/infraplan {line}" for line in [bare, *optional]
-                  if line == bare or line.removeprefix(bare).strip() not in ("--json", "--markdown")]
-    return lines
+    for doc in user_docs() if docs is None else docs:
+        for _, command, commented in command_lines(doc):
+            if commented or "--backend ray" in command:
+                continue
+            bare, *optional = expanded(command)
+            lines += [f".venv/bin/infraplan {line}" for line in [bare, *optional]
+                      if line == bare or line.removeprefix(bare).strip() not in ("--json", "--markdown")]
+    return list(dict.fromkeys(lines))
 
 
 def parse_error(args: list[str]) -> str | None:
@@ -119,11 +130,12 @@ def parse_error(args: list[str]) -> str | None:
     return None
 
 
-def prose_options(readme: Path = README) -> list[tuple[str, str | None, str]]:
+def prose_options(docs: list[Path] | None = None) -> list[tuple[str, str | None, str]]:
     """(the `code span`, the command it names or None, an option it names) for each `--option` in a code span of
-    the README's prose (outside the fenced blocks): `serve-plan --percentile`, `train --zero-shard N`, a bare
+    the user docs' prose (outside the fenced blocks): `serve-plan --percentile`, `train --zero-shard N`, a bare
     `--no-mfu-guard`."""
-    prose = re.sub(r"```.*?```", "", readme.read_text(), flags=re.S)
+    prose = "\n".join(re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
+                      for doc in (user_docs() if docs is None else docs))
     found: list[tuple[str, str | None, str]] = []
     for span in re.findall(r"`([^`\n]+)`", prose):
         words = span.removeprefix("infraplan ").split()

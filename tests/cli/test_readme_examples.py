@@ -1,5 +1,6 @@
-"""Every `infraplan` command line of README.md parses with the CLI's own parser, the fast ones run in process, and
-(slow: ~60 subprocesses) every runnable one runs as written (issue 17, item 5; `readme_examples`)."""
+"""Every `infraplan` command line of the user docs (README.md and docs/*.md) parses with the CLI's own parser, the
+fast ones run in process, and (slow: ~100 subprocesses) every runnable one runs as written (issue 17, item 5;
+`readme_examples`)."""
 
 from __future__ import annotations
 
@@ -30,13 +31,14 @@ def test_the_readme_has_examples_for_every_section() -> None:
     assert any("--backend ray" in variant for _, variant in VARIANTS)  # the Ray section's `infraplan` lines
 
 
-@pytest.mark.parametrize(("line", "variant"), VARIANTS, ids=[f"L{line}-{n}" for n, (line, _) in enumerate(VARIANTS)])
-def test_readme_command_parses(line: int, variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each README line, each expansion, through click's `make_context` on the command the CLI loads: an option
-    the command lacks, a value its type refuses, a missing argument or an unknown command fails here."""
+@pytest.mark.parametrize(("where", "variant"), VARIANTS, ids=[f"{where}-{n}" for n, (where, _) in enumerate(VARIANTS)])
+def test_readme_command_parses(where: str, variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each user doc's line (`FILE:LINE`), each expansion, through click's `make_context` on the command the CLI
+    loads: an option the command lacks, a value its type refuses, a missing argument or an unknown command fails
+    here."""
     monkeypatch.chdir(readme_examples.ROOT)
     error = parse_error(shlex.split(variant))
-    assert error is None, f"README.md:{line}: `infraplan {variant}`: {error}"
+    assert error is None, f"{where}: `infraplan {variant}`: {error}"
 
 
 def test_the_parse_check_can_fail() -> None:
@@ -57,13 +59,13 @@ def test_the_parse_check_can_fail() -> None:
         "x --a 1", "x --a 1 --sim analytical", "x --a 1 --sim flow"]
 
 
-# options of other programs the README's prose names in code spans (SGLang's, vLLM's) and click's own --help
+# options of other programs the docs' prose names in code spans (SGLang's, vLLM's) and click's own --help
 # (and the other tools' option names the CLI answers with its own, which the README quotes: hW59)
 FOREIGN_OPTIONS = {"--enable-mixed-chunk", "--enforce-eager", "--help", *SYNONYMS}
 
 
 def test_options_the_readme_prose_names_exist() -> None:
-    """`COMMAND ... --option` in the README's prose names an option of that command; a bare `--option` one of some
+    """`COMMAND ... --option` in the user docs' prose names an option of that command; a bare `--option` one of some
     command's (or another program's, listed above)."""
     mentions = readme_examples.prose_options()
     assert sum(command is not None for _, command, _ in mentions) >= 30
@@ -72,7 +74,7 @@ def test_options_the_readme_prose_names_exist() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-# commands whose README lines take seconds each (validate ~20 CPU-s; plan, compare, fleet-mix and serve-plan solve
+# commands whose doc lines take seconds each (validate ~20 CPU-s; plan, compare, fleet-mix and serve-plan solve
 # or search for 2-14 CPU-s; a sweep runs a pool of workers; results reads a sweep's folder): parsed above, run only
 # by the slow test below, as are the flow simulations and the 24,576-GPU fabric's GraphML (~1 CPU-s each). The
 # others take 2-190 ms each in process once their modules are imported (2-core VM, 2026-12-04; ~2 CPU-s in all).
@@ -84,7 +86,7 @@ FAST = sorted({variant.removesuffix(" --json") for _, variant in VARIANTS
 
 def test_fast_readme_commands_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """The README lines of the fast commands, in process with --json: exit code 0 and one JSON object each, the
+    """The user docs' lines of the fast commands, in process with --json: exit code 0 and one JSON object each, the
     placeholder inputs made and the files they write (--plot, --graphml) in a temporary folder."""
     monkeypatch.chdir(readme_examples.ROOT)
     readme_examples.make_inputs(tmp_path)

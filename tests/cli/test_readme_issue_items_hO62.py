@@ -14,14 +14,16 @@ none of it; its sentence now gives each implementation's bytes and kernels, comp
 from __future__ import annotations
 
 import re
-from pathlib import Path
+
+from tests.user_docs import doc_path
 
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.training import head_time
 from infraplan.training.estimate import estimate_training
 
-README = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[2] / "README.md").read_text())
+README = re.sub(r"\s+", " ", doc_path("modelling").read_text())  # "What is modelled" (docs/, hM64)
+USAGE_TEXT = re.sub(r"\s+", " ", doc_path("usage").read_text())
 PLAN = dict(model="deepseek-v3", system="gb200-nvl72-superpod", gpus=512, tp=1, pp=8, ep=64, order="tp-cp-dp-pp",
             seq_len=4096, global_batch=4096, dtype="fp8", recompute="auto")
 USAGE = ("infraplan train deepseek-v3 --system gb200-nvl72-superpod --gpus 512 --tp 1 --pp 8 --ep 64 "
@@ -29,7 +31,7 @@ USAGE = ("infraplan train deepseek-v3 --system gb200-nvl72-superpod --gpus 512 -
 
 
 def test_the_readme_names_both_keys_and_the_tool_gives_its_figures() -> None:
-    assert USAGE in README.replace(" \\ ", " ")  # the plan the sentence refers to is the Usage line
+    assert USAGE in USAGE_TEXT.replace(" \\ ", " ")  # the plan the sentence refers to is the Usage line
     found = re.findall(r"`moe: \{load_imbalance: ([\d.]+)\}` or token dropping at `moe: \{capacity_factor: ([\d.]+)\}`"
                        r".*?512-GB200 plan of \"Usage\": ([\d.]+) s a step balanced, ([\d.]+) s at either", README)
     assert len(found) == 1, found

@@ -18,6 +18,7 @@ import shlex
 import pytest
 import readme_examples
 from tests.cli.conftest import CliRun, cli_json
+from tests.user_docs import doc_path
 
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cli.commands import _output
@@ -25,9 +26,9 @@ from infraplan.cli.commands import _output
 
 def _readme_deepseek_run() -> tuple[str, str]:
     """(the comment above README's DeepSeek-V3 H800 run, its command after `infraplan`)."""
-    text = readme_examples.README.read_text()
-    lines = text.splitlines()
-    for start, command, _ in readme_examples.command_lines():
+    usage = doc_path("usage")  # the Usage block, docs/usage.md (hM64)
+    lines = usage.read_text().splitlines()
+    for start, command, _ in readme_examples.command_lines(usage):
         if command.startswith("train deepseek-v3 --system h800"):
             comment = []
             index = start - 2  # the line above the command (start is 1-based)
@@ -99,7 +100,7 @@ def test_serves_slo_attainment_names_the_slos_it_counts_and_their_source(cli: Cl
 def test_readmes_fleet_mix_example_quotes_the_servers_fleet_mix_buys(capsys: pytest.CaptureFixture[str]) -> None:
     """README's fleet-mix bullet said "1,520 MTIA v2 used in 190 servers" where `fleet-mix examples/fleet-mix.yaml`
     buys 1,537 in 193 (stale since e11ef77); every figure of the sentence is read back from the answer."""
-    text = " ".join(readme_examples.README.read_text().split())
+    text = " ".join(doc_path("custom-silicon").read_text().split())  # docs/custom-silicon.md (hM64)
     said = re.search(r"([\d,]+) H100 in (\d+) servers at ([\d,]+) W and \$([\d.]+)/h, ([\d,]+) MTIA v2 used in "
                      r"(\d+) servers at (\d+) W", text)
     assert said, "README's fleet-mix example sentence"

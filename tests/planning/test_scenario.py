@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from tests.user_docs import doc_path
 
 from infraplan.cli import main
 from infraplan.cluster import Cluster
@@ -24,7 +25,7 @@ from infraplan.recsys.estimate import estimate_recsys
 from infraplan.serving.capacity import search_capacity
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-README = EXAMPLES.parent / "README.md"
+README = doc_path("planning")  # "Plan a fleet", docs/planning.md (hM64)
 
 
 def _spec(**over: object) -> ScenarioSpec:

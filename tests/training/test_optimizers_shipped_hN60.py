@@ -9,12 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.user_docs import doc_path
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.cli import main
 from infraplan.training.estimate import estimate_training
 
-README = Path(__file__).parents[2] / "README.md"
+README = doc_path("usage")  # the Usage block, docs/usage.md (hM64)
 PLAN = ["--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "4096", "--global-batch", "64"]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.user_docs import doc_path
 
 from infraplan.catalog import error_bands
 from infraplan.catalog.answer_bands import serving_band_stack
@@ -36,7 +37,7 @@ from infraplan.validation.bands import campaign_of
 from infraplan.validation.serving_band_reruns import default_serving_residuals, dense_row_on_profile
 from infraplan.validation.serving_row_rules import GAP_ANALYSIS_SOURCE, SYSTEMS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = doc_path("validation")  # README's detail, docs/validation.md (hM64)
 RERUN = "re-run on the default serving stack trtllm-0.x"
 OWN = "each on the settings its measurement ran"
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.user_docs import doc_path
 
 from infraplan.catalog import error_bands
 from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, Residual, error_band, load_residuals
@@ -30,7 +31,7 @@ from infraplan.training.search import search_plans
 from infraplan.validation.bands import campaign_of, default_stack_residuals, residuals_text
 from infraplan.validation.sets import load_frontier_rows
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = doc_path("validation")  # README's detail, docs/validation.md (hM64)
 
 
 @cache

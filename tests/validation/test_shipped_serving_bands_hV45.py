@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.user_docs import doc_path
 
 from infraplan.catalog import error_bands
 from infraplan.catalog.answer_bands import serving_band_stack
@@ -36,7 +37,7 @@ from infraplan.validation.serving_band_reruns import dense_row_on_profile
 from infraplan.validation.serving_row_rules import SYSTEMS
 
 OWN = "each on the settings its measurement ran"
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = doc_path("validation")  # README's detail, docs/validation.md (hM64)
 # where each profile's hand-given re-runs sit (the case rows sit near 0)
 CENTRES = {"trtllm-0.x": 0.5, "vllm-0.x": 1.0, "sglang-0.x": -0.4}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.user_docs import doc_path
 
 from infraplan.validation import GATE_MAX_ERROR, GATE_MEAN_ERROR, load_cases, plan_ranking, run_validation
 
@@ -56,11 +57,10 @@ def test_plans_rank_like_the_measured_single_node_runs():
 
 
 def test_the_readmes_case_table_is_what_validate_measures(report):
-    """README.md's 'Validation today' table quotes each training case's predicted value and error: they must be
-    what the model gives now (to the printed precision), so the README cannot drift from `infraplan validate`."""
-    from pathlib import Path
-
-    readme = Path(__file__).resolve().parents[2] / "README.md"
+    """The 'Validation today' case table (docs/validation.md since hM64) quotes each training case's predicted value
+    and error: they must be what the model gives now (to the printed precision), so the docs cannot drift from
+    `infraplan validate`."""
+    readme = doc_path("validation")
     quoted = {}
     for line in readme.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -80,9 +80,7 @@ def test_the_readmes_case_table_is_what_validate_measures(report):
 def test_the_readmes_set_table_is_what_validate_measures(report):
     """README.md's 'Validation sets against a constant baseline' table quotes each set's mean |error|: it must be
     the set's mean now (to the printed 0.1 %)."""
-    from pathlib import Path
-
-    readme = Path(__file__).resolve().parents[2] / "README.md"
+    readme = doc_path("README")
     rows = {}
     for line in readme.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

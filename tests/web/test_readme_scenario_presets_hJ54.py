@@ -5,12 +5,13 @@ endpoint listed while the README still named four presets (this test failed on b
 from __future__ import annotations
 
 import re
-from pathlib import Path
+
+from tests.user_docs import doc_path
 
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.web.scenarios import example_specs
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = doc_path("web")  # "Web app", docs/web.md (hM64)
 
 
 def test_the_readme_names_every_scenario_preset_the_web_lists() -> None:
