@@ -153,7 +153,7 @@ def test_a_phase_whose_spares_alone_buy_is_in_the_objective(monkeypatch: pytest.
     # hB64: the assignment re-chosen at the servers filled (planning/fixed_servers.py) puts 5 more ranking devices on
     # the 2027 B200 server's idle room (H100 64 -> 56 used), so the spares fit the 64 surviving H100 and nothing is
     # bought for them: capex $8,569,113 (-$817,584). The MILP's own split (the rule off) keeps hF54's case
-    monkeypatch.setattr(scenario_caps, "fill_fixed_servers", lambda options, x, need, room: x)
+    monkeypatch.setattr(scenario_caps, "fill_fixed_servers", lambda options, x, need, room, watts=None: x)
     plan = plan_scenario(spec)
     row = next(r for r in plan.pools if (r.phase, r.pool) == ("2027", "h100"))
     assert row.new_devices == 8 and (row.capex_usd or 0.0) > 0

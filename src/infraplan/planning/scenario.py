@@ -340,7 +340,8 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
             spec, options, mix_demand, ref_cost, watts, years, sites, weight, figure, most, bracket_edges, x,
             own_cost(x, at), lambda y: own_cost(y, own_sizes(spec, options, y, len(phases))),
             lambda u: bought_devices(spec, u), used,
-            lambda y: trim_idle(options, y, mix_demand, server_devices(spec), [p.available for p in spec.pools]),
+            lambda y: trim_idle(options, y, mix_demand, server_devices(spec), [p.available for p in spec.pools],
+                                watts),
             lambda y: over_caps(spec, packed_facility_w(spec, used(y) + spare_devices(spec, used(y)))))
         if best is not x:
             x, at = best, own_sizes(spec, options, best, len(phases))

@@ -67,7 +67,7 @@ def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarra
                 raise
             raise InputError(f"{exc} (with the packed racks, fabric and the policy's spare nodes counted against "
                              "the site power caps)") from exc
-        x = trim_idle(options, x, mix.demand, server_devices(spec), mix.available)
+        x = trim_idle(options, x, mix.demand, server_devices(spec), mix.available, watts)
         used = used_devices(options, x, len(spec.pools), len(phases))
         packed_w = packed_facility_w(spec, used + spare_devices(spec, used))
         if not over_caps(spec, packed_w):
@@ -112,14 +112,15 @@ def over_caps(spec: ScenarioSpec, packed_w: np.ndarray) -> bool:
 
 
 def trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray, server: np.ndarray | None = None,
-              available: list[int | None] | None = None) -> np.ndarray:
+              available: list[int | None] | None = None, watts: np.ndarray | None = None) -> np.ndarray:
     """Drop units the demand does not need. Idle units cost the MILP nothing where a pool's installed base
     is sunk (its per-unit charge is below HiGHS's gap), so a service can come back spread over several pools,
     each serving all of it. Removing units only lowers the devices used, so every other constraint still holds;
     the largest assignments go first, then divisible units one at a time. Then the assignment is re-chosen by a
     stated rule at the whole servers (`server` devices each per pool; None: 1) the MILP's answer fills, within
-    `available` (planning/fixed_servers.py, hB64: the fewest devices, then the earliest pools, then the earlier
-    options), so the rows do not depend on which of the tied assignments HiGHS handed back."""
+    `available` (planning/fixed_servers.py, hB64, hP64: the fewest devices, then the least power at `watts` per
+    device of each pool (None: equal), then the earliest pools, then the earlier options), so the rows do not
+    depend on which of the tied assignments HiGHS handed back."""
     n_pools = 1 + max((o.pool for o in options), default=-1)
     n_pools = max(n_pools, 0 if server is None else len(server), len(available or []))
     room = room_devices(options, x, server, available, n_pools, need.shape[1])
@@ -136,4 +137,4 @@ def trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray, server:
             while x[i] > 0 and surplus >= options[i].capacity - 1e-9:
                 surplus -= options[i].capacity
                 x[i] -= 1
-    return fill_fixed_servers(options, x, need, room)
+    return fill_fixed_servers(options, x, need, room, watts)
