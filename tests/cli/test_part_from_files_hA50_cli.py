@@ -74,8 +74,17 @@ def test_recsys_facility_campus_and_fleet_mix_take_the_files(files: tuple[str, s
     assert {p["pool"] for p in fleet["pools"]} == {"xpu", "h100"} and fleet["totals"]["power_w"] > 0
 
 
-@pytest.mark.parametrize("command", [["recsys", "dlrm-medium", "--accelerator"],
-                                     ["campus", "--power", "20MW", "--accelerator"],
+def test_recsys_reads_a_rack_file_given_as_the_accelerator_as_its_part(files: tuple[str, str],
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Since hF64 `recsys --accelerator` takes a system (a preset such as mtia-400-rack, or a file), as fleet-mix and
+    plan read a pool's device: the rack's part answers as the part file does (it was refused as a system file)."""
+    xpu, rack = files
+    by_rack = cli_json(capsys, ["recsys", "dlrm-medium", "--accelerator", rack])
+    by_part = cli_json(capsys, ["recsys", "dlrm-medium", "--accelerator", xpu])
+    assert by_rack["qps"] == by_part["qps"] > 0
+
+
+@pytest.mark.parametrize("command", [["campus", "--power", "20MW", "--accelerator"],
                                      ["facility", "--count", "64", "--accelerator"]])
 def test_a_rack_file_given_as_the_accelerator_is_one_line(files: tuple[str, str], cli: CliRun,
                                                           command: list[str]) -> None:

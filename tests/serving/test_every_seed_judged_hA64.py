@@ -4,8 +4,8 @@ Since hQ63 a whole run shown within its SLOs is rerun on seeds + 1 and + 2 and t
 (`capacity_confidence.pooled_verdict`). But `capacity_horizon.judged_run` then took the percentile ratios it returns
 (met where both are at most 1) and the TTFT check past the warm-up (`later_misses`) from the first seed's run only:
 a confirming seed whose own TTFT p99 was above the SLO, or whose later half missed it (a queue still building), was
-met on the pooled counts. Now each ratio is the worst run's and the warm-up check holds in every run; the answer
-lists each seed's percentiles (`full_run_percentile_s`).
+met on the pooled counts. Now the warm-up check holds in every run; the answer lists each seed's percentiles
+(`full_run_percentile_s`). hA64 also took each ratio as the worst run's; the lead reverted that part (below).
 
 The fakes: 10,000 requests a run, the warm-up their first 5,000 (p99 allows 50 over past it); runs told apart by
 their prompt tokens (10 + the seed's index). Both cases are met by the pooled verdict (binomial and batch means over
@@ -72,19 +72,24 @@ def test_a_seed_whose_later_half_misses_is_not_met() -> None:
     assert result["runs_percentile_s"] == [[1.0, 0.1], [1.5, 0.1], [1.0, 0.1]]
 
 
-def test_a_seed_whose_percentile_is_above_the_slo_is_not_met() -> None:
-    """Seed + 2's run: 120 of 10,000 over the TTFT SLO, its p99 2.2 s; pooled 160 of 30,000 are shown within."""
+def test_a_seed_whose_own_percentile_is_above_the_slo_misses_by_its_later_half_not_its_percentile() -> None:
+    """Seed + 2's run: 120 of 10,000 over the TTFT SLO, its p99 2.2 s; pooled, 160 of 30,000 are shown within. Its
+    own p99 is not required within the SLO (a confirming seed's percentile over a short run lies within the sampling
+    error the pooled verdict allows: the lead's revert of hA64's worst-run ratios, session 64, after that rule
+    answered 6 H100 where 5 meet on seeds 0-2, tests/serving/test_serving_capacity.py); its count past the warm-up
+    (all 120 here: the fake's warm-up alone has none over, 50 allowed) misses, and that is the reason given."""
     runs = {0: (1.0, [2] * 10), 1: (1.0, [2] * 10), 2: (2.2, [12] * 10)}
     assert _pooled(runs) == MET
-    _, ttft_ratio, tpot_ratio, why, _ = _judged(runs, [])
-    assert ttft_ratio == pytest.approx(1.1) and tpot_ratio == 0.5  # the worst seed's
-    assert why == "its TTFT p99 2.2 s is above the SLO (2 s) in seed 9's run"
+    result, ttft_ratio, tpot_ratio, why, _ = _judged(runs, [])
+    assert ttft_ratio == NEAR_MISS_RATIO and tpot_ratio == 0.5
+    assert why == "past its warm-up it misses the TTFT SLO (a queue still building) in seed 9's run"
+    assert result["runs_percentile_s"] == [[1.0, 0.1], [1.0, 0.1], [2.2, 0.1]]
 
 
 def test_every_seed_within_is_met_with_each_seeds_figures() -> None:
     runs = {0: (1.0, [2] * 10), 1: (1.2, [3] * 10), 2: (0.9, [1] * 10)}
     result, ttft_ratio, tpot_ratio, why, _ = _judged(runs, [])
-    assert (ttft_ratio, tpot_ratio, why) == (0.6, 0.5, "")
+    assert (ttft_ratio, tpot_ratio, why) == (0.5, 0.5, "")  # the first run's percentiles over the SLOs
     assert result["runs_over_slo_count"] == [[20, 0], [30, 0], [10, 0]]
     assert result["ttft_s"]["p99"] == 1.0  # the first seed's serve metrics (`serve_command` reruns it)
 

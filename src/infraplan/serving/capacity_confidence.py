@@ -53,10 +53,11 @@ RUN_LONGER x longer as before (one seed, then confirmed again). Seeds 0-2 of tha
 p99 1.99 s at seed 0) and serve-plan, given --max-gpus 16, answers 10 (5 colocated TP2 replicas, batch 256), TTFT p99
 0.81-0.89 s at seeds 0-4 (tests/serving/test_confirm_seeds_hQ63.py); at the preset's 8 no layout is shown within.
 ASSUMPTION: 3 seeds (a CPU bound: a met answer's whole run costs 3x; of seeds 0, 1, 2, 4, 5 of that answer only seed
-0's run was shown within alone, seed 2's undecided, the rest missed). Since hA64 every run judged counts alike in
-`capacity_horizon.judged_run`: each percentile's ratio to its SLO is the worst run's, and the warm-up check
-(`capacity_horizon.later_misses`) holds in every run; the serve metrics shown stay the first seed's, the one
-`serve_command` reruns, each seed's percentiles beside them (`full_run_percentile_s`).
+0's run was shown within alone, seed 2's undecided, the rest missed). Since hA64 the warm-up check
+(`capacity_horizon.later_misses`) holds in every run judged (`capacity_horizon.judged_run`); each percentile's ratio
+to its SLO stays the first run's (a confirming seed's own percentile is judged through the pooled counts: hA64's
+worst-run ratios were reverted, session 64); the serve metrics shown stay the first seed's, the one `serve_command`
+reruns, each seed's percentiles beside them (`full_run_percentile_s`).
 """
 
 from __future__ import annotations

@@ -269,12 +269,14 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
     `seeds` in the reasons), the runs judged together (`pooled_verdict`: a calm draw's narrow spread no longer
     decides alone, hQ63).
 
-    Every run judged counts alike (hA64; before, the ratios and the warm-up check were the first run's alone, so a
-    confirming seed whose own percentile or later half missed passed on the pooled counts): each ratio is the worst
-    run's percentile over the SLO (so `serve --seed s` of every seed judged shows the answer within the SLOs), and
-    TTFT past the warm-up (`later_misses`) must hold in every run; a confirming run that misses either is named in
-    the reason. The serve metrics are the first run's (`serve_command` reruns it), with "runs_over_slo_count": each
-    run's [TTFT, TPOT] count over the SLO, and "runs_percentile_s": each run's [TTFT, TPOT] percentile `key`."""
+    Every run judged counts in the verdict (`pooled_verdict`: their counts over the SLO together) and in the warm-up
+    check: TTFT past the warm-up (`later_misses`) must hold in every run, a confirming run that misses it named in
+    the reason (hA64; before, the warm-up check was the first run's alone). The ratios are the first run's
+    percentiles over the SLOs: a confirming seed's own percentile is not required within the SLO (hA64 required
+    it; over runs of ~1,000 requests a p99 is the 10th-largest value, and that rule turned a met 5-GPU answer into 6,
+    a search moving on to the next layout; lead, session 64). The serve metrics are the first run's (`serve_command`
+    reruns it), with "runs_over_slo_count": each run's [TTFT, TPOT] count over the SLO, and "runs_percentile_s": each
+    run's [TTFT, TPOT] percentile `key`."""
     result = simulate(reqs)
     near, verdicts, why = list(sides), [MET, MET], ""  # near: missed just above 1 (a pool not settling, ...)
     others: list[tuple[dict[str, Any], Requests]] = []  # the confirming runs and their requests (hQ63)
@@ -292,12 +294,11 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
         result = simulate(reqs)
     runs = [(result, reqs), *others]
     got = [[r["ttft_s"][key] / slo[0], r["tpot_s"][key] / slo[1]] for r, _ in runs]  # each run's ratios
-    ratios = [max(g[m] for g in got) for m in (0, 1)]  # the worst run's (hA64)
+    ratios = got[0]  # the first run's: every run's counts are judged together (`pooled_verdict`), and a confirming
+    # seed's own percentile over a run this short lies within the sampling error that verdict allows (hA64's
+    # worst-run ratios answered 6 H100 where 5 meet on every seed: tests/serving/test_serving_capacity.py)
     names = [f"seed {s}'s run" for s in seeds] if len(seeds) >= len(runs) else [f"run {i + 1}" for i in range(
         len(runs))]
-    confirmer = [f"its {m} {key} {g[i] * limit:.3g} s is above the SLO ({limit:.3g} s) in {names[j]}"
-                 for j, g in enumerate(got) if j for i, (m, limit) in enumerate(zip(("TTFT", "TPOT"), slo, strict=True))
-                 if g[i] > 1.0]  # a confirming run's own miss (the first run's: `outright_misses`)
     unshown = [v != MET and r <= 1.0 for v, r in zip(verdicts, ratios, strict=True)]  # met, but not shown
     if any(unshown):
         near = [a or b for a, b in zip(near, unshown, strict=True)]
@@ -315,7 +316,7 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
     result = {**result, "runs_over_slo_count": [[r.get("ttft_over_slo_count"), r.get("tpot_over_slo_count")]
                                                 for r, _ in runs],
               "runs_percentile_s": [[r["ttft_s"][key], r["tpot_s"][key]] for r, _ in runs]}
-    reasons = [*outright_misses(result, slo, key), *confirmer, why] if why or confirmer else []
+    reasons = [*outright_misses(result, slo, key), why] if why else []
     return result, ttft_ratio, tpot_ratio, "; ".join(filter(None, reasons)), reqs
 
 
