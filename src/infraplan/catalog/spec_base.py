@@ -19,7 +19,7 @@ field that takes only booleans (`bool`, `bool | None`, at any depth of a list or
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -44,13 +44,20 @@ def takes_numbers(annotation: Any) -> bool:
     return bool not in args and any(map(takes_numbers, args))  # `bool | float`: a boolean is one of its values
 
 
+def _leaves(value: Any) -> Iterator[Any]:
+    """A value read from a file, or the values at every depth of its mappings and lists (mapping keys skipped)."""
+    if isinstance(value, dict | list | tuple):
+        for v in value.values() if isinstance(value, dict) else value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
 def holds_bool(value: Any) -> bool:
     """Whether a value read from a file holds a boolean, itself or at any depth of its mappings and lists."""
-    if isinstance(value, dict):
-        return any(map(holds_bool, value.values()))
-    if isinstance(value, list | tuple):
-        return any(map(holds_bool, value))
-    return isinstance(value, bool)
+    if isinstance(value, dict | list | tuple):
+        return any(isinstance(v, bool) for v in _leaves(value))
+    return isinstance(value, bool)  # (a scalar, most fields: no generator on the validator's common path)
 
 
 @cache
@@ -79,13 +86,7 @@ def takes_only_bools(annotation: Any) -> bool:
 
 def _not_bool(value: Any) -> Any:
     """The first value within (at any depth of lists and mapping values) that is neither a boolean nor None."""
-    if isinstance(value, dict | list | tuple):
-        for v in value.values() if isinstance(value, dict) else value:
-            found = _not_bool(v)
-            if found is not None:
-                return found
-        return None
-    return None if value is None or isinstance(value, bool) else value
+    return next((v for v in _leaves(value) if v is not None and not isinstance(v, bool)), None)
 
 
 @cache

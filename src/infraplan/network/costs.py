@@ -25,6 +25,10 @@ from infraplan.network.results import NetworkReport
 from infraplan.network.tier_bandwidth import built_ratios, fabric_speed_notes
 from infraplan.network.topology import ClosTopology, TierLayout
 
+PER_PORT_ESTIMATE = "per-port estimate"
+"""`switch_for`'s name of a tier with no catalogued model of its radix and speed, priced per port (`network.sharp`
+reads it: such an InfiniBand tier does its port speed's generation's SHARP)."""
+
 
 def switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[str, float, float]:
     """(model name, unit price USD, unit power W) for one switch of the tier: the catalog model of its family, port
@@ -57,7 +61,7 @@ def switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[s
         model = catalog.models[fits[0]]
         return fits[0], model.price_usd, model.power_w
     scale = tier.port_bytes_per_s / catalog.per_port.reference_port_bandwidth_bytes_per_s * tier.radix
-    return "per-port estimate", catalog.per_port.usd * scale, catalog.per_port.power_w * scale
+    return PER_PORT_ESTIMATE, catalog.per_port.usd * scale, catalog.per_port.power_w * scale
 
 
 def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,

@@ -78,7 +78,7 @@ def sharp_switches(topo: ClosTopology, switches: SwitchCatalog | None = None) ->
     """None when every tier's switch model (as `costs.bill_of_materials` picks it) reduces in the network, else
     one line saying which tier does not."""
     from infraplan.catalog.network_price_loader import load_switch_catalog
-    from infraplan.network.costs import switch_for
+    from infraplan.network.costs import PER_PORT_ESTIMATE, switch_for
 
     catalog = switches or load_switch_catalog()
     family = "infiniband" if topo.kind == "infiniband" else "ethernet"
@@ -86,7 +86,7 @@ def sharp_switches(topo: ClosTopology, switches: SwitchCatalog | None = None) ->
         name, _, _ = switch_for(tier, family, catalog)
         model = catalog.models.get(name)
         generation = (catalog.infiniband_generation(tier.port_bytes_per_s)
-                      if name == "per-port estimate" and family == "infiniband" else None)
+                      if name == PER_PORT_ESTIMATE and family == "infiniband" else None)
         if generation is not None and generation.in_network_reduction != "none":
             continue  # an uncatalogued radix of a SHARP generation (switches.yaml `infiniband_generations`)
         if model is None or model.in_network_reduction == "none":

@@ -114,18 +114,24 @@ def input_label(width: int, height: int) -> str:
     return f"{lines}p" if width >= height else f"{width}x{height} ({lines}p)"
 
 
+def _aspect_scale(ladder: Ladder, width: int, height: int) -> float:
+    """A rung's long side over the ladder's width at its lines: the input's long side over the ladder's width at the
+    input's short side (`_job`'s pixels, `rung_sizes`' sizes)."""
+    return max(width, height) / ladder.width(rung_lines(width, height))
+
+
 def _job(ladder: Ladder, width: int, height: int, fps: float, rungs: int) -> tuple[list[int], float, float]:
     """The rungs (their short sides: the ladder's lines), input and output pixels per second. Each rung keeps the
     input's aspect ratio and orientation: a portrait 1080x1920 input's 720p rung is 720x1280."""
     lines = ladder.rungs(rung_lines(width, height), rungs)
-    scale = max(width, height) / ladder.width(rung_lines(width, height))  # the input's aspect ratio on every rung
+    scale = _aspect_scale(ladder, width, height)  # the input's aspect ratio on every rung
     out = sum(ladder.width(h) * scale * h for h in lines) * fps
     return lines, width * height * fps, out
 
 
 def rung_sizes(ladder: Ladder, width: int, height: int, lines: list[int]) -> list[tuple[int, int]]:
     """Each rung's width x height at the input's aspect ratio and orientation (the long side rounded to even)."""
-    scale = max(width, height) / ladder.width(rung_lines(width, height))
+    scale = _aspect_scale(ladder, width, height)
     longs = [int(round(ladder.width(h) * scale / 2.0)) * 2 for h in lines]
     return [(long, h) if width >= height else (h, long) for h, long in zip(lines, longs, strict=True)]
 
