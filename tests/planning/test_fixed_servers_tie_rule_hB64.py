@@ -6,10 +6,9 @@ on small cases gives the same units) and bounded (many options on a pool finish 
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
+from tests.planning.test_fixed_servers_power_rule_hP64 import _exhaustive as exhaustive_with_power
 
 from infraplan.planning.fixed_servers import fill_fixed_servers, room_devices
 from infraplan.planning.phased_mix import MixOption
@@ -49,26 +48,9 @@ def test_the_servers_filled_bound_the_room_and_available_caps_it() -> None:
 
 def _exhaustive(options: list[MixOption], need: np.ndarray, room: np.ndarray) -> list[int] | None:
     """The rule by enumeration: every assignment within the room covering every demand, the least of (devices,
-    pool-weighted devices, rank-weighted units); None where the least is not unique (then the rule names no one)."""
-    most = [1 if o.whole else int(room[o.pool, 0] // o.unit_devices) for o in options]
-    best: list[tuple[tuple[int, int, int], list[int]]] = []
-    for x in itertools.product(*(range(m + 1) for m in most)):
-        used = np.zeros(room.shape[0])
-        got = np.zeros(need.shape[0])
-        for n, o in zip(x, options, strict=True):
-            used[o.pool] += n * o.unit_devices
-            got[o.service] += n * o.capacity
-        if np.any(used > room[:, 0]) or np.any(got < need[:, 0] * (1 - 1e-9)):
-            continue
-        key = (sum(n * o.unit_devices for n, o in zip(x, options, strict=True)),
-               sum(n * o.unit_devices * o.pool for n, o in zip(x, options, strict=True)),
-               sum(n * (i + 1) for i, n in enumerate(x)))
-        best.append((key, list(x)))
-    if not best:
-        return None
-    least = min(k for k, _ in best)
-    tied = [x for k, x in best if k == least]
-    return tied[0] if len(tied) == 1 else None
+    pool-weighted devices, rank-weighted units); None where the least is not unique (then the rule names no one).
+    hP64's enumeration with every pool at the same power: its power term ties, leaving this rule's three keys."""
+    return exhaustive_with_power(options, need, room, [0] * room.shape[0])
 
 
 def test_the_rule_equals_an_exhaustive_search_on_small_cases() -> None:
