@@ -33,7 +33,7 @@ from pydantic import AfterValidator, Field
 
 from infraplan.catalog.loader import list_presets, load_model
 from infraplan.catalog.schemas import Spec
-from infraplan.catalog.transformer_shape import TransformerShape
+from infraplan.catalog.transformer_shape import CHECKPOINT_FORMAT_FIELDS, TransformerShape
 from infraplan.identity_memo import IdentityMemo
 
 _WORDS: dict[str, str] = {
@@ -124,8 +124,10 @@ def stack_for_model(stack: S, model: str) -> S:
 
 
 def _figures(shape: TransformerShape) -> str:
-    """Every field of a model's shape but its labels (name, source), as one comparable string."""
-    return json.dumps(shape.model_dump(exclude={"name", "source"}), sort_keys=True)
+    """Every field of a model's shape but its labels (name, source) and its checkpoint's serving format
+    (`CHECKPOINT_FORMAT_FIELDS`: DeepSeek-V3's own config.json, with its fp8 quantization_config, trains as the
+    preset), as one comparable string."""
+    return json.dumps(shape.model_dump(exclude={"name", "source", *CHECKPOINT_FORMAT_FIELDS}), sort_keys=True)
 
 
 @cache

@@ -21,6 +21,12 @@ from infraplan.catalog.schemas import Spec
 from infraplan.identity_memo import IdentityMemo
 
 _DROPOUT_FAMILIES = {"gpt2", "opt", "bloom", "xglm"}  # trained with hidden and attention dropout
+# How a config's quantization_config says its checkpoint stores weights and KV cache for serving
+# (`catalog.model_config_quantization`, `model_config.checkpoint_kv_dtype`; read by `serving/` and `ops.precision`'s
+# serving formats only): not the architecture, so a training recipe keyed by a model's figures
+# (`catalog.model_recipes.recipe_key`) leaves them out, as Megatron-Bridge's recipes take no checkpoint format
+CHECKPOINT_FORMAT_FIELDS = frozenset({"checkpoint_kv_dtype", "checkpoint_weight_dtype", "checkpoint_weight_scope",
+                                      "checkpoint_weight_bytes", "checkpoint_lm_head_quantised"})
 
 
 class TransformerShape(Spec):

@@ -156,8 +156,6 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
         raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "
                          f"got --dtype {dtype!r}, --kv-dtype {kv!r}")
-    if other_format := checkpoint_mismatch(shape, dtype):  # the config stores another format (`serve_inputs`)
-        warnings.warn(other_format, ModelConfigWarning, stacklevel=2)
     if pp < 1 or gpus % pp:
         raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
     if attention_dp < 1 or moe_tp < 1:
@@ -210,6 +208,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster, gpus=gpus)
+    if other_format := checkpoint_mismatch(shape, dtype):  # the config stores another format (`serve_inputs`); said
+        warnings.warn(other_format, ModelConfigWarning, stacklevel=2)  # once the inputs pass: a refusal is one line
     # --offline: an in-process batch (trtllm-bench, MLPerf Offline through LoadGen) has no HTTP front end, as the
     # validation scores those rows (`front_end: false`, validation/cases/inference*.yaml)
     result = (simulate_disaggregated(shape, cluster, pair, reqs, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price,
