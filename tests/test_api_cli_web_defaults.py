@@ -14,11 +14,14 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
+import typing
 from collections.abc import Callable
 from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
 
+import click
 import pytest
 import typer.main
 from typer.testing import CliRunner
@@ -123,10 +126,9 @@ DEFAULTS_DIFFER: dict[tuple[str, str, str], str] = {
     ("campus", "power", "sweep"): "as the API (the sweep has no --fleet)",
     ("campus", "accelerator", "api"): "optional on the CLI only because --fleet replaces it",
     ("campus", "accelerator", "sweep"): "as the API",
-    # --seed unset is seed 0; None tells a seed given where nothing is drawn, which is refused (hU47, hU49)
-    **{(c, "seed", layer): "None on the CLI: 0 unless --seed is given where nothing is drawn (refused)"
-       for c in ("collective", "serve") for layer in ("api", "web", "sweep")
-       if (c, layer) not in (("serve", "api"), ("serve", "sweep"))},  # serve's API refuses it itself (hQ45)
+    # --seed unset is seed 0; None tells a seed given where nothing is drawn, which is refused (hU47, hU49): serve's
+    # API refuses it itself (hQ45), as collective's does (hE65: `estimate_collective`, None on every layer)
+    ("serve", "seed", "web"): "None on the CLI: 0 unless --seed is given where nothing is drawn (refused)",
 }
 """(command, CLI parameter, layer) -> why the default differs on purpose."""
 
@@ -289,9 +291,9 @@ def page_form(page: str, form_id: str) -> dict[str, tuple[str, dict[str, str | N
 
 def page_body(page: str, form_id: str) -> dict[str, Any]:
     """The body the page posts for its form untouched, as `IP.body` builds it (app.js): an empty field left out (the
-    API's default applies), a number field a number, a catalog select its `data-value`, a `data-enum` select the
-    API schema's default (`IP.enums` fills it so), another select its selected option; file slots and `data-skip`
-    fields (the page's own, such as a list of accelerators to compare) are not in it."""
+    API's default applies), a number field (or a `data-number` select) a number, a catalog select its `data-value`,
+    a `data-enum` select the API schema's default (`IP.enums` fills it so), another select its selected option; file
+    slots and `data-skip` fields (the page's own, such as a list of accelerators to compare) are not in it."""
     models = {cls.__name__: cls for cls in REQUESTS.values()}
     body: dict[str, Any] = {}
     for name, (tag, attrs, options) in page_form(page, form_id).items():
@@ -306,8 +308,15 @@ def page_body(page: str, form_id: str) -> dict[str, Any]:
         else:
             value = (attrs.get("value") or "").strip()
         if value:
-            body[name] = float(value) if attrs.get("type") == "number" else value
+            body[name] = _js_number(value) if attrs.get("type") == "number" or "data-number" in attrs else value
     return body
+
+
+def _js_number(text: str) -> int | float:
+    """A number field's value as the browser posts it (`Number(text)` through `JSON.stringify`): 64 and "64.0" are
+    the JSON integer 64, which an integer field takes (a web body is strict: 64.0 is refused there, hE65)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 PAGES = {"recsys": ("recsys", "recsys-form"), "video": ("video", "video-form"), "train": ("train", "train-form"),
@@ -381,3 +390,77 @@ def test_a_page_preselects_only_what_the_cli_needs(key: tuple[str, str]) -> None
     assert _cli_defaults(command)[name] is None
     out = CliRunner().invoke(app, line)
     assert out.exit_code != 0 and refusal in f"{out.exception} {out.output}", out.output  # main() exits 2 on it
+
+
+SELECT_FORMS = {**PAGES, "fleet-mix": ("fleet-mix", "fleet-form")}
+"""Command -> (its page, its form): the forms whose <select>s are held to the CLI's choices (`_select_mismatches`)."""
+WEB_CHOICES_ONLY: dict[tuple[str, str], str] = {
+    ("train", "zero"): "the CLI reads 0-3 as a count (ZERO_STAGE, 'ZeRO stage 0-3'): the request field's bounds",
+    ("train", "lora_targets"): "its help says 'attention (Q, K, V, O) | all (...)', no plain list: the request "
+                               "field's Literal",
+    ("serve", "engine"): "'old alias of --stack': the request field's Literal (trtllm, vllm, sglang)",
+    ("video", "device"): "a preset name, no choice list: the devices video runs on (test_recsys_video_pages_hE64)",
+    ("video", "baseline"): "as --device, and 'none'",
+}
+"""(command, option) -> why a page's select is held to the request field's choices, not a list the CLI states."""
+_HELP_LIST = re.compile(r"^([a-z0-9.-]+(?: \| [a-z0-9.-]+)+)(?=$|[: (\[])")
+
+
+def cli_choices(command: str, name: str) -> list[str] | None:
+    """The choices the CLI states for an option: what it completes (a Literal, or a completer such as --cooling's),
+    else the list its help opens with ("clos | rail-only [default: ...]"); None where it states none."""
+    click_command = typer.main.get_command(app).get_command(None, command)  # type: ignore[attr-defined]
+    param = next(p for p in click_command.params if p.name == name)
+    offered = [c.value for c in param.shell_complete(click.Context(click_command), "")]
+    listed = _HELP_LIST.match(getattr(param, "help", None) or "")
+    return offered or (listed.group(1).split(" | ") if listed else None)
+
+
+def _field_choices(model: type[Any], field: str) -> list[str]:
+    """The values a request field takes, as its select offers them: a Literal's, or a small int range's (ZeRO)."""
+    info = model.model_fields[field]
+    for arg in (info.annotation, *typing.get_args(info.annotation)):
+        if typing.get_origin(arg) is typing.Literal:
+            return [str(v) for v in typing.get_args(arg)]
+    bounds = {type(m).__name__: m for m in info.metadata}
+    return [str(v) for v in range(bounds["Ge"].ge, bounds["Le"].le + 1)]
+
+
+def _select_mismatches(command: str) -> list[str]:
+    """Where a select of the command's form offers other values than the CLI's choices for its option (a select
+    written on the page, or filled from the API schema, `data-enum`), one line each; "" offered exactly where the
+    option may be left out (the CLI's default None)."""
+    from infraplan.web.fleet_mix import FleetMixRequest
+
+    page, form_id = SELECT_FORMS[command]
+    models = {cls.__name__: cls for cls in (*REQUESTS.values(), FleetMixRequest)}
+    request = models["FleetMixRequest"] if command == "fleet-mix" else REQUESTS[command]
+    cli = {RENAMED.get((command, n, "web"), n): (n, d) for n, d in _cli_defaults(command).items()}
+    found = []
+    for name, (tag, attrs, options) in page_form(page, form_id).items():
+        if tag != "select" or {"data-catalog", "data-fleets", "data-skip"} & set(attrs):
+            continue  # a catalog's presets, or the page's own (search's dtypes)
+        option, default = cli[name]
+        if "data-enum" in attrs:
+            model, _, field = str(attrs["data-enum"]).partition(".")
+            offered = _field_choices(models[model], field) + ([""] if models[model].model_fields[field].default
+                                                                is None else [])
+        else:
+            offered = [str(v) for v, _ in options]
+        if (command, option) in WEB_CHOICES_ONLY:
+            choices = _field_choices(request, name) if command != "video" else [v for v in offered if v]
+        else:
+            choices = cli_choices(command, option) or []
+            if not choices:
+                found.append(f"/{page} {name}: the CLI states no choices for it (list it in WEB_CHOICES_ONLY)")
+        choices = choices + ([""] if default is None else [])
+        if sorted(offered) != sorted(choices):
+            found.append(f"/{page} {name}: offers {sorted(offered)}, the CLI {sorted(choices)}")
+    return found
+
+
+@pytest.mark.parametrize("command", sorted(SELECT_FORMS))
+def test_each_select_offers_the_clis_choices(command: str) -> None:
+    """Every <select> of a form (hand-written, or filled from the API's schema) offers the CLI's choices for its
+    option, no more and no fewer (hE65: facility's cooling was written on the page, held to nothing)."""
+    assert _select_mismatches(command) == []

@@ -33,7 +33,7 @@ ENUMS_READY = "document.querySelector('select[name=sim]').options.length > 1"
 
 UNTOUCHED = {
     "network": ({"system": "meta-genai-roce-24k"}, "infraplan network meta-genai-roce-24k --json"),
-    "collective": ({"op": "all-reduce", "system": "meta-genai-roce-24k", "gpus": 1024.0, "size": "1GiB",
+    "collective": ({"op": "all-reduce", "system": "meta-genai-roce-24k", "gpus": 1024, "size": "1GiB",
                     "placement": "packed", "algorithm": "auto", "sim": "analytical"},
                    "infraplan collective all-reduce --system meta-genai-roce-24k --gpus 1024 --bytes 1GiB --json"),
     "facility": ({"system": "meta-genai-roce-24k"}, "infraplan facility --system meta-genai-roce-24k --json"),
@@ -53,14 +53,14 @@ def test_the_untouched_forms_post_the_clis_line(client: TestClient, command: str
 
 
 @pytest.mark.parametrize(("command", "body"), [
-    ("network", {"system": "dgx-h100-superpod", "gpus": 256.0, "fabric": "rail-only"}),
-    ("collective", {**UNTOUCHED["collective"][0], "system": "dgx-h100-superpod", "gpus": 256.0, "size": "64MiB",
+    ("network", {"system": "dgx-h100-superpod", "gpus": 256, "fabric": "rail-only"}),
+    ("collective", {**UNTOUCHED["collective"][0], "system": "dgx-h100-superpod", "gpus": 256, "size": "64MiB",
                     "algorithm": "ring", "fabric": "rail-only"}),
-    ("collective", {**UNTOUCHED["collective"][0], "system": "dgx-h100-superpod", "gpus": 256.0, "size": "64MiB",
+    ("collective", {**UNTOUCHED["collective"][0], "system": "dgx-h100-superpod", "gpus": 256, "size": "64MiB",
                     "sharp": True}),
-    ("collective", {**UNTOUCHED["collective"][0], "system": "dgx-h100-superpod", "gpus": 64.0, "size": "64MiB",
-                    "sim": "flow", "flows_per_pair": 2.0, "failed_links": "spine:1", "seed": 3.0}),
-    ("facility", {"accelerator": "h100-sxm", "count": 1024.0, "build_type": "low-cost", "rack_power": "20kW",
+    ("collective", {**UNTOUCHED["collective"][0], "system": "dgx-h100-superpod", "gpus": 64, "size": "64MiB",
+                    "sim": "flow", "flows_per_pair": 2, "failed_links": "spine:1", "seed": 3}),
+    ("facility", {"accelerator": "h100-sxm", "count": 1024, "build_type": "low-cost", "rack_power": "20kW",
                   "electricity_price": "0.05/kWh"}),
     ("campus", {"power": "100MW", "accelerator": "gb200", "reserve": 0.1, "build_type": "ai-campus",
                 "electricity_price": "60/MWh"}),

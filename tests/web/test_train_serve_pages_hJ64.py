@@ -24,13 +24,13 @@ from tests.web.test_web_browser import CATALOGS_READY, open_page
 
 from infraplan.web.requests import REQUESTS
 
-TRAIN = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 64.0, "tp": 1.0, "pp": 1.0, "cp": 1.0,
-         "ep": 1.0, "seq_len": 4096.0, "global_batch": 256.0, "micro_batch": 1.0, "recompute": "none", "dtype": "bf16",
-         "recompute_layers": 0.0, "offload_layers": 0.0, "attention": "flash", "dsa_stage": "sparse"}
+TRAIN = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 64, "tp": 1, "pp": 1, "cp": 1,
+         "ep": 1, "seq_len": 4096, "global_batch": 256, "micro_batch": 1, "recompute": "none", "dtype": "bf16",
+         "recompute_layers": 0, "offload_layers": 0, "attention": "flash", "dsa_stage": "sparse"}
 """What the untouched /train form posts: the CLI's defaults written out, and the page's example of the required."""
-SERVE = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 8.0, "tp": "auto", "dtype": "bf16",
-         "workload": "chat", "pp": 1.0, "attention_dp": 1.0, "moe_tp": 1.0, "speculative_tokens": 0.0,
-         "token_budget": 8192.0, "prefill_gpus": 0.0}
+SERVE = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 8, "tp": "auto", "dtype": "bf16",
+         "workload": "chat", "pp": 1, "attention_dp": 1, "moe_tp": 1, "speculative_tokens": 0,
+         "token_budget": 8192, "prefill_gpus": 0}
 """What the untouched /serve form posts for each rate of its list (`rate` added, one run each)."""
 
 
@@ -67,18 +67,18 @@ def test_each_select_offers_the_request_fields_choices(page: str, form: str, com
 
 @pytest.mark.parametrize(("command", "body"), [
     ("train", TRAIN),  # the page's default
-    ("train", {**TRAIN, "tp": 8.0, "pp": 2.0, "dp": 4.0, "recompute": "full", "recompute_layers": 4.0,
+    ("train", {**TRAIN, "tp": 8, "pp": 2, "dp": 4, "recompute": "full", "recompute_layers": 4,
                "attention": "unfused", "order": "tp-cp-pp-dp", "sequence_parallel": False, "schedule": "1f1b",
-               "zero": "1", "memory_margin": 0.1}),
-    ("train", {**TRAIN, "model": "mixtral-8x7b", "tp": 2.0, "ep": 8.0, "etp": 1.0, "lora_rank": 16.0,
+               "zero": 1, "memory_margin": 0.1}),
+    ("train", {**TRAIN, "model": "mixtral-8x7b", "tp": 2, "ep": 8, "etp": 1, "lora_rank": 16,
                "lora_targets": "all"}),
-    ("train", {**TRAIN, "tp": 8.0, "offload_layers": 4.0, "sharp": True, "zero_shard": 8.0}),
-    ("serve", {**SERVE, "rate": 5.0, "requests": 200.0}),
-    ("serve", {**SERVE, "workload": None, "input_len": 1024.0, "output_len": 128.0, "offline": True,
-               "requests": 300.0, "kv_dtype": "fp8", "max_batch": 64.0, "token_budget": 4096.0}),
-    ("serve", {**SERVE, "concurrency": 16.0, "requests": 160.0, "usd_per_hour": 2.5, "engine": "vllm", "seed": 3.0}),
-    ("serve", {**SERVE, "gpus": 16.0, "tp": "4", "rate": 2.0, "requests": 200.0, "prefill_gpus": 8.0,
-               "prefill_tp": 8.0}),
+    ("train", {**TRAIN, "tp": 8, "offload_layers": 4, "sharp": True, "zero_shard": 8}),
+    ("serve", {**SERVE, "rate": 5, "requests": 200}),
+    ("serve", {**SERVE, "workload": None, "input_len": 1024, "output_len": 128, "offline": True,
+               "requests": 300, "kv_dtype": "fp8", "max_batch": 64, "token_budget": 4096}),
+    ("serve", {**SERVE, "concurrency": 16, "requests": 160, "usd_per_hour": 2.5, "engine": "vllm", "seed": 3}),
+    ("serve", {**SERVE, "gpus": 16, "tp": "4", "rate": 2, "requests": 200, "prefill_gpus": 8,
+               "prefill_tp": 8}),
 ])
 def test_a_form_submission_is_the_clis_answer(client: TestClient, capsys: pytest.CaptureFixture[str], command: str,
                                              body: dict[str, Any]) -> None:

@@ -113,7 +113,10 @@ def test_every_page_runs_and_draws(live_server: str, browser: Any, path: str, bu
     out = button.replace("#run-", "#").replace("#serve", "#serve-out").replace("#coll", "#coll-out")
     out = {"#fac": "#fac-out", "#campus": "#campus-out"}.get(out, out)
     assert page.inner_text(f"{out} .error") == ""
-    assert page.inner_text(f"{out} .cli").startswith("infraplan ")
+    # a sweep's line runs every run it shows, a loop over its rates or sizes (hE65); the others' one command
+    sweep = {"/serve": "for rate in 2.0 5.0 10.0 20.0 40.0; do infraplan serve ",
+             "/network": "for bytes in 1MiB 8MiB 64MiB 256MiB 1GiB 4GiB; do infraplan collective "}
+    assert page.inner_text(f"{out} .cli").startswith(sweep.get(path, "infraplan "))
     assert errors == []
     page.close()
 

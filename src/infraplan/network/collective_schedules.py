@@ -124,7 +124,7 @@ class SystemWithFabric(Protocol):
 
 def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_bytes: float, placement: str = "packed",
                         algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
-                        seed: int = 0, progress: Progress | None = None,
+                        seed: int | None = None, progress: Progress | None = None,
                         notice: Callable[[str], None] | None = None,
                         failed_links: str | None = None, sharp: bool = False) -> CollectiveResult:
     """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system; `size_bytes`: whole
@@ -135,6 +135,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     given one line saying so. `progress(stage, done, total)` is passed to each phase's simulation (`flow_sim.simulate`).
     `failed_links` ("TIER:COUNT" or "TIER:FRACTION", flow model only): that many of the tier's uplinks fail, chosen
     with `seed` (`routing.fail_links`); ECMP routes over the healthy ones; the analytical model does not see them.
+    `seed` (None: 0) chooses the flow model's ECMP hashes and failed links; given with the analytical model, which
+    draws nothing, it is refused (hU47), for the CLI, the web and the sweep alike (hE65: one check, not two).
     `sharp`: IB SHARP in-network all-reduce enabled (`network.sharp`, NCCL_COLLNET_ENABLE=1), refused unless
     every switch tier of the system does SHARP; in the flow model the switches' aggregation trees run as flows
     (`network.sharp_flows`)."""
@@ -153,6 +155,9 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         raise InputError("--failed-links applies to the flow model: add --sim flow")
     if flows_per_pair is not None and sim != "flow":  # the analytical model assumes perfect ECMP balance (hU47)
         raise InputError("--flows-per-pair applies to the flow model: add --sim flow")
+    if seed is not None and sim != "flow":  # the analytical model hashes nothing: a seed changed no answer (hU47)
+        raise InputError("--seed chooses the flow model's ECMP hashes and failed links: add --sim flow")
+    seed = 0 if seed is None else seed
     failure = parse_failed_links(failed_links) if failed_links is not None else None
     if op == "send-recv" and gpus % 2:  # both models pair rank i with rank i + n/2 (`flow_phases`)
         raise InputError(f"send-recv pairs rank i with rank i + n/2: --gpus must be even, got {gpus}")

@@ -32,7 +32,7 @@ from infraplan.units import parse_bytes
 
 def collective(op: str, system: str, gpus: int, bytes: float | str, placement: str = "packed",  # noqa: A002
                algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
-               seed: int = 0, failed_links: str | None = None, fabric: str | None = None,
+               seed: int | None = None, failed_links: str | None = None, fabric: str | None = None,
                sharp: bool = False) -> Result:
     """`infraplan collective` as a function of plain values (`bytes`: a number or '1GiB'), with its options."""
     from dataclasses import replace
@@ -44,8 +44,11 @@ def collective(op: str, system: str, gpus: int, bytes: float | str, placement: s
     cluster = Cluster.resolve(system).for_gpus(int(gpus))  # as the CLI's `collective` (cli/commands/collective.py)
     if fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, fabric))
+    # the sweep gives its spec's seed to every function taking one (`functions._call_one`): the analytical model
+    # draws nothing, so it is not passed there (`estimate_collective` refuses a seed given to it, as the CLI's --seed)
     return estimate_collective(op, cluster, int(gpus), size, placement=placement, algorithm=algorithm, sim=sim,
-                               flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links, sharp=sharp)
+                               flows_per_pair=flows_per_pair, seed=seed if sim == "flow" else None,
+                               failed_links=failed_links, sharp=sharp)
 
 
 def read_usd_per_mwh(value: float | str) -> float:

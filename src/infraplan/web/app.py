@@ -23,6 +23,7 @@ config.json or system / stack YAML is its text, web/uploads.py).
 
 import difflib
 import json
+import math
 from importlib import resources
 from typing import Any
 
@@ -168,6 +169,26 @@ def _union_branch(err: Any) -> bool:
     return any(_branch_name(p) for p in err.get("loc", ()))
 
 
+_JSON_TYPES = {"int_type": "a JSON integer", "float_type": "a JSON number", "bool_type": "true or false"}
+
+
+def _strict_type_words(err: Any) -> str | None:
+    """A value of another JSON type than its field's (`request_fields.STRICT_BODY`), said as such: "must be a JSON
+    integer, not the text '8'" (pydantic's "Input should be a valid integer" named neither); None for other errors."""
+    kind, given = err.get("type"), err.get("input")
+    if kind not in _JSON_TYPES:
+        return None
+    if isinstance(given, str):
+        return f"must be {_JSON_TYPES[kind]}, not the text {given[:40]!r}"
+    if kind == "int_type" and isinstance(given, float) and math.isfinite(given):
+        if not given.is_integer():
+            return f"must be a whole number, not {given:g}"
+        if abs(given) >= 2**63:  # a count the browser posts as 1e+308 (hD58's words)
+            return f"must be a whole number; {given!r} is too large"
+        return f"must be a JSON integer: {int(given)}, not {given!r}"
+    return f"must be {_JSON_TYPES[kind]}, not {json.dumps(given, default=str)[:40]}"
+
+
 def _one_line(exc: RequestValidationError, path: str = "") -> str:
     errors = exc.errors()
     if not errors:
@@ -183,6 +204,7 @@ def _one_line(exc: RequestValidationError, path: str = "") -> str:
     msg = str(err.get("msg", "invalid")).replace("Input should be", "must be").replace("Value error, ", "")
     if err.get("type") == "int_parsing_size":  # pydantic's "Unable to parse input string as an integer" for 1e308
         msg = f"must be a whole number; {err.get('input')!r} is too large"
+    msg = _strict_type_words(err) or msg
     if err.get("type") == "extra_forbidden" and len(loc) == 1:
         msg += _field_hint(path, loc[0])
     if err.get("type") == "string_pattern_mismatch" and len(loc) == 1:  # the field's words, not its regex (hD58)

@@ -16,12 +16,13 @@ from __future__ import annotations
 import shlex
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from infraplan.facility.reliability import DEFAULT_REPAIR_S
 from infraplan.limits import Accelerators, Price, Seed
 from infraplan.web.request_descriptions import described
 from infraplan.web.request_fields import (
+    STRICT_BODY,
     BuildType,
     BytesText,
     CatalogRef,
@@ -67,7 +68,7 @@ class CollectiveRequest(WebRequest):
     algorithm: Literal["ring", "tree", "hierarchical", "nvls", "sharp", "auto"] = "auto"
     sim: Literal["analytical", "flow"] = "analytical"
     flows_per_pair: Annotated[int, Field(ge=1, le=1024)] | None = None
-    seed: Seed = 0
+    seed: Seed | None = None  # the CLI's: 0, refused where nothing is drawn (`estimate_collective`'s one check)
     failed_links: Annotated[str, Field(max_length=64)] | None = None
     fabric: Literal["clos", "rail-only"] | None = None
     sharp: bool = False
@@ -148,7 +149,7 @@ class ScenarioInput(BaseModel):
     validates its file, with the same one-line errors; no field names a file on the server.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT_BODY
 
     preset: PresetName | None = Field(None, description="a shipped example scenario (GET /api/scenarios lists them)")
     spec: dict[str, Any] | None = Field(None, description="an uploaded scenario as a JSON object (the YAML file's "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import TypeVar
 
+from infraplan.catalog.video_schemas import CODECS, QUALITIES
 from infraplan.web.request_fields import WebRequest, takes_upload, web_words
 
 M = TypeVar("M", bound=type[WebRequest])
@@ -220,8 +221,8 @@ VIDEO = {
     "input": ("input [WIDTHx]HEIGHTp[FPS], e.g. 2160p60, 1080p (30 fps) or 1080x1920p30 (portrait: laddered on its "
               "short side, as 1080p)"),
     "ladder": "output rungs (top N of the ladder at or below the input) [default: 5, or every rung a lower input has]",
-    "codec": "h264 | vp9",
-    "quality": "high | standard",
+    "codec": " | ".join(CODECS),  # the catalog's codecs, as the CLI's help
+    "quality": " | ".join(QUALITIES),
     "daily_hours": "hours of video ingested per day",
     "peak_to_average": "fleet sizing factor over the daily average",
     "baseline": ("compare with another device (a preset or a device YAML) on platform watts (default for msvp: its "

@@ -121,6 +121,14 @@ WEB_MAX_UPLOAD_CHARS = 60_000
 64 KiB bound, web/app.py MAX_BODY_BYTES, holds them)."""
 
 
+STRICT_BODY = ConfigDict(extra="forbid", frozen=True, strict=True)
+"""Every request body's rule (`WebRequest`, `UploadedFile`, a scenario or fleet input): unknown fields refused, and
+each value of its JSON type as the CLI's option is of its type: a count takes a JSON integer (not "8", 8.0 or true),
+a number a JSON number, a flag true or false, a list a JSON list (pydantic strict mode). Text a field reads as the
+CLI reads it (a duration "50ms", a power "1GW", a price "70/MWh", serve's tp "auto") is read by the field's own
+before-validator first (hE65: `"gpus": "8"` ran as 8 GPUs, `"sharp": "yes"` as true)."""
+
+
 class UploadedFile(BaseModel):
     """A user's file in place of a preset: an HF config.json for the model, an accelerator or system YAML for the
     system, a stack YAML for the stack, a workload, location, fleet, failure-rate, recsys model or video device YAML
@@ -128,7 +136,7 @@ class UploadedFile(BaseModel):
     names (`extends`, `accelerator`, `recsys_profile`, a fleet site's `system` ...: `uploads.FILE_KEYS`) being
     presets."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT_BODY
 
     text: Annotated[str, Field(max_length=WEB_MAX_UPLOAD_CHARS, description="the file's text, YAML or JSON")]
     filename: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.(json|yaml|yml)$",
@@ -251,9 +259,10 @@ BuildType = Literal["hyperscale", "low-cost", "high-cost", "ai-campus"]  # the C
 
 
 class WebRequest(BaseModel):
-    """A command's inputs: unknown fields are refused; `cli()` gives the equivalent command line."""
+    """A command's inputs: unknown fields are refused, values strictly typed (`STRICT_BODY`); `cli()` gives the
+    equivalent command line."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT_BODY
 
     command: ClassVar[str] = ""
     """The CLI command (and the endpoint: POST /api/COMMAND)."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
+from infraplan.catalog.video_schemas import Codec, Quality
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_PARALLEL_DEGREE,
@@ -232,8 +233,8 @@ class VideoRequest(WebRequest):
     device: CatalogRef
     input: Annotated[str, Field(pattern=rf"^\s*{VIDEO_INPUT_TEXT}\s*$")] = "2160p60"  # the CLI's reading
     ladder: Annotated[int, Field(ge=1, le=100)] | None = None
-    codec: Literal["h264", "vp9"] = "h264"
-    quality: Literal["high", "standard"] = "high"
+    codec: Codec = "h264"  # every codec the catalog names, as the CLI (a device that lacks one: its 400 line)
+    quality: Quality = "high"
     daily_hours: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None
     peak_to_average: Annotated[float, Field(ge=1.0, le=1e3, allow_inf_nan=False)] = 1.0
     baseline: CatalogRef | None = None

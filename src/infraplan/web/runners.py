@@ -192,8 +192,6 @@ def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:
     if r.sim == "flow" and r.gpus > WEB_MAX_FLOW_GPUS:
         raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
-    if "seed" in r.model_fields_set and r.sim != "flow":  # the CLI's refusal: its line, `--seed 3`, was refused (hK64)
-        raise InputError("--seed chooses the flow model's ECMP hashes and failed links: add --sim flow")
     cluster = Cluster.resolve(ref(r.system)).for_gpus(r.gpus)
     if r.fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, r.fabric))

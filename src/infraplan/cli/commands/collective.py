@@ -18,7 +18,6 @@ from infraplan.cli.commands._output import (
 )
 from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag, SimOption, count
 from infraplan.cluster import Cluster
-from infraplan.errors import InputError
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.rail_leaves import FABRICS, with_fabric
 from infraplan.network.results import CollectiveResult
@@ -83,9 +82,6 @@ def collective(
     as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
-    if seed is not None and sim != "flow":  # the analytical model hashes nothing: a seed changed no answer (hU47)
-        raise InputError("--seed chooses the flow model's ECMP hashes and failed links: add --sim flow")
-    seed = seed or 0
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     if fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, fabric))

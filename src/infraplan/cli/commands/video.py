@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from infraplan.catalog.video_schemas import CODECS, QUALITIES
 from infraplan.cli.commands._output import band_line, console, emit, fmt_num, fmt_rate, metric_table, print_band
 from infraplan.cli.options import FACTOR_AT_LEAST_1, HOURS_PER_DAY, JsonFlag, count
 from infraplan.video.results import VideoEstimate
@@ -83,8 +84,8 @@ def video(
     ladder: int | None = typer.Option(None, "--ladder", parser=count(1, 100), show_default=False,
                                       help="output rungs (top N of the ladder at or below the input) [default: 5, "
                                       "or every rung a lower input has]"),
-    codec: str = typer.Option("h264", "--codec", help="h264 | vp9"),
-    quality: str = typer.Option("high", "--quality", help="high | standard"),
+    codec: str = typer.Option("h264", "--codec", help=" | ".join(CODECS)),  # the catalog's (hE65: "h264 | vp9")
+    quality: str = typer.Option("high", "--quality", help=" | ".join(QUALITIES)),
     daily_hours: float | None = typer.Option(None, "--daily-hours", parser=HOURS_PER_DAY,
                                              help="hours of video ingested per day"),
     peak: float = typer.Option(1.0, "--peak-to-average", parser=FACTOR_AT_LEAST_1,

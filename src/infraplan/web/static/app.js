@@ -2,8 +2,9 @@
 "use strict";
 const IP = {};
 
-// The request body of a form: empty fields are left out (the API's defaults apply); number inputs become
-// numbers, checkboxes booleans, data-list="int"|"str" fields comma-separated lists.
+// The request body of a form: empty fields are left out (the API's defaults apply); number inputs (and a select
+// marked data-number: ZeRO's stage) become numbers, checkboxes booleans, data-list="int"|"str" fields
+// comma-separated lists. The API takes each value as its JSON type only ("8" is not a count: hE65).
 IP.body = function (form) {
   const body = {};
   for (const el of form.elements) {
@@ -17,7 +18,7 @@ IP.body = function (form) {
     if (el.dataset.list) {
       const items = text.split(",").map(s => s.trim()).filter(s => s !== "");
       body[el.name] = el.dataset.list === "int" ? items.map(Number) : items;
-    } else if (el.type === "number") {
+    } else if (el.type === "number" || el.dataset.number !== undefined) {
       body[el.name] = Number(text);
     } else {
       body[el.name] = text;
@@ -82,9 +83,14 @@ IP.run = async function (command, body, status) {
   return job.result;
 };
 
-// "copy as CLI command" and "download JSON" for the last result of a page.
+// "copy as CLI command" and "download JSON" for what a page shows: one body and its result, or a sweep's bodies and
+// results (lists, one run each: serve's rates, collective's sizes), whose line runs them all (`IP.loop`) and whose
+// JSON is the list of results (hE65: both were the last run's).
 IP.tools = async function (outEl, command, body, result) {
-  const line = (await IP.post("/api/" + command + "/cli", body)).data.command;
+  const bodies = Array.isArray(body) ? body : [body];
+  const lines = [];
+  for (const b of bodies) lines.push((await IP.post("/api/" + command + "/cli", b)).data.command);
+  const line = IP.loop(lines);
   const tools = outEl.querySelector(".tools") || outEl.appendChild(document.createElement("div"));
   tools.className = "tools";
   tools.innerHTML = "";
@@ -95,6 +101,21 @@ IP.tools = async function (outEl, command, body, result) {
   dl.download = "infraplan-" + command + ".json";
   dl.href = URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: "application/json" }));
   tools.append(pre, copy, " ", dl);
+};
+
+// One shell line running every line of a sweep: a loop over the one option they differ in (`for rate in 2.0 5.0;
+// do infraplan serve ... --rate "$rate" --json; done`), else the lines one after another.
+IP.loop = function (lines) {
+  if (lines.length === 1) return lines[0];
+  const words = lines.map(l => l.split(" "));
+  const differ = words[0].map((w, i) => words.some(ws => ws[i] !== w) ? i : -1).filter(i => i >= 0);
+  const at = differ[0], flag = words[0][at - 1] || "";
+  if (differ.length !== 1 || !words.every(ws => ws.length === words[0].length) || !/^--[a-z][a-z-]*$/.test(flag)) {
+    return lines.join("; ");
+  }
+  const name = flag.slice(2).replace(/-/g, "_");
+  const line = words[0].map((w, i) => i === at ? `"$${name}"` : w).join(" ");
+  return `for ${name} in ${words.map(ws => ws[at]).join(" ")}; do ${line}; done`;
 };
 
 // Wire a form's button to a command: run, render, add the tools; errors shown as their one line. `opts`: `body`, an
