@@ -22,7 +22,7 @@ from infraplan.training import frozen_base, tp_overlap
 from infraplan.training.estimate import estimate_training
 from infraplan.training.frozen_base import lora_spec
 from infraplan.training.layer_recipe import bf16_layer_share, one_plan_terms, quantised_gather_ratios
-from infraplan.training.one_plan_memo import cluster_pricing
+from infraplan.training.one_plan_memo import clear_one_plan_memo, cluster_pricing
 from infraplan.training.plan_grid import one_plans
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
@@ -53,12 +53,18 @@ def test_lora_gives_back_the_window_the_layer_took() -> None:
 
 def test_kept_window_off_is_the_old_give_back() -> None:
     """`frozen_base.KEPT_WINDOW` off: hD63's give-back again, which over-gives here (the skipped wgrads at the main
-    gradient's width outlast half the backward GEMMs the layer hid under)."""
+    gradient's width outlast half the backward GEMMs the layer hid under; the pooled window, hD65's
+    `PER_LINEAR_WINDOW` off). With the window per linear (hD65) the old give-back over-gives more: 3.181843 s."""
     now = _tp(NEMO)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(frozen_base, "KEPT_WINDOW", False)
+        per_linear = _tp(NEMO)
+        patch.setattr(tp_overlap, "PER_LINEAR_WINDOW", False)
+        clear_one_plan_memo()  # (the layer rows priced with the window per linear)
         old = _tp(NEMO)
+    clear_one_plan_memo()  # (nor the pooled ones kept for the tests after this one)
     assert old == pytest.approx(3.019948, abs=2e-6) and old > now
+    assert per_linear == pytest.approx(3.181843, abs=2e-6) and per_linear > old
 
 
 def test_the_window_is_layer_times_term() -> None:

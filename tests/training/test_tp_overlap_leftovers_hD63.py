@@ -173,7 +173,8 @@ def test_lora_with_every_reduction_hidden_is_the_old_rule() -> None:
 @pytest.mark.parametrize("name", ["nemo-23.05", "nemo-24.12"])
 def test_the_older_nemo_stacks_run_te_async_dgrad_path(name: str) -> None:
     """nemo-23.05 / 24.12 price TE's async dgrad path: Llama 3 70B TP8 SP off hides its column-parallel dgrad
-    all-reduces under the wgrad GEMMs as nemo-26.04 does (before: 0.822 s of TP time a step, now 0.414)."""
+    all-reduces under the wgrad GEMMs as nemo-26.04 does (before: 0.822 s of TP time a step, now 0.414; 0.533 since
+    hD65, each reduction under its own linear's wgrad only)."""
     stack = load_stack(name)
     assert stack.tp_async_backward
     plan = {"gpus": 64, "tp": 8, "pp": 1, "seq_len": 4096, "global_batch": 64, "dtype": "bf16",
@@ -181,7 +182,7 @@ def test_the_older_nemo_stacks_run_te_async_dgrad_path(name: str) -> None:
     now = estimate_training("llama3-70b", "dgx-h100-superpod", stack=stack, **plan)  # type: ignore[arg-type]
     sync = estimate_training("llama3-70b", "dgx-h100-superpod",  # type: ignore[arg-type]
                              stack=stack.model_copy(update={"tp_async_backward": False}), **plan)
-    assert now.breakdown_s.tp_comm < 0.6 * sync.breakdown_s.tp_comm
+    assert now.breakdown_s.tp_comm < 0.7 * sync.breakdown_s.tp_comm
 
 
 def test_an_mla_plan_on_nemo_24_12_takes_the_async_path() -> None:

@@ -138,7 +138,8 @@ def test_without_userbuffers_te_async_path_leaves_the_dispatchers_scatter() -> N
     """The stack with its overlap at 0 runs TE's async dgrad path (`tp_async_backward`: each column-parallel
     linear's reduce-scatter under its wgrad GEMM): TE's linears' only. The backward's reduce-scatter over expert TP
     (the gradient of the dispatcher's gather, Megatron's synchronous call) stays exposed whole: against hiding every
-    record (the toggle off), the backward TP time grows by that reduce-scatter."""
+    record (the toggle off), the backward TP time grows by that reduce-scatter under the pooled window (hD65's
+    `PER_LINEAR_WINDOW` off); per linear (hD65) the window is the linears' own, so the scatter is exposed either way."""
     stack = _without_overlap(NEMO)
     assert stack.tp_async_backward
     plan = _plan(True, etp=2)
@@ -150,8 +151,14 @@ def test_without_userbuffers_te_async_path_leaves_the_dispatchers_scatter() -> N
                                                      and c.kind == "reduce_scatter"), "tp", True)
     bf16 = recipe("bf16")
     precision = (bf16.gemm_flops_per_s(cluster.accelerator), bf16.operand_bytes)
-    now, _ = layer_times_but_ep(shape, rates, cluster.fabric, plan, precision, 0.0, stack)
     with pytest.MonkeyPatch.context() as patch:
+        per_linear, _ = layer_times_but_ep(shape, rates, cluster.fabric, plan, precision, 0.0, stack)
+        patch.setattr(tp_overlap, "TE_LINEARS_ONLY", False)
+        assert layer_times_but_ep(shape, rates, cluster.fabric, plan, precision, 0.0, stack)[0]["tp_bwd"] == (
+            per_linear["tp_bwd"])
+        patch.setattr(tp_overlap, "TE_LINEARS_ONLY", True)
+        patch.setattr(tp_overlap, "PER_LINEAR_WINDOW", False)
+        now, _ = layer_times_but_ep(shape, rates, cluster.fabric, plan, precision, 0.0, stack)
         patch.setattr(tp_overlap, "TE_LINEARS_ONLY", False)
         every, _ = layer_times_but_ep(shape, rates, cluster.fabric, plan, precision, 0.0, stack)
     assert _f(scatter) > 0.0

@@ -78,10 +78,11 @@ def test_sp_off_cannot_buy_a_hidden_all_reduce() -> None:
 def test_async_dgrad_path_runs_where_sp_is_off() -> None:
     """nemo-26.04 (`tp_async_backward`) hides the SP-off plan's column-parallel dgrad all-reduces under the wgrad
     GEMMs, as it does with its overlap off; so does nemo-24.12 since hD63 (TE 1.13's path): the stack without the path
-    leaves them exposed."""
+    leaves them exposed. (Each under its own linear's wgrad since hD65, `tp_overlap.PER_LINEAR_WINDOW`: 0.533 s
+    against 0.822 s; 0.414 s under the pooled window.)"""
     async_ = _run("nemo-26.04", False)
     sync = _run(load_stack("nemo-24.12").model_copy(update={"tp_async_backward": False}), False)
-    assert async_.breakdown_s.tp_comm < 0.6 * sync.breakdown_s.tp_comm
+    assert async_.breakdown_s.tp_comm < 0.7 * sync.breakdown_s.tp_comm
     assert _run("nemo-24.12", False).breakdown_s.tp_comm == pytest.approx(async_.breakdown_s.tp_comm, rel=1e-12)
 
 

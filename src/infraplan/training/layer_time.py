@@ -29,11 +29,11 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   linears run (not the MoE dispatcher's) behind the layer's GEMMs (at most their time), which then run on
   1 - `tp_overlap_sm_fraction` of the SMs while overlapped (none on MLA models under Megatron-Core, nor in a plan
   without sequence parallelism: `training.tp_overlap`); fp8 recipes add amax read passes and kernels; kernel-rate
-  multipliers where cited. With TP overlap off (per plan), `tp_async_backward` stacks hide the column-parallel dgrad
-  reductions under the wgrad GEMMs (TE 2.14's async NCCL path) and price the wgrad input re-gathers beyond the
-  dgrad GEMMs (`training.sp_regather`); `quantized_tp_all_gather` stacks gather in the recipe's format
-  (`training.tp_quantised_collectives`); `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers
-  (`bf16_layer_share`).
+  multipliers where cited. With TP overlap off (per plan), `tp_async_backward` stacks hide each column-parallel dgrad
+  reduction under its own linear's wgrad GEMM (TE 2.14's async NCCL path, `tp_overlap.async_dgrad_window_s`) and
+  price the wgrad input re-gathers beyond the dgrad GEMMs (`training.sp_regather`); `quantized_tp_all_gather` stacks
+  gather in the recipe's format (`training.tp_quantised_collectives`); `nvfp4_bf16_layer_share` replaces the NVFP4
+  recipe's bf16 layers (`bf16_layer_share`).
 * Host issue time (`add_host_seconds`, `training.host_time`): the GPU idles for the host issue time no queued GPU
   work covers. Eager stacks dispatch every kernel (`host_time.kernel_counts` of the layer's `ops.layer_ops`, at the
   calibrated per-kernel dispatch time), CUDA-graph stacks launch one graph per layer and phase
@@ -275,12 +275,16 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     if stack.tp_async_backward and anywhere(overlap == 0.0):  # (per plan: SP off runs no userbuffers)
         # without userbuffers Transformer Engine still issues each column-parallel layer's dgrad reduce-scatter (SP)
         # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
-        # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to the wgrad GEMMs
-        # (half the backward GEMM time). Its wgrad input re-gather: async under the dgrad GEMM (`sp_regather`).
+        # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to that linear's wgrad
+        # GEMM. Its wgrad input re-gather: async under the dgrad GEMM (`sp_regather`).
         # (TE's linears' only, not the dispatcher's: `tp_overlap.te_linear_records`)
         reductions = tp_overlap.te_linear_records(tuple(c for c in ops.collectives_bwd
                                                         if c.role == "tp" and c.kind != "all_gather"))
-        hidden = pick(overlap == 0.0, smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd), 0.0)
+        # each linear's reduction under its own wgrad GEMM (`tp_overlap.async_dgrad_window_s`; pooled: under half
+        # of all the layer's backward GEMMs, before hD65), never more than TE's reductions as priced
+        window = (tp_overlap.async_dgrad_window_s(fabric, ops, gemms, lay, one) if tp_overlap.PER_LINEAR_WINDOW
+                  else 0.5 * gemm_bwd)
+        hidden = pick(overlap == 0.0, smaller(_collective_times(fabric, reductions, "tp", one), window), 0.0)
         # (kept: a frozen base gives this window back whole, `frozen_base.with_frozen_layers`)
         out["tp_bwd"], out[tp_overlap.ASYNC_HIDDEN] = out["tp_bwd"] - hidden, hidden
     if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs

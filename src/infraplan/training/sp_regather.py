@@ -54,14 +54,21 @@ GATHERED_INPUT_ROLES = ("qkv", "ffn_up", "shared_up")  # the T x h norm output's
 MLA_GATHERED_INPUT_ROLES = ("q_up", "kv_up")  # the latents (q_proj's h where q_lora_rank is None)
 
 
+def column_parallel_roles(lay: Layout) -> tuple[str, ...]:
+    """The roles of the layer's TE column-parallel GEMMs that take an SP-gathered input (module docstring): their input
+    re-gather here, their input gradient's TP reduction under their own wgrad (`tp_overlap.async_dgrad_window_s`)."""
+    roles = GATHERED_INPUT_ROLES + (MLA_GATHERED_INPUT_ROLES if ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD else ())
+    if lay.shared_expert_overlap and ops_layer.SHARED_OVERLAP_MEGATRON_GATHERS:  # its FC1 takes the gathered input
+        roles = tuple(r for r in roles if r != "shared_up")
+    return roles
+
+
 def regather_exposed_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any, Any]], lay: Layout,
                        ratio: ArrayLike, one: bool) -> Any:
     """Seconds per layer and micro-batch the wgrad input re-gathers add to the backward's TP time (module
     docstring); `gemm_times`: the (forward, backward) time of each of `ops.gemms`; `ratio`: the gathered bytes over
     bf16's."""
-    roles = GATHERED_INPUT_ROLES + (MLA_GATHERED_INPUT_ROLES if ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD else ())
-    if lay.shared_expert_overlap and ops_layer.SHARED_OVERLAP_MEGATRON_GATHERS:  # its FC1 takes the gathered input
-        roles = tuple(r for r in roles if r != "shared_up")
+    roles = column_parallel_roles(lay)
     if one:
         return _one_plan_regather_s(fabric, ops, gemm_times, lay, ratio, roles)
     sp, tp = to_bool(lay.sequence_parallel), to_float(lay.tp)

@@ -96,7 +96,23 @@ TP 2 (qwen/h100/qwen3_moe.py:158, TP2 without userbuffers: TE's async path runs 
 Blackwell recipe, TP 4 included (llama/gb200/llama31.py:55, under userbuffers), and its own FSDP asserts it is not 1
 (training/config.py:1101-1102). Priced as 1 on every stack; the bound (what the overlap is worth) on Llama 3 70B TP8
 SP off, 64 B200, nemo-26.04: full training 2.833 s a step with TE's path, 3.158 without; its LoRA 16 "all" step
-2.879 s, 2.922 without the adapters' overlap.
+2.879 s, 2.922 without the adapters' overlap (hD64's figures, the window pooled).
+
+The window per linear (hD, session 65; `async_dgrad_window_s`, `PER_LINEAR_WINDOW`). TE's async reduction belongs to
+one linear's backward: it is issued after that linear's dgrad GEMM, only that linear's wgrad GEMM runs before the
+wait, and the wait is inside the same autograd function (TE 2.14 module/linear.py:744-754 issue, :768 the wgrad
+under `ctx.requires_wgrad`, :941-943 wait; layernorm_linear.py, Megatron-Core's QKV / FC1: :732 dgrad GEMM,
+:757-766 issue, :893-894 wgrad GEMM, :954-956 wait; layernorm_mlp.py: FC2's wgrad :1247 runs before FC1's dgrad
+GEMM :1385 and its reduction :1403-1419, then FC1's wgrad :1499 and the wait :1546-1548). So QKV's reduction hides
+under QKV's wgrad only, FC1's (or a shared expert's FC1's, or MLA's up projections' latent reductions) under its own,
+never under the row-parallel output projection's or FC2's wgrads, which run in other autograd functions with no
+reduction of TE's in flight. `layer_time` hides, per column-parallel TE linear (`sp_regather.column_parallel_roles`),
+min(its T x k input gradient's reduce-scatter (SP) / all-reduce (SP off) in bf16, its wgrad GEMM: half the GEMM's
+backward, as `sp_regather` splits it), summed, and never more than TE's reductions as priced (`te_linear_records`;
+MLA's one latent record prices the two latents as one collective). The forward's gathers and reduce-scatters and the
+row-parallel output-gradient gathers stay synchronous on this path (no window). A frozen base (LoRA) runs none of its
+linears' wgrads, so none of the window exists: `frozen_base` gives back exactly what is kept (`ASYNC_HIDDEN`), now the
+per-linear sum. False: min(TE's reductions, half of all the layer's backward GEMMs), as before.
 """
 
 from __future__ import annotations
@@ -106,10 +122,12 @@ from typing import Any
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.network.collectives import Fabric
-from infraplan.ops.layer_records import Collective
-from infraplan.scalar_path import pick
+from infraplan.network.collectives import Fabric, collective_seconds
+from infraplan.ops.layer_records import Collective, CollectiveKind, LayerOps, Layout
+from infraplan.ops.params import ACT_BYTES
+from infraplan.scalar_path import anywhere, negate, pick, smaller, to_bool, to_float
 from infraplan.training.layer_kernels import collective_times
+from infraplan.training.sp_regather import column_parallel_roles
 
 MLA_DISABLES_USERBUFFERS = True  # Megatron-Core switches TP userbuffers off on MLA models (module docstring)
 # TE's userbuffers (and its async dgrad path) run only its linears' TP collectives, not Megatron-Core's own
@@ -121,6 +139,9 @@ SP_GATES_USERBUFFERS = True
 # the layer term `layer_time` keeps TE's async dgrad window in (the seconds it took off `tp_bwd`), for a frozen base to
 # give back whole (hD, session 64)
 ASYNC_HIDDEN = "tp_async_hidden"
+# TE's async dgrad reduction of each column-parallel linear hides under that linear's own wgrad GEMM, not under a pool
+# of all the layer's backward GEMMs (module docstring; hD, session 65)
+PER_LINEAR_WINDOW = True
 
 
 def userbuffer_overlap(stack: Stack, shape: TransformerShape, sequence_parallel: Any = True) -> tuple[Any, Any]:
@@ -159,3 +180,43 @@ def te_linear_records(records: tuple[Collective, ...]) -> tuple[Collective, ...]
     if not TE_LINEARS_ONLY:
         return records
     return tuple(replace(c, count=c.count * (1.0 - c.outside_te)) if c.outside_te else c for c in records)
+
+
+def async_dgrad_window_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any, Any]], lay: Layout,
+                         one: bool) -> Any:
+    """Seconds per layer and micro-batch of TE's async dgrad reductions that their own linears' wgrad GEMMs can hide
+    (module docstring, hD65): for each column-parallel TE linear (`sp_regather.column_parallel_roles`: QKV, FC1, a
+    shared expert's FC1, MLA's up projections), the reduce-scatter (SP) or all-reduce (SP off) of its T x k input
+    gradient in bf16, at most its wgrad GEMM (half its backward: dgrad and wgrad have the same FLOPs, as
+    `sp_regather` splits it), summed. `gemm_times`: the (forward, backward) time of each of `ops.gemms`; `one`: one
+    plan's floats (the same operations, each input size priced once)."""
+    roles = column_parallel_roles(lay)
+    window: Any = 0.0
+    if one:
+        sp, tp = bool(lay.sequence_parallel), float(lay.tp)
+        if tp <= 1.0:
+            return 0.0
+        kind = "reduce_scatter" if sp else "all_reduce"
+        priced: dict[Any, float] = {}
+        for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
+            if g.role not in roles:
+                continue
+            elements: Any = g.m * g.k  # (one plan: a float)
+            reduction = priced.get(elements)
+            if reduction is None:
+                reduction = priced[elements] = collective_seconds(fabric, kind, elements * ACT_BYTES, tp, 1)
+            own = g.count * g.share * reduction
+            wgrad = 0.5 * bwd
+            window = window + (own if own < wgrad else wgrad)  # smaller(own, wgrad)
+        return window
+    sp, tp = to_bool(lay.sequence_parallel), to_float(lay.tp)
+    no_sp = negate(sp)
+    pairs: tuple[tuple[CollectiveKind, Any], ...] = (("reduce_scatter", sp), ("all_reduce", no_sp))
+    kinds = tuple((kind, mask) for kind, mask in pairs if anywhere(mask))
+    for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
+        if g.role not in roles:
+            continue
+        size = g.m * g.k * ACT_BYTES  # (a kind no plan runs is not priced: the search runs SP on only)
+        records = tuple(Collective(kind, "tp", size, tp, 1, 1.0, mask) for kind, mask in kinds)
+        window = window + smaller(g.count * g.share * collective_times(fabric, records, "tp", one), 0.5 * bwd)
+    return window
