@@ -26,8 +26,10 @@ COST = build_iteration_cost(load_model("llama3-8b"), ACC, Fabric.from_system(SYS
 
 
 def test_tables_are_the_cost_arrays_and_the_loops_sums() -> None:
-    body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice, four = cost_tables(COST, 64)
+    body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice, four, head0, rows_s = cost_tables(
+        COST, 64)
     assert body == COST.body_s.tolist() and head == COST.head_s.tolist() and body_flop == COST.body_flop_s.tolist()
+    assert COST.decode_row_s is None and head0 == head and rows_s == [0.0] * len(head)  # (no per-row attention, hC65)
     assert len(decode_s) == len(decode_flop_s) == len(decode_head_s) == len(half_kv) == 65
     k = 37
     assert decode_s[k] == body[k] + head[k] + COST.decode_fixed_s + COST.overhead_s  # the loops' order of sums
@@ -67,7 +69,7 @@ def test_runs_on_kept_tables_equal_runs_on_their_own(clients: int) -> None:
 
 def test_numpy_tables_equal_the_loop_sums_at_every_batch_size() -> None:
     """The tables are built elementwise in numpy: every entry the float a Python loop over k gives (bit-equal)."""
-    _, _, _, decode_s, decode_flop_s, decode_head_s, half_kv, twice, four = cost_tables(COST, 64)
+    _, _, _, decode_s, decode_flop_s, decode_head_s, half_kv, twice, four, _, _ = cost_tables(COST, 64)
     body, head, body_flop = COST.body_s.tolist(), COST.head_s.tolist(), COST.body_flop_s.tolist()
     for k in range(65):
         a = body[k] + head[k] + COST.decode_fixed_s + COST.overhead_s

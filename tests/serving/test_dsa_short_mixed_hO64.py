@@ -7,7 +7,7 @@ batch's `seq_lens_cpu` holds its decode rows too, each at its context + 1 (`mix_
 after `prepare_for_decode`: managers/schedule_batch.py:1507-1536, :1755-1760, :1858). With any cached prefix in the
 batch the MHA prepare gathers every key of the batch and runs kv_b_proj over it (models/deepseek_v2.py:1692-1711):
 `sparse_decode.prefix_key_s` a cached key and target layer. A decode row on that path is one more MHA query: its
-context + 1 dense pairs, no indexer scores, no top-k core (nor a finishing prompt's sampled row).
+context + 1 dense pairs, no indexer scores, no top-k core (a finishing prompt's sampled row: on neither path, hC65).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def test_a_cached_key_by_hand(tp: int, kv: str, latent: float) -> None:
     heads = 128 / tp
     bw = RATES.memory_bytes_per_s
     gemm = max(2 * 512 * heads * 256 / RATES.matmul_flops_per_s, (1024 + heads * 256 * 2) / bw)
-    rest = (latent + 1152 + heads * 128 * 2 + 128 + heads * 192 * 2 + heads * 320 * 2) / bw
+    copy = 2 * 512 * 2 if kv == "fp8" else 0  # (hC65: the dequantised latent's `.contiguous()` copy)
+    rest = (latent + 1152 + copy + heads * 128 * 2 + 128 + heads * 192 * 2 + heads * 320 * 2) / bw
     d_pair, key_s, row_s = _cost(tp, kv).short_extend_terms
     assert key_s == pytest.approx((gemm + rest) * LAYERS, rel=1e-12)
     if tp == 1:  # attention DP: ~4.5 us a cached key on H200 over the 61 layers, compute-bound kv_b_proj
@@ -87,7 +88,8 @@ def test_a_mixed_iteration_by_hand() -> None:
     short = float(cost.time(p, d, ctx, pairs, rows=d + 1, longest=2048, keys=p))
     long = float(cost.time(p, d, ctx, pairs, rows=d + 1, longest=2049, keys=p))
     assert long == float(_long(cost).time(p, d, ctx, pairs, rows=d + 1, longest=2048, keys=p))
-    by_hand = (fixed + row_s * (d + 1) + per_pair * pairs + per_token * p + key_s * ctx + d_pair * (ctx + d)
+    by_hand = (fixed + row_s * d + cost.short_prefix_fixed_s + per_pair * pairs + per_token * p + key_s * ctx
+               + d_pair * (ctx + d)
                - cost.kv_token_s * ctx)
     assert short - long == pytest.approx(by_hand, rel=1e-9)
     # the prompt's 500 tokens save their top-k core (~70 us each at TP1); the decode rows' 4,000 cached keys cost
@@ -109,7 +111,7 @@ def test_the_128k_key_cap() -> None:
         long = float(_long(cost).time(p, 0, 0, pairs, rows=n, longest=2048, keys=keys))
         if short:
             per_pair, per_token, fixed = cost.short_prefill_terms
-            by_hand = (fixed - cost.prefill_row_s * (n - 1) + cost.short_extend_terms[2] * n + per_pair * pairs
+            by_hand = (fixed - cost.prefill_row_s * (n - 1) + cost.short_prefix_fixed_s + per_pair * pairs
                        + per_token * p + key_s * (keys - p))
             assert got - long == pytest.approx(by_hand, rel=1e-9)
         else:

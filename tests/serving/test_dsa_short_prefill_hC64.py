@@ -74,8 +74,8 @@ def test_the_prefill_of_a_prompt_up_to_topk_runs_it() -> None:
     for prompts, length in ((1, 2048), (4, 2048), (2, 1000)):
         pairs = prompts * length * (length + 1) / 2.0
         saved = float(prefill_time(cost, prompts, length)) - float(prefill_time(_long(cost), prompts, length))
-        by_hand = (fixed - 11 * LAUNCH * LAYERS * (prompts - 1) + per_pair * pairs + per_token * prompts * length
-                   + cost.short_extend_terms[2] * prompts)  # (hO64: no top-k core for the sampled rows either)
+        by_hand = (fixed - 11 * LAUNCH * LAYERS * (prompts - 1) + per_pair * pairs
+                   + per_token * prompts * length)  # (a sampled row's top-k core: on neither path since hC65)
         assert saved == pytest.approx(by_hand, rel=1e-9)
         assert saved < 0.0
     # one token past it: the long path
@@ -125,8 +125,8 @@ def test_the_general_loop_prices_the_iteration_by_its_longest_sequence() -> None
         saved = runs[0].busy_s - runs[1].busy_s
         if short:
             pairs = n * length * (length + 1) / 2.0
-            by_hand = (fixed - 3 * 11 * LAUNCH * LAYERS + per_pair * pairs + per_token * n * length
-                       + cost.short_extend_terms[2] * n)  # (hO64: the sampled rows' top-k core)
+            by_hand = (fixed - 3 * 11 * LAUNCH * LAYERS + per_pair * pairs
+                       + per_token * n * length)  # (the sampled rows' top-k core: on neither path, hC65)
             assert saved == pytest.approx(by_hand, rel=1e-9)
         else:
             assert saved == 0.0
@@ -139,8 +139,8 @@ def test_lock_step_ranks_read_it() -> None:
     short = iteration_seconds(tables, cost, 2048, 0, 1, pairs, 0.0, 2048)[0]
     long = iteration_seconds(tables, cost, 2048, 0, 1, pairs, 0.0, 2049)[0]
     per_pair, per_token, fixed = cost.short_prefill_terms
-    assert short - long == pytest.approx(fixed + per_pair * pairs + per_token * 2048 + cost.short_extend_terms[2],
-                                         rel=1e-9)  # (hO64: the sampled row's top-k core)
+    assert short - long == pytest.approx(fixed + per_pair * pairs + per_token * 2048,
+                                         rel=1e-9)  # (the sampled row's top-k core: on neither path, hC65)
     assert long == iteration_seconds(tables, cost, 2048, 0, 1, pairs, 0.0)[0]  # no longest given: the long path
 
 

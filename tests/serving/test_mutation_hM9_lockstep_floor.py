@@ -11,17 +11,21 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from infraplan.serving.loop_stepping import decode_floor, iteration_seconds
 
 # dyadic seconds so every sum below is exact
 _COST: Any = SimpleNamespace(kv_token_s=0.5, pair_s=0.0, pair_flop_s=0.0, overhead_s=0.25, prefill_fixed_s=0.0,
                              decode_fixed_s=0.0, shared_fixed_s=0.0, per_prefill_token_s=0.0, host_issue_s=10.0,
                              eager_prefill_above_tokens=4, eager_above_tokens=4, host_per_sequence_s=0.125,
-                             prefill_clean_s=0.0, short_prefill_len=0)  # (DSA's terms, hC64: none)
+                             prefill_clean_s=0.0, short_prefill_len=0,  # (DSA's terms, hC64: none)
+                             head_s=np.array([k / 16 for k in range(8)]))  # (`decode_floor` reads it, hC65)
 _N = 8
-# body, head, body FLOPs, (unused), (unused), decode head: 1/16 s per token row, decode head = body + head
+# body, head, body FLOPs, (unused), (unused), decode head: 1/16 s per token row, decode head = body + head; (unused
+# x 3), a prefill-only iteration's head (the same: no decode-row attention), the decode rows' part (none; hC65)
 _TABLES = ([k / 16 for k in range(_N)], [k / 16 for k in range(_N)], [0.0] * _N, None, None,
-           [k / 8 for k in range(_N)])
+           [k / 8 for k in range(_N)], None, None, None, [k / 16 for k in range(_N)], [0.0] * _N)
 
 
 def test_decode_floor_at_the_graph_cap_is_the_sequences_host_work_plus_the_overhead() -> None:

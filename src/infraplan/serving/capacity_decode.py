@@ -74,14 +74,17 @@ def mixed_step_s(cost: IterationCost, cap: int) -> np.ndarray:
     """The least seconds of an iteration carrying k = 1 .. cap decode sequences on a colocated engine (k tokens of
     them, any prompt tokens beside): `fcfs_loop` prices it body_s[prompt + k] + head_s[rows >= k] + the fixed
     costs, + KV reads, attention pairs and per-token terms that only add; so at least the least body_s and head_s at
-    k or more (their suffix minima: no table is assumed monotone) + the decode step's fixed and overhead seconds.
+    k or more (their suffix minima: no table is assumed monotone; the head's less its decode rows' attention, + k
+    rows' of it: `IterationCost.decode_row_s`) + the decode step's fixed and overhead seconds.
     Not the pure decode table (`cost_tables`): its host floors (`serving.host_overhead`: an eager step's launches,
     a step's per-sequence host work) bind pure decode steps only, so a mixed iteration can beat them."""
+    rows_s = cost.decode_row_s  # the k decode rows' own attention; a finishing prompt's row has none (hC65)
     body = np.minimum.accumulate(cost.body_s[::-1])[::-1]
-    head = np.minimum.accumulate(cost.head_s[::-1])[::-1]
+    head = np.minimum.accumulate((cost.head_s if rows_s is None else cost.head_s - rows_s)[::-1])[::-1]
     k = np.arange(1, cap + 1)
-    return body[np.minimum(k, len(body) - 1)] + head[np.minimum(k, len(head) - 1)] + cost.decode_fixed_s + \
-        cost.overhead_s
+    rows = np.minimum(k, len(head) - 1)
+    return body[np.minimum(k, len(body) - 1)] + (head[rows] if rows_s is None else head[rows] + rows_s[rows]) + \
+        cost.decode_fixed_s + cost.overhead_s
 
 
 def kv_batch(cost: IterationCost, dep: Deployment, lengths: Requests, blocks: int) -> int:

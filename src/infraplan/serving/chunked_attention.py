@@ -21,8 +21,9 @@ on every layer; SGLang 0.5.8.post1: its hybrid SWA split).
 Pricing. An `IterationCost` is linear in the batch's cached tokens and prompt pairs (the simulator's closed-form
 stretches, `serving.engine_loop`), but x mod C is not linear in x. So `for_requests` moves the chunked layers'
 share of the cached-token term (`kv_token_s`) to a per-row term (`head_s`, as the sliding windows' in
-`serving.llm_iteration`): the run's x mod C over its decode steps, spread over the rows `head_s` charges (each
-decode step's, and the row a prompt samples as its prefill ends), and their share of the pair term
+`serving.llm_iteration`): the run's x mod C over its decode steps, spread over the rows whose reads `head_s`
+charges (each decode step's; a prompt's sampled row reads none since hC65, `IterationCost.decode_row_s`), and
+their share of the pair term
 (`pair_s`) to a per-prompt-token term (`per_prefill_token_s`) at the run's mean (i mod C) + 1 over the prompt
 tokens it prefills (closed forms: `chunk_key_sum`). Over the run the chunked layers' reads and pairs are exact (a
 request decodes at positions P + s, s < its steps; with drafts the span P .. P + steps x tokens a step); one
@@ -86,12 +87,14 @@ def for_requests(cost: IterationCost, shape: TransformerShape, prompt: np.ndarra
         return cost
     chunk = shape.attention_chunk_size
     kv_s, pair_s = share * cost.kv_token_s, share * cost.pair_flop_s  # their part of the linear terms
-    # the rows `head_s` charges: every decode step's, and the one a prompt samples as its prefill ends
-    rows_charged = float(np.sum(steps) + np.count_nonzero(np.asarray(prompt) > np.asarray(cached)))
+    # the rows whose KV reads `head_s` charges: every decode step's (a prompt's sampled row reads none: its last
+    # token is a prefill token, `IterationCost.decode_row_s`, hC65)
+    rows_charged = float(np.sum(steps))
     keys = decode_key_total(chunk, prompt, steps, cost.decode_growth_tokens) / rows_charged if rows_charged else 0.0
     row_s = kv_s * keys
     rows = np.arange(len(cost.head_s), dtype=np.float64)
-    return replace(cost, kv_token_s=cost.kv_token_s - kv_s, head_s=cost.head_s + row_s * rows,
+    decode_rows = (np.zeros_like(rows) if cost.decode_row_s is None else cost.decode_row_s) + row_s * rows
+    return replace(cost, kv_token_s=cost.kv_token_s - kv_s, head_s=cost.head_s + row_s * rows, decode_row_s=decode_rows,
                    pair_s=cost.pair_s - pair_s, pair_flop_s=cost.pair_flop_s - pair_s,
                    per_prefill_token_s=cost.per_prefill_token_s + pair_s * prefill_keys_per_token(chunk, prompt,
                                                                                                    cached))

@@ -28,7 +28,7 @@ import math
 from collections import deque
 from collections.abc import Generator, MutableSequence, Sequence
 
-from infraplan.serving.llm_iteration import IterationCost, short_prefill_s
+from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import (
     IDLE,
     LEAP,
@@ -43,7 +43,7 @@ from infraplan.serving.loop_stepping import (
     on_demand_stretch,
 )
 from infraplan.serving.schedulers import Scheduler
-from infraplan.serving.sparse_decode import MHA_KEY_CAP
+from infraplan.serving.sparse_decode import short_extend, short_prefill_s
 from infraplan.serving.window_marks import next_cut, pass_cuts
 
 
@@ -67,7 +67,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     short = cost.short_prefill_len  # SGLang's short DSA extend up to this longest sequence (`IterationCost`), or 0
-    d_pair, key_x, row_x = cost.short_extend_terms  # its decode rows' pairs, cached keys, sampled rows (hO64)
+    d_pair, key_x, row_x = cost.short_extend_terms  # its decode rows' pairs, cached keys, decode rows (hO64)
     clean = cost.prefill_clean_s  # per masked prefill logit (DSA on vLLM: `IterationCost`), or 0.0
     longest = keys = 0  # the iteration's longest sequence and its prompts' keys, cached + chunk (`short`, `clean`)
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
@@ -75,8 +75,11 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part
-    # and a stretch's growth term (`loop_stepping.cost_tables`)
-    body, head, body_flop, decode_s, decode_flop_s, decode_head, half_kv, _, _ = cost_tables(cost, max_batch)
+    # and a stretch's growth term; a prefill-only iteration's head and the decode rows' attention (hC65;
+    # `loop_stepping.cost_tables`)
+    body, head, body_flop, decode_s, decode_flop_s, decode_head, half_kv, _, _, head0, rows_s = cost_tables(cost,
+                                                                                                          max_batch)
+    gather = cost.short_prefix_fixed_s  # the short path's cached-key gathers (hC65)
 
     clock = busy = compute = 0.0
     t = f = leap_s = leap_f = 0.0  # the last iteration's and stretch's seconds and tensor-core s (`next_cut`)
@@ -286,22 +289,23 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 longest, keys = getattr(policy, "longest", 1 << 62), getattr(policy, "keys", 0)
         rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
-        if (p_tok and short and longest <= short and keys + (sum_ctx + d if d else 0) <= MHA_KEY_CAP
+        if (short and short_extend(short, p_tok, longest, keys, d, sum_ctx)
                 and (not d or decode_within(heap, n, end_ctx, short - 1 - steps_done))):  # SGLang's short DSA
             # extend, a mixed one too (`IterationCost.time`, its sums; its decode rows: no indexer scores)
-            fix, pair_d, tok_d = short_prefill_s(cost, rows)
-            t = body[m] + head[rows] + pre_fix + fix + row_x * rows + (dec_fix - shared if d else 0.0)
+            fix, pair_d, tok_d = short_prefill_s(cost.short_prefill_terms, cost.prefill_row_s, rows)
+            t = (body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + fix + row_x * d
+                 + (dec_fix - shared if d else 0.0) + (gather if keys > p_tok or d else 0.0))
             t = ((host if m > cap and t < host else t) + pair_c * pairs + over + per_tok * p_tok
                  + (pair_d * pairs + tok_d * p_tok) + key_x * (keys - p_tok + (sum_ctx if d else 0))
                  + (d_pair * (sum_ctx + d) if d else 0.0))
             f = body_flop[m] + pair_f * pairs
         elif p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
-            t = body[m] + head[rows] + pre_fix + dec_fix - shared
+            t = body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + dec_fix - shared  # (finishing rows)
             t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                  + per_tok * p_tok)
             f = body_flop[m] + pair_f * pairs
-        elif p_tok or not d:
-            t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+        elif p_tok or not d:  # (no decode row)
+            t = body[m] + head0[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
             t = ((host if m > cap and t < host else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
                  + (per_tok * p_tok if p_tok else 0.0))
             f = body_flop[m] + pair_f * pairs

@@ -57,8 +57,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     last = len(arr_open) - 1  # stepped: the bound's entry
     # the cost's figures and per-batch-size tables, counts as floats (`fcfs_setup.FcfsConstants`: what each is)
     (kv_c, pair_c, pair_f, pre_fix, dec_fix, shared, over, per_tok, per_fin, fin, host, cap, adv, grow, wholes, body,
-     head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv, four_half_kv, head1,
-     head_1) = fcfs_constants(cost, max_batch, token_budget)
+     head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv, four_half_kv, head0, rows_s,
+     head1, head_1) = fcfs_constants(cost, max_batch, token_budget)
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
 
     clock = busy = compute = 0.0
@@ -329,12 +329,12 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         rows = d + n_fin  # the finished prompts lead the queue (each took all it had left, in start order)
         m = p_tok + d
         if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
-            t = body[m] + head[rows] + pre_fix + dec_fix - shared
+            t = body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + dec_fix - shared  # (finishing rows)
             t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                  + per_tok * wholes[p_tok])
             f = body_flop[m] + pair_f * pairs
-        elif p_tok or not d:
-            t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+        elif p_tok or not d:  # (no decode row)
+            t = body[m] + head0[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
             t = ((host if m > cap and t < host else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
                  + (per_tok * p_tok if p_tok else 0.0))
             f = body_flop[m] + pair_f * pairs

@@ -32,6 +32,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple
 
+import numpy as np
+
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import cost_tables, whole_floats
 
@@ -70,20 +72,23 @@ class FcfsConstants(NamedTuple):
     half_kv: list[float]  # a leapt stretch's growth term and the root's products (`cost_tables`)
     twice_half_kv: list[float]
     four_half_kv: list[float]
-    head1: list[float]  # head1[k] = head[k + 1]: a lone prompt's rows beside k decoding sequences
-    head_1: float  # a lone prompt's row alone
+    head0: list[float]  # a prefill-only iteration's head (its rows: finishing prompts', no decode attention)
+    rows_s: list[float]  # the decode rows' attention part of the head (`IterationCost.decode_row_s`; hC65)
+    head1: list[float]  # a lone prompt's row beside k decoding sequences: head[k + 1] - (rows_s[k + 1] - rows_s[k])
+    head_1: float  # a lone prompt's row alone (head0[1])
 
 
 def fcfs_constants(cost: IterationCost, max_batch: int, token_budget: int) -> FcfsConstants:
     """`FcfsConstants` of `cost` for an engine of `max_batch` sequences and `token_budget` tokens an iteration."""
     adv = cost.decode_growth_tokens
     tables = cost_tables(cost, max_batch)
-    head = tables[1]
+    head, rows_s = np.asarray(tables[1]), np.asarray(tables[10])  # (numpy: the loop's float operations)
     return FcfsConstants(cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.prefill_fixed_s, cost.decode_fixed_s,
                          cost.shared_fixed_s, cost.overhead_s, cost.per_prefill_token_s, cost.per_finish_s,
                          cost.per_finish_s != 0.0, cost.host_issue_s, cost.eager_prefill_above_tokens, adv,
                          list(map(adv.__mul__, range(max_batch + 1))),  # (k x T: the float the loop would compute)
-                         whole_floats(max(max_batch, token_budget)), *tables, head[1:], head[1])
+                         whole_floats(max(max_batch, token_budget)), *tables,
+                         (head[1:] - (rows_s[1:] - rows_s[:-1])).tolist(), tables[9][1])
 
 
 def releaser(log: list[int] | None, arr: list[float], clients: int, n: int,

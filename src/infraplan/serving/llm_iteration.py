@@ -13,7 +13,7 @@ A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration run
   the decode rows' absorbed W_UK / W_UV BMMs at the engine's measured kernel, `serving.mla_absorb`).
   Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
-  sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
+  decode row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
   and `pair_s` cover the full layers. The KV capacity (`serving.kv_cache`) still holds whole contexts. DeepSeek Sparse
   Attention (DeepSeek-V3.2): the indexer per cached token and prefill pair, the MLA core over the top-k keys per
   decode row and prefill token (`serving.sparse_decode`).
@@ -114,7 +114,6 @@ TensorRT-LLM 1.0.0rc3's stays whole (net: `release_stacks.TRTLLM_GEMM_NET_OF_QUA
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -191,7 +190,8 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
 class IterationCost:
     """Seconds of one iteration of one (virtual) engine, as tables over token and row counts.
 
-    time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + fixed kernel costs (prefill_fixed_s with
+    time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] (less decode_row_s[rows sampled] -
+               decode_row_s[decode_seqs] with prefill tokens) + fixed kernel costs (prefill_fixed_s with
                prefill tokens and prefill_row_s a row past the first, decode_fixed_s with decode rows, less
                shared_fixed_s with both), host_issue_s
                if the tokens exceed eager_above_tokens, or eager_prefill_above_tokens with prefill tokens)
@@ -213,13 +213,18 @@ class IterationCost:
     per_finish_s: float = 0.0
     shared_fixed_s: float = 0.0  # the kernels of prefill_fixed_s and decode_fixed_s run once a mixed iteration (DSA)
     prefill_row_s: float = 0.0  # an iteration with prefill tokens: per sampled row past the first (DSA on SGLang)
+    # the part of head_s[r] that is r decode rows' own attention (per-row KV, MLA, DSA core, measured BMM terms; None:
+    # none): an iteration with prefill tokens charges it on its decode rows only; a finishing prompt's sampled row
+    # pays the rest (its last token's attention is a prefill token's: tests/serving/test_finishing_prompt_rows_hC65.py)
+    decode_row_s: np.ndarray | None = None
     # a prefill-only iteration whose longest sequence (cached + chunk) is <= short_prefill_len runs SGLang's short DSA
-    # path: these seconds per pair, per prefill token and once are added, prefill_row_s dropped (`short_prefill_s`)
+    # path: these seconds per pair, per prefill token and once are added, prefill_row_s dropped (`sparse_decode`)
     short_prefill_len: int = 0
     short_prefill_terms: tuple[float, float, float] = (0.0, 0.0, 0.0)
     # the same path in a mixed iteration too, its decode rows' context + 1 in the longest and every sequence's keys
-    # <= `sparse_decode.MHA_KEY_CAP`: s per decode-row pair, per cached key, per sampled row (hO64; `short_prefill`)
+    # <= `sparse_decode.MHA_KEY_CAP`: s per decode-row pair, per cached key, per decode row (hO64; `short_prefill`)
     short_extend_terms: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    short_prefix_fixed_s: float = 0.0  # that path's batch with cached keys: their gathers' launches (hC65)
     # per masked logit of the prefill logits, [prefill tokens, the keys of the iteration's prompts (cached + chunk)],
     # less the pairs: DeepGEMM's clean kernel (DSA on vLLM, `serving.sparse_decode`)
     prefill_clean_s: float = 0.0
@@ -247,15 +252,19 @@ class IterationCost:
         m = np.minimum(p + dseq, self.max_tokens)
         ctx = np.asarray(decode_context, dtype=np.float64)
         prefix = np.maximum(np.asarray(0 if keys is None else keys) - p, 0)  # the prompts' cached keys
-        short = ((p > 0) & (np.asarray(longest) <= self.short_prefill_len)
-                 & (prefix + p + np.where(dseq > 0, ctx + dseq, 0) <= sparse_decode.MHA_KEY_CAP)
+        short = (sparse_decode.short_extend(self.short_prefill_len, p, np.asarray(longest), prefix + p, dseq, ctx)
                  if self.short_prefill_len and longest is not None else np.zeros_like(p, dtype=bool))
-        fix, per_pair, per_token = short_prefill_s(self, rows)
+        fix, per_pair, per_token = sparse_decode.short_prefill_s(self.short_prefill_terms, self.prefill_row_s, rows)
         d_pair, key_s, row_s = self.short_extend_terms  # (hO64) the decode rows' MHA, cached keys, rows' core
-        fix = fix + row_s * rows
+        fix = fix + row_s * dseq + np.where(prefix + dseq > 0, self.short_prefix_fixed_s, 0.0)  # (hC65)
         rest = key_s * (prefix + np.where(dseq > 0, ctx, 0)) + d_pair * np.where(dseq > 0, ctx + dseq, 0)
         ctx = np.where(short & (dseq > 0), 0.0, ctx)  # their indexer scores dropped (`kv_token_s`)
-        gpu = (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
+        top = len(self.head_s) - 1
+        head = self.head_s[np.minimum(rows, top)]
+        if self.decode_row_s is not None:  # a finishing prompt's row: no decode attention (`decode_row_s`)
+            r_s = self.decode_row_s
+            head = head - np.where(p > 0, r_s[np.minimum(rows, top)] - r_s[np.minimum(dseq, top)], 0.0)
+        gpu = (self.body_s[m] + head
                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
                - np.where((p > 0) & (dseq > 0), self.shared_fixed_s, 0.0)
                + np.where(p > 0, self.prefill_row_s * np.maximum(rows - 1, 0), 0.0) + np.where(short, fix, 0.0))
@@ -267,16 +276,6 @@ class IterationCost:
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0)
                 + np.where(short, per_pair * np.asarray(pairs) + per_token * p + rest, 0.0)
                 + (self.prefill_clean_s * (p * np.asarray(keys) - np.asarray(pairs)) if keys is not None else 0.0))
-
-
-def short_prefill_s(cost: IterationCost, rows: Any) -> tuple[Any, float, float]:
-    """(seconds once, per pair, per prefill token) a prefill-only iteration of `rows` sampled rows (an int in the
-    loops, an array in `IterationCost.time`) changes by on SGLang's short DSA path (`serving.sparse_decode.
-    short_prefill`): its terms, the per-row launches (`prefill_row_s`) dropped."""
-    per_pair, per_token, fixed = cost.short_prefill_terms
-    if isinstance(rows, int):
-        return fixed - cost.prefill_row_s * (rows - 1 if rows > 1 else 0), per_pair, per_token
-    return fixed - cost.prefill_row_s * np.maximum(np.asarray(rows) - 1, 0), per_pair, per_token
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
@@ -343,18 +342,20 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
                                                             dep.stack)
     dsa = sparse_decode.sparse_terms(shape, accelerator, rates, dep, layers, kv_layers, prompt_layers)  # DSA or None
     kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s + mla_row_s + (dsa.row_s if dsa else 0.0)
-    head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
+    r = np.arange(len(head))
+    head = np.where(r > 0, head + kv_window_row_s * r, 0.0)
     bmm_fixed_s, bmm_row_s = mla_absorb.decode_terms(  # decode rows' absorbed MLA BMMs, measured (`serving.mla_absorb`)
         shape, accelerator, dep, layers, np.arange(len(head), dtype=np.float64),
         lambda g: routed_experts.layer_gemm_time(rates, g, attn_prec.bytes_per_element(g.m, g.n, g.k),
                                                  attn_prec.grouped_rate or attn_prec.rate, 1.0))
     head = head + bmm_row_s
+    decode_row_s = np.where(r > 0, kv_window_row_s * r, 0.0) + bmm_row_s if kv_window_row_s or bmm_row_s.any() else None
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
-    short_len, short_terms, short_extend = 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
+    short_len, short_terms, short_extend, gather_s = 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0
     if dsa is not None:  # the indexer over every pair, the core over top-k keys per prompt token (`sparse_decode`)
-        short_len, short_terms, short_extend = sparse_decode.short_prefill(  # SGLang's short path: the dense pairs' MHA
+        short_len, short_terms, short_extend, gather_s = sparse_decode.short_prefill(  # SGLang's short path (MHA)
             shape, accelerator, rates, dep, dsa, pair_s * layers / prompt_layers, layers, prompt_layers)
         pair_s, window_token_s = dsa.pair_s, dsa.prefill_token_s
     launches, prefill_launches, shared = ((dsa.launches_s, dsa.prefill_launches_s, dsa.shared_launches_s)
@@ -369,7 +370,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel * prompt_layers + prefill_launches,
         decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches, shared_fixed_s=shared,
         prefill_row_s=dsa.prefill_row_s if dsa is not None else 0.0, short_prefill_len=short_len,
-        short_prefill_terms=short_terms, short_extend_terms=short_extend,
+        short_prefill_terms=short_terms, short_extend_terms=short_extend, short_prefix_fixed_s=gather_s,
+        decode_row_s=decode_row_s,
         prefill_clean_s=dsa.prefill_clean_s if dsa is not None else 0.0,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0), host_issue_s=host_s,
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,

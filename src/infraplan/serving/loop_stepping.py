@@ -38,9 +38,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from infraplan.identity_memo import KeptScopes
-from infraplan.serving.llm_iteration import IterationCost, short_prefill_s
+from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
-from infraplan.serving.sparse_decode import MHA_KEY_CAP
+from infraplan.serving.sparse_decode import short_extend, short_prefill_s
 
 T = TypeVar("T")
 LoopTotals = tuple[float, float, int, int]  # busy s, tensor-core s, iterations one by one, iterations leapt
@@ -57,9 +57,10 @@ NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + re
 # the cost's body, head (an iteration holding prefill tokens reads it: with `prefill_row_s` a row past the first;
 # pure decode reads its own table) and body tensor-core tables as lists; per batch size k <= the cap: a pure-decode
 # iteration less its cached-token term (eager ones floored), its tensor-core part, the same without fixed costs,
-# and a leap's growth term kv_token_s * k / 2 with its doubles and quadruples (the root's products)
+# and a leap's growth term kv_token_s * k / 2 with its doubles and quadruples (the root's products); then the head of
+# a prefill-only iteration (no decode attention: `IterationCost.decode_row_s`) and the decode rows' part of the head
 CostTables = tuple[list[float], list[float], list[float], list[float], list[float], list[float], list[float],
-                   list[float], list[float]]
+                   list[float], list[float], list[float], list[float]]
 _TABLES: dict[tuple[int, int], tuple[weakref.ref[IterationCost], CostTables]] = {}
 _TABLES_KEPT = 8  # (about 1 MB each at 8,192 tokens; a search's probes of one candidate run back to back)
 _SCOPES = KeptScopes(_TABLES.clear)  # the open `kept_cost_tables` scopes (under a lock: web jobs search in threads)
@@ -98,9 +99,12 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     head = cost.head_s  # the iterations holding prefill tokens read it: their rows past the first (`IterationCost`)
     if cost.prefill_row_s:
         head = head + cost.prefill_row_s * np.maximum(np.arange(len(head)) - 1, 0)
+    # their rows' decode attention (`IterationCost.decode_row_s`): a prefill-only iteration's head (finishing rows)
+    rows_s = cost.decode_row_s if cost.decode_row_s is not None else np.zeros_like(head)
     tables = (cost.body_s.tolist(), head.tolist(), cost.body_flop_s.tolist(), decode.tolist(),
               np.where(flop <= decode, flop, decode).tolist(), decode_head.tolist(), half_kv.tolist(),
-              (2.0 * half_kv).tolist(), (4.0 * half_kv).tolist())
+              (2.0 * half_kv).tolist(), (4.0 * half_kv).tolist(),
+              (head - rows_s).tolist() if cost.decode_row_s is not None else head.tolist(), rows_s.tolist())
     if _SCOPES.open > 0:
         if len(_TABLES) >= _TABLES_KEPT:  # a fresh start (one call, safe beside another thread's run)
             _TABLES.clear()
@@ -249,18 +253,19 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
     the long path); `keys`: its prompts' cached + chunk tokens (the masked prefill logits, `IterationCost.
     prefill_clean_s`; the short path's cap and cached keys; 0: unknown, none)."""
     body, head, body_flop, _, _, decode_head = tables[:6]
+    head0, rows_s = tables[9], tables[10]  # a prefill-only iteration's head, the decode rows' attention (hC65)
     kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
     pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
     shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens
     m = p_tok + d
     clean = cost.prefill_clean_s * (p_tok * keys - pairs) if cost.prefill_clean_s and p_tok and keys else 0.0
-    if (p_tok and cost.short_prefill_len and longest <= cost.short_prefill_len
-            and keys + (sum_ctx + d if d else 0) <= MHA_KEY_CAP):  # SGLang's short DSA extend, a mixed one too
-        # (`engine_steps`)
-        fix, pair_d, tok_d = short_prefill_s(cost, rows)
+    if cost.short_prefill_len and short_extend(cost.short_prefill_len, p_tok, longest, keys, d, sum_ctx):
+        # SGLang's short DSA extend, a mixed one too (`engine_steps`)
+        fix, pair_d, tok_d = short_prefill_s(cost.short_prefill_terms, cost.prefill_row_s, rows)
         d_pair, key_x, row_x = cost.short_extend_terms
-        t = body[m] + head[rows] + pre_fix + fix + row_x * rows + (dec_fix - shared if d else 0.0)
+        t = (body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + fix + row_x * d
+             + (dec_fix - shared if d else 0.0) + (cost.short_prefix_fixed_s if keys > p_tok or d else 0.0))
         gap = host - t if m > cap and t < host else 0.0
         extend = key_x * (max(keys - p_tok, 0) + (sum_ctx if d else 0)) + (d_pair * (sum_ctx + d) if d else 0.0)
         rest = pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok) + extend
@@ -270,7 +275,7 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
             t, rest = t + clean, rest + clean
         return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     if p_tok and d:
-        t = body[m] + head[rows] + pre_fix + dec_fix - shared
+        t = body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + dec_fix - shared
         gap = host - t if m > cap and t < host else 0.0
         rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
         t = (host if gap else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok  # (engine_steps' order)
@@ -278,7 +283,7 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
             t, rest = t + clean, rest + clean
         return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     if p_tok or not d:
-        t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+        t = body[m] + head0[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
         gap = host - t if m > cap and t < host else 0.0
         rest = (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over + (per_tok * p_tok if p_tok else 0.0)
         t = ((host if gap else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
@@ -295,7 +300,7 @@ def decode_floor(tables: tuple[Any, ...], cost: IterationCost, k: int) -> tuple[
     """A decode step of k sequences: the seconds `cost_tables`' host floors add to its GPU time (decode_head less
     body + head; 0.0 where none binds), and the step's seconds at the larger floor without its KV reads (the
     eager step's launches above the graph cap, the sequences' host work; 0.0 where neither applies)."""
-    body, head, decode_head = tables[0], tables[1], tables[5]
-    gap = decode_head[k] - (body[k] + head[k if k < len(head) else len(head) - 1])
+    body, head, decode_head = tables[0], cost.head_s, tables[5]  # (not the prefill iterations' head, hC65)
+    gap = decode_head[k] - (body[k] + float(head[k if k < len(head) else len(head) - 1]))
     host = max(cost.host_issue_s if k > cost.eager_above_tokens else 0.0, cost.host_per_sequence_s * k)
     return gap, host + cost.overhead_s if host > 0.0 else 0.0

@@ -96,7 +96,9 @@ of 75 MB of latent (tests/serving/test_sparse_decode_hI60.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.model_config import TransformerShape
@@ -152,6 +154,10 @@ RELEASE_OP_KERNELS: dict[str, IndexerCalls] = {
 MHA_SHORT_PARTS = frozenset(HEAD_TILES)  # Hopper / Blackwell parts (`ops.sparse_attention.HEAD_TILES`)
 MHA_KEY_CAP = 128 * 1024  # the dense path's cap on the batch's keys, sum(seq_lens_cpu) (`short_prefill`, hO64)
 KEY_ONLY_INDICES = 2.0  # the key-only call's zero logits and top-k transform where the MLA core needs indices
+# the dense path's cached-key gather a target layer, by cache dtype (`prefix_key_s`, hC65): fp8, the dequantising
+# Triton kernel (nsa/dequant_k_cache.py:221-235) and the latent's `.contiguous()` copy (deepseek_v2.py:2802); bf16,
+# `get_mla_kv_buffer_triton` (mem_cache/memory_pool.py:1562)
+GATHER_KERNELS = {"fp8": 2.0, "bf16": 1.0}
 SHORT_PREFILL = True  # SGLang's short extend path priced (`short_prefill`; hC64; toggle to compare)
 CLEAN_KERNEL_PRICED = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
 
@@ -213,11 +219,33 @@ def sparse_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
                        if CLEAN_KERNEL_PRICED and calls.clean_prefill else 0.0)
 
 
+def short_extend(short_len: int, p_tok: Any, longest: Any, keys: Any, d: Any, sum_ctx: Any) -> Any:
+    """Whether an iteration of `p_tok` prefill tokens and `d` decode rows of `sum_ctx` cached tokens runs SGLang's
+    short extend (`short_prefill`): prefill tokens, its longest sequence (cached + chunk, a decode row's context + 1)
+    <= `short_len` and its keys (the prompts' cached + chunk, the decode rows' context + 1) <= `MHA_KEY_CAP`. The one
+    test of the loops (ints, `engine_loop.engine_steps`, `loop_stepping.iteration_seconds`) and of
+    `IterationCost.time` (arrays); a decode row past the limit is the loops' own check (`loop_stepping.decode_within`).
+    """
+    return (p_tok > 0) & (longest <= short_len) & (keys + (sum_ctx + d) * (d > 0) <= MHA_KEY_CAP)
+
+
+def short_prefill_s(terms: tuple[float, float, float], prefill_row_s: float, rows: Any) -> tuple[Any, float, float]:
+    """(seconds once, per pair, per prefill token) a prefill iteration of `rows` sampled rows (an int in the loops, an
+    array in `IterationCost.time`) changes by on SGLang's short path (`short_prefill`'s `terms`, an `IterationCost`'s
+    `short_prefill_terms`): its terms, the per-row launches (`prefill_row_s`) dropped."""
+    per_pair, per_token, fixed = terms
+    if isinstance(rows, int):
+        return fixed - prefill_row_s * (rows - 1 if rows > 1 else 0), per_pair, per_token
+    return fixed - prefill_row_s * np.maximum(np.asarray(rows) - 1, 0), per_pair, per_token
+
+
 def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
                   dsa: SparseTerms, mha_pair_s: float, layers: float,
-                  prompt_layers: float) -> tuple[int, tuple[float, float, float], tuple[float, float, float]]:
+                  prompt_layers: float) -> tuple[int, tuple[float, float, float], tuple[float, float, float], float]:
     """SGLang's short extend (hC64): (the longest sequence, cached + chunk, up to which it runs, its (per pair, per
-    prefill token, once) seconds against the long path's), or (0, zeros) where the engine has none.
+    prefill token, once) seconds against the long path's, the extend terms below, the cached keys' gathers' launches
+    once an iteration whose batch holds any: `GATHER_KERNELS` a target layer, hC65), or (0, zeros) where the engine
+    has none.
 
     An extend without speculation whose batch's longest sequence is <= index_topk (`seq_lens_cpu.max()`) runs the
     indexer's key-only call (0.5.6 srt/layers/attention/nsa/nsa_indexer.py:817-836, `_forward_cuda_k_only`
@@ -241,8 +269,8 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     :2005-2010, :2135), so they count in the max and in the 128k cap (`sum(seq_lens_cpu) <= get_max_chunk_capacity()`,
     128 x 1,024: forward_batch_info.py:672-675; `MHA_KEY_CAP`). On the dense path a decode row is one more query of
     the MHA: its pairs (context + 1) at `mha_pair_s`, no indexer scores (`kv_token_s` dropped) and no top-k core
-    (`row_s` dropped: for every sampled row, the finishing prompts' too; no MHA: the key-only call's indices, the
-    core stays). With any cached prefix in the batch
+    (`row_s` dropped, per decode row; a finishing prompt's row carries none on either path, hC65; no MHA: the
+    key-only call's indices, the core stays). With any cached prefix in the batch
     (`sum(extend_prefix_lens_cpu) != 0`, a decode row's always) the prepare gathers every key of the batch (the fp8
     cache dequantised to bf16, `dequantize_k_cache_paged` over `page_table_1_flattened`, seq_lens_sum rows; bf16: a
     gather) and runs kv_b_proj over all of them (0.5.6 deepseek_v2.py:1692-1711, :2759-2807; 0.5.9 deepseek_common/
@@ -251,7 +279,7 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     """
     calls = indexer_calls(dep.engine, engine_kernels.indexer_release(dep.engine, dep.stack))
     if not (SHORT_PREFILL and calls.key_only):
-        return 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
+        return 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0
     share = layers / prompt_layers  # the target layers' part of the prompt's forwards (the draft's stays)
     mha = accelerator.catalog_name in MHA_SHORT_PARTS and dep.kv_dtype in ("bf16", "fp8")
     per_pair = (mha_pair_s if mha else 0.0) - dsa.pair_s * share
@@ -260,7 +288,8 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     dropped = calls.prefill - op + engine_kernels.indexer_query_launches(shape, dep)
     # no MHA: the sparse core reads the latent (no decompression) over the key-only call's indices
     extend = (mha_pair_s, prefix_key_s(shape, rates, dep) * layers, -dsa.row_s) if mha else (0.0, 0.0, 0.0)
-    return int(shape.index_topk), (per_pair, per_token, -dropped * rates.kernel_overhead_s * layers), extend
+    gather = GATHER_KERNELS[dep.kv_dtype] * rates.kernel_overhead_s * layers if mha else 0.0
+    return int(shape.index_topk), (per_pair, per_token, -dropped * rates.kernel_overhead_s * layers), extend, gather
 
 
 def query_side_s(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment) -> float:
@@ -286,7 +315,9 @@ def prefix_key_s(shape: TransformerShape, rates: KernelRates, dep: Deployment) -
     (ASSUMPTION: the weights read once, apart); and over the memory rate the latent's gather (fp8: its 656 B read
     and dequantised to bf16 (kv_lora + rope) x 2 B written; bf16: read and written), the K concatenation (nope read,
     rope read, nope + rope written per local head, `_concat_and_cast_mha_k`) and the MHA's one read of K and V
-    (ASSUMPTION: once a key, as for a decode row's single query). ASSUMPTION: no launch counted (one gather a layer).
+    (ASSUMPTION: once a key, as for a decode row's single query). With an fp8 cache the dequantised latent's 512
+    columns are copied out (`kv_latent_bf16[:, :, :kv_lora_rank].squeeze(1).contiguous()`, 0.5.6
+    deepseek_v2.py:2802): 2 x 512 x 2 B more. The gathers' launches are `short_prefill`'s (hC65).
     """
     heads = shape.num_heads / dep.tp
     lora, rope, v = shape.kv_lora_rank, shape.qk_rope_head_dim, shape.v_head_dim
@@ -296,6 +327,8 @@ def prefix_key_s(shape: TransformerShape, rates: KernelRates, dep: Deployment) -
     bw = rates.memory_bytes_per_s
     gemm = max(2.0 * lora * heads * (nope + v) / rates.matmul_flops_per_s, (lora * bf16 + out) / bw)
     gather = latent_cache_bytes(shape, DTYPE_BYTES[dep.kv_dtype]) + (lora + rope) * bf16
+    if dep.kv_dtype == "fp8":  # the latent's `.contiguous()` copy, read and written (deepseek_v2.py:2802; hC65)
+        gather += 2.0 * lora * bf16
     concat = heads * nope * bf16 + rope * bf16 + heads * (nope + rope) * bf16
     read = heads * (nope + rope + v) * bf16
     return gemm + (gather + concat + read) / bw

@@ -157,7 +157,7 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
 
 _TIME_TERMS = ("body_s", "head_s", "kv_token_s", "pair_s", "prefill_fixed_s", "decode_fixed_s", "shared_fixed_s",
                "prefill_row_s", "overhead_s", "per_prefill_token_s", "per_finish_s", "host_issue_s",
-               "host_per_sequence_s", "prefill_clean_s")
+               "host_per_sequence_s", "prefill_clean_s", "short_prefix_fixed_s")
 
 
 def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
@@ -176,7 +176,8 @@ def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
     short = (pair_d * scale, token_d * scale, fixed_d * scale)
     pair_x, key_x, row_x = cost.short_extend_terms  # its mixed / cached-key / row terms (hO64)
     extend = (pair_x * scale, key_x * scale, row_x * scale)
-    return replace(cost, extra=extra, short_prefill_terms=short, short_extend_terms=extend,
+    rows = None if cost.decode_row_s is None else cost.decode_row_s * scale  # (the part of head_s, hC65)
+    return replace(cost, extra=extra, short_prefill_terms=short, short_extend_terms=extend, decode_row_s=rows,
                    **{name: getattr(cost, name) * scale for name in _TIME_TERMS})
 
 

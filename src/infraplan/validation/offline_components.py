@@ -50,7 +50,7 @@ def cost_without(cost: IterationCost, term: str, body_tables: dict[str, np.ndarr
         "attention_pairs": {"pair_s": 0.0}, "per_prefill_token": {"per_prefill_token_s": 0.0},
         "kv_reads": {"kv_token_s": 0.0}, "attention_launches": {"prefill_fixed_s": 0.0, "decode_fixed_s": 0.0,
                                                                "shared_fixed_s": 0.0, "prefill_row_s": 0.0},
-        "head_and_rows": {"head_s": np.zeros_like(cost.head_s)}, "overhead": {"overhead_s": 0.0},
+        "head_and_rows": {"head_s": np.zeros_like(cost.head_s), "decode_row_s": None}, "overhead": {"overhead_s": 0.0},
     }
     return replace(cost, **zeros[term])
 

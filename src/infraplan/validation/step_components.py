@@ -185,7 +185,10 @@ def mean_step_components(case: dict[str, Any], data: dict[str, Any], point: dict
     body = body_part_tables(case, data["engine"], tokens, cost.body_s[tokens.astype(np.int64)])
     parts = {name: f * float(v[0]) + (1.0 - f) * float(v[1]) for name, v in body.items()}
     rows = len(cost.head_s) - 1
-    parts["head_and_rows"] = f * float(cost.head_s[min(n + 1, rows)]) + (1.0 - f) * float(cost.head_s[min(n, rows)])
+    fin = float(cost.decode_row_s[min(n + 1, rows)] - cost.decode_row_s[min(n, rows)]) if (  # the prompt's row:
+        cost.decode_row_s is not None) else 0.0  # no decode attention (`IterationCost.decode_row_s`, hC65)
+    parts["head_and_rows"] = (f * (float(cost.head_s[min(n + 1, rows)]) - fin)
+                              + (1.0 - f) * float(cost.head_s[min(n, rows)]))
     parts["kv_reads"] = cost.kv_token_s * n * point["decode_context_tokens"]
     parts["prompt_attention"] = f * (cost.pair_s * pairs + cost.per_prefill_token_s * p)
     parts["fixed"] = (f * (cost.prefill_fixed_s - (cost.shared_fixed_s if n > 0 else 0.0)  # mixed: shared once
