@@ -118,6 +118,33 @@ def wiring_notes(topo: ClosTopology, device: str = "GPU") -> list[str]:
     return notes
 
 
+def unrailed_note(spec: System, topo: ClosTopology, links: LinkCatalog | None = None) -> list[str]:
+    """The line saying so where a system file's rail-optimised fabric (`rail_optimized: true`) is built without
+    rails (`topology.build_topology`: a leaf domain's leaves must be a multiple of a node's NICs, or fewer leaves
+    dividing them over several scale-up domains): the answer's `rail_optimized` is then false and its NIC links are
+    priced as a top-of-rack leaf's copper DAC (`bill_of_materials`; catalog/network_prices/links.yaml), not the
+    optics of a rail-optimised unit whose leaves sit in their own racks; the line gives both counts and what the
+    optics would add (hJ, session 65: every NVL72-style catalog system, GB200 / GB300 NVL72 and MTIA 400 racks,
+    declares rails its 1 or 2 leaves per 72-device rack cannot form, and said nothing)."""
+    from infraplan.network.topology import endpoint_word
+
+    if not spec.network.rail_optimized or topo.rail_optimized or topo.rail_only:
+        return []
+    links = links or load_link_catalog()
+    leaf, w = topo.tiers[0], endpoint_word(spec)
+    count = topo.links_between(0)
+    price = links.at(topo.nic_link_bytes_per_s)
+    usd = count * (2 * price.transceiver_usd + price.fibre_usd - price.dac_usd)
+    watts = 2 * count * price.transceiver_power_w
+    leaves = leaf.switches_per_domain
+    return [f"{leaf.name}: {spec.name}'s file declares a rail-optimised fabric, but its {leaves} leaf "
+            f"switch{'' if leaves == 1 else 'es'} per {leaf.domain_gpus:,}-{w} domain, at {topo.nics_per_node} NICs "
+            f"a node, form{'s' if leaves == 1 else ''} no rails "
+            f"(leaves a multiple of the NICs, or fewer dividing them over several scale-up domains): built as "
+            f"top-of-rack leaves (rail_optimized false), the {count:,} NIC links priced as copper DAC; the optics of "
+            f"leaves in their own racks would add {2 * count:,} transceivers, ${usd:,.0f} and {watts:,.0f} W"]
+
+
 def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
     """The per-tier rows of the `network` command: leaf/rack tier first (from topology.py, which is at the cap)."""
     rows: list[dict[str, object]] = []
@@ -212,7 +239,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd"] / asked,
         "power_w_per_gpu": bom["power_w"] / asked, "graphml": graphml, "sources": bom["price_sources"],
         "notes": [*([rounded] if rounded else []), *wiring_notes(topo, endpoint_word(spec)),
-                  *fabric_speed_notes(topo)],
+                  *unrailed_note(spec, topo), *fabric_speed_notes(topo)],
         "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
                             "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })
