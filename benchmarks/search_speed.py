@@ -41,7 +41,7 @@ def _best_of_3(*args: object) -> tuple[float, int]:
         start = time.process_time()
         result = search_plans(*args)  # type: ignore[arg-type]
         best = min(best, time.process_time() - start)
-    return best, result.evaluated
+    return best, result.evaluated_count
 
 
 def _candidates(*args: object) -> int:
@@ -49,7 +49,7 @@ def _candidates(*args: object) -> int:
     pipeline split's divisibility filter (untimed)."""
     model = str(args[0])
     stack: Stack = resolve_stack(None, "training", model).model_copy(update={"pipeline_split_divisible": False})
-    return search_plans(*args, stack=stack).evaluated  # type: ignore[arg-type, misc]
+    return search_plans(*args, stack=stack).evaluated_count  # type: ignore[arg-type, misc]
 
 
 def main() -> None:

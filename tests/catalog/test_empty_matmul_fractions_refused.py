@@ -10,13 +10,15 @@ import yaml
 from pydantic import ValidationError
 
 from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cli import main
 
 H200 = Path(__file__).resolve().parents[2] / "src" / "infraplan" / "catalog" / "accelerators" / "h200.yaml"
 
 
 def test_the_schema_refuses_an_empty_fraction_table() -> None:
-    data = {"name": "h200", **yaml.safe_load(H200.read_text())}  # the loader names a part after its file
+    data = {"name": "h200", **safe_load_yaml(H200.read_text())}  # the loader names a part after its file (and reads
+    # YAML 1.2 numbers: `3.9e12` is text to plain `yaml.safe_load`, refused in a number field since hF65)
     Accelerator.model_validate(data)  # the shipped file reads
     data["efficiency"]["matmul_max_fraction"] = {}
     with pytest.raises(ValidationError, match="matmul_max_fraction"):
@@ -24,7 +26,7 @@ def test_the_schema_refuses_an_empty_fraction_table() -> None:
 
 
 def test_train_on_such_a_part_says_one_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = yaml.safe_load(H200.read_text())
+    data = safe_load_yaml(H200.read_text())
     data["efficiency"]["matmul_max_fraction"] = {}
     (tmp_path / "xpu-e.yaml").write_text(yaml.safe_dump(data))
     rack = {"accelerator": "xpu-e.yaml", "display_name": "XPU racks", "source": "test rack", "total_accelerators": 256,

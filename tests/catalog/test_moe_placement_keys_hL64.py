@@ -1,7 +1,7 @@
 """MoE placement and default keys hH64's walk left (hL, session 64):
 
 * `mlp_only_layers` indices beyond the layer count name no layer (transformers 4.57.1 modeling_qwen3_moe.py:295
-  skips them alike): ignored in silence before, now said in the "not read" warning.
+  skips them alike): ignored in silence before, said in the "not read" warning by hL64, refused since hF65.
 * A DeepSeek `moe_layer_freq` other than 1: the reader routes layer i where i % freq == 0 (sglang 0.5.23
   srt/models/deepseek_v2.py:2788-2791), transformers' DeepseekV3 ignores the key (modeling_deepseek_v3.py:456): one
   warning names both readings' routed-layer counts.
@@ -21,6 +21,7 @@ import pytest
 
 from infraplan.catalog.model_config import shape_from_hf_config
 from infraplan.catalog.transformer_shape import TransformerShape
+from infraplan.errors import InputError
 
 MODELS = Path(__file__).resolve().parents[2] / "src" / "infraplan" / "catalog" / "models"
 
@@ -38,13 +39,11 @@ def _read(config: dict[str, Any]) -> tuple[TransformerShape, list[str]]:
     return shape, [str(w.message) for w in caught]
 
 
-def test_an_mlp_only_index_beyond_the_layers_is_said():
-    shape, lines = _read(_preset("qwen3-30b-a3b", mlp_only_layers=[2, 1000]))
-    assert shape.num_dense_layers == 1  # layer 2 dense, 1000 names none
-    assert any("not read: mlp_only_layers 1000 (beyond the 48 layers, 0-47: they name no layer)" in line
-               for line in lines), lines
-    _, quiet = _read(_preset("qwen3-30b-a3b", mlp_only_layers=[2, 47]))
-    assert not any("mlp_only_layers" in line for line in quiet), quiet
+def test_an_mlp_only_index_beyond_the_layers_is_refused():  # said by hL64, refused since hF65
+    with pytest.raises(InputError, match=r"mlp_only_layers must list layer indices from 0 to 47, got 1000$"):
+        _read(_preset("qwen3-30b-a3b", mlp_only_layers=[2, 1000]))
+    shape, quiet = _read(_preset("qwen3-30b-a3b", mlp_only_layers=[2, 47]))
+    assert shape.num_dense_layers == 2 and not any("mlp_only_layers" in line for line in quiet), quiet
 
 
 def test_a_deepseek_v3_moe_layer_freq_names_both_readings():

@@ -11,7 +11,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from infraplan.catalog.model_config import shape_from_hf_config
+from infraplan.errors import InputError
 
 MODELS = Path(__file__).resolve().parents[2] / "src" / "infraplan" / "catalog" / "models"
 BASE = {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 6, "num_attention_heads": 8,
@@ -27,9 +30,13 @@ def _lines(config: dict[str, Any]) -> list[str]:
 
 
 def test_the_index_equal_to_the_layer_count_names_no_layer() -> None:
+    """48 layers are 0-47: index 47 names the last layer (read: one dense layer fewer routed), 48 names none (refused
+    since hF65, which replaced hL64's warning)."""
     config = {k: v for k, v in json.loads((MODELS / "qwen3-30b-a3b.json").read_text()).items() if k != "source"}
-    lines = _lines({**config, "mlp_only_layers": [48]})  # 48 layers: 0-47
-    assert any("mlp_only_layers 48 (beyond the 48 layers, 0-47" in line for line in lines), lines
+    last = shape_from_hf_config({**config, "mlp_only_layers": [47]}, "copy")
+    assert last.num_dense_layers == 1
+    with pytest.raises(InputError, match="from 0 to 47, got 48"):
+        shape_from_hf_config({**config, "mlp_only_layers": [48]}, "copy")
 
 
 def test_deepseek_v2s_moe_layer_freq_names_both_readings() -> None:

@@ -97,7 +97,7 @@ def test_search_with_no_plan_json_is_the_empty_answer(capsys: pytest.CaptureFixt
     capsys.readouterr()
     assert main([*SEARCH, "--gpus", "1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["best"] is None and data["top"] == [] and data["feasible"] == 0
+    assert data["best"] is None and data["top"] == [] and data["feasible_count"] == 0
     assert "does not fit" in data["reason"]
 
 

@@ -37,7 +37,7 @@ def _train(cli, tmp_path, config: dict[str, Any]) -> tuple[int, str, str]:
     ({"model_type": "deepseek_v3", "n_routed_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 1024,
       "n_group": "4", "topk_group": 2}, "n_group must be null or a whole number"),
     ({"model_type": "qwen2_moe", "num_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 1024,
-      "mlp_only_layers": "abc"}, "mlp_only_layers must be a list of layer indices"),
+      "mlp_only_layers": "abc"}, "mlp_only_layers must list layer indices"),
     ({"rope_scaling": {"rope_type": "dynamic", "factor": -2}}, "rope_scaling factor must be a positive number"),
     ({"rope_scaling": {"rope_type": "yarn", "factor": "big"}}, "rope_scaling factor must be a positive number"),
     ({"sliding_window": 1024, "layer_types": ["sliding_attention"]}, "layer_types must be a list of one attention "

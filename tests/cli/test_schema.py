@@ -56,13 +56,15 @@ UNITLESS = {
     "best_run",  # search --tokens: the best plan's train --tokens object (hL60)
     "total_parameters", "active_parameters", "layers", "context_tokens",  # catalog models' counts (hU59)
     "ep_choice",  # search: the "why this EP" line, text (hU59)
-    "reason", "evaluated", "feasible", "mfu_guard", "scaling", "workload", "offline", "seed",
+    "reason", "mfu_guard",
+    "feasible",  # serve-plan's flag (a count is `*_count`: search's evaluated_count / feasible_count, hF65)
+    "scaling", "workload", "offline", "seed",
     "requests_clipped_to_context",
     "why", "deployment", "requests", "slo", "slo_attainment", "mean_input_tokens", "mean_output_tokens",
     "busy_fraction", "iterations", "assumptions", "power", "scheduler", "replicas", "kv_dtype", "max_batch",
     "token_budget", "block_tokens", "kv_cache_tokens_per_replica", "disaggregated", "prefill_replicas",
     "decode_replicas", "steps", "diffusion_model", "percentile", "meets_slo_full_run", "serve", "alternatives",
-    "candidates_evaluated", "rejected", "batch", "bound", "meets_slo", "flops_per_sample",
+    "rejected", "batch", "bound", "meets_slo", "flops_per_sample",
     "lookups_per_sample", "placement", "profile", "label", "dense_fraction", "device", "kind", "streams_per_device",
     "encoder", "cores", "input", "rungs", "codec", "quality", "fleet", "daily_hours", "peak_to_average",
     "concurrent_streams", "devices", "new_devices", "retired_devices",  # counts (plan's phase and pool rows, hV54)

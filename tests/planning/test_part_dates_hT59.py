@@ -18,6 +18,7 @@ import yaml
 
 from infraplan.catalog.loader import load_accelerator, validated
 from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cli import main
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure
@@ -40,7 +41,7 @@ def test_the_catalog_dates_a_part_with_its_source() -> None:
     assert rubin.available_year == 2026.5 and "ASSUMPTION" in rubin.available_source
     assert gb300.available_year == 2025.5 and "recalled" in gb300.available_source
     assert load_accelerator("mtia-400").available_year is None  # the reference dates no shipment: no check
-    data = yaml.safe_load((ACCELERATORS / "h100-sxm.yaml").read_text())
+    data = safe_load_yaml((ACCELERATORS / "h100-sxm.yaml").read_text())  # YAML 1.2 numbers, as the catalog reads it
     data.update(name="h100-sxm", available_source="")
     with pytest.raises(InputError, match="available_year needs available_source"):
         validated(Accelerator, data, "h100-sxm.yaml")
@@ -70,7 +71,7 @@ def test_plan_refuses_a_pool_that_buys_before_its_part_ships() -> None:
 
 
 def test_a_users_part_without_a_date_is_not_checked(tmp_path: Path) -> None:
-    data = yaml.safe_load((ACCELERATORS / "rubin.yaml").read_text())
+    data = safe_load_yaml((ACCELERATORS / "rubin.yaml").read_text())
     for key in ("available_year", "available_source"):
         data.pop(key)
     mine = tmp_path / "my-part.yaml"

@@ -178,7 +178,7 @@ def test_bounded_search_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatc
     monkeypatch.undo()
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     every = search.search_plans(model, system, gpus, seq_len, batch, top=7, stack=stack)
-    assert (bounded.evaluated, bounded.feasible) == (every.evaluated, every.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (every.evaluated_count, every.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == \
         [r.model_dump(exclude={"train_command"}) for r in every.top]
 

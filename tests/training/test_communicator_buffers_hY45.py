@@ -66,7 +66,7 @@ def test_search_ranks_a_plan_short_of_the_margin_after_a_slower_one_with_it() ->
     # Llama 3 70B on 16 H100: 125 plans fit, the fastest with ~0.1 GB to spare; every one listed (top 200)
     args = ("llama3-70b", "dgx-h100-superpod", 16, 4096, 16)
     free = search_plans(*args, dtype="bf16", top=200, memory_margin=0.0)
-    assert free.best is not None and len(free.top) == free.feasible
+    assert free.best is not None and len(free.top) == free.feasible_count
     assert not any(row.low_memory_headroom for row in free.top)
     fastest = free.best
     margin = fastest.memory_headroom_bytes / fastest.memory_capacity_bytes + 0.01  # the fastest falls short of it

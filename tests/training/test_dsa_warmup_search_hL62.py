@@ -37,7 +37,7 @@ def test_warmup_search_lists_one_row_per_distinct_plan() -> None:
     assert warm.best.step_time_s == pytest.approx(0.3906, abs=1e-4)
     assert dsa_warmup_grid.WARMUP_RECOMPUTE_NOTE in warm.notes
     sparse = search_plans("deepseek-v3.2", "h800", 128, 4096, 16, top=1, **ASK)  # (every mode: a full step's differ)
-    assert sparse.evaluated == 3 * warm.evaluated > 0
+    assert sparse.evaluated_count == 3 * warm.evaluated_count > 0
     assert dsa_warmup_grid.WARMUP_RECOMPUTE_NOTE not in sparse.notes
 
 

@@ -87,7 +87,7 @@ def test_bound_blocks_hold_every_pp_at_the_widest_pair_count(monkeypatch: pytest
     assert len(chunks) == 1 and chunks[0][1] == max(k for _, k in chunks)
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     every = search_plans(*CASE, top=4)
-    assert (bounded.evaluated, bounded.feasible) == (every.evaluated, every.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (every.evaluated_count, every.feasible_count)
     assert [r.model_dump() for r in bounded.top] == [r.model_dump() for r in every.top]
 
 

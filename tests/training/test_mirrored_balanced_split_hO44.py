@@ -164,7 +164,7 @@ def test_bounded_search_with_mirrored_schedules_equals_pricing_every_plan(monkey
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     monkeypatch.setattr(plan_grid, "GUARD_TIE_SHARE", 0.0)
     every = search.search_plans("llama3-8b", "dgx-h100-superpod", 64, 8192, 128, **asked)  # type: ignore[arg-type]
-    assert (bounded.evaluated, bounded.feasible) == (every.evaluated, every.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (every.evaluated_count, every.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == \
         [r.model_dump(exclude={"train_command"}) for r in every.top]
     # both mirrored schedules among the top (the bounds' cases); since hN51's per-link ring steps a 1F1B plan at the

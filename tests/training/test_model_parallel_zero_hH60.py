@@ -43,7 +43,7 @@ def test_search_proposes_no_zero_2_with_model_parallelism_under_nemo_24_12() -> 
     held = search_plans(*ARGS, top=20, stack=nemo)
     free = search_plans(*ARGS, top=20, stack=nemo.model_copy(update={"model_parallel_zero_stages": None}))
     assert _model_parallel_zero2(free.top) and not _model_parallel_zero2(held.top)
-    assert held.evaluated == free.evaluated and held.feasible < free.feasible
+    assert held.evaluated_count == free.evaluated_count and held.feasible_count < free.feasible_count
     assert any(r.config.zero == 2 for r in free.top)
 
 
@@ -52,7 +52,7 @@ def test_the_bound_agrees_with_pricing_every_plan(monkeypatch: pytest.MonkeyPatc
     bounded = search_plans(*ARGS, top=20, stack="nemo-24.12")
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     full = search_plans(*ARGS, top=20, stack="nemo-24.12")
-    assert (bounded.evaluated, bounded.feasible) == (full.evaluated, full.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (full.evaluated_count, full.feasible_count)
     assert [r.config for r in bounded.top] == [r.config for r in full.top]
     assert not _model_parallel_zero2(bounded.top)  # (the refusal holds on both paths)
 

@@ -31,6 +31,6 @@ def test_the_bound_refuses_them_without_a_pipeline_zero_table(monkeypatch: pytes
     bounded = search_plans(*args, top=20, stack=only)
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     full = search_plans(*args, top=20, stack=only)
-    assert (bounded.evaluated, bounded.feasible) == (full.evaluated, full.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (full.evaluated_count, full.feasible_count)
     assert [r.config for r in bounded.top] == [r.config for r in full.top]
     assert not [r.config for r in bounded.top if r.config.zero == 2 and max(r.config.tp, r.config.cp) > 1]

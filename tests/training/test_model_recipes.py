@@ -139,7 +139,7 @@ def test_a_search_under_the_recipe_tries_the_pipelines_train_accepts(tmp_path: P
     args = ("llama3-405b", "gb200-nvl72-superpod", 256)
     kwargs = dict(seq_len=8192, global_batch=1536, dtype="nvfp4", top=1)
     recipe, without = (search_plans(*args, stack=stack, **kwargs) for stack in (None, str(plain)))  # type: ignore[arg-type]
-    assert recipe.evaluated > without.evaluated
+    assert recipe.evaluated_count > without.evaluated_count
     assert _user(8, "nvfp4").config.vpp == 8  # type: ignore[attr-defined]
 
 

@@ -80,7 +80,7 @@ def test_bounded_search_with_mtp_equals_pricing_every_plan(monkeypatch: pytest.M
     bounded = search_plans(*args, top=7, stack=stack)
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     full = search_plans(*args, top=7, stack=stack)
-    assert (bounded.evaluated, bounded.feasible) == (full.evaluated, full.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (full.evaluated_count, full.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in full.top]
     plain = search_plans(*args, top=7, stack=NEMO)

@@ -122,7 +122,7 @@ def test_search_never_proposes_a_split_the_stack_refuses() -> None:
     plans = enumerate_plans(shape, 8, 4096, 8, ["bf16"], max_tp=8, schedules=stack_schedules(profile))
     plans = plans.with_expert_layout(expert_layout(profile))
     kept = valid_mask(shape, plans, divisible=pipeline_split_rule(profile))
-    assert result.evaluated == int(kept.sum()) < int(valid_mask(shape, plans).sum())
+    assert result.evaluated_count == int(kept.sum()) < int(valid_mask(shape, plans).sum())
     assert (32 % (plans.pp * plans.vpp)[kept] == 0).all()
 
 

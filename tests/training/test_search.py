@@ -31,7 +31,7 @@ def test_search_best_equals_a_plain_loop_over_single_estimates():
     candidates = candidates.with_expert_layout(expert_layout(resolve_stack(None, "training")))  # its rules (hE3)
     rule = pipeline_split_rule(resolve_stack(None, "training"))  # the even split's PP x VPP (hR44)
     plans = candidates.take(valid_mask(shape, candidates, divisible=rule))
-    assert result.evaluated == len(plans)
+    assert result.evaluated_count == len(plans)
     best_time, best_row = float("inf"), None
     for i in range(len(plans)):
         row = plans.row(i)
@@ -51,7 +51,7 @@ def test_search_best_equals_a_plain_loop_over_single_estimates():
 
 def test_search_counts_infeasible_plans_and_orders_top():
     result = search_plans("llama3-70b", "dgx-h100-superpod", 64, 4096, 128, dtype="bf16", top=5)
-    assert 0 < result.feasible < result.evaluated
+    assert 0 < result.feasible_count < result.evaluated_count
     times = [row.step_time_s for row in result.top]
     # the MFU ceiling binds here: the plans within 1 % of the first within it come first, simplest layout first
     # (`plan_grid.Found._simplest`, hG85), then the rest by time
@@ -109,7 +109,7 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan(monkeypatch: pytest.
         ratio = causal_flops_ratio(shape, 4096) if ceiling and ceiling.flop_convention == "causal_scores" else 1.0
         beyond = (res["mfu"][fits] * ratio > (ceiling.mfu if ceiling else np.inf)) | low  # in the figure's count
         order = fits[np.lexsort((key[fits], beyond))[:8]]
-        assert (result.evaluated, result.feasible) == (len(plans), fits.size)
+        assert (result.evaluated_count, result.feasible_count) == (len(plans), fits.size)
         # (`offload_layers` is the stack's, `Stack.cpu_offload_layers`, not a plan column)
         configs = [row.config.model_dump(exclude={"offload_layers"}) for row in result.top]
         assert configs == [plans.row(i) for i in order]
@@ -147,6 +147,6 @@ def test_search_counts_fitting_plans_with_the_stack_memory_model():
         plans = candidates.take(valid_mask(shape, candidates, divisible=pipeline_split_rule(profile)))
         result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 16, dtype="fp8", top=1, stack=stack)
         memory = plan_memory(shape, cluster, plans, profile)["memory_per_gpu_bytes"]
-        assert result.evaluated == len(plans)
+        assert result.evaluated_count == len(plans)
         fits = (memory <= cluster.accelerator.memory_bytes) & ~refused_plans(profile, plans.pp, plans.zero, plans.cp)
-        assert result.feasible == int(fits.sum())
+        assert result.feasible_count == int(fits.sum())

@@ -98,7 +98,7 @@ def test_chunked_search_equals_one_block(monkeypatch: pytest.MonkeyPatch, object
     monkeypatch.setattr(search, "CHUNK_PLANS", 997)  # many uneven chunks per bucket
     chunked = (chunked_time_search[0] if objective == "time"
                else search_plans(*CHUNKED, dtype="bf16", top=10, objective=objective))
-    assert (chunked.evaluated, chunked.feasible) == (whole.evaluated, whole.feasible)
+    assert (chunked.evaluated_count, chunked.feasible_count) == (whole.evaluated_count, whole.feasible_count)
     assert [r.config for r in chunked.top] == [r.config for r in whole.top]
     assert [r.step_time_s for r in chunked.top] == [r.step_time_s for r in whole.top]
     assert [r.memory_per_gpu_bytes for r in chunked.top] == [r.memory_per_gpu_bytes for r in whole.top]
@@ -121,6 +121,6 @@ def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(step_time.RowMemo, "active", staticmethod(lambda: None))
     fresh = search_plans(*CHUNKED, dtype="bf16", top=10)
     assert shared_rows < sum(priced)
-    assert (shared.evaluated, shared.feasible) == (fresh.evaluated, fresh.feasible)
+    assert (shared.evaluated_count, shared.feasible_count) == (fresh.evaluated_count, fresh.feasible_count)
     assert [r.config for r in shared.top] == [r.config for r in fresh.top]
     assert [r.step_time_s for r in shared.top] == [r.step_time_s for r in fresh.top]

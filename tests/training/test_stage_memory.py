@@ -195,6 +195,6 @@ def test_bounded_search_equals_pricing_every_plan_with_counted_ends(monkeypatch:
     monkeypatch.undo()
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     full = search_plans(*args, top=5, stack=_stack(True))
-    assert (bounded.evaluated, bounded.feasible) == (full.evaluated, full.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (full.evaluated_count, full.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in full.top]

@@ -105,7 +105,7 @@ def test_deepseek_v3_top_10_and_counts_equal_pricing_every_plan(
     """The benchmark's DeepSeek-V3 space (8,192 GB200, EP): the cheap bounds, the floors of the rows they admit and
     the falling bar return the exhaustive search's top 10 (bitwise) and counts (the searches: a shared fixture)."""
     bounded, every = deepseek_v3_8192_top_10
-    assert (bounded.evaluated, bounded.feasible) == (every.evaluated, every.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (every.evaluated_count, every.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in every.top]
 
@@ -138,7 +138,7 @@ def test_rows_left_with_their_cheap_bound_cannot_change_the_answer(monkeypatch: 
     monkeypatch.undo()  # the reference prices every plan in the default (one) block: 10x cheaper than 101-row ones
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     every = search_plans(*args, top=top)
-    assert (bounded.evaluated, bounded.feasible) == (every.evaluated, every.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (every.evaluated_count, every.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in every.top]
 

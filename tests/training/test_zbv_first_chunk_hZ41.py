@@ -123,8 +123,8 @@ def test_bounded_counted_zb_v_search_equals_pricing_every_plan(monkeypatch: pyte
     bounded = search_plans(*args, **kw)  # type: ignore[arg-type]
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     full = search_plans(*args, **kw)  # type: ignore[arg-type]
-    assert bounded.feasible > 0
-    assert (bounded.evaluated, bounded.feasible) == (full.evaluated, full.feasible)
+    assert bounded.feasible_count > 0
+    assert (bounded.evaluated_count, bounded.feasible_count) == (full.evaluated_count, full.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in full.top]
 

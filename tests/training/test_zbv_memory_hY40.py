@@ -136,7 +136,7 @@ def test_bounded_zb_v_search_below_2p_minus_1_equals_pricing_every_plan(monkeypa
     bounded = search_plans(*args, **kw)
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     full = search_plans(*args, **kw)
-    assert (bounded.evaluated, bounded.feasible) == (full.evaluated, full.feasible)
+    assert (bounded.evaluated_count, bounded.feasible_count) == (full.evaluated_count, full.feasible_count)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in full.top]
 

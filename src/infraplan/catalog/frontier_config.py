@@ -10,7 +10,8 @@
   (DeepSeek) or one of `shared_expert_intermediate_size` (Qwen2-MoE), a dense FFN beside the routed ones.
 * Dense FFN layers among MoE layers: `first_k_dense_replace` with `moe_layer_freq` (DeepSeek: layer i is MoE if
   i >= k and i % freq == 0), `decoder_sparse_step` and `mlp_only_layers` (Qwen-MoE: MoE if (i + 1) % step == 0
-  and i not in mlp_only_layers); their FFN has `intermediate_size`, the experts `moe_intermediate_size`.
+  and i not in mlp_only_layers), or DeepSeek-V3.2's `mlp_layer_types` (MoE where "sparse", transformers 5.25.0);
+  their FFN has `intermediate_size`, the experts `moe_intermediate_size`.
   `num_dense_layers` in the shape counts them; the routed layers are the rest.
 * Sliding-window attention: `layer_types` (count of "sliding_attention", GPT-OSS/Gemma 3), else every layer
   when `sliding_window` is set and `use_sliding_window` is not false (Mistral).
@@ -32,7 +33,13 @@ import math
 import warnings
 from typing import Any
 
-from infraplan.catalog.model_config_keys import ModelConfigWarning, aliased_value, is_off
+from infraplan.catalog.model_config_keys import (
+    MLP_TYPE_FAMILIES,
+    MOE_KEY_DEFAULTS,
+    ModelConfigWarning,
+    aliased_value,
+    is_off,
+)
 from infraplan.errors import InputError
 
 # DeepSeek Sparse Attention where a config leaves a key out: transformers 5.25.0 DeepseekV32Config
@@ -97,6 +104,9 @@ def _moe_layers(config: dict[str, Any], layers: int, experts: int) -> list[bool]
                              "remote code `layer_idx % config.moe_layer_freq`): give 1 for every layer")
     freq = _int(config, "moe_layer_freq") or 1
     step = _int(config, "decoder_sparse_step") or 1
+    types = config.get("mlp_layer_types")
+    if str(config.get("model_type")) in MLP_TYPE_FAMILIES and isinstance(types, list):  # transformers 5.25.0's rule
+        return [t == "sparse" for t in types]
     mlp_only = {int(i) for i in config.get("mlp_only_layers") or []}
     return [i >= first_k and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only for i in range(layers)]
 
@@ -111,22 +121,68 @@ FREQ_IGNORED_BY = {"deepseek_v2": "transformers 4.57.1 modeling_deepseek_v2.py:4
                    "deepseek_v32": "transformers 5.25.0 configuration_deepseek_v32.py:129-132"}
 
 
-def mlp_only_beyond(config: dict[str, Any], layers: int, experts: int) -> str | None:
-    """`mlp_only_layers` indices at or beyond the layer count (hL64; hH64's walk: ignored in silence): they name no
-    layer, and transformers' `layer_idx not in config.mlp_only_layers` skips them alike (4.57.1
-    modeling_qwen3_moe.py:295); said, not refused, as a config cut to fewer layers keeps its list."""
-    beyond = sorted({int(i) for i in config.get("mlp_only_layers") or [] if int(i) >= layers})
-    if experts <= 1 or not beyond:
+def check_layer_lists(config: dict[str, Any], layers: Any, name: str) -> None:
+    """The per-layer lists, each index or entry naming a layer of the `layers` (None: not stated, refused later):
+    `mlp_only_layers` indices from 0 to layers - 1 (hF65: 1e300 was read, and a 301-digit index printed; an index
+    beyond the layers names none, which transformers 4.57.1 modeling_qwen3_moe.py:295 skips alike, said before by
+    hL64 and refused now: write the list for the layers stated), and on a `MLP_TYPE_FAMILIES` family
+    `mlp_layer_types`, one "dense" or "sparse" per layer (transformers 5.25.0 modeling_deepseek_v32.py:593 builds
+    the experts where the entry is "sparse", a dense MLP for any other word: one not in the two is refused)."""
+    top = int(layers) - 1 if layers is not None else None
+    mlp_only = config.get("mlp_only_layers")
+    if mlp_only is not None:
+        bad = next((i for i in mlp_only if not _is_index(i, top)), None) if isinstance(mlp_only, list) else mlp_only
+        if bad is not None:
+            span = f"from 0 to {top:,}" if top is not None else "of 0 or more"
+            raise InputError(f"model config {name!r}: mlp_only_layers must list layer indices {span}, got "
+                             f"{str(bad)[:20]}")
+    types = config.get("mlp_layer_types")
+    if types is None or str(config.get("model_type")) not in MLP_TYPE_FAMILIES:
+        return
+    if not isinstance(types, list) or (top is not None and len(types) != top + 1):
+        got = f"{len(types):,} entries" if isinstance(types, list) else str(types)[:40]
+    elif (other := next((t for t in types if t not in _MLP_TYPES), None)) is not None:
+        got = repr(str(other)[:20])
+    else:
+        return
+    raise InputError(f"model config {name!r}: mlp_layer_types must be a list of 'dense' or 'sparse', one per layer"
+                     f"{f' ({top + 1:,})' if top is not None else ''}, got {got}")
+
+
+_MLP_TYPES = ("dense", "sparse")
+
+
+def _is_index(value: Any, top: int | None) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and value == int(value) and value >= 0 and (top is None or value <= top))
+
+
+def mlp_types_reading(config: dict[str, Any], model_type: str, layers: int, experts: int) -> str | None:
+    """An `mlp_layer_types` list whose routed layers differ from `first_k_dense_replace` / `moe_layer_freq`'s
+    (transformers 5.25.0 derives the list from first_k_dense_replace where it is absent, configuration_deepseek_v32
+    .py:129-132): priced by the list as transformers reads it (`MLP_TYPE_FAMILIES`), where sglang 0.5.23 places the
+    experts by the two keys and ignores the list (srt/models/deepseek_v2.py:2788-2791 `_is_layer_sparse`, its
+    DeepseekV32ForCausalLM too, :3595); both readings' routed layer counts named."""
+    if model_type not in MLP_TYPE_FAMILIES or is_off(config.get("mlp_layer_types")) or experts <= 1:
         return None
-    return (f"mlp_only_layers {', '.join(map(str, beyond[:5]))}{' ...' if len(beyond) > 5 else ''} (beyond the "
-            f"{layers:,} layers, 0-{layers - 1:,}: they name no layer)")
+    listed = _moe_layers(config, layers, experts)
+    unlisted = {"first_k_dense_replace": MOE_KEY_DEFAULTS[model_type]["first_k_dense_replace"],  # sglang's default
+                **{k: v for k, v in config.items() if k != "mlp_layer_types"}}
+    keys = _moe_layers(unlisted, layers, experts)
+    if listed == keys:
+        return None
+    dense = [i for i, routed in enumerate(listed) if not routed]
+    shown = ", ".join(map(str, dense[:6])) + (" ..." if len(dense) > 6 else "")
+    return (f"mlp_layer_types: priced as {MLP_TYPE_FAMILIES[model_type]} reads the list ({sum(listed):,} routed "
+            f"layers; dense: {shown or 'none'}), while sglang 0.5.23 srt/models/deepseek_v2.py:2788-2791 places the "
+            f"experts by first_k_dense_replace and moe_layer_freq ({sum(keys):,} routed layers)")
 
 
 def freq_reading(config: dict[str, Any], model_type: str, layers: int, experts: int) -> str | None:
     """A DeepSeek `moe_layer_freq` other than 1 where transformers' class ignores it (`FREQ_IGNORED_BY`; hL64,
     hH64's walk): priced by the remote-code rule (`_moe_layers`), both readings' routed layer counts named."""
     freq = _int(config, "moe_layer_freq")
-    if model_type not in FREQ_IGNORED_BY or experts <= 1 or freq <= 1:
+    if model_type not in FREQ_IGNORED_BY or experts <= 1 or freq <= 1 or not is_off(config.get("mlp_layer_types")):
         return None
     routed = sum(_moe_layers(config, layers, experts))
     native = layers - min(_int(config, "first_k_dense_replace"), layers)
@@ -135,9 +191,16 @@ def freq_reading(config: dict[str, Any], model_type: str, layers: int, experts: 
             f"{FREQ_IGNORED_BY[model_type]} ignores the key ({native:,} routed layers)")
 
 
-def layer_notes(config: dict[str, Any], model_type: str, layers: int, experts: int) -> tuple[str | None, ...]:
-    """(`mlp_only_beyond`, `freq_reading`): a key not read, a key read otherwise than transformers reads it."""
-    return mlp_only_beyond(config, layers, experts), freq_reading(config, model_type, layers, experts)
+def layer_notes(config: dict[str, Any], model_type: str, layers: int, experts: int) -> tuple[str | None, list[str]]:
+    """(a key not read, [keys read otherwise than one engine reads them]): `mlp_layer_types` on an MoE family whose
+    transformers class does not read it (it places the experts by its own keys), and `mlp_types_reading`,
+    `freq_reading`."""
+    unread = None
+    if experts > 1 and model_type not in MLP_TYPE_FAMILIES and not is_off(config.get("mlp_layer_types")):
+        unread = f"mlp_layer_types (transformers' {model_type} model places its experts by its own keys)"
+    readings = (mlp_types_reading(config, model_type, layers, experts), freq_reading(config, model_type, layers,
+                                                                                      experts))
+    return unread, [line for line in readings if line]
 
 
 def _num_dense_layers(config: dict[str, Any], layers: int, experts: int) -> int:

@@ -22,7 +22,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infraplan.catalog.frontier_config import CLAMPED_SWIGLU_FAMILIES, NO_WINDOW_FAMILIES, layer_notes, read_frontier
+from infraplan.catalog.frontier_config import (
+    CLAMPED_SWIGLU_FAMILIES,
+    NO_WINDOW_FAMILIES,
+    check_layer_lists,
+    layer_notes,
+    read_frontier,
+)
 from infraplan.catalog.model_config_keys import (
     HARMLESS_KEYS,
     KEY_ALIASES,
@@ -177,11 +183,8 @@ def _check_kinds(config: dict[str, Any], name: str) -> None:
     tied = config.get("tie_word_embeddings")
     if tied is not None and not isinstance(tied, bool):  # transformers PretrainedConfig: a bool
         raise InputError(f"model config {name!r}: tie_word_embeddings must be true or false, got {tied!r}")
-    mlp_only = config.get("mlp_only_layers")
-    if mlp_only is not None and not (isinstance(mlp_only, list) and all(_is_whole(i) and i >= 0 for i in mlp_only)):
-        raise InputError(f"model config {name!r}: mlp_only_layers must be a list of layer indices, got "
-                         f"{str(mlp_only)[:60]}")
     types, layers = config.get("layer_types"), aliased_value(config, "num_layers")
+    check_layer_lists(config, layers, name)  # mlp_only_layers, mlp_layer_types
     # transformers 4.57.1 configuration_utils.py:1364-1380 (layer_type_validation): a list of ALLOWED_LAYER_TYPES,
     # one per layer
     if types is not None and layers is not None and not (isinstance(types, list) and len(types) == int(layers)
@@ -325,12 +328,12 @@ def _warn_unread(config: dict[str, Any], name: str, model_type: str, experts: in
         value = config.get(key)
         if not is_off(value) and not isinstance(value, dict):
             unread.append(f"{key} {str(value)[:40]!r} (not an object)")
-    beyond, freq = layer_notes(config, model_type, int(aliased_value(config, "num_layers") or 0), experts)
-    unread.extend([beyond] if beyond else [])
+    types, readings = layer_notes(config, model_type, int(aliased_value(config, "num_layers") or 0), experts)
+    unread.extend([types] if types else [])
     if unread:
         warnings.warn(f"model config {name!r}: not read: {'; '.join(unread)}", ModelConfigWarning, stacklevel=3)
-    if freq:
-        warnings.warn(f"model config {name!r}: {freq}", ModelConfigWarning, stacklevel=3)
+    for line in readings:
+        warnings.warn(f"model config {name!r}: {line}", ModelConfigWarning, stacklevel=3)
 
 
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:

@@ -43,7 +43,8 @@ _MODELLED_KEYS = frozenset({
     # frontier families (see the `catalog.model_config` docstring)
     "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
     "num_shared_experts", "shared_expert_intermediate_size", "first_k_dense_replace", "moe_layer_freq",
-    "decoder_sparse_step", "mlp_only_layers", "num_nextn_predict_layers", "sliding_window", "use_sliding_window",
+    "decoder_sparse_step", "mlp_only_layers", "mlp_layer_types", "num_nextn_predict_layers", "sliding_window",
+    "use_sliding_window",
     "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias", "max_window_layers",
     "sliding_window_pattern",
     # DeepSeek Sparse Attention (DeepSeek-V3.2, model_type deepseek_v32): the lightning indexer and the index_topk keys
@@ -204,6 +205,11 @@ MOE_KEY_DEFAULTS: dict[str, dict[str, int]] = {
     "deepseek_v32": {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3},
     "kimi_k2": {"moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3},
 }
+# Families whose transformers class places the experts by `mlp_layer_types` (one "dense" / "sparse" per layer), where
+# given, and derives it from `first_k_dense_replace` where not (`frontier_config._moe_layers`): the file:line that
+# reads it. transformers 5.25.0 models/deepseek_v32/modeling_deepseek_v32.py:593 (configuration_deepseek_v32.py:113,
+# :129-132); its kimi_linear reads it alike (modeling_kimi_linear.py:884), a family this reader does not know.
+MLP_TYPE_FAMILIES = {"deepseek_v32": "transformers 5.25.0 modeling_deepseek_v32.py:593"}
 # Whose config class gives a family's defaults, as the warning names it.
 _DEFAULTS_CLASS = {"deepseek_v32": "transformers' deepseek_v32 (5.25.0)",
                    "kimi_k2": "transformers' deepseek_v3 (sglang 0.5.23's kimi_k2 class)"}
@@ -214,7 +220,9 @@ def absent_moe_defaults(config: dict[str, Any], model_type: str, experts: Any) -
     defaults."""
     if experts is None or int(experts) <= 1:
         return {}
-    return {key: value for key, value in MOE_KEY_DEFAULTS.get(model_type, {}).items() if key not in config}
+    listed = model_type in MLP_TYPE_FAMILIES and isinstance(config.get("mlp_layer_types"), list)  # (no k read)
+    return {key: value for key, value in MOE_KEY_DEFAULTS.get(model_type, {}).items()
+            if key not in config and not (listed and key == "first_k_dense_replace")}
 
 
 def moe_default_text(config: dict[str, Any], model_type: str, experts: Any) -> str | None:

@@ -15,15 +15,36 @@ concepts/conversion_table/, bool in lax mode; measured on pydantic 2.14.4 / pyda
 quoted `cuda_graphs: "yes"` ran with graphs on and `cuda_graphs: "off"` with them off, both without a word (hH64). A
 field that takes only booleans (`bool`, `bool | None`, at any depth of a list or mapping) now refuses anything but
 `true` / `false` (or null where the field admits it).
+
+And quoted numbers (hF, session 65): pydantic's lax mode reads the text "8" as 8 and "1e3" as 1000.0 in an int or
+float field (the conversion table above, int and float in lax mode), so a system file's `total_accelerators: "8"`
+or a stack's `matmul_max_fraction: {bf16: "0.7"}` read as numbers in silence, where the field's type is a number
+and nothing was meant to read text there. It could not be refused while PyYAML's YAML 1.1 resolver read `3.9e12`
+(no dot) as a string; the product's reader resolves YAML 1.2's numbers (`catalog.yaml_text`, hL60), so every
+shipped file gives numbers there, and a field that takes only numbers (`takes_only_numbers`: int, float, numeric
+Literals, at any depth of a list, a mapping's values or a union, without a text parser such as `BeforeValidator(
+parse_power_w)`, which reads "700 W") now refuses a string that reads as a number: "total_accelerators: takes a
+number, not the text '8': write it without quotes". Text that is no number keeps pydantic's own message. A Python
+caller who reads a file with plain `yaml.safe_load` gets the string `3.9e12` and must read it with
+`catalog.yaml_text.safe_load_yaml` (or write `3.9e+12`).
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+)
 
 BOOLEAN_NOT_A_NUMBER = "a boolean (true/false) is not a number; write the number"
 
@@ -96,6 +117,63 @@ def only_bools_field(cls: type[BaseModel], name: str) -> bool:
     return field is not None and takes_only_bools(field.annotation)
 
 
+_TEXT_READERS = (BeforeValidator, WrapValidator, PlainValidator)  # a field's own reader: it may take text
+
+
+def takes_only_numbers(annotation: Any) -> bool:
+    """Whether every value a field's type holds is a number (int, float, a numeric Literal; inside an Annotated
+    without a text reader, a union or optional, a list or a mapping's values): no str, bool, model or other class."""
+    if annotation in (int, float):
+        return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return all(isinstance(a, int | float) and not isinstance(a, bool) for a in args)
+    if origin is Annotated:
+        return not any(isinstance(m, _TEXT_READERS) for m in annotation.__metadata__) and takes_only_numbers(args[0])
+    if origin in (dict, Mapping):
+        return len(args) == 2 and takes_only_numbers(args[1])
+    if origin in (list, tuple, Sequence, set, frozenset):
+        return bool(args) and all(a is Ellipsis or takes_only_numbers(a) for a in args)
+    if origin in (Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        return bool(members) and all(map(takes_only_numbers, members))
+    return False
+
+
+def _reads_text(cls: type[BaseModel], name: str) -> bool:
+    """Whether field `name` has a reader of its own before pydantic's: a `BeforeValidator` (or wrap / plain) in its
+    metadata, or a `field_validator` of mode before / wrap / plain naming it (the catch-all `"*"` ones aside)."""
+    field = cls.model_fields[name]
+    if any(isinstance(m, _TEXT_READERS) for m in field.metadata):
+        return True
+    return any(dec.info.mode in ("before", "wrap", "plain") and name in dec.info.fields
+               for dec in cls.__pydantic_decorators__.field_validators.values())
+
+
+@cache
+def only_numbers_field(cls: type[BaseModel], name: str) -> bool:
+    """Whether field `name` of `cls` takes only numbers and reads no text (`takes_only_numbers`, `_reads_text`): a
+    string that reads as a number is refused there (module docstring, hF65)."""
+    field = cls.model_fields.get(name)
+    return field is not None and takes_only_numbers(field.annotation) and not _reads_text(cls, name)
+
+
+def _number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def quoted_number(value: Any) -> str | None:
+    """The first string within (itself, or at any depth of its lists and mapping values) that Python reads as a
+    number, as pydantic's lax mode does ("8", "1e3", " 0.5 "), else None."""
+    if isinstance(value, dict | list | tuple):
+        return next((v for v in _leaves(value) if isinstance(v, str) and _number_text(v)), None)
+    return value if isinstance(value, str) and _number_text(value) else None
+
+
 class Spec(BaseModel):
     """Base for catalog specs: immutable, no unknown fields, no boolean read as a number (module docstring).
 
@@ -115,4 +193,7 @@ class Spec(BaseModel):
             raise ValueError(BOOLEAN_NOT_A_NUMBER)
         if only_bools_field(cls, name) and (other := _not_bool(value)) is not None:
             raise ValueError(f"takes true or false, not {str(other)[:40]!r} (a {type(other).__name__})")
+        if (isinstance(value, str | dict | list | tuple) and only_numbers_field(cls, name)
+                and (text := quoted_number(value)) is not None):
+            raise ValueError(f"takes a number, not the text {text[:40]!r}: write it without quotes")
         return value

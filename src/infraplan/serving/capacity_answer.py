@@ -132,7 +132,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                                          "steady_power_w_per_gpu", "usd_per_million_tokens")},  # `serve` (hU56)
         # next-best (`replica_search.next_best`): none with fewer accelerators than the answer, none that missed
         "alternatives": next_best(options, runs, chosen),
-        "candidates_evaluated": evaluated,
+        "candidates_evaluated_count": evaluated,
         "rejected": rejected[:20],
         "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, context_tokens=context),
         "ttft_error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, metric="ttft",

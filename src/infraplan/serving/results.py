@@ -202,7 +202,7 @@ class ServingPlanResult(SparseResult):
         "probe stream of --requests"))
     serve: ServeSummary | None = Field(None, description="the chosen deployment's simulation")
     alternatives: list[DeploymentOption] | None = Field(None, description="next-best deployments, best first")
-    candidates_evaluated: int | None = Field(None, description="deployments simulated (count)")
+    candidates_evaluated_count: int | None = Field(None, description="deployments simulated (count)")
     rejected: list[str] = Field(description="deployments that do not fit, and why (first 20)")
     error_band: ErrorBand | None = Field(None, description="expected relative throughput error of the chosen "
                                          "deployment, as `serve` gives it (catalog/error_bands.yaml); null: none yet")

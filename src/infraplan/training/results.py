@@ -268,8 +268,8 @@ class PlanSearchResult(Result):
                                   "without the indexer")
     mfu_guard: bool = Field(True, description="plans above the best published MFU ranked after those within it "
                             "(off: by predicted time alone; the default on what-if hardware)")
-    evaluated: int = Field(description="valid plans evaluated (count)")
-    feasible: int = Field(description="plans that fit in memory and that the stack runs (count)")
+    evaluated_count: int = Field(description="valid plans evaluated (count)")
+    feasible_count: int = Field(description="plans that fit in memory and that the stack runs (count)")
     seconds: float = Field(description="search wall clock, seconds")
     configs_per_s: float | None = Field(description="plans evaluated per second")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
@@ -304,8 +304,8 @@ class ScalingPoint(Result):
     gpus: int = Field(description="accelerators")
     best: PlanMetrics | None = Field(description="the best plan that fits, or null")
     reason: str | None = Field(description="why no plan fits, when none does")
-    evaluated: int = Field(description="valid plans evaluated (count)")
-    feasible: int = Field(description="plans that fit in memory and that the stack runs (count)")
+    evaluated_count: int = Field(description="valid plans evaluated (count)")
+    feasible_count: int = Field(description="plans that fit in memory and that the stack runs (count)")
     mfu_ceilings: list[MfuCeiling] = Field(default_factory=list, description="the search's published-MFU ceilings "
                                            "at this count and the plans each ranked after the best")
 
@@ -319,7 +319,7 @@ class ScalingResult(Result):
     dsa_stage: str | None = Field(None, description="a DeepSeek Sparse Attention model's training stage every point's "
                                   "plans are priced in (--dsa-stage): sparse | warmup (as train --dsa-stage); null: a "
                                   "model without the indexer")
-    evaluated: int = Field(description="valid plans evaluated over every point (count)")
+    evaluated_count: int = Field(description="valid plans evaluated over every point (count)")
     seconds: float = Field(description="search wall clock over every point, seconds")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
                              "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
@@ -330,7 +330,8 @@ class ScalingResult(Result):
     def from_searches(cls, results: list[PlanSearchResult]) -> ScalingResult:
         """Collect one search per GPU count into a scaling curve."""
         return cls(model=results[0].model, system=results[0].system, dsa_stage=results[0].dsa_stage,
-                   scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated=r.evaluated,
-                                         feasible=r.feasible, mfu_ceilings=r.mfu_ceilings) for r in results],
-                   evaluated=sum(r.evaluated for r in results), seconds=sum(r.seconds for r in results),
+                   scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated_count=r.evaluated_count,
+                                         feasible_count=r.feasible_count, mfu_ceilings=r.mfu_ceilings)
+                            for r in results],
+                   evaluated_count=sum(r.evaluated_count for r in results), seconds=sum(r.seconds for r in results),
                    notes=list(dict.fromkeys(n for r in results for n in r.notes)))  # each point's, once

@@ -243,7 +243,7 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row
         print_band(band_line(result.top[0].error_band, "throughput"))
     rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"
-    console.print(f"evaluated {result.evaluated:,} valid plans ({result.feasible:,} fit in memory) in "
+    console.print(f"evaluated {result.evaluated_count:,} valid plans ({result.feasible_count:,} fit in memory) in "
                   f"{result.seconds:.2f} s = {rate} configs/s")
     _print_notes(result.notes)
 
@@ -253,7 +253,8 @@ def _print_no_plan(result: PlanSearchResult, device: str) -> None:
     notes (the part's figures' standing), as serve-plan prints them after its "no deployment found" line."""
     count = f"{result.gpus:,} {device}{'s' if result.gpus != 1 else ''}"
     console.print(f"no feasible plan for {result.model} on {result.system} ({count}, stack {result.stack}): "
-                  f"{result.reason} ({result.evaluated:,} valid plans evaluated, {result.feasible:,} fit in memory)",
+                  f"{result.reason} ({result.evaluated_count:,} valid plans evaluated, {result.feasible_count:,} fit "
+                  "in memory)",
                   highlight=False, markup=False, soft_wrap=True)
     _print_notes(result.notes)
 
