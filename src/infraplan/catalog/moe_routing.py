@@ -53,6 +53,15 @@ class MoeRouting(Spec):
         "(schedules.py:765-780) and its pipeline transfers on the all-to-all's NICs: `training.combined_1f1b`. "
         "Only where Megatron-Core accepts it (EP > 1, "
         "virtual stages when PP > 1, no full recompute: transformer_config.py:1855-1877); other plans run without")
+    delay_wgrad_compute: bool = Field(
+        False, description="Megatron-Core `delay_wgrad_compute` (0.16.1; needs `overlap_ep_comm`, "
+        "transformer_config.py:1908-1912; Megatron-Bridge 0.6.0 training/comm_overlap.py:532-535): every TE linear "
+        "puts its wgrad GEMM in a store (extensions/transformer_engine.py:525-529, :766-770; TE 2.14 module/"
+        "linear.py:888-899, layernorm_linear.py:899-910, grouped_linear.py:484-485) that the combined 1F1B runs "
+        "later, the experts' beside the all-to-alls and the attention's after its backward "
+        "(models/common/model_chunk_schedule_plan.py:231, :252); TE still waits for a column-parallel linear's "
+        "dgrad reduction inside its backward (linear.py:941-943), so no wgrad hides it "
+        "(`training.tp_overlap.wgrad_deferred`). Only on the plans that run the combined 1F1B")
     shared_expert_overlap: bool = Field(
         False, description="Megatron-Core `moe_shared_expert_overlap` (0.16.1 transformer_config.py:550-552, "
         "alltoall dispatcher only :1090-1095; moe/moe_layer.py:238-292, moe/shared_experts.py:92-267): the shared "
@@ -99,6 +108,9 @@ class MoeRouting(Spec):
         if self.shared_expert_overlap and self.dispatcher != "alltoall":  # (hM56: priced as if it ran)
             raise ValueError(f"shared_expert_overlap runs with the alltoall dispatcher only (Megatron-Core raises for "
                              f"{self.dispatcher}, its flex: transformer_config.py:1090-1095)")
+        if self.delay_wgrad_compute and not self.overlap_ep_comm:
+            raise ValueError("delay_wgrad_compute needs overlap_ep_comm (Megatron-Core transformer_config.py:"
+                             "1908-1912: 'overlap_moe_expert_parallel_comm must be enabled')")
         if self.shared_expert_overlap and self.overlap_ep_comm:
             raise ValueError("shared_expert_overlap and overlap_ep_comm: Megatron-Bridge asserts one or the other "
                              "(0.6.0 training/comm_overlap.py:513-515)")

@@ -284,6 +284,8 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         # of all the layer's backward GEMMs, before hD65), never more than TE's reductions as priced
         window = (tp_overlap.async_dgrad_window_s(fabric, ops, gemms, lay, one) if tp_overlap.PER_LINEAR_WINDOW
                   else 0.5 * gemm_bwd)
+        # under `delay_wgrad_compute` no wgrad runs before the wait: no window (`tp_overlap.wgrad_deferred`)
+        window = pick(tp_overlap.wgrad_deferred(plan, stack), 0.0, window)
         hidden = pick(overlap == 0.0, smaller(_collective_times(fabric, reductions, "tp", one), window), 0.0)
         # (kept: a frozen base gives this window back whole, `frozen_base.with_frozen_layers`)
         out["tp_bwd"], out[tp_overlap.ASYNC_HIDDEN] = out["tp_bwd"] - hidden, hidden

@@ -113,6 +113,23 @@ MLA's one latent record prices the two latents as one collective). The forward's
 row-parallel output-gradient gathers stay synchronous on this path (no window). A frozen base (LoRA) runs none of its
 linears' wgrads, so none of the window exists: `frozen_base` gives back exactly what is kept (`ASYNC_HIDDEN`), now the
 per-linear sum. False: min(TE's reductions, half of all the layer's backward GEMMs), as before.
+
+The deferred wgrad (hM, session 65; `wgrad_deferred`, `DEFERRED_WGRAD_EMPTIES_WINDOW`). Under Megatron-Core's
+`delay_wgrad_compute` (`MoeRouting.delay_wgrad_compute`; Megatron-Bridge 0.6.0 perf_recipes/qwen/h100/qwen3_moe.py
+:199-203, H026's configuration) Megatron-Core builds every TE linear with it (0.16.1 extensions/transformer_engine.py
+:525-529, :766-770, grouped :1496-1501) and TE puts the wgrad GEMM in the module's store instead of running it (TE 2.14
+module/linear.py:888-899, layernorm_linear.py:899-910; the wgrad input's SP re-gather is still waited for first,
+linear.py:768-775, so `sp_regather` is unchanged) while the dgrad reduction's wait stays at the end of the same
+backward (linear.py:941-943, layernorm_linear.py:954-956): nothing runs between issue and wait, so the window is empty
+and the reduction exposed, as for a frozen linear. The stored wgrads run later, in the combined 1F1B's layer step
+(models/common/model_chunk_schedule_plan.py:190-254): the experts' (`mlp.backward_dw`, :231) on the compute stream
+while the communication stream runs the other micro-batch's dispatch and this one's dispatch backward; the
+attention's and a shared expert's (`attn.backward_dw`, :252; models/gpt/fine_grained_callables.py:363-383) after the
+attention's backward, beside the other micro-batch's combine and the next layer's combine backward. Megatron-Core
+takes `delay_wgrad_compute` only with `overlap_moe_expert_parallel_comm` (transformer_config.py:1908-1912), so the
+field acts on the plans that run the combined 1F1B (`combined_1f1b.combined_1f1b_plans`). The wgrad GEMMs themselves
+stay priced as before: the pair (`expert_dispatch.with_ep_comm`) already hides the all-to-alls under the whole
+layer's compute, deferred wgrads included. False: the window as without the field.
 """
 
 from __future__ import annotations
@@ -126,7 +143,9 @@ from infraplan.network.collectives import Fabric, collective_seconds
 from infraplan.ops.layer_records import Collective, CollectiveKind, LayerOps, Layout
 from infraplan.ops.params import ACT_BYTES
 from infraplan.scalar_path import anywhere, negate, pick, smaller, to_bool, to_float
+from infraplan.training.combined_1f1b import combined_1f1b_plans
 from infraplan.training.layer_kernels import collective_times
+from infraplan.training.plan import PlanArrays
 from infraplan.training.sp_regather import column_parallel_roles
 
 MLA_DISABLES_USERBUFFERS = True  # Megatron-Core switches TP userbuffers off on MLA models (module docstring)
@@ -142,6 +161,9 @@ ASYNC_HIDDEN = "tp_async_hidden"
 # TE's async dgrad reduction of each column-parallel linear hides under that linear's own wgrad GEMM, not under a pool
 # of all the layer's backward GEMMs (module docstring; hD, session 65)
 PER_LINEAR_WINDOW = True
+# under `MoeRouting.delay_wgrad_compute` TE defers each linear's wgrad GEMM and waits for its dgrad reduction with
+# none run: the async window is empty (module docstring; hM, session 65)
+DEFERRED_WGRAD_EMPTIES_WINDOW = True
 
 
 def userbuffer_overlap(stack: Stack, shape: TransformerShape, sequence_parallel: Any = True) -> tuple[Any, Any]:
@@ -220,3 +242,12 @@ def async_dgrad_window_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[A
         records = tuple(Collective(kind, "tp", size, tp, 1, 1.0, mask) for kind, mask in kinds)
         window = window + smaller(g.count * g.share * collective_times(fabric, records, "tp", one), 0.5 * bwd)
     return window
+
+
+def wgrad_deferred(plan: PlanArrays, stack: Stack) -> Any:
+    """Where TE's linears defer their wgrad GEMMs (module docstring, hM65): the plans that run the stack's combined
+    1F1B (`combined_1f1b_plans`: bools over plans, or one plan's bool) on a stack with
+    `MoeRouting.delay_wgrad_compute`; False elsewhere (and with `DEFERRED_WGRAD_EMPTIES_WINDOW` off)."""
+    if not DEFERRED_WGRAD_EMPTIES_WINDOW or not stack.moe.delay_wgrad_compute:
+        return False
+    return combined_1f1b_plans(plan, stack)

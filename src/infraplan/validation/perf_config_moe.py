@@ -50,10 +50,12 @@ columns `perf_config_stack` reads beside the older ones (each an empty string or
   recipes/deepseek/h100/deepseek_v3.py:123; layout for PP4 x VP4 :76): `recipe_training` of the row's model.
 
 Not expressed (stated per row in `not_expressed`): `fp8_dot_product_attention` (Qwen3: MXFP8 attention; the model
-prices attention in bf16), `fp8_output_proj` (DeepSeek-V3), `delay_wgrad_compute`, `high_priority_a2a_comm_stream`
+prices attention in bf16), `fp8_output_proj` (DeepSeek-V3), `high_priority_a2a_comm_stream`
 and the norm kernels' SM margin (NVTE_FWD/BWD_LAYERNORM_SM_MARGIN 20); the paged stash's copies of the grouped MLP's
 saved tensors, on a side stream under the next layer's attention (megatron-core 0.19.2 transformer/moe/
 paged_stash.py:296-375; exposure unsourced, round 13h notes).
+`delay_wgrad_compute` (set by every one of these configurations) is the csv's `delay_wgrad` column since hM65
+(`MoeRouting.delay_wgrad_compute`): at TP 1 it changes nothing priced (no TE TP reduction to hide).
 """
 
 from __future__ import annotations

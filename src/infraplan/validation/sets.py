@@ -257,7 +257,8 @@ def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
     """`stack` with the settings of the row's own performance configuration (`settings_basis` perf_config: the
     csv's columns, each with its file:line in Megatron-Bridge 0.6.0's perf_recipes, `perf_settings_source`); an
     empty column keeps the stack's. TP overlap off: nothing hidden, no SMs taken; EP overlap: Megatron-Core's
-    combined 1F1B (`MoeRouting.overlap_ep_comm`); `flex_backend`: the flex dispatcher's backend."""
+    combined 1F1B (`MoeRouting.overlap_ep_comm`), with `delay_wgrad` its deferred wgrads
+    (`MoeRouting.delay_wgrad_compute`); `flex_backend`: the flex dispatcher's backend."""
     if row.get("settings_basis") != "perf_config":
         return stack
     update: dict[str, Any] = {}
@@ -277,6 +278,8 @@ def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
         update["gradient_accumulation_fusion"] = row["wgrad_fusion"] == "on"
     if row.get("ep_overlap"):
         moe["overlap_ep_comm"] = row["ep_overlap"] == "on"
+    if row.get("delay_wgrad"):  # Megatron-Core `delay_wgrad_compute` (hM65, `MoeRouting.delay_wgrad_compute`)
+        moe["delay_wgrad_compute"] = row["delay_wgrad"] == "on"
     if row.get("flex_backend"):
         moe["flex_backend"] = row["flex_backend"]
     more, more_moe = moe_perf_settings(row, {"deepseek-v3": DEEPSEEK_V3_RECIPE_TRAINING})  # round 13c columns
