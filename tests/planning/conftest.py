@@ -37,6 +37,22 @@ def count_cold_milp(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+def record_starts(monkeypatch: pytest.MonkeyPatch) -> list[list[float]]:
+    """Record each start handed to HiGHS (`_Highs.setSolution` of `planning.milp_start`'s binding), value for value."""
+    real = milp_start._highs
+    given: list[list[float]] = []
+
+    class Recording(real._Highs):  # type: ignore[misc, name-defined]
+        def setSolution(self, solution: Any) -> Any:  # noqa: N802 - HiGHS's name
+            given.append(list(solution.col_value))
+            return super().setSolution(solution)
+
+    binding = SimpleNamespace(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
+    binding._Highs = Recording
+    monkeypatch.setattr(milp_start, "_highs", binding)
+    return given
+
+
 def plan_cli(raw: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """`infraplan plan SPEC --json` of the scenario `raw` written as YAML in `tmp_path`: (exit code, its stdout where
     0, else its stderr stripped)."""

@@ -38,6 +38,25 @@ planning/spares.py) can grow where work moves onto a pool whose filled servers h
 Where a stage fails (not expected: the MILP's own assignment is feasible) the phase keeps the assignment it was
 given.
 
+Spares on a newly busy server (hB65). A pool's spares are a nondecreasing function of its busy servers alone
+(planning/pool_money.py `pool_spares`: its widest instance is fixed per pool, not by the answer). The rule adds a busy
+server to a pool only where the MILP's answer holds units on a server none of which a service needs (idle units
+only). On an installed base that server and its spares come from the base's idle devices (meta-2024's rsc above; a
+purchase only where they are fewer than the new spares). On a bought pool the report installs each phase's busy and
+spare devices and keeps them until they retire (retirement.servers_in_service), so the new server is one the report
+already holds wherever an earlier phase had that many busy servers (their spares, nondecreasing, survive with them).
+Otherwise it is a server the MILP bought and no phase used, which an optimum holds only (a) within HiGHS's relative
+gap (a server worth under 1e-6 of the objective) or (b) where buying it before it is needed costs the objective the
+same (e.g. capex at one price in two phases). There the report buys, in that phase, a server the MILP had paid for
+plus its spares (which `plan`'s objective prices only where spares alone buy, planning/purchase_capex.py). Not
+seen: on plan-minimal, plan-refresh, mtia-vs-gpu, the benchmark's scenario and tests/planning/
+test_plan_capex_purchases_hW54.py's capex spares case no solve's rule gave any pool a newly busy server; on meta-2024
+only installed bases did (rsc, other-gpus: 0 -> 1, nothing bought) (hB65's count over every call); not constructed.
+
+fleet-mix runs the same rule on its one phase (planning/fleet_milp.py `at_fixed_servers`, hB65: its pairs as options,
+the watts per device its pairs price, the servers its MILP fills), where idle room in bought servers left the same
+kind of tie (examples/fleet-mix.yaml moved at HiGHS random_seed 1).
+
 This replaces hR63's per-(service, pool) pass (`scenario_caps.fewest_devices`, an exhaustive search over a pool's
 options with no bound on their number): stage 1 is its rule over the whole phase, with no search to blow up.
 """

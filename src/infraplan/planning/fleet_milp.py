@@ -21,8 +21,12 @@ accelerators, or per gcd(P, D) group of a disaggregated answer, g = the group's 
 with n[p] <= ceil(available[p] / G[p]). `available` is the devices the services may use ("devices that can be
 deployed", fleet_spec.PoolSpec): the servers holding them may round it up, as `plan` reads the same field
 (planning/phased_mix.py, hW3). A unit inside a server already bought costs nothing, so units no service needs are
-dropped after each solve (`trim_idle`). This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI
-2020) at the procurement horizon.
+dropped after each solve (`trim_idle`), and the assignment is then re-chosen at the whole servers the answer fills by
+`plan`'s stated rule (planning/fixed_servers.py: the fewest devices, then the least power at the pools' priced watts
+per device, then the earliest pools, then the earlier pairs; `at_fixed_servers`), so which pool serves a service is
+not HiGHS's path's choice among equal-cost answers (hB65: HiGHS `random_seed` 1 moved 7 of examples/fleet-mix.yaml's
+devices between pools, the same servers bought). This is the throughput-matrix formulation of Gavel (Narayanan et
+al., OSDI 2020) at the procurement horizon.
 
 The costs c[p] are per device at the size the pool is priced at (`fleet_mix`'s fixed point); `brackets` replaces a
 pool's by its fabric's tier brackets (sized_pricing.with_brackets, hW4's stepped prices).
@@ -35,8 +39,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from infraplan.planning.fixed_servers import fill_fixed_servers, room_devices
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.planning.milp_start import MIP_REL_GAP
+from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.scenario_types import amount_text
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 
@@ -46,7 +52,8 @@ UNIT_TEXT = {"recsys": "QPS", "video": "streams", "llm": "requests/s"}
 def solve_units(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
            objective: str, servers: list[int] | None = None,
            brackets: dict[int, list[Bracket]] | None = None, shares: bool = True) -> tuple[np.ndarray | None, Any]:
-    """The MILP (module docstring): x, the units of each pair (idle units dropped, `trim_idle`), and HiGHS's result,
+    """The MILP (module docstring): x, the units of each pair (idle units dropped and the rest re-chosen at the servers
+    filled, `at_fixed_servers`), and HiGHS's result,
     whose variables n_x .. n_x + len(pools) are the whole servers n[p] bought (`servers[p]` devices each; None:
     1); `brackets[p]`: pool p's servers costed by its tier brackets (sized_pricing.with_brackets) instead of the
     pairs' per-device cost. `shares`: each service's row in shares of its demand (a service asking nothing keeps its
@@ -84,7 +91,25 @@ def solve_units(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.
                bounds=Bounds(v_lb, v_ub), options={"mip_rel_gap": MIP_REL_GAP})
     if res.status != 0:
         return None, res
-    return trim_idle(pairs, np.round(res.x[:n_x]).astype(int), demand), res
+    return at_fixed_servers(pairs, np.round(res.x[:n_x]).astype(int), demand, g, limits), res
+
+
+def at_fixed_servers(pairs: list[tuple[int, int, dict]], x: np.ndarray, demand: np.ndarray, servers: list[int],
+                     limits: list[int | None]) -> np.ndarray:
+    """The units of an answer `x` (units per pair, idle ones included) with the idle units dropped (`trim_idle`) and
+    the assignment re-chosen by `plan`'s rule (planning/fixed_servers.py, one phase) within the whole servers of
+    `servers[p]` devices that `x` fills on each pool, at most `limits[p]` devices: the fewest devices in use, then
+    the least power at each pool's watts per device as the pairs price it (`cost.power_w`, the objective `power`'s
+    figure), then the earliest pools, then the earlier pairs (a service's whole-rate answer before its finer units,
+    `fleet_mix_llm.finer_options`). Devices only fall or move inside servers already filled, so the servers
+    bought, the limits and the objective hold."""
+    options = [MixOption(s, p, 0, float(o["capacity"]), int(o.get("unit_devices", 1)), False) for s, p, o in pairs]
+    room = room_devices(options, x, np.asarray(servers, dtype=np.int64).reshape(-1, 1), limits, len(servers), 1)
+    watts = np.zeros(len(servers))
+    for _, p, o in pairs:
+        watts[p] = float(o["cost"]["power_w"])
+    return fill_fixed_servers(options, trim_idle(pairs, x, demand), np.asarray(demand, dtype=float)[:, None], room,
+                              watts)
 
 
 def trim_idle(pairs: list[tuple[int, int, dict]], x: np.ndarray, demand: np.ndarray) -> np.ndarray:

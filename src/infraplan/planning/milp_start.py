@@ -10,10 +10,14 @@ the stepped solves 1.6 -> 0.9, 3.8 -> 2.7, 5.8 -> 2.0 s of CPU (hP27, validation
 
 The start goes in through scipy's bundled HiGHS binding (`scipy.optimize._highspy._core`, scipy >= 1.15; private:
 scipy's `milp` itself calls it through optimize/_highspy/_highs_wrapper.py, whose steps `solve_from` repeats: the
-same model, matrix by columns, the same two options). Without a start, or without that binding, it is scipy's
-`milp` with the same options, and so is a warm solve whose binding fails as it is built or run, or that ends other
-than optimal (a feasible start is in hand: `milp` gives the status). A start outside the rows or bounds
-(`feasible`) is not handed over.
+same model, matrix by columns, the same options). A solve without a start goes through the same binding, with
+HiGHS's heuristics on. Both take `BRANCHING` (hA62's `mip_pscost_minreliable` 2, adopted by hB65 once `plan`'s rows
+no longer depended on HiGHS's path: planning/fixed_servers.py): scipy's `milp` does not list that option and warns
+("Unrecognized options detected") before handing it over, so it is set on the binding's `HighsOptions`, not passed
+to `milp`. Without that binding it is scipy's `milp` with the gap alone (HiGHS's default branching: another path
+to the same optimum within MIP_REL_GAP), and so is a solve whose binding fails as it is built or run, or that ends
+other than optimal (`milp` gives the status: an infeasible programme is solved twice, once to find it so). A start
+outside the rows or bounds (`feasible`) is not handed over.
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ NO_HEURISTICS = {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": Fals
                  "mip_heuristic_run_feasibility_jump": False, "mip_heuristic_run_root_reduced_cost": False,
                  "mip_heuristic_run_shifting": False, "mip_heuristic_run_zi_round": False,
                  "mip_heuristic_effort": 0.0}
+# HiGHS's reliability threshold for pseudo-cost branching (HiGHS 1.12 `mip_pscost_minreliable`, default 8): 2 trusts a
+# variable's pseudo-costs after 2 strong-branching observations. hA62 (session 62): the benchmark's warm solves -5 to
+# -15 % of CPU, other optima of the same cost (tied idle room, which planning/fixed_servers.py's rule now settles);
+# hB65: the benchmark's `plan` 10.8 / 10.9 / 9.1 -> 9.4 / 9.6 / 9.3 s CPU alternated (load 24-28), every example's
+# and the benchmark's plan the same.
+BRANCHING = {"mip_pscost_minreliable": 2}
 FEASIBLE_TOLERANCE = 1e-9  # a start's row activity and bounds, relative to max(1, |bound|)
 
 
@@ -51,21 +61,23 @@ def solve_from(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var
     """min c x subject to lb <= a x <= ub, var_lb <= x <= var_ub, x integer where `integrality` is 1, HiGHS's
     relative gap `MIP_REL_GAP`; `start` (one value per column, or None) is handed to HiGHS as its first incumbent.
     Returns what scipy's `milp` returns: status (0 optimal), x, fun, mip_dual_bound, mip_gap, mip_node_count."""
-    if start is not None and warm_start_available() and feasible(a, lb, ub, var_lb, var_ub, integrality, start):
+    if warm_start_available():
+        given = start if start is not None and feasible(a, lb, ub, var_lb, var_ub, integrality, start) else None
         try:
-            warm = _warm_solve(c, a, lb, ub, var_lb, var_ub, integrality, start)
+            got = _warm_solve(c, a, lb, ub, var_lb, var_ub, integrality, given)
         except (AttributeError, TypeError, ValueError, RuntimeError):  # a private binding that moved (pyproject
-            warm = None  # allows scipy < 2), failing as it is built or as it solves (pybind11: RuntimeError)
-        if warm is not None:
-            return warm
+            got = None  # allows scipy < 2), failing as it is built or as it solves (pybind11: RuntimeError)
+        if got is not None:
+            return got
     return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
                 bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
 
 
 def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
-                var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray) -> Any:
-    """`solve_from` through scipy's bundled HiGHS binding, `start` set as HiGHS's first incumbent; None where HiGHS
-    ends other than optimal (a feasible start was given, so `solve_from` asks `milp` for the status)."""
+                var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray | None) -> Any:
+    """`solve_from` through scipy's bundled HiGHS binding with `BRANCHING`, `start` (None: none, the heuristics on)
+    set as HiGHS's first incumbent with the heuristics off; None where HiGHS ends other than optimal (`solve_from`
+    asks `milp` for the status)."""
     h = _highs
     matrix = csc_array(a)
     lp = h.HighsLp()
@@ -82,14 +94,15 @@ def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, va
     options = h.HighsOptions()
     options.log_to_console = False
     options.mip_rel_gap = MIP_REL_GAP
-    for name, value in NO_HEURISTICS.items():
+    for name, value in {**BRANCHING, **(NO_HEURISTICS if start is not None else {})}.items():
         setattr(options, name, value)
     solver.passOptions(options)
     solver.passModel(lp)
-    given = h.HighsSolution()
-    given.col_value = [float(v) for v in start]
-    given.value_valid = True
-    solver.setSolution(given)
+    if start is not None:
+        given = h.HighsSolution()
+        given.col_value = [float(v) for v in start]
+        given.value_valid = True
+        solver.setSolution(given)
     solver.run()
     status = solver.getModelStatus()
     if status != h.HighsModelStatus.kOptimal:  # not with a feasible start in hand: `milp` says what it is
