@@ -98,7 +98,10 @@ def _moe_layers(config: dict[str, Any], layers: int, experts: int) -> list[bool]
         return [False] * layers
     first_k = _int(config, "first_k_dense_replace")
     for key in ("moe_layer_freq", "decoder_sparse_step"):  # (hH64: a 0 was read as 1 in silence)
-        if config.get(key) is not False and config.get(key) == 0:
+        if isinstance(config.get(key), bool):  # (hI65 MK13: false was read as 1; transformers divides by it too)
+            raise InputError(f"{key} {str(config[key]).lower()}: the placement rule divides the layer index by it, "
+                             "a whole number (1 for every layer)")
+        if config.get(key) == 0:
             raise InputError(f"{key} 0: the placement rule divides the layer index by it (transformers 4.57.1 "
                              "modeling_qwen3_moe.py:296 `(layer_idx + 1) % config.decoder_sparse_step`; DeepSeek's "
                              "remote code `layer_idx % config.moe_layer_freq`): give 1 for every layer")
