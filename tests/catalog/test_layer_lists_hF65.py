@@ -11,31 +11,14 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.catalog.test_moe_placement_keys_hL64 import _preset, _read
 
-from infraplan.catalog.model_config import shape_from_hf_config
-from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.cli import main
 from infraplan.errors import InputError
-
-MODELS = Path(__file__).resolve().parents[2] / "src" / "infraplan" / "catalog" / "models"
-
-
-def _preset(name: str, **changes: Any) -> dict[str, Any]:
-    config = json.loads((MODELS / f"{name}.json").read_text())
-    config.pop("source", None)
-    return {**config, **changes}
-
-
-def _read(config: dict[str, Any]) -> tuple[TransformerShape, list[str]]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        shape = shape_from_hf_config(config, "copy")
-    return shape, [str(w.message) for w in caught]
 
 
 @pytest.mark.parametrize("index", [1e300, 48, 10**6, -1, 2.5])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
 
 from infraplan.cli.main import main as cli_main
 from infraplan.planning import milp_start, scenario_sizing
+
+T = TypeVar("T")
 
 
 def stub_colocated_answer(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
@@ -37,20 +40,30 @@ def count_cold_milp(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def record_starts(monkeypatch: pytest.MonkeyPatch) -> list[list[float]]:
-    """Record each start handed to HiGHS (`_Highs.setSolution` of `planning.milp_start`'s binding), value for value."""
+def record_binding_calls(monkeypatch: pytest.MonkeyPatch, method: str, read: Callable[[Any], T]) -> list[T]:
+    """Record what each call of `_Highs.<method>` of `planning.milp_start`'s binding is handed, as `read` gives it
+    (the binding patched with a `_Highs` that records and then calls HiGHS's own method)."""
     real = milp_start._highs
-    given: list[list[float]] = []
+    seen: list[T] = []
+    own = getattr(real._Highs, method)
+
+    def recorded(self: Any, arg: Any) -> Any:
+        seen.append(read(arg))
+        return own(self, arg)
 
     class Recording(real._Highs):  # type: ignore[misc, name-defined]
-        def setSolution(self, solution: Any) -> Any:  # noqa: N802 - HiGHS's name
-            given.append(list(solution.col_value))
-            return super().setSolution(solution)
+        pass
 
+    setattr(Recording, method, recorded)
     binding = SimpleNamespace(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
     binding._Highs = Recording
     monkeypatch.setattr(milp_start, "_highs", binding)
-    return given
+    return seen
+
+
+def record_starts(monkeypatch: pytest.MonkeyPatch) -> list[list[float]]:
+    """Record each start handed to HiGHS (`_Highs.setSolution` of `planning.milp_start`'s binding), value for value."""
+    return record_binding_calls(monkeypatch, "setSolution", lambda solution: list(solution.col_value))
 
 
 def plan_cli(raw: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -5,12 +5,10 @@ warns (scipy's `milp` warns "Unrecognized options detected" for an option it doe
 from __future__ import annotations
 
 import warnings
-from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 import pytest
-from tests.planning.conftest import count_cold_milp
+from tests.planning.conftest import count_cold_milp, record_binding_calls
 from tests.planning.test_milp_start_hP27 import _all_on_b200
 from tests.planning.test_stepped_milp_scale_hP26 import _programme
 
@@ -21,18 +19,7 @@ from infraplan.planning.phased_mix import programme, start_columns
 
 def _record_options(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Each solve's `mip_pscost_minreliable` as handed to HiGHS (`_Highs.passOptions`)."""
-    real = milp_start._highs
-    seen: list[int] = []
-
-    class Recording(real._Highs):  # type: ignore[misc, name-defined]
-        def passOptions(self, options: Any) -> Any:  # noqa: N802 - HiGHS's name
-            seen.append(int(options.mip_pscost_minreliable))
-            return super().passOptions(options)
-
-    binding = SimpleNamespace(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
-    binding._Highs = Recording
-    monkeypatch.setattr(milp_start, "_highs", binding)
-    return seen
+    return record_binding_calls(monkeypatch, "passOptions", lambda options: int(options.mip_pscost_minreliable))
 
 
 def test_both_solves_branch_as_stated_without_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:

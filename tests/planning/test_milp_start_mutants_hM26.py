@@ -15,12 +15,10 @@ passing). Each test below asserts a rule of the module's docstring:
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 import pytest
-from tests.planning.conftest import count_cold_milp
+from tests.planning.conftest import count_cold_milp, record_starts
 from tests.planning.test_milp_start_hP27 import _all_on_b200
 from tests.planning.test_stepped_milp_scale_hP26 import _programme
 
@@ -78,17 +76,7 @@ def test_every_solve_is_within_the_planners_gap_of_the_enumerated_optimum(seed: 
 def test_a_feasible_start_is_handed_to_highs_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
     """`start` is HiGHS's first incumbent (`Highs.setSolution`): the binding receives it, value for value, once."""
     programme, best, start = _cover(0)
-    real = milp_start._highs
-    given: list[list[float]] = []
-
-    class Recording(real._Highs):  # type: ignore[misc, name-defined]
-        def setSolution(self, solution: Any) -> Any:  # noqa: N802 - HiGHS's name
-            given.append(list(solution.col_value))
-            return super().setSolution(solution)
-
-    binding = SimpleNamespace(**{k: getattr(real, k) for k in dir(real) if not k.startswith("__")})
-    binding._Highs = Recording
-    monkeypatch.setattr(milp_start, "_highs", binding)
+    given = record_starts(monkeypatch)
     res = solve_from(*programme, start=start)
     assert given == [start.tolist()] and res.status == 0 and res.fun <= best * (1 + 1e-6)
 

@@ -46,9 +46,15 @@ def test_a_dense_model_gets_no_moe_tp_layouts() -> None:
 
 def test_readme_deepseek_answer_unchanged_and_a_moe_tp_layout_among_those_tried() -> None:
     """The README's DeepSeek-V3 command: the answer (8 H200, wide EP 8, batch 256, colocated) as before this change;
-    MoE TP 2 over the same 8 ranks ties at 8 and loses the tie (`option_rank`), listed among the next best."""
+    MoE TP 2 over the same 8 ranks ties at 8 and loses the tie (`option_rank`), listed among the next best. (With
+    an fp8 cache, the preset's KV default before it carried its HF file's block-fp8 quantization_config: with the
+    bf16 default, hL65, the answer is the same layout and MoE TP 2 needs 16.)"""
+    default = search_capacity("deepseek-v3", "hgx-h200", 8, input_len=1000, output_len=2000, ttft_slo=3,
+                              tpot_slo=0.1, dtypes=("fp8",)).deployment
+    assert default is not None and default.kv_dtype == "bf16"
+    assert (default.tp, default.attention_dp, default.ep, default.moe_tp, default.max_batch) == (1, 8, 8, 1, 256)
     plan = search_capacity("deepseek-v3", "hgx-h200", 8, input_len=1000, output_len=2000, ttft_slo=3, tpot_slo=0.1,
-                           dtypes=("fp8",))
+                           dtypes=("fp8",), kv_dtype="fp8")
     d = plan.deployment
     assert d is not None and plan.gpus == 8
     assert (d.tp, d.attention_dp, d.ep, d.moe_tp, d.max_batch, d.disaggregated) == (1, 8, 8, 1, 256, False)

@@ -134,11 +134,12 @@ def check_layer_lists(config: dict[str, Any], layers: Any, name: str) -> None:
     top = int(layers) - 1 if layers is not None else None
     mlp_only = config.get("mlp_only_layers")
     if mlp_only is not None:
-        bad = next((i for i in mlp_only if not _is_index(i, top)), None) if isinstance(mlp_only, list) else mlp_only
-        if bad is not None:
+        # (the first entry that is no index, the list's null included: a `None` default took [null] for a clean list)
+        bad = [i for i in mlp_only if not _is_index(i, top)][:1] if isinstance(mlp_only, list) else [mlp_only]
+        if bad:
             span = f"from 0 to {top:,}" if top is not None else "of 0 or more"
             raise InputError(f"model config {name!r}: mlp_only_layers must list layer indices {span}, got "
-                             f"{str(bad)[:20]}")
+                             f"{repr(bad[0])[:20] if isinstance(bad[0], str) else str(bad[0])[:20]}")
     types = config.get("mlp_layer_types")
     if types is None or str(config.get("model_type")) not in MLP_TYPE_FAMILIES:
         return

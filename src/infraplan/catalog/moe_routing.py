@@ -39,6 +39,11 @@ class MoeRouting(Spec):
     """
 
     load_imbalance: float = Field(1.0, ge=1.0, le=8.0)
+    balanced_routing_note: str = Field(
+        "", description="what a balanced plan (load_imbalance 1.0, no capacity_factor) says of the stack's routing, "
+        "with its source: the stack's own router where it is not Megatron-Core's forced balancing (HAI-LLM: "
+        "DeepSeek-V3's auxiliary-loss-free bias routing); empty: the forced-balancing note the NeMo MoE "
+        "benchmarks' setting gives (`training.moe_notes`)")
     capacity_factor: float | None = Field(None, ge=1.0, le=8.0)
     dispatch_overlap_fraction: float = Field(0.0, ge=0, le=1)
     overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)

@@ -53,10 +53,11 @@ class Bounded:
     Used as Typer's `parser=`: its BadParameter becomes click's one-line "Invalid value for '--opt': ..." (exit 2).
     """
 
-    def __init__(self, kind: type, why: str = "", reader: Callable[[str], float] | None = None,
+    def __init__(self, kind: type, why: str = "", reader: Callable[[str], float] | None = None, low: str = "",
                  **constraints: Any) -> None:
         self.kind = kind
         self.why = why
+        self.low = low  # the words for a value under the lower bound, where the bound is a floor, not the limit
         self.reader = reader  # text with a unit ("200ms"), tried when the text is not a plain number
         self.constraints = constraints
         self.__name__ = "INTEGER" if kind is int else "FLOAT"
@@ -100,6 +101,8 @@ class Bounded:
         except ValidationError as exc:
             err = exc.errors()[0]
             msg = err["msg"].replace("Input should be", "must be")
+            if self.low and err["type"] in ("greater_than_equal", "greater_than"):
+                msg = self.low  # --rate 0: "must be > 0 ...", not "... greater than or equal to 0.000000001"
             why = f" ({self.why})" if self.why and err["type"] == "less_than_equal" else ""
             shown = value if len(str(value)) <= 40 else quoted_text(value)  # a 5,000-digit count was echoed whole
             raise typer.BadParameter(f"{shown}: {msg}{why}") from None
@@ -114,10 +117,11 @@ def count(lo: int = 1, hi: int = MAX_ACCELERATORS, why: str = "") -> Bounded:
 
 
 def number(gt: float | None = None, ge: float | None = None, le: float | None = None, why: str = "",
-           reader: Callable[[str], float] | None = None) -> Bounded:
-    """Finite numbers with the given bounds (nan and inf are always refused); `reader` parses text with a unit."""
+           reader: Callable[[str], float] | None = None, low: str = "") -> Bounded:
+    """Finite numbers with the given bounds (nan and inf are always refused); `reader` parses text with a unit; `low`
+    the words for a value under the lower bound (default: pydantic's, which names the bound)."""
     bounds = {k: v for k, v in (("gt", gt), ("ge", ge), ("le", le)) if v is not None}
-    return Bounded(float, why, reader, **bounds)
+    return Bounded(float, why, reader, low, **bounds)
 
 
 class ElectricityPrice:
@@ -263,7 +267,8 @@ PROBE_REQUESTS = count(1, MAX_PROBE_REQUESTS, f"the limit is {MAX_PROBE_REQUESTS
 BATCH_CAP = count(1, 1_048_576)
 SPECULATIVE_TOKENS = count(0, 8, "draft / MTP tokens per decode step: deployments use 1-5")
 ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fraction")
-ARRIVAL_RATE = number(ge=MIN_ARRIVAL_RATE_PER_S, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s")
+ARRIVAL_RATE = number(ge=MIN_ARRIVAL_RATE_PER_S, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s",
+                      low=f"must be > 0: at least {MIN_ARRIVAL_RATE_PER_S:g} requests/s (one request in ~32 years)")
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=MIN_PUE, le=MAX_PUE, why="a PUE is facility over IT power, >= 1")
 USD_PER_MWH = ElectricityPrice("--electricity-price")

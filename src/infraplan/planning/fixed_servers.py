@@ -82,8 +82,8 @@ def room_devices(options: list[MixOption], x: np.ndarray, server: np.ndarray | N
     g = np.ones((n_pools, 1), dtype=np.int64) if server is None else np.asarray(server, dtype=np.int64).reshape(-1, 1)
     room = -(-used // g) * g
     for p, limit in enumerate(available or []):
-        if limit is not None:
-            room[p] = np.minimum(room[p], max(int(limit), 0))
+        if limit is not None and int(limit) < int(room[p].max()):  # (a larger limit caps nothing, and one past int64,
+            room[p] = np.minimum(room[p], max(int(limit), 0))  # `available: 1e30`, raised OverflowError here: hS65)
     return np.maximum(room, used)  # never below what the answer holds (a limit it was given within)
 
 

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.loop_stepping import cost_tables, whole_floats
+from infraplan.serving.loop_stepping import cost_tables, tables_kept, whole_floats
 
 
 class KvBinds(Exception):
@@ -78,17 +78,34 @@ class FcfsConstants(NamedTuple):
     head_1: float  # a lone prompt's row alone (head0[1])
 
 
+# the last run's constants with the cost and kept tables they were read from (one tuple, read and replaced whole:
+# safe beside another thread's run); reused while `cost_tables` hands back the same kept tables (`kept_cost_tables`;
+# the last entry of a closed scope lives until a later scope's run replaces it)
+_LAST: list[tuple[IterationCost, object, int, int, FcfsConstants] | None] = [None]
+
+
 def fcfs_constants(cost: IterationCost, max_batch: int, token_budget: int) -> FcfsConstants:
-    """`FcfsConstants` of `cost` for an engine of `max_batch` sequences and `token_budget` tokens an iteration."""
-    adv = cost.decode_growth_tokens
+    """`FcfsConstants` of `cost` for an engine of `max_batch` sequences and `token_budget` tokens an iteration. The
+    next run on the same cost, engine and kept tables (a pool's engines, a candidate's probes: `kept_cost_tables`)
+    reads the same constants (read only, as the tables are), not new lists: the batch sizes' growth and the head
+    rows past the first were built per run, O(max_batch + token_budget) (hG, session 65)."""
     tables = cost_tables(cost, max_batch)
+    last = _LAST[0]
+    if (last is not None and last[0] is cost and last[1] is tables and last[2] == max_batch
+            and last[3] == token_budget):
+        return last[4]
+    adv = cost.decode_growth_tokens
     head, rows_s = np.asarray(tables[1]), np.asarray(tables[10])  # (numpy: the loop's float operations)
-    return FcfsConstants(cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.prefill_fixed_s, cost.decode_fixed_s,
-                         cost.shared_fixed_s, cost.overhead_s, cost.per_prefill_token_s, cost.per_finish_s,
-                         cost.per_finish_s != 0.0, cost.host_issue_s, cost.eager_prefill_above_tokens, adv,
-                         list(map(adv.__mul__, range(max_batch + 1))),  # (k x T: the float the loop would compute)
-                         whole_floats(max(max_batch, token_budget)), *tables,
-                         (head[1:] - (rows_s[1:] - rows_s[:-1])).tolist(), tables[9][1])
+    constants = FcfsConstants(cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.prefill_fixed_s,
+                              cost.decode_fixed_s, cost.shared_fixed_s, cost.overhead_s, cost.per_prefill_token_s,
+                              cost.per_finish_s, cost.per_finish_s != 0.0, cost.host_issue_s,
+                              cost.eager_prefill_above_tokens, adv,
+                              list(map(adv.__mul__, range(max_batch + 1))),  # (k x T: the float the loop computes)
+                              whole_floats(max(max_batch, token_budget)), *tables,
+                              (head[1:] - (rows_s[1:] - rows_s[:-1])).tolist(), tables[9][1])
+    if tables_kept():  # (outside a scope each run's tables are its own: nothing to read again)
+        _LAST[0] = (cost, tables, max_batch, token_budget, constants)
+    return constants
 
 
 def releaser(log: list[int] | None, arr: list[float], clients: int, n: int,

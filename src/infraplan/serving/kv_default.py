@@ -25,9 +25,21 @@ So (`default_kv_dtype`):
    which names an FP8 KV cache: the 27 NVIDIA NVFP4 / FP8 checkpoint configs AIConfigurator 0.12.0 ships
    (aiconfigurator_core model_configs/nvidia--*_hf_quant_config.json, e.g. Qwen3-235B-A22B-NVFP4,
    DeepSeek-V3.1-NVFP4, Llama-3.1-70B-Instruct-FP8) name kv_cache_quant_algo FP8 in 24; the 3 MIXED_PRECISION
-   ones (DeepSeek-V4, MiniMax-M3) name none. Block-fp8 releases that are not ModelOpt (Qwen3-32B-FP8, DeepSeek-V3)
-   name no KV format and run bf16: give their config (or `--kv-dtype bf16`) to price them so;
+   ones (DeepSeek-V4, MiniMax-M3) name none. Block-fp8 releases that are not ModelOpt (Qwen3-32B-FP8) name no KV
+   format and run bf16: give their config (or `--kv-dtype bf16`) to price them so;
 3. else bf16 ("auto" = the activation dtype).
+
+DeepSeek-V3 / R1 (hL65): their presets are the Hugging Face files, `quantization_config` included (fp8 e4m3 in
+128 x 128 blocks, no KV format; aiconfigurator-core 0.12.0 model_configs/deepseek-ai--DeepSeek-V3_config.json:37-45,
+-R1 :37-45), so rule 1 gives their fp8 runs a bf16 cache, as the engines' "auto" does with that checkpoint: SGLang
+0.5.9 `Fp8Config` has no kv_cache_quant_algo (layers/quantization/fp8.py:111-213) and 0.5.23 reads it from the
+config's own key, which DeepSeek's does not have (fp8.py:366-368; mem_cache/kv_cache_dtype.py:49-59: else the model
+dtype; its DSA-only fp8 default on sm100, arg_groups/overrides.py:490-547, is not V3 / R1's); vLLM 0.18.0 resolves
+"auto" from a ModelOpt config only (utils/torch_utils.py:262-341, engine/arg_utils.py:1526-1529). Before, the preset
+had no quantization_config and rule 2 gave it fp8 where the real file gave bf16 (8 H200 TP8 fp8, 16 clients of
+1,000 + 1,000 tokens: TPOT p50 21.58 vs 21.72 ms). Not the engines' "auto" but a deployment choice:
+AIConfigurator 0.12.0 configures an fp8 / fp8_block / nvfp4 checkpoint with an fp8 KV cache and fp8 FMHA
+(sdk/models/helpers.py:657-661); `--kv-dtype fp8` prices that.
 The result states the dtype and the reason (`deployment.kv_dtype`, `deployment.kv_dtype_source`). The validation
 sets build their deployments with each row's stated KV dtype, so none of them moves.
 """
@@ -43,9 +55,14 @@ def default_kv_dtype(shape: TransformerShape, dtype: str) -> tuple[str, str]:
     """(KV-cache dtype, the reason in one line) for a run of `shape` with `dtype` weights and no `--kv-dtype`."""
     # the config's checkpoint where the run is in its stored format, or one not read (hW41, `ops.precision`)
     if shape.checkpoint_kv_dtype and shape.checkpoint_weight_dtype in ("", dtype):
+        if shape.checkpoint_kv_dtype == "fp8":
+            return "fp8", ("kv_cache_dtype auto: the model config's quantization_config names an fp8 KV cache "
+                           "(ModelOpt kv_cache_quant_algo / kv_cache_scheme)")
+        stored = f" ({shape.checkpoint_weight_dtype} weights)" if shape.checkpoint_weight_dtype else ""
         return shape.checkpoint_kv_dtype, (
-            f"kv_cache_dtype auto: the model config's quantization_config names {shape.checkpoint_kv_dtype} "
-            "(ModelOpt kv_cache_quant_algo / kv_cache_scheme; the activation dtype where it names none)")
+            f"kv_cache_dtype auto: the model config's quantization_config{stored} names no fp8 KV cache, so the "
+            f"activation dtype, {shape.checkpoint_kv_dtype} (SGLang and vLLM read a KV format from ModelOpt's "
+            "kv_cache_quant_algo / kv_cache_scheme only)")
     if dtype in QUANTISED_CHECKPOINT_DTYPES:
         return "fp8", (f"kv_cache_dtype auto on an {dtype} checkpoint: NVIDIA's ModelOpt {dtype} checkpoints name "
                        "kv_cache_quant_algo FP8 (the model config has no quantization_config; --kv-dtype bf16 "

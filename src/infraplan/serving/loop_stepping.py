@@ -75,6 +75,11 @@ def kept_cost_tables() -> Iterator[None]:
         yield
 
 
+def tables_kept() -> bool:
+    """Whether `cost_tables` keeps tables now (inside a `kept_cost_tables` scope)."""
+    return _SCOPES.open > 0
+
+
 def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     """`CostTables` of `cost` up to `max_batch` sequences (read only: shared by every run of that engine), each
     float computed as the loops computed it in place; inside `kept_cost_tables`, kept while the cost lives."""

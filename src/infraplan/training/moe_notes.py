@@ -5,7 +5,9 @@
   Megatron-Core's forced load balancing (`moe_router_force_load_balancing`, random router logits, as the NeMo /
   Megatron-Bridge MoE performance recipes run; `training.expert_counts`), not a learned router's spread; the note says
   so and names the fields that change it (`load_imbalance`, e.g. 1.25, Switch Transformer's capacity headroom,
-  Fedus et al. 2022 arXiv:2101.03961 sec. 2.2; `capacity_factor`, token dropping).
+  Fedus et al. 2022 arXiv:2101.03961 sec. 2.2; `capacity_factor`, token dropping). A stack whose own router is not
+  forced balancing says what it assumes instead (`balanced_routing_note`: HAI-LLM, DeepSeek-V3's auxiliary-loss-free
+  bias routing, priced at the mean tokens as no per-rank load is published for it).
 * EP placement: an EP group (`PlanArrays.ep_stride` apart) that `training.expert_dispatch.ep_domains` prices over
   more than one scale-up domain (a group wider than the domain, or a block of ranks that crosses a domain edge in
   a placed job, `network.fabric.group_domain`) sends (n - d) / n of each rank's all-to-all over the scale-out NICs.
@@ -50,6 +52,8 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
         routing = (f"MoE routing: the busiest EP rank receives {moe.load_imbalance:g}x the mean tokens (stack "
                    f"{stack.name} moe.load_imbalance), its expert GEMMs, all-to-all and saved activations priced at "
                    "that")
+    elif moe.balanced_routing_note:  # the stack's own router, in its file's words (HAI-LLM's bias routing)
+        routing = moe.balanced_routing_note
     else:
         routing = ("MoE routing priced force-balanced (Megatron-Core moe_router_force_load_balancing, as NeMo's MoE "
                    "benchmarks run: each rank the mean tokens): a learned router's busiest rank takes more; set "

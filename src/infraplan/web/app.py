@@ -180,6 +180,8 @@ def _strict_type_words(err: Any) -> str | None:
         return None
     if isinstance(given, str):
         return f"must be {_JSON_TYPES[kind]}, not the text {given[:40]!r}"
+    if kind == "float_type" and isinstance(given, int) and not isinstance(given, bool):  # a JSON integer past a
+        return "must be a finite number"  # double's range, as 1e400 is said (hS65: not "a JSON number, not 1000...")
     if kind == "int_type" and isinstance(given, float) and math.isfinite(given):
         if not given.is_integer():
             return f"must be a whole number, not {given:g}"
