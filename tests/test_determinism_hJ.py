@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMINGS = ("seconds", "configs_per_s", "elapsed_s", "points_per_s")
+TIMINGS = ("wall_time_s", "configs_per_s", "points_per_s")
 """Wall-clock fields of a --json output (search, plan): the only ones allowed to differ between runs."""
 COMMANDS = [
     ["collective", "all-to-all", "--system", "meta-genai-roce-24k", "--gpus", "128", "--bytes", "64MB",

@@ -99,7 +99,7 @@ def test_search_json_contract_and_no_feasible_plan(cli):
     assert code == 0
     data = json.loads(out)
     assert data["best"] is None and "does not fit" in data["reason"]
-    assert {"top", "evaluated_count", "feasible_count", "seconds", "configs_per_s"} <= set(data)
+    assert {"top", "evaluated_count", "feasible_count", "wall_time_s", "configs_per_s"} <= set(data)
     assert data["evaluated_count"] > 0 and data["feasible_count"] == 0
 
 

@@ -137,7 +137,7 @@ def test_sweep_query_hint_quotes_the_folder(capsys: pytest.CaptureFixture[str]) 
     from infraplan.sweep.results import SweepRun
 
     run = SweepRun(directory="my runs/a b", function="train", backend="local", workers=1, points=1, points_skipped=0,
-                   points_run=1, points_failed=0, rows=1, interrupted=False, elapsed_s=1.0, points_per_s=1.0,
+                   points_run=1, points_failed=0, rows=1, interrupted=False, wall_time_s=1.0, points_per_s=1.0,
                    errors=[])
     capsys.readouterr()
     render_sweep(run)

@@ -125,7 +125,8 @@ UNITLESS = {
     "date",  # campus phase: that year as the outputs write it (2025-07: units.year_text, hT59)
     # names, text, flags, and containers whose own fields carry the units
     "backend", "build_type", "checkpoint_interval_basis", "climate", "cooling", "cost_error_band_basis",
-    "cost_reason", "count_note", "demand_unit", "objective_unit", "unit", "directory", "display_name",
+    "cost_reason", "count_note", "rack_fabric_note",
+    "demand_unit", "objective_unit", "unit", "directory", "display_name",
     "embodied_co2_reason", "embodied_co2_t_reason", "failure_rate", "failure_rate_counts", "failure_rate_source",
     "figures_notes", "full", "function", "gpu_only_note", "h100_equivalents_vs_published_reason", "interrupted",
     "complete", "limited_by", "location", "note", "optimality", "parameter", "phase", "plot", "pool",

@@ -37,7 +37,7 @@ def test_the_best_plans_run_is_train_tokens_of_its_command(capsys: pytest.Captur
 def test_tokens_adds_the_run_and_changes_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
     plain, run = cli_json(capsys, SEARCH), cli_json(capsys, [*SEARCH.split(), "--tokens", "1T"])
     assert "best_run" not in plain and set(run) == {*plain, "best_run", "best_run_command"}  # (its rerun line: hR61)
-    timing = {"seconds", "configs_per_s"}  # the search's own wall clock
+    timing = {"wall_time_s", "configs_per_s"}  # the search's own wall clock
     assert {k: v for k, v in run.items() if k not in timing | {"best_run", "best_run_command"}} == \
         {k: v for k, v in plain.items() if k not in timing}
 

@@ -40,7 +40,7 @@ from infraplan.training.search import search_plans  # noqa: E402
 
 client = web_client  # the web tests' in-process client fixture (tests/web/conftest.py), module-scoped
 
-WALL_CLOCK = ("seconds", "configs_per_s")
+WALL_CLOCK = ("wall_time_s", "configs_per_s")
 
 CASES: dict[str, tuple[str, dict[str, Any], Callable[[], Any]]] = {
     "train-moe-nvl72": ("train", {"model": "deepseek-v3", "system": "gb200-nvl72-superpod", "gpus": 512, "tp": 1,

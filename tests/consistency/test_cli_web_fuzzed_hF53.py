@@ -33,7 +33,7 @@ EXAMPLES = int(os.environ.get("HF53_EXAMPLES", "12"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.function_scoped_fixture])
-WALL_CLOCK = ("seconds", "configs_per_s")
+WALL_CLOCK = ("wall_time_s", "configs_per_s")
 POSITIONAL = {"train": ("model",), "collective": ("op",), "facility": ()}
 TRAIN = [("llama3-8b", "dgx-h100-superpod", 16), ("mixtral-8x7b", "h800", 32), ("qwen3-30b-a3b", "dgx-b200", 16),
          ("gpt-oss-20b", "gb200-nvl72-superpod", 16), ("gpt-oss-120b", "dgx-b200", 16),

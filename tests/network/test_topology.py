@@ -114,7 +114,7 @@ def test_describe_fabric_has_the_contract_keys():
     assert {"tiers", "switches_total", "links_total", "transceivers_total", "bisection_bytes_per_s", "power_w",
             "capex_usd"} <= set(type(r).model_fields)
     assert [t.name for t in r.tiers] == ["leaf", "spine"]
-    assert {"name", "switches", "radix", "port_gbps", "oversubscription"} <= set(type(r.tiers[0]).model_fields)
+    assert {"name", "switches", "radix", "port_bytes_per_s", "oversubscription"} <= set(type(r.tiers[0]).model_fields)
     assert r.switches_total == 48
 
 

@@ -32,5 +32,5 @@ def test_an_empty_image_model_is_refused_before_sizing() -> None:
 
 def test_default_and_absent_take_the_workloads_model() -> None:
     absent, default = plan_scenario(_spec(None)), plan_scenario(_spec("default"))
-    assert absent.model_dump(exclude={"seconds"}) == default.model_dump(exclude={"seconds"})
+    assert absent.model_dump(exclude={"wall_time_s"}) == default.model_dump(exclude={"wall_time_s"})
     assert "sd-v1.5-512, batch <= 16" in default.model_dump()["services"][0]["detail"]  # the model named, not "default"

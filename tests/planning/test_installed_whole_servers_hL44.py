@@ -34,7 +34,7 @@ def _spec(installed: int, qps: str = "5M", growth: float = 6.0, **policy: object
 
 
 def _figures(plan: Any) -> dict[str, Any]:
-    return plan.model_dump(exclude={"seconds", "warnings"})
+    return plan.model_dump(exclude={"wall_time_s", "warnings"})
 
 
 def test_an_odd_base_is_its_whole_servers_and_nothing_is_bought() -> None:

@@ -48,7 +48,7 @@ def _spec(installed: int) -> ScenarioSpec:
 
 
 def _figures(plan: Any) -> dict[str, Any]:
-    return plan.model_dump(exclude={"seconds", "warnings"})
+    return plan.model_dump(exclude={"wall_time_s", "warnings"})
 
 
 def test_an_odd_base_with_the_bound_is_the_whole_base_plan() -> None:

@@ -75,8 +75,8 @@ def test_an_installed_base_retires_from_its_installed_year() -> None:
 
 
 def test_no_phase_past_the_life_is_the_plan_without_retirement() -> None:
-    on = plan_scenario(_spec([2025, 2028])).model_dump(exclude={"seconds"})
-    off = plan_scenario(_spec([2025, 2028], {"retire_at_lifetime": False})).model_dump(exclude={"seconds"})
+    on = plan_scenario(_spec([2025, 2028])).model_dump(exclude={"wall_time_s"})
+    off = plan_scenario(_spec([2025, 2028], {"retire_at_lifetime": False})).model_dump(exclude={"wall_time_s"})
     assert on == off
 
 

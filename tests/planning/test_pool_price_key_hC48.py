@@ -36,7 +36,7 @@ def _old(data: dict[str, Any]) -> dict[str, Any]:
 def _timeless(value: Any) -> Any:
     """A JSON answer without its wall-clock fields (the solver's seconds differ between two runs)."""
     if isinstance(value, dict):
-        return {k: _timeless(v) for k, v in value.items() if "seconds" not in k}
+        return {k: _timeless(v) for k, v in value.items() if k != "wall_time_s"}
     return [_timeless(v) for v in value] if isinstance(value, list) else value
 
 

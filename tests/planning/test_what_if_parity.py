@@ -48,7 +48,7 @@ def _same(preset: dict, copy: dict, names: dict[str, str]) -> None:
         text = text.replace(mine, theirs)
     copied = json.loads(text)
     for d in (preset, copied):
-        for key in ("price_note", "seconds"):
+        for key in ("price_note", "wall_time_s"):
             d.pop(key, None)
         if isinstance(d.get("facility"), dict):
             d["facility"].pop("price_note", None)

@@ -25,7 +25,7 @@ LINE = ("search llama3-8b --system dgx-h100-superpod --gpus 64 --seq-len 4096 --
 
 def _outputs(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ("key", "error", "config_warnings") and not k.startswith("in_")
-            and k not in ("configs_per_s", "seconds")}  # (the search's own speed)
+            and k not in ("configs_per_s", "wall_time_s")}  # (the search's own speed)
 
 
 def test_a_sweep_row_of_search_is_search_tokens_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -46,8 +46,8 @@ def test_plan_answer_carries_the_clis_old_key_line(client: TestClient, tmp_path:
     clean = web_answer(client, "plan", {"scenario": {"spec": _renamed(PLAN)}})
     assert not any("capex_usd" in line for line in clean["warnings"])
     # the same plan otherwise: the warning is the only difference
-    assert {k: v for k, v in answer.items() if k not in ("warnings", "seconds")} == \
-        {k: v for k, v in clean.items() if k not in ("warnings", "seconds")}
+    assert {k: v for k, v in answer.items() if k not in ("warnings", "wall_time_s")} == \
+        {k: v for k, v in clean.items() if k not in ("warnings", "wall_time_s")}
 
 
 def test_compare_answer_carries_each_scenarios_line(client: TestClient) -> None:

@@ -18,7 +18,7 @@ from infraplan.web.fleet_mix import WEB_MAX_FLEET_LLM_SEARCHES, WEB_MAX_FLEET_PA
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = (ROOT / "examples" / "fleet-mix.yaml").read_text(encoding="utf-8")
-TIMING_FIELDS = ("seconds", "configs_per_s")  # none in a fleet-mix result today; dropped if one comes
+TIMING_FIELDS = ("wall_time_s", "configs_per_s")  # none in a fleet-mix result today; dropped if one comes
 
 
 def _no_llm() -> dict[str, Any]:

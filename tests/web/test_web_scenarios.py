@@ -33,7 +33,7 @@ def _result(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, An
 
 def _drop_clock(data: dict[str, Any]) -> dict[str, Any]:
     for plan in data.get("scenarios", [data]):
-        plan.pop("seconds")
+        plan.pop("wall_time_s")
     return data
 
 

@@ -195,7 +195,7 @@ if TYPE_CHECKING:
     PipelineSchedule = str
 else:  # every schedule of training/schedules.py PIPELINE_SCHEDULES (keyed by the Schedule enum)
     PipelineSchedule = Literal[Schedule.labels()]
-CollectiveAlgorithm = Literal["ring", "tree", "hierarchical", "nvls", "sharp", "auto"]
+CollectiveAlgorithm = Literal["ring", "tree", "hierarchical", "nvls", "nvls_tree", "sharp", "auto"]
 CollectiveSim = Literal["analytical", "flow"]
 ServeDtype = Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]  # ops.precision.SERVING_FORMATS
 KvDtype = Literal["bf16", "fp8", "int8"]

@@ -51,6 +51,7 @@ from infraplan.cluster.power import (
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, rack_fills
 from infraplan.facility.carbon import embodied_co2_t, embodied_co2_t_per_year, operational_co2_t
+from infraplan.facility.rack_fabric import rack_fabric_note
 from infraplan.facility.results import (
     FacilityAssumptions,
     FacilityNetwork,
@@ -152,6 +153,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         full_racks=sum(r.racks for r in racks if r.full),
         racks_by_fill=racks,
         rack_fit=rack_fit_result(load.rack_fit),
+        rack_fabric_note=rack_fabric_note(layout, load),
         floor_area_m2=load.racks * site.cooling.floor_area_m2_per_rack,
         water_m3_per_year=money.it_energy_mwh_per_year * 1e3 * site.wue_l_per_kwh / 1e3,
         capex_usd=capex if priced else None,

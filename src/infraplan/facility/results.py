@@ -112,6 +112,9 @@ class FacilityReport(Result):
                                      "them) where they are SECONDARY or PRELIMINARY (`catalog.figures.figures_notes`)")
     count_note: str | None = Field(None, description="where --count is not a whole number of servers: the "
                                    "accelerators housed in whole servers, which every figure counts")
+    rack_fabric_note: str | None = Field(None, description="where the racks built split the fabric's top-of-rack "
+                                         "leaf domains over two racks: how many, and what their NIC links would "
+                                         "add as optics (`facility.rack_fabric`; not in the figures)")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year (the facility's energy "
                                   "x the grid intensity; embodied_co2_t_per_year is the hardware's)")

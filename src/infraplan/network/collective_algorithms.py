@@ -19,6 +19,7 @@ the 8 MiB buffer or the engine does not run them at the group's size or across h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -88,9 +89,10 @@ def hierarchical_parts(fabric: Fabric, size_bytes: float, n: int,
     return intra, ((m - 1) / m * (size_bytes / k) / float(bw[0]), (m - 1) * float(lat))
 
 
-ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "sharp", "auto")
-ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls", "sharp"), "reduce-scatter": ("ring", "hierarchical"),
-           "all-gather": ("ring", "hierarchical"), "all-to-all": ("direct",), "send-recv": ("direct",)}
+ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "nvls_tree", "sharp", "auto")
+ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls", "nvls_tree", "sharp"),
+           "reduce-scatter": ("ring", "hierarchical"), "all-gather": ("ring", "hierarchical"),
+           "all-to-all": ("direct",), "send-recv": ("direct",)}
 
 
 def analytical_time(fabric: Fabric, op: str, algorithm: str, size: float, n: int, stride: int) -> float:
@@ -153,9 +155,16 @@ def choose_algorithm(op: str, algorithm: str, sim: str, fabric: Fabric, size: fl
         if algorithm == "nvls" and not nvls_available(fabric, n, stride):
             raise InputError(f"--algorithm nvls runs inside one NVSwitch domain ({fabric.scale_up_domain} GPUs); "
                              f"{n} GPUs {stride} apart span {n * stride}")
+        if algorithm == "nvls_tree" and not math.isfinite(analytical_time(fabric, op, algorithm, size, n, stride)):
+            raise InputError("--algorithm nvls_tree (NCCL's NVLSTree) runs a tree across NVSwitch domains with NVLS "
+                             "inside each: it needs an accelerator with an enabled NVLS figure and at least 2 GPUs "
+                             f"in each of several domains; {n} GPUs {stride} apart on {fabric.scale_up_domain}-GPU "
+                             "domains do not run it")
         return algorithm
     if op == "all-reduce" and not nvls_available(fabric, n, stride):
         allowed = tuple(a for a in allowed if a != "nvls")  # as `collectives.all_reduce_time`'s auto
+    # the alpha-beta line of NVLS_TREE is the tree's: named where its sized time is the priced one (`headline`)
+    allowed = tuple(a for a in allowed if a != "nvls_tree")
     # SHARP or not as training and serving choose it (`collectives.collective_seconds`): its sized time against the
     # sized ring / tree / NVLS (message-size efficiency on both sides); this command's ring and tree are the
     # alpha-beta line its flow model shares, so comparing that with SHARP's sized time flipped the choice with the

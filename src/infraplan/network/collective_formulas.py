@@ -23,6 +23,7 @@ group, stride) (`scalar_path.price_runs`), with the bits of the whole arrays (te
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -122,8 +123,9 @@ def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
 
     `sized`: apply the message-size efficiency and NCCL's network step latency (`sized_time`), as the
     training and serving models do; the `collective` command prices the alpha-beta line its flow model shares.
-    `algorithm`: "auto" (the fastest of ring, tree and NVLS where it runs), "ring", "tree" or "nvls" (infinite
-    where NVLS cannot run the group, `network.nvlink_all_reduce.nvls_available`).
+    `algorithm`: "auto" (the fastest of ring, tree and NVLS where it runs), "ring", "tree", "nvls" (infinite
+    where NVLS cannot run the group, `network.nvlink_all_reduce.nvls_available`) or "nvls_tree" (the tree across
+    domains with NVLS inside each, `_nvls_tree`; infinite where the group stays in one domain).
     """
     return _evaluate(_all_reduce, fabric, size_bytes, n, stride, algorithm, sized)
 
@@ -136,6 +138,8 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
     an 8 B all-reduce over 24,576 GPUs at 55.3 ms against the tree's own 0.63 ms (hN2, session 34). The
     alpha-beta line (`sized` False, the `collective` command beside its flow model) keeps its own: there the
     in-domain step latency times the ring's steps would stand for pipelined large-message steps."""
+    if algorithm == "nvls_tree":
+        return _nvls_tree(xp, fabric, size, n, stride, sized)
     if algorithm == "nvls" or not sized:
         return _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)
     if xp is _NUMPY and _nvlink.MEASURED_NVLINK_ALL_REDUCE and np.all(n * stride <= group_domain(fabric, n, stride)):
@@ -156,6 +160,22 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
         tree = spanning_bound(xp, fabric, tree, size, n, stride, True, inside, whole_buffer=True)
     bounded = ring if algorithm == "ring" else tree if algorithm == "tree" else xp.minimum(ring, tree)
     return xp.where(spans, bounded, t)
+
+
+def _nvls_tree(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
+    """NCCL's NVLS_TREE all-reduce (its algorithm name "NVLSTree", `NCCL_ALGO=NVLSTree`: the strings Tree, Ring,
+    CollNetDirect, CollNetChain, NVLS, NVLSTree in nvidia-nccl-cu13 2.30.7's lib/libnccl.so.2, `strings -a`): the
+    tree across scale-up domains with NVLS (in-switch reduction) as its leg inside each domain, so the tree's time
+    bounded below by the NVLS all-reduce of the whole buffer over the k local members (`spanning_bound`'s
+    `whole_buffer` rule with NVLS inside). What `auto`'s tree is where NVLS is the domain's fastest all-reduce
+    (`_both_bounds`: its leg is the in-domain `auto`). The alpha-beta line (`sized` False) is the tree's.
+    Infinite where the group stays in one domain or its local members cannot run NVLS (as "nvls" by name)."""
+    local, spans = _spanning_members(xp, fabric, n, stride)
+    tree = _one_all_reduce(xp, fabric, size, n, stride, "tree", False) if not sized else \
+        _all_reduce_parts(xp, fabric, size, n, stride, "tree", sized)[2]
+    inside = _one_all_reduce(xp, fabric, size, local, stride, "nvls", sized)
+    runs = spans & (inside < math.inf)
+    return xp.where(runs, xp.maximum(tree, inside) if sized else tree, math.inf)
 
 
 def _both_bounds(fabric: Fabric, ring: np.ndarray, tree: np.ndarray, size: Any, n: Any, stride: Any,

@@ -191,7 +191,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         time_s, basis = said.time_s, said.basis
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else \
             bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
-        if algo == "tree":  # its own crossings of an oversubscribed tier (`tree_crossings`)
+        if algo in ("tree", "nvls_tree"):  # its own crossings of an oversubscribed tier (`tree_crossings`)
             tier = tree_bottleneck(fabric, gpus, stride, tier)
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
                        "uplinks)", "perfect ECMP load balance (no hash collisions)",
@@ -215,7 +215,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             reason = sharp_difference_reason(run, analytical, fabric, size_bytes, gpus, stride)
         else:
             time_s, worst, tier, flows = 0.0, -1.0, "none", 0
-            flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
+            # flows, not in-switch reduction: the ring NVLS replaces; NVLS_TREE's tree across domains
+            flow_algo = "ring" if algo == "nvls" else "tree" if algo == "nvls_tree" else algo
             tiers = len(topo.tiers)
             rounds = all_to_all_link_rounds(gpus, tiers) if a2a else 0.0  # its many events' filling rounds
             if a2a:  # refused before its flow set is built (`flow_schedules.check_flow_run`)

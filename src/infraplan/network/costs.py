@@ -150,7 +150,7 @@ def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for t in topo.tiers:
         rows.append({
-            "name": t.name, "switches": t.switches, "radix": t.radix, "port_gbps": t.port_bytes_per_s * 8 / 1e9,
+            "name": t.name, "switches": t.switches, "radix": t.radix, "port_bytes_per_s": t.port_bytes_per_s,
             "oversubscription": t.effective_oversubscription if not t.is_top else 1.0,
             "configured_oversubscription": t.oversubscription, "domains": t.domains, "domain_gpus": t.domain_gpus,
             "planes": t.planes, "down_ports_per_switch": t.down_ports, "up_ports_per_switch": t.up_ports,

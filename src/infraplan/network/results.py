@@ -21,7 +21,7 @@ class FabricTier(Result):
     name: str = Field(description="tier name")
     switches: int = Field(description="switches (count)")
     radix: int = Field(description="ports per switch (count)")
-    port_gbps: float = Field(description="port speed, Gb/s")
+    port_bytes_per_s: float = Field(description="port speed, bytes/s (a 400G port: 5e10)")
     oversubscription: float = Field(description="effective down:up ratio")
     configured_oversubscription: float = Field(description="configured down:up ratio")
     bandwidth_oversubscription: float = Field(description="the domain's NIC bandwidth over its uplinks' (line "

@@ -342,7 +342,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                                                     and r.phase == last.phase)) or None,
         excluded=excluded,
         warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
-        seconds=time.perf_counter() - start, published=dict(spec.published),
+        wall_time_s=time.perf_counter() - start, published=dict(spec.published),
         cost_reason="; ".join(unpriced) if unpriced else None,
         price_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0
                                                              and r.phase == last.phase for r in pools)

@@ -234,7 +234,8 @@ class ScenarioPlan(Result):
     optimality_solves: int | None = Field(None, description="--optimality-gap: MILP solves of the lower-bounding "
                                           "programme (count)")
     optimality: str | None = Field(None, description="--optimality-gap: the bound, in words")
-    seconds: float = Field(description="planning time, seconds")
+    wall_time_s: float = Field(description="the planner's own wall clock (not a model answer: it differs run to "
+                               "run), seconds")
     tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
     published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price "

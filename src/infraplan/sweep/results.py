@@ -34,7 +34,7 @@ class SweepRun(Result):
     points_failed: int = Field(description="points of this run whose function raised (their `error` column)")
     rows: int = Field(description="rows in the folder after this run (one per distinct point)")
     interrupted: bool = Field(description="stopped by Ctrl-C; what finished is saved, rerun to go on")
-    elapsed_s: float = Field(description="wall-clock time of this run, seconds")
+    wall_time_s: float = Field(description="the run's own wall clock (not a model answer), seconds")
     points_per_s: float = Field(description="points evaluated per second of wall clock")
     errors: list[str] = Field(description="up to 5 distinct one-line errors of failed points")
     estimated_cpu_s: float | None = Field(default=None, description=(

@@ -219,7 +219,7 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
     return SweepRun(directory=str(out), function=spec.function, backend=runner.name, workers=runner.workers,
                     points=total, points_skipped=counters["skipped"], points_run=counters["run"],
                     points_failed=counters["failed"], rows=store.rows(), interrupted=interrupted,
-                    elapsed_s=elapsed, points_per_s=counters["run"] / max(elapsed, 1e-9),
+                    wall_time_s=elapsed, points_per_s=counters["run"] / max(elapsed, 1e-9),
                     errors=sorted(errors, key=errors.__getitem__))
 
 

@@ -270,7 +270,8 @@ class PlanSearchResult(Result):
                             "(off: by predicted time alone; the default on what-if hardware)")
     evaluated_count: int = Field(description="valid plans evaluated (count)")
     feasible_count: int = Field(description="plans that fit in memory and that the stack runs (count)")
-    seconds: float = Field(description="search wall clock, seconds")
+    wall_time_s: float = Field(description="the search's own wall clock (not a model answer: it differs run to run), "
+                               "seconds")
     configs_per_s: float | None = Field(description="plans evaluated per second")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
                              "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
@@ -320,7 +321,8 @@ class ScalingResult(Result):
                                   "plans are priced in (--dsa-stage): sparse | warmup (as train --dsa-stage); null: a "
                                   "model without the indexer")
     evaluated_count: int = Field(description="valid plans evaluated over every point (count)")
-    seconds: float = Field(description="search wall clock over every point, seconds")
+    wall_time_s: float = Field(description="the searches' own wall clock over every point (not a model answer), "
+                               "seconds")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
                              "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
                              "what `train` says of the best plan: the stack's model recipe, the rank placement, the "
@@ -333,5 +335,6 @@ class ScalingResult(Result):
                    scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated_count=r.evaluated_count,
                                          feasible_count=r.feasible_count, mfu_ceilings=r.mfu_ceilings)
                             for r in results],
-                   evaluated_count=sum(r.evaluated_count for r in results), seconds=sum(r.seconds for r in results),
+                   evaluated_count=sum(r.evaluated_count for r in results),
+                   wall_time_s=sum(r.wall_time_s for r in results),
                    notes=list(dict.fromkeys(n for r in results for n in r.notes)))  # each point's, once

@@ -342,7 +342,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         lora_rank=lora_rank, lora_targets=None if pricing.lora is None else pricing.lora.targets,
         dsa_stage=stage_of(shape, pricing.dsa_stage == "warmup"),
         **effect, tie_ranked_after_count=found.tie_passed, evaluated_count=evaluated, feasible_count=found.feasible,
-        seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
+        wall_time_s=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
                *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)

@@ -65,7 +65,7 @@ class CollectiveRequest(WebRequest):
     gpus: Accelerators
     size: BytesText  # the CLI's --bytes, read as it reads it (its refusals in its words, hJ58)
     placement: Literal["packed", "spread"] = "packed"
-    algorithm: Literal["ring", "tree", "hierarchical", "nvls", "sharp", "auto"] = "auto"
+    algorithm: Literal["ring", "tree", "hierarchical", "nvls", "nvls_tree", "sharp", "auto"] = "auto"
     sim: Literal["analytical", "flow"] = "analytical"
     flows_per_pair: Annotated[int, Field(ge=1, le=1024)] | None = None
     seed: Seed | None = None  # the CLI's: 0, refused where nothing is drawn (`estimate_collective`'s one check)

@@ -72,6 +72,8 @@ def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False,
         console.print(f"price: {r.price_note}", soft_wrap=True)
     if r.count_note:
         console.print(f"note: {r.count_note}", soft_wrap=True, markup=False, highlight=False)
+    if r.rack_fabric_note:  # racks of another size than the fabric's top-of-rack leaves (hO65)
+        console.print(f"note: {r.rack_fabric_note}", soft_wrap=True, markup=False, highlight=False)
     if zoned:
         console.print(zones_line(r, device, typed), soft_wrap=True, markup=False, highlight=False)
     for note in r.figures_notes:  # the accelerator's figures' standing (`catalog.figures.figures_notes`)

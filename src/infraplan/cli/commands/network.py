@@ -56,7 +56,7 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
     # fitted to the terminal, as plan's tables: at 80 columns Rich cut "switch…", "oversu…", "(minip…" (hU58)
     cols = [Col("tier", ID), *(Col(name) for name in ("switches", "radix", "oversub.", "links below", "optics",
                                                      "power", "capex"))]
-    rows = [[f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {fmt_num(t.port_gbps)}G",
+    rows = [[f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {fmt_num(t.port_bytes_per_s * 8 / 1e9)}G",
              _oversubscription(t),
              f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
              f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), fmt_usd(t.capex_usd)] for t in r.tiers]

@@ -244,7 +244,7 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
         print_band(band_line(result.top[0].error_band, "throughput"))
     rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"
     console.print(f"evaluated {result.evaluated_count:,} valid plans ({result.feasible_count:,} fit in memory) in "
-                  f"{result.seconds:.2f} s = {rate} configs/s")
+                  f"{result.wall_time_s:.2f} s = {rate} configs/s")
     _print_notes(result.notes)
 
 

@@ -23,7 +23,7 @@ def render_sweep(r: SweepRun) -> None:
     table.add_row("run now", fmt_num(r.points_run))
     table.add_row("failed (see the error column)", fmt_num(r.points_failed))
     table.add_row("rows in the folder", fmt_num(r.rows))
-    table.add_row("wall clock", fmt_seconds(r.elapsed_s))
+    table.add_row("wall clock", fmt_seconds(r.wall_time_s))
     table.add_row("throughput", f"{fmt_num(r.points_per_s, 3)} points/s")
     if r.estimated_cpu_s is not None:
         from infraplan.sweep.work_estimate import cpu_time_text
