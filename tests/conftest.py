@@ -17,17 +17,23 @@ of wall for ~10 CPU s) open the second worker's share of the queue (worksteal ha
 and steals from the ends), so the per-process caches of the slow CPU tests at the front stay in the first worker.
 (One worker more than the cores, to fill the waits, was tried: on the 2-core VM it measured 58-69 s against
 59-68 s with two, alternating runs, so `-n auto` keeps xdist's one per core.)
+
+Last, `pytest.approx` refuses a comparison that its default absolute tolerance decides (`_approx_refuses_the_floor`,
+hK65): a test that cannot fail is no test.
 """
 
 from __future__ import annotations
 
 import gc
+import math
+import numbers
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,3 +177,40 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if folder is not None:
         tempfile.tempdir = None
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# pytest.approx's scalar comparator (the class of a public object: no import from `_pytest`)
+_APPROX_SCALAR = type(pytest.approx(1.0))
+_approx_scalar_eq = _APPROX_SCALAR.__eq__
+FLOOR_SHARE = 0.01
+"""The largest share of an expected value that pytest.approx's default absolute tolerance may be (1e-12 abs; 1 %
+of 1e-10 s, 0.1 ns): above it the floor, not the relative tolerance asked for, decides the comparison."""
+
+
+def floor_decides(approx: Any) -> bool:
+    """Whether pytest.approx, given no abs=, compares a nonzero finite real expected value with its default absolute
+    tolerance (1e-12) above both the relative tolerance and `FLOOR_SHARE` of the value. `approx(6e-11, rel=1e-12)`
+    passes anything within 1e-12, 1.7 % of 6e-11: a 61-layer mutant of a 62-layer cost passed (hI65)."""
+    if approx.abs is not None:
+        return False  # the writer's own absolute tolerance
+    expected = approx.expected
+    if not isinstance(expected, float) and (isinstance(expected, bool) or not isinstance(expected, numbers.Real)):
+        return False
+    value = abs(float(expected))
+    floor = float(approx.DEFAULT_ABSOLUTE_TOLERANCE)
+    rel = approx.DEFAULT_RELATIVE_TOLERANCE if approx.rel is None else approx.rel
+    return 0 < value < math.inf and floor > max(float(rel) * value, FLOOR_SHARE * value)
+
+
+def _approx_refuses_the_floor(self: Any, actual: object) -> bool:
+    """pytest.approx's comparison, failing the test instead where `floor_decides` (the value is too small for
+    pytest's default absolute tolerance): give abs=0, an abs well below the value, or compare in a natural unit."""
+    if floor_decides(self):
+        expected, floor = self.expected, self.DEFAULT_ABSOLUTE_TOLERANCE
+        pytest.fail(f"pytest.approx({expected!r}) without abs=: pytest's default abs={floor:g} is "
+                    f"{floor / abs(expected):.1%} of the value and passes any value that close; give abs=0, an abs "
+                    "well below the value, or compare in a natural unit (tests/conftest.py, hK65)")
+    return _approx_scalar_eq(self, actual)
+
+
+_APPROX_SCALAR.__eq__ = _approx_refuses_the_floor

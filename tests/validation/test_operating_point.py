@@ -169,7 +169,8 @@ def test_a_scaled_cost_prices_every_iteration_at_that_multiple(cost):
     for term in fields(cost):  # every seconds term of the cost (a new one must be scaled too), none of the FLOPs
         if term.name.endswith("_s"):
             factor = 1.0 if "flop" in term.name else 2.0
-            assert np.allclose(getattr(double, term.name), factor * np.asarray(getattr(cost, term.name))), term.name
+            assert np.allclose(getattr(double, term.name), factor * np.asarray(getattr(cost, term.name)),
+                               rtol=1e-12, atol=0.0), term.name
 
 
 def test_at_the_offline_rows_level_the_server_search_gives_the_measured_server_over_offline(data):
