@@ -168,6 +168,9 @@ def test_a_scaled_cost_prices_every_iteration_at_that_multiple(cost):
         assert float(double.time(*args)) == pytest.approx(2.0 * float(cost.time(*args)), rel=1e-12)
     for term in fields(cost):  # every seconds term of the cost (a new one must be scaled too), none of the FLOPs
         if term.name.endswith("_s"):
+            if getattr(cost, term.name) is None:  # an optional table this model has none of (decode_row_s, hC65)
+                assert getattr(double, term.name) is None, term.name
+                continue
             factor = 1.0 if "flop" in term.name else 2.0
             assert np.allclose(getattr(double, term.name), factor * np.asarray(getattr(cost, term.name)),
                                rtol=1e-12, atol=0.0), term.name
