@@ -92,3 +92,53 @@ def nic_toy(nic: str, pod: float = 4, radix: bool = True) -> str:
     fabric does not build: the configured-ratio fallback prices it)."""
     text = NIC_TOY.format(nic=nic, pod=pod)
     return text if radix else text.replace(", switch_radix: 32", "").replace(", switch_radix: 64", "")
+
+
+# hN65: the GB200 NVL72 SuperPOD's tiers until 2026-12-06, 2 top-of-rack leaves of radix 72 per 72-GPU rack under
+# radix-64 superpod switches: leaves that form no rails (1 or 2 a rack for 4 NICs a tray)
+TOR_NVL72_TIERS = """  tiers:
+    - {name: rack, group_size: 72, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 72,
+       port_bandwidth_bytes_per_s: 800Gbps}
+    - {name: superpod, group_size: 576, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 64,
+       port_bandwidth_bytes_per_s: 800Gbps}
+"""
+
+
+def tor_nvl72_superpod(folder, railed: bool) -> str:  # type: ignore[no-untyped-def]
+    """A what-if file in `folder`: the catalog's gb200-nvl72-superpod on its pre-hN65 tiers (`TOR_NVL72_TIERS`,
+    the fabric ECMP collides on between racks), declaring `rail_optimized: railed`."""
+    from pathlib import Path
+
+    import infraplan.catalog
+
+    text = (Path(infraplan.catalog.__file__).parent / "systems" / "gb200-nvl72-superpod.yaml").read_text()
+    assert text.count("rail_optimized: true") == 1 and text.count("  tiers:\n") == 1
+    text = text[:text.index("  tiers:\n")] + TOR_NVL72_TIERS
+    path = Path(folder) / f"gb200-nvl72-superpod-tor-{railed}.yaml"
+    path.write_text(text.replace("rail_optimized: true", f"rail_optimized: {str(railed).lower()}"))
+    return str(path)
+
+
+# hN65: gb200-nvl72's tiers until 2026-12-06: 72-GPU racks of radix 72 under radix-64 pods of 1,152 and a cluster tier
+PRE_HN65_NVL72_9216_TIERS = """  tiers:
+    - {name: rack, group_size: 72, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 72,
+       port_bandwidth_bytes_per_s: 800Gbps}
+    - {name: pod, group_size: 1152, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 64,
+       port_bandwidth_bytes_per_s: 800Gbps}
+    - {name: cluster, group_size: 9216, oversubscription: 1, hop_latency_s: 1.0e-6, switch_radix: 64,
+       port_bandwidth_bytes_per_s: 800Gbps}
+"""
+
+
+def pre_hn65_nvl72_9216(folder) -> str:  # type: ignore[no-untyped-def]
+    """A what-if file in `folder`: the catalog's gb200-nvl72 (9,216 GPUs) on its pre-hN65 tiers
+    (`PRE_HN65_NVL72_9216_TIERS`), the arithmetic the rail-only tests count by hand."""
+    from pathlib import Path
+
+    import infraplan.catalog
+
+    text = (Path(infraplan.catalog.__file__).parent / "systems" / "gb200-nvl72.yaml").read_text()
+    assert text.count("  tiers:\n") == 1
+    path = Path(folder) / "gb200-nvl72-pre-hn65.yaml"
+    path.write_text(text[:text.index("  tiers:\n")] + PRE_HN65_NVL72_9216_TIERS)
+    return str(path)

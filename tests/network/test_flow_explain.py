@@ -4,6 +4,7 @@ analytical model differ most, not the tier of the longest phase."""
 from __future__ import annotations
 
 import pytest
+from flow_toy_fabric import tor_nvl72_superpod
 
 from infraplan.cluster import Cluster
 from infraplan.network.collective_algorithms import analytical_time, hierarchical_parts, hierarchical_time
@@ -16,6 +17,14 @@ GIB = 2.0**30
 @pytest.fixture(scope="module")
 def nvl72_superpod() -> Cluster:
     return Cluster.resolve("gb200-nvl72-superpod")
+
+
+@pytest.fixture(scope="module")
+def tor_superpod(tmp_path_factory: pytest.TempPathFactory) -> Cluster:
+    """The SuperPOD on its pre-hN65 top-of-rack leaves (2 a rack, no rails): ECMP spreads the NIC links' flows over
+    the superpod switches and collides on some. The catalog SuperPOD's rail leaves (hN65) keep a rail's flows on one
+    leaf within 4 racks: flow = analytical there (`test_rail_leaves_leave_no_ecmp_collision_to_explain`)."""
+    return Cluster.resolve(tor_nvl72_superpod(tmp_path_factory.mktemp("tor"), railed=False))
 
 
 @pytest.mark.parametrize("gpus", [144, 576])
@@ -38,9 +47,9 @@ def test_latency_reason_names_the_phase_and_both_per_step_latencies():
     assert "3.00 us of hop latency" in reason and "6.00 us of latency" in reason and "over 10 step(s)" in reason
 
 
-def test_hierarchical_all_gather_blames_ecmp_between_racks(nvl72_superpod):
+def test_hierarchical_all_gather_blames_ecmp_between_racks(tor_superpod):
     # named: since hC52 `auto` simulates NCCL's choice, the ring (the alpha-beta line's fastest was hierarchical)
-    f = estimate_collective("all-gather", nvl72_superpod, 576, GIB, sim="flow", algorithm="hierarchical")
+    f = estimate_collective("all-gather", tor_superpod, 576, GIB, sim="flow", algorithm="hierarchical")
     assert f.algorithm == "hierarchical" and f.time_s > 1.05 * f.analytical_time_s
     reason = f.difference_reason
     assert reason is not None and "ECMP" in reason and "inter-domain" in reason
@@ -49,8 +58,8 @@ def test_hierarchical_all_gather_blames_ecmp_between_racks(nvl72_superpod):
     assert busiest > mean
 
 
-def test_all_to_all_across_racks_blames_ecmp_with_the_link_loads(nvl72_superpod):
-    f = estimate_collective("all-to-all", nvl72_superpod, 576, GIB, sim="flow")
+def test_all_to_all_across_racks_blames_ecmp_with_the_link_loads(tor_superpod):
+    f = estimate_collective("all-to-all", tor_superpod, 576, GIB, sim="flow")
     reason = f.difference_reason
     assert f.time_s > 1.05 * f.analytical_time_s and reason is not None
     assert "ECMP" in reason and "rack links" in reason and "per-step latency" not in reason

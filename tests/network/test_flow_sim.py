@@ -47,10 +47,12 @@ def test_routes_are_valley_free_and_stay_in_the_rail():
 def test_nvl72_pairs_in_one_rack_use_nvlink_and_only_pairs_across_racks_use_nics():
     spec, _, topo, links = _fabric("gb200-nvl72-superpod")
     assert topo.gpus_per_node == 4 and topo.scale_up_domain_gpus == spec.node.scale_up_domain == 72
-    src, dst = np.array([0, 0, 70]), np.array([4, 71, 72])  # another tray, the rack's last tray, the next rack
-    paths, reached, _ = route(topo, links, src, dst, np.ones(3, dtype=np.int64), np.random.default_rng(0))
+    # another tray, the rack's last tray, the next rack, rack 4; hN65: the RA's rail leaves, NIC r of racks 0-3 on
+    # leaf 2r and of racks 4-7 on leaf 2r + 1, so the next rack meets at its leaf (tier 0), rack 4 at a spine
+    src, dst = np.array([0, 0, 70, 0]), np.array([4, 71, 72, 288])
+    paths, reached, _ = route(topo, links, src, dst, np.ones(4, dtype=np.int64), np.random.default_rng(0))
     first = [links.class_names[links.link_class[p[0]]] for p in paths]
-    assert first == ["scale-up", "scale-up", "nic"] and list(reached) == [-1, -1, 1]
+    assert first == ["scale-up", "scale-up", "nic", "nic"] and list(reached) == [-1, -1, 0, 1]
 
 
 @pytest.mark.parametrize("algorithm", ["ring", "tree", "hierarchical"])

@@ -78,7 +78,8 @@ def _bandwidth_seconds(system: str, op: str, gpus: int, size: float, sim: str = 
 
 def test_leaf_switch_gpus_by_hand(tmp_path):
     """3 unrailed leaves of 22 ports: 22 GPUs under one; rail-optimised SuperPOD leaves (8 per 256-GPU unit, one
-    per rail, PXN): the unit; NVL72 racks (2 leaves, no rails): the 72-GPU NVLink domain; the MI300X cluster's
+    per rail, PXN): the unit; the NVL72 SuperPOD's 8 rail leaves of a 576-GPU SU (2 per rail, racks 0-3 / 4-7, hN65;
+    before, 2 leaves a rack, no rails: the 72-GPU NVLink domain): 288; the MI300X cluster's
     64-GPU domain on 2 leaves of 32 ports: 64 with its rail groups (NICs 0-3 / 4-7 of every node, hN70), 32 where
     the same leaves are wired unrailed."""
     topo = build_topology(load_system(_toy(tmp_path)))
@@ -87,7 +88,7 @@ def test_leaf_switch_gpus_by_hand(tmp_path):
     assert leaf_switch_gpus(topo) == 22
     assert Cluster.resolve(_toy(tmp_path)).fabric.tier_sizes == (22, 128)
     assert leaf_switch_gpus(build_topology(load_system("dgx-h100-superpod"))) == 256
-    assert leaf_switch_gpus(build_topology(load_system("gb200-nvl72-superpod"))) == 72
+    assert leaf_switch_gpus(build_topology(load_system("gb200-nvl72-superpod"))) == 288
     assert leaf_switch_gpus(build_topology(load_system("mi300x-cluster"))) == 64
     assert leaf_switch_gpus(build_topology(load_system(unrailed_mi300x(tmp_path)))) == 32
 

@@ -49,7 +49,7 @@ def test_a_generation_without_sharp_does_none() -> None:
                                  in_network_reduction="none")
     catalog = catalog.model_copy(update={"infiniband_generations": (plain,)})
     reason = sharp_switches(build_topology(load_system("gb200-nvl72-superpod"), 576), catalog)
-    assert reason is not None and "rack tier: no catalog switch model" in reason
+    assert reason is not None and "leaf tier: no catalog switch model" in reason  # (hN65: the RA's SU leaves)
 
 
 def test_a_generation_names_a_sharp_version_or_none() -> None:

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from flow_toy_fabric import pre_hn65_nvl72_9216
 
 from infraplan.catalog import load_system
 from infraplan.cli import main
@@ -54,7 +55,8 @@ def test_the_network_command_reports_the_rails(capsys):
     assert data["rails_count"] == 72 and data["rail_bisection_bytes_per_s"] == 4e11
     assert main(["network", "gb200-nvl72-superpod", "--fabric", "rail-only"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "rail-only: 47 more switches" in out and "72 rails" in out  # hU48: each term its own direction
+    # 72 rail switches against the Clos's 8 rail leaves + 4 spines of the RA's SU (hN65; 47 more against 25 before)
+    assert "rail-only: 60 more switches" in out and "72 rails" in out  # hU48: each term its own direction
 
 
 def test_flows_between_racks_leave_on_the_destinations_rail(capsys):
@@ -69,13 +71,14 @@ def test_flows_between_racks_leave_on_the_destinations_rail(capsys):
 
 
 @pytest.mark.parametrize(("gpus", "leaves", "down", "spines"), [(9216, 4, 32, 2), (6912, 3, 32, 2), (5760, 4, 20, 2)])
-def test_a_rail_leaf_is_not_capped_at_the_systems_pod(gpus, leaves, down, spines):
+def test_a_rail_leaf_is_not_capped_at_the_systems_pod(gpus, leaves, down, spines, tmp_path):
     # Wang et al. (arXiv:2307.12169): a rail is a Clos of its own. GB200 NVL72, 9,216 GPUs = 128 racks: a rail is
     # NIC k of every rack, 128 NICs; a radix-72 leaf at 1:1 has 36 down ports, the largest divisor of 128 racks
     # within them is 32: 4 leaves of 32 down + 32 up; 4 x 32 = 128 up links on radix-64 spines: 2 spines.
     # 72 rails x (4 + 2) = 432 switches (the Clos's 688; capped at the 1,152-GPU pod it was 72 x (8 + 2) = 720).
     # 6,912 = 96 racks: 3 leaves of 32, 96 links on 2 spines (360, was 576); 5,760 = 80 racks: 4 of 20 (432, was 504)
-    topo = _rail_only("gb200-nvl72", gpus)
+    # (hN65: on the file's pre-hN65 radix-72 / 64 tiers; the catalog's radix-144 SU tiers put a rail on one switch)
+    topo = _rail_only(pre_hn65_nvl72_9216(tmp_path), gpus)
     leaf, spine = topo.tiers
     assert topo.rails == 72 and leaf.domains == leaves and leaf.switches_per_domain == 72
     assert leaf.down_ports == leaf.up_ports == down and leaf.domain_gpus == down * 72
@@ -85,15 +88,20 @@ def test_a_rail_leaf_is_not_capped_at_the_systems_pod(gpus, leaves, down, spines
     assert topo.rail_bisection_bytes_per_s == min(gpus // 72 // 2, leaves // 2 * down) * 100e9
 
 
-def test_a_job_of_no_whole_pods_keeps_the_pods_leaf_rule(capsys):
+def test_a_job_of_no_whole_pods_keeps_the_pods_leaf_rule(capsys, tmp_path):
     # 5,328 GPUs = 74 racks: equal leaf domains would be 37 leaves of 2 racks; refused until hN55, now built as the
     # 5 whole 1,152-GPU pods it occupies (test_partial_pod_hN55.py), said in one note with both counts
-    assert main(["network", "gb200-nvl72", "--gpus", "5328", "--fabric", "rail-only", "--json"]) == 0
+    # (hN65: on the pre-hN65 tiers, whose pod is 1,152 GPUs)
+    assert main(["network", pre_hn65_nvl72_9216(tmp_path), "--gpus", "5328", "--fabric", "rail-only", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert (d["gpus"], d["fabric_gpus_count"]) == (5328, 5760)
     assert "5,328 GPUs end in a partial 1,152-GPU pod domain" in d["notes"][0]
 
 
-def test_nvl72_9216_rail_only_saves_switches(capsys):
+def test_nvl72_9216_rail_only_saves_switches(capsys, tmp_path):
+    # the catalog's RA tiers (hN65): 72 rails of 128 racks, one 144-port switch each, against 128 leaves + 72 spines
     assert main(["network", "gb200-nvl72", "--gpus", "9216", "--fabric", "rail-only"]) == 0
-    assert "rail-only: 256 fewer switches" in " ".join(capsys.readouterr().out.split())  # hU48 wording
+    assert "rail-only: 128 fewer switches" in " ".join(capsys.readouterr().out.split())  # hU48 wording
+    # the pre-hN65 radix-72 / 64 tiers: 432 against 688
+    assert main(["network", pre_hn65_nvl72_9216(tmp_path), "--gpus", "9216", "--fabric", "rail-only"]) == 0
+    assert "rail-only: 256 fewer switches" in " ".join(capsys.readouterr().out.split())

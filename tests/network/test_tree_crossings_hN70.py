@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from flow_toy_fabric import O4, unrailed_mi300x
+from flow_toy_fabric import O4, tor_nvl72_superpod, unrailed_mi300x
 
 from infraplan.catalog import load_system
 from infraplan.cluster import Cluster
@@ -164,4 +164,6 @@ def test_mi300x_rail_groups_keep_a_tree_on_one_leaf(tmp_path) -> None:
     # the longest path's 2 of 3 hops at the spine's 4 us (nodes 0-3 / 4-7 on two leaves: tree 0's 1-2-4-0, the
     # mirrored tree's 6-5-3-7; the shifted twin before hT80 had a path of 3)
     assert unrailed.alpha_beta_time_s == pytest.approx(hand + 2 * 2 * 2e-6, rel=0.01)  # the line (hC52)
-    assert not build_topology(load_system("gb200-nvl72-superpod")).rail_optimized
+    # hN65: top-of-rack NVL72 leaves (leaf domain = NVLink domain) as a user's file; the catalog SuperPOD's 8-rack SU
+    assert not build_topology(load_system(tor_nvl72_superpod(tmp_path, railed=True))).rail_optimized
+    assert build_topology(load_system("gb200-nvl72-superpod")).rail_optimized

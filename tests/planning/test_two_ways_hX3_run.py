@@ -61,7 +61,10 @@ def test_the_run_is_whole_steps_of_its_estimate_at_facilitys_price(case: str,
     assert not any("non-blocking Clos" in n for n in run["notes"])  # one fabric: nothing to explain
 
 
-@pytest.mark.parametrize(("accelerator", "gpus", "batch"), [("h100-sxm", 4096, 1024), ("gb200", 4608, 1152)])
+# hN65: gb200's generic fabric takes gb200-nvl72's Quantum-X800 radix 144 (was 72): 4,608 GPUs are a two-tier Clos
+# (k^2/2 = 10,368), cheaper than `facility`'s 1:7 zones of the default radix ($1.425 vs $1.449/GPU-h); past the
+# two-tier limit, 13,824 GPUs, the zones charge less ($1.447 vs $1.549)
+@pytest.mark.parametrize(("accelerator", "gpus", "batch"), [("h100-sxm", 4096, 1024), ("gb200", 13824, 3456)])
 def test_beyond_one_zone_the_run_says_why_facility_charges_less(accelerator: str, gpus: int, batch: int,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     run = cli_json(capsys, f"train llama3-70b --system {accelerator} --gpus {gpus} --tp 8 --pp 4 --seq-len 8192 "

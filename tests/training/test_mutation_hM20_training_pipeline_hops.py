@@ -34,12 +34,14 @@ def _inside() -> float:
 def test_tp8_pp4_dp6_dp_inner_by_hand(one: bool) -> None:
     """tp-cp-dp-pp, stride 48: replica d's hop j pairs the block [8 d + 48 j, 8 d + 48 j + 56), which holds a
     multiple of 64 on 2 of the 3 hops of every replica (d = 0: 64 and 128). The single stride priced every hop
-    across (gcd(64, 96) = 32 < 96): now the chain is (1 t_in + 2 t_out) / 3, t_out one NIC at the spine's latency
-    (the pair spans 96 > 72 ranks)."""
+    across (gcd(64, 96) = 32 < 96): now the chain is (1 t_in + 2 t_out) / 3, t_out one NIC at the leaf's latency
+    (hN65: the pair spans 96 ranks, inside a rail leaf's 288 GPUs, the RA's 8 leaves of a 576-GPU SU, 2 a rail; at
+    the spine's latency on the 72-GPU top-of-rack leaves before)."""
     assert FABRIC.placement_unit == 64
     plan = _plans(8, 4, 6, RankOrder.TP_CP_DP_PP)[0 if one else 1]
     terms = {k: float(np.ravel(v)[0]) for k, v in pipeline_hop_terms(FABRIC, SIZE, plan, one).items()}
-    t_out = SIZE / FABRIC.nic_bytes_per_s + FABRIC.tier_round_trip_latency_s[1]
+    assert FABRIC.tier_sizes[0] == 288
+    t_out = SIZE / FABRIC.nic_bytes_per_s + FABRIC.tier_round_trip_latency_s[0]
     assert terms["p2p_inside"] == pytest.approx(_inside(), rel=1e-12)
     assert terms["p2p_across"] == pytest.approx(t_out, rel=1e-12)
     assert terms["p2p_hops_across"] == 2.0 and terms["p2p_scale_out"] == pytest.approx(2.0 / 3.0, rel=1e-15)

@@ -125,7 +125,9 @@ def unrailed_note(spec: System, topo: ClosTopology, links: LinkCatalog | None = 
     priced as a top-of-rack leaf's copper DAC (`bill_of_materials`; catalog/network_prices/links.yaml), not the
     optics of a rail-optimised unit whose leaves sit in their own racks; the line gives both counts and what the
     optics would add (hJ, session 65: every NVL72-style catalog system, GB200 / GB300 NVL72 and MTIA 400 racks,
-    declares rails its 1 or 2 leaves per 72-device rack cannot form, and said nothing)."""
+    declared rails its 1 or 2 leaves per 72-device rack could not form, and said nothing; hN65: the SuperPOD files
+    now build the RA's rail leaves over 8-rack units and the one-rack files declare their single leaf unrailed, so
+    the note is for user files)."""
     from infraplan.network.topology import endpoint_word
 
     if not spec.network.rail_optimized or topo.rail_optimized or topo.rail_only:
