@@ -36,12 +36,12 @@ except pydantic.ValidationError as exc:
 else:
     raise AssertionError("a spec stays frozen")
 try:
-    ScalingPoint(gpus=8, best=None, reason="no plan fits", evaluated=3, feasible=0, seconds=1.0)
+    ScalingPoint(gpus=8, best=None, reason="no plan fits", evaluated_count=3, feasible_count=0, seconds=1.0)
 except pydantic.ValidationError as exc:
     assert exc.errors()[0]["type"] == "extra_forbidden"
 else:
     raise AssertionError("a result refuses unknown fields")
-point = ScalingPoint(gpus=8, best=None, reason="no plan fits", evaluated=3, feasible=0)
+point = ScalingPoint(gpus=8, best=None, reason="no plan fits", evaluated_count=3, feasible_count=0)
 assert json.loads(point.to_json())["gpus"] == 8
 print("ok")
 """

@@ -67,7 +67,9 @@ def test_flow_and_analytical_agree_at_every_point_the_readme_names(system: str, 
     assert {(n, op, placement, algorithm) for n, op, algorithm, placement, *_ in outside} == {
         (n, "all-reduce", "packed", "auto") for n in TWO_OR_THREE_NODE_TREE}
     for n, _, _, _, size, algorithm, ratio, reason in outside:
-        assert algorithm == "tree" and 0.88 <= ratio < 1.0, (n, size, ratio)  # faster, by at most 1.14x
+        # (at 256 MiB auto's tree runs NVLS inside each node: NCCL's NVLSTree, so named since hO65; at 1 MiB its
+        # in-node leg is not NVLS: the tree; the flow model runs the tree across the nodes either way)
+        assert algorithm == ("nvls_tree" if size > 2.0**20 else "tree") and 0.88 <= ratio < 1.0, (n, size, ratio)
         if ratio < 0.95:  # said where the flow model differs by more than 5 % (AGREEMENT)
             assert reason is not None and "nic bound the analytical model applies is not reached" in reason
 

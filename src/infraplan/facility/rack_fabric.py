@@ -4,8 +4,9 @@ A fabric without rails (`network.topology.ClosTopology.rail_optimized` false) pu
 racks: `network.costs.bill_of_materials` prices their NIC links as copper DAC (catalog/network_prices/links.yaml),
 which reaches inside a rack. The facility fills its racks by power and space (`cluster.power.rack_fit`), so under
 liquid cooling a rack of Meta's RoCE 24K cluster holds 5 DGX-class servers, 40 GPUs, while its fabric keeps the
-system's 1,536 top-of-rack switches of 16 GPUs (2 servers; network.md:33-36 in the developers' reference). Racks
-of 40 split one leaf domain of 16 in every 5 over two racks (hJ65's walk, product_review_tried.md "Left" 4).
+system's 1,536 top-of-rack switches of 16 GPUs (2 servers, as catalog/systems/meta-genai-roce-24k.yaml builds
+them: 16 GPUs per rack under one Minipack2 ToR). Racks of 40 split one leaf domain of 16 in every 5 over two
+racks (hJ65's walk, product_review_tried.md "Left" 4).
 
 One rule: leaf domains of d GPUs, laid out consecutively in racks of r GPUs, each whole in one rack or not. Where
 some are not, `rack_fabric_note` says so and what it would cost: the NIC links of the split leaves priced as
