@@ -6,13 +6,12 @@ shipped file needs the lax reading; a field with its own text reader (`host_powe
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from tests.catalog.spec_field_walk import spec_fields
 
 import infraplan.catalog
 import infraplan.planning
@@ -23,17 +22,7 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.cli import main
 from infraplan.errors import InputError
 
-for _package in (infraplan.catalog, infraplan.planning, infraplan.sweep):  # every spec class defined there
-    for _info in pkgutil.iter_modules(_package.__path__, f"{_package.__name__}."):
-        importlib.import_module(_info.name)
-
-
-def _specs(cls: type[Spec] = Spec) -> list[type[Spec]]:
-    return [s for sub in cls.__subclasses__() for s in (sub, *_specs(sub))]
-
-
-NUMBER_FIELDS = sorted({(cls, name) for cls in _specs() for name in cls.model_fields if only_numbers_field(cls, name)},
-                       key=lambda p: (p[0].__module__, p[0].__name__, p[1]))
+NUMBER_FIELDS = spec_fields((infraplan.catalog, infraplan.planning, infraplan.sweep), only_numbers_field)
 CATALOG = Path(__file__).resolve().parents[2] / "src" / "infraplan" / "catalog"
 SYSTEMS, ACCELERATORS = CATALOG / "systems", CATALOG / "accelerators"
 

@@ -4,13 +4,12 @@ stack file's quoted `cuda_graphs: "yes"` as true, `"off"` as false and `1` as tr
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from tests.catalog.spec_field_walk import spec_fields
 
 import infraplan.catalog
 import infraplan.planning
@@ -19,17 +18,7 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.cli import main
 from infraplan.errors import InputError
 
-for _package in (infraplan.catalog, infraplan.planning):  # every spec class defined there
-    for _info in pkgutil.iter_modules(_package.__path__, f"{_package.__name__}."):
-        importlib.import_module(_info.name)
-
-
-def _specs(cls: type[Spec] = Spec) -> list[type[Spec]]:
-    return [s for sub in cls.__subclasses__() for s in (sub, *_specs(sub))]
-
-
-BOOL_FIELDS = sorted({(cls, name) for cls in _specs() for name in cls.model_fields if only_bools_field(cls, name)},
-                     key=lambda p: (p[0].__module__, p[0].__name__, p[1]))
+BOOL_FIELDS = spec_fields((infraplan.catalog, infraplan.planning), only_bools_field)
 
 
 def test_the_catalog_has_boolean_fields_to_check():
