@@ -66,7 +66,10 @@ class MoeRouting(Spec):
         "later, the experts' beside the all-to-alls and the attention's after its backward "
         "(models/common/model_chunk_schedule_plan.py:231, :252); TE still waits for a column-parallel linear's "
         "dgrad reduction inside its backward (linear.py:941-943), so no wgrad hides it "
-        "(`training.tp_overlap.wgrad_deferred`). Only on the plans that run the combined 1F1B")
+        "(`training.tp_overlap.wgrad_deferred`); the inputs and output gradients each stored wgrad reads are held "
+        "until then (`training.deferred_wgrad_memory`). Only on the plans that run the combined 1F1B; a plan that "
+        "would run it with TP userbuffers is refused, as TE 2.14 refuses it (module/_common.py:212-216, "
+        "`training.tp_overlap.deferred_wgrad_userbuffers_refused`)")
     shared_expert_overlap: bool = Field(
         False, description="Megatron-Core `moe_shared_expert_overlap` (0.16.1 transformer_config.py:550-552, "
         "alltoall dispatcher only :1090-1095; moe/moe_layer.py:238-292, moe/shared_experts.py:92-267): the shared "

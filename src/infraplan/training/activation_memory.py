@@ -27,7 +27,8 @@ Per pipeline stage kind (`stage_activations`; the kinds `FIRST`, `MIDDLE`, `LAST
 (`split_flags`: Megatron-Core `get_num_layers_to_build`, the end stages one layer short where the stack counts the
 embedding / loss as a layer) times its model chunks in flight under the schedule (`schedules.stage_in_flight`),
 the first chunk of the first stage and the last chunk of the last stage one layer short there, plus the one layer
-rebuilt during backward under recompute and, on the last stage, the loss's fp32 logits of one micro-batch
+rebuilt during backward under recompute (or, under deferred wgrads, the tensors one layer's store holds:
+`deferred_wgrad_memory`) and, on the last stage, the loss's fp32 logits of one micro-batch
 (megatron-core 0.16.1 tensor_parallel/cross_entropy.py:28,187).
 ZB-V below 2p - 1 micro-batches (`zb_v_rank_chunks`, hY40): torch 2.14.1's ScheduleZBVZeroBubble order
 (torch/distributed/pipelining/schedules.py:3526-3648, slots of micro-batches >= m dropped) holds on rank r
@@ -53,6 +54,7 @@ from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training.activation_offload import offloaded_layers
+from infraplan.training.deferred_wgrad_memory import held_wgrad_bytes
 from infraplan.training.enums import Attention, Dtype, Recompute, Schedule
 from infraplan.training.fp8_dpa import attention_saved_terms
 from infraplan.training.plan import PlanArrays
@@ -181,6 +183,8 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     v = plan.vpp
     kept: dict[int, tuple[Any, Any]] = {}  # (stored, working) by the stage's layer count's kind
     grid = type(plan.tp) is np.ndarray  # (one plan's plain bools: `pick`, as before; a grid's: `_where_held`)
+    # the deferred wgrads' store (None: no plan defers; the stack read here first: one call less an estimate)
+    held_wgrads = held_wgrad_bytes(shape, plan, profile) if profile.moe.delay_wgrad_compute else None
     out = []
     for kind in kinds:
         layers = split[kind]
@@ -190,7 +194,9 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
             recomputed = recomputed_layers(plan, layers)  # layers keeping only their input (full / block recompute)
             offloaded = offloaded_layers(profile, plan, layers)  # in host memory (`training.activation_offload`)
             stored = recomputed * layer_input + (layers - recomputed - offloaded) * per_layer
-            kept[same] = stored, pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
+            working = pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
+            # the deferred wgrads' held tensors, one layer's at a time (`deferred_wgrad_memory`, hD66)
+            kept[same] = stored, working if held_wgrads is None else working + held_wgrads
         stored, working = kept[same]
         # micro-batches of the stage's layers in flight: n chunks of 1 / v of the stage, c of them the end chunk
         # built one layer short (n / v + (n / v - c) / layers of n (layers + 1) / v - c layer-micro-batches)

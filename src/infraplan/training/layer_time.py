@@ -272,7 +272,14 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
         hidden = smaller(overlap * (out[f"tp_{phase}"] - apart), gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
-    if stack.tp_async_backward and anywhere(overlap == 0.0):  # (per plan: SP off runs no userbuffers)
+    # TE's async dgrad window and the wgrad input re-gathers: one walk of the column-parallel GEMMs, each term only
+    # where it is read below (`sp_regather.column_parallel_terms`, hD66)
+    async_path = stack.tp_async_backward and anywhere(overlap == 0.0)  # (per plan: SP off runs no userbuffers)
+    regathered = stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER
+    window, regather = (sp_regather.column_parallel_terms(fabric, ops, gemms, lay, gather_ratio, one, async_path
+                                                          and tp_overlap.PER_LINEAR_WINDOW, regathered)
+                        if async_path or regathered else (0.0, 0.0))
+    if async_path:
         # without userbuffers Transformer Engine still issues each column-parallel layer's dgrad reduce-scatter (SP)
         # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
         # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to that linear's wgrad
@@ -282,15 +289,14 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
                                                         if c.role == "tp" and c.kind != "all_gather"))
         # each linear's reduction under its own wgrad GEMM (`tp_overlap.async_dgrad_window_s`; pooled: under half
         # of all the layer's backward GEMMs, before hD65), never more than TE's reductions as priced
-        window = (tp_overlap.async_dgrad_window_s(fabric, ops, gemms, lay, one) if tp_overlap.PER_LINEAR_WINDOW
-                  else 0.5 * gemm_bwd)
+        window = window if tp_overlap.PER_LINEAR_WINDOW else 0.5 * gemm_bwd
         # under `delay_wgrad_compute` no wgrad runs before the wait: no window (`tp_overlap.wgrad_deferred`)
         window = pick(tp_overlap.wgrad_deferred(plan, stack), 0.0, window)
         hidden = pick(overlap == 0.0, smaller(_collective_times(fabric, reductions, "tp", one), window), 0.0)
         # (kept: a frozen base gives this window back whole, `frozen_base.with_frozen_layers`)
         out["tp_bwd"], out[tp_overlap.ASYNC_HIDDEN] = out["tp_bwd"] - hidden, hidden
-    if stack.tp_async_backward and sp_regather.SP_WGRAD_REGATHER:  # wgrad inputs re-gathered beyond the dgrad GEMMs
-        out["tp_bwd"] = out["tp_bwd"] + sp_regather.regather_exposed_s(fabric, ops, gemms, lay, gather_ratio, one)
+    if regathered:  # wgrad inputs re-gathered beyond the dgrad GEMMs
+        out["tp_bwd"] = out["tp_bwd"] + regather
     # per-tensor scales shared over the TP group: amax all-reduces no overlap hides
     # (`training.tp_quantised_collectives`)
     amax, amax_count_fwd, amax_count_bwd, amax_mask = amax_reduction_seconds(shape, plan, stack, fabric, one)

@@ -79,6 +79,7 @@ from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.activation_memory import stage_activations as _activations
 from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
 from infraplan.training.communicator_buffers import communicator_buffer_bytes
+from infraplan.training.deferred_wgrad_memory import held_wgrad_bytes
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINCT_IN_FLIGHT_ROWS
 from infraplan.training.grid_in_flight import grid_param_copies as grid_param_copies
@@ -305,7 +306,9 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     else:
         low = low_flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
     mtp = _mtp_activation_bytes(shape, plan, stack) if stack.mtp_num_layers else 0.0  # on one stage at most
-    return {"activations_low": low, "activations_high": held + logits + mtp}
+    wgrads = held_wgrad_bytes(shape, plan, stack, any_vpp=True)  # the deferred wgrads' store (on every stage)
+    high = held + logits + mtp if wgrads is None else held + logits + mtp + wgrads
+    return {"activations_low": low, "activations_high": high}
 
 
 def _bound_layers(shape: TransformerShape, plan: PlanArrays, stack: Stack,

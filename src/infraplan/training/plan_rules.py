@@ -50,6 +50,11 @@ from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
 from infraplan.training.sparse_attention_rules import DSA_CP_FIX, dsa_cp_reason, dsa_cp_refused
 from infraplan.training.stack_limits import EP_OVER_STAGE_SAME_PP
+from infraplan.training.tp_overlap import (
+    DEFERRED_WGRAD_UB_FIX,
+    DEFERRED_WGRAD_UB_REASON,
+    deferred_wgrad_userbuffers_refused,
+)
 from infraplan.units import counted
 
 # enum codes the rules compare with, as ints (an enum member's lookup costs more than the comparison)
@@ -118,14 +123,18 @@ def framework_refusals(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     """(mask, reason) of the plans a stack's libraries raise on though every rule above holds (hW, session 56):
     fp8 attention on MLA at CP > 1 (`attention_core.fp8_mla_cp_refused`, Transformer Engine 2.14) and LoRA on MLA's
     down projections at TP > 1 with sequence parallelism (`adapter_sites.down_adapters_sp_refused`, Megatron-Bridge
-    0.6.0), and DeepSeek Sparse Attention at CP > 1 on a stack whose DSA refuses it (`sparse_attention_rules.
-    dsa_cp_refused`, megatron-core 0.16-0.18). `train` raises the first as an InputError (`refuse_framework`),
+    0.6.0), DeepSeek Sparse Attention at CP > 1 on a stack whose DSA refuses it (`sparse_attention_rules.
+    dsa_cp_refused`, megatron-core 0.16-0.18) and deferred wgrads under TP userbuffers (`tp_overlap.
+    deferred_wgrad_userbuffers_refused`, Transformer Engine 2.14; a search's rows for each of their VP pairs, hD66).
+    `train` raises the first as an InputError (`refuse_framework`),
     `search` drops them from `valid_mask`'s plans and says how many. Each reason ends with what `command` ("train" or
     "search") offers against it: `search` has no --cp or --no-sequence-parallel to name (hF, session 57)."""
     return [(np.asarray(fp8_mla_cp_refused(shape, plan, stack)), f"{FP8_MLA_CP_REASON}; {FP8_MLA_CP_FIX[command]}"),
             (np.asarray(down_adapters_sp_refused(shape, plan, lora)),
              f"{DOWN_ADAPTERS_SP_REASON}; {DOWN_ADAPTERS_SP_FIX[command]}"),
-            (np.asarray(dsa_cp_refused(shape, plan, stack)), f"{dsa_cp_reason(stack)}; {DSA_CP_FIX[command]}")]
+            (np.asarray(dsa_cp_refused(shape, plan, stack)), f"{dsa_cp_reason(stack)}; {DSA_CP_FIX[command]}"),
+            (np.asarray(deferred_wgrad_userbuffers_refused(shape, plan, stack, command == "search")),
+             f"{DEFERRED_WGRAD_UB_REASON}; {DEFERRED_WGRAD_UB_FIX[command]}")]
 
 
 def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | None,
@@ -134,7 +143,9 @@ def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     to the model, stack and adapters (each gives plain False), nothing is built (a single estimate: ~4 us of
     numpy reductions and reason strings; hS59)."""
     if (fp8_mla_cp_refused(shape, plan, stack) is False and down_adapters_sp_refused(shape, plan, lora) is False
-            and dsa_cp_refused(shape, plan, stack) is False):
+            and dsa_cp_refused(shape, plan, stack) is False
+            and (stack is None or not stack.moe.delay_wgrad_compute  # (read first: one call less an estimate)
+                 or deferred_wgrad_userbuffers_refused(shape, plan, stack) is False)):
         return
     for bad, why in framework_refusals(shape, plan, stack, lora):
         if bool(np.any(bad)):

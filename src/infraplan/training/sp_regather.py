@@ -39,70 +39,92 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric, collective_seconds
-from infraplan.ops import layer as ops_layer
 from infraplan.ops.layer import ArrayLike, Collective, LayerOps, Layout, layer_ops
+from infraplan.ops.layer_records import CollectiveKind
 from infraplan.ops.params import ACT_BYTES
-from infraplan.scalar_path import larger, pick, to_bool, to_float
+from infraplan.scalar_path import anywhere, larger, negate, pick, smaller, to_bool, to_float
 from infraplan.training.layer_kernels import collective_times, gemm_fwd_bwd
 from infraplan.training.layer_layout import layer_layout
 from infraplan.training.layer_recipe import bf16_layer_share, one_plan_terms, quantised_gather_ratios
 from infraplan.training.main_grad_accumulation import main_grad_wgrad_bytes
 from infraplan.training.plan import PlanArrays
+from infraplan.training.te_column_roles import GATHERED_INPUT_ROLES as GATHERED_INPUT_ROLES
+from infraplan.training.te_column_roles import MLA_GATHERED_INPUT_ROLES as MLA_GATHERED_INPUT_ROLES
+from infraplan.training.te_column_roles import column_parallel_roles
 
 SP_WGRAD_REGATHER = True
-GATHERED_INPUT_ROLES = ("qkv", "ffn_up", "shared_up")  # the T x h norm output's column-parallel GEMMs
-MLA_GATHERED_INPUT_ROLES = ("q_up", "kv_up")  # the latents (q_proj's h where q_lora_rank is None)
-
-
-def column_parallel_roles(lay: Layout) -> tuple[str, ...]:
-    """The roles of the layer's TE column-parallel GEMMs that take an SP-gathered input (module docstring): their input
-    re-gather here, their input gradient's TP reduction under their own wgrad (`tp_overlap.async_dgrad_window_s`)."""
-    roles = GATHERED_INPUT_ROLES + (MLA_GATHERED_INPUT_ROLES if ops_layer.MLA_DOWN_ON_SEQUENCE_SHARD else ())
-    if lay.shared_expert_overlap and ops_layer.SHARED_OVERLAP_MEGATRON_GATHERS:  # its FC1 takes the gathered input
-        roles = tuple(r for r in roles if r != "shared_up")
-    return roles
-
-
 def regather_exposed_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any, Any]], lay: Layout,
                        ratio: ArrayLike, one: bool) -> Any:
     """Seconds per layer and micro-batch the wgrad input re-gathers add to the backward's TP time (module
     docstring); `gemm_times`: the (forward, backward) time of each of `ops.gemms`; `ratio`: the gathered bytes over
-    bf16's."""
+    bf16's. `column_parallel_terms`' second term alone."""
+    return column_parallel_terms(fabric, ops, gemm_times, lay, ratio, one, window=False)[1]
+
+
+def column_parallel_terms(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any, Any]], lay: Layout,
+                          ratio: ArrayLike, one: bool, window: bool = True, regather: bool = True) -> tuple[Any, Any]:
+    """(TE's async dgrad window, the wgrad input re-gathers' exposed seconds) per layer and micro-batch, in one walk of
+    the layer's column-parallel TE GEMMs (`column_parallel_roles`; hD, session 66: two walks before, the same
+    operations in the same order per term). Window (`tp_overlap.async_dgrad_window_s`, hD65): per GEMM min(its T x k
+    input gradient's reduce-scatter (SP) / all-reduce (SP off) in bf16 x count x share, its wgrad GEMM: half its
+    backward), summed. Re-gather (module docstring): per GEMM max(its T x k input's all-gather at `ratio` x bf16's
+    bytes x count x share - half its backward, 0), summed. `window` / `regather` False: that term 0.0, not walked."""
     roles = column_parallel_roles(lay)
     if one:
-        return _one_plan_regather_s(fabric, ops, gemm_times, lay, ratio, roles)
+        return _one_plan_terms(fabric, ops, gemm_times, lay, ratio, roles, window, regather)
     sp, tp = to_bool(lay.sequence_parallel), to_float(lay.tp)
+    hidden: Any = 0.0
     exposed: Any = 0.0
+    kinds: tuple[tuple[CollectiveKind, Any], ...] = ()
+    if window:
+        pairs: tuple[tuple[CollectiveKind, Any], ...] = (("reduce_scatter", sp), ("all_reduce", negate(sp)))
+        kinds = tuple((kind, mask) for kind, mask in pairs if anywhere(mask))
     for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
         if g.role not in roles:
             continue
-        record = Collective("all_gather", "tp", g.m * g.k * ACT_BYTES * ratio, tp, 1, 1.0, sp)
-        gather = collective_times(fabric, (record,), "tp", one)
-        # (`bwd` is the GEMM's backward over its count and share of the layers: the gather weighted alike)
-        exposed = exposed + larger(g.count * g.share * gather - 0.5 * bwd, 0.0)
-    return exposed
+        # (`bwd` is the GEMM's backward over its count and share of the layers: the collectives weighted alike)
+        if window:  # (a kind no plan runs is not priced: the search runs SP on only)
+            size = g.m * g.k * ACT_BYTES
+            records = tuple(Collective(kind, "tp", size, tp, 1, 1.0, mask) for kind, mask in kinds)
+            hidden = hidden + smaller(g.count * g.share * collective_times(fabric, records, "tp", one), 0.5 * bwd)
+        if regather:
+            record = Collective("all_gather", "tp", g.m * g.k * ACT_BYTES * ratio, tp, 1, 1.0, sp)
+            gather = collective_times(fabric, (record,), "tp", one)
+            exposed = exposed + larger(g.count * g.share * gather - 0.5 * bwd, 0.0)
+    return hidden, exposed
 
 
-def _one_plan_regather_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any, Any]], lay: Layout,
-                         ratio: Any, roles: tuple[str, ...]) -> float:
-    """`regather_exposed_s` of one plan's Python floats: `collective_times` of each re-gather's one record (`0.0 +
+def _one_plan_terms(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[Any, Any]], lay: Layout, ratio: Any,
+                    roles: tuple[str, ...], window: bool, regather: bool) -> tuple[float, float]:
+    """`column_parallel_terms` of one plan's Python floats: `collective_times` of each collective's one record (`0.0 +
     count x collective_seconds` where its mask holds and its group is above one) without building the record, each
-    input size priced once (QKV's and FC1's are both T x h), and `larger(x, 0.0)` written out: the same operations
-    in the same order (hS59)."""
+    input size priced once per kind (QKV's and FC1's are both T x h), `smaller` / `larger` written out: the same
+    operations in the same order (hS59); no window at TP 1."""
     sp, tp = bool(lay.sequence_parallel), float(lay.tp)
+    window = window and tp > 1.0
+    kind: CollectiveKind = "reduce_scatter" if sp else "all_reduce"
+    hidden: Any = 0.0
     exposed = 0.0
-    priced: dict[Any, float] = {}
+    reductions: dict[Any, float] = {}
+    gathers: dict[Any, float] = {}
     for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
         if g.role not in roles:
             continue
-        elements = g.m * g.k
-        gather = priced.get(elements)
-        if gather is None:
-            gather = priced[elements] = 0.0 + (1.0 * collective_seconds(fabric, "all_gather", elements * ACT_BYTES
-                                                                        * ratio, tp, 1) if sp and tp > 1 else 0.0)
-        excess = g.count * g.share * gather - 0.5 * bwd
-        exposed = exposed + (0.0 if excess < 0.0 else excess)  # larger(excess, 0.0)
-    return exposed
+        elements: Any = g.m * g.k  # (one plan: a float)
+        if window:
+            reduction = reductions.get(elements)
+            if reduction is None:
+                reduction = reductions[elements] = collective_seconds(fabric, kind, elements * ACT_BYTES, tp, 1)
+            own, wgrad = g.count * g.share * reduction, 0.5 * bwd
+            hidden = hidden + (own if own < wgrad else wgrad)  # smaller(own, wgrad)
+        if regather:
+            gather = gathers.get(elements)
+            if gather is None:
+                gather = gathers[elements] = 0.0 + (1.0 * collective_seconds(fabric, "all_gather", elements * ACT_BYTES
+                                                                             * ratio, tp, 1) if sp and tp > 1 else 0.0)
+            excess = g.count * g.share * gather - 0.5 * bwd
+            exposed = exposed + (0.0 if excess < 0.0 else excess)  # larger(excess, 0.0)
+    return hidden, exposed
 
 
 def frozen_regather_s(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,

@@ -130,6 +130,21 @@ takes `delay_wgrad_compute` only with `overlap_moe_expert_parallel_comm` (transf
 field acts on the plans that run the combined 1F1B (`combined_1f1b.combined_1f1b_plans`). The wgrad GEMMs themselves
 stay priced as before: the pair (`expert_dispatch.with_ep_comm`) already hides the all-to-alls under the whole
 layer's compute, deferred wgrads included. False: the window as without the field.
+
+The deferral refused with userbuffers (hD, session 66; `deferred_wgrad_userbuffers_refused`,
+`DEFERRED_WGRAD_USERBUFFERS_REFUSED`). TE 2.14 builds each linear's store with `WeightGradStore(delay_wgrad_compute,
+ub_bulk_wgrad)` (module/linear.py:1114, layernorm_linear.py:1180, layernorm_mlp.py:1833), which asserts "ub_bulk_wgrad
+is not supported when enabling delay_wgrad_compute" (module/_common.py:212-216); Megatron-Core 0.16.1 hands QKV's and
+FC1's TELayerNormColumnParallelLinear `ub_bulk_wgrad = tp_comm_bulk_wgrad` (True by default, model_parallel_config.py
+:192) whenever `tp_comm_overlap` is on (extensions/transformer_engine.py:782-783), and Megatron-Bridge's userbuffer
+configs overlap QKV's and FC1's wgrad in bulk (0.6.0 training/comm_overlap.py:99-102); at run time a deferred wgrad
+GEMM with a userbuffer raises NotImplementedError (linear.py:888-898, layernorm_linear.py:899-909, layernorm_mlp.py
+:1510). Megatron-Bridge keeps `tp_comm_overlap` only at TP > 1 with sequence parallelism (comm_overlap.py:442-451),
+so its own recipe that asks for both (perf_recipes/qwen/common.py:56-60, the GB200 Qwen3 configurations) runs at TP 1
+(H025): the refusal is per plan, where the deferral runs (`combined_1f1b_plans`) and userbuffers run
+(`userbuffer_overlap` above 0: not on MLA, not without SP) at TP > 1. `train` refuses such a plan (one line, exit 2),
+`search` prunes its rows (`plan_rules.framework_refusals`; a row stands for its VP pairs: the VP condition taken as
+met, since Megatron-Core refuses the EP overlap at PP > 1 without VP, transformer_config.py:1855-1877).
 """
 
 from __future__ import annotations
@@ -139,14 +154,14 @@ from typing import Any
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.network.collectives import Fabric, collective_seconds
-from infraplan.ops.layer_records import Collective, CollectiveKind, LayerOps, Layout
-from infraplan.ops.params import ACT_BYTES
-from infraplan.scalar_path import anywhere, negate, pick, smaller, to_bool, to_float
+from infraplan.network.collectives import Fabric
+from infraplan.ops.layer_records import Collective, LayerOps, Layout
+from infraplan.scalar_path import anywhere, pick
 from infraplan.training.combined_1f1b import combined_1f1b_plans
+from infraplan.training.enums import Recompute
 from infraplan.training.layer_kernels import collective_times
 from infraplan.training.plan import PlanArrays
-from infraplan.training.sp_regather import column_parallel_roles
+from infraplan.training.sp_regather import column_parallel_terms
 
 MLA_DISABLES_USERBUFFERS = True  # Megatron-Core switches TP userbuffers off on MLA models (module docstring)
 # TE's userbuffers (and its async dgrad path) run only its linears' TP collectives, not Megatron-Core's own
@@ -164,6 +179,7 @@ PER_LINEAR_WINDOW = True
 # under `MoeRouting.delay_wgrad_compute` TE defers each linear's wgrad GEMM and waits for its dgrad reduction with
 # none run: the async window is empty (module docstring; hM, session 65)
 DEFERRED_WGRAD_EMPTIES_WINDOW = True
+_FULL = int(Recompute.FULL)
 
 
 def userbuffer_overlap(stack: Stack, shape: TransformerShape, sequence_parallel: Any = True) -> tuple[Any, Any]:
@@ -211,37 +227,9 @@ def async_dgrad_window_s(fabric: Fabric, ops: LayerOps, gemm_times: list[tuple[A
     shared expert's FC1, MLA's up projections), the reduce-scatter (SP) or all-reduce (SP off) of its T x k input
     gradient in bf16, at most its wgrad GEMM (half its backward: dgrad and wgrad have the same FLOPs, as
     `sp_regather` splits it), summed. `gemm_times`: the (forward, backward) time of each of `ops.gemms`; `one`: one
-    plan's floats (the same operations, each input size priced once)."""
-    roles = column_parallel_roles(lay)
-    window: Any = 0.0
-    if one:
-        sp, tp = bool(lay.sequence_parallel), float(lay.tp)
-        if tp <= 1.0:
-            return 0.0
-        kind = "reduce_scatter" if sp else "all_reduce"
-        priced: dict[Any, float] = {}
-        for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
-            if g.role not in roles:
-                continue
-            elements: Any = g.m * g.k  # (one plan: a float)
-            reduction = priced.get(elements)
-            if reduction is None:
-                reduction = priced[elements] = collective_seconds(fabric, kind, elements * ACT_BYTES, tp, 1)
-            own = g.count * g.share * reduction
-            wgrad = 0.5 * bwd
-            window = window + (own if own < wgrad else wgrad)  # smaller(own, wgrad)
-        return window
-    sp, tp = to_bool(lay.sequence_parallel), to_float(lay.tp)
-    no_sp = negate(sp)
-    pairs: tuple[tuple[CollectiveKind, Any], ...] = (("reduce_scatter", sp), ("all_reduce", no_sp))
-    kinds = tuple((kind, mask) for kind, mask in pairs if anywhere(mask))
-    for g, (_, bwd) in zip(ops.gemms, gemm_times, strict=True):
-        if g.role not in roles:
-            continue
-        size = g.m * g.k * ACT_BYTES  # (a kind no plan runs is not priced: the search runs SP on only)
-        records = tuple(Collective(kind, "tp", size, tp, 1, 1.0, mask) for kind, mask in kinds)
-        window = window + smaller(g.count * g.share * collective_times(fabric, records, "tp", one), 0.5 * bwd)
-    return window
+    plan's floats (the same operations, each input size priced once). The walk is `sp_regather.column_parallel_terms`'
+    (one for both terms: `layer_time` takes them together)."""
+    return column_parallel_terms(fabric, ops, gemm_times, lay, 1.0, one, regather=False)[0]  # (one walk: hD66)
 
 
 def wgrad_deferred(plan: PlanArrays, stack: Stack) -> Any:
@@ -251,3 +239,37 @@ def wgrad_deferred(plan: PlanArrays, stack: Stack) -> Any:
     if not DEFERRED_WGRAD_EMPTIES_WINDOW or not stack.moe.delay_wgrad_compute:
         return False
     return combined_1f1b_plans(plan, stack)
+
+
+# TE refuses `delay_wgrad_compute` where its linears run userbuffers (module docstring; hD, session 66): such a plan
+# does not run, `train` refuses it and `search` prunes it (`plan_rules.framework_refusals`). False: priced as if it ran
+DEFERRED_WGRAD_USERBUFFERS_REFUSED = True
+DEFERRED_WGRAD_UB_REASON = (
+    "delay_wgrad_compute does not run with TP userbuffers (the stack's tp_comm_overlap_fraction, run at TP > 1 with "
+    "sequence parallelism): Transformer Engine 2.14 asserts 'ub_bulk_wgrad is not supported when enabling "
+    "delay_wgrad_compute' (module/_common.py:212-216; Megatron-Core 0.16.1 builds QKV / FC1 with "
+    "tp_comm_bulk_wgrad, extensions/transformer_engine.py:782-783) and raises NotImplementedError on a userbuffer "
+    "wgrad GEMM (module/linear.py:888-898)")
+# what each command's user can do about it (`plan_rules.framework_refusals`)
+DEFERRED_WGRAD_UB_FIX = {
+    "train": "use TP 1, --no-sequence-parallel, or a stack with tp_comm_overlap_fraction 0 (as Megatron-Bridge 0.6.0 "
+             "runs delay_wgrad_compute at TP 2: perf_recipes/qwen/h100/qwen3_moe.py:199-203)",
+    "search": "search runs sequence parallelism at every TP > 1, so it proposes TP 1 (or EP 1, or full recompute) "
+              "for them; a stack with tp_comm_overlap_fraction 0 keeps TP > 1"}
+
+
+def deferred_wgrad_userbuffers_refused(shape: TransformerShape, plan: PlanArrays, stack: Stack | None,
+                                       any_vpp: bool = False) -> Any:
+    """Where a plan defers its wgrads (`MoeRouting.delay_wgrad_compute` on a plan running the combined 1F1B,
+    `combined_1f1b_plans`) while TE's linears run userbuffers (`userbuffer_overlap` above 0 at TP > 1), which TE
+    refuses (`DEFERRED_WGRAD_UB_REASON`), per plan (one plan: a bool); plain False where the stack sets no such
+    pair. `any_vpp`: a search's rows, each standing for its (VP, schedule) pairs: the VP condition taken as met
+    (Megatron-Core refuses the EP overlap at PP > 1 without VP, transformer_config.py:1855-1877)."""
+    if (not DEFERRED_WGRAD_USERBUFFERS_REFUSED or stack is None or not stack.moe.delay_wgrad_compute
+            or not stack.moe.overlap_ep_comm or not stack.tp_comm_overlap_fraction):
+        return False
+    overlap, _ = userbuffer_overlap(stack, shape, plan.sequence_parallel == 1)
+    if not anywhere(overlap):  # (an MLA model under Megatron-Core: no userbuffers)
+        return False
+    runs = ((plan.recompute != _FULL) & (plan.ep > 1)) if any_vpp else combined_1f1b_plans(plan, stack)
+    return runs & (overlap > 0.0) & (plan.tp > 1)
