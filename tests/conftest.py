@@ -19,7 +19,8 @@ and steals from the ends), so the per-process caches of the slow CPU tests at th
 59-68 s with two, alternating runs, so `-n auto` keeps xdist's one per core.)
 
 Last, `pytest.approx` refuses a comparison that its default absolute tolerance decides (`_approx_refuses_the_floor`,
-hK65): a test that cannot fail is no test.
+hK65), and so do numpy's `isclose` / `allclose` called from a test (`_numpy_refuses_the_floor`, hS66; their default
+atol is 1e-8, `np.testing.assert_allclose`'s 0): a test that cannot fail is no test.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 _WORKER_TMP = pytest.StashKey[Path]()
@@ -214,3 +216,44 @@ def _approx_refuses_the_floor(self: Any, actual: object) -> bool:
 
 
 _APPROX_SCALAR.__eq__ = _approx_refuses_the_floor
+
+
+NUMPY_ATOL = 1e-8
+"""numpy's default absolute tolerance of `isclose` / `allclose` (numpy 2.4 `_core/numeric.py`): |a - b| <= atol +
+rtol * |b| passes any value within 1e-8 of a reference of 1e-7 s (a small kernel) or less."""
+_TESTS = str(Path(__file__).parent) + os.sep
+
+
+def numpy_floor_decides(desired: Any, rtol: Any) -> float | None:
+    """The least nonzero finite |value| of `desired` (numpy's reference, its `b`) where `NUMPY_ATOL` is above both
+    rtol x value and `FLOOR_SHARE` of it (the default atol, not the relative tolerance, decides), else None."""
+    try:
+        values = np.abs(np.asarray(desired, dtype=float))
+    except (TypeError, ValueError):
+        return None
+    tolerance = np.maximum(np.abs(rtol) * values, FLOOR_SHARE * values)
+    decided = (values > 0) & np.isfinite(values) & (tolerance < NUMPY_ATOL)
+    return float(values[decided].min()) if decided.any() else None
+
+
+def _numpy_refuses_the_floor(compare: Any) -> Any:
+    """numpy's `compare` (isclose or allclose), failing a test's call that gives no atol where `numpy_floor_decides`:
+    give atol=0 (rtol alone), an atol well below the value, or compare in a natural unit. Calls from outside tests/
+    (the package, a library) compare as numpy's own."""
+
+    def guarded(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = None, equal_nan: bool = False) -> Any:
+        if atol is None:
+            caller = sys._getframe(1).f_code.co_filename
+            if caller.startswith(_TESTS) and (value := numpy_floor_decides(b, rtol)) is not None:
+                pytest.fail(f"np.{compare.__name__} of {value:g} without atol=: numpy's default atol={NUMPY_ATOL:g} is "
+                            f"{NUMPY_ATOL / value:.1%} of the value and passes any value that close; give atol=0 (rtol "
+                            "alone), an atol well below the value, or compare in a natural unit (tests/conftest.py, "
+                            "hS66)")
+            atol = NUMPY_ATOL
+        return compare(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+    guarded.__name__, guarded.__doc__ = compare.__name__, compare.__doc__
+    return guarded
+
+
+np.isclose, np.allclose = _numpy_refuses_the_floor(np.isclose), _numpy_refuses_the_floor(np.allclose)

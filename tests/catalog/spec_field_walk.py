@@ -1,5 +1,6 @@
 """Every `Spec` subclass the given packages define, and its fields a predicate picks (shared by the strict-boolean
-test, hL64, and the quoted-number test, hF65): each package's modules are imported so every class is defined."""
+test, hL64, and the quoted-number test, hF65): each package's modules are imported so every class is defined; and
+what a field alone given a value is told (`field_errors`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from types import ModuleType
+from typing import Any
+
+from pydantic import ValidationError
 
 from infraplan.catalog.spec_base import Spec
 
@@ -24,3 +28,13 @@ def spec_fields(packages: tuple[ModuleType, ...],
             importlib.import_module(info.name)
     return sorted({(cls, name) for cls in _specs() for name in cls.model_fields if picks(cls, name)},
                   key=lambda p: (p[0].__module__, p[0].__name__, p[1]))
+
+
+def field_errors(cls: type[Spec], name: str, value: Any) -> list[str]:
+    """pydantic's messages about field `name` where `cls` is given `{name: value}` alone (the other fields' errors,
+    such as the required ones missing, left out)."""
+    try:
+        cls.model_validate({name: value})
+    except ValidationError as exc:
+        return [e["msg"] for e in exc.errors() if e["loc"][:1] == (name,)]
+    return []

@@ -7,17 +7,15 @@ shipped file needs the lax reading; a field with its own text reader (`host_powe
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import ValidationError
-from tests.catalog.spec_field_walk import spec_fields
+from tests.catalog.spec_field_walk import field_errors, spec_fields
 
 import infraplan.catalog
 import infraplan.planning
 import infraplan.sweep
 from infraplan.catalog.loader import list_presets, load_accelerator, load_system
-from infraplan.catalog.spec_base import Spec, only_numbers_field, takes_only_numbers
+from infraplan.catalog.spec_base import only_numbers_field, takes_only_numbers
 from infraplan.catalog.stacks import load_stack
 from infraplan.cli import main
 from infraplan.errors import InputError
@@ -36,24 +34,16 @@ def test_the_rule_knows_which_fields_take_only_numbers():
     assert not takes_only_numbers(int | str) and not takes_only_numbers(bool | float)
 
 
-def _errors_at(cls: type[Spec], name: str, value: Any) -> list[str]:
-    try:
-        cls.model_validate({name: value})
-    except ValidationError as exc:
-        return [e["msg"] for e in exc.errors() if e["loc"][:1] == (name,)]
-    return []
-
-
 @pytest.mark.parametrize("value", ["8", "1e3", " 0.5 ", "-2"])
 def test_every_number_field_refuses_a_quoted_number(value: str):
     lax = [f"{cls.__name__}.{name}" for cls, name in NUMBER_FIELDS
-           if not any("takes a number, not the text" in msg for msg in _errors_at(cls, name, value))]
+           if not any("takes a number, not the text" in msg for msg in field_errors(cls, name, value))]
     assert not lax, lax
 
 
 def test_text_that_is_no_number_keeps_pydantics_message():
-    assert not any("takes a number" in msg for msg in _errors_at(load_system("dgx-h100-superpod").__class__,
-                                                                     "total_accelerators", "lots"))
+    assert not any("takes a number" in msg for msg in field_errors(load_system("dgx-h100-superpod").__class__,
+                                                                   "total_accelerators", "lots"))
 
 
 def _system(tmp_path: Path, old: str, new: str) -> str:

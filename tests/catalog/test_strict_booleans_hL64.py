@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-from tests.catalog.spec_field_walk import spec_fields
+from tests.catalog.spec_field_walk import field_errors, spec_fields
 
 import infraplan.catalog
 import infraplan.planning
-from infraplan.catalog.spec_base import Spec, only_bools_field
+from infraplan.catalog.spec_base import only_bools_field
 from infraplan.catalog.stacks import load_stack
 from infraplan.cli import main
 from infraplan.errors import InputError
@@ -27,24 +26,16 @@ def test_the_catalog_has_boolean_fields_to_check():
             "ServingProfile.speculative_decoding", "ModelRecipe.cuda_graphs"} <= names, sorted(names)
 
 
-def _errors_at(cls: type[Spec], name: str, value: Any) -> list[str]:
-    try:
-        cls.model_validate({name: value})
-    except ValidationError as exc:
-        return [e["msg"] for e in exc.errors() if e["loc"][:1] == (name,)]
-    return []
-
-
 @pytest.mark.parametrize("value", ["yes", "true", "off", "1", 1, 0, 1.0])
 def test_every_boolean_field_refuses_what_is_not_a_boolean(value: Any):
     lax = [f"{cls.__name__}.{name}" for cls, name in BOOL_FIELDS
-           if not any("takes true or false" in msg for msg in _errors_at(cls, name, value))]
+           if not any("takes true or false" in msg for msg in field_errors(cls, name, value))]
     assert not lax, lax
 
 
 def test_every_boolean_field_takes_a_boolean():
     refused = [f"{cls.__name__}.{name}" for cls, name in BOOL_FIELDS
-               if _errors_at(cls, name, True) or _errors_at(cls, name, False)]
+               if field_errors(cls, name, True) or field_errors(cls, name, False)]
     assert not refused, refused
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+import numpy as np
 import pytest
 import yaml
 
 from infraplan.cli.main import main as cli_main
 from infraplan.planning import milp_start, scenario_sizing
+from infraplan.planning.phased_mix import MixOption
 
 T = TypeVar("T")
 
@@ -75,3 +78,49 @@ def plan_cli(raw: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[
     rc = cli_main(["plan", str(file), "--json"])
     out = capsys.readouterr()
     return rc, out.out if rc == 0 else out.err.strip()
+
+
+Phase = tuple[list[MixOption], np.ndarray, np.ndarray, list[int]]
+"""A phase of the fixed-server rule's tests: (options, need per service, room per pool, watts a device per pool)."""
+
+
+def random_phase(rng: np.random.Generator, watts: Sequence[int] = ()) -> Phase | None:
+    """One seeded random phase of the fixed-server rule's tests (planning/fixed_servers.py; hB64, hP64): 2-3 pools,
+    each at one of `watts` a device (drawn; 0 each where none given), 1-2 services, 2-4 options of 1-4 devices at
+    1.5-12 a unit (whole with probability 0.3), a need of 1-12 a service and a room of 2-12 devices a pool. None
+    where a service has no option (drawn before the room, so the draws of the phases that follow are the same)."""
+    n_pools, n_services = int(rng.integers(2, 4)), int(rng.integers(1, 3))
+    drawn = [int(w) for w in rng.choice(watts, size=n_pools)] if watts else [0] * n_pools
+    options = [MixOption(int(rng.integers(n_services)), int(rng.integers(n_pools)), 0,
+                         float(rng.integers(1, 9)) * 1.5, int(rng.integers(1, 5)), bool(rng.random() < 0.3))
+               for _ in range(int(rng.integers(2, 5)))]
+    need = np.array([[float(rng.integers(1, 13))] for _ in range(n_services)])
+    if any(not any(o.service == s for o in options) for s in range(n_services)):
+        return None
+    room = np.array([[int(rng.integers(2, 13))] for _ in range(n_pools)])
+    return options, need, room, drawn
+
+
+def exhaustive(options: list[MixOption], need: np.ndarray, room: np.ndarray, watts: list[int]) -> list[int] | None:
+    """The fixed-server rule by enumeration (hP64): the unique least (devices, power, pool-weighted devices,
+    rank-weighted units) of the assignments within the room covering every demand; None where there is none or the
+    least is tied. With every pool at the same power its power term ties, leaving hB64's three keys."""
+    most = [1 if o.whole else int(room[o.pool, 0] // o.unit_devices) for o in options]
+    best: list[tuple[tuple[int, ...], list[int]]] = []
+    for x in itertools.product(*(range(m + 1) for m in most)):
+        used = np.zeros(room.shape[0])
+        got = np.zeros(need.shape[0])
+        for n, o in zip(x, options, strict=True):
+            used[o.pool] += n * o.unit_devices
+            got[o.service] += n * o.capacity
+        if np.any(used > room[:, 0]) or np.any(got < need[:, 0] * (1 - 1e-9)):
+            continue
+        pairs = list(zip(x, options, strict=True))
+        key = (sum(n * o.unit_devices for n, o in pairs), sum(n * o.unit_devices * watts[o.pool] for n, o in pairs),
+               sum(n * o.unit_devices * o.pool for n, o in pairs), sum(n * (i + 1) for i, n in enumerate(x)))
+        best.append((key, list(x)))
+    if not best:
+        return None
+    least = min(k for k, _ in best)
+    tied = [x for k, x in best if k == least]
+    return tied[0] if len(tied) == 1 else None

@@ -5,10 +5,9 @@ because xeon-8480 comes before msvp in its pool list."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
+from tests.planning.conftest import exhaustive, random_phase
 
 from infraplan.planning import fixed_servers, scenario_caps
 from infraplan.planning.fixed_servers import fill_fixed_servers
@@ -51,30 +50,6 @@ def test_the_lower_power_pool_wins_though_listed_second() -> None:
         assert trim_idle(options, np.array(x), need, server, watts=np.array([300.0, 300.0])).tolist() == [8, 2, 3]
 
 
-def _exhaustive(options: list[MixOption], need: np.ndarray, room: np.ndarray, watts: list[int]) -> list[int] | None:
-    """The rule by enumeration: the unique least (devices, power, pool-weighted devices, rank-weighted units) of
-    the assignments within the room covering every demand; None where there is none or the least is tied."""
-    most = [1 if o.whole else int(room[o.pool, 0] // o.unit_devices) for o in options]
-    best: list[tuple[tuple[int, ...], list[int]]] = []
-    for x in itertools.product(*(range(m + 1) for m in most)):
-        used = np.zeros(room.shape[0])
-        got = np.zeros(need.shape[0])
-        for n, o in zip(x, options, strict=True):
-            used[o.pool] += n * o.unit_devices
-            got[o.service] += n * o.capacity
-        if np.any(used > room[:, 0]) or np.any(got < need[:, 0] * (1 - 1e-9)):
-            continue
-        pairs = list(zip(x, options, strict=True))
-        key = (sum(n * o.unit_devices for n, o in pairs), sum(n * o.unit_devices * watts[o.pool] for n, o in pairs),
-               sum(n * o.unit_devices * o.pool for n, o in pairs), sum(n * (i + 1) for i, n in enumerate(x)))
-        best.append((key, list(x)))
-    if not best:
-        return None
-    least = min(k for k, _ in best)
-    tied = [x for k, x in best if k == least]
-    return tied[0] if len(tied) == 1 else None
-
-
 @pytest.mark.parametrize("merge_below", [fixed_servers.MERGE_BELOW, 0])
 def test_the_rule_equals_an_exhaustive_search(monkeypatch: pytest.MonkeyPatch, merge_below: int) -> None:
     """150 seeded random phases (2-3 pools at 100, 200 or 700 W a device, so some tie in watts; 1-2 services, 2-4
@@ -84,18 +59,10 @@ def test_the_rule_equals_an_exhaustive_search(monkeypatch: pytest.MonkeyPatch, m
     rng = np.random.default_rng(6464)
     checked = 0
     for _ in range(150):
-        n_pools, n_services = int(rng.integers(2, 4)), int(rng.integers(1, 3))
-        watts = [int(w) for w in rng.choice([100, 200, 700], size=n_pools)]
-        options = [MixOption(int(rng.integers(n_services)), int(rng.integers(n_pools)), 0,
-                             float(rng.integers(1, 9)) * 1.5, int(rng.integers(1, 5)), bool(rng.random() < 0.3))
-                   for _ in range(int(rng.integers(2, 5)))]
-        need = np.array([[float(rng.integers(1, 13))] for _ in range(n_services)])
-        if any(not any(o.service == s for o in options) for s in range(n_services)):
+        phase = random_phase(rng, watts=[100, 200, 700])
+        if phase is None or (want := exhaustive(*phase)) is None:
             continue
-        room = np.array([[int(rng.integers(2, 13))] for _ in range(n_pools)])
-        want = _exhaustive(options, need, room, watts)
-        if want is None:
-            continue
+        options, need, room, watts = phase
         got = fill_fixed_servers(options, np.zeros(len(options), dtype=int), need, room, np.array(watts, float))
         assert got.tolist() == want, (options, need.tolist(), room.tolist(), watts)
         checked += 1

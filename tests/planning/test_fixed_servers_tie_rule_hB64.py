@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.planning.test_fixed_servers_power_rule_hP64 import _exhaustive as exhaustive_with_power
+from tests.planning.conftest import exhaustive, random_phase
 
 from infraplan.planning.fixed_servers import fill_fixed_servers, room_devices
 from infraplan.planning.phased_mix import MixOption
@@ -46,30 +46,16 @@ def test_the_servers_filled_bound_the_room_and_available_caps_it() -> None:
     assert room_devices(options, np.array([1]), np.array([[8]]), [14], 1, 1).tolist() == [[14]]
 
 
-def _exhaustive(options: list[MixOption], need: np.ndarray, room: np.ndarray) -> list[int] | None:
-    """The rule by enumeration: every assignment within the room covering every demand, the least of (devices,
-    pool-weighted devices, rank-weighted units); None where the least is not unique (then the rule names no one).
-    hP64's enumeration with every pool at the same power: its power term ties, leaving this rule's three keys."""
-    return exhaustive_with_power(options, need, room, [0] * room.shape[0])
-
-
 def test_the_rule_equals_an_exhaustive_search_on_small_cases() -> None:
     """120 seeded random phases (2-3 pools, 1-2 services, 2-4 options, whole and divisible): the units equal the
     enumeration's unique least; a case with none feasible or a tie in all three keys is skipped (counted)."""
     rng = np.random.default_rng(64)
     checked = 0
     for _ in range(120):
-        n_pools, n_services = int(rng.integers(2, 4)), int(rng.integers(1, 3))
-        options = [MixOption(int(rng.integers(n_services)), int(rng.integers(n_pools)), 0,
-                             float(rng.integers(1, 9)) * 1.5, int(rng.integers(1, 5)), bool(rng.random() < 0.3))
-                   for _ in range(int(rng.integers(2, 5)))]
-        need = np.array([[float(rng.integers(1, 13))] for _ in range(n_services)])
-        if any(not any(o.service == s for o in options) for s in range(n_services)):
+        phase = random_phase(rng)  # every pool at 0 W: hP64's enumeration's power term ties, leaving this rule's keys
+        if phase is None or (want := exhaustive(*phase)) is None:
             continue
-        room = np.array([[int(rng.integers(2, 13))] for _ in range(n_pools)])
-        want = _exhaustive(options, need, room)
-        if want is None:
-            continue
+        options, need, room, _ = phase
         got = fill_fixed_servers(options, np.zeros(len(options), dtype=int), need, room)
         assert got.tolist() == want, (options, need.tolist(), room.tolist())
         checked += 1

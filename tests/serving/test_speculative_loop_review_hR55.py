@@ -74,7 +74,8 @@ def test_the_probe_steps_the_loop_serve_runs(tmp_path: Path) -> None:
     got = cand._times(req, "mixed", steady, judged, 1e9, 99.0, front_end_s(dep), cand.runs_at_once(req, "mixed"))
     run = cand.run(req, "mixed")
     assert got is not None
-    assert np.allclose(got[0], run.first_token_s, rtol=1e-12) and np.allclose(got[1], run.finish_s, rtol=1e-12)
+    assert np.allclose(got[0], run.first_token_s, rtol=1e-12, atol=0.0)
+    assert np.allclose(got[1], run.finish_s, rtol=1e-12, atol=0.0)
 
 
 def test_the_probe_adds_no_schedule_ahead_lag_to_a_drafting_sglang_run() -> None:

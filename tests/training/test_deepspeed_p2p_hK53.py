@@ -47,13 +47,13 @@ def test_each_micro_batch_pays_four_calls_on_a_middle_stage() -> None:
         st.step_time(SHAPE, CLUSTER, plan, s) for s in (DS, BATCHED, OVERLAPPED)))
     calls_s = BLOCKING_P2P_HOST_CALLS * CLUSTER.fabric.host_kernel_dispatch_s
     # the overlapped chain (2 (p - 1) t and the tied embedding's sync) is the same whatever m
-    assert np.allclose(chain, chain[0], rtol=1e-12)
+    assert np.allclose(chain, chain[0], rtol=1e-12, atol=0.0)
     m = np.array(ms, dtype=float)
     # batched (Megatron-LM): 2 (m + p - 1) (t + c) in place of 2 (p - 1) t: 2 m t + 2 (m + p - 1) c more
     transfer = (two - chain - 2.0 * (m + 3.0) * calls_s) / (2.0 * m)
-    assert transfer[0] > 0.0 and np.allclose(transfer, transfer[0], rtol=1e-9)
+    assert transfer[0] > 0.0 and np.allclose(transfer, transfer[0], rtol=1e-9, atol=0.0)
     # DeepSpeed: (4 m + 2 (p - 1)) (t + c): 4 m t + (4 m + 6) c more than the chain
-    assert np.allclose(four - chain, 4.0 * m * transfer[0] + (4.0 * m + 6.0) * calls_s, rtol=1e-9)
+    assert np.allclose(four - chain, 4.0 * m * transfer[0] + (4.0 * m + 6.0) * calls_s, rtol=1e-9, atol=0.0)
     # nothing else in the step moves
     a, b = st.step_time(SHAPE, CLUSTER, plan, DS), st.step_time(SHAPE, CLUSTER, plan, BATCHED)
     assert all(np.array_equal(a[k], b[k]) for k in st.COMPONENTS if k not in ("pp_comm", "other", "host_exposed"))

@@ -52,7 +52,7 @@ def test_the_formula_blocks_at_one_chunk_and_overlaps_with_interleaving() -> Non
     assert pipeline_p2p_time(p, 1.0, m, t, OVERLAPPED, d) == pytest.approx(2.0 * (p - 1.0) * t)
     # arrays over plans: the same values element by element
     arrays = pipeline_p2p_time(np.full(2, p), np.array([1.0, 2.0]), np.full(2, m), np.full(2, t), NEMO, d)
-    assert np.allclose(arrays, [2.0 * (m + p - 1.0) * (t + calls), 2.0 * (2.0 * p - 1.0) * t], rtol=1e-12)
+    assert np.allclose(arrays, [2.0 * (m + p - 1.0) * (t + calls), 2.0 * (2.0 * p - 1.0) * t], rtol=1e-12, atol=0.0)
 
 
 def test_every_micro_batch_pays_its_exchanges_only_without_interleaving() -> None:
@@ -61,8 +61,8 @@ def test_every_micro_batch_pays_its_exchanges_only_without_interleaving() -> Non
     one_chunk, two_chunks, overlapped = (out["pp_comm"] + out["host_exposed_pp_comm"] for out in (
         st.step_time(SHAPE, CLUSTER, _plans(v, ms), stack) for v, stack in ((1, NEMO), (2, NEMO), (1, OVERLAPPED))))
     assert np.all(one_chunk > st.step_time(SHAPE, CLUSTER, _plans(1, ms), NEMO)["pp_comm"])  # (VP 1 blocks)
-    assert np.allclose(two_chunks, two_chunks[0], rtol=1e-12)  # the chain of one micro-batch, whatever m
-    assert np.allclose(overlapped, overlapped[0], rtol=1e-12)
+    assert np.allclose(two_chunks, two_chunks[0], rtol=1e-12, atol=0.0)  # the chain of one micro-batch, whatever m
+    assert np.allclose(overlapped, overlapped[0], rtol=1e-12, atol=0.0)
     # VP = 1: 2 (m + p - 1) exchanges, so each further micro-batch adds two
     step = np.diff(one_chunk) / np.diff(np.array(ms, dtype=float))
     assert step[0] == pytest.approx(step[1], rel=1e-9) and step[0] > 0.0

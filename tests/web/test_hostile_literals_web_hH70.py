@@ -13,46 +13,28 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.request_bodies import VALID_BODIES
 
 from infraplan.web.fleet_mix import FleetMixRequest
 from infraplan.web.requests import REQUESTS
 
-BASES = {
-    "train": {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 8, "seq_len": 2048, "global_batch": 16},
-    "search": {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": [8], "seq_len": 2048,
-               "global_batch": 16},
-    "serve": {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 1, "rate": 5, "requests": 50,
-              "input_len": 100, "output_len": 50},
-    "serve-plan": {"model": "llama3-8b", "system": "dgx-h100-superpod", "rate": 1, "requests": 50, "input_len": 100,
-                   "output_len": 50},
-    "recsys": {"model": "dlrm-low", "accelerator": "mtia-v1"},
-    "video": {"device": "msvp"},
-    "network": {"system": "dgx-h100-superpod"},
-    "collective": {"op": "all-reduce", "system": "dgx-h100-superpod", "gpus": 16, "size": "1MiB"},
-    "facility": {"system": "dgx-h100-superpod"},
-    "campus": {"power": "10MW", "accelerator": "h100-sxm"},
-    "reliability": {"system": "meta-rsc", "gpus": 1024},
-    "plan": {"scenario": {"preset": "plan-minimal"}},
-    "compare": {"scenarios": [{"preset": "plan-minimal"}, {"preset": "plan-minimal"}]},
-    "fleet-mix": {"fleet": {"preset": "fleet-mix"}},
-}
 LITERALS = ("NaN", "Infinity", "-Infinity", "1e309", "9" * 400)
 MODELS = {**REQUESTS, FleetMixRequest.command: FleetMixRequest}
 
 
 def test_the_bodies_cover_every_command_and_each_is_answered(client: TestClient) -> None:
-    assert set(BASES) == set(MODELS)
-    for command, body in BASES.items():  # a hostile field is then the one thing wrong in its body
+    assert set(VALID_BODIES) == set(MODELS)
+    for command, body in VALID_BODIES.items():  # a hostile field is then the one thing wrong in its body
         response = client.post(f"/api/{command}", json=body)
         assert response.status_code in (200, 202), f"{command}: {response.text[:200]}"
 
 
 def _body(command: str, field: str, literal: str) -> bytes:
-    rest = json.dumps({k: v for k, v in BASES[command].items() if k != field})
+    rest = json.dumps({k: v for k, v in VALID_BODIES[command].items() if k != field})
     return f'{{"{field}": {literal}{", " if rest != "{}" else ""}{rest[1:]}'.encode()
 
 
-@pytest.mark.parametrize("command", list(BASES))
+@pytest.mark.parametrize("command", list(VALID_BODIES))
 def test_non_json_and_overflowing_numbers_in_every_field_are_never_a_500(client: TestClient, command: str) -> None:
     problems = []
     for field in MODELS[command].model_fields:

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from tests.test_api_cli_web_defaults import PAGES, page_form
+from tests.web.request_bodies import VALID_BODIES
 from tests.web.test_web_browser import CATALOGS_READY, open_page
 
 from infraplan.web.app import create_app
@@ -23,23 +24,6 @@ from infraplan.web.request_fields import UploadedFile, WebRequest
 from infraplan.web.requests import REQUESTS
 
 COMMANDS: dict[str, type[WebRequest]] = {**REQUESTS, FleetMixRequest.command: FleetMixRequest}
-BASE: dict[str, dict[str, Any]] = {
-    "train": {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 8, "seq_len": 2048, "global_batch": 16},
-    "search": {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": [8], "seq_len": 2048, "global_batch": 16},
-    "serve": {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 8, "workload": "chat", "rate": 2},
-    "serve-plan": {"model": "llama3-8b", "system": "dgx-h100-superpod", "rate": 2, "workload": "chat"},
-    "recsys": {"model": "dlrm-medium", "accelerator": "mtia-v1"},
-    "video": {"device": "msvp"},
-    "network": {"system": "meta-genai-roce-24k"},
-    "collective": {"op": "all-reduce", "system": "meta-genai-roce-24k", "gpus": 64, "size": "1GiB"},
-    "facility": {"system": "meta-genai-roce-24k"},
-    "campus": {"power": "1GW", "accelerator": "gb200"},
-    "reliability": {"system": "meta-genai-roce-24k", "gpus": 1024},
-    "plan": {"scenario": {"preset": "plan-minimal"}},
-    "compare": {"scenarios": [{"preset": "plan-minimal"}, {"preset": "mtia-vs-gpu"}]},
-    "fleet-mix": {"fleet": {"preset": "fleet-mix"}},
-}
-"""A valid body of each command (its required fields)."""
 TEXT_READ: dict[str, str] = {
     "ttft_slo": "2", "tpot_slo": "0.05", "latency_slo": "0.02", "restart_s": "600", "repair_s": "86400",
     "checkpoint_interval_s": "3600", "days": "30", "electricity_price": "70", "server_price": "25000",
@@ -86,7 +70,7 @@ def client() -> typing.Iterator[TestClient]:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_each_base_body_is_valid(client: TestClient, command: str) -> None:
-    response = client.post(f"/api/{command}/cli", json=BASE[command])
+    response = client.post(f"/api/{command}/cli", json=VALID_BODIES[command])
     assert response.status_code == 200, response.text
 
 
@@ -97,7 +81,7 @@ def test_a_number_or_flag_given_as_text_is_refused_in_one_line(client: TestClien
     the text; a field reading text as the CLI does (`TEXT_READ`) takes its text."""
     kind_type, listed = kind
     text = "true" if kind_type is bool else TEXT_READ.get(name, "1")
-    body = {**BASE[command], name: [text] if listed else text}
+    body = {**VALID_BODIES[command], name: [text] if listed else text}
     response = client.post(f"/api/{command}/cli", json=body)
     if name in TEXT_READ and not listed:
         assert response.status_code == 200, response.text
@@ -129,7 +113,7 @@ def test_every_body_route_refuses_a_quoted_count(client: TestClient, command: st
              float: [("0.5", "must be a JSON number, not the text '0.5'")]}[kind]
     for value, said in cases:
         for path in (f"/api/{command}", f"/api/{command}/cli"):
-            response = client.post(path, json={**BASE[command], name: value})
+            response = client.post(path, json={**VALID_BODIES[command], name: value})
             assert (response.status_code, response.json()["detail"]) == (422, f"invalid {name}: {said}"), path
 
 

@@ -39,6 +39,7 @@ from infraplan.catalog.model_config_keys import (
     ModelConfigWarning,
     aliased_value,
     is_off,
+    listed_mlp_types,
 )
 from infraplan.errors import InputError
 
@@ -107,9 +108,8 @@ def _moe_layers(config: dict[str, Any], layers: int, experts: int) -> list[bool]
                              "remote code `layer_idx % config.moe_layer_freq`): give 1 for every layer")
     freq = _int(config, "moe_layer_freq") or 1
     step = _int(config, "decoder_sparse_step") or 1
-    types = config.get("mlp_layer_types")
-    if str(config.get("model_type")) in MLP_TYPE_FAMILIES and isinstance(types, list):  # transformers 5.25.0's rule
-        return [t == "sparse" for t in types]
+    if listed_mlp_types(config):  # transformers 5.25.0's rule
+        return [t == "sparse" for t in config["mlp_layer_types"]]
     mlp_only = {int(i) for i in config.get("mlp_only_layers") or []}
     return [i >= first_k and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only for i in range(layers)]
 
@@ -167,7 +167,7 @@ def mlp_types_reading(config: dict[str, Any], model_type: str, layers: int, expe
     .py:129-132): priced by the list as transformers reads it (`MLP_TYPE_FAMILIES`), where sglang 0.5.23 places the
     experts by the two keys and ignores the list (srt/models/deepseek_v2.py:2788-2791 `_is_layer_sparse`, its
     DeepseekV32ForCausalLM too, :3595); both readings' routed layer counts named."""
-    if model_type not in MLP_TYPE_FAMILIES or is_off(config.get("mlp_layer_types")) or experts <= 1:
+    if not listed_mlp_types(config) or experts <= 1:
         return None
     listed = _moe_layers(config, layers, experts)
     unlisted = {"first_k_dense_replace": MOE_KEY_DEFAULTS[model_type]["first_k_dense_replace"],  # sglang's default
@@ -186,7 +186,7 @@ def freq_reading(config: dict[str, Any], model_type: str, layers: int, experts: 
     """A DeepSeek `moe_layer_freq` other than 1 where transformers' class ignores it (`FREQ_IGNORED_BY`; hL64,
     hH64's walk): priced by the remote-code rule (`_moe_layers`), both readings' routed layer counts named."""
     freq = _int(config, "moe_layer_freq")
-    if model_type not in FREQ_IGNORED_BY or experts <= 1 or freq <= 1 or not is_off(config.get("mlp_layer_types")):
+    if model_type not in FREQ_IGNORED_BY or experts <= 1 or freq <= 1 or listed_mlp_types(config):
         return None
     routed = sum(_moe_layers(config, layers, experts))
     native = layers - min(_int(config, "first_k_dense_replace"), layers)

@@ -210,6 +210,14 @@ MOE_KEY_DEFAULTS: dict[str, dict[str, int]] = {
 # reads it. transformers 5.25.0 models/deepseek_v32/modeling_deepseek_v32.py:593 (configuration_deepseek_v32.py:113,
 # :129-132); its kimi_linear reads it alike (modeling_kimi_linear.py:884), a family this reader does not know.
 MLP_TYPE_FAMILIES = {"deepseek_v32": "transformers 5.25.0 modeling_deepseek_v32.py:593"}
+
+
+def listed_mlp_types(config: dict[str, Any]) -> bool:
+    """Whether a config's `mlp_layer_types` list places its experts: a list on a `MLP_TYPE_FAMILIES` family (one
+    "dense" or "sparse" per layer, `frontier_config.check_layer_lists`). The one test of it: then no
+    first_k_dense_replace is read (nor moe_layer_freq); on another family the list is not read (the keys place the
+    experts, `frontier_config.layer_notes` names it)."""
+    return str(config.get("model_type")) in MLP_TYPE_FAMILIES and isinstance(config.get("mlp_layer_types"), list)
 # Whose config class gives a family's defaults, as the warning names it.
 _DEFAULTS_CLASS = {"deepseek_v32": "transformers' deepseek_v32 (5.25.0)",
                    "kimi_k2": "transformers' deepseek_v3 (sglang 0.5.23's kimi_k2 class)"}
@@ -220,7 +228,7 @@ def absent_moe_defaults(config: dict[str, Any], model_type: str, experts: Any) -
     defaults."""
     if experts is None or int(experts) <= 1:
         return {}
-    listed = model_type in MLP_TYPE_FAMILIES and isinstance(config.get("mlp_layer_types"), list)  # (no k read)
+    listed = listed_mlp_types(config)  # (no k read)
     return {key: value for key, value in MOE_KEY_DEFAULTS.get(model_type, {}).items()
             if key not in config and not (listed and key == "first_k_dense_replace")}
 

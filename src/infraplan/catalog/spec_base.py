@@ -49,20 +49,50 @@ from pydantic import (
 BOOLEAN_NOT_A_NUMBER = "a boolean (true/false) is not a number; write the number"
 
 
+_TEXT_READERS = (BeforeValidator, WrapValidator, PlainValidator)  # a field's own reader: it may take text
+_NUMBER, _BOOL, _NONE, _READER, _OTHER = (frozenset({k}) for k in ("number", "bool", "none", "reader", "other"))
+
+
+def leaf_kinds(annotation: Any) -> frozenset[str]:
+    """What a field's type holds, at any depth of an Annotated, a union or optional, a list, tuple or set, or a
+    mapping's values: "number" (int, float, a numeric Literal value), "bool", "none", "other" (text, a model, any
+    other class or Literal value) and "reader" where an Annotated carries a text reader of its own (`_TEXT_READERS`,
+    e.g. `BeforeValidator(parse_power_w)`, which reads "700 W"). The one walk of the three rules below."""
+    if annotation in (int, float):
+        return _NUMBER
+    if annotation is bool or annotation is type(None):
+        return _BOOL if annotation is bool else _NONE
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:  # (a bool, None or text value of a Literal is "other": pydantic compares it, reads none)
+        return frozenset("number" if isinstance(a, int | float) and not isinstance(a, bool) else "other" for a in args)
+    if origin is Annotated:
+        reader = any(isinstance(m, _TEXT_READERS) for m in annotation.__metadata__)
+        return leaf_kinds(args[0]) | _READER if reader else leaf_kinds(args[0])
+    if origin in (dict, Mapping):
+        return leaf_kinds(args[1]) if len(args) == 2 else _OTHER
+    if origin in (list, tuple, Sequence, set, frozenset, Union, types.UnionType) and args:
+        return frozenset().union(*(leaf_kinds(a) for a in args if a is not Ellipsis))
+    return _OTHER
+
+
 def takes_numbers(annotation: Any) -> bool:
     """Whether a field's type holds int or float values (itself, a numeric `Literal`, or inside a union, list or
-    dict), and no bool. A numeric Literal counts: pydantic reads `true` as 1 there too (`default_zero: true` was
-    ZeRO-1, hR55)."""
-    if annotation in (int, float):
-        return True
-    args = get_args(annotation)
-    if get_origin(annotation) is Literal:
-        return any(isinstance(a, int | float) and not isinstance(a, bool) for a in args)
-    if annotation is bool:
-        return False
-    if get_origin(annotation) is Annotated:
-        return takes_numbers(args[0])
-    return bool not in args and any(map(takes_numbers, args))  # `bool | float`: a boolean is one of its values
+    dict), and no bool at any depth. A numeric Literal counts: pydantic reads `true` as 1 there too (`default_zero:
+    true` was ZeRO-1, hR55)."""
+    kinds = leaf_kinds(annotation)
+    return "number" in kinds and "bool" not in kinds  # `bool | float`: a boolean is one of its values
+
+
+def takes_only_bools(annotation: Any) -> bool:
+    """Whether a field's type holds booleans and nothing else but None (`bool`, `bool | None`, `list[bool]`,
+    `dict[str, bool]`)."""
+    return leaf_kinds(annotation) - _NONE - _READER == _BOOL
+
+
+def takes_only_numbers(annotation: Any) -> bool:
+    """Whether every value a field's type holds is a number (int, float, a numeric Literal; inside an Annotated
+    without a text reader, a union or optional, a list or a mapping's values): no str, bool, model or other class."""
+    return leaf_kinds(annotation) - _NONE == _NUMBER
 
 
 # the containers a value read from a file nests values in, and with text the values the quoted-number check reads:
@@ -89,27 +119,22 @@ def holds_bool(value: Any) -> bool:
 
 
 @cache
+def field_rules(cls: type[BaseModel], name: str) -> tuple[bool, bool, bool]:
+    """Which of the three rules field `name` of `cls` is held to, read from its type (`leaf_kinds`) once a process,
+    so that `Spec._no_booleans` looks up one entry a field: (takes numbers: a boolean is refused; takes only
+    booleans: a string or a number is refused; takes only numbers and reads no text (`_reads_text`): a string that
+    reads as a number is refused, module docstring, hF65)."""
+    field = cls.model_fields.get(name)
+    if field is None:
+        return False, False, False
+    kind = field.annotation
+    return takes_numbers(kind), takes_only_bools(kind), takes_only_numbers(kind) and not _reads_text(cls, name)
+
+
 def numeric_field(cls: type[BaseModel], name: str) -> bool:
     """Whether field `name` of `cls` takes numbers (`takes_numbers`): where a boolean is refused, here and in the
     web's request bodies (web/request_fields.WebRequest)."""
-    field = cls.model_fields.get(name)
-    return field is not None and takes_numbers(field.annotation)
-
-
-def takes_only_bools(annotation: Any) -> bool:
-    """Whether a field's type holds booleans and nothing else but None (`bool`, `bool | None`, `list[bool]`,
-    `dict[str, bool]`)."""
-    if annotation is bool:
-        return True
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Annotated:
-        return takes_only_bools(args[0])
-    if origin in (dict, Mapping):
-        return len(args) == 2 and takes_only_bools(args[1])
-    if origin in (list, tuple, Sequence):
-        return bool(args) and all(a is Ellipsis or takes_only_bools(a) for a in args)
-    members = [a for a in args if a is not type(None)]
-    return bool(members) and all(map(takes_only_bools, members))
+    return field_rules(cls, name)[0]
 
 
 def _not_bool(value: Any) -> Any:
@@ -117,34 +142,9 @@ def _not_bool(value: Any) -> Any:
     return next((v for v in _leaves(value) if v is not None and not isinstance(v, bool)), None)
 
 
-@cache
 def only_bools_field(cls: type[BaseModel], name: str) -> bool:
     """Whether field `name` of `cls` takes only booleans (`takes_only_bools`): a string or a number is refused."""
-    field = cls.model_fields.get(name)
-    return field is not None and takes_only_bools(field.annotation)
-
-
-_TEXT_READERS = (BeforeValidator, WrapValidator, PlainValidator)  # a field's own reader: it may take text
-
-
-def takes_only_numbers(annotation: Any) -> bool:
-    """Whether every value a field's type holds is a number (int, float, a numeric Literal; inside an Annotated
-    without a text reader, a union or optional, a list or a mapping's values): no str, bool, model or other class."""
-    if annotation in (int, float):
-        return True
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Literal:
-        return all(isinstance(a, int | float) and not isinstance(a, bool) for a in args)
-    if origin is Annotated:
-        return not any(isinstance(m, _TEXT_READERS) for m in annotation.__metadata__) and takes_only_numbers(args[0])
-    if origin in (dict, Mapping):
-        return len(args) == 2 and takes_only_numbers(args[1])
-    if origin in (list, tuple, Sequence, set, frozenset):
-        return bool(args) and all(a is Ellipsis or takes_only_numbers(a) for a in args)
-    if origin in (Union, types.UnionType):
-        members = [a for a in args if a is not type(None)]
-        return bool(members) and all(map(takes_only_numbers, members))
-    return False
+    return field_rules(cls, name)[1]
 
 
 def _reads_text(cls: type[BaseModel], name: str) -> bool:
@@ -157,12 +157,10 @@ def _reads_text(cls: type[BaseModel], name: str) -> bool:
                for dec in cls.__pydantic_decorators__.field_validators.values())
 
 
-@cache
 def only_numbers_field(cls: type[BaseModel], name: str) -> bool:
     """Whether field `name` of `cls` takes only numbers and reads no text (`takes_only_numbers`, `_reads_text`): a
     string that reads as a number is refused there (module docstring, hF65)."""
-    field = cls.model_fields.get(name)
-    return field is not None and takes_only_numbers(field.annotation) and not _reads_text(cls, name)
+    return field_rules(cls, name)[2]
 
 
 def _number_text(text: str) -> bool:
@@ -196,11 +194,11 @@ class Spec(BaseModel):
         name = info.field_name
         if name is None:
             return value
-        if holds_bool(value) and numeric_field(cls, name):
+        numeric, only_bools, only_numbers = field_rules(cls, name)
+        if numeric and holds_bool(value):
             raise ValueError(BOOLEAN_NOT_A_NUMBER)
-        if only_bools_field(cls, name) and (other := _not_bool(value)) is not None:
+        if only_bools and (other := _not_bool(value)) is not None:
             raise ValueError(f"takes true or false, not {str(other)[:40]!r} (a {type(other).__name__})")
-        if (isinstance(value, _TEXT_OR_NESTED) and only_numbers_field(cls, name)
-                and (text := quoted_number(value)) is not None):
+        if only_numbers and isinstance(value, _TEXT_OR_NESTED) and (text := quoted_number(value)) is not None:
             raise ValueError(f"takes a number, not the text {text[:40]!r}: write it without quotes")
         return value
