@@ -122,7 +122,7 @@ def test_a_config_without_quantization_config_is_priced_as_before(tmp_path: Path
 
 
 def test_kimi_k2_int4_keeps_attention_shared_experts_and_the_dense_layer_in_bf16() -> None:
-    shape = load_model("kimi-k2")
+    shape = load_model("kimi-k2.5")  # the INT4 release (hF66: kimi-k2 is Kimi-K2-Instruct's block-fp8 file)
     assert (shape.checkpoint_weight_dtype, shape.checkpoint_weight_scope) == ("int4", "experts")
     from infraplan.ops import params
 
@@ -186,7 +186,7 @@ def test_what_is_not_modelled_is_one_warning_and_every_layer_at_the_dtype(quant:
 def test_presets_with_a_checkpoint_scope_load_without_a_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", ModelConfigWarning)
-        for name in ("gpt-oss-120b", "gpt-oss-20b", "kimi-k2"):
+        for name in ("gpt-oss-120b", "gpt-oss-20b", "kimi-k2", "kimi-k2.5"):
             config, _ = read_entry("models", name)
             shape_from_hf_config(config, name)
 

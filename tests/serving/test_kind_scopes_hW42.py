@@ -85,7 +85,7 @@ def test_w8a8_with_attention_left_out_quantises_no_attention_input() -> None:
 
 
 def test_a_bf16_kv_b_projection_runs_the_absorbed_bmms_in_bf16_on_tensorrt_llm() -> None:
-    kimi = load_model("kimi-k2")  # Kimi K2.5's INT4 release: self_attn ignored, kv_b in bf16
+    kimi = load_model("kimi-k2.5")  # Kimi K2.5's INT4 release: self_attn ignored, kv_b in bf16
     h200 = load_accelerator("h200")
     dep = Deployment(dtype="int4", engine="trtllm", stack="trtllm-0.x", tp=8, token_budget=256, max_batch=8)
     assert mla_absorb.measured_fit(kimi, h200, "trtllm", "int4") is None  # no int4 BMM kernel measured

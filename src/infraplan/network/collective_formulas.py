@@ -152,6 +152,10 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
     def inside(part: Any, k: Any) -> Any:
         return _one_all_reduce(xp, fabric, part, k, stride, algorithm, sized)
 
+    if algorithm == "auto" and AUTO_NAMED_LEGS:  # each candidate bounded by its own algorithm's leg (`auto_legs`)
+        ring_leg, tree_leg = auto_legs(xp, fabric, size, n, local, stride, sized)
+        ring = xp.maximum(ring, (n - 1.0) / local * ring_leg)
+        return xp.where(spans, xp.minimum(ring, xp.maximum(tree, tree_leg)), t)
     if xp is _NUMPY and algorithm == "auto":  # the ring's and the tree's bounds in one pass (`_both_bounds`)
         return xp.where(spans, xp.minimum(*_both_bounds(fabric, ring, tree, size, n, stride, sized, local, spans)), t)
     if algorithm != "tree":
@@ -160,6 +164,26 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
         tree = spanning_bound(xp, fabric, tree, size, n, stride, True, inside, whole_buffer=True)
     bounded = ring if algorithm == "ring" else tree if algorithm == "tree" else xp.minimum(ring, tree)
     return xp.where(spans, bounded, t)
+
+
+# hF66: `auto` across scale-up domains is the fastest of the algorithms NCCL runs there, each bounded by its own leg
+# inside the domain (`auto_legs`): the ring by its in-domain ring, the tree by its chain (NCCL's Tree) or by NVLS
+# (NVLSTree). False: both bounded by the fastest in-domain all-reduce (`_both_bounds`), a tree with a ring leg that
+# no NCCL algorithm runs, priced up to 12.5 % under `tree` (2 (k - 1) / k against 2 buffers over the link, k = 8) and
+# labelled "tree" (MI300X, Gaudi 2, MTIA, B300 at 256 MiB - 8 GiB)
+AUTO_NAMED_LEGS = True
+
+
+def auto_legs(xp: _Ops, fabric: Fabric, size: Any, n: Any, local: Any, stride: Any, sized: bool) -> tuple[Any, Any]:
+    """(the ring's leg, the tree's leg) of an `auto` all-reduce whose group spans domains, over its `local` members
+    of one domain (`_spanning_members`): the in-domain ring of the ring's chunk (size x k / n, scaled by the caller
+    to its n - 1 steps, `placement.spanning_bound`), and the faster of the in-domain tree (NCCL's chain) and NVLS
+    of the whole buffer (`whole_buffer`; NVLS infinite where it cannot run the members). The same legs as the named
+    `ring`, `tree` and `nvls_tree` answers, so `auto` is the fastest of those three (and `nvls` in one domain)."""
+    ring_leg = _one_all_reduce(xp, fabric, size * local / xp.maximum(n, 1.0), local, stride, "ring", sized)
+    tree_leg = xp.minimum(_one_all_reduce(xp, fabric, size, local, stride, "tree", sized),
+                          _one_all_reduce(xp, fabric, size, local, stride, "nvls", sized))
+    return ring_leg, tree_leg
 
 
 def _nvls_tree(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:

@@ -25,6 +25,7 @@ import numpy as np
 from infraplan import scalar_path
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
+from infraplan.network import collective_formulas as _formulas
 from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network import nvlink_latency as _latency
@@ -52,7 +53,7 @@ from infraplan.network.fabric import group_link_one, ring_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nccl_trees import forget_tree_latencies, tree_latency_one
 from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S as NVLS_LATENCY_S
-from infraplan.network.placement import spanning_bound
+from infraplan.network.placement import spanning_bound, spanning_members
 from infraplan.network.sharp import sharp_time
 from infraplan.network.tree_crossings import bottleneck_tier as bottleneck_tier
 from infraplan.network.tree_crossings import forget_tree_links, tree_link_kept
@@ -198,6 +199,15 @@ def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) ->
     if not (n > 1 and n * stride > group_domain(fabric, n, stride)):
         return _one_all_reduce_seconds(fabric, size, n, stride)
     ring, tree, _, _ = _ring_and_tree_seconds(fabric, size, n, stride)
+    if _formulas.AUTO_NAMED_LEGS:  # each bounded by its own algorithm's leg (`collective_formulas.auto_legs`, hF66)
+        local, spans = spanning_members(_FLOATS, fabric, n, stride)
+        if not spans:
+            return tree if tree < ring else ring
+        ring_leg, tree_leg = _formulas.auto_legs(_FLOATS, fabric, size, n, local, stride, True)
+        bound = (n - 1.0) / local * ring_leg
+        ring = bound if bound > ring else ring
+        tree = tree_leg if tree_leg > tree else tree
+        return tree if tree < ring else ring
 
     def inside(part: float, k: float) -> float:
         return _one_all_reduce_seconds(fabric, part, k, stride)

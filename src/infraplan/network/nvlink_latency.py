@@ -26,9 +26,20 @@ step is a peer's issue cost, 0.17-0.43 us). The measured curves still bound ever
 least-squares fit of the smallest time at <= 4 KiB (noise only adds) against the step count, per accelerator.
 Large messages are unchanged (the alpha-beta time there is above the line: the network validation cases keep their
 bits), and so are groups across domains (outside their in-domain legs) and accelerators without a table. Beyond 16
-ranks the line is extrapolated (no measurement: at 72 ranks 187-196 us for a tiny Blackwell all-reduce, where NCCL
+ranks the ring line is extrapolated (no measurement: at 72 ranks 187-196 us for a tiny Blackwell all-reduce, where NCCL
 may run NVLS, which the catalog gives no Blackwell rate). Measured with the switches on and off:
 validation/notes/network_flow_tried.md, hK (session 60).
+
+The all-to-all's line is held at the tables' largest group (8 GPUs, 7 peers) beyond it (`A2A_LINE_HELD`, hF66).
+Extrapolated, a slope fitted on three noisy floors (1 / 3 / 7 peers) was multiplied ten-fold at an NVL72's 71 peers:
+B200's 9.08 us + 0.246 us a peer gave 26.6 us, B300's 8.23 + 0.430 gave 38.7 us, from 8-GPU floors 10.67 and 11.19 us
+(its 2-GPU floors 9.06 and 8.56); GB300 takes B300's table, so each of wide-EP R1 decode's 116 dispatch / combine
+all-to-alls cost 12.2 us more on GB300 than on GB200 (1.41 ms a step), TPOT p50 11.61 against 10.99 ms at 36
+requests/s. The one measurement beyond 8 ranks on an NVL72 (AIConfigurator 0.12.0 systems/data/gb200/comm/trtllm/
+1.3.0rc10/trtllm_alltoall_perf.parquet, TensorRT-LLM's NVLinkTwoSided all-to-all, 1 token, nvfp4) does not grow
+with the peers: dispatch 12.32 / 12.20 / 12.20 / 12.14 us at EP 8 / 16 / 32 / 64 (combine 14.18 / 14.14 us at EP 8 /
+32, 18.5-24.6 us at 4-16 tokens on EP64). Held: 10.8 us on GB200 and 11.2 us on GB300 at <= 4 KiB. ASSUMPTION for
+NCCL's own all-to-all beyond 8 ranks, which no table measures.
 """
 
 from __future__ import annotations
@@ -48,6 +59,8 @@ ALL_TO_ALL_LINE = True  # the all-to-all's own line too (with IN_DOMAIN_LL_LATEN
 # NCCL's LL protocol stores 8 data bytes with their flags in each 16-byte line (ncclLLFifoLine, src/device/
 # prims_ll.h, RECALLED: ASSUMPTION), so it moves data at half the link's rate; Simple at the full rate
 LL_BANDWIDTH_SHARE = 0.5
+A2A_LINE_HELD = True  # the all-to-all line held beyond the tables' 8 GPUs (docstring, hF66); False: extrapolated
+A2A_LINE_MAX_PEERS = float(max(nvlink_collectives.TABLE_GPUS) - 1)  # the tables' largest group: 8 GPUs, 7 peers
 LATENCY_ROWS_MAX_BYTES = 4096  # the table rows read as pure latency (the bandwidth term < 0.1 % of the time)
 
 # (base seconds, seconds a step) of the ring collectives and of the all-to-all
@@ -105,7 +118,9 @@ def alpha_beta(xp: MathOps, fabric: Fabric, n: Any, stride: Any, steps: Any, ban
     if both is None or (all_to_all and not ALL_TO_ALL_LINE):
         return bandwidth_s + plain_latency_s
     base, step = both[1] if all_to_all else both[0]
-    line = base + steps * step
+    # the all-to-all's line held at the table's largest group beyond it (`A2A_LINE_HELD`, hF66)
+    held = xp.minimum(steps, A2A_LINE_MAX_PEERS) if all_to_all and A2A_LINE_HELD else steps
+    line = base + held * step
     ll = bandwidth_s / LL_BANDWIDTH_SHARE + line
     simple = bandwidth_s + xp.maximum(plain_latency_s, line)  # (LL's latency is NCCL's lowest)
     if known_inside:  # (`xp.where`'s pick of a true test)

@@ -95,9 +95,13 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
         return _inside(fabric, op, kind, seconds, size_bytes, n, stride)
     if op == "all-reduce" and RING_TABLE_RING_ONLY and seconds < float(
             all_reduce_time(fabric, size_bytes, float(n), float(stride), algorithm="ring", sized=True)):
+        chain = seconds == float(all_reduce_time(fabric, size_bytes, float(n), float(stride), algorithm="tree",
+                                                 sized=True))  # else NVLS inside (hF66: the basis names the leg)
+        leg = ("its leg in the domain, a chain through the local members (NCCL's Tree)" if chain else
+               "its leg in the domain, NVLS of the whole buffer over the local members (NCCL's NVLSTree)")
         return PricedCollective(seconds, None, "NCCL's double binary tree across scale-up domains, faster than the "
                                 "ring here: its alpha-beta time (latency of its longest path + 2 size / bw, NCCL's "
-                                "tuning model) bounded below by its leg in the domain; the SimAI NIC table is a "
+                                f"tuning model) bounded below by {leg}; the SimAI NIC table is a "
                                 "ring's (latency linear in the ranks) and prices the ring only")
     efficiency = float(message_efficiency(fabric, size_bytes, n, stride, all_to_all=op == "all-to-all"))
     if op != "all-to-all" and RING_TABLE_PER_STEP:

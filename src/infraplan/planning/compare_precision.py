@@ -61,7 +61,7 @@ from infraplan.planning.service_match import (
     matched_words,
     unmatched_line,
 )
-from infraplan.serving.kv_default import default_kv_dtype
+from infraplan.serving.kv_default import default_kv_dtype, varies_by_part
 
 Edits = dict[str, dict[str, Any]]  # per service of one scenario, the fields its like-for-like re-plan sets
 
@@ -139,8 +139,9 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
         shape = load_model(svcs[first].model or "")
         for i, n, _ in sides:
             searched = [d for d in common if d in runs[i][0]]  # what the side searches, restricted
-            kv_stands = kv is None or svcs[i].kv_dtype == kv or (svcs[i].kv_dtype is None and all(
-                default_kv_dtype(shape, d)[0] == kv for d in searched))
+            kv_stands = kv is None or svcs[i].kv_dtype == kv or (  # a DSA model's default is the part's (hF66)
+                svcs[i].kv_dtype is None and not varies_by_part(shape) and all(
+                    default_kv_dtype(shape, d)[0] == kv for d in searched))
             edits[i][n] = {"dtypes": common, **({} if kv is None else {"kv_dtype": kv})}
             keep[i] = keep[i] and set(runs[i][0]) <= set(common) and kv_stands
     if not common_by:

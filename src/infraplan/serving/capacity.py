@@ -240,7 +240,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         jobs: list[SearchJob] = []
         for dtype in kinds:
             # the TP layouts, then (MoE, PP 1) the wide-EP and MoE-TP ones (`capacity_layouts`; KV as `Candidate`'s)
-            kv = kv_for(shape, dtype, kv_dtype)
+            kv = kv_for(shape, dtype, kv_dtype, engine.engine, acc.catalog_name)
             layouts = level_layouts(shape, acc, domain, dtype, kv, budget, caps, tps, pp, engine.ref, engine.engine,
                                     sample)
             # (TP 1 wherever attention DP > 1: EP = attention DP / MoE TP); plain decoding, then MTP
@@ -298,7 +298,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         k = chosen["speculative_tokens"]
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          moe_tp=chosen["moe_tp"], dtype=chosen["dtype"],
-                         kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype),
+                         kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype, engine.engine, acc.catalog_name),
                          max_batch=chosen["max_batch"], token_budget=max(budget, chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
         pair = own_pair(shape, acc, replace(dep, replicas=chosen["replicas"] - chosen["prefill_replicas"]), chosen)

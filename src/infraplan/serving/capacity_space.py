@@ -36,9 +36,11 @@ MTP_ACCEPTANCE = 0.85  # ASSUMPTION: DeepSeek-V3's second-token acceptance, the 
 Drafts = tuple[int, float]  # (speculative tokens K, per-token acceptance R); (0, 0.0): plain decoding
 
 
-def kv_for(shape: TransformerShape, dtype: str, kv_dtype: str | None) -> str:
-    """The KV-cache dtype of a candidate of weight `dtype`: `kv_dtype` as given, else `serve`'s default."""
-    return kv_dtype or default_kv_dtype(shape, dtype)[0]
+def kv_for(shape: TransformerShape, dtype: str, kv_dtype: str | None, engine: str = "",
+           accelerator: str = "") -> str:
+    """The KV-cache dtype of a candidate of weight `dtype` on `engine` and the catalog part `accelerator` (unnamed:
+    the checkpoint rules alone, `serving.kv_default`): `kv_dtype` as given, else `serve`'s default."""
+    return kv_dtype or default_kv_dtype(shape, dtype, engine, accelerator)[0]
 
 
 def draft_choices(shape: TransformerShape, acc: Accelerator, engine: ServingEngine, kv_dtype: str | None,

@@ -40,6 +40,15 @@ had no quantization_config and rule 2 gave it fp8 where the real file gave bf16 
 1,000 + 1,000 tokens: TPOT p50 21.58 vs 21.72 ms). Not the engines' "auto" but a deployment choice:
 AIConfigurator 0.12.0 configures an fp8 / fp8_block / nvfp4 checkpoint with an fp8 KV cache and fp8 FMHA
 (sdk/models/helpers.py:657-661); `--kv-dtype fp8` prices that.
+DeepSeek Sparse Attention (DeepSeek-V3.2, hF66): SGLang overrides "auto" for a DSA model by the GPU, before the
+checkpoint rules: fp8_e4m3 on compute capability 10 and later (Blackwell), else bfloat16 (sglang 0.5.23
+srt/arg_groups/overrides.py:490-546, `_dsa_kv_cache_dtype_default`: `"fp8_e4m3" if major >= 10 and not
+has_attention_sinks else "bfloat16"`, :533-535; the DSA test is the architecture, srt/configs/model_config.py:191,
+DeepSeek-V3.2 has no learnable sinks). So an SGLang stack's DSA run takes fp8 on B200 / GB200 / B300 / GB300 / Rubin
+and bf16 on Hopper whatever the checkpoint (`COMPUTE_CAPABILITY_MAJOR`). vLLM 0.18.0 overrides nothing for it
+(model_executor/models/config.py:30-42, `DeepseekV32ForCausalLM` maps "bfloat16" to "auto" only): the rules above,
+which give deepseek-ai's block-fp8 file (its quantization_config, no KV format) bf16. TensorRT-LLM: the rules above
+(ASSUMPTION: its source is not on PyPI, no per-GPU DSA default read).
 The result states the dtype and the reason (`deployment.kv_dtype`, `deployment.kv_dtype_source`). The validation
 sets build their deployments with each row's stated KV dtype, so none of them moves.
 """
@@ -49,10 +58,34 @@ from __future__ import annotations
 from infraplan.catalog.model_config import TransformerShape
 
 QUANTISED_CHECKPOINT_DTYPES = ("fp8", "nvfp4")  # weights that mean a ModelOpt checkpoint (docstring, rule 2)
+# CUDA compute capability's major version by catalog part (NVIDIA's CUDA GPUs list, recalled: A100 8.0, H100 / H200 /
+# H800 9.0, B200 / GB200 10.0, B300 / GB300 10.3; Rubin: ASSUMPTION, a later generation than Blackwell, so >= 10).
+# Parts not listed (AMD: ROCm reports gfx9's 9.x to torch.cuda.get_device_capability, recalled; others run no SGLang
+# DSA kernel) read as below 10. Only SGLang's DSA default reads it (docstring).
+COMPUTE_CAPABILITY_MAJOR = {"a100-80gb": 8, "h100-sxm": 9, "h200": 9, "h800": 9, "b200": 10, "gb200": 10, "b300": 10,
+                            "gb300": 10, "rubin": 10}
+SGLANG_DSA_FP8_MAJOR = 10  # overrides.py:534 `major >= 10`
 
 
-def default_kv_dtype(shape: TransformerShape, dtype: str) -> tuple[str, str]:
-    """(KV-cache dtype, the reason in one line) for a run of `shape` with `dtype` weights and no `--kv-dtype`."""
+def varies_by_part(shape: TransformerShape) -> bool:
+    """Whether the default KV dtype of `shape` depends on the engine and the part (a DSA model: docstring)."""
+    return shape.index_topk > 0
+
+
+def _sglang_dsa(accelerator: str) -> tuple[str, str]:
+    major = COMPUTE_CAPABILITY_MAJOR.get(accelerator, 0)
+    kv = "fp8" if major >= SGLANG_DSA_FP8_MAJOR else "bf16"
+    return kv, (f"kv_cache_dtype auto: SGLang sets a DeepSeek Sparse Attention model's cache to {kv} on "
+                f"{accelerator or 'this part'} (compute capability {major or 'below 10'}; fp8_e4m3 from 10, Blackwell, "
+                "else bfloat16: sglang 0.5.23 arg_groups/overrides.py:533-535)")
+
+
+def default_kv_dtype(shape: TransformerShape, dtype: str, engine: str = "", accelerator: str = "") -> tuple[str, str]:
+    """(KV-cache dtype, the reason in one line) for a run of `shape` with `dtype` weights and no `--kv-dtype`, on
+    `engine` ("sglang", "vllm", "trtllm") and the catalog part `accelerator` (`Accelerator.catalog_name`): only
+    SGLang's DSA rule reads them (docstring)."""
+    if engine == "sglang" and varies_by_part(shape):
+        return _sglang_dsa(accelerator)
     # the config's checkpoint where the run is in its stored format, or one not read (hW41, `ops.precision`)
     if shape.checkpoint_kv_dtype and shape.checkpoint_weight_dtype in ("", dtype):
         if shape.checkpoint_kv_dtype == "fp8":

@@ -183,8 +183,10 @@ TAIL_SDS = 7.0  # E[ceil(X / t)] is evaluated within 7 standard deviations of th
 FP8_BLOCK_TILE_COST = True  # block-fp8 grouped GEMMs pay the catalog's per-tile depth (module docstring; toggle)
 TRITON_FP8_BLOCK_RATE = True  # a stack's `moe_fp8_block_rate_fraction` applies (module docstring; toggle)
 LOCAL_ROUTED_COPIES = True  # the permute moves only the GPU's own experts' copies (module docstring; toggle)
-# HF model_types whose FP8 releases are 128x128 block-scaled (deepseek_v32: DeepSeek-V3.2-Exp's as V3's, recalled)
-FP8_BLOCK_MODEL_TYPES = ("deepseek_v3", "deepseek_v32", "qwen3_moe")
+# HF model_types whose FP8 releases are 128x128 block-scaled (deepseek_v32: DeepSeek-V3.2's quantization_config,
+# weight_block_size [128, 128]; kimi_k2: Kimi-K2-Instruct's, the same; aiconfigurator-core 0.12.0 model_configs/
+# deepseek-ai--DeepSeek-V3.2_config.json:35-44, moonshotai--Kimi-K2-Instruct_config.json:38-46)
+FP8_BLOCK_MODEL_TYPES = ("deepseek_v3", "deepseek_v32", "kimi_k2", "qwen3_moe")
 MXFP4_TOKEN_COST = True  # W4A16 MXFP4 MoE pays the catalog's EP-independent token cost (docstring; toggle)
 MXFP4_MODEL_TYPES = ("gpt_oss",)  # HF model_types released with MXFP4 expert weights
 MARLIN_INT4_RATE = True  # a stack's `moe_int4_marlin_rate_fraction` applies to INT4 experts (docstring; toggle)

@@ -152,7 +152,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     sys_spec, acc = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
-    kv, kv_why = (kv_dtype, "--kv-dtype") if kv_dtype else default_kv_dtype(shape, dtype)  # `serving.kv_default`
+    kv, kv_why = (kv_dtype, "--kv-dtype") if kv_dtype else default_kv_dtype(shape, dtype, spec_engine.engine,
+                                                                                    acc.catalog_name)
     if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
         raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "
                          f"got --dtype {dtype!r}, --kv-dtype {kv!r}")

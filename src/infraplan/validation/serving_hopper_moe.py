@@ -20,14 +20,14 @@ the e8m0 scales, GEMMs at the int4 weight-only rate, on the routed experts only:
 shared experts and dense layers in bf16 (their quantization_config, `ops.precision.weight_scope`), Kimi's INT4 with a
 bf16 scale per 32 weights, 0.5625 B (`stored_weight_bytes`).
 
-Models: catalog presets from their HF config.json (`catalog/models`). ASSUMPTION: Kimi-K2.5's language model is Kimi
-K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-training of Kimi-K2-Base; a text benchmark runs
-no vision encoder). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 have no config at hand and no preset: their rows stay
-awaiting. So do layouts the catalog systems cannot hold as stated (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS`
-= one 8-GPU node; `layout_why_not`). Rows whose numbers contradict other rows of the set stay awaiting too
-(`inconsistent_rows`, `validation.serving_row_consistency`: by Little's law, 5 GPT-OSS vLLM rows at 512 clients
-decoding faster than 8-16 clients; by TPOT against concurrency, 3 rows (round 12); two runs of one configuration and
-clients > 1.5x apart, one TensorRT-LLM pair (round 15)).
+Models: catalog presets from their HF config.json (`catalog/models`). Kimi-K2.5 is `kimi-k2.5`, its config.json's
+text_config with its INT4 quantization_config (K2's architecture; a text benchmark runs no vision encoder; hF66: it was
+`kimi-k2` carrying K2.5's quantization_config, now Kimi-K2-Instruct's own file). MiniMax-M2.5, Qwen3.5-397B-A17B and
+GLM-5 have no config at hand and no preset: their rows stay awaiting. So do layouts the catalog systems cannot hold as
+stated (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS` = one 8-GPU node; `layout_why_not`). Rows whose numbers
+contradict other rows of the set stay awaiting too (`inconsistent_rows`, `validation.serving_row_consistency`: by
+Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding faster than 8-16 clients; by TPOT against concurrency, 3 rows
+(round 12); two runs of one configuration and clients > 1.5x apart, one TensorRT-LLM pair (round 15)).
 
 The naive baseline is the dense set's (`serving_row_rules.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
@@ -82,7 +82,7 @@ MODELS: dict[str, str] = {
     "deepseek-ai/DeepSeek-V3": "deepseek-v3",
     "Qwen/Qwen3-235B-A22B-FP8": "qwen3-235b-a22b",
     "openai/gpt-oss-120b": "gpt-oss-120b",
-    "moonshotai/Kimi-K2.5": "kimi-k2",  # ASSUMPTION: K2.5's language model = K2's architecture (docstring)
+    "moonshotai/Kimi-K2.5": "kimi-k2.5",  # its config.json's text_config (docstring)
 }
 # the rows' weight precision -> (weight dtype, KV dtype) of the deployment (module docstring)
 PRECISIONS: dict[str, tuple[str, str]] = {"fp8": ("fp8", "fp8"), "int4": ("int4", "bf16"), "fp4": ("mxfp4", "bf16")}
