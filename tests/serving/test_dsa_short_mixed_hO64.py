@@ -52,29 +52,31 @@ def test_a_cached_key_by_hand(tp: int, kv: str, latent: float) -> None:
     gemm = max(2 * 512 * heads * 256 / RATES.matmul_flops_per_s, (1024 + heads * 256 * 2) / bw)
     copy = 2 * 512 * 2 if kv == "fp8" else 0  # (hC65: the dequantised latent's `.contiguous()` copy)
     rest = (latent + 1152 + copy + heads * 128 * 2 + 128 + heads * 192 * 2 + heads * 320 * 2) / bw
-    d_pair, key_s, row_s = _cost(tp, kv).short_extend_terms
+    d_pair, key_s, _, _ = _cost(tp, kv).short_extend_terms
     assert key_s == pytest.approx((gemm + rest) * LAYERS, rel=1e-12)
     if tp == 1:  # attention DP: ~4.5 us a cached key on H200 over the 61 layers, compute-bound kv_b_proj
         assert 3e-6 < key_s < 6e-6
 
 
 def test_decode_rows_pairs_and_core() -> None:
-    """A decode row's pair is the dense MLA prefill's (DeepSeek-V3's: the same attention); its top-k core is dropped."""
+    """A decode row's pair is the dense MLA prefill's (DeepSeek-V3's: the same attention); its top-k core is dropped
+    (its whole `decode_row_s` share, kept 0: hC66)."""
     cost, dense = _cost(), _cost(model=V3)
-    d_pair, _, row_s = cost.short_extend_terms
+    d_pair, _, kept, _ = cost.short_extend_terms
+    assert kept == 0.0
     assert d_pair == pytest.approx(dense.pair_flop_s, rel=1e-12)  # (without attention DP's stall term)
     assert d_pair == pytest.approx(cost.short_prefill_terms[0] + cost.pair_flop_s, rel=1e-12)  # the prompts' pair
     # the head table's per-row DSA term at one row (decode rows' top-k core over 2,048 latents, 61 layers)
     heads = 128  # TP1: 128 local heads, no padding
     key = max(656.0 / RATES.memory_bytes_per_s, 2 * (2 * 512 + 64) * heads / RATES.attention_flops_per_s)
-    assert -row_s == pytest.approx(2048 * key * LAYERS, rel=1e-9)
+    assert cost.decode_row_s[1] == pytest.approx(2048 * key * LAYERS, rel=1e-9)
 
 
 def test_vllm_has_none() -> None:
     dep = Deployment(tp=1, ep=8, attention_dp=8, dtype="fp8", kv_dtype="fp8", engine="vllm", stack="vllm-0.x",
                      max_batch=64, token_budget=8192)
     cost = build_iteration_cost(V32, H200.accelerator, H200.fabric, dep)
-    assert cost.short_extend_terms == (0.0, 0.0, 0.0)
+    assert cost.short_extend_terms == (0.0, 0.0, 1.0, 0.0)
 
 
 def test_a_mixed_iteration_by_hand() -> None:
@@ -84,13 +86,13 @@ def test_a_mixed_iteration_by_hand() -> None:
     p, d, ctx, pairs = 500, 4, 4000.0, 500 * 501 / 2.0
     fixed = cost.short_prefill_terms[2] - cost.prefill_row_s * (d + 1 - 1)  # the per-row launches dropped too
     per_pair, per_token = cost.short_prefill_terms[:2]
-    d_pair, key_s, row_s = cost.short_extend_terms
+    d_pair, key_s, _, once = cost.short_extend_terms
     short = float(cost.time(p, d, ctx, pairs, rows=d + 1, longest=2048, keys=p))
     long = float(cost.time(p, d, ctx, pairs, rows=d + 1, longest=2049, keys=p))
     assert long == float(_long(cost).time(p, d, ctx, pairs, rows=d + 1, longest=2048, keys=p))
-    by_hand = (fixed + row_s * d + cost.short_prefix_fixed_s + per_pair * pairs + per_token * p + key_s * ctx
-               + d_pair * (ctx + d)
-               - cost.kv_token_s * ctx)
+    by_hand = (fixed - cost.decode_row_s[d] + once + cost.short_prefix_fixed_s + per_pair * pairs + per_token * p
+               + key_s * ctx + d_pair * (ctx + d)
+               - cost.kv_token_s * ctx)  # the decode rows' whole `decode_row_s` and the BMM's once part (hC66)
     assert short - long == pytest.approx(by_hand, rel=1e-9)
     # the prompt's 500 tokens save their top-k core (~70 us each at TP1); the decode rows' 4,000 cached keys cost
     # ~4.5 us each: here still shorter, and longer beside 16 decode rows of 2,000 cached keys

@@ -123,22 +123,23 @@ def test_a_lock_step_decode_step_has_no_prefill_row_launches() -> None:
         assert decode_floor(tables, cost, k) == (0.0, 0.0)
 
 
-@pytest.mark.parametrize(("kv", "kernels"), [("fp8", 2), ("bf16", 1)])
-def test_the_short_paths_cached_key_gathers_launch(kv: str, kernels: int) -> None:
+@pytest.mark.parametrize(("kv", "kernels", "once"), [("fp8", 2, 0), ("bf16", 1, 5)])
+def test_the_short_paths_cached_key_gathers_launch(kv: str, kernels: int, once: int) -> None:
     """SGLang's dense short extend with a cached prefix: fp8 `dequantize_k_cache_paged` (one Triton kernel,
     nsa/dequant_k_cache.py:221-235) and the latent's `.contiguous()` copy (models/deepseek_v2.py:2802); bf16
-    `get_mla_kv_buffer_triton` (mem_cache/memory_pool.py:1562): a target layer, once an iteration with any."""
+    `get_mla_kv_buffer_triton` (mem_cache/memory_pool.py:1562): a target layer, once an iteration with any; bf16's
+    index build once (hC66, tests/serving/test_short_path_rows_hC66.py)."""
     dep = Deployment(tp=8, ep=8, attention_dp=1, dtype="fp8", kv_dtype=kv, engine="sglang", stack="sglang-0.x",
                      max_batch=64, token_budget=8192)
     cost = build_iteration_cost(load_model("deepseek-v3.2"), H200.accelerator, H200.fabric, dep)
     launch = H200.accelerator.efficiency.kernel_overhead_s
-    assert cost.short_prefix_fixed_s == pytest.approx(kernels * 61 * launch, rel=1e-12)
+    assert cost.short_prefix_fixed_s == pytest.approx((kernels * 61 + once) * launch, rel=1e-12)
     p, pairs = 500, 500 * (1000 + 501 / 2.0)
     key_s = cost.short_extend_terms[1]
     with_prefix = float(cost.time(p, 0, 0, pairs, rows=1, longest=1500, keys=1500))
     without = float(dataclasses.replace(cost, short_prefix_fixed_s=0.0).time(p, 0, 0, pairs, rows=1, longest=1500,
                                                                              keys=1500))
-    assert with_prefix - without == pytest.approx(kernels * 61 * launch, rel=1e-9)
+    assert with_prefix - without == pytest.approx((kernels * 61 + once) * launch, rel=1e-9)
     fresh = float(cost.time(p, 0, 0, p * 501 / 2.0, rows=1, longest=500, keys=500))  # no cached key: none
     assert fresh == float(dataclasses.replace(cost, short_prefix_fixed_s=0.0).time(p, 0, 0, p * 501 / 2.0, rows=1,
                                                                                   longest=500, keys=500))

@@ -67,7 +67,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     shared = cost.shared_fixed_s  # a mixed iteration's fixed kernels run once (`IterationCost`)
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     short = cost.short_prefill_len  # SGLang's short DSA extend up to this longest sequence (`IterationCost`), or 0
-    d_pair, key_x, row_x = cost.short_extend_terms  # its decode rows' pairs, cached keys, decode rows (hO64)
+    d_pair, key_x, kept, once = cost.short_extend_terms  # its decode rows' pairs, cached keys (hO64), rows (hC66)
     clean = cost.prefill_clean_s  # per masked prefill logit (DSA on vLLM: `IterationCost`), or 0.0
     longest = keys = 0  # the iteration's longest sequence and its prompts' keys, cached + chunk (`short`, `clean`)
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
@@ -258,6 +258,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
             d = 0 if prefill_first and prefill else n_dec
         budget = token_budget - d
         finished_prefill: list[int] | tuple[int, ...] = ()
+        part = 0  # a prompt chunk that does not finish: it samples a row too, thrown away (`IterationCost`, hC66)
         if not prefill or budget <= 0:
             p_tok, pairs = 0, 0.0
         elif inline and len(prefill) == 1 and prefill[0][1] <= budget:  # one prompt, whole: the loop below, unrolled
@@ -275,6 +276,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                     p_tok, budget, n_fin = p_tok + c, budget - c, n_fin + 1
                     continue
                 n_fin += c == budget
+                part = c > budget
                 pairs += budget * (entry[2] + (budget + 1) / 2.0)  # the rest of the budget
                 p_tok += budget
                 entry[1] -= budget
@@ -285,16 +287,17 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                                     else [prefill.popleft()[0] for _ in range(n_fin)])
         else:
             p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
+            part = getattr(policy, "prompts", len(finished_prefill)) - len(finished_prefill)
             if short or clean:  # (a policy without them: the long path, no masked logits)
                 longest, keys = getattr(policy, "longest", 1 << 62), getattr(policy, "keys", 0)
-        rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
+        rows = d + len(finished_prefill) + part  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
         if (short and short_extend(short, p_tok, longest, keys, d, sum_ctx)
                 and (not d or decode_within(heap, n, end_ctx, short - 1 - steps_done))):  # SGLang's short DSA
             # extend, a mixed one too (`IterationCost.time`, its sums; its decode rows: no indexer scores)
             fix, pair_d, tok_d = short_prefill_s(cost.short_prefill_terms, cost.prefill_row_s, rows)
-            t = (body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + fix + row_x * d
-                 + (dec_fix - shared if d else 0.0) + (gather if keys > p_tok or d else 0.0))
+            t = (body[m] + (head[rows] - (rows_s[rows] - rows_s[d] * kept)) + pre_fix + fix
+                 + (dec_fix - shared + once if d else 0.0) + (gather if keys > p_tok or d else 0.0))
             t = ((host if m > cap and t < host else t) + pair_c * pairs + over + per_tok * p_tok
                  + (pair_d * pairs + tok_d * p_tok) + key_x * (keys - p_tok + (sum_ctx if d else 0))
                  + (d_pair * (sum_ctx + d) if d else 0.0))

@@ -308,7 +308,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         # a mixed iteration over several prompts: decode tokens first, the rest of the budget in start order
         d = n_dec
         budget = token_budget - d
-        p_tok, pairs, n_fin = 0, 0.0, 0
+        p_tok, pairs, n_fin, part = 0, 0.0, 0, 0
         if budget > 0:
             for entry in prefill:
                 c = entry[1]
@@ -320,13 +320,15 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     continue
                 if c == budget:
                     n_fin += 1
+                else:  # a chunk that does not finish samples a row too, thrown away (`IterationCost`, hC66)
+                    part = 1
                 c = budget  # the rest of the budget
                 pairs += c * (entry[2] + (c + 1) / 2.0)
                 p_tok += c
                 entry[1] -= c
                 entry[2] += c
                 break
-        rows = d + n_fin  # the finished prompts lead the queue (each took all it had left, in start order)
+        rows = d + n_fin + part  # the finished prompts lead the queue (each took all it had left, in start order)
         m = p_tok + d
         if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
             t = body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + dec_fix - shared  # (finishing rows)

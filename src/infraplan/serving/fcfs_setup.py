@@ -72,7 +72,7 @@ class FcfsConstants(NamedTuple):
     half_kv: list[float]  # a leapt stretch's growth term and the root's products (`cost_tables`)
     twice_half_kv: list[float]
     four_half_kv: list[float]
-    head0: list[float]  # a prefill-only iteration's head (its rows: finishing prompts', no decode attention)
+    head0: list[float]  # a prefill-only iteration's head (its rows: prompt chunks', no decode attention)
     rows_s: list[float]  # the decode rows' attention part of the head (`IterationCost.decode_row_s`; hC65)
     head1: list[float]  # a lone prompt's row beside k decoding sequences: head[k + 1] - (rows_s[k + 1] - rows_s[k])
     head_1: float  # a lone prompt's row alone (head0[1])

@@ -190,10 +190,10 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
 class IterationCost:
     """Seconds of one iteration of one (virtual) engine, as tables over token and row counts.
 
-    time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] (less decode_row_s[rows sampled] -
-               decode_row_s[decode_seqs] with prefill tokens) + fixed kernel costs (prefill_fixed_s with
-               prefill tokens and prefill_row_s a row past the first, decode_fixed_s with decode rows, less
-               shared_fixed_s with both), host_issue_s
+    time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled: decode rows and every prompt chunk,
+               hC66] (less decode_row_s[rows] - decode_row_s[decode_seqs] with prefill tokens) + fixed kernel costs
+               (prefill_fixed_s with prefill tokens and prefill_row_s a row past the first, decode_fixed_s with
+               decode rows, less shared_fixed_s with both), host_issue_s
                if the tokens exceed eager_above_tokens, or eager_prefill_above_tokens with prefill tokens)
            + kv_token_s * cached tokens read
            + pair_s * prefill (query, key) pairs + per_prefill_token_s * prefill tokens + overhead_s
@@ -214,7 +214,7 @@ class IterationCost:
     shared_fixed_s: float = 0.0  # the kernels of prefill_fixed_s and decode_fixed_s run once a mixed iteration (DSA)
     prefill_row_s: float = 0.0  # an iteration with prefill tokens: per sampled row past the first (DSA on SGLang)
     # the part of head_s[r] that is r decode rows' own attention (per-row KV, MLA, DSA core, measured BMM terms; None:
-    # none): an iteration with prefill tokens charges it on its decode rows only; a finishing prompt's sampled row
+    # none): an iteration with prefill tokens charges it on its decode rows only; a prompt chunk's sampled row
     # pays the rest (its last token's attention is a prefill token's: tests/serving/test_finishing_prompt_rows_hC65.py)
     decode_row_s: np.ndarray | None = None
     # a prefill-only iteration whose longest sequence (cached + chunk) is <= short_prefill_len runs SGLang's short DSA
@@ -222,9 +222,10 @@ class IterationCost:
     short_prefill_len: int = 0
     short_prefill_terms: tuple[float, float, float] = (0.0, 0.0, 0.0)
     # the same path in a mixed iteration too, its decode rows' context + 1 in the longest and every sequence's keys
-    # <= `sparse_decode.MHA_KEY_CAP`: s per decode-row pair, per cached key, per decode row (hO64; `short_prefill`)
-    short_extend_terms: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    short_prefix_fixed_s: float = 0.0  # that path's batch with cached keys: their gathers' launches (hC65)
+    # <= `sparse_decode.MHA_KEY_CAP`: s per decode-row pair and per cached key, the share of decode_row_s[decode rows]
+    # kept, s once with decode rows (hO64, hC66; `short_prefill`)
+    short_extend_terms: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 0.0)
+    short_prefix_fixed_s: float = 0.0  # that path's batch with cached keys: gathers' and index launches (hC65, hC66)
     # per masked logit of the prefill logits, [prefill tokens, the keys of the iteration's prompts (cached + chunk)],
     # less the pairs: DeepGEMM's clean kernel (DSA on vLLM, `serving.sparse_decode`)
     prefill_clean_s: float = 0.0
@@ -245,7 +246,7 @@ class IterationCost:
         """Vectorised iteration time (analysis helper; the simulator inlines the same sum); `longest`: the
         iteration's longest sequence, cached + chunk, a decode row's context + 1 (None: not short,
         `short_prefill_len`); `keys`: its prompts' cached + chunk tokens (None: no masked logits, `prefill_clean_s`;
-        the short path's cap and cached keys: 0)."""
+        the short path's cap and cached keys: 0); `rows`: sampled rows (None: the decode rows and one prompt)."""
         p = np.asarray(prefill_tokens, dtype=np.int64)
         dseq = np.asarray(decode_seqs, dtype=np.int64)
         rows = dseq + (p > 0) if rows is None else np.asarray(rows, dtype=np.int64)
@@ -255,15 +256,16 @@ class IterationCost:
         short = (sparse_decode.short_extend(self.short_prefill_len, p, np.asarray(longest), prefix + p, dseq, ctx)
                  if self.short_prefill_len and longest is not None else np.zeros_like(p, dtype=bool))
         fix, per_pair, per_token = sparse_decode.short_prefill_s(self.short_prefill_terms, self.prefill_row_s, rows)
-        d_pair, key_s, row_s = self.short_extend_terms  # (hO64) the decode rows' MHA, cached keys, rows' core
-        fix = fix + row_s * dseq + np.where(prefix + dseq > 0, self.short_prefix_fixed_s, 0.0)  # (hC65)
+        d_pair, key_s, kept, once = self.short_extend_terms  # (hO64) the decode rows' MHA, cached keys (hC66)
+        fix = fix + np.where(dseq > 0, once, 0.0) + np.where(prefix + dseq > 0, self.short_prefix_fixed_s, 0.0)
         rest = key_s * (prefix + np.where(dseq > 0, ctx, 0)) + d_pair * np.where(dseq > 0, ctx + dseq, 0)
         ctx = np.where(short & (dseq > 0), 0.0, ctx)  # their indexer scores dropped (`kv_token_s`)
         top = len(self.head_s) - 1
         head = self.head_s[np.minimum(rows, top)]
-        if self.decode_row_s is not None:  # a finishing prompt's row: no decode attention (`decode_row_s`)
+        if self.decode_row_s is not None:  # a prompt's row: no decode attention (`decode_row_s`); short: `kept`
             r_s = self.decode_row_s
-            head = head - np.where(p > 0, r_s[np.minimum(rows, top)] - r_s[np.minimum(dseq, top)], 0.0)
+            own = r_s[np.minimum(dseq, top)] * np.where(short, kept, 1.0)
+            head = head - np.where(p > 0, r_s[np.minimum(rows, top)] - own, 0.0)
         gpu = (self.body_s[m] + head
                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
                - np.where((p > 0) & (dseq > 0), self.shared_fixed_s, 0.0)
@@ -353,10 +355,10 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
-    short_len, short_terms, short_extend, gather_s = 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0
+    short_len, short_terms, short_extend, gather_s = 0, (0.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), 0.0
     if dsa is not None:  # the indexer over every pair, the core over top-k keys per prompt token (`sparse_decode`)
         short_len, short_terms, short_extend, gather_s = sparse_decode.short_prefill(  # SGLang's short path (MHA)
-            shape, accelerator, rates, dep, dsa, pair_s * layers / prompt_layers, layers, prompt_layers)
+            shape, accelerator, rates, dep, dsa, pair_s * layers / prompt_layers, layers, prompt_layers, bmm_fixed_s)
         pair_s, window_token_s = dsa.pair_s, dsa.prefill_token_s
     launches, prefill_launches, shared = ((dsa.launches_s, dsa.prefill_launches_s, dsa.shared_launches_s)
                                           if dsa is not None else (0.0, 0.0, 0.0))

@@ -260,14 +260,15 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 budget = 0
             seq_max = keys = 0  # the iteration's longest sequence and keys (`iteration_seconds`; a policy without
             if not r.prefill or budget <= 0:  # them: the long path, no masked logits)
-                p_tok, pairs, fin = 0, 0.0, []
+                p_tok, pairs, fin, rows = 0, 0.0, [], d
             else:
                 p_tok, pairs, fin = r.policy.schedule_prefill(r.prefill, budget)
+                rows = d + getattr(r.policy, "prompts", len(fin))  # every prompt chunk samples a row (hC66)
                 seq_max, keys = getattr(r.policy, "longest", 1 << 62), getattr(r.policy, "keys", 0)
                 if d and short and seq_max <= short and not decode_within(r.heap, n, end_ctx,
                                                                           short - 1 - r.steps_done):
                     seq_max = 1 << 62  # a decode row's context + 1 past it: the long path (hO64)
-            t, f, gap, floor = iteration_seconds(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx, seq_max, keys)
+            t, f, gap, floor = iteration_seconds(tables, cost, p_tok, d, rows, pairs, r.sum_ctx, seq_max, keys)
             if d:
                 r.steps_done += 1
                 if per_fin and r.heap[0] < (r.steps_done + 1) * n:

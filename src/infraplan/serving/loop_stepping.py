@@ -268,9 +268,9 @@ def iteration_seconds(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, 
     if cost.short_prefill_len and short_extend(cost.short_prefill_len, p_tok, longest, keys, d, sum_ctx):
         # SGLang's short DSA extend, a mixed one too (`engine_steps`)
         fix, pair_d, tok_d = short_prefill_s(cost.short_prefill_terms, cost.prefill_row_s, rows)
-        d_pair, key_x, row_x = cost.short_extend_terms
-        t = (body[m] + (head[rows] - (rows_s[rows] - rows_s[d])) + pre_fix + fix + row_x * d
-             + (dec_fix - shared if d else 0.0) + (cost.short_prefix_fixed_s if keys > p_tok or d else 0.0))
+        d_pair, key_x, kept, once = cost.short_extend_terms
+        t = (body[m] + (head[rows] - (rows_s[rows] - rows_s[d] * kept)) + pre_fix + fix
+             + (dec_fix - shared + once if d else 0.0) + (cost.short_prefix_fixed_s if keys > p_tok or d else 0.0))
         gap = host - t if m > cap and t < host else 0.0
         extend = key_x * (max(keys - p_tok, 0) + (sum_ctx if d else 0)) + (d_pair * (sum_ctx + d) if d else 0.0)
         rest = pair_c * pairs + over + per_tok * p_tok + (pair_d * pairs + tok_d * p_tok) + extend

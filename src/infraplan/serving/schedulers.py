@@ -71,6 +71,7 @@ class FcfsScheduler:
     widest = 0  # the largest budget seen: the whole budget, from the first iteration (nothing decodes yet)
     longest = 0  # the last `schedule_prefill`'s longest sequence, cached + chunk (SGLang's short DSA path, hC64)
     keys = 0  # and its prompts' cached + chunk tokens (DeepGEMM's prefill clean pass on vLLM, hC64)
+    prompts = 0  # and its prompt chunks, finished or not: each samples a row (`IterationCost`, hC66)
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
         if need[waiting[0]] <= free:
@@ -85,13 +86,14 @@ class FcfsScheduler:
 
     def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
         self.widest = max(self.widest, budget)
-        p_tok = longest = keys = 0
+        p_tok = longest = keys = prompts = 0
         pairs = 0.0
         finished: list[int] = []
         for entry in prefill:
             c = self.take(entry[1], budget, p_tok > 0)
             if c is None:
                 break
+            prompts += 1
             pairs += c * (entry[2] + (c + 1) / 2.0)
             longest = max(longest, entry[2] + c)
             keys += entry[2] + c
@@ -105,7 +107,7 @@ class FcfsScheduler:
                 break
         for _ in finished:  # prompts finish in the order they started
             prefill.popleft()
-        self.longest, self.keys = longest, keys
+        self.longest, self.keys, self.prompts = longest, keys, prompts
         return p_tok, pairs, finished
 
 

@@ -63,8 +63,7 @@ Per layer of one GPU (the indexer is replicated over TP, the core runs the local
   DRAFT_EXTEND, the paged path: :881-888, 0.5.9 :1070-1072, so it is charged a decode call's launches,
   `IndexerCalls.paged_draft_prompt`; it was a prefill call's, 19 too many: lead, session 63): `prefill_row_s` a sampled
   row past the first of an iteration holding prefill tokens (`IterationCost.prefill_row_s`), so 12 + 11 x max(rows, 1) a
-  layer (rows: decode rows and prompts finishing; ASSUMPTION: a prompt whose chunk does not finish beside rows of others
-  is not counted, 11 short).
+  layer (rows: decode rows and every prompt chunk, finished or not: each is a sequence of the extend batch, hC66).
   An extend whose longest sequence (cached + new) is <= index_topk takes the key-only path (:817-836,
   `_forward_cuda_k_only` :513-552) and, on SM90 / SM100, dense MHA attention: `short_prefill` (hC64; a mixed
   batch's decode rows, the cached keys' decompression, the skipped query side and the 128k cap: hO64). SGLang 0.5.9
@@ -158,6 +157,10 @@ KEY_ONLY_INDICES = 2.0  # the key-only call's zero logits and top-k transform wh
 # Triton kernel (nsa/dequant_k_cache.py:221-235) and the latent's `.contiguous()` copy (deepseek_v2.py:2802); bf16,
 # `get_mla_kv_buffer_triton` (mem_cache/memory_pool.py:1562)
 GATHER_KERNELS = {"fp8": 2.0, "bf16": 1.0}
+# and once a batch: bf16's key indices (`fetch_mha_one_shot_kv_indices`, forward_batch_info.py:1014-1040, kept on the
+# batch after the first layer): torch.zeros, torch.cumsum (CUB's init and scan kernels), the int64 -> int32 copy into
+# kv_indptr, the Triton `create_flashinfer_kv_indices_triton`; fp8 reads the metadata's page table (hC66)
+INDEX_BUILD_KERNELS = {"fp8": 0.0, "bf16": 5.0}
 SHORT_PREFILL = True  # SGLang's short extend path priced (`short_prefill`; hC64; toggle to compare)
 CLEAN_KERNEL_PRICED = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
 
@@ -240,12 +243,12 @@ def short_prefill_s(terms: tuple[float, float, float], prefill_row_s: float, row
 
 
 def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
-                  dsa: SparseTerms, mha_pair_s: float, layers: float,
-                  prompt_layers: float) -> tuple[int, tuple[float, float, float], tuple[float, float, float], float]:
+                  dsa: SparseTerms, mha_pair_s: float, layers: float, prompt_layers: float, bmm_fixed_s: float = 0.0
+                  ) -> tuple[int, tuple[float, float, float], tuple[float, float, float, float], float]:
     """SGLang's short extend (hC64): (the longest sequence, cached + chunk, up to which it runs, its (per pair, per
     prefill token, once) seconds against the long path's, the extend terms below, the cached keys' gathers' launches
-    once an iteration whose batch holds any: `GATHER_KERNELS` a target layer, hC65), or (0, zeros) where the engine
-    has none.
+    once an iteration whose batch holds any: `GATHER_KERNELS` a target layer, hC65, and bf16's index build once,
+    `INDEX_BUILD_KERNELS`, hC66), or (0, zeros) where the engine has none.
 
     An extend without speculation whose batch's longest sequence is <= index_topk (`seq_lens_cpu.max()`) runs the
     indexer's key-only call (0.5.6 srt/layers/attention/nsa/nsa_indexer.py:817-836, `_forward_cuda_k_only`
@@ -262,15 +265,19 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     (`engine_kernels.indexer_query_launches`), and the query side's GEMMs and bytes per prompt token (`query_side_s`,
     hO64).
 
-    The third tuple (hO64, `IterationCost.short_extend_terms`): (per decode-row pair, per cached key, per sampled
-    row) seconds. A MIXED batch is an extend too (forward_batch_info.py:96-104, :163-168) whose `seq_lens_cpu` holds
+    The third tuple (hO64, `IterationCost.short_extend_terms`): (per decode-row pair, per cached key) seconds, the
+    share of the decode rows' own attention (`IterationCost.decode_row_s`) they keep, and seconds once with decode
+    rows. A MIXED batch is an extend too (forward_batch_info.py:96-104, :163-168) whose `seq_lens_cpu` holds
     its decode rows' context + 1 (`mix_with_running` -> `merge_batch` concatenates the running batch's seq_lens_cpu
     after `prepare_for_decode` added 1: 0.5.6 managers/schedule_batch.py:1507-1536, :1755-1760, :1858; 0.5.9 :1770-1799,
     :2005-2010, :2135), so they count in the max and in the 128k cap (`sum(seq_lens_cpu) <= get_max_chunk_capacity()`,
     128 x 1,024: forward_batch_info.py:672-675; `MHA_KEY_CAP`). On the dense path a decode row is one more query of
-    the MHA: its pairs (context + 1) at `mha_pair_s`, no indexer scores (`kv_token_s` dropped) and no top-k core
-    (`row_s` dropped, per decode row; a finishing prompt's row carries none on either path, hC65; no MHA: the
-    key-only call's indices, the core stays). With any cached prefix in the batch
+    the MHA: its pairs (context + 1) at `mha_pair_s`, no indexer scores (`kv_token_s` dropped), no top-k core and
+    no absorbed W_UK / W_UV BMMs (`forward_normal_prepare` up-projects through kv_b_proj, deepseek_v2.py:1600-1711;
+    the BMMs are `forward_absorb_prepare`'s, :1893, and the absorbed core's, :2075; "Decode/verify always use MLA",
+    nsa_backend.py:1455): its whole `decode_row_s` share dropped (kept 0) and the measured BMM's once part
+    (`mla_absorb`, `bmm_fixed_s`) with it (hC66); a prompt's row carries none on either path (hC65); no MHA: the
+    key-only call's indices, the core and the BMMs stay (kept 1). With any cached prefix in the batch
     (`sum(extend_prefix_lens_cpu) != 0`, a decode row's always) the prepare gathers every key of the batch (the fp8
     cache dequantised to bf16, `dequantize_k_cache_paged` over `page_table_1_flattened`, seq_lens_sum rows; bf16: a
     gather) and runs kv_b_proj over all of them (0.5.6 deepseek_v2.py:1692-1711, :2759-2807; 0.5.9 deepseek_common/
@@ -279,7 +286,7 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     """
     calls = indexer_calls(dep.engine, engine_kernels.indexer_release(dep.engine, dep.stack))
     if not (SHORT_PREFILL and calls.key_only):
-        return 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0
+        return 0, (0.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), 0.0
     share = layers / prompt_layers  # the target layers' part of the prompt's forwards (the draft's stays)
     mha = accelerator.catalog_name in MHA_SHORT_PARTS and dep.kv_dtype in ("bf16", "fp8")
     per_pair = (mha_pair_s if mha else 0.0) - dsa.pair_s * share
@@ -287,8 +294,10 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     op = calls.key_only + (0.0 if mha else KEY_ONLY_INDICES)
     dropped = calls.prefill - op + engine_kernels.indexer_query_launches(shape, dep)
     # no MHA: the sparse core reads the latent (no decompression) over the key-only call's indices
-    extend = (mha_pair_s, prefix_key_s(shape, rates, dep) * layers, -dsa.row_s) if mha else (0.0, 0.0, 0.0)
-    gather = GATHER_KERNELS[dep.kv_dtype] * rates.kernel_overhead_s * layers if mha else 0.0
+    extend = ((mha_pair_s, prefix_key_s(shape, rates, dep) * layers, 0.0, -bmm_fixed_s) if mha
+              else (0.0, 0.0, 1.0, 0.0))
+    kernels = GATHER_KERNELS[dep.kv_dtype] * layers + INDEX_BUILD_KERNELS[dep.kv_dtype]
+    gather = kernels * rates.kernel_overhead_s if mha else 0.0
     return int(shape.index_topk), (per_pair, per_token, -dropped * rates.kernel_overhead_s * layers), extend, gather
 
 

@@ -174,8 +174,8 @@ def scaled_cost(cost: IterationCost, scale: float) -> IterationCost:
         extra["stall"] = (token_s * scale, pair_s * scale, others)
     pair_d, token_d, fixed_d = cost.short_prefill_terms  # SGLang's short DSA extend's seconds
     short = (pair_d * scale, token_d * scale, fixed_d * scale)
-    pair_x, key_x, row_x = cost.short_extend_terms  # its mixed / cached-key / row terms (hO64)
-    extend = (pair_x * scale, key_x * scale, row_x * scale)
+    pair_x, key_x, kept, once = cost.short_extend_terms  # its mixed / cached-key terms (hO64), rows (a share, hC66)
+    extend = (pair_x * scale, key_x * scale, kept, once * scale)
     rows = None if cost.decode_row_s is None else cost.decode_row_s * scale  # (the part of head_s, hC65)
     return replace(cost, extra=extra, short_prefill_terms=short, short_extend_terms=extend, decode_row_s=rows,
                    **{name: getattr(cost, name) * scale for name in _TIME_TERMS})
