@@ -57,7 +57,9 @@ def test_a_trojan_source_device_name_is_shown_escaped_and_kept_in_json(tmp_path:
 
 
 def test_a_trojan_source_name_in_an_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _device(tmp_path, capsys, name=TROJAN, codecs=["vp9"])
+    path = _device(tmp_path, capsys, name=TROJAN, codecs=["vp9"],
+                   published_speedup={"vp9": 50},  # hH66: a speed-up only of a codec it encodes
+                   published_speedup_versus={"vp9": "libvpx-vp9 speed 2"})
     assert main(["video", "--device", path, "--input", "1080p30", "--codec", "h264"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1, repr(err)

@@ -48,7 +48,9 @@ def test_a_reason_with_escape_sequences_is_shown_escaped(tmp_path: Path,
 
 
 def test_a_device_name_with_escapes_in_an_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _device(tmp_path, capsys, name=f"msvp{HOSTILE}", codecs=["vp9"])
+    path = _device(tmp_path, capsys, name=f"msvp{HOSTILE}", codecs=["vp9"],
+                   published_speedup={"vp9": 50},  # hH66: a speed-up only of a codec it encodes
+                   published_speedup_versus={"vp9": "libvpx-vp9 speed 2"})
     assert main(["video", "--device", path, "--input", "1080p30", "--codec", "h264"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1, repr(err)

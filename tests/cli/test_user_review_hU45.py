@@ -104,25 +104,26 @@ def test_a_dumped_spec_with_every_kind_still_loads() -> None:
         ScenarioSpec.model_validate({**PLAN_BASE, "services": [{**RECSYS, "ladder": 3}]})
 
 
+# wse-3: a name of no preset (msvp was, until hH66 gave a video transcoder its own line: test_video_device_named_hH66)
 @pytest.mark.parametrize("args", [
-    ["train", "llama3-8b", "--system", "msvp", "--gpus", "8", "--tp", "1", "--pp", "1", "--seq-len", "2048",
+    ["train", "llama3-8b", "--system", "wse-3", "--gpus", "8", "--tp", "1", "--pp", "1", "--seq-len", "2048",
      "--global-batch", "8"],
-    ["search", "llama3-8b", "--system", "msvp", "--gpus", "8", "--seq-len", "2048", "--global-batch", "8"],
-    ["serve", "llama3-8b", "--system", "msvp", "--gpus", "8", "--workload", "chat", "--rate", "1"],
-    ["serve-plan", "llama3-8b", "--system", "msvp", "--workload", "chat", "--rate", "1"],
-    ["reliability", "--system", "msvp", "--gpus", "8"],
-    ["facility", "--system", "msvp"],
+    ["search", "llama3-8b", "--system", "wse-3", "--gpus", "8", "--seq-len", "2048", "--global-batch", "8"],
+    ["serve", "llama3-8b", "--system", "wse-3", "--gpus", "8", "--workload", "chat", "--rate", "1"],
+    ["serve-plan", "llama3-8b", "--system", "wse-3", "--workload", "chat", "--rate", "1"],
+    ["reliability", "--system", "wse-3", "--gpus", "8"],
+    ["facility", "--system", "wse-3"],
 ])
 def test_an_unknown_system_lists_no_cpu_where_the_command_refuses_cpus(cli: CliRun, args: list[str]) -> None:
     code, _, err = cli(args)
-    assert code == 2 and "unknown system or accelerator 'msvp'; known: " in err
+    assert code == 2 and "unknown system or accelerator 'wse-3'; known: " in err
     known = err.split("known: ", 1)[1]
     assert "h100-sxm" in known and "mtia-400" in known and "gb200-nvl72" in known
     assert "xeon-8480" not in known and "epyc-9654" not in known
 
 
 def test_network_takes_cpus_and_keeps_listing_them(cli: CliRun) -> None:
-    code, _, err = cli(["network", "msvp"])
+    code, _, err = cli(["network", "wse-3"])
     assert code == 2 and "xeon-8480" in err.split("known: ", 1)[1]
     code, _, err = cli(["train", "llama3-8b", "--system", "xeon-8480", "--gpus", "8", "--tp", "1", "--pp", "1",
                         "--seq-len", "2048", "--global-batch", "8"])

@@ -111,6 +111,16 @@ def is_video_device(ref: str) -> bool:
     return data.get("kind") == "video-asic"
 
 
+def video_device_line(ref: str, taken: str) -> str | None:
+    """The line for a video transcoder given where `taken` (a system or accelerator, an accelerator) is asked: it was
+    "unknown accelerator 'msvp'; known: ..." in `recsys` and "unknown system or accelerator" in `serve` / `train`,
+    where fleet-mix says "msvp is a video transcoder" (hH66). None for anything else."""
+    if looks_like_path(ref) or not is_video_device(ref):  # a file: `refuse_other_kind`'s "is a video device file" line
+        return None
+    return (f"{ref} is a video transcoder (`infraplan catalog video-devices`), not {taken}: `infraplan video --device "
+            f"{ref}` prices its transcoding; fleet-mix and plan place it in a video service's pool")
+
+
 @lru_cache(maxsize=1)
 def load_software_encoders() -> SoftwareEncoders:
     entry = resources.files("infraplan.catalog") / "video" / "software-encoders.yaml"

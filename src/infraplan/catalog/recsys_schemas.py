@@ -54,6 +54,16 @@ class Interaction(Spec):
     layers: int = Field(0, ge=0, description="DCN cross layers")
     rank: int = Field(0, ge=0, description="DCN low rank (0 = full-rank cross layer)")
 
+    @model_validator(mode="after")
+    def _cross_keys_need_dcn(self) -> Interaction:
+        """`layers` and `rank` shape DCN cross layers; a dot or concat interaction has none, so the keys would be
+        read by nothing (hH66: `{kind: dot, layers: 5, rank: 64}` answered as `{kind: dot}`, without a word)."""
+        given = [f"{key}: {value}" for key, value in (("layers", self.layers), ("rank", self.rank)) if value]
+        if self.kind != "dcn" and given:
+            raise ValueError(f"{', '.join(given)} shape DCN cross layers; a {self.kind} interaction has none: drop "
+                             "them, or give kind: dcn")
+        return self
+
 
 class RecsysModel(Spec):
     """A DLRM-family model: tables, MLPs, interaction, dtypes and the batch it is served at by default."""
@@ -85,6 +95,10 @@ class RecsysModel(Spec):
                                  f"got {bad}")
         if self.interaction.kind == "dcn" and self.interaction.layers == 0:
             raise ValueError("dcn interaction needs layers > 0")
+        if self.interaction.kind != "dcn" and self.interaction_dtype is not None:  # read by nothing there (hH66)
+            raise ValueError(f"interaction_dtype {self.interaction_dtype} is the dtype of DCN cross-layer GEMMs; a "
+                             f"{self.interaction.kind} interaction has none (its work runs in `dtype`, "
+                             f"{self.dtype}): drop it, or give interaction kind: dcn")
         return self
 
     # --- shape accounting ------------------------------------------------------------------------------
@@ -185,6 +199,16 @@ class MemoryTierProfile(Spec):
     streaming_efficiency: Fraction | None = Field(None, description="for weights; default: catalog memory fraction")
     capacity_bytes: Bytes | None = None
     bandwidth_bytes_per_s: BytesPerS | None = None
+
+    @model_validator(mode="after")
+    def _host_capacity(self) -> MemoryTierProfile:
+        """The accelerator catalog gives no host DRAM size, so a host tier without `capacity_bytes` held nothing and
+        was dropped without a word (`recsys.embedding.resolve_tiers`; hH66): tables that spill then read "does not
+        fit", the host tier unlisted."""
+        if self.name == "host" and self.capacity_bytes is None:
+            raise ValueError("a host tier needs capacity_bytes (the host DRAM its tables may spill to, e.g. 256GB): "
+                             "the accelerator catalog gives none")
+        return self
 
 
 class RecsysProfile(Spec):

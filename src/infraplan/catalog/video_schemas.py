@@ -93,6 +93,9 @@ class VideoAsic(Spec):
                                        or min(self.published_speedup.values()) <= 0):
             raise ValueError("published_speedup needs a positive ratio, its encoder (published_speedup_versus) per "
                              "codec and published_speedup_basis")
+        if unencoded := sorted(set(self.published_speedup) - set(self.codecs)):  # a ratio of nothing it runs (hH66)
+            raise ValueError(f"published_speedup names {', '.join(unencoded)}, which codecs ({', '.join(self.codecs)}) "
+                             "does not list: a speed-up is of a codec the device encodes")
         return self
 
 

@@ -48,7 +48,12 @@ import numpy as np
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.figures import figures_notes
-from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
+from infraplan.catalog.inference_loader import (
+    has_recsys_profile,
+    load_recsys_model,
+    load_recsys_profile,
+    video_device_line,
+)
 from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import Accelerator
@@ -207,9 +212,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     weight_s_per_byte = sum(placement.dense_fraction[j] / tiers[j].stream_bytes_per_s for j in on_device)
     vector_flops_per_s = vector_rate(accelerator, profile, dtype)[0]  # element-wise work (`vector_rate`)
 
-    gemm_compute = np.zeros_like(b)
-    gemm_memory = np.zeros_like(b)
-    gemm_total = np.zeros_like(b)
+    gemm_compute, gemm_memory, gemm_total = np.zeros_like(b), np.zeros_like(b), np.zeros_like(b)
     for part, k, n in model.gemms():
         part_rate, part_bpe = part_rates[part]
         c = gemm_time(part_rate, b, n, k, part_bpe)
@@ -312,15 +315,15 @@ def pool_notes(model: str | RecsysModel, acc: Accelerator, dtype: str) -> list[s
 
 def part_of(ref: str) -> Accelerator:
     """An accelerator preset or file, or a system's accelerator (`mtia-400-rack`: mtia-400), as fleet-mix and `plan`
-    read a recsys pool's device (planning/pool_capacity: `Cluster.resolve(device).accelerator`); hF64: `recsys
-    --accelerator mtia-400-rack` was "unknown accelerator" where a pool of it was sized. Else the part's error."""
+    read a recsys pool's device (planning/pool_capacity: `Cluster.resolve(device).accelerator`; hF64). Else a video
+    device's line (hH66) or the part's error."""
     try:
         return load_accelerator(ref)
     except InputError as not_part:
         try:
             return Cluster.resolve(ref).accelerator
         except InputError:
-            raise not_part from None
+            raise (InputError(line) if (line := video_device_line(ref, "an accelerator")) else not_part) from None
 
 
 def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, batch: int | None = None,

@@ -65,7 +65,7 @@ from dataclasses import replace
 from typing import Any
 
 from infraplan.catalog import load_model
-from infraplan.catalog.serving_loader import load_workload
+from infraplan.catalog.serving_loader import list_serving_presets, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
@@ -117,6 +117,13 @@ FULL_RUN_MAX_REQUESTS = 100_000  # the count's cap; `capacity_horizon` lengthens
 
 
 @kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
+def image_sizing(workload: str) -> str:
+    """Where the fewest accelerators for an image rate are found, for serve-plan's refusal of a diffusion model or
+    workload (hH66: the line named no way on)."""
+    return (": `plan` sizes an image service's accelerators under its p99 SLO (services: {kind: image, workload: "
+            f"{workload}, rate: R}}); `serve` runs one deployment")
+
+
 def search_capacity(model: str, system: str, rate: float, *, workload: str | None = None,
                     input_len: int | None = None, output_len: int | None = None, ttft_slo: float | None = None,
                     tpot_slo: float | None = None, dtypes: tuple[str, ...] = ("bf16", "fp8"),
@@ -143,7 +150,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         raise InputError("give --workload or both --input-len and --output-len")
     spec = load_workload(workload) if workload else None
     if spec is not None and spec.kind != "llm":
-        raise InputError(f"serve-plan searches LLM deployments; workload {workload!r} is {spec.kind}")
+        sized = image_sizing(str(workload)) if spec.kind == "diffusion" else ""
+        raise InputError(f"serve-plan searches LLM deployments; workload {workload!r} is {spec.kind}{sized}")
+    if model in list_serving_presets("diffusion"):  # `serve`'s "is a diffusion model", not "unknown model" (hH66)
+        raise InputError(f"{model} is a diffusion model; serve-plan searches LLM deployments"
+                         f"{image_sizing('image-generation')}")
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     if ttft is None or tpot is None:

@@ -47,8 +47,11 @@ RUNTIME_RESERVE_BYTES = 1.5e9
 def diffusion_cost(model: DiffusionModel, accelerator: Accelerator, max_batch: int, dtype: str = "bf16",
                    overhead_s: float = ITERATION_OVERHEAD_S) -> IterationCost:
     """Iteration cost tables of one accelerator serving the diffusion model."""
-    if dtype not in ("bf16", "fp8") or not accelerator.supports(dtype):
-        raise InputError(f"image generation runs in bf16 or fp8 (where {accelerator.name} supports it), got {dtype}")
+    if dtype not in ("bf16", "fp8"):
+        raise InputError(f"image generation runs in bf16 or fp8 (where the part has an fp8 peak), got {dtype}")
+    if not accelerator.supports(dtype):  # was "runs in bf16 or fp8 (...), got fp8" (hH66): the part's, not the dtype's
+        raise InputError(f"{accelerator.name} has no {dtype} peak (it lists {', '.join(accelerator.peak_flops_per_s)}):"
+                         f" image generation on it runs in bf16")
     rates = KernelRates.for_dtype(accelerator, dtype)
     b = np.arange(max_batch + 2, dtype=np.float64)
     flops = b * model.guidance_passes * model.unet_flops_per_image_step

@@ -24,6 +24,7 @@ from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.answer_bands import serving_answer_band
 from infraplan.catalog.error_bands import error_band, no_band_basis
+from infraplan.catalog.figures import standing_note, use_note
 from infraplan.catalog.model_config import ModelConfigWarning
 from infraplan.catalog.serving_loader import list_serving_presets, load_workload
 from infraplan.cluster import Cluster
@@ -125,7 +126,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                     "--speculative-tokens": speculative_tokens != 0, "--acceptance": acceptance != 0.0,
                     "--kv-dtype": kv_dtype is not None, "--token-budget": token_budget != 8192,
                     "--tpot-slo": tpot_slo is not None, "--prefill-gpus": prefill_gpus != 0,
-                    "--prefill-*": prefill is not None and prefill.given}
+                    "--prefill-*": prefill is not None and prefill.given,
+                    # no serving stack prices an image (`diffusion.diffusion_cost`): was read by nothing, where `plan`
+                    # refuses an image service's `stack` (hH66)
+                    "--stack": stack is not None, "--engine": engine is not None}
         given = [flag for flag, set_ in llm_only.items() if set_]
         if given:  # were ignored silently: an image replica is one accelerator, its batch --max-batch
             raise InputError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to LLM serving; image "
@@ -138,7 +142,11 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
             requests=DEFAULT_REQUESTS if requests is None and rate is None else requests,
             e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model)
         band = error_band(image["accelerator"], None, "image-generation")  # no validation case: none, said why
-        image["warnings"] = [*image.get("warnings", []), *generic]
+        # the part's figures' standing and stated use, as an LLM answer on it says them (`what_if_notes`); hH66: an
+        # image answer on MTIA 300 / 400 / 450 or Rubin said neither
+        acc = part.accelerator
+        figures = [n for n in (standing_note(acc), use_note(acc, "inference", "generative-ai")) if n]
+        image["warnings"] = [*image.get("warnings", []), *figures, *generic]
         return ImageServingResult.model_validate({**image, "error_band": band, "error_band_basis": (
             band.basis if band else no_band_basis("image-generation"))})
     # the stack: the asked one where it runs on the part, else (none asked) the part's vendor's (`serving.engines`)

@@ -243,7 +243,10 @@ def _comparison_note(this: dict[str, Any], other: VideoEstimate, device: str, to
     p_in, p_out = this["input_pixels_per_s"], this["output_pixels_per_s"]
     split = cpu_core_seconds(codec, quality, p_in, p_out, top)[2]
     published = load_video_device(device).published_speedup
-    others = [c for c in published if c != codec]
+    encoders = {e.codec for e in load_software_encoders().encoders if e.quality == quality}
+    # a published codec the software rates have no encoder for (a device file's av1) pairs with nothing: it refused the
+    # h264 answer it was only a note to ("no software encoder for av1/high", hH66)
+    others = [c for c in published if c != codec and c in encoders]
     pair = None
     if others:
         other_split = cpu_core_seconds(others[0], quality, p_in, p_out, top)[2]
