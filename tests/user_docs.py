@@ -16,7 +16,7 @@ README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 # the pages in the README's order; a page docs/ holds that is not listed here fails `user_docs`
 PAGES = ("usage", "modelling", "validation", "network", "serving", "custom-silicon", "facility", "planning", "web",
-         "sweeps", "speed")
+         "sweeps", "python-api", "speed")
 
 
 def doc_path(name: str) -> Path:

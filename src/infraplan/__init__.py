@@ -20,6 +20,9 @@ The public Python API is the handful of names below; each is the function the ma
 - ``load_model``          a model shape from a preset name or an HF ``config.json`` path
 - ``run_validation``      every model against the published cases (``infraplan validate``)
 
+docs/python-api.md has a runnable example of each. Bad input raises ``infraplan.errors.InputError`` with the one line
+the CLI prints (the numbers' bounds: ``infraplan.bounds``, shared with the CLI's options).
+
 Names are imported lazily (PEP 562 module ``__getattr__``), so ``import infraplan`` stays cheap: numpy, scipy
 and pydantic load only when a function is first used.
 """

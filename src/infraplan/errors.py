@@ -13,3 +13,11 @@ def close_names(ref: str, names: list[str], n: int = 3) -> list[str]:
     first = sorted(x for x in names if x.startswith(ref)) if ref else []
     rest = [x for x in difflib.get_close_matches(ref, names, n=n, cutoff=0.5) if x not in first]
     return [*first, *rest][:n]
+
+
+def wrong_kind(name: str, takes: str, value: object) -> InputError:
+    """The one line for a Python caller's argument of a kind the public API does not take (`load_model(None)` was an
+    AttributeError from deep inside, `plan_campus("100MW", ...)` a TypeError, `compare_scenarios("a.yaml")` read the
+    text as a list of one-letter paths; hK66), worded as a sweep spec's (`sweep.functions.check_argument_kinds`)."""
+    shown = (repr(value) if isinstance(value, str) else str(value))[:60]
+    return InputError(f"{name} takes {takes}, got {shown} ({type(value).__name__})")

@@ -36,7 +36,7 @@ from infraplan.catalog.part_files import (
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import read_by_loads, versioned_cache
 from infraplan.catalog.yaml_text import safe_load_json, safe_load_yaml
-from infraplan.errors import InputError, close_names
+from infraplan.errors import InputError, close_names, wrong_kind
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -371,10 +371,17 @@ def load_system(ref: str) -> System:
     return system
 
 
-@versioned_cache(maxsize=256)
 def load_model(ref: str) -> TransformerShape:
     """A model preset or config.json file, read once per process per version of the file: a file edited between two
-    calls of the Python API is read again (keyed by its path only, the first shape was returned for every edit)."""
+    calls of the Python API is read again (keyed by its path only, the first shape was returned for every edit).
+    Anything but text is one InputError line (`load_model(None)` was a TypeError from the cache, hK66)."""
+    if not isinstance(ref, str):
+        raise wrong_kind("model", "a preset name or a config.json path (text)", ref)
+    return _load_model(ref)
+
+
+@versioned_cache(maxsize=256)
+def _load_model(ref: str) -> TransformerShape:
     data, name = read_entry("models", ref)
     refuse_as_model(data, ref)
     return shape_from_hf_config(data, name)

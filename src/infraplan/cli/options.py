@@ -11,7 +11,8 @@ their validation in the model, which gives the more useful message, and get comp
 
 Numbers are checked here, at the edge, before any model runs: `Bounded` is a click type built from pydantic
 constraints (`Field(ge=..., le=..., allow_inf_nan=False)`), so nan, inf, a negative price or a 20-digit count
-is one line and exit code 2, and the same `Annotated` constraint serves the Python API or a web API. The upper
+is one line and exit code 2, and the same `Annotated` constraint serves the Python API or a web API (the bounds
+a public API function checks too are `infraplan.bounds`' `Bound`s, these parsers' base: one rule, hK66). The upper
 bounds are stated limits of the product (`MAX_*`, from `infraplan.limits`), each with its reason in the error line.
 """
 
@@ -20,25 +21,20 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from pydantic import Field, TypeAdapter, ValidationError
 
+from infraplan import bounds
+from infraplan.bounds import Bound
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.errors import InputError
 from infraplan.limits import (  # the stated limits, shared with the web API's request models
     MAX_ACCELERATORS,
-    MAX_ARRIVAL_RATE_PER_S,
     MAX_PROBE_REQUESTS,
     MAX_PUE,
     MAX_REQUESTS,
     MAX_SEED,
-    MAX_SEQUENCES,
-    MAX_TOKENS,
-    MAX_TOP,
-    MIN_ARRIVAL_RATE_PER_S,
     MIN_PUE,
     ElectricityPriceWarning,
     read_electricity_price,
@@ -47,28 +43,22 @@ from infraplan.training.enums import Schedule  # the enums alone: no numpy (trai
 from infraplan.units import parse_duration_days, parse_duration_s, quoted_text, repair_time_slip, slo_unit_slip
 
 
-class Bounded:
-    """A number parser checked by a pydantic constraint: finite, within bounds; the error names the limit's reason.
-
-    Used as Typer's `parser=`: its BadParameter becomes click's one-line "Invalid value for '--opt': ..." (exit 2).
+class Bounded(Bound):
+    """A number parser checked by its `bounds.Bound` (finite, within bounds; the error names the limit's reason), the
+    check the Python API makes too (`Bound.check`). Used as Typer's `parser=`: its BadParameter becomes click's
+    one-line "Invalid value for '--opt': ..." (exit 2).
     """
 
     def __init__(self, kind: type, why: str = "", reader: Callable[[str], float] | None = None, low: str = "",
                  **constraints: Any) -> None:
-        self.kind = kind
-        self.why = why
-        self.low = low  # the words for a value under the lower bound, where the bound is a floor, not the limit
+        super().__init__(kind, why, low, **constraints)
         self.reader = reader  # text with a unit ("200ms"), tried when the text is not a plain number
-        self.constraints = constraints
         self.__name__ = "INTEGER" if kind is int else "FLOAT"
 
-    @cached_property
-    def adapter(self) -> TypeAdapter[Any]:
-        """The pydantic check, built on first use: a command parses a few of the module's ~23 options, and each
-        adapter costs ~0.2 ms to build (a `train` process's start-up, benchmarks/single_estimate.py)."""
-        field = Field(allow_inf_nan=False, **self.constraints) if self.kind is float else Field(**self.constraints)
-        target: Any = Annotated[self.kind, field]
-        return TypeAdapter(target)
+    @classmethod
+    def of(cls, bound: Bound, reader: Callable[[str], float] | None = None) -> Bounded:
+        """The parser of a shared `bounds.Bound` (the one the API function checks)."""
+        return cls(bound.kind, bound.why, reader, bound.low, **bound.constraints)
 
     def _read(self, value: Any) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -96,16 +86,11 @@ class Bounded:
 
     def __call__(self, value: Any) -> Any:
         raw = self._read(value)
-        try:
-            return self.adapter.validate_python(raw)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            msg = err["msg"].replace("Input should be", "must be")
-            if self.low and err["type"] in ("greater_than_equal", "greater_than"):
-                msg = self.low  # --rate 0: "must be > 0 ...", not "... greater than or equal to 0.000000001"
-            why = f" ({self.why})" if self.why and err["type"] == "less_than_equal" else ""
-            shown = value if len(str(value)) <= 40 else quoted_text(value)  # a 5,000-digit count was echoed whole
-            raise typer.BadParameter(f"{shown}: {msg}{why}") from None
+        shown = value if len(str(value)) <= 40 else quoted_text(value)  # a 5,000-digit count was echoed whole
+        number, refusal = self.verdict(raw, shown)
+        if refusal is not None:
+            raise typer.BadParameter(refusal)
+        return number
 
     def __repr__(self) -> str:
         return f"Bounded({self.kind.__name__}, {self.constraints})"
@@ -176,10 +161,10 @@ class RepairSeconds(Bounded):
         return seconds
 
 
-ACCELERATORS = count(1, MAX_ACCELERATORS, "the limit is 10 M accelerators")
+ACCELERATORS = Bounded.of(bounds.ACCELERATORS)
 POSITIVE_COUNT = count(1, MAX_ACCELERATORS)
-TOKENS = count(1, MAX_TOKENS, "the limit is 10 M tokens")
-SEQUENCES = count(1, MAX_SEQUENCES, "the limit is 100 M")
+TOKENS = Bounded.of(bounds.TOKENS)
+SEQUENCES = Bounded.of(bounds.SEQUENCES)
 SEED = count(0, MAX_SEED, "seeds are 32-bit unsigned integers")
 SECONDS = number(gt=0.0, le=1e9, reader=parse_duration_s)  # 0.2, "200ms", "2s"
 TTFT_SLO, TPOT_SLO = SloSeconds("ttft"), SloSeconds("tpot")  # SECONDS; "--tpot-slo 50" refused as a ms slip
@@ -260,15 +245,14 @@ PP_OR_TP = count(1, 1_048_576)
 ZERO_STAGE = count(0, 3, "ZeRO stages are 0-3")
 RECOMPUTE_LAYERS = count(0, 1_048_576, "block recompute counts layers of one model chunk")
 OFFLOAD_LAYERS = count(0, 1_048_576, "CPU offload counts layers of the model")
-TOP_PLANS = count(1, MAX_TOP, f"the limit is {MAX_TOP:,} plans")
+TOP_PLANS = Bounded.of(bounds.TOP_PLANS)
 REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: memory and time grow linearly")
 PROBE_REQUESTS = count(1, MAX_PROBE_REQUESTS, f"the limit is {MAX_PROBE_REQUESTS:,} requests per probe, the longest "
                        "whole run serve-plan judges: a longer probe adds time, not a better answer")
 BATCH_CAP = count(1, 1_048_576)
 SPECULATIVE_TOKENS = count(0, 8, "draft / MTP tokens per decode step: deployments use 1-5")
 ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fraction")
-ARRIVAL_RATE = number(ge=MIN_ARRIVAL_RATE_PER_S, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s",
-                      low=f"must be > 0: at least {MIN_ARRIVAL_RATE_PER_S:g} requests/s (one request in ~32 years)")
+ARRIVAL_RATE = Bounded.of(bounds.ARRIVAL_RATE)
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=MIN_PUE, le=MAX_PUE, why="a PUE is facility over IT power, >= 1")
 USD_PER_MWH = ElectricityPrice("--electricity-price")
@@ -276,5 +260,5 @@ ELECTRICITY_PRICE_HELP = "override the electricity price, e.g. 70/MWh or 0.07/kW
 ElectricityPriceOption = Annotated[float | None, typer.Option(
     "--electricity-price", parser=USD_PER_MWH, metavar="PRICE", help=ELECTRICITY_PRICE_HELP)]
 DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years", reader=parse_duration_days)  # 54, "54d", "2w", "12h"
-HOURS_PER_DAY = number(gt=0.0, le=1e9)
-FACTOR_AT_LEAST_1 = number(ge=1.0, le=1e3)
+HOURS_PER_DAY = Bounded.of(bounds.HOURS_PER_DAY)
+FACTOR_AT_LEAST_1 = Bounded.of(bounds.FACTOR_AT_LEAST_1)

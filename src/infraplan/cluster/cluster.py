@@ -22,7 +22,7 @@ from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_li
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
-from infraplan.errors import InputError, close_names
+from infraplan.errors import InputError, close_names, wrong_kind
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import job_placement_unit
 from infraplan.network.topology import ClosTopology, build_topology
@@ -61,6 +61,9 @@ class Cluster:
             return ref
         if isinstance(ref, System):
             return cls(ref, load_accelerator(ref.accelerator))
+        if not isinstance(ref, str):  # `Cluster.resolve(5)` was a TypeError from the loader (hK66)
+            raise wrong_kind("system", "a system or accelerator preset name or file path (text), a System or a "
+                             "Cluster", ref)
         return _resolve_named(ref) if cls is Cluster else cls._from_name(ref)
 
     @classmethod

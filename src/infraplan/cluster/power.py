@@ -29,6 +29,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -226,6 +227,9 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
     limit = cooling.max_rack_power_w
     source = f"{cooling_name} cooling"
     if rack_power_w is not None:
+        if not math.isfinite(rack_power_w):  # nan was int()'s ValueError below (hK66); the CLI's words
+            raise InputError(f"--rack-power: '{rack_power_w}' is not a finite number; expected a power such as 1GW, "
+                             "10MW or 700W")
         if rack_power_w <= 0:
             raise InputError(f"--rack-power must be positive, got {rack_power_w:g} W")
         if rack_power_w > limit:

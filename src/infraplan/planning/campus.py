@@ -14,6 +14,7 @@ dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e cou
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,7 @@ from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides, site_inputs
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.power import it_load
-from infraplan.errors import InputError
+from infraplan.errors import InputError, wrong_kind
 from infraplan.facility.campus_fabric import campus_load
 from infraplan.facility.facility import facility_report, size_facility
 from infraplan.limits import MAX_ACCELERATORS
@@ -104,6 +105,9 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     `power_name` is what the messages call the budget (a fleet site's `power`, not the CLI's --power). `reserve`:
     the share of the budget kept unbuilt (--reserve; redundancy, derating, growth: hF52's F8, a site's 1.2 GW
     interconnect is not 1.2 GW of racks at peak), 0 to below 1; 0 builds the whole budget at peak IT draw x PUE."""
+    if isinstance(power_w, bool) or not isinstance(power_w, numbers.Real):  # "100MW" was a TypeError (hK66)
+        raise wrong_kind("power_w", "a number of watts (the CLI reads '100MW' with infraplan.units.read_watts)",
+                         power_w)
     if not power_w > 0 or not math.isfinite(power_w):
         raise InputError(f"{power_name} must be positive and finite, got {power_text(power_w)}")
     if not 0.0 <= reserve < 1.0:  # NaN too

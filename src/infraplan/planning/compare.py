@@ -25,7 +25,7 @@ from infraplan.catalog.facility_loader import load_location
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.output_files import shown_path
 from infraplan.cluster import Cluster
-from infraplan.errors import InputError
+from infraplan.errors import InputError, wrong_kind
 from infraplan.limits import ElectricityPriceWarning, read_electricity_price
 from infraplan.planning.compare_precision import precision_parity
 from infraplan.planning.scenario import StageProgress, plan_scenario, plan_summary
@@ -39,6 +39,8 @@ RISK_UTILISATION = 0.9
 
 def compare_scenarios(paths: list[str | ScenarioSpec], progress: StageProgress | None = None) -> ScenarioComparison:
     """Plan each scenario; deltas of the headline numbers against the first. `progress`: each plan's stages."""
+    if isinstance(paths, str) or not isinstance(paths, list | tuple):  # one path was read letter by letter (hK66)
+        raise wrong_kind("paths", "a list of scenario YAML paths or ScenarioSpecs", paths)
     if len(paths) < 2:
         raise InputError("compare needs at least two scenarios")
     read = [_plan_named(p, i, plan_share(progress, i - 1, len(paths), f"scenario {i} of {len(paths)}"))

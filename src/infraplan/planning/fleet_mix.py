@@ -39,7 +39,7 @@ from infraplan.catalog.answer_bands import parts_band
 from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
-from infraplan.errors import InputError
+from infraplan.errors import InputError, wrong_kind
 from infraplan.limits import MAX_ACCELERATORS, peak_demand_at_most
 from infraplan.planning.device_money import (
     pool_figures_note,
@@ -275,6 +275,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     `progress(done, total)` is called after each (service, pool) pair is sized, `search_plans`' convention (the
     web's jobs turn it into their fraction done; the MILP after the last pair takes milliseconds), in steps: an
     LLM pair its most serve-plan searches (`llm_searches`: the whole rate and its halvings), any other pair one."""
+    if not isinstance(spec, str | FleetSpec):  # a dict was an AttributeError deep inside (hK66)
+        raise wrong_kind("spec", "a fleet-mix YAML path (text) or a FleetSpec", spec)
     spec = load_fleet_spec(spec) if isinstance(spec, str) else spec
     objective = objective or spec.objective
     if objective not in ("power", "tco"):

@@ -48,7 +48,7 @@ from infraplan.catalog.loader import load_accelerator, load_model, looks_like_pa
 from infraplan.catalog.part_dates import check_ships_by, ships_after
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.cluster import Cluster
-from infraplan.errors import InputError
+from infraplan.errors import InputError, wrong_kind
 from infraplan.planning import site_building
 from infraplan.planning.dsa_training_stages import check_service_stages
 from infraplan.planning.fields_read import check_pool_stacks, check_pool_system
@@ -197,6 +197,8 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False,
     is asked for: `plan --optimality-gap`). `progress`: told each service sized on each pool in each phase (step
     1, the time of a large plan: a 1 GW example's 16 sizings are ~99 % of its run), then the pricing."""
     start = time.perf_counter()
+    if not isinstance(spec, str | ScenarioSpec):  # a dict was an AttributeError deep inside (hK66)
+        raise wrong_kind("spec", "a scenario YAML path (text) or a ScenarioSpec", spec)
     spec = load_scenario(spec) if isinstance(spec, str) else spec
     return _planned(spec, optimality_gap, progress, start)
 

@@ -64,6 +64,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from infraplan import bounds
 from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import list_serving_presets, load_workload
 from infraplan.cluster import Cluster
@@ -103,7 +104,7 @@ from infraplan.serving.replica_search import (
 )
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
-from infraplan.serving.serve_inputs import build_requests
+from infraplan.serving.serve_inputs import build_requests, check_slos
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.steady_state import STEADY_SPANS
@@ -138,8 +139,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     `kv_dtype` (None: each weight dtype's default, as `serve`), `speculative_tokens` with `acceptance` (as given) or
     `try_speculative` (plain and MTP searched): `serving.capacity_space`. `progress`: `SearchProgress` (hJ58).
     """
-    if not rate > 0:
-        raise InputError(f"--rate must be > 0 requests/s, got {rate}")
+    bounds.ARRIVAL_RATE.check(rate, "--rate")  # the CLI's bound, one line as it says it (hK66: inf an OverflowError)
+    check_slos(ttft_slo, tpot_slo)
+    if max_gpus is not None:  # (hK66: max_gpus=0 ran)
+        bounds.ACCELERATORS.check(max_gpus, "--max-gpus")
     if not 1 <= requests <= MAX_PROBE_REQUESTS:  # the CLI's and the web's bound, for the API and sweeps too (hK71)
         raise InputError(f"--requests must be 1..{MAX_PROBE_REQUESTS:,} requests per probe, got {requests:,}")
     if (input_len is None) != (output_len is None):  # as `serve`: one length beside --workload was dropped in

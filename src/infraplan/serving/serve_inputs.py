@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infraplan import bounds
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.serving_loader import WorkloadSpec
@@ -195,6 +196,8 @@ def littles_law_note(result: dict[str, Any], clients: int) -> str | None:
 def check_inputs(offline: bool, rate: float | None, input_len: int | None, output_len: int | None,
                  workload: str | None, trace: str | None, requests: int | None,
                  concurrency: int | None = None) -> None:
+    if rate is not None:  # the CLI's bound, one line as it says it (hK66: rate=inf ran, as a burst at t = 0)
+        bounds.ARRIVAL_RATE.check(rate, "--rate")
     sources = sum(x is not None for x in (workload, trace)) + (input_len is not None or output_len is not None)
     if sources != 1:
         raise InputError("give exactly one of --input-len/--output-len, --workload or --trace")
@@ -211,6 +214,13 @@ def check_inputs(offline: bool, rate: float | None, input_len: int | None, outpu
         raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
     if requests is not None and requests < 1:
         raise InputError(f"--requests must be >= 1, got {requests}")
+
+
+def check_slos(ttft_slo: float | None, tpot_slo: float | None) -> None:
+    """The CLI's bound on a latency SLO (`bounds.SLO_SECONDS`) for a Python caller: `ttft_slo=nan` ran (hK66)."""
+    for flag, slo in (("--ttft-slo", ttft_slo), ("--tpot-slo", tpot_slo)):
+        if slo is not None:
+            bounds.SLO_SECONDS.check(slo, flag)
 
 
 def checkpoint_mismatch(shape: TransformerShape, label: str) -> str | None:

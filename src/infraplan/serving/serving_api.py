@@ -30,7 +30,7 @@ from infraplan.catalog.serving_loader import list_serving_presets, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.cluster.generic import generic_part_notes
-from infraplan.errors import InputError
+from infraplan.errors import InputError, wrong_kind
 from infraplan.ops.params import ACT_BYTES
 from infraplan.serving import chunked_attention, speculative, steady_state
 from infraplan.serving.deployment import moe_tp_ep
@@ -48,6 +48,7 @@ from infraplan.serving.serve_inputs import (
     auto_tp,
     build_requests,
     check_inputs,
+    check_slos,
     checkpoint_mismatch,
     closed_loop_requests,
     few_requests_note,
@@ -89,7 +90,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     on the other GPUs (`serving.disaggregated`).
     `requests_cap`: the most requests the caller simulates (the web's), a closed loop's default cut to it, said.
     """
+    if not isinstance(model, str):  # a TransformerShape was an AttributeError inside pydantic (hK66)
+        raise wrong_kind("model", "a preset name or a config.json path (text)", model)
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
+    check_slos(ttft_slo, tpot_slo)
     given_requests = requests
     requests = closed_loop_requests(requests, concurrency, trace)  # 10 per client where none are given (hU53)
     capped = requests is not None and requests_cap is not None and requests > requests_cap and given_requests is None

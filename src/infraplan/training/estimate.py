@@ -181,7 +181,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      lora_targets: str | None = None, optimizer: str | None = None) -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line. `lora_rank`: `--recompute auto` on the frozen base's memory."""
-    shape = load_model(model) if isinstance(model, str) else model
+    shape = model if isinstance(model, TransformerShape) else load_model(model)
     lora = lora_of(shape, lora_rank, lora_targets)
     profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model (noted), --optimizer
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
@@ -329,7 +329,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     does (`sweep.functions.train_batch`): one answer either way.
     """
     # DSA's dense warm-up (`training.dsa_warmup`): a stage the model cannot run is one line before any pricing
-    warmup = check_stage(load_model(model) if isinstance(model, str) else model, dsa_stage, lora_rank is not None)
+    shape = model if isinstance(model, TransformerShape) else load_model(model)  # (not text: one line, hK66)
+    warmup = check_stage(shape, dsa_stage, lora_rank is not None)
     point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
                              recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets, optimizer)

@@ -30,6 +30,7 @@ from functools import partial
 
 import numpy as np
 
+from infraplan import bounds
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.answer_bands import band_stack
@@ -268,7 +269,10 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     `dsa_warmup_grid`; no MFU ceiling, as for LoRA). The three choose one pricing kind up front
     (`search_rows.pricing_of`), which the search reads for every kind-specific step.
     """
-    shape = load_model(model) if isinstance(model, str) else model
+    seq_len = bounds.TOKENS.check(seq_len, "--seq-len")  # the CLI's bounds, one line as it says them (hK66: top=0
+    global_batch = bounds.SEQUENCES.check(global_batch, "--global-batch")  # ran, seq_len=nan was numpy's
+    top = bounds.TOP_PLANS.check(top, "--top")  # ValueError)
+    shape = model if isinstance(model, TransformerShape) else load_model(model)
     pricing = pricing_of(shape, lora_rank, lora_targets, dsa_stage)  # (one line: MoE, bad rank, no indexer, ...)
     profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model, --optimizer
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement

@@ -50,6 +50,7 @@ import math
 import re
 from typing import Any
 
+from infraplan import bounds
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.inference_loader import is_video_device, load_ladder, load_software_encoders, load_video_device
@@ -59,6 +60,7 @@ from infraplan.catalog.part_files import same_file
 from infraplan.catalog.video_schemas import CODECS, QUALITIES, Ladder, SoftwareEncoder
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
+from infraplan.limits import MAX_HOST_POWER_W
 from infraplan.units import SECONDS_PER_DAY, quoted_text
 from infraplan.video.notes import (
     POOL_HOST,
@@ -279,6 +281,12 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
         raise InputError(f"--daily-hours must be >= 0, got {daily_hours}")
     if peak_to_average < 1:
         raise InputError(f"peak-to-average factor must be >= 1, got {peak_to_average}")
+    # the CLI's bounds, one line as it says them (hK66: nan and inf ran; 0 daily hours stays the API's "no demand")
+    bounds.FACTOR_AT_LEAST_1.check(peak_to_average, "--peak-to-average")
+    if daily_hours:
+        bounds.HOURS_PER_DAY.check(daily_hours, "--daily-hours")
+    if host_power_w is not None and not 0.0 <= host_power_w <= MAX_HOST_POWER_W:  # nan too (no CLI option)
+        raise InputError(f"host_power_w must be 0 to {MAX_HOST_POWER_W:.0e} W per device, got {host_power_w}")
     lad = load_ladder()
     width, height, fps = parse_input(input_video, lad)
     heights, p_in, p_out = _job(lad, width, height, fps, DEFAULT_RUNGS if ladder is None else ladder)
