@@ -23,6 +23,7 @@ from infraplan.serving.capacity_decode import decode_request_s, mixed_step_s
 from infraplan.serving.capacity_horizon import (
     HORIZON_MAX_REQUESTS,
     RELAXATIONS,
+    SETTLING_MARGIN,
     law_time_constants,
     option_settling,
     pool_law,
@@ -75,10 +76,11 @@ def test_pool_law_reads_as_the_time_constants_did() -> None:
 def test_option_settling_sizes_only_the_unsettled_pools() -> None:
     laws = [(300, ([], 0.2, 1.0, 1.0)), (1001, ([], 1.0, 1.0, 1.0))]  # 300 prefill, 1,001 decode replicas
     prefill, decode = option_settling(1000.0, laws, (False, True), 10_000)
-    # its queue's relaxation taken RUN_LONGER x the formula's (`capacity_confidence`): more replicas than the bare
-    # formula needs
-    margin = settling_replicas(1000.0, laws[1][1], 1002, 10_000, RUN_LONGER)
-    assert prefill == 0 and decode == margin > settling_replicas(1000.0, laws[1][1], 1002, 10_000) > 1200
+    # the count the run's own rule first accepts (hJ66: SETTLING_MARGIN 1; hQ51 took RUN_LONGER x the formula's
+    # relaxation, more replicas than the bare formula needs, and over-shot: test_retry_grows_missed_pool_hJ66.py)
+    margin = settling_replicas(1000.0, laws[1][1], 1002, 10_000, SETTLING_MARGIN)
+    assert prefill == 0 and decode == margin == settling_replicas(1000.0, laws[1][1], 1002, 10_000) > 1200
+    assert settling_replicas(1000.0, laws[1][1], 1002, 10_000, RUN_LONGER) > margin
     # a decode fill (not shortened by replicas) is not taken with the margin: a fill at 80 % of the run allowed
     fill = HORIZON_MAX_REQUESTS / (1000.0 * RELAXATIONS) * 0.8
     assert option_settling(1000.0, [(1001, ([fill], 1.0, 1.0, 1.0))], (True, False), 10_000)[0] == margin

@@ -129,5 +129,8 @@ def test_readme_code_completion_meets_at_its_run_and_four_times_it() -> None:
     for times in (1, 4):
         ttft, tpot = _serve_p99(r.serve_command, times)
         assert ttft <= r.slo.ttft_s and tpot <= r.slo.tpot_s, (times, r.serve_command, ttft, tpot)
-    # the 68-GPU layout's run that read 0.2472 s is listed among the misses, for its confidence or its longer run
-    assert any(" on 68 accelerators" in line for line in r.rejected)
+    # the 68-GPU layout's run that read 0.2472 s was listed among the misses, for its confidence or its longer run;
+    # since hJ66 the near miss it was retried from (14 prefill + 1 decode on 60, its TTFT misses the prefill side's)
+    # grows the prefill pool alone, and that retry, 15 + 1 on 64, is listed among the misses instead
+    assert not any(" on 68 accelerators" in line for line in r.rejected)
+    assert any("batch 256, 15 prefill replicas on 64 accelerators" in line for line in r.rejected)

@@ -100,6 +100,7 @@ from infraplan.serving.replica_search import (
     moot_beyond,
     overloaded_replicas,
     run_level,
+    ttft_miss_pools,
     whole_runs,
 )
 from infraplan.serving.replica_share import ROUTER, replica_requests
@@ -340,18 +341,20 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         sized = cluster.for_gpus(chosen["gpus"])
         # a pair of layouts run as `serve --prefill-tp` runs it; charged as `train --tokens` charges a job (hI53)
         price = usd_per_accelerator_hour_if_priced(sized, gpus=chosen["gpus"])
+        # (`wait_split`: where its TTFT misses wait, the pool a retry grows, `ttft_miss_pools`)
         result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_disaggregated(
-            shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price) if pair else (
+            shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, wait_split=True) if pair else (
             simulate_deployment(shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft,
-                                tpot_slo_s=tpot, usd_per_hour=price)), built(n_full), key, slo, percentile, sides,
-            warm_s, built, replicated, confirming_seeds(seed))
+                                tpot_slo_s=tpot, usd_per_hour=price, wait_split=True)), built(n_full), key, slo,
+            percentile, sides, warm_s, built, replicated, confirming_seeds(seed))
         n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
         least = option_settling(rate, laws, sides, limit // dep.gpus_per_replica)  # a grown retry's size
         return (result, n_full, n_clipped, context, ttft_ratio, tpot_ratio, least, why), max(ttft_ratio,
                                                                                              tpot_ratio) <= 1.0
 
-    options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit, run[6]))  # retried
+    options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit, run[6],
+                                                                       ttft_miss_pools(run[0])))  # retried
     if not runs:  # no option at any PP level: why (`capacity_answer`)
         return unmet_answer(shape, cluster, engine, system=system, rate=rate, slo=slo, percentile=percentile,
                             limit=limit, max_gpus=max_gpus, tps=tps, tried=tried, sample=sample, rejected=rejected,

@@ -33,7 +33,8 @@ credited, to +3.7 %); README chat's KV-bound TP1 PP2 read +10.6 % before `kv_bat
 (its 553 replicas at utilisation 0.90 by the simulator, 0.888 by the shortcut: no over-count).
 Since hQ51 each percentile is also judged at a stated confidence (`capacity_confidence`: a run that can show neither
 a met nor a missed percentile is rerun 4x longer), and an unsettled pool's grown retry takes the replicas the formula
-says it settles at (`option_settling`), not one more.
+says it settles at (`option_settling`; since hJ66 the first count the run's own rule accepts, SETTLING_MARGIN), not
+one more.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ from infraplan.serving.capacity_confidence import (
     CONFIRM_SEEDS,
     MET,
     MISSED,
-    RUN_LONGER,
     UNSURE,
     longer_run,
     pooled_verdict,
@@ -75,6 +75,16 @@ HORIZON_MAX_REQUESTS = 400_000
 # A miss known only by the later half or a pool's settling is retried as a near miss (`replica_search.grown`, its
 # ratio just above 1): one more replica lowers the pool's utilisation.
 NEAR_MISS_RATIO = math.nextafter(1.0, 2.0)
+# A grown retry of an unsettled pool (`option_settling`) takes the fewest replicas whose queue relaxation, this many
+# times the formula's, a whole run covers: 1, the count the run's own rule (`unsettled`) first accepts (hJ66). hQ51
+# took RUN_LONGER (4): its PP4 107P + 26D of gigawatt-2027's 2027 chat grew to 111P + 27D without it, met over 400,000
+# requests (TTFT p99 1.95 s against 2 s) and missed over 1,600,000 (2.07 s). Since then the prefill pool's service
+# reads the run's own sample (hF52: that 111P + 27D is now judged unsettled, its run 100,000 requests) and a meet
+# needs the batch-means bound as well (hQ56: a queue still building widens it); with the margin the 2027 chat's
+# colocated TP1 at 553 (unsettled) was retried at 635 where 557 meets (TTFT / TPOT p99 0.52 / 0.71 of the SLO over
+# 389,584 requests), the answer 592 (TP1 PP4 120P + 28D); with none it answers 557 (hA66, hJ66 measured:
+# validation/notes/product_review_tried.md).
+SETTLING_MARGIN = 1.0
 
 
 def cv2(x: np.ndarray) -> float:
@@ -196,13 +206,11 @@ def option_time_constants(rate: float, laws: list[tuple[int, tuple[list[float], 
 def option_settling(rate: float, laws: list[tuple[int, tuple[list[float], float, float, float]]],
                     sides: tuple[bool, bool], most: int) -> tuple[int, int]:
     """The fewest replicas each unsettled pool (`sides`, as `judged_run` takes them) of an option (`option_laws`)
-    needs to settle within HORIZON_MAX_REQUESTS, its queue's relaxation RUN_LONGER x longer than the formula's, at
-    most `most` (0: settled, or no count up to `most` settles it): a grown retry's size (`replica_search.grown`),
-    where one more replica left gigawatt-2027's 2027 chat (441 prefill + 103, 104, 105 decode replicas) unsettled
-    run after run (hS49). The margin: near utilisation 1 the heavy-traffic formula is the least certain, and a pool
-    sized to the cap itself sat at its edge: that chat's PP4 107P + 26D grew to 111P + 27D on 552 GB300, met over
-    its 400,000 requests (TTFT p99 1.95 s against 2 s) and missed over 1,600,000 (2.07 s; hQ51)."""
-    least = [settling_replicas(rate, law, r + 1, most, RUN_LONGER) if side else None
+    needs to settle within HORIZON_MAX_REQUESTS, its queue's relaxation SETTLING_MARGIN x the formula's, at most
+    `most` (0: settled, or no count up to `most` settles it): a grown retry's size (`replica_search.grown`), where
+    one more replica left gigawatt-2027's 2027 chat (441 prefill + 103, 104, 105 decode replicas) unsettled run after
+    run (hS49)."""
+    least = [settling_replicas(rate, law, r + 1, most, SETTLING_MARGIN) if side else None
              for (r, law), side in zip(laws, sides, strict=False)]
     return least[0] or 0, (least[1] if len(least) > 1 else None) or 0
 

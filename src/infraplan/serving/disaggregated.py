@@ -263,6 +263,23 @@ def decode_first_token_s(prefill_first_s: np.ndarray, kv_arrival_s: np.ndarray, 
     return np.where(decoded, start + pickup * mean_step_s, first)
 
 
+def without_decode_wait(first_s: np.ndarray, kv_arrival_s: np.ndarray, admitted_s: np.ndarray, finish_s: np.ndarray,
+                        decode_steps: np.ndarray, output_tokens: np.ndarray,
+                        pickup_iterations: float = DECODE_PICKUP_ITERATIONS) -> np.ndarray:
+    """Each request's first token (`decode_first_token_s`'s `first_s`, with `admitted_s`) had the decode engine admitted
+    it as its KV arrived: its KV's arrival plus `pickup_iterations` of its own mean iteration after admission (the
+    expected wait for the iteration boundary, BOUNDARY_WAIT_ITERATIONS, kept), never later than `first_s`. The
+    difference is its wait for a free slot (or KV blocks) at the decode engine: the part of its TTFT the decode pool's
+    size sets (serve-plan's retry, `replica_search.grown`, hJ66)."""
+    first = np.asarray(first_s, dtype=np.float64)
+    admitted = np.asarray(admitted_s, dtype=np.float64)
+    steps = np.asarray(decode_steps, dtype=np.float64)
+    decoded = (np.asarray(output_tokens) > 1) & (steps > 0) & np.isfinite(admitted)
+    mean_step_s = (np.asarray(finish_s, dtype=np.float64) - admitted) / np.maximum(steps, 1.0)
+    unwaited = np.asarray(kv_arrival_s, dtype=np.float64) + pickup_iterations * mean_step_s
+    return np.where(decoded, np.minimum(first, unwaited), first)
+
+
 def relay_s(front_end_per_request_s: float, serial_front_ends: int) -> float:
     """Seconds a request spends in worker front ends between its prefill and its decode worker: every pass after
     the first (`serial_front_ends` 2 under a prefill-first router such as Dynamo's; module docstring)."""

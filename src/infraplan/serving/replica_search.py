@@ -11,9 +11,9 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
 - `whole_runs`: every PP level in turn, each searched below the best whole run met so far and its best options run
   whole until one meets the SLO: the fewest accelerators over all levels, ties to less PP (at most 4 levels x
   (FULL_RUN_TRIES + LEVEL_RETRIES) = 24 whole runs of up to 400,000 requests each, `capacity_horizon`); a layout
-  whose whole run misses near its SLO is retried with one more replica in the pool(s) that missed, or as many as an
-  unsettled pool needs (`grown`, hQ51), ranked among the level's options: it is answered only after every option
-  ranked before it was run whole (hB49).
+  whose whole run misses near its SLO is retried with one more replica in the pool(s) that missed (a TTFT miss: the
+  pool holding its misses, `ttft_miss_pools`, hJ66), or as many as an unsettled pool needs (`grown`, hQ51), ranked
+  among the level's options: it is answered only after every option ranked before it was run whole (hB49).
 
 Work `serving.capacity`'s search saves without changing any answer (the same probes decide the same replica counts;
 moved here from its docstring, hY53):
@@ -237,13 +237,31 @@ def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, An
     return [kept[o] for o in sorted(kept)]
 
 
+def ttft_miss_pools(result: dict[str, Any]) -> tuple[bool, bool]:
+    """Which pools of a disaggregated whole run (its serve metrics, `simulate_disaggregated`'s `wait_split`) hold its
+    TTFT misses: (the prefill pool, the decode pool). A disaggregated TTFT is the prefill pool's queue and prefill,
+    the KV transfer, and the wait at the decode engine's admission for a free slot (hB47: gigawatt-2027's 193P + 43D,
+    prefill-only TTFT p99 4.25 s and decode admission wait p99 5.0 s). A request over the TTFT SLO that would have met
+    it admitted as its KV arrived is the decode pool's; one over it even so, the prefill side's. A pool holds the
+    misses where it holds at least half of them (ASSUMPTION: the larger share, both at a tie; a near miss's retry
+    adds one replica, and a retry that still misses on the other pool's share is retried again, LEVEL_RETRIES). Both
+    where the run does not say (colocated, closed loop, no TTFT SLO, or no request over it)."""
+    over, kept = result.get("ttft_over_slo_count"), result.get("ttft_over_slo_without_decode_wait_count")
+    if not over or kept is None:
+        return True, True
+    return 2 * kept >= over, 2 * (over - kept) >= over
+
+
 def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: int,
-          least: tuple[int, int] = (0, 0)) -> dict[str, Any] | None:
+          least: tuple[int, int] = (0, 0), ttft_pools: tuple[bool, bool] = (True, True)) -> dict[str, Any] | None:
     """`option` with more replicas in each pool whose metric its whole run missed (percentile / SLO above 1); None
     beyond `limit` accelerators, when it missed neither or either by more than RETRY_NEAR: colocated, one more
-    replica; disaggregated, a TPOT miss grows the decode pool and a TTFT miss both pools (a disaggregated TTFT holds
-    the prefill queue and the decode worker's admission wait: gigawatt-2027's 193P + 43D, prefill-only TTFT p99
-    4.25 s and decode admission wait p99 5.0 s, hB47's notes). One more replica each, or where a pool's queue did
+    replica; disaggregated, one more in the pool that missed: a TPOT miss grows the decode pool, a TTFT miss the pool
+    that holds its misses (`ttft_pools`, `ttft_miss_pools`: the prefill pool, or the decode pool where the requests
+    over the SLO waited at its admission; both where the run does not say). Before (hB47 to hA66) a TTFT miss grew
+    both pools: Llama 3 70B chat at 20 requests/s on H100, TTFT 2 s, TPOT 50 ms, `--requests 300`: TP2 3P + 1D
+    missed TTFT (not shown within it at its confidence; TPOT p99 0.53 of its SLO) and grew to 4P + 2D (12 GPUs) where
+    4P + 1D (10) meets, and TTFT 1.5 s answered 10 (hA66). One more replica each, or where a pool's queue did
     not settle the fewest it settles at, `least` (the prefill pool or colocated replicas, the decode pool; 0: none
     given; `capacity_horizon.option_settling`, hQ51: one replica at a time left gigawatt-2027's 2027 chat decode
     pool unsettled at 103, 104 and 105 replicas)."""
@@ -254,8 +272,9 @@ def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: i
     if not option["disaggregated"]:
         prefill, replicas = 0, max(option["replicas"] + 1, least[0])
     else:
-        prefill = max(option["prefill_replicas"] + int(ttft_missed), least[0])
-        replicas = prefill + max(option["replicas"] - option["prefill_replicas"] + 1, least[1])
+        prefill = max(option["prefill_replicas"] + int(ttft_missed and ttft_pools[0]), least[0])
+        decode = option["replicas"] - option["prefill_replicas"] + int(tpot_missed or (ttft_missed and ttft_pools[1]))
+        replicas = prefill + max(decode, least[1])
     if replicas * gpr > limit:
         return None
     return {**option, "gpus": replicas * gpr, "replicas": replicas, "prefill_replicas": prefill}

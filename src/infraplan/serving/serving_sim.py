@@ -53,6 +53,7 @@ from infraplan.serving.disaggregated import (
     pool_layout,
     prefill_pool_cost,
     relay_s,
+    without_decode_wait,
 )
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
@@ -159,8 +160,9 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                         tpot_slo_s: float | None = None, usd_per_hour: float | None = None,
                         cost: IterationCost | None = None, clients: int = 0,
                         front_end: bool = True, cached_tokens: np.ndarray | None = None,
-                        client_round_trip_s: float = CLIENT_ROUND_TRIP_S) -> dict[str, Any]:
-    """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool.
+                        client_round_trip_s: float = CLIENT_ROUND_TRIP_S, wait_split: bool = False) -> dict[str, Any]:
+    """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool (`wait_split`:
+    `simulate_disaggregated`'s).
 
     `front_end`: add the stack's per-request front-end time to TTFT and end-to-end latency (module docstring;
     False measures the engine alone).
@@ -189,7 +191,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         given = (prefill_pool_cost(cost, dep), cost) if cost and not dep.speculative_tokens else None
         return simulate_disaggregated(shape, cluster, pair, requests, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s,
                                       usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end,
-                                      client_round_trip_s=client_round_trip_s)
+                                      client_round_trip_s=client_round_trip_s, wait_split=wait_split)
     cap, memory = pool_memory(shape, accelerator, dep, *held_sequences(dep, requests, clients))
     deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
                   **mla_decode.kernel_field(shape, accelerator, dep), "disaggregated": False,
@@ -259,7 +261,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                            usd_per_hour: float | None = None,
                            costs: tuple[IterationCost, IterationCost] | None = None, clients: int = 0,
                            front_end: bool = True, serial_front_ends: int = 1,
-                           client_round_trip_s: float = CLIENT_ROUND_TRIP_S) -> dict[str, Any]:
+                           client_round_trip_s: float = CLIENT_ROUND_TRIP_S, wait_split: bool = False,
+                           ) -> dict[str, Any]:
     """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
 
     Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
@@ -267,6 +270,10 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     client-sticky, the decode pool round-robin over its workers (`serving.disaggregated`, `ROUND_ROBIN_DECODE`).
     `serial_front_ends` 2: a prefill-first router (NVIDIA Dynamo's) passes the request through a second worker
     front end between the pools (`serving.disaggregated.relay_s`); the first token leaves the decode worker.
+    `wait_split` (open loop, a TTFT SLO): also count the requests over the TTFT SLO had each started decoding as its
+    KV arrived, its wait at the decode engine's admission beyond the iteration boundary taken out
+    ("ttft_over_slo_without_decode_wait_count", `without_decode_wait`): serve-plan's retry grows the pool that holds
+    the misses (`replica_search.grown`, hJ66).
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     pre_dep, dec_dep = pair.prefill, pair.decode
@@ -304,6 +311,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     hand_off = transfer + relay_s(client_s, serial_front_ends)  # prefill's first token -> decode worker's arrival
     cuts: list[float] = []  # closed loop: each pool's window rate instead (`serving.window_marks`)
     window = None  # closed loop: the pair's window (`window_marks.closed_window`), its served rate read over it
+    split: int | None = None  # `wait_split`'s count
     if clients > 0:  # one pass over both pools (`serving.pair_loop`)
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
         sent, pre_run, dec_run = closed_pair_loop(
@@ -337,9 +345,15 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
         admitted[by_ready] = dec.first_token_s
         first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep),
                                      admitted)
+        if wait_split and ttft_slo_s is not None:
+            unwaited = without_decode_wait(first, ready, admitted, finish, steps, out,
+                                           decode_pickup_iterations(dec_dep))
+            split = int(np.count_nonzero(unwaited + client_s - arrival > ttft_slo_s))
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
                        system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,
                        pool_tp=[pre_dep.tp, dec_dep.tp], cuts=cuts, closed_window=window)
+    if split is not None:
+        result["ttft_over_slo_without_decode_wait_count"] = split
     if clients > 0:  # how the closed loop routes (`serving.disaggregated`)
         decode_routing = ("decode workers in turn (a worker's attention-DP ranks: the least loaded first)"
                           if disaggregated.least_loaded_ranks(dec_dep) else "decode workers in turn, then their ranks")
