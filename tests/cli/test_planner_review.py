@@ -80,8 +80,9 @@ def test_an_html_output_not_named_html_is_refused_as_search_and_results_refuse_i
 
 @pytest.mark.parametrize(("power", "wanted"), [
     ("1TW", "--power 1 TW holds more than 10,000,000 accelerators"),  # was "--power 1e+12 W"
-    # "145345 W"; hN65: 149.3 -> 149 kW, the generic rack's leaf at gb200-nvl72's radix 144 (was 72)
-    ("1kW", "--power 1 kW is below one 72-accelerator unit of gb200 (149 kW of facility power)"),
+    # "145345 W"; hN65: 149.3 -> 149 kW, the generic rack's leaf at gb200-nvl72's radix 144 (was 72); hB66: 151.5 kW,
+    # the rack's 72 NIC links on optics to the rail leaves of its SuperPOD unit
+    ("1kW", "--power 1 kW is below one 72-accelerator unit of gb200 (151.5 kW of facility power)"),
 ])
 def test_a_campus_power_refusal_writes_watts_with_a_prefix(cli, power: str, wanted: str) -> None:
     code, _, err = cli(["campus", "--power", power, "--accelerator", "gb200"])

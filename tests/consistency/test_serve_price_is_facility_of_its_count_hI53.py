@@ -72,10 +72,10 @@ def test_serve_plan_answer_is_priced_as_facility_of_its_count() -> None:
 
 
 def test_serve_beyond_one_zone_notes_train_tokens_clos_figures() -> None:
-    """2,100 GB200 (beyond a 2,016-GB200 zone): the note's Clos figures are `train --tokens`' for 2,100 (the job's
-    own accelerators, `job_site_cost`), its price the one serve used; was the 2,124-GB200 Clos's share ($1.4277 against
-    $1.4297)."""
-    gpus = 2100
+    """10,500 GB200 (beyond a 10,368-GB200 zone; 2,100 beyond the 2,016 of radix 64 until hB66): the note's Clos
+    figures are `train --tokens`' for 10,500 (the job's own accelerators, `job_site_cost`), its price the one serve
+    used; was the 2,124-GB200 Clos's share ($1.4277 against $1.4297) at 2,100."""
+    gpus = 10500
     served = serving_with_fabric_note(_serve("gb200", gpus), Cluster.resolve("gb200"), None)
     [note] = [w for w in served.warnings if "non-blocking Clos" in w]
     trained = estimate_training("llama3-8b", "gb200", gpus, seq_len=4096, global_batch=gpus)

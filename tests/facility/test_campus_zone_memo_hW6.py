@@ -110,14 +110,15 @@ def _interconnect_afresh(uplinks: int, port_bytes_per_s: float, kind: str) -> ca
 
 def test_uplink_counts_share_their_aggregation_clos_bit_for_bit() -> None:
     """The aggregation Clos depends on the uplinks only through (tiers, built): 5,000 and 5,001 uplinks (radix 64:
-    three tiers, built rounded up to whole domains) build it once; every count's tier equals the one built afresh."""
+    three tiers, built rounded up to whole domains) build it once; every count's tier equals the one built afresh.
+    (hB66: `_interconnect` takes the zones' radix, H100's 64, the default radix the oracle builds at.)"""
     layout = Cluster.resolve("h100-sxm").layout
     port, kind = layout.nic_bandwidth_bytes_per_s, layout.system.network.kind
     campus_fabric._aggregation.cache_clear()
     campus_fabric._interconnect.cache_clear()
     for uplinks in (5000, 5001):
-        assert campus_fabric._interconnect(uplinks, port, kind) == _interconnect_afresh(uplinks, port, kind)
+        assert campus_fabric._interconnect(uplinks, port, kind, 64) == _interconnect_afresh(uplinks, port, kind)
     info = campus_fabric._aggregation.cache_info()
     assert (info.misses, info.hits) == (1, 1)
     for uplinks in (2, 64, 65, 100, 1000, 33000, 60001):
-        assert campus_fabric._interconnect(uplinks, port, kind) == _interconnect_afresh(uplinks, port, kind)
+        assert campus_fabric._interconnect(uplinks, port, kind, 64) == _interconnect_afresh(uplinks, port, kind)

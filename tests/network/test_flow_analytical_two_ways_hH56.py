@@ -27,6 +27,7 @@ from tests.cli.conftest import cli_json
 
 from infraplan.catalog import list_presets, load_system
 from infraplan.cluster import Cluster
+from infraplan.facility.campus_fabric import zone_accelerators
 from infraplan.network.collective_schedules import estimate_collective
 
 OPS = [("all-reduce", "ring"), ("all-reduce", "auto"), ("all-gather", "ring"), ("reduce-scatter", "ring"),
@@ -37,7 +38,6 @@ README = [("dgx-h100-superpod", (16, 24, 64, 256, 512), 0.018),  # "within 1.8 %
 # faster in the flow model" (the NIC bound the alpha-beta tree applies is not reached: its difference_reason)
 TWO_OR_THREE_NODE_TREE = {16, 24}
 PARTS = [name for name in list_presets("accelerators") if name not in ("xeon-8480", "epyc-9654")]  # CPUs: no facility
-ZONE_NIC_LINKS = 2048  # facility/campus_fabric.py: a two-stage non-blocking Clos of radix 64 holds 64^2 / 2 links
 
 
 def _oversubscribed(system: str, tier: int, factor: float) -> Cluster:
@@ -98,11 +98,12 @@ def _same_fabric(net: dict, fac: dict) -> None:
 @given(part=st.sampled_from(PARTS), share=st.floats(0.0, 1.0))
 def test_network_and_facility_build_one_fabric_for_a_drawn_part_within_one_zone(
         part: str, share: float, capsys: pytest.CaptureFixture[str]) -> None:
-    node = Cluster.resolve(part).system.node
-    # 1 node .. a zone: the most whole scale-up domains whose NIC links fit (`campus_fabric.zone_accelerators`: 28
-    # NVL72 racks, 2,016 GB200)
-    domain_nodes = node.scale_up_domain // node.accelerators_per_node
-    most = ZONE_NIC_LINKS // node.nics_per_node // domain_nodes * domain_nodes
+    cluster = Cluster.resolve(part)
+    node = cluster.system.node
+    # 1 node .. a zone: the most whole scale-up domains whose NIC links fit a two-tier Clos of the fabric's radix
+    # (`campus_fabric.zone_accelerators`: 144 NVL72 racks, 10,368 GB200 at radix 144; 100 DGX A100 at 40; hB66: the
+    # default radix 64's 2,048 links for every part before)
+    most = zone_accelerators(cluster.layout) // node.accelerators_per_node
     nodes = 1 + int(share * (most - 1))
     count = str(nodes * node.accelerators_per_node)
     _same_fabric(cli_json(capsys, ["network", part, "--gpus", count]),

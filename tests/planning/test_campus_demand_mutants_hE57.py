@@ -20,10 +20,11 @@ MISC = 1.0 + load_network_cost().misc_it_power_fraction  # hK57: + storage / fro
 
 def test_a_phase_brings_online_the_whole_servers_nearest_its_share() -> None:
     """planning/campus.py: phases bring whole packing units online (an 8-GPU HGX H100 server here), each phase the
-    units nearest its cumulative share less those already built, so the phases add up to the campus. 0.7 MW holds
+    units nearest its cumulative share less those already built, so the phases add up to the campus. 0.72 MW holds
     56 servers; 30 % of them is 16.8, so the first phase brings 17 servers (136 GPUs), the second the other 39.
-    Mutant P4 (hE57): the cumulative share truncated (16 servers, 128 GPUs) instead of rounded."""
-    plan = plan_campus(0.7e6, "h100-sxm", phases="2026:0.3,2027:0.7")
+    Mutant P4 (hE57): the cumulative share truncated (16 servers, 128 GPUs) instead of rounded. (0.7 MW until hB66,
+    whose optical NIC links of the generic H100 rail units leave 55 servers there: 16.5, no rounding case.)"""
+    plan = plan_campus(0.72e6, "h100-sxm", phases="2026:0.3,2027:0.7")
     servers = plan.accelerators // 8
     assert plan.facility.servers == servers == 56
     assert 0.3 * servers % 1 > 0.5  # the case that tells rounding from truncation

@@ -24,7 +24,7 @@ def _site_plan(accelerator: str, power_w: float, installed: int = 0, qps: float 
 
 @pytest.mark.parametrize(("accelerator", "power_w"), [
     ("h100-sxm", 2.5e6),  # 1,608 H100: inside one zone (2,048 NIC links)
-    ("gb200", 100e6),  # 47,448 GB200: 24 zones of 2,016 joined at 1:7
+    ("gb200", 100e6),  # 47,016 GB200: 4 zones of 10,368 and one of 5,544 joined at 1:7 (hB66; 47,448 in 24 of 2,016)
 ])
 def test_campus_facility_and_plan_agree_on_it_power_and_network_capex(accelerator: str, power_w: float) -> None:
     campus = plan_campus(power_w, accelerator)
@@ -42,10 +42,11 @@ def test_campus_facility_and_plan_agree_on_it_power_and_network_capex(accelerato
 
 
 def test_a_plan_never_packs_more_power_than_its_site_cap() -> None:
-    """dlrm-low on GB200 serves ~36.2 M QPS per device: 1.7157e12 QPS needs the 47,448 GB200 that 100 MW holds
-    (campus; 48,672 before hN52 counted the NVL72 racks' NVSwitch trays), 1.72e12 needs ~47,570, which the MILP's
-    1,024-device watts admit but the packed fabric does not."""
-    fits = _site_plan("gb200", 100e6, qps=1.7157e12)
+    """dlrm-low on GB200 serves ~36.2 M QPS per device: 1.70004e12 QPS needs the 47,016 GB200 that 100 MW holds
+    (campus; 48,672 before hN52 counted the NVL72 racks' NVSwitch trays, 47,448 before hB66 built the generic GB200
+    on the SuperPOD's rail units with optical NIC links: 1.7157e12 QPS then), 1.72e12 needs ~47,570, which the
+    MILP's 1,024-device watts admit but the packed fabric does not."""
+    fits = _site_plan("gb200", 100e6, qps=1.70004e12)
     assert fits.pools[0].devices == plan_campus(100e6, "gb200").accelerators
     assert fits.sites[0].facility_power_w <= 100e6 and not fits.warnings
     with pytest.raises(InputError, match="power cap of 100 MW"):

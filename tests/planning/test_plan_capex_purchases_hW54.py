@@ -164,9 +164,10 @@ def test_a_phase_whose_spares_alone_buy_is_in_the_objective(monkeypatch: pytest.
     plan = plan_scenario(spec)
     row = next(r for r in plan.pools if (r.phase, r.pool) == ("2027", "h100"))
     assert row.new_devices == 0 and row.devices == 64
-    assert plan.capex_usd == pytest.approx(8569113.3, abs=1.0)
+    # hB66: $8,569,113.3 and $7,556,127.3 until the generic H100 / B200 were built of rail units with optics
+    assert plan.capex_usd == pytest.approx(8767952.3, abs=1.0)
     assert plan.objective_value == pytest.approx(plan.capex_usd, rel=1e-9)
     monkeypatch.setattr(site_building, "SITE_BUILDING_REUSE", True)
     plan = plan_scenario(spec)
-    assert plan.capex_usd == pytest.approx(7556127.3, abs=1.0)
+    assert plan.capex_usd == pytest.approx(7754966.3, abs=1.0)
     assert plan.objective_value == pytest.approx(plan.capex_usd, rel=1e-9)

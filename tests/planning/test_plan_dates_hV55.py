@@ -158,5 +158,6 @@ def test_plan_refresh_retires_at_its_half_year() -> None:
     plan = plan_scenario(ScenarioSpec.model_validate(raw))
     rows = [(r.phase, r.pool, r.devices, r.new_devices, r.retired_devices) for r in plan.pools]
     assert rows[-2:] == [("2029H2", "h100", 8, 0, 64), ("2029H2", "h100-refresh", 56, 56, 0)]
-    # hN57: $5,146,487.3 until the B200 refresh reused the site's building (planning/site_building.py)
-    assert plan.phases[-1].year == 2029.5 and plan.capex_usd == pytest.approx(4074954.5, abs=1.0)
+    # hN57: $5,146,487.3 until the B200 refresh reused the site's building (planning/site_building.py); hB66:
+    # $4,074,954.5 until the generic H100 / B200 fabric was built of rail units with optics
+    assert plan.phases[-1].year == 2029.5 and plan.capex_usd == pytest.approx(4176754.5, abs=1.0)

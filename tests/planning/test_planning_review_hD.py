@@ -30,7 +30,9 @@ def test_campus_phases_add_up_to_the_whole_campus(phases) -> None:
 
 def test_partial_phases_build_their_share_in_whole_units() -> None:
     r = plan_campus(1e9, "gb200", phases="2026:0.3,2027:0.3")
-    assert [p.accelerators for p in r.phases] == [141264, 141264]  # 0.3 x 6,540 racks = 1,962 racks each
+    # 0.3 x 6,511 racks = 1,953.3: 1,953 racks, then 0.6 x 6,511 = 3,906.6: 3,907 (hB66: 6,540 racks, 1,962 each, before
+    # the generic GB200 was built of the SuperPOD's rail units with optical NIC links)
+    assert [p.accelerators for p in r.phases] == [140616, 140688]
     assert r.phases[-1].cumulative_fraction == pytest.approx(0.6)
 
 

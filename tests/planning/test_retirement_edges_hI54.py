@@ -103,5 +103,7 @@ def test_the_pricing_charges_the_fleet_in_service() -> None:
 
 def test_the_refresh_example_is_priced_at_its_fleet_in_service() -> None:
     plan = plan_scenario(str(EXAMPLES / "plan-refresh.yaml"), optimality_gap=True)
-    assert plan.objective_value == pytest.approx(4.3346e6, rel=1e-4)
+    # 4.3346e6 until hB66: the 2028 H100 server buys its DGX SuperPOD unit's rail leaves, and its NIC links are
+    # optical (plan-refresh capex $4,074,954.5 -> $4,176,754.5; objective 4,334,557.6 -> 4,379,242.6)
+    assert plan.objective_value == pytest.approx(4.3792e6, rel=1e-4)
     assert plan.optimality_gap_fraction is not None and plan.optimality_gap_fraction < 1e-6

@@ -10,13 +10,25 @@ link fits one, else leaves of radix/2 links and as many tiers as needed, each jo
 the tier below and the top up to radix (the k-ary fat tree of Al-Fares et al., SIGCOMM 2008). The fabric is
 built for whole domains of the tier below the top (a partial pod is bought whole), so `total_accelerators` may
 exceed the count asked for; `network.topology.build_topology` counts its switches.
+
+Where the part's catalog SuperPOD is rail-optimised (`rail_unit`: the largest catalog system of the part with
+`rail_optimized: true`), the leaf domain is that system's scalable unit, its `leaf` tier's group (hB66): the
+unit's leaves take NIC r of every node on rail r (`build_topology`'s rails), sit in their own racks and so reach the
+NICs over optics (network/costs.py), as NVIDIA's DGX SuperPOD reference architectures build them: GB200 / GB300
+NVL72, 8 racks = 576 GPUs on 8 leaves + 4 spines of 144 ports (gb200-nvl72-superpod.yaml); DGX H100, 32 nodes = 256
+GPUs on 8 QM9700 leaves (dgx-h100-superpod.yaml). The unit is used where its leaves fill their down ports and a
+whole number of units fills the k/2 leaves one tier-1 switch reaches (so the tiers above keep the fat tree's
+arithmetic, counted in leaf switches); else, and for parts whose catalog systems have no rails, a top-of-rack leaf
+of whole nodes as above. A count within one unit is built on the fewest of its leaves that take the count, each
+whole, under those leaves' spines (`unit_part`, hB2), so the fabric never costs less for more accelerators.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-from infraplan.catalog import load_accelerator
+from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, System
 from infraplan.cluster.host_share import EPOCH_SERVER_MULTIPLIER as EPOCH_SERVER_MULTIPLIER
 from infraplan.cluster.host_share import accelerator_host_share, reference_system
@@ -64,8 +76,55 @@ def fabric_radix(network: Network | None) -> int:
     return load_network_cost().default_switch_radix
 
 
-def clos_tiers(accelerators: int, node: Node, radix: int) -> tuple[list[NetworkTier], int]:
-    """(tiers, accelerators the fabric is built for) of a non-blocking folded Clos over whole nodes."""
+@lru_cache(maxsize=64)
+def _rail_unit_gpus(catalog_name: str) -> int | None:
+    """The leaf group of the largest rail-optimised catalog system of the part (its SuperPOD's scalable unit)."""
+    systems = [load_system(name) for name in list_presets("systems")]
+    railed = [s for s in systems if s.accelerator == catalog_name and s.network.rail_optimized and not
+              s.network.rail_only and s.network.tiers]
+    if not railed:
+        return None
+    return max(railed, key=lambda s: (s.total_accelerators, s.name)).network.tiers[0].group_size
+
+
+def rail_unit(accelerator: Accelerator, node: Node, radix: int) -> int | None:
+    """Accelerators of the rail-optimised leaf unit a generic Clos of `accelerator` is built of (module docstring):
+    its catalog SuperPOD's scalable unit where the unit is whole scale-up domains (racks), its NIC links fill whole
+    leaves of radix/2 down ports, and its leaves divide radix/2 (whole units under one tier-1 switch's reach); None
+    otherwise (a top-of-rack leaf of whole nodes)."""
+    unit = _rail_unit_gpus(accelerator.catalog_name)
+    if unit is None:
+        return None
+    gpn, nics, half = node.accelerators_per_node, node.nics_per_node, radix // 2
+    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
+    links = unit // gpn * nics
+    if unit % sud or nics < 1 or links % half or half % (links // half) or links // half < 2:
+        return None
+    return unit
+
+
+def unit_part(nodes: int, node: Node, half: int, unit: int, unit_leaves: int) -> int:
+    """Accelerators a count of `nodes` within one rail unit is built for (hB2): the fewest of the unit's leaves that
+    take the nodes' NIC links (a divisor of the unit's leaves, each a rail or a group of rails of every node:
+    `network.rail_leaves`), each leaf whole, its k/2 down ports' nodes; the spines above are those leaves' (k/2 up
+    ports each, N/k spines: the RA's SU of 8 leaves has 4, reference network.md:14-24). Built from the nodes' links
+    (before hB2: 17 H100 nodes on 8 leaves of 17 up ports took 17 spines, prime wiring, while 18 nodes took 3), so
+    switches never fall as nodes are added. The switches are bought whole; NIC links are priced for the servers
+    there and a leaf's uplinks for its ports in use (network/costs.py `populated_links`)."""
+    gpn, nics = node.accelerators_per_node, max(node.nics_per_node, 1)
+    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
+    need = -(-nodes * nics // half)
+    for count in range(need, unit_leaves):
+        built = count * half // nics * gpn
+        if (unit_leaves % count == 0 and (nics % count == 0 or count % nics == 0) and count * half % nics == 0
+                and built % sud == 0):
+            return built
+    return unit
+
+
+def clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None = None) -> tuple[list[NetworkTier], int]:
+    """(tiers, accelerators the fabric is built for) of a non-blocking folded Clos over whole nodes; `unit`: the
+    rail-optimised leaf unit (`rail_unit`), whose leaves count as leaves of radix/2 NIC links in the tiers above."""
     gpn, nics = node.accelerators_per_node, max(node.nics_per_node, 1)
     nodes = -(-accelerators // gpn)
     if nodes * nics <= radix:
@@ -74,6 +133,14 @@ def clos_tiers(accelerators: int, node: Node, radix: int) -> tuple[list[NetworkT
     if nics > half:
         raise InputError(f"a node's {nics} NICs do not fit the {half} down ports of a radix-{radix} leaf")
     domain = half // nics * gpn  # accelerators under one leaf
+    leaves = 1  # leaves of a leaf domain: one top-of-rack leaf, or a rail unit's (domain: GPUs a leaf's ports reach)
+    if unit is not None:
+        leaves = unit // gpn * nics // half
+        domain = unit // leaves
+        if nodes * gpn <= unit:  # within one unit: the leaves it needs, each whole, and their spines (hB2)
+            return [NetworkTier(name="leaf", group_size=unit, switch_radix=radix),
+                    NetworkTier(name="spine", group_size=domain * radix, switch_radix=radix)], \
+                unit_part(nodes, node, half, unit, leaves)
     sizes = [domain]
     while sizes[-1] * radix < nodes * gpn:  # the top joins up to `radix` domains of the tier below
         if len(sizes) >= MAX_TIERS:
@@ -82,8 +149,11 @@ def clos_tiers(accelerators: int, node: Node, radix: int) -> tuple[list[NetworkT
     want = nodes * gpn
     if len(sizes) > 1:  # the domain below the top: the whole sub-domains that waste the least, a divisor of k/2
         inner = sizes[-2]  # (so every lower switch's k/2 up ports spread evenly: balanced wiring, no planes)
-        fits = [m for m in range(2, half + 1) if half % m == 0 and m * inner * radix >= want]
+        step = leaves if len(sizes) == 2 else 1  # whole units, more than one, under a tier-1 switch
+        fits = [m for m in range(2, half + 1) if half % m == 0 and m % step == 0 and (step == 1 or m > step)
+                and m * inner * radix >= want]
         sizes[-1] = min(fits, key=lambda m: (math.ceil(want / (m * inner)) * m * inner, -m)) * inner
+    sizes[0] = domain * leaves
     below_top = sizes[-1]
     built = math.ceil(want / below_top) * below_top
     names = ["leaf", "spine"] + [f"tier{i}" for i in range(2, len(sizes) + 1)]
@@ -102,12 +172,23 @@ def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERA
         raise InputError(f"accelerator count must be positive, got {count}")
     node, kind, efficiency = generic_node(acc)
     ref = reference_system(acc.catalog_name)
-    tiers, built = clos_tiers(count, node, fabric_radix(ref.network if ref is not None else None))
+    network, built = generic_network(acc, node, count, fabric_radix(ref.network if ref is not None else None),
+                                     kind, efficiency)
     return System(name=f"{acc.name}-generic-{built}",
                   display_name=f"{built:,} x {acc.display_name}, generic node and non-blocking Clos",
                   source="generic system built from the accelerator preset (cluster/generic.py)",
-                  accelerator=acc.name, total_accelerators=built, node=node,
-                  network=Network(kind=kind, tiers=tiers, collective_efficiency=efficiency))
+                  accelerator=acc.name, total_accelerators=built, node=node, network=network)
+
+
+def generic_network(accelerator: Accelerator, node: Node, count: int, radix: int, kind: str,
+                    efficiency: float) -> tuple[Network, int]:
+    """(network, accelerators built for) of the generic non-blocking Clos of `count` on `node` (module docstring):
+    rail-optimised on its part's SuperPOD unit (`rail_unit`) where one applies, top-of-rack leaves otherwise."""
+    unit = rail_unit(accelerator, node, radix)
+    tiers, built = clos_tiers(count, node, radix, unit)
+    railed = unit is not None and len(tiers) > 1  # one switch that takes every NIC has no rails
+    return Network(kind=kind, tiers=tiers, rail_optimized=railed,  # type: ignore[arg-type]
+                   collective_efficiency=efficiency), built
 
 
 def generic_part_notes(accelerator: Accelerator, *, host: bool, node: bool) -> list[str]:

@@ -39,8 +39,8 @@ import numpy.typing as npt
 from infraplan.catalog.facility_loader import CoolingType, load_network_cost
 from infraplan.catalog.file_checks import RACK_UNITS
 from infraplan.catalog.hardware_costs import accelerator_price
-from infraplan.catalog.schemas import Accelerator, Network, System
-from infraplan.cluster.generic import clos_tiers, fabric_radix
+from infraplan.catalog.schemas import Accelerator, System
+from infraplan.cluster.generic import fabric_radix, generic_network
 from infraplan.errors import InputError
 from infraplan.network.costs import bill_of_materials
 from infraplan.network.topology import ClosTopology, build_topology
@@ -263,8 +263,8 @@ def fabric_system(layout: ServerLayout, accelerators: int) -> System:
     if not layout.generic:
         return layout.system
     system = layout.system
-    tiers, built = clos_tiers(accelerators, system.node, fabric_radix(system.network))
-    network = Network(kind=system.network.kind, tiers=tiers, collective_efficiency=system.network.collective_efficiency)
+    network, built = generic_network(layout.accelerator, system.node, accelerators, fabric_radix(system.network),
+                                     system.network.kind, system.network.collective_efficiency)
     return system.model_copy(update={"network": network, "total_accelerators": built,
                                      "name": f"{layout.accelerator.name}-generic-{built}"})
 
@@ -299,7 +299,8 @@ def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooli
     racks = -(-servers // servers_per_rack)
     net = load_network_cost()
     topo = fabric_topology(layout, servers * per)
-    bom = bill_of_materials(topo) if topo is not None else {"power_w": 0.0, "capex_usd": 0.0}
+    bom = bill_of_materials(topo, populated_gpus=servers * per) if topo is not None else {"power_w": 0.0,
+                                                                                          "capex_usd": 0.0}
     ports = sum(t.switches * (t.down_ports + t.up_ports) for t in topo.tiers) if topo is not None else 0
     levels, switches = (len(topo.tiers), topo.switches_total) if topo is not None else (0, 0)
     built = topo.gpus if topo is not None else servers * per

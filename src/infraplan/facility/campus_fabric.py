@@ -8,8 +8,11 @@ of up to 2 zones); the Llama 3 cluster joins its 3,072-GPU full-bisection pods w
 aggregation layer and keeps TP/CP/PP inside the pods (Llama 3 paper, arXiv:2407.21783, Sec. 3.3.1). So a campus
 of any size is built as:
 
-- zones: the largest two-stage non-blocking Clos of the default switch radix k holds k^2/2 NIC links (2,048 at
-  k = 64, inside Meta's 2-4K), i.e. the most whole packing units whose NIC links fit; each zone gets the fabric
+- zones: the largest two-stage non-blocking Clos of switch radix k holds k^2/2 NIC links (2,048 at k = 64, inside
+  Meta's 2-4K; 10,368 at the Quantum-X800 Q3400's k = 144, the two-tier limit gb200-nvl72.yaml and dgx-b300.yaml
+  give their spine), k the radix the zone's own fabric is built of (`generic.fabric_radix`: the part's reference
+  system's leaf; the default radix without one; hB66, the default 64 before, while the zone's fabric took 144),
+  i.e. the most whole packing units whose NIC links fit; each zone gets the fabric
   `facility` builds for that count (the generic non-blocking Clos of cluster/generic.py), and a partial zone
   takes the rest. Per-accelerator network cost and power therefore do not grow with the campus;
 - aggregation: each zone sends its NIC links / CAMPUS_OVERSUBSCRIPTION (1:7, the Llama 3 figure) up; the zones'
@@ -36,14 +39,14 @@ from functools import lru_cache
 from infraplan.catalog.facility_loader import CoolingType, load_network_cost
 from infraplan.catalog.network_price_loader import load_link_catalog, load_switch_catalog
 from infraplan.catalog.schemas import Network, NetworkTier, Node, System
-from infraplan.cluster.generic import clos_tiers
+from infraplan.cluster.generic import clos_tiers, fabric_radix
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.costs import bill_of_materials
 from infraplan.network.topology import build_topology
 
 CAMPUS_OVERSUBSCRIPTION = 7.0  # zone NIC links per aggregation uplink: Llama 3 Sec. 3.3.1's 1:7 above the pod
-# `_zone_load`'s, by layout: at most a zone's packing units per layout (2,016 GB300 in 4-GPU trays: 504)
+# `_zone_load`'s, by layout: at most a zone's packing units per layout (2,048 H100 in 8-GPU servers: 256)
 _ZONE_LOADS: IdentityMemo[tuple[tuple[object, ...], ITLoad]] = IdentityMemo(4096)
 
 
@@ -64,8 +67,9 @@ NO_INTERCONNECT = CampusInterconnect(0, 0, 0, 0, 0.0, 0.0)
 
 def zone_accelerators(layout: ServerLayout) -> int:
     """Accelerators of one zone: the most whole packing units whose NIC links fit a two-stage non-blocking Clos
-    of the default radix (k^2/2 links), at least one unit."""
-    radix = load_network_cost().default_switch_radix
+    of the radix its fabric is built of (k^2/2 links; `generic.fabric_radix`, hB66: GB200 144, not the default 64),
+    at least one unit."""
+    radix = fabric_radix(layout.system.network)
     unit = layout.packing_unit_accelerators
     links_per_unit = unit // layout.accelerators_per_server * layout.nics_per_server
     return max(1, radix * radix // 2 // max(links_per_unit, 1)) * unit
@@ -115,15 +119,14 @@ def _aggregation(tiers: tuple[NetworkTier, ...], built: int, port_bytes_per_s: f
 
 
 @lru_cache(maxsize=256)
-def _interconnect(uplinks: int, port_bytes_per_s: float, kind: str) -> CampusInterconnect:
+def _interconnect(uplinks: int, port_bytes_per_s: float, kind: str, radix: int) -> CampusInterconnect:
     """The zones' spine switches joined by the upper tiers of a non-blocking folded Clos over `uplinks` ports.
 
     The Clos is built over the uplinks as endpoints; its leaf tier is the zones' own spines (their up ports are
     the uplinks, priced at the switch catalog's per-port share), so the aggregation is the tiers above and the
     links into them (optical: transceiver pair plus fibre, `_aggregation`). A single switch takes the uplinks
-    directly.
+    directly. `radix`: the zones' own switches' (`zone_accelerators`).
     """
-    radix = load_network_cost().default_switch_radix
     node = Node(accelerators_per_node=1, scale_up_domain=1, nics_per_node=1,
                 nic_bandwidth_bytes_per_s=port_bytes_per_s)
     tiers, built = clos_tiers(uplinks, node, radix)
@@ -144,7 +147,8 @@ def interconnect(zones: list[tuple[ITLoad, int]], layout: ServerLayout) -> Campu
     if sum(n for _, n in zones) < 2 or layout.nics_per_server == 0:
         return NO_INTERCONNECT
     uplinks = sum(n * zone_uplinks(z, layout) for z, n in zones)
-    return _interconnect(uplinks, layout.nic_bandwidth_bytes_per_s, layout.system.network.kind)
+    return _interconnect(uplinks, layout.nic_bandwidth_bytes_per_s, layout.system.network.kind,
+                         fabric_radix(layout.system.network))
 
 
 def _zone_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,

@@ -64,9 +64,29 @@ def switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[s
     return PER_PORT_ESTIMATE, catalog.per_port.usd * scale, catalog.per_port.power_w * scale
 
 
+def populated_links(topo: ClosTopology, index: int, populated_gpus: int) -> int:
+    """The links into tier `index` cabled for `populated_gpus` installed (`bill_of_materials`): a NIC link per NIC
+    of a server there (hB66); within one leaf domain of a two-tier fabric (part of a rail unit, cluster/generic.py
+    `unit_part`, hB2) a leaf's uplinks for its populated ports, rounded up to the same number of links to every
+    spine (the balanced wiring the builder and the RA use); whole above that (every link of the fabric)."""
+    nic_links = populated_gpus // topo.gpus_per_node * topo.nics_per_node
+    if index == 0:
+        return nic_links
+    leaf = topo.tiers[0]
+    if index > 1 or leaf.domains > 1 or len(topo.tiers) != 2 or populated_gpus >= topo.gpus:
+        return topo.links_between(index)
+    spines = topo.tiers[1].switches
+    up = math.ceil(math.ceil(nic_links / leaf.switches) / leaf.oversubscription)  # a leaf's, for its ports in use
+    return leaf.switches * min(leaf.up_ports, -(-up // spines) * spines)
+
+
 def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
-                      links: LinkCatalog | None = None) -> dict[str, Any]:
-    """Switches, links, transceivers, cables, power (W) and capex (USD), per tier and in total."""
+                      links: LinkCatalog | None = None, populated_gpus: int | None = None) -> dict[str, Any]:
+    """Switches, links, transceivers, cables, power (W) and capex (USD), per tier and in total. `populated_gpus`: the
+    accelerators whose servers are installed, where a generic fabric is built for more (whole units, `cluster.
+    generic`): its switches are bought whole, but a NIC link (cable, and its transceivers where optical) only for a
+    server that is there (hB66), and within one unit a leaf's uplinks for its ports in use (`populated_links`, hB2);
+    None: every endpoint of the fabric."""
     switches = switches or load_switch_catalog()
     links = links or load_link_catalog()
     family = "infiniband" if topo.kind == "infiniband" else "ethernet"
@@ -74,6 +94,8 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
     for tier in topo.tiers:
         model, usd, watts = switch_for(tier, family, switches)
         count = topo.links_between(tier.index)
+        if populated_gpus is not None:
+            count = min(count, populated_links(topo, tier.index, populated_gpus))
         speed = topo.nic_link_bytes_per_s if tier.index == 0 else topo.tiers[tier.index - 1].uplink_bytes_per_s
         price = links.at(speed)
         optical = not (tier.index == 0 and not topo.rail_optimized)
@@ -204,27 +226,35 @@ def whole_domain_topology(spec: System, gpus: int | None) -> tuple[ClosTopology,
                   f"{n:,} {w}s on")
 
 
-def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
+def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None,
+                    whole: bool = False) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
-    fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
-    from infraplan.network.topology import endpoint_word
+    fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving. `whole`:
+    `spec` is a generic system (cluster/generic.py), built for the count its fabric was rounded to, as `facility`
+    builds it (hB2: within one rail unit, the leaves the count needs, each whole, and their spines)."""
+    from infraplan.network.topology import build_topology, endpoint_word
     from infraplan.network.topology_graph import write_graphml
 
     topo, rounded = whole_domain_topology(spec, gpus)
+    if whole and spec.network.rail_optimized and gpus is not None and topo.gpus < spec.total_accelerators:
+        topo, w = build_topology(spec, spec.total_accelerators), endpoint_word(spec)
+        rounded = (f"{int(gpus):,} {w}s fill part of a rail unit: built on the {topo.tiers[0].switches} leaves "
+                   f"they need, each whole, the fabric of {topo.gpus:,} {w}s ({topo.gpus - int(gpus):,} {w} ports "
+                   f"unused; NIC links and per-{w} figures over the {int(gpus):,}), as `facility` builds them")
     asked = topo.gpus if gpus is None else int(gpus)
     if topo.rail_only and topo.gpus <= topo.scale_up_domain_gpus:  # a rail joins one NIC of every HB domain
         w = endpoint_word(spec)
         raise InputError(f"--fabric rail-only joins scale-up domains (arXiv:2307.12169); {topo.gpus:,} {w}s of "
                          f"{spec.name} are one {topo.scale_up_domain_gpus}-{w} domain, with no rail to build: "
                          f"--fabric clos, or more {w}s")
-    bom = bill_of_materials(topo)
+    bom = bill_of_materials(topo, populated_gpus=asked)  # NIC links for the servers asked for (as `facility`)
     clos: dict[str, Any] = {}
     if topo.rail_only:
         plain, clos_rounded = whole_domain_topology(spec.model_copy(update={"network": spec.network.model_copy(
             update={"rail_only": False})}), topo.gpus)  # (a partial pod: the Clos of its whole pods, hI55)
         if clos_rounded:
             rounded = "; ".join(filter(None, (rounded, f"the Clos compared (clos_*): {clos_rounded}")))
-        plain_bom = bill_of_materials(plain)
+        plain_bom = bill_of_materials(plain, populated_gpus=asked)
         clos = {"clos_switches_count": plain.switches_total, "clos_capex_usd": plain_bom["capex_usd"],
                 "clos_power_w": plain_bom["power_w"], "rails_count": topo.rails,
                 "rail_bisection_bytes_per_s": topo.rail_bisection_bytes_per_s}

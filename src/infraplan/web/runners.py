@@ -186,7 +186,8 @@ def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
 def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
     cluster = Cluster.resolve(ref(r.system))  # an accelerator preset at any size, as the CLI
     sized = cluster if r.gpus is None else cluster.for_gpus(r.gpus)
-    return network_with_zone_note(describe_fabric(with_fabric(sized.system, r.fabric), r.gpus, None), sized, r.fabric)
+    return network_with_zone_note(describe_fabric(with_fabric(sized.system, r.fabric), r.gpus, None,
+                                                   whole=sized.generic), sized, r.fabric)
 
 
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:

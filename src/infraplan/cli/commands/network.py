@@ -102,7 +102,7 @@ def network(
 
     cluster = Cluster.resolve(system)  # an accelerator preset at any size, as `train`
     sized = cluster if gpus is None else cluster.for_gpus(gpus)
-    report = describe_fabric(with_fabric(sized.system, fabric), gpus, graphml)
+    report = describe_fabric(with_fabric(sized.system, fabric), gpus, graphml, whole=sized.generic)
     emit(network_with_zone_note(report, sized, fabric, system), as_json,  # beyond one zone: facility's
          lambda shown: render_fabric(shown, device_word(system)))
 
