@@ -91,6 +91,9 @@ ACCELERATORS = count(1, MAX_ACCELERATORS, "the limit is 10 M accelerators")  # -
 TOKENS = count(1, MAX_TOKENS, "the limit is 10 M tokens")  # --seq-len
 SEQUENCES = count(1, MAX_SEQUENCES, "the limit is 100 M")  # --global-batch
 TOP_PLANS = count(1, MAX_TOP, f"the limit is {MAX_TOP:,} plans")  # search --top
+# the API lists as many plans as a caller asks for (tests and scripts take every plan): 1,000 is what `search --top`
+# shows a terminal, so a Python caller gets only the lower bound
+TOP_PLANS_API = count(1, 2**63 - 1)
 ARRIVAL_RATE = number(ge=MIN_ARRIVAL_RATE_PER_S, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s",
                       low=f"must be > 0: at least {MIN_ARRIVAL_RATE_PER_S:g} requests/s (one request in ~32 years)")
 SLO_SECONDS = number(gt=0.0, le=MAX_SLO_S, why="seconds: at most 1e9 s")  # --ttft-slo, --tpot-slo

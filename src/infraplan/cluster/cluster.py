@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
-from infraplan.catalog.inference_loader import video_device_line
 from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_like_path
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
@@ -95,6 +94,8 @@ class Cluster:
         needs an accelerator (a campus, facility sizing): a CPU preset is refused (`require_accelerator`) and an
         unknown name lists the presets it takes, without the CPU ones (`non_cpu_accelerators`)."""
         if purpose is not None and isinstance(accelerator, str) and not looks_like_path(accelerator):
+            from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
+
             if video := video_device_line(accelerator, "an accelerator"):  # facility / campus --accelerator msvp
                 raise InputError(video)
             check_preset("accelerators", accelerator, offered=non_cpu_accelerators)
@@ -210,6 +211,8 @@ class UnknownSystemError(InputError):
 def unknown_system_text(ref: str, accelerators: list[str]) -> str:
     """The line for an unknown --system: the did-you-mean over both kinds a --system takes ('h100' suggested
     hgx-h200, not h100-sxm), or every system and the `accelerators` the caller takes."""
+    from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
+
     if video := video_device_line(ref, "a system or accelerator"):
         return video
     names = [*list_presets("systems"), *accelerators]

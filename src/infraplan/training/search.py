@@ -271,7 +271,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     """
     seq_len = bounds.TOKENS.check(seq_len, "--seq-len")  # the CLI's bounds, one line as it says them (hK66: top=0
     global_batch = bounds.SEQUENCES.check(global_batch, "--global-batch")  # ran, seq_len=nan was numpy's
-    top = bounds.TOP_PLANS.check(top, "--top")  # ValueError)
+    top = bounds.TOP_PLANS_API.check(top, "--top")  # ValueError)
     shape = model if isinstance(model, TransformerShape) else load_model(model)
     pricing = pricing_of(shape, lora_rank, lora_targets, dsa_stage)  # (one line: MoE, bad rank, no indexer, ...)
     profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model, --optimizer
