@@ -62,6 +62,24 @@ SAME_AS_CLI: dict[str, tuple[Callable[[], Any], list[str]]] = {
                        ["video", "--device", "msvp", "--peak-to-average", "inf"]),
     "facility rack power nan": (lambda: infraplan.plan_facility(H100, rack_power_w=NAN),
                                 ["facility", "--system", H100, "--rack-power", "nan"]),
+    # hR66: still numpy's or int()'s errors after hK66 (seq_len=inf an OverflowError, input_len=nan a ValueError)
+    "train seq_len inf": (lambda: infraplan.estimate_training("llama3-8b", H100, 8, seq_len=INF),  # type: ignore[arg-type]
+                          ["train", "llama3-8b", "--system", H100, "--gpus", "8", "--seq-len", "inf",
+                           "--global-batch", "512"]),
+    "train global batch nan": (lambda: infraplan.estimate_training("llama3-8b", H100, 8, global_batch=NAN),  # type: ignore[arg-type]
+                               ["train", "llama3-8b", "--system", H100, "--gpus", "8", "--seq-len", "2048",
+                                "--global-batch", "nan"]),
+    "train micro batch 0": (lambda: infraplan.estimate_training("llama3-8b", H100, 8, micro_batch=0),
+                            ["train", "llama3-8b", "--system", H100, "--gpus", "8", "--seq-len", "2048",
+                             "--global-batch", "512", "--micro-batch", "0"]),
+    "serve input_len nan": (lambda: infraplan.simulate_serving("llama3-8b", H100, 1, rate=1.0, requests=20,
+                                                               input_len=NAN, output_len=64),  # type: ignore[arg-type]
+                            ["serve", "llama3-8b", "--system", H100, "--gpus", "1", "--rate", "1", "--requests", "20",
+                             "--input-len", "nan", "--output-len", "64"]),
+    "serve-plan output_len 0": (lambda: infraplan.plan_serving("llama3-8b", H100, 1.0, input_len=128, output_len=0,
+                                                               ttft_slo=2.0, tpot_slo=0.05),
+                                ["serve-plan", "llama3-8b", "--system", H100, "--rate", "1", "--input-len", "128",
+                                 "--output-len", "0", "--ttft-slo", "2", "--tpot-slo", "0.05"]),
     # already one line before hK66, kept: an unknown preset, no GPUs, a plan that does not divide
     "train unknown model": (lambda: infraplan.estimate_training("llama-nope", H100, 8),
                             ["train", "llama-nope", "--system", H100, "--gpus", "8", "--seq-len", "2048",

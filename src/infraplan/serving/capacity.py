@@ -105,7 +105,7 @@ from infraplan.serving.replica_search import (
 )
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
-from infraplan.serving.serve_inputs import build_requests, check_slos
+from infraplan.serving.serve_inputs import build_requests, check_lengths, check_slos
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.steady_state import STEADY_SPANS
@@ -118,7 +118,6 @@ FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000  # the count's cap; `capacity_horizon` lengthens a run whose pools settle slowly
 
 
-@kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
 def image_sizing(workload: str) -> str:
     """Where the fewest accelerators for an image rate are found, for serve-plan's refusal of a diffusion model or
     workload (hH66: the line named no way on)."""
@@ -126,6 +125,7 @@ def image_sizing(workload: str) -> str:
             f"{workload}, rate: R}}); `serve` runs one deployment")
 
 
+@kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
 def search_capacity(model: str, system: str, rate: float, *, workload: str | None = None,
                     input_len: int | None = None, output_len: int | None = None, ttft_slo: float | None = None,
                     tpot_slo: float | None = None, dtypes: tuple[str, ...] = ("bf16", "fp8"),
@@ -152,6 +152,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                          + (f" (--workload {workload} draws both lengths)" if workload else ""))
     if (workload is None) == (input_len is None):
         raise InputError("give --workload or both --input-len and --output-len")
+    check_lengths(input_len, output_len)  # (hR66: input_len=nan was numpy's ValueError)
     spec = load_workload(workload) if workload else None
     if spec is not None and spec.kind != "llm":
         sized = image_sizing(str(workload)) if spec.kind == "diffusion" else ""

@@ -203,6 +203,7 @@ def check_inputs(offline: bool, rate: float | None, input_len: int | None, outpu
         raise InputError("give exactly one of --input-len/--output-len, --workload or --trace")
     if (input_len is None) != (output_len is None):
         raise InputError("--input-len and --output-len go together")
+    check_lengths(input_len, output_len)
     if trace is not None and rate is not None:
         raise InputError("--rate conflicts with --trace (the trace carries arrival times); use --offline or neither")
     if concurrency is not None:
@@ -214,6 +215,14 @@ def check_inputs(offline: bool, rate: float | None, input_len: int | None, outpu
         raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
     if requests is not None and requests < 1:
         raise InputError(f"--requests must be >= 1, got {requests}")
+
+
+def check_lengths(input_len: int | None, output_len: int | None) -> None:
+    """The CLI's bound on fixed lengths (`bounds.TOKENS`) for a Python caller: `input_len=nan` was numpy's
+    ValueError, `output_len=inf` an OverflowError (hR66)."""
+    for flag, tokens in (("--input-len", input_len), ("--output-len", output_len)):
+        if tokens is not None:
+            bounds.TOKENS.check(tokens, flag)
 
 
 def check_slos(ttft_slo: float | None, tpot_slo: float | None) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan import bounds
 from infraplan.catalog import load_model
 from infraplan.catalog.answer_bands import band_stack, beyond_validated_length
 from infraplan.catalog.error_bands import ErrorBand, Rows, error_band, load_residuals
@@ -181,6 +182,9 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      lora_targets: str | None = None, optimizer: str | None = None) -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line. `lora_rank`: `--recompute auto` on the frozen base's memory."""
+    seq_len = bounds.TOKENS.check(seq_len, "--seq-len")  # the CLI's bounds, as `search_plans` checks them (hR66:
+    global_batch = bounds.SEQUENCES.check(global_batch, "--global-batch")  # seq_len=inf was an OverflowError,
+    micro_batch = bounds.SEQUENCES.check(micro_batch, "--micro-batch")  # global_batch=nan numpy's ValueError)
     shape = model if isinstance(model, TransformerShape) else load_model(model)
     lora = lora_of(shape, lora_rank, lora_targets)
     profile = training_stack(stack, shape, optimizer)  # with the stack's recipe for the model (noted), --optimizer
@@ -331,7 +335,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     # DSA's dense warm-up (`training.dsa_warmup`): a stage the model cannot run is one line before any pricing
     shape = model if isinstance(model, TransformerShape) else load_model(model)  # (not text: one line, hK66)
     warmup = check_stage(shape, dsa_stage, lora_rank is not None)
-    point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
+    point = resolve_training(shape, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
                              recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets, optimizer)
     shape, cluster, profile = point.shape, point.cluster, point.profile
