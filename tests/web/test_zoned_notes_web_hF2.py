@@ -13,7 +13,7 @@ def test_web_network_beyond_one_zone_has_the_clis_note(client: TestClient,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     web, cli = web_and_cli(client, "network", {"system": "h100-sxm", "gpus": 4096}, capsys)
     assert web == cli
-    assert len(web["notes"]) == 1 and "208 switches, $15.0 M" in web["notes"][0]
+    assert len(web["notes"]) == 1 and "208 switches, $22.2 M" in web["notes"][0]  # hB66: optics ($15.0 M before)
 
 
 def test_web_serve_beyond_one_zone_has_the_clis_note(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:

@@ -107,7 +107,8 @@ def unit_part(nodes: int, node: Node, half: int, unit: int, unit_leaves: int) ->
     """Accelerators a count of `nodes` within one rail unit is built for (hB2): the fewest of the unit's leaves that
     take the nodes' NIC links (a divisor of the unit's leaves, each a rail or a group of rails of every node:
     `network.rail_leaves`), each leaf whole, its k/2 down ports' nodes; the spines above are those leaves' (k/2 up
-    ports each, N/k spines: the RA's SU of 8 leaves has 4, reference network.md:14-24). Built from the nodes' links
+    ports each, N/k spines: the DGX SuperPOD RA's scalable unit of 8 leaves has 4, as
+    catalog/systems/gb200-nvl72-superpod.yaml builds it). Built from the nodes' links
     (before hB2: 17 H100 nodes on 8 leaves of 17 up ports took 17 spines, prime wiring, while 18 nodes took 3), so
     switches never fall as nodes are added. The switches are bought whole; NIC links are priced for the servers
     there and a leaf's uplinks for its ports in use (network/costs.py `populated_links`)."""
