@@ -52,6 +52,20 @@ def test_kv_auto_of_the_block_fp8_checkpoint_is_bf16(preset: str) -> None:
     assert default_kv_dtype(load_model(preset), "bf16")[0] == "bf16"
 
 
+def preset_and_file_answers(preset: str, config: dict[str, Any], path: Path,
+                            serve: dict[str, Any]) -> list[dict[str, Any]]:
+    """`serve` answers of the preset and of `config` written to `path` on 8 H200, without the model's name and the
+    warnings (which name the file): one answer, asked two ways (also hF66's Kimi K2 test)."""
+    path.write_text(json.dumps(config))
+    answers = []
+    for model in (preset, str(path)):
+        out = estimate_serving(model, "hgx-h200", 8, **serve).model_dump()
+        for label in ("model", "warnings"):
+            out.pop(label)
+        answers.append(out)
+    return answers
+
+
 def test_the_preset_and_the_hf_file_give_one_answer(tmp_path: Path) -> None:
     """The preset and a copy of the Hugging Face file (its two keys no reader uses added) serve alike, field for
     field but the model's name."""
@@ -59,13 +73,7 @@ def test_the_preset_and_the_hf_file_give_one_answer(tmp_path: Path) -> None:
     config.pop("source")
     config.update(quantization_config=HF_FP8, transformers_version="4.33.1",
                   auto_map={"AutoConfig": "configuration_deepseek.DeepseekV3Config"})
-    (tmp_path / "DeepSeek-V3.json").write_text(json.dumps(config))
-    answers = []
-    for model in ("deepseek-v3", str(tmp_path / "DeepSeek-V3.json")):
-        out = estimate_serving(model, "hgx-h200", 8, **SERVE).model_dump()
-        for label in ("model", "warnings"):
-            out.pop(label)
-        answers.append(out)
+    answers = preset_and_file_answers("deepseek-v3", config, tmp_path / "DeepSeek-V3.json", SERVE)
     assert answers[0]["deployment"]["kv_dtype"] == "bf16"
     assert answers[0] == answers[1]
 

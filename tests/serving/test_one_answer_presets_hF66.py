@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.serving.test_one_answer_deepseek_preset_hL65 import preset_and_file_answers
 
 from infraplan.catalog import load_model
 from infraplan.catalog.loader import load_accelerator
@@ -72,13 +73,7 @@ def test_kimi_k2_preset_and_its_hf_file_give_one_answer(tmp_path: Path) -> None:
     config.pop("source")
     config.update(transformers_version="4.48.3",
                   auto_map={"AutoConfig": "configuration_deepseek.DeepseekV3Config"})
-    (tmp_path / "Kimi-K2-Instruct.json").write_text(json.dumps(config))
-    answers = []
-    for model in ("kimi-k2", str(tmp_path / "Kimi-K2-Instruct.json")):
-        out = estimate_serving(model, "hgx-h200", 8, **SERVE).model_dump()
-        for label in ("model", "warnings"):
-            out.pop(label)
-        answers.append(out)
+    answers = preset_and_file_answers("kimi-k2", config, tmp_path / "Kimi-K2-Instruct.json", SERVE)
     assert answers[0]["deployment"]["kv_dtype"] == "bf16"
     assert answers[0] == answers[1]
 
