@@ -58,9 +58,17 @@ class Bound:
             why = f" ({self.why})" if self.why and err["type"] == "less_than_equal" else ""
             return None, f"{shown}: {msg}{why}"
 
+    def within(self, number: int) -> bool:
+        """Whether a whole `number` meets the constraints (ge / gt / le), as pydantic would judge it."""
+        c = self.constraints
+        return (number >= c.get("ge", number) and ("gt" not in c or number > c["gt"])
+                and number <= c.get("le", number))
+
     def check(self, value: object, flag: str) -> Any:
         """`value` as a Python caller gave it, within the bound; else the CLI's line for `flag` as an InputError. A
         whole float (8.0) is a whole number; a bool, text or None is not a number (the CLI reads text, the API not)."""
+        if type(value) is int and self.kind is int and self.within(value):  # the common case, without pydantic's
+            return value  # ~40 calls (an estimate's hot path: 3 checks an estimate)
         whole = "whole " if self.kind is int else ""
         real = isinstance(value, numbers.Real) and not isinstance(value, bool)
         if real and self.kind is int and isinstance(value, float) and math.isfinite(value) and value.is_integer():
