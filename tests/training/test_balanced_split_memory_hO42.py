@@ -81,8 +81,8 @@ def test_balanced_stage_layers_are_the_step_times_stages() -> None:
 def test_405b_on_pp16_prices_its_middle_stage_not_ceil_with_a_table() -> None:
     """Llama 3 405B, TP8 PP16 DP16, ZeRO-1, meta-llama3: the step time's split is 8 layers on each middle stage and 7
     + a table on each end; the peak is the second stage (8 P, 15 micro-batches of 8 layers) against the first's (7 P
-    + T, 16 of 7): 86.94 GB, + 0.29 GB of NCCL buffers (hY45). Before: 8 P + T and 16 micro-batches of 8 layers,
-    92.97 GB (hO41's measure)."""
+    + T, 16 of 7): 86.94 GB, + 0.29 GB of NCCL buffers (hY45), + FC1's 0.44 GB fresh wgrad (hD67). Before: 8 P + T
+    and 16 micro-batches of 8 layers, 92.97 GB (hO41's measure)."""
     shape = load_model("llama3-405b")
     cluster = Cluster.resolve("meta-genai-roce-24k").for_gpus(2048).placed(2048)
     plan = _plan(16, 16)
@@ -90,15 +90,17 @@ def test_405b_on_pp16_prices_its_middle_stage_not_ceil_with_a_table() -> None:
     assert split is not None and tuple(map(float, split[:3])) == (8.0, 0.0, 0.0)  # (the ends' capacities after: hO47)
     p, t = float(local_layer_params(shape, 8)), shape.vocab_size * shape.hidden_size / 8
     a = float(activation_bytes_per_token_layer(shape, plan.one_row, LLAMA3)) * 8192
-    middle = _zero_one_state(8 * p, 16) + 15 * 8 * a
-    first = _zero_one_state(7 * p + t, 16) + 16 * 7 * a
+    # the stack's fresh bf16 wgrad of its largest linear, FC1's h x 2f / TP (unfused accumulation, hD67)
+    fresh = shape.hidden_size * 2.0 * shape.ffn_hidden_size / 8 * 2.0
+    middle = _zero_one_state(8 * p, 16) + 15 * 8 * a + fresh
+    first = _zero_one_state(7 * p + t, 16) + 16 * 7 * a + fresh
     assert middle > first
     memory = memory_breakdown(shape, plan, LLAMA3, split)
     assert float(memory["weights"][0]) == pytest.approx(2.0 * 8 * p, rel=1e-12)
-    assert float(memory["activations"][0]) == pytest.approx(15 * 8 * a, rel=1e-12)
+    assert float(memory["activations"][0]) == pytest.approx(15 * 8 * a + fresh, rel=1e-12)
     total = sum(float(v[0]) for v in memory.values())
     assert total == pytest.approx(middle + overhead_bytes(shape, plan), rel=1e-12)
-    assert total / 1e9 == pytest.approx(86.94 + 0.285, abs=0.01)  # (+ 272 MiB of NCCL buffers: hY45)
+    assert total / 1e9 == pytest.approx(86.94 + 0.285 + 0.436, abs=0.01)  # (+ NCCL buffers, hY45; + fresh, hD67)
     before = _zero_one_state(8 * p + t, 16) + 16 * 8 * a + RUNTIME_OVERHEAD_BYTES
     assert before / 1e9 == pytest.approx(92.97, abs=0.01)
     r = estimate_training("llama3-405b", "meta-genai-roce-24k", 2048, tp=8, pp=16, vpp=1, seq_len=8192,
@@ -117,11 +119,12 @@ def test_8b_on_pp2_prices_the_first_stage_above_ceil() -> None:
     assert split is not None and tuple(map(float, split[:3])) == (15.0, 0.0, 1.0)
     p, t = float(local_layer_params(shape, 1)), shape.vocab_size * shape.hidden_size
     a = float(activation_bytes_per_token_layer(shape, plan.one_row, LLAMA3)) * 8192
+    fresh = shape.hidden_size * 2.0 * shape.ffn_hidden_size * 2.0  # FC1's fresh bf16 wgrad (hD67)
     memory = memory_breakdown(shape, plan, LLAMA3, split)
     assert float(memory["weights"][0]) == pytest.approx(2.0 * (17 * p + t), rel=1e-12)
-    assert float(memory["activations"][0]) == pytest.approx(2 * 17 * a, rel=1e-12)
+    assert float(memory["activations"][0]) == pytest.approx(2 * 17 * a + fresh, rel=1e-12)
     assert sum(float(v[0]) for v in memory.values()) == pytest.approx(
-        _zero_one_state(17 * p + t, 32) + 2 * 17 * a + overhead_bytes(shape, plan), rel=1e-12)
+        _zero_one_state(17 * p + t, 32) + 2 * 17 * a + fresh + overhead_bytes(shape, plan), rel=1e-12)
     r = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=1, pp=2, seq_len=8192, global_batch=128, zero=1,
                           stack=META_LLAMA3_TIME)
     assert r.memory_per_gpu_bytes == sum(float(v[0]) for v in memory.values())
@@ -184,15 +187,16 @@ def test_bounded_search_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatc
 
 
 def test_recompute_auto_reads_the_split() -> None:
-    """`--recompute auto` takes the least recompute whose memory fits on the stages that exist: Llama 3 405B on 8,192
-    GPUs at TP8 PP16 VP1 DP64, ZeRO-1: no recompute fits on the middle stage's 8 layers x 15 in flight (85.14 GB of
-    the H100's 79.6 GiB); at ceil(L / p) = 8 layers + a table x 16 it did not (HEAD: full recompute of 1 layer per
-    chunk, 14.80 s a step against 14.19 s)."""
-    r = estimate_training("llama3-405b", "meta-genai-roce-24k", 8192, tp=8, pp=16, vpp=1, seq_len=8192,
-                          global_batch=2048, micro_batch=1, zero=1, stack=META_LLAMA3_TIME, recompute="auto")
+    """`--recompute auto` takes the least recompute whose memory fits on the stages that exist: Llama 3 405B on 24,576
+    GPUs at TP8 PP16 VP1 DP192, ZeRO-1: no recompute fits on the middle stage's 8 layers x 15 in flight (85.47 GB of
+    the H100's 79.6 GiB); at ceil(L / p) = 8 layers + a table x 16 it does not (91.32 GB). (hO42 showed it on 8,192
+    GPUs, DP64, at 85.43 GB; hD67's fresh FC1 wgrad of the stack's unfused accumulation, 0.44 GB, puts that 0.35 GB
+    over: the larger DP's smaller optimizer shard brings it back under.)"""
+    r = estimate_training("llama3-405b", "meta-genai-roce-24k", 24576, tp=8, pp=16, vpp=1, seq_len=8192,
+                          global_batch=3072, micro_batch=1, zero=1, stack=META_LLAMA3_TIME, recompute="auto")
     shape = load_model("llama3-405b")
-    cluster = Cluster.resolve("meta-genai-roce-24k").for_gpus(8192).placed(8192)
-    plan = _plan(16, 64)
+    cluster = Cluster.resolve("meta-genai-roce-24k").for_gpus(24576).placed(24576)
+    plan = _plan(16, 192, global_batch=3072)
     split = balanced_split(shape, cluster, plan, LLAMA3)
     fits = sum(float(v[0]) for v in memory_breakdown(shape, plan, LLAMA3, split).values())
     ceil_priced = sum(float(v[0]) for v in memory_breakdown(shape, plan, LLAMA3).values())

@@ -84,16 +84,17 @@ def test_405b_dualpipe_prices_its_middle_rank_by_hand() -> None:
     p, t = float(local_layer_params(shape, 8)), shape.vocab_size * shape.hidden_size / 8
     a = float(activation_bytes_per_token_layer(shape, plan.one_row, LLAMA3)) * 8192
     logits = 8192 * shape.vocab_size / 8 * 4.0
-    middle = _zero_one_state(16 * p, 16) + 17 * 8 * a
-    end = _zero_one_state(14 * p + 2 * t, 16) + 17 * 7 * a + logits
+    fresh = shape.hidden_size * 2.0 * shape.ffn_hidden_size / 8 * 2.0  # FC1's fresh bf16 wgrad (unfused, hD67)
+    middle = _zero_one_state(16 * p, 16) + 17 * 8 * a + fresh
+    end = _zero_one_state(14 * p + 2 * t, 16) + 17 * 7 * a + logits + fresh
     assert middle > end
     memory = memory_breakdown(shape, plan, LLAMA3, split)
     assert float(memory["weights"][0]) == pytest.approx(2.0 * 16 * p, rel=1e-12)
     assert float(memory["gradients"][0]) == pytest.approx(4.0 * 16 * p, rel=1e-12)
-    assert float(memory["activations"][0]) == pytest.approx(17 * 8 * a, rel=1e-12)
+    assert float(memory["activations"][0]) == pytest.approx(17 * 8 * a + fresh, rel=1e-12)
     total = sum(float(v[0]) for v in memory.values())
     assert total == pytest.approx(middle + overhead_bytes(shape, plan), rel=1e-12)
-    before = _zero_one_state(16 * p + 2 * t, 16) + 17 * 8 * a + logits + overhead_bytes(shape, plan)
+    before = _zero_one_state(16 * p + 2 * t, 16) + 17 * 8 * a + logits + fresh + overhead_bytes(shape, plan)
     assert sum(float(v[0]) for v in memory_breakdown(shape, plan, LLAMA3, split[:3]).values()) == \
         pytest.approx(before, rel=1e-12)  # (a split without the mirrored terms: ceil(L / p) per copy, as before)
     r = estimate_training("llama3-405b", "meta-genai-roce-24k", 2048, tp=8, pp=16, vpp=1, seq_len=8192,

@@ -27,9 +27,9 @@ Per pipeline stage kind (`stage_activations`; the kinds `FIRST`, `MIDDLE`, `LAST
 (`split_flags`: Megatron-Core `get_num_layers_to_build`, the end stages one layer short where the stack counts the
 embedding / loss as a layer) times its model chunks in flight under the schedule (`schedules.stage_in_flight`),
 the first chunk of the first stage and the last chunk of the last stage one layer short there, plus the one layer
-rebuilt during backward under recompute (or, under deferred wgrads, the tensors one layer's store holds:
-`deferred_wgrad_memory`) and, on the last stage, the loss's fp32 logits of one micro-batch
-(megatron-core 0.16.1 tensor_parallel/cross_entropy.py:28,187).
+rebuilt during backward under recompute (or, under deferred wgrads, the tensors one layer's store holds, and without
+gradient accumulation fusion one module's fresh wgrad buffer: `deferred_wgrad_memory`) and, on the last stage, the
+loss's fp32 logits of one micro-batch (megatron-core 0.16.1 tensor_parallel/cross_entropy.py:28,187).
 ZB-V below 2p - 1 micro-batches (`zb_v_rank_chunks`, hY40): torch 2.14.1's ScheduleZBVZeroBubble order
 (torch/distributed/pipelining/schedules.py:3526-3648, slots of micro-batches >= m dropped) holds on rank r
 min(2p, m + 1 + r, 2m) chunks in flight (F done, W not; counted on the order itself, p 2-24, m 1..5p): rank 0
@@ -54,7 +54,7 @@ from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training.activation_offload import offloaded_layers
-from infraplan.training.deferred_wgrad_memory import held_wgrad_bytes
+from infraplan.training.deferred_wgrad_memory import fresh_wgrad_bytes, held_wgrad_bytes
 from infraplan.training.enums import Attention, Dtype, Recompute, Schedule
 from infraplan.training.fp8_dpa import attention_saved_terms
 from infraplan.training.plan import PlanArrays
@@ -185,6 +185,9 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     grid = type(plan.tp) is np.ndarray  # (one plan's plain bools: `pick`, as before; a grid's: `_where_held`)
     # the deferred wgrads' store (None: no plan defers; the stack read here first: one call less an estimate)
     held_wgrads = held_wgrad_bytes(shape, plan, profile) if profile.moe.delay_wgrad_compute else None
+    if not profile.gradient_accumulation_fusion:  # the fresh wgrad buffers (`deferred_wgrad_memory`, hD67)
+        fresh = fresh_wgrad_bytes(shape, plan, profile)
+        held_wgrads = held_wgrads if fresh is None else fresh if held_wgrads is None else held_wgrads + fresh
     out = []
     for kind in kinds:
         layers = split[kind]
@@ -195,7 +198,8 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
             offloaded = offloaded_layers(profile, plan, layers)  # in host memory (`training.activation_offload`)
             stored = recomputed * layer_input + (layers - recomputed - offloaded) * per_layer
             working = pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
-            # the deferred wgrads' held tensors, one layer's at a time (`deferred_wgrad_memory`, hD66)
+            # the deferred wgrads' held tensors, one layer's at a time (`deferred_wgrad_memory`, hD66), or the fresh
+            # wgrad buffer of one module without gradient accumulation fusion (hD67)
             kept[same] = stored, working if held_wgrads is None else working + held_wgrads
         stored, working = kept[same]
         # micro-batches of the stage's layers in flight: n chunks of 1 / v of the stage, c of them the end chunk

@@ -1,4 +1,5 @@
-"""The deferred wgrads' held tensors in activation memory (hD, session 66; `HELD_WGRAD_TENSORS`).
+"""The weight gradients' tensors in activation memory: the deferred wgrads' held tensors (hD, session 66;
+`HELD_WGRAD_TENSORS`), the MTP layer's and the fresh wgrad buffers without gradient accumulation fusion (hD67).
 
 What is modelled: under Megatron-Core's `delay_wgrad_compute` (`MoeRouting.delay_wgrad_compute`, on the plans that run
 the combined 1F1B: `combined_1f1b.combined_1f1b_plans`) each TE linear puts its wgrad GEMM and the two tensors it
@@ -24,22 +25,42 @@ Priced per held GEMM (the layer's operation table, `ops.layer.layer_ops`: its m 
   (`te_column_roles.column_parallel_roles`; linear.py:380-382, :649-675, layernorm_linear.py:412-414, :665-690), m x k
   at the recipe's GEMM operand bytes (gathered column-wise in its format), under sequence parallelism at TP > 1.
   Elsewhere the store holds the forward's saved input, already counted.
-Not priced: the experts' `wgrad_list` (views of the fp32 main gradients under gradient accumulation fusion, the
-recipes' setting: nothing new, ASSUMPTION elsewhere), the node's kept output gradients (fine_grained_callables.py
-:306-310; the last linear's output gradient, the same tensor), the MTP layer's store (one more layer's set on the
-stage that holds it, ASSUMPTION: left out). Without the deferral these tensors live one linear at a time inside its
-backward, as before unpriced (the runtime reserve). False: not in memory, as before.
+The MTP layer (hD67, `MTP_HELD_WGRADS`, `mtp_extra_bytes`): the combined 1F1B schedules it as one more layer
+(megatron-core 0.16.1 models/gpt/fine_grained_callables.py:609-689 `build_mtp_layer_callables`, an MoE layer only,
+:617-618): its transformer layer's stores as above, and eh_proj (the 2h -> h TE column-parallel linear,
+transformer/multi_token_prediction.py:651-661, 737; `TEColumnParallelLinear` takes `delay_wgrad_compute`, a
+`TELinear`, extensions/transformer_engine.py:934, :525-527) in its attention's store (fine_grained_callables.py
+:684-687), with its SP-gathered 2h input under SP at TP > 1 (without SP its saved input, counted:
+`activation_memory._MTP_SIDE_VALUES`). One layer's set at a time still, so the stage holding the MTP modules adds
+max(0, the MTP layer's - the decoder's).
+Fresh wgrad buffers (hD67, `FRESH_WGRAD_BUFFERS`): on a Megatron stack with `gradient_accumulation_fusion` off, TE
+is built with `fuse_wgrad_accumulation` False (extensions/transformer_engine.py:626, :828, :1537) and each linear
+writes its wgrad to a new tensor in the activation dtype (TE 2.14 module/linear.py:850-860 `out_dtype
+activation_dtype`, `out None`); a grouped linear allocates one per local expert before its grouped GEMM
+(grouped_linear.py:432-438 `wgrad_list = [torch.empty(w.size(), dtype=ctx.activation_dtype) ...]`), which
+Megatron's DDP hook adds into `main_grad` and frees (megatron-core distributed/distributed_data_parallel.py:438-441
+`param.main_grad.add_(param.grad.data)`, `param.grad = None`). Not deferred, that is a transient of the backward
+on top of the stored activations: the largest one TE module writes at once (a grouped linear's local experts
+together, else one weight) at 2 bytes an element (`fresh_wgrad_bytes`). Deferred, the grouped linears' `wgrad_list`
+is held in their store with the tensors above (grouped_linear.py:485) until `backward_dw` (:1105-1110): added to
+the routed experts' set; a plain linear's wgrad is written inside `backward_dw` (linear.py:899: the store holds no
+output), a transient left out there (ASSUMPTION). The main gradients themselves (one fp32 / bf16 buffer, experts
+in their own, param_and_grad_buffer.py:814-837, distributed_data_parallel.py:296) are the state memory's gradient
+buffer, fused or not. With fusion on, `wgrad_list` is the main gradients' views (grouped_linear.py:432-433): nothing.
+Not priced: the node's kept output gradients (fine_grained_callables.py:306-310; the last linear's output gradient,
+the same tensor). False: not in memory, as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.ops.layer import Layout, layer_ops
+from infraplan.ops.layer import Gemm, Layout, layer_ops
 from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, larger, pick
 from infraplan.training.combined_1f1b import combined_1f1b_plans
@@ -48,24 +69,83 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.te_column_roles import column_parallel_roles
 
 HELD_WGRAD_TENSORS = True
+MTP_HELD_WGRADS = True  # hD67: the MTP layer's store on the stage that holds it (False: left out, as before)
+FRESH_WGRAD_BUFFERS = True  # hD67: the fresh wgrad buffers without gradient accumulation fusion (False: unpriced)
 GRAD_OUTPUT_BYTES = 2.0  # per output-gradient element: bf16, or fp8 row- and column-wise (module docstring)
+FRESH_WGRAD_BYTES = 2.0  # per weight element of a fresh wgrad: the activation dtype, bf16 (module docstring)
 _OPERAND_BYTES = np.array([RECIPES[d.label].operand_bytes for d in Dtype])  # GEMM operand bytes by `Dtype` code
 _BF16, _FULL = int(Dtype.BF16), int(Recompute.FULL)
 # the TE linears of each store (module docstring): run at :252 (attention, shared experts) or :231 (the MLP)
-ATTENTION_ROLES = frozenset({"qkv", "attention_out", "q_down", "kv_down", "qkv_down", "q_up", "kv_up"})
+ATTENTION_ROLES = frozenset({"qkv", "attention_out", "q_down", "kv_down", "qkv_down", "q_up", "kv_up", "eh_proj"})
 SHARED_ROLES = frozenset({"shared_up", "shared_down"})
 MLP_ROLES = frozenset({"expert_up", "expert_down", "ffn_up", "ffn_down"})
+_TE_ROLES = ATTENTION_ROLES | SHARED_ROLES | MLP_ROLES  # (the router and the indexer: not TE linears)
 
 
-def held_wgrad_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack, any_vpp: bool = False) -> Any:
+def held_wgrad_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack, any_vpp: bool = False,
+                     mtp: bool = False) -> Any:
     """Bytes per GPU the deferred wgrads hold at their peak (module docstring) on the plans that defer them, 0.0 on
     the others (bytes over plans, or one plan's float); None where no plan defers (nothing to add). `any_vpp`: a
-    search's rows, each standing for its (VP, schedule) pairs (the VP condition taken as met: an upper bound)."""
+    search's rows, each standing for its (VP, schedule) pairs (the VP condition taken as met: an upper bound).
+    `mtp`: the peak of the decoder's layers and the stack's MTP layer (the stage that holds it; else the decoder's)."""
     if not HELD_WGRAD_TENSORS or not stack.moe.delay_wgrad_compute or not stack.moe.overlap_ep_comm:
         return None
-    deferred = ((plan.recompute != _FULL) & (plan.ep > 1)) if any_vpp else combined_1f1b_plans(plan, stack)
+    deferred = _deferred(plan, stack, any_vpp)
     if not anywhere(deferred):
         return None
+    with_mtp = mtp and MTP_HELD_WGRADS and stack.mtp_num_layers > 0
+    decoder, mtp_layer = _walk(shape, plan, stack, with_mtp, True)
+    return pick(deferred, decoder if mtp_layer is None else larger(decoder, mtp_layer), 0.0)
+
+
+def mtp_extra_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> Any:
+    """What the stage holding the stack's MTP modules adds to the decoder's held deferred wgrads and fresh wgrad
+    buffers (`held_wgrad_bytes`, `fresh_wgrad_bytes`: one layer's at a time, so max(0, the MTP layer's - the
+    decoder's)), bytes over plans or one plan's float; None where neither is priced (module docstring)."""
+    if not stack.mtp_num_layers or not MTP_HELD_WGRADS:
+        return None
+    extra: Any = None
+    held = HELD_WGRAD_TENSORS and stack.moe.delay_wgrad_compute and stack.moe.overlap_ep_comm
+    deferred = _deferred(plan, stack, False) if held else False
+    if anywhere(deferred):
+        decoder, layer = _walk(shape, plan, stack, True, True)
+        extra = pick(deferred, larger(layer - decoder, 0.0), 0.0)
+    if _fresh_stack(stack) and not (is_plain(deferred) and deferred):
+        decoder, layer = _walk(shape, plan, stack, True, False)
+        more = pick(deferred, 0.0, larger(layer - decoder, 0.0))
+        extra = more if extra is None else extra + more
+    return extra
+
+
+def fresh_wgrad_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> Any:
+    """Bytes per GPU of the largest fresh wgrad buffer one TE module writes at once on a Megatron stack without
+    gradient accumulation fusion (module docstring), on the plans that do not defer their wgrads (the deferred ones
+    hold the grouped linears' in their store: `held_wgrad_bytes`), 0.0 there; None where the stack fuses."""
+    if not _fresh_stack(stack):
+        return None
+    held = HELD_WGRAD_TENSORS and stack.moe.delay_wgrad_compute and stack.moe.overlap_ep_comm
+    deferred = _deferred(plan, stack, False) if held else False
+    if is_plain(deferred) and deferred:
+        return None
+    decoder, _ = _walk(shape, plan, stack, False, False)
+    return pick(deferred, 0.0, decoder)
+
+
+def _fresh_stack(stack: Stack) -> bool:
+    """A Megatron stack whose TE linears write a fresh wgrad (`gradient_accumulation_fusion` off)."""
+    return FRESH_WGRAD_BUFFERS and stack.stack_class == "megatron" and not stack.gradient_accumulation_fusion
+
+
+def _deferred(plan: PlanArrays, stack: Stack, any_vpp: bool) -> Any:
+    """Where the wgrads are deferred (`combined_1f1b_plans`; `any_vpp`: the VP condition taken as met)."""
+    return ((plan.recompute != _FULL) & (plan.ep > 1)) if any_vpp else combined_1f1b_plans(plan, stack)
+
+
+def _walk(shape: TransformerShape, plan: PlanArrays, stack: Stack, mtp: bool, held: bool) -> tuple[Any, Any]:
+    """(the decoder's peak, the MTP layer's or None without `mtp`): `held` the deferred store's bytes (the most
+    of max(shared + attention, shared + MLP) per layer kind), else the largest fresh wgrad buffer of one TE module
+    (module docstring). The MTP layer: the decoder's routed kind (Megatron-Core's combined 1F1B builds it only on an
+    MoE layer, fine_grained_callables.py:616-618) with eh_proj in its attention's store (:684-687)."""
     one = is_plain(plan.tp)
     moe = stack.moe  # (the fields `layer_layout` gives the GEMM shapes; its casts are not read here)
     lay = Layout(tokens=plan.micro_batch * plan.seq_len / plan.cp, tp=plan.tp, ep=plan.ep, cp=plan.cp,
@@ -74,19 +154,47 @@ def held_wgrad_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack, an
                  shared_expert_overlap=moe.shared_expert_overlap)
     gathered = (plan.sequence_parallel == 1) & (plan.tp > 1)
     operand = float(_OPERAND_BYTES[plan.dtype]) if one else _OPERAND_BYTES[plan.dtype]
-    columns = column_parallel_roles(lay)
-    peak: Any = 0.0
+    columns = (*column_parallel_roles(lay), "eh_proj")
     kinds = shape.layer_kinds()
-    for kind, _ in kinds:
-        groups: dict[frozenset[str], Any] = {ATTENTION_ROLES: 0.0, SHARED_ROLES: 0.0, MLP_ROLES: 0.0}
-        for g in layer_ops(kind if len(kinds) > 1 else shape, lay).gemms:
-            group = next((roles for roles in groups if g.role in roles), None)
-            if group is None:  # (the router and the indexer: not TE linears)
-                continue
-            held = g.m * g.n * g.count * GRAD_OUTPUT_BYTES
-            if g.role in columns:  # the SP re-gathered input (elsewhere the saved one, counted)
-                held = held + pick(gathered, g.m * g.k * g.count * operand, 0.0)
-            groups[group] = groups[group] + held
-        shared = groups[SHARED_ROLES]
-        peak = larger(peak, shared + larger(groups[ATTENTION_ROLES], groups[MLP_ROLES]))
-    return pick(deferred, peak, 0.0)
+    h = shape.hidden_size
+    # eh_proj: a TE column-parallel linear 2h -> h (multi_token_prediction.py:651-661), on the T tokens (SP-gathered)
+    eh_proj = Gemm("eh_proj", lay.tokens, h / plan.tp, 2.0 * h)
+    peak: Any = 0.0
+    mtp_peak: Any = None
+    for index, (kind, _) in enumerate(kinds):
+        gemms = layer_ops(kind if len(kinds) > 1 else shape, lay).gemms
+        for extra in ((False, True) if mtp and index == 0 else (False,)):
+            layer = [*gemms, eh_proj] if extra else gemms
+            value = _held(layer, columns, gathered, operand, stack) if held else _largest_fresh(layer)
+            if extra:
+                mtp_peak = value
+            else:
+                peak = larger(peak, value)
+    return peak, mtp_peak
+
+
+def _held(gemms: Sequence[Gemm], columns: tuple[str, ...], gathered: Any, operand: Any, stack: Stack) -> Any:
+    """One layer's held deferred-wgrad bytes at its peak: max(shared + attention, shared + MLP) (module docstring)."""
+    groups: dict[frozenset[str], Any] = {ATTENTION_ROLES: 0.0, SHARED_ROLES: 0.0, MLP_ROLES: 0.0}
+    fresh = _fresh_stack(stack)
+    for g in gemms:
+        group = next((roles for roles in groups if g.role in roles), None)
+        if group is None:  # (the router and the indexer: not TE linears)
+            continue
+        held = g.m * g.n * g.count * GRAD_OUTPUT_BYTES
+        if g.role in columns:  # the SP re-gathered input (elsewhere the saved one, counted)
+            held = held + pick(gathered, g.m * g.k * g.count * operand, 0.0)
+        if fresh and g.grouped:  # the grouped linear's `wgrad_list`, fresh weight-shaped buffers (docstring)
+            held = held + g.k * g.n * g.count * FRESH_WGRAD_BYTES
+        groups[group] = groups[group] + held
+    return groups[SHARED_ROLES] + larger(groups[ATTENTION_ROLES], groups[MLP_ROLES])
+
+
+def _largest_fresh(gemms: Sequence[Gemm]) -> Any:
+    """The largest fresh wgrad one TE module writes at once: a grouped linear's every local expert, else one
+    weight (module docstring)."""
+    peak: Any = 0.0
+    for g in gemms:
+        if g.role in _TE_ROLES:
+            peak = larger(peak, g.k * g.n * (g.count if g.grouped else 1.0) * FRESH_WGRAD_BYTES)
+    return peak

@@ -49,7 +49,9 @@ Activations (`_mtp_activation_bytes`): per module and micro-batch in flight one 
 under full recompute), the inputs of enorm, hnorm, eh_proj (2h) and the final norm (5h values in bf16), and the
 second loss's fp32 logits (cross_entropy.py as above), for the one micro-batch the loss's stage holds: the last
 stage runs each micro-batch's loss forward and backward back to back (`stage_split.one_f_one_b_chunks`, the
-logits' rule above); on a mirrored schedule's first-stage rank one micro-batch, ASSUMPTION (the same rule).
+logits' rule above); on a mirrored schedule's first-stage rank one micro-batch, ASSUMPTION (the same rule); and what its
+layer's deferred-wgrad store or fresh wgrad buffer holds above the decoder's (`deferred_wgrad_memory.mtp_extra_bytes`,
+hD67).
 A stack layout that puts them on another rank than the loss's (`pipeline_layout`: "...tm|L") is still priced with
 them on the last stage (layouts are not read here, above).
 """
@@ -79,7 +81,7 @@ from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.activation_memory import stage_activations as _activations
 from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
 from infraplan.training.communicator_buffers import communicator_buffer_bytes
-from infraplan.training.deferred_wgrad_memory import held_wgrad_bytes
+from infraplan.training.deferred_wgrad_memory import fresh_wgrad_bytes, held_wgrad_bytes, mtp_extra_bytes
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINCT_IN_FLIGHT_ROWS
 from infraplan.training.grid_in_flight import grid_param_copies as grid_param_copies
@@ -198,6 +200,8 @@ def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     acts = _activations(shape, plan, profile, kinds, chunks, layers)
     if profile.mtp_num_layers:  # the stage holding the MTP modules has its own state: every kind a candidate
         per = _mtp_activation_bytes(shape, plan, profile)
+        wgrads = mtp_extra_bytes(shape, plan, profile)  # its layer's wgrad tensors above the decoder's (hD67)
+        per = per if wgrads is None else per + wgrads
         last_held = pick((plan.pp == 1) | (chunks[3] > 0.0), 1.0, 0.0)  # the logits' rule (`stage_activations`)
         acts = [act + mtp_on(plan, kind) * per * (last_held if kind == _LAST else 1.0)
                 for kind, act in zip(kinds, acts, strict=True)]
@@ -306,8 +310,10 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     else:
         low = low_flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
     mtp = _mtp_activation_bytes(shape, plan, stack) if stack.mtp_num_layers else 0.0  # on one stage at most
-    wgrads = held_wgrad_bytes(shape, plan, stack, any_vpp=True)  # the deferred wgrads' store (on every stage)
+    wgrads = held_wgrad_bytes(shape, plan, stack, any_vpp=True, mtp=True)  # the deferred wgrads' store (every stage)
     high = held + logits + mtp if wgrads is None else held + logits + mtp + wgrads
+    for more in (fresh_wgrad_bytes(shape, plan, stack), mtp_extra_bytes(shape, plan, stack)):  # (hD67: at most)
+        high = high if more is None else high + more
     return {"activations_low": low, "activations_high": high}
 
 
