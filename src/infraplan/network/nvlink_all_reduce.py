@@ -64,7 +64,8 @@ in-domain all-reduces left, the fp8 amax and the loss, are below the table's fir
 latency sets the time).
 
 The custom column serves every stack with `custom_all_reduce` (TensorRT-LLM's kernels; ASSUMPTION for vLLM and
-SGLang, whose tables in the same wheel are within ~30 % at 1-8 MiB on 8 GPUs).
+SGLang, whose tables in the same wheel are within ~30 % at 1-8 MiB on 8 GPUs) but a release that names its own
+measured table (`serving.release_tables`: TensorRT-LLM 1.0.0rc3, vLLM 0.12.0).
 
 Past the table's last row (512 MiB) the bound's efficiency is no longer held (`STREAMED_TAIL`, hC52): the message
 moves the last row's bytes in the last row's time and every further byte at the large-message rate the catalog's

@@ -68,8 +68,13 @@ custom_allreduce_perf.txt (catalog/nccl/aiconfigurator_{h100,h200}_trtllm_1.0.0r
 8 GPUs 64 KiB 5.19 / 4.59, 128 KiB 8.17 / 6.20, 1 MiB 31.2 / 26.0 (below 64 KiB 0.4-2 us slower too; the catalog's
 rows start at 64 KiB, whose efficiency holds below). Rows: the 1.0.0rc3 profiles (validation/data/stacks/
 trtllm-1.0.0rc3*.yaml): the dense set's Llama-3.1-8B and Qwen3-32B gap-analysis campaigns and the MoE set's Qwen3-235B
-rows of that release. Toggle `RELEASE_ALL_REDUCE` (False: every stack on the accelerator's table); effect measured in
-validation/notes/serving_hopper_tried.md (round 18).
+rows of that release. vLLM 0.12.0 (validation/data/stacks/vllm-0.12.yaml, hV67): its own measured all-reduce (the same
+wheel, systems/data/{h100_sxm,h200_sxm}/vllm/0.12.0/custom_allreduce_perf.txt, vLLM_custom_graph), which times what
+the release runs (its custom kernel only below 256 KiB at 8 GPUs on sm_90 with torch symm-mem on by default, then
+symm-mem's multimem all-reduce: the YAML's comment): 8 H100s 256 KiB 15.1 / 10.2 us, 1 MiB 17.7 / 26.0, 4 MiB 34.8 /
+51.9 (vLLM / 1.3.0rc20); its rows: the dense set's Qwen3-32B (H100) and Llama-3.1-8B FP8 (H200) campaigns and the
+MoE set's vLLM 0.12.0 rows. Toggle `RELEASE_ALL_REDUCE` (False: every stack on the accelerator's table); effect
+measured in validation/notes/serving_hopper_tried.md (round 18; vLLM 0.12.0: "Session 67, hV").
 
 Block-fp8 plain GEMMs: a serving release's measured kernel as a floor under the roofline.
 

@@ -42,6 +42,12 @@ tensorrt-llm/json): 1.0.0rc3 2025-07-16, 1.1.0rc2 2025-08-30, 1.2.0rc1 2025-10-2
   catalog's, and the 1.1.0rc2 campaign's own decode (8.6 ms at 4 clients, TP8 EP8) is already faster than the model
   on either (it ran MTP, `campaign_settings`; with its drafts priced the mapping still worsens the set, 15.23 ->
   15.48 %, the 1.1.0rc2 part alone -> 15.27 %: round 20 of the notes).
+vLLM rows that name no release (the dense set's InferenceX Llama 3.1 70B H100 / H200 rows, 2025-10-29) run the shipped
+vllm-0.x. Measured, not adopted (hV, session 67): `vllm-0.11.yaml`, the release current at that date (wheels built
+2025-10-03 / 2025-11-18 for 0.11.0 / 0.11.1) with its own measured fp8 GEMM rate (AIConfigurator 0.4.0's vllm/0.11.0
+table; its engine facts read as 0.12.0's): dense 18.00 -> 17.71 % (those rows' TTFT H100 22.8 -> 16.7 %, H200 14.7 ->
+11.0 %, TPOT 7.4 -> 8.1 / 7.0 -> 7.3 %), every other set unchanged; not adopted for the policy above (the rows do not
+name it). `NEAREST_DATE_STACKS["vllm"]`.
 Not mapped: `gpt-oss-dev` (a development build, no release), 1.3.0rc1 (rows awaiting) and the dense set's Dynamo
 1.2.0rc6.post1 rows (dense models: no release kernel applies). Qwen3-235B and GPT-OSS have no MLA and fewer routed
 experts than the MoE extra's `min_experts`: of these rules only the block-fp8 GEMM floor reaches Qwen3's rows.
@@ -80,7 +86,8 @@ RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vll
                   "vllm-0.15.1": "vllm-0.16.yaml", "vllm-0.17.0": "vllm-0.16.yaml", "vllm-0.19.0": "vllm-0.16.yaml",
                   "trtllm-1.2.0rc6.post1": "trtllm-1.2.0rc6.yaml", "trtllm-0.8.1.post1": "trtllm-1.2.0rc6.yaml"}
 # by release date, not release line (measured, not adopted: module docstring); add to RELEASE_STACKS to try it
-NEAREST_DATE_STACKS = {"trtllm-1.1.0rc2.post2": "trtllm-1.0.0rc3.yaml", "trtllm": "trtllm-1.2.0rc6.yaml"}
+NEAREST_DATE_STACKS = {"trtllm-1.1.0rc2.post2": "trtllm-1.0.0rc3.yaml", "trtllm": "trtllm-1.2.0rc6.yaml",
+                       "vllm": "vllm-0.11.yaml"}  # unversioned vLLM: the release current then (hV67)
 DYNAMO_TRTLLM_STACK = "trtllm-0.x-dynamo-agg.yaml"  # trtllm-0.x with free_gpu_memory_fraction 0.80
 DYNAMO_TRTLLM_RELEASE_STACKS = {"1.0.0rc3": "trtllm-1.0.0rc3-dynamo-agg.yaml"}  # + the release's measured kernels
 TRTLLM_GEMM_NET_OF_QUANT = False  # 1.0.0rc3's fp8 GEMM net of its input's cast (module docstring; toggle, off)
