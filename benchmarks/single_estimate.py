@@ -12,7 +12,8 @@ costs); kept, with the cluster's pricing: what reads none of it, the layout's pa
 optimizer terms (`ops.params.PLAN_SHAPE_COUNTS`, keyed on the model and TP / PP / EP / DP / ZeRO; hP6, session 36),
 its DP collectives and its precision's layer terms (the same memo; hP13, session 38), and what reads only the plan's
 integers but its sequence: the schedule's chunks in flight and validity verdict, the NCCL communicator buffers (hS70,
-session 49: each kept by all it reads, the schedule's model held, so never forgotten).
+session 49: each kept by all it reads, the schedule's model held, so never forgotten), and the answer's notes that
+read no sequence length (`training.plan_notes.placed_plan_notes`, hP67: forgotten with the pricing).
 The same plan with everything forgotten (pricing too) is printed beside it, without a goal. Also
 printed, without a goal: the same plan repeated (found in the memo), a sweep of distinct plans that share their
 layer rows (the demo plan over global batch sizes: the layer terms are looked up, the traffic, memory and step

@@ -19,21 +19,17 @@ from infraplan import bounds
 from infraplan.catalog import load_model
 from infraplan.catalog.answer_bands import band_stack, beyond_validated_length
 from infraplan.catalog.error_bands import ErrorBand, Rows, error_band, load_residuals
-from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.published_mfu import PublishedMfu, published_mfu_ceiling
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
-from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
-from infraplan.network.placement import placement_notes
-from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.batch_idle_note import idle_batch_notes
-from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
+from infraplan.training.collnet import sharp_profile
 from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.dsa_warmup import check_stage, warmup_estimate, warmup_outputs
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
@@ -53,7 +49,8 @@ from infraplan.training.one_plan_memo import PLAN_FIELDS
 from infraplan.training.optimizers import training_stack
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_notes import request_notes
+from infraplan.training.plan_notes import placed_plan_notes, request_notes
+from infraplan.training.plan_notes import prices_collectives as prices_collectives
 from infraplan.training.plan_notes import stack_plan_notes as stack_plan_notes
 from infraplan.training.plan_outputs import (
     MEMORY_TERMS,
@@ -73,7 +70,6 @@ from infraplan.training.plan_rules import check_single_plan, pipeline_extra_laye
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
 from infraplan.training.stack_limits import (
     DEFAULT_RANK_ORDER,
-    default_stack_notes,
     default_zero,
     expert_layout,
     expert_split,
@@ -237,26 +233,12 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile, lora)
         notes.append(note)
-    notes += request_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
-    notes += job_crossing_notes(sys_spec, gpus)  # NICs slower or faster than the leaf ports, once
-    notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
-    notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
-    # SECONDARY / PRELIMINARY figures, a part for other work; borrowed collective curves where it prices one
-    notes += figures_notes(accelerator, "training", collectives=prices_collectives(plan))
-    notes += generic_part_notes(accelerator, host=False, node=True) if cluster.generic else []  # no host priced
-    notes += ([sharp_note(zero, profile.grad_reduce_all_reduce)] if sharp
-              else stack_collnet_notes(profile, cluster, zero))
+    notes += request_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len)  # (reads the sequence length)
+    notes += placed_plan_notes(shape, profile, cluster, plan, pp, dtype, gpus, stack, zero, sharp)  # (kept)
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()
     bands = constants[2] if constants[0] is profile else _stack_constants(profile)[1]
     return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, bands)
-
-
-def prices_collectives(plan: PlanArrays) -> bool:
-    """Whether a one-element plan prices a collective: a TP, CP, DP or EP group above one rank (pipeline stages alone
-    send point to point); `catalog.figures.figures_notes` names borrowed collective curves only then (hC51)."""
-    row = plan.one_row
-    return bool(row.tp * row.cp * row.dp > 1) or bool(row.ep > 1)
 
 
 def finish_training(point: TrainingPoint, values: Mapping[str, Any],

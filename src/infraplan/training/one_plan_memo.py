@@ -41,6 +41,7 @@ from infraplan.training import attention_core
 from infraplan.training.enums import Dtype
 from infraplan.training.plan import PLAN_FIELDS as PLAN_FIELDS  # (the one tuple: defined there)
 from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_notes import forget_placed_plan_notes
 from infraplan.training.plan_rules import forget_checked_plans
 from infraplan.training.row_memo import RowMemo
 
@@ -174,6 +175,7 @@ def clear_one_plan_memo(pricings: bool = True) -> None:
             _LAST_PRICING = (None, None, None)
             forget_float_values()  # the float collectives' kept links and tables (`network.collectives`)
             forget_plan_shape_counts()  # one plan's parameter counts by model and axes (`ops.params`)
+            forget_placed_plan_notes()  # a plan's notes but the sequence's, by cluster and stack (`plan_notes`)
         _MEMO.clear()
         forget_collective_seconds()  # the kept times of priced messages (`network.collectives.collective_seconds`)
     forget_checked_plans()

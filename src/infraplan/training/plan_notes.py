@@ -5,24 +5,31 @@ model's `max_position_embeddings`, a context-extension run: `request_notes`) and
 `schedules`; a ZeRO stage, CP or precision it does not run, `stack_limits`; a precision with no published recipe,
 `catalog.training_precisions`; fp8 attention not run, `fp8_dpa`; the optimizer, `optimizers`; an attention kernel
 the part has no rate for and DeepSeek-V3.2's sparse stage, `attention_core`; its stack's DSA, `sparse_attention_rules`).
-`estimate.resolve_training` asks both.
+`estimate.resolve_training` asks both, and `placed_plan_notes` for the rest of its notes (the job's placement and
+crossing, the stack's, the part's figures, CollNet), kept: none of them reads the plan's sequence length or batch.
 Moved out of `training.estimate` unchanged (hO, session 60).
 """
 
 from __future__ import annotations
 
+from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.cluster import Cluster
+from infraplan.cluster.generic import generic_part_notes
+from infraplan.identity_memo import IdentityMemo
+from infraplan.network.placement import placement_notes
+from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.attention_core import attention_kernel_notes, sparse_attention_notes
+from infraplan.training.collnet import sharp_note, stack_collnet_notes
 from infraplan.training.fp8_dpa import unrun_dpa_notes
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.optimizers import optimizer_notes
-from infraplan.training.plan import PlanArrays
+from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.schedules import stack_schedule_notes
 from infraplan.training.sparse_attention_rules import sparse_attention_stack_notes
-from infraplan.training.stack_limits import stack_dtype_notes, stack_limit_notes
+from infraplan.training.stack_limits import default_stack_notes, stack_dtype_notes, stack_limit_notes
 
 
 def request_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len: int) -> list[str]:
@@ -56,3 +63,47 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
             *attention_kernel_notes(profile, cluster.accelerator),  # a kernel the part has no rate for
             *sparse_attention_notes(shape, cluster.accelerator),  # DeepSeek-V3.2: the sparse training stage priced
             *sparse_attention_stack_notes(profile, shape, int(fields.cp))]  # ... its stack's DSA, at CP > 1
+
+
+def prices_collectives(plan: PlanArrays) -> bool:
+    """Whether a one-element plan prices a collective: a TP, CP, DP or EP group above one rank (pipeline stages alone
+    send point to point); `catalog.figures.figures_notes` names borrowed collective curves only then (hC51)."""
+    row = plan.one_row
+    return bool(row.tp * row.cp * row.dp > 1) or bool(row.ep > 1)
+
+
+def placed_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, plan: PlanArrays, pp: int,
+                      dtype: str, gpus: int, asked: object, zero: int, sharp: bool) -> tuple[str, ...]:
+    """`resolve_training`'s notes after `request_notes`, in its order: the job's placement and the links it crosses,
+    `stack_plan_notes`, the default stack on another vendor's part (`asked`: the stack asked for, None: none), the
+    part's figures, a generic part's, SHARP (`sharp`) or the stack's CollNet at ZeRO `zero`. Kept by the cluster's,
+    stack's and model's identity and the plan's fields but its sequence length (a single estimate of a plan never
+    seen asks again at each length; none of these reads it, nor the batch, which the key holds all the same), so
+    one answer either way; `forget_placed_plan_notes` empties the memo (`clear_one_plan_memo`)."""
+    row_key = plan.row_key
+    key = (row_key[:_SEQ_LEN] + row_key[_SEQ_LEN + 1:], pp, dtype, gpus, asked is None, zero, sharp)
+    kept = _PLACED_NOTES.get(cluster, key)
+    if kept is not None and kept[0] is shape and kept[1] is profile:
+        return kept[2]
+    system, accelerator = cluster.system, cluster.accelerator
+    notes = (*placement_notes(system.node, gpus),
+             *job_crossing_notes(system, gpus),  # NICs slower or faster than the leaf ports, once
+             *stack_plan_notes(shape, profile, cluster, plan, pp, dtype),
+             *default_stack_notes(asked, profile, accelerator.name, accelerator.vendor),  # NVIDIA's, on another
+             # SECONDARY / PRELIMINARY figures, a part for other work; borrowed collective curves where it prices one
+             *figures_notes(accelerator, "training", collectives=prices_collectives(plan)),
+             *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else ()),  # no host priced
+             *((sharp_note(zero, profile.grad_reduce_all_reduce),) if sharp
+               else stack_collnet_notes(profile, cluster, zero)))
+    return _PLACED_NOTES.put(cluster, key, (shape, profile, notes))[2]
+
+
+def forget_placed_plan_notes() -> None:
+    """Forget every kept `placed_plan_notes` answer (tests that patch a note's rule between estimates)."""
+    _PLACED_NOTES.clear()
+
+
+_SEQ_LEN = PLAN_FIELDS.index("seq_len")
+# (cluster by identity; key: the plan's fields but its sequence length, and the other inputs) -> (model, stack,
+# notes): the entry holds the cluster, model and stack, so none of their ids is reused while it is kept
+_PLACED_NOTES: IdentityMemo[tuple[TransformerShape, Stack, tuple[str, ...]]] = IdentityMemo(256)
