@@ -207,6 +207,24 @@ def test_cli_api_web_sweep_defaults_agree(command: str) -> None:
     assert _mismatches(command) == []
 
 
+def test_search_compares_dtypes_by_default_as_the_cli() -> None:
+    """`search` on one GPU count names the best plan in each other precision (cli/commands/search.py:
+    `compare_dtypes=len(counts) == 1`; a scaling curve of several counts lists no choice), and so does the API's
+    `search_plans` without the argument, the sweep's `search` (its signature) and the web's one-count search
+    (web/runners.py, as the CLI). hU67: the API's default was False, its `dtype_choice.alternative` null where the
+    CLI's named the other precision's best: the same question, two answers."""
+    from infraplan.training.search import search_plans
+
+    assert inspect.signature(search_plans).parameters["compare_dtypes"].default is True
+    assert _signature_defaults(resolve_callable("search"))["compare_dtypes"] is True
+    out = CliRunner().invoke(app, ["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len",
+                                   "4096", "--global-batch", "64", "--top", "1", "--json"])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.output)["dtype_choice"]
+    api = json.loads(search_plans("llama3-8b", "dgx-h100-superpod", 8, 4096, 64, top=1).model_dump_json())
+    assert cli["alternative"] is not None and api["dtype_choice"] == cli
+
+
 def test_api_vpp_default_is_the_clis_choice() -> None:
     """`estimate_training` without vpp chooses the interleave `train` without --vpp chooses (it ran vpp 1)."""
     args: dict[str, Any] = {"tp": 8, "pp": 4, "seq_len": 8192, "global_batch": 128}

@@ -15,6 +15,9 @@ import infraplan
 PUBLIC_API = ["Cluster", "compare_scenarios", "estimate_recsys", "estimate_training", "estimate_video", "load_model",
               "plan_campus", "plan_facility", "plan_fleet", "plan_scenario", "plan_serving", "run_sweep",
               "run_validation", "search_plans", "simulate_serving"]
+RESULT_TYPES = ["CampusPlan", "FacilityReport", "FleetMixResult", "ImageServingResult", "PlanSearchResult",  # (hU67)
+                "RecsysEstimate", "Result", "ScenarioComparison", "ScenarioPlan", "ServingPlanResult", "ServingResult",
+                "SweepRun", "TrainingEstimate", "TransformerShape", "ValidationReport", "VideoEstimate"]
 HEAVY = ("numpy", "scipy", "pydantic", "networkx", "plotly", "typer", "rich", "yaml")
 
 
@@ -28,12 +31,13 @@ def test_import_infraplan_loads_no_model_code():
 
 
 def test_all_is_the_public_api_and_dir_shows_it():
-    assert sorted(infraplan.__all__) == sorted(["__version__", *PUBLIC_API])
-    assert sorted(infraplan._LAZY) == sorted(PUBLIC_API)  # every public name has a lazy target
+    assert sorted(infraplan.__all__) == sorted(["__version__", *PUBLIC_API, *RESULT_TYPES])
+    assert sorted(infraplan._LAZY) == sorted([*PUBLIC_API, *RESULT_TYPES])  # every public name has a lazy target
+    assert sorted(infraplan.RESULT_TYPES) == sorted(RESULT_TYPES)
     assert set(infraplan.__all__) <= set(dir(infraplan))
 
 
-@pytest.mark.parametrize("name", PUBLIC_API)
+@pytest.mark.parametrize("name", PUBLIC_API + RESULT_TYPES)
 def test_public_name_imports(name):
     value = getattr(infraplan, name)
     assert callable(value)

@@ -97,6 +97,7 @@ UNITLESS = {
     "figures_note",
     "streams_per_device_ratio", "comparison", "published_ratio", "published_basis", "host_share",  # ratios, text
     "per_token_basis",  # text: the rate serve's per-token energy and cost are over (hJ57)
+    "stack_basis",  # text: the software an image answer assumes (hU67)
     "dtype_choice", "chosen", "model_class", "considered", "left_out", "alternative", "alternative_mfu",  # hD50
     "mfu_ceilings", "flop_convention", "family", "stack_class", "figure_dtype", "lookup", "fallback", "ranks",
     "fastest_ranked_after_mfu",  # the search's published-MFU ceilings: names, flags, a fraction of peak (hG52)

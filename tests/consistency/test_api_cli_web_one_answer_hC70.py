@@ -3,10 +3,9 @@ give one JSON answer, field names and values identical, for requests beyond the 
 (tests/web/test_web_api.py): a DeepSeek-V3 MoE step with EP on NVL72 racks in fp8, an MI300X search over
 precisions, a flow-level all-to-all, a GB200 facility in Ohio, a GB200 reliability report with a spare tray.
 
-Wall-clock fields (a search's `seconds`, `configs_per_s`) are left out. The search API is called with
-`compare_dtypes=True`, as `search` with one GPU count calls it (cli/commands/search.py); without it the API's
-`dtype_choice` leaves the best other precision out (its `alternative*` fields null), which the CLI and web print:
-a documented opt-in (`search_plans`' docstring), left as it is (it costs a top-1 search per other precision).
+Wall-clock fields (a search's `seconds`, `configs_per_s`) are left out. The search API is called with its
+defaults: it compares dtypes (`compare_dtypes=True`) as `search` with one GPU count does (cli/commands/search.py;
+the API's default since hU67, an opt-in before, whose `dtype_choice` left the best other precision out).
 
 The sweep's functions of plain values (`sweep.callables`: `facility`, `campus`, `collective`, which read human
 units as the CLI reads them) give the CLI's answer for the same words: an electricity price per kWh with a PUE
@@ -51,8 +50,7 @@ CASES: dict[str, tuple[str, dict[str, Any], Callable[[], Any]]] = {
                                                   recompute="selective")),
     "search-mi300x": ("search", {"model": "mixtral-8x7b", "system": "mi300x-cluster", "gpus": [64], "seq_len": 4096,
                                  "global_batch": 256, "top": 3},
-                      lambda: search_plans("mixtral-8x7b", "mi300x-cluster", 64, 4096, 256, top=3,
-                                           compare_dtypes=True)),
+                      lambda: search_plans("mixtral-8x7b", "mi300x-cluster", 64, 4096, 256, top=3)),
     "collective-flow": ("collective", {"op": "all-to-all", "system": "dgx-h100-superpod", "gpus": 64,
                                        "size": "64MiB", "sim": "flow"},
                         lambda: estimate_collective("all-to-all", Cluster.resolve("dgx-h100-superpod").for_gpus(64), 64,

@@ -7,8 +7,8 @@ use of its typed result; a signature that lost its types (Any) or a result field
 from __future__ import annotations
 
 import infraplan
+from infraplan import ServingResult  # the result types' import home (hU67; was serving.serve_results)
 from infraplan.errors import InputError
-from infraplan.serving.serve_results import ServingResult  # (serving.results re-exports it implicitly only)
 
 
 def training_tokens_per_s() -> float:

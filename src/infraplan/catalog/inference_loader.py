@@ -97,7 +97,22 @@ def load_video_device(ref: str) -> VideoAsic:
     if isinstance(baseline, str) and looks_like_path(baseline) and same_file(baseline, ref):  # 1x (hX50)
         raise InputError(f"video device file {shown_path(ref)}: software_baseline names this file itself: name "
                          "what it is compared with, a CPU preset (xeon-8480) or another video device, or leave it out")
-    return validated(VideoAsic, data, ref, "video device")
+    dev = validated(VideoAsic, data, ref, "video device")
+    _check_reference_job(dev, ref)
+    return dev
+
+
+def _check_reference_job(dev: VideoAsic, ref: str) -> None:
+    """Refuse a reference job of more outputs than the ladder holds at or below its input (the input's own lines
+    first where not a rung: `Ladder.rungs`): its published rate would be read over fewer rungs' pixels, the capacity
+    counted short without a word (until session 67: `reference_outputs: 9` at 2160p read 8 rungs, hU67)."""
+    rungs = load_ladder().rungs(dev.reference_input_height, dev.reference_outputs)
+    if len(rungs) < dev.reference_outputs:
+        where = f"video device file {shown_path(ref)}" if looks_like_path(ref) else f"video device {ref}"
+        raise InputError(f"{where}: reference_outputs {dev.reference_outputs} is more than the ladder's "
+                         f"{len(rungs)} rungs at or below its reference_input_height {dev.reference_input_height} "
+                         f"({', '.join(f'{h}p' for h in rungs)}: catalog/video/ladder.yaml); the reference job is "
+                         f"read as the ladder's top rungs at its input, so at most {len(rungs)} outputs")
 
 
 def is_video_device(ref: str) -> bool:

@@ -93,13 +93,14 @@ class Cluster:
         """`count` accelerators of a preset on the generic node and non-blocking Clos (generic.py). `purpose`: what
         needs an accelerator (a campus, facility sizing): a CPU preset is refused (`require_accelerator`) and an
         unknown name lists the presets it takes, without the CPU ones (`non_cpu_accelerators`)."""
-        if purpose is not None and isinstance(accelerator, str) and not looks_like_path(accelerator):
+        if purpose is not None and isinstance(accelerator, str) and not looks_like_path(accelerator) \
+                and accelerator not in list_presets("systems"):
             from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
 
             if video := video_device_line(accelerator, "an accelerator"):  # facility / campus --accelerator msvp
                 raise InputError(video)
             check_preset("accelerators", accelerator, offered=non_cpu_accelerators)
-        acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
+        acc = part_of(accelerator) if isinstance(accelerator, str) else accelerator  # a system's part too (hU67)
         cluster = cls(generic_system(acc, count), acc, generic=True)
         if purpose is not None:
             cluster.require_accelerator(purpose)
@@ -231,6 +232,28 @@ def _resolve_named(ref: str) -> Cluster:
     what a fresh resolve would; the Cluster is frozen, so sharing it is safe.
     """
     return Cluster._from_name(ref)
+
+
+def part_ref(ref: str) -> str:
+    """The part a name stands for, read the same by every command that takes one (recsys, facility and campus
+    `--accelerator`, a fleet-mix or `plan` pool's device, `Cluster.for_accelerator`): `ref` itself where it is an
+    accelerator preset or file, else the accelerator its system names (`mtia-400-rack`: mtia-400; hF64, hU67).
+    Else a video device's line (hH66) or the part's own error."""
+    try:
+        load_accelerator(ref)
+    except InputError as not_part:
+        try:
+            return load_system(ref).accelerator  # (not `Cluster.resolve`: an accelerator file it refused loops back)
+        except InputError:
+            from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
+
+            raise (InputError(line) if (line := video_device_line(ref, "an accelerator")) else not_part) from None
+    return ref
+
+
+def part_of(ref: str) -> Accelerator:
+    """The accelerator `part_ref(ref)` names: a preset's or file's, or a system's part."""
+    return load_accelerator(part_ref(ref))
 
 
 def non_cpu_accelerators() -> list[str]:

@@ -24,6 +24,7 @@ from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.part_dates import check_ships_by
 from infraplan.cluster import Cluster
+from infraplan.cluster.cluster import part_ref
 from infraplan.cluster.cost import CostOverrides, site_inputs
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.power import it_load
@@ -114,6 +115,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         raise InputError(f"--reserve is the share of the power budget kept unbuilt, 0 to below 1, got {reserve:g}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator, purpose="a campus")  # an unknown name lists no CPU preset
+    accelerator = part_ref(accelerator)  # a system's part (`mtia-400-rack`: mtia-400), as facility and plan read it
     for year, _ in phase_list[:1]:  # the first phase buys first (hT59: a part bought before it ships)
         check_ships_by(cluster.accelerator, year, "--phases", "; start the phases on or after that date")
     layout = cluster.layout

@@ -193,6 +193,25 @@ def device_site(device: str, overrides: CostOverrides, cooling: str | None = Non
     return site_inputs(device_layout(device), cooling, location, build_type, overrides)
 
 
+def part_domain_note(name: str, device: str, devices: int) -> str | None:
+    """A pool whose whole servers leave its last scale-up domain part-filled (an NVL72 rack of 2 of its 18 trays),
+    which draws its switches in full (cluster/power.py `scale_up_switches_w`), where `campus` builds whole domains
+    only (hH53: 100 MW of GB200 holds 47,448 in campus, up to 47,472 in a plan); None otherwise. `device`: what the
+    pool's layout is built from (`device_layout`); `plan` and `fleet-mix` say it alike (hU67)."""
+    if devices <= 0 or is_video_device(device):
+        return None
+    layout = device_layout(device)
+    unit = layout.packing_unit_accelerators
+    rest = devices % unit
+    if unit <= layout.accelerators_per_server or rest == 0:
+        return None
+    whole = devices // unit
+    filled = (f"fill {whole:,} whole {unit}-device scale-up domain{'' if whole == 1 else 's'} and one part-filled "
+              f"with {rest}" if whole else f"part-fill one {unit}-device scale-up domain")
+    return (f"pool {name}: its {devices:,} devices {filled}, whose switches are drawn in full; `campus` builds whole "
+            "domains only")
+
+
 def reference_devices(device: str) -> int:
     """The device count a per-device price is quoted at: the cluster `facility --system DEVICE`, `serve` and
     `serve-plan` price (`Cluster.resolve`: a system's size, an accelerator's one node); one video ASIC."""

@@ -36,17 +36,17 @@ so a plan's capacity is the same question's answer to about that.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from infraplan.catalog.loader import list_presets
-from infraplan.catalog.serving_loader import load_workload
+from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.serving.capacity_candidate import keeps_up, steady_window
-from infraplan.serving.diffusion import image_times, offline_images_per_s
+from infraplan.serving.diffusion import image_times, offline_images_per_s, stack_basis
 from infraplan.serving.image_steady_state import (
     IMAGE_PROBE_REQUESTS,
     MAX_PROBE_IMAGES,
@@ -80,6 +80,7 @@ class ImageCapacity:
     offline_images_per_s: float
     diffusion_model: str
     probe_images: int
+    stack_basis: str = ""  # the software the figure assumes, as `serve` says it (`serving.diffusion.stack_basis`)
 
 
 def _offline(workload: str, model: str | None, system: str, batch: int) -> float:
@@ -161,7 +162,10 @@ def _device_capacity(workload: str, model: str | None, system: str, slo_s: float
         if best is None or rate > best.images_per_s or rate == best.images_per_s and batch < best.max_batch:
             named = spec.diffusion_model if model in (None, "default") else model  # (as `serving.diffusion` reads it)
             best = ImageCapacity(rate, batch, at, slo, offline, str(named), images)
-    return best if best is not None else why
+    if best is None:
+        return why
+    acc = Cluster.resolve(system).for_gpus(1).accelerator  # (bf16: the dtype `image_times` runs by default)
+    return replace(best, stack_basis=stack_basis(load_diffusion_model(best.diffusion_model), acc, "bf16"))
 
 
 def _images(rho: float, batch: int, ca2: float) -> int:

@@ -33,6 +33,7 @@ from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
+from infraplan.planning.device_money import part_domain_note as domain_note
 from infraplan.planning.llm_precision import mixed_precision_notes
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.plan_dates import span_text, year_text
@@ -41,11 +42,11 @@ from infraplan.planning.pool_money import (
     PoolMoney,
     node_devices,
     pool_figures_note,
-    pool_layout,
     pool_money,
     pool_note,
     pool_spares,
 )
+from infraplan.planning.pool_units import pool_ref
 from infraplan.planning.retirement import lifecycles, out_of_service, servers_in_service
 from infraplan.planning.scenario_results import (
     ScenarioPhaseRow,
@@ -61,20 +62,8 @@ from infraplan.units import power_text
 
 
 def part_domain_note(pool: PoolSpec, devices: int) -> str | None:
-    """A pool whose whole servers leave its last scale-up domain part-filled (an NVL72 rack of 2 of its 18 trays),
-    which draws its switches in full (cluster/power.py `scale_up_switches_w`), where `campus` builds whole domains
-    only (hH53: 100 MW of GB200 holds 47,448 in campus, up to 47,472 in a plan); None otherwise."""
-    if devices <= 0 or pool_kind(pool) == "video-asic":
-        return None
-    layout = pool_layout(pool)
-    unit = layout.packing_unit_accelerators
-    rest = devices % unit
-    if unit <= layout.accelerators_per_server or rest == 0:
-        return None
-    whole = devices // unit
-    return (f"pool {pool.name}: its {devices:,} devices fill {whole:,} whole {unit}-device scale-up "
-            f"domain{'' if whole == 1 else 's'} and one part-filled with {rest}, whose switches are drawn in full; "
-            "`campus` builds whole domains only")
+    """`device_money.part_domain_note` of a plan pool (its system, else its device: `pool_ref`)."""
+    return domain_note(pool.name, pool_ref(pool), devices)
 
 
 def site_caps(spec: ScenarioSpec) -> np.ndarray:

@@ -50,7 +50,8 @@ class ScenarioServiceRow(Result):
                                       "pool's `stack`, else the service's, else the part's vendor default); null "
                                       "otherwise")
     serving_stack_basis: str | None = Field(None, description="llm: why that stack: whose `stack` asked it, or the "
-                                            "vendor default and its reason; null otherwise")
+                                            "vendor default and its reason; image: no stack profile, the software "
+                                            "its figure assumes, as `serve`'s `stack_basis` (hU67); null otherwise")
     weight_dtype: str | None = Field(None, description="llm: the weight format serve-plan's answer runs (its "
                                      "--dtype: bf16, fp8, mxfp8, ...); null otherwise")
     kv_dtype: str | None = Field(None, description="llm: the answer's KV-cache dtype; null otherwise")

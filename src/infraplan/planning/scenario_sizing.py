@@ -329,7 +329,7 @@ def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
         return got
     return Sized(got.images_per_s, 1, False, "images/s", 1.0 - got.p99_latency_s / got.slo_s,
                  f"{got.diffusion_model}, batch <= {got.max_batch}, {got.images_per_s:.3g} images/s per device "
-                 f"(saturates at {got.offline_images_per_s:.3g})")
+                 f"(saturates at {got.offline_images_per_s:.3g})", serving_stack_basis=got.stack_basis)
 
 
 def size_inference(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:

@@ -45,19 +45,17 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.inference_loader import (
     has_recsys_profile,
     load_recsys_model,
     load_recsys_profile,
-    video_device_line,
 )
 from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import Accelerator
-from infraplan.cluster.cluster import Cluster
+from infraplan.cluster.cluster import part_of
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import host_share
 from infraplan.cluster.power import idle_power
@@ -311,19 +309,6 @@ def pool_notes(model: str | RecsysModel, acc: Accelerator, dtype: str) -> list[s
     """`figure_lines` of `model` on a fleet pool of `acc` at the answer's `dtype` (`RecsysEstimate.dtype`)."""
     m = load_recsys_model(model) if isinstance(model, str) else model
     return figure_lines(acc, m, load_recsys_profile(acc.catalog_name, acc.recsys_profile), dtype, pool=True)
-
-
-def part_of(ref: str) -> Accelerator:
-    """An accelerator preset or file, or a system's accelerator (`mtia-400-rack`: mtia-400), as fleet-mix and `plan`
-    read a recsys pool's device (planning/pool_capacity: `Cluster.resolve(device).accelerator`; hF64). Else a video
-    device's line (hH66) or the part's error."""
-    try:
-        return load_accelerator(ref)
-    except InputError as not_part:
-        try:
-            return Cluster.resolve(ref).accelerator
-        except InputError:
-            raise (InputError(line) if (line := video_device_line(ref, "an accelerator")) else not_part) from None
 
 
 def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, batch: int | None = None,

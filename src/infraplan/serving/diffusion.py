@@ -47,11 +47,7 @@ RUNTIME_RESERVE_BYTES = 1.5e9
 def diffusion_cost(model: DiffusionModel, accelerator: Accelerator, max_batch: int, dtype: str = "bf16",
                    overhead_s: float = ITERATION_OVERHEAD_S) -> IterationCost:
     """Iteration cost tables of one accelerator serving the diffusion model."""
-    if dtype not in ("bf16", "fp8"):
-        raise InputError(f"image generation runs in bf16 or fp8 (where the part has an fp8 peak), got {dtype}")
-    if not accelerator.supports(dtype):  # was "runs in bf16 or fp8 (...), got fp8" (hH66): the part's, not the dtype's
-        raise InputError(f"{accelerator.name} has no {dtype} peak (it lists {', '.join(accelerator.peak_flops_per_s)}):"
-                         f" image generation on it runs in bf16")
+    check_dtype(accelerator, dtype)
     rates = KernelRates.for_dtype(accelerator, dtype)
     b = np.arange(max_batch + 2, dtype=np.float64)
     flops = b * model.guidance_passes * model.unet_flops_per_image_step
@@ -65,6 +61,29 @@ def diffusion_cost(model: DiffusionModel, accelerator: Accelerator, max_batch: i
         per_finish_s=model.decoder_flops / rates.matmul_flops_per_s
         + model.kernels_per_decoder * rates.kernel_overhead_s,
     )
+
+
+def check_dtype(accelerator: Accelerator, dtype: str) -> None:
+    """One line unless image generation runs in `dtype` on the part: bf16, or fp8 where it lists an fp8 peak."""
+    if dtype not in ("bf16", "fp8"):
+        raise InputError(f"image generation runs in bf16 or fp8 (where the part has an fp8 peak), got {dtype}")
+    if not accelerator.supports(dtype):  # was "runs in bf16 or fp8 (...), got fp8" (hH66): the part's, not the dtype's
+        raise InputError(f"{accelerator.name} has no {dtype} peak (it lists {', '.join(accelerator.peak_flops_per_s)}):"
+                         f" image generation on it runs in bf16")
+
+
+def stack_basis(model: DiffusionModel, accelerator: Accelerator, dtype: str) -> str:
+    """The software an image answer assumes, said where an LLM answer names its stack profile (hU67): no serving
+    stack profile (catalog/stacks profiles LLM engines: no diffusion release, Diffusers or TensorRT, is read), the
+    simulator's own engine on the part's catalog kernel rates (`diffusion_cost`)."""
+    check_dtype(accelerator, dtype)
+    rates = KernelRates.for_dtype(accelerator, dtype)
+    return (f"no serving stack profile (catalog/stacks profiles LLM engines; no diffusion release such as Diffusers "
+            f"or TensorRT is read): the simulator's own engine, continuous batching of denoising steps at "
+            f"{ITERATION_OVERHEAD_S * 1e3:g} ms per iteration (ASSUMPTION, serving/llm_iteration.py), {dtype} GEMMs "
+            f"at {accelerator.name}'s catalog {accelerator.matmul_fraction(dtype):.2f} of peak with no stack "
+            f"multiplier, {model.kernels_per_unet_forward} launches per U-Net pass at its "
+            f"{rates.kernel_overhead_s * 1e6:.3g} µs each; no measurement checks it")
 
 
 def memory_need_bytes(model: DiffusionModel, max_batch: int) -> float:
@@ -163,7 +182,8 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
     deployment = {"replicas": gpus, "gpus": gpus, "max_batch": max_batch, "dtype": dtype, "steps": steps,
                   "diffusion_model": dm.name, "resolution_px": dm.resolution_px}
     header = {"model": dm.name, "system": sys_spec.name, "accelerator": acc.name, "workload": spec.name,
-              "offline": rate is None, "rate_per_s": rate, "seed": seed}
+              "offline": rate is None, "rate_per_s": rate, "seed": seed, "stack": None,
+              "stack_basis": stack_basis(dm, acc, dtype)}
     why = _memory_refusal(dm, acc, max_batch)
     if why is not None:
         return {**header, "fits": False, "deployment": deployment, "why": why}

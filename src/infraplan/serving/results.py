@@ -56,6 +56,10 @@ class ImageServingResult(SparseResult):
     offline_images_per_s: float | None = Field(None, description="the deployment's offline images/s, which the "
                                                "rate's utilisation (and the run's default length) is taken against")
     seed: int = Field(description="random seed")
+    stack: str | None = Field(None, description="serving stack profile: none for an image (catalog/stacks profiles "
+                              "LLM engines only); `stack_basis` says what the figure assumes instead")
+    stack_basis: str | None = Field(None, description="the software the figure assumes: the simulator's own engine "
+                                    "on the part's catalog kernel rates (serving.diffusion.stack_basis)")
     fits: bool = Field(description="weights and activations fit memory")
     why: str | None = Field(None, description="why it does not fit")
     deployment: ImageDeployment = Field(description="the deployment")

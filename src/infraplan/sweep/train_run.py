@@ -17,7 +17,8 @@ with `best_run` (the best plan estimated again as `train` of its `train_command`
 `best_run_command` (`planning.search_run.search_with_run`, the one implementation the CLI and the web call), its
 options checked before the search runs in the CLI's order and words (`cli.commands._search_run.RunAsk`); without
 them the point is `search_plans` itself, as before. The CLI compares dtypes on a one-count search
-(`compare_dtypes`), the API's default does not: a spec sets `compare_dtypes: true` for the CLI's answer to the field.
+(`compare_dtypes`), as the API does by default (hU67; before, a spec set `compare_dtypes: true` for the CLI's answer):
+a spec sets `compare_dtypes: false` to skip the other precisions' searches.
 """
 
 from __future__ import annotations

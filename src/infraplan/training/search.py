@@ -244,7 +244,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
-                 memory_margin: float | None = None, compare_dtypes: bool = False, lora_rank: int | None = None,
+                 memory_margin: float | None = None, compare_dtypes: bool = True, lora_rank: int | None = None,
                  lora_targets: str | None = None, ep_mask: EpMask | None = None,
                  optimizer: str | None = None, dsa_stage: str = "sparse") -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
@@ -261,7 +261,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     SHARP), so ZeRO 0's DP all-reduce reduces in the switches. `memory_margin`: the share of HBM a plan's headroom
     should keep (None: `communicator_buffers.MEMORY_MARGIN_FRACTION`, an ASSUMPTION); plans below it are ranked
     after those with it, as plans beyond the MFU guard are (the two flags one tier). `compare_dtypes`: auto's
-    `dtype_choice` names the best plan in each other precision (a top-1 search each; `training.dtype_choice`).
+    `dtype_choice` names the best plan in each other precision (a top-1 search each; `training.dtype_choice`), as
+    `infraplan search` on one GPU count does (the default since hU67: the API's answer is the command's; a caller
+    reading only `best`, as validation, passes False).
     `lora_rank`: a frozen base with LoRA adapters on `lora_targets`, as `train --lora-rank` (`search_rows`; a MoE
     model refused); no MFU ceiling, as `train --lora-rank` applies none (`search_guard.frozen_guard`). `ep_mask`:
     the plans of those EP degrees only, no `ep_choice` line (`training.ep_choice`). `optimizer`: as `train`'s.

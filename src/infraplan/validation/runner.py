@@ -96,7 +96,8 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
         found = search_plans(case["model"], case["system"], case["gpus"], plan["seq_len"], plan["global_batch"],
                              dtype=plan.get("dtype", "auto"), top=1, stack=case.get("stack"),
                              leave_out=(case["id"],),  # its own measurement is not its MFU ceiling
-                             ep_mask=EVERY_EP)  # (the best alone is read: no EP line, `training.ep_choice`)
+                             ep_mask=EVERY_EP,  # (the best alone is read: no EP line, `training.ep_choice`,
+                             compare_dtypes=False)  # nor the other precisions' best)
         result, stack = found.best, found.stack
         if result is None:
             raise ValueError(f"validation case {case['id']}: no plan fits ({found.reason})")

@@ -252,7 +252,8 @@ COLLECTIVE = {
 }
 FACILITY = {
     "system": _SYSTEM,
-    "accelerator": "accelerator preset or YAML path (with --count)",
+    "accelerator": ("accelerator or system preset, or YAML path (with --count; a system such as mtia-400-rack "
+                    "counts its accelerator)"),
     "count": ("number of accelerators (with --accelerator); above one zone (2,048 NIC links) built as `campus` builds "
               "them: zones joined at 1:7"),
     "cooling": _COOLING,
@@ -265,7 +266,7 @@ FACILITY = {
 }
 CAMPUS = {
     "power": "facility power budget, e.g. 1GW",
-    "accelerator": "accelerator preset or YAML path, e.g. gb200",
+    "accelerator": "accelerator or system preset, or YAML path, e.g. gb200 (a system: its accelerator)",
     "cooling": _COOLING,
     "phases": "build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (a date as plan's: 2026, 2026H2, 2026Q3, 2026-07; "
               "shares sum <= 1)",

@@ -136,7 +136,8 @@ def render_fleet(r: FleetSitesResult) -> None:
 
 def campus(
     power: str | None = typer.Option(None, "--power", help="facility power budget, e.g. 1GW"),
-    accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset or YAML path, e.g. gb200"),
+    accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator or system preset, or YAML "
+                                           "path, e.g. gb200 (a system: its accelerator)"),
     cooling: CoolingOption = None,
     phases: str | None = typer.Option(None, "--phases",
                                       help="build-out, YEAR:SHARE, e.g. 2026:0.3,2027:0.7 (a date as plan's: "

@@ -153,7 +153,8 @@ def unpriced_line(reason: str, device: str = "GPU") -> str:
 def facility(
     system: OptionalSystem = None,
     accelerator: str | None = typer.Option(None, "--accelerator",
-                                           help="accelerator preset or YAML path (with --count)"),
+                                           help="accelerator or system preset, or YAML path (with --count; a "
+                                           "system such as mtia-400-rack counts its accelerator)"),
     count: int | None = typer.Option(None, "--count", parser=ACCELERATORS,
                                      help="number of accelerators (with --accelerator); above one zone "
                                      "(2,048 NIC links) built as `campus` builds them: zones joined at 1:7"),

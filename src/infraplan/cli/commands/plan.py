@@ -87,10 +87,10 @@ def render_plan(p: ScenarioPlan) -> None:
     print_fitted("services", [Col("service", ID), Col("phase", ID), Col("pool", ID), Col("devices"),
                               Col("served of demand"), Col("SLO headroom"), Col("operating point", TEXT)], rows)
     stacks = dict.fromkeys((s.service, s.pool, s.serving_stack, s.precision, s.serving_stack_basis)
-                           for s in p.services if s.serving_stack is not None)  # each LLM deployment's, once a pool
+                           for s in p.services if s.serving_stack_basis is not None)  # each deployment's, once a pool
     for service, pool, stack, precision, basis in stacks:  # its stack, precision (hC58) and why that stack
-        console.print(f"{service} on {pool}: stack {stack}{f', {precision}' if precision else ''} ({basis})",
-                      markup=False, highlight=False, soft_wrap=True)
+        said = f"stack {stack}{f', {precision}' if precision else ''} ({basis})" if stack else basis  # image: hU67
+        console.print(f"{service} on {pool}: {said}", markup=False, highlight=False, soft_wrap=True)
     rows = [[r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices),
              *((fmt_num(r.retired_devices),) if retiring else ()),
              f"{fmt_num(r.spare_nodes)} ({fmt_num(r.expected_nodes_down, 3)})" if r.spare_nodes else "-",

@@ -114,7 +114,7 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
     if isinstance(r, ImageServingResult):
         di = r.deployment
         title = (f"{r.model} on {r.system}: {di.gpus} × {r.accelerator}, batch ≤ {di.max_batch}, "
-                 f"{di.steps} steps, {r.workload}")
+                 f"{di.steps} steps, {r.workload}, no serving stack profile")
     else:
         d = r.deployment
         pools = (f", {d.prefill_replicas} prefill + {d.decode_replicas} decode replicas"
@@ -190,6 +190,8 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
     print_serving_bands(band, tpot, getattr(r, "ttft_error_band", None), ttft)
     for note in r.notes if isinstance(r, ImageServingResult) else []:  # an image run's length and why
         console.print(f"note: {note}", highlight=False, markup=False)
+    if isinstance(r, ImageServingResult) and r.stack_basis:  # the software the figure assumes (hU67)
+        console.print(f"stack: {r.stack_basis}", highlight=False, markup=False, soft_wrap=True)
     for line in r.warnings:
         console.print(f"warning: {seconds_in_text(line)}", style="bold yellow", markup=False)  # the table's units
 

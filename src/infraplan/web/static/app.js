@@ -279,7 +279,9 @@ IP.context = function (out, r) {
     el.appendChild(IP.table([row]));
   }
   const lines = [].concat(r.warnings || [], r.notes || [], r.figures_notes || [], r.figures_note ? [r.figures_note] : [],
-                          Array.isArray(r.assumptions) ? r.assumptions : []).filter(x => typeof x === "string");
+                          Array.isArray(r.assumptions) ? r.assumptions : [],
+                          r.stack_basis ? ["stack: " + r.stack_basis] : [])  // an image answer's software (hU67)
+    .filter(x => typeof x === "string");
   if (!lines.length) return;
   const h = document.createElement("h3"); h.textContent = "notes";
   const ul = document.createElement("ul"); ul.className = "notes";

@@ -1,0 +1,49 @@
+"""A system's name where a part is asked for reads as its accelerator, in every command that takes one (hU67).
+
+`recsys --accelerator mtia-400-rack` and a fleet-mix or `plan` pool's `device: mtia-400-rack` ran on mtia-400
+(hF64), while `facility --accelerator mtia-400-rack --count N` and `campus --accelerator mtia-400-rack` said
+"unknown accelerator 'mtia-400-rack'". One resolver now (`cluster.cluster.part_ref` / `part_of`), which
+`Cluster.for_accelerator` (facility, campus) and recsys read.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infraplan.cli.main import main
+from infraplan.cluster import Cluster
+from infraplan.cluster.cluster import part_of, part_ref
+from infraplan.errors import InputError
+from infraplan.facility.facility import size_facility
+from infraplan.planning.campus import plan_campus
+from infraplan.recsys.estimate import estimate_recsys
+
+
+def test_one_resolver_reads_a_system_as_its_part() -> None:
+    assert part_ref("mtia-400-rack") == "mtia-400" and part_ref("mtia-400") == "mtia-400"
+    assert part_of("mtia-400-rack") is part_of("mtia-400")
+    assert Cluster.for_accelerator("mtia-400-rack", 72).accelerator.name == "mtia-400"
+    assert estimate_recsys("dlrm-low", "mtia-400-rack") == estimate_recsys("dlrm-low", "mtia-400")
+    with pytest.raises(InputError, match="unknown accelerator 'nope'"):
+        part_of("nope")
+    with pytest.raises(InputError, match="msvp is a video transcoder"):  # a video device's own line, as before
+        Cluster.for_accelerator("msvp", 8, purpose="facility sizing")
+
+
+def test_facility_and_campus_take_a_system_as_recsys_does(capsys: pytest.CaptureFixture[str]) -> None:
+    assert size_facility(accelerator="mtia-400-rack", count=100) == size_facility(accelerator="mtia-400", count=100)
+    assert plan_campus(5e6, "mtia-400-rack") == plan_campus(5e6, "mtia-400")
+    assert main(["facility", "--accelerator", "mtia-400-rack", "--count", "72", "--json"]) == 0
+    by_system = json.loads(capsys.readouterr().out)
+    assert main(["facility", "--accelerator", "mtia-400", "--count", "72", "--json"]) == 0
+    assert by_system == json.loads(capsys.readouterr().out)
+    assert main(["campus", "--accelerator", "mtia-400-rack", "--power", "5MW", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accelerators"] > 0
+
+
+def test_an_unknown_name_is_still_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["facility", "--accelerator", "mtia-400-rak", "--count", "72"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("infraplan: error: unknown accelerator 'mtia-400-rak'") and len(err.splitlines()) == 1
