@@ -27,7 +27,8 @@ from infraplan.serving.llm_iteration import Deployment
 def test_suffix_minima_by_hand() -> None:
     cost = SimpleNamespace(body_s=np.array([0.0, 5.0, 3.0, 4.0, 2.0, 6.0]),
                            head_s=np.array([0.0, 3.0, 1.0, 2.0, 0.5, 4.0]), decode_fixed_s=0.5, overhead_s=0.25,
-                           decode_row_s=None)  # (no decode-row attention part, hC65)
+                           decode_row_s=None,  # (no decode-row attention part, hC65)
+                           prefill_fixed_s=0.5, shared_fixed_s=0.0)  # (a mixed iteration's fixed: more, hC67)
     # k = 1..4: body min(5, 3, 4, 2, 6) = 2 .. min(2, 6) = 2; head 0.5; k = 5, 6, 7 (clamped to index 5): 6 and 4
     want = [2 + 0.5 + 0.75] * 4 + [6 + 4 + 0.75] * 3
     assert mixed_step_s(cost, 7).tolist() == pytest.approx(want, rel=1e-15)  # type: ignore[arg-type]

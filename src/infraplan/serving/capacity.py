@@ -342,11 +342,13 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         sized = cluster.for_gpus(chosen["gpus"])
         # a pair of layouts run as `serve --prefill-tp` runs it; charged as `train --tokens` charges a job (hI53)
         price = usd_per_accelerator_hour_if_priced(sized, gpus=chosen["gpus"])
-        # (`wait_split`: where its TTFT misses wait, the pool a retry grows, `ttft_miss_pools`)
+        # (`wait_split`, disaggregated runs: where its TTFT misses wait, the pool a retry grows, `ttft_miss_pools`;
+        # a colocated run has one pool to grow)
+        split = chosen["prefill_replicas"] > 0
         result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_disaggregated(
             shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, wait_split=True) if pair else (
             simulate_deployment(shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft,
-                                tpot_slo_s=tpot, usd_per_hour=price, wait_split=True)), built(n_full), key, slo,
+                                tpot_slo_s=tpot, usd_per_hour=price, wait_split=split)), built(n_full), key, slo,
             percentile, sides, warm_s, built, replicated, confirming_seeds(seed))
         n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)

@@ -75,7 +75,9 @@ def mixed_step_s(cost: IterationCost, cap: int) -> np.ndarray:
     them, any prompt tokens beside): `fcfs_loop` prices it body_s[prompt + k] + head_s[rows >= k] + the fixed
     costs, + KV reads, attention pairs and per-token terms that only add; so at least the least body_s and head_s at
     k or more (their suffix minima: no table is assumed monotone; the head's less its decode rows' attention, + k
-    rows' of it: `IterationCost.decode_row_s`) + the decode step's fixed and overhead seconds.
+    rows' of it: `IterationCost.decode_row_s`) + the decode step's fixed seconds (a mixed iteration's where less:
+    `IterationCost.shared_fixed_s` above the prefill's, e.g. SGLang's one attention call, `decode_kernels.
+    ONE_EXTEND_CALL`) and overhead seconds.
     Not the pure decode table (`cost_tables`): its host floors (`serving.host_overhead`: an eager step's launches,
     a step's per-sequence host work) bind pure decode steps only, so a mixed iteration can beat them."""
     rows_s = cost.decode_row_s  # the k decode rows' own attention; a finishing prompt's row has none (hC65)
@@ -83,8 +85,9 @@ def mixed_step_s(cost: IterationCost, cap: int) -> np.ndarray:
     head = np.minimum.accumulate((cost.head_s if rows_s is None else cost.head_s - rows_s)[::-1])[::-1]
     k = np.arange(1, cap + 1)
     rows = np.minimum(k, len(head) - 1)
+    fixed = cost.decode_fixed_s + min(0.0, cost.prefill_fixed_s - cost.shared_fixed_s)  # a mixed one's, if less
     return body[np.minimum(k, len(body) - 1)] + (head[rows] if rows_s is None else head[rows] + rows_s[rows]) + \
-        cost.decode_fixed_s + cost.overhead_s
+        fixed + cost.overhead_s
 
 
 def kv_batch(cost: IterationCost, dep: Deployment, lengths: Requests, blocks: int) -> int:

@@ -75,6 +75,8 @@ from infraplan.serving.trtllm_gen_moe import bf16_input_gemm
 MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
 RELEASE_DECODE_ATTENTION = True  # a stack profile's own measured decode attention (`decode_attention`; docstring)
 MEASURED_WEIGHT_READS = True  # small-M GEMM weight reads at the measured rate per stack and dtype (toggle)
+ONE_EXTEND_CALL = False  # SGLang's mixed iteration: one attention call a layer: measured, NOT adopted (hC67; toggle)
+ONE_CALL_ENGINES = frozenset({"sglang"})  # engines whose mixed batch runs the extend call alone (`mixed_shared_s`)
 
 
 def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, kv_dtype: str,
@@ -133,3 +135,34 @@ def mma_dtype(accelerator: Accelerator, dtype: str, engine: str) -> str:
     if dtype == "mxfp4" and not (mxfp4_weight_only(accelerator, dtype) or bf16_input_gemm(accelerator, dtype, engine)):
         return eight_bit_rate(accelerator)
     return "bf16"
+
+
+def mixed_shared_s(engine: str, decode_attention_s: float) -> float:
+    """The part of a decode step's fixed attention seconds (`decode_attention_s`: the op's fixed time a layer x
+    layers, `attention_terms`) that a mixed iteration (prefill chunks beside decode rows) of `engine` does not pay,
+    for `IterationCost.shared_fixed_s`: all of it on SGLang, none elsewhere.
+
+    SGLang runs one attention call a layer over a mixed batch. `mix_with_running` makes every decode row an extend
+    row of one token and sets ForwardMode.MIXED (sglang 0.5.6 managers/schedule_batch.py:1507-1536; 0.5.9
+    :1770-1790). `is_extend` counts MIXED (model_executor/forward_batch_info.py:96-102; 0.5.9 :105-111).
+    `AttentionBackend.forward` sends a batch to `forward_decode` only in DECODE mode and a MIXED one to
+    `forward_extend` on CUDA (`forward_mixed` on NPU only; layers/attention/base_attn_backend.py:79-119, the same
+    in 0.5.9). No decode kernel runs: the decode rows' query goes through the extend kernel beside the prompt
+    tokens, e.g. FA3's one `flash_attn_with_kvcache` over the batch (flashattention_backend.py:794-830), and the
+    NSA backend's one kernel over every token (nsa_backend.py:861-1027). The extend call's fixed time stays
+    (`prefill_fixed_s`); the decode rows' cache reads stay (`kv_token_s`). Speculative SGLang never mixes
+    (server_args.py:4008-4015 asserts mixed chunk off with drafts; `request_intake.loop_scheduler`).
+    vLLM and TensorRT-LLM keep both. vLLM 0.12.0's MLA splits decode and prefill tokens into two calls
+    (v1/attention/backends/mla/common.py:1949-2068), but its FlashAttention backend (dense models on Hopper) runs one
+    `flash_attn_varlen_func` over every token (v1/attention/backends/flash_attn.py:661-700): not applied here, left to
+    vLLM's dense pricing (hC67's note). TensorRT-LLM is not readable here (ASSUMPTION: two calls).
+
+    Measured, NOT adopted (`ONE_EXTEND_CALL` False; hC67, validation/notes/inference_frontier_tried.md). On its own
+    it moves the sets (mean |error|) MoE/MLA 0.1471571 -> 0.1471447, dense Hopper 0.1800451 -> 0.1797769, Blackwell
+    0.1974456 -> 0.1974599, disaggregated unchanged. But it moves the SGLang stack's fitted front end
+    (`validation.serving_host_fits`, "stack/sglang") 0.1880 -> 0.1910 s, 10 ms off the stored 0.181 s and past its
+    tolerance. Refitted (0.191 s), every serving set ends above the base: MoE/MLA 0.1471640, disaggregated 0.1481599,
+    Blackwell 0.1974599, dense 0.1802535. The refit's +10 ms on every SGLang TTFT costs the prefill-first 0.5.1.post1
+    Qwen3-32B rows more than the mixed-chunk rows gain. Adopting it means the refit too: the three SGLang
+    `request_latency_s` (catalog sglang-0.x, validation sglang-0.x-mixed-chunk and sglang-0.5.1) 0.181 -> 0.191."""
+    return decode_attention_s if ONE_EXTEND_CALL and engine in ONE_CALL_ENGINES else 0.0

@@ -287,9 +287,9 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                                     else [prefill.popleft()[0] for _ in range(n_fin)])
         else:
             p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
-            part = getattr(policy, "prompts", len(finished_prefill)) - len(finished_prefill)
-            if short or clean:  # (a policy without them: the long path, no masked logits)
-                longest, keys = getattr(policy, "longest", 1 << 62), getattr(policy, "keys", 0)
+            part = policy.prompts - len(finished_prefill)  # what `schedule_prefill` cut (`Scheduler`)
+            if short or clean:
+                longest, keys = policy.longest, policy.keys
         rows = d + len(finished_prefill) + part  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
         if (short and short_extend(short, p_tok, longest, keys, d, sum_ctx)

@@ -211,7 +211,7 @@ class IterationCost:
     pair_flop_s: float
     per_prefill_token_s: float = 0.0
     per_finish_s: float = 0.0
-    shared_fixed_s: float = 0.0  # the kernels of prefill_fixed_s and decode_fixed_s run once a mixed iteration (DSA)
+    shared_fixed_s: float = 0.0  # fixed kernels a mixed iteration runs once (DSA's; SGLang's decode attention op)
     prefill_row_s: float = 0.0  # an iteration with prefill tokens: per sampled row past the first (DSA on SGLang)
     # the part of head_s[r] that is r decode rows' own attention (per-row KV, MLA, DSA core, measured BMM terms; None:
     # none): an iteration with prefill tokens charges it on its decode rows only; a prompt chunk's sampled row
@@ -323,11 +323,12 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     head = np.where(rows > 0, head, 0.0)
     # the attention op's launches a layer forward (prefill; decode: `attn_s`), the draft layer's too (`speculative`)
     kernel, kv_layers = engine_kernels.attention_launch_s(shape, rates, dep.engine, dep.kv_dtype), layers
-    draft_token_s = 0.0  # the draft layer over each prompt token (`serving.speculative`)
+    draft_token_s, spec_row_s = 0.0, None  # the draft layer over each prompt token; a decode row's verification
     if dep.speculative_tokens:  # verification and draft steps in the head table (`serving.speculative`)
         proj = gemm_time(attn_rates, m, shape.hidden_size, 2.0 * shape.hidden_size,
                          attn_prec.bytes_per_element(m, shape.hidden_size, 2.0 * shape.hidden_size), attn_prec.rate)
-        head = speculative.decode_head(dep, body, head, layer_s + proj)
+        head, spec_row_s = (speculative.decode_head(dep, body, head, layer_s + proj),  # (a prompt row: none)
+                            speculative.verified_row_s(dep, body, head, layer_s + proj))
         draft_token_s = speculative.prompt_token_s(dep, layer_s + proj, dep.token_budget)
         kv_layers = layers + dep.speculative_tokens  # the draft layer reads its own cache once per draft token
         m = m[: max(dep.token_budget, dep.max_batch) + 1]
@@ -351,7 +352,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         lambda g: routed_experts.layer_gemm_time(rates, g, attn_prec.bytes_per_element(g.m, g.n, g.k),
                                                  attn_prec.grouped_rate or attn_prec.rate, 1.0))
     head = head + bmm_row_s
-    decode_row_s = np.where(r > 0, kv_window_row_s * r, 0.0) + bmm_row_s if kv_window_row_s or bmm_row_s.any() else None
+    decode_row_s = (np.where(r > 0, kv_window_row_s * r, 0.0) + bmm_row_s + (0.0 if spec_row_s is None else spec_row_s)
+                    if kv_window_row_s or bmm_row_s.any() or spec_row_s is not None else None)
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
@@ -370,7 +372,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         body_s=body, head_s=head,
         kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel * prompt_layers + prefill_launches,
-        decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches, shared_fixed_s=shared,
+        decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches,
+        shared_fixed_s=shared + decode_kernels.mixed_shared_s(dep.engine, attn_s * layers),  # SGLang: off (hC67)
         prefill_row_s=dsa.prefill_row_s if dsa is not None else 0.0, short_prefill_len=short_len,
         short_prefill_terms=short_terms, short_extend_terms=short_extend, short_prefix_fixed_s=gather_s,
         decode_row_s=decode_row_s,

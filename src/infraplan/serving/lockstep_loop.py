@@ -258,13 +258,13 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             budget = token_budget - d
             if hold:  # every rank's context requests wait (`serving.adp_balance`)
                 budget = 0
-            seq_max = keys = 0  # the iteration's longest sequence and keys (`iteration_seconds`; a policy without
-            if not r.prefill or budget <= 0:  # them: the long path, no masked logits)
+            seq_max = keys = 0  # the iteration's longest sequence and keys (`iteration_seconds`, `Scheduler`)
+            if not r.prefill or budget <= 0:
                 p_tok, pairs, fin, rows = 0, 0.0, [], d
             else:
                 p_tok, pairs, fin = r.policy.schedule_prefill(r.prefill, budget)
-                rows = d + getattr(r.policy, "prompts", len(fin))  # every prompt chunk samples a row (hC66)
-                seq_max, keys = getattr(r.policy, "longest", 1 << 62), getattr(r.policy, "keys", 0)
+                rows = d + r.policy.prompts  # every prompt chunk samples a row (hC66)
+                seq_max, keys = r.policy.longest, r.policy.keys
                 if d and short and seq_max <= short and not decode_within(r.heap, n, end_ctx,
                                                                           short - 1 - r.steps_done):
                     seq_max = 1 << 62  # a decode row's context + 1 past it: the long path (hO64)

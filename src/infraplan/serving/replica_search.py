@@ -245,7 +245,9 @@ def ttft_miss_pools(result: dict[str, Any]) -> tuple[bool, bool]:
     it admitted as its KV arrived is the decode pool's; one over it even so, the prefill side's. A pool holds the
     misses where it holds at least half of them (ASSUMPTION: the larger share, both at a tie; a near miss's retry
     adds one replica, and a retry that still misses on the other pool's share is retried again, LEVEL_RETRIES). Both
-    where the run does not say (colocated, closed loop, no TTFT SLO, or no request over it)."""
+    where the run does not say (colocated, no TTFT SLO, or no request over it). A closed-loop run would split its
+    misses by the same rule, but none is retried: serve-plan's whole runs are open loop at its rate (`search_capacity`
+    takes no clients), so `simulate_disaggregated` counts the split in its open loop only (hC67)."""
     over, kept = result.get("ttft_over_slo_count"), result.get("ttft_over_slo_without_decode_wait_count")
     if not over or kept is None:
         return True, True

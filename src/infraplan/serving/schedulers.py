@@ -45,6 +45,12 @@ class Scheduler(Protocol):
     # True if an iteration with prefill work runs prefill only (the decode batch waits); False: decode tokens
     # first, prefill in the rest of the budget (mixed iterations).
     prefill_first: bool
+    # what the last `schedule_prefill` cut, for the iteration's price (`IterationCost.time`): its longest sequence,
+    # cached + chunk (SGLang's short DSA path, hC64), its prompts' cached + chunk tokens (DeepGEMM's prefill clean pass
+    # on vLLM, hC64) and its prompt chunks, finished or not (each samples a row, hC66); `FcfsScheduler` keeps them
+    longest: int
+    keys: int
+    prompts: int
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
         """Remove and return the next waiting request to start now, or None to start no more this iteration.
@@ -57,8 +63,9 @@ class Scheduler(Protocol):
     def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
         """Cut at most `budget` tokens into prefill chunks of the started prompts in `prefill`.
 
-        Updates the entries (tokens left, tokens done) and removes the finished ones; returns (prefill tokens
-        this iteration, query-key pairs of their attention, requests whose prompt finished).
+        Updates the entries (tokens left, tokens done) and removes the finished ones, and sets `longest`, `keys` and
+        `prompts`; returns (prefill tokens this iteration, query-key pairs of their attention, requests whose prompt
+        finished).
         """
         ...
 

@@ -161,6 +161,10 @@ GATHER_KERNELS = {"fp8": 2.0, "bf16": 1.0}
 # batch after the first layer): torch.zeros, torch.cumsum (CUB's init and scan kernels), the int64 -> int32 copy into
 # kv_indptr, the Triton `create_flashinfer_kv_indices_triton`; fp8 reads the metadata's page table (hC66)
 INDEX_BUILD_KERNELS = {"fp8": 0.0, "bf16": 5.0}
+# and once a batch on that path whatever its keys: fp8's page table flattened for the dequantisation, one `torch.cat`
+# of per-sequence views in the backend's metadata (nsa_backend.py 0.5.6 :466-487, 0.5.9 :555-575; hC67)
+PAGE_TABLE_KERNELS = {"fp8": 1.0, "bf16": 0.0}
+PAGE_TABLE_PRICED = True  # `PAGE_TABLE_KERNELS` priced (toggle to compare)
 SHORT_PREFILL = True  # SGLang's short extend path priced (`short_prefill`; hC64; toggle to compare)
 CLEAN_KERNEL_PRICED = True  # the decode clean kernel's -inf writes (module docstring; hM63; toggle to compare)
 
@@ -283,6 +287,12 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
     gather) and runs kv_b_proj over all of them (0.5.6 deepseek_v2.py:1692-1711, :2759-2807; 0.5.9 deepseek_common/
     attention_forward_methods/forward_mha.py:213-245), then concatenates K and the MHA reads K and V: per cached key
     and target layer `prefix_key_s` (the new tokens' up-projection is the body's).
+    The fp8 page table the dequantisation reads is built once a batch, not a layer: `init_forward_metadata` sets the
+    path (`set_nsa_prefill_impl`, nsa_backend.py:350) and, with MHA over an fp8 cache, concatenates each sequence's
+    row of the page table (:466-487; 0.5.9 :555-575), every short-path batch whatever its cached keys: one launch
+    (`PAGE_TABLE_KERNELS`, in the once term; ASSUMPTION, recalled: PyTorch's CUDA cat copies up to 128 inputs a
+    launch, more sequences than a batch of the validated sizes). Its bytes (int32 indices, 8 B a key read and
+    written) are not priced: 1 MiB at 128k keys, 0.2 us at H200's HBM rate.
     """
     calls = indexer_calls(dep.engine, engine_kernels.indexer_release(dep.engine, dep.stack))
     if not (SHORT_PREFILL and calls.key_only):
@@ -298,7 +308,9 @@ def short_prefill(shape: TransformerShape, accelerator: Accelerator, rates: Kern
               else (0.0, 0.0, 1.0, 0.0))
     kernels = GATHER_KERNELS[dep.kv_dtype] * layers + INDEX_BUILD_KERNELS[dep.kv_dtype]
     gather = kernels * rates.kernel_overhead_s if mha else 0.0
-    return int(shape.index_topk), (per_pair, per_token, -dropped * rates.kernel_overhead_s * layers), extend, gather
+    cat = PAGE_TABLE_KERNELS[dep.kv_dtype] if mha and PAGE_TABLE_PRICED else 0.0  # once, cached keys or not
+    once = cat * rates.kernel_overhead_s - dropped * rates.kernel_overhead_s * layers
+    return int(shape.index_topk), (per_pair, per_token, once), extend, gather
 
 
 def query_side_s(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment) -> float:

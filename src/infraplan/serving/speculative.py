@@ -96,6 +96,9 @@ DRAFT_OVER_VERIFIED = True  # the first draft step runs over the 1 + K verified 
 DRAFT_OVER_PROMPT = True  # the draft layer runs over every prompt token in the prefill (docstring; toggle)
 CONTEXT_GROWTH = True  # a step appends its T expected tokens to the cache, reserving its verification's slots (toggle)
 DRAFT_MEMORY = True  # the draft layer's weights and its own KV layer come out of the KV pool (docstring; toggle)
+PROMPT_ROW_UNVERIFIED = True  # a prompt chunk's row verifies nothing; its drafting as the engine runs it (toggle)
+PROMPT_ROW_ENGINES = frozenset({"vllm", "sglang"})  # engines whose source says so (`verified_row_s`; hC67)
+DRAFT_STEPS_IN_PREFILL = frozenset({"vllm", "trtllm"})  # engines that run the further draft steps for a prompt row
 
 
 def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_layer_s: np.ndarray) -> np.ndarray:
@@ -110,6 +113,40 @@ def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_l
     draft = (draft_layer_s[first] + head_s[r]) + (k - 1) * (draft_layer_s[r] + head_s[r])
     verify = body_s[r * q] - body_s[r] + head_s[r * q]
     return np.where(r > 0, verify + draft, 0.0)
+
+
+def verified_row_s(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray,
+                   draft_layer_s: np.ndarray) -> np.ndarray | None:
+    """The part of `decode_head`'s table (by row count) that r decode rows pay and r prompt-chunk rows do not, for
+    `IterationCost.decode_row_s` (a prompt chunk's row pays head[r] less it, hC65 / hC66); None: a prompt row pays a
+    decode row's whole (`PROMPT_ROW_UNVERIFIED` off) or no drafts.
+
+    A prompt chunk, cut or finishing, has no draft tokens to verify: one target row, as a plain iteration's (vLLM
+    0.12.0 v1/worker/gpu_model_runner.py:1941-1975, `_calc_spec_decode_metadata`: num_draft_tokens + 1 sampled rows a
+    request, 1 for a prompt chunk). Its drafting, by engine:
+    * vLLM 0.12.0 drafts for every request of the batch, a partial prefill too: the proposer's first forward runs
+      over every scheduled token (the prompt's: `prompt_token_s`), samples each request's last token (v1/spec_decode/
+      eagle.py:235-238, :338-339), then K - 1 further steps over the whole batch (:405-411); a partial prefill's
+      next token is the prompt's own ("backup", :560-586, from `discard_request_mask`, gpu_model_runner.py:1421-1426,
+      :3366-3375), and its drafts are trimmed when it is scheduled (v1/core/sched/scheduler.py:366-383). So r prompt
+      rows pay the draft's sampled rows and K - 1 further steps, not the verification's K extra tokens through the
+      target and their LM-head rows, and the first draft step over one position each (the rest are prompt tokens).
+    * SGLang 0.5.6: a batch with prompts runs the target's extend and the draft's extend over its tokens, the draft
+      sampling each sequence's last token (`capture_for_decode`); no verification and no draft step
+      (speculative/eagle_worker.py:271-286, :865-900, :1006-1011): the draft steps run in the next decode batch.
+    * TensorRT-LLM: not readable here (the PyPI wheel is a stub), so not in `PROMPT_ROW_ENGINES`: its prompt rows keep
+      a decode row's whole price, as before. Measured with it in (its MTP worker recalled to draft for context
+      requests as vLLM does, `DRAFT_STEPS_IN_PREFILL`): the only drafting rows (TensorRT-LLM R1, K = 1) move the
+      MoE/MLA set 0.1471447 -> 0.1471635 and Blackwell 0.1974599 -> 0.1974858 (hC67, measured with `decode_kernels.
+      ONE_EXTEND_CALL` on; hC65's what-if moved them the same way).
+    So r prompt rows pay head[r] (the target's rows) + head[r] (the draft's) + the further steps where drafted."""
+    k = dep.speculative_tokens
+    if not (k and PROMPT_ROW_UNVERIFIED and dep.engine in PROMPT_ROW_ENGINES):
+        return None
+    r = np.arange(2 * dep.max_batch + 1)
+    further = (k - 1) * (draft_layer_s[r] + head_s[r]) if dep.engine in DRAFT_STEPS_IN_PREFILL else 0.0
+    prompt = 2.0 * head_s[r] + further
+    return np.where(r > 0, decode_head(dep, body_s, head_s, draft_layer_s) - prompt, 0.0)
 
 
 def prompt_layers(dep: Deployment) -> int:
