@@ -39,7 +39,8 @@ requests/s. The one measurement beyond 8 ranks on an NVL72 (AIConfigurator 0.12.
 1.3.0rc10/trtllm_alltoall_perf.parquet, TensorRT-LLM's NVLinkTwoSided all-to-all, 1 token, nvfp4) does not grow
 with the peers: dispatch 12.32 / 12.20 / 12.20 / 12.14 us at EP 8 / 16 / 32 / 64 (combine 14.18 / 14.14 us at EP 8 /
 32, 18.5-24.6 us at 4-16 tokens on EP64). Held: 10.8 us on GB200 and 11.2 us on GB300 at <= 4 KiB. ASSUMPTION for
-NCCL's own all-to-all beyond 8 ranks, which no table measures.
+NCCL's own all-to-all beyond 8 ranks, which no table measures. A serving engine with its own measured NVL72 all-to-all
+(TensorRT-LLM's wide EP) prices its MoE dispatch / combine from that table instead (`serving.ep_alltoall_tables`, hW67).
 """
 
 from __future__ import annotations

@@ -34,6 +34,10 @@ SGLang without DeepEP; `examples/stacks/sglang-deepep-tbo.yaml` is the LMSYS dep
   with_ep_comm`, `MoeRouting.overlap_sm_fraction`). DeepEP's normal kernels take `Buffer.num_sms` (20 by default,
   the README's example sets 24; recalled, not re-read); its low-latency kernels receive without SMs.
 
+* An engine's own measured all-to-all (`serving.ep_alltoall_tables`, toggle `ENGINE_ALL_TO_ALL_TABLES`, hW67): inside
+  an NVL72 domain TensorRT-LLM's EP all-to-all is its prepare + dispatch + combine from NVIDIA AIConfigurator's GB200
+  table (`collective_seconds`); SGLang / vLLM, other parts and groups across domains keep NCCL's price.
+
 ASSUMPTIONS: the halves are even; the SMs a kernel holds are its whole share of the GPU while it runs. Checked out of
 sample (validation/notes/serving_hopper_moe_tried.md, "hO (session 52)" and "hY (session 52)"): LMSYS's 96-H100
 and DeepSeek's H800 figures.
@@ -50,6 +54,7 @@ from infraplan.cluster.deepep import ep_domains, flex_dispatch_seconds
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Collective
 from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
+from infraplan.serving import ep_alltoall_tables
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile
 
@@ -84,13 +89,26 @@ def deepep_all_to_alls(shape: TransformerShape, fabric: Fabric, dep: Deployment,
                  and float(np.max(ep_domains(fabric, c.group, c.stride)[2])) > 1.0)
 
 
+def collective_seconds(fabric: Fabric, dep: Deployment, c: Collective,
+                       nccl: Callable[[Fabric, Collective], np.ndarray]) -> np.ndarray:
+    """Seconds of one EP collective: an all-to-all the stack's engine runs from its own measured table inside the
+    domain (`serving.ep_alltoall_tables`), else `nccl`'s time. The table's rows carry the dispatch's format, so its
+    seconds are divided by `dispatch_share` here, which `layer_seconds` multiplies back."""
+    if not ep_alltoall_tables.priced_by_table(fabric, c, dep.engine):
+        return nccl(fabric, c)
+    table_s = ep_alltoall_tables.all_to_all_seconds(fabric, c, dep.engine, dep.dtype)
+    share = dispatch_share(dep)
+    return table_s / share if share != 1.0 else table_s
+
+
 def ep_seconds(shape: TransformerShape, fabric: Fabric, dep: Deployment, collectives: tuple[Collective, ...],
                nccl: Callable[[Fabric, Collective], np.ndarray], m: np.ndarray) -> np.ndarray:
-    """Seconds of the layer's EP collectives for M = `m` tokens: each at `nccl`'s time (`serving.llm_iteration`), but
-    those DeepEP's normal kernels send (`deepep_all_to_alls`) at `cluster.deepep.flex_dispatch_seconds`."""
+    """Seconds of the layer's EP collectives for M = `m` tokens: each at `collective_seconds` (`nccl`'s time,
+    `serving.llm_iteration`, or the engine's measured in-domain all-to-all), but those DeepEP's normal kernels send
+    (`deepep_all_to_alls`) at `cluster.deepep.flex_dispatch_seconds`."""
     normal = deepep_all_to_alls(shape, fabric, dep, collectives)
-    priced = sum((nccl(fabric, c) for c in collectives if c.role == "ep" and all(c is not d for d in normal)),
-                 np.zeros_like(m))
+    priced = sum((collective_seconds(fabric, dep, c, nccl) for c in collectives
+                  if c.role == "ep" and all(c is not d for d in normal)), np.zeros_like(m))
     return priced + flex_dispatch_seconds(shape, fabric, normal) if normal else priced
 
 

@@ -98,6 +98,7 @@ def layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep:
     # where EP does not divide the experts, the busiest GPU's inbound beyond the mean rank's: `serving.expert_slots`
     for c in ops.collectives_fwd:
         if (busiest := expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep, spare)) is not c:
-            inbound = serving_collective_time(fabric, busiest) - serving_collective_time(fabric, c)
+            inbound = (ep_all_to_all.collective_seconds(fabric, dep, busiest, serving_collective_time)
+                       - ep_all_to_all.collective_seconds(fabric, dep, c, serving_collective_time))
             ep_s, routed = ep_s + inbound, routed + inbound
     return ep_all_to_all.layer_terms(gemms + elementwise, tp_s, ep_s, dep, flop_s, routed, rates.compute_units)

@@ -32,7 +32,7 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError, wrong_kind
 from infraplan.ops.params import ACT_BYTES
-from infraplan.serving import chunked_attention, speculative, steady_state
+from infraplan.serving import chunked_attention, ep_alltoall_tables, speculative, steady_state
 from infraplan.serving.deployment import moe_tp_ep
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import ONLINE_MAX_BATCH, changed_engine_settings, load_engine, versioned_name_note
@@ -274,6 +274,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     custom = spec_engine.custom_all_reduce_at(cluster.fabric.scale_up_domain, cluster.fabric.host_accelerators)
     notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
     notes += [n for pool, t in tps.items() if (n := nccl_inside_note(t, cluster, row, spec_engine, pool))]  # (hI59)
+    notes += [n for pool, d in ({"": dep} if pair is None else {"prefill": pair.prefill, "decode": pair.decode}).items()
+              if (n := ep_alltoall_tables.all_to_all_note(d.engine, cluster.fabric, d.ep, d.attention_dp, d.moe_tp,
+                                                          pool))]  # which all-to-all prices wide EP (hW67)
     if dep.ep > (domain := sys_spec.node.scale_up_domain):  # said as train says where its EP group runs (hU53)
         notes.append(f"EP {dep.ep} spans {-(-dep.ep // domain)} scale-up domains of {domain} "
                      f"{acc.device_word}s: its dispatch / combine all-to-all is priced across the scale-out network "
