@@ -56,12 +56,14 @@ def test_the_lines_lie_under_every_count_by_hand() -> None:
 
 
 def test_the_lines_lie_under_a_real_non_monotone_cost() -> None:
-    """A100's TCO (the 15M QPS spec's site) at 1..120 servers dips where the fabric builder needs fewer switches (88
-    servers: 120 switches, 89: 101); every line stays under every count of its range, the ranges cover 1..120."""
+    """A100's TCO (the 15M QPS spec's site) at 1..120 servers is not convex (its steps alternate with the racks and
+    the fabric's); every line stays under every count of its range, the ranges cover 1..120. hB67: it dipped where
+    the fabric builder took fewer switches (88 servers: 120, 89: 101) until `clos_tiers` took the pod of the fewest
+    switches (tests/network/test_catalog_partial_unit_hB67.py); it no longer falls, the lines' shape is the same."""
     spec = _plan(12_000, "15M")
     pool, site = spec.pools[1], spec.sites[0]
     values = np.array([pool_money(spec, pool, site, 8 * n).tco_usd_per_year for n in range(1, 121)])
-    assert np.any(np.diff(values) < 0)  # not monotone: no shape is assumed
+    assert np.any(np.diff(values, 2) < 0)  # not convex: no shape is assumed
     pieces = lower_pieces(1, 120, values)
     covered = set()
     for b in pieces:

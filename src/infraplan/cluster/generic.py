@@ -20,7 +20,10 @@ GPUs on 8 QM9700 leaves (dgx-h100-superpod.yaml). The unit is used where its lea
 whole number of units fills the k/2 leaves one tier-1 switch reaches (so the tiers above keep the fat tree's
 arithmetic, counted in leaf switches); else, and for parts whose catalog systems have no rails, a top-of-rack leaf
 of whole nodes as above. A count within one unit is built on the fewest of its leaves that take the count, each
-whole, under those leaves' spines (`unit_part`, hB2), so the fabric never costs less for more accelerators.
+whole, under those leaves' spines (`network.rail_leaves.unit_part`, hB2; a catalog system's partial unit by the
+same rule, hB67), so the fabric never costs less for more accelerators. Above two tiers the domain below the top
+is the whole sub-domains of the fewest switches the builder wires, ties to the least waste (hB67: the least waste
+alone built 704 A100 with 120 switches, 712 with 101).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, S
 from infraplan.cluster.host_share import EPOCH_SERVER_MULTIPLIER as EPOCH_SERVER_MULTIPLIER
 from infraplan.cluster.host_share import accelerator_host_share, reference_system
 from infraplan.errors import InputError
+from infraplan.network.rail_leaves import unit_part
+from infraplan.network.topology import build_topology
 
 GENERIC_ACCELERATORS_PER_NODE = 8
 GENERIC_COLLECTIVE_EFFICIENCY = 0.9  # NCCL busbw / NIC line rate assumed without a measured system
@@ -103,33 +108,20 @@ def rail_unit(accelerator: Accelerator, node: Node, radix: int) -> int | None:
     return unit
 
 
-def unit_part(nodes: int, node: Node, half: int, unit: int, unit_leaves: int) -> int:
-    """Accelerators a count of `nodes` within one rail unit is built for (hB2): the fewest of the unit's leaves that
-    take the nodes' NIC links (a divisor of the unit's leaves, each a rail or a group of rails of every node:
-    `network.rail_leaves`), each leaf whole, its k/2 down ports' nodes; the spines above are those leaves' (k/2 up
-    ports each, N/k spines: the DGX SuperPOD RA's scalable unit of 8 leaves has 4, as
-    catalog/systems/gb200-nvl72-superpod.yaml builds it). Built from the nodes' links
-    (before hB2: 17 H100 nodes on 8 leaves of 17 up ports took 17 spines, prime wiring, while 18 nodes took 3), so
-    switches never fall as nodes are added. The switches are bought whole; NIC links are priced for the servers
-    there and a leaf's uplinks for its ports in use (network/costs.py `populated_links`)."""
-    gpn, nics = node.accelerators_per_node, max(node.nics_per_node, 1)
-    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
-    need = -(-nodes * nics // half)
-    for count in range(need, unit_leaves):
-        built = count * half // nics * gpn
-        if (unit_leaves % count == 0 and (nics % count == 0 or count % nics == 0) and count * half % nics == 0
-                and built % sud == 0):
-            return built
-    return unit
-
-
 def clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None = None) -> tuple[list[NetworkTier], int]:
     """(tiers, accelerators the fabric is built for) of a non-blocking folded Clos over whole nodes; `unit`: the
-    rail-optimised leaf unit (`rail_unit`), whose leaves count as leaves of radix/2 NIC links in the tiers above."""
+    rail-optimised leaf unit (`rail_unit`), whose leaves count as leaves of radix/2 NIC links in the tiers above.
+    Above two tiers, the domain below the top is the one of the fewest switches the builder wires (hB67)."""
+    tiers, built = _clos_tiers(accelerators, node, radix, unit)
+    return list(tiers), built
+
+
+@lru_cache(maxsize=4096)  # (the candidate pods' builds: planners ask the same counts again)
+def _clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None) -> tuple[tuple[NetworkTier, ...], int]:
     gpn, nics = node.accelerators_per_node, max(node.nics_per_node, 1)
     nodes = -(-accelerators // gpn)
     if nodes * nics <= radix:
-        return [NetworkTier(name="leaf", group_size=nodes * gpn, switch_radix=radix)], nodes * gpn
+        return (NetworkTier(name="leaf", group_size=nodes * gpn, switch_radix=radix),), nodes * gpn
     half = radix // 2
     if nics > half:
         raise InputError(f"a node's {nics} NICs do not fit the {half} down ports of a radix-{radix} leaf")
@@ -139,8 +131,8 @@ def clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None = Non
         leaves = unit // gpn * nics // half
         domain = unit // leaves
         if nodes * gpn <= unit:  # within one unit: the leaves it needs, each whole, and their spines (hB2)
-            return [NetworkTier(name="leaf", group_size=unit, switch_radix=radix),
-                    NetworkTier(name="spine", group_size=domain * radix, switch_radix=radix)], \
+            return (NetworkTier(name="leaf", group_size=unit, switch_radix=radix),
+                    NetworkTier(name="spine", group_size=domain * radix, switch_radix=radix)), \
                 unit_part(nodes, node, half, unit, leaves)
     sizes = [domain]
     while sizes[-1] * radix < nodes * gpn:  # the top joins up to `radix` domains of the tier below
@@ -148,13 +140,20 @@ def clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None = Non
             raise InputError(f"{accelerators:,} accelerators need more than {MAX_TIERS} tiers of radix {radix}")
         sizes.append(sizes[-1] * half)
     want = nodes * gpn
-    if len(sizes) > 1:  # the domain below the top: the whole sub-domains that waste the least, a divisor of k/2
-        inner = sizes[-2]  # (so every lower switch's k/2 up ports spread evenly: balanced wiring, no planes)
-        step = leaves if len(sizes) == 2 else 1  # whole units, more than one, under a tier-1 switch
-        fits = [m for m in range(2, half + 1) if half % m == 0 and m % step == 0 and (step == 1 or m > step)
-                and m * inner * radix >= want]
-        sizes[-1] = min(fits, key=lambda m: (math.ceil(want / (m * inner)) * m * inner, -m)) * inner
-    sizes[0] = domain * leaves
+    if len(sizes) == 1:
+        one, built = _tiers_of([domain * leaves], want, radix)
+        return tuple(one), built
+    inner = sizes[-2]  # the domain below the top: whole sub-domains, m of them, m a divisor of k/2 (so every lower
+    step = leaves if len(sizes) == 2 else 1  # switch's k/2 up ports spread evenly: balanced wiring, no planes);
+    fits = [m for m in range(2, half + 1) if half % m == 0 and m % step == 0  # whole units, more than one, under a
+            and (step == 1 or m > step) and m * inner * radix >= want]  # tier-1 switch; the m of the fewest switches
+    options = [(m, *_tiers_of([domain * leaves, *sizes[1:-1], m * inner], want, radix)) for m in fits]
+    _, tiers, built = min(options, key=lambda o: (_switches(o[1], o[2], node, unit is not None), o[2], -o[0]))
+    return tuple(tiers), built
+
+
+def _tiers_of(sizes: list[int], want: int, radix: int) -> tuple[list[NetworkTier], int]:
+    """(tiers, accelerators built for) of domain `sizes` bottom up, the top joining whole domains of the last."""
     below_top = sizes[-1]
     built = math.ceil(want / below_top) * below_top
     names = ["leaf", "spine"] + [f"tier{i}" for i in range(2, len(sizes) + 1)]
@@ -164,6 +163,17 @@ def clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None = Non
     if built == below_top:  # one domain below the top is the whole fabric
         tiers.pop()
     return tiers, built
+
+
+def _switches(tiers: list[NetworkTier], built: int, node: Node, railed: bool) -> int:
+    """Switches `build_topology` wires for a candidate Clos (`clos_tiers` takes the fewest, hB67): the pod that
+    wastes the fewest ports is not the cheapest, 704 A100 in 64-GPU pods took 120 switches where 712 in 80-GPU pods
+    took 101."""
+    network = Network.model_construct(kind="ethernet", tiers=tiers, rail_optimized=railed and len(tiers) > 1,
+                                      rail_only=False, collective_efficiency=GENERIC_COLLECTIVE_EFFICIENCY)
+    system = System.model_construct(name="candidate", display_name="", source="", accelerator="",
+                                    total_accelerators=built, node=node, network=network)
+    return build_topology(system, built).switches_total
 
 
 def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERATORS_PER_NODE) -> System:

@@ -203,9 +203,18 @@ def whole_domain_topology(spec: System, gpus: int | None) -> tuple[ClosTopology,
     laid out for its full rack count, and it is the fabric `collective` and `train` price those GPUs on: a
     collective group alone on the fabric shares a pod's uplinks with its idle GPUs only (`fabric.uplink_occupancy`
     at one group), a training job's groups fill their pods at the tier's ratio; both on the whole system's pods.
-    A partial node, a count beyond the system and one that no rounding builds keep the builder's refusal."""
+    A partial node, a count beyond the system and one that no rounding builds keep the builder's refusal. A count
+    within a rail-optimised system's scalable unit is built on the leaves it needs, each whole, under their spines
+    (`rail_leaves.partial_unit_gpus`, the rule of a part's generic Clos: hB2, hB67)."""
+    from infraplan.network.rail_leaves import partial_unit_gpus
     from infraplan.network.topology import build_topology, endpoint_word
 
+    part = partial_unit_gpus(spec, gpus) if gpus is not None else spec.total_accelerators
+    if gpus is not None and part != gpus:
+        topo, w, n = build_topology(spec, part), endpoint_word(spec), int(gpus)
+        return topo, (f"{n:,} {w}s fill part of a rail unit: built on the {topo.tiers[0].switches} leaves they "
+                      f"need, each whole, the fabric of {part:,} {w}s ({part - n:,} {w} ports unused; NIC links and "
+                      f"per-{w} figures over the {n:,})")
     try:
         return build_topology(spec, gpus), None
     except InputError as refused:
@@ -266,7 +275,9 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "system": spec.name, "gpus": asked, "fabric_gpus_count": topo.gpus, "kind": topo.kind,
         "rail_optimized": topo.rail_optimized,
         "rail_only": topo.rail_only, **clos,
-        "tiers": tiers, "switches_total": topo.switches_total, "links_total": topo.links_total,
+        "tiers": tiers, "switches_total": topo.switches_total,
+        "links_total": sum(row["links_from_below"] for row in bom["tiers"]),  # the priced (hB67)
+        "links_built_count": topo.links_total,
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd"] / asked,
         "power_w_per_gpu": bom["power_w"] / asked, "graphml": graphml, "sources": bom["price_sources"],

@@ -19,7 +19,9 @@ rail-optimised SU is not in NVIDIA's published designs, which are all 1:1; the r
 
 from __future__ import annotations
 
-from infraplan.catalog.schemas import System
+import math
+
+from infraplan.catalog.schemas import Node, System
 from infraplan.errors import InputError
 
 RAILED_OVERSUBSCRIBED_LEAVES = True
@@ -38,6 +40,52 @@ def railed_leaf_count(leaves: int, nics: int, nodes: int) -> int:
         if nics % count == 0 or (count % nics == 0 and nodes % (count // nics) == 0):
             return count
     return leaves
+
+
+def unit_part(nodes: int, node: Node, half: int, unit: int, unit_leaves: int) -> int:
+    """Accelerators a count of `nodes` within one rail unit of `unit` accelerators on `unit_leaves` leaves of `half`
+    down ports is built for (hB2): the fewest of the unit's leaves that take the nodes' NIC links (a divisor of the
+    unit's leaves, each a rail or a group of rails of every node, as `railed_leaf_count`), each leaf whole, its
+    down ports' nodes; the spines above are those leaves' (their up ports, N/k spines: the DGX SuperPOD RA's
+    scalable unit of 8 leaves has 4, as catalog/systems/gb200-nvl72-superpod.yaml builds it). Before hB2, 17 H100
+    nodes on 8 leaves of 17 up ports took 17 spines (prime wiring) while 18 nodes took 3. The one rule of a part's
+    generic Clos (cluster/generic.py `clos_tiers`) and a catalog system's partial unit (`partial_unit_gpus`, hB67),
+    so switches never fall as nodes are added. The switches are bought whole; NIC links are priced for the servers
+    there and a leaf's uplinks for its ports in use (network/costs.py `populated_links`)."""
+    gpn, nics = node.accelerators_per_node, max(node.nics_per_node, 1)
+    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
+    need = -(-nodes * nics // half)
+    for count in range(need, unit_leaves):
+        built = count * half // nics * gpn
+        if (unit_leaves % count == 0 and (nics % count == 0 or count % nics == 0) and count * half % nics == 0
+                and built % sud == 0):
+            return built
+    return unit
+
+
+def partial_unit_gpus(system: System, gpus: int) -> int:
+    """The accelerators a rail-optimised system's fabric is built for where `gpus` fill part of its first tier's
+    domain (its scalable unit: dgx-h100-superpod.yaml's 32 DGX on 8 rail leaves), by `unit_part`'s rule: the leaves
+    the count needs, each whole, under their spines (hB67: the catalog path wired 17 H100 nodes' 17 up ports a
+    leaf to 17 spines, 25 switches at 136 GPUs against 11 at 144). `gpus` itself where the system is not
+    rail-optimised (or rail-only), where its NIC links fit one leaf switch (no spines), where it fills whole units,
+    or where the rule's count would exceed the system."""
+    net, node = system.network, system.node
+    gpn, nics = node.accelerators_per_node, node.nics_per_node
+    if not net.rail_optimized or net.rail_only or len(net.tiers) < 2 or nics < 1 or gpus % gpn:
+        return gpus
+    leaf = net.tiers[0]
+    unit, radix = leaf.group_size, leaf.switch_radix
+    if radix is None or gpus >= unit or unit % gpn or gpus // gpn * nics <= radix:
+        return gpus
+    o = leaf.oversubscription  # a leaf's down ports at o:1 (`topology._down_max`)
+    down_max = int(math.floor(radix * o / (1.0 + o) + 1e-9))
+    links = unit // gpn * nics
+    leaves = railed_leaf_count(math.ceil(links / max(down_max, 1)), nics, unit // gpn)
+    if links % leaves:
+        return gpus
+    built = unit_part(gpus // gpn, node, links // leaves, unit, leaves)
+    return built if gpus <= built <= system.total_accelerators else gpus
 
 
 def rail_leaf_domain(group: int, most: int, above: int) -> int:

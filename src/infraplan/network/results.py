@@ -52,7 +52,11 @@ class NetworkReport(Result):
     rail_only: bool = Field(False, description="rail-only: no switch joins two rails (arXiv:2307.12169)")
     tiers: list[FabricTier] = Field(description="switch tiers, bottom first")
     switches_total: int = Field(description="switches (count)")
-    links_total: int = Field(description="links (count)")
+    links_total: int = Field(description="links cabled and priced (count): the tiers' `links_from_below` summed, "
+                             "the NIC links of the servers there and the uplinks in use (`costs.populated_links`)")
+    links_built_count: int = Field(description="links of the fabric as built for `fabric_gpus_count` (count): "
+                                   "`links_total` where every server is there; more where whole leaves or units "
+                                   "are built for part of them (their unused ports' links; the GraphML's links)")
     transceivers_total: int = Field(description="optical modules (count)")
     bisection_bytes_per_s: float = Field(description="bisection bandwidth, bytes per second")
     power_w: float = Field(description="watts of the fabric")

@@ -89,6 +89,10 @@ class PhasedMix:
     # (pools, phases) cost per device bought in a phase, charged on the purchase columns b (with cohorts): the capex
     # objective under retirement (planning/purchase_capex.py); None: the purchases cost nothing (n carries `cost`)
     purchase_cost: np.ndarray | None = None
+    # (pools, 2): per pool the capex a lower bound charges once where any phase's servers exceed its installed base,
+    # the increment at the base's count above the least one, and the most servers the plan reaches (planning/
+    # purchase_bound.py, hB67): a binary column y[p] with n[p, k] <= base + (most - base) y[p]; None: none
+    first_step: np.ndarray | None = None
 
     def server(self, p: int) -> int:
         """Devices per server of pool p (the unit n[p, k] counts)."""
@@ -329,6 +333,20 @@ def programme(m: PhasedMix, unit_charge: float) -> Programme:
     if m.brackets:  # a (pool, phase)'s servers costed by its tier brackets: extra columns after n
         c, a, lb, ub, vlb, vub, integrality = with_brackets(c, a, lb, ub, vlb, vub,
                                                {n_o + p * n_k + k: b for (p, k), b in m.brackets.items()})
+    if m.first_step is not None:  # y[p] after every other column: n[p, k] - (most - base) y[p] <= base
+        pools = [p for p in range(n_p) if m.first_step[p, 0] > 0]
+        y0, base = a.shape[1], [_base_servers(m, p) for p in range(n_p)]
+        a = np.hstack([a, np.zeros((a.shape[0], len(pools)))])
+        steps = np.zeros((len(pools) * n_k, a.shape[1]))
+        for j, p in enumerate(pools):
+            for k in range(n_k):
+                steps[j * n_k + k, n_o + p * n_k + k] = 1.0
+                steps[j * n_k + k, y0 + j] = -max(min(float(vub[n_o + p * n_k + k]), m.first_step[p, 1]) - base[p], 0.0)
+        a, lb = np.vstack([a, steps]), np.concatenate([lb, np.full(len(steps), -np.inf)])
+        ub = np.concatenate([ub, np.repeat([float(base[p]) for p in pools], n_k)])
+        c = np.concatenate([c, [float(m.first_step[p, 0]) for p in pools]])
+        vlb, vub = np.concatenate([vlb, np.zeros(len(pools))]), np.concatenate([vub, np.ones(len(pools))])
+        integrality = np.concatenate([integrality, np.ones(len(pools))])
     return c, a, lb, ub, vlb, vub, integrality
 
 
@@ -356,4 +374,6 @@ def start_columns(m: PhasedMix, units: np.ndarray) -> np.ndarray:
                 chosen[2 * j], chosen[2 * j + 1] = 1.0, n
                 break
         columns.append(chosen)
+    if m.first_step is not None:  # y[p]: the pool's servers exceed its base in some phase
+        columns.append(np.array([float(servers[p].max() > base[p, 0]) for p in range(n_p) if m.first_step[p, 0] > 0]))
     return np.concatenate(columns)

@@ -21,6 +21,13 @@ wherever the pool has a fleet, its N+k racks on the base included). The bound is
 and fabric share is most of its capex (the least increment is a server without them), and it counts the purchases
 of the devices used, not their spare nodes: the gap says how loose (plan-refresh.yaml as capex: 7.7 %).
 
+The step past the base (`first_step`, hB67): where every increment is at least the least, a pool whose servers in
+service ever exceed its installed base's B (0 without one) first does so in some phase j with S_j <= B < I_j (S_1 is
+the base; S_j <= I_(j-1) <= B after), whose spend F(I_j) - F(S_j) holds the increment F(B + 1) - F(B) and others each
+>= the least. So the pool's spend is at least its purchases at the least plus that increment less the least, once:
+the MILP's binary y[p] with n[p, k] <= B + limit y[p] charges it. The generic H100's 9th server buys its unit's 4
+rail leaves and 2 spines (cluster/generic.py); plan-refresh as capex 10.2 % -> 0.25 %.
+
 With planning/site_building.py's SITE_BUILDING_REUSE (hN57) F is the capex less its facility part, and a site's
 facility is bounded apart by its floor (`facility_floor`): plan-refresh as capex 8.0 %, one server a purchase still
 optimal.
@@ -39,6 +46,9 @@ from infraplan.planning.scenario_report import base_capex, base_money, packed, w
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Optimality, too_many_counts
 
+FIRST_STEP = True
+"""hB67: charge each pool the increment past its base once (module docstring); False: every server at the least."""
+
 
 def _bound_value(m: PoolMoney) -> float:
     """A count's capex in the bound: with SITE_BUILDING_REUSE less its facility part (a site's facility spend is
@@ -47,11 +57,15 @@ def _bound_value(m: PoolMoney) -> float:
     return float(m.capex_usd or 0.0) - facility
 
 
-def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray) -> tuple[np.ndarray, float]:
+def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray
+                     ) -> tuple[np.ndarray, float, np.ndarray]:
     """Per pool the least capex per device added from one whole server count to the next (at least 0: module
     docstring), over 0 .. the most servers the plan can report (`most` devices' servers and their spare nodes, the
-    base's); and the bases' packed - unpacked value where negative, summed (the first phase's `value_before`)."""
+    base's); the bases' packed - unpacked value where negative, summed (the first phase's `value_before`); and per
+    pool the increment from its base's server count to the next above g x the least (`first_step`, module
+    docstring; 0 where an increment is negative or the base is the most the plan reaches) and those most servers."""
     out, base_terms, bases = [], 0.0, whole_base(spec)[:, 0]
+    first = np.zeros((len(spec.pools), 2))  # (the step, the most servers: PhasedMix.first_step)
     least_w: list[float] = []  # per pool the least IT W per device over those counts (`facility_floor`)
     for p, pool in enumerate(spec.pools):
         g = node_devices(pool)
@@ -61,11 +75,14 @@ def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray) -> t
         counts = [packed(spec, pool, n * g) for n in range(1, reach + 1)]
         value = [0.0] + [_bound_value(m) for m in counts]
         least_w.append(min(m.it_w / m.devices for m in counts))
-        out.append(max(0.0, min(b - a for a, b in zip(value, value[1:], strict=False)) / g))
+        steps = [b - a for a, b in zip(value, value[1:], strict=False)]
+        out.append(max(0.0, min(steps) / g))
+        if min(steps) >= 0 and base < len(steps):  # every increment >= the least: the first past the base's apart
+            first[p] = steps[base] - min(steps), reach
         if base:  # the first phase spends from the base's unpacked value (module docstring)
             unpriced = base_capex(spec, pool, base * g) is None
             base_terms += value[base] - (0.0 if unpriced else _bound_value(base_money(spec, pool, base * g)))
-    return np.array(out), base_terms - facility_floor(spec, least_w, cost)
+    return np.array(out), base_terms - facility_floor(spec, least_w, cost), first
 
 
 def facility_floor(spec: ScenarioSpec, least_w: list[float], cost: np.ndarray) -> float:
@@ -98,11 +115,12 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
         return refused
     years = [ph.year for ph in spec.phases]
     cost = np.zeros((len(spec.pools), len(years)))  # the devices in service: the facility floor's (hN57)
-    per_device, base_terms = least_increments(spec, most, cost)
+    per_device, base_terms, first_step = least_increments(spec, most, cost)
     mix = scenario_mix(spec, sites, years, demand=demand, options=options,
                        cost=cost, watts_per_device=watts,
                        installed=[int(n) for n in whole_base(spec)[:, 0]],
-                       purchase_cost=np.repeat(per_device[:, None], len(years), axis=1))
+                       purchase_cost=np.repeat(per_device[:, None], len(years), axis=1),
+                       first_step=first_step if FIRST_STEP else None)
     lower = min(solve_phased_bound(mix)[2] + base_terms, answer_cost)  # the optimum is at most the answer
     gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
     how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "

@@ -327,8 +327,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     if dep.speculative_tokens:  # verification and draft steps in the head table (`serving.speculative`)
         proj = gemm_time(attn_rates, m, shape.hidden_size, 2.0 * shape.hidden_size,
                          attn_prec.bytes_per_element(m, shape.hidden_size, 2.0 * shape.hidden_size), attn_prec.rate)
-        head, spec_row_s = (speculative.decode_head(dep, body, head, layer_s + proj),  # (a prompt row: none)
-                            speculative.verified_row_s(dep, body, head, layer_s + proj))
+        spec_head = speculative.decode_head(dep, body, head, layer_s + proj)  # (a prompt row's: `verified_row_s`)
+        head, spec_row_s = spec_head, speculative.verified_row_s(dep, spec_head, head, layer_s + proj)
         draft_token_s = speculative.prompt_token_s(dep, layer_s + proj, dep.token_budget)
         kv_layers = layers + dep.speculative_tokens  # the draft layer reads its own cache once per draft token
         m = m[: max(dep.token_budget, dep.max_batch) + 1]

@@ -115,11 +115,12 @@ def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_l
     return np.where(r > 0, verify + draft, 0.0)
 
 
-def verified_row_s(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray,
+def verified_row_s(dep: Deployment, spec_head_s: np.ndarray, head_s: np.ndarray,
                    draft_layer_s: np.ndarray) -> np.ndarray | None:
-    """The part of `decode_head`'s table (by row count) that r decode rows pay and r prompt-chunk rows do not, for
-    `IterationCost.decode_row_s` (a prompt chunk's row pays head[r] less it, hC65 / hC66); None: a prompt row pays a
-    decode row's whole (`PROMPT_ROW_UNVERIFIED` off) or no drafts.
+    """The part of `decode_head`'s table (`spec_head_s`: `decode_head` of these `head_s` and `draft_layer_s`, by row
+    count) that r decode rows pay and r prompt-chunk rows do not, for `IterationCost.decode_row_s` (a prompt chunk's
+    row pays head[r] less it, hC65 / hC66); None: a prompt row pays a decode row's whole (`PROMPT_ROW_UNVERIFIED`
+    off) or no drafts.
 
     A prompt chunk, cut or finishing, has no draft tokens to verify: one target row, as a plain iteration's (vLLM
     0.12.0 v1/worker/gpu_model_runner.py:1941-1975, `_calc_spec_decode_metadata`: num_draft_tokens + 1 sampled rows a
@@ -146,7 +147,7 @@ def verified_row_s(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray,
     r = np.arange(2 * dep.max_batch + 1)
     further = (k - 1) * (draft_layer_s[r] + head_s[r]) if dep.engine in DRAFT_STEPS_IN_PREFILL else 0.0
     prompt = 2.0 * head_s[r] + further
-    return np.where(r > 0, decode_head(dep, body_s, head_s, draft_layer_s) - prompt, 0.0)
+    return np.where(r > 0, spec_head_s - prompt, 0.0)
 
 
 def prompt_layers(dep: Deployment) -> int:

@@ -159,9 +159,11 @@ def with_pipeline_layout(shape: TransformerShape, stack: Stack, times: dict[str,
         return times
     one = type(pp) in (int, float) or np.ndim(pp) == 0
     pps, vpps = np.atleast_1d(np.asarray(pp, dtype=np.int64)), np.atleast_1d(np.asarray(vpp, dtype=np.int64))
-    pps, vpps = np.broadcast_arrays(pps, vpps)
-    layer, head, embed = (np.broadcast_to(np.atleast_1d(np.asarray(x, dtype=np.float64)), pps.shape)
-                          for x in paces(times))
+    paced = [np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in paces(times)]
+    # the plans' shape: a pace may vary along an axis PP and VP do not (a search block's grid, hR67)
+    full = np.broadcast_shapes(pps.shape, vpps.shape, *(x.shape for x in paced))
+    pps, vpps = np.broadcast_to(pps, full), np.broadcast_to(vpps, full)
+    layer, head, embed = (np.broadcast_to(x, full) for x in paced)
     mtp_s = mtp_layer_equivalent(shape) * layer + head + embed
     keys = ("stage_layers", "last_is_heaviest", "first_is_heaviest", "other_layers", "mtp_stage", "mtp_other")
     out = {k: np.array(np.broadcast_to(np.atleast_1d(np.asarray(times[k], dtype=np.float64)), pps.shape))

@@ -61,7 +61,8 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
              f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
              f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), fmt_usd(t.capex_usd)] for t in r.tiers]
     print_fitted(f"{r.system}: {r.gpus:,} {device}s, {r.kind}{layout}", cols, rows)
-    console.print(f"switches {r.switches_total:,}, links {r.links_total:,}, transceivers "
+    built = f" ({r.links_built_count:,} built)" if r.links_built_count != r.links_total else ""
+    console.print(f"switches {r.switches_total:,}, links {r.links_total:,}{built}, transceivers "
                   f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
                   f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:,.0f} W per {device}); capex "
                   f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per {device})")
