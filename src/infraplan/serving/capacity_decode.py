@@ -76,8 +76,8 @@ def mixed_step_s(cost: IterationCost, cap: int) -> np.ndarray:
     costs, + KV reads, attention pairs and per-token terms that only add; so at least the least body_s and head_s at
     k or more (their suffix minima: no table is assumed monotone; the head's less its decode rows' attention, + k
     rows' of it: `IterationCost.decode_row_s`) + the decode step's fixed seconds (a mixed iteration's where less:
-    `IterationCost.shared_fixed_s` above the prefill's, e.g. SGLang's one attention call, `decode_kernels.
-    ONE_EXTEND_CALL`) and overhead seconds.
+    `IterationCost.shared_fixed_s` above the prefill's, e.g. vLLM FlashAttention's one attention call, `decode_kernels.
+    one_attention_call`) and overhead seconds.
     Not the pure decode table (`cost_tables`): its host floors (`serving.host_overhead`: an eager step's launches,
     a step's per-sequence host work) bind pure decode steps only, so a mixed iteration can beat them."""
     rows_s = cost.decode_row_s  # the k decode rows' own attention; a finishing prompt's row has none (hC65)

@@ -66,7 +66,7 @@ from infraplan.catalog.kernel_fits import MlaDecodeFit
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
-from infraplan.ops.precision import SERVING_FORMATS
+from infraplan.ops.precision import NON_TN_LAYOUTS, SERVING_FORMATS
 from infraplan.serving import engine_kernels, mla_decode, release_tables
 from infraplan.serving.deployment import eight_bit_rate, mxfp4_weight_only
 from infraplan.serving.engines import serving_profile
@@ -76,7 +76,9 @@ MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measure
 RELEASE_DECODE_ATTENTION = True  # a stack profile's own measured decode attention (`decode_attention`; docstring)
 MEASURED_WEIGHT_READS = True  # small-M GEMM weight reads at the measured rate per stack and dtype (toggle)
 ONE_EXTEND_CALL = False  # SGLang's mixed iteration: one attention call a layer: measured, NOT adopted (hC67; toggle)
-ONE_CALL_ENGINES = frozenset({"sglang"})  # engines whose mixed batch runs the extend call alone (`mixed_shared_s`)
+# engines whose mixed batch runs one attention call a layer where their backend does (`one_attention_call`): vLLM's
+# FlashAttention (hV2, session 67); SGLang's only with `ONE_EXTEND_CALL`
+ONE_CALL_ENGINES = frozenset({"sglang", "vllm"})
 
 
 def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, kv_dtype: str,
@@ -137,10 +139,50 @@ def mma_dtype(accelerator: Accelerator, dtype: str, engine: str) -> str:
     return "bf16"
 
 
-def mixed_shared_s(engine: str, decode_attention_s: float) -> float:
+def vllm_flash_attention(accelerator: Accelerator, shape: TransformerShape) -> bool:
+    """Whether vLLM serves `shape` on `accelerator` with its FlashAttention backend (FLASH_ATTN), whose mixed batch
+    is one call: the first valid backend of its priority list for a non-MLA model is FLASH_ATTN below compute
+    capability 10, FLASHINFER on 10.x (vllm 0.12.0 platforms/cuda.py:46-83 `_get_backend_priorities`, the same in
+    0.15.1 :45-82 and through 0.19.0 :50-113). The catalog marks 10.x by non-TN fp8 GEMM layouts
+    (`Accelerator.fp8_gemm_layouts`, as `ops.precision.emulates_block_scaling` reads it; ASSUMPTION: an unmarked
+    NVIDIA part, e.g. rubin, as below 10). FLASH_ATTN takes an fp8 cache only on FlashAttention 3, sm_90
+    (flash_attn.py:147-152 `supports_kv_cache_dtype`); the catalog's parts below 10 with an fp8 cache are Hopper (a
+    part without fp8 refuses one: `deployment.kv_gaps`; ASSUMPTION: an Ada part, sm_89, would fall to FLASHINFER
+    there: none in the catalog). MLA models run the MLA backends."""
+    return (accelerator.vendor.lower() == "nvidia" and not shape.is_mla
+            and not NON_TN_LAYOUTS.issubset(accelerator.fp8_gemm_layouts))
+
+
+def one_attention_call(engine: str, accelerator: Accelerator, shape: TransformerShape) -> bool:
+    """Whether `engine` runs a mixed iteration's attention (prefill chunks beside decode rows) as one call a layer,
+    by the backend it picks (`mixed_shared_s`): vLLM's FlashAttention yes, its FlashInfer and MLA backends no;
+    SGLang's every CUDA backend yes, priced only with `ONE_EXTEND_CALL` (not adopted); TensorRT-LLM no."""
+    if engine not in ONE_CALL_ENGINES:
+        return False
+    if engine == "vllm":
+        return vllm_flash_attention(accelerator, shape)
+    return ONE_EXTEND_CALL
+
+
+def mixed_shared_s(engine: str, decode_attention_s: float, accelerator: Accelerator, shape: TransformerShape) -> float:
     """The part of a decode step's fixed attention seconds (`decode_attention_s`: the op's fixed time a layer x
     layers, `attention_terms`) that a mixed iteration (prefill chunks beside decode rows) of `engine` does not pay,
-    for `IterationCost.shared_fixed_s`: all of it on SGLang, none elsewhere.
+    for `IterationCost.shared_fixed_s`: all of it where the engine's backend runs one call over the mixed batch
+    (`one_attention_call`), none elsewhere. The one call's fixed time stays (`prefill_fixed_s`); the decode rows'
+    cache reads stay (`kv_token_s`).
+
+    vLLM (adopted, hV2 session 67). Its FlashAttention backend (dense models on Hopper, `vllm_flash_attention`)
+    writes every token's K / V with one `reshape_and_cache_flash` and runs one `flash_attn_varlen_func` over the
+    whole batch, a decode row being a sequence of query length 1 in `cu_seqlens_q` (vllm 0.12.0
+    v1/attention/backends/flash_attn.py:642-708; 0.15.1 :673-731 and `do_kv_cache_update` :761-800; 0.17.0 :690-748,
+    :778-810; the same in 0.16.0, 0.18.0, 0.19.0); the cascade path (:712) runs only on a common prefix of >= 256
+    tokens (:881-911; none in the benchmark prompts). FlashInfer (10.x) splits the batch, decodes first, into its
+    prefill and decode wrappers (or TRT-LLM's context and decode kernels): two calls (0.12.0 flashinfer.py:1198-1330;
+    0.17.0 :1357-1475). MLA runs `forward_mha` for the prefill tokens and `forward_mqa` for the decode tokens
+    (mla/common.py:1949-2068; 0.17.0 model_executor/layers/attention/mla_attention.py:557-646): two calls. Measured
+    (mean |error|): dense Hopper 0.179793 -> 0.179182 (TTFT 0.26291 -> 0.26197, TPOT 0.09667 -> 0.09639), MoE/MLA
+    0.147275 -> 0.147530 (its vLLM TTFTs are already short: median -14 to -29 %), every other set unchanged
+    (validation/notes/serving_hopper_tried.md, "Session 67, hV2").
 
     SGLang runs one attention call a layer over a mixed batch. `mix_with_running` makes every decode row an extend
     row of one token and sets ForwardMode.MIXED (sglang 0.5.6 managers/schedule_batch.py:1507-1536; 0.5.9
@@ -149,20 +191,16 @@ def mixed_shared_s(engine: str, decode_attention_s: float) -> float:
     `forward_extend` on CUDA (`forward_mixed` on NPU only; layers/attention/base_attn_backend.py:79-119, the same
     in 0.5.9). No decode kernel runs: the decode rows' query goes through the extend kernel beside the prompt
     tokens, e.g. FA3's one `flash_attn_with_kvcache` over the batch (flashattention_backend.py:794-830), and the
-    NSA backend's one kernel over every token (nsa_backend.py:861-1027). The extend call's fixed time stays
-    (`prefill_fixed_s`); the decode rows' cache reads stay (`kv_token_s`). Speculative SGLang never mixes
+    NSA backend's one kernel over every token (nsa_backend.py:861-1027). Speculative SGLang never mixes
     (server_args.py:4008-4015 asserts mixed chunk off with drafts; `request_intake.loop_scheduler`).
-    vLLM and TensorRT-LLM keep both. vLLM 0.12.0's MLA splits decode and prefill tokens into two calls
-    (v1/attention/backends/mla/common.py:1949-2068), but its FlashAttention backend (dense models on Hopper) runs one
-    `flash_attn_varlen_func` over every token (v1/attention/backends/flash_attn.py:661-700): not applied here, left to
-    vLLM's dense pricing (hC67's note). TensorRT-LLM is not readable here (ASSUMPTION: two calls).
+    TensorRT-LLM is not readable here (ASSUMPTION: two calls).
 
-    Measured, NOT adopted (`ONE_EXTEND_CALL` False; hC67, validation/notes/inference_frontier_tried.md). On its own
-    it moves the sets (mean |error|) MoE/MLA 0.1471571 -> 0.1471447, dense Hopper 0.1800451 -> 0.1797769, Blackwell
-    0.1974456 -> 0.1974599, disaggregated unchanged. But it moves the SGLang stack's fitted front end
+    SGLang's: measured, NOT adopted (`ONE_EXTEND_CALL` False; hC67, validation/notes/inference_frontier_tried.md).
+    On its own it moves the sets (mean |error|) MoE/MLA 0.1471571 -> 0.1471447, dense Hopper 0.1800451 -> 0.1797769,
+    Blackwell 0.1974456 -> 0.1974599, disaggregated unchanged. But it moves the SGLang stack's fitted front end
     (`validation.serving_host_fits`, "stack/sglang") 0.1880 -> 0.1910 s, 10 ms off the stored 0.181 s and past its
     tolerance. Refitted (0.191 s), every serving set ends above the base: MoE/MLA 0.1471640, disaggregated 0.1481599,
     Blackwell 0.1974599, dense 0.1802535. The refit's +10 ms on every SGLang TTFT costs the prefill-first 0.5.1.post1
     Qwen3-32B rows more than the mixed-chunk rows gain. Adopting it means the refit too: the three SGLang
     `request_latency_s` (catalog sglang-0.x, validation sglang-0.x-mixed-chunk and sglang-0.5.1) 0.181 -> 0.191."""
-    return decode_attention_s if ONE_EXTEND_CALL and engine in ONE_CALL_ENGINES else 0.0
+    return decode_attention_s if one_attention_call(engine, accelerator, shape) else 0.0

@@ -67,7 +67,8 @@ rows of <= 8 sequences per engine of both the dense and the MoE set, the median 
 the front-end time left out; the rule is `validation.serving_host_fits.fit_front_ends`, "stack/<engine>", and a test
 keeps every serving stack YAML within max(3 ms, 5 %) of it): TensorRT-LLM 0.080 s (170 rows, quartiles
 0.04-0.18 s; 0.089 s before the closed loop's first wave was sent in client order, `serving.client_loop.first_wave`,
-2026-12-04), SGLang 0.181 s (24 rows, 0.08-0.29 s), vLLM 0.011 s (130 rows, -0.01-0.04 s), refitted 2026-12-02
+2026-12-04), SGLang 0.181 s (24 rows, 0.08-0.29 s), vLLM 0.014 s (121 rows, -0.008-0.053 s; 0.011 s from 130 rows
+until session 67, hV2: vLLM's one attention call, `serving.decode_kernels.mixed_shared_s`), refitted 2026-12-02
 ~23:40 with the closed loop's client round trip on (`serving.client_loop`; before it 0.120 / 0.239 / 0.022 s; first
 set at 0.12 / 0.20 / 0.03 s from 176 / 35 / 139 rows): calibrated on the sets, so these rows are not an
 independent check of it. The simulator (`serving.serving_sim.simulate_deployment`) adds it to every request's TTFT

@@ -373,7 +373,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         kv_token_s=dsa.token_s if dsa is not None else max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel * prompt_layers + prefill_launches,
         decode_fixed_s=attn_s * kv_layers + bmm_fixed_s + launches,
-        shared_fixed_s=shared + decode_kernels.mixed_shared_s(dep.engine, attn_s * layers),  # SGLang: off (hC67)
+        shared_fixed_s=shared + decode_kernels.mixed_shared_s(dep.engine, attn_s * layers, accelerator, shape),
         prefill_row_s=dsa.prefill_row_s if dsa is not None else 0.0, short_prefill_len=short_len,
         short_prefill_terms=short_terms, short_extend_terms=short_extend, short_prefix_fixed_s=gather_s,
         decode_row_s=decode_row_s,
