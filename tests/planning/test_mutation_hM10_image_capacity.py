@@ -38,7 +38,7 @@ def _capacity(monkeypatch: pytest.MonkeyPatch, curves: Mapping[int, tuple[float,
 
     monkeypatch.setattr(ic, "_offline", offline)
     monkeypatch.setattr(ic, "_p99", p99)
-    return ic._device_capacity.__wrapped__(ic.DEFAULT_IMAGE_WORKLOAD, None, "stub", slo_s)  # type: ignore[attr-defined]
+    return ic._device_capacity.__wrapped__(ic.DEFAULT_IMAGE_WORKLOAD, None, "h100-sxm", slo_s)  # type: ignore[attr-defined]
 
 
 def _step(threshold: float) -> Curve:

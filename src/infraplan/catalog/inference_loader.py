@@ -110,9 +110,11 @@ def _check_reference_job(dev: VideoAsic, ref: str) -> None:
     if len(rungs) < dev.reference_outputs:
         where = f"video device file {shown_path(ref)}" if looks_like_path(ref) else f"video device {ref}"
         raise InputError(f"{where}: reference_outputs {dev.reference_outputs} is more than the ladder's "
-                         f"{len(rungs)} rungs at or below its reference_input_height {dev.reference_input_height} "
+                         f"{len(rungs)} {'rung' if len(rungs) == 1 else 'rungs'} at or below its "
+                         f"reference_input_height {dev.reference_input_height} "
                          f"({', '.join(f'{h}p' for h in rungs)}: catalog/video/ladder.yaml); the reference job is "
-                         f"read as the ladder's top rungs at its input, so at most {len(rungs)} outputs")
+                         f"read as the ladder's top rungs at its input, so at most {len(rungs)} "
+                         f"{'output' if len(rungs) == 1 else 'outputs'}")
 
 
 def is_video_device(ref: str) -> bool:

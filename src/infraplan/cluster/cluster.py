@@ -92,14 +92,15 @@ class Cluster:
                         purpose: str | None = None) -> Cluster:
         """`count` accelerators of a preset on the generic node and non-blocking Clos (generic.py). `purpose`: what
         needs an accelerator (a campus, facility sizing): a CPU preset is refused (`require_accelerator`) and an
-        unknown name lists the presets it takes, without the CPU ones (`non_cpu_accelerators`)."""
+        unknown name lists the presets it takes, accelerators and systems (whose part it reads: `part_of`), without
+        the CPU ones (`non_cpu_parts`)."""
         if purpose is not None and isinstance(accelerator, str) and not looks_like_path(accelerator) \
                 and accelerator not in list_presets("systems"):
             from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
 
             if video := video_device_line(accelerator, "an accelerator"):  # facility / campus --accelerator msvp
                 raise InputError(video)
-            check_preset("accelerators", accelerator, offered=non_cpu_accelerators)
+            check_preset("accelerators", accelerator, offered=non_cpu_parts)
         acc = part_of(accelerator) if isinstance(accelerator, str) else accelerator  # a system's part too (hU67)
         cluster = cls(generic_system(acc, count), acc, generic=True)
         if purpose is not None:
@@ -260,3 +261,11 @@ def non_cpu_accelerators() -> list[str]:
     """The accelerator presets a purpose that needs an accelerator takes (`Cluster.require_accelerator` refuses the
     CPUs), for the "known: ..." of an unknown name (read only on that error path: it loads every preset)."""
     return [name for name in list_presets("accelerators") if load_accelerator(name).kind != "cpu"]
+
+
+def non_cpu_parts() -> list[str]:
+    """`non_cpu_accelerators` and the system presets of a non-CPU part: the names `Cluster.for_accelerator` with a
+    purpose takes (a system stands for its part since hU67), for its "known: ..." (read only on that error path)."""
+    systems = [name for name in list_presets("systems")
+               if load_accelerator(load_system(name).accelerator).kind != "cpu"]
+    return [*non_cpu_accelerators(), *systems]

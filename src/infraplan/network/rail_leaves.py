@@ -42,6 +42,12 @@ def railed_leaf_count(leaves: int, nics: int, nodes: int) -> int:
     return leaves
 
 
+def leaf_down_ports(radix: int, oversubscription: float) -> int:
+    """Down ports of a radix-`radix` switch below the top at `oversubscription`:1 (down / up), the rest up: the one
+    rule of `topology.build_topology`'s tiers (`_down_max`) and `partial_unit_gpus`' leaves."""
+    return int(math.floor(radix * oversubscription / (1.0 + oversubscription) + 1e-9))
+
+
 def unit_part(nodes: int, node: Node, half: int, unit: int, unit_leaves: int) -> int:
     """Accelerators a count of `nodes` within one rail unit of `unit` accelerators on `unit_leaves` leaves of `half`
     down ports is built for (hB2): the fewest of the unit's leaves that take the nodes' NIC links (a divisor of the
@@ -78,8 +84,7 @@ def partial_unit_gpus(system: System, gpus: int) -> int:
     unit, radix = leaf.group_size, leaf.switch_radix
     if radix is None or gpus >= unit or unit % gpn or gpus // gpn * nics <= radix:
         return gpus
-    o = leaf.oversubscription  # a leaf's down ports at o:1 (`topology._down_max`)
-    down_max = int(math.floor(radix * o / (1.0 + o) + 1e-9))
+    down_max = leaf_down_ports(radix, leaf.oversubscription)
     links = unit // gpn * nics
     leaves = railed_leaf_count(math.ceil(links / max(down_max, 1)), nics, unit // gpn)
     if links % leaves:

@@ -39,7 +39,7 @@ import numpy as np
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
-from infraplan.network.rail_leaves import rail_leaf_domain, railed_leaf_count
+from infraplan.network.rail_leaves import leaf_down_ports, rail_leaf_domain, railed_leaf_count
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _smallest_fitting_divisor(up: int, lower: int, down_max: int) -> int | None:
 
 
 def _down_max(radix: int, oversubscription: float, top: bool) -> int:
-    return radix if top else int(math.floor(radix * oversubscription / (1.0 + oversubscription) + 1e-9))
+    return radix if top else leaf_down_ports(radix, oversubscription)
 
 
 def _nearest_multiples(n: int, unit: int) -> str:

@@ -30,12 +30,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.data_files import validation_rows
-from infraplan.cluster import Cluster
-from infraplan.serving.disaggregated import pool_costs
-from infraplan.serving.serving_sim import simulate_disaggregated
-from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import campaign_settings
-from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_disagg as hopper
 
 SYSTEMS = {"gb200": "gb200-nvl72", "gb300": "gb300-nvl72"}  # the rows' `system` -> catalog system
@@ -94,21 +89,9 @@ def why_not(row: dict[str, str]) -> str | None:
 
 
 def run_row(row: dict[str, str]) -> dict[str, float]:
-    """Predicted mean TTFT and TPOT (seconds) of one row, closed loop, by the Hopper disaggregated set's rules."""
-    shape = hopper.model_shape(row["model_path"])
-    cluster = Cluster.resolve(SYSTEMS[row["system"]])
-    pair = hopper.pair_deployment(row)
-    clients = hopper.concurrency(row)
-    requests = fixed_requests(dense.REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
-                              stop_per_token=dense.stop_per_token(row))
-    result = simulate_disaggregated(shape, cluster, pair, requests,
-                                    costs=pool_costs(shape, cluster.accelerator, cluster.fabric, pair),
-                                    clients=clients, front_end=dense.FRONT_END,
-                                    serial_front_ends=hopper.serial_front_ends(row),
-                                    client_round_trip_s=dense.CLIENT_ROUND_TRIP_S)
-    if not result["fits"]:
-        raise ValueError(f"serving validation row {row['id']}: {result['why']}")
-    return {"ttft_s": result["ttft_s"]["mean"], "tpot_s": result["tpot_s"]["mean"]}
+    """Predicted mean TTFT and TPOT (seconds) of one row, closed loop: the Hopper disaggregated set's runner on the
+    row's NVL72 system."""
+    return hopper.run_row(row, SYSTEMS)
 
 
 @cache

@@ -44,7 +44,7 @@ stood here until session 58: validation/notes/trtllm_deepseek_tried.md, with the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -181,12 +181,13 @@ def pair_deployment(row: dict[str, str]) -> DisaggregatedDeployment:
 _COSTS: dict[tuple[str, str, DisaggregatedDeployment], tuple[IterationCost, IterationCost]] = {}
 
 
-def run_row(row: dict[str, str]) -> dict[str, float]:
-    """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop over its two pools."""
+def run_row(row: dict[str, str], systems: Mapping[str, str] = SYSTEMS) -> dict[str, float]:
+    """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop over its two pools; `systems`: the
+    rows' `system` -> catalog system (the proposed Blackwell set's NVL72 ones, `serving_blackwell_disagg`)."""
     shape = model_shape(row["model_path"])
-    cluster = Cluster.resolve(SYSTEMS[row["system"]])
+    cluster = Cluster.resolve(systems[row["system"]])
     pair = pair_deployment(row)
-    key = (row["model_path"], row["system"], pair)
+    key = (row["model_path"], systems[row["system"]], pair)  # (the catalog system: two sets' rows share the dict)
     if key not in _COSTS:
         _COSTS[key] = pool_costs(shape, cluster.accelerator, cluster.fabric, pair)
     clients = concurrency(row)
