@@ -9,10 +9,11 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.serving import capacity, routed_experts
+from infraplan.serving import capacity, release_tables, routed_experts
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
 BodyOf = Callable[[str, str, bool, int, str], np.ndarray]
+TpotOnOff = Callable[[dict[str, str]], tuple[float, float]]
 
 
 @pytest.fixture
@@ -42,3 +43,20 @@ def count_probes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(capacity.Candidate, "_meets_now", counted)
     return probes
+
+
+@pytest.fixture
+def release_all_reduce_tpot(monkeypatch: pytest.MonkeyPatch) -> TpotOnOff:
+    """`tpot(row)`: a Hopper validation row's predicted TPOT (s) with its release's measured all-reduce table, then
+    without (`release_tables.RELEASE_ALL_REDUCE` off), the row-cost cache emptied after each run."""
+    from infraplan.validation import serving_hopper  # (only these tests run validation rows)
+
+    def tpot(row: dict[str, str]) -> tuple[float, float]:
+        on = serving_hopper.run_row(row)["tpot_s"]
+        monkeypatch.setattr(release_tables, "RELEASE_ALL_REDUCE", False)
+        serving_hopper._COSTS.clear()
+        off = serving_hopper.run_row(row)["tpot_s"]
+        serving_hopper._COSTS.clear()
+        return on, off
+
+    return tpot

@@ -338,7 +338,7 @@ def test_whole_prompts_no_longer_span_two_iterations(monkeypatch):
     assert whole < 0.95 * chunked
 
 
-def test_trtllm_rc3_rows_bound_their_tp_all_reduce_by_the_release_table(monkeypatch):
+def test_trtllm_rc3_rows_bound_their_tp_all_reduce_by_the_release_table(release_all_reduce_tpot):
     # AIConfigurator 0.7.0's TensorRT-LLM 1.0.0rc3 AllReduce on 8 H100s: 8.17 us at 128 KiB against 1.3.0rc20's 6.20 us
     from infraplan.cluster import Cluster
     from infraplan.network.collective_algorithms import custom_all_reduce_time
@@ -351,10 +351,5 @@ def test_trtllm_rc3_rows_bound_their_tp_all_reduce_by_the_release_table(monkeypa
     plain, release = (float(custom_all_reduce_time(fabric, 131072, 8, table=t)) for t in (None, table))
     assert plain == pytest.approx(6.1e-6, rel=0.05) and release == pytest.approx(8.1e-6, rel=0.05)
     # a whole TP8 decode step of the campaign's Qwen3-32B fp8 at 8 clients: ~128 all-reduces of 80 KiB slower
-    row = {**_qwen_trt_row(1024), "tp_size": "8", "osl": "512"}
-    on = sh.run_row(row)["tpot_s"]
-    monkeypatch.setattr(release_tables, "RELEASE_ALL_REDUCE", False)
-    sh._COSTS.clear()
-    off = sh.run_row(row)["tpot_s"]
-    sh._COSTS.clear()
+    on, off = release_all_reduce_tpot({**_qwen_trt_row(1024), "tp_size": "8", "osl": "512"})
     assert 0.05e-3 < on - off < 0.3e-3

@@ -53,15 +53,11 @@ def test_vllm_012_rows_price_their_tp_all_reduce_by_the_release_table() -> None:
         assert plain == pytest.approx(TRTLLM_H100_8GPU_US[size], rel=0.05)
 
 
-def test_a_vllm_012_tp8_decode_step_pays_the_slower_small_all_reduces(monkeypatch) -> None:
+def test_a_vllm_012_tp8_decode_step_pays_the_slower_small_all_reduces(release_all_reduce_tpot) -> None:
     # 8 decoding sequences of Qwen3-32B (5,120 x 2 B a token: 80 KiB), 128 all-reduces a step: vLLM's 6.7 us at 64
     # KiB against TensorRT-LLM's 4.6 us, ~0.26 ms a step (measured TPOT 8.05 ms; the model 7.40 ms before, 7.66 after)
     row = _vllm_qwen_row()
-    on = sh.run_row(row)["tpot_s"]
-    monkeypatch.setattr(release_tables, "RELEASE_ALL_REDUCE", False)
-    sh._COSTS.clear()
-    off = sh.run_row(row)["tpot_s"]
-    sh._COSTS.clear()
+    on, off = release_all_reduce_tpot(row)
     assert 0.15e-3 < on - off < 0.4e-3
     assert on < float(row["silicon_tpot_ms"]) * 1e-3  # still under the measured step
 
