@@ -12,11 +12,13 @@ import pytest
 
 from infraplan.catalog.loader import load_model
 from infraplan.cluster import Cluster
+from infraplan.ops.layer import layer_ops
 from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
 from infraplan.serving import ep_all_to_all as a2a
 from infraplan.serving import llm_iteration as li
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile, serving_stacks
+from infraplan.serving.host_overhead import inference_layout
 
 EXAMPLE = "examples/stacks/sglang-deepep-tbo.yaml"
 
@@ -48,10 +50,24 @@ def test_layer_seconds_is_the_larger_of_two_halves_compute_and_all_to_all(monkey
     layer, flop, scaled = a2a.layer_terms(compute, tp, ep, _dep(EXAMPLE), compute, routed)
     assert np.allclose(scaled, routed * got / (compute + tp + ep)) and flop is compute
     assert a2a.layer_terms(compute, tp, ep, _dep("sglang-0.x"), compute, routed)[2] is routed
-    monkeypatch.setattr(a2a, "EP_FP8_DISPATCH", True)
+    monkeypatch.setattr(a2a, "EP_FP8_DISPATCH", True)  # priced where the EP seconds are (`collective_seconds`):
+    assert np.array_equal(a2a.layer_seconds(compute, tp, ep, _dep(EXAMPLE)), got)  # the layer takes them as given
+
+
+def test_fp8_dispatch_prices_the_nccl_all_to_all_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`collective_seconds` returns an NCCL-priced EP collective (two bf16 all-to-alls) at the stack's dispatch
+    bytes; the layer (`layer_seconds`, `layer_terms`) multiplies nothing back (hC, session 68)."""
+    shape, fabric = load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod").fabric
+    (c,) = (c for c in layer_ops(shape, inference_layout(1, 72, 72, np.arange(4.0), 1)).collectives_fwd
+            if c.role == "ep")
+    nccl = li.serving_collective_time(fabric, c)
     s = FP8_DISPATCH_PAIR_SHARE
-    assert np.allclose(a2a.layer_seconds(compute, tp, ep, _dep(EXAMPLE)),
-                       [0.5, 1 + 3 * s + 0.5, max(2, 6 * s) + 0.5, max(3, 6 * s) + 0.5, max(4, 6 * s) + 0.5])
+    assert np.array_equal(a2a.collective_seconds(fabric, _dep("sglang-0.x"), c, li.serving_collective_time), nccl)
+    assert np.allclose(a2a.collective_seconds(fabric, _dep(EXAMPLE), c, li.serving_collective_time), nccl * s)
+    assert float(nccl[3]) > 0.0 and not np.allclose(nccl * s, nccl)
+    assert np.array_equal(a2a.collective_seconds(fabric, _dep(EXAMPLE, "bf16"), c, li.serving_collective_time), nccl)
+    monkeypatch.setattr(a2a, "EP_FP8_DISPATCH", False)
+    assert np.array_equal(a2a.collective_seconds(fabric, _dep(EXAMPLE), c, li.serving_collective_time), nccl)
 
 
 def _decode_step_s(stack: str, rows: int) -> float:

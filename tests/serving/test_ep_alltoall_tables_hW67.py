@@ -7,6 +7,8 @@ alltoall.csv holds them), not the code's output.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,10 +75,10 @@ def test_beyond_the_table_the_last_segment_extends() -> None:
     assert _calls(64, 131072)["dispatch"] == pytest.approx(4290.048 + 2 * (4290.048 - 2289.840), rel=1e-9)
 
 
-def _r1_ep(system: str, stack: str, engine: str, ep: int, m: np.ndarray) -> np.ndarray:
+def _r1_ep(system: str, stack: str, engine: str, ep: int, m: np.ndarray, dtype: str = "nvfp4") -> np.ndarray:
     shape = load_model("deepseek-r1")
     fabric = Cluster.resolve(system).for_gpus(ep).fabric
-    dep = Deployment(tp=1, ep=ep, attention_dp=ep, dtype="nvfp4", kv_dtype="fp8", engine=engine, stack=stack)
+    dep = Deployment(tp=1, ep=ep, attention_dp=ep, dtype=dtype, kv_dtype="fp8", engine=engine, stack=stack)
     ops = layer_ops(shape, inference_layout(1, ep, ep, m, 1))
     return ep_all_to_all.ep_seconds(shape, fabric, dep, ops.collectives_fwd, serving_collective_time, m)
 
@@ -88,6 +90,21 @@ def test_trtllm_wide_ep_on_nvl72_reads_the_table(system: str) -> None:
     got = _r1_ep(system, "trtllm-0.x", "trtllm", 72, m)
     assert got[1] / US == pytest.approx(58 / 61 * (17.683 + 32.355 + 72.765), rel=1e-9)
     assert got[0] / US == pytest.approx(58 / 61 * (14.022 + 11.933 + 18.458), rel=1e-9)  # cleaned 1-token rows
+
+
+def test_a_table_in_the_dispatch_format_is_read_as_it_is(tmp_path: Path) -> None:
+    """The table's rows carry the dispatch's format (fp8 dispatch rows for fp8 weights), so a stack that dispatches
+    fp8 (`ep_fp8_dispatch`) reads them unscaled: `ep_seconds` is the layer's EP seconds (hC, session 68: they were
+    divided by the fp8 share for `layer_seconds` to multiply it back)."""
+    stack = tmp_path / "trtllm-fp8-dispatch.yaml"
+    stack.write_text("extends: trtllm-0.x\ndisplay_name: t\nserving:\n  ep_fp8_dispatch: true\n", encoding="utf-8")
+    dep = Deployment(tp=1, ep=72, attention_dp=72, dtype="fp8", kv_dtype="fp8", engine="trtllm", stack=str(stack))
+    assert ep_all_to_all.dispatch_share(dep) < 1.0
+    m = np.array([0.0, 1.0, 64.0, 1024.0])
+    table = _r1_ep("gb200-nvl72", "trtllm-0.x", "trtllm", 72, m, "fp8")
+    got = _r1_ep("gb200-nvl72", str(stack), "trtllm", 72, m, "fp8")
+    assert np.array_equal(got, table) and float(table[-1]) > 0.0
+    assert np.array_equal(ep_all_to_all.layer_seconds(np.zeros(4), np.zeros(4), got, dep), table)
 
 
 def test_no_table_keeps_nccl() -> None:

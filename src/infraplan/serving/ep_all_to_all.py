@@ -91,25 +91,24 @@ def deepep_all_to_alls(shape: TransformerShape, fabric: Fabric, dep: Deployment,
 
 def collective_seconds(fabric: Fabric, dep: Deployment, c: Collective,
                        nccl: Callable[[Fabric, Collective], np.ndarray]) -> np.ndarray:
-    """Seconds of one EP collective: an all-to-all the stack's engine runs from its own measured table inside the
-    domain (`serving.ep_alltoall_tables`), else `nccl`'s time. The table's rows carry the dispatch's format, so its
-    seconds are divided by `dispatch_share` here, which `layer_seconds` multiplies back."""
-    if not ep_alltoall_tables.priced_by_table(fabric, c, dep.engine):
-        return nccl(fabric, c)
-    table_s = ep_alltoall_tables.all_to_all_seconds(fabric, c, dep.engine, dep.dtype)
-    share = dispatch_share(dep)
-    return table_s / share if share != 1.0 else table_s
+    """Seconds of one EP collective at the bytes the stack dispatches: an all-to-all the stack's engine runs from its
+    own measured table inside the domain (`serving.ep_alltoall_tables`: the table's rows carry the dispatch's format),
+    else `nccl`'s time for the two bf16 all-to-alls `ops.layer` counts x `dispatch_share`."""
+    if ep_alltoall_tables.priced_by_table(fabric, c, dep.engine):
+        return ep_alltoall_tables.all_to_all_seconds(fabric, c, dep.engine, dep.dtype)
+    return nccl(fabric, c) * dispatch_share(dep)
 
 
 def ep_seconds(shape: TransformerShape, fabric: Fabric, dep: Deployment, collectives: tuple[Collective, ...],
                nccl: Callable[[Fabric, Collective], np.ndarray], m: np.ndarray) -> np.ndarray:
-    """Seconds of the layer's EP collectives for M = `m` tokens: each at `collective_seconds` (`nccl`'s time,
-    `serving.llm_iteration`, or the engine's measured in-domain all-to-all), but those DeepEP's normal kernels send
-    (`deepep_all_to_alls`) at `cluster.deepep.flex_dispatch_seconds`."""
+    """Seconds of the layer's EP collectives for M = `m` tokens at the bytes the stack dispatches: each at
+    `collective_seconds` (`nccl`'s time, `serving.llm_iteration`, or the engine's measured in-domain all-to-all), but
+    those DeepEP's normal kernels send (`deepep_all_to_alls`) at `cluster.deepep.flex_dispatch_seconds` (priced for
+    bf16, so at `dispatch_share` of it)."""
     normal = deepep_all_to_alls(shape, fabric, dep, collectives)
     priced = sum((collective_seconds(fabric, dep, c, nccl) for c in collectives
                   if c.role == "ep" and all(c is not d for d in normal)), np.zeros_like(m))
-    return priced + flex_dispatch_seconds(shape, fabric, normal) if normal else priced
+    return priced + flex_dispatch_seconds(shape, fabric, normal) * dispatch_share(dep) if normal else priced
 
 
 def overlap_sm_share(dep: Deployment, compute_units: int) -> float:
@@ -121,21 +120,19 @@ def overlap_sm_share(dep: Deployment, compute_units: int) -> float:
 
 def layer_seconds(compute_s: np.ndarray, tp_s: np.ndarray, ep_s: np.ndarray, dep: Deployment,
                   compute_units: int = 0) -> np.ndarray:
-    """Seconds of one layer for M = 0, 1, ... tokens (index = M): compute + TP + EP collectives (the EP ones at the
-    stack's dispatch bytes), or under two-batch overlap the larger of the two micro-batches' compute, slowed on the
-    SMs the hidden all-to-all holds (`overlap_sm_share` of the GPU's `compute_units`), and their EP all-to-all,
-    plus the TP collectives."""
-    share = dispatch_share(dep)
-    ep = ep_s * share if share != 1.0 else ep_s
+    """Seconds of one layer for M = 0, 1, ... tokens (index = M): compute + TP + EP collectives (`ep_s`: the EP ones
+    at the stack's dispatch bytes, `ep_seconds`), or under two-batch overlap the larger of the two micro-batches'
+    compute, slowed on the SMs the hidden all-to-all holds (`overlap_sm_share` of the GPU's `compute_units`), and
+    their EP all-to-all, plus the TP collectives."""
     if not overlaps(dep.stack):
-        return compute_s + tp_s + ep
+        return compute_s + tp_s + ep_s
     m = np.arange(len(compute_s))
     hi, lo = (m + 1) // 2, m // 2
-    compute, comm = compute_s[hi] + compute_s[lo], ep[hi] + ep[lo]
+    compute, comm = compute_s[hi] + compute_s[lo], ep_s[hi] + ep_s[lo]
     if (f := overlap_sm_share(dep, compute_units)) > 0.0:  # the hidden seconds run on (1 - f) of the SMs
         compute = compute + np.minimum(compute, comm) * f / (1.0 - f)
     split = np.maximum(compute, comm)
-    return np.where(m >= 2, split, compute_s + ep) + tp_s
+    return np.where(m >= 2, split, compute_s + ep_s) + tp_s
 
 
 def layer_terms(compute_s: np.ndarray, tp_s: np.ndarray, ep_s: np.ndarray, dep: Deployment, flop_s: np.ndarray,
@@ -145,5 +142,5 @@ def layer_terms(compute_s: np.ndarray, tp_s: np.ndarray, ep_s: np.ndarray, dep: 
     layer = layer_seconds(compute_s, tp_s, ep_s, dep, compute_units)
     if not overlaps(dep.stack):
         return layer, flop_s, routed_s
-    plain = compute_s + tp_s + ep_s * dispatch_share(dep)
+    plain = compute_s + tp_s + ep_s
     return layer, flop_s, routed_s * np.divide(layer, plain, out=np.ones_like(layer), where=plain > 0)
