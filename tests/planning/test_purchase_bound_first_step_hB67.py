@@ -31,8 +31,8 @@ def test_plan_refresh_bound_counts_the_step_past_the_base(monkeypatch: pytest.Mo
     raw: list[float] = []
     solve, increments = purchase_bound.solve_phased_bound, purchase_bound.least_increments
 
-    def record(mix):  # type: ignore[no-untyped-def]
-        out = solve(mix)
+    def record(*args):  # type: ignore[no-untyped-def]
+        out = solve(*args)
         raw.append(out[2])
         return out
 

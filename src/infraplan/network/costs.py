@@ -266,7 +266,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         plain_bom = bill_of_materials(plain, populated_gpus=asked)
         clos = {"clos_switches_count": plain.switches_total, "clos_capex_usd": plain_bom["capex_usd"],
                 "clos_power_w": plain_bom["power_w"], "rails_count": topo.rails,
-                "rail_bisection_bytes_per_s": topo.rail_bisection_bytes_per_s}
+                "rail_bisection_bytes_per_s": topo.rail_bisection_of(asked)}
     tiers = [{**row, "bandwidth_oversubscription": ratio, **{k: v for k, v in cost.items() if k != "name"}}
              for row, cost, ratio in zip(tier_summary(topo), bom["tiers"], built_ratios(topo), strict=True)]
     if graphml:
@@ -278,7 +278,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "tiers": tiers, "switches_total": topo.switches_total,
         "links_total": sum(row["links_from_below"] for row in bom["tiers"]),  # the priced (hB67)
         "links_built_count": topo.links_total,
-        "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
+        "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_of(asked),
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd"] / asked,
         "power_w_per_gpu": bom["power_w"] / asked, "graphml": graphml, "sources": bom["price_sources"],
         "notes": [*([rounded] if rounded else []), *wiring_notes(topo, endpoint_word(spec)),

@@ -58,7 +58,8 @@ class NetworkReport(Result):
                                    "`links_total` where every server is there; more where whole leaves or units "
                                    "are built for part of them (their unused ports' links; the GraphML's links)")
     transceivers_total: int = Field(description="optical modules (count)")
-    bisection_bytes_per_s: float = Field(description="bisection bandwidth, bytes per second")
+    bisection_bytes_per_s: float = Field(description="bisection bandwidth of the `gpus` attached, bytes per second "
+                                         "(line rate, per direction; not the idle ports' of a fabric built for more)")
     power_w: float = Field(description="watts of the fabric")
     capex_usd: float = Field(description="USD of the fabric")
     capex_usd_per_gpu: float = Field(description="USD of the fabric per GPU")

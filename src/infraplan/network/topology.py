@@ -144,32 +144,51 @@ class ClosTopology:
 
     @property
     def rail_bisection_bytes_per_s(self) -> float:
-        """Rail-only: one rail's bisection (line rate, per direction): the NICs of half its HB domains, bounded at
-        every tier below the top by the uplinks of half that tier's domains on this rail (each domain holds
-        switches_per_domain / rails of them: no switch joins two rails). 0 for a Clos or within one HB domain."""
+        """Rail-only: one rail's bisection (`rail_bisection_of` the fabric's GPUs)."""
+        return self.rail_bisection_of(self.gpus)
+
+    def rail_bisection_of(self, gpus: int) -> float:
+        """Rail-only: one rail's bisection (line rate, per direction) for `gpus` of the fabric's, packed: the NICs of
+        half their HB domains, bounded at every tier below the top by the uplinks of half the tier's domains they
+        occupy on this rail (each domain holds switches_per_domain / rails of them: no switch joins two rails). 0 for
+        a Clos or within one HB domain."""
         if not self.rail_only:
             return 0.0
-        cut = (self.gpus // self.scale_up_domain_gpus) // 2 * self.nic_link_bytes_per_s
+        cut = (gpus // self.scale_up_domain_gpus) // 2 * self.nic_link_bytes_per_s
         for tier in self.tiers:
-            if tier.is_top or tier.domains < 2:
+            if tier.is_top or _occupied(tier, gpus) < 2:
                 continue
-            cut = min(cut, (tier.domains // 2) * tier.switches_per_domain / self.rails * tier.up_ports
+            cut = min(cut, (_occupied(tier, gpus) // 2) * tier.switches_per_domain / self.rails * tier.up_ports
                       * tier.uplink_bytes_per_s)
         return cut
 
     @property
     def bisection_bytes_per_s(self) -> float:
-        """Line-rate bisection, per direction. Rail-only: the rails' own bisections summed (`rails` x
-        `rail_bisection_bytes_per_s`, the cut through the middle of the HB domains); a byte between halves on two
-        rails crosses the scale-up domain first (NVLink), which no network cut counts."""
+        """Line-rate bisection, per direction, of every GPU the fabric is built for (`bisection_of`)."""
+        return self.bisection_of(self.gpus)
+
+    def bisection_of(self, gpus: int) -> float:
+        """Line-rate bisection, per direction, of `gpus` of the fabric's, packed from its first domain: half their
+        NIC bandwidth, bounded at every tier below the top by the uplinks of half the tier's domains they occupy.
+        A count on part of the fabric (hB68: 136 GPUs on a rail unit's 8 leaves built for 256, `network`) has the
+        bisection of the GPUs there, not of the idle ports: 136 / 2 x 50 GB/s, not 256 / 2 x it. Rail-only: the
+        rails' own bisections summed (`rails` x `rail_bisection_of`, the cut through the middle of the HB domains);
+        a byte between halves on two rails crosses the scale-up domain first (NVLink), which no network cut counts."""
+        gpus = min(int(gpus), self.gpus)
         if self.rail_only:
-            return self.rails * self.rail_bisection_bytes_per_s
-        cut = self.gpus / 2.0 * self.gpu_bytes_per_s
+            return self.rails * self.rail_bisection_of(gpus)
+        cut = gpus / 2.0 * self.gpu_bytes_per_s
         for tier in self.tiers:
-            if tier.is_top or tier.domains < 2:
+            if tier.is_top or _occupied(tier, gpus) < 2:
                 continue
-            cut = min(cut, (tier.domains // 2) * tier.switches_per_domain * tier.up_ports * tier.uplink_bytes_per_s)
+            cut = min(cut, (_occupied(tier, gpus) // 2) * tier.switches_per_domain * tier.up_ports
+                      * tier.uplink_bytes_per_s)
         return cut
+
+
+def _occupied(tier: TierLayout, gpus: int) -> int:
+    """Domains of `tier` that `gpus` packed from the first one occupy (all of them at the fabric's own count)."""
+    return min(tier.domains, -(-gpus // tier.domain_gpus))
 
 
 def nic_link_rate(nic_bytes_per_s: float, leaf_port_bytes_per_s: float | None) -> float:

@@ -35,6 +35,7 @@ pools used up), raised as one InputError.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,14 +90,21 @@ class PhasedMix:
     # (pools, phases) cost per device bought in a phase, charged on the purchase columns b (with cohorts): the capex
     # objective under retirement (planning/purchase_capex.py); None: the purchases cost nothing (n carries `cost`)
     purchase_cost: np.ndarray | None = None
-    # (pools, 2): per pool the capex a lower bound charges once where any phase's servers exceed its installed base,
-    # the increment at the base's count above the least one, and the most servers the plan reaches (planning/
-    # purchase_bound.py, hB67): a binary column y[p] with n[p, k] <= base + (most - base) y[p]; None: none
+    # rows (pool p, servers t, excess, most): the capex a lower bound charges once where any phase's servers exceed
+    # t (>= the installed base's), the increment F(t + 1) - F(t) above the least one, and the most servers the plan
+    # reaches (planning/purchase_bound.py, hB67, hB68): a binary y per row, n[p, k] <= t + (most - t) y; None: none
     first_step: np.ndarray | None = None
+    # per pool lines (intercept, slope) under its spare servers at u servers used: the purchase bound's chain of the
+    # devices used and their spares (planning/bound_columns.py, hB68); None: the purchases of the devices used alone
+    spare_lines: list[list[tuple[float, float]]] | None = None
 
     def server(self, p: int) -> int:
         """Devices per server of pool p (the unit n[p, k] counts)."""
         return 1 if self.server_devices is None else max(1, int(self.server_devices[p]))
+
+
+Extension = Callable[[PhasedMix, Programme, int], Programme]  # (mix, programme, options) -> the programme with more
+# columns and rows: a lower bound's own (planning/bound_columns.py), passed in so the plan's module imports none
 
 
 def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -279,13 +287,14 @@ def solve_phased_mix(m: PhasedMix, start: np.ndarray | None = None) -> tuple[np.
     return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
 
 
-def solve_phased_bound(m: PhasedMix) -> tuple[np.ndarray, np.ndarray, float]:
+def solve_phased_bound(m: PhasedMix, extend: Extension | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """`solve_phased_mix` without the idle-unit charge (so its objective is the costs' alone), and HiGHS's proven
     lower bound on that objective (its dual bound, at most its answer's objective): units per option, servers
-    per (pool, phase) and the bound (sized_pricing.close_gap, hW5)."""
+    per (pool, phase) and the bound (sized_pricing.close_gap, hW5). `extend`: the bound's own columns added to the
+    programme (purchase_bound passes `bound_columns.bound_programme`; the plan never has any)."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
-    res = _solve(m, 0.0)
+    res = _solve(m, 0.0, extend=extend)
     x = np.round(res.x).astype(int)
     dual = getattr(res, "mip_dual_bound", None)
     bound = float(res.fun) if dual is None or not np.isfinite(dual) else min(float(res.fun), float(dual))
@@ -303,17 +312,17 @@ def solve_phased_bound(m: PhasedMix) -> tuple[np.ndarray, np.ndarray, float]:
 # exact step not isolated. Shrunk to 2 ranking services on 2 pools (tests/planning/test_stepped_milp_scale_hP26.py):
 # 12,236,075 "optimal" against 12,146,062 by enumerating every server count. hW5 had found it on fleet-mix's bound
 # (fleet_milp.solve_units `shares`) and put the bound here in shares then, not every solve.
-def _solve(m: PhasedMix, unit_charge: float, start: np.ndarray | None = None) -> Any:
+def _solve(m: PhasedMix, unit_charge: float, start: np.ndarray | None = None, extend: Extension | None = None) -> Any:
     """HiGHS on the programme (module docstring), `unit_charge` per device of an option unit, every demand row in
     shares of its demand (comment above), from `start` (units per option, `start_columns`) when given; InputError
     naming the binding constraint when infeasible."""
-    res = solve_from(*programme(m, unit_charge), None if start is None else start_columns(m, start))
+    res = solve_from(*programme(m, unit_charge, extend), None if start is None else start_columns(m, start))
     if res.status != 0 or res.x is None:
         raise InputError(_explain_phased(m))
     return res
 
 
-def programme(m: PhasedMix, unit_charge: float) -> Programme:
+def programme(m: PhasedMix, unit_charge: float, extend: Extension | None = None) -> Programme:
     """The MILP `_solve` hands HiGHS: (cost, rows, row lower and upper bounds, column lower and upper bounds,
     integrality), the demand rows in shares, `unit_charge` per device of an option unit, tier brackets' columns
     after the servers' (sized_pricing.with_brackets)."""
@@ -333,21 +342,8 @@ def programme(m: PhasedMix, unit_charge: float) -> Programme:
     if m.brackets:  # a (pool, phase)'s servers costed by its tier brackets: extra columns after n
         c, a, lb, ub, vlb, vub, integrality = with_brackets(c, a, lb, ub, vlb, vub,
                                                {n_o + p * n_k + k: b for (p, k), b in m.brackets.items()})
-    if m.first_step is not None:  # y[p] after every other column: n[p, k] - (most - base) y[p] <= base
-        pools = [p for p in range(n_p) if m.first_step[p, 0] > 0]
-        y0, base = a.shape[1], [_base_servers(m, p) for p in range(n_p)]
-        a = np.hstack([a, np.zeros((a.shape[0], len(pools)))])
-        steps = np.zeros((len(pools) * n_k, a.shape[1]))
-        for j, p in enumerate(pools):
-            for k in range(n_k):
-                steps[j * n_k + k, n_o + p * n_k + k] = 1.0
-                steps[j * n_k + k, y0 + j] = -max(min(float(vub[n_o + p * n_k + k]), m.first_step[p, 1]) - base[p], 0.0)
-        a, lb = np.vstack([a, steps]), np.concatenate([lb, np.full(len(steps), -np.inf)])
-        ub = np.concatenate([ub, np.repeat([float(base[p]) for p in pools], n_k)])
-        c = np.concatenate([c, [float(m.first_step[p, 0]) for p in pools]])
-        vlb, vub = np.concatenate([vlb, np.zeros(len(pools))]), np.concatenate([vub, np.ones(len(pools))])
-        integrality = np.concatenate([integrality, np.ones(len(pools))])
-    return c, a, lb, ub, vlb, vub, integrality
+    prog = (c, a, lb, ub, vlb, vub, integrality)
+    return extend(m, prog, n_o) if extend is not None else prog  # a lower bound's own columns (bound_columns)
 
 
 def start_columns(m: PhasedMix, units: np.ndarray) -> np.ndarray:
@@ -374,6 +370,6 @@ def start_columns(m: PhasedMix, units: np.ndarray) -> np.ndarray:
                 chosen[2 * j], chosen[2 * j + 1] = 1.0, n
                 break
         columns.append(chosen)
-    if m.first_step is not None:  # y[p]: the pool's servers exceed its base in some phase
-        columns.append(np.array([float(servers[p].max() > base[p, 0]) for p in range(n_p) if m.first_step[p, 0] > 0]))
+    if m.first_step is not None:  # y per step (pool p, count t): the pool's servers exceed t in some phase
+        columns.append(np.array([float(servers[int(p)].max() > t) for p, t, _, _ in m.first_step]))
     return np.concatenate(columns)

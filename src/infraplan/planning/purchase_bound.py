@@ -18,8 +18,8 @@ caps at the reference watts per device as the fleet bound's) is at most every an
 `value_before` is the base's unpacked value (no N+k racks), so a pool with a base adds its packed - unpacked value
 (the base is in service in the first phase: retirement.check_lifecycles; purchase_capex counts that phase's spend
 wherever the pool has a fleet, its N+k racks on the base included). The bound is loose where a first server's rack
-and fabric share is most of its capex (the least increment is a server without them), and it counts the purchases
-of the devices used, not their spare nodes: the gap says how loose (plan-refresh.yaml as capex: 7.7 %).
+and fabric share is most of its capex (the least increment is a server without them); it counted the purchases of
+the devices used, not their spare nodes, until hB68 (below): the gap says how loose (plan-refresh.yaml as capex: 7.7 %).
 
 The step past the base (`first_step`, hB67): where every increment is at least the least, a pool whose servers in
 service ever exceed its installed base's B (0 without one) first does so in some phase j with S_j <= B < I_j (S_1 is
@@ -27,6 +27,18 @@ the base; S_j <= I_(j-1) <= B after), whose spend F(I_j) - F(S_j) holds the incr
 >= the least. So the pool's spend is at least its purchases at the least plus that increment less the least, once:
 the MILP's binary y[p] with n[p, k] <= B + limit y[p] charges it. The generic H100's 9th server buys its unit's 4
 rail leaves and 2 spines (cluster/generic.py); plan-refresh as capex 10.2 % -> 0.25 %.
+
+Every step past the base (hB68, `EVERY_STEP`): the same holds at each count t >= B, not the base's alone. The first
+phase j whose in-service passes t has S_j <= t < I_j (S_j <= I_(j-1) <= t; S_1 = B <= t), so its spend holds the
+increment F(t + 1) - F(t); distinct counts are distinct terms of the phases' sums. So a binary y per (pool, t) with
+n[p, k] <= t + (most - t) y in every phase charges the increment above the least once (`STEPS_PER_POOL` largest per
+pool: any subset keeps the bound). A count the in-service passes again after a retirement pays again in the answer
+and once here. hV55's growing H100 fleet: 3.07 % -> 0.46 %.
+
+Spares (hB68, planning/bound_columns.py): the purchases are those of the devices used and their spare nodes, from
+below (lines under spares(u) on a second in-service chain, the site caps kept on the first), and the steps read
+that in-service. hV55's growing fleet at spare probability 0.99: 21.5 % -> 5.2 %; plan-refresh as capex with
+spares 21.1 % -> 1.9 %.
 
 With planning/site_building.py's SITE_BUILDING_REUSE (hN57) F is the capex less its facility part, and a site's
 facility is bounded apart by its floor (`facility_floor`): plan-refresh as capex 8.0 %, one server a purchase still
@@ -38,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.planning import site_building
+from infraplan.planning.bound_columns import bound_programme, spare_lines
 from infraplan.planning.phased_mix import MixOption, solve_phased_bound
 from infraplan.planning.pool_money import PoolMoney, node_devices
 from infraplan.planning.scenario_bound import spare_nodes_by_count
@@ -48,6 +61,23 @@ from infraplan.planning.sized_pricing import Optimality, too_many_counts
 
 FIRST_STEP = True
 """hB67: charge each pool the increment past its base once (module docstring); False: every server at the least."""
+EVERY_STEP = True
+"""hB68: charge each count t >= the base's the pool's in-service passes its increment there once (module docstring,
+`STEPS_PER_POOL` of them); False: the step past the base alone (hB67)."""
+STEPS_PER_POOL = 64  # the largest excess increments a pool's bound charges (any subset keeps the bound: a binary each)
+SPARE_PURCHASES = True
+"""hB68: the purchases of the devices used and their spare nodes (planning/bound_columns.py); False: of the devices
+used alone."""
+
+
+def spare_lines_by_pool(spec: ScenarioSpec, most: list[int]) -> list[list[tuple[float, float]]] | None:
+    """Per pool the lines under its spare servers at 0 .. the most servers it can use (planning/bound_columns.py
+    `spare_lines`, over `spare_nodes_by_count`); None without spares (or with `SPARE_PURCHASES` off)."""
+    if not SPARE_PURCHASES or spec.policy.spare_probability is None:
+        return None
+    lines = [spare_lines(spare_nodes_by_count(spec, pool, -(-most[p] // node_devices(pool))))
+             for p, pool in enumerate(spec.pools)]
+    return lines if any(lines) else None
 
 
 def _bound_value(m: PoolMoney) -> float:
@@ -65,7 +95,7 @@ def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray
     pool the increment from its base's server count to the next above g x the least (`first_step`, module
     docstring; 0 where an increment is negative or the base is the most the plan reaches) and those most servers."""
     out, base_terms, bases = [], 0.0, whole_base(spec)[:, 0]
-    first = np.zeros((len(spec.pools), 2))  # (the step, the most servers: PhasedMix.first_step)
+    first: list[tuple[int, int, float, int]] = []  # (pool, count, excess, the most servers): PhasedMix.first_step
     least_w: list[float] = []  # per pool the least IT W per device over those counts (`facility_floor`)
     for p, pool in enumerate(spec.pools):
         g = node_devices(pool)
@@ -77,12 +107,13 @@ def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray
         least_w.append(min(m.it_w / m.devices for m in counts))
         steps = [b - a for a, b in zip(value, value[1:], strict=False)]
         out.append(max(0.0, min(steps) / g))
-        if min(steps) >= 0 and base < len(steps):  # every increment >= the least: the first past the base's apart
-            first[p] = steps[base] - min(steps), reach
+        if min(steps) >= 0 and base < len(steps):  # every increment >= the least: those past the base's apart
+            over = [(steps[t] - min(steps), t) for t in range(base, len(steps) if EVERY_STEP else base + 1)]
+            first += [(p, t, e, reach) for e, t in sorted(over, reverse=True)[:STEPS_PER_POOL] if e > 0]
         if base:  # the first phase spends from the base's unpacked value (module docstring)
             unpriced = base_capex(spec, pool, base * g) is None
             base_terms += value[base] - (0.0 if unpriced else _bound_value(base_money(spec, pool, base * g)))
-    return np.array(out), base_terms - facility_floor(spec, least_w, cost), first
+    return np.array(out), base_terms - facility_floor(spec, least_w, cost), np.array(first).reshape(-1, 4)
 
 
 def facility_floor(spec: ScenarioSpec, least_w: list[float], cost: np.ndarray) -> float:
@@ -120,8 +151,8 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
                        cost=cost, watts_per_device=watts,
                        installed=[int(n) for n in whole_base(spec)[:, 0]],
                        purchase_cost=np.repeat(per_device[:, None], len(years), axis=1),
-                       first_step=first_step if FIRST_STEP else None)
-    lower = min(solve_phased_bound(mix)[2] + base_terms, answer_cost)  # the optimum is at most the answer
+                       first_step=first_step if FIRST_STEP else None, spare_lines=spare_lines_by_pool(spec, most))
+    lower = min(solve_phased_bound(mix, bound_programme)[2] + base_terms, answer_cost)  # at most the answer
     gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
     how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "
            "added (planning/purchase_bound.py)")
