@@ -31,7 +31,8 @@ def test_the_stacks_own_default_is_named(tmp_path: Path, capsys: pytest.CaptureF
 def test_a_recipes_optimizer_is_named_with_its_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = _refusal(tmp_path, capsys, "extends: nemo-26.04\nname: adam-only\noptimizers: [adam]\n"
                    "optimizers_source: mine\n")
-    assert "its kimi-k2 recipe's `optimizer` is muon: stack adam-only ships no muon optimizer" in err
+    # (kimi-k2.5's recipe, hD68, Muon as kimi-k2's: the line names one of them)
+    assert "its kimi-k2.5 recipe's `optimizer` is muon: stack adam-only ships no muon optimizer" in err
 
 
 def test_a_file_whose_default_it_ships_loads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -95,8 +95,9 @@ def test_the_frontier_rows_take_the_recipes_from_the_stack() -> None:
     assert MODEL_RECIPE_STACK["deepseek-v3"] == {  # (the PP x VP its layouts run: deepseek_v3.py:37-49, hR45)
         "grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16", "cuda_graphs": False,
         "pipeline_layout_plans": ((4, 1), (8, 1), (4, 2), (16, 1), (8, 2), (4, 4))}
-    # kimi-k2 added by hW59 (kimi_k2.py:28-50's pipeline layouts; no frontier row trains it)
-    assert set(MODEL_RECIPE_STACK) == {"llama3-405b", "deepseek-v3", "kimi-k2", "qwen3-235b-a22b", "gpt-oss-120b"}
+    # kimi-k2 added by hW59 (kimi_k2.py:28-50's pipeline layouts; no frontier row trains it), kimi-k2.5 by hD68
+    assert set(MODEL_RECIPE_STACK) == {"llama3-405b", "deepseek-v3", "kimi-k2", "kimi-k2.5", "qwen3-235b-a22b",
+                                       "gpt-oss-120b"}
     applied = stack_for_model(stack, "deepseek-v3")
     assert applied.grad_reduce_dtype == "bf16" and stack_for_model(applied, "deepseek-v3") is applied
     assert all(r.source.startswith("megatron-bridge 0.3.1 recipes/") for r in stack.model_recipes)

@@ -1,5 +1,6 @@
 """The weight gradients' tensors in activation memory: the deferred wgrads' held tensors (hD, session 66;
-`HELD_WGRAD_TENSORS`), the MTP layer's and the fresh wgrad buffers without gradient accumulation fusion (hD67).
+`HELD_WGRAD_TENSORS`), the MTP layer's and the fresh wgrad buffers without gradient accumulation fusion (hD67), a
+plain linear's fresh wgrad while its store runs (hD68).
 
 What is modelled: under Megatron-Core's `delay_wgrad_compute` (`MoeRouting.delay_wgrad_compute`, on the plans that run
 the combined 1F1B: `combined_1f1b.combined_1f1b_plans`) each TE linear puts its wgrad GEMM and the two tensors it
@@ -44,9 +45,12 @@ on top of the stored activations: the largest one TE module writes at once (a gr
 together, else one weight) at 2 bytes an element (`fresh_wgrad_bytes`). Deferred, the grouped linears' `wgrad_list`
 is held in their store with the tensors above (grouped_linear.py:485) until `backward_dw` (:1105-1110): added to
 the routed experts' set; a plain linear's wgrad is written inside `backward_dw` (linear.py:899: the store holds no
-output), a transient left out there (ASSUMPTION). The main gradients themselves (one fp32 / bf16 buffer, experts
-in their own, param_and_grad_buffer.py:814-837, distributed_data_parallel.py:296) are the state memory's gradient
-buffer, fused or not. With fusion on, `wgrad_list` is the main gradients' views (grouped_linear.py:432-433): nothing.
+output; base.py:1572-1582 pops the GEMM, sets the weight's `.grad`, runs the hook that adds and frees it), beside
+that linear's and the later linears' held tensors: each store run peaks at max over its linears, in Megatron-Core's
+order, of (the held tensors from that linear on + its wgrad) (hD68, `PLAIN_WGRAD_IN_STORE`, `_run_peak`). The main
+gradients themselves (one fp32 / bf16 buffer, experts in their own, param_and_grad_buffer.py:814-837,
+distributed_data_parallel.py:296) are the state memory's gradient buffer, fused or not. With fusion on, `wgrad_list`
+is the main gradients' views (grouped_linear.py:432-433): nothing.
 Not priced: the node's kept output gradients (fine_grained_callables.py:306-310; the last linear's output gradient,
 the same tensor). False: not in memory, as before.
 """
@@ -80,6 +84,13 @@ ATTENTION_ROLES = frozenset({"qkv", "attention_out", "q_down", "kv_down", "qkv_d
 SHARED_ROLES = frozenset({"shared_up", "shared_down"})
 MLP_ROLES = frozenset({"expert_up", "expert_down", "ffn_up", "ffn_down"})
 _TE_ROLES = ATTENTION_ROLES | SHARED_ROLES | MLP_ROLES  # (the router and the indexer: not TE linears)
+PLAIN_WGRAD_IN_STORE = True  # hD68: a plain linear's fresh wgrad while its store runs (False: left out, as before)
+# the order the stores run in (megatron-core 0.16.1): :252's shared experts first, fc2 then fc1 (fine_grained_callables
+# .py:372-378, transformer/mlp.py:270-272), then the attention (attention.py:1493-1504 qkv, proj; MLA
+# multi_latent_attention.py:946-967 kv up, kv down, q down, q up, proj) and the MTP layer's eh_proj (:684-687); :231's
+# MLP fc2 then fc1
+DW_ORDER = ("shared_down", "shared_up", "kv_up", "kv_down", "q_down", "q_up", "qkv_down", "qkv", "attention_out",
+            "eh_proj", "expert_down", "expert_up", "ffn_down", "ffn_up")
 
 
 def held_wgrad_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack, any_vpp: bool = False,
@@ -98,16 +109,18 @@ def held_wgrad_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack, an
     return pick(deferred, decoder if mtp_layer is None else larger(decoder, mtp_layer), 0.0)
 
 
-def mtp_extra_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> Any:
+def mtp_extra_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack, held_set: bool = True) -> Any:
     """What the stage holding the stack's MTP modules adds to the decoder's held deferred wgrads and fresh wgrad
     buffers (`held_wgrad_bytes`, `fresh_wgrad_bytes`: one layer's at a time, so max(0, the MTP layer's - the
-    decoder's)), bytes over plans or one plan's float; None where neither is priced (module docstring)."""
+    decoder's)), bytes over plans or one plan's float; None where neither is priced (module docstring).
+    `held_set` False: the fresh buffers' part alone (the search's high bound, whose `held_wgrad_bytes(mtp=True)`
+    has the MTP layer's held set in it already; hD68)."""
     if not stack.mtp_num_layers or not MTP_HELD_WGRADS:
         return None
     extra: Any = None
     held = HELD_WGRAD_TENSORS and stack.moe.delay_wgrad_compute and stack.moe.overlap_ep_comm
     deferred = _deferred(plan, stack, False) if held else False
-    if anywhere(deferred):
+    if held_set and anywhere(deferred):
         decoder, layer = _walk(shape, plan, stack, True, True)
         extra = pick(deferred, larger(layer - decoder, 0.0), 0.0)
     if _fresh_stack(stack) and not (is_plain(deferred) and deferred):
@@ -174,8 +187,10 @@ def _walk(shape: TransformerShape, plan: PlanArrays, stack: Stack, mtp: bool, he
 
 
 def _held(gemms: Sequence[Gemm], columns: tuple[str, ...], gathered: Any, operand: Any, stack: Stack) -> Any:
-    """One layer's held deferred-wgrad bytes at its peak: max(shared + attention, shared + MLP) (module docstring)."""
-    groups: dict[frozenset[str], Any] = {ATTENTION_ROLES: 0.0, SHARED_ROLES: 0.0, MLP_ROLES: 0.0}
+    """One layer's held deferred-wgrad bytes at its peak: max(shared + attention, shared + MLP) (module docstring);
+    without gradient accumulation fusion each plain linear's fresh wgrad on top while its store runs, in
+    Megatron-Core's `backward_dw` order (`_run_peak`, hD68)."""
+    groups: dict[frozenset[str], list[tuple[int, Any, Any]]] = {ATTENTION_ROLES: [], SHARED_ROLES: [], MLP_ROLES: []}
     fresh = _fresh_stack(stack)
     for g in gemms:
         group = next((roles for roles in groups if g.role in roles), None)
@@ -186,8 +201,28 @@ def _held(gemms: Sequence[Gemm], columns: tuple[str, ...], gathered: Any, operan
             held = held + pick(gathered, g.m * g.k * g.count * operand, 0.0)
         if fresh and g.grouped:  # the grouped linear's `wgrad_list`, fresh weight-shaped buffers (docstring)
             held = held + g.k * g.n * g.count * FRESH_WGRAD_BYTES
-        groups[group] = groups[group] + held
-    return groups[SHARED_ROLES] + larger(groups[ATTENTION_ROLES], groups[MLP_ROLES])
+        written = g.k * g.n * FRESH_WGRAD_BYTES if fresh and not g.grouped and PLAIN_WGRAD_IN_STORE else 0.0
+        groups[group].append((DW_ORDER.index(g.role), held, written))
+    if not (fresh and PLAIN_WGRAD_IN_STORE):
+        shared, attention, mlp = (sum((h for _, h, _ in groups[k]), 0.0) for k in (SHARED_ROLES, ATTENTION_ROLES,
+                                                                                     MLP_ROLES))
+        return shared + larger(attention, mlp)
+    shared_total = sum((h for _, h, _ in groups[SHARED_ROLES]), 0.0)
+    at_mlp = shared_total + _run_peak(groups[MLP_ROLES])  # :231, the shared set still held
+    return larger(at_mlp, _run_peak(groups[SHARED_ROLES] + groups[ATTENTION_ROLES]))  # :252, shared experts first
+
+
+def _run_peak(modules: list[tuple[int, Any, Any]]) -> Any:
+    """The most a store run holds: each module in `backward_dw` order (`DW_ORDER`) writes its fresh wgrad beside its
+    own and the later modules' held tensors (TE 2.14 module/base.py:1572-1582: `pop()` runs the GEMM, the weight's
+    `.grad` is that tensor until Megatron's hook adds it into main_grad and frees it; the popped tensors go at the
+    method's return), so max over k of (held k.. + wgrad k)."""
+    peak: Any = 0.0
+    later: Any = 0.0
+    for _, held, written in sorted(modules, key=lambda module: module[0], reverse=True):
+        later = later + held
+        peak = larger(peak, later + written)
+    return peak
 
 
 def _largest_fresh(gemms: Sequence[Gemm]) -> Any:

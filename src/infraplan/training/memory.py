@@ -312,7 +312,8 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     mtp = _mtp_activation_bytes(shape, plan, stack) if stack.mtp_num_layers else 0.0  # on one stage at most
     wgrads = held_wgrad_bytes(shape, plan, stack, any_vpp=True, mtp=True)  # the deferred wgrads' store (every stage)
     high = held + logits + mtp if wgrads is None else held + logits + mtp + wgrads
-    for more in (fresh_wgrad_bytes(shape, plan, stack), mtp_extra_bytes(shape, plan, stack)):  # (hD67: at most)
+    # the fresh buffers (not deferred) and the MTP layer's above the decoder's; its held set is in `wgrads` (hD68)
+    for more in (fresh_wgrad_bytes(shape, plan, stack), mtp_extra_bytes(shape, plan, stack, held_set=False)):
         high = high if more is None else high + more
     return {"activations_low": low, "activations_high": high}
 

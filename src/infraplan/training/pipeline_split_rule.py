@@ -12,7 +12,8 @@ recipes/deepseek/deepseek_v3.py:37-49, keys its layouts by (PP, VP) and leaves a
 Frameworks that spread the remainder take any count (`Stack.pipeline_split_divisible` false: torchtitan, DeepSpeed,
 Meta's and DeepSeek's own stacks), as does the balanced split.
 
-`pipeline_split_rule` turns a stack into the rule (None: any count; else the (PP, VPP) pairs laid out), which
+`pipeline_split_rule` turns a stack into the rule (None: any count; else the (PP, VPP) pairs laid out; a
+`DefaultRule` / `OthersLaidOut` where the refusal has more to say), which
 `plan_rules.plan_violations` applies, `searched_vpps` applies while the search enumerates (`training.axes`) and
 `dividing_split` words for a refused plan.
 """
@@ -25,6 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
+from infraplan.catalog.loader import load_model
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.training.pipeline_layout import parse_layout
@@ -37,6 +39,20 @@ class DefaultRule(tuple[tuple[int, int], ...]):
     rule), so that a refusal says the rule is that default and how to lift it (`dividing_split`, hF46)."""
 
     __slots__ = ()
+
+
+class OthersLaidOut(tuple[tuple[int, int], ...]):
+    """The `LaidOut` of a stack whose model recipes lay out other models' pipelines but not this one's (`models`:
+    theirs), so that a refusal says why a model of the same layer count runs and how to lay this one out (hD68:
+    DeepSeek-V3.2 on nemo-26.04, whose 61 layers DeepSeek-V3's recipe lays out)."""
+
+    models: tuple[str, ...]
+    stack: str
+
+    def __new__(cls, pairs: tuple[tuple[int, int], ...], models: tuple[str, ...], stack: str) -> OthersLaidOut:
+        rule = super().__new__(cls, pairs)
+        rule.models, rule.stack = models, stack
+        return rule
 
 
 class SearchedSpace(Protocol):
@@ -62,7 +78,10 @@ def pipeline_split_rule(stack: Stack | None) -> LaidOut | None:
     pairs = {(p, n // p) for n in (len(parse_layout(layout)) for layout in stack.pipeline_layouts)
              for p in range(2, n + 1) if n % p == 0}
     laid_out = tuple(sorted(pairs | set(stack.pipeline_layout_plans)))
-    return DefaultRule(laid_out) if stack.pipeline_split_divisible is None else laid_out
+    if stack.pipeline_split_divisible is None:
+        return DefaultRule(laid_out)
+    others = tuple(r.model for r in stack.model_recipes if r.pipeline_layout_plans and r.model != stack.recipe_model)
+    return OthersLaidOut(laid_out, others, stack.name) if others and not stack.pipeline_layout_plans else laid_out
 
 
 def split_refused(slots: int, pp: np.ndarray, vpp: np.ndarray, laid_out: LaidOut) -> np.ndarray:
@@ -109,6 +128,11 @@ def dividing_split(slots: int, pp: int, vpp: int, laid_out: LaidOut = ()) -> str
     if isinstance(laid_out, DefaultRule):  # a stack file without the field: held to Megatron-Core's rule by default
         layouts += ("; the stack sets no pipeline_split_divisible, which defaults to this rule: a framework that "
                     "spreads the remainder sets pipeline_split_divisible: false (with its _source)")
+    if isinstance(laid_out, OthersLaidOut):  # recipes lay out other models of as many layers, not this one: say why
+        same = [m for m in laid_out.models if load_model(m).num_layers == slots]
+        layouts += (f"; stack {laid_out.stack}'s model recipes lay out {', '.join(same)} of {slots} layers too "
+                    "(their frameworks' pipeline_model_parallel_layout), none this model: a stack file (extends: "
+                    f"{laid_out.stack}) with pipeline_layouts lays it out") if same else ""
     at_pp = [v for v in range(1, slots // pp + 1) if slots % (pp * v) == 0] if pp > 1 else []
     if vpp > 1 and at_pp:
         return nearest(at_pp, vpp, "VPP", f" at PP {pp}") + layouts
