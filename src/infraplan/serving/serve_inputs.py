@@ -27,6 +27,7 @@ from infraplan.ops.precision import RECIPES, scope_words
 from infraplan.serving.engines import ServingEngine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.workloads import Requests, fixed_requests, read_trace, workload_requests
+from infraplan.units import counted
 
 DEFAULT_REQUESTS = 2000
 # A closed loop of N clients without --requests: 10 requests per client, the count the validated closed-loop rows
@@ -130,6 +131,16 @@ def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: 
     if workload is not None:
         return workload_requests(workload, count, rate, seed)
     return fixed_requests(count, int(input_len or 0), int(output_len or 0), rate, seed)
+
+
+def trace_rows_note(trace: str | None, asked: int | None, rows: int) -> str | None:
+    """`--requests N` with a trace of fewer rows: the run holds the trace's `rows`, said (`read_trace` reads the
+    first N rows; a trace adds none of its own, so a larger N ran fewer requests without a word: hS68). None
+    without a trace, without --requests, or where the trace had N rows to read."""
+    if trace is None or asked is None or rows >= asked:
+        return None
+    return (f"--requests {asked:,}: the trace holds {counted(rows, 'request')}, and the run is those "
+            f"(--requests N reads a trace's first N rows and adds none)")
 
 def tp_span_note(tp: int, cluster: Cluster, row_bytes: float, custom: bool, pool: str = "") -> str | None:
     """TP beyond one scale-up domain, said as `train` says it (`plan_notes.request_notes`), which `--tp auto` and

@@ -57,6 +57,7 @@ from infraplan.serving.serve_inputs import (
     nccl_inside_note,
     offline_fill_note,
     tp_span_note,
+    trace_rows_note,
 )
 from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
@@ -254,6 +255,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         few = given_requests is not None and len(reqs) < CLOSED_LOOP_REQUESTS_PER_CLIENT * clients
         notes.append(few_requests_note(len(reqs), clients) if few else little)
     notes += steady_state.short_run_note(reqs.arrival_s, result) if rate and not closed else []  # hO, session 53
+    if short_trace := trace_rows_note(trace, given_requests, len(reqs)):  # --requests past a trace's rows (hS68)
+        notes.append(short_trace)
     source = "trace" if trace else "requests" if given_requests is not None else "default"  # the offline count's
     if offline and pair is None and dep.pp == 1 and (fill := offline_fill_note(  # few requests a batch (hW59)
             len(reqs), source, context, dep.replicas, dep.attention_dp, dep.max_batch,

@@ -41,6 +41,7 @@ from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ImageSlo, ServingResult
 from infraplan.serving.serve_results import Percentiles, PoolLayout
 from infraplan.serving.serving_api import estimate_serving
+from infraplan.units import counted
 
 
 def power_text(whole_w: float | None, steady_w: float | None) -> str:
@@ -125,11 +126,13 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         if d.prefill is not None and d.decode is not None:  # each pool's own layout
             pools = f", {_pool(d.prefill, 'prefill')} + {_pool(d.decode, 'decode')}"
             head = f"{d.gpus} × {r.accelerator}"
-        spec = f", {d.speculative_tokens} draft tokens ({d.tokens_per_step:.2f}/step)" if d.speculative_tokens else ""
+        drafts = counted(d.speculative_tokens, "draft token")  # "1 draft token", "3 draft tokens"
+        spec = f", {drafts} ({d.tokens_per_step:.2f}/step)" if d.speculative_tokens else ""
         title = (f"{r.model} on {r.system}: {head}{spec}, "
                  f"{d.dtype}{' weight-only' if 'weight-only' in (d.weight_format or '') else ''} weights, "
                  f"{d.kv_dtype} KV{pools}, {r.workload}"
-                 + (f", closed loop of {r.concurrency} clients" if r.concurrency else "") + f", stack {r.stack}")
+                 + (f", closed loop of {counted(r.concurrency, 'client')}" if r.concurrency else "")
+                 + f", stack {r.stack}")
     if not r.fits:  # one line, no table of one row (hU53; exit 0 as serve-plan's "no deployment found")
         console.print(f"{title} does not fit: {seconds_in_text(r.why or '')}", markup=False, highlight=False,
                       soft_wrap=True)
