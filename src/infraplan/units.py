@@ -4,9 +4,10 @@ Rates in bits (Gbps, Tb/s) are returned in bytes/s; sizes in bytes; power in wat
 in seconds; plain counts accept k/M/G/T (decimal) suffixes. Text never yields nan or inf (refused with one
 InputError line); numbers passed as floats are checked the same way. A bare number is read in the unit the
 parser names (bytes, bytes/s, watts, seconds): for fields whose name carries it (`tdp_w`, `--bytes`), and for a
-scenario or fleet file's `power`, which a validated spec dumps in watts and reads back. A command-line power or size
-whose name carries no unit (`campus --power`, `facility --rack-power`, `--checkpoint-size`, and the web's same
-fields) is read by `parse_stated_power_w` / `parse_stated_bytes`, which refuse a bare number (10 would be 10 W).
+validated spec dumped in watts read back (`si_dump`). A power or size whose name carries no unit (`campus --power`,
+`facility --rack-power`, `--checkpoint-size`, the web's same fields, a scenario or fleet file's site `power`) is
+read by `parse_stated_power_w` / `parse_stated_bytes` (a site's: `facility_loader.stated_power`), which refuse a
+bare number (10 would be 10 W; `bare_number`).
 Durations keep bare seconds (the SI unit, as the CLI's SLO options state). A unit that is not the parser's
 ('10GWW', '80GiBB') is named as the unit, not as a prefix. `power_text` writes watts back without e-notation
 (24.73 kW, not 2.473e-02 MW). Electricity prices take their unit as text ('70/MWh', '0.07/kWh'):
@@ -156,6 +157,16 @@ def parse_power_w(text: str | float | int, *, name: str = "") -> float:
     if not unit.endswith("W"):
         raise _other_unit(text, unit, _POWER_UNITS, f"expected {_POWER_WHAT}, got {quoted_text(text)}", name)
     return _finite(value * _prefix(unit, "W", text, _POWER_WHAT, name, _POWER_UNITS), text, name, "W")
+
+
+def bare_number(value: object) -> bool:
+    """Whether `value` is a number with no unit: an int or float (not a boolean), or text that reads as one number
+    ("50000", "1e9", "-5", "1_000"): what a key or option whose name states no unit refuses (a site's `power`)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    if not isinstance(value, str):
+        return True
+    return re.fullmatch(r"\s*[+-]?" + _NUMBER + r"\s*", value.replace("_", "")) is not None
 
 
 def parse_stated_power_w(text: str | float | int, name: str = "power") -> float:

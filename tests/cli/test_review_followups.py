@@ -61,8 +61,11 @@ SCENARIO = Path(__file__).parents[2] / "examples" / "plan-minimal.yaml"
 
 @pytest.mark.parametrize(("power", "wanted", "unwanted"), [
     ("10GWW", "unknown unit 'GWW' in '10GWW'", "prefix"),       # was "unknown unit prefix 'GW'"
-    ("10", "power cap 10 W is below", "1e-05"),                 # was "power cap 1e-05 MW"
-    ("'1e3'", "power cap 1 kW is below", "0.001 MW"),
+    ("10W", "power cap 10 W is below", "1e-05"),                # was "power cap 1e-05 MW"
+    ("'1e3W'", "power cap 1 kW is below", "0.001 MW"),
+    # hU68: a bare number (the key names no unit) is refused, as `campus --power 1000` is, not read as watts
+    ("10", "sites.0.power: 10 has no unit; write the power with one, e.g. 10MW or 1GW (10W is 10 W)", "power cap"),
+    ("'1e3'", "sites.0.power: 1e3 has no unit; write the power with one, e.g. 10MW or 1GW (1e3W is 1 kW)", "cap"),
     # hB66: 24.73 kW until the generic H100's NIC links went optical (DGX SuperPOD rail units)
     ("10 W", "power cap 10 W is below the smallest useful build (one rack unit of pool 'h100' needs 25.15 kW)",
      "e-0"),

@@ -136,6 +136,6 @@ def test_campus_and_plan_differ_at_one_power_by_a_part_filled_rack_and_both_say_
         "name": "campus-site", "phases": [{"name": "2026", "year": 2026}],
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": per_device * (most - 1),
                       "latency_slo": "10ms"}],
-        "pools": [{"name": "pool", "device": "gb200", "site": "s"}], "sites": [{"name": "s", "power": 100e6}]}))
+        "pools": [{"name": "pool", "device": "gb200", "site": "s"}], "sites": [{"name": "s", "power": "100MW"}]}))
     assert plan.pools[0].devices == most and plan.sites[0].facility_power_w <= 100e6
     assert f"one part-filled with {most - campus.accelerators}," in " ".join(plan.notes)

@@ -83,7 +83,7 @@ def test_every_catalog_part_has_a_figure_that_its_derivation_gives() -> None:
 def _spec(pool: dict[str, object], service: dict[str, object], objective: str = "tco") -> ScenarioSpec:
     return ScenarioSpec.model_validate({
         "name": "hC41", "phases": [{"name": "2026", "year": 2026}], "services": [service],
-        "pools": [{"name": "pool", "site": "s", **pool}], "sites": [{"name": "s", "power": 50e6, "location": "ohio"}],
+        "pools": [{"name": "pool", "site": "s", **pool}], "sites": [{"name": "s", "power": "50MW", "location": "ohio"}],
         "policy": {"objective": objective}})
 
 

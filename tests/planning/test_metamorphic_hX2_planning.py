@@ -93,7 +93,7 @@ def _scenario(qps: float, pools: list[dict[str, Any]], objective: str = "tco", h
         services.append({"name": "ingest", "kind": "video", "input": "1080p30", "ladder": 4, "daily_hours": hours})
     return ScenarioSpec.model_validate({
         "name": "hX2", "phases": [{"name": "2025", "year": 2025}], "services": services, "pools": pools,
-        "sites": [{"name": "ohio", "power": 200e6, "location": "ohio"}], "policy": {"objective": objective}})
+        "sites": [{"name": "ohio", "power": "200MW", "location": "ohio"}], "policy": {"objective": objective}})
 
 
 ONE_POOL: list[dict[str, Any]] = [{"name": "h100", "device": "h100-sxm", "site": "ohio"}]

@@ -19,7 +19,7 @@ def _site_plan(accelerator: str, power_w: float, installed: int = 0, qps: float 
         "name": "campus-site", "phases": [{"name": "2026", "year": 2026}],
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": qps, "latency_slo": "10ms"}],
         "pools": [{"name": "pool", "device": accelerator, "site": "s", "installed": installed}],
-        "sites": [{"name": "s", "power": power_w}]}))
+        "sites": [{"name": "s", "power": f"{power_w!r}W"}]}))
 
 
 @pytest.mark.parametrize(("accelerator", "power_w"), [

@@ -200,7 +200,7 @@ def test_p11_the_cap_pass_counts_power_per_device_of_whole_servers() -> None:
         **base.model_dump(), "services": [{**SERVICE, "qps": 1.0}],
         "pools": [{"name": "h100", "device": "h100-sxm", "site": "small", "price_usd_per_device": 20_000},
                   {"name": "a100", "device": "a100-80gb", "site": "big", "price_usd_per_device": 60_000}],
-        "sites": [{"name": "small", "power": 45_000, "location": "us-average"},
+        "sites": [{"name": "small", "power": "45kW", "location": "us-average"},
                   {"name": "big", "power": "100MW", "location": "us-average"}],
         "policy": {**base.policy.model_dump(), "redundancy_racks": 1}})
     h100 = size(spec.services[0], spec.pools[0], 1.0).capacity  # type: ignore[union-attr]

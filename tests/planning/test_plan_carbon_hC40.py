@@ -33,7 +33,7 @@ def _spec(device: str = "h100-sxm", installed: int = 1000, life: float | None = 
     return ScenarioSpec.model_validate({
         "name": name, "phases": [{"name": "2026", "year": 2026}],
         "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": 1e5, "latency_slo": "10ms"}],
-        "pools": [pool], "sites": [{"name": "s", "power": 50e6, "location": "ohio"}]})
+        "pools": [pool], "sites": [{"name": "s", "power": "50MW", "location": "ohio"}]})
 
 
 @pytest.mark.parametrize("life", [None, 4.0])

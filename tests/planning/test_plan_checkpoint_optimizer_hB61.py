@@ -58,7 +58,7 @@ def test_train_tokens_and_plan_agree_on_a_runs_checkpoint(capsys: pytest.Capture
 
 @pytest.mark.parametrize(("service", "words"), [
     ({"optimizer": "lion"}, "services.0.optimizer: Input should be 'adam' or 'muon'"),
-    ({"kind": "recsys", "model": "dlrm-dcnv2", "qps": 1000, "latency_slo": "10ms", "tokens": None, "gpus": None,
+    ({"kind": "recsys", "model": "mlperf-dlrm-dcnv2", "qps": 1000, "latency_slo": "10ms", "tokens": None, "gpus": None,
       "seq_len": 8192, "global_batch": 2048, "optimizer": "muon"}, "optimizer is read by training services only")])
 def test_a_bad_optimizer_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                 service: dict[str, Any], words: str) -> None:

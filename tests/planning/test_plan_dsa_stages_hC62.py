@@ -61,7 +61,7 @@ def test_both_stages_add_their_wall_clocks() -> None:
     ({"model": "llama3-8b", "dsa_warmup_tokens": "1B"}, "llama3-8b has no lightning indexer"),
     ({"dsa_stage": "warmup", "dsa_warmup_tokens": "1B"}, "with dsa_stage warmup the warm-up's tokens are `tokens`"),
     ({"dsa_stage": "dense"}, "services.0.dsa_stage: Input should be 'sparse' or 'warmup'"),
-    ({"kind": "recsys", "model": "dlrm-dcnv2", "qps": 1000, "latency_slo": "10ms", "tokens": None, "gpus": None,
+    ({"kind": "recsys", "model": "mlperf-dlrm-dcnv2", "qps": 1000, "latency_slo": "10ms", "tokens": None, "gpus": None,
       "seq_len": 8192, "global_batch": 2048, "dtype": "auto", "stack": None, "dsa_stage": "warmup"},
      "dsa_stage is read by training services only")])
 def test_bad_stages_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],

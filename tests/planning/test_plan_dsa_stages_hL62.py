@@ -98,7 +98,8 @@ def test_the_warmup_global_batch_needs_warmup_tokens(tmp_path: Path, capsys: pyt
 
 def test_the_warmup_global_batch_is_read_by_training_services_only(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    svc = {"kind": "recsys", "model": "dlrm-dcnv2", "qps": 1000, "latency_slo": "10ms", "tokens": None, "gpus": None,
-           "seq_len": 8192, "global_batch": 2048, "dtype": "auto", "stack": None, "dsa_warmup_global_batch": 16}
+    svc = {"kind": "recsys", "model": "mlperf-dlrm-dcnv2", "qps": 1000, "latency_slo": "10ms", "tokens": None,
+           "gpus": None, "seq_len": 8192, "global_batch": 2048, "dtype": "auto", "stack": None,
+           "dsa_warmup_global_batch": 16}
     err = _refused(capsys, ["plan", str(_scenario(tmp_path, **svc))])
     assert "dsa_warmup_global_batch is read by training services only" in err

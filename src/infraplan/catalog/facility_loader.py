@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from infraplan.catalog.file_checks import Bytes, BytesPerS, Watts, key_renamed
 from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
@@ -30,7 +30,7 @@ from infraplan.limits import (
     MAX_WUE_L_PER_KWH,
     ElectricityUsdPerMwh,
 )
-from infraplan.units import parse_power_w, power_text
+from infraplan.units import bare_number, parse_power_w, power_text
 
 Climate = Literal["cool", "temperate", "hot"]
 CLIMATES: tuple[str, ...] = ("cool", "temperate", "hot")
@@ -53,6 +53,26 @@ def power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
 PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0),
                    AfterValidator(power_at_most(MAX_SITE_POWER_W, "one site"))]
 RackPowerW = Annotated[Watts, AfterValidator(power_at_most(MAX_RACK_POWER_W, "one rack"))]
+
+
+def stated_power(value: object, info: ValidationInfo) -> object:
+    """A site's `power` (a scenario's, a fleet's: a key that names no unit) as text with its unit; a bare number is
+    refused in one line, as `campus --power 50000` is (`units.parse_stated_power_w`): `power: 50000` was read as
+    50 kW where 50 MW may be meant (hU68). A spec dumped in SI watts (`si_dump`, compare --vary) reads back as
+    watts; a boolean keeps the type's line."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or (info.context or {}).get("si_dump"):
+        return value
+    if not bare_number(value):
+        return value
+    whole = isinstance(value, float) and value.is_integer() and abs(value) < 1e16  # YAML's 1e9: 1000000000, as typed
+    typed = str(int(value)) if whole else str(value).strip()
+    watts = parse_power_w(value)  # a number it refuses (-5, 1e999) says why first
+    as_watts = f" ({typed}W is {power_text(watts)})" if watts > 0 else ""
+    raise ValueError(f"{typed} has no unit; write the power with one, e.g. 10MW or 1GW{as_watts}")
+
+
+# a site's power in a scenario or fleet file: its unit stated (a bare number refused, `stated_power`)
+StatedPowerW = Annotated[PowerW, BeforeValidator(stated_power)]
 
 
 class CoolingType(Spec):
@@ -196,7 +216,7 @@ class FleetSite(Spec):
     accelerator: str | None = None
     system: str | None = Field(None, description="catalog system or YAML path; brings accelerator and count")
     count: int | None = Field(None, gt=0, le=MAX_ACCELERATORS)  # the product's limit (a 1e12 site was 1.9 PW)
-    power_w: PowerW | None = Field(None, alias="power")
+    power_w: StatedPowerW | None = Field(None, alias="power")
     cooling: str | None = None
     location: str = "us-average"
 

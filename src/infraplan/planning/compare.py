@@ -9,8 +9,9 @@ different precisions on the two sides is said, and the scenarios re-planned at t
 Tornado: one parameter at a time is set to the low and the high end of its range and the scenario re-planned
 (re-sized, re-solved, re-costed); rows are sorted by the swing of the last phase's TCO per year, largest first.
 Parameters: `electricity` (USD/kWh, every site), `pue`, `headroom` (fraction), `POOL.price` (USD per device),
-`POOL.available` (devices), `SITE.power` (W); each row states its `unit`. A range is `LOW..HIGH` or `±P%` around
-the base value (electricity ±P% only where every site has the same price: the range sets one price on all).
+`POOL.available` (devices), `SITE.power` (W; each end written with its unit, 5MW..20MW, as the site's `power:`);
+each row states its `unit`. A range is `LOW..HIGH` or `±P%` around the base value (electricity ±P% only where every
+site has the same price: the range sets one price on all).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from infraplan.planning.scenario import StageProgress, plan_scenario, plan_summa
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
-from infraplan.units import parse_power_w
+from infraplan.units import bare_number, parse_power_w
 
 RISK_UTILISATION = 0.9
 
@@ -140,6 +141,9 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
     if name == "electricity" and dots:
         lo, hi = _electricity_range(lo_text, hi_text, rng)
     else:
+        if name.endswith(".power") and dots and (bare_number(lo_text) or bare_number(hi_text)):  # as `power:` (hU68)
+            raise InputError(f"--vary {shown_path(name)}={shown_path(rng)}: a site's power takes its unit, as its "
+                             f"`power:` does; write each end with one, e.g. {shown_path(name)}=50MW..100MW")
         try:
             read = parse_power_w if name.endswith(".power") else float
             lo, hi = read(lo_text), read(hi_text)

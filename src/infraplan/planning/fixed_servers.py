@@ -68,7 +68,7 @@ import math
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from infraplan.planning.phased_mix import MixOption
+from infraplan.planning.phased_mix import SHARE_MOST, MixOption
 
 
 def room_devices(options: list[MixOption], x: np.ndarray, server: np.ndarray | None,
@@ -139,7 +139,7 @@ def _phase(options: list[MixOption], mine: list[int], need: np.ndarray, free: np
     pools = sorted({o.pool for o in opts})
     rows = np.zeros((len(services) + len(pools), len(opts)))
     for j, o in enumerate(opts):
-        rows[services.index(o.service), j] = o.capacity / need[o.service]
+        rows[services.index(o.service), j] = min(o.capacity / need[o.service], SHARE_MOST)  # (as the MILP's rows)
         rows[len(services) + pools.index(o.pool), j] = o.unit_devices
     lb = np.concatenate([np.full(len(services), 1.0), np.full(len(pools), -np.inf)])
     ub = np.concatenate([np.full(len(services), np.inf), np.maximum(free[pools], 0.0)])

@@ -42,7 +42,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from infraplan.planning.fixed_servers import fill_fixed_servers, room_devices
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.planning.milp_start import MIP_REL_GAP
-from infraplan.planning.phased_mix import MixOption
+from infraplan.planning.phased_mix import SHARE_MOST, MixOption
 from infraplan.planning.scenario_types import amount_text
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 
@@ -76,6 +76,8 @@ def solve_units(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.
     asked = np.asarray(demand, dtype=float)
     scale = np.where(asked > 0, asked, 1.0) if shares else np.ones(n_s)
     a[:n_s] /= scale[:, None]
+    if shares:  # a unit serving its demand over a million times counts as a million (`phased_mix.SHARE_MOST`)
+        a[:n_s] = np.minimum(a[:n_s], SHARE_MOST)
     lb = np.concatenate([asked / scale, np.full(2 * n_p, -np.inf)])
     ub = np.concatenate([np.full(n_s, np.inf), np.zeros(n_p),
                          [np.inf if v is None else float(v) for v in limits]])  # devices used <= available

@@ -39,6 +39,7 @@ from infraplan.planning.scenario_types import (
     Seconds,
     check_llm_names,
     check_unique_names,
+    not_the_other_spec,
 )
 from infraplan.units import parse_duration_s
 
@@ -139,6 +140,11 @@ class FleetSpec(PlanSpec):
     pools: list[PoolSpec] = Field(min_length=1)
 
     _old_prices = model_validator(mode="before")(pools_price_renamed)  # one warning per file (pool_price_key.py)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_scenario(cls, data: Any) -> Any:
+        return not_the_other_spec(data, "fleet")
 
     @model_validator(mode="after")
     def _unique_names(self) -> FleetSpec:

@@ -103,6 +103,12 @@ class PhasedMix:
         return 1 if self.server_devices is None else max(1, int(self.server_devices[p]))
 
 
+SHARE_MOST = 1e6
+"""The largest coefficient of a demand row in shares (capacity[o] / demand[s, k]): a unit serving its demand more than
+a million times over counts as a million. Any coefficient >= 1 already meets its row with one unit, so for whole
+units the rows hold where they held (the answer's set is the same); without the cap a ranking service of 1e-8 QPS
+(~2e15 on H100's 22.7 M QPS a device) was "HiGHS: the programme is infeasible" in `plan` and fleet-mix (hU68)."""
+
 Extension = Callable[[PhasedMix, Programme, int], Programme]  # (mix, programme, options) -> the programme with more
 # columns and rows: a lower bound's own (planning/bound_columns.py), passed in so the plan's module imports none
 
@@ -130,7 +136,7 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
                 if o.service == s and o.phase == k:
                     row[i] = o.capacity
             if elastic:  # the row in shares of the demand: one scale for every demand (1e15 qps beside 1 failed)
-                row /= m.demand[s, k]
+                row = np.minimum(row / m.demand[s, k], SHARE_MOST)
                 row[n_o + n_n + s * n_k + k] = 1.0
             rows.append(row)
             lb.append(1.0 if elastic else m.demand[s, k])
@@ -330,7 +336,7 @@ def programme(m: PhasedMix, unit_charge: float, extend: Extension | None = None)
     n_p, n_o = m.cost.shape[0], len(m.options)
     a, lb, ub, vlb, vub = _phased_matrix(m, elastic=False)
     rows = int(np.count_nonzero(m.demand > 0))  # the demand rows come first, one per positive demand
-    a[:rows] /= lb[:rows, None]
+    a[:rows] = np.minimum(a[:rows] / lb[:rows, None], SHARE_MOST)
     lb[:rows] = 1.0
     c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1),
                         np.zeros(a.shape[1] - n_o - n_p * n_k)])  # cohorts' purchases: costed as servers n

@@ -2,8 +2,10 @@
 
 A YAML file validated by frozen pydantic models that reject unknown keys; quantities are read with their units
 at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qps: 2M`); a bare number is read in
-the SI unit (`power: 10` is 10 W, `deadline: 60` 60 s), the unit a validated spec dumps its numbers in, and messages
-name the unit (a cap of "10 W").
+the SI unit (`deadline: 60` is 60 s), the unit a validated spec dumps its numbers in (`si_dump`), and messages name
+the unit (a cap of "10 W"). A site's `power`, whose key names no unit, refuses a bare number (`power: 50000` read
+as 50 kW; `facility_loader.stated_power`, hU68); a bare SLO or repair time in the range the CLI takes for a slip
+(`ttft_slo: 2000`, `tpot_slo: 50`, `repair_time: 3`) is refused as the CLI refuses it.
 
 - `phases`: named dates (`{name: 2025, year: 2025}`, `{name: 2025H2, year: 2025-07}`), strictly increasing; a date
   is a year, a month, a day, a quarter or a half, a float year inside (planning/plan_dates.py).
@@ -37,11 +39,10 @@ and build type among them, naming the site: hT59) are planning/scenario_types.py
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infraplan.catalog.facility_loader import PowerW
 from infraplan.catalog.loader import check_preset, looks_like_path, pool_files_beside, read_user_file, validated
 from infraplan.limits import (
     MAX_ACCELERATORS,
@@ -71,12 +72,14 @@ from infraplan.planning.scenario_types import (
     PlanSpec,
     RepairSeconds,
     Seconds,
+    SitePowerW,
     check_llm_names,
     check_site_names,
     check_unique_names,
+    not_the_other_spec,
 )
 from infraplan.planning.spares import DEFAULT_REPAIR_S, SpareTrays
-from infraplan.units import parse_duration_s, slo_unit_slip
+from infraplan.units import parse_duration_s, repair_time_slip, slo_unit_slip
 
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
 Kind = Literal["training", "llm", "recsys", "image", "video"]
@@ -107,17 +110,28 @@ class InferenceServiceSpec(PlanSpec):
     quality: Literal["standard", "high"] = "high"
     peak_to_average: float = Field(1.0, ge=1.0, description="diurnal peak / average demand")
 
-    @field_validator("latency_slo", mode="before")
+    @field_validator("latency_slo", "ttft_slo", "tpot_slo", mode="before", check_fields=False)
     @classmethod
     def _latency_slo_slip(cls, value: object, info: ValidationInfo) -> object:
         """A bare `latency_slo: 20` (20 s) is refused as ms written for seconds, as the CLI's (`units.slo_unit_slip`:
-        recsys above 0.5 s a batch, image above 30 s; hU61); not a spec dumped in SI seconds (`compare.varied`)."""
+        recsys above 0.5 s a batch, image above 30 s; hU61); an LLM service's `ttft_slo: 2000` / `tpot_slo: 50` as
+        serve-plan's --ttft-slo / --tpot-slo (above 30 s / 1 s; hU68: planned at 2,000 s and 50 s a token); not a
+        spec dumped in SI seconds (`compare.varied`). The subclasses declare ttft_slo and tpot_slo."""
         if isinstance(value, bool) or not isinstance(value, str | int | float) or (info.context or {}).get("si_dump"):
             return value  # a boolean keeps the type's line; a dumped spec is in seconds
-        if slip := slo_unit_slip(value, parse_duration_s(value), "recsys" if info.data.get("kind") == "recsys"
-                                 else "ttft"):
+        slo = {"ttft_slo": "ttft", "tpot_slo": "tpot"}.get(info.field_name or "") or (
+            "recsys" if info.data.get("kind") == "recsys" else "ttft")
+        if slip := slo_unit_slip(value, parse_duration_s(value), slo):
             raise ValueError(slip)
         return value
+
+    @model_validator(mode="after")
+    def _recsys_model_known(self) -> InferenceServiceSpec:
+        """A recsys service's unknown model name: the line `recsys --model` gives, when the spec is validated (hU68:
+        fleet-mix said "infeasible: no pool can serve" it, the same line once per pool); a file is left to the run."""
+        if self.kind == "recsys" and self.model is not None and not looks_like_path(self.model):
+            check_preset("recsys", self.model, "recsys model")
+        return self
 
     @model_validator(mode="after")
     def _peak_to_average_is_read(self) -> InferenceServiceSpec:
@@ -246,7 +260,7 @@ class PoolSpec(PlanSpec):
 
 class SiteSpec(PlanSpec):
     name: str
-    power: PowerW = Field(description="facility power cap")
+    power: SitePowerW = Field(description="facility power cap, with its unit (10MW, 1GW)")
     location: str | None = None
     cooling: str | None = None
     build_type: str | None = None
@@ -282,6 +296,17 @@ class PolicySpec(PlanSpec):
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
 
+    @field_validator("repair_time", mode="before")
+    @classmethod
+    def _repair_time_slip(cls, value: object, info: ValidationInfo) -> object:
+        """A bare `repair_time: 3` (3 s; days meant) is refused as `reliability --repair-time 3` is
+        (`units.repair_time_slip`: below an hour; hU68: it sized spare nodes for a 3 s repair); not a dumped spec."""
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or (info.context or {}).get("si_dump"):
+            return value
+        if slip := repair_time_slip(value, parse_duration_s(value)):
+            raise ValueError(slip)
+        return value
+
     @model_validator(mode="after")
     def _rate_has_a_use(self) -> PolicySpec:
         """`failure_rate` sizes spare nodes only (planning/pool_money.pool_spares): without `spare_probability` it
@@ -306,6 +331,11 @@ class ScenarioSpec(PlanSpec):
     policy: PolicySpec = Field(default_factory=PolicySpec)
     published: dict[str, float] = Field(default_factory=dict, description="anchors the preset is checked against")
     _old_prices = model_validator(mode="before")(pools_price_renamed)  # one warning per file (pool_price_key.py)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_fleet_spec(cls, data: Any) -> Any:
+        return not_the_other_spec(data, "scenario")
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:

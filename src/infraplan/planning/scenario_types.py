@@ -11,11 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
-from infraplan.catalog.facility_loader import list_facility_presets, load_build_type, load_location, power_at_most
+from infraplan.catalog.facility_loader import (
+    StatedPowerW,
+    list_facility_presets,
+    load_build_type,
+    load_location,
+    power_at_most,
+)
 from infraplan.catalog.loader import check_preset, looks_like_path
 from infraplan.catalog.schemas import Spec
 from infraplan.errors import InputError
@@ -61,9 +67,12 @@ def _lifetime(years: float) -> float:
     return years
 
 
-# a bare number is watts: the SI unit a validated spec dumps (`model_dump`, --vary) and reads back
+# a bare number is watts (the key names its unit): the SI unit a validated spec dumps (`model_dump`, --vary)
 HostPowerW = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0),
                        AfterValidator(power_at_most(MAX_HOST_POWER_W, "a device's host share"))]
+# a site's power cap: text with its unit in (a bare number refused: `facility_loader.stated_power`) and out, the
+# watts exactly ("45000.0W"), so a dumped spec validates again as written (`ScenarioSpec.model_validate(dump)`)
+SitePowerW = Annotated[StatedPowerW, PlainSerializer(lambda watts: f"{float(watts)!r}W", return_type=str)]
 LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
 RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
                           AfterValidator(_duration_at_most(MAX_REPAIR_S, "a repair time (a node out longer than it "
@@ -73,6 +82,25 @@ RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
 class PlanSpec(Spec):
     """Base of the scenario and fleet-mix specs (a boolean where a number goes is refused for every spec since
     hC51: `catalog.spec_base.Spec`)."""
+
+
+def not_the_other_spec(data: Any, spec: str) -> Any:
+    """`data` unchanged unless it reads as the other planner's file (hU68): a fleet-mix spec given to `plan`
+    (`spec` "scenario": electricity, PUE or objective at the top, no phases or sites) or a plan scenario given to
+    `fleet-mix` (`spec` "fleet": phases or sites), refused in one line naming the command that reads it; the schema's
+    line listed every field the other file lacks ("pools.0.site ... Field required; objective: Extra inputs ...",
+    "pools.0.site: Extra inputs are not permitted (did you mean system?)")."""
+    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+        return data
+    if spec == "fleet" and {"phases", "sites"} & data.keys():
+        raise ValueError("this is a plan scenario (it has phases or sites): `infraplan plan FILE` plans it; a "
+                         "fleet-mix spec has services and pools only, one year at one site (examples/fleet-mix.yaml)")
+    if spec == "scenario" and not {"phases", "sites"} & data.keys() and {"objective", "electricity_usd_per_kwh",
+                                                                       "pue"} & data.keys():
+        raise ValueError("this is a fleet-mix spec (objective, electricity or PUE at the top; no phases or sites): "
+                         "`infraplan fleet-mix FILE` sizes it; a plan scenario has phases, services, pools at sites "
+                         "and a policy (examples/plan-minimal.yaml)")
+    return data
 
 
 def check_llm_names(model: str | None, workload: str | None, stack: str | None, dtypes: Sequence[str] = ()) -> None:

@@ -192,17 +192,23 @@ IP.uploads = async function (form, body) {
   return body;
 };
 
-// Fill <select data-catalog="kind"> from the catalog, keeping the preselected value.
+// Fill <select data-catalog="kind"> from the catalog, keeping the preselected value. Several kinds ("accelerators
+// systems": the facility and campus parts, where a system stands for its accelerator as on the CLI, hU68) are listed
+// each under its own heading (an <optgroup> labelled by data-groups, else the kind).
 IP.catalog = async function () {
   for (const sel of document.querySelectorAll("select[data-catalog]")) {
-    const resp = await fetch("/api/catalog/" + sel.dataset.catalog);
-    const data = await resp.json();
+    const kinds = sel.dataset.catalog.split(" "), labels = (sel.dataset.groups || "").split("|");
     const keep = sel.dataset.value || sel.value;
     if (!sel.required) sel.add(new Option("(default)", ""));
-    for (const e of data.entries) {
-      const opt = new Option(e.name, e.name);
-      opt.title = (e.display_name ? e.display_name + " — " : "") + (e.source || "");
-      sel.add(opt);
+    const lists = await Promise.all(kinds.map(async kind => (await fetch("/api/catalog/" + kind)).json()));
+    for (const [i, data] of lists.entries()) {  // every kind fetched first: the list is whole once it has options
+      const group = kinds.length > 1 ? sel.appendChild(document.createElement("optgroup")) : sel;
+      if (kinds.length > 1) group.label = labels[i] || kinds[i];
+      for (const e of data.entries) {
+        const opt = new Option(e.name, e.name);
+        opt.title = (e.display_name ? e.display_name + " — " : "") + (e.source || "");
+        group.appendChild(opt);
+      }
     }
     sel.value = keep;
   }
