@@ -1,13 +1,14 @@
 """hI68: hB67's partial rail unit (`network.rail_leaves.partial_unit_gpus`, `costs.whole_domain_topology`) at the
 edges of its stated rule: the counts it leaves to the builder (a partial node, a rail-only fabric, NIC links that fit
-one leaf switch, a unit that is not whole nodes, a rule count beyond the system) and a user file whose unit's NIC links
-do not fill whole leaves. Each expected figure is worked by hand from the rule in the docstrings:
+one leaf switch, a unit that is not whole nodes; a system smaller than its unit, built by the rule since hN68) and a
+user file whose unit's NIC links do not fill whole leaves. Each expected figure is worked by hand from the rule in
+the docstrings:
 
 * a partial unit is built on the fewest of the unit's leaves that take its NIC links (a divisor of the unit's leaves,
   each a rail or a group of rails), each leaf whole (`unit_part`); a leaf's down ports are the unit's links over its
   leaves, never more than radix x r / (1 + r) at r:1 (`leaf_down_ports`);
-* `gpus` itself where the system is rail-only, where its NIC links fit one leaf switch, where the unit is not whole
-  nodes, or where the rule's count would exceed the system; a partial node keeps the builder's refusal.
+* `gpus` itself where the system is rail-only, where its NIC links fit one leaf switch, or where the unit is not
+  whole nodes; a partial node keeps the builder's refusal.
 """
 
 from __future__ import annotations
@@ -70,10 +71,10 @@ def test_leaves_never_take_more_links_than_their_down_ports() -> None:
 
 
 def test_a_system_smaller_than_its_unit_answers_its_own_count() -> None:
-    """17 DGX in a user's file on SuperPOD tiers (a 256-GPU unit): the rule's 256 exceed the system, so the builder's
-    own 136-GPU fabric answers, not a refusal of 256 GPUs."""
+    """17 DGX in a user's file on SuperPOD tiers (a 256-GPU unit): built by the catalog's rule (hN68; the builder's
+    own 136-GPU fabric, 17 spines, before), the unit's 8 leaves for its 136 GPUs, not a refusal of 256 GPUs."""
     r = describe_fabric(_file("t136", [256, 2048, 16384], 136), 136)
-    assert r.gpus == 136 and r.fabric_gpus_count == 136
+    assert r.gpus == 136 and r.fabric_gpus_count == 256 and r.switches_total == 12
 
 
 def test_a_unit_of_part_nodes_is_left_to_the_builder() -> None:

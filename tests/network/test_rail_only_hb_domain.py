@@ -84,8 +84,9 @@ def test_a_rail_leaf_is_not_capped_at_the_systems_pod(gpus, leaves, down, spines
     assert leaf.down_ports == leaf.up_ports == down and leaf.domain_gpus == down * 72
     assert spine.is_top and spine.planes == 72 and spine.switches == 72 * spines
     assert topo.switches_total == 72 * (leaves + spines)
-    # half the rail's NICs (800 Gb/s each), bounded by the up links of half its leaves (3 leaves: 1 of them)
-    assert topo.rail_bisection_bytes_per_s == min(gpus // 72 // 2, leaves // 2 * down) * 100e9
+    # half the rail's NICs (800 Gb/s each): its 1:1 leaves carry them up. 3 leaves: the cut through the middle one
+    # crosses its half's 16 up links too (hN68: min cut of the built rail; 1 leaf's 32 links, 3.2 TB/s, before)
+    assert topo.rail_bisection_bytes_per_s == gpus // 72 // 2 * 100e9
 
 
 def test_a_job_of_no_whole_pods_keeps_the_pods_leaf_rule(capsys, tmp_path):

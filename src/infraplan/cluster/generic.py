@@ -23,7 +23,8 @@ of whole nodes as above. A count within one unit is built on the fewest of its l
 whole, under those leaves' spines (`network.rail_leaves.unit_part`, hB2; a catalog system's partial unit by the
 same rule, hB67), so the fabric never costs less for more accelerators. Above two tiers the domain below the top
 is the whole sub-domains of the fewest switches the builder wires, ties to the least waste (hB67: the least waste
-alone built 704 A100 with 120 switches, 712 with 101).
+alone built 704 A100 with 120 switches, 712 with 101), then to the fewest switch hops between pairs
+(`mean_switch_hops`, hN68: equal switches are equal price, power, links and bisection, so the larger pod).
 """
 
 from __future__ import annotations
@@ -148,8 +149,21 @@ def _clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None) -> 
     fits = [m for m in range(2, half + 1) if half % m == 0 and m % step == 0  # whole units, more than one, under a
             and (step == 1 or m > step) and m * inner * radix >= want]  # tier-1 switch; the m of the fewest switches
     options = [(m, *_tiers_of([domain * leaves, *sizes[1:-1], m * inner], want, radix)) for m in fits]
-    _, tiers, built = min(options, key=lambda o: (_switches(o[1], o[2], node, unit is not None), o[2], -o[0]))
+    _, tiers, built = min(options, key=lambda o: (_switches(o[1], o[2], node, unit is not None), o[2],
+                                                  mean_switch_hops(o[1], o[2], gpn)))
     return tuple(tiers), built
+
+
+def mean_switch_hops(tiers: list[NetworkTier], built: int, per_node: int) -> float:
+    """Switches a packet between two of `built` accelerators crosses, averaged over their pairs on different nodes:
+    2 t + 1 where the pair's lowest common domain is tier t's (a leaf 1, a pod's spines 3, the top 5). `clos_tiers`'
+    tie-break (hN68): pods of the same switches are the same leaves and non-blocking, so the same capex, power,
+    links and bisection (728 A100: 10 pods of 80 or 5 of 160, 110 switches, $3.45 M, 54.5 kW, 9.1 TB/s either way);
+    the larger pod puts more pairs under one spine tier, fewer hops a byte (each a switch's hop latency: `Fabric`
+    prices a collective within one pod without the top's, and a pod's spines carry it without the top's links)."""
+    sizes = [per_node, *(t.group_size for t in tiers[:-1]), built]
+    pairs = [built * (size - 1) for size in sizes]  # ordered pairs within one domain of each size
+    return sum((2 * t + 1) * (pairs[t + 1] - pairs[t]) for t in range(len(sizes) - 1)) / max(pairs[-1] - pairs[0], 1)
 
 
 def _tiers_of(sizes: list[int], want: int, radix: int) -> tuple[list[NetworkTier], int]:

@@ -42,7 +42,7 @@ from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.generic import fabric_radix, generic_network
 from infraplan.errors import InputError
-from infraplan.network.costs import bill_of_materials
+from infraplan.network.costs import bill_of_materials, partial_unit_topology
 from infraplan.network.topology import ClosTopology, build_topology
 from infraplan.units import power_text
 
@@ -274,8 +274,10 @@ def fabric_topology(layout: ServerLayout, accelerators: int) -> ClosTopology | N
     if layout.nics_per_server == 0:
         return None
     system = fabric_system(layout, accelerators)
-    gpus = system.total_accelerators if layout.generic else accelerators
-    return build_topology(system, gpus=gpus)
+    if layout.generic:
+        return build_topology(system, gpus=system.total_accelerators)
+    part = partial_unit_topology(system, accelerators)  # a user's file within one rail unit (hN68), as `network`
+    return build_topology(system, gpus=accelerators) if part is None else part
 
 
 def fabric_ports(layout: ServerLayout, accelerators: int) -> tuple[int, int, int, int]:

@@ -193,6 +193,21 @@ def _whole_domains(spec: System, gpus: int) -> tuple[int, str, int]:
     return n, name, size
 
 
+def partial_unit_topology(spec: System, gpus: int) -> ClosTopology | None:
+    """The fabric of `gpus` on part of a rail unit (`rail_leaves.partial_unit_gpus`: the leaves they need, each
+    whole, under their spines), None where the rule leaves them to the builder. One rule for a catalog system and a
+    user's file smaller than its unit (hN68: 17 DGX on the SuperPOD's tiers, `network` and `facility` alike), whose
+    system is widened to the unit's count to build it (the NIC links are priced for the `gpus` there)."""
+    from infraplan.network.rail_leaves import partial_unit_gpus
+    from infraplan.network.topology import build_topology
+
+    part = partial_unit_gpus(spec, gpus)
+    if part == gpus:
+        return None
+    wide = spec if part <= spec.total_accelerators else spec.model_copy(update={"total_accelerators": part})
+    return build_topology(wide, part)
+
+
 def whole_domain_topology(spec: System, gpus: int | None) -> tuple[ClosTopology, str | None]:
     """The fabric `network` builds for `gpus` accelerators, and the line saying so where it rounds them up.
 
@@ -206,15 +221,14 @@ def whole_domain_topology(spec: System, gpus: int | None) -> tuple[ClosTopology,
     A partial node, a count beyond the system and one that no rounding builds keep the builder's refusal. A count
     within a rail-optimised system's scalable unit is built on the leaves it needs, each whole, under their spines
     (`rail_leaves.partial_unit_gpus`, the rule of a part's generic Clos: hB2, hB67)."""
-    from infraplan.network.rail_leaves import partial_unit_gpus
     from infraplan.network.topology import build_topology, endpoint_word
 
-    part = partial_unit_gpus(spec, gpus) if gpus is not None else spec.total_accelerators
-    if gpus is not None and part != gpus:
-        topo, w, n = build_topology(spec, part), endpoint_word(spec), int(gpus)
-        return topo, (f"{n:,} {w}s fill part of a rail unit: built on the {topo.tiers[0].switches} leaves they "
-                      f"need, each whole, the fabric of {part:,} {w}s ({part - n:,} {w} ports unused; NIC links and "
-                      f"per-{w} figures over the {n:,})")
+    part = partial_unit_topology(spec, spec.total_accelerators if gpus is None else int(gpus))
+    if part is not None:
+        w, n = endpoint_word(spec), spec.total_accelerators if gpus is None else int(gpus)
+        return part, (f"{n:,} {w}s fill part of a rail unit: built on the {part.tiers[0].switches} leaves they "
+                      f"need, each whole, the fabric of {part.gpus:,} {w}s ({part.gpus - n:,} {w} ports unused; NIC "
+                      f"links and per-{w} figures over the {n:,})")
     try:
         return build_topology(spec, gpus), None
     except InputError as refused:
@@ -250,7 +264,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         rounded = (f"{int(gpus):,} {w}s fill part of a rail unit: built on the {topo.tiers[0].switches} leaves "
                    f"they need, each whole, the fabric of {topo.gpus:,} {w}s ({topo.gpus - int(gpus):,} {w} ports "
                    f"unused; NIC links and per-{w} figures over the {int(gpus):,}), as `facility` builds them")
-    asked = topo.gpus if gpus is None else int(gpus)
+    asked = spec.total_accelerators if gpus is None else int(gpus)
     if topo.rail_only and topo.gpus <= topo.scale_up_domain_gpus:  # a rail joins one NIC of every HB domain
         w = endpoint_word(spec)
         raise InputError(f"--fabric rail-only joins scale-up domains (arXiv:2307.12169); {topo.gpus:,} {w}s of "

@@ -74,8 +74,10 @@ def partial_unit_gpus(system: System, gpus: int) -> int:
     domain (its scalable unit: dgx-h100-superpod.yaml's 32 DGX on 8 rail leaves), by `unit_part`'s rule: the leaves
     the count needs, each whole, under their spines (hB67: the catalog path wired 17 H100 nodes' 17 up ports a
     leaf to 17 spines, 25 switches at 136 GPUs against 11 at 144). `gpus` itself where the system is not
-    rail-optimised (or rail-only), where its NIC links fit one leaf switch (no spines), where it fills whole units,
-    or where the rule's count would exceed the system."""
+    rail-optimised (or rail-only), where its NIC links fit one leaf switch (no spines), or where it fills whole
+    units. A user's file smaller than its unit (17 DGX on the SuperPOD's tiers) is built the same (hN68: its own
+    136 GPUs got the 25 switches the catalog's gave up): the count may pass the system's, at most its unit
+    (`costs.partial_unit_topology` widens the system to it)."""
     net, node = system.network, system.node
     gpn, nics = node.accelerators_per_node, node.nics_per_node
     if not net.rail_optimized or net.rail_only or len(net.tiers) < 2 or nics < 1 or gpus % gpn:
@@ -90,7 +92,7 @@ def partial_unit_gpus(system: System, gpus: int) -> int:
     if links % leaves:
         return gpus
     built = unit_part(gpus // gpn, node, links // leaves, unit, leaves)
-    return built if gpus <= built <= system.total_accelerators else gpus
+    return built if gpus <= built else gpus
 
 
 def rail_leaf_domain(group: int, most: int, above: int) -> int:

@@ -21,8 +21,8 @@ leaves = spines = N/(k/2), cores = N/k -- generalised to oversubscription and to
 
 This reproduces the DGX SuperPOD H100 leaf/spine/core counts (512 -> 16/8, ..., 16,384 -> 512/512/256) and the
 Llama 3 RoCE fabric (Llama 3 paper, arXiv:2407.21783, Sec. 3.3.1: 16 GPUs per ToR, 192 racks per 3,072-GPU
-pod, 8 pods, 1:7 above the pod). Bisection: the smaller of half the GPUs' NIC bandwidth and, at every tier
-below the top, the uplink capacity of half of that tier's domains (line rates, no protocol efficiency).
+pod, 8 pods, 1:7 above the pod). Bisection: the least cut between two halves of the GPUs (`network.min_cut`,
+line rates, no protocol efficiency): half their NIC bandwidth where every tier carries it.
 
 The scale-up domain (`scale_up_domain_gpus`, the catalog's `node.scale_up_domain`) is the set of GPUs that
 reach each other over NVLink rather than the NICs: one 8-GPU node on a DGX, the 72-GPU rack of 18 four-GPU
@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import cast
 
 import numpy as np
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
+from infraplan.network.min_cut import Level, Run, packed_cut
 from infraplan.network.rail_leaves import leaf_down_ports, rail_leaf_domain, railed_leaf_count
 
 
@@ -148,19 +150,16 @@ class ClosTopology:
         return self.rail_bisection_of(self.gpus)
 
     def rail_bisection_of(self, gpus: int) -> float:
-        """Rail-only: one rail's bisection (line rate, per direction) for `gpus` of the fabric's, packed: the NICs of
-        half their HB domains, bounded at every tier below the top by the uplinks of half the tier's domains they
-        occupy on this rail (each domain holds switches_per_domain / rails of them: no switch joins two rails). 0 for
-        a Clos or within one HB domain."""
+        """Rail-only: one rail's bisection (line rate, per direction) for `gpus` of the fabric's, packed: the least
+        cut between half their HB domains and the rest on this rail (`bisection_of`'s rule, each tier's domain
+        holding switches_per_domain / rails of its switches: no switch joins two rails). 0 for a Clos."""
         if not self.rail_only:
             return 0.0
-        cut = (gpus // self.scale_up_domain_gpus) // 2 * self.nic_link_bytes_per_s
-        for tier in self.tiers:
-            if tier.is_top or _occupied(tier, gpus) < 2:
-                continue
-            cut = min(cut, (_occupied(tier, gpus) // 2) * tier.switches_per_domain / self.rails * tier.up_ports
-                      * tier.uplink_bytes_per_s)
-        return cut
+        count, sud = min(int(gpus), self.gpus) // self.scale_up_domain_gpus, self.scale_up_domain_gpus
+        levels = [Level(() if t.index == 0 else ((t.domain_gpus // self.tiers[t.index - 1].domain_gpus,
+                                                  Fraction(self.tiers[t.index - 1].domain_gpus, sud)),),
+                        t.switches_per_domain / self.rails * t.up_ports * t.uplink_bytes_per_s) for t in self.tiers]
+        return packed_cut(levels, self.nic_link_bytes_per_s, Fraction(count // 2), Fraction(count - count // 2))
 
     @property
     def bisection_bytes_per_s(self) -> float:
@@ -168,27 +167,32 @@ class ClosTopology:
         return self.bisection_of(self.gpus)
 
     def bisection_of(self, gpus: int) -> float:
-        """Line-rate bisection, per direction, of `gpus` of the fabric's, packed from its first domain: half their
-        NIC bandwidth, bounded at every tier below the top by the uplinks of half the tier's domains they occupy.
-        A count on part of the fabric (hB68: 136 GPUs on a rail unit's 8 leaves built for 256, `network`) has the
-        bisection of the GPUs there, not of the idle ports: 136 / 2 x 50 GB/s, not 256 / 2 x it. Rail-only: the
-        rails' own bisections summed (`rails` x `rail_bisection_of`, the cut through the middle of the HB domains);
-        a byte between halves on two rails crosses the scale-up domain first (NVLink), which no network cut counts."""
+        """Line-rate bisection, per direction, of `gpus` of the fabric's, packed from its first domain: the least cut
+        of the built fabric between their first half and the rest (`network.min_cut`: half their NIC bandwidth where
+        every tier carries it; an oversubscribed tier's uplinks bound it, a domain split by the halves counted for
+        its share, hN68). A count on part of the fabric (hB68: 136 GPUs on a rail unit's 8 leaves built for 256) has
+        the bisection of the GPUs there. Rail-only: the rails' own bisections summed (`rails` x `rail_bisection_of`,
+        the cut through the middle of the HB domains); a byte between halves on two rails crosses the scale-up
+        domain first (NVLink), which no network cut counts. A domain's unrailed leaves (a ToR pair) each count: a
+        leaf takes the NIC links of its ports' nodes (`leaf_index`)."""
         gpus = min(int(gpus), self.gpus)
         if self.rail_only:
             return self.rails * self.rail_bisection_of(gpus)
-        cut = gpus / 2.0 * self.gpu_bytes_per_s
-        for tier in self.tiers:
-            if tier.is_top or _occupied(tier, gpus) < 2:
-                continue
-            cut = min(cut, (_occupied(tier, gpus) // 2) * tier.switches_per_domain * tier.up_ports
-                      * tier.uplink_bytes_per_s)
-        return cut
-
-
-def _occupied(tier: TierLayout, gpus: int) -> int:
-    """Domains of `tier` that `gpus` packed from the first one occupy (all of them at the fabric's own count)."""
-    return min(tier.domains, -(-gpus // tier.domain_gpus))
+        leaf, levels = self.tiers[0], []
+        if self.rail_optimized or leaf.switches_per_domain == 1:  # every leaf of a domain sees the same halves
+            runs: tuple[Run, ...] = ((1, Fraction(leaf.domain_gpus)),)
+            levels.append(Level((), leaf.switches_per_domain * leaf.up_ports * leaf.uplink_bytes_per_s))
+        else:  # each leaf its own level-0 domain: its down ports' share of the nodes (a node may straddle two)
+            size = Fraction(leaf.down_ports * self.gpus_per_node, self.nics_per_node)
+            last = leaf.domain_gpus - (leaf.switches_per_domain - 1) * size
+            runs = ((leaf.switches_per_domain - 1, size), (1, last))
+            levels.append(Level((), leaf.up_ports * leaf.uplink_bytes_per_s))
+        for tier in self.tiers[1:]:
+            runs = runs * (tier.domain_gpus // self.tiers[tier.index - 1].domain_gpus)
+            levels.append(Level(runs, tier.switches_per_domain * tier.up_ports * tier.uplink_bytes_per_s))
+            runs = ((1, Fraction(tier.domain_gpus)),)
+        half = Fraction(gpus, 2)
+        return packed_cut(levels, self.gpu_bytes_per_s, half, gpus - half)
 
 
 def nic_link_rate(nic_bytes_per_s: float, leaf_port_bytes_per_s: float | None) -> float:
