@@ -75,8 +75,10 @@ def test_leap_gives_every_request_the_times_of_the_one_by_one_loop(case: str, sc
                                                                    admission: str) -> None:
     leap, stepped, steps = both(case, scheduler, admission)
     assert_same_times(leap, stepped, steps)
-    if admission == "on_demand" and case.startswith("KV-bound"):
-        assert leap.preemptions > 0  # the leap stopped at block shortages and the preemptions matched
+    if admission == "on_demand" and case.startswith("KV-bound") and scheduler == "fcfs":
+        # the leap stopped at block shortages and the preemptions matched (SGLang's prefill-first keeps room for the
+        # outputs to come, `serving.output_reserve`, and may preempt none: its leaps stop where the reserve opens)
+        assert leap.preemptions > 0
     if case != "offline":
         # most iterations are advanced in closed form: the loop runs per event, not per iteration
         assert leap.leapt_iterations > 0.5 * leap.iterations

@@ -42,6 +42,7 @@ from infraplan.serving.loop_stepping import (
     inline_fcfs,
     on_demand_stretch,
 )
+from infraplan.serving.output_reserve import INIT_RATIO
 from infraplan.serving.schedulers import Scheduler
 from infraplan.serving.sparse_decode import short_extend, short_prefill_s
 from infraplan.serving.window_marks import next_cut, pass_cuts
@@ -95,6 +96,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     n_dec = running = done = 0
     sum_ctx: float = 0  # the decoding sequences' cached tokens (an int without drafts)
     free = kv_blocks
+    res = policy.bind_reserve(todo, steps, adv, block_tokens, on_demand)  # SGLang's (`output_reserve`), or None
     # on-demand bookkeeping: decoding sequences per block residue, admission order, preemption state
     bt = block_tokens
     grow = [0] * bt  # grow[s % bt]: blocks decode iteration s takes
@@ -135,8 +137,10 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 continue
             waiting.append(nxt)
             nxt += 1
+        if res is not None and waiting and running < max_batch:
+            res.open(steps_done, n_dec, heap, n)
         while waiting and running < max_batch:
-            if inline:
+            if inline and res is None:
                 j = waiting[0]
                 if need[j] > free:
                     break
@@ -158,6 +162,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 n_dec += 1
                 sum_ctx += ctx0[j]
                 join_decode(j, ctx0[j], steps_done)
+                if res is not None:
+                    res.dec_end += end_at[j]
             else:
                 first[j] = finish[j] = clock
                 free += need[j]
@@ -186,6 +192,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                         k_cap = ceil(k_arr) - 1
                         if k_cap < k_max:
                             k_max = k_cap if k_cap > 0 else 0
+                if res is not None and waiting and running < max_batch and k_max > 0:  # the ratio may let it in
+                    k_max = res.leap_cap(k_max, waiting[0], need[waiting[0]], steps_done, n_dec, free, grow, heap, n)
                 if on_demand and k_max > 0:  # stop before the first iteration whose new blocks do not fit
                     k_max, taken = on_demand_stretch(grow, steps_done, free, n_dec, k_max)
                     free -= taken
@@ -201,12 +209,16 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                     sum_ctx += n_dec * k_max * adv
                     leapt += k_max
                     steps_done += k_max
+                    if res is not None:  # k decode batches: the ratio decays k times
+                        res.decays += k_max
                     # the event iteration runs next (nothing starts before); arrivals behind a blocked queue join it
                     while arr_open[nxt] <= clock and nxt < last:
                         waiting.append(nxt)
                         nxt += 1
             # the event iteration (pure decode: nothing can start before it) is the general step below
         if running == 0:
+            if res is not None:  # an idle SGLang scheduler resets its ratio (`output_reserve`)
+                res.base, res.decays = INIT_RATIO, 0
             if waiting:
                 raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
             if done == n:  # the last request ended as it was admitted (an empty one)
@@ -222,6 +234,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         # pending prompt's chunk alone (the whole budget) and the decode batch waits
         d = 0 if prefill_first and prefill else n_dec  # sequences decoding this iteration
         if on_demand and d:  # the blocks this iteration's tokens start; preempt the newest until they fit
+            if res is not None and not prefill:  # a decode batch: the ratio decays (reset below if one is preempted)
+                res.decays += 1
             while grow[(steps_done + 1) % bt] > free:  # free the newest running request, requeue it first
                 while not live[order[-1]]:
                     order.pop()
@@ -233,6 +247,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                     tokens = end_ctx[j] - left  # in its cache now
                     free += -(-tokens // bt)
                     heap.remove(end_at[j] * n + j)
+                    if res is not None:
+                        res.dec_end -= end_at[j]
                     heapq.heapify(heap)
                     grow[key[j]] -= 1
                     n_dec -= 1
@@ -248,12 +264,16 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                             break
                     free += need[j]
                     todo[j] += ctx0[j]
+                    if res is not None:
+                        res.dropped(j)
                 recomputed += todo[j]
                 ctx0[j] = 0
                 need[j] = -(-todo[j] // bt)
                 running -= 1
                 preemptions += 1
                 waiting.appendleft(j)
+                if res is not None:
+                    res.retracted(steps_done, heap, n)
             free -= grow[(steps_done + 1) % bt]
             d = 0 if prefill_first and prefill else n_dec
         budget = token_budget - d
@@ -338,6 +358,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
             if on_demand:
                 live[j] = decoding[j] = False
                 grow[key[j]] -= 1
+                if res is not None:
+                    res.dec_end -= end_at[j]
             done += 1
             if emit:
                 release(j)
@@ -365,6 +387,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 done += 1
                 if emit:
                     release(j)
+        if res is not None and finished_prefill:
+            res.joined(finished_prefill, end_at)
         it += 1
     while arr_open[-1] != math.inf:  # stepped, every request done, the bound held (`window_marks.ClosedCuts`): wait
         yield IDLE, clock  # until the driver lets it end, a window cut it gives in its last step (`next_cut`)

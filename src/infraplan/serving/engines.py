@@ -42,9 +42,9 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   "Optimization and tuning: Preemption"; vllm/v1/core/sched/scheduler.py `self.running.pop()`).
 * SGLang: `on_demand` + `recompute`. The token pool is allocated per token and, when a decode step runs out of
   memory, `retract_decode` moves running requests back to the waiting queue to be prefilled again
-  (python/sglang/srt/managers/schedule_batch.py). ASSUMPTION: its admission estimate (`new_token_ratio`, which
-  keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
-  first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
+  (python/sglang/srt/managers/schedule_batch.py). Its admission keeps room for the new request's output and a
+  share (`new_token_ratio`) of the running requests' remaining output: its schedulers' rule, `serving.output_reserve`
+  (hV68). ASSUMPTION: its retraction order (fewest decoded tokens first) is modelled as vLLM's (newest first).
 
 Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the one place an answer's stack is chosen
 (`serving_stack_for`): `serving.stack_placement`.

@@ -66,6 +66,7 @@ from infraplan.serving.loop_stepping import (
     iteration_seconds,
     on_demand_stretch,
 )
+from infraplan.serving.output_reserve import INIT_RATIO
 from infraplan.serving.serving_engine import EngineResult
 from infraplan.serving.window_marks import ClosedCuts, close_marks, pass_cuts, upcoming
 
@@ -125,6 +126,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     floors = [decode_floor(tables, cost, k) for k in range(len(tables[5]))] if routed else []
     rs = [_Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
           for _ in range(ranks)]
+    for r in rs:  # SGLang's output reserve, one per rank's scheduler (`serving.output_reserve`)
+        r.policy.bind_reserve(todo, steps, adv, bt, on_demand)
     prefill_first = rs[0].policy.prefill_first if rs else False
     head_of_line = rs[0].policy.head_of_line if rs else True
     arr = [float(t) for t in arrival_s]
@@ -172,6 +175,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             r.free += -(-tokens // bt)
             r.heap.remove(end_at[j] * n + j)
             heapq.heapify(r.heap)
+            if r.policy.reserve is not None:
+                r.policy.reserve.dec_end -= end_at[j]
             r.grow[key[j]] -= 1
             r.n_dec -= 1
             r.sum_ctx -= end_read[j] - left * adv
@@ -182,18 +187,24 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             r.prefill.remove(next(entry for entry in r.prefill if entry[0] == j))
             r.free += need[j]
             todo[j] += ctx0[j]
+            if r.policy.reserve is not None:
+                r.policy.reserve.dropped(j)
         recomputed += todo[j]
         ctx0[j] = 0
         need[j] = -(-todo[j] // bt)
         r.running -= 1
         preemptions += 1
         r.waiting.appendleft(j)
+        if r.policy.reserve is not None:
+            r.policy.reserve.retracted(r.steps_done, r.heap, n)
 
     def join(r: _Rank, j: int, ctx: int) -> None:  # j joins r's decode batch with ctx cached tokens
         r.n_dec += 1
         r.sum_ctx += ctx
         end_ctx[j], end_read[j], end_at[j] = ctx + steps[j], ctx + steps[j] * adv, r.steps_done + steps[j]
         heapq.heappush(r.heap, end_at[j] * n + j)
+        if r.policy.reserve is not None:
+            r.policy.reserve.joined((j,), end_at)
         if on_demand:
             decoding[j] = True
             fin_blocks[j] = -(-(ctx + steps[j]) // bt)
@@ -204,6 +215,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
         for r in rs:  # admission, as the engine loop's top
             while r.arrivals and r.arrivals[0][0] <= clock:
                 r.waiting.append(heapq.heappop(r.arrivals)[1])
+            if r.policy.reserve is not None and r.waiting and r.running < max_batch:
+                r.policy.reserve.open(r.steps_done, r.n_dec, r.heap, n)
             while r.waiting and r.running < max_batch:
                 j = r.policy.pick(r.waiting, need, r.free)
                 if j is None:
@@ -227,6 +240,9 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
         if not busy:
             if done == n:
                 break
+            for r in rs:  # every rank idle: SGLang's schedulers reset their ratios
+                if r.policy.reserve is not None:
+                    r.policy.reserve.base, r.policy.reserve.decays = INIT_RATIO, 0
             stuck = next((r for r in rs if r.waiting), None)
             if stuck is not None:
                 j = stuck.waiting[0]
@@ -234,8 +250,12 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             clock = max(clock, min(r.arrivals[0][0] for r in rs if r.arrivals))
             continue
         if not any(r.prefill for r in busy):  # pure decode on every busy rank: leap to the next event
+            k = min(r.heap[0] // n - r.steps_done - 1 for r in busy)  # a rank's head the reserve lets in stops it
+            k = min([k] + [r.policy.reserve.leap_cap(k, r.waiting[0], need[r.waiting[0]], r.steps_done, r.n_dec, r.free,
+                                                     r.grow, r.heap, n) for r in busy if r.policy.reserve is not None
+                           and r.waiting and r.running < max_batch and k > 0])
             span, k = _leap(busy, rs, clock, n, kv_c, decode_s, decode_flop_s, tables[7], adv, head_of_line,
-                            on_demand, routed, ranks, floors)
+                            on_demand, routed, ranks, floors, k)
             clock += span
             leapt += k
             if clock >= cut and k:  # every busy rank's k / len(busy) iterations
@@ -251,6 +271,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
         for r in busy:  # one iteration of every rank (`engine_steps`' general step)
             d = 0 if prefill_first and r.prefill and not hold else r.n_dec
             if on_demand and d:  # the blocks this iteration's tokens start; preempt the newest until they fit
+                if r.policy.reserve is not None and (not r.prefill or hold):  # a decode batch: the ratio decays
+                    r.policy.reserve.decays += 1
                 while r.grow[(r.steps_done + 1) % bt] > r.free:
                     preempt(r)
                 r.free -= r.grow[(r.steps_done + 1) % bt]
@@ -300,6 +322,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 if on_demand:
                     live[j] = decoding[j] = False
                     r.grow[key[j]] -= 1
+                if r.policy.reserve is not None:
+                    r.policy.reserve.dec_end -= end_at[j]
                 end(r, j)
             for j in fin:
                 first[j] = clock
@@ -309,6 +333,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                     r.free += need[j]
                     live[j] = False
                     r.running -= 1
+                    if r.policy.reserve is not None:
+                        r.policy.reserve.dropped(j)
                     end(r, j)
         if clock >= cut:
             cut = pass_cuts(marks, cuts, clock, longest, _work(rs), longest * len(plans) + sum(p[3] for p in plans))
@@ -328,10 +354,10 @@ def _work(rs: list[_Rank]) -> float:
 def _leap(busy: list[_Rank], rs: list[_Rank], clock: float, n: int, kv_c: float, decode_s: list[float],
           decode_flop_s: list[float], growth_s: list[float], adv: float, head_of_line: bool,
           on_demand: bool, routed: list[float], ranks: int,
-          floors: list[tuple[float, float]]) -> tuple[float, int]:
+          floors: list[tuple[float, float]], k_max: int) -> tuple[float, int]:
     """Advance every busy rank (all decoding, none prefilling) over the pure-decode iterations before the next event
-    (`engine_steps`' leap, lock-stepped: module docstring); returns the stretch's seconds and iterations."""
-    k_max = min(r.heap[0] // n - r.steps_done - 1 for r in busy)  # iterations before the first completion
+    (`engine_steps`' leap, lock-stepped: module docstring), at most `k_max` (before the first completion, and the
+    iteration after which a rank's output reserve lets its head in); returns the stretch's seconds and iterations."""
     if k_max <= 0:
         return 0.0, 0
     first_s = np.array([decode_s[r.n_dec] + kv_c * r.sum_ctx for r in busy])  # each rank's first iteration
@@ -365,4 +391,6 @@ def _leap(busy: list[_Rank], rs: list[_Rank], clock: float, n: int, kv_c: float,
         r.compute += k_max * decode_flop_s[r.n_dec]
         r.sum_ctx += r.n_dec * k_max * adv
         r.steps_done += k_max
+        if r.policy.reserve is not None:
+            r.policy.reserve.decays += k_max
     return span, k_max * len(busy)

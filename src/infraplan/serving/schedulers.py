@@ -23,6 +23,10 @@ and the closed-form decode jumps.
   takes what is left of it, a further prompt joins only whole and only below the input budget left; it is never cut
   into the remainder. Decode tokens first, as "fcfs".
 
+SGLang's two ("prefill-first", "sglang-adder") admit under its PrefillAdder's output reserve on an on-demand engine
+(`reserves_output`; `serving.output_reserve`: a prompt starts only with room for its output and a decaying share of the
+running requests' outputs left), which the engine loops bind per run (`bind_reserve`) and keep up to date.
+
 A new policy is one class with these methods plus one `SCHEDULERS` entry.
 """
 
@@ -32,6 +36,7 @@ from collections import deque
 from typing import Protocol
 
 from infraplan.errors import InputError
+from infraplan.serving.output_reserve import OutputReserve
 
 PrefillEntry = list[int]  # [request, prompt tokens left, tokens already in the KV cache]
 
@@ -51,6 +56,14 @@ class Scheduler(Protocol):
     longest: int
     keys: int
     prompts: int
+    # SGLang's output reservation at admission (`serving.output_reserve`), bound for an on-demand engine run by
+    # `bind_reserve`; None: the prompt's blocks are the whole test
+    reserve: OutputReserve | None
+
+    def bind_reserve(self, todo: list[int], steps: list[int], growth: float, block_tokens: int,
+                     on_demand: bool = True) -> OutputReserve | None:
+        """An engine run starts: the policy's output reserve over its request lists (on demand only), or None."""
+        ...
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
         """Remove and return the next waiting request to start now, or None to start no more this iteration.
@@ -79,9 +92,17 @@ class FcfsScheduler:
     longest = 0  # the last `schedule_prefill`'s longest sequence, cached + chunk (SGLang's short DSA path, hC64)
     keys = 0  # and its prompts' cached + chunk tokens (DeepGEMM's prefill clean pass on vLLM, hC64)
     prompts = 0  # and its prompt chunks, finished or not: each samples a row (`IterationCost`, hC66)
+    reserves_output = False  # SGLang's policies: True (`serving.output_reserve`)
+    reserve: OutputReserve | None = None
+
+    def bind_reserve(self, todo: list[int], steps: list[int], growth: float, block_tokens: int,
+                     on_demand: bool = True) -> OutputReserve | None:
+        self.reserve = OutputReserve(todo, steps, growth, block_tokens) if self.reserves_output and on_demand else None
+        return self.reserve
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
-        if need[waiting[0]] <= free:
+        j = waiting[0]
+        if need[j] <= free and (self.reserve is None or self.reserve.admits(j, free)):
             return waiting.popleft()
         return None
 
@@ -119,9 +140,11 @@ class FcfsScheduler:
 
 
 class PrefillFirstScheduler(FcfsScheduler):
-    """SGLang's default: FCFS admission, prefill-only iterations ahead of decode, no mixed chunks."""
+    """SGLang's default: FCFS admission under its output reserve, prefill-only iterations ahead of decode, no mixed
+    chunks."""
 
     prefill_first = True
+    reserves_output = True
 
 
 class WholePromptScheduler(FcfsScheduler):
@@ -155,6 +178,7 @@ class SglangPrefillAdder(FcfsScheduler):
     only: differs with over 1,500 decoding sequences, never in the measured rows)."""
 
     CHUNKED_PREFILL_TOKENS = 8192
+    reserves_output = True  # the same adder's output reserve (`serving.output_reserve`)
 
     def take(self, rest: int, budget: int, started: bool) -> int | None:
         cut_rest = self.widest >= self.CHUNKED_PREFILL_TOKENS  # the budget is the chunk: a further prompt is cut

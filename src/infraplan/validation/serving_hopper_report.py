@@ -33,7 +33,7 @@ def awaiting() -> list[dict[str, Any]]:
     return [{**r, "rows": int(r["rows"])} for r in validation_rows("serving_hopper_awaiting.csv")]
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 26 %, TPOT 11 %. Modelled: vLLM 0.12's measured decode attention, "
+KNOWN_GAP = ("gate not met yet: TTFT 26 %, TPOT 10 %. Modelled: vLLM 0.12's measured decode attention, "
              "TensorRT-LLM 1.0.0rc3's measured all-reduce; the client's round trip (serving.client_loop: start-up "
              "waves persist; the Dynamo rows' TTFT still short by ~2 prefills on TensorRT-LLM 1.0.0rc3); whole "
              "prompts on the Dynamo TensorRT-LLM workers (chunked prefill off in their template); the "
