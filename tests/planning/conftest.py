@@ -124,3 +124,29 @@ def exhaustive(options: list[MixOption], need: np.ndarray, room: np.ndarray, wat
     least = min(k for k, _ in best)
     tied = [x for k, x in best if k == least]
     return tied[0] if len(tied) == 1 else None
+
+
+def raw_purchase_bound(monkeypatch: pytest.MonkeyPatch, spec: Any) -> tuple[float, float, float]:
+    """`plan --optimality-gap` on `spec` with the purchase bound's own terms recorded (planning/purchase_bound.py:
+    the MILP's and the bases', before `min` with the answer): (the answer's objective, those terms summed, the gap)."""
+    from infraplan.planning import purchase_bound
+    from infraplan.planning.scenario import plan_scenario
+
+    raw: list[float] = []
+    solve, increments = purchase_bound.solve_phased_bound, purchase_bound.least_increments
+
+    def record(*args: Any) -> Any:
+        out = solve(*args)
+        raw.append(out[2])
+        return out
+
+    def terms(*args: Any) -> Any:
+        out = increments(*args)
+        raw.append(out[1])
+        return out
+
+    monkeypatch.setattr(purchase_bound, "solve_phased_bound", record)
+    monkeypatch.setattr(purchase_bound, "least_increments", terms)
+    plan = plan_scenario(spec, optimality_gap=True)
+    assert plan.objective_value is not None and plan.optimality_gap_fraction is not None and len(raw) == 2
+    return plan.objective_value, sum(raw), plan.optimality_gap_fraction

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.planning.conftest import raw_purchase_bound
 
 from infraplan.planning import purchase_bound
 from infraplan.planning.bound_columns import spare_lines
-from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_bound import spare_nodes_by_count
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 
@@ -44,28 +44,6 @@ def _grows(**policy: Any) -> ScenarioSpec:
     return _spec([{**H100, "installed": 64, "installed_year": 2024}, B200], **policy)
 
 
-def _raw_bound(monkeypatch: pytest.MonkeyPatch, spec: ScenarioSpec) -> tuple[float, float, float]:
-    """(the answer's objective, the bound's own terms before `min` with it, the gap)."""
-    raw: list[float] = []
-    solve, increments = purchase_bound.solve_phased_bound, purchase_bound.least_increments
-
-    def record(*args):  # type: ignore[no-untyped-def]
-        out = solve(*args)
-        raw.append(out[2])
-        return out
-
-    def terms(*args):  # type: ignore[no-untyped-def]
-        out = increments(*args)
-        raw.append(out[1])
-        return out
-
-    monkeypatch.setattr(purchase_bound, "solve_phased_bound", record)
-    monkeypatch.setattr(purchase_bound, "least_increments", terms)
-    plan = plan_scenario(spec, optimality_gap=True)
-    assert plan.objective_value is not None and plan.optimality_gap_fraction is not None and len(raw) == 2
-    return plan.objective_value, sum(raw), plan.optimality_gap_fraction
-
-
 def test_spare_lines_stay_under_the_spares() -> None:
     """Every line is <= spares(u) at every count, and their maximum meets spares at the hull's corners (0 and the
     top at least): on the H100 (a server its node) and GB200 (whole 18-tray domains) pools, and on seeded random
@@ -85,7 +63,7 @@ def test_spare_lines_stay_under_the_spares() -> None:
 
 
 def test_grows_with_spares_is_within_six_percent(monkeypatch: pytest.MonkeyPatch) -> None:
-    answer, bound, gap = _raw_bound(monkeypatch, _grows(spare_probability=0.99))
+    answer, bound, gap = raw_purchase_bound(monkeypatch, _grows(spare_probability=0.99))
     assert answer == pytest.approx(7754966.3, abs=1.0)
     assert bound <= answer and gap == pytest.approx(0.0524, abs=1e-3)  # 0.215 before (hB67)
 
@@ -96,7 +74,7 @@ def test_each_part_tightens(monkeypatch: pytest.MonkeyPatch, spares: bool, steps
     """hB67's bound (both off), the spares' chain alone, every step alone: each looser than both (5.24 %)."""
     monkeypatch.setattr(purchase_bound, "SPARE_PURCHASES", spares)
     monkeypatch.setattr(purchase_bound, "EVERY_STEP", steps)
-    answer, bound, got = _raw_bound(monkeypatch, _grows(spare_probability=0.99))
+    answer, bound, got = raw_purchase_bound(monkeypatch, _grows(spare_probability=0.99))
     assert bound <= answer and got == pytest.approx(gap, abs=1e-3)
 
 
@@ -104,7 +82,7 @@ def test_plan_refresh_with_spares(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = load_scenario(str(EXAMPLES / "plan-refresh.yaml"))
     spec = spec.model_copy(update={"policy": spec.policy.model_copy(update={"objective": "capex",
                                                                             "spare_probability": 0.99})})
-    answer, bound, gap = _raw_bound(monkeypatch, spec)
+    answer, bound, gap = raw_purchase_bound(monkeypatch, spec)
     assert bound <= answer and gap < 0.025  # 21.1 % before
 
 
@@ -121,5 +99,5 @@ def test_plan_refresh_with_spares(monkeypatch: pytest.MonkeyPatch) -> None:
 ])
 def test_the_bound_stays_below_the_answer(monkeypatch: pytest.MonkeyPatch, spec: Any) -> None:
     """Before -> after gaps (both parts off -> on): 21.5 -> 1.6 %, 34.8 -> 23.0 %, 21.8 -> 14.6 %, 20.3 -> 8.7 %."""
-    answer, bound, _ = _raw_bound(monkeypatch, spec())
+    answer, bound, _ = raw_purchase_bound(monkeypatch, spec())
     assert 0 < bound <= answer

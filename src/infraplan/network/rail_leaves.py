@@ -76,11 +76,14 @@ def partial_unit_gpus(system: System, gpus: int) -> int:
     leaf to 17 spines, 25 switches at 136 GPUs against 11 at 144). `gpus` itself where the system is not
     rail-optimised (or rail-only), where its NIC links fit one leaf switch (no spines), or where it fills whole
     units. A user's file smaller than its unit (17 DGX on the SuperPOD's tiers) is built the same (hN68: its own
-    136 GPUs got the 25 switches the catalog's gave up): the count may pass the system's, at most its unit
-    (`costs.partial_unit_topology` widens the system to it)."""
+    136 GPUs got the 25 switches the catalog's gave up): the count built may pass the system's, at most its unit
+    (`costs.partial_unit_topology` widens the system to it); a `gpus` beyond the system is returned, for the
+    builder's refusal ("144 GPUs requested but dgx17 has 136"; hN68's widening built them)."""
     net, node = system.network, system.node
     gpn, nics = node.accelerators_per_node, node.nics_per_node
     if not net.rail_optimized or net.rail_only or len(net.tiers) < 2 or nics < 1 or gpus % gpn:
+        return gpus
+    if gpus > system.total_accelerators:  # more than the system has: the builder refuses it
         return gpus
     leaf = net.tiers[0]
     unit, radix = leaf.group_size, leaf.switch_radix

@@ -142,6 +142,7 @@ def trace_rows_note(trace: str | None, asked: int | None, rows: int) -> str | No
     return (f"--requests {asked:,}: the trace holds {counted(rows, 'request')}, and the run is those "
             f"(--requests N reads a trace's first N rows and adds none)")
 
+
 def tp_span_note(tp: int, cluster: Cluster, row_bytes: float, custom: bool, pool: str = "") -> str | None:
     """TP beyond one scale-up domain, said as `train` says it (`plan_notes.request_notes`), which `--tp auto` and
     serve-plan never propose: its two all-reduces a layer are priced over the scale-out network by NCCL at the
