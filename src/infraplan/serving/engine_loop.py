@@ -42,7 +42,6 @@ from infraplan.serving.loop_stepping import (
     inline_fcfs,
     on_demand_stretch,
 )
-from infraplan.serving.output_reserve import INIT_RATIO
 from infraplan.serving.schedulers import Scheduler
 from infraplan.serving.sparse_decode import short_extend, short_prefill_s
 from infraplan.serving.window_marks import next_cut, pass_cuts
@@ -218,7 +217,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
             # the event iteration (pure decode: nothing can start before it) is the general step below
         if running == 0:
             if res is not None:  # an idle SGLang scheduler resets its ratio (`output_reserve`)
-                res.base, res.decays = INIT_RATIO, 0
+                res.idle()
             if waiting:
                 raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
             if done == n:  # the last request ended as it was admitted (an empty one)

@@ -66,7 +66,6 @@ from infraplan.serving.loop_stepping import (
     iteration_seconds,
     on_demand_stretch,
 )
-from infraplan.serving.output_reserve import INIT_RATIO
 from infraplan.serving.serving_engine import EngineResult
 from infraplan.serving.window_marks import ClosedCuts, close_marks, pass_cuts, upcoming
 
@@ -242,7 +241,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 break
             for r in rs:  # every rank idle: SGLang's schedulers reset their ratios
                 if r.policy.reserve is not None:
-                    r.policy.reserve.base, r.policy.reserve.decays = INIT_RATIO, 0
+                    r.policy.reserve.idle()
             stuck = next((r for r in rs if r.waiting), None)
             if stuck is not None:
                 j = stuck.waiting[0]

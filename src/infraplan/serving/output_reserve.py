@@ -97,6 +97,10 @@ class OutputReserve:
         """A prefilling request preempted: it holds nothing until admitted again."""
         self.fresh -= self.held.pop(j, 0.0)
 
+    def idle(self) -> None:
+        """An idle scheduler: the ratio back to its start (`self_check_during_idle`)."""
+        self.base, self.decays = INIT_RATIO, 0
+
     def retracted(self, now: int, heap: list[int], n: int) -> None:
         """After a preemption: the ratio over the decoding requests kept (`retract_decode`)."""
         decoded = total = kept = 0
