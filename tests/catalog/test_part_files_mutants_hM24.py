@@ -23,8 +23,9 @@ def _part(tmp_path: Path, name: str, **fields: Any) -> Accelerator:
 
 def test_the_borrowed_gemm_fractions_are_the_ones_the_gemms_are_priced_at(tmp_path: Path) -> None:
     """A part with fp16, fp8 and nvfp4 fractions only: bf16 takes fp16's (`matmul_fraction`), so it borrows nothing
-    and is not named; int8 takes the bf16 / fp16 one (0.75, not fp8's 0.6); fp4, tf32 and fp32 are no GEMM dtype
-    priced at their own peak (fp4 runs as nvfp4), so none is named though none has a fraction."""
+    and is not named; int8 takes fp8's (0.6, not the bf16 / fp16 0.75: the same 8-bit MMA at one peak,
+    `Accelerator.same_mma_dtype`, hQ69); fp4, tf32 and fp32 are no GEMM dtype priced at their own peak (fp4 runs as
+    nvfp4), so none is named though none has a fraction."""
     eff = {**XPU["efficiency"], "matmul_max_fraction": {"fp16": 0.75, "fp8": 0.6, "nvfp4": 0.5}}
     peaks = {"fp32": 1e14, "tf32": 5e14, "fp16": 1.5e15, "bf16": 1.5e15, "fp8": 3e15, "int8": 3e15, "fp4": 6e15,
              "nvfp4": 6e15}
@@ -32,8 +33,8 @@ def test_the_borrowed_gemm_fractions_are_the_ones_the_gemms_are_priced_at(tmp_pa
     note = defaults_note(acc, "training")
     assert note is not None
     assert acc.matmul_fraction("bf16") == 0.75 and "bf16 at" not in note
-    assert acc.matmul_fraction("int8") == 0.75 and "int8 at the bf16 fraction 0.75" in note
-    assert "(int8 at the bf16 fraction 0.75)" in note  # the only one borrowed
+    assert acc.matmul_fraction("int8") == 0.6 and "int8 at fp8's 0.6" in note
+    assert "(int8 at fp8's 0.6)" in note  # the only one borrowed
     for dtype in ("fp4", "tf32", "fp32"):
         assert f"{dtype} at" not in note
 

@@ -103,16 +103,17 @@ def _decode_s(part: str, system: str, dtype: str) -> float:
 def test_only_measured_weight_formats_read_at_their_measured_rate(monkeypatch: pytest.MonkeyPatch, part: str,
                                                                   system: str, measured: tuple[str, ...]) -> None:
     """The catalogs measure small-M weight reads for bf16 and fp8 (H100) and nvfp4 too (B200) only
-    (AIConfigurator's GEMM tables): int8, int4 and mxfp4 weights are read at the plain bandwidth fraction, so
-    turning the measured reads off (`decode_kernels.MEASURED_WEIGHT_READS`) moves their decode step by the bf16 LM
-    head's share alone, the same for the three, and a measured format's by its weights' reads too."""
+    (AIConfigurator's GEMM tables): int4 and mxfp4 weights are read at the plain bandwidth fraction, so turning the
+    measured reads off (`decode_kernels.MEASURED_WEIGHT_READS`) moves their decode step by the bf16 LM head's share
+    alone, the same for the two, and a measured format's by its weights' reads too. int8 (W8A8) reads at fp8's
+    measured rate (`ops.precision.SERVING_FORMATS`, hQ69): it moves as fp8 does."""
     dtypes = (*measured, "int8", "int4", "mxfp4")
     on = {d: _decode_s(part, system, d) for d in dtypes}
     monkeypatch.setattr(decode_kernels, "MEASURED_WEIGHT_READS", False)
     moved = {d: on[d] - _decode_s(part, system, d) for d in dtypes}
     head = moved["int4"]
     assert head != 0.0
-    assert moved["int8"] == pytest.approx(head, rel=1e-9, abs=1e-15)
     assert moved["mxfp4"] == pytest.approx(head, rel=1e-9, abs=1e-15)
-    for d in measured:
+    assert moved["int8"] == pytest.approx(moved["fp8"], rel=1e-9, abs=1e-15)
+    for d in (*measured, "int8"):
         assert abs(moved[d] - head) > 1e-2 * abs(head), d

@@ -127,7 +127,7 @@ def defaults_note(accelerator: Accelerator, work: Work, collectives: bool = True
     for dtype in accelerator.peak_flops_per_s:
         if dtype in fractions or (dtype == "bf16" and "fp16" in fractions) or dtype not in _PRICED_GEMM_DTYPES:
             continue
-        related = RATE_FALLBACK.get(dtype)
+        related = RATE_FALLBACK.get(dtype) or accelerator.same_mma_dtype(dtype)  # int8: fp8's at one peak
         if related is not None and related in fractions:
             borrowed.append(f"{dtype} at {related}'s {fractions[related]:g}")  # type: ignore[index]
         elif base is not None:

@@ -26,6 +26,8 @@ from infraplan.catalog.kernel_fits import Dtype, Fraction, KernelEfficiency
 from infraplan.catalog.spec_base import Spec
 
 Figures = Literal["datasheet", "secondary", "preliminary"]  # `Accelerator.figures`
+# a dtype without a measured GEMM fraction -> the one whose MMA it shares at one peak (`Accelerator.same_mma_dtype`)
+SAME_MMA: dict[str, str] = {"int8": "fp8"}
 UseModels = Literal["generative-ai", "recommendation"]  # `IntendedUse.models`
 
 
@@ -193,9 +195,27 @@ class Accelerator(Spec):
             return fractions[dtype]  # type: ignore[index]
         if dtype == "bf16" and "fp16" in fractions:
             return fractions["fp16"]
+        shared = self.same_mma_dtype(dtype)
+        if shared is not None:  # int8 at fp8's measured fraction: the same 8-bit MMA (`same_mma_dtype`)
+            return fractions[shared]  # type: ignore[index]
         if self.supports(dtype):  # peak known, no measured fraction: the bf16 / fp16 one (every part gives one)
             return fractions["bf16"] if "bf16" in fractions else fractions["fp16"]
         raise KeyError(dtype)
+
+    def same_mma_dtype(self, dtype: str) -> str | None:
+        """The dtype whose measured GEMM fraction a `dtype` without one takes as the same tensor-core MMA class: int8
+        takes fp8's on a part that lists both at one dense peak (`SAME_MMA`), else None (hQ, session 69: int8 took
+        the bf16 fraction, H100 0.70 of its int8 peak against fp8's 0.63, and so ran W8A8 GEMMs faster than fp8).
+        Hopper's `wgmma.mma_async` takes e4m3 / e5m2 and s8 / u8 operands in one m64nNk32 shape (PTX ISA 8.x,
+        "Asynchronous Warpgroup Level Matrix Multiply-Accumulate", shapes and types tables) and NVIDIA's H100 and
+        B200 datasheets give the two one dense rate (H100 SXM 1,979 TFLOPS fp8 and 1,979 TOPS int8; HGX B200 4.5
+        PFLOPS / POPS a GPU). A part with int8 and no fp8 (A100, TPU) keeps the bf16 fraction at its int8 peak:
+        no measured int8 fraction of it is in the catalog."""
+        shared = SAME_MMA.get(dtype)
+        fractions = self.efficiency.matmul_max_fraction
+        if dtype in fractions or shared not in fractions or not self.supports(dtype):
+            return None
+        return shared if self.peak_flops_per_s.get(shared) == self.peak(dtype) else None  # type: ignore[call-overload]
 
 
 class Node(Spec):

@@ -104,7 +104,13 @@ input quantised per 32 in `mxfp8_group_quantize`, fp8_utils.py:657-687; experts 
 server_args.py:2127-2175) and TensorRT-LLM (ModelOpt MXFP8 checkpoints, as AIConfigurator 0.12.0 reads them,
 helpers.py:425-465; TensorRT-LLM's own wheel is a PyPI stub, its QuantAlgo not read). vLLM 0.12.0 has no MXFP8
 linear method (quantization/__init__.py:11-43; quark's OCP MX schemes leave mxfp8 out, utils/ocp_mx_utils.py:18-26;
-only mxfp4 x mxfp8 experts, mxfp4.py:70-71).
+only mxfp4 x mxfp8 experts, mxfp4.py:70-71). int8 (W8A8, SmoothQuant's per-token activation scale) is priced as
+fp8 on a part listing both at one peak (hQ69): its GEMMs at the int8 peak and fp8's measured fraction
+(`Accelerator.same_mma_dtype`), its weights read at fp8's small-M rate (ASSUMPTION: AIConfigurator 0.12.0 measures
+W8A8 int8, 'sq', on A100 only; the same 1 B operands through vLLM 0.12.0's one CUTLASS entry, _custom_ops.py:784-832
+`cutlass_scaled_mm`, called by its fp8 linear, quantization/utils/w8a8_utils.py:147-163, and its int8 kernel,
+kernels/scaled_mm/cutlass.py:138), its casts per `serving.engine_kernels` (`INT8_QUANT`). Before, int8 took the bf16
+fraction and the roofline's read, and no cast: 4-13 % under fp8's TPOT on H100 / B200.
 
 Which weights a format covers (`weight_scope`; toggle `CHECKPOINT_SCOPE`): every linear layer of the blocks (a format's
 `scope`, "all"), or, where the model config's quantization_config stores the run's format for the routed experts only
@@ -283,7 +289,7 @@ class ServingFormat:
 SERVING_FORMATS: dict[str, ServingFormat] = {
     "bf16": ServingFormat("bf16", None, "bf16"),
     "fp8": ServingFormat("fp8", "fp8", "fp8"),
-    "int8": ServingFormat("int8", "int8", "int8"),
+    "int8": ServingFormat("int8", "int8", "fp8"),  # W8A8: fp8's measured small-M rate (module docstring)
     "int4": ServingFormat("int4", None, "int4"),  # weight-only W4A16
     "nvfp4": ServingFormat("nvfp4", "nvfp4", "nvfp4"),
     "mxfp4": ServingFormat("mxfp4", None, "mxfp4"),  # native where the part lists mxfp4, else weight-only

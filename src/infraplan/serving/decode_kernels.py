@@ -16,7 +16,8 @@ far less than its 0.5625 / 1 bytes against fp8. `a` is 3-4 us for bf16 (the cata
 for fp8 / nvfp4, whose op holds the activation quantisation the engines fuse into the previous kernel: not
 priced here. `weight_read_fraction[engine][dtype]` sets the memory term of the layers' plain GEMMs
 (`hardware.kernels.weight_read_rates`) and of the bf16 LM head; grouped expert GEMMs (other kernels, not
-measured here) and int4 / mxfp4 / int8 weights keep the roofline.
+measured here) and int4 / mxfp4 weights keep the roofline. int8 (W8A8) weights read at the fp8 fit
+(`ops.precision.SERVING_FORMATS`, `weight_read_dtype`; the tables hold no int8 GEMM on these parts; hQ69).
 
 Decode attention (measured, NOT adopted: `MEASURED_DECODE_ATTENTION` False). generation_attention_perf.parquet
 (batch 1-2,048, context 2-131,072, query / KV heads, bf16 / fp8 cache) over the rows with 128-wide heads, no
@@ -107,8 +108,8 @@ def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, k
 
 def gemm_rates(accelerator: Accelerator, rates: KernelRates, engine: str, dtype: str) -> KernelRates:
     """`rates` for the plain GEMMs of a deployment of weight precision `dtype`: the memory term at the dtype's
-    measured small-M weight-read rate (`hardware.kernels.weight_read_rates`; module docstring); int4 / mxfp4 /
-    int8 weights, and grouped expert GEMMs (not measured here), keep `memory_bandwidth_fraction`. Where the catalog
+    measured small-M weight-read rate (`hardware.kernels.weight_read_rates`; module docstring); int4 / mxfp4
+    weights, and grouped expert GEMMs (not measured here), keep `memory_bandwidth_fraction`. Where the catalog
     fits the engine's plain `dtype` GEMMs per wave (`plain_gemm_wave`), their K-loop rate and fixed s per wave too
     (priced where `hardware.kernels.WAVE_FIXED`): the fit's fraction of the peak of the dtype the MMA runs in
     (`mma_dtype`; hY54: it was the weight dtype's peak, right for nvfp4, the only shipped fit, but a weight-only

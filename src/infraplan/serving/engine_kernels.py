@@ -78,6 +78,14 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   allreduce_rms_fusion.py:811-822), leaving the output projection's. Measured on the Blackwell set's vLLM nvfp4
   Llama 3.1 70B rows (60, TP 1-8): TPOT median -0.138 -> -0.008, mean |error| 13.3 -> 5.1 %
   (validation/notes/serving_blackwell_tried.md, round 5).
+* int8 activation quantisation (`INT8_QUANT`; W8A8 int8, SmoothQuant's per-token dynamic scale, hQ69): as nvfp4's,
+  every int8 linear's input in a kernel of its own on a stack that does not fuse its casts. vLLM 0.12.0's one CUDA
+  W8A8 int8 kernel (model_executor/layers/quantization/kernels/scaled_mm/__init__.py:28-30, `CutlassScaledMM`) casts
+  with `ops.scaled_int8_quant` (scaled_mm/cutlass.py:116-122), the C++ op `_C.dynamic_scaled_int8_quant`
+  (_custom_ops.py:1695-1733), which Inductor cannot fuse, and its norm + quant patterns are fp8's only
+  (compilation/fusion.py:342-357); SGLang 0.5.9 runs `per_token_quant_int8`, a Triton kernel, in every int8 linear
+  (srt/layers/quantization/w8a8_int8.py:216, compressed_tensors_w8a8_int8.py:174). TensorRT-LLM fused, as its fp8
+  (ASSUMPTION: its source is not readable here). Bytes 2 + 1 B an element. Before, int8 launched no cast at all.
 
 * Qwen3's QK norm (`QK_NORM_KERNELS`; model types qwen3 / qwen3_moe): a per-head RMSNorm of Q and of K between
   the QKV GEMM and RoPE, every layer. SGLang (0.5.1.post1 / 0.5.6 `srt/models/qwen3.py` and 0.5.6 `qwen3_moe.py`
@@ -162,6 +170,7 @@ ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
 QUANT_BYTES = True  # and their bytes per input element: the bf16 read, the fp8 copy written (hA52; toggle)
 NVFP4_QUANT = True  # nvfp4: every linear's cast to fp4 on a stack that does not fuse casts (module docstring; toggle)
+INT8_QUANT = True  # int8 (W8A8): every linear's cast, as nvfp4's (module docstring; hQ69; toggle)
 INDEXER_PROLOGUE = True  # DSA's indexer passes before its op (module docstring; hU62; toggle)
 # per engine family, on the critical path (module docstring): vLLM key norm + rope, query rope, query fp8 cast,
 # head-weight scaling; SGLang rope, query Hadamard, query fp8 cast, head-gate input cast and scaling
@@ -257,15 +266,15 @@ def indexer_prologue_kernels(shape: TransformerShape, engine: str, release: str 
 
 def _quant_rule(engine: str, dtype: str, stack: str | None) -> str | None:
     """The activation-quant rule a run follows (`_quant_inputs`), None where no cast runs apart."""
-    quantised = ("fp8", "mxfp8", "nvfp4") if NVFP4_QUANT else ("fp8", "mxfp8")
+    quantised = ("fp8", "mxfp8") + ("nvfp4",) * NVFP4_QUANT + ("int8",) * INT8_QUANT
     if not (ACTIVATION_QUANT and dtype in quantised and applies(engine)):
         return None
     profile = serving_profile(stack) if stack else None  # a stack of another engine family: the family's own
     rule = activation_quant(profile) if profile is not None and profile.engine == engine else family_quant(engine)
     if rule == "fused":
         return None
-    return "every_linear" if dtype == "nvfp4" else rule  # nvfp4: an opaque cast op inside every linear, Inductor
-    # fuses none (module docstring)
+    return "every_linear" if dtype in ("nvfp4", "int8") else rule  # nvfp4, int8: an opaque cast op inside every
+    # linear, Inductor fuses none (module docstring)
 
 
 def indexer_query_launches(shape: TransformerShape, dep: Deployment) -> float:

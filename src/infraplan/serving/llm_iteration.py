@@ -35,7 +35,7 @@ A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration run
   MoE 2: `trtllm_gen_moe.routing_kernels`), about a launch each at decode (4 us on H100 / H200): 0.9-2.3 ms per step
   over 36-94 routed layers, the low-concurrency TPOT that the weight reads alone miss.
 
-Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8 peak,
+Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 priced as fp8,
 SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ/MXFP4 weights with bf16 activations: weights read at 0.5 B, GEMMs at the
 accelerator's weight-only rate `weight_only_matmul_fraction` x bf16 peak where its catalog gives one, else at the bf16
 rate; `WEIGHT_ONLY_RATE`). The mixed-input kernels convert the 4-bit weights to bf16 in registers: Marlin / Marlin-MoE

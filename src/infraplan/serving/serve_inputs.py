@@ -257,12 +257,14 @@ def checkpoint_mismatch(shape: TransformerShape, label: str) -> str | None:
 
 def gemm_fraction_note(accelerator: Accelerator, label: str) -> str | None:
     """The note a serving answer carries where a format's GEMMs take another format's measured fraction of peak
-    (mxfp8 at fp8's, `RECIPES["mxfp8"].rate_dtypes`), else None. MXFP8 only: the other serving formats' rates
-    are stated as before (nvfp4 at fp4's fraction, as `train` prices it)."""
-    if label != "mxfp8" or not accelerator.supports(label):
+    (mxfp8 at fp8's, `RECIPES["mxfp8"].rate_dtypes`; int8 at fp8's, the same 8-bit MMA at one peak,
+    `Accelerator.same_mma_dtype`, hQ69), else None. The other serving formats' rates are stated as before (nvfp4 at
+    fp4's fraction, as `train` prices it)."""
+    if label not in ("mxfp8", "int8") or not accelerator.supports(label):
         return None
     fractions = accelerator.efficiency.matmul_max_fraction
-    measured = next((d for d in RECIPES[label].rate_dtypes if d in fractions), None)
+    measured = (accelerator.same_mma_dtype(label) if label == "int8" else
+                next((d for d in RECIPES[label].rate_dtypes if d in fractions), None))
     if measured is None or measured == label:
         return None
     return (f"{label} GEMMs at {accelerator.name}'s {label} peak times its measured {measured} fraction of peak, "

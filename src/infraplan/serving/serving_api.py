@@ -286,7 +286,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      "(network.collectives)")
     if uneven := uneven_experts_note(shape, dep.ep, dep.engine):  # EP does not divide the experts
         notes.append(uneven)
-    if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8 at fp8's measured fraction (`serve_inputs`)
+    if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8, int8 at fp8's measured fraction (`serve_inputs`)
         notes.append(rate_note)
     notes += generic  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)

@@ -35,9 +35,11 @@ pass (`recsys.estimate.DCN_POINTWISE_PASS`): +18.7 / +31.4 / +22.6 / +28.9 %, 25
 rows with only the DCN in fp16 +3.6 / +9.0 % (set 5.7 % against a 3.8 % constant: the constant would win); the
 dense network and the tables in fp16 -20.6 / -16.4 %; 250 / 300 pairs per sample 5.7 / 11.9 %; HBM gathers at
 the default profile's 0.30 instead of H100's 0.40: 9.4 %; int8 GEMMs at fp8's 0.63 instead of bf16's 0.70 (no int8
-fraction in the catalog): 4.6 %. Unexplained: Server runs at 0.90 / 0.95 of Offline with p99 of 6.6 / 9.9 ms, while
-greedy batching under a 60 ms bound reaches 0.9999 of Offline at a p99 of 26 / 36 ms: the submission batches
-smaller than the latency bound allows (a harness setting the sources do not state).
+fraction in the catalog): 4.6 %, adopted in session 69 (hQ: int8 and fp8 are one 8-bit MMA at one peak on H200,
+`Accelerator.same_mma_dtype`): -9.9 / -0.2 / -6.7 / -1.8 %, mean 4.65 % (4.67 % before). Unexplained: Server
+runs at 0.90 / 0.95 of Offline with p99 of 6.6 / 9.9 ms, while greedy batching under a 60 ms bound reaches 0.9999 of
+Offline at a p99 of 26 / 36 ms: the submission batches smaller than the latency bound allows (a harness setting the
+sources do not state).
 """
 
 from __future__ import annotations
