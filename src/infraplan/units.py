@@ -208,6 +208,17 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
+def listed(text: str, name: str, example: str) -> list[str]:
+    """A list option's comma-separated entries, each stripped; an empty one (`--max-batch 64,,256`, a trailing comma)
+    refused in one line naming its place, by every list option alike (hU69: --max-batch skipped it, --dtypes said
+    "unknown dtype ''", --gpus "expected N, N1,N2,...", --phases "cannot read ''")."""
+    entries = [entry.strip() for entry in text.split(",")]
+    if "" in entries:
+        raise InputError(f"{name} {quoted_text(text)}: entry {entries.index('') + 1} of {len(entries)} is empty; "
+                         f"give comma-separated values, e.g. {example}")
+    return entries
+
+
 def significant_text(value: float, digits: int = 4) -> str:
     """`digits` significant digits, never in e-notation: 1,394 · 26.71 · 0.000123 (a count of 1,290.3 GPUs is
     "1,290", not "1.29e+03"). The CLI's `fmt_num` and the notes written below the CLI share it."""

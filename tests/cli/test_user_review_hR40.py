@@ -84,5 +84,6 @@ def test_facility_says_when_a_count_is_housed_in_whole_servers(capsys: pytest.Ca
     seven = cli_json(capsys, "facility --accelerator h100-sxm --count 7")
     eight = cli_json(capsys, "facility --accelerator h100-sxm --count 8")
     assert seven["accelerators"] == 8 and seven["it_power_w"] == eight["it_power_w"]
-    assert seven["count_note"].startswith("--count 7 is not a whole number of 8-accelerator servers: 1 server(s)")
+    assert seven["count_note"].startswith("--count 7 is not a whole number of 8-accelerator servers: "
+                                          "1 server houses 8 ")  # hU69: was "1 server(s) house 8"
     assert eight["count_note"] is None

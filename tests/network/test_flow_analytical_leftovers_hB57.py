@@ -92,7 +92,7 @@ def test_a_tree_over_railed_4to1_leaves_is_the_analytical_time_once_ecmp_evens_o
     assert even.time_s == pytest.approx(analytical.alpha_beta_time_s, rel=1e-6)
     default = estimate_collective("all-reduce", cluster, 512, SIZE, algorithm="tree", sim="flow")
     assert default.time_s > 1.4 * analytical.alpha_beta_time_s
-    assert default.difference_reason is not None and "ECMP hash collisions (1 flow(s) per GPU pair)" in \
+    assert default.difference_reason is not None and "ECMP hash collisions (1 flow per GPU pair)" in \
         default.difference_reason
 
 

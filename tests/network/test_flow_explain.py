@@ -44,7 +44,7 @@ def test_latency_reason_names_the_phase_and_both_per_step_latencies():
     phases = [PhaseComparison("tree", 10, 10e-6, 30e-6, 10e-6, 60e-6, "scale-up")]
     reason = difference_reason(40e-6, 70e-6, phases, "nic", 1)
     assert reason is not None and "per-step latency" in reason
-    assert "3.00 us of hop latency" in reason and "6.00 us of latency" in reason and "over 10 step(s)" in reason
+    assert "3.00 us of hop latency" in reason and "6.00 us of latency" in reason and "over 10 steps" in reason
 
 
 def test_hierarchical_all_gather_blames_ecmp_between_racks(tor_superpod):

@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from infraplan.catalog.file_checks import problem_text
-from infraplan.catalog.loader_kinds import refuse_as_model, refuse_other_kind
+from infraplan.catalog.loader_kinds import another_kinds_file, refuse_as_model, refuse_other_kind
 from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
 from infraplan.catalog.model_config_keys import ModelConfigWarning
 from infraplan.catalog.output_files import shown_path as _shown
@@ -163,8 +163,9 @@ def validated(cls: type[ModelT], data: Any, ref: str, what: str | None = None) -
         raise InputError(f"{label} {_shown(ref)} must be a mapping, not a {type(data).__name__}")
     try:
         return cls.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"invalid {label} {_shown(ref)!r}: {problem_text(cls, exc.errors())}") from None
+    except ValidationError as exc:  # another kind's file (a plan scenario as a system): what it is and who reads it
+        other = another_kinds_file(data, ref, label) if looks_like_path(ref) else None
+        raise InputError(other or f"invalid {label} {_shown(ref)!r}: {problem_text(cls, exc.errors())}") from None
 
 
 def beside(value: str, ref: str) -> str:

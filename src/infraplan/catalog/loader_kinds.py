@@ -9,6 +9,10 @@ A part file's `recsys_profile` names a recommendation profile's file (`catalog.p
 part's own, or another part naming the first back: hX50, session 46) read "invalid recsys profile 'part.yaml': tiers:
 Field required", true but not telling; it, a system's and a video device's file are named (`refuse_as_profile`).
 A hardware or stack file given where a model's config.json is asked for is named too (`refuse_as_model`).
+
+Any user file that fails its schema and reads as another kind's (a plan scenario, a fleet-mix or sweep spec, a
+campus fleet, a config.json, a system, an accelerator, a stack, a workload: `another_kinds_file`, hU69) is named in
+one line with the command that reads it, where the schema's line listed every field the other file lacks.
 """
 
 from __future__ import annotations
@@ -72,3 +76,59 @@ def refuse_as_model(data: Any, ref: str) -> None:
     if isinstance(data, dict) and (kind := _hardware_kind(data, stack=True)) is not None:
         raise InputError(f"model {shown_path(ref)} is {kind}, not a Hugging Face config.json: give the model as a "
                          "preset name or its config.json, the hardware with --system, a stack with --stack")
+    if (other := another_kinds_file(data, ref, "model")) is not None:  # a plan scenario as the model (hU69)
+        raise InputError(other.replace("not a model file", "not a Hugging Face config.json"))
+    if isinstance(data, dict) and isinstance(data.get("extends"), str) and not _model_config(set(data)):
+        raise InputError(f"model {shown_path(ref)} extends {data['extends']!r}: it is a what-if of a catalog file "
+                         "(an accelerator's, a system's or a stack's), not a Hugging Face config.json: give the "
+                         "model as a preset name or its config.json, the hardware with --system, a stack with --stack")
+
+
+def _model_config(keys: set[str]) -> bool:
+    return bool({"model_type", "num_hidden_layers", "architectures"} & keys)
+
+
+_FILE_KINDS: tuple[tuple[str, str, Callable[[set[str], dict[str, Any]], bool], str], ...] = (
+    # (the label `catalog.loader.validated` is given for it, what the file is, its keys' test, who reads it)
+    ("scenario", "a plan scenario (phases, services, pools at sites)",
+     lambda k, d: "phases" in k or "sites" in k and bool({"services", "pools"} & k), "`infraplan plan FILE` plans it"),
+    ("fleet spec", "a fleet-mix spec (services, pools)", lambda k, d: {"services", "pools"} <= k,
+     "`infraplan fleet-mix FILE` sizes it"),
+    ("fleet", "a campus fleet file (sites)", lambda k, d: "sites" in k and not {"phases", "services", "pools"} & k,
+     "`infraplan campus --fleet FILE` sizes it"),
+    ("sweep", "a sweep spec (function, axes)", lambda k, d: {"function", "axes"} <= k,
+     "`infraplan sweep FILE --out DIR` runs it"),
+    ("model", "a model's config.json", lambda k, d: _model_config(k), "`train`, `serve` and `serve-plan` take it as "
+     "the model"),
+    ("video device", "a video device file (kind: video-asic)", lambda k, d: d.get("kind") == "video-asic",
+     "`video --device FILE` and a fleet-mix pool take it"),
+    ("system", "a system file (node, network)", lambda k, d: bool(SYSTEM_KEYS & k), "`--system` takes it (train, "
+     "search, serve, serve-plan, network, collective, facility, reliability)"),
+    ("accelerator", "an accelerator file (its peaks)", lambda k, d: "peak_flops_per_s" in k, "`--accelerator` takes "
+     "it (facility, campus, recsys), and `--system` as a generic server of it"),
+    ("stack", "a stack file (stack_class)", lambda k, d: "stack_class" in k, "`--stack` takes it"),
+    ("workload", "a serving workload file (input_tokens, output_tokens, arrival)",
+     lambda k, d: {"input_tokens", "output_tokens"} <= k, "`serve --workload FILE` takes it"),
+    ("recsys profile", "a recsys profile (tiers, vector_flops_per_s)",
+     lambda k, d: {"tiers", "vector_flops_per_s"} <= k, "a part's `recsys_profile` names it"),
+)
+_SAID = {"scenario": "plan scenario", "fleet spec": "fleet-mix spec", "fleet": "campus fleet", "sweep": "sweep spec"}
+_PLANNERS = frozenset({"scenario", "fleet spec"})  # each names the other itself (`scenario_types.not_the_other_spec`)
+
+
+def another_kinds_file(data: Any, ref: str, label: str) -> str | None:
+    """The line for a user's file `ref` that failed validation as a `label` (system, accelerator, fleet, ...) and
+    reads as another kind's file (hU69): `network examples/plan-minimal.yaml` listed the system schema's missing
+    fields ("display_name, source, accelerator, ...: Field required; phases: Extra inputs ...") where it is a plan
+    scenario that `plan` reads. None where the file is none of them, or reads as a `label` itself (a system file
+    with a wrong figure keeps the schema's line)."""
+    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
+        return None
+    keys, wanted = set(data), label.removesuffix(" file")
+    if any(kind == wanted and test(keys, data) for kind, _, test, _ in _FILE_KINDS):
+        return None
+    for kind, what, test, reader in _FILE_KINDS:
+        if kind != wanted and test(keys, data) and not {kind, wanted} <= _PLANNERS:
+            wanted = _SAID.get(wanted, wanted)
+            return f"{shown_path(ref)} is {what}, not {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} file: {reader}"
+    return None

@@ -276,6 +276,7 @@ class PipelineRules(Spec):
         for layout in layouts:  # the full check against a model: `training.pipeline_layout.check_layout`
             bad = sorted(set(layout) - set("EtmL|,()*0123456789 "))
             if bad:
-                raise ValueError(f"pipeline layout {layout!r}: unknown character(s) {''.join(bad)!r} (E embedding, "
+                raise ValueError(f"pipeline layout {layout!r}: unknown character{'s' * (len(bad) > 1)} "
+                                 f"{''.join(bad)!r} (E embedding, "
                                  "t decoder layer, m MTP module, L loss, | between stages, x*n / (...)*n repeats)")
         return layouts

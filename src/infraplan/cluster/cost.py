@@ -40,6 +40,7 @@ from infraplan.catalog.facility_loader import (
 )
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import list_presets, looks_like_path, read_user_file
+from infraplan.catalog.loader_kinds import another_kinds_file
 from infraplan.catalog.schemas import Accelerator, Spec
 from infraplan.cluster.cluster import Cluster
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load, packing_unit_power_w
@@ -119,9 +120,10 @@ def load_cost_overrides(path: str | None) -> CostOverrides:
     data.pop("source", None)
     try:
         over = CostOverrides(**data)
-    except ValidationError as exc:
+    except ValidationError as exc:  # a plan scenario or a system file: what it is and who reads it (hU69)
         where, msg = _first_error(exc)
-        raise InputError(f"invalid cost file {path!r}: {where + ': ' if where else ''}{msg}") from None
+        raise InputError(another_kinds_file(data, path, "cost file")
+                         or f"invalid cost file {path!r}: {where + ': ' if where else ''}{msg}") from None
     # the flag's rule for its price (`--electricity-price`): 0.07 under this key is USD/kWh (hR49); not on the model,
     # which plan / fleet-mix build from a USD/kWh policy (`planning.device_money.cost_overrides`)
     slip = None if over.electricity_usd_per_mwh is None else usd_per_mwh_unit_slip(over.electricity_usd_per_mwh)

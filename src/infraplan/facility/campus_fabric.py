@@ -44,6 +44,7 @@ from infraplan.cluster.power import ITLoad, ServerLayout, it_load
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.costs import bill_of_materials
 from infraplan.network.topology import build_topology
+from infraplan.units import counted
 
 CAMPUS_OVERSUBSCRIPTION = 7.0  # zone NIC links per aggregation uplink: Llama 3 Sec. 3.3.1's 1:7 above the pod
 # `_zone_load`'s, by layout: at most a zone's packing units per layout (2,048 H100 in 8-GPU servers: 256)
@@ -212,8 +213,8 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
         network_tiers=max(z.network_tiers for z, _ in zones) + dci.tiers,
         fabric_accelerators=int(total("fabric_accelerators")),
         network_model=(f"{count:,} non-blocking zones of up to {per_zone:,} (network/topology.py) joined at "
-                       f"1:{CAMPUS_OVERSUBSCRIPTION:g} by {dci.tiers} aggregation tier(s) over {dci.uplinks:,} "
-                       "uplinks (facility/campus_fabric.py)" if dci.uplinks else first.network_model),
+                       f"1:{CAMPUS_OVERSUBSCRIPTION:g} by {counted(dci.tiers, 'aggregation tier')} over "
+                       f"{dci.uplinks:,} uplinks (facility/campus_fabric.py)" if dci.uplinks else first.network_model),
     )
     return load
 

@@ -59,6 +59,7 @@ from infraplan.facility.results import (
     FacilityRackRow,
     FacilityReport,
 )
+from infraplan.units import counted
 
 
 def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrides) -> float | None:
@@ -254,5 +255,5 @@ def size_facility(system: str | System | Cluster | None = None, accelerator: str
         return report
     return report.model_copy(update={"count_note": (
         f"--count {n:,} is not a whole number of {layout.accelerators_per_server}-accelerator servers: "
-        f"{load.servers:,} server(s) house {load.accelerators:,} {layout.accelerator.name}, which every figure "
-        "counts (power, racks, capex, energy)")})
+        f"{counted(load.servers, 'server')} {'houses' if load.servers == 1 else 'house'} {load.accelerators:,} "
+        f"{layout.accelerator.name}, which every figure counts (power, racks, capex, energy)")})

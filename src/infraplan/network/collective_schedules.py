@@ -65,6 +65,7 @@ from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
 from infraplan.network.tier_bandwidth import crossing_notes
 from infraplan.network.topology import build_topology, endpoint_word
 from infraplan.network.tree_crossings import tree_bottleneck, tree_nic_reason
+from infraplan.units import counted
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
 
@@ -264,7 +265,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         out.update({"analytical_time_s": analytical, "analytical_answer_time_s": said.time_s, "flows_per_pair": fpp,
                     "seed": seed, "flows": flows, "difference_reason": reason})  # (said: `--sim analytical`'s, hF59)
         basis = f"the flow simulation of the {algo} schedule (no message-size efficiency: `priced_time_s` has it)"
-        pair = f"ECMP: {fpp} hashed flow(s) per {endpoint_word(spec)} pair"
+        pair = f"ECMP: {counted(fpp, 'hashed flow')} per {endpoint_word(spec)} pair"
         assumptions = ["only this group runs on the fabric", pair
                        if algo != "sharp" else "ECMP: one stream per aggregation tree (--flows-per-pair does not "
                        "apply)", "max-min fair fluid sharing; identical steps simulated once", *failed_note]

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infraplan.network.routing import LinkTable
+from infraplan.units import counted
 
 __all__ = ["AGREEMENT", "PhaseComparison", "difference_reason", "nvls_difference_reason", "path_share"]
 
@@ -99,7 +100,7 @@ def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComp
                 f"({_us((phase.flow_latency_s + phase.flow_bandwidth_s) / steps)}), where the analytical model adds "
                 f"{_us(phase.analytical_latency_s / steps)} of latency to {_us(phase.analytical_bandwidth_s / steps)} "
                 f"of transfer ({_us((phase.analytical_latency_s + phase.analytical_bandwidth_s) / steps)}), "
-                f"over {steps} step(s)")
+                f"over {counted(steps, 'step')}")
     transfer = (f"transfer {_us(phase.flow_bandwidth_s / steps)} per step in the flow model, "
                 f"{_us(phase.analytical_bandwidth_s / steps)} in the analytical model")
     load = (f"the busiest {phase.flow_tier} link carries {phase.busiest_link_flows:,g} flows where the "
@@ -109,12 +110,13 @@ def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComp
                 f"flow model's slowest transfer is held by the {phase.flow_tier} links, {load}; {transfer}")
     if (phase.flow_tier not in ("nic", "scale-up") and phase.path_share * flows_per_pair < 1.0 - 1e-9
             and phase.busiest_link_flows * phase.path_share <= 1.0 + 1e-9):  # more flows: they collide
-        return (f"{head}: one path per flow {where}: a GPU pair's {flows_per_pair} flow(s) each ride one "
+        return (f"{head}: one path per flow {where}: a GPU pair's {counted(flows_per_pair, 'flow')} "
+                f"{'rides' if flows_per_pair == 1 else 'each ride'} one "
                 f"{phase.flow_tier} link at {phase.path_share:.3g}x a NIC link's rate, where the analytical model "
                 f"pools the tier's uplinks (as packet spraying or adaptive routing would); {load}; {transfer}")
     if phase.flow_tier not in ("nic", "scale-up"):
-        return (f"{head}: ECMP hash collisions ({flows_per_pair} flow(s) per GPU pair) on the {phase.flow_tier} "
-                f"links {where}: {load} (the analytical model assumes an even spread); {transfer}")
+        return (f"{head}: ECMP hash collisions ({counted(flows_per_pair, 'flow')} per GPU pair) on the "
+                f"{phase.flow_tier} links {where}: {load} (the analytical model assumes an even spread); {transfer}")
     return (f"{head}: the schedule loads some {phase.flow_tier} links {where} more than the per-rank average the "
             f"analytical model assumes (uneven members per node or rail): {load}; {transfer}")
 

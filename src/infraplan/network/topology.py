@@ -318,8 +318,8 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
                 s = _smallest_fitting_divisor(up, sub, down_max)
                 if s is None or (planes == 1 and not rail_only):
                     raise InputError(
-                        f"cannot build tier {spec.name}: {sub} {below.name} switches per plane x "
-                        f"{up // (s or up)} link(s) each need {sub * (up // (s or up))} down ports per switch, but "
+                        f"cannot build tier {spec.name}: {sub} {below.name} switches per plane x {up // (s or up)} "
+                        f"link{'s' * (up > (s or up))} each need {sub * (up // (s or up))} down ports per switch, but "
                         f"radix {radix} at {o:g}:1 gives {down_max} (need radix >= "
                         f"{math.ceil(sub * (1 + o) / o) if not top else sub})")
             per_lower = up // s

@@ -41,7 +41,7 @@ from infraplan.planning.campus_runs import training_capacity  # (these six: the 
 from infraplan.planning.plan_dates import parse_year
 from infraplan.planning.plan_dates import year_text as date_text
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult
-from infraplan.units import power_text
+from infraplan.units import listed, power_text
 
 H100_BF16_PEAK = 989e12
 
@@ -53,7 +53,7 @@ def parse_phases(text: str | None) -> list[tuple[int | float, float]]:
     if not text:
         return []
     phases: list[tuple[int | float, float]] = []
-    for part in text.split(","):
+    for part in listed(text, "--phases", "2026:0.3,2027:0.7"):
         year_text, sep, frac_text = part.strip().partition(":")
         try:
             fraction = float(frac_text)

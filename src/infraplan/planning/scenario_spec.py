@@ -2,10 +2,11 @@
 
 A YAML file validated by frozen pydantic models that reject unknown keys; quantities are read with their units
 at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qps: 2M`); a bare number is read in
-the SI unit (`deadline: 60` is 60 s), the unit a validated spec dumps its numbers in (`si_dump`), and messages name
-the unit (a cap of "10 W"). A site's `power`, whose key names no unit, refuses a bare number (`power: 50000` read
-as 50 kW; `facility_loader.stated_power`, hU68); a bare SLO or repair time in the range the CLI takes for a slip
-(`ttft_slo: 2000`, `tpot_slo: 50`, `repair_time: 3`) is refused as the CLI refuses it.
+the SI unit (`deadline: 60` is 60 s), the unit a validated spec dumps its numbers in (`si_dump`; a time and a site's
+power with their unit, "60.0s", "1e7W": hU69), and messages name the unit (a cap of "10 W"). A site's `power`, whose
+key names no unit, refuses a bare number (`power: 50000` read as 50 kW; `facility_loader.stated_power`, hU68); a bare
+SLO or repair time in the range the CLI takes for a slip (`ttft_slo: 2000`, `tpot_slo: 50`, `repair_time: 3`) is
+refused as the CLI refuses it.
 
 - `phases`: named dates (`{name: 2025, year: 2025}`, `{name: 2025H2, year: 2025-07}`), strictly increasing; a date
   is a year, a month, a day, a quarter or a half, a float year inside (planning/plan_dates.py).

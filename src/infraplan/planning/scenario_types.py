@@ -52,12 +52,15 @@ def _duration_at_most(limit_s: float, what: str) -> Callable[[float], float]:
     return check
 
 
+# a time dumps with its unit, the seconds exactly ("60.0s"), as a site's power does (`SitePowerW`): a dumped spec
+# validates again as written (hU69: `ttft_slo: 60s` dumped 60.0, which the bare-SLO check then refused as 60 ms)
+_SECONDS_TEXT = PlainSerializer(lambda seconds: f"{float(seconds)!r}s", return_type=str)
 # a latency SLO: the CLI's --ttft-slo bound; a deadline: 100 years (beyond it, as if none were given)
 Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
-                    AfterValidator(_duration_at_most(MAX_SLO_S, "a latency SLO"))]
+                    AfterValidator(_duration_at_most(MAX_SLO_S, "a latency SLO")), _SECONDS_TEXT]
 DeadlineSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
                             AfterValidator(_duration_at_most(MAX_DEADLINE_S, "a deadline, which no device or "
-                                                                             "facility outlasts"))]
+                                                                             "facility outlasts")), _SECONDS_TEXT]
 
 
 def _lifetime(years: float) -> float:
@@ -76,7 +79,8 @@ SitePowerW = Annotated[StatedPowerW, PlainSerializer(lambda watts: f"{float(watt
 LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
 RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
                           AfterValidator(_duration_at_most(MAX_REPAIR_S, "a repair time (a node out longer than it "
-                                                                         "is depreciated over is replaced)"))]
+                                                                         "is depreciated over is replaced)")),
+                          _SECONDS_TEXT]
 
 
 class PlanSpec(Spec):

@@ -56,7 +56,7 @@ from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
 from infraplan.training.flops import forward_flops_per_token_layer
 from infraplan.training.optimizer_models import OPTIMIZERS, checkpoint_bytes_per_param
 from infraplan.training.results import TrainingEstimate
-from infraplan.units import significant_text
+from infraplan.units import counted, significant_text
 
 RUN_ENERGY_AT_LOAD_FACTOR = True  # hC57: a run's energy at the average draw (peak x load factor), not the peak
 
@@ -224,8 +224,9 @@ def housed_note(cluster: Cluster, gpus: int, money: ClusterCost, typed: str | No
     load, name = money.load, cluster.layout.accelerator.name
     if not cluster.generic or load.accelerators == gpus:
         return None
-    return (f"power and cost per GPU: the share of {load.servers:,} whole server(s) housing {load.accelerators:,} "
-            f"{name} for the job's {gpus:,}, as `facility --accelerator {typed_part(name, typed)} --count {gpus}`")
+    return (f"power and cost per GPU: the share of {counted(load.servers, 'whole server')} housing "
+            f"{load.accelerators:,} {name} for the job's {gpus:,}, as"
+            f" `facility --accelerator {typed_part(name, typed)} --count {gpus}`")
 
 
 def typed_part(name: str, typed: str | None) -> str:

@@ -63,6 +63,7 @@ from infraplan.serving.serving_metrics import steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.workloads import clip_to_context, require_context
+from infraplan.units import counted
 
 IMAGE_MAX_BATCH = 16  # an image run's batch cap where --max-batch is not given (`estimate_image_serving`'s default)
 
@@ -270,7 +271,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes += chunked_attention.chunked_note(shape)  # Llama 4's chunked layers
     if speculative_tokens and not shape.num_mtp_layers:  # no MTP module: the draft priced is not the user's (hU53)
         notes.append(f"{shape.name} has no multi-token-prediction module (num_nextn_predict_layers): its "
-                     f"{speculative_tokens} draft token(s) a step are priced as a one-layer draft of its own shape "
+                     f"{counted(speculative_tokens, 'draft token')} a step "
+                     f"{'is' if speculative_tokens == 1 else 'are'} priced as a one-layer draft of its own shape "
                      "(EAGLE's, serving.speculative), not a separate draft model; --acceptance is that draft's")
     tps = {"": dep.tp} if pair is None else {"prefill": pair.prefill.tp, "decode": pair.decode.tp}
     row = shape.hidden_size * ACT_BYTES  # decode's all-reduce: one token's; custom at a domain's size if the engine

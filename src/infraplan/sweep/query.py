@@ -42,6 +42,7 @@ from infraplan.sweep.store import (
     read_part,
     sweep_complete,
 )
+from infraplan.units import counted, listed
 
 SUMMARY_SQL = ("SELECT function, count(*) AS points, count(error) AS failed, "
                "count(*) - count(error) AS succeeded FROM results GROUP BY function ORDER BY function")
@@ -83,7 +84,7 @@ def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
             kinds = sorted({s.type.name for s in statements})
             if len(statements) != 1 or kinds != ["SELECT"]:
                 raise InputError(f"--sql runs one read-only SELECT over the view `results`; got "
-                                 f"{len(statements)} statement(s): {', '.join(kinds) or 'none'}")
+                                 f"{counted(len(statements), 'statement')}: {', '.join(kinds) or 'none'}")
             cursor = con.execute(sql)
         except duckdb.Error as exc:
             line = str(exc).strip().splitlines()[0]
@@ -162,7 +163,7 @@ def _read_only(con: Any, files: str, columns: str) -> None:
 def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]]:
     """'time_s,usd:max' -> [(time_s, minimise), (usd, maximise)]; each must be a column of the rows."""
     objectives = []
-    for item in (t.strip() for t in text.split(",")):
+    for item in listed(text, "--pareto", "step_time_s,cost_usd"):
         name, _, sense = item.partition(":")
         if sense not in ("", "min", "max"):
             raise InputError(f"--pareto {item!r}: write column, column:min or column:max")

@@ -37,6 +37,7 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infraplan.catalog.loader import looks_like_path
+from infraplan.catalog.loader_kinds import another_kinds_file
 from infraplan.catalog.spec_base import Spec
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.errors import InputError
@@ -306,6 +307,8 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as exc:
+        if not isinstance(source, Mapping) and (other := another_kinds_file(dict(data), str(source), "sweep")):
+            raise InputError(other) from None  # a plan scenario or a system file: what it is, who reads it (hU69)
         errors = exc.errors()
         # a union (list | {range} | {log}) reports every branch: the value error of the branch meant is the useful one,
         # else its bound or type error (an axis written as a mapping is not the list branch: "should be a valid list"

@@ -70,8 +70,9 @@ def parse_layout(layout: str) -> tuple[Chunk, ...]:
     for stage in _expand(layout).split("|"):
         bad = sorted(set(stage) - set(_KINDS))
         if bad:
-            raise InputError(f"pipeline layout {layout!r}: unknown layer character(s) {''.join(bad)!r} "
-                             f"(known: E embedding, t decoder layer, m MTP module, L loss; | between stages)")
+            raise InputError(f"pipeline layout {layout!r}: unknown layer character{'s' * (len(bad) > 1)} "
+                             f"{''.join(bad)!r} (known: E embedding, t decoder layer, m MTP module, L loss; "
+                             "| between stages)")
         chunks.append((stage.count("E"), stage.count("t"), stage.count("m"), stage.count("L")))
     return tuple(chunks)
 

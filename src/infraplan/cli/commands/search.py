@@ -41,7 +41,7 @@ from infraplan.planning.results import SearchRunResult
 from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.results import MfuCeiling, PlanConfig, PlanSearchResult, ScalingResult
 from infraplan.training.search import search_plans
-from infraplan.units import significant_text
+from infraplan.units import listed, significant_text
 
 SEARCH_DSA_STAGE_HELP = ("sparse | warmup: price every plan in this training stage of a DeepSeek Sparse Attention "
                          "model, as train --dsa-stage (warmup: the dense warm-up, the model frozen and forward only, "
@@ -79,7 +79,7 @@ def parse_gpu_counts(text: str) -> list[int]:
                     raise InputError(f"{usage}; the step must be >= 1")
                 counts = list(range(lo, hi + 1, int(step))[:MAX_SCALING_POINTS + 1])
         else:
-            counts = [int(x) for x in text.split(",")]
+            counts = [int(x) for x in listed(text, "--gpus", "512,1024,2048")]
     except InputError:
         raise
     except ValueError:

@@ -36,6 +36,7 @@ from infraplan.cli.options import (
 from infraplan.planning.fleet_mix_llm import deployment_line
 from infraplan.serving.capacity import BATCH_CAPS, search_capacity
 from infraplan.serving.results import DeploymentOption, ServingPlanResult
+from infraplan.units import listed
 
 
 def render_plan(r: ServingPlanResult) -> None:
@@ -119,8 +120,9 @@ def _own_prefill(o: DeploymentOption) -> str:
 def _ints(text: str, flag: str) -> tuple[int, ...]:
     from infraplan.errors import InputError
 
+    entries = listed(text, flag, "64,128,256")  # an empty entry: one line, as --dtypes (hU69: it was skipped)
     try:
-        values = tuple(int(x) for x in text.split(",") if x.strip())
+        values = tuple(int(x) for x in entries)
     except ValueError:
         raise InputError(f"{flag} takes comma-separated whole numbers, got {text!r}") from None
     if not values or min(values) < 1 or max(values) > 1_048_576:
@@ -169,7 +171,7 @@ def serve_plan(
     as_json: JsonFlag = False,
 ) -> None:
     """Capacity search: fewest accelerators (TP, replicas, batch cap, dtype, disaggregation) meeting the SLOs."""
-    caps, kinds = _ints(max_batch, "--max-batch"), tuple(x.strip() for x in dtypes.split(","))
+    caps, kinds = _ints(max_batch, "--max-batch"), tuple(listed(dtypes, "--dtypes", "bf16,fp8"))
     with stage_bar(off=as_json) as tick:  # each PP level's searches and whole runs on stderr, as `plan`'s (hJ58)
         result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,
                                  ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=kinds,
