@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infraplan.cluster import Cluster
-from infraplan.network import tier_bandwidth, topology
+from infraplan.network import clos_topology, tier_bandwidth, topology
 from infraplan.network.collectives import Fabric
 from infraplan.network.rail_leaves import with_fabric
 
@@ -22,7 +22,7 @@ def test_the_fabric_is_built_once(monkeypatch: pytest.MonkeyPatch, fabric: str |
     builds: list[int] = []
     real = topology.build_topology
 
-    def counted(*args: Any, **kwargs: Any) -> topology.ClosTopology:
+    def counted(*args: Any, **kwargs: Any) -> clos_topology.ClosTopology:
         builds.append(1)
         return real(*args, **kwargs)
 

@@ -8,13 +8,14 @@ from flow_toy_fabric import TOY
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.cluster import Cluster
+from infraplan.network.clos_topology import leaf_index
 from infraplan.network.collective_schedules import estimate_collective, place
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
 from infraplan.network.flow_schedules import flow_phases
 from infraplan.network.flow_sim import FlowSet, merge_classes, simulate
 from infraplan.network.max_min_filling import Incidence, max_min_rates
 from infraplan.network.routing import build_links, route
-from infraplan.network.topology import build_topology, leaf_index
+from infraplan.network.topology import build_topology
 
 
 def test_progressive_filling_gives_the_textbook_max_min_allocation():

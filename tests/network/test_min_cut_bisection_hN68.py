@@ -25,9 +25,10 @@ from infraplan.catalog import load_system
 from infraplan.catalog.schemas import System
 from infraplan.cli import main
 from infraplan.cluster.generic import clos_tiers, generic_system, mean_switch_hops
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.costs import bill_of_materials, describe_fabric, whole_domain_topology
 from infraplan.network.rail_leaves import with_fabric
-from infraplan.network.topology import ClosTopology, build_topology
+from infraplan.network.topology import build_topology
 from infraplan.network.topology_graph import to_networkx
 from infraplan.sweep.callables import collective
 

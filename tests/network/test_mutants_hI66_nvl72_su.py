@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.loader import load_system
-from infraplan.network.topology import build_topology, leaf_index
+from infraplan.network.clos_topology import leaf_index
+from infraplan.network.topology import build_topology
 
 
 def test_the_9216_gpu_file_is_built_of_the_ras_scalable_units() -> None:

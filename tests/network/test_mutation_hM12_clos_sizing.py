@@ -9,9 +9,10 @@ import pytest
 
 from infraplan.catalog import load_system
 from infraplan.catalog.schemas import System
+from infraplan.network.clos_topology import leaf_index
 from infraplan.network.costs import bill_of_materials
 from infraplan.network.placement import placement_notes
-from infraplan.network.topology import _down_max, build_topology, leaf_index
+from infraplan.network.topology import _down_max, build_topology
 
 
 def _with_leaf_oversubscription(name: str, o: float) -> System:

@@ -1,5 +1,5 @@
 """A NIC faster than its leaf port runs its link at the port's speed (hN62, session 48): both collective models
-take the NIC link at min(NIC, port) through one function (`topology.nic_link_rate`), `network`, `collective` and
+take the NIC link at min(NIC, port) through one function (`clos_topology.nic_link_rate`), `network`, `collective` and
 `train` say so once where the speeds differ, and the `network` table's ratio is the bandwidth ratio its JSON gives.
 
 The toy: 256 GPUs, 16-GPU racks (one 32-port leaf, 16 NIC links down, 16 up), 1:4 above 128-GPU pods, ports at
@@ -15,11 +15,12 @@ from flow_toy_fabric import nic_toy
 from infraplan.catalog import list_presets, load_system
 from infraplan.cli import main
 from infraplan.cluster import Cluster
+from infraplan.network.clos_topology import nic_link_rate
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.costs import describe_fabric
 from infraplan.network.routing import build_links
 from infraplan.network.tier_bandwidth import crossing_notes, port_ratios
-from infraplan.network.topology import build_topology, nic_link_rate
+from infraplan.network.topology import build_topology
 from infraplan.training import estimate_training
 
 GIB = 2.0**30

@@ -20,8 +20,9 @@ import pytest
 from infraplan.catalog.loader import load_system
 from infraplan.cli.main import main
 from infraplan.cluster import Cluster
+from infraplan.network.clos_topology import leaf_index
 from infraplan.network.collective_schedules import estimate_collective
-from infraplan.network.topology import build_topology, leaf_index
+from infraplan.network.topology import build_topology
 
 GIB = 2.0**30
 

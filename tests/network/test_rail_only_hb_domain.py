@@ -11,8 +11,9 @@ from flow_toy_fabric import pre_hn65_nvl72_9216
 
 from infraplan.catalog import load_system
 from infraplan.cli import main
+from infraplan.network.clos_topology import leaf_index
 from infraplan.network.rail_leaves import with_fabric
-from infraplan.network.topology import build_topology, leaf_index
+from infraplan.network.topology import build_topology
 
 
 def _rail_only(system: str, gpus: int | None = None):  # type: ignore[no-untyped-def]

@@ -146,7 +146,7 @@ def test_network_and_collective_note_nics_slower_than_the_leaf_ports(tmp_path, c
 
 
 def test_faster_nics_are_noted_as_held_to_the_port_speed(tmp_path, capsys):
-    """800G NICs under 400G ports: the links run at 400G (`topology.nic_link_rate`, hN62), so the tiers' bandwidth
+    """800G NICs under 400G ports: the links run at 400G (`clos_topology.nic_link_rate`, hN62), so the tiers' bandwidth
     ratios are their port ratios (rack 1:1, pod 4:1), where hN58 priced 2:1 and 8:1 at the NIC's rate."""
     report = _cli_json(capsys, ["network", _write(tmp_path, "toy", nic_toy("800Gbps"))])
     note = next(n for n in report["notes"] if n.startswith("NICs at 800 Gb/s under rack ports at 400 Gb/s"))

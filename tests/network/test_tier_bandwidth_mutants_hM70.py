@@ -5,7 +5,7 @@ link survived every test).
 The rule (its docstring, hF65): the analytical model's tier-0 domain is the GPUs whose traffic to one another never
 leaves a leaf switch. The flow model says the same thing per pair: `routing.route`'s `reached` is the highest tier a
 pair's path spans (-1 over NVLink, 0 a leaf's round trip), so counting GPU 0's peers with `reached <= 0` is an
-independent reading of that size, from the links a byte actually takes (`topology.leaf_index`), not from the
+independent reading of that size, from the links a byte actually takes (`clos_topology.leaf_index`), not from the
 formula.
 
 Hand counts for the toys (16 eight-GPU nodes, leaf domains of 64 GPUs at 1:1, `build_topology`'s arithmetic):
@@ -24,10 +24,11 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_system
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.rail_leaves import with_fabric
 from infraplan.network.routing import build_links, route
 from infraplan.network.tier_bandwidth import analytical_tiers, leaf_switch_gpus, speed_mismatch_note
-from infraplan.network.topology import ClosTopology, build_topology
+from infraplan.network.topology import build_topology
 
 TOY = """
 display_name: hM70 toy, 64-GPU leaf domains at 1:1

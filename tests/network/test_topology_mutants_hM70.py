@@ -1,6 +1,6 @@
 """A rail-only fabric's rail bisection where NICs and ports, or two tiers' ports, run at different speeds (hM70
 mutation wave: pricing that cut at the NIC's own rate or at the leaf port's rate, not the link's, survived every
-test). The rule (`topology.nic_link_rate`, hN62 / hY64): a link runs at its slower end's rate, NIC-to-leaf and
+test). The rule (`clos_topology.nic_link_rate`, hN62 / hY64): a link runs at its slower end's rate, NIC-to-leaf and
 leaf-to-spine alike; `ClosTopology.rail_bisection_bytes_per_s` is one rail's cut at those rates (the `network`
 JSON's `rail_bisection_bytes_per_s`).
 

@@ -21,10 +21,11 @@ from flow_toy_fabric import O4, tor_nvl72_superpod, unrailed_mi300x
 
 from infraplan.catalog import load_system
 from infraplan.cluster import Cluster
+from infraplan.network.clos_topology import leaf_index
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import all_reduce_time
 from infraplan.network.fabric import group_link
-from infraplan.network.topology import build_topology, leaf_index
+from infraplan.network.topology import build_topology
 from infraplan.network.tree_crossings import tree_edges_crossing, tree_link, tree_link_kept
 
 MIB = 2.0**20

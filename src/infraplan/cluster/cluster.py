@@ -22,9 +22,10 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
 from infraplan.errors import InputError, close_names, wrong_kind
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import job_placement_unit
-from infraplan.network.topology import ClosTopology, build_topology
+from infraplan.network.topology import build_topology
 
 if TYPE_CHECKING:
     from infraplan.cluster.power import ServerLayout

@@ -42,8 +42,9 @@ from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.generic import fabric_radix, generic_network
 from infraplan.errors import InputError
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.costs import bill_of_materials, partial_unit_topology
-from infraplan.network.topology import ClosTopology, build_topology
+from infraplan.network.topology import build_topology
 from infraplan.units import power_text
 
 DEFAULT_IDLE_FRACTION = 0.10  # ASSUMPTION of TDP where a part has no idle figure (module docstring: its basis)

@@ -1,6 +1,6 @@
 """Whether the racks a facility builds hold the fabric's top-of-rack leaves whole (hO, session 65).
 
-A fabric without rails (`network.topology.ClosTopology.rail_optimized` false) puts its leaf switches on top of the
+A fabric without rails (`network.clos_topology.ClosTopology.rail_optimized` false) puts its leaf switches on top of the
 racks: `network.costs.bill_of_materials` prices their NIC links as copper DAC (catalog/network_prices/links.yaml),
 which reaches inside a rack. The facility fills its racks by power and space (`cluster.power.rack_fit`), so under
 liquid cooling a rack of Meta's RoCE 24K cluster holds 5 DGX-class servers, 40 GPUs, while its fabric keeps the
@@ -25,8 +25,8 @@ import dataclasses
 import numpy as np
 
 from infraplan.cluster.power import ITLoad, ServerLayout, fabric_topology
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.costs import bill_of_materials
-from infraplan.network.topology import ClosTopology
 
 __all__ = ["rack_fabric_note", "split_leaf_domains"]
 

@@ -21,9 +21,9 @@ from infraplan.catalog.error_bands import no_band_basis
 from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, load_link_catalog, load_switch_catalog
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
+from infraplan.network.clos_topology import ClosTopology, TierLayout
 from infraplan.network.results import NetworkReport
 from infraplan.network.tier_bandwidth import built_ratios, fabric_speed_notes
-from infraplan.network.topology import ClosTopology, TierLayout
 
 PER_PORT_ESTIMATE = "per-port estimate"
 """`switch_for`'s name of a tier with no catalogued model of its radix and speed, priced per port (`network.sharp`

@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.network import tier_bandwidth
-from infraplan.network.topology import nic_link_rate
+from infraplan.network.clos_topology import nic_link_rate
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
 # ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board: GTC 2024 S62129, nccl-tests #272);
@@ -107,7 +107,7 @@ class Fabric:
         """Build from catalog data; the factors scale link bandwidths for what-if studies."""
         node = system.node
         tiers = system.network.tiers
-        # a NIC faster than its leaf port runs its link at the port's speed (`topology.nic_link_rate`, the flow
+        # a NIC faster than its leaf port runs its link at the port's speed (`clos_topology.nic_link_rate`, the flow
         # model's NIC links too)
         link = nic_link_rate(node.nic_bandwidth_bytes_per_s, tiers[0].port_bandwidth_bytes_per_s)
         nic = node.nics_per_node * link / node.accelerators_per_node

@@ -45,10 +45,10 @@ import numpy as np
 from infraplan.errors import InputError
 from infraplan.network import fabric as _fabric
 from infraplan.network import flow_sim as _flow_sim
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collectives import A2A_PEERS_IN_FLIGHT, all_to_all_rounds
 from infraplan.network.flow_sim import FlowSet, estimated_seconds, inter_domain_flows_per_pair
 from infraplan.network.nccl_trees import tree_depth_latency, tree_parents
-from infraplan.network.topology import ClosTopology
 
 
 def _domains(gpus: np.ndarray, domain: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

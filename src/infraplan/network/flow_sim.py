@@ -43,9 +43,9 @@ import numpy.typing as npt
 
 from infraplan.budget import FLOW_BYTES_PER_FLOW, FLOW_BYTES_PER_FLOW_PER_TIER, require_memory
 from infraplan.limits import MAX_FLOW_SIM_SECONDS
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.max_min_filling import Filling, Incidence
 from infraplan.network.routing import LinkTable, route
-from infraplan.network.topology import ClosTopology
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The min cut of a built folded Clos between two halves of its endpoints (`topology.ClosTopology.bisection_of`).
+"""The min cut of a built folded Clos between two halves of its endpoints (`clos_topology.ClosTopology.bisection_of`).
 
 A bisection is the least capacity any cut between two equal halves of the endpoints crosses. On a tree of domains
 (each tier's switches over whole domains of the tier below, balanced wiring) the least cut keeps as many domains

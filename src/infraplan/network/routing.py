@@ -5,7 +5,7 @@ Links (one entry per direction, capacities in bytes/s at the achievable protocol
   scale-up domain (`node.scale_up_domain`: the 8-GPU node of a DGX, the 72-GPU rack of a GB200 NVL72, whose
   18 NVSwitch trays join every GPU to every other at the full NVLink rate); pairs inside it never use a NIC;
 * NIC: one up and one down link per NIC (node x NIC index) to its leaf, at the slower of the NIC and the leaf port
-  (`topology.nic_link_rate`, as the analytical model prices it);
+  (`clos_topology.nic_link_rate`, as the analytical model prices it);
 * above: one bundle per (upper switch, lower switch it reaches), carrying `links_per_lower` parallel links.
 
 Routing is up-down (valley-free), as in a folded Clos: a flow climbs to the lowest tier whose domain holds both
@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from infraplan.errors import InputError
-from infraplan.network.topology import ClosTopology, TierLayout, leaf_index
+from infraplan.network.clos_topology import ClosTopology, TierLayout, leaf_index
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ class LinkTable:
 
 
 def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: float) -> LinkTable:
-    """Link capacities: scale-up at its achievable rate, NIC and fabric links at line rate x `efficiency` (a NIC link
-    at the slower of the NIC and its leaf port, `topology.nic_link_rate`; an inter-tier link at the slower of the two
+    """Link capacities: scale-up at its achievable rate, NIC and fabric links at line rate x `efficiency` (a NIC link at
+    the slower of the NIC and its leaf port, `clos_topology.nic_link_rate`; an inter-tier link at the slower of the two
     tiers' ports, `TierLayout.uplink_bytes_per_s`)."""
     caps: list[np.ndarray] = []
     classes: list[np.ndarray] = []
@@ -165,7 +165,7 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     node_s, node_d = src // gpn, dst // gpn
     intra_pair = src // topo.scale_up_domain_gpus == dst // topo.scale_up_domain_gpus  # over NVLink, no NIC
     if topo.rail_only:  # PXN over the HB domain: out of the NIC of the source domain's node on the destination's
-        trays = topo.scale_up_domain_gpus // gpn  # rail (`topology.leaf_index`: rail = tray position x NICs + NIC)
+        trays = topo.scale_up_domain_gpus // gpn  # rail (`clos_topology.leaf_index`: rail = tray position x NICs + NIC)
         node_s = node_s - node_s % trays + node_d % trays
     base_d = (dst % gpn) * nics // gpn
     base_s = base_d if topo.rail_optimized else (src % gpn) * nics // gpn

@@ -65,9 +65,9 @@ from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network import simai_nccl_tables as _links
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link, group_link_one
 from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S
-from infraplan.network.topology import ClosTopology
 from infraplan.scalar_path import MathOps
 
 if TYPE_CHECKING:  # the switch catalog's pydantic classes only for a SHARP check (hP5: not at `train` start-up)

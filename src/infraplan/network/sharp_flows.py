@@ -51,12 +51,12 @@ import numpy as np
 
 from infraplan.errors import InputError
 from infraplan.network import collective_efficiency as _efficiency
+from infraplan.network.clos_topology import ClosTopology, leaf_index
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric
 from infraplan.network.flow_explain import AGREEMENT
 from infraplan.network.flow_sim import FlowSet, Progress, simulate
 from infraplan.network.routing import LinkTable
 from infraplan.network.sharp import sharp_parts
-from infraplan.network.topology import ClosTopology, leaf_index
 
 __all__ = ["SharpFlowRun", "sharp_difference_reason", "sharp_flow", "sharp_trees"]
 

@@ -17,7 +17,7 @@ ratio is the port ratio. The tiers' ratios multiply: a tier's up ports carry wha
 
 `tier_bandwidth_ratios` is the one place the analytical model (`fabric.Fabric.from_system` ->
 `tier_oversubscription`) takes a tier's capacity from, the same links the flow simulation routes over
-(`routing.build_links`: NIC links at the slower of the NIC and the leaf port, `topology.nic_link_rate`, tier t's
+(`routing.build_links`: NIC links at the slower of the NIC and the leaf port, `clos_topology.nic_link_rate`, tier t's
 uplinks at its port rate). A system whose fabric does not build (a tier without `switch_radix`, a count no tier
 divides) takes the same ratio without the whole-port rounding: NIC link rate x the product of the configured o up
 to the tier / the tier's port rate.
@@ -35,7 +35,8 @@ import numpy as np
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
-from infraplan.network.topology import ClosTopology, build_topology, nic_link_rate
+from infraplan.network.clos_topology import ClosTopology, nic_link_rate
+from infraplan.network.topology import build_topology
 
 
 def built_ratios(topo: ClosTopology) -> tuple[float, ...]:
@@ -76,7 +77,7 @@ def leaf_switch_gpus(topo: ClosTopology) -> int:
     """GPUs whose traffic to one another never leaves a leaf switch (the flow model's `routing.route`): the whole
     tier-0 domain where it is one leaf, or where its leaves split into rails (PXN: a byte leaves through the NIC on
     the destination's rail, so it stays on that rail's leaf; `leaves_per_rail` leaves per rail split the domain's
-    nodes into that many blocks, `topology.leaf_index`); otherwise the GPUs behind one leaf's down ports (NIC link
+    nodes into that many blocks, `clos_topology.leaf_index`); otherwise the GPUs behind one leaf's down ports (NIC link
     i of the domain on leaf i // down ports), whose traffic to the domain's other leaves climbs to the tier above;
     never fewer than the scale-up domain, whose pairs meet over NVLink, not a leaf (an NVL72 rack's 2 leaves).
     hF65: a 256-GPU rail-optimised leaf domain at 1:4 builds 6 leaves of 43 ports for 8 rails (no rails), and the
@@ -110,7 +111,7 @@ def rail_planes(system: System, topo: ClosTopology | None = None) -> dict[str, A
     (`fabric.uplink_occupancy`): the leaf of its leaf domain (block, `leaves_per_rail`) each NIC of each GPU index of
     a node sends on (GPU-major, `rail_nics_per_gpu` a GPU) where the leaves are rails or rail groups (`routing.route`:
     GPU g's NICs from g x nics / gpn, a pair's flows striped over them; PXN leaves through the NICs of the destination
-    GPU's index, `topology.leaf_index`), and how many tiers from the leaves up keep the rails apart (the leaves; a
+    GPU's index, `clos_topology.leaf_index`), and how many tiers from the leaves up keep the rails apart (the leaves; a
     tier above built in planes by the lower switch's index, a multiple of the leaves). A GPU's NICs may straddle two
     leaves (Gaudi 2; `STRADDLING_RAILS`). None for rail-only fabrics (`Fabric.rail_only` prices those), unrailed
     leaves and a fabric that does not build. `topo`: the system's built fabric where the caller has it (None: built
@@ -193,7 +194,7 @@ def _gbps(bytes_per_s: float) -> str:
 def speed_mismatch_note(topo: ClosTopology) -> str | None:
     """One line where the NICs run slower or faster than the leaf tier's ports; None where they match. Slower: what
     that makes of each oversubscribed tier's bandwidth ratio (`built_ratios`, which both the analytical and the flow
-    model price). Faster: the NIC links run at the ports' speed (`topology.nic_link_rate`), so the ratios are the
+    model price). Faster: the NIC links run at the ports' speed (`clos_topology.nic_link_rate`), so the ratios are the
     port ratios and the NICs' extra speed is unused."""
     leaf = topo.tiers[0]
     nic = topo.nic_bytes_per_s
@@ -216,7 +217,7 @@ def speed_mismatch_note(topo: ClosTopology) -> str | None:
 
 def tier_speed_note(topo: ClosTopology) -> str | None:
     """One line where two adjacent built tiers' ports run at different speeds; None where they match. Each link
-    between them runs at the slower port's rate (`TierLayout.uplink_bytes_per_s`, the rule `topology.nic_link_rate`
+    between them runs at the slower port's rate (`TierLayout.uplink_bytes_per_s`, the rule `clos_topology.nic_link_rate`
     states), so the lower tier's bandwidth ratio (`built_ratios`) is above its port ratio where the tier above is
     the slower (hY64: 400G leaf ports under 100G spine ports were priced as an all-400G fabric)."""
     pairs = [(low, up, ratio) for low, up, ratio in zip(topo.tiers, topo.tiers[1:], built_ratios(topo), strict=False)

@@ -3,7 +3,7 @@
 
 Vertices are the switches of every tier (and, with `endpoints`, each server and its NICs); edges are the link
 bundles the builder wires (balanced wiring: `links_per_lower` parallel links from every lower switch to every upper
-switch of its domain or plane) with their line rate; a NIC's edge goes to the leaf `topology.leaf_index` gives it.
+switch of its domain or plane) with their line rate; a NIC's edge goes to the leaf `clos_topology.leaf_index` gives it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.network.topology import ClosTopology, leaf_index
+from infraplan.network.clos_topology import ClosTopology, leaf_index
 
 
 def to_networkx(topo: ClosTopology, endpoints: bool = True) -> Any:

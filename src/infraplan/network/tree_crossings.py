@@ -45,9 +45,9 @@ from infraplan.network.nccl_trees import tree_parents
 
 
 def tier_blocks(fabric: Fabric, tier: int, where: np.ndarray) -> np.ndarray:
-    """Index of the tier-`tier` domain holding each rank position in `where`: blocks of `tier_sizes[tier]` ranks;
-    tier 0's leaves (`leaf_switch_gpus` of an unrailed leaf domain) tile each leaf domain of
-    `fabric.leaf_domain_gpus`, the last leaf of a domain holding the remainder (as `topology.leaf_index` wires them)."""
+    """Index of the tier-`tier` domain holding each rank position in `where`: blocks of `tier_sizes[tier]` ranks; tier
+    0's leaves (`leaf_switch_gpus` of an unrailed leaf domain) tile each leaf domain of `fabric.leaf_domain_gpus`,
+    the last leaf of a domain holding the remainder (as `clos_topology.leaf_index` wires them)."""
     size = fabric.tier_sizes[tier]
     domain = fabric.leaf_domain_gpus
     if tier == 0 and domain > size:

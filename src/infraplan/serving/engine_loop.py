@@ -19,6 +19,8 @@ runs in `serving.fcfs_loop`, this loop specialised: bit-identical (tests/serving
 Both loops are generators (`engine_steps`, `fcfs_loop.fcfs_steps`) that `simulate_engine` runs to the end; fed
 arrivals as they become known, many step together in one event loop (`loop_stepping`, `serving.pair_loop`). Where
 it adds an iteration's or a stretch's seconds it records its work at the arrival window's cuts (`serving.window_marks`).
+Its per-request decode bookkeeping and the on-demand preemption are `serving.decode_book`'s, one copy that the
+lock-step loop (`serving.lockstep_loop`) runs too; the hot per-iteration lines stay inline here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import math
 from collections import deque
 from collections.abc import Generator, MutableSequence, Sequence
 
+from infraplan.serving.decode_book import DecodeBook
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import (
     IDLE,
@@ -90,22 +93,17 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     waiting: deque[int] = deque()
     prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
     heap: list[int] = [NEVER]  # finish keys (module docstring); NEVER stays at the bottom: no emptiness checks
-    end_ctx = [0] * n  # a decoding sequence's tokens after its last step, one a step (on demand: its blocks)
-    end_read: list[int | float] = [0] * n  # the same as the cached-token reads count it (T a step with drafts)
     n_dec = running = done = 0
     sum_ctx: float = 0  # the decoding sequences' cached tokens (an int without drafts)
     free = kv_blocks
     res = policy.bind_reserve(todo, steps, adv, block_tokens, on_demand)  # SGLang's (`output_reserve`), or None
-    # on-demand bookkeeping: decoding sequences per block residue, admission order, preemption state
     bt = block_tokens
-    grow = [0] * bt  # grow[s % bt]: blocks decode iteration s takes
-    key = [0] * n
-    end_at = [0] * n  # decode-iteration count at a decoding sequence's last token
-    live = [False] * n  # running (admitted, not finished or preempted)
-    decoding = [False] * n
-    order: list[int] = []  # admissions, oldest first (lazily cleaned)
-    kept_first: dict[int, float] = {}  # first-token times of preempted requests
-    preemptions = recomputed = 0
+    grow = [0] * bt  # on demand: grow[s % bt], the blocks decode iteration s takes
+    order: list[int] = []  # on demand: admissions, oldest first (lazily cleaned)
+    # per request: its end, finish key, block residue, running / decoding flags (`serving.decode_book`)
+    book = DecodeBook(todo, ctx0, steps, need, fin_blocks, first, bt, adv, on_demand)
+    end_ctx, end_read, end_at, key, live, decoding = (book.end_ctx, book.end_read, book.end_at, book.key, book.live,
+                                                      book.decoding)
 
     def release(j: int) -> None:  # closed loop: the client of j sends its next request now; stepped: log j
         if log is not None:
@@ -113,19 +111,6 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         elif j + clients < n:
             arr[j + clients] = clock
             waiting.append(j + clients)
-
-    # j joins the decode batch with ctx cached tokens after `now` decode iterations (the caller adds it to n_dec
-    # and sum_ctx): its end, its heap key and, on demand, its block bookkeeping
-    def join_decode(j: int, ctx: int, now: int) -> None:
-        end_ctx[j] = ctx + steps[j]
-        end_read[j] = ctx + steps[j] * adv
-        end_at[j] = e = now + steps[j]
-        heappush(heap, e * n + j)
-        if on_demand:
-            decoding[j] = True
-            fin_blocks[j] = -(-end_ctx[j] // bt)
-            key[j] = (1 - (ctx - now)) % bt
-            grow[key[j]] += 1
 
     while done < n:
         while arr_open[nxt] <= clock:
@@ -160,12 +145,13 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 first[j] = clock
                 n_dec += 1
                 sum_ctx += ctx0[j]
-                join_decode(j, ctx0[j], steps_done)
+                book.join(j, ctx0[j], steps_done, heap, grow)
                 if res is not None:
                     res.dec_end += end_at[j]
             else:
                 first[j] = finish[j] = clock
                 free += need[j]
+                live[j] = False  # ended (on demand: never the newest running request to preempt, hL69)
                 running -= 1
                 done += 1
                 if emit:
@@ -236,43 +222,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
             if res is not None and not prefill:  # a decode batch: the ratio decays (reset below if one is preempted)
                 res.decays += 1
             while grow[(steps_done + 1) % bt] > free:  # free the newest running request, requeue it first
-                while not live[order[-1]]:
-                    order.pop()
-                j = order.pop()
-                live[j] = False
-                if decoding[j]:
-                    decoding[j] = False
-                    left = end_at[j] - steps_done  # decode iterations it still had (>= 1)
-                    tokens = end_ctx[j] - left  # in its cache now
-                    free += -(-tokens // bt)
-                    heap.remove(end_at[j] * n + j)
-                    if res is not None:
-                        res.dec_end -= end_at[j]
-                    heapq.heapify(heap)
-                    grow[key[j]] -= 1
-                    n_dec -= 1
-                    sum_ctx -= end_read[j] - left * adv
-                    todo[j] = tokens + 1  # prompt and every generated token; the prefill samples the next one
-                    steps[j] = left - 1
-                    if j not in kept_first:
-                        kept_first[j] = first[j]
-                else:  # a prompt being prefilled restarts
-                    for entry in prefill:
-                        if entry[0] == j:
-                            prefill.remove(entry)
-                            break
-                    free += need[j]
-                    todo[j] += ctx0[j]
-                    if res is not None:
-                        res.dropped(j)
-                recomputed += todo[j]
-                ctx0[j] = 0
-                need[j] = -(-todo[j] // bt)
-                running -= 1
-                preemptions += 1
-                waiting.appendleft(j)
-                if res is not None:
-                    res.retracted(steps_done, heap, n)
+                freed, left, dropped = book.preempt(order, prefill, heap, grow, res, steps_done, waiting)
+                free, n_dec, sum_ctx, running = free + freed, n_dec - left, sum_ctx - dropped, running - 1
             free -= grow[(steps_done + 1) % bt]
             d = 0 if prefill_first and prefill else n_dec
         budget = token_budget - d
@@ -369,7 +320,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 ctx = ctx0[j] + todo[j]
                 n_dec += 1
                 sum_ctx += ctx
-                end_ctx[j] = ctx + k  # join_decode(j, ctx, steps_done), inline (the hot call)
+                end_ctx[j] = ctx + k  # book.join(j, ctx, steps_done, heap, grow), inline (the hot call)
                 end_read[j] = ctx + k * adv
                 end_at[j] = e = steps_done + k
                 heappush(heap, e * n + j)
@@ -392,6 +343,5 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     while arr_open[-1] != math.inf:  # stepped, every request done, the bound held (`window_marks.ClosedCuts`): wait
         yield IDLE, clock  # until the driver lets it end, a window cut it gives in its last step (`next_cut`)
         cut = next_cut(marks, cuts, clock, busy + compute, t, f, leap_s, leap_f)
-    for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
-        first[j] = t0
-    return busy, compute, it + leapt, preemptions, recomputed, leapt
+    book.restore_first()  # a recomputed prompt's end is not its first token
+    return busy, compute, it + leapt, book.preemptions, book.recomputed, leapt

@@ -13,11 +13,12 @@ Only the clock is shared: it advances by the longest rank's iteration, and a req
 for the iteration's end. A stretch in which no rank prefills and no arrival could start is leapt as the engine loop
 leaps it (up to the first completion on any rank, cut before the iteration in which an arrival that could start
 lands, or before an on-demand rank runs out of blocks), its iterations each the largest of the ranks' linear
-decode times (summed in numpy over the stretch). A rank short of blocks for a decode step preempts its newest
-request as the engine loop does (`preempt`, its lines). With one rank, and on ranks that stay in phase (a burst of
-equal requests), it is the engine loop (tests/serving/test_lockstep_loop.py). Under a stack's attention-DP context
-balancing (TensorRT-LLM's `attention_dp_config`, `serving.adp_balance`) each iteration first asks its gate whether
-the ranks' context requests run; held, every rank decodes only (a leapt stretch counts its iterations there too).
+decode times (summed in numpy over the stretch: `serving.lockstep_leap`). A rank short of blocks for a decode step
+preempts its newest request as the engine loop does (the same lines: `serving.decode_book`). With one rank, and on
+ranks that stay in phase (a burst of equal requests), it is the engine loop (tests/serving/test_lockstep_loop.py).
+Under a stack's attention-DP context balancing (TensorRT-LLM's `attention_dp_config`, `serving.adp_balance`) each
+iteration first asks its gate whether the ranks' context requests run; held, every rank decodes only (a leapt
+stretch counts its iterations there too).
 
 Shared experts (`SHARED_EXPERTS`): the cost tables price a rank's routed-expert GEMMs for m tokens as if every rank
 held m (balanced ranks: each GPU runs its E / ep experts on the copies the whole EP group routes to them,
@@ -47,49 +48,27 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from infraplan.serving.adp_balance import BalanceGate
 from infraplan.serving.client_loop import next_request_s
+from infraplan.serving.decode_book import DecodeBook
 from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.lockstep_leap import Rank, leap_ranks, ranks_work
 from infraplan.serving.loop_stepping import (
-    NEVER,
     cost_tables,
     decode_floor,
     decode_within,
     engine_policy,
     engine_request_lists,
     iteration_seconds,
-    on_demand_stretch,
 )
 from infraplan.serving.serving_engine import EngineResult
 from infraplan.serving.window_marks import ClosedCuts, close_marks, pass_cuts, upcoming
 
 SHARED_EXPERTS = True  # routed experts priced on the mean of the ranks' tokens (module docstring; toggle to compare)
-
-
-class _Rank:
-    """One rank's engine-loop state (`engine_loop.engine_steps`' locals of the same names)."""
-
-    __slots__ = ("arrivals", "waiting", "prefill", "heap", "n_dec", "running", "sum_ctx", "steps_done", "free",
-                 "grow", "order", "policy", "busy", "compute", "iterations")
-
-    def __init__(self, policy: Any, blocks: int, block_tokens: int) -> None:
-        self.arrivals: list[tuple[float, int]] = []  # heap of (arrival s, request) not yet given to the rank
-        self.waiting: deque[int] = deque()
-        self.prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
-        self.heap: list[int] = [NEVER]  # finish keys: decode-iteration count x requests + request
-        self.n_dec = self.running = self.steps_done = self.iterations = 0
-        self.sum_ctx: float = 0
-        self.free = blocks
-        self.grow = [0] * block_tokens  # on demand: decoding sequences per block residue
-        self.order: list[int] = []  # on demand: admissions, oldest first (lazily cleaned)
-        self.policy = policy
-        self.busy = self.compute = 0.0
 
 
 def shared_experts_s(cost: IterationCost) -> list[float]:
@@ -123,7 +102,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     short = cost.short_prefill_len  # SGLang's short DSA extend (`IterationCost`): a mixed one reads the decode rows
     routed = shared_experts_s(cost)  # the routed experts' seconds by token count, if shared (`SHARED_EXPERTS`)
     floors = [decode_floor(tables, cost, k) for k in range(len(tables[5]))] if routed else []
-    rs = [_Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
+    rs = [Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
           for _ in range(ranks)]
     for r in rs:  # SGLang's output reserve, one per rank's scheduler (`serving.output_reserve`)
         r.policy.bind_reserve(todo, steps, adv, bt, on_demand)
@@ -133,22 +112,21 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     for k in range(min(clients, n) if clients > 0 else n):
         rs[int(rank_of[k])].arrivals.append((arr[k], k))  # in order: heaps
     first, finish = [float("nan")] * n, [float("nan")] * n
-    end_read: list[float] = [0.0] * n
-    key, end_ctx, end_at = [0] * n, [0] * n, [0] * n
-    live, decoding = [False] * n, [False] * n  # on demand: running (admitted), decoding
-    kept_first: dict[int, float] = {}  # first-token times of preempted requests
-    clock, done, leapt, preemptions, recomputed = 0.0, 0, 0, 0, 0
+    # per request: its end, finish key, block residue, running / decoding flags, preemption (`serving.decode_book`)
+    book = DecodeBook(todo, ctx0, steps, need, fin_blocks, first, bt, adv, on_demand)
+    end_ctx, end_at, live, decoding = book.end_ctx, book.end_at, book.live, book.decoding
+    clock, done, leapt = 0.0, 0, 0
     window = ClosedCuts(n, clients) if clients > 0 else None  # a closed loop's cuts, found as it sends
     cuts = window.cuts if window is not None else cuts
     cut = cuts[0] if cuts else math.inf  # the next window cut (inf once all are passed)
     marks: list[float] = []  # the work at each cut passed
 
-    def end(r: _Rank, j: int) -> None:  # request j left rank r at `clock`: its client sends the next one
+    def end(r: Rank, j: int) -> None:  # request j left rank r at `clock`: its client sends the next one
         nonlocal done, cut
         finish[j] = clock
         done += 1
         if clients > 0 and j + clients < n:
-            arr[j + clients] = (next_request_s(kept_first.get(j, first[j]), clock, float(decode_steps[j]),
+            arr[j + clients] = (next_request_s(book.kept_first.get(j, first[j]), clock, float(decode_steps[j]),
                                                round_trip_s, True) if lag else clock + round_trip_s)
             if window is not None:  # at or after `clock`: passed (pro rata) after this iteration, or later
                 window.sent(j + clients, arr[j + clients])
@@ -161,54 +139,12 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             window.ended(clock)
             cut = upcoming(marks, cuts)
 
-    def preempt(r: _Rank) -> None:  # free r's newest running request, requeued first (`engine_steps`' lines)
-        nonlocal preemptions, recomputed
-        while not live[r.order[-1]]:
-            r.order.pop()
-        j = r.order.pop()
-        live[j] = False
-        if decoding[j]:
-            decoding[j] = False
-            left = end_at[j] - r.steps_done  # decode iterations it still had (>= 1)
-            tokens = end_ctx[j] - left  # in its cache now
-            r.free += -(-tokens // bt)
-            r.heap.remove(end_at[j] * n + j)
-            heapq.heapify(r.heap)
-            if r.policy.reserve is not None:
-                r.policy.reserve.dec_end -= end_at[j]
-            r.grow[key[j]] -= 1
-            r.n_dec -= 1
-            r.sum_ctx -= end_read[j] - left * adv
-            todo[j] = tokens + 1  # prompt and every generated token; the prefill samples the next one
-            steps[j] = left - 1
-            kept_first.setdefault(j, first[j])
-        else:  # a prompt being prefilled restarts
-            r.prefill.remove(next(entry for entry in r.prefill if entry[0] == j))
-            r.free += need[j]
-            todo[j] += ctx0[j]
-            if r.policy.reserve is not None:
-                r.policy.reserve.dropped(j)
-        recomputed += todo[j]
-        ctx0[j] = 0
-        need[j] = -(-todo[j] // bt)
-        r.running -= 1
-        preemptions += 1
-        r.waiting.appendleft(j)
-        if r.policy.reserve is not None:
-            r.policy.reserve.retracted(r.steps_done, r.heap, n)
-
-    def join(r: _Rank, j: int, ctx: int) -> None:  # j joins r's decode batch with ctx cached tokens
+    def join(r: Rank, j: int, ctx: int) -> None:  # j joins r's decode batch with ctx cached tokens
         r.n_dec += 1
         r.sum_ctx += ctx
-        end_ctx[j], end_read[j], end_at[j] = ctx + steps[j], ctx + steps[j] * adv, r.steps_done + steps[j]
-        heapq.heappush(r.heap, end_at[j] * n + j)
+        book.join(j, ctx, r.steps_done, r.heap, r.grow)
         if r.policy.reserve is not None:
             r.policy.reserve.joined((j,), end_at)
-        if on_demand:
-            decoding[j] = True
-            fin_blocks[j] = -(-(ctx + steps[j]) // bt)
-            key[j] = (1 - (ctx - r.steps_done)) % bt
-            r.grow[key[j]] += 1
 
     while done < n:
         for r in rs:  # admission, as the engine loop's top
@@ -233,6 +169,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 else:
                     first[j] = clock
                     r.free += need[j]
+                    live[j] = False  # ended (on demand: never the newest running request to preempt, hL69)
                     r.running -= 1
                     end(r, j)
         busy = [r for r in rs if r.running]
@@ -253,12 +190,12 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             k = min([k] + [r.policy.reserve.leap_cap(k, r.waiting[0], need[r.waiting[0]], r.steps_done, r.n_dec, r.free,
                                                      r.grow, r.heap, n) for r in busy if r.policy.reserve is not None
                            and r.waiting and r.running < max_batch and k > 0])
-            span, k = _leap(busy, rs, clock, n, kv_c, decode_s, decode_flop_s, tables[7], adv, head_of_line,
-                            on_demand, routed, ranks, floors, k)
+            span, k = leap_ranks(busy, rs, clock, n, kv_c, decode_s, decode_flop_s, tables[7], adv, head_of_line,
+                                 on_demand, routed, ranks, floors, k)
             clock += span
             leapt += k
             if clock >= cut and k:  # every busy rank's k / len(busy) iterations
-                cut = pass_cuts(marks, cuts, clock, span, _work(rs), span * len(busy) + k // len(busy) * sum(
+                cut = pass_cuts(marks, cuts, clock, span, ranks_work(rs), span * len(busy) + k // len(busy) * sum(
                     decode_flop_s[r.n_dec] for r in busy))
             if balance is not None and k:  # the balance counts the leapt iterations (`serving.adp_balance`)
                 balance.idle(k // len(busy), len(busy) == ranks)
@@ -272,8 +209,11 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             if on_demand and d:  # the blocks this iteration's tokens start; preempt the newest until they fit
                 if r.policy.reserve is not None and (not r.prefill or hold):  # a decode batch: the ratio decays
                     r.policy.reserve.decays += 1
-                while r.grow[(r.steps_done + 1) % bt] > r.free:
-                    preempt(r)
+                while r.grow[(r.steps_done + 1) % bt] > r.free:  # free the newest running request, requeued first
+                    freed, left, dropped = book.preempt(r.order, r.prefill, r.heap, r.grow, r.policy.reserve,
+                                                        r.steps_done, r.waiting)
+                    r.free, r.n_dec, r.sum_ctx, r.running = (r.free + freed, r.n_dec - left, r.sum_ctx - dropped,
+                                                             r.running - 1)
                 r.free -= r.grow[(r.steps_done + 1) % bt]
                 d = 0 if prefill_first and r.prefill and not hold else r.n_dec
             budget = token_budget - d
@@ -317,10 +257,10 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 r.free += fin_blocks[j]
                 r.running -= 1
                 r.n_dec -= 1
-                r.sum_ctx -= end_read[j]
+                r.sum_ctx -= book.end_read[j]
                 if on_demand:
                     live[j] = decoding[j] = False
-                    r.grow[key[j]] -= 1
+                    r.grow[book.key[j]] -= 1
                 if r.policy.reserve is not None:
                     r.policy.reserve.dec_end -= end_at[j]
                 end(r, j)
@@ -336,60 +276,12 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                         r.policy.reserve.dropped(j)
                     end(r, j)
         if clock >= cut:
-            cut = pass_cuts(marks, cuts, clock, longest, _work(rs), longest * len(plans) + sum(p[3] for p in plans))
-    for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
-        first[j] = t0
+            cut = pass_cuts(marks, cuts, clock, longest, ranks_work(rs),
+                            longest * len(plans) + sum(p[3] for p in plans))
+    book.restore_first()  # a recomputed prompt's end is not its first token
+    work = ranks_work(rs)
     return EngineResult(np.array(first), np.array(finish), sum(r.busy for r in rs), sum(r.compute for r in rs),
-                        sum(r.iterations for r in rs) + leapt, np.array(arr, dtype=np.float64), preemptions,
-                        recomputed, window_work=close_marks(marks, cuts, _work(rs)) if window is None else None,
-                        window_rate=window.rate(marks, _work(rs)) if window is not None else None)
+                        sum(r.iterations for r in rs) + leapt, np.array(arr, dtype=np.float64), book.preemptions,
+                        book.recomputed, window_work=None if window is not None else close_marks(marks, cuts, work),
+                        window_rate=window.rate(marks, work) if window is not None else None)
 
-
-def _work(rs: list[_Rank]) -> float:
-    """The ranks' work so far, busy + tensor-core seconds (`serving.window_marks`)."""
-    return sum(r.busy + r.compute for r in rs)
-
-
-def _leap(busy: list[_Rank], rs: list[_Rank], clock: float, n: int, kv_c: float, decode_s: list[float],
-          decode_flop_s: list[float], growth_s: list[float], adv: float, head_of_line: bool,
-          on_demand: bool, routed: list[float], ranks: int,
-          floors: list[tuple[float, float]], k_max: int) -> tuple[float, int]:
-    """Advance every busy rank (all decoding, none prefilling) over the pure-decode iterations before the next event
-    (`engine_steps`' leap, lock-stepped: module docstring), at most `k_max` (before the first completion, and the
-    iteration after which a rank's output reserve lets its head in); returns the stretch's seconds and iterations."""
-    if k_max <= 0:
-        return 0.0, 0
-    first_s = np.array([decode_s[r.n_dec] + kv_c * r.sum_ctx for r in busy])  # each rank's first iteration
-    if routed:  # its routed experts run on the mean of the ranks' tokens
-        shift = routed[round(sum(r.n_dec for r in busy) / ranks)] - np.array([routed[r.n_dec] for r in busy])
-        gap, floor = (np.array(x) for x in zip(*(floors[r.n_dec] for r in busy), strict=True))
-        floor = np.where(floor > 0.0, floor + kv_c * np.array([r.sum_ctx for r in busy]), 0.0)
-        if np.any(floor > 0.0):  # a step's host floor stays: the experts change the GPU's time under it
-            first_s = np.maximum(first_s - gap + shift, floor)
-        else:
-            first_s += shift
-    slope_s = np.array([growth_s[r.n_dec] for r in busy])  # and its growth per iteration
-    cut = min((r.arrivals[0][0] for r in rs if r.arrivals and (not r.waiting or not head_of_line)), default=None)
-    if cut is not None:  # no iteration is shorter than the longest first one: a bound on those before the arrival
-        k_max = min(k_max, int((cut - clock) / float(first_s.max())) + 1)
-    # the ranks that can be the slowest: none with both a shorter first iteration and a slower growth
-    order = np.lexsort((-slope_s, -first_s))
-    keep = order[np.concatenate(([True], slope_s[order][1:] > np.maximum.accumulate(slope_s[order])[:-1]))]
-    ends = np.cumsum(np.max(first_s[keep, None] + slope_s[keep, None] * np.arange(k_max)[None, :], axis=0))
-    if cut is not None:  # stop before the iteration in which an arrival that could start lands
-        k_max = min(k_max, int(np.searchsorted(ends, cut - clock, side="left")))
-    if on_demand and k_max > 0:  # stop before the first iteration whose new blocks do not fit a rank
-        k_max = min(k_max, *(on_demand_stretch(r.grow, r.steps_done, r.free, r.n_dec, k_max)[0] for r in busy))
-    if k_max <= 0:
-        return 0.0, 0
-    span = float(ends[k_max - 1])
-    for r in busy:
-        if on_demand:
-            r.free -= on_demand_stretch(r.grow, r.steps_done, r.free, r.n_dec, k_max)[1]
-        r.busy += span
-        r.compute += k_max * decode_flop_s[r.n_dec]
-        r.sum_ctx += r.n_dec * k_max * adv
-        r.steps_done += k_max
-        if r.policy.reserve is not None:
-            r.policy.reserve.decays += k_max
-    return span, k_max * len(busy)
