@@ -148,7 +148,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 book.join(j, ctx0[j], steps_done, heap, grow)
                 if res is not None:
                     res.dec_end += end_at[j]
-            else:
+            else:  # nothing to compute or decode: done at admission
                 first[j] = finish[j] = clock
                 free += need[j]
                 live[j] = False  # ended (on demand: never the newest running request to preempt, hL69)

@@ -166,7 +166,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 elif steps[j] > 0:
                     first[j] = clock
                     join(r, j, ctx0[j])
-                else:
+                else:  # done at admission
                     first[j] = clock
                     r.free += need[j]
                     live[j] = False  # ended (on demand: never the newest running request to preempt, hL69)
