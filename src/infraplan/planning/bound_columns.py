@@ -24,11 +24,17 @@ passes its count, and the last phase's N is the report's (the facility floor). B
 
 The steps (hB67, hB68): per (pool, count t >= its base) a binary y with (in service) - (most - t) y <= t in every
 phase, costed the increment F(t + 1) - F(t) above the least one (planning/purchase_bound.py's argument); with spares,
-on N (the report's in-service includes its spares)."""
+on N (the report's in-service includes its spares).
+
+hB69 (planning/purchase_bound.py's docstring proves each): the steps per run of phases between retirements
+(`with_steps`: a y per run, a w on the run's survivors), the facility floor at each site's peak phase (`with_peak`),
+and the report's lazy purchases (`with_lazy`: where a phase buys, its in-service is the servers used and their
+spares, the spares under lines over spares(u); no option above the units its demand needs)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,21 +42,34 @@ import numpy as np
 if TYPE_CHECKING:
     from infraplan.planning.phased_mix import PhasedMix, Programme
 
+Column = Callable[[int, int], int]  # (pool, phase) -> a column of the programme
 
-def spare_lines(spares: np.ndarray) -> list[tuple[float, float]]:
+REPASSED_STEPS = True
+"""hB69: a step is charged in each run of phases between retirements whose in-service passes it (`with_steps`), the
+counts below a retiring base included (planning/purchase_bound.py); False: once a pool (hB68)."""
+REPASSED_PER_POOL = 16  # the rows of a pool charged per run (the largest excess first); the others once (hB68)
+PEAK_FACILITY = True
+"""hB69: the facility floor at each site's peak phase (`with_peak`); False: at the last phase (hN57)."""
+
+
+def spare_lines(spares: np.ndarray, upper: bool = False) -> list[tuple[float, float]]:
     """Lines (intercept, slope) under `spares` at every index u of the array: the edges of the lower convex hull of
-    the points (u, spares[u]) (Andrew's monotone chain), those rising above 0 (s >= 0 holds already)."""
+    the points (u, spares[u]) (Andrew's monotone chain), those rising above 0 (s >= 0 holds already). `upper`: the
+    lines over it, the edges of the upper hull, every one (hB69's lazy purchases)."""
     hull: list[tuple[float, float]] = []
+    sign = -1.0 if upper else 1.0
     for point in ((float(u), float(v)) for u, v in enumerate(spares)):
-        while len(hull) >= 2 and ((hull[-1][0] - hull[-2][0]) * (point[1] - hull[-2][1])
-                                  - (hull[-1][1] - hull[-2][1]) * (point[0] - hull[-2][0])) <= 0:
-            hull.pop()  # hull[-1] is on or above the chord from hull[-2] to the point: not a lower corner
+        while len(hull) >= 2 and sign * ((hull[-1][0] - hull[-2][0]) * (point[1] - hull[-2][1])
+                                         - (hull[-1][1] - hull[-2][1]) * (point[0] - hull[-2][0])) <= 0:
+            hull.pop()  # hull[-1] is on or above (upper: below) the chord from hull[-2] to the point
         hull.append(point)
     lines = []
     for (x0, y0), (x1, y1) in zip(hull, hull[1:], strict=False):
         slope = (y1 - y0) / (x1 - x0)
-        if slope > 0 or y0 > 0:
+        if upper or slope > 0 or y0 > 0:
             lines.append((y0 - slope * x0, slope))
+    if upper and len(hull) == 1:  # one count: the spares there
+        lines.append((hull[0][1], 0.0))
     return lines
 
 
@@ -73,17 +92,32 @@ def _rows(prog: Programme, rows: list[tuple[dict[int, float], float, float]]) ->
             np.concatenate([ub, [r[2] for r in rows]]), vlb, vub, integrality)
 
 
-def with_spare_purchases(m: PhasedMix, prog: Programme, n_o: int) -> tuple[Programme, Callable[[int, int], int]]:
+@dataclass(frozen=True)
+class Chain:
+    """The columns of each (pool, phase)'s in service and purchases the steps, the peak and the lazy rows read (N, B
+    with spares; n, b without), and with spares its servers used and spare servers (u, s)."""
+
+    in_service: Column
+    bought: Column
+    used: Column | None = None
+    spares: Column | None = None
+
+
+def with_spare_purchases(m: PhasedMix, prog: Programme, n_o: int) -> tuple[Programme, Chain]:
     """The programme with the chain of purchases of the devices used and their spares (module docstring), and the
-    column of each (pool, phase)'s in service the step past the base reads (N; n where `spare_lines` is None)."""
+    columns of each (pool, phase)'s in service and purchases the steps and the peak read (N, B; n, b where
+    `spare_lines` is None)."""
     n_p, n_k = m.cost.shape
     n_n = n_p * n_k
 
     def n(p: int, k: int) -> int:
         return n_o + p * n_k + k
 
+    def b(p: int, k: int) -> int:  # the programme's purchase column (no elastic columns here)
+        return n_o + n_n + p * n_k + k
+
     if m.spare_lines is None or not m.cohorts:
-        return prog, n
+        return prog, Chain(n, b)
     q = prog[1].shape[1]
 
     def u(p: int, k: int) -> int:
@@ -102,9 +136,8 @@ def with_spare_purchases(m: PhasedMix, prog: Programme, n_o: int) -> tuple[Progr
     moved = np.zeros(4 * n_n)
     for p in range(n_p):
         for k in range(n_k):
-            b = n_o + n_n + p * n_k + k  # the programme's purchase column (no elastic columns here)
-            moved[big_n(p, k) - q], moved[big_b(p, k) - q] = c[n(p, k)], c[b]
-            c[n(p, k)] = c[b] = 0.0
+            moved[big_n(p, k) - q], moved[big_b(p, k) - q] = c[n(p, k)], c[b(p, k)]
+            c[n(p, k)] = c[b(p, k)] = 0.0
     limits = [float(prog[5][n(p, k)]) for p in range(n_p) for k in range(n_k)]  # u <= n's bound: u <= n holds
     high = np.concatenate([limits, np.full(3 * n_n, np.inf)])
     integer = np.concatenate([np.ones(n_n), np.zeros(n_n), np.ones(2 * n_n)])
@@ -121,27 +154,115 @@ def with_spare_purchases(m: PhasedMix, prog: Programme, n_o: int) -> tuple[Progr
             bought = {big_b(p, j): -1.0 for j in range(k + 1) if cohort.alive[j, k]}
             rows.append(({big_n(p, k): 1.0, **bought}, alive, alive))
             rows.append(({big_n(p, k): 1.0, u(p, k): -1.0, s(p, k): -1.0}, 0.0, np.inf))
-    return _rows(prog, rows), big_n
+    return _rows(prog, rows), Chain(big_n, big_b, u, s)
 
 
-def with_first_step(m: PhasedMix, prog: Programme, in_service: Callable[[int, int], int]) -> Programme:
-    """The programme with a binary y after every other column for each step (pool p, count t, excess e, most) of
-    `first_step` (module docstring): in_service[p, k] - (most - t) y <= t in every phase k, y costed e."""
+def _segments(m: PhasedMix, p: int) -> list[tuple[int, int]]:
+    """Pool p's phases split where something of it retires (its base or an earlier purchase leaves service in the
+    phase): (first, last) phase of each run (module docstring: within a run the in-service never falls)."""
+    n_k, cohort = m.cost.shape[1], (m.cohorts[p] if m.cohorts else None)
+    starts = [0] + [k for k in range(1, n_k) if REPASSED_STEPS and cohort is not None and (
+        (m.installed is not None and m.installed[p] // m.server(p) > 0 and bool(cohort.base_alive[k - 1])
+         and not cohort.base_alive[k]) or any(cohort.alive[j, k - 1] and not cohort.alive[j, k] for j in range(k)))]
+    return list(zip(starts, [k - 1 for k in starts[1:]] + [n_k - 1], strict=True))
+
+
+def step_runs(m: PhasedMix) -> list[tuple[int, int, float, float, int, int]]:
+    """Each charge of `with_steps` in its column order: (pool p, count t, excess e, most, first, last phase of the
+    run); a row of `first_step` per run (`_segments`) for the `REPASSED_PER_POOL` first rows of a pool and those below
+    its base (none in the first run: the base is in service there, [N > t] = [S > t] = 1), once over every phase for
+    the others."""
+    out: list[tuple[int, int, float, float, int, int]] = []
+    seen: dict[int, int] = {}  # rows of each pool so far (largest excess first: `least_increments`)
+    rows = () if m.first_step is None else m.first_step
+    for p, t, e, most in ((int(p), int(t), float(e), float(most)) for p, t, e, most in rows):
+        base = m.installed[p] // m.server(p) if m.installed is not None else 0
+        seen[p] = seen.get(p, 0) + 1
+        runs = _segments(m, p) if t < base or seen[p] <= REPASSED_PER_POOL else [(0, m.cost.shape[1] - 1)]
+        out += [(p, t, e, most, first, last) for first, last in runs if first > 0 or t >= base]
+    return out
+
+
+def with_steps(m: PhasedMix, prog: Programme, in_service: Column, bought: Column) -> Programme:
+    """The programme with each charge of `step_runs` (module docstring): a binary y costed e with in_service[p, k] -
+    (most - t) y <= t in each phase k of the run, and from the second run a binary w (the next column) costed -e
+    with survivors[p, first] >= (t + 1) w and w <= y."""
     if m.first_step is None or not len(m.first_step):
         return prog
-    n_k = m.cost.shape[1]
-    rows = [(int(p), int(t), float(e), float(most)) for p, t, e, most in m.first_step]
-    y0 = prog[1].shape[1]
-    prog = _grow(prog, len(rows), np.array([e for _, _, e, _ in rows]), np.zeros(len(rows)), np.ones(len(rows)),
-                 np.ones(len(rows)))
-    vub = prog[5]
-    return _rows(prog, [({in_service(p, k): 1.0, y0 + j: -max(min(float(vub[in_service(p, k)]), most) - t, 0.0)},
-                         -np.inf, float(t)) for j, (p, t, _, most) in enumerate(rows) for k in range(n_k)])
+    vub, q = prog[5], prog[1].shape[1]
+    cost: list[float] = []
+    rows: list[tuple[dict[int, float], float, float]] = []
+    runs: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}  # (pool, run) -> (t, y, w or -1)
+    for p, t, e, most, first, last in step_runs(m):
+        y, w = q + len(cost), -1
+        cost.append(e)
+        rows += [({n: 1.0, y: -max(min(float(vub[n]), most) - t, 0.0)}, -np.inf, float(t))
+                 for n in (in_service(p, k) for k in range(first, last + 1))]
+        if first > 0 and m.cohorts:  # survivors = the base alive + the earlier purchases alive
+            cohort, w = m.cohorts[p], q + len(cost)
+            cost.append(-e)
+            base = m.installed[p] // m.server(p) if m.installed is not None else 0
+            alive = float(base) if cohort.base_alive[first] else 0.0
+            rows.append(({**{bought(p, j): 1.0 for j in range(first) if cohort.alive[j, first]},
+                          w: -(t + 1.0)}, -alive, np.inf))
+            rows.append(({w: 1.0, y: -1.0}, -np.inf, 0.0))
+        runs.setdefault((p, first, last), []).append((t, y, w))
+    for run in runs.values():  # [N > t] and [S > t] fall as t rises: y and w ordered so (a tighter relaxation)
+        run.sort()
+        rows += [({a[i]: 1.0, b[i]: -1.0}, 0.0, np.inf) for (_, *a), (_, *b) in zip(run, run[1:], strict=False)
+                 for i in range(len(a)) if a[i] >= 0 and b[i] >= 0]
+    ones = np.ones(len(cost))
+    return _rows(_grow(prog, len(cost), np.array(cost), np.zeros(len(cost)), ones, ones), rows)
+
+
+def with_peak(m: PhasedMix, prog: Programme, in_service: Column) -> Programme:
+    """The programme with the facility floor at each site's peak phase (planning/purchase_bound.py
+    `facility_floor`): a column P per site costed 1, P >= sum of its pools' peak_cost x devices in service in every
+    phase."""
+    if m.peak_cost is None or not np.any(m.peak_cost > 0):
+        return prog
+    sites = sorted({m.pool_site[p] for p in range(len(m.peak_cost)) if m.peak_cost[p] > 0})
+    q, n_k = prog[1].shape[1], m.cost.shape[1]
+    prog = _grow(prog, len(sites), np.ones(len(sites)), np.zeros(len(sites)), np.full(len(sites), np.inf),
+                 np.zeros(len(sites)))
+    return _rows(prog, [({q + i: 1.0, **{in_service(p, k): -float(m.peak_cost[p]) * m.server(p)
+                                          for p in range(len(m.peak_cost)) if m.pool_site[p] == site}}, 0.0, np.inf)
+                        for i, site in enumerate(sites) for k in (range(n_k) if PEAK_FACILITY else [n_k - 1])])
+
+
+def with_lazy(m: PhasedMix, prog: Programme, chain: Chain) -> Programme:
+    """The programme with the report's lazy purchases (module docstring, "Lazy purchases"): per (pool, phase) a
+    binary z, purchases <= most z, and where z = 1 the in-service at most the servers used plus their spares (the
+    spares under the lines over them, the servers used the fewest holding the devices used)."""
+    if m.lazy_buys is None or not m.cohorts:
+        return prog
+    n_p, n_k = m.cost.shape
+    z0, vub = prog[1].shape[1], prog[5].copy()
+    for i, o in enumerate(m.options):  # no unit the demand does not need (scenario_caps.trim_idle, fixed_servers)
+        vub[i] = min(vub[i], float(np.ceil(m.demand[o.service, o.phase] / o.capacity + 1e-6)))
+    prog = (*prog[:5], vub, prog[6])
+    prog = _grow(prog, n_p * n_k, np.zeros(n_p * n_k), np.zeros(n_p * n_k), np.ones(n_p * n_k), np.ones(n_p * n_k))
+    rows: list[tuple[dict[int, float], float, float]] = []
+    for p, (most, over) in enumerate(m.lazy_buys):
+        g, big = float(m.server(p)), float(most)
+        for k in range(n_k):
+            z = z0 + p * n_k + k
+            used = {i: -float(o.unit_devices) for i, o in enumerate(m.options) if o.pool == p and o.phase == k}
+            rows.append(({chain.bought(p, k): 1.0, z: -big}, -np.inf, 0.0))
+            if chain.used is None or chain.spares is None:  # g n <= the devices used + g - 1 where it buys
+                rows.append(({chain.in_service(p, k): g, **used, z: g * big}, -np.inf, g - 1.0 + g * big))
+                continue
+            u, s = chain.used(p, k), chain.spares(p, k)
+            rows.append(({u: g, **used}, -np.inf, g - 1.0))  # u = ceil(devices used / g)
+            rows += [({s: 1.0, u: -slope}, -np.inf, intercept) for intercept, slope in over]
+            rows.append(({chain.in_service(p, k): 1.0, u: -1.0, s: -1.0, z: big}, -np.inf, big))
+    return _rows(prog, rows)
 
 
 def bound_programme(m: PhasedMix, prog: Programme, n_o: int) -> Programme:
-    """The phased programme with the purchase bound's columns (module docstring): the spares' chain, then the
-    steps past the base (on that chain's in-service where spares are bought). `phased_mix.solve_phased_bound`'s
-    `extend`."""
-    prog, in_service = with_spare_purchases(m, prog, n_o)
-    return with_first_step(m, prog, in_service)
+    """The phased programme with the purchase bound's columns (module docstring): the spares' chain, the steps
+    (on that chain's in-service and purchases where spares are bought), the facility floor at the peak, the lazy
+    purchases. `phased_mix.solve_phased_bound`'s `extend`."""
+    prog, chain = with_spare_purchases(m, prog, n_o)
+    prog = with_peak(m, with_steps(m, prog, chain.in_service, chain.bought), chain.in_service)
+    return with_lazy(m, prog, chain)

@@ -90,10 +90,16 @@ class PhasedMix:
     # (pools, phases) cost per device bought in a phase, charged on the purchase columns b (with cohorts): the capex
     # objective under retirement (planning/purchase_capex.py); None: the purchases cost nothing (n carries `cost`)
     purchase_cost: np.ndarray | None = None
-    # rows (pool p, servers t, excess, most): the capex a lower bound charges once where any phase's servers exceed
-    # t (>= the installed base's), the increment F(t + 1) - F(t) above the least one, and the most servers the plan
-    # reaches (planning/purchase_bound.py, hB67, hB68): a binary y per row, n[p, k] <= t + (most - t) y; None: none
+    # rows (pool p, servers t, excess, most): the capex a lower bound charges each time a pool's servers pass t,
+    # the increment F(t + 1) - F(t) above the least one, and the most servers the plan reaches
+    # (planning/purchase_bound.py, planning/bound_columns.py `with_steps`; hB67, hB68, hB69); None: none
     first_step: np.ndarray | None = None
+    # per pool USD per device in service a lower bound charges once, at its site's peak phase (the facility floor:
+    # planning/purchase_bound.py `facility_floor`, hB69); None: none
+    peak_cost: np.ndarray | None = None
+    # per pool (the most servers it reaches, lines over its spare servers at u used): a lower bound's lazy purchases
+    # (planning/bound_columns.py `with_lazy`, hB69); None: purchases at any phase
+    lazy_buys: list[tuple[int, list[tuple[float, float]]]] | None = None
     # per pool lines (intercept, slope) under its spare servers at u servers used: the purchase bound's chain of the
     # devices used and their spares (planning/bound_columns.py, hB68); None: the purchases of the devices used alone
     spare_lines: list[list[tuple[float, float]]] | None = None

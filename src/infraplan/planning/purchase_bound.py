@@ -43,16 +43,58 @@ spares 21.1 % -> 1.9 %.
 With planning/site_building.py's SITE_BUILDING_REUSE (hN57) F is the capex less its facility part, and a site's
 facility is bounded apart by its floor (`facility_floor`): plan-refresh as capex 8.0 %, one server a purchase still
 optimal.
+
+Runs after a retirement (hB69, planning/bound_columns.py `with_steps`). A phase k spends F(I_k) - F(S_k), the sum of
+the increments at every count t in [S_k, I_k) (S_k <= I_k: survivors stay in service), so at least m[p] g (I_k -
+S_k) plus e_t = the increment at t above the least for each t of any chosen set with S_k <= t < I_k. hB68 charged
+each t once a pool; after a retirement the in-service falls and passes t again, and the answer pays again (hB68's
+no-base N+k pool: the 2025 H100 retire in 2029, whose purchases pay their rack and fabric steps a second time).
+Split a pool's phases into runs at each phase where something of it retires: within a run S_k = I_(k-1) (nothing
+leaves), so the intervals [S_k, I_k) of its phases tile [S_a, I_b) (a, b its first and last phase) and the run
+passes t [I_b > t] - [S_a > t] times. So per (t, run) a binary y >= [I_k > t] for k in the run (I_k <= t + most y)
+and, from the second run, a binary w <= [S_a > t] (S_a >= (t + 1) w; S_a = the base alive + the earlier purchases
+alive) with w <= y, costed e_t (y - w) >= 0; in the first run S = the base, so t >= the base costs e_t y (hB68's
+row) and t below it nothing. The answer's indicators are a point costing its own charges. Counts below the base
+are rows where the base retires and the pool buys after (`_rebuys`); the `REPASSED_PER_POOL` largest rows of a pool
+are charged per run, the rest once over all phases (hB68's: any subset, either form, keeps the bound). The y (and
+w) of one run are ordered in t (both indicators fall as t rises; a row charged once is another run: not ordered
+with them, which would charge an answer a step it never passes).
+
+The facility at the peak (hB69, `with_peak`): a site's building is held at its peak IT (site_building.py), so its
+facility spend over the phases is max(held, max_k IT_k) - held >= max_k IT_k - the bases' IT at the least $/W, not
+the last phase's IT alone (the no-base case's H100 peak at 18 servers in 2029, 7 in 2031): a column P per site
+>= its pools' least IT x devices in service in every phase.
+
+Lazy purchases (hB69, `with_lazy`): the report buys in a phase only what its survivors lack of the servers used u
+(the fewest holding the devices used) and their spares (retirement.in_service), so where it buys its in-service is
+u + spares(u), where the bound bought a server in 2027 for 2029. A binary z per (pool, phase): purchases <= most z,
+in-service <= u + s + most (1 - z), s under the lines over spares(u) (the upper hull's edges, each >= spares at every
+count) and g u <= the devices used + g - 1; without spares g n <= the devices used + g - 1 where it buys. The units
+of an option are at most ceil(demand / capacity): every answer's are (scenario_caps.trim_idle drops a unit whose
+removal leaves the demand met, and planning/fixed_servers.py's fewest devices have none), so the bound is over the
+answers the plan reports. The three (each off alone): hB68's no-base N+k 1 pool at spares 0.99 23.0 % -> 9.6 %
+(13.2 / 14.6 / 11.7 %), GB200 alone with spare trays auto 8.7 % -> 2.0 % (8.7 / 2.0 / 7.1 %).
+
+Nothing retires (hB69, `fleet_value_bound`): there the capex objective is the last phase's fleet value (earlier
+phases x 1e-6 >= 0, planning/scenario.py), bounded by the fleet bound's lines under E(n) (planning/scenario_bound.py),
+which take a pool's base count at its least over the servers used below it: hV55's growing fleet on 10-year lives
+at spare probability 0.99 reports 9 H100 servers in 2031 (8 used + 1 spare) and the lines charged 8 (10.5 %). The
+in-service never falls from the base, so F(I_last) = F(base) + its increments from the base, the same programme
+with each phase's purchases kept to the end, F with its facility part (the fleet value is each pool's packed capex)
+and no facility floor; the higher of the two bounds is kept (3.7 %).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from infraplan.planning import site_building
+from infraplan.planning import bound_columns, site_building
 from infraplan.planning.bound_columns import bound_programme, spare_lines
 from infraplan.planning.phased_mix import MixOption, solve_phased_bound
 from infraplan.planning.pool_money import PoolMoney, node_devices
+from infraplan.planning.retirement import Lifecycle, lifecycles
 from infraplan.planning.scenario_bound import spare_nodes_by_count
 from infraplan.planning.scenario_caps import scenario_mix
 from infraplan.planning.scenario_report import base_capex, base_money, packed, whole_base
@@ -65,6 +107,9 @@ EVERY_STEP = True
 """hB68: charge each count t >= the base's the pool's in-service passes its increment there once (module docstring,
 `STEPS_PER_POOL` of them); False: the step past the base alone (hB67)."""
 STEPS_PER_POOL = 64  # the largest excess increments a pool's bound charges (any subset keeps the bound: a binary each)
+LAZY_PURCHASES = True
+"""hB69: a phase buys only where its survivors lack the servers used and their spares, and then no more (module
+docstring); False: the bound may buy early."""
 SPARE_PURCHASES = True
 """hB68: the purchases of the devices used and their spare nodes (planning/bound_columns.py); False: of the devices
 used alone."""
@@ -80,6 +125,21 @@ def spare_lines_by_pool(spec: ScenarioSpec, most: list[int]) -> list[list[tuple[
     return lines if any(lines) else None
 
 
+def lazy_buys(spec: ScenarioSpec, most: list[int]) -> list[tuple[int, list[tuple[float, float]]]] | None:
+    """Per pool the most servers it reaches (its `most` devices' servers and their spares, or its base) and the
+    lines over its spare servers at 0 .. those used (planning/bound_columns.py `with_lazy`); None with
+    `LAZY_PURCHASES` off."""
+    if not LAZY_PURCHASES:
+        return None
+    out = []
+    for p, pool in enumerate(spec.pools):
+        g = node_devices(pool)
+        spares = spare_nodes_by_count(spec, pool, -(-most[p] // g))
+        out.append((max(len(spares) - 1 + int(spares[-1]), int(whole_base(spec)[p, 0]) // g, 1),
+                    spare_lines(spares, upper=True)))
+    return out
+
+
 def _bound_value(m: PoolMoney) -> float:
     """A count's capex in the bound: with SITE_BUILDING_REUSE less its facility part (a site's facility spend is
     >= 0 and charged apart, planning/site_building.py: the bound stays below the objective)."""
@@ -87,15 +147,17 @@ def _bound_value(m: PoolMoney) -> float:
     return float(m.capex_usd or 0.0) - facility
 
 
-def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray
+def least_increments(spec: ScenarioSpec, most: list[int], peak: np.ndarray, fleet_value: bool = False
                      ) -> tuple[np.ndarray, float, np.ndarray]:
     """Per pool the least capex per device added from one whole server count to the next (at least 0: module
     docstring), over 0 .. the most servers the plan can report (`most` devices' servers and their spare nodes, the
     base's); the bases' packed - unpacked value where negative, summed (the first phase's `value_before`); and per
     pool the increment from its base's server count to the next above g x the least (`first_step`, module
-    docstring; 0 where an increment is negative or the base is the most the plan reaches) and those most servers."""
+    docstring; 0 where an increment is negative or the base is the most the plan reaches) and those most servers.
+    `fleet_value` (`fleet_value_bound`): the capex with its facility part, and the bases' packed value summed."""
     out, base_terms, bases = [], 0.0, whole_base(spec)[:, 0]
     first: list[tuple[int, int, float, int]] = []  # (pool, count, excess, the most servers): PhasedMix.first_step
+    cycles = lifecycles(spec)
     least_w: list[float] = []  # per pool the least IT W per device over those counts (`facility_floor`)
     for p, pool in enumerate(spec.pools):
         g = node_devices(pool)
@@ -103,20 +165,33 @@ def least_increments(spec: ScenarioSpec, most: list[int], cost: np.ndarray
         base = int(bases[p]) // g
         reach = max(top + int(spare_nodes_by_count(spec, pool, top)[top]), base, 1)
         counts = [packed(spec, pool, n * g) for n in range(1, reach + 1)]
-        value = [0.0] + [_bound_value(m) for m in counts]
+        value = [0.0] + [float(m.capex_usd or 0.0) if fleet_value else _bound_value(m) for m in counts]
         least_w.append(min(m.it_w / m.devices for m in counts))
         steps = [b - a for a, b in zip(value, value[1:], strict=False)]
         out.append(max(0.0, min(steps) / g))
         if min(steps) >= 0 and base < len(steps):  # every increment >= the least: those past the base's apart
             over = [(steps[t] - min(steps), t) for t in range(base, len(steps) if EVERY_STEP else base + 1)]
             first += [(p, t, e, reach) for e, t in sorted(over, reverse=True)[:STEPS_PER_POOL] if e > 0]
-        if base:  # the first phase spends from the base's unpacked value (module docstring)
+            if base and bound_columns.REPASSED_STEPS and cycles is not None and _rebuys(cycles[p]):  # (hB69)
+                under = [(steps[t] - min(steps), t) for t in range(base)]
+                first += [(p, t, e, reach) for e, t in sorted(under, reverse=True)[:bound_columns.REPASSED_PER_POOL]
+                          if e > 0]
+        if base and fleet_value:  # the last phase's fleet holds the base at least (`fleet_value_bound`)
+            base_terms += value[base]
+        elif base:  # the first phase spends from the base's unpacked value (module docstring)
             unpriced = base_capex(spec, pool, base * g) is None
             base_terms += value[base] - (0.0 if unpriced else _bound_value(base_money(spec, pool, base * g)))
-    return np.array(out), base_terms - facility_floor(spec, least_w, cost), np.array(first).reshape(-1, 4)
+    floor = 0.0 if fleet_value else facility_floor(spec, least_w, peak)
+    return np.array(out), base_terms - floor, np.array(first).reshape(-1, 4)
 
 
-def facility_floor(spec: ScenarioSpec, least_w: list[float], cost: np.ndarray) -> float:
+def _rebuys(cycle: Lifecycle) -> bool:
+    """Whether a pool's installed base retires within the plan and the pool may buy after it (its in-service can
+    pass a count below the base again)."""
+    return bool(np.any(~cycle.base_alive & cycle.buy_open))
+
+
+def facility_floor(spec: ScenarioSpec, least_w: list[float], peak: np.ndarray) -> float:
     """With SITE_BUILDING_REUSE the bound's facility part (planning/site_building.py): a site's facility spend over
     the phases is its held W's growth, at least max(0, its last phase's IT - its bases' IT) at the least facility $/W
     of its pools; the last phase's IT is at least each pool's devices in service x its least IT W per device. So each
@@ -131,7 +206,7 @@ def facility_floor(spec: ScenarioSpec, least_w: list[float], cost: np.ndarray) -
                  if (m := packed(spec, spec.pools[p], node_devices(spec.pools[p]))).it_w > 0]
         rate = min(rates, default=0.0)
         for p in mine:
-            cost[p, -1] = rate * least_w[p]
+            peak[p] = rate * least_w[p]
             if bases[p] > 0:
                 held += rate * base_money(spec, spec.pools[p], int(bases[p])).it_w
     return held
@@ -145,13 +220,14 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
     if refused is not None:
         return refused
     years = [ph.year for ph in spec.phases]
-    cost = np.zeros((len(spec.pools), len(years)))  # the devices in service: the facility floor's (hN57)
-    per_device, base_terms, first_step = least_increments(spec, most, cost)
-    mix = scenario_mix(spec, sites, years, demand=demand, options=options,
-                       cost=cost, watts_per_device=watts,
+    peak = np.zeros(len(spec.pools))  # per device in service at its site's peak phase: the facility floor's (hN57)
+    per_device, base_terms, first_step = least_increments(spec, most, peak)
+    mix = scenario_mix(spec, sites, years, demand=demand, options=options, peak_cost=peak,
+                       cost=np.zeros((len(spec.pools), len(years))), watts_per_device=watts,
                        installed=[int(n) for n in whole_base(spec)[:, 0]],
                        purchase_cost=np.repeat(per_device[:, None], len(years), axis=1),
-                       first_step=first_step if FIRST_STEP else None, spare_lines=spare_lines_by_pool(spec, most))
+                       first_step=first_step if FIRST_STEP else None, spare_lines=spare_lines_by_pool(spec, most),
+                       lazy_buys=lazy_buys(spec, most))
     lower = min(solve_phased_bound(mix, bound_programme)[2] + base_terms, answer_cost)  # at most the answer
     gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
     how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "
@@ -163,3 +239,32 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
     else:
         text = f"within {gap * 100:.3g} % of the optimum: {how}"
     return Optimality(lower, answer_cost, gap, 1, text)
+
+
+def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, watts: np.ndarray,
+                      sites: dict[str, int], most: list[int], fleet: Optimality) -> Optimality:
+    """The capex objective where nothing retires (hB69): `fleet` (planning/scenario_bound.py's bound) or the
+    purchase bound on the last phase's fleet value, whichever is higher (module docstring, "Nothing retires")."""
+    if fleet.lower_bound is None or too_many_counts(sum(-(-m // node_devices(p))
+                                                        for m, p in zip(most, spec.pools, strict=True)), 0.0):
+        return fleet
+    n_k = len(spec.phases)
+    per_device, base_terms, steps = least_increments(spec, most, np.zeros(len(spec.pools)), fleet_value=True)
+    kept = Lifecycle(np.triu(np.ones((n_k, n_k), dtype=bool)), np.ones(n_k, dtype=bool), np.ones(n_k, dtype=bool))
+    mix = replace(scenario_mix(spec, sites, [ph.year for ph in spec.phases], demand=demand, options=options,
+                               cost=np.zeros((len(spec.pools), n_k)), watts_per_device=watts,
+                               installed=[int(n) for n in whole_base(spec)[:, 0]],
+                               purchase_cost=np.repeat(per_device[:, None], n_k, axis=1),
+                               first_step=steps if FIRST_STEP else None, spare_lines=spare_lines_by_pool(spec, most),
+                       lazy_buys=lazy_buys(spec, most)),
+                  cohorts=[kept] * len(spec.pools))  # nothing retires: one cohort per phase, each kept to the end
+    lower = solve_phased_bound(mix, bound_programme)[2] + base_terms
+    if lower <= fleet.lower_bound:
+        return fleet
+    lower = min(lower, fleet.upper_bound)
+    gap = max(0.0, (fleet.upper_bound - lower) / fleet.upper_bound) if fleet.upper_bound > 0 else None
+    how = ("the lower bound from the purchases of the last phase's fleet at each pool's least capex per device "
+           f"added (planning/purchase_bound.py), above the lines' ({fleet.lower_bound:,.0f} USD)")
+    text = (f"optimal: {how} equals the objective (within HiGHS's 1e-6 relative gap)" if gap is not None
+            and gap <= 1e-6 else f"within {(gap or 0.0) * 100:.3g} % of the optimum: {how}")
+    return Optimality(lower, fleet.upper_bound, gap, fleet.solves + 1, text)

@@ -58,7 +58,7 @@ from infraplan.planning.pool_money import (
     pool_money,
     require_prices,
 )
-from infraplan.planning.purchase_bound import purchase_bound
+from infraplan.planning.purchase_bound import fleet_value_bound, purchase_bound
 from infraplan.planning.purchase_capex import (
     OBJECTIVE_UNIT,
     charges_purchases,
@@ -348,6 +348,8 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
         if best is not x:
             x, at = best, own_sizes(spec, options, best, len(phases))
             pricing["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
+        if spec.policy.objective == "capex":  # the last phase's fleet value: purchases from below too (hB69)
+            opt = fleet_value_bound(spec, options, mix_demand, watts, sites, most, opt)
         pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
                        optimality=opt.text, optimality_solves=opt.solves)
     pricing.update(objective_value=objective(x, at),
