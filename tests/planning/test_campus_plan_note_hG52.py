@@ -13,15 +13,17 @@ from infraplan.cli import main
 from infraplan.planning.campus import REFERENCE_RUN_PLAN, training_capacity
 
 
-@pytest.mark.parametrize("part", ["gb200", "h100-sxm"])
-def test_the_note_names_the_papers_plan_and_a_search_that_beats_it(part: str,
+# the `--system` the runs are priced on: H100's reference system holds the 16,384-GPU job (hC69: `--system h100-sxm`
+# builds a generic non-blocking Clos, not the fabric the runs are priced on); GB200's NVL72 preset holds 9,216
+@pytest.mark.parametrize(("part", "system"), [("gb200", "gb200"), ("h100-sxm", "meta-genai-roce-24k")])
+def test_the_note_names_the_papers_plan_and_a_search_that_beats_it(part: str, system: str,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     cap = training_capacity(part, 20_000)
     assert cap.available and cap.tokens_per_s_per_gpu is not None
     (note,) = [n for n in cap.notes if n.startswith("runs counted with the Llama 3 paper's plan")]
     assert REFERENCE_RUN_PLAN in note and "the one plan published and measured at this job size" in note
     command = note.split("`")[1]
-    assert command.startswith("infraplan search llama3-405b --system " + part)
+    assert command.startswith(f"infraplan search llama3-405b --system {system} --gpus")
     capsys.readouterr()
     assert main([*shlex.split(command)[1:], "--json"]) == 0
     best = json.loads(capsys.readouterr().out)["best"]

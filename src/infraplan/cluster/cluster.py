@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_like_path
+from infraplan.catalog.part_files import AcceleratorFileWarning
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
+from infraplan.cluster.host_share import host_share, node_share_w
 from infraplan.errors import InputError, close_names, wrong_kind
 from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collectives import Fabric
@@ -245,12 +248,28 @@ def part_ref(ref: str) -> str:
         load_accelerator(ref)
     except InputError as not_part:
         try:
-            return load_system(ref).accelerator  # (not `Cluster.resolve`: an accelerator file it refused loops back)
+            system = load_system(ref)  # (not `Cluster.resolve`: an accelerator file it refused loops back)
         except InputError:
             from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
 
             raise (InputError(line) if (line := video_device_line(ref, "an accelerator")) else not_part) from None
+        _other_node_warning(system)
+        return system.accelerator
     return ref
+
+
+def _other_node_warning(system: System) -> None:
+    """A system read as its part is sized on its part's host share (`cluster.host_share`: the part's own figure,
+    else its reference system's node), not on the system's own node; where the two differ (a user's file: a DGX H100
+    with 8 kW of host prices 1,000 W a GPU under `facility --system` and `serve --system`, 575 W under `recsys`,
+    `facility --accelerator` and a pool's `device`), say so (hC69). Every catalog system's node is its part's share."""
+    part = load_accelerator(system.accelerator)
+    share, node = host_share(part), node_share_w(system.node)
+    if not math.isclose(share.watts, node, rel_tol=1e-9):
+        warnings.warn(f"{system.name} is read as its part {part.name}, with the part's host share of "
+                      f"{share.watts:.4g} W a device ({share.source}), not its own node's {node:.4g} W; "
+                      "`facility --system`, `serve --system` and `train --system` price its node",
+                      AcceleratorFileWarning, stacklevel=3)
 
 
 def part_of(ref: str) -> Accelerator:

@@ -43,6 +43,7 @@ from infraplan.network.topology import build_topology
 GENERIC_ACCELERATORS_PER_NODE = 8
 GENERIC_COLLECTIVE_EFFICIENCY = 0.9  # NCCL busbw / NIC line rate assumed without a measured system
 MAX_TIERS = 8
+GENERIC_SYSTEM_SOURCE = "generic system built from the accelerator preset (cluster/generic.py)"
 
 
 def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
@@ -201,7 +202,7 @@ def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERA
                                      kind, efficiency)
     return System(name=f"{acc.name}-generic-{built}",
                   display_name=f"{built:,} x {acc.display_name}, generic node and non-blocking Clos",
-                  source="generic system built from the accelerator preset (cluster/generic.py)",
+                  source=GENERIC_SYSTEM_SOURCE,
                   accelerator=acc.name, total_accelerators=built, node=node, network=network)
 
 

@@ -65,10 +65,11 @@ def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
 
     acc = load_accelerator(accelerator)
     system = reference_system(acc.catalog_name)
+    system_arg = accelerator  # the `--system` that gives `train` / `search` this cluster (hC69)
     if system is None or system.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(acc, gpus)
     elif acc.name == acc.catalog_name:  # the preset itself
-        cluster = Cluster.resolve(system)
+        cluster, system_arg = Cluster.resolve(system), system.name
     else:
         cluster = Cluster(system.model_copy(update={"accelerator": accelerator, "name": f"{system.name} with "
                                                     f"{acc.name}"}), acc)
@@ -79,9 +80,9 @@ def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
         result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
                                    global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16",
                                    stack=REFERENCE_RUN_STACK)
-    return {"system": cluster.system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
-            "mfu": result.mfu, "fits": result.fits, "optimizer": result.optimizer,
-            "memory_per_gpu_bytes": result.memory_per_gpu_bytes,
+    return {"system": cluster.system.name, "system_arg": system_arg, "job_gpus": gpus,
+            "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu, "mfu": result.mfu, "fits": result.fits,
+            "optimizer": result.optimizer, "memory_per_gpu_bytes": result.memory_per_gpu_bytes,
             "memory_capacity_bytes": result.memory_capacity_bytes, "error_band": result.error_band,
             "error_band_basis": result.error_band.basis if result.error_band is not None else
             "the training estimate of the reference run has no band"}
@@ -130,19 +131,22 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["job_mttf_s"], reference_system=run["system"],
         plan=REFERENCE_RUN_PLAN,
-        notes=[n for n in [plan_note(accelerator, word), use_note(acc, "training", "generative-ai"),
+        notes=[n for n in [plan_note(run["system_arg"], word), use_note(acc, "training", "generative-ai"),
                            goodput_basis_note(rel, job), _job_speed_note(run, job, word)] if n],
         error_band=run["error_band"], error_band_basis=run["error_band_basis"],
     )
 
 
-def plan_note(accelerator: str, word: str = "GPU") -> str:
+def plan_note(system: str, word: str = "GPU") -> str:
     """Which plan the runs are counted with and why, on every accelerator (hU61, session 47: GB200 counted 281
     tokens/s per GPU where `search` finds 513 unguarded, 422 under its published-MFU ceiling, and the answer did not
     say). The paper's plan stays the yardstick: the one plan published and measured at this job size (Table 4, the
     validation cases of the meta-llama3 stack), the same work on every part; `plan`'s training services are sized
-    with `search`'s best plan instead (`scenario_sizing._training_point`)."""
-    search = shlex.join(["infraplan", "search", REFERENCE_RUN_MODEL, "--system", accelerator, "--gpus",
+    with `search`'s best plan instead (`scenario_sizing._training_point`). `system`: the `--system` of the cluster
+    the runs were priced on (`reference_run`'s `system_arg`): H100's is meta-genai-roce-24k, which holds the job,
+    not `--system h100-sxm`, whose 16,384 build the generic non-blocking Clos (5.989 s a step against the runs'
+    5.993 s; the note's search ran on the other fabric until hC69)."""
+    search = shlex.join(["infraplan", "search", REFERENCE_RUN_MODEL, "--system", system, "--gpus",
                          str(REFERENCE_JOB_MAX_GPUS), "--seq-len", "8192", "--global-batch", "2048", "--dtype", "bf16"])
     return (f"runs counted with the Llama 3 paper's plan on every accelerator ({REFERENCE_RUN_PLAN}): the one plan "
             "published and measured at this job size (Table 4), so every campus counts the same job; not this "

@@ -49,10 +49,12 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.schemas import Accelerator, System
+from infraplan.cluster.generic import GENERIC_SYSTEM_SOURCE
 from infraplan.cluster.host_share import (
     host_share,
     node_host_share_w,
     node_share_w,
+    reference_system,
     switch_share_line,
     unstated_switch_note,
 )
@@ -132,15 +134,22 @@ def power_assumption(accelerator: Accelerator) -> str:
 
 def host_share_line(accelerator: Accelerator, system: System) -> str:
     """The host watts per accelerator `summarize` adds, with their source: the node's, and the part's own figure
-    (`cluster.host_share`) where the node's share is it (a generic node built from the part's file)."""
+    (`cluster.host_share`) where the node is the one that figure comes from (the generic node built from the part,
+    or the part's reference system itself). Another catalog system's node of equal watts (DGX H100 SuperPOD's
+    4,600 W, as the RoCE 24K cluster's) is its own file's figure: the line named the reference system's (hC69)."""
     node = system.node
     line = (f"{node_share_w(node):.4g} W per accelerator: its node's {node.host_power_w:.5g} W of host over "
             f"{node.accelerators_per_node} accelerators")
     own = host_share(accelerator)
     switches = switch_share_line(node)  # NVL72's NVSwitch trays, outside the servers (hH53)
     said = [f"{node_host_share_w(node):.4g} W"] if switches else []
-    if abs(own.host_w - node_host_share_w(node)) < 1e-9:
+    ref = reference_system(accelerator.catalog_name)
+    its_node = system.source == GENERIC_SYSTEM_SOURCE or (
+        own.basis == "system" and ref is not None and system.name == ref.name)
+    if its_node and abs(own.host_w - node_host_share_w(node)) < 1e-9:
         said.append(f"the part's {own.basis} figure: {own.host_source}")
+    elif not its_node:
+        said.append(f"{system.name}'s own node figure")
     line += f" ({'; '.join(said)})" if said else ""
     unstated = unstated_switch_note(system)  # a file's NVL72-like domain without its switch figure: 0 W, said
     return (line + (f", plus {switches}" if switches else "") + (f" ({unstated})" if unstated else "")
