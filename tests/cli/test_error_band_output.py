@@ -91,7 +91,7 @@ def test_serve_and_serve_plan_print_their_ttft_band_as_the_mean_ttft_it_implies(
 
 def test_serve_on_an_unpriced_accelerator_says_why_its_cost_is_missing(cli) -> None:
     args = ["serve", "llama3-8b", "--system", "mtia-v2", "--gpus", "1", "--rate", "1", "--input-len", "100",
-            "--output-len", "10", "--requests", "20", "--stack", "vllm-0.x"]  # none runs on MTIA by default (hV42)
+            "--output-len", "10", "--requests", "20", "--stack", "vllm-0.x"]  # vLLM asked on MTIA (hV42)
     code, out, err = cli(args)
     assert code == 0, err
     assert "$-" not in out  # was "$- per million output tokens"

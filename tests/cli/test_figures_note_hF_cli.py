@@ -40,7 +40,7 @@ def test_train_says_how_the_figures_stand(cli, system: str, gpus: str) -> None:
 
 @pytest.mark.parametrize("system", ["mtia-400", "rubin", "h100-sxm"])
 def test_serve_says_how_the_figures_stand(cli, system: str) -> None:
-    stack = ["--stack", "vllm-0.x"] if system.startswith("mtia") else []  # none runs on MTIA by default (hV42)
+    stack = ["--stack", "vllm-0.x"] if system.startswith("mtia") else []  # vLLM asked on MTIA (hV42)
     code, out, err = cli(["serve", *SERVE, "--system", system, *stack, "--json"])
     assert code == 0, err
     warnings = json.loads(out)["warnings"]

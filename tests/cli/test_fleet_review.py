@@ -29,7 +29,7 @@ def test_recsys_on_an_mtia_says_its_figures_are_secondary(cli) -> None:
 
 def test_serve_and_serve_plan_on_an_mtia_say_its_figures_are_secondary(cli) -> None:
     code, out, err = cli(["serve-plan", "llama3-8b", "--system", "mtia-400", "--rate", "10", "--workload", "chat",
-                          "--stack", "vllm-0.x", "--json"])  # no stack runs on MTIA: asked (hV42)
+                          "--stack", "vllm-0.x", "--json"])  # vLLM asked on MTIA (hV42)
     assert code == 0, err
     assert any("mtia-400: SECONDARY figures" in n for n in json.loads(out)["notes"])
     code, out, err = cli(["serve", "llama3-8b", "--system", "mtia-400", "--gpus", "1", "--rate", "1",

@@ -24,7 +24,7 @@ from infraplan.serving.capacity import search_capacity
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml"
 CHAT_70B = {"name": "chat", "kind": "llm", "model": "llama3-70b", "workload": "chat", "rate": 50}
 CHAT_8B = {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 200}
-CHAT_8B_VLLM = {**CHAT_8B, "stack": "vllm-0.x"}  # on MTIA: no shipped stack runs there by default (hV42)
+CHAT_8B_VLLM = {**CHAT_8B, "stack": "vllm-0.x"}  # vLLM asked on MTIA (hV42; pytorch-mtia by default since hM69)
 
 
 def spec(services, pools, **kw) -> FleetSpec:

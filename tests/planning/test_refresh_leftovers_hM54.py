@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+import infraplan.catalog
 from infraplan.cli.main import main as cli_main
 
 
@@ -38,12 +39,17 @@ def test_a_refresh_whose_successor_cannot_serve_names_the_refresh(tmp_path: Path
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     chat = {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 10,
             "growth": {"2028": 1.5}}
-    raw = _spec({"from_year": 2025, "lifetime_years": 3, "refresh_with": "mtia-400"}, [chat], [2025, 2028])
+    # a successor no shipped serving stack runs on: a part of a vendor none names (mtia-400 was one until hM69's
+    # pytorch-mtia profile, the default on Meta parts, which now serves this chat)
+    part = yaml.safe_load((Path(infraplan.catalog.__file__).parent / "accelerators" / "mi300x.yaml").read_text())
+    successor = tmp_path / "acme-x1.yaml"
+    successor.write_text(yaml.safe_dump({**part, "vendor": "Acme"}), encoding="utf-8")
+    raw = _spec({"from_year": 2025, "lifetime_years": 3, "refresh_with": str(successor)}, [chat], [2025, 2028])
     rc, err = _plan(raw, tmp_path, capsys)
     assert rc == 2 and "\n" not in err, err
     assert "no pool can serve 'chat' in 2028" in err and "power cap" not in err, err
-    assert "h100: refreshed by mtia-400 from 2028: it buys no more h100-sxm" in err, err
-    assert "h100-refresh: mtia-400" in err and "no shipped serving stack" in err, err
+    assert f"h100: refreshed by {successor} from 2028: it buys no more h100-sxm" in err, err
+    assert "h100-refresh: acme-x1 (Acme)" in err and "no shipped serving stack" in err, err
 
 
 def test_available_with_refresh_with_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,9 +1,10 @@
 """A serving stack per pool in `plan` and `fleet-mix` (hV43): a pool's `stack` is the serving stack of the LLM
 deployments on it, before the service's `stack`, which comes before the part's vendor default
 (`fleet_mix_llm.asked_stack`, then `stack_placement.serving_stack_for`). Before, a service's `stack` applied to every
-pool it could run on, so an MTIA pool (no shipped stack runs there by default: hV42) could not be priced on vLLM
-while the GPU pools kept TensorRT-LLM. Each LLM row says which stack its pool's deployment ran and why; a pool stack
-that names nothing, that no LLM deployment reads, or whose kernels are another vendor's is one line, exit 2, at load."""
+pool it could run on, so an MTIA pool (no shipped stack ran there by default: hV42, until hM69) could not be priced on
+vLLM while the GPU pools kept TensorRT-LLM. Each LLM row says which stack its pool's deployment ran and why; a pool
+stack that names nothing, that no LLM deployment reads, or whose kernels are another vendor's is one line, exit 2, at
+load."""
 
 from __future__ import annotations
 
@@ -85,9 +86,12 @@ def test_an_mtia_pool_runs_its_stack_while_the_gpu_pool_keeps_the_vendor_default
     assert (on_mtia.serving_stack, on_h100.serving_stack) == ("vllm-0.x", "trtllm-0.x")
     assert on_mtia.serving_stack_basis is not None and "priced with its profile as if it ran there" in \
         on_mtia.serving_stack_basis
-    without = size(svc, mtia.model_copy(update={"stack": None}), 5.0)  # what the pool got before: excluded
-    assert isinstance(without, str) and "no shipped serving stack runs there" in without
-    assert "a pool's or service's `stack`" in without  # the refusal names the pool's field too
+    # no stack named: excluded before hM69 ("no shipped serving stack runs there"); now the Meta parts' default,
+    # pytorch-mtia, an ASSUMPTION profile its basis says is one
+    without = size(svc, mtia.model_copy(update={"stack": None}), 5.0)
+    assert not isinstance(without, str) and without.serving_stack == "pytorch-mtia"
+    assert without.serving_stack_basis is not None and "the default on Meta parts" in without.serving_stack_basis
+    assert "is an ASSUMPTION" in without.serving_stack_basis
     plan = plan_scenario(spec)
     assert not any("mtia" in e and "chat" in e for e in plan.excluded), plan.excluded
     rows = [r for r in plan.services if r.service == "chat"]
@@ -134,7 +138,8 @@ def test_a_fleet_mix_pool_runs_its_stack_and_its_row_names_serve_plans_line(
     assert main([*args[1:], "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
     assert cli["gpus"] == row["devices"] and cli["stack"] == "vllm-0.x"
-    assert "reason" in llm_option(spec.services[0], "mtia-v2", "asic", "v2")  # without the pool's stack: refused
+    # without the pool's stack: refused before hM69; now priced on the Meta parts' default, pytorch-mtia
+    assert llm_option(spec.services[0], "mtia-v2", "asic", "v2")["detail"]["serving_stack"] == "pytorch-mtia"
     monkeypatch.setenv("COLUMNS", "200")
     path = tmp_path / "f.yaml"
     path.write_text(yaml.safe_dump({"services": [CHAT], "pools": pools}), encoding="utf-8")

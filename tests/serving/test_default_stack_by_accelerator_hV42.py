@@ -1,12 +1,17 @@
 """hV42: the serving stack an answer without --stack runs is the one that runs on the part's vendor (each stack YAML's
 `runs_on` / `default_on`, `stack_placement.default_serving_stack`): TensorRT-LLM on NVIDIA as before, vLLM on AMD
-and Google parts, SGLang on Intel Gaudi, none on MTIA (refused, naming --stack). Before, every part was priced on
+and Google parts, SGLang on Intel Gaudi, the ASSUMPTION profile pytorch-mtia on Meta's MTIA (hM69; refused, naming
+--stack, before it). Before, every part was priced on
 trtllm-0.x, including those TensorRT-LLM does not run on, and banded as a default-stack answer."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+import yaml
+
+import infraplan.catalog
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import DEFAULT_SETTINGS, load_residuals
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, load_stack
@@ -32,11 +37,24 @@ def test_the_default_stack_is_one_that_runs_on_the_vendor(part: str, stack: str)
 
 
 @pytest.mark.parametrize("part", ["mtia-400", "mtia-v2"])
-def test_a_part_no_shipped_stack_runs_on_is_refused_naming_the_flag(part: str) -> None:
-    with pytest.raises(InputError, match=f"{part} \\(Meta\\): no shipped serving stack runs there; give --stack"):
-        default_serving_stack(load_accelerator(part))
+def test_a_meta_part_runs_the_assumed_pytorch_profile_and_asked_vllm_is_a_warning(part: str) -> None:
+    """hM69: Meta's parts were refused here (no shipped stack ran there); they now default to pytorch-mtia, the
+    ASSUMPTION profile whose `assumption` every answer on it carries; vLLM asked is still priced as if it ran there."""
+    name, why = default_serving_stack(load_accelerator(part))
+    assert name == "pytorch-mtia" and why is not None and f"does not run on {part}" in why
+    engine, notes = serving_stack_for(None, load_accelerator(part))
+    assert engine.name == "pytorch-mtia" and len(notes) == 2 and "is an ASSUMPTION" in notes[1]
     engine, notes = serving_stack_for("vllm-0.x", load_accelerator(part))  # asked: a warning, not a refusal
     assert engine.name == "vllm-0.x" and len(notes) == 1 and "not mtia" in notes[0] and "as if it ran there" in notes[0]
+
+
+def test_a_part_no_shipped_stack_runs_on_is_refused_naming_the_flag(tmp_path: Path) -> None:
+    """A vendor no shipped stack names (a user's part file; every shipped part's vendor has one since hM69)."""
+    data = yaml.safe_load((Path(infraplan.catalog.__file__).parent / "accelerators" / "mi300x.yaml").read_text())
+    path = tmp_path / "acme-x1.yaml"
+    path.write_text(yaml.safe_dump({**data, "vendor": "Acme"}))
+    with pytest.raises(InputError, match="\\(Acme\\): no shipped serving stack runs there; give --stack"):
+        default_serving_stack(load_accelerator(str(path)))
 
 
 def test_each_vendor_has_at_most_one_default_and_it_runs_there() -> None:
@@ -49,7 +67,7 @@ def test_each_vendor_has_at_most_one_default_and_it_runs_there() -> None:
         for vendor in profile.default_on:
             assert vendor not in seen, (vendor, name, seen.get(vendor))
             seen[vendor] = name
-    assert seen == {"NVIDIA": DEFAULT_SERVING_STACK, "AMD": "vllm-0.x"}
+    assert seen == {"NVIDIA": DEFAULT_SERVING_STACK, "AMD": "vllm-0.x", "Meta": "pytorch-mtia"}
 
 
 def test_serve_on_amd_without_a_stack_is_the_vllm_answer_and_says_so() -> None:

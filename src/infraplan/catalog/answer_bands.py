@@ -109,13 +109,16 @@ def serving_band_stack(ref: str, changed: Sequence[str] = ()) -> str:
     cases' own residuals are labelled by, as before. `changed`: the engine settings the answer runs otherwise than
     the stack's defaults (`serving.engines.changed_engine_settings`: `serve --max-batch 64`, `--token-budget`,
     draft tokens), which the re-run rows do not have (`validation.serving_band_reruns.shipped_profile`): any bands
-    the answer by its engine, as a stack file with a setting of its own is (hN42)."""
+    the answer by its engine, as a stack file with a setting of its own is (hN42). A profile with an `assumption` (no
+    measurement of its engine: pytorch-mtia) by its own class, which no validation case ran (hM69)."""
     stack = load_stack(ref)
     if not changed:
         for name in RERUN_SERVING_STACKS:
             if same_settings(stack, load_stack(name)):
                 return name
-    return stack.serving.engine if stack.serving is not None else stack.stack_class
+    if stack.serving is None or stack.serving.assumption is not None:  # an ASSUMPTION profile: its own class, which
+        return stack.stack_class  # no case ran, so its basis opens with that (`band_transfer.stack_widening`, hM69)
+    return stack.serving.engine
 
 
 def _rerun_stored(ref: str) -> bool:
@@ -159,7 +162,18 @@ def serving_answer_band(accelerator: str, ref: str, changed: Sequence[str], defa
     was asked) and a mean prompt + output `context_tokens` beyond every case's (`beyond_validated_length`, hU59)."""
     band = error_band(accelerator, serving_band_stack(ref, changed), "serving", metric=metric)
     band = vendor_default_basis(settings_basis(band, ref, changed), ref, defaulted)
-    return beyond_validated_length(band, "serving", context_tokens)
+    return beyond_validated_length(unvalidated_basis(band, ref), "serving", context_tokens)
+
+
+def unvalidated_basis(band: ErrorBand | None, ref: str) -> ErrorBand | None:
+    """`band` of an answer on a serving profile with no measurement of its engine (its `assumption`: pytorch-mtia,
+    hM69), its basis opened by saying it has no validation basis: its cases are other stacks' on other parts, lent."""
+    stack = load_stack(ref)
+    if band is None or stack.serving is None or stack.serving.assumption is None:
+        return band
+    return band.model_copy(update={"basis": (
+        f"no validation basis: no validation case ran on stack {stack.name}, an ASSUMPTION profile, so the band "
+        f"is other stacks' cases on other parts, lent (ASSUMPTION: its error within theirs); {band.basis}")})
 
 
 def envelope(bands: Sequence[ErrorBand | None], what: str) -> ErrorBand | None:

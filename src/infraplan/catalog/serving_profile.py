@@ -144,6 +144,9 @@ class ServingProfile(Spec):
     default_on: list[str] = Field(
         default_factory=list, description="of `runs_on`, the vendors whose accelerators a serve without --stack "
         "runs this stack on (shipped profiles only; `stack_placement.default_serving_stack`)")
+    assumption: str | None = Field(
+        None, description="what a profile with no measurement of its engine assumes (catalog/stacks/pytorch-mtia.yaml):"
+        " every answer it prices carries it as a warning (`stack_placement.serving_stack_for`)")
     vendor_kernels: bool | None = Field(
         None, description="true: the engine's kernels are built for the `runs_on` vendors only (TensorRT-LLM: CUDA), "
         "so --stack on another vendor's part is refused; false: other hardware runs it through plugins, a warning; "

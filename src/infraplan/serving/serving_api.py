@@ -59,7 +59,7 @@ from infraplan.serving.serve_inputs import (
     tp_span_note,
     trace_rows_note,
 )
-from infraplan.serving.serving_metrics import steady_power_note
+from infraplan.serving.serving_metrics import per_watt_note, steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.workloads import clip_to_context, require_context
@@ -264,6 +264,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
             result["deployment"]["kv_cache_tokens_per_replica"])):
         notes.append(fill)
     notes += steady_power_note(result, acc, sys_spec)  # a steady draw above TDP + host: its J/token reads high (hO57)
+    notes += per_watt_note(result, acc, sys_spec, ref)  # chip vs platform W, launches assumed (MTIA: hM69)
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "

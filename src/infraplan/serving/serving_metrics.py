@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.stacks import load_stack
 from infraplan.cluster.generic import GENERIC_SYSTEM_SOURCE
 from infraplan.cluster.host_share import (
     host_share,
@@ -61,7 +62,9 @@ from infraplan.cluster.host_share import (
 from infraplan.cluster.power import idle_power
 from infraplan.serving import request_intake, steady_state, window_marks
 from infraplan.serving.engines import load_engine
+from infraplan.serving.host_overhead import graph_batch_cap
 from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.stack_placement import assumed_default, assumed_profile
 from infraplan.serving.workloads import Requests
 
 POWER_ASSUMPTION = ("accelerator power = idle + (TDP - idle) * (0.5 + 0.5 * tensor-core utilisation) while an "
@@ -304,3 +307,27 @@ def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: 
             "whole run's dynamic joules per token by the steady served rate, which reads high (the run's ramp from "
             "an empty engine and drain after its last arrival run small batches, more joules per token than the "
             "steady state): more requests shrink it"]
+
+
+def per_watt_note(result: dict[str, Any], accelerator: Accelerator, system: System, stack_ref: str) -> list[str]:
+    """What a per-joule answer with no measured serving stack behind it rests on (hM69: "is MTIA better per watt
+    than a GPU for this LLM?"): on a stack with an `assumption` (pytorch-mtia), or on a part whose default stack
+    has one (a Meta part under --stack vllm-0.x too), the chip's and the platform's watts in joules_per_token and
+    device_joules_per_token, and the launch time and issue the decode was priced at; [] elsewhere, or nothing ran."""
+    joules, chip = result.get("joules_per_token"), result.get("device_joules_per_token")
+    stack = load_stack(load_engine(stack_ref).ref)
+    if not joules or chip is None or not (assumed_profile(stack) or assumed_default(accelerator)):
+        return []
+    idle_w, host_w = power_terms(accelerator, system)
+    launch_us = accelerator.efficiency.kernel_overhead_s * 1e6
+    cap = graph_batch_cap(stack, int(result["deployment"].get("tp", 1)))
+    issue = (f"the forward issued whole up to {cap:,} tokens an iteration (stack {stack.name}'s `cuda_graphs`), "
+             "eager above" if cap else f"every kernel dispatched by the host (stack {stack.name} runs eager)")
+    return [f"per watt on {accelerator.name}: joules_per_token {joules:.3g} J is the platform's, the chip (TDP "
+            f"{accelerator.tdp_w:,.0f} W, idle {idle_w:,.0f} W) with {host_w:,.4g} W a chip of host and scale-up "
+            "switches (assumptions.host_share gives their source); "
+            f"device_joules_per_token {chip:.3g} J is the chip's alone ({chip / joules:.0%}): compare it with another "
+            "part's device_joules_per_token, joules_per_token with its joules_per_token (its server's host "
+            f"share). Launches priced at {launch_us:.3g} us a kernel (the part's kernel_overhead_s, its file's "
+            f"efficiency source says on what; the NVIDIA files' 4 us), {issue}: no LLM serving on this part is "
+            "measured"]

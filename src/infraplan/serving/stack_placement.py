@@ -3,10 +3,11 @@
 Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`; data in each stack YAML with its source; a user's
 YAML that leaves them unset takes its family's): `serving_stack_for` is the one place an answer's stack is chosen
 (`serve`, `serve-plan`, and through them `fleet-mix`, `plan` and the web). Without --stack, the shipped stack whose
-`default_on` names the part's vendor (trtllm-0.x on NVIDIA, vllm-0.x on AMD), else the only one whose `runs_on`
-does (vllm-0.x on Google TPUs, sglang-0.x on Intel Gaudi), else a refusal naming --stack (MTIA: no shipped stack
-runs there); the answer says which it assumed and why. An asked stack that does not run on the part: refused where
-its kernels are one vendor's (TensorRT-LLM), else priced with a warning (hV42).
+`default_on` names the part's vendor (trtllm-0.x on NVIDIA, vllm-0.x on AMD, pytorch-mtia on Meta's MTIA), else the
+only one whose `runs_on` does (vllm-0.x on Google TPUs, sglang-0.x on Intel Gaudi), else a refusal naming --stack;
+the answer says which it assumed and why, and a profile with no measurement of its engine (pytorch-mtia's
+`assumption`, hM69) says so in a warning (`assumption_note`). An asked stack that does not run on the part: refused
+where its kernels are one vendor's (TensorRT-LLM, pytorch-mtia), else priced with a warning (hV42).
 
 Data: each shipped stack YAML's `runs_on`, `default_on` and `vendor_kernels` (`catalog/stacks/<name>.yaml`, each with
 its source: TensorRT-LLM's CUDA / TensorRT engines, vLLM 0.12.0's built-in platforms, SGLang 0.5.6.post2's devices).
@@ -16,7 +17,7 @@ The engine's own conventions (KV memory, batch limits, scheduler): `serving.engi
 from __future__ import annotations
 
 from infraplan.catalog.schemas import Accelerator
-from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, ServingProfile, load_stack
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, ServingProfile, Stack, load_stack
 from infraplan.errors import InputError
 from infraplan.serving.engines import ServingEngine, load_engine, serving_stacks, shipped_profile
 
@@ -101,6 +102,30 @@ def serving_stack_for(asked: str | None, accelerator: Accelerator) -> tuple[Serv
     `serve-plan` and through them `fleet-mix`, `plan` and the web choose it."""
     if asked is not None:
         engine = load_engine(asked)
-        return engine, list(filter(None, [stack_on_accelerator(engine, accelerator)]))
+        return engine, list(filter(None, [stack_on_accelerator(engine, accelerator), assumption_note(engine)]))
     name, why = default_serving_stack(accelerator)
-    return load_engine(name if name != DEFAULT_SERVING_STACK else None), list(filter(None, [why]))
+    engine = load_engine(name if name != DEFAULT_SERVING_STACK else None)
+    return engine, list(filter(None, [why, assumption_note(engine)]))
+
+
+def assumed_profile(stack: Stack) -> bool:
+    """Whether `stack` is a serving profile with no measurement of its engine (its `assumption`: pytorch-mtia)."""
+    return stack.serving is not None and stack.serving.assumption is not None
+
+
+def assumed_default(accelerator: Accelerator) -> bool:
+    """Whether the stack `accelerator` serves on with no stack named is an `assumed_profile` (Meta's MTIA parts)."""
+    try:
+        return assumed_profile(load_stack(default_serving_stack(accelerator)[0]))
+    except InputError:
+        return False
+
+
+def assumption_note(engine: ServingEngine) -> str | None:
+    """The warning an answer on a serving stack with no measurement of its engine carries (its `assumption`:
+    pytorch-mtia, the profile of LLMs on Meta's MTIA parts, hM69), whether asked or its part's default; None for a
+    profile without one (every engine measured in the validation sets)."""
+    stack = load_stack(engine.ref)
+    if stack.serving is None or stack.serving.assumption is None:
+        return None
+    return f"stack {engine.name} ({stack.display_name}) is an ASSUMPTION: {stack.serving.assumption}"

@@ -157,9 +157,10 @@ SERVE = {
     "rate": "arrival rate, requests/s",
     "concurrency": "closed loop: N clients, each sending its next request when its last one ends (benchmark clients)",
     "engine": "old alias of --stack",
-    "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x, a versioned engine name (vllm-0.12.0) or a "
-              "stack YAML: KV-memory rule, batch defaults, scheduler, custom all-reduce [the part's vendor's: "
-              "trtllm-0.x on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi]"),
+    "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x | pytorch-mtia, a versioned engine name "
+              "(vllm-0.12.0) or a stack YAML: KV-memory rule, batch defaults, scheduler, custom all-reduce [the part's "
+              "vendor's: trtllm-0.x on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi, pytorch-mtia (an "
+              "ASSUMPTION profile) on MTIA]"),
     "input_len": _INPUT_LEN,
     "output_len": _OUTPUT_LEN,
     "workload": "chat | code-completion | summarization | image-generation | path to a workload YAML",
@@ -205,9 +206,9 @@ SERVE_PLAN = {
     "max_gpus": "search limit, accelerators [the system's size]",
     "requests": "requests per probe simulation (a larger number is refused, naming the limit)",
     "seed": _SEED,
-    "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x, a versioned engine name (vllm-0.12.0) or a "
-              "stack YAML: KV-memory rule, scheduler, batch limit [the part's vendor's: trtllm-0.x on NVIDIA, "
-              "vllm-0.x on AMD / TPU, sglang-0.x on Gaudi]"),
+    "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x | pytorch-mtia, a versioned engine name "
+              "(vllm-0.12.0) or a stack YAML: KV-memory rule, scheduler, batch limit [the part's vendor's: trtllm-0.x "
+              "on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi, pytorch-mtia (an ASSUMPTION profile) on MTIA]"),
 }
 RECSYS = {
     "model": "DLRM preset (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or file",

@@ -137,9 +137,9 @@ def render_plan(p: ScenarioPlan) -> None:
 
 def not_sized(p: ScenarioPlan) -> list[str]:
     """The JSON's `excluded` ("SERVICE in PHASE on POOL: why"), one line per service, pool and reason with its
-    phases: 'not sized: chat on mtia-400 (2026, 2027): mtia-400 (Meta): no shipped serving stack runs there; ...'.
-    The text said nothing of them (hV53: gigawatt-2027's MTIA 400 pool, named for LLM serving, served nothing for
-    want of a stack, and the summary gave no reason)."""
+    phases: 'not sized: chat on mtia-400 (2025): delivered from 2026'. The text said nothing of them (hV53:
+    gigawatt-2027's MTIA 400 pool, named for LLM serving, served nothing for want of a stack until hM69, and the
+    summary gave no reason)."""
     merged: dict[tuple[str, str], list[str]] = {}
     for entry in p.excluded:
         phase = next((ph.phase for ph in p.phases if f" in {ph.phase} on " in entry), None)

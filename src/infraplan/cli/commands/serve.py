@@ -229,9 +229,10 @@ def serve(
                                            help="closed loop: N clients, each sending its next request when its "
                                            "last one ends (benchmark clients)"),
     stack: str | None = typer.Option(None, "--stack", help="serving stack profile: trtllm-0.x | vllm-0.x | "
-                                     "sglang-0.x, a versioned engine name (vllm-0.12.0) or a stack YAML: KV-memory "
-                                     "rule, batch defaults, scheduler, custom all-reduce [the part's vendor's: "
-                                     "trtllm-0.x on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi]"),
+                                     "sglang-0.x | pytorch-mtia, a versioned engine name (vllm-0.12.0) or a stack "
+                                     "YAML: KV-memory rule, batch defaults, scheduler, custom all-reduce [the part's "
+                                     "vendor's: trtllm-0.x on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi, "
+                                     "pytorch-mtia (an ASSUMPTION profile) on MTIA]"),
     engine: str | None = typer.Option(None, "--engine", hidden=True, help="old alias of --stack"),
     input_len: int | None = typer.Option(None, "--input-len", parser=TOKENS, help="fixed prompt length, tokens"),
     output_len: int | None = typer.Option(None, "--output-len", parser=TOKENS, help="fixed output length, tokens"),
