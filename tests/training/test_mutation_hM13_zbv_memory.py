@@ -65,10 +65,13 @@ def test_below_p_micro_batches_the_last_rank_holds_two_chunks_per_micro_batch(m:
     layer = _activations(LLAMA_8B, 4, TORCHTITAN, 0, ONE_F_ONE_B) / (4 * 8)
     chunk = 4 * layer  # 4 layers of one micro-batch
     logits = 8192 * LLAMA_8B.vocab_size / 2 * 4.0  # fp32, over TP2
-    per_param = 2.0 + (grad_buffer_bytes(TORCHTITAN) + 12.0) / 8
+    # (hF69: FSDP2 under torch's pipelining keeps the stage's unsharded gradient at fp32, 4 B a weight, and a block's
+    # fresh bf16 gradients, 2 B a weight of one layer at TP2: `training.fsdp2_grad_memory`)
+    per_param = 2.0 + (grad_buffer_bytes(TORCHTITAN) + 12.0) / 8 + 4.0
+    unit = 2.0 * float(ops_params.local_layer_params(LLAMA_8B, 2))
     table = LLAMA_8B.vocab_size * LLAMA_8B.hidden_size / 2
-    middle_state = float(ops_params.local_params(LLAMA_8B, 2, 4, layers=8.0, tables=False)) * per_param
-    first_state = (float(ops_params.local_params(LLAMA_8B, 2, 4)) + table) * per_param  # 8 layers, both tables
+    middle_state = float(ops_params.local_params(LLAMA_8B, 2, 4, layers=8.0, tables=False)) * per_param + unit
+    first_state = (float(ops_params.local_params(LLAMA_8B, 2, 4)) + table) * per_param + unit  # 8 layers, both tables
     rank_0 = first_state + counts[0] * chunk + logits
     last = middle_state + counts[-1] * chunk
     got = memory_breakdown(LLAMA_8B, _plan(m, 0), TORCHTITAN)

@@ -24,6 +24,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, pick
 from infraplan.training.activation_memory import FIRST
 from infraplan.training.enums import Dtype
+from infraplan.training.fsdp2_grad_memory import fsdp2_kept_grad_bytes, fsdp2_unit_grad_bytes
 from infraplan.training.optimizer_models import bytes_per_param_of, state_bytes_per_param
 from infraplan.training.optimizers import adam_table_state
 from infraplan.training.plan import PlanArrays
@@ -97,6 +98,8 @@ def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
     one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
     grad_bytes = grad_buffer_bytes(profile)
+    # FSDP2's unsharded gradients: the stage's kept under a pipeline, a unit's in its backward (hF69)
+    kept, unit_grads = fsdp2_kept_grad_bytes(profile, plan), fsdp2_unit_grad_bytes(shape, plan, profile)
     optimizer_bytes, table_bytes = state_bytes_per_param(profile)  # (Muon's matrices, AdamW's tables)
     mtp = mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     head = None if shape.tied_embeddings or (rows_only and not anywhere(is_mirrored(plan))) \
@@ -107,6 +110,8 @@ def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack,
                                      mtp)
         weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
         grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
+        if kept is not None:  # (`fsdp2_grad_memory`: the stage's unsharded gradient beside the sharded one)
+            grads = grads + params * kept + unit_grads
         optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
         if table_bytes != optimizer_bytes:  # the tables on AdamW beside Muon's matrices
             optimizer = optimizer + adam_table_state(shape, plan, kind, head, copies, zero1,
