@@ -259,9 +259,14 @@ def gemm_fraction_note(accelerator: Accelerator, label: str) -> str | None:
     """The note a serving answer carries where a format's GEMMs take another format's measured fraction of peak
     (mxfp8 at fp8's, `RECIPES["mxfp8"].rate_dtypes`; int8 at fp8's, the same 8-bit MMA at one peak,
     `Accelerator.same_mma_dtype`, hQ69), else None. The other serving formats' rates are stated as before (nvfp4 at
-    fp4's fraction, as `train` prices it)."""
+    fp4's fraction, as `train` prices it). int8 on a part whose int8 peak is below its fp8 one (B300 / GB300:
+    Blackwell Ultra cuts int8 to ~1/30, catalog files' sources): that peak, named beside fp8's (hR69)."""
     if label not in ("mxfp8", "int8") or not accelerator.supports(label):
         return None
+    if label == "int8" and accelerator.supports("fp8") and (low := accelerator.peak("int8")) < accelerator.peak("fp8"):
+        return (f"int8 GEMMs at {accelerator.name}'s int8 peak, {low / 1e12:,.0f} TOPS, 1/"
+                f"{accelerator.peak('fp8') / low:.0f} of its fp8 peak, times the fraction "
+                f"{accelerator.matmul_fraction('int8'):g}: fp8 runs the same 8-bit weights' GEMMs faster here")
     fractions = accelerator.efficiency.matmul_max_fraction
     measured = (accelerator.same_mma_dtype(label) if label == "int8" else
                 next((d for d in RECIPES[label].rate_dtypes if d in fractions), None))
