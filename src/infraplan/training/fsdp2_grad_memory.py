@@ -28,8 +28,12 @@ Without a pipeline (every backward syncs its gradients, `Stack.zero3_collectives
   the post-forward order) are the state memory's ZeRO-3 two gathered layers (`state_memory`, unchanged).
 Peak beyond the activations at the end of a unit's backward: 2 B x its unsharded weights + the reduce width x the
 previous unit's; the first block's predecessor is the output layer's unit (the last forward, the first backward), so
-the held input is the larger of a layer's and the output table's (untied; a tied table shares the embedding's unit,
-reduced at the end of the backward: left out). `fsdp2_unit_grad_bytes`, priced with the gradients
+the held input is the larger of a layer's and the output table's (untied). A tied table (torchtitan 0.3.0
+distributed/fsdp.py:180-192: tok_embeddings, norm and lm_head in one unit, "to avoid duplicate all-gathers"; refused
+with a pipeline, models/common/decoder.py:139-142) takes the output layer's gradient into the unit's unsharded `.grad`
+at the first backward and keeps it until the unit's post-backward, after the embedding's, the last of the backward:
+2 B x the table beside every block's terms (hF2), and no larger input before the first block's. `fsdp2_unit_grad_bytes`,
+priced with the gradients
 (`state_memory.kinds_state_terms`: they are gradient tensors, and the search broadcasts ZeRO over the activations,
 which must not read it).
 
@@ -46,9 +50,18 @@ at bf16). Beside the sharded gradient the reduce-scatters write, which stays all
 by default, config/configs.py:66), and the reduce adds into it (_fsdp_collectives.py:591, :608-610). So the
 sum, at every ZeRO stage (at ZeRO-0 the "sharded" gradient is the whole fp32 one, over a shard group of 1); with
 `disable_cuda_graphs` set it would be the larger of the two instead (not priced).
-Not priced: ZeRO-3 under a pipeline (torchtitan's "always") keeps every unit unsharded after a backward until the
-next forward reshards it (reshard_after_backward False): the state memory keeps its two gathered layers; the
-reduce-scatter output (1 / DP of a unit) and HSDP's all-reduce input. False: the memory before session 69.
+ZeRO-3 under a pipeline (torchtitan's `fsdp_reshard_after_forward = "always"`, distributed/fsdp.py:55-74): every
+backward runs with `set_reshard_after_backward(False)` (pipelining/stage.py:645-649), so the unit's post-backward
+leaves it unsharded (_fsdp_param_group.py:488-490 reshards only `if self.reshard_after_backward`); the next forward
+finds it gathered (`unshard` returns at :302-303) and reshards it in its post-forward (:443-447, :419-429). From a
+stage's first backward of the step until the last one's post-backwards (stage.py:650-666) a unit is unsharded from
+its backward to its next forward: at the turn from a backward to a forward the stage's whole unsharded bf16 weights
+are held, beside the micro-batches still in flight (interleaved and V schedules: each of the rank's stages; all at
+once taken, an upper bound). `fsdp2_stage_unsharded`: where it holds, ZeRO-3's weights are priced as the stage's
+unsharded ones (as ZeRO-2's), not the shard and two gathered layers. Priced beside the peak's full stash, an upper
+bound by min(a micro-batch's activations of the stage, those weights): at the turn one micro-batch fewer is in flight.
+Not priced: the reduce-scatter output (1 / DP of a unit) and HSDP's all-reduce input. False: the memory before
+session 69 (`FSDP2_GRAD_MEMORY`; `FSDP2_PIPELINE_UNSHARDED` for the ZeRO-3 weights alone, hF2).
 """
 
 from __future__ import annotations
@@ -62,9 +75,10 @@ from infraplan.scalar_path import larger, pick
 from infraplan.training.plan import PlanArrays
 
 FSDP2_GRAD_MEMORY = True  # toggle (False: no FSDP2 gradient tensors beyond the sharded gradient, as before)
+FSDP2_PIPELINE_UNSHARDED = True  # toggle (False: ZeRO-3 under a pipeline holds its shard and two gathered layers)
 PARAM_BYTES = 2.0  # FSDP2's param dtype in torchtitan (bf16): autograd's unsharded gradients
 
-__all__ = ["fsdp2_kept_grad_bytes", "fsdp2_unit_grad_bytes"]
+__all__ = ["fsdp2_kept_grad_bytes", "fsdp2_stage_unsharded", "fsdp2_unit_grad_bytes"]
 
 
 def _fsdp2(stack: Stack) -> bool:
@@ -86,17 +100,30 @@ def fsdp2_kept_grad_bytes(stack: Stack, plan: PlanArrays) -> Any:
     return pick(_deferred(plan, stack), REDUCE_BYTES[stack.grad_reduce_dtype], 0.0)
 
 
+def fsdp2_stage_unsharded(stack: Stack, plan: PlanArrays) -> Any:
+    """Where ZeRO-3's units stay unsharded from a backward to the next forward (torch's pipelining with
+    reshard_after_backward False, module docstring): the plans under a deferring pipeline; False elsewhere and where
+    the stack does not run FSDP2."""
+    if not (_fsdp2(stack) and FSDP2_PIPELINE_UNSHARDED):
+        return False
+    return _deferred(plan, stack)
+
+
 def fsdp2_unit_grad_bytes(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> Any:
     """Bytes per GPU that FSDP2's gradients add during a unit's backward beyond the sharded gradient (module
     docstring), at every ZeRO stage (torchtitan's ZeRO-0 is FSDP2 over a shard group of 1): without a deferring
     pipeline 2 B a layer's unsharded weight element + the reduce width x the larger of a layer's and the untied
-    output table's; under one 2 B a layer's element where the reduce is wider (the fresh gradients before the `+=`),
-    else 0; None where the stack does not run FSDP2."""
+    output table's (tied: a layer's, + 2 B x the table, its gradient held through the backward); under one 2 B a
+    layer's element where the reduce is wider (the fresh gradients before the `+=`), else 0; None where the stack
+    does not run FSDP2."""
     if not _fsdp2(stack):
         return None
     reduce = REDUCE_BYTES[stack.grad_reduce_dtype]
     layer = ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp)
-    previous = layer if shape.tied_embeddings else larger(layer, shape.vocab_size * shape.hidden_size / plan.tp)
-    synced = PARAM_BYTES * layer + reduce * previous
+    table = shape.vocab_size * shape.hidden_size / plan.tp
+    if shape.tied_embeddings:  # (the tied unit's bf16 gradient, reduced last: module docstring)
+        synced = PARAM_BYTES * layer + reduce * layer + PARAM_BYTES * table
+    else:
+        synced = PARAM_BYTES * layer + reduce * larger(layer, table)
     piped = PARAM_BYTES * layer if reduce > PARAM_BYTES else 0.0 * layer
     return pick(_deferred(plan, stack), piped, synced)  # (every ZeRO stage: module docstring)

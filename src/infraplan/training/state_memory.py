@@ -24,7 +24,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, pick
 from infraplan.training.activation_memory import FIRST
 from infraplan.training.enums import Dtype
-from infraplan.training.fsdp2_grad_memory import fsdp2_kept_grad_bytes, fsdp2_unit_grad_bytes
+from infraplan.training.fsdp2_grad_memory import fsdp2_kept_grad_bytes, fsdp2_stage_unsharded, fsdp2_unit_grad_bytes
 from infraplan.training.optimizer_models import bytes_per_param_of, state_bytes_per_param
 from infraplan.training.optimizers import adam_table_state
 from infraplan.training.plan import PlanArrays
@@ -95,6 +95,8 @@ def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     alone = _QUANTISED_ONLY_FLOATS[plan.dtype] if one else _QUANTISED_ONLY[plan.dtype]
     weight_bytes = copy + WEIGHT_BYTES * (1.0 - alone) if profile.fp8_param_gather else WEIGHT_BYTES + copy
     zero3, zero2, zero1 = zero >= 3, zero >= 2, zero >= 1
+    # FSDP2's ZeRO-3 under torch's pipelining: units left unsharded from a backward to the next forward (hF2)
+    zero3 = pick(fsdp2_stage_unsharded(profile, plan), False, zero3)
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
     one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
     grad_bytes = grad_buffer_bytes(profile)
