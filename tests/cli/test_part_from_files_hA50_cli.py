@@ -87,19 +87,24 @@ def test_recsys_reads_a_rack_file_given_as_the_accelerator_as_its_part(files: tu
 
 @pytest.mark.parametrize("command", [["campus", "--power", "20MW", "--accelerator"],
                                      ["facility", "--count", "64", "--accelerator"]])
-def test_a_rack_file_given_as_the_accelerator_reads_as_its_part(files: tuple[str, str], command: list[str],
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_rack_file_given_as_the_accelerator_is_priced_on_its_own_node(files: tuple[str, str], command: list[str],
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """As recsys reads it (above) and a fleet-mix or plan pool's device: one resolver (`cluster.part_ref`, hU67).
-    The rack's node (16 nodes' 1,200 W of host for 64 parts: 300 W a part) is not what the part is sized on (its
-    generic rule, 0.82 x 900 W = 738 W): the answer says so (hC69), and is otherwise the part's."""
+    The rack's node (16 nodes' 1,200 W of host for 64 parts: 300 W a part, racks of its 64-part scale-up domain) is
+    what it is priced on, as `facility --system` prices it (hP69; hC69 warned that it was sized on the part's generic
+    rule, 0.82 x 900 W = 738 W a part, in racks of 16); the part file itself keeps the generic node."""
     xpu, rack = files
     by_rack, by_part = cli_json(capsys, [*command, rack]), cli_json(capsys, [*command, xpu])
+    system = cli_json(capsys, ["facility", "--system", rack])
+    per_part = {name: d.get("facility", d)["power_breakdown_w"]["hosts"] / d["accelerators"]
+                for name, d in (("rack", by_rack), ("part", by_part), ("system", system))}
+    assert per_part == pytest.approx({"rack": 300.0, "part": 738.0, "system": 300.0})
+    racks = {name: (d.get("facility", d)["accelerators_per_rack"], d.get("facility", d)["rack_power_w"])
+             for name, d in (("rack", by_rack), ("part", by_part), ("system", system))}
+    assert racks["rack"] == racks["system"] == (64, pytest.approx(64 * 900 + 16 * 1200))
+    assert racks["part"] == (16, pytest.approx(16 * (900 + 738)))
     key = "notes" if command[0] == "campus" else "warnings"
-    (said,) = [w for w in by_rack[key] if w not in by_part[key]]
-    assert said.startswith("rack is read as its part xpu-1, with the part's host share of 738 W a device")
-    assert "not its own node's 300 W" in said
-    by_rack[key].remove(said)
-    assert by_rack == by_part
+    assert not any("is read as its part" in line for line in by_rack[key])
 
 
 def test_a_tier_without_a_radix_trains_and_is_refused_where_switches_are_priced(tmp_path: Path, cli: CliRun) -> None:

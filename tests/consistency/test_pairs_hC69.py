@@ -6,11 +6,9 @@
   runs there): H100's on meta-genai-roce-24k, the reference system that holds the 16,384-GPU job and the runs' rate
   (170.857 tokens/s a GPU, 70.055 days a run), not `--system h100-sxm` (the generic non-blocking Clos: 170.974,
   70.007 days), which the note named; GB200's on the generic Clos of `--system gb200` (the NVL72 preset holds 9,216).
-* A system file read as its part (`recsys --accelerator`, `facility --accelerator`, `campus`, a pool's `device`)
-  is sized on the part's host share, not its own node's: a user's DGX H100 file with 8 kW of host is 1,000 W a GPU
-  under `facility --system` and `serve --system`, 575 W (the RoCE 24K node's) under `recsys` and `facility
-  --accelerator`, which said nothing of it; now a warning names both figures (`cluster.part_ref`). No catalog system
-  warns: each node's share is its part's.
+* A system file read as its part (`recsys --accelerator`, `facility --accelerator`, `campus`) was sized on the part's
+  host share, not its own node's; hC69 warned of it. Since hP69 every command prices its own node:
+  tests/consistency/test_system_as_part_node_hP69.py.
 * `serve`'s host-share line (`assumptions.host_share`) names the node the watts come from: on a catalog system that is
   not the part's reference system (DGX H100 SuperPOD, the InfiniBand 24K cluster), the system's own node, not the
   RoCE 24K cluster's file its figure happens to equal (575 W a GPU both); on the reference system, on the bare part
@@ -190,31 +188,3 @@ def test_campus_runs_are_train_on_the_system_its_note_names(capsys: pytest.Captu
     assert run["tokens_per_s_per_gpu"] == pytest.approx(cap["tokens_per_s_per_gpu"], rel=1e-12)
     assert run["goodput"] == pytest.approx(cap["goodput"], rel=1e-12)
     assert run["time_to_train_s"] / 86400 == pytest.approx(cap["days_per_run_per_job"], rel=1e-12)
-
-
-# --- a system read as its part says when its node's host is not the part's ---
-
-def _hot_dgx(tmp_path: Path) -> str:
-    with resources.as_file(resources.files("infraplan.catalog") / "systems" / "dgx-h100-superpod.yaml") as src:
-        text = src.read_text()
-    assert "host_power_w: 4600W" in text
-    path = tmp_path / "hot-dgx.yaml"
-    path.write_text(text.replace("host_power_w: 4600W", "host_power_w: 8000W"))
-    return str(path)
-
-
-def test_a_system_read_as_its_part_says_its_node_is_not_used(capsys: pytest.CaptureFixture[str],
-                                                             tmp_path: Path) -> None:
-    hot = _hot_dgx(tmp_path)
-    facility = cli_json(capsys, ["facility", "--system", hot])
-    assert facility["power_breakdown_w"]["hosts"] / facility["accelerators"] == pytest.approx(1000.0)
-    said = ("hot-dgx is read as its part h100-sxm, with the part's host share of 575 W a device "
-            f"({REFERENCE}), not its own node's 1000 W")
-    recsys = cli_json(capsys, ["recsys", "dlrm-low", "--accelerator", hot])
-    assert recsys["platform_power_w"] - recsys["power_w"] == pytest.approx(575.0)
-    assert any(w.startswith(said) for w in recsys["warnings"])
-    as_part = cli_json(capsys, ["facility", "--accelerator", hot, "--count", "8"])
-    assert as_part["power_breakdown_w"]["hosts"] / as_part["accelerators"] == pytest.approx(575.0)
-    assert any(w.startswith(said) for w in as_part["warnings"])
-    for preset in ("dgx-h100-superpod", "gb200-nvl72-superpod", "mtia-400-rack"):  # every catalog node is its part's
-        assert cli_json(capsys, ["recsys", "dlrm-low", "--accelerator", preset])["warnings"] == []

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_like_path
-from infraplan.catalog.part_files import AcceleratorFileWarning
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
-from infraplan.cluster.host_share import host_share, node_share_w
+from infraplan.cluster.host_share import host_share, node_host_share_w
 from infraplan.errors import InputError, close_names, wrong_kind
 from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collectives import Fabric
@@ -106,7 +104,8 @@ class Cluster:
                 raise InputError(video)
             check_preset("accelerators", accelerator, offered=non_cpu_parts)
         acc = part_of(accelerator) if isinstance(accelerator, str) else accelerator  # a system's part too (hU67)
-        cluster = cls(generic_system(acc, count), acc, generic=True)
+        own = node_system(accelerator) if isinstance(accelerator, str) else None  # on its own node (hP69)
+        cluster = cls(generic_system(acc, count, own), acc, generic=True)
         if purpose is not None:
             cluster.require_accelerator(purpose)
         return cluster
@@ -116,8 +115,8 @@ class Cluster:
         more than it holds, the generic cluster of `gpus` accelerators: `--system h800 --gpus 2048` means 2,048
         H800 on the generic fabric. A catalog system keeps its size (asking for more is the caller's error)."""
         whole_count(gpus)
-        if self.generic and gpus > self.total_accelerators:
-            return Cluster.for_accelerator(self.accelerator, gpus)
+        if self.generic and gpus > self.total_accelerators:  # on this cluster's node (a system file's own: hP69)
+            return Cluster(generic_system(self.accelerator, gpus, self.system), self.accelerator, generic=True)
         return self
 
     def require_accelerator(self, purpose: str) -> None:
@@ -243,38 +242,45 @@ def part_ref(ref: str) -> str:
     """The part a name stands for, read the same by every command that takes one (recsys, facility and campus
     `--accelerator`, a fleet-mix or `plan` pool's device, `Cluster.for_accelerator`): `ref` itself where it is an
     accelerator preset or file, else the accelerator its system names (`mtia-400-rack`: mtia-400; hF64, hU67).
-    Else a video device's line (hH66) or the part's own error."""
+    Else a video device's line (hH66) or the part's own error. A system read so keeps its own node
+    (`node_system`, `part_of`: hP69)."""
+    system = node_system(ref)
+    return ref if system is None else system.accelerator
+
+
+def node_system(ref: str) -> System | None:
+    """The system `ref` names where a command reads it as its part (`part_ref`), whose node then prices the part
+    (host power, NICs, scale-up domain and its switches: `Cluster.for_accelerator`, `part_of`), as `facility
+    --system` and `serve --system` price it: a DGX H100 file of 8 kW of host is 1,000 W a GPU on every command, not
+    575 W (the part's reference node) under `recsys`, `facility --accelerator` and `campus` (hC69, hP69). None where
+    `ref` is an accelerator preset or file; a video device's line (hH66) or the part's own error where neither."""
     try:
         load_accelerator(ref)
     except InputError as not_part:
         try:
-            system = load_system(ref)  # (not `Cluster.resolve`: an accelerator file it refused loops back)
+            return load_system(ref)  # (not `Cluster.resolve`: an accelerator file it refused loops back)
         except InputError:
             from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
 
             raise (InputError(line) if (line := video_device_line(ref, "an accelerator")) else not_part) from None
-        _other_node_warning(system)
-        return system.accelerator
-    return ref
-
-
-def _other_node_warning(system: System) -> None:
-    """A system read as its part is sized on its part's host share (`cluster.host_share`: the part's own figure,
-    else its reference system's node), not on the system's own node; where the two differ (a user's file: a DGX H100
-    with 8 kW of host prices 1,000 W a GPU under `facility --system` and `serve --system`, 575 W under `recsys`,
-    `facility --accelerator` and a pool's `device`), say so (hC69). Every catalog system's node is its part's share."""
-    part = load_accelerator(system.accelerator)
-    share, node = host_share(part), node_share_w(system.node)
-    if not math.isclose(share.watts, node, rel_tol=1e-9):
-        warnings.warn(f"{system.name} is read as its part {part.name}, with the part's host share of "
-                      f"{share.watts:.4g} W a device ({share.source}), not its own node's {node:.4g} W; "
-                      "`facility --system`, `serve --system` and `train --system` price its node",
-                      AcceleratorFileWarning, stacklevel=3)
+    return None
 
 
 def part_of(ref: str) -> Accelerator:
-    """The accelerator `part_ref(ref)` names: a preset's or file's, or a system's part."""
-    return load_accelerator(part_ref(ref))
+    """The accelerator `part_ref(ref)` names: a preset's or file's, or a system's part carrying that system's host
+    share per device where its node's differs from the part's own (`host_share`: a user's DGX H100 of 8 kW of host,
+    1,000 W where the part's reference node gives 575 W; every catalog system's node is its part's, hP69)."""
+    system = node_system(ref)
+    if system is None:
+        return load_accelerator(ref)
+    part = load_accelerator(system.accelerator)
+    node = system.node
+    if math.isclose(host_share(part).host_w, node_host_share_w(node), rel_tol=1e-9):
+        return part
+    return part.model_copy(update={
+        "host_power_w": node_host_share_w(node),
+        "host_source": f"{system.name}'s own node: {node.host_power_w:.5g} W of host for "
+                       f"{node.accelerators_per_node} accelerators"})
 
 
 def non_cpu_accelerators() -> list[str]:

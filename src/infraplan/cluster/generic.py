@@ -46,10 +46,16 @@ MAX_TIERS = 8
 GENERIC_SYSTEM_SOURCE = "generic system built from the accelerator preset (cluster/generic.py)"
 
 
-def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
+def generic_node(accelerator: Accelerator, node_of: System | None = None) -> tuple[Node, str, float]:
     """(node, network kind, collective efficiency) of the reference system, or the generic node of 8; its host
-    power is the device's one host share (`host_share`) times its accelerators."""
+    power is the device's one host share (`host_share`) times its accelerators. `node_of`: a system read as its part
+    (`cluster.node_system`), whose node it is (host power, NICs, scale-up domain and switches: hP69), on the
+    reference system's kind of fabric (its own where the part has none): every catalog system's node is its
+    part's reference node, so a catalog system read as its part is priced as the part."""
     ref = reference_system(accelerator.catalog_name)  # a what-if file's `extends` preset's node
+    if node_of is not None:
+        fabric = (ref or node_of).network
+        return node_of.node, fabric.kind, fabric.collective_efficiency
     share = accelerator_host_share(accelerator)
     if ref is not None:
         own = accelerator.devices_per_server
@@ -191,13 +197,15 @@ def _switches(tiers: list[NetworkTier], built: int, node: Node, railed: bool) ->
     return build_topology(system, built).switches_total
 
 
-def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERATORS_PER_NODE) -> System:
-    """A System of `count` accelerators (rounded up as the fabric needs) on the generic node and Clos."""
+def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERATORS_PER_NODE,
+                   node_of: System | None = None) -> System:
+    """A System of `count` accelerators (rounded up as the fabric needs) on the generic node and Clos; `node_of`: the
+    system whose node it is (`generic_node`), a system file read as its part or a generic cluster resized."""
     acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
     if count <= 0:
         raise InputError(f"accelerator count must be positive, got {count}")
-    node, kind, efficiency = generic_node(acc)
-    ref = reference_system(acc.catalog_name)
+    node, kind, efficiency = generic_node(acc, node_of)
+    ref = reference_system(acc.catalog_name) or node_of
     network, built = generic_network(acc, node, count, fabric_radix(ref.network if ref is not None else None),
                                      kind, efficiency)
     return System(name=f"{acc.name}-generic-{built}",

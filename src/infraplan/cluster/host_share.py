@@ -5,7 +5,8 @@ sit outside the servers), with where the figures come from.
 Every command that adds a host to a device reads it here, so one device has one platform figure: `serve` and
 `serve-plan` (the generic node's host, serving_metrics.power_terms), `recsys` (platform QPS/W), `video` (platform watts
 per stream, both the ASIC and the CPU baseline), `fleet-mix` (the power objective and the cost model's IT load),
-`plan` and `facility` (the node of the power chain, cluster/power.py). A named catalog system keeps its own node.
+`plan` and `facility` (the node of the power chain, cluster/power.py). A named catalog system keeps its own node,
+as does a system read as its part (`recsys`, `facility` and `campus --accelerator`: `cluster.node_system`, hP69).
 
 Precedence (the first that exists):
 
