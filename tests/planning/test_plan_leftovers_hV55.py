@@ -74,11 +74,13 @@ def test_one_server_a_phase_is_proven_optimal(long_price: float) -> None:
 # rail leaves, $387,800 / $412,800 above the least; the bound's own answer now pays or avoids them). hB69: gaps
 # 0.00461 / 0.0524 / 0.139 until the bound charged a count again in each run of phases after a retirement (the base's
 # N+k rack bought again once it retires), held the site's facility at its peak phase, not the last, and bought as
-# late as the report does (planning/bound_columns.py `with_steps`, `with_peak`, `with_lazy`)
+# late as the report does (planning/bound_columns.py `with_steps`, `with_peak`, `with_lazy`). hK69: the N+k case's
+# capex 9,729,420.2 and gap 0.0835 until the plan kept the cheapest answer it priced (planning/scenario.py
+# `cheapest_spend`), not the two loops' last ones
 @pytest.mark.parametrize(("spec", "capex", "gap"), [
     (lambda: _grows(), 6276858.0, 0.000629),
     (lambda: _grows(spare_probability=0.99), 7754966.3, 0.0491),
-    (lambda: _grows(redundancy_racks=1), 9729420.2, 0.0835),
+    (lambda: _grows(redundancy_racks=1), 9646216.6, 0.0756),
 ])
 def test_the_purchase_bound_is_below_the_answer(spec: Any, capex: float, gap: float) -> None:
     plan = plan_scenario(spec(), optimality_gap=True)

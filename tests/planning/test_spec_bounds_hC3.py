@@ -59,7 +59,7 @@ def _cli_line(command: str, spec: dict[str, Any], tmp_path: Path, capsys: pytest
 LLM_NAMES = [
     ("model", "llama3-70bx", "services.4: unknown model 'llama3-70bx'; did you mean llama3-70b"),
     ("workload", "chatx", "services.4: unknown workload 'chatx'; did you mean chat?"),
-    ("stack", "nosuch", "services.4: unknown serving stack 'nosuch'; choose from sglang-0.x"),
+    ("stack", "nosuch", "services.4: unknown serving stack 'nosuch'; choose from pytorch-mtia, sglang-0.x"),
     ("stack", "nemo-26.04", "services.4: stack nemo-26.04 is a training stack without a `serving:` block"),
     ("dtypes", ["bf16", "bf17"], "services.4: unknown dtype 'bf17'; choose from bf16, fp8"),
 ]

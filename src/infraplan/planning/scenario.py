@@ -62,6 +62,8 @@ from infraplan.planning.purchase_bound import fleet_value_bound, purchase_bound
 from infraplan.planning.purchase_capex import (
     OBJECTIVE_UNIT,
     charges_purchases,
+    cheapest_spend,
+    one_pool,
     pricing_text,
     purchase_capex,
     purchase_costs,
@@ -268,6 +270,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
     seen: dict[int, set[int]] = {}  # the servers each pool has been priced at
 
     last: list[np.ndarray] = []  # the latest answer: the next solve's start (prices move, constraints stay)
+    solved: list[np.ndarray] = []  # every answer a solve gave, feasible (caps checked): a candidate (hK69)
 
     def solve(at: Sizes, stepped: bool = False) -> np.ndarray:
         cost = np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
@@ -275,6 +278,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
                          bracket_prices(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None,
                          last[-1] if last else None)
         last[:] = [x]
+        solved.append(x)
         return x
 
     def own_cost(x: np.ndarray, at: Sizes) -> float:
@@ -309,6 +313,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
             x = capped_solve(spec, options, mix_demand, none, watts, phases, years, sites, None,
                              last[-1] if last else None, purchase_costs(spec, at, price))
             last[:] = [x]
+            solved.append(x)
             return x
 
         def buys(x: np.ndarray) -> Sizes:
@@ -321,14 +326,28 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
         bought = sized_fixed_point(nothing, solve_buys, buys, objective, f"{REFERENCE_DEVICES:,} devices",
                                    PRICING_ROUNDS)
         assert bought is not None
-        kept = objective(bought.solution, bought.at) <= objective(x, buys(x))  # the purchase prices can miss
-        pricing.update(pricing_rounds=fixed.rounds + bought.rounds,  # (purchase_capex.py): the cheaper answer
-                       pricing=pricing_text(fixed.pricing, bought.rounds, bought.state, kept))
-        if kept:
-            x, at = bought.solution, bought.at
-            pricing.update(pricing_converged=bought.converged)
-        else:
-            at = buys(x)
+        alone: list[np.ndarray] = []  # each pool alone: a plan no price of the loops led to (hB69's case, hK69)
+        for p in range(len(spec.pools) if len(spec.pools) > 1 else 0):
+            columns = [i for i, o in enumerate(options) if o.pool == p]
+            sub = [options[i] for i in columns]
+            if all(any(o.service == si and o.phase == k for o in sub) for si, k in np.argwhere(need > 0)):
+                alone += one_pool(spec, sub, columns, len(options), lambda o, at: capped_solve(
+                    spec, o, mix_demand, none, watts, phases, years, sites, None, None,
+                    purchase_costs(spec, at, price)), price)
+        def fits(y: np.ndarray) -> bool:  # its packed power under every site's cap (a last cap pass may not be)
+            u = used_devices(options, y, len(spec.pools), len(phases))
+            return not over_caps(spec, packed_facility_w(spec, u + spare_devices(spec, u)))
+
+        # the purchase prices can miss (purchase_capex.py), and a loop's answer can cost more than an assignment
+        # an earlier solve gave (hK69): the cheapest answer priced at its own purchases is kept (on a tie the
+        # purchases' answer, then the first's, then the earliest solve's, then a pool alone's)
+        more = [y for y in solved if fits(y)]
+        which, x = cheapest_spend([bought.solution, x, *more, *filter(fits, alone)], lambda y: objective(y, buys(y)))
+        kind = min(which, 2) if which < 2 + len(more) else 3
+        at = buys(x)
+        pricing.update(pricing_rounds=fixed.rounds + bought.rounds + len(alone),
+                       pricing_converged=(bought.converged, fixed.converged, False, False)[kind],
+                       pricing=pricing_text(fixed.pricing, bought.rounds, bought.state, kind, len(alone)))
     if optimality_gap and purchases:  # a bound on the purchases (planning/purchase_bound.py)
         opt = purchase_bound(spec, options, mix_demand, watts, sites, most, objective(x, at))
         pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,

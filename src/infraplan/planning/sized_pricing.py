@@ -6,8 +6,9 @@ device, `facility.campus_fabric.built_load`), while a MILP's costs must be linea
 every pool priced at a reference size, re-price each pool used at the devices the solution gives it, re-solve,
 and stop when the sizes repeat (converged: every pool is priced at its own count), at most `PRICING_ROUNDS`
 solves. Without convergence (the sizes come back in a cycle, or the bound) the answer is the visited solution
-that costs least at its own sizes' prices (the first of equals). Deterministic: the same start, the same solver,
-the same prices for the same size. (hW, session 35, fleet-mix; hW2, plan: one loop for both.)
+that costs least at its own sizes' prices (the first of equals); so too where a solution visited before the sizes
+settled costs less at its own prices than the fixed point (said: no fixed point, hK69). Deterministic: the same
+start, the same solver, the same prices for the same size. (hW, session 35, fleet-mix; hW2, plan: one loop for both.)
 """
 
 from __future__ import annotations
@@ -65,7 +66,12 @@ def sized_fixed_point(reference: Sizes, solve: Callable[[Sizes], Solution | None
             break
         seen.append(own)
         at = own
-    _, solution, own = visited[-1] if converged else min(visited, key=lambda v: v[0])
+    # the cheapest visited at its own prices (the fixed point itself on a tie): a fixed point can cost more than an
+    # assignment visited on the way (hK69), and every visited one is priced at its own sizes, so each is an answer
+    cheapest = min(range(len(visited)), key=lambda i: (visited[i][0], i != len(visited) - 1 or not converged, i))
+    _, solution, own = visited[cheapest]
+    if converged and cheapest != len(visited) - 1:
+        converged, stop = False, f"the sizes settled at solve {rounds}, dearer than solve {cheapest + 1}'s"
     state = ("converged: every pool is priced at the whole servers it bought" if converged
              else f"no fixed point in {rounds} solves ({stop}): "
              "the assignment visited that costs least at its own pools' prices, priced at its counts")
