@@ -32,6 +32,8 @@ IndexerRelease = Literal["sglang-0.5.6", "sglang-0.5.9"]  # DSA indexer kernel c
 # custom_all_reduce.py:100-103 in 0.15.1; 0 or -2 were read as "never", hN58)
 WorldSize = Annotated[int, Field(ge=2)]
 KvCacheDtype = Literal["bf16", "fp8", "int8"]  # the planner's KV-cache formats (`serving.kv_cache.KV_DTYPES`)
+# the planner's serving weight formats (`ops.precision.SERVING_FORMATS`, `serve --dtype`)
+WeightFormat = Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]
 CudaGraphScope = Literal["all", "decode-only"]  # which iterations a captured CUDA graph can replay
 # which quantised GEMMs' bf16 inputs the engine casts to fp8 in a kernel of their own (`serving.engine_kernels`)
 ActivationQuant = Literal["fused", "attention_output", "norm_outputs", "every_linear"]
@@ -121,6 +123,13 @@ class ServingProfile(Spec):
     kv_cache_dtypes: list[KvCacheDtype] | None = Field(
         None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "
         "formats of the engine family's shipped profile")
+    weight_formats: list[WeightFormat] | None = Field(
+        None, description="serving weight formats the stack's kernels run (`serve --dtype`; each with the activations "
+        "`ops.precision` 'Serving formats' gives it: W8A8, W4A4, weight-only), the part's catalog listing the "
+        "format's peak as well (`serving.deployment.format_gap`); unset: the engine family's shipped profile's, "
+        "else the family's list (`ops.precision.SERVING_FORMATS`' engines: every format but mxfp8 on vLLM)")
+    weight_formats_source: str | None = Field(
+        None, description="where `weight_formats` comes from (the stack's release or publication, or ASSUMPTION)")
     speculative_decoding: bool | None = Field(
         None, description="the engine runs a model's multi-token-prediction module (DeepSeek-V3 / R1 "
         "num_nextn_predict_layers) as a speculative draft (`serve --speculative-tokens`, `serve-plan "
@@ -235,4 +244,7 @@ class ServingProfile(Spec):
         if self.host_per_sequence_measured and not self.host_per_sequence_s:
             raise ValueError("host_per_sequence_measured: true needs the measured host_per_sequence_s (> 0); "
                              "without a figure set host_per_sequence_measured: false")
+        if self.weight_formats is not None and "bf16" not in self.weight_formats:  # every refusal offers bf16
+            raise ValueError(f"weight_formats {self.weight_formats} must include bf16 (every engine serves bf16 "
+                             "weights; `serve` offers it where another format is refused)")
         return self

@@ -9,11 +9,12 @@ mxfp8 activations (`serving.deployment.weight_format`). The KV-cache dtype is th
 weight format's engine default, `serving.kv_default`, or the service's `kv_dtype`).
 
 Which of a service's asked `dtypes` a pool runs (`runnable_dtypes`): those its accelerator's catalog lists and its
-serving stack's engine has kernels for (`serving.deployment.format_gap`: MTIA 400 lists mxfp8 and no fp8; vLLM
-0.12 has no MXFP8 linear method), the stack chosen as every LLM answer chooses it (`fleet_mix_llm.asked_stack`,
-`stack_placement.serving_stack_for`). Two pools that ran different precisions because one could not run the
-other's are not compared like-for-like (hG57: Llama 3 70B chat on MTIA 400 at bf16, vLLM having no mxfp8, against
-GB200 at fp8): `planning.compare_precision` re-plans them at the formats every side runs (hC58).
+serving stack has kernels for (its `weight_formats`, `serving.deployment.format_gap`: MTIA 400 lists mxfp8 and no
+fp8; vLLM 0.12 has no MXFP8 linear method, pytorch-mtia runs MTIA's MX8, hM2), the stack chosen as every LLM
+answer chooses it (`fleet_mix_llm.asked_stack`, `stack_placement.serving_stack_for`). Two pools that ran different
+precisions because one could not run the other's are not compared like-for-like (hG57: Llama 3 70B chat on MTIA 400
+at bf16, vLLM having no mxfp8, against GB200 at fp8): `planning.compare_precision` re-plans them at the formats
+every side runs (hC58).
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ def runnable_dtypes(dtypes: Sequence[str], system: str, stack: str | None) -> tu
     refusal the line."""
     accelerator = Cluster.resolve(system).accelerator
     try:
-        engine = serving_stack_for(stack, accelerator)[0].engine
+        served = serving_stack_for(stack, accelerator)[0]
     except InputError as exc:
         return [], [str(exc)]
-    return runnable_formats(accelerator, engine, dtypes)
+    return runnable_formats(accelerator, served, dtypes)
 
 
 def pools_runnable(svc: Any, pools: Sequence[Any], dtypes: Sequence[str]) -> tuple[list[str], list[str]]:

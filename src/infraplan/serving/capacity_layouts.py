@@ -1,9 +1,9 @@
 """The layouts `serve-plan`'s capacity search (`serving.capacity`) tries at one PP level, the weight formats it
 searches, and why a layout the stack's engine cannot build is rejected.
 
-Weight formats (`weight_kinds`): the asked `--dtypes` the accelerator and the stack's engine run
-(`serving.deployment.format_gap`); where none does, one line naming the formats they do run and the shipped stacks
-of other engines that run an asked format on that part (`serving.deployment.other_stacks`, as `serve`'s refusal
+Weight formats (`weight_kinds`): the asked `--dtypes` the accelerator and the stack run (its `weight_formats`, else
+its engine family's: `serving.deployment.format_gap`); where none does, one line naming the formats they do run and
+the other shipped stacks that run an asked format on that part (`serving.deployment.other_stacks`, as `serve`'s refusal
 names them, hW51).
 
 Layouts (`level_layouts`): (TP, attention DP, MoE TP, batch cap). The TP layouts (attention DP 1); then, for an MoE
@@ -65,6 +65,7 @@ from infraplan.serving.capacity_candidate import Candidate, candidate_for, short
 from infraplan.serving.capacity_space import wide_ep_degrees
 from infraplan.serving.deployment import build_refusal, format_gap, formats_run, moe_tp_refusal, other_stacks
 from infraplan.serving.disaggregated import DisaggregatedDeployment, PrefillLayout, split_pools
+from infraplan.serving.engines import ServingEngine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import fit_check
 from infraplan.serving.workloads import Requests
@@ -72,24 +73,25 @@ from infraplan.serving.workloads import Requests
 Layout = tuple[int, int, int, int]  # (TP, attention DP, MoE TP, batch cap); EP = attention DP x TP / MoE TP
 
 
-def runnable_formats(acc: Accelerator, engine: str | None, dtypes: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(the asked `dtypes` the accelerator and engine run, a "dtype: why not" line for each other), by
+def runnable_formats(acc: Accelerator, stack: str | ServingEngine,
+                     dtypes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the asked `dtypes` the accelerator and serving stack run, a "dtype: why not" line for each other), by
     `deployment.format_gap`: int4 / mxfp4 run weight-only on any part."""
-    gaps = [(d, format_gap(acc, d, engine)) for d in dtypes]
+    gaps = [(d, format_gap(acc, d, stack)) for d in dtypes]
     return [d for d, gap in gaps if not gap], [f"{d}: {gap}" for d, gap in gaps if gap]
 
 
-def weight_kinds(acc: Accelerator, engine: str | None, dtypes: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """The asked `dtypes` the accelerator and engine run, and a `rejected` line for each other; InputError, one line,
-    where none runs (module docstring)."""
-    kinds, unsupported = runnable_formats(acc, engine, dtypes)
+def weight_kinds(acc: Accelerator, stack: ServingEngine, dtypes: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The asked `dtypes` the accelerator and serving stack run, and a `rejected` line for each other; InputError,
+    one line, where none runs (module docstring)."""
+    kinds, unsupported = runnable_formats(acc, stack, dtypes)
     if not kinds:  # was "no deployment within N accelerators meets the SLOs", the search having tried nothing
-        also = "".join(f", {d}" for d in formats_run(acc, engine))
+        also = "".join(f", {d}" for d in formats_run(acc, stack))
         engine_gaps = [gap for gap in unsupported if f"{acc.name} has no" not in gap]  # mxfp8 on vLLM
         reason = "; ".join(engine_gaps) if engine_gaps else "no support in its catalog file"
         by_runs: dict[tuple[str, ...], list[str]] = {}  # the other stacks, by the asked formats each runs there
-        for name, engine_of in other_stacks(acc, engine).items():
-            if runs := tuple(d for d in dtypes if not format_gap(acc, d, engine_of)):
+        for name in other_stacks(acc, stack):
+            if runs := tuple(d for d in dtypes if not format_gap(acc, d, name)):
                 by_runs.setdefault(runs, []).append(name)
         others = "".join(f"; or --stack {' or '.join(names)}, which {'runs' if len(names) == 1 else 'run'} "
                          f"{', '.join(runs)} on {acc.name}" for runs, names in by_runs.items())

@@ -13,10 +13,11 @@ Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, n
 `ops.precision.SERVING_FORMATS`) and KV-cache precisions `KV_DTYPES`, of which the stack's engine offers those its
 YAML lists (`kv_cache_dtypes`, each with the engine release file:line: SGLang and vLLM have no int8 cache;
 `serving.engines` "Engine facts"); a format other than bf16, weight-only int4 and mxfp4 needs the accelerator's
-catalog to list its peak, and a format some engines lack (mxfp8: SGLang and TensorRT-LLM, not vLLM 0.12) the stack's
-engine to run it (`format_refusal`, naming the formats the part and engine run, and a shipped stack of another
-engine that runs the asked format there, or more formats there: vLLM's fp8 refusal on MTIA 400 said nothing of
-SGLang's mxfp8, hW51). SGLang 0.5.9 serves MXFP8 experts on
+catalog to list its peak, and a format some engines lack (mxfp8: SGLang and TensorRT-LLM, not vLLM 0.12) the stack
+to run it: its YAML's `weight_formats`, else its engine family's (`serving.engines.weight_formats`; pytorch-mtia,
+vLLM's loop, states MTIA's own, mxfp8 among them, hM2) (`format_refusal`, naming the formats the part and stack run,
+and another shipped stack that runs the asked format there, or more formats there: vLLM's fp8 refusal on MTIA 400
+said nothing of SGLang's mxfp8, hW51). SGLang 0.5.9 serves MXFP8 experts on
 its cutlass MoE only, which asserts EP 1 (server_args.py:2127-2134 forces the backend, :2168-2175 asserts
 `ep_size == 1`): an MoE model in mxfp8 on SGLang at EP > 1 is refused (`layout_refusal`). MXFP4 weights (OCP MX: e2m1
 values, one e8m0 scale byte per 32 = 4.25 bits, 0.53125 B per weight) run natively (mxfp4 x mxfp8 tensor cores)
@@ -55,7 +56,7 @@ from infraplan.ops.precision import (
     stored_weight_bytes,
     weight_scope,
 )
-from infraplan.serving.engines import kv_cache_dtypes, load_engine, serving_profile, serving_stacks
+from infraplan.serving.engines import ServingEngine, kv_cache_dtypes, load_engine, serving_profile, serving_stacks
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 from infraplan.serving.request_intake import attention_dp_refusal
@@ -139,7 +140,7 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
     engine_kv, part_kv = kv_gaps(accelerator, dep.kv_dtype, dep.stack, dep.engine)
     if engine_kv:
         raise InputError(engine_kv)
-    if refused := format_refusal(accelerator, dep.dtype, dep.engine):  # int4 / mxfp4 run weight-only on any part
+    if refused := format_refusal(accelerator, dep.dtype, dep.stack):  # int4 / mxfp4 run weight-only on any part
         raise InputError(refused)
     if part_kv:
         raise InputError(part_kv)
@@ -226,61 +227,66 @@ def _wide_ep_broken(shape: TransformerShape, dep: Deployment) -> str:
     return f": {'; '.join(b for b in broken if b)}"
 
 
-def format_gap(accelerator: Accelerator, dtype: str, engine: str | None) -> str | None:
-    """Why `accelerator` under the `engine` family cannot run `dtype` weights at all (module docstring), else None:
-    its catalog lists no peak for the format, or the engine has no kernels for it."""
-    fmt = SERVING_FORMATS[dtype]
+def format_gap(accelerator: Accelerator, dtype: str, stack: str | ServingEngine) -> str | None:
+    """Why `accelerator` under the serving stack `stack` (a name, versioned engine name, YAML or the stack) cannot run
+    `dtype` weights at all (module docstring), else None: its catalog lists no peak for the format, or the stack's
+    kernels do not run it (its `weight_formats`, else its engine family's: `serving.engines.weight_formats`)."""
+    fmt, served = SERVING_FORMATS[dtype], load_engine(stack)
     if not fmt.part_runs(accelerator):
         return f"{accelerator.name} has no {dtype} support in its catalog file"
-    if not fmt.engine_runs(engine):
-        return f"the {engine} engine does not run {dtype} weights ({fmt.engines_source})"
+    if dtype not in served.weight_formats:
+        if not served.weight_formats_source:  # the engine family's list (`ops.precision.SERVING_FORMATS`)
+            return f"the {served.engine} engine does not run {dtype} weights ({fmt.engines_source})"
+        return (f"stack {served.name} does not run {dtype} weights (it runs {', '.join(served.weight_formats)}: "
+                f"{served.weight_formats_source})")
     return None
 
 
-def formats_run(accelerator: Accelerator, engine: str | None) -> list[str]:
-    """The formats beyond bf16 and the weight-only ones that `accelerator` and the `engine` family both run."""
+def formats_run(accelerator: Accelerator, stack: str | ServingEngine) -> list[str]:
+    """The formats beyond bf16 and the weight-only ones that `accelerator` and the serving stack `stack` both run."""
     return [d for d, f in SERVING_FORMATS.items()
-            if f.peak_dtype is not None and not format_gap(accelerator, d, engine)]
+            if f.peak_dtype is not None and not format_gap(accelerator, d, stack)]
 
 
-def format_refusal(accelerator: Accelerator, dtype: str, engine: str | None) -> str | None:
-    """`format_gap` as serve's one line, naming the formats the part and engine run (hU39) and the shipped stacks of
-    other engines that would run `dtype` there, else those that run more formats there (`other_stacks`); else
-    None."""
-    gap = format_gap(accelerator, dtype, engine)
+def format_refusal(accelerator: Accelerator, dtype: str, stack: str | ServingEngine) -> str | None:
+    """`format_gap` as serve's one line, naming the formats the part and stack run (hU39) and the other shipped
+    stacks that would run `dtype` there, else those that run more formats there (`other_stacks`); else None."""
+    gap = format_gap(accelerator, dtype, stack)
     if gap is None:
         return None
-    runs = formats_run(accelerator, engine)
-    others = other_stacks(accelerator, engine)
-    asked = [name for name, engine_of in others.items() if not format_gap(accelerator, dtype, engine_of)]
-    more = {name: extra for name, engine_of in others.items()
-            if (extra := [d for d in formats_run(accelerator, engine_of) if d not in runs])}
+    runs, others = formats_run(accelerator, stack), other_stacks(accelerator, stack)
+    asked = [name for name in others if not format_gap(accelerator, dtype, name)]
+    more: dict[tuple[str, ...], list[str]] = {}  # the other stacks, by the formats each adds there
+    for name in others:
+        if extra := tuple(d for d in formats_run(accelerator, name) if d not in runs):
+            more.setdefault(extra, []).append(name)
     if asked:
         verb = "runs" if len(asked) == 1 else "run"
         other = f"; or --stack {' or '.join(asked)}, which {verb} {dtype} on {accelerator.name}"
     else:
-        other = "".join(f"; or --stack {name}, which also runs {', '.join(extra)} on {accelerator.name}"
-                        for name, extra in more.items())
-    if mxfp4_weight_only(accelerator, "mxfp4"):
-        return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4{other}"
-    # a part with mxfp4 tensor cores (B200, MTIA 400) runs it natively, not weight-only (`mxfp4_weight_only`)
-    return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, mxfp4 (native), or the weight-only int4{other}"
+        other = "".join(f"; or --stack {' or '.join(names)}, which also {'runs' if len(names) == 1 else 'run'} "
+                        f"{', '.join(extra)} on {accelerator.name}" for extra, names in more.items())
+    offered = load_engine(stack).weight_formats
+    native = not mxfp4_weight_only(accelerator, "mxfp4") and "mxfp4" in offered  # B200, MTIA 400: fp4 tensor cores
+    use = ["bf16", *runs, *(["mxfp4 (native)"] if native else [])]
+    weight_only = [d for d in ("int4", "mxfp4") if d in offered and not (d == "mxfp4" and native)]
+    also = f", or the weight-only {' or '.join(weight_only)}" if weight_only else ""
+    return f"{gap}; use {', '.join(use)}{also}{other}"
 
 
-def other_stacks(accelerator: Accelerator, engine: str | None) -> dict[str, str]:
-    """The shipped serving stacks (their catalog YAMLs) of engine families other than `engine` that an asked
-    `--stack` runs on `accelerator` (`stack_placement.stack_on_accelerator` does not refuse them: TensorRT-LLM's
-    kernels are NVIDIA's), each with its engine family."""
-    found: dict[str, str] = {}
+def other_stacks(accelerator: Accelerator, stack: str | ServingEngine) -> list[str]:
+    """The shipped serving stacks (their catalog YAMLs) other than `stack` that an asked `--stack` runs on
+    `accelerator` (`stack_placement.stack_on_accelerator` does not refuse them: TensorRT-LLM's kernels are
+    NVIDIA's); those of `stack`'s formats add nothing to a refusal (`format_refusal`)."""
+    found: list[str] = []
     for name in serving_stacks():
-        served = load_engine(name)
-        if served.engine == engine:
+        if name == load_engine(stack).name:
             continue
         try:
-            stack_on_accelerator(served, accelerator)
+            stack_on_accelerator(load_engine(name), accelerator)
         except InputError:
             continue
-        found[name] = served.engine
+        found.append(name)
     return found
 
 

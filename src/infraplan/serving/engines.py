@@ -49,10 +49,11 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
 Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the one place an answer's stack is chosen
 (`serving_stack_for`): `serving.stack_placement`.
 
-Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`,
+Engine facts (`kv_cache_dtypes`, `weight_formats`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`,
 `custom_all_reduce_world_sizes`: the TP sizes its custom all-reduce runs at, NCCL at others;
 `custom_all_reduce_one_host`: whether it runs only with every TP rank on one host; data in each stack YAML with its
-source): the KV-cache formats the engine offers (`serving.deployment` rejects another), which iterations
+source): the KV-cache and weight formats the engine offers (`serving.deployment` rejects another; weight formats
+unset: the family's `ops.precision.SERVING_FORMATS` engines, pytorch-mtia states MTIA's own, hM2), which iterations
 its captured CUDA graphs replay (`serving.host_overhead`), whether it runs a model's MTP module as a draft
 (`serve-plan` searches MTP only there: `serving.capacity_space`) and which fp8 GEMM inputs it casts in kernels of
 their own (`serving.engine_kernels`). A user's YAML that leaves one unset takes its engine family's
@@ -84,6 +85,7 @@ from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
 from infraplan.network.collective_algorithms import custom_all_reduce_runs
+from infraplan.ops.precision import SERVING_FORMATS
 from infraplan.serving.sglang_memory import mem_fraction_static, static_pool_bytes
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
@@ -116,6 +118,9 @@ class ServingEngine:
     fraction_rule: FractionRule = "by_tp"  # SGLang's release rule for its fraction (`serving.sglang_memory`)
     custom_all_reduce_world_sizes: tuple[int, ...] = ()  # TP sizes its custom all-reduce runs at; (): any in a domain
     custom_all_reduce_one_host: bool = False  # its custom all-reduce needs every TP rank on one host
+    # the serving weight formats its kernels run, and where its YAML says so ("": its engine family's, `weight_formats`)
+    weight_formats: tuple[str, ...] = tuple(SERVING_FORMATS)
+    weight_formats_source: str = ""
 
     def custom_all_reduce_at(self, group: float, host: int = 0) -> bool:
         """Whether the engine runs its custom all-reduce for a TP group of `group` ranks: it has one, and the group
@@ -172,7 +177,7 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
                          p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p),
-                         bool(_stated(p, "custom_all_reduce_one_host")))
+                         bool(_stated(p, "custom_all_reduce_one_host")), *weight_formats(p))
 
 
 def serving_stacks() -> list[str]:
@@ -236,6 +241,17 @@ def custom_all_reduce_world_sizes(profile: ServingProfile) -> tuple[int, ...]:
     family's shipped profile's, else () (any size; module "Engine facts")."""
     sizes = _stated(profile, "custom_all_reduce_world_sizes")
     return tuple(sizes) if isinstance(sizes, list) else ()
+
+
+def weight_formats(profile: ServingProfile) -> tuple[tuple[str, ...], str]:
+    """(the serving weight formats a stack's kernels run, where its YAML says so): its `weight_formats` and their
+    source, else its engine family's shipped profile's, else (""), the family's list: the formats of
+    `ops.precision.SERVING_FORMATS` whose `engines` name it, each with its source there (module "Engine facts")."""
+    shipped = shipped_profile(profile.engine)
+    stating = profile if profile.weight_formats is not None else shipped
+    if stating is not None and stating.weight_formats is not None:
+        return tuple(stating.weight_formats), stating.weight_formats_source or f"stack {profile.engine} YAML"
+    return tuple(d for d, f in SERVING_FORMATS.items() if f.engine_runs(profile.engine)), ""
 
 
 def speculative_decoding(profile: ServingProfile) -> bool:
