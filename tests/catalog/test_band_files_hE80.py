@@ -15,7 +15,7 @@ from infraplan.catalog import error_band_rows as rows_module
 from infraplan.catalog import error_bands as eb
 from infraplan.catalog.error_band_rows import BAND_FOLDER, CASE_SETTINGS, DEFAULT_SETTINGS, section_file
 from infraplan.catalog.error_bands import Residual
-from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.validation import bands
 from infraplan.validation.bands import HEADER, error_band_files, stored_error_band_files, write_band_files
 

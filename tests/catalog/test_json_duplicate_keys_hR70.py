@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infraplan.catalog.loader import parse_text
+from infraplan.catalog.user_files import parse_text
 from infraplan.catalog.yaml_text import DuplicateJsonKeyError, safe_load_json
 from infraplan.cli import main
 from infraplan.errors import InputError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog import error_bands
-from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.yaml_text import safe_load_yaml
 
 ROW = '  - [H001, hopper, megatron, training, -0.1239, "{campaign}", throughput]\n'
 

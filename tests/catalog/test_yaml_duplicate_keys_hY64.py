@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infraplan.catalog.loader import parse_text
+from infraplan.catalog.user_files import parse_text
 from infraplan.catalog.yaml_text import DuplicateKeyError, _UniqueKeySafeLoader, safe_load_yaml
 from infraplan.cli import main
 from infraplan.errors import InputError

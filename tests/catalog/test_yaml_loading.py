@@ -1,4 +1,4 @@
-"""The libyaml-backed loader (`catalog.loader.safe_load_yaml`) reads every shipped YAML file as `yaml.safe_load`
+"""The libyaml-backed loader (`catalog.yaml_text.safe_load_yaml`) reads every shipped YAML file as `yaml.safe_load`
 does (but a number with an exponent, `78e12`, which YAML 1.1 leaves a string: a float, as YAML 1.2 reads it, hL60),
 and malformed text fails with the pure-Python parser's message."""
 
@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infraplan.catalog.loader import parse_text, safe_load_yaml
+from infraplan.catalog.user_files import parse_text
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.errors import InputError
 
 PACKAGE = Path(str(resources.files("infraplan")))

@@ -13,7 +13,7 @@ from importlib import resources
 import pytest
 
 from infraplan.catalog import error_band_rows, error_bands
-from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cli import options
 
 cli_main = sys.modules["infraplan.cli.main"]  # `infraplan.cli.main` the attribute is the function

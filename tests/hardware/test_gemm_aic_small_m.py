@@ -20,7 +20,7 @@ from infraplan.catalog import load_accelerator
 from infraplan.hardware import kernels
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.serving.decode_kernels import gemm_rates
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 EXCERPT = Path(__file__).resolve().parents[2] / "validation" / "calibration" / "aic_small_m_split_k_excerpt.csv"
 TABLES = {"h200_sxm/trtllm/bfloat16": ("trtllm", "bf16"), "h200_sxm/trtllm/fp8": ("trtllm", "fp8"),

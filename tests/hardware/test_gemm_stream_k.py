@@ -16,7 +16,7 @@ from infraplan.catalog import load_accelerator
 from infraplan.hardware.gemm_seconds import gemm_fwd_bwd_seconds, gemm_seconds
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.serving.decode_kernels import gemm_rates
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 # 4 units, 1 TFLOP/s, 1 GB/s, no launch cost: every term of the rule countable by hand
 TOY = KernelRates(matmul_flops_per_s=1e12, attention_flops_per_s=1e12, memory_bytes_per_s=1e9, compute_units=4,

@@ -23,7 +23,7 @@ from infraplan.catalog import load_accelerator
 from infraplan.hardware import kernels
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.serving.decode_kernels import gemm_rates
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 PROBE = Path(__file__).resolve().parents[2] / "validation" / "calibration" / "h200_tp8_decode_shard.json"
 SHAPES = ((1280, 8192), (8192, 1024), (7168, 8192), (8192, 3584))  # (N, K) of QKV, output, gate/up, down

@@ -16,7 +16,7 @@ import pytest
 from infraplan.catalog.loader import load_accelerator
 from infraplan.hardware import gemm_seconds, kernels
 from infraplan.serving.decode_kernels import gemm_rates
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 MEASURED_S = {1024: 17.78e-6, 16384: 124.34e-6}
 

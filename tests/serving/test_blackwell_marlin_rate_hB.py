@@ -1,4 +1,4 @@
-"""Blackwell's W4A16 Marlin rate (`serving.llm_iteration` "Precision"; catalog `weight_only_matmul_fraction`): vLLM
+"""Blackwell's W4A16 Marlin rate (`serving.format_precision` "Precision"; catalog `weight_only_matmul_fraction`): vLLM
 runs a compressed-tensors int4 MoE on Marlin's `mma.sync` (vllm 0.15.1 compressed_tensors_moe.py:178-197), which on
 B200 / B300 / GB200 / GB300 reaches about half of Hopper's share of the bf16 peak (AIConfigurator 0.12.0's measured
 vLLM Marlin int4 MoE tables against H200's; validation/calibration/aic_marlin_int4_moe.py). vLLM's sm_100 MXFP4 x BF16
@@ -15,7 +15,7 @@ import pytest
 
 from infraplan.catalog.loader import load_accelerator
 from infraplan.serving import trtllm_gen_moe
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 from infraplan.validation import serving_blackwell as sb
 
 CALIBRATION = Path(__file__).parents[2] / "validation" / "calibration" / "aic_marlin_int4_moe.json"

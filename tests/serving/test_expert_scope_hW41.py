@@ -24,7 +24,10 @@ from infraplan.catalog.model_config_quantization import checkpoint_quantization
 from infraplan.cli import main
 from infraplan.network.collectives import Fabric
 from infraplan.ops import precision
-from infraplan.serving import layer_work  # `layer_time`, split out of llm_iteration (hI58)
+from infraplan.serving import (
+    format_precision,
+    layer_work,  # `layer_time`, split out of llm_iteration (hI58)
+)
 from infraplan.serving import llm_iteration as li
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.kv_cache import weight_bytes_per_gpu
@@ -68,10 +71,10 @@ def test_int4_on_gpt_oss_is_another_checkpoint_every_layer_in_4_bits() -> None:
 def _layer(shape, dtype: str, plain: bool) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     dep = Deployment(dtype=dtype, engine="vllm", stack="vllm-0.x", token_budget=64)
     rates = li.KernelRates.for_dtype(H100, "bf16")
-    prec = li.serving_precision(H100, dtype, dep.stack)
+    prec = format_precision.serving_precision(H100, dtype, dep.stack)
     gemm_rates = li.decode_kernels.gemm_rates(H100, rates, dep.engine, precision.SERVING_FORMATS[dtype]
                                               .weight_read_dtype)
-    bf16 = (li.serving_precision(H100, "bf16", dep.stack),
+    bf16 = (format_precision.serving_precision(H100, "bf16", dep.stack),
             li.decode_kernels.gemm_rates(H100, rates, dep.engine, "bf16"))
     m = np.array([1.0, 16.0, 64.0])
     layer_s, _, routed_s = layer_work.layer_time(shape, rates, FABRIC, dep, prec, m, gemm_rates, 0, 0.0, 1.0, H100,
@@ -132,7 +135,8 @@ def test_kimi_k2_int4_keeps_attention_shared_experts_and_the_dense_layer_in_bf16
     # 4 bits + one bf16 scale per group of 32 (compressed-tensors group_size 32; vLLM allocates the scales in bf16)
     assert shape.checkpoint_weight_bytes == 0.5 + 2.0 / 32
     assert weight_bytes_per_gpu(shape, 8, 1, "int4") == pytest.approx(routed * 0.5625 + (layers - routed + ends) * 2.0)
-    assert li.serving_precision(H100, "int4", None, precision.stored_weight_bytes(shape, "int4")).weight_bytes == 0.5625
+    int4 = format_precision.serving_precision(H100, "int4", None, precision.stored_weight_bytes(shape, "int4"))
+    assert int4.weight_bytes == 0.5625
     assert weight_bytes_per_gpu(shape, 8, 1, "fp8") == pytest.approx(layers * 1.0 + ends * 2.0)  # another checkpoint
     assert "routed experts only" in weight_format(H100, "int4", shape)
 

@@ -15,8 +15,8 @@ from infraplan.catalog.loader import load_accelerator
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
+from infraplan.serving.format_precision import serving_precision
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import serving_precision
 
 MEASURED_MS = [  # (accelerator, model, MoE TP, MoE EP, tokens, ms)
     ("h100-sxm", "deepseek-v3", 8, 1, 16384, 10.674),

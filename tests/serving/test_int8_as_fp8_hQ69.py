@@ -18,7 +18,7 @@ from infraplan import simulate_serving
 from infraplan.catalog.figures import defaults_note
 from infraplan.catalog.loader import load_accelerator, load_model
 from infraplan.serving import engine_kernels
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 from infraplan.serving.serve_inputs import gemm_fraction_note
 
 

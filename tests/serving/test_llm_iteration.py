@@ -53,17 +53,17 @@ def test_int4_is_weight_only_so_large_prefill_gains_nothing():
 
 
 def test_int4_gemms_run_at_the_catalog_weight_only_rate_on_hopper(monkeypatch):
-    """Large W4A16 prefill is compute-bound at weight_only_matmul_fraction (0.47), not the bf16 0.70 (module
-    docstring: mma.sync ceiling); toggling the rule off puts it back at the bf16 time."""
-    from infraplan.serving import llm_iteration
+    """Large W4A16 prefill is compute-bound at weight_only_matmul_fraction (0.47), not the bf16 0.70
+    (`serving.format_precision`: mma.sync ceiling); toggling the rule off puts it back at the bf16 time."""
+    from infraplan.serving import format_precision
 
     assert H100_ACC.efficiency.weight_only_matmul_fraction == pytest.approx(0.47)
     on = float(prefill_time(cost(dtype="int4"), 4, 4096))
-    monkeypatch.setattr(llm_iteration, "WEIGHT_ONLY_RATE", False)
+    monkeypatch.setattr(format_precision, "WEIGHT_ONLY_RATE", False)
     off = float(prefill_time(cost(dtype="int4"), 4, 4096))
     assert 1.2 < on / off < 0.70 / 0.47 + 0.01  # GEMMs slow by 0.70/0.47; attention and norms do not
     small_off = float(decode_time(cost(dtype="int4"), 1, 100))
-    monkeypatch.setattr(llm_iteration, "WEIGHT_ONLY_RATE", True)
+    monkeypatch.setattr(format_precision, "WEIGHT_ONLY_RATE", True)
     assert 1.0 <= float(decode_time(cost(dtype="int4"), 1, 100)) / small_off < 1.1  # decode reads the weights
 
 

@@ -16,7 +16,7 @@ from infraplan.catalog.loader import load_accelerator
 from infraplan.serving import trtllm_gen_moe
 from infraplan.serving.capacity_layouts import layout_text, level_layouts, moe_tp_degrees
 from infraplan.serving.engines import load_engine
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 
 @pytest.mark.parametrize("part", ["mtia-400", "mi355x", "h200"])

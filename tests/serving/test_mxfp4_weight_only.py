@@ -17,13 +17,13 @@ from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
 from infraplan.serving import routed_experts
 from infraplan.serving.deployment import check_deployment, mxfp4_weight_only, weight_format
+from infraplan.serving.format_precision import serving_precision
 from infraplan.serving.kv_cache import weight_bytes_per_gpu
 from infraplan.serving.llm_iteration import (
     Deployment,
     build_iteration_cost,
     decode_time,
     prefill_time,
-    serving_precision,
 )
 from infraplan.validation import serving_hopper_moe
 

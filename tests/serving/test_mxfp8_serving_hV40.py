@@ -21,8 +21,9 @@ from infraplan.ops.precision import RECIPES, SERVING_FORMATS
 from infraplan.recsys.estimate import compute_dtype
 from infraplan.serving.deployment import check_deployment, weight_format
 from infraplan.serving.engine_kernels import activation_quant_kernels
+from infraplan.serving.format_precision import serving_precision
 from infraplan.serving.kv_cache import WEIGHT_DTYPES, weight_bytes_per_gpu
-from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, serving_precision
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time
 from infraplan.serving.serve_inputs import gemm_fraction_note
 from infraplan.web.requests import ServePlanRequest, ServeRequest
 

@@ -13,7 +13,8 @@ from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import Elementwise
 from infraplan.serving import engine_kernels
 from infraplan.serving.deployment import Deployment
-from infraplan.serving.llm_iteration import build_iteration_cost, decode_time, serving_precision
+from infraplan.serving.format_precision import serving_precision
+from infraplan.serving.llm_iteration import build_iteration_cost, decode_time
 
 # NVIDIA AIConfigurator 0.12.0 (aiconfigurator-core wheel, Apache-2.0) systems/data/b200_sxm/gemm/vllm/0.24.0/
 # gemm_perf.parquet: vLLM's whole linear op (kernel_source FlashInferCuteDslNvFp4LinearKernel, which calls

@@ -17,7 +17,7 @@ from infraplan.cluster import Cluster
 from infraplan.network.collective_algorithms import custom_all_reduce_time
 from infraplan.network.collectives import collective_time
 from infraplan.ops.precision import RECIPES
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 FIXED = ["--offline", "--input-len", "200", "--output-len", "20", "--requests", "40"]
 

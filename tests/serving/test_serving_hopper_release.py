@@ -8,7 +8,7 @@ import pytest
 
 from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.cluster import Cluster
-from infraplan.serving import decode_kernels, llm_iteration
+from infraplan.serving import decode_kernels, format_precision
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import fixed_requests
@@ -50,13 +50,13 @@ def test_trtllm_1_0_0rc3_stack_carries_its_measured_gemm_rates(monkeypatch):
     # GEMMs keep the catalog's rate
     acc = Cluster.resolve(SYSTEMS["h100_sxm"]).accelerator
     stack = sh.data_stack("trtllm-1.0.0rc3-dynamo-agg.yaml")
-    monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", True)  # adopted hT52 (the module docstring)
-    fp8 = llm_iteration.serving_precision(acc, "fp8", stack)
+    monkeypatch.setattr(format_precision, "RELEASE_MATMUL_RATE", True)  # adopted hT52 (the module docstring)
+    fp8 = format_precision.serving_precision(acc, "fp8", stack)
     assert fp8.rate == pytest.approx(acc.peak("fp8") * 0.501) and fp8.grouped_rate == pytest.approx(
         acc.peak("fp8") * 0.63)
-    assert llm_iteration.serving_precision(acc, "bf16", stack).rate == pytest.approx(acc.peak("bf16") * 0.847)
-    monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", False)
-    assert llm_iteration.serving_precision(acc, "fp8", stack).rate == pytest.approx(acc.peak("fp8") * 0.63)
+    assert format_precision.serving_precision(acc, "bf16", stack).rate == pytest.approx(acc.peak("bf16") * 0.847)
+    monkeypatch.setattr(format_precision, "RELEASE_MATMUL_RATE", False)
+    assert format_precision.serving_precision(acc, "fp8", stack).rate == pytest.approx(acc.peak("fp8") * 0.63)
 
 
 def _fp8_body(preset: str, release: bool, monkeypatch) -> np.ndarray:
@@ -64,7 +64,7 @@ def _fp8_body(preset: str, release: bool, monkeypatch) -> np.ndarray:
     cluster = Cluster.resolve(SYSTEMS["h100_sxm"])
     dep = Deployment(tp=8, ep=8 if "a22b" in preset else 1, dtype="fp8", kv_dtype="fp8", engine="trtllm",
                      stack=sh.data_stack("trtllm-1.0.0rc3-dynamo-agg.yaml"), max_batch=64, token_budget=8192)
-    monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", release)
+    monkeypatch.setattr(format_precision, "RELEASE_MATMUL_RATE", release)
     return build_iteration_cost(shape_from_hf_config(data, name), cluster.accelerator, cluster.fabric, dep).body_s
 
 

@@ -16,8 +16,8 @@ from infraplan.catalog.loader import load_accelerator
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
+from infraplan.serving.format_precision import serving_precision
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import serving_precision
 
 MEASURED_MS = [  # (accelerator, model, MoE TP, tokens, ms): SGLang 0.5.10, EP 1
     ("h200", "deepseek-v3", 8, 4096, 1.182),

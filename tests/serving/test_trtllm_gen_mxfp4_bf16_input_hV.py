@@ -17,8 +17,9 @@ from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts, trtllm_gen_moe
+from infraplan.serving.format_precision import serving_precision
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, serving_precision
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time
 
 OSS = load_model("gpt-oss-120b")
 

@@ -13,7 +13,8 @@ from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.loader import load_accelerator
 from infraplan.cluster import Cluster
 from infraplan.serving import trtllm_gen_moe
-from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, serving_precision
+from infraplan.serving.format_precision import serving_precision
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
 OSS = load_model("gpt-oss-120b")
 

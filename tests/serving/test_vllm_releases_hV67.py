@@ -11,7 +11,7 @@ from infraplan.catalog.data_files import read_rows
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.network.collective_algorithms import custom_all_reduce_time
-from infraplan.serving import llm_iteration, release_tables
+from infraplan.serving import format_precision, release_tables
 from infraplan.serving.stack_placement import where_it_runs
 from infraplan.validation import release_stacks as rs
 from infraplan.validation import serving_hopper as sh
@@ -73,8 +73,8 @@ def test_vllm_011_profile_is_the_shipped_one_with_its_release_fp8_gemm_rate_and_
     h200 = Cluster.resolve(sh.SYSTEMS["h200_sxm"]).accelerator
     h100 = Cluster.resolve(sh.SYSTEMS["h100_sxm"]).accelerator
     stack = rs.data_stack("vllm-0.11.yaml")
-    assert llm_iteration.serving_precision(h200, "fp8", stack).rate == pytest.approx(h200.peak("fp8") * 0.830)
-    assert llm_iteration.serving_precision(h100, "fp8", stack).rate == pytest.approx(h100.peak("fp8") * 0.755)
+    assert format_precision.serving_precision(h200, "fp8", stack).rate == pytest.approx(h200.peak("fp8") * 0.830)
+    assert format_precision.serving_precision(h100, "fp8", stack).rate == pytest.approx(h100.peak("fp8") * 0.755)
     assert h200.matmul_fraction("fp8") == pytest.approx(0.63)
     assert rs.NEAREST_DATE_STACKS["vllm"] == "vllm-0.11.yaml" and "vllm" not in rs.RELEASE_STACKS
     unversioned = next(r for r in sh.load_rows() if r["backend"] == "vllm" and not r["backend_version"])

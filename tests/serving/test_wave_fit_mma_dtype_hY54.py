@@ -4,7 +4,7 @@ hL53 noted that `decode_kernels.gemm_rates` took the K-loop rate of a `plain_gem
 peak: right for nvfp4 (W4A4, the only fit shipped), wrong for a weight-only one: an int4 (W4A16) fit on a part
 with an int4 peak ran its K loop at that 4-bit peak, though the weights are widened to bf16 before the MMA, and a
 native mxfp4 fit (MXFP4 x MXFP8 on Blackwell, `serving_precision`'s 8-bit rate) at the fp4 peak. Now the rate is
-the fit's fraction of `mma_dtype`'s peak: the rate `serving.llm_iteration.serving_precision` prices the format at.
+the fit's fraction of `mma_dtype`'s peak: the rate `serving.format_precision.serving_precision` prices the format at.
 Checked to fail before the change: the int4 and mxfp4 assertions (peak int4 / mxfp4 x the fraction there)."""
 
 from __future__ import annotations

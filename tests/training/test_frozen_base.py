@@ -13,9 +13,9 @@ from infraplan.training.frozen_base import (
     FLOP_CONVENTION,
     adapter_params,
     frozen_layer_terms,
-    frozen_traffic,
     lora_spec,
 )
+from infraplan.training.frozen_traffic import frozen_traffic
 from infraplan.training.one_plan_memo import cluster_pricing
 
 PLAN = dict(model="llama2-70b", system="dgx-h100-superpod", gpus=8, tp=4, cp=2, seq_len=8192, global_batch=8,

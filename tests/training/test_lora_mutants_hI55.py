@@ -12,12 +12,11 @@ from infraplan.catalog import load_model
 from infraplan.errors import InputError
 from infraplan.training.estimate import TrainingPoint, resolve_training
 from infraplan.training.frozen_base import (
-    frozen_end_price,
     frozen_layer_terms,
-    frozen_traffic,
     lora_spec,
     with_frozen_layers,
 )
+from infraplan.training.frozen_traffic import frozen_end_price, frozen_traffic
 from infraplan.training.one_plan_memo import cluster_pricing
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans

@@ -24,8 +24,8 @@ from tests.user_docs import doc_path
 
 from infraplan.catalog import error_bands
 from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, Residual, error_band, load_residuals
-from infraplan.catalog.loader import safe_load_yaml
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.training.estimate import estimate_training
 from infraplan.training.search import search_plans
 from infraplan.validation.bands import campaign_of, default_stack_residuals, residuals_text

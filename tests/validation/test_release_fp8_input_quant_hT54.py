@@ -17,7 +17,7 @@ from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.cluster import Cluster
 from infraplan.hardware.gemm_seconds import gemm_seconds
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
-from infraplan.serving import engine_kernels, llm_iteration
+from infraplan.serving import engine_kernels, format_precision
 from infraplan.serving.engines import activation_quant, serving_profile
 from infraplan.validation import release_stacks
 from infraplan.validation import serving_hopper as sh
@@ -36,7 +36,7 @@ def _engine_time(m: int, n: int, k: int) -> float:
     read, fp8 written, one launch: `engine_kernels.QUANT_BYTES`)."""
     acc = Cluster.resolve(SYSTEMS["h200_sxm"]).accelerator
     rates = KernelRates.for_dtype(acc, "fp8")
-    rate = llm_iteration.serving_precision(acc, "fp8", STACK).rate
+    rate = format_precision.serving_precision(acc, "fp8", STACK).rate
     return float(gemm_seconds(rates, m, n, k, 1, rate)) + float(memory_bound_time(rates, 3.0 * m * k, kernels=1))
 
 
@@ -66,8 +66,8 @@ def test_trtllm_net_of_quant_variant_is_off_and_casts_the_norm_outputs(monkeypat
     net = release_stacks.dynamo_stack(row)
     assert net.endswith("trtllm-1.0.0rc3-net-quant-dynamo-agg.yaml")
     acc = Cluster.resolve(SYSTEMS["h100_sxm"]).accelerator
-    assert llm_iteration.serving_precision(acc, "fp8", net).rate == pytest.approx(acc.peak("fp8") * 0.749)
-    assert llm_iteration.serving_precision(acc, "bf16", net).rate == pytest.approx(acc.peak("bf16") * 0.847)
+    assert format_precision.serving_precision(acc, "fp8", net).rate == pytest.approx(acc.peak("fp8") * 0.749)
+    assert format_precision.serving_precision(acc, "bf16", net).rate == pytest.approx(acc.peak("bf16") * 0.847)
     data, name = read_entry("models", "qwen3-32b")
     shape = shape_from_hf_config(data, name)
     assert engine_kernels.activation_quant_kernels(shape, "trtllm", "fp8", shipped, tp=4) == 0.0

@@ -80,7 +80,7 @@ def test_weight_only_rate_lifts_kimi_long_prefills(monkeypatch) -> None:
     (`weight_only_matmul_fraction`) lifts the TTFT median by more than 0.1 (-0.28 at the bf16 rate, -0.12 with it
     before the client round trip; -0.08 and +0.18 with it, `serving.client_loop`; -0.19 and ~0 under the stack's
     default 8192-token budget)."""
-    from infraplan.serving import llm_iteration
+    from infraplan.serving import format_precision
     from infraplan.validation import serving_hopper
 
     rows = [r for r in moe.sampled_rows(1)[0]
@@ -88,7 +88,7 @@ def test_weight_only_rate_lifts_kimi_long_prefills(monkeypatch) -> None:
     assert len(rows) >= 6
 
     def median(weight_only: bool) -> float:
-        monkeypatch.setattr(llm_iteration, "WEIGHT_ONLY_RATE", weight_only)
+        monkeypatch.setattr(format_precision, "WEIGHT_ONLY_RATE", weight_only)
         monkeypatch.setattr(serving_hopper, "_COSTS", {})
         return float(np.median(_rows_error(rows, "ttft_s")))
 

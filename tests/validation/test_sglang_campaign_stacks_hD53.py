@@ -10,7 +10,7 @@ import pytest
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
-from infraplan.serving import host_overhead, llm_iteration
+from infraplan.serving import format_precision, host_overhead
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import graph_batch_cap
 from infraplan.validation import campaign_settings
@@ -30,10 +30,11 @@ def test_sglang_releases_run_their_measured_gemm_rates():
     h100 = Cluster.resolve(SYSTEMS["h100_sxm"]).accelerator
     dep = sh.row_deployment(_row("0.5.6.post2", 176, 4, 100))
     assert dep.stack.endswith("sglang-0.5.6-mixed-chunk.yaml") and dep.dtype == "bf16"
-    assert llm_iteration.serving_precision(h200, "bf16", dep.stack).rate == pytest.approx(h200.peak("bf16") * 0.801)
+    assert format_precision.serving_precision(h200, "bf16", dep.stack).rate == pytest.approx(h200.peak("bf16") * 0.801)
     later = sh.row_deployment(_row("0.5.8.post1", 16, 1, 256))
-    assert llm_iteration.serving_precision(h100, "bf16", later.stack).rate == pytest.approx(h100.peak("bf16") * 0.800)
-    assert llm_iteration.serving_precision(h200, "bf16", later.stack).rate == pytest.approx(h200.peak("bf16") * 0.70)
+    later_h100 = format_precision.serving_precision(h100, "bf16", later.stack)
+    assert later_h100.rate == pytest.approx(h100.peak("bf16") * 0.800)
+    assert format_precision.serving_precision(h200, "bf16", later.stack).rate == pytest.approx(h200.peak("bf16") * 0.70)
     other = campaign_settings.sglang_campaign_stack({"backend_version": "0.5.9"})
     assert other == "sglang-0.x-mixed-chunk.yaml"
 
@@ -44,7 +45,7 @@ def test_the_measured_rate_shortens_the_prefill_that_queues_the_prompts(monkeypa
     row = _row("0.5.6.post2", 176, 4, 100)
     monkeypatch.setattr(sh, "_COSTS", {})
     on = sh.run_row(row)
-    monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", False)
+    monkeypatch.setattr(format_precision, "RELEASE_MATMUL_RATE", False)
     monkeypatch.setattr(sh, "_COSTS", {})
     off = sh.run_row(row)
     assert on["ttft_s"] < 0.97 * off["ttft_s"]  # 2.16 -> 2.03 s

@@ -1,14 +1,14 @@
 """vLLM 0.12.0's per-tensor fp8 GEMM rate (hA, session 54): the release's own AIConfigurator 0.7.0 gemm_perf table
 with the benchmark's eager input quantisation (a cost in M x K) separated from the cutlass GEMM, which the engine's
 compiled graph runs with the quantisation fused (`data/stacks/vllm-0.12.yaml` `matmul_fraction`, the rule
-`serving.llm_iteration.RELEASE_MATMUL_RATE`; numbers in validation/notes/serving_hopper_tried.md)."""
+`serving.format_precision.RELEASE_MATMUL_RATE`; numbers in validation/notes/serving_hopper_tried.md)."""
 
 from __future__ import annotations
 
 import pytest
 
 from infraplan.cluster import Cluster
-from infraplan.serving import llm_iteration
+from infraplan.serving import format_precision
 from infraplan.serving.llm_iteration import build_iteration_cost, prefill_time
 from infraplan.validation import serving_hopper as sh
 from infraplan.validation.serving_row_rules import SYSTEMS
@@ -27,11 +27,11 @@ def test_vllm_012_fp8_rows_run_the_release_fp8_gemm_rate():
     h100 = Cluster.resolve(SYSTEMS["h100_sxm"]).accelerator
     dep = sh.row_deployment(_row(112, 1, 1000, 100))
     assert dep.stack.endswith("vllm-0.12.yaml") and dep.dtype == "fp8" and dep.kv_dtype == "fp8"
-    assert llm_iteration.serving_precision(h200, "fp8", dep.stack).rate == pytest.approx(h200.peak("fp8") * 0.820)
-    assert llm_iteration.serving_precision(h100, "fp8", dep.stack).rate == pytest.approx(h100.peak("fp8") * 0.705)
+    assert format_precision.serving_precision(h200, "fp8", dep.stack).rate == pytest.approx(h200.peak("fp8") * 0.820)
+    assert format_precision.serving_precision(h100, "fp8", dep.stack).rate == pytest.approx(h100.peak("fp8") * 0.705)
     catalog_bf16 = h200.peak("bf16") * h200.matmul_fraction("bf16")
-    assert llm_iteration.serving_precision(h200, "bf16", dep.stack).rate == pytest.approx(catalog_bf16)
-    block = llm_iteration.serving_precision(h200, "fp8", dep.stack, block_fp8=True)
+    assert format_precision.serving_precision(h200, "bf16", dep.stack).rate == pytest.approx(catalog_bf16)
+    block = format_precision.serving_precision(h200, "fp8", dep.stack, block_fp8=True)
     assert block.rate == pytest.approx(h200.peak("fp8") * h200.matmul_fraction("fp8"))
 
 
@@ -44,7 +44,7 @@ def test_the_release_rate_shortens_the_fp8_prefill_and_the_decode_cycle(monkeypa
     dep = sh.row_deployment(row)
     prefill, tpot = {}, {}
     for on in (True, False):
-        monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", on)
+        monkeypatch.setattr(format_precision, "RELEASE_MATMUL_RATE", on)
         monkeypatch.setattr(sh, "_COSTS", {})
         cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
         prefill[on] = float(prefill_time(cost, 1, 1000))

@@ -1,7 +1,7 @@
 """Blackwell's weight-only (W4A16) GEMM rate: NVIDIA AIConfigurator 0.12.0's measured vLLM Marlin int4 MoE tables.
 
 Reproduces validation/calibration/aic_marlin_int4_moe.json, the Blackwell accelerator files'
-`weight_only_matmul_fraction` (`serving.llm_iteration`, "Precision": int4 weight-only GEMMs at that fraction of the
+`weight_only_matmul_fraction` (`serving.format_precision`, "Precision": int4 weight-only GEMMs at that fraction of the
 bf16 peak; hB, session 54). Input: the aiconfigurator-core 0.12.0 wheel (PyPI, Apache-2.0), unpacked; pass its
 `aiconfigurator_core/systems/data` folder:
 

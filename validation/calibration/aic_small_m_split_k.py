@@ -17,7 +17,7 @@ _perf.parquet` at the row's (M, K) are subtracted, as AIC itself derives static 
 tables time a torch path (scale_matrix ~10x vLLM's at the same shape, exceeding its own GEMM at small M): its fp8
 rows keep the cast (`QUANT_SUBTRACTED`).
 
-Model: `hardware.kernels.gemm_time` at the serving path's rates (`serving.llm_iteration.serving_precision`,
+Model: `hardware.kernels.gemm_time` at the serving path's rates (`serving.format_precision.serving_precision`,
 `serving.decode_kernels.gemm_rates`: the engine's measured weight-read fraction), with `SPLIT_K` off (one full-K
 tile per SM) and on. `few` = the rows split-K can change (tiles <= half the SMs, K >= 1,024). Per table: mean |error|
 and median signed error of model / measured - 1, all rows and the few-tile rows.
@@ -36,7 +36,7 @@ from aic_tables import table
 from infraplan.catalog.loader import load_accelerator
 from infraplan.hardware import kernels
 from infraplan.serving.decode_kernels import gemm_rates
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 HERE = Path(__file__).parent
 SYSTEMS = {"h100_sxm": "h100-sxm", "h200_sxm": "h200", "b200_sxm": "b200"}

@@ -29,7 +29,7 @@ from aic_tables import table
 from infraplan.catalog.loader import load_accelerator
 from infraplan.hardware import kernels
 from infraplan.serving.decode_kernels import gemm_rates
-from infraplan.serving.llm_iteration import serving_precision
+from infraplan.serving.format_precision import serving_precision
 
 HERE = Path(__file__).parent
 SYSTEMS = {"h100_sxm": "h100-sxm", "h200_sxm": "h200", "b200_sxm": "b200", "gb200": "gb200", "b300_sxm": "b300",

@@ -44,10 +44,11 @@ from infraplan.catalog.error_bands import (
     error_band,
     stack_class,
 )
-from infraplan.catalog.loader import load_accelerator, load_system, safe_load_yaml
+from infraplan.catalog.loader import load_accelerator, load_system
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stack_files import same_settings
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK, Stack, list_stacks, load_stack
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.errors import InputError
 from infraplan.results import Result
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.units import parse_bytes, parse_power_w, parse_rate_bytes_per_s
 
 ENTRY_MODELS: dict[str, str] = {

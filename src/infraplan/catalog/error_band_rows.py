@@ -19,8 +19,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from infraplan.catalog.loader import safe_load_yaml
-from infraplan.catalog.yaml_text import NO_BASE_60_RESOLVERS
+from infraplan.catalog.yaml_text import NO_BASE_60_RESOLVERS, safe_load_yaml
 
 CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # a residual's `settings` (error_bands docstring, "Default stack")
 BAND_FOLDER = "band_residuals"  # under the catalog package: the rows' files (`section_file`)

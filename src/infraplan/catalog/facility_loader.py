@@ -17,8 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from infraplan.catalog.file_checks import Bytes, BytesPerS, Watts, key_renamed
-from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
+from infraplan.catalog.loader import load_accelerator, looks_like_path, validated
 from infraplan.catalog.schemas import Spec
+from infraplan.catalog.user_files import parse_text, read_user_file
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 from infraplan.limits import (

@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from infraplan.catalog.loader import parse_text, preset_files
+from infraplan.catalog.loader import preset_files
 from infraplan.catalog.model_config import shape_from_hf_config
+from infraplan.catalog.user_files import parse_text
 from infraplan.errors import InputError, close_names
 from infraplan.results import Result
 

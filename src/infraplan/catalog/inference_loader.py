@@ -12,11 +12,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated
+from infraplan.catalog.loader import looks_like_path, preset_files, read_entry, validated
 from infraplan.catalog.loader_kinds import refuse_as_profile
 from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.part_files import same_file
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
+from infraplan.catalog.user_files import parse_text
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.catalog.video_schemas import Ladder, SoftwareEncoders, VideoAsic
 from infraplan.errors import InputError

@@ -12,8 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from infraplan.catalog.file_checks import BytesPerS, Watts
-from infraplan.catalog.loader import parse_text, read_user_file, validated
+from infraplan.catalog.loader import validated
 from infraplan.catalog.schemas import Spec
+from infraplan.catalog.user_files import parse_text, read_user_file
 from infraplan.catalog.versioned_cache import versioned_cache
 
 NonNegative = Annotated[float, Field(ge=0)]

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from infraplan.catalog.error_bands import accelerator_family, stack_class
-from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.results import Result
 
 Lookup = Literal["own", "own_other_stack", "own_other_precision", "any_family"]

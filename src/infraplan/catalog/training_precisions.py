@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from infraplan.catalog.loader import safe_load_yaml
 from infraplan.catalog.schemas import Spec
+from infraplan.catalog.yaml_text import safe_load_yaml
 
 ModelClass = Literal["dense", "moe"]
 

@@ -1,7 +1,7 @@
 """Cached loads of users' files, kept while the files they read are unchanged: `versioned_cache`.
 
 An answer of a loader (a system, an accelerator, a model, a stack, a cost file, ...) is reused while every user file
-it read, through `catalog.loader.read_text_file`, has the version (st_mtime_ns, st_size) it had: a what-if file
+it read, through `catalog.user_files.read_text_file`, has the version (st_mtime_ns, st_size) it had: a what-if file
 rewritten in one process is read again (a `functools.lru_cache` keyed on the path returned the first version's
 answer: hQ3's repro, session 37, validation/notes/product_review_tried.md). A preset reads no user file, so its hit
 stats nothing. Moved out of `catalog/loader.py` (hY2, session 38), unchanged.

@@ -1,6 +1,6 @@
 """The product's YAML and JSON readers: catalog data, validation cases and every user YAML file (system,
 accelerator, stack, model, scenario, fleet, sweep) are parsed by `safe_load_yaml`, which refuses a mapping key given
-twice; a `.json` file (`catalog.loader.parse_text`) by `safe_load_json`, which refuses an object's name given twice.
+twice; a `.json` file (`catalog.user_files.parse_text`) by `safe_load_json`, which refuses an object's name given twice.
 
 YAML 1.2 (yaml.org/spec/1.2.2, Sec. 3.2.1.1) requires a mapping's keys be unique; PyYAML's SafeConstructor keeps
 the last of a repeated key silently (hH63, session 48: a device file's second `power_w:` won). The check is a

@@ -39,9 +39,10 @@ from infraplan.catalog.facility_loader import (
     load_location,
 )
 from infraplan.catalog.hardware_costs import accelerator_price
-from infraplan.catalog.loader import list_presets, looks_like_path, read_user_file
+from infraplan.catalog.loader import list_presets, looks_like_path
 from infraplan.catalog.loader_kinds import another_kinds_file
 from infraplan.catalog.schemas import Accelerator, Spec
+from infraplan.catalog.user_files import read_user_file
 from infraplan.cluster.cluster import Cluster
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load, packing_unit_power_w
 from infraplan.errors import InputError

@@ -89,7 +89,7 @@ norm-produced input inside the norm kernel (csrc/extensions/normalization.cpp:11
 fused activation-amax path (activation.cpp:40-41) does not run. NVFP4's norm with the random Hadamard transform's
 post-RHT amax stays unfused (normalization.cpp:121-124): its amax read is kept.
 
-Serving formats (`SERVING_FORMATS`, one `ServingFormat` per `serve --dtype`; `serving.llm_iteration.serving_precision`
+Serving formats (`SERVING_FORMATS`, one `ServingFormat` per `serve --dtype`; `serving.format_precision`
 prices them, `serving.deployment` refuses a part or engine that lacks one): bf16; fp8 and int8 (W8A8); int4
 (weight-only W4A16); nvfp4 (W4A4); mxfp4 (native mxfp4 x mxfp8 where the part lists mxfp4, else weight-only);
 mxfp8 (W8A8 MXFP8, OCP Microscaling v1.0: e4m3 weights and activations, one e8m0 scale byte per 32 elements along

@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.loader import looks_like_path, pool_files_beside, read_user_file, validated
+from infraplan.catalog.loader import looks_like_path, pool_files_beside, validated
+from infraplan.catalog.user_files import read_user_file
 from infraplan.limits import MAX_PUE, MIN_PUE, ElectricityUsdPerKwh
 from infraplan.planning.fields_read import (
     POOL_STACK_RULE,

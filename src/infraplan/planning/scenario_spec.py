@@ -44,7 +44,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infraplan.catalog.loader import check_preset, looks_like_path, pool_files_beside, read_user_file, validated
+from infraplan.catalog.loader import check_preset, looks_like_path, pool_files_beside, validated
+from infraplan.catalog.user_files import read_user_file
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_PUE,

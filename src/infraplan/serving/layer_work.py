@@ -35,7 +35,7 @@ from infraplan.serving.trtllm_gen_moe import routing_kernels
 
 @dataclass(frozen=True)
 class GemmPrecision:
-    """The rate and operand widths a layer's GEMMs run at (`llm_iteration.serving_precision`)."""
+    """The rate and operand widths a layer's GEMMs run at (`format_precision.serving_precision`)."""
 
     rate: float  # FLOP/s the layer GEMMs run at
     weight_bytes: float

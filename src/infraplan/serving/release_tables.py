@@ -34,7 +34,7 @@ Where each table is read (the one key per table, `kernel_key` / `link_key`):
 - `fp8_block_gemm`: `release_fit` below (the block-fp8 plain GEMM floor);
 - `decode_attention`: `serving.decode_kernels` (GQA fits) and `serving.mla_decode.measured_fit` (MLA fits);
 - `moe_release_extra`: `serving.routed_experts.release_moe_time`;
-- `matmul_fraction`: `serving.llm_iteration._matmul_fraction` (`RELEASE_MATMUL_RATE`);
+- `matmul_fraction`: `serving.format_precision._matmul_fraction` (`RELEASE_MATMUL_RATE`);
 - `all_reduce_table`: `table` below.
 
 Measured on this rule (before: every table keyed by the what-if's own name):

@@ -39,7 +39,7 @@ The vLLM one-token layer is then 24.1 us (TP8 17.0) against its table's 31.2 (19
 W4A16 GEMMs (`VLLM_MXFP4_BF16_GEMM`, hX, session 51; `bf16_input_gemm`). The same MXFP4 x BF16 path feeds bf16
 activations to the tensor cores, the e2m1 weights converted to bf16 in the kernel: a W4A16 GEMM (fp4 weight bytes
 from HBM, the bf16 MMA rate, 2,250 TF on a B200, half the 8-bit rate the W4A8 engines run at; PTX ISA tcgen05.mma
-kind::f16 vs kind::f8f6f4, recalled), priced by `serving.llm_iteration.serving_precision` at the part's bf16
+kind::f16 vs kind::f8f6f4, recalled), priced by `serving.format_precision.serving_precision` at the part's bf16
 fraction x bf16 peak (ASSUMPTION, no table of the trtllm-gen MxE2m1 x BF16 GEMM's efficiency here). Not the
 catalog's `weight_only_matmul_fraction`: that is the `mma.sync` mixed-input rate (Marlin; Hopper's weight-only MXFP4),
 which the Blackwell parts carry since session 54 (AIConfigurator's Marlin int4 MoE tables, `serving.llm_iteration`)
@@ -103,7 +103,7 @@ def runs_fused_moe(accelerator: Accelerator, dtype: str) -> bool:
 
 def bf16_input_gemm(accelerator: Accelerator, dtype: str, engine: str) -> bool:
     """Whether the `engine` family's native `dtype` expert GEMMs on `accelerator` take bf16 activations (W4A16: fp4
-    weight bytes, the bf16 tensor-core rate; `serving.llm_iteration.serving_precision`): vLLM's MXFP4 x BF16 on a
+    weight bytes, the bf16 tensor-core rate; `serving.format_precision.serving_precision`): vLLM's MXFP4 x BF16 on a
     part with mxfp4 tensor cores running the fused MoE (module docstring, "W4A16 GEMMs"; toggle)."""
     return (VLLM_MXFP4_BF16_GEMM and dtype == "mxfp4" and engine in BF16_INPUT_MXFP4_ENGINES
             and runs_fused_moe(accelerator, dtype))

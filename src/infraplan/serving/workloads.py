@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infraplan.catalog.loader import read_text_file
 from infraplan.catalog.serving_loader import Arrival, LengthDistribution, WorkloadSpec
+from infraplan.catalog.user_files import read_text_file
 from infraplan.errors import InputError
 from infraplan.limits import MAX_TOKENS
 

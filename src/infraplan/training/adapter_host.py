@@ -31,7 +31,8 @@ from infraplan.ops.layer_records import collective_launches
 from infraplan.scalar_path import pick, to_float
 from infraplan.training import adapter_sites, frozen_base
 from infraplan.training.enums import Recompute
-from infraplan.training.frozen_base import FrozenEndStages, frozen_ends, frozen_traffic, with_frozen_layers
+from infraplan.training.frozen_base import with_frozen_layers
+from infraplan.training.frozen_traffic import FrozenEndStages, frozen_ends, frozen_traffic
 from infraplan.training.layer_time import layer_layout
 from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays

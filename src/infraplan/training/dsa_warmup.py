@@ -52,7 +52,7 @@ x 128K = 943.7 B tokens, top-2,048). One step is priced as:
     layers' forward window, at least the first unit's, `zero3_edges`), on every micro-batch where the stack
     re-gathers per micro-batch.
 Memory: the weights as the plan holds them (the indexer's included), gradients and optimizer states scaled to the
-indexer's share of this GPU's parameters (as `frozen_base.frozen_memory` scales a LoRA's), activations: one layer's
+indexer's share of this GPU's parameters (as `frozen_traffic.frozen_memory` scales a LoRA's), activations: one layer's
 forward working set (`ops.params.activation_bytes_per_token_layer` of the dense shape, no recompute) plus what that
 layer's indexer backward reads (its inputs, the q latent and the hidden state, and its q, k and head weights, bf16),
 for one micro-batch. ASSUMPTION: each layer's KL loss depends on that layer alone and the indexer's input comes from

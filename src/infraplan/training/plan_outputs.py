@@ -27,7 +27,8 @@ from infraplan.training.flops import (
     hardware_flops_per_step,
     model_flops_per_step,
 )
-from infraplan.training.frozen_base import LoraSpec, frozen_memory, frozen_model_flops_per_step
+from infraplan.training.frozen_base import LoraSpec, frozen_model_flops_per_step
+from infraplan.training.frozen_traffic import frozen_memory
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays
@@ -78,7 +79,7 @@ def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields.
     `stack`: its selective-recompute modules and fp8 activation cache (None: the default training stack); a balanced
     split's stages as the step time splits them (`step_time.balanced_split`). `lora`: a frozen base's
-    (`frozen_base.frozen_memory`, as `_evaluate_one` prices it: `--recompute auto` under --lora-rank)."""
+    (`frozen_traffic.frozen_memory`, as `_evaluate_one` prices it: `--recompute auto` under --lora-rank)."""
     # its rank order where it names none (`enums.STACK_ORDER`): the stack's (None: the default training stack's)
     plan = plan.with_expert_layout(None, rank_order(stack or resolve_stack(None, "training")))
     split = None if stack is None else balanced_split(shape, cluster, plan, stack)
@@ -96,7 +97,7 @@ def one_plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
                     lora: LoraSpec | None = None) -> float:
     """`plan_memory`'s memory per GPU of one plan (`PlanArrays.is_one`), on its Python numbers: `_evaluate_one`'s
     terms and float sum, the bits of its row (tests/training/test_one_plan_float_path.py), without the step time.
-    `lora`: a frozen base's (`frozen_base.frozen_memory`)."""
+    `lora`: a frozen base's (`frozen_traffic.frozen_memory`)."""
     memory = memory_breakdown(shape, plan.one_row, stack, balanced_split(shape, cluster, plan, stack))
     if lora is not None:
         memory = frozen_memory(memory, shape, plan.one_row, lora)

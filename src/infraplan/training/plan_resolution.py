@@ -89,7 +89,7 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     full --recompute-method block --recompute-num-layers k`) -> full recompute of every layer
     (`--recompute-method uniform`). The first rung
     whose memory (`plan_memory`) fits the accelerator is taken; if none fits, full recompute is kept and the
-    result says it does not fit. `lora`: a frozen base's memory (`frozen_base.frozen_memory`: the adapters'
+    result says it does not fit. `lora`: a frozen base's memory (`frozen_traffic.frozen_memory`: the adapters'
     gradients and optimizer states alone), which `train --lora-rank` prices.
     """
     per_chunk = int(-(-shape.num_layers // max(int(plan.pp[0] * plan.vpp[0]), 1)))

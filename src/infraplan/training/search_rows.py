@@ -13,7 +13,7 @@ warm-up (`DsaWarmup`, `search --dsa-stage warmup`, `dsa_warmup_grid`). A new kin
 
 A LoRA search prices every plan of the grid through the single estimate's LoRA step and memory on arrays
 (`step_time.one_plan_step_time(..., lora=spec)`: `adapter_host.frozen_grid`; `frozen_memory_total`: the frozen
-base's memory, `frozen_base.frozen_memory`), and its best rows through `train`'s own float path
+base's memory, `frozen_traffic.frozen_memory`), and its best rows through `train`'s own float path
 (`plan_outputs.one_plan_outputs(..., lora)`), so a row equals `train` of its command. It prices every row of the
 grid, without the branch and bound (`search_bounds`) or the rows' cheap bound (`row_bound`): their floors are a full
 training step's lower bounds (every weight gradient computed), above a frozen-base step, so they would drop rows
@@ -44,7 +44,8 @@ from infraplan.training.dsa_warmup_grid import (
 )
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.fp8_slower_note import searched_plan_note
-from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, frozen_memory, lora_note, lora_of, rank_notes
+from infraplan.training.frozen_base import FLOP_CONVENTION, LoraSpec, lora_note, lora_of, rank_notes
+from infraplan.training.frozen_traffic import frozen_memory
 from infraplan.training.memory import memory_breakdown, memory_total
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import one_plans
@@ -247,7 +248,7 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp
 def frozen_memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack, split: tuple[Any, ...] | None,
                         lora: LoraSpec) -> np.ndarray:
     """A search grid's memory per GPU of a frozen base: `memory.memory_breakdown`'s terms with the adapters'
-    gradients and optimizer states alone (`frozen_base.frozen_memory`), summed in `plan_memory`'s order (the
+    gradients and optimizer states alone (`frozen_traffic.frozen_memory`), summed in `plan_memory`'s order (the
     bits of `train --lora-rank`'s total). `split`: the step time's balanced split (`step_time.balanced_split`)."""
     memory = frozen_memory(memory_breakdown(shape, plan, stack, split), shape, plan, lora)
     return np.asarray(memory_sum(memory), dtype=np.float64)

@@ -42,7 +42,8 @@ from infraplan.training.dp_collectives_memo import dp_key_of, one_plan_dp_collec
 from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.expert_dispatch import deepep_node_dedup, ep_seconds, with_ep_comm, with_flex_dispatcher
 from infraplan.training.forward_pass import forward_only_terms
-from infraplan.training.frozen_base import LoraSpec, frozen_ends, frozen_traffic
+from infraplan.training.frozen_base import LoraSpec
+from infraplan.training.frozen_traffic import frozen_ends, frozen_traffic
 from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS

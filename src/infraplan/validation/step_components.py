@@ -56,13 +56,13 @@ from infraplan.serving import (
     trtllm_gen_moe,
 )
 from infraplan.serving.engines import load_engine
+from infraplan.serving.format_precision import serving_precision
 from infraplan.serving.host_overhead import inference_layout
 from infraplan.serving.kv_cache import stage_layers
 from infraplan.serving.layer_work import serving_collective_time
 from infraplan.serving.llm_iteration import (
     build_iteration_cost,
     decode_time,
-    serving_precision,
 )
 from infraplan.validation.inference import case_deployment, case_requests, case_shape
 

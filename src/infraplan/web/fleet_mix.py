@@ -26,7 +26,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from infraplan.catalog.loader import parse_text, validated
+from infraplan.catalog.loader import validated
+from infraplan.catalog.user_files import parse_text
 from infraplan.errors import InputError
 from infraplan.planning.fleet_mix import llm_searches, plan_fleet
 from infraplan.planning.fleet_mix_llm import FINER_HALVINGS, LLM_SEARCHES_MOST

@@ -27,7 +27,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
-from infraplan.catalog.loader import parse_text, validated
+from infraplan.catalog.loader import validated
+from infraplan.catalog.user_files import parse_text
 from infraplan.errors import InputError
 from infraplan.planning.fleet_mix_llm import LLM_SEARCHES_MOST
 from infraplan.planning.pool_price_key import old_price_key_warning

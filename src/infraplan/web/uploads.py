@@ -13,7 +13,7 @@ read it:
   (a job's run too: the folder lives as long as the runner's call). Nothing else is written.
 - `shown(text)` puts each upload's file name back where a line or a result names its temporary path, so an error is
   the CLI's line for that file name ("malformed file my.json: ...") and a result names no server folder.
-- Before anything is written, each upload is parsed (`catalog.loader.parse_text`, the CLI's one-line errors) and the
+- Before anything is written, each upload is parsed (`catalog.user_files.parse_text`, the CLI's one-line errors) and the
   files it names itself (`extends`, a system's `accelerator`, an accelerator's `recsys_profile`: read beside the
   file on the CLI, `catalog.loader.beside`; a video device's `software_baseline`, a failure rate's `all_causes`, a
   workload's `diffusion_model`, a fleet site's `system` / `accelerator` / `location` / `cooling`: `FILE_KEYS`,
@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar, overload
 
-from infraplan.catalog.loader import parse_text
 from infraplan.catalog.output_files import shown_path
+from infraplan.catalog.user_files import parse_text
 from infraplan.errors import InputError
 from infraplan.web.request_fields import UploadedFile, WebRequest
 from infraplan.web.scenarios import preset_like

@@ -82,7 +82,7 @@ def _read_warnings(path: str) -> list[str]:
     `read_warnings` says them so for an upload). The file was read by the comparison: it is there and parses."""
     from pathlib import Path
 
-    from infraplan.catalog.loader import parse_text
+    from infraplan.catalog.user_files import parse_text
     from infraplan.planning.pool_price_key import old_price_key_warning
 
     line = old_price_key_warning(parse_text(Path(path).read_text(encoding="utf-8"), path))
