@@ -63,7 +63,9 @@ def test_a_part_with_an_fp8_fraction_only_is_refused_naming_bf16(tmp_path: Path,
 
 
 def test_every_preset_gives_a_16_bit_fraction_and_the_fallback_is_it() -> None:
-    """The rule refuses no shipped part, and a dtype without its own fraction takes the bf16 (else fp16) one."""
+    """The rule refuses no shipped part, and a dtype without its own fraction takes the bf16 (else fp16) one; int8
+    on a part listing fp8 at int8's peak takes fp8's (hQ69, `Accelerator.same_mma_dtype`: one 8-bit MMA class)."""
+    shared = 0
     for name in preset_files("accelerators"):
         acc = load_accelerator(name)
         fractions = acc.efficiency.matmul_max_fraction
@@ -71,7 +73,11 @@ def test_every_preset_gives_a_16_bit_fraction_and_the_fallback_is_it() -> None:
         assert sixteen is not None, name
         for dtype in acc.peak_flops_per_s:
             if dtype not in fractions and not (dtype == "bf16" and "fp16" in fractions):
-                assert acc.matmul_fraction(dtype) == sixteen, (name, dtype)
+                same_peak_fp8 = dtype == "int8" and "fp8" in fractions and acc.peak("fp8") == acc.peak("int8")
+                shared += same_peak_fp8
+                want = fractions["fp8"] if same_peak_fp8 else sixteen  # type: ignore[index]
+                assert acc.matmul_fraction(dtype) == want, (name, dtype)
+    assert shared >= 2  # h100-sxm and b200 at least take fp8's
 
 
 def test_a_what_if_keeps_its_presets_bf16_fraction(tmp_path: Path) -> None:
