@@ -31,11 +31,13 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
 from infraplan.serving import chunked_attention, request_intake, speculative, wide_ep_lockstep
+from infraplan.serving.adp_balance import balance_of
 from infraplan.serving.backlog_growth import backlog_span, keeps_up
 from infraplan.serving.capacity_decode import decode_request_s, decode_utilisation, kv_batch
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
+from infraplan.serving.fcfs_setup import KvBinds
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
@@ -280,19 +282,28 @@ class Candidate:
         engine = pool_engine(self.dep.stack)
         cost = self.priced(req, mode)
         scheduler = request_intake.loop_scheduler(engine, self.dep.speculative_tokens)  # as `run_pool` runs it
+        on_demand = engine.kv_admission == "on_demand"  # stepped until its KV binds (`capacity_probe`), then whole
         if not steppable(cost, self.dep, scheduler, engine.kv_admission) or (
-                mode == "mixed" and wide_ep_lockstep.applies(cost)):  # two passes (`serving.wide_ep_lockstep`)
-            r = self.run(req, mode)
-            return r.first_token_s, r.finish_s
+                mode == "mixed" and (wide_ep_lockstep.applies(cost) or (  # two passes (`serving.wide_ep_lockstep`)
+                    on_demand and balance_of(self.dep) is not None))):  # its ranks in lock-step
+            return self._whole(req, mode)
         window = np.zeros(len(req), dtype=bool)
         window[judged] = True  # the TTFTs judged (`ttft_window`)
         zeros = np.zeros_like(req.input_tokens)
         inp, steps = req.input_tokens, self.dep.decode_steps(req.output_tokens)
         prompt, cached = (zeros, inp) if mode == "decode" else (inp, zeros)
-        return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
-                              zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,
-                              front, None if mode == "decode" else ttft_slo, q,
-                              backlog_span(req.arrival_s, steady, runs))
+        try:
+            return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
+                                  zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,
+                                  front, None if mode == "decode" else ttft_slo, q,
+                                  backlog_span(req.arrival_s, steady, runs), on_demand)
+        except KvBinds:  # on demand, where its KV binds: preemptions, the general loop's whole run
+            return self._whole(req, mode)
+
+    def _whole(self, req: Requests, mode: str) -> tuple[np.ndarray, np.ndarray]:
+        """The probe's first-token and finish times, run whole (`run`)."""
+        r = self.run(req, mode)
+        return r.first_token_s, r.finish_s
 
 
 def steady_window(arrival_s: np.ndarray, held: int) -> np.ndarray:

@@ -40,9 +40,10 @@ MIN_CHUNK = 64  # requests per chunk at least (a check costs a few numpy calls)
 
 
 def steppable(cost: IterationCost, dep: Deployment, scheduler: str, kv_admission: str) -> bool:
-    """Whether the engines run on the FCFS loop (reserve_full admission), which this module steps."""
-    return kv_admission == "reserve_full" and fcfs_path(
-        engine_policy(cost, dep.max_batch, dep.token_budget, scheduler, kv_admission), True, kv_admission, cost)
+    """Whether the engines run on the FCFS loop, which this module steps: reserve_full admission, or on demand as
+    `serving_engine.simulate_engine` runs it there (`run_until_miss`'s `stop_if_kv_binds`)."""
+    return fcfs_path(engine_policy(cost, dep.max_batch, dep.token_budget, scheduler, kv_admission), True,
+                     "reserve_full", cost)
 
 
 def needed_misses(window: int, q: float) -> int:
@@ -58,7 +59,7 @@ class _Engine:
 
     def __init__(self, cost: IterationCost, dep: Deployment, blocks: int, arrival: np.ndarray, prefill: np.ndarray,
                  cached: np.ndarray, steps: np.ndarray, window: np.ndarray, backlog_end_s: float,
-                 front_s: np.ndarray) -> None:
+                 front_s: np.ndarray, stop_if_kv_binds: bool) -> None:
         self.arrival, self.window, self.front_s = arrival, window, front_s
         self.n = n = len(arrival)
         self.arr = arrival.tolist()
@@ -72,7 +73,7 @@ class _Engine:
         self.loop: Generator[Need, None, object] = fcfs_steps(
             cost, self.arr, self.arr_open, *fcfs_request_lists(prefill, cached, steps, dep.block_tokens,
                                                                cost.decode_growth_tokens, cost.draft_slots),
-            dep.max_batch, dep.token_budget, blocks, 0, self.first, self.finish, None)
+            dep.max_batch, dep.token_budget, blocks, 0, self.first, self.finish, None, stop_if_kv_binds)
         self.ended = False
         self.decided = self.misses = 0  # requests [0, decided) counted (in arrival order), the misses among them
 
@@ -127,17 +128,23 @@ def run_until_miss(cost: IterationCost, dep: Deployment, blocks: int, arrival: n
                    cached: np.ndarray, steps: np.ndarray, engines: int, window: np.ndarray,
                    front_end_s: float | np.ndarray,
                    ttft_slo_s: float | None, q: float,
-                   backlog: BacklogSpan | None) -> tuple[np.ndarray, np.ndarray] | None:
+                   backlog: BacklogSpan | None,
+                   stop_if_kv_binds: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
     """`run_pool`'s first-token and finish times of the (arrival-sorted) requests on `engines` FCFS engines
     (`steppable`), or None once the q-th percentile of TTFT over the requests of the `window` mask certainly
     exceeds `ttft_slo_s` (None: not judged on TTFT) or the backlog grows over `backlog`'s span
-    (`backlog_growth.backlog_grows`; None: no backlog test), the probe then a miss (module docstring)."""
+    (`backlog_growth.backlog_grows`; None: no backlog test), the probe then a miss (module docstring).
+
+    `stop_if_kv_binds` (on-demand KV admission): raises `fcfs_setup.KvBinds` where an admission finds too few free
+    blocks, the caller then runs the pool whole. Up to there the loop is the on-demand engine's (`KvBinds`: same
+    admissions, no preemption), so a miss found before it stands (a later preemption only delays first tokens: its
+    request keeps its first one, or a prompt restarts after the clock), and a run that never binds is that run."""
     n = len(arrival)
     need = needed_misses(int(np.count_nonzero(window)), q)
     end_s = backlog.end_s if backlog is not None else math.inf
     front = np.broadcast_to(np.asarray(front_end_s, dtype=np.float64), (n,))  # per request (a prefill pool's hand-off)
     runs = [_Engine(cost, dep, blocks, arrival[idx], prefill[idx], cached[idx], steps[idx], window[idx], end_s,
-                    front[idx])
+                    front[idx], stop_if_kv_binds)
             for idx in (np.arange(e, n, engines) for e in range(engines)) if idx.size]
     for pause in ((True, False) if backlog is not None else (False,)):
         for run in runs:
