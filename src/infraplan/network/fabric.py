@@ -174,6 +174,16 @@ interleaved in one domain (hH56: a DGX H100 SuperPOD at 4:1 leaves, 256 GPUs spr
 model finds 5.7 ms)."""
 
 
+RAIL_ALONE = True
+"""hN70: one group alone (`collective`, `Fabric.concurrent_groups` = 1) on a tier split by rail (`Fabric.rail_tiers`:
+rail-optimised leaves and the planes above them) loads the planes of the rails its members' bytes leave on (PXN: the
+destination's rail; a group's destinations sit on its members' rails), so its busiest rail's share of that rail's
+GPUs (`tier_bandwidth.busiest_rail_share`) is its occupancy, not its share of the whole domain: a spread group of
+one GPU a node sits on one rail and climbs through 1 / 8 of a pod's uplinks. False: k / domain (a user's 3-tier
+rail-optimised 24,576-H100 Clos at 6.4:1 above its 2,048-GPU pods, an all-to-all of 256 MiB over 3,072 GPUs spread,
+one a node: 6.85 ms NIC-bound where the flow model finds 36.1 ms on the spine)."""
+
+
 def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLike, domain: int,
                      tier: int = -1) -> np.ndarray:
     """Fraction of a tier domain's uplinks that groups of this shape use: min(g * k_t, domain) / domain, where
@@ -189,6 +199,12 @@ def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLik
     groups = np.asarray(stride if fabric.concurrent_groups is None else fabric.concurrent_groups, dtype=np.float64)
     k = np.asarray(k_tier, dtype=np.float64)
     spacing = fabric.concurrent_spacing
+    if (RAIL_ALONE and fabric.concurrent_groups == 1 and spacing == 1 and 0 <= tier < fabric.rail_tiers
+            and k.size == 1 and np.size(stride) == 1):
+        members = int(k.reshape(-1)[0])
+        share = tier_bandwidth.busiest_rail_share(fabric.rail_of_gpu, members, int(np.asarray(stride).reshape(-1)[0]),
+                                                  0, domain, fabric.rail_nics_per_gpu)
+        return np.asarray(min(max(share, members / domain), 1.0), dtype=np.float64)
     if spacing > 1 and SPACED_GROUP_SHARE:
         busy = np.minimum(groups, float(math.ceil(domain / spacing)))
         if 0 <= tier < fabric.rail_tiers and busy.size == 1 and k.size == 1:

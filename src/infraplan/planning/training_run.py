@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from typing import TypeVar
 
 from infraplan.catalog import load_model
 from infraplan.catalog.loader import looks_like_path
@@ -48,7 +49,7 @@ from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.reliability import job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
-from infraplan.network.results import NetworkReport
+from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
@@ -277,7 +278,8 @@ def serving_fabric_note(cluster: Cluster, gpus: int, typed: str | None = None) -
                              typed)
 
 
-def zoned_network_note(cluster: Cluster, typed: str | None = None) -> str | None:
+def zoned_network_note(cluster: Cluster, typed: str | None = None,
+                       built: str = "the fabric `train` and `serve` price on") -> str | None:
     """What `network ACC --gpus N` adds beyond one zone: it builds the one non-blocking Clos `train` and `serve`
     price on, `facility`, `campus` and `plan` build zones joined at 1:7 (facility/campus_fabric.py, Llama 3 Sec.
     3.3.1), whose switches, network capex and power are given (the default site's cooling, as `facility`'s)."""
@@ -286,17 +288,23 @@ def zoned_network_note(cluster: Cluster, typed: str | None = None) -> str | None
     layout, n = cluster.layout, cluster.total_accelerators
     site = site_inputs(layout)
     zoned = built_load(layout, n, site.cooling, site.cooling_name)
-    return (f"one non-blocking Clos of {n:,} {layout.accelerator.name}, the fabric `train` and `serve` price on; "
+    return (f"one non-blocking Clos of {n:,} {layout.accelerator.name}, {built}; "
             f"`facility --accelerator {typed_part(layout.accelerator.name, typed)} --count {n}`, `campus` and `plan` "
             f"build as many as {zoned.network_model}: {zoned.switches:,} switches, "
             f"${zoned.network_capex_usd / 1e6:,.1f} M, {zoned.network_w / 1e3:,.0f} kW of network")
 
 
-def network_with_zone_note(report: NetworkReport, cluster: Cluster, fabric: str | None, typed: str | None = None
-                           ) -> NetworkReport:
-    """`network`'s report (CLI and web) with `zoned_network_note` where its fabric is the default one; `typed`:
-    the system the user gave (`typed_part`)."""
-    note = zoned_network_note(cluster, typed) if fabric is None else None
+NotedT = TypeVar("NotedT", NetworkReport, CollectiveResult)
+
+
+def network_with_zone_note(report: NotedT, cluster: Cluster, fabric: str | None, typed: str | None = None
+                           ) -> NotedT:
+    """`network`'s report, or `collective`'s answer (hN70: a collective on 8,192 H100 was timed on the one
+    non-blocking Clos without a word, where `facility` builds 4 zones joined at 1:7), CLI and web, with
+    `zoned_network_note` where its fabric is the default one; `typed`: the system the user gave (`typed_part`)."""
+    built = ("the fabric this collective is timed on, as `train` and `serve` price it"
+             if isinstance(report, CollectiveResult) else "the fabric `train` and `serve` price on")
+    note = zoned_network_note(cluster, typed, built) if fabric in (None, "clos") else None  # clos: the default
     return report if note is None else report.model_copy(update={"notes": [*report.notes, note]})
 
 

@@ -40,15 +40,16 @@ def collective(op: str, system: str, gpus: int, bytes: float | str, placement: s
     from infraplan.cluster import Cluster
     from infraplan.network.collective_schedules import estimate_collective
     from infraplan.network.rail_leaves import with_fabric
+    from infraplan.planning.training_run import network_with_zone_note
     size = parse_bytes(bytes) if isinstance(bytes, str) else float(bytes)
-    cluster = Cluster.resolve(system).for_gpus(int(gpus))  # as the CLI's `collective` (cli/commands/collective.py)
+    cluster = sized = Cluster.resolve(system).for_gpus(int(gpus))  # as the CLI's `collective` (its command module)
     if fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, fabric))
     # the sweep gives its spec's seed to every function taking one (`functions._call_one`): the analytical model
     # draws nothing, so it is not passed there (`estimate_collective` refuses a seed given to it, as the CLI's --seed)
-    return estimate_collective(op, cluster, int(gpus), size, placement=placement, algorithm=algorithm, sim=sim,
-                               flows_per_pair=flows_per_pair, seed=seed if sim == "flow" else None,
-                               failed_links=failed_links, sharp=sharp)
+    return network_with_zone_note(estimate_collective(
+        op, cluster, int(gpus), size, placement=placement, algorithm=algorithm, sim=sim, flows_per_pair=flows_per_pair,
+        seed=seed if sim == "flow" else None, failed_links=failed_links, sharp=sharp), sized, fabric, system)
 
 
 def read_usd_per_mwh(value: float | str) -> float:

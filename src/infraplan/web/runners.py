@@ -193,12 +193,13 @@ def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:
     if r.sim == "flow" and r.gpus > WEB_MAX_FLOW_GPUS:
         raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
-    cluster = Cluster.resolve(ref(r.system)).for_gpus(r.gpus)
+    cluster = sized = Cluster.resolve(ref(r.system)).for_gpus(r.gpus)
     if r.fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, r.fabric))
-    return estimate_collective(r.op, cluster, r.gpus, parse_bytes(r.size, name="--bytes"),
-                               placement=r.placement, algorithm=r.algorithm, sim=r.sim, flows_per_pair=r.flows_per_pair,
-                               seed=r.seed, failed_links=r.failed_links, sharp=r.sharp)
+    return network_with_zone_note(estimate_collective(
+        r.op, cluster, r.gpus, parse_bytes(r.size, name="--bytes"), placement=r.placement, algorithm=r.algorithm,
+        sim=r.sim, flows_per_pair=r.flows_per_pair, seed=r.seed, failed_links=r.failed_links, sharp=r.sharp),
+        sized, r.fabric)
 
 
 def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result:

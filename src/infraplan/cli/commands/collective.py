@@ -82,7 +82,10 @@ def collective(
     as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
+    from infraplan.planning.training_run import network_with_zone_note  # beyond one zone: facility's zones, said
+
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
+    sized = cluster
     if fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, fabric))
     size_bytes = parse_bytes(size, name="--bytes")  # "--bytes: '1,5GB': did you mean 1.5GB? ..." (hJ58)
@@ -90,7 +93,8 @@ def collective(
         result = estimate_collective(op, cluster, gpus, size_bytes, placement=placement, algorithm=algorithm,
                                      sim=sim, flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links,
                                      sharp=sharp)
-        emit(result, as_json, lambda shown: render_collective(shown, device_word(system)))
+        emit(network_with_zone_note(result, sized, fabric, system), as_json,
+             lambda shown: render_collective(shown, device_word(system)))
         return
     # the flow simulation can run for minutes: its estimate (one line) and, on a terminal, a progress bar on stderr
     from rich.console import Console
@@ -108,7 +112,8 @@ def collective(
                                      sim=sim, flows_per_pair=flows_per_pair, seed=seed, progress=tick,
                                      failed_links=failed_links, sharp=sharp,
                                      notice=lambda line: errors.print(line, highlight=False, soft_wrap=True))
-    emit(result, as_json, lambda shown: render_collective(shown, device_word(system)))
+    emit(network_with_zone_note(result, sized, fabric, system), as_json,
+         lambda shown: render_collective(shown, device_word(system)))
 
 
 def register(app: typer.Typer) -> None:
