@@ -11,7 +11,8 @@ bare number (10 would be 10 W; `bare_number`).
 Durations keep bare seconds (the SI unit, as the CLI's SLO options state). A unit that is not the parser's
 ('10GWW', '80GiBB') is named as the unit, not as a prefix. `power_text` writes watts back without e-notation
 (24.73 kW, not 2.473e-02 MW). Electricity prices take their unit as text ('70/MWh', '0.07/kWh'):
-`limits.parse_energy_price` and `limits.read_electricity_price` (beside the prices' bounds and slips).
+`electricity_price.parse_energy_price` and `electricity_price.read_electricity_price` (beside the prices' bounds
+and slips; `limits` exports them too).
 """
 
 from __future__ import annotations

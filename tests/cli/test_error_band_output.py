@@ -210,7 +210,7 @@ def test_facility_refuses_a_cpu_preset_given_as_a_system_as_it_does_as_an_accele
 
 def test_search_marks_rows_beyond_the_published_mfu(cli, capsys: pytest.CaptureFixture[str]) -> None:
     """search flagged `beyond_published_mfu` rows only in `--json`; the table now marks them and says why."""
-    from infraplan.cli.commands.search import render_search
+    from infraplan.cli.commands._search_table import render_search
     from infraplan.training.results import PlanSearchResult
 
     code, out, err = cli(["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "4096",

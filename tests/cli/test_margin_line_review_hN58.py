@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from infraplan.cli.commands.search import margin_line
+from infraplan.cli.commands._search_table import margin_line
 
 
 def test_the_gap_is_a_share_of_the_best_step() -> None:

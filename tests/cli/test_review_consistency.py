@@ -50,10 +50,10 @@ def test_search_rows_name_a_non_default_schedule(cli):
     code, out, _ = cli(["search", "llama3-70b", "--system", "dgx-h100-superpod", "--gpus", "64", "--seq-len", "4096",
                         "--global-batch", "128", "--json"])
     top = json.loads(out)["top"]
-    from infraplan.cli.commands.search import _plan_label
+    from infraplan.cli.commands._search_table import plan_label
     from infraplan.training.results import PlanConfig
 
-    labels = [_plan_label(PlanConfig.model_validate(row["config"])) for row in top]
+    labels = [plan_label(PlanConfig.model_validate(row["config"])) for row in top]
     assert len(set(labels)) == len(labels)
     for row, label in zip(top, labels, strict=True):
         c = row["config"]

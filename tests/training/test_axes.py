@@ -1,8 +1,8 @@
 """The plan axes are declared once; the step-time cache keys derived from them miss no field that matters.
 
 For every PlanArrays field, perturb it on a few base plans and watch the two cached computations of
-`step_time` (per-layer + LM-head times, pipeline p2p + data-parallel traffic): a field that changes one of
-them must be in its key set, or plans differing only in that field would silently share cached rows.
+`step_time` (per-layer + LM-head times, `layer_terms`; pipeline p2p + data-parallel traffic): a field that changes
+one of them must be in its key set, or plans differing only in that field would silently share cached rows.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster.cluster import Cluster
-from infraplan.training import axes, step_time, step_traffic
+from infraplan.training import axes, layer_terms, step_time, step_traffic
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -59,7 +59,7 @@ def _cached_outputs(shape_name: str, plan: PlanArrays, monkeypatch: pytest.Monke
 
     clear_one_plan_memo()  # a plan seen before would be looked up whole, past the spy
     with monkeypatch.context() as m:
-        m.setattr(step_time, "_computed_once", spy)  # the layer terms
+        m.setattr(layer_terms, "_computed_once", spy)  # the layer terms
         m.setattr(step_traffic, "computed_once", spy)  # the communication terms
         evaluate_plans(load_model(shape_name), CLUSTER, plan)
     assert set(seen) == {"layer", "comm"}
@@ -93,12 +93,12 @@ def test_every_field_that_changes_cached_times_is_in_the_cache_keys(monkeypatch:
             "sequence_parallel"} <= layer
     assert {"tp", "cp", "pp", "dp", "micro_batch"} <= comm
     # ... and the derived keys hold every field it sees
-    assert layer <= set(step_time.LAYER_KEYS), layer - set(step_time.LAYER_KEYS)
+    assert layer <= set(layer_terms.LAYER_KEYS), layer - set(layer_terms.LAYER_KEYS)
     assert comm <= set(step_time.COMM_KEYS), comm - set(step_time.COMM_KEYS)
 
 
 def test_cache_keys_are_derived_from_the_declared_axes() -> None:
-    assert step_time.LAYER_KEYS == axes.LAYER_KEYS == tuple(a.field for a in axes.AXES if a.layer)
+    assert layer_terms.LAYER_KEYS == axes.LAYER_KEYS == tuple(a.field for a in axes.AXES if a.layer)
     assert step_time.COMM_KEYS == axes.COMM_KEYS == tuple(a.field for a in axes.AXES if a.comm)
     assert sorted(a.field for a in axes.AXES) == sorted(f.name for f in dataclasses.fields(PlanArrays))
 

@@ -25,6 +25,7 @@ from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 from infraplan.training import step_assembly
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training
+from infraplan.training.layer_terms import balanced_split, per_layer_terms
 from infraplan.training.memory import kind_layers
 from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.one_plan_memo import clear_one_plan_memo, cluster_pricing
@@ -32,7 +33,6 @@ from infraplan.training.pipeline_layout import paces
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import balanced_stage_layers, stage_layer_counts
 from infraplan.training.stage_split import balanced_stage_floats
-from infraplan.training.step_time import _per_layer, balanced_split
 
 # pipeline_split: balanced, cut by time (the bisection these tests hold; deepspeed.yaml's own cut is by parameters since
 # hS46, `training.pipeline_partition`)
@@ -113,9 +113,9 @@ def test_llama3_8b_deepspeed_pp16_ends_by_hand(monkeypatch: pytest.MonkeyPatch) 
 
 
 def _times(shape: Any, cluster: Cluster, plan: PlanArrays) -> dict[str, Any]:
-    """The step time's per-layer terms of a one-plan estimate (`step_time._per_layer`, with the split's keys)."""
+    """The step time's per-layer terms of a one-plan estimate (`layer_terms.per_layer_terms`, with the split's keys)."""
     pricing = cluster_pricing(cluster, DEEPSPEED)
-    return _per_layer(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, DEEPSPEED, pricing)
+    return per_layer_terms(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, DEEPSPEED, pricing)
 
 
 def test_capacities_are_the_bisections_on_real_plans() -> None:
@@ -167,7 +167,7 @@ def test_unchanged_where_the_middle_stages_hold_x(model: str, system: str, gpus:
             return heaviest, heaviest
 
         patched.setattr(step_assembly, "end_stage_capacities", no_capacities)
-        patched.setattr("infraplan.training.step_time.end_stage_capacities", no_capacities)
+        patched.setattr("infraplan.training.layer_terms.end_stage_capacities", no_capacities)
         before = run()
     clear_one_plan_memo()
     assert now == before

@@ -7,7 +7,7 @@ now carries that plan's layout (`fastest_ranked_after_config`), the CLI line and
 
 from __future__ import annotations
 
-from infraplan.cli.commands.search import _plan_label, ceiling_line
+from infraplan.cli.commands._search_table import ceiling_line, plan_label
 from infraplan.training.search import search_plans
 
 SMALL = ("llama3-8b", "dgx-h100-superpod", 64, 8192, 512)  # fp8: the guard holds the best below faster plans
@@ -23,7 +23,7 @@ def test_the_fastest_ranked_after_is_the_unguarded_best_by_layout() -> None:
     assert ceiling.fastest_ranked_after_config == free.best.config
     assert ceiling.fastest_ranked_after_config != guarded.best.config
     line = ceiling_line(ceiling)
-    assert line.endswith(f"({_plan_label(free.best.config)})"), line
+    assert line.endswith(f"({plan_label(free.best.config)})"), line
     (off,) = free.mfu_ceilings  # not ranking: nothing ranked after, no layout
     assert off.fastest_ranked_after_config is None and ceiling_line(off).endswith("; flags only (not ranking)")
 

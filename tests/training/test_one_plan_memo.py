@@ -12,7 +12,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.training import one_plan_memo, step_time
+from infraplan.training import layer_terms, one_plan_memo, step_time
 from infraplan.training import plan_rules as plan_module
 from infraplan.training.estimate import estimate_training, evaluate_plans, resolve_plan
 
@@ -44,13 +44,13 @@ def test_memoised_estimate_equals_a_fresh_one(model: str, system: str, gpus: int
 
 def test_plans_sharing_layer_rows_price_the_layer_once(monkeypatch: pytest.MonkeyPatch) -> None:
     priced: list[int] = []
-    original = step_time.layer_times_but_ep
+    original = layer_terms.layer_times_but_ep
 
     def counting(*a: Any, **k: Any) -> Any:
         priced.append(len(a[3]))
         return original(*a, **k)
 
-    monkeypatch.setattr(step_time, "layer_times_but_ep", counting)
+    monkeypatch.setattr(layer_terms, "layer_times_but_ep", counting)
     # global batch and DP change neither the layer row (LAYER_KEYS) nor, for the batch, the traffic row
     small = estimate_training("llama3-70b", "dgx-h100-superpod", 256, tp=8, pp=4, seq_len=4096, global_batch=512)
     large = estimate_training("llama3-70b", "dgx-h100-superpod", 256, tp=8, pp=4, seq_len=4096, global_batch=1024)

@@ -13,7 +13,7 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import collective_seconds
-from infraplan.training import stage_split
+from infraplan.training import layer_terms, stage_split
 from infraplan.training import step_time as st
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.layer_time import ACT
@@ -52,7 +52,7 @@ def test_the_embedding_weighs_on_the_first_stage_and_the_head_on_the_last() -> N
 
 
 def _with_embedding_cost(monkeypatch: pytest.MonkeyPatch, extra_s: float) -> None:
-    real = st.head_times
+    real = layer_terms.head_times  # (the per-layer terms' LM head and embedding: `layer_terms.per_layer_terms`)
 
     def head_times(*args: Any, **kwargs: Any) -> dict[str, Any]:
         times = dict(real(*args, **kwargs))
@@ -60,7 +60,7 @@ def _with_embedding_cost(monkeypatch: pytest.MonkeyPatch, extra_s: float) -> Non
         times["embed_gpu_bwd"] = times["embed_gpu_bwd"] + extra_s
         return times
 
-    monkeypatch.setattr(st, "head_times", head_times)
+    monkeypatch.setattr(layer_terms, "head_times", head_times)
     clear_one_plan_memo()
 
 

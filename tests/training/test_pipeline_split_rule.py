@@ -26,7 +26,7 @@ from infraplan.training.schedules import stack_schedules
 from infraplan.training.search import enumerate_plans, search_plans
 from infraplan.training.stack_limits import expert_layout
 
-SPLIT = "do not divide the model's"  # the rule's reason (`plan_rules._model_reasons`)
+SPLIT = "do not divide the model's"  # the rule's reason (`plan_reasons.model_reasons`)
 
 # the (PP, VPP) pairs, PP 2..17 and VPP 1..8, whose model chunks split 32 layers (Llama 3 8B) or 34 slots (32 +
 # embedding + loss) evenly, listed by hand from 32 = 2^5 and 34 = 2 x 17

@@ -1,7 +1,7 @@
 """The search's shortcuts are exact: per-layer terms priced without PP and the rank order, the grid evaluated in
 chunks, keys stored per bucket without padding.
 
-`step_time._per_layer` prices everything but the EP all-to-all once per distinct row of the layer keys other than
+`layer_terms.per_layer_terms` prices everything but the EP all-to-all once per distinct row of the layer keys other than
 `STRIDE_ONLY_KEYS` (PP, rank order), then the all-to-all (whose rank stride depends on them) and the stage split
 on every row; the probe below fails if a term that depends on PP or the order sneaks into the first part.
 """
@@ -17,7 +17,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
-from infraplan.training import search, step_time
+from infraplan.training import layer_terms, search
 from infraplan.training.enums import Dtype, RankOrder, Recompute
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.plan import PlanArrays
@@ -34,8 +34,8 @@ def _stride_free_terms(shape_name: str, plan: PlanArrays) -> dict[str, np.ndarra
     shape, stack = load_model(shape_name), resolve_stack(None, "training")
     rates = KernelRates.for_dtype(CLUSTER.accelerator, "bf16")
     precision = (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0))
-    times, _ = step_time.layer_times_but_ep(shape, rates, CLUSTER.fabric, plan, precision, 1e-5, stack)
-    times.update(step_time.head_times(shape, rates, plan, precision, stack, 1e-5))
+    times, _ = layer_terms.layer_times_but_ep(shape, rates, CLUSTER.fabric, plan, precision, 1e-5, stack)
+    times.update(layer_terms.head_times(shape, rates, plan, precision, stack, 1e-5))
     return times
 
 
@@ -51,7 +51,7 @@ def test_only_the_ep_all_to_all_depends_on_pp_and_the_rank_order(etp: int, ep: i
             other = _stride_free_terms("mixtral-8x7b", dataclasses.replace(base, **{field: np.array([value])}))
             for key, v in ref.items():
                 assert np.array_equal(np.asarray(v), np.asarray(other[key])), (field, value, key)
-    assert set(step_time.STRIDE_ONLY_KEYS) <= set(step_time.LAYER_KEYS)
+    assert set(layer_terms.STRIDE_ONLY_KEYS) <= set(layer_terms.LAYER_KEYS)
     # ... while the all-to-all itself does move with the stride (so the split is needed)
     strides = PlanArrays.build(**{**columns, "order": [RankOrder.TP_CP_DP_PP, RankOrder.TP_CP_PP_DP]})
     out = evaluate_plans(load_model("mixtral-8x7b"), CLUSTER, strides)
@@ -79,7 +79,7 @@ def chunked_time_search() -> tuple[PlanSearchResult, int]:
     """The time search of `CHUNKED` in blocks of 997 plans (many uneven chunks per bucket, sharing stride-free rows
     across PP), and the rows `layer_times_but_ep` priced in it: both tests below check this one search."""
     priced: list[int] = []
-    original = step_time.layer_times_but_ep
+    original = layer_terms.layer_times_but_ep
 
     def counting(*a: object, **k: object) -> object:
         priced.append(len(a[3]))  # type: ignore[arg-type]
@@ -87,7 +87,7 @@ def chunked_time_search() -> tuple[PlanSearchResult, int]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search, "CHUNK_PLANS", 997)
-        patch.setattr(step_time, "layer_times_but_ep", counting)
+        patch.setattr(layer_terms, "layer_times_but_ep", counting)
         return search_plans(*CHUNKED, dtype="bf16", top=10), sum(priced)
 
 
@@ -111,14 +111,14 @@ def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch,
     shared, shared_rows = chunked_time_search  # blocks of 997 plans, the memo on
     monkeypatch.setattr(search, "CHUNK_PLANS", 997)
     priced: list[int] = []
-    original = step_time.layer_times_but_ep
+    original = layer_terms.layer_times_but_ep
 
     def counting(*a: object, **k: object) -> object:
         priced.append(len(a[3]))  # type: ignore[arg-type]
         return original(*a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(step_time, "layer_times_but_ep", counting)
-    monkeypatch.setattr(step_time.RowMemo, "active", staticmethod(lambda: None))
+    monkeypatch.setattr(layer_terms, "layer_times_but_ep", counting)
+    monkeypatch.setattr(layer_terms.RowMemo, "active", staticmethod(lambda: None))
     fresh = search_plans(*CHUNKED, dtype="bf16", top=10)
     assert shared_rows < sum(priced)
     assert (shared.evaluated_count, shared.feasible_count) == (fresh.evaluated_count, fresh.feasible_count)

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from tests.web.test_web_browser import CATALOGS_READY, open_page, open_training_planner
 
-from infraplan.cli.commands.search import _plan_label
+from infraplan.cli.commands._search_table import plan_label
 
 
 def test_the_favicon_is_no_404(client: TestClient) -> None:
@@ -90,7 +90,7 @@ def test_the_training_page_refuses_what_it_cannot_read(live_server: str, browser
     answer = client.post("/api/search", json={"model": "gpt3-175b", "system": "dgx-h100-superpod", "gpus": [4096],
                                               "seq_len": 2048, "global_batch": 2048, "dtype": "bf16"}).json()
     labels = [page.inner_text(f"#top-plan-{i}") for i in range(len(answer["top"]))]
-    assert labels == [_plan_label(SimpleNamespace(**p["config"])) for p in answer["top"]]  # type: ignore[arg-type]
+    assert labels == [plan_label(SimpleNamespace(**p["config"])) for p in answer["top"]]  # type: ignore[arg-type]
     assert len(set(labels)) == len(labels)
     assert page.inner_text("#search-out .summary").count("memory/GPU (GiB)") == 1
     page.close()

@@ -67,14 +67,15 @@ _WINDOW_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "cohere2": 4}
 # changes nothing there (transformers 4.57.1: no "sliding" in modeling_llama.py, modeling_gpt2.py, modeling_opt.py,
 # modeling_bloom.py, modeling_gpt_neox.py, modeling_falcon.py, modeling_deepseek_v2.py, modeling_deepseek_v3.py,
 # modeling_xglm.py, modeling_gemma.py, modeling_t5.py; modeling_mistral.py:177 passes it, "main diff with Llama"):
-# full attention, said in a warning (`catalog.model_config._warn_unread`). Read before as a window on every layer,
-# silently.
+# full attention, said in a warning (`catalog.model_config_defaults.warn_unread`). Read before as a window on every
+# layer, silently.
 NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
                                 "deepseek_v32", "xglm", "gemma", "t5"})
 # Families whose transformers model reads `swiglu_limit` (the clamped SwiGLU of GPT-OSS: configuration_gpt_oss.py
 # and GptOssExperts in modeling_gpt_oss.py, transformers 4.57.1, recalled: no wheel in this tree's .venv to grep).
 # On any other family the key changes nothing there: priced with the plain activation,
-# said (`catalog.model_config._warn_unread`); it was priced as GPT-OSS's clamp (its element-wise passes), silently.
+# said (`catalog.model_config_defaults.warn_unread`); it was priced as GPT-OSS's clamp (its element-wise passes),
+# silently.
 CLAMPED_SWIGLU_FAMILIES = frozenset({"gpt_oss"})
 # Families whose routed experts carry biases, priced as `linear_biases` (`ops.gpt_oss_experts`: the fc2 bias loop, the
 # biases' main-grad adds, the host's per-expert work): GPT-OSS, whose `GptOssExperts` holds gate_up / down biases

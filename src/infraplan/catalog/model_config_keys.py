@@ -234,7 +234,8 @@ def absent_moe_defaults(config: dict[str, Any], model_type: str, experts: Any) -
 
 
 def moe_default_text(config: dict[str, Any], model_type: str, experts: Any) -> str | None:
-    """`_warn_defaults`' words for the MoE sizes a config leaves out (`absent_moe_defaults`): what is priced."""
+    """`model_config_defaults.warn_defaults`' words for the MoE sizes a config leaves out (`absent_moe_defaults`):
+    what is priced."""
     filled = absent_moe_defaults(config, model_type, experts)
     if not filled:
         return None

@@ -89,7 +89,8 @@ def read_llama4(config: dict[str, Any], layers: int, experts: int, name: str) ->
     fields: dict[str, Any] = {}
     if experts > 1:
         # the shared expert is `Llama4TextMLP(config)`, the routed experts' width: priced as they are (unstated: the
-        # reader's 4 x hidden, warned by `model_config._warn_defaults`; was 0, the expert dropped silently, hR46)
+        # reader's 4 x hidden, warned by `model_config_defaults.warn_defaults`; was 0, the expert dropped silently,
+        # hR46)
         width = aliased_value(config, "ffn_hidden_size") or 4 * int(aliased_value(config, "hidden_size"))
         fields.update(num_shared_experts=1, shared_ffn_hidden_size=int(width))
         moe = moe_layer_indices(config, layers, name)

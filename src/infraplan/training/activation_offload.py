@@ -125,7 +125,7 @@ def with_offload_wait(plan: PlanArrays, profile: Stack, num_layers: int, lt: dic
                       bytes_per_token_layer: Any, host_link_bytes_per_s: float, out: dict[str, Any]) -> dict[str, Any]:
     """`step_time`'s components with the offload copies' waits (`offload_exposed_s` per micro-batch, times the
     micro-batches) added to `other` and the step, on the plans that offload (`offloaded_layers`); `lt` the
-    per-layer times (`step_time._per_layer`), `bytes_per_token_layer` a layer's saved bytes per token."""
+    per-layer times (`layer_terms.per_layer_terms`), `bytes_per_token_layer` a layer's saved bytes per token."""
     row = plan.one_row if plan.is_one else plan
     n = offloaded_layers(profile, row, float(num_layers))
     if not np.any(n):

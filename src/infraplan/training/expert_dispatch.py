@@ -10,7 +10,7 @@ The NeMo frontier rows keep the alltoall dispatcher but H029, whose performance 
 (validation.sets `MODEL_RECIPE_FLEX_BACKEND`; round 11a of validation/notes/training_sets_tried.md).
 
 It is the only per-layer term that depends on the EP rank stride (so on PP and the rank order): the search
-prices the rest of a layer once per stride-free row (`training.step_time._per_layer`) and this on every row.
+prices the rest of a layer once per stride-free row (`training.layer_terms.per_layer_terms`) and this on every row.
 """
 
 from __future__ import annotations

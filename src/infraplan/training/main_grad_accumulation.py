@@ -56,9 +56,10 @@ def layer_reads_zero(stack: Stack) -> bool:
     """Whether the stack's layer terms depend on the plan's ZeRO stage: a Megatron stack without
     `gradient_accumulation_fusion` copies each wgrad into a ZeRO-3 gradient buffer and adds it into the others'
     (`unfused_main_grad_bytes`). The search broadcasts ZeRO over the layer terms (`training.axes`), so such a stack's
-    layer terms are priced per ZeRO stage (`step_time._per_layer`, the one-plan memo keyed on it too) and the search's
-    lower bounds take ZeRO-3's, the smaller (`least_work_zero`; hZ, session 52: the search priced meta-llama3's ZeRO-3
-    plans at ZeRO-0's add, +0.8 % on a step, and `train` after a ZeRO-1 plan of the same layer keys did too)."""
+    layer terms are priced per ZeRO stage (`layer_terms.per_layer_terms`, the one-plan memo keyed on it too) and the
+    search's lower bounds take ZeRO-3's, the smaller (`least_work_zero`; hZ, session 52: the search priced
+    meta-llama3's ZeRO-3 plans at ZeRO-0's add, +0.8 % on a step, and `train` after a ZeRO-1 plan of the same layer
+    keys did too)."""
     return stack.stack_class == "megatron" and not stack.gradient_accumulation_fusion
 
 

@@ -7,7 +7,7 @@ plan, though most of that repeats between calls. `cluster_pricing(cluster, stack
 * the stack's `KernelRates` (its matmul and attention efficiency multipliers and its attention kernel's rate,
   `training.attention_core.STACK_ATTENTION_KERNEL`, applied) and the GEMM FLOP/s and
   operand bytes by `Dtype` code (`ops.precision` recipes; fp8 with the stack's scaling-recipe multiplier);
-* the one-plan memo: for one-element plans, the per-layer terms of a `LAYER_KEYS` row (`step_time._per_layer`),
+* the one-plan memo: for one-element plans, the per-layer terms of a `LAYER_KEYS` row (`layer_terms.per_layer_terms`),
   the traffic of a `COMM_KEYS` row (`step_traffic.pipeline_and_dp_traffic`; a single estimate's row without the DP
   collectives, which it prices for its own ZeRO stage alone, is a kind of its own) and a whole plan's outputs
   (`estimate.one_plan_outputs`), by the row's key values and the model. The terms are the same function of those

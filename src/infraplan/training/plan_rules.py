@@ -16,17 +16,17 @@ the TP ranks along the sequence: megatron/core/tensor_parallel/mappings.py, `_sp
 dimension of the tensor should be divisible by tensor parallel size"), EP dividing the experts and DP (or, with MoE
 parallel folding or a stack laying the expert groups over the stage, `PlanArrays.experts_over_stage`, EP x ETP
 dividing TP x CP x DP), the dense pipeline groups kept by the expert ranks where the stack's Megatron-Core
-requires it (`_EXPERT_PP_GROUPS`), block recompute within a model chunk, and each pipeline schedule's own rules
-(`training.schedules.schedule_violations`). `valid_mask` is their conjunction for the search;
+requires it (`plan_reasons.REASON_EXPERT_PP_GROUPS`), block recompute within a model chunk, and each pipeline
+schedule's own rules (`training.schedules.schedule_violations`). `valid_mask` is their conjunction for the search;
 `check_single_plan` raises the first broken rule of one plan as an InputError and keeps the verdict (issue 18),
-followed by the values that broke it and, for a divisibility, the nearest values that meet it (`broken_rule_values`:
+followed by the values that broke it and, for a divisibility, the nearest values that meet it (the rules' reasons
+and those values: `training.plan_reasons.broken_rule_values`,
 "global batch not divisible by DP x micro-batch: global batch 16, DP 125 x micro-batch 1 = 125; nearest valid
 global batch: 125"; both neighbours where the one below is not 0: "nearest valid global batches: 96, 104").
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 
@@ -35,7 +35,6 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
-from infraplan.identity_memo import IdentityMemo
 from infraplan.scalar_path import is_plain, negate
 from infraplan.training.adapter_sites import (
     DOWN_ADAPTERS_SP_FIX,
@@ -45,8 +44,25 @@ from infraplan.training.adapter_sites import (
 )
 from infraplan.training.attention_core import FP8_MLA_CP_FIX, FP8_MLA_CP_REASON, fp8_mla_cp_refused
 from infraplan.training.enums import RankOrder, Recompute
-from infraplan.training.pipeline_split_rule import LaidOut, dividing_split, split_refused, split_refuses
+from infraplan.training.pipeline_split_rule import LaidOut, split_refused, split_refuses
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
+from infraplan.training.plan_reasons import (
+    REASON_BATCH,
+    REASON_BLOCK_IN_CHUNK,
+    REASON_BLOCK_NEEDS_FULL,
+    REASON_EP_DIVIDES,
+    REASON_EXPERT_PP_GROUPS,
+    REASON_EXPERTS_TP_OR_EP,
+    REASON_FOLDING_NEEDS_MOE,
+    REASON_FOLDING_NEEDS_SP,
+    REASON_SEQUENCE,
+    REASON_SEQUENCE_SP,
+    REASON_SMALL,
+    REASON_VPP_NEEDS_PP,
+    broken_rule_values,
+    model_reasons,
+)
+from infraplan.training.plan_reasons import nearest_multiples as nearest_multiples
 from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
 from infraplan.training.sparse_attention_rules import DSA_CP_FIX, dsa_cp_reason, dsa_cp_refused
 from infraplan.training.stack_limits import EP_OVER_STAGE_SAME_PP
@@ -55,7 +71,6 @@ from infraplan.training.tp_overlap import (
     DEFERRED_WGRAD_UB_REASON,
     deferred_wgrad_userbuffers_refused,
 )
-from infraplan.units import counted
 
 # enum codes the rules compare with, as ints (an enum member's lookup costs more than the comparison)
 _TP_CP_PP_DP, _FULL = int(RankOrder.TP_CP_PP_DP), int(Recompute.FULL)
@@ -84,7 +99,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
     groups_ok = (kv % tp_at_least_one == 0) | (tp_at_least_one % kv == 0)
     stages = plan.pp * plan.vpp
     slots = shape.num_layers + extra_layers
-    heads_why, stages_why, experts_why, groups_why, split_why = _model_reasons(shape, extra_layers)
+    heads_why, stages_why, experts_why, groups_why, split_why = model_reasons(shape, extra_layers)
     chunk_layers = -(-slots // plan._at_least_one(stages))  # layers of the largest model chunk
     # (no plan) unless the stack's split needs PP x VPP to divide the slots (`pipeline_split_rule`)
     undivided = plan.tp < 0 if divisible is None else split_refused(slots, plan.pp, plan.vpp, divisible)
@@ -92,28 +107,29 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
     small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
              plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1]
     return [
-        (any(small) if is_plain(plan.tp) else np.any(small, axis=0), _SMALL),
+        (any(small) if is_plain(plan.tp) else np.any(small, axis=0), REASON_SMALL),
         (negate(heads_ok), heads_why),
         (negate(groups_ok), groups_why),
         (stages > slots, stages_why),
-        ((plan.vpp > 1) & (plan.pp == 1), _VPP_NEEDS_PP),
+        ((plan.vpp > 1) & (plan.pp == 1), REASON_VPP_NEEDS_PP),
         (undivided, split_why),
-        (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0, _BATCH),
-        ((plan.cp > 1) & (plan.seq_len % (2 * plan.cp) != 0), _SEQUENCE),
+        (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0, REASON_BATCH),
+        ((plan.cp > 1) & (plan.seq_len % (2 * plan.cp) != 0), REASON_SEQUENCE),
         ((plan.sequence_parallel == 1) & (plan.tp > 1) & (plan.seq_len % plan._at_least_one(plan.tp * plan.cp) != 0),
-         _SEQUENCE_SP),
+         REASON_SEQUENCE_SP),
         (negate(experts_ok), experts_why),
         (plan._where(plan.experts_over_stage,
                      (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
-                     plan.dp % plan._at_least_one(plan.ep) != 0), _EP_DIVIDES),
-        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)), _BLOCK_NEEDS_FULL),
-        (plan.recompute_layers > chunk_layers, _BLOCK_IN_CHUNK),
-        (plan.folded & (not shape.is_moe), _FOLDING_NEEDS_MOE),
-        (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0), _FOLDING_NEEDS_SP),
+                     plan.dp % plan._at_least_one(plan.ep) != 0), REASON_EP_DIVIDES),
+        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)),
+         REASON_BLOCK_NEEDS_FULL),
+        (plan.recompute_layers > chunk_layers, REASON_BLOCK_IN_CHUNK),
+        (plan.folded & (not shape.is_moe), REASON_FOLDING_NEEDS_MOE),
+        (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0), REASON_FOLDING_NEEDS_SP),
         (plan._where(plan.ep > 1, plan.expert_tp != 1, plan.folded)
-         if split == _TP_OR_EP and shape.is_moe else plan.tp < 0, _EXPERTS_TP_OR_EP),
+         if split == _TP_OR_EP and shape.is_moe else plan.tp < 0, REASON_EXPERTS_TP_OR_EP),
         ((plan.expert_layout == EP_OVER_STAGE_SAME_PP) & (plan.order == _TP_CP_PP_DP) & (plan.pp > 1)
-         & (plan.ep * plan.expert_tp != plan.tp * plan.cp), _EXPERT_PP_GROUPS),
+         & (plan.ep * plan.expert_tp != plan.tp * plan.cp), REASON_EXPERT_PP_GROUPS),
         *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, rules),
     ]
 
@@ -152,29 +168,7 @@ def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
             raise InputError(why)
 
 
-# `plan_violations`' reasons that name nothing of the model
-_SMALL = "every parallel degree, batch and sequence length must be >= 1"
-_VPP_NEEDS_PP = "virtual pipeline stages need PP > 1"
-_BATCH = "global batch not divisible by DP x micro-batch"
-_SEQUENCE = "sequence length not divisible by 2 x CP (load-balanced chunks)"
-_SEQUENCE_SP = "sequence length not divisible by TP x CP (sequence parallelism splits each CP chunk over TP)"
-_EP_DIVIDES = ("EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE "
-               "parallel folding) or a stack laying the expert groups over the stage (its expert_parallel_layout) "
-               "EP x expert TP must divide TP x CP x DP")
-# megatron-core >= 0.10.0 (`stack_limits.EP_OVER_STAGE_SAME_PP`): 0.16.1 parallel_state.py:808-812 (and the PP
-# groups' assert :814-817, 0.10.0 :665-668, equivalent on these orders)
-_EXPERT_PP_GROUPS = ("the stack's Megatron-Core lays expert ranks (for every model) that must keep the dense "
-                     "pipeline groups: with --order tp-cp-pp-dp (its tp-cp-ep-pp-dp) and PP > 1, EP x expert TP must "
-                     "equal TP x CP (expert DP = DP; parallel_state.py: \"When not using pp-last rank ordering, the "
-                     "data parallel size of the attention and moe layers must be the same\"); --order tp-cp-dp-pp "
-                     "runs it")
-_BLOCK_NEEDS_FULL = "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"
-_BLOCK_IN_CHUNK = "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"
-_FOLDING_NEEDS_MOE = "expert tensor parallelism differs from TP only for MoE models"
-_FOLDING_NEEDS_SP = "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"
 _TP_OR_EP = "tp-or-ep"  # `Stack.expert_tensor_parallel`: torchtitan 0.3.0 (its YAML's source)
-_EXPERTS_TP_OR_EP = ("the stack splits the experts over TP without EP, over EP alone with EP > 1 (its EP takes the "
-                     "ranks of FSDP x CP x TP): --etp 1 with --ep > 1, no --etp with --ep 1")
 
 
 def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: int = 0,
@@ -192,8 +186,8 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
     sequence_odd = cp > 1 and row.seq_len % (2 * cp) != 0
     if (tp < 1 or pp < 1 or dp < 1 or cp < 1 or ep < 1 or row.etp < 0 or vpp < 1 or row.micro_batch < 1
             or row.global_batch < 1 or row.seq_len < 1):
-        return _SMALL
-    heads_why, stages_why, experts_why, groups_why, split_why = _model_reasons(shape, extra_layers)
+        return REASON_SMALL
+    heads_why, stages_why, experts_why, groups_why, split_why = model_reasons(shape, extra_layers)
     stages, slots = pp * vpp, shape.num_layers + extra_layers
     replicas, folded, layers, experts = dp * row.micro_batch, row.folded, row.recompute_layers, ep * row.expert_tp
     if not heads_ok:
@@ -203,130 +197,35 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
     if stages > slots:
         return stages_why
     if vpp > 1 and pp == 1:
-        return _VPP_NEEDS_PP
+        return REASON_VPP_NEEDS_PP
     if divisible is not None and split_refuses(slots, pp, vpp, divisible):  # type: ignore[arg-type]
         return split_why
     if row.global_batch % (1 if replicas < 1 else replicas) != 0:
-        return _BATCH
+        return REASON_BATCH
     if sequence_odd:
-        return _SEQUENCE
+        return REASON_SEQUENCE
     if row.sequence_parallel == 1 and tp > 1 and row.seq_len % (tp * cp) != 0:
-        return _SEQUENCE_SP
+        return REASON_SEQUENCE_SP
     if not experts_ok:
         return experts_why
     if (tp * cp * dp) % (1 if experts < 1 else experts) != 0 if row.experts_over_stage else (
             dp % (1 if ep < 1 else ep) != 0):
-        return _EP_DIVIDES
+        return REASON_EP_DIVIDES
     if layers < 0 or (layers > 0 and row.recompute != _FULL):
-        return _BLOCK_NEEDS_FULL
+        return REASON_BLOCK_NEEDS_FULL
     if layers > -(-slots // (1 if stages < 1 else stages)):
-        return _BLOCK_IN_CHUNK
+        return REASON_BLOCK_IN_CHUNK
     if folded and not moe:
-        return _FOLDING_NEEDS_MOE
+        return REASON_FOLDING_NEEDS_MOE
     if folded and tp > 1 and row.sequence_parallel == 0:
-        return _FOLDING_NEEDS_SP
+        return REASON_FOLDING_NEEDS_SP
     if split == _TP_OR_EP and moe and (row.expert_tp != 1 if ep > 1 else folded):
-        return _EXPERTS_TP_OR_EP
+        return REASON_EXPERTS_TP_OR_EP
     if row.expert_layout == EP_OVER_STAGE_SAME_PP and row.order == _TP_CP_PP_DP and pp > 1 and experts != tp * cp:
-        return _EXPERT_PP_GROUPS
+        return REASON_EXPERT_PP_GROUPS
     return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches, rules)  # type: ignore[arg-type]
 
 
-def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str, str, str]:
-    """`plan_violations`' reasons that name the model's heads, layers and experts, kept by the model's identity
-    (constants of the model and stack: a single estimate checks one plan, issue 18)."""
-    kept = _REASONS.get(shape, extra_layers)
-    if kept is not None:
-        return kept
-    slots = shape.num_layers + extra_layers
-    counted = (" (with the embedding and loss the stack counts as pipeline layers: "
-               f"{slots})" if extra_layers else "")
-    reasons = (f"attention heads ({shape.num_heads}) not divisible by TP",
-               f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}",
-               f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)",
-               f"KV heads ({shape.num_kv_heads}) neither divisible by TP nor dividing it (Megatron-Core: "
-               "num_query_groups must be a multiple or divisor of tensor_model_parallel_size)",
-               f"pipeline stages x virtual stages do not divide the model's {shape.num_layers} layers{counted}, as "
-               "the stack's even split needs (Megatron-Core: \"num_layers should be divisible by "
-               "pipeline_model_parallel_size\"; a stack with pipeline_split: balanced takes any count)")
-    return _REASONS.put(shape, extra_layers, reasons)
-
-
-_REASONS: IdentityMemo[tuple[str, str, str, str, str]] = IdentityMemo(256)
-
-
-def nearest_multiples(value: int, step: int) -> list[int]:
-    """The multiples of `step` either side of `value` (`value` alone where it is one; only the one above where the one
-    below is 0)."""
-    low, high = value // step * step, -(-value // step) * step
-    return [v for v in dict.fromkeys((low, high)) if v >= step]
-
-
-def _multiples(value: int, step: int, what: str, many: str) -> str:
-    """'nearest valid global batches: 96, 104': the multiples of `step` either side of `value` (`nearest_multiples`);
-    `what` / `many`: the quantity's singular and plural."""
-    shown = nearest_multiples(value, step)
-    return f"nearest valid {many if len(shown) > 1 else what}: {', '.join(f'{v:,}' for v in shown)}"
-
-
-def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, extra_layers: int = 0,
-                       divisible: LaidOut | None = None) -> str:
-    """`reason` (a rule of `plan_violations` that the `one_row` plan `row` breaks) with the values that broke it:
-    the plan's degrees, batches or layers the rule reads and, for a divisibility, the nearest values meeting it."""
-    tp, pp, dp, cp, ep, vpp, mb, batch, seq, layers, etp, given_etp, micro_batches = (int(v) for v in (
-        row.tp, row.pp, row.dp, row.cp, row.ep, row.vpp, row.micro_batch, row.global_batch, row.seq_len,
-        row.recompute_layers, row.expert_tp, row.etp, row.micro_batches))
-    slots = shape.num_layers + extra_layers
-    heads_why, stages_why, experts_why, groups_why, split_why = _model_reasons(shape, extra_layers)
-    if reason == _SMALL:
-        named = {"TP": tp, "PP": pp, "DP": dp, "CP": cp, "EP": ep, "VPP": vpp, "micro-batch": mb,
-                 "global batch": batch, "sequence length": seq}
-        small = [f"{k} {v}" for k, v in named.items() if v < 1] + ([f"expert TP {given_etp}"] if given_etp < 0 else [])
-        values = ", ".join(small)
-    elif reason == heads_why:
-        fits = [t for t in range(1, shape.num_heads + 1) if shape.num_heads % t == 0 and t <= max(64, tp)]
-        values = f"TP {tp} (TPs dividing {shape.num_heads} heads: {', '.join(map(str, fits))})"
-    elif reason == groups_why:
-        kv, heads = shape.num_kv_heads, shape.num_heads
-        fits = [t for t in range(1, heads + 1) if heads % t == 0 and (kv % t == 0 or t % kv == 0)]
-        values = f"TP {tp} (TPs meeting both head rules: {', '.join(map(str, fits))})"
-    elif reason == stages_why:
-        values = f"PP {pp} x VPP {vpp} = {pp * vpp} model chunks"
-    elif reason == _VPP_NEEDS_PP:
-        values = f"VPP {vpp} with PP {pp}"
-    elif reason == split_why:
-        values = (f"PP {pp} x VPP {vpp} = {pp * vpp} model chunks for {slots} layers; "
-                  + dividing_split(slots, pp, vpp, () if divisible is None else divisible))
-    elif reason == _BATCH:
-        values = (f"global batch {batch:,}, DP {dp} x micro-batch {mb} = {dp * mb:,}; "
-                  + _multiples(batch, dp * mb, "global batch", "global batches"))
-    elif reason == _SEQUENCE:
-        values = (f"sequence length {seq:,}, 2 x CP = {2 * cp}; "
-                  + _multiples(seq, 2 * cp, "sequence length", "sequence lengths"))
-    elif reason == _SEQUENCE_SP:
-        step = math.lcm(tp * cp, 2 * cp if cp > 1 else 1)  # the nearest lengths meet the 2 x CP rule as well
-        values = (f"sequence length {seq:,}, TP {tp} x CP {cp} = {tp * cp}; "
-                  + _multiples(seq, step, "sequence length", "sequence lengths"))
-    elif reason == experts_why:
-        values = f"EP {ep}"
-    elif reason == _EP_DIVIDES:
-        values = (f"EP {ep} x expert TP {etp} = {ep * etp} vs TP {tp} x CP {cp} x DP {dp} = {tp * cp * dp}"
-                  if row.experts_over_stage else f"EP {ep}, DP {dp}")
-    elif reason == _EXPERT_PP_GROUPS:
-        values = f"PP {pp}, EP {ep} x expert TP {etp} = {ep * etp}, TP {tp} x CP {cp} = {tp * cp}"
-    elif reason == _BLOCK_NEEDS_FULL:
-        values = f"--recompute-layers {layers} with --recompute {Recompute.from_code(int(row.recompute)).label}"
-    elif reason == _BLOCK_IN_CHUNK:
-        per_chunk = counted(-(-slots // max(1, pp * vpp)), "layer")
-        values = f"--recompute-layers {layers}, {per_chunk} in a chunk ({slots} / PP{pp} x VPP{vpp})"
-    elif reason in (_FOLDING_NEEDS_MOE, _FOLDING_NEEDS_SP):
-        values = f"expert TP {etp}, TP {tp}, sequence parallel {'on' if row.sequence_parallel else 'off'}"
-    elif reason == _EXPERTS_TP_OR_EP:
-        values = f"EP {ep}, expert TP {etp}, TP {tp}"
-    else:  # a pipeline schedule's rule (`schedules.one_plan_schedule_reason`)
-        values = (f"PP {pp}, VPP {vpp}, {counted(micro_batches, 'micro-batch', 'micro-batches')} per step "
-                  f"(global batch {batch:,} / (DP {dp} x micro-batch {mb}))")
-    return f"{reason}: {values}"
 
 
 def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,

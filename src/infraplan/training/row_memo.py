@@ -3,14 +3,14 @@
 The search prices its grid in blocks (`training.search.CHUNK_PLANS`); blocks of different PP share rows of the
 same TP, CP, EP, expert TP, micro-batch, recompute, dtype and sequence, whose layer times (GEMMs, attention,
 element-wise work, TP/CP collectives, the EP all-to-all's bytes and group) do not depend on PP or the rank order
-(`step_time.STRIDE_ONLY_KEYS`). Within `RowMemo.shared(...)` `step_time._per_layer` prices each such row once per
+(`step_time.STRIDE_ONLY_KEYS`). Within `RowMemo.shared(...)` `layer_terms.per_layer_terms` prices each such row once per
 search instead of once per block (DeepSeek-V3 with EP on 8,192 GB200: 78k row pricings -> 31k). The terms are
 element-wise in the rows, so a row priced in any block has the same bits: the search's answer does not change.
 New rows are priced sorted by `RUN_ORDER` (precision, micro-batch and sequence slowest, the recompute mode fastest):
 consecutive rows then repeat the inputs of most GEMMs and collectives, which `scalar_path.price_runs` prices once
 per run (DeepSeek-V3 on 8,192 GB200: 3.1 M GEMM elements in 1.6 M runs in grid order, 0.22 M sorted).
 
-Within one call, `computed_once` prices a step's cached terms (the layer terms of `step_time._per_layer`, the
+Within one call, `computed_once` prices a step's cached terms (the layer terms of `layer_terms.per_layer_terms`, the
 traffic of `step_traffic.pipeline_and_dp_traffic`) once per distinct row of their keys (`distinct_rows`: the key
 columns packed into one int64 by their value ranges) and broadcasts them back, exactly.
 """
@@ -95,7 +95,7 @@ class RowMemo:
     @staticmethod
     @contextmanager
     def shared(bounds: PlanArrays, keys: tuple[str, ...]) -> Iterator[RowMemo]:
-        """Within: `step_time._per_layer` keeps its per-row terms in one memo (the search's blocks share it)."""
+        """Within: `layer_terms.per_layer_terms` keeps its per-row terms in one memo (the search's blocks share it)."""
         memo = RowMemo(bounds, keys)
         token = _ACTIVE.set(memo)
         try:
@@ -343,8 +343,8 @@ def computed_once(plan: PlanArrays, keys: tuple[str, ...],
     estimate's plan (`PlanArrays.is_one`) gets `compute`'s terms as they are: Python floats (`step_time`).
     A search's rows (those a `RowMemo` serves) differ in LAYER_KEYS: every field but DP (set by TP, CP, PP), the
     global batch (one per search) and the broadcast axes is one of them (tests/training/test_search_speed.py).
-    `owners`: the objects `compute` prices with (`step_time._per_layer`'s), by which a search's rows are kept across
-    calls (`RowMemo.whole_rows`, which `keep` may start); None: not kept.
+    `owners`: the objects `compute` prices with (`layer_terms.per_layer_terms`'s), by which a search's rows are kept
+    across calls (`RowMemo.whole_rows`, which `keep` may start); None: not kept.
     """
     if plan.is_one:  # (every field of shape (1,))
         return compute(plan)  # its own row: the one-plan terms, Python floats

@@ -7,7 +7,7 @@ pipeline schedule (every registered one, or those asked for). The axes are decla
 Plans are rows (`row_grid.enumerate_rows`: every axis but the broadcast ones) times the broadcast axes as extra
 array dimensions: (vpp, schedule) pairs of the row's PP and the ZeRO stages, so a grid of (ZeRO, pairs, rows)
 runs through the single estimate's element-wise model code, the per-layer and traffic terms once per row (the
-per-layer GEMMs, attention and element-wise work once per row without PP and rank order: `step_time._per_layer`).
+per-layer GEMMs, attention and element-wise work once per row without PP and rank order: `layer_terms.per_layer_terms`).
 The grid goes in blocks of about `CHUNK_PLANS` plans, their temporaries reused heap memory between blocks and
 searches (`keep_freed_heap`); the keys of all blocks share one buffer. Invalid plans are masked by the same rules
 that reject a user's plan; memory is priced first (its total alone, `memory.memory_total`) and rows with no
