@@ -26,7 +26,7 @@ import typer
 from typer.core import TyperGroup
 
 from infraplan import __version__
-from infraplan.cli.option_synonyms import synonym_hint
+from infraplan.cli.option_synonyms import synonym_hint, value_hint
 from infraplan.cli.terminal_text import terminal_text
 from infraplan.errors import InputError
 from infraplan.raised_warnings import raised_warnings
@@ -336,7 +336,8 @@ def _main(argv: list[str] | None) -> int:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # typer's Literal choices go through pydantic, whose message starts "Value error, " (not the user's);
             # another tool's name for an option is answered with ours (`cli.option_synonyms`, hW59)
-            hint = synonym_hint(exc) if kind == "NoSuchOption" else None
+            # and a refused value with the planner's reason (`value_hint`: `--kv-dtype mxfp8`, hM70)
+            hint = synonym_hint(exc) if kind == "NoSuchOption" else value_hint(exc) if kind == "BadParameter" else None
             shown = terminal_text(hint or exc.format_message().replace(': Value error, ', ': '))
             print(f"infraplan: error: {shown}", file=sys.stderr)
             return int(exc.exit_code) or 2

@@ -13,10 +13,14 @@ Names, each as the tool's argument parser spells it:
   --tensor-model-parallel-size :1323, --pipeline-model-parallel-size :1325,
   --num-layers-per-virtual-pipeline-stage :1333, --context-parallel-size :1374, --expert-model-parallel-size :1637;
 * --precision: PyTorch Lightning's / NeMo's Trainer argument ("bf16-mixed"); --num-gpus / --world-size: launchers'.
+
+A value outside an option's choices that the planner refuses for a reason (`value_hint`): `--kv-dtype mxfp8`, MTIA's
+weight format asked of its KV cache, says why no engine stores it (`serving.kv_cache.kv_dtype_reason`, hM70).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # another tool's option name -> infraplan's option for the same setting
@@ -43,3 +47,18 @@ def synonym_hint(exc: Any) -> str | None:
         return None
     options = {opt for param in command.params for opt in getattr(param, "opts", ())}
     return f"No such option: {name}; did you mean {target}?" if target in options else None
+
+
+def value_hint(exc: Any) -> str | None:
+    """For click's BadParameter `exc` of `--kv-dtype` naming a format outside the KV-cache choices: click's line with
+    the planner's reason where it has one (`serving.kv_cache.kv_dtype_reason`: "no modelled engine stores an MXFP8 KV
+    cache ..."); else None (click's own message stands)."""
+    if "--kv-dtype" not in getattr(getattr(exc, "param", None), "opts", ()):
+        return None
+    asked = re.search(r"'([^']*)' is not one of", str(getattr(exc, "message", "")))
+    if asked is None:
+        return None
+    from infraplan.serving.kv_cache import kv_dtype_reason  # lazy: the error path only (`train` loads no serving)
+
+    why = kv_dtype_reason(asked.group(1))
+    return f"{exc.format_message().replace(': Value error, ', ': ').rstrip('.')}: {why}" if why else None

@@ -69,12 +69,13 @@ def generic_node(accelerator: Accelerator, node_of: System | None = None) -> tup
             node = node.model_copy(update={"nic_bandwidth_bytes_per_s": node.nic_bandwidth_bytes_per_s  # own NICs
                                            * accelerator.scale_out_bandwidth_bytes_per_s / per_gpu})
         if share.basis == "device":  # the device's own figure comes before its reference node's
-            node = node.model_copy(update={"host_power_w": share.host_w * node.accelerators_per_node})
+            node = node.model_copy(update={"host_power_w": share.host_w * node.accelerators_per_node,
+                                           "host_power_source": share.host_source})  # said where ASSUMED (hM70)
         return node, ref.network.kind, ref.network.collective_efficiency
     per = accelerator.devices_per_server or GENERIC_ACCELERATORS_PER_NODE  # a CPU's sockets (its file's figure)
     node = Node(accelerators_per_node=per, scale_up_domain=per, nics_per_node=per,
                 nic_bandwidth_bytes_per_s=accelerator.scale_out_bandwidth_bytes_per_s,
-                host_power_w=share.host_w * per)
+                host_power_w=share.host_w * per, host_power_source=share.host_source)
     return node, "ethernet", GENERIC_COLLECTIVE_EFFICIENCY
 
 

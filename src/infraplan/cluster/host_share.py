@@ -32,6 +32,15 @@ copies), once: `watts` (host + switches) is what `serve`, `recsys` and `video` a
 `facility`, `campus` and `fleet-mix` build nodes from `host_w` alone (`cluster.generic.generic_node`) and add the
 switches per scale-up domain begun (`cluster.power.scale_up_switches_w`), so a part-filled NVL72 rack pays its 9
 trays there and 50 W a GPU here (the amortised share).
+
+Which figures are ASSUMPTIONS (`assumed_share_w`, hM70): a node's `host_power_source` (the part's `host_source` on a
+node built from its own figure) and `scale_up_switch_source` carry the catalog's label; a labelled one is said by
+every platform per-watt answer (`serve`'s `assumed_host_w_per_gpu` and warning, `serve-plan`'s warning, `plan`'s and
+`fleet-mix`'s figures note). No primary source gives MTIA 400's (Meta's Mar 2026 roadmap summaries: the chip's
+1,200 W only) or MTIA 2i's (Meta's Apr 2024 MTIA blog: 72 accelerators a rack, 3 chassis of 12 boards x 2 chips,
+no power), nor a GB200 / GB300 NVL72 compute tray's less its GPUs: all ASSUMED. DGX H100 / A100 / B200 / B300
+subtract the GPUs from the vendor's system maximum: sourced, but a maximum rating held always on, not a measured
+draw, so a GPU's platform figure leans high where an ASSUMED MTIA host's is a guess either way.
 """
 
 from __future__ import annotations
@@ -99,6 +108,31 @@ def switch_share_line(node: Node) -> str:
     return (f"{node_switch_share_w(node):.4g} W per accelerator of scale-up switches: "
             f"{node.scale_up_switch_power_w:.5g} W per {node.scale_up_domain}-accelerator domain outside the servers "
             f"({node.scale_up_switch_source})")
+
+
+ASSUMPTION_LABEL = "ASSUMPTION"  # how the catalog labels a figure no source gives (its files' convention)
+
+
+def assumed_share_w(node: Node) -> tuple[float, list[str]]:
+    """(the watts per accelerator of `node`'s host and scale-up switch shares whose source is labelled an
+    ASSUMPTION, each such figure in words: "300 W of host"); (0, []) where both are sourced or unstated."""
+    parts = [(node_host_share_w(node), "host", node.host_power_source),
+             (node_switch_share_w(node), "scale-up switches", node.scale_up_switch_source)]
+    said = [(w, what) for w, what, src in parts if w > 0 and ASSUMPTION_LABEL in src]
+    return sum(w for w, _ in said), [f"{w:.4g} W of {what}" for w, what in said]
+
+
+def assumed_share_note(node: Node, word: str = "accelerator") -> str | None:
+    """One line where some of a node's host share is ASSUMED (`assumed_share_w`): how much of it, where its sources
+    are, and which figures carry it; None where none is. The sources stay in the catalog (and `serve`'s
+    assumptions.host_share), not in the line: a part's host_source is a paragraph."""
+    assumed, lines = assumed_share_w(node)
+    if assumed <= 0:
+        return None
+    return (f"{assumed:.4g} of the {node_share_w(node):.4g} W per {word} of host and scale-up switches is ASSUMED "
+            f"({', '.join(lines)}: no published platform power; the catalog's host_source / host_power_source / "
+            "scale_up_switch_source say why): every platform figure (joules_per_token, platform_qps_per_w, a pool's "
+            "IT power) carries it, the chip's alone (device_joules_per_token, qps_per_w) does not")
 
 
 NVL72_SWITCH_W = 3600.0  # GB200 NVL72's 9 NVSwitch trays per 72-GPU rack (catalog/systems/gb200-nvl72.yaml's source)

@@ -49,7 +49,7 @@ from infraplan.cluster.cost import (
     site_inputs,
 )
 from infraplan.cluster.generic import generic_part_notes
-from infraplan.cluster.host_share import unstated_switch_note
+from infraplan.cluster.host_share import assumed_share_note, unstated_switch_note
 from infraplan.cluster.power import ServerLayout, servers_by_space
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
@@ -98,12 +98,14 @@ def missing_embodied(name: str, device: str) -> str | None:
 
 def pool_figures_note(name: str, device: str) -> str | None:
     """The pool's accelerator's catalog `figures_note` (its figures SECONDARY or assumed: MTIA) as the one line
-    serve, recsys, fleet-mix and plan print for it, else None (a video ASIC has none)."""
+    serve, recsys, fleet-mix and plan print for it, and its ASSUMED host share (`cluster.host_share.
+    assumed_share_note`: MTIA 400's, an NVL72 tray's), else None (a video ASIC has none)."""
     if is_video_device(device):
         return None
     cluster = Cluster.resolve(device)
     lines = figures_notes(cluster.accelerator)  # its figures' standing (a pool serves any work)
-    lines += filter(None, [unstated_switch_note(cluster.system)])  # a file's NVL72-like domain: 0 W of switches
+    lines += filter(None, [unstated_switch_note(cluster.system),  # a file's NVL72-like domain: 0 W of switches
+                           assumed_share_note(cluster.system.node, cluster.accelerator.device_word)])  # hM70
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 

@@ -56,8 +56,8 @@ from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster.cluster import part_of
-from infraplan.cluster.generic import generic_part_notes
-from infraplan.cluster.host_share import host_share
+from infraplan.cluster.generic import generic_node, generic_part_notes
+from infraplan.cluster.host_share import assumed_share_note, host_share
 from infraplan.cluster.power import idle_power
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
@@ -301,8 +301,10 @@ def figure_lines(acc: Accelerator, model: RecsysModel, profile: RecsysProfile, d
     its power is the pool's): those left out, so that each is said once."""
     said = figures_notes(acc) if pool else []
     lines = [line for line in figures_notes(acc, "inference", "recommendation") if line not in said]
+    assumed = None if pool else assumed_share_note(generic_node(acc)[0], acc.device_word)  # MTIA 400's 350 W (hM70)
     return lines + [note for note in [vector_rate(acc, profile, dtype)[1], stand_in_note(acc, model),
-                                      no_host_link_note(acc), *_platform_notes(acc, profile, host=not pool)] if note]
+                                      no_host_link_note(acc), *_platform_notes(acc, profile, host=not pool),
+                                      assumed and f"platform_qps_per_w: {assumed}"] if note]
 
 
 def pool_notes(model: str | RecsysModel, acc: Accelerator, dtype: str) -> list[str]:

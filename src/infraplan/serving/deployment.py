@@ -58,7 +58,7 @@ from infraplan.ops.precision import (
 )
 from infraplan.serving.engines import ServingEngine, kv_cache_dtypes, load_engine, serving_profile, serving_stacks
 from infraplan.serving.expert_slots import engine_refusal
-from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
+from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.request_intake import attention_dp_refusal
 from infraplan.serving.stack_placement import stack_on_accelerator
 
@@ -136,7 +136,7 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
     if dep.dtype not in WEIGHT_DTYPES:
         raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
     if dep.kv_dtype not in KV_DTYPES:
-        raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
+        raise InputError(kv_dtype_refusal(dep.kv_dtype))
     engine_kv, part_kv = kv_gaps(accelerator, dep.kv_dtype, dep.stack, dep.engine)
     if engine_kv:
         raise InputError(engine_kv)

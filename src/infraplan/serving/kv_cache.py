@@ -51,6 +51,25 @@ from infraplan.serving.engines import ServingEngine, load_engine, serving_profil
 BLOCK_TOKENS = 16
 WEIGHT_DTYPES = tuple(SERVING_FORMATS)  # bf16 fp8 int8 int4 nvfp4 mxfp4 mxfp8 (`ops.precision`, "Serving formats")
 KV_DTYPES = ("bf16", "fp8", "int8")
+# a KV-cache format asked that no modelled engine stores, and why (hM70: `serve --kv-dtype mxfp8` on MTIA 400, whose
+# weights run MX8 on pytorch-mtia, was refused with the choices alone); not offered as an ASSUMPTION: no source has one
+KV_UNSTORED = {"mxfp8": "no modelled engine stores an MXFP8 KV cache: vLLM 0.12.0's CacheDType (vllm/config/cache.py:"
+                        "23-31; pytorch-mtia runs vLLM's loop) and SGLang 0.5.9's --kv-cache-dtype (srt/server_args.py:"
+                        "3080-3085) list none, nor does any stack profile's kv_cache_dtypes; a part with MX8 and no "
+                        "fp8 (MTIA 400 / 450) keeps a bf16 KV cache (--kv-dtype bf16)"}
+
+
+def kv_dtype_reason(kv_dtype: str) -> str:
+    """Why a KV-cache format outside `KV_DTYPES` is not offered where the planner knows ("": it does not): a weight
+    format asked of the cache (`KV_UNSTORED`'s reason, else that `--dtype` takes it)."""
+    return KV_UNSTORED.get(kv_dtype) or (f"{kv_dtype} is a weight format (--dtype {kv_dtype}), not a KV cache the "
+                                         "stack profiles list" if kv_dtype in WEIGHT_DTYPES else "")
+
+
+def kv_dtype_refusal(kv_dtype: str) -> str:
+    """The line refusing a KV-cache format outside `KV_DTYPES`: the formats, and why (`kv_dtype_reason`)."""
+    why = kv_dtype_reason(kv_dtype)
+    return f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {kv_dtype!r}" + (f": {why}" if why else "")
 
 
 def kv_heads_local(shape: TransformerShape, tp: int) -> float:

@@ -37,7 +37,7 @@ from infraplan.serving.deployment import moe_tp_ep
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import ONLINE_MAX_BATCH, changed_engine_settings, load_engine, versioned_name_note
 from infraplan.serving.expert_slots import uneven_experts_note
-from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
+from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
@@ -59,7 +59,7 @@ from infraplan.serving.serve_inputs import (
     tp_span_note,
     trace_rows_note,
 )
-from infraplan.serving.serving_metrics import per_watt_note, steady_power_note
+from infraplan.serving.serving_metrics import assumed_host_note, per_watt_note, steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.workloads import clip_to_context, require_context
@@ -168,6 +168,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     cluster.check_gpus(gpus)
     kv, kv_why = (kv_dtype, "--kv-dtype") if kv_dtype else default_kv_dtype(shape, dtype, spec_engine.engine,
                                                                                     acc.catalog_name)
+    if kv not in KV_DTYPES:  # the reason where the format is a weight format (mxfp8 on MTIA, hM70)
+        raise InputError(kv_dtype_refusal(kv))
     if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
         raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "
                          f"got --dtype {dtype!r}, --kv-dtype {kv!r}")
@@ -265,6 +267,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(fill)
     notes += steady_power_note(result, acc, sys_spec)  # a steady draw above TDP + host: its J/token reads high (hO57)
     notes += per_watt_note(result, acc, sys_spec, ref)  # chip vs platform W, launches assumed (MTIA: hM69)
+    notes += assumed_host_note(result, sys_spec)  # an ASSUMED host share in joules_per_token (MTIA 400, NVL72: hM70)
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "

@@ -52,6 +52,8 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster.generic import GENERIC_SYSTEM_SOURCE
 from infraplan.cluster.host_share import (
+    assumed_share_note,
+    assumed_share_w,
     host_share,
     node_host_share_w,
     node_share_w,
@@ -272,6 +274,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "steady_output_tokens_per_s": served,
         "joules_per_token": gpus * (idle_w + host_w) / rate + steady_dyn_j,
         "device_joules_per_token": gpus * idle_w / rate + steady_dyn_j,
+        "assumed_host_w_per_gpu": assumed_share_w(system.node)[0],  # of host_w, labelled ASSUMPTION (hM70)
         "usd_per_hour_per_gpu": usd_per_hour,
         "usd_per_million_tokens": usd / rate * 1e6 if usd is not None else None,
         **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
@@ -307,6 +310,14 @@ def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: 
             "whole run's dynamic joules per token by the steady served rate, which reads high (the run's ramp from "
             "an empty engine and drain after its last arrival run small batches, more joules per token than the "
             "steady state): more requests shrink it"]
+
+
+def assumed_host_note(result: dict[str, Any], system: System) -> list[str]:
+    """The line of a run whose joules_per_token counts an ASSUMED host share (`cluster.host_share.assumed_share_note`:
+    MTIA 400's 300 W of host and 50 W of switches a chip, a GB300 NVL72 tray's 450 W a GPU); [] where none is, or
+    nothing ran."""
+    note = assumed_share_note(system.node) if result.get("joules_per_token") else None
+    return [f"joules_per_token: {note}"] if note else []
 
 
 def per_watt_note(result: dict[str, Any], accelerator: Accelerator, system: System, stack_ref: str) -> list[str]:
