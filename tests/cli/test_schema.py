@@ -52,6 +52,7 @@ UNITLESS = {
     "optimizer",  # train / search --optimizer: adam | muon, a name (hJ60)
     "dsa_stage",  # train --dsa-stage: sparse | warmup, a name (hJ61)
     "executed_flops_utilisation", "mfu_flop_convention",  # a fraction of peak; the FLOP count's name (hF45)
+    "cuda_graphs",  # train / search rows: whether the plan replays CUDA graphs, a flag (hT70)
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "best_run",  # search --tokens: the best plan's train --tokens object (hL60)
     "total_parameters", "active_parameters", "layers", "context_tokens",  # catalog models' counts (hU59)

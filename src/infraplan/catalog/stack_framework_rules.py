@@ -34,6 +34,17 @@ from infraplan.catalog.kernel_fits import AttentionKernel
 from infraplan.catalog.schemas import Spec
 
 
+class CudaGraphRule(Spec):
+    """The plans a stack's CUDA graphs capture (`Stack.cuda_graphs_when`; `training.cuda_graph_rule.graphed`): those
+    within every bound given (a bound left out holds for any plan); the others launch eagerly."""
+
+    max_pp: int | None = Field(None, ge=1, description="graphed only at PP at most this (torchtitan 0.3.0: 1, "
+                               "trainer.py:179-211 refuses graphs with a pipeline)")
+    max_ep: int | None = Field(None, ge=1, description="graphed only at EP at most this (torchtitan 0.3.0: 1, its "
+                               "default token dispatcher is not graph-safe; a stack file with HybridEP's "
+                               "non_blocking_capacity_factor or MinimalAsyncEP leaves it out)")
+
+
 class FrameworkRules(Spec):
     """The framework's limits and defaults (the fields below), each with its source."""
 

@@ -17,6 +17,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   each GEMM (counted from a profiled eager GPT layer); Transformer Engine stacks fuse them.
 * `cuda_graphs`: the layer's kernels are replayed from a captured graph, so host issue time is one launch
   per graph instead of one dispatch per kernel (PyTorch CUDA graphs; NeMo `enable_cuda_graph`).
+  `cuda_graphs_when` (`CudaGraphRule`): the plans a framework graphs, where not every one (torchtitan 0.3.0: PP 1
+  and EP 1); `optimizer_graphs` false: the optimizer step eager beside graphed layers (`training.cuda_graph_rule`).
 * `moe_cuda_graph`: with graphs, a dropless MoE layer (Megatron-Core without drop-and-pad) graphs only attention,
   router and preprocess and issues its MoE block eagerly after one host sync per layer forward
   (`training.host_time.dropless_moe_host`); `graphed` (drop-pad) replays the whole layer.
@@ -82,6 +84,7 @@ from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
 from infraplan.catalog.stack_files import named_like_preset, own_sources, refuse_other_kind, unknown_class
+from infraplan.catalog.stack_framework_rules import CudaGraphRule as CudaGraphRule
 from infraplan.catalog.stack_framework_rules import FrameworkRules, PipelineRules
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
@@ -152,6 +155,12 @@ class Stack(FrameworkRules, PipelineRules):
         "pipeline once a step (torchtitan's pipelining defers FSDP's resharding and gradient sync to the last "
         "micro-batch: `pipeline_grad_reduce_source`; DeepSpeed's pipeline engine runs no ZeRO-3); its source in "
         "`zero3_collectives_source`")
+    zero3_pipeline_regathers: bool = Field(
+        False, description="without `zero3_pipeline_collectives_per_micro_batch`, ZeRO-3's pipelined schedules "
+        "re-gather each unit in every backward after a forward and in the warm-up forwards (torch's pipelining keeps "
+        "a unit gathered after its backward, FSDP2's reshard-after-forward drops it after its forward): m + 1 gathers "
+        "a step, the rest of the once-a-step price exposed by `training.fsdp2_regathers`; its source in "
+        "`zero3_collectives_source`")
     fsdp2_copy_passes: bool = Field(
         False, description="FSDP2's copy-out of each all-gather into the unsharded parameters and copy-in of the "
         "gradients into the reduce-scatter buffer at the reduce dtype, on the compute stream, priced on ZeRO-3 plans "
@@ -172,6 +181,14 @@ class Stack(FrameworkRules, PipelineRules):
         "reduce-scatter and the parameter all-gather once (`training.step_assembly`; hN, session 53); False: both once "
         "a step (the distributed optimizer's ZeRO-1 and today's pricing); its source in `zero3_collectives_source`")
     cuda_graphs: bool = False
+    cuda_graphs_when: CudaGraphRule | None = Field(
+        None, description="with `cuda_graphs`, the plans the framework captures (`CudaGraphRule`: PP / EP bounds); "
+        "None: every plan (`training.cuda_graph_rule.graphed`: the layers' and LM head's launches, the dropless MoE "
+        "terms, the optimizer's, the adapters' calls and the host-bound note read it per plan)")
+    optimizer_graphs: bool = Field(
+        True, description="with a plan's graphs, the optimizer step's launches replayed from a graph too; false: "
+        "eager (torchtitan 0.3.0 graphs one micro-batch's forward + loss + backward, zero_grad, clipping and the "
+        "optimizer step outside it: trainer.py:613-614, :874, :940-948)")
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "
         "routing: attention, router and preprocess graphed, the MoE block issued eagerly after one host-device sync "

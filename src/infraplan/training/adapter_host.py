@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates
@@ -30,6 +32,7 @@ from infraplan.ops.layer import layer_ops
 from infraplan.ops.layer_records import collective_launches
 from infraplan.scalar_path import pick, to_float
 from infraplan.training import adapter_sites, frozen_base
+from infraplan.training.cuda_graph_rule import graphed
 from infraplan.training.enums import Recompute
 from infraplan.training.frozen_base import with_frozen_layers
 from infraplan.training.frozen_traffic import FrozenEndStages, frozen_ends, frozen_traffic
@@ -62,9 +65,12 @@ def with_adapter_host(out: dict[str, Any], shape: TransformerShape, row: PlanArr
                       stack: Stack, fabric: Fabric) -> dict[str, Any]:
     """Per-layer terms with the adapters' host calls in `host_fwd` / `host_bwd` (eager stacks; the forward's again
     under full recompute); unchanged with the toggle off or under CUDA graphs."""
-    if not ADAPTER_HOST_CALLS or stack.cuda_graphs:
+    graphs = graphed(stack, row)  # (per plan: `cuda_graph_rule`, hT70)
+    if not ADAPTER_HOST_CALLS or graphs is True:
         return out
     calls_fwd, calls_bwd = adapter_host_calls(shape, row, spec, stack)
+    if graphs is not False:  # a grid mixing graphed and eager plans: the calls on the eager ones
+        calls_fwd, calls_bwd = np.where(graphs, 0.0, calls_fwd), np.where(graphs, 0.0, calls_bwd)
     rerun = pick(row.recompute == int(Recompute.FULL), calls_fwd, 0.0)
     out["host_fwd"] = out["host_fwd"] + calls_fwd * fabric.host_kernel_dispatch_s
     out["host_bwd"] = out["host_bwd"] + (calls_bwd + rerun) * fabric.host_kernel_dispatch_s

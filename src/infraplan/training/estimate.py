@@ -31,6 +31,7 @@ from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.collnet import sharp_profile
 from infraplan.training.communicator_buffers import memory_headroom_flag
+from infraplan.training.cuda_graph_rule import ungraphed_reason
 from infraplan.training.dsa_warmup import check_stage, warmup_estimate, warmup_outputs
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
@@ -147,6 +148,7 @@ def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_byt
         breakdown_s=dict(zip(COMPONENTS, map(float, _COMPONENT_VALUES(values)), strict=True)),
         host_exposed_phases_s=dict(zip(HOST_PHASES, map(float, _HOST_PHASE_VALUES(values)), strict=True)),
         config=plan.row(i),
+        cuda_graphs=bool(values.get("cuda_graphs", False)),  # (`cuda_graph_rule.graphed`, hT70)
     )
 
 
@@ -266,8 +268,9 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
     causal = (float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))
               if ceiling is not None and ceiling.flop_convention == "causal_scores" else 1.0)
     notes += idle_batch_notes(row["config"], row["mfu"], ceiling, causal)  # a batch leaving GPUs idle, as search
+    one = plan.one_row if plan.is_one else plan
     notes += host_bound_notes(row["step_time_s"], row["breakdown_s"]["host_exposed"], row["host_exposed_phases_s"],
-                              profile.cuda_graphs, profile.name)  # the GPU waiting for its host
+                              row["cuda_graphs"], profile.name, ungraphed_reason(profile, one))  # (host-bound)
     row.update(error_band=training_band(family, bands, row["config"]["seq_len"]),
                model=point.shape.name, system=point.cluster.system.name, accelerator=accelerator.name,
                parameters=_total_params(point.shape),

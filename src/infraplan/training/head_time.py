@@ -28,6 +28,7 @@ from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.ops.layer_records import collective_launches
 from infraplan.ops.params import ACT_BYTES
 from infraplan.scalar_path import is_plain
+from infraplan.training.cuda_graph_rule import GRAPHED, ruled
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
@@ -113,18 +114,22 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     added = memory(accumulate * rows) if accumulate else 0.0 * loss  # backward, in `head_other`
     embed_fwd = memory(4.0 * tokens * shape.hidden_size)
     embed_bwd = memory(2.0 * tokens * shape.hidden_size + 14.0 * rows, 3.0)
-    host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else host_dispatch_s
+    host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs and not ruled(stack) else host_dispatch_s
     comm = _end_collectives(shape, plan, tokens, stack) if fabric is not None else {
         (end, ph): () for end in ("head", "embed") for ph in ("fwd", "bwd")}
     tp = {(end, ph): 0.0 * fwd if fabric is None else _collective_times(fabric, comm[(end, ph)], "tp", one)
           for end in ("head", "embed") for ph in ("fwd", "bwd")}
     launches = {k: collective_launches(records, one) for k, records in comm.items()}  # (`issue` broadcasts them)
 
-    def issue(kernels: float, end: str, ph: str) -> Any:
-        issued = (kernels + launches[(end, ph)]) * host
+    def issue(kernels: float, end: str, ph: str, launch_s: float = host) -> Any:
+        issued = (kernels + launches[(end, ph)]) * launch_s
         return issued if one else np.broadcast_to(issued, np.shape(fwd)).astype(np.float64)
 
-    return {"head_compute": fwd + bwd, "head_other": loss + added,
+    graphed = {} if not ruled(stack) else {  # (graph launches beside the eager ones: `cuda_graph_rule`, hT70)
+        GRAPHED + f"{end}_host_{ph}": issue(kernels, end, ph, CUDA_GRAPH_LAUNCH_S) for end, ph, kernels in (
+            ("head", "fwd", 1.0 + ce_kernels / 3.0), ("head", "bwd", 2.0 + 2.0 * ce_kernels / 3.0),
+            ("embed", "fwd", EMBEDDING_KERNELS[0]), ("embed", "bwd", EMBEDDING_KERNELS[1]))}
+    return graphed | {"head_compute": fwd + bwd, "head_other": loss + added,
             "head_tp": tp[("head", "fwd")] + tp[("head", "bwd")],
             "head_gpu_fwd": fwd + loss / 3.0 + tp[("head", "fwd")],
             "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + added + tp[("head", "bwd")],

@@ -26,8 +26,10 @@ _PHASE_WORDS = {"forward": "the forward intervals", "backward": "the backward in
 
 
 def host_bound_notes(step_time_s: float, host_exposed_s: float, phases_s: Mapping[str, float], cuda_graphs: bool,
-                     stack: str) -> list[str]:
-    """One line where the exposed host time is at least `HOST_BOUND_SHARE` of the step, else []."""
+                     stack: str, outside_rule: str | None = None) -> list[str]:
+    """One line where the exposed host time is at least `HOST_BOUND_SHARE` of the step, else []; `cuda_graphs`:
+    whether the plan is graphed, `outside_rule`: why the stack's graphs leave it eager
+    (`cuda_graph_rule.ungraphed_reason`)."""
     if not step_time_s > 0.0 or host_exposed_s < HOST_BOUND_SHARE * step_time_s:
         return []
     phase = max(phases_s, key=phases_s.__getitem__)
@@ -38,6 +40,8 @@ def host_bound_notes(step_time_s: float, host_exposed_s: float, phases_s: Mappin
                   "interleaved schedule, VP > 1, where the stack overlaps only there) takes them off the critical path")
     elif cuda_graphs:
         remedy = "the stack runs CUDA graphs already: a larger micro-batch puts more GPU work behind each launch"
+    elif outside_rule:
+        remedy = f"{outside_rule}; a larger micro-batch puts more GPU work behind each launch"
     else:
         remedy = (f"CUDA graphs (a stack file `extends: {stack}` with `cuda_graphs: true`, where the framework runs "
                   "them) or a larger micro-batch (more GPU work behind each launch) hide it")

@@ -318,8 +318,9 @@ def dropless_moe_host(ops: LayerOps, full: Any, quantize: Any = 0.0, biases: boo
 
 def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: Any, full: Any, dispatch_s: float,
                            one: bool, stack: Stack, dtype: Any, biases: bool,
-                           offset_syncs: tuple[Any, Any] = (0.0, 0.0)) -> None:
-    """Set a layer's MoE host terms in `out` (`training.layer_time`); `biases`: the experts' linear biases.
+                           offset_syncs: tuple[Any, Any] = (0.0, 0.0), graphs: bool | None = None) -> None:
+    """Set a layer's MoE host terms in `out` (`training.layer_time`); `biases`: the experts' linear biases; `graphs`:
+    the plans' CUDA graphs (`training.cuda_graph_rule`; None: the stack's `cuda_graphs`).
 
     Under CUDA graphs with dropless routing (`Stack.moe_cuda_graph` dropless_eager) the host syncs with the device
     before each MoE layer's all-to-all and then issues the MoE block eagerly (`dropless_moe_host`); that issue is
@@ -341,15 +342,16 @@ def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: A
         out["host_fwd"], out["host_bwd"] = float(out["host_fwd"]), float(out["host_bwd"])
         out.update(moe_host_fwd=0.0, moe_gpu_fwd=0.0, moe_host_sync=0.0, moe_sync_waits=0.0)
         return
+    graphs = stack.cuda_graphs if graphs is None else graphs
     dropless = stack.moe_cuda_graph == "dropless_eager"
     per_expert = stack.moe.expert_gemm == "per_expert"
     quantize = expert_quantize_launches(dtype, stack.fp8.recipe) if per_expert else 0.0
     terms: tuple[Any, Any, Any] = (0.0, 0.0, 0.0)
-    if experts and stack.cuda_graphs and dropless:
+    if experts and graphs and dropless:
         calls_fwd, calls_bwd, gemms_fwd, gemms_bwd, share = dropless_moe_host(ops, full, quantize, biases, per_expert)
         out["host_bwd"] = out["host_bwd"] + calls_bwd * dispatch_s + gemms_bwd * CPP_GEMM_LAUNCH_S
         terms = (calls_fwd * dispatch_s + gemms_fwd * CPP_GEMM_LAUNCH_S, expert_gpu_fwd, share)
-    elif experts and not stack.cuda_graphs:
+    elif experts and not graphs:
         calls_fwd, calls_bwd, launches_fwd, launches_bwd = (expert_host_work(ops, quantize, biases) if per_expert
                                                             else (0.0, 0.0, 0.0, 0.0))
         host_fwd = calls_fwd * dispatch_s + launches_fwd * CPP_GEMM_LAUNCH_S
@@ -358,7 +360,7 @@ def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: A
                            + pick(full, host_fwd, 0.0))
         synced = dropless and stack.stack_class == "megatron"  # Megatron-Core's dispatchers (read: 0.8.0, 0.16.1)
         terms = (0.0, 0.0, experts[0].share if synced else 0.0)  # the sync alone: its interval is the layer's
-    eager_block = bool(experts) and (dropless or not stack.cuda_graphs) and stack.stack_class == "megatron"
+    eager_block = bool(experts) and (dropless or not graphs) and stack.stack_class == "megatron"
     waits = experts[0].share * (offset_syncs[0] + offset_syncs[1]) if eager_block else 0.0
     for key in ("host_fwd", "host_bwd"):
         out[key] = float(out[key]) if one else np.asarray(out[key], dtype=np.float64)

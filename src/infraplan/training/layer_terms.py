@@ -26,6 +26,7 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.training.axes import LAYER_KEYS
+from infraplan.training.cuda_graph_rule import graphed_terms
 from infraplan.training.enums import Recompute
 from infraplan.training.expert_dispatch import ep_seconds, with_ep_comm, with_flex_dispatcher
 from infraplan.training.head_time import head_times
@@ -63,6 +64,7 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     """
     stack = stack or resolve_stack(None, "training")
     times, ep_records = layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
+    times = graphed_terms(times, stack, plan)
     return with_ep_comm(times, ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0),
                         plan.recompute == int(Recompute.FULL), stack, fabric, ep_records)
 
@@ -106,7 +108,7 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
         row = distinct.one_row
         precision = precision_of(row)  # (its int dtype code picks its recipe's Python floats)
         times, ep_records = layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
-        times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
+        times = graphed_terms(times | head_times(shape, rates, row, precision, stack, host_s, fabric), stack, row)
         times = with_ep_comm(times, ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
                              row.recompute == _FULL, stack, fabric, ep_records, True)
         # the one-plan memo keeps Python floats (in the split's key order; `float` returns a float as it is, and
@@ -136,6 +138,7 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
             times = {k: spread(v) for k, v in times.items()}
             ep_records = tuple(replace(c, bytes=spread(c.bytes), group=spread(c.group), mask=spread(c.mask))
                                for c in ep_records)
+    times = graphed_terms(times, stack, distinct)  # (each row's own CUDA graphs: `cuda_graph_rule`, hT70)
     fp8 = precision_of(distinct)[1] < 2.0
     if free is not None or memo is not None:  # the records' stride is the first priced row's: each row's own
         ep_records = tuple(replace(c, stride=distinct.ep_stride) for c in ep_records)

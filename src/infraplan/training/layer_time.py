@@ -81,6 +81,7 @@ from infraplan.training.attention_core import (
     attention_core_times,
     softmax_falls_back,
 )
+from infraplan.training.cuda_graph_rule import with_graphs
 from infraplan.training.enums import Dtype, Recompute
 from infraplan.training.expert_counts import count_spread, routed_gemm_fwd_bwd
 from infraplan.training.expert_quantize import expert_block_quantize_s, expert_quantize_kernels
@@ -302,25 +303,29 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     amax, amax_count_fwd, amax_count_bwd, amax_mask = amax_reduction_seconds(shape, plan, stack, fabric, one)
     out["tp_fwd"] = out["tp_fwd"] + amax["fwd"]
     out["tp_bwd"] = out["tp_bwd"] + amax["bwd"] + pick(full, amax["fwd"], 0.0)
-    # host issue time (`add_host_seconds`)
-    add_host_seconds(out, ops, shape, plan, stack, (amax_count_fwd, amax_count_bwd, amax_mask), (full, selective),
-                     (extra_fwd, extra_bwd), one, host_dispatch_s)
-    # MoE: the block's eager issue after its sync under CUDA graphs, the local experts' host work and the sync in
-    # eager stacks (`host_time.add_dropless_moe_terms`)
-    add_dropless_moe_terms(out, ops, sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True)
-                                          if op.role in ("expert_up", "expert_down")), 0.0)
-                           + expert_block_quantize_s(shape, ops, lay, rates, quantize_fwd), full, host_dispatch_s,
-                           one, stack, plan.dtype, moe and shape.linear_biases,
-                           geglu_offset_syncs(shape, full | (selective & ("moe_act" in stack.recompute_modules))))
+    expert_gpu = (sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True) if op.role in ("expert_up", "expert_down")),
+                      0.0) + expert_block_quantize_s(shape, ops, lay, rates, quantize_fwd))
+
+    def host(terms: dict[str, Any], graphs: bool) -> None:  # graphed or eager (`cuda_graph_rule`, per plan: hT70)
+        # host issue time (`add_host_seconds`); MoE: the block's eager issue after its sync under CUDA graphs, the
+        # local experts' host work and the sync in eager stacks (`host_time.add_dropless_moe_terms`)
+        add_host_seconds(terms, ops, shape, plan, stack, (amax_count_fwd, amax_count_bwd, amax_mask),
+                         (full, selective), (extra_fwd, extra_bwd), one, host_dispatch_s, graphs)
+        add_dropless_moe_terms(terms, ops, expert_gpu, full, host_dispatch_s, one, stack, plan.dtype,
+                               moe and shape.linear_biases, geglu_offset_syncs(
+                                   shape, full | (selective & ("moe_act" in stack.recompute_modules))), graphs)
+
+    with_graphs(out, stack, host)
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
 
 
 def add_host_seconds(out: dict[str, Any], ops: LayerOps, shape: TransformerShape, plan: PlanArrays, stack: Stack,
                      amax: tuple[float, float, Any], recompute: tuple[Any, Any], extra: tuple[Any, Any],
-                     one: bool, host_dispatch_s: float) -> None:
+                     one: bool, host_dispatch_s: float, graphs: bool | None = None) -> None:
     """Set `out`'s "host_fwd" / "host_bwd": one dispatch per kernel (eager) or one graph launch per layer and phase
-    (CUDA graphs). `amax`: `amax_reductions`' counts and mask; `recompute`: the (full, selective) masks; `extra`:
-    the fp8 and eager kernels beyond the layer table, forward and backward (`training.layer_time`)."""
+    (CUDA graphs: `graphs`, None the stack's `cuda_graphs`). `amax`: `amax_reductions`' counts and mask;
+    `recompute`: the (full, selective) masks; `extra`: the fp8 and eager kernels beyond the layer table, forward and
+    backward (`training.layer_time`)."""
     amax_count_fwd, amax_count_bwd, amax_mask = amax
     full, selective = recompute
     extra_fwd, extra_bwd = extra
@@ -342,12 +347,12 @@ def add_host_seconds(out: dict[str, Any], ops: LayerOps, shape: TransformerShape
         rerun = full | (selective & ("core_attn" in stack.recompute_modules))
         ops_fwd, ops_bwd = ops_fwd + casts, ops_bwd + casts + pick(rerun, casts, 0.0)
     recomputed = pick(full, extra_fwd, 0.0)
-    graphs = stack.cuda_graphs
+    graphs = stack.cuda_graphs if graphs is None else graphs
     for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
         if one:
             out[f"host_{phase}"] = CUDA_GRAPH_LAUNCH_S if graphs else float(count * host_dispatch_s)
             continue
-        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
+        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if graphs
                                 else np.asarray(count * host_dispatch_s, dtype=np.float64))
 
 

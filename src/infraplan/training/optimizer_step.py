@@ -29,7 +29,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate
 from infraplan.training.activation_memory import FIRST, MIDDLE, split_flags
-from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
+from infraplan.training.cuda_graph_rule import graph_launch_s
 from infraplan.training.mirrored_dp import mirrored_held_layers
 from infraplan.training.optimizer_models import (
     MUON_BYTES_PER_PARAM,
@@ -143,7 +143,7 @@ def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack
 
 def optimizer_seconds(params: Any, rates: KernelRates, profile: Stack, dispatch_s: float,
                       exposed: Callable[..., Any], ops: MathOps,
-                      traffic: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
+                      traffic: Mapping[str, Any] | None = None, graphs: Any = None) -> tuple[Any, Any]:
     """Seconds of the optimizer step over `params` parameters (`stepped_params`), as (its GPU time, the host time of
     its launches that the GPU work does not cover): Adam memory-bound, the stack's `adamw_bytes_per_param` where
     set, else `ADAM_BYTES_PER_PARAM`; the launches' exposure by `host_time`'s `exposed`, one interval. The step's
@@ -151,7 +151,9 @@ def optimizer_seconds(params: Any, rates: KernelRates, profile: Stack, dispatch_
     Muon (`training.optimizers`, where `traffic` carries `newton_schulz_terms`): its unfused pass per matrix
     (`MUON_BYTES_PER_PARAM`, `MUON_ELEMENTWISE_KERNELS`) and its Newton-Schulz GEMMs, each stepped parameter priced
     as a matrix's (ASSUMPTION: the tables' AdamW pass at Muon's rate, a few % of the parameters; the stack's
-    `adamw_bytes_per_param`, Adam's pass, is not read there)."""
+    `adamw_bytes_per_param`, Adam's pass, is not read there). `graphs`: whether each plan's optimizer launches from
+    a graph (`cuda_graph_rule.optimizer_graphed`; None: the stack's `cuda_graphs` with its `optimizer_graphs`)."""
+    graphs = (profile.cuda_graphs and profile.optimizer_graphs) if graphs is None else graphs
     if traffic is not None and "newton_schulz_s_per_param" in traffic:
         matrices = params * traffic["matrices_per_param"]
         kernels = OPTIMIZER_KERNELS + matrices * MUON_ELEMENTWISE_KERNELS
@@ -159,11 +161,11 @@ def optimizer_seconds(params: Any, rates: KernelRates, profile: Stack, dispatch_
         gpu = (memory_bound_seconds(rates, params * MUON_BYTES_PER_PARAM, kernels) if ops is FLOAT_OPS
                else ops.as_float(memory_bound_time(rates, params * MUON_BYTES_PER_PARAM, kernels=kernels)))
         gpu = gpu + params * traffic["newton_schulz_s_per_param"]
-        host = launches * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
+        host = launches * graph_launch_s(graphs, dispatch_s)
         return gpu, exposed(host, 0.0, gpu, 0.0, 1.0, False, dispatch_s)
     per_param = ADAM_BYTES_PER_PARAM if profile.adamw_bytes_per_param is None else profile.adamw_bytes_per_param
     gpu = (memory_bound_seconds(rates, params * per_param, OPTIMIZER_KERNELS) if ops is FLOAT_OPS
            else ops.as_float(memory_bound_time(rates, params * per_param, kernels=OPTIMIZER_KERNELS)))
     # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
-    host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
+    host = OPTIMIZER_KERNELS * graph_launch_s(graphs, dispatch_s)
     return gpu, exposed(host, 0.0, gpu, 0.0, 1.0, False, dispatch_s)

@@ -20,6 +20,7 @@ from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.ops.precision import RECIPES
+from infraplan.training.cuda_graph_rule import graphed
 from infraplan.training.enums import Dtype
 from infraplan.training.flops import (
     executed_flops_per_step,
@@ -170,6 +171,7 @@ def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
         total = term if i == 0 else total + term
     out["memory_per_gpu_bytes"] = total
     out["fits"] = total <= cluster.accelerator.memory_bytes
+    out["cuda_graphs"] = bool(graphed(profile, p))  # (the plan's CUDA graphs: `cuda_graph_rule`, hT70)
     return out
 
 
@@ -189,4 +191,5 @@ def _evaluate(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profi
     rates["executed_flops_utilisation"] = executed_flops_per_step(shape, plan, profile) / (t * gpus) / peak
     out.update({k: np.asarray(v) for k, v in rates.items()})
     out.update(plan_memory(shape, cluster, plan, profile))
+    out["cuda_graphs"] = np.broadcast_to(graphed(profile, plan), np.shape(t)).copy()
     return out

@@ -159,6 +159,8 @@ class PlanMetrics(Result):
                                       "ranks such plans after those with the margin, as it does plans beyond the MFU "
                                       "guard)")
     low_memory_headroom_reason: str | None = Field(None, description="the headroom, the margin and its basis")
+    cuda_graphs: bool = Field(False, description="the plan's layers replayed from captured CUDA graphs (its stack's "
+                              "`cuda_graphs`, within its `cuda_graphs_when` bounds: `training.cuda_graph_rule`)")
     breakdown_s: StepBreakdown = Field(description="seconds per step-time component (they add up to step_time_s)")
     host_exposed_phases_s: HostExposedPhases = Field(description="breakdown_s.host_exposed by phase (seconds; they "
                                                      "add up to it)")

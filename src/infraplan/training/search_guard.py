@@ -82,7 +82,7 @@ class SearchGuard:
         ceiling = self.ceilings[Dtype.parse(row.config.dtype, "--dtype")]
         host = ([] if profile is None else host_bound_notes(row.step_time_s, row.breakdown_s.host_exposed,
                                                              row.host_exposed_phases_s.model_dump(),
-                                                             profile.cuda_graphs, profile.name))
+                                                             row.cuda_graphs, profile.name))
         return [*idle_batch_notes(row.config.model_dump(), row.mfu, ceiling, self.causal_ratio), *host]
 
 

@@ -24,7 +24,8 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   (`training.dp_overlap_sms`, built and off); a stack that re-gathers and reduce-scatters ZeRO-3's layers on
   every micro-batch (`Stack.zero3_collectives_per_micro_batch`: torchtitan, DeepSpeed, Megatron-FSDP) exposes m
   times that without a pipeline (hM, session 52), and with one where the pipelined schedules run the same hooks
-  (`Stack.zero3_pipeline_collectives_per_micro_batch`: Megatron-FSDP, hI52; else once a step; `fsdp2_copies`); a stack
+  (`Stack.zero3_pipeline_collectives_per_micro_batch`: Megatron-FSDP, hI52; else once a step; `fsdp2_copies`; with
+  FSDP2's regathers under torch's pipelining, m + 1 gathers a step: `fsdp2_regathers`, hT70); a stack
   whose ZeRO-2 reduce-scatters every micro-batch (`Stack.zero2_grad_reduce_per_micro_batch`: Megatron-FSDP
   optim_grads) adds m - 1 more of the heaviest stage's exposed reduce-scatters on its backward window (hN, session
   53; ASSUMPTION at PP > 1: the end stages' own reduce-scatters are priced once, as the step's, not m times);
@@ -44,8 +45,9 @@ import numpy as np
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate
-from infraplan.training import dp_overlap_sms, zero3_edges
+from infraplan.training import dp_overlap_sms, fsdp2_regathers, zero3_edges
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
+from infraplan.training.cuda_graph_rule import optimizer_graphed
 from infraplan.training.dp_exposure import dp_forms as exposed_dp_forms
 from infraplan.training.dp_exposure import dp_windows, end_stage_dp_forms
 from infraplan.training.enums import Schedule
@@ -284,7 +286,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     zero3_form = zero3_edges.zero3_edge_form(dp_forms[2], plan, traffic, lt, (fwd_window, bwd_window), profile, ops)
     if profile.zero3_collectives_per_micro_batch:  # each micro-batch's gathers / scatters on its own windows (hM52)
         zero3_form = (m * zero3_form if profile.zero3_pipeline_collectives_per_micro_batch  # any PP (hI52)
-                      else ops.where(single, m * zero3_form, zero3_form))
+                      else ops.where(single, m * zero3_form, zero3_form + fsdp2_regathers.extra_gather_s(
+                          plan, traffic, (fwd_window, bwd_window), profile, ops)))  # (hT, session 70)
     zero12_form = zero3_edges.deferred_zero2_form(dp_forms[1], plan, traffic, (fwd_window, bwd_window), profile, ops)
     if profile.zero2_grad_reduce_per_micro_batch:  # ZeRO-2: m - 1 more reduce-scatters on their windows (hN53)
         zero12_form = ops.where(plan.zero == 2, zero12_form + (m - 1.0) * ops.maximum(
@@ -302,7 +305,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         (first_n, 0.0, 1.0, (with_embed == 0.0) & one_end),
         (last_n, lt["mtp_other"], 1.0, (with_head == 0.0) & one_end),
         (middle_n, 0.0, 0.0, middle & one_end)), traffic_layers, ops)
-    optimizer_gpu, optimizer_host = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops, traffic)
+    optimizer_gpu, optimizer_host = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops, traffic,
+                                                      optimizer_graphed(profile, plan))  # (hT, session 70)
     out["optimizer"] = optimizer_gpu + optimizer_host
     out = {k: out[k] for k in PRICED_COMPONENTS}  # (the components, in their order)
     if not breakdown:
