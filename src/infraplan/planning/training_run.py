@@ -53,7 +53,7 @@ from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
-from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run
+from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run, no_evaluation_note
 from infraplan.training.flops import forward_flops_per_token_layer
 from infraplan.training.optimizer_models import OPTIMIZERS, checkpoint_bytes_per_param
 from infraplan.training.results import TrainingEstimate
@@ -136,6 +136,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
         notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
                              adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result, shape),
+                             evaluation and no_evaluation_note(tokens, step_tokens, evaluation.steps_between),
                              housed_note(cluster, gpus, money, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)

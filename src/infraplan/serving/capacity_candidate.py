@@ -37,6 +37,7 @@ from infraplan.serving.capacity_decode import decode_request_s, decode_utilisati
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
+from infraplan.serving.expert_slots import redundant_experts
 from infraplan.serving.fcfs_setup import KvBinds
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
@@ -329,7 +330,8 @@ def replica_kv(shape: TransformerShape, acc: Accelerator, dep: Deployment, short
     degrees offered (`capacity_space.wide_ep_degrees`, hY53)."""
     return kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
                        dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
-                       draft_layers=speculative.memory_draft_layers(dep), shortest_tokens=shortest_tokens)
+                       draft_layers=speculative.memory_draft_layers(dep), shortest_tokens=shortest_tokens,
+                       redundant=redundant_experts(dep.stack, dep.ep))
 
 
 def shortest_sequence(req: Requests) -> int:

@@ -178,7 +178,7 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                              f"dividing its expert width; got {said(f'EP {dep.ep}', 'ep')}, "
                              f"{said(f'MoE TP {dep.moe_tp}', 'moe-tp')} for {shape.name} ({shape.num_experts} "
                              f"experts of {shape.ffn_hidden_size}){_wide_ep_broken(shape, dep)}")
-        if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
+        if refused := engine_refusal(shape, dep.ep, dep.engine, dep.stack):  # EP must divide the built experts
             raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
         if refused := moe_tp_refusal(dep.engine, dep.attention_dp, dep.tp, dep.moe_tp, pool):  # vLLM: all or none
             raise InputError(refused)
@@ -304,7 +304,8 @@ def build_refusal(shape: TransformerShape, dep: Deployment) -> str | None:
     `serving.capacity` and `capacity_layouts`; `check_deployment` raises each in its place): the experts over EP
     (`expert_slots.engine_refusal`), its MoE dtype at that EP (`layout_refusal`) and its stack's attention DP
     (`request_intake.attention_dp_refusal`), else None."""
-    return (engine_refusal(shape, dep.ep, dep.engine) or layout_refusal(shape, dep.dtype, dep.engine, dep.ep)
+    return (engine_refusal(shape, dep.ep, dep.engine, dep.stack)
+            or layout_refusal(shape, dep.dtype, dep.engine, dep.ep)
             or attention_dp_refusal(dep.stack, dep.attention_dp))
 
 

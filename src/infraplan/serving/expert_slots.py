@@ -61,8 +61,11 @@ spread over its S = ceil((E + R) / EP) slots (`spare_per_rank` = R / EP), whose 
 GPU's routed GEMMs run S / (E / EP) times the hit experts at (E / EP) / S of the tokens each (`busiest_rank_gemm`),
 and its all-to-all moves the mean rank's bytes (`busiest_rank_collective`). LMSYS's 72-GPU decode (R = 32, 288 slots,
 S = 4): the same 4 experts' weights, 3.56 experts' tokens instead of 4. ASSUMPTION: the balance is exact (EPLB's is
-measured, not perfect). Not changed: the memory plan's ceil(E / EP) slots (S is larger where EP divides E, e.g. 9
-at EP 32 with R = 32), and `validation.step_components`' breakdown (no EPLB).
+measured, not perfect). The memory plan holds the S slots' weights too (`redundant_experts`, passed to
+`serving.kv_cache.kv_capacity`; hW70: it held ceil(E / EP), so the 32-rank prefill's S = 9 at R = 32 was sized on 8
+experts, and R = 1,000 at EP 16 on 16 of 79), and SGLang / vLLM, which assert that EP divides E + R (SGLang 0.5.9
+srt/eplb/expert_location.py:204, vLLM 0.12.0 fused_moe/layer.py:469), refuse an R that does not fill whole slots
+(`engine_refusal`). Not changed: `validation.step_components`' breakdown (no EPLB).
 
 Effect (toggle `UNEVEN_EXPERT_SLOTS`): no validation row moves (every serving row's EP divides its experts);
 DeepSeek-R1 at EP 72 on 256 experts: the busiest GPU's expert weight reads and all-to-all bytes 4 / 3.56 = 1.125 x
@@ -95,11 +98,18 @@ def busiest_rank_experts(mean_local_experts: float) -> float:
     return float(math.ceil(mean_local_experts))
 
 
+def redundant_experts(stack: str | None, ep: int) -> int:
+    """R: the EPLB redundant experts of `stack`'s `ep_redundant_experts` at EP `ep` (module docstring), which the
+    memory plan holds beside the E routed ones (`serving.kv_cache.weight_bytes_per_gpu`); 0 without them, for no
+    stack, at EP 1, or with `EPLB_REDUNDANT_EXPERTS` off."""
+    profile = serving_profile(stack) if EPLB_REDUNDANT_EXPERTS and stack and ep > 1 else None
+    return 0 if profile is None else profile.ep_redundant_experts
+
+
 def spare_per_rank(stack: str | None, ep: int) -> float:
     """R / EP: the EPLB redundant experts per rank of `stack`'s `ep_redundant_experts` R at EP `ep` (module
     docstring); 0 without them, for no stack, or with `EPLB_REDUNDANT_EXPERTS` off."""
-    profile = serving_profile(stack) if EPLB_REDUNDANT_EXPERTS and stack and ep > 1 else None
-    return 0.0 if profile is None else profile.ep_redundant_experts / ep
+    return redundant_experts(stack, ep) / ep if ep > 1 else 0.0
 
 
 def busiest_rank_gemm(g: Gemm, mean_local_experts: float, spare: float = 0.0) -> tuple[Gemm, float]:
@@ -130,8 +140,20 @@ def busiest_rank_collective(c: Collective, mean_local_experts: float, spare: flo
     return replace(c, bytes=np.asarray(c.bytes, dtype=np.float64) * (slots / mean_local_experts))
 
 
-def engine_refusal(shape: TransformerShape, ep: int, engine: str | None) -> str | None:
-    """Why the serving engine cannot build the MoE layers of `shape` at EP `ep` (module docstring), else None."""
+def engine_refusal(shape: TransformerShape, ep: int, engine: str | None, stack: str | None = None) -> str | None:
+    """Why the serving engine cannot build the MoE layers of `shape` at EP `ep` (module docstring), else None.
+    With `stack`'s EPLB redundant experts R: SGLang and vLLM build E + R physical experts and assert that EP divides
+    them (module docstring's "EPLB")."""
+    redundant = redundant_experts(stack, ep) if shape.is_moe else 0
+    if redundant and engine in ("sglang", "vllm") and (shape.num_experts + redundant) % ep:
+        physical = shape.num_experts + redundant
+        source = ("sglang 0.5.9 srt/eplb/expert_location.py:204" if engine == "sglang"
+                  else "vllm 0.12.0 model_executor/layers/fused_moe/layer.py:469")
+        fits = [n for n in range(1, ep + 1) if (shape.num_experts + n) % ep == 0][:1]
+        hint = f": {fits[0]} or {fits[0] + ep} redundant experts fill whole slots" if fits else ""
+        return (f"{engine} cannot serve {shape.name} at EP {ep} with {redundant} redundant experts (EPLB, the "
+                f"stack's ep_redundant_experts): it places {shape.num_experts} + {redundant} = {physical} physical "
+                f"experts and asserts that EP divides them ({source}){hint}")
     if not (shape.is_moe and ep > 1 and shape.num_experts % ep and engine == "sglang"
             and shape.model_type in SGLANG_FIXED_SLOT_FAMILIES):
         return None

@@ -104,19 +104,22 @@ def local_layer_params(shape: TransformerShape, tp: int) -> float:
     return float(ops_params.local_layer_params(shape, tp))
 
 
-def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, ep: int = 1) -> float:
+def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, ep: int = 1,
+                         redundant: int = 0) -> float:
     """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do, but a head the
     checkpoint stores quantised: `ops.precision.head_dtype`; under a checkpoint that quantises the routed experts
     only, every other layer too: `ops.precision.weight_scope`).
 
     `ep`: expert shards outside the TP group (wide EP over attention-DP ranks): each GPU holds ceil(E / (ep x TP))
     whole experts; when ep x TP does not divide E the spare slots hold redundant copies of hot experts
-    (DeepSeek-V3 sec. 3.4 / EPLB: 256 experts in 288 slots on 72 GPUs).
+    (DeepSeek-V3 sec. 3.4 / EPLB: 256 experts in 288 slots on 72 GPUs). `redundant`: a stack's EPLB redundant
+    experts R (`serving.expert_slots.redundant_experts`), held beside the E: ceil((E + R) / (ep x TP)) slots.
     """
     ends = float(ops_params.end_params_local(shape, tp, pp))
     head = stored_weight_bytes(shape, dtype) if kind_dtype(shape, dtype, "lm_head") != "bf16" else ACT_BYTES
     head_saved = ends * ACT_BYTES - end_table_bytes(shape, tp, pp, head)  # a quantised head's bytes less (0: bf16)
-    slots = math.ceil(shape.num_experts / (ep * tp)) if ep > 1 and shape.is_moe else 0
+    wide = (ep > 1 or redundant > 0) and shape.is_moe
+    slots = math.ceil((shape.num_experts + redundant) / (ep * tp)) if wide else 0
     shards = shape.num_experts / (slots * tp) if slots else 1.0
     layers = float(ops_params.stage_params_local(shape, tp, pp, shards))  # routed and dense layers of the stage
     scope = weight_scope(shape, dtype)
@@ -189,12 +192,13 @@ class KvCapacity:
 def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: int, dtype: str, kv_dtype: str,
                 token_budget: int, max_batch: int, block_tokens: int = BLOCK_TOKENS,
                 engine: str | ServingEngine | None = None, ep: int = 1, draft_layers: int = 0, running: int = 0,
-                shortest_tokens: int = 0) -> KvCapacity:
+                shortest_tokens: int = 0, redundant: int = 0) -> KvCapacity:
     """KV blocks of one replica: the engine's share of memory for the cache (`serving.engines`) over block size.
 
     `usable_bytes` is what weights, workspace, reserve and KV cache together may take under that rule (TensorRT-LLM
     and SGLang: the whole device; vLLM: its `gpu_memory_utilization` share). `ep` > 1 (wide EP): each GPU holds
-    E / (ep x TP) whole experts and the KV cache of its own attention-DP rank (MLA: the latent, whole per rank).
+    E / (ep x TP) whole experts (E + `redundant`, a stack's EPLB copies: `weight_bytes_per_gpu`) and the KV cache
+    of its own attention-DP rank (MLA: the latent, whole per rank).
     `draft_layers` (`serving.speculative.memory_draft_layers`): the MTP / EAGLE draft layers' weights
     (`draft_layer_bytes`) and one more layer of KV per pooled token for each come out of the pool (TensorRT-LLM,
     vLLM); SGLang sizes its pool over the target alone and reserves for the draft in its fraction instead
@@ -206,7 +210,8 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
     rule = load_engine(engine)
     static_pool = rule.kv_convention not in ("free_after_weights", "of_total")  # SGLang's: drafts outside it
     pooled_drafts = 0 if static_pool else draft_layers
-    weights = weight_bytes_per_gpu(shape, tp, pp, dtype, ep) + pooled_drafts * draft_layer_bytes(shape, tp, dtype, ep)
+    weights = (weight_bytes_per_gpu(shape, tp, pp, dtype, ep, redundant)
+               + pooled_drafts * draft_layer_bytes(shape, tp, dtype, ep))
     workspace = workspace_bytes(shape, tp, token_budget, max_batch)
     reserve = RUNTIME_RESERVE_BYTES
     if rule.engine == "trtllm" and kv_pool_trtllm.NVIDIA_MEMORY_MODEL:  # AIConfigurator's memory model

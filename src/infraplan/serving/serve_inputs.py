@@ -143,6 +143,16 @@ def trace_rows_note(trace: str | None, asked: int | None, rows: int) -> str | No
             f"(--requests N reads a trace's first N rows and adds none)")
 
 
+def trace_clients_note(trace: str | None, clients: int) -> str | None:
+    """A trace run as a closed loop: its lengths are sent, its arrival times are not (`--rate` with a trace is
+    refused for that reason; `--concurrency` replaced them without a word: hW70). None otherwise."""
+    if trace is None or clients <= 0:
+        return None
+    return (f"--concurrency {clients:,} with --trace: the trace's lengths are sent by {counted(clients, 'client')}, "
+            "each request when its client's last one ends; its arrival_s column is not used (leave --concurrency "
+            "out to replay the arrivals)")
+
+
 def tp_span_note(tp: int, cluster: Cluster, row_bytes: float, custom: bool, pool: str = "") -> str | None:
     """TP beyond one scale-up domain, said as `train` says it (`plan_notes.request_notes`), which `--tp auto` and
     serve-plan never propose: its two all-reduces a layer are priced over the scale-out network by NCCL at the

@@ -57,6 +57,7 @@ from infraplan.serving.serve_inputs import (
     nccl_inside_note,
     offline_fill_note,
     tp_span_note,
+    trace_clients_note,
     trace_rows_note,
 )
 from infraplan.serving.serving_metrics import assumed_host_note, per_watt_note, steady_power_note
@@ -260,6 +261,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes += steady_state.short_run_note(reqs.arrival_s, result) if rate and not closed else []  # hO, session 53
     if short_trace := trace_rows_note(trace, given_requests, len(reqs)):  # --requests past a trace's rows (hS68)
         notes.append(short_trace)
+    if replayed := trace_clients_note(trace, clients if closed else 0):  # its arrivals unused (hW70)
+        notes.append(replayed)
     source = "trace" if trace else "requests" if given_requests is not None else "default"  # the offline count's
     if offline and pair is None and dep.pp == 1 and (fill := offline_fill_note(  # few requests a batch (hW59)
             len(reqs), source, context, dep.replicas, dep.attention_dp, dep.max_batch,

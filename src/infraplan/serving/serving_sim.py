@@ -56,6 +56,7 @@ from infraplan.serving.disaggregated import (
     without_decode_wait,
 )
 from infraplan.serving.engines import ServingEngine, load_engine
+from infraplan.serving.expert_slots import redundant_experts
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.loop_stepping import kept_cost_tables
@@ -249,7 +250,7 @@ def pool_memory(shape: TransformerShape, accelerator: Accelerator, dep: Deployme
     cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
                       dep.max_batch, dep.block_tokens, engine=dep.stack, ep=dep.expert_shards,
                       draft_layers=speculative.memory_draft_layers(dep), running=running,
-                      shortest_tokens=shortest_tokens)
+                      shortest_tokens=shortest_tokens, redundant=redundant_experts(dep.stack, dep.ep))
     memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
               "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.engines_per_replica,
               "memory_capacity_bytes": accelerator.memory_bytes}

@@ -21,7 +21,7 @@ from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.training.forward_pass import FORWARD_COMPONENTS
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.step_time import one_plan_step_time
-from infraplan.units import parse_count
+from infraplan.units import counted, parse_count
 
 if TYPE_CHECKING:
     from infraplan.catalog.schemas import System
@@ -133,6 +133,15 @@ def evaluations_in_run(tokens: float, step_tokens: int, steps_between: int) -> i
     """Evaluations a run of `tokens` pays: one at the end of every whole interval of `steps_between` steps of
     `step_tokens` (MLPerf's runs end at one: each v3.0 GPT-3 run's MLLOG token count is whole intervals)."""
     return math.floor(tokens / (steps_between * step_tokens) + 1e-9)
+
+
+def no_evaluation_note(tokens: float, step_tokens: int, steps_between: int) -> str | None:
+    """The note of a run shorter than one interval of `steps_between` steps: it pays no evaluation, said (an
+    --eval-every beyond the run priced 0 evaluations without a word: hW70); None where one runs."""
+    if evaluations_in_run(tokens, step_tokens, steps_between):
+        return None
+    return (f"--eval-every is {counted(steps_between, 'step')} of {step_tokens:,} tokens, longer than the run's "
+            f"{tokens / step_tokens:,.0f} steps: no evaluation runs (one at the end of every whole interval)")
 
 
 def eval_options(eval_every: str | None, eval_samples: str | None, tokens: str | None, seq_len: int,

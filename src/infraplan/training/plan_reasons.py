@@ -57,7 +57,8 @@ def model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str,
                f"{slots})" if extra_layers else "")
     reasons = (f"attention heads ({shape.num_heads}) not divisible by TP",
                f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}",
-               f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)",
+               (f"expert parallel must divide the {shape.num_experts} experts" if shape.is_moe else
+                f"expert parallel needs an MoE model: {shape.name} is dense, no experts (EP=1 for dense models)"),
                f"KV heads ({shape.num_kv_heads}) neither divisible by TP nor dividing it (Megatron-Core: "
                "num_query_groups must be a multiple or divisor of tensor_model_parallel_size)",
                f"pipeline stages x virtual stages do not divide the model's {shape.num_layers} layers{counted}, as "
@@ -121,8 +122,9 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
         step = math.lcm(tp * cp, 2 * cp if cp > 1 else 1)  # the nearest lengths meet the 2 x CP rule as well
         values = (f"sequence length {seq:,}, TP {tp} x CP {cp} = {tp * cp}; "
                   + _multiples(seq, step, "sequence length", "sequence lengths"))
-    elif reason == experts_why:
-        values = f"EP {ep}"
+    elif reason == experts_why:  # an MoE model: the EPs that divide its experts, as the TP rule names its TPs
+        fits = [e for e in range(1, shape.num_experts + 1) if shape.num_experts % e == 0] if shape.is_moe else []
+        values = f"EP {ep}" + (f" (EPs dividing {shape.num_experts} experts: {', '.join(map(str, fits))})" * bool(fits))
     elif reason == REASON_EP_DIVIDES:
         values = (f"EP {ep} x expert TP {etp} = {ep * etp} vs TP {tp} x CP {cp} x DP {dp} = {tp * cp * dp}"
                   if row.experts_over_stage else f"EP {ep}, DP {dp}")
