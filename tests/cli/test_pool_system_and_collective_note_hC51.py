@@ -49,7 +49,7 @@ def test_a_fleet_pool_with_a_system_answers_as_the_system(tmp_path: Path, capsys
 
 def test_a_fleet_pool_whose_device_is_not_the_systems_gets_plans_line(tmp_path: Path, cli: CliRun) -> None:
     with pytest.raises(InputError) as plan_line:
-        check_pool_system("h100", "h200", "dgx-h100-superpod")  # plan's rule (scenario._check_presets)
+        check_pool_system("h100", "h200", "dgx-h100-superpod")  # plan's rule (scenario_checks.check_presets)
     assert str(plan_line.value) == ("pool 'h100': device h200 but system dgx-h100-superpod is built of h100-sxm; "
                                     "name one accelerator")
     path = tmp_path / "bad.yaml"

@@ -22,7 +22,7 @@ from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cli import main
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure
-from infraplan.planning.scenario import check_part_dates
+from infraplan.planning.scenario_checks import check_part_dates
 from infraplan.planning.scenario_spec import ScenarioSpec
 
 ACCELERATORS = Path(__file__).parents[2] / "src" / "infraplan" / "catalog" / "accelerators"

@@ -76,7 +76,7 @@ def test_one_server_a_phase_is_proven_optimal(long_price: float) -> None:
 # N+k rack bought again once it retires), held the site's facility at its peak phase, not the last, and bought as
 # late as the report does (planning/bound_columns.py `with_steps`, `with_peak`, `with_lazy`). hK69: the N+k case's
 # capex 9,729,420.2 and gap 0.0835 until the plan kept the cheapest answer it priced (planning/scenario.py
-# `cheapest_spend`), not the two loops' last ones
+# `pools_alone.cheapest_priced` since hP70), not the two loops' last ones
 @pytest.mark.parametrize(("spec", "capex", "gap"), [
     (lambda: _grows(), 6276858.0, 0.000629),
     (lambda: _grows(spare_probability=0.99), 7754966.3, 0.0491),

@@ -19,7 +19,8 @@ warm-up's GPU-hours, its devices x its wall clock, are its own and said), its MF
 stage's (the longer by ~450x in tokens). Where a stage has no plan at any count, the search's reason is the answer
 (`training.no_plan_reason`: the binding rule and what to change), so `plan` says what `search` says.
 A service's stages are checked when the scenario is read: a preset model by the spec, a model file before any
-sizing (`scenario._check_presets`, as the spec leaves files to the run), one line naming the service and the field.
+sizing (`scenario_checks.check_presets`, as the spec leaves files to the run), one line naming the service and the
+field.
 A warm-up's checkpoint holds the indexer's parameters and their optimizer states, as `train --dsa-stage warmup
 --tokens` sizes it (`planning.training_run.checkpointed_params`); its first device count tried under a deadline is
 where the frozen weights fit (`WARMUP_BYTES_PER_PARAM`), not the full trained state.

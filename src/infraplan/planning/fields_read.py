@@ -169,8 +169,8 @@ def check_stacks_read(pools: Sequence[Any], services: Sequence[Any]) -> None:
 
 def check_pool_system(pool: str, device: str, system: str) -> None:
     """A pool's `system` is what its devices are sized and powered as: its `device` must name the accelerator the
-    system is built of (or the system itself). One rule for plan (`scenario._check_presets`) and fleet-mix (its pool
-    takes `system:` as plan's does since hC51)."""
+    system is built of (or the system itself). One rule for plan (`scenario_checks.check_presets`) and fleet-mix (its
+    pool takes `system:` as plan's does since hC51)."""
     built_of = Cluster.resolve(system).accelerator.name
     named = device if is_video_device(device) else Cluster.resolve(device).accelerator.name
     if named != built_of:

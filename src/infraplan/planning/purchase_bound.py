@@ -99,7 +99,7 @@ from infraplan.planning.scenario_bound import spare_nodes_by_count
 from infraplan.planning.scenario_caps import scenario_mix
 from infraplan.planning.scenario_report import base_capex, base_money, packed, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
-from infraplan.planning.sized_pricing import Optimality, too_many_counts
+from infraplan.planning.sized_pricing import Optimality, proven_bound, too_many_counts
 
 FIRST_STEP = True
 """hB67: charge each pool the increment past its base once (module docstring); False: every server at the least."""
@@ -228,7 +228,7 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
                        purchase_cost=np.repeat(per_device[:, None], len(years), axis=1),
                        first_step=first_step if FIRST_STEP else None, spare_lines=spare_lines_by_pool(spec, most),
                        lazy_buys=lazy_buys(spec, most))
-    lower = min(solve_phased_bound(mix, bound_programme)[2] + base_terms, answer_cost)  # at most the answer
+    lower = proven_bound(solve_phased_bound(mix, bound_programme)[2] + base_terms, answer_cost)
     gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
     how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "
            "added (planning/purchase_bound.py)")
@@ -261,7 +261,7 @@ def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.n
     lower = solve_phased_bound(mix, bound_programme)[2] + base_terms
     if lower <= fleet.lower_bound:
         return fleet
-    lower = min(lower, fleet.upper_bound)
+    lower = proven_bound(lower, fleet.upper_bound)
     gap = max(0.0, (fleet.upper_bound - lower) / fleet.upper_bound) if fleet.upper_bound > 0 else None
     how = ("the lower bound from the purchases of the last phase's fleet at each pool's least capex per device "
            f"added (planning/purchase_bound.py), above the lines' ({fleet.lower_bound:,.0f} USD)")

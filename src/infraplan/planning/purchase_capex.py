@@ -19,8 +19,9 @@ B200 from 2027) their fixed point bought $7,494,931 where the last phase's fleet
 planning/scenario.py solves both (that one first, its answer the purchases' warm start) and keeps the one whose
 purchases cost less at its own sizes (the first on a tie: the purchases' answer), saying which in `pricing`; the
 answer never spends more than the objective before hW54's. Since hK69 every assignment either loop's solves gave
-(within the site caps) and each pool's plan alone (`one_pool`) are candidates too: the cheapest at its own purchases
-is kept (`cheapest_spend`; hB69 found a loop's last answer up to 6.1 % dearer than one priced or one pool's).
+(within the site caps) and each pool's plan alone (planning/pools_alone.py) are candidates too: the cheapest at its own
+purchases is kept (`pools_alone.cheapest_priced`; hB69 found a loop's last answer up to 6.1 % dearer than one priced
+or one pool's).
 
 The size of a (pool, phase) is (devices the MILP buys there: whole servers of the devices used, bought when its
 survivors lack them, retirement.in_service; the devices reported in service: used + spares, whole servers; the
@@ -41,15 +42,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from infraplan.errors import InputError
 from infraplan.planning import site_building
-from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import PoolMoney
 from infraplan.planning.retirement import lifecycles, servers_in_service
-from infraplan.planning.scenario_caps import server_devices, spare_devices, used_devices
+from infraplan.planning.scenario_caps import server_devices, spare_devices
 from infraplan.planning.scenario_report import capex_new, packed, value_before, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
-from infraplan.planning.sized_pricing import sized_fixed_point
 
 OBJECTIVE_UNIT = ("USD (money spent: each phase's purchases at the one cost model's capex, capex_usd, summed over "
                   "phases; devices retire at their lifetime_years)")
@@ -135,47 +133,10 @@ def purchase_capex(spec: ScenarioSpec, sizes: tuple[tuple[PurchaseSize, ...], ..
                      for p, row in enumerate(sizes) for k, size in enumerate(row)))
 
 
-def cheapest_spend(candidates: list[np.ndarray], spend: Callable[[np.ndarray], float]) -> tuple[int, np.ndarray]:
-    """The index and the assignment of the `candidates` that spends least (`spend`: at its own purchases' prices,
-    what the report spends), the first of equals; each distinct assignment priced once (hK69)."""
-    costs: dict[bytes, float] = {}
-    for y in candidates:
-        costs.setdefault(y.tobytes(), spend(y))
-    best = min(range(len(candidates)), key=lambda i: (costs[candidates[i].tobytes()], i))
-    return best, candidates[best]
-
-
-def one_pool(spec: ScenarioSpec, sub: list[MixOption], columns: list[int], n_options: int,
-             solve: Callable[[list[MixOption], Sizes], np.ndarray],
-             price: Callable[[int, int, PurchaseSize], float]) -> list[np.ndarray]:
-    """Every answer of the purchases' fixed point over the options `sub` alone (one pool's: `solve(options, sizes)`
-    the programme over them at those purchase sizes), each as units of all `n_options` options (`columns`: where
-    `sub` sits among them); [] when it is infeasible (hK69: a plan of one pool is a plan, and no price of the
-    two-pool loop need lead to it)."""
-    got: list[np.ndarray] = []
-
-    def solve_sub(at: Sizes) -> np.ndarray | None:
-        try:
-            x = solve(sub, at)
-        except InputError:  # the pool alone cannot serve it (a cap, a date): no candidate
-            return None
-        full = np.zeros(n_options)
-        full[columns] = x
-        got.append(full)
-        return x
-
-    def sizes(x: np.ndarray) -> Sizes:
-        return purchase_sizes(spec, used_devices(sub, x, len(spec.pools), len(spec.phases)))
-
-    nothing: Sizes = tuple(((0, 0, 0),) * len(spec.phases) for _ in spec.pools)
-    sized_fixed_point(nothing, solve_sub, sizes, lambda x, at: purchase_capex(spec, at, price), "")
-    return got
-
-
 def pricing_text(first: str, rounds: int, state: str, kept: int, alone: int = 0) -> str:
     """`pricing`'s sentence: the fleet-value fixed point's (`first`), then the purchases' (`rounds` solves, `state`),
-    the solves of each pool alone (`alone`, `one_pool`) and which answer is kept (`kept`: 0 the purchases', 1 the
-    first's, 2 another solve's of the two loops, 3 a pool alone's; `cheapest_spend`)."""
+    the solves of each pool alone (`alone`, planning/pools_alone.py) and which answer is kept (`kept`: 0 the
+    purchases', 1 the first's, 2 another solve's of the two loops, 3 a pool alone's; `pools_alone.cheapest_priced`)."""
     which = ("its answer", "its answer's purchases cost more than the first's, which is kept",
              "an assignment an earlier solve gave costs less at its own purchases' prices than either loop's answer, "
              "which is kept",

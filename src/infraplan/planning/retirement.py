@@ -224,3 +224,13 @@ def servers_in_service(devices: np.ndarray, base: np.ndarray, g: np.ndarray,
         return in_service(devices, base, None)
     servers, survivors = in_service(-(-np.asarray(devices) // g), np.asarray(base) // g, cycles)
     return servers * g, survivors * g
+
+
+def buys_when_closed(installed: np.ndarray, survivors: np.ndarray, cycles: list[Lifecycle] | None) -> bool:
+    """Whether a pool's report buys (in service above its survivors, `servers_in_service`) in a phase where it buys
+    none of its own device (`buy_open` false: from its `refresh_with` successor's phase). `in_service` buys what the
+    survivors lack in the phase that lacks it, while the MILP may buy it in an earlier open phase to serve the closed
+    one: such an assignment is reported (and priced) as buying the old device after its refresh (hP70: the H100 pool
+    alone of a GB200 refresh, 18,376 H100 bought in 2029H2)."""
+    return cycles is not None and any(bool(np.any((installed[p] > survivors[p]) & ~c.buy_open))
+                                      for p, c in enumerate(cycles))

@@ -16,6 +16,9 @@
    price led to is found; kept only where cheaper at its own prices) (at most `PRICING_ROUNDS` solves in all, said
    in `pricing_rounds`, `pricing_converged`, `pricing`). `objective_value` is the objective at the answer's own
    prices: at a fixed point, the reported figures (capex, TCO, facility power or tCO2e) weighted by phase.
+   Each pool alone (planning/pools_alone.py: the same loop over its options, where it can serve every demand) is a
+   candidate under every objective; the plan keeps the cheapest assignment at its own prices (the loop's on a tie;
+   its solves counted in `pricing_rounds`).
    The packed power (step 3: racks, the fabric at the solution's size, the policy's spare nodes and racks)
    counts against the caps: while a solution's packed facility power exceeds a cap, the MILP is solved again
    with each pool's watts per device scaled by its packed power / (reference watts x devices used)
@@ -44,26 +47,18 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog.loader import load_accelerator, load_model, looks_like_path
-from infraplan.catalog.part_dates import check_ships_by, ships_after
-from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
-from infraplan.cluster import Cluster
 from infraplan.errors import InputError, wrong_kind
 from infraplan.planning import site_building
-from infraplan.planning.dsa_training_stages import check_service_stages
-from infraplan.planning.fields_read import check_pool_stacks, check_pool_system
-from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import (
     pool_money,
     require_prices,
 )
+from infraplan.planning.pools_alone import alone_text, cheapest_priced, pools_alone
 from infraplan.planning.purchase_bound import fleet_value_bound, purchase_bound
 from infraplan.planning.purchase_capex import (
     OBJECTIVE_UNIT,
     charges_purchases,
-    cheapest_spend,
-    one_pool,
     pricing_text,
     purchase_capex,
     purchase_costs,
@@ -71,9 +66,11 @@ from infraplan.planning.purchase_capex import (
     purchase_sizes,
 )
 from infraplan.planning.retirement import (
+    buys_when_closed,
     check_lifecycles,
+    lifecycles,
     out_of_service,
-    successor_year,
+    servers_in_service,
     with_successors,
 )
 from infraplan.planning.scenario_bound import bound_plan
@@ -86,6 +83,7 @@ from infraplan.planning.scenario_caps import (
     trim_idle,
     used_devices,
 )
+from infraplan.planning.scenario_checks import check_power_caps, check_presets
 from infraplan.planning.scenario_prices import (
     Sizes,
     bought_devices,
@@ -95,9 +93,9 @@ from infraplan.planning.scenario_prices import (
     own_sizes,
     pricer,
 )
-from infraplan.planning.scenario_report import assemble_plan
+from infraplan.planning.scenario_report import assemble_plan, whole_base
 from infraplan.planning.scenario_results import ScenarioPlan
-from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, shared_part_pools, size_options
+from infraplan.planning.scenario_sizing import Sized, demand, shared_part_pools, size_options
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 from infraplan.planning.scenario_types import amount_text
 from infraplan.planning.sized_pricing import (
@@ -106,7 +104,6 @@ from infraplan.planning.sized_pricing import (
     stepped_fixed_point,
 )
 from infraplan.serving.engine_memo import kept_engine_runs
-from infraplan.units import power_text, year_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
 # capex where devices retire: each phase's purchases (planning/purchase_capex.py OBJECTIVE_UNIT), not this one's
@@ -115,76 +112,6 @@ OBJECTIVE_UNITS = {"capex": "USD (the last phase's fleet value, fleet_value_usd:
                    "tco": "USD (TCO per year x the years to the next phase, summed over phases)",
                    "power": "W x years (facility power x the years to the next phase, summed over phases)",
                    "carbon": "tCO2e (per year x the years to the next phase, summed over phases)"}
-
-
-def check_part_dates(spec: ScenarioSpec) -> None:
-    """InputError (one line) for the first pool that buys its part before the part ships.
-
-    A plan that buys a part before it ships is refused (hT59; the dates: `Accelerator.available_year`,
-    catalog/part_dates.py). A pool buys its device from its `from_year`, else from the first phase; a `refresh_with`
-    successor is bought from the year its pool's first devices reach their lifetime
-    (planning/retirement.successor_year). Each is checked against the part's first-shipping date; the message names the
-    pool, the phase (or the field that dates the buy), the part and its date, and what to write instead. An installed
-    base is not checked: the plan does not buy it, and its `installed_year` is the user's record (retirement tests date
-    H100 bases 2020-2022, before the recalled Oct 2022 date). A video ASIC and a part without a date are not checked.
-    (planning/part_dates_check.py until session 62, hS.)
-    """
-    phases = [(ph.name, ph.year) for ph in spec.phases]
-    years = [y for _, y in phases]
-    for pool in spec.pools:
-        if pool_kind(pool) == "video-asic":
-            continue
-        part = Cluster.resolve(pool.device).accelerator
-        if pool.from_year is not None:
-            check_ships_by(part, pool.from_year, f"pool {pool.name!r} (from_year)", "; give a later from_year")
-        else:
-            date = year_text(part.available_year or 0.0)
-            fix = (f"; give the pool from_year: {date} or later" if any(not ships_after(part, y) for y in years)
-                   else f"; no phase is on or after {date}: drop the pool")
-            check_ships_by(part, years[0], f"pool {pool.name!r} in phase {phases[0][0]!r}", fix)
-        if pool.refresh_with is not None:
-            succ = successor_year(pool, years)
-            if succ is not None:
-                check_ships_by(load_accelerator(pool.refresh_with), succ,
-                               f"pool {pool.name!r}: its refresh_with successor", "; refresh with a part that ships "
-                               "by then")
-
-
-def _check_presets(spec: ScenarioSpec) -> None:
-    """Unknown presets fail before any sizing: one line, with the catalog's did-you-mean."""
-    from infraplan.catalog.inference_loader import load_recsys_model
-
-    for pool in spec.pools:
-        pool_kind(pool)  # an unknown device, named
-        if pool.system:  # the system's accelerator is what is sized and powered: the device must name the same
-            check_pool_system(pool.name, pool.device, pool.system)
-    check_pool_stacks(spec.pools)  # a pool's stack file, read now (the spec's check leaves files to the run)
-    check_part_dates(spec)  # a part bought before it ships (hT59)
-    for svc in spec.services:
-        if svc.kind in ("training", "llm"):
-            load_model(svc.model or "")
-        if svc.kind == "training" and looks_like_path(svc.model or ""):  # (a preset's: the spec's check at load)
-            check_service_stages(svc.name, svc.model or "", svc.dsa_stage, svc.dsa_warmup_tokens,
-                                 svc.dsa_warmup_global_batch)  # a model file's indexer, read now (hL62)
-        if svc.kind == "llm":
-            load_workload(svc.workload or "")
-        if svc.kind == "recsys":
-            load_recsys_model(svc.model or "")
-        if svc.kind == "image":
-            workload = load_workload(svc.workload or DEFAULT_IMAGE_WORKLOAD)
-            if workload.kind != "diffusion":
-                raise InputError(f"service {svc.name!r}: workload {workload.name!r} is not image generation")
-            # (as `serving.diffusion` reads it: None or "default" the workload's model, "" refused here, hS63)
-            load_diffusion_model(svc.model if svc.model not in (None, "default") else str(workload.diffusion_model))
-
-
-def _check_power_caps(spec: ScenarioSpec, unit_w: dict[str, float]) -> None:
-    for site in spec.sites:
-        pools = [p for p in spec.pools if p.site == site.name]
-        if pools and site.power < min(unit_w[p.name] for p in pools):
-            p = min(pools, key=lambda q: unit_w[q.name])
-            raise InputError(f"site {site.name!r}: power cap {power_text(site.power)} is below the smallest useful "
-                             f"build (one rack unit of pool {p.name!r} needs {power_text(unit_w[p.name])})")
 
 
 StageProgress = Callable[[str, int, int], None]
@@ -210,13 +137,13 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
     """`plan_scenario`'s work on a loaded scenario (`start`: its clock at the call)."""
     check_lifecycles(spec)
     spec = with_successors(spec)  # refresh_with's pools (planning/retirement.py)
-    _check_presets(spec)
+    check_presets(spec)
     require_prices(spec)
     sites = {s.name: i for i, s in enumerate(spec.sites)}
     site_of = {p.name: spec.sites[sites[p.site]] for p in spec.pools}
     ref = {p.name: pool_money(spec, p, site_of[p.name], REFERENCE_DEVICES) for p in spec.pools}
     unit_w = {n: m.facility_w / m.devices * min(m.devices_per_rack, m.devices) for n, m in ref.items()}
-    _check_power_caps(spec, unit_w)
+    check_power_caps(spec, unit_w)
     phases = [ph.name for ph in spec.phases]
     need = np.array([[demand(s, ph, spec.policy.headroom) for ph in phases] for s in spec.services])
     options: list[MixOption] = []
@@ -272,17 +199,25 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
     last: list[np.ndarray] = []  # the latest answer: the next solve's start (prices move, constraints stay)
     solved: list[np.ndarray] = []  # every answer a solve gave, feasible (caps checked): a candidate (hK69)
 
+    def costs(at: Sizes) -> np.ndarray:  # per device bought per (pool, phase) at `at`, weighted by phase
+        return np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
+
     def solve(at: Sizes, stepped: bool = False) -> np.ndarray:
-        cost = np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
-        x = capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites,
+        x = capped_solve(spec, options, mix_demand, costs(at), watts, phases, years, sites,
                          bracket_prices(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None,
                          last[-1] if last else None)
         last[:] = [x]
         solved.append(x)
         return x
 
+    def used(x: np.ndarray) -> np.ndarray:
+        return used_devices(options, x, len(spec.pools), len(phases))
+
+    def sizes(x: np.ndarray) -> Sizes:
+        return own_sizes(spec, options, x, len(phases))
+
     def own_cost(x: np.ndarray, at: Sizes) -> float:
-        bought = bought_devices(spec, used_devices(options, x, len(spec.pools), len(phases)))
+        bought = bought_devices(spec, used(x))
         return float(sum(per_device(p, n) * weight[k] * bought[p, k] for p, row in enumerate(at)
                          for k, n in enumerate(row)))
 
@@ -292,13 +227,20 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
         except InputError:  # not expected (the brackets cover every useful size): keep the answer without them
             return None
 
+    def fits(y: np.ndarray) -> bool:  # its packed power under every site's cap (a last cap pass may not be)
+        return not over_caps(spec, packed_facility_w(spec, used(y) + spare_devices(spec, used(y))))
+
+    def opens(y: np.ndarray) -> bool:  # a pool alone's: fits, and buys no pool's own device after its refresh (hP70)
+        cycles, u = lifecycles(spec), used(y)
+        return fits(y) and not buys_when_closed(*servers_in_service(u + spare_devices(spec, u), whole_base(spec),
+                                                                    server_devices(spec), cycles), cycles)
+
     if progress is not None:
         progress("pricing and placing (MILP)" + (", proving the optimality gap" if optimality_gap else ""), done,
                  steps)
     reference: Sizes = tuple(((0, 0),) * len(phases) for _ in spec.pools)  # (0, 0): the REFERENCE_DEVICES price
-    fixed = stepped_fixed_point(reference, solve, solve_stepped,
-                                lambda x: own_sizes(spec, options, x, len(phases)), own_cost,
-                                f"{REFERENCE_DEVICES:,} devices", PRICING_ROUNDS)
+    fixed = stepped_fixed_point(reference, solve, solve_stepped, sizes, own_cost, f"{REFERENCE_DEVICES:,} devices",
+                                PRICING_ROUNDS)
     assert fixed is not None  # solve raises InputError (infeasible) rather than return None
     x, at = fixed.solution, fixed.at
     pricing: dict[str, Any] = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged,
@@ -317,7 +259,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
             return x
 
         def buys(x: np.ndarray) -> Sizes:
-            return purchase_sizes(spec, used_devices(options, x, len(spec.pools), len(phases)))
+            return purchase_sizes(spec, used(x))
 
         def objective(x: np.ndarray, at: Sizes) -> float:
             return purchase_capex(spec, at, price)
@@ -326,46 +268,41 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
         bought = sized_fixed_point(nothing, solve_buys, buys, objective, f"{REFERENCE_DEVICES:,} devices",
                                    PRICING_ROUNDS)
         assert bought is not None
-        alone: list[np.ndarray] = []  # each pool alone: a plan no price of the loops led to (hB69's case, hK69)
-        for p in range(len(spec.pools) if len(spec.pools) > 1 else 0):
-            columns = [i for i, o in enumerate(options) if o.pool == p]
-            sub = [options[i] for i in columns]
-            if all(any(o.service == si and o.phase == k for o in sub) for si, k in np.argwhere(need > 0)):
-                alone += one_pool(spec, sub, columns, len(options), lambda o, at: capped_solve(
-                    spec, o, mix_demand, none, watts, phases, years, sites, None, None,
-                    purchase_costs(spec, at, price)), price)
-        def fits(y: np.ndarray) -> bool:  # its packed power under every site's cap (a last cap pass may not be)
-            u = used_devices(options, y, len(spec.pools), len(phases))
-            return not over_caps(spec, packed_facility_w(spec, u + spare_devices(spec, u)))
-
+        alone = pools_alone(spec, options, need, lambda o, at: capped_solve(  # a plan no price led to (hK69)
+            spec, o, mix_demand, none, watts, phases, years, sites, None, None, purchase_costs(spec, at, price)),
+            buys, objective, nothing)
         # the purchase prices can miss (purchase_capex.py), and a loop's answer can cost more than an assignment
         # an earlier solve gave (hK69): the cheapest answer priced at its own purchases is kept (on a tie the
         # purchases' answer, then the first's, then the earliest solve's, then a pool alone's)
         more = [y for y in solved if fits(y)]
-        which, x = cheapest_spend([bought.solution, x, *more, *filter(fits, alone)], lambda y: objective(y, buys(y)))
+        which, x = cheapest_priced([bought.solution, x, *more, *filter(opens, alone)], lambda y: objective(y, buys(y)))
         kind = min(which, 2) if which < 2 + len(more) else 3
         at = buys(x)
         pricing.update(pricing_rounds=fixed.rounds + bought.rounds + len(alone),
                        pricing_converged=(bought.converged, fixed.converged, False, False)[kind],
                        pricing=pricing_text(fixed.pricing, bought.rounds, bought.state, kind, len(alone)))
+    else:  # every other objective: each pool alone at its own sizes too (planning/pools_alone.py, hP70)
+        alone = pools_alone(spec, options, need, lambda o, at: capped_solve(
+            spec, o, mix_demand, costs(at), watts, phases, years, sites), sizes, own_cost, reference)
+        which, x = cheapest_priced([x, *filter(opens, alone)], lambda y: own_cost(y, sizes(y)))
+        at = sizes(x) if which else at
+        pricing.update(pricing_rounds=fixed.rounds + len(alone), pricing_converged=fixed.converged and not which,
+                       pricing=fixed.pricing + alone_text(len(alone), which > 0))
     if optimality_gap and purchases:  # a bound on the purchases (planning/purchase_bound.py)
         opt = purchase_bound(spec, options, mix_demand, watts, sites, most, objective(x, at))
         pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
                        optimality=opt.text, optimality_solves=opt.solves)
     elif optimality_gap:
-        def used(x: np.ndarray) -> np.ndarray:
-            return used_devices(options, x, len(spec.pools), len(phases))
-
         ref_cost = np.array([[per_device(p, (0, 0))] * len(phases) for p in range(len(spec.pools))]) * weight
         best, opt = bound_plan(
             spec, options, mix_demand, ref_cost, watts, years, sites, weight, figure, most, bracket_edges, x,
-            own_cost(x, at), lambda y: own_cost(y, own_sizes(spec, options, y, len(phases))),
+            own_cost(x, at), lambda y: own_cost(y, sizes(y)),
             lambda u: bought_devices(spec, u), used,
             lambda y: trim_idle(options, y, mix_demand, server_devices(spec), [p.available for p in spec.pools],
                                 watts),
-            lambda y: over_caps(spec, packed_facility_w(spec, used(y) + spare_devices(spec, used(y)))))
+            lambda y: not fits(y))
         if best is not x:
-            x, at = best, own_sizes(spec, options, best, len(phases))
+            x, at = best, sizes(best)
             pricing["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
         if spec.policy.objective == "capex":  # the last phase's fleet value: purchases from below too (hB69)
             opt = fleet_value_bound(spec, options, mix_demand, watts, sites, most, opt)
