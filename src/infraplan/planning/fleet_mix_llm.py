@@ -123,7 +123,7 @@ def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft:
     return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot, dtypes=dtypes,
                            max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack,
                            kv_dtype=kv_dtype, speculative_tokens=speculative_tokens, acceptance=acceptance,
-                           try_speculative=try_speculative)
+                           try_speculative=try_speculative, answer_only=True)  # its answer alone is read (hS70)
 
 
 def asked_stack(svc: Any, pool_stack: str | None) -> str | None:

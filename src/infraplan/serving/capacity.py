@@ -76,6 +76,8 @@ from infraplan.serving.capacity_candidate import Candidate, candidate_for, reque
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.capacity_confidence import confirming_seeds
 from infraplan.serving.capacity_horizon import (
+    NEAR_MISS_RATIO,
+    UNSETTLED,
     judged_run,
     option_laws,
     option_run,
@@ -133,12 +135,16 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     percentile: float = 99.0, max_gpus: int | None = None, requests: int = 1500,
                     disaggregation: bool = True, seed: int = 0, stack: str | ServingEngine | None = None,
                     kv_dtype: str | None = None, speculative_tokens: int = 0, acceptance: float | None = None,
-                    try_speculative: bool = False, progress: Stages | None = None) -> ServingPlanResult:
+                    try_speculative: bool = False, progress: Stages | None = None,
+                    answer_only: bool = False) -> ServingPlanResult:
     """The fewest accelerators serving `rate` requests/s of the workload within the SLOs (see module doc).
 
     `stack`: the serving stack profile (None: the default, `serving.engines`); `token_budget` None: the stack's.
     `kv_dtype` (None: each weight dtype's default, as `serve`), `speculative_tokens` with `acceptance` (as given) or
     `try_speculative` (plain and MTP searched): `serving.capacity_space`. `progress`: `SearchProgress` (hJ58).
+    `answer_only` (`plan`, `fleet-mix`): a whole run read for its verdict alone (`replica_search.whole_runs`'s
+    `verdict_only`) whose pool cannot settle is a miss unsimulated (`judged_run` misses it whatever it reads); the
+    answer is the same, only its `rejected` lines say so instead of the run's percentiles (hS70).
     """
     bounds.ARRIVAL_RATE.check(rate, "--rate")  # the CLI's bound, one line as it says it (hK66: inf an OverflowError)
     check_slos(ttft_slo, tpot_slo)
@@ -305,11 +311,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     key = SLO_PERCENTILES[percentile]
 
-    def full_run(chosen: dict[str, Any]) -> tuple[tuple[Any, ...], bool]:
+    def full_run(chosen: dict[str, Any], read: bool = True) -> tuple[tuple[Any, ...], bool]:
         """The whole deployment at the full rate, long enough for its pools to settle and judged past its warm-up
         too (`capacity_horizon`, hS49), its percentiles at a stated confidence (hQ51): (its serve metrics, request
         count, how many of its requests were truncated to the context, their mean prompt + output tokens,
-        `judged_run`'s ratios, the replicas its unsettled pools need, `option_settling`, and why), whether it meets."""
+        `judged_run`'s ratios, the replicas its unsettled pools need, `option_settling`, and why), whether it meets.
+        `read` False (`answer_only`, read for its verdict alone): a pool that cannot settle is a miss, not run."""
         track.whole_run()
         k = chosen["speculative_tokens"]
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
@@ -322,6 +329,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                            keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS)[0], pair.prefill if pair else None)
         taus = option_time_constants(rate, laws)
         sides = (unsettled(rate, taus[0]), unsettled(rate, taus[1]))  # their queues (a decode fill settles, hF52)
+        if not read and any(sides):  # `judged_run`'s miss whatever the run reads: its metrics are not read
+            return (None, 0, 0, 0.0, NEAR_MISS_RATIO, NEAR_MISS_RATIO, (0, 0), UNSETTLED), False
         dep = replace(dep, replicas=chosen["replicas"])
         held = dep.engines_per_replica * dep.max_batch * chosen["replicas"]  # in steady state, as the probes ran
         n_full, _, warm_s = option_run(rate, min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"],
@@ -357,7 +366,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                                                                              tpot_ratio) <= 1.0
 
     options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit, run[6],
-                                                                       ttft_miss_pools(run[0])))  # retried
+                                                                       ttft_miss_pools(run[0])),  # retried
+                               **({"verdict_only": lambda o: full_run(o, read=False)} if answer_only else {}))
     if not runs:  # no option at any PP level: why (`capacity_answer`)
         return unmet_answer(shape, cluster, engine, system=system, rate=rate, slo=slo, percentile=percentile,
                             limit=limit, max_gpus=max_gpus, tps=tps, tried=tried, sample=sample, rejected=rejected,

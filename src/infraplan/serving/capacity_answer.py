@@ -204,6 +204,9 @@ def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str,
     for option, (missed, n_missed, *_, why), ok in runs:
         if not ok and option is not chosen:
             why = why or "; ".join(outright_misses(missed, slo, key))
+            figures = ("its full run misses the SLO, not simulated (the search's answer alone asked: `answer_only`"
+                       if missed is None else f"its full run of {n_missed:,} requests misses the SLO (TTFT {key} "
+                       f"{missed['ttft_s'][key]:.3g} s, TPOT {key} {missed['tpot_s'][key]:.3g} s")
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
             if option.get("prefill_tp") is not None:  # of a layout of their own (`capacity_layouts`)
                 pre_moe = option.get("prefill_moe_tp") or 1
@@ -212,9 +215,7 @@ def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str,
             moe = f" DP-attention{option['attention_dp']} EP{option['ep']} MoE-TP{option['moe_tp']}" if option.get(
                 "moe_tp", 1) > 1 else ""  # as before for every other layout
             lines.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']}{moe} batch "
-                         f"{option['max_batch']}{pools} on {option['gpus']} accelerators: its full run of "
-                         f"{n_missed:,} requests misses the SLO (TTFT "
-                         f"{key} {missed['ttft_s'][key]:.3g} s, TPOT {key} {missed['tpot_s'][key]:.3g} s"
+                         f"{option['max_batch']}{pools} on {option['gpus']} accelerators: {figures}"
                          f"{'; ' + why if why else ''})")
     return lines
 

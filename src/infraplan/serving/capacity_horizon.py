@@ -85,6 +85,8 @@ NEAR_MISS_RATIO = math.nextafter(1.0, 2.0)
 # 389,584 requests), the answer 592 (TP1 PP4 120P + 28D); with none it answers 557 (hA66, hJ66 measured:
 # validation/notes/product_review_tried.md).
 SETTLING_MARGIN = 1.0
+# Why a whole run whose pool cannot be shown to settle misses, whatever it reads (`judged_run`)
+UNSETTLED = f"a pool's queue does not settle within {HORIZON_MAX_REQUESTS:,} requests (utilisation near 1)"
 
 
 def cv2(x: np.ndarray) -> float:
@@ -289,7 +291,7 @@ def judged_run(simulate: Callable[[Requests], dict[str, Any]], reqs: Requests, k
     near, verdicts, why = list(sides), [MET, MET], ""  # near: missed just above 1 (a pool not settling, ...)
     others: list[tuple[dict[str, Any], Requests]] = []  # the confirming runs and their requests (hQ63)
     if any(sides):
-        why = f"a pool's queue does not settle within {HORIZON_MAX_REQUESTS:,} requests (utilisation near 1)"
+        why = UNSETTLED
     while not any(sides):
         verdicts = _verdicts([(result, reqs), *others], q)
         if verdicts == [MET, MET] and replicate is not None and not others and CONFIRM_SEEDS > 1:

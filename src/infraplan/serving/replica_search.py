@@ -285,6 +285,7 @@ def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: i
 def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
                full_run: Callable[[dict[str, Any]], tuple[Any, bool]],
                grow: Callable[[dict[str, Any], Any], dict[str, Any] | None] | None = None,
+               verdict_only: Callable[[dict[str, Any]], tuple[Any, bool]] | None = None,
                ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], Any, bool]]]:
     """The whole-deployment runs that pick `serve-plan`'s answer: the fewest accelerators over every PP level.
 
@@ -306,6 +307,11 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
     its first FULL_RUN_TRIES options and the grown ones only, and a grown option could be answered past a cheaper
     option that passed its probes and was never run (hR48); a grown option the level's runs end before is dropped.
     Without a grown option a level runs what it ran before.
+
+    `verdict_only(option)` (None: `full_run`): the run where nothing here reads it but whether it meets, a run that
+    is not the first and that no grown option can follow (`grow` None, or the level's LEVEL_RETRIES made): only the
+    answer (the last run that meets, else the first) and `grow` read a run, so the answer is `full_run`'s; only the
+    runs listed beside it (serve-plan's `rejected`) may differ (`capacity.search_capacity`'s `answer_only`, hS70).
 
     Returns the answer's level's options, ranked (none meeting at any level: the first level with options, whose
     first option is then the answer, `meets` false), and every whole run in order: (option, run, meets); the
@@ -334,7 +340,8 @@ def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
                 break
             if best is not None and option["gpus"] >= best:  # `next_level` keeps below it; a guard, not a path
                 break
-            runs.append((option, *full_run(option)))
+            read = not runs or (grow is not None and retries < LEVEL_RETRIES)  # beyond its verdict
+            runs.append((option, *(full_run if read or verdict_only is None else verdict_only)(option)))
             if runs[-1][2]:
                 answer, best = options, option["gpus"]
                 break
