@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from infraplan.catalog.schemas import Node, System
+from infraplan.catalog.schemas import NetworkTier, Node, System
 from infraplan.errors import InputError
 
 RAILED_OVERSUBSCRIBED_LEAVES = True
@@ -127,3 +127,19 @@ def with_fabric(system: System, fabric: str | None) -> System:
         raise InputError(f"--fabric rail-only needs a NIC-based scale-out fabric; {system.name} has "
                          f"{system.node.nics_per_node} NICs per node on {net.kind}")
     return system.model_copy(update={"network": net.model_copy(update={"rail_only": True, "rail_optimized": True})})
+
+
+
+def unreached_planes(leaf: NetworkTier, leaves: int, nics: int, nodes: int, domain_gpus: int, above: str,
+                     word: str, need: int | None) -> str:
+    """The line refusing a fabric whose tier `above` the leaves is split into planes by leaf index
+    (`network.topology`) while a leaf domain has more leaves than a node has NICs (`leaves` > `nics`): a node
+    reaches only some leaves, hence only some planes, and two nodes on disjoint leaves share no switch (hL70: a DGX
+    B200 unit's leaf at `switch_radix: 3` gave 256 one-port leaves in 256 spine planes). `need`: the smallest leaf
+    radix the fabric builds with (None: none up to one port per node a rail)."""
+    o = leaf.oversubscription
+    fix = f"need switch_radix >= {need}" if need else "no leaf radix builds it"
+    return (f"tier {leaf.name}: switch_radix {leaf.switch_radix} at {o:g}:1 wires the {nodes} nodes of a "
+            f"{domain_gpus:,}-{word} {leaf.name} domain to {leaves} leaves, more than their {nics} NICs reach, and the "
+            f"{above} tier is split into planes by leaf, so some nodes share no switch: {fix} (or a smaller "
+            f"{leaf.name} group_size)")

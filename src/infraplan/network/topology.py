@@ -33,7 +33,7 @@ from dataclasses import replace
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.clos_topology import ClosTopology, TierLayout, nic_link_rate
-from infraplan.network.rail_leaves import leaf_down_ports, rail_leaf_domain, railed_leaf_count
+from infraplan.network.rail_leaves import leaf_down_ports, rail_leaf_domain, railed_leaf_count, unreached_planes
 
 
 def _smallest_fitting_divisor(up: int, lower: int, down_max: int) -> int | None:
@@ -66,11 +66,12 @@ def endpoint_word(system: System) -> str:
         return "accelerator"
 
 
-def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
+def build_topology(system: System, gpus: int | None = None, remedy: bool = True) -> ClosTopology:
     """Build the explicit folded Clos for `gpus` accelerators (default: the whole system).
 
     Only the tiers needed are built: the first tier whose domain holds all `gpus` becomes the top.
-    Raises InputError with the failing arithmetic when the fabric cannot be built.
+    Raises InputError with the failing arithmetic when the fabric cannot be built (`remedy`: naming the smallest
+    leaf radix that builds a fabric whose planes leave nodes apart, `_least_leaf_radix`).
     """
     node, net = system.node, system.network
     n = system.total_accelerators if gpus is None else int(gpus)
@@ -155,6 +156,11 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
                         f"link{'s' * (up > (s or up))} each need {sub * (up // (s or up))} down ports per switch, but "
                         f"radix {radix} at {o:g}:1 gives {down_max} (need radix >= "
                         f"{math.ceil(sub * (1 + o) / o) if not top else sub})")
+            if planes > 1 and below.index == 0 and not rail_only and below.switches_per_domain > nics:
+                need = _least_leaf_radix(system, n) if remedy else None
+                raise InputError(unreached_planes(net.tiers[0], below.switches_per_domain, nics,
+                                                  below.domain_gpus // gpn, below.domain_gpus, spec.name,
+                                                  endpoint_word(system), need))
             per_lower = up // s
             down = (lower if planes == 1 else sub) * per_lower
             layouts.append(TierLayout(spec.name, i, domain, n // domain, planes, s, radix, port, down,
@@ -198,6 +204,23 @@ def _rail_leaf_span(group: int, down_max: int, hb: int, n: int, o: float, radix_
     if radix_above is not None and _smallest_fitting_divisor(up, n // wide, radix_above) is not None:
         return wide
     return rail_leaf_domain(group, down_max * hb, pod)
+
+
+def _least_leaf_radix(system: System, gpus: int) -> int | None:
+    """The smallest leaf `switch_radix` above the system's own that `build_topology` builds `gpus` with, up to one
+    leaf port per node of the leaf domain a rail at the leaf's oversubscription (an error line's remedy)."""
+    tiers, gpn = system.network.tiers, system.node.accelerators_per_node
+    leaf = tiers[0]
+    most = math.ceil(leaf.group_size // gpn * (1.0 + leaf.oversubscription) / leaf.oversubscription) + 1
+    for radix in range((leaf.switch_radix or 1) + 1, most + 1):
+        grown = [leaf.model_copy(update={"switch_radix": radix}), *tiers[1:]]
+        try:
+            build_topology(system.model_copy(update={"network": system.network.model_copy(update={"tiers": grown})}),
+                           gpus, remedy=False)
+        except InputError:
+            continue
+        return radix
+    return None
 
 
 def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, hb: int) -> bool:

@@ -130,15 +130,22 @@ def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, 
     return layers * stored_weight_bytes(shape, dtype) + ends * ACT_BYTES - head_saved
 
 
-def draft_layer_bytes(shape: TransformerShape, tp: int, dtype: str, ep: int = 1) -> float:
+def draft_layer_bytes(shape: TransformerShape, tp: int, dtype: str, ep: int = 1, redundant: int = 0) -> float:
     """Weights of one MTP / EAGLE draft layer on one GPU: a layer of the model's first kind, split and stored as
     the model's own (the weights of the model with one more such layer less the model's, on one pipeline stage),
     and the h x 2h input projection of [RMSNorm(h); RMSNorm(Emb)] in bf16 (DeepSeek-V3 sec. 2.2; ASSUMPTION: the
     checkpoints' `eh_proj` left unquantised). Its embedding and LM head copies are not resident: the engine shares
     the target's (SGLang 0.5.9 speculative/eagle_worker.py:157, :183 `set_embed_and_head`; TensorRT-LLM's source is
-    not readable here)."""
+    not readable here). Under EPLB (`redundant` R > 0) its MoE holds the target's ceil((E + R) / EP) slots: SGLang
+    0.5.9 builds the NextN layer as a `DeepseekV2DecoderLayer(is_nextn=True)` (models/deepseek_nextn.py:112-120)
+    whose `DeepseekV2MoE` takes E + R experts from the one global `ep_num_redundant_experts`
+    (models/deepseek_v2.py:420-423), the draft worker reusing the target's expert location map (it skips
+    `set_global_expert_location_metadata` and the EPLB manager, model_executor/model_runner.py:457, :481); vLLM
+    0.12.0 builds its MTP layer with the target's `vllm_config` (v1/spec_decode/eagle.py:969-971), whose
+    `eplb_config.num_redundant_experts` sizes the MoE (model_executor/models/deepseek_v2.py:276-282)."""
     grown = shape.model_copy(update={"num_layers": shape.num_layers + 1})
-    layer = weight_bytes_per_gpu(grown, tp, 1, dtype, ep) - weight_bytes_per_gpu(shape, tp, 1, dtype, ep)
+    layer = (weight_bytes_per_gpu(grown, tp, 1, dtype, ep, redundant)
+             - weight_bytes_per_gpu(shape, tp, 1, dtype, ep, redundant))
     return layer + 2.0 * shape.hidden_size * shape.hidden_size / tp * ACT_BYTES
 
 
@@ -211,7 +218,7 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
     static_pool = rule.kv_convention not in ("free_after_weights", "of_total")  # SGLang's: drafts outside it
     pooled_drafts = 0 if static_pool else draft_layers
     weights = (weight_bytes_per_gpu(shape, tp, pp, dtype, ep, redundant)
-               + pooled_drafts * draft_layer_bytes(shape, tp, dtype, ep))
+               + pooled_drafts * draft_layer_bytes(shape, tp, dtype, ep, redundant))
     workspace = workspace_bytes(shape, tp, token_budget, max_batch)
     reserve = RUNTIME_RESERVE_BYTES
     if rule.engine == "trtllm" and kv_pool_trtllm.NVIDIA_MEMORY_MODEL:  # AIConfigurator's memory model

@@ -42,13 +42,14 @@ import numpy as np
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.scalar_path import is_plain, pick, smaller
+from infraplan.training.cuda_graph_rule import graphed_at
 from infraplan.training.enums import Recompute
 from infraplan.training.plan import PlanArrays
 
 _NONE = int(Recompute.NONE)
 
-__all__ = ["check_offload", "offload_exposed_s", "offload_rate_bytes_per_s", "offloaded_layers", "with_offload",
-           "with_offload_wait"]
+__all__ = ["FRAMEWORK_OFFLOAD", "check_offload", "offload_exposed_s", "offload_rate_bytes_per_s", "offloaded_layers",
+           "with_offload", "with_offload_wait"]
 
 
 def offloaded_layers(profile: Stack, plan: PlanArrays, layers: Any) -> Any:
@@ -141,14 +142,34 @@ def with_offload_wait(plan: PlanArrays, profile: Stack, num_layers: int, lt: dic
     return out | {"other": out["other"] + step, "step_time_s": out["step_time_s"] + step}
 
 
-def with_offload(shape: Any, profile: Stack, offload_layers: int, pp: int, recompute: str) -> tuple[Stack, list[str]]:
+# what each non-Megatron stack class ships for activation offload, where read (`with_offload`'s notes)
+FRAMEWORK_OFFLOAD = {
+    "torchtitan": "torchtitan 0.3.0's trainer offloads no layer's activations: `training.enable_cpu_offload` is "
+                  "FSDP2's parameter, gradient and optimizer-state offload (config/configs.py:61-64), activation "
+                  "offload only the graph_trainer experiment's `sac_and_offload` policy "
+                  "(experiments/graph_trainer/configs.py:97-107)",
+}
+
+
+def with_offload(shape: Any, profile: Stack, offload_layers: int, pp: int, recompute: str,
+                 ep: int = 1) -> tuple[Stack, list[str]]:
     """A single estimate's stack offloading `offload_layers` (its input checked by `check_offload`: InputError,
-    exit 2), with CUDA graphs off where the stack had them (Megatron-Core refuses both) said in the notes."""
+    exit 2), with CUDA graphs off, said in the notes where the stack graphs this plan (`cuda_graph_rule.graphed_at`
+    at `pp`, `ep`): Megatron-Core refuses both (transformer_config.py:1722-1723). A stack of another framework is
+    priced on Megatron-Core's offload too, and its note says so and that its own rule is not known."""
     problem = check_offload(offload_layers, shape.num_layers, pp, recompute)
     if problem:
         raise InputError(problem)
     notes = [f"CPU activation offload of {offload_layers} of {shape.num_layers} layers over the host link "
              "(Transformer Engine's schedule: `training.activation_offload`)"]
-    if profile.cuda_graphs:
-        notes.append(f"CUDA graphs off: Megatron-Core refuses them with CPU offloading (stack {profile.name} has them)")
+    megatron = profile.stack_class == "megatron"
+    if not megatron:
+        shipped = FRAMEWORK_OFFLOAD.get(profile.stack_class, f"{profile.stack_class}'s activation offload not read")
+        notes.append(f"stack {profile.name} ({profile.stack_class}): {shipped}; priced as Megatron-Core's "
+                     "cpu_offloading on Transformer Engine, with its rules (PP 1, no recompute, no CUDA graphs)")
+    if graphed_at(profile, pp, ep):
+        notes.append(f"CUDA graphs off: Megatron-Core refuses them with CPU offloading (transformer_config.py:"
+                     f"1722-1723; stack {profile.name} graphs this plan)" if megatron else
+                     f"CUDA graphs off for this plan (stack {profile.name} graphs it): Megatron-Core's rule, "
+                     f"whether {profile.stack_class} could replay its graphs with activation offload is not known")
     return profile.model_copy(update={"cpu_offload_layers": offload_layers, "cuda_graphs": False}), notes

@@ -29,26 +29,31 @@ from infraplan.scalar_path import is_plain
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
 from infraplan.training.plan import PlanArrays
 
-__all__ = ["GRAPHED", "graph_launch_s", "graphed", "graphed_terms", "optimizer_graphed", "ruled", "ungraphed_reason",
-           "with_graphs"]
+__all__ = ["GRAPHED", "graph_launch_s", "graphed", "graphed_at", "graphed_terms", "optimizer_graphed", "ruled",
+           "ungraphed_reason", "with_graphs"]
 
 GRAPHED = "graphed:"  # the prefix of a term priced graphed beside its eager one (`with_graphs`)
 
 
-def graphed(stack: Stack, plan: PlanArrays) -> Any:
-    """Whether each plan's layers are replayed from CUDA graphs: the stack's `cuda_graphs`, within its
-    `cuda_graphs_when` bounds where it has them. A plain bool where every plan agrees (one plan's, or a grid's
-    where the rule does not split it), else a boolean array in the plans' shape."""
+def graphed_at(stack: Stack, pp: Any, ep: Any) -> Any:
+    """`graphed` on the plans' PP and EP themselves (ints, or arrays of them), before a plan is resolved: the
+    stack's `cuda_graphs` within its `cuda_graphs_when` bounds."""
     if not stack.cuda_graphs:
         return False
     rule = stack.cuda_graphs_when
-    if rule is None:
-        return True
     inside: Any = True
-    if rule.max_pp is not None:
-        inside = inside & (plan.pp <= rule.max_pp)
-    if rule.max_ep is not None:
-        inside = inside & (plan.ep <= rule.max_ep)
+    if rule is not None and rule.max_pp is not None:
+        inside = inside & (pp <= rule.max_pp)
+    if rule is not None and rule.max_ep is not None:
+        inside = inside & (ep <= rule.max_ep)
+    return inside
+
+
+def graphed(stack: Stack, plan: PlanArrays) -> Any:
+    """Whether each plan's layers are replayed from CUDA graphs: the stack's `cuda_graphs`, within its
+    `cuda_graphs_when` bounds where it has them (`graphed_at`). A plain bool where every plan agrees (one plan's,
+    or a grid's where the rule does not split it), else a boolean array in the plans' shape."""
+    inside = graphed_at(stack, plan.pp, plan.ep)
     if is_plain(inside):
         return bool(inside)
     mask = np.asarray(inside, dtype=bool)

@@ -200,7 +200,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
         vpp, chosen = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
         notes += chosen
     if offload_layers:  # Megatron-Core's conditions (`check_offload`), the stack offloading N layers
-        profile, offload_notes = with_offload(shape, profile, offload_layers, pp, recompute)
+        profile, offload_notes = with_offload(shape, profile, offload_layers, pp, recompute, ep)
         notes = [*notes, *offload_notes]
     if zero is None:  # what the stack runs when none is set, said
         zero, zero_note = default_zero(profile, pp)

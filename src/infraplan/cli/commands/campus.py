@@ -159,7 +159,7 @@ def campus(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a campus for a power budget (accelerators, racks, buildings, cost, carbon, Llama-3-405B runs/year)."""
-    if plot:
+    if plot is not None:  # --plot "" refused as any name without .html (hL70: it wrote nothing, silently)
         check_html_path(plot, "--plot")
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)

@@ -173,7 +173,7 @@ def facility(
     as_json: JsonFlag = False,
 ) -> None:
     """Size the data centre: IT and facility power, racks, floor, water, capex, opex, $/GPU-h, energy, CO2."""
-    if plot:
+    if plot is not None:  # --plot "" refused as any name without .html (hL70: it wrote nothing, silently)
         check_html_path(plot, "--plot")
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)

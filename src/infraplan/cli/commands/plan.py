@@ -188,6 +188,8 @@ def plan(
     if report is not None:
         check_html_path(report, "--report")
     if out is not None:
+        if not out.strip():  # --out "" wrote the tables into the working folder (hL70), as `sweep --out` refuses
+            raise InputError("--out must name a folder")
         try:
             is_dir, exists = Path(out).is_dir(), Path(out).exists()
         except (OSError, ValueError) as exc:

@@ -142,7 +142,7 @@ def search(
     ask = RunAsk(tokens, location, server_price, costs, eval_every, eval_samples, seq_len, global_batch, counts)
     if top < 1:
         raise InputError(f"--top must be >= 1, got {top}")
-    if plot:
+    if plot is not None:  # --plot "" refused as any name without .html (hL70: it wrote nothing, silently)
         if not plot.endswith(".html"):
             raise InputError(f"--plot must name an .html file, got {plot!r}")
         if len(counts) < 2:
