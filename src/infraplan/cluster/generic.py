@@ -68,7 +68,10 @@ def generic_node(accelerator: Accelerator, node_of: System | None = None) -> tup
         if per_gpu > 0 and not math.isclose(per_gpu, accelerator.scale_out_bandwidth_bytes_per_s):  # a what-if's
             node = node.model_copy(update={"nic_bandwidth_bytes_per_s": node.nic_bandwidth_bytes_per_s  # own NICs
                                            * accelerator.scale_out_bandwidth_bytes_per_s / per_gpu})
-        if share.basis == "device":  # the device's own figure comes before its reference node's
+        if share.basis == "device" and not math.isclose(share.host_w * node.accelerators_per_node,
+                                                        node.host_power_w):  # the device's own figure comes first;
+            # where they agree the reference node's source stands (it cites the part), so a catalog system read as its
+            # part is the part (tests/consistency/test_system_as_part_node_hP69.py)
             node = node.model_copy(update={"host_power_w": share.host_w * node.accelerators_per_node,
                                            "host_power_source": share.host_source})  # said where ASSUMED (hM70)
         return node, ref.network.kind, ref.network.collective_efficiency
