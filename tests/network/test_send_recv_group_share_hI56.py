@@ -81,11 +81,18 @@ def test_busiest_rail_share_by_hand() -> None:
 def test_interleaved_groups_keep_the_old_share_and_the_switch_restores_it(monkeypatch: pytest.MonkeyPatch) -> None:
     base = Cluster.resolve("dgx-h100-superpod").fabric
     assert base.rail_of_gpu == tuple(range(8)) and base.rail_tiers == 3 and base.concurrent_spacing == 1
-    for groups in (None, 1, 32):  # a training job's groups, one collective, send-recv packed: min(g k, D) / D
+    for groups in (None, 32):  # a training job's groups, send-recv packed: min(g k, D) / D
         fab = dataclasses.replace(base, concurrent_groups=groups)
         got = uplink_occupancy(fab, np.array([1.0, 4.0]), np.array([64.0, 8.0]), 256, 0)
         g = np.array([64.0, 8.0]) if groups is None else float(groups)
         assert got.tolist() == (np.minimum(g * np.array([1.0, 4.0]), 256.0) / 256.0).tolist()
+    # one collective alone: hN70's RAIL_ALONE, over arrays too since hN2 (session 70): strides 64 and 8 put every
+    # member on rail 0, 32 of the leaf domain's 256 GPUs: 1 / 32 and 4 / 32 (k / D = 1 / 256 and 4 / 256 without it)
+    alone = dataclasses.replace(base, concurrent_groups=1)
+    assert uplink_occupancy(alone, np.array([1.0, 4.0]), np.array([64.0, 8.0]), 256, 0).tolist() == [1 / 32, 4 / 32]
+    monkeypatch.setattr(fabric_module, "RAIL_ALONE", False)
+    assert uplink_occupancy(alone, np.array([1.0, 4.0]), np.array([64.0, 8.0]), 256, 0).tolist() == [1 / 256, 4 / 256]
+    monkeypatch.setattr(fabric_module, "RAIL_ALONE", True)
     cluster = _tier_at("dgx-h100-superpod", 0, 4.0)
     on = estimate_collective("send-recv", cluster, 256, SIZE, placement="spread").alpha_beta_time_s
     monkeypatch.setattr(fabric_module, "SPACED_GROUP_SHARE", False)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from infraplan.catalog.output_files import shown_path
-from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.schemas import DEFAULT_HOST_LINK_BYTES_PER_S, Accelerator
 from infraplan.errors import InputError
 from infraplan.limits import MIN_MATMUL_FRACTION
 
@@ -34,8 +34,28 @@ _FORMAT_PEAKS = {"fp4": ("nvfp4", "mxfp4"), "fp8": ("mxfp8",)}
 
 
 class AcceleratorFileWarning(UserWarning):
-    """An accelerator file taken otherwise than as written: one named like a preset with other figures, or one
-    setting a figure no command reads (`typical_power_w`)."""
+    """An accelerator file taken otherwise than as written: one named like a preset with other figures, one
+    setting a figure no command reads (`typical_power_w`), or one whose missing host link a model prices at the
+    default (`default_host_link_text`)."""
+
+
+def default_host_link_text(accelerator: Accelerator, priced: str) -> str | None:
+    """One line where `priced` (what crosses the host link: "recsys's request transfers") is priced at the default
+    host link because the part's file states none (`Accelerator.host_link_defaulted`), naming the default and its
+    source; None where the file gives one, or the part is a CPU (its own host)."""
+    if not accelerator.host_link_defaulted:
+        return None
+    return (f"{accelerator.name}: no host_link_bandwidth_bytes_per_s in its file, so {priced} at the default "
+            f"{DEFAULT_HOST_LINK_BYTES_PER_S / 1e9:g} GB/s a direction (ASSUMPTION [U]: PCIe Gen5 x16, PCI-SIG PCIe "
+            "5.0, the GPU server's link the catalog's H100, H200 and MI300X datasheets give); state it, with "
+            "host_link_source, to price the part's own")
+
+
+def warn_default_host_link(accelerator: Accelerator, priced: str) -> None:
+    """`default_host_link_text` as a warning (the CLI's stderr line, the answer's `warnings`), where there is one."""
+    text = default_host_link_text(accelerator, priced)
+    if text is not None:
+        warnings.warn(text, AcceleratorFileWarning, stacklevel=3)
 
 
 def check_format_peaks(base: Accelerator, peaks: dict[str, Any], ref: str) -> None:

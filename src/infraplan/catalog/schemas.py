@@ -41,6 +41,15 @@ class IntendedUse(Spec):
         description="generative-ai: LLMs and generative models; recommendation: ranking and recommendation; or both")
 
 
+# The host link of a non-CPU part whose file states none (`Accelerator.host_link_bytes_per_s`; hN2, session 70: it
+# was 0, so `recsys` priced its request transfers, and `train --offload-layers` its copies, at nothing while adding
+# a GPU server's host power, `cluster.host_share`): the link of that GPU server.
+DEFAULT_HOST_LINK_BYTES_PER_S = 64e9
+DEFAULT_HOST_LINK_SOURCE = (
+    "ASSUMPTION [U], the default where the part's file states no host_link_bandwidth_bytes_per_s: PCIe Gen5 x16, "
+    "64 GB/s per direction (32 GT/s x 16 lanes, PCI-SIG PCIe 5.0), the GPU server's link the catalog's H100, H200 "
+    "and MI300X datasheets give (128 GB/s both directions)")
+
 DEVICE_WORDS = {"gpu": "GPU", "tpu": "TPU", "cpu": "CPU", "asic": "accelerator"}
 """What text calls one device of each `Accelerator.kind`."""
 
@@ -66,7 +75,9 @@ class Accelerator(Spec):
                                    "applies (cluster.power.idle_power)")
     scale_up_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
     scale_out_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
-    host_link_bandwidth_bytes_per_s: DeviceBytesPerS = 0.0
+    host_link_bandwidth_bytes_per_s: DeviceBytesPerS = Field(
+        0.0, description="host link (PCIe / C2C) per device, per direction; unset or 0: a CPU's none (its own host), "
+        "another part's the default `DEFAULT_HOST_LINK_BYTES_PER_S` (`host_link_bytes_per_s`, warned where priced)")
     host_link_source: str = Field("", description="where `host_link_bandwidth_bytes_per_s` comes from")
     efficiency: KernelEfficiency
     fp8_gemm_layouts: tuple[Literal["tn", "nn", "nt"], ...] = Field(
@@ -131,6 +142,22 @@ class Accelerator(Spec):
         """What text calls one device of this kind (`DEVICE_WORDS`): GPU, TPU, CPU, or accelerator (an ASIC such as
         MTIA: "per GPU" on MTIA read wrong, hU41). JSON field names keep `gpu` (users parse them)."""
         return DEVICE_WORDS.get(self.kind, "accelerator")
+
+    @property
+    def host_link_defaulted(self) -> bool:
+        """Whether the part's host link is the default (a non-CPU part whose file states none, or 0)."""
+        return self.kind != "cpu" and self.host_link_bandwidth_bytes_per_s <= 0
+
+    @property
+    def host_link_bytes_per_s(self) -> float:
+        """THE host link per direction every model reads: the file's figure; a non-CPU part without one the default
+        (`DEFAULT_HOST_LINK_BYTES_PER_S`); a CPU without one 0 (its own host: nothing crosses a link)."""
+        return DEFAULT_HOST_LINK_BYTES_PER_S if self.host_link_defaulted else self.host_link_bandwidth_bytes_per_s
+
+    @property
+    def host_link_basis(self) -> str:
+        """Where `host_link_bytes_per_s` comes from: the file's `host_link_source`, or the default's."""
+        return DEFAULT_HOST_LINK_SOURCE if self.host_link_defaulted else self.host_link_source
 
     @model_validator(mode="after")
     def _efficiency_dtypes_have_peaks(self) -> Accelerator:

@@ -19,6 +19,9 @@ accelerator, what it counts, and the planned interruptions' per-job rate.
   size `domain_hold` reads too) changes how many servers a job spans, not its failures. Per GPU rather than per
   server because GPU issues are most of the unexpected interruptions (58.7 %, Llama 3 Sec. 3.3.4); no rate counted
   per server on 4-GPU trays was found. The answer names both nodes and the rate per server (`rate_node_note`).
+- Part of a server (hN2, session 70): a failure takes its whole server out of service, ending every job on it, so
+  a job on part of one (12 GPUs on two 8-GPU servers) is charged the failures of its servers' GPUs (16), what
+  `facility --count` and `reliability`'s held domains count (`reliability.accelerators_held`, `held_note`).
 The formulas the notes quote (job MTTF, Daly's goodput): `facility.checkpoint_goodput`.
 """
 
@@ -78,9 +81,13 @@ def _duration_text(seconds: float) -> str:
     return f"{significant_text(seconds / SECONDS_PER_DAY, 3)} days"  # "1,000 days", not "1e+03 days" (hU)
 
 
-def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int, device: str = "GPU") -> str:
+def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int, device: str = "GPU",
+                      held: int | None = None) -> str:
     """Which rate the job MTTF uses and what it counts; a node-failure rate also gives the MTTF at its cluster's
-    all-cause job-interruption rate where one is shipped (`all_causes`), or says that it leaves causes out."""
+    all-cause job-interruption rate where one is shipped (`all_causes`), or says that it leaves causes out. `held`:
+    the accelerators of the servers the job occupies, whose failures end it (`reliability.accelerators_held`)."""
+    held = gpus if held is None else held
+    at = f"{gpus:,} {device}s" + ("" if held == gpus else f" ({held:,} held)")
     note = (f"job MTTF at failure rate {rate_name}: {rate.failures_per_1000_node_days:g} {COUNTS_TEXT[rate.counts]} "
             f"per 1,000 node-days")
     if rate.counts != "node_failures":
@@ -90,7 +97,7 @@ def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int, device: str 
                 f"software), so its MTTF is an upper bound")
     jobs = load_failure_rate(rate.all_causes)
     return (f"{note}; jobs on its cluster were ended by all causes at {jobs.failures_per_1000_node_days:g} per 1,000 "
-            f"node-days: job MTTF {_duration_text(float(job_mttf_s(gpus, jobs)))} at {gpus:,} {device}s "
+            f"node-days: job MTTF {_duration_text(float(job_mttf_s(held, jobs)))} at {at} "
             f"(--failure-rate {rate.all_causes})")
 
 
@@ -107,6 +114,18 @@ def rate_node_note(rate: FailureRate, server_gpus: int, gpus: int, device: str =
             f"1,000 days of one of this system's {server_gpus}-{device} servers; the {gpus:,}-{device} job spans "
             f"{servers:,} of them (GPU issues are 58.7 % of the unexpected interruptions, Llama 3 Sec. 3.3.4; no rate "
             f"counted per {server_gpus}-{device} server was found)")
+
+
+def held_note(job: dict[str, Any], gpus: int) -> str | None:
+    """Where the job occupies part of a server (`job_reliability(...)`'s `accelerators_held` above `gpus`), that its
+    failures are counted on its servers' accelerators, one line; None where it fills its servers."""
+    held = int(job.get("accelerators_held", gpus))
+    if held == gpus:
+        return None
+    server, word = int(job["server_accelerators"]), job["device_word"]
+    return (f"the {gpus:,}-{word} job occupies {held // server:,} servers of {server} {word}s ({held:,} {word}s): a "
+            f"failure takes its whole server out of service, ending every job on it, so the job MTTF counts the "
+            f"failures of all {held:,} (job MTTF {_duration_text(float(job['job_mttf_s']))})")
 
 
 def rate_preset_accelerator(accelerator: str) -> str:
@@ -135,9 +154,10 @@ def failure_rate_accelerator_note(accelerator: str, rate_name: str, rate: Failur
 
 def goodput_basis_note(job: dict[str, Any], gpus: int) -> str | None:
     """The one note of every answer whose goodput comes from `job_reliability(...)` (`job`) at `gpus` (train
-    --tokens, campus, plan): the planned interruptions' per-job rate (`goodput_planned_note`), where the rate was
-    counted on another accelerator, that it is borrowed (`failure_rate_accelerator_note`), and a job MTTF shorter
-    than one restart (`restart_note`); None: nothing to say."""
-    parts = [n for n in [goodput_planned_note(job, gpus), job.get("failure_rate_accelerator_note"),
-                         restart_note(job)] if n]
+    --tokens, campus, plan): a job on part of a server charged the server's failures (`held_note`), the planned
+    interruptions' per-job rate (`goodput_planned_note`), where the rate was counted on another accelerator, that it
+    is borrowed (`failure_rate_accelerator_note`), and a job MTTF shorter than one restart (`restart_note`); None:
+    nothing to say."""
+    parts = [n for n in [held_note(job, gpus), goodput_planned_note(job, gpus),
+                         job.get("failure_rate_accelerator_note"), restart_note(job)] if n]
     return "; ".join(parts) or None

@@ -40,6 +40,7 @@ from infraplan.facility.checkpoint_goodput import (
 from infraplan.facility.failure_rate_notes import (
     failure_rate_accelerator_note,
     failure_rate_note,
+    held_note,
     planned_rate_note,
     rate_node_note,
 )
@@ -72,6 +73,15 @@ def component_mix(expected_interruptions: float) -> dict[str, float]:
     return {k: expected_interruptions * v / total for k, v in counts.items()}
 
 
+def accelerators_held(gpus: int, server_accelerators: int) -> int:
+    """The accelerators whose failures end a job of `gpus` on servers of `server_accelerators`: its servers' all. A
+    failure takes its whole server out of service (a node-failure rate counts nodes found failed, per node-day:
+    catalog/facility/reliability.yaml; facility/outage.py), ending every job on it, so a job on part of a server
+    (12 GPUs on two 8-GPU servers) is ended by a failure anywhere in it, as `facility --count` and the job's held
+    domains (`domain_hold`) count whole servers (hN2, session 70: 12 GPUs were charged 1.5 servers' failures)."""
+    return -(-int(gpus) // int(server_accelerators)) * int(server_accelerators)
+
+
 def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[str, FailureRate]:
     name = failure_rate or default_failure_rate_name(accelerator)
     return name, load_failure_rate(name)
@@ -80,9 +90,11 @@ def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[st
 def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float, failure_rate: str | None = None,
                     storage: str = "tectonic", storage_bytes_per_s: float | None = None,
                     restart_s: float | None = None, checkpoint_size_bytes: float | None = None,
-                    checkpoint_interval_s: float | None = None) -> dict[str, Any]:
+                    checkpoint_interval_s: float | None = None, server_accelerators: int = 1) -> dict[str, Any]:
     """MTTF, checkpoint size/time, optimal interval and goodput of one job of `gpus` accelerators, and what one of
     them is called (`device_word`: `Accelerator.device_word`, for the notes; an internal dict no answer spreads).
+    `server_accelerators`: one server of the job's system (its node); the job's failures are counted on the servers
+    it occupies (`accelerators_held`), 1: on its own accelerators.
     `checkpoint_interval_s`: the job's own compute time between checkpoints, where the goodput is priced (None:
     Daly's optimum); `daly_interval_s` and `goodput_at_daly_interval` are the optimum's either way.
 
@@ -106,7 +118,8 @@ def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float
     if checkpoint_interval_s is not None and not 0 < checkpoint_interval_s < float("inf"):
         raise InputError(f"checkpoint interval must be above 0 s, got {checkpoint_interval_s:g}")
     write_s = size / bandwidth
-    mttf = float(job_mttf_s(gpus, rate))
+    held = accelerators_held(gpus, server_accelerators)
+    mttf = float(job_mttf_s(held, rate))
     daly = max(float(daly_interval_s(write_s, mttf)) if write_s > 0 else mttf, 1e-9)
     interval = daly if checkpoint_interval_s is None else float(checkpoint_interval_s)
     planned_per_s = rate.planned_interruptions_per_day / SECONDS_PER_DAY
@@ -122,7 +135,7 @@ def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float
         "daly_interval_s": daly,
         "goodput_at_daly_interval": float(goodput(daly, write_s, restart, mttf, planned_per_s)),
         "young_interval_s": float(young_interval_s(write_s, mttf)),
-        "device_word": word,
+        "device_word": word, "accelerators_held": held, "server_accelerators": server_accelerators,
     }
 
 
@@ -157,11 +170,11 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     size = checkpoint_size_bytes
     if size is None and checkpoint_bytes_per_param is not None:
         size = checkpoint_bytes(parameters, checkpoint_bytes_per_param)
-    job = job_reliability(cluster.accelerator, gpus, parameters, failure_rate, storage, None, restart_s, size,
-                          checkpoint_interval_s)
-    _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     layout = cluster.layout
     server_gpus = layout.accelerators_per_server  # the system's node: the one size a server is read from
+    job = job_reliability(cluster.accelerator, gpus, parameters, failure_rate, storage, None, restart_s, size,
+                          checkpoint_interval_s, server_accelerators=server_gpus)
+    _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     hold = domain_hold(gpus, server_gpus, layout.packing_unit_accelerators,
                        spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word)
     out = hold["expected_gpus_out_of_service"]
@@ -200,8 +213,8 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                                  job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,
                                          planned, unexpected + planned, device)] if n]
-        + [failure_rate_note(job["failure_rate"], rate, gpus, device)]
-        + [n for n in [rate_node_note(rate, server_gpus, gpus, device)] if n]
+        + [failure_rate_note(job["failure_rate"], rate, gpus, device, job["accelerators_held"])]
+        + [n for n in [held_note(job, gpus), rate_node_note(rate, server_gpus, gpus, device)] if n]
         + [n for n in [job["failure_rate_accelerator_note"]] if n]
         + [domain_note(hold, spare_trays_per_domain, repair_s, gpus, device)],
     )

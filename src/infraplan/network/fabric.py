@@ -199,19 +199,16 @@ def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLik
     groups = np.asarray(stride if fabric.concurrent_groups is None else fabric.concurrent_groups, dtype=np.float64)
     k = np.asarray(k_tier, dtype=np.float64)
     spacing = fabric.concurrent_spacing
-    if (RAIL_ALONE and fabric.concurrent_groups == 1 and spacing == 1 and 0 <= tier < fabric.rail_tiers
-            and k.size == 1 and np.size(stride) == 1):
-        members = int(k.reshape(-1)[0])
-        share = tier_bandwidth.busiest_rail_share(fabric.rail_of_gpu, members, int(np.asarray(stride).reshape(-1)[0]),
-                                                  0, domain, fabric.rail_nics_per_gpu)
-        return np.asarray(min(max(share, members / domain), 1.0), dtype=np.float64)
+    if RAIL_ALONE and fabric.concurrent_groups == 1 and spacing == 1 and 0 <= tier < fabric.rail_tiers:
+        share = tier_bandwidth.busiest_rail_shares(fabric.rail_of_gpu, k, stride, 0.0, domain,  # array-first (hN2)
+                                                   fabric.rail_nics_per_gpu)
+        return np.asarray(np.minimum(np.maximum(share, k / float(domain)), 1.0), dtype=np.float64)
     if spacing > 1 and SPACED_GROUP_SHARE:
         busy = np.minimum(groups, float(math.ceil(domain / spacing)))
-        if 0 <= tier < fabric.rail_tiers and busy.size == 1 and k.size == 1:
-            shift = int(np.asarray(stride).reshape(-1)[0])
-            share = tier_bandwidth.busiest_rail_share(fabric.rail_of_gpu, int(busy.reshape(-1)[0]), spacing, shift,
-                                                      domain, fabric.rail_nics_per_gpu) * float(k)
-            return np.asarray(min(share, 1.0), dtype=np.float64)
+        if 0 <= tier < fabric.rail_tiers:
+            share = tier_bandwidth.busiest_rail_shares(fabric.rail_of_gpu, busy, float(spacing), stride, domain,
+                                                       fabric.rail_nics_per_gpu) * k
+            return np.asarray(np.minimum(share, 1.0), dtype=np.float64)
         return np.asarray(np.minimum(busy * k, float(domain)) / float(domain), dtype=np.float64)
     busy = np.minimum(groups * k, float(domain))
     if fabric.paired_halves and tier_bandwidth.PAIRED_HALVES:  # a packed send-recv's pairs (i, i + g), g groups

@@ -32,6 +32,7 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
@@ -157,6 +158,24 @@ def busiest_rail_share(rail_of_gpu: tuple[int, ...], groups: int, spacing: int, 
             counts[rail] += (full + (1 if c < left else 0)) / nics_per_gpu
     sizes = [rail_of_gpu.count(r) / nics_per_gpu for r in range(len(counts))]
     return max(count * gpn / (domain * size) for count, size in zip(counts, sizes, strict=True) if size)
+
+
+def busiest_rail_shares(rail_of_gpu: tuple[int, ...], groups: npt.ArrayLike, spacing: npt.ArrayLike,
+                        shift: npt.ArrayLike, domain: int, nics_per_gpu: int = 1) -> np.ndarray:
+    """`busiest_rail_share` element-wise over arrays of group shapes (broadcast; each distinct shape computed once),
+    so an array of groups is priced as each group alone (hN2, session 70: `fabric.uplink_occupancy`'s rail rules
+    read scalars only, and a column of group sizes fell back to k / domain: 47 GB/s a rank where each size alone
+    gets 7.8-9.8 GB/s on a 6.4:1 rail-optimised pod)."""
+    g, sp, sh = np.broadcast_arrays(np.asarray(groups, dtype=np.float64), np.asarray(spacing, dtype=np.float64),
+                                    np.asarray(shift, dtype=np.float64))
+    shares: dict[tuple[int, int, int], float] = {}
+    out = np.empty(g.shape, dtype=np.float64)
+    for j, (a, b, c) in enumerate(zip(g.ravel().astype(np.int64).tolist(), sp.ravel().astype(np.int64).tolist(),
+                                      sh.ravel().astype(np.int64).tolist(), strict=True)):
+        if (a, b, c) not in shares:
+            shares[(a, b, c)] = busiest_rail_share(rail_of_gpu, a, b, c, domain, nics_per_gpu)
+        out.flat[j] = shares[(a, b, c)]
+    return out
 
 
 PAIRED_HALVES = True

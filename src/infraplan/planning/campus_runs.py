@@ -81,6 +81,7 @@ def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
                                    global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16",
                                    stack=REFERENCE_RUN_STACK)
     return {"system": cluster.system.name, "system_arg": system_arg, "job_gpus": gpus,
+            "server_accelerators": cluster.layout.accelerators_per_server,  # whose failures end the job (hN2)
             "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu, "mfu": result.mfu, "fits": result.fits,
             "optimizer": result.optimizer, "memory_per_gpu_bytes": result.memory_per_gpu_bytes,
             "memory_capacity_bytes": result.memory_capacity_bytes, "error_band": result.error_band,
@@ -120,7 +121,8 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
     params = float(shape.total_params())
     rated = acc.extends or accelerator  # a what-if: its preset's rate; a from-scratch file: its own (its catalog_name
     rel = job_reliability(rated, job, params,  # is no preset); the checkpoint at train's rate, by the model's groups
-                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(run["optimizer"], shape))
+                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(run["optimizer"], shape),
+                          server_accelerators=at_job["server_accelerators"])
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
     return TrainingCapacity(

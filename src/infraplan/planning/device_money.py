@@ -138,8 +138,9 @@ def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str
     if acc.host_power_w is not None and host_power_w is None and "ASSUMPTION" in acc.host_source \
             and abs(node.host_power_w - acc.host_power_w * node.accelerators_per_node) < 1e-6:
         figures.append(f"host share {acc.host_power_w:.4g} W per device (host_source)")
-    if "ASSUMPTION" in acc.host_link_source:
-        figures.append(f"host link {acc.host_link_bandwidth_bytes_per_s / 1e9:.4g} GB/s (host_link_source)")
+    if "ASSUMPTION" in acc.host_link_basis:
+        source = "the default: its file states none" if acc.host_link_defaulted else "host_link_source"
+        figures.append(f"host link {acc.host_link_bytes_per_s / 1e9:.4g} GB/s ({source})")
     if figures:
         are = "are ASSUMPTIONS" if len(figures) > 1 else "is an ASSUMPTION"
         replaces = "; a pool's host_power_w replaces the share" if figures[0].startswith("host share") else ""

@@ -181,7 +181,8 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     params = checkpointed_params(model, stack, optimizer, dsa_stage)  # (a warm-up's: its indexer, as train's)
     grouped = None if dsa_stage == "warmup" else load_model(model)  # (the indexer's matrices: the matrices' rate)
     rel = job_reliability(cluster.accelerator, gpus, params,  # as train's: the optimizer's groups at their own rates
-                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer, grouped))
+                          checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer, grouped),
+                          server_accelerators=cluster.layout.accelerators_per_server)
     wall = tokens / best.tokens_per_s / rel["goodput"]
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "

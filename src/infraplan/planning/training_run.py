@@ -87,7 +87,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         raise InputError("the training estimate has no throughput")
     accelerator = cluster.accelerator  # a what-if: its preset's failure rate; a file from scratch: the default's
     rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
-                          restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result, shape))
+                          restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result, shape),
+                          server_accelerators=cluster.layout.accelerators_per_server)
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
     evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0

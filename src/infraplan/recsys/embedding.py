@@ -48,7 +48,7 @@ def resolve_tiers(accelerator: Accelerator, profile: RecsysProfile) -> list[Tier
     catalog = {
         "sram": (accelerator.sram_bytes, accelerator.sram_bandwidth_bytes_per_s),
         "device": (accelerator.memory_bytes, accelerator.memory_bandwidth_bytes_per_s),
-        "host": (0.0, accelerator.host_link_bandwidth_bytes_per_s),
+        "host": (0.0, accelerator.host_link_bytes_per_s),
     }
     tiers = []
     for t in profile.tiers:

@@ -53,6 +53,7 @@ from infraplan.catalog.inference_loader import (
     load_recsys_profile,
 )
 from infraplan.catalog.kernel_fits import DTYPE_BYTES
+from infraplan.catalog.part_files import default_host_link_text, warn_default_host_link
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster.cluster import part_of
@@ -99,15 +100,15 @@ def host_assumptions(accelerator: Accelerator, model: RecsysModel, profile: Recs
     share = host_share(accelerator)
     out = {"host_share": f"{share.watts:.4g} W per device in platform_power_w ({share.basis} figure: "
                          f"{share.source}); qps_per_w leaves it out"}
-    bw = accelerator.host_link_bandwidth_bytes_per_s
+    bw = accelerator.host_link_bytes_per_s
     if bw <= 0:
-        out["host_link"] = no_host_link_note(accelerator) or "none (the part is its own host)"
+        out["host_link"] = "none (the part is its own host)"
         return out
     link = picked["breakdown_s"]["host_link"]
     device = picked["latency_s"] - link
     pcie = picked["batch"] * model.host_input_bytes_per_sample() / (bw * profile.host_link_efficiency)
     line = (f"{bw / 1e9:.4g} GB/s x {profile.host_link_efficiency:.3g} efficiency "
-            f"({accelerator.host_link_source or 'no source recorded in the part file'}): {link * 1e3:.3g} ms per "
+            f"({accelerator.host_link_basis or 'no source recorded in the part file'}): {link * 1e3:.3g} ms per "
             f"batch against {device * 1e3:.3g} ms on the device; ")
     if link >= device:
         line += "it bounds the batch (QPS scales with it)"
@@ -118,14 +119,10 @@ def host_assumptions(accelerator: Accelerator, model: RecsysModel, profile: Recs
 
 
 def no_host_link_note(accelerator: Accelerator) -> str | None:
-    """Where a part other than a CPU has no host link figure: its requests' transfers are priced at nothing, as a
-    CPU's, its own host (hU53: a user's accelerator file without the field, and tpu-v5p, answered at 0 ns of host
-    link while MTIA 400's 64 GB/s bounds its batch). None for a CPU or a part with the figure."""
-    if accelerator.kind == "cpu" or accelerator.host_link_bandwidth_bytes_per_s > 0:
-        return None
-    return (f"{accelerator.name}: no host_link_bandwidth_bytes_per_s in its file, so the requests' transfers from "
-            "the host are priced at nothing, as a CPU's (its own host); state it, with host_link_source, to price "
-            "them (PCIe Gen5 x16: 64GB/s a direction)")
+    """Where a part other than a CPU has no host link figure: its requests' transfers are priced at the default
+    link (`Accelerator.host_link_bytes_per_s`; hN2, session 70: at nothing, as a CPU's, until then, while its
+    platform power added a GPU server's host). None for a CPU or a part with the figure."""
+    return default_host_link_text(accelerator, "the requests' transfers from the host are priced")
 
 
 def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
@@ -245,7 +242,8 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     vector = b * (model.vector_flops_per_sample() - pointwise) / vector_flops_per_s
     overhead = np.full_like(b, kernels * accelerator.efficiency.kernel_overhead_s)
 
-    link_bw = accelerator.host_link_bandwidth_bytes_per_s * profile.host_link_efficiency
+    warn_default_host_link(accelerator, "the requests' transfers from the host are priced")
+    link_bw = accelerator.host_link_bytes_per_s * profile.host_link_efficiency
     link = b * model.host_input_bytes_per_sample() / link_bw if link_bw > 0 else np.zeros_like(b)
     for j in host:
         link = link + emb_tier["host"] + model.dense_bytes() * placement.dense_fraction[j] / tiers[j].stream_bytes_per_s

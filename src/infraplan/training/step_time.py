@@ -25,6 +25,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_key
+from infraplan.catalog.part_files import warn_default_host_link
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.network.sharp import collnet_fabric
@@ -183,5 +184,6 @@ def _with_offload(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, p
     if not profile.cpu_offload_layers or stage_only:
         return out
     saved = activation_bytes_per_token_layer(shape, plan.one_row if plan.is_one else plan, profile)
-    return with_offload_wait(plan, profile, shape.num_layers, lt, saved,
-                             cluster.accelerator.host_link_bandwidth_bytes_per_s, out)
+    warn_default_host_link(cluster.accelerator, "the offloaded activations' copies are priced")
+    return with_offload_wait(plan, profile, shape.num_layers, lt, saved, cluster.accelerator.host_link_bytes_per_s,
+                             out)
