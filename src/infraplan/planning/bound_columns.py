@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from infraplan.planning.retirement import ahead
+
 if TYPE_CHECKING:
     from infraplan.planning.phased_mix import PhasedMix, Programme
 
@@ -233,29 +235,40 @@ def with_peak(m: PhasedMix, prog: Programme, in_service: Column) -> Programme:
 def with_lazy(m: PhasedMix, prog: Programme, chain: Chain) -> Programme:
     """The programme with the report's lazy purchases (module docstring, "Lazy purchases"): per (pool, phase) a
     binary z, purchases <= most z, and where z = 1 the in-service at most the servers used plus their spares (the
-    spares under the lines over them, the servers used the fewest holding the devices used)."""
+    spares under the lines over them, the servers used the fewest holding the devices used). A phase that also buys
+    ahead for later phases that may not buy (`retirement.ahead`, hR70) buys exactly what one of them lacks where it
+    buys more than its own lack: a binary t per such later phase, at least one of its in-service and theirs (t = 1)
+    at most their servers used and spares."""
     if m.lazy_buys is None or not m.cohorts:
         return prog
     n_p, n_k = m.cost.shape
     z0, vub = prog[1].shape[1], prog[5].copy()
     for i, o in enumerate(m.options):  # no unit the demand does not need (scenario_caps.trim_idle, fixed_servers)
         vub[i] = min(vub[i], float(np.ceil(m.demand[o.service, o.phase] / o.capacity + 1e-6)))
-    prog = (*prog[:5], vub, prog[6])
-    prog = _grow(prog, n_p * n_k, np.zeros(n_p * n_k), np.zeros(n_p * n_k), np.ones(n_p * n_k), np.ones(n_p * n_k))
+    early = [(p, k, j) for p in range(n_p) for k in range(n_k) if (j := ahead(m.cohorts[p], k)) is not None]
+    t0, columns = z0 + n_p * n_k, n_p * n_k + len(early)
+    prog = _grow((*prog[:5], vub, prog[6]), columns, np.zeros(columns), np.zeros(columns), np.ones(columns),
+                 np.ones(columns))
     rows: list[tuple[dict[int, float], float, float]] = []
     for p, (most, over) in enumerate(m.lazy_buys):
         g, big = float(m.server(p)), float(most)
+        over_used: dict[int, tuple[dict[int, float], float]] = {}  # phase -> (in-service above its lack <= rhs)
         for k in range(n_k):
-            z = z0 + p * n_k + k
             used = {i: -float(o.unit_devices) for i, o in enumerate(m.options) if o.pool == p and o.phase == k}
-            rows.append(({chain.bought(p, k): 1.0, z: -big}, -np.inf, 0.0))
+            rows.append(({chain.bought(p, k): 1.0, z0 + p * n_k + k: -big}, -np.inf, 0.0))
             if chain.used is None or chain.spares is None:  # g n <= the devices used + g - 1 where it buys
-                rows.append(({chain.in_service(p, k): g, **used, z: g * big}, -np.inf, g - 1.0 + g * big))
+                over_used[k] = ({chain.in_service(p, k): g, **used}, g - 1.0)
                 continue
             u, s = chain.used(p, k), chain.spares(p, k)
             rows.append(({u: g, **used}, -np.inf, g - 1.0))  # u = ceil(devices used / g)
             rows += [({s: 1.0, u: -slope}, -np.inf, intercept) for intercept, slope in over]
-            rows.append(({chain.in_service(p, k): 1.0, u: -1.0, s: -1.0, z: big}, -np.inf, big))
+            over_used[k] = ({chain.in_service(p, k): g, u: -g, s: -g}, 0.0)  # (in g: one scale for both forms)
+        for k in range(n_k):
+            tight = {t0 + i: j for i, (q, j, by) in enumerate(early) if q == p and by == k}
+            coefficients, rhs = over_used[k]
+            rows.append(({**coefficients, z0 + p * n_k + k: g * big, **{t: -g * big for t in tight}}, -np.inf,
+                         rhs + g * big))
+            rows += [({**over_used[j][0], t: g * big}, -np.inf, over_used[j][1] + g * big) for t, j in tight.items()]
     return _rows(prog, rows)
 
 

@@ -69,7 +69,11 @@ Lazy purchases (hB69, `with_lazy`): the report buys in a phase only what its sur
 (the fewest holding the devices used) and their spares (retirement.in_service), so where it buys its in-service is
 u + spares(u), where the bound bought a server in 2027 for 2029. A binary z per (pool, phase): purchases <= most z,
 in-service <= u + s + most (1 - z), s under the lines over spares(u) (the upper hull's edges, each >= spares at every
-count) and g u <= the devices used + g - 1; without spares g n <= the devices used + g - 1 where it buys. The units
+count) and g u <= the devices used + g - 1; without spares g n <= the devices used + g - 1 where it buys. (hR70: a
+phase that also buys what a later phase lacks where the pool may not buy, `retirement.ahead`, the last before a
+`refresh_with` successor's, buys exactly that where it buys more than its own lack: its row holds, or one of those
+phases' rows holds with a binary t = 1; so the in-service there can pass the `most` a phase uses, and
+`scenario_prices.most_devices` adds what those phases need.) The units
 of an option are at most ceil(demand / capacity): every answer's are (scenario_caps.trim_idle drops a unit whose
 removal leaves the demand met, and planning/fixed_servers.py's fewest devices have none), so the bound is over the
 answers the plan reports. The three (each off alone): hB68's no-base N+k 1 pool at spares 0.99 23.0 % -> 9.6 %

@@ -49,7 +49,7 @@ REFRESH_SUFFIX = "-refresh"  # the successor pool's name: <pool><REFRESH_SUFFIX>
 class Lifecycle:
     """One pool's cohorts over the plan's phases: `alive[j, k]`, whether devices bought in phase j are in service
     in phase k (j <= k); `base_alive[k]`, whether its installed base is; `buy_open[k]`, whether it may buy in
-    phase k (false from its successor's first phase: `refresh_with`)."""
+    phase k (false before its `from_year` and from its successor's first phase: `refresh_with`)."""
 
     alive: np.ndarray
     base_alive: np.ndarray
@@ -128,7 +128,7 @@ def lifecycles(spec: ScenarioSpec) -> list[Lifecycle] | None:
         alive_in = np.array([[j <= k and alive(years[k] - years[j], life) for k in range(n)] for j in range(n)])
         base_alive = np.array([not pool.installed or alive(y - _first_year(pool, years), life) for y in years])
         succ = successor_year(pool, years) if pool.refresh_with is not None else None
-        buy_open = np.array([succ is None or y < succ for y in years])
+        buy_open = np.array([(succ is None or y < succ) and (pool.from_year or 0) <= y for y in years])
         retires |= bool((~alive_in[np.triu_indices(n)]).any() or (~base_alive).any())
         out.append(Lifecycle(alive_in, base_alive, buy_open))
     return out if retires else None
@@ -159,24 +159,44 @@ def out_of_service(spec: ScenarioSpec, p: int, k: int) -> str | None:
             f"{pool.device}, and its earlier devices have retired (lifetime_years {float(pool.lifetime_years):g})")
 
 
+def ahead(cycle: Lifecycle, k: int) -> int | None:
+    """The phase that buys what phase k's survivors lack where k buys none of the pool's device (`buy_open` false:
+    from its `refresh_with` successor's phase, or before its `from_year`): the last earlier phase that may buy and
+    whose purchases are still in service in k (the latest, they serve longest), the MILP's only way to hold them
+    there (planning/phased_mix.py: b[p, j] is 0 where it may not buy); None where k may buy, or no such phase."""
+    if cycle.buy_open[k]:
+        return None
+    return next((j for j in range(k - 1, -1, -1) if cycle.buy_open[j] and cycle.alive[j, k]), None)
+
+
 def in_service(need: np.ndarray, base: np.ndarray,
                cycles: list[Lifecycle] | None) -> tuple[np.ndarray, np.ndarray]:
     """Devices (or servers) each pool has in service per phase, and the survivors of earlier phases before the
     phase buys (pools x phases each), for `need` in service (pools x phases) over an installed `base` (pools x 1):
     what is bought stays until it retires (`cycles`; None: never), and a phase buys what its survivors lack, so
-    bought = in service - survivors and retired = the phase before's in service - survivors. Without cycles the
-    plan before hV54: in service = the running maximum of need and base."""
+    bought = in service - survivors and retired = the phase before's in service - survivors. A phase that may not
+    buy the pool's device (`buy_open` false) has what it lacks bought in the last phase that may and held until
+    it is needed (`ahead`: hR70; it was bought in the phase itself, so hN57's meta-refresh as capex reported 16,384
+    H100 bought in 2029H2, the phase its GB200 successor opens, a purchase the MILP cannot make). Without cycles
+    the plan before hV54: in service = the running maximum of need and base."""
     need = np.asarray(need)
     if cycles is None:
         installed = np.maximum.accumulate(np.maximum(need, base), axis=1)
         return installed, np.concatenate([base, installed[:, :-1]], axis=1)
     installed, survivors = np.zeros_like(need), np.zeros_like(need)
+    n_k = need.shape[1]
     for p, cyc in enumerate(cycles):
-        bought = np.zeros(need.shape[1], dtype=need.dtype)
-        for k in range(need.shape[1]):
-            alive = (base[p, 0] if cyc.base_alive[k] else 0) + sum(bought[j] for j in range(k) if cyc.alive[j, k])
-            bought[k] = max(0, need[p, k] - alive)
-            survivors[p, k], installed[p, k] = alive, alive + bought[k]
+        bought = np.zeros(n_k, dtype=need.dtype)
+
+        def alive(k: int, cyc: Lifecycle = cyc, bought: np.ndarray = bought, p: int = p) -> int:
+            return (base[p, 0] if cyc.base_alive[k] else 0) + sum(bought[j] for j in range(k) if cyc.alive[j, k])
+
+        for k in range(n_k):  # in order: a purchase ahead of k is in a phase before it, whose survivors it leaves
+            early = ahead(cyc, k)
+            bought[k if early is None else early] += max(0, need[p, k] - alive(k))
+        for k in range(n_k):
+            survivors[p, k] = alive(k)
+            installed[p, k] = survivors[p, k] + bought[k]
     return installed, survivors
 
 
@@ -226,11 +246,21 @@ def servers_in_service(devices: np.ndarray, base: np.ndarray, g: np.ndarray,
     return servers * g, survivors * g
 
 
-def buys_when_closed(installed: np.ndarray, survivors: np.ndarray, cycles: list[Lifecycle] | None) -> bool:
-    """Whether a pool's report buys (in service above its survivors, `servers_in_service`) in a phase where it buys
-    none of its own device (`buy_open` false: from its `refresh_with` successor's phase). `in_service` buys what the
-    survivors lack in the phase that lacks it, while the MILP may buy it in an earlier open phase to serve the closed
-    one: such an assignment is reported (and priced) as buying the old device after its refresh (hP70: the H100 pool
-    alone of a GB200 refresh, 18,376 H100 bought in 2029H2)."""
-    return cycles is not None and any(bool(np.any((installed[p] > survivors[p]) & ~c.buy_open))
-                                      for p, c in enumerate(cycles))
+def bought_ahead(spec: ScenarioSpec, need: np.ndarray, installed: np.ndarray, survivors: np.ndarray,
+                 cycles: list[Lifecycle] | None) -> list[str]:
+    """One note per pool and phase that buys ahead for later phases that may not buy its device (`ahead`): how many
+    devices above its own need (`need` in service, whole servers of g; `installed` and `survivors` as
+    `servers_in_service` gives them, in devices), for which phases, held in service until then (hR70)."""
+    out = []
+    for p, cycle in enumerate(cycles or []):
+        pool, n_k = spec.pools[p], need.shape[1]
+        g = node_devices(pool)
+        for j in sorted({k for k in (ahead(cycle, i) for i in range(n_k)) if k is not None}):
+            extra = int(installed[p, j] - max(-(-int(need[p, j]) // g) * g, survivors[p, j]))
+            later = [spec.phases[k].name for k in range(n_k) if ahead(cycle, k) == j and need[p, k] > 0]
+            if extra > 0 and later:
+                out.append(f"{spec.phases[j].name}: pool {pool.name} buys {extra:,} {pool.device} ahead for "
+                           f"{', '.join(later)}, where it buys none (refresh_with {pool.refresh_with}: from "
+                           f"{year_text(successor_year(pool, [ph.year for ph in spec.phases]) or 0)}), and holds "
+                           "them in service until then (planning/retirement.py)")
+    return out

@@ -66,11 +66,8 @@ from infraplan.planning.purchase_capex import (
     purchase_sizes,
 )
 from infraplan.planning.retirement import (
-    buys_when_closed,
     check_lifecycles,
-    lifecycles,
     out_of_service,
-    servers_in_service,
     with_successors,
 )
 from infraplan.planning.scenario_bound import bound_plan
@@ -93,7 +90,7 @@ from infraplan.planning.scenario_prices import (
     own_sizes,
     pricer,
 )
-from infraplan.planning.scenario_report import assemble_plan, whole_base
+from infraplan.planning.scenario_report import assemble_plan
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, shared_part_pools, size_options
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
@@ -230,11 +227,6 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
     def fits(y: np.ndarray) -> bool:  # its packed power under every site's cap (a last cap pass may not be)
         return not over_caps(spec, packed_facility_w(spec, used(y) + spare_devices(spec, used(y))))
 
-    def opens(y: np.ndarray) -> bool:  # a pool alone's: fits, and buys no pool's own device after its refresh (hP70)
-        cycles, u = lifecycles(spec), used(y)
-        return fits(y) and not buys_when_closed(*servers_in_service(u + spare_devices(spec, u), whole_base(spec),
-                                                                    server_devices(spec), cycles), cycles)
-
     if progress is not None:
         progress("pricing and placing (MILP)" + (", proving the optimality gap" if optimality_gap else ""), done,
                  steps)
@@ -275,7 +267,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
         # an earlier solve gave (hK69): the cheapest answer priced at its own purchases is kept (on a tie the
         # purchases' answer, then the first's, then the earliest solve's, then a pool alone's)
         more = [y for y in solved if fits(y)]
-        which, x = cheapest_priced([bought.solution, x, *more, *filter(opens, alone)], lambda y: objective(y, buys(y)))
+        which, x = cheapest_priced([bought.solution, x, *more, *filter(fits, alone)], lambda y: objective(y, buys(y)))
         kind = min(which, 2) if which < 2 + len(more) else 3
         at = buys(x)
         pricing.update(pricing_rounds=fixed.rounds + bought.rounds + len(alone),
@@ -284,7 +276,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
     else:  # every other objective: each pool alone at its own sizes too (planning/pools_alone.py, hP70)
         alone = pools_alone(spec, options, need, lambda o, at: capped_solve(
             spec, o, mix_demand, costs(at), watts, phases, years, sites), sizes, own_cost, reference)
-        which, x = cheapest_priced([x, *filter(opens, alone)], lambda y: own_cost(y, sizes(y)))
+        which, x = cheapest_priced([x, *filter(fits, alone)], lambda y: own_cost(y, sizes(y)))
         at = sizes(x) if which else at
         pricing.update(pricing_rounds=fixed.rounds + len(alone), pricing_converged=fixed.converged and not which,
                        pricing=fixed.pricing + alone_text(len(alone), which > 0))

@@ -16,7 +16,7 @@ import numpy as np
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import PoolMoney, node_devices, pool_spares
-from infraplan.planning.retirement import in_service, lifecycles, out_of_service, servers_in_service
+from infraplan.planning.retirement import ahead, in_service, lifecycles, out_of_service, servers_in_service
 from infraplan.planning.scenario_caps import server_devices, spare_devices, used_devices
 from infraplan.planning.scenario_report import packed, whole_base
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
@@ -47,12 +47,22 @@ def pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Callab
 def most_devices(spec: ScenarioSpec, options: list[MixOption], mix_demand: np.ndarray) -> list[int]:
     """The most devices each pool can usefully hold: every service it can serve, in the phase that needs most, on
     it alone (whole units), or its installed base, within its `available`. A pool never buys more (its cost grows
-    with its servers), so its tier brackets stop there (fewer, tighter brackets: a smaller programme)."""
+    with its servers), so its tier brackets stop there (fewer, tighter brackets: a smaller programme). A phase that
+    buys ahead for later ones that may not buy (`retirement.ahead`: before a `refresh_with` successor's) holds its
+    survivors and what those lack: their most with its spares is added (hR70: plan-refresh's H100 refreshed by
+    A100, bought 80 H100 in 2028 beside its 64-device base, 144 above the 88 the bound priced to, whose steps then
+    charged more than the answer spends)."""
     need = np.zeros((len(spec.pools), mix_demand.shape[1]))
     for o in options:
         need[o.pool, o.phase] += math.ceil(mix_demand[o.service, o.phase] / o.capacity - 1e-9) * o.unit_devices
-    base = whole_base(spec)[:, 0]
-    return [min(max(int(need[p].max()), int(base[p]), 1),
+    base, cycles = whole_base(spec)[:, 0], lifecycles(spec)
+
+    def ahead_of(p: int) -> int:  # the most a later phase that may not buy needs, with its spares, else 0
+        later = [int(need[p, k]) for k in range(need.shape[1]) if cycles and ahead(cycles[p], k) is not None]
+        spares = [pool_spares(spec, spec.pools[p], n) for n in later]
+        return max((n + (0 if sp is None else sp.spare_devices) for n, sp in zip(later, spares, strict=True)),
+                   default=0)
+    return [min(max(int(need[p].max()), int(base[p]), 1) + ahead_of(p),
                 MAX_ACCELERATORS if pool.available is None else max(pool.available, int(base[p]), 1))
             for p, pool in enumerate(spec.pools)]
 

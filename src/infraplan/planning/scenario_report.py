@@ -47,7 +47,7 @@ from infraplan.planning.pool_money import (
     pool_spares,
 )
 from infraplan.planning.pool_units import pool_ref
-from infraplan.planning.retirement import lifecycles, out_of_service, servers_in_service
+from infraplan.planning.retirement import bought_ahead, lifecycles, out_of_service, servers_in_service
 from infraplan.planning.scenario_results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -342,7 +342,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                                  for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note)))
         + labelled_notes((spec.services[o.service].name, spec.pools[o.pool].name, sized[i].notes)  # video, recsys
                          for i, o in enumerate(options) if x[i] > 0)
-        + gone + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
+        + gone + bought_ahead(spec, used + spare_dev, installed, survive, cycles)  # hR70
+        + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
            and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))]
         + mixed_precision_notes([(spec.services[o.service], spec.pools[o.pool], sized[i])  # hC58: an LLM service's
                                  for i, o in enumerate(options) if i in sized])  # pools at different precisions
