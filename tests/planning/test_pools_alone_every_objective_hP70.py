@@ -86,6 +86,9 @@ def test_an_unsound_bound_is_reported_not_clamped(monkeypatch: pytest.MonkeyPatc
     plan = plan_scenario(spec(), optimality_gap=True)
     assert plan.objective_lower_bound is not None and plan.objective_value is not None
     assert plan.objective_lower_bound > plan.objective_value + 1e8
+    # and no gap is claimed on it (lead, session 70: the clamp's "optimal ... 0 %" was a false claim)
+    assert plan.optimality_gap_fraction is None
+    assert plan.optimality is not None and plan.optimality.startswith("no proven optimality gap")
 
 
 def test_rounding_above_the_answer_is_the_answer() -> None:

@@ -103,7 +103,7 @@ from infraplan.planning.scenario_bound import spare_nodes_by_count
 from infraplan.planning.scenario_caps import scenario_mix
 from infraplan.planning.scenario_report import base_capex, base_money, packed, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
-from infraplan.planning.sized_pricing import Optimality, proven_bound, too_many_counts
+from infraplan.planning.sized_pricing import Optimality, bound_above_answer, proven_bound, too_many_counts
 
 FIRST_STEP = True
 """hB67: charge each pool the increment past its base once (module docstring); False: every server at the least."""
@@ -242,7 +242,8 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
         text = f"optimal: {how} equals the objective (within HiGHS's 1e-6 relative gap)"
     else:
         text = f"within {gap * 100:.3g} % of the optimum: {how}"
-    return Optimality(lower, answer_cost, gap, 1, text)
+    fault = bound_above_answer(lower, answer_cost)
+    return Optimality(lower, answer_cost, None if fault else gap, 1, fault or text)
 
 
 def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, watts: np.ndarray,
@@ -271,4 +272,5 @@ def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.n
            f"added (planning/purchase_bound.py), above the lines' ({fleet.lower_bound:,.0f} USD)")
     text = (f"optimal: {how} equals the objective (within HiGHS's 1e-6 relative gap)" if gap is not None
             and gap <= 1e-6 else f"within {(gap or 0.0) * 100:.3g} % of the optimum: {how}")
-    return Optimality(lower, fleet.upper_bound, gap, fleet.solves + 1, text)
+    fault = bound_above_answer(lower, fleet.upper_bound)
+    return Optimality(lower, fleet.upper_bound, None if fault else gap, fleet.solves + 1, fault or text)

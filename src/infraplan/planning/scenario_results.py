@@ -228,7 +228,8 @@ class ScenarioPlan(Result):
     objective_lower_bound: float | None = Field(None, description="--optimality-gap: a proven lower bound on the "
                                                 "programme's optimum with every pool at its own size, in "
                                                 "objective_unit (null: not asked, or not computed: optimality "
-                                                "says why)")
+                                                "says why; one above objective_value proves nothing, and "
+                                                "optimality_gap_fraction is then null: optimality says so)")
     optimality_gap_fraction: float | None = Field(None, description="--optimality-gap: (objective_value - "
                                                   "objective_lower_bound) / objective_value (0: optimal; null: "
                                                   "not asked, or not computed)")
