@@ -91,3 +91,21 @@ def test_an_engine_that_cannot_place_the_redundant_experts_refuses(tmp_path: Pat
     dep = Deployment(tp=1, ep=16, attention_dp=16, dtype="fp8", kv_dtype="bf16", max_batch=256, token_budget=8192,
                      engine=engine, stack=stack)
     assert (build_refusal(load_model("deepseek-v3"), dep) is not None) == refused  # serve-plan skips the layout
+
+
+@pytest.mark.parametrize("base", ["sglang-0.x", "vllm-0.x"])
+def test_ep_inside_the_tp_group_refuses_what_serve_plan_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                base: str) -> None:
+    """hV70's review: `serve` at TP 8 / EP 8 (no attention DP) with 4 redundant experts priced a layout the engine
+    asserts against (256 + 4 = 260, not a multiple of 8) and `serve-plan` skips (`build_refusal`): one line, exit 2."""
+    stack = _stack(tmp_path, base, 4)
+    capsys.readouterr()
+    args = ["serve", "deepseek-v3", "--system", "dgx-h100-superpod", "--gpus", "8", "--tp", "8", "--ep", "8",
+            "--dtype", "fp8", "--offline", "--input-len", "200", "--output-len", "20", "--requests", "16", "--json",
+            "--stack", stack]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "256 + 4 = 260 physical experts" in err and "EP 8" in err, err
+    dep = Deployment(tp=8, ep=8, attention_dp=1, dtype="fp8", kv_dtype="bf16", max_batch=256, token_budget=8192,
+                     engine=base.split("-")[0], stack=stack)
+    assert build_refusal(load_model("deepseek-v3"), dep) is not None

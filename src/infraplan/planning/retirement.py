@@ -163,7 +163,9 @@ def ahead(cycle: Lifecycle, k: int) -> int | None:
     """The phase that buys what phase k's survivors lack where k buys none of the pool's device (`buy_open` false:
     from its `refresh_with` successor's phase, or before its `from_year`): the last earlier phase that may buy and
     whose purchases are still in service in k (the latest, they serve longest), the MILP's only way to hold them
-    there (planning/phased_mix.py: b[p, j] is 0 where it may not buy); None where k may buy, or no such phase."""
+    there (planning/phased_mix.py: b[p, j] is 0 where it may not buy); None where k may buy, or no such phase
+    (before the pool's `from_year` there is none: `in_service` then buys in k itself, which no answer needs, since
+    the MILP assigns a pool nothing before it is delivered)."""
     if cycle.buy_open[k]:
         return None
     return next((j for j in range(k - 1, -1, -1) if cycle.buy_open[j] and cycle.alive[j, k]), None)

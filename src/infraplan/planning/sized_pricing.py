@@ -316,8 +316,8 @@ def bound_above_answer(lower: float | None, answer: float) -> str | None:
     if lower is None or lower <= answer + SUM_ROUNDING * abs(answer):
         return None
     return (f"no proven optimality gap: the lower bound ({lower:,.0f}) came out above the answer ({answer:,.0f}), "
-            "which a lower bound cannot (a known fault of the fleet bound where devices retire: spares bought "
-            "earlier charged again; the answer itself is priced as the report sums it)")
+            "which a lower bound cannot: a fault of the bounding programme, not of the answer, which is priced as "
+            "the report sums it (docs/planning.md, \"Optimality gap\": the known case)")
 
 
 def too_many_counts(counts: int, answer_cost: float) -> Optimality | None:

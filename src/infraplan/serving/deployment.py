@@ -194,6 +194,8 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"{said(f'EP {dep.ep}', 'ep')} needs an MoE model with experts and TP divisible by it "
                          f"(or --{pool}attention-dp for EP across attention data-parallel ranks); {shape.name} has "
                          f"{experts}, {said(f'TP {dep.tp}', 'tp')}")
+    if dep.attention_dp <= 1 and dep.ep > 1 and (refused := engine_refusal(shape, dep.ep, dep.engine, dep.stack)):
+        raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))  # EP in the TP group: as serve-plan
     if refused := layout_refusal(shape, dep.dtype, dep.engine, dep.ep):  # SGLang's MXFP8 experts: EP 1 only
         raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
     if refused := attention_dp_refusal(dep.stack, dep.attention_dp):  # SGLang's receive skipper: no attention DP
