@@ -33,9 +33,11 @@ copies), once: `watts` (host + switches) is what `serve`, `recsys` and `video` a
 switches per scale-up domain begun (`cluster.power.scale_up_switches_w`), so a part-filled NVL72 rack pays its 9
 trays there and 50 W a GPU here (the amortised share).
 
-Which figures are ASSUMPTIONS (`assumed_share_w`, hM70): a node's `host_power_source` (the part's `host_source` on a
-node built from its own figure) and `scale_up_switch_source` carry the catalog's label; a labelled one is said by
-every platform per-watt answer (`serve`'s `assumed_host_w_per_gpu` and warning, `serve-plan`'s warning, `plan`'s and
+Which figures are ASSUMPTIONS (`assumed_share_w`, hM70; hH70): a node's `host_power_source` (the part's `host_source`
+on a node built from its own figure, the generic rule's on a node built by it) and `scale_up_switch_source` carry the
+catalog's label, or are the generic rule's (a GPU server's overhead, no figure of the part's own platform: tpu-v5p's
+287 W, h800's 574 W), or are empty (no source stated); each is said by
+every platform per-watt answer (`serve`'s `assumed_host_w_per_gpu` and warning, `serve-plan`'s note, `plan`'s and
 `fleet-mix`'s figures note). No primary source gives MTIA 400's (Meta's Mar 2026 roadmap summaries: the chip's
 1,200 W only) or MTIA 2i's (Meta's Apr 2024 MTIA blog: 72 accelerators a rack, 3 chassis of 12 boards x 2 chips,
 no power), nor a GB200 / GB300 NVL72 compute tray's less its GPUs: all ASSUMED. DGX H100 / A100 / B200 / B300
@@ -111,28 +113,42 @@ def switch_share_line(node: Node) -> str:
 
 
 ASSUMPTION_LABEL = "ASSUMPTION"  # how the catalog labels a figure no source gives (its files' convention)
+GENERIC_RULE_LABEL = "generic rule:"  # how `accelerator_host_share`'s generic-rule source begins
+
+
+def assumed_reason(source: str) -> str | None:
+    """Why a host or switch figure with this source is ASSUMED, None where it is sourced: labelled ASSUMPTION in the
+    catalog, the generic rule's (Epoch AI's GPU-server 0.82 x TDP, no platform figure of the part), or no source
+    stated at all (a file's bare `host_power_w`: gaudi2-cluster.yaml's 2,500 W before hH70)."""
+    if ASSUMPTION_LABEL in source:
+        return "labelled ASSUMPTION"
+    if source.startswith(GENERIC_RULE_LABEL):
+        return f"by Epoch AI's GPU-server rule of {EPOCH_SERVER_MULTIPLIER - 1.0:.2f} x TDP"
+    return None if source.strip() else "with no source stated"
 
 
 def assumed_share_w(node: Node) -> tuple[float, list[str]]:
-    """(the watts per accelerator of `node`'s host and scale-up switch shares whose source is labelled an
-    ASSUMPTION, each such figure in words: "300 W of host"); (0, []) where both are sourced or unstated."""
+    """(the watts per accelerator of `node`'s host and scale-up switch shares that are ASSUMED (`assumed_reason`:
+    labelled so, the generic rule's, or stated without a source), each such figure in words: "300 W of host
+    labelled ASSUMPTION"); (0, []) where every figure above 0 W has a source."""
     parts = [(node_host_share_w(node), "host", node.host_power_source),
              (node_switch_share_w(node), "scale-up switches", node.scale_up_switch_source)]
-    said = [(w, what) for w, what, src in parts if w > 0 and ASSUMPTION_LABEL in src]
-    return sum(w for w, _ in said), [f"{w:.4g} W of {what}" for w, what in said]
+    said = [(w, what, why) for w, what, src in parts if w > 0 and (why := assumed_reason(src))]
+    return sum(w for w, _, _ in said), [f"{w:.4g} W of {what} {why}" for w, what, why in said]
 
 
 def assumed_share_note(node: Node, word: str = "accelerator") -> str | None:
-    """One line where some of a node's host share is ASSUMED (`assumed_share_w`): how much of it, where its sources
-    are, and which figures carry it; None where none is. The sources stay in the catalog (and `serve`'s
+    """One line where some of a node's host share is ASSUMED (`assumed_share_w`): how much of it, why each figure
+    is, and which figures carry it; None where none is. The sources stay in the catalog (and `serve`'s
     assumptions.host_share), not in the line: a part's host_source is a paragraph."""
     assumed, lines = assumed_share_w(node)
     if assumed <= 0:
         return None
     return (f"{assumed:.4g} of the {node_share_w(node):.4g} W per {word} of host and scale-up switches is ASSUMED "
-            f"({', '.join(lines)}: no published platform power; the catalog's host_source / host_power_source / "
-            "scale_up_switch_source say why): every platform figure (joules_per_token, platform_qps_per_w, a pool's "
-            "IT power) carries it, the chip's alone (device_joules_per_token, qps_per_w) does not")
+            f"({', '.join(lines)}: no published platform figure of its own; the catalog's host_source / "
+            "host_power_source / scale_up_switch_source say why, a file's own sourced figure replaces it): every "
+            "platform figure (joules_per_token, platform_qps_per_w, a pool's IT power) carries it, the chip's alone "
+            "(device_joules_per_token, qps_per_w) does not")
 
 
 NVL72_SWITCH_W = 3600.0  # GB200 NVL72's 9 NVSwitch trays per 72-GPU rack (catalog/systems/gb200-nvl72.yaml's source)
@@ -167,8 +183,9 @@ def accelerator_host_share(accelerator: Accelerator) -> HostShare:
                          f"{ref.name} node: {node.host_power_w:.5g} W of host for {node.accelerators_per_node} "
                          f"accelerators (catalog/systems/{ref.name}.yaml)", switch, switches)
     return HostShare((EPOCH_SERVER_MULTIPLIER - 1.0) * accelerator.tdp_w, "generic rule",
-                     f"generic rule: Epoch AI's GPU server = {EPOCH_SERVER_MULTIPLIER} x TDP (DGX H100 10.2 kW for "
-                     f"8 x 700 W), {EPOCH_SERVER_MULTIPLIER - 1.0:.2f} x {accelerator.tdp_w:.5g} W")
+                     f"{GENERIC_RULE_LABEL} Epoch AI's GPU server = {EPOCH_SERVER_MULTIPLIER} x TDP "
+                     f"(DGX H100 10.2 kW for 8 x 700 W), {EPOCH_SERVER_MULTIPLIER - 1.0:.2f} x "
+                     f"{accelerator.tdp_w:.5g} W")
 
 
 def host_share(device: str | Accelerator) -> HostShare:

@@ -10,7 +10,8 @@ the rerun line and the floors merged in from `serving.capacity_answer` and `serv
   priced at the run's context (`catalog.answer_bands.serving_answer_band`, as `serve`'s of `serve_command`: by the
   engine settings the answer changed, hN42; its mean prompt + output tokens, hU59), the notes `serve` says of the
   deployment (collectives priced from a release table, uneven experts, the GEMM share a format runs, MTP drafts,
-  the steady draw above TDP: hO57), and the `infraplan serve` line that reruns it (`serve_command`).
+  the steady draw above TDP: hO57; an ASSUMED host share in joules_per_token: hH70), and the `infraplan serve`
+  line that reruns it (`serve_command`).
 - None (`unmet_answer`: no option at any PP level): why, in this order: the stack's front end above the TTFT SLO
   (`capacity_candidate.ttft_floor`); the last rejection where no layout was priced; the TTFT and TPOT floors of the
   layouts tried (`best_tpot_s`, `best_ttft_s`: no deployment of any size gets a percentile below them, hU41,
@@ -60,7 +61,7 @@ from infraplan.serving.replica_search import chosen_run, next_best
 from infraplan.serving.replica_share import ROUTER
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serve_inputs import gemm_fraction_note
-from infraplan.serving.serving_metrics import steady_power_note
+from infraplan.serving.serving_metrics import assumed_host_note, steady_power_note
 from infraplan.serving.serving_sim import front_end_s
 from infraplan.serving.workloads import Requests
 from infraplan.units import number_text
@@ -141,7 +142,8 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
                   *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape),
-                  *steady_power_note(result, acc, sys_spec)],  # its steady draw above TDP + host (hO57)
+                  *steady_power_note(result, acc, sys_spec),  # its steady draw above TDP + host (hO57)
+                  *assumed_host_note(result, sys_spec)],  # an ASSUMED host share in its joules_per_token (hH70)
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

@@ -214,9 +214,10 @@ class ServingResult(SparseResult):
                                                   "host share): what a per-joule comparison owes the host figure; at "
                                                   "the steady served rate")
     assumed_host_w_per_gpu: float | None = Field(None, description="watts per accelerator of the host and scale-up "
-                                                 "switch share in joules_per_token whose figure is an ASSUMPTION (no "
-                                                 "published platform power; 0: every figure sourced), a warning "
-                                                 "says which")
+                                                 "switch share in joules_per_token whose figure is ASSUMED: labelled "
+                                                 "ASSUMPTION in the catalog, the generic rule's (Epoch AI's GPU "
+                                                 "server, 0.82 x TDP) or stated without a source; 0: every figure "
+                                                 "sourced), a warning says which")
     usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
     usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens at the steady "
                                                  "served rate (steady_output_tokens_per_s)")
