@@ -75,9 +75,7 @@ class Accelerator(Spec):
                                    "applies (cluster.power.idle_power)")
     scale_up_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
     scale_out_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
-    host_link_bandwidth_bytes_per_s: DeviceBytesPerS = Field(
-        0.0, description="host link (PCIe / C2C) per device, per direction; unset or 0: a CPU's none (its own host), "
-        "another part's the default `DEFAULT_HOST_LINK_BYTES_PER_S` (`host_link_bytes_per_s`, warned where priced)")
+    host_link_bandwidth_bytes_per_s: DeviceBytesPerS = 0.0  # (its description: catalog/entry_fields.yaml)
     host_link_source: str = Field("", description="where `host_link_bandwidth_bytes_per_s` comes from")
     efficiency: KernelEfficiency
     fp8_gemm_layouts: tuple[Literal["tn", "nn", "nt"], ...] = Field(
