@@ -279,3 +279,32 @@ def bound_programme(m: PhasedMix, prog: Programme, n_o: int) -> Programme:
     prog, chain = with_spare_purchases(m, prog, n_o)
     prog = with_peak(m, with_steps(m, prog, chain.in_service, chain.bought), chain.in_service)
     return with_lazy(m, prog, chain)
+
+
+SPARE_STEPS_MAX = 32  # thresholds per pool `with_spare_steps` adds at most (any subset keeps the bound)
+
+
+def with_spare_steps(prog: Programme, chain: Chain, spares: list[np.ndarray], n_k: int) -> Programme:
+    """The programme with spares(u) from below at its steps, not only under the hull's lines (hB70, the fleet
+    bound under retirement, planning/scenario_bound.py): per (pool p, phase k) and threshold t, a count where
+    `spares[p]` (spare servers at 0 .. U servers used) rises, a binary y with u - (U - t + 1) y <= t - 1 (y = 1
+    where u >= t) and s >= spares[p][t] y; the y of a (pool, phase) ordered in t. Sound for every answer with u <=
+    U (spares are non-decreasing in u: u >= t gives spares(u) >= spares(t)); `SPARE_STEPS_MAX` evenly spaced
+    thresholds per pool where it has more."""
+    if chain.used is None or chain.spares is None:
+        return prog
+    q, found = prog[1].shape[1], []
+    for p, levels in enumerate(spares):
+        rises = [t for t in range(1, len(levels)) if levels[t] > levels[t - 1]]
+        if len(rises) > SPARE_STEPS_MAX:
+            rises = [rises[round(i * (len(rises) - 1) / (SPARE_STEPS_MAX - 1))] for i in range(SPARE_STEPS_MAX)]
+        found += [(p, k, t, len(levels) - 1, float(levels[t])) for k in range(n_k) for t in rises]
+    ones = np.ones(len(found))
+    prog = _grow(prog, len(found), np.zeros(len(found)), np.zeros(len(found)), ones, ones)
+    rows: list[tuple[dict[int, float], float, float]] = []
+    for i, (p, k, t, top, level) in enumerate(found):
+        rows.append(({chain.used(p, k): 1.0, q + i: -float(top - t + 1)}, -np.inf, float(t - 1)))
+        rows.append(({chain.spares(p, k): 1.0, q + i: -level}, 0.0, np.inf))
+        if i and found[i - 1][:2] == (p, k):
+            rows.append(({q + i - 1: 1.0, q + i: -1.0}, 0.0, np.inf))
+    return _rows(prog, rows)

@@ -99,7 +99,7 @@ from infraplan.planning.bound_columns import bound_programme, spare_lines
 from infraplan.planning.phased_mix import MixOption, solve_phased_bound
 from infraplan.planning.pool_money import PoolMoney, node_devices
 from infraplan.planning.retirement import Lifecycle, lifecycles
-from infraplan.planning.scenario_bound import spare_nodes_by_count
+from infraplan.planning.scenario_bound import spare_lines_under, spare_nodes_by_count
 from infraplan.planning.scenario_caps import scenario_mix
 from infraplan.planning.scenario_report import base_capex, base_money, packed, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
@@ -122,11 +122,7 @@ used alone."""
 def spare_lines_by_pool(spec: ScenarioSpec, most: list[int]) -> list[list[tuple[float, float]]] | None:
     """Per pool the lines under its spare servers at 0 .. the most servers it can use (planning/bound_columns.py
     `spare_lines`, over `spare_nodes_by_count`); None without spares (or with `SPARE_PURCHASES` off)."""
-    if not SPARE_PURCHASES or spec.policy.spare_probability is None:
-        return None
-    lines = [spare_lines(spare_nodes_by_count(spec, pool, -(-most[p] // node_devices(pool))))
-             for p, pool in enumerate(spec.pools)]
-    return lines if any(lines) else None
+    return spare_lines_under(spec, most) if SPARE_PURCHASES else None
 
 
 def lazy_buys(spec: ScenarioSpec, most: list[int]) -> list[tuple[int, list[tuple[float, float]]]] | None:

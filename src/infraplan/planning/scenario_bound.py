@@ -19,21 +19,45 @@ it (`bound_brackets`) cost the bounding programme, and HiGHS's dual bound of tha
 exact objective. Site caps stay the programme's (facility watts per device at the 1,024-device reference, the first
 cap pass): an answer whose packed power exceeds a cap is not taken from the bound's search, and the bound is the
 optimum's over those constraints.
+
+Retirement (hB70, session 70). Where devices retire and the policy holds spares, the report's fleet is not n +
+spares(n): it keeps in service the chain of the servers used u AND their spares, each bought as late as its survivors
+lack them (retirement.servers_in_service), so spares bought with an earlier phase's devices, and devices bought ahead
+of a `refresh_with` successor's phase (retirement.ahead, hR70), are already among n; E(n) charged them again, above
+the answer (hR70's seeded sweep: 5 of 50 plans; A100 on a 4-year life refreshed by B200, power, spares 0.99:
+1,092,734.5 over 1,077,719.5). There the figure is F(N) (`in_service_costs`: n servers packed, spares among them),
+lines under it on N, the in-service of planning/bound_columns.py's chain (`with_spare_purchases`: g u >= the
+devices used, s >= lines under spares(u), N = the base alive + the purchases B alive, N >= u + s) with B kept to the
+phases the report buys in (where the pool may, else the phase `ahead` names), and spares(u) from below at its steps
+too (`with_spare_steps`: the hull's lines alone left draw 26 of that sweep at 1.41 %). Every answer is a point:
+u its servers used, s = spares(u), B the report's purchases, N the report's in-service, each (pool, phase) charged
+lines under F at it. Without spares (N = n) or without retirement (E on n is exact) the bound is as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from infraplan.planning.phased_mix import MixOption, solve_phased_bound
+from infraplan.planning.bound_columns import spare_lines, with_spare_purchases, with_spare_steps
+from infraplan.planning.phased_mix import MixOption, PhasedMix, Programme, solve_phased_bound
 from infraplan.planning.pool_money import node_devices, pool_spares
-from infraplan.planning.scenario_caps import scenario_mix
-from infraplan.planning.scenario_report import packed
+from infraplan.planning.retirement import ahead, lifecycles, servers_in_service
+from infraplan.planning.scenario_caps import scenario_mix, server_devices, spare_devices
+from infraplan.planning.scenario_report import packed, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
-from infraplan.planning.sized_pricing import Bracket, Optimality, bound_brackets, close_gap, too_many_counts
+from infraplan.planning.sized_pricing import (
+    Bracket,
+    Optimality,
+    bound_brackets,
+    close_gap,
+    tier_brackets,
+    too_many_counts,
+    with_brackets,
+)
 from infraplan.planning.spares import spare_servers
 
 
@@ -71,6 +95,43 @@ def spare_nodes_by_count(spec: ScenarioSpec, pool: Any, top: int) -> np.ndarray:
     return spare_servers(np.arange(top + 1), one, spec.policy.spare_probability)
 
 
+def spare_lines_under(spec: ScenarioSpec, most: list[int]) -> list[list[tuple[float, float]]] | None:
+    """Per pool the lines under its spare servers at 0 .. the most servers it can use (planning/bound_columns.py
+    `spare_lines`, over `spare_nodes_by_count`); None without spares."""
+    if spec.policy.spare_probability is None:
+        return None
+    lines = [spare_lines(spare_nodes_by_count(spec, pool, -(-most[p] // node_devices(pool))))
+             for p, pool in enumerate(spec.pools)]
+    return lines if any(lines) else None
+
+
+def in_service_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.ndarray]:
+    """Per pool, F(n) for n = 1 .. the most servers its report can keep in service (its `most` devices' servers
+    and their spare nodes, or its installed base's: purchase_bound.least_increments' reach), unweighted: the
+    figure of n servers in service, spares among them (module docstring, "Retirement")."""
+    out = []
+    for p, pool in enumerate(spec.pools):
+        g = node_devices(pool)
+        top = -(-most[p] // g)
+        reach = max(top + int(spare_nodes_by_count(spec, pool, top)[top]), int(whole_base(spec)[p, 0]) // g, 1)
+        out.append(np.array([float(getattr(packed(spec, pool, n * g), figure) or 0.0) for n in range(1, reach + 1)]))
+    return out
+
+
+def in_service_edges(spec: ScenarioSpec, values: list[np.ndarray]) -> list[list[tuple[int, int]]]:
+    """Per pool its fabric's tier brackets (sized_pricing.tier_brackets) over 1 .. len(values[p]) servers."""
+    def tiers(pool: Any, n: int) -> int:
+        return packed(spec, pool, n * node_devices(pool)).tiers
+    return [tier_brackets(partial(tiers, pool), len(v)) for pool, v in zip(spec.pools, values, strict=True)]
+
+
+def report_servers(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
+    """The servers the report keeps in service per (pool, phase) for the devices `used`: theirs and their spares'
+    (scenario_prices.own_sizes' reported count, in servers)."""
+    g = server_devices(spec)
+    return servers_in_service(used + spare_devices(spec, used), whole_base(spec), g, lifecycles(spec))[0] // g
+
+
 def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
                watts: np.ndarray, years: list[float], sites: dict[str, int], weight: np.ndarray, figure: str,
                most: list[int], edges: Callable[[int], list[tuple[int, int]]], answer: np.ndarray,
@@ -81,30 +142,71 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
     """The bound loop on a plan: `answer` (units per option) and its exact objective `answer_cost`; `cost_of`,
     `bought`, `used`, `trim` and `over_caps` are scenario.py's (own-price objective, devices bought and used per
     (pool, phase), idle units dropped, packed power over a cap). Returns the answer (the bound's search's when it
-    costs less and fits the caps) and the `Optimality`."""
+    costs less and fits the caps) and the `Optimality`. Where devices retire and the policy holds spares, the
+    figure is charged on the report's in-service chain (module docstring, "Retirement")."""
     g = [node_devices(p) for p in spec.pools]
     refused = too_many_counts(sum(-(-m // gp) for m, gp in zip(most, g, strict=True)), answer_cost)
     if refused is not None:
         return answer, refused
-    values = exact_costs(spec, figure, most)
+    lines = spare_lines_under(spec, most) if lifecycles(spec) is not None else None
+    values = exact_costs(spec, figure, most) if lines is None else in_service_costs(spec, figure, most)
+    ranges = [edges(p) for p in range(len(spec.pools))] if lines is None else in_service_edges(spec, values)
+    spares = [spare_nodes_by_count(spec, pool, -(-most[p] // g[p])) for p, pool in enumerate(spec.pools)]
     n_k = len(years)
 
     def solve_bound(exact: dict[int, set[int]]) -> tuple[np.ndarray, float, list[tuple[int, int]]]:
         brackets: dict[tuple[int, int], list[Bracket]] = {}
         for p in range(len(spec.pools)):
-            lines = bound_brackets(edges(p), values[p], exact.get(p, ()))
+            pieces = bound_brackets(ranges[p], values[p], exact.get(p, ()))
             for k in range(n_k):
                 w = float(weight[k])
-                brackets[p, k] = [Bracket(b.lo, b.hi, b.fixed * w, b.per_server * w) for b in lines]
-        mix = scenario_mix(spec, sites, years, demand=demand, options=options, cost=cost, watts_per_device=watts,
-                           installed=[p.installed for p in spec.pools], brackets=brackets)
-        x, servers, lower = solve_phased_bound(mix)
+                brackets[p, k] = [Bracket(b.lo, b.hi, b.fixed * w, b.per_server * w) for b in pieces]
+        mix = scenario_mix(spec, sites, years, demand=demand, options=options, watts_per_device=watts,
+                           cost=cost if lines is None else np.zeros_like(cost),  # (the chain's N carries it)
+                           installed=[p.installed for p in spec.pools],
+                           **({"brackets": brackets} if lines is None else {"spare_lines": lines}))
+        if lines is None:
+            x, servers, lower = solve_phased_bound(mix)
+        else:
+            chain = ChargedChain(brackets, spares)
+            x, servers, lower = solve_phased_bound(mix, chain.extend, chain.in_service)
         return trim(x), lower, [(p, int(n)) for p, row in enumerate(servers) for n in row]
 
     def admissible(x: np.ndarray) -> float | None:
         return None if over_caps(x) else cost_of(x)
 
-    start = bought(used(answer))
-    exact = {p: {int(n) // g[p] for n in start[p] if n} for p in range(len(spec.pools))}
+    start = bought(used(answer)) // np.array(g)[:, None] if lines is None else report_servers(spec, used(answer))
+    exact = {p: {int(n) for n in start[p] if n} for p in range(len(spec.pools))}
     x, _, opt = close_gap(answer, answer_cost, solve_bound, admissible, exact)
     return x, opt
+
+
+class ChargedChain:
+    """The fleet bound's programme under retirement with spares (module docstring, "Retirement"): bound_columns'
+    chain of the servers used and their spares in service (`with_spare_purchases`: u, s, N, B), each (pool,
+    phase)'s `brackets` (lines under F, weighted) on N instead of on n, which keeps the site caps and no cost."""
+
+    def __init__(self, brackets: dict[tuple[int, int], list[Bracket]], spares: list[np.ndarray]) -> None:
+        self.brackets, self.spares = brackets, spares
+        self.column: Callable[[int, int], int] | None = None
+
+    def extend(self, m: PhasedMix, prog: Programme, n_o: int) -> Programme:
+        """`solve_phased_bound`'s `extend`: the chain's columns and rows, then the brackets on its in-service."""
+        prog, chain = with_spare_purchases(m, prog, n_o)
+        prog = with_spare_steps(prog, chain, self.spares, m.cost.shape[1])
+        self.column = chain.in_service
+        c, a, lb, ub, vlb, vub, integrality = prog
+        vub = vub.copy()
+        for p, cycle in enumerate(m.cohorts or []):  # the report buys where the pool may, else ahead (retirement)
+            for k in range(len(cycle.buy_open)):
+                if not cycle.buy_open[k] and ahead(cycle, k) is not None:
+                    vub[chain.bought(p, k)] = 0.0
+        c, a, lb, ub, vlb, vub, kept = with_brackets(c, a, lb, ub, vlb, vub, {
+            chain.in_service(p, k): b for (p, k), b in self.brackets.items()})
+        kept[:len(integrality)] = integrality  # (with_brackets makes every earlier column integer: s stays not)
+        return c, a, lb, ub, vlb, vub, kept
+
+    def in_service(self, p: int, k: int) -> int:
+        """`solve_phased_bound`'s `servers`: the column of N[p, k] (set by `extend`)."""
+        assert self.column is not None
+        return self.column(p, k)

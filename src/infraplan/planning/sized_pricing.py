@@ -310,9 +310,9 @@ def proven_bound(lower: float, answer: float) -> float:
 
 def bound_above_answer(lower: float | None, answer: float) -> str | None:
     """The line a plan prints where its `lower` bound came out above its answer by more than the sums' rounding
-    (`proven_bound` reports it as it is): such a bound proves nothing, so no gap is claimed. Known case (hR70):
-    the fleet bound (planning/scenario_bound.py) of TCO / power / carbon charges spares on top of the devices in
-    service where devices retire, and spares bought earlier are already among them. None where the bound holds."""
+    (`proven_bound` reports it as it is): such a bound proves nothing, so no gap is claimed. The case known until
+    hB70 (hR70): the fleet bound (planning/scenario_bound.py) of TCO / power / carbon charged spares on top of the
+    devices in service where devices retire (its "Retirement" paragraph). None where the bound holds."""
     if lower is None or lower <= answer + SUM_ROUNDING * abs(answer):
         return None
     return (f"no proven optimality gap: the lower bound ({lower:,.0f}) came out above the answer ({answer:,.0f}), "
