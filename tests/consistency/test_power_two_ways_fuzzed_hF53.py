@@ -100,5 +100,8 @@ def test_train_tokens_power_per_gpu_is_facility_of_its_count(part, gpus, locatio
     run = training_run_totals(trained, part, 1e12, location=location, cooling=cooling)
     per_gpu = facility.facility_power_w / facility.accelerators
     assert abs(run.facility_power_w_per_gpu - per_gpu) <= REL * per_gpu, (part, gpus, location, cooling)
-    housed = [n for n in run.notes if n.startswith("power and cost per GPU")]
+    housed = [n for n in run.notes if n.startswith("a partial server is billed whole")]
     assert bool(housed) == (facility.accelerators != gpus), run.notes
+    # hF71: the run is billed the accelerators `facility --count` counts (its whole servers), energy at their power
+    assert run.billed_accelerators_count == facility.accelerators, (part, gpus)
+    assert run.energy_mwh == pytest.approx(run.gpu_hours * per_gpu * run.load_factor / 1e6, rel=REL)

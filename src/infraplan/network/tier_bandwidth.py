@@ -18,8 +18,8 @@ ratio is the port ratio. The tiers' ratios multiply: a tier's up ports carry wha
 `tier_bandwidth_ratios` is the one place the analytical model (`fabric.Fabric.from_system` ->
 `tier_oversubscription`) takes a tier's capacity from, the same links the flow simulation routes over
 (`routing.build_links`: NIC links at the slower of the NIC and the leaf port, `clos_topology.nic_link_rate`, tier t's
-uplinks at its port rate). A system whose fabric does not build (a tier without `switch_radix`, a count no tier
-divides) takes the same ratio without the whole-port rounding: NIC link rate x the product of the configured o up
+uplinks at its port rate). A system that describes no fabric to build (a tier without `switch_radix`, no NICs)
+takes the same ratio without the whole-port rounding: NIC link rate x the product of the configured o up
 to the tier / the tier's port rate.
 `speed_mismatch_note` is the line `network`, `collective` and `train` (`crossing_notes`) print where the NICs and
 leaf ports differ; `tier_speed_note` the line where two adjacent tiers' ports differ (each link between them at the
@@ -69,8 +69,8 @@ def port_ratios(system: System) -> tuple[float, ...]:
 
 def tier_bandwidth_ratios(system: System) -> tuple[float, ...]:
     """Per configured tier of `system` (`system.network.tiers`, in order): its bandwidth oversubscription as the
-    whole system's fabric builds it (`built_ratios`); tiers above the built top (never crossed) and a system whose
-    fabric does not build take `port_ratios`."""
+    whole system's fabric builds it (`built_ratios`); tiers above the built top (never crossed) and a system that
+    describes no fabric to build (`built_or_none`) take `port_ratios`."""
     return analytical_tiers(system)[1]
 
 
@@ -93,11 +93,16 @@ def leaf_switch_gpus(topo: ClosTopology) -> int:
 
 
 def built_or_none(system: System) -> ClosTopology | None:
-    """`system`'s built fabric (`topology.build_topology`), or None where it does not build (its InputError)."""
+    """`system`'s built fabric (`topology.build_topology`), or None where the file does not describe one to build (a
+    tier without `switch_radix`, a node without NICs: the configured ratios, `port_ratios`). A fabric it describes
+    that does not build is refused with the line `network` gives (its InputError; hF71: a DGX B200 copy at leaf
+    `switch_radix: 3`, disconnected at its 256 GPUs, gave `train` the catalog's step time while `network` refused)."""
     try:
         return build_topology(system)
     except InputError:
-        return None
+        if system.node.nics_per_node < 1 or any(t.switch_radix is None for t in system.network.tiers):
+            return None
+        raise
 
 
 STRADDLING_RAILS = True
@@ -115,8 +120,8 @@ def rail_planes(system: System, topo: ClosTopology | None = None) -> dict[str, A
     GPU's index, `clos_topology.leaf_index`), and how many tiers from the leaves up keep the rails apart (the leaves; a
     tier above built in planes by the lower switch's index, a multiple of the leaves). A GPU's NICs may straddle two
     leaves (Gaudi 2; `STRADDLING_RAILS`). None for rail-only fabrics (`Fabric.rail_only` prices those), unrailed
-    leaves and a fabric that does not build. `topo`: the system's built fabric where the caller has it (None: built
-    here)."""
+    leaves and a system that describes no fabric to build (`built_or_none`). `topo`: the system's built fabric where
+    the caller has it (None: built here)."""
     topo = built_or_none(system) if topo is None else topo
     if topo is None or not topo.rail_optimized or topo.rail_only:
         return {}
@@ -195,8 +200,9 @@ def paired_halves_busy(groups: np.ndarray, domain: int) -> np.ndarray:
 def analytical_tiers(system: System, topo: ClosTopology | None = None) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """Per configured tier of `system`: the GPUs of one domain the analytical model prices it by (the configured
     `group_size`, tier 0's as `leaf_switch_gpus` of the built fabric: what stays under one leaf) and its bandwidth
-    ratio (`tier_bandwidth_ratios`). A system whose fabric does not build keeps the configured sizes and takes
-    `port_ratios`. `topo`: the system's built fabric where the caller has it (None: built here)."""
+    ratio (`tier_bandwidth_ratios`). A system that describes no fabric to build (`built_or_none`) keeps the configured
+    sizes and takes `port_ratios`; one whose fabric does not build is refused there. `topo`: the system's built
+    fabric where the caller has it (None: built here)."""
     sizes = tuple(t.group_size for t in system.network.tiers)
     fallback = port_ratios(system)
     topo = built_or_none(system) if topo is None else topo

@@ -165,10 +165,10 @@ def _tree_limit(fabric: Fabric, n: float, stride: float, bw: float) -> tuple[flo
     if edges:  # the tree's own NIC crossings, not the ring's k channel loads
         nics *= 2.0 * k / edges
     rate, which = (up, -3) if up < nics else (nics, -1)
-    for i in crossed:
+    for i in crossed:  # the tier's occupancy by its index: its rail rules too, as the ring's (hF71)
         size, over = fabric.tier_sizes[i], fabric.tier_oversubscription[i]
         k_tier = min(max(math.floor(size / stride), 1.0), n)
-        share = k_tier * fabric.nic_bytes_per_s / (over * float(uplink_occupancy(fabric, k_tier, stride, size)))
+        share = k_tier * fabric.nic_bytes_per_s / (over * float(uplink_occupancy(fabric, k_tier, stride, size, i)))
         edges = tree_edges_crossing(fabric, i, n, stride)
         if edges and share * 2.0 * k / edges < rate:
             rate, which = share * 2.0 * k / edges, i

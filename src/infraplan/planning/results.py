@@ -32,7 +32,10 @@ class TrainingRunTotals(Result):
                            "(and evaluating, with --eval-every) (reliability model)")
     job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
-    gpu_hours: float = Field(description="accelerators x wall clock, accelerator-hours")
+    gpu_hours: float = Field(description="billed_accelerators_count x wall clock, accelerator-hours")
+    billed_accelerators_count: int = Field(description="the accelerators the run is billed for: the job's in whole "
+                                           "servers (12 on 8-GPU servers: 16), as `facility --count` counts them "
+                                           "(count)")
     energy_mwh: float = Field(description="facility energy of the run: GPU-hours x facility_power_w_per_gpu x "
                               "load_factor (the average draw under load), MWh")
     co2_t: float = Field(description="location-based operational tCO2e")

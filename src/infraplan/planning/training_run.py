@@ -6,7 +6,7 @@ the job's MTTF, the Daly checkpoint interval and the goodput, so time_to_train_s
 that evaluates (`train --eval-every N --eval-samples S`, `training.evaluation.InRunEvaluation`) pays one forward-only
 evaluation at the end of every whole interval of ceil(N / global batch) steps, the validation runner's rule
 (`evaluation.with_evaluation_rate`, MLPerf's time to train): time_to_train_s = (compute time + evaluations) / goodput,
-and GPU-hours, energy, CO2 and cost follow that wall clock. Energy
+and GPU-hours, energy, CO2 and cost follow that wall clock, on the job's whole servers (`WHOLE_SERVERS`). Energy
 counts every allocated accelerator at its share of the cluster's peak IT load (accelerator at TDP, host,
 network, storage) times the site's PUE and load factor, for the whole wall-clock time: the average draw under load,
 the one load factor (economics.yaml, 0.8) `facility`'s energy and the cost model's electricity count (hC57,
@@ -93,7 +93,9 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
     evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0
     wall_s = (compute_s + evaluation_time_s) / rel["goodput"]
-    gpu_hours = gpus * wall_s / SECONDS_PER_HOUR
+    billed = int(rel["accelerators_held"])  # its whole servers: a partial server is billed whole (`WHOLE_SERVERS`)
+    billed = billed if WHOLE_SERVERS else gpus
+    gpu_hours = billed * wall_s / SECONDS_PER_HOUR
     site = site_inputs(cluster.layout, cooling, location, None, overrides)
     no_price = missing_server_price(cluster.accelerator, site.overrides)
     if no_price is not None:  # $0 servers only to reach the power and energy; the cost fields are then None
@@ -103,7 +105,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     load_factor = site.load_factor if RUN_ENERGY_AT_LOAD_FACTOR else 1.0
     energy_mwh = gpu_hours * facility_w_per_gpu * load_factor / 1e6
     embodied_kg = embodied_per_accelerator_kg(cluster.accelerator, site.overrides)
-    embodied_t = (float(amortised_embodied_co2_t(gpus, embodied_kg, wall_s / SECONDS_PER_HOUR,
+    embodied_t = (float(amortised_embodied_co2_t(billed, embodied_kg, wall_s / SECONDS_PER_HOUR,
                                                  site.lives_years["servers"]))
                   if embodied_kg is not None else None)
     price = None if no_price is not None else money.usd_per_accelerator_hour
@@ -113,6 +115,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         job_mttf_s=rel["job_mttf_s"],
         checkpoint_interval_s=rel["checkpoint_interval_s"],
         gpu_hours=gpu_hours,
+        billed_accelerators_count=billed,
         energy_mwh=energy_mwh,
         co2_t=float(operational_co2_t(energy_mwh, site.grid_gco2_per_kwh)),
         co2_model_card_t=float(model_card_co2_t(gpu_hours, float(cluster.accelerator.tdp_w), site.pue,
@@ -138,7 +141,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
                              adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result, shape),
                              evaluation and no_evaluation_note(tokens, step_tokens, evaluation.steps_between),
-                             housed_note(cluster, gpus, money, typed),
+                             whole_server_note(cluster, gpus, billed, typed),
                              zoned_fabric_note(cluster, site, money, price is not None, typed=typed)]
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
                *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
@@ -220,16 +223,27 @@ def evaluation_fields(evaluation: InRunEvaluation, evaluations: int, evaluation_
             "evaluation_time_s": evaluation_time_s, "evaluation_share": evaluation_time_s / wall_s}
 
 
-def housed_note(cluster: Cluster, gpus: int, money: ClusterCost, typed: str | None = None) -> str | None:
-    """What the run's power and cost per GPU count on an accelerator preset where the servers that house the job
-    hold more than its accelerators (hH53, `cluster.cost.job_accelerators`). None elsewhere: a catalog system is
-    charged whole, as `facility --system` sizes it (said by the system's name in the output)."""
-    load, name = money.load, cluster.layout.accelerator.name
-    if not cluster.generic or load.accelerators == gpus:
+WHOLE_SERVERS = True
+"""hF71: a job on part of a server is billed its whole servers (`facility.reliability.accelerators_held`: 12 GPUs on
+8-GPU servers hold 16), as `facility --count 12` counts 16 in every figure (power, capex, energy) and the cost model
+prices an accelerator-hour of whole servers (`cluster.cost.job_site_cost`), so the run's GPU-hours, energy, CO2 and
+cost count the 16; False: the job's own 12 (its share of the 2 servers: 12 GPU-hours an hour where `facility` bills
+16)."""
+
+
+def whole_server_note(cluster: Cluster, gpus: int, billed: int, typed: str | None = None) -> str | None:
+    """One line where the run's GPU-hours, energy, CO2 and cost count more accelerators than the job's: its whole
+    servers (`WHOLE_SERVERS`), the figure `facility --count` gives on an accelerator preset (hH53's
+    `job_accelerators`); None where the job fills whole servers."""
+    if billed == gpus:
         return None
-    return (f"power and cost per GPU: the share of {counted(load.servers, 'whole server')} housing "
-            f"{load.accelerators:,} {name} for the job's {gpus:,}, as"
-            f" `facility --accelerator {typed_part(name, typed)} --count {gpus}`")
+    layout = cluster.layout
+    name, per = layout.accelerator.name, layout.accelerators_per_server
+    again = f", as `facility --accelerator {typed_part(name, typed)} --count {gpus}` counts them" if cluster.generic \
+        else ""
+    return (f"a partial server is billed whole: the {gpus:,}-{layout.accelerator.device_word} job holds "
+            f"{counted(billed // per, 'server')} of {per} ({billed:,} {name}), and its GPU-hours, energy, CO2 and cost "
+            f"count all {billed:,}{again}")
 
 
 def typed_part(name: str, typed: str | None) -> str:
