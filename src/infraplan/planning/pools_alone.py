@@ -37,7 +37,8 @@ def cheapest_priced(candidates: list[np.ndarray], cost: Callable[[np.ndarray], f
     prices, what the report charges), the first of equals; each distinct assignment priced once (hK69)."""
     costs: dict[bytes, float] = {}
     for y in candidates:
-        costs.setdefault(y.tobytes(), cost(y))
+        if (key := y.tobytes()) not in costs:  # (`setdefault(key, cost(y))` priced every copy: hI71)
+            costs[key] = cost(y)
     best = min(range(len(candidates)), key=lambda i: (costs[candidates[i].tobytes()], i))
     return best, candidates[best]
 
