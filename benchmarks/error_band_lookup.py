@@ -12,7 +12,10 @@ Before hE80 (one 2.8 MB file; 2026-12-04, 2-core VM at load 5-12, alternated): s
 instructions, cachegrind), train 17.4-19.3 ms (156 M); after: 26.5-29.3 ms (242 M), 1.1-1.5 ms (2.7 M). hS
 (session 51; 2026-12-05 01:45, load 5-8, alternated, 8 processes each): the bands read `ResidualRow`s, no pydantic
 model per row, and `campaign_band` runs along rows: serve 25.8-29.0 -> 15.9-17.8 ms (~255 M -> 168 M instructions),
-train 0.9-1.4 -> 0.5-0.6 ms.
+train 0.9-1.4 -> 0.5-0.6 ms. hK71 (session 71; 2026-12-07 10:50, load 14-16, alternated, 5 runs each): the train
+band no longer asks the class of the default training stack (`error_bands._settings_pool`: nemo-26.04's YAML read
+through `load_stack`, which only a serving band's re-run rows need): train 3.0-3.3 -> 1.1-1.5 ms (15 processes each:
+2.78-4.78 -> 1.06-2.09 ms; 6.7 ms seen on the base at load), serve 17.3-17.6 -> 16.5-17.6 ms.
 Goals: serve lookup <= 40 ms, train lookup <= 5 ms, a default serve reading <= 1 MB (the one file of its rows) and
 a default train <= 16 kB. Exits 1 when one is missed.
 """

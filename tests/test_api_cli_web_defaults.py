@@ -42,7 +42,7 @@ API = {
     "video": "infraplan.video.transcode:estimate_video",
     "facility": "infraplan.facility.facility:size_facility",
     "campus": "infraplan.planning.campus:plan_campus",
-    "collective": "infraplan.network.collective_schedules:estimate_collective",
+    "collective": "infraplan.planning.collective_answer:estimate_collective",  # the network layer's, with its note
     "reliability": "infraplan.facility.reliability:reliability_report",
 }
 """Command -> the Python API function it calls."""

@@ -10,7 +10,7 @@ from infraplan.planning.fleet_mix import plan_fleet
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.recsys.estimate import estimate_recsys
 
-HOST = "tpu-v5p: host share ASSUMED 287 W per TPU by the generic rule"
+HOST = "287 of the 287 W per TPU of host and scale-up switches is ASSUMED (287 W of host by Epoch AI's GPU-server rule"
 EARLY = {"name": "early", "kind": "recsys", "model": "dlrm-medium", "qps": "4M", "latency_slo": "20ms"}
 
 

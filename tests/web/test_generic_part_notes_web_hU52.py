@@ -24,9 +24,11 @@ TRAIN = {"model": "llama3-8b", "system": PART, "gpus": 16, "tp": 1, "pp": 1, "se
 
 
 def _kinds(lines: list[str]) -> tuple[int, int]:
-    """(host-share notes, generic-node notes) among an answer's lines."""
+    """(host-share notes, generic-node notes) among an answer's lines: a host share in its one wording
+    (`host_share.assumed_share_note`, said once: hK71; `serve` said it in two)."""
     text = [" ".join(n.split()) for n in lines]
-    return sum("host share ASSUMED" in n for n in text), sum("generic node is ASSUMED" in n for n in text)
+    return (sum("of host and scale-up switches is ASSUMED" in n for n in text),
+            sum("generic node is ASSUMED" in n for n in text))
 
 
 def test_the_python_api_says_it() -> None:

@@ -35,7 +35,7 @@ from functools import lru_cache
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, System
 from infraplan.cluster.host_share import EPOCH_SERVER_MULTIPLIER as EPOCH_SERVER_MULTIPLIER
-from infraplan.cluster.host_share import accelerator_host_share, reference_system
+from infraplan.cluster.host_share import accelerator_host_share, assumed_share_note, reference_system
 from infraplan.errors import InputError
 from infraplan.network.rail_leaves import unit_part
 from infraplan.network.topology import build_topology
@@ -235,14 +235,16 @@ def generic_part_notes(accelerator: Accelerator, *, host: bool, node: bool) -> l
     no host figure and no reference system; and the generic node (`generic_node`: 8 per node, an 8-wide scale-up
     domain, Ethernet, collective efficiency 0.9 assumed), where it has no reference system. `host` / `node`: whether
     the caller's answer prices that figure (the assumption in force: `train` prices no host, a named catalog system
-    keeps its own node). A GPU: [] (the rules are a GPU server's own)."""
+    keeps its own node). A GPU: [] (the rules are a GPU server's own). The host line is `host_share.
+    assumed_share_note` of the generic node, the one wording of an ASSUMED host share: an answer that says that note
+    itself (`serve`'s and `recsys`'s per-watt figures, a fleet-mix pool's `pool_figures_note`) passes `host=False`,
+    so the share is said once (hK71: a TPU's `serve` said it twice, in two wordings)."""
     if accelerator.kind == "gpu":
         return []
     notes, word = [], accelerator.device_word
-    share = accelerator_host_share(accelerator)
-    if host and share.basis == "generic rule":
-        notes.append(f"{accelerator.name}: host share ASSUMED {share.watts:.4g} W per {word} by the {share.source}, a "
-                     "GPU server's rule: state host_power_w and host_source in its file")
+    if host and accelerator_host_share(accelerator).basis == "generic rule" and \
+            (said := assumed_share_note(generic_node(accelerator)[0], word)):
+        notes.append(f"{accelerator.name}: {said}")
     if node and reference_system(accelerator.catalog_name) is None:
         per = accelerator.devices_per_server or GENERIC_ACCELERATORS_PER_NODE
         notes.append(f"{accelerator.name}: no catalog system of it, so the generic node is ASSUMED: {per} {word}s "

@@ -145,24 +145,41 @@ def rail_planes(system: System, topo: ClosTopology | None = None) -> dict[str, A
     return {"rail_of_gpu": tuple(rails), "rail_nics_per_gpu": per_gpu, "rail_tiers": tiers}
 
 
-def busiest_rail_share(rail_of_gpu: tuple[int, ...], groups: int, spacing: int, shift: int, domain: int,
+def busiest_rail_share(rail_of_gpu: tuple[int, ...], groups: int, spacing: float, shift: float, domain: int,
                        nics_per_gpu: int = 1) -> float:
     """The busiest rail's busy GPUs over its GPUs in a domain whose `groups` senders sit `spacing` ranks apart from
     its first rank, each sending on the rail of the GPU `shift` ranks on (rank r is GPU r % gpn of its node, gpn =
     len(rail_of_gpu) / `nics_per_gpu`); a rail holds the share of the domain that its NICs are of a node's. A GPU
     with several NICs (`rail_of_gpu`: each NIC's rail, GPU-major) stripes its flows over them (`routing.route`), so
     each NIC's rail takes 1 / `nics_per_gpu` of the sender. Exact over one period of the senders' GPU indices
-    (gpn / gcd(spacing, gpn) senders)."""
+    (gpn / gcd(spacing, gpn) senders). A `spacing` or `shift` that is not a whole number of ranks (a mean stride, as
+    the network API's arrays take it: 3,000 GPUs evenly over 24,576, 8.192 apart) places sender c at rank
+    floor(c x spacing + shift), each sender counted (`_spread_counts`; hK71: int() read 8.5 as 8, every sender on one
+    rail)."""
     gpn = len(rail_of_gpu) // nics_per_gpu
-    period = gpn // math.gcd(spacing, gpn)
-    full, left = divmod(groups, period)
     counts = [0.0] * (max(rail_of_gpu) + 1)
-    for c in range(min(groups, period)):
-        g = (c * spacing + shift) % gpn
-        for rail in rail_of_gpu[g * nics_per_gpu:(g + 1) * nics_per_gpu]:
-            counts[rail] += (full + (1 if c < left else 0)) / nics_per_gpu
+    if float(spacing).is_integer() and float(shift).is_integer():
+        step, start = int(spacing), int(shift)
+        period = gpn // math.gcd(step, gpn)
+        full, left = divmod(groups, period)
+        for c in range(min(groups, period)):
+            g = (c * step + start) % gpn
+            for rail in rail_of_gpu[g * nics_per_gpu:(g + 1) * nics_per_gpu]:
+                counts[rail] += (full + (1 if c < left else 0)) / nics_per_gpu
+    else:
+        counts = _spread_counts(rail_of_gpu, groups, spacing, shift, gpn, nics_per_gpu, len(counts))
     sizes = [rail_of_gpu.count(r) / nics_per_gpu for r in range(len(counts))]
     return max(count * gpn / (domain * size) for count, size in zip(counts, sizes, strict=True) if size)
+
+
+def _spread_counts(rail_of_gpu: tuple[int, ...], groups: int, spacing: float, shift: float, gpn: int,
+                   nics_per_gpu: int, rails: int) -> list[float]:
+    """Senders a rail carries where sender c sits at rank floor(c x `spacing` + `shift`) (`busiest_rail_share`'s
+    mean stride), each sender's share split over its GPU's NICs."""
+    gpu = np.floor(np.arange(groups, dtype=np.float64) * spacing + shift).astype(np.int64) % gpn
+    per_gpu = np.bincount(gpu, minlength=gpn).astype(np.float64) / nics_per_gpu
+    nic_rails = np.asarray(rail_of_gpu, dtype=np.int64)
+    return [float(v) for v in np.bincount(nic_rails, weights=np.repeat(per_gpu, nics_per_gpu), minlength=rails)]
 
 
 def busiest_rail_shares(rail_of_gpu: tuple[int, ...], groups: npt.ArrayLike, spacing: npt.ArrayLike,
@@ -170,13 +187,14 @@ def busiest_rail_shares(rail_of_gpu: tuple[int, ...], groups: npt.ArrayLike, spa
     """`busiest_rail_share` element-wise over arrays of group shapes (broadcast; each distinct shape computed once),
     so an array of groups is priced as each group alone (hN2, session 70: `fabric.uplink_occupancy`'s rail rules
     read scalars only, and a column of group sizes fell back to k / domain: 47 GB/s a rank where each size alone
-    gets 7.8-9.8 GB/s on a 6.4:1 rail-optimised pod)."""
+    gets 7.8-9.8 GB/s on a 6.4:1 rail-optimised pod). The groups are whole senders (their callers' floor / ceil);
+    a spacing or shift is taken as it is, a fraction too (hK71: it was truncated)."""
     g, sp, sh = np.broadcast_arrays(np.asarray(groups, dtype=np.float64), np.asarray(spacing, dtype=np.float64),
                                     np.asarray(shift, dtype=np.float64))
-    shares: dict[tuple[int, int, int], float] = {}
+    shares: dict[tuple[int, float, float], float] = {}
     out = np.empty(g.shape, dtype=np.float64)
-    for j, (a, b, c) in enumerate(zip(g.ravel().astype(np.int64).tolist(), sp.ravel().astype(np.int64).tolist(),
-                                      sh.ravel().astype(np.int64).tolist(), strict=True)):
+    for j, (a, b, c) in enumerate(zip(g.ravel().astype(np.int64).tolist(), sp.ravel().tolist(), sh.ravel().tolist(),
+                                      strict=True)):
         if (a, b, c) not in shares:
             shares[(a, b, c)] = busiest_rail_share(rail_of_gpu, a, b, c, domain, nics_per_gpu)
         out.flat[j] = shares[(a, b, c)]

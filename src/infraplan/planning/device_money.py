@@ -96,16 +96,22 @@ def missing_embodied(name: str, device: str) -> str | None:
     return f"pool {name!r}: no embodied carbon for {accelerator.name} in the catalog (hardware_costs.yaml)"
 
 
-def pool_figures_note(name: str, device: str) -> str | None:
+def pool_figures_note(name: str, device: str, host_power_w: float | None = None) -> str | None:
     """The pool's accelerator's catalog `figures_note` (its figures SECONDARY or assumed: MTIA) as the one line
     serve, recsys, fleet-mix and plan print for it, and its ASSUMED host share (`cluster.host_share.
-    assumed_share_note`: MTIA 400's, an NVL72 tray's), else None (a video ASIC has none)."""
+    assumed_share_note`: MTIA 400's, an NVL72 tray's, a TPU's generic rule), else None (a video ASIC has none). A
+    pool's own `host_power_w` is the host it is priced with (`device_layout`): not ASSUMED by the catalog (hK71: a
+    TPU pool stating 300 W read "246 of the 246 W ... is ASSUMED")."""
     if is_video_device(device):
         return None
     cluster = Cluster.resolve(device)
+    node = cluster.system.node
+    if host_power_w is not None:
+        node = node.model_copy(update={"host_power_w": host_power_w * node.accelerators_per_node,
+                                       "host_power_source": f"pool {name!r}'s host_power_w"})
     lines = figures_notes(cluster.accelerator)  # its figures' standing (a pool serves any work)
     lines += filter(None, [unstated_switch_note(cluster.system),  # a file's NVL72-like domain: 0 W of switches
-                           assumed_share_note(cluster.system.node, cluster.accelerator.device_word)])  # hM70
+                           assumed_share_note(node, cluster.accelerator.device_word)])  # hM70
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 
@@ -116,9 +122,9 @@ _FRONT_END = ("front-end inference hosts: no AI back-end fabric (the host NIC is
 
 def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str | None:
     """What a fleet-mix pool of a part that is not a GPU assumes of a GPU server (`cluster.generic.
-    generic_part_notes`): the generic rule's host share unless the pool states `host_power_w`, and the generic node
-    of 8 (its servers, its LLM deployments) where the part has no catalog system; a video ASIC's host (modules per
-    server and host share: its file's, ASSUMPTIONS for MSVP); else None."""
+    generic_part_notes`): the generic node of 8 (its servers, its LLM deployments) where the part has no catalog
+    system (its generic-rule host share is `pool_figures_note`'s line, said once there: hK71); a video ASIC's host
+    (modules per server and host share: its file's, ASSUMPTIONS for MSVP); else None."""
     if is_video_device(device):
         dev = load_video_device(device)
         share = dev.host_power_w if host_power_w is None else host_power_w
@@ -129,8 +135,7 @@ def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str
                 + (": ASSUMPTIONS, the device file's host_source" if assumed else "")
                 + f"; pool {name!r}: {_FRONT_END}")
     cluster = Cluster.resolve(device)
-    lines = generic_part_notes(cluster.accelerator, host=cluster.generic and host_power_w is None,
-                               node=cluster.generic) if cluster.generic else []
+    lines = generic_part_notes(cluster.accelerator, host=False, node=True) if cluster.generic else []
     lines += [_FRONT_END] if cluster.accelerator.kind == "cpu" else []
     acc = cluster.accelerator  # its own host figures where ASSUMED (MTIA 3xx/4xx: the answers rest on them)
     figures: list[str] = []

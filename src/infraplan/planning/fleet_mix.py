@@ -333,7 +333,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "price_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                 and (n := pool_price_note(p.name, p.device, p.price_usd_per_device))) or None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
-                                  for n in (pool_figures_note(p.name, p.device),
+                                  for n in (pool_figures_note(p.name, p.device, p.host_power_w),
                                             pool_generic_note(p.name, p.device, p.host_power_w)) if n) or None,
         "notes": labelled_notes((spec.services[s].name, spec.pools[p].name, o.get("notes", ()))  # video, recsys
                                 for u, (s, p, o) in zip(solved.x, solved.priced, strict=True) if u > 0)

@@ -79,7 +79,7 @@ def pool_note(pool: PoolSpec) -> str | None:
 
 def pool_figures_note(pool: PoolSpec) -> str | None:
     """A scenario pool's `device_money.pool_figures_note` line (the one fleet-mix prints for the same device)."""
-    return figures_note_line(pool.name, pool.device)
+    return figures_note_line(pool.name, pool.device, pool.host_power_w)
 
 
 def require_prices(spec: ScenarioSpec) -> None:

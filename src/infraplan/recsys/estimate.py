@@ -57,7 +57,7 @@ from infraplan.catalog.part_files import default_host_link_text, warn_default_ho
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster.cluster import part_of
-from infraplan.cluster.generic import generic_node, generic_part_notes
+from infraplan.cluster.generic import generic_node
 from infraplan.cluster.host_share import assumed_share_note, host_share
 from infraplan.cluster.power import idle_power
 from infraplan.errors import InputError
@@ -275,14 +275,15 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     }
 
 
-def _platform_notes(accelerator: Accelerator, profile: RecsysProfile, host: bool = True) -> list[str]:
-    """What a non-GPU part's answer assumes without saying (hU50): a host share from the generic GPU-server rule
-    (`cluster.host_share`: "a device of another kind should carry its own figure"; `host`: whether the answer
-    prices it), and an on-chip SRAM that the default profile does not place tables in (device memory only:
-    `catalog/recsys/devices/default.yaml`)."""
+def _platform_notes(accelerator: Accelerator, profile: RecsysProfile) -> list[str]:
+    """What a non-GPU part's answer assumes without saying (hU50): an on-chip SRAM that the default profile does not
+    place tables in (device memory only: `catalog/recsys/devices/default.yaml`). Its host share from the generic
+    GPU-server rule is said once, in `figure_lines`' platform_qps_per_w line (`cluster.host_share.
+    assumed_share_note`, which `cluster.generic.generic_part_notes` says in answers without that line; hK71)."""
     if accelerator.kind == "gpu":
-        return []  # a GPU's `sram_bytes` is its L2, a cache, and the generic rule is a GPU server's
-    notes, name = generic_part_notes(accelerator, host=host, node=False), accelerator.name  # cluster/'s one note
+        return []  # a GPU's `sram_bytes` is its L2, a cache
+    notes: list[str] = []
+    name = accelerator.name
     if accelerator.sram_bytes > 0 and not any(t.name == "sram" for t in profile.tiers):
         which = ("its recsys profile" if has_recsys_profile(accelerator.catalog_name, accelerator.recsys_profile)
                  else "the default recsys profile, catalog/recsys/devices/default.yaml,")
@@ -301,7 +302,7 @@ def figure_lines(acc: Accelerator, model: RecsysModel, profile: RecsysProfile, d
     lines = [line for line in figures_notes(acc, "inference", "recommendation") if line not in said]
     assumed = None if pool else assumed_share_note(generic_node(acc)[0], acc.device_word)  # MTIA 400's 350 W (hM70)
     return lines + [note for note in [vector_rate(acc, profile, dtype)[1], stand_in_note(acc, model),
-                                      no_host_link_note(acc), *_platform_notes(acc, profile, host=not pool),
+                                      no_host_link_note(acc), *_platform_notes(acc, profile),
                                       assumed and f"platform_qps_per_w: {assumed}"] if note]
 
 

@@ -124,7 +124,6 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     spec = load_workload(workload) if workload is not None else None
     diffusion = spec is not None and spec.kind == "diffusion"  # a CPU runs neither, as `plan` / `fleet-mix` say
     part = Cluster.resolve(system, purpose="image generation" if diffusion else "LLM serving")
-    generic = generic_part_notes(part.accelerator, host=True, node=True) if part.generic else []  # (hU50)
     if spec is not None and spec.kind == "diffusion":
         if concurrency is not None:
             raise InputError("--concurrency applies to LLM serving; image generation takes --rate or --offline")
@@ -153,6 +152,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         # image answer on MTIA 300 / 400 / 450 or Rubin said neither
         acc = part.accelerator
         figures = [n for n in (standing_note(acc), use_note(acc, "inference", "generative-ai")) if n]
+        generic = generic_part_notes(acc, host=True, node=True) if part.generic else []  # (hU50)
         image["warnings"] = [*image.get("warnings", []), *figures, *generic]
         return ImageServingResult.model_validate({**image, "error_band": band, "error_band_basis": (
             band.basis if band else no_band_basis("image-generation"))})
@@ -270,7 +270,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(fill)
     notes += steady_power_note(result, acc, sys_spec)  # a steady draw above TDP + host: its J/token reads high (hO57)
     notes += per_watt_note(result, acc, sys_spec, ref)  # chip vs platform W, launches assumed (MTIA: hM69)
-    notes += assumed_host_note(result, sys_spec)  # an ASSUMED host share in joules_per_token (MTIA 400, NVL72: hM70)
+    host_said = assumed_host_note(result, sys_spec)  # an ASSUMED host share in joules_per_token (MTIA 400, NVL72: hM70)
+    notes += host_said
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "
@@ -297,7 +298,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(uneven)
     if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8, int8 at fp8's measured fraction (`serve_inputs`)
         notes.append(rate_note)
-    notes += generic  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
+    # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike); its host share once,
+    # in the joules_per_token line where that says it (hK71)
+    notes += generic_part_notes(part.accelerator, host=not host_said, node=True) if part.generic else []
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
     ttft_band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, metric="ttft", context_tokens=context)
