@@ -17,6 +17,7 @@ and slips; `limits` exports them too).
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import math
 import re
@@ -329,10 +330,16 @@ def parse_duration_days(text: str | float | int) -> float:
 def year_text(year: float) -> str:
     """A date as every output writes it (a plan's messages, `campus --phases` lines, its --plot chart and the web
     page through `CampusPhase.date`; hT59: the chart and page showed str(2026.5)): 2025, 2025-07 on a month's
-    first day (2025.5), else the year to 4 decimals (2025.1234)."""
+    first day (2025.5), 2025-07-15 on a day's (2025 + (6 + 14/31) / 12, as planning/plan_dates reads the date: hN71,
+    it printed 2025.5376), else the year to 4 decimals (2025.1234)."""
     if abs(year - round(year)) < 1e-9:
         return str(int(round(year)))
     months = (year - math.floor(year)) * 12
     if abs(months - round(months)) < 1e-6:  # 12 months: the next year (hR55: 2025.99999999 read "2025-13")
         return str(math.floor(year) + 1) if round(months) == 12 else f"{math.floor(year)}-{int(round(months)) + 1:02d}"
+    whole, month = math.floor(year), math.floor(months)
+    days = calendar.monthrange(whole, month + 1)[1] if 1 <= whole <= 9999 else 31
+    day = (months - month) * days
+    if abs(day - round(day)) < 1e-6 * days:
+        return f"{whole}-{month + 1:02d}-{int(round(day)) + 1:02d}"
     return f"{year:.4f}"

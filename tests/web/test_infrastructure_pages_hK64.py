@@ -139,9 +139,13 @@ def test_the_campus_form_plans_a_fleet_of_sites(live_server: str, browser: Any) 
     its sites and their total."""
     errors: list[str] = []
     page = open_page(browser, live_server + "/facility", CATALOGS_READY, errors)
+    page.fill("#campus-form input[name=phases]", "2026:0.5")  # a --power campus's options, refused beside a fleet
+    page.select_option("#campus-form select[name=cooling]", "air")  # (hN71): the fleet clears them
     page.select_option("#campus-form select[name=fleet]", "meta-2024")
     assert page.input_value("#campus-form input[name=power]") == ""
     assert page.input_value("#campus-form select[name=accelerator]") == ""
+    assert page.input_value("#campus-form input[name=phases]") == ""
+    assert page.input_value("#campus-form select[name=cooling]") == ""
     page.click("#run-campus")
     page.wait_for_function("document.querySelector('#campus-out .status').textContent === 'done'", timeout=120_000)
     api = httpx.post(live_server + "/api/campus", json={"fleet": "meta-2024"}, timeout=120).json()

@@ -225,8 +225,16 @@ class FleetSite(Spec):
 class Fleet(Spec):
     name: str
     source: str = ""
-    published_h100_equivalents: float | None = None
-    sites: list[FleetSite] = Field(min_length=1)
+    published_h100_equivalents: float | None = Field(None, gt=0, le=1e12, allow_inf_nan=False)  # hN71: -5 read
+    sites: list[FleetSite] = Field(min_length=1)  # ("itemised sites reach -160.0 %")
+
+    @model_validator(mode="after")
+    def _one_site_a_name(self) -> Fleet:  # hN71: two sites named 'a' were summed as two rows named 'a'
+        names = [site.name for site in self.sites]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:  # the words of a plan's `check_unique_names` (planning/scenario_types.py)
+            raise ValueError(f"duplicate site names: {', '.join(dup)}")
+        return self
 
 
 _TABLE_FILES = {"cooling": ("cooling.yaml", "types"), "locations": ("locations.yaml", "locations"),

@@ -41,7 +41,7 @@ from infraplan.planning.campus_runs import training_capacity  # (these six: the 
 from infraplan.planning.plan_dates import parse_year
 from infraplan.planning.plan_dates import year_text as date_text
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult
-from infraplan.units import listed, power_text
+from infraplan.units import listed, power_text, significant_text
 
 H100_BF16_PEAK = 989e12
 
@@ -71,7 +71,8 @@ def parse_phases(text: str | None) -> list[tuple[int | float, float]]:
         raise InputError(f"--phases: dates must be distinct and increasing, got {', '.join(map(date_text, years))}")
     total = sum(f for _, f in phases)
     if total > 1.0 + 1e-9:
-        raise InputError(f"--phases: fractions sum to {total:.3g}, above the limit of 1 (the whole campus)")
+        raise InputError(f"--phases: fractions sum to {total:.12g}, above the limit of 1 (the whole campus)")  # hN71:
+        # 0.7 + 0.30000001 said "sum to 1, above the limit of 1"
     return phases
 
 
@@ -150,17 +151,25 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     report = report.model_copy(update={"figures_notes": [*report.figures_notes, *generic]}) if generic else report
     phases_out: list[CampusPhase] = []
     cumulative = 0.0
-    units_built = 0  # whole units online so far: each phase adds round(cumulative x units) - those, so the phases
-    for year, fraction in phase_list:  # add up to the campus (4 x 0.25 of 6,713 racks rounded each gave 6,712)
-        cumulative += fraction
-        units_now = min(int(round(cumulative * load.accelerators / unit)), load.accelerators // unit)
+    units_built, units_all = 0, load.accelerators // unit  # whole units online so far: each phase adds
+    for year, fraction in phase_list:  # round(cumulative x units) - those, so the phases add up to the campus (4 x 0.25
+        cumulative += fraction  # of 6,713 racks rounded each gave 6,712)
+        units_now = min(int(round(cumulative * units_all)), units_all)
+        if units_now == units_built:  # hN71: 2026:1e-9 was "+2 W peak (0 accelerators, capex $74.6)"
+            raise InputError(f"--phases: {date_text(year)}'s share {fraction:g} of the campus adds no whole {unit}-"
+                             f"accelerator unit of its {units_all:,}; give it at least 1/{units_all:,} "
+                             f"({significant_text(1 / units_all, 3)})")
+        # a phase's power and capex are those of the whole units it brings online (hN71: its share of the campus,
+        # while its accelerators were whole units: 2026:0.5 and 2026H2:0.5 of 2 GW, 468,720 and 468,648 GB200, were
+        # 1 GW and $37.3 B each)
+        built = (units_now - units_built) / units_all
         phases_out.append(CampusPhase(
             year=year, date=date_text(year), fraction=fraction, cumulative_fraction=cumulative,
-            facility_power_w=fraction * report.facility_power_w,
-            facility_power_average_w=fraction * report.facility_power_average_w,
+            facility_power_w=built * report.facility_power_w,
+            facility_power_average_w=built * report.facility_power_average_w,
             accelerators=(units_now - units_built) * unit,
-            capex_usd=None if report.capex_total_usd is None else fraction * report.capex_total_usd,
-            cumulative_facility_power_w=cumulative * report.facility_power_w,
+            capex_usd=None if report.capex_total_usd is None else built * report.capex_total_usd,
+            cumulative_facility_power_w=units_now / units_all * report.facility_power_w,
         ))
         units_built = units_now
     return CampusPlan(
@@ -235,6 +244,21 @@ def _fleet_site(site: FleetSiteSpec, where: str, overrides: CostOverrides | None
         energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
         embodied_co2_t_per_year=report.embodied_co2_t_per_year, total_co2_t_per_year=report.total_co2_t_per_year,
         cooling=report.cooling, location=report.location, figures_notes=report.figures_notes)
+
+
+def check_fleet_options(power: object, accelerator: object, reserve: object, **campus_only: object) -> None:
+    """`campus --fleet` (CLI and web) sums its sites as its file states them, so a --power campus's options are
+    refused beside it, each named, rather than dropped: `campus_only` maps a flag (--phases, --cooling, --location,
+    --build-type, --plot) to its value (hN71: `--fleet F --phases 2026:0.5,2027:0.5` answered without phases,
+    `--cooling air` / `--location ohio` left every site's own, `--plot` wrote no chart; rc 0 each)."""
+    if power or accelerator or reserve:
+        raise InputError("--fleet replaces --power, --accelerator and --reserve; give one or the other")
+    given = [flag for flag, value in campus_only.items() if value]
+    if given:
+        named = given[0] if len(given) == 1 else f"{', '.join(given[:-1])} and {given[-1]}"
+        raise InputError(f"--fleet: {named} {'goes' if len(given) == 1 else 'go'} with --power: a "
+                         "fleet's sites state their own cooling and location (its file's `cooling:` / `location:`) "
+                         "and are summed as built, with no phases, build type or chart")
 
 
 def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSitesResult:

@@ -155,11 +155,13 @@ class CampusPhase(Result):
                       "the --plot chart's and the web page's label")
     fraction: float = Field(description="fraction of the campus built in this phase")
     cumulative_fraction: float = Field(description="fraction built by the end of this phase (the rest: no phase)")
-    facility_power_w: float = Field(description="facility power added in this phase (peak), W")
+    facility_power_w: float = Field(description="facility power added in this phase (peak): that of the whole packing "
+                                    "units it adds, their share of the campus's, W")
     facility_power_average_w: float = Field(description="average facility draw added in this phase: "
                                             "facility_power_w x the load factor (the campus facility's, hC57), W")
     accelerators: int = Field(description="accelerators added in this phase (whole packing units, count)")
-    capex_usd: float | None = Field(description="capex of this phase, USD (null: no server price)")
+    capex_usd: float | None = Field(description="capex of this phase, its units' share of the campus's, USD (null: no "
+                                    "server price)")
     cumulative_facility_power_w: float = Field(description="facility power online by the end of this phase, W")
 
 

@@ -179,7 +179,7 @@ def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: flo
     if acc.kind != "cpu":
         kind = acc.kind.upper()  # asic, gpu, tpu: "an ASIC", "a GPU"
         raise InputError(f"{acc.name} is {'an' if kind[0] in 'AEIOU' else 'a'} {kind}, not a CPU or a video ASIC: "
-                         "video runs on msvp or a CPU (A100/H100 have no NVENC video encoder)")
+                         "video runs on msvp or a CPU (no GPU video encoder is modelled: A100 and H100 have no NVENC)")
     enc, decode, split = cpu_core_seconds(codec, quality, p_in, p_out, top)
     core_s = sum(split)
     cores = acc.efficiency.compute_units
@@ -283,6 +283,9 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
         raise InputError(f"peak-to-average factor must be >= 1, got {peak_to_average}")
     # the CLI's bounds, one line as it says them (hK66: nan and inf ran; 0 daily hours stays the API's "no demand")
     bounds.FACTOR_AT_LEAST_1.check(peak_to_average, "--peak-to-average")
+    if daily_hours is None and peak_to_average != 1.0:  # hN71: it was dropped, rc 0, the answer per device as without
+        raise InputError(f"--peak-to-average {peak_to_average:g} sizes the fleet for a daily ingest: add --daily-hours "
+                         "(without it the answer is per device, with no fleet to size)")
     if daily_hours:
         bounds.HOURS_PER_DAY.check(daily_hours, "--daily-hours")
     if host_power_w is not None and not 0.0 <= host_power_w <= MAX_HOST_POWER_W:  # nan too (no CLI option)

@@ -23,7 +23,7 @@ from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.costs import describe_fabric
 from infraplan.network.rail_leaves import with_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
-from infraplan.planning.campus import plan_campus, plan_fleet
+from infraplan.planning.campus import check_fleet_options, plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, plan_share, tornado, vary_ranges, vary_warnings
 from infraplan.planning.results import (
     CampusPlan,
@@ -215,8 +215,8 @@ def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
     overrides = CostOverrides().merged(pue=r.pue, electricity_usd_per_mwh=r.electricity_price,
                                        server_usd_per_accelerator=r.server_price)
     if r.fleet:
-        if r.power or r.accelerator or r.reserve:
-            raise InputError("--fleet replaces --power, --accelerator and --reserve; give one or the other")
+        check_fleet_options(r.power, r.accelerator, r.reserve, **{"--phases": r.phases, "--cooling": r.cooling,
+                            "--location": r.location, "--build-type": r.build_type})
         return plan_fleet(ref(r.fleet), overrides)
     if not r.power or not r.accelerator:
         raise InputError("give --power and --accelerator (or --fleet SPEC.yaml)")

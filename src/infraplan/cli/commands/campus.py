@@ -40,7 +40,7 @@ from infraplan.cli.options import (
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure
-from infraplan.planning.campus import plan_campus, plan_fleet
+from infraplan.planning.campus import check_fleet_options, plan_campus, plan_fleet
 from infraplan.planning.results import CampusPlan, FleetSitesResult
 from infraplan.units import parse_stated_power_w
 
@@ -164,8 +164,8 @@ def campus(
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
     if fleet:
-        if power or accelerator or reserve:
-            raise InputError("--fleet replaces --power, --accelerator and --reserve; give one or the other")
+        check_fleet_options(power, accelerator, reserve, **{"--phases": phases, "--cooling": cooling,
+                            "--location": location, "--build-type": build_type, "--plot": plot})
         emit(plan_fleet(fleet, overrides), as_json, render_fleet)
         return
     if not power or not accelerator:
