@@ -42,7 +42,7 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
 # the settings a `*_source` label cites beside those its name starts with (`cited_settings`; the fields' descriptions:
 # "its source in `zero3_collectives_source`")
 CITES_ALSO = {"zero3_collectives_source": ("zero3_pipeline_collectives_per_micro_batch", "zero3_edge_tables",
-                                            "zero3_pipeline_regathers")}
+                                            "zero3_pipeline_regathers", "zero3_gathers_lone_shards")}
 
 
 def settings_of(stack: Any) -> dict[str, Any]:

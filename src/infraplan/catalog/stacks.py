@@ -161,6 +161,12 @@ class Stack(FrameworkRules, PipelineRules):
         "a unit gathered after its backward, FSDP2's reshard-after-forward drops it after its forward): m + 1 gathers "
         "a step, the rest of the once-a-step price exposed by `training.fsdp2_regathers`; its source in "
         "`zero3_collectives_source`")
+    zero3_gathers_lone_shards: bool = Field(
+        True, description="ZeRO-3 gathers each layer into a copy of its own also where a parameter's shard group is "
+        "one rank (a routed expert at expert-DP 1, a dense layer at DP x CP 1): two layers' copies beside the shards "
+        "(`training.state_memory.gathered_layer_params`; today's pricing, not read in FSDP2 or DeepSpeed); False: such "
+        "a group's parameters stay in their own buffer and are used in place (Megatron-FSDP); its source in "
+        "`zero3_collectives_source`")
     fsdp2_copy_passes: bool = Field(
         False, description="FSDP2's copy-out of each all-gather into the unsharded parameters and copy-in of the "
         "gradients into the reduce-scatter buffer at the reduce dtype, on the compute stream, priced on ZeRO-3 plans "

@@ -120,6 +120,8 @@ def check_llm_names(model: str | None, workload: str | None, stack: str | None, 
     unknown = sorted(set(dtypes) - set(SERVING_DTYPES))
     if unknown:
         raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
+    if twice := next((d for i, d in enumerate(dtypes) if d in dtypes[:i]), None):  # serve-plan's rule (hW71)
+        raise ValueError(f"dtypes [{', '.join(dtypes)}]: {twice} is given twice; give each dtype once")
 
 
 def check_unique_names(**names: list[str]) -> None:

@@ -190,6 +190,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     unknown = set(dtypes) - set(DTYPES)
     if unknown:
         raise InputError(f"unknown dtype {sorted(unknown)[0]!r}; choose from {', '.join(DTYPES)}")
+    # a dtype given twice searched every layout twice and listed the answer among its alternatives (hW71)
+    if twice := next((d for i, d in enumerate(dtypes) if d in dtypes[:i]), None):
+        raise InputError(f"--dtypes {','.join(dtypes)}: {twice} is given twice; give each dtype once")
     kinds, unsupported = weight_kinds(acc, engine, dtypes)  # one line where none runs (`capacity_layouts`)
     drafts = draft_choices(shape, acc, engine, kv_dtype, speculative_tokens, acceptance, try_speculative)
     slo = (ttft, tpot)

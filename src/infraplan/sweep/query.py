@@ -162,7 +162,7 @@ def _read_only(con: Any, files: str, columns: str) -> None:
 
 def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]]:
     """'time_s,usd:max' -> [(time_s, minimise), (usd, maximise)]; each must be a column of the rows."""
-    objectives = []
+    objectives: list[tuple[str, bool]] = []
     for item in listed(text, "--pareto", "step_time_s,cost_usd"):
         name, _, sense = item.partition(":")
         if sense not in ("", "min", "max"):
@@ -170,6 +170,8 @@ def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]
         if name not in columns:
             raise InputError(renamed_column(name, "--pareto") or
                              f"--pareto: no column {name!r} in the rows (columns: {', '.join(columns[:30])})")
+        if any(name == kept for kept, _ in objectives):  # (one column twice: a front over one objective)
+            raise InputError(f"--pareto names column {name!r} twice; give two or more different columns")
         objectives.append((name, sense == "max"))
     if len(objectives) < 2:
         raise InputError("--pareto needs at least two objectives, e.g. step_time_s,cost_usd")
@@ -216,6 +218,10 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
         cells = [row[i] for row in rows if row[i] is not None]
         if cells and not any(isinstance(v, int | float) and not isinstance(v, bool) for v in cells):
             raise InputError(f"--pareto: column {name!r} is not numeric (e.g. {cells[0]!r}); objectives are numbers")
+        if rows and not cells:  # every row's value null (serve's slo_attainment without an SLO): "0 rows" before
+            considered = counted(len(rows), "row")
+            raise InputError(f"--pareto: column {name!r} has no value in any row considered ({considered}, each "
+                             "null): no point has a value to rank by")
     front = pareto_front(rows, indices, [m for _, m in objectives])
     front_rows = [rows[r] for r in front]
     written = None

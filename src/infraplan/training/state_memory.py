@@ -29,6 +29,7 @@ from infraplan.training.optimizer_models import bytes_per_param_of, state_bytes_
 from infraplan.training.optimizers import adam_table_state
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import (
+    dp_groups,
     head_table,
     held_on_rank,
     is_mirrored,
@@ -74,6 +75,21 @@ def state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copie
     return kinds_state_terms(shape, plan, profile, copies, (kind,), layers)[0]
 
 
+def gathered_layer_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
+    """The parameters of one layer that ZeRO-3 gathers into a copy of their own (two such layers held beside the
+    shards: the one running and the one prefetched): the whole local layer; on a stack whose ZeRO-3 keeps a shard
+    group of one rank in place (`Stack.zero3_gathers_lone_shards` false: Megatron-FSDP), only the parameters whose
+    group (`stage_params.dp_groups`) has more than one rank: none of the routed experts at expert-DP 1, none of the
+    dense part at DP x CP 1 (hW71: Mixtral TP8 PP2 EP4 DP4 held its 2 experts a layer twice there, ZeRO-3 above
+    ZeRO-2's memory)."""
+    layer = local_layer_params(shape, plan)
+    if profile.zero3_gathers_lone_shards:
+        return layer
+    routed = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, 1.0)
+    dense_ranks, _, expert_ranks, _ = dp_groups(plan)
+    return pick(dense_ranks > 1, layer - routed, 0.0) + pick(expert_ranks > 1, routed, 0.0)
+
+
 def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
                        kinds: tuple[int, ...], layers: tuple[Any, ...] | None = None,
                        rows_only: bool = False) -> list[tuple[Any, Any, Any]]:
@@ -98,7 +114,7 @@ def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     # FSDP2's ZeRO-3 under torch's pipelining: units left unsharded from a backward to the next forward (hF2)
     zero3 = pick(fsdp2_stage_unsharded(profile, plan), False, zero3)
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
-    one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
+    one_layer = gathered_layer_params(shape, plan, profile) * weight_bytes if not one or zero3 else 0.0
     grad_bytes = grad_buffer_bytes(profile)
     # FSDP2's unsharded gradients: the stage's kept under a pipeline, a unit's in its backward (hF69)
     kept, unit_grads = fsdp2_kept_grad_bytes(profile, plan), fsdp2_unit_grad_bytes(shape, plan, profile)
