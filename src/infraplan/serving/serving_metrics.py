@@ -172,6 +172,25 @@ def _policy_text(dep: Deployment) -> str:
             "turn SGLang's mixed chunk off, serving.request_intake")
 
 
+def _scheduler_line(dep: Deployment) -> str:
+    """The `assumptions.scheduler` line (hG71): the policy (`_policy_text`); on a prefill-first stack, SGLang's default
+    loop (sglang 0.5.6.post2 server_args.py:523 and 0.5.23 arg_groups/fields/schedule.py:208-211 `enable_mixed_chunk`
+    False; managers/scheduler.py:1702-1705 "Run prefill first if possible"), what it does to clients arriving together
+    and which stack prices the flag; the stack's KV admission (`kv_admission` / `preemption`: the line said "reserved
+    at admission (no preemption)" on the on-demand vLLM and SGLang profiles too)."""
+    engine = load_engine(dep.stack)
+    waves = ("; SGLang's default, --enable-mixed-chunk off: decode waits while any prompt is pending, so clients "
+             "arriving together prefill, then decode, in waves; `scheduler: sglang-adder` in a stack YAML prices the "
+             "flag, as the package's validation/data/stacks/sglang-0.x-mixed-chunk.yaml"
+             if engine.scheduler == "prefill-first" else "")
+    kv = ("KV reserved for prompt + output at admission (no preemption)" if engine.kv_admission == "reserve_full" else
+          "KV allocated as sequences grow (on demand)" + (", the newest running request preempted and recomputed "
+                                                          "when the pool runs out" if engine.preemption == "recompute"
+                                                          else ""))
+    return (f"continuous batching, chunked prefill, FCFS ({_policy_text(dep)}: fcfs mixes prefill with decode, "
+            f"prefill-first does not{waves}), {kv}, round-robin routing over replicas")
+
+
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
               transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
               deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
@@ -281,10 +300,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "iterations": sum(p.iterations for p in pools),
         "assumptions": {"power": power_assumption(accelerator), "host_share": host_share_line(accelerator, system),
                         "per_token_basis": basis,
-                        "scheduler": f"continuous batching, chunked prefill, FCFS ({_policy_text(dep)}: fcfs mixes "
-                                     "prefill with decode, prefill-first does not), "
-                                     "KV reserved for prompt + output at admission (no preemption), round-robin "
-                                     "routing over replicas"},
+                        "scheduler": _scheduler_line(dep)},
     }
 
 
