@@ -147,8 +147,8 @@ def assumed_share_note(node: Node, word: str = "accelerator") -> str | None:
     return (f"{assumed:.4g} of the {node_share_w(node):.4g} W per {word} of host and scale-up switches is ASSUMED "
             f"({', '.join(lines)}: no published platform figure of its own; the catalog's host_source / "
             "host_power_source / scale_up_switch_source say why, a file's own sourced figure replaces it): every "
-            "platform figure (joules_per_token, platform_qps_per_w, a pool's IT power) carries it, the chip's alone "
-            "(device_joules_per_token, qps_per_w) does not")
+            "figure with the host in it (IT and facility power, energy, cost, joules_per_token, platform_qps_per_w) "
+            "carries it, the chip's alone (device_joules_per_token, qps_per_w) does not")
 
 
 NVL72_SWITCH_W = 3600.0  # GB200 NVL72's 9 NVSwitch trays per 72-GPU rack (catalog/systems/gb200-nvl72.yaml's source)

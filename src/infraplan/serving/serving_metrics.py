@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.catalog.loader import load_accelerator
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster.generic import GENERIC_SYSTEM_SOURCE
@@ -62,6 +63,7 @@ from infraplan.cluster.host_share import (
     unstated_switch_note,
 )
 from infraplan.cluster.power import idle_power
+from infraplan.errors import InputError
 from infraplan.serving import request_intake, steady_state, window_marks
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import graph_batch_cap
@@ -332,8 +334,18 @@ def assumed_host_note(result: dict[str, Any], system: System) -> list[str]:
     """The line of a run whose joules_per_token counts an ASSUMED host share (`cluster.host_share.assumed_share_note`:
     MTIA 400's 300 W of host and 50 W of switches a chip, a GB300 NVL72 tray's 450 W a GPU); [] where none is, or
     nothing ran."""
-    note = assumed_share_note(system.node) if result.get("joules_per_token") else None
+    note = assumed_share_note(system.node, system_device_word(system)) if result.get("joules_per_token") else None
     return [f"joules_per_token: {note}"] if note else []
+
+
+def system_device_word(system: System) -> str:
+    """What one of `system`'s devices is called (`Accelerator.device_word`), so the note reads as `facility`'s and
+    `plan`'s do ("per TPU"; hV71: serve and serve-plan said "per accelerator" on a TPU); "accelerator" where its
+    accelerator does not load."""
+    try:
+        return load_accelerator(system.accelerator).device_word
+    except InputError:
+        return "accelerator"
 
 
 def per_watt_note(result: dict[str, Any], accelerator: Accelerator, system: System, stack_ref: str) -> list[str]:

@@ -30,6 +30,7 @@ from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.schedules import stack_schedule_notes
 from infraplan.training.sparse_attention_rules import sparse_attention_stack_notes
 from infraplan.training.stack_limits import default_stack_notes, stack_dtype_notes, stack_limit_notes
+from infraplan.training.state_memory import lone_shard_notes
 
 
 def request_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len: int) -> list[str]:
@@ -56,6 +57,7 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
                        int(fields.gpus), cluster.accelerator.device_word),
             *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
             *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp), int(fields.tp), int(fields.ep)),
+            *lone_shard_notes(shape, plan, profile, int(fields.zero)),  # ZeRO-3's shards of one rank, not gathered
             *stack_dtype_notes(profile, dtype),  # a precision the stack does not train in
             *unpublished_recipe_notes(dtype, shape.is_moe),  # a precision with no published recipe for the class
             *unrun_dpa_notes(profile, dtype),  # the stack's fp8 attention, not run in this precision / recipe

@@ -90,6 +90,23 @@ def gathered_layer_params(shape: TransformerShape, plan: PlanArrays, profile: St
     return pick(dense_ranks > 1, layer - routed, 0.0) + pick(expert_ranks > 1, routed, 0.0)
 
 
+def lone_shard_notes(shape: TransformerShape, plan: PlanArrays, profile: Stack, zero: int) -> list[str]:
+    """The line of a one-plan ZeRO-3 answer whose weights `gathered_layer_params` counts once, not again in the two
+    gathered layers (a group of one rank on a stack with `zero3_gathers_lone_shards` false), so the JSON says the
+    stack rule its weights took (hV71: Mixtral TP8 PP2 EP4 DP4 on nemo-26.04 said nothing of its 176 MB less); []
+    elsewhere."""
+    if zero != 3 or profile.zero3_gathers_lone_shards:
+        return []
+    dense_ranks, _, expert_ranks, _ = (np.ravel(g)[0] for g in dp_groups(plan if plan.is_one else plan.take([0])))
+    lone = [*(["the dense weights (DP x CP 1)"] if dense_ranks == 1 else []),
+            *(["the routed experts (expert-DP 1)"] if shape.is_moe and expert_ranks == 1 else [])]
+    if not lone:
+        return []
+    return [f"ZeRO-3 on {profile.name}: {' and '.join(lone)} shard over one rank, so they are used in place and "
+            "not gathered into the two layer copies beside the shards (zero3_gathers_lone_shards: false, "
+            "Megatron-FSDP; zero3_collectives_source): their weights count once"]
+
+
 def kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
                        kinds: tuple[int, ...], layers: tuple[Any, ...] | None = None,
                        rows_only: bool = False) -> list[tuple[Any, Any, Any]]:
