@@ -3,7 +3,8 @@
 A system file whose switches are described (every tier's `switch_radix`) but whose fabric does not build was priced
 by `train` (and `search`, `serve`, `collective`: `Fabric.from_system` -> `tier_bandwidth.built_or_none`) on the
 configured tier ratios, while `network` refused it: a DGX B200 copy at leaf `switch_radix: 3` (256 one-port leaves,
-disconnected at its 256 GPUs) gave the catalog's 1.442 s. Now it is refused with `network`'s line; a file that
+disconnected at its 256 GPUs) gave the catalog's 1.442 s. Now it is refused with `network`'s line (since hF2,
+session 71, the copy wired unrailed: the railed one's spine is split by rail and builds connected); a file that
 describes no switches (no `switch_radix`) keeps the configured-ratio path. Where such a fabric is built connected
 (the same copy at 16 or 64 GPUs: one-port leaves, every inter-node message over leaf + spine + leaf), the analytical
 model prices the spine's round trip, as the flow model does on the built topology.
@@ -31,14 +32,16 @@ LEAF = "{name: leaf, group_size: 256, oversubscription: 1, hop_latency_s: 1.0e-6
 TRAIN = ["llama3-8b", "--gpus", "16", "--tp", "8", "--seq-len", "4096", "--global-batch", "64"]
 
 
-def _b200(tmp_path: Path, radix: int | None, total: int = 256) -> Path:
+def _b200(tmp_path: Path, radix: int | None, total: int = 256, railed: bool = True) -> Path:
     text = (SYSTEMS / "dgx-b200.yaml").read_text()
-    assert LEAF in text and "total_accelerators: 256" in text
+    assert LEAF in text and "total_accelerators: 256" in text and "rail_optimized: true" in text
+    if not railed:  # hF2 (session 71): the railed copy's spine is split by rail and builds connected
+        text = text.replace("rail_optimized: true", "rail_optimized: false")
     if radix is None:  # no tier describes its switches
         text = re.sub(r", switch_radix: \d+", "", text)
     else:
         text = text.replace(LEAF, LEAF.replace("switch_radix: 64", f"switch_radix: {radix}"))
-    path = tmp_path / f"b200-r{radix}-{total}.yaml"
+    path = tmp_path / f"b200-r{radix}-{total}-{railed}.yaml"
     path.write_text(text.replace("total_accelerators: 256", f"total_accelerators: {total}"))
     return path
 
@@ -55,7 +58,7 @@ def _err(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
                                      ["collective", "all-reduce", "--gpus", "16", "--bytes", "1MiB"]])
 def test_a_fabric_network_refuses_is_refused_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                            command: list[str]) -> None:
-    path = str(_b200(tmp_path, 3))
+    path = str(_b200(tmp_path, 3, railed=False))
     said = _err(capsys, ["network", path])
     assert "switch_radix >= 8 " in said
     argv = [command[0], *command[1:2], "--system", path, *command[2:]] if command[0] != "train" else \
@@ -66,7 +69,7 @@ def test_a_fabric_network_refuses_is_refused_with_its_line(tmp_path: Path, capsy
 
 
 def test_the_api_raises_the_builder_line(tmp_path: Path) -> None:
-    path = str(_b200(tmp_path, 3))
+    path = str(_b200(tmp_path, 3, railed=False))
     with pytest.raises(InputError) as built:
         build_topology(load_system(path))
     with pytest.raises(InputError) as trained:
@@ -122,3 +125,16 @@ def test_a_connected_one_port_leaf_fabric_prices_the_spine_round_trip(tmp_path: 
     assert analytical.alpha_beta_time_s == pytest.approx(flow.time_s, rel=1e-9)
     one_leaf = estimate_collective("all-reduce", Cluster.resolve("dgx-b200"), 16, 65536, algorithm="ring")
     assert analytical.alpha_beta_time_s > one_leaf.alpha_beta_time_s + 5e-6
+
+
+def test_the_railed_one_port_leaf_copy_builds_and_trains_at_full_size(tmp_path: Path) -> None:
+    """hF2 (session 71): the railed radix-3 copy at its 256 GPUs (refused before: its spine was split by leaf index)
+    has one spine plane a rail; train prices it (no refusal) and a 256-GPU all-reduce is one answer analytical vs
+    flow on the built topology."""
+    path = str(_b200(tmp_path, 3))
+    topo = build_topology(load_system(path))
+    assert (topo.tiers[1].planes, topo.tiers[1].lowers_per_plane) == (8, 32)
+    assert estimate_training("llama3-8b", path, 16, tp=8, seq_len=4096, global_batch=64).step_time_s > 0
+    analytical = estimate_collective("all-reduce", Cluster.resolve(path), 256, 1 << 28, algorithm="ring")
+    flow = estimate_collective("all-reduce", Cluster.resolve(path), 256, 1 << 28, algorithm="ring", sim="flow")
+    assert analytical.alpha_beta_time_s == pytest.approx(flow.time_s, rel=1e-6)

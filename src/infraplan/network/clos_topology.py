@@ -46,6 +46,24 @@ class TierLayout:
     is_top: bool
     uplink_bytes_per_s: float = 0.0  # one uplink's line rate: this tier's port or the tier above's, the slower (hY64)
     switch: tuple[str, float | None, float | None] | None = None  # as its file names it (name, USD, W), hU54
+    # where planes > 1, the lower switches of one lower domain in each plane: 1, planes by the lower switch's index;
+    # a rail's leaves (2 where a unit has 2 leaves a rail), one plane a rail (`topology._rail_planes`, hF2)
+    lowers_per_plane: int = 1
+
+    def plane_of(self, low: np.ndarray) -> np.ndarray:
+        """The plane that lower switch `low` (its index within its domain) climbs into (0 where planes == 1)."""
+        return low // self.lowers_per_plane if self.planes > 1 else np.zeros_like(low)
+
+    def bundle_position(self, j: np.ndarray, low: np.ndarray, below_switches: int) -> np.ndarray:
+        """A bundle's position among an upper switch's `fan` bundles: lower switch `low` of lower domain `j` (within
+        the upper domain); `below_switches`: the lower tier's switches per domain."""
+        if self.planes == 1:
+            return cast(np.ndarray, j * below_switches + low)
+        return cast(np.ndarray, j * self.lowers_per_plane + low % self.lowers_per_plane)
+
+    def fan(self, sub: int, below_switches: int) -> int:
+        """Lower switches an upper switch reaches in its domain of `sub` lower domains."""
+        return sub * (below_switches if self.planes == 1 else self.lowers_per_plane)
 
     @property
     def switches_per_domain(self) -> int:

@@ -126,7 +126,8 @@ def wiring_notes(topo: ClosTopology, device: str = "GPU") -> list[str]:
         ports = t.radix if t.is_top else math.floor(t.radix * t.oversubscription / (1.0 + t.oversubscription) + 1e-9)
         need = t.domains * math.ceil(links // t.domains / ports)
         if t.switches > need:
-            group = (f"{t.planes} planes (one per {below.name} switch index) of {t.switches_per_plane}"
+            per = "rail" if t.lowers_per_plane > 1 else f"{below.name} switch index"
+            group = (f"{t.planes} planes (one per {per}) of {t.switches_per_plane}"
                      if t.planes > 1 else f"{t.switches_per_domain}")
             up = f" and {t.up_ports} up" if t.up_ports else ""
             notes.append(f"{t.name}: {t.switches:,} switches using {t.down_ports} down{up} of their {t.radix} ports: "

@@ -72,7 +72,7 @@ def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: flo
     for t in range(1, len(topo.tiers)):
         tier, below = topo.tiers[t], topo.tiers[t - 1]
         sub = tier.domain_gpus // below.domain_gpus
-        fan_t = sub * below.switches_per_domain if tier.planes == 1 else sub
+        fan_t = tier.fan(sub, below.switches_per_domain)
         count = tier.switches * fan_t
         cap = tier.links_per_lower * below.uplink_bytes_per_s * efficiency
         up.append(add(count, cap, 2 + t - 1))
@@ -196,7 +196,10 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     for t in reversed(range(depth)):
         above = forced[t + 1] & (tiers[t + 1].planes > 1) & (t < turn) if t + 1 < depth else False
         forced[t] = (turn == t) | above
-    bad = forced[0] & (leaf_s != leaf_d) & ~same_leaf & ~intra
+    # a flow that climbs into a plane must find its destination's leaf in the same plane (one plane a rail: the
+    # rail's leaves, `TierLayout.lowers_per_plane`)
+    plane_s, plane_d = (tiers[1].plane_of(leaf_s), tiers[1].plane_of(leaf_d)) if depth > 1 else (leaf_s, leaf_d)
+    bad = forced[0] & (plane_s != plane_d) & ~same_leaf & ~intra
     if bad.any():
         i = int(owner[np.argmax(bad)])
         raise InputError(f"GPUs {src[i]} and {dst[i]} sit on different planes of the {topo.system} fabric and no "
@@ -211,16 +214,16 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
                    t: int = t, tier: TierLayout = tier, below: TierLayout = below, sub: int = sub) -> np.ndarray:
             d_up, d_low = dom[t][owner], dom[t - 1][owner]
             j = d_low - d_up * sub
-            pos = j * below.switches_per_domain + low if tier.planes == 1 else j
+            pos = tier.bundle_position(j, low, below.switches_per_domain)
             glob = d_up * tier.switches_per_domain + up
             return np.asarray(offset[t] + glob * links.fan_down[t] + pos)
 
-        up_s = (idx_s * per_plane if tier.planes > 1 else 0) + rng.integers(0, per_plane, size=f)
-        up_d = (idx_d * per_plane if tier.planes > 1 else 0) + rng.integers(0, per_plane, size=f)
+        up_s = tier.plane_of(idx_s) * per_plane + rng.integers(0, per_plane, size=f)
+        up_d = tier.plane_of(idx_d) * per_plane + rng.integers(0, per_plane, size=f)
         up_d = np.where(forced[t], up_s, up_d)
         if links.healthy is not None and (links.healthy[links.bundle_up[t]:links.bundle_down[t]]
                                           < links.links_per_bundle[t]).any():
-            up_s, up_d = _healthy_picks(links, t, per_plane, tier.planes, climb, forced[t], idx_s, idx_d, up_s,
+            up_s, up_d = _healthy_picks(links, t, per_plane, tier, climb, forced[t], idx_s, idx_d, up_s,
                                         up_d, lambda up, low: bundle(up, low, dom_s, links.bundle_up),
                                         lambda up, low: bundle(up, low, dom_d, links.bundle_down), rng)
         for col, up, low, dom, offset in ((t, up_s, idx_s, dom_s, links.bundle_up),
@@ -230,7 +233,7 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     return paths, reached, owner
 
 
-def _healthy_picks(links: LinkTable, t: int, per_plane: int, planes: int, climb: np.ndarray, forced: np.ndarray,
+def _healthy_picks(links: LinkTable, t: int, per_plane: int, tier: TierLayout, climb: np.ndarray, forced: np.ndarray,
                    idx_s: np.ndarray, idx_d: np.ndarray, up_s: np.ndarray, up_d: np.ndarray,
                    up_bundle: Callable[[np.ndarray, np.ndarray], np.ndarray],
                    down_bundle: Callable[[np.ndarray, np.ndarray], np.ndarray],
@@ -250,8 +253,8 @@ def _healthy_picks(links: LinkTable, t: int, per_plane: int, planes: int, climb:
         if not (redo_s.any() or redo_d.any()):
             return up_s, up_d
         pending_s, pending_d = redo_s, redo_d
-        up_s[redo_s] = (idx_s[redo_s] * per_plane if planes > 1 else 0) + rng.integers(0, per_plane, int(redo_s.sum()))
-        up_d[redo_d] = (idx_d[redo_d] * per_plane if planes > 1 else 0) + rng.integers(0, per_plane, int(redo_d.sum()))
+        up_s[redo_s] = tier.plane_of(idx_s[redo_s]) * per_plane + rng.integers(0, per_plane, int(redo_s.sum()))
+        up_d[redo_d] = tier.plane_of(idx_d[redo_d]) * per_plane + rng.integers(0, per_plane, int(redo_d.sum()))
         up_d = np.where(forced, up_s, up_d)
     raise InputError(f"--failed-links: no healthy path for some flows after {_REROUTE_TRIES} ECMP draws (the "
                      "failed links cut them off); fail fewer links")

@@ -113,8 +113,8 @@ def _parents(topo: ClosTopology, links: LinkTable, t: int, nodes: np.ndarray, rn
     sub = tier.domain_gpus // below.domain_gpus
     up_domain = low_domain // sub
     j = low_domain - up_domain * sub
-    pos = j * below.switches_per_domain + low if tier.planes == 1 else j  # as routing.route's bundle numbering
-    base = low * tier.switches_per_plane if tier.planes > 1 else np.zeros_like(low)
+    pos = tier.bundle_position(j, low, below.switches_per_domain)  # as routing.route's bundle numbering
+    base = tier.plane_of(low) * tier.switches_per_plane
     domains = np.unique(up_domain)
     common = domains.size > 1 and t + 1 < len(topo.tiers) and topo.tiers[t + 1].planes > 1
     ups, downs, parents = [], [], []

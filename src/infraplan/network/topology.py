@@ -16,7 +16,9 @@ leaves = spines = N/(k/2), cores = N/k -- generalised to oversubscription and to
   links u/S from every lower switch to every upper one (balanced wiring); S is the smallest divisor of the
   lower switch's u up ports with m * u / S <= down ports. When no S fits (the radix is too small to reach every
   lower switch), the domain is split into planes by the lower switches' index within their own domain, as a
-  k-ary fat tree's cores are grouped by spine index; when even one plane cannot be wired, the build fails with
+  k-ary fat tree's cores are grouped by spine index; above a rail-optimised leaf domain with several leaves a rail
+  (4-NIC nodes under 8 leaves), one plane a rail joining the rail's leaves (`_rail_planes`: split by leaf index,
+  nodes on different leaves of a rail shared no plane); when even one plane cannot be wired, the build fails with
   the arithmetic (InputError).
 
 This reproduces the DGX SuperPOD H100 leaf/spine/core counts (512 -> 16/8, ..., 16,384 -> 512/512/256) and the
@@ -146,25 +148,25 @@ def build_topology(system: System, gpus: int | None = None, remedy: bool = True)
             sub = domain // below.domain_gpus
             lower, up = sub * below.switches_per_domain, below.up_ports
             s = None if rail_only else _smallest_fitting_divisor(up, lower, down_max)
-            planes = 1
+            planes, group = 1, below.switches_per_domain
             if s is None:  # rail-only: always planes by the lower switch's index, which keeps each within a rail
-                planes = below.switches_per_domain
-                s = _smallest_fitting_divisor(up, sub, down_max)
+                planes, group = below.switches_per_domain, 1
+                if below.index == 0 and not rail_only and below.switches_per_domain > nics:
+                    planes, group = _rail_planes(system, below, remedy, n, spec.name)
+                s = _smallest_fitting_divisor(up, sub * group, down_max)
                 if s is None or (planes == 1 and not rail_only):
+                    per = sub * group
                     raise InputError(
-                        f"cannot build tier {spec.name}: {sub} {below.name} switches per plane x {up // (s or up)} "
-                        f"link{'s' * (up > (s or up))} each need {sub * (up // (s or up))} down ports per switch, but "
-                        f"radix {radix} at {o:g}:1 gives {down_max} (need radix >= "
-                        f"{math.ceil(sub * (1 + o) / o) if not top else sub})")
-            if planes > 1 and below.index == 0 and not rail_only and below.switches_per_domain > nics:
-                need = _least_leaf_radix(system, n) if remedy else None
-                raise InputError(unreached_planes(net.tiers[0], below.switches_per_domain, nics,
-                                                  below.domain_gpus // gpn, below.domain_gpus, spec.name,
-                                                  endpoint_word(system), need))
+                        f"cannot build tier {spec.name}: {per} {below.name} switches per plane"
+                        f"{f' (one plane a rail: {sub} domains x {group} leaves a rail)' if group > 1 else ''} x "
+                        f"{up // (s or up)} link{'s' * (up > (s or up))} each need {per * (up // (s or up))} down "
+                        f"ports per switch, but radix {radix} at {o:g}:1 gives {down_max} (need radix >= "
+                        f"{math.ceil(per * (1 + o) / o) if not top else per})")
             per_lower = up // s
-            down = (lower if planes == 1 else sub) * per_lower
+            down = (lower if planes == 1 else sub * group) * per_lower
             layouts.append(TierLayout(spec.name, i, domain, n // domain, planes, s, radix, port, down,
-                                      0 if top else math.ceil(down / o), per_lower, o, spec.hop_latency_s, top))
+                                      0 if top else math.ceil(down / o), per_lower, o, spec.hop_latency_s, top,
+                                      lowers_per_plane=group if planes > 1 else 1))
         if top:
             break
     # a link between two tiers runs at its slower end's rate too (leaf ports at 400G under 100G spine ports: 100G)
@@ -175,18 +177,50 @@ def build_topology(system: System, gpus: int | None = None, remedy: bool = True)
     if len(layouts) == 1 and leaf.switches > 1 and not rail_only:
         raise InputError(f"{n // gpn * nics:,} NIC links need {leaf.switches} switches of radix {leaf.radix} but "
                          f"{system.name} has only the {leaf.name} tier to join them")
-    leaves = leaf.switches_per_domain
-    # rail groups where a leaf domain of several scale-up domains has 2+ leaves but fewer than NICs per node: NICs
-    # r*g .. r*g + g - 1 of every node go to leaf r (the same NIC index on every node to one leaf; hN70: the MI300X
-    # unit's 2 leaves were built unrailed), so every node reaches every leaf and every plane above
+    rails, lpr, rpl = _leaf_rails(system, leaf)
+    return ClosTopology(system.name, net.kind, n, gpn, nics, node.nic_bandwidth_bytes_per_s, rails, lpr,
+                        tuple(layouts), rpl, sud, rail_only)
+
+
+def _leaf_rails(system: System, leaf: TierLayout) -> tuple[bool, int, int]:
+    """(rail-optimised, leaves per rail, rails per leaf) of a built leaf domain (`ClosTopology`'s fields). Rail groups
+    where a leaf domain of several scale-up domains has 2+ leaves but fewer than NICs per node: NICs r*g .. r*g + g - 1
+    of every node go to leaf r (the same NIC index on every node to one leaf; hN70: the MI300X unit's 2 leaves were
+    built unrailed), so every node reaches every leaf and every plane above."""
+    node, net = system.node, system.network
+    gpn, nics, leaves = node.accelerators_per_node, node.nics_per_node, leaf.switches_per_domain
+    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
     grouped = net.rail_optimized and 1 < leaves < nics and nics % leaves == 0 and leaf.domain_gpus > sud
     rpl = nics // leaves if grouped else 1
     rails = net.rail_optimized and ((leaves % nics == 0 and leaves >= nics) or rpl > 1)
     lpr = max(1, leaves // nics) if rails else 0
     if rails and (leaf.domain_gpus // gpn) % lpr:
-        rails, lpr, rpl = False, 0, 1
-    return ClosTopology(system.name, net.kind, n, gpn, nics, node.nic_bandwidth_bytes_per_s, rails, lpr,
-                        tuple(layouts), rpl, sud, rail_only)
+        return False, 0, 1
+    return rails, lpr, rpl
+
+
+def _rail_planes(system: System, leaf: TierLayout, remedy: bool, gpus: int, above: str) -> tuple[int, int]:
+    """(planes, leaves of a leaf domain in each) of the tier above a leaf domain with more leaves than a node has
+    NICs, where one switch set cannot join every leaf: one plane a rail (hF2, session 71). The DGX SuperPOD reference
+    architecture groups its spines in spine groups, SG r joining leaf r of every scalable unit (NVIDIA DGX SuperPOD
+    H100 RA, compute fabric; RECALLED), and where a unit has two leaves a rail (NIC r of a tray on leaf 2r or 2r + 1,
+    catalog/systems/gb200-nvl72-superpod.yaml) both are rail r's: every node has a NIC on every rail, so every node
+    reaches every plane. Split by leaf index instead, a node on leaves 0, 2, 4, 6 shared no switch with one on 1, 3,
+    5, 7. A leaf domain wired unrailed (or whose leaves are not whole rails) is refused: its nodes reach only some
+    leaves (`unreached_planes`)."""
+    rails, lpr, _ = _leaf_rails(system, leaf)
+    nics = system.node.nics_per_node
+    if rails and lpr > 1 and RAIL_PLANES:
+        return nics, lpr
+    need = _least_leaf_radix(system, gpus) if remedy else None
+    raise InputError(unreached_planes(system.network.tiers[0], leaf.switches_per_domain, nics,
+                                      leaf.domain_gpus // system.node.accelerators_per_node, leaf.domain_gpus,
+                                      above, endpoint_word(system), need))
+
+
+RAIL_PLANES = True
+"""hF2 (session 71): the tier above a leaf domain with several leaves a rail is split into one plane a rail
+(`_rail_planes`); False: refused as before (`unreached_planes`)."""
 
 
 def _rail_leaf_span(group: int, down_max: int, hb: int, n: int, o: float, radix_above: int | None,

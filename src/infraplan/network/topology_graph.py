@@ -33,7 +33,8 @@ def to_networkx(topo: ClosTopology, endpoints: bool = True) -> Any:
         for d in range(tier.domains):
             for q in range(tier.switches_per_domain):
                 plane = q // tier.switches_per_plane
-                lows = range(below.switches_per_domain) if tier.planes == 1 else (plane,)
+                per = tier.lowers_per_plane  # one plane a rail: the rail's leaves (`TierLayout.lowers_per_plane`)
+                lows = range(below.switches_per_domain) if tier.planes == 1 else range(plane * per, plane * per + per)
                 for j in range(sub):
                     for i in lows:
                         low = names[t - 1][(d * sub + j) * below.switches_per_domain + i]
