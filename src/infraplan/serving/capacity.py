@@ -74,8 +74,9 @@ from infraplan.limits import MAX_PROBE_REQUESTS
 from infraplan.serving.capacity_answer import met_answer, unmet_answer
 from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
-from infraplan.serving.capacity_confidence import confirming_seeds
+from infraplan.serving.capacity_confidence import confirming_seeds, longer_run
 from infraplan.serving.capacity_horizon import (
+    HORIZON_MAX_REQUESTS,
     NEAR_MISS_RATIO,
     UNSETTLED,
     judged_run,
@@ -92,6 +93,7 @@ from infraplan.serving.engines import ServingEngine, load_engine, versioned_name
 from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
+from infraplan.serving.miss_stop import SHOWN_MISSED, ShownMissed, least_over
 from infraplan.serving.replica_search import (
     OVERLOAD_SKIP,
     SearchJob,
@@ -339,14 +341,20 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         n_full, _, warm_s = option_run(rate, min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"],
                                                      STEADY_SPANS * held), FULL_RUN_MAX_REQUESTS), taus)
         made = [0, 0]  # the requests last built, how many of them were truncated to the context
+        last: list[Requests] = []  # and they (`read` False: their run stops once shown to miss, `miss_stop`)
 
         def built(n: int) -> Requests:
             reqs, made[1] = clipped(rate, seed, n)  # built once, not kept
             made[0] = n
+            last[:] = [reqs]
             return reqs
 
         def replicated(n: int, i: int) -> Requests:  # the i-th confirming seed's run of n (hQ63)
             return clipped(rate, confirming_seeds(seed)[i], n)[0]
+
+        def stop(r: Requests) -> tuple[int, int] | None:  # `judged_run` breaks on a MISSED first or longer run
+            return None if read or r is not last[0] else least_over(r, percentile, longer_run(
+                len(r), HORIZON_MAX_REQUESTS) is None)
 
         # the deployment's own cluster, as `serve --gpus N` sizes it (an accelerator preset: N accelerators on the
         # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
@@ -357,11 +365,15 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         # (`wait_split`, disaggregated runs: where its TTFT misses wait, the pool a retry grows, `ttft_miss_pools`;
         # a colocated run has one pool to grow)
         split = chosen["prefill_replicas"] > 0
-        result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_disaggregated(
-            shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, wait_split=True) if pair else (
-            simulate_deployment(shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft,
-                                tpot_slo_s=tpot, usd_per_hour=price, wait_split=split)), built(n_full), key, slo,
-            percentile, sides, warm_s, built, replicated, confirming_seeds(seed))
+        try:
+            result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_disaggregated(
+                shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, wait_split=True,
+                stop_over=stop(r)) if pair else simulate_deployment(
+                shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
+                usd_per_hour=price, wait_split=split, stop_over=stop(r)), built(n_full), key, slo, percentile, sides,
+                warm_s, built, replicated, confirming_seeds(seed))
+        except ShownMissed:  # its count over an SLO showed the miss: the rest of the run not simulated
+            return (None, made[0], made[1], 0.0, NEAR_MISS_RATIO, NEAR_MISS_RATIO, (0, 0), SHOWN_MISSED), False
         n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
         context = float((reqs.input_tokens + reqs.output_tokens).mean())  # the band's length, as `serve`'s (hU59)
         least = option_settling(rate, laws, sides, limit // dep.gpus_per_replica)  # a grown retry's size

@@ -206,7 +206,8 @@ def missed_lines(runs: list[tuple[dict[str, Any], Any, bool]], chosen: dict[str,
     for option, (missed, n_missed, *_, why), ok in runs:
         if not ok and option is not chosen:
             why = why or "; ".join(outright_misses(missed, slo, key))
-            figures = ("its full run misses the SLO, not simulated (the search's answer alone asked: `answer_only`"
+            figures = ("its full run misses the SLO, not simulated whole (the search's answer alone asked: "
+                       "`answer_only`"
                        if missed is None else f"its full run of {n_missed:,} requests misses the SLO (TTFT {key} "
                        f"{missed['ttft_s'][key]:.3g} s, TPOT {key} {missed['tpot_s'][key]:.3g} s")
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""

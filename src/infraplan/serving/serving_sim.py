@@ -60,6 +60,7 @@ from infraplan.serving.expert_slots import redundant_experts
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.loop_stepping import kept_cost_tables
+from infraplan.serving.miss_stop import MissWatch, colocated_times, disaggregated_times
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
 from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.serving_metrics import PoolResult, summarize
@@ -90,7 +91,7 @@ def front_end_s(dep: Deployment) -> float:
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
              clients: int = 0, round_trip_s: float = 0.0, lag: bool = False,
-             cuts: Sequence[float] = ()) -> PoolResult:
+             cuts: Sequence[float] = (), watch: MissWatch | None = None) -> PoolResult:
     """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
 
     `clients` > 0: closed loop; client c (requests c, c + clients, ...) on engine c mod engines (`round_trip_s`,
@@ -119,6 +120,8 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
                                 dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
                                 scheduler=scheduler, kv_admission=engine.kv_admission, cuts=cuts)
         first[idx], finish[idx] = r.first_token_s, r.finish_s
+        if watch is not None:
+            watch(idx, first, finish)
         if clients > 0:  # (open loop: the arrivals as given)
             sent[idx] = r.arrival_s
         busy += r.busy_s
@@ -161,9 +164,11 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                         tpot_slo_s: float | None = None, usd_per_hour: float | None = None,
                         cost: IterationCost | None = None, clients: int = 0,
                         front_end: bool = True, cached_tokens: np.ndarray | None = None,
-                        client_round_trip_s: float = CLIENT_ROUND_TRIP_S, wait_split: bool = False) -> dict[str, Any]:
+                        client_round_trip_s: float = CLIENT_ROUND_TRIP_S, wait_split: bool = False,
+                        stop_over: tuple[int, int] | None = None) -> dict[str, Any]:
     """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool (`wait_split`:
-    `simulate_disaggregated`'s).
+    `simulate_disaggregated`'s). `stop_over` (open loop, both SLOs): raise `miss_stop.ShownMissed` once the TTFT
+    count over its SLO reaches `stop_over[0]` or the TPOT count `stop_over[1]` (`serving.miss_stop`).
 
     `front_end`: add the stack's per-request front-end time to TTFT and end-to-end latency (module docstring;
     False measures the engine alone).
@@ -192,7 +197,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         given = (prefill_pool_cost(cost, dep), cost) if cost and not dep.speculative_tokens else None
         return simulate_disaggregated(shape, cluster, pair, requests, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s,
                                       usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end,
-                                      client_round_trip_s=client_round_trip_s, wait_split=wait_split)
+                                      client_round_trip_s=client_round_trip_s, wait_split=wait_split,
+                                      stop_over=stop_over)
     cap, memory = pool_memory(shape, accelerator, dep, *held_sequences(dep, requests, clients))
     deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
                   **mla_decode.kernel_field(shape, accelerator, dep), "disaggregated": False,
@@ -211,9 +217,12 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     steps = dep.decode_steps(out)
     cost = chunked_attention.for_requests(cost, shape, inp, hit, steps)  # Llama 4's chunks: the run's mean keys
     cuts = window_cuts(arrival) if clients <= 0 else []  # the arrival window's mid and end (`serving.window_marks`)
+    watch = None if stop_over is None or clients > 0 or ttft_slo_s is None or tpot_slo_s is None else MissWatch(
+        colocated_times(dep.stack, dep.speculative_tokens, deployment["front_end_s"], arrival, out, steps),
+        (ttft_slo_s, tpot_slo_s), stop_over)
     pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag, cuts=cuts),  # wide EP
                                               cost, dep, blocks, arrival, inp - hit, hit, steps,
-                                              dep.replicas * dep.engines_per_replica, clients, gap_s, lag, cuts)
+                                              dep.replicas * dep.engines_per_replica, clients, gap_s, lag, cuts, watch)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
     first, finish = request_intake.lagged(dep.stack, first, finish, steps, dep.speculative_tokens)  # behind i + 1
     first, finish = request_intake.polled(dep.stack, first, finish, steps)  # the next receive poll
@@ -263,7 +272,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                            costs: tuple[IterationCost, IterationCost] | None = None, clients: int = 0,
                            front_end: bool = True, serial_front_ends: int = 1,
                            client_round_trip_s: float = CLIENT_ROUND_TRIP_S, wait_split: bool = False,
-                           ) -> dict[str, Any]:
+                           stop_over: tuple[int, int] | None = None) -> dict[str, Any]:
     """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
 
     Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
@@ -274,7 +283,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     `wait_split` (open loop, a TTFT SLO): also count the requests over the TTFT SLO had each started decoding as its
     KV arrived, its wait at the decode engine's admission beyond the iteration boundary taken out
     ("ttft_over_slo_without_decode_wait_count", `without_decode_wait`): serve-plan's retry grows the pool that holds
-    the misses (`replica_search.grown`, hJ66).
+    the misses (`replica_search.grown`, hJ66). `stop_over`: `simulate_deployment`'s (the decode pool watched).
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     pre_dep, dec_dep = pair.prefill, pair.decode
@@ -338,8 +347,11 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
         pre = run_pool(pre_cost, pre_dep, pre_blocks, arrival, inp, zeros, zeros, pre_engines, cuts=cuts)
         ready = pre.first_token_s + hand_off
         by_ready = np.argsort(ready, kind="stable")
+        watch = None if stop_over is None or ttft_slo_s is None or tpot_slo_s is None else MissWatch(
+            disaggregated_times(by_ready, pre.first_token_s, ready, arrival, out, steps,
+                                decode_pickup_iterations(dec_dep), client_s), (ttft_slo_s, tpot_slo_s), stop_over)
         dec = run_pool(dec_cost, dec_dep, dec_blocks, ready[by_ready], zeros, inp[by_ready], steps[by_ready],
-                       dec_engines, cuts=cuts)
+                       dec_engines, cuts=cuts, watch=watch)
         finish = np.empty_like(ready)
         finish[by_ready] = np.where(out[by_ready] > 1, dec.finish_s, ready[by_ready])
         admitted = np.empty_like(ready)

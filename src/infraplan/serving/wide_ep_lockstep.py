@@ -192,17 +192,18 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
 def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray,
                       prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
                       clients: int = 0, round_trip_s: float = 0.0, lag: bool = False,
-                      cuts: Sequence[float] = ()) -> Any:
+                      cuts: Sequence[float] = (), watch: Callable[..., None] | None = None) -> Any:
     """Where the stack balances its attention-DP ranks' context requests (`serving.adp_balance`, PP 1) or the ranks
     stall (`applies`): the ranks stepped together (`lockstep_pool`, `LOCKSTEP_LOOP`), else (PP > 1)
     `run_pool` (serving_sim's, passed in: it sits above this module, with the same `round_trip_s` and `lag`) with the
     lock-step wait measured on the ranks' timelines (module docstring); `run_pool` on `cost` itself where the rule
-    does not apply. `cuts`: the lock-step pool's window cuts (`serving.window_marks`; `run_pool` has its own)."""
+    does not apply. `cuts`: the lock-step pool's window cuts (`serving.window_marks`; `run_pool` has its own).
+    `watch`: `run_pool`'s, on its last run only (`serving.miss_stop`; the lock-step loop runs without it)."""
     if balance_of(dep) is not None and np.any(prefill > 0):  # held context requests: the ranks in lock-step
         return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag,
                              cuts)
     if not applies(cost) or not np.any(prefill > 0):
-        return run_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients)
+        return run_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, watch=watch)
     if LOCKSTEP_LOOP and dep.pp == 1:
         return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag,
                              cuts)
@@ -212,4 +213,4 @@ def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: An
         pool = run_pool(waiting(cost, wait_s), dep, blocks, arrival, prefill, cached, steps, engines, clients)
         wait_s = decode_wait_s(cost, dep.token_budget, pool.first_token_s, pool.finish_s, prefill, cached, steps,
                                engine_of, dep.engines_per_replica)
-    return run_pool(waiting(cost, wait_s), dep, blocks, arrival, prefill, cached, steps, engines, clients)
+    return run_pool(waiting(cost, wait_s), dep, blocks, arrival, prefill, cached, steps, engines, clients, watch=watch)
