@@ -150,3 +150,15 @@ def raw_purchase_bound(monkeypatch: pytest.MonkeyPatch, spec: Any) -> tuple[floa
     plan = plan_scenario(spec, optimality_gap=True)
     assert plan.objective_value is not None and plan.optimality_gap_fraction is not None and len(raw) == 2
     return plan.objective_value, sum(raw), plan.optimality_gap_fraction
+
+
+def without_hb71(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The purchase bound as it was before hB71's parts (planning/purchase_bound.py): the least the smallest
+    increment, no windows, spares(u) under the hull's lines alone, the facility floor free to fall below the bases'
+    and at the least W per device in service."""
+    from infraplan.planning import purchase_bound, purchase_windows
+
+    for name, value in (("DIPS_PER_POOL", 0), ("SPARE_STEPS", False), ("HELD_FLOOR", False)):
+        monkeypatch.setattr(purchase_bound, name, value)
+    monkeypatch.setattr(purchase_windows, "WINDOWS", False)
+    monkeypatch.setattr(purchase_windows, "IT_LINES", False)

@@ -26,6 +26,13 @@ from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@pytest.fixture(autouse=True)
+def _least_is_the_smallest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """hB68's rule as stated: the least is the smallest increment (hB71's dips credited below a higher least are
+    tests/planning/test_purchase_bound_dips_hB71.py's)."""
+    monkeypatch.setattr(purchase_bound, "DIPS_PER_POOL", 0)
+
+
 def _spec(capex: bool = False, **policy: Any) -> ScenarioSpec:
     spec = load_scenario(str(EXAMPLES / "plan-refresh.yaml"))
     update = {"objective": "capex", **policy} if capex else policy

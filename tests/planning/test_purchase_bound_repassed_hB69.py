@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
-from tests.planning.conftest import raw_purchase_bound
+from tests.planning.conftest import raw_purchase_bound, without_hb71
 
 from infraplan.planning import (
     bound_columns,
@@ -76,7 +76,7 @@ NO_BASE_NK = {"growth": {"2027": 2, "2029": 3, "2031": 1}, "spare_probability": 
 def test_retiring_cases_tighten(monkeypatch: pytest.MonkeyPatch, spec: Any, answer: float, most: float) -> None:
     got, bound, gap = raw_purchase_bound(monkeypatch, spec())
     assert got == pytest.approx(answer, abs=1.0)  # the answer itself is unchanged (only the bound moves)
-    assert bound <= got and gap < most
+    assert bound <= got * (1 + 1e-12) and gap < most  # (hB71: the no-base case's bound is its answer, summed)
 
 
 def test_no_base_answer_is_itself_above_a_plan_of_one_pool() -> None:
@@ -93,7 +93,9 @@ def test_no_base_answer_is_itself_above_a_plan_of_one_pool() -> None:
 
 @pytest.mark.parametrize("part", ["REPASSED_STEPS", "PEAK_FACILITY", "LAZY_PURCHASES"])
 def test_each_part_tightens_the_no_base_case(monkeypatch: pytest.MonkeyPatch, part: str) -> None:
-    """Each of hB69's parts alone off leaves the bound lower than all on (12,771,492 on the no-base N+k case)."""
+    """Each of hB69's parts alone off leaves the bound lower than all on (12,771,492 on the no-base N+k case;
+    hB71's parts off)."""
+    without_hb71(monkeypatch)
     monkeypatch.setattr(purchase_bound if part == "LAZY_PURCHASES" else bound_columns, part, False)
     answer, bound, _ = raw_purchase_bound(monkeypatch, _spec([H100, B200], **NO_BASE_NK))
     assert bound < 12771491.8 - 1e4 and bound <= answer
@@ -118,12 +120,12 @@ def _answers(monkeypatch: pytest.MonkeyPatch, spec: ScenarioSpec) -> tuple[list[
     solve, increments = purchase_bound.solve_phased_bound, purchase_bound.least_increments
 
     def record(m: Any, extend: Any) -> Any:
-        mixes.append([m, None])
+        mixes.append([m, None, extend])
         return solve(m, extend)
 
     def terms(*args: Any, **kw: Any) -> Any:
         out = increments(*args, **kw)
-        mixes.append([None, out[1]])
+        mixes.append([None, out[1], None])
         return out
 
     def sizes(spec: ScenarioSpec, devices: np.ndarray) -> Any:
@@ -143,7 +145,7 @@ def _answers(monkeypatch: pytest.MonkeyPatch, spec: ScenarioSpec) -> tuple[list[
     monkeypatch.setattr(scenario, "purchase_sizes", sizes)
     monkeypatch.setattr(scenario, "used_devices", used_of)
     plan_scenario(spec, optimality_gap=True)
-    pairs = [(a[0], b[1]) for a, b in zip(mixes[1::2], mixes[0::2], strict=True)]  # (mix, terms) per bound
+    pairs = [(a[0], b[1], a[2]) for a, b in zip(mixes[1::2], mixes[0::2], strict=True)]  # (mix, terms, extend)
     unique = {u.tobytes(): u for u in used if u.any()}
     return pairs, list(unique.values())
 
@@ -162,10 +164,12 @@ def _spend(spec: ScenarioSpec, used: np.ndarray, charges: bool) -> float:
                      zip(spec.pools, installed[:, -1], strict=True) if n > 0))
 
 
-def _at_answer(m: Any, spec: ScenarioSpec, used: np.ndarray, indicators: bool = False) -> float:
-    """The bound's programme with an answer's servers used, in service and bought fixed (`indicators`: and each
-    step's y, w at the answer's [N > t] over the run, [S > t] at its first phase): its optimum (HiGHS)."""
-    c, a, lb, ub, vlb, vub, integrality = phased_mix.programme(m, 0.0, bound_columns.bound_programme)
+def _at_answer(m: Any, spec: ScenarioSpec, used: np.ndarray, indicators: bool = False,
+               extend: Any = bound_columns.bound_programme) -> float:
+    """The bound's programme (`extend`'s: the one solved, hB71's columns included) with an answer's servers used, in
+    service and bought fixed (`indicators`: and each step's y, w at the answer's [N > t] over the run, [S > t] at its
+    first phase; a dip's c at [S <= t < N], hB71): its optimum (HiGHS)."""
+    c, a, lb, ub, vlb, vub, integrality = phased_mix.programme(m, 0.0, extend)
     vlb, vub = vlb.copy(), vub.copy()
     n_p, n_k = m.cost.shape
     n_o, n_n = len(m.options), n_p * n_k
@@ -182,8 +186,13 @@ def _at_answer(m: Any, spec: ScenarioSpec, used: np.ndarray, indicators: bool = 
     for start, values in fixed.items():
         vlb[start:start + n_n] = vub[start:start + n_n] = values.reshape(-1)
     column = n_o + (2 if m.spare_lines is None else 6) * n_n  # the steps' columns follow the chains'
-    for p, t, _, _, first, last in bound_columns.step_runs(m) if indicators else ():
+    for p, t, e, _, first, last in bound_columns.step_runs(m) if indicators else ():
         vlb[column] = vub[column] = float(servers[p, first:last + 1].max() > t)
+        if e < 0:  # a dip: one column, [S <= t < N] (S: the base in the first run, <= t there)
+            if first > 0:
+                vlb[column] = vub[column] = vub[column] * float(servers[p, first] - bought[p, first] <= t)
+            column += 1
+            continue
         if first > 0:
             vlb[column + 1] = vub[column + 1] = float(servers[p, first] - bought[p, first] > t)
         column += 1 + (first > 0)
@@ -220,9 +229,9 @@ def test_every_answer_is_a_point_of_the_bound(d: dict[str, Any]) -> None:
     with pytest.MonkeyPatch.context() as mp:
         pairs, answers = _answers(mp, spec)
     charges = purchase_capex.charges_purchases(spec)
-    for m, terms in pairs:
+    for m, terms, extend in pairs:
         for used in answers:
-            assert _at_answer(m, spec, used) + terms <= _spend(spec, used, charges) * (1 + 1e-9) + 1e-3
+            assert _at_answer(m, spec, used, extend=extend) + terms <= _spend(spec, used, charges) * (1 + 1e-9) + 1e-3
 
 
 @seed(69)
@@ -240,7 +249,7 @@ def test_the_answer_point_is_charged_exactly(d: dict[str, Any]) -> None:
         mp.setattr(bound_columns, "REPASSED_PER_POOL", 10**6)
         pairs, answers = _answers(mp, spec)
         charges = purchase_capex.charges_purchases(spec)
-        for m, terms in pairs:
+        for m, terms, _ in pairs:
             assert m.first_step is not None
             for used in answers:
                 spend = _spend(spec, used, charges)
@@ -255,10 +264,10 @@ def _indicators_hold(spec: ScenarioSpec) -> None:
         mp.setattr(bound_columns, "REPASSED_PER_POOL", 3)
         pairs, answers = _answers(mp, spec)
         charges = purchase_capex.charges_purchases(spec)
-        for m, terms in pairs:
+        for m, terms, extend in pairs:
             for used in answers:
                 spend = _spend(spec, used, charges)
-                assert _at_answer(m, spec, used, indicators=True) + terms <= spend * (1 + 1e-9) + 1e-3
+                assert _at_answer(m, spec, used, True, extend) + terms <= spend * (1 + 1e-9) + 1e-3
 
 
 @seed(69)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.planning.conftest import raw_purchase_bound
+from tests.planning.conftest import raw_purchase_bound, without_hb71
 
 from infraplan.planning import bound_columns, purchase_bound
 from infraplan.planning.bound_columns import spare_lines
@@ -65,14 +65,16 @@ def test_spare_lines_stay_under_the_spares() -> None:
 def test_grows_with_spares_is_within_six_percent(monkeypatch: pytest.MonkeyPatch) -> None:
     answer, bound, gap = raw_purchase_bound(monkeypatch, _grows(spare_probability=0.99))
     assert answer == pytest.approx(7754966.3, abs=1.0)
-    assert bound <= answer and gap == pytest.approx(0.0491, abs=1e-3)  # 0.215 before (hB67); 0.0524 before hB69
+    assert bound <= answer and gap == pytest.approx(0.0479, abs=1e-3)  # 0.215 before (hB67); 0.0524 before hB69;
+    # 0.0491 before hB71
 
 
 @pytest.mark.parametrize(("spares", "steps", "gap"), [(False, False, 0.215), (True, False, 0.117),
                                                       (False, True, 0.194)])
 def test_each_part_tightens(monkeypatch: pytest.MonkeyPatch, spares: bool, steps: bool, gap: float) -> None:
     """hB67's bound (both off), the spares' chain alone, every step alone: each looser than both (5.24 %; hB69's
-    parts off: runs after a retirement, the peak facility, lazy purchases)."""
+    parts off: runs after a retirement, the peak facility, lazy purchases; hB71's too)."""
+    without_hb71(monkeypatch)
     monkeypatch.setattr(purchase_bound, "SPARE_PURCHASES", spares)
     monkeypatch.setattr(purchase_bound, "EVERY_STEP", steps)
     monkeypatch.setattr(purchase_bound, "LAZY_PURCHASES", False)
@@ -104,4 +106,4 @@ def test_plan_refresh_with_spares(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_bound_stays_below_the_answer(monkeypatch: pytest.MonkeyPatch, spec: Any) -> None:
     """Before -> after gaps (both parts off -> on): 21.5 -> 1.6 %, 34.8 -> 23.0 %, 21.8 -> 14.6 %, 20.3 -> 8.7 %."""
     answer, bound, _ = raw_purchase_bound(monkeypatch, spec())
-    assert 0 < bound <= answer
+    assert 0 < bound <= answer * (1 + 1e-12)  # (hB71: the no-base N+k bound is its answer, summed in another order)

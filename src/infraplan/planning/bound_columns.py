@@ -33,6 +33,7 @@ spares, the spares under lines over spares(u); no option above the units its dem
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ REPASSED_STEPS = True
 """hB69: a step is charged in each run of phases between retirements whose in-service passes it (`with_steps`), the
 counts below a retiring base included (planning/purchase_bound.py); False: once a pool (hB68)."""
 REPASSED_PER_POOL = 16  # the rows of a pool charged per run (the largest excess first); the others once (hB68)
+IT_CHOICES = 4  # pools of a site whose two facility forms `with_peak` enumerates (2 ** 4 rows a phase at most)
 PEAK_FACILITY = True
 """hB69: the facility floor at each site's peak phase (`with_peak`); False: at the last phase (hN57)."""
 
@@ -142,6 +144,8 @@ def with_spare_purchases(m: PhasedMix, prog: Programme, n_o: int) -> tuple[Progr
             c[n(p, k)] = c[b(p, k)] = 0.0
     limits = [float(prog[5][n(p, k)]) for p in range(n_p) for k in range(n_k)]  # u <= n's bound: u <= n holds
     high = np.concatenate([limits, np.full(3 * n_n, np.inf)])
+    for p, cycle in enumerate(m.cohorts):  # the report buys where the pool may, else ahead (hB70, retirement)
+        high[[big_b(p, k) - q for k in range(n_k) if not cycle.buy_open[k] and ahead(cycle, k) is not None]] = 0.0
     integer = np.concatenate([np.ones(n_n), np.zeros(n_n), np.ones(2 * n_n)])
     prog = _grow((c, *prog[1:]), 4 * n_n, moved, np.zeros(4 * n_n), high, integer)
     rows: list[tuple[dict[int, float], float, float]] = []
@@ -179,8 +183,9 @@ def step_runs(m: PhasedMix) -> list[tuple[int, int, float, float, int, int]]:
     rows = () if m.first_step is None else m.first_step
     for p, t, e, most in ((int(p), int(t), float(e), float(most)) for p, t, e, most in rows):
         base = m.installed[p] // m.server(p) if m.installed is not None else 0
-        seen[p] = seen.get(p, 0) + 1
-        runs = _segments(m, p) if t < base or seen[p] <= REPASSED_PER_POOL else [(0, m.cost.shape[1] - 1)]
+        seen[p] = seen.get(p, 0) + (e > 0)
+        each = t < base or seen[p] <= REPASSED_PER_POOL or e < 0  # (a dip is credited per run: `with_steps`)
+        runs = _segments(m, p) if each else [(0, m.cost.shape[1] - 1)]
         out += [(p, t, e, most, first, last) for first, last in runs if first > 0 or t >= base]
     return out
 
@@ -198,6 +203,9 @@ def with_steps(m: PhasedMix, prog: Programme, in_service: Column, bought: Column
     for p, t, e, most, first, last in step_runs(m):
         y, w = q + len(cost), -1
         cost.append(e)
+        if e < 0:  # a dip (hB71): credited where the run passes t, its last in-service > t >= its survivors
+            rows += _dip_rows(m, p, t, most, first, last, y, in_service, bought)
+            continue
         rows += [({n: 1.0, y: -max(min(float(vub[n]), most) - t, 0.0)}, -np.inf, float(t))
                  for n in (in_service(p, k) for k in range(first, last + 1))]
         if first > 0 and m.cohorts:  # survivors = the base alive + the earlier purchases alive
@@ -217,19 +225,57 @@ def with_steps(m: PhasedMix, prog: Programme, in_service: Column, bought: Column
     return _rows(_grow(prog, len(cost), np.array(cost), np.zeros(len(cost)), ones, ones), rows)
 
 
-def with_peak(m: PhasedMix, prog: Programme, in_service: Column) -> Programme:
+def _dip_rows(m: PhasedMix, p: int, t: int, most: float, first: int, last: int, c: int, in_service: Column,
+              bought: Column) -> list[tuple[dict[int, float], float, float]]:
+    """The rows of a dip's binary c (`with_steps`, planning/purchase_bound.py's "Dips"): the run's last in-service
+    (its largest: nothing leaves within a run) >= (t + 1) c, and from the second run its survivors (the base alive
+    + the earlier purchases alive) <= t + (most - t) (1 - c); in the first run they are the base, <= t
+    (`step_runs`)."""
+    rows: list[tuple[dict[int, float], float, float]] = [({in_service(p, last): 1.0, c: -(t + 1.0)}, 0.0, np.inf)]
+    if first > 0 and m.cohorts:
+        cohort = m.cohorts[p]
+        alive = float(m.installed[p] // m.server(p)) if m.installed is not None and cohort.base_alive[first] else 0.0
+        rows.append(({**{bought(p, j): 1.0 for j in range(first) if cohort.alive[j, first]}, c: most - t}, -np.inf,
+                     most - alive))
+    return rows
+
+
+def with_peak(m: PhasedMix, prog: Programme, in_service: Column, held: dict[int, float] | None = None,
+              it_lines: list[tuple[int, float, float]] | None = None) -> Programme:
     """The programme with the facility floor at each site's peak phase (planning/purchase_bound.py
     `facility_floor`): a column P per site costed 1, P >= sum of its pools' peak_cost x devices in service in every
-    phase."""
+    phase, and P >= `held`'s value of the site (its bases' IT at that $/W: the building's growth is >= 0, hB71).
+    `it_lines` (hB71, `facility_lines`): each (pool, phase)'s term is also at least a z + b N, z a binary with N <=
+    reach z (0 where nothing is in service): a row per choice of the two forms for the first `IT_CHOICES` pools of
+    the site (each row holds: the term is at least either; the max of sums without a column per term, whose
+    formulation HiGHS's presolve mis-solved: an optimum above a feasible point on hB69's no-base N+k case)."""
     if m.peak_cost is None or not np.any(m.peak_cost > 0):
         return prog
     sites = sorted({m.pool_site[p] for p in range(len(m.peak_cost)) if m.peak_cost[p] > 0})
     q, n_k = prog[1].shape[1], m.cost.shape[1]
-    prog = _grow(prog, len(sites), np.ones(len(sites)), np.zeros(len(sites)), np.full(len(sites), np.inf),
-                 np.zeros(len(sites)))
-    return _rows(prog, [({q + i: 1.0, **{in_service(p, k): -float(m.peak_cost[p]) * m.server(p)
-                                          for p in range(len(m.peak_cost)) if m.pool_site[p] == site}}, 0.0, np.inf)
-                        for i, site in enumerate(sites) for k in (range(n_k) if PEAK_FACILITY else [n_k - 1])])
+    prog = _grow(prog, len(sites), np.ones(len(sites)), np.array([(held or {}).get(i, 0.0) for i in sites]),
+                 np.full(len(sites), np.inf), np.zeros(len(sites)))
+    if it_lines is None:
+        return _rows(prog, [({q + i: 1.0, **{in_service(p, k): -float(m.peak_cost[p]) * m.server(p)
+                                              for p in range(len(m.peak_cost)) if m.pool_site[p] == site}}, 0.0,
+                              np.inf)
+                            for i, site in enumerate(sites) for k in (range(n_k) if PEAK_FACILITY else [n_k - 1])])
+    n_p, z0 = len(it_lines), q + len(sites)  # then a z per (pool, phase)
+    prog = _grow(prog, n_p * n_k, np.zeros(n_p * n_k), np.zeros(n_p * n_k), np.ones(n_p * n_k), np.ones(n_p * n_k))
+    rows = [({in_service(p, k): 1.0, z0 + p * n_k + k: -float(reach)}, -np.inf, 0.0)
+            for p, (reach, _, _) in enumerate(it_lines) for k in range(n_k)]
+    for i, site in enumerate(sites):
+        mine = [p for p in range(n_p) if m.pool_site[p] == site]
+        for k, pick in itertools.product(range(n_k) if PEAK_FACILITY else [n_k - 1],
+                                         itertools.product((False, True), repeat=min(len(mine), IT_CHOICES))):
+            row = {q + i: 1.0}
+            for p, new in zip(mine, pick + (False,) * (len(mine) - len(pick)), strict=True):
+                terms = ((in_service(p, k), it_lines[p][2]), (z0 + p * n_k + k, it_lines[p][1])) if new else (
+                    (in_service(p, k), float(m.peak_cost[p]) * m.server(p)),)
+                for column, value in terms:
+                    row[column] = row.get(column, 0.0) - value
+            rows.append((row, 0.0, np.inf))
+    return _rows(prog, rows)
 
 
 def with_lazy(m: PhasedMix, prog: Programme, chain: Chain) -> Programme:
@@ -272,13 +318,30 @@ def with_lazy(m: PhasedMix, prog: Programme, chain: Chain) -> Programme:
     return _rows(prog, rows)
 
 
-def bound_programme(m: PhasedMix, prog: Programme, n_o: int) -> Programme:
-    """The phased programme with the purchase bound's columns (module docstring): the spares' chain, the steps
-    (on that chain's in-service and purchases where spares are bought), the facility floor at the peak, the lazy
-    purchases. `phased_mix.solve_phased_bound`'s `extend`."""
+def with_windows(prog: Programme, chain: Chain, windows: list[list[tuple[float, float]]], n_k: int) -> Programme:
+    """The programme with each (pool p, phase k)'s purchases charged on the lines under `windows[p]` (hB71,
+    planning/purchase_bound.py's "Windows"): a column X >= 0 costed 1, X >= intercept + slope x purchases."""
+    found = [(p, k) for p, lines in enumerate(windows) if lines for k in range(n_k)]
+    q, count = prog[1].shape[1], len(found)
+    prog = _grow(prog, count, np.ones(count), np.zeros(count), np.full(count, np.inf), np.zeros(count))
+    return _rows(prog, [({q + i: 1.0, chain.bought(p, k): -slope}, intercept, np.inf)
+                        for i, (p, k) in enumerate(found) for intercept, slope in windows[p]])
+
+
+def bound_programme(m: PhasedMix, prog: Programme, n_o: int, spares: list[np.ndarray] | None = None,
+                    windows: list[list[tuple[float, float]]] | None = None,
+                    held: dict[int, float] | None = None,
+                    it_lines: list[tuple[int, float, float]] | None = None) -> Programme:
+    """The phased programme with the purchase bound's columns (module docstring): the spares' chain (with spares(u)
+    at its steps where `spares` is given: `with_spare_steps`, hB71), the steps (on that chain's in-service and
+    purchases where spares are bought), the facility floor at the peak, the lazy purchases.
+    `phased_mix.solve_phased_bound`'s `extend`."""
     prog, chain = with_spare_purchases(m, prog, n_o)
-    prog = with_peak(m, with_steps(m, prog, chain.in_service, chain.bought), chain.in_service)
-    return with_lazy(m, prog, chain)
+    prog = with_peak(m, with_steps(m, prog, chain.in_service, chain.bought), chain.in_service, held, it_lines)
+    prog = with_lazy(m, prog, chain)  # (hB71's columns after: the columns before keep their places)
+    if spares is not None:
+        prog = with_spare_steps(prog, chain, spares, m.cost.shape[1])
+    return prog if windows is None else with_windows(prog, chain, windows, m.cost.shape[1])
 
 
 SPARE_STEPS_MAX = 32  # thresholds per pool `with_spare_steps` adds at most (any subset keeps the bound)

@@ -86,11 +86,21 @@ at spare probability 0.99 reports 9 H100 servers in 2031 (8 used + 1 spare) and 
 in-service never falls from the base, so F(I_last) = F(base) + its increments from the base, the same programme
 with each phase's purchases kept to the end, F with its facility part (the fleet value is each pool's packed capex)
 and no facility floor; the higher of the two bounds is kept (3.7 %).
+
+Dips (hB71). The least increment m may be any value >= 0: a phase spends m (I - S) + the sum of e_t = F(t + 1) - F(t)
+- m over [S, I), and where e_t < 0 its row credits it (a binary c with cost e_t, bound_columns.with_steps: c <= [the
+run's last in-service > t] and from the second run c <= [its survivors <= t]; within a run t is passed at most once,
+in the first run only from the base up). So m is the (`DIPS_PER_POOL` + 1)-th smallest increment, those below it
+credited: hN57's meta-refresh as capex, whose H100 capex falls $31.8 M from 2,048 to 2,049 servers (a least <= 0 before,
+every H100 purchase at $0), 68.9 % -> 0.065 % with planning/purchase_windows.py's charges and a site's building held
+at least at its bases' IT in the bound (`HELD_FLOOR`: the growth max(0, .) kept). Spares(u) is also bounded at its steps
+(`SPARE_STEPS`, bound_columns.with_spare_steps: hB70's, for the fleet bound): hR70's seed 7 draw 58 2.44 -> 1.35 %.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -98,6 +108,7 @@ from infraplan.planning import bound_columns, site_building
 from infraplan.planning.bound_columns import bound_programme, spare_lines
 from infraplan.planning.phased_mix import MixOption, solve_phased_bound
 from infraplan.planning.pool_money import PoolMoney, node_devices
+from infraplan.planning.purchase_windows import facility_lines, site_rate, window_lines
 from infraplan.planning.retirement import Lifecycle, lifecycles
 from infraplan.planning.scenario_bound import spare_lines_under, spare_nodes_by_count
 from infraplan.planning.scenario_caps import scenario_mix
@@ -114,15 +125,34 @@ STEPS_PER_POOL = 64  # the largest excess increments a pool's bound charges (any
 LAZY_PURCHASES = True
 """hB69: a phase buys only where its survivors lack the servers used and their spares, and then no more (module
 docstring); False: the bound may buy early."""
+DIPS_PER_POOL = 8
+"""hB71: the least increment a pool's purchases are charged is its (`DIPS_PER_POOL` + 1)-th smallest (at least 0),
+each increment below it credited where a run of phases passes its count (module docstring, "Dips"); 0: the
+smallest (hB67-hB70: a negative one dropped every step)."""
 SPARE_PURCHASES = True
 """hB68: the purchases of the devices used and their spare nodes (planning/bound_columns.py); False: of the devices
 used alone."""
+HELD_FLOOR = True
+"""hB71: a site's facility peak in the bound is at least its bases' IT (`facility_floor`: its growth >= 0); False:
+the floor may fall below it (hB69)."""
+SPARE_STEPS = True
+"""hB71: spares(u) from below at its steps too (bound_columns.with_spare_steps, module docstring); False: under the
+hull's lines alone (hB68)."""
 
 
 def spare_lines_by_pool(spec: ScenarioSpec, most: list[int]) -> list[list[tuple[float, float]]] | None:
     """Per pool the lines under its spare servers at 0 .. the most servers it can use (planning/bound_columns.py
     `spare_lines`, over `spare_nodes_by_count`); None without spares (or with `SPARE_PURCHASES` off)."""
     return spare_lines_under(spec, most) if SPARE_PURCHASES else None
+
+
+def spare_steps(spec: ScenarioSpec, most: list[int]) -> list[np.ndarray] | None:
+    """Per pool its spare servers at 0 .. the most servers it uses, for spares(u) at its steps
+    (bound_columns.with_spare_steps, as the fleet bound's since hB70); None without spares' purchases or with
+    `SPARE_STEPS` off."""
+    if not SPARE_STEPS or spare_lines_by_pool(spec, most) is None:
+        return None
+    return [spare_nodes_by_count(spec, pool, -(-most[p] // node_devices(pool))) for p, pool in enumerate(spec.pools)]
 
 
 def lazy_buys(spec: ScenarioSpec, most: list[int]) -> list[tuple[int, list[tuple[float, float]]]] | None:
@@ -140,6 +170,12 @@ def lazy_buys(spec: ScenarioSpec, most: list[int]) -> list[tuple[int, list[tuple
     return out
 
 
+def dips_per_pool() -> int:
+    """The increments below a pool's least that the bound credits (`DIPS_PER_POOL`); 0 where its rows are off
+    (`FIRST_STEP`): a credit is one of them, and a least above an uncredited increment would pass the answer."""
+    return DIPS_PER_POOL if FIRST_STEP else 0
+
+
 def _bound_value(m: PoolMoney) -> float:
     """A count's capex in the bound: with SITE_BUILDING_REUSE less its facility part (a site's facility spend is
     >= 0 and charged apart, planning/site_building.py: the bound stays below the objective)."""
@@ -147,8 +183,27 @@ def _bound_value(m: PoolMoney) -> float:
     return float(m.capex_usd or 0.0) - facility
 
 
-def least_increments(spec: ScenarioSpec, most: list[int], peak: np.ndarray, fleet_value: bool = False
-                     ) -> tuple[np.ndarray, float, np.ndarray]:
+def reach_counts(spec: ScenarioSpec, most: list[int]) -> list[list[PoolMoney]]:
+    """Per pool its packed money at 1 .. the most servers the plan can report (`most` devices' servers and their
+    spare nodes, or the base's): computed once for `least_increments`, `window_lines` and `facility_lines` (each
+    size is cached, `scenario_report.packed`, but a look-up hashes the spec)."""
+    out = []
+    for p, pool in enumerate(spec.pools):
+        g = node_devices(pool)
+        top = -(-most[p] // g)
+        reach = max(top + int(spare_nodes_by_count(spec, pool, top)[top]), int(whole_base(spec)[p, 0]) // g, 1)
+        out.append([packed(spec, pool, n * g) for n in range(1, reach + 1)])
+    return out
+
+
+def _values(counts_of: list[list[PoolMoney]], fleet_value: bool = False) -> list[list[float]]:
+    """Per pool F at 0 .. its reach (`least_increments`' values)."""
+    return [[0.0] + [float(m.capex_usd or 0.0) if fleet_value else _bound_value(m) for m in counts]
+            for counts in counts_of]
+
+
+def least_increments(spec: ScenarioSpec, most: list[int], peak: np.ndarray, fleet_value: bool = False,
+                     counts_of: list[list[PoolMoney]] | None = None) -> tuple[np.ndarray, float, np.ndarray]:
     """Per pool the least capex per device added from one whole server count to the next (at least 0: module
     docstring), over 0 .. the most servers the plan can report (`most` devices' servers and their spare nodes, the
     base's); the bases' packed - unpacked value where negative, summed (the first phase's `value_before`); and per
@@ -158,24 +213,20 @@ def least_increments(spec: ScenarioSpec, most: list[int], peak: np.ndarray, flee
     out, base_terms, bases = [], 0.0, whole_base(spec)[:, 0]
     first: list[tuple[int, int, float, int]] = []  # (pool, count, excess, the most servers): PhasedMix.first_step
     cycles = lifecycles(spec)
+    counts_of = reach_counts(spec, most) if counts_of is None else counts_of
     least_w: list[float] = []  # per pool the least IT W per device over those counts (`facility_floor`)
     for p, pool in enumerate(spec.pools):
-        g = node_devices(pool)
-        top = -(-most[p] // g)
-        base = int(bases[p]) // g
-        reach = max(top + int(spare_nodes_by_count(spec, pool, top)[top]), base, 1)
-        counts = [packed(spec, pool, n * g) for n in range(1, reach + 1)]
-        value = [0.0] + [float(m.capex_usd or 0.0) if fleet_value else _bound_value(m) for m in counts]
+        g, base, counts = node_devices(pool), int(bases[p]) // node_devices(pool), counts_of[p]
+        reach = len(counts)
+        value = _values([counts], fleet_value)[0]
         least_w.append(min(m.it_w / m.devices for m in counts))
         steps = [b - a for a, b in zip(value, value[1:], strict=False)]
-        out.append(max(0.0, min(steps) / g))
-        if min(steps) >= 0 and base < len(steps):  # every increment >= the least: those past the base's apart
-            over = [(steps[t] - min(steps), t) for t in range(base, len(steps) if EVERY_STEP else base + 1)]
-            first += [(p, t, e, reach) for e, t in sorted(over, reverse=True)[:STEPS_PER_POOL] if e > 0]
-            if base and bound_columns.REPASSED_STEPS and cycles is not None and _rebuys(cycles[p]):  # (hB69)
-                under = [(steps[t] - min(steps), t) for t in range(base)]
-                first += [(p, t, e, reach) for e, t in sorted(under, reverse=True)[:bound_columns.REPASSED_PER_POOL]
-                          if e > 0]
+        least = max(0.0, sorted(steps)[min(dips_per_pool(), len(steps) - 1)])  # the dips below it credited (hB71)
+        out.append(least / g)
+        dips = [(steps[t] - least, t) for t in range(len(steps)) if steps[t] < least]
+        if len(dips) <= dips_per_pool():  # (more increments < 0 than that: none charged above 0, as hB67's)
+            first += _charges(p, steps, least, base, reach, cycles is not None and _rebuys(cycles[p])) + [
+                (p, t, e, reach) for e, t in sorted(dips)]  # (after the pool's charges: e < 0, `with_steps`)
         if base and fleet_value:  # the last phase's fleet holds the base at least (`fleet_value_bound`)
             base_terms += value[base]
         elif base:  # the first phase spends from the base's unpacked value (module docstring)
@@ -185,30 +236,45 @@ def least_increments(spec: ScenarioSpec, most: list[int], peak: np.ndarray, flee
     return np.array(out), base_terms - floor, np.array(first).reshape(-1, 4)
 
 
+def _charges(p: int, steps: list[float], least: float, base: int, reach: int, rebuys: bool
+             ) -> list[tuple[int, int, float, int]]:
+    """Pool p's rows of the increments above `least` (module docstring): from its base up, the `STEPS_PER_POOL`
+    largest (`EVERY_STEP`; else the base's alone), and below it where the base retires and the pool buys after
+    (`rebuys`), the `REPASSED_PER_POOL` largest."""
+    over = [(steps[t] - least, t) for t in range(base, len(steps) if EVERY_STEP else base + 1)]
+    out = [(p, t, e, reach) for e, t in sorted(over, reverse=True)[:STEPS_PER_POOL] if e > 0]
+    if base and bound_columns.REPASSED_STEPS and rebuys:  # (hB69)
+        under = [(steps[t] - least, t) for t in range(base)]
+        out += [(p, t, e, reach) for e, t in sorted(under, reverse=True)[:bound_columns.REPASSED_PER_POOL] if e > 0]
+    return out
+
+
 def _rebuys(cycle: Lifecycle) -> bool:
     """Whether a pool's installed base retires within the plan and the pool may buy after it (its in-service can
     pass a count below the base again)."""
     return bool(np.any(~cycle.base_alive & cycle.buy_open))
 
 
-def facility_floor(spec: ScenarioSpec, least_w: list[float], peak: np.ndarray) -> float:
+def facility_floor(spec: ScenarioSpec, least_w: list[float], peak: np.ndarray,
+                   held_by_site: dict[str, float] | None = None) -> float:
     """With SITE_BUILDING_REUSE the bound's facility part (planning/site_building.py): a site's facility spend over
     the phases is its held W's growth, at least max(0, its last phase's IT - its bases' IT) at the least facility $/W
     of its pools; the last phase's IT is at least each pool's devices in service x its least IT W per device. So each
     pool's devices in the last phase cost that $/W x its least W (`cost`'s last column, set here) and the bases' IT x
-    that $/W is returned, to subtract (dropping the max(0, .) keeps it a lower bound). 0 with the toggle off."""
+    that $/W is returned, to subtract; `held_by_site` (given) takes each site's part: its peak is at least it (hB71,
+    `bound_columns.with_peak`: the max(0, .) kept). 0 with the toggle off."""
     if not site_building.SITE_BUILDING_REUSE:
         return 0.0
     bases, held = whole_base(spec)[:, 0], 0.0
     for site in spec.sites:
         mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]
-        rates = [float(m.facility_capex_usd or 0.0) / m.it_w for p in mine
-                 if (m := packed(spec, spec.pools[p], node_devices(spec.pools[p]))).it_w > 0]
-        rate = min(rates, default=0.0)
+        rate = site_rate(spec, mine)
+        here = sum(rate * base_money(spec, spec.pools[p], int(bases[p])).it_w for p in mine if bases[p] > 0)
         for p in mine:
             peak[p] = rate * least_w[p]
-            if bases[p] > 0:
-                held += rate * base_money(spec, spec.pools[p], int(bases[p])).it_w
+        held += here
+        if held_by_site is not None:
+            held_by_site[site.name] = here
     return held
 
 
@@ -221,14 +287,22 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
         return refused
     years = [ph.year for ph in spec.phases]
     peak = np.zeros(len(spec.pools))  # per device in service at its site's peak phase: the facility floor's (hN57)
-    per_device, base_terms, first_step = least_increments(spec, most, peak)
+    counts = reach_counts(spec, most)
+    per_device, base_terms, first_step = least_increments(spec, most, peak, False, counts)
     mix = scenario_mix(spec, sites, years, demand=demand, options=options, peak_cost=peak,
                        cost=np.zeros((len(spec.pools), len(years))), watts_per_device=watts,
                        installed=[int(n) for n in whole_base(spec)[:, 0]],
                        purchase_cost=np.repeat(per_device[:, None], len(years), axis=1),
                        first_step=first_step if FIRST_STEP else None, spare_lines=spare_lines_by_pool(spec, most),
                        lazy_buys=lazy_buys(spec, most))
-    lower = proven_bound(solve_phased_bound(mix, bound_programme)[2] + base_terms, answer_cost)
+    held: dict[str, float] = {}  # each site's bases' IT at its least facility $/W (`facility_floor`)
+    if HELD_FLOOR:
+        facility_floor(spec, [0.0] * len(spec.pools), np.zeros(len(spec.pools)), held)
+    extend = partial(bound_programme, spares=spare_steps(spec, most), held={sites[k]: v for k, v in held.items()},
+                     it_lines=facility_lines(spec, counts) if site_building.SITE_BUILDING_REUSE else None,
+                     windows=window_lines(_values(counts), per_device * np.array(g),
+                                          first_step if FIRST_STEP else np.zeros((0, 4))))
+    lower = proven_bound(solve_phased_bound(mix, extend)[2] + base_terms, answer_cost)
     gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
     how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "
            "added (planning/purchase_bound.py)")
@@ -250,7 +324,8 @@ def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.n
                                                         for m, p in zip(most, spec.pools, strict=True)), 0.0):
         return fleet
     n_k = len(spec.phases)
-    per_device, base_terms, steps = least_increments(spec, most, np.zeros(len(spec.pools)), fleet_value=True)
+    counts = reach_counts(spec, most)
+    per_device, base_terms, steps = least_increments(spec, most, np.zeros(len(spec.pools)), True, counts)
     kept = Lifecycle(np.triu(np.ones((n_k, n_k), dtype=bool)), np.ones(n_k, dtype=bool), np.ones(n_k, dtype=bool))
     mix = replace(scenario_mix(spec, sites, [ph.year for ph in spec.phases], demand=demand, options=options,
                                cost=np.zeros((len(spec.pools), n_k)), watts_per_device=watts,
@@ -259,7 +334,9 @@ def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.n
                                first_step=steps if FIRST_STEP else None, spare_lines=spare_lines_by_pool(spec, most),
                        lazy_buys=lazy_buys(spec, most)),
                   cohorts=[kept] * len(spec.pools))  # nothing retires: one cohort per phase, each kept to the end
-    lower = solve_phased_bound(mix, bound_programme)[2] + base_terms
+    lower = solve_phased_bound(mix, partial(bound_programme, spares=spare_steps(spec, most), windows=window_lines(
+        _values(counts, True), per_device * np.array([node_devices(p) for p in spec.pools]),
+        steps if FIRST_STEP else np.zeros((0, 4)))))[2] + base_terms
     if lower <= fleet.lower_bound:
         return fleet
     lower = proven_bound(lower, fleet.upper_bound)
