@@ -48,20 +48,19 @@ def test_the_checkpoint_is_train_tokens_one(capsys: pytest.CaptureFixture[str]) 
     assert _cli(capsys, "--optimizer", "muon")["checkpoint_bytes"] == pytest.approx(run.checkpoint_bytes)
 
 
-def test_a_given_size_with_muon_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    """--checkpoint-size states the checkpoint, so --optimizer muon would size nothing: it was read by nothing and
-    said nowhere (hQ61); now one line, exit 2, from the CLI and through the report (the web's path). Adam, the
-    default, with a stated size: the size, no optimizer named (null)."""
-    capsys.readouterr()
-    assert cli_main(["reliability", "--system", "h100-sxm", "--gpus", "1024", "--model", "llama3-70b",
-                     "--optimizer", "muon", "--checkpoint-size", "5TB", "--json"]) == 2
-    err = capsys.readouterr().err
-    assert "give one of the two" in err and err.count("\n") == 1 and "Traceback" not in err
-    with pytest.raises(InputError, match="give one of the two"):
-        reliability_report("h100-sxm", 64, checkpoint_size_bytes=1e12, checkpoint_bytes_per_param=10.0,
-                           optimizer="muon")
+def test_a_given_size_overrides_muon_as_it_does_the_model(capsys: pytest.CaptureFixture[str]) -> None:
+    """--checkpoint-size states the checkpoint, so --optimizer muon sizes nothing: it was read by nothing and said
+    nowhere (hQ61), then refused (hP61) while `--model` beside the size was accepted and said unused (hN71: two rules
+    for one case). One rule since hN2 (session 71): the size overrides both, and the answer says so. The CLI and the
+    report (the web's path) answer the same; Adam, the default, with a stated size: no optimizer named (null)."""
+    got = _cli(capsys, "--optimizer", "muon", "--checkpoint-size", "5TB")
+    assert got["checkpoint_bytes"] == pytest.approx(5e12) and got["optimizer"] is None and got["model"] is None
+    assert got["checkpoint_size_basis"] == "--checkpoint-size; the model is not used, nor --optimizer muon"
+    report = reliability_report("h100-sxm", 64, checkpoint_size_bytes=1e12, optimizer="muon")
+    assert report.checkpoint_bytes == pytest.approx(1e12) and report.optimizer is None
     got = _cli(capsys, "--checkpoint-size", "5TB")
     assert got["optimizer"] is None and got["checkpoint_bytes"] == pytest.approx(5e12)
+    assert got["checkpoint_size_basis"] == "--checkpoint-size; the model is not used"
 
 
 def test_refusals_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:

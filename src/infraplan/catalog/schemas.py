@@ -264,6 +264,7 @@ class Node(Spec):
     server_rack_units: RackUnits | None = Field(None, description="server height in rack units (U), e.g. 4 for a "
         "liquid-cooled 4U HGX, 1..42; unset: the catalog's (hardware_costs.yaml), else rack space is not counted")
     server_rack_units_source: str = Field("", description="where `server_rack_units` comes from (needed with it)")
+    racks_per_scale_up_domain: int = Field(1, ge=1)  # (its description: catalog/entry_fields.yaml)
     host_kernel_dispatch_s: float = Field(
         2.6e-5, ge=0,
         description="host time to issue one kernel in eager PyTorch (measured 26 us, torch 2.11 on an H100 host; "
@@ -371,6 +372,11 @@ class System(Spec):
         if node.scale_up_domain % node.accelerators_per_node and node.accelerators_per_node % node.scale_up_domain:
             raise ValueError(f"node.scale_up_domain {node.scale_up_domain} must be a multiple or a divisor of "
                              f"node.accelerators_per_node {node.accelerators_per_node} (whole servers per domain)")
+        domain_servers = max(node.scale_up_domain // node.accelerators_per_node, 1)  # a server racks whole
+        if domain_servers % node.racks_per_scale_up_domain:
+            raise ValueError(f"node.racks_per_scale_up_domain {node.racks_per_scale_up_domain} must divide the "
+                             f"{domain_servers} server{'s' if domain_servers > 1 else ''} of one scale-up domain "
+                             "(each rack an equal share)")
         if self.total_accelerators > node.accelerators_per_node and not (
                 node.nics_per_node > 0 and node.nic_bandwidth_bytes_per_s > 0):  # was a ZeroDivisionError
             raise ValueError(f"a system of {self.total_accelerators // node.accelerators_per_node} nodes needs "

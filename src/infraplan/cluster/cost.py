@@ -44,7 +44,7 @@ from infraplan.catalog.loader_kinds import another_kinds_file
 from infraplan.catalog.schemas import Accelerator, Spec
 from infraplan.catalog.user_files import read_user_file
 from infraplan.cluster.cluster import Cluster
-from infraplan.cluster.power import ITLoad, ServerLayout, it_load, packing_unit_power_w
+from infraplan.cluster.power import ITLoad, ServerLayout, it_load, rack_share_power_w
 from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_DEVICE_EMBODIED_KGCO2E,
@@ -160,7 +160,7 @@ def default_cooling(layout: ServerLayout) -> str:
     its server draws (an 8-MI355X server, 14.7 kW, fits a 30 kW air rack and was housed in air)."""
     if layout.accelerator.liquid_cooled:
         return "liquid"
-    unit_w = packing_unit_power_w(layout)  # with a spanning domain's scale-up switches
+    unit_w = rack_share_power_w(layout)  # with a spanning domain's scale-up switches, a rack's share of it
     return "air" if unit_w <= load_cooling("air").max_rack_power_w else "liquid"
 
 

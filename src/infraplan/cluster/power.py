@@ -17,8 +17,10 @@
   per domain begun (a rack's trays are installed whole); 0 where the node's power counts them (DGX / HGX baseboards).
 - Rack: the packing unit is one server, or the whole scale-up domain when it spans servers (a GB200 NVL72
   rack: 18 trays of (4 x 1.2 kW + 1.8 kW host) + 3.6 kW of NVSwitch trays = 122.4 kW; ServeTheHome ~120 kW,
-  SemiAnalysis-style estimates ~132 kW). Units per rack are limited by the cooling type's rack power (cooling.yaml)
-  and by rack space (42U); `rack_fit` says which one binds.
+  SemiAnalysis-style estimates ~132 kW), split in equal shares over the node's `racks_per_scale_up_domain` racks
+  where its file declares them (GB200 NVL36x2: one 72-GPU NVLink domain over 2 racks of 18 trays and 9 NVSwitch
+  trays each, Meta Catalina, OCP Global Summit 2024), never over more to fit a cooling type. Units per rack are
+  limited by the cooling type's rack power (cooling.yaml) and by rack space (42U); `rack_fit` says which one binds.
 - Network: switches, ports and tiers come from the explicit folded-Clos builder (`network.topology.
   build_topology`) on the system's own tiers, or on the generic non-blocking Clos of generic.py for a plain
   accelerator count; its power and capex are the network layer's bill of materials (`network.costs.
@@ -96,6 +98,11 @@ class ServerLayout:
         per = self.accelerators_per_server
         return self.scale_up_domain if self.scale_up_domain > per and self.scale_up_domain % per == 0 else per
 
+    @property
+    def racks_per_packing_unit(self) -> int:
+        """Racks one packing unit spans: its file's `racks_per_scale_up_domain` (a server, which that divides: 1)."""
+        return self.system.node.racks_per_scale_up_domain
+
 
 @dataclass(frozen=True)
 class IdlePower:
@@ -138,10 +145,18 @@ def server_power_w(layout: ServerLayout, utilization: ArrayLike = 1.0) -> npt.ND
 
 def scale_up_switches_w(layout: ServerLayout, servers: int) -> float:
     """The scale-up switches of `servers` (a rack's, a cluster's): the node's `scale_up_switch_power_w` for every
-    scale-up domain they begin (NVL72: 9 NVSwitch trays a rack however many of its 18 trays are filled)."""
+    scale-up domain they begin (NVL72: 9 NVSwitch trays a rack however many of its 18 trays are filled); a domain over
+    k racks, its 1/k share for every rack's share they begin (NVL36x2: a rack's own 9 trays)."""
     if servers <= 0 or layout.scale_up_switch_power_w == 0:
         return 0.0
-    return -(-servers * layout.accelerators_per_server // layout.scale_up_domain) * layout.scale_up_switch_power_w
+    racks = layout.racks_per_packing_unit
+    begun = -(-servers * layout.accelerators_per_server * racks // layout.scale_up_domain)
+    return begun * layout.scale_up_switch_power_w / racks
+
+
+def rack_share_power_w(layout: ServerLayout) -> float:
+    """Peak draw of one rack's share of a packing unit (`packing_unit_power_w` over the racks it spans)."""
+    return packing_unit_power_w(layout) / layout.racks_per_packing_unit
 
 
 def packing_unit_power_w(layout: ServerLayout) -> float:
@@ -163,6 +178,7 @@ class RackFit:
     servers_by_space: int | None  # RACK_UNITS // server height; None: no height catalogued, or a scale-up domain
     server_rack_units: int | None
     limited_by: str  # "power" | "space" | "scale-up domain"
+    domain_racks: int = 1  # racks one scale-up domain spans (node.racks_per_scale_up_domain), each an equal share
 
 
 @dataclass(frozen=True)
@@ -237,26 +253,31 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
             raise InputError(f"rack power {_fmt_kw(rack_power_w)} exceeds the {_fmt_kw(limit)} per rack that "
                              f"{cooling_name} cooling allows")
         limit, source = rack_power_w, "--rack-power"
-    unit_servers = layout.packing_unit_accelerators // layout.accelerators_per_server
-    unit_w = packing_unit_power_w(layout)
+    racks = layout.racks_per_packing_unit
+    unit_servers = layout.packing_unit_accelerators // layout.accelerators_per_server // racks  # a rack's share
+    unit_w = rack_share_power_w(layout)
     what = (f"one {layout.packing_unit_accelerators}-accelerator scale-up domain"
-            if unit_servers > 1 else "one server")
+            if unit_servers * racks > 1 else "one server") + f" of {layout.accelerator.name}"
+    if racks > 1:
+        what += f" over its {racks} racks (node.racks_per_scale_up_domain)"
     if unit_w > limit:
         by = "set by --rack-power" if rack_power_w else f"{cooling_name} cooling allows"
-        raise InputError(f"{what} of {layout.accelerator.name} draws {_fmt_kw(unit_w)}, above the "
-                         f"{_fmt_kw(limit)} per rack {by}")
+        spans = ("; a domain built over several racks (GB200 NVL36x2) says so in its system file: "
+                 "node.racks_per_scale_up_domain" if unit_servers > 1 and racks == 1 else "")
+        raise InputError(f"{what} draws {_fmt_kw(unit_w)}{' a rack' if racks > 1 else ''}"
+                         f", above the {_fmt_kw(limit)} per rack {by}{spans}")
     by_power = int(limit // unit_w)
     units, by_space, height, limited_by = by_power, None, None, "power"
-    if unit_servers == 1:
+    if unit_servers * racks == 1:
         height = server_height_u(layout)
         by_space = servers_by_space(height)
         if by_space is not None and by_space < by_power:
             units, limited_by = by_space, "space"
     else:
-        units, limited_by = 1, "scale-up domain"  # a scale-up domain fills its rack (NVL72)
+        units, limited_by = 1, "scale-up domain"  # a scale-up domain fills its rack (NVL72), or its share (NVL36x2)
     servers_per_rack = units * unit_servers
     return RackFit(servers_per_rack, units * unit_w, limit, source, by_power * unit_servers, by_space,
-                   height, limited_by)
+                   height, limited_by, racks)
 
 
 def fabric_system(layout: ServerLayout, accelerators: int) -> System:

@@ -108,7 +108,8 @@ def _kw(watts: float) -> str:
 
 def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
     """The rack fit of a load (`cluster.power.rack_fit`) as a result, with a one-line note when rack space, not
-    power, sets the servers per rack (e.g. five 8U DGX H100 in 42U: 51 kW of a 130 kW --rack-power)."""
+    power, sets the servers per rack (e.g. five 8U DGX H100 in 42U: 51 kW of a 130 kW --rack-power), or when a
+    scale-up domain spans racks (a rack's share of it)."""
     if fit is None:
         return None
     note = None
@@ -120,6 +121,10 @@ def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
                 f"{RACK_UNITS}U rack ({fit.servers_by_power} would fit the power), so a rack draws "
                 f"{_kw(fit.rack_power_w)} of the {_kw(fit.power_limit_w)} {asked}, "
                 f"{fit.rack_power_w / fit.power_limit_w:.0%}")
+    elif fit.domain_racks > 1:
+        note = (f"each scale-up domain spans {fit.domain_racks} racks (its system file's "
+                f"node.racks_per_scale_up_domain): {fit.servers_per_rack} servers and 1/{fit.domain_racks} of the "
+                f"domain's scale-up switches a rack, {_kw(fit.rack_power_w)}")
     return FacilityRackFit(
         limited_by=fit.limited_by, servers_per_rack=fit.servers_per_rack,
         servers_per_rack_by_power=fit.servers_by_power, servers_per_rack_by_space=fit.servers_by_space,

@@ -58,9 +58,11 @@ def checkpoint_size_basis(model: str | None, checkpoint_size_bytes: float | None
                           bytes_per_param: float | None = None, optimizer: str | None = None) -> str:
     """What sized the checkpoint, as the answer says it: the size given, else the model's parameters at
     `bytes_per_param` (the optimizer's, `optimizer` named), else the catalog's (weights and Adam's state,
-    catalog/facility/reliability.yaml `checkpoint`)."""
+    catalog/facility/reliability.yaml `checkpoint`). A size given overrides both the model and the optimizer, which
+    only size the checkpoint, and the answer says so (one rule for both, hN2 session 71)."""
     if checkpoint_size_bytes is not None:
-        return "--checkpoint-size; the model is not used"
+        return "--checkpoint-size; the model is not used" + (
+            "" if optimizer in (None, "adam") else f", nor --optimizer {optimizer}")
     per = load_reliability().checkpoint.bytes_per_param if bytes_per_param is None else bytes_per_param
     state = "" if optimizer is None else f" ({optimizer})"
     return f"{model}'s weights and optimizer state{state}, --model ({per:g} bytes per parameter)"
@@ -150,13 +152,11 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     service by scale-up domain (`domain_hold`). `checkpoint_bytes_per_param`: the model's checkpoint at `optimizer`'s
     bytes a parameter (`reliability --optimizer`: the CLI and the web read `training.optimizer_models.
     checkpoint_bytes_per_param`, which this layer does not import; None: the catalog's, Adam's 14 B: another
-    `optimizer` without its bytes is refused)."""
-    if checkpoint_bytes_per_param is None and optimizer != "adam":
+    `optimizer` without its bytes is refused). `checkpoint_size_bytes` overrides what the model and `optimizer`
+    would size, as it does the model's (`checkpoint_size_basis` says so; `model` and `optimizer` are null)."""
+    if checkpoint_bytes_per_param is None and optimizer != "adam" and checkpoint_size_bytes is None:
         raise InputError(f"optimizer {optimizer!r} needs its checkpoint_bytes_per_param (training.optimizer_models."
                          "checkpoint_bytes_per_param): the catalog's bytes are Adam's")
-    if checkpoint_size_bytes is not None and optimizer != "adam":  # (a stated size is the checkpoint itself)
-        raise InputError(f"--optimizer {optimizer} sizes the --model's checkpoint; --checkpoint-size states the size "
-                         "itself: give one of the two")
     # GPU failure rates, a model's checkpoint: as train, an accelerator (a CPU refused)
     cluster = Cluster.resolve(system, purpose="a training job's reliability").for_gpus(gpus)
     sys_spec = cluster.system

@@ -145,7 +145,8 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     generic = generic_part_notes(cluster.accelerator, host=True, node=True)  # a part on the generic node (hU50)
     packing = whole_domains_note(count, layout.accelerators_per_server, unit, cluster.accelerator.device_word,
                                  power_text(power_w * (1.0 - reserve)),  # the site a plan would be given
-                                 lambda n: campus_load(layout, n, site.cooling, site.cooling_name).it_w <= it_budget)
+                                 lambda n: campus_load(layout, n, site.cooling, site.cooling_name).it_w <= it_budget,
+                                 layout.racks_per_packing_unit)
     # the generic part's notes are `facility --count`'s too; the packing note is the campus's own (the same campus
     # as `facility` answers: tests/test_consistency_hC44.py)
     report = report.model_copy(update={"figures_notes": [*report.figures_notes, *generic]}) if generic else report
@@ -193,11 +194,12 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
 
 
 def whole_domains_note(count: int, per_server: int, unit: int, word: str, power: str,
-                       fits: Callable[[int], bool]) -> str | None:
+                       fits: Callable[[int], bool], racks: int = 1) -> str | None:
     """Why a campus of whole scale-up domains holds fewer accelerators than `plan` packs at the same power (hH53): a
     campus is built of whole packing units (an NVL72 rack is delivered whole, with its switch trays), while `plan` and
     `facility --count` pack whole servers, a part-filled last domain drawing its switches in full. None where the
-    unit is one server, or no server beyond the whole domains fits (`fits`: the devices' IT load within budget)."""
+    unit is one server, or no server beyond the whole domains fits (`fits`: the devices' IT load within budget).
+    `racks`: racks one domain spans (node.racks_per_scale_up_domain)."""
     if unit <= per_server:
         return None
     most = count
@@ -205,7 +207,7 @@ def whole_domains_note(count: int, per_server: int, unit: int, word: str, power:
         most += per_server
     if most == count:
         return None
-    return (f"the campus counts whole {unit}-{word} scale-up domains ({count // unit:,} racks, each built and "
+    return (f"the campus counts whole {unit}-{word} scale-up domains ({count // unit * racks:,} racks, each built and "
             f"powered whole with its switches); `plan` and `facility --count` pack whole servers, so a plan site of "
             f"{power} holds up to {most:,} {word}s: a part-filled last domain of {most - count} {word}s, its "
             "switches drawn in full")

@@ -122,19 +122,25 @@ def _base_value(spec: ScenarioSpec, name: str) -> float:
 
 
 def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
-    """'electricity=0.05..0.12' or 'mtia-400.price=±30%' -> (parameter, low, high)."""
+    """'electricity=0.05..0.12', 'mtia-400.price=±30%' or 'h100.price=-50%..+10%' (relative to the base value)
+    -> (parameter, low, high)."""
     name, sep, rng = text.partition("=")
     name, rng = name.strip(), rng.strip().replace(" ", "")
     if not sep or not name or not rng:
         raise InputError(f"--vary: cannot read {shown_path(text)!r}; expected NAME=LOW..HIGH or NAME=±P%")
-    rel = re.fullmatch(r"(?:±|\+-|\+/-)([0-9]*\.?[0-9]+)%", rng)
-    if rel:
-        frac = float(rel.group(1)) / 100
-        if frac >= 1:  # was a ValidationError traceback (a negative price)
-            raise InputError(f"--vary {shown_path(name)}: ±{shown_path(rel.group(1))}% takes the low end to zero or "
-                             "below; give less than ±100 % or LOW..HIGH")
+    pct = r"([+-]?[0-9]*\.?[0-9]+)%"
+    rel = re.fullmatch(r"(?:±|\+-|\+/-)([0-9]*\.?[0-9]+)%", rng) or re.fullmatch(pct + r"\.\." + pct, rng)
+    if rel:  # ±P% is -P%..+P%: one rule for both spellings of a range relative to the base value
+        lo_pct, hi_pct = (float(rel.group(1)), float(rel.group(2))) if rel.lastindex == 2 else (
+            -float(rel.group(1)), float(rel.group(1)))
+        if lo_pct <= -100:  # was a ValidationError traceback (a negative price)
+            give = "less than ±100 %" if rel.lastindex == 1 else "a low end above -100 %"
+            raise InputError(f"--vary {shown_path(name)}: {shown_path(rng)} takes the low end to zero or below; "
+                             f"give {give} or LOW..HIGH")
+        if lo_pct > hi_pct:
+            raise InputError(f"--vary: the range {shown_path(rng)!r} must be LOW%..HIGH% with LOW <= HIGH")
         base = _base_value(spec, name)
-        return name, base * (1 - frac), base * (1 + frac)
+        return name, base * (1 + lo_pct / 100), base * (1 + hi_pct / 100)
     if name not in _known(spec):  # the base value is needed by ±P% only ("needs policy.pue" for a LOW..HIGH)
         _base_value(spec, name)
     lo_text, dots, hi_text = rng.partition("..")
@@ -148,7 +154,8 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
             read = parse_power_w if name.endswith(".power") else float
             lo, hi = read(lo_text), read(hi_text)
         except (ValueError, InputError):
-            raise InputError(f"--vary: cannot read the range {shown_path(rng)!r}; expected LOW..HIGH or ±P%") from None
+            raise InputError(f"--vary: cannot read the range {shown_path(rng)!r}; expected LOW..HIGH, ±P% or "
+                             "-P%..+Q%") from None
     if not dots or lo > hi or lo < 0:
         raise InputError(f"--vary: the range {shown_path(rng)!r} must be LOW..HIGH with 0 <= LOW <= HIGH")
     return name, float(lo), float(hi)

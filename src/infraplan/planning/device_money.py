@@ -120,6 +120,14 @@ _FRONT_END = ("front-end inference hosts: no AI back-end fabric (the host NIC is
               "misc_it_power_fraction), as MSVP and CPU pools alike (planning/device_money.py)")
 
 
+def pool_notes(name: str, device: str, host_power_w: float | None) -> str | None:
+    """The lines a pool of `device` (a video ASIC's device, else its system, else its device: what its money is
+    built from) gets in fleet-mix and plan alike: its figures' standing (`pool_figures_note`) and what a part off the
+    catalog's systems assumes (`pool_generic_note`: TPU v5p's generic node of 8, hK71), joined; None where neither."""
+    return "; ".join(n for n in (pool_figures_note(name, device, host_power_w),
+                                 pool_generic_note(name, device, host_power_w)) if n) or None
+
+
 def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str | None:
     """What a fleet-mix pool of a part that is not a GPU assumes of a GPU server (`cluster.generic.
     generic_part_notes`): the generic node of 8 (its servers, its LLM deployments) where the part has no catalog

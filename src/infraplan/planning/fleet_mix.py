@@ -43,8 +43,7 @@ from infraplan.errors import InputError, wrong_kind
 from infraplan.limits import MAX_ACCELERATORS, peak_demand_at_most
 from infraplan.planning.device_money import (
     part_domain_note,
-    pool_figures_note,
-    pool_generic_note,
+    pool_notes,
     pool_price_note,
     reference_devices,
 )
@@ -333,8 +332,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "price_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                 and (n := pool_price_note(p.name, p.device, p.price_usd_per_device))) or None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
-                                  for n in (pool_figures_note(p.name, p.device, p.host_power_w),
-                                            pool_generic_note(p.name, p.device, p.host_power_w)) if n) or None,
+                                  and (n := pool_notes(p.name, p.device, p.host_power_w))) or None,
         "notes": labelled_notes((spec.services[s].name, spec.pools[p].name, o.get("notes", ()))  # video, recsys
                                 for u, (s, p, o) in zip(solved.x, solved.priced, strict=True) if u > 0)
         + [note for p in pools if (note := part_domain_note(p["pool"], p["device"], p["devices_bought"]))],  # plan's

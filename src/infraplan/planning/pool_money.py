@@ -33,9 +33,9 @@ from infraplan.planning.device_money import (
     device_money,
     device_site,
     missing_embodied,
+    pool_notes,
     pool_price_note,
 )
-from infraplan.planning.device_money import pool_figures_note as figures_note_line
 from infraplan.planning.pool_units import COST_OBJECTIVES, missing_pool_price, node_devices, pool_layout, pool_ref
 from infraplan.planning.retirement import out_of_service
 from infraplan.planning.scenario_sizing import Sized, demand, pool_accelerator, pool_kind, size_options
@@ -78,8 +78,10 @@ def pool_note(pool: PoolSpec) -> str | None:
 
 
 def pool_figures_note(pool: PoolSpec) -> str | None:
-    """A scenario pool's `device_money.pool_figures_note` line (the one fleet-mix prints for the same device)."""
-    return figures_note_line(pool.name, pool.device, pool.host_power_w)
+    """A scenario pool's `device_money.pool_notes` line (the one fleet-mix prints for the same device), of what its
+    money is built from (`pool_ref`: its `system:` where it names one; hK71: the device's was read, so a system file's
+    own sourced host figures were said ASSUMED by the device's catalog line)."""
+    return pool_notes(pool.name, pool_ref(pool), pool.host_power_w)
 
 
 def require_prices(spec: ScenarioSpec) -> None:

@@ -365,7 +365,8 @@ class FleetMixResult(Result):
     warnings: list[str] = Field(default_factory=list, description="what reading the fleet spec warned of (a pool's "
                                 "old price key `capex_usd`), in the web's answer; the CLI prints it on stderr")
     figures_note: str | None = Field(None, description="pools used whose accelerator's figures are SECONDARY or "
-                                     "assumed (its catalog `figures_note`); null: none")
+                                     "assumed (its catalog `figures_note`), or whose node is the generic one (a "
+                                     "TPU's 8 a node); null: none")
     precision_notes: list[str] = Field(default_factory=list, description="per LLM service whose pools were sized at "
                                        "different precisions (weights, activations, KV: an MTIA pool at bf16 beside "
                                        "a GB200 one at fp8), each pool's, why, and the `dtypes` every pool runs "

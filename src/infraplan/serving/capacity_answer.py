@@ -143,7 +143,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                                  gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
                   *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape),
                   *steady_power_note(result, acc, sys_spec),  # its steady draw above TDP + host (hO57)
-                  *assumed_host_note(result, sys_spec)],  # an ASSUMED host share in its joules_per_token (hH70)
+                  *assumed_host_note(result, sys_spec, acc.device_word)],  # an ASSUMED host share in J/token (hH70)
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

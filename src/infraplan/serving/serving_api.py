@@ -270,7 +270,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(fill)
     notes += steady_power_note(result, acc, sys_spec)  # a steady draw above TDP + host: its J/token reads high (hO57)
     notes += per_watt_note(result, acc, sys_spec, ref)  # chip vs platform W, launches assumed (MTIA: hM69)
-    host_said = assumed_host_note(result, sys_spec)  # an ASSUMED host share in joules_per_token (MTIA 400, NVL72: hM70)
+    host_said = assumed_host_note(result, sys_spec, acc.device_word)  # an ASSUMED host share in J/token (hM70)
     notes += host_said
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "

@@ -330,11 +330,13 @@ def steady_power_note(result: dict[str, Any], accelerator: Accelerator, system: 
             "steady state): more requests shrink it"]
 
 
-def assumed_host_note(result: dict[str, Any], system: System) -> list[str]:
+def assumed_host_note(result: dict[str, Any], system: System, word: str | None = None) -> list[str]:
     """The line of a run whose joules_per_token counts an ASSUMED host share (`cluster.host_share.assumed_share_note`:
-    MTIA 400's 300 W of host and 50 W of switches a chip, a GB300 NVL72 tray's 450 W a GPU); [] where none is, or
-    nothing ran."""
-    note = assumed_share_note(system.node, system_device_word(system)) if result.get("joules_per_token") else None
+    MTIA 400's 300 W of host and 50 W of switches a chip, a GB300 NVL72 tray's 450 W a GPU), "per" the part's `word`
+    (`Accelerator.device_word`: "per TPU", as plan and fleet-mix say it, hK71; the system's own part's where not
+    given, hV71); [] where none is, or nothing ran."""
+    said = word or system_device_word(system)
+    note = assumed_share_note(system.node, said) if result.get("joules_per_token") else None
     return [f"joules_per_token: {note}"] if note else []
 
 

@@ -285,7 +285,8 @@ RELIABILITY = {
     "gpus": "accelerators in the job",
     "days": "days of training to count interruptions over (54, or 54d, 2w, 12h)",
     "model": "model whose checkpoint is written: preset or path to an HF config.json",
-    "checkpoint_size": "override, e.g. 5TB",
+    "checkpoint_size": ("the checkpoint's size, e.g. 5TB, instead of --model's at --optimizer's bytes (both then "
+                        "unused)"),
     "failure_rate": "rsc-1 | rsc-1-jobs | rsc-2 | llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]",
     "restart_s": "restart cost: seconds, or 10min [default: 600]",
     "spare_trays_per_domain": ("spare servers (trays) held in each scale-up domain that spans servers (NVL72), so one "
@@ -298,8 +299,8 @@ RELIABILITY = {
                   "embedding and LM head AdamW's 14 B)"),
 }
 PLAN = {
-    "vary": ("tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, headroom, POOL.price, POOL.available, "
-             "SITE.power); repeatable"),
+    "vary": ("tornado: NAME=LOW..HIGH, NAME=±P% or NAME=-P%..+Q% (electricity, pue, headroom, POOL.price, "
+             "POOL.available, SITE.power); repeatable"),
     "optimality_gap": ("also prove a lower bound on the optimum and say how far the answer can be from it (prices "
                        "every count of every pool: slower)"),
 }

@@ -172,8 +172,8 @@ def plan(
     report: str | None = typer.Option(None, "--report", help="write a self-contained HTML report here"),
     out: str | None = typer.Option(None, "--out", help="write Parquet tables (services, pools, racks, sites, "
                                    "phases) into this existing folder"),
-    vary: list[str] = typer.Option([], "--vary", help="tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, "
-                                   "headroom, POOL.price, POOL.available, SITE.power); repeatable"),
+    vary: list[str] = typer.Option([], "--vary", help="tornado: NAME=LOW..HIGH, NAME=±P% or NAME=-P%..+Q% "
+                                   "(electricity, pue, headroom, POOL.price, POOL.available, SITE.power); repeatable"),
     optimality_gap: bool = typer.Option(False, "--optimality-gap", help="also prove a lower bound on the optimum "
                                         "and say how far the answer can be from it (prices every count of every "
                                         "pool: slower)"),
