@@ -114,6 +114,7 @@ def test_the_own_size_price_moves_the_assignment_to_the_cheaper_fleet(monkeypatc
     plan = plan_scenario(spec)
     monkeypatch.setattr(scenario, "PRICING_ROUNDS", 1)  # the reference price's answer (before hW2)
     monkeypatch.setattr(scenario, "pools_alone", lambda *a: [])  # and no pool alone (hP70: A100 alone, 334, is kept)
+    monkeypatch.setattr(scenario, "SEARCH_COUNTS_MAX", -1)  # nor the bound's search (hP71: it finds hW4's answer)
     before = plan_scenario(spec)
     assert [(s.pool, s.devices) for s in before.services] == [("h100", 120), ("a100", 32)]  # hW2: 132 + 2
     # hW4: the tier brackets then find 64 H100 (one switch) + 176 A100 bought, $1.466 M/yr (hW2: 334 A100; hW3:

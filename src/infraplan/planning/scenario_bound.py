@@ -32,6 +32,20 @@ phases the report buys in (where the pool may, else the phase `ahead` names), an
 too (`with_spare_steps`: the hull's lines alone left draw 26 of that sweep at 1.41 %). Every answer is a point:
 u its servers used, s = spares(u), B the report's purchases, N the report's in-service, each (pool, phase) charged
 lines under F at it. Without spares (N = n) or without retirement (E on n is exact) the bound is as before.
+
+One answer (hP71, session 71). The bound's search (`close_gap`: each bound answer priced at its own sizes, kept
+where it costs less) finds assignments the pricing loops (sized_pricing.stepped_fixed_point, planning/pools_alone.py)
+miss: on 30 of 217 seeded plans it cost less (0.01-6.7 %), 20 of them retiring with spares. The loops' programme
+prices each (pool, phase) linearly in its servers (secants through exact costs at the tier brackets' edges and the
+counts visited), so a count where the exact cost dips below that secant (a server fewer under a spare-node or N+k
+rack step) is not seen, and under retirement with spares it has no spare columns (the chain above); in hB70's 9 the
+search moves 8-20 devices of load between two pools in one phase (16 -> 8 H100 beside 40 -> 56 A100 in 2031, no 8
+H100 bought ahead in 2029: TCO $2,759,308 -> $2,647,203 a year); elsewhere a loop ran out of solves (8) before a
+fixed point (GB200 then H200 instead of GB200 throughout: power -6.7 %). Seeing them needs the exact cost at every
+count, the bound's. So every plan whose bound prices at most `SEARCH_COUNTS_MAX` server counts runs the search
+(scenario.py), and `--optimality-gap` reports that run: both answer alike. Above it (gigawatt-2027: 98,993 counts,
+meta-2024: 69,851) only `--optimality-gap` runs it, and keeps the loops' answer where it finds a cheaper one, with
+its gap to the lower bound and a line saying so (`kept`).
 """
 
 from __future__ import annotations
@@ -52,13 +66,24 @@ from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import (
     Bracket,
     Optimality,
+    bound_above_answer,
     bound_brackets,
     close_gap,
+    proven_bound,
     tier_brackets,
     too_many_counts,
     with_brackets,
 )
 from infraplan.planning.spares import spare_servers
+
+SEARCH_COUNTS_MAX = 2_000
+"""The most server counts (`bound_counts`) at which every `plan` runs the bound's search (`bound_plan`), not only
+`plan --optimality-gap` (module docstring, "One answer")."""
+
+
+def bound_counts(spec: ScenarioSpec, most: list[int]) -> int:
+    """The server counts the bound prices: one to the most servers each pool can usefully hold, summed."""
+    return sum(-(-m // node_devices(p)) for m, p in zip(most, spec.pools, strict=True))
 
 
 def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.ndarray]:
@@ -137,15 +162,16 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
                most: list[int], edges: Callable[[int], list[tuple[int, int]]], answer: np.ndarray,
                answer_cost: float, cost_of: Callable[[np.ndarray], float],
                bought: Callable[[np.ndarray], np.ndarray], used: Callable[[np.ndarray], np.ndarray],
-               trim: Callable[[np.ndarray], np.ndarray], over_caps: Callable[[np.ndarray], bool]
-               ) -> tuple[np.ndarray, Optimality]:
+               trim: Callable[[np.ndarray], np.ndarray], over_caps: Callable[[np.ndarray], bool],
+               adopt: bool = True) -> tuple[np.ndarray, Optimality]:
     """The bound loop on a plan: `answer` (units per option) and its exact objective `answer_cost`; `cost_of`,
     `bought`, `used`, `trim` and `over_caps` are scenario.py's (own-price objective, devices bought and used per
     (pool, phase), idle units dropped, packed power over a cap). Returns the answer (the bound's search's when it
-    costs less and fits the caps) and the `Optimality`. Where devices retire and the policy holds spares, the
-    figure is charged on the report's in-service chain (module docstring, "Retirement")."""
+    costs less and fits the caps, and `adopt`: else the answer, its gap and a line saying what was found, `kept`)
+    and the `Optimality`. Where devices retire and the policy holds spares, the figure is charged on the report's
+    in-service chain (module docstring, "Retirement")."""
     g = [node_devices(p) for p in spec.pools]
-    refused = too_many_counts(sum(-(-m // gp) for m, gp in zip(most, g, strict=True)), answer_cost)
+    refused = too_many_counts(bound_counts(spec, most), answer_cost)
     if refused is not None:
         return answer, refused
     lines = spare_lines_under(spec, most) if lifecycles(spec) is not None else None
@@ -177,8 +203,21 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
 
     start = bought(used(answer)) // np.array(g)[:, None] if lines is None else report_servers(spec, used(answer))
     exact = {p: {int(n) for n in start[p] if n} for p in range(len(spec.pools))}
-    x, _, opt = close_gap(answer, answer_cost, solve_bound, admissible, exact)
-    return x, opt
+    x, found, opt = close_gap(answer, answer_cost, solve_bound, admissible, exact)
+    return (x, opt) if adopt or x is answer else (answer, kept(opt, answer_cost, found))
+
+
+def kept(opt: Optimality, answer_cost: float, found: float) -> Optimality:
+    """The `Optimality` of the loop's answer (cost `answer_cost`) where the bound's search found an assignment
+    costing `found`, less, which is not taken (`plan` searches only up to `SEARCH_COUNTS_MAX` counts, and both
+    answer alike): the gap to the same lower bound, the line saying what was found."""
+    lower = None if opt.lower_bound is None else proven_bound(opt.lower_bound, answer_cost)
+    gap = None if lower is None or not answer_cost else max(0.0, (answer_cost - lower) / abs(answer_cost))
+    text = (f"within {(gap or 0.0) * 100:.3g} % of the optimum; the lower bound's search found an assignment "
+            f"costing {found:,.2f}, less than the answer's {answer_cost:,.2f}, not taken: `plan` runs that search "
+            f"only up to {SEARCH_COUNTS_MAX:,} server counts, and `plan --optimality-gap` answers as `plan` does")
+    fault = bound_above_answer(lower, answer_cost)
+    return Optimality(lower, answer_cost, None if fault else gap, opt.solves, fault or text)
 
 
 class ChargedChain:
