@@ -252,6 +252,21 @@ def parse_count(text: str | float | int, *, name: str = "") -> float:
     return _finite(value * _COUNT[unit], text, name)
 
 
+
+TOKEN_WORDS = ("tok", "token", "tokens")
+"""The unit words a token count may carry ('1T tokens'): `parse_tokens`, and `--eval-every 50M tokens`."""
+
+
+def parse_tokens(text: str | float | int, *, name: str = "") -> float:
+    """A token count as `--tokens` and `--eval-every ... tokens` read it: `parse_count`'s spellings ('15.6T'), with
+    or without one of `TOKEN_WORDS` after it ('15.6T tokens'; hW71: `--tokens "1T tokens"` was refused while
+    `--eval-every "2T tokens"` was read)."""
+    if isinstance(text, str):
+        parts = text.split()
+        if len(parts) == 2 and parts[1].lower() in TOKEN_WORDS:
+            text = parts[0]
+    return parse_count(text, name=name)
+
 SECONDS_PER_DAY = 86400.0  # 24 h x 3600 s (SI day; leap seconds ignored)
 _SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "d": SECONDS_PER_DAY,
             "days": SECONDS_PER_DAY, "w": 7 * SECONDS_PER_DAY, "weeks": 7 * SECONDS_PER_DAY}

@@ -18,7 +18,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `cuda_graphs`: the layer's kernels are replayed from a captured graph, so host issue time is one launch
   per graph instead of one dispatch per kernel (PyTorch CUDA graphs; NeMo `enable_cuda_graph`).
   `cuda_graphs_when` (`CudaGraphRule`): the plans a framework graphs, where not every one (torchtitan 0.3.0: PP 1
-  and EP 1); `optimizer_graphs` false: the optimizer step eager beside graphed layers (`training.cuda_graph_rule`).
+  and EP 1; with `cuda_graphs: false` refused, as a file that extends a stack with one sets `cuda_graphs: false`
+  drops it); `optimizer_graphs` false: the optimizer step eager beside graphed layers (`training.cuda_graph_rule`).
 * `moe_cuda_graph`: with graphs, a dropless MoE layer (Megatron-Core without drop-and-pad) graphs only attention,
   router and preprocess and issues its MoE block eagerly after one host sync per layer forward
   (`training.host_time.dropless_moe_host`); `graphed` (drop-pad) replays the whole layer.
@@ -309,6 +310,9 @@ class Stack(FrameworkRules, PipelineRules):
                                                              or self.p2p_overlap_needs_interleaving):
             raise ValueError("p2p_transfers_per_micro_batch counts blocking transfers: set p2p_synchronize (or "
                              "p2p_overlap_needs_interleaving) too, or remove it")
+        if self.cuda_graphs_when is not None and not self.cuda_graphs:  # (hW71: accepted silently, the rule moot)
+            raise ValueError("cuda_graphs_when bounds the plans `cuda_graphs` captures, and cuda_graphs is false: "
+                             "set cuda_graphs: true, or remove cuda_graphs_when")
         return self
 
     @property
@@ -335,6 +339,8 @@ def load_stack(ref: str) -> Stack:
     own = dict(data)
     if "extends" in data:  # (a setting changed without its own `<field>_source` cites the file: `own_sources`)
         data = own_sources(extended("stacks", data, ref, load_stack), own, ref, load_stack)
+        if own.get("cuda_graphs") is False and "cuda_graphs_when" not in own:
+            data["cuda_graphs_when"] = None  # graphs off everywhere: the parent's bounds on them go too
     stack = validated(Stack, data, ref)
     if not looks_like_path(ref):
         return stack

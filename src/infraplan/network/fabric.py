@@ -193,7 +193,8 @@ def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLik
     min(g, ceil(domain / p)) whose first member falls in one domain load it (hH56's stride cap), and where tier
     `tier` is split by rail (`Fabric.rail_tiers`: the leaves, and tiers above built in rail planes) each group's
     bytes climb in the plane of its destination's rail only (PXN: a byte leaves through the NIC on the
-    destination's rail, `routing.route`; the destination `stride` ranks on, a send-recv pair's): the busiest
+    destination's rail, `routing.route`; the destination `stride` ranks on, a send-recv pair's; a pair whose two
+    members sit in the domain loads each member's rail once, `tier_bandwidth.member_rail_shares`): the busiest
     rail's share of its own GPUs (`tier_bandwidth.busiest_rail_share`), whose uplinks are 1 / rails of the domain's;
     `Fabric.paired_halves`: the pairs leaving the domain (`tier_bandwidth.paired_halves_busy`)."""
     groups = np.asarray(stride if fabric.concurrent_groups is None else fabric.concurrent_groups, dtype=np.float64)
@@ -205,9 +206,9 @@ def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLik
         return np.asarray(np.minimum(np.maximum(share, k / float(domain)), 1.0), dtype=np.float64)
     if spacing > 1 and SPACED_GROUP_SHARE:
         busy = np.minimum(groups, float(math.ceil(domain / spacing)))
-        if 0 <= tier < fabric.rail_tiers:
-            share = tier_bandwidth.busiest_rail_shares(fabric.rail_of_gpu, busy, float(spacing), stride, domain,
-                                                       fabric.rail_nics_per_gpu) * k
+        if 0 <= tier < fabric.rail_tiers:  # (each member once, on its destination's rail: hC71)
+            share = tier_bandwidth.member_rail_shares(fabric.rail_of_gpu, busy, float(spacing), stride, k, domain,
+                                                      fabric.rail_nics_per_gpu)
             return np.asarray(np.minimum(share, 1.0), dtype=np.float64)
         return np.asarray(np.minimum(busy * k, float(domain)) / float(domain), dtype=np.float64)
     busy = np.minimum(groups * k, float(domain))

@@ -201,6 +201,28 @@ def busiest_rail_shares(rail_of_gpu: tuple[int, ...], groups: npt.ArrayLike, spa
     return out
 
 
+def member_rail_shares(rail_of_gpu: tuple[int, ...], groups: npt.ArrayLike, spacing: float, stride: npt.ArrayLike,
+                       members: npt.ArrayLike, domain: int, nics_per_gpu: int = 1) -> np.ndarray:
+    """The busiest rail's share of its GPUs (`busiest_rail_share`), element-wise, for `groups` spaced pairs (first
+    members `spacing` ranks apart, partners `stride` on) with `members` of each in the domain: one, it sends in the rail
+    of its partner (PXN); m > 1, each lands on another member, so each member's own rail carries one member's bytes
+    (shifts 0 .. (m - 1) x stride; hC71: k x the partner's rail before, twice a rail's load where the two members sit
+    on different rails)."""
+    g, st, m = np.broadcast_arrays(np.asarray(groups, dtype=np.float64), np.asarray(stride, dtype=np.float64),
+                                   np.asarray(members, dtype=np.float64))
+    gpn = len(rail_of_gpu) // nics_per_gpu
+    rails = max(rail_of_gpu) + 1
+    sizes = [rail_of_gpu.count(r) / nics_per_gpu for r in range(rails)]
+    out = np.empty(g.shape, dtype=np.float64)
+    for j, (a, b, c) in enumerate(zip(g.ravel().astype(np.int64).tolist(), st.ravel().tolist(),
+                                      m.ravel().astype(np.int64).tolist(), strict=True)):
+        shifts = [b] if c < 2 else [i * b for i in range(c)]
+        counts = np.sum([_spread_counts(rail_of_gpu, a, spacing, shift, gpn, nics_per_gpu, rails)
+                         for shift in shifts], axis=0)
+        out.flat[j] = max(float(n) * gpn / (domain * size) for n, size in zip(counts, sizes, strict=True) if size)
+    return out
+
+
 PAIRED_HALVES = True
 """hB57: `collective send-recv` packed pairs rank i with i + g (g = n / 2 pairs, i < g): a tier domain of D < 2 g
 consecutive ranks holds min(D, 2 g - D) pairs whose partner is outside it (senders 0 .. g - 1 reaching g .. D - 1 stay

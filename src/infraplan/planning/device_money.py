@@ -55,6 +55,7 @@ from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.facility.facility import devices_embodied_t_per_year, embodied_t_per_year, total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
+from infraplan.network.tier_bandwidth import built_or_none
 
 VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
 
@@ -188,6 +189,8 @@ def device_layout(device: str, devices: int | None = None, host_power_w: float |
     kept = _LAYOUTS.get(base, key)
     if kept is not None:
         return kept
+    if generic and not base.generic:  # a system's own fabric that does not build: `network`'s line, not the generic
+        built_or_none(base.system)  # Clos's at its leaf radix (hC71: plan refused a radix-3 leaf in other words)
     system, node = base.system, base.system.node
     if host_power_w is not None:
         node = node.model_copy(update={"host_power_w": host_power_w * node.accelerators_per_node})

@@ -75,6 +75,7 @@ from infraplan.planning.scenario_types import (
     RepairSeconds,
     Seconds,
     SitePowerW,
+    TokenCount,
     check_llm_names,
     check_site_names,
     check_unique_names,
@@ -158,7 +159,7 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     phases: list[PhaseName] | None = Field(None, description="phases the service runs in (default: every phase)")
     growth: dict[PhaseName, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
     # training
-    tokens: Annotated[Count, Field(le=MAX_TRAINING_TOKENS)] | None = None
+    tokens: Annotated[TokenCount, Field(le=MAX_TRAINING_TOKENS)] | None = None
     deadline: DeadlineSeconds | None = Field(None, description="wall-clock limit of the run, failures included")
     gpus: int | None = Field(None, gt=0, le=MAX_ACCELERATORS, description="GPU budget (fixed size) instead of a "
                              "deadline")
@@ -175,7 +176,7 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     dsa_stage: Literal["sparse", "warmup"] | None = Field(None, description="training: a DeepSeek Sparse Attention "
                                                           "model's stage its tokens train in, as train --dsa-stage "
                                                           "(null: sparse)")
-    dsa_warmup_tokens: Annotated[Count, Field(le=MAX_TRAINING_TOKENS)] | None = Field(
+    dsa_warmup_tokens: Annotated[TokenCount, Field(le=MAX_TRAINING_TOKENS)] | None = Field(
         None, description="training: tokens of DSA's dense warm-up before the sparse stage's `tokens` (DeepSeek-V3.2-"
         "Exp: 2.1B, then 943.7B), each stage's best plan at the same device count, wall clocks added")
     dsa_warmup_global_batch: int | None = Field(None, gt=0, le=MAX_SEQUENCES, description="training: sequences per "

@@ -35,10 +35,11 @@ from infraplan.limits import (
 )
 from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
 from infraplan.serving.engines import load_engine
-from infraplan.units import parse_count, parse_duration_s, parse_power_w
+from infraplan.units import parse_count, parse_duration_s, parse_power_w, parse_tokens
 
 # the parsers raise InputError, a ValueError: pydantic reports it as the field's one-line error
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
+TokenCount = Annotated[float, BeforeValidator(parse_tokens), Field(gt=0)]  # '15.6T' or '15.6T tokens', as --tokens
 
 
 def _duration_at_most(limit_s: float, what: str) -> Callable[[float], float]:

@@ -24,7 +24,7 @@ from infraplan.planning.training_run import training_run_totals, with_memory_mar
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import in_run_evaluation, plan_point
 from infraplan.training.results import PlanMetrics, PlanSearchResult, TrainingEstimate
-from infraplan.units import parse_count
+from infraplan.units import parse_tokens
 
 
 def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | System | Cluster, tokens: str | float, *,
@@ -35,7 +35,7 @@ def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | Syst
     system as the user typed it (`training_run.typed_part`)."""
     evaluation = (in_run_evaluation(plan_point(model, system, estimate.config, stack, sharp), *evaluated)
                   if evaluated else None)
-    totals = training_run_totals(estimate, system, parse_count(tokens, name="--tokens"), location=location,
+    totals = training_run_totals(estimate, system, parse_tokens(tokens, name="--tokens"), location=location,
                                  overrides=overrides, typed=typed, evaluation=evaluation,
                                  shape=load_model(model))  # (its optimizer's checkpoint by the model's groups)
     return TrainingRunResult.joined(estimate, totals)

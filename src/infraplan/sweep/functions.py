@@ -34,7 +34,7 @@ from infraplan.errors import InputError
 from infraplan.results import Result
 from infraplan.sweep.callables import read_usd_per_mwh, read_watts, source_refusal
 from infraplan.sweep.results import RESERVED, flatten_result, one_line_error, table_cell
-from infraplan.units import parse_bytes, parse_count, parse_duration_s  # (light: `re` and `math`)
+from infraplan.units import parse_bytes, parse_duration_s, parse_tokens  # (light: `re` and `math`)
 
 INPUT_PREFIX = "in_"
 """Input columns: `in_gpus`, `in_system`, ... (an output field of the same name keeps its own name)."""
@@ -147,7 +147,7 @@ _QUANTITIES: dict[str, Callable[[str], float | None]] = {
     # serve / serve-plan SLOs, s ('2s', '50ms' as `--ttft-slo` reads it)
     "ttft_slo": parse_duration_s, "tpot_slo": parse_duration_s,
     "electricity_price": read_usd_per_mwh,  # facility / campus, USD/MWh ('0.07/kWh' as `--electricity-price` reads it)
-    "tokens": lambda v: parse_count(v, name="tokens"),  # train's / search's whole run ('15.6T' as `--tokens` reads it)
+    "tokens": lambda v: parse_tokens(v, name="tokens"),  # train's / search's whole run ('15.6T' as `--tokens` reads it)
 }
 """A registered function's argument that takes a quantity as text -> its reader to SI (the command's own), so its
 input column holds numbers only: `bytes: ["1GiB", 4096]` stored '"1GiB"' as JSON text, and with one point per part

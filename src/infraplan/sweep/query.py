@@ -67,6 +67,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_LEADING_COMMENTS = re.compile(r"\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/)", re.S)
+
+
+def _written(query: str, kind: str) -> str:
+    """A statement's name as the user wrote it: its first keyword ('INSTALL httpfs' is DuckDB's LOAD type: hW71),
+    'FORCE INSTALL' whole; DuckDB's type where the text starts with no word."""
+    text = query
+    while (comment := _LEADING_COMMENTS.match(text)) and comment.end():
+        text = text[comment.end():]
+    words = re.findall(r"[A-Za-z_]+", text.split("(")[0])[:2]
+    if not words or not text.lstrip().startswith(words[0]):
+        return kind
+    return " ".join(words).upper() if words[0].upper() == "FORCE" else words[0].upper()
+
+
 def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
     """(column names, rows) of `sql` over the view `results`; a bad query is one InputError line."""
     import duckdb
@@ -81,8 +96,8 @@ def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
         _read_only(con, files, _columns(parts))
         try:
             statements = con.extract_statements(sql)
-            kinds = sorted({s.type.name for s in statements})
-            if len(statements) != 1 or kinds != ["SELECT"]:
+            if len(statements) != 1 or statements[0].type.name != "SELECT":
+                kinds = sorted({_written(s.query, s.type.name) for s in statements})
                 raise InputError(f"--sql runs one read-only SELECT over the view `results`; got "
                                  f"{counted(len(statements), 'statement')}: {', '.join(kinds) or 'none'}")
             cursor = con.execute(sql)

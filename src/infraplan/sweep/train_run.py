@@ -157,14 +157,14 @@ def search(model: Any, system: Any, gpus: Any, seq_len: Any, global_batch: Any, 
     from infraplan.planning.search_run import run_flags, search_with_run
     from infraplan.training.evaluation import eval_options
     from infraplan.training.run_options import check_run_options
-    from infraplan.units import parse_count
+    from infraplan.units import parse_tokens
 
     tokens, location, costs = given["tokens"], given["location"], given["costs"]
     every, samples = given["eval_every"], given["eval_samples"]
     price = server_price_of(given["server_price"])
     evaluated = eval_options(every, samples, tokens, seq_len, global_batch)  # (`RunAsk`'s order: before the search)
     if tokens is not None:
-        parse_count(tokens, name="--tokens")
+        parse_tokens(tokens, name="--tokens")
         if location is not None:
             load_location(location)
     check_run_options(tokens, location, price, costs)

@@ -21,7 +21,7 @@ from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.training.forward_pass import FORWARD_COMPONENTS
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.step_time import one_plan_step_time
-from infraplan.units import counted, parse_count
+from infraplan.units import TOKEN_WORDS, counted, parse_count, parse_tokens
 
 if TYPE_CHECKING:
     from infraplan.catalog.schemas import System
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from infraplan.training.results import PlanConfig
 
 _UNITS = {"": "sequences", "seq": "sequences", "seqs": "sequences", "sequence": "sequences", "sequences": "sequences",
-          "sample": "sequences", "samples": "sequences", "tok": "tokens", "token": "tokens", "tokens": "tokens",
+          "sample": "sequences", "samples": "sequences", **dict.fromkeys(TOKEN_WORDS, "tokens"),
           "step": "steps", "steps": "steps"}
 
 
@@ -80,7 +80,7 @@ def read_sequences(text: str, option: str, seq_len: int, global_batch: int) -> i
     # hI55, an IndexError and a silent 12 sequences before)
     number, word = (parts[0], parts[1].lower()) if len(parts) == 2 and parts[1].lower() in _UNITS else (str(text), "")
     try:
-        value = parse_count(number)
+        value = parse_tokens(str(text)) if _UNITS[word] == "tokens" else parse_count(number)  # tokens as --tokens
     except InputError:
         raise InputError(f"{option} takes a count of sequences, tokens or steps (24576, 50M tokens, 12 steps), "
                          f"got {str(text)[:40]!r}") from None

@@ -42,10 +42,10 @@ from infraplan.units import (
     BARE_SLO_CEILING_S,
     QUANTITY_TEXT,
     parse_bytes,
-    parse_count,
     parse_duration_days,
     parse_duration_s,
     parse_power_w,
+    parse_tokens,
     slo_unit_slip,
 )
 
@@ -176,7 +176,10 @@ def _reads_as(reader: Callable[..., float]) -> Callable[[object], object]:
 
 PowerText = Annotated[Quantity, BeforeValidator(_reads_as(parse_power_w))]  # campus --power, facility --rack-power
 BytesText = Annotated[Quantity, BeforeValidator(_reads_as(parse_bytes))]  # collective --bytes, --checkpoint-size
-CountText = Annotated[Quantity, BeforeValidator(_reads_as(parse_count))]  # train --tokens
+CountText = Annotated[str, Field(min_length=1, max_length=40,  # train --tokens: '15.6T', '15.6T tokens' (hC71)
+                                 pattern=rf"^{QUANTITY_TEXT}(\s+(?i:tok|tokens?))?$",
+                                 description="a count of tokens, e.g. 15.6T or 15.6T tokens"),
+                     BeforeValidator(_reads_as(parse_tokens))]
 SequencesQuantity = Annotated[str, Field(min_length=1, max_length=40,
                                          pattern=r"^[0-9][0-9._]*(e[0-9]+)?[A-Za-z]*( ?[A-Za-z]+)?$",
                                          description="a count of sequences, or of tokens or steps with the word: "

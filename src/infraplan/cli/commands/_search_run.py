@@ -14,7 +14,7 @@ from infraplan.planning.search_run import run_flags, search_with_run
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import PlanSearchResult
 from infraplan.training.run_options import check_run_options
-from infraplan.units import parse_count
+from infraplan.units import parse_tokens
 
 
 class RunAsk:
@@ -26,7 +26,7 @@ class RunAsk:
                  counts: list[int]) -> None:
         self.evaluated = eval_options(eval_every, eval_samples, tokens, seq_len, global_batch)  # as `train` reads
         if tokens is not None:
-            parse_count(tokens, name="--tokens")  # (each read again by the run, as `train` reads them)
+            parse_tokens(tokens, name="--tokens")  # (each read again by the run, as `train` reads them)
             if location is not None:
                 load_location(location)
         check_run_options(tokens, location, server_price, costs, len(counts))
