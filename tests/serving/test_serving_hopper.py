@@ -191,8 +191,13 @@ def test_sglang_rows_run_the_mixed_chunk_profile_and_nothing_else_differs():
     # and the Dynamo worker's measured per-token host path (hC, session 54: validation/calibration/
     # sglang_056_worker_host.py), which the plain profile does not carry
     assert a.serving.host_per_sequence_measured and not b.serving.host_per_sequence_s
+    # the chunk tiers inherited from the family's shipped profile (hJ71: `ServingEngine.budget_on`)
+    assert a.serving.token_budget_by_memory_gib is None
+    assert mixed.token_budget_by_memory == shipped.token_budget_by_memory
     assert a.serving.model_copy(update={"scheduler": "prefill-first", "matmul_fraction": b.serving.matmul_fraction,
                                         "host_per_sequence_s": 0.0, "host_per_sequence_measured": False,
+                                        "token_budget_by_memory_gib": b.serving.token_budget_by_memory_gib,
+                                        "token_budget_by_memory_source": b.serving.token_budget_by_memory_source,
                                         **where_it_runs(b.serving)}) == b.serving
     # (a release YAML `extends` the mixed-chunk one: its `source` says so)
     assert a.model_dump(exclude={"name", "display_name", "serving", "source"}) == b.model_dump(

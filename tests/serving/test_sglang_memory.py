@@ -86,6 +86,8 @@ def test_the_0_5_1_rows_run_their_release_stack_and_nothing_else_differs():
     assert a.serving.cuda_graph_max_batch == 160 and not a.serving.cuda_graph_max_batch_by_tp  # cuda_graph_runner
     assert a.serving.model_copy(update={"mem_fraction_rule": "sglang-0.5.6", "cuda_graph_max_batch": 256,
                                         "cuda_graph_max_batch_by_tp": [(4, 512)],
+                                        "token_budget_by_memory_gib": b.serving.token_budget_by_memory_gib,
+                                        "token_budget_by_memory_source": b.serving.token_budget_by_memory_source,
                                         **where_it_runs(b.serving)}) == b.serving
     assert a.model_dump(exclude={"name", "display_name", "serving"}) == b.model_dump(
         exclude={"name", "display_name", "serving"})

@@ -30,7 +30,7 @@ TRAIN = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 64, "tp": 
 """What the untouched /train form posts: the CLI's defaults written out, and the page's example of the required."""
 SERVE = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 8, "tp": "auto", "dtype": "bf16",
          "workload": "chat", "pp": 1, "attention_dp": 1, "moe_tp": 1, "speculative_tokens": 0,
-         "token_budget": 8192, "prefill_gpus": 0}
+         "prefill_gpus": 0}  # token_budget left empty: the stack's on the part (hJ71)
 """What the untouched /serve form posts for each rate of its list (`rate` added, one run each)."""
 
 

@@ -90,6 +90,12 @@ class ServingProfile(Spec):
         "GPU memory and the parallel size (`serving.sglang_memory`)")
     offline_max_batch: int = Field(ge=1)
     token_budget: int = Field(8192, ge=1)
+    token_budget_by_memory_gib: list[tuple[float, int]] | None = Field(
+        None, description="the engine's default token budget by the GPU's memory, as (GiB at least, tokens) tiers "
+        "(SGLang: chunked_prefill_size from the GPU memory); [] or a part of unknown memory: `token_budget`; unset: "
+        "the engine family's shipped profile's (`serving.engines.ServingEngine.budget_on`)")
+    token_budget_by_memory_source: str | None = Field(
+        None, description="where `token_budget_by_memory_gib` comes from (the engine's code, file:line)")
     scheduler: str = "fcfs"
     kv_admission: Literal["reserve_full", "on_demand"] = Field(
         "reserve_full", description="reserve_full: a request starts only when the KV cache holds its whole prompt "

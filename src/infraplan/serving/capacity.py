@@ -141,7 +141,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     answer_only: bool = False) -> ServingPlanResult:
     """The fewest accelerators serving `rate` requests/s of the workload within the SLOs (see module doc).
 
-    `stack`: the serving stack profile (None: the default, `serving.engines`); `token_budget` None: the stack's.
+    `stack`: the serving stack profile (None: the default, `serving.engines`); `token_budget` None: the stack's on
+    the part (`ServingEngine.budget_on`).
     `kv_dtype` (None: each weight dtype's default, as `serve`), `speculative_tokens` with `acceptance` (as given) or
     `try_speculative` (plain and MTP searched): `serving.capacity_space`. `progress`: `SearchProgress` (hJ58).
     `answer_only` (`plan`, `fleet-mix`): a whole run read for its verdict alone (`replica_search.whole_runs`'s
@@ -186,7 +187,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     # the stack: the asked one where it runs on the part, else the part's vendor's (`serving.engines`), as `serve`
     engine, stack_notes = serving_stack_for(stack, acc) if not isinstance(stack, ServingEngine) else (engine, [])
     versioned = [*stack_notes, *versioned]
-    budget = engine.token_budget if token_budget is None else token_budget
+    budget = engine.budget_on(acc.memory_bytes) if token_budget is None else token_budget  # the part's (hJ71)
     caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     limit = max_gpus or sys_spec.total_accelerators
     unknown = set(dtypes) - set(DTYPES)

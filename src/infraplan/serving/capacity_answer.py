@@ -113,7 +113,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     k_chosen = chosen["speculative_tokens"]
     changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,
-                                      max(budget, chosen["max_batch"]), k_chosen)
+                                      max(budget, chosen["max_batch"]), k_chosen, memory_bytes=acc.memory_bytes)
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": meets,

@@ -121,6 +121,18 @@ class ServingEngine:
     # the serving weight formats its kernels run, and where its YAML says so ("": its engine family's, `weight_formats`)
     weight_formats: tuple[str, ...] = tuple(SERVING_FORMATS)
     weight_formats_source: str = ""
+    # the default token budget by GPU memory: (bytes at least, tokens), smallest first (`budget_on`)
+    token_budget_by_memory: tuple[tuple[float, int], ...] = ()
+
+    def budget_on(self, memory_bytes: float) -> int:
+        """The engine's default token budget on a GPU of `memory_bytes`: the stack's tier for that memory
+        (`token_budget_by_memory_gib`, SGLang's chunked_prefill_size by GPU memory), else `token_budget` (a stack
+        without tiers, or memory unknown: <= 0)."""
+        budget = self.token_budget
+        for at_least, tokens in self.token_budget_by_memory if memory_bytes > 0 else ():
+            if memory_bytes >= at_least:
+                budget = tokens
+        return budget
 
     def custom_all_reduce_at(self, group: float, host: int = 0) -> bool:
         """Whether the engine runs its custom all-reduce for a TP group of `group` ranks: it has one, and the group
@@ -177,7 +189,8 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
                          p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p),
-                         bool(_stated(p, "custom_all_reduce_one_host")), *weight_formats(p))
+                         bool(_stated(p, "custom_all_reduce_one_host")), *weight_formats(p),
+                         budget_tiers(p))
 
 
 def serving_stacks() -> list[str]:
@@ -234,6 +247,12 @@ def _stated(profile: ServingProfile, field: str) -> object:
     if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
         stated = getattr(shipped, field)
     return stated
+
+
+def budget_tiers(profile: ServingProfile) -> tuple[tuple[float, int], ...]:
+    """The profile's token budget tiers in bytes, smallest first (`token_budget_by_memory_gib`, else its family's)."""
+    tiers = _stated(profile, "token_budget_by_memory_gib")
+    return tuple((gib * 2.0**30, tokens) for gib, tokens in sorted(tiers)) if isinstance(tiers, list) else ()
 
 
 def custom_all_reduce_world_sizes(profile: ServingProfile) -> tuple[int, ...]:
@@ -310,16 +329,17 @@ ONLINE_MAX_BATCH = 256  # online default sequences per engine, as before (vLLM V
 
 
 def changed_engine_settings(engine: ServingEngine, max_batch: int, default_batch: int, token_budget: int,
-                            speculative_tokens: int = 0, prefill_max_batch: int | None = None) -> list[str]:
+                            speculative_tokens: int = 0, prefill_max_batch: int | None = None,
+                            memory_bytes: float = 0.0) -> list[str]:
     """The engine settings of a deployment that are not what `serve` runs on `engine` without the flags (batch cap
-    `default_batch`: ONLINE_MAX_BATCH online, the stack's offline_max_batch offline or closed-loop; its token budget;
-    no draft tokens), as the flags that set them: the answer's band then is not the default stack's re-run rows'
-    (`catalog.answer_bands.serving_band_stack`, hN42)."""
+    `default_batch`: ONLINE_MAX_BATCH online, the stack's offline_max_batch offline or closed-loop; its token budget
+    on a part of `memory_bytes`, `ServingEngine.budget_on`; no draft tokens), as the flags that set them: the
+    answer's band then is not the default stack's re-run rows' (`catalog.answer_bands.serving_band_stack`, hN42)."""
     changed = [f"--max-batch {max_batch} (default {default_batch})"] if max_batch != default_batch else []
     if prefill_max_batch is not None and prefill_max_batch != default_batch:
         changed.append(f"--prefill-max-batch {prefill_max_batch} (default {default_batch})")
-    if token_budget != engine.token_budget:
-        changed.append(f"--token-budget {token_budget} (default {engine.token_budget})")
+    if token_budget != (default_budget := engine.budget_on(memory_bytes)):
+        changed.append(f"--token-budget {token_budget} (default {default_budget})")
     if speculative_tokens:
         changed.append(f"--speculative-tokens {speculative_tokens} (default 0)")
     return changed

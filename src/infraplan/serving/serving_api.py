@@ -74,7 +74,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      dtype: str = "bf16", kv_dtype: str | None = None, offline: bool = False,
                      rate: float | None = None, input_len: int | None = None, output_len: int | None = None,
                      workload: str | None = None, trace: str | None = None, requests: int | None = None,
-                     max_batch: int | None = None, token_budget: int = 8192, ttft_slo: float | None = None,
+                     max_batch: int | None = None, token_budget: int | None = None, ttft_slo: float | None = None,
                      tpot_slo: float | None = None, seed: int | None = None, prefill_gpus: int = 0,
                      usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
                      stack: str | None = None, engine: str | None = None, attention_dp: int = 1,
@@ -130,7 +130,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         llm_only = {"--tp": tp != "auto", "--pp": pp != 1, "--ep": ep != 1, "--attention-dp": attention_dp != 1,
                     "--moe-tp": moe_tp != 1,
                     "--speculative-tokens": speculative_tokens != 0, "--acceptance": acceptance != 0.0,
-                    "--kv-dtype": kv_dtype is not None, "--token-budget": token_budget != 8192,
+                    "--kv-dtype": kv_dtype is not None, "--token-budget": token_budget is not None,
                     "--tpot-slo": tpot_slo is not None, "--prefill-gpus": prefill_gpus != 0,
                     "--prefill-*": prefill is not None and prefill.given,
                     # no serving stack prices an image (`diffusion.diffusion_cost`): was read by nothing, where `plan`
@@ -167,6 +167,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     sys_spec, acc = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
+    if token_budget is None:  # the stack's on the part (SGLang: chunked_prefill_size by GPU memory, hJ71)
+        token_budget = spec_engine.budget_on(acc.memory_bytes)
     kv, kv_why = (kv_dtype, "--kv-dtype") if kv_dtype else default_kv_dtype(shape, dtype, spec_engine.engine,
                                                                                     acc.catalog_name)
     if kv not in KV_DTYPES:  # the reason where the format is a weight format (mxfp8 on MTIA, hM70)
@@ -245,7 +247,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     # catalog/error_bands.yaml: the default serving stack as shipped by the rows re-run on it, else by engine class
     # (hN42) and by engine class when an engine setting is not the stack's default (`engines.changed_engine_settings`)
     changed = changed_engine_settings(spec_engine, max_batch, default_batch, token_budget, speculative_tokens,
-                                      prefill.max_batch if split and prefill is not None else None)
+                                      prefill.max_batch if split and prefill is not None else None, acc.memory_bytes)
     ref = dep.stack or spec_engine.ref
     defaulted = asked is None  # the part's vendor's default stack (`stack_placement.serving_stack_for`)
     context = float((reqs.input_tokens + reqs.output_tokens).mean())  # beyond every case's: said (hU59)

@@ -212,16 +212,22 @@ def client_connections(row: dict[str, str]) -> int | None:
     return None
 
 
-def sglang_chunked_prefill(row: dict[str, str], default: int) -> int:
-    """SGLang's default chunked_prefill_size on the row's GPU (`serving.sglang_memory.default_chunked_prefill_tokens`,
-    0.5.6+ server_args.py: 8192 below 160 GiB, 16384 above, so B200 / B300), `default` for a row naming no system."""
+def row_memory_bytes(row: dict[str, str]) -> float:
+    """The memory of the row's GPU (bytes), 0 for a row naming no system (unknown)."""
     from infraplan.cluster import Cluster
-    from infraplan.serving.sglang_memory import default_chunked_prefill_tokens
     from infraplan.validation.serving_row_rules import SYSTEMS
 
-    if row.get("system") not in SYSTEMS:
-        return default
-    return default_chunked_prefill_tokens(Cluster.resolve(SYSTEMS[row["system"]]).accelerator.memory_bytes / 2**20)
+    return Cluster.resolve(SYSTEMS[row["system"]]).accelerator.memory_bytes if row.get("system") in SYSTEMS else 0.0
+
+
+def sglang_chunked_prefill(row: dict[str, str], default: int) -> int:
+    """SGLang's default chunked_prefill_size on the row's GPU (the shipped sglang-0.x profile's tiers by GPU memory,
+    `serving.engines.ServingEngine.budget_on`: 8192 below 160 GiB, 16384 above, so B200 / B300), `default` for a
+    row naming no system."""
+    from infraplan.serving.engines import load_engine
+
+    memory = row_memory_bytes(row)
+    return load_engine("sglang-0.x").budget_on(memory) if memory > 0 else default
 
 
 SGLANG_RECV_INTERVAL_RULE = True  # the Blackwell InferenceX SGLang campaigns' receive interval (docstring)

@@ -96,10 +96,11 @@ def case_deployment(case: dict[str, Any], engine: dict[str, Any]) -> Deployment:
     d = case["deployment"]
     profile = load_engine(case_stack(case))
     adp = d.get("attention_dp", 1)
+    budget = profile.budget_on(Cluster.resolve(case["system"]).accelerator.memory_bytes)  # the stack's on the part
     return Deployment(tp=d["tp"], pp=d["pp"], ep=d.get("ep", 1), attention_dp=adp,
                       replicas=case["gpus"] // (d["tp"] * d["pp"] * adp), dtype=d["dtype"], kv_dtype=d["kv_dtype"],
                       max_batch=engine.get("max_batch", profile.offline_max_batch),
-                      token_budget=engine.get("token_budget", max(profile.token_budget, profile.offline_max_batch)),
+                      token_budget=engine.get("token_budget", max(budget, profile.offline_max_batch)),
                       engine=profile.engine, stack=profile.ref)
 
 

@@ -45,13 +45,14 @@ OTHER_SHIPPED_PROFILES = tuple(s for s in RERUN_SERVING_STACKS if s != DEFAULT_S
 RERUN_EVERY_ROW = True  # False: vLLM / SGLang profiles re-run their own engine's rows only (docstring: not adopted)
 
 
-def shipped_profile(dep: Deployment, ref: str | None = None) -> Deployment:
+def shipped_profile(dep: Deployment, ref: str | None = None, memory_bytes: float = 0.0) -> Deployment:
     """`dep` on the shipped serving profile `ref` (None: the default serving stack) as shipped, as `serve --stack
     ref` without --max-batch or --token-budget deploys it: the profile's engine, KV rule, batch limits (closed loop:
-    its offline max batch) and token budget, no draft tokens; the layout, replicas and precisions kept."""
+    its offline max batch) and token budget on a GPU of `memory_bytes` (`ServingEngine.budget_on`), no draft tokens;
+    the layout, replicas and precisions kept."""
     engine = load_engine(ref)
     return replace(dep, engine=engine.engine, stack=engine.ref, max_batch=engine.offline_max_batch,
-                   token_budget=engine.token_budget, speculative_tokens=0, acceptance=0.0)
+                   token_budget=engine.budget_on(memory_bytes), speculative_tokens=0, acceptance=0.0)
 
 
 def _on_profile_front_end(row: dict[str, str], predicted: dict[str, float], dep: Deployment) -> dict[str, float]:
@@ -70,10 +71,12 @@ def dense_row_on_profile(row: dict[str, str], ref: str | None = None) -> dict[st
     stack): `serve --stack ref` of the row's question (its model, GPUs, TP / PP, precision, lengths, clients and
     requests), figure for figure where the row's harness forces its output lengths (the others keep their early
     stops: the measurement's clients)."""
+    from infraplan.validation import campaign_settings
     from infraplan.validation import serving_hopper as dense
 
     dep = dense.row_deployment(row)
-    dep = replace(shipped_profile(dep, ref), dtype=dep.kv_dtype)  # the row's precision (SGLang's bf16: its flags)
+    memory = campaign_settings.row_memory_bytes(row)
+    dep = replace(shipped_profile(dep, ref, memory), dtype=dep.kv_dtype)  # the row's precision (SGLang's bf16)
     return _on_profile_front_end(row, dense.run_row(row, dep), dep)
 
 
@@ -109,7 +112,8 @@ def hopper_rows_on(ref: str | None = None) -> list[tuple[dict[str, str], dict[st
                    (blackwell.sampled_rows()[0], blackwell.deployment, blackwell.shape))  # Blackwell rows: hB70
     for rows, deployment, shape in stated_sets:
         for row in (r for r in rows if _measured_on(r, ref)):
-            dep, cap = shipped_profile(deployment(row), ref), campaign_settings.client_connections(row)
+            memory = campaign_settings.row_memory_bytes(row)
+            dep, cap = shipped_profile(deployment(row), ref, memory), campaign_settings.client_connections(row)
             if cap is not None:  # the benchmark client's connections: the measurement's, kept
                 dep = replace(dep, max_batch=min(dep.max_batch, cap))
             stated = {**row, "batch_size": str(moe.concurrency(row))}  # `dense.run_row` takes its clients from it
@@ -123,7 +127,9 @@ def hopper_rows_on(ref: str | None = None) -> list[tuple[dict[str, str], dict[st
     for row in (r for r in disagg.sampled_rows()[0] if _measured_on(r, ref)):
         # as `disagg.run_row`, on the profile's pools and one front end (`serve`'s)
         pair = disagg.pair_deployment(row)
-        pair = DisaggregatedDeployment(shipped_profile(pair.prefill, ref), shipped_profile(pair.decode, ref))
+        memory = campaign_settings.row_memory_bytes(row)
+        pair = DisaggregatedDeployment(shipped_profile(pair.prefill, ref, memory), shipped_profile(pair.decode, ref,
+                                                                                                   memory))
         clients = disagg.concurrency(row)
         requests = fixed_requests(dense.REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
                                   stop_per_token=dense.stop_per_token(row))

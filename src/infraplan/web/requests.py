@@ -178,7 +178,7 @@ class ServeRequest(ModelOnSystemRequest):
     workload: CatalogRef | None = None
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_REQUESTS)] | None = None
     max_batch: Degree | None = None
-    token_budget: Tokens = 8192
+    token_budget: Tokens | None = None  # the stack's on the part (`ServingEngine.budget_on`)
     ttft_slo: TtftSlo | None = None
     tpot_slo: TpotSlo | None = None
     prefill_gpus: Annotated[int, Field(ge=0, le=MAX_ACCELERATORS)] = 0

@@ -246,8 +246,9 @@ def serve(
     max_batch: int | None = typer.Option(None, "--max-batch", parser=BATCH_CAP,
                                          help="sequences per engine [256; --offline or --concurrency: the "
                                               "stack's offline_max_batch (trtllm-0.x 2048); images: 16]"),
-    token_budget: int = typer.Option(8192, "--token-budget", parser=TOKENS,
-                                     help="tokens per iteration (chunked prefill)"),
+    token_budget: int | None = typer.Option(None, "--token-budget", parser=TOKENS,
+                                            help="tokens per iteration (chunked prefill) [the stack's: 8192; "
+                                            "sglang-0.x by GPU memory, 16384 from 160 GiB]"),
     ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=TTFT_SLO,
                                           help="TTFT SLO: seconds, or 200ms, 2s (images: latency SLO)"),
     tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=TPOT_SLO, help="TPOT SLO: seconds, or 50ms"),
