@@ -112,14 +112,20 @@ def _brute_fleet(spec: FleetSpec) -> float:
 def test_fleet_mix_bound_finds_what_the_fixed_point_misses(monkeypatch: pytest.MonkeyPatch) -> None:
     """With today's stepped descent taken out (the fixed point alone, session 35's loop), 1M QPS at A100 $20,000
     stays at 8 H100 ($90,220/yr); the bound proves that is not optimal, its answer (16 A100, $89,780/yr) is the
-    brute-force optimum over both pools' whole servers, and with it priced exactly the gap is 0."""
+    brute-force optimum over both pools' whole servers, and with it priced exactly the gap is 0. Plain fleet-mix
+    runs the same search (hQ71: its 3 server counts are under `SEARCH_COUNTS_MAX`), so it answers alike; with the
+    search limited to 0 counts plain stays at 8 H100."""
     def fixed_point_only(reference, solve, solve_stepped, own_sizes, own_cost, start, rounds_max):  # type: ignore[no-untyped-def]
         return sized_fixed_point(reference, solve, own_sizes, own_cost, start, rounds_max)
 
     monkeypatch.setattr(fleet_mix_module, "stepped_fixed_point", fixed_point_only)
     spec = _fleet(20_000)
-    plain = plan_fleet(spec)
+    with monkeypatch.context() as m:
+        m.setattr(fleet_mix_module, "SEARCH_COUNTS_MAX", 0)
+        plain = plan_fleet(spec)
     assert [p.devices_bought for p in plain.pools] == [8, 0] and "optimality_gap_fraction" not in plain.solver
+    searched = plan_fleet(spec)
+    assert [p.devices_bought for p in searched.pools] == [0, 16] and "optimality_gap_fraction" not in searched.solver
     bounded = plan_fleet(spec, optimality_gap=True)
     brute = _brute_fleet(spec)
     s = bounded.solver
@@ -127,6 +133,7 @@ def test_fleet_mix_bound_finds_what_the_fixed_point_misses(monkeypatch: pytest.M
     assert s["objective_lower_bound_usd_per_year"] <= brute * (1 + 1e-9) <= s["objective_value"] * (1 + 1e-9)
     assert s["objective_value"] == pytest.approx(brute, rel=1e-9)
     assert s["objective_value"] < plain.solver["objective_value"]
+    assert searched.solver["objective_value"] == pytest.approx(s["objective_value"], rel=1e-12)
     assert s["optimality_gap_fraction"] < 1e-6 and s["optimality"].startswith("optimal")
     assert "the lower bound's search found a cheaper assignment" in s["pricing"]
 

@@ -74,6 +74,7 @@ from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spe
 from infraplan.planning.llm_precision import mixed_precision_notes, option_ran
 from infraplan.planning.pool_capacity import device_kind, labelled_notes, pool_option
 from infraplan.planning.results import FleetMixResult
+from infraplan.planning.scenario_bound import SEARCH_COUNTS_MAX, kept
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
@@ -135,8 +136,11 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
     `sized_pricing.sized_fixed_point`, the loop `plan` runs too): each pool's servers costed by its fabric's tier
     brackets (`sized_pricing.bracket_costs`: its own-size cost at the brackets' edges and at every size the loop
     priced it at), re-priced at each pool's whole servers, re-solved until the sizes repeat, at most
-    `PRICING_ROUNDS` solves. None when the programme is infeasible (prices do not change feasibility). `bound`:
-    then prove how far the answer can be from the optimum (`_bounded`)."""
+    `PRICING_ROUNDS` solves. None when the programme is infeasible (prices do not change feasibility). The bound's
+    search (`close_gap`) runs wherever it prices at most `scenario_bound.SEARCH_COUNTS_MAX` server counts and its
+    cheaper answer is taken, so `fleet-mix` answers as `fleet-mix --optimality-gap` (hQ71); above, only `bound`
+    runs it and keeps the loop's answer (`scenario_bound.kept`). `bound`: also report how far the answer can be
+    from the optimum."""
     ref = [reference_devices(pool.device) for pool in spec.pools]
     g = [server_devices(pool) for pool in spec.pools]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
@@ -190,8 +194,10 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
     solution, own = fixed.solution, fixed.at
     info: dict[str, Any] = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged,
                             "pricing": fixed.pricing}
-    if bound:
-        brackets(ref)  # every used pool's tier brackets (edges)
+    if edges.keys() != {p for _, p, _ in pairs}:
+        brackets(ref)  # every used pool's tier brackets (edges), where the loop did not price them
+    counts = sum(e[-1][1] for e in edges.values())
+    if bound or counts <= SEARCH_COUNTS_MAX:  # one answer with and without --optimality-gap (scenario_bound.kept)
 
         def solve_bound(exact: dict[int, set[int]]) -> tuple[Any, float, list[tuple[int, int]]] | None:
             x, res = solve_units(spec, priced_pairs(pairs, costs_at, ref), demand, limits, objective, g,
@@ -204,16 +210,20 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
             return (x, servers, res), lower, [(p, servers[p]) for p in edges]
 
         first, cost = solution, own_cost(solution, own)
-        opt = too_many_counts(sum(e[-1][1] for e in edges.values()), cost)
+        opt = too_many_counts(counts, cost)
         if opt is None:
             values = {p: np.array([total_at(p, n) for n in range(1, e[-1][1] + 1)]) for p, e in edges.items()}
-            solution, _, opt = close_gap(solution, cost, solve_bound, lambda s: own_cost(s, own_sizes(s)),
-                                         {p: {solution[1][p]} for p in edges if solution[1][p]})
+            solution, found, opt = close_gap(solution, cost, solve_bound, lambda s: own_cost(s, own_sizes(s)),
+                                             {p: {solution[1][p]} for p in edges if solution[1][p]})
+            if solution is not first and counts > SEARCH_COUNTS_MAX:  # plan's answer kept, the cheaper one named
+                solution, opt = first, kept(opt, cost, found)
         if solution is not first:
             own = own_sizes(solution)
             info["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
-        info.update(optimality_gap_fraction=opt.gap_fraction, optimality=opt.text, optimality_solves=opt.solves,
-                    **{f"objective_lower_bound_{'w' if objective == 'power' else 'usd_per_year'}": opt.lower_bound})
+        if bound:
+            info.update(optimality_gap_fraction=opt.gap_fraction, optimality=opt.text, optimality_solves=opt.solves,
+                        **{f"objective_lower_bound_{'w' if objective == 'power' else 'usd_per_year'}":
+                           opt.lower_bound})
     x, servers, res = solution
     return _Sized(x, servers, res, priced_pairs(pairs, costs_at, own), own, own_cost(solution, own), info)
 
