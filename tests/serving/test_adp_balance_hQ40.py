@@ -70,10 +70,10 @@ def test_only_a_stack_that_turns_it_on_balances(monkeypatch: pytest.MonkeyPatch)
     assert balance_of(dep) == on and (on.timeout_iterations, on.batching_wait_iterations) == (50, 10)
     assert balance_of(Deployment(tp=8, ep=8, dtype="fp8", engine="trtllm", stack="trtllm-0.x")) is None
     monkeypatch.setattr(wide_ep_lockstep, "lockstep_pool", lambda *args, **kwargs: "ranks")
-    assert wide_ep_lockstep.run_lockstep_pool(lambda *args: "independent", _flat_cost(), dep, 10, np.zeros(1),
+    assert wide_ep_lockstep.run_lockstep_pool(lambda *args, **kwargs: "independent", _flat_cost(), dep, 10, np.zeros(1),
                                               np.ones(1), np.zeros(1), np.ones(1), 8) == "ranks"
     monkeypatch.setattr(adp_balance, "ADP_BALANCE", False)
-    assert wide_ep_lockstep.run_lockstep_pool(lambda *args: "independent", _flat_cost(), dep, 10, np.zeros(1),
+    assert wide_ep_lockstep.run_lockstep_pool(lambda *args, **kwargs: "independent", _flat_cost(), dep, 10, np.zeros(1),
                                               np.ones(1), np.zeros(1), np.ones(1), 8) == "independent"
 
 

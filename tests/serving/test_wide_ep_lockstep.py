@@ -176,9 +176,9 @@ def test_ranks_that_do_not_stall_run_as_before() -> None:
     arrival, prompt, steps = _chat(64, 4.0, 1)
     calls: list[IterationCost] = []
 
-    def once(c, *args):  # type: ignore[no-untyped-def]
+    def once(c, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(c)
-        return run_pool(c, *args)
+        return run_pool(c, *args, **kwargs)
 
     wide_ep_lockstep.run_lockstep_pool(once, cost, trt, 10**6, arrival, prompt, np.zeros_like(prompt), steps, 8)
     assert calls == [cost]

@@ -79,6 +79,7 @@ from infraplan.training.stack_limits import (
     searched_dtypes,
     searched_limits,
 )
+from infraplan.training.state_memory import lone_shard_notes
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, balanced_split
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
@@ -355,6 +356,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                *pricing.notes(shape, accelerator, profile),  # what `train` says of a LoRA or warm-up step
                *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
                *pricing.best_plan_notes(shape, cluster, best_plans, profile),  # a slower low precision, as `train`
+               *(lone_shard_notes(shape, best_plans, profile, rows[0].config.zero) if rows else []),  # as `train`
                *(guard.idle_notes(rows[0], profile) if rows else []),  # idle GPUs, a host-bound step, as `train`
                *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(best_plans),
                             cluster.accelerator.device_word),
