@@ -252,7 +252,6 @@ def parse_count(text: str | float | int, *, name: str = "") -> float:
     return _finite(value * _COUNT[unit], text, name)
 
 
-
 TOKEN_WORDS = ("tok", "token", "tokens")
 """The unit words a token count may carry ('1T tokens'): `parse_tokens`, and `--eval-every 50M tokens`."""
 
@@ -266,6 +265,7 @@ def parse_tokens(text: str | float | int, *, name: str = "") -> float:
         if len(parts) == 2 and parts[1].lower() in TOKEN_WORDS:
             text = parts[0]
     return parse_count(text, name=name)
+
 
 SECONDS_PER_DAY = 86400.0  # 24 h x 3600 s (SI day; leap seconds ignored)
 _SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "d": SECONDS_PER_DAY,
