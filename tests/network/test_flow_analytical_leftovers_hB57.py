@@ -26,7 +26,7 @@ import pytest
 from infraplan.catalog import load_system
 from infraplan.cluster import Cluster
 from infraplan.network import fabric as fabric_module
-from infraplan.network import tier_bandwidth, tree_crossings
+from infraplan.network import pair_loads, tier_bandwidth, tree_crossings
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import forget_float_values
 from infraplan.network.tier_bandwidth import busiest_rail_share
@@ -152,6 +152,10 @@ def test_a_packed_send_recv_loads_a_leaf_domain_with_the_pairs_that_leave_it(mon
     assert on == pytest.approx(2.4 * nic, rel=1e-3)
     flow = estimate_collective("send-recv", cluster, 256, SIZE, sim="flow", flows_per_pair=4096).time_s
     assert on <= flow <= 1.05 * on  # 27.5 ms: ECMP's residue at 4,096 flows a pair
+    # hF72: the command counts its pairs on each rail uplink (`pair_loads`), the same 96; the share rule toggled alone
+    monkeypatch.setattr(pair_loads, "PAIR_LOADS", False)
+    _forget()
+    assert estimate_collective("send-recv", cluster, 256, SIZE).alpha_beta_time_s == pytest.approx(on, rel=1e-9)
     monkeypatch.setattr(tier_bandwidth, "PAIRED_HALVES", False)
     _forget()
     try:

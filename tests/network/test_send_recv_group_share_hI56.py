@@ -23,6 +23,7 @@ import pytest
 from infraplan.catalog import load_system
 from infraplan.cluster import Cluster
 from infraplan.network import fabric as fabric_module
+from infraplan.network import pair_loads
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.fabric import uplink_occupancy
 from infraplan.network.tier_bandwidth import busiest_rail_share
@@ -94,7 +95,10 @@ def test_interleaved_groups_keep_the_old_share_and_the_switch_restores_it(monkey
     assert uplink_occupancy(alone, np.array([1.0, 4.0]), np.array([64.0, 8.0]), 256, 0).tolist() == [1 / 256, 4 / 256]
     monkeypatch.setattr(fabric_module, "RAIL_ALONE", True)
     cluster = _tier_at("dgx-h100-superpod", 0, 4.0)
+    counted = estimate_collective("send-recv", cluster, 256, SIZE, placement="spread").alpha_beta_time_s
+    monkeypatch.setattr(pair_loads, "PAIR_LOADS", False)  # hF72: the command counts its pairs; the shares toggled
     on = estimate_collective("send-recv", cluster, 256, SIZE, placement="spread").alpha_beta_time_s
+    assert on == pytest.approx(counted, rel=1e-9)  # the 128 pairs leave the SU: the share rule and the count agree
     monkeypatch.setattr(fabric_module, "SPACED_GROUP_SHARE", False)
     fabric_module._LINK_CACHE.clear()
     fabric_module.group_link_one.cache_clear()

@@ -213,5 +213,6 @@ def leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndar
         trays = topo.scale_up_domain_gpus // topo.gpus_per_node
         return cast(np.ndarray, (within % trays) * topo.nics_per_node + nic)
     if topo.rail_optimized:
-        return cast(np.ndarray, nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail))
+        # a rail's leaves take the nodes in blocks as equal as whole nodes allow (`rail_leaves.railed_leaf_count`)
+        return cast(np.ndarray, nic * topo.leaves_per_rail + within * topo.leaves_per_rail // npd)
     return cast(np.ndarray, (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports)

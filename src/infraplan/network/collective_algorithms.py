@@ -41,6 +41,7 @@ from infraplan.network.collectives import (
 )
 from infraplan.network.fabric import ring_latency
 from infraplan.network.nvlink_all_reduce import nvls_available
+from infraplan.network.pair_loads import send_recv_seconds_alone
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import NUMPY_OPS
 
@@ -108,7 +109,8 @@ def analytical_time(fabric: Fabric, op: str, algorithm: str, size: float, n: int
         return float((reduce_scatter_time if op == "reduce-scatter" else all_gather_time)(fabric, size, n, stride))
     if op == "all-to-all":
         return float(all_to_all_time(fabric, size, n, stride))
-    return float(send_recv_time(fabric, size, stride * (n // 2)))
+    counted = send_recv_seconds_alone(fabric, size, n, stride)  # the pairs on each link (hF72)
+    return counted[0] if counted is not None else float(send_recv_time(fabric, size, stride * (n // 2)))
 
 
 def sharp_assumptions(algo: str, algorithm: str, sharp: bool, crosses: bool, sim: str = "analytical") -> list[str]:

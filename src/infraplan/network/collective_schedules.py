@@ -57,6 +57,7 @@ from infraplan.network.collectives import (
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
+from infraplan.network.pair_loads import send_recv_seconds_alone
 from infraplan.network.priced_collective import headline, priced_collective
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
@@ -190,8 +191,9 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         "serving_custom_time_s": priced.custom_time_s}
     if sim == "analytical":
         time_s, basis = said.time_s, said.basis
-        tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else \
-            bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
+        pairs = send_recv_seconds_alone(fabric, size_bytes, gpus, stride) if op == "send-recv" else None
+        tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else pairs[1] if pairs \
+            else bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
         if algo in ("tree", "nvls_tree"):  # its own crossings of an oversubscribed tier (`tree_crossings`)
             tier = tree_bottleneck(fabric, gpus, stride, tier)
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "

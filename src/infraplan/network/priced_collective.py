@@ -54,6 +54,7 @@ from infraplan.network.collective_efficiency import (
 )
 from infraplan.network.collectives import Fabric, all_reduce_time, collective_seconds, group_domain, send_recv_seconds
 from infraplan.network.nvlink_all_reduce import nvls_available
+from infraplan.network.pair_loads import send_recv_seconds_alone
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import FLOAT_OPS
 from infraplan.units import significant_text
@@ -81,6 +82,11 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
     `fabric` (module docstring); `sharp`: NCCL CollNet on (the fabric's every switch tier does SHARP, checked by the
     caller), as `train --sharp` prices its all-reduces."""
     if op == "send-recv":  # rank i with rank i + n/2, as the command pairs them
+        counted = send_recv_seconds_alone(fabric, size_bytes, n, stride)
+        if counted is not None:  # its pairs on each NIC and rail uplink (hF72), as the flow model loads them
+            return PricedCollective(counted[0], None, "a pipeline hop's alpha-beta time, no message-size "
+                                    "efficiency (`collectives.send_recv_seconds` prices one hop), these pairs all at "
+                                    "once counted on each NIC and rail uplink (`network.pair_loads`)")
         seconds = send_recv_seconds(fabric, size_bytes, float(stride * (n // 2)))
         return PricedCollective(seconds, None, "a pipeline hop as train and serve price it "
                                 "(`collectives.send_recv_seconds`): the alpha-beta time, no message-size efficiency")

@@ -32,14 +32,25 @@ ceil(NIC links / down ports) leaves, unrailed where that count is neither a divi
 def railed_leaf_count(leaves: int, nics: int, nodes: int) -> int:
     """The fewest leaves >= `leaves` a rail-optimised leaf domain of `nodes` nodes with `nics` NICs each can be wired
     with: a divisor of `nics` (each leaf a group of nics / L rails of every node) or a multiple of it whose leaves per
-    rail divide the nodes (`leaves_per_rail` blocks); `leaves` itself where it is one already, where none fits the
-    domain's NIC links, or with `RAILED_OVERSUBSCRIBED_LEAVES` off."""
+    rail divide the nodes (`leaves_per_rail` blocks); where only one leaf a node divides them (a prime node count),
+    the fewest multiple of `nics`, a rail's leaves taking the nodes in blocks as equal as whole nodes allow
+    (`clos_topology.leaf_index`: 29 nodes on 2 leaves a rail, 15 and 14; `UNEVEN_RAIL_BLOCKS`); `leaves` itself where
+    it is one already, where none fits the domain's NIC links, or with `RAILED_OVERSUBSCRIBED_LEAVES` off."""
     if not RAILED_OVERSUBSCRIBED_LEAVES:
         return leaves
     for count in range(leaves, nodes * nics + 1):
         if nics % count == 0 or (count % nics == 0 and nodes % (count // nics) == 0):
-            return count
+            if count < nodes * nics or nodes == 1 or not UNEVEN_RAIL_BLOCKS:
+                return count
+            return max(-(-leaves // nics) * nics, nics)  # one-port leaves, one a NIC: blocks of whole nodes instead
     return leaves
+
+
+UNEVEN_RAIL_BLOCKS = True
+"""hF72: where only one leaf a node divides a rail's nodes (a prime count), a rail's leaves split them into blocks that
+differ by at most one node; False: 29 Leonardo-like nodes of 4 NICs under radix-40 leaves (20 down ports at 1:1, 2
+leaves a rail needed) took 116 one-port leaves, one a NIC, and 120 switches (hF2-71); now 8 leaves of 15 and 3
+spines."""
 
 
 def leaf_down_ports(radix: int, oversubscription: float) -> int:

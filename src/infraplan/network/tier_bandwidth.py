@@ -88,7 +88,8 @@ def leaf_switch_gpus(topo: ClosTopology) -> int:
     if leaf.switches_per_domain <= 1 or topo.rail_only:
         return leaf.domain_gpus
     if topo.rail_optimized:
-        return leaf.domain_gpus // max(topo.leaves_per_rail, 1)
+        # the smaller block where a rail's leaves split the nodes unevenly (`rail_leaves.railed_leaf_count`)
+        return topo.nodes_per_leaf_domain // max(topo.leaves_per_rail, 1) * topo.gpus_per_node
     return max(leaf.down_ports * topo.gpus_per_node // topo.nics_per_node, topo.scale_up_domain_gpus)
 
 

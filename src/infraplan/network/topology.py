@@ -34,6 +34,7 @@ from dataclasses import replace
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
+from infraplan.network import rail_leaves as _rail_leaves
 from infraplan.network.clos_topology import ClosTopology, TierLayout, nic_link_rate
 from infraplan.network.rail_leaves import leaf_down_ports, rail_leaf_domain, railed_leaf_count, unreached_planes
 
@@ -156,12 +157,13 @@ def build_topology(system: System, gpus: int | None = None, remedy: bool = True)
                 s = _smallest_fitting_divisor(up, sub * group, down_max)
                 if s is None or (planes == 1 and not rail_only):
                     per = sub * group
+                    above = _tier_above(system, n, i) if remedy and top and not rail_only else ""
                     raise InputError(
                         f"cannot build tier {spec.name}: {per} {below.name} switches per plane"
                         f"{f' (one plane a rail: {sub} domains x {group} leaves a rail)' if group > 1 else ''} x "
                         f"{up // (s or up)} link{'s' * (up > (s or up))} each need {per * (up // (s or up))} down "
                         f"ports per switch, but radix {radix} at {o:g}:1 gives {down_max} (need radix >= "
-                        f"{math.ceil(per * (1 + o) / o) if not top else per})")
+                        f"{math.ceil(per * (1 + o) / o) if not top else per}{above})")
             per_lower = up // s
             down = (lower if planes == 1 else sub * group) * per_lower
             layouts.append(TierLayout(spec.name, i, domain, n // domain, planes, s, radix, port, down,
@@ -194,7 +196,7 @@ def _leaf_rails(system: System, leaf: TierLayout) -> tuple[bool, int, int]:
     rpl = nics // leaves if grouped else 1
     rails = net.rail_optimized and ((leaves % nics == 0 and leaves >= nics) or rpl > 1)
     lpr = max(1, leaves // nics) if rails else 0
-    if rails and (leaf.domain_gpus // gpn) % lpr:
+    if rails and (leaf.domain_gpus // gpn) % lpr and not _rail_leaves.UNEVEN_RAIL_BLOCKS:
         return False, 0, 1
     return rails, lpr, rpl
 
@@ -255,6 +257,28 @@ def _least_leaf_radix(system: System, gpus: int) -> int | None:
             continue
         return radix
     return None
+
+
+def _tier_above(system: System, gpus: int, i: int) -> str:
+    """', or ...' naming a tier above top tier `i` that builds `gpus` on the same switches, where the radix runs out
+    (the Clos builder's answer to a size two tiers of a radix cannot join, as the catalog's 16,384-GPU DGX H100
+    SuperPOD adds its core; hF72): tier i's domain the largest whole number of the tier below's domains dividing
+    `gpus` that builds under one more tier of tier i's switches, '' where none does."""
+    tiers = system.network.tiers
+    spec, unit = tiers[i], tiers[i - 1].group_size
+    for size in range(gpus - unit, unit, -unit):
+        if gpus % size:
+            continue
+        grown = [*tiers[:i], spec.model_copy(update={"group_size": size}),
+                 spec.model_copy(update={"name": f"{spec.name}-2", "group_size": gpus})]
+        try:
+            topo = build_topology(system.model_copy(update={"network": system.network.model_copy(
+                update={"tiers": grown})}), gpus, remedy=False)
+        except InputError:
+            continue
+        return (f"; or one more tier of the same switches above {spec.name} domains of {size:,} "
+                f"{endpoint_word(system)}s: {topo.switches_total:,} switches in {len(topo.tiers)} tiers")
+    return ""
 
 
 def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, hb: int) -> bool:
