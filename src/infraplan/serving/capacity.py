@@ -113,6 +113,7 @@ from infraplan.serving.serve_inputs import build_requests, check_lengths, check_
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.steady_state import STEADY_SPANS
+from infraplan.serving.tp_split import tp_split_refusal
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
 DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
@@ -199,7 +200,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     kinds, unsupported = weight_kinds(acc, engine, dtypes)  # one line where none runs (`capacity_layouts`)
     drafts = draft_choices(shape, acc, engine, kv_dtype, speculative_tokens, acceptance, try_speculative)
     slo = (ttft, tpot)
-    tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
+    tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0
+           and not tp_split_refusal(shape, t, engine.engine)]  # the KV heads / FFN split vLLM, SGLang run (hW72)
 
     source = (repr(spec), input_len, output_len, shape.max_seq_len)
 

@@ -61,6 +61,7 @@ from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.request_intake import attention_dp_refusal
 from infraplan.serving.stack_placement import stack_on_accelerator
+from infraplan.serving.tp_split import tp_split_refusal
 
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
 
@@ -162,6 +163,8 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
     if shape.num_heads % dep.tp:
         raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by "
                          f"{said(f'TP {dep.tp}', 'tp')}")
+    if refused := tp_split_refusal(shape, dep.tp, dep.engine, dep.attention_dp, pool):  # vLLM / SGLang (hW72)
+        raise InputError(refused)
     if dep.pp > shape.num_layers:
         raise InputError(f"{said(f'PP {dep.pp}', 'pp')} exceeds the {shape.num_layers} layers of {shape.name}")
     if dep.attention_dp > 1:

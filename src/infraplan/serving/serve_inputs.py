@@ -24,8 +24,9 @@ from infraplan.limits import MAX_REQUESTS
 from infraplan.network.collective_algorithms import custom_all_reduce_time
 from infraplan.network.collectives import bottleneck_tier, collective_time
 from infraplan.ops.precision import RECIPES, scope_words
-from infraplan.serving.engines import ServingEngine
+from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.tp_split import ENGINE_NAMES, tp_split_refusal
 from infraplan.serving.workloads import Requests, fixed_requests, read_trace, workload_requests
 from infraplan.units import counted
 
@@ -97,8 +98,13 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
             engine: str | ServingEngine | None = None) -> tuple[int, str]:
     """Smallest power-of-two TP inside the scale-up domain that leaves a useful KV cache (>= AUTO_TP_KV_SHARE of
     the usable memory), and the note that says the rule, the KV share of each TP tried and the one chosen."""
-    candidates = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
-                  and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
+    family = engine.engine if isinstance(engine, ServingEngine) else (
+        None if engine is None else load_engine(engine).engine)
+    divided = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
+               and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
+    candidates = [t for t in divided if not tp_split_refusal(shape, t, family)]  # vLLM's, SGLang's splits (hW72)
+    unbuilt = [t for t in divided if t not in candidates]
+    engine_name = ENGINE_NAMES.get(str(family), family)
     if not candidates:
         raise InputError(f"no TP divides {gpus // pp} {accelerator.device_word}s per pipeline and {shape.num_heads} "
                          "heads")
@@ -113,7 +119,9 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
             break
     return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the {gpus // pp} "
                     f"{accelerator.device_word}s per pipeline stage and the {shape.num_heads} heads, within the "
-                    f"{system.node.scale_up_domain}-{accelerator.device_word} scale-up domain) leaving >= "
+                    f"{system.node.scale_up_domain}-{accelerator.device_word} scale-up domain"
+                    + (f"; not TP {', '.join(map(str, unbuilt))}, which {engine_name} does not build for "
+                       f"{shape.name}'s KV heads or FFN width" if unbuilt else "") + ") leaving >= "
                     f"{AUTO_TP_KV_SHARE * 100:.0f} % of the usable memory to the KV cache: {', '.join(tried)}"
                     f"{'' if met else ': none does, the largest taken'}; --tp N sets it")
 

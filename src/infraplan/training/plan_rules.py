@@ -44,6 +44,7 @@ from infraplan.training.adapter_sites import (
 )
 from infraplan.training.attention_core import FP8_MLA_CP_FIX, FP8_MLA_CP_REASON, fp8_mla_cp_refused
 from infraplan.training.enums import RankOrder, Recompute
+from infraplan.training.ffn_split_rules import ffn_split_fix, ffn_split_reason, ffn_split_refused
 from infraplan.training.pipeline_split_rule import LaidOut, split_refused, split_refuses
 from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.plan_reasons import (
@@ -140,8 +141,9 @@ def framework_refusals(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     fp8 attention on MLA at CP > 1 (`attention_core.fp8_mla_cp_refused`, Transformer Engine 2.14) and LoRA on MLA's
     down projections at TP > 1 with sequence parallelism (`adapter_sites.down_adapters_sp_refused`, Megatron-Bridge
     0.6.0), DeepSeek Sparse Attention at CP > 1 on a stack whose DSA refuses it (`sparse_attention_rules.
-    dsa_cp_refused`, megatron-core 0.16-0.18) and deferred wgrads under TP userbuffers (`tp_overlap.
-    deferred_wgrad_userbuffers_refused`, Transformer Engine 2.14; a search's rows for each of their VP pairs, hD66).
+    dsa_cp_refused`, megatron-core 0.16-0.18), deferred wgrads under TP userbuffers (`tp_overlap.
+    deferred_wgrad_userbuffers_refused`, Transformer Engine 2.14; a search's rows for each of their VP pairs, hD66)
+    and an FFN width TP leaves fractional (`ffn_split_rules.ffn_split_refused`, megatron-core 0.16.1; hW72).
     `train` raises the first as an InputError (`refuse_framework`),
     `search` drops them from `valid_mask`'s plans and says how many. Each reason ends with what `command` ("train" or
     "search") offers against it: `search` has no --cp or --no-sequence-parallel to name (hF, session 57)."""
@@ -150,7 +152,9 @@ def framework_refusals(shape: TransformerShape, plan: PlanArrays, stack: Stack |
              f"{DOWN_ADAPTERS_SP_REASON}; {DOWN_ADAPTERS_SP_FIX[command]}"),
             (np.asarray(dsa_cp_refused(shape, plan, stack)), f"{dsa_cp_reason(stack)}; {DSA_CP_FIX[command]}"),
             (np.asarray(deferred_wgrad_userbuffers_refused(shape, plan, stack, command == "search")),
-             f"{DEFERRED_WGRAD_UB_REASON}; {DEFERRED_WGRAD_UB_FIX[command]}")]
+             f"{DEFERRED_WGRAD_UB_REASON}; {DEFERRED_WGRAD_UB_FIX[command]}"),
+            (np.asarray(ffn_split_refused(shape, plan, stack)),
+             f"{ffn_split_reason(shape, plan, stack)}; {ffn_split_fix(shape, command)}")]
 
 
 def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | None,
@@ -159,7 +163,7 @@ def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     to the model, stack and adapters (each gives plain False), nothing is built (a single estimate: ~4 us of
     numpy reductions and reason strings; hS59)."""
     if (fp8_mla_cp_refused(shape, plan, stack) is False and down_adapters_sp_refused(shape, plan, lora) is False
-            and dsa_cp_refused(shape, plan, stack) is False
+            and dsa_cp_refused(shape, plan, stack) is False and ffn_split_refused(shape, plan, stack) is False
             and (stack is None or not stack.moe.delay_wgrad_compute  # (read first: one call less an estimate)
                  or deferred_wgrad_userbuffers_refused(shape, plan, stack) is False)):
         return
