@@ -32,7 +32,10 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # 400 pools run four more LLM searches, ~16 s, whose whole runs' engine loop is most of it), fleet-mix 4.11-4.39 s
 # (base 3.84-4.25: unchanged). hS, session 71: verdict-only runs stop once shown to miss (`serving.miss_stop`): engine
 # requests -0.4 % in gigawatt-2027 (no CPU change resolved at load 13-16, 48 s there), -8.4 % in meta-2024; a numba
-# prototype of the FCFS loop (not shipped) answered gigawatt-2027 bit for bit in 26.5 s against 48.2 s CPU there
+# prototype of the FCFS loop (not shipped) answered gigawatt-2027 bit for bit in 26.5 s against 48.2 s CPU there.
+# hS, session 72: the FCFS loop compiled (`serving.fcfs_core`, numba), answers identical; alternated at load 13-17:
+# gigawatt-2027 18.43 / 19.07 s (base 54.65 / 48.37), meta-2024 12.24 / 12.52 s (38.82 / 34.97), fleet-mix 3.27 /
+# 2.78 s (5.75 / 5.09); a cold numba cache adds ~3.7 s to the first example of a process
 GOALS_S = {"meta-2024": 32.0, "gigawatt-2027": 20.0, "fleet-mix": 5.0}
 
 

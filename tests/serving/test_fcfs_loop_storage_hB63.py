@@ -1,6 +1,7 @@
 """The FCFS engine loop's storage (hB, session 63; issue 18, "1 M requests <= 3 s online"): its first-token and
-finish times are written as C doubles (`array.array`) that the result's arrays read in place, not as one float
-object per request converted afterwards; its completion heap keys (decode-iteration count, request) as
+finish times are written as C doubles in place (since session 72 the compiled loop writes the result's float64
+arrays, and a stepping driver's `array.array`s through a view), not as one float object per request converted
+afterwards; its completion heap keys (decode-iteration count, request) as
 count << bits | request. Both are bookkeeping: every time stays bit for bit the general loop's, also where the keys
 pass 2^30 (multi-digit ints) and where several sequences end in one iteration (ties broken by request)."""
 
@@ -11,6 +12,8 @@ from array import array
 import numpy as np
 from tests.serving.test_serving_engine_fcfs_loop import COST, General, assert_bitwise
 
+from infraplan.serving.fcfs_loop import fcfs_steps
+from infraplan.serving.loop_stepping import fcfs_request_arrays, run_to_end
 from infraplan.serving.serving_engine import simulate_engine
 
 
@@ -23,11 +26,15 @@ def _run(scheduler: object = "fcfs") -> object:
                            scheduler=scheduler)  # type: ignore[arg-type]
 
 
-def test_times_are_read_in_place_from_c_doubles() -> None:
+def test_times_are_written_in_place_as_c_doubles() -> None:
     r = _run()
     for times in (r.first_token_s, r.finish_s):  # type: ignore[attr-defined]
-        assert isinstance(times.base, memoryview) and isinstance(times.base.obj, array)
-        assert times.dtype == np.float64 and times.flags.writeable
+        assert times.base is None and times.dtype == np.float64 and times.flags.c_contiguous  # the loop's own
+    first, finish = array("d", (np.nan,)) * 3, array("d", (np.nan,)) * 3  # a stepping driver's: written through
+    arr = [0.0, 0.0, 0.5]
+    lists = fcfs_request_arrays(np.array([100, 0, 20]), np.zeros(3, dtype=np.int64), np.array([3, 0, 1]), 16)
+    totals = run_to_end(fcfs_steps(COST, arr, [*arr, np.inf], *lists, 64, 2048, 1000, 0, first, finish, None))
+    assert totals[0] > 0.0 and first[1] == finish[1] == 0.0 and finish[0] > first[0] > 0.0 < first[2] < finish[2]
 
 
 def test_keys_past_2_to_the_30_and_ties_equal_the_general_loop() -> None:

@@ -33,7 +33,7 @@ import numpy as np
 from infraplan.serving.backlog_growth import BacklogSpan, backlog_grows
 from infraplan.serving.fcfs_loop import fcfs_steps
 from infraplan.serving.llm_iteration import Deployment, IterationCost
-from infraplan.serving.loop_stepping import LEAP, Need, engine_policy, fcfs_path, fcfs_request_lists
+from infraplan.serving.loop_stepping import LEAP, Need, engine_policy, fcfs_path, fcfs_request_arrays
 
 CHECKS_PER_ENGINE = 16  # arrival chunks per engine (a check after each)
 MIN_CHUNK = 64  # requests per chunk at least (a check costs a few numpy calls)
@@ -71,7 +71,7 @@ class _Engine:
         self.arr_open: list[float] = [-math.inf]
         self.feed()
         self.loop: Generator[Need, None, object] = fcfs_steps(
-            cost, self.arr, self.arr_open, *fcfs_request_lists(prefill, cached, steps, dep.block_tokens,
+            cost, self.arr, self.arr_open, *fcfs_request_arrays(prefill, cached, steps, dep.block_tokens,
                                                                cost.decode_growth_tokens, cost.draft_slots),
             dep.max_batch, dep.token_budget, blocks, 0, self.first, self.finish, None, stop_if_kv_binds)
         self.ended = False

@@ -1,15 +1,16 @@
 """What the FCFS engine loop (`serving.fcfs_loop.fcfs_steps`) reads once per run, before its first iteration.
 
-Nothing is modelled here that the loop does not model: the iteration cost's figures (`llm_iteration.IterationCost`:
-KV read per cached token, query-key pairs, fixed and per-token costs, the host's floor on an eager iteration,
+Nothing is modelled here that the loop does not model: the iteration cost's figures (`llm_iteration.IterationCost`: KV
+read per cached token, query-key pairs, fixed and per-token costs, the host's floor on an eager iteration,
 `serving.host_overhead`) and its per-batch-size tables (`loop_stepping.cost_tables`), unpacked into the loop's own
 locals (`FcfsConstants`, in this order), so that the loop's passes read fast locals and not attributes; the counts as
-floats the loop sums (`loop_stepping.whole_floats`); and how an ending request is released (`releaser`: logged for a
-stepping driver, or in closed loop its client's next request sent at once). Split from the loop's module (hA,
-session 58) to keep each module under the project's size cap; the loop's floats and their order are unchanged.
+floats the loop sums (`loop_stepping.whole_floats`); and all of it as the compiled loop reads it (`fcfs_arrays`). Split
+from the loop's module (hA, session 58) to keep each module under the project's size cap; the loop's floats and their
+order are unchanged.
 
 How the loop's bookkeeping is leaner than the general loop's (`serving.engine_loop`), with the same floating-point
-sums in the same order (moved here from `fcfs_loop`'s docstring, hE62):
+sums in the same order (moved here from `fcfs_loop`'s docstring, hE62; written for the Python loop, whose passes the
+compiled `serving.fcfs_core.fcfs_run` keeps since session 72, its CPython notes now history):
 * an arrival that finds nobody waiting and room in the batch and the cache is admitted on the spot (the general
   loop queues it, then admits it from the queue head in the same pass: the same order); in open loop the arrivals
   during a leap wait for the next pass instead of being queued before the event iteration (nothing reads the
@@ -28,14 +29,12 @@ sums in the same order (moved here from `fcfs_loop`'s docstring, hE62):
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.loop_stepping import cost_tables, tables_kept, whole_floats
+from infraplan.serving.loop_stepping import SKIP_ROOT, cost_tables, tables_kept, whole_floats
 
 
 class KvBinds(Exception):
@@ -108,16 +107,29 @@ def fcfs_constants(cost: IterationCost, max_batch: int, token_budget: int) -> Fc
     return constants
 
 
-def releaser(log: list[int] | None, arr: list[float], clients: int, n: int,
-             waiting: deque[int]) -> Callable[[int, float], None]:
-    """The loop's `release(i, at)`: request i ended at `at`: logged for the stepping driver, or (closed loop) its
-    client's next request is sent then (bound as defaults, not closed over: the loop's own reads of `n` and `waiting`
-    stay fast locals, not cells)."""
-    def release(i: int, at: float, log: list[int] | None = log, arr: list[float] = arr, clients: int = clients,
-                n: int = n, waiting: deque[int] = waiting) -> None:
-        if log is not None:
-            log.append(i)
-        elif i + clients < n:
-            arr[i + clients] = at
-            waiting.append(i + clients)
-    return release
+# the last run's constants as the compiled loop reads them, with the constants they were made from (`fcfs_arrays`)
+_ARRAYS: list[tuple[FcfsConstants, tuple[np.ndarray, tuple[int, int], tuple[np.ndarray, ...]]] | None] = [None]
+
+
+def fcfs_arrays(cost: IterationCost, max_batch: int, token_budget: int, clients: int, logged: bool,
+                stop_if_kv_binds: bool) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """`fcfs_constants` as the compiled loop reads them (`serving.fcfs_core.fcfs_run`): the figures (`fcfs_state`'s
+    `sc` slots, then `SKIP_ROOT`), the run's int settings (`ci` slots: `clients`, whether ends are `logged`, the KV
+    bind stop) and the per-batch-size tables as float64 arrays (body, head, body_flop, decode_s, decode_flop_s,
+    decode_head_s, half_kv, twice_half_kv, four_half_kv, head0, rows_s, head1). The counts-as-floats tables are not
+    read: float(k) is wholes[k], and adv x k is grow[k] (the same IEEE product). Converted once per kept constants
+    (`fcfs_constants`: a pool's engines, a candidate's probes)."""
+    c = fcfs_constants(cost, max_batch, token_budget)
+    kept = _ARRAYS[0]
+    if kept is not None and kept[0] is c:
+        figures, ints, tables = kept[1]
+    else:
+        figures = np.array([c.kv_c, c.pair_c, c.pair_f, c.pre_fix, c.dec_fix, c.shared, c.over, c.per_tok, c.per_fin,
+                            c.host, c.adv, c.head_1, SKIP_ROOT], dtype=np.float64)
+        ints = (c.cap, int(c.fin))
+        tables = tuple(np.array(x, dtype=np.float64) for x in (
+            c.body, c.head, c.body_flop, c.decode_s, c.decode_flop_s, c.decode_head_s, c.half_kv, c.twice_half_kv,
+            c.four_half_kv, c.head0, c.rows_s, c.head1))
+        _ARRAYS[0] = (c, (figures, ints, tables))
+    settings = np.array([*ints, max_batch, token_budget, clients, int(logged), int(stop_if_kv_binds)], dtype=np.int64)
+    return figures, settings, tables

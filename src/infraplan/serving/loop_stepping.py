@@ -49,6 +49,8 @@ EngineTotals = tuple[float, float, int, int, int, int]  # busy s, tensor-core s,
 # what a stepped loop waits for (module docstring)
 TOP, LEAP, IDLE = 0, 1, 2
 Need = tuple[int, float]  # (TOP / LEAP / IDLE, seconds)
+# the FCFS loop's per-request arrays: todo, ctx0, steps, need, end_ctx, whole_pairs (`fcfs_request_arrays`)
+FcfsArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 Steps = Generator[Need, None, LoopTotals]
 # an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
 # 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative); both loops use these
@@ -181,23 +183,29 @@ def _request_tokens(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decod
     return ctx + growth * decode_steps, np.ceil(held / block_tokens).astype(np.int64)
 
 
-def fcfs_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
-                       block_tokens: int, growth: float = 1.0, slots: int = 0) -> tuple[list[int], list[float],
-                                                                                      list[int], list[float],
-                                                                                      list[Any], list[float]]:
-    """`fcfs_steps`'s per-request lists (todo, ctx0, steps, need, end_ctx, whole_pairs) of the requests (`growth`,
-    `slots`: the cost's `decode_growth_tokens`, `draft_slots`; `request_tokens`); the blocks `need` and the cached
-    tokens `ctx0` as whole floats (`fcfs_steps` counts its free blocks and sums cached tokens as floats: exact below
-    2^53, float arithmetic the interpreter's fast path)."""
+def fcfs_request_arrays(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
+                        block_tokens: int, growth: float = 1.0, slots: int = 0) -> FcfsArrays:
+    """`fcfs_steps`'s per-request arrays (todo, ctx0, steps, need, end_ctx, whole_pairs) of the requests (`growth`,
+    `slots`: the cost's `decode_growth_tokens`, `draft_slots`; `request_tokens`): todo and steps int64, the rest
+    float64 (the blocks `need` and the cached tokens `ctx0` as whole floats: `fcfs_steps` counts its free blocks and
+    sums cached tokens as floats, exact below 2^53)."""
     # contiguous copies first: a pool hands each engine a strided view (`serving_sim.run_pool`), where every element
     # is a cache line of its own, and each is read several times below
     prefill_tokens, cached_tokens, decode_steps = (
         np.ascontiguousarray(prefill_tokens), np.ascontiguousarray(cached_tokens), np.ascontiguousarray(decode_steps))
     end_ctx, need = _request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)
-    ctx0 = cached_tokens.astype(np.float64).tolist() if cached_tokens.any() else [0.0] * len(need)
-    return (prefill_tokens.tolist(), ctx0,
-            decode_steps.tolist(), need.astype(np.float64).tolist(), end_ctx.tolist(),
-            (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).tolist())
+    return (prefill_tokens.astype(np.int64), cached_tokens.astype(np.float64), decode_steps.astype(np.int64),
+            need.astype(np.float64), end_ctx.astype(np.float64),
+            (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).astype(np.float64))
+
+
+def fcfs_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
+                       block_tokens: int, growth: float = 1.0, slots: int = 0) -> tuple[list[Any], list[Any], list[Any],
+                                                                                      list[Any], list[Any], list[Any]]:
+    """`fcfs_request_arrays` as lists (todo and steps ints, the rest floats)."""
+    todo, ctx0, steps, need, end_ctx, pairs = fcfs_request_arrays(prefill_tokens, cached_tokens, decode_steps,
+                                                                  block_tokens, growth, slots)
+    return todo.tolist(), ctx0.tolist(), steps.tolist(), need.tolist(), end_ctx.tolist(), pairs.tolist()
 
 
 def engine_policy(cost: IterationCost, max_batch: int, token_budget: int, scheduler: str | Scheduler,

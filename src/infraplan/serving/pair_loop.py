@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,7 @@ from infraplan.serving.loop_stepping import (
     engine_policy,
     engine_request_lists,
     fcfs_path,
-    fcfs_request_lists,
+    fcfs_request_arrays,
 )
 from infraplan.serving.pair_router import Router
 from infraplan.serving.window_marks import ClosedCuts, summed_rate
@@ -97,16 +98,17 @@ class SteppedEngine:
     window cuts its driver appends to (`window_marks.ClosedCuts`; a pair's engines share one); `held`: its bound stays
     short of inf once every arrival is in, until the driver `release`s it (the window's end is still to come)."""
 
-    def __init__(self, pool: PoolSpec, n: int, tables: tuple[list[Any], ...], fcfs: bool,
+    def __init__(self, pool: PoolSpec, n: int, tables: tuple[Any, ...], fcfs: bool,
                  cuts: list[float] | None = None, held: bool = False) -> None:
         dep = pool.dep
         self.tables = tables  # the pool's per-request lists by request, in the loop's argument order
-        self.lists: list[list[Any]] = [[0] * n for _ in tables]  # the engine's, filled as its requests arrive
+        # the engine's, filled as its requests arrive (the FCFS loop's: arrays it reads in place)
+        self.lists: list[Any] = [np.zeros(n, dtype=t.dtype) if fcfs else [0] * n for t in tables]
         lists = self.lists
         self.copies = list(zip(lists, tables, strict=True))
         self.arr = [0.0] * n
         self.arr_open = [-math.inf]  # the arrivals known, then the bound up to which they are all known
-        self.first, self.finish = [math.nan] * n, [math.nan] * n
+        self.first, self.finish = array("d", (math.nan,)) * n, array("d", (math.nan,)) * n  # (C doubles: read in place)
         self.log: list[int] = []
         self.requests: list[int] = []  # the request of each local index, in arrival order
         self.n = n
@@ -161,11 +163,11 @@ class SteppedEngine:
 
 
 def pool_tables(pool: PoolSpec, prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray,
-                fcfs: bool) -> tuple[list[Any], ...]:
+                fcfs: bool) -> tuple[Any, ...]:
     """The loop's per-request lists of every request of the pool (each engine copies its own as they arrive)."""
     growth, slots = pool.cost.decode_growth_tokens, pool.cost.draft_slots  # `serving.speculative`
     if fcfs:
-        return fcfs_request_lists(prefill, cached, steps, pool.dep.block_tokens, growth, slots)
+        return fcfs_request_arrays(prefill, cached, steps, pool.dep.block_tokens, growth, slots)
     return engine_request_lists(prefill, cached, steps, pool.dep.block_tokens, pool.kv_admission == "on_demand",
                                 growth, slots)
 

@@ -56,7 +56,7 @@ from infraplan.serving.loop_stepping import (
     engine_policy,
     engine_request_lists,
     fcfs_path,
-    fcfs_request_lists,
+    fcfs_request_arrays,
     run_to_end,
 )
 from infraplan.serving.schedulers import Scheduler
@@ -113,20 +113,17 @@ def _fcfs_fields(cost: IterationCost, arrival: np.ndarray, prefill_tokens: np.nd
     """`fcfs_engine`'s run (`arrival`: its contiguous float64 copy)."""
     n = len(arrival)
     marks: list[float] = []
-    arr = arrival.tolist()
-    # the loop writes each time as a C double (`array.array`): no float object kept per request, and numpy reads the
-    # doubles in place (a list's floats, scattered over the heap, took np.fromiter ~45 ns each)
-    first, finish = array("d", _NAN) * n, array("d", _NAN) * n
+    sent = arrival.copy() if clients > 0 else arrival  # (closed loop: the loop writes each send time)
+    first, finish = np.full(n, math.nan), np.full(n, math.nan)
     try:
         busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
-            cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
-            *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens, cost.decode_growth_tokens,
-                               cost.draft_slots), max_batch, token_budget,
+            cost, sent, np.append(arrival[:min(clients, n)] if clients > 0 else arrival, math.inf),
+            *fcfs_request_arrays(prefill_tokens, cached_tokens, decode_steps, block_tokens, cost.decode_growth_tokens,
+                                 cost.draft_slots), max_batch, token_budget,
             kv_blocks, clients, first, finish, None, stop_if_kv_binds, cuts, marks))
     except KvBinds:
         return None
-    return (np.frombuffer(first, np.float64), np.frombuffer(finish, np.float64), busy_s, compute_s,
-            one_by_one + leapt, np.array(arr, dtype=np.float64) if clients > 0 else arrival, 0, 0, leapt,
+    return (first, finish, busy_s, compute_s, one_by_one + leapt, sent, 0, 0, leapt,
             close_marks(marks, cuts, busy_s + compute_s))
 
 

@@ -1,0 +1,161 @@
+"""The compiled FCFS engine loop's state slots and helpers (`serving.fcfs_core.fcfs_run`, `serving.fcfs_loop`).
+
+One source: `fcfs_core.fcfs_run` and these helpers are compiled with numba (`@njit(cache=True)`, no fastmath: IEEE
+float64 operations in the order written, no contraction into fused multiply-adds), or run as written where numba is
+missing (`compiled`). Its floating-point operations and their order are those of the Python loop it replaced (session
+72: every answer bit-identical, serving_speed_tried.md), so the Python loop's notes hold: counts enter the float sums as
+floats (a float64 conversion of an int below 2^53 is exact), the finish heap's keys are (decode-iteration count << bits
+| request), unique, so a binary heap pops them in the same order as `heapq`.
+
+State between calls (a stepped run returns where the generator yielded, `fcfs_loop`): the float and int scalars in
+`fs` and `st` (slots below), the queues and the heap in arrays of the run's request count (each request enters the
+waiting queue and the prefill queue at most once, so each is a plain array with a head and a tail).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+_njit: Any
+try:  # (numba: a dependency; absent, the same source runs uncompiled)
+    from numba import njit as _njit
+except ImportError:  # pragma: no cover - numba is a dependency
+    _njit = None
+
+
+def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` compiled with numba, cached on disk (`__pycache__`, or `NUMBA_CACHE_DIR`); `fn` itself without numba."""
+    return fn if _njit is None else _njit(cache=True)(fn)
+
+
+# `fs` slots: the float state
+CLOCK, BUSY, COMPUTE, T, F, LEAP_S, LEAP_F, CUT, SUM_CTX, FREE, AT = range(11)
+# `st` slots: the int state (SOLO -1: none; PHASE 1: resume inside a decode stretch, after its LEAP)
+(LEAPT, STEPS_DONE, NXT, N_DEC, RUNNING, PREFILL_ONLY, SOLO, W_HEAD, W_TAIL, P_HEAD, P_TAIL, HSIZE, E_MIN, NM, N_LOG,
+ LAST, PHASE, BITS) = range(18)
+# `sc` slots: the cost's figures (`fcfs_setup.FcfsConstants`) and `loop_stepping.SKIP_ROOT`
+KV_C, PAIR_C, PAIR_F, PRE_FIX, DEC_FIX, SHARED, OVER, PER_TOK, PER_FIN, HOST, ADV, HEAD_1, SKIP = range(13)
+# `ci` slots: the run's int settings
+CAP, FIN, MAX_BATCH, TOKEN_BUDGET, CLIENTS, LOGGED, STOP_KV = range(7)
+# what `fcfs_run` returns: ended, or stopped (the `loop_stepping` waits TOP, LEAP, IDLE; a KV bind; a request
+# larger than the cache)
+DONE, KV_BINDS, TOO_BIG = -1, 3, 4
+NEVER_KEY = 1 << 62  # a heap key above any (decode-iteration count << bits | request)
+
+
+@compiled
+def heap_push(heap: Any, size: int, key: int) -> int:
+    """heapq.heappush on heap[:size]; the new size."""
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        if heap[p] <= key:
+            break
+        heap[i] = heap[p]
+        i = p
+    heap[i] = key
+    return size + 1
+
+
+@compiled
+def heap_pop(heap: Any, size: int) -> tuple[int, int]:
+    """heapq.heappop on heap[:size]: the smallest key and the new size."""
+    top = heap[0]
+    size -= 1
+    last = heap[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and heap[c + 1] < heap[c]:
+            c += 1
+        if heap[c] >= last:
+            break
+        heap[i] = heap[c]
+        i = c
+    if size > 0:
+        heap[i] = last
+    return top, size
+
+
+@compiled
+def due_count(heap: Any, size: int, due: int) -> int:
+    """The keys under `due`: the sequences ending in this iteration (their per-finish cost)."""
+    count = 0
+    for q in range(size):
+        if heap[q] < due:
+            count += 1
+    return count
+
+
+@compiled
+def cut_marks(marks: Any, nm: int, cuts: Any, clock: float, step_s: float, work: float,
+               step_work: float) -> tuple[float, int]:
+    """`window_marks.pass_cuts` over marks[:nm]: the next cut (inf after the last) and the marks' count."""
+    start, before = clock - step_s, work - step_work
+    while nm < len(cuts) and cuts[nm] <= clock:
+        cut = cuts[nm]
+        marks[nm] = before + (cut - start) / step_s * step_work if cut > start and step_s > 0.0 else before
+        nm += 1
+    return (cuts[nm] if nm < len(cuts) else math.inf), nm
+
+
+@compiled
+def release_one(j: int, clock: float, ci: Any, arr: Any, waiting: Any, w_tail: int, log: Any,
+             n_log: int) -> tuple[int, int]:
+    """Request j ended at `clock`: logged for the stepping driver, or (closed loop) its client's next request sent
+    and queued; the waiting queue's tail and the log's count."""
+    if ci[LOGGED]:
+        log[n_log] = j
+        n_log += 1
+    elif j + ci[CLIENTS] < len(arr):
+        arr[j + ci[CLIENTS]] = clock
+        waiting[w_tail] = j + ci[CLIENTS]
+        w_tail += 1
+    return w_tail, n_log
+
+
+@compiled
+def start_prompt(j: int, solo: int, p_head: int, p_tail: int, todo: Any, ctx0: Any, p_req: Any, p_left: Any,
+           p_done: Any) -> tuple[int, int]:
+    """A prompt admitted: `solo` if no other is pending, else queued (a solo before it first); (solo, queue tail)."""
+    if solo < 0 and p_tail == p_head:
+        return j, p_tail
+    if solo >= 0:
+        p_req[p_tail], p_left[p_tail], p_done[p_tail] = solo, todo[solo], ctx0[solo]
+        p_tail += 1
+    p_req[p_tail], p_left[p_tail], p_done[p_tail] = j, todo[j], ctx0[j]
+    return -1, p_tail + 1
+
+
+
+
+@compiled
+def join_decode(heap: Any, hsize: int, e_min: int, k: int, bits: int, j: int) -> tuple[int, int]:
+    """Request j joins the decode batch, its last token due at decode iteration k: (heap size, next due)."""
+    return heap_push(heap, hsize, k << bits | j), (k if k < e_min else e_min)
+
+
+@compiled
+def end_due(heap: Any, hsize: int, e_min: int, steps_done: int, bits: int, clock: float, need: Any, end_ctx: Any,
+            finish: Any, free: float, running: int, n_dec: int, sum_ctx: float, ci: Any, arr: Any, waiting: Any,
+            w_tail: int, log: Any, n_log: int) -> tuple[int, int, float, int, int, float, int, int]:
+    """The sequences whose last token the iteration ending at `clock` was, popped in key order: they end, free their
+    blocks and leave the decode batch (released: `release_one`); (heap size, next due, free blocks, running,
+    decoding, their cached tokens, waiting queue's tail, log count)."""
+    low = (1 << bits) - 1
+    while e_min <= steps_done:
+        key, hsize = heap_pop(heap, hsize)
+        j = key & low
+        finish[j] = clock
+        free += need[j]
+        running -= 1
+        n_dec -= 1
+        sum_ctx -= end_ctx[j]
+        if ci[CLIENTS] > 0 or ci[LOGGED]:
+            w_tail, n_log = release_one(j, clock, ci, arr, waiting, w_tail, log, n_log)
+        e_min = heap[0] >> bits
+    return hsize, e_min, free, running, n_dec, sum_ctx, w_tail, n_log
