@@ -96,6 +96,13 @@ class ServingProfile(Spec):
         "the engine family's shipped profile's (`serving.engines.ServingEngine.budget_on`)")
     token_budget_by_memory_source: str | None = Field(
         None, description="where `token_budget_by_memory_gib` comes from (the engine's code, file:line)")
+    token_budget_split_by_attention_dp: bool | None = Field(
+        None, description="true: with attention DP the engine divides its default token budget by the attention-DP "
+        "ranks, each rank's scheduler running the quotient (SGLang: chunked_prefill_size // dp_size under "
+        "--enable-dp-attention); unset: the engine family's shipped profile's "
+        "(`serving.engines.ServingEngine.budget_on`)")
+    token_budget_split_by_attention_dp_source: str | None = Field(
+        None, description="where `token_budget_split_by_attention_dp` comes from (the engine's code, file:line)")
     scheduler: str = "fcfs"
     kv_admission: Literal["reserve_full", "on_demand"] = Field(
         "reserve_full", description="reserve_full: a request starts only when the KV cache holds its whole prompt "

@@ -275,9 +275,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                     sample)
             # (TP 1 wherever attention DP > 1: EP = attention DP / MoE TP); plain decoding, then MTP
             for (tp, adp, mtp, cap_b), (k, r) in itertools.product(layouts, drafts):
+                rank_budget = engine.budget_of(token_budget, acc.memory_bytes, adp)  # SGLang: // DP (hG72)
                 dep = Deployment(tp=tp, pp=pp, ep=adp // mtp, attention_dp=adp, moe_tp=mtp, dtype=dtype,
-                                 kv_dtype=kv, max_batch=cap_b, token_budget=max(budget, cap_b), engine=engine.engine,
-                                 stack=engine.ref, speculative_tokens=k, acceptance=r)
+                                 kv_dtype=kv, max_batch=cap_b, token_budget=max(rank_budget, cap_b),
+                                 engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=r)
                 if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
                     continue
                 if refused := build_refusal(shape, dep):  # the engine cannot build it
@@ -330,7 +331,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          moe_tp=chosen["moe_tp"], dtype=chosen["dtype"],
                          kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype, engine.engine, acc.catalog_name),
-                         max_batch=chosen["max_batch"], token_budget=max(budget, chosen["max_batch"]),
+                         max_batch=chosen["max_batch"], token_budget=max(engine.budget_of(
+                             token_budget, acc.memory_bytes, chosen["attention_dp"]), chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
         pair = own_pair(shape, acc, replace(dep, replicas=chosen["replicas"] - chosen["prefill_replicas"]), chosen)
         laws = option_laws(shape, acc, fabric, dep, chosen, keyed_probe(rate, seed)[0].arrival_s, (sample, sample_key),
@@ -393,5 +395,5 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                             clipped=clipped(None, seed, requests)[1])
     return met_answer(shape, cluster, engine, model=model, system=system, workload=workload, input_len=input_len,
                       output_len=output_len, rate=rate, slo=slo, percentile=percentile, key=key, seed=seed,
-                      stack=stack, budget=budget, drafts=drafts, options=options, runs=runs, evaluated=evaluated,
+                      stack=stack, drafts=drafts, options=options, runs=runs, evaluated=evaluated,
                       rejected=rejected, versioned=versioned)

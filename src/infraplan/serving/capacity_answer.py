@@ -99,21 +99,21 @@ def unmet_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, system:
 def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: str, system: str,
                workload: str | None, input_len: int | None, output_len: int | None, rate: float,
                slo: tuple[float, float], percentile: float, key: str, seed: int, stack: str | ServingEngine | None,
-               budget: int, drafts: tuple[Drafts, ...], options: list[dict[str, Any]],
+               drafts: tuple[Drafts, ...], options: list[dict[str, Any]],
                runs: list[tuple[dict[str, Any], Any, bool]], evaluated: int,
                rejected: list[str], versioned: list[str]) -> ServingPlanResult:
     """The whole run chosen among `runs` (the options `options` of every level searched) as the answer (module
-    docstring); `key`: the percentile's name in a run's metrics ('p99'); `budget`: the stack's chunked-prefill
-    token budget; `drafts`: the (MTP draft tokens, acceptance) searched; `rejected` is extended in place with the
-    whole runs that missed, first."""
+    docstring); `key`: the percentile's name in a run's metrics ('p99'); `drafts`: the (MTP draft tokens,
+    acceptance) searched; `rejected` is extended in place with the whole runs that missed, first."""
     ttft, tpot = slo
     acc, sys_spec = cluster.accelerator, cluster.system
     chosen, (result, n_full, n_clipped, context, *_, why_missed), meets = chosen_run(runs)
     rejected[:0] = missed_lines(runs, chosen, key, slo)  # the whole runs that missed, first
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     k_chosen = chosen["speculative_tokens"]
-    changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,
-                                      max(budget, chosen["max_batch"]), k_chosen, memory_bytes=acc.memory_bytes)
+    changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,  # one rank's budget (hG72)
+                                      result["deployment"]["token_budget"], k_chosen, memory_bytes=acc.memory_bytes,
+                                      attention_dp=chosen["attention_dp"])
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": meets,

@@ -42,6 +42,7 @@ from infraplan.serving.fcfs_setup import KvBinds
 from infraplan.serving.handoff_floor import handoff_floor_s
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
+from infraplan.serving.request_metrics import tpot_s
 from infraplan.serving.serve_results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.steady_state import STEADY_SPANS
@@ -255,7 +256,7 @@ class Candidate:
         multi = np.zeros(len(req), dtype=bool)
         multi[steady] = req.output_tokens[steady] > 1
         ttft = ttft[judged]
-        tpot = (finish_s - first_s)[multi] / (req.output_tokens[multi] - 1)
+        tpot = tpot_s(first_s[multi], finish_s[multi], req.output_tokens[multi])  # as `summarize` forms it
         if not keeps_up(req.arrival_s, finish_s, steady, runs):
             return False
         if mode == "decode":

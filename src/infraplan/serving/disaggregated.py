@@ -160,8 +160,10 @@ class PrefillLayout:
 
 
 def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deployment, prefill_gpus: int,
-                layout: PrefillLayout) -> DisaggregatedDeployment:
-    """The pair of `prefill_gpus` GPUs in `layout` and the decode deployment; one-line InputError if it cannot be."""
+                layout: PrefillLayout, token_budget: int | None = None) -> DisaggregatedDeployment:
+    """The pair of `prefill_gpus` GPUs in `layout` and the decode deployment; one-line InputError if it cannot be.
+    `token_budget`: one prefill rank's (the stack's default on its attention DP, `ServingEngine.budget_on`); None:
+    the decode deployment's (a given --token-budget)."""
     tp = layout.tp or decode.tp
     pp = layout.pp or decode.pp
     adp = layout.attention_dp or 1
@@ -178,7 +180,7 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
     prefill = replace(decode, tp=tp, pp=pp, ep=ep, attention_dp=adp, moe_tp=moe_tp,
                       replicas=prefill_gpus // per_worker,
                       max_batch=layout.max_batch or decode.max_batch, speculative_tokens=0, acceptance=0.0)
-    prefill = replace(prefill, token_budget=max(prefill.token_budget, prefill.max_batch))
+    prefill = replace(prefill, token_budget=max(token_budget or prefill.token_budget, prefill.max_batch))
     try:
         check_deployment(shape, accelerator, prefill, pool="prefill-")
     except InputError as error:

@@ -123,16 +123,27 @@ class ServingEngine:
     weight_formats_source: str = ""
     # the default token budget by GPU memory: (bytes at least, tokens), smallest first (`budget_on`)
     token_budget_by_memory: tuple[tuple[float, int], ...] = ()
+    # each attention-DP rank runs the budget / its ranks (`token_budget_split_by_attention_dp`, `budget_on`)
+    budget_split_by_attention_dp: bool = False
 
-    def budget_on(self, memory_bytes: float) -> int:
-        """The engine's default token budget on a GPU of `memory_bytes`: the stack's tier for that memory
-        (`token_budget_by_memory_gib`, SGLang's chunked_prefill_size by GPU memory), else `token_budget` (a stack
-        without tiers, or memory unknown: <= 0)."""
+    def budget_on(self, memory_bytes: float, attention_dp: int = 1) -> int:
+        """The engine's default token budget of one attention-DP rank on a GPU of `memory_bytes`: the stack's tier
+        for that memory (`token_budget_by_memory_gib`, SGLang's chunked_prefill_size by GPU memory), else
+        `token_budget` (a stack without tiers, or memory unknown: <= 0); where the stack splits it over its
+        `attention_dp` ranks (`token_budget_split_by_attention_dp`, SGLang's `chunked_prefill_size // dp_size`),
+        the quotient, at least 1."""
         budget = self.token_budget
         for at_least, tokens in self.token_budget_by_memory if memory_bytes > 0 else ():
             if memory_bytes >= at_least:
                 budget = tokens
-        return budget
+        return max(1, budget // attention_dp) if self.budget_split_by_attention_dp else budget
+
+    def budget_of(self, given: int | None, memory_bytes: float, attention_dp: int = 1, max_batch: int = 1) -> int:
+        """One attention-DP rank's token budget as `serve` deploys it: `given` (a --token-budget is one rank's), else
+        `budget_on`, at least the batch cap `max_batch` (an iteration of the model holds one token of each running
+        sequence within its budget: SGLang's split chunk on B200 at attention DP 8, 2,048, runs 4,096 beside a
+        closed loop's cap of 4,096)."""
+        return given if given is not None else max(self.budget_on(memory_bytes, attention_dp), max_batch)
 
     def custom_all_reduce_at(self, group: float, host: int = 0) -> bool:
         """Whether the engine runs its custom all-reduce for a TP group of `group` ranks: it has one, and the group
@@ -190,7 +201,7 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
                          p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p),
                          bool(_stated(p, "custom_all_reduce_one_host")), *weight_formats(p),
-                         budget_tiers(p))
+                         budget_tiers(p), bool(_stated(p, "token_budget_split_by_attention_dp")))
 
 
 def serving_stacks() -> list[str]:
@@ -330,15 +341,16 @@ ONLINE_MAX_BATCH = 256  # online default sequences per engine, as before (vLLM V
 
 def changed_engine_settings(engine: ServingEngine, max_batch: int, default_batch: int, token_budget: int,
                             speculative_tokens: int = 0, prefill_max_batch: int | None = None,
-                            memory_bytes: float = 0.0) -> list[str]:
+                            memory_bytes: float = 0.0, attention_dp: int = 1) -> list[str]:
     """The engine settings of a deployment that are not what `serve` runs on `engine` without the flags (batch cap
     `default_batch`: ONLINE_MAX_BATCH online, the stack's offline_max_batch offline or closed-loop; its token budget
-    on a part of `memory_bytes`, `ServingEngine.budget_on`; no draft tokens), as the flags that set them: the
-    answer's band then is not the default stack's re-run rows' (`catalog.answer_bands.serving_band_stack`, hN42)."""
+    on a part of `memory_bytes`, one of `attention_dp` ranks', `ServingEngine.budget_of`; no draft tokens), as the
+    flags that set them: the answer's band then is not the default stack's re-run rows'
+    (`catalog.answer_bands.serving_band_stack`, hN42)."""
     changed = [f"--max-batch {max_batch} (default {default_batch})"] if max_batch != default_batch else []
     if prefill_max_batch is not None and prefill_max_batch != default_batch:
         changed.append(f"--prefill-max-batch {prefill_max_batch} (default {default_batch})")
-    if token_budget != (default_budget := engine.budget_on(memory_bytes)):
+    if token_budget != (default_budget := engine.budget_of(None, memory_bytes, attention_dp, max_batch)):
         changed.append(f"--token-budget {token_budget} (default {default_budget})")
     if speculative_tokens:
         changed.append(f"--speculative-tokens {speculative_tokens} (default 0)")

@@ -6,8 +6,8 @@ or the TPOT SLO reaches `capacity_confidence.least_over_missing` of its requests
 breaks on a MISSED verdict without a rerun, and a shown miss or a near miss both miss; a run at the request cap,
 which no longer run follows, misses once its count rules MET out (`least_over`). The engines of a pool are
 independent (`serving_sim.run_pool`), so once an engine of the last pool run has run, its requests' times are final:
-`MissWatch` forms their TTFT and TPOT as `serving_sim` and `serving_metrics.summarize` form them, elementwise (the
-same float operations on each request's own values), adds them to the counts so far and raises `ShownMissed` once
+`MissWatch` forms their TTFT and TPOT with `serving_metrics.summarize`'s functions (`request_metrics`: the same
+float operations on each request's own values), adds them to the counts so far and raises `ShownMissed` once
 either count reaches its threshold. A colocated run (`colocated_times`): the schedule-ahead and receive-poll shifts
 of `request_intake`, then the front end. A disaggregated one, watched over its decode pool (`disaggregated_times`):
 `disaggregated.decode_first_token_s` of the prefill pool's first tokens and the decode engine's admissions, then the
@@ -26,6 +26,7 @@ import numpy as np
 from infraplan.serving import request_intake
 from infraplan.serving.capacity_confidence import CONFIDENCE, least_over_missing, most_over
 from infraplan.serving.disaggregated import decode_first_token_s
+from infraplan.serving.request_metrics import tpot_s, ttft_s
 from infraplan.serving.workloads import Requests
 
 Index = slice | np.ndarray
@@ -56,10 +57,9 @@ class MissWatch:
 
     def __call__(self, idx: Index, first: np.ndarray, finish: np.ndarray) -> None:
         """One engine's requests `idx` have their engine first-token and finish seconds in `first` / `finish`."""
-        f, g, arrival, out = self.times(idx, first, finish)
-        tpot = (g - f) / np.maximum(out - 1.0, 1.0)
-        self.over[0] += int(np.count_nonzero(f - arrival > self.slo[0]))
-        self.over[1] += int(np.count_nonzero((tpot > self.slo[1]) & (out > 1)))
+        f, g, arrival, out = self.times(idx, first, finish)  # TTFT and TPOT as `summarize` (`request_metrics`)
+        self.over[0] += int(np.count_nonzero(ttft_s(f, arrival) > self.slo[0]))
+        self.over[1] += int(np.count_nonzero((tpot_s(f, g, out) > self.slo[1]) & (out > 1)))
         if self.over[0] >= self.least[0] or self.over[1] >= self.least[1]:
             raise ShownMissed
 

@@ -167,8 +167,6 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     sys_spec, acc = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
-    if token_budget is None:  # the stack's on the part (SGLang: chunked_prefill_size by GPU memory, hJ71)
-        token_budget = spec_engine.budget_on(acc.memory_bytes)
     kv, kv_why = (kv_dtype, "--kv-dtype") if kv_dtype else default_kv_dtype(shape, dtype, spec_engine.engine,
                                                                                     acc.catalog_name)
     if kv not in KV_DTYPES:  # the reason where the format is a weight format (mxfp8 on MTIA, hM70)
@@ -180,6 +178,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
     if attention_dp < 1 or moe_tp < 1:
         raise InputError(f"--attention-dp and --moe-tp must be >= 1, got {attention_dp} and {moe_tp}")
+    # a given budget, else the stack's on the part (SGLang: chunked_prefill_size by GPU memory, hJ71), one attention
+    # DP rank's (SGLang: // dp_size, hG72); a prefill pool of its own: its ranks' (`split_pools`)
+    budget_given = token_budget
+    token_budget = spec_engine.budget_of(token_budget, acc.memory_bytes, attention_dp, max_batch)
     split = prefill is not None and prefill.given  # the prefill pool has its own layout; the rest is the decode pool
     if split and prefill_gpus >= gpus:
         raise InputError(f"--prefill-gpus {prefill_gpus} must leave decode {acc.device_word}s below --gpus {gpus}")
@@ -213,7 +215,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      attention_dp=attention_dp, moe_tp=moe_tp, speculative_tokens=speculative_tokens,
                      acceptance=acceptance)
     check_deployment(shape, acc, dep)
-    pair = split_pools(shape, acc, dep, prefill_gpus, prefill) if split and prefill is not None else None
+    pair = split_pools(shape, acc, dep, prefill_gpus, prefill, spec_engine.budget_of(
+        budget_given, acc.memory_bytes, prefill.attention_dp or 1)) if split and prefill is not None else None
     if pair is None and (prefill_gpus < 0 or prefill_gpus % per_replica or (prefill_gpus and prefill_gpus >= gpus)):
         word = acc.device_word  # the part's word: "GPUs" on an MTIA read wrong (hU56)
         raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of the replica's {per_replica} {word}s "
@@ -247,7 +250,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     # catalog/error_bands.yaml: the default serving stack as shipped by the rows re-run on it, else by engine class
     # (hN42) and by engine class when an engine setting is not the stack's default (`engines.changed_engine_settings`)
     changed = changed_engine_settings(spec_engine, max_batch, default_batch, token_budget, speculative_tokens,
-                                      prefill.max_batch if split and prefill is not None else None, acc.memory_bytes)
+                                      prefill.max_batch if split and prefill is not None else None, acc.memory_bytes,
+                                      attention_dp)
     ref = dep.stack or spec_engine.ref
     defaulted = asked is None  # the part's vendor's default stack (`stack_placement.serving_stack_for`)
     context = float((reqs.input_tokens + reqs.output_tokens).mean())  # beyond every case's: said (hU59)

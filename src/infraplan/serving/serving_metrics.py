@@ -68,6 +68,7 @@ from infraplan.serving import request_intake, steady_state, window_marks
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import graph_batch_cap
 from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.request_metrics import tpot_s, ttft_s
 from infraplan.serving.stack_placement import assumed_default, assumed_profile
 from infraplan.serving.workloads import Requests
 
@@ -206,17 +207,14 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
     in place (no fresh arrays: a million requests' would take new pages)."""
     arrival, out = requests.arrival_s, requests.output_tokens
     one_token = out <= 1
-    # TPOT (finish - first) / max(out - 1, 1) in place, the token counts as (exact) floats; NaN for one token
-    tpot = finish - first
-    per = out - 1.0
-    np.divide(tpot, np.maximum(per, 1.0, out=per), out=tpot)
+    tpot = tpot_s(first, finish, out)  # `request_metrics`: the one home of the formulas; NaN for one token
     tpot[one_token] = np.nan
     duration = float(finish.max() - arrival.min())
     steady_s = steady_state.tokens_per_s_while_arriving(arrival, first, finish, out, tpot)
     # a closed loop with window marks: its tokens over its window (`steady_state.window_tokens_per_s`, hO58)
     closed_s = (steady_state.window_tokens_per_s(first, finish, out, closed_window, tpot)
                 if window_marks.closed_basis(pools) else None)
-    ttft = np.subtract(first, arrival, out=first)  # first and finish are read no further
+    ttft = ttft_s(first, arrival, out=first)  # first and finish are read no further
     e2e = np.subtract(finish, arrival, out=finish)
     tokens_out = float(out.sum())
     ok = np.ones(len(out), dtype=bool)

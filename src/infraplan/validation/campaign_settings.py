@@ -220,14 +220,19 @@ def row_memory_bytes(row: dict[str, str]) -> float:
     return Cluster.resolve(SYSTEMS[row["system"]]).accelerator.memory_bytes if row.get("system") in SYSTEMS else 0.0
 
 
+def row_attention_dp(row: dict[str, str]) -> int:
+    """The row's attention-DP ranks (`attention_dp_size`; 1 where empty or absent, the dense rows)."""
+    return layout_count(row.get("attention_dp_size", ""))
+
+
 def sglang_chunked_prefill(row: dict[str, str], default: int) -> int:
     """SGLang's default chunked_prefill_size on the row's GPU (the shipped sglang-0.x profile's tiers by GPU memory,
-    `serving.engines.ServingEngine.budget_on`: 8192 below 160 GiB, 16384 above, so B200 / B300), `default` for a
-    row naming no system."""
+    `serving.engines.ServingEngine.budget_on`: 8192 below 160 GiB, 16384 above, so B200 / B300), one attention-DP
+    rank's (// its attention DP, hG72), `default` for a row naming no system."""
     from infraplan.serving.engines import load_engine
 
     memory = row_memory_bytes(row)
-    return load_engine("sglang-0.x").budget_on(memory) if memory > 0 else default
+    return load_engine("sglang-0.x").budget_on(memory, row_attention_dp(row)) if memory > 0 else default
 
 
 SGLANG_RECV_INTERVAL_RULE = True  # the Blackwell InferenceX SGLang campaigns' receive interval (docstring)

@@ -96,7 +96,7 @@ def case_deployment(case: dict[str, Any], engine: dict[str, Any]) -> Deployment:
     d = case["deployment"]
     profile = load_engine(case_stack(case))
     adp = d.get("attention_dp", 1)
-    budget = profile.budget_on(Cluster.resolve(case["system"]).accelerator.memory_bytes)  # the stack's on the part
+    budget = profile.budget_on(Cluster.resolve(case["system"]).accelerator.memory_bytes, adp)  # the stack's, a rank's
     return Deployment(tp=d["tp"], pp=d["pp"], ep=d.get("ep", 1), attention_dp=adp,
                       replicas=case["gpus"] // (d["tp"] * d["pp"] * adp), dtype=d["dtype"], kv_dtype=d["kv_dtype"],
                       max_batch=engine.get("max_batch", profile.offline_max_batch),

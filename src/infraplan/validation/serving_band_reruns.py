@@ -48,11 +48,12 @@ RERUN_EVERY_ROW = True  # False: vLLM / SGLang profiles re-run their own engine'
 def shipped_profile(dep: Deployment, ref: str | None = None, memory_bytes: float = 0.0) -> Deployment:
     """`dep` on the shipped serving profile `ref` (None: the default serving stack) as shipped, as `serve --stack
     ref` without --max-batch or --token-budget deploys it: the profile's engine, KV rule, batch limits (closed loop:
-    its offline max batch) and token budget on a GPU of `memory_bytes` (`ServingEngine.budget_on`), no draft tokens;
-    the layout, replicas and precisions kept."""
+    its offline max batch) and token budget on a GPU of `memory_bytes` (`ServingEngine.budget_of`: one attention-DP
+    rank's, at least that batch), no draft tokens; the layout, replicas and precisions kept."""
     engine = load_engine(ref)
     return replace(dep, engine=engine.engine, stack=engine.ref, max_batch=engine.offline_max_batch,
-                   token_budget=engine.budget_on(memory_bytes), speculative_tokens=0, acceptance=0.0)
+                   token_budget=engine.budget_of(None, memory_bytes, dep.attention_dp, engine.offline_max_batch),
+                   speculative_tokens=0, acceptance=0.0)
 
 
 def _on_profile_front_end(row: dict[str, str], predicted: dict[str, float], dep: Deployment) -> dict[str, float]:

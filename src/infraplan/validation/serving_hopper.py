@@ -230,7 +230,8 @@ def row_deployment(row: dict[str, str]) -> Deployment:
     # the engine's own batch cap (vLLM max_num_seqs, TensorRT-LLM max_batch_size, SGLang max_running_requests):
     # clients beyond it wait in the engine's queue, their wait counted in TTFT. The campaign's engine limits
     # (`campaign_limits`) where the row names its config batch size, else the stack's defaults.
-    max_batch, budget = engine.offline_max_batch, engine.budget_on(campaign_settings.row_memory_bytes(row))
+    max_batch, budget = engine.offline_max_batch, engine.budget_on(campaign_settings.row_memory_bytes(row),
+                                                                   campaign_settings.row_attention_dp(row))
     if CAMPAIGN_LIMITS and row.get("batch_size") and row.get("isl") and generated_flags(row):
         max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]),
                                             campaign_settings.sglang_chunked_prefill(row, SGLANG_CHUNKED_PREFILL))

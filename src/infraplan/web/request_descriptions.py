@@ -169,7 +169,7 @@ SERVE = {
     "max_batch": ("sequences per engine [256; --offline or --concurrency: the stack's offline_max_batch (trtllm-0.x "
                   "2048); images: 16]"),
     "token_budget": "tokens per iteration (chunked prefill) [the stack's: 8192; sglang-0.x by GPU memory, 16384 "
-                    "from 160 GiB]",
+                    "from 160 GiB, / --attention-dp]",
     "ttft_slo": "TTFT SLO: seconds, or 200ms, 2s (images: latency SLO)",
     "tpot_slo": "TPOT SLO: seconds, or 50ms",
     "prefill_gpus": "accelerators of a disaggregated prefill pool [0: colocated]",
