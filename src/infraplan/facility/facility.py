@@ -123,8 +123,8 @@ def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
                 f"{fit.rack_power_w / fit.power_limit_w:.0%}")
     elif fit.domain_racks > 1:
         note = (f"each scale-up domain spans {fit.domain_racks} racks (its system file's "
-                f"node.racks_per_scale_up_domain): {fit.servers_per_rack} servers and 1/{fit.domain_racks} of the "
-                f"domain's scale-up switches a rack, {_kw(fit.rack_power_w)}")
+                f"node.racks_per_scale_up_domain): {counted(fit.servers_per_rack, 'server')} and "
+                f"1/{fit.domain_racks} of the domain's scale-up switches a rack, {_kw(fit.rack_power_w)}")
     return FacilityRackFit(
         limited_by=fit.limited_by, servers_per_rack=fit.servers_per_rack,
         servers_per_rack_by_power=fit.servers_by_power, servers_per_rack_by_space=fit.servers_by_space,
