@@ -310,12 +310,18 @@ def load_system(ref: str) -> System:
     (`node: {scale_up_domain: 144}`)."""
     data, name = read_entry("systems", ref)
     data.setdefault("name", name)
+    base_ref, own_node = data.get("extends"), data.get("node")
     if "extends" in data:
         data = extended("systems", data, ref, load_system)
     if isinstance(data.get("accelerator"), str):
         data["accelerator"] = beside(data["accelerator"], ref)
     system = validated(System, data, ref)
-    load_accelerator(system.accelerator)  # the accelerator it names must exist
+    part = load_accelerator(system.accelerator)  # the accelerator it names must exist
+    if isinstance(base_ref, str) and not (isinstance(own_node, dict) and "host_power_w" in own_node):
+        base = load_system(beside(base_ref, ref))  # (read by `extended` above: it exists)
+        if load_accelerator(base.accelerator).catalog_name != part.catalog_name:  # another part in the base's
+            node = system.node.model_dump(exclude={"host_power_w", "host_power_source"}, exclude_unset=True)
+            return system.model_copy(update={"node": type(system.node)(**node)})  # servers: its own host share
     return system
 
 

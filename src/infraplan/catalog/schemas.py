@@ -255,7 +255,8 @@ class Node(Spec):
     nics_per_node: int = Field(ge=0)
     nic_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per NIC, per direction")
     cpus_per_node: int = Field(2, ge=0)
-    host_power_w: DeviceWatts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss)")
+    host_power_w: DeviceWatts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss); "
+                                      "unset: its accelerator's host share a device (cluster/host_share.py)")
     host_power_source: str = Field("", description="where host_power_w comes from (a published system power less its "
         "accelerators, or a labelled ASSUMPTION: every platform per-watt answer says it, `cluster.host_share`)")
     scale_up_switch_power_w: DeviceWatts = Field(0.0, description="per scale-up domain, its switches outside the "

@@ -21,7 +21,7 @@ from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_li
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
-from infraplan.cluster.host_share import host_share, node_host_share_w
+from infraplan.cluster.host_share import host_share, node_host_share_w, with_stated_host
 from infraplan.errors import InputError, close_names, wrong_kind
 from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collectives import Fabric
@@ -50,6 +50,9 @@ class Cluster:
     accelerator: Accelerator
     generic: bool = False  # built from an accelerator preset (generic node and Clos), not a catalog system
     placement_unit: int = 0  # one job's consecutive ranks known to share a domain (`placed`); 0: groups aligned
+
+    def __post_init__(self) -> None:  # a system file without its node's host power takes the part's (hN72)
+        object.__setattr__(self, "system", with_stated_host(self.system, self.accelerator))
 
     @classmethod
     def resolve(cls, ref: str | System | Cluster, purpose: str | None = None) -> Cluster:
@@ -258,12 +261,19 @@ def node_system(ref: str) -> System | None:
         load_accelerator(ref)
     except InputError as not_part:
         try:
-            return load_system(ref)  # (not `Cluster.resolve`: an accelerator file it refused loops back)
+            return read_system(ref)  # (not `Cluster.resolve`: an accelerator file it refused loops back)
         except InputError:
             from infraplan.catalog.inference_loader import video_device_line  # lazy: `train` never loads video
 
             raise (InputError(line) if (line := video_device_line(ref, "an accelerator")) else not_part) from None
     return None
+
+
+def read_system(ref: str) -> System:
+    """A system preset or file as every command reads it: `load_system`, its node's unstated host power the part's
+    host share (`with_stated_host`, hN72; `catalog systems FILE` prints this)."""
+    system = load_system(ref)
+    return with_stated_host(system, load_accelerator(system.accelerator))
 
 
 def part_of(ref: str) -> Accelerator:

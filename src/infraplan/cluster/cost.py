@@ -154,10 +154,15 @@ class SiteInputs:
     overrides: CostOverrides
 
 
-def default_cooling(layout: ServerLayout) -> str:
+def default_cooling(layout: ServerLayout, rack_power_w: float | None = None) -> str:
     """Air when one packing unit (server or scale-up rack) fits an air-cooled rack, else direct liquid; liquid for
     a part its file says is built for liquid cooling only (`Accelerator.liquid_cooled`: MI355X, hE59), whatever
-    its server draws (an 8-MI355X server, 14.7 kW, fits a 30 kW air rack and was housed in air)."""
+    its server draws (an 8-MI355X server, 14.7 kW, fits a 30 kW air rack and was housed in air). A rack density
+    asked (`facility --rack-power`) is housed by the first of air, liquid and immersion that allows it (hN72: 40 kW
+    was refused as "above the 30 kW air cooling allows", a cooling the user had not asked for)."""
+    if rack_power_w is not None and rack_power_w > load_cooling("air").max_rack_power_w:
+        kinds = ("liquid", "immersion")
+        return next((kind for kind in kinds if rack_power_w <= load_cooling(kind).max_rack_power_w), kinds[-1])
     if layout.accelerator.liquid_cooled:
         return "liquid"
     unit_w = rack_share_power_w(layout)  # with a spanning domain's scale-up switches, a rack's share of it

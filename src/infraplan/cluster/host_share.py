@@ -188,6 +188,24 @@ def accelerator_host_share(accelerator: Accelerator) -> HostShare:
                      f"{accelerator.tdp_w:.5g} W")
 
 
+def with_stated_host(system: System, accelerator: Accelerator) -> System:
+    """`system` where its node states its host power; else a copy whose node carries the part's one host share
+    (`accelerator_host_share`: the part's own figure, its reference node's, else Epoch's rule) for each of its
+    accelerators, the source saying so. A system file without `node.host_power_w` was priced at 0 W of host by every
+    command where `facility --accelerator PART --count N` charged the rule (hN72: 24,576 of a user's 900 W GPU,
+    26.5 against 44.3 MW of IT)."""
+    node = system.node
+    if "host_power_w" in node.model_fields_set:
+        return system
+    share = accelerator_host_share(accelerator)
+    node = node.model_copy(update={"host_power_w": share.host_w * node.accelerators_per_node,
+                                   "host_power_source": f"{share.host_source} ({UNSTATED_HOST})"})
+    return system.model_copy(update={"node": node})
+
+
+UNSTATED_HOST = "the system file states no node.host_power_w: the part's host share"  # `with_stated_host`'s words
+
+
 def host_share(device: str | Accelerator) -> HostShare:
     """THE host share per device of an accelerator or CPU (preset, file or loaded) or a video ASIC preset."""
     from infraplan.catalog.inference_loader import is_video_device, load_video_device  # lazy: recsys/video schemas

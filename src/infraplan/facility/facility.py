@@ -33,6 +33,7 @@ from infraplan.cluster.cost import (
     CostOverrides,
     SiteInputs,
     cluster_cost,
+    default_cooling,
     missing_server_price,
     price_note,
     site_inputs,
@@ -249,6 +250,8 @@ def size_facility(system: str | System | Cluster | None = None, accelerator: str
     """Size the facility for a whole system, or for `count` accelerators of a kind (Python API of the CLI)."""
     cluster = facility_cluster(system, accelerator, count)
     layout = cluster.layout
+    if cooling is None and rack_power_w is not None:  # the density asked picks the default cooling (hN72)
+        cooling = default_cooling(layout, rack_power_w)
     site = site_inputs(layout, cooling, location, build_type, overrides)
     n = cluster.total_accelerators if system is not None else int(count or 0)
     load = built_load(layout, n, site.cooling, site.cooling_name, rack_power_w)

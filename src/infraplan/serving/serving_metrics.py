@@ -53,6 +53,7 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster.generic import GENERIC_SYSTEM_SOURCE
 from infraplan.cluster.host_share import (
+    UNSTATED_HOST,
     assumed_share_note,
     assumed_share_w,
     host_share,
@@ -152,8 +153,8 @@ def host_share_line(accelerator: Accelerator, system: System) -> str:
     switches = switch_share_line(node)  # NVL72's NVSwitch trays, outside the servers (hH53)
     said = [f"{node_host_share_w(node):.4g} W"] if switches else []
     ref = reference_system(accelerator.catalog_name)
-    its_node = system.source == GENERIC_SYSTEM_SOURCE or (
-        own.basis == "system" and ref is not None and system.name == ref.name)
+    its_node = system.source == GENERIC_SYSTEM_SOURCE or UNSTATED_HOST in node.host_power_source or (
+        own.basis == "system" and ref is not None and system.name == ref.name)  # (a file stating none: hN72)
     if its_node and abs(own.host_w - node_host_share_w(node)) < 1e-9:
         said.append(f"the part's {own.basis} figure: {own.host_source}")
     elif not its_node:

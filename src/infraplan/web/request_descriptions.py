@@ -261,7 +261,8 @@ FACILITY = {
     "cooling": _COOLING,
     "location": "location preset (ohio, louisiana, ...) or YAML file [default: us-average]",
     "build_type": _BUILD_TYPE,
-    "rack_power": "target rack density, e.g. 40kW",
+    "rack_power": "target rack density, e.g. 40kW (without --cooling: the first of air, liquid, immersion that "
+                  "allows it)",
     "pue": "override the PUE (facility power / IT power, dimensionless)",
     "electricity_price": _ELECTRICITY,
     "server_price": "override server $ per accelerator",

@@ -159,7 +159,7 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
                       markup=False)
     elif not result.mfu_guard:
         console.print("ranked by predicted time alone (no published-MFU guard: what-if hardware or --no-mfu-guard); "
-                      "compare with its preset under --no-mfu-guard", highlight=False, markup=False)
+                      "compare with the preset it extends, if any, under --no-mfu-guard", highlight=False, markup=False)
     elif result.top:
         console.print(GUARD_LINE, highlight=False, markup=False)
     for ceiling in result.mfu_ceilings if result.top else []:  # each precision's ceiling and what it ranked after

@@ -20,15 +20,16 @@ from rich.table import Table
 from infraplan.catalog.facility_loader import load_fleet, load_location
 from infraplan.catalog.index import CatalogKind, CatalogListing, entry, kinds, list_kind
 from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_profile_file, load_video_device
-from infraplan.catalog.loader import load_accelerator, load_model, load_system, looks_like_path
+from infraplan.catalog.loader import load_accelerator, load_model, looks_like_path
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.catalog.stacks import load_stack
 from infraplan.cli.commands._output import console, emit
 from infraplan.cli.options import JsonFlag
+from infraplan.cluster.cluster import read_system
 
 SOURCE_CHARS = 70  # the human table cuts a source to this many characters (--json has it whole)
 FILE_READERS: dict[str, Callable[[str], Any]] = {
-    "accelerators": load_accelerator, "systems": load_system, "models": load_model, "stacks": load_stack,
+    "accelerators": load_accelerator, "systems": read_system, "models": load_model, "stacks": load_stack,
     "workloads": load_workload, "diffusion": load_diffusion_model, "recsys": load_recsys_model,
     "recsys-devices": load_recsys_profile_file, "video-devices": load_video_device, "fleets": load_fleet,
     "locations": load_location}

@@ -162,7 +162,8 @@ def facility(
     location: str | None = typer.Option(None, "--location", help="location preset (ohio, louisiana, ...) or YAML "
                                         "file [default: us-average]"),
     build_type: BuildTypeOption = None,
-    rack_power: str | None = typer.Option(None, "--rack-power", help="target rack density, e.g. 40kW"),
+    rack_power: str | None = typer.Option(None, "--rack-power", help="target rack density, e.g. 40kW (without "
+                                          "--cooling: the first of air, liquid, immersion that allows it)"),
     pue: float | None = typer.Option(None, "--pue", parser=PUE,
                                      help="override the PUE (facility power / IT power, dimensionless)"),
     electricity_price: ElectricityPriceOption = None,
