@@ -135,8 +135,8 @@ def raw_purchase_bound(monkeypatch: pytest.MonkeyPatch, spec: Any) -> tuple[floa
     raw: list[float] = []
     solve, increments = purchase_bound.solve_phased_bound, purchase_bound.least_increments
 
-    def record(*args: Any) -> Any:
-        out = solve(*args)
+    def record(*args: Any, **kw: Any) -> Any:
+        out = solve(*args, **kw)
         raw.append(out[2])
         return out
 

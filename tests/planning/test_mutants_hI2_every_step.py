@@ -110,8 +110,8 @@ def test_the_big_m_takes_exactly_the_most_servers(monkeypatch: pytest.MonkeyPatc
     raw: list[float] = []
     solve, increments = purchase_bound.solve_phased_bound, purchase_bound.least_increments
 
-    def record(*args):  # type: ignore[no-untyped-def]
-        out = solve(*args)
+    def record(*args, **kw):  # type: ignore[no-untyped-def]
+        out = solve(*args, **kw)
         raw.append(out[2])
         return out
 

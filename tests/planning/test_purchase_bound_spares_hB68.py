@@ -64,12 +64,12 @@ def test_spare_lines_stay_under_the_spares() -> None:
 
 def test_grows_with_spares_is_within_six_percent(monkeypatch: pytest.MonkeyPatch) -> None:
     answer, bound, gap = raw_purchase_bound(monkeypatch, _grows(spare_probability=0.99))
-    assert answer == pytest.approx(7754966.3, abs=1.0)
-    assert bound <= answer and gap == pytest.approx(0.0479, abs=1e-3)  # 0.215 before (hB67); 0.0524 before hB69;
-    # 0.0491 before hB71
+    assert answer == pytest.approx(7476520.6, abs=1.0)  # 7,754,966.3 until hB72 (the bound's assignment)
+    assert bound <= answer and gap == pytest.approx(0.00214, abs=1e-4)  # 0.215 before (hB67); 0.0524 before hB69;
+    # 0.0491 before hB71; 0.0479 before hB72 (its IT hull alone: 0.0380)
 
 
-@pytest.mark.parametrize(("spares", "steps", "gap"), [(False, False, 0.215), (True, False, 0.117),
+@pytest.mark.parametrize(("spares", "steps", "gap"), [(False, False, 0.215), (True, False, 0.0840),
                                                       (False, True, 0.194)])
 def test_each_part_tightens(monkeypatch: pytest.MonkeyPatch, spares: bool, steps: bool, gap: float) -> None:
     """hB67's bound (both off), the spares' chain alone, every step alone: each looser than both (5.24 %; hB69's

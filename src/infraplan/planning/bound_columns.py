@@ -33,7 +33,6 @@ spares, the spares under lines over spares(u); no option above the units its dem
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,7 +50,6 @@ REPASSED_STEPS = True
 """hB69: a step is charged in each run of phases between retirements whose in-service passes it (`with_steps`), the
 counts below a retiring base included (planning/purchase_bound.py); False: once a pool (hB68)."""
 REPASSED_PER_POOL = 16  # the rows of a pool charged per run (the largest excess first); the others once (hB68)
-IT_CHOICES = 4  # pools of a site whose two facility forms `with_peak` enumerates (2 ** 4 rows a phase at most)
 PEAK_FACILITY = True
 """hB69: the facility floor at each site's peak phase (`with_peak`); False: at the last phase (hN57)."""
 
@@ -241,40 +239,38 @@ def _dip_rows(m: PhasedMix, p: int, t: int, most: float, first: int, last: int, 
 
 
 def with_peak(m: PhasedMix, prog: Programme, in_service: Column, held: dict[int, float] | None = None,
-              it_lines: list[tuple[int, float, float]] | None = None) -> Programme:
+              it_lines: list[tuple[int, list[tuple[float, float]]]] | None = None) -> Programme:
     """The programme with the facility floor at each site's peak phase (planning/purchase_bound.py
     `facility_floor`): a column P per site costed 1, P >= sum of its pools' peak_cost x devices in service in every
     phase, and P >= `held`'s value of the site (its bases' IT at that $/W: the building's growth is >= 0, hB71).
-    `it_lines` (hB71, `facility_lines`): each (pool, phase)'s term is also at least a z + b N, z a binary with N <=
-    reach z (0 where nothing is in service): a row per choice of the two forms for the first `IT_CHOICES` pools of
-    the site (each row holds: the term is at least either; the max of sums without a column per term, whose
-    formulation HiGHS's presolve mis-solved: an optimum above a feasible point on hB69's no-base N+k case)."""
+    `it_lines` (hB71, hB72: `facility_lines`, per pool its reach and lines (a, b)): each (pool, phase)'s term is a
+    column Y >= its peak_cost x devices in service and >= a z + b N for each line, z a binary with N <= reach z (0
+    where nothing is in service), P >= the sum of the site's Y. (HiGHS mis-solved this form with hB71's hull, above a
+    feasible point: the bound's solves have a safety net since hB72, milp_start.sound.)"""
     if m.peak_cost is None or not np.any(m.peak_cost > 0):
         return prog
     sites = sorted({m.pool_site[p] for p in range(len(m.peak_cost)) if m.peak_cost[p] > 0})
     q, n_k = prog[1].shape[1], m.cost.shape[1]
     prog = _grow(prog, len(sites), np.ones(len(sites)), np.array([(held or {}).get(i, 0.0) for i in sites]),
                  np.full(len(sites), np.inf), np.zeros(len(sites)))
+    phases = range(n_k) if PEAK_FACILITY else [n_k - 1]
     if it_lines is None:
         return _rows(prog, [({q + i: 1.0, **{in_service(p, k): -float(m.peak_cost[p]) * m.server(p)
                                               for p in range(len(m.peak_cost)) if m.pool_site[p] == site}}, 0.0,
-                              np.inf)
-                            for i, site in enumerate(sites) for k in (range(n_k) if PEAK_FACILITY else [n_k - 1])])
-    n_p, z0 = len(it_lines), q + len(sites)  # then a z per (pool, phase)
-    prog = _grow(prog, n_p * n_k, np.zeros(n_p * n_k), np.zeros(n_p * n_k), np.ones(n_p * n_k), np.ones(n_p * n_k))
-    rows = [({in_service(p, k): 1.0, z0 + p * n_k + k: -float(reach)}, -np.inf, 0.0)
-            for p, (reach, _, _) in enumerate(it_lines) for k in range(n_k)]
-    for i, site in enumerate(sites):
-        mine = [p for p in range(n_p) if m.pool_site[p] == site]
-        for k, pick in itertools.product(range(n_k) if PEAK_FACILITY else [n_k - 1],
-                                         itertools.product((False, True), repeat=min(len(mine), IT_CHOICES))):
-            row = {q + i: 1.0}
-            for p, new in zip(mine, pick + (False,) * (len(mine) - len(pick)), strict=True):
-                terms = ((in_service(p, k), it_lines[p][2]), (z0 + p * n_k + k, it_lines[p][1])) if new else (
-                    (in_service(p, k), float(m.peak_cost[p]) * m.server(p)),)
-                for column, value in terms:
-                    row[column] = row.get(column, 0.0) - value
-            rows.append((row, 0.0, np.inf))
+                              np.inf) for i, site in enumerate(sites) for k in phases])
+    n = len(it_lines) * n_k
+    y0, z0 = q + len(sites), q + len(sites) + n  # a Y per (pool, phase), then a z
+    prog = _grow(prog, 2 * n, np.zeros(2 * n), np.zeros(2 * n), np.concatenate([np.full(n, np.inf), np.ones(n)]),
+                 np.concatenate([np.zeros(n), np.ones(n)]))
+    rows: list[tuple[dict[int, float], float, float]] = []
+    for p, (reach, lines) in enumerate(it_lines):
+        for k in range(n_k):
+            y, z, big_n = y0 + p * n_k + k, z0 + p * n_k + k, in_service(p, k)
+            rows += [({big_n: 1.0, z: -float(reach)}, -np.inf, 0.0),
+                     ({y: 1.0, big_n: -float(m.peak_cost[p]) * m.server(p)}, 0.0, np.inf)]
+            rows += [({y: 1.0, z: -a, big_n: -b}, 0.0, np.inf) for a, b in lines]
+    rows += [({q + i: 1.0, **{y0 + p * n_k + k: -1.0 for p in range(len(it_lines)) if m.pool_site[p] == site}},
+              0.0, np.inf) for i, site in enumerate(sites) for k in phases]
     return _rows(prog, rows)
 
 
@@ -331,7 +327,7 @@ def with_windows(prog: Programme, chain: Chain, windows: list[list[tuple[float, 
 def bound_programme(m: PhasedMix, prog: Programme, n_o: int, spares: list[np.ndarray] | None = None,
                     windows: list[list[tuple[float, float]]] | None = None,
                     held: dict[int, float] | None = None,
-                    it_lines: list[tuple[int, float, float]] | None = None) -> Programme:
+                    it_lines: list[tuple[int, list[tuple[float, float]]]] | None = None) -> Programme:
     """The phased programme with the purchase bound's columns (module docstring): the spares' chain (with spares(u)
     at its steps where `spares` is given: `with_spare_steps`, hB71), the steps (on that chain's in-service and
     purchases where spares are bought), the facility floor at the peak, the lazy purchases.

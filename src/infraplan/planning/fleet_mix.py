@@ -201,7 +201,7 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
 
         def solve_bound(exact: dict[int, set[int]]) -> tuple[Any, float, list[tuple[int, int]]] | None:
             x, res = solve_units(spec, priced_pairs(pairs, costs_at, ref), demand, limits, objective, g,
-                                 {p: bound_brackets(edges[p], values[p], exact.get(p, ())) for p in edges}, True)
+                                 {p: bound_brackets(edges[p], values[p], exact.get(p, ())) for p in edges}, True, cost)
             if x is None:
                 return None
             servers = [int(v) for v in np.round(res.x[n_x:n_x + len(g)])]

@@ -18,15 +18,29 @@ to `milp`. Without that binding it is scipy's `milp` with the gap alone (HiGHS's
 to the same optimum within MIP_REL_GAP), and so is a solve whose binding fails as it is built or run, or that ends
 other than optimal (`milp` gives the status: an infeasible programme is solved twice, once to find it so). A start
 outside the rows or bounds (`feasible`) is not handed over.
+
+A lower bound's solve (`solve_bound`, hB72: the phased bounds, phased_mix.solve_phased_bound, and fleet-mix's,
+fleet_milp.solve_units) has a safety net: HiGHS's presolve (scipy 1.17.1's HiGHS 1.12) has returned "optimal" with a
+dual bound above a feasible point of the bound's programme (hB71: a capex purchase bound with the hull of the packed
+IT, seed 71 draw 7: 22,095,551 where a point costs 18,292,080; presolve off found that point), and its branch and
+bound has, with presolve on and off (hB72: that hull on hB69's no-base N+k case, 13,378,774.5 "optimal" where a point
+costs 13,273,756; HiGHS's `random_seed` 1, 2 or 3 finds it, as hP26's seed-dependent optima). Where the bound comes
+out above the objective it bounds (`ceiling`, by more than sized_pricing.BOUND_TOLERANCE) or HiGHS ends other than
+optimal, the programme is solved again with presolve off, then (still above) with `RESEEDS` other seeds, until one
+is at most the ceiling; the least bound of the optimal solves is taken (an over-estimate is the failure seen), and a
+bound still above is the caller's to report (sized_pricing.bound_above_answer: "no proven optimality gap").
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 from scipy.sparse import csc_array
+
+from infraplan.planning.sized_pricing import BOUND_TOLERANCE
 
 try:  # scipy's bundled HiGHS (optimize/_highspy, scipy >= 1.15); absent: every solve is scipy's milp
     from scipy.optimize._highspy import _core as _highs
@@ -48,6 +62,7 @@ NO_HEURISTICS = {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": Fals
 # hB65: the benchmark's `plan` 10.8 / 10.9 / 9.1 -> 9.4 / 9.6 / 9.3 s CPU alternated (load 24-28), every example's
 # and the benchmark's plan the same.
 BRANCHING = {"mip_pscost_minreliable": 2}
+RESEEDS = (1, 2)  # HiGHS random_seed values `sound` tries after presolve off (HiGHS's default seed is 0)
 FEASIBLE_TOLERANCE = 1e-9  # a start's row activity and bounds, relative to max(1, |bound|)
 
 
@@ -73,11 +88,51 @@ def solve_from(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var
                 bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
 
 
+def solve_bound(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
+                var_ub: np.ndarray, integrality: np.ndarray, ceiling: float = np.inf) -> Any:
+    """A lower bound's solve: `solve_from` without a start, then `sound` (the safety net, module docstring)."""
+    return sound(solve_from(c, a, lb, ub, var_lb, var_ub, integrality), (c, a, lb, ub, var_lb, var_ub, integrality),
+                 ceiling)
+
+
+def proven(res: Any) -> float:
+    """The lower bound HiGHS proves on a solved programme: its dual bound, at most its answer's objective."""
+    dual = getattr(res, "mip_dual_bound", None)
+    return float(res.fun) if dual is None or not np.isfinite(dual) else min(float(res.fun), float(dual))
+
+
+def sound(res: Any, prog: tuple[np.ndarray, ...], ceiling: float = np.inf) -> Any:
+    """`res`, HiGHS's result on the lower bound's programme `prog` (cost, rows, row bounds, column bounds,
+    integrality), where it is optimal with a proven bound at most `ceiling` (the objective the bound is below, in the
+    programme's own terms, within `BOUND_TOLERANCE`); else the programme solved with presolve off, where that is
+    optimal and lower (module docstring: the safety net), else `res`."""
+    limit = ceiling + BOUND_TOLERANCE * abs(ceiling) if np.isfinite(ceiling) else np.inf
+    c, a, lb, ub, var_lb, var_ub, integrality = prog
+    tries = [lambda: milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
+                          bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP, "presolve": False})]
+    if warm_start_available():
+        tries += [partial(_warm_solve, c, a, lb, ub, var_lb, var_ub, integrality, None, {"random_seed": seed})
+                  for seed in RESEEDS]
+    best = res
+    for attempt in tries:
+        if best.status == 0 and best.x is not None and proven(best) <= limit:
+            break
+        try:
+            again = attempt()
+        except (AttributeError, TypeError, ValueError, RuntimeError):  # the private binding (`solve_from`)
+            continue
+        if again is not None and again.status == 0 and again.x is not None and (
+                best.status != 0 or best.x is None or proven(again) < proven(best)):
+            best = again
+    return best
+
+
 def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
-                var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray | None) -> Any:
+                var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray | None,
+                more: dict[str, Any] | None = None) -> Any:
     """`solve_from` through scipy's bundled HiGHS binding with `BRANCHING`, `start` (None: none, the heuristics on)
     set as HiGHS's first incumbent with the heuristics off; None where HiGHS ends other than optimal (`solve_from`
-    asks `milp` for the status)."""
+    asks `milp` for the status); `more`: HiGHS options besides (`sound`'s seeds)."""
     h = _highs
     matrix = csc_array(a)
     lp = h.HighsLp()
@@ -94,7 +149,7 @@ def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, va
     options = h.HighsOptions()
     options.log_to_console = False
     options.mip_rel_gap = MIP_REL_GAP
-    for name, value in {**BRANCHING, **(NO_HEURISTICS if start is not None else {})}.items():
+    for name, value in {**BRANCHING, **(NO_HEURISTICS if start is not None else {}), **(more or {})}.items():
         setattr(options, name, value)
     solver.passOptions(options)
     solver.passModel(lp)

@@ -44,7 +44,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
-from infraplan.planning.milp_start import solve_from
+from infraplan.planning.milp_start import proven, solve_bound, solve_from
 from infraplan.planning.retirement import Lifecycle, in_service
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 from infraplan.units import power_text
@@ -299,20 +299,22 @@ def solve_phased_mix(m: PhasedMix, start: np.ndarray | None = None) -> tuple[np.
     return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
 
 
-def solve_phased_bound(m: PhasedMix, extend: Extension | None = None,
-                       servers: Callable[[int, int], int] | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+def solve_phased_bound(m: PhasedMix, extend: Extension | None = None, servers: Callable[[int, int], int] | None = None,
+                       ceiling: float = np.inf) -> tuple[np.ndarray, np.ndarray, float]:
     """`solve_phased_mix` without the idle-unit charge (so its objective is the costs' alone), and HiGHS's proven
     lower bound on that objective (its dual bound, at most its answer's objective): units per option, servers
     per (pool, phase) and the bound (sized_pricing.close_gap, hW5). `extend`: the bound's own columns added to the
     programme (purchase_bound passes `bound_columns.bound_programme`; the plan never has any); `servers`: the
     column read as a (pool, phase)'s servers, asked once the programme is built (default n[p, k]; the fleet bound
-    under retirement reads its spares chain's in-service, planning/scenario_bound.py)."""
+    under retirement reads its spares chain's in-service, planning/scenario_bound.py); `ceiling`: the objective
+    the bound is below, in the programme's terms (milp_start.solve_bound's safety net: presolve off above it)."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
-    res = _solve(m, 0.0, extend=extend)
+    res = solve_bound(*programme(m, 0.0, extend), ceiling=ceiling)
+    if res.status != 0 or res.x is None:
+        raise InputError(_explain_phased(m))
     x = np.round(res.x).astype(int)
-    dual = getattr(res, "mip_dual_bound", None)
-    bound = float(res.fun) if dual is None or not np.isfinite(dual) else min(float(res.fun), float(dual))
+    bound = proven(res)
     columns = [n_o + p * n_k + k if servers is None else servers(p, k) for p in range(n_p) for k in range(n_k)]
     return x[:n_o], x[columns].reshape(n_p, n_k), bound
 

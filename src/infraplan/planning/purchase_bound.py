@@ -95,15 +95,26 @@ credited: hN57's meta-refresh as capex, whose H100 capex falls $31.8 M from 2,04
 every H100 purchase at $0), 68.9 % -> 0.065 % with planning/purchase_windows.py's charges and a site's building held
 at least at its bases' IT in the bound (`HELD_FLOOR`: the growth max(0, .) kept). Spares(u) is also bounded at its steps
 (`SPARE_STEPS`, bound_columns.with_spare_steps: hB70's, for the fleet bound): hR70's seed 7 draw 58 2.44 -> 1.35 %.
+
+Its assignment (hB72, `ADOPT`). The bound's MILP places the demand on the pools at each purchase's least increment
+plus the steps it passes: a model of the purchases' capex nearer than the loops' prices per device (the average at a
+size, planning/purchase_capex.py), which price a first GB200 rack's trays at the whole rack's share. Its assignment
+(idle units dropped), priced as the report prices it and within the site caps, is the answer where it costs less:
+hB71's seed 71 draw 43 (A100 on a 10-year life and GB200 on 4) 48,054,325.5 -> 45,774,370 USD (gap 11.4 -> 4.8 %),
+hR70's seed 8 draw 43 (A100 refreshed by A100) 6,949,429.5 -> 6,609,895.5 (5.8 % -> 0: the bound). `plan` runs it
+wherever the bound's search runs (planning/scenario_bound.py's "One answer"), so `plan` and `--optimality-gap` answer
+alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
+from infraplan.errors import InputError
 from infraplan.planning import bound_columns, site_building
 from infraplan.planning.bound_columns import bound_programme, spare_lines
 from infraplan.planning.phased_mix import MixOption, solve_phased_bound
@@ -135,6 +146,9 @@ used alone."""
 HELD_FLOOR = True
 """hB71: a site's facility peak in the bound is at least its bases' IT (`facility_floor`: its growth >= 0); False:
 the floor may fall below it (hB69)."""
+ADOPT = True
+"""hB72: where the bound's own assignment costs less than the answer (priced as the report prices it, within the site
+caps), it is the answer (module docstring, "Its assignment"); False: the loops' answer is kept."""
 SPARE_STEPS = True
 """hB71: spares(u) from below at its steps too (bound_columns.with_spare_steps, module docstring); False: under the
 hull's lines alone (hB68)."""
@@ -279,12 +293,16 @@ def facility_floor(spec: ScenarioSpec, least_w: list[float], peak: np.ndarray,
 
 
 def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, watts: np.ndarray,
-                   sites: dict[str, int], most: list[int], answer_cost: float) -> Optimality:
-    """The lower bound on the capex objective under retirement (module docstring) and its gap to `answer_cost`."""
+                   sites: dict[str, int], most: list[int], answer: np.ndarray, answer_cost: float,
+                   cost_of: Callable[[np.ndarray], tuple[np.ndarray, float] | None] | None = None
+                   ) -> tuple[np.ndarray, Optimality]:
+    """The lower bound on the capex objective under retirement (module docstring) and its gap: the `answer` (units
+    per option) costing `answer_cost`, or the bound's own assignment where `cost_of` (its idle units dropped, its
+    objective; None: over a cap) says it costs less (`ADOPT`, module docstring "Its assignment")."""
     g = [node_devices(p) for p in spec.pools]
     refused = too_many_counts(sum(-(-m // gp) for m, gp in zip(most, g, strict=True)), answer_cost)
     if refused is not None:
-        return refused
+        return answer, refused
     years = [ph.year for ph in spec.phases]
     peak = np.zeros(len(spec.pools))  # per device in service at its site's peak phase: the facility floor's (hN57)
     counts = reach_counts(spec, most)
@@ -302,7 +320,14 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
                      it_lines=facility_lines(spec, counts) if site_building.SITE_BUILDING_REUSE else None,
                      windows=window_lines(_values(counts), per_device * np.array(g),
                                           first_step if FIRST_STEP else np.zeros((0, 4))))
-    lower = proven_bound(solve_phased_bound(mix, extend)[2] + base_terms, answer_cost)
+    try:
+        x, _, raw = solve_phased_bound(mix, extend, ceiling=answer_cost - base_terms)
+    except InputError:  # not expected (the answer is a point of it); `plan` runs it without the flag too
+        return answer, Optimality(None, answer_cost, None, 1, "no lower bound (the bound's programme was infeasible)")
+    found = cost_of(x) if ADOPT and cost_of is not None else None
+    if found is not None and found[1] < answer_cost * (1 - 1e-12):
+        answer, answer_cost = found
+    lower = proven_bound(raw + base_terms, answer_cost)
     gap = max(0.0, (answer_cost - lower) / answer_cost) if answer_cost > 0 else None
     how = ("the lower bound from 1 MILP solve of each phase's purchases at each pool's least capex per device "
            "added (planning/purchase_bound.py)")
@@ -313,7 +338,7 @@ def purchase_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndar
     else:
         text = f"within {gap * 100:.3g} % of the optimum: {how}"
     fault = bound_above_answer(lower, answer_cost)
-    return Optimality(lower, answer_cost, None if fault else gap, 1, fault or text)
+    return answer, Optimality(lower, answer_cost, None if fault else gap, 1, fault or text)
 
 
 def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, watts: np.ndarray,
@@ -336,7 +361,7 @@ def fleet_value_bound(spec: ScenarioSpec, options: list[MixOption], demand: np.n
                   cohorts=[kept] * len(spec.pools))  # nothing retires: one cohort per phase, each kept to the end
     lower = solve_phased_bound(mix, partial(bound_programme, spares=spare_steps(spec, most), windows=window_lines(
         _values(counts, True), per_device * np.array([node_devices(p) for p in spec.pools]),
-        steps if FIRST_STEP else np.zeros((0, 4)))))[2] + base_terms
+        steps if FIRST_STEP else np.zeros((0, 4)))), ceiling=fleet.upper_bound - base_terms)[2] + base_terms
     if lower <= fleet.lower_bound:
         return fleet
     lower = proven_bound(lower, fleet.upper_bound)

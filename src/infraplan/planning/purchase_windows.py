@@ -13,7 +13,11 @@ IT lines. A site's facility spend over the phases is at least its least facility
 IT); a pool's IT in service was bounded by its least W per device x its devices in service, which leaves out the N+k
 racks' IT (their devices are not in service). IT(n) >= IT(1) + (n - 1) x the least increment of IT per server for n
 >= 1, so with a binary z per (pool, phase), N <= reach z, the pool's term is also >= a z + b N (`facility_lines`,
-bound_columns.with_peak). hR70's sweep seed 7 draw 54 (N+k 1): 7.30 % -> 1.27 %.
+bound_columns.with_peak). hR70's sweep seed 7 draw 54 (N+k 1): 7.30 % -> 1.27 %. The hull (hB72, `IT_HULL`): every
+line under IT(n) at n = 1 .. the reach, the edges of its lower convex hull, the term a column >= each (its max): draw
+54 1.27 % -> 0 (the answer's spend), hB71's seeded capex sweep (seed 71, 39 plans) median 1.17 % -> 0, 11 -> 25
+proven optimal. (HiGHS mis-solved it above a feasible point with hB71's rows; the bound's solves have a safety net
+since, milp_start.sound.)
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ WINDOWS = True
 IT_LINES = True
 """hB71: a pool's facility term also >= one server's IT + the least increment per server after (module docstring);
 False: its least W per device x the devices in service alone (hB69)."""
+IT_HULL = True
+"""hB72: the lines under each pool's IT are its lower hull's edges (module docstring); False: hB71's one line."""
 WINDOW_WORK = 50_000_000  # window sums `window_lines` computes at most per pool (the rest of the lengths sampled)
 
 
@@ -64,16 +70,21 @@ def site_rate(spec: ScenarioSpec, mine: list[int]) -> float:
     return min(rates, default=0.0)
 
 
-def facility_lines(spec: ScenarioSpec, counts_of: list[list[PoolMoney]]) -> list[tuple[int, float, float]] | None:
-    """Per pool (its reach, a, b) with a + b n <= its site's least facility $/W x the IT W of n servers packed
-    (`counts_of`: n = 1 .. the reach), one server's then the least increment per server (module docstring, "IT
-    lines"); None with `IT_LINES` off (the caller: without SITE_BUILDING_REUSE too)."""
+def facility_lines(spec: ScenarioSpec, counts_of: list[list[PoolMoney]]
+                   ) -> list[tuple[int, list[tuple[float, float]]]] | None:
+    """Per pool its reach and the lines (a, b) with a + b n <= its site's least facility $/W x the IT W of n servers
+    packed (`counts_of`: n = 1 .. the reach): the edges of their lower hull (`IT_HULL`), else one server's then the
+    least increment per server (module docstring, "IT lines"); None with `IT_LINES` off (the caller: without
+    SITE_BUILDING_REUSE too)."""
     if not IT_LINES:
         return None
-    out: list[tuple[int, float, float]] = []
+    out: list[tuple[int, list[tuple[float, float]]]] = []
     for p, pool in enumerate(spec.pools):
         rate = site_rate(spec, [q for q, o in enumerate(spec.pools) if o.site == pool.site])
         it = np.array([rate * m.it_w for m in counts_of[p]])
+        if IT_HULL and len(it) > 1:  # under it[j] = IT(j + 1): a + b j = (a - b) + b n
+            out.append((len(it), [(a - b, b) for a, b in spare_lines(it)]))
+            continue
         slope = max(0.0, float(np.min(np.diff(it)))) if len(it) > 1 else 0.0
-        out.append((len(it), float(it[0]) - slope, slope))  # IT(1) + (n - 1) x the least increment
+        out.append((len(it), [(float(it[0]) - slope, slope)]))  # IT(1) + (n - 1) x the least increment
     return out

@@ -283,10 +283,20 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
     # the bound's search finds assignments the loops miss (30 of 217 seeded plans, hP71): every plan it is cheap in
     # runs it, so `plan` and `plan --optimality-gap` give one answer (scenario_bound.py, "One answer")
     search = bound_counts(spec, most) <= SEARCH_COUNTS_MAX
-    if optimality_gap and purchases:  # a bound on the purchases (planning/purchase_bound.py)
-        opt = purchase_bound(spec, options, mix_demand, watts, sites, most, objective(x, at))
-        pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
-                       optimality=opt.text, optimality_solves=opt.solves)
+    if purchases and (optimality_gap or search):  # a bound on the purchases, its assignment (purchase_bound.py)
+        def priced(y: np.ndarray) -> tuple[np.ndarray, float] | None:  # idle units dropped, within the caps
+            t = trim_idle(options, y, mix_demand, server_devices(spec), [p.available for p in spec.pools], watts)
+            return (t, objective(t, buys(t))) if fits(t) else None
+
+        best, opt = purchase_bound(spec, options, mix_demand, watts, sites, most, x, objective(x, at),
+                                   priced if search else None)  # (one answer: `plan` runs it only where `search`)
+        if best is not x:  # hB72
+            x, at = best, buys(best)
+            pricing.update(pricing_converged=False, pricing=pricing["pricing"] + "; the lower bound's assignment "
+                           "costs less (its answer: 1 MILP solve of the purchases at their least increments)")
+        if optimality_gap:
+            pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
+                           optimality=opt.text, optimality_solves=opt.solves)
     elif optimality_gap or (search and not purchases):
         ref_cost = np.array([[per_device(p, (0, 0))] * len(phases) for p in range(len(spec.pools))]) * weight
         best, opt = bound_plan(

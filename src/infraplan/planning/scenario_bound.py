@@ -192,10 +192,10 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
                            installed=[p.installed for p in spec.pools],
                            **({"brackets": brackets} if lines is None else {"spare_lines": lines}))
         if lines is None:
-            x, servers, lower = solve_phased_bound(mix)
+            x, servers, lower = solve_phased_bound(mix, ceiling=answer_cost)
         else:
             chain = ChargedChain(brackets, spares)
-            x, servers, lower = solve_phased_bound(mix, chain.extend, chain.in_service)
+            x, servers, lower = solve_phased_bound(mix, chain.extend, chain.in_service, answer_cost)
         return trim(x), lower, [(p, int(n)) for p, row in enumerate(servers) for n in row]
 
     def admissible(x: np.ndarray) -> float | None:
