@@ -31,6 +31,9 @@ def test_fleet_mix_answers_as_with_optimality_gap() -> None:
     assert plain.solver["objective_value"] == pytest.approx(bounded.solver["objective_value"], rel=1e-12)
     assert plain.solver["objective_value"] == pytest.approx(13_044_145.00, rel=1e-6)
     assert "the lower bound's search found a cheaper assignment" in plain.solver["pricing"]
+    # plan's words (hP72; hQ71 wrote "(its answer)" alone): the solves, what they solve
+    assert (f"(its answer: {bounded.solver['optimality_solves']} MILP solve" in plain.solver["pricing"]
+            and plain.solver["pricing"].endswith("bounded below by lines at every server count)"))
     assert "optimality_gap_fraction" not in plain.solver and "optimality" not in plain.solver
     assert bounded.solver["optimality"].startswith("optimal")
 
@@ -46,5 +49,7 @@ def test_above_the_count_limit_the_flag_keeps_the_answer(monkeypatch: pytest.Mon
     s = bounded.solver
     assert s["objective_value"] == pytest.approx(plain.solver["objective_value"], rel=1e-12)
     assert "not taken" in s["optimality"] and "13,044,145.00" in s["optimality"]
+    assert "`fleet-mix` runs that search only up to" in s["optimality"] and "`plan" not in s["optimality"]  # hP72
+    assert "`fleet-mix --optimality-gap` answers as `fleet-mix` does" in s["optimality"]
     gap = (s["objective_value"] - s["objective_lower_bound_usd_per_year"]) / s["objective_value"]
     assert s["optimality_gap_fraction"] == pytest.approx(gap, rel=1e-9) and gap > 0.01

@@ -74,7 +74,7 @@ from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spe
 from infraplan.planning.llm_precision import mixed_precision_notes, option_ran
 from infraplan.planning.pool_capacity import device_kind, labelled_notes, pool_option
 from infraplan.planning.results import FleetMixResult
-from infraplan.planning.scenario_bound import SEARCH_COUNTS_MAX, kept
+from infraplan.planning.scenario_bound import SEARCH_COUNTS_MAX, found_text, kept
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
@@ -216,10 +216,10 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
             solution, found, opt = close_gap(solution, cost, solve_bound, lambda s: own_cost(s, own_sizes(s)),
                                              {p: {solution[1][p]} for p in edges if solution[1][p]})
             if solution is not first and counts > SEARCH_COUNTS_MAX:  # plan's answer kept, the cheaper one named
-                solution, opt = first, kept(opt, cost, found)
+                solution, opt = first, kept(opt, cost, found, "fleet-mix")
         if solution is not first:
             own = own_sizes(solution)
-            info["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
+            info["pricing"] += found_text(opt.solves)
         if bound:
             info.update(optimality_gap_fraction=opt.gap_fraction, optimality=opt.text, optimality_solves=opt.solves,
                         **{f"objective_lower_bound_{'w' if objective == 'power' else 'usd_per_year'}":

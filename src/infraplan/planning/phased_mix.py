@@ -44,7 +44,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
-from infraplan.planning.milp_start import proven, solve_bound, solve_from
+from infraplan.planning.milp_start import proven, solve_from, sound
 from infraplan.planning.retirement import Lifecycle, in_service
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 from infraplan.units import power_text
@@ -300,17 +300,21 @@ def solve_phased_mix(m: PhasedMix, start: np.ndarray | None = None) -> tuple[np.
 
 
 def solve_phased_bound(m: PhasedMix, extend: Extension | None = None, servers: Callable[[int, int], int] | None = None,
-                       ceiling: float = np.inf) -> tuple[np.ndarray, np.ndarray, float]:
+                       ceiling: float = np.inf, start: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, float]:
     """`solve_phased_mix` without the idle-unit charge (so its objective is the costs' alone), and HiGHS's proven
     lower bound on that objective (its dual bound, at most its answer's objective): units per option, servers
     per (pool, phase) and the bound (sized_pricing.close_gap, hW5). `extend`: the bound's own columns added to the
     programme (purchase_bound passes `bound_columns.bound_programme`; the plan never has any); `servers`: the
     column read as a (pool, phase)'s servers, asked once the programme is built (default n[p, k]; the fleet bound
     under retirement reads its spares chain's in-service, planning/scenario_bound.py); `ceiling`: the objective
-    the bound is below, in the programme's terms (milp_start.solve_bound's safety net: presolve off above it)."""
+    the bound is below, in the programme's terms (milp_start.sound's safety net: presolve off above it); `start`:
+    units per option of an assignment feasible in it, HiGHS's first incumbent (not handed over where `extend` adds
+    columns)."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
-    res = solve_bound(*programme(m, 0.0, extend), ceiling=ceiling)
+    prog = programme(m, 0.0, extend)
+    res = sound(solve_from(*prog, None if start is None else start_columns(m, start)), prog, ceiling)
     if res.status != 0 or res.x is None:
         raise InputError(_explain_phased(m))
     x = np.round(res.x).astype(int)

@@ -70,7 +70,7 @@ from infraplan.planning.retirement import (
     out_of_service,
     with_successors,
 )
-from infraplan.planning.scenario_bound import SEARCH_COUNTS_MAX, bound_counts, bound_plan
+from infraplan.planning.scenario_bound import SEARCH_COUNTS_MAX, bound_counts, bound_plan, found_text
 from infraplan.planning.scenario_caps import (
     capped_solve,
     over_caps,
@@ -308,10 +308,7 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
             lambda y: not fits(y), search)
         if best is not x:
             x, at = best, sizes(best)
-            pricing.update(pricing_converged=False,
-                           pricing=pricing["pricing"] + "; the lower bound's search found a cheaper assignment (its "
-                           f"answer: {opt.solves} MILP solve{'s' if opt.solves > 1 else ''} of every pool's cost "
-                           "bounded below by lines at every server count)")
+            pricing.update(pricing_converged=False, pricing=pricing["pricing"] + found_text(opt.solves))
         if optimality_gap and spec.policy.objective == "capex":  # the last phase's fleet value: purchases from
             opt = fleet_value_bound(spec, options, mix_demand, watts, sites, most, opt)  # below too (hB69)
         if optimality_gap:

@@ -46,6 +46,16 @@ count, the bound's. So every plan whose bound prices at most `SEARCH_COUNTS_MAX`
 (scenario.py), and `--optimality-gap` reports that run: both answer alike. Above it (gigawatt-2027: 98,993 counts,
 meta-2024: 69,851) only `--optimality-gap` runs it, and keeps the loops' answer where it finds a cheaper one, with
 its gap to the lower bound and a line saying so (`kept`).
+
+Speed (hP72, session 72). In benchmarks/scenario_plan.py's plan (8 pools, 12,203 counts) the search was ~5.5 s of CPU:
+pricing every count (`exact_costs`, ~1 s) and one bound solve (HiGHS ~4 s: 1,168 branch-and-bound nodes; the root
+LP sits 2 % under the optimum, the lines' fixed parts relaxed). Where the loops' answer is optimal, that solve only
+proves it; so the search first solves once from the answer, handed to HiGHS as its first incumbent (feasible in the
+bounding programme; its counts priced exactly, it costs there what it costs): 511 nodes, ~1.8 s. Where that proves
+the answer optimal the search ends; else it runs as before, from no start (that solve is not counted in `solves`):
+a start steers HiGHS to the answer's own assignment among bound optima of equal cost, which the search's step (price
+the counts chosen) cannot leave (a seeded refresh plan kept the loops' $3,256,150 a year where the search finds
+$3,249,425). Under retirement with spares (the chain's columns) no start is handed over.
 """
 
 from __future__ import annotations
@@ -64,6 +74,7 @@ from infraplan.planning.scenario_caps import scenario_mix, server_devices, spare
 from infraplan.planning.scenario_report import packed, whole_base
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import (
+    GAP_TOLERANCE,
     Bracket,
     Optimality,
     bound_above_answer,
@@ -76,9 +87,13 @@ from infraplan.planning.sized_pricing import (
 )
 from infraplan.planning.spares import spare_servers
 
-SEARCH_COUNTS_MAX = 2_000
+SEARCH_COUNTS_MAX = 5_000
 """The most server counts (`bound_counts`) at which every `plan` runs the bound's search (`bound_plan`), not only
-`plan --optimality-gap` (module docstring, "One answer")."""
+`plan --optimality-gap` (module docstring, "One answer"). 2,000 in session 71 (the search cost benchmarks/
+scenario_plan.py's plan, 12,203 counts, 5.1 s against its 10 s goal); 5,000 since hP72's faster search (module
+docstring, "Speed"; CPU at load 7-14): that plan would still pay 2.8 s (its goal missed); on hP71's 2-3 pool ranking
+draws at 150x their QPS plain `plan` paid +0.5-2.9 s for the search at 2,206-6,208 counts (+2.2 s at 2,206 counts
+before), but +7.9-15.5 s on 3 of 7 plans at 8,008-9,986 counts, where the search spends its 8 solves unconverged."""
 
 
 def bound_counts(spec: ScenarioSpec, most: list[int]) -> int:
@@ -180,7 +195,8 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
     spares = [spare_nodes_by_count(spec, pool, -(-most[p] // g[p])) for p, pool in enumerate(spec.pools)]
     n_k = len(years)
 
-    def solve_bound(exact: dict[int, set[int]]) -> tuple[np.ndarray, float, list[tuple[int, int]]]:
+    def solve_bound(exact: dict[int, set[int]], start: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, float, list[tuple[int, int]]]:
         brackets: dict[tuple[int, int], list[Bracket]] = {}
         for p in range(len(spec.pools)):
             pieces = bound_brackets(ranges[p], values[p], exact.get(p, ()))
@@ -192,7 +208,7 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
                            installed=[p.installed for p in spec.pools],
                            **({"brackets": brackets} if lines is None else {"spare_lines": lines}))
         if lines is None:
-            x, servers, lower = solve_phased_bound(mix, ceiling=answer_cost)
+            x, servers, lower = solve_phased_bound(mix, ceiling=answer_cost, start=start)
         else:
             chain = ChargedChain(brackets, spares)
             x, servers, lower = solve_phased_bound(mix, chain.extend, chain.in_service, answer_cost)
@@ -203,21 +219,34 @@ def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray,
 
     start = bought(used(answer)) // np.array(g)[:, None] if lines is None else report_servers(spec, used(answer))
     exact = {p: {int(n) for n in start[p] if n} for p in range(len(spec.pools))}
+    if lines is None:  # one solve from the answer: where it proves the answer optimal, that is the search's end
+        x, found, opt = close_gap(answer, answer_cost, partial(solve_bound, start=answer), admissible, exact,
+                                  solves_max=1)  # (module docstring, "Speed")
+        if x is answer and opt.gap_fraction is not None and opt.gap_fraction <= GAP_TOLERANCE:
+            return answer, opt
     x, found, opt = close_gap(answer, answer_cost, solve_bound, admissible, exact)
     return (x, opt) if adopt or x is answer else (answer, kept(opt, answer_cost, found))
 
 
-def kept(opt: Optimality, answer_cost: float, found: float) -> Optimality:
+def kept(opt: Optimality, answer_cost: float, found: float, command: str = "plan") -> Optimality:
     """The `Optimality` of the loop's answer (cost `answer_cost`) where the bound's search found an assignment
-    costing `found`, less, which is not taken (`plan` searches only up to `SEARCH_COUNTS_MAX` counts, and both
-    answer alike): the gap to the same lower bound, the line saying what was found."""
+    costing `found`, less, which is not taken (the `command`, `plan` or `fleet-mix`, searches only up to
+    `SEARCH_COUNTS_MAX` counts, and answers alike with `--optimality-gap`): the gap to the same lower bound, the
+    line saying what was found."""
     lower = None if opt.lower_bound is None else proven_bound(opt.lower_bound, answer_cost)
     gap = None if lower is None or not answer_cost else max(0.0, (answer_cost - lower) / abs(answer_cost))
     text = (f"within {(gap or 0.0) * 100:.3g} % of the optimum; the lower bound's search found an assignment "
-            f"costing {found:,.2f}, less than the answer's {answer_cost:,.2f}, not taken: `plan` runs that search "
-            f"only up to {SEARCH_COUNTS_MAX:,} server counts, and `plan --optimality-gap` answers as `plan` does")
+            f"costing {found:,.2f}, less than the answer's {answer_cost:,.2f}, not taken: `{command}` runs that "
+            f"search only up to {SEARCH_COUNTS_MAX:,} server counts, and `{command} --optimality-gap` answers as "
+            f"`{command}` does")
     fault = bound_above_answer(lower, answer_cost)
     return Optimality(lower, answer_cost, None if fault else gap, opt.solves, fault or text)
+
+
+def found_text(solves: int) -> str:
+    """`pricing`'s clause where the bound's search (`solves` MILP solves) found the answer (`plan`, `fleet-mix`)."""
+    return (f"; the lower bound's search found a cheaper assignment (its answer: {solves} MILP solve"
+            f"{'s' if solves > 1 else ''} of every pool's cost bounded below by lines at every server count)")
 
 
 class ChargedChain:
