@@ -25,9 +25,10 @@ except ImportError:  # pragma: no cover - numba is a dependency
     _njit = None
 
 
-def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn` compiled with numba, cached on disk (`__pycache__`, or `NUMBA_CACHE_DIR`); `fn` itself without numba."""
-    return fn if _njit is None else _njit(cache=True)(fn)
+def compiled(fn: Callable[..., Any], cache: bool = True) -> Callable[..., Any]:
+    """`fn` compiled with numba, cached on disk (`__pycache__`, or `NUMBA_CACHE_DIR`) where `cache`; `fn` itself
+    without numba."""
+    return fn if _njit is None else _njit(cache=cache)(fn)
 
 
 # `fs` slots: the float state
