@@ -81,13 +81,18 @@ def test_a_solve_ending_other_than_optimal_is_solved_again() -> None:
 
 
 def test_the_net_tries_presolve_off_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The order of the re-solves: scipy's `milp` with presolve off, then the binding's seeds (`RESEEDS`)."""
+    """The order of the re-solves: presolve off, then the binding's seeds (`RESEEDS`), each at BOUND_OPTIONS (hK72:
+    through the binding, which takes HiGHS's tolerance; scipy's `milp` with presolve off where it is absent)."""
     prog, _ = _programme()
     first = solve_from(*prog)
     seen: list[Any] = []
     above = OptimizeResult(status=0, success=True, x=first.x, fun=2 * POINT_USD, mip_dual_bound=2 * POINT_USD)
     monkeypatch.setattr(milp_start, "milp", lambda *a, **k: seen.append(("milp", k["options"])) or above)
-    monkeypatch.setattr(milp_start, "_warm_solve", lambda *a: seen.append(("seed", a[-1])) or above)
+    monkeypatch.setattr(milp_start, "_warm_solve", lambda *a: seen.append(("binding", a[-1])) or above)
     sound(above, prog, POINT_USD)
-    assert seen[0] == ("milp", {"mip_rel_gap": milp_start.MIP_REL_GAP, "presolve": False})
-    assert [s for _, s in seen[1:]] == [{"random_seed": s} for s in milp_start.RESEEDS]
+    assert [s for _, s in seen] == [{**milp_start.BOUND_OPTIONS, "presolve": "off"}] + [
+        {**milp_start.BOUND_OPTIONS, "random_seed": s} for s in milp_start.RESEEDS]
+    seen.clear()
+    monkeypatch.setattr(milp_start, "warm_start_available", lambda: False)
+    sound(above, prog, POINT_USD)
+    assert seen == [("milp", {"mip_rel_gap": milp_start.MIP_REL_GAP, "presolve": False})]

@@ -33,11 +33,12 @@ def _spied(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, bool]]:
         finally:
             inside.pop()
 
-    def solve_from(c: Any, a: Any, lb: Any, ub: Any, vlb: Any, vub: Any, integrality: Any, start: Any = None) -> Any:
+    def solve_from(c: Any, a: Any, lb: Any, ub: Any, vlb: Any, vub: Any, integrality: Any, start: Any = None,
+                   more: Any = None) -> Any:
         if inside:
             ok = start is not None and milp_start.feasible(a, lb, ub, vlb, vub, integrality, start)
             seen.append((None if start is None else float(np.dot(c, start)), ok))
-        return real_from(c, a, lb, ub, vlb, vub, integrality, start)
+        return real_from(c, a, lb, ub, vlb, vub, integrality, start, more)
 
     monkeypatch.setattr(scenario_bound, "solve_phased_bound", bound)
     monkeypatch.setattr(phased_mix, "solve_from", solve_from)

@@ -41,12 +41,15 @@ def test_draw_54_is_proven_optimal_with_the_hull(monkeypatch: pytest.MonkeyPatch
     assert _gap(_draw(DRAW_54))[2] > 0.012
 
 
-def test_the_hull_needs_the_net_on_the_no_base_case(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_hull_needs_the_net_or_the_tolerance_on_the_no_base_case(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = _spec([H100, B200], **NO_BASE_NK)
     answer, bound, gap = _gap(spec)
     assert answer == pytest.approx(13273756.0, abs=0.01)
     assert gap < 1e-6  # base: 1.55 %
     monkeypatch.setattr(milp_start, "sound", lambda res, prog, ceiling=0.0: res)  # the net off
+    plan = plan_scenario(spec, optimality_gap=True)  # hK72: milp_start.BOUND_OPTIONS alone proves it
+    assert plan.optimality_gap_fraction is not None and plan.optimality_gap_fraction < 1e-6
+    monkeypatch.setattr(milp_start, "BOUND_OPTIONS", {})  # and HiGHS's default tolerance
     plan = plan_scenario(spec, optimality_gap=True)
     if plan.optimality_gap_fraction is not None:
         pytest.skip("this HiGHS solves the hull's programme right: nothing for the net to catch")

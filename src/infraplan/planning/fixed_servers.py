@@ -68,6 +68,7 @@ import math
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from infraplan.planning.milp_start import quiet
 from infraplan.planning.phased_mix import SHARE_MOST, MixOption
 
 
@@ -119,8 +120,9 @@ class _Stages:
         """The units of least integer objective `c` (HiGHS, relative gap 0); then each of `keep` (c itself where
         none) at most its value there, a row of the next stages. None where HiGHS ends other than optimal."""
         n = len(c)
-        res = milp(c.astype(float), constraints=LinearConstraint(self.rows, self.lb, self.ub),
-                   integrality=np.ones(n), bounds=Bounds(np.zeros(n), self.most), options={"mip_rel_gap": 0.0})
+        with quiet():  # HiGHS's stray stdout line (milp_start)
+            res = milp(c.astype(float), constraints=LinearConstraint(self.rows, self.lb, self.ub),
+                       integrality=np.ones(n), bounds=Bounds(np.zeros(n), self.most), options={"mip_rel_gap": 0.0})
         if res.status != 0 or res.x is None:
             return None
         units = np.round(res.x).astype(np.int64)

@@ -41,7 +41,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from infraplan.planning.fixed_servers import fill_fixed_servers, room_devices
 from infraplan.planning.fleet_spec import FleetSpec
-from infraplan.planning.milp_start import MIP_REL_GAP, sound
+from infraplan.planning.milp_start import MIP_REL_GAP, quiet, solve_bound
 from infraplan.planning.phased_mix import SHARE_MOST, MixOption
 from infraplan.planning.scenario_types import amount_text
 from infraplan.planning.sized_pricing import Bracket, with_brackets
@@ -61,7 +61,8 @@ def solve_units(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.
     row in its units, >= 0), every solve: with rows of 1e8 QPS HiGHS's presolve returned 160,103 W as optimal where
     158,080 W was feasible (hW5), and the phased MILP's stepped solve 0.09-0.74 % above its optimum, varying with
     HiGHS's seed (hP26). False: every row in the demand's own units. `ceiling` (a lower bound's solve, fleet_mix):
-    the objective the bound is below, milp_start.sound's safety net (presolve off where HiGHS's bound passes it)."""
+    the objective the bound is below, milp_start.solve_bound (its BOUND_OPTIONS, and its safety net: presolve off
+    where HiGHS's bound passes it)."""
     n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
     g = [1] * n_p if servers is None else [max(1, int(v)) for v in servers]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
@@ -91,10 +92,12 @@ def solve_units(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.
     if brackets:
         c, a, lb, ub, v_lb, v_ub, integrality = with_brackets(c, a, lb, ub, v_lb, v_ub,
                                                  {n_x + p: b for p, b in brackets.items() if n_ub[p] > 0})
-    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
-               bounds=Bounds(v_lb, v_ub), options={"mip_rel_gap": MIP_REL_GAP})
-    if ceiling is not None:
-        res = sound(res, (c, a, lb, ub, v_lb, v_ub, integrality), ceiling)
+    if ceiling is not None:  # a bound: milp_start's BOUND_OPTIONS and its net (hK72)
+        res = solve_bound(c, a, lb, ub, v_lb, v_ub, integrality, ceiling)
+    else:
+        with quiet():
+            res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
+                       bounds=Bounds(v_lb, v_ub), options={"mip_rel_gap": MIP_REL_GAP})
     if res.status != 0:
         return None, res
     return at_fixed_servers(pairs, np.round(res.x[:n_x]).astype(int), demand, g, limits), res

@@ -29,10 +29,27 @@ out above the objective it bounds (`ceiling`, by more than sized_pricing.BOUND_T
 optimal, the programme is solved again with presolve off, then (still above) with `RESEEDS` other seeds, until one
 is at most the ceiling; the least bound of the optimal solves is taken (an over-estimate is the failure seen), and a
 bound still above is the caller's to report (sized_pricing.bound_above_answer: "no proven optimality gap").
+
+That net catches a bound above its answer only; one below the answer but above the programme's least cost was still
+reported. Every bound solve therefore runs at `BOUND_OPTIONS` (hK72): HiGHS's `mip_feasibility_tolerance` 1e-9 (its
+default 1e-6). Measured on every bound programme of hB72's capex sweeps (68 from seed 71's 50 draws, seed 7's 60,
+seed 8's 80, hV55's two and hB72's saved case; 45 more from seed 71 with purchase_windows.IT_HULL off) at HiGHS
+seeds 0-3 (0-5): at 1e-6 seed 0 proves 13,378,774.5 on the saved case where a point costs 13,273,756 (0.79 % high;
+presolve off: seed 71 draw 14 0.21 % high), at 1e-9 no seed's bound is above the least feasible cost found and the
+seeds agree to 6e-13 (2e-7 at 1e-6); CPU 13.9 -> 14.0 s and 17.8 -> 19.5 s over the solves. HiGHS 1.12 prints a debug
+line ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", with its output off, at 1e-6 too:
+capex seed 7 draw 39's bound broke `plan --json`) straight to stdout, so every HiGHS run here is `quiet`: file
+descriptor 1 on the null device while it runs.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from functools import partial
 from typing import Any
 
@@ -63,6 +80,7 @@ NO_HEURISTICS = {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": Fals
 # and the benchmark's plan the same.
 BRANCHING = {"mip_pscost_minreliable": 2}
 RESEEDS = (1, 2)  # HiGHS random_seed values `sound` tries after presolve off (HiGHS's default seed is 0)
+BOUND_OPTIONS: dict[str, Any] = {"mip_feasibility_tolerance": 1e-9}  # every bound's solve (module docstring, hK72)
 FEASIBLE_TOLERANCE = 1e-9  # a start's row activity and bounds, relative to max(1, |bound|)
 
 
@@ -72,27 +90,31 @@ def warm_start_available() -> bool:
 
 
 def solve_from(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
-               var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray | None = None) -> Any:
+               var_ub: np.ndarray, integrality: np.ndarray, start: np.ndarray | None = None,
+               more: dict[str, Any] | None = None) -> Any:
     """min c x subject to lb <= a x <= ub, var_lb <= x <= var_ub, x integer where `integrality` is 1, HiGHS's
-    relative gap `MIP_REL_GAP`; `start` (one value per column, or None) is handed to HiGHS as its first incumbent.
+    relative gap `MIP_REL_GAP`; `start` (one value per column, or None) is handed to HiGHS as its first incumbent;
+    `more`: HiGHS options besides (`BOUND_OPTIONS`; scipy's `milp`, without the binding, runs without them).
     Returns what scipy's `milp` returns: status (0 optimal), x, fun, mip_dual_bound, mip_gap, mip_node_count."""
     if warm_start_available():
         given = start if start is not None and feasible(a, lb, ub, var_lb, var_ub, integrality, start) else None
         try:
-            got = _warm_solve(c, a, lb, ub, var_lb, var_ub, integrality, given)
+            got = _warm_solve(c, a, lb, ub, var_lb, var_ub, integrality, given, more)
         except (AttributeError, TypeError, ValueError, RuntimeError):  # a private binding that moved (pyproject
             got = None  # allows scipy < 2), failing as it is built or as it solves (pybind11: RuntimeError)
         if got is not None:
             return got
-    return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
-                bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
+    with quiet():
+        return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
+                    bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP})
 
 
 def solve_bound(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
                 var_ub: np.ndarray, integrality: np.ndarray, ceiling: float = np.inf) -> Any:
-    """A lower bound's solve: `solve_from` without a start, then `sound` (the safety net, module docstring)."""
-    return sound(solve_from(c, a, lb, ub, var_lb, var_ub, integrality), (c, a, lb, ub, var_lb, var_ub, integrality),
-                 ceiling)
+    """A lower bound's solve: `solve_from` without a start at `BOUND_OPTIONS`, then `sound` (the safety net,
+    module docstring)."""
+    return sound(solve_from(c, a, lb, ub, var_lb, var_ub, integrality, None, BOUND_OPTIONS),
+                 (c, a, lb, ub, var_lb, var_ub, integrality), ceiling)
 
 
 def proven(res: Any) -> float:
@@ -104,15 +126,15 @@ def proven(res: Any) -> float:
 def sound(res: Any, prog: tuple[np.ndarray, ...], ceiling: float = np.inf) -> Any:
     """`res`, HiGHS's result on the lower bound's programme `prog` (cost, rows, row bounds, column bounds,
     integrality), where it is optimal with a proven bound at most `ceiling` (the objective the bound is below, in the
-    programme's own terms, within `BOUND_TOLERANCE`); else the programme solved with presolve off, where that is
-    optimal and lower (module docstring: the safety net), else `res`."""
+    programme's own terms, within `BOUND_TOLERANCE`); else the programme solved with presolve off (at `BOUND_OPTIONS`
+    through the binding), where that is optimal and lower (module docstring: the safety net), else `res`."""
     limit = ceiling + BOUND_TOLERANCE * abs(ceiling) if np.isfinite(ceiling) else np.inf
     c, a, lb, ub, var_lb, var_ub, integrality = prog
-    tries = [lambda: milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
-                          bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP, "presolve": False})]
+    tries = [partial(_milp_quiet, c, a, lb, ub, var_lb, var_ub, integrality)]
     if warm_start_available():
-        tries += [partial(_warm_solve, c, a, lb, ub, var_lb, var_ub, integrality, None, {"random_seed": seed})
-                  for seed in RESEEDS]
+        variants: list[dict[str, Any]] = [{"presolve": "off"}, *({"random_seed": seed} for seed in RESEEDS)]
+        tries = [partial(_warm_solve, c, a, lb, ub, var_lb, var_ub, integrality, None, {**BOUND_OPTIONS, **more})
+                 for more in variants]
     best = res
     for attempt in tries:
         if best.status == 0 and best.x is not None and proven(best) <= limit:
@@ -158,7 +180,8 @@ def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, va
         given.col_value = [float(v) for v in start]
         given.value_valid = True
         solver.setSolution(given)
-    solver.run()
+    with quiet():
+        solver.run()
     status = solver.getModelStatus()
     if status != h.HighsModelStatus.kOptimal:  # not with a feasible start in hand: `milp` says what it is
         return None
@@ -167,6 +190,55 @@ def _warm_solve(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, va
                           fun=info.objective_function_value, mip_dual_bound=info.mip_dual_bound,
                           mip_gap=info.mip_gap, mip_node_count=info.mip_node_count,
                           message=solver.modelStatusToString(status))
+
+
+def _milp_quiet(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
+                var_ub: np.ndarray, integrality: np.ndarray) -> Any:
+    """scipy's `milp` with presolve off, `quiet` (the net's try without the binding)."""
+    with quiet():
+        return milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
+                    bounds=Bounds(var_lb, var_ub), options={"mip_rel_gap": MIP_REL_GAP, "presolve": False})
+
+
+_QUIET_LOCK = threading.Lock()
+_quiet_state: list[int] = [0, -1, -1]  # [solves inside, the saved stdout descriptor, the null device's]
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """File descriptor 1 on the null device while HiGHS runs (module docstring: its debug line to stdout). Nested
+    and concurrent solves share one redirection: the first in saves stdout, the last out restores it (C's stdio
+    flushed first, so a line HiGHS buffered goes to the null device). Where stdout has no descriptor (a test's
+    capture, an embedding), nothing is redirected."""
+    with _QUIET_LOCK:
+        if _quiet_state[0] == 0:
+            try:
+                sys.stdout.flush()
+                saved = os.dup(1)
+            except (OSError, ValueError, AttributeError):  # no descriptor 1, or a stdout without flush
+                saved = -1
+            if saved >= 0:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                _quiet_state[1:] = [saved, null]
+        _quiet_state[0] += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _quiet_state[0] -= 1
+            if _quiet_state[0] == 0 and _quiet_state[1] >= 0:
+                _flush_c_stdout()
+                os.dup2(_quiet_state[1], 1)
+                os.close(_quiet_state[1])
+                os.close(_quiet_state[2])
+                _quiet_state[1:] = [-1, -1]
+
+
+def _flush_c_stdout() -> None:
+    """C's stdio buffers flushed (where the C library loads by name: not on Windows, whose HiGHS line then waits)."""
+    with suppress(OSError, AttributeError, TypeError):  # Windows
+        ctypes.CDLL(None).fflush(None)
 
 
 def feasible(a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray, var_ub: np.ndarray,

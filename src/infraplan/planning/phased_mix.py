@@ -44,7 +44,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
-from infraplan.planning.milp_start import proven, solve_from, sound
+from infraplan.planning.milp_start import BOUND_OPTIONS, proven, solve_from, sound
 from infraplan.planning.retirement import Lifecycle, in_service
 from infraplan.planning.sized_pricing import Bracket, with_brackets
 from infraplan.units import power_text
@@ -314,7 +314,7 @@ def solve_phased_bound(m: PhasedMix, extend: Extension | None = None, servers: C
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
     prog = programme(m, 0.0, extend)
-    res = sound(solve_from(*prog, None if start is None else start_columns(m, start)), prog, ceiling)
+    res = sound(solve_from(*prog, None if start is None else start_columns(m, start), BOUND_OPTIONS), prog, ceiling)
     if res.status != 0 or res.x is None:
         raise InputError(_explain_phased(m))
     x = np.round(res.x).astype(int)
