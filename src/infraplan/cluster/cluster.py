@@ -113,6 +113,20 @@ class Cluster:
             cluster.require_accelerator(purpose)
         return cluster
 
+    @classmethod
+    def for_count(cls, ref: str, count: int, purpose: str | None = None) -> Cluster:
+        """`count` accelerators of `ref` as `facility --accelerator REF --count N` and `plan`'s pools read them: a
+        system preset or file that holds them on its own fabric (its tiers built for `count`, as `network SYSTEM
+        --gpus N` builds them: dgx-a100-superpod at 96 GPUs, 12 switches both ways, hC72), else the part on its node
+        and the generic Clos (`for_accelerator`: an accelerator, or more than the system holds)."""
+        try:
+            system = node_system(ref)
+        except InputError:  # an unknown name: `for_accelerator`'s line, which lists the presets it takes
+            system = None
+        if system is None or count > system.total_accelerators:
+            return cls.for_accelerator(ref, count, purpose)
+        return cls.resolve(ref, purpose=purpose)
+
     def for_gpus(self, gpus: int) -> Cluster:
         """This cluster, or, when it was built from an accelerator preset (generic node and Clos) and `gpus` is
         more than it holds, the generic cluster of `gpus` accelerators: `--system h800 --gpus 2048` means 2,048

@@ -151,7 +151,10 @@ def assumed_share_note(node: Node, word: str = "accelerator") -> str | None:
             "carries it, the chip's alone (device_joules_per_token, qps_per_w) does not")
 
 
-NVL72_SWITCH_W = 3600.0  # GB200 NVL72's 9 NVSwitch trays per 72-GPU rack (catalog/systems/gb200-nvl72.yaml's source)
+def nvl72_switch_w() -> float:
+    """GB200 NVL72's NVSwitch trays per 72-GPU rack, the catalog's one figure (catalog/systems/gb200-nvl72.yaml
+    `scale_up_switch_power_w`, with its source): what `facility` charges a rack begun and `serve` a GPU (/ 72)."""
+    return load_system("gb200-nvl72").node.scale_up_switch_power_w
 
 
 def unstated_switch_note(system: System) -> str | None:
@@ -165,8 +168,9 @@ def unstated_switch_note(system: System) -> str | None:
     return (f"{system.name}: its {node.scale_up_domain}-accelerator scale-up domain spans "
             f"{node.scale_up_domain // node.accelerators_per_node} nodes and its file states no "
             "node.scale_up_switch_power_w, so 0 W of switches outside the nodes is counted: right for a switchless "
-            f"domain (a direct torus), low for switch trays outside the nodes (GB200 NVL72: {NVL72_SWITCH_W:,.0f} W a "
-            "72-GPU domain); state it, with scale_up_switch_source (0W with the reason for none)")
+            "domain (a direct torus), low for switch trays outside the nodes "
+            f"(GB200 NVL72: {nvl72_switch_w():,.0f} W a 72-GPU domain); state it, with scale_up_switch_source (0W "
+            "with the reason for none)")
 
 
 def accelerator_host_share(accelerator: Accelerator) -> HostShare:

@@ -45,7 +45,7 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.generic import fabric_radix, generic_network
 from infraplan.errors import InputError
 from infraplan.network.clos_topology import ClosTopology
-from infraplan.network.costs import bill_of_materials, partial_unit_topology
+from infraplan.network.costs import bill_of_materials, whole_domain_topology
 from infraplan.network.topology import build_topology
 from infraplan.units import power_text
 
@@ -298,8 +298,7 @@ def fabric_topology(layout: ServerLayout, accelerators: int) -> ClosTopology | N
     system = fabric_system(layout, accelerators)
     if layout.generic:
         return build_topology(system, gpus=system.total_accelerators)
-    part = partial_unit_topology(system, accelerators)  # a user's file within one rail unit (hN68), as `network`
-    return build_topology(system, gpus=accelerators) if part is None else part
+    return whole_domain_topology(system, accelerators)[0]  # as `network SYSTEM --gpus N` (hN68 part units, hC72 pods)
 
 
 def fabric_ports(layout: ServerLayout, accelerators: int) -> tuple[int, int, int, int]:

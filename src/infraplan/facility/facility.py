@@ -29,6 +29,7 @@ from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.hardware_costs import accelerator_embodied_kg
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
+from infraplan.cluster.cluster import node_system
 from infraplan.cluster.cost import (
     CostOverrides,
     SiteInputs,
@@ -226,7 +227,9 @@ def facility_bands(accelerator: str) -> dict[str, Any]:
 
 def facility_cluster(system: str | System | Cluster | None = None, accelerator: str | None = None,
                      count: int | None = None) -> Cluster:
-    """The cluster a facility is sized for: a whole system, or `count` accelerators of a kind (generic node)."""
+    """The cluster a facility is sized for: a whole system, or `count` accelerators of a kind: a system named as
+    --accelerator that holds them on its own tiers, as `network SYSTEM --gpus N` (`Cluster.for_count`, hC72), else
+    the part on its node and the generic Clos (zones past one)."""
     if (system is None) == (accelerator is None):
         raise InputError("give either --system, or --accelerator with --count")
     if system is not None:
@@ -238,7 +241,7 @@ def facility_cluster(system: str | System | Cluster | None = None, accelerator: 
             raise InputError(f"--accelerator {accelerator} needs --count, the number of accelerators to house")
         if count <= 0:
             raise InputError(f"--count must be a positive number of accelerators, got {count}")
-        cluster = Cluster.for_accelerator(str(accelerator), count, purpose="facility sizing")
+        cluster = Cluster.for_count(str(accelerator), count, purpose="facility sizing")  # a system's own fabric
     cluster.require_accelerator("facility sizing")  # `--system xeon-8480` (a CPU preset) too, as --accelerator
     return cluster
 
@@ -259,9 +262,39 @@ def size_facility(system: str | System | Cluster | None = None, accelerator: str
     if cluster.generic:  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
         extra = generic_part_notes(layout.accelerator, host=True, node=True)
         report = report.model_copy(update={"figures_notes": [*report.figures_notes, *extra]}) if extra else report
-    if load.accelerators == n:
-        return report
-    return report.model_copy(update={"count_note": (
-        f"--count {n:,} is not a whole number of {layout.accelerators_per_server}-accelerator servers: "
-        f"{counted(load.servers, 'server')} {'houses' if load.servers == 1 else 'house'} {load.accelerators:,} "
-        f"{layout.accelerator.name}, which every figure counts (power, racks, capex, energy)")})
+    notes = [system_count_note(str(accelerator), n, cluster) if accelerator is not None else
+             part_as_system_note(system, cluster)]
+    if load.accelerators != n:
+        notes.append(f"--count {n:,} is not a whole number of {layout.accelerators_per_server}-accelerator servers: "
+                     f"{counted(load.servers, 'server')} {'houses' if load.servers == 1 else 'house'} "
+                     f"{load.accelerators:,} {layout.accelerator.name}, which every figure counts (power, racks, "
+                     "capex, energy)")
+    note = "; ".join(filter(None, notes))
+    return report.model_copy(update={"count_note": note}) if note else report
+
+
+def part_as_system_note(system: object, cluster: Cluster) -> str | None:
+    """The line for `--system PART` (an accelerator, not a system: README, "an accelerator preset, which gets the
+    generic node"): the one generic server it sizes, and the flag that sizes a count (hN72, hC72)."""
+    if not cluster.generic or not isinstance(system, str):  # (a Python caller's generic Cluster: its own count)
+        return None
+    name = system
+    return (f"{name} is an accelerator, not a system: sized as {cluster.total_accelerators:,} on its generic node "
+            f"(`--accelerator {name} --count N` sizes N)")
+
+
+def system_count_note(accelerator: str, count: int, cluster: Cluster) -> str | None:
+    """What fabric `--accelerator SYSTEM --count N` was built on (`Cluster.for_count`, hC72): the system's own tiers
+    for the N it holds, or, past its size, its node on the generic Clos; None for a part (an accelerator)."""
+    try:
+        system = node_system(accelerator)
+    except InputError:
+        return None
+    if system is None:
+        return None
+    held = f"the {system.total_accelerators:,} accelerators of {system.name}"
+    if not cluster.generic:
+        return (f"{count:,} of {held}, on its own fabric's tiers, as `network {accelerator} --gpus {count}` "
+                "builds them")
+    return (f"--count {count:,} is more than {held}: its node on the generic Clos, as `campus` builds a count "
+            f"(`network {accelerator}` builds up to {system.total_accelerators:,})")

@@ -116,6 +116,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         raise InputError(f"--reserve is the share of the power budget kept unbuilt, 0 to below 1, got {reserve:g}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator, purpose="a campus")  # an unknown name lists no CPU preset
+    named = accelerator if part_ref(accelerator) != accelerator else None  # a system: its runs on it where it fits
     accelerator = part_ref(accelerator)  # a system's part (`mtia-400-rack`: mtia-400), as facility and plan read it
     for year, _ in phase_list[:1]:  # the first phase buys first (hT59: a part bought before it ships)
         check_ships_by(cluster.accelerator, year, "--phases", "; start the phases on or after that date")
@@ -185,7 +186,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         co2_t_per_year=report.co2_t_per_year,
         embodied_co2_t_per_year=report.embodied_co2_t_per_year,
         total_co2_t_per_year=report.total_co2_t_per_year,
-        training_capacity=training_capacity(accelerator, load.accelerators),  # the reference (a preset or file)
+        training_capacity=training_capacity(accelerator, load.accelerators, named),  # the reference (or `named`)
         h100_equivalents=h100_equivalents(cluster, load.accelerators),
         phases=phases_out,
         facility=report, notes=[packing] if packing else [],

@@ -27,7 +27,7 @@ from typing import Any
 
 from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.figures import use_note
-from infraplan.catalog.versioned_cache import versioned_args_cache, versioned_cache
+from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR
 from infraplan.cluster.generic import reference_system
@@ -45,14 +45,14 @@ REFERENCE_RUN_PLAN = ("TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP, rank 
                       "stack (the Llama 3 paper's plan, Sec. 3.3.2)")
 
 
-@versioned_cache(maxsize=32)
-def reference_run_throughput(accelerator: str) -> dict[str, Any]:
+@versioned_args_cache(maxsize=32)
+def reference_run_throughput(accelerator: str, system: str | None = None) -> dict[str, Any]:
     """The Llama 3 plan on the paper's 16,384-GPU job (`reference_run`), cached."""
-    return reference_run(accelerator, REFERENCE_JOB_MAX_GPUS)
+    return reference_run(accelerator, REFERENCE_JOB_MAX_GPUS, system)
 
 
 @versioned_args_cache(maxsize=64)
-def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
+def reference_run(accelerator: str, gpus: int, named: str | None = None) -> dict[str, Any]:
     """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached). An
     accelerator file that `extends` a preset runs on its preset's reference system (cluster/generic.py's rule for
     a plain count) with its own figures: the system with `accelerator:` this file, as a system file saying so
@@ -60,13 +60,19 @@ def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
     --system FILE --gpus 16384`). A part with no catalog system (h800, rubin, the TPUs, most MTIA, a from-scratch
     file) runs on the generic node and Clos as `train --system PART --gpus 16384` does (cluster/generic.py; until
     2026-12-04 campus said "no catalog system ... to run the training model on" where `train` ran it, hU50).
-    `gpus`: the job (a whole number of the plan's TP8 x PP16 replicas), on its system or its node's Clos."""
+    `gpus`: the job (a whole number of the plan's TP8 x PP16 replicas), on its system or its node's Clos. `named`:
+    the system the campus was asked for (`campus --accelerator SYSTEM`, a user's file too), the cluster the job runs
+    on where it holds it, as `train --system SYSTEM --gpus N` (hC72: a user's 24,576-GPU 1:7 file ran on its part's
+    generic Clos)."""
     from infraplan.training.estimate import estimate_training  # the training model is only needed here
 
     acc = load_accelerator(accelerator)
     system = reference_system(acc.catalog_name)
     system_arg = accelerator  # the `--system` that gives `train` / `search` this cluster (hC69)
-    if system is None or system.total_accelerators < gpus:
+    own = Cluster.resolve(named) if named is not None else None
+    if named is not None and own is not None and own.total_accelerators >= gpus:
+        cluster, system_arg = own, named
+    elif system is None or system.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(acc, gpus)
     elif acc.name == acc.catalog_name:  # the preset itself
         cluster, system_arg = Cluster.resolve(system), system.name
@@ -89,14 +95,15 @@ def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
             "the training estimate of the reference run has no band"}
 
 
-def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
+def training_capacity(accelerator: str, accelerators: int, system: str | None = None) -> TrainingCapacity:
     """Llama-3-405B-scale runs per year for a campus of `accelerators`, at the predicted goodput. The job is the
     paper's 16,384 GPUs, or on a smaller campus the most TP8 x PP16 replicas whose data-parallel count divides the
     2,048-sequence batch (a power of two: 6,432 GPUs run a 4,096-GPU job, the rest counted at its rate), timed at
     the 16,384-GPU rate (`_job_speed_note`).
     None where the plan does not fit the accelerator's memory, at 16,384 or at the campus's job, even with full
     recompute, or the campus holds less than one replica: a run that does not fit is no capacity (`reason` says
-    why; until 2026-12-04 its tokens/s were counted and a job below one replica ran at a fractional DP, hL47)."""
+    why; until 2026-12-04 its tokens/s were counted and a job below one replica ran at a fractional DP, hL47).
+    `system`: the system the campus was asked for, which runs the job where it holds it (`reference_run`)."""
     acc = load_accelerator(accelerator)
     word = acc.device_word
     replicas = accelerators // REFERENCE_REPLICA_GPUS  # whole DP ranks, a power of two dividing the 2,048 batch
@@ -104,8 +111,8 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
     if job <= 0:
         return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) needs {REFERENCE_REPLICA_GPUS} {word}s for one "
                             f"replica (TP8 x PP16); the campus holds {accelerators:,}", job)
-    run = reference_run_throughput(accelerator)
-    at_job = run if job == run["job_gpus"] else reference_run(accelerator, job)
+    run = reference_run_throughput(accelerator, system)
+    at_job = run if job == run["job_gpus"] else reference_run(accelerator, job, system)
     if not at_job["fits"]:
         return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) does not fit {acc.name}'s memory on {job:,} "
                             f"{word}s even with full recompute: {at_job['memory_per_gpu_bytes'] / 2**30:.1f} GiB per "

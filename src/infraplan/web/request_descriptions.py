@@ -254,8 +254,8 @@ COLLECTIVE = {
 }
 FACILITY = {
     "system": _SYSTEM,
-    "accelerator": ("accelerator or system preset, or YAML path (with --count; a system such as mtia-400-rack "
-                    "counts its accelerator)"),
+    "accelerator": ("accelerator or system preset, or YAML path (with --count; a system builds a count it holds "
+                    "on its own fabric, as `network`, a larger one as its accelerator)"),
     "count": ("number of accelerators (with --accelerator); above one zone (2,048 NIC links) built as `campus` builds "
               "them: zones joined at 1:7"),
     "cooling": _COOLING,

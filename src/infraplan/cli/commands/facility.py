@@ -154,7 +154,8 @@ def facility(
     system: OptionalSystem = None,
     accelerator: str | None = typer.Option(None, "--accelerator",
                                            help="accelerator or system preset, or YAML path (with --count; a "
-                                           "system such as mtia-400-rack counts its accelerator)"),
+                                           "system builds a count it holds on its own fabric, as `network`, a "
+                                           "larger one as its accelerator)"),
     count: int | None = typer.Option(None, "--count", parser=ACCELERATORS,
                                      help="number of accelerators (with --accelerator); above one zone "
                                      "(2,048 NIC links) built as `campus` builds them: zones joined at 1:7"),
@@ -203,8 +204,7 @@ def _zoned(accelerator: str | None, count: int | None) -> bool:
     """Whether `--accelerator --count` was built as zones joined at 1:7 (more than one zone's accelerators)."""
     from infraplan.planning.training_run import beyond_one_zone
 
-    return accelerator is not None and count is not None and beyond_one_zone(Cluster.for_accelerator(accelerator,
-                                                                                                       count))
+    return accelerator is not None and count is not None and beyond_one_zone(Cluster.for_count(accelerator, count))
 
 
 def register(app: typer.Typer) -> None:
