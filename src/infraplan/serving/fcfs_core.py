@@ -1,11 +1,12 @@
 """The FCFS engine loop's passes over arrays, compiled (`serving.fcfs_loop`: the model, its driver and its modes).
 
 `fcfs_run` is the loop of `fcfs_loop.fcfs_steps` (session 72: one implementation, compiled with numba where it is
-installed, else run as written: `fcfs_state.compiled`): the same passes, the same floating-point operations in the
-same order, so every time is bit-identical to the Python loop it replaced; its state between calls and its heap,
-queue and window-cut helpers are `serving.fcfs_state`'s. A stepped run returns where the Python generator yielded
-and resumes there: at the top of its passes (TOP, IDLE) or inside the decode stretch it waited on (LEAP), whose
-terms it recomputes from the unchanged state.
+installed and a process's runs pay for loading it, else run as written: `fcfs_state.numba_kernels`,
+`fcfs_loop.loop_for`): the same passes, the same floating-point operations in the same order, so every time is
+bit-identical to the Python loop it replaced; its state between calls and its heap, queue and window-cut helpers are
+`serving.fcfs_state`'s. A stepped run returns where the Python generator yielded and resumes there: at the top of its
+passes (TOP, IDLE) or inside the decode stretch it waited on (LEAP), whose terms it recomputes from the unchanged
+state.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ from infraplan.serving.fcfs_state import (
 # numba's on-disk cache knows this file's stamp only, not the helpers and slots compiled into `fcfs_run` from
 # `fcfs_state`: that file's sha256 (first 16 hex digits), so that editing it means editing this line, which
 # recompiles (tests/serving/test_fcfs_compiled_hS72.py checks it)
-STATE_SHA256 = "02478b2ae43e314d"
+STATE_SHA256 = "ac47239506b9322a"
 
 
 def state_is_current(source: bytes) -> bool:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from typing import Any
 
 import numpy as np
 
+from infraplan.serving import fcfs_core
 from infraplan.serving.fcfs_setup import KvBinds, fcfs_arrays
 from infraplan.serving.fcfs_state import (
     AT,
@@ -53,12 +54,32 @@ from infraplan.serving.fcfs_state import (
     W_HEAD,
     F,
     T,
+    numba_kernels,
+    numba_loaded,
 )
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import Steps
 from infraplan.serving.window_marks import next_cut
 
 __all__ = ["KvBinds", "fcfs_steps"]
+
+
+# requests a process runs through the loop as written before it loads the loop's numba build (`loop_for`): as
+# written a request costs 7.6-16 us CPU, built ~0.1-0.5 us, and loading numba and the cached build ~0.3-0.4 s, so
+# 20,000 requests as written (0.15-0.3 s) cost no more than the load (session 72, hQ: serving_speed_tried.md)
+COMPILE_AFTER = 20_000
+_RUN_AS_WRITTEN = [0]
+
+
+def loop_for(n: int) -> Callable[..., int]:
+    """`fcfs_core.fcfs_run` for a run of `n` requests: as written while this process's runs so far and this one
+    come to at most COMPILE_AFTER requests, else (and from then on) its numba build (`fcfs_state.numba_kernels`;
+    as written without numba). Both give the same bits (tests/serving/test_fcfs_lazy_numba_hQ72.py), so a short
+    `serve` (README's: 2,000 requests) never imports numba."""
+    if not numba_loaded() and _RUN_AS_WRITTEN[0] + n <= COMPILE_AFTER:
+        _RUN_AS_WRITTEN[0] += n
+        return fcfs_core.fcfs_run
+    return numba_kernels().get("fcfs_run", fcfs_core.fcfs_run)
 
 
 def doubles(times: Any) -> np.ndarray:
@@ -94,9 +115,8 @@ def fcfs_steps(cost: IterationCost, arr: Any, arr_open: Any, todo: Any, ctx0: An
 
     `cuts` (`serving.window_marks`): times at which `marks` gets the engine's work (busy + tensor-core s) so far, the
     step that straddles one split pro rata; a cut after the last step is left for the caller (`close_marks`)."""
-    from infraplan.serving.fcfs_core import fcfs_run  # (numba's import and the loop's compile on the first run)
-
     n = len(arr)
+    fcfs_run = loop_for(n)
     sc, ci, tables = fcfs_arrays(cost, max_batch, token_budget, clients, log is not None, stop_if_kv_binds)
     times = [doubles(arr) if clients > 0 else np.empty(0), doubles(first), doubles(finish)]  # (arr: closed loop's)
     back = [(x, a) for x, a in zip((arr, first, finish), times, strict=True) if isinstance(x, list) and len(a)]

@@ -1,11 +1,12 @@
 """The compiled FCFS engine loop's state slots and helpers (`serving.fcfs_core.fcfs_run`, `serving.fcfs_loop`).
 
 One source: `fcfs_core.fcfs_run` and these helpers are compiled with numba (`@njit(cache=True)`, no fastmath: IEEE
-float64 operations in the order written, no contraction into fused multiply-adds), or run as written where numba is
-missing (`compiled`). Its floating-point operations and their order are those of the Python loop it replaced (session
-72: every answer bit-identical, serving_speed_tried.md), so the Python loop's notes hold: counts enter the float sums as
-floats (a float64 conversion of an int below 2^53 is exact), the finish heap's keys are (decode-iteration count << bits
-| request), unique, so a binary heap pops them in the same order as `heapq`.
+float64 operations in the order written, no contraction into fused multiply-adds; `numba_kernels`, loaded by the first
+run that pays for it, `fcfs_loop.loop_for`), or run as written (short runs, or numba missing). Its floating-point
+operations and their order are those of the Python loop it replaced (session 72: every answer bit-identical,
+serving_speed_tried.md), so the Python loop's notes hold: counts enter the float sums as floats (a float64 conversion
+of an int below 2^53 is exact), the finish heap's keys are (decode-iteration count << bits | request), unique, so a
+binary heap pops them in the same order as `heapq`.
 
 State between calls (a stepped run returns where the generator yielded, `fcfs_loop`): the float and int scalars in
 `fs` and `st` (slots below), the queues and the heap in arrays of the run's request count (each request enters the
@@ -15,20 +16,51 @@ waiting queue and the prefill queue at most once, so each is a plain array with 
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Callable
 from typing import Any
 
-_njit: Any
-try:  # (numba: a dependency; absent, the same source runs uncompiled)
-    from numba import njit as _njit
-except ImportError:  # pragma: no cover - numba is a dependency
-    _njit = None
+KERNELS: list[Callable[..., Any]] = []  # `fcfs_run` and its helpers, in the order defined (`compiled`)
+_BUILT: dict[str, Any] = {}  # their numba builds by name, once a process asks (`numba_kernels`)
+_UNCACHED: set[str] = set()  # the names built without numba's disk cache (`compiled(cache=False)`, hV72)
 
 
 def compiled(fn: Callable[..., Any], cache: bool = True) -> Callable[..., Any]:
-    """`fn` compiled with numba, cached on disk (`__pycache__`, or `NUMBA_CACHE_DIR`) where `cache`; `fn` itself
-    without numba."""
-    return fn if _njit is None else _njit(cache=cache)(fn)
+    """`fn` as written, registered to be compiled with the others (`numba_kernels`): nothing imports numba here.
+    `cache` False: built afresh, not loaded from numba's disk cache (fcfs_core.CACHED, hV72)."""
+    KERNELS.append(fn)
+    if not cache:
+        _UNCACHED.add(fn.__name__)
+    return fn
+
+
+def numba_loaded() -> bool:
+    """Whether this process has loaded the numba builds (`numba_kernels`)."""
+    return bool(_BUILT)
+
+
+def numba_kernels() -> dict[str, Any]:
+    """The registered functions compiled with numba (`@njit(cache=True)`, cached on disk in `__pycache__` or
+    `NUMBA_CACHE_DIR`), by name; {} without numba. Each build is a copy of the function's own code object over a copy
+    of its module's globals in which the helpers' names are their builds: the same source, compiled, while the module
+    keeps the functions as written (`fcfs_loop.loop_for`). Numba's cache keys on the code's file, name and line, so
+    the copies find the builds cached before."""
+    if not _BUILT:
+        try:
+            from numba import njit
+        except ImportError:  # pragma: no cover - numba is a dependency
+            return _BUILT
+        spaces: dict[str, dict[str, Any]] = {}
+        for fn in KERNELS:
+            space = spaces.setdefault(fn.__module__, dict(fn.__globals__))
+            copy = types.FunctionType(fn.__code__, space, fn.__name__, fn.__defaults__, fn.__closure__)
+            try:
+                _BUILT[fn.__name__] = njit(copy) if fn.__name__ in _UNCACHED else njit(cache=True)(copy)
+            except RuntimeError:  # pragma: no cover - no writable cache folder at all (numba's locators): no cache
+                _BUILT[fn.__name__] = njit(copy)
+        for space in spaces.values():
+            space.update((name, built) for name, built in _BUILT.items() if name in space)
+    return _BUILT
 
 
 # `fs` slots: the float state
