@@ -78,12 +78,12 @@ def test_search_finds_plans_for_an_odd_sequence() -> None:
     assert found.best is not None and found.best.config.seq_len == 4095 and found.best.config.cp == 1
 
 
-def _qwen_like(tmp_path: Path) -> str:
-    """40 query heads, 8 KV heads (Qwen2.5-14B's attention; a Hugging Face config.json)."""
+def _qwen_like(tmp_path: Path, ffn: int = 13824) -> str:
+    """40 query heads, 8 KV heads (Qwen2.5-14B's attention; a Hugging Face config.json), FFN width `ffn`."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps({
         "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 5120,
-        "intermediate_size": 13824, "num_attention_heads": 40, "num_key_value_heads": 8, "num_hidden_layers": 48,
+        "intermediate_size": ffn, "num_attention_heads": 40, "num_key_value_heads": 8, "num_hidden_layers": 48,
         "vocab_size": 152064, "max_position_embeddings": 32768, "rms_norm_eps": 1e-6,
         "tie_word_embeddings": False}))
     return str(path)
@@ -92,8 +92,9 @@ def _qwen_like(tmp_path: Path) -> str:
 def test_kv_heads_must_be_a_multiple_or_a_divisor_of_tp(tmp_path: Path) -> None:
     """Megatron-Core 0.16.1 transformer_config.py refuses num_query_groups neither a multiple nor a divisor of TP:
     TP 5 divides the 40 heads but not the 8 KV heads (before: priced); TP 4 (a divisor) and TP 40 (8 divides it,
-    each rank a KV replica) pass this rule."""
-    model = _qwen_like(tmp_path)
+    each rank a KV replica) pass this rule. (FFN width 13,840, not Qwen's 13,824, which TP 40 leaves fractional:
+    Megatron-Core's FFN split refuses that, hW72.)"""
+    model = _qwen_like(tmp_path, ffn=13840)
     with pytest.raises(InputError, match=r"KV heads \(8\).*TP 5 \(TPs meeting both head rules: 1, 2, 4, 8, 40\)"):
         estimate_training(model, "dgx-h100-superpod", 40, tp=5, seq_len=4000, global_batch=8)
     assert estimate_training(model, "dgx-h100-superpod", 40, tp=4, seq_len=4000, global_batch=10).step_time_s > 0
