@@ -116,5 +116,5 @@ def test_unknown_presets() -> None:
 def test_valid_plan_does_not_raise() -> None:
     r = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, tp=2, pp=2, cp=2, ep=8, vpp=2,
                           global_batch=64, micro_batch=2, seq_len=4096, recompute="selective", zero=2,
-                          dtype="fp8", attention="unfused")
+                          dtype="fp8")  # (flash: unfused attention at CP 2 is refused, training/unfused_cp_rule.py)
     assert r.config.dp == 8

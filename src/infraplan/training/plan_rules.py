@@ -72,6 +72,7 @@ from infraplan.training.tp_overlap import (
     DEFERRED_WGRAD_UB_REASON,
     deferred_wgrad_userbuffers_refused,
 )
+from infraplan.training.unfused_cp_rule import UNFUSED_CP_FIX, UNFUSED_CP_REASON, unfused_cp_refused
 
 # enum codes the rules compare with, as ints (an enum member's lookup costs more than the comparison)
 _TP_CP_PP_DP, _FULL = int(RankOrder.TP_CP_PP_DP), int(Recompute.FULL)
@@ -143,7 +144,8 @@ def framework_refusals(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     0.6.0), DeepSeek Sparse Attention at CP > 1 on a stack whose DSA refuses it (`sparse_attention_rules.
     dsa_cp_refused`, megatron-core 0.16-0.18), deferred wgrads under TP userbuffers (`tp_overlap.
     deferred_wgrad_userbuffers_refused`, Transformer Engine 2.14; a search's rows for each of their VP pairs, hD66)
-    and an FFN width TP leaves fractional (`ffn_split_rules.ffn_split_refused`, megatron-core 0.16.1; hW72).
+    an FFN width TP leaves fractional (`ffn_split_rules.ffn_split_refused`, megatron-core 0.16.1; hW72) and unfused
+    attention at CP > 1 (`unfused_cp_rule.unfused_cp_refused`, megatron-core 0.16.1; session 72).
     `train` raises the first as an InputError (`refuse_framework`),
     `search` drops them from `valid_mask`'s plans and says how many. Each reason ends with what `command` ("train" or
     "search") offers against it: `search` has no --cp or --no-sequence-parallel to name (hF, session 57)."""
@@ -154,7 +156,8 @@ def framework_refusals(shape: TransformerShape, plan: PlanArrays, stack: Stack |
             (np.asarray(deferred_wgrad_userbuffers_refused(shape, plan, stack, command == "search")),
              f"{DEFERRED_WGRAD_UB_REASON}; {DEFERRED_WGRAD_UB_FIX[command]}"),
             (np.asarray(ffn_split_refused(shape, plan, stack)),
-             f"{ffn_split_reason(shape, plan, stack)}; {ffn_split_fix(shape, command)}")]
+             f"{ffn_split_reason(shape, plan, stack)}; {ffn_split_fix(shape, command)}"),
+            (np.asarray(unfused_cp_refused(plan, stack)), f"{UNFUSED_CP_REASON}; {UNFUSED_CP_FIX[command]}")]
 
 
 def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | None,
@@ -164,6 +167,7 @@ def refuse_framework(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     numpy reductions and reason strings; hS59)."""
     if (fp8_mla_cp_refused(shape, plan, stack) is False and down_adapters_sp_refused(shape, plan, lora) is False
             and dsa_cp_refused(shape, plan, stack) is False and ffn_split_refused(shape, plan, stack) is False
+            and not unfused_cp_refused(plan, stack)
             and (stack is None or not stack.moe.delay_wgrad_compute  # (read first: one call less an estimate)
                  or deferred_wgrad_userbuffers_refused(shape, plan, stack) is False)):
         return
