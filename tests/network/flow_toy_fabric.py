@@ -104,9 +104,10 @@ TOR_NVL72_TIERS = """  tiers:
 """
 
 
-def tor_nvl72_superpod(folder, railed: bool) -> str:  # type: ignore[no-untyped-def]
+def tor_nvl72_superpod(folder, railed: bool, balancing: str = "adaptive") -> str:  # type: ignore[no-untyped-def]
     """A what-if file in `folder`: the catalog's gb200-nvl72-superpod on its pre-hN65 tiers (`TOR_NVL72_TIERS`,
-    the fabric ECMP collides on between racks), declaring `rail_optimized: railed`."""
+    the fabric ECMP collides on between racks), declaring `rail_optimized: railed` and `load_balancing: balancing`
+    (the catalog's adaptive routing, or hashed flows: "ecmp", hF73)."""
     from pathlib import Path
 
     import infraplan.catalog
@@ -114,7 +115,9 @@ def tor_nvl72_superpod(folder, railed: bool) -> str:  # type: ignore[no-untyped-
     text = (Path(infraplan.catalog.__file__).parent / "systems" / "gb200-nvl72-superpod.yaml").read_text()
     assert text.count("rail_optimized: true") == 1 and text.count("  tiers:\n") == 1
     text = text[:text.index("  tiers:\n")] + TOR_NVL72_TIERS
-    path = Path(folder) / f"gb200-nvl72-superpod-tor-{railed}.yaml"
+    assert text.count("load_balancing: adaptive\n") == 1
+    text = text.replace("load_balancing: adaptive\n", f"load_balancing: {balancing}\n")
+    path = Path(folder) / f"gb200-nvl72-superpod-tor-{railed}-{balancing}.yaml"
     path.write_text(text.replace("rail_optimized: true", f"rail_optimized: {str(railed).lower()}"))
     return str(path)
 

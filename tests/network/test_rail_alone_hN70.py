@@ -71,7 +71,9 @@ def test_a_one_rail_group_is_priced_on_its_rail_plane(clos3: Cluster) -> None:
     assert 31e-3 < answer.alpha_beta_time_s < 36e-3
     flow = estimate_collective("all-to-all", clos3, 3072, MIB_256, "spread", sim="flow")
     assert flow.bottleneck_tier == "spine"
-    assert 1.0 <= flow.time_s / answer.alpha_beta_time_s < 1.10  # the ECMP collisions its reason names: 996 / 936
+    # within 1 % under the file's adaptive routing (hF73: each flow over every equal-cost uplink); 1.0-1.10x hashed,
+    # the ECMP collisions its reason named (996 / 936 flows on the busiest / mean link)
+    assert 0.99 <= flow.time_s / answer.alpha_beta_time_s <= 1.01
 
 
 @pytest.mark.parametrize(("gpus", "rails"), [(4096, 4), (1024, 1)])
@@ -86,7 +88,7 @@ def test_a_group_on_some_rails_shares_their_planes(clos3: Cluster, gpus: int, ra
     _fresh()
     assert old.bottleneck_tier == "nic" and new.bottleneck_tier == "spine" == flow.bottleneck_tier
     assert new.alpha_beta_time_s > 1.5 * old.alpha_beta_time_s  # stride 6: rails 0, 2, 4, 6; stride 24: rail 0 only
-    assert 1.0 <= flow.time_s / new.alpha_beta_time_s < 1.25  # was 2.1x / 1.9x
+    assert 0.99 <= flow.time_s / new.alpha_beta_time_s <= 1.01  # was 2.1x / 1.9x; 1.0-1.25x hashed (before hF73)
 
 
 @pytest.mark.parametrize("system", ["dgx-h100-superpod", "meta-rsc", "meta-genai-ib-24k", "gb200-nvl72-superpod"])
@@ -113,7 +115,7 @@ def test_an_oversubscribed_rail_leaf_prices_a_spread_group_on_its_leaves(monkeyp
     new = estimate_collective("all-to-all", cluster, 1024, 2**26, "spread")
     flow = estimate_collective("all-to-all", cluster, 1024, 2**26, "spread", sim="flow")
     assert new.bottleneck_tier == "leaf" == flow.bottleneck_tier
-    assert 1.0 <= flow.time_s / new.alpha_beta_time_s < 1.2
+    assert 0.98 <= flow.time_s / new.alpha_beta_time_s <= 1.02  # adaptive (hF73): 0.986x; hashed 1.0-1.2x
     monkeypatch.setattr(fabric, "RAIL_ALONE", False)
     _fresh()
     assert estimate_collective("all-to-all", cluster, 1024, 2**26, "spread").alpha_beta_time_s < 0.6 * \

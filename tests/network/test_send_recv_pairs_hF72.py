@@ -24,12 +24,17 @@ from infraplan.network.collective_schedules import estimate_collective
 SIZE = 64 * 2**20
 
 
-def _h100_512_at_4to1() -> Cluster:
+def _h100_512_at_4to1(balancing: str | None = None) -> Cluster:
+    """hC71's 512-GPU DGX H100 copy at 4:1 leaves; `balancing` "ecmp": its flows hashed, as the flow model routed
+    every fabric before hF73 (the file's own: adaptive, InfiniBand)."""
     spec = load_system("dgx-h100-superpod")
     leaf, spine, _core = spec.network.tiers
     tiers = [leaf.model_copy(update={"oversubscription": 4.0}), spine.model_copy(update={"group_size": 512})]
+    update: dict[str, object] = {"tiers": tiers}
+    if balancing is not None:
+        update.update(load_balancing=balancing, load_balancing_source="test: hashed flows")
     return Cluster.resolve(spec.model_copy(update={"total_accelerators": 512, "network": spec.network.model_copy(
-        update={"tiers": tiers})}))
+        update=update)}))
 
 
 def _forget() -> None:
@@ -69,7 +74,8 @@ def test_pairs_that_stay_in_their_leaf_domain_do_not_load_its_uplinks(monkeypatc
 
 @pytest.mark.parametrize("gpus", [128, 256])
 def test_hc71s_gap_is_ecmp_hashing_at_one_flow_a_pair(gpus: int) -> None:
-    cluster = _h100_512_at_4to1()
+    # hashed flows (ECMP); the file's adaptive routing gives the analytical time (test_load_balancing_hF73)
+    cluster = _h100_512_at_4to1("ecmp")
     analytical, hashed, tier = _times(cluster, gpus, "spread", 1)
     assert tier == "leaf" and 1.25 * analytical <= hashed <= 1.45 * analytical  # 1.31x / 1.37x
     said = estimate_collective("send-recv", cluster, gpus, SIZE, placement="spread", sim="flow").difference_reason

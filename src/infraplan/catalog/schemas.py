@@ -326,6 +326,17 @@ class Network(Spec):
         description="measured NCCL bus bandwidth / NIC line rate for large messages"
     )
     ecmp_flows_per_pair: int = Field(1, ge=1, description="flows (QPs) a GPU pair spreads over ECMP paths")
+    load_balancing: Literal["adaptive", "ecmp"] | None = Field(
+        None, description="how the switches spread flows over equal-cost uplinks: 'adaptive' (per packet by port "
+        "load, InfiniBand adaptive routing: the flow model spreads each flow over all of them, as the analytical "
+        "model assumes), 'ecmp' (a hash per flow: each of a pair's ecmp_flows_per_pair QPs keeps one path); omitted: "
+        "adaptive on InfiniBand, ecmp elsewhere (NCCL_IB_ADAPTIVE_ROUTING defaults to 1 on IB, 0 on RoCE)")
+    load_balancing_source: str = Field("", description="where load_balancing comes from")
+
+    @property
+    def balancing(self) -> str:
+        """`load_balancing` as stated, else by kind: adaptive on InfiniBand, ecmp elsewhere (field description)."""
+        return self.load_balancing or ("adaptive" if self.kind == "infiniband" else "ecmp")
 
     @model_validator(mode="after")
     def _tiers_nest(self) -> Network:
@@ -335,6 +346,8 @@ class Network(Spec):
                 raise ValueError(f"tier group sizes must grow and nest, got {sizes}")
         if self.rail_only and not self.rail_optimized:
             raise ValueError("rail_only needs rail_optimized: true (its rails are the rail-optimised leaves)")
+        if self.load_balancing is not None and not self.load_balancing_source.strip():
+            raise ValueError("network.load_balancing needs network.load_balancing_source (where it comes from)")
         return self
 
 

@@ -41,6 +41,7 @@ from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network import fabric as _fabric
+from infraplan.network.adaptive_routing import pooled_links
 from infraplan.network.collective_algorithms import (
     analytical_time,
     bus_bandwidth,
@@ -57,7 +58,6 @@ from infraplan.network.collectives import (
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
-from infraplan.network.pair_loads import send_recv_seconds_alone
 from infraplan.network.priced_collective import headline, priced_collective
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
@@ -136,7 +136,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     `FLOW_SIM_MAX_S` or the memory limit the question is refused (InputError), past `FLOW_SIM_WARN_S` `notice` is
     given one line saying so. `progress(stage, done, total)` is passed to each phase's simulation (`flow_sim.simulate`).
     `failed_links` ("TIER:COUNT" or "TIER:FRACTION", flow model only): that many of the tier's uplinks fail, chosen
-    with `seed` (`routing.fail_links`); ECMP routes over the healthy ones; the analytical model does not see them.
+    with `seed` (`routing.fail_links`); ECMP, or adaptive routing (the fabric's `load_balancing`,
+    `network.adaptive_routing`), routes over the healthy ones; the analytical model does not see them.
     `seed` (None: 0) chooses the flow model's ECMP hashes and failed links; given with the analytical model, which
     draws nothing, it is refused (hU47), for the CLI, the web and the sweep alike (hE65: one check, not two).
     `sharp`: IB SHARP in-network all-reduce enabled (`network.sharp`, NCCL_COLLNET_ENABLE=1), refused unless
@@ -191,13 +192,15 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         "serving_custom_time_s": priced.custom_time_s}
     if sim == "analytical":
         time_s, basis = said.time_s, said.basis
-        pairs = send_recv_seconds_alone(fabric, size_bytes, gpus, stride) if op == "send-recv" else None
-        tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else pairs[1] if pairs \
+        # send-recv's pairs counted on each link name its binding one (`PricedCollective.tier`: counted once, hF73)
+        pairs = priced.tier if op == "send-recv" else None
+        tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else pairs if pairs \
             else bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
         if algo in ("tree", "nvls_tree"):  # its own crossings of an oversubscribed tier (`tree_crossings`)
             tier = tree_bottleneck(fabric, gpus, stride, tier)
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
-                       "uplinks)", "perfect ECMP load balance (no hash collisions)",
+                       "uplinks)", "perfect ECMP load balance (no hash collisions): every flow spread evenly over the "
+                       f"equal-cost uplinks, as adaptive routing does (this fabric: {spec.network.balancing})",
                        "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), a tree "
                        "across domains its longest path's (NCCL's pipelined tree), an all-to-all round its "
                        "slowest hop's"]
@@ -208,16 +211,19 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         topo = build_topology(spec)
         links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
         failed_note = []
+        adaptive = spec.network.balancing == "adaptive"  # each flow over every equal-cost uplink (hF73)
         if failure is not None:
             links, count, total = fail_links(topo, links, failure[0], failure[1], seed, fraction=failure[2])
             failed_note = [f"{count:,} of the {total:,} {failure[0]} uplinks failed (chosen with seed {seed}); "
-                           "ECMP spreads flows over the healthy links (the analytical model has them all)"]
+                           f"{'adaptive routing' if adaptive else 'ECMP'} spreads flows over the healthy links (the "
+                           "analytical model has them all)"]
         if algo == "sharp":  # the switches' aggregation trees as flows (`network.sharp_flows`)
             run = sharp_flow(topo, links, fabric, members, size_bytes, seed, progress)
             time_s, tier, flows, fpp = run.time_s, run.bottleneck, run.flows, 1
             reason = sharp_difference_reason(run, analytical, fabric, size_bytes, gpus, stride)
         else:
             time_s, worst, tier, flows = 0.0, -1.0, "none", 0
+            routed = pooled_links(topo, links) if adaptive else links  # SHARP's trees keep their own parents
             # flows, not in-switch reduction: the ring NVLS replaces; NVLS_TREE's tree across domains
             flow_algo = "ring" if algo == "nvls" else "tree" if algo == "nvls_tree" else algo
             tiers = len(topo.tiers)
@@ -235,7 +241,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                     phases, _phase_names(op, flow_algo, len(phases)),
                     _analytical_phases(fabric, op, algo, size_bytes, gpus, stride, len(phases)), strict=True)):
                 tell = None if progress is None or len(phases) == 1 else _phase_progress(progress, i, len(phases))
-                result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
+                result = simulate(topo, routed, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
                                   flows_per_pair=fpp, seed=seed + i, progress=progress if tell is None else tell)
                 if pipelined:
                     # a pipelined ring's step: its slowest transfer plus the mean of its hops' latencies (the
@@ -258,16 +264,18 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                 compared.append(PhaseComparison(
                     name, repeat, transfer_s * repeat, latency_s * repeat, a_bw, a_lat,
                     result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use,
-                    path_share(links, result.bottleneck_class)))
+                    path_share(routed, result.bottleneck_class)))
             reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
                       else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),
-                                             fpp))
+                                             fpp, adaptive))
             if reason and tree and time_s < analytical:  # a tree over 2-3 domains: its own NIC load (hB57)
                 reason += tree_nic_reason(fabric, gpus, stride)
         out.update({"analytical_time_s": analytical, "analytical_answer_time_s": said.time_s, "flows_per_pair": fpp,
                     "seed": seed, "flows": flows, "difference_reason": reason})  # (said: `--sim analytical`'s, hF59)
         basis = f"the flow simulation of the {algo} schedule (no message-size efficiency: `priced_time_s` has it)"
-        pair = f"ECMP: {counted(fpp, 'hashed flow')} per {endpoint_word(spec)} pair"
+        pair = (f"adaptive routing: a {endpoint_word(spec)} pair's {counted(fpp, 'flow')} spread evenly over the "
+                "equal-cost uplinks (`network.adaptive_routing`)" if adaptive
+                else f"ECMP: {counted(fpp, 'hashed flow')} per {endpoint_word(spec)} pair")
         assumptions = ["only this group runs on the fabric", pair
                        if algo != "sharp" else "ECMP: one stream per aggregation tree (--flows-per-pair does not "
                        "apply)", "max-min fair fluid sharing; identical steps simulated once", *failed_note]

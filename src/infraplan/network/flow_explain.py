@@ -79,8 +79,10 @@ def _term(p: PhaseComparison, term: str) -> float:
 
 
 def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComparison], analytical_tier: str,
-                      flows_per_pair: int) -> str | None:
-    """Why the flow simulation and the analytical model differ by more than 5 %, or None when they agree."""
+                      flows_per_pair: int, adaptive: bool = False) -> str | None:
+    """Why the flow simulation and the analytical model differ by more than 5 %, or None when they agree;
+    `adaptive`: the fabric spreads each flow over every equal-cost uplink (`network.adaptive_routing`), so a
+    switch tier's links are pooled and nothing hashes."""
     ratio = flow_s / analytical_s
     if abs(ratio - 1.0) <= AGREEMENT:
         return None
@@ -108,12 +110,18 @@ def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComp
     if ratio < 1.0:  # not "by this placement": a bound priced off other links than the flows use reads the same
         return (f"{head}: the {analytical_tier} bound the analytical model applies is not reached {where}: the "
                 f"flow model's slowest transfer is held by the {phase.flow_tier} links, {load}; {transfer}")
-    if (phase.flow_tier not in ("nic", "scale-up") and phase.path_share * flows_per_pair < 1.0 - 1e-9
+    if (not adaptive and phase.flow_tier not in ("nic", "scale-up") and phase.path_share * flows_per_pair < 1.0 - 1e-9
             and phase.busiest_link_flows * phase.path_share <= 1.0 + 1e-9):  # more flows: they collide
         return (f"{head}: one path per flow {where}: a GPU pair's {counted(flows_per_pair, 'flow')} "
                 f"{'rides' if flows_per_pair == 1 else 'each ride'} one "
                 f"{phase.flow_tier} link at {phase.path_share:.3g}x a NIC link's rate, where the analytical model "
                 f"pools the tier's uplinks (as packet spraying or adaptive routing would); {load}; {transfer}")
+    if phase.flow_tier not in ("nic", "scale-up") and adaptive:  # pooled uplinks: no hash, a busier pool
+        return (f"{head}: adaptive routing spreads each flow over the {phase.flow_tier} tier's equal-cost uplinks, "
+                f"pooled by the switches a flow reaches {where}: the busiest pool carries "
+                f"{phase.busiest_link_flows:,g} flows where the {phase.links_in_use:,} pools in use average "
+                f"{phase.mean_link_flows:.3g} (the schedule loads some domains more than the analytical share); "
+                f"{transfer}")
     if phase.flow_tier not in ("nic", "scale-up"):
         return (f"{head}: ECMP hash collisions ({counted(flows_per_pair, 'flow')} per GPU pair) on the "
                 f"{phase.flow_tier} links {where}: {load} (the analytical model assumes an even spread); {transfer}")

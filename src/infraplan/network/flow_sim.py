@@ -27,10 +27,12 @@ An all-to-all finishes a few classes per event (the ones on the most loaded link
 replays all its rounds: the per-class cost is paid once, not once per event.
 
 Flows are routed over the explicit topology (routing.py) with ECMP: each GPU pair's bytes are split over
-`flows_per_pair` flows hashed independently (the Llama 3 cluster uses 16, Enhanced-ECMP). The model assumes
-lossless fluid transport: no packet loss, PFC pauses, queueing delay or congestion-control dynamics; latency
-(alpha) is added per flow from the hop count, as the analytical model does (`transfer_s` and `mean_latency_s` give
-a pipelined ring's step: its slowest transfer plus its hops' mean latency, `fabric.ring_latency`).
+`flows_per_pair` flows hashed independently (the Llama 3 cluster uses 16, Enhanced-ECMP); on a pooled link table
+(adaptive routing, `network.adaptive_routing`: InfiniBand) each flow spreads over every equal-cost uplink instead.
+The model assumes lossless fluid transport: no packet loss, PFC pauses, queueing delay or congestion-control
+dynamics; latency (alpha) is added per flow from the hop count, as the analytical model does (`transfer_s` and
+`mean_latency_s` give a pipelined ring's step: its slowest transfer plus its hops' mean latency,
+`fabric.ring_latency`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan.budget import FLOW_BYTES_PER_FLOW, FLOW_BYTES_PER_FLOW_PER_TIER, require_memory
+from infraplan.errors import InputError
 from infraplan.limits import MAX_FLOW_SIM_SECONDS
 from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.max_min_filling import Filling, Incidence
@@ -235,6 +238,9 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     del cls_paths, valid, local
     inc = Incidence.build(compact, used.size, weight)
     capacity = links.capacity[used]
+    if links.pooled and (capacity <= 0).any():  # a pool whose every link failed (`adaptive_routing.pooled_links`)
+        raise InputError("--failed-links: no healthy path for some flows (the failed links cut them off); fail fewer "
+                         "links")
     active = size > 0
     act = np.flatnonzero(active)  # the active classes, ascending; `remaining` and `act_rate` are theirs
     remaining = size[act]

@@ -74,6 +74,9 @@ class PricedCollective:
     efficiency: float | None
     basis: str
     custom_time_s: float | None = None  # serving's custom all-reduce where a stack runs it (`_inside`)
+    # the binding link where the pricing names it: send-recv's pairs counted on each link (`pair_loads`), so
+    # `collective send-recv` takes its bottleneck from here, not from a second count (hF73)
+    tier: str | None = None
 
 
 def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int,
@@ -86,7 +89,7 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
         if counted is not None:  # its pairs on each NIC and rail uplink (hF72), as the flow model loads them
             return PricedCollective(counted[0], None, "a pipeline hop's alpha-beta time, no message-size "
                                     "efficiency (`collectives.send_recv_seconds` prices one hop), these pairs all at "
-                                    "once counted on each NIC and rail uplink (`network.pair_loads`)")
+                                    "once counted on each NIC and rail uplink (`network.pair_loads`)", tier=counted[1])
         seconds = send_recv_seconds(fabric, size_bytes, float(stride * (n // 2)))
         return PricedCollective(seconds, None, "a pipeline hop as train and serve price it "
                                 "(`collectives.send_recv_seconds`): the alpha-beta time, no message-size efficiency")

@@ -11,6 +11,8 @@ Links (one entry per direction, capacities in bytes/s at the achievable protocol
 Routing is up-down (valley-free), as in a folded Clos: a flow climbs to the lowest tier whose domain holds both
 ends, then descends. Each climb picks one of the switches above by a seeded hash per flow (ECMP); with
 planes (see topology.py) the plane is forced by the lower switch's index, and the descent must use the same plane.
+A fabric with adaptive routing (`network.adaptive_routing`) spreads each flow over every switch above instead: its
+pooled link table routes every flow over one representative path of summed capacities, and draws nothing.
 Rail-optimised fabrics use PXN, as NCCL does: a flow leaves through the NIC of the destination GPU's rail (the
 NVLink hop to that NIC is not charged), so it stays in one rail plane. A GPU with several NICs (Gaudi 2: three
 100 GbE scale-out ports) stripes a pair's flows over them round-robin, as NCCL spreads its channels over the
@@ -46,6 +48,9 @@ class LinkTable:
     # `links_per_bundle[t]` links; ECMP picks among the healthy ones, so a bundle is chosen in proportion to them
     healthy: np.ndarray | None = None
     links_per_bundle: tuple[int, ...] = ()
+    # adaptive routing (`adaptive_routing.pooled_links`): each bundle carries its pool's capacity and `route` sends
+    # every flow over its pools' representatives (the first switch of each plane) instead of hashing
+    pooled: bool = False
 
 
 def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: float) -> LinkTable:
@@ -218,10 +223,10 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
             glob = d_up * tier.switches_per_domain + up
             return np.asarray(offset[t] + glob * links.fan_down[t] + pos)
 
-        up_s = tier.plane_of(idx_s) * per_plane + rng.integers(0, per_plane, size=f)
-        up_d = tier.plane_of(idx_d) * per_plane + rng.integers(0, per_plane, size=f)
+        up_s = tier.plane_of(idx_s) * per_plane + (0 if links.pooled else rng.integers(0, per_plane, size=f))
+        up_d = tier.plane_of(idx_d) * per_plane + (0 if links.pooled else rng.integers(0, per_plane, size=f))
         up_d = np.where(forced[t], up_s, up_d)
-        if links.healthy is not None and (links.healthy[links.bundle_up[t]:links.bundle_down[t]]
+        if not links.pooled and links.healthy is not None and (links.healthy[links.bundle_up[t]:links.bundle_down[t]]
                                           < links.links_per_bundle[t]).any():
             up_s, up_d = _healthy_picks(links, t, per_plane, tier, climb, forced[t], idx_s, idx_d, up_s,
                                         up_d, lambda up, low: bundle(up, low, dom_s, links.bundle_up),
