@@ -78,6 +78,9 @@ imports: $(DEV_STAMP)
 validate: $(STAMP)
 	$(BIN)/infraplan validate
 
+# Bytecode cached here too (as `test`): a process a benchmark times loads its modules as a user's install does, from
+# .pyc, not compiled from src/ on each run (benchmarks/single_estimate.py's `train` process: hS73).
+bench: export PYTHONDONTWRITEBYTECODE =
 bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
 

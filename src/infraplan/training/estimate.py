@@ -48,7 +48,7 @@ from infraplan.training.host_time import HOST_PHASE_KEYS, HOST_PHASES
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.one_plan_memo import PLAN_FIELDS
 from infraplan.training.optimizers import training_stack
-from infraplan.training.pipeline_split_rule import pipeline_split_rule
+from infraplan.training.pipeline_split_rule import LaidOut, pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_notes import placed_plan_notes, request_notes
 from infraplan.training.plan_notes import prices_collectives as prices_collectives
@@ -190,7 +190,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
     profile = sharp_profile(profile, cluster) if sharp else profile  # NCCL CollNet on (`training.collnet`)
-    constants = (profile, *_stack_constants(profile))  # (the stack's note and band class; read again if it changes)
+    constants = (profile, *_stack_constants(profile))  # (its note, band class, split rule; read again if it changes)
     notes: list[str] = [constants[1]] if constants[1] else []
     sole_notes: list[str] = []
     if schedule is None and vpp is None:  # a framework with one schedule runs it (deepseek-v3: DualPipe)
@@ -211,7 +211,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                             micro_batch, "none" if auto else recompute, zero, dtype, attention, order,
                             sequence_parallel, schedule, etp, pipeline_extra_layers(profile),
                             micro_batch_rules(profile), expert_split(profile), expert_layout(profile),
-                            pipeline_split_rule(profile))
+                            constants[3] if constants[0] is profile else _stack_constants(profile)[2])
     except InputError as error:  # the stack's one schedule refuses the plan: say it was not asked for
         if not sole_notes:
             raise
@@ -338,16 +338,18 @@ def _outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profil
             else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
 
 
-def _stack_constants(profile: Stack) -> tuple[str | None, str]:
-    """(`recipe_note`, `band_stack`) of a stack, kept by its identity (frozen; the entry holds it, so its id is not
-    reused while it is kept): they depend on nothing of the plan, and a single estimate asks for both."""
+def _stack_constants(profile: Stack) -> tuple[str | None, str, LaidOut | None]:
+    """(`recipe_note`, `band_stack`, `pipeline_split_rule`) of a stack, kept by its identity (frozen; the entry holds
+    it, so its id is not reused while it is kept): they depend on nothing of the plan, and a single estimate asks for
+    all three (the split rule's layouts parsed ~4 us an estimate before; hS73)."""
     kept = _STACK_CONSTANTS.get(profile)
     if kept is not None:
         return kept
-    return _STACK_CONSTANTS.put(profile, None, (recipe_note(profile), band_stack(profile)))
+    return _STACK_CONSTANTS.put(profile, None,
+                                (recipe_note(profile), band_stack(profile), pipeline_split_rule(profile)))
 
 
-_STACK_CONSTANTS: IdentityMemo[tuple[str | None, str]] = IdentityMemo(64)
+_STACK_CONSTANTS: IdentityMemo[tuple[str | None, str, LaidOut | None]] = IdentityMemo(64)
 
 
 def _total_params(shape: TransformerShape) -> int:
