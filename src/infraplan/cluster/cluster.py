@@ -21,7 +21,15 @@ from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_li
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
-from infraplan.cluster.host_share import host_share, node_host_share_w, with_stated_host
+from infraplan.cluster.host_share import (
+    NODE_SHARE_LABEL,
+    host_share,
+    node_host_share_w,
+    node_share_w,
+    node_switch_share_w,
+    switch_share_line,
+    with_stated_host,
+)
 from infraplan.errors import InputError, close_names, wrong_kind
 from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collectives import Fabric
@@ -292,19 +300,23 @@ def read_system(ref: str) -> System:
 
 def part_of(ref: str) -> Accelerator:
     """The accelerator `part_ref(ref)` names: a preset's or file's, or a system's part carrying that system's host
-    share per device where its node's differs from the part's own (`host_share`: a user's DGX H100 of 8 kW of host,
-    1,000 W where the part's reference node gives 575 W; every catalog system's node is its part's, hP69)."""
+    and scale-up switch share per device where its node's differs from the part's own (`host_share`: a user's DGX
+    H100 of 8 kW of host, 1,000 W where the part's reference node gives 575 W, hP69; a user's 72-GPU rack of 1.5 kW
+    trays of 4 and 3 kW of switch trays, 375 + 41.7 W, hN73; every catalog system's node is its part's)."""
     system = node_system(ref)
     if system is None:
         return load_accelerator(ref)
     part = load_accelerator(system.accelerator)
     node = system.node
-    if math.isclose(host_share(part).host_w, node_host_share_w(node), rel_tol=1e-9):
+    share = host_share(part)
+    if math.isclose(share.host_w, node_host_share_w(node), rel_tol=1e-9) and \
+            math.isclose(share.switch_w, node_switch_share_w(node), rel_tol=1e-9, abs_tol=1e-9):
         return part
+    switches = switch_share_line(node)  # its own switches, not the part's reference system's (hN73)
     return part.model_copy(update={
-        "host_power_w": node_host_share_w(node),
-        "host_source": f"{system.name}'s own node: {node.host_power_w:.5g} W of host for "
-                       f"{node.accelerators_per_node} accelerators"})
+        "host_power_w": node_share_w(node),
+        "host_source": f"{NODE_SHARE_LABEL} {system.name}: {node.host_power_w:.5g} W of host for "
+                       f"{node.accelerators_per_node} accelerators" + (f", plus {switches}" if switches else "")})
 
 
 def non_cpu_accelerators() -> list[str]:

@@ -112,6 +112,11 @@ def switch_share_line(node: Node) -> str:
             f"({node.scale_up_switch_source})")
 
 
+# how `cluster.part_of` begins the host source of a system's part (hN73): its figure is that system's node's host and
+# scale-up switch share together, so the part's reference system adds no switches of its own (a user's 72-GPU rack
+# file's 41.7 W of switch trays a GPU were dropped by `recsys --accelerator FILE`, and a GB200 file stating 0 W of
+# them was charged gb200-nvl72's 50 W, where `serve` and `facility --system` price the file's node)
+NODE_SHARE_LABEL = "own node of"
 ASSUMPTION_LABEL = "ASSUMPTION"  # how the catalog labels a figure no source gives (its files' convention)
 GENERIC_RULE_LABEL = "generic rule:"  # how `accelerator_host_share`'s generic-rule source begins
 
@@ -176,6 +181,8 @@ def unstated_switch_note(system: System) -> str | None:
 def accelerator_host_share(accelerator: Accelerator) -> HostShare:
     """The host share of an accelerator or CPU socket, by the module's precedence, with the scale-up switch share of
     its reference system's node (the node a plain count of it is built on)."""
+    if accelerator.host_power_w is not None and accelerator.host_source.startswith(NODE_SHARE_LABEL):
+        return HostShare(accelerator.host_power_w, "device", accelerator.host_source)  # its node's switches in it
     ref = reference_system(accelerator.catalog_name)
     switch = node_switch_share_w(ref.node) if ref is not None else 0.0
     switches = f"{ref.name}'s {switch_share_line(ref.node)}" if ref is not None and switch > 0 else ""

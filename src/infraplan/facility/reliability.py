@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infraplan.catalog import load_model
+from infraplan.catalog import list_presets, load_model
 from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis
 from infraplan.catalog.facility_loader import (
     FailureRate,
@@ -82,6 +82,30 @@ def accelerators_held(gpus: int, server_accelerators: int) -> int:
     (12 GPUs on two 8-GPU servers) is ended by a failure anywhere in it, as `facility --count` and the job's held
     domains (`domain_hold`) count whole servers (hN2, session 70: 12 GPUs were charged 1.5 servers' failures)."""
     return -(-int(gpus) // int(server_accelerators)) * int(server_accelerators)
+
+
+def check_held_fits(cluster: Cluster, gpus: int, hold: dict[str, Any], spare_trays: int) -> None:
+    """One InputError line where a job and its spare trays hold more scale-up domains than a fixed-size system has
+    (hN73: `reliability --system` of a 9,216-GPU file of 128 NVL72-style domains, `--gpus 9216
+    --spare-trays-per-domain 1`, answered a job holding 136 domains = 9,792 GPUs on it). An accelerator preset or
+    part file (the generic cluster) is sized by the job and takes any count; without spares a job never holds more
+    domains than its system's (the count is checked first), so only spares reach this line."""
+    domain = int(hold["domain_gpus"])
+    built = -(-cluster.total_accelerators // domain)  # a system's domains, a part-filled last one included
+    if cluster.generic or hold["domains"] <= built:
+        return
+    node = domain // int(hold["domain_trays"])
+    full, rest = divmod(cluster.total_accelerators, domain)
+    most = full * (domain - spare_trays * node) + max(rest - spare_trays * node, 0)  # a part-filled domain's too
+    word, name = cluster.accelerator.device_word, cluster.accelerator.name
+    trays = f"{spare_trays} spare tray{'' if spare_trays == 1 else 's'}"
+    any_count = (f"the accelerator preset {name}" if name in list_presets("accelerators") else
+                 f"its accelerator's file, {name}, given as --system,")  # as Cluster.check_gpus
+    raise InputError(
+        f"--gpus {gpus:,} with {trays} a domain holds "
+        f"{hold['domains']:,} domains of {domain} ({hold['gpus_held']:,} {word}s); system {cluster.name} has "
+        f"{built:,} ({cluster.total_accelerators:,} {word}s): at most {most:,} {word}s a job with "
+        f"{trays} each, or fewer spares ({any_count} takes any count)")
 
 
 def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[str, FailureRate]:
@@ -177,6 +201,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     hold = domain_hold(gpus, server_gpus, layout.packing_unit_accelerators,
                        spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word)
+    check_held_fits(cluster, gpus, hold, spare_trays_per_domain)
     out = hold["expected_gpus_out_of_service"]
     unexpected = days * SECONDS_PER_DAY / job["job_mttf_s"]
     planned = days * job["planned_interruptions_per_day"]

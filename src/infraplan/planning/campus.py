@@ -280,7 +280,10 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
                               sum(getattr(s, k) for s in sites) for k in keys}
     totals["accelerators"] = sum(s.accelerators for s in sites)
     published = spec.published_h100_equivalents or None
-    band, basis = parts_band([ref.accelerator or s.accelerator for ref, s in zip(spec.sites, sites, strict=True)],
+    # a system site by its file (`preset_of` reads its part): its result's part name is no file (hN73: a system file of
+    # a user's part file was banded as family "x450", its accelerator's name, where the same part alone is "cdna4")
+    band, basis = parts_band([ref.accelerator or ref.system or s.accelerator
+                              for ref, s in zip(spec.sites, sites, strict=True)],
                              FACILITY_STACK, "facility", "it_power",
                              "the IT power summed over the sites", "the sites' accelerators are inputs; the facility "
                              "power adds the PUE (no validation case)")
