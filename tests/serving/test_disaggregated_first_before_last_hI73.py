@@ -1,5 +1,5 @@
-"""A disaggregated run's first token can leave after its last one (found by hI73 while chasing a `capacity_candidate`
-mutant; left to the lead / hG: a modelling choice, see NOTE).
+"""A disaggregated run's first token could leave after its last one (found by hI73 while chasing a `capacity_candidate`
+mutant; fixed by the lead: the first token is capped at the request's finish).
 
 `disaggregated.decode_first_token_s` puts the decode worker's first token `decode_pickup_iterations` (SGLang / vLLM
 1.5, TensorRT-LLM 2.5; less BOUNDARY_WAIT_ITERATIONS 0.5 after its admission) of the request's own mean decode
@@ -19,8 +19,6 @@ import pytest
 from infraplan.cli.main import main
 
 
-@pytest.mark.xfail(strict=True, reason="decode_first_token_s places the first token after finish when decode steps "
-                                       "< pick-up iterations (hI73 NOTE)")
 def test_no_request_ends_before_its_first_token(capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "6", "--tp", "2", "--prefill-gpus",

@@ -248,7 +248,9 @@ def decode_first_token_s(prefill_first_s: np.ndarray, kv_arrival_s: np.ndarray, 
     output (no decode step) keeps the prefill's. `admitted_s` (the decode engine's admission of each request, NaN
     where none; toggle `ADMISSION_FIRST_TOKEN`): the wait for the iteration boundary and for a free slot is the
     engine's own, and the token leaves `pickup_iterations` - `BOUNDARY_WAIT_ITERATIONS` of the request's mean
-    iteration after its admission."""
+    iteration after its admission. Never after the request's last token: a request with fewer decode steps than the
+    pick-up (TensorRT-LLM's 2 at output 2) gets its first token with its last (hI73: it was placed after it, a
+    negative TPOT and an end-to-end latency below the TTFT)."""
     first = np.asarray(prefill_first_s, dtype=np.float64)
     if not DECODE_SIDE_FIRST_TOKEN:
         return first
@@ -261,8 +263,9 @@ def decode_first_token_s(prefill_first_s: np.ndarray, kv_arrival_s: np.ndarray, 
         known = np.isfinite(admitted)
         start = np.where(known, admitted, start)
         pickup = np.where(known, pickup_iterations - BOUNDARY_WAIT_ITERATIONS, pickup)
-    mean_step_s = (np.asarray(finish_s, dtype=np.float64) - start) / np.maximum(steps, 1.0)
-    return np.where(decoded, start + pickup * mean_step_s, first)
+    finish = np.asarray(finish_s, dtype=np.float64)
+    mean_step_s = (finish - start) / np.maximum(steps, 1.0)
+    return np.where(decoded, np.minimum(start + pickup * mean_step_s, finish), first)
 
 
 def without_decode_wait(first_s: np.ndarray, kv_arrival_s: np.ndarray, admitted_s: np.ndarray, finish_s: np.ndarray,
