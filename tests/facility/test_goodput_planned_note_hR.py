@@ -35,7 +35,9 @@ def test_the_sentence_names_the_per_job_rate_its_source_job_and_this_jobs_size()
     assert note is not None and note.startswith("goodput counts planned interruptions at 0.87 per day per job")
     assert "not scaled by its 64 GPUs" in note
     assert "16,384 H100: 47 planned interruptions in 54 days (arXiv:2407.21783" in note
-    assert goodput_planned_note(job_reliability("h100-sxm", 64, PARAMS, failure_rate="rsc-1"), 64) is None
+    none = goodput_planned_note(job_reliability("h100-sxm", 64, PARAMS, failure_rate="rsc-1"), 64)
+    assert none is not None and none.startswith(  # said since hC73 (was None: rsc-1's 0 silently)
+        "goodput counts no planned interruptions: failure rate rsc-1 counts none")
 
 
 def test_train_tokens_carries_the_note_and_keeps_the_estimates_own_notes() -> None:
@@ -50,8 +52,10 @@ def test_train_tokens_carries_the_note_and_keeps_the_estimates_own_notes() -> No
     for run in (cli_and_web, TrainingRunResult.joined(est, totals)):
         assert run.notes == [*est.notes, note]
     rsc = training_run_totals(est, "dgx-h100-superpod", 1e12, failure_rate="rsc-1")
-    assert rsc.notes == ["failure rate rsc-1 was counted on a100-80gb, not h100-sxm (counted on h100-sxm: "
-                         "llama3-h100, epoch-h100)"]  # no planned interruptions; the rate's accelerator (hF42)
+    (said,) = rsc.notes  # no planned interruptions, said (hC73); the rate's accelerator (hF42)
+    assert said.startswith("goodput counts no planned interruptions: failure rate rsc-1 counts none")
+    assert said.endswith("; failure rate rsc-1 was counted on a100-80gb, not h100-sxm (counted on h100-sxm: "
+                         "llama3-h100, epoch-h100)")
 
 
 def test_campus_training_capacity_carries_the_note_at_its_job_size() -> None:

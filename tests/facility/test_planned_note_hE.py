@@ -28,8 +28,9 @@ def test_a_small_job_is_told_its_planned_interruptions_come_from_a_16k_gpu_job()
     assert big.expected_planned_interruptions == pytest.approx(r.expected_planned_interruptions * 54 / 16)  # per job
 
 
-def test_no_note_without_planned_interruptions_and_a_users_rate_names_its_source(tmp_path: Path) -> None:
-    assert not _planned(reliability_report("meta-genai-roce-24k", 64, days=16, failure_rate="rsc-1").notes)
+def test_a_rate_without_planned_interruptions_says_so_and_a_users_rate_names_its_source(tmp_path: Path) -> None:
+    (none,) = _planned(reliability_report("meta-genai-roce-24k", 64, days=16, failure_rate="rsc-1").notes)
+    assert none.startswith("planned interruptions: failure rate rsc-1 counts none")  # was no note (hC73)
     mine = tmp_path / "mine.yaml"
     mine.write_text("failures_per_1000_node_days: 4\naccelerators_per_node: 8\nplanned_interruptions_per_day: 0.5\n"
                     "source: our cluster, 2026\n")

@@ -1,12 +1,12 @@
 """hK72: every lower bound's solve runs at milp_start.BOUND_OPTIONS (HiGHS's mip_feasibility_tolerance 1e-9), where
 HiGHS's proven bound no longer depends on its random seed, and every HiGHS run is `quiet`: HiGHS 1.12 prints a debug
 line straight to stdout (with its output off), which broke `plan --json` (capex seed 7 draw 39 of hR70's generator).
+How `quiet` silences it (C's stdout, not descriptor 1): tests/planning/test_quiet_threads_hC73.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from tests.planning.test_bound_safety_net_hB72 import MISSOLVED_USD, POINT_USD, 
 
 from infraplan.cli import main
 from infraplan.planning import milp_start
-from infraplan.planning.milp_start import proven, quiet, solve_bound
+from infraplan.planning.milp_start import proven, solve_bound
 
 HIGHS_LINE = "transformNewIntegerFeasibleSolution"
 # hR70's capex generator, seed 7 draw 39: an H100 pool refreshed by H200 and an H200 pool, 1 G QPS, 10 MW
@@ -65,16 +65,3 @@ def test_plan_json_stays_json_where_highs_prints(tmp_path: Path, capfd: pytest.C
     assert got["objective_lower_bound"] <= got["objective_value"] * (1 + 1e-12)
     assert got["optimality_gap_fraction"] == pytest.approx(0.0, abs=1e-9)
 
-
-def test_quiet_swallows_descriptor_one_and_restores_it(capfd: pytest.CaptureFixture[str]) -> None:
-    """Writes to file descriptor 1 inside (nested) are dropped; after, descriptor 1 writes where it did."""
-    os.write(1, b"before\n")
-    with quiet():
-        os.write(1, b"inside\n")
-        with quiet():
-            os.write(1, b"nested\n")
-        os.write(1, b"after nested\n")
-    os.write(1, b"after\n")
-    out, _ = capfd.readouterr()
-    assert out == "before\nafter\n"
-    assert milp_start._quiet_state == [0, -1, -1]

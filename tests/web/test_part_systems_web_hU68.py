@@ -38,8 +38,12 @@ def test_a_system_as_the_part_is_one_answer_on_the_web_and_the_cli(client: TestC
     assert json.loads(capsys.readouterr().out) == web
     part = {"mtia-400-rack": "mtia-400", "dgx-h100-superpod": "h100-sxm"}[body["accelerator"]]
     by_part = client.post(f"/api/{command}", json={**body, "accelerator": part}).json()
-    if command == "campus":
-        assert by_part == web  # the part's answer
+    if command == "campus":  # the part's answer, and a note that the rack holds 72 of the runs' job (hC73)
+        notes = web["training_capacity"]["notes"]
+        past = [n for n in notes if n.startswith("the 16,384-accelerator job is more than the 72 accelerators of ")]
+        assert len(past) == 1
+        runs = {**web["training_capacity"], "notes": [n for n in notes if n not in past]}
+        assert by_part == {**web, "training_capacity": runs}
         return
     # facility: a count the system holds is built on its own tiers, as `network SYSTEM --gpus N` (hC72)
     fabric = describe_fabric(load_system(body["accelerator"]), -(-body["count"] // 8) * 8)
@@ -60,10 +64,11 @@ def _group_options(page: Any, form: str) -> dict[str, list[str]]:
 def test_the_facility_and_campus_forms_offer_systems_and_show_the_api_answer(live_server: str, browser: Any) -> None:
     errors: list[str] = []
     page = open_page(browser, live_server + "/facility", CATALOGS_READY, errors)
-    for form in ("#fac-form", "#campus-form"):
+    for form, heading in (("#fac-form", "systems (a count on their own tiers)"),  # hC72/hC73: facility builds a
+                          ("#campus-form", "systems (sized as their accelerator)")):  # system's count on its tiers
         groups = _group_options(page, form)
-        assert groups == {"accelerators": list_presets("accelerators"),
-                          "systems (sized as their accelerator)": list_presets("systems")}, (form, groups)
+        assert groups == {"accelerators": list_presets("accelerators"), heading: list_presets("systems")}, (
+            form, groups)
     assert page.input_value("#campus-form select[name=accelerator]") == "gb200"  # its preselected part kept
     page.select_option("#fac-form select[name=accelerator]", "mtia-400-rack")
     page.fill("#fac-form input[name=count]", "72")

@@ -11,8 +11,9 @@ Field required", true but not telling; it, a system's and a video device's file 
 A hardware or stack file given where a model's config.json is asked for is named too (`refuse_as_model`).
 
 Any user file that fails its schema and reads as another kind's (a plan scenario, a fleet-mix or sweep spec, a
-campus fleet, a config.json, a system, an accelerator, a stack, a workload: `another_kinds_file`, hU69) is named in
-one line with the command that reads it, where the schema's line listed every field the other file lacks.
+campus fleet, a config.json, a system, an accelerator, a stack, a workload, a site's cooling, location or build type
+file: `another_kinds_file`, hU69, hC73) is named in one line with the command that reads it, where the schema's line
+listed every field the other file lacks.
 """
 
 from __future__ import annotations
@@ -111,6 +112,15 @@ _FILE_KINDS: tuple[tuple[str, str, Callable[[set[str], dict[str, Any]], bool], s
      lambda k, d: {"input_tokens", "output_tokens"} <= k, "`serve --workload FILE` takes it"),
     ("recsys profile", "a recsys profile (tiers, vector_flops_per_s)",
      lambda k, d: {"tiers", "vector_flops_per_s"} <= k, "a part's `recsys_profile` names it"),
+    # a site's three files (facility, campus, a fleet or plan site): `--location cool.yaml` listed the location
+    # schema's missing fields (hN72)
+    ("cooling type", "a cooling type file (max_rack_power_w, pue)", lambda k, d: {"max_rack_power_w", "pue"} <= k,
+     "`--cooling` takes it (facility, campus; a site's `cooling:`)"),
+    ("location", "a location file (climate, electricity_usd_per_mwh)",
+     lambda k, d: {"climate", "electricity_usd_per_mwh"} <= k,
+     "`--location` takes it (facility, campus; a site's `location:`)"),
+    ("build type", "a build type file (usd_per_w, build_months)", lambda k, d: {"usd_per_w", "build_months"} <= k,
+     "`--build-type` takes it (facility, campus; a site's `build_type:`)"),
 )
 _SAID = {"scenario": "plan scenario", "fleet spec": "fleet-mix spec", "fleet": "campus fleet", "sweep": "sweep spec"}
 _PLANNERS = frozenset({"scenario", "fleet spec"})  # each names the other itself (`scenario_types.not_the_other_spec`)

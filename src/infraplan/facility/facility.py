@@ -110,14 +110,14 @@ def _kw(watts: float) -> str:
 
 def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
     """The rack fit of a load (`cluster.power.rack_fit`) as a result, with a one-line note when rack space, not
-    power, sets the servers per rack (e.g. five 8U DGX H100 in 42U: 51 kW of a 130 kW --rack-power), or when a
-    scale-up domain spans racks (a rack's share of it)."""
+    power, sets the servers per rack (e.g. five 8U DGX H100 in 42U: 51 kW of a 130 kW --rack-power), when a
+    scale-up domain spans racks (a rack's share of it), or when no server height is known and power alone set
+    several servers a rack (rack space not counted: hN72's Z1, 10 servers of 13.1 kW in a liquid rack)."""
     if fit is None:
         return None
     note = None
+    asked = "asked (--rack-power)" if fit.power_limit_source == "--rack-power" else f"{fit.power_limit_source} allows"
     if fit.limited_by == "space":
-        asked = ("asked (--rack-power)" if fit.power_limit_source == "--rack-power"
-                 else f"{fit.power_limit_source} allows")
         note = (f"racks are space-limited: {fit.servers_by_space} server{'s' if fit.servers_by_space != 1 else ''} of "
                 f"{fit.server_rack_units}U fit a "
                 f"{RACK_UNITS}U rack ({fit.servers_by_power} would fit the power), so a rack draws "
@@ -127,6 +127,11 @@ def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
         note = (f"each scale-up domain spans {fit.domain_racks} racks (its system file's "
                 f"node.racks_per_scale_up_domain): {counted(fit.servers_per_rack, 'server')} and "
                 f"1/{fit.domain_racks} of the domain's scale-up switches a rack, {_kw(fit.rack_power_w)}")
+    elif fit.limited_by == "power" and fit.server_rack_units is None and fit.servers_per_rack > 1:  # (hN72)
+        note = (f"rack space not counted: no server height is known (a system file's node.server_rack_units, else "
+                f"the part's catalog entry in hardware_costs.yaml), so {fit.servers_per_rack} servers a rack are set "
+                f"by power alone ({_kw(fit.rack_power_w)} of the {_kw(fit.power_limit_w)} {asked}); whether they fit a "
+                f"{RACK_UNITS}U rack is not checked")
     return FacilityRackFit(
         limited_by=fit.limited_by, servers_per_rack=fit.servers_per_rack,
         servers_per_rack_by_power=fit.servers_by_power, servers_per_rack_by_space=fit.servers_by_space,

@@ -9,7 +9,9 @@ accelerator, what it counts, and the planned interruptions' per-job rate.
   use, and the result says which rate it used and, for r_f, the job MTTF at all causes (`failure_rate_note`).
 - Planned interruptions: their rate is per job, charged whatever the job's size: the shipped
   one (llama3-h100, 47 in 54 days) is that of one 16,384-GPU job, and no source gives it for smaller jobs, so it
-  is kept and said in the result's notes (`planned_rate_note`).
+  is kept and said in the result's notes (`planned_rate_note`). The other shipped rates (RSC's node failures,
+  Epoch's H100 figure) and a user's file without the field count none: the notes say so and name the rate that
+  counts them (hN72), rather than borrow Llama 3's per-job figure for a rate whose source never counted it.
 - Accelerator (hF42, session 42): every shipped rate was counted on H100 (Llama 3, Epoch) or A100 (RSC); no rate
   of a GB200/GB300 NVL72 rack, B200, MI300X, TPU, MTIA or MSVP was found (reliability.yaml's comment). Another
   accelerator borrows its `default_failure_rate` per GPU, and every answer built on it says so
@@ -50,12 +52,24 @@ def _planned_rate_basis(rate_name: str, per_day: float, gpus: int, device: str =
             f"gives a rate for other sizes), taken from {origin}")
 
 
+def _none_planned(rate_name: str) -> str:
+    """Why a rate counts no planned interruptions, and the shipped rates that do (hN72: rsc-1, epoch-h100 or a
+    user's file gave 0 silently where llama3-h100 gives 0.87 a day)."""
+    counting = [f"{name} counts {rate.planned_interruptions_per_day:.3g} a day per job, taken from "
+                f"{PLANNED_RATE_JOBS.get(name, 'its source')}"
+                for name, rate in load_reliability().failure_rates.items() if rate.planned_interruptions_per_day > 0]
+    others = "; ".join(counting) or "no shipped rate counts any"
+    return (f"failure rate {rate_name} counts none (its source gives no planned-interruption rate: maintenance, "
+            f"upgrades, configuration changes), so none are charged; {others} (a failure-rate file sets "
+            "planned_interruptions_per_day)")
+
+
 def planned_rate_note(rate_name: str, per_day: float, gpus: int, days: float, planned: float,
                       total: float, device: str = "GPU") -> str | None:
-    """What the planned interruptions rest on (None where the rate has none): a per-job rate, from one job of the
-    source's size, charged to a job of any size (module docstring)."""
+    """What the planned interruptions rest on: a per-job rate, from one job of the source's size, charged to a job
+    of any size (module docstring); where the rate has none, that none are charged and which rate counts them."""
     if per_day <= 0:
-        return None
+        return f"planned interruptions: {_none_planned(rate_name)}"
     basis = _planned_rate_basis(rate_name, per_day, gpus, device)
     return (f"planned interruptions: {basis}: {significant_text(planned, 3)} of the {significant_text(total, 3)} "
             f"expected interruptions over {days:g} days")  # "1.42e+04" before (hU, session 51)
@@ -63,12 +77,12 @@ def planned_rate_note(rate_name: str, per_day: float, gpus: int, days: float, pl
 
 def goodput_planned_note(job: dict[str, Any], gpus: int) -> str | None:
     """The note of every answer whose goodput comes from `job_reliability(...)` (`job`) at `gpus` (train --tokens,
-    campus, plan): the planned interruptions in it are a per-job rate from one job of the source's size (None
-    where the rate has none). The job's devices are called by its part's word (`job["device_word"]`: "8
-    accelerators" of MTIA, not "8 GPUs", as `reliability` says since hU45)."""
+    campus, plan): the planned interruptions in it are a per-job rate from one job of the source's size (where the
+    rate has none, that none are counted: `_none_planned`). The job's devices are called by its part's word
+    (`job["device_word"]`: "8 accelerators" of MTIA, not "8 GPUs", as `reliability` says since hU45)."""
     per_day = float(job["planned_interruptions_per_day"])
     if per_day <= 0:
-        return None
+        return f"goodput counts no planned interruptions: {_none_planned(job['failure_rate'])}"
     basis = _planned_rate_basis(job["failure_rate"], per_day, gpus, job["device_word"])
     return (f"goodput counts planned interruptions at {basis} (`infraplan reliability` counts them apart from the "
             "unexpected ones)")

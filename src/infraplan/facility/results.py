@@ -43,7 +43,8 @@ class FacilityRackFit(Result):
     rack_power_limit_source: str = Field(description="--rack-power, or the cooling type whose maximum applies")
     note: str | None = Field(None, description="one line when rack space, not power, sets the rack: servers per "
                              "rack by height, the rack power reached vs the limit; or when a scale-up domain spans "
-                             "several racks (its system file's node.racks_per_scale_up_domain): a rack's share")
+                             "several racks (its system file's node.racks_per_scale_up_domain): a rack's share; "
+                             "or, with no server height known, that rack space was not counted")
 
 
 class FacilityRackRow(Result):

@@ -140,7 +140,8 @@ def training_capacity(accelerator: str, accelerators: int, system: str | None = 
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["job_mttf_s"], reference_system=run["system"],
         plan=REFERENCE_RUN_PLAN,
-        notes=[n for n in [plan_note(run["system_arg"], word), use_note(acc, "training", "generative-ai"),
+        notes=[n for n in [plan_note(run["system_arg"], word), _past_system_note(system, run, word),
+                           use_note(acc, "training", "generative-ai"),
                            goodput_basis_note(rel, job), _job_speed_note(run, job, word)] if n],
         error_band=run["error_band"], error_band_basis=run["error_band_basis"],
     )
@@ -162,6 +163,19 @@ def plan_note(system: str, word: str = "GPU") -> str:
             f"{word}'s best plan: a larger scale-up domain (an NVL72 rack) or a narrower format runs it "
             f"faster under a searched plan (`{search}`, ranked under its published-MFU ceiling), as `plan` sizes "
             "its training services")
+
+
+def _past_system_note(named: str | None, run: dict[str, Any], word: str = "GPU") -> str | None:
+    """Where the system the campus was asked for holds fewer accelerators than the job its runs are timed at, the
+    cluster they run on instead (`reference_run`: the part's reference system, else its node on a generic
+    non-blocking Clos), as facility's `system_count_note` says past a system's size (hN72); None where it ran on
+    it, or none was named."""
+    if named is None or run["system_arg"] == named:
+        return None
+    held = Cluster.resolve(named).total_accelerators
+    return (f"the {run['job_gpus']:,}-{word} job is more than the {held:,} {word}s of {named}: its runs are counted "
+            f"on {run['system']}, as `train --system {run['system_arg']} --gpus {run['job_gpus']}` runs it, not on "
+            f"{named}'s own tiers")
 
 
 def _no_capacity(reason: str, job: int, system: str | None = None) -> TrainingCapacity:

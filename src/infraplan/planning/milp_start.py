@@ -37,9 +37,13 @@ seed 8's 80, hV55's two and hB72's saved case; 45 more from seed 71 with purchas
 seeds 0-3 (0-5): at 1e-6 seed 0 proves 13,378,774.5 on the saved case where a point costs 13,273,756 (0.79 % high;
 presolve off: seed 71 draw 14 0.21 % high), at 1e-9 no seed's bound is above the least feasible cost found and the
 seeds agree to 6e-13 (2e-7 at 1e-6); CPU 13.9 -> 14.0 s and 17.8 -> 19.5 s over the solves. HiGHS 1.12 prints a debug
-line ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", with its output off, at 1e-6 too:
-capex seed 7 draw 39's bound broke `plan --json`) straight to stdout, so every HiGHS run here is `quiet`: file
-descriptor 1 on the null device while it runs.
+line ("HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();", with its output off: capex seed 7
+draw 39's bound broke `plan --json`). It is a bare C `puts` (scipy 1.17.1's _core .so: called between the re-solve's
+`Highs::passModel` and `Highs::run`, where a postsolved incumbent misses the original rows and HiGHS re-solves the LP
+with its integers fixed), so no HiGHS option (output_flag, log_to_console) stops it. Every HiGHS run here is `quiet`:
+C's stdio `stdout` on the null device while it runs. Python writes descriptor 1 without C's stdio, so another
+thread's output (uvicorn's access log under `infraplan web`) keeps its lines (hK72's first `quiet` sent descriptor 1,
+the whole process's stdout, to the null device).
 """
 
 from __future__ import annotations
@@ -48,9 +52,9 @@ import ctypes
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -201,44 +205,95 @@ def _milp_quiet(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, va
 
 
 _QUIET_LOCK = threading.Lock()
-_quiet_state: list[int] = [0, -1, -1]  # [solves inside, the saved stdout descriptor, the null device's]
+_quiet_state: list[Any] = [0, None]  # [solves inside, what to undo as the last one leaves (None: nothing)]
+C_STDOUT_NAMES = ("stdout", "__stdoutp")  # C's stdout FILE pointer: glibc / musl, macOS / BSD libc
 
 
 @contextmanager
 def quiet() -> Iterator[None]:
-    """File descriptor 1 on the null device while HiGHS runs (module docstring: its debug line to stdout). Nested
-    and concurrent solves share one redirection: the first in saves stdout, the last out restores it (C's stdio
-    flushed first, so a line HiGHS buffered goes to the null device). Where stdout has no descriptor (a test's
-    capture, an embedding), nothing is redirected."""
+    """C's stdio `stdout` on the null device while HiGHS runs (module docstring: its debug line is a `puts`). Python
+    writes to descriptor 1 itself, not through C's stdio, so another thread's print, log line or uvicorn's access log
+    keeps going to stdout meanwhile. Where C's `stdout` pointer cannot be reached (Windows' C runtime), descriptor 1
+    goes to the null device instead, only while no other Python thread is alive (else nothing is silenced: HiGHS's
+    line may then reach stdout). Nested and concurrent solves share one silencing: the first in sets it, the last out
+    undoes it (C's stdio flushed first, so a line HiGHS buffered goes to the null device)."""
     with _QUIET_LOCK:
         if _quiet_state[0] == 0:
-            try:
-                sys.stdout.flush()
-                saved = os.dup(1)
-            except (OSError, ValueError, AttributeError):  # no descriptor 1, or a stdout without flush
-                saved = -1
-            if saved >= 0:
-                null = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(null, 1)
-                _quiet_state[1:] = [saved, null]
+            _quiet_state[1] = _silence_c_stdout() or _silence_descriptor()
         _quiet_state[0] += 1
     try:
         yield
     finally:
         with _QUIET_LOCK:
             _quiet_state[0] -= 1
-            if _quiet_state[0] == 0 and _quiet_state[1] >= 0:
-                _flush_c_stdout()
-                os.dup2(_quiet_state[1], 1)
-                os.close(_quiet_state[1])
-                os.close(_quiet_state[2])
-                _quiet_state[1:] = [-1, -1]
+            if _quiet_state[0] == 0 and _quiet_state[1] is not None:
+                undo, _quiet_state[1] = _quiet_state[1], None
+                undo()
 
 
-def _flush_c_stdout() -> None:
-    """C's stdio buffers flushed (where the C library loads by name: not on Windows, whose HiGHS line then waits)."""
-    with suppress(OSError, AttributeError, TypeError):  # Windows
-        ctypes.CDLL(None).fflush(None)
+@cache
+def _libc() -> Any:
+    """The process's C library through ctypes, None where it does not load by name (Windows)."""
+    try:
+        libc = ctypes.CDLL(None)
+    except (OSError, TypeError):
+        return None
+    libc.fopen.restype, libc.fopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]
+    libc.fflush.argtypes = [ctypes.c_void_p]
+    return libc
+
+
+@cache
+def _c_null() -> int:
+    """One C stream on the null device for the process (never closed: a thread's C write may still hold it as the
+    pointer goes back), 0 where it cannot be opened."""
+    libc = _libc()
+    return (libc.fopen(os.devnull.encode(), b"w") or 0) if libc is not None else 0
+
+
+def _silence_c_stdout() -> Callable[[], None] | None:
+    """C's `stdout` FILE pointer set to the null device's stream; the undo (flush it, put the pointer back), or None
+    where the C library or its `stdout` symbol is not reachable."""
+    libc, pointer = _libc(), None
+    for name in C_STDOUT_NAMES if libc is not None else ():
+        with suppress(ValueError):
+            pointer = ctypes.c_void_p.in_dll(libc, name)
+            break
+    null = _c_null() if pointer is not None and pointer.value else 0
+    if not null or pointer is None:
+        return None
+    saved = pointer.value
+
+    def undo() -> None:
+        libc.fflush(null)
+        pointer.value = saved
+
+    pointer.value = null
+    return undo
+
+
+def _silence_descriptor() -> Callable[[], None] | None:
+    """Descriptor 1 on the null device where no other thread is alive (it is the process's, every thread's); the undo
+    (C's stdio flushed, descriptor 1 restored), or None."""
+    if threading.active_count() > 1:
+        return None
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no descriptor 1, or a stdout without flush
+        return None
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+
+    def undo() -> None:
+        libc = _libc()
+        if libc is not None:
+            libc.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+    return undo
 
 
 def feasible(a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray, var_ub: np.ndarray,
