@@ -109,7 +109,7 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
     **{("serve", o): ("api sweep", "the API takes one `prefill: PrefillLayout`, which these build")
        for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch",
-                 "prefill_moe_tp")},
+                 "prefill_moe_tp", "prefill_token_budget")},
     ("collective", "system"): ("api", "the API takes the resolved `cluster` (with --fabric applied)"),
     ("collective", "fabric"): ("api", "applied to the cluster the API takes (`network.rail_leaves.with_fabric`)"),
     # `network` is no API function here (its page's form is held to the CLI: `PAGES`)

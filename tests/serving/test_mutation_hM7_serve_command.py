@@ -49,8 +49,13 @@ def test_a_disaggregated_deployment_names_its_prefill_gpus(plan: ServingPlanResu
     same = SimpleNamespace(gpus=4, tp=1, attention_dp=1, ep=1, moe_tp=1)  # the decode pool's layout (hY53 reads it)
     argv = _argv(plan, disaggregated=True, prefill=same)
     assert argv[argv.index("--prefill-gpus") + 1] == "4" and "--prefill-tp" not in argv
-    own = _argv(plan, disaggregated=True, prefill=SimpleNamespace(gpus=4, tp=4, attention_dp=1, ep=1, moe_tp=1))
+    own = _argv(plan, disaggregated=True, prefill=SimpleNamespace(gpus=4, tp=4, attention_dp=1, ep=1, moe_tp=1,
+                                                                  token_budget=8192))
     assert own[own.index("--prefill-tp") + 1] == "4"  # a prefill layout of its own (`capacity_layouts`)
+    assert "--prefill-token-budget" not in own  # the decode pool's budget: --token-budget says it
+    own = _argv(plan, disaggregated=True, prefill=SimpleNamespace(gpus=4, tp=1, attention_dp=4, ep=4, moe_tp=1,
+                                                                  token_budget=2048))
+    assert own[own.index("--prefill-token-budget") + 1] == "2048"  # its own ranks' (SGLang's chunk // DP, hG73)
     assert "--prefill-gpus" not in _argv(plan, disaggregated=True, prefill=None)
 
 

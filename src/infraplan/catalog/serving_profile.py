@@ -103,6 +103,12 @@ class ServingProfile(Spec):
         "(`serving.engines.ServingEngine.budget_on`)")
     token_budget_split_by_attention_dp_source: str | None = Field(
         None, description="where `token_budget_split_by_attention_dp` comes from (the engine's code, file:line)")
+    output_reserve_scale_by_attention_dp: float | None = Field(
+        None, gt=0, description="with attention DP, the factor on the engine's output-reserve ratio at admission "
+        "(SGLang: schedule_conservativeness x 0.3 under --enable-dp-attention, `serving.output_reserve`); unset: the "
+        "engine family's shipped profile's, else 1")
+    output_reserve_scale_by_attention_dp_source: str | None = Field(
+        None, description="where `output_reserve_scale_by_attention_dp` comes from (the engine's code, file:line)")
     scheduler: str = "fcfs"
     kv_admission: Literal["reserve_full", "on_demand"] = Field(
         "reserve_full", description="reserve_full: a request starts only when the KV cache holds its whole prompt "

@@ -1,23 +1,23 @@
 """Capacity search: the fewest accelerators, and the deployment, that serve a QPS target within SLOs.
 
 Candidates: weight dtype (every one the accelerator and the stack's engine run among those asked; bf16 and the
-weight-only int4 and mxfp4 on any, `serving.deployment.format_gap`; SGLang's mxfp8 MoE at EP 1 only), TP (powers of
-two inside the scale-up domain dividing the heads; PP 1/2/4/8, each deeper level searched below the best whole run
-met so far: step 3), batch cap, and colocated or disaggregated prefill/decode pools. MoE models also get wide-EP
-layouts (`capacity_space.wide_ep_degrees`): TP 1, attention data parallelism over d GPUs of one scale-up domain and
-the experts spread over the same d (EP = d), for the powers of two d whose expert shard leaves room for a KV cache,
-as DeepSeek-V3 serves (DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP
-across the serving GPUs) and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism"),
-and over the same d ranks each expert split over m of them (MoE TP m, EP d / m) where the stack's engine builds it
-(`capacity_layouts`, hY51). TP layouts win ties (wide EP is chosen only where it saves accelerators, and MoE TP
-only where it saves them over wide EP), and both are tried at PP 1 only; where d does not divide the experts the
-answer says so in `serve`'s note, and a d the stack's engine cannot build is rejected with its reason
-(`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank is an engine of the replica, whose KV capacity
-is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes it), and a disaggregated candidate's prefill pool runs
-without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it); an
-MoE model's disaggregated options also pair the decode layout with a prefill pool of another layout of the same
-accelerators a replica (TP g, or attention DP g x EP g: `capacity_layouts`, as `serve --prefill-tp` builds it, hY53;
-one layout in both pools wins ties). For each candidate:
+weight-only int4 and mxfp4 on any, `serving.deployment.format_gap`; SGLang's mxfp8 MoE at EP 1 only), TP (within the
+scale-up domain dividing the heads: each vLLM / SGLang builds, else powers of two: `tp_split.tp_degrees`; PP 1/2/4/8,
+each deeper level searched below the best whole run met so far: step 3), batch cap, and colocated or disaggregated
+prefill/decode pools. MoE models also get wide-EP layouts (`capacity_space.wide_ep_degrees`): TP 1, attention data
+parallelism over d GPUs of one scale-up domain and the experts spread over the same d (EP = d), for the powers of two d
+whose expert shard leaves room for a KV cache, as DeepSeek-V3 serves (DeepSeek-AI, "DeepSeek-V3 Technical Report",
+arXiv:2412.19437, sec. 3.4: DP attention with EP across the serving GPUs) and SGLang's `--enable-dp-attention`
+(`serving.llm_iteration`, "Wide expert parallelism"), and over the same d ranks each expert split over m of them (MoE
+TP m, EP d / m) where the stack's engine builds it (`capacity_layouts`, hY51). TP layouts win ties (wide EP is chosen
+only where it saves accelerators, and MoE TP only where it saves them over wide EP), and both are tried at PP 1 only;
+where d does not divide the experts the answer says so in `serve`'s note, and a d the stack's engine cannot build is
+rejected with its reason (`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank is an engine of the
+replica, whose KV capacity is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes it), and a disaggregated
+candidate's prefill pool runs without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve
+--prefill-gpus` prices it); an MoE model's disaggregated options also pair the decode layout with a prefill pool of
+another layout of the same accelerators a replica (TP g, or attention DP g x EP g: `capacity_layouts`, as `serve
+--prefill-tp` builds it, hY53; one layout in both pools wins ties). For each candidate:
 
 1. an offline run of one replica gives its peak output rate, hence a lower bound on colocated replicas
    (`rate * mean output tokens / peak`); colocated options whose bound already exceeds the best answer are
@@ -113,7 +113,7 @@ from infraplan.serving.serve_inputs import build_requests, check_lengths, check_
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.steady_state import STEADY_SPANS
-from infraplan.serving.tp_split import tp_split_refusal
+from infraplan.serving.tp_split import tp_degrees
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
 DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
@@ -200,8 +200,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     kinds, unsupported = weight_kinds(acc, engine, dtypes)  # one line where none runs (`capacity_layouts`)
     drafts = draft_choices(shape, acc, engine, kv_dtype, speculative_tokens, acceptance, try_speculative)
     slo = (ttft, tpot)
-    tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0
-           and not tp_split_refusal(shape, t, engine.engine)]  # the KV heads / FFN split vLLM, SGLang run (hW72)
+    # the KV heads / FFN split vLLM, SGLang run (hW72), at every TP they build (hG73); other engines: powers of two
+    tps = tp_degrees(shape, engine.engine, sys_spec.node.scale_up_domain, (1, 2, 4, 8, 16, 32, 64))[0]
 
     source = (repr(spec), input_len, output_len, shape.max_seq_len)
 
@@ -297,7 +297,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 gpr = dep.gpus_per_replica
                 most = cap_gpus // gpr  # below a better whole run: the most replicas that beat it; a layout whose
                 # pools all miss there has no option that can (monotone in replicas): no offline peak, no search
-                own = own_prefill(shape, acc, fabric, dep, cand, sample) if disaggregation else []  # its own layout
+                own = own_prefill(shape, acc, fabric, dep, cand, sample, token_budget) if disaggregation else []
                 if bounded and not (meets_at(cand, "mixed", most) or (disaggregation and most >= 2 and any(meets_at(
                         pre, "prefill", most - 1) for pre in [cand, *(c for _, c in own)]) and meets_at(
                         cand, "decode", most - 1))):
@@ -334,7 +334,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                          max_batch=chosen["max_batch"], token_budget=max(engine.budget_of(
                              token_budget, acc.memory_bytes, chosen["attention_dp"]), chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
-        pair = own_pair(shape, acc, replace(dep, replicas=chosen["replicas"] - chosen["prefill_replicas"]), chosen)
+        pair = own_pair(shape, acc, replace(dep, replicas=chosen["replicas"] - chosen["prefill_replicas"]), chosen,
+                        token_budget)  # the prefill pool's budget: its own ranks' default where none is given
         laws = option_laws(shape, acc, fabric, dep, chosen, keyed_probe(rate, seed)[0].arrival_s, (sample, sample_key),
                            keyed_probe(None, seed, FULL_RUN_MAX_REQUESTS)[0], pair.prefill if pair else None)
         taus = option_time_constants(rate, laws)

@@ -113,7 +113,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
     k_chosen = chosen["speculative_tokens"]
     changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,  # one rank's budget (hG72)
                                       result["deployment"]["token_budget"], k_chosen, memory_bytes=acc.memory_bytes,
-                                      attention_dp=chosen["attention_dp"])
+                                      attention_dp=chosen["attention_dp"], prefill=result["deployment"].get("prefill"))
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": meets,
@@ -180,6 +180,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
                      str(p.ep)]
             if p.moe_tp > 1:  # attention DP with MoE TP in the prefill pool (hY54)
                 args += ["--prefill-moe-tp", str(p.moe_tp)]
+            if p.token_budget != d.token_budget:  # its own ranks' default (SGLang's chunk // attention DP, hG73)
+                args += ["--prefill-token-budget", str(p.token_budget)]
     if workload is not None:
         args += ["--workload", workload]
     if input_len is not None:

@@ -46,9 +46,13 @@ Less the decode layout's own (its one-layout pair is searched already). The same
 are its replicas x g, as `replica_search` counts them (a prefill layout of another size is not searched).
 Not searched: a prefill batch cap other than the decode pool's; a pipeline (PP > 1) pair.
 
-The prefill pool is `split_pools`'s (the decode pool's dtype, KV dtype, batch cap, budget and stack, no drafts);
-its probes' hand-off floor is priced on the decode pool's cost (`Candidate.paired`), and its whole run is `serve`'s
-(`simulate_disaggregated` of the same pair), so the answer's `serve_command` (with the --prefill-* flags) reruns it.
+The prefill pool is `split_pools`'s (the decode pool's dtype, KV dtype, batch cap and stack, no drafts), its token
+budget a given --token-budget, else the stack's on its own attention DP (`prefill_budget`, hG73: it was the decode
+pool's, so with SGLang's chunk // dp_size a TP8 prefill pool beside an attention-DP 8 decode pool ran 2,048 tokens an
+iteration on B200, not its 16,384, and an attention-DP 8 one beside a TP8 decode pool 16,384, not 2,048;
+`serve_command` names it with --prefill-token-budget where it differs); its probes' hand-off floor is priced on the
+decode pool's cost (`Candidate.paired`), and its whole run is `serve`'s (`simulate_disaggregated` of the same pair),
+so the answer's `serve_command` (with the --prefill-* flags) reruns it.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ from infraplan.serving.capacity_candidate import Candidate, candidate_for, short
 from infraplan.serving.capacity_space import wide_ep_degrees
 from infraplan.serving.deployment import build_refusal, format_gap, formats_run, moe_tp_refusal, other_stacks
 from infraplan.serving.disaggregated import DisaggregatedDeployment, PrefillLayout, split_pools
-from infraplan.serving.engines import ServingEngine
+from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import fit_check
 from infraplan.serving.workloads import Requests
@@ -153,14 +157,22 @@ def prefill_layouts(shape: TransformerShape, dep: Deployment) -> list[PrefillLay
     return layouts
 
 
+def prefill_budget(acc: Accelerator, dep: Deployment, layout: PrefillLayout, given: int | None) -> int:
+    """One prefill rank's token budget in `layout` beside the decode pool `dep`: `given` (serve-plan's --token-budget,
+    both pools'), else the stack's default on the layout's attention DP, as `serve` sets it (module docstring)."""
+    return load_engine(dep.stack).budget_of(given, acc.memory_bytes, layout.attention_dp or 1)
+
+
 def own_prefill(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment, decode: Candidate,
-                sample: Requests) -> list[tuple[dict[str, Any], Candidate]]:
+                sample: Requests, given: int | None = None) -> list[tuple[dict[str, Any], Candidate]]:
     """Each prefill layout (`prefill_layouts`) the engine builds and whose KV cache holds the sample: the option's
-    fields naming it and the prefill candidate, paired with the decode candidate `decode` (`Candidate.paired`)."""
+    fields naming it and the prefill candidate, paired with the decode candidate `decode` (`Candidate.paired`);
+    `given`: a --token-budget (`prefill_budget`)."""
     found = []
     for layout in prefill_layouts(shape, dep):
         try:
-            pre = split_pools(shape, acc, dep, dep.gpus_per_replica, layout).prefill
+            pre = split_pools(shape, acc, dep, dep.gpus_per_replica, layout,
+                              prefill_budget(acc, dep, layout, given)).prefill
         except InputError:
             continue
         if build_refusal(shape, pre):
@@ -174,12 +186,14 @@ def own_prefill(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: 
 
 
 def own_pair(shape: TransformerShape, acc: Accelerator, dep: Deployment, option: dict[str, Any],
-             ) -> DisaggregatedDeployment | None:
-    """The option's pair as `serve --prefill-gpus --prefill-tp --prefill-attention-dp --prefill-ep --prefill-moe-tp`
-    builds it, `dep` its decode pool (replicas set); None for an option without a prefill layout of its own."""
+             given: int | None = None) -> DisaggregatedDeployment | None:
+    """The option's pair as `serve --prefill-gpus --prefill-tp --prefill-attention-dp --prefill-ep --prefill-moe-tp
+    --prefill-token-budget` builds it, `dep` its decode pool (replicas set); None for an option without a prefill
+    layout of its own. `given`: a --token-budget (`prefill_budget`)."""
     if option.get("prefill_tp") is None:
         return None
     layout = PrefillLayout(tp=option["prefill_tp"], pp=1, ep=option["prefill_ep"],
                            attention_dp=option["prefill_attention_dp"], max_batch=dep.max_batch,
                            moe_tp=option.get("prefill_moe_tp", 1))
-    return split_pools(shape, acc, dep, option["prefill_replicas"] * dep.gpus_per_replica, layout)
+    return split_pools(shape, acc, dep, option["prefill_replicas"] * dep.gpus_per_replica, layout,
+                       prefill_budget(acc, dep, layout, given))

@@ -204,7 +204,7 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
     if refused := attention_dp_refusal(dep.stack, dep.attention_dp):  # SGLang's receive skipper: no attention DP
         raise InputError(refused + (f" (--{pool}attention-dp {dep.attention_dp})" if pool else ""))
     if dep.token_budget < dep.max_batch:
-        raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
+        raise InputError(f"--{pool}token-budget {dep.token_budget} must be >= --{pool}max-batch {dep.max_batch}")
 
 
 def kv_gaps(accelerator: Accelerator, kv_dtype: str, stack: str, engine: str | None) -> tuple[str | None, str | None]:

@@ -141,10 +141,13 @@ class DisaggregatedDeployment:
 @dataclass(frozen=True)
 class PrefillLayout:
     """The prefill pool's own layout as `serve --prefill-tp/--prefill-pp/--prefill-ep/--prefill-attention-dp/
-    --prefill-max-batch/--prefill-moe-tp` give it. None: TP, PP and the batch cap are the decode pool's; attention DP
-    1 and EP 1, or attention DP x TP / MoE TP when attention DP > 1 (the defaults of `--attention-dp` and `--ep`);
-    MoE TP 1 (`serve --moe-tp` is the decode pool's; `--prefill-moe-tp` the prefill pool's, with
-    --prefill-attention-dp > 1, as `--moe-tp` needs `--attention-dp`: `Deployment.moe_tp`)."""
+    --prefill-max-batch/--prefill-moe-tp/--prefill-token-budget` give it. None: TP, PP and the batch cap are the
+    decode pool's; attention DP 1 and EP 1, or attention DP x TP / MoE TP when attention DP > 1 (the defaults of
+    `--attention-dp` and `--ep`); MoE TP 1 (`serve --moe-tp` is the decode pool's; `--prefill-moe-tp` the prefill
+    pool's, with --prefill-attention-dp > 1, as `--moe-tp` needs `--attention-dp`: `Deployment.moe_tp`); the token
+    budget one prefill rank's: --token-budget where given, else the stack's on the pool's attention DP (hG73: SGLang's
+    chunk // dp_size differs between a TP prefill pool and an attention-DP decode pool, and serve-plan's
+    `serve_command` names the prefill pool's with this flag)."""
 
     tp: int | None = None
     pp: int | None = None
@@ -152,25 +155,27 @@ class PrefillLayout:
     attention_dp: int | None = None
     max_batch: int | None = None
     moe_tp: int | None = None
+    token_budget: int | None = None
 
     @property
     def given(self) -> bool:
         return any(v is not None for v in (self.tp, self.pp, self.ep, self.attention_dp, self.max_batch,
-                                           self.moe_tp))
+                                           self.moe_tp, self.token_budget))
 
 
 def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deployment, prefill_gpus: int,
                 layout: PrefillLayout, token_budget: int | None = None) -> DisaggregatedDeployment:
     """The pair of `prefill_gpus` GPUs in `layout` and the decode deployment; one-line InputError if it cannot be.
-    `token_budget`: one prefill rank's (the stack's default on its attention DP, `ServingEngine.budget_on`); None:
-    the decode deployment's (a given --token-budget)."""
+    `token_budget`: one prefill rank's (--prefill-token-budget, else the stack's default on its attention DP,
+    `ServingEngine.budget_of`); None: the decode deployment's. A default is raised to the pool's batch cap; a given
+    --prefill-token-budget below it is refused, as --token-budget is."""
     tp = layout.tp or decode.tp
     pp = layout.pp or decode.pp
     adp = layout.attention_dp or 1
     moe_tp = layout.moe_tp or 1
     if prefill_gpus < 1:
         raise InputError("--prefill-tp/--prefill-pp/--prefill-ep/--prefill-attention-dp/--prefill-max-batch/"
-                         "--prefill-moe-tp describe a prefill pool: give its --prefill-gpus")
+                         "--prefill-token-budget/--prefill-moe-tp describe a prefill pool: give its --prefill-gpus")
     ep = moe_tp_ep(adp, tp, moe_tp, layout.ep or None, "prefill-")  # serve --moe-tp's rule, the prefill pool's words
     per_worker = tp * pp * adp
     if prefill_gpus % per_worker:
@@ -180,7 +185,8 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
     prefill = replace(decode, tp=tp, pp=pp, ep=ep, attention_dp=adp, moe_tp=moe_tp,
                       replicas=prefill_gpus // per_worker,
                       max_batch=layout.max_batch or decode.max_batch, speculative_tokens=0, acceptance=0.0)
-    prefill = replace(prefill, token_budget=max(token_budget or prefill.token_budget, prefill.max_batch))
+    budget = token_budget or prefill.token_budget
+    prefill = replace(prefill, token_budget=budget if layout.token_budget else max(budget, prefill.max_batch))
     try:
         check_deployment(shape, accelerator, prefill, pool="prefill-")
     except InputError as error:

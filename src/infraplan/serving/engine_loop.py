@@ -96,7 +96,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     n_dec = running = done = 0
     sum_ctx: float = 0  # the decoding sequences' cached tokens (an int without drafts)
     free = kv_blocks
-    res = policy.bind_reserve(todo, steps, adv, block_tokens, on_demand)  # SGLang's (`output_reserve`), or None
+    res = policy.bind_reserve(todo, steps, adv, block_tokens, on_demand, cost.reserve_scale)  # SGLang's, or None
     bt = block_tokens
     grow = [0] * bt  # on demand: grow[s % bt], the blocks decode iteration s takes
     order: list[int] = []  # on demand: admissions, oldest first (lazily cleaned)

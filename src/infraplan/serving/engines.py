@@ -125,6 +125,8 @@ class ServingEngine:
     token_budget_by_memory: tuple[tuple[float, int], ...] = ()
     # each attention-DP rank runs the budget / its ranks (`token_budget_split_by_attention_dp`, `budget_on`)
     budget_split_by_attention_dp: bool = False
+    # with attention DP its output-reserve ratio is this times its own (`output_reserve_scale_by_attention_dp`, hG73)
+    reserve_scale_by_attention_dp: float = 1.0
 
     def budget_on(self, memory_bytes: float, attention_dp: int = 1) -> int:
         """The engine's default token budget of one attention-DP rank on a GPU of `memory_bytes`: the stack's tier
@@ -201,7 +203,9 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
                          p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p),
                          bool(_stated(p, "custom_all_reduce_one_host")), *weight_formats(p),
-                         budget_tiers(p), bool(_stated(p, "token_budget_split_by_attention_dp")))
+                         budget_tiers(p), bool(_stated(p, "token_budget_split_by_attention_dp")),
+                         reserve if isinstance(reserve := _stated(p, "output_reserve_scale_by_attention_dp"), float)
+                         else 1.0)
 
 
 def serving_stacks() -> list[str]:
@@ -341,17 +345,22 @@ ONLINE_MAX_BATCH = 256  # online default sequences per engine, as before (vLLM V
 
 def changed_engine_settings(engine: ServingEngine, max_batch: int, default_batch: int, token_budget: int,
                             speculative_tokens: int = 0, prefill_max_batch: int | None = None,
-                            memory_bytes: float = 0.0, attention_dp: int = 1) -> list[str]:
+                            memory_bytes: float = 0.0, attention_dp: int = 1,
+                            prefill: dict[str, int] | None = None) -> list[str]:
     """The engine settings of a deployment that are not what `serve` runs on `engine` without the flags (batch cap
     `default_batch`: ONLINE_MAX_BATCH online, the stack's offline_max_batch offline or closed-loop; its token budget
     on a part of `memory_bytes`, one of `attention_dp` ranks', `ServingEngine.budget_of`; no draft tokens), as the
     flags that set them: the answer's band then is not the default stack's re-run rows'
-    (`catalog.answer_bands.serving_band_stack`, hN42)."""
+    (`catalog.answer_bands.serving_band_stack`, hN42). `prefill`: a disaggregated prefill pool's layout (its
+    `token_budget`, `attention_dp`, `max_batch`), whose budget has its own ranks' default (hG73)."""
     changed = [f"--max-batch {max_batch} (default {default_batch})"] if max_batch != default_batch else []
     if prefill_max_batch is not None and prefill_max_batch != default_batch:
         changed.append(f"--prefill-max-batch {prefill_max_batch} (default {default_batch})")
     if token_budget != (default_budget := engine.budget_of(None, memory_bytes, attention_dp, max_batch)):
         changed.append(f"--token-budget {token_budget} (default {default_budget})")
+    if prefill is not None and prefill["token_budget"] != (default_budget := engine.budget_of(
+            None, memory_bytes, prefill["attention_dp"], prefill["max_batch"])):
+        changed.append(f"--prefill-token-budget {prefill['token_budget']} (default {default_budget})")
     if speculative_tokens:
         changed.append(f"--speculative-tokens {speculative_tokens} (default 0)")
     return changed

@@ -105,7 +105,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     rs = [Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
           for _ in range(ranks)]
     for r in rs:  # SGLang's output reserve, one per rank's scheduler (`serving.output_reserve`)
-        r.policy.bind_reserve(todo, steps, adv, bt, on_demand)
+        r.policy.bind_reserve(todo, steps, adv, bt, on_demand, cost.reserve_scale)
     prefill_first = rs[0].policy.prefill_first if rs else False
     head_of_line = rs[0].policy.head_of_line if rs else True
     arr = [float(t) for t in arrival_s]

@@ -17,6 +17,11 @@ the measured rows run, 0.5.1 / 0.5.6.post2 / 0.5.8.post1, PyPI):
   kept (`retract_decode`, SGLANG_RETRACT_DECODE_STEPS 20: 0.5.8.post1 schedule_batch.py:1846-1908; 0.5.1 :1514-1517
   without the + 1); an idle scheduler resets it to 0.7 (`self_check_during_idle`: 0.5.1 scheduler.py:1338-1341,
   0.5.6.post2 scheduler_runtime_checker_mixin.py:285-302, 0.5.8.post1 :317-334).
+Under DP attention (`--enable-dp-attention`) `_handle_data_parallelism` scales schedule_conservativeness by 0.3
+(0.5.9 server_args.py:2114-2115, 0.5.6.post2 :1569), so each rank's ratio starts at 0.21, floors at 0.21 x 0.14 and
+decays between them over the same 600 batches (scheduler.py:811-823); a retraction's ratio is not scaled. The
+stack's `output_reserve_scale_by_attention_dp` (sglang-0.x: 0.3) reaches the loops as `IterationCost.reserve_scale`
+at attention DP > 1 (hG73).
 The ignore_eos shortcut (`add_one_req_ignore_eos`) runs only with the radix cache disabled: not modelled.
 
 How the engine loop (`serving.engine_loop`) carries it, on demand only (prompt blocks at admission): the reserve
@@ -30,8 +35,10 @@ which the decaying ratio lets the queue's head start (`leap_cap`), so leaps keep
 from __future__ import annotations
 
 INIT_RATIO = 0.7  # SGLANG_INIT_NEW_TOKEN_RATIO x schedule_conservativeness (1.0)
-MIN_RATIO = INIT_RATIO * 0.14  # x SGLANG_MIN_NEW_TOKEN_RATIO_FACTOR
-DECAY = (INIT_RATIO - MIN_RATIO) / 600  # per decode batch: / SGLANG_NEW_TOKEN_RATIO_DECAY_STEPS
+MIN_FACTOR = 0.14  # SGLANG_MIN_NEW_TOKEN_RATIO_FACTOR: the floor is the start x this
+DECAY_STEPS = 600  # SGLANG_NEW_TOKEN_RATIO_DECAY_STEPS: from the start to the floor in this many decode batches
+MIN_RATIO = INIT_RATIO * MIN_FACTOR
+DECAY = (INIT_RATIO - MIN_RATIO) / DECAY_STEPS  # per decode batch
 CLIP_TOKENS = 4096  # CLIP_MAX_NEW_TOKENS: a request's output counted at most this much
 RETRACT_STEPS = 20  # SGLANG_RETRACT_DECODE_STEPS: tokens per kept request in the ratio after a retraction
 NEVER = 1 << 100  # the engine loops' heap sentinel (`loop_stepping.NEVER`)
@@ -43,13 +50,19 @@ class OutputReserve:
     decode step appends; `block_tokens`: tokens per pool block. The loop keeps `dec_end` (the decoding requests'
     sum of last decode iteration) and `ratio`; `open` before a round of picks, `admits` per pick."""
 
-    def __init__(self, todo: list[int], steps: list[int], growth: float, block_tokens: int) -> None:
+    def __init__(self, todo: list[int], steps: list[int], growth: float, block_tokens: int,
+                 scale: float = 1.0) -> None:
         self.todo, self.steps, self.g, self.bt = todo, steps, growth, block_tokens
+        # `scale`: schedule_conservativeness (0.3 under SGLang's DP attention, `IterationCost.reserve_scale`, hG73):
+        # the start, floor and decay all scale with it (scheduler.py:811-823); a retraction's ratio does not
+        self.init = min(INIT_RATIO * scale, 1.0)
+        self.floor = self.init * MIN_FACTOR
+        self.step = (self.init - self.floor) / DECAY_STEPS
         # output tokens (in steps) of each request admitted, for the retraction ratio; whether one is clipped (both at
         # its first admission: a stepped engine's lists fill as its requests arrive, `serving.pair_loop`)
         self.max_new: dict[int, int] = {}
         self.clipped = False
-        self.base, self.decays = INIT_RATIO, 0  # the ratio: base less `decays` x DECAY, floored (`ratio`)
+        self.base, self.decays = self.init, 0  # the ratio: base less `decays` x its step, floored (`ratio`)
         self.dec_end = 0  # sum over decoding requests of the decode iteration of their last token
         self.held: dict[int, float] = {}  # admitted, not yet decoding: its whole clipped output (tokens)
         self.fresh = 0.0  # their sum
@@ -57,8 +70,8 @@ class OutputReserve:
 
     def ratio(self, more: int = 0) -> float:
         """`new_token_ratio` now, or after `more` decode batches (counted as an int: leapt = stepped)."""
-        r = self.base - (self.decays + more) * DECAY
-        return r if r > MIN_RATIO else MIN_RATIO
+        r = self.base - (self.decays + more) * self.step
+        return r if r > self.floor else self.floor
 
     def left(self, now: int, n_dec: int, heap: list[int], n: int) -> float:
         """Output tokens the decoding requests have left, each clipped at 4096, after `now` decode iterations
@@ -99,7 +112,7 @@ class OutputReserve:
 
     def idle(self) -> None:
         """An idle scheduler: the ratio back to its start (`self_check_during_idle`)."""
-        self.base, self.decays = INIT_RATIO, 0
+        self.base, self.decays = self.init, 0
 
     def retracted(self, now: int, heap: list[int], n: int) -> None:
         """After a preemption: the ratio over the decoding requests kept (`retract_decode`)."""

@@ -61,8 +61,9 @@ class Scheduler(Protocol):
     reserve: OutputReserve | None
 
     def bind_reserve(self, todo: list[int], steps: list[int], growth: float, block_tokens: int,
-                     on_demand: bool = True) -> OutputReserve | None:
-        """An engine run starts: the policy's output reserve over its request lists (on demand only), or None."""
+                     on_demand: bool = True, scale: float = 1.0) -> OutputReserve | None:
+        """An engine run starts: the policy's output reserve over its request lists (on demand only), or None;
+        `scale`: its ratio's factor (`IterationCost.reserve_scale`)."""
         ...
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
@@ -96,8 +97,9 @@ class FcfsScheduler:
     reserve: OutputReserve | None = None
 
     def bind_reserve(self, todo: list[int], steps: list[int], growth: float, block_tokens: int,
-                     on_demand: bool = True) -> OutputReserve | None:
-        self.reserve = OutputReserve(todo, steps, growth, block_tokens) if self.reserves_output and on_demand else None
+                     on_demand: bool = True, scale: float = 1.0) -> OutputReserve | None:
+        self.reserve = (OutputReserve(todo, steps, growth, block_tokens, scale) if self.reserves_output and on_demand
+                        else None)
         return self.reserve
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:

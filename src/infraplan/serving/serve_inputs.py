@@ -26,7 +26,7 @@ from infraplan.network.collectives import bottleneck_tier, collective_time
 from infraplan.ops.precision import RECIPES, scope_words
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
-from infraplan.serving.tp_split import ENGINE_NAMES, tp_split_refusal
+from infraplan.serving.tp_split import ENGINE_NAMES, tp_degrees
 from infraplan.serving.workloads import Requests, fixed_requests, read_trace, workload_requests
 from infraplan.units import counted
 
@@ -96,14 +96,14 @@ AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usabl
 def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
             kv_dtype: str, max_batch: int, token_budget: int,
             engine: str | ServingEngine | None = None) -> tuple[int, str]:
-    """Smallest power-of-two TP inside the scale-up domain that leaves a useful KV cache (>= AUTO_TP_KV_SHARE of
-    the usable memory), and the note that says the rule, the KV share of each TP tried and the one chosen."""
+    """Smallest TP inside the scale-up domain (every one vLLM / SGLang build, else powers of two: `tp_degrees`) that
+    leaves a useful KV cache (>= AUTO_TP_KV_SHARE of the usable memory), and the note that says the rule, the KV
+    share of each TP tried and the one chosen."""
     family = engine.engine if isinstance(engine, ServingEngine) else (
         None if engine is None else load_engine(engine).engine)
-    divided = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
-               and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
-    candidates = [t for t in divided if not tp_split_refusal(shape, t, family)]  # vLLM's, SGLang's splits (hW72)
-    unbuilt = [t for t in divided if t not in candidates]
+    # vLLM's, SGLang's splits (hW72), every TP they build (hG73); other engines: powers of two
+    candidates, unbuilt = tp_degrees(shape, family, system.node.scale_up_domain, (1, 2, 4, 8, 16, 32, 64, 72),
+                                     gpus // pp)
     engine_name = ENGINE_NAMES.get(str(family), family)
     if not candidates:
         raise InputError(f"no TP divides {gpus // pp} {accelerator.device_word}s per pipeline and {shape.num_heads} "

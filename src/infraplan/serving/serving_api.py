@@ -179,7 +179,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if attention_dp < 1 or moe_tp < 1:
         raise InputError(f"--attention-dp and --moe-tp must be >= 1, got {attention_dp} and {moe_tp}")
     # a given budget, else the stack's on the part (SGLang: chunked_prefill_size by GPU memory, hJ71), one attention
-    # DP rank's (SGLang: // dp_size, hG72); a prefill pool of its own: its ranks' (`split_pools`)
+    # DP rank's (SGLang: // dp_size, hG72); a prefill pool of its own: --prefill-token-budget or its ranks' (hG73)
     budget_given = token_budget
     token_budget = spec_engine.budget_of(token_budget, acc.memory_bytes, attention_dp, max_batch)
     split = prefill is not None and prefill.given  # the prefill pool has its own layout; the rest is the decode pool
@@ -215,8 +215,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      attention_dp=attention_dp, moe_tp=moe_tp, speculative_tokens=speculative_tokens,
                      acceptance=acceptance)
     check_deployment(shape, acc, dep)
-    pair = split_pools(shape, acc, dep, prefill_gpus, prefill, spec_engine.budget_of(
-        budget_given, acc.memory_bytes, prefill.attention_dp or 1)) if split and prefill is not None else None
+    pair = None if not split or prefill is None else split_pools(shape, acc, dep, prefill_gpus, prefill, (
+        spec_engine.budget_of(prefill.token_budget or budget_given, acc.memory_bytes, prefill.attention_dp or 1)))
     if pair is None and (prefill_gpus < 0 or prefill_gpus % per_replica or (prefill_gpus and prefill_gpus >= gpus)):
         word = acc.device_word  # the part's word: "GPUs" on an MTIA read wrong (hU56)
         raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of the replica's {per_replica} {word}s "
@@ -251,7 +251,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     # (hN42) and by engine class when an engine setting is not the stack's default (`engines.changed_engine_settings`)
     changed = changed_engine_settings(spec_engine, max_batch, default_batch, token_budget, speculative_tokens,
                                       prefill.max_batch if split and prefill is not None else None, acc.memory_bytes,
-                                      attention_dp)
+                                      attention_dp, result["deployment"].get("prefill") if pair else None)
     ref = dep.stack or spec_engine.ref
     defaulted = asked is None  # the part's vendor's default stack (`stack_placement.serving_stack_for`)
     context = float((reqs.input_tokens + reqs.output_tokens).mean())  # beyond every case's: said (hU59)

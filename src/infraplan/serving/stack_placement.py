@@ -36,13 +36,16 @@ def where_it_runs(profile: ServingProfile) -> dict[str, object]:
     pricing fields sets them equal: where its engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the TP sizes
     its custom all-reduce runs at (`custom_all_reduce_world_sizes` + its source, hI58) and whether on one host only
     (`custom_all_reduce_one_host` + its source, hI59), and whether its token budget is split over attention-DP
-    ranks (`token_budget_split_by_attention_dp` + its source, hG72)."""
+    ranks (`token_budget_split_by_attention_dp` + its source, hG72) and its output reserve scaled under attention DP
+    (`output_reserve_scale_by_attention_dp` + its source, hG73)."""
     return {key: getattr(profile, key) for key in ("runs_on", "default_on", "vendor_kernels",
                                                    "custom_all_reduce_world_sizes",
                                                    "custom_all_reduce_world_sizes_source",
                                                    "custom_all_reduce_one_host", "custom_all_reduce_one_host_source",
                                                    "token_budget_split_by_attention_dp",
-                                                   "token_budget_split_by_attention_dp_source")}
+                                                   "token_budget_split_by_attention_dp_source",
+                                                   "output_reserve_scale_by_attention_dp",
+                                                   "output_reserve_scale_by_attention_dp_source")}
 
 
 def _vendor_in(vendor: str, vendors: list[str]) -> bool:

@@ -11,6 +11,13 @@ experts' MoE TP has its own rule, `check_deployment`'s wide EP); vLLM's and SGLa
 width (vllm fused_moe/layer.py:526, sglang fused_moe_triton/layer.py:227), so the routed experts are not checked here.
 TensorRT-LLM's and the MTIA stack's layers were not read: priced as before. `serve` refuses such a layout (one line),
 `serve --tp auto` and `serve-plan` try only the TPs it allows.
+
+Which TPs those two try (`tp_degrees`, hG73): vLLM and SGLang build any TP dividing the query heads (vLLM 0.12.0
+config/model.py:1143-1148 `verify_with_parallel_config`; SGLang 0.5.9 srt/models/llama.py:139) whose KV-head and FFN
+splits hold (above), not only powers of two: TP 3 / 6 of GPT-3 175B's 96 heads, TP 7 of BLOOM's 112, TP 24 of
+Mixtral 8x22B's 48 heads on one NVL72 domain. Their custom all-reduce runs at TP 2, 4, 6, 8 only (NCCL at 3, 5, 7:
+`ServingEngine.custom_all_reduce_at`). Every other engine keeps the powers of two it was searched at (its layers were
+not read).
 """
 
 from __future__ import annotations
@@ -41,3 +48,16 @@ def tp_split_refusal(shape: TransformerShape, tp: int, engine: str | None, atten
         why = broken
     return (f"--{pool}tp {tp}: {why}; the engine splits each layer evenly over TP and asserts it divides "
             f"({TP_SPLIT_SOURCES[engine]})")
+
+
+def tp_degrees(shape: TransformerShape, engine: str | None, most: int, powers: tuple[int, ...],
+               per_stage: int = 0) -> tuple[list[int], list[int]]:
+    """(tried, unbuilt): the TPs `serve --tp auto` and serve-plan try, up to `most` (the scale-up domain), dividing the
+    query heads and, where given, the `per_stage` accelerators a pipeline stage; unbuilt: those dividing both that the
+    engine does not build (`tp_split_refusal`). vLLM / SGLang: every such degree (module docstring); any other
+    engine: the degrees of `powers` only."""
+    heads = shape.num_heads
+    pool = range(1, min(most, heads) + 1) if engine in TP_SPLIT_SOURCES else (t for t in powers if t <= most)
+    divided = [t for t in pool if heads % t == 0 and (per_stage <= 0 or per_stage % t == 0)]
+    tried = [t for t in divided if not tp_split_refusal(shape, t, engine)]
+    return tried, [t for t in divided if t not in tried]

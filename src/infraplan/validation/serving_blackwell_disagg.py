@@ -32,8 +32,9 @@ import numpy as np
 from infraplan.catalog.data_files import validation_rows
 from infraplan.validation import campaign_settings
 from infraplan.validation import serving_hopper_disagg as hopper
+from infraplan.validation.serving_row_rules import SYSTEMS as ROW_SYSTEMS
 
-SYSTEMS = {"gb200": "gb200-nvl72", "gb300": "gb300-nvl72"}  # the rows' `system` -> catalog system
+SYSTEMS = {k: ROW_SYSTEMS[k] for k in ("gb200", "gb300")}  # the rows' `system` -> catalog system: the sets' one map
 MAX_GPUS = 72  # one NVL72 domain: a pool worker larger than this spans racks (not modelled)
 _int = campaign_settings.layout_count  # empty or "0" is 1, as the Hopper set reads the columns
 WAIT_FRACTION = 0.2  # `wait_fraction` above this: the row's TTFT holds a wait for a decode slot (notes, hG67)

@@ -164,7 +164,11 @@ def held_slots(row: dict[str, str]) -> int:
 
 SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200",  # the sets' `system` -> catalog system
            # Blackwell: `validation.serving_blackwell` (and B200 in `validation.frontier_silicon`)
-           "b200_sxm": "dgx-b200", "b300_sxm": "dgx-b300", "gb200": "gb200-nvl72"}
+           "b200_sxm": "dgx-b200", "b300_sxm": "dgx-b300", "gb200": "gb200-nvl72",
+           # the proposed NVL72 disaggregated set's (`validation.serving_blackwell_disagg`): without it a GB300 row's
+           # GPU memory read 0 (`campaign_settings.row_memory_bytes`), so its SGLang chunk was the 8,192 fallback, not
+           # the 288 GB part's 16,384 tier // attention DP (hG73)
+           "gb300": "gb300-nvl72"}
 
 
 def roofline_seconds(shape: TransformerShape, system: str, prefill: Deployment, decode: Deployment,

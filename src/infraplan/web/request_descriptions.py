@@ -181,6 +181,8 @@ SERVE = {
     "prefill_max_batch": "sequences per prefill engine [decode's]",
     "prefill_moe_tp": ("with --prefill-attention-dp: the prefill pool's accelerators each expert's FFN is split over "
                        "(as --moe-tp for the decode pool) [1]"),
+    "prefill_token_budget": ("the prefill pool's tokens per iteration, one rank's [--token-budget; else the stack's "
+                             "on --prefill-attention-dp]"),
     "usd_per_hour": "$ per accelerator-hour [catalog]",
     "seed": "random seed for arrivals and lengths [0]; not with --trace",
 }

@@ -188,6 +188,7 @@ class ServeRequest(ModelOnSystemRequest):
     prefill_attention_dp: Degree | None = None
     prefill_max_batch: Degree | None = None
     prefill_moe_tp: Degree | None = None
+    prefill_token_budget: Tokens | None = None  # --token-budget, else the stack's on its attention DP (hG73)
     usd_per_hour: Price | None = None
     seed: Seed = 0
 

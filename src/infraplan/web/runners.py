@@ -159,7 +159,7 @@ def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
         concurrency=r.concurrency, stack=ref(r.stack), engine=r.engine, attention_dp=r.attention_dp, moe_tp=r.moe_tp,
         speculative_tokens=r.speculative_tokens, acceptance=r.acceptance,
         prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch,
-                              r.prefill_moe_tp),
+                              r.prefill_moe_tp, r.prefill_token_budget),
         requests_cap=WEB_MAX_REQUESTS),
         Cluster.resolve(ref(r.system)), r.usd_per_hour)  # as the CLI: the zoned-fabric note beyond one zone
 

@@ -270,6 +270,9 @@ def serve(
     prefill_moe_tp: int | None = typer.Option(None, "--prefill-moe-tp", parser=PP_OR_TP,
                                               help="with --prefill-attention-dp: the prefill pool's accelerators each "
                                               "expert's FFN is split over (as --moe-tp for the decode pool) [1]"),
+    prefill_token_budget: int | None = typer.Option(None, "--prefill-token-budget", parser=TOKENS,
+                                                    help="the prefill pool's tokens per iteration, one rank's "
+                                                    "[--token-budget; else the stack's on --prefill-attention-dp]"),
     usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", parser=PRICE,
                                               help="$ per accelerator-hour [catalog]"),
     seed: int | None = typer.Option(None, "--seed", parser=SEED,
@@ -286,7 +289,7 @@ def serve(
         concurrency=concurrency, stack=stack, engine=engine, attention_dp=attention_dp, moe_tp=moe_tp,
         speculative_tokens=speculative_tokens, acceptance=acceptance,
         prefill=PrefillLayout(prefill_tp, prefill_pp, prefill_ep, prefill_attention_dp, prefill_max_batch,
-                              prefill_moe_tp))
+                              prefill_moe_tp, prefill_token_budget))
     from infraplan.planning.training_run import serving_with_fabric_note  # the command's own: others start without it
 
     cluster = Cluster.resolve(system)
