@@ -47,7 +47,8 @@ API = {
 }
 """Command -> the Python API function it calls."""
 SWEEP = {"facility": "infraplan.sweep.callables:facility", "campus": "infraplan.sweep.callables:campus",
-         "collective": "infraplan.sweep.callables:collective"}
+         "collective": "infraplan.sweep.callables:collective",
+         "serve": "infraplan.sweep.serve_run:serve"}  # (the CLI's flat prefill options too, hW73)
 """Commands whose sweep function is a wrapper of plain values (the others run the API function itself)."""
 
 LAYERS = ("api", "web", "sweep")
@@ -103,11 +104,9 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
                        "CLI, the web runner and the sweep (`sweep.train_run.search`, hP62) add it")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
     ("search", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as train's)"),
-    ("train", "memory_margin"): ("api", "the headroom flag at another margin on top of the estimate "
-                                 "(`planning.training_run.with_memory_margin`), as the CLI, the web runner and the "
-                                 "sweep add it"),
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
-    **{("serve", o): ("api sweep", "the API takes one `prefill: PrefillLayout`, which these build")
+    **{("serve", o): ("api", "the API takes one `prefill: PrefillLayout`, which these build (the sweep's `serve`"
+                       " takes them flat, `sweep.serve_run`)")
        for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch",
                  "prefill_moe_tp", "prefill_token_budget")},
     ("collective", "system"): ("api", "the API takes the resolved `cluster` (with --fabric applied)"),

@@ -121,6 +121,7 @@ HARMLESS_KEYS = frozenset({
     "resid_pdrop", "layerdrop", "attention_softmax_in_fp32", "scale_attn_weights", "scale_attn_by_inverse_layer_idx",
     "reorder_and_upcast_attn", "layer_norm_elementwise_affine", "do_layer_norm_before", "scale_embedding",
     "embedding_multiplier", "logits_scaling", "final_logit_softcapping", "attn_logit_softcapping",
+    "residual_multiplier", "attention_multiplier",  # Granite's other two scalars (the softmax scale; the residual's)
     "query_pre_attn_scalar", "rope_local_base_freq",  # Gemma 3: the sliding layers' RoPE base
     "n_ctx",  # GPT-2: the context, n_positions' twin (configuration_gpt2.py; n_positions is read)
     # positions: rotary base/scaling/fraction and ALiBi change element-wise work only

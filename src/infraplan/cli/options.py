@@ -206,7 +206,8 @@ GpusOption = Annotated[int, typer.Option("--gpus", help="accelerators used", par
 SeedOption = Annotated[int, typer.Option("--seed", help="random seed for arrivals and lengths", parser=SEED)]
 TrainDtypeOption = Annotated[TrainDtype, typer.Option("--dtype", help="GEMM precision")]
 RecomputeOption = Annotated[Recompute, typer.Option(
-    "--recompute", help="activation recomputation; auto: the least that fits in memory (stated in the output)")]
+    "--recompute", help="activation recomputation; auto: the least that leaves the memory margin free, else the "
+    "least that fits (stated in the output)")]
 AttentionOption = Annotated[Attention, typer.Option(
     "--attention", help="attention kernels (unfused: Megatron before 2023)")]
 OrderOption = Annotated[RankOrder | None, typer.Option(

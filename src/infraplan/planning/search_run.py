@@ -4,7 +4,7 @@ priced by one function for the CLI and the web (hL60).
 `estimate_with_run`: the estimate joined with `training_run.training_run_totals` on `tokens` (read as `--tokens`
 reads a count: 15.6T), its periodic evaluation (`training.evaluation.in_run_evaluation` at the plan's resolved point)
 in the wall clock. `search_with_run`: the best row estimated again as `train` of its `train_command` estimates it
-(`best_plan_estimate`: `estimate_training` with every axis the command spells out, then `with_memory_margin` at the
+(`best_plan_estimate`: `estimate_training` with every axis the command spells out, at the
 search's margin) and its run by `estimate_with_run`, so `search ... --tokens T` and `train <best.train_command>
 --tokens T` give one answer, bit for bit (before, a planner reran `train ... --tokens` from the command by hand);
 `best_run_command`: that `train` line with the run's options as given (`run_flags`), for the CLI text, --json and the
@@ -20,7 +20,7 @@ from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides
 from infraplan.planning.results import SearchRunResult, TrainingRunResult
-from infraplan.planning.training_run import training_run_totals, with_memory_margin
+from infraplan.planning.training_run import training_run_totals
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import in_run_evaluation, plan_point
 from infraplan.training.results import PlanMetrics, PlanSearchResult, TrainingEstimate
@@ -48,14 +48,13 @@ def best_plan_estimate(model: str, system: str | System | Cluster, best: PlanMet
     --sharp, --memory-margin, LoRA adapters, --optimizer and --dsa-stage as given; no --recompute-layers or
     --zero-shard, which a search does not vary)."""
     c = best.config
-    estimate = estimate_training(model, system, c.gpus, tp=c.tp, pp=c.pp, dp=c.dp, cp=c.cp, ep=c.ep, vpp=c.vpp,
-                                 seq_len=c.seq_len, global_batch=c.global_batch, micro_batch=c.micro_batch,
-                                 recompute=c.recompute, offload_layers=c.offload_layers, zero=c.zero,
-                                 dtype=c.dtype, attention=c.attention, order=c.order,
-                                 sequence_parallel=c.sequence_parallel, schedule=c.schedule, stack=stack, etp=c.etp,
-                                 sharp=sharp, lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
-                                 dsa_stage=dsa_stage or "sparse")
-    return with_memory_margin(estimate, memory_margin)
+    return estimate_training(model, system, c.gpus, tp=c.tp, pp=c.pp, dp=c.dp, cp=c.cp, ep=c.ep, vpp=c.vpp,
+                             seq_len=c.seq_len, global_batch=c.global_batch, micro_batch=c.micro_batch,
+                             recompute=c.recompute, offload_layers=c.offload_layers, zero=c.zero,
+                             dtype=c.dtype, attention=c.attention, order=c.order,
+                             sequence_parallel=c.sequence_parallel, schedule=c.schedule, stack=stack, etp=c.etp,
+                             sharp=sharp, lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
+                             dsa_stage=dsa_stage or "sparse", memory_margin=memory_margin)
 
 
 def run_flags(tokens: str, location: str | None = None, server_price: float | None = None, costs: str | None = None,

@@ -52,7 +52,6 @@ from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
-from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
 from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run, no_evaluation_note
 from infraplan.training.flops import forward_flops_per_token_layer
 from infraplan.training.optimizer_models import OPTIMIZERS, checkpoint_bytes_per_param
@@ -332,19 +331,6 @@ def serving_with_fabric_note(result: ServingResult | ImageServingResult, cluster
         return result
     note = serving_fabric_note(cluster.for_gpus(result.deployment.gpus), result.deployment.gpus, typed)
     return result if note is None else result.model_copy(update={"warnings": [*result.warnings, note]})
-
-
-def with_memory_margin(estimate: TrainingEstimate, margin_fraction: float | None) -> TrainingEstimate:
-    """The estimate with its headroom fields at `margin_fraction` of the accelerator's memory (`train
-    --memory-margin`, the web's `memory_margin`; None: as estimated, at the default 5 %): the flag `search
-    --memory-margin` gives the same plan (`communicator_buffers.memory_headroom_flag`), so a search row's
-    `train_command` reruns its `low_memory_headroom` (hC70: it reran at 5 %, a row flagged at 90 % came back
-    unflagged)."""
-    if margin_fraction is None:
-        return estimate
-    flag = memory_headroom_flag(estimate.memory_per_gpu_bytes, estimate.memory_capacity_bytes,
-                                check_memory_margin(margin_fraction))
-    return estimate.model_copy(update=flag)
 
 
 def wall_floor_s(model: str, parts: list[str], gpus: int, seq_len: int, tokens: float,

@@ -162,6 +162,24 @@ class PrefillLayout:
         return any(v is not None for v in (self.tp, self.pp, self.ep, self.attention_dp, self.max_batch,
                                            self.moe_tp, self.token_budget))
 
+    @classmethod
+    def read(cls, value: object) -> PrefillLayout | None:
+        """`value` as a layout: itself, None, or a mapping of its fields (a sweep spec's `prefill: {tp: 2}`, a Python
+        caller's dict: an AttributeError inside `estimate_serving` before, hW73), each a whole number >= 1 or null;
+        else one line naming what it takes."""
+        if value is None or isinstance(value, PrefillLayout):
+            return value
+        fields = ("tp", "pp", "ep", "attention_dp", "max_batch", "moe_tp")
+        takes = f"a PrefillLayout or a mapping of {', '.join(fields)} (each a whole number >= 1)"
+        if not isinstance(value, dict):
+            raise InputError(f"prefill takes {takes}, got {str(value)[:60]} ({type(value).__name__})")
+        for key, v in value.items():
+            if key not in fields:
+                raise InputError(f"prefill takes {takes}: {str(key)[:40]!r} is none of them")
+            if v is not None and (type(v) is not int or v < 1):
+                raise InputError(f"prefill takes {takes}: {key} {str(v)[:40]} is not")
+        return cls(**value)
+
 
 def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deployment, prefill_gpus: int,
                 layout: PrefillLayout, token_budget: int | None = None) -> DisaggregatedDeployment:

@@ -95,6 +95,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     """
     if not isinstance(model, str):  # a TransformerShape was an AttributeError inside pydantic (hK66)
         raise wrong_kind("model", "a preset name or a config.json path (text)", model)
+    prefill = PrefillLayout.read(prefill)  # (a mapping of its fields too: a sweep spec's `prefill: {tp: 2}`)
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
     check_slos(ttft_slo, tpot_slo)
     given_requests = requests

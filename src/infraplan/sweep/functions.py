@@ -60,7 +60,7 @@ _COMMANDS = "infraplan.sweep.callables"  # the CLI commands without a typed API 
 FUNCTIONS: dict[str, SweepFunction] = {
     "train": SweepFunction("infraplan.sweep.train_run:train", 2000, "infraplan.sweep.train_run:train_batch"),
     "search": SweepFunction("infraplan.sweep.train_run:search"),  # (`search --tokens`: hP62)
-    "serve": SweepFunction("infraplan.serving.serving_api:estimate_serving"),
+    "serve": SweepFunction("infraplan.sweep.serve_run:serve"),  # (the CLI's flat prefill options too: hW73)
     "serve-plan": SweepFunction("infraplan.serving.capacity:search_capacity"),
     "collective": SweepFunction(f"{_COMMANDS}:collective", 8),
     "facility": SweepFunction(f"{_COMMANDS}:facility", 16),
@@ -338,7 +338,8 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
             if any(k not in parameters for k in point) or any(k not in point for k in required):
                 estimate_training(**point)  # its own TypeError, word for word
             if (point.get("lora_rank") is not None or point.get("lora_targets") is not None  # (hF56: was priced
-                    or point.get("dsa_stage", "sparse") != "sparse"):  # (DSA's warm-up, `training.dsa_warmup`)
+                    or point.get("dsa_stage", "sparse") != "sparse"  # (DSA's warm-up, `training.dsa_warmup`)
+                    or point.get("memory_margin") is not None):  # (its headroom flag at that margin, hW73)
                 outcomes[i] = estimate_training(**point)  # by `evaluate_plans`, every weight trained, in silence)
                 continue
             args = dict(point)

@@ -5,7 +5,7 @@ A point with `tokens` gives what `train --tokens --json` gives for it (`planning
 one implementation the CLI, the web and `search --tokens` call): the estimate's fields and the run's
 (`time_to_train_s`, `goodput`, `gpu_hours`, `energy_mwh`, `co2_t`, `cost_usd`, ...), priced at `location` with the
 `costs` file and `server_price` on top, `eval_every` / `eval_samples` in its wall clock. `memory_margin`: the
-headroom flag at that margin (`train --memory-margin`, `planning.training_run.with_memory_margin`). Their refusals
+estimate's own (`train --memory-margin`: its headroom flag, and `--recompute auto` keeps it). Their refusals
 are `train`'s lines (`training.evaluation.eval_options` before any pricing, `training.run_options.check_run_options`:
 a price option without `tokens`; `server_price` read as `--server-price` reads it, its refusal naming the spec's key,
 `server_price_of`). A batch whose points take none of them runs `functions.train_batch` unchanged (its speed:
@@ -48,7 +48,7 @@ def run_signature(function: Any, options: Sequence[str]) -> inspect.Signature:
     head = [p for p in parameters.values() if p.default is inspect.Parameter.empty]
     rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters.values() if p not in head]
     run = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=_TEXT.get(n, inspect.Parameter.empty)) for n in options]
+                             annotation=_TEXT.get(n, inspect.Parameter.empty)) for n in options if n not in parameters]
     return inspect.Signature([*head, *rest, *run], return_annotation=Result)
 
 
@@ -75,6 +75,8 @@ def train(model: Any, system: Any, gpus: Any, **options: Any) -> Result:
     `tokens` where given (module docstring); its signature is `estimate_training`'s and `RUN_OPTIONS`."""
     given = {k: options.pop(k, None) for k in RUN_OPTIONS}  # a spec's `costs: null` is no option (hI62: a TypeError)
     run = {k: v for k, v in given.items() if v is not None}
+    if given["memory_margin"] is not None:  # (the estimate's own too: `--recompute auto` keeps it, hW73)
+        options["memory_margin"] = given["memory_margin"]
     if not run:
         return estimate_training(model, system, gpus, **options)
     point = {"model": model, "system": system, "gpus": gpus, **options}
@@ -95,15 +97,13 @@ def _evaluated(point: Mapping[str, Any], run: Mapping[str, Any]) -> tuple[int, i
 
 def with_run(estimate: Any, point: Mapping[str, Any], run: Mapping[str, Any],
              evaluated: tuple[int, int] | None) -> Result:
-    """The point's estimate as `train` finishes it with `run` (`RUN_OPTIONS` given): at `memory_margin`, then its
-    whole run on `tokens` (`search_run.estimate_with_run`, as `cli.commands.train.whole_run`), else the price
-    options refused without it (`check_run_options`)."""
+    """The point's estimate as `train` finishes it with `run` (`RUN_OPTIONS` given): its whole run on `tokens`
+    (`search_run.estimate_with_run`, as `cli.commands.train.whole_run`), else the price options refused without it
+    (`check_run_options`); `memory_margin` is the estimate's own (`estimate_training`)."""
     from infraplan.cluster.cost import load_cost_overrides
     from infraplan.planning.search_run import estimate_with_run
-    from infraplan.planning.training_run import with_memory_margin
     from infraplan.training.run_options import check_run_options
 
-    estimate = with_memory_margin(estimate, run.get("memory_margin"))
     tokens, location, costs = (run.get(k) for k in ("tokens", "location", "costs"))
     price = server_price_of(run.get("server_price"))
     if tokens is None:
@@ -122,7 +122,8 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     from infraplan.sweep.functions import train_batch as estimates
 
     runs = [{k: p[k] for k in RUN_OPTIONS if p.get(k) is not None} for p in points]
-    plain = [{k: v for k, v in p.items() if k not in RUN_OPTIONS} for p in points]  # (`costs: null` too, hI62)
+    plain = [{k: v for k, v in p.items() if k not in RUN_OPTIONS or k in _PARAMETERS and v is not None}
+             for p in points]  # (`costs: null` too, hI62; the estimate's own `memory_margin` kept: hW73)
     if not any(runs):
         return estimates(plain)
     evaluated: list[tuple[int, int] | BaseException | None] = []

@@ -30,7 +30,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.batch_idle_note import idle_batch_notes
 from infraplan.training.collnet import sharp_profile
-from infraplan.training.communicator_buffers import memory_headroom_flag
+from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag
 from infraplan.training.cuda_graph_rule import ungraphed_reason
 from infraplan.training.dsa_warmup import check_stage, warmup_estimate, warmup_outputs
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
@@ -177,7 +177,8 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      stack: str | Stack | None = None, etp: int | None = None,
                      recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
                      zero_shard: int | None = None, lora_rank: int | None = None,
-                     lora_targets: str | None = None, optimizer: str | None = None) -> TrainingPoint:
+                     lora_targets: str | None = None, optimizer: str | None = None,
+                     memory_margin: float | None = None) -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line. `lora_rank`: `--recompute auto` on the frozen base's memory."""
     seq_len = bounds.TOKENS.check(seq_len, "--seq-len")  # the CLI's bounds, as `search_plans` checks them (hR66:
@@ -233,7 +234,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
         check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile), micro_batch_rules(profile),
                           expert_split(profile), pipeline_split_rule(profile))
     if auto:
-        plan, note = auto_recompute(shape, cluster, plan, profile, lora)
+        plan, note = auto_recompute(shape, cluster, plan, profile, lora, memory_margin)
         notes.append(note)
     notes += request_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len)  # (reads the sequence length)
     notes += placed_plan_notes(shape, profile, cluster, plan, pp, dtype, gpus, stack, zero, sharp)  # (kept)
@@ -290,11 +291,13 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
                       zero_shard: int | None = None, lora_rank: int | None = None,
                       lora_targets: str | None = None, optimizer: str | None = None,
-                      dsa_stage: str = "sparse") -> TrainingEstimate:
+                      dsa_stage: str = "sparse", memory_margin: float | None = None) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
-    `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
-    the notes). `recompute_layers` k > 0 with full: block recompute of the first k layers of each model chunk.
+    `recompute`: none | selective | full, or "auto": the least recompute that fits leaving `memory_margin` of the
+    memory free (else the least that fits; `auto_recompute`, stated in the notes). `memory_margin`: that share of
+    the accelerator's memory (`train --memory-margin`; None: 5 %), at which `low_memory_headroom` is flagged too.
+    `recompute_layers` k > 0 with full: block recompute of the first k layers of each model chunk.
     `offload_layers` N > 0: CPU activation offload of the first N layers (`training.activation_offload`).
 
     `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
@@ -322,13 +325,20 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     warmup = check_stage(shape, dsa_stage, lora_rank is not None)
     point = resolve_training(shape, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
-                             recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets, optimizer)
+                             recompute_layers, offload_layers, sharp, zero_shard, lora_rank, lora_targets, optimizer,
+                             memory_margin)
     shape, cluster, profile = point.shape, point.cluster, point.profile
     if warmup:
-        return warmup_estimate(point, finish_training(point, warmup_outputs(point), {}))
-    lora = lora_of(shape, lora_rank, lora_targets)
-    return finish_training(point, _outputs(shape, cluster, point.plan, profile, lora),
-                           {d: _outputs(shape, cluster, twin, profile, lora) for d, twin in point.twins}, lora)
+        estimate = warmup_estimate(point, finish_training(point, warmup_outputs(point), {}))
+    else:
+        lora = lora_of(shape, lora_rank, lora_targets)
+        estimate = finish_training(point, _outputs(shape, cluster, point.plan, profile, lora),
+                                   {d: _outputs(shape, cluster, twin, profile, lora) for d, twin in point.twins}, lora)
+    if memory_margin is None:  # (the default margin's flag, as finished; at another, the flag `search
+        return estimate  # --memory-margin` gives the plan, so a row's train_command reruns it: hC70)
+    return estimate.model_copy(update=memory_headroom_flag(estimate.memory_per_gpu_bytes,
+                                                           estimate.memory_capacity_bytes,
+                                                           check_memory_margin(memory_margin)))
 
 
 def _outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack,

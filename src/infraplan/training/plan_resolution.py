@@ -15,6 +15,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.training.communicator_buffers import check_memory_margin, tight
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.frozen_base import LoraSpec
 from infraplan.training.pipeline_layout import layout_virtual_stages
@@ -80,17 +81,24 @@ RECOMPUTE_AUTO = "auto"
 
 
 def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-                   stack: Stack | None = None, lora: LoraSpec | None = None) -> tuple[PlanArrays, str]:
-    """The least recompute on Megatron's ladder that makes a one-element plan fit, and the note saying why.
+                   stack: Stack | None = None, lora: LoraSpec | None = None,
+                   margin_fraction: float | None = None) -> tuple[PlanArrays, str]:
+    """The least recompute on Megatron's ladder that makes a one-element plan fit with the memory margin left, and
+    the note saying why.
 
     Ladder, cheapest first: none -> selective (the stack's `recompute_modules`; the default attention core
     stores no score matrix with fused attention, so it saves nothing and is skipped by the memory test) -> full
     recompute of the first k layers of each model chunk, k = 1, 2, ... (Megatron-Core `--recompute-granularity
     full --recompute-method block --recompute-num-layers k`) -> full recompute of every layer
     (`--recompute-method uniform`). The first rung
-    whose memory (`plan_memory`) fits the accelerator is taken; if none fits, full recompute is kept and the
-    result says it does not fit. `lora`: a frozen base's memory (`frozen_traffic.frozen_memory`: the adapters'
-    gradients and optimizer states alone), which `train --lora-rank` prices.
+    whose memory (`plan_memory`) leaves `margin_fraction` of the accelerator's memory free (`--memory-margin`, None:
+    `MEMORY_MARGIN_FRACTION`; `communicator_buffers.tight`, the test that flags `low_memory_headroom` and that
+    `search` ranks by) is taken, else the first that fits at all (then flagged); if none fits, full recompute is
+    kept and the result says it does not fit. hW73: the first rung that fit was taken whatever its headroom, so
+    `train --recompute auto` chose a plan its own answer flagged and `search` ranks after the plans keeping the
+    margin (Llama 3 70B TP4 PP2 fp8 on 64 H100: 15 of 40 layers, 0.6 GiB left of 79.6). `lora`: a frozen base's
+    memory (`frozen_traffic.frozen_memory`: the adapters' gradients and optimizer states alone), which `train
+    --lora-rank` prices.
     """
     per_chunk = int(-(-shape.num_layers // max(int(plan.pp[0] * plan.vpp[0]), 1)))
     rungs = ([(Recompute.NONE, 0), (Recompute.SELECTIVE, 0)]
@@ -100,7 +108,10 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
                          recompute_layers=np.array([k for _, k in rungs], dtype=np.int64))
     memory = plan_memory(shape, cluster, candidates, stack, lora)
     fits = np.flatnonzero(memory["fits"])
-    i = int(fits[0]) if fits.size else len(rungs) - 1
+    margin = check_memory_margin(margin_fraction)
+    roomy = np.flatnonzero(np.asarray(memory["fits"])
+                           & ~tight(memory["memory_per_gpu_bytes"], cluster.accelerator.memory_bytes, margin))
+    i = int(roomy[0]) if roomy.size else int(fits[0]) if fits.size else len(rungs) - 1
     gib = float(2**30)  # GiB, as the memory row of `train`'s table ("66.8 GiB of 79.6 GiB"), not GB beside it
     capacity_gb = cluster.accelerator.memory_bytes / gib
     needs_gb = float(memory["memory_per_gpu_bytes"][0]) / gib
@@ -112,8 +123,10 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     if not fits.size:
         return candidates.take([i]), (f"--recompute auto: nothing fits ({chosen_gb:.1f} GiB {per} even with full "
                                       f"recompute, {capacity_gb:.1f} GiB available)")
-    reason = ("fits without recompute" if i == 0 else
-              f"no recompute needs {needs_gb:.1f} GiB {per} of {capacity_gb:.1f} GiB; the least recompute that fits")
+    kept = ("" if not margin else f", leaving the {margin:.0%} margin" if roomy.size
+            else f", none leaves the {margin:.0%} margin")
+    reason = (f"fits without recompute{kept}" if i == 0 else f"no recompute needs {needs_gb:.1f} GiB {per} of "
+              f"{capacity_gb:.1f} GiB; the least recompute that fits{kept}")
     return candidates.take([i]), f"--recompute auto: {what}, {chosen_gb:.1f} GiB {per} ({reason})"
 
 

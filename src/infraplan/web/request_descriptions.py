@@ -61,7 +61,8 @@ TRAIN = {
     "seq_len": _SEQ_LEN,
     "global_batch": _GLOBAL_BATCH,
     "micro_batch": "micro-batch in sequences",
-    "recompute": "activation recomputation; auto: the least that fits in memory (stated in the output)",
+    "recompute": ("activation recomputation; auto: the least that leaves the memory margin free, else the least "
+                  "that fits (stated in the output)"),
     "recompute_layers": ("with --recompute full: recompute only the first K layers of each model chunk (Megatron "
                          "block method; 0: every layer)"),
     "offload_layers": ("with --recompute none and --pp 1: offload the saved activations of the first N layers to host "

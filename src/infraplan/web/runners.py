@@ -35,11 +35,7 @@ from infraplan.planning.results import (
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
 from infraplan.planning.search_run import estimate_with_run, run_flags, search_with_run
-from infraplan.planning.training_run import (
-    network_with_zone_note,
-    serving_with_fabric_note,
-    with_memory_margin,
-)
+from infraplan.planning.training_run import network_with_zone_note, serving_with_fabric_note
 from infraplan.raised_warnings import raised_warnings
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
@@ -102,8 +98,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
                                stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard,
                                lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
-                               dsa_stage=r.dsa_stage)
-    result = with_memory_margin(result, r.memory_margin)  # as `train --memory-margin`
+                               dsa_stage=r.dsa_stage, memory_margin=r.memory_margin)  # as `train --memory-margin`
     if r.tokens is not None:  # the CLI's `train --tokens` (`search_run.estimate_with_run`)
         return estimate_with_run(result, ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
                                  location=ref(r.location),

@@ -233,7 +233,8 @@ def train(
         None, "--memory-margin", show_default=False,
         help="share of the accelerator's memory the plan should leave free after everything priced (the "
         "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
-        "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
+        "--memory-margin flags it, and --recompute auto takes the least recompute leaving it (default 0.05, an "
+        "ASSUMPTION)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
@@ -244,11 +245,8 @@ def train(
                                dtype=dtype, attention=attention,
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
                                etp=etp, sharp=sharp, zero_shard=zero_shard, lora_rank=lora_rank,
-                               lora_targets=lora_targets, optimizer=optimizer, dsa_stage=dsa_stage)
-    if memory_margin is not None:
-        from infraplan.planning.training_run import with_memory_margin
-
-        result = with_memory_margin(result, memory_margin)
+                               lora_targets=lora_targets, optimizer=optimizer, dsa_stage=dsa_stage,
+                               memory_margin=memory_margin)  # (its flag, and --recompute auto keeps it; hW73)
     if tokens is not None:
         result = whole_run(result, model, system, tokens, stack=stack, sharp=sharp, location=location,
                            server_price=server_price, costs=costs, evaluated=evaluated)
