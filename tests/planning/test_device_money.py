@@ -21,11 +21,12 @@ def what_if(tmp_path: Path) -> str:
     return str(path)
 
 
-def test_device_layout_takes_a_systems_own_fabric_only_at_its_size() -> None:
+def test_device_layout_takes_a_systems_own_fabric_up_to_its_size() -> None:
     size = load_system("dgx-h100-superpod").total_accelerators
     own = device_layout("dgx-h100-superpod", size)
     assert not own.generic and own.system.name == "dgx-h100-superpod"
-    other = device_layout("dgx-h100-superpod", size // 2)  # its node on the generic fabric
+    assert device_layout("dgx-h100-superpod", size // 2) is own  # its own tiers for the count it holds (hP73)
+    other = device_layout("dgx-h100-superpod", size + 8)  # past its size: its node on the generic fabric
     assert other.generic and other.system.node == own.system.node
     assert device_layout("h100-sxm").generic  # an accelerator: the generic node and Clos
     assert device_layout("msvp").accelerator.name == Cluster.resolve("xeon-8480").accelerator.name  # a CPU host

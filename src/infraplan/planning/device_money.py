@@ -13,11 +13,13 @@ per device-hour whichever command prices it.
   kgCO2e per accelerator, or per video ASIC with its host share, over the servers' life), `facility`'s functions
   (facility/facility.py `embodied_t_per_year`, `devices_embodied_t_per_year`), so a pool's tCO2e is
   `facility --count`'s for the same devices at the same site.
-- IT load: an accelerator or system pool is built as `facility` and `campus` build it
-  (`facility.campus_fabric.built_load`: its system's own fabric at exactly the system's size, else its node on the
-  generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
-  (the pool's `host_power_w`, else the device YAML's) in whole hosts of its `modules_per_host` (`VIDEO_HOST_LAYOUT`
-  air-cooled), racked by the cooling's power limit and the host's height (`host_rack_units`).
+- IT load: an accelerator or system pool is built as `facility --accelerator X --count N` builds it
+  (`facility.campus_fabric.built_load`; `Cluster.for_count`, hC72): a system's own tiers built for the count
+  where the system holds it (as `network SYSTEM --gpus N`), else its node on the generic fabric (a note past its
+  size, `past_system_note`; hP73: at any count but exactly the system's size the generic fabric was priced); a
+  video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share (the pool's
+  `host_power_w`, else the device YAML's) in whole hosts of its `modules_per_host` (`VIDEO_HOST_LAYOUT` air-cooled),
+  racked by the cooling's power limit and the host's height (`host_rack_units`).
 - Network, one rule for the two kinds of host-only pool (a CPU socket, a video ASIC; hK57; `device_layout`):
   they serve inference (video transcoding, CPU ranking) from front-end hosts, not from the AI back-end fabric (the
   CPU presets are refused for training, `Cluster.require_accelerator`), so neither gets a scale-out Clos: the host
@@ -31,6 +33,7 @@ per device-hour whichever command prices it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from infraplan.catalog.facility_loader import load_network_cost
 from infraplan.catalog.figures import figures_notes
@@ -162,11 +165,13 @@ def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 
+@lru_cache(maxsize=256)
 def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, price_usd_per_device: float | None,
                    lifetime_years: float | None, load_factor: float | None = None,
                    unpriced: bool = False) -> CostOverrides:
     """A pool's and its site's inputs as the cost model's overrides (None keeps the catalog's figure); an unpriced
-    pool's servers at $0, only to reach its energy (its money is then reported as None)."""
+    pool's servers at $0, only to reach its energy (its money is then reported as None). One frozen object per
+    inputs (hP73: `plan`'s bound prices every count of a pool, and validated a new one each: ~5 % of that)."""
     return CostOverrides(electricity_usd_per_mwh=None if electricity_usd_per_kwh is None
                          else electricity_usd_per_kwh * 1e3, pue=pue,
                          server_usd_per_accelerator=0.0 if unpriced else price_usd_per_device,
@@ -174,14 +179,15 @@ def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, pri
 
 
 def device_layout(device: str, devices: int | None = None, host_power_w: float | None = None) -> ServerLayout:
-    """The power layout of `devices` of `device`: a system's own fabric at exactly the system's size, else the
+    """The power layout of `devices` of `device`: a system's own fabric where it holds them (its tiers built for the
+    count, `facility`'s `Cluster.for_count`, hP73), else (a part, more than the system holds, or no count) the
     system's node (scale-up domain, host) on the generic fabric built for the devices (`built_load`); a CPU's node
     with no back-end NICs (module docstring, "Network": no fabric); a video ASIC's CPU host. `host_power_w` (a pool's
     host share per device) replaces the node's, as the power side uses it."""
     if is_video_device(device):
         return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
     base = Cluster.resolve(device).layout
-    generic = base.generic or devices != base.system.total_accelerators
+    generic = base.generic or devices is None or devices > base.system.total_accelerators
     front_end = base.accelerator.kind == "cpu" and base.nics_per_server > 0
     if host_power_w is None and generic == base.generic and not front_end:
         return base
@@ -229,6 +235,22 @@ def part_domain_note(name: str, device: str, devices: int) -> str | None:
               f"with {rest}" if whole else f"part-fill one {unit}-device scale-up domain")
     return (f"pool {name}: its {devices:,} devices {filled}, whose switches are drawn in full; `campus` builds whole "
             "domains only")
+
+
+def past_system_note(name: str, device: str, devices: int) -> str | None:
+    """A pool of a system holding more devices than the system (`device_layout`: its node on the generic Clos past
+    the system's size, `facility --accelerator SYSTEM --count N`'s rule, hC72), said as `facility` says it; None for
+    a part, a video ASIC or a count the system holds (its own tiers). `device`: what the pool's layout is built from
+    (`plan`'s `pool_ref`, `fleet-mix`'s device)."""
+    if devices <= 0 or is_video_device(device):
+        return None
+    system = Cluster.resolve(device).layout
+    size = system.system.total_accelerators
+    if system.generic or devices <= size:
+        return None
+    return (f"pool {name}: its {devices:,} devices are more than the {size:,} of {system.system.name}: its node on "
+            f"the generic Clos, as `facility --accelerator {device} --count {devices}` builds them (its own tiers up "
+            f"to {size:,})")
 
 
 def reference_devices(device: str) -> int:

@@ -43,6 +43,7 @@ from infraplan.errors import InputError, wrong_kind
 from infraplan.limits import MAX_ACCELERATORS, peak_demand_at_most
 from infraplan.planning.device_money import (
     part_domain_note,
+    past_system_note,
     pool_notes,
     pool_price_note,
     reference_devices,
@@ -345,7 +346,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
                                   and (n := pool_notes(p.name, p.device, p.host_power_w))) or None,
         "notes": labelled_notes((spec.services[s].name, spec.pools[p].name, o.get("notes", ()))  # video, recsys
                                 for u, (s, p, o) in zip(solved.x, solved.priced, strict=True) if u > 0)
-        + [note for p in pools if (note := part_domain_note(p["pool"], p["device"], p["devices_bought"]))],  # plan's
+        + [note for p in pools for f in (part_domain_note, past_system_note)  # plan's (hU67, hP73)
+           if (note := f(p["pool"], p["device"], p["devices_bought"]))],
         # an LLM service's pools sized at different precisions (MTIA bf16 beside GB200 fp8), as `plan` says it (hB59)
         "precision_notes": mixed_precision_notes([(spec.services[s], spec.pools[p], option_ran(o["detail"]))
                                                   for s, p, o in pairs]),

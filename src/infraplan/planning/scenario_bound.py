@@ -16,9 +16,11 @@ E(n) = F(n + spares(n) servers) x weight. At n = the installed base's servers th
 nodes + spares) for some nodes <= n, so E there is the least of those. E is evaluated at every count from one server
 to the most the pool can usefully hold (scenario_prices.most_devices: the programme's own bound on n), lines under
 it (`bound_brackets`) cost the bounding programme, and HiGHS's dual bound of that programme is below every answer's
-exact objective. Site caps stay the programme's (facility watts per device at the 1,024-device reference, the first
-cap pass): an answer whose packed power exceeds a cap is not taken from the bound's search, and the bound is the
-optimum's over those constraints.
+exact objective. No monotone cost is assumed (hP73): the servers column may hold more servers than the devices used
+need (g n >= used), so the bound charges the least of its lines at or above the servers used (a system's own tiers
+cost more at its size than the generic Clos just past it: dgx-h100-superpod 3.4 % at 16,384). Site caps stay the
+programme's (facility watts per device at the 1,024-device reference, the first cap pass): an answer whose packed
+power exceeds a cap is not taken from the bound's search, and the bound is the optimum's over those constraints.
 
 Retirement (hB70, session 70). Where devices retire and the policy holds spares, the report's fleet is not n +
 spares(n): it keeps in service the chain of the servers used u AND their spares, each bought as late as its survivors
@@ -93,7 +95,9 @@ SEARCH_COUNTS_MAX = 5_000
 scenario_plan.py's plan, 12,203 counts, 5.1 s against its 10 s goal); 5,000 since hP72's faster search (module
 docstring, "Speed"; CPU at load 7-14): that plan would still pay 2.8 s (its goal missed); on hP71's 2-3 pool ranking
 draws at 150x their QPS plain `plan` paid +0.5-2.9 s for the search at 2,206-6,208 counts (+2.2 s at 2,206 counts
-before), but +7.9-15.5 s on 3 of 7 plans at 8,008-9,986 counts, where the search spends its 8 solves unconverged."""
+before), but +7.9-15.5 s on 3 of 7 plans at 8,008-9,986 counts, where the search spends its 8 solves unconverged.
+Kept at 5,000 in hP73: with the pricing's memos (`device_money.cost_overrides`, `load_hardware_cost`) the benchmark's
+plan searched at 10.8-11.0 s of CPU (8.5 s without; load 8-13), still past its 10 s goal."""
 
 
 def bound_counts(spec: ScenarioSpec, most: list[int]) -> int:

@@ -34,6 +34,7 @@ from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.device_money import part_domain_note as domain_note
+from infraplan.planning.device_money import past_system_note
 from infraplan.planning.llm_precision import mixed_precision_notes
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.plan_dates import span_text, year_text
@@ -345,6 +346,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         + gone + bought_ahead(spec, used + spare_dev, installed, survive, cycles)  # hR70
         + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
            and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))]
+        + [note for q in spec.pools if (note := past_system_note(q.name, pool_ref(q), max(  # hP73: past its size
+            (r.devices for r in pools if r.pool == q.name), default=0)))]
         + mixed_precision_notes([(spec.services[o.service], spec.pools[o.pool], sized[i])  # hC58: an LLM service's
                                  for i, o in enumerate(options) if i in sized])  # pools at different precisions
         + unused_site_notes(spec, sites, pools),  # hT59: a site left empty, and why
