@@ -41,7 +41,8 @@ def test_a_training_row_carries_its_run_as_numbers_equal_to_train_tokens() -> No
     args = set(inspect.signature(estimate_training).parameters) - {"model", "system", "stack", "sharp", "lora_rank",
                                                                      "lora_targets", "optimizer", "dsa_stage",
                                                                      "memory_margin"}
-    # (hW73's memory margin: a search option, not a plan axis; hJ60's: the stack's optimizer, not a plan axis; hJ61's DSA stage: a model's training stage, not a plan axis)
+    # (hW73's memory margin: a search option, not a plan axis; hJ60's: the stack's optimizer, not a plan axis;
+    # hJ61's DSA stage: a model's training stage, not a plan axis)
     est = estimate_training("llama3-8b", cluster, **{a: getattr(best.config, a) for a in args})  # train's run
     run = training_run_totals(est, cluster, 1e12)
     assert row.time_to_train_s == pytest.approx(run.time_to_train_s, rel=1e-9)

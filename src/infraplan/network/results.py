@@ -98,7 +98,8 @@ class CollectiveResult(SparseResult):
     analytical_answer_time_s: float | None = Field(None, description="seconds `--sim analytical` answers for the "
                                                    "same question (its `time_s`: the priced time, the alpha-beta line "
                                                    "with message-size efficiency; flow simulation only)")
-    flows_per_pair: int | None = Field(None, description="ECMP flows per GPU pair (flow simulation)")
+    flows_per_pair: int | None = Field(None, description="flows (QPs) per GPU pair (flow simulation; hashed on an "
+                                       "ECMP fabric, spread on an adaptive one)")
     seed: int | None = Field(None, description="random seed (flow simulation)")
     flows: int | None = Field(None, description="flows simulated (count)")
     difference_reason: str | None = Field(None, description="why the flow and analytical times differ by more "

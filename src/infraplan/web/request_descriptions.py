@@ -90,7 +90,8 @@ TRAIN = {
                   "training/dsa_warmup.py) [default: sparse]"),
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
-                      "--memory-margin flags it (default 0.05, an ASSUMPTION)"),
+                      "--memory-margin flags it, and --recompute auto takes the least recompute leaving it (default "
+                      "0.05, an ASSUMPTION)"),
     "tokens": ("train on this many tokens (e.g. 15.6T): adds wall clock with failures and checkpoints, goodput, "
                "GPU-hours, energy, CO2 and cost"),
     "location": "grid/price location preset or YAML file for --tokens",
@@ -247,10 +248,11 @@ COLLECTIVE = {
     "placement": "packed | spread (evenly over the system)",
     "algorithm": "collective algorithm",
     "sim": "analytical (alpha-beta) or flow-level model",
-    "flows_per_pair": "ECMP flows per GPU pair (flow sim) [default: the system's]",
-    "seed": "seed of the ECMP hashes (flow sim) [0]",
+    "flows_per_pair": ("flows (QPs) per GPU pair (flow sim; each hashed onto one path on an ECMP fabric, spread on "
+                       "an adaptive one) [default: the system's]"),
+    "seed": "seed of the ECMP hashes and failed links (flow sim; an adaptive fabric hashes nothing) [0]",
     "failed_links": ("flow sim: fail uplinks of a tier, TIER:COUNT or TIER:FRACTION (e.g. pod:1%), chosen with "
-                     "--seed; ECMP avoids them"),
+                     "--seed; routing avoids them"),
     "fabric": _FABRIC,
     "sharp": ("enable IB SHARP in-network all-reduce (NCCL CollNet, NCCL_COLLNET_ENABLE=1) where the fabric's "
               "switches support it"),

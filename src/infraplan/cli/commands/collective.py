@@ -71,11 +71,14 @@ def collective(
     sim: SimOption = "analytical",
     flows_per_pair: int | None = typer.Option(None, "--flows-per-pair",
                                               parser=count(1, 1024),
-                                              help="ECMP flows per GPU pair (flow sim) [default: the system's]"),
-    seed: int | None = typer.Option(None, "--seed", parser=SEED, help="seed of the ECMP hashes (flow sim) [0]"),
+                                              help="flows (QPs) per GPU pair (flow sim; each hashed onto one "
+                                                   "path on an ECMP fabric, spread on an adaptive one) [default: "
+                                                   "the system's]"),
+    seed: int | None = typer.Option(None, "--seed", parser=SEED, help="seed of the ECMP hashes and failed links "
+                                    "(flow sim; an adaptive fabric hashes nothing) [0]"),
     failed_links: str | None = typer.Option(None, "--failed-links",
                                             help="flow sim: fail uplinks of a tier, TIER:COUNT or TIER:FRACTION "
-                                                 "(e.g. pod:1%), chosen with --seed; ECMP avoids them"),
+                                                 "(e.g. pod:1%), chosen with --seed; routing avoids them"),
     fabric: str | None = typer.Option(None, "--fabric", help=" | ".join(FABRICS) + " [default: the system's own]"),
     sharp: bool = typer.Option(False, "--sharp", help="enable IB SHARP in-network all-reduce (NCCL CollNet, "
                                "NCCL_COLLNET_ENABLE=1) where the fabric's switches support it"),
