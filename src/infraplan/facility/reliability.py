@@ -9,10 +9,19 @@
   model's mean: Kimi K2 10.009 B); write time = size / storage bandwidth (Llama 3: Tectonic
   2 TB/s sustained).
 - Scale-up domain blast radius and repair time (hF42): facility/outage.py (`domain_hold`, `DEFAULT_REPAIR_S`).
+- What the goodput assumes of the hardware (hR73, `spare_note`): Daly's goodput restarts the job within its restart
+  time on hardware in service, so a failed server's work moves to a spare server (or scale-up domain) outside the job
+  while it is repaired, as Llama 3's 16,384-GPU job did on a 24,576-GPU cluster (arXiv:2407.21783 Sec. 3.3.4:
+  interruptions handled by automation, >90 % effective training time). The hardware the repairs keep out of service
+  is `domain_hold`'s (`goodput_of_gpus_held`), and the job's units are all in service while the units out of service
+  at once, Poisson as `domain_hold` counts them (M/G/infinity), number at most the system's spare units: where that
+  share is below 99 % or a domain spans servers (NVL72), `reliability` and `train --tokens` say it in one line, the
+  same line (a job filling an NVL72 SuperPOD's 8 domains has no spare: they are all in service ~53 % of the time).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from infraplan.catalog import list_presets, load_model
@@ -46,7 +55,7 @@ from infraplan.facility.failure_rate_notes import (
 )
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.results import ReliabilityReport
-from infraplan.units import SECONDS_PER_DAY
+from infraplan.units import SECONDS_PER_DAY, significant_text
 
 
 def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:
@@ -106,6 +115,49 @@ def check_held_fits(cluster: Cluster, gpus: int, hold: dict[str, Any], spare_tra
         f"{hold['domains']:,} domains of {domain} ({hold['gpus_held']:,} {word}s); system {cluster.name} has "
         f"{built:,} ({cluster.total_accelerators:,} {word}s): at most {most:,} {word}s a job with "
         f"{trays} each, or fewer spares ({any_count} takes any count)")
+
+
+def held_goodput(goodput_value: float, gpus: int, hold: dict[str, Any]) -> float | None:
+    """The share of the hardware committed to the job that trains: goodput x its accelerators / (those it holds +
+    those out of service, `domain_hold`); None where the rate cannot say which failures take a node out."""
+    out = hold["expected_gpus_out_of_service"]
+    return None if out is None else goodput_value * gpus / (hold["gpus_held"] + out)
+
+
+def poisson_cdf(k: int, mean: float) -> float:
+    """P(X <= k), X ~ Poisson(mean), summed in log space (no scipy import on `train --tokens`' path)."""
+    if mean <= 0.0 or k > mean + 12.0 * math.sqrt(mean) + 30.0:
+        return 1.0
+    log_mean = math.log(mean)
+    return min(1.0, math.fsum(math.exp(i * log_mean - mean - math.lgamma(i + 1)) for i in range(k + 1)))
+
+
+def spare_note(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str, Any], repair_s: float) -> str | None:
+    """What the goodput assumes of the hardware (module docstring), one line: the spare servers or domains the
+    system holds beyond the job's, the share of the time all the job's are in service, the goodput of the hardware
+    held; None where the rate cannot say which failures take a node out, the cluster is sized by the job (an
+    accelerator preset: spares beyond it are bought with it), or a server is its own domain and the job's are all
+    in service 99 % of the time or more (the Llama 3 case)."""
+    out, word = hold["expected_gpus_out_of_service"], job["device_word"]
+    if out is None or cluster.generic:
+        return None
+    size, domains, trays = int(hold["domain_gpus"]), int(hold["domains"]), int(hold["domain_trays"])
+    built = cluster.total_accelerators // size
+    spare = max(built - domains, 0)
+    up = poisson_cdf(spare, built * out / (domains * size))  # units out at once: Poisson, `domain_hold`'s mean each
+    if trays == 1 and up >= 0.99:
+        return None
+    unit = "server" if trays == 1 else f"{size}-{word} domain"
+    wait = ("; with none spare, a failure's unit is back only after its repair, so the job waits for it, which the "
+            f"wall clock does not count (about {significant_text(1.0 / up, 3)}x as long at full size)"
+            if spare == 0 else "")
+    failed = "a failed server" if trays == 1 else f"a failed server's {unit}"
+    return (f"the goodput ({job['goodput']:.1%}) assumes each interruption restarts the job within its "
+            f"{significant_text(float(job['restart_s']), 3)} s on {word}s in service, the work of {failed} moved to "
+            f"a spare {unit} outside the job while it is repaired ({significant_text(repair_s / SECONDS_PER_DAY, 3)} "
+            f"days); system {cluster.name} has {spare:,} {unit}s beyond the job's {domains:,}, so all of the job's "
+            f"are in service {significant_text(100.0 * up, 3)} % of the time{wait}; goodput of the {word}s held "
+            f"(out of service included): {held_goodput(job['goodput'], gpus, hold):.1%}")
 
 
 def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[str, FailureRate]:
@@ -232,7 +284,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         scale_up_domain_gpus=hold["domain_gpus"], spare_trays_per_domain=spare_trays_per_domain,
         domains=hold["domains"], gpus_held=hold["gpus_held"], repair_time_s=repair_s,
         expected_gpus_out_of_service=out,
-        goodput_of_gpus_held=None if out is None else job["goodput"] * gpus / (hold["gpus_held"] + out),
+        goodput_of_gpus_held=held_goodput(job["goodput"], gpus, hold),
         notes=[n for n in [given_interval_note(job) if given else None, restart_note(job)] if n]
         + [interval_formula_note(job["checkpoint_write_s"], job["job_mttf_s"], job["daly_interval_s"],
                                  job["young_interval_s"])]
@@ -241,5 +293,6 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         + [failure_rate_note(job["failure_rate"], rate, gpus, device, job["accelerators_held"])]
         + [n for n in [held_note(job, gpus), rate_node_note(rate, server_gpus, gpus, device)] if n]
         + [n for n in [job["failure_rate_accelerator_note"]] if n]
-        + [domain_note(hold, spare_trays_per_domain, repair_s, gpus, device)],
+        + [domain_note(hold, spare_trays_per_domain, repair_s, gpus, device)]
+        + [n for n in [spare_note(cluster, gpus, job, hold, repair_s)] if n],
     )

@@ -30,6 +30,14 @@ class TrainingRunTotals(Result):
     time_to_train_s: float = Field(description="wall clock, (compute time + evaluation_time_s) / goodput, seconds")
     goodput: float = Field(description="fraction of the wall clock not lost to failures and checkpoints: training "
                            "(and evaluating, with --eval-every) (reliability model)")
+    expected_gpus_out_of_service: float | None = Field(
+        None, description="mean accelerators of the job's servers / scale-up domains out of service at once at a "
+        "3-day repair, as `reliability` counts them with no spare trays: the goodput assumes spares outside the job "
+        "stand in for them (a note says so where it matters) (count; null: the rate does not say which failures "
+        "take a node out)")
+    goodput_of_gpus_held: float | None = Field(None, description="goodput x job accelerators / (accelerators held + "
+                                               "out of service), `reliability`'s: the share of the hardware "
+                                               "committed that trains")
     job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
     gpu_hours: float = Field(description="billed_accelerators_count x wall clock, accelerator-hours")

@@ -275,7 +275,8 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
         return r.why or "no deployment meets the SLOs"
     d, head = r.deployment, None
     if r.serve is not None and r.slo is not None:
-        p99 = (r.serve.ttft_s.p99 or 0.0) / r.slo.ttft_s, (r.serve.tpot_s.p99 or 0.0) / r.slo.tpot_s
+        p99 = (r.serve.ttft_s.p99 or 0.0) / r.slo.ttft_s, ((r.serve.tpot_s.p99 or 0.0) / r.slo.tpot_s  # None:
+                                                           if r.slo.tpot_s else 0.0)  # --output-len 1 (hR73)
         head = 1.0 - max(p99)
     split = (d.prefill_replicas, d.decode_replicas) if d.disaggregated else (None, None)
     layouts: list[PoolLayout | LLMDeployment] = [x for x in (d.prefill, d.decode) if x is not None] or [d]

@@ -47,7 +47,8 @@ from infraplan.facility.campus_fabric import built_load, zone_accelerators
 from infraplan.facility.carbon import amortised_embodied_co2_t, model_card_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.failure_rate_notes import goodput_basis_note
-from infraplan.facility.reliability import job_reliability
+from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
+from infraplan.facility.reliability import held_goodput, job_reliability, resolve_failure_rate, spare_note
 from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
@@ -88,6 +89,10 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
                           restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result, shape),
                           server_accelerators=cluster.layout.accelerators_per_server)
+    hold = domain_hold(gpus, cluster.layout.accelerators_per_server, cluster.layout.packing_unit_accelerators, 0,
+                       rel["failure_rate"], resolve_failure_rate(accelerator.catalog_name, failure_rate)[1],
+                       DEFAULT_REPAIR_S, rel["device_word"])  # `reliability`'s, no spare trays (hR73)
+    spares = spare_note(cluster, gpus, rel, hold, DEFAULT_REPAIR_S)  # what the goodput assumes, where it matters
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
     evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0
@@ -111,6 +116,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     return TrainingRunTotals(
         time_to_train_s=wall_s,
         goodput=rel["goodput"],
+        expected_gpus_out_of_service=hold["expected_gpus_out_of_service"],
+        goodput_of_gpus_held=held_goodput(rel["goodput"], gpus, hold),
         job_mttf_s=rel["job_mttf_s"],
         checkpoint_interval_s=rel["checkpoint_interval_s"],
         gpu_hours=gpu_hours,
@@ -138,6 +145,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         price_note=price_note(cluster.accelerator, site.overrides),
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
         notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
+                             spares and domain_note(hold, 0, DEFAULT_REPAIR_S, gpus, rel["device_word"]), spares,
                              adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result, shape),
                              evaluation and no_evaluation_note(tokens, step_tokens, evaluation.steps_between),
                              whole_server_note(cluster, gpus, billed, typed),

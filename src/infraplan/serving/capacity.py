@@ -109,7 +109,7 @@ from infraplan.serving.replica_search import (
 )
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
-from infraplan.serving.serve_inputs import build_requests, check_lengths, check_slos
+from infraplan.serving.serve_inputs import build_requests, check_lengths, check_slos, plan_slos
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.steady_state import STEADY_SPANS
@@ -170,10 +170,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     if model in list_serving_presets("diffusion"):  # `serve`'s "is a diffusion model", not "unknown model" (hH66)
         raise InputError(f"{model} is a diffusion model; serve-plan searches LLM deployments"
                          f"{image_sizing('image-generation')}")
-    ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
-    tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
-    if ttft is None or tpot is None:
-        raise InputError("give --ttft-slo and --tpot-slo (or a workload that defines them)")
+    ttft, tpot, slo_notes = plan_slos(spec, ttft_slo, tpot_slo, output_len)  # tpot None: --output-len 1 (hR73)
     if percentile not in SLO_PERCENTILES:  # the whole run is judged on the percentiles a run reports (hU47: 95
         # was judged at p90, 80 at p50, while the probes took the exact one)
         raise InputError(f"--percentile must be 50, 90 or 99 (the percentiles a serving run reports), got "
@@ -187,7 +184,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
     # the stack: the asked one where it runs on the part, else the part's vendor's (`serving.engines`), as `serve`
     engine, stack_notes = serving_stack_for(stack, acc) if not isinstance(stack, ServingEngine) else (engine, [])
-    versioned = [*stack_notes, *versioned]
+    versioned = [*stack_notes, *versioned, *slo_notes]
     budget = engine.budget_on(acc.memory_bytes) if token_budget is None else token_budget  # the part's (hJ71)
     caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     limit = max_gpus or sys_spec.total_accelerators
@@ -199,7 +196,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         raise InputError(f"--dtypes {','.join(dtypes)}: {twice} is given twice; give each dtype once")
     kinds, unsupported = weight_kinds(acc, engine, dtypes)  # one line where none runs (`capacity_layouts`)
     drafts = draft_choices(shape, acc, engine, kv_dtype, speculative_tokens, acceptance, try_speculative)
-    slo = (ttft, tpot)
+    slo = (ttft, math.inf if tpot is None else tpot)  # judged: no TPOT SLO binds none (one-token requests masked)
     # the KV heads / FFN split vLLM, SGLang run (hW72), at every TP they build (hG73); other engines: powers of two
     tps = tp_degrees(shape, engine.engine, sys_spec.node.scale_up_domain, (1, 2, 4, 8, 16, 32, 64))[0]
 

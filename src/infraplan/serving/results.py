@@ -105,7 +105,8 @@ class PlanSlo(Result):
     """The SLOs a capacity plan meets, seconds, at a percentile."""
 
     ttft_s: float = Field(description="time-to-first-token SLO, seconds")
-    tpot_s: float = Field(description="time-per-output-token SLO, seconds")
+    tpot_s: float | None = Field(None, description="time-per-output-token SLO, seconds (null: none, every request "
+                                 "one output token, --output-len 1)")
     percentile: float = Field(description="percentile the SLOs apply to (0-100)")
 
 

@@ -262,6 +262,23 @@ def check_slos(ttft_slo: float | None, tpot_slo: float | None) -> None:
             bounds.SLO_SECONDS.check(slo, flag)
 
 
+def plan_slos(spec: WorkloadSpec | None, ttft_slo: float | None, tpot_slo: float | None,
+              output_len: int | None) -> tuple[float, float | None, list[str]]:
+    """serve-plan's SLOs: the given ones, else the workload's; TTFT always. A TPOT SLO only where a request decodes:
+    at a fixed `--output-len 1` no request has a decode step, its TPOT is not counted (`request_metrics`: the
+    runs mask one-token requests), so none is needed and, not given, the answer has none (null, one note; hW73:
+    it was refused as missing). Returns (ttft, tpot or None, notes)."""
+    ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
+    tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
+    one_token = spec is None and output_len == 1
+    if ttft is None or (tpot is None and not one_token):
+        raise InputError("give --ttft-slo and --tpot-slo (or a workload that defines them)"
+                         + ("; --output-len 1 needs only --ttft-slo" if ttft is None and one_token else ""))
+    moot = "a --tpot-slo is not counted" if tpot is not None else "no TPOT SLO is needed"
+    return ttft, tpot, ([f"--output-len 1: no request has a decode step, so {moot} (only TTFT is judged)"]
+                        if one_token else [])
+
+
 def checkpoint_mismatch(shape: TransformerShape, label: str) -> str | None:
     """One line where a model config stores its weights in another format than the run's `label`, else None."""
     stored = shape.checkpoint_weight_dtype

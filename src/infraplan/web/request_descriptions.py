@@ -170,8 +170,9 @@ SERVE = {
                  "a --rate: the length the p99 needs at its utilisation, 10,000 to 200,000]"),
     "max_batch": ("sequences per engine [256; --offline or --concurrency: the stack's offline_max_batch (trtllm-0.x "
                   "2048); images: 16]"),
-    "token_budget": "tokens per iteration (chunked prefill) [the stack's: 8192; sglang-0.x by GPU memory, 16384 "
-                    "from 160 GiB, / --attention-dp]",
+    "token_budget": ("tokens per iteration (chunked prefill), one attention-DP rank's (SGLang's "
+                     "--chunked-prefill-size N at --dp D: N / D) [the stack's: 8192; sglang-0.x by GPU memory, 16384 "
+                     "from 160 GiB, / --attention-dp]"),
     "ttft_slo": "TTFT SLO: seconds, or 200ms, 2s (images: latency SLO)",
     "tpot_slo": "TPOT SLO: seconds, or 50ms",
     "prefill_gpus": "accelerators of a disaggregated prefill pool [0: colocated]",

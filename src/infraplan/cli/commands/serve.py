@@ -247,8 +247,10 @@ def serve(
                                          help="sequences per engine [256; --offline or --concurrency: the "
                                               "stack's offline_max_batch (trtllm-0.x 2048); images: 16]"),
     token_budget: int | None = typer.Option(None, "--token-budget", parser=TOKENS,
-                                            help="tokens per iteration (chunked prefill) [the stack's: 8192; "
-                                            "sglang-0.x by GPU memory, 16384 from 160 GiB, / --attention-dp]"),
+                                            help="tokens per iteration (chunked prefill), one attention-DP "
+                                            "rank's (SGLang's --chunked-prefill-size N at --dp D: N / D) [the "
+                                            "stack's: 8192; sglang-0.x by GPU memory, 16384 from 160 GiB, / "
+                                            "--attention-dp]"),
     ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=TTFT_SLO,
                                           help="TTFT SLO: seconds, or 200ms, 2s (images: latency SLO)"),
     tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=TPOT_SLO, help="TPOT SLO: seconds, or 50ms"),

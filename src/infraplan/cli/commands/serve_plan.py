@@ -56,8 +56,8 @@ def render_plan(r: ServingPlanResult) -> None:
 
     console.print(Text.assemble((head, "bold"), f": {rest}"))
     table = metric_table(f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
-                         f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
-                         f"TPOT ≤ {fmt_seconds(slo.tpot_s)}")
+                         f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}"
+                         + (f", TPOT ≤ {fmt_seconds(slo.tpot_s)}" if slo.tpot_s is not None else ""))
     table.add_row("output throughput", fmt_rate(s.output_tokens_per_s, "tokens/s") + " (whole run, drain included)")
     if s.steady_output_tokens_per_s is not None:  # the rate the per-token rows are over (hJ57)
         table.add_row("output throughput served, steady", fmt_rate(s.steady_output_tokens_per_s, "tokens/s")
