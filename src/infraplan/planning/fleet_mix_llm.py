@@ -197,7 +197,8 @@ def deployment_line(r: ServingPlanResult) -> str:
         own += f" MoE-TP{pre.moe_tp}" if getattr(pre, "moe_tp", 1) > 1 else ""  # a MoE-TP prefill pool (hY54)
     pools = (f" ({d.prefill_replicas} prefill{own} + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
-    return (f"{r.gpus} × {r.accelerator}: {d.replicas} replica{'' if d.replicas == 1 else 's'} of "
+    idle = f" ({r.gpus - d.gpus} idle)" if getattr(d, "gpus_held", None) and r.gpus else ""  # `replica_packing`
+    return (f"{r.gpus} × {r.accelerator}{idle}: {d.replicas} replica{'' if d.replicas == 1 else 's'} of "
             f"{_layout_words(r, pools)}")
 
 

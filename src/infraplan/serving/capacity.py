@@ -31,7 +31,8 @@ another layout of the same accelerators a replica (TP g, or attention DP g x EP 
    `decode_utilisation`, hB49, hQ51);
    a disaggregated candidate sizes its prefill pool on TTFT (prefill-only engines) and its decode pool on
    TPOT (decode-only engines fed the prompts' KV caches) separately;
-3. the winner (fewest GPUs; ties: `replica_search.option_rank`) is re-simulated as a whole deployment at
+3. the winner (fewest GPUs held: whole scale-up domains where a TP group leaves some idle, `replica_packing`;
+   ties: `replica_search.option_rank`) is re-simulated as a whole deployment at
    the full rate and reported with the serve metrics; a whole run that misses the SLO passes to the level's next
    option, up to FULL_RUN_TRIES whole runs a level; every PP level is searched, each below the best whole run
    met so far, so the answer is the fewest accelerators over all levels, ties to less PP, and a larger
@@ -71,7 +72,7 @@ from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.limits import MAX_PROBE_REQUESTS
-from infraplan.serving.capacity_answer import met_answer, unmet_answer
+from infraplan.serving.capacity_answer import image_sizing, met_answer, unmet_answer
 from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.capacity_confidence import confirming_seeds, longer_run
@@ -94,6 +95,7 @@ from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.miss_stop import SHOWN_MISSED, ShownMissed, least_over
+from infraplan.serving.replica_packing import replicas_within
 from infraplan.serving.replica_search import (
     OVERLOAD_SKIP,
     SearchJob,
@@ -121,13 +123,6 @@ BATCH_CAPS = (64, 256)
 SLO_PERCENTILES = {50.0: "p50", 90.0: "p90", 99.0: "p99"}  # --percentile: the run's reported percentile it names
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000  # the count's cap; `capacity_horizon` lengthens a run whose pools settle slowly
-
-
-def image_sizing(workload: str) -> str:
-    """Where the fewest accelerators for an image rate are found, for serve-plan's refusal of a diffusion model or
-    workload (hH66: the line named no way on)."""
-    return (": `plan` sizes an image service's accelerators under its p99 SLO (services: {kind: image, workload: "
-            f"{workload}, rate: R}}); `serve` runs one deployment")
 
 
 @kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
@@ -234,7 +229,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             # replicas already fixed in this option (the prefill pool, for the decode search),
             # and the least the rest of it takes (one decode replica, for the prefill search)
             moot = moot_beyond(among, sum(c for c in counts if c is not None), 1 if part == "prefill" else 0,
-                         job.gpr, job.high)
+                         job.gpus, job.high)
             start = 1 if part == "prefill" else (job.low if part == "mixed" else 1)
             over = 0.0 if part != "prefill" or job.low < OVERLOAD_SKIP else overloaded_replicas(
                 pool.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
@@ -276,7 +271,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 dep = Deployment(tp=tp, pp=pp, ep=adp // mtp, attention_dp=adp, moe_tp=mtp, dtype=dtype,
                                  kv_dtype=kv, max_batch=cap_b, token_budget=max(rank_budget, cap_b),
                                  engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=r)
-                if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
+                # the most replicas within the limit (below a better whole run: that beat it), on the domains they
+                # hold (`replica_packing`: whole ones where a TP group leaves some idle)
+                most = replicas_within(cap_gpus, dep.gpus_per_replica, tp * adp, domain)
+                if most < 1 or shape.num_layers < pp:
                     continue
                 if refused := build_refusal(shape, dep):  # the engine cannot build it
                     moe = f" MoE-TP{mtp}" if mtp > 1 else ""
@@ -292,8 +290,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 evaluated += 1
                 tried.append(cand)
                 gpr = dep.gpus_per_replica
-                most = cap_gpus // gpr  # below a better whole run: the most replicas that beat it; a layout whose
-                # pools all miss there has no option that can (monotone in replicas): no offline peak, no search
+                # below a better whole run, a layout whose pools all miss at `most` has no option that can (monotone
+                # in replicas): no offline peak, no search
                 own = own_prefill(shape, acc, fabric, dep, cand, sample, token_budget) if disaggregation else []
                 if bounded and not (meets_at(cand, "mixed", most) or (disaggregation and most >= 2 and any(meets_at(
                         pre, "prefill", most - 1) for pre in [cand, *(c for _, c in own)]) and meets_at(
@@ -307,12 +305,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 high = most
                 option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": dep.ep, "attention_dp": adp, "moe_tp": mtp,
                           "max_batch": cap_b, "speculative_tokens": k}
-                jobs.append(SearchJob(len(jobs), ("mixed",), cand, low, high, option))
+                jobs.append(SearchJob(len(jobs), ("mixed",), cand, low, high, option, domain=domain))
                 least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
-                    jobs.append(SearchJob(len(jobs), ("prefill", "decode"), cand, low, high, option))
+                    jobs.append(SearchJob(len(jobs), ("prefill", "decode"), cand, low, high, option, domain=domain))
                     jobs += [SearchJob(len(jobs) + i, ("prefill", "decode"), cand, low, high, {**option, **fields},
-                                       pre) for i, (fields, pre) in enumerate(own)]
+                                       pre, domain) for i, (fields, pre) in enumerate(own)]
         return run_level(jobs, track.counted(run, len(jobs)), cap_gpus)
 
     key = SLO_PERCENTILES[percentile]
@@ -362,7 +360,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         # the deployment's own cluster, as `serve --gpus N` sizes it (an accelerator preset: N accelerators on the
         # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
         # 64 H100, hF2, session 39)
-        sized = cluster.for_gpus(chosen["gpus"])
+        sized = cluster.for_gpus(chosen["replicas"] * dep.gpus_per_replica)  # its replicas'; held: `gpus`
         # a pair of layouts run as `serve --prefill-tp` runs it; charged as `train --tokens` charges a job (hI53)
         price = usd_per_accelerator_hour_if_priced(sized, gpus=chosen["gpus"])
         # (`wait_split`, disaggregated runs: where its TTFT misses wait, the pool a retry grows, `ttft_miss_pools`;
@@ -371,10 +369,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         try:
             result, ttft_ratio, tpot_ratio, why, reqs = judged_run(lambda r: simulate_disaggregated(
                 shape, sized, pair, r, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, wait_split=True,
-                stop_over=stop(r)) if pair else simulate_deployment(
+                stop_over=stop(r), held_gpus=chosen["gpus"]) if pair else simulate_deployment(
                 shape, sized, dep, r, prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
-                usd_per_hour=price, wait_split=split, stop_over=stop(r)), built(n_full), key, slo, percentile, sides,
-                warm_s, built, replicated, confirming_seeds(seed))
+                usd_per_hour=price, wait_split=split, stop_over=stop(r), held_gpus=chosen["gpus"]), built(n_full), key,
+                slo, percentile, sides, warm_s, built, replicated, confirming_seeds(seed))
         except ShownMissed:  # its count over an SLO showed the miss: the rest of the run not simulated
             return (None, made[0], made[1], 0.0, NEAR_MISS_RATIO, NEAR_MISS_RATIO, (0, 0), SHOWN_MISSED), False
         n_full, n_clipped = made  # a run rerun longer to decide its percentile (hQ51)
@@ -384,7 +382,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                                                                              tpot_ratio) <= 1.0
 
     options, runs = whole_runs(level, full_run, lambda o, run: grown(o, run[4], run[5], limit, run[6],
-                                                                       ttft_miss_pools(run[0])),  # retried
+                                                                       ttft_miss_pools(run[0]), domain),  # retried
                                **({"verdict_only": lambda o: full_run(o, read=False)} if answer_only else {}))
     if not runs:  # no option at any PP level: why (`capacity_answer`)
         return unmet_answer(shape, cluster, engine, system=system, rate=rate, slo=slo, percentile=percentile,

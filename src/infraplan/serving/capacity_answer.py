@@ -54,9 +54,11 @@ from infraplan.serving.capacity_candidate import Candidate, ttft_floor
 from infraplan.serving.capacity_confidence import CONFIDENCE, confirming_seeds
 from infraplan.serving.capacity_horizon import outright_misses
 from infraplan.serving.capacity_space import Drafts, draft_note
+from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, changed_engine_settings
 from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
+from infraplan.serving.replica_packing import idle_note
 from infraplan.serving.replica_search import chosen_run, next_best
 from infraplan.serving.replica_share import ROUTER
 from infraplan.serving.results import ServingPlanResult
@@ -65,6 +67,13 @@ from infraplan.serving.serving_metrics import assumed_host_note, steady_power_no
 from infraplan.serving.serving_sim import front_end_s
 from infraplan.serving.workloads import Requests
 from infraplan.units import number_text
+
+
+def image_sizing(workload: str) -> str:
+    """Where the fewest accelerators for an image rate are found, for serve-plan's refusal of a diffusion model or
+    workload (hH66: the line named no way on)."""
+    return (": `plan` sizes an image service's accelerators under its p99 SLO (services: {kind: image, workload: "
+            f"{workload}, rate: R}}); `serve` runs one deployment")
 
 
 def unmet_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, system: str, rate: float,
@@ -143,7 +152,10 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                                  gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
                   *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape),
                   *steady_power_note(result, acc, sys_spec),  # its steady draw above TDP + host (hO57)
-                  *assumed_host_note(result, sys_spec, acc.device_word)],  # an ASSUMED host share in J/token (hH70)
+                  *assumed_host_note(result, sys_spec, acc.device_word),  # an ASSUMED host share in J/token (hH70)
+                  *filter(None, [idle_note([Deployment(tp=chosen["tp"], pp=chosen["pp"], replicas=chosen["replicas"],
+                                                       attention_dp=chosen["attention_dp"])],
+                                           cluster.fabric.scale_up_domain, acc.device_word)])],  # as `serve` (hT73)
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)
@@ -160,7 +172,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
     d, slo = r.deployment, r.slo
     if d is None or slo is None or r.gpus is None or r.full_run_requests is None:
         return None
-    args = ["infraplan", "serve", model, "--system", system, "--gpus", str(r.gpus), "--tp", str(d.tp), "--pp",
+    # the replicas' accelerators: serve holds the same domains (`replica_packing`), `gpus` where none is idle
+    args = ["infraplan", "serve", model, "--system", system, "--gpus", str(d.gpus), "--tp", str(d.tp), "--pp",
             str(d.pp)]
     if d.attention_dp > 1:
         args += ["--attention-dp", str(d.attention_dp)]

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infraplan.serving.capacity_candidate import Candidate
+from infraplan.serving.replica_packing import packed_gpus
 from infraplan.serving.workloads import Requests
 
 # Overload skip (the prefill pool's doubling from one replica; `overloaded_replicas`): a prefill replica offered at
@@ -163,14 +164,15 @@ def overloaded_replicas(offline_s: float, req: Requests, rate: float, ttft_slo: 
     return rate * offline_s / len(req) / OVERLOAD_SKIP
 
 
-def moot_beyond(options: list[dict[str, Any]], fixed: int, rest: int, gpus_per_replica: int,
+def moot_beyond(options: list[dict[str, Any]], fixed: int, rest: int, gpus_of: Callable[[int], int],
           high: int) -> Callable[[int], bool]:
     """`fewest_replicas`'s `moot` for one pool of an option: with `fixed` replicas of the option's other pool
     and at least `rest` more to come, `lo` of this pool exceeds the replica limit, or makes the option sort
-    behind the winner and every listed alternative (`ALTERNATIVES` + 1 strictly smaller options)."""
+    behind the winner and every listed alternative (`ALTERNATIVES` + 1 strictly smaller options). `gpus_of`: the
+    accelerators a count of the option's replicas holds (`SearchJob.gpus`)."""
     def moot(lo: int) -> bool:
         least = fixed + lo + rest
-        return least > high or sum(o["gpus"] < least * gpus_per_replica for o in options) > ALTERNATIVES
+        return least > high or sum(o["gpus"] < gpus_of(least) for o in options) > ALTERNATIVES
     return moot
 
 
@@ -185,24 +187,35 @@ class SearchJob:
     high: int  # the most replicas within the accelerator limit
     option: dict[str, Any]
     prefill: Candidate | None = None  # the prefill pool's candidate where its layout is its own (`capacity_layouts`)
+    domain: int = 0  # the scale-up domain its TP groups pack into (`replica_packing`; 0: each replica's own GPUs)
 
     @property
     def gpr(self) -> int:
         return self.cand.dep.gpus_per_replica
 
+    def gpus(self, replicas: int) -> int:
+        """The accelerators `replicas` of the option hold (`replica_packing.packed_gpus`: both pools' replicas are
+        one stage group of TP x attention DP accelerators, `capacity_layouts`' own prefill layouts too)."""
+        if not self.domain:
+            return replicas * self.gpr
+        return packed_gpus(replicas * self.gpr, self.cand.dep.tp * self.cand.dep.attention_dp, self.domain)
+
 
 def _likeliest_smallest(job: SearchJob) -> tuple[int, int]:
     """The order `run_level` searches the disaggregated options in: by their colocated bound on GPUs."""
-    return job.low * job.gpr, job.order
+    return job.gpus(job.low), job.order
 
 
-def option_rank(option: dict[str, Any]) -> tuple[int, bool, bool, bool, int, int, int, int]:
-    """The options' sort key: fewest GPUs; ties: plain decoding before MTP drafts (`capacity_space`: MTP only where it
+def option_rank(option: dict[str, Any]) -> tuple[int, int, bool, bool, bool, int, int, int, int]:
+    """The options' sort key: fewest GPUs (held: `replica_packing`); ties: fewer of them idle beside the TP groups
+    (TP 8 x 1 before TP 6 x 1 on an 8-GPU node), plain decoding before MTP drafts (`capacity_space`: MTP only where it
     saves accelerators), colocated, one layout in both pools before a prefill layout of its own (`capacity_layouts`:
     only where it saves accelerators), then TP layouts before wide EP (EP only where it saves accelerators), wide EP
     before MoE TP (`capacity_layouts`: MoE TP only where it saves accelerators), then less TP, then the larger batch
     cap."""
-    return (option["gpus"], option.get("speculative_tokens", 0) > 0, option["disaggregated"],
+    used = option["replicas"] * option["tp"] * option["pp"] * option["attention_dp"] if {
+        "replicas", "tp", "pp", "attention_dp"} <= option.keys() else option["gpus"]
+    return (option["gpus"], option["gpus"] - used, option.get("speculative_tokens", 0) > 0, option["disaggregated"],
             option.get("prefill_tp") is not None, option["attention_dp"], option.get("moe_tp", 1), option["tp"],
             -option["max_batch"])
 
@@ -225,13 +238,13 @@ def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, An
 
     def settle(job: SearchJob, got: list[int] | None) -> None:
         if got is not None:
-            kept[job.order] = {"gpus": sum(got) * job.gpr, **job.option, "replicas": sum(got),
+            kept[job.order] = {"gpus": job.gpus(sum(got)), **job.option, "replicas": sum(got),
                                "prefill_replicas": got[0] if len(got) == 2 else 0, "disaggregated": len(got) == 2}
 
     for job in sorted((j for j in jobs if len(j.mode) == 2), key=_likeliest_smallest):
         settle(job, run(job, list(kept.values())))
     for job in (j for j in jobs if len(j.mode) == 1):
-        bound = job.low * job.gpr
+        bound = job.gpus(job.low)
         if bound <= limit and not any(o < job.order and option["gpus"] < bound for o, option in kept.items()):
             settle(job, run(job, list(kept.values())))
     return [kept[o] for o in sorted(kept)]
@@ -255,7 +268,8 @@ def ttft_miss_pools(result: dict[str, Any]) -> tuple[bool, bool]:
 
 
 def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: int,
-          least: tuple[int, int] = (0, 0), ttft_pools: tuple[bool, bool] = (True, True)) -> dict[str, Any] | None:
+          least: tuple[int, int] = (0, 0), ttft_pools: tuple[bool, bool] = (True, True),
+          domain: int = 0) -> dict[str, Any] | None:
     """`option` with more replicas in each pool whose metric its whole run missed (percentile / SLO above 1); None
     beyond `limit` accelerators, when it missed neither or either by more than RETRY_NEAR: colocated, one more
     replica; disaggregated, one more in the pool that missed: a TPOT miss grows the decode pool, a TTFT miss the pool
@@ -266,20 +280,22 @@ def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: i
     4P + 1D (10) meets, and TTFT 1.5 s answered 10 (hA66). One more replica each, or where a pool's queue did
     not settle the fewest it settles at, `least` (the prefill pool or colocated replicas, the decode pool; 0: none
     given; `capacity_horizon.option_settling`, hQ51: one replica at a time left gigawatt-2027's 2027 chat decode
-    pool unsettled at 103, 104 and 105 replicas)."""
+    pool unsettled at 103, 104 and 105 replicas). `domain` (> 0): the accelerators counted are those the replicas
+    hold on scale-up domains of that size (`replica_packing`, the option's TP, PP and attention DP)."""
     ttft_missed, tpot_missed = ttft_ratio > 1.0, tpot_ratio > 1.0
     if not (ttft_missed or tpot_missed) or max(ttft_ratio, tpot_ratio) > RETRY_NEAR:
         return None
-    gpr = option["gpus"] // option["replicas"]
+    unit = option["tp"] * option["attention_dp"] if domain else 0
+    gpr = unit * option["pp"] if domain else option["gpus"] // option["replicas"]
     if not option["disaggregated"]:
         prefill, replicas = 0, max(option["replicas"] + 1, least[0])
     else:
         prefill = max(option["prefill_replicas"] + int(ttft_missed and ttft_pools[0]), least[0])
         decode = option["replicas"] - option["prefill_replicas"] + int(tpot_missed or (ttft_missed and ttft_pools[1]))
         replicas = prefill + max(decode, least[1])
-    if replicas * gpr > limit:
+    if (gpus := packed_gpus(replicas * gpr, unit, domain)) > limit:
         return None
-    return {**option, "gpus": replicas * gpr, "replicas": replicas, "prefill_replicas": prefill}
+    return {**option, "gpus": gpus, "replicas": replicas, "prefill_replicas": prefill}
 
 
 def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],

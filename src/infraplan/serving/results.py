@@ -134,7 +134,7 @@ class ServeSummary(Result):
 class DeploymentOption(Result):
     """A deployment meeting the SLOs, found by the capacity search."""
 
-    gpus: int = Field(description="accelerators")
+    gpus: int = Field(description="accelerators held (`serving.replica_packing`)")
     dtype: str = Field(description="weight dtype")
     tp: int = Field(description="tensor parallel degree")
     pp: int = Field(description="pipeline stages")
@@ -180,7 +180,9 @@ class ServingPlanResult(SparseResult):
         "sample's prompt at that percentile prefilling alone on the fastest layout, with the stack's front end: no "
         "size goes below it; `why` quotes it when the TTFT SLO is below it); null: a deployment was found, or no "
         "layout was simulated"))
-    gpus: int | None = Field(None, description="accelerators of the chosen deployment")
+    gpus: int | None = Field(None, description="accelerators of the chosen deployment: those it holds, whole "
+                             "scale-up domains where its TP groups leave some idle (deployment.gpus_held; "
+                             "`serving.replica_packing`)")
     deployment: LLMDeployment | None = Field(None, description="the chosen deployment")
     slo: PlanSlo | None = Field(None, description="the SLOs")
     meets_slo_full_run: bool | None = Field(None, description="the full-length run meets the SLOs too")

@@ -67,6 +67,9 @@ class LLMDeployment(SparseResult):
     pp: int = Field(description="pipeline stages")
     ep: int = Field(description="expert parallel degree")
     gpus: int = Field(description="accelerators")
+    gpus_held: int | None = Field(None, description="accelerators held where a TP group does not divide the "
+                                  "scale-up domain: whole domains' worth, the idle ones beside the groups counted in "
+                                  "cost, power and per-accelerator figures (`serving.replica_packing`; absent: gpus)")
     dtype: str = Field(description="weight dtype")
     kv_dtype: str = Field(description="KV-cache dtype")
     kv_dtype_source: str | None = Field(None, description="why this KV-cache dtype: --kv-dtype, or the engines' "

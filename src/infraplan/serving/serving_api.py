@@ -41,6 +41,7 @@ from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusa
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
+from infraplan.serving.replica_packing import placed
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.serving.serve_inputs import (
     CLOSED_LOOP_REQUESTS_PER_CLIENT,
@@ -231,16 +232,19 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     require_context(int((reqs.input_tokens + reqs.output_tokens).max()), shape.name, shape.max_seq_len)
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
-    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster, gpus=gpus)
+    # the accelerators held: whole domains' worth where a TP group does not divide one (`replica_packing`, hT73)
+    held, idle = placed([dep] if pair is None else [pair.prefill, pair.decode], cluster)
+    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster, gpus=held)
     if other_format := checkpoint_mismatch(shape, dtype):  # the config stores another format (`serve_inputs`); said
         warnings.warn(other_format, ModelConfigWarning, stacklevel=2)  # once the inputs pass: a refusal is one line
     # --offline: an in-process batch (trtllm-bench, MLPerf Offline through LoadGen) has no HTTP front end, as the
     # validation scores those rows (`front_end: false`, validation/cases/inference*.yaml)
     result = (simulate_disaggregated(shape, cluster, pair, reqs, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price,
-                                     clients=concurrency or 0, front_end=not offline) if pair is not None else
+                                     clients=concurrency or 0, front_end=not offline, held_gpus=held)
+              if pair is not None else
               simulate_deployment(shape, cluster, dep, reqs, prefill_replicas=prefill_gpus // per_replica,
                                   ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, clients=concurrency or 0,
-                                  front_end=not offline))
+                                  front_end=not offline, held_gpus=held))
     header = {"model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
               "workload": workload or ("trace:" + trace if trace else f"fixed {input_len}/{output_len}"),
               "offline": offline,
@@ -294,6 +298,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     custom = spec_engine.custom_all_reduce_at(cluster.fabric.scale_up_domain, cluster.fabric.host_accelerators)
     notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
     notes += [n for pool, t in tps.items() if (n := nccl_inside_note(t, cluster, row, spec_engine, pool))]  # (hI59)
+    notes += [idle] if idle else []  # the held domains' idle accelerators (hT73)
     notes += [n for pool, d in ({"": dep} if pair is None else {"prefill": pair.prefill, "decode": pair.decode}).items()
               if (n := ep_alltoall_tables.all_to_all_note(d.engine, cluster.fabric, d.ep, d.attention_dp, d.moe_tp,
                                                           pool))]  # which all-to-all prices wide EP (hW67)

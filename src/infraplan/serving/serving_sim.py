@@ -62,6 +62,7 @@ from infraplan.serving.llm_iteration import Deployment, IterationCost, build_ite
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.miss_stop import MissWatch, colocated_times, disaggregated_times
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
+from infraplan.serving.replica_packing import held_field
 from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.serving_metrics import PoolResult, summarize
 from infraplan.serving.window_marks import closed_window, summed, summed_rate, window_cuts
@@ -165,10 +166,12 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                         cost: IterationCost | None = None, clients: int = 0,
                         front_end: bool = True, cached_tokens: np.ndarray | None = None,
                         client_round_trip_s: float = CLIENT_ROUND_TRIP_S, wait_split: bool = False,
-                        stop_over: tuple[int, int] | None = None) -> dict[str, Any]:
+                        stop_over: tuple[int, int] | None = None, held_gpus: int | None = None) -> dict[str, Any]:
     """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool (`wait_split`:
     `simulate_disaggregated`'s). `stop_over` (open loop, both SLOs): raise `miss_stop.ShownMissed` once the TTFT
-    count over its SLO reaches `stop_over[0]` or the TPOT count `stop_over[1]` (`serving.miss_stop`).
+    count over its SLO reaches `stop_over[0]` or the TPOT count `stop_over[1]` (`serving.miss_stop`). `held_gpus`:
+    the accelerators charged, power and cost, where the replicas leave some of their scale-up domains' idle
+    (`serving.replica_packing`; None: the replicas' own).
 
     `front_end`: add the stack's per-request front-end time to TTFT and end-to-end latency (module docstring;
     False measures the engine alone).
@@ -198,11 +201,11 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         return simulate_disaggregated(shape, cluster, pair, requests, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s,
                                       usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end,
                                       client_round_trip_s=client_round_trip_s, wait_split=wait_split,
-                                      stop_over=stop_over)
+                                      stop_over=stop_over, held_gpus=held_gpus)
     cap, memory = pool_memory(shape, accelerator, dep, *held_sequences(dep, requests, clients))
     deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
                   **mla_decode.kernel_field(shape, accelerator, dep), "disaggregated": False,
-                  "front_end_s": front_end_s(dep) if front_end else 0.0}  # fits or not
+                  "front_end_s": front_end_s(dep) if front_end else 0.0, **held_field(held_gpus, dep.gpus)}
     why = fit_check(shape, cap, dep, requests, accelerator)
     if why is not None:
         return {"fits": False, "why": why, "deployment": deployment}
@@ -236,7 +239,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     first += client_s  # in place: arrays of this run's own (the pool's times are not read again)
     finish += client_s
     return summarize(requests, first, finish, pools, transfer, dep, accelerator, system, deployment, ttft_slo_s,
-                     tpot_slo_s, usd_per_hour, cuts=cuts, closed_window=window)
+                     tpot_slo_s, usd_per_hour, gpus=held_gpus, cuts=cuts, closed_window=window)
 
 
 def held_sequences(dep: Deployment, requests: Requests, clients: int, prompts_only: bool = False,
@@ -272,8 +275,9 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                            costs: tuple[IterationCost, IterationCost] | None = None, clients: int = 0,
                            front_end: bool = True, serial_front_ends: int = 1,
                            client_round_trip_s: float = CLIENT_ROUND_TRIP_S, wait_split: bool = False,
-                           stop_over: tuple[int, int] | None = None) -> dict[str, Any]:
-    """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
+                           stop_over: tuple[int, int] | None = None, held_gpus: int | None = None) -> dict[str, Any]:
+    """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`;
+    `held_gpus`: `simulate_deployment`'s).
 
     Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
     `clients` > 0: closed loop over the pair, both pools in one pass (`serving.pair_loop`): the prefill pool
@@ -298,7 +302,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                   "disaggregated": True,
                   "prefill_replicas": pre_dep.replicas, "decode_replicas": dec_dep.replicas,
                   "prefill": pool_layout(pre_dep, pre_memory),
-                  "decode": pool_layout(dec_dep, dec_memory)}
+                  "decode": pool_layout(dec_dep, dec_memory), **held_field(held_gpus, pair.gpus)}
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     if clients > 0:  # the first wave reaches the prefill pool in client order (`serving.client_loop.first_wave`)
         arrival = first_wave(arrival, clients)
@@ -363,7 +367,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                                            decode_pickup_iterations(dec_dep))
             split = int(np.count_nonzero(unwaited + client_s - arrival > ttft_slo_s))
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
-                       system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,
+                       system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=held_gpus or pair.gpus,
                        pool_tp=[pre_dep.tp, dec_dep.tp], cuts=cuts, closed_window=window)
     if split is not None:
         result["ttft_over_slo_without_decode_wait_count"] = split

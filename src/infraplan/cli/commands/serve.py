@@ -123,12 +123,13 @@ def render_serving(r: ServingResult | ImageServingResult, slo_given: tuple[bool,
         dp = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
         dp += f" MoE-TP{d.moe_tp}" if d.moe_tp > 1 else ""
         head = f"{d.replicas} × (TP{d.tp} PP{d.pp}{dp}) {r.accelerator}"
+        held = f" holding {d.gpus_held} ({d.gpus_held - d.gpus} idle)" if d.gpus_held else ""  # `replica_packing`
         if d.prefill is not None and d.decode is not None:  # each pool's own layout
             pools = f", {_pool(d.prefill, 'prefill')} + {_pool(d.decode, 'decode')}"
             head = f"{d.gpus} × {r.accelerator}"
         drafts = counted(d.speculative_tokens, "draft token")  # "1 draft token", "3 draft tokens"
         spec = f", {drafts} ({d.tokens_per_step:.2f}/step)" if d.speculative_tokens else ""
-        title = (f"{r.model} on {r.system}: {head}{spec}, "
+        title = (f"{r.model} on {r.system}: {head}{held}{spec}, "
                  f"{d.dtype}{' weight-only' if 'weight-only' in (d.weight_format or '') else ''} weights, "
                  f"{d.kv_dtype} KV{pools}, {r.workload}"
                  + (f", closed loop of {counted(r.concurrency, 'client')}" if r.concurrency else "")

@@ -1,0 +1,102 @@
+"""The accelerators a serving deployment holds where its TP groups do not divide the scale-up domain (hT, session 73).
+
+Placement. A replica's TP group runs its all-reduces (and, with attention DP, its ranks' expert all-to-all) inside
+one scale-up domain: vLLM runs tensor parallelism inside a node and pipeline parallelism across nodes (its
+distributed-serving guide, docs.vllm.ai "Distributed inference and serving", sets the tensor parallel size to the
+GPUs in a node and the pipeline parallel size to the nodes; vllm/distributed/parallel_state.py's
+`initialize_model_parallel` puts TP innermost; both as recalled in `serving.pipeline_hops`, not re-read here),
+SGLang spans nodes only when launched with `--nnodes` (server_args.py), and every serving iteration here prices
+the TP all-reduce and the EP all-to-all of a group of at most D accelerators inside one domain
+(`network.collectives`; `serving.pipeline_hops`: "replicas of at most D GPUs pack into a domain without straddling
+its edge"). So the unit placed is one pipeline stage's group, u = TP x attention DP accelerators, and a
+domain of D accelerators holds k = D // u of them. Where u divides D (TP 1, 2, 4, 8 on 8-GPU nodes, TP 8 or 24 on
+NVL72's 72) nothing is left over and the deployment holds its own accelerators, as before. Where it does not (TP 3,
+5, 6, 7 on 8-GPU nodes, TP 16 on NVL72, TP 8 on MTIA v1's 12), a domain holding k groups keeps D - k u accelerators
+that no group of the deployment fits in: idle, and held with the domain (the node is bought or rented whole; its
+idle accelerators draw idle and host power). The last domain, holding fewer than k groups, keeps room for another
+group and holds only its groups, as a TP 4 deployment on 4 of a node's 8 GPUs holds 4.
+
+    held = (groups // k) x D + (groups % k) x u,   groups = accelerators / u
+
+2 x TP6 on dgx-h100's 8-GPU nodes: 2 domains, 16 held, 4 idle (a second replica on GPUs 6-11 would run its
+all-reduces across two nodes' NICs); 1 x TP6: 8 held; 2 x TP3: 8 held (2 idle); 3 x TP3: 11 held; 5 x TP16 on
+NVL72: 88 held (one rack's 64 + 8 idle, then 16). A group of more than D accelerators spans domains, priced across
+them (`serve_inputs.tp_span_note`) and counted as its own accelerators, as before. `serve` and `serve-plan` count
+the held accelerators in cost, power and per-accelerator figures (`serving_sim`'s `held_gpus`), report them
+(`gpus_held`) and say why (`idle_note`); serve-plan ranks its options by them (`replica_search`), so a TP that
+strands accelerators wins only where it still needs fewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.serving.deployment import Deployment
+
+
+def packed_gpus(gpus: int, unit: int, domain: int) -> int:
+    """The accelerators `gpus` in groups of `unit` hold on scale-up domains of `domain` (module docstring)."""
+    if unit <= 0 or domain <= 0 or unit > domain or domain % unit == 0:
+        return gpus
+    full, rest = divmod(gpus // unit, domain // unit)
+    return full * domain + rest * unit
+
+
+def replicas_within(limit: int, gpus_per_replica: int, unit: int, domain: int) -> int:
+    """The most replicas of `gpus_per_replica` (groups of `unit`) whose held accelerators stay within `limit`."""
+    if unit <= 0 or domain <= 0 or unit > domain or domain % unit == 0:
+        return limit // gpus_per_replica
+    per = domain // unit
+    full = limit // domain
+    groups = full * per + min(per - 1, (limit - full * domain) // unit)
+    return groups // (gpus_per_replica // unit)
+
+
+def stage_unit(dep: Deployment) -> int:
+    """The accelerators of one pipeline stage's group, placed inside one domain: TP x attention DP."""
+    return dep.tp * dep.attention_dp
+
+
+def held_gpus(pools: Sequence[Deployment], domain: int) -> int:
+    """The accelerators the pools (one deployment, or a disaggregated pair's prefill and decode pools) hold; pools of
+    one unit pack together."""
+    by_unit: dict[int, int] = {}
+    for dep in pools:
+        by_unit[stage_unit(dep)] = by_unit.get(stage_unit(dep), 0) + dep.gpus
+    return sum(packed_gpus(gpus, unit, domain) for unit, gpus in by_unit.items())
+
+
+def idle_note(pools: Sequence[Deployment], domain: int, word: str) -> str | None:
+    """Why the deployment holds more accelerators than its replicas use, else None."""
+    held = held_gpus(pools, domain)
+    gpus = sum(dep.gpus for dep in pools)
+    if held <= gpus:
+        return None
+    layouts = {stage_unit(d): f"TP {d.tp}" + (f" x attention DP {d.attention_dp}" if d.attention_dp > 1 else "")
+               for d in pools if domain % stage_unit(d) and stage_unit(d) < domain}
+    groups = "; ".join(f"{layout}: a domain holds {domain // u} group{'s' if domain // u > 1 else ''} of {u} and "
+                       f"leaves {domain % u} idle" for u, layout in sorted(layouts.items()))
+    return (f"a TP group stays inside one {domain}-{word} scale-up domain, its all-reduces over the scale-up links "
+            f"(vLLM, SGLang run TP inside a node; across two domains they would cross the NICs): {groups}; the "
+            f"replicas' {gpus:,} {word}s hold {held:,}, {held - gpus:,} idle, counted in the cost, power and "
+            f"per-{word} figures (gpus_held); a TP x attention DP dividing {domain} leaves none")
+
+
+def held_field(held: int | None, gpus: int) -> dict[str, int]:
+    """A result deployment's `gpus_held` where it holds more accelerators than its replicas' `gpus` (else none:
+    the JSON of a deployment that fills its domains is as before)."""
+    return {"gpus_held": held} if held is not None and held > gpus else {}
+
+
+def placed(pools: Sequence[Deployment], cluster: Cluster) -> tuple[int, str | None]:
+    """(the accelerators `serve`'s pools hold on the cluster's scale-up domains, the note saying why where that is
+    more than their own); one InputError line where the system has fewer."""
+    domain, word = cluster.fabric.scale_up_domain, cluster.accelerator.device_word
+    held, gpus = held_gpus(pools, domain), sum(dep.gpus for dep in pools)
+    if held > gpus and held > (room := cluster.for_gpus(held).total_accelerators):
+        raise InputError(f"--gpus {gpus:,}: its TP groups of {', '.join(str(stage_unit(d)) for d in pools)} {word}s "
+                         f"hold {held:,} {word}s on {domain}-{word} scale-up domains (a group inside one domain), "
+                         f"beyond the {room:,} of system {cluster.name}; give a TP dividing {domain}")
+    return held, idle_note(pools, domain, word)
