@@ -98,6 +98,7 @@ definition: each request sent when the last one ended, each engine alone over it
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import numpy as np
@@ -169,7 +170,7 @@ class PrefillLayout:
         else one line naming what it takes."""
         if value is None or isinstance(value, PrefillLayout):
             return value
-        fields = ("tp", "pp", "ep", "attention_dp", "max_batch", "moe_tp")
+        fields = tuple(f.name for f in dataclass_fields(cls))  # token_budget too (hM73: `prefill_token_budget`)
         takes = f"a PrefillLayout or a mapping of {', '.join(fields)} (each a whole number >= 1)"
         if not isinstance(value, dict):
             raise InputError(f"prefill takes {takes}, got {str(value)[:60]} ({type(value).__name__})")
