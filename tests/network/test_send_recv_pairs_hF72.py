@@ -45,8 +45,11 @@ def _forget() -> None:
 def _times(cluster: Cluster, gpus: int, placement: str, flows: int) -> tuple[float, float, str]:
     flow = estimate_collective("send-recv", cluster, gpus, SIZE, placement=placement, sim="flow", flows_per_pair=flows)
     said = estimate_collective("send-recv", cluster, gpus, SIZE, placement=placement)
-    assert flow.analytical_time_s == said.alpha_beta_time_s == said.time_s == said.priced_time_s  # one answer
-    return said.time_s, flow.time_s, said.bottleneck_tier
+    assert flow.analytical_time_s == said.alpha_beta_time_s == said.priced_time_s  # one even-spread count
+    # on a hashing fabric the answer adds the expected collisions (hE73, `network.ecmp_collisions`)
+    assert said.time_s >= said.alpha_beta_time_s and (said.time_s == said.alpha_beta_time_s) == (
+        cluster.system.network.balancing == "adaptive" or said.time_s == said.priced_time_s)
+    return said.alpha_beta_time_s, flow.time_s, said.bottleneck_tier
 
 
 def test_two_partners_on_one_rail_share_their_nic_under_pxn(monkeypatch: pytest.MonkeyPatch) -> None:

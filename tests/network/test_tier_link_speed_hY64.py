@@ -70,9 +70,12 @@ def test_slow_spine_times_as_the_same_bandwidth_in_ports(tmp_path):
     analytical all-to-all is the same time; before it was the all-400G fabric's, 4x faster."""
     slow, ports, even = (Cluster.resolve(p) for p in (_toy(tmp_path, "100Gbps"), _toy(tmp_path, "400Gbps", 4),
                                                     _toy(tmp_path, "400Gbps")))
-    times = [estimate_collective("all-to-all", c, 256, GIB).time_s for c in (slow, ports, even)]
+    answers = [estimate_collective("all-to-all", c, 256, GIB) for c in (slow, ports, even)]
+    times = [a.alpha_beta_time_s for a in answers]  # the even spread
     assert times[0] == pytest.approx(times[1], rel=1e-12)
     assert times[0] > 3.5 * times[2]
+    # hashed (the toy is ECMP): 16 thin links collide a little more than 4 thick ones (hE73, `ecmp_collisions`)
+    assert answers[1].time_s < answers[0].time_s < 1.01 * answers[1].time_s
 
 
 def test_flow_agrees_with_analytical(tmp_path):

@@ -37,12 +37,13 @@ def test_a_spread_tree_on_oversubscribed_rail_leaves_is_leaf_bound(tmp_path: Pat
     tree = estimate_collective("all-reduce", cluster, 32, 2**30, placement="spread", algorithm="tree")
     nic = cluster.fabric.nic_bytes_per_s  # one member a scale-up domain: the NIC bound is one NIC
     assert tree.bottleneck_tier == "leaf"
-    assert tree.busbw_bytes_per_s == pytest.approx(21.78e9, rel=2e-3)
-    assert tree.busbw_bytes_per_s < 0.7 * nic
+    even = tree.busbw_bytes_per_s * tree.time_s / tree.alpha_beta_time_s  # the line's (the answer adds gaudi2's
+    assert even == pytest.approx(21.78e9, rel=2e-3)  # expected ECMP collisions since hE73)
+    assert even < 0.7 * nic
     flow = estimate_collective("all-reduce", cluster, 32, 2**30, placement="spread", algorithm="tree", sim="flow",
                                flows_per_pair=64, seed=0)
     assert flow.bottleneck_tier == "leaf"
-    assert 1.0 < flow.time_s / tree.time_s < 1.2  # was 1.72 without the rail rule
+    assert 1.0 < flow.time_s / tree.alpha_beta_time_s < 1.2  # was 1.72 without the rail rule
 
 
 def test_a_packed_tree_is_unchanged_by_the_rail_rule(tmp_path: Path) -> None:
@@ -50,4 +51,5 @@ def test_a_packed_tree_is_unchanged_by_the_rail_rule(tmp_path: Path) -> None:
     cluster = _gaudi2_leaf(tmp_path, 16)
     tree = estimate_collective("all-reduce", cluster, 512, 2**30, algorithm="tree")
     assert tree.bottleneck_tier == "leaf"
-    assert tree.busbw_bytes_per_s == pytest.approx(89.457e9, rel=1e-4)  # as before hF71
+    even = tree.busbw_bytes_per_s * tree.time_s / tree.alpha_beta_time_s  # the line's (hE73: the answer adds the
+    assert even == pytest.approx(89.457e9, rel=1e-4)  # as before hF71 (expected ECMP collisions)

@@ -72,10 +72,11 @@ def _tier_members(topo: ClosTopology, links: LinkTable, t: int, owner: np.ndarra
     return position(ups, lows), position(rep_up, rep_low)
 
 
-def pooled_links(topo: ClosTopology, links: LinkTable) -> LinkTable:
-    """`links` with the uplinks a flow is spread over at each tier pooled (module docstring): every member of a
-    pool carries the pool's summed capacity and `pooled` tells `routing.route` to send flows over representatives."""
-    capacity = links.capacity.copy()
+def pool_of(topo: ClosTopology, links: LinkTable) -> np.ndarray:
+    """For every link of `links`, the representative link of the pool it joins under adaptive routing (module
+    docstring); a link outside any pool (scale-up, NIC, the top's) is its own. The ECMP collision model
+    (`network.ecmp_collisions`) reads it as the uplinks one flow's hash picks among."""
+    rep_of = np.arange(links.capacity.size, dtype=np.int64)
     for t, sets in zip(range(1, len(topo.tiers)), _spray_sets(topo), strict=False):
         owner = np.full(topo.tiers[t - 1].switches_per_domain, -1, dtype=np.int64)
         for s in sets:
@@ -87,6 +88,13 @@ def pooled_links(topo: ClosTopology, links: LinkTable) -> LinkTable:
         owner = np.where(owner < 0, np.arange(owner.size), owner)  # a switch no leaf's spread reaches: its own pool
         member, rep = _tier_members(topo, links, t, owner)
         for offset in (links.bundle_up[t], links.bundle_down[t]):
-            pool = np.bincount(rep, weights=links.capacity[offset + member], minlength=int(rep.max()) + 1)
-            capacity[offset + member] = pool[rep]
-    return replace(links, capacity=capacity, pooled=True)
+            rep_of[offset + member] = offset + rep
+    return rep_of
+
+
+def pooled_links(topo: ClosTopology, links: LinkTable) -> LinkTable:
+    """`links` with the uplinks a flow is spread over at each tier pooled (module docstring): every member of a
+    pool carries the pool's summed capacity and `pooled` tells `routing.route` to send flows over representatives."""
+    rep = pool_of(topo, links)
+    pool = np.bincount(rep, weights=links.capacity, minlength=rep.size)
+    return replace(links, capacity=pool[rep], pooled=True)

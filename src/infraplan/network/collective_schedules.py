@@ -55,6 +55,7 @@ from infraplan.network.collectives import (
     Fabric,
     bottleneck_tier,
 )
+from infraplan.network.ecmp_collisions import hashed_line_s
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
@@ -156,7 +157,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     size_bytes = float(round(size_bytes))
     if failed_links is not None and sim != "flow":
         raise InputError("--failed-links applies to the flow model: add --sim flow")
-    if flows_per_pair is not None and sim != "flow":  # the analytical model assumes perfect ECMP balance (hU47)
+    if flows_per_pair is not None and sim != "flow":  # the analytical model hashes the fabric's own (hU47, hE73)
         raise InputError("--flows-per-pair applies to the flow model: add --sim flow")
     if seed is not None and sim != "flow":  # the analytical model hashes nothing: a seed changed no answer (hU47)
         raise InputError("--seed chooses the flow model's ECMP hashes and failed links: add --sim flow")
@@ -190,17 +191,34 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         "algorithm": algo, "sim": sim, "size_bytes": size_bytes, "priced_time_s": priced.time_s,
         "priced_efficiency": priced.efficiency, "priced_basis": priced.basis,
         "serving_custom_time_s": priced.custom_time_s}
+    ecmp = spec.network.balancing == "ecmp"
     if sim == "analytical":
         time_s, basis = said.time_s, said.basis
+        if ecmp and algo != "sharp" and gpus * stride > fabric.scale_up_domain:  # hashed flows collide (hE73)
+            topo = build_topology(spec)
+            links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
+            phases = flow_phases(op, "ring" if algo == "nvls" else "tree" if algo == "nvls_tree" else algo, members,
+                                 topo.scale_up_domain_gpus, size_bytes)
+            hashed, factors = hashed_line_s(topo, links, phases, _analytical_phases(
+                fabric, op, algo, size_bytes, gpus, stride, len(phases)), spec.network.ecmp_flows_per_pair)
+            if hashed > time_s * (1.0 + 1e-9):  # (a factor of 1 recomposes the line to rounding)
+                told = " / ".join(f"{f:.3f}x" for f in factors)
+                time_s, basis = hashed, (
+                    f"the alpha-beta line with ECMP's expected hash collisions ({told} its bandwidth time, "
+                    f"`network.ecmp_collisions`), above the priced time train and serve take (`priced_time_s`: "
+                    f"{said.basis})")
         # send-recv's pairs counted on each link name its binding one (`PricedCollective.tier`: counted once, hF73)
         pairs = priced.tier if op == "send-recv" else None
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else pairs if pairs \
             else bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
         if algo in ("tree", "nvls_tree"):  # its own crossings of an oversubscribed tier (`tree_crossings`)
             tier = tree_bottleneck(fabric, gpus, stride, tier)
+        qps = counted(spec.network.ecmp_flows_per_pair, "flow")
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
-                       "uplinks)", "perfect ECMP load balance (no hash collisions): every flow spread evenly over the "
-                       f"equal-cost uplinks, as adaptive routing does (this fabric: {spec.network.balancing})",
+                       "uplinks)", (f"ECMP: {qps} a pair, each hashed onto "
+                       "one equal-cost uplink: the expected largest load of the hashes (balls into bins, "
+                       "`network.ecmp_collisions`), where it is above the priced time" if ecmp else
+                       "adaptive routing: every flow spread evenly over the equal-cost uplinks (no hash collisions)"),
                        "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), a tree "
                        "across domains its longest path's (NCCL's pipelined tree), an all-to-all round its "
                        "slowest hop's"]

@@ -12,8 +12,9 @@ and stays in that rail's leaves and planes up to where it turns. So each link cl
 * a tier with bandwidth oversubscription o > 1, one rail of one domain (`Fabric.rail_tiers`; the whole domain above
   them): the pairs leaving the domain on that rail, over that rail's uplinks (its GPUs x NIC / o), and those arriving.
 
-The time is the busiest link's bytes over its rate (perfect ECMP balance, as the analytical model assumes; the flow
-model at many flows a pair reaches it) plus the hop latency `collectives.send_recv_time` prices. Before,
+The time is the busiest link's bytes over its rate (the even spread of adaptive routing; the flow model at many
+flows a pair reaches it; `collective` adds ECMP's expected collisions, `network.ecmp_collisions`) plus the hop
+latency `collectives.send_recv_time` prices. Before,
 `fabric.uplink_occupancy` priced the pairs by a share of the tier (hI56, hB57, hC71): a 512-GPU DGX H100 copy at
 4:1 leaves, 192 GPUs spread, 4.29 ms where 16 of each rail leaf's 32 GPUs leave it (2.86 ms; flow 3.00 ms at 64
 flows a pair), and 260 GPUs packed, 1.43 ms where the node holding ranks 128-135 sends two partners' bytes through

@@ -1,0 +1,176 @@
+"""The expected cost of ECMP hash collisions, for the analytical model of a fabric that hashes each flow (hE73).
+
+On a fabric with `load_balancing: ecmp` (`catalog.schemas.Network.balancing`) a switch hashes each flow (each QP)
+onto one of its equal-cost uplinks and keeps it there; the few large flows of a collective collide (Gangidi et al.,
+"RDMA over Ethernet for Distributed AI Training at Meta Scale", SIGCOMM 2024 (recalled): low-entropy training traffic
+under ECMP; hence E-ECMP hashing the destination QP and NCCL opening several QPs a connection, the Llama 3 paper
+Sec. 3.3.1's 16 flows a GPU pair). The flow model draws the hashes (`routing.route`); the analytical model spreads
+every flow evenly (adaptive routing's fluid limit, `network.adaptive_routing`). This module prices the difference
+as an expectation, with no draw:
+
+* each flow of a step crosses, at every tier it climbs, one of the uplinks of its equal-cost set, the pool
+  `adaptive_routing.pool_of` names, each with probability 1 / (the pool's links), independently of the other
+  flows: B flows on a pool of n links is B balls into n bins, whose largest bin has the exact distribution
+  P(max <= m) = B! / n^B [x^B] (sum_{j <= m} x^j / j!)^n (the multinomial as n Poisson(B / n) counts conditioned on
+  their sum; Johnson & Kotz, "Urn Models and Their Application", 1977, recalled);
+* equal flows sharing links max-min fairly, the step's last flow ends at max over links of (flows x flow bytes /
+  link rate) (the busiest link's flows are the first bottleneck level and keep its fair share to the end); links
+  outside a pool (NICs, scale-up) carry a known load;
+* a descent at the tier its flows turn at takes the switch the climb hashed to, so a down pool carrying exactly one
+  up pool's flows repeats its draws: counted once (`_mirrored`; counting both overstated mi355x's 512-GPU packed
+  send-recv at 3.57x the line where the flow model's seeds give 2.99-3.49x);
+* the pools taken as independent, the step's expected time is the integral of P(T > t): its ratio to the even
+  spread's time (every pool's bytes over its summed rate) is the step's collision factor.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from infraplan.network.adaptive_routing import pool_of
+from infraplan.network.clos_topology import ClosTopology
+from infraplan.network.flow_sim import FlowSet
+from infraplan.network.routing import LinkTable, route
+
+EXACT_BALLS_MAX = 1024
+"""Above this many flows on one pool, the largest bin's law is taken from n independent Poisson(B / n) counts
+(the unconditioned product, P(Poisson(B / n) <= m)^n), which is cheaper: its expected maximum is within 0.02 % of
+the exact law's (measured: 256 flows on 16 links -0.015 %, 1,024 on 16 / 64 links -0.002 / -0.004 %, 2,048 on 16
+and 4,096 on 16 / 64 links under 0.001 %)."""
+
+TAIL = 1e-12  # the largest bin's law is cut where P(max > m) falls below this
+
+
+@lru_cache(maxsize=512)
+def max_load_cdf(balls: int, bins: int) -> tuple[int, np.ndarray]:
+    """(m0, F): F[i] = P(the largest of `bins` bins holds <= m0 + i of `balls` balls thrown uniformly), from m0, the
+    least possible maximum (ceil(balls / bins)), until P(max > m) < `TAIL` (module docstring)."""
+    m0 = -(-balls // bins)
+    if bins == 1 or balls == 0:
+        return m0, np.ones(1)
+    lam = balls / bins
+    top = int(lam + 12.0 * math.sqrt(lam) + 12.0)  # past it P(max > m) < n e^-60ish: cut there or at B
+    ms = np.arange(m0, min(balls, top) + 1)
+    product = np.cumsum(_poisson(int(ms[-1]), lam))[ms] ** bins  # n independent Poisson(B / n) counts
+    if balls <= EXACT_BALLS_MAX:
+        live = product > TAIL * 1e-3  # below it the exact law is negligible too (it is within a few x of it)
+        product[live & (product < 1.0 - TAIL)] = [_conditioned(balls, bins, int(m)) for m in
+                                                  ms[live & (product < 1.0 - TAIL)]]
+    law = np.maximum.accumulate(np.clip(product, 0.0, 1.0))
+    return m0, law[: int(np.searchsorted(law, 1.0 - TAIL)) + 1]  # through the first m with P(max > m) < TAIL
+
+
+def _conditioned(balls: int, bins: int, m: int) -> float:
+    """P(max <= m), exact: the n-fold convolution of Poisson(B / n) cut at m, at B, over P(Poisson(B) = B)."""
+    power, base, k = np.ones(1), _poisson(m, balls / bins), bins
+    while k:  # binary powers, each kept to degree B
+        if k & 1:
+            power = _convolve(power, base)[: balls + 1]
+        k >>= 1
+        if k:
+            base = _convolve(base, base)[: balls + 1]
+    at = math.exp(balls * math.log(balls) - balls - math.lgamma(balls + 1))  # P(Poisson(B) = B)
+    return float(power[balls] / at) if power.size > balls else 0.0
+
+
+def _poisson(m: int, lam: float) -> np.ndarray:
+    """P(Poisson(lam) = j) for j = 0..m."""
+    j = np.arange(m + 1)
+    return np.asarray(np.exp(j * math.log(lam) - lam - np.asarray([math.lgamma(x + 1.0) for x in j])), dtype=float)
+
+
+def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a * b (non-negative), by FFT."""
+    size = a.size + b.size - 1
+    n = 1 << (size - 1).bit_length()
+    out = np.fft.irfft(np.fft.rfft(a, n) * np.fft.rfft(b, n), n)[:size]
+    return np.clip(out, 0.0, None)
+
+
+def expected_slowest(groups: list[tuple[int, int, float, int]], known: float) -> float:
+    """E[max(known, max over groups of the busiest bin's balls x seconds a ball)] for independent groups
+    (balls, bins, seconds a ball, how many such groups)."""
+    points: list[np.ndarray] = [np.asarray([known])]
+    laws = []
+    for balls, bins, per, count in groups:
+        m0, cdf = max_load_cdf(balls, bins)
+        xs = (m0 + np.arange(cdf.size)) * per
+        laws.append((xs, cdf, count))
+        points.append(xs)
+    grid = np.unique(np.concatenate(points))
+    grid = grid[grid >= known]
+    below = np.ones(grid.size)  # P(T <= grid[i])
+    for xs, cdf, count in laws:
+        i = np.searchsorted(xs, grid, side="right") - 1
+        below *= np.where(i >= 0, cdf[np.clip(i, 0, None)], 0.0) ** count
+    # T takes values on the grid: E[T] = grid[0] + sum over steps of P(T > grid[i]) x the step
+    return float(grid[0] + np.sum((1.0 - below[:-1]) * np.diff(grid)))
+
+
+def collision_factor(topo: ClosTopology, links: LinkTable, flows: FlowSet, flows_per_pair: int) -> float:
+    """Expected slowest transfer of one step with each pair's flows hashed (ECMP) over its even-spread time, >= 1
+    (module docstring). `links`: the built links (not pooled); `flows_per_pair`: the QPs a pair hashes, rounded up
+    to whole stripes over a GPU's NICs as `flow_sim.simulate` does."""
+    rep = pool_of(topo, links)
+    pooled = LinkTable(**{**links.__dict__, "capacity": np.bincount(rep, weights=links.capacity,
+                                                                    minlength=rep.size)[rep], "pooled": True})
+    sud = topo.scale_up_domain_gpus
+    per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)
+    k = -(-max(1, flows_per_pair) // per_gpu) * per_gpu
+    inter = flows.src // sud != flows.dst // sud
+    copies = np.where(inter, per_gpu, 1)
+    paths, reached, owner = route(topo, pooled, flows.src, flows.dst, copies, np.random.default_rng(0))
+    weight = flows.size_bytes[owner] / copies[owner]  # bytes each routed copy carries
+    balls = np.where(inter[owner], k // per_gpu, 0)  # hashed flows each routed copy stands for
+    hops = paths >= 0
+    ids = paths[hops]
+    load = np.bincount(ids, weights=np.broadcast_to(weight[:, None], paths.shape)[hops], minlength=rep.size)
+    thrown = np.bincount(ids, weights=np.broadcast_to(balls[:, None], paths.shape)[hops], minlength=rep.size)
+    members = np.bincount(rep, minlength=rep.size)
+    used = load > 0
+    even = float(np.max(load[used] / pooled.capacity[used]))
+    single = used & (members[rep] == 1)
+    known = float(np.max(load[single] / links.capacity[single])) if single.any() else 0.0
+    hashed = np.flatnonzero(used & (members[rep] > 1) & ~_mirrored(paths, hops, reached, links, rep.size))
+    n = members[hashed]
+    b = np.rint(thrown[hashed]).astype(np.int64)
+    per = load[hashed] / np.maximum(b, 1) / (pooled.capacity[hashed] / n)  # seconds a flow on one member
+    keys, count = np.unique(np.stack([b, n, np.round(per / even, 12)]), axis=1, return_counts=True)
+    groups = [(int(bb), int(nn), float(pp) * even, int(c)) for (bb, nn, pp), c in zip(keys.T, count, strict=True)]
+    return max(expected_slowest(groups, known) / even, 1.0)
+
+
+def _mirrored(paths: np.ndarray, hops: np.ndarray, reached: np.ndarray, links: LinkTable, size: int) -> np.ndarray:
+    """Links whose load repeats another's draw for draw: at the tier a flow turns at, its descent takes the switch
+    its climb hashed to (`routing.route`), so a down pool carrying exactly the flows of one up pool holds the same
+    counts (a packed send-recv's leaf and its partner leaf). True on the down one of each such pair: counted once."""
+    keys = np.asarray(np.random.default_rng(73).integers(0, 2**63, size=paths.shape[0], dtype=np.int64),
+                      dtype=np.uint64)
+    ids = paths[hops]
+    sig = np.zeros(size, dtype=np.uint64)
+    np.add.at(sig, ids, np.broadcast_to(keys[:, None], paths.shape)[hops])  # the set of copies on a link (wraps)
+    tier = np.broadcast_to(np.asarray(reached)[:, None], paths.shape)[hops]
+    low = np.full(size, 99, dtype=np.int64)
+    high = np.full(size, -99, dtype=np.int64)
+    np.minimum.at(low, ids, tier)
+    np.maximum.at(high, ids, tier)
+    top = (low == high) & (links.link_class == low + 1)  # a bundle of the tier every one of its flows turns at
+    down = np.zeros(size, dtype=bool)
+    for t in range(1, len(links.bundle_up)):
+        start, stop = links.bundle_down[t], links.bundle_down[t] + (links.bundle_down[t] - links.bundle_up[t])
+        ups = np.flatnonzero(top[links.bundle_up[t]:links.bundle_down[t]]) + links.bundle_up[t]
+        seen = set(sig[ups].tolist())
+        dn = np.flatnonzero(top[start:stop]) + start
+        down[dn] = np.isin(sig[dn], np.fromiter(seen, dtype=np.uint64, count=len(seen)))
+    return down
+
+
+def hashed_line_s(topo: ClosTopology, links: LinkTable, phases: list[tuple[FlowSet, int]],
+                  parts: list[tuple[float, float]], flows_per_pair: int) -> tuple[float, list[float]]:
+    """The alpha-beta line with each phase's bandwidth seconds (`parts`: (bandwidth, latency) seconds per phase, as
+    `collective_schedules` splits it) times its expected collision factor, and the factors."""
+    factors = [collision_factor(topo, links, step, flows_per_pair) for step, _ in phases]
+    return sum(bw * f + lat for (bw, lat), f in zip(parts, factors, strict=True)), factors
