@@ -1,13 +1,13 @@
 """A serve run's inputs before the simulation (`serving_api.estimate_serving` reads them): the request count (a closed
-loop's `CLOSED_LOOP_REQUESTS_PER_CLIENT` per client, else `DEFAULT_REQUESTS`) and the request stream
-(`build_requests`: a trace, a workload preset or fixed lengths), `--tp auto` (`auto_tp`: the smallest TP leaving
->= 25 % of the usable memory to the KV cache), the checks of the load options (`check_inputs`), and the notes on
-them: a closed loop given few requests, an offline burst that fills few of its batches, TP spanning scale-up
-domains, a TP all-reduce run by NCCL inside one where the stack's custom kernel does not run (`nccl_inside_note`), a
-closed loop's latencies against Little's law; and two on `--dtype`: a model config that stores its weights in another
-format (`checkpoint_mismatch`, `ops.precision.weight_scope`'s rule) and MXFP8 GEMMs at fp8's measured fraction of peak
-(`gemm_fraction_note`, `ops.precision.RECIPES`; both moved from `ops.precision`, hE62). Split out of
-`serving.serving_api` (session 58).
+loop's `CLOSED_LOOP_REQUESTS_PER_CLIENT` per client, else `DEFAULT_REQUESTS`) and the request stream (`build_requests`:
+a trace, a workload preset or fixed lengths), `--tp auto` (`auto_tp`: the smallest TP leaving >= 25 % of the usable
+memory to the KV cache, of those the fewest held on the scale-up domains), the checks of the load options
+(`check_inputs`), and the notes on them: a closed loop given few requests, an offline burst that fills few of its
+batches, TP spanning scale-up domains, a TP all-reduce run by NCCL inside one where the stack's custom kernel does not
+run (`nccl_inside_note`), a closed loop's latencies against Little's law; and two on `--dtype`: a model config that
+stores its weights in another format (`checkpoint_mismatch`, `ops.precision.weight_scope`'s rule) and MXFP8 GEMMs at
+fp8's measured fraction of peak (`gemm_fraction_note`, `ops.precision.RECIPES`; both moved from `ops.precision`, hE62).
+Split out of `serving.serving_api` (session 58).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from infraplan.network.collectives import bottleneck_tier, collective_time
 from infraplan.ops.precision import RECIPES, scope_words
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.replica_packing import packed_gpus
 from infraplan.serving.tp_split import ENGINE_NAMES, tp_degrees
 from infraplan.serving.workloads import Requests, fixed_requests, read_trace, workload_requests
 from infraplan.units import counted
@@ -97,8 +98,10 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
             kv_dtype: str, max_batch: int, token_budget: int,
             engine: str | ServingEngine | None = None) -> tuple[int, str]:
     """Smallest TP inside the scale-up domain (every one vLLM / SGLang build, else powers of two: `tp_degrees`) that
-    leaves a useful KV cache (>= AUTO_TP_KV_SHARE of the usable memory), and the note that says the rule, the KV
-    share of each TP tried and the one chosen."""
+    leaves a useful KV cache (>= AUTO_TP_KV_SHARE of the usable memory), of those the one holding the fewest
+    accelerators on the scale-up domains (`replica_packing.packed_gpus`; the smallest of a tie, so a TP dividing the
+    domain is the smallest as before), and the note that says the rule, the KV share of each TP tried and the one
+    chosen."""
     family = engine.engine if isinstance(engine, ServingEngine) else (
         None if engine is None else load_engine(engine).engine)
     # vLLM's, SGLang's splits (hW72), every TP they build (hG73); other engines: powers of two
@@ -110,20 +113,28 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
                          "heads")
     tried: list[str] = []
     chosen, met = candidates[-1], False
+    domain = system.node.scale_up_domain
     for t in candidates:
+        if met and packed_gpus(gpus, t, domain) >= packed_gpus(gpus, chosen, domain):
+            continue  # holds no fewer than the TP taken (hV2 73: the smallest meeting the share may strand some)
         cap = kv_capacity(shape, accelerator, t, pp, dtype, kv_dtype, token_budget, max_batch, engine=engine)
         share = cap.kv_cache_bytes / cap.usable_bytes if cap.usable_bytes > 0 else 0.0
         tried.append(f"TP {t} {'leaves ' if not tried else ''}{max(share, 0.0) * 100:.0f} %")
         if share >= AUTO_TP_KV_SHARE:
             chosen, met = t, True
-            break
+    # a TP group stays inside one domain (`replica_packing`): where the smallest TP meeting the share strands some of
+    # a domain's accelerators, a larger one meeting it on fewer held accelerators is taken, as serve-plan ranks them
+    held = packed_gpus(gpus, chosen, domain)
     return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the {gpus // pp} "
                     f"{accelerator.device_word}s per pipeline stage and the {shape.num_heads} heads, within the "
-                    f"{system.node.scale_up_domain}-{accelerator.device_word} scale-up domain"
+                    f"{domain}-{accelerator.device_word} scale-up domain"
                     + (f"; not TP {', '.join(map(str, unbuilt))}, which {engine_name} does not build for "
                        f"{shape.name}'s KV heads or FFN width" if unbuilt else "") + ") leaving >= "
-                    f"{AUTO_TP_KV_SHARE * 100:.0f} % of the usable memory to the KV cache: {', '.join(tried)}"
-                    f"{'' if met else ': none does, the largest taken'}; --tp N sets it")
+                    f"{AUTO_TP_KV_SHARE * 100:.0f} % of the usable memory to the KV cache"
+                    + (", of those the one holding the fewest accelerators on the scale-up domains (a TP group inside "
+                       "one; the smallest of a tie)" if any(packed_gpus(gpus, t, domain) > gpus for t in candidates)
+                       else "") + f": {', '.join(tried)}{'' if met else ': none does, the largest taken'}"
+                    + (f" (TP {chosen} holds {held:,} of them)" if held > gpus else "") + "; --tp N sets it")
 
 
 def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: int | None,

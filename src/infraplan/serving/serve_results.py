@@ -75,8 +75,8 @@ class LLMDeployment(SparseResult):
     kv_dtype_source: str | None = Field(None, description="why this KV-cache dtype: --kv-dtype, or the engines' "
                                         "kv_cache_dtype auto on this checkpoint (`serving.kv_default`)")
     tp_source: str | None = Field(None, description="why this TP: --tp, or --tp auto's rule (the smallest TP leaving "
-                                  ">= 25 % of the usable memory to the KV cache, `serving.serve_inputs.auto_tp`) with "
-                                  "the KV share of each TP it tried")
+                                  ">= 25 % of the usable memory to the KV cache, of those the fewest held, "
+                                  "`serving.serve_inputs.auto_tp`) with the KV share of each TP it tried")
     mla_decode_kernel: str | None = Field(None, description="the absorbed-MLA decode kernel and latent-cache path "
                                           "priced (measured fit or roofline; `serving.mla_decode.kernel_path`)")
     weight_format: str | None = Field(None, description="the weights' precision path priced (native, or "

@@ -11,9 +11,9 @@ batch limits, the scheduler and custom all-reduce (`serving.engines`); offline a
 default to the engine's own max batch, open-loop runs to 256. Without `kv_dtype` the KV cache follows the model
 config's quantization_config, else the weights (fp8 / nvfp4: fp8), as the engines' kv_cache_dtype "auto" does
 (`serving.kv_default`); the result says which and why (`deployment.kv_dtype_source`). `tp="auto"` takes the smallest
-TP leaving >= 25 % of the usable memory to the KV cache (`auto_tp`), and says so with each TP's share
-(`deployment.tp_source`). The request count and stream, `--tp auto`, the input checks and the notes on them are
-`serving.serve_inputs`.
+TP leaving >= 25 % of the usable memory to the KV cache, of those the fewest held (`auto_tp`), and says so with each
+TP's share (`deployment.tp_source`). The request count and stream, `--tp auto`, the input checks and the notes on
+them are `serving.serve_inputs`.
 """
 
 from __future__ import annotations
