@@ -65,17 +65,19 @@ def test_another_cooling_or_a_catalog_read_again_is_priced_again(monkeypatch: py
 
 
 def test_device_layout_is_one_object_per_variant() -> None:
-    """A system preset priced at another size is on the generic fabric; a pool's host share replaces the node's:
-    each variant is built once, with the fields it had when built on every call."""
+    """A system preset priced within its size is on its own fabric (hP73), past it on the generic fabric; a pool's
+    host share replaces the node's: each variant is built once, with the fields it had when built on every call."""
     system = Cluster.resolve("gb300-nvl72-superpod").layout
-    at_5, at_7 = device_layout("gb300-nvl72-superpod", 5), device_layout("gb300-nvl72-superpod", 7)
-    assert at_5 is at_7 and at_5 is not system and at_5.generic and not system.generic
-    assert at_5.system is system.system and at_5.accelerator is system.accelerator
-    assert device_layout("gb300-nvl72-superpod", system.system.total_accelerators) is system
-    host = device_layout("gb300-nvl72-superpod", 5, host_power_w=500.0)
-    assert host is device_layout("gb300-nvl72-superpod", 9, host_power_w=500.0) and host is not at_5
+    size = system.system.total_accelerators
+    assert device_layout("gb300-nvl72-superpod", 5) is system and device_layout("gb300-nvl72-superpod", size) is system
+    past_5, past_7 = device_layout("gb300-nvl72-superpod", size + 5), device_layout("gb300-nvl72-superpod", size + 7)
+    assert past_5 is past_7 and past_5 is not system and past_5.generic and not system.generic
+    assert past_5.system is system.system and past_5.accelerator is system.accelerator
+    host = device_layout("gb300-nvl72-superpod", size + 5, host_power_w=500.0)
+    assert host is device_layout("gb300-nvl72-superpod", size + 9, host_power_w=500.0) and host is not past_5
     assert host.generic and host.host_power_w == 500.0 * system.accelerators_per_server
-    assert device_layout("gb300-nvl72-superpod", 9, host_power_w=400.0).host_power_w == 400.0 * 4
+    within = device_layout("gb300-nvl72-superpod", 9, host_power_w=400.0)
+    assert within.host_power_w == 400.0 * 4 and not within.generic and within is not system
     h100 = Cluster.resolve("h100-sxm").layout  # an accelerator preset is generic already: its own layout
     assert device_layout("h100-sxm", 3) is h100
 

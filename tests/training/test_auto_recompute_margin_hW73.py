@@ -1,9 +1,11 @@
-"""`--recompute auto` keeps the memory margin (hW73's walk): it took the first rung of the recompute ladder that fit
-at all, whatever its headroom, so `train` chose a plan its own answer flagged `low_memory_headroom` (and that
+"""`--recompute auto` keeps the memory margin given (hW73's walk): it took the first rung of the recompute ladder
+that fit at all, whatever its headroom, so `train` chose a plan its own answer flagged `low_memory_headroom` (and that
 `search` ranks after the plans keeping the margin), and `--memory-margin` changed the flag but never the choice.
 Llama 3 70B TP4 PP2 fp8 on 64 H100, seq 8,192, batch 128: 15 of 40 layers recomputed, 79.1 of 79.6 GiB (0.6 GiB
-left, flagged); now 20 layers, 74.9 GiB, the least rung leaving 5 %. Where no rung leaves the margin, the least that
-fits is kept, flagged, and the note says so. One answer from the API, the CLI, the web API and the sweep."""
+left, flagged); at --memory-margin 0.05, 20 layers, 74.9 GiB, the least rung leaving 5 % (with no margin
+given, the first rung that fits, flagged: the published recipes run there; the lead, session 73). Where no rung
+leaves the margin, the least that fits is kept, flagged, and the note says so. One answer from the API, the CLI,
+the web API and the sweep."""
 
 from __future__ import annotations
 
@@ -33,14 +35,24 @@ def _rung(layers: int) -> float:
     return estimate_training(**PLAN, recompute="full", recompute_layers=layers).memory_per_gpu_bytes
 
 
-def test_auto_takes_the_least_rung_that_leaves_the_default_margin() -> None:
-    auto = estimate_training(**PLAN, recompute="auto")
+def test_auto_takes_the_least_rung_that_leaves_the_margin_given() -> None:
+    auto = estimate_training(**PLAN, recompute="auto", memory_margin=0.05)
     capacity = auto.memory_capacity_bytes
     assert (auto.config.recompute, auto.config.recompute_layers) == ("full", 20)
     assert auto.fits and not auto.low_memory_headroom
     assert auto.memory_headroom_bytes >= 0.05 * capacity
     assert tight(_rung(19), capacity, 0.05) and _rung(15) <= capacity  # one layer less: inside the margin
     assert any("full recompute of 20 of 40 layers" in n and "leaving the 5% margin" in n for n in auto.notes)
+
+
+def test_auto_without_a_margin_takes_the_first_rung_that_fits_as_the_published_recipes_run() -> None:
+    """The lead (session 73): with no margin given, the first rung that fits, flagged (the default 5 % is only the
+    flag): at the default 5 % the 405B NeMo recipes' no-recompute plans and DeepSeek-V3's default plan took more
+    recompute than they ran (tests/training/test_model_recipes.py, test_deepseek_stack_defaults_hU53.py)."""
+    auto = estimate_training(**PLAN, recompute="auto")
+    assert (auto.config.recompute, auto.config.recompute_layers) == ("full", 15)
+    assert auto.fits and auto.low_memory_headroom
+    assert _rung(14) > auto.memory_capacity_bytes  # one layer less does not fit
 
 
 def test_the_margin_given_chooses_and_flags_alike() -> None:

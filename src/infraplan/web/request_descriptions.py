@@ -90,8 +90,8 @@ TRAIN = {
                   "training/dsa_warmup.py) [default: sparse]"),
     "memory_margin": ("share of the accelerator's memory the plan should leave free after everything priced (the "
                       "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
-                      "--memory-margin flags it, and --recompute auto takes the least recompute leaving it (default "
-                      "0.05, an ASSUMPTION)"),
+                      "--memory-margin flags it, and --recompute auto, given a margin, takes the least recompute "
+                      "leaving it (default 0.05, an ASSUMPTION)"),
     "tokens": ("train on this many tokens (e.g. 15.6T): adds wall clock with failures and checkpoints, goodput, "
                "GPU-hours, energy, CO2 and cost"),
     "location": "grid/price location preset or YAML file for --tokens",

@@ -233,8 +233,8 @@ def train(
         None, "--memory-margin", show_default=False,
         help="share of the accelerator's memory the plan should leave free after everything priced (the "
         "allocator's fragmentation, what is not priced); less is flagged low_memory_headroom, as search "
-        "--memory-margin flags it, and --recompute auto takes the least recompute leaving it (default 0.05, an "
-        "ASSUMPTION)"),
+        "--memory-margin flags it, and --recompute auto, given a margin, takes the least recompute leaving it "
+        "(default 0.05, an ASSUMPTION)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
