@@ -42,6 +42,7 @@ from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network import fabric as _fabric
 from infraplan.network.adaptive_routing import pooled_links
+from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collective_algorithms import (
     analytical_time,
     bus_bandwidth,
@@ -61,7 +62,7 @@ from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_fl
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
 from infraplan.network.priced_collective import headline, priced_collective
 from infraplan.network.results import CollectiveResult
-from infraplan.network.routing import build_links, fail_links, parse_failed_links
+from infraplan.network.routing import LinkTable, build_links, fail_links, parse_failed_links
 from infraplan.network.sharp import require_sharp, sharp_bottleneck
 from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
 from infraplan.network.tier_bandwidth import crossing_notes
@@ -70,6 +71,18 @@ from infraplan.network.tree_crossings import tree_bottleneck, tree_nic_reason
 from infraplan.units import counted
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
+
+
+def _flow_algorithm(algorithm: str) -> str:
+    """The schedule the flow model runs for `algorithm`: flows, not in-switch reduction (the ring NVLS replaces;
+    NVLS_TREE's tree across domains)."""
+    return "ring" if algorithm == "nvls" else "tree" if algorithm == "nvls_tree" else algorithm
+
+
+def _topology_and_links(spec: System, fabric: Fabric) -> tuple[ClosTopology, LinkTable]:
+    """The system's built Clos and its link table, as the flow model and ECMP's expected collisions read them."""
+    topo = build_topology(spec)
+    return topo, build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
 
 
 def _analytical_phases(fabric: Fabric, op: str, algorithm: str, size: float, n: int, stride: int,
@@ -195,10 +208,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     if sim == "analytical":
         time_s, basis = said.time_s, said.basis
         if ecmp and algo != "sharp" and gpus * stride > fabric.scale_up_domain:  # hashed flows collide (hE73)
-            topo = build_topology(spec)
-            links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
-            phases = flow_phases(op, "ring" if algo == "nvls" else "tree" if algo == "nvls_tree" else algo, members,
-                                 topo.scale_up_domain_gpus, size_bytes)
+            topo, links = _topology_and_links(spec, fabric)
+            phases = flow_phases(op, _flow_algorithm(algo), members, topo.scale_up_domain_gpus, size_bytes)
             hashed, factors = hashed_line_s(topo, links, phases, _analytical_phases(
                 fabric, op, algo, size_bytes, gpus, stride, len(phases)), spec.network.ecmp_flows_per_pair)
             if hashed > time_s * (1.0 + 1e-9):  # (a factor of 1 recomposes the line to rounding)
@@ -226,8 +237,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         fpp = spec.network.ecmp_flows_per_pair if flows_per_pair is None else flows_per_pair
         if fpp < 1:
             raise InputError(f"--flows-per-pair must be >= 1, got {fpp}")
-        topo = build_topology(spec)
-        links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
+        topo, links = _topology_and_links(spec, fabric)
         failed_note = []
         adaptive = spec.network.balancing == "adaptive"  # each flow over every equal-cost uplink (hF73)
         if failure is not None:
@@ -242,8 +252,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         else:
             time_s, worst, tier, flows = 0.0, -1.0, "none", 0
             routed = pooled_links(topo, links) if adaptive else links  # SHARP's trees keep their own parents
-            # flows, not in-switch reduction: the ring NVLS replaces; NVLS_TREE's tree across domains
-            flow_algo = "ring" if algo == "nvls" else "tree" if algo == "nvls_tree" else algo
+            flow_algo = _flow_algorithm(algo)
             tiers = len(topo.tiers)
             rounds = all_to_all_link_rounds(gpus, tiers) if a2a else 0.0  # its many events' filling rounds
             if a2a:  # refused before its flow set is built (`flow_schedules.check_flow_run`)
