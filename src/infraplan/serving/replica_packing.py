@@ -36,9 +36,15 @@ from infraplan.errors import InputError
 from infraplan.serving.deployment import Deployment
 
 
+def strands(unit: int, domain: int) -> bool:
+    """Whether groups of `unit` leave some of a domain of `domain` idle: a group within the domain that does not
+    divide it (a group larger than the domain spans domains, counted as its own accelerators)."""
+    return 0 < unit <= domain and domain % unit != 0
+
+
 def packed_gpus(gpus: int, unit: int, domain: int) -> int:
     """The accelerators `gpus` in groups of `unit` hold on scale-up domains of `domain` (module docstring)."""
-    if unit <= 0 or domain <= 0 or unit > domain or domain % unit == 0:
+    if not strands(unit, domain):
         return gpus
     full, rest = divmod(gpus // unit, domain // unit)
     return full * domain + rest * unit
@@ -46,7 +52,7 @@ def packed_gpus(gpus: int, unit: int, domain: int) -> int:
 
 def replicas_within(limit: int, gpus_per_replica: int, unit: int, domain: int) -> int:
     """The most replicas of `gpus_per_replica` (groups of `unit`) whose held accelerators stay within `limit`."""
-    if unit <= 0 or domain <= 0 or unit > domain or domain % unit == 0:
+    if not strands(unit, domain):
         return limit // gpus_per_replica
     per = domain // unit
     full = limit // domain
@@ -75,7 +81,7 @@ def idle_note(pools: Sequence[Deployment], domain: int, word: str) -> str | None
     if held <= gpus:
         return None
     layouts = {stage_unit(d): f"TP {d.tp}" + (f" x attention DP {d.attention_dp}" if d.attention_dp > 1 else "")
-               for d in pools if domain % stage_unit(d) and stage_unit(d) < domain}
+               for d in pools if strands(stage_unit(d), domain)}
     groups = "; ".join(f"{layout}: a domain holds {domain // u} group{'s' if domain // u > 1 else ''} of {u} and "
                        f"leaves {domain % u} idle" for u, layout in sorted(layouts.items()))
     return (f"a TP group stays inside one {domain}-{word} scale-up domain, its all-reduces over the scale-up links "
