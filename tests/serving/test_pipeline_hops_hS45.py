@@ -26,15 +26,16 @@ SIZE = np.array([0.0, 4096.0 * 8192 * 2, 1.0e8])  # bytes per rank per hop
 def test_hops_that_cross_a_domain_edge_by_hand():
     # TP4 PP4 on 8-GPU domains: stages [0,4) [4,8) [8,12) [12,16); only stage 1 -> 2 spans the edge at 8
     assert hop_crosses_domain(4, 4, 1, 8).tolist() == [False, True, False]
-    # TP3 PP4: stage 2 = [6,9) straddles 8, so both hops touching it have a pair across (6 -> 9, 5 -> 8)
-    assert hop_crosses_domain(3, 4, 1, 8).tolist() == [False, True, True]
+    # TP3 PP4: two TP3 groups a node (replica_packing, hT74), stages 0-1 on node 0 and 2-3 on node 1: only 1 -> 2
+    # crosses (numbered consecutively, stage 2 on GPUs 6-8 straddled the edge and 2 -> 3 crossed too)
+    assert hop_crosses_domain(3, 4, 1, 8).tolist() == [False, True, False]
     # TP8 PP16 on a 72-GPU domain: the pair block [64, 80) alone holds the edge at 72 (144 is past the 128 ranks)
     assert np.flatnonzero(hop_crosses_domain(8, 16, 1, 72)).tolist() == [8]
     # every hop crosses when a stage fills a domain (TP8 on 8-GPU nodes), none in a replica of one domain
     assert hop_crosses_domain(8, 3, 1, 8).all() and not hop_crosses_domain(2, 4, 1, 8).any()
-    # attention DP outermost: TP2 PP3 x 2 ranks puts the second pipeline at [6, 12): its first hop crosses 8
-    assert hop_crosses_domain(2, 3, 2, 8).tolist() == [True, False]
-    assert not hop_crosses_domain(2, 2, 3, 8).any()  # three 4-GPU pipelines aligned to the 8-GPU domains
+    # a stage group is TP x attention DP (hT74, replica_packing's unit): TP2 x 2 ranks = 4 GPUs, two a node
+    assert hop_crosses_domain(2, 3, 2, 8).tolist() == [False, True]
+    assert hop_crosses_domain(2, 2, 3, 8).tolist() == [True]  # stages of 6: one a node
 
 
 def test_tp4_pp4_pays_one_hop_at_the_scale_out_rate():

@@ -87,8 +87,8 @@ def pipeline_hop_crossings(block: int, stride: int, pp: int, replicas: int, repl
     (replicas, PP - 1) array. Replica d's stage j holds the `block` consecutive ranks from d `replica_step` +
     j `stride`, each sending to the rank `stride` further; ranks r and r + s sit in different domains when r // U
     differs from (r + s) // U, so the hop crosses for some rank of the block exactly when a multiple of U lies
-    strictly inside (start, start + s + block). Serving's replicas (`serving.pipeline_hops`) and training's
-    (`training.pipeline_hops`) both."""
+    strictly inside (start, start + s + block). Training's replicas (`training.pipeline_hops`); serving's place each
+    stage group inside a domain instead (`serving.pipeline_hops`, hT74)."""
     hop = np.arange(max(pp - 1, 0), dtype=np.int64)
     start = np.arange(replicas, dtype=np.int64)[:, None] * replica_step + hop * stride
     crosses: np.ndarray = (start // unit + 1) * unit < start + stride + block

@@ -25,6 +25,17 @@ them (`serve_inputs.tp_span_note`) and counted as its own accelerators, as befor
 the held accelerators in cost, power and per-accelerator figures (`serving_sim`'s `held_gpus`), report them
 (`gpus_held`) and say why (`idle_note`); serve-plan ranks its options by them (`replica_search`), so a TP that
 strands accelerators wins only where it still needs fewer.
+
+Disaggregated pools (hT74). A prefill worker and a decode worker may share a node: vLLM's disaggregated-prefill
+example starts its KV producer and consumer on GPUs 0 and 1 of one host (examples/online_serving/
+disaggregated_prefill.sh, CUDA_VISIBLE_DEVICES), SGLang's PD guide launches `--disaggregation-mode prefill` and
+`--disaggregation-mode decode --base-gpu-id 1` on one node, and Dynamo's disaggregated launch scripts put a decode
+and a prefill worker on GPUs of one node (as recalled, not re-read here). So pools of one unit pack together, and
+pools of two units share domains where that holds fewer: the larger groups first, k_L = D // L a domain, then the
+smaller ones into the room they leave (first fit, the way a scheduler bin-packs), then domains of their own; a
+domain whose room fits no further group of a unit it holds is held whole (the one-unit rule above). The held count
+is the fewer of that and the pools packed apart: decode 2 x TP6 beside prefill 2 x TP2 on 8-GPU nodes holds 16
+(each node TP6 + TP2), where apart they held 16 + 4 = 20.
 """
 
 from __future__ import annotations
@@ -65,13 +76,42 @@ def stage_unit(dep: Deployment) -> int:
     return dep.tp * dep.attention_dp
 
 
+def shared_gpus(large: tuple[int, int], small: tuple[int, int], domain: int) -> int:
+    """The accelerators (groups, unit) `large` and `small` (units L > S, both within `domain`) hold where the small
+    groups fill the room the large ones leave, first fit (module docstring): a domain is held whole unless its room
+    fits a further group of a unit it holds."""
+    (n_l, big), (n_s, unit) = large, small
+    per = domain // big
+    full, rest = divmod(n_l, per)
+    room = domain - per * big  # a full domain's: < L
+    fits = room // unit
+    into_full = min(n_s, full * fits)
+    held = full * domain
+    if fits and into_full % fits:  # the last full domain filled: room for a further small group
+        held -= room - into_full % fits * unit
+    left = n_s - into_full
+    if rest:
+        room = domain - rest * big  # >= L: open (held for its groups) unless small groups fill it
+        into = min(left, room // unit)
+        left -= into
+        used = rest * big + into * unit
+        held += used if domain - used >= unit else domain
+    return held + packed_gpus(left * unit, unit, domain)
+
+
 def held_gpus(pools: Sequence[Deployment], domain: int) -> int:
-    """The accelerators the pools (one deployment, or a disaggregated pair's prefill and decode pools) hold; pools of
-    one unit pack together."""
+    """The accelerators the pools (one deployment, or a disaggregated pair's prefill and decode pools) hold: pools of
+    one unit pack together, two units share domains where that holds fewer (module docstring)."""
     by_unit: dict[int, int] = {}
     for dep in pools:
         by_unit[stage_unit(dep)] = by_unit.get(stage_unit(dep), 0) + dep.gpus
-    return sum(packed_gpus(gpus, unit, domain) for unit, gpus in by_unit.items())
+    apart = sum(packed_gpus(gpus, unit, domain) for unit, gpus in by_unit.items())
+    inside = sorted((unit, gpus // unit) for unit, gpus in by_unit.items() if unit <= domain)
+    if len(inside) != 2 or not any(strands(unit, domain) for unit, _ in inside):
+        return apart
+    (small, n_s), (big, n_l) = inside
+    spanning = sum(gpus for unit, gpus in by_unit.items() if unit > domain)
+    return min(apart, spanning + shared_gpus((n_l, big), (n_s, small), domain))
 
 
 def idle_note(pools: Sequence[Deployment], domain: int, word: str) -> str | None:
@@ -84,9 +124,12 @@ def idle_note(pools: Sequence[Deployment], domain: int, word: str) -> str | None
                for d in pools if strands(stage_unit(d), domain)}
     groups = "; ".join(f"{layout}: a domain holds {domain // u} group{'s' if domain // u > 1 else ''} of {u} and "
                        f"leaves {domain % u} idle" for u, layout in sorted(layouts.items()))
+    shared = ("; the prefill groups share domains with the decode groups where that holds fewer (vLLM, SGLang PD, "
+              "Dynamo run both roles on one node)" if len({stage_unit(d) for d in pools}) == 2 and held < sum(
+                  packed_gpus(dep.gpus, stage_unit(dep), domain) for dep in pools) else "")
     return (f"a TP group stays inside one {domain}-{word} scale-up domain, its all-reduces over the scale-up links "
-            f"(vLLM, SGLang run TP inside a node; across two domains they would cross the NICs): {groups}; the "
-            f"replicas' {gpus:,} {word}s hold {held:,}, {held - gpus:,} idle, counted in the cost, power and "
+            f"(vLLM, SGLang run TP inside a node; across two domains they would cross the NICs): {groups}{shared}; "
+            f"the replicas' {gpus:,} {word}s hold {held:,}, {held - gpus:,} idle, counted in the cost, power and "
             f"per-{word} figures (gpus_held); a TP x attention DP dividing {domain} leaves none")
 
 

@@ -40,6 +40,7 @@ from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
+from infraplan.serving.pipeline_hops import hops_note
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_packing import placed
 from infraplan.serving.results import ImageServingResult, ServingResult
@@ -299,7 +300,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
     notes += [n for pool, t in tps.items() if (n := nccl_inside_note(t, cluster, row, spec_engine, pool))]  # (hI59)
     notes += [idle] if idle else []  # the held domains' idle accelerators (hT73)
-    notes += [n for pool, d in ({"": dep} if pair is None else {"prefill": pair.prefill, "decode": pair.decode}).items()
+    pools = {"": dep} if pair is None else {"prefill": pair.prefill, "decode": pair.decode}
+    notes += [n for pool, d in pools.items()
+              if (n := hops_note(cluster.fabric, d.tp, d.pp, d.attention_dp, acc.device_word, pool))]  # (hT74)
+    notes += [n for pool, d in pools.items()
               if (n := ep_alltoall_tables.all_to_all_note(d.engine, cluster.fabric, d.ep, d.attention_dp, d.moe_tp,
                                                           pool))]  # which all-to-all prices wide EP (hW67)
     if dep.ep > (domain := sys_spec.node.scale_up_domain):  # said as train says where its EP group runs (hU53)
