@@ -69,6 +69,33 @@ _WINDOW_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "cohere2": 4}
 # modeling_xglm.py, modeling_gemma.py, modeling_t5.py; modeling_mistral.py:177 passes it, "main diff with Llama"):
 # full attention, said in a warning (`catalog.model_config_defaults.warn_unread`). Read before as a window on every
 # layer, silently.
+# The shared-expert key(s) each MoE family's transformers class reads (transformers 4.57.1, read in the wheel):
+# modeling_qwen2_moe.py:602 `shared_expert_intermediate_size`; modeling_deepseek_v2.py:110-112 and
+# modeling_deepseek_v3.py:171-172 `moe_intermediate_size * n_shared_experts` (deepseek_v32 and kimi_k2 as V3, see
+# `model_config_keys.MOE_KEY_DEFAULTS`); Mixtral's, Qwen3-MoE's and GPT-OSS's sparse blocks hold none (no "shared" in
+# modeling_mixtral.py, modeling_qwen3_moe.py, modeling_gpt_oss.py but a comment). A key the class does not read is
+# priced as absent and named (`unread_shared_keys`); before hW74 any of the three was priced on any family (a qwen3_moe
+# file with `n_shared_experts: 2` gained two experts' FFN a layer in silence). Families not listed read every key.
+SHARED_EXPERT_KEYS: dict[str, tuple[str, ...]] = {
+    "mixtral": (), "qwen3_moe": (), "gpt_oss": (), "qwen2_moe": ("shared_expert_intermediate_size",),
+    "deepseek_v2": ("n_shared_experts",), "deepseek_v3": ("n_shared_experts",), "deepseek_v32": ("n_shared_experts",),
+    "kimi_k2": ("n_shared_experts",)}
+_SHARED_KEYS = ("n_shared_experts", "num_shared_experts", "shared_expert_intermediate_size")
+
+
+def unread_shared_keys(config: dict[str, Any], family: str) -> str | None:
+    """The shared-expert keys of an MoE config its family's class does not read (`SHARED_EXPERT_KEYS`), with what is
+    priced instead, for `model_config_defaults.warn_unread`'s line; None where none is set."""
+    read = SHARED_EXPERT_KEYS.get(family)
+    keys = [f"{key} {config[key]!r}" for key in _SHARED_KEYS
+            if read is not None and key not in read and config.get(key) not in (None, 0, False)]
+    if not keys:
+        return None
+    block = f"reads its shared expert from {read[0]} alone" if read else "has no shared expert"
+    them = "them" if len(keys) > 1 else "it"
+    return f"{', '.join(keys)} (transformers' {family} MoE block {block}: priced without {them})"
+
+
 NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
                                 "deepseek_v32", "xglm", "gemma", "t5"})
 # Families whose transformers model reads `swiglu_limit` (the clamped SwiGLU of GPT-OSS: configuration_gpt_oss.py
@@ -239,17 +266,19 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int, name: str =
     elif _int(config, "v_head_dim"):
         fields["v_head_dim_override"] = _int(config, "v_head_dim")
     fields.update(_sparse_attention(config, name))  # DeepSeek Sparse Attention (`ops.sparse_attention`)
+    family = str(config.get("model_type"))
     if experts > 1:
-        shared = _int(config, "n_shared_experts") or _int(config, "num_shared_experts")
+        read = SHARED_EXPERT_KEYS.get(family)  # the family's class's own key(s), else all (`unread_shared_keys`)
+        shared_int = {key: _int(config, key) if read is None or key in read else 0 for key in _SHARED_KEYS}
+        shared = shared_int["n_shared_experts"] or shared_int["num_shared_experts"]
         moe_ffn = aliased_value(config, "moe_ffn_hidden_size") or aliased_value(config, "ffn_hidden_size")
-        shared_width = _int(config, "shared_expert_intermediate_size") or shared * int(moe_ffn or 0)
+        shared_width = shared_int["shared_expert_intermediate_size"] or shared * int(moe_ffn or 0)
         fields.update(num_shared_experts=shared or (1 if shared_width else 0), shared_ffn_hidden_size=shared_width)
         dense = _num_dense_layers(config, layers, experts)
         if dense:
             fields.update(num_dense_layers=dense,
                           dense_layers_interleaved=_dense_layers_between(config, layers, experts),
                           dense_ffn_hidden_size=int(aliased_value(config, "ffn_hidden_size") or 0))
-    family = str(config.get("model_type"))
     window = 0 if family in NO_WINDOW_FAMILIES else _int(config, "sliding_window")
     types = config.get("layer_types")
     if window and isinstance(types, list):

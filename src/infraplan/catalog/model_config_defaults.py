@@ -13,7 +13,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from infraplan.catalog.frontier_config import CLAMPED_SWIGLU_FAMILIES, NO_WINDOW_FAMILIES, layer_notes
+from infraplan.catalog.frontier_config import (
+    CLAMPED_SWIGLU_FAMILIES,
+    NO_WINDOW_FAMILIES,
+    layer_notes,
+    unread_shared_keys,
+)
 from infraplan.catalog.model_config_keys import (
     KEY_ALIASES,
     ModelConfigWarning,
@@ -147,6 +152,8 @@ def warn_unread(config: dict[str, Any], name: str, model_type: str, experts: int
                           "priced as a dense model)")
         elif moe:
             unread.append(f"{', '.join(moe)} (MoE keys on a dense config: no expert count above 1)")
+    elif shared := unread_shared_keys(config, model_type):  # a key its family's MoE block does not read (hW74)
+        unread.append(shared)
     read = {"full_attention", "sliding_attention", *(("chunked_attention",) if model_type in LLAMA4_FAMILIES else ())}
     other = sorted({str(t) for t in config.get("layer_types") or []} - read)
     limit = config.get("swiglu_limit")

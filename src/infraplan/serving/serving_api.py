@@ -65,7 +65,7 @@ from infraplan.serving.serve_inputs import (
 from infraplan.serving.serving_metrics import assumed_host_note, per_watt_note, steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
-from infraplan.serving.workloads import clip_to_context, require_context
+from infraplan.serving.workloads import clip_to_context, clipped_note, require_context
 from infraplan.units import counted
 
 IMAGE_MAX_BATCH = 16  # an image run's batch cap where --max-batch is not given (`estimate_image_serving`'s default)
@@ -227,7 +227,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     closed = concurrency is not None
     reqs = build_requests(spec, trace, input_len, output_len, requests, None if offline or closed else rate, seed,
                           offline or closed)
-    clipped = 0
+    clipped, drawn = 0, reqs
     if spec is not None:  # a preset's long tail is truncated to the model's context, as servers do
         reqs, clipped = clip_to_context(reqs, shape.max_seq_len)
     require_context(int((reqs.input_tokens + reqs.output_tokens).max()), shape.name, shape.max_seq_len)
@@ -262,7 +262,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     defaulted = asked is None  # the part's vendor's default stack (`stack_placement.serving_stack_for`)
     context = float((reqs.input_tokens + reqs.output_tokens).mean())  # beyond every case's: said (hU59)
     band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, context_tokens=context)
-    notes = [*stack_notes, *versioned_name_note(asked),
+    notes = [*stack_notes, *versioned_name_note(asked), *filter(None, [clipped_note(drawn, reqs, clipped, shape.name,
+                                                                                  shape.max_seq_len)]),
              *what_if_notes(acc, dep.stack, usd_per_gpu_hour is None, prices_collectives(result["deployment"]))]
     clients = concurrency or 0
     if closed and (capped or given_requests is not None and len(reqs) < clients):  # whatever Little's law reads

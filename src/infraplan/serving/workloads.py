@@ -64,6 +64,19 @@ def clip_to_context(requests: Requests, context: int) -> tuple[Requests, int]:
     return Requests(requests.arrival_s, inp, out), clipped
 
 
+def clipped_note(drawn: Requests, served: Requests, clipped: int, model: str, context: int) -> str | None:
+    """Say the requests `clip_to_context` truncated: `serve` printed none of it (only --json's
+    `requests_clipped_to_context`), so a workload whose prompts pass the context was answered for shorter ones
+    in silence (hW74: summarization on gpt3-175b's 2,048 tokens, 1,822 of 2,000 truncated)."""
+    if not clipped:
+        return None
+    mean_in, mean_out = float(drawn.input_tokens.mean()), float(drawn.output_tokens.mean())
+    return (f"{clipped:,} of {len(drawn):,} requests were truncated to {model}'s context of {context:,} tokens "
+            f"(prompt first, then output): the figures are for the truncated requests, mean prompt "
+            f"{float(served.input_tokens.mean()):,.0f} and output {float(served.output_tokens.mean()):,.0f} tokens "
+            f"served where the workload drew {mean_in:,.0f} and {mean_out:,.0f}")
+
+
 def arrival_times(n: int, rate_per_s: float | None, process: Arrival, rng: np.random.Generator,
                   spans: np.ndarray | None = None) -> np.ndarray:
     """n arrival times at `rate_per_s` (None = offline: all at t = 0).
