@@ -152,7 +152,7 @@ def test_collective_and_reliability_say_the_device_word(cli: CliRun) -> None:
     assert code == 2 and "a collective needs at least 2 accelerators, got 1" in err
     code, out, err = cli(["reliability", "--system", "mtia-400-rack", "--gpus", "72"])
     flat = _flat(out)
-    assert code == 0 and "accelerators held 72 in 1 domains of 72" in flat and "GPUs held" not in flat, err
+    assert code == 0 and "accelerators held 72 in 1 domain of 72" in flat and "GPUs held" not in flat, err
     notes = " ".join(out.split("goodput of accelerators held", 1)[1].split())
     assert "the 72-accelerator scale-up domain spans 18 servers" in notes and "72 accelerators; " in notes
     assert "counted on 8-GPU nodes and is applied per accelerator" in notes  # the rate's node: Llama 3's H100s

@@ -32,7 +32,7 @@ from infraplan.catalog.part_files import (
     read_part_fields,
     unread_figures_said,
 )
-from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.schemas import Accelerator, Network, System
 from infraplan.catalog.user_files import parse_text, read_text_file
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError, close_names, wrong_kind
@@ -310,9 +310,10 @@ def load_system(ref: str) -> System:
     (`node: {scale_up_domain: 144}`)."""
     data, name = read_entry("systems", ref)
     data.setdefault("name", name)
-    base_ref, own_node = data.get("extends"), data.get("node")
+    base_ref, own_node, own_network = data.get("extends"), data.get("node"), data.get("network")
     if "extends" in data:
         data = extended("systems", data, ref, load_system)
+        own_balancing(data, own_network, load_system(beside(str(base_ref), ref)).network)  # (`extended` read it)
     if isinstance(data.get("accelerator"), str):
         data["accelerator"] = beside(data["accelerator"], ref)
     system = validated(System, data, ref)
@@ -323,6 +324,22 @@ def load_system(ref: str) -> System:
             node = system.node.model_dump(exclude={"host_power_w", "host_power_source"}, exclude_unset=True)
             return system.model_copy(update={"node": type(system.node)(**node)})  # servers: its own host share
     return system
+
+
+def own_balancing(data: dict[str, Any], own: object, base: Network) -> None:
+    """An extending system file's fabric balancing, in place: the base's `load_balancing` and its source describe the
+    base's switches. A file that changes the fabric's `kind` and states no `load_balancing` takes its kind's default
+    (an InfiniBand system re-stated as RoCE kept adaptive routing, its source citing Quantum-2 switches: hV73's
+    leftover); one that states another `load_balancing` without a source is asked for one, as a file of its own is
+    (it took the base's source, which says the opposite)."""
+    net = data.get("network")
+    if not isinstance(own, dict) or not isinstance(net, dict):
+        return
+    if "load_balancing" not in own and own.get("kind", base.kind) != base.kind:
+        net.pop("load_balancing", None)
+        net.pop("load_balancing_source", None)
+    elif own.get("load_balancing", base.load_balancing) != base.load_balancing and "load_balancing_source" not in own:
+        net.pop("load_balancing_source", None)
 
 
 def load_model(ref: str) -> TransformerShape:

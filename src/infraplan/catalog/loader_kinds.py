@@ -126,6 +126,11 @@ _SAID = {"scenario": "plan scenario", "fleet spec": "fleet-mix spec", "fleet": "
 _PLANNERS = frozenset({"scenario", "fleet spec"})  # each names the other itself (`scenario_types.not_the_other_spec`)
 
 
+def reader_of(kind: str) -> str:
+    """Which commands read a file of `kind` (a `_FILE_KINDS` label: system, accelerator, stack, ...)."""
+    return next(reader for label, _, _, reader in _FILE_KINDS if label == kind)
+
+
 def another_kinds_file(data: Any, ref: str, label: str) -> str | None:
     """The line for a user's file `ref` that failed validation as a `label` (system, accelerator, fleet, ...) and
     reads as another kind's file (hU69): `network examples/plan-minimal.yaml` listed the system schema's missing

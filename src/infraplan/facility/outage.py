@@ -46,7 +46,7 @@ import numpy as np
 
 from infraplan.catalog.facility_loader import FailureRate, load_reliability
 from infraplan.errors import InputError
-from infraplan.units import SECONDS_PER_DAY, significant_text
+from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 
 DEFAULT_REPAIR_S = 3 * SECONDS_PER_DAY
 REPAIR_SOURCE = ("ASSUMPTION [U]: 3 days from failure to a node back in service, for every cause (part swap under "
@@ -182,7 +182,7 @@ def domain_note(hold: dict[str, Any], spare_trays: int, repair_s: float, gpus: i
             f"{significant_text(out, 3)} {device}s out of service on average at a repair time of "
             f"{repair_s / SECONDS_PER_DAY:g} days "
             f"({REPAIR_SOURCE if repair_s == DEFAULT_REPAIR_S else 'stated'})")
-    return (f"{unit}; the {gpus:,}-{device} job holds {hold['domains']:,} domains = {hold['gpus_held']:,} {device}s; "
-            f"{down}")
+    held = f"{counted(hold['domains'], 'domain')} = {hold['gpus_held']:,} {device}s"
+    return f"{unit}; the {gpus:,}-{device} job holds {held}; {down}"
 
 

@@ -216,8 +216,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                 told = " / ".join(f"{f:.3f}x" for f in factors)
                 time_s, basis = hashed, (
                     f"the alpha-beta line with ECMP's expected hash collisions ({told} its bandwidth time, "
-                    f"`network.ecmp_collisions`), above the priced time train and serve take (`priced_time_s`: "
-                    f"{said.basis})")
+                    f"`network.ecmp_collisions`), above {said.basis}")
         # send-recv's pairs counted on each link name its binding one (`PricedCollective.tier`: counted once, hF73)
         pairs = priced.tier if op == "send-recv" else None
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else pairs if pairs \

@@ -22,7 +22,7 @@ from infraplan.errors import InputError
 from infraplan.facility.reliability import DEFAULT_REPAIR_S, reliability_report
 from infraplan.facility.results import ReliabilityReport
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param
-from infraplan.units import parse_duration_s, parse_stated_bytes
+from infraplan.units import counted, parse_duration_s, parse_stated_bytes
 
 
 def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bool = False) -> None:
@@ -51,7 +51,8 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bo
         table.add_row(f"goodput at Daly's {fmt_seconds(r.daly_interval_s)}", fmt_percent(r.goodput_at_daly_interval))
     k = r.spare_trays_per_domain
     spares = f", {k} spare tray{'' if k == 1 else 's'} each" if k else ""
-    table.add_row(f"{device}s held", f"{r.gpus_held:,} in {r.domains:,} domains of {r.scale_up_domain_gpus}{spares}")
+    held = f"{r.gpus_held:,} in {counted(r.domains, 'domain')} of {r.scale_up_domain_gpus}{spares}"
+    table.add_row(f"{device}s held", held)
     if r.expected_gpus_out_of_service is not None and r.goodput_of_gpus_held is not None:
         table.add_row(f"{device}s out of service (mean)", f"{fmt_num(r.expected_gpus_out_of_service, 3)} at a "
                       f"repair time of {fmt_seconds(r.repair_time_s)}")  # 1.29e+03 before (hU47)
