@@ -58,6 +58,7 @@ class Cluster:
     accelerator: Accelerator
     generic: bool = False  # built from an accelerator preset (generic node and Clos), not a catalog system
     placement_unit: int = 0  # one job's consecutive ranks known to share a domain (`placed`); 0: groups aligned
+    outgrown: System | None = None  # a generic count past this catalog system's size (`for_count`, `ServerLayout`)
 
     def __post_init__(self) -> None:  # a system file without its node's host power takes the part's (hN72)
         object.__setattr__(self, "system", with_stated_host(self.system, self.accelerator))
@@ -126,13 +127,17 @@ class Cluster:
         """`count` accelerators of `ref` as `facility --accelerator REF --count N` and `plan`'s pools read them: a
         system preset or file that holds them on its own fabric (its tiers built for `count`, as `network SYSTEM
         --gpus N` builds them: dgx-a100-superpod at 96 GPUs, 12 switches both ways, hC72), else the part on its node
-        and the generic Clos (`for_accelerator`: an accelerator, or more than the system holds)."""
+        and the generic Clos (`for_accelerator`: an accelerator, or more than the system holds, which is then
+        `outgrown`: a campus of copies of it where it is larger than a generic zone, facility/campus_fabric.py)."""
         try:
             system = node_system(ref)
         except InputError:  # an unknown name: `for_accelerator`'s line, which lists the presets it takes
             system = None
-        if system is None or count > system.total_accelerators:
+        if system is None:
             return cls.for_accelerator(ref, count, purpose)
+        if count > system.total_accelerators:  # past its size: the system's own fabric is a whole zone (hP74)
+            past = cls.for_accelerator(ref, count, purpose)
+            return cls(past.system, past.accelerator, True, outgrown=cls.resolve(ref).system)
         return cls.resolve(ref, purpose=purpose)
 
     def for_gpus(self, gpus: int) -> Cluster:
@@ -188,7 +193,8 @@ class Cluster:
             return base
         twin = base._placed_twins.get(unit)
         if twin is None:
-            twin = base._placed_twins.setdefault(unit, Cluster(base.system, base.accelerator, base.generic, unit))
+            twin = base._placed_twins.setdefault(unit, Cluster(base.system, base.accelerator, base.generic, unit,
+                                                                  base.outgrown))
             twin.__dict__["_base"] = base
         return twin
 
@@ -206,7 +212,7 @@ class Cluster:
         from infraplan.cluster.power import ServerLayout  # lazy: `train` never prices power, so its process loads
         # neither the network bill of materials nor the price and facility catalogs (benchmarks/single_estimate.py)
 
-        return ServerLayout(self.accelerator, self.system, self.generic)
+        return ServerLayout(self.accelerator, self.system, self.generic, self.outgrown)
 
     @cached_property
     def topology(self) -> ClosTopology:

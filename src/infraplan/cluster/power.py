@@ -58,11 +58,14 @@ class ServerLayout:
     """What the power chain needs about a server and its fabric: the system it belongs to.
 
     `generic`: the system is the generic node and Clos of an accelerator preset, rebuilt for every count.
+    `outgrown`: the catalog system a generic count of its node is past the size of (`Cluster.for_count`), whose own
+    fabric is then a whole zone of the campus that count is built as (facility/campus_fabric.py `zone_layout`).
     """
 
     accelerator: Accelerator
     system: System
     generic: bool = False
+    outgrown: System | None = None
 
     @property
     def accelerators_per_server(self) -> int:

@@ -49,6 +49,7 @@ from infraplan.units import counted
 CAMPUS_OVERSUBSCRIPTION = 7.0  # zone NIC links per aggregation uplink: Llama 3 Sec. 3.3.1's 1:7 above the pod
 # `_zone_load`'s, by layout: at most a zone's packing units per layout (2,048 H100 in 8-GPU servers: 256)
 _ZONE_LOADS: IdentityMemo[tuple[tuple[object, ...], ITLoad]] = IdentityMemo(4096)
+_ZONE_LAYOUTS: IdentityMemo[ServerLayout] = IdentityMemo(64)  # `zone_layout`'s, by the campus's layout
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,45 @@ NO_INTERCONNECT = CampusInterconnect(0, 0, 0, 0, 0.0, 0.0)
 def zone_accelerators(layout: ServerLayout) -> int:
     """Accelerators of one zone: the most whole packing units whose NIC links fit a two-stage non-blocking Clos
     of the radix its fabric is built of (k^2/2 links; `generic.fabric_radix`, hB66: GB200 144, not the default 64),
-    at least one unit."""
+    at least one unit; a catalog system's whole size where a count past it (`layout.outgrown`) is built of copies of
+    it (`zone_layout`)."""
     radix = fabric_radix(layout.system.network)
     unit = layout.packing_unit_accelerators
     links_per_unit = unit // layout.accelerators_per_server * layout.nics_per_server
-    return max(1, radix * radix // 2 // max(links_per_unit, 1)) * unit
+    generic = max(1, radix * radix // 2 // max(links_per_unit, 1)) * unit
+    own = layout.outgrown
+    return own.total_accelerators if own is not None and own.total_accelerators > generic else generic
+
+
+def zone_layout(layout: ServerLayout) -> ServerLayout:
+    """The layout each zone of `layout`'s campus is built on: the outgrown catalog system's own (its tiers built for
+    the zone's count, as `network SYSTEM --gpus N`) where its size is the zone (`zone_accelerators`), else `layout`.
+
+    A system larger than a generic zone is one fabric its source builds whole: dgx-h100-superpod's 16,384 H100 on a
+    non-blocking 3-tier NDR Clos of 1,280 QM9700 (NVIDIA's DGX SuperPOD H100 reference architecture), Meta's 24k
+    clusters (Gangidi et al., SIGCOMM 2024). Past its size the count is that system again, whole, plus the rest on
+    its tiers, joined at 1:7 as every campus joins its zones; built of 2,048-GPU generic zones joined at 1:7, the
+    16,392 H100 one server past it took 907 switches, 3.4 % less capex than the 16,384 (hP73): a fabric with less
+    bisection, priced below the system it grew from. A system within one generic zone (a DGX B200 of 256) is inside
+    the zone's non-blocking Clos already, which costs more past its size than at it."""
+    own = layout.outgrown
+    if own is None or zone_accelerators(layout) != own.total_accelerators:
+        return layout
+    kept = _ZONE_LAYOUTS.get(layout, ())
+    if kept is None:
+        system = own if own.node is layout.system.node else own.model_copy(update={"node": layout.system.node})
+        kept = _ZONE_LAYOUTS.put(layout, (), ServerLayout(layout.accelerator, system))
+    return kept
+
+
+def outgrown_fabric(layout: ServerLayout) -> str:
+    """What a count past a catalog system's size is built on (`zone_layout`), as `facility --count` and `plan`'s
+    pools say it: whole copies of the system on its own tiers, else its node on the generic Clos."""
+    own = layout.outgrown
+    if own is not None and zone_layout(layout) is not layout:
+        return (f"whole copies of its {own.total_accelerators:,} on its own tiers and the rest on them, joined at "
+                f"1:{CAMPUS_OVERSUBSCRIPTION:g} as `campus` joins its zones")
+    return "its node on the generic Clos"
 
 
 def zone_uplinks(load: ITLoad, layout: ServerLayout) -> int:
@@ -193,10 +228,10 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
                 rack_power_w: float | None = None) -> ITLoad:
     """IT load of a campus of `accelerators`: whole zones plus one partial zone, and the aggregation tier.
     `rack_power_w` caps the rack as in `it_load`."""
-    per_zone = zone_accelerators(layout)
-    zones = [(_zone_load(layout, size, cooling, cooling_name, rack_power_w), n)
+    per_zone, built_on = zone_accelerators(layout), zone_layout(layout)
+    zones = [(_zone_load(built_on, size, cooling, cooling_name, rack_power_w), n)
              for size, n in zone_sizes(layout, accelerators)]
-    dci = interconnect(zones, layout)
+    dci = interconnect(zones, built_on)  # the outgrown system's kind and radix where it is the zone
     first = zones[0][0]
     count = sum(n for _, n in zones)
 
@@ -212,11 +247,16 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
         switch_ports=int(total("switch_ports")) + dci.switch_ports, switches=int(total("switches")) + dci.switches,
         network_tiers=max(z.network_tiers for z, _ in zones) + dci.tiers,
         fabric_accelerators=int(total("fabric_accelerators")),
-        network_model=(f"{count:,} non-blocking zones of up to {per_zone:,} (network/topology.py) joined at "
-                       f"1:{CAMPUS_OVERSUBSCRIPTION:g} by {counted(dci.tiers, 'aggregation tier')} over "
+        network_model=(f"{count:,} {_zone_words(layout, built_on)} of up to {per_zone:,} (network/topology.py) "
+                       f"joined at 1:{CAMPUS_OVERSUBSCRIPTION:g} by {counted(dci.tiers, 'aggregation tier')} over "
                        f"{dci.uplinks:,} uplinks (facility/campus_fabric.py)" if dci.uplinks else first.network_model),
     )
     return load
+
+
+def _zone_words(layout: ServerLayout, built_on: ServerLayout) -> str:
+    """What a campus's zones are: non-blocking generic Clos, or copies of the outgrown system's own tiers."""
+    return "non-blocking zones" if built_on is layout else f"zones on {built_on.system.name}'s own tiers"
 
 
 def zoned(layout: ServerLayout) -> bool:

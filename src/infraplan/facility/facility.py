@@ -51,7 +51,7 @@ from infraplan.cluster.power import (
     server_power_w,
 )
 from infraplan.errors import InputError
-from infraplan.facility.campus_fabric import built_load, rack_fills
+from infraplan.facility.campus_fabric import built_load, outgrown_fabric, rack_fills
 from infraplan.facility.carbon import embodied_co2_t, embodied_co2_t_per_year, operational_co2_t
 from infraplan.facility.rack_fabric import rack_fabric_note
 from infraplan.facility.results import (
@@ -290,7 +290,8 @@ def part_as_system_note(system: object, cluster: Cluster) -> str | None:
 
 def system_count_note(accelerator: str, count: int, cluster: Cluster) -> str | None:
     """What fabric `--accelerator SYSTEM --count N` was built on (`Cluster.for_count`, hC72): the system's own tiers
-    for the N it holds, or, past its size, its node on the generic Clos; None for a part (an accelerator)."""
+    for the N it holds, or, past its size, whole copies of it or its node on the generic Clos (`outgrown_fabric`, hP74);
+    None for a part (an accelerator)."""
     try:
         system = node_system(accelerator)
     except InputError:
@@ -301,5 +302,7 @@ def system_count_note(accelerator: str, count: int, cluster: Cluster) -> str | N
     if not cluster.generic:
         return (f"{count:,} of {held}, on its own fabric's tiers, as `network {accelerator} --gpus {count}` "
                 "builds them")
-    return (f"--count {count:,} is more than {held}: its node on the generic Clos, as `campus` builds a count "
-            f"(`network {accelerator}` builds up to {system.total_accelerators:,})")
+    built = outgrown_fabric(cluster.layout)
+    return (f"--count {count:,} is more than {held}: {built}"
+            + (", as `campus` builds a count" if built.startswith("its node") else "")
+            + f" (`network {accelerator}` builds up to {system.total_accelerators:,})")

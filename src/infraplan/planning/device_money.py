@@ -16,7 +16,9 @@ per device-hour whichever command prices it.
 - IT load: an accelerator or system pool is built as `facility --accelerator X --count N` builds it
   (`facility.campus_fabric.built_load`; `Cluster.for_count`, hC72): a system's own tiers built for the count
   where the system holds it (as `network SYSTEM --gpus N`), else its node on the generic fabric (a note past its
-  size, `past_system_note`; hP73: at any count but exactly the system's size the generic fabric was priced); a
+  size, `past_system_note`; hP73: at any count but exactly the system's size the generic fabric was priced), whose
+  zones are whole copies of the system on its own tiers where it is larger than one generic zone (`campus_fabric.
+  zone_layout`, hP74: the price no longer falls past its size); a
   video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share (the pool's
   `host_power_w`, else the device YAML's) in whole hosts of its `modules_per_host` (`VIDEO_HOST_LAYOUT` air-cooled),
   racked by the cooling's power limit and the host's height (`host_rack_units`).
@@ -54,7 +56,7 @@ from infraplan.cluster.cost import (
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import assumed_share_note, unstated_switch_note
 from infraplan.cluster.power import ServerLayout, servers_by_space
-from infraplan.facility.campus_fabric import built_load
+from infraplan.facility.campus_fabric import built_load, outgrown_fabric
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.facility.facility import devices_embodied_t_per_year, embodied_t_per_year, total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
@@ -181,17 +183,19 @@ def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, pri
 def device_layout(device: str, devices: int | None = None, host_power_w: float | None = None) -> ServerLayout:
     """The power layout of `devices` of `device`: a system's own fabric where it holds them (its tiers built for the
     count, `facility`'s `Cluster.for_count`, hP73), else (a part, more than the system holds, or no count) the
-    system's node (scale-up domain, host) on the generic fabric built for the devices (`built_load`); a CPU's node
+    system's node (scale-up domain, host) on the generic fabric built for the devices (`built_load`; past a system's
+    size it is `outgrown`: copies of the system where it is larger than a generic zone, hP74); a CPU's node
     with no back-end NICs (module docstring, "Network": no fabric); a video ASIC's CPU host. `host_power_w` (a pool's
     host share per device) replaces the node's, as the power side uses it."""
     if is_video_device(device):
         return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
     base = Cluster.resolve(device).layout
-    generic = base.generic or devices is None or devices > base.system.total_accelerators
+    past = not base.generic and devices is not None and devices > base.system.total_accelerators
+    generic = base.generic or devices is None or past
     front_end = base.accelerator.kind == "cpu" and base.nics_per_server > 0
     if host_power_w is None and generic == base.generic and not front_end:
         return base
-    key = (host_power_w, generic, front_end)  # one layout object per variant: the campus load keeps its whole zone
+    key = (host_power_w, generic, front_end, past)  # one layout object per variant: the campus load keeps its zones
     kept = _LAYOUTS.get(base, key)
     if kept is not None:
         return kept
@@ -204,7 +208,8 @@ def device_layout(device: str, devices: int | None = None, host_power_w: float |
         node = node.model_copy(update={"nics_per_node": 0})
     if node is not system.node:
         system = system.model_copy(update={"node": node})
-    return _LAYOUTS.put(base, key, ServerLayout(base.accelerator, system, generic=generic))
+    return _LAYOUTS.put(base, key, ServerLayout(base.accelerator, system, generic=generic,
+                                                outgrown=system if past else None))
 
 
 _LAYOUTS: IdentityMemo[ServerLayout] = IdentityMemo(64)  # `device_layout`'s variants, by the preset's own layout
@@ -248,9 +253,9 @@ def past_system_note(name: str, device: str, devices: int) -> str | None:
     size = system.system.total_accelerators
     if system.generic or devices <= size:
         return None
-    return (f"pool {name}: its {devices:,} devices are more than the {size:,} of {system.system.name}: its node on "
-            f"the generic Clos, as `facility --accelerator {device} --count {devices}` builds them (its own tiers up "
-            f"to {size:,})")
+    return (f"pool {name}: its {devices:,} devices are more than the {size:,} of {system.system.name}: "
+            f"{outgrown_fabric(device_layout(device, devices))}, as `facility --accelerator {device} --count "
+            f"{devices}` builds them (its own tiers up to {size:,})")
 
 
 def reference_devices(device: str) -> int:

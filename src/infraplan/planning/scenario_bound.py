@@ -17,9 +17,10 @@ nodes + spares) for some nodes <= n, so E there is the least of those. E is eval
 to the most the pool can usefully hold (scenario_prices.most_devices: the programme's own bound on n), lines under
 it (`bound_brackets`) cost the bounding programme, and HiGHS's dual bound of that programme is below every answer's
 exact objective. No monotone cost is assumed (hP73): the servers column may hold more servers than the devices used
-need (g n >= used), so the bound charges the least of its lines at or above the servers used (a system's own tiers
-cost more at its size than the generic Clos just past it: dgx-h100-superpod 3.4 % at 16,384). Site caps stay the
-programme's (facility watts per device at the 1,024-device reference, the first cap pass): an answer whose packed
+need (g n >= used), so the bound charges the least of its lines at or above the servers used (hP73: a system's own
+tiers cost 3.4 % more at its size than the generic Clos past it, dgx-h100-superpod; the catalog's are monotone since
+hP74, a user's system file need not be). Site caps stay the programme's (facility watts per device at the 1,024-device
+reference, the first cap pass): an answer whose packed
 power exceeds a cap is not taken from the bound's search, and the bound is the optimum's over those constraints.
 
 Retirement (hB70, session 70). Where devices retire and the policy holds spares, the report's fleet is not n +
