@@ -77,14 +77,17 @@ def test_a_seed_without_the_flow_model_is_one_refusal_everywhere(client: TestCli
     assert estimate_collective("all-reduce", cluster, 64, 2**26).seed is None  # the analytical model draws nothing
     assert collective("all-reduce", "dgx-h100-superpod", 64, "64MiB", seed=3) == estimate_collective(
         "all-reduce", cluster, 64, 2**26)
-    assert collective("all-reduce", "dgx-h100-superpod", 64, "64MiB", sim="flow", seed=3).seed == 3
+    # (hF74: adaptive routing with no failed link draws nothing, and names no seed; a failed link is drawn by it)
+    assert collective("all-reduce", "dgx-h100-superpod", 64, "64MiB", sim="flow", seed=3).seed is None
+    assert collective("all-reduce", "dgx-h100-superpod", 64, "64MiB", sim="flow", seed=3,
+                      failed_links="leaf:1").seed == 3
     body = {"op": "all-reduce", "system": "dgx-h100-superpod", "gpus": 64, "size": "64MiB"}
     for sent in ({**body, "seed": 0}, {**body, "seed": 3}):
         response = client.post("/api/collective", json=sent)
         assert (response.status_code, response.json()["detail"]) == (400, SEED_LINE)
     line = ["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "64", "--bytes", "64MiB"]
     assert cli_main([*line, "--seed", "0"]) == 2 and SEED_LINE in capsys.readouterr().err
-    web, cli = web_and_cli(client, "collective", {**body, "sim": "flow", "seed": 3}, capsys)
+    web, cli = web_and_cli(client, "collective", {**body, "sim": "flow", "seed": 3, "failed_links": "leaf:1"}, capsys)
     assert web == cli and web["seed"] == 3
     assert client.post("/api/collective/cli", json={**body, "sim": "flow"}).json()["command"] == (
         "infraplan collective all-reduce --system dgx-h100-superpod --gpus 64 --bytes 64MiB --sim flow --json")

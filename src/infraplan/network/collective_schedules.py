@@ -60,6 +60,7 @@ from infraplan.network.ecmp_collisions import hashed_line_s
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
+from infraplan.network.flow_sized import sized_basis, sized_flow_time
 from infraplan.network.priced_collective import headline, priced_collective
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import LinkTable, build_links, fail_links, parse_failed_links
@@ -96,6 +97,20 @@ def _analytical_phases(fabric: Fabric, op: str, algorithm: str, size: float, n: 
     total = analytical_time(fabric, op, algorithm, size, n, stride)
     latency = min(analytical_time(fabric, op, algorithm, 1.0, n, stride), total)
     return [((total - latency) / count, latency / count)] * count
+
+
+def _collided(spec: System, fabric: Fabric, op: str, algo: str, size: float, n: int, stride: int, said: Any,
+              topo: ClosTopology, links: LinkTable, phases: list[Any]) -> tuple[float, str]:
+    """The analytical answer on an ECMP fabric (hE73): the alpha-beta line with ECMP's expected hash collisions of the
+    flow schedule's `phases` on the built `links`, where above the headline `said`; else `said`'s."""
+    hashed, factors = hashed_line_s(topo, links, phases, _analytical_phases(fabric, op, algo, size, n, stride,
+                                                                            len(phases)),
+                                    spec.network.ecmp_flows_per_pair)
+    if not hashed > said.time_s * (1.0 + 1e-9):  # (a factor of 1 recomposes the line to rounding)
+        return said.time_s, said.basis
+    told = " / ".join(f"{f:.3f}x" for f in factors)
+    return hashed, (f"the alpha-beta line with ECMP's expected hash collisions ({told} its bandwidth time, "
+                    f"`network.ecmp_collisions`), above {said.basis}")
 
 
 def _phase_names(op: str, algorithm: str, count: int) -> list[str]:
@@ -205,18 +220,17 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         "priced_efficiency": priced.efficiency, "priced_basis": priced.basis,
         "serving_custom_time_s": priced.custom_time_s}
     ecmp = spec.network.balancing == "ecmp"
+    # `--sim analytical`'s answer, which the flow answer states too (`analytical_answer_time_s`, hF59; hF74: it
+    # named the priced time where ECMP's collisions are above it); hashed flows collide on ECMP fabrics (hE73)
+    answer_s, answer_basis = said.time_s, said.basis
+    collide = ecmp and algo != "sharp" and gpus * stride > fabric.scale_up_domain
     if sim == "analytical":
-        time_s, basis = said.time_s, said.basis
-        if ecmp and algo != "sharp" and gpus * stride > fabric.scale_up_domain:  # hashed flows collide (hE73)
+        if collide:
             topo, links = _topology_and_links(spec, fabric)
             phases = flow_phases(op, _flow_algorithm(algo), members, topo.scale_up_domain_gpus, size_bytes)
-            hashed, factors = hashed_line_s(topo, links, phases, _analytical_phases(
-                fabric, op, algo, size_bytes, gpus, stride, len(phases)), spec.network.ecmp_flows_per_pair)
-            if hashed > time_s * (1.0 + 1e-9):  # (a factor of 1 recomposes the line to rounding)
-                told = " / ".join(f"{f:.3f}x" for f in factors)
-                time_s, basis = hashed, (
-                    f"the alpha-beta line with ECMP's expected hash collisions ({told} its bandwidth time, "
-                    f"`network.ecmp_collisions`), above {said.basis}")
+            answer_s, answer_basis = _collided(spec, fabric, op, algo, size_bytes, gpus, stride, said, topo, links,
+                                              phases)
+        time_s, basis = answer_s, answer_basis
         # send-recv's pairs counted on each link name its binding one (`PricedCollective.tier`: counted once, hF73)
         pairs = priced.tier if op == "send-recv" else None
         tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else pairs if pairs \
@@ -239,6 +253,10 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         topo, links = _topology_and_links(spec, fabric)
         failed_note = []
         adaptive = spec.network.balancing == "adaptive"  # each flow over every equal-cost uplink (hF73)
+        # the seed picks ECMP's hashes, SHARP's tree streams and failed links: adaptive routing with none of those
+        # draws nothing, so the answer names no seed (as the analytical model's, hF74)
+        drawn_nothing = adaptive and failure is None and algo != "sharp"
+        whole = links  # (ECMP's expected collisions price every link, as the analytical model)
         if failure is not None:
             links, count, total = fail_links(topo, links, failure[0], failure[1], seed, fraction=failure[2])
             failed_note = [f"{count:,} of the {total:,} {failure[0]} uplinks failed (chosen with seed {seed}); "
@@ -259,6 +277,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             phases = flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus, size_bytes)
             check_flow_run([flow_count(topo, step, fpp) for step, _ in phases], rounds, tiers, notice)
             compared: list[PhaseComparison] = []
+            phase_times: list[float] = []
             pipelined = flow_algo in ("ring", "hierarchical") and _fabric.PIPELINED_RING_LATENCY
             # a tree spanning scale-up domains is NCCL's pipelined tree (inside one domain: ceil(log2 n) steps)
             tree = (flow_algo == "tree" and op == "all-reduce" and _fabric.PIPELINED_TREE_LATENCY
@@ -284,6 +303,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                     transfer_s, latency_s = result.slowest_transfer_s, result.slowest_latency_s
                 phase = (transfer_s + latency_s if pipelined or tree else result.job_finish_s[0]) * repeat
                 time_s += phase
+                phase_times.append(phase)
                 flows = max(flows, result.flows)
                 if phase > worst:
                     worst, tier = phase, result.bottleneck_class
@@ -291,14 +311,25 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                     name, repeat, transfer_s * repeat, latency_s * repeat, a_bw, a_lat,
                     result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use,
                     path_share(routed, result.bottleneck_class)))
+            if collide:  # after the flow run's own checks: its flow set is built once they pass
+                answer_s, answer_basis = _collided(spec, fabric, op, algo, size_bytes, gpus, stride, said, topo,
+                                                  whole, phases)
             reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
                       else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),
                                              fpp, adaptive))
             if reason and tree and time_s < analytical:  # a tree over 2-3 domains: its own NIC load (hB57)
                 reason += tree_nic_reason(fabric, gpus, stride)
-        out.update({"analytical_time_s": analytical, "analytical_answer_time_s": said.time_s, "flows_per_pair": fpp,
-                    "seed": seed, "flows": flows, "difference_reason": reason})  # (said: `--sim analytical`'s, hF59)
+        out.update({"analytical_time_s": analytical, "analytical_answer_time_s": answer_s, "flows_per_pair": fpp,
+                    "seed": None if drawn_nothing else seed, "flows": flows,
+                    "difference_reason": reason})  # (answer_s: `--sim analytical`'s, hF59)
         basis = f"the flow simulation of the {algo} schedule (no message-size efficiency: `priced_time_s` has it)"
+        # the same schedule at the efficiency the analytical answer reads (`network.flow_sized`, hF74): where that
+        # answer is the priced time of this algorithm or ECMP's hashed line above it, NVLS and SHARP aside
+        efficiency = priced.efficiency if said.time_s == priced.time_s and algo not in ("nvls", "sharp") else None
+        if efficiency is not None:
+            sized = sized_flow_time(compared, phase_times, efficiency)
+            out["sized_time_s"] = sized
+            basis += sized_basis(sized, efficiency, answer_s)
         pair = (f"adaptive routing: a {endpoint_word(spec)} pair's {counted(fpp, 'flow')} spread evenly over the "
                 "equal-cost uplinks (`network.adaptive_routing`)" if adaptive
                 else f"ECMP: {counted(fpp, 'hashed flow')} per {endpoint_word(spec)} pair")

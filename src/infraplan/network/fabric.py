@@ -93,8 +93,9 @@ class Fabric:
     rail_tiers: int = 0
     rail_nics_per_gpu: int = 1
     paired_halves: bool = False  # `collective send-recv` packed: its pairs (i, i + g) (`uplink_occupancy`, hB57)
-    # GPUs of one host (node.accelerators_per_node; `collective_algorithms.custom_all_reduce_runs`)
+    # GPUs of one host (node.accelerators_per_node; `collective_algorithms.custom_all_reduce_runs`), and over its NICs
     host_accelerators: int = 0
+    gpus_per_nic: float = 1.0  # (> 1: they share them, `PARTIAL_DOMAIN_NIC`)
 
     @classmethod
     def from_system(
@@ -147,6 +148,7 @@ class Fabric:
             nic_line_bytes_per_s=nic * scale_out_factor,
             rail_only=system.network.rail_only,
             leaf_domain_gpus=leaf_domain if leaf_domain > sizes[0] else 0, host_accelerators=node.accelerators_per_node,
+            gpus_per_nic=node.accelerators_per_node / node.nics_per_node,
             **tier_bandwidth.rail_planes(system, topo),
         )
 
@@ -294,14 +296,27 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
         # cross the scale-up link first to the member on the destination's rail (Wang et al., arXiv:2307.12169:
         # all-to-all forwarded over the HB domain, cited from memory); NCCL's PXN pipelines the two hops
         forwarded = (n - k_domain) * (k_domain - 1.0) / k_domain if fabric.rail_only else 0.0
-        time_per_byte = np.maximum((k_domain - 1.0 + forwarded) / fabric.scale_up_bytes_per_s,
-                                   (n - k_domain) / nic_rate) / peers
+        nic_time, g = (n - k_domain) / nic_rate, fabric.gpus_per_nic
+        if PARTIAL_DOMAIN_NIC and g > 1.0:  # k < g members of a host share its NICs: k / g of a full host's load
+            nic_time = np.maximum(np.minimum(k_domain, g) / g * (n - k_domain) / fabric.nic_bytes_per_s,
+                                  np.where(nic_rate < fabric.nic_bytes_per_s, nic_time, 0.0))
+        time_per_byte = np.maximum((k_domain - 1.0 + forwarded) / fabric.scale_up_bytes_per_s, nic_time) / peers
+        if PARTIAL_DOMAIN_NIC:  # the domain holding the fewest members: its ranks send the most over their NICs
+            fewest = np.clip(n - np.ceil(np.floor((n - 1.0) * stride / domain) * domain / stride), 1.0, k_domain)
+            share = np.minimum(fewest, g) / g if g > 1.0 else 1.0
+            time_per_byte = np.maximum(time_per_byte, share * (n - fewest) / fabric.nic_bytes_per_s / peers)
         bandwidth = 1.0 / np.maximum(time_per_byte, 1e-30)
     else:
         bandwidth = cross_bw
     bandwidth = np.where(inside, fabric.scale_up_bytes_per_s, bandwidth)
     latency = np.where(inside, SCALE_UP_LATENCY_S, latency)
     return bandwidth, latency, bottleneck
+
+
+# hF74: an all-to-all ends with its last rank (one NCCL group call); a rank whose domain holds r members sends (n - r)
+# / n of its bytes on its NIC, so the fewest bind (512 on NVL72 racks, 7 x 72 + 8: 504 / 440 = 1.145x, flow 1.146x);
+# m < g members of a host sharing g GPUs a NIC take m / g of it (MTIA v1 64 spread, 4 a host: the line was 3.05x).
+PARTIAL_DOMAIN_NIC = True
 
 
 # NCCL's ring is a pipeline, not a lockstep: a chunk's k-th step at a rank waits for its (k-1)-th step at the

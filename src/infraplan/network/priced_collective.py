@@ -131,7 +131,8 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
     per_domain = min(max(math.floor(domain / stride), 1), n)
     nodes = n / per_domain
     table = "simai_ata_ratio.csv" if op == "all-to-all" else "simai_nic_ratio.csv"
-    held = f", its last column's ({_TABLE_NODES} nodes)" if nodes > _TABLE_NODES else ""
+    last = _links.last_measured_nodes("ata" if op == "all-to-all" else "nic")  # (all-to-all: 16, hF74)
+    held = f", its last measured column's ({last} nodes)" if nodes > last else ""
     return PricedCollective(seconds, efficiency, f"the SimAI NCCL table catalog/nccl/{table} at {nodes:,.4g} "
                             f"nodes{held}: message-size efficiency {efficiency:.3g} of the large-message busbw at "
                             "this size, bounding the alpha-beta time from below; NCCL's network step latency")

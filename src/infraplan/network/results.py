@@ -100,7 +100,11 @@ class CollectiveResult(SparseResult):
                                                    "with message-size efficiency; flow simulation only)")
     flows_per_pair: int | None = Field(None, description="flows (QPs) per GPU pair (flow simulation; hashed on an "
                                        "ECMP fabric, spread on an adaptive one)")
-    seed: int | None = Field(None, description="random seed (flow simulation)")
+    sized_time_s: float | None = Field(None, description="the flow schedule's seconds at the message-size "
+                                       "efficiency the analytical answer reads (flow simulation, where that answer "
+                                       "has one: `network.flow_sized`)")
+    seed: int | None = Field(None, description="random seed (flow simulation; None where nothing is drawn: the "
+                             "analytical model, or adaptive routing with no failed link and no SHARP tree)")
     flows: int | None = Field(None, description="flows simulated (count)")
     difference_reason: str | None = Field(None, description="why the flow and analytical times differ by more "
                                           "than 5 % (flow simulation), null when they agree")

@@ -70,6 +70,16 @@ def efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=4)
+def last_measured_nodes(kind: str) -> int:
+    """The largest node count a SimAI table has figures for (`efficiency_table` holds its last one past it): 128 for
+    the NIC table, 16 for the all-to-all table, whose 32-128-node columns are empty (hF74: `collective` said "at 64
+    nodes" where it read the 16-node figures)."""
+    rows = read_rows("infraplan.catalog", "nccl", f"simai_{kind}_ratio.csv")
+    columns = list(rows[0])[1:1 + len(NODE_COLUMNS)]
+    return max(nodes for nodes, c in zip(NODE_COLUMNS, columns, strict=True) if any(r[c] for r in rows))
+
+
+@lru_cache(maxsize=4)
 def efficiency_lists(kind: str) -> tuple[list[float], tuple[list[float], ...]]:
     """`efficiency_table(kind)` as Python lists (log2 sizes, then each node-count column) for the float path."""
     sizes, table = efficiency_table(kind)

@@ -35,6 +35,10 @@ def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
         console.print(f"train and serve price it at {fmt_seconds(r.priced_time_s)} ({r.priced_time_s / r.time_s:.3g}x "
                       f"the flow simulation above, which they do not use): {r.priced_basis}", markup=False,
                       highlight=False)
+        if r.sized_time_s is not None and r.analytical_answer_time_s:  # one answer with `--sim analytical` (hF74)
+            console.print(f"at the message-size efficiency `--sim analytical` reads: {fmt_seconds(r.sized_time_s)} "
+                          f"({r.sized_time_s / r.analytical_answer_time_s:.3g}x its answer; the flow time above is "
+                          "fluid, network.flow_sized)", markup=False, highlight=False)
     else:  # the priced time is the answer (hC52); the alpha-beta line beside it
         if r.time_s == r.priced_time_s:
             console.print(f"as train and serve price it: {r.priced_basis}", markup=False, highlight=False)
@@ -49,8 +53,9 @@ def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
                else f"{r.flows_per_pair} per {device} pair across nodes")
         said = ("" if r.analytical_answer_time_s is None or r.analytical_answer_time_s == r.analytical_time_s
                 else f" (`--sim analytical` answers {fmt_seconds(r.analytical_answer_time_s)}: the priced time)")
+        drawn = f"seed {r.seed}" if r.seed is not None else "nothing drawn (adaptive routing, no failed link)"
         console.print(f"alpha-beta line (the analytical model before message-size efficiency): "
-                      f"{fmt_seconds(r.analytical_time_s)}{said}; {r.flows or 0:,} flows ({per}), seed {r.seed}",
+                      f"{fmt_seconds(r.analytical_time_s)}{said}; {r.flows or 0:,} flows ({per}), {drawn}",
                       markup=False, highlight=False)
         if r.difference_reason:
             console.print(f"why they differ: {r.difference_reason}")
