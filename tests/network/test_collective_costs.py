@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -41,10 +43,13 @@ def test_groups_are_priced_by_the_tier_they_span():
 
 
 def test_oversubscription_binds_only_where_few_members_share_a_pod():
-    roce, ib = fabric("meta-genai-roce-24k"), fabric("meta-genai-ib-24k")
+    hashed, ib = fabric("meta-genai-roce-24k"), fabric("meta-genai-ib-24k")
+    roce = replace(hashed, ecmp_pools=())  # the even spread (its ECMP collisions: test_ecmp_concurrent_hE74)
     # Llama 3 DP ring: stride 128 -> 24 members in each 3,072-GPU pod; 24/7 NICs > 1 NIC: not limited
     bw_roce, _, _ = group_link(roce, np.array([128.0]), np.array([128.0]))
     assert bw_roce[0] == pytest.approx(roce.nic_bytes_per_s)
+    # hE74: all 128 rings' 16 flows a pair hashed on the racks' 8 pod-switch bundles at once: 1.677x below the NIC
+    assert group_link(hashed, 128.0, 128.0)[0] == pytest.approx(roce.nic_bytes_per_s / 1.6766, rel=1e-3)
     # all-to-all over 1,024 GPUs, one per node, spread over all pods: 7/8 of the bytes cross the 1:7 tier
     slow = all_to_all_time(roce, 1e9, 1024, 24)
     fast = all_to_all_time(ib, 1e9, 1024, 24)

@@ -38,7 +38,9 @@ def h100() -> Fabric:
 
 @pytest.fixture(scope="module")
 def roce() -> Fabric:
-    return _fabric("meta-genai-roce-24k")
+    """The RoCE cluster at the even spread: these tests price its tiers' oversubscription; its ECMP hash collisions
+    (hE74, `network.ecmp_tiers`) are tests/network/test_ecmp_concurrent_hE74.py's."""
+    return dataclasses.replace(_fabric("meta-genai-roce-24k"), ecmp_pools=())
 
 
 @pytest.fixture(scope="module")

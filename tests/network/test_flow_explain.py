@@ -43,7 +43,7 @@ def test_adaptive_routing_leaves_no_collision_to_blame(tmp_path: Path, op: str) 
 @pytest.mark.parametrize("gpus", [144, 576])
 def test_ring_across_nvl72_racks_agrees_with_the_pipelined_ring(nvl72_superpod, gpus):
     """A ring over 2 or 8 NVL72 racks has 71 NVLink hops per rack hop. Both models price a step at the mean of the
-    ring's hop latencies (NCCL's pipelined ring, `fabric.ring_latency`): they agree, with no reason to give. Before,
+    ring's hop latencies (NCCL's pipelined ring, `network.ring_latency`): they agree, with no reason to give. Before,
     the analytical model charged every step the rack tier's latency and the flow model its slowest pair's own
     (flow 0.93x / 0.85x analytical)."""
     f = estimate_collective("all-reduce", nvl72_superpod, gpus, GIB, algorithm="ring", sim="flow")

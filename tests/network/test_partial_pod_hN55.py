@@ -66,9 +66,11 @@ def test_network_collective_and_train_price_4096_gpus_on_one_fabric(capsys):
     cut = Cluster(full.system.model_copy(update={"total_accelerators": built}), full.accelerator, full.generic)
     for op in ("all-reduce", "all-to-all"):
         a, b = (estimate_collective(op, c, 4096, 2**30) for c in (full, cut))
-        assert (a.alpha_beta_time_s, a.bottleneck_tier) == (b.alpha_beta_time_s, b.bottleneck_tier)
-        # the expected ECMP collisions (hE73) count each built fabric's own equal-cost pools: the cut system's
-        # all-to-all hashes over other pools (1.4 % apart at 4,096 GPUs)
+        assert a.bottleneck_tier == b.bottleneck_tier
+        # the expected ECMP collisions (hE73; in the line and the priced time since hE74) count each built fabric's
+        # own equal-cost pools: the cut system's all-to-all hashes over other pools (1.4 % apart at 4,096 GPUs, the
+        # line 0.13 %)
+        assert a.alpha_beta_time_s == pytest.approx(b.alpha_beta_time_s, rel=2e-3)
         assert a.time_s == pytest.approx(b.time_s, rel=0.02)
     steps = [estimate_training("llama3-70b", c, 4096, tp=8, pp=4, global_batch=1024, seq_len=8192).step_time_s
              for c in (full, cut)]

@@ -14,7 +14,8 @@ from infraplan.cluster import Cluster
 from infraplan.network.collective_algorithms import analytical_time
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, all_reduce_time, reduce_scatter_time
-from infraplan.network.fabric import Fabric, ring_latency
+from infraplan.network.fabric import Fabric
+from infraplan.network.ring_latency import ring_latency
 
 GIB = 2.0**30
 

@@ -54,7 +54,9 @@ def test_a_rail_uplink_carries_the_pairs_leaving_its_domain() -> None:
     spec = load_system("gaudi2-cluster")
     leaf, *above = spec.network.tiers
     tiers = [leaf.model_copy(update={"oversubscription": 3.0}), *above]
-    cluster = Cluster.resolve(spec.model_copy(update={"network": spec.network.model_copy(update={"tiers": tiers})}))
+    even = {"tiers": tiers, "load_balancing": "adaptive", "load_balancing_source": "test: the even count (hE74: ECMP's "
+            "collisions on top, test_ecmp_concurrent_hE74)"}
+    cluster = Cluster.resolve(spec.model_copy(update={"network": spec.network.model_copy(update=even)}))
     fabric = cluster.fabric
     assert (fabric.tier_sizes[0], fabric.rail_nics_per_gpu, tuple(fabric.rail_of_gpu)) == (64, 1, (0, 0, 1, 1, 2, 2,
                                                                                                   3, 3))

@@ -22,7 +22,7 @@ from infraplan.cli.main import main
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.collective_schedules import estimate_collective
-from infraplan.network.fabric import ring_latency_one
+from infraplan.network.ring_latency import ring_latency_one
 from infraplan.network.topology import build_topology
 from infraplan.training import estimate_training
 

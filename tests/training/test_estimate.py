@@ -306,12 +306,15 @@ def test_context_parallel_communicates_and_splits_activations() -> None:
 
 def _roce_plans(cp: int, dp: int, pp: int = 16) -> dict[str, float]:
     shape = load_model("llama3-405b")
-    roce = Cluster.resolve("meta-genai-roce-24k")
-    net = roce.system.network
+    hashed = Cluster.resolve("meta-genai-roce-24k")
+    # the even spread: these tests price the tiers' oversubscription; the catalog's ECMP hashes (hE74,
+    # `network.ecmp_tiers`) hash over other pools on the flat copy's other switches ("roce_hashed": the file's own)
+    net = hashed.system.network.model_copy(update={"load_balancing": "adaptive", "load_balancing_source": "test"})
     flat = net.model_copy(update={"tiers": [t.model_copy(update={"oversubscription": 1.0}) for t in net.tiers]})
     clusters = {
-        "roce": roce,
-        "roce_flat": Cluster(roce.system.model_copy(update={"network": flat}), roce.accelerator),
+        "roce": Cluster(hashed.system.model_copy(update={"network": net}), hashed.accelerator),
+        "roce_flat": Cluster(hashed.system.model_copy(update={"network": flat}), hashed.accelerator),
+        "roce_hashed": hashed,
         "ib": Cluster.resolve("meta-genai-ib-24k"),
     }
     plan = PlanArrays.build(tp=8, pp=pp, dp=dp, cp=cp, ep=1, vpp=1, micro_batch=1, global_batch=16 * dp,
@@ -329,6 +332,8 @@ def test_dp_group_with_many_members_per_pod_is_not_slowed_by_oversubscription() 
     assert out["roce"]["dp_comm_exposed"][0] == out["roce_flat"]["dp_comm_exposed"][0]
     # against the non-blocking InfiniBand cluster only latency differs
     assert out["roce"]["step_time_s"][0] == pytest.approx(out["ib"]["step_time_s"][0], rel=1e-3)
+    # all 32 x 128 rings' flows hashed at once (16 a pair) collide on the racks' uplinks: more DP time exposed
+    assert out["roce_hashed"]["dp_comm_exposed"][0] > out["roce"]["dp_comm_exposed"][0]
 
 
 def test_dp_group_with_few_members_per_pod_is_slowed_by_oversubscription() -> None:

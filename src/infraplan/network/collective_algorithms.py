@@ -39,9 +39,9 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
-from infraplan.network.fabric import ring_latency
 from infraplan.network.nvlink_all_reduce import nvls_available
 from infraplan.network.pair_loads import send_recv_seconds_alone
+from infraplan.network.ring_latency import ring_latency
 from infraplan.network.sharp import sharp_time
 from infraplan.scalar_path import NUMPY_OPS
 

@@ -41,8 +41,6 @@ from infraplan.network.fabric import (
     group_domain,
     group_link,
     group_link_one,
-    ring_latency,
-    ring_latency_one,
 )
 from infraplan.network.nccl_trees import tree_latency, tree_latency_kept
 from infraplan.network.nvlink_all_reduce import nvls_time_xp
@@ -50,6 +48,7 @@ from infraplan.network.placement import in_one_pass as _joined
 from infraplan.network.placement import spanning_bound
 from infraplan.network.placement import spanning_bounded as _bounded
 from infraplan.network.placement import spanning_members as _spanning_members
+from infraplan.network.ring_latency import ring_latency, ring_latency_one
 from infraplan.network.sharp import sharp_times
 from infraplan.network.tree_crossings import tree_link, tree_link_kept
 
@@ -76,7 +75,7 @@ def _link(xp: _Ops, fabric: Fabric, n: Any, stride: Any, all_to_all: bool = Fals
 
 
 def _ring_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, sized: bool) -> Any:
-    """Mean step latency of a ring over the group (`fabric.ring_latency`: the sum of its hops' latencies, NCCL's
+    """Mean step latency of a ring over the group (`network.ring_latency`: the sum of its hops' latencies, NCCL's
     pipelined ring); sized, each network hop floored at NCCL's network step latency, as `step_latency_xp` floors
     the group's link."""
     floor = _efficiency.NCCL_NET_STEP_LATENCY_S if sized else 0.0

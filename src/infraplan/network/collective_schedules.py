@@ -103,8 +103,8 @@ def _collided(spec: System, fabric: Fabric, op: str, algo: str, size: float, n: 
               topo: ClosTopology, links: LinkTable, phases: list[Any]) -> tuple[float, str]:
     """The analytical answer on an ECMP fabric (hE73): the alpha-beta line with ECMP's expected hash collisions of the
     flow schedule's `phases` on the built `links`, where above the headline `said`; else `said`'s."""
-    hashed, factors = hashed_line_s(topo, links, phases, _analytical_phases(fabric, op, algo, size, n, stride,
-                                                                            len(phases)),
+    hashed, factors = hashed_line_s(topo, links, phases, _analytical_phases(  # on the even spread's line
+        replace(fabric, ecmp_pools=()), op, algo, size, n, stride, len(phases)),
                                     spec.network.ecmp_flows_per_pair)
     if not hashed > said.time_s * (1.0 + 1e-9):  # (a factor of 1 recomposes the line to rounding)
         return said.time_s, said.basis
@@ -240,8 +240,9 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         qps = counted(spec.network.ecmp_flows_per_pair, "flow")
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
                        "uplinks)", (f"ECMP: {qps} a pair, each hashed onto "
-                       "one equal-cost uplink: the expected largest load of the hashes (balls into bins, "
-                       "`network.ecmp_collisions`), where it is above the priced time" if ecmp else
+                       "one equal-cost uplink: the expected largest load of the hashes (balls into bins) in the "
+                       "priced time, each tier's pools (`network.ecmp_tiers`), and on the flow schedule's own pools "
+                       "(`network.ecmp_collisions`) where that is above it" if ecmp else
                        "adaptive routing: every flow spread evenly over the equal-cost uplinks (no hash collisions)"),
                        "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), a tree "
                        "across domains its longest path's (NCCL's pipelined tree), an all-to-all round its "
@@ -290,7 +291,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                                   flows_per_pair=fpp, seed=seed + i, progress=progress if tell is None else tell)
                 if pipelined:
                     # a pipelined ring's step: its slowest transfer plus the mean of its hops' latencies (the
-                    # sum along the ring over its steps, `fabric.ring_latency`), not the slowest transfer-plus-hop
+                    # sum along the ring over its steps, `network.ring_latency`), not the slowest transfer-plus-hop
                     transfer_s, latency_s = result.transfer_s, result.mean_latency_s
                 elif tree:
                     # a pipelined tree's pass: its chunks' slowest transfers plus, once, the latency of its longest

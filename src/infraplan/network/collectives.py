@@ -49,11 +49,12 @@ from infraplan.network.fabric import SCALE_UP_LATENCY_S as SCALE_UP_LATENCY_S
 from infraplan.network.fabric import Fabric as Fabric
 from infraplan.network.fabric import group_domain as group_domain
 from infraplan.network.fabric import group_link as group_link
-from infraplan.network.fabric import group_link_one, ring_latency_one
+from infraplan.network.fabric import group_link_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nccl_trees import forget_tree_latencies, tree_latency_one
 from infraplan.network.nvlink_all_reduce import NVLS_LATENCY_S as NVLS_LATENCY_S
 from infraplan.network.placement import spanning_bound, spanning_members
+from infraplan.network.ring_latency import ring_latency_one
 from infraplan.network.sharp import sharp_time
 from infraplan.network.tree_crossings import bottleneck_tier as bottleneck_tier
 from infraplan.network.tree_crossings import forget_tree_links, tree_link_kept

@@ -21,93 +21,22 @@ as an expectation, with no draw:
   send-recv at 3.57x the line where the flow model's seeds give 2.99-3.49x);
 * the pools taken as independent, the step's expected time is the integral of P(T > t): its ratio to the even
   spread's time (every pool's bytes over its summed rate) is the step's collision factor.
+
+The largest bin's law (`max_load_cdf`, `expected_slowest`) lives in `network.ecmp_tiers` since hE74, which prices the
+same law per tier, all of a step's concurrent groups at once, for what train and serve charge (`priced_time_s`).
 """
 
 from __future__ import annotations
-
-import math
-from functools import lru_cache
 
 import numpy as np
 
 from infraplan.network.adaptive_routing import pool_of
 from infraplan.network.clos_topology import ClosTopology
+from infraplan.network.ecmp_tiers import EXACT_BALLS_MAX as EXACT_BALLS_MAX
+from infraplan.network.ecmp_tiers import expected_slowest as expected_slowest
+from infraplan.network.ecmp_tiers import max_load_cdf as max_load_cdf
 from infraplan.network.flow_sim import FlowSet
 from infraplan.network.routing import LinkTable, route
-
-EXACT_BALLS_MAX = 1024
-"""Above this many flows on one pool, the largest bin's law is taken from n independent Poisson(B / n) counts
-(the unconditioned product, P(Poisson(B / n) <= m)^n), which is cheaper: its expected maximum is within 0.02 % of
-the exact law's (measured: 256 flows on 16 links -0.015 %, 1,024 on 16 / 64 links -0.002 / -0.004 %, 2,048 on 16
-and 4,096 on 16 / 64 links under 0.001 %)."""
-
-TAIL = 1e-12  # the largest bin's law is cut where P(max > m) falls below this
-
-
-@lru_cache(maxsize=512)
-def max_load_cdf(balls: int, bins: int) -> tuple[int, np.ndarray]:
-    """(m0, F): F[i] = P(the largest of `bins` bins holds <= m0 + i of `balls` balls thrown uniformly), from m0, the
-    least possible maximum (ceil(balls / bins)), until P(max > m) < `TAIL` (module docstring)."""
-    m0 = -(-balls // bins)
-    if bins == 1 or balls == 0:
-        return m0, np.ones(1)
-    lam = balls / bins
-    top = int(lam + 12.0 * math.sqrt(lam) + 12.0)  # past it P(max > m) < n e^-60ish: cut there or at B
-    ms = np.arange(m0, min(balls, top) + 1)
-    product = np.cumsum(_poisson(int(ms[-1]), lam))[ms] ** bins  # n independent Poisson(B / n) counts
-    if balls <= EXACT_BALLS_MAX:
-        live = product > TAIL * 1e-3  # below it the exact law is negligible too (it is within a few x of it)
-        product[live & (product < 1.0 - TAIL)] = [_conditioned(balls, bins, int(m)) for m in
-                                                  ms[live & (product < 1.0 - TAIL)]]
-    law = np.maximum.accumulate(np.clip(product, 0.0, 1.0))
-    return m0, law[: int(np.searchsorted(law, 1.0 - TAIL)) + 1]  # through the first m with P(max > m) < TAIL
-
-
-def _conditioned(balls: int, bins: int, m: int) -> float:
-    """P(max <= m), exact: the n-fold convolution of Poisson(B / n) cut at m, at B, over P(Poisson(B) = B)."""
-    power, base, k = np.ones(1), _poisson(m, balls / bins), bins
-    while k:  # binary powers, each kept to degree B
-        if k & 1:
-            power = _convolve(power, base)[: balls + 1]
-        k >>= 1
-        if k:
-            base = _convolve(base, base)[: balls + 1]
-    at = math.exp(balls * math.log(balls) - balls - math.lgamma(balls + 1))  # P(Poisson(B) = B)
-    return float(power[balls] / at) if power.size > balls else 0.0
-
-
-def _poisson(m: int, lam: float) -> np.ndarray:
-    """P(Poisson(lam) = j) for j = 0..m."""
-    j = np.arange(m + 1)
-    return np.asarray(np.exp(j * math.log(lam) - lam - np.asarray([math.lgamma(x + 1.0) for x in j])), dtype=float)
-
-
-def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a * b (non-negative), by FFT."""
-    size = a.size + b.size - 1
-    n = 1 << (size - 1).bit_length()
-    out = np.fft.irfft(np.fft.rfft(a, n) * np.fft.rfft(b, n), n)[:size]
-    return np.clip(out, 0.0, None)
-
-
-def expected_slowest(groups: list[tuple[int, int, float, int]], known: float) -> float:
-    """E[max(known, max over groups of the busiest bin's balls x seconds a ball)] for independent groups
-    (balls, bins, seconds a ball, how many such groups)."""
-    points: list[np.ndarray] = [np.asarray([known])]
-    laws = []
-    for balls, bins, per, count in groups:
-        m0, cdf = max_load_cdf(balls, bins)
-        xs = (m0 + np.arange(cdf.size)) * per
-        laws.append((xs, cdf, count))
-        points.append(xs)
-    grid = np.unique(np.concatenate(points))
-    grid = grid[grid >= known]
-    below = np.ones(grid.size)  # P(T <= grid[i])
-    for xs, cdf, count in laws:
-        i = np.searchsorted(xs, grid, side="right") - 1
-        below *= np.where(i >= 0, cdf[np.clip(i, 0, None)], 0.0) ** count
-    # T takes values on the grid: E[T] = grid[0] + sum over steps of P(T > grid[i]) x the step
-    return float(grid[0] + np.sum((1.0 - below[:-1]) * np.diff(grid)))
 
 
 def collision_factor(topo: ClosTopology, links: LinkTable, flows: FlowSet, flows_per_pair: int) -> float:

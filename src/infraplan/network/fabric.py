@@ -27,7 +27,7 @@ spans `n * stride` consecutive ranks. From that placement:
   None (the default) means every group of the shape runs at once (g = stride: a training job fills its
   domains, so occ = 1 and the full ratio applies); 1 means one group alone on an idle fabric (`collective`).
 * latency per algorithm step is the hop latency up to the highest tier crossed and back; a ring's step pays the
-  mean of its hops' latencies instead (`ring_latency`: NCCL's ring is a pipeline).
+  mean of its hops' latencies instead (`network.ring_latency`: NCCL's ring is a pipeline).
 
 `group_link` prices a group's links once per (fabric, group shapes); `network.collectives` builds the
 collective times on it, `network.collective_efficiency` the message-size efficiency; the flow simulation
@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan.catalog.schemas import Accelerator, System
-from infraplan.network import tier_bandwidth
+from infraplan.network import ecmp_tiers, tier_bandwidth
 from infraplan.network.clos_topology import nic_link_rate
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
@@ -96,6 +96,10 @@ class Fabric:
     # GPUs of one host (node.accelerators_per_node; `collective_algorithms.custom_all_reduce_runs`), and over its NICs
     host_accelerators: int = 0
     gpus_per_nic: float = 1.0  # (> 1: they share them, `PARTIAL_DOMAIN_NIC`)
+    # `load_balancing: ecmp` (hE74): per tier, (bins, GPUs) of one equal-cost pool (`ecmp_tiers.pool_geometry`) and a
+    # pair's hashed flows; () on adaptive fabrics, whose tiers keep the even spread
+    ecmp_pools: tuple[tuple[int, float], ...] = ()
+    ecmp_flows: int = 0
 
     @classmethod
     def from_system(
@@ -149,7 +153,7 @@ class Fabric:
             rail_only=system.network.rail_only,
             leaf_domain_gpus=leaf_domain if leaf_domain > sizes[0] else 0, host_accelerators=node.accelerators_per_node,
             gpus_per_nic=node.accelerators_per_node / node.nics_per_node,
-            **tier_bandwidth.rail_planes(system, topo),
+            **tier_bandwidth.rail_planes(system, topo), **ecmp_tiers.fabric_fields(system, topo),
         )
 
 
@@ -275,10 +279,13 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
         next_lat = fabric.tier_round_trip_latency_s[min(i + 1, len(fabric.tier_sizes) - 1)]
         latency = np.where(crossed, next_lat, latency)
         bottleneck = np.where(crossed & ~inside, i + 1, bottleneck)
-        if over <= 1.0:
+        if over <= 1.0 and not fabric.ecmp_pools:
             continue
         k_tier = np.clip(np.floor(size / stride), 1.0, n)
         shared = over * uplink_occupancy(fabric, k_tier, stride, size, i)
+        if fabric.ecmp_pools:  # the expected busiest of its pools' hashed uplinks, all groups at once (hE74)
+            shared = shared * ecmp_tiers.tier_factor(fabric.ecmp_pools[i], fabric.ecmp_flows, size, n, stride, k_tier,
+                                                     k_domain, shared / over, fabric.concurrent_groups == 1, all_to_all)
         if all_to_all:
             # of the (n - k_domain) / n of a rank's bytes on its NIC, (n - k_t) / (n - k_domain) leave the tier's
             # domain (hF65: 1 - k_t / n counted the scale-up share twice, 6 % short on 16 nodes)
@@ -329,45 +336,6 @@ PARTIAL_DOMAIN_NIC = True
 PIPELINED_RING_LATENCY = True
 
 
-def ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
-                 network_floor_s: float = 0.0) -> np.ndarray:
-    """Mean latency per step of a ring over groups of `n` ranks `stride` apart: the sum of its n hop latencies over n.
-
-    Members are ordered domain by domain (NCCL orders a ring's nodes so; ring c enters a domain at member c and
-    leaves from member c - 1), so as many hops leave a tier's domains as the group's n x stride ranks touch of them
-    (at most n): n s / D_g leave the scale-up domain (`group_domain`), the others stay on NVLink
-    (`SCALE_UP_LATENCY_S`); a hop that leaves tier t - 1's domain but not tier t's pays tier t's round trip
-    (`tier_round_trip_latency_s`, as `group_link` prices a group whose highest crossed tier it is).
-    `network_floor_s` floors each network hop (NCCL's network step latency in the sized models). A ring of two, or
-    one whose every hop crosses the same tier, keeps `group_link`'s latency; a ring inside one domain
-    `SCALE_UP_LATENCY_S`."""
-    return _ring_latency(fabric, n, stride, network_floor_s, PIPELINED_RING_LATENCY)
-
-
-def _ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, network_floor_s: float,
-                  pipelined: bool) -> np.ndarray:
-    """`ring_latency` with `PIPELINED_RING_LATENCY` at `pipelined`."""
-    n = np.asarray(n, dtype=np.float64)
-    stride = np.asarray(stride, dtype=np.float64)
-    extent = n * stride
-    domain = group_domain(fabric, n, stride)
-    inside = extent <= domain
-    members = np.maximum(n, 1.0)
-    trips = fabric.tier_round_trip_latency_s
-    if not pipelined:
-        _, lat, _ = _group_link(fabric, n, stride, False)
-        floored = np.maximum(lat, network_floor_s)
-        return np.asarray(np.where(inside, SCALE_UP_LATENCY_S, floored), dtype=np.float64)
-    crossing = np.where(inside, 0.0, np.minimum(np.ceil(extent / domain), members))
-    total = (members - crossing) * SCALE_UP_LATENCY_S
-    for size, trip in zip(fabric.tier_sizes, trips, strict=True):
-        leaving = np.where(extent > size, np.minimum(np.ceil(extent / size), crossing), 0.0)
-        total = total + (crossing - leaving) * max(trip, network_floor_s)
-        crossing = leaving
-    total = total + crossing * max(trips[-1], network_floor_s)  # past the top tier (a fabric too small for n)
-    return np.asarray(np.where(inside, SCALE_UP_LATENCY_S, total / members), dtype=np.float64)
-
-
 # NCCL's tree is a pipeline too: a chunk goes up the chain through a node's members, then up the double binary tree
 # over the nodes, each hop as soon as the previous one delivered it, so one pass (reduce up, or broadcast down) pays
 # the sum of the hop latencies along its longest leaf-to-root path, each hop at its own link (the leg inside a
@@ -378,14 +346,6 @@ def _ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, netwo
 # Llama 3 fabric at 2 x 15 x 34 us = 1.02 ms though only the top levels cross pods. False: 2 ceil(log2 n) steps at
 # the slowest hop (for measuring the change toggled). A tree inside one scale-up domain keeps 2 ceil(log2 n) steps.
 PIPELINED_TREE_LATENCY = True
-
-
-@lru_cache(maxsize=4096)
-def ring_latency_one(fabric: Fabric, n: float, stride: float, network_floor_s: float, pipelined: bool) -> float:
-    """`ring_latency` of one group shape, as a float (the same element-wise operations, so the same value), with
-    `PIPELINED_RING_LATENCY` at `pipelined`: callers pass the switch's current value, so the cache keys on it (a
-    value kept with the switch on was read back with it off; hX, session 36)."""
-    return float(_ring_latency(fabric, np.array(float(n)), np.array(float(stride)), network_floor_s, pipelined))
 
 
 @lru_cache(maxsize=4096)

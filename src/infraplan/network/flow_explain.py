@@ -15,7 +15,7 @@ only adds to the bandwidth term) and the rest is the bandwidth term; a tree insi
 
 The (phase, term) with the largest difference in the direction of the total names the cause:
 * latency: the flow model charges each step the hop latency of its slowest pair (a ring's step the mean of its
-  pairs' hop latencies: a pipelined ring, `fabric.ring_latency`), the analytical model its per-step latency;
+  pairs' hop latencies: a pipelined ring, `network.ring_latency`), the analytical model its per-step latency;
 * bandwidth, flow slower, bottleneck on a switch tier: ECMP hash collisions (the busiest link against the mean
   load of the links of that tier in use; the analytical model assumes a perfect spread);
   Where one link of that tier is slower than a NIC link (x flows per pair) and the busiest carries no more flows

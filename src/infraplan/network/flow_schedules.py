@@ -8,7 +8,7 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
   different NICs, and a group inside one domain is one ring over NVLink (NCCL >= 2.19 with MNNVL fuses the
   trays of one NVLink clique into one node, graph/topo.cc, cited from memory). All-reduce = 2(n-1) steps of
   size/(n k) per flow, reduce-scatter and all-gather n-1 steps; NCCL's ring is a pipeline, so a step takes its
-  slowest transfer plus the mean of its pairs' hop latencies (`fabric.ring_latency`, as the analytical ring), the
+  slowest transfer plus the mean of its pairs' hop latencies (`network.ring_latency`, as the analytical ring), the
   hierarchical schedule's rings likewise;
 * hierarchical: ring reduce-scatter inside each scale-up domain (k-1 steps of size/k), then k rail rings of one
   member per domain on size/k, then all-gather inside each domain;

@@ -32,7 +32,7 @@ Flows are routed over the explicit topology (routing.py) with ECMP: each GPU pai
 The model assumes lossless fluid transport: no packet loss, PFC pauses, queueing delay or congestion-control
 dynamics; latency (alpha) is added per flow from the hop count, as the analytical model does (`transfer_s` and
 `mean_latency_s` give a pipelined ring's step: its slowest transfer plus its hops' mean latency,
-`fabric.ring_latency`).
+`network.ring_latency`).
 """
 
 from __future__ import annotations

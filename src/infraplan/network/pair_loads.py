@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.network.collectives import Fabric, send_recv_time
+from infraplan.network.ecmp_tiers import hashed_over_even
 
 PAIR_LOADS = True
 """hF72: `collective send-recv` counts its pairs on each NIC and rail uplink (`send_recv_seconds_alone`); False: the
@@ -62,7 +63,7 @@ def busiest_pair_link(fabric: Fabric, src: np.ndarray, dst: np.ndarray) -> tuple
     for i, (size, over, tier) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, fabric.tier_names,
                                                strict=True)):
         leave = s // size != d // size
-        if over <= 1.0 or not leave.any():
+        if (over <= 1.0 and not fabric.ecmp_pools) or not leave.any():
             continue
         if i < fabric.rail_tiers:  # each rail of a domain climbs through its own uplinks, its NICs' share of them
             hit = rails[d[leave] % gpn].ravel()  # the rails a leaving pair's bytes ride, 1 / per of them on each
@@ -74,10 +75,20 @@ def busiest_pair_link(fabric: Fabric, src: np.ndarray, dst: np.ndarray) -> tuple
                 ratio = max(ratio, float(np.max(load / room)))
         else:
             ratio = float(max(np.bincount(s[leave] // size).max(), np.bincount(d[leave] // size).max())) / size
+        if fabric.ecmp_pools:  # hashed (ECMP): the expected busiest uplink of the pools these pairs leave by (hE74)
+            ratio *= pairs_hashed(fabric, i, ratio, np.unique(s[leave] // size).size)
         seconds = ratio * over / fabric.nic_bytes_per_s
         if seconds > worst:
             worst, name = seconds, tier
     return worst, name
+
+
+def pairs_hashed(fabric: Fabric, tier: int, busy: float, domains: int) -> float:
+    """`ecmp_tiers.hashed_over_even` of pairs that leave `domains` domains of tier `tier` with `busy` of the busiest
+    pool's GPUs sending out (`busy` x its GPUs x a pair's flows thrown on its bins, each domain's pools drawing)."""
+    bins, gpus = fabric.ecmp_pools[tier]
+    size = fabric.tier_sizes[tier]
+    return hashed_over_even(max(round(gpus * busy * fabric.ecmp_flows), 1), bins, max(round(domains * size / gpus), 1))
 
 
 def send_recv_seconds_alone(fabric: Fabric, size_bytes: float, n: int, stride: int) -> tuple[float, str] | None:

@@ -83,7 +83,26 @@ def priced_collective(fabric: Fabric, op: str, size_bytes: float, n: int, stride
                       sharp: bool = False) -> PricedCollective:
     """What training and serving price for `op` of `size_bytes` per rank over `n` ranks `stride` apart on
     `fabric` (module docstring); `sharp`: NCCL CollNet on (the fabric's every switch tier does SHARP, checked by the
-    caller), as `train --sharp` prices its all-reduces."""
+    caller), as `train --sharp` prices its all-reduces. On an ECMP fabric (`Fabric.ecmp_pools`) the basis says where
+    the expected hash collisions of the groups that run at once (`network.ecmp_tiers`) raise it above the even
+    spread, and which groups those are (hE74)."""
+    priced = _priced(fabric, op, size_bytes, n, stride, sharp)
+    if not fabric.ecmp_pools:
+        return priced
+    even = _priced(replace(fabric, ecmp_pools=()), op, size_bytes, n, stride, sharp).time_s
+    if priced.time_s <= even * (1.0 + 1e-9):
+        return priced
+    alone = ("its n/2 pairs at once" if op == "send-recv" else "this one group alone" if fabric.concurrent_groups == 1
+             else "every group of its shape at once")
+    return replace(priced, basis=f"{priced.basis}; ECMP's expected hash collisions, {priced.time_s / even:.3f}x the "
+                   f"even spread's {significant_text(even * 1e6, 4)} µs (each crossed tier's load times the expected "
+                   f"busiest of its equal-cost pools' hashed uplinks, `network.ecmp_tiers`), for {alone}: train and "
+                   "serve price every group of a shape at once (a pipeline hop of stride s is `collective send-recv "
+                   "--gpus 2s --placement packed`; a data-parallel ring is all its job's rings)")
+
+
+def _priced(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int, sharp: bool) -> PricedCollective:
+    """`priced_collective` on `fabric` as it is."""
     if op == "send-recv":  # rank i with rank i + n/2, as the command pairs them
         counted = send_recv_seconds_alone(fabric, size_bytes, n, stride)
         if counted is not None:  # its pairs on each NIC and rail uplink (hF72), as the flow model loads them

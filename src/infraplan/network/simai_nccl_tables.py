@@ -29,12 +29,12 @@ the table's 3.4-9.7 us a step at 16-256 MiB (2-128 nodes). Only the ratio is use
 a ring of 8 members a domain pays its cells as they are, to the bit.
 
 A ring of n ranks `stride` apart crosses the network on c = min(ceil(n stride / D), n) of its n steps a pass (D the
-group's scale-up domain, `fabric.group_domain`: the same count `fabric.ring_latency` prices its hops with), so it
+group's scale-up domain, `fabric.group_domain`: the same count `network.ring_latency` prices its hops with), so it
 pays the shortfall of `weighted_steps` = (c w_net + (n - c) w_nvlink) x 8 / (w_net + 7 w_nvlink) table steps
 instead of n: 2.96 n at one GPU a node, 0.84 n for 18 members a rack, 0.75 n for 72.
 
 The flow simulation does not read the table (it prices the alpha-beta time, as the analytical model's unsized
-path, whose ring already pays each hop at its own link: `fabric.ring_latency`), so the analytical and flow answers
+path, whose ring already pays each hop at its own link: `network.ring_latency`), so the analytical and flow answers
 stay one answer; the sized price (`collectives.collective_seconds`, train's and `collective`'s priced time) moves.
 """
 
