@@ -71,6 +71,7 @@ RENAMED: dict[tuple[str, str, str], str] = {
     ("search", "schedule", "api"): "schedules", ("search", "schedule", "sweep"): "schedules",
     ("reliability", "checkpoint_size", "api"): "checkpoint_size_bytes",  # the size read to bytes
     ("reliability", "restart", "api"): "restart_s", ("reliability", "restart", "web"): "restart_s",  # --restart-s
+    ("reliability", "shrink_unit", "api"): "shrink_unit_gpus",  # --shrink-unit: GPUs (hR74)
     # --no-disaggregation (CLI flag, False) = disaggregation True
     ("serve-plan", "no_disaggregation", "api"): "disaggregation",
     ("serve-plan", "no_disaggregation", "sweep"): "disaggregation",
@@ -98,7 +99,7 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
     ("campus", "fleet"): ("api sweep", "another command behind one flag: `plan_fleet` (planning/campus.py)"),
     **{("train", o): ("api", "whole-run totals on top of the estimate (`planning.training_run`), as the CLI, the "
                       "web runner and the sweep (`sweep.train_run`, hP61) add them")
-       for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
+       for o in ("tokens", "location", "server_price", "eval_every", "eval_samples", "no_spare_policy")},
     ("train", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
     **{("search", o): ("api", "the best plan's whole run on top of the search (`planning.search_run`), as the "
                        "CLI, the web runner and the sweep (`sweep.train_run.search`, hP62) add it")

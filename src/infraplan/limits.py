@@ -224,3 +224,22 @@ def number_text(value: object) -> object:
 
 Price = Annotated[float, BeforeValidator(number_text),
                   Field(ge=0.0, le=1e12, allow_inf_nan=False, description="US dollars")]
+
+
+NO_SPARE_POLICIES = ("shrink", "wait")
+DEFAULT_NO_SPARE_POLICY = "shrink"
+NO_SPARE_POLICY_HELP = ("shrink | wait: what the job does while its system has no spare server or scale-up domain for "
+                        "a failed one (shrink: restart on those in service with fewer data-parallel replicas, grow "
+                        "back when repaired; wait: idle until repaired) [default: shrink]")
+SHRINK_UNIT_HELP = ("with --no-spare-policy shrink: GPUs the job sheds and regains together, one data-parallel "
+                    "replica (TP x CP x PP, times the replicas an EP group folds over; train --tokens takes its "
+                    "plan's) [default: one scale-up domain]")
+"""`--no-spare-policy` and `reliability --shrink-unit` (`facility.spare_policy` prices each policy): the choices, the
+default and the words every edge (train, reliability; CLI and web) and both domains (facility, training) share."""
+
+
+def check_policy(policy: str) -> str:
+    """A `--no-spare-policy` value, or its one-line refusal."""
+    if policy not in NO_SPARE_POLICIES:
+        raise InputError(f"--no-spare-policy must be one of {' | '.join(NO_SPARE_POLICIES)}, got {policy!r}")
+    return policy

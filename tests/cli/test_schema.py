@@ -122,6 +122,10 @@ UNITLESS = {
     "available",  # fleet-mix pool: devices (count, null unlimited); campus training_capacity: a flag
     # fractions and ratios of like quantities
     "goodput", "goodput_at_daly_interval", "goodput_of_gpus_held", "load_factor", "pue", "fraction",
+    "goodput_with_repairs",  # goodput with the no-spare policy's waits or smaller size (hR74), a fraction
+    "extrapolated",  # video: a video ASIC's job beyond its published modes, a flag (hR74)
+    "no_spare_policy",  # train --tokens / reliability --no-spare-policy: shrink | wait, a name (hR74)
+    "shrink_unit_gpus",  # reliability --shrink-unit: GPUs a shrinking job sheds together (count, hR74)
     "slo_headroom", "utilisation", "h100_equivalents_vs_published", "cost_error_band",
     "year",  # a calendar year (2025.5: 1 July 2025), a date, not a duration
     "date",  # campus phase: that year as the outputs write it (2025-07: units.year_text, hT59)

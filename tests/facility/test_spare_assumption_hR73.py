@@ -35,7 +35,8 @@ def spare_lines(notes: list[str]) -> list[str]:
 
 
 def test_train_tokens_and_reliability_give_the_same_figures_and_line(nvl72_run) -> None:
-    report = reliability_report(NVL72, 576, days=11.6, model="llama3-70b")
+    report = reliability_report(NVL72, 576, days=11.6, model="llama3-70b",
+                                shrink_unit_gpus=8)  # hR74: the plan's shrink unit, one TP4 x PP2 replica
     assert nvl72_run.goodput == pytest.approx(report.goodput, rel=1e-12)
     assert nvl72_run.expected_gpus_out_of_service == pytest.approx(report.expected_gpus_out_of_service, rel=1e-12)
     assert nvl72_run.goodput_of_gpus_held == pytest.approx(report.goodput_of_gpus_held, rel=1e-12)
@@ -48,7 +49,8 @@ def test_train_tokens_and_reliability_give_the_same_figures_and_line(nvl72_run) 
     up = math.exp(-nvl72_run.expected_gpus_out_of_service / 72.0)
     assert "0 72-GPU domains beyond the job's 8" in train_line
     assert f"{100 * up:.1f}" == "53.4" and "53.4 % of the time" in train_line
-    assert "the job waits for it" in train_line and "1.87x as long" in train_line
+    # hR74: the wall clock now counts it (facility/spare_policy.py): 1.87x waiting, 1.09x shrinking (the default)
+    assert "--no-spare-policy shrink (the default)" in train_line and "1.09x as long" in train_line
     assert "goodput of the GPUs held (out of service included): 91.8%" in train_line
     # and the domain's hold, as `reliability` says it
     assert any("the 576-GPU job holds 8 domains = 576 GPUs; 45.1 GPUs out of service" in n for n in nvl72_run.notes)
@@ -62,7 +64,7 @@ def test_spare_domains_in_the_system_are_counted() -> None:
     up = poisson.cdf(2, 8 * per_domain)
     assert "2 72-GPU domains beyond the job's 6" in line
     assert f"{100 * up:.1f} % of the time" in line
-    assert "waits" not in line
+    assert "the job idles" not in line  # hR74: the default shrinks (to 5 domains while 3 are out)
 
 
 def test_a_job_with_spare_servers_says_nothing_more() -> None:
@@ -74,7 +76,7 @@ def test_a_job_with_spare_servers_says_nothing_more() -> None:
     # a job filling the 16,384-GPU SuperPOD has no spare server: said, not assumed
     report = reliability_report("dgx-h100-superpod", 16384, days=10, model="llama3-405b")
     (line,) = spare_lines(report.notes)
-    assert "0 servers beyond the job's 2,048" in line and "the job waits" in line
+    assert "0 servers beyond the job's 2,048" in line and "--no-spare-policy shrink" in line
 
 
 @pytest.mark.parametrize("k, mean", [(0, 0.627), (2, 0.627), (5, 17.8), (30, 17.8), (800, 780.0), (3, 1e-9)])

@@ -45,13 +45,15 @@ def test_deepseeks_dense_layer_width_is_split_over_tp(tmp_path: Path, capsys: py
 
 def test_deepseeks_shared_expert_width_is_split_over_tp_not_expert_tp(tmp_path: Path,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    model = config_copy(tmp_path, "deepseek-v3", "shared2050", shared_expert_intermediate_size=2050)
+    # DeepSeek's shared expert is n_shared_experts x moe_intermediate_size (transformers' deepseek_v3 reads no
+    # shared_expert_intermediate_size, hW74): one shared expert 2,050 wide, routed ones too (expert TP 1 keeps them)
+    model = config_copy(tmp_path, "deepseek-v3", "shared2050", moe_intermediate_size=2050)
     err = one_line_error(capsys, "train", model, *TRAIN, "--gpus", "256", "--tp", "4", "--ep", "8", "--etp", "1",
                          "--global-batch", "1024")
     assert "shared2050's shared expert width 2,050 is not divisible by TP 4 (TPs dividing it: 1, 2, 5)" in err, err
     shape, stack = load_model(model), load_stack("nemo-26.04")
-    assert ffn_split_refused(shape, _plan(2, 4), stack) is False  # 1,025 a rank; routed 2,048 / 4
-    assert ffn_split_refused(shape, _plan(4, 2), stack) is True  # the shared width at TP 4, whatever expert TP
+    assert ffn_split_refused(shape, _plan(2, 1), stack) is False  # 1,025 a rank; routed whole at expert TP 1
+    assert ffn_split_refused(shape, _plan(4, 1), stack) is True  # the shared width at TP 4, whatever expert TP
 
 
 def test_the_routed_width_is_named_with_expert_tp_when_tp_divides_it(tmp_path: Path,

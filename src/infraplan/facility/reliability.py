@@ -17,6 +17,8 @@
   at once, Poisson as `domain_hold` counts them (M/G/infinity), number at most the system's spare units: where that
   share is below 99 % or a domain spans servers (NVL72), `reliability` and `train --tokens` say it in one line, the
   same line (a job filling an NVL72 SuperPOD's 8 domains has no spare: they are all in service ~53 % of the time).
+- What the job does while the system's spares run out (hR74, `--no-spare-policy shrink|wait`, `--shrink-unit`):
+  `facility.spare_policy`, its `goodput_with_repairs` in the report and the same line.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ from infraplan.facility.failure_rate_notes import (
 )
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.results import ReliabilityReport
+from infraplan.facility.spare_policy import policy_note, short_of_spares
+from infraplan.limits import DEFAULT_NO_SPARE_POLICY, check_policy
 from infraplan.units import SECONDS_PER_DAY, significant_text
 
 
@@ -132,12 +136,14 @@ def poisson_cdf(k: int, mean: float) -> float:
     return min(1.0, math.fsum(math.exp(i * log_mean - mean - math.lgamma(i + 1)) for i in range(k + 1)))
 
 
-def spare_note(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str, Any], repair_s: float) -> str | None:
+def spare_note(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str, Any], repair_s: float,
+               short: dict[str, Any] | None = None) -> str | None:
     """What the goodput assumes of the hardware (module docstring), one line: the spare servers or domains the
     system holds beyond the job's, the share of the time all the job's are in service, the goodput of the hardware
     held; None where the rate cannot say which failures take a node out, the cluster is sized by the job (an
     accelerator preset: spares beyond it are bought with it), or a server is its own domain and the job's are all
-    in service 99 % of the time or more (the Llama 3 case)."""
+    in service 99 % of the time or more (the Llama 3 case). `short`: what the job does while short of spares
+    (`spare_policy.short_of_spares`), said after it (`spare_policy.policy_note`)."""
     out, word = hold["expected_gpus_out_of_service"], job["device_word"]
     if out is None or cluster.generic:
         return None
@@ -148,16 +154,14 @@ def spare_note(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str,
     if trays == 1 and up >= 0.99:
         return None
     unit = "server" if trays == 1 else f"{size}-{word} domain"
-    wait = ("; with none spare, a failure's unit is back only after its repair, so the job waits for it, which the "
-            f"wall clock does not count (about {significant_text(1.0 / up, 3)}x as long at full size)"
-            if spare == 0 else "")
+    policy = "" if short is None else f"; {policy_note(short, job, word)}"
     failed = "a failed server" if trays == 1 else f"a failed server's {unit}"
     return (f"the goodput ({job['goodput']:.1%}) assumes each interruption restarts the job within its "
             f"{significant_text(float(job['restart_s']), 3)} s on {word}s in service, the work of {failed} moved to "
             f"a spare {unit} outside the job while it is repaired ({significant_text(repair_s / SECONDS_PER_DAY, 3)} "
             f"days); system {cluster.name} has {spare:,} {unit}s beyond the job's {domains:,}, so all of the job's "
-            f"are in service {significant_text(100.0 * up, 3)} % of the time{wait}; goodput of the {word}s held "
-            f"(out of service included): {held_goodput(job['goodput'], gpus, hold):.1%}")
+            f"are in service {significant_text(100.0 * up, 3)} % of the time; goodput of the {word}s held "
+            f"(out of service included): {held_goodput(job['goodput'], gpus, hold):.1%}{policy}")
 
 
 def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[str, FailureRate]:
@@ -222,14 +226,18 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        checkpoint_size_bytes: float | None = None, spare_trays_per_domain: int = 0,
                        repair_s: float = DEFAULT_REPAIR_S,
                        checkpoint_interval_s: float | None = None, checkpoint_bytes_per_param: float | None = None,
-                       optimizer: str = "adam") -> ReliabilityReport:
+                       optimizer: str = "adam", no_spare_policy: str = DEFAULT_NO_SPARE_POLICY,
+                       shrink_unit_gpus: int | None = None) -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days` and per day, MTTF, checkpoint interval, goodput
     (at `checkpoint_interval_s` where given, else at Daly's optimum), and the GPUs the job holds and keeps out of
     service by scale-up domain (`domain_hold`). `checkpoint_bytes_per_param`: the model's checkpoint at `optimizer`'s
     bytes a parameter (`reliability --optimizer`: the CLI and the web read `training.optimizer_models.
     checkpoint_bytes_per_param`, which this layer does not import; None: the catalog's, Adam's 14 B: another
     `optimizer` without its bytes is refused). `checkpoint_size_bytes` overrides what the model and `optimizer`
-    would size, as it does the model's (`checkpoint_size_basis` says so; `model` and `optimizer` are null)."""
+    would size, as it does the model's (`checkpoint_size_basis` says so; `model` and `optimizer` are null).
+    `no_spare_policy`, `shrink_unit_gpus`: what the job does while its system has no spare unit, and the GPUs it
+    sheds together (`facility.spare_policy`; None: one scale-up domain, or the job where it is smaller)."""
+    check_policy(no_spare_policy)
     if checkpoint_bytes_per_param is None and optimizer != "adam" and checkpoint_size_bytes is None:
         raise InputError(f"optimizer {optimizer!r} needs its checkpoint_bytes_per_param (training.optimizer_models."
                          "checkpoint_bytes_per_param): the catalog's bytes are Adam's")
@@ -255,6 +263,11 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word)
     check_held_fits(cluster, gpus, hold, spare_trays_per_domain)
     out = hold["expected_gpus_out_of_service"]
+    if shrink_unit_gpus is not None and not 1 <= shrink_unit_gpus <= gpus:
+        raise InputError(f"--shrink-unit must be 1 .. {gpus:,} (the job's {cluster.accelerator.device_word}s), "
+                         f"got {shrink_unit_gpus:,}")
+    unit = min(int(hold["domain_gpus"]), gpus) if shrink_unit_gpus is None else shrink_unit_gpus
+    short = short_of_spares(cluster, gpus, job, hold, repair_s, no_spare_policy, unit)
     unexpected = days * SECONDS_PER_DAY / job["job_mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
     band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40
@@ -285,6 +298,9 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         domains=hold["domains"], gpus_held=hold["gpus_held"], repair_time_s=repair_s,
         expected_gpus_out_of_service=out,
         goodput_of_gpus_held=held_goodput(job["goodput"], gpus, hold),
+        no_spare_policy=no_spare_policy, shrink_unit_gpus=unit,
+        full_size_fraction=None if short is None else short["full_size_fraction"],
+        goodput_with_repairs=job["goodput"] if short is None else short["goodput_with_repairs"],
         notes=[n for n in [given_interval_note(job) if given else None, restart_note(job)] if n]
         + [interval_formula_note(job["checkpoint_write_s"], job["job_mttf_s"], job["daly_interval_s"],
                                  job["young_interval_s"])]
@@ -294,5 +310,5 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         + [n for n in [held_note(job, gpus), rate_node_note(rate, server_gpus, gpus, device)] if n]
         + [n for n in [job["failure_rate_accelerator_note"]] if n]
         + [domain_note(hold, spare_trays_per_domain, repair_s, gpus, device)]
-        + [n for n in [spare_note(cluster, gpus, job, hold, repair_s)] if n],
+        + [n for n in [spare_note(cluster, gpus, job, hold, repair_s, short)] if n],
     )

@@ -235,3 +235,14 @@ class ReliabilityReport(Result):
                                                        "a node out)")
     goodput_of_gpus_held: float | None = Field(None, description="goodput x job GPUs / (GPUs held + GPUs out of "
                                                "service): the share of the hardware committed that trains")
+    no_spare_policy: str = Field("shrink", description="what the job does while its system has no spare server "
+                                 "or domain for a failed one: shrink (fewer data-parallel replicas) or wait "
+                                 "(facility/spare_policy.py)")
+    shrink_unit_gpus: int = Field(0, description="GPUs the job sheds and regains together under shrink: one "
+                                  "data-parallel replica (count; --shrink-unit, default one scale-up domain)")
+    full_size_fraction: float | None = Field(None, description="share of the time the job's servers or domains are "
+                                             "all in service, its system's spares counted (null: spares always "
+                                             "suffice, or the rate does not say which failures take a node out)")
+    goodput_with_repairs: float = Field(description="goodput with the policy's waits or smaller size and its grows' "
+                                        "restarts counted (shrink: x mean throughput share; wait: x "
+                                        "full_size_fraction); equal to goodput where spares always suffice")

@@ -27,7 +27,8 @@ class TrainingRunTotals(Result):
     """Totals of a training run on `tokens`: wall clock with failures (and evaluations, with --eval-every), GPU-hours,
     energy, CO2 and cost."""
 
-    time_to_train_s: float = Field(description="wall clock, (compute time + evaluation_time_s) / goodput, seconds")
+    time_to_train_s: float = Field(description="wall clock, (compute time + evaluation_time_s) / goodput_with_repairs, "
+                                   "seconds")
     goodput: float = Field(description="fraction of the wall clock not lost to failures and checkpoints: training "
                            "(and evaluating, with --eval-every) (reliability model)")
     expected_gpus_out_of_service: float | None = Field(
@@ -38,6 +39,12 @@ class TrainingRunTotals(Result):
     goodput_of_gpus_held: float | None = Field(None, description="goodput x job accelerators / (accelerators held + "
                                                "out of service), `reliability`'s: the share of the hardware "
                                                "committed that trains")
+    no_spare_policy: str = Field("shrink", description="--no-spare-policy: shrink | wait, what the job does while its "
+                                 "system has no spare unit for a failed one (facility/spare_policy.py)")
+    full_size_fraction: float | None = Field(None, description="share of the time the job's units are all in service "
+                                             "(null: its system's spares always suffice, or none is known)")
+    goodput_with_repairs: float = Field(description="the wall clock's goodput: goodput with the policy's waits or "
+                                        "smaller size counted (goodput where spares always suffice)")
     job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
     gpu_hours: float = Field(description="billed_accelerators_count x wall clock, accelerator-hours")

@@ -5,12 +5,13 @@
   (`facility.reliability.job_reliability`) its goodput, the checkpoint at that optimizer's bytes per parameter
   (`training.optimizer_models.checkpoint_bytes_per_param`, as `train --tokens`: Adam 14 B; Muon 10 B a matrix
   parameter, 14 B on the embedding and head; every run's was Adam's 14 B until hB61, Muon's 10 B on every parameter
-  until hD62); wall clock = tokens / (tokens/s x goodput), as `planning.training_run`. With a
-  deadline the GPU count is the smallest power of two meeting it (from where the training state fits,
-  `first_training_count`), refined in quarters between the last miss and the first hit, a count whose wall floor
-  (`training_run.wall_floor_s`) misses it unsearched (hA62); with a GPU budget, that count. One whole job per pool;
-  its wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline no count meets
-  names the fastest run the search found (every count searched then).
+  until hD62); wall clock = tokens / (tokens/s x goodput with repairs), as `planning.training_run`
+  (`goodput_with_repairs`: a job filling a catalog system's pool is short of spares at times, `facility.spare_policy`,
+  its default policy). With a deadline the GPU count is the smallest power of two meeting it (from where the
+  training state fits, `first_training_count`), refined in quarters between the last miss and the first hit, a count
+  whose wall floor (`training_run.wall_floor_s`) misses it unsearched (hA62); with a GPU budget, that count. One
+  whole job per pool; its wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline
+  no count meets names the fastest run the search found (every count searched then).
 - LLM serving: `serving.capacity.search_capacity` (what `serve-plan` runs: the fewest accelerators over dtype, TP,
   batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate R. `tokens_per_day`
   becomes a peak rate: tokens/day / 86,400 x peak-to-average / mean output tokens of the workload (the mean of a
@@ -82,7 +83,7 @@ from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
 from infraplan.planning.scenario_types import Sized as Sized  # (its readers import it from here, as before hA62)
 from infraplan.planning.scenario_types import TrainingPoint as TrainingPoint
 from infraplan.planning.scenario_types import duration_text
-from infraplan.planning.training_run import wall_floor_s
+from infraplan.planning.training_run import goodput_with_repairs, wall_floor_s
 from infraplan.serving.serve_results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
 from infraplan.training.ep_choice import EVERY_EP
@@ -183,7 +184,7 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     rel = job_reliability(cluster.accelerator, gpus, params,  # as train's: the optimizer's groups at their own rates
                           checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer, grouped),
                           server_accelerators=cluster.layout.accelerators_per_server)
-    wall = tokens / best.tokens_per_s / rel["goodput"]
+    wall = tokens / best.tokens_per_s / goodput_with_repairs(cluster, best.config, rel)[0]  # train --tokens's wall
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "
             f"peak, goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days"

@@ -19,6 +19,7 @@ from infraplan.catalog.loader import load_model
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides
+from infraplan.limits import DEFAULT_NO_SPARE_POLICY
 from infraplan.planning.results import SearchRunResult, TrainingRunResult
 from infraplan.planning.training_run import training_run_totals
 from infraplan.training.estimate import estimate_training
@@ -29,15 +30,18 @@ from infraplan.units import parse_tokens
 
 def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | System | Cluster, tokens: str | float, *,
                       stack: str | None, sharp: bool, location: str | None, overrides: CostOverrides,
-                      evaluated: tuple[int, int] | None, typed: str | None = None) -> TrainingRunResult:
+                      evaluated: tuple[int, int] | None, typed: str | None = None,
+                      no_spare_policy: str | None = None) -> TrainingRunResult:
     """`train --tokens`: the estimate with its whole run on `tokens`, priced at `location` with `overrides`,
     `evaluated` (`evaluation.eval_options`: every N sequences, S sequences each) in its wall clock; `typed`: the
-    system as the user typed it (`training_run.typed_part`)."""
+    system as the user typed it (`training_run.typed_part`); `no_spare_policy`: `train --no-spare-policy` (None:
+    the default, `facility.spare_policy`)."""
     evaluation = (in_run_evaluation(plan_point(model, system, estimate.config, stack, sharp), *evaluated)
                   if evaluated else None)
     totals = training_run_totals(estimate, system, parse_tokens(tokens, name="--tokens"), location=location,
                                  overrides=overrides, typed=typed, evaluation=evaluation,
-                                 shape=load_model(model))  # (its optimizer's checkpoint by the model's groups)
+                                 shape=load_model(model),  # (its optimizer's checkpoint by the model's groups)
+                                 no_spare_policy=no_spare_policy or DEFAULT_NO_SPARE_POLICY)
     return TrainingRunResult.joined(estimate, totals)
 
 

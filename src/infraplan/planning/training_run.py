@@ -2,7 +2,9 @@
 
 `training_run_totals` takes the estimate `infraplan.training.estimate_training(...)` returns and the number of
 tokens to train on. Compute time = tokens / tokens_per_s; the reliability model (facility/reliability.py) gives
-the job's MTTF, the Daly checkpoint interval and the goodput, so time_to_train_s = compute time / goodput. A run
+the job's MTTF, the Daly checkpoint interval and the goodput, so time_to_train_s = compute time / goodput, the
+goodput with repairs where the job's system runs out of spares at times (`goodput_with_repairs`: what the job does
+then, `--no-spare-policy`, facility/spare_policy.py; the goodput itself where spares always suffice). A run
 that evaluates (`train --eval-every N --eval-samples S`, `training.evaluation.InRunEvaluation`) pays one forward-only
 evaluation at the end of every whole interval of ceil(N / global batch) steps, the validation runner's rule
 (`evaluation.with_evaluation_rate`, MLPerf's time to train): time_to_train_s = (compute time + evaluations) / goodput,
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from infraplan.catalog import load_model
 from infraplan.catalog.loader import looks_like_path
@@ -49,7 +51,8 @@ from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.reliability import held_goodput, job_reliability, resolve_failure_rate, spare_note
-from infraplan.limits import MAX_TRAINING_TOKENS
+from infraplan.facility.spare_policy import plan_shrink_unit, short_of_spares
+from infraplan.limits import DEFAULT_NO_SPARE_POLICY, MAX_TRAINING_TOKENS, check_policy
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.serving.results import ImageServingResult, ServingResult
@@ -66,13 +69,15 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
                         location: str | None = None, cooling: str | None = None, failure_rate: str | None = None,
                         storage: str = "tectonic", restart_s: float | None = None,
                         overrides: CostOverrides | None = None, typed: str | None = None,
-                        evaluation: InRunEvaluation | None = None,
-                        shape: TransformerShape | None = None) -> TrainingRunTotals:
+                        evaluation: InRunEvaluation | None = None, shape: TransformerShape | None = None,
+                        no_spare_policy: str = DEFAULT_NO_SPARE_POLICY) -> TrainingRunTotals:
     """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`.
     `typed`: what the user typed for the system, which the notes' commands name where it is a file (`typed_part`).
     `evaluation`: the run's periodic evaluation (`training.evaluation.in_run_evaluation`), its time in the wall
     clock. `shape`: the model priced, whose parameter groups size an optimizer's checkpoint
-    (`optimizer_checkpoint_bytes`; None: the estimate's model by its preset name)."""
+    (`optimizer_checkpoint_bytes`; None: the estimate's model by its preset name). `no_spare_policy`: what the job
+    does while its system has no spare unit (`facility.spare_policy`: the wall clock at `goodput_with_repairs`)."""
+    check_policy(no_spare_policy)
     if not 0 < tokens <= MAX_TRAINING_TOKENS:
         raise InputError(f"--tokens must be positive and at most {MAX_TRAINING_TOKENS:.0e} (~25x the largest "
                          f"published corpus), got {tokens:g}")
@@ -89,14 +94,13 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
                           restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result, shape),
                           server_accelerators=cluster.layout.accelerators_per_server)
-    hold = domain_hold(gpus, cluster.layout.accelerators_per_server, cluster.layout.packing_unit_accelerators, 0,
-                       rel["failure_rate"], resolve_failure_rate(accelerator.catalog_name, failure_rate)[1],
-                       DEFAULT_REPAIR_S, rel["device_word"])  # `reliability`'s, no spare trays (hR73)
-    spares = spare_note(cluster, gpus, rel, hold, DEFAULT_REPAIR_S)  # what the goodput assumes, where it matters
+    repaired, short, hold = goodput_with_repairs(cluster, train_result.config, rel, failure_rate, no_spare_policy)
+    spares = spare_note(cluster, gpus, rel, hold, DEFAULT_REPAIR_S, short)  # what the goodput assumes, and the policy
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
     evaluation_time_s = evaluations * evaluation.seconds if evaluation else 0.0
-    wall_s = (compute_s + evaluation_time_s) / rel["goodput"]
+    wall_s = (compute_s + evaluation_time_s) / repaired
+    running_s = wall_s * (short["full_size_fraction"] if short and short["policy"] == "wait" else 1.0)  # (not idle)
     billed = int(rel["accelerators_held"])  # its whole servers: a partial server is billed whole (`WHOLE_SERVERS`)
     billed = billed if WHOLE_SERVERS else gpus
     gpu_hours = billed * wall_s / SECONDS_PER_HOUR
@@ -118,6 +122,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         goodput=rel["goodput"],
         expected_gpus_out_of_service=hold["expected_gpus_out_of_service"],
         goodput_of_gpus_held=held_goodput(rel["goodput"], gpus, hold),
+        no_spare_policy=no_spare_policy, goodput_with_repairs=repaired,
+        full_size_fraction=None if short is None else short["full_size_fraction"],
         job_mttf_s=rel["job_mttf_s"],
         checkpoint_interval_s=rel["checkpoint_interval_s"],
         gpu_hours=gpu_hours,
@@ -133,7 +139,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         checkpoint_write_s=rel["checkpoint_write_s"],
         restart_s=rel["restart_s"],
         failure_rate=rel["failure_rate"],
-        expected_interruptions=wall_s / rel["job_mttf_s"] + rel["planned_interruptions_per_day"] * wall_s / 86400.0,
+        expected_interruptions=(running_s / rel["job_mttf_s"]
+                                + rel["planned_interruptions_per_day"] * running_s / 86400.0),
         facility_power_w_per_gpu=facility_w_per_gpu,
         load_factor=load_factor,
         pue=site.pue,
@@ -153,6 +160,23 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
                  if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
                *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
     )
+
+
+def goodput_with_repairs(cluster: Cluster, config: Any, rel: dict[str, Any], failure_rate: str | None = None,
+                         policy: str = DEFAULT_NO_SPARE_POLICY
+                         ) -> tuple[float, dict[str, Any] | None, dict[str, Any]]:
+    """(the goodput a run's wall clock is priced at, `facility.spare_policy.short_of_spares`'s dict or None, the
+    job's `domain_hold`) for a plan's job (`config`: its parallel degrees): `reliability`'s hold at the 3-day repair
+    with no spare trays (hR73), and the GPUs the job sheds together its data-parallel replica's, times the replicas
+    an expert-parallel group folds over (`plan_shrink_unit`). The one rule `train --tokens`, `search --tokens` and
+    `plan` / `scenario` training rows price the wall clock by; the goodput itself where spares always suffice."""
+    hold = domain_hold(int(config.gpus), cluster.layout.accelerators_per_server,
+                       cluster.layout.packing_unit_accelerators, 0, rel["failure_rate"],
+                       resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)[1], DEFAULT_REPAIR_S,
+                       rel["device_word"])
+    unit = plan_shrink_unit(config.tp, config.cp, config.pp, config.ep, config.etp)
+    short = short_of_spares(cluster, int(config.gpus), rel, hold, DEFAULT_REPAIR_S, policy, unit)
+    return (rel["goodput"] if short is None else float(short["goodput_with_repairs"])), short, hold
 
 
 def unfit_run_note(estimate: TrainingEstimate) -> str | None:

@@ -32,12 +32,13 @@ from infraplan.results import Result
 from infraplan.training.estimate import estimate_training
 from infraplan.training.search import search_plans
 
-RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "memory_margin")
+RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "memory_margin",
+               "no_spare_policy")
 """`train`'s options beyond `estimate_training`'s (the CLI's names), each None by default as on the CLI."""
 SEARCH_RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples")
 """`search`'s whole-run options beyond `search_plans`' (the CLI's names; `memory_margin` is the search's own)."""
 _PARAMETERS = inspect.signature(estimate_training).parameters
-_TEXT = {"location": "str | None", "costs": "str | None"}
+_TEXT = {"location": "str | None", "costs": "str | None", "no_spare_policy": "str | None"}
 """The run options that take only text (a preset name or a file), as annotations (`functions.check_argument_kinds`)."""
 
 
@@ -106,14 +107,16 @@ def with_run(estimate: Any, point: Mapping[str, Any], run: Mapping[str, Any],
 
     tokens, location, costs = (run.get(k) for k in ("tokens", "location", "costs"))
     price = server_price_of(run.get("server_price"))
+    policy = run.get("no_spare_policy")  # train --no-spare-policy (hR74)
     if tokens is None:
-        check_run_options(None, location, price, costs)
+        check_run_options(None, location, price, costs, no_spare_policy=policy)
         return estimate
     system = point["system"]
     overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=price)
     return estimate_with_run(estimate, point["model"], system, tokens, stack=point.get("stack"),
                              sharp=bool(point.get("sharp", False)), location=location, overrides=overrides,
-                             evaluated=evaluated, typed=system if isinstance(system, str) else None)
+                             evaluated=evaluated, typed=system if isinstance(system, str) else None,
+                             no_spare_policy=policy)
 
 
 def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseException]:

@@ -87,6 +87,10 @@ class VideoEstimate(SparseResult):
     energy_per_video_hour_j: float = Field(description="device joules per hour of video")
     fleet: VideoFleet | None = Field(None, description="devices for the daily ingest")
     baseline: VideoBaseline | None = Field(None, description="the same job and ingest on another device")
+    extrapolated: bool | None = Field(None, description="a video ASIC's answer: true where the job is beyond the "
+                                      "device's published modes (input size, frame rate or outputs: MSVP's above "
+                                      "3840x2160 or 60 fps), its figures extrapolated in pixels per second (a note "
+                                      "says which); null for a CPU")
     notes: list[str] = Field(default_factory=list, description="what the answer assumes and leaves out: each "
                              "ASSUMPTION figure it reads (device file, software encoder rates, host shares, ladder), "
                              "an input outside a video ASIC's published modes, under one stream per device, the "

@@ -310,6 +310,7 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
                                       "xeon-8480 (a CPU preset or another video device) prices the same job on it")]
         outside = outside_modes_note(load_video_device(device), lad, width, height, fps, len(heights), r["bound"])
         r["notes"] += [outside] if outside else []
+        r["extrapolated"] = outside is not None  # the same fact as a flag in the JSON (hR74)
     else:
         r = _cpu_streams(device, codec, quality, p_in, p_out, top, host_power_w)
     streams = r["streams_per_device"]

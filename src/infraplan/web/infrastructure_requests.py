@@ -137,6 +137,8 @@ class ReliabilityRequest(WebRequest):
     repair_s: Duration = DEFAULT_REPAIR_S
     checkpoint_interval_s: Duration | None = None  # Daly's optimum where not given (hU58)
     optimizer: Literal["adam", "muon"] = "adam"  # --optimizer: the state the model's checkpoint holds (hP61)
+    no_spare_policy: Literal["shrink", "wait"] = "shrink"  # --no-spare-policy (facility/spare_policy.py)
+    shrink_unit: Accelerators | None = None  # --shrink-unit (null: one scale-up domain)
 
     flags = {"repair_s": "--repair-time",  # the CLI's name (`cli()` wrote --repair-s, which the CLI refuses)
              "checkpoint_interval_s": "--checkpoint-interval"}

@@ -16,6 +16,7 @@ import copy
 from typing import TypeVar
 
 from infraplan.catalog.video_schemas import CODECS, QUALITIES
+from infraplan.limits import NO_SPARE_POLICY_HELP, SHRINK_UNIT_HELP
 from infraplan.web.request_fields import WebRequest, takes_upload, web_words
 
 M = TypeVar("M", bound=type[WebRequest])
@@ -100,6 +101,7 @@ TRAIN = {
                    "to whole steps): the evaluations join the wall clock, GPU-hours, energy and cost"),
     "eval_samples": ("with --eval-every: sequences one evaluation runs forward at the plan (11590, 24M tokens or 6 "
                      "steps)"),
+    "no_spare_policy": NO_SPARE_POLICY_HELP,
 }
 SEARCH = {
     "model": _MODEL,
@@ -305,6 +307,8 @@ RELIABILITY = {
     "optimizer": ("adam | muon: the optimizer whose state the model's checkpoint holds (adam: bf16 weights, fp32 "
                   "master, m and v, 14 B a parameter; muon: one fp32 momentum, 10 B a matrix parameter, the "
                   "embedding and LM head AdamW's 14 B)"),
+    "no_spare_policy": NO_SPARE_POLICY_HELP,
+    "shrink_unit": SHRINK_UNIT_HELP,
 }
 PLAN = {
     "vary": ("tornado: NAME=LOW..HIGH, NAME=±P% or NAME=-P%..+Q% (electricity, pue, headroom, POOL.price, "

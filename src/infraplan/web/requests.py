@@ -115,6 +115,7 @@ class TrainRequest(ModelOnSystemRequest):
     server_price: Price | None = None
     eval_every: SequencesQuantity | None = None  # the CLI's --eval-every / --eval-samples (need tokens)
     eval_samples: SequencesQuantity | None = None
+    no_spare_policy: Literal["shrink", "wait"] | None = None  # --no-spare-policy (needs tokens; null: shrink)
 
 
 def _one_count_listed(value: object) -> object:

@@ -103,8 +103,8 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
         return estimate_with_run(result, ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
                                  location=ref(r.location),
                                  overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
-                                 evaluated=evaluated)
-    check_run_options(r.tokens, r.location, r.server_price)
+                                 evaluated=evaluated, no_spare_policy=r.no_spare_policy)
+    check_run_options(r.tokens, r.location, r.server_price, no_spare_policy=r.no_spare_policy)
     return result
 
 
@@ -228,7 +228,8 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
                               repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s,
                               checkpoint_bytes_per_param=checkpoint_bytes_per_param(
                                   r.optimizer, ref(r.model) if size is None else None),  # the model's groups
-                              optimizer=r.optimizer)  # as `reliability --optimizer`
+                              optimizer=r.optimizer,  # as `reliability --optimizer`
+                              no_spare_policy=r.no_spare_policy, shrink_unit_gpus=r.shrink_unit)
 
 
 def _job_stages(progress: Progress | None) -> Callable[[str, float, float], None]:

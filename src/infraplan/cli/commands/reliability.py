@@ -21,6 +21,7 @@ from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, RepairSeconds, S
 from infraplan.errors import InputError
 from infraplan.facility.reliability import DEFAULT_REPAIR_S, reliability_report
 from infraplan.facility.results import ReliabilityReport
+from infraplan.limits import DEFAULT_NO_SPARE_POLICY, NO_SPARE_POLICY_HELP, SHRINK_UNIT_HELP
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.units import counted, parse_duration_s, parse_stated_bytes
 
@@ -57,6 +58,8 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bo
         table.add_row(f"{device}s out of service (mean)", f"{fmt_num(r.expected_gpus_out_of_service, 3)} at a "
                       f"repair time of {fmt_seconds(r.repair_time_s)}")  # 1.29e+03 before (hU47)
         table.add_row(f"goodput of {device}s held", fmt_percent(r.goodput_of_gpus_held))
+    if r.full_size_fraction is not None:  # short of spares at times: the policy's goodput (facility/spare_policy.py)
+        table.add_row(f"goodput with repairs ({r.no_spare_policy})", fmt_percent(r.goodput_with_repairs))
     console.print(table)
     mix = Table(title="expected unexpected interruptions by component (Llama 3 Table 5 mix)")
     mix.add_column("component")
@@ -99,6 +102,10 @@ def reliability(
                                   "checkpoint holds (adam: bf16 weights, fp32 master, m and v, 14 B a parameter; "
                                   "muon: one fp32 momentum, 10 B a matrix parameter, the embedding and LM head "
                                   "AdamW's 14 B)"),
+    no_spare_policy: str = typer.Option(DEFAULT_NO_SPARE_POLICY, "--no-spare-policy", help=NO_SPARE_POLICY_HELP,
+                                        show_default=False),
+    shrink_unit: int | None = typer.Option(None, "--shrink-unit", parser=ACCELERATORS, help=SHRINK_UNIT_HELP,
+                                           show_default=False),
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs.
@@ -112,7 +119,7 @@ def reliability(
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
                             spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s,
                             checkpoint_interval_s=checkpoint_interval_s, checkpoint_bytes_per_param=per,
-                            optimizer=optimizer),
+                            optimizer=optimizer, no_spare_policy=no_spare_policy, shrink_unit_gpus=shrink_unit),
          as_json, lambda shown: render_reliability(shown, device_word(system), size is not None))
 
 

@@ -42,6 +42,7 @@ from infraplan.cli.options import (
     SystemOption,
     TrainDtypeOption,
 )
+from infraplan.limits import NO_SPARE_POLICY_HELP
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options
 from infraplan.training.results import TrainingEstimate
@@ -133,6 +134,8 @@ def render_run(run: Any, device: str = "GPU") -> None:
     table = metric_table(f"the whole run (failures, checkpoints, {'evaluations, ' if evaluated else ''}facility)")
     table.add_row("time to train (wall clock)", fmt_seconds(run.time_to_train_s))
     table.add_row("goodput", fmt_percent(run.goodput))
+    if getattr(run, "full_size_fraction", None) is not None:  # short of spares at times: the wall clock's goodput
+        table.add_row(f"goodput with repairs ({run.no_spare_policy})", fmt_percent(run.goodput_with_repairs))
     table.add_row("job MTTF", fmt_seconds(run.job_mttf_s))
     table.add_row("checkpoint interval", fmt_seconds(run.checkpoint_interval_s))
     if evaluated:
@@ -160,7 +163,7 @@ def render_run(run: Any, device: str = "GPU") -> None:
 
 def whole_run(result: TrainingEstimate, model: str, system: str, tokens: str, *, stack: str | None, sharp: bool,
               location: str | None, server_price: float | None, costs: str | None,
-              evaluated: tuple[int, int] | None) -> TrainingRunResult:
+              evaluated: tuple[int, int] | None, no_spare_policy: str | None = None) -> TrainingRunResult:
     """`train --tokens`: the estimate with its whole run (`planning.search_run.estimate_with_run`, which the web and
     `search --tokens`'s best plan use too: one answer), priced with the --costs file and --server-price."""
     from infraplan.cluster.cost import load_cost_overrides
@@ -168,7 +171,7 @@ def whole_run(result: TrainingEstimate, model: str, system: str, tokens: str, *,
 
     overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
     return estimate_with_run(result, model, system, tokens, stack=stack, sharp=sharp, location=location,
-                             overrides=overrides, evaluated=evaluated, typed=system)
+                             overrides=overrides, evaluated=evaluated, typed=system, no_spare_policy=no_spare_policy)
 
 
 def train(
@@ -220,6 +223,8 @@ def train(
     eval_every: str | None = typer.Option(None, "--eval-every", help=EVAL_EVERY_HELP),
     eval_samples: str | None = typer.Option(None, "--eval-samples", help=EVAL_SAMPLES_HELP),
     costs: CostsOption = None,
+    no_spare_policy: str | None = typer.Option(None, "--no-spare-policy", help=NO_SPARE_POLICY_HELP,
+                                               show_default=False),
     sharp: bool = typer.Option(False, "--sharp", help="IB SHARP in-network all-reduce for the DP gradients (NCCL "
                                "CollNet, NCCL_COLLNET_ENABLE=1; the stack's nccl_collnet); InfiniBand SHARP switches "
                                "only"),
@@ -249,9 +254,10 @@ def train(
                                memory_margin=memory_margin)  # (its flag, and --recompute auto keeps it; hW73)
     if tokens is not None:
         result = whole_run(result, model, system, tokens, stack=stack, sharp=sharp, location=location,
-                           server_price=server_price, costs=costs, evaluated=evaluated)
+                           server_price=server_price, costs=costs, evaluated=evaluated,
+                           no_spare_policy=no_spare_policy)
     else:
-        check_run_options(tokens, location, server_price, costs)
+        check_run_options(tokens, location, server_price, costs, no_spare_policy=no_spare_policy)
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
 
 

@@ -1,0 +1,133 @@
+"""What a training job does while its system has no spare unit for a failed one: wait for the repair, or shrink.
+
+Daly's goodput (`facility.checkpoint_goodput`) restarts the job within its restart time on hardware in service: a
+failed server's work moves to a spare server (or, where a scale-up domain spans servers, NVL72, a spare domain)
+outside the job while it is repaired, as Llama 3's 16,384-GPU job ran on a 24,576-GPU cluster (arXiv:2407.21783
+Sec. 3.3.4). A system holds B units (servers, or domains), the job D of them, s = B - D spares; units out of service
+at a random instant are X ~ Poisson(mu), mu = B x the mean each unit is out (`outage.domain_hold`'s M/G/infinity
+mean: failures that take a node out x the repair time). While X <= s the job runs at full size, as Daly assumes;
+while X > s it is short of X - s units, and the policy (`--no-spare-policy`) says what it does:
+
+- `wait`: the job idles until enough units are repaired and resumes at full size (a fixed-size job's behaviour: its
+  parallel plan names every rank). It runs P(X <= s) of the time (`full_size_fraction`).
+- `shrink` (the default): the job restarts from its last checkpoint on the units in service, data parallelism
+  shrunk to the replicas that fit them (Megatron-Core's distributed checkpoints load at another DP size:
+  megatron/core/dist_checkpointing, "resharding"; the global batch kept by more micro-batches a replica,
+  ASSUMPTION: a replica's throughput unchanged, so the job's is the replicas' share). A repaired unit that lets a
+  replica back (M/G/infinity: returns from state x at the rate failures enter it, lambda_B P(X = x - 1), lambda_B =
+  mu / repair time) is taken back the cheaper way: by a restart of its own, a planned stop of a checkpoint write and a
+  restart (R + d, added to `goodput`'s planned interruptions), or at the job's next interruption's restart, the
+  replica idle until then (its share x the mean time to that interruption, 1 / (1 / MTTF + planned rate)). One 8-GPU
+  server of 2,048 waits for the next restart (0.05 % of the job for ~3 h against a 10-minute restart); one NVL72
+  domain of 8 restarts at once (12.5 % for ~21 h). Where no replica fits the units in service the job waits, as
+  `wait` does (a DP-1 plan cannot shrink); where it never runs (e^-mu below the smallest double) one line refuses.
+  The unit that shrinks (`shrink_unit_gpus`): one data-parallel replica (TP x CP x PP), times the replicas an
+  expert-parallel group folds over (Megatron-Core: TP x CP x DP divisible by ETP x EP); `reliability --shrink-unit`,
+  default one scale-up domain.
+
+The job's goodput with the policy (`goodput_with_repairs`) = its goodput (with the grows' stops, shrink) x the share
+of full-size throughput it runs at on average (wait: P(X <= s)); `train --tokens`, `plan` / `scenario` training rows
+and the web's wall clock = compute time / that goodput. None (the goodput as it was, bit for bit) where the cluster is
+sized by the job (an accelerator preset: its spares bought with it), the rate does not say which failures take a node
+out, or P(X > s) is 0 in double precision (Llama 3's 1,024 spare servers). Repair time: facility/outage.py
+(`DEFAULT_REPAIR_S`, 3 days, an ASSUMPTION [U]: no published figure).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.facility.checkpoint_goodput import goodput
+from infraplan.limits import check_policy
+from infraplan.units import SECONDS_PER_DAY, significant_text
+
+
+def plan_shrink_unit(tp: int, cp: int, pp: int, ep: int, etp: int | None) -> int:
+    """The GPUs a plan sheds or regains together (module docstring): a replica of TP x CP x PP, times the fewest
+    replicas g with g x TP x CP divisible by ETP x EP (ETP: TP where not given, Megatron-Core's default)."""
+    experts = int(ep) * int(etp if etp is not None else tp)
+    step = experts // math.gcd(experts, int(tp) * int(cp))
+    return int(tp) * int(cp) * int(pp) * step
+
+
+def _pmf(x: int, mean: float) -> float:
+    return math.exp(x * math.log(mean) - mean - math.lgamma(x + 1))
+
+
+def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str, Any], repair_s: float,
+                    policy: str, shrink_unit_gpus: int) -> dict[str, Any] | None:
+    """The job under `policy` while its system runs out of spare units (module docstring): the spare units, the share
+    of the time all the job's are in service, the mean share of full-size throughput it runs at, the goodput with the
+    grows' stops and with that share (`goodput_with_repairs`); None where spares always suffice or none is known."""
+    check_policy(policy)
+    out = hold["expected_gpus_out_of_service"]
+    if out is None or cluster.generic:
+        return None
+    size, domains = int(hold["domain_gpus"]), int(hold["domains"])
+    built = cluster.total_accelerators // size
+    spare = max(built - domains, 0)
+    mean = built * out / (domains * size)  # units out at once in the whole system (Poisson)
+    top = int(mean + 12.0 * math.sqrt(mean) + 30.0)  # poisson_cdf's reach (beyond the system's units: all out)
+    if mean <= 0.0 or spare >= top:
+        return None
+    states = range(spare + 1, top + 1)
+    tail = math.fsum(_pmf(x, mean) for x in states)
+    if tail == 0.0:
+        return None
+    unit = max(1, min(int(shrink_unit_gpus), gpus))
+
+    def running(x: int) -> float:  # the job's share of full-size throughput with x units out in the system
+        if x <= spare:
+            return 1.0
+        if policy == "wait":
+            return 0.0
+        left = min(max(domains - (x - spare), 0) * size, gpus)
+        return min(left // unit * unit, gpus) / gpus
+
+    share = 1.0 - math.fsum(_pmf(x, mean) * (1.0 - running(x)) for x in states)
+    per_s = mean / repair_s  # unit failures a second in the system: Little's law on the M/G/infinity mean
+    planned_per_s = job["planned_interruptions_per_day"] / SECONDS_PER_DAY
+    stop_s = float(job["restart_s"]) + float(job["checkpoint_write_s"])  # a grow: a checkpoint, then a restart
+    next_s = 1.0 / (1.0 / float(job["job_mttf_s"]) + planned_per_s)  # to the job's next interruption's restart
+    grows = deferred = 0.0
+    for x in states:  # a repair returning the job a replica: x -> x - 1 units out, at per_s x P(X = x - 1)
+        gain = running(x - 1) - running(x)
+        if policy == "wait" or gain <= 0.0 or running(x) == 0.0:  # (a waiting job resumes: the failure's restart)
+            continue
+        rate = per_s * _pmf(x - 1, mean)
+        if stop_s <= gain * next_s:  # grow now, or take the replica back at the next interruption's restart
+            grows += rate
+        else:
+            deferred += rate * gain * next_s
+    extra = float(goodput(job["checkpoint_interval_s"], job["checkpoint_write_s"], job["restart_s"],
+                          job["job_mttf_s"], planned_per_s + grows))
+    share -= deferred
+    if share <= 0.0:  # (e^-mean below the smallest double: no wall clock to give)
+        word = job["device_word"]
+        raise InputError(f"--no-spare-policy {policy}: the job never runs (~{significant_text(mean, 3)} of its "
+                         f"system's {built:,} units out at once, {spare:,} spare, shrink unit {unit:,} {word}s); "
+                         f"fewer {word}s than the system's, or --no-spare-policy shrink with a smaller unit")
+    return {"policy": policy, "spare_units": spare, "units": domains, "unit_gpus": size,
+            "full_size_fraction": 1.0 - tail, "throughput_fraction": share, "grows_per_day": grows * SECONDS_PER_DAY,
+            "shrink_unit_gpus": unit, "goodput_with_repairs": (extra if policy == "shrink" else job["goodput"]) * share}
+
+
+def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU") -> str:
+    """What the policy charged, one line (`short_of_spares`'s dict)."""
+    factor = significant_text(job["goodput"] / short["goodput_with_repairs"], 3)
+    if short["policy"] == "wait":
+        how = ("--no-spare-policy wait: the job idles while more of its system's units are out than it has spares, "
+               "and resumes at full size when they are repaired")
+    else:
+        how = (f"--no-spare-policy shrink (the default): while short of spares the job restarts on the units in "
+               f"service with whole shrink units of {short['shrink_unit_gpus']:,} {device}s (a data-parallel replica; "
+               f"none fits: it waits), {significant_text(100.0 * short['throughput_fraction'], 3)} % of full-size "
+               f"throughput on average, a repaired replica taken back by a restart of its own (a checkpoint and a "
+               f"restart, {significant_text(short['grows_per_day'], 3)} a day) where that costs less than it idling "
+               f"until the job's next interruption, else at that restart")
+    return (f"{how}; goodput with repairs {short['goodput_with_repairs']:.1%} against {job['goodput']:.1%} with "
+            f"spares standing in: a run's wall clock {factor}x as long (--no-spare-policy "
+            f"{'shrink' if short['policy'] == 'wait' else 'wait'} for the other policy)")
