@@ -14,7 +14,8 @@ NIC or NVLink port). A prefill GPU sends its stage's unique KV bytes split over 
 over TP ranks, the MLA latent or GQA heads fewer than TP, is sent once, its pages split among the holders); a
 decode GPU receives everything its stage holds (`kv_bytes_per_token`: the MLA latent is whole on every TP rank,
 so every decode rank receives all of it). The link time is the larger side over `send_recv_time` of the fabric:
-the scale-up fabric when both pools sit in one scale-up domain, else the NICs. With equal layouts of a dense
+the scale-up fabric for a hand-off inside one scale-up domain, else the NICs (which hand-offs stay inside, per
+stack and placement: `serving.kv_handoff`, hK74). With equal layouts of a dense
 model whose KV heads divide TP and PP 1 this is the whole prompt's KV over TP, as the colocated-layout
 disaggregation priced it before.
 

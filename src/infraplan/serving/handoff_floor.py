@@ -12,7 +12,8 @@ H100 (TTFT SLO 0.25 s), TP4 PP1 with 13 prefill + 1 decode replicas: prefill-onl
 (hand-off mean 29.5 ms: 2 pickup iterations of ~10 ms under load, the KV transfer, the admission wait; hB47).
 
 A floor, so that a probe stays optimistic (never rejects a layout whose whole run would meet on this account): the
-transfer over the faster of the two paths the pair may take (the scale-up domain when two replicas fit in one), and
+transfer over the faster of the two paths the pair may take (the scale-up domain when two replicas fit in one and the
+stack's KV connector takes the scale-up links inside one, `kv_handoff.scale_up_handoff`: not SGLang's Mooncake), and
 each iteration at least the decode step of this one sequence alone at its prompt's context (`IterationCost.time`;
 more sequences and a longer context only lengthen it). The admission wait (a full decode batch) is not in it.
 """
@@ -29,13 +30,14 @@ from infraplan.serving.disaggregated import (
     decode_pickup_iterations,
     kv_transfer_s,
 )
+from infraplan.serving.kv_handoff import scale_up_handoff
 from infraplan.serving.llm_iteration import Deployment, IterationCost
 
 
 def _transfer_floor_s(shape: TransformerShape, fabric: Fabric, dep: Deployment, prompt: np.ndarray) -> np.ndarray:
     """Each prompt's KV transfer over the faster path the pair may take (module docstring)."""
     transfer = kv_transfer_s(shape, fabric, dep, dep, prompt, dep.kv_dtype, False)
-    if 2 * dep.gpus_per_replica <= fabric.scale_up_domain:  # a prefill and a decode replica may share one domain
+    if 2 * dep.gpus_per_replica <= fabric.scale_up_domain and scale_up_handoff(dep.engine):  # may share a domain
         transfer = np.minimum(transfer, kv_transfer_s(shape, fabric, dep, dep, prompt, dep.kv_dtype, True))
     return transfer
 

@@ -11,11 +11,12 @@ nodes: vLLM's `initialize_model_parallel` reshapes its ranks as (DP, PP, TP) wit
 TensorRT-LLM's `Mapping` numbers rank = pp_rank x tp_size + tp_rank with its attention-DP ranks inside tp_size
 (tensorrt_llm/mapping.py), SGLang launches a stage's tp_size GPUs (attention DP inside it) per pp_rank -- all cited
 from the sources as we recall them, not re-read here. The domain is the fabric's placement unit U where one is set
-(`Fabric.placement_unit`, `network.fabric.group_domain`). ASSUMPTION: a replica starts at a domain edge (an engine is
-launched on whole nodes), so a replica of at most D GPUs keeps every hop inside; `replica_packing` counts a
-deployment's replicas packed group after group, where a later replica may start mid-domain (TP2 PP3 x 2 on 8-GPU
-nodes: the second's stages 3 | 4, 5 cross once), a hop more than the one priced here (vLLM's DP ranks outermost put
-each attention rank's pipeline apart instead: not modelled).
+(`Fabric.placement_unit`, `network.fabric.group_domain`). A replica is priced as one starting at a domain
+edge: `replica_packing` places each replica where it crosses no more edges than that (`aligned_gpus`, hK74: a
+replica of at most D GPUs whole inside one domain; TP2 PP3 x 2 on 8-GPU nodes one replica a node, where the groups
+packed back to back put the second's stages 3 | 4, 5 across an edge the pricing did not see), so every replica's
+hops cost the same and the held count is of that placement (vLLM's DP ranks outermost put each attention rank's
+pipeline apart instead: not modelled).
 
 Hops. Hop j (stage j -> j + 1) sends each of stage j's s ranks' M x h activations to the rank s further, all s sends
 at once, and lasts as long as the slowest. It stays inside when both groups sit in one domain: (j + 1) % k != 0

@@ -36,6 +36,18 @@ smaller ones into the room they leave (first fit, the way a scheduler bin-packs)
 domain whose room fits no further group of a unit it holds is held whole (the one-unit rule above). The held count
 is the fewer of that and the pools packed apart: decode 2 x TP6 beside prefill 2 x TP2 on 8-GPU nodes holds 16
 (each node TP6 + TP2), where apart they held 16 + 4 = 20.
+
+Replicas (hK74). A replica of PP stage groups is placed at the first group slot where it crosses no more domain
+edges than its PP groups need (ceil(PP / k) - 1; `aligned_gpus`): a replica whose groups fit one domain sits whole in
+one (an engine instance of at most a node's GPUs runs its ranks on one host: vLLM's multiprocessing executor, an
+SGLang server without --nnodes; one spanning nodes is launched over whole nodes, as recalled, not re-read here), and
+`serving.pipeline_hops` prices every replica's hops as that of a replica starting at a domain edge, which crosses as
+many. Until hK74 the groups were packed back to back, so TP2 PP3 x 2 on 8-GPU nodes put the second replica on GPUs
+6-11 (stages 3 | 4, 5: one hop over the NICs, priced as none); now it sits on the second node, holding 12 either way.
+Where the group divides the domain, or a domain holds at most 2 groups (every stranding TP on 8-GPU nodes), the held
+count is the back-to-back packing's; otherwise a domain a replica skipped keeps room for a group and holds only its
+own (the last-domain rule above): 2 x TP16 PP3 on NVL72 holds 96 (48 + 48) where back to back held 104 (72 + 32).
+The disaggregated shared packing (`shared_gpus`, two units) places groups, not replicas (left as it was for PP > 1).
 """
 
 from __future__ import annotations
@@ -69,6 +81,37 @@ def replicas_within(limit: int, gpus_per_replica: int, unit: int, domain: int) -
     full = limit // domain
     groups = full * per + min(per - 1, (limit - full * domain) // unit)
     return groups // (gpus_per_replica // unit)
+
+
+def replica_starts(pools: Sequence[tuple[int, int]], unit: int, domain: int) -> list[int]:
+    """The group slot (domain d's slots d k .. d k + k - 1, k = D // unit) each replica of (count, PP) stage groups
+    of `unit`, pool after pool, starts at: the first free one at which it crosses no more domain edges than its PP
+    groups need, ceil(PP / k) - 1 (module docstring, "Replicas"); `unit` within the domain."""
+    per = domain // unit
+    starts: list[int] = []
+    cursor = 0  # the next free group slot
+    for replicas, pp in pools:
+        least = -(-pp // per) - 1
+        for _ in range(replicas):
+            if (cursor % per + pp - 1) // per > least:  # it would cross one edge more here: the next domain's edge
+                cursor += per - cursor % per
+            starts.append(cursor)
+            cursor += pp
+    return starts
+
+
+def aligned_gpus(pools: Sequence[tuple[int, int]], unit: int, domain: int) -> int:
+    """The accelerators replicas of (count, PP) stage groups of `unit`, pool after pool, hold placed at
+    `replica_starts`: a domain held whole unless its room fits a further group (module docstring, "Replicas")."""
+    if unit > domain:  # a group spanning domains: its own accelerators
+        return sum(n * pp * unit for n, pp in pools)
+    per = domain // unit
+    used: dict[int, int] = {}  # groups per domain
+    pps = [pp for replicas, pp in pools for _ in range(replicas)]
+    for start, pp in zip(replica_starts(pools, unit, domain), pps, strict=True):
+        for slot in range(start, start + pp):
+            used[slot // per] = used.get(slot // per, 0) + 1
+    return sum(g * unit if g < per else domain for g in used.values())
 
 
 def stage_unit(dep: Deployment) -> int:
@@ -105,7 +148,8 @@ def held_gpus(pools: Sequence[Deployment], domain: int) -> int:
     by_unit: dict[int, int] = {}
     for dep in pools:
         by_unit[stage_unit(dep)] = by_unit.get(stage_unit(dep), 0) + dep.gpus
-    apart = sum(packed_gpus(gpus, unit, domain) for unit, gpus in by_unit.items())
+    apart = sum(aligned_gpus([(d.replicas, d.pp) for d in pools if stage_unit(d) == unit], unit, domain)
+                for unit in by_unit)
     inside = sorted((unit, gpus // unit) for unit, gpus in by_unit.items() if unit <= domain)
     if len(inside) != 2 or not any(strands(unit, domain) for unit, _ in inside):
         return apart
@@ -126,7 +170,7 @@ def idle_note(pools: Sequence[Deployment], domain: int, word: str) -> str | None
                        f"leaves {domain % u} idle" for u, layout in sorted(layouts.items()))
     shared = ("; the prefill groups share domains with the decode groups where that holds fewer (vLLM, SGLang PD, "
               "Dynamo run both roles on one node)" if len({stage_unit(d) for d in pools}) == 2 and held < sum(
-                  packed_gpus(dep.gpus, stage_unit(dep), domain) for dep in pools) else "")
+                  aligned_gpus([(dep.replicas, dep.pp)], stage_unit(dep), domain) for dep in pools) else "")
     return (f"a TP group stays inside one {domain}-{word} scale-up domain, its all-reduces over the scale-up links "
             f"(vLLM, SGLang run TP inside a node; across two domains they would cross the NICs): {groups}{shared}; "
             f"the replicas' {gpus:,} {word}s hold {held:,}, {held - gpus:,} idle, counted in the cost, power and "

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infraplan.serving.capacity_candidate import Candidate
-from infraplan.serving.replica_packing import packed_gpus
+from infraplan.serving.replica_packing import aligned_gpus
 from infraplan.serving.workloads import Requests
 
 # Overload skip (the prefill pool's doubling from one replica; `overloaded_replicas`): a prefill replica offered at
@@ -194,11 +194,12 @@ class SearchJob:
         return self.cand.dep.gpus_per_replica
 
     def gpus(self, replicas: int) -> int:
-        """The accelerators `replicas` of the option hold (`replica_packing.packed_gpus`: both pools' replicas are
-        one stage group of TP x attention DP accelerators, `capacity_layouts`' own prefill layouts too)."""
+        """The accelerators `replicas` of the option hold (`replica_packing.aligned_gpus`: both pools' replicas are
+        PP stage groups of TP x attention DP accelerators, `capacity_layouts`' own prefill layouts too)."""
         if not self.domain:
             return replicas * self.gpr
-        return packed_gpus(replicas * self.gpr, self.cand.dep.tp * self.cand.dep.attention_dp, self.domain)
+        unit = self.cand.dep.tp * self.cand.dep.attention_dp
+        return aligned_gpus([(replicas, self.gpr // unit)], unit, self.domain)  # PP groups a replica
 
 
 def _likeliest_smallest(job: SearchJob) -> tuple[int, int]:
@@ -293,7 +294,8 @@ def grown(option: dict[str, Any], ttft_ratio: float, tpot_ratio: float, limit: i
         prefill = max(option["prefill_replicas"] + int(ttft_missed and ttft_pools[0]), least[0])
         decode = option["replicas"] - option["prefill_replicas"] + int(tpot_missed or (ttft_missed and ttft_pools[1]))
         replicas = prefill + max(decode, least[1])
-    if (gpus := packed_gpus(replicas * gpr, unit, domain)) > limit:
+    gpus = aligned_gpus([(replicas, option["pp"])], unit, domain) if domain else replicas * gpr
+    if gpus > limit:
         return None
     return {**option, "gpus": gpus, "replicas": replicas, "prefill_replicas": prefill}
 

@@ -48,7 +48,6 @@ from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
     decode_first_token_s,
     decode_pickup_iterations,
-    kv_transfer_s,
     pool_costs,
     pool_layout,
     prefill_pool_cost,
@@ -58,6 +57,7 @@ from infraplan.serving.disaggregated import (
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.expert_slots import redundant_experts
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
+from infraplan.serving.kv_handoff import handoff_transfer_s
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.miss_stop import MissWatch, colocated_times, disaggregated_times
@@ -317,8 +317,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     pre_engines = pre_dep.replicas * pre_dep.engines_per_replica
     dec_engines = dec_dep.replicas * dec_dep.engines_per_replica
     zeros = np.zeros_like(inp)
-    transfer = kv_transfer_s(shape, fabric, pre_dep, dec_dep, inp, dec_dep.kv_dtype,
-                             pair.gpus <= system.node.scale_up_domain)
+    transfer = handoff_transfer_s(shape, fabric, pair, inp)  # the link per stack and placement (`kv_handoff`)
     steps = dec_dep.decode_steps(out)
     pre_cost = chunked_attention.for_requests(pre_cost, shape, inp, zeros, zeros)  # Llama 4's chunks: prompts
     dec_cost = chunked_attention.for_requests(dec_cost, shape, inp, inp, steps)  # and decode steps alone

@@ -1,0 +1,109 @@
+"""The link a disaggregated request's KV cache takes from its prefill worker to its decode worker (hK, session 74).
+
+The transfer's bytes and their split over the GPUs are `disaggregated.kv_transfer_bytes_per_link`'s; this module
+says which link they cross. Two things decide it.
+
+The stack's KV connector. TensorRT-LLM's cache transceiver (its UCX or NIXL backend, `cache_transceiver_config`) and
+vLLM's NIXL connector (`--kv-transfer-config` with NixlConnector, the connector NVIDIA Dynamo runs vLLM workers with)
+move pages through UCX, which takes its cuda_ipc transport between two GPUs of one node (NVLink peer copies) and its
+RDMA transports between nodes. SGLang's PD disaggregation moves them with the Mooncake transfer engine by default
+(`--disaggregation-transfer-backend mooncake`), whose RDMA transport posts every page as an RDMA write through the
+NIC nearest the GPU, between GPUs of one node too (its NVLink transport is opt-in; SGLang's NIXL backend likewise):
+a same-node hand-off drives the NICs at the scale-out rate (`SCALE_UP_HANDOFF_ENGINES`; all as recalled from the
+projects' sources and docs, not re-read here). Until session 74 every stack's hand-off took the scale-up links
+wherever the pair sat in one domain.
+
+Where the two workers sit. The pools are placed as `replica_packing.held_gpus` holds them (one worker = one group of
+TP x attention DP GPUs at PP 1, inside one domain): the larger groups first, D // L a domain, the smaller groups
+into the room they leave, then domains of their own; groups of one size in pool order, the prefill pool's first
+(ASSUMPTION: no launch interleaves them; an interleaving holds as many GPUs). Pools packed apart (where that holds
+fewer, `held_gpus`) share no domain, unless both fit one. A worker of PP > 1, or of a group spanning domains, is
+taken to share none with the other pool's workers (its stages' pages go stage to stage: not placed here), unless
+the whole pair fits one domain. The routers do not pick a decode worker by where the prefill ran (Dynamo's frontend
+round-robin by default, SGLang's PD router likewise: `serving.disaggregated`), so a request's decode worker is any
+of the pool's alike, and a share f = sum over domains of (prefill workers in it / P) x (decode workers in it / Q) of
+the hand-offs stay inside a domain (`inside_share`). Each request's transfer is priced at its expectation over the
+decode workers, f x (the scale-up transfer) + (1 - f) x (the NIC transfer): decode 2 x TP6 beside prefill 2 x TP2 on
+8-GPU nodes (one of each a node) hands half its prompts over NVLink (TensorRT-LLM, vLLM), none (SGLang).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.network.collectives import Fabric
+from infraplan.serving.disaggregated import DisaggregatedDeployment, kv_transfer_s
+from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.replica_packing import held_gpus, stage_unit
+
+SCALE_UP_HANDOFF_ENGINES = ("trtllm", "vllm")  # KV connectors over UCX: cuda_ipc inside a node (module docstring)
+
+
+def scale_up_handoff(engine: str) -> bool:
+    """Whether the engine's KV connector moves a same-domain hand-off over the scale-up links (else the NICs)."""
+    return engine in SCALE_UP_HANDOFF_ENGINES
+
+
+def worker_domains(pools: Sequence[Deployment], domain: int) -> list[list[int]] | None:
+    """Per pool, the domain each of its workers sits in (module docstring's placement), -1 for a worker of PP > 1
+    or of a group spanning domains; None where the pools are held apart (`held_gpus`: fewer that way)."""
+    placed, held = placement(pools, domain)
+    return None if held > held_gpus(pools, domain) else placed
+
+
+def placement(pools: Sequence[Deployment], domain: int) -> tuple[list[list[int]], int]:
+    """(`worker_domains`'s placement of the pools' workers sharing domains, the accelerators it holds: a domain
+    whole unless its room fits a further group of a unit it holds, a spanning or PP > 1 worker its own)."""
+    room: list[int] = []  # free accelerators per domain opened
+    smallest: list[int] = []  # the smallest group each holds
+    placed: list[list[int]] = [[-1] * dep.replicas for dep in pools]
+    order = sorted((i for i, dep in enumerate(pools) if dep.pp == 1 and stage_unit(dep) <= domain),
+                   key=lambda i: -stage_unit(pools[i]))  # the larger groups first, pool order among equals
+    held = 0
+    for i in order:
+        unit = stage_unit(pools[i])
+        first = 0  # the first domain with room for a group of this size
+        for w in range(pools[i].replicas):
+            d = next((d for d in range(first, len(room)) if room[d] >= unit), None)
+            if d is None:
+                d = len(room)
+                room.append(domain)
+                smallest.append(unit)
+            room[d] -= unit
+            smallest[d] = unit  # the groups come larger first
+            placed[i][w] = d
+            while first < len(room) and room[first] < unit:  # a domain full for this size is full for later ones
+                first += 1
+    for free, unit in zip(room, smallest, strict=True):  # whole unless its room fits a further group it holds
+        held += domain - free if free >= unit else domain
+    return placed, held + sum(dep.gpus for i, dep in enumerate(pools) if i not in order)
+
+
+def inside_share(pair: DisaggregatedDeployment, domain: int) -> float:
+    """The share of hand-offs whose prefill and decode workers sit in one domain, under a router that does not pick
+    by place (module docstring): 1 where the whole pair fits one domain."""
+    if pair.gpus <= domain:
+        return 1.0
+    placed = worker_domains((pair.prefill, pair.decode), domain)
+    if placed is None:
+        return 0.0
+    pre, dec = placed
+    shared = sum(pre.count(d) * dec.count(d) for d in set(pre) if d >= 0)
+    return shared / (len(pre) * len(dec))
+
+
+def handoff_transfer_s(shape: TransformerShape, fabric: Fabric, pair: DisaggregatedDeployment,
+                       prompt_tokens: np.ndarray) -> np.ndarray:
+    """Seconds each prompt's KV takes from its prefill worker to its decode worker: over the scale-up links for the
+    share of hand-offs inside one domain where the stack's connector takes them (`scale_up_handoff`), the NICs
+    otherwise, at its expectation over the decode workers (module docstring)."""
+    pre, dec = pair.prefill, pair.decode
+    across = kv_transfer_s(shape, fabric, pre, dec, prompt_tokens, dec.kv_dtype, False)
+    share = inside_share(pair, fabric.scale_up_domain) if scale_up_handoff(dec.engine) else 0.0
+    if share <= 0.0:
+        return across
+    inside = kv_transfer_s(shape, fabric, pre, dec, prompt_tokens, dec.kv_dtype, True)
+    return np.asarray(share * inside + (1.0 - share) * across, dtype=np.float64)
