@@ -124,10 +124,10 @@ def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU")
     else:
         how = (f"--no-spare-policy shrink (the default): while short of spares the job restarts on the units in "
                f"service with whole shrink units of {short['shrink_unit_gpus']:,} {device}s (a data-parallel replica; "
-               f"none fits: it waits), {significant_text(100.0 * short['throughput_fraction'], 3)} % of full-size "
+               f"where none fits it waits), {significant_text(100.0 * short['throughput_fraction'], 3)} % of full-size "
                f"throughput on average, a repaired replica taken back by a restart of its own (a checkpoint and a "
-               f"restart, {significant_text(short['grows_per_day'], 3)} a day) where that costs less than it idling "
-               f"until the job's next interruption, else at that restart")
+               f"restart; {significant_text(short['grows_per_day'], 3)} such restarts a day) where that costs less "
+               f"than it idling until the job's next interruption, else at that restart")
     return (f"{how}; goodput with repairs {short['goodput_with_repairs']:.1%} against {job['goodput']:.1%} with "
             f"spares standing in: a run's wall clock {factor}x as long (--no-spare-policy "
             f"{'shrink' if short['policy'] == 'wait' else 'wait'} for the other policy)")
