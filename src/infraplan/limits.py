@@ -233,7 +233,8 @@ NO_SPARE_POLICY_HELP = ("shrink | wait: what the job does while its system has n
                         "back when repaired; wait: idle until repaired) [default: shrink]")
 SHRINK_UNIT_HELP = ("with --no-spare-policy shrink: GPUs the job sheds and regains together, one data-parallel "
                     "replica (TP x CP x PP, times the replicas an EP group folds over; train --tokens takes its "
-                    "plan's) [default: one scale-up domain]")
+                    "plan's; it divides the job's GPUs) [default: one scale-up domain, or the largest count dividing "
+                    "both it and the job's GPUs]")
 """`--no-spare-policy` and `reliability --shrink-unit` (`facility.spare_policy` prices each policy): the choices, the
 default and the words every edge (train, reliability; CLI and web) and both domains (facility, training) share."""
 

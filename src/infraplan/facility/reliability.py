@@ -236,7 +236,8 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     `optimizer` without its bytes is refused). `checkpoint_size_bytes` overrides what the model and `optimizer`
     would size, as it does the model's (`checkpoint_size_basis` says so; `model` and `optimizer` are null).
     `no_spare_policy`, `shrink_unit_gpus`: what the job does while its system has no spare unit, and the GPUs it
-    sheds together (`facility.spare_policy`; None: one scale-up domain, or the job where it is smaller)."""
+    sheds together, dividing the job (`facility.spare_policy`; None: one scale-up domain, or where the job is not
+    whole domains the largest count dividing both, hV74)."""
     check_policy(no_spare_policy)
     if checkpoint_bytes_per_param is None and optimizer != "adam" and checkpoint_size_bytes is None:
         raise InputError(f"optimizer {optimizer!r} needs its checkpoint_bytes_per_param (training.optimizer_models."
@@ -263,10 +264,10 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word)
     check_held_fits(cluster, gpus, hold, spare_trays_per_domain)
     out = hold["expected_gpus_out_of_service"]
-    if shrink_unit_gpus is not None and not 1 <= shrink_unit_gpus <= gpus:
-        raise InputError(f"--shrink-unit must be 1 .. {gpus:,} (the job's {cluster.accelerator.device_word}s), "
-                         f"got {shrink_unit_gpus:,}")
-    unit = min(int(hold["domain_gpus"]), gpus) if shrink_unit_gpus is None else shrink_unit_gpus
+    if shrink_unit_gpus is not None and not (1 <= shrink_unit_gpus <= gpus and gpus % shrink_unit_gpus == 0):
+        raise InputError(f"--shrink-unit must divide the job's {gpus:,} {cluster.accelerator.device_word}s (whole "
+                         f"data-parallel replicas, 1 .. {gpus:,}), got {shrink_unit_gpus:,}")
+    unit = math.gcd(int(hold["domain_gpus"]), gpus) if shrink_unit_gpus is None else shrink_unit_gpus  # whole units
     short = short_of_spares(cluster, gpus, job, hold, repair_s, no_spare_policy, unit)
     unexpected = days * SECONDS_PER_DAY / job["job_mttf_s"]
     planned = days * job["planned_interruptions_per_day"]

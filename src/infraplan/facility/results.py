@@ -239,7 +239,8 @@ class ReliabilityReport(Result):
                                  "or domain for a failed one: shrink (fewer data-parallel replicas) or wait "
                                  "(facility/spare_policy.py)")
     shrink_unit_gpus: int = Field(0, description="GPUs the job sheds and regains together under shrink: one "
-                                  "data-parallel replica (count; --shrink-unit, default one scale-up domain)")
+                                  "data-parallel replica (count; --shrink-unit, default one scale-up domain or the "
+                                  "largest count dividing it and the job)")
     full_size_fraction: float | None = Field(None, description="share of the time the job's servers or domains are "
                                              "all in service, its system's spares counted (null: spares always "
                                              "suffice, or the rate does not say which failures take a node out)")

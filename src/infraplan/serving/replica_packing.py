@@ -47,7 +47,10 @@ many. Until hK74 the groups were packed back to back, so TP2 PP3 x 2 on 8-GPU no
 Where the group divides the domain, or a domain holds at most 2 groups (every stranding TP on 8-GPU nodes), the held
 count is the back-to-back packing's; otherwise a domain a replica skipped keeps room for a group and holds only its
 own (the last-domain rule above): 2 x TP16 PP3 on NVL72 holds 96 (48 + 48) where back to back held 104 (72 + 32).
-The disaggregated shared packing (`shared_gpus`, two units) places groups, not replicas (left as it was for PP > 1).
+The disaggregated shared packing (`shared_gpus`, two units) places groups, not replicas, so pools of PP > 1 are
+held apart (hV74): shared, decode TP6 PP2 beside prefill TP2 PP2 on 8-GPU nodes held 32 for 2 + 2 replicas (each node
+a TP6 and a TP2 stage group), which puts each prefill replica's two stages on two nodes while `serving.pipeline_hops`
+priced its hop inside one; apart they hold 40, as the hop is priced.
 """
 
 from __future__ import annotations
@@ -144,15 +147,15 @@ def shared_gpus(large: tuple[int, int], small: tuple[int, int], domain: int) -> 
 
 def held_gpus(pools: Sequence[Deployment], domain: int) -> int:
     """The accelerators the pools (one deployment, or a disaggregated pair's prefill and decode pools) hold: pools of
-    one unit pack together, two units share domains where that holds fewer (module docstring)."""
+    one unit pack together, two units of PP 1 share domains where that holds fewer (module docstring)."""
     by_unit: dict[int, int] = {}
     for dep in pools:
         by_unit[stage_unit(dep)] = by_unit.get(stage_unit(dep), 0) + dep.gpus
     apart = sum(aligned_gpus([(d.replicas, d.pp) for d in pools if stage_unit(d) == unit], unit, domain)
                 for unit in by_unit)
     inside = sorted((unit, gpus // unit) for unit, gpus in by_unit.items() if unit <= domain)
-    if len(inside) != 2 or not any(strands(unit, domain) for unit, _ in inside):
-        return apart
+    if len(inside) != 2 or not any(strands(unit, domain) for unit, _ in inside) or any(d.pp > 1 for d in pools):
+        return apart  # (shared_gpus places groups: a PP > 1 replica's stages on two domains, hops priced inside one)
     (small, n_s), (big, n_l) = inside
     spanning = sum(gpus for unit, gpus in by_unit.items() if unit > domain)
     return min(apart, spanning + shared_gpus((n_l, big), (n_s, small), domain))
