@@ -81,7 +81,12 @@ def test_campus_runs_on_the_named_system_that_holds_the_job(tmp_path: Path) -> N
     runs = rack.training_capacity  # the same runs, with the note that the rack holds 72 of the job (hC73)
     kept = [n for n in runs.notes if not n.startswith("the 16,384-accelerator job is more than the 72 ")]
     assert len(kept) == len(runs.notes) - 1
-    assert rack.model_copy(update={"training_capacity": runs.model_copy(update={"notes": kept})}) == part
+    # and the facility block's count note, `facility --accelerator mtia-400-rack --count N`'s (hD74)
+    assert rack.facility == size_facility(accelerator="mtia-400-rack", count=rack.accelerators)
+    assert rack.facility.count_note is not None and part.facility.count_note is None
+    plain = rack.facility.model_copy(update={"count_note": None})
+    assert rack.model_copy(update={"training_capacity": runs.model_copy(update={"notes": kept}),
+                                   "facility": plain}) == part
 
 
 def test_the_terminal_says_the_fabric_it_built(capsys: pytest.CaptureFixture[str]) -> None:

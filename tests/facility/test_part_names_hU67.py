@@ -44,7 +44,10 @@ def test_facility_and_campus_take_a_system_as_recsys_does(capsys: pytest.Capture
     past = [n for n in runs.notes if n.startswith("the 16,384-accelerator job is more than the 72 accelerators")]
     assert len(past) == 1
     kept = runs.model_copy(update={"notes": [n for n in runs.notes if n not in past]})
-    assert by_rack.model_copy(update={"training_capacity": kept}) == by_part
+    count = by_rack.accelerators  # the facility block is `facility --accelerator mtia-400-rack --count N`'s (hD74)
+    assert by_rack.facility == size_facility(accelerator="mtia-400-rack", count=count)
+    plain = by_rack.facility.model_copy(update={"count_note": None})
+    assert by_rack.model_copy(update={"training_capacity": kept, "facility": plain}) == by_part
     assert main(["facility", "--accelerator", "mtia-400-rack", "--count", "72", "--json"]) == 0
     by_system = json.loads(capsys.readouterr().out)
     assert main(["facility", "--accelerator", "mtia-400", "--count", "72", "--json"]) == 0

@@ -3,7 +3,9 @@ GPUs (62,864 GPUs): 15.6 runs a year, where `runs_per_year` read 20.3 until 2026
 beyond whole jobs at the job's rate (a 16,384-GPU job does not run on them). That count stays in the JSON as
 `all_accelerator_runs_per_year`, and the table line says both, the whole jobs first. Fails on bca011f (20.3; no
 `all_accelerator_runs_per_year`). hB66: 63,944 GPUs (20.3 counting the 14,792 beyond whole jobs) until the generic
-H100 was built on DGX SuperPOD rail units with optical NIC links: 62,864 (20 counting 13,712; 19.99)."""
+H100 was built on DGX SuperPOD rail units with optical NIC links: 62,864 (20 counting 13,712; 19.99). hE74 priced
+ECMP hash collisions on the H100's reference system (meta-genai-roce-24k): 14.8 runs a year, 74 days each (18.9
+counting the 13,712), where it was 15.6, 70 days (20.0); hD74 re-pinned them."""
 
 from __future__ import annotations
 
@@ -21,13 +23,13 @@ def test_runs_a_year_are_whole_jobs_and_the_rest_is_named_apart(capsys):
     cap = d["training_capacity"]
     assert (d["accelerators"], cap["job_gpus"], cap["concurrent_jobs"]) == (62864, 16384, 3)
     one_job = SECONDS_PER_YEAR / (cap["days_per_run_per_job"] * 86400.0)
-    assert cap["runs_per_year"] == pytest.approx(3 * one_job) and round(cap["runs_per_year"], 1) == 15.6
+    assert cap["runs_per_year"] == pytest.approx(3 * one_job) and round(cap["runs_per_year"], 1) == 14.8
     assert cap["all_accelerator_runs_per_year"] == pytest.approx(62864 / 16384 * one_job)
-    assert round(cap["all_accelerator_runs_per_year"], 1) == 20.0
+    assert round(cap["all_accelerator_runs_per_year"], 1) == 18.9
     assert main(["campus", "--power", "100MW", "--accelerator", "h100-sxm"]) == 0
     line = " ".join(capsys.readouterr().out.replace("│", " ").split())  # the table wraps at the terminal's width
-    assert "15.6 per year: 3 jobs of 16,384 GPUs at once, 70 days each" in line
-    assert "20 counting the 13,712 GPUs beyond whole jobs at the job's rate" in line
+    assert "14.8 per year: 3 jobs of 16,384 GPUs at once, 74 days each" in line
+    assert "18.9 counting the 13,712 GPUs beyond whole jobs at the job's rate" in line
 
 
 def test_a_campus_of_whole_jobs_counts_the_same_both_ways(capsys):

@@ -43,7 +43,9 @@ def test_a_system_as_the_part_is_one_answer_on_the_web_and_the_cli(client: TestC
         past = [n for n in notes if n.startswith("the 16,384-accelerator job is more than the 72 accelerators of ")]
         assert len(past) == 1
         runs = {**web["training_capacity"], "notes": [n for n in notes if n not in past]}
-        assert by_part == {**web, "training_capacity": runs}
+        assert web["facility"]["count_note"].startswith(f"--count {web['accelerators']:,} is more than the 72 ")
+        facility = {**web["facility"], "count_note": None}  # `facility --count N`'s note on the rack (hD74)
+        assert by_part == {**web, "training_capacity": runs, "facility": facility}
         return
     # facility: a count the system holds is built on its own tiers, as `network SYSTEM --gpus N` (hC72)
     fabric = describe_fabric(load_system(body["accelerator"]), -(-body["count"] // 8) * 8)

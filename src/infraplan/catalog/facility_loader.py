@@ -210,8 +210,9 @@ class Reliability(Spec):
 
 
 class FleetSite(Spec):
-    """One site of a fleet: a catalog system (its own size, fabric and power), or an accelerator and either a
-    count or a facility power budget (a generic Clos)."""
+    """One site of a fleet: a catalog system (its own size, fabric and power), or an accelerator (a system stands
+    for its part) and either a count or a facility power budget, built as `facility --accelerator A --count N` and
+    `campus --power` build them."""
 
     name: str
     accelerator: str | None = None

@@ -2,7 +2,9 @@
 
 A campus is a facility power budget (e.g. 1 GW) filled with one accelerator: IT budget = power / PUE, then as
 many whole packing units as fit, the IT load counted by facility/campus_fabric.py (non-blocking zones joined at
-1:7, so the network share does not grow with the campus). Buildings hold ~50 MW of IT each (economics.yaml).
+1:7, so the network share does not grow with the campus); a catalog system (or a system file) is built as
+`facility --accelerator SYSTEM --count N` and a plan pool build its N: on its own tiers for the N it holds, past its
+size whole copies of it joined at 1:7 (`system_fabric_note`, hD74). Buildings hold ~50 MW of IT each (economics.yaml).
 Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at most 1.
 Training capacity, Llama-3-405B-scale runs per year on the campus's accelerators, is counted by
 planning/campus_runs.py (the Llama 3 paper's plan and job size, at the predicted goodput).
@@ -24,13 +26,12 @@ from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.part_dates import check_ships_by
 from infraplan.cluster import Cluster
-from infraplan.cluster.cluster import part_ref
+from infraplan.cluster.cluster import node_system, part_ref
 from infraplan.cluster.cost import CostOverrides, site_inputs
-from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.power import it_load
 from infraplan.errors import InputError, wrong_kind
-from infraplan.facility.campus_fabric import campus_load
-from infraplan.facility.facility import facility_report, size_facility
+from infraplan.facility.campus_fabric import built_load, outgrown_fabric, zone_layout
+from infraplan.facility.facility import size_facility
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.campus_runs import REFERENCE_JOB_MAX_GPUS as REFERENCE_JOB_MAX_GPUS
 from infraplan.planning.campus_runs import REFERENCE_RUN_MODEL as REFERENCE_RUN_MODEL
@@ -38,6 +39,7 @@ from infraplan.planning.campus_runs import REFERENCE_RUN_PLAN as REFERENCE_RUN_P
 from infraplan.planning.campus_runs import REFERENCE_RUN_TOKENS as REFERENCE_RUN_TOKENS
 from infraplan.planning.campus_runs import reference_run_throughput as reference_run_throughput
 from infraplan.planning.campus_runs import training_capacity  # (these six: the names callers import from campus)
+from infraplan.planning.device_money import device_layout
 from infraplan.planning.plan_dates import parse_year
 from infraplan.planning.plan_dates import year_text as date_text
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult
@@ -116,6 +118,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         raise InputError(f"--reserve is the share of the power budget kept unbuilt, 0 to below 1, got {reserve:g}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator, purpose="a campus")  # an unknown name lists no CPU preset
+    asked = accelerator  # a system: n of it as `facility --accelerator SYSTEM --count n` and a plan pool build them
     named = accelerator if part_ref(accelerator) != accelerator else None  # a system: its runs on it where it fits
     accelerator = part_ref(accelerator)  # a system's part (`mtia-400-rack`: mtia-400), as facility and plan read it
     for year, _ in phase_list[:1]:  # the first phase buys first (hT59: a part bought before it ships)
@@ -130,8 +133,11 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         raise InputError(f"{power_name} {power_text(power_w)}{kept} is below one {unit}-accelerator unit of "
                          f"{accelerator} ({power_text(probe.it_w / 16 * site.pue)} of facility power)")
 
+    def it_w_of(n: int) -> float:  # (`device_layout`: its own tiers, past its size whole copies of it, hD74)
+        return built_load(device_layout(asked, n), n, site.cooling, site.cooling_name).it_w
+
     def campus_it_w(units: int) -> float:
-        return campus_load(layout, units * unit, site.cooling, site.cooling_name).it_w
+        return it_w_of(units * unit)
 
     if it_budget > campus_it_w(MAX_ACCELERATORS // unit):  # the stated limit, before any fabric beyond it is built
         raise InputError(f"{power_name} {power_text(power_w)} holds more than {MAX_ACCELERATORS:,} accelerators of "
@@ -140,20 +146,17 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     if count < unit:
         raise InputError(f"{power_name} {power_text(power_w)}{kept} is below one {unit}-accelerator unit of "
                          f"{accelerator} ({power_text(probe.it_w / 16 * site.pue)} of facility power)")
-    load = campus_load(layout, count, site.cooling, site.cooling_name)
     econ = load_economics()
-    report = facility_report(layout, load, site)
-    generic = generic_part_notes(cluster.accelerator, host=True, node=True)  # a part on the generic node (hU50)
+    # the facility block is `facility --accelerator A --count N`'s for the campus's N, its notes too (one answer:
+    # tests/test_consistency_hC44.py); the packing note is the campus's own
+    report = size_facility(accelerator=asked, count=count, cooling=cooling, location=location, build_type=build_type,
+                           overrides=overrides)
     packing = whole_domains_note(count, layout.accelerators_per_server, unit, cluster.accelerator.device_word,
                                  power_text(power_w * (1.0 - reserve)),  # the site a plan would be given
-                                 lambda n: campus_load(layout, n, site.cooling, site.cooling_name).it_w <= it_budget,
-                                 layout.racks_per_packing_unit)
-    # the generic part's notes are `facility --count`'s too; the packing note is the campus's own (the same campus
-    # as `facility` answers: tests/test_consistency_hC44.py)
-    report = report.model_copy(update={"figures_notes": [*report.figures_notes, *generic]}) if generic else report
+                                 lambda n: it_w_of(n) <= it_budget, layout.racks_per_packing_unit)
     phases_out: list[CampusPhase] = []
     cumulative = 0.0
-    units_built, units_all = 0, load.accelerators // unit  # whole units online so far: each phase adds
+    units_built, units_all = 0, report.accelerators // unit  # whole units online so far: each phase adds
     for year, fraction in phase_list:  # round(cumulative x units) - those, so the phases add up to the campus (4 x 0.25
         cumulative += fraction  # of 6,713 racks rounded each gave 6,712)
         units_now = min(int(round(cumulative * units_all)), units_all)
@@ -176,9 +179,9 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         units_built = units_now
     return CampusPlan(
         power_w=power_w, reserve_fraction=reserve, unbuilt_power_w=max(power_w - report.facility_power_w, 0.0),
-        accelerators=load.accelerators,
-        racks=load.racks,
-        buildings=max(1, math.ceil(load.it_w / econ.building_it_power_w)),
+        accelerators=report.accelerators,
+        racks=report.racks,
+        buildings=max(1, math.ceil(report.it_power_w / econ.building_it_power_w)),
         network=report.network,
         capex_usd=report.capex_usd,
         opex_usd_per_year=report.opex_usd_per_year,
@@ -186,10 +189,10 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         co2_t_per_year=report.co2_t_per_year,
         embodied_co2_t_per_year=report.embodied_co2_t_per_year,
         total_co2_t_per_year=report.total_co2_t_per_year,
-        training_capacity=training_capacity(accelerator, load.accelerators, named),  # the reference (or `named`)
-        h100_equivalents=h100_equivalents(cluster, load.accelerators),
+        training_capacity=training_capacity(accelerator, report.accelerators, named),  # the reference (or `named`)
+        h100_equivalents=h100_equivalents(cluster, report.accelerators),
         phases=phases_out,
-        facility=report, notes=[packing] if packing else [],
+        facility=report, notes=[n for n in (system_fabric_note(asked, count), packing) if n],
         error_band=None, error_band_basis=CAMPUS_BAND_BASIS,
     )
 
@@ -212,6 +215,27 @@ def whole_domains_note(count: int, per_server: int, unit: int, word: str, power:
             f"powered whole with its switches); `plan` and `facility --count` pack whole servers, so a plan site of "
             f"{power} holds up to {most:,} {word}s: a part-filled last domain of {most - count} {word}s, its "
             "switches drawn in full")
+
+
+def system_fabric_note(asked: str, count: int) -> str | None:
+    """The fabric a campus of a catalog system (or a user's system file) is built on: `facility --accelerator SYSTEM
+    --count N`'s and a plan pool's for its N (`device_layout`): the system's own tiers for the N it holds, past its
+    size whole copies of it joined at 1:7 (hP74). None for a part, and for a system past its size built on its
+    node's generic Clos (within one generic zone: the part's own campus). Until hD74 `campus` built generic zones
+    at any count: 13.24 MW of dgx-h100-superpod held 8,368 H100 on 428 switches where `facility --count 8192`,
+    the same power, built 640, and the 26.48 MW of its 16,384 (1,280 switches, $1,102 M in `facility` and `plan`)
+    held 16,640 on 920, $1,077 M."""
+    system = node_system(asked)
+    if system is None:
+        return None
+    layout, size = device_layout(asked, count), system.total_accelerators
+    if count <= size:
+        built = f"the campus's {count:,} are within the {size:,} of {system.name}: on its own fabric's tiers"
+    elif zone_layout(layout) is not layout:
+        built = f"the campus's {count:,} are more than the {size:,} of {system.name}: {outgrown_fabric(layout)}"
+    else:
+        return None
+    return f"{built}; `facility --accelerator {asked} --count {count}` and a plan pool of it build the same"
 
 
 CAMPUS_BAND_BASIS = (

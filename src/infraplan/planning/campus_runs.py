@@ -1,20 +1,20 @@
 """Llama-3-405B-scale runs a year: the training capacity of a campus (`plan_campus`'s `training_capacity`).
 
 A campus's training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2) at
-the per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16, V7,
-seq 8192, 2,048 sequences per batch, FSDP) on the paper's stack, `meta-llama3` (its rank order TP-CP-PP-DP, DP
-outermost, Sec. 3.3.2; the stack the Table 4 validation cases run), at the paper's job size of 16,384 GPUs (Table 4),
-on the accelerator's reference system when it holds that many, else on that system's node and a generic non-blocking
-Clos (`Cluster.for_accelerator`, cluster/generic.py), times the goodput the reliability model predicts for that job
-size. The runs a year are whole jobs at once (`concurrent_jobs` of the job size, each a run every
-`days_per_run_per_job`): the accelerators beyond whole jobs run no run of this job (100 MW of H100: 3 jobs of 16,384,
-15.6 runs a year; 20.3 until 2026-12-05, hN55, counting the 14,792 beyond them at the job's rate, which
-`all_accelerator_runs_per_year` keeps as the bound smaller jobs on them could add). (Until 2026-12-02 the job was
-capped by the largest catalog system: 256 B200 or 512 GB300 ran the 2,048-sequence batch as 64-128 micro-batches per
-pipeline, MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs of 681-1,602 days. Until 2026-12-04 it ran the default
-stack and its rank order TP-CP-DP-PP, a plan the paper did not run: on an NVL72 rack a stage's FSDP ranks shared the
-NVLink domain and the pipeline crossed racks, GB200 433 tokens/s per GPU, MFU 0.455, where the paper's order gives
-282, MFU 0.296; H100 145 (MFU 0.385), now 134.5.)
+the per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16, V7, seq
+8192, 2,048 sequences per batch, FSDP) on the paper's stack, `meta-llama3` (its rank order TP-CP-PP-DP, DP outermost,
+Sec. 3.3.2; the stack the Table 4 validation cases run), at the paper's job size of 16,384 GPUs (Table 4), on the
+accelerator's reference system when it holds that many, else on that system's node and a generic non-blocking Clos
+(`Cluster.for_accelerator`, cluster/generic.py), times the goodput the reliability model predicts for that job size. The
+runs a year are whole jobs at once (`concurrent_jobs` of the job size, each a run every `days_per_run_per_job`): the
+accelerators beyond whole jobs run no run of this job (100 MW of H100: 3 jobs of 16,384, 14.8 runs a year, 15.6 before
+hE74's ECMP collisions; 20.3 until 2026-12-05, hN55, counting the 14,792 beyond them at the job's rate, which
+`all_accelerator_runs_per_year` keeps as the bound smaller jobs on them could add). (Until 2026-12-02 the job was capped
+by the largest catalog system: 256 B200 or 512 GB300 ran the 2,048-sequence batch as 64-128 micro-batches per pipeline,
+MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs of 681-1,602 days. Until 2026-12-04 it ran the default stack and its
+rank order TP-CP-DP-PP, a plan the paper did not run: on an NVL72 rack a stage's FSDP ranks shared the NVLink domain and
+the pipeline crossed racks, GB200 433 tokens/s per GPU, MFU 0.455, where the paper's order gives 282, MFU 0.296; H100
+145 (MFU 0.385), 161.3 at e01cd467.)
 
 Split from planning/campus.py (hE, session 60: the module at the 400-line cap); campus.py keeps the names its
 callers import from it.
