@@ -93,8 +93,8 @@ def test_adaptive_fabrics_and_nvlink_keep_the_even_spread_bit_for_bit() -> None:
         cluster = Cluster.resolve(name)
         assert bool(cluster.fabric.ecmp_pools) == (cluster.system.network.balancing == "ecmp"
                                                    and len(cluster.fabric.tier_sizes) > 1), name
-    # a generic cluster's balancing is only its kind's default (H800: "ethernet", 1 flow a pair): no pools priced
-    assert Cluster.for_accelerator("h800", 2048).system.network.balancing == "ecmp"
+    # a generic cluster states an idealised adaptive fabric whatever its kind (hB74; H800: "ethernet"): no pools
+    assert Cluster.for_accelerator("h800", 2048).system.network.balancing == "adaptive"
     assert not Cluster.for_accelerator("h800", 2048).fabric.ecmp_pools
     fabric = Cluster.resolve("meta-genai-roce-24k").fabric
     even = replace(fabric, ecmp_pools=())

@@ -82,11 +82,12 @@ def test_flow_and_analytical_agree_whatever_the_nic_speed_under_the_ports(tmp_pa
     """NICs slower than, equal to and faster than the 400G ports: the analytical tier limit is the flow model's
     built uplinks (at 200G the analytical model was 1.9x slower, at 800G the flow 2.1x slower). The tolerance of
     the other oversubscribed-toy comparisons (ECMP at 16 flows per pair leaves the busiest uplink a little above
-    the mean)."""
+    the mean; hB74: the toy's ECMP, its kind's default, is priced in the analytical line too, whose expected
+    collisions sit up to 1.4 % above the flow model's one draw at 16 flows a pair)."""
     cluster = Cluster.resolve(_write(tmp_path, "toy", nic_toy(nic)))
     result = estimate_collective(op, cluster, 256, GIB, sim="flow")
     assert result.analytical_time_s is not None and result.bottleneck_tier == "pod"
-    assert 0.99 * result.analytical_time_s <= result.time_s < 1.05 * result.analytical_time_s
+    assert 0.98 * result.analytical_time_s <= result.time_s < 1.05 * result.analytical_time_s
     assert result.difference_reason is None
 
 

@@ -4,12 +4,15 @@ The node is the one of the accelerator's reference system (the largest catalog s
 there is none, the part file's `devices_per_server` (a 2-socket CPU server: xeon-8480.yaml, epyc-9654.yaml), else 8
 accelerators per node, with a NIC each at the accelerator's scale-out bandwidth. Its host power is the
 device's one host share (`cluster.host_share`: the device's own figure, else the reference node's, else Epoch AI's
-rule, server = 1.82 x GPU TDP, from the DGX H100's 10.2 kW for 8 x 700 W). The fabric is one
-non-blocking folded Clos of the default switch radix (catalog network prices): a single switch when every NIC
-link fits one, else leaves of radix/2 links and as many tiers as needed, each joining up to radix/2 domains of
-the tier below and the top up to radix (the k-ary fat tree of Al-Fares et al., SIGCOMM 2008). The fabric is
-built for whole domains of the tier below the top (a partial pod is bought whole), so `total_accelerators` may
-exceed the count asked for; `network.topology.build_topology` counts its switches.
+rule, server = 1.82 x GPU TDP, from the DGX H100's 10.2 kW for 8 x 700 W). The fabric is one non-blocking folded Clos
+of the default switch radix (catalog network prices), balanced adaptively (stated: `load_balancing: adaptive`, every
+flow spread evenly over its equal-cost uplinks, so `train`, `serve`, `collective` and the flow model price no ECMP
+hash collisions on it, hB74: an idealised fabric, as its non-blocking tiers are; a kind's default, ECMP off
+InfiniBand, would hash a fabric nobody measured, and DeepSeek-V3's H800 ran InfiniBand, arXiv:2412.19437 sec. 3.1): a
+single switch when every NIC link fits one, else leaves of radix/2 links and as many tiers as needed, each joining up
+to radix/2 domains of the tier below and the top up to radix (the k-ary fat tree of Al-Fares et al., SIGCOMM 2008).
+The fabric is built for whole domains of the tier below the top (a partial pod is bought whole), so
+`total_accelerators` may exceed the count asked for; `network.topology.build_topology` counts its switches.
 
 Where the part's catalog SuperPOD is rail-optimised (`rail_unit`: the largest catalog system of the part with
 `rail_optimized: true`), the leaf domain is that system's scalable unit, its `leaf` tier's group (hB66): the
@@ -44,6 +47,8 @@ GENERIC_ACCELERATORS_PER_NODE = 8
 GENERIC_COLLECTIVE_EFFICIENCY = 0.9  # NCCL busbw / NIC line rate assumed without a measured system
 MAX_TIERS = 8
 GENERIC_SYSTEM_SOURCE = "generic system built from the accelerator preset (cluster/generic.py)"
+GENERIC_BALANCING_SOURCE = ("generic cluster (cluster/generic.py): an idealised non-blocking Clos, whatever its kind; "
+                            "no fabric anyone measured, so none hashed (a system file states its own)")
 
 
 def generic_node(accelerator: Accelerator, node_of: System | None = None) -> tuple[Node, str, float]:
@@ -226,7 +231,20 @@ def generic_network(accelerator: Accelerator, node: Node, count: int, radix: int
     tiers, built = clos_tiers(count, node, radix, unit)
     railed = unit is not None and len(tiers) > 1  # one switch that takes every NIC has no rails
     return Network(kind=kind, tiers=tiers, rail_optimized=railed,  # type: ignore[arg-type]
-                   collective_efficiency=efficiency), built
+                   collective_efficiency=efficiency, load_balancing="adaptive",  # stated: one answer in train,
+                   load_balancing_source=GENERIC_BALANCING_SOURCE), built  # collective and flow (hB74)
+
+
+def generic_fabric_note(system: System, gpus: int) -> str | None:
+    """What a generic cluster's fabric is, said where a job of `gpus` crosses it (more than one scale-up domain):
+    the idealised non-blocking Clos balanced adaptively its `load_balancing_source` states (hB74), whatever its kind,
+    so no ECMP hash collisions are priced; None on any other fabric or within one domain."""
+    net = system.network
+    if net.load_balancing_source != GENERIC_BALANCING_SOURCE or gpus <= system.node.scale_up_domain:
+        return None
+    return (f"{system.name}: the generic fabric is an idealised non-blocking Clos ({net.kind}), every flow spread "
+            "evenly over its equal-cost uplinks (adaptive routing: no ECMP hash collisions priced, as `collective` "
+            "and the flow model price it); a system file states its own tiers and load_balancing (cluster/generic.py)")
 
 
 def generic_part_notes(accelerator: Accelerator, *, host: bool, node: bool) -> list[str]:

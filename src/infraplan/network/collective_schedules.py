@@ -57,6 +57,7 @@ from infraplan.network.collectives import (
     bottleneck_tier,
 )
 from infraplan.network.ecmp_collisions import hashed_line_s
+from infraplan.network.ecmp_tiers import balancing_basis
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
@@ -243,7 +244,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                        "one equal-cost uplink: the expected largest load of the hashes (balls into bins) in the "
                        "priced time, each tier's pools (`network.ecmp_tiers`), and on the flow schedule's own pools "
                        "(`network.ecmp_collisions`) where that is above it" if ecmp else
-                       "adaptive routing: every flow spread evenly over the equal-cost uplinks (no hash collisions)"),
+                       "adaptive routing: every flow spread evenly over the equal-cost uplinks (no hash collisions)")
+                       + balancing_basis(spec.network),
                        "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), a tree "
                        "across domains its longest path's (NCCL's pipelined tree), an all-to-all round its "
                        "slowest hop's"]

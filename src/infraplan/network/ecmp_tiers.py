@@ -25,7 +25,9 @@ not one group's. Per tier t of the fabric (`Fabric.ecmp_pools`, read off the bui
   of all those pools over its mean B / bins (the largest bin's law below) is the hashed load; on a tier at or
   below 1:1 it binds where that exceeds the NIC.
 
-Adaptive fabrics (InfiniBand) keep `ecmp_pools` empty: their pricing is bit for bit the even spread. Each factor is
+A fabric whose file omits `load_balancing` takes its kind's default (ecmp off InfiniBand), here as in `collective`
+and the flow model (hB74: one answer); a generic cluster states adaptive (`cluster.generic`). Adaptive fabrics
+(InfiniBand, generic clusters) keep `ecmp_pools` empty: their pricing is bit for bit the even spread. Each factor is
 kept by (balls, bins, pools), and a fabric's geometry by its built Clos, so a priced call stays a table read.
 """
 
@@ -38,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from infraplan.catalog.schemas import System
+from infraplan.catalog.schemas import Network, System
 from infraplan.network.clos_topology import ClosTopology
 
 EXACT_BALLS_MAX = 1024
@@ -187,11 +189,11 @@ def flows_a_pair(flows_per_pair: int, nics_per_node: int, gpus_per_node: int) ->
 
 
 def fabric_fields(system: System, topo: ClosTopology | None) -> dict[str, Any]:
-    """`Fabric.ecmp_pools` / `ecmp_flows` of a fabric whose file states `load_balancing: ecmp` (with its source) and
-    builds a Clos, else none: adaptive routing; a generic cluster, whose balancing is only its kind's default (an
-    accelerator preset's "ethernet" H800 or "roce" H100 at 1 flow a pair: no fabric anyone measured); no fabric to
-    build; rail-only, whose tiers the analytical model takes from its rails."""
-    if system.network.load_balancing != "ecmp" or topo is None or system.network.rail_only or len(
+    """`Fabric.ecmp_pools` / `ecmp_flows` of a fabric balanced by ECMP (`Network.balancing`: stated, or omitted off
+    InfiniBand, as `collective` and the flow model read it: one answer, hB74) that builds a Clos, else none: adaptive
+    routing (a generic cluster's stated idealised fabric, `cluster.generic`); no fabric to build; rail-only, whose
+    tiers the analytical model takes from its rails."""
+    if system.network.balancing != "ecmp" or topo is None or system.network.rail_only or len(
             topo.tiers) != len(system.network.tiers):  # (the analytical tiers are the configured ones)
         return {}
     pools = pool_geometry(topo)
@@ -199,3 +201,12 @@ def fabric_fields(system: System, topo: ClosTopology | None) -> dict[str, Any]:
         return {}
     return {"ecmp_pools": pools,
             "ecmp_flows": flows_a_pair(system.network.ecmp_flows_per_pair, topo.nics_per_node, topo.gpus_per_node)}
+
+
+def balancing_basis(network: Network) -> str:
+    """Where a fabric's balancing comes from, as the answers say it (hB74): its file's `load_balancing_source`, or the
+    kind's default where the file omits it (what `fabric_fields`, `collective` and the flow model all read)."""
+    if network.load_balancing is not None:
+        return f" ({network.load_balancing}: {network.load_balancing_source.strip()})"
+    return (f" ({network.balancing}: load_balancing omitted, so {network.kind}'s default, adaptive on InfiniBand, "
+            "ecmp elsewhere: NCCL_IB_ADAPTIVE_ROUTING's default)")
