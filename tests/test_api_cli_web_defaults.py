@@ -103,7 +103,7 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
     ("train", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
     **{("search", o): ("api", "the best plan's whole run on top of the search (`planning.search_run`), as the "
                        "CLI, the web runner and the sweep (`sweep.train_run.search`, hP62) add it")
-       for o in ("tokens", "location", "server_price", "eval_every", "eval_samples")},
+       for o in ("tokens", "location", "server_price", "eval_every", "eval_samples", "no_spare_policy")},
     ("search", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as train's)"),
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
     **{("serve", o): ("api", "the API takes one `prefill: PrefillLayout`, which these build (the sweep's `serve`"

@@ -53,27 +53,69 @@ def test_wait_idles_while_a_domain_is_out_and_the_wall_clock_counts_it(estimate)
     assert run.expected_interruptions == pytest.approx(running * (1.0 / run.job_mttf_s + planned), rel=1e-9)
 
 
+def smaller_plan_speed(estimate, domains: int) -> float:
+    """hR2 (session 74): the share of full-size tokens a second of the TP4 PP2 plan on `domains` NVL72 domains, the
+    global batch of 576 kept: 9 replicas a domain, ceil(576 / replicas) micro-batches on the busiest."""
+    replicas = 9 * domains
+    per = math.ceil(576 / replicas)
+    smaller = estimate_training("llama3-70b", NVL72, 8 * replicas, tp=4, pp=2, dp=replicas, seq_len=8192,
+                                global_batch=replicas * per, dtype="fp8")
+    return smaller.tokens_per_s * 576 / (replicas * per) / estimate.tokens_per_s
+
+
 def test_shrink_runs_on_the_domains_in_service(estimate) -> None:
-    """DP72 replicas of 8 GPUs: with k domains out the job runs on 8 - k of them, (8 - k) / 8 of full size; a
-    repaired domain is taken back by a restart of its own (10 min against ~21 h to the next interruption)."""
+    """DP72 replicas of 8 GPUs: with k domains out the job runs on 8 - k of them, at the smaller plan's speed
+    (hR2: its step priced again at the same global batch); a repaired domain is taken back by a restart of its own
+    (10 min against ~21 h to the next interruption)."""
     run = training_run_totals(estimate, NVL72, 2e12)  # the default
     assert run.no_spare_policy == "shrink"
     mean = 8 * run.expected_gpus_out_of_service / 576.0
-    share = sum(poisson.pmf(k, mean) * max(8 - k, 0) / 8 for k in range(60))
-    assert share == pytest.approx(1.0 - mean / 8.0, rel=1e-6)  # E[min(X, 8)] = mean here
+    speeds = {d: smaller_plan_speed(estimate, d) for d in range(1, 8)} | {0: 0.0, 8: 1.0}
+    share = sum(poisson.pmf(k, mean) * speeds[max(8 - k, 0)] for k in range(60))
+    linear = sum(poisson.pmf(k, mean) * max(8 - k, 0) / 8 for k in range(60))
+    assert linear == pytest.approx(1.0 - mean / 8.0, rel=1e-6)  # E[min(X, 8)] = mean here
+    assert share < linear  # 7 domains' 63 replicas: 10 micro-batches on the busiest, not 576 / 63 = 9.14
     grows_per_s = mean / (3 * 86400.0) * poisson.cdf(6, mean)  # returns to 0..6 out: from 1..7, the job running
     planned = load_failure_rate(run.failure_rate).planned_interruptions_per_day / 86400.0
     with_grows = float(goodput(run.checkpoint_interval_s, run.checkpoint_write_s, run.restart_s, run.job_mttf_s,
                                planned + grows_per_s))
     assert run.goodput_with_repairs == pytest.approx(with_grows * share, rel=1e-6)
-    assert f"{run.time_to_train_s / (run.compute_time_s / run.goodput):.3f}" == "1.087"
+    assert f"{run.time_to_train_s / (run.compute_time_s / run.goodput):.3f}" == "1.109"  # 1.087 at the share
+    assert f"{run.time_to_train_s / 86400:.2f}" == "12.85"  # hR74's 12.59 days with each replica at full speed
     (line,) = [n for n in run.notes if n.startswith("the goodput (")]
-    assert "--no-spare-policy shrink (the default)" in line and "1.09x as long" in line
-    assert "shrink units of 8 GPUs" in line and "92.2 % of full-size throughput" in line
+    assert "--no-spare-policy shrink (the default)" in line and "1.11x as long" in line
+    assert "shrink units of 8 GPUs" in line and "90.3 % of full-size throughput" in line
+    assert "each smaller plan's step priced at the same global batch" in line
+
+
+def test_the_smaller_plan_is_not_its_replicas_share(estimate) -> None:
+    """hR2: 63 replicas cannot split 576 sequences evenly (10 micro-batches on the busiest: slower than 7/8), while
+    36 replicas run 16 micro-batches each against 8, the PP2 bubble a smaller share of the step (faster than 1/2)."""
+    from infraplan.planning.shrunk_plan import shrunk_speed
+
+    speed = shrunk_speed(estimate, NVL72)
+    assert speed(504) == pytest.approx(smaller_plan_speed(estimate, 7), rel=1e-12) and speed(504) < 0.875 - 0.05
+    assert speed(288) == pytest.approx(smaller_plan_speed(estimate, 4), rel=1e-12) and speed(288) > 0.5 + 0.02
+    assert speed(576) == 1.0 and speed(7) == 0.0 and not speed.refused
+
+
+def test_a_data_parallel_job_of_two_micro_batches_a_replica_loses_a_third_on_one_domain_out() -> None:
+    """hR2: llama3-8b TP1 DP576 at a global batch of 1,152 (2 sequences a replica): 504 replicas run 3 on the
+    busiest, 2/3 of full speed where the replicas' share says 7/8; its wall clock counts it."""
+    from infraplan.planning.shrunk_plan import shrunk_speed
+
+    est = estimate_training("llama3-8b", NVL72, 576, seq_len=8192, global_batch=1152, dtype="fp8")
+    assert est.config.dp == 576
+    assert shrunk_speed(est, NVL72)(504) == pytest.approx(2 / 3, rel=2e-3)
+    run = training_run_totals(est, NVL72, 2e12)
+    assert run.goodput_with_repairs < 0.85 < 0.90 < reliability_report(
+        NVL72, 576, days=10, model="llama3-8b", shrink_unit_gpus=1).goodput_with_repairs  # (no plan: the share)
 
 
 def test_train_and_reliability_give_one_answer(estimate, capsys: pytest.CaptureFixture[str]) -> None:
-    """The same job asked of `reliability` at the plan's shrink unit (one DP replica, 8 GPUs), and of the CLI."""
+    """The same job asked of `reliability` at the plan's shrink unit (one DP replica, 8 GPUs), and of the CLI; hR2:
+    reliability holds no plan, so its shrink prices each replica at full speed (hR74's 91.1 %), train the smaller
+    plans."""
     c = estimate.config
     unit = plan_shrink_unit(c.tp, c.cp, c.pp, c.ep, c.etp)
     assert unit == 8
@@ -81,7 +123,10 @@ def test_train_and_reliability_give_one_answer(estimate, capsys: pytest.CaptureF
         run = training_run_totals(estimate, NVL72, 2e12, no_spare_policy=policy)
         report = reliability_report(NVL72, 576, days=10, model="llama3-70b", no_spare_policy=policy,
                                     shrink_unit_gpus=unit)
-        assert report.goodput_with_repairs == pytest.approx(run.goodput_with_repairs, rel=1e-12)
+        if policy == "wait":
+            assert report.goodput_with_repairs == pytest.approx(run.goodput_with_repairs, rel=1e-12)
+        else:
+            assert f"{report.goodput_with_repairs:.4f}" == "0.9114" and f"{run.goodput_with_repairs:.4f}" == "0.8928"
         assert report.full_size_fraction == pytest.approx(run.full_size_fraction, rel=1e-12)
         capsys.readouterr()
         assert main([*TRAIN, "--no-spare-policy", policy, "--json"]) == 0

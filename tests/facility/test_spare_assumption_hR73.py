@@ -44,13 +44,17 @@ def test_train_tokens_and_reliability_give_the_same_figures_and_line(nvl72_run) 
     assert nvl72_run.goodput_of_gpus_held == pytest.approx(0.9184, abs=1e-4)
     (train_line,) = spare_lines(nvl72_run.notes)
     (reliability_line,) = spare_lines(report.notes)
-    assert train_line == reliability_line
+    policy = "; --no-spare-policy shrink (the default)"  # hR2: train prices the smaller plans, reliability the share
+    assert train_line.split(policy)[0] == reliability_line.split(policy)[0]
+    assert "each smaller plan's step priced" in train_line and "each replica at full speed" in reliability_line
     # no spare domain: the job's 8 domains all in service e^-m of the time, m = 8 domains x their mean out each
     up = math.exp(-nvl72_run.expected_gpus_out_of_service / 72.0)
     assert "0 72-GPU domains beyond the job's 8" in train_line
     assert f"{100 * up:.1f}" == "53.4" and "53.4 % of the time" in train_line
-    # hR74: the wall clock now counts it (facility/spare_policy.py): 1.87x waiting, 1.09x shrinking (the default)
-    assert "--no-spare-policy shrink (the default)" in train_line and "1.09x as long" in train_line
+    # hR74: the wall clock now counts it (facility/spare_policy.py): 1.87x waiting, 1.09x shrinking (the default);
+    # hR2: 1.11x with the smaller plans' steps priced (reliability, without a plan, keeps 1.09x)
+    assert "--no-spare-policy shrink (the default)" in train_line and "1.11x as long" in train_line
+    assert "1.09x as long" in reliability_line
     assert "goodput of the GPUs held (out of service included): 91.8%" in train_line
     # and the domain's hold, as `reliability` says it
     assert any("the 576-GPU job holds 8 domains = 576 GPUs; 45.1 GPUs out of service" in n for n in nvl72_run.notes)

@@ -28,7 +28,7 @@ def _size(monkeypatch: pytest.MonkeyPatch, model: str, deadline_s: float) -> sz.
     # the hand-written W / g at every count, so no count the arithmetic searches is skipped as beyond physics
     svc = SimpleNamespace(model=model, seq_len=8192, global_batch=512, dtype="bf16", stack=None, tokens=1e9,
                           gpus=None, deadline=deadline_s, optimizer=None, dsa_stage=None, dsa_warmup_tokens=None,
-                          dsa_warmup_global_batch=None)
+                          dsa_warmup_global_batch=None, no_spare_policy="shrink")
     return sz.size_training(svc, SimpleNamespace(device="h100-sxm", system=None))  # type: ignore[arg-type]
 
 

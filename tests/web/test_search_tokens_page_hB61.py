@@ -15,7 +15,7 @@ from tests.web.test_web_browser import open_training_planner
 
 from infraplan.web.requests import SearchRequest, TrainRequest
 
-RUN = ("tokens", "location", "server_price", "eval_every", "eval_samples")  # the CLI's --tokens and its options
+RUN = ("tokens", "location", "server_price", "eval_every", "eval_samples", "no_spare_policy")  # --tokens, its options
 
 
 def test_the_training_page_has_a_field_for_each_run_option_and_the_search_sends_them(client: TestClient) -> None:

@@ -59,7 +59,7 @@ from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.results import ReliabilityReport
 from infraplan.facility.spare_policy import policy_note, short_of_spares
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, check_policy
-from infraplan.units import SECONDS_PER_DAY, significant_text
+from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 
 
 def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:
@@ -159,8 +159,8 @@ def spare_note(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str,
     return (f"the goodput ({job['goodput']:.1%}) assumes each interruption restarts the job within its "
             f"{significant_text(float(job['restart_s']), 3)} s on {word}s in service, the work of {failed} moved to "
             f"a spare {unit} outside the job while it is repaired ({significant_text(repair_s / SECONDS_PER_DAY, 3)} "
-            f"days); system {cluster.name} has {spare:,} {unit}s beyond the job's {domains:,}, so all of the job's "
-            f"are in service {significant_text(100.0 * up, 3)} % of the time; goodput of the {word}s held "
+            f"days); system {cluster.name} has {counted(spare, unit)} beyond the job's {domains:,}, so all of the "
+            f"job's are in service {significant_text(100.0 * up, 3)} % of the time; goodput of the {word}s held "
             f"(out of service included): {held_goodput(job['goodput'], gpus, hold):.1%}{policy}")
 
 

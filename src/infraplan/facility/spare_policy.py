@@ -12,8 +12,11 @@ while X > s it is short of X - s units, and the policy (`--no-spare-policy`) say
   parallel plan names every rank). It runs P(X <= s) of the time (`full_size_fraction`).
 - `shrink` (the default): the job restarts from its last checkpoint on the units in service, data parallelism
   shrunk to the replicas that fit them (Megatron-Core's distributed checkpoints load at another DP size:
-  megatron/core/dist_checkpointing, "resharding"; the global batch kept by more micro-batches a replica,
-  ASSUMPTION: a replica's throughput unchanged, so the job's is the replicas' share). A repaired unit that lets a
+  megatron/core/dist_checkpointing, "resharding"; the global batch kept by more micro-batches a replica). A plan's
+  job (`train --tokens`, `search --tokens`, `plan` / `scenario` training rows, the web) runs at its smaller plan's
+  throughput, the step priced again at fewer replicas and the same global batch (`speed`: planning/shrunk_plan.py);
+  `reliability`, which holds no plan, at the replicas' share (ASSUMPTION: a replica's throughput unchanged). A
+  repaired unit that lets a
   replica back (M/G/infinity: returns from state x at the rate failures enter it, lambda_B P(X = x - 1), lambda_B =
   mu / repair time) is taken back the cheaper way: by a restart of its own, a planned stop of a checkpoint write and a
   restart (R + d, added to `goodput`'s planned interruptions), or at the job's next interruption's restart, the
@@ -36,6 +39,7 @@ out, or P(X > s) is 0 in double precision (Llama 3's 1,024 spare servers). Repai
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from infraplan.cluster import Cluster
@@ -58,10 +62,14 @@ def _pmf(x: int, mean: float) -> float:
 
 
 def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str, Any], repair_s: float,
-                    policy: str, shrink_unit_gpus: int) -> dict[str, Any] | None:
+                    policy: str, shrink_unit_gpus: int,
+                    speed: Callable[[int], float] | None = None) -> dict[str, Any] | None:
     """The job under `policy` while its system runs out of spare units (module docstring): the spare units, the share
     of the time all the job's are in service, the mean share of full-size throughput it runs at, the goodput with the
-    grows' stops and with that share (`goodput_with_repairs`); None where spares always suffice or none is known."""
+    grows' stops and with that share (`goodput_with_repairs`); None where spares always suffice or none is known.
+    `speed`: the share of full-size throughput the job's smaller plan runs at on the GPUs it keeps (a plan's:
+    `planning.shrunk_plan`, its step priced again at fewer replicas and the same global batch); None: the replicas'
+    share (`reliability`, which holds no plan)."""
     check_policy(policy)
     out = hold["expected_gpus_out_of_service"]
     if out is None or cluster.generic:
@@ -85,7 +93,8 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
         if policy == "wait":
             return 0.0
         left = min(max(domains - (x - spare), 0) * size, gpus)
-        return min(left // unit * unit, gpus) / gpus
+        kept = min(left // unit * unit, gpus)
+        return kept / gpus if speed is None or kept in (0, gpus) else speed(kept)
 
     share = 1.0 - math.fsum(_pmf(x, mean) * (1.0 - running(x)) for x in states)
     per_s = mean / repair_s  # unit failures a second in the system: Little's law on the M/G/infinity mean
@@ -112,7 +121,8 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
                          f"fewer {word}s than the system's, or --no-spare-policy shrink with a smaller unit")
     return {"policy": policy, "spare_units": spare, "units": domains, "unit_gpus": size,
             "full_size_fraction": 1.0 - tail, "throughput_fraction": share, "grows_per_day": grows * SECONDS_PER_DAY,
-            "shrink_unit_gpus": unit, "goodput_with_repairs": (extra if policy == "shrink" else job["goodput"]) * share}
+            "shrink_unit_gpus": unit, "shrunk_plan_priced": speed is not None,
+            "goodput_with_repairs": (extra if policy == "shrink" else job["goodput"]) * share}
 
 
 def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU") -> str:
@@ -122,12 +132,14 @@ def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU")
         how = ("--no-spare-policy wait: the job idles while more of its system's units are out than it has spares, "
                "and resumes at full size when they are repaired")
     else:
+        basis = ("each smaller plan's step priced at the same global batch, more micro-batches a replica"
+                 if short["shrunk_plan_priced"] else "each replica at full speed: no plan given")
         how = (f"--no-spare-policy shrink (the default): while short of spares the job restarts on the units in "
                f"service with whole shrink units of {short['shrink_unit_gpus']:,} {device}s (a data-parallel replica; "
                f"where none fits it waits), {significant_text(100.0 * short['throughput_fraction'], 3)} % of full-size "
-               f"throughput on average, a repaired replica taken back by a restart of its own (a checkpoint and a "
-               f"restart; {significant_text(short['grows_per_day'], 3)} such restarts a day) where that costs less "
-               f"than it idling until the job's next interruption, else at that restart")
+               f"throughput on average ({basis}), a repaired replica taken back by a restart of its own (a "
+               f"checkpoint and a restart; {significant_text(short['grows_per_day'], 3)} such restarts a day) where "
+               f"that costs less than it idling until the job's next interruption, else at that restart")
     return (f"{how}; goodput with repairs {short['goodput_with_repairs']:.1%} against {job['goodput']:.1%} with "
             f"spares standing in: a run's wall clock {factor}x as long (--no-spare-policy "
             f"{'shrink' if short['policy'] == 'wait' else 'wait'} for the other policy)")

@@ -75,6 +75,7 @@ SERVICE_FIELD_READERS: dict[str, tuple[str, ...]] = {
     **VIDEO_JOB_READERS, "growth": ("llm", "recsys", "image", "video"),  # demand(): a training run is one run
     "tokens": ("training",), "deadline": ("training",), "gpus": ("training",), "seq_len": ("training",),
     "global_batch": ("training",), "dtype": ("training",), "optimizer": ("training",), "dtypes": ("llm",),
+    "no_spare_policy": ("training",),
     "dsa_stage": ("training",), "dsa_warmup_tokens": ("training",), "dsa_warmup_global_batch": ("training",),
     "stack": ("training", "llm"),  # image generation runs without a stack (serving/diffusion.py)
     "workload": ("llm", "image"), "rate": ("llm", "image"), "tokens_per_day": ("llm",), "ttft_slo": ("llm",),

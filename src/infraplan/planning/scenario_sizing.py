@@ -54,7 +54,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.reliability import job_reliability
-from infraplan.limits import peak_demand_at_most
+from infraplan.limits import DEFAULT_NO_SPARE_POLICY, peak_demand_at_most
 from infraplan.planning import fleet_spec
 from infraplan.planning.dsa_training_stages import (
     checkpointed_params,
@@ -83,6 +83,7 @@ from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
 from infraplan.planning.scenario_types import Sized as Sized  # (its readers import it from here, as before hA62)
 from infraplan.planning.scenario_types import TrainingPoint as TrainingPoint
 from infraplan.planning.scenario_types import duration_text
+from infraplan.planning.shrunk_plan import ShrunkSpeed
 from infraplan.planning.training_run import goodput_with_repairs, wall_floor_s
 from infraplan.serving.serve_results import LLMDeployment, PoolLayout
 from infraplan.training.dtype_choice import choice_short
@@ -163,9 +164,9 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
 @versioned_args_cache(maxsize=1024)
 def _training_point(model: str, device: str, system: str | None, gpus: int, seq_len: int, global_batch: int,
                     dtype: str, stack: str | None, tokens: float, optimizer: str | None = None,
-                    dsa_stage: str = "sparse") -> TrainingPoint | str:
+                    dsa_stage: str = "sparse", no_spare_policy: str = DEFAULT_NO_SPARE_POLICY) -> TrainingPoint | str:
     """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus` in the DSA stage, or the search's reason
-    where it found none."""
+    where it found none; the wall clock at train --tokens's goodput with repairs under `no_spare_policy`."""
     cluster = Cluster.resolve(system) if system else None
     beyond = ""  # a named system smaller than the job: said, with the command that reruns it (hV53)
     if cluster is not None and cluster.total_accelerators < gpus:
@@ -184,7 +185,9 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     rel = job_reliability(cluster.accelerator, gpus, params,  # as train's: the optimizer's groups at their own rates
                           checkpoint_size_bytes=params * checkpoint_bytes_per_param(result.optimizer, grouped),
                           server_accelerators=cluster.layout.accelerators_per_server)
-    wall = tokens / best.tokens_per_s / goodput_with_repairs(cluster, best.config, rel)[0]  # train --tokens's wall
+    speed = ShrunkSpeed(model, cluster, best.config, best.tokens_per_s, stack=result.stack, optimizer=result.optimizer,
+                        dsa_stage=dsa_stage)  # a shrunk run's smaller plans, priced as train --tokens prices them
+    wall = tokens / best.tokens_per_s / goodput_with_repairs(cluster, best.config, rel, None, no_spare_policy, speed)[0]
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} % of the {c.dtype} "
             f"peak, goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days"
@@ -209,14 +212,14 @@ def first_training_count(svc: ServiceSpec, pool: PoolSpec) -> int:
 
 def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     args = (svc.model or "", pool.device, pool.system, svc.seq_len, svc.global_batch, svc.dtype, svc.stack,
-            float(svc.tokens or 0.0), svc.optimizer)
+            float(svc.tokens or 0.0), svc.optimizer, svc.no_spare_policy)
     tried: dict[int, TrainingPoint] = {}
     why: dict[int, str] = {}  # the search's reason at a count with no plan
 
     def point(g: int) -> TrainingPoint | None:
-        m, dev, system, seq, gb, dt, st, tok, opt = args
-        got = staged_point(lambda t, d, b, n: _training_point(m, dev, system, n, seq, b, dt, st, t, opt, d), g, tok,
-                           gb, svc.dsa_stage, svc.dsa_warmup_tokens, svc.dsa_warmup_global_batch,  # (DSA's stages)
+        m, dev, system, seq, gb, dt, st, tok, opt, pol = args
+        got = staged_point(lambda t, d, b, n: _training_point(m, dev, system, n, seq, b, dt, st, t, opt, d, pol), g,
+                           tok, gb, svc.dsa_stage, svc.dsa_warmup_tokens, svc.dsa_warmup_global_batch,  # (DSA's stages)
                            1 if svc.dsa_warmup_tokens is None else warmup_floor(
                                m, Cluster.resolve(pool.device).accelerator.memory_bytes))
         if isinstance(got, str) or got is None:

@@ -11,7 +11,8 @@ refused as the CLI refuses it.
 - `phases`: named dates (`{name: 2025, year: 2025}`, `{name: 2025H2, year: 2025-07}`), strictly increasing; a date
   is a year, a month, a day, a quarter or a half, a float year inside (planning/plan_dates.py).
 - `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`; its `stack` and
-  `optimizer`, adam | muon as train --optimizer, which also sizes its checkpoints), `llm` serving (model,
+  `optimizer`, adam | muon as train --optimizer, which also sizes its checkpoints; `no_spare_policy`, shrink | wait
+  as train --no-spare-policy), `llm` serving (model,
   workload preset, peak requests/s `rate` or `tokens_per_day` with a diurnal `peak_to_average`, TTFT/TPOT SLOs,
   serve-plan's `stack` and `dtypes`),
   `recsys` (model, `qps`, latency SLO), `image` generation (peak images/s `rate` or `images_per_day` with a
@@ -176,6 +177,9 @@ class ServiceSpec(InferenceServiceSpec, ServePlanOptionFields):
     dsa_stage: Literal["sparse", "warmup"] | None = Field(None, description="training: a DeepSeek Sparse Attention "
                                                           "model's stage its tokens train in, as train --dsa-stage "
                                                           "(null: sparse)")
+    no_spare_policy: Literal["shrink", "wait"] = Field("shrink", description="training: what the run does while its "
+                                                       "system has no spare domain, as train --no-spare-policy "
+                                                       "(facility/spare_policy.py; limits.DEFAULT_NO_SPARE_POLICY)")
     dsa_warmup_tokens: Annotated[TokenCount, Field(le=MAX_TRAINING_TOKENS)] | None = Field(
         None, description="training: tokens of DSA's dense warm-up before the sparse stage's `tokens` (DeepSeek-V3.2-"
         "Exp: 2.1B, then 943.7B), each stage's best plan at the same device count, wall clocks added")

@@ -41,7 +41,7 @@ def estimate_with_run(estimate: TrainingEstimate, model: str, system: str | Syst
     totals = training_run_totals(estimate, system, parse_tokens(tokens, name="--tokens"), location=location,
                                  overrides=overrides, typed=typed, evaluation=evaluation,
                                  shape=load_model(model),  # (its optimizer's checkpoint by the model's groups)
-                                 no_spare_policy=no_spare_policy or DEFAULT_NO_SPARE_POLICY)
+                                 no_spare_policy=no_spare_policy or DEFAULT_NO_SPARE_POLICY, sharp=sharp)
     return TrainingRunResult.joined(estimate, totals)
 
 
@@ -62,18 +62,19 @@ def best_plan_estimate(model: str, system: str | System | Cluster, best: PlanMet
 
 
 def run_flags(tokens: str, location: str | None = None, server_price: float | None = None, costs: str | None = None,
-              eval_every: str | None = None, eval_samples: str | None = None) -> str:
+              eval_every: str | None = None, eval_samples: str | None = None, no_spare_policy: str | None = None
+              ) -> str:
     """A whole run's `train` options as given (`search --tokens`'s, CLI and web alike), each value shell-quoted: what
     `best.train_command` needs to price the same run again (`best_run_command`)."""
     given = (("--tokens", tokens), ("--location", location), ("--server-price", server_price), ("--costs", costs),
-             ("--eval-every", eval_every), ("--eval-samples", eval_samples))
+             ("--eval-every", eval_every), ("--eval-samples", eval_samples), ("--no-spare-policy", no_spare_policy))
     return " ".join(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)
 
 
 def search_with_run(result: PlanSearchResult, model: str, system: str | System | Cluster, tokens: str, *,
                     stack: str | None, sharp: bool, memory_margin: float | None, location: str | None,
                     overrides: CostOverrides, evaluated: tuple[int, int] | None, flags: str, typed: str | None = None,
-                    optimizer: str | None = None) -> SearchRunResult:
+                    optimizer: str | None = None, no_spare_policy: str | None = None) -> SearchRunResult:
     """The search with its best plan's whole run on `tokens` (`best_run`; None where no plan fits) and the `train`
     line that prices it again (`best_run_command`: `best.train_command` and `flags`, the run's options as
     `run_flags` spells them). `stack` and `optimizer`: those the search was given (None: the search's own), as
@@ -84,7 +85,7 @@ def search_with_run(result: PlanSearchResult, model: str, system: str | System |
         estimate = best_plan_estimate(model, system, result.best, name, sharp, memory_margin, result.lora_rank,
                                       result.lora_targets, optimizer, result.dsa_stage)
         run = estimate_with_run(estimate, model, system, tokens, stack=name, sharp=sharp, location=location,
-                                overrides=overrides, evaluated=evaluated, typed=typed)
+                                overrides=overrides, evaluated=evaluated, typed=typed, no_spare_policy=no_spare_policy)
         if result.best.train_command:
             command = f"{result.best.train_command} {flags}"
     return SearchRunResult.model_validate({**dict(result), "best_run": run, "best_run_command": command})

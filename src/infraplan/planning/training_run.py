@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from infraplan.catalog import load_model
@@ -55,6 +56,7 @@ from infraplan.facility.spare_policy import plan_shrink_unit, short_of_spares
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, MAX_TRAINING_TOKENS, check_policy
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
+from infraplan.planning.shrunk_plan import shrunk_speed
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.evaluation import InRunEvaluation, evaluations_in_run, no_evaluation_note
 from infraplan.training.flops import forward_flops_per_token_layer
@@ -70,13 +72,14 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
                         storage: str = "tectonic", restart_s: float | None = None,
                         overrides: CostOverrides | None = None, typed: str | None = None,
                         evaluation: InRunEvaluation | None = None, shape: TransformerShape | None = None,
-                        no_spare_policy: str = DEFAULT_NO_SPARE_POLICY) -> TrainingRunTotals:
+                        no_spare_policy: str = DEFAULT_NO_SPARE_POLICY, sharp: bool = False) -> TrainingRunTotals:
     """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`.
     `typed`: what the user typed for the system, which the notes' commands name where it is a file (`typed_part`).
     `evaluation`: the run's periodic evaluation (`training.evaluation.in_run_evaluation`), its time in the wall
     clock. `shape`: the model priced, whose parameter groups size an optimizer's checkpoint
     (`optimizer_checkpoint_bytes`; None: the estimate's model by its preset name). `no_spare_policy`: what the job
-    does while its system has no spare unit (`facility.spare_policy`: the wall clock at `goodput_with_repairs`)."""
+    does while its system has no spare unit (`facility.spare_policy`: the wall clock at `goodput_with_repairs`, a
+    shrunk job at its smaller plan's speed, `shrunk_plan`; `sharp`: `train --sharp`, which that plan keeps)."""
     check_policy(no_spare_policy)
     if not 0 < tokens <= MAX_TRAINING_TOKENS:
         raise InputError(f"--tokens must be positive and at most {MAX_TRAINING_TOKENS:.0e} (~25x the largest "
@@ -94,7 +97,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
                           restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result, shape),
                           server_accelerators=cluster.layout.accelerators_per_server)
-    repaired, short, hold = goodput_with_repairs(cluster, train_result.config, rel, failure_rate, no_spare_policy)
+    repaired, short, hold = goodput_with_repairs(cluster, train_result.config, rel, failure_rate, no_spare_policy,
+                                                 shrunk_speed(train_result, system, shape, sharp))
     spares = spare_note(cluster, gpus, rel, hold, DEFAULT_REPAIR_S, short)  # what the goodput assumes, and the policy
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
@@ -163,19 +167,20 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
 
 
 def goodput_with_repairs(cluster: Cluster, config: Any, rel: dict[str, Any], failure_rate: str | None = None,
-                         policy: str = DEFAULT_NO_SPARE_POLICY
+                         policy: str = DEFAULT_NO_SPARE_POLICY, speed: Callable[[int], float] | None = None
                          ) -> tuple[float, dict[str, Any] | None, dict[str, Any]]:
     """(the goodput a run's wall clock is priced at, `facility.spare_policy.short_of_spares`'s dict or None, the
     job's `domain_hold`) for a plan's job (`config`: its parallel degrees): `reliability`'s hold at the 3-day repair
     with no spare trays (hR73), and the GPUs the job sheds together its data-parallel replica's, times the replicas
     an expert-parallel group folds over (`plan_shrink_unit`). The one rule `train --tokens`, `search --tokens` and
-    `plan` / `scenario` training rows price the wall clock by; the goodput itself where spares always suffice."""
+    `plan` / `scenario` training rows price the wall clock by; the goodput itself where spares always suffice.
+    `speed`: the plan's share of full-size throughput on the GPUs a shrunk job keeps (`shrunk_plan.ShrunkSpeed`)."""
     hold = domain_hold(int(config.gpus), cluster.layout.accelerators_per_server,
                        cluster.layout.packing_unit_accelerators, 0, rel["failure_rate"],
                        resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)[1], DEFAULT_REPAIR_S,
                        rel["device_word"])
     unit = plan_shrink_unit(config.tp, config.cp, config.pp, config.ep, config.etp)
-    short = short_of_spares(cluster, int(config.gpus), rel, hold, DEFAULT_REPAIR_S, policy, unit)
+    short = short_of_spares(cluster, int(config.gpus), rel, hold, DEFAULT_REPAIR_S, policy, unit, speed)
     return (rel["goodput"] if short is None else float(short["goodput_with_repairs"])), short, hold
 
 

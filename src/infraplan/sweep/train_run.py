@@ -35,7 +35,7 @@ from infraplan.training.search import search_plans
 RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "memory_margin",
                "no_spare_policy")
 """`train`'s options beyond `estimate_training`'s (the CLI's names), each None by default as on the CLI."""
-SEARCH_RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples")
+SEARCH_RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "no_spare_policy")
 """`search`'s whole-run options beyond `search_plans`' (the CLI's names; `memory_margin` is the search's own)."""
 _PARAMETERS = inspect.signature(estimate_training).parameters
 _TEXT = {"location": "str | None", "costs": "str | None", "no_spare_policy": "str | None"}
@@ -171,14 +171,16 @@ def search(model: Any, system: Any, gpus: Any, seq_len: Any, global_batch: Any, 
         parse_tokens(tokens, name="--tokens")
         if location is not None:
             load_location(location)
-    check_run_options(tokens, location, price, costs)
+    policy = given["no_spare_policy"]  # search --no-spare-policy
+    check_run_options(tokens, location, price, costs, no_spare_policy=policy)
     overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=price)
     result = search_plans(model, system, gpus, seq_len, global_batch, **options)
     return search_with_run(result, model, system, tokens, stack=options.get("stack"),
                            sharp=bool(options.get("sharp", False)), memory_margin=options.get("memory_margin"),
                            location=location, overrides=overrides, evaluated=evaluated,
-                           flags=run_flags(tokens, location, price, costs, every, samples),
-                           typed=system if isinstance(system, str) else None, optimizer=options.get("optimizer"))
+                           flags=run_flags(tokens, location, price, costs, every, samples, policy),
+                           typed=system if isinstance(system, str) else None, optimizer=options.get("optimizer"),
+                           no_spare_policy=policy)
 
 
 search.__signature__ = run_signature(search_plans, SEARCH_RUN_OPTIONS)  # type: ignore[attr-defined]

@@ -137,6 +137,7 @@ SEARCH = {
     "server_price": "server $ per accelerator for --tokens (overrides the catalog)",
     "eval_every": TRAIN["eval_every"],
     "eval_samples": TRAIN["eval_samples"],
+    "no_spare_policy": NO_SPARE_POLICY_HELP,
 }
 SERVE = {
     "model": "model preset or HF config.json (diffusion model for image-generation)",

@@ -154,6 +154,7 @@ class SearchRequest(ModelOnSystemRequest):
     server_price: Price | None = None
     eval_every: SequencesQuantity | None = None  # as train's (need tokens)
     eval_samples: SequencesQuantity | None = None
+    no_spare_policy: Literal["shrink", "wait"] | None = None  # search --no-spare-policy (needs tokens; null: shrink)
 
 
 @described

@@ -110,7 +110,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
 
 def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
     evaluated = eval_options(r.eval_every, r.eval_samples, r.tokens, r.seq_len, r.global_batch)  # as `search`
-    check_run_options(r.tokens, r.location, r.server_price, gpu_counts=len(r.gpus))
+    check_run_options(r.tokens, r.location, r.server_price, gpu_counts=len(r.gpus), no_spare_policy=r.no_spare_policy)
     results: list[PlanSearchResult] = []
     for i, n in enumerate(r.gpus):
         def tick(done: int, total: int, i: int = i) -> None:
@@ -129,9 +129,9 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
         return search_with_run(results[0], ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
                                memory_margin=r.memory_margin, location=ref(r.location),
                                overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
-                               evaluated=evaluated, optimizer=r.optimizer,
+                               evaluated=evaluated, optimizer=r.optimizer, no_spare_policy=r.no_spare_policy,
                                flags=run_flags(r.tokens, ref(r.location), r.server_price, None, r.eval_every,
-                                               r.eval_samples))
+                                               r.eval_samples, r.no_spare_policy))
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 

@@ -23,16 +23,17 @@ class RunAsk:
 
     def __init__(self, tokens: str | None, location: str | None, server_price: float | None, costs: str | None,
                  eval_every: str | None, eval_samples: str | None, seq_len: int, global_batch: int,
-                 counts: list[int]) -> None:
+                 counts: list[int], no_spare_policy: str | None = None) -> None:
         self.evaluated = eval_options(eval_every, eval_samples, tokens, seq_len, global_batch)  # as `train` reads
         if tokens is not None:
             parse_tokens(tokens, name="--tokens")  # (each read again by the run, as `train` reads them)
             if location is not None:
                 load_location(location)
-        check_run_options(tokens, location, server_price, costs, len(counts))
-        self.tokens, self.location = tokens, location
+        check_run_options(tokens, location, server_price, costs, len(counts), no_spare_policy)
+        self.tokens, self.location, self.no_spare_policy = tokens, location, no_spare_policy
         # the run's options as typed, for the line that reruns the best plan's run with `train` (`best_run_command`)
-        self.flags = run_flags(tokens, location, server_price, costs, eval_every, eval_samples) if tokens else ""
+        self.flags = (run_flags(tokens, location, server_price, costs, eval_every, eval_samples, no_spare_policy)
+                      if tokens else "")
         self.overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
 
 
@@ -43,7 +44,7 @@ def best_plan_run(result: PlanSearchResult, model: str, system: str, ask: RunAsk
         return result
     return search_with_run(result, model, system, ask.tokens, stack=stack, sharp=sharp, memory_margin=memory_margin,
                            location=ask.location, overrides=ask.overrides, evaluated=ask.evaluated, flags=ask.flags,
-                           typed=system, optimizer=optimizer)
+                           typed=system, optimizer=optimizer, no_spare_policy=ask.no_spare_policy)
 
 
 def render_best_run(result: SearchRunResult, device: str) -> None:

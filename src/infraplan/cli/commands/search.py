@@ -27,6 +27,7 @@ from infraplan.cli.options import (
     SystemOption,
 )
 from infraplan.errors import InputError
+from infraplan.limits import NO_SPARE_POLICY_HELP
 from infraplan.planning.results import SearchRunResult
 from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.results import PlanSearchResult, ScalingResult
@@ -135,11 +136,14 @@ def search(
     eval_every: str | None = typer.Option(None, "--eval-every", help=EVAL_EVERY_HELP),
     eval_samples: str | None = typer.Option(None, "--eval-samples", help=EVAL_SAMPLES_HELP),
     costs: CostsOption = None,
+    no_spare_policy: str | None = typer.Option(None, "--no-spare-policy", help=NO_SPARE_POLICY_HELP,
+                                               show_default=False),
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid training plan (TP/CP/PP/VPP/DP/EP, micro-batch, recompute, ZeRO, dtype); list the best."""
     counts = parse_gpu_counts(gpus)
-    ask = RunAsk(tokens, location, server_price, costs, eval_every, eval_samples, seq_len, global_batch, counts)
+    ask = RunAsk(tokens, location, server_price, costs, eval_every, eval_samples, seq_len, global_batch, counts,
+                 no_spare_policy)
     if top < 1:
         raise InputError(f"--top must be >= 1, got {top}")
     if plot is not None:  # --plot "" refused as any name without .html (hL70: it wrote nothing, silently)

@@ -1,0 +1,108 @@
+"""The speed of a plan shrunk to fewer data-parallel replicas (`--no-spare-policy shrink`), priced by the step model.
+
+A job that restarts on fewer DP replicas keeps its global batch and gives each replica more micro-batches: Megatron-LM
+sizes the micro-batches a step from the global batch (megatron/core/num_microbatches_calculator.py,
+`ConstantNumMicroBatchesCalculator`: global batch // (micro-batch x DP)), NeMo and Megatron-Bridge read the same
+`global_batch_size`, and torchtitan's `training.global_batch_size` sets its gradient accumulation steps from it. So
+the smaller plan's step is not the full plan's at its share of replicas: its pipeline runs more micro-batches (the
+bubble a smaller share of the step), its DP all-reduce spans fewer ranks, and where the global batch does not divide
+over the replicas left (576 sequences over 63 replicas) the replicas given the most micro-batches set the step
+(ASSUMPTION: the batch split as evenly as whole micro-batches allow, ceil(global batch / (micro-batch x DP)) on the
+busiest; Megatron-Core itself refuses a global batch not divisible by micro-batch x DP, so a restart at that DP runs
+ceil x micro-batch x DP sequences' step for the global batch's).
+
+`shrunk_speed` returns the share of the full plan's tokens a second that the job runs at on `kept` GPUs: the same
+`training.estimate.estimate_training` train prices (every axis of the plan as resolved, DP and the global batch
+aside), once for each replica count (cached): at the busiest replica's micro-batches with the plan's virtual stages
+and schedule, with those train chooses at that batch (an interleave whose rule the new count breaks: Megatron-Core
+wants micro-batches a multiple of PP, `training.schedule_models`), and at the next multiple of PP, the fastest
+taken. Where all are refused (a schedule or memory rule at its micro-batches), the replicas' share (the assumption
+hR74 made for every state) and `refused` counts it. A deep pipeline pays for it: llama3-405b TP8 PP16 VPP4 DP128 on
+dgx-h100-superpod at a global batch of 2,048 runs at 0.624 of full speed on 127 replicas (17 micro-batches: 1F1B,
+the interleave refused at 17; 32 interleaved: 0.508).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import System
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.training.estimate import estimate_training
+
+
+class ShrunkSpeed:
+    """Callable: kept GPUs -> the share of the full plan's tokens a second (module docstring); `refused`: the replica
+    counts whose smaller plan the step model refused, priced at the replicas' share."""
+
+    def __init__(self, model: str | TransformerShape, system: str | System | Cluster, config: Any,
+                 tokens_per_s: float, *, stack: str | None, sharp: bool = False, optimizer: str | None = None,
+                 lora_rank: int | None = None, lora_targets: str | None = None, dsa_stage: str | None = None) -> None:
+        self.model, self.system, self.config, self.given = model, system, config, float(tokens_per_s)
+        self.full: float | None = None
+        self.stack, self.sharp, self.optimizer, self.dsa_stage = stack, sharp, optimizer, dsa_stage or "sparse"
+        self.lora_rank, self.lora_targets = lora_rank, lora_targets
+        self.cache: dict[int, float] = {}
+        self.refused: list[int] = []
+
+    def __call__(self, kept: int) -> float:
+        c = self.config
+        replica = int(c.tp) * int(c.cp) * int(c.pp)
+        replicas = min(int(kept), int(c.gpus)) // replica
+        if replicas >= int(c.dp):
+            return 1.0
+        if replicas <= 0:
+            return 0.0
+        if replicas not in self.cache:
+            self.cache[replicas] = self._share(replicas)
+        return self.cache[replicas]
+
+    def _share(self, replicas: int) -> float:
+        c = self.config
+        if self.full is None:  # the full plan by the same call (its tokens a second as the search or train gave)
+            self.full = self._tokens_per_s(int(c.dp), int(c.global_batch)) or self.given
+        batch, micro = int(c.global_batch), int(c.micro_batch)
+        busiest = math.ceil(batch / (micro * replicas))  # micro-batches on the busiest replica
+        rounded = math.ceil(busiest / int(c.pp)) * int(c.pp)  # (the interleave's m a multiple of PP)
+        shares = []
+        for m, same in dict.fromkeys(((busiest, True), (busiest, False), (rounded, True))):
+            stepped = replicas * micro * m  # the sequences of the step the busiest replica sets
+            tokens = self._tokens_per_s(replicas, stepped, same)
+            if tokens is not None:
+                shares.append(tokens * batch / stepped / self.full)  # the global batch's tokens a step
+        if shares:
+            return max(shares)  # the restart takes the fastest of them
+        self.refused.append(replicas)
+        return replicas / int(c.dp)
+
+    def _tokens_per_s(self, replicas: int, batch: int, same: bool = True) -> float | None:
+        """`same`: the plan's virtual stages and schedule; else those train chooses at this batch."""
+        c = self.config
+        shard = int(c.zero_shard)  # hybrid sharding kept where its group still divides DP x CP
+        shard_at = None if shard in (0, int(c.dp) * int(c.cp)) or (replicas * int(c.cp)) % shard else shard
+        try:
+            est = estimate_training(
+                self.model, self.system, replicas * int(c.tp) * int(c.cp) * int(c.pp), tp=c.tp, pp=c.pp,
+                dp=replicas, cp=c.cp, ep=c.ep, vpp=c.vpp if same else None, seq_len=c.seq_len, global_batch=batch,
+                micro_batch=c.micro_batch, recompute=c.recompute, zero=c.zero, dtype=c.dtype, attention=c.attention,
+                order=c.order, sequence_parallel=c.sequence_parallel, schedule=c.schedule if same else None,
+                etp=c.etp,
+                recompute_layers=c.recompute_layers, offload_layers=c.offload_layers, zero_shard=shard_at,
+                stack=self.stack, sharp=self.sharp, optimizer=self.optimizer, lora_rank=self.lora_rank,
+                lora_targets=self.lora_targets, dsa_stage=self.dsa_stage)
+        except InputError:
+            return None
+        return float(est.tokens_per_s)
+
+
+def shrunk_speed(estimate: Any, system: str | System | Cluster, shape: TransformerShape | None = None,
+                 sharp: bool = False) -> ShrunkSpeed:
+    """`ShrunkSpeed` of a `TrainingEstimate` (its plan, stack, optimizer, adapters and DSA stage as train priced
+    them; `shape`: the model, else the estimate's by its name; `sharp`: `train --sharp`, which the estimate does not
+    record)."""
+    return ShrunkSpeed(shape if shape is not None else estimate.model, system, estimate.config,
+                       float(estimate.tokens_per_s), stack=estimate.stack, sharp=sharp, optimizer=estimate.optimizer,
+                       lora_rank=estimate.lora_rank, lora_targets=estimate.lora_targets, dsa_stage=estimate.dsa_stage)
