@@ -76,4 +76,5 @@ def test_within_one_zone_train_and_facility_give_one_price(accelerator: str, gpu
                            f"--global-batch {batch} --tokens 3.3e11")
     facility = cli_json(capsys, f"facility --accelerator {accelerator} --count {gpus}")
     assert run["usd_per_gpu_hour"] == pytest.approx(facility["usd_per_gpu_hour"], rel=1e-12)
-    assert not any("non-blocking Clos" in n for n in run["notes"])
+    # (hB74's note on the generic fabric's balancing names its idealised Clos: not a second fabric)
+    assert not any("non-blocking Clos" in n and "load_balancing" not in n for n in run["notes"])
