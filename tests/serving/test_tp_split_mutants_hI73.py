@@ -27,8 +27,10 @@ def test_a_tp_that_is_a_multiple_of_the_kv_heads_builds() -> None:
 
 
 def test_a_shared_expert_width_is_split_over_tp(tmp_path: Path) -> None:
+    # one shared expert of moe_intermediate_size (transformers' deepseek_v3 reads no shared_expert_intermediate_size,
+    # hW74), routed ones as wide
     shape = infraplan.load_model(config_copy(tmp_path, "deepseek-v3", "shared2050",
-                                             shared_expert_intermediate_size=2050))  # 2 x 5^2 x 41
+                                             moe_intermediate_size=2050))  # 2 x 5^2 x 41
     said = tp_split_refusal(shape, 4, "vllm")
     assert said is not None and "shared2050's shared expert width 2,050 is not divisible by TP 4" in said, said
     assert tp_split_refusal(shape, 2, "sglang") is None

@@ -127,7 +127,9 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
 
 def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU") -> str:
     """What the policy charged, one line (`short_of_spares`'s dict)."""
-    factor = significant_text(job["goodput"] / short["goodput_with_repairs"], 3)
+    kept = short["goodput_with_repairs"]  # 0 where even the job's own failures leave no goodput (hU42's rate)
+    clock = (f"a run's wall clock {significant_text(job['goodput'] / kept, 3)}x as long" if kept > 0 else
+             "no goodput: the run never finishes")
     if short["policy"] == "wait":
         how = ("--no-spare-policy wait: the job idles while more of its system's units are out than it has spares, "
                "and resumes at full size when they are repaired")
@@ -141,5 +143,5 @@ def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU")
                f"checkpoint and a restart; {significant_text(short['grows_per_day'], 3)} such restarts a day) where "
                f"that costs less than it idling until the job's next interruption, else at that restart")
     return (f"{how}; goodput with repairs {short['goodput_with_repairs']:.1%} against {job['goodput']:.1%} with "
-            f"spares standing in: a run's wall clock {factor}x as long (--no-spare-policy "
+            f"spares standing in: {clock} (--no-spare-policy "
             f"{'shrink' if short['policy'] == 'wait' else 'wait'} for the other policy)")
