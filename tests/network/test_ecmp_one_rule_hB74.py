@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.cli.conftest import cli_json
 
 from infraplan.cluster import Cluster
 from infraplan.cluster.generic import GENERIC_BALANCING_SOURCE
@@ -84,16 +83,3 @@ def test_a_file_restated_as_roce_is_hashed_by_train_as_collective_hashes_it(tmp_
     flows = [estimate_collective("send-recv", roce, gpus, SIZE, sim="flow", seed=s).time_s for s in range(6)]
     assert said.time_s == pytest.approx(float(np.mean(flows)), rel=0.10)
     assert "load_balancing omitted, so roce's default" in said.assumptions[1]
-
-
-def test_train_says_the_generic_fabric_it_priced(capsys: pytest.CaptureFixture[str]) -> None:
-    """`train --json` on a generic cluster names its fabric's balancing in a note where the job crosses it (more
-    than one scale-up domain), and not within one domain nor on a catalog system."""
-    said = "the generic fabric is an idealised non-blocking Clos (roce), every flow spread evenly"
-    args = "train llama3-8b --seq-len 4096 --global-batch 256 --tp 8 --system "
-    crossing = cli_json(capsys, args + "h100-sxm --gpus 64")
-    assert crossing["system"] == "h100-sxm-generic-64"
-    assert any(n.startswith("h100-sxm-generic-64: " + said) for n in crossing["notes"])
-    one_domain = cli_json(capsys, args + "h100-sxm --gpus 8")
-    catalog = cli_json(capsys, args + "meta-genai-roce-24k --gpus 64")
-    assert not any("generic fabric" in n for n in one_domain["notes"] + catalog["notes"])

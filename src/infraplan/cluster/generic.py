@@ -235,18 +235,6 @@ def generic_network(accelerator: Accelerator, node: Node, count: int, radix: int
                    load_balancing_source=GENERIC_BALANCING_SOURCE), built  # collective and flow (hB74)
 
 
-def generic_fabric_note(system: System, gpus: int) -> str | None:
-    """What a generic cluster's fabric is, said where a job of `gpus` crosses it (more than one scale-up domain):
-    the idealised non-blocking Clos balanced adaptively its `load_balancing_source` states (hB74), whatever its kind,
-    so no ECMP hash collisions are priced; None on any other fabric or within one domain."""
-    net = system.network
-    if net.load_balancing_source != GENERIC_BALANCING_SOURCE or gpus <= system.node.scale_up_domain:
-        return None
-    return (f"{system.name}: the generic fabric is an idealised non-blocking Clos ({net.kind}), every flow spread "
-            "evenly over its equal-cost uplinks (adaptive routing: no ECMP hash collisions priced, as `collective` "
-            "and the flow model price it); a system file states its own tiers and load_balancing (cluster/generic.py)")
-
-
 def generic_part_notes(accelerator: Accelerator, *, host: bool, node: bool) -> list[str]:
     """What an answer on a part that is not a GPU assumes from a GPU server where its file says nothing (hU50): the
     host share of the generic rule (`host_share`: Epoch AI's 0.82 x TDP, a GPU server's rule), where the part has

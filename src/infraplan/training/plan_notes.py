@@ -17,7 +17,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.cluster import Cluster
-from infraplan.cluster.generic import generic_fabric_note, generic_part_notes
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.network.tier_bandwidth import job_crossing_notes
@@ -95,7 +95,6 @@ def placed_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster,
              # SECONDARY / PRELIMINARY figures, a part for other work; borrowed collective curves where it prices one
              *figures_notes(accelerator, "training", collectives=prices_collectives(plan)),
              *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else ()),  # no host priced
-             *filter(None, (generic_fabric_note(system, gpus),)),  # its balancing, said (hB74)
              *((sharp_note(zero, profile.grad_reduce_all_reduce),) if sharp
                else stack_collnet_notes(profile, cluster, zero)))
     return _PLACED_NOTES.put(cluster, key, (shape, profile, notes))[2]
