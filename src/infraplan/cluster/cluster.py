@@ -135,9 +135,10 @@ class Cluster:
             system = None
         if system is None:
             return cls.for_accelerator(ref, count, purpose)
-        if count > system.total_accelerators:  # past its size: the system's own fabric is a whole zone (hP74)
-            past = cls.for_accelerator(ref, count, purpose)
-            return cls(past.system, past.accelerator, True, outgrown=cls.resolve(ref).system)
+        if count > system.total_accelerators:  # past its size: the system's own fabric is a whole zone (hP74),
+            past = cls.for_accelerator(ref, count, purpose)  # else its node on a Clos of its own kind (hP75)
+            return cls(generic_system(past.accelerator, count, system, outgrown=True), past.accelerator, True,
+                       outgrown=cls.resolve(ref).system)
         return cls.resolve(ref, purpose=purpose)
 
     def for_gpus(self, gpus: int) -> Cluster:

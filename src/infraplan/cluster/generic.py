@@ -109,20 +109,26 @@ def _rail_unit_gpus(catalog_name: str) -> int | None:
     return max(railed, key=lambda s: (s.total_accelerators, s.name)).network.tiers[0].group_size
 
 
-def rail_unit(accelerator: Accelerator, node: Node, radix: int) -> int | None:
+def rail_unit(accelerator: Accelerator, node: Node, radix: int, outgrown: System | None = None) -> int | None:
     """Accelerators of the rail-optimised leaf unit a generic Clos of `accelerator` is built of (module docstring):
     its catalog SuperPOD's scalable unit where the unit is whole scale-up domains (racks), its NIC links fill whole
     leaves of radix/2 down ports, and its leaves divide radix/2 (whole units under one tier-1 switch's reach); None
-    otherwise (a top-of-rack leaf of whole nodes)."""
-    unit = _rail_unit_gpus(accelerator.catalog_name)
-    if unit is None:
-        return None
+    otherwise (a top-of-rack leaf of whole nodes). `outgrown`: the rail-optimised system a count past its size is
+    built of (`Cluster.for_count`, `ServerLayout.outgrown`), whose own leaf group is the unit first where it is one
+    (hP75: a user's GB200 SuperPOD of 144-GPU NVLink domains on rails of 144 lost its rails one tray past its 576,
+    its node no whole part of the catalog's 576-GPU unit, and cost 2.8 % less; every catalog system's leaf group is
+    its part's unit)."""
+    own = outgrown.network if outgrown is not None else None
+    railed = own is not None and own.rail_optimized and not own.rail_only and bool(own.tiers)
+    units = [own.tiers[0].group_size] if own is not None and railed else []
     gpn, nics, half = node.accelerators_per_node, node.nics_per_node, radix // 2
     sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
-    links = unit // gpn * nics
-    if unit % sud or nics < 1 or links % half or half % (links // half) or links // half < 2:
-        return None
-    return unit
+    for unit in [*units, _rail_unit_gpus(accelerator.catalog_name)]:
+        links = 0 if unit is None else unit // gpn * nics
+        if unit is not None and not (unit % sud or nics < 1 or links % half or half % (links // half)
+                                     or links // half < 2):
+            return unit
+    return None
 
 
 def clos_tiers(accelerators: int, node: Node, radix: int, unit: int | None = None) -> tuple[list[NetworkTier], int]:
@@ -207,16 +213,21 @@ def _switches(tiers: list[NetworkTier], built: int, node: Node, railed: bool) ->
 
 
 def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERATORS_PER_NODE,
-                   node_of: System | None = None) -> System:
+                   node_of: System | None = None, outgrown: bool = False) -> System:
     """A System of `count` accelerators (rounded up as the fabric needs) on the generic node and Clos; `node_of`: the
-    system whose node it is (`generic_node`), a system file read as its part or a generic cluster resized."""
+    system whose node it is (`generic_node`), a system file read as its part or a generic cluster resized.
+    `outgrown`: `count` is past `node_of`'s size (`Cluster.for_count`), so the Clos is of its own fabric's kind, leaf
+    radix, collective efficiency and rail unit, not its part's reference system's, as a plan pool's layout builds it
+    (power.py `fabric_system`; hP75: a user's DGX B200 on RoCE was InfiniBand past its 256 in `facility` alone)."""
     acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
     if count <= 0:
         raise InputError(f"accelerator count must be positive, got {count}")
     node, kind, efficiency = generic_node(acc, node_of)
     ref = reference_system(acc.catalog_name) or node_of
+    if outgrown and node_of is not None:
+        ref, kind, efficiency = node_of, node_of.network.kind, node_of.network.collective_efficiency
     network, built = generic_network(acc, node, count, fabric_radix(ref.network if ref is not None else None),
-                                     kind, efficiency)
+                                     kind, efficiency, node_of if outgrown else None)
     return System(name=f"{acc.name}-generic-{built}",
                   display_name=f"{built:,} x {acc.display_name}, generic node and non-blocking Clos",
                   source=GENERIC_SYSTEM_SOURCE,
@@ -224,10 +235,11 @@ def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERA
 
 
 def generic_network(accelerator: Accelerator, node: Node, count: int, radix: int, kind: str,
-                    efficiency: float) -> tuple[Network, int]:
+                    efficiency: float, outgrown: System | None = None) -> tuple[Network, int]:
     """(network, accelerators built for) of the generic non-blocking Clos of `count` on `node` (module docstring):
-    rail-optimised on its part's SuperPOD unit (`rail_unit`) where one applies, top-of-rack leaves otherwise."""
-    unit = rail_unit(accelerator, node, radix)
+    rail-optimised on its part's SuperPOD unit (`rail_unit`; an `outgrown` system's own first) where one applies,
+    top-of-rack leaves otherwise."""
+    unit = rail_unit(accelerator, node, radix, outgrown)
     tiers, built = clos_tiers(count, node, radix, unit)
     railed = unit is not None and len(tiers) > 1  # one switch that takes every NIC has no rails
     return Network(kind=kind, tiers=tiers, rail_optimized=railed,  # type: ignore[arg-type]

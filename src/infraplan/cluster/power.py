@@ -289,7 +289,7 @@ def fabric_system(layout: ServerLayout, accelerators: int) -> System:
         return layout.system
     system = layout.system
     network, built = generic_network(layout.accelerator, system.node, accelerators, fabric_radix(system.network),
-                                     system.network.kind, system.network.collective_efficiency)
+                                     system.network.kind, system.network.collective_efficiency, layout.outgrown)
     return system.model_copy(update={"network": network, "total_accelerators": built,
                                      "name": f"{layout.accelerator.name}-generic-{built}"})
 
