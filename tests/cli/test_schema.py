@@ -44,6 +44,7 @@ RUNS: dict[str, list[str]] = {
 # names without a unit suffix that are unitless by nature: counts, ratios, fractions, names, flags, text
 UNITLESS = {
     "stack", "router",  # serve-plan's router: a name (hB47)
+    "load_balancing", "load_balancing_stated", "load_balancing_basis",  # network: adaptive | ecmp, a flag, text (hE75)
     "model", "system", "accelerator", "gpus", "tp", "pp", "dp", "cp", "ep", "etp", "vpp", "micro_batch", "global_batch",
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
     "recompute_layers", "offload_layers",  # counts of layers

@@ -22,6 +22,7 @@ from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, l
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.clos_topology import ClosTopology, TierLayout
+from infraplan.network.ecmp_tiers import balancing_fields, balancing_note
 from infraplan.network.results import NetworkReport
 from infraplan.network.tier_bandwidth import built_ratios, fabric_speed_notes
 
@@ -289,7 +290,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
     return NetworkReport.model_validate({
         "system": spec.name, "gpus": asked, "fabric_gpus_count": topo.gpus, "kind": topo.kind,
         "rail_optimized": topo.rail_optimized,
-        "rail_only": topo.rail_only, **clos,
+        "rail_only": topo.rail_only, **clos, **balancing_fields(spec.network),
         "tiers": tiers, "switches_total": topo.switches_total,
         "links_total": sum(row["links_from_below"] for row in bom["tiers"]),  # the priced (hB67)
         "links_built_count": topo.links_total,
@@ -297,7 +298,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd"] / asked,
         "power_w_per_gpu": bom["power_w"] / asked, "graphml": graphml, "sources": bom["price_sources"],
         "notes": [*([rounded] if rounded else []), *wiring_notes(topo, endpoint_word(spec)),
-                  *unrailed_note(spec, topo), *fabric_speed_notes(topo)],
+                  *unrailed_note(spec, topo), *fabric_speed_notes(topo), *balancing_note(spec.network)],
         "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
                             "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })

@@ -63,7 +63,7 @@ def collision_factor(topo: ClosTopology, links: LinkTable, flows: FlowSet, flows
     even = float(np.max(load[used] / pooled.capacity[used]))
     single = used & (members[rep] == 1)
     known = float(np.max(load[single] / links.capacity[single])) if single.any() else 0.0
-    hashed = np.flatnonzero(used & (members[rep] > 1) & ~_mirrored(paths, hops, reached, links, rep.size))
+    hashed = np.flatnonzero(used & (members[rep] > 1) & ~_mirrored(topo, paths, hops, reached, links, rep.size))
     n = members[hashed]
     b = np.rint(thrown[hashed]).astype(np.int64)
     per = load[hashed] / np.maximum(b, 1) / (pooled.capacity[hashed] / n)  # seconds a flow on one member
@@ -72,10 +72,13 @@ def collision_factor(topo: ClosTopology, links: LinkTable, flows: FlowSet, flows
     return max(expected_slowest(groups, known) / even, 1.0)
 
 
-def _mirrored(paths: np.ndarray, hops: np.ndarray, reached: np.ndarray, links: LinkTable, size: int) -> np.ndarray:
+def _mirrored(topo: ClosTopology, paths: np.ndarray, hops: np.ndarray, reached: np.ndarray, links: LinkTable,
+              size: int) -> np.ndarray:
     """Links whose load repeats another's draw for draw: at the tier a flow turns at, its descent takes the switch
-    its climb hashed to (`routing.route`), so a down pool carrying exactly the flows of one up pool holds the same
-    counts (a packed send-recv's leaf and its partner leaf). True on the down one of each such pair: counted once."""
+    its climb hashed to, and below it too where every tier from there up to the turn is split in planes (the descent
+    stays in the climb's plane: `routing.route`'s `forced`), so a down pool carrying exactly the flows of one up pool
+    holds the same counts (a packed send-recv's leaf and its partner leaf; hE75: the leaves of two pods joined over
+    a planed core, which hE73 counted twice). True on the down one of each such pair: counted once."""
     keys = np.asarray(np.random.default_rng(73).integers(0, 2**63, size=paths.shape[0], dtype=np.int64),
                       dtype=np.uint64)
     ids = paths[hops]
@@ -86,7 +89,15 @@ def _mirrored(paths: np.ndarray, hops: np.ndarray, reached: np.ndarray, links: L
     high = np.full(size, -99, dtype=np.int64)
     np.minimum.at(low, ids, tier)
     np.maximum.at(high, ids, tier)
-    top = (low == high) & (links.link_class == low + 1)  # a bundle of the tier every one of its flows turns at
+    # a bundle (class t + 1, between tiers t - 1 and t) whose flows all turn at one tier T where the descent is forced:
+    # t = T, or t < T with every tier t + 1..T in planes
+    planes = np.asarray([tier.planes > 1 for tier in topo.tiers] + [False])
+    level = links.link_class.astype(np.int64) - 1
+    forced = np.ones((planes.size, planes.size), dtype=bool)  # forced[t, T]
+    for t in range(planes.size):
+        forced[t] = [t == turn or (t < turn and bool(planes[t + 1:turn + 1].all())) for turn in range(planes.size)]
+    fits = (low == high) & (level >= 1) & (level < planes.size) & (low >= 0) & (low < planes.size)
+    top = fits & forced[np.clip(level, 0, planes.size - 1), np.clip(low, 0, planes.size - 1)]
     down = np.zeros(size, dtype=bool)
     for t in range(1, len(links.bundle_up)):
         start, stop = links.bundle_down[t], links.bundle_down[t] + (links.bundle_down[t] - links.bundle_up[t])

@@ -23,7 +23,10 @@ not one group's. Per tier t of the fabric (`Fabric.ecmp_pools`, read off the bui
   does), an all-to-all's arrivals draw again (twice the pools);
 * the tier's even-spread load (`fabric._group_link`: k_t x NIC / (o x occupancy)) times the expected largest bin
   of all those pools over its mean B / bins (the largest bin's law below) is the hashed load; on a tier at or
-  below 1:1 it binds where that exceeds the NIC.
+  below 1:1 it binds where that exceeds the NIC;
+* where a group crosses two hashed tiers whose busiest uplinks can each bind, the step waits for the busier: its
+  expected time is E[max] of the NICs' time and every such tier's busiest uplink, not the worse tier's expectation
+  (`slowest_of_hashed`, hE75; the flow model's mean over 600 seeds follows it).
 
 A fabric whose file omits `load_balancing` takes its kind's default (ecmp off InfiniBand), here as in `collective`
 and the flow model (hB74: one answer); a generic cluster states adaptive (`cluster.generic`). Adaptive fabrics
@@ -158,17 +161,19 @@ def hashed_over_even(balls: int, bins: int, pools: int) -> float:
     return max(expected_slowest([(balls, bins, 1.0, pools)], 0.0) * bins / balls, 1.0)
 
 
-def tier_factor(pools_of_tier: tuple[int, float], flows: int, size: int, n: np.ndarray, stride: np.ndarray,
+def tier_throws(pools_of_tier: tuple[int, float], flows: int, size: int, n: np.ndarray, stride: np.ndarray,
                 k_tier: np.ndarray, k_domain: np.ndarray, occupancy: npt.ArrayLike, alone: bool,
-                all_to_all: bool) -> np.ndarray:
-    """The hashed factor on one tier's even-spread load for groups of `n` ranks `stride` apart (module docstring):
-    `pools_of_tier` (bins, GPUs) of a pool of the tier (`pool_geometry`), `flows` a GPU pair's hashed flows, `size`
-    the tier domain's GPUs, `occupancy` its busy share, `alone` one group on the fabric (`concurrent_groups` 1)."""
+                all_to_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(factor, balls, pools) of one tier for groups of `n` ranks `stride` apart (module docstring): the hashed factor
+    on its even-spread load, the flows a pool throws on its bins and the pools drawing; None where nothing is hashed
+    (one uplink a pool, or no group leaves the tier's domains). `pools_of_tier` (bins, GPUs) of a pool of the tier
+    (`pool_geometry`), `flows` a GPU pair's hashed flows, `size` the tier domain's GPUs, `occupancy` its busy share,
+    `alone` one group on the fabric (`concurrent_groups` 1)."""
     bins, gpus = pools_of_tier
     occupancy = np.asarray(occupancy, dtype=np.float64)
     shape = np.broadcast(n, stride, k_tier, k_domain, occupancy).shape
     if bins < 2 or not np.any(n * stride > size):  # no group leaves the tier's domains: nothing hashed here
-        return np.ones(shape)
+        return None
     streams = n - k_tier if all_to_all else np.minimum(k_domain / k_tier, 1.0)
     balls = np.maximum(np.rint(gpus * occupancy * streams * flows), 1.0)
     domains = np.ceil(n * stride / size)
@@ -176,10 +181,72 @@ def tier_factor(pools_of_tier: tuple[int, float], flows: int, size: int, n: np.n
     pools = np.maximum(np.rint(domains * size / gpus), 1.0) * (2.0 if all_to_all else 1.0)
     b, p = np.broadcast_arrays(balls, pools)
     if b.size == 1:  # one group (a single estimate's): no sort
-        return np.full(shape, hashed_over_even(int(b.flat[0]), bins, int(p.flat[0])))
+        return np.full(shape, hashed_over_even(int(b.flat[0]), bins, int(p.flat[0]))), b, p
     keys, back = np.unique(np.stack([b.ravel(), p.ravel()]), axis=1, return_inverse=True)
     factors = np.asarray([hashed_over_even(int(bb), bins, int(pp)) for bb, pp in keys.T])
-    return np.asarray(factors[np.asarray(back).ravel()].reshape(shape), dtype=np.float64)
+    return np.asarray(factors[np.asarray(back).ravel()].reshape(shape), dtype=np.float64), b, p
+
+
+def tier_factor(pools_of_tier: tuple[int, float], flows: int, size: int, n: np.ndarray, stride: np.ndarray,
+                k_tier: np.ndarray, k_domain: np.ndarray, occupancy: npt.ArrayLike, alone: bool,
+                all_to_all: bool) -> np.ndarray:
+    """`tier_throws`' hashed factor on one tier's even-spread load (1 where nothing is hashed)."""
+    throws = tier_throws(pools_of_tier, flows, size, n, stride, k_tier, k_domain, occupancy, alone, all_to_all)
+    if throws is None:
+        return np.ones(np.broadcast(n, stride, k_tier, k_domain, np.asarray(occupancy)).shape)
+    return throws[0]
+
+
+@lru_cache(maxsize=4096)
+def slowest_of_hashed(groups: tuple[tuple[int, int, float, int], ...], known: float) -> float | None:
+    """E[max(known, every tier's busiest hashed uplink)] for tiers crossed at once (hE75), each (balls, bins, seconds a
+    ball, pools) drawing independently (`expected_slowest`); None where at most one tier's law reaches above every
+    other's least and `known`: the caller keeps the per-tier factors there, bit for bit (hE74's max(known, E X): a
+    ring whose NICs bind while one tier's busiest uplink overtakes them 1e-5 of the time keeps its NIC time).
+
+    A flow crossing two hashed tiers waits for its busiest link of both, so a step's expected time is the expected
+    largest of the two tiers' busiest uplinks, not the larger of their expectations (E[max(X, Y)] >= max(E X, E Y)):
+    the route-based line (`ecmp_collisions.collision_factor`) takes every pool of the step so, and the flow model's
+    mean over seeds follows it (a 4,096-GPU send-recv over two hashed tiers: validation/notes/network_flow_tried.md,
+    Session 75 hE)."""
+    spans = []  # each tier's least and largest busiest-uplink seconds
+    for balls, bins, per, _ in groups:
+        m0, cdf = max_load_cdf(balls, bins)
+        spans.append((m0 * per, (m0 + cdf.size - 1) * per))
+    floor = max([known] + [low for low, _ in spans])  # every draw is at least this
+    live = [group for group, (_, high) in zip(groups, spans, strict=True) if high > floor]
+    if len(live) < 2:
+        return None
+    return expected_slowest(list(live), floor)
+
+
+def slowest_rate(rate: np.ndarray, known: np.ndarray,
+                 tiers: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]) -> np.ndarray:
+    """`rate` (the per-tier factors' bandwidth: the least of `known` and each hashed tier's hashed limit) where that is
+    exact, else 1 / E[max(1 / known, every crossed tier's busiest uplink)] (`slowest_of_hashed`). `known`: the rate
+    of the links no hash touches (NIC, scale-up, tiers nothing is hashed on); `tiers`: per hashed tier (crossed,
+    its hashed limit, factor, balls, pools, bins), a tier's busiest bin of m balls taking m x bins / (balls x its
+    even-spread limit) seconds a byte (the even limit = hashed limit x factor)."""
+    shape = np.broadcast(rate, known, *(x for tier in tiers for x in tier[:5])).shape
+    several = sum(np.broadcast_to(tier[0], shape).astype(np.int64) for tier in tiers) >= 2 if len(tiers) > 1 else None
+    if several is None or not np.any(several):  # one hashed tier crossed: its factor is the answer
+        return rate
+    rate, known = np.broadcast_to(rate, shape), np.broadcast_to(known, shape)
+    columns = []
+    for crossed, limit, factor, balls, pools, bins in tiers:  # (balls, pools, a ball's seconds over known's)
+        columns += [np.where(crossed, balls, 0.0), pools, known * bins / (balls * limit * factor)]
+    rows = np.stack([np.broadcast_to(c, shape)[several] for c in columns], axis=1)
+    keys, back = np.unique(rows, axis=0, return_inverse=True)
+    scale = np.full(keys.shape[0], np.nan)
+    for j, row in enumerate(keys):
+        groups = tuple((int(row[3 * t]), tier[5], float(row[3 * t + 2]), int(row[3 * t + 1]))
+                       for t, tier in enumerate(tiers) if row[3 * t] > 0)
+        value = slowest_of_hashed(groups, 1.0)
+        scale[j] = np.nan if value is None else value
+    out = np.array(rate, dtype=np.float64)
+    scaled = scale[np.asarray(back).ravel()]
+    out[several] = np.where(np.isnan(scaled), rate[several], known[several] / scaled)
+    return out
 
 
 def flows_a_pair(flows_per_pair: int, nics_per_node: int, gpus_per_node: int) -> int:
@@ -210,3 +277,24 @@ def balancing_basis(network: Network) -> str:
         return f" ({network.load_balancing}: {network.load_balancing_source.strip()})"
     return (f" ({network.balancing}: load_balancing omitted, so {network.kind}'s default, adaptive on InfiniBand, "
             "ecmp elsewhere: NCCL_IB_ADAPTIVE_ROUTING's default)")
+
+
+def balancing_fields(network: Network) -> dict[str, Any]:
+    """`network --json`'s balancing (hE75): what train, serve, `collective` and the flow model all read
+    (`Network.balancing`), whether the file states it, where it comes from, and an ECMP fabric's flows a pair."""
+    return {"load_balancing": network.balancing, "load_balancing_stated": network.load_balancing is not None,
+            "load_balancing_basis": balancing_basis(network).strip()[1:-1],
+            "ecmp_flows_per_pair_count": network.ecmp_flows_per_pair if network.balancing == "ecmp" else None}
+
+
+def balancing_note(network: Network) -> list[str]:
+    """One line where a file omits `load_balancing` and its kind's default is taken (hE75): a RoCE / Ethernet file is
+    then hashed per flow at its `ecmp_flows_per_pair` (1 unless stated), with no other word of it (catalog systems and
+    generic clusters state theirs)."""
+    if network.load_balancing is not None:
+        return []
+    how = (f"ecmp, {network.ecmp_flows_per_pair} flow{'s' if network.ecmp_flows_per_pair > 1 else ''} per pair of "
+           "accelerators hashed (train, serve, collective and the flow model price its expected collisions)"
+           if network.balancing == "ecmp" else "adaptive, every flow spread evenly over its equal-cost uplinks")
+    return [f"load_balancing omitted: {network.kind}'s default taken, {how}; state `load_balancing` (adaptive or "
+            "ecmp, with `load_balancing_source`) and `ecmp_flows_per_pair` in the system file to set it"]

@@ -274,6 +274,7 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
         cross_bw = np.minimum(ring_scale_up_limit(fabric, k_domain), k_domain * fabric.nic_bytes_per_s)
     bottleneck = np.where(inside, -1, 0)
     latency = np.full_like(n, fabric.tier_round_trip_latency_s[0], dtype=np.float64)
+    known, hashed = (nic_rate if all_to_all else cross_bw), []  # (ECMP: the unhashed links' rate, the hashed tiers)
     for i, (size, over) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, strict=True)):
         crossed = extent > size
         next_lat = fabric.tier_round_trip_latency_s[min(i + 1, len(fabric.tier_sizes) - 1)]
@@ -283,9 +284,11 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
             continue
         k_tier = np.clip(np.floor(size / stride), 1.0, n)
         shared = over * uplink_occupancy(fabric, k_tier, stride, size, i)
+        throws = None
         if fabric.ecmp_pools:  # the expected busiest of its pools' hashed uplinks, all groups at once (hE74)
-            shared = shared * ecmp_tiers.tier_factor(fabric.ecmp_pools[i], fabric.ecmp_flows, size, n, stride, k_tier,
-                                                     k_domain, shared / over, fabric.concurrent_groups == 1, all_to_all)
+            throws = ecmp_tiers.tier_throws(fabric.ecmp_pools[i], fabric.ecmp_flows, size, n, stride, k_tier,
+                                            k_domain, shared / over, fabric.concurrent_groups == 1, all_to_all)
+            shared = shared if throws is None else shared * throws[0]
         if all_to_all:
             # of the (n - k_domain) / n of a rank's bytes on its NIC, (n - k_t) / (n - k_domain) leave the tier's
             # domain (hF65: 1 - k_t / n counted the scale-up share twice, 6 % short on 16 nodes)
@@ -293,7 +296,17 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
             limit = fabric.nic_bytes_per_s / (shared * leaving)
             nic_rate = np.where(crossed, np.minimum(nic_rate, limit), nic_rate)
         else:
-            cross_bw = np.where(crossed, np.minimum(cross_bw, k_tier * fabric.nic_bytes_per_s / shared), cross_bw)
+            limit = k_tier * fabric.nic_bytes_per_s / shared
+            cross_bw = np.where(crossed, np.minimum(cross_bw, limit), cross_bw)
+        if throws is not None:
+            hashed.append((crossed, limit, *throws, fabric.ecmp_pools[i][0]))
+        elif fabric.ecmp_pools:
+            known = np.where(crossed, np.minimum(known, limit), known)
+    if len(hashed) > 1:  # hashed tiers crossed at once: the expected slowest of all, not the slower expectation (hE75)
+        if all_to_all:
+            nic_rate = ecmp_tiers.slowest_rate(nic_rate, known, hashed)
+        else:
+            cross_bw = ecmp_tiers.slowest_rate(cross_bw, known, hashed)
     bottleneck = np.minimum(bottleneck, len(fabric.tier_sizes) - 1)
     if all_to_all:
         # of a rank's bytes, 1/n stay local, (k-1)/n go over the scale-up link and (n-k)/n over the NIC, in

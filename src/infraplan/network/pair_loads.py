@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.network.collectives import Fabric, send_recv_time
-from infraplan.network.ecmp_tiers import hashed_over_even
+from infraplan.network.ecmp_tiers import hashed_over_even, slowest_of_hashed
 
 PAIR_LOADS = True
 """hF72: `collective send-recv` counts its pairs on each NIC and rail uplink (`send_recv_seconds_alone`); False: the
@@ -49,6 +49,7 @@ def busiest_pair_link(fabric: Fabric, src: np.ndarray, dst: np.ndarray) -> tuple
     gpn, count = rails.shape[0], int(rails.max()) + 1
     domain = fabric.scale_up_domain
     worst, name = 0.0, "scale-up"
+    hashed: list[tuple[int, int, float, int]] = []  # (balls, bins, seconds a ball, pools) of each hashed tier (hE75)
     inside = src // domain == dst // domain
     if inside.any():
         worst = 1.0 / fabric.scale_up_bytes_per_s
@@ -59,6 +60,7 @@ def busiest_pair_link(fabric: Fabric, src: np.ndarray, dst: np.ndarray) -> tuple
     nic_load = max(int(np.bincount((s // gpn) * gpn + d % gpn).max()), 1)
     if nic_load / fabric.nic_bytes_per_s > worst:
         worst, name = nic_load / fabric.nic_bytes_per_s, "nic"
+    known = worst  # seconds a byte of the links no hash touches
     entries = np.bincount(rails.ravel(), minlength=count).astype(np.float64)  # NICs of a node on each rail
     for i, (size, over, tier) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, fabric.tier_names,
                                                strict=True)):
@@ -75,20 +77,27 @@ def busiest_pair_link(fabric: Fabric, src: np.ndarray, dst: np.ndarray) -> tuple
                 ratio = max(ratio, float(np.max(load / room)))
         else:
             ratio = float(max(np.bincount(s[leave] // size).max(), np.bincount(d[leave] // size).max())) / size
-        if fabric.ecmp_pools:  # hashed (ECMP): the expected busiest uplink of the pools these pairs leave by (hE74)
-            ratio *= pairs_hashed(fabric, i, ratio, np.unique(s[leave] // size).size)
         seconds = ratio * over / fabric.nic_bytes_per_s
+        throw = pairs_thrown(fabric, i, ratio, np.unique(s[leave] // size).size) if fabric.ecmp_pools else None
+        if throw is not None and throw[1] > 1:  # hashed (ECMP): the expected busiest uplink of its pools (hE74)
+            hashed.append((throw[0], throw[1], seconds * throw[1] / throw[0], throw[2]))
+            seconds *= hashed_over_even(*throw)
+        else:
+            known = max(known, seconds)
         if seconds > worst:
             worst, name = seconds, tier
-    return worst, name
+    # tiers hashed at once: the expected slowest of all their busiest uplinks, not the slower expectation (hE75)
+    slowest = slowest_of_hashed(tuple(hashed), known) if hashed else None
+    return (worst, name) if slowest is None else (slowest, name)
 
 
-def pairs_hashed(fabric: Fabric, tier: int, busy: float, domains: int) -> float:
-    """`ecmp_tiers.hashed_over_even` of pairs that leave `domains` domains of tier `tier` with `busy` of the busiest
-    pool's GPUs sending out (`busy` x its GPUs x a pair's flows thrown on its bins, each domain's pools drawing)."""
+def pairs_thrown(fabric: Fabric, tier: int, busy: float, domains: int) -> tuple[int, int, int]:
+    """(balls, bins, pools) of pairs that leave `domains` domains of tier `tier` with `busy` of the busiest pool's
+    GPUs sending out (`busy` x its GPUs x a pair's flows thrown on its bins, each domain's pools drawing): their
+    factor is `ecmp_tiers.hashed_over_even` of it."""
     bins, gpus = fabric.ecmp_pools[tier]
     size = fabric.tier_sizes[tier]
-    return hashed_over_even(max(round(gpus * busy * fabric.ecmp_flows), 1), bins, max(round(domains * size / gpus), 1))
+    return max(round(gpus * busy * fabric.ecmp_flows), 1), bins, max(round(domains * size / gpus), 1)
 
 
 def send_recv_seconds_alone(fabric: Fabric, size_bytes: float, n: int, stride: int) -> tuple[float, str] | None:

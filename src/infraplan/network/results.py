@@ -50,6 +50,15 @@ class NetworkReport(Result):
     kind: str = Field(description="fabric kind (infiniband, roce, ...)")
     rail_optimized: bool = Field(description="rail-optimised leaves")
     rail_only: bool = Field(False, description="rail-only: no switch joins two rails (arXiv:2307.12169)")
+    load_balancing: str = Field("adaptive", description="how its switches spread flows over equal-cost uplinks, as "
+                                "`train`, `serve`, `collective` and the flow model price it: 'adaptive' (per packet: "
+                                "the even spread) or 'ecmp' (a hash per flow: expected collisions priced, hE74)")
+    load_balancing_stated: bool = Field(True, description="whether the system file states `load_balancing` (false: "
+                                        "omitted, so its kind's default: adaptive on InfiniBand, ecmp elsewhere)")
+    load_balancing_basis: str = Field("", description="where the balancing comes from: the file's "
+                                      "`load_balancing_source`, or the kind's default taken")
+    ecmp_flows_per_pair_count: int | None = Field(None, description="ecmp: the flows (QPs) each GPU pair hashes "
+                                                  "(`ecmp_flows_per_pair`); null on adaptive fabrics")
     tiers: list[FabricTier] = Field(description="switch tiers, bottom first")
     switches_total: int = Field(description="switches (count)")
     links_total: int = Field(description="links cabled and priced (count): the tiers' `links_from_below` summed, "

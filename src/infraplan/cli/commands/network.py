@@ -66,6 +66,10 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
                   f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
                   f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:,.0f} W per {device}); capex "
                   f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per {device})")
+    count = r.ecmp_flows_per_pair_count
+    flows = f", {count} flow{'s' if count != 1 else ''} per {device} pair hashed" if count else ""
+    said = "stated" if r.load_balancing_stated else "omitted: its kind's default"
+    console.print(f"load balancing: {r.load_balancing}{flows} ({said})", highlight=False)
     if r.clos_switches_count is not None and r.clos_capex_usd is not None and r.clos_power_w is not None:
         console.print(f"vs the system's Clos: {r.clos_switches_count:,} switches, {fmt_usd(r.clos_capex_usd)}, "
                       f"{fmt_rate(r.clos_power_w, 'W')}; rail-only: {_versus_clos(r)}")
