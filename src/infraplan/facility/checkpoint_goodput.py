@@ -81,9 +81,9 @@ def interval_formula_note(write_s: float, mttf_s: float, interval_s: float, youn
 def given_interval_note(job: dict[str, Any]) -> str:
     """The goodput at the job's own checkpoint interval against Daly's optimum (`job_reliability`'s dict), one line."""
     given, daly = job["checkpoint_interval_s"], job["daly_interval_s"]
-    return (f"checkpoint interval {given:,.4g} s as given (--checkpoint-interval): goodput {job['goodput']:.1%}, "
-            f"against {job['goodput_at_daly_interval']:.1%} at Daly's optimum of {daly:,.4g} s (the same failures, "
-            f"writes and restarts)")
+    return (f"checkpoint interval {significant_text(given, 4)} s as given (--checkpoint-interval): goodput "
+            f"{job['goodput']:.1%}, against {job['goodput_at_daly_interval']:.1%} at Daly's optimum of "
+            f"{significant_text(daly, 4)} s (the same failures, writes and restarts)")  # "2e+04 s" before (hI75)
 
 
 
