@@ -177,6 +177,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         require_context(input_len + output_len, shape.name, shape.max_seq_len)
     cluster = Cluster.resolve(system, purpose="LLM serving")  # as `serve`, `plan` and `fleet-mix`
     sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
+    if max_gpus is not None and not cluster.generic and not answer_only:  # past a named system's size: its serve
+        cluster.check_gpus(max_gpus, "--max-gpus")  # lines were refused (hW75); plan / fleet-mix size many of it
     # the stack: the asked one where it runs on the part, else the part's vendor's (`serving.engines`), as `serve`
     engine, stack_notes = serving_stack_for(stack, acc) if not isinstance(stack, ServingEngine) else (engine, [])
     versioned = [*stack_notes, *versioned, *slo_notes]

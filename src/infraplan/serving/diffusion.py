@@ -38,7 +38,7 @@ from infraplan.serving.image_steady_state import (
 from infraplan.serving.llm_iteration import ITERATION_OVERHEAD_S, Deployment, IterationCost
 from infraplan.serving.serving_metrics import percentiles, power_assumption, power_terms
 from infraplan.serving.serving_sim import PoolResult, run_pool
-from infraplan.serving.workloads import arrival_times
+from infraplan.serving.workloads import arrival_times, unused_arrival_note
 
 WEIGHT_BYTES = 2.0  # bf16/fp16 weights
 RUNTIME_RESERVE_BYTES = 1.5e9
@@ -193,6 +193,8 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
         requests, length, notes, warnings = _run_length(spec, system, gpus, rate, requests, max_batch, dtype, model)
         header["offline_images_per_s"] = length.offline_images_per_s
     assert requests is not None  # offline: given (above)
+    if undrawn := unused_arrival_note(spec, None, 0, rate is None):  # an offline run's gamma arrivals (hW75)
+        warnings = [*warnings, undrawn]
     cost = diffusion_cost(dm, acc, max_batch, dtype)
     arrival, pool = _run(cost, dep, spec, steps, rate, requests, seed)
     latency = pool.finish_s - arrival

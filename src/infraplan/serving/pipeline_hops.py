@@ -83,7 +83,8 @@ def hops_note(fabric: Fabric, tp: int, pp: int, attention_dp: int, word: str, po
     where = (f"each stage's {group} {word}s span domains" if group > unit else
              f"{unit // group} stage group{'s' if unit // group > 1 else ''} of {group} a domain, in stage order")
     hops, inside = ", ".join(f"{j} -> {j + 1}" for j in crosses), pp - 1 - len(crosses)
+    which = (f"its stage hop (stage {hops})" if pp == 2 else  # PP 2: not "1 of its 1 stage hops" (hW75)
+             f"{len(crosses)} of its {pp - 1} stage hops (stage {hops})")
     return (f"PP {pp}{f' ({pool} pool)' if pool else ''} on {unit}-{word} scale-up domains ({where}; a replica "
-            f"starts at a domain edge): {len(crosses)} of its {pp - 1} stage hops (stage {hops}) "
-            f"{'crosses' if len(crosses) == 1 else 'cross'} to the next domain over the NICs"
-            + (f", {inside} over the scale-up links" if inside else "") + " (serving.pipeline_hops)")
+            f"starts at a domain edge): {which} {'crosses' if len(crosses) == 1 else 'cross'} to the next domain over "
+            "the NICs" + (f", {inside} over the scale-up links" if inside else "") + " (serving.pipeline_hops)")

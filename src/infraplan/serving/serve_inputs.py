@@ -85,10 +85,13 @@ def offline_fill_note(requests: int, given: str, mean_tokens: float, replicas: i
     ranks = f" x {attention_dp:,} attention-DP ranks" if attention_dp > 1 else ""
     bound = ("the max batch, --max-batch" if room == max_batch else
              f"the KV cache's room at the mean request's {mean_tokens:,.0f} tokens")
+    # a trace's rows are its requests (--requests N reads its first N and adds none): a larger trace fills them; a
+    # share under one request a batch was "about 0 a batch" (hW75)
+    fill = f"a trace of {room * batches:,} rows" if given == "trace" else f"--requests {room * batches:,}"
     return (f"offline: {count} over {batches:,} engine batches ({replicas:,} replica{'s' if replicas > 1 else ''}"
-            f"{ranks}), about {share:,.0f} a batch against the {room:,} each can hold ({bound}): every batch "
-            "decodes part-filled, so the tokens/s is that burst's, below the deployment's full offline rate, which "
-            f"rises with the batch (and so does TPOT); --requests {room * batches:,} fills every batch")
+            f"{ranks}), about {format(share, ',.0f' if share >= 1 else '.2g')} a batch against the {room:,} "
+            f"each can hold ({bound}): every batch decodes part-filled, so the tokens/s is that burst's, below the "
+            f"deployment's full offline rate, which rises with the batch (and so does TPOT); {fill} fills every batch")
 
 
 AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache
@@ -282,8 +285,13 @@ def plan_slos(spec: WorkloadSpec | None, ttft_slo: float | None, tpot_slo: float
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     one_token = spec is None and output_len == 1
-    if ttft is None or (tpot is None and not one_token):
-        raise InputError("give --ttft-slo and --tpot-slo (or a workload that defines them)"
+    if ttft is None or (tpot is None and not one_token):  # the SLOs missing, named (hW75: a workload file with a
+        # TTFT SLO alone was told to give both, "or a workload that defines them")
+        missing = [f"--{k}-slo" for k, v in (("ttft", ttft), ("tpot", tpot)) if v is None and not (k == "tpot" and
+                                                                                                  one_token)]
+        raise InputError(f"give {' and '.join(missing)} ("
+                         + (f"workload {spec.name or 'file'} defines no {' or '.join(m[2:6].upper() for m in missing)} "
+                            "SLO)" if spec else "or a workload that defines them)")
                          + ("; --output-len 1 needs only --ttft-slo" if ttft is None and one_token else ""))
     moot = "a --tpot-slo is not counted" if tpot is not None else "no TPOT SLO is needed"
     return ttft, tpot, ([f"--output-len 1: no request has a decode step, so {moot} (only TTFT is judged)"]

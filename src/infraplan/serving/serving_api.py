@@ -65,7 +65,13 @@ from infraplan.serving.serve_inputs import (
 from infraplan.serving.serving_metrics import assumed_host_note, per_watt_note, steady_power_note
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
-from infraplan.serving.workloads import clip_to_context, clipped_note, require_context
+from infraplan.serving.workloads import (
+    clip_to_context,
+    clipped_note,
+    ignored_columns_note,
+    require_context,
+    unused_arrival_note,
+)
 from infraplan.units import counted
 
 IMAGE_MAX_BATCH = 16  # an image run's batch cap where --max-batch is not given (`estimate_image_serving`'s default)
@@ -276,6 +282,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(short_trace)
     if replayed := trace_clients_note(trace, clients if closed else 0):  # its arrivals unused (hW70)
         notes.append(replayed)
+    if undrawn := unused_arrival_note(spec, workload, clients if closed else 0, offline):  # a workload's (hW75)
+        notes.append(undrawn)
+    if unread := ignored_columns_note(trace):  # a trace's columns beyond its three, named (hW75)
+        notes.append(unread)
     source = "trace" if trace else "requests" if given_requests is not None else "default"  # the offline count's
     if offline and pair is None and dep.pp == 1 and (fill := offline_fill_note(  # few requests a batch (hW59)
             len(reqs), source, context, dep.replicas, dep.attention_dp, dep.max_batch,

@@ -6,7 +6,7 @@ benchmark of trtllm-bench and MLPerf Offline). Lengths: fixed, or log-normal wit
 clipped. Every random draw comes from `numpy.random.default_rng(seed)`: same seed, same requests.
 
 A trace is a CSV file with a header naming `arrival_s`, `input_tokens`, `output_tokens` (other columns are
-ignored); each bad row is an InputError naming its line.
+ignored, and said: `ignored_columns_note`); each bad row is an InputError naming its line.
 """
 
 from __future__ import annotations
@@ -75,6 +75,19 @@ def clipped_note(drawn: Requests, served: Requests, clipped: int, model: str, co
             f"(prompt first, then output): the figures are for the truncated requests, mean prompt "
             f"{float(served.input_tokens.mean()):,.0f} and output {float(served.output_tokens.mean()):,.0f} tokens "
             f"served where the workload drew {mean_in:,.0f} and {mean_out:,.0f}")
+
+
+def unused_arrival_note(spec: WorkloadSpec | None, workload: str | None, clients: int, offline: bool) -> str | None:
+    """Say that a workload's own arrival process (gamma, its `cv`) goes undrawn in a closed loop (`clients` > 0) or
+    offline: those runs send requests as clients free up or all at t = 0, and the burstiness the workload names
+    was dropped without a word (session 74's walk; a trace's arrivals are said by `trace_clients_note`). Poisson
+    (the default, no parameter of its own beside --rate) and open-loop runs: None."""
+    if spec is None or spec.arrival.process == "poisson" or not (clients > 0 or offline):
+        return None
+    how = (f"--concurrency {clients:,} sends each client's next request when its last one ends" if clients > 0
+           else "--offline sends every request at t = 0")
+    return (f"workload {workload or spec.name}'s {spec.arrival.process} arrivals (cv {spec.arrival.cv:g}) are not "
+            f"drawn: {how} (give --rate instead to draw them)")
 
 
 def arrival_times(n: int, rate_per_s: float | None, process: Arrival, rng: np.random.Generator,
@@ -190,3 +203,18 @@ def read_trace(path: str, limit: int | None = None) -> Requests:
     if not arrivals:
         raise InputError(f"trace {path} has no requests")
     return Requests(np.array(arrivals), np.array(inputs), np.array(outputs))
+
+
+def ignored_columns_note(path: str | None) -> str | None:
+    """Name a trace's columns beyond TRACE_COLUMNS, which `read_trace` does not read (a prefix hash, a session or a
+    priority column changed no figure without a word: session 74's walk). None without a trace or without such a
+    column. Called after `read_trace` has read the file (its header is valid)."""
+    if path is None:
+        return None
+    header = next(csv.reader(io.StringIO(read_text_file(path, "trace file").partition("\n")[0])), [])
+    extra = [c for c in header if c not in TRACE_COLUMNS]
+    if not extra:
+        return None
+    return (f"trace {path}: column{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} not read (a trace "
+            f"gives each request's {', '.join(TRACE_COLUMNS)} alone; no prefix sharing, session or priority is "
+            "modelled from it)")
