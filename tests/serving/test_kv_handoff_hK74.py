@@ -11,10 +11,10 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import DisaggregatedDeployment, kv_transfer_s
-from infraplan.serving.kv_handoff import handoff_transfer_s, inside_share, placement, worker_domains
+from infraplan.serving.kv_handoff import handoff_transfer_s, inside_share, worker_domains
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.pipeline_hops import hop_crosses_domain
-from infraplan.serving.replica_packing import aligned_gpus, held_gpus, packed_gpus, replica_starts
+from infraplan.serving.replica_packing import aligned_gpus, held_gpus, packed_gpus, place_pools, replica_starts
 from infraplan.serving.serving_sim import simulate_disaggregated
 from infraplan.serving.workloads import fixed_requests
 
@@ -61,7 +61,7 @@ def test_the_placement_holds_what_held_gpus_counts_or_the_pools_sit_apart() -> N
                 for na in range(1, 5):
                     for nb in range(1, 5):
                         pools = (Deployment(tp=a, replicas=na), Deployment(tp=b, replicas=nb))
-                        placed, held = placement(pools, domain)
+                        placed, held = place_pools(pools, domain)
                         counted = held_gpus(pools, domain)
                         assert held >= counted
                         if held == counted:

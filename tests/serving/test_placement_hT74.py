@@ -27,7 +27,7 @@ from infraplan.planning.fleet_mix import plan_fleet
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.pipeline_hops import hop_crosses_domain, hops_note, pipeline_hops_time
-from infraplan.serving.replica_packing import held_gpus, packed_gpus, shared_gpus
+from infraplan.serving.replica_packing import held_gpus, packed_gpus, place_pools
 
 H100 = load_system("dgx-h100-superpod")
 FABRIC = Fabric.from_system(H100, load_accelerator(H100.accelerator))
@@ -113,7 +113,8 @@ def test_shared_packing_against_placing_each_group(domain: int) -> None:
         for unit in range(1, big):
             for n_l in range(0, 9):
                 for n_s in range(0, 9):
-                    assert shared_gpus((n_l, big), (n_s, unit), domain) == _placed_first_fit(
+                    pools = [Deployment(tp=big, replicas=n_l), Deployment(tp=unit, replicas=n_s)]  # hT75: one placement
+                    assert place_pools(pools, domain)[1] == _placed_first_fit(
                         (n_l, big), (n_s, unit), domain), (big, unit, n_l, n_s)
 
 

@@ -22,7 +22,7 @@ from tests.config_copies import one_line_error
 
 from infraplan.planning.fleet_mix_llm import deployment_line
 from infraplan.serving import capacity
-from infraplan.serving.replica_packing import packed_gpus, replicas_within
+from infraplan.serving.replica_packing import aligned_gpus, packed_gpus, replicas_within
 from infraplan.serving.replica_search import ALTERNATIVES, SearchJob, grown, option_rank, run_level
 from infraplan.serving.results import ServingPlanResult
 
@@ -47,7 +47,9 @@ def test_packing_rule_against_placing_each_group() -> None:
                 assert packed_gpus(groups * unit, unit, domain) == _placed(groups, unit, domain), (domain, unit, groups)
             for pp in (1, 2, 3):
                 for limit in range(1, 200, 7):
-                    most = max(r for r in range(limit // (unit * pp) + 1) if _placed(r * pp, unit, domain) <= limit)
+                    # hT75: replicas of PP > 1 are held where `aligned_gpus` places them (serve-plan's count)
+                    most = max(r for r in range(limit // (unit * pp) + 1) if (
+                        _placed(r, unit, domain) if pp == 1 else aligned_gpus([(r, pp)], unit, domain)) <= limit)
                     assert replicas_within(limit, unit * pp, unit, domain) == most, (domain, unit, pp, limit)
     # the module docstring's cases; TP dividing the domain, or wider than it, as before
     assert [packed_gpus(12, 6, 8), packed_gpus(6, 6, 8), packed_gpus(6, 3, 8), packed_gpus(9, 3, 8)] == [16, 8, 8, 11]

@@ -13,18 +13,29 @@ a same-node hand-off drives the NICs at the scale-out rate (`SCALE_UP_HANDOFF_EN
 projects' sources and docs, not re-read here). Until session 74 every stack's hand-off took the scale-up links
 wherever the pair sat in one domain.
 
-Where the two workers sit. The pools are placed as `replica_packing.held_gpus` holds them (one worker = one group of
-TP x attention DP GPUs at PP 1, inside one domain): the larger groups first, D // L a domain, the smaller groups
-into the room they leave, then domains of their own; groups of one size in pool order, the prefill pool's first
-(ASSUMPTION: no launch interleaves them; an interleaving holds as many GPUs). Pools packed apart (where that holds
-fewer, `held_gpus`) share no domain, unless both fit one. A worker of PP > 1, or of a group spanning domains, is
-taken to share none with the other pool's workers (its stages' pages go stage to stage: not placed here), unless
-the whole pair fits one domain. The routers do not pick a decode worker by where the prefill ran (Dynamo's frontend
-round-robin by default, SGLang's PD router likewise: `serving.disaggregated`), so a request's decode worker is any
-of the pool's alike, and a share f = sum over domains of (prefill workers in it / P) x (decode workers in it / Q) of
-the hand-offs stay inside a domain (`inside_share`). Each request's transfer is priced at its expectation over the
-decode workers, f x (the scale-up transfer) + (1 - f) x (the NIC transfer): decode 2 x TP6 beside prefill 2 x TP2 on
-8-GPU nodes (one of each a node) hands half its prompts over NVLink (TensorRT-LLM, vLLM), none (SGLang).
+Where the two workers sit. The pools are placed by `replica_packing.place_pools`, the one placement whose count
+`replica_packing.held_gpus` holds (one worker = one group of TP x attention DP GPUs at PP 1, inside one domain):
+the larger groups first, D // L a domain, the smaller groups into the room they leave, then domains of their own;
+groups of one size in pool order, the prefill pool's first (ASSUMPTION: no launch interleaves them; an
+interleaving holds as many GPUs). Pools packed apart (where that holds fewer, `held_gpus`) share no domain, unless
+both fit one. A worker of PP > 1, or of a group spanning domains, is taken to share none with the other pool's
+workers (its stages' pages go stage to stage: not placed here), unless the whole pair fits one domain.
+
+Which decode worker a request's KV goes to. No router these stacks are served behind picks the decode worker by
+where the prefill ran: Dynamo's frontend routes round-robin by default, and its other modes are random and kv
+(ai-dynamo 0.8.1 dynamo/frontend/main.py:129-135 `--router-mode` choices; the kv mode weighs the prefix blocks a
+worker already caches against its active blocks, `--kv-overlap-score-weight`, main.py:136-141, no place term);
+SGLang's router in PD mode picks the decode server by `--decode-policy`, else `--policy`, default cache_aware, of
+random / round_robin / cache_aware / power_of_two / manual (sglang-router 0.3.2 router_args.py:28-30, 244-272;
+its mini load balancer draws the prefill and the decode server independently at random, mini_lb.py:98-107);
+vLLM's disaggregated proxy examples round-robin over the decode instances (examples/online_serving/
+disaggregated_serving, as recalled, not re-read here). So a request's decode worker is any of the pool's alike,
+a share f = sum over domains of (prefill workers in it / P) x (decode workers in it / Q) of the hand-offs stays
+inside a domain (`inside_share`), and each request's transfer is priced at its expectation over the decode
+workers, f x (the scale-up transfer) + (1 - f) x (the NIC transfer): decode 2 x TP6 beside prefill 2 x TP2 on
+8-GPU nodes (one of each a node) hands half its prompts over NVLink (TensorRT-LLM, vLLM), none (SGLang). `serve`
+says f where 0 < f < 1 and the stack's connector takes the scale-up links (`handoff_note`): a router placing each
+request's decode on its prefill worker's node would hand them all over NVLink, one ignoring it as priced.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.network.collectives import Fabric
 from infraplan.serving.disaggregated import DisaggregatedDeployment, kv_transfer_s
 from infraplan.serving.llm_iteration import Deployment
-from infraplan.serving.replica_packing import held_gpus, stage_unit
+from infraplan.serving.replica_packing import held_gpus, place_pools
 
 SCALE_UP_HANDOFF_ENGINES = ("trtllm", "vllm")  # KV connectors over UCX: cuda_ipc inside a node (module docstring)
 
@@ -50,36 +61,8 @@ def scale_up_handoff(engine: str) -> bool:
 def worker_domains(pools: Sequence[Deployment], domain: int) -> list[list[int]] | None:
     """Per pool, the domain each of its workers sits in (module docstring's placement), -1 for a worker of PP > 1
     or of a group spanning domains; None where the pools are held apart (`held_gpus`: fewer that way)."""
-    placed, held = placement(pools, domain)
+    placed, held = place_pools(pools, domain)
     return None if held > held_gpus(pools, domain) else placed
-
-
-def placement(pools: Sequence[Deployment], domain: int) -> tuple[list[list[int]], int]:
-    """(`worker_domains`'s placement of the pools' workers sharing domains, the accelerators it holds: a domain
-    whole unless its room fits a further group of a unit it holds, a spanning or PP > 1 worker its own)."""
-    room: list[int] = []  # free accelerators per domain opened
-    smallest: list[int] = []  # the smallest group each holds
-    placed: list[list[int]] = [[-1] * dep.replicas for dep in pools]
-    order = sorted((i for i, dep in enumerate(pools) if dep.pp == 1 and stage_unit(dep) <= domain),
-                   key=lambda i: -stage_unit(pools[i]))  # the larger groups first, pool order among equals
-    held = 0
-    for i in order:
-        unit = stage_unit(pools[i])
-        first = 0  # the first domain with room for a group of this size
-        for w in range(pools[i].replicas):
-            d = next((d for d in range(first, len(room)) if room[d] >= unit), None)
-            if d is None:
-                d = len(room)
-                room.append(domain)
-                smallest.append(unit)
-            room[d] -= unit
-            smallest[d] = unit  # the groups come larger first
-            placed[i][w] = d
-            while first < len(room) and room[first] < unit:  # a domain full for this size is full for later ones
-                first += 1
-    for free, unit in zip(room, smallest, strict=True):  # whole unless its room fits a further group it holds
-        held += domain - free if free >= unit else domain
-    return placed, held + sum(dep.gpus for i, dep in enumerate(pools) if i not in order)
 
 
 def inside_share(pair: DisaggregatedDeployment, domain: int) -> float:
@@ -107,3 +90,17 @@ def handoff_transfer_s(shape: TransformerShape, fabric: Fabric, pair: Disaggrega
         return across
     inside = kv_transfer_s(shape, fabric, pre, dec, prompt_tokens, dec.kv_dtype, True)
     return np.asarray(share * inside + (1.0 - share) * across, dtype=np.float64)
+
+
+def handoff_note(pair: DisaggregatedDeployment, domain: int, word: str) -> str | None:
+    """The share of hand-offs priced inside one domain, and the router it assumes, where it is neither all nor none
+    and the stack's connector takes the scale-up links there (module docstring); else None."""
+    share = inside_share(pair, domain) if scale_up_handoff(pair.decode.engine) else 0.0
+    if not 0.0 < share < 1.0:
+        return None
+    return (f"KV hand-off: {share * 100:.0f} % of prefill / decode worker pairs sit in one {domain}-{word} scale-up "
+            f"domain (f = {share:.3f}), so each prompt's transfer is priced as {share:.3f} x its scale-up-link time + "
+            f"{1.0 - share:.3f} x its NIC time; ASSUMPTION: the router picks the decode worker without regard to "
+            "where the prefill ran (Dynamo round-robin / random / kv, SGLang router policies, vLLM's proxy: none "
+            "weighs placement); a router keeping each hand-off in its domain would price all of it over the "
+            "scale-up links")

@@ -35,7 +35,10 @@ pools of two units share domains where that holds fewer: the larger groups first
 smaller ones into the room they leave (first fit, the way a scheduler bin-packs), then domains of their own; a
 domain whose room fits no further group of a unit it holds is held whole (the one-unit rule above). The held count
 is the fewer of that and the pools packed apart: decode 2 x TP6 beside prefill 2 x TP2 on 8-GPU nodes holds 16
-(each node TP6 + TP2), where apart they held 16 + 4 = 20.
+(each node TP6 + TP2), where apart they held 16 + 4 = 20. One function places the workers (`place_pools`): the
+held count is read off it, and `serving.kv_handoff` reads each worker's domain off the same placement (hT75; until
+then a closed form, `shared_gpus`, counted what `kv_handoff`'s own first fit placed: equal on 306,336 two-pool
+cases, domains 4 to 72, and removed).
 
 Replicas (hK74). A replica of PP stage groups is placed at the first group slot where it crosses no more domain
 edges than its PP groups need (ceil(PP / k) - 1; `aligned_gpus`): a replica whose groups fit one domain sits whole in
@@ -47,7 +50,7 @@ many. Until hK74 the groups were packed back to back, so TP2 PP3 x 2 on 8-GPU no
 Where the group divides the domain, or a domain holds at most 2 groups (every stranding TP on 8-GPU nodes), the held
 count is the back-to-back packing's; otherwise a domain a replica skipped keeps room for a group and holds only its
 own (the last-domain rule above): 2 x TP16 PP3 on NVL72 holds 96 (48 + 48) where back to back held 104 (72 + 32).
-The disaggregated shared packing (`shared_gpus`, two units) places groups, not replicas, so pools of PP > 1 are
+The disaggregated shared packing (`place_pools`, two units) places groups, not replicas, so pools of PP > 1 are
 held apart (hV74): shared, decode TP6 PP2 beside prefill TP2 PP2 on 8-GPU nodes held 32 for 2 + 2 replicas (each node
 a TP6 and a TP2 stage group), which puts each prefill replica's two stages on two nodes while `serving.pipeline_hops`
 priced its hop inside one; apart they hold 40, as the hop is priced.
@@ -77,13 +80,37 @@ def packed_gpus(gpus: int, unit: int, domain: int) -> int:
 
 
 def replicas_within(limit: int, gpus_per_replica: int, unit: int, domain: int) -> int:
-    """The most replicas of `gpus_per_replica` (groups of `unit`) whose held accelerators stay within `limit`."""
+    """The most replicas of `gpus_per_replica` (PP stage groups of `unit`) whose held accelerators stay within
+    `limit`, each placed as `aligned_gpus` places it (the count serve-plan's options are held at,
+    `replica_search.SearchJob.gpus`): the replicas are added one at a time until the next would pass the limit.
+    Until session 75 this counted the groups packed back to back (`packed_gpus`), more than the aligned placement
+    holds for some PP > 1 layouts on 16- to 72-accelerator domains (TP 20 PP 2 on NVL72: 2 replicas hold 80, back
+    to back 92), so serve-plan's replica limit fell short of what its options hold. One-group replicas (PP 1) take
+    the closed form of their back-to-back packing, the same placement."""
     if not strands(unit, domain):
         return limit // gpus_per_replica
-    per = domain // unit
-    full = limit // domain
-    groups = full * per + min(per - 1, (limit - full * domain) // unit)
-    return groups // (gpus_per_replica // unit)
+    pp, per = gpus_per_replica // unit, domain // unit
+    if pp == 1:  # fast path (4.6 ms a call walked at 16,384 GPUs of TP 3): one-group replicas never cross an edge,
+        full = limit // domain  # so they pack back to back, `packed_gpus` (tests/serving/test_one_packing_hT75.py)
+        return full * per + min(per - 1, (limit - full * domain) // unit)
+    used: dict[int, int] = {}  # groups per domain
+    held = replicas = cursor = 0
+    while True:
+        start = _start_at(cursor, pp, per)
+        for slot in range(start, start + pp):
+            g = used.get(slot // per, 0)  # a domain's groups hold g x unit, all `per` of them the whole domain
+            held += unit if g + 1 < per else domain - g * unit
+            used[slot // per] = g + 1
+        if held > limit:
+            return replicas
+        replicas, cursor = replicas + 1, start + pp
+
+
+def _start_at(cursor: int, pp: int, per: int) -> int:
+    """The group slot a replica of `pp` stage groups starts at, `per` slots a domain, the next free one `cursor`:
+    there, unless it would cross more domain edges than its groups need (ceil(pp / per) - 1), the next domain's
+    edge (module docstring, "Replicas")."""
+    return cursor + (per - cursor % per if (cursor % per + pp - 1) // per > -(-pp // per) - 1 else 0)
 
 
 def replica_starts(pools: Sequence[tuple[int, int]], unit: int, domain: int) -> list[int]:
@@ -94,12 +121,9 @@ def replica_starts(pools: Sequence[tuple[int, int]], unit: int, domain: int) -> 
     starts: list[int] = []
     cursor = 0  # the next free group slot
     for replicas, pp in pools:
-        least = -(-pp // per) - 1
         for _ in range(replicas):
-            if (cursor % per + pp - 1) // per > least:  # it would cross one edge more here: the next domain's edge
-                cursor += per - cursor % per
-            starts.append(cursor)
-            cursor += pp
+            starts.append(_start_at(cursor, pp, per))
+            cursor = starts[-1] + pp
     return starts
 
 
@@ -122,27 +146,33 @@ def stage_unit(dep: Deployment) -> int:
     return dep.tp * dep.attention_dp
 
 
-def shared_gpus(large: tuple[int, int], small: tuple[int, int], domain: int) -> int:
-    """The accelerators (groups, unit) `large` and `small` (units L > S, both within `domain`) hold where the small
-    groups fill the room the large ones leave, first fit (module docstring): a domain is held whole unless its room
-    fits a further group of a unit it holds."""
-    (n_l, big), (n_s, unit) = large, small
-    per = domain // big
-    full, rest = divmod(n_l, per)
-    room = domain - per * big  # a full domain's: < L
-    fits = room // unit
-    into_full = min(n_s, full * fits)
-    held = full * domain
-    if fits and into_full % fits:  # the last full domain filled: room for a further small group
-        held -= room - into_full % fits * unit
-    left = n_s - into_full
-    if rest:
-        room = domain - rest * big  # >= L: open (held for its groups) unless small groups fill it
-        into = min(left, room // unit)
-        left -= into
-        used = rest * big + into * unit
-        held += used if domain - used >= unit else domain
-    return held + packed_gpus(left * unit, unit, domain)
+def place_pools(pools: Sequence[Deployment], domain: int) -> tuple[list[list[int]], int]:
+    """The one placement of pools sharing domains (module docstring, "Disaggregated pools"): per pool, the domain
+    each of its workers (one group of TP x attention DP at PP 1) sits in, -1 for a worker of PP > 1 or of a group
+    spanning domains (its own accelerators, not placed); and the accelerators the placement holds. The larger
+    groups first, each in the first domain with room (D // L a domain, then the smaller ones into the room those
+    leave, then domains of their own), pool order among groups of one size; a domain is held whole unless its room
+    fits a further group of the smallest unit it holds. `held_gpus` reads the shared count off it and
+    `kv_handoff.worker_domains` the workers' domains."""
+    room: list[int] = []  # free accelerators per domain opened
+    smallest: list[int] = []  # the smallest group each holds
+    placed: list[list[int]] = [[-1] * dep.replicas for dep in pools]
+    order = sorted((i for i, dep in enumerate(pools) if dep.pp == 1 and stage_unit(dep) <= domain),
+                   key=lambda i: -stage_unit(pools[i]))  # the larger groups first, pool order among equals
+    for i in order:
+        unit = stage_unit(pools[i])
+        first = 0  # the first domain with room for a group of this size
+        for w in range(pools[i].replicas):
+            while first < len(room) and room[first] < unit:  # a domain full for this size is full for later ones
+                first += 1
+            if first == len(room):
+                room.append(domain)
+                smallest.append(unit)
+            room[first] -= unit
+            smallest[first] = unit  # the groups come larger first
+            placed[i][w] = first
+    held = sum(domain - free if free >= unit else domain for free, unit in zip(room, smallest, strict=True))
+    return placed, held + sum(dep.gpus for i, dep in enumerate(pools) if i not in order)
 
 
 def held_gpus(pools: Sequence[Deployment], domain: int) -> int:
@@ -155,10 +185,8 @@ def held_gpus(pools: Sequence[Deployment], domain: int) -> int:
                 for unit in by_unit)
     inside = sorted((unit, gpus // unit) for unit, gpus in by_unit.items() if unit <= domain)
     if len(inside) != 2 or not any(strands(unit, domain) for unit, _ in inside) or any(d.pp > 1 for d in pools):
-        return apart  # (shared_gpus places groups: a PP > 1 replica's stages on two domains, hops priced inside one)
-    (small, n_s), (big, n_l) = inside
-    spanning = sum(gpus for unit, gpus in by_unit.items() if unit > domain)
-    return min(apart, spanning + shared_gpus((n_l, big), (n_s, small), domain))
+        return apart  # (place_pools places groups: a PP > 1 replica's stages on two domains, hops priced inside one)
+    return min(apart, place_pools(pools, domain)[1])
 
 
 def idle_note(pools: Sequence[Deployment], domain: int, word: str) -> str | None:

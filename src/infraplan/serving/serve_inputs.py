@@ -12,6 +12,7 @@ Split out of `serving.serving_api` (session 58).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from infraplan import bounds
@@ -24,9 +25,11 @@ from infraplan.limits import MAX_REQUESTS
 from infraplan.network.collective_algorithms import custom_all_reduce_time
 from infraplan.network.collectives import bottleneck_tier, collective_time
 from infraplan.ops.precision import RECIPES, scope_words
+from infraplan.serving.deployment import Deployment
+from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
-from infraplan.serving.replica_packing import packed_gpus
+from infraplan.serving.replica_packing import held_gpus
 from infraplan.serving.tp_split import ENGINE_NAMES, tp_degrees
 from infraplan.serving.workloads import Requests, fixed_requests, read_trace, workload_requests
 from infraplan.units import counted
@@ -99,12 +102,14 @@ AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usabl
 
 def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
             kv_dtype: str, max_batch: int, token_budget: int,
-            engine: str | ServingEngine | None = None) -> tuple[int, str]:
+            engine: str | ServingEngine | None = None, prefill_gpus: int = 0,
+            prefill: PrefillLayout | None = None) -> tuple[int, str]:
     """Smallest TP inside the scale-up domain (every one vLLM / SGLang build, else powers of two: `tp_degrees`) that
     leaves a useful KV cache (>= AUTO_TP_KV_SHARE of the usable memory), of those the one holding the fewest
-    accelerators on the scale-up domains (`replica_packing.packed_gpus`; the smallest of a tie, so a TP dividing the
-    domain is the smallest as before), and the note that says the rule, the KV share of each TP tried and the one
-    chosen."""
+    accelerators on the scale-up domains (`replica_packing.held_gpus`, the count `serve` holds; with a prefill pool
+    of its own layout, `prefill_gpus` in `prefill`, the pair's, as they share domains; the smallest of a tie, so a
+    TP dividing the domain is the smallest as before), and the note that says the rule, the KV share of each TP
+    tried and the one chosen."""
     family = engine.engine if isinstance(engine, ServingEngine) else (
         None if engine is None else load_engine(engine).engine)
     # vLLM's, SGLang's splits (hW72), every TP they build (hG73); other engines: powers of two
@@ -114,11 +119,13 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
     if not candidates:
         raise InputError(f"no TP divides {gpus // pp} {accelerator.device_word}s per pipeline and {shape.num_heads} "
                          "heads")
+    domain = system.node.scale_up_domain
+    pools = {t: held_pools(gpus, t, pp, prefill_gpus, prefill) for t in candidates}
+    held = {t: held_gpus(p, domain) for t, p in pools.items()}
     tried: list[str] = []
     chosen, met = candidates[-1], False
-    domain = system.node.scale_up_domain
     for t in candidates:
-        if met and packed_gpus(gpus, t, domain) >= packed_gpus(gpus, chosen, domain):
+        if met and held[t] >= held[chosen]:
             continue  # holds no fewer than the TP taken (hV2 73: the smallest meeting the share may strand some)
         cap = kv_capacity(shape, accelerator, t, pp, dtype, kv_dtype, token_budget, max_batch, engine=engine)
         share = cap.kv_cache_bytes / cap.usable_bytes if cap.usable_bytes > 0 else 0.0
@@ -127,7 +134,8 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
             chosen, met = t, True
     # a TP group stays inside one domain (`replica_packing`): where the smallest TP meeting the share strands some of
     # a domain's accelerators, a larger one meeting it on fewer held accelerators is taken, as serve-plan ranks them
-    held = packed_gpus(gpus, chosen, domain)
+    own = {t: sum(d.gpus for d in p) for t, p in pools.items()}  # the pools' own accelerators
+    beside = f" with the prefill pool's {prefill_gpus:,}" if len(pools[chosen]) == 2 else ""
     return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the {gpus // pp} "
                     f"{accelerator.device_word}s per pipeline stage and the {shape.num_heads} heads, within the "
                     f"{domain}-{accelerator.device_word} scale-up domain"
@@ -135,9 +143,24 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
                        f"{shape.name}'s KV heads or FFN width" if unbuilt else "") + ") leaving >= "
                     f"{AUTO_TP_KV_SHARE * 100:.0f} % of the usable memory to the KV cache"
                     + (", of those the one holding the fewest accelerators on the scale-up domains (a TP group inside "
-                       "one; the smallest of a tie)" if any(packed_gpus(gpus, t, domain) > gpus for t in candidates)
+                       "one; the smallest of a tie)" if any(held[t] > own[t] for t in candidates)
                        else "") + f": {', '.join(tried)}{'' if met else ': none does, the largest taken'}"
-                    + (f" (TP {chosen} holds {held:,} of them)" if held > gpus else "") + "; --tp N sets it")
+                    + (f" (TP {chosen}{beside} holds {held[chosen]:,} of them)" if held[chosen] > own[chosen] else "")
+                    + "; --tp N sets it")
+
+
+def held_pools(gpus: int, tp: int, pp: int, prefill_gpus: int = 0,
+               prefill: PrefillLayout | None = None) -> list[Deployment]:
+    """The pools `auto_tp` counts the held accelerators of at TP `tp`: `gpus` in replicas of TP x PP, beside
+    `prefill_gpus` in the prefill layout `prefill` (its TP and PP the decode pool's where it leaves them) where it
+    divides them (else the run is refused later, `disaggregated.split_pools`, and the decode pool counted alone)."""
+    decode = Deployment(tp=tp, pp=pp, replicas=gpus // (tp * pp))
+    if prefill is None or prefill_gpus <= 0:
+        return [decode]
+    layout = Deployment(tp=prefill.tp or tp, pp=prefill.pp or pp, attention_dp=prefill.attention_dp or 1)
+    if prefill_gpus % layout.gpus_per_replica:
+        return [decode]
+    return [replace(layout, replicas=prefill_gpus // layout.gpus_per_replica), decode]
 
 
 def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: int | None,

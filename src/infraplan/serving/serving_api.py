@@ -39,6 +39,7 @@ from infraplan.serving.engines import ONLINE_MAX_BATCH, changed_engine_settings,
 from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.kv_default import default_kv_dtype
+from infraplan.serving.kv_handoff import handoff_note
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.pipeline_hops import hops_note
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
@@ -200,7 +201,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         tp_n = 1  # DP attention: one GPU per attention rank, as SGLang and DeepSeek decode deploy
         tp_why = "--tp auto with --attention-dp: TP 1, one accelerator per attention rank (SGLang, DeepSeek decode)"
     elif tp == "auto":
-        tp_n, tp_why = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, max_batch, token_budget, spec_engine)
+        tp_n, tp_why = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, max_batch, token_budget, spec_engine,
+                               prefill_gpus if split else 0, prefill)  # the pair's held count (hT75)
     else:
         try:
             tp_n = int(tp)
@@ -311,6 +313,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
     notes += [n for pool, t in tps.items() if (n := nccl_inside_note(t, cluster, row, spec_engine, pool))]  # (hI59)
     notes += [idle] if idle else []  # the held domains' idle accelerators (hT73)
+    notes += [n for n in [pair and handoff_note(pair, cluster.fabric.scale_up_domain, acc.device_word)] if n]  # hT75
     pools = {"": dep} if pair is None else {"prefill": pair.prefill, "decode": pair.decode}
     notes += [n for pool, d in pools.items()
               if (n := hops_note(cluster.fabric, d.tp, d.pp, d.attention_dp, acc.device_word, pool))]  # (hT74)
