@@ -101,6 +101,9 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
                       "web runner and the sweep (`sweep.train_run`, hP61) add them")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples", "no_spare_policy")},
     ("train", "costs"): ("api web", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
+    ("reliability", "plan"): ("api sweep", "train's plan flags as one string, read by the CLI's train parser "
+                              "(cli/commands/train.plan_estimate); the API takes the plan's estimate by "
+                              "planning.shrunk_plan.plan_reliability (hS75); the web a train body's fields"),
     **{("search", o): ("api", "the best plan's whole run on top of the search (`planning.search_run`), as the "
                        "CLI, the web runner and the sweep (`sweep.train_run.search`, hP62) add it")
        for o in ("tokens", "location", "server_price", "eval_every", "eval_samples", "no_spare_policy")},

@@ -36,9 +36,10 @@ def test_the_best_plans_run_is_train_tokens_of_its_command(capsys: pytest.Captur
 
 def test_tokens_adds_the_run_and_changes_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
     plain, run = cli_json(capsys, SEARCH), cli_json(capsys, [*SEARCH.split(), "--tokens", "1T"])
-    assert "best_run" not in plain and set(run) == {*plain, "best_run", "best_run_command"}  # (its rerun line: hR61)
+    added = {"best_run", "best_run_command", "run_ranked_count"}  # (its rerun line: hR61; runs ranked: hS75)
+    assert "best_run" not in plain and set(run) == {*plain, *added} and run["run_ranked_count"] == 5
     timing = {"wall_time_s", "configs_per_s"}  # the search's own wall clock
-    assert {k: v for k, v in run.items() if k not in timing | {"best_run", "best_run_command"}} == \
+    assert {k: v for k, v in run.items() if k not in timing | added} == \
         {k: v for k, v in plain.items() if k not in timing}
 
 

@@ -22,7 +22,8 @@ from infraplan.web.infrastructure_requests import ScenarioInput
 from infraplan.web.request_fields import WebRequest, takes_upload
 from infraplan.web.requests import REQUESTS
 
-OWN_FIELDS = {("search", "gpus"), ("serve-plan", "disaggregation"), ("plan", "scenario"), ("compare", "scenarios")}
+OWN_FIELDS = {("search", "gpus"), ("serve-plan", "disaggregation"), ("plan", "scenario"), ("compare", "scenarios"),
+              ("reliability", "plan")}  # (hS75: the CLI's train flags in one text, the web's a train body's fields)
 """The only fields the web describes in its own words (each with its reason in `WEB_OWN`): a new one is reviewed."""
 
 

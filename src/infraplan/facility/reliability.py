@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from infraplan.catalog import list_presets, load_model
@@ -227,7 +228,8 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        repair_s: float = DEFAULT_REPAIR_S,
                        checkpoint_interval_s: float | None = None, checkpoint_bytes_per_param: float | None = None,
                        optimizer: str = "adam", no_spare_policy: str = DEFAULT_NO_SPARE_POLICY,
-                       shrink_unit_gpus: int | None = None) -> ReliabilityReport:
+                       shrink_unit_gpus: int | None = None,
+                       speed: Callable[[int], float] | None = None) -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days` and per day, MTTF, checkpoint interval, goodput
     (at `checkpoint_interval_s` where given, else at Daly's optimum), and the GPUs the job holds and keeps out of
     service by scale-up domain (`domain_hold`). `checkpoint_bytes_per_param`: the model's checkpoint at `optimizer`'s
@@ -237,7 +239,9 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     would size, as it does the model's (`checkpoint_size_basis` says so; `model` and `optimizer` are null).
     `no_spare_policy`, `shrink_unit_gpus`: what the job does while its system has no spare unit, and the GPUs it
     sheds together, dividing the job (`facility.spare_policy`; None: one scale-up domain, or where the job is not
-    whole domains the largest count dividing both, hV74)."""
+    whole domains the largest count dividing both, hV74). `speed`: a plan's share of full-size throughput on the GPUs
+    a shrunk job keeps (`reliability --plan`: planning.shrunk_plan.plan_reliability, train --tokens's; None: each
+    replica at full speed)."""
     check_policy(no_spare_policy)
     if checkpoint_bytes_per_param is None and optimizer != "adam" and checkpoint_size_bytes is None:
         raise InputError(f"optimizer {optimizer!r} needs its checkpoint_bytes_per_param (training.optimizer_models."
@@ -268,7 +272,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         raise InputError(f"--shrink-unit must divide the job's {gpus:,} {cluster.accelerator.device_word}s (whole "
                          f"data-parallel replicas, 1 .. {gpus:,}), got {shrink_unit_gpus:,}")
     unit = math.gcd(int(hold["domain_gpus"]), gpus) if shrink_unit_gpus is None else shrink_unit_gpus  # whole units
-    short = short_of_spares(cluster, gpus, job, hold, repair_s, no_spare_policy, unit)
+    short = short_of_spares(cluster, gpus, job, hold, repair_s, no_spare_policy, unit, speed)
     unexpected = days * SECONDS_PER_DAY / job["job_mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
     band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40

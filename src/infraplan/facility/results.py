@@ -163,7 +163,32 @@ class FacilityReport(Result):
                                        "there is none")
 
 
-class ReliabilityReport(Result):
+class SpareFields(Result):
+    """A training job's hold on its system's servers or scale-up domains and what it does while none is spare: the
+    fields `reliability` (ReliabilityReport) and a run (`train` / `search --tokens`, planning's TrainingRunTotals)
+    share, declared once (facility/outage.py `domain_hold`, facility/spare_policy.py)."""
+
+    expected_gpus_out_of_service: float | None = Field(None, description="mean accelerators of the job's servers or "
+                                                       "scale-up domains out of service at once at the repair time, "
+                                                       "a failed domain's healthy ones included (a run: reliability's "
+                                                       "at a 3-day repair with no spare trays); the goodput assumes "
+                                                       "spares outside the job stand in for them (count; null: the "
+                                                       "rate does not say which failures take a node out)")
+    goodput_of_gpus_held: float | None = Field(None, description="goodput x job accelerators / (accelerators held + "
+                                               "out of service): the share of the hardware committed that trains")
+    no_spare_policy: str = Field("shrink", description="--no-spare-policy: shrink (fewer data-parallel replicas) | "
+                                 "wait, what the job does while its system has no spare server or domain for a "
+                                 "failed one (facility/spare_policy.py)")
+    full_size_fraction: float | None = Field(None, description="share of the time the job's servers or domains are "
+                                             "all in service, its system's spares counted (null: spares always "
+                                             "suffice, or none is known)")
+    goodput_with_repairs: float = Field(description="the wall clock's goodput: goodput with the policy's waits or "
+                                        "smaller size and its grows' restarts counted (shrink: x mean throughput "
+                                        "share; wait: x full_size_fraction); equal to goodput where spares always "
+                                        "suffice")
+
+
+class ReliabilityReport(SpareFields):
     """`infraplan reliability`: interruptions, job MTTF, checkpoint interval and goodput of a training job."""
 
     expected_interruptions: float = Field(description="job interruptions expected over `days`, unexpected + "
@@ -229,21 +254,6 @@ class ReliabilityReport(Result):
                            "idle ones (count)")
     repair_time_s: float = Field(description="failure to server back in service, seconds (required: the model's "
                                  "default is an assumption, 3 days, facility/outage.py DEFAULT_REPAIR_S)")
-    expected_gpus_out_of_service: float | None = Field(None, description="mean GPUs of the job's domains out of "
-                                                       "service at once, a failed domain's healthy ones included "
-                                                       "(count; null: the rate does not say which failures take "
-                                                       "a node out)")
-    goodput_of_gpus_held: float | None = Field(None, description="goodput x job GPUs / (GPUs held + GPUs out of "
-                                               "service): the share of the hardware committed that trains")
-    no_spare_policy: str = Field("shrink", description="what the job does while its system has no spare server "
-                                 "or domain for a failed one: shrink (fewer data-parallel replicas) or wait "
-                                 "(facility/spare_policy.py)")
     shrink_unit_gpus: int = Field(0, description="GPUs the job sheds and regains together under shrink: one "
-                                  "data-parallel replica (count; --shrink-unit, default one scale-up domain or the "
-                                  "largest count dividing it and the job)")
-    full_size_fraction: float | None = Field(None, description="share of the time the job's servers or domains are "
-                                             "all in service, its system's spares counted (null: spares always "
-                                             "suffice, or the rate does not say which failures take a node out)")
-    goodput_with_repairs: float = Field(description="goodput with the policy's waits or smaller size and its grows' "
-                                        "restarts counted (shrink: x mean throughput share; wait: x "
-                                        "full_size_fraction); equal to goodput where spares always suffice")
+                                  "data-parallel replica (count; --shrink-unit, or the --plan's replica; default one "
+                                  "scale-up domain or the largest count dividing it and the job)")

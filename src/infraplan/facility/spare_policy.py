@@ -10,23 +10,22 @@ while X > s it is short of X - s units, and the policy (`--no-spare-policy`) say
 
 - `wait`: the job idles until enough units are repaired and resumes at full size (a fixed-size job's behaviour: its
   parallel plan names every rank). It runs P(X <= s) of the time (`full_size_fraction`).
-- `shrink` (the default): the job restarts from its last checkpoint on the units in service, data parallelism
-  shrunk to the replicas that fit them (Megatron-Core's distributed checkpoints load at another DP size:
-  megatron/core/dist_checkpointing, "resharding"; the global batch kept by more micro-batches a replica). A plan's
-  job (`train --tokens`, `search --tokens`, `plan` / `scenario` training rows, the web) runs at its smaller plan's
-  throughput, the step priced again at fewer replicas and the same global batch (`speed`: planning/shrunk_plan.py);
-  `reliability`, which holds no plan, at the replicas' share (ASSUMPTION: a replica's throughput unchanged). A
-  repaired unit that lets a
-  replica back (M/G/infinity: returns from state x at the rate failures enter it, lambda_B P(X = x - 1), lambda_B =
-  mu / repair time) is taken back the cheaper way: by a restart of its own, a planned stop of a checkpoint write and a
-  restart (R + d, added to `goodput`'s planned interruptions), or at the job's next interruption's restart, the
-  replica idle until then (its share x the mean time to that interruption, 1 / (1 / MTTF + planned rate)). One 8-GPU
-  server of 2,048 waits for the next restart (0.05 % of the job for ~3 h against a 10-minute restart); one NVL72
-  domain of 8 restarts at once (12.5 % for ~21 h). Where no replica fits the units in service the job waits, as
-  `wait` does (a DP-1 plan cannot shrink); where it never runs (e^-mu below the smallest double) one line refuses.
-  The unit that shrinks (`shrink_unit_gpus`): one data-parallel replica (TP x CP x PP), times the replicas an
-  expert-parallel group folds over (Megatron-Core: TP x CP x DP divisible by ETP x EP); `reliability --shrink-unit`,
-  default one scale-up domain.
+- `shrink` (the default): the job restarts from its last checkpoint on the units in service, data parallelism shrunk to
+  the replicas that fit them (Megatron-Core's distributed checkpoints load at another DP size:
+  megatron/core/dist_checkpointing, "resharding"; the global batch kept by more micro-batches a replica). A plan's job
+  (`train --tokens`, `search --tokens`, `plan` / `scenario` training rows, the web) runs at its smaller plan's
+  throughput, the step priced again at fewer replicas and the same global batch (`speed`: planning/shrunk_plan.py;
+  `reliability --plan` too, `plan_reliability`); `reliability` without a plan at the replicas' share (ASSUMPTION: a
+  replica's throughput unchanged). A repaired unit that lets a replica back (M/G/infinity: returns from state x at the
+  rate failures enter it, lambda_B P(X = x - 1), lambda_B = mu / repair time) is taken back the cheaper way: by a
+  restart of its own, a planned stop of a checkpoint write and a restart (R + d, added to `goodput`'s planned
+  interruptions), or at the job's next interruption's restart, the replica idle until then (its share x the mean time to
+  that interruption, 1 / (1 / MTTF + planned rate)). One 8-GPU server of 2,048 waits for the next restart (0.05 % of the
+  job for ~3 h against a 10-minute restart); one NVL72 domain of 8 restarts at once (12.5 % for ~21 h). Where no replica
+  fits the units in service the job waits, as `wait` does (a DP-1 plan cannot shrink); where it never runs (e^-mu below
+  the smallest double) one line refuses. The unit that shrinks (`shrink_unit_gpus`): one data-parallel replica (TP x CP
+  x PP), times the replicas an expert-parallel group folds over (Megatron-Core: TP x CP x DP divisible by ETP x EP);
+  `reliability --shrink-unit`, default one scale-up domain.
 
 The job's goodput with the policy (`goodput_with_repairs`) = its goodput (with the grows' stops, shrink) x the share
 of full-size throughput it runs at on average (wait: P(X <= s)); `train --tokens`, `plan` / `scenario` training rows
@@ -135,7 +134,8 @@ def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU")
                "and resumes at full size when they are repaired")
     else:
         basis = ("each smaller plan's step priced at the same global batch, more micro-batches a replica"
-                 if short["shrunk_plan_priced"] else "each replica at full speed: no plan given")
+                 if short["shrunk_plan_priced"] else
+                 "each replica at full speed: no plan given, --plan prices its smaller plans")
         how = (f"--no-spare-policy shrink (the default): while short of spares the job restarts on the units in "
                f"service with whole shrink units of {short['shrink_unit_gpus']:,} {device}s (a data-parallel replica; "
                f"where none fits it waits), {significant_text(100.0 * short['throughput_fraction'], 3)} % of full-size "

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from infraplan.catalog.error_bands import ErrorBand
-from infraplan.facility.results import FacilityNetwork, FacilityReport
+from infraplan.facility.results import FacilityNetwork, FacilityReport, SpareFields
 from infraplan.results import Result
 from infraplan.training.results import PlanSearchResult, TrainingEstimate
 
@@ -23,28 +23,14 @@ def _absent(value: object) -> bool:
     return value is None
 
 
-class TrainingRunTotals(Result):
+class TrainingRunTotals(SpareFields):
     """Totals of a training run on `tokens`: wall clock with failures (and evaluations, with --eval-every), GPU-hours,
-    energy, CO2 and cost."""
+    energy, CO2 and cost; the spare fields `reliability` gives for the same job (SpareFields) first."""
 
     time_to_train_s: float = Field(description="wall clock, (compute time + evaluation_time_s) / goodput_with_repairs, "
                                    "seconds")
     goodput: float = Field(description="fraction of the wall clock not lost to failures and checkpoints: training "
                            "(and evaluating, with --eval-every) (reliability model)")
-    expected_gpus_out_of_service: float | None = Field(
-        None, description="mean accelerators of the job's servers / scale-up domains out of service at once at a "
-        "3-day repair, as `reliability` counts them with no spare trays: the goodput assumes spares outside the job "
-        "stand in for them (a note says so where it matters) (count; null: the rate does not say which failures "
-        "take a node out)")
-    goodput_of_gpus_held: float | None = Field(None, description="goodput x job accelerators / (accelerators held + "
-                                               "out of service), `reliability`'s: the share of the hardware "
-                                               "committed that trains")
-    no_spare_policy: str = Field("shrink", description="--no-spare-policy: shrink | wait, what the job does while its "
-                                 "system has no spare unit for a failed one (facility/spare_policy.py)")
-    full_size_fraction: float | None = Field(None, description="share of the time the job's units are all in service "
-                                             "(null: its system's spares always suffice, or none is known)")
-    goodput_with_repairs: float = Field(description="the wall clock's goodput: goodput with the policy's waits or "
-                                        "smaller size counted (goodput where spares always suffice)")
     job_mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
     checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
     gpu_hours: float = Field(description="billed_accelerators_count x wall clock, accelerator-hours")
@@ -125,6 +111,10 @@ class SearchRunResult(PlanSearchResult):
                                          "--location, --server-price, --costs, --eval-every, --eval-samples; "
                                          "`planning.search_run.run_flags`); the line `search --tokens` prints and "
                                          "the web page shows; null where no plan fits")
+    run_ranked_count: int = Field(0, description="plans by step time (the first of `top`, in the best's tier) "
+                                  "whose runs were priced and ranked by time_to_train_s, the repair policy's goodput "
+                                  "and evaluations in it: the best is the one that finishes first (count; "
+                                  "planning.search_run.RUN_RANKED_PLANS)")
 
 
 class TrainingCapacity(Result):

@@ -13,7 +13,9 @@ web alike (hR61).
 
 from __future__ import annotations
 
+import itertools
 import shlex
+from collections.abc import Callable
 
 from infraplan.catalog.loader import load_model
 from infraplan.catalog.schemas import System
@@ -71,21 +73,82 @@ def run_flags(tokens: str, location: str | None = None, server_price: float | No
     return " ".join(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None)
 
 
+RUN_RANKED_PLANS = 5
+"""`search --tokens` prices the runs of the first this many plans by step time (the best's tier) and ranks them by
+their wall clock: under a repair policy a plan a little slower a step may finish sooner (its shrunk plans faster, its
+shrink unit smaller). tests/planning/test_search_run_ranking_hS75.py: 20 gives the same winner on the README's
+search cases."""
+
+
+def searched_top(top: int, tokens: str | None) -> int:
+    """The plans a search with `--top top` keeps: at least `RUN_RANKED_PLANS` under --tokens (then cut to `top`)."""
+    return top if tokens is None else max(top, RUN_RANKED_PLANS)
+
+
 def search_with_run(result: PlanSearchResult, model: str, system: str | System | Cluster, tokens: str, *,
                     stack: str | None, sharp: bool, memory_margin: float | None, location: str | None,
                     overrides: CostOverrides, evaluated: tuple[int, int] | None, flags: str, typed: str | None = None,
-                    optimizer: str | None = None, no_spare_policy: str | None = None) -> SearchRunResult:
+                    optimizer: str | None = None, no_spare_policy: str | None = None, top: int | None = None,
+                    ranked: int = RUN_RANKED_PLANS) -> SearchRunResult:
     """The search with its best plan's whole run on `tokens` (`best_run`; None where no plan fits) and the `train`
     line that prices it again (`best_run_command`: `best.train_command` and `flags`, the run's options as
     `run_flags` spells them). `stack` and `optimizer`: those the search was given (None: the search's own), as
-    `train_command` names them."""
-    run = command = None
-    if result.best is not None:
-        name = stack if stack is not None else result.stack
-        estimate = best_plan_estimate(model, system, result.best, name, sharp, memory_margin, result.lora_rank,
+    `train_command` names them. The best is the plan whose run finishes first of the first `ranked` by step time in
+    the best's tier (`run_ranked`, objective time); `top`: the rows kept after (None: all)."""
+    rows, run, command = list(result.top), None, None
+    name = stack if stack is not None else result.stack
+
+    def priced(row: PlanMetrics) -> TrainingRunResult:
+        estimate = best_plan_estimate(model, system, row, name, sharp, memory_margin, result.lora_rank,
                                       result.lora_targets, optimizer, result.dsa_stage)
-        run = estimate_with_run(estimate, model, system, tokens, stack=name, sharp=sharp, location=location,
-                                overrides=overrides, evaluated=evaluated, typed=typed, no_spare_policy=no_spare_policy)
-        if result.best.train_command:
-            command = f"{result.best.train_command} {flags}"
-    return SearchRunResult.model_validate({**dict(result), "best_run": run, "best_run_command": command})
+        return estimate_with_run(estimate, model, system, tokens, stack=name, sharp=sharp, location=location,
+                                 overrides=overrides, evaluated=evaluated, typed=typed, no_spare_policy=no_spare_policy)
+
+    runs: list[TrainingRunResult] = []
+    order: list[int] = []
+    if result.best is not None:
+        order, runs = run_ranked(rows, priced, ranked if result.objective == "time" else 1)
+        rows = [rows[i] for i in order] + rows[len(order):]
+        run = runs[0]
+        if rows[0].train_command:
+            command = f"{rows[0].train_command} {flags}"
+    note = ranked_note(result.top, order, runs)
+    rows = rows[:top] if top is not None else rows
+    return SearchRunResult.model_validate({**dict(result), "best": rows[0] if rows else None, "top": rows,
+                                           "best_run": run, "best_run_command": command, "run_ranked_count": len(runs),
+                                           "notes": [*result.notes, *note]})
+
+
+def run_ranked(rows: list[PlanMetrics], priced: Callable[[PlanMetrics], TrainingRunResult], ranked: int
+               ) -> tuple[list[int], list[TrainingRunResult]]:
+    """(the first `ranked` of `rows` in the best's tier, those the search ranks first, as their indices in the order
+    of their runs' wall clock; those runs in that order). A tier: within the MFU guard and the memory margin, or
+    beyond either (the search ranks those after, `search_guard`). A plan the search ranks after a slower one (its
+    guard's tie band, simplest layout first: `plan_grid.GUARD_TIE_SHARE`) is taken as no faster a step than the
+    slowest ranked before it: each run's time is scaled by that step over its own, so the search's order stands
+    where the runs differ by their steps alone (spares that always suffice, no evaluations) and the repair policy
+    and the evaluations reorder it; runs within 1e-9 of each other keep it (the search's float path against
+    train's)."""
+    def flagged(row: PlanMetrics) -> bool:
+        return row.beyond_published_mfu or row.low_memory_headroom
+
+    head = list(itertools.takewhile(lambda r: flagged(r) == flagged(rows[0]), rows[:max(ranked, 1)]))
+    runs = [priced(r) for r in head]
+    slowest = list(itertools.accumulate((r.step_time_s for r in head), max))
+    times = [run.time_to_train_s * step / row.step_time_s for run, step, row in zip(runs, slowest, head, strict=True)]
+    order = sorted(range(len(runs)), key=lambda i: round(times[i] / times[0], 9))
+    return order, [runs[i] for i in order]
+
+
+def ranked_note(searched: list[PlanMetrics], order: list[int], runs: list[TrainingRunResult]) -> list[str]:
+    """One line where the run's time chose another best than the step time did (`run_ranked`'s order and runs)."""
+    if not order or order[0] == 0:
+        return []
+    best, first = searched[order[0]], searched[0]
+    was = runs[order.index(0)]
+    days, slower = 86_400.0, best.step_time_s / first.step_time_s - 1.0
+    return [f"--tokens: the best plan is the search's #{order[0] + 1} ({slower:+.2%} a step): its run finishes "
+            f"first, {runs[0].time_to_train_s / days:.4g} days against #1's "
+            f"{was.time_to_train_s / days:.4g} (goodput with repairs {runs[0].goodput_with_repairs:.2%} against "
+            f"{was.goodput_with_repairs:.2%}, --no-spare-policy {runs[0].no_spare_policy}); the first "
+            f"{len(runs)} of the search's were priced"]

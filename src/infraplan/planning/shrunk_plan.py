@@ -31,6 +31,9 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.facility.reliability import reliability_report
+from infraplan.facility.results import ReliabilityReport
+from infraplan.facility.spare_policy import plan_shrink_unit
 from infraplan.training.estimate import estimate_training
 
 
@@ -106,3 +109,28 @@ def shrunk_speed(estimate: Any, system: str | System | Cluster, shape: Transform
     return ShrunkSpeed(shape if shape is not None else estimate.model, system, estimate.config,
                        float(estimate.tokens_per_s), stack=estimate.stack, sharp=sharp, optimizer=estimate.optimizer,
                        lora_rank=estimate.lora_rank, lora_targets=estimate.lora_targets, dsa_stage=estimate.dsa_stage)
+
+
+PLAN_NOT_TAKEN = ("model", "system", "gpus", "optimizer", "tokens", "location", "server_price", "costs", "eval_every",
+                  "eval_samples", "no_spare_policy")
+"""train's inputs `reliability --plan` (CLI: train's flags; web: a train body's fields) refuses: the job's own,
+reliability's, or a whole run's."""
+
+
+def plan_reliability(estimate: Any, system: str | System | Cluster, *, sharp: bool = False,
+                     shrink_unit_gpus: int | None = None, **options: Any) -> ReliabilityReport:
+    """`reliability --plan`: `facility.reliability.reliability_report` (its `options`) of the job `estimate`'s plan
+    runs, shrunk as `train --tokens` shrinks it: by the plan's replica (`plan_shrink_unit`) at its smaller plans'
+    speed (`shrunk_speed`), so both commands give one goodput with repairs for one job. A LoRA run or a DSA warm-up
+    is refused: its checkpoint holds the adapters or the indexer alone (`training_run.checkpointed_params`), which
+    `reliability --model` does not size."""
+    c = estimate.config
+    unit = plan_shrink_unit(c.tp, c.cp, c.pp, c.ep, c.etp)
+    if shrink_unit_gpus is not None and shrink_unit_gpus != unit:
+        raise InputError(f"--shrink-unit {shrink_unit_gpus:,}: the plan sheds {unit:,} GPUs together (one data-"
+                         f"parallel replica, TP{c.tp} x CP{c.cp} x PP{c.pp}); give one or the other")
+    if getattr(estimate, "trainable_params_count", None) is not None:
+        raise InputError("--plan with --lora-rank or --dsa-stage warmup: the run's checkpoint holds the adapters or "
+                         "the indexer alone, which reliability does not size; train --tokens prices that run")
+    return reliability_report(system, int(c.gpus), shrink_unit_gpus=unit, speed=shrunk_speed(estimate, system,
+                                                                                             sharp=sharp), **options)

@@ -158,7 +158,7 @@ def search(model: Any, system: Any, gpus: Any, seq_len: Any, global_batch: Any, 
         return search_plans(model, system, gpus, seq_len, global_batch, **options)
     from infraplan.catalog.facility_loader import load_location
     from infraplan.cluster.cost import load_cost_overrides
-    from infraplan.planning.search_run import run_flags, search_with_run
+    from infraplan.planning.search_run import run_flags, search_with_run, searched_top
     from infraplan.training.evaluation import eval_options
     from infraplan.training.run_options import check_run_options
     from infraplan.units import parse_tokens
@@ -174,13 +174,14 @@ def search(model: Any, system: Any, gpus: Any, seq_len: Any, global_batch: Any, 
     policy = given["no_spare_policy"]  # search --no-spare-policy
     check_run_options(tokens, location, price, costs, no_spare_policy=policy)
     overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=price)
-    result = search_plans(model, system, gpus, seq_len, global_batch, **options)
+    top = options.pop("top", 5)  # (--tokens: the runs of the first searched_top rank them, then --top listed)
+    result = search_plans(model, system, gpus, seq_len, global_batch, top=searched_top(top, tokens), **options)
     return search_with_run(result, model, system, tokens, stack=options.get("stack"),
                            sharp=bool(options.get("sharp", False)), memory_margin=options.get("memory_margin"),
                            location=location, overrides=overrides, evaluated=evaluated,
                            flags=run_flags(tokens, location, price, costs, every, samples, policy),
                            typed=system if isinstance(system, str) else None, optimizer=options.get("optimizer"),
-                           no_spare_policy=policy)
+                           no_spare_policy=policy, top=top)
 
 
 search.__signature__ = run_signature(search_plans, SEARCH_RUN_OPTIONS)  # type: ignore[attr-defined]

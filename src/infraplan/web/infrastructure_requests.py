@@ -139,9 +139,22 @@ class ReliabilityRequest(WebRequest):
     optimizer: Literal["adam", "muon"] = "adam"  # --optimizer: the state the model's checkpoint holds (hP61)
     no_spare_policy: Literal["shrink", "wait"] = "shrink"  # --no-spare-policy (facility/spare_policy.py)
     shrink_unit: Accelerators | None = None  # --shrink-unit (null: one scale-up domain)
+    plan: dict[str, Any] | None = None  # --plan: a train body's plan fields (runners.reliability_plan reads them)
 
     flags = {"repair_s": "--repair-time",  # the CLI's name (`cli()` wrote --repair-s, which the CLI refuses)
              "checkpoint_interval_s": "--checkpoint-interval"}
+
+    def cli(self) -> str:
+        """The CLI's line: `--plan` with the plan's fields as train's flags (a flag true: the flag; false: left out,
+        its default, but --no-sequence-parallel)."""
+        line = WebRequest.cli(self.model_copy(update={"plan": None}))
+        if not self.plan:
+            return line
+        words = [f"--{k.replace('_', '-')}" if v is True else f"--{k.replace('_', '-')} {v}"
+                 for k, v in self.plan.items() if v is not None and v is not False]
+        if self.plan.get("sequence_parallel") is False:  # (train's one flag on by default: its --no- form)
+            words.append("--no-sequence-parallel")
+        return line.removesuffix(" --json") + " --plan " + shlex.quote(" ".join(words)) + " --json"
 
 
 class ScenarioInput(BaseModel):

@@ -328,6 +328,11 @@ WEB_OWN: dict[str, dict[str, str]] = {
     # the CLI takes scenario YAML files; the web a shipped preset or an uploaded spec (`ScenarioInput`)
     "plan": {"scenario": "the scenario to plan: a shipped example preset, or an uploaded spec"},
     "compare": {"scenarios": "the scenarios, the first being the base of the deltas"},
+    # the CLI's --plan is train's flags in one text (train's parser); the web takes a train body's fields
+    "reliability": {"plan": "the job's plan: a train body's plan fields (tp, pp, seq_len, global_batch, dtype, ...; "
+                            "model, system, gpus and optimizer are reliability's own): shrink sheds its data-parallel "
+                            "replicas at its smaller plans' speed, as train with tokens prices the same job "
+                            "[default: no plan, each replica at full speed]"},
 }
 """Command -> field -> the web's own words, where the web takes the field otherwise than the CLI (each with its
 reason); the test lists these fields, so a new one is a reviewed exception, not a silent copy."""

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from infraplan.catalog.loader import model_config_warnings
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides
@@ -34,7 +36,8 @@ from infraplan.planning.results import (
 )
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
-from infraplan.planning.search_run import estimate_with_run, run_flags, search_with_run
+from infraplan.planning.search_run import estimate_with_run, run_flags, search_with_run, searched_top
+from infraplan.planning.shrunk_plan import PLAN_NOT_TAKEN, plan_reliability
 from infraplan.planning.training_run import network_with_zone_note, serving_with_fabric_note
 from infraplan.raised_warnings import raised_warnings
 from infraplan.recsys.estimate import estimate_recsys
@@ -88,9 +91,9 @@ Progress = Callable[[float], None]
 """A job's progress callback: the fraction done, 0..1."""
 
 
-def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
-    evaluated = eval_options(r.eval_every, r.eval_samples, r.tokens, r.seq_len, r.global_batch)  # as `train`
-    result = estimate_training(ref(r.model), ref(r.system), r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep,
+def train_estimate(r: TrainRequest) -> TrainingEstimate:
+    """`train`'s estimate of the request's plan (its run aside): the web's train, and reliability's plan."""
+    return estimate_training(ref(r.model), ref(r.system), r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep,
                                vpp=r.vpp, seq_len=r.seq_len, global_batch=r.global_batch, micro_batch=r.micro_batch,
                                recompute=r.recompute, recompute_layers=r.recompute_layers,
                                offload_layers=r.offload_layers, zero=r.zero,
@@ -98,7 +101,12 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
                                stack=ref(r.stack), etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard,
                                lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
-                               dsa_stage=r.dsa_stage, memory_margin=r.memory_margin)  # as `train --memory-margin`
+                             dsa_stage=r.dsa_stage, memory_margin=r.memory_margin)  # as `train --memory-margin`
+
+
+def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
+    evaluated = eval_options(r.eval_every, r.eval_samples, r.tokens, r.seq_len, r.global_batch)  # as `train`
+    result = train_estimate(r)
     if r.tokens is not None:  # the CLI's `train --tokens` (`search_run.estimate_with_run`)
         return estimate_with_run(result, ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
                                  location=ref(r.location),
@@ -117,7 +125,8 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
             if progress is not None and total > 0:
                 progress((i + done / total) / len(r.gpus))
 
-        results.append(search_plans(ref(r.model), ref(r.system), n, r.seq_len, r.global_batch, dtype=r.dtype, top=r.top,
+        results.append(search_plans(ref(r.model), ref(r.system), n, r.seq_len, r.global_batch, dtype=r.dtype,
+                                    top=searched_top(r.top, r.tokens),  # (--tokens: its runs rank the first)
                                     objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
                                     schedules=(r.schedule,) if r.schedule else (), stack=ref(r.stack),
                                     mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
@@ -131,7 +140,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                                overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
                                evaluated=evaluated, optimizer=r.optimizer, no_spare_policy=r.no_spare_policy,
                                flags=run_flags(r.tokens, ref(r.location), r.server_price, None, r.eval_every,
-                                               r.eval_samples, r.no_spare_policy))
+                                               r.eval_samples, r.no_spare_policy), top=r.top)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 
@@ -223,13 +232,31 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
     size = parse_stated_bytes(r.checkpoint_size, "--checkpoint-size") if r.checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
-    return reliability_report(ref(r.system), r.gpus, r.days, ref(r.model), ref(r.failure_rate), restart_s=r.restart_s,
-                              checkpoint_size_bytes=size, spare_trays_per_domain=r.spare_trays_per_domain,
-                              repair_s=r.repair_s, checkpoint_interval_s=r.checkpoint_interval_s,
-                              checkpoint_bytes_per_param=checkpoint_bytes_per_param(
-                                  r.optimizer, ref(r.model) if size is None else None),  # the model's groups
-                              optimizer=r.optimizer,  # as `reliability --optimizer`
-                              no_spare_policy=r.no_spare_policy, shrink_unit_gpus=r.shrink_unit)
+    options: dict[str, Any] = {
+        "days": r.days, "model": ref(r.model), "failure_rate": ref(r.failure_rate), "restart_s": r.restart_s,
+        "checkpoint_size_bytes": size, "spare_trays_per_domain": r.spare_trays_per_domain, "repair_s": r.repair_s,
+        "checkpoint_interval_s": r.checkpoint_interval_s,
+        "checkpoint_bytes_per_param": checkpoint_bytes_per_param(r.optimizer, ref(r.model) if size is None else None),
+        "optimizer": r.optimizer,  # as `reliability --optimizer`
+        "no_spare_policy": r.no_spare_policy, "shrink_unit_gpus": r.shrink_unit}
+    if r.plan is None:
+        return reliability_report(ref(r.system), r.gpus, **options)
+    plan = reliability_plan(r)  # `reliability --plan`: the job's plan, shrunk as train --tokens shrinks it
+    return plan_reliability(train_estimate(plan), ref(r.system), sharp=plan.sharp, **options)
+
+
+def reliability_plan(r: ReliabilityRequest) -> TrainRequest:
+    """The train request of reliability's `plan` (train's fields, read by the web's train request: its one
+    parser), on the job's model, system, GPUs and optimizer."""
+    if given := [k for k in (r.plan or {}) if k in PLAN_NOT_TAKEN]:
+        raise InputError(f"plan takes train's plan fields (tp, pp, seq_len, global_batch, ...), not {given[0]}: the "
+                         "job's model, system, gpus and optimizer are reliability's own")
+    try:
+        return TrainRequest.model_validate({**(r.plan or {}), "model": r.model, "system": r.system, "gpus": r.gpus,
+                                            "optimizer": r.optimizer})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"plan.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
 
 
 def _job_stages(progress: Progress | None) -> Callable[[str, float, float], None]:

@@ -38,13 +38,15 @@ class RunAsk:
 
 
 def best_plan_run(result: PlanSearchResult, model: str, system: str, ask: RunAsk, stack: str | None, sharp: bool,
-                  memory_margin: float | None, optimizer: str | None = None) -> SearchRunResult | PlanSearchResult:
-    """The search with its best plan's whole run where --tokens was given (the search alone otherwise)."""
+                  memory_margin: float | None, optimizer: str | None = None, top: int | None = None
+                  ) -> SearchRunResult | PlanSearchResult:
+    """The search with its best plan's whole run where --tokens was given (the search alone otherwise); `top`: the
+    rows --top lists (the search kept `search_run.searched_top`'s, its runs ranking the first)."""
     if ask.tokens is None:
         return result
     return search_with_run(result, model, system, ask.tokens, stack=stack, sharp=sharp, memory_margin=memory_margin,
                            location=ask.location, overrides=ask.overrides, evaluated=ask.evaluated, flags=ask.flags,
-                           typed=system, optimizer=optimizer, no_spare_policy=ask.no_spare_policy)
+                           typed=system, optimizer=optimizer, no_spare_policy=ask.no_spare_policy, top=top)
 
 
 def render_best_run(result: SearchRunResult, device: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -24,6 +26,11 @@ from infraplan.facility.results import ReliabilityReport
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, NO_SPARE_POLICY_HELP, SHRINK_UNIT_HELP
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.units import counted, parse_duration_s, parse_stated_bytes
+
+PLAN_HELP = ("train's plan flags, quoted, e.g. '--tp 4 --pp 2 --seq-len 8192 --global-batch 576 --dtype fp8' "
+             "(read by train's parser; the job's --model, --system, --gpus and --optimizer are these): --no-spare-"
+             "policy shrink sheds its data-parallel replicas at its smaller plans' speed, as train --tokens prices "
+             "the same job [default: no plan, each replica at full speed]")
 
 
 def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bool = False) -> None:
@@ -106,6 +113,7 @@ def reliability(
                                         show_default=False),
     shrink_unit: int | None = typer.Option(None, "--shrink-unit", parser=ACCELERATORS, help=SHRINK_UNIT_HELP,
                                            show_default=False),
+    plan: str | None = typer.Option(None, "--plan", help=PLAN_HELP, show_default=False),
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs.
@@ -116,11 +124,20 @@ def reliability(
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
     # (refused in one line before anything is priced; the model's parameter groups at the optimizer's rates)
     per = checkpoint_bytes_per_param(optimizer, model if size is None else None)
-    emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
-                            spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s,
-                            checkpoint_interval_s=checkpoint_interval_s, checkpoint_bytes_per_param=per,
-                            optimizer=optimizer, no_spare_policy=no_spare_policy, shrink_unit_gpus=shrink_unit),
-         as_json, lambda shown: render_reliability(shown, device_word(system), size is not None))
+    options: dict[str, Any] = {
+        "days": days, "model": model, "failure_rate": failure_rate, "restart_s": restart, "checkpoint_size_bytes": size,
+        "spare_trays_per_domain": spare_trays_per_domain, "repair_s": repair_s,
+        "checkpoint_interval_s": checkpoint_interval_s, "checkpoint_bytes_per_param": per, "optimizer": optimizer,
+        "no_spare_policy": no_spare_policy, "shrink_unit_gpus": shrink_unit}
+    if plan is None:
+        report = reliability_report(system, gpus, **options)
+    else:  # the plan's job, shrunk as train --tokens shrinks it (one answer for one job)
+        from infraplan.cli.commands.train import plan_estimate
+        from infraplan.planning.shrunk_plan import plan_reliability
+
+        estimate, sharp = plan_estimate(model, system, gpus, plan, optimizer)
+        report = plan_reliability(estimate, system, sharp=sharp, **options)
+    emit(report, as_json, lambda shown: render_reliability(shown, device_word(system), size is not None))
 
 
 def register(app: typer.Typer) -> None:

@@ -29,6 +29,7 @@ from infraplan.cli.options import (
 from infraplan.errors import InputError
 from infraplan.limits import NO_SPARE_POLICY_HELP
 from infraplan.planning.results import SearchRunResult
+from infraplan.planning.search_run import searched_top
 from infraplan.training.ep_choice import EVERY_EP
 from infraplan.training.results import PlanSearchResult, ScalingResult
 from infraplan.training.search import search_plans
@@ -162,7 +163,8 @@ def search(
                 if not progress.live.is_started:  # the first plan evaluated: every input was resolved and checked
                     progress.start()
                 progress.update(task, completed=done, total=total, description=f"{n} GPUs")
-            results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
+            results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype,
+                                        top=searched_top(top, tokens),  # (--tokens: its runs rank the first)
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
                                         schedules=(schedule,) if schedule else (), stack=stack,
                                         mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
@@ -175,7 +177,7 @@ def search(
             progress.stop()
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:  # (with --tokens, its best plan's whole run: `_search_run`)
-        result = best_plan_run(results[0], model, system, ask, stack, sharp, memory_margin, optimizer)
+        result = best_plan_run(results[0], model, system, ask, stack, sharp, memory_margin, optimizer, top)
     else:
         result = ScalingResult.from_searches(results)
         if plot:

@@ -42,6 +42,7 @@ from infraplan.cli.options import (
     SystemOption,
     TrainDtypeOption,
 )
+from infraplan.errors import InputError
 from infraplan.limits import NO_SPARE_POLICY_HELP
 from infraplan.training.estimate import estimate_training
 from infraplan.training.evaluation import eval_options
@@ -259,6 +260,56 @@ def train(
     else:
         check_run_options(tokens, location, server_price, costs, no_spare_policy=no_spare_policy)
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
+
+
+PLAN_FLAGS = ("tp", "pp", "dp", "cp", "ep", "etp", "vpp", "seq_len", "global_batch", "micro_batch", "recompute",
+              "recompute_layers", "offload_layers", "zero", "zero_shard", "dtype", "attention", "order",
+              "sequence_parallel", "schedule", "stack", "sharp", "lora_rank", "lora_targets", "dsa_stage",
+              "memory_margin")
+"""train's options that make its plan (`estimate_training`'s keywords of the same names): `reliability --plan`."""
+
+
+def plan_estimate(model: str, system: str, gpus: int, flags: str, optimizer: str) -> tuple[TrainingEstimate, bool]:
+    """(the estimate, --sharp) of `reliability --plan FLAGS`: train's plan flags read by train's own parser (its
+    options, parsers and checks: one parser) for `model` on `system` at `gpus`, priced as `train` prices them."""
+    import functools
+    import shlex
+
+    import typer.main
+
+    from infraplan.planning.shrunk_plan import PLAN_NOT_TAKEN  # (the web's plan refuses the same)
+
+    try:  # typer's own click, whose errors its commands raise (as cli/main.py catches them)
+        from typer import _click as click
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        import click  # type: ignore[no-redef]
+
+    try:
+        words = shlex.split(flags)
+    except ValueError as exc:
+        raise InputError(f"--plan {flags!r}: {exc}") from None
+    flags_given = [w.split("=")[0] for w in words if w.startswith("-")]
+    refused = {"--" + name.replace("_", "-") for name in PLAN_NOT_TAKEN} | {"--json", "--help"}
+    if given := [f for f in flags_given if f in refused]:
+        raise InputError(f"--plan takes train's plan flags (--tp, --pp, --seq-len, --global-batch, ...), not "
+                         f"{given[0]}: the job's system, GPUs and optimizer are reliability's own")
+    if twice := [f for i, f in enumerate(flags_given) if f in flags_given[:i]]:
+        raise InputError(f"--plan {flags!r}: {twice[0]} is given twice; give each flag once")
+
+    def parsed(**params: Any) -> dict[str, Any]:
+        return params
+
+    reader = typer.Typer()
+    reader.command()(functools.wraps(train)(parsed))  # train's signature: its options and parsers
+    try:
+        params = typer.main.get_command(reader).main([model, "--system", system, "--gpus", str(gpus), *words],
+                                                     prog_name="reliability --plan", standalone_mode=False)
+    except click.exceptions.ClickException as exc:
+        raise InputError(f"--plan {flags!r}: {exc.format_message()}") from None
+    if not isinstance(params, dict):  # (--help inside --plan: click printed train's help)
+        raise InputError("--plan takes train's plan flags (infraplan train --help lists them)")
+    plan = {k: params[k] for k in PLAN_FLAGS}
+    return estimate_training(model, system, gpus, optimizer=optimizer, **plan), bool(plan["sharp"])
 
 
 def register(app: typer.Typer) -> None:
