@@ -175,4 +175,5 @@ def test_plan_says_a_tpu_pools_generic_node_and_reads_a_pools_system(tmp_path: P
     own = tmp_path / "measured.yaml"
     own.write_text("extends: gb200-nvl72\nnode:\n  host_power_w: 2000W\n  host_power_source: measured at our site\n")
     assert plan_of({"device": "gb200", "system": str(own)}) is None
-    assert "ASSUMED" in str(plan_of({"device": "gb200"}))
+    assert plan_of({"device": "gb200"}) is None  # its tray host is sourced since hC75 (the tray less its GPUs)
+    assert "ASSUMED" in str(plan_of({"device": "mi300x", "price_usd_per_device": 20000}))  # a 3.5 kW server, assumed

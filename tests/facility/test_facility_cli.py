@@ -59,7 +59,7 @@ def test_campus_fleet(capsys):
     assert data["h100_equivalents"] > 350_000
 
 
-@pytest.mark.parametrize("system", ["dgx-b300", "gb300-nvl72", "gb300-nvl72-superpod", "mi300x-cluster",
+@pytest.mark.parametrize("system", ["gb300-nvl72", "gb300-nvl72-superpod", "mi300x-cluster",
                                     "mi355x-cluster", "gaudi2-cluster", "mtia-400-rack"])
 def test_facility_without_a_server_price_reports_power_and_nulls_money(capsys, system):
     """Power, energy, PUE and carbon need no price: exit 0, money null, and a note naming the flag."""
@@ -82,7 +82,7 @@ def test_facility_without_a_server_price_reports_power_and_nulls_money(capsys, s
 
 
 def test_campus_without_a_server_price_reports_power(capsys):
-    code, out, _ = run(capsys, ["campus", "--power", "20MW", "--accelerator", "b300", "--phases", "2026:1",
+    code, out, _ = run(capsys, ["campus", "--power", "20MW", "--accelerator", "gb300", "--phases", "2026:1",
                                 "--json"])
     assert code == 0
     data = json.loads(out)

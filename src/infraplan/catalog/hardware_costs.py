@@ -88,6 +88,7 @@ def load_hardware_cost(accelerator: str) -> HardwareCost | None:
     return cost
 
 
+ASSUMPTION_LABEL = "ASSUMPTION"  # how the catalog labels a figure no source gives (its files' convention)
 _VALIDATED: dict[str, tuple[object, HardwareCost]] = {}  # `load_hardware_cost`'s, by name: (the entry read, its model)
 
 
@@ -131,10 +132,22 @@ def accelerator_price(accelerator: Accelerator) -> AcceleratorPrice | None:
     base, own = _entry_of(accelerator, lambda e: e.server_usd_per_accelerator is not None)
     if base is None or base.server_usd_per_accelerator is None:
         return None
-    note = None if own else (f"price of {accelerator.catalog_name} inherited by the what-if {accelerator.name} "
-                             f"(${base.server_usd_per_accelerator:,.0f} per accelerator, hardware_costs.yaml); set "
-                             "price_usd and price_source in its file to price it")
+    note = (assumed_price_note(accelerator.name, base) if own else
+            f"price of {accelerator.catalog_name} inherited by the what-if {accelerator.name} "
+            f"(${base.server_usd_per_accelerator:,.0f} per accelerator, hardware_costs.yaml); set "
+            "price_usd and price_source in its file to price it")
     return AcceleratorPrice(base.server_usd_per_accelerator, base.server_rack_units, note)
+
+
+def assumed_price_note(name: str, entry: HardwareCost) -> str | None:
+    """The line of a catalog price its entry labels ASSUMPTION (h800's, built and priced as an H100 server: no
+    published H800 server price), said by every answer that prices it (`accelerator_price`'s note: facility, campus,
+    train --tokens, serve, a plan pool); None for a sourced or derived price (hC75: facility said none)."""
+    if not entry.source.startswith(ASSUMPTION_LABEL) or entry.server_usd_per_accelerator is None:
+        return None
+    why = entry.source.removeprefix(ASSUMPTION_LABEL).lstrip(": ").split(";")[0]
+    return (f"{name}'s server price, ${entry.server_usd_per_accelerator:,.0f} per accelerator, is ASSUMED "
+            f"(hardware_costs.yaml: {why}); --server-price, a --costs file or price_usd in a part file replaces it")
 
 
 def accelerator_embodied_kg(accelerator: Accelerator) -> float | None:

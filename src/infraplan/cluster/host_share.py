@@ -52,6 +52,7 @@ from functools import lru_cache
 from typing import Literal
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
+from infraplan.catalog.hardware_costs import ASSUMPTION_LABEL
 from infraplan.catalog.schemas import Accelerator, Node, System
 
 EPOCH_SERVER_MULTIPLIER = 1.82  # server power / GPU TDP, Epoch AI from DGX H100 (10.2 kW / 8 / 700 W)
@@ -117,7 +118,6 @@ def switch_share_line(node: Node) -> str:
 # file's 41.7 W of switch trays a GPU were dropped by `recsys --accelerator FILE`, and a GB200 file stating 0 W of
 # them was charged gb200-nvl72's 50 W, where `serve` and `facility --system` price the file's node)
 NODE_SHARE_LABEL = "own node of"
-ASSUMPTION_LABEL = "ASSUMPTION"  # how the catalog labels a figure no source gives (its files' convention)
 GENERIC_RULE_LABEL = "generic rule:"  # how `accelerator_host_share`'s generic-rule source begins
 
 

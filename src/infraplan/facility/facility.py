@@ -26,7 +26,7 @@ from typing import Any
 
 from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis, no_band_basis
 from infraplan.catalog.figures import figures_notes
-from infraplan.catalog.hardware_costs import accelerator_embodied_kg
+from infraplan.catalog.hardware_costs import ASSUMPTION_LABEL, accelerator_embodied_kg
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cluster import node_system
@@ -40,7 +40,7 @@ from infraplan.cluster.cost import (
     site_inputs,
 )
 from infraplan.cluster.generic import generic_part_notes
-from infraplan.cluster.host_share import unstated_switch_note
+from infraplan.cluster.host_share import assumed_share_note, unstated_switch_note
 from infraplan.cluster.power import (
     RACK_UNITS,
     ITLoad,
@@ -139,6 +139,26 @@ def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
         rack_power_limit_w=fit.power_limit_w, rack_power_limit_source=fit.power_limit_source, note=note)
 
 
+def assumed_host_note(layout: ServerLayout) -> str | None:
+    """The line where the node's host or scale-up switch share, in every power, energy and cost figure, is ASSUMED
+    (`cluster.host_share.assumed_share_note`: mi300x-cluster's 3.5 kW a server, mtia-400-rack's tray, a part on the
+    generic rule), said as `serve`, `recsys` and a plan pool say it; facility said none (hC75)."""
+    said = assumed_share_note(layout.system.node, layout.accelerator.device_word)
+    return f"{layout.accelerator.name}: {said}" if said else None
+
+
+def assumed_cooling_note(site: SiteInputs) -> str | None:
+    """The line where the cooling's figures (PUE, WUE, rack power, floor area) are labelled ASSUMPTION in its file
+    (cooling.yaml's immersion: no published immersion figures), None for a sourced cooling (hC75: said by none)."""
+    source = site.cooling.source
+    if not source.startswith(ASSUMPTION_LABEL):
+        return None
+    why = source.split(":", 1)[-1].strip().split(". ")[0]
+    return (f"cooling {site.cooling_name!r}: its PUE {site.pue:g}, WUE {site.wue_l_per_kwh:g} L/kWh, "
+            f"{site.cooling.max_rack_power_w / 1e3:g} kW a rack and {site.cooling.floor_area_m2_per_rack:g} m2 a rack "
+            f"are ASSUMED ({why}); a cooling file of your own (--cooling FILE) replaces them")
+
+
 def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> FacilityReport:
     """All facility outputs for an IT load at a site (the result of `infraplan facility`)."""
     accelerator = layout.accelerator.name
@@ -175,7 +195,9 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         cost_reason=no_price,
         price_note=price_note(layout.accelerator, site.overrides),
         figures_notes=[*figures_notes(layout.accelerator),  # SECONDARY / PRELIMINARY figures (its power among them)
-                       *filter(None, [unstated_switch_note(layout.system)])],  # a file's NVL72-like domain, 0 W
+                       *filter(None, [unstated_switch_note(layout.system),  # a file's NVL72-like domain, 0 W
+                                      assumed_host_note(layout),  # a labelled ASSUMPTION host share (hC75)
+                                      assumed_cooling_note(site)])],  # immersion's figures (hC75)
         energy_mwh_per_year=money.energy_mwh_per_year,
         co2_t_per_year=co2,
         total_co2_t_per_year=total_co2_t_per_year(co2, embodied_year),
@@ -265,7 +287,7 @@ def size_facility(system: str | System | Cluster | None = None, accelerator: str
     load = built_load(layout, n, site.cooling, site.cooling_name, rack_power_w)
     report = facility_report(layout, load, site)
     if cluster.generic:  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
-        extra = generic_part_notes(layout.accelerator, host=True, node=True)
+        extra = generic_part_notes(layout.accelerator, host=False, node=True)  # the host line: assumed_host_note
         report = report.model_copy(update={"figures_notes": [*report.figures_notes, *extra]}) if extra else report
     notes = [system_count_note(str(accelerator), n, cluster) if accelerator is not None else
              part_as_system_note(system, cluster)]
