@@ -47,7 +47,7 @@ def test_an_entry_whose_held_object_is_another_is_a_miss() -> None:
     memo: IdentityMemo[int] = IdentityMemo(8)
     first, second = _Owner(), _Owner()
     memo.put(first, None, 1)
-    memo._entries[(id(second), None)] = (first, 1)  # the id of `second`, the entry of `first`
+    memo._entries[id(second)] = (first, {None: 1})  # the id of `second`, the entry of `first`
     assert memo.get(second) is None
     assert memo.put(second, None, 2) == 2 and memo.get(second) == 2 and memo.get(first) == 1
 

@@ -32,7 +32,13 @@ def gemm_fwd_bwd_seconds(rates: KernelRates, m: float, n: float, k: float, bytes
     fm, fn, fk, width, fr = float(m), float(n), float(k), float(bytes_per_element), float(rate)
     w_grad = width if wgrad_bytes_per_element is None else float(wgrad_bytes_per_element)
     d_grad = width if dgrad_bytes_per_element is None else float(dgrad_bytes_per_element)
-    terms = _rate_terms(rates)
+    global _KEPT_TERMS  # (one tuple, read and replaced whole)
+    kept = _KEPT_TERMS
+    if kept[0] is rates and kept[1] == kernels.WAVE_FIXED:
+        terms = kept[2]
+    else:
+        terms = _rate_terms(rates)
+        _KEPT_TERMS = (rates, kernels.WAVE_FIXED, terms)
     return (_gemm_terms(terms, fm, fn, fk, None, width, fr),
             _gemm_terms(terms, fm, fk, fn, None, d_grad, fr) + _gemm_terms(terms, fk, fn, fm, None, w_grad, fr))
 
@@ -46,6 +52,11 @@ def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, group
 # (widest M tile as a float, N tile, compute units, memory bytes/s, kernel overhead s, stream-K, per-wave fixed s,
 # its K-loop rate (0: off)) of a `KernelRates`
 _RateTerms = tuple[float, int, int, float, float, bool, float, float]
+
+
+# the rates a GEMM was last priced on, `kernels.WAVE_FIXED` then and their terms: a single estimate's layer and
+# head GEMMs share one `KernelRates` (the rates are frozen and held here, so their id is not reused while kept)
+_KEPT_TERMS: tuple[KernelRates | None, bool, _RateTerms] = (None, False, (0.0, 0, 0, 0.0, 0.0, False, 0.0, 0.0))
 
 
 def _rate_terms(rates: KernelRates) -> _RateTerms:
@@ -85,7 +96,9 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
         t = (t_memory if t_memory > t_compute else t_compute) + overhead
         return t if m * n * k * groups > 0 else 0.0
     t_memory = (m * k + k * n + m * n) * bytes_per_element / bandwidth
-    waves = math.ceil(tiles / units)
+    # ceil(tiles / units) of two ints as an int floor division: the exact ceiling, which the float quotient's
+    # ceiling is too (two ints below 2 ** 53 whose quotient is no integer lie >= 1 / units from one, far above an ulp)
+    waves = -(-tiles // units)
     if wave_rate > 0.0:  # `_gemm`'s per-wave fixed time, its operations in its order
         t_compute = waves * units * tile_m * tile_n * 2.0 * k / wave_rate + waves * wave_fixed * tile_m / widest
     else:

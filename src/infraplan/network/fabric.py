@@ -166,8 +166,8 @@ def group_domain(fabric: Fabric, n: Any, stride: Any) -> Any:
     unit = fabric.placement_unit
     if unit == 0:
         return fabric.scale_up_domain
-    if ((type(n) is float or isinstance(n, (int, float)))  # (a one-plan float first: no isinstance call)
-            and (type(stride) is float or isinstance(stride, (int, float)))):
+    if ((type(n) is float or isinstance(n, (int, float)))  # (a one-plan float or int first: no isinstance call)
+            and (type(stride) is float or type(stride) is int or isinstance(stride, (int, float)))):
         return float(math.gcd(unit, int(round(n * stride))))
     block = np.multiply(n, stride)  # whole numbers of ranks (floats or ints): exact in int64
     return np.gcd(block.astype(np.int64), unit)
