@@ -29,7 +29,7 @@ from infraplan.planning.llm_precision import precision_words, runnable_dtypes
 from infraplan.planning.scenario import plan_scenario, plan_summary
 from infraplan.planning.scenario_spec import ScenarioSpec
 
-GPUS = {"fp8": 8, "mxfp8": 8, "bf16": 16}  # the stub's answer: 8 or 16 one-device replicas by format
+GPUS = {"fp8": 8, "mxfp8": 8, "nvfp4": 4, "bf16": 16}  # the stub's answer: 8 or 16 one-device replicas by format
 PHASE = {"name": "2026", "year": 2026}
 SITE = {"name": "ohio", "power": "10MW", "location": "ohio"}
 
@@ -178,3 +178,20 @@ def test_one_supply_menu_on_every_side_is_not_re_planned(stub: None, monkeypatch
     c = compare_scenarios([low, high])
     assert [{r.pool for r in p.services} for p in c.scenarios] == [{"gb200"}, {"both"}]  # fp8, then bf16
     assert c.precision_notes == [] and c.like_for_like is None
+
+
+def test_sides_asking_no_format_in_common_are_told_which_would_compare(stub: None) -> None:
+    """hN75: nvfp4 asked on B200 against fp8 on H100 read "no asked format runs on every side (none in common)",
+    though B200 runs the fp8 the other side asked: now what each side asked, and the format every side runs."""
+    fp4, fp8 = (ScenarioSpec.model_validate(_scenario(n, d, "trtllm-0.x", [f]))
+                for n, d, f in (("b200", "b200", "nvfp4"), ("h100", "h100-sxm", "fp8")))
+    c = compare_scenarios([fp4, fp8])
+    assert c.like_for_like is None and len(c.precision_notes) == 1
+    assert c.precision_notes[0].endswith("; the sides ask no format in common (b200: [nvfp4]; h100: [fp8]); fp8 "
+                                         "runs on every side: ask it in every side's `dtypes` to compare "
+                                         "like-for-like: not compared like-for-like")
+    mx, h100 = (ScenarioSpec.model_validate(_scenario(n, d, "sglang-0.x", [f]))
+                for n, d, f in (("mtia", "mtia-400-rack", "mxfp8"), ("h100", "h100-sxm", "fp8")))
+    line = compare_scenarios([mx, h100]).precision_notes[0]  # MTIA 400 runs no fp8, H100 no mxfp8
+    assert line.endswith("; the sides ask no format in common (mtia: [mxfp8]; h100: [fp8]): not compared "
+                         "like-for-like")

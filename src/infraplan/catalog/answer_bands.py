@@ -213,12 +213,16 @@ def parts_band(accelerators: Sequence[str], stack: str | None, kind: str, metric
 def preset_of(device: str) -> str:
     """A part's catalog name (a copy or what-if file: its preset's, as `train` bands it; a system: its
     accelerator's, hU41: a plan's meta-genai-roce-24k pool was named as an accelerator family); other devices (a
-    video ASIC, a CPU pool) as named."""
+    video ASIC, a CPU pool) as named, a video device's file by its `name` (hN75: its path was the band's family)."""
+    from infraplan.catalog.inference_loader import is_video_device, load_video_device  # not on train's path
+
+    if is_video_device(device):
+        return load_video_device(device).name
     try:
         return load_accelerator(device).catalog_name
     except InputError:
         pass
     try:
         return load_accelerator(load_system(device).accelerator).catalog_name
-    except InputError:  # a video ASIC, a CPU pool: banded (or not) by its name
+    except InputError:  # a CPU pool: banded (or not) by its name
         return device

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from infraplan.catalog.facility_loader import NonNegative, Positive, catalog_file, facility_table
 from infraplan.catalog.file_checks import RackUnits
 from infraplan.catalog.loader import validated
-from infraplan.catalog.schemas import Accelerator, Spec
+from infraplan.catalog.schemas import ASSUMPTION_LABEL, Accelerator, Spec
 
 
 class DieArea(Spec):
@@ -88,7 +88,6 @@ def load_hardware_cost(accelerator: str) -> HardwareCost | None:
     return cost
 
 
-ASSUMPTION_LABEL = "ASSUMPTION"  # how the catalog labels a figure no source gives (its files' convention)
 _VALIDATED: dict[str, tuple[object, HardwareCost]] = {}  # `load_hardware_cost`'s, by name: (the entry read, its model)
 
 
@@ -148,6 +147,11 @@ def assumed_price_note(name: str, entry: HardwareCost) -> str | None:
     why = entry.source.removeprefix(ASSUMPTION_LABEL).lstrip(": ").split(";")[0]
     return (f"{name}'s server price, ${entry.server_usd_per_accelerator:,.0f} per accelerator, is ASSUMED "
             f"(hardware_costs.yaml: {why}); --server-price, a --costs file or price_usd in a part file replaces it")
+
+
+EMBODIED_FIELD_HINT = "the accelerator file (with embodied_source) sets embodied_kgco2e_per_accelerator"
+"""How a part without an embodied figure gets one: `facility`'s reason and a `plan` / fleet-mix pool's say it alike
+(hN75: the pool's line named the catalog only)."""
 
 
 def accelerator_embodied_kg(accelerator: Accelerator) -> float | None:

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from infraplan.catalog.loader import looks_like_path, preset_files, read_entry, validated
-from infraplan.catalog.loader_kinds import another_kinds_file, reader_of, refuse_as_profile
+from infraplan.catalog.loader_kinds import another_kinds_file, refuse_as_profile
 from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.part_files import same_file
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
@@ -58,14 +58,9 @@ def _refuse_extends(data: dict[str, Any], ref: str, what: str, kind: str) -> Non
     required") that did not say why."""
     if "extends" in data:
         base = data["extends"] if isinstance(data["extends"], str) else "PRESET"
-        if (other := another_kinds_file(data, ref, what)) is not None:  # a system's what-if given as a recsys model
+        own = base in preset_files("/".join(_FOLDERS[what]))  # `catalog recsys h100-sxm` printed no such preset
+        if (other := another_kinds_file(data, ref, what, what_if=not own)) is not None:  # a part's what-if (hN74)
             raise InputError(other)
-        if base not in preset_files("/".join(_FOLDERS[what])):  # `catalog recsys h100-sxm` printed no such preset
-            named = next((k for k in ("system", "accelerator", "stack") if base in preset_files(f"{k}s")), None)
-            if named is not None:
-                raise InputError(f"{what} file {ref!r} extends {named} preset {base!r}: it is a what-if of "
-                                 f"{'an' if named[0] == 'a' else 'a'} {named} file, not a {what} file: "
-                                 f"{reader_of(named)}")
         raise InputError(f"{what} file {ref!r}: `extends` is read by system, accelerator and stack files only; write "
                          f"every field (`infraplan catalog {kind} {base}` prints the preset's)")
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Callable
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,27 +30,11 @@ from infraplan.catalog.part_files import (
     read_part_fields,
     unread_figures_said,
 )
+from infraplan.catalog.preset_folders import preset_files
 from infraplan.catalog.schemas import Accelerator, Network, System
 from infraplan.catalog.user_files import parse_text, read_text_file
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError, close_names, wrong_kind
-
-_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def preset_files(folder: str) -> dict[str, Any]:
-    """Preset name -> packaged file, for a catalog folder such as 'systems' or 'video/devices'."""
-    return dict(_packaged_files(folder))
-
-
-@cache
-def _packaged_files(folder: str) -> tuple[tuple[str, Any], ...]:
-    """The packaged files of a catalog folder, listed once per process (the package does not change while it
-    runs; the serving simulator looks stacks up thousands of times per validation run)."""
-    base = resources.files("infraplan.catalog")
-    for part in folder.split("/"):
-        base = base / part
-    return tuple((entry.name.rsplit(".", 1)[0], entry) for entry in base.iterdir() if entry.name.endswith(_SUFFIXES))
 
 
 def list_presets(folder: str) -> list[str]:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from infraplan.catalog.output_files import shown_path
+from infraplan.catalog.preset_folders import what_if_kind
 from infraplan.errors import InputError
 
 SYSTEM_KEYS = frozenset({"node", "network", "total_accelerators"})
@@ -77,7 +78,7 @@ def refuse_as_model(data: Any, ref: str) -> None:
     if isinstance(data, dict) and (kind := _hardware_kind(data, stack=True)) is not None:
         raise InputError(f"model {shown_path(ref)} is {kind}, not a Hugging Face config.json: give the model as a "
                          "preset name or its config.json, the hardware with --system, a stack with --stack")
-    if (other := another_kinds_file(data, ref, "model")) is not None:  # a plan scenario as the model (hU69)
+    if (other := another_kinds_file(data, ref, "model", what_if=False)) is not None:  # a plan scenario (hU69)
         raise InputError(other.replace("not a model file", "not a Hugging Face config.json"))
     if isinstance(data, dict) and isinstance(data.get("extends"), str) and not _model_config(set(data)):
         raise InputError(f"model {shown_path(ref)} extends {data['extends']!r}: it is a what-if of a catalog file "
@@ -131,12 +132,14 @@ def reader_of(kind: str) -> str:
     return next(reader for label, _, _, reader in _FILE_KINDS if label == kind)
 
 
-def another_kinds_file(data: Any, ref: str, label: str) -> str | None:
+def another_kinds_file(data: Any, ref: str, label: str, what_if: bool = True) -> str | None:
     """The line for a user's file `ref` that failed validation as a `label` (system, accelerator, fleet, ...) and
     reads as another kind's file (hU69): `network examples/plan-minimal.yaml` listed the system schema's missing
     fields ("display_name, source, accelerator, ...: Field required; phases: Extra inputs ...") where it is a plan
-    scenario that `plan` reads. None where the file is none of them, or reads as a `label` itself (a system file
-    with a wrong figure keeps the schema's line)."""
+    scenario that `plan` reads; a what-if of a system, accelerator or stack preset too, unless `what_if` is False
+    (its `extends` names a preset of the `label` kind as well: a recsys profile is named like its part). None where
+    the file is none of them, or reads as a `label` itself (a system file with a wrong figure keeps the schema's
+    line)."""
     if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
         return None
     keys, wanted = set(data), label.removesuffix(" file")
@@ -145,5 +148,24 @@ def another_kinds_file(data: Any, ref: str, label: str) -> str | None:
     for kind, what, test, reader in _FILE_KINDS:
         if kind != wanted and test(keys, data) and not {kind, wanted} <= _PLANNERS:
             wanted = _SAID.get(wanted, wanted)
-            return f"{shown_path(ref)} is {what}, not {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} file: {reader}"
-    return None
+            return f"{shown_path(ref)} is {what}, not {_a(wanted)} {wanted} file: {reader}"
+    return _what_if_line(data.get("extends"), ref, wanted) if what_if else None
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def _what_if_line(base: object, ref: str, wanted: str) -> str | None:
+    """The line for a what-if file (`extends: PRESET` and the figures it changes, as examples/hardware/ and
+    examples/stacks/ write them) given where another kind's file is asked for (hN75): `plan
+    examples/hardware/h100-hbm-plus50.yaml` listed the scenario schema's fields ("name, phases, services, pools,
+    sites: Field required; extends: Extra inputs are not permitted; ..."), as did fleet-mix, `campus --fleet`,
+    `sweep` and `reliability --failure-rate` given it or a stack's what-if. None where `base` names no preset of a
+    kind that `extends`, or the file's own kind's."""
+    kind = what_if_kind(base)
+    if kind is None or kind == wanted:
+        return None
+    wanted = _SAID.get(wanted, wanted)
+    return (f"{wanted} file {shown_path(ref)} extends {kind} preset {base!r}: it is a what-if of {_a(kind)} {kind} "
+            f"file, not {_a(wanted)} {wanted} file: {reader_of(kind)}")

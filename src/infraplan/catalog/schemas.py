@@ -50,6 +50,8 @@ DEFAULT_HOST_LINK_SOURCE = (
     "64 GB/s per direction (32 GT/s x 16 lanes, PCI-SIG PCIe 5.0), the GPU server's link the catalog's H100, H200 "
     "and MI300X datasheets give (128 GB/s both directions)")
 
+ASSUMPTION_LABEL = "ASSUMPTION"  # how the catalog labels a figure no source gives (its files' convention)
+
 DEVICE_WORDS = {"gpu": "GPU", "tpu": "TPU", "cpu": "CPU", "asic": "accelerator"}
 """What text calls one device of each `Accelerator.kind`."""
 

@@ -52,8 +52,7 @@ from functools import lru_cache
 from typing import Literal
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
-from infraplan.catalog.hardware_costs import ASSUMPTION_LABEL
-from infraplan.catalog.schemas import Accelerator, Node, System
+from infraplan.catalog.schemas import ASSUMPTION_LABEL, Accelerator, Node, System
 
 EPOCH_SERVER_MULTIPLIER = 1.82  # server power / GPU TDP, Epoch AI from DGX H100 (10.2 kW / 8 / 700 W)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis, no_band_basis
 from infraplan.catalog.figures import figures_notes
-from infraplan.catalog.hardware_costs import ASSUMPTION_LABEL, accelerator_embodied_kg
+from infraplan.catalog.hardware_costs import ASSUMPTION_LABEL, EMBODIED_FIELD_HINT, accelerator_embodied_kg
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cluster import node_system
@@ -227,7 +227,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         embodied_co2_t=embodied_t,
         embodied_co2_t_reason=None if embodied_t is not None else (
             f"no embodied carbon for {layout.accelerator.name} in the catalog (hardware_costs.yaml); a --costs "
-            "file or the accelerator file (with embodied_source) sets embodied_kgco2e_per_accelerator"),
+            f"file or {EMBODIED_FIELD_HINT}"),
         embodied_co2_t_per_year=embodied_year,
         assumptions=FacilityAssumptions(
             load_factor=site.load_factor, wue_l_per_kwh=site.wue_l_per_kwh,

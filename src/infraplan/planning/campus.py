@@ -24,6 +24,7 @@ from infraplan.catalog.answer_bands import parts_band
 from infraplan.catalog.error_bands import FACILITY_STACK
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
+from infraplan.catalog.hardware_costs import EMBODIED_FIELD_HINT
 from infraplan.catalog.part_dates import check_ships_by
 from infraplan.cluster import Cluster
 from infraplan.cluster.cluster import node_system, part_ref
@@ -294,6 +295,18 @@ def check_fleet_options(power: object, accelerator: object, reserve: object, **c
                          "and are summed as built, with no phases, build type or chart")
 
 
+def _check_one_server_price(fleet: str, sites: list[FleetSite], overrides: CostOverrides | None) -> None:
+    """Refuse one server price for a fleet of several parts (hN75: `campus --fleet F --server-price 30000` priced
+    every site's accelerators at it without a word: RSC's A100 $25,000 -> $30,000, +$80 M, a GB300 site and a user's
+    part file stating its own `price_usd` alike)."""
+    parts = sorted({s.accelerator for s in sites})
+    if overrides is not None and overrides.server_usd_per_accelerator is not None and len(parts) > 1:
+        raise InputError(f"--server-price (or a --costs file's server_usd_per_accelerator) prices one accelerator, "
+                         f"and fleet {fleet!r} holds {len(parts)} ({', '.join(parts)}): state each part's price in "
+                         "its accelerator file (price_usd with price_source; `extends: PRESET` over a catalog part) "
+                         "and name that file as the site's accelerator, or size a fleet of one part")
+
+
 def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSitesResult:
     """Sum the sites of a fleet (preset or YAML file): accelerators, H100-equivalents, power, cost, carbon."""
     spec = load_fleet(fleet)
@@ -304,6 +317,7 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
             sites.append(_fleet_site(site, where, overrides))
         except InputError as exc:  # name the site a catalog error (location, accelerator, power) comes from
             raise InputError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
+    _check_one_server_price(spec.name, sites, overrides)
     keys = ("h100_equivalents", "it_power_w", "facility_power_w", "capex_usd", "opex_usd_per_year",
             "energy_mwh_per_year", "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")
     totals: dict[str, Any] = {k: None if any(getattr(s, k) is None for s in sites) else  # a site without a price
@@ -319,8 +333,9 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
                              "power adds the PUE (no validation case)")
     return FleetSitesResult(
         fleet=spec.name, source=spec.source, sites=sites, **totals,
-        embodied_co2_reason="; ".join(f"site {s.name!r}: no embodied carbon for {s.accelerator} in the catalog"
-                                      for s in sites if s.embodied_co2_t_per_year is None) or None,
+        embodied_co2_reason="; ".join([*(f"site {s.name!r}: no embodied carbon for {s.accelerator} in the catalog"
+                                         for s in sites if s.embodied_co2_t_per_year is None), EMBODIED_FIELD_HINT])
+        if any(s.embodied_co2_t_per_year is None for s in sites) else None,
         error_band=band, error_band_basis=basis,
         published_h100_equivalents=published,
         h100_equivalents_vs_published=totals["h100_equivalents"] / published if published else None,

@@ -116,8 +116,7 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
                 f"({said})")
         kv, asks = _like_kv(specs, plans, sides, svcs)
         if not common:
-            lines.append(f"{head}; no asked format runs on every side ({'; '.join(short) or 'none in common'}): "
-                         "not compared like-for-like")
+            lines.append(f"{head}; {_no_common(asked, short, svcs, sides, specs, plans)}: not compared like-for-like")
             continue
         if asks and kv is None:
             lines.append(f"{head}; {asks}: not compared like-for-like")
@@ -169,6 +168,22 @@ def precision_parity(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan
     if ratios:  # the per-watt answer at one demand: the sides' facility power (peak), like-for-like and as asked
         lines.append(f"like-for-like: facility power (peak) {'; '.join(ratios)}")
     return lines, common_by, kv_by, again
+
+
+def _no_common(asked: list[str], short: list[str], svcs: dict[int, Any], sides: list[tuple[int, str, list[Any]]],
+               specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan]) -> str:
+    """Why no format is common: an asked one some pool cannot run (`short`), or no format asked by every side, with
+    those of any side's `dtypes` every side's pools run (hN75: nvfp4 on B200 against fp8 on H100 read "no asked
+    format runs on every side (none in common)", though B200 runs the fp8 the other side asked)."""
+    if asked:
+        return f"no asked format runs on every side ({'; '.join(short)})"
+    everywhere = [d for d in dict.fromkeys(d for i in svcs for d in svcs[i].dtypes)
+                  if all(pools_runnable(svcs[i], _pools(specs[i], rows), [d])[0] for i, _, rows in sides)]
+    ran = (f"; {', '.join(everywhere)} {'runs' if len(everywhere) == 1 else 'run'} on every side: ask "
+           f"{'it' if len(everywhere) == 1 else 'one'} in every side's `dtypes` to compare like-for-like"
+           if everywhere else "")
+    return ("the sides ask no format in common (" + "; ".join(f"{plans[i].scenario}: [{', '.join(svcs[i].dtypes)}]"
+                                                             for i in svcs) + f"){ran}")
 
 
 def _like_kv(specs: Sequence[ScenarioSpec], plans: Sequence[ScenarioPlan], sides: list[tuple[int, str, list[Any]]],

@@ -39,7 +39,12 @@ from functools import lru_cache
 
 from infraplan.catalog.facility_loader import load_network_cost
 from infraplan.catalog.figures import figures_notes
-from infraplan.catalog.hardware_costs import accelerator_embodied_kg, accelerator_price, video_device_embodied_kg
+from infraplan.catalog.hardware_costs import (
+    EMBODIED_FIELD_HINT,
+    accelerator_embodied_kg,
+    accelerator_price,
+    video_device_embodied_kg,
+)
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.catalog.loader import preset_files
 from infraplan.cluster import Cluster
@@ -99,7 +104,8 @@ def missing_embodied(name: str, device: str) -> str | None:
     accelerator = Cluster.resolve(device).accelerator
     if accelerator_embodied_kg(accelerator) is not None:
         return None
-    return f"pool {name!r}: no embodied carbon for {accelerator.name} in the catalog (hardware_costs.yaml)"
+    return (f"pool {name!r}: no embodied carbon for {accelerator.name} in the catalog (hardware_costs.yaml); "
+            f"{EMBODIED_FIELD_HINT}")
 
 
 def pool_figures_note(name: str, device: str, host_power_w: float | None = None) -> str | None:

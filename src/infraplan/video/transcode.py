@@ -301,6 +301,7 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
     if baseline is not None and (baseline == device or same_file(baseline, device)):  # a 1x comparison (hC51)
         raise InputError(f"--baseline {baseline} is the device itself: name what it is compared with, a CPU preset "
                          "(xeon-8480) or another video device, or none")
+    asked = baseline  # None: the device file's own software_baseline, if any
     if is_video_device(device):
         r = _asic_streams(device, codec, quality, p_in, p_out, lad, host_power_w)
         if baseline is None:
@@ -329,8 +330,17 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
                       "concurrent_streams": needed, "devices": devices,
                       "power_w": devices * r["platform_power_w"],
                       "energy_per_day_j": needed / peak_to_average * r["platform_watts_per_stream"] * SECONDS_PER_DAY}
+    other = None
     if baseline is not None and baseline.lower() != "none":
-        other = estimate_video(baseline, input_video, ladder, codec, quality, daily_hours, peak_to_average, "none")
+        try:
+            other = estimate_video(baseline, input_video, ladder, codec, quality, daily_hours, peak_to_average, "none")
+        except InputError as exc:  # hN75: a device file's av1 was refused by its default CPU baseline's encoders
+            if asked is not None:
+                raise InputError(f"--baseline {baseline} cannot run this job: {exc} (--baseline none: no "
+                                 "comparison)") from None
+            r["notes"].append(f"no comparison: {r['device']}'s software_baseline {baseline} cannot run this job "
+                              f"({exc}); --baseline names another device to compare with")
+    if other is not None:
         r["baseline"] = baseline_fields(r, other, device)
         r["notes"] += [n for n in other.notes if n not in r["notes"]]
         r["notes"].append(_comparison_note(r, other, device, top))
