@@ -66,14 +66,15 @@ def _hand_leaf_seconds(gpus: int, size: float) -> list[float]:
 
 
 def _bandwidth_seconds(system: str, op: str, gpus: int, size: float, sim: str = "analytical", fpp: int = 1) -> float:
-    """The model's alpha-beta line less its line for 1 byte (its latency terms), for the analytical model (the line
+    """The model's alpha-beta line less its line for 1 byte a rank (its latency terms; a chunk under a byte is refused,
+    hE2 75), for the analytical model (the line
     the hand counts are of: `alpha_beta_time_s`, the answer's `time_s` before hC52); the flow model's total (its
     latency a few us of ms)."""
     cluster = Cluster.resolve(system)
     run = estimate_collective(op, cluster, gpus, size, sim=sim, flows_per_pair=fpp if sim == "flow" else None)
     if sim == "flow":
         return run.time_s
-    return run.alpha_beta_time_s - estimate_collective(op, cluster, gpus, 1.0).alpha_beta_time_s
+    return run.alpha_beta_time_s - estimate_collective(op, cluster, gpus, float(gpus)).alpha_beta_time_s
 
 
 def test_leaf_switch_gpus_by_hand(tmp_path):

@@ -154,6 +154,12 @@ class SystemWithFabric(Protocol):
     def fabric(self) -> Fabric: ...
 
 
+CHUNKED_OPS = ("reduce-scatter", "all-gather", "all-to-all")
+"""Collectives whose buffer is split into one chunk a rank: NCCL's ncclReduceScatter / ncclAllGather take the chunk's
+element count (recvcount / sendcount), the buffer that times the rank count, and an all-to-all a chunk a peer
+(nccl-tests' `-b` buffer, count / nranks elements a rank); a buffer under one byte a rank has no such count."""
+
+
 def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_bytes: float, placement: str = "packed",
                         algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
                         seed: int | None = None, progress: Progress | None = None,
@@ -194,6 +200,10 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     failure = parse_failed_links(failed_links) if failed_links is not None else None
     if op == "send-recv" and gpus % 2:  # both models pair rank i with rank i + n/2 (`flow_phases`)
         raise InputError(f"send-recv pairs rank i with rank i + n/2: --gpus must be even, got {gpus}")
+    if op in CHUNKED_OPS and size_bytes < gpus:  # NCCL counts these per rank: a chunk of whole elements (hE2 75)
+        raise InputError(f"--bytes must be at least one byte per rank for {op} over {gpus:,} ranks (NCCL splits "
+                         f"the buffer into a chunk a rank, of whole elements of 1 byte or more), got "
+                         f"{size_bytes:,.0f} bytes: {gpus:,} or more")
     # one group alone on the fabric, in both models: tiers priced by the share of their uplinks it occupies
     # (send-recv: its n/2 pairs run at once, each a group of two)
     concurrent = max(gpus // 2, 1) if op == "send-recv" else 1

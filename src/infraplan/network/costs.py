@@ -298,7 +298,26 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd"] / asked,
         "power_w_per_gpu": bom["power_w"] / asked, "graphml": graphml, "sources": bom["price_sources"],
         "notes": [*([rounded] if rounded else []), *wiring_notes(topo, endpoint_word(spec)),
-                  *unrailed_note(spec, topo), *fabric_speed_notes(topo), *balancing_note(spec.network)],
+                  *unrailed_note(spec, topo), *fabric_speed_notes(topo), *balancing_note(spec.network),
+                  *cpu_fabric_note(spec)],
         "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
                             "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })
+
+
+def cpu_fabric_note(spec: System) -> list[str]:
+    """One line where the endpoints are CPUs (hE2 75): the fabric is built as for an accelerator (hU45 kept `network`
+    taking them), from the part file's scale-out NIC, which no CPU preset measures (epyc-9654.yaml, xeon-8480.yaml:
+    one 200 Gb/s NIC a socket, "assumption")."""
+    from infraplan.catalog import load_accelerator  # lazy, as `topology.endpoint_word`
+
+    try:
+        part = load_accelerator(spec.accelerator)
+    except InputError:
+        return []
+    if part.kind != "cpu":
+        return []
+    gbps = spec.node.nic_bandwidth_bytes_per_s * 8 / 1e9
+    return [f"{part.display_name} is a CPU: this fabric joins its {spec.node.nics_per_node} x {gbps:g} Gb/s NICs a "
+            f"{spec.node.accelerators_per_node}-socket server as an accelerator's would be joined, from the part "
+            "file's NIC (an assumption, not a measured one); the CPU presets model recsys and video inference"]

@@ -209,15 +209,24 @@ def slowest_of_hashed(groups: tuple[tuple[int, int, float, int], ...], known: fl
     the route-based line (`ecmp_collisions.collision_factor`) takes every pool of the step so, and the flow model's
     mean over seeds follows it (a 4,096-GPU send-recv over two hashed tiers: validation/notes/network_flow_tried.md,
     Session 75 hE)."""
+    return slowest_of_tiers(tuple((group,) for group in groups), known)
+
+
+@lru_cache(maxsize=4096)
+def slowest_of_tiers(tiers: tuple[tuple[tuple[int, int, float, int], ...], ...], known: float) -> float | None:
+    """`slowest_of_hashed` where a tier's pools throw unequal flows (`pair_loads.rail_pools`: a spread send-recv
+    loads only its members' rails, hE2 75): each tier several (balls, bins, seconds a ball, pools); None where at most
+    one tier can reach above every other tier's least and `known`."""
     spans = []  # each tier's least and largest busiest-uplink seconds
-    for balls, bins, per, _ in groups:
-        m0, cdf = max_load_cdf(balls, bins)
-        spans.append((m0 * per, (m0 + cdf.size - 1) * per))
+    for groups in tiers:
+        laws = [(balls, bins, per, max_load_cdf(balls, bins)) for balls, bins, per, _ in groups]
+        spans.append((max(m0 * per for _, _, per, (m0, _) in laws),
+                      max((m0 + cdf.size - 1) * per for _, _, per, (m0, cdf) in laws)))
     floor = max([known] + [low for low, _ in spans])  # every draw is at least this
-    live = [group for group, (_, high) in zip(groups, spans, strict=True) if high > floor]
+    live = [groups for groups, (_, high) in zip(tiers, spans, strict=True) if high > floor]
     if len(live) < 2:
         return None
-    return expected_slowest(list(live), floor)
+    return expected_slowest([group for groups in live for group in groups], floor)
 
 
 def slowest_rate(rate: np.ndarray, known: np.ndarray,

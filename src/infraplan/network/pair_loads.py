@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.network.collectives import Fabric, send_recv_time
-from infraplan.network.ecmp_tiers import hashed_over_even, slowest_of_hashed
+from infraplan.network.ecmp_tiers import expected_slowest, hashed_over_even, slowest_of_tiers
 
 PAIR_LOADS = True
 """hF72: `collective send-recv` counts its pairs on each NIC and rail uplink (`send_recv_seconds_alone`); False: the
@@ -49,7 +49,7 @@ def busiest_pair_link(fabric: Fabric, src: np.ndarray, dst: np.ndarray) -> tuple
     gpn, count = rails.shape[0], int(rails.max()) + 1
     domain = fabric.scale_up_domain
     worst, name = 0.0, "scale-up"
-    hashed: list[tuple[int, int, float, int]] = []  # (balls, bins, seconds a ball, pools) of each hashed tier (hE75)
+    hashed: list[tuple[tuple[int, int, float, int], ...]] = []  # each hashed tier's (balls, bins, s a ball, pools)
     inside = src // domain == dst // domain
     if inside.any():
         worst = 1.0 / fabric.scale_up_bytes_per_s
@@ -70,24 +70,28 @@ def busiest_pair_link(fabric: Fabric, src: np.ndarray, dst: np.ndarray) -> tuple
         if i < fabric.rail_tiers:  # each rail of a domain climbs through its own uplinks, its NICs' share of them
             hit = rails[d[leave] % gpn].ravel()  # the rails a leaving pair's bytes ride, 1 / per of them on each
             room = entries * (size // gpn)  # a domain's NICs on each rail
-            ratio = 0.0
-            for blocks in (s[leave] // size, d[leave] // size):  # leaving its domain, arriving at the partner's
-                slots = (int(blocks.max()) + 1) * count
-                load = np.bincount(np.repeat(blocks, per) * count + hit, minlength=slots).reshape(-1, count)
-                ratio = max(ratio, float(np.max(load / room)))
+            loads = [np.bincount(np.repeat(blocks, per) * count + hit, minlength=(int(blocks.max()) + 1) * count)
+                     .reshape(-1, count) for blocks in (s[leave] // size, d[leave] // size)]  # leaving, arriving
+            ratio = max(float(np.max(load / room)) for load in loads)
+            pools = rail_pools(fabric, i, loads[0], room) if fabric.ecmp_pools else None  # the climbs hash
         else:
             ratio = float(max(np.bincount(s[leave] // size).max(), np.bincount(d[leave] // size).max())) / size
+            pools = None
         seconds = ratio * over / fabric.nic_bytes_per_s
-        throw = pairs_thrown(fabric, i, ratio, np.unique(s[leave] // size).size) if fabric.ecmp_pools else None
-        if throw is not None and throw[1] > 1:  # hashed (ECMP): the expected busiest uplink of its pools (hE74)
-            hashed.append((throw[0], throw[1], seconds * throw[1] / throw[0], throw[2]))
-            seconds *= hashed_over_even(*throw)
+        if pools is None and fabric.ecmp_pools:
+            throw = pairs_thrown(fabric, i, ratio, np.unique(s[leave] // size).size)
+            pools = ((throw[0], throw[1], seconds * throw[1] / throw[0], throw[2]),) if throw[1] > 1 else None
+        if pools:  # hashed (ECMP): the expected busiest uplink of its pools (hE74), each pool its own flows (hE2 75)
+            hashed.append(pools)
+            one = len(pools) == 1  # every pool alike: hE74's factor on the even line, bit for bit
+            seconds = seconds * hashed_over_even(*pools[0][:2], pools[0][3]) if one else max(
+                seconds, expected_slowest(list(pools), 0.0))
         else:
             known = max(known, seconds)
         if seconds > worst:
             worst, name = seconds, tier
     # tiers hashed at once: the expected slowest of all their busiest uplinks, not the slower expectation (hE75)
-    slowest = slowest_of_hashed(tuple(hashed), known) if hashed else None
+    slowest = slowest_of_tiers(tuple(hashed), known) if hashed else None
     return (worst, name) if slowest is None else (slowest, name)
 
 
@@ -98,6 +102,29 @@ def pairs_thrown(fabric: Fabric, tier: int, busy: float, domains: int) -> tuple[
     bins, gpus = fabric.ecmp_pools[tier]
     size = fabric.tier_sizes[tier]
     return max(round(gpus * busy * fabric.ecmp_flows), 1), bins, max(round(domains * size / gpus), 1)
+
+
+def rail_pools(fabric: Fabric, tier: int, climb: np.ndarray, room: np.ndarray) -> tuple[tuple[int, int, float, int],
+                                                                                          ...] | None:
+    """(balls, bins, seconds a ball, pools) of the pools of rail tier `tier` the pairs climb through, each pool with
+    its own flows (hE2 75): `climb[domain, rail]` the NIC entries of the pairs leaving each domain on each rail (a
+    pair's `rail_nics_per_gpu` entries, `ecmp_flows` / entries flows on each), `room` each rail's NICs in a domain.
+    A rail's NICs in a domain fill whole pools of the tier (`ecmp_tiers.pool_geometry`: bins fed by `gpus` x NICs a
+    GPU), its flows spread over them; a spread send-recv loads only its members' rails, so the idle rails' pools
+    throw nothing (hI75's L04: gaudi2-cluster 64 GPUs spread priced 1.477x the even line over 96 pools, where its
+    12 flows climb 16 rail-0 leaves: 1.254x; the flow model's mean 1.259x). None where a rail's NICs do not fill
+    whole pools (`pairs_thrown` prices it)."""
+    bins, gpus = fabric.ecmp_pools[tier]
+    if bins < 2:
+        return None
+    per = fabric.rail_nics_per_gpu
+    whole = room / (gpus * per)  # pools on each rail of a domain
+    if np.any(np.abs(whole - np.rint(whole)) > 1e-9) or np.any(whole < 1.0):
+        return None
+    balls = np.rint(climb * (fabric.ecmp_flows / per) / np.rint(whole)).astype(np.int64)  # each pool's flows
+    counts = np.bincount(balls.ravel(), weights=np.broadcast_to(np.rint(whole), balls.shape).ravel())
+    ball_s = fabric.tier_oversubscription[tier] * bins / (fabric.ecmp_flows * gpus * fabric.nic_bytes_per_s)
+    return tuple((b, bins, ball_s, int(c)) for b, c in enumerate(counts.astype(np.int64)) if b > 0 and c > 0)
 
 
 def send_recv_seconds_alone(fabric: Fabric, size_bytes: float, n: int, stride: int) -> tuple[float, str] | None:
