@@ -142,6 +142,24 @@ HARMLESS_KEYS = frozenset({
 })
 
 
+# Hugging Face transformers' runtime attention switch, saved in some config.json files (PretrainedConfig
+# `attn_implementation`: eager | sdpa | flash_attention_2 | flex_attention ...): which kernel transformers' own
+# modelling code runs, not the model. The stacks priced (Megatron-Core, torchtitan, TensorRT-LLM, vLLM, SGLang) choose
+# their own attention kernels and do not read it; `eager` (the unfused s x s scores) is said, as `train --attention
+# unfused` prices that (hW75: it was "not understood (ignored)"); the fused values are harmless.
+RUNTIME_ATTENTION_KEY = "attn_implementation"
+
+
+def runtime_attention_note(value: Any, name: str) -> str | None:
+    """The line a config's `attn_implementation: eager` gets (`RUNTIME_ATTENTION_KEY`); None for a fused value."""
+    if str(value).lower() != "eager":
+        return None
+    return (f"model config {name!r}: attn_implementation 'eager' is Hugging Face transformers' runtime choice of "
+            "its unfused attention (full s x s scores), not the model's: the stack priced runs its own attention "
+            "kernel (fused: Megatron-Core, torchtitan, TensorRT-LLM, vLLM, SGLang do not read the key); "
+            "`train --attention unfused` prices unfused attention's memory and time")
+
+
 class ModelConfigWarning(UserWarning):
     """A config key that would change the modelled math is not modelled, or a key is not understood."""
 
@@ -159,6 +177,10 @@ def check_keys(config: dict[str, Any], name: str) -> None:
     unknown: list[str] = []
     for key, value in config.items():
         if key in read:
+            continue
+        if key == RUNTIME_ATTENTION_KEY:  # not the model: said where it is the unfused kernel
+            if note := runtime_attention_note(value, name):
+                warnings.warn(note, ModelConfigWarning, stacklevel=3)
             continue
         if key in UNMODELLED_KEYS:
             if not UNMODELLED_KEYS[key](value, config):

@@ -58,7 +58,7 @@ from infraplan.facility.failure_rate_notes import (
 )
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.results import ReliabilityReport
-from infraplan.facility.spare_policy import policy_note, short_of_spares
+from infraplan.facility.spare_policy import policy_note, short_of_spares, unused_policy_note
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, check_policy
 from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 
@@ -253,7 +253,8 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     if days <= 0:
         raise InputError(f"--days must be positive, got {days:g}")
     accelerator = cluster.accelerator.name
-    parameters = float(load_model(model).total_params()) if model else 0.0
+    # --checkpoint-size: the model sizes nothing, so it is not looked up (an unknown --model was refused, hN75)
+    parameters = float(load_model(model).total_params()) if model and checkpoint_size_bytes is None else 0.0
     if checkpoint_size_bytes is None and not model:
         raise InputError("give --model or --checkpoint-size to size the checkpoint")
     size = checkpoint_size_bytes
@@ -315,5 +316,6 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         + [n for n in [held_note(job, gpus), rate_node_note(rate, server_gpus, gpus, device)] if n]
         + [n for n in [job["failure_rate_accelerator_note"]] if n]
         + [domain_note(hold, spare_trays_per_domain, repair_s, gpus, device)]
-        + [n for n in [spare_note(cluster, gpus, job, hold, repair_s, short)] if n],
+        + [n for n in [spare_note(cluster, gpus, job, hold, repair_s, short),
+                       unused_policy_note(no_spare_policy, cluster, hold, short, device)] if n],  # (hL75)
     )

@@ -44,8 +44,8 @@ from typing import Any
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.checkpoint_goodput import goodput
-from infraplan.limits import check_policy
-from infraplan.units import SECONDS_PER_DAY, significant_text
+from infraplan.limits import DEFAULT_NO_SPARE_POLICY, check_policy
+from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 
 
 def plan_shrink_unit(tp: int, cp: int, pp: int, ep: int, etp: int | None) -> int:
@@ -145,3 +145,24 @@ def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU")
     return (f"{how}; goodput with repairs {short['goodput_with_repairs']:.1%} against {job['goodput']:.1%} with "
             f"spares standing in: {clock} (--no-spare-policy "
             f"{'shrink' if short['policy'] == 'wait' else 'wait'} for the other policy)")
+
+
+def unused_policy_note(policy: str, cluster: Cluster, hold: dict[str, Any], short: dict[str, Any] | None,
+                       device: str = "GPU") -> str | None:
+    """One line where `--no-spare-policy` asked for another policy than the default's and it changed nothing
+    (`short_of_spares` None: the job never runs short of spares as priced), and why; None otherwise. hW75: `wait` on
+    an accelerator preset, or on 64 GPUs of the 16,384-GPU dgx-h100-superpod, answered as shrink does, unsaid."""
+    if short is not None or policy == DEFAULT_NO_SPARE_POLICY:
+        return None
+    if hold["expected_gpus_out_of_service"] is None:
+        why = "the failure rate does not say which failures take a node out of service"
+    elif cluster.generic:
+        why = f"an accelerator preset's system is sized by the job (the spare {device}s are bought with it)"
+    else:
+        size = int(hold["domain_gpus"])
+        spare = max(cluster.total_accelerators // size - int(hold["domains"]), 0)
+        why = (f"its system {cluster.name} holds {counted(spare, 'spare unit')} of {size:,} {device}s beyond the "
+               f"job's {int(hold['domains']):,}, more than are ever out at once (the Poisson tail beyond them is 0 "
+               "in double precision)")
+    return (f"--no-spare-policy {policy} changed nothing: {why}, so the job is never short of spares and the "
+            f"answer is the default's ({DEFAULT_NO_SPARE_POLICY})")

@@ -52,7 +52,7 @@ from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.reliability import held_goodput, job_reliability, resolve_failure_rate, spare_note
-from infraplan.facility.spare_policy import plan_shrink_unit, short_of_spares
+from infraplan.facility.spare_policy import plan_shrink_unit, short_of_spares, unused_policy_note
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, MAX_TRAINING_TOKENS, check_policy
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
@@ -157,6 +157,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
         notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
                              spares and domain_note(hold, 0, DEFAULT_REPAIR_S, gpus, rel["device_word"]), spares,
+                             unused_policy_note(no_spare_policy, cluster, hold, short, rel["device_word"]),  # hL75
                              adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result, shape),
                              evaluation and no_evaluation_note(tokens, step_tokens, evaluation.steps_between),
                              whole_server_note(cluster, gpus, billed, typed),

@@ -57,6 +57,7 @@ from infraplan.serving.capacity_space import Drafts, draft_note
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, changed_engine_settings
 from infraplan.serving.expert_slots import uneven_experts_note
+from infraplan.serving.kv_handoff import stated_handoff_note
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_packing import idle_note
 from infraplan.serving.replica_search import chosen_run, next_best
@@ -155,7 +156,9 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                   *assumed_host_note(result, sys_spec, acc.device_word),  # an ASSUMED host share in J/token (hH70)
                   *filter(None, [idle_note([Deployment(tp=chosen["tp"], pp=chosen["pp"], replicas=chosen["replicas"],
                                                        attention_dp=chosen["attention_dp"])],
-                                           cluster.fabric.scale_up_domain, acc.device_word)])],  # as `serve` (hT73)
+                                           cluster.fabric.scale_up_domain, acc.device_word)]),  # as `serve` (hT73)
+                  *filter(None, [stated_handoff_note(result["deployment"], cluster.fabric.scale_up_domain,
+                                                     acc.device_word)])],  # as `serve_command`'s (hT75, hL75)
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

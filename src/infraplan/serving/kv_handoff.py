@@ -40,7 +40,8 @@ request's decode on its prefill worker's node would hand them all over NVLink, o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -104,3 +105,15 @@ def handoff_note(pair: DisaggregatedDeployment, domain: int, word: str) -> str |
             "where the prefill ran (Dynamo round-robin / random / kv, SGLang router policies, vLLM's proxy: none "
             "weighs placement); a router keeping each hand-off in its domain would price all of it over the "
             "scale-up links")
+
+
+def stated_handoff_note(deployment: Mapping[str, Any], domain: int, word: str) -> str | None:
+    """`handoff_note` of a run's stated `deployment` (`serve`'s, and the serve-plan answer's, which said none,
+    hL75): its prefill and decode pools as priced, a prefill pool in the decode pool's layout (`serve --prefill-gpus`
+    without --prefill-tp, whose f was priced but not said) too; None for a colocated run."""
+    pools = [p for part in ("prefill", "decode") if (p := deployment.get(part))]
+    if len(pools) < 2:
+        return None
+    pre, dec = (Deployment(tp=p["tp"], pp=p["pp"], attention_dp=p["attention_dp"], replicas=p["replicas"],
+                           engine=deployment["engine"]) for p in pools)
+    return handoff_note(DisaggregatedDeployment(pre, dec), domain, word)

@@ -39,9 +39,10 @@ from infraplan.serving.engines import ONLINE_MAX_BATCH, changed_engine_settings,
 from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.kv_default import default_kv_dtype
-from infraplan.serving.kv_handoff import handoff_note
+from infraplan.serving.kv_handoff import stated_handoff_note
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.pipeline_hops import hops_note
+from infraplan.serving.raised_budget import raised_budget_note
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_packing import placed
 from infraplan.serving.results import ImageServingResult, ServingResult
@@ -272,7 +273,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, context_tokens=context)
     notes = [*stack_notes, *versioned_name_note(asked), *filter(None, [clipped_note(drawn, reqs, clipped, shape.name,
                                                                                   shape.max_seq_len)]),
-             *what_if_notes(acc, dep.stack, usd_per_gpu_hour is None, prices_collectives(result["deployment"]))]
+             *what_if_notes(acc, dep.stack, usd_per_gpu_hour is None, prices_collectives(result["deployment"])),
+             *filter(None, [raised_budget_note(spec_engine.engine, spec_engine.ref, spec_engine.budget_on(  # hL75
+                 acc.memory_bytes, attention_dp), max_batch, budget_given)])]
     clients = concurrency or 0
     if closed and (capped or given_requests is not None and len(reqs) < clients):  # whatever Little's law reads
         notes.append(few_requests_note(len(reqs), clients, capped))
@@ -313,7 +316,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
     notes += [n for pool, t in tps.items() if (n := nccl_inside_note(t, cluster, row, spec_engine, pool))]  # (hI59)
     notes += [idle] if idle else []  # the held domains' idle accelerators (hT73)
-    notes += [n for n in [pair and handoff_note(pair, cluster.fabric.scale_up_domain, acc.device_word)] if n]  # hT75
+    notes += [n for n in [stated_handoff_note(result["deployment"], cluster.fabric.scale_up_domain,
+                                              acc.device_word)] if n]  # hT75; one layout's split too (hL75)
     pools = {"": dep} if pair is None else {"prefill": pair.prefill, "decode": pair.decode}
     notes += [n for pool, d in pools.items()
               if (n := hops_note(cluster.fabric, d.tp, d.pp, d.attention_dp, acc.device_word, pool))]  # (hT74)

@@ -181,7 +181,9 @@ def search(model: Any, system: Any, gpus: Any, seq_len: Any, global_batch: Any, 
                            location=location, overrides=overrides, evaluated=evaluated,
                            flags=run_flags(tokens, location, price, costs, every, samples, policy),
                            typed=system if isinstance(system, str) else None, optimizer=options.get("optimizer"),
-                           no_spare_policy=policy, top=top)
+                           no_spare_policy=policy, top=top, again=lambda first: search_plans(  # (hL75)
+                               model, system, gpus, seq_len, global_batch, top=searched_top(top, tokens), first=first,
+                               **options))
 
 
 search.__signature__ = run_signature(search_plans, SEARCH_RUN_OPTIONS)  # type: ignore[attr-defined]

@@ -247,7 +247,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None, sharp: bool = False,
                  memory_margin: float | None = None, compare_dtypes: bool = True, lora_rank: int | None = None,
                  lora_targets: str | None = None, ep_mask: EpMask | None = None,
-                 optimizer: str | None = None, dsa_stage: str = "sparse") -> PlanSearchResult:
+                 optimizer: str | None = None, dsa_stage: str = "sparse",
+                 first: Callable[[list[PlanMetrics]], list[int]] | None = None) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -270,7 +271,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     the plans of those EP degrees only, no `ep_choice` line (`training.ep_choice`). `optimizer`: as `train`'s.
     `dsa_stage`: sparse | warmup, as `train --dsa-stage` (warmup: every plan priced as DSA's dense warm-up step,
     `dsa_warmup_grid`; no MFU ceiling, as for LoRA). The three choose one pricing kind up front
-    (`search_rows.pricing_of`), which the search reads for every kind-specific step.
+    (`search_rows.pricing_of`), which the search reads for every kind-specific step. `first`: the rows' order the
+    answer takes (every row's index once; `search --tokens`'s runs, `planning.search_run.search_with_run`), before
+    the lines about the best plan (`dtype_choice`, `ep_choice`, `train`'s notes) are said of it (hL75).
     """
     seq_len = bounds.TOKENS.check(seq_len, "--seq-len")  # the CLI's bounds, one line as it says them (hK66: top=0
     global_batch = bounds.SEQUENCES.check(global_batch, "--global-batch")  # ran, seq_len=nan was numpy's
@@ -326,6 +329,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
                                                                     memory_margin, pricing, optimizer)})
                 for row in rows]
+    if first is not None and rows:  # the runs' order (`search --tokens`): the lines below said of its best (hL75)
+        order = first(rows)
+        rows, best_plans = [rows[i] for i in order], best_plans.take(np.asarray(order))
     effect = guard_effect(guard, dtypes, shape, cluster, found, profile)  # what the guard and the margin ranked after
     seconds = time.perf_counter() - start
     reason = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -125,22 +126,24 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
             if progress is not None and total > 0:
                 progress((i + done / total) / len(r.gpus))
 
-        results.append(search_plans(ref(r.model), ref(r.system), n, r.seq_len, r.global_batch, dtype=r.dtype,
-                                    top=searched_top(r.top, r.tokens),  # (--tokens: its runs rank the first)
-                                    objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
-                                    schedules=(r.schedule,) if r.schedule else (), stack=ref(r.stack),
-                                    mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
-                                    compare_dtypes=len(r.gpus) == 1,  # as `search` (hD50)
-                                    lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
-                                    dsa_stage=r.dsa_stage,
-                                    ep_mask=None if len(r.gpus) == 1 else EVERY_EP))  # (nor an EP line)
+        searched = partial(search_plans, ref(r.model), ref(r.system), n, r.seq_len, r.global_batch, dtype=r.dtype,
+                           top=searched_top(r.top, r.tokens),  # (--tokens: its runs rank the first)
+                           objective=r.objective, cross_node_tp=r.cross_node_tp,
+                           schedules=(r.schedule,) if r.schedule else (), stack=ref(r.stack),
+                           mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin,
+                           compare_dtypes=len(r.gpus) == 1,  # as `search` (hD50)
+                           lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
+                           dsa_stage=r.dsa_stage,
+                           ep_mask=None if len(r.gpus) == 1 else EVERY_EP)  # (nor an EP line)
+        results.append(searched(progress=tick))
     if r.tokens is not None:  # the best plan's whole run, as the CLI's `search --tokens` (`search_with_run`)
         return search_with_run(results[0], ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
                                memory_margin=r.memory_margin, location=ref(r.location),
                                overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price),
                                evaluated=evaluated, optimizer=r.optimizer, no_spare_policy=r.no_spare_policy,
                                flags=run_flags(r.tokens, ref(r.location), r.server_price, None, r.eval_every,
-                                               r.eval_samples, r.no_spare_policy), top=r.top)
+                                               r.eval_samples, r.no_spare_policy), top=r.top,
+                               again=lambda first: searched(first=first))  # (its lines of the runs' best, hL75)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import typer
 from rich.progress import Progress
 
@@ -163,21 +165,23 @@ def search(
                 if not progress.live.is_started:  # the first plan evaluated: every input was resolved and checked
                     progress.start()
                 progress.update(task, completed=done, total=total, description=f"{n} GPUs")
-            results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype,
-                                        top=searched_top(top, tokens),  # (--tokens: its runs rank the first)
-                                        objective=objective, cross_node_tp=cross_node_tp, progress=tick,
-                                        schedules=(schedule,) if schedule else (), stack=stack,
-                                        mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
-                                        compare_dtypes=len(counts) == 1,  # (a scaling curve lists no choice)
-                                        lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
-                                        dsa_stage=dsa_stage,
-                                        ep_mask=None if len(counts) == 1 else EVERY_EP))  # (nor an EP line)
+            searched = partial(search_plans, model, system, n, seq_len, global_batch, dtype=dtype,
+                               top=searched_top(top, tokens),  # (--tokens: its runs rank the first)
+                               objective=objective, cross_node_tp=cross_node_tp,
+                               schedules=(schedule,) if schedule else (), stack=stack,
+                               mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin,
+                               compare_dtypes=len(counts) == 1,  # (a scaling curve lists no choice)
+                               lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
+                               dsa_stage=dsa_stage,
+                               ep_mask=None if len(counts) == 1 else EVERY_EP)  # (nor an EP line)
+            results.append(searched(progress=tick))
     finally:
         if progress.live.is_started:
             progress.stop()
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:  # (with --tokens, its best plan's whole run: `_search_run`)
-        result = best_plan_run(results[0], model, system, ask, stack, sharp, memory_margin, optimizer, top)
+        result = best_plan_run(results[0], model, system, ask, stack, sharp, memory_margin, optimizer, top,
+                               lambda first: searched(first=first))  # (its lines of the runs' best, hL75)
     else:
         result = ScalingResult.from_searches(results)
         if plot:
