@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import shlex
-import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import web_answer
 
 from infraplan.cli.main import main as cli_main
 
@@ -19,20 +19,8 @@ BODY = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": [64], "seq_
 TIMING = {"wall_time_s", "configs_per_s"}  # the search's own wall clock
 
 
-def _answer(client: TestClient, body: dict[str, Any]) -> Any:
-    response = client.post("/api/search", json=body)
-    assert response.status_code in (200, 202), response.text
-    result = response.json()
-    deadline = time.monotonic() + 120
-    while response.status_code == 202 and result.get("status") in ("queued", "running"):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-        result = client.get(result["poll"]).json()
-    return result["result"] if response.status_code == 202 else result
-
-
 def test_web_search_tokens_is_the_cli_answer(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
-    web = _answer(client, BODY)
+    web = web_answer(client, "search", BODY)
     assert web["best_run"]["evaluations"] > 0 and web["best_run"]["location"] == "oregon"
     line = client.post("/api/search/cli", json=BODY).json()["command"]
     assert "--tokens 200B" in line and "--eval-every" in line

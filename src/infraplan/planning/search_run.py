@@ -151,14 +151,19 @@ def run_ranked(rows: list[PlanMetrics], priced: Callable[[PlanMetrics], Training
 
 
 def ranked_note(searched: list[PlanMetrics], order: list[int], runs: list[TrainingRunResult]) -> list[str]:
-    """One line where the run's time chose another best than the step time did (`run_ranked`'s order and runs)."""
-    if not order or order[0] == 0:
+    """One line where the runs' times reorder the search's plans (`run_ranked`'s order and runs): the best, where
+    another than the fastest step's, and the order the rows are listed in (hV75: the table numbers its rows in that
+    order, so "#1" alone named the search's #1 and the table's at once; a reorder below the best was said nowhere)."""
+    if order == sorted(order):
         return []
+    listed = (f"the first {len(runs)} of the search's were priced and are listed by their runs' time, as the "
+              f"search's {', '.join(f'#{i + 1}' for i in order)}")
+    if order[0] == 0:
+        return [f"--tokens: {listed} (#1's run finishes first, {runs[0].time_to_train_s / 86_400.0:.4g} days)"]
     best, first = searched[order[0]], searched[0]
     was = runs[order.index(0)]
     days, slower = 86_400.0, best.step_time_s / first.step_time_s - 1.0
     return [f"--tokens: the best plan is the search's #{order[0] + 1} ({slower:+.2%} a step): its run finishes "
-            f"first, {runs[0].time_to_train_s / days:.4g} days against #1's "
+            f"first, {runs[0].time_to_train_s / days:.4g} days against the search's #1's "
             f"{was.time_to_train_s / days:.4g} (goodput with repairs {runs[0].goodput_with_repairs:.2%} against "
-            f"{was.goodput_with_repairs:.2%}, --no-spare-policy {runs[0].no_spare_policy}); the first "
-            f"{len(runs)} of the search's were priced"]
+            f"{was.goodput_with_repairs:.2%}, --no-spare-policy {runs[0].no_spare_policy}); {listed}"]
