@@ -297,7 +297,7 @@ RELIABILITY = {
     "days": "days of training to count interruptions over (54, or 54d, 2w, 12h)",
     "model": "model whose checkpoint is written: preset or path to an HF config.json",
     "checkpoint_size": ("the checkpoint's size, e.g. 5TB, instead of --model's at --optimizer's bytes (both then "
-                        "unused)"),
+                        "unused for its size; --plan still prices --model's plan)"),
     "failure_rate": "rsc-1 | rsc-1-jobs | rsc-2 | llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]",
     "restart_s": "restart cost: seconds, or 10min [default: 600]",
     "spare_trays_per_domain": ("spare servers (trays) held in each scale-up domain that spans servers (NVL72), so one "

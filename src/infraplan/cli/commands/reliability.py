@@ -87,7 +87,8 @@ def reliability(
     model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written: "
                                 "preset or path to an HF config.json"),
     checkpoint_size: str | None = typer.Option(None, "--checkpoint-size", help="the checkpoint's size, e.g. 5TB, "
-                                                   "instead of --model's at --optimizer's bytes (both then unused)"),
+                                                   "instead of --model's at --optimizer's bytes (both then unused "
+                                                   "for its size; --plan still prices --model's plan)"),
     failure_rate: str | None = typer.Option(None, "--failure-rate", help="rsc-1 | rsc-1-jobs | rsc-2 | "
                                             "llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]"),
     restart: float | None = typer.Option(None, "--restart-s",
