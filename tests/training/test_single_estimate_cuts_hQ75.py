@@ -8,6 +8,7 @@ asked last (`gemm_fwd_bwd_seconds`), and `IdentityMemo`'s hit on the owner asked
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -93,16 +94,18 @@ def test_kept_rate_terms_follow_the_rates_and_the_wave_switch() -> None:
     for rates in (bf16, fp8, slow, bf16):
         assert gemm_seconds.gemm_fwd_bwd_seconds(rates, *shape, rates.matmul_flops_per_s)[0] == \
             gemm_seconds.gemm_seconds(rates, *shape, rates.matmul_flops_per_s)
-    with_fixed = gemm_seconds.gemm_fwd_bwd_seconds(bf16, *shape, bf16.matmul_flops_per_s)
+    # hM75: H100's rates carry no per-wave fixed time (wave_fixed_s 0), so the switch moved nothing and a kept value
+    # across it could not show; rates that carry one (b200.yaml's nvfp4 fit: 0.905 us a wave, K loop at 0.525 peak)
+    fixed = dataclasses.replace(bf16, wave_fixed_s=0.905e-6, wave_flops_per_s=0.525 * bf16.matmul_flops_per_s)
+    with_fixed = gemm_seconds.gemm_fwd_bwd_seconds(fixed, *shape, fixed.matmul_flops_per_s)
     kernels.WAVE_FIXED = False
     try:
-        without = gemm_seconds.gemm_fwd_bwd_seconds(bf16, *shape, bf16.matmul_flops_per_s)
-        assert without[0] == gemm_seconds.gemm_seconds(bf16, *shape, bf16.matmul_flops_per_s)
+        without = gemm_seconds.gemm_fwd_bwd_seconds(fixed, *shape, fixed.matmul_flops_per_s)
+        assert without[0] == gemm_seconds.gemm_seconds(fixed, *shape, fixed.matmul_flops_per_s)
     finally:
         kernels.WAVE_FIXED = True
-    assert gemm_seconds.gemm_fwd_bwd_seconds(bf16, *shape, bf16.matmul_flops_per_s) == with_fixed
-    if bf16.wave_fixed_s > 0.0:
-        assert without != with_fixed  # the switch moves the answer: a kept value across it would show
+    assert gemm_seconds.gemm_fwd_bwd_seconds(fixed, *shape, fixed.matmul_flops_per_s) == with_fixed
+    assert without != with_fixed  # the switch moves the answer: a kept value across it would show
 
 
 class _Owner:

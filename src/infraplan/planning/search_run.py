@@ -76,8 +76,8 @@ def run_flags(tokens: str, location: str | None = None, server_price: float | No
 RUN_RANKED_PLANS = 5
 """`search --tokens` prices the runs of the first this many plans by step time (the best's tier) and ranks them by
 their wall clock: under a repair policy a plan a little slower a step may finish sooner (its shrunk plans faster, its
-shrink unit smaller). tests/planning/test_search_run_ranking_hS75.py: 20 gives the same winner on the README's
-search cases."""
+shrink unit smaller). tests/planning/test_spare_fields_plan_and_run_rank_hS75.py: 20 gives the same winner on the
+README's search cases."""
 
 
 def searched_top(top: int, tokens: str | None) -> int:

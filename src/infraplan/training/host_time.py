@@ -119,7 +119,7 @@ def host_exposed_floats(hf: float, hb: float, gf: float, gb: float, m: float, sy
     """`host_exposed_time` of one plan's Python floats (and its bool `synced`), as a float: `_host_exposed` on
     FLOAT_OPS without the type checks (`step_assembly` passes floats), spelled out: its operations in its order with
     FLOAT_OPS' max written inline (`max(a, b)` is `b if b > a else a`; a single estimate prices ~5 of these;
-    tests/training/test_host_exposed_floats_hQ75.py holds it to `_host_exposed`'s bits)."""
+    tests/training/test_single_estimate_cuts_hQ75.py holds it to `_host_exposed`'s bits)."""
     excess = hf - gf
     fwd_excess = 0.0 if excess < 0.0 else excess
     if synced:
