@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.web.test_search_tokens_web_hL60 import BODY, _answer
+from tests.web.conftest import web_answer
+from tests.web.test_search_tokens_web_hL60 import BODY
 from tests.web.test_web_browser import open_training_planner
 
 from infraplan.web.requests import SearchRequest, TrainRequest
@@ -34,7 +35,7 @@ def test_the_training_page_has_a_field_for_each_run_option_and_the_search_sends_
 
 def test_the_page_shows_the_best_plans_run_of_the_api(live_server: str, browser: Any, client: TestClient) -> None:
     body = {**BODY, "location": None, "server_price": None, "dtype": "bf16"}  # (the form's dtype: bf16)
-    answer = _answer(client, {k: v for k, v in body.items() if v is not None})
+    answer = web_answer(client, "search", {k: v for k, v in body.items() if v is not None})
     api = answer["best_run"]
     errors: list[str] = []
     page = open_training_planner(browser, live_server, errors)
