@@ -22,15 +22,20 @@ import pytest
 from infraplan.catalog import load_model
 
 
-def _shape_and_lines(tmp_path: Path, preset: str, **keys: Any) -> tuple[Any, list[str]]:
-    config = json.loads(resources.files("infraplan.catalog").joinpath("models", f"{preset}.json").read_text())
-    config.update(keys)
-    path = tmp_path / f"{preset}-mutated.json"
+def load_with_unread_lines(tmp_path: Path, config: dict[str, Any], name: str) -> tuple[Any, list[str]]:
+    """The shape of `config` written as `name`.json and loaded, with the "not read" warnings it raised."""
+    path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(config))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         shape = load_model(str(path))
     return shape, [str(w.message) for w in caught if "not read" in str(w.message)]
+
+
+def _shape_and_lines(tmp_path: Path, preset: str, **keys: Any) -> tuple[Any, list[str]]:
+    config = json.loads(resources.files("infraplan.catalog").joinpath("models", f"{preset}.json").read_text())
+    config.update(keys)
+    return load_with_unread_lines(tmp_path, config, f"{preset}-mutated")
 
 
 @pytest.mark.parametrize("key, value", [("n_shared_experts", 2), ("shared_expert_intermediate_size", 4096),

@@ -9,14 +9,12 @@ family's block does not read is priced as absent and named once; a key set to 0 
 from __future__ import annotations
 
 import json
-import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from infraplan.catalog import load_model
+from tests.catalog.test_shared_expert_keys_hW74 import load_with_unread_lines
 
 QWEN2 = {"model_type": "qwen2_moe", "hidden_size": 1024, "intermediate_size": 2816, "num_attention_heads": 16,
          "num_key_value_heads": 16, "num_hidden_layers": 4, "vocab_size": 32000, "max_position_embeddings": 4096,
@@ -25,12 +23,7 @@ QWEN2 = {"model_type": "qwen2_moe", "hidden_size": 1024, "intermediate_size": 28
 
 
 def _load(tmp_path: Path, config: dict[str, Any], name: str) -> tuple[Any, list[str]]:
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(config))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        shape = load_model(str(path))
-    return shape, [str(w.message) for w in caught if "not read" in str(w.message)]
+    return load_with_unread_lines(tmp_path, config, name)
 
 
 def _preset(name: str) -> dict[str, Any]:
