@@ -7,7 +7,7 @@ HotCarbon'23; LLMCarbon). A part may carry a price, a carbon figure or both; pri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from infraplan.catalog.facility_loader import NonNegative, Positive, catalog_file, facility_table
 from infraplan.catalog.file_checks import RackUnits
 from infraplan.catalog.loader import validated
+from infraplan.catalog.network_price_loader import load_link_catalog, load_switch_catalog
 from infraplan.catalog.schemas import ASSUMPTION_LABEL, Accelerator, Spec
 
 
@@ -147,6 +148,33 @@ def assumed_price_note(name: str, entry: HardwareCost) -> str | None:
     why = entry.source.removeprefix(ASSUMPTION_LABEL).lstrip(": ").split(";")[0]
     return (f"{name}'s server price, ${entry.server_usd_per_accelerator:,.0f} per accelerator, is ASSUMED "
             f"(hardware_costs.yaml: {why}); --server-price, a --costs file or price_usd in a part file replaces it")
+
+
+NETWORK_PRICE_KINDS = {  # `bill_of_materials`'s catalog_priced -> (the file, what it prices, what replaces it)
+    "switches": ("switches.yaml", "switch prices (and typical powers)", "a tier's own switch in the system file "
+                 "(switch_model, switch_price_usd, switch_power_w, switch_source) or a --costs file's switch_port_usd"),
+    "links": ("links.yaml", "transceiver and cable prices", "a --costs file's switch_port_usd (the network per port)"),
+}
+
+
+def assumed_network_notes(kinds: Iterable[str]) -> list[str]:
+    """One line per kind of network price the answer's bill of materials took from a catalog file that labels it
+    ASSUMPTION (catalog/network_prices: switches.yaml, links.yaml), not one per part (hC76: facility, campus and plan
+    priced the network from them and said nothing); none for a kind whose file is sourced, or that the bill did not
+    use (a tier's own switch, no link priced)."""
+    sources = {"switches": load_switch_catalog().source, "links": load_link_catalog().source}
+    lines, used = [], set(kinds)
+    for kind, (file, what, instead) in NETWORK_PRICE_KINDS.items():
+        if kind not in used:
+            continue
+        source = sources[kind]
+        at = source.find(ASSUMPTION_LABEL)
+        if at < 0:
+            continue
+        why = source[at:].split(":", 1)[-1].strip().split(". ")[0].rstrip(".")
+        lines.append(f"network: the {what} are ASSUMED (catalog/network_prices/{file}: {why}); {instead} "
+                     "replaces them")
+    return lines
 
 
 EMBODIED_FIELD_HINT = "the accelerator file (with embodied_source) sets embodied_kgco2e_per_accelerator"

@@ -20,9 +20,9 @@ from infraplan.catalog.file_checks import (
     DeviceWatts,
     Oversubscription,
     PeakFlops,
-    RackUnits,
 )
 from infraplan.catalog.kernel_fits import Dtype, Fraction, KernelEfficiency
+from infraplan.catalog.node_schema import Node as Node  # (its home since hC76: the server price fields)
 from infraplan.catalog.spec_base import Spec
 
 Figures = Literal["datasheet", "secondary", "preliminary"]  # `Accelerator.figures`
@@ -243,36 +243,6 @@ class Accelerator(Spec):
         if dtype in fractions or shared not in fractions or not self.supports(dtype):
             return None
         return shared if self.peak_flops_per_s.get(shared) == self.peak(dtype) else None  # type: ignore[call-overload]
-
-
-class Node(Spec):
-    """A server: accelerators, the scale-up domain they share, and the NICs to the scale-out fabric."""
-
-    accelerators_per_node: int = Field(gt=0)
-    scale_up_domain: int = Field(gt=0, description="accelerators sharing one NVLink/IF/ICI domain")
-    placement: Literal["fill", "slurm_segment"] = Field(
-        "fill", description="how a job's consecutive ranks fill the domains (`network.placement`): fill = every GPU "
-        "of each domain in rank order; slurm_segment = NeMo's GB200 launcher, Slurm --segment of the largest "
-        "divisor of the node count that fits one domain")
-    nics_per_node: int = Field(ge=0)
-    nic_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per NIC, per direction")
-    cpus_per_node: int = Field(2, ge=0)
-    host_power_w: DeviceWatts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss); "
-                                      "unset: its accelerator's host share a device (cluster/host_share.py)")
-    host_power_source: str = Field("", description="where host_power_w comes from (a published system power less its "
-        "accelerators, or a labelled ASSUMPTION: every platform per-watt answer says it, `cluster.host_share`)")
-    scale_up_switch_power_w: DeviceWatts = Field(0.0, description="per scale-up domain, its switches outside the "
-        "nodes' own power (NVL72: 9 NVSwitch trays); 0: counted in host_power_w (an NVSwitch baseboard) or none")
-    scale_up_switch_source: str = Field("", description="where that figure comes from, or why 0 (needed above 0)")
-    server_rack_units: RackUnits | None = Field(None, description="server height in rack units (U), e.g. 4 for a "
-        "liquid-cooled 4U HGX, 1..42; unset: the catalog's (hardware_costs.yaml), else rack space is not counted")
-    server_rack_units_source: str = Field("", description="where `server_rack_units` comes from (needed with it)")
-    racks_per_scale_up_domain: int = Field(1, ge=1)  # (its description: catalog/entry_fields.yaml)
-    host_kernel_dispatch_s: float = Field(
-        2.6e-5, ge=0,
-        description="host time to issue one kernel in eager PyTorch (measured 26 us, torch 2.11 on an H100 host; "
-        "0 models CUDA graphs); the GPU cannot run ahead of it",
-    )
 
 
 class NetworkTier(Spec):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_like_path
 from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.server_price import with_server_price
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
 from infraplan.cluster.host_share import (
@@ -62,6 +63,7 @@ class Cluster:
 
     def __post_init__(self) -> None:  # a system file without its node's host power takes the part's (hN72)
         object.__setattr__(self, "system", with_stated_host(self.system, self.accelerator))
+        object.__setattr__(self, "accelerator", with_server_price(self.system, self.accelerator))  # its own (hC76)
 
     @classmethod
     def resolve(cls, ref: str | System | Cluster, purpose: str | None = None) -> Cluster:
@@ -313,7 +315,7 @@ def part_of(ref: str) -> Accelerator:
     system = node_system(ref)
     if system is None:
         return load_accelerator(ref)
-    part = load_accelerator(system.accelerator)
+    part = with_server_price(system, load_accelerator(system.accelerator))  # its file's server price (hC76)
     node = system.node
     share = host_share(part)
     if math.isclose(share.host_w, node_host_share_w(node), rel_tol=1e-9) and \

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -206,6 +206,7 @@ class ITLoad:
     scale_up_switches_w: float = 0.0  # the scale-up domains' own switches (`scale_up_switches_w`): NVL72 trays
     network_model: str = "topology builder (network/topology.py)"
     network_pricing: str = "bill of materials (network/costs.py: switch models, transceivers, cables)"
+    network_catalog_priced: tuple[str, ...] = ()  # the price catalogs the bill used (`bill_of_materials`)
     rack_fit: RackFit | None = None  # how each rack is filled (power, space or a scale-up domain)
 
     @property
@@ -325,8 +326,8 @@ def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooli
     racks = -(-servers // servers_per_rack)
     net = load_network_cost()
     topo = fabric_topology(layout, servers * per)
-    bom = bill_of_materials(topo, populated_gpus=servers * per) if topo is not None else {"power_w": 0.0,
-                                                                                          "capex_usd": 0.0}
+    bom: dict[str, Any] = bill_of_materials(topo, populated_gpus=servers * per) if topo is not None else {
+        "power_w": 0.0, "capex_usd": 0.0, "catalog_priced": ()}
     ports = sum(t.switches * (t.down_ports + t.up_ports) for t in topo.tiers) if topo is not None else 0
     levels, switches = (len(topo.tiers), topo.switches_total) if topo is not None else (0, 0)
     built = topo.gpus if topo is not None else servers * per
@@ -338,6 +339,6 @@ def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooli
         rack_power_w=rack_w, accelerators_w=accel_w, hosts_w=hosts_w,
         network_w=float(bom["power_w"]), misc_w=net.misc_it_power_fraction * (accel_w + hosts_w),
         switch_ports=ports, switches=switches, network_tiers=levels, port_scale=scale, fabric_accelerators=built,
-        network_capex_usd=float(bom["capex_usd"]), rack_fit=fit,
+        network_capex_usd=float(bom["capex_usd"]), rack_fit=fit, network_catalog_priced=bom["catalog_priced"],
         scale_up_switches_w=scale_up_switches_w(layout, servers),
     )

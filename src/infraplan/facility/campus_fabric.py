@@ -247,6 +247,8 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
         switch_ports=int(total("switch_ports")) + dci.switch_ports, switches=int(total("switches")) + dci.switches,
         network_tiers=max(z.network_tiers for z, _ in zones) + dci.tiers,
         fabric_accelerators=int(total("fabric_accelerators")),
+        network_catalog_priced=tuple(sorted({k for z, _ in zones for k in z.network_catalog_priced}
+                                            | ({"switches", "links"} if dci.uplinks else set()))),  # per-port uplinks
         network_model=(f"{count:,} {_zone_words(layout, built_on)} of up to {per_zone:,} (network/topology.py) "
                        f"joined at 1:{CAMPUS_OVERSUBSCRIPTION:g} by {counted(dci.tiers, 'aggregation tier')} over "
                        f"{dci.uplinks:,} uplinks (facility/campus_fabric.py)" if dci.uplinks else first.network_model),

@@ -26,7 +26,12 @@ from typing import Any
 
 from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis, no_band_basis
 from infraplan.catalog.figures import figures_notes
-from infraplan.catalog.hardware_costs import ASSUMPTION_LABEL, EMBODIED_FIELD_HINT, accelerator_embodied_kg
+from infraplan.catalog.hardware_costs import (
+    ASSUMPTION_LABEL,
+    EMBODIED_FIELD_HINT,
+    accelerator_embodied_kg,
+    assumed_network_notes,
+)
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cluster import node_system
@@ -197,7 +202,9 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         figures_notes=[*figures_notes(layout.accelerator),  # SECONDARY / PRELIMINARY figures (its power among them)
                        *filter(None, [unstated_switch_note(layout.system),  # a file's NVL72-like domain, 0 W
                                       assumed_host_note(layout),  # a labelled ASSUMPTION host share (hC75)
-                                      assumed_cooling_note(site)])],  # immersion's figures (hC75)
+                                      assumed_cooling_note(site)]),  # immersion's figures (hC75)
+                       *(assumed_network_notes(load.network_catalog_priced)  # switch / optics prices (hC76)
+                         if priced and site.overrides.switch_port_usd is None else [])],
         energy_mwh_per_year=money.energy_mwh_per_year,
         co2_t_per_year=co2,
         total_co2_t_per_year=total_co2_t_per_year(co2, embodied_year),

@@ -83,7 +83,9 @@ def populated_links(topo: ClosTopology, index: int, populated_gpus: int) -> int:
 
 def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
                       links: LinkCatalog | None = None, populated_gpus: int | None = None) -> dict[str, Any]:
-    """Switches, links, transceivers, cables, power (W) and capex (USD), per tier and in total. `populated_gpus`: the
+    """Switches, links, transceivers, cables, power (W) and capex (USD), per tier and in total, and which catalog
+    prices it used (`catalog_priced`: "switches" where a tier's switch is the switch catalog's, "links" where it
+    priced transceivers or cables: `catalog.hardware_costs.assumed_network_notes`). `populated_gpus`: the
     accelerators whose servers are installed, where a generic fabric is built for more (whole units, `cluster.
     generic`): its switches are bought whole, but a NIC link (cable, and its transceivers where optical) only for a
     server that is there (hB66), and within one unit a leaf's uplinks for its ports in use (`populated_links`, hB2);
@@ -91,9 +93,11 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
     switches = switches or load_switch_catalog()
     links = links or load_link_catalog()
     family = "infiniband" if topo.kind == "infiniband" else "ethernet"
-    rows, power, capex, transceivers = [], 0.0, 0.0, 0
+    rows, power, capex, transceivers, catalog = [], 0.0, 0.0, 0, set()
     for tier in topo.tiers:
         model, usd, watts = switch_for(tier, family, switches)
+        if tier.switches and (tier.switch is None or tier.switch[1] is None):  # the catalog's, not a file's own
+            catalog.add("switches")
         count = topo.links_between(tier.index)
         if populated_gpus is not None:
             count = min(count, populated_links(topo, tier.index, populated_gpus))
@@ -104,6 +108,8 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
         cable_usd = count * (price.fibre_usd if optical else price.dac_usd)
         tier_power = tier.switches * watts + optics * price.transceiver_power_w
         tier_capex = tier.switches * usd + optics * price.transceiver_usd + cable_usd
+        if count:
+            catalog.add("links")
         rows.append({"name": tier.name, "switch_model": model, "switches": tier.switches,
                      "links_from_below": count, "link_medium": "optical" if optical else "copper DAC",
                      "transceivers": optics, "power_w": tier_power, "capex_usd": tier_capex})
@@ -112,7 +118,8 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
         transceivers += optics
     return {"tiers": rows, "transceivers_total": transceivers, "power_w": power, "capex_usd": capex,
             "capex_usd_per_gpu": capex / topo.gpus, "power_w_per_gpu": power / topo.gpus,
-            "price_sources": [switches.source, links.source]}
+            "price_sources": [switches.source, links.source],
+            "catalog_priced": tuple(sorted(catalog))}  # the catalog files it priced from (hC76: their ASSUMED said)
 
 
 def wiring_notes(topo: ClosTopology, device: str = "GPU") -> list[str]:

@@ -285,6 +285,7 @@ class DeviceMoney:
     annual: AnnualCosts
     energy_mwh_per_year: float
     embodied_co2_t_per_year: float | None = None  # `facility`'s (facility.embodied_t_per_year); None: no figure
+    network_catalog_priced: tuple[str, ...] = ()  # the network price catalogs its bill used (`ITLoad`'s, hC76)
 
     @property
     def facility_w(self) -> float:
@@ -332,4 +333,5 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
     money = cluster_cost(layout, load, s)
     return DeviceMoney(load.accelerators, load.racks, load.network_tiers, load.switches, load.it_w,
                        load.servers_per_rack * layout.accelerators_per_server, s, money.capex_usd, money.annual,
-                       money.energy_mwh_per_year, embodied_t_per_year(layout.accelerator, load.accelerators, s))
+                       money.energy_mwh_per_year, embodied_t_per_year(layout.accelerator, load.accelerators, s),
+                       load.network_catalog_priced if s.overrides.switch_port_usd is None else ())

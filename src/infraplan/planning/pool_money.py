@@ -23,12 +23,15 @@ neither (hK57: both are front-end inference hosts, their NIC in the host share, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from infraplan.catalog.hardware_costs import assumed_network_notes
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.device_money import (
+    DeviceMoney,
     cost_overrides,
     device_money,
     device_site,
@@ -98,17 +101,34 @@ def require_prices(spec: ScenarioSpec) -> None:
 def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int) -> PoolMoney:
     """Pack, power and cost `devices` of a pool at its site with the power chain and the one cost model
     (`device_money.device_money`, what fleet-mix charges too)."""
-    no_price = missing_pool_price(pool)
-    over = cost_overrides(spec.policy.electricity_usd_per_kwh, spec.policy.pue, pool.price_usd_per_device,
-                          pool.lifetime_years, spec.policy.load_factor, unpriced=no_price is not None)
-    s = device_site(pool_ref(pool), over, site.cooling, site.location, site.build_type)
-    m = device_money(pool_ref(pool), devices, s, pool.host_power_w)
+    no_price, m = _device_money(spec, pool, site, devices)
+    s = m.site
     return PoolMoney(m.devices, m.racks, m.tiers, m.switches, m.it_w, m.facility_w,
                      None if no_price else sum(m.capex_usd.values()),
                      None if no_price else m.annual.tco_usd_per_year, m.energy_mwh_per_year, m.co2_t_per_year,
                      m.devices_per_rack, no_price, m.embodied_co2_t_per_year,
                      None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, pool_ref(pool)),
                      s.load_factor, None if no_price else m.capex_usd["facility"])
+
+
+def _device_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int) -> tuple[str | None, DeviceMoney]:
+    """(why the pool is unpriced or None, `device_money` of `devices` of it at its site)."""
+    no_price = missing_pool_price(pool)
+    over = cost_overrides(spec.policy.electricity_usd_per_kwh, spec.policy.pue, pool.price_usd_per_device,
+                          pool.lifetime_years, spec.policy.load_factor, unpriced=no_price is not None)
+    s = device_site(pool_ref(pool), over, site.cooling, site.location, site.build_type)
+    return no_price, device_money(pool_ref(pool), devices, s, pool.host_power_w)
+
+
+def pool_network_notes(spec: ScenarioSpec, rows: Iterable[tuple[str, str, int]]) -> list[str]:
+    """The ASSUMED network price lines (`assumed_network_notes`, one a kind, as `facility` and `campus` say them) of
+    the priced pools in `rows` (pool name, site name, devices), whose fabric the plan prices from the catalog."""
+    pools, sites = {p.name: p for p in spec.pools}, {s.name: s for s in spec.sites}
+    kinds: set[str] = set()
+    for pool, site, devices in rows:
+        no_price, m = _device_money(spec, pools[pool], sites[site], devices)
+        kinds |= set(() if no_price else m.network_catalog_priced)
+    return assumed_network_notes(kinds)
 
 
 def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:

@@ -44,6 +44,7 @@ from infraplan.planning.pool_money import (
     node_devices,
     pool_figures_note,
     pool_money,
+    pool_network_notes,
     pool_note,
     pool_spares,
 )
@@ -346,6 +347,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         + gone + bought_ahead(spec, used + spare_dev, installed, survive, cycles)  # hR70
         + [note for r in pools if r.phase == last.phase  # the last phase's packed devices (whole servers)
            and (note := part_domain_note(next(q for q in spec.pools if q.name == r.pool), r.devices))]
+        + pool_network_notes(spec, [(r.pool, r.site, r.devices) for r in pools if r.phase == last.phase
+                                    and r.devices > 0])  # hC76: the fabric's ASSUMED prices
         + [note for q in spec.pools if (note := past_system_note(q.name, pool_ref(q), max(  # hP73: past its size
             (r.devices for r in pools if r.pool == q.name), default=0)))]
         + mixed_precision_notes([(spec.services[o.service], spec.pools[o.pool], sized[i])  # hC58: an LLM service's
