@@ -132,6 +132,12 @@ DEFAULTS_DIFFER: dict[tuple[str, str, str], str] = {
     # --seed unset is seed 0; None tells a seed given where nothing is drawn, which is refused (hU47, hU49): serve's
     # API refuses it itself (hQ45), as collective's does (hE65: `estimate_collective`, None on every layer)
     ("serve", "seed", "web"): "None on the CLI: 0 unless --seed is given where nothing is drawn (refused)",
+    # the CLI tells a flag given from its default by click's parameter source; the web's null is "not given" (its
+    # result cache keys on the body with its defaults, so a default value could not say it): hR76
+    ("reliability", "model", "web"): "null: llama3-405b's checkpoint as the CLI's default; with a plan refused, as "
+                                     "the CLI's --plan without --model",
+    ("reliability", "optimizer", "web"): "null: adam as the CLI's default; with a plan train's optimizer, as the "
+                                         "CLI's --plan without --optimizer",
 }
 """(command, CLI parameter, layer) -> why the default differs on purpose."""
 

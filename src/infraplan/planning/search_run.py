@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from infraplan.catalog.loader import load_model
 from infraplan.catalog.schemas import System
@@ -90,16 +90,16 @@ def search_with_run(result: PlanSearchResult, model: str, system: str | System |
                     overrides: CostOverrides, evaluated: tuple[int, int] | None, flags: str, typed: str | None = None,
                     optimizer: str | None = None, no_spare_policy: str | None = None, top: int | None = None,
                     ranked: int = RUN_RANKED_PLANS,
-                    again: Callable[[Callable[[list[PlanMetrics]], list[int]]], PlanSearchResult] | None = None
-                    ) -> SearchRunResult:
+                    in_order: Callable[[Sequence[int]], PlanSearchResult] | None = None) -> SearchRunResult:
     """The search with its best plan's whole run on `tokens` (`best_run`; None where no plan fits) and the `train`
     line that prices it again (`best_run_command`: `best.train_command` and `flags`, the run's options as
     `run_flags` spells them). `stack` and `optimizer`: those the search was given (None: the search's own), as
     `train_command` names them. The best is the plan whose run finishes first of the first `ranked` by step time in
-    the best's tier (`run_ranked`, objective time); `top`: the rows kept after (None: all). `again`: the same
-    search run again with its rows in a given order (`search_plans(first=...)`), called where the runs chose
+    the best's tier (`run_ranked`, objective time); `top`: the rows kept after (None: all). `in_order`: the
+    search's answer with its rows in a given order (`search_plans(in_order=...)`'s), called where the runs chose
     another best, so the search's lines about its best (`dtype_choice`, `ep_choice`, `train`'s notes) describe the
-    plan the answer gives (hL75; None: they describe the fastest step's, as before)."""
+    plan the answer gives (hL75; None: they describe the fastest step's; hR76: said of that row without the second
+    search hL75's `again` ran)."""
     rows, run, command = list(result.top), None, None
     name = stack if stack is not None else result.stack
 
@@ -116,9 +116,8 @@ def search_with_run(result: PlanSearchResult, model: str, system: str | System |
         order, runs = run_ranked(rows, priced, ranked if result.objective == "time" else 1)
         everyone = [*order, *range(len(order), len(rows))]
         rows = [rows[i] for i in everyone]
-        if again is not None and order[0] != 0:  # the search's lines of its best said of the runs' best (hL75)
-            redone = again(lambda _: everyone)
-            result = redone if list(redone.top) == rows else result  # (the same rows, or the lines as they were)
+        if in_order is not None and order[0] != 0:  # the search's lines of its best said of the runs' best (hL75)
+            result = in_order(everyone)
         run = runs[0]
         if rows[0].train_command:
             command = f"{rows[0].train_command} {flags}"

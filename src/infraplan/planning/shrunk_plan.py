@@ -35,6 +35,7 @@ from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import ReliabilityReport
 from infraplan.facility.spare_policy import plan_shrink_unit
 from infraplan.training.estimate import estimate_training
+from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 
 
 class ShrunkSpeed:
@@ -117,6 +118,18 @@ PLAN_NOT_TAKEN = ("model", "system", "gpus", "optimizer", "tokens", "location", 
 reliability's, or a whole run's."""
 
 
+RELIABILITY_MODEL = "llama3-405b"
+"""`reliability`'s model where none is given (its checkpoint's size): `reliability_report`'s default."""
+
+
+def check_plan_model(given: bool, flag: str) -> None:
+    """`reliability --plan` without the job's model refused in one line: train's plan is a model's, and
+    reliability's default model (`RELIABILITY_MODEL`: a checkpoint's size) priced it unsaid (hV75)."""
+    if not given:
+        raise InputError(f"--plan prices the plan of the job's model: give {flag} (reliability's default, "
+                         f"{RELIABILITY_MODEL}, sizes a checkpoint without --plan)")
+
+
 def plan_reliability(estimate: Any, system: str | System | Cluster, *, sharp: bool = False,
                      shrink_unit_gpus: int | None = None, **options: Any) -> ReliabilityReport:
     """`reliability --plan`: `facility.reliability.reliability_report` (its `options`) of the job `estimate`'s plan
@@ -132,5 +145,9 @@ def plan_reliability(estimate: Any, system: str | System | Cluster, *, sharp: bo
     if getattr(estimate, "trainable_params_count", None) is not None:
         raise InputError("--plan with --lora-rank or --dsa-stage warmup: the run's checkpoint holds the adapters or "
                          "the indexer alone, which reliability does not size; train --tokens prices that run")
+    if options.get("checkpoint_size_bytes") is None:  # the optimizer the plan steps with (--optimizer, else its
+        # stack's recipe's, as train's: Kimi K2's Muon) sizes the checkpoint, as train --tokens sizes it
+        per = checkpoint_bytes_per_param(estimate.optimizer, options.get("model"))
+        options = {**options, "optimizer": estimate.optimizer, "checkpoint_bytes_per_param": per}
     return reliability_report(system, int(c.gpus), shrink_unit_gpus=unit, speed=shrunk_speed(estimate, system,
                                                                                              sharp=sharp), **options)

@@ -24,12 +24,13 @@ a spec sets `compare_dtypes: false` to skip the other precisions' searches.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from infraplan.errors import InputError
 from infraplan.results import Result
 from infraplan.training.estimate import estimate_training
+from infraplan.training.results import PlanSearchResult
 from infraplan.training.search import search_plans
 
 RUN_OPTIONS = ("tokens", "location", "server_price", "costs", "eval_every", "eval_samples", "memory_margin",
@@ -175,15 +176,15 @@ def search(model: Any, system: Any, gpus: Any, seq_len: Any, global_batch: Any, 
     check_run_options(tokens, location, price, costs, no_spare_policy=policy)
     overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=price)
     top = options.pop("top", 5)  # (--tokens: the runs of the first searched_top rank them, then --top listed)
-    result = search_plans(model, system, gpus, seq_len, global_batch, top=searched_top(top, tokens), **options)
+    in_order: list[Callable[[Sequence[int]], PlanSearchResult]] = []  # (its answer in the runs' order, hR76)
+    result = search_plans(model, system, gpus, seq_len, global_batch, top=searched_top(top, tokens),
+                          in_order=in_order, **options)
     return search_with_run(result, model, system, tokens, stack=options.get("stack"),
                            sharp=bool(options.get("sharp", False)), memory_margin=options.get("memory_margin"),
                            location=location, overrides=overrides, evaluated=evaluated,
                            flags=run_flags(tokens, location, price, costs, every, samples, policy),
                            typed=system if isinstance(system, str) else None, optimizer=options.get("optimizer"),
-                           no_spare_policy=policy, top=top, again=lambda first: search_plans(  # (hL75)
-                               model, system, gpus, seq_len, global_batch, top=searched_top(top, tokens), first=first,
-                               **options))
+                           no_spare_policy=policy, top=top, in_order=in_order[0])  # (hL75: its lines of its best)
 
 
 search.__signature__ = run_signature(search_plans, SEARCH_RUN_OPTIONS)  # type: ignore[attr-defined]

@@ -50,9 +50,17 @@ def best_ep(best_plans: PlanArrays) -> tuple[int | None, int, str | None]:
     return int(first.ep), int(first.ep_stride), Dtype.from_code(int(first.dtype)).label
 
 
+def _ep_one(eps: np.ndarray) -> np.ndarray:
+    return np.asarray(eps == 1)
+
+
+def _ep_many(eps: np.ndarray) -> np.ndarray:
+    return np.asarray(eps > 1)
+
+
 def other_kind(ep: int) -> EpMask:
     """The mask of the plans of the other kind than EP `ep`: EP > 1 for EP 1, EP 1 for EP > 1."""
-    return (lambda eps: eps > 1) if ep == 1 else (lambda eps: eps == 1)
+    return _ep_many if ep == 1 else _ep_one  # (two masks, the same each call: a search caches its answer by them)
 
 
 def _signed_ms(seconds: float) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 
@@ -248,7 +248,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  memory_margin: float | None = None, compare_dtypes: bool = True, lora_rank: int | None = None,
                  lora_targets: str | None = None, ep_mask: EpMask | None = None,
                  optimizer: str | None = None, dsa_stage: str = "sparse",
-                 first: Callable[[list[PlanMetrics]], list[int]] | None = None) -> PlanSearchResult:
+                 in_order: list[Callable[[Sequence[int]], PlanSearchResult]] | None = None) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -271,9 +271,10 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     the plans of those EP degrees only, no `ep_choice` line (`training.ep_choice`). `optimizer`: as `train`'s.
     `dsa_stage`: sparse | warmup, as `train --dsa-stage` (warmup: every plan priced as DSA's dense warm-up step,
     `dsa_warmup_grid`; no MFU ceiling, as for LoRA). The three choose one pricing kind up front
-    (`search_rows.pricing_of`), which the search reads for every kind-specific step. `first`: the rows' order the
-    answer takes (every row's index once; `search --tokens`'s runs, `planning.search_run.search_with_run`), before
-    the lines about the best plan (`dtype_choice`, `ep_choice`, `train`'s notes) are said of it (hL75).
+    (`search_rows.pricing_of`), which the search reads for every kind-specific step. `in_order`: a list the search
+    appends its answer in another order to (`said`: every row's index once; `search --tokens`'s runs,
+    `planning.search_run.search_with_run`), the lines about the best plan (`dtype_choice`, `ep_choice`, `train`'s
+    notes) said of its first row without a second search (hR76; hL75's `first` ran the whole search again).
     """
     seq_len = bounds.TOKENS.check(seq_len, "--seq-len")  # the CLI's bounds, one line as it says them (hK66: top=0
     global_batch = bounds.SEQUENCES.check(global_batch, "--global-batch")  # ran, seq_len=nan was numpy's
@@ -329,9 +330,6 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp,
                                                                     memory_margin, pricing, optimizer)})
                 for row in rows]
-    if first is not None and rows:  # the runs' order (`search --tokens`): the lines below said of its best (hL75)
-        order = first(rows)
-        rows, best_plans = [rows[i] for i in order], best_plans.take(np.asarray(order))
     effect = guard_effect(guard, dtypes, shape, cluster, found, profile)  # what the guard and the margin ranked after
     seconds = time.perf_counter() - start
     reason = None
@@ -340,32 +338,43 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                   f"{gpus:,} GPU{'s' if gpus != 1 else ''} of {accelerator.memory_bytes / 2**30:.0f} GiB with any plan"
                   if evaluated else why_no_plan(shape, profile, space, cross_node_tp,  # the binding rule, changes
                                                 no_valid_plan_reason(gpus, global_batch), pricing.lora))
-    choice = dtype_choice(shape, dtypes, left_out, rows[0], lambda d: search_plans(  # each other precision's best
+    other_dtype = cache(lambda d: search_plans(  # each other precision's best (once per search, any order)
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP, optimizer, dsa_stage), objective,
-        compare_dtypes) if dtype == AUTO_DTYPE and rows else None
-    why_ep = ep_choice(shape, rows, lambda mask, d: search_plans(  # the other kind's best (once per answer)
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, EVERY_EP, optimizer, dsa_stage))
+    other_ep = cache(lambda mask, d: search_plans(  # the other kind's best (`ep_choice.other_kind`'s two masks)
         model, system, gpus, seq_len, global_batch, d, 1, objective, cross_node_tp, None, schedules, stack, leave_out,
-        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, mask, optimizer, dsa_stage).best
-    ) if ep_mask is None else None
-    return PlanSearchResult(
-        model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
-        best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded, dtype_choice=choice,
-        ep_choice=why_ep, optimizer=profile.optimizer,
-        lora_rank=lora_rank, lora_targets=None if pricing.lora is None else pricing.lora.targets,
-        dsa_stage=stage_of(shape, pricing.dsa_stage == "warmup"),
-        **effect, tie_ranked_after_count=found.tie_passed, evaluated_count=evaluated, feasible_count=found.feasible,
-        wall_time_s=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
-        # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
-        notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
-               *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
-               *pricing.notes(shape, accelerator, profile),  # what `train` says of a LoRA or warm-up step
-               *([sharp_note(rows[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and rows else []),
-               *pricing.best_plan_notes(shape, cluster, best_plans, profile),  # a slower low precision, as `train`
-               *(lone_shard_notes(shape, best_plans, profile, rows[0].config.zero) if rows else []),  # as `train`
-               *(guard.idle_notes(rows[0], profile) if rows else []),  # idle GPUs, a host-bound step, as `train`
-               *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(best_plans),
-                            cluster.accelerator.device_word),
-               *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
-               *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
-    )
+        mfu_guard, sharp, memory_margin, False, lora_rank, lora_targets, mask, optimizer, dsa_stage).best)
+
+    def said(order: Sequence[int]) -> PlanSearchResult:
+        """The answer with the rows in `order`, its lines about the best plan said of the first (`in_order`)."""
+        ranked, plans = [rows[i] for i in order], best_plans
+        if list(order) != list(range(len(rows))):  # (the order searched: its own plans)
+            plans = best_plans.take(np.asarray(order))
+        choice = dtype_choice(shape, dtypes, left_out, ranked[0], other_dtype, objective,
+                              compare_dtypes) if dtype == AUTO_DTYPE and ranked else None
+        why_ep = ep_choice(shape, ranked, other_ep) if ep_mask is None else None
+        return PlanSearchResult(
+            model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
+            best=ranked[0] if ranked else None, top=ranked, reason=reason, mfu_guard=not unguarded,
+            dtype_choice=choice, ep_choice=why_ep, optimizer=profile.optimizer,
+            lora_rank=lora_rank, lora_targets=None if pricing.lora is None else pricing.lora.targets,
+            dsa_stage=stage_of(shape, pricing.dsa_stage == "warmup"),
+            **effect, tie_ranked_after_count=found.tie_passed, evaluated_count=evaluated, feasible_count=found.feasible,
+            wall_time_s=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
+            # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
+            notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
+                   *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
+                   *pricing.notes(shape, accelerator, profile),  # what `train` says of a LoRA or warm-up step
+                   *([sharp_note(ranked[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and ranked else []),
+                   *pricing.best_plan_notes(shape, cluster, plans, profile),  # a slower low precision, as `train`
+                   *(lone_shard_notes(shape, plans, profile, ranked[0].config.zero) if ranked else []),  # as `train`
+                   *(guard.idle_notes(ranked[0], profile) if ranked else []),  # idle GPUs, host-bound step, as `train`
+                   *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(plans),
+                                cluster.accelerator.device_word),
+                   *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
+                   *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
+        )
+
+    if in_order is not None:
+        in_order.append(said)
+    return said(range(len(rows)))

@@ -129,14 +129,15 @@ class ReliabilityRequest(WebRequest):
     system: CatalogRef
     gpus: Accelerators
     days: Days = 30.0
-    model: CatalogRef = "llama3-405b"
+    model: CatalogRef | None = None  # --model (null: not given; llama3-405b's checkpoint, a plan refused, hR76)
     checkpoint_size: BytesText | None = None
     failure_rate: CatalogRef | None = None
     restart_s: RestartSeconds | None = None
     spare_trays_per_domain: Annotated[int, Field(ge=0, le=64)] = 0
     repair_s: Duration = DEFAULT_REPAIR_S
     checkpoint_interval_s: Duration | None = None  # Daly's optimum where not given (hU58)
-    optimizer: Literal["adam", "muon"] = "adam"  # --optimizer: the state the model's checkpoint holds (hP61)
+    optimizer: Literal["adam", "muon"] | None = None  # --optimizer: the checkpoint's state (hP61; null: adam, a
+    # plan's train's, hR76)
     no_spare_policy: Literal["shrink", "wait"] = "shrink"  # --no-spare-policy (facility/spare_policy.py)
     shrink_unit: Accelerators | None = None  # --shrink-unit (null: one scale-up domain)
     plan: dict[str, Any] | None = None  # --plan: a train body's plan fields (runners.reliability_plan reads them)

@@ -295,7 +295,8 @@ RELIABILITY = {
     "system": _SERVING_SYSTEM,
     "gpus": "accelerators in the job",
     "days": "days of training to count interruptions over (54, or 54d, 2w, 12h)",
-    "model": "model whose checkpoint is written: preset or path to an HF config.json",
+    "model": ("model whose checkpoint is written: preset or path to an HF config.json (given with --plan: the "
+              "plan's model)"),
     "checkpoint_size": ("the checkpoint's size, e.g. 5TB, instead of --model's at --optimizer's bytes (both then "
                         "unused for its size; --plan still prices --model's plan)"),
     "failure_rate": "rsc-1 | rsc-1-jobs | rsc-2 | llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]",
@@ -307,7 +308,8 @@ RELIABILITY = {
                               "[default: Daly's optimum]"),
     "optimizer": ("adam | muon: the optimizer whose state the model's checkpoint holds (adam: bf16 weights, fp32 "
                   "master, m and v, 14 B a parameter; muon: one fp32 momentum, 10 B a matrix parameter, the "
-                  "embedding and LM head AdamW's 14 B)"),
+                  "embedding and LM head AdamW's 14 B); with --plan, the plan's where given, else train's (the "
+                  "stack's recipe's)"),
     "no_spare_policy": NO_SPARE_POLICY_HELP,
     "shrink_unit": SHRINK_UNIT_HELP,
 }
@@ -330,8 +332,9 @@ WEB_OWN: dict[str, dict[str, str]] = {
     "compare": {"scenarios": "the scenarios, the first being the base of the deltas"},
     # the CLI's --plan is train's flags in one text (train's parser); the web takes a train body's fields
     "reliability": {"plan": "the job's plan: a train body's plan fields (tp, pp, seq_len, global_batch, dtype, ...; "
-                            "model, system, gpus and optimizer are reliability's own): shrink sheds its data-parallel "
-                            "replicas at its smaller plans' speed, as train with tokens prices the same job "
+                            "model, given, system, gpus and optimizer, else train's, are reliability's own): shrink "
+                            "sheds its data-parallel replicas at its smaller plans' speed, as train with tokens "
+                            "prices the same job "
                             "[default: no plan, each replica at full speed]"},
 }
 """Command -> field -> the web's own words, where the web takes the field otherwise than the CLI (each with its

@@ -8,7 +8,7 @@ model for the OpenAPI spec (the union of its variants, as `infraplan schema` lis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -38,7 +38,7 @@ from infraplan.planning.results import (
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
 from infraplan.planning.search_run import estimate_with_run, run_flags, search_with_run, searched_top
-from infraplan.planning.shrunk_plan import PLAN_NOT_TAKEN, plan_reliability
+from infraplan.planning.shrunk_plan import PLAN_NOT_TAKEN, RELIABILITY_MODEL, check_plan_model, plan_reliability
 from infraplan.planning.training_run import network_with_zone_note, serving_with_fabric_note
 from infraplan.raised_warnings import raised_warnings
 from infraplan.recsys.estimate import estimate_recsys
@@ -121,6 +121,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
     evaluated = eval_options(r.eval_every, r.eval_samples, r.tokens, r.seq_len, r.global_batch)  # as `search`
     check_run_options(r.tokens, r.location, r.server_price, gpu_counts=len(r.gpus), no_spare_policy=r.no_spare_policy)
     results: list[PlanSearchResult] = []
+    in_order: list[Callable[[Sequence[int]], PlanSearchResult]] = []  # (one search's answer in the runs' order)
     for i, n in enumerate(r.gpus):
         def tick(done: int, total: int, i: int = i) -> None:
             if progress is not None and total > 0:
@@ -135,7 +136,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                            lora_rank=r.lora_rank, lora_targets=r.lora_targets, optimizer=r.optimizer,
                            dsa_stage=r.dsa_stage,
                            ep_mask=None if len(r.gpus) == 1 else EVERY_EP)  # (nor an EP line)
-        results.append(searched(progress=tick))
+        results.append(searched(progress=tick, in_order=in_order))
     if r.tokens is not None:  # the best plan's whole run, as the CLI's `search --tokens` (`search_with_run`)
         return search_with_run(results[0], ref(r.model), ref(r.system), r.tokens, stack=ref(r.stack), sharp=r.sharp,
                                memory_margin=r.memory_margin, location=ref(r.location),
@@ -143,7 +144,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
                                evaluated=evaluated, optimizer=r.optimizer, no_spare_policy=r.no_spare_policy,
                                flags=run_flags(r.tokens, ref(r.location), r.server_price, None, r.eval_every,
                                                r.eval_samples, r.no_spare_policy), top=r.top,
-                               again=lambda first: searched(first=first))  # (its lines of the runs' best, hL75)
+                               in_order=in_order[0])  # (its lines of the runs' best, hL75; hR76: no 2nd search)
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 
@@ -235,12 +236,13 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
     size = parse_stated_bytes(r.checkpoint_size, "--checkpoint-size") if r.checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
+    model, optimizer = ref(r.model) or RELIABILITY_MODEL, r.optimizer or "adam"  # (null: not given, hR76)
     options: dict[str, Any] = {
-        "days": r.days, "model": ref(r.model), "failure_rate": ref(r.failure_rate), "restart_s": r.restart_s,
+        "days": r.days, "model": model, "failure_rate": ref(r.failure_rate), "restart_s": r.restart_s,
         "checkpoint_size_bytes": size, "spare_trays_per_domain": r.spare_trays_per_domain, "repair_s": r.repair_s,
         "checkpoint_interval_s": r.checkpoint_interval_s,
-        "checkpoint_bytes_per_param": checkpoint_bytes_per_param(r.optimizer, ref(r.model) if size is None else None),
-        "optimizer": r.optimizer,  # as `reliability --optimizer`
+        "checkpoint_bytes_per_param": checkpoint_bytes_per_param(optimizer, model if size is None else None),
+        "optimizer": optimizer,  # as `reliability --optimizer`
         "no_spare_policy": r.no_spare_policy, "shrink_unit_gpus": r.shrink_unit}
     if r.plan is None:
         return reliability_report(ref(r.system), r.gpus, **options)
@@ -250,11 +252,12 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
 
 def reliability_plan(r: ReliabilityRequest) -> TrainRequest:
     """The train request of reliability's `plan` (train's fields, read by the web's train request: its one
-    parser), on the job's model, system, GPUs and optimizer."""
+    parser), on the job's model (given: `check_plan_model`), system, GPUs and optimizer (given, else train's)."""
     if given := [k for k in (r.plan or {}) if k in PLAN_NOT_TAKEN]:
         raise InputError(f"plan takes train's plan fields (tp, pp, seq_len, global_batch, ...), not {given[0]}: the "
                          "job's model, system, gpus and optimizer are reliability's own")
-    try:
+    check_plan_model(r.model is not None, "model")
+    try:  # (optimizer null: train's, as the CLI's --optimizer not given)
         return TrainRequest.model_validate({**(r.plan or {}), "model": r.model, "system": r.system, "gpus": r.gpus,
                                             "optimizer": r.optimizer})
     except ValidationError as exc:
@@ -324,7 +327,7 @@ def config_warnings(request: WebRequest, local: WebRequest) -> list[str]:
     if not isinstance(local, ModelOnSystemRequest | ReliabilityRequest) or "model" not in uploads(request):
         return []  # recsys's model is a recsys model YAML, not a config.json
     try:
-        return list(model_config_warnings(ref(local.model)))
+        return list(model_config_warnings(ref(local.model) or ""))  # (an upload: a path)
     except InputError:  # the runner read the same file: unreachable, but a note is not worth a failed answer
         return []
 

@@ -6,7 +6,7 @@ its table printed after the search's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from infraplan.catalog.facility_loader import load_location
 from infraplan.cli.commands.train import render_run
@@ -14,7 +14,7 @@ from infraplan.cluster.cost import load_cost_overrides
 from infraplan.planning.results import SearchRunResult
 from infraplan.planning.search_run import run_flags, search_with_run
 from infraplan.training.evaluation import eval_options
-from infraplan.training.results import PlanMetrics, PlanSearchResult
+from infraplan.training.results import PlanSearchResult
 from infraplan.training.run_options import check_run_options
 from infraplan.units import parse_tokens
 
@@ -41,17 +41,17 @@ class RunAsk:
 
 def best_plan_run(result: PlanSearchResult, model: str, system: str, ask: RunAsk, stack: str | None, sharp: bool,
                   memory_margin: float | None, optimizer: str | None = None, top: int | None = None,
-                  again: Callable[[Callable[[list[PlanMetrics]], list[int]]], PlanSearchResult] | None = None
+                  in_order: Callable[[Sequence[int]], PlanSearchResult] | None = None
                   ) -> SearchRunResult | PlanSearchResult:
     """The search with its best plan's whole run where --tokens was given (the search alone otherwise); `top`: the
-    rows --top lists (the search kept `search_run.searched_top`'s, its runs ranking the first); `again`: the search
-    run again in a given order (`search_with_run`'s)."""
+    rows --top lists (the search kept `search_run.searched_top`'s, its runs ranking the first); `in_order`: the
+    search's answer in a given order (`search_with_run`'s)."""
     if ask.tokens is None:
         return result
     return search_with_run(result, model, system, ask.tokens, stack=stack, sharp=sharp, memory_margin=memory_margin,
                            location=ask.location, overrides=ask.overrides, evaluated=ask.evaluated, flags=ask.flags,
                            typed=system, optimizer=optimizer, no_spare_policy=ask.no_spare_policy, top=top,
-                           again=again)
+                           in_order=in_order)
 
 
 def render_best_run(result: SearchRunResult, device: str) -> None:

@@ -28,9 +28,9 @@ from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.units import counted, parse_duration_s, parse_stated_bytes
 
 PLAN_HELP = ("train's plan flags, quoted, e.g. '--tp 4 --pp 2 --seq-len 8192 --global-batch 576 --dtype fp8' "
-             "(read by train's parser; the job's --model, --system, --gpus and --optimizer are these): --no-spare-"
-             "policy shrink sheds its data-parallel replicas at its smaller plans' speed, as train --tokens prices "
-             "the same job [default: no plan, each replica at full speed]")
+             "(read by train's parser; the job's --model, given, --system, --gpus and --optimizer, else the plan's as "
+             "train's, are these): --no-spare-policy shrink sheds its data-parallel replicas at its smaller plans' "
+             "speed, as train --tokens prices the same job [default: no plan, each replica at full speed]")
 
 
 def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bool = False) -> None:
@@ -79,13 +79,27 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU", size_given: bo
     print_band(band_or_why(r.error_band, r.error_band_basis, "job MTTF", r.job_mttf_s, latency=True))
 
 
+def given_options(*names: str) -> set[str]:
+    """Those of the running command's options `names` given on its line, not left at their defaults (click's
+    parameter source; outside a click command, as a Python call, every one passed is given)."""
+    try:  # typer's own click, which runs its commands (as cli/commands/train.plan_estimate imports it)
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click import get_current_context  # type: ignore[no-redef]
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return set(names)
+    return {name for name in names if (source := ctx.get_parameter_source(name)) is None or source.name != "DEFAULT"}
+
+
 def reliability(
     system: ServingSystem,  # an accelerator preset takes any count: `--system h100-sxm --gpus 100000` (hU58)
     gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="accelerators in the job"),
     days: float = typer.Option(30.0, "--days", parser=DAYS, help="days of training to count interruptions over "
                                "(54, or 54d, 2w, 12h)"),
     model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written: "
-                                "preset or path to an HF config.json"),
+                                "preset or path to an HF config.json (given with --plan: the plan's model)"),
     checkpoint_size: str | None = typer.Option(None, "--checkpoint-size", help="the checkpoint's size, e.g. 5TB, "
                                                    "instead of --model's at --optimizer's bytes (both then unused "
                                                    "for its size; --plan still prices --model's plan)"),
@@ -109,7 +123,8 @@ def reliability(
     optimizer: str = typer.Option("adam", "--optimizer", help="adam | muon: the optimizer whose state the model's "
                                   "checkpoint holds (adam: bf16 weights, fp32 master, m and v, 14 B a parameter; "
                                   "muon: one fp32 momentum, 10 B a matrix parameter, the embedding and LM head "
-                                  "AdamW's 14 B)"),
+                                  "AdamW's 14 B); with --plan, the plan's where given, else train's (the stack's "
+                                  "recipe's)"),
     no_spare_policy: str = typer.Option(DEFAULT_NO_SPARE_POLICY, "--no-spare-policy", help=NO_SPARE_POLICY_HELP,
                                         show_default=False),
     shrink_unit: int | None = typer.Option(None, "--shrink-unit", parser=ACCELERATORS, help=SHRINK_UNIT_HELP,
@@ -134,9 +149,11 @@ def reliability(
         report = reliability_report(system, gpus, **options)
     else:  # the plan's job, shrunk as train --tokens shrinks it (one answer for one job)
         from infraplan.cli.commands.train import plan_estimate
-        from infraplan.planning.shrunk_plan import plan_reliability
+        from infraplan.planning.shrunk_plan import check_plan_model, plan_reliability
 
-        estimate, sharp = plan_estimate(model, system, gpus, plan, optimizer)
+        given = given_options("model", "optimizer")
+        check_plan_model("model" in given, "--model")
+        estimate, sharp = plan_estimate(model, system, gpus, plan, optimizer if "optimizer" in given else None)
         report = plan_reliability(estimate, system, sharp=sharp, **options)
     emit(report, as_json, lambda shown: render_reliability(shown, device_word(system), size is not None))
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import typer
@@ -157,6 +158,7 @@ def search(
                              f"{gpus}")
         check_output_path(plot, "--plot")
     results = []
+    in_order: list[Callable[[Sequence[int]], PlanSearchResult]] = []  # (one search's answer in the runs' order)
     progress = _progress(as_json)
     task = progress.add_task("evaluating plans", total=None)
     try:
@@ -174,14 +176,14 @@ def search(
                                lora_rank=lora_rank, lora_targets=lora_targets, optimizer=optimizer,
                                dsa_stage=dsa_stage,
                                ep_mask=None if len(counts) == 1 else EVERY_EP)  # (nor an EP line)
-            results.append(searched(progress=tick))
+            results.append(searched(progress=tick, in_order=in_order))
     finally:
         if progress.live.is_started:
             progress.stop()
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:  # (with --tokens, its best plan's whole run: `_search_run`)
         result = best_plan_run(results[0], model, system, ask, stack, sharp, memory_margin, optimizer, top,
-                               lambda first: searched(first=first))  # (its lines of the runs' best, hL75)
+                               in_order[0])  # (its lines of the runs' best, hL75, said without a search, hR76)
     else:
         result = ScalingResult.from_searches(results)
         if plot:

@@ -269,9 +269,11 @@ PLAN_FLAGS = ("tp", "pp", "dp", "cp", "ep", "etp", "vpp", "seq_len", "global_bat
 """train's options that make its plan (`estimate_training`'s keywords of the same names): `reliability --plan`."""
 
 
-def plan_estimate(model: str, system: str, gpus: int, flags: str, optimizer: str) -> tuple[TrainingEstimate, bool]:
+def plan_estimate(model: str, system: str, gpus: int, flags: str,
+                  optimizer: str | None) -> tuple[TrainingEstimate, bool]:
     """(the estimate, --sharp) of `reliability --plan FLAGS`: train's plan flags read by train's own parser (its
-    options, parsers and checks: one parser) for `model` on `system` at `gpus`, priced as `train` prices them."""
+    options, parsers and checks: one parser) for `model` on `system` at `gpus`, priced as `train` prices them
+    (`optimizer` None: train's, the stack's recipe's)."""
     import functools
     import shlex
 
@@ -304,6 +306,12 @@ def plan_estimate(model: str, system: str, gpus: int, flags: str, optimizer: str
     try:
         params = typer.main.get_command(reader).main([model, "--system", system, "--gpus", str(gpus), *words],
                                                      prog_name="reliability --plan", standalone_mode=False)
+    except click.exceptions.NoSuchOption as exc:  # (click's suggestions less the flags --plan refuses, hR76)
+        near = sorted(exc.possibilities or ())
+        kept, out = [f for f in near if f not in refused], [f for f in near if f in refused]
+        also = [f"possible options: {', '.join(kept)}"] if kept else ["infraplan train --help lists the plan's"]
+        also += [f"{', '.join(out)}: not taken inside --plan"] if out else []
+        raise InputError(f"--plan {flags!r}: No such option: {exc.option_name} ({'; '.join(also)})") from None
     except click.exceptions.ClickException as exc:
         raise InputError(f"--plan {flags!r}: {exc.format_message()}") from None
     if not isinstance(params, dict):  # (--help inside --plan: click printed train's help)
