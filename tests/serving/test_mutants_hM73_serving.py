@@ -9,6 +9,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.serving import engines
 from infraplan.serving.capacity_candidate import candidate_for
 from infraplan.serving.capacity_layouts import own_prefill
 from infraplan.serving.disaggregated import PrefillLayout, decode_first_token_s
@@ -18,13 +19,18 @@ from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_api import estimate_serving
 
 
-def test_a_prefill_pools_default_budget_is_raised_to_its_batch_cap_a_given_one_is_kept() -> None:
+def test_a_prefill_pools_default_budget_is_raised_to_its_batch_cap_a_given_one_is_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """SGLang on H200 (8,192-token chunk tier) with the prefill pool at attention DP 8: 8,192 // 8 = 1,024 a rank,
-    below its --prefill-max-batch 2,048, so the default is raised to 2,048 (`split_pools`, as `ServingEngine.budget_of`:
+    below its --prefill-max-batch 2,048. hS76: SGLang's chunk caps a prefill batch alone (`engines.chunk_budget`), so
+    it stays 1,024; with that rule off the default is raised to 2,048 (`split_pools`, as `ServingEngine.budget_of`:
     an iteration holds one token of each running sequence within its budget); the decode pool keeps its 1,024."""
     args = {"attention_dp": 8, "dtype": "fp8", "prefill_gpus": 8, "input_len": 2000, "output_len": 100,
             "rate": 2.0, "requests": 20, "stack": "sglang-0.x"}
     layout = {"tp": 1, "attention_dp": 8, "max_batch": 2048}
+    chunk = estimate_serving("deepseek-v3", "hgx-h200", 16, **args, prefill=layout).deployment
+    assert (chunk.prefill.token_budget, chunk.prefill.max_batch, chunk.decode.token_budget) == (1024, 2048, 1024)
+    monkeypatch.setattr(engines, "SGLANG_CHUNK_BUDGET", False)
     raised = estimate_serving("deepseek-v3", "hgx-h200", 16, **args, prefill=layout).deployment
     assert (raised.prefill.token_budget, raised.decode.token_budget) == (2048, 1024)
     kept = estimate_serving("deepseek-v3", "hgx-h200", 16, **args,

@@ -47,8 +47,8 @@ def test_serve_runs_one_rank_s_chunk_and_a_given_budget_is_one_rank_s(capsys):
     assert changed_engine_settings(sglang, 256, 256, 16384, memory_bytes=B200, attention_dp=8) == [
         "--token-budget 16384 (default 2048)"]
     assert changed_engine_settings(sglang, 256, 256, 2048, memory_bytes=B200, attention_dp=8) == []
-    # a closed loop's batch cap (4096) is a floor: the model's iteration holds a token of each running sequence
-    assert sglang.budget_of(None, B200, 8, 4096) == 4096 and sglang.budget_of(1000, B200, 8, 4096) == 1000
+    # hS76: a closed loop's batch cap (4096) is no floor: SGLang's chunk caps a prefill batch alone (`chunk_budget`)
+    assert sglang.budget_of(None, B200, 8, 4096) == 2048 and sglang.budget_of(1000, B200, 8, 4096) == 1000
 
 
 def test_each_pool_of_serve_takes_its_own_ranks_chunk(capsys):

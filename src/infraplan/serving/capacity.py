@@ -90,7 +90,7 @@ from infraplan.serving.capacity_horizon import (
 from infraplan.serving.capacity_layouts import layout_text, level_layouts, own_pair, own_prefill, weight_kinds
 from infraplan.serving.capacity_space import draft_choices, drafts_text, kv_for
 from infraplan.serving.deployment import build_refusal
-from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
+from infraplan.serving.engines import ServingEngine, deployed_budget, load_engine, versioned_name_note
 from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
@@ -271,7 +271,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             for (tp, adp, mtp, cap_b), (k, r) in itertools.product(layouts, drafts):
                 rank_budget = engine.budget_of(token_budget, acc.memory_bytes, adp)  # SGLang: // DP (hG72)
                 dep = Deployment(tp=tp, pp=pp, ep=adp // mtp, attention_dp=adp, moe_tp=mtp, dtype=dtype,
-                                 kv_dtype=kv, max_batch=cap_b, token_budget=max(rank_budget, cap_b),
+                                 kv_dtype=kv, max_batch=cap_b,
+                                 token_budget=deployed_budget(engine.engine, rank_budget, cap_b),
                                  engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=r)
                 # the most replicas within the limit (below a better whole run: that beat it), on the domains they
                 # hold (`replica_packing`: whole ones where a TP group leaves some idle)
@@ -328,7 +329,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          moe_tp=chosen["moe_tp"], dtype=chosen["dtype"],
                          kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype, engine.engine, acc.catalog_name),
-                         max_batch=chosen["max_batch"], token_budget=max(engine.budget_of(
+                         max_batch=chosen["max_batch"], token_budget=deployed_budget(engine.engine, engine.budget_of(
                              token_budget, acc.memory_bytes, chosen["attention_dp"]), chosen["max_batch"]),
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
         pair = own_pair(shape, acc, replace(dep, replicas=chosen["replicas"] - chosen["prefill_replicas"]), chosen,

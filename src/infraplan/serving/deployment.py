@@ -56,7 +56,14 @@ from infraplan.ops.precision import (
     stored_weight_bytes,
     weight_scope,
 )
-from infraplan.serving.engines import ServingEngine, kv_cache_dtypes, load_engine, serving_profile, serving_stacks
+from infraplan.serving.engines import (
+    ServingEngine,
+    chunk_budget,
+    kv_cache_dtypes,
+    load_engine,
+    serving_profile,
+    serving_stacks,
+)
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.request_intake import attention_dp_refusal
@@ -203,7 +210,7 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
     if refused := attention_dp_refusal(dep.stack, dep.attention_dp):  # SGLang's receive skipper: no attention DP
         raise InputError(refused + (f" (--{pool}attention-dp {dep.attention_dp})" if pool else ""))
-    if dep.token_budget < dep.max_batch:
+    if dep.token_budget < dep.max_batch and not chunk_budget(dep.engine):  # SGLang's chunk: prefill only (hS76)
         raise InputError(f"--{pool}token-budget {dep.token_budget} must be >= --{pool}max-batch {dep.max_batch}")
 
 

@@ -109,6 +109,7 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric, send_recv_time
 from infraplan.serving.deployment import moe_tp_ep
+from infraplan.serving.engines import deployed_budget
 from infraplan.serving.kv_cache import kv_bytes_per_token, kv_bytes_per_token_model, stage_layers
 from infraplan.serving.llm_iteration import (
     Deployment,
@@ -206,7 +207,8 @@ def split_pools(shape: TransformerShape, accelerator: Accelerator, decode: Deplo
                       replicas=prefill_gpus // per_worker,
                       max_batch=layout.max_batch or decode.max_batch, speculative_tokens=0, acceptance=0.0)
     budget = token_budget or prefill.token_budget
-    prefill = replace(prefill, token_budget=budget if layout.token_budget else max(budget, prefill.max_batch))
+    prefill = replace(prefill, token_budget=budget if layout.token_budget else deployed_budget(
+        prefill.engine, budget, prefill.max_batch))
     try:
         check_deployment(shape, accelerator, prefill, pool="prefill-")
     except InputError as error:

@@ -142,10 +142,13 @@ class ServingEngine:
 
     def budget_of(self, given: int | None, memory_bytes: float, attention_dp: int = 1, max_batch: int = 1) -> int:
         """One attention-DP rank's token budget as `serve` deploys it: `given` (a --token-budget is one rank's), else
-        `budget_on`, at least the batch cap `max_batch` (an iteration of the model holds one token of each running
-        sequence within its budget: SGLang's split chunk on B200 at attention DP 8, 2,048, runs 4,096 beside a
-        closed loop's cap of 4,096)."""
-        return given if given is not None else max(self.budget_on(memory_bytes, attention_dp), max_batch)
+        `budget_on`, raised to the batch cap `max_batch` where the budget holds the decode batch's tokens too
+        (`deployed_budget`: vLLM; SGLang's chunk caps a prefill batch alone, hS76); TensorRT-LLM's default is kept and
+        caps the sequences an iteration runs instead (`token_cap`, `serving.raised_budget.iteration_batch`)."""
+        if given is not None:
+            return given
+        own = self.budget_on(memory_bytes, attention_dp)
+        return own if token_cap(self.engine) else deployed_budget(self.engine, own, max_batch)
 
     def custom_all_reduce_at(self, group: float, host: int = 0) -> bool:
         """Whether the engine runs its custom all-reduce for a TP group of `group` ranks: it has one, and the group
@@ -187,6 +190,35 @@ class ServingEngine:
             return f * total_bytes - weights_bytes - workspace_bytes - reserve_bytes
         # static pool: weights + KV inside the fraction of the memory free before the weights
         return static_pool_bytes(f, total_bytes, weights_bytes, workspace_bytes, reserve_bytes)
+
+
+SGLANG_CHUNK_BUDGET = True  # SGLang's chunked_prefill_size caps a prefill batch, not the decode batch (hS76)
+
+
+def chunk_budget(engine: str) -> bool:
+    """Whether the engine's token budget caps a prefill batch's tokens alone, its decode batch capped by the batch
+    cap only: SGLang, whose PrefillAdder takes `chunked_prefill_size` as the chunk's room (less the running batch
+    only with --enable-mixed-chunk) and whose decode batch is every running request up to max_running_requests
+    (sglang 0.5.9 srt/managers/scheduler.py:2030-2043, schedule_policy.py:372-403, 494-519; toggle
+    `SGLANG_CHUNK_BUDGET`; off: the one budget of session 75, a prefill chunk as long as the batch cap)."""
+    return SGLANG_CHUNK_BUDGET and engine == "sglang"
+
+
+TRTLLM_TOKEN_CAP = True  # TensorRT-LLM's max_num_tokens caps an iteration's sequences at its default (hS76)
+
+
+def token_cap(engine: str) -> bool:
+    """Whether the engine's default token budget caps the sequences an iteration runs, a batch cap above it run
+    that many at a time (TensorRT-LLM's max_num_tokens: `serving.raised_budget.iteration_batch`; toggle
+    `TRTLLM_TOKEN_CAP`; off: priced as a launch raising it to the batch cap, as before hS76)."""
+    return TRTLLM_TOKEN_CAP and engine == "trtllm"
+
+
+def deployed_budget(engine: str, budget: int, max_batch: int) -> int:
+    """The token budget a deployment of batch cap `max_batch` runs at `budget`: the budget itself where it caps the
+    prefill alone (`chunk_budget`), else at least the cap (an iteration holds one token of each running sequence
+    within its budget; `serving.raised_budget` says it)."""
+    return budget if chunk_budget(engine) else max(budget, max_batch)
 
 
 def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:

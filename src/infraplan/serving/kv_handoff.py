@@ -18,8 +18,21 @@ Where the two workers sit. The pools are placed by `replica_packing.place_pools`
 the larger groups first, D // L a domain, the smaller groups into the room they leave, then domains of their own;
 groups of one size in pool order, the prefill pool's first (ASSUMPTION: no launch interleaves them; an
 interleaving holds as many GPUs). Pools packed apart (where that holds fewer, `held_gpus`) share no domain, unless
-both fit one. A worker of PP > 1, or of a group spanning domains, is taken to share none with the other pool's
-workers (its stages' pages go stage to stage: not placed here), unless the whole pair fits one domain.
+both fit one. A worker of a group spanning domains is taken to share none with the other pool's workers, unless the
+whole pair fits one domain.
+
+Pipelined workers (hS76). Each PP stage of a prefill worker holds its own layers' KV and sends them itself: SGLang's
+connectors slice the decode side's per-layer pointers at the stage's `prefill_start_layer` (sglang 0.5.9
+srt/disaggregation/common/conn.py:155-199), a decode receiver of PP 1 targets every prefill stage, one of the same
+PP its own stage (:378-387; another PP is refused there), and a request's KV is complete once every stage's chunks
+have come (nixl/conn.py:121-147); TensorRT-LLM's cache transceiver and vLLM's NIXL connector are taken to send per
+rank alike (ASSUMPTION, not read here). The stage transfers run at once, each over its own GPUs' links, so a hand-off
+takes the scale-up links only where every (prefill stage, decode stage) pair whose layers overlap (`stage_pairs`)
+sits in one domain; one pair across the NICs sets its time. Pools of two group sizes with a PP > 1 worker are held
+apart (`replica_packing.held_gpus`): no stage shares a domain, as before. Pools of one size are placed replica by
+replica, pool after pool (`replica_packing.replica_starts`), so a prefill worker's stages and a decode worker may
+share a domain: prefill TP2 PP3 beside decode 2 x TP2 on 8-GPU nodes holds P P P D | D, and one of the two
+hand-offs stays on NVLink (f = 0.5; until hS76 a PP > 1 worker counted as sharing none, f = 0).
 
 Which decode worker a request's KV goes to. No router these stacks are served behind picks the decode worker by
 where the prefill ran: Dynamo's frontend routes round-robin by default, and its other modes are random and kv
@@ -49,7 +62,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.network.collectives import Fabric
 from infraplan.serving.disaggregated import DisaggregatedDeployment, kv_transfer_s
 from infraplan.serving.llm_iteration import Deployment
-from infraplan.serving.replica_packing import held_gpus, place_pools
+from infraplan.serving.replica_packing import held_gpus, place_pools, replica_starts, stage_unit
 
 SCALE_UP_HANDOFF_ENGINES = ("trtllm", "vllm")  # KV connectors over UCX: cuda_ipc inside a node (module docstring)
 
@@ -66,11 +79,38 @@ def worker_domains(pools: Sequence[Deployment], domain: int) -> list[list[int]] 
     return None if held > held_gpus(pools, domain) else placed
 
 
+def stage_domains(pools: Sequence[Deployment], domain: int) -> list[list[tuple[int, ...]]] | None:
+    """Per pool, per worker, the domain of each of its PP stage groups, where the pools' groups are of one size
+    within the domain and a worker has PP > 1: the replicas placed pool after pool at `replica_starts`, the
+    placement `held_gpus` counts for one unit (`aligned_gpus`); None otherwise (two units of PP > 1 sit apart)."""
+    units = {stage_unit(dep) for dep in pools}
+    unit = min(units)
+    if len(units) != 1 or unit > domain or all(dep.pp == 1 for dep in pools):
+        return None
+    starts = iter(replica_starts([(dep.replicas, dep.pp) for dep in pools], unit, domain))
+    per = domain // unit
+    return [[tuple((start + k) // per for k in range(dep.pp)) for start in (next(starts) for _ in range(dep.replicas))]
+            for dep in pools]
+
+
+def stage_pairs(prefill_pp: int, decode_pp: int) -> list[tuple[int, int]]:
+    """The (prefill stage, decode stage) pairs whose layers overlap, each stage holding an equal share of the
+    layers: the transfers one hand-off makes (module docstring, "Pipelined workers")."""
+    return [(i, j) for i in range(prefill_pp) for j in range(decode_pp)
+            if i * decode_pp < (j + 1) * prefill_pp and j * prefill_pp < (i + 1) * decode_pp]
+
+
 def inside_share(pair: DisaggregatedDeployment, domain: int) -> float:
     """The share of hand-offs whose prefill and decode workers sit in one domain, under a router that does not pick
-    by place (module docstring): 1 where the whole pair fits one domain."""
+    by place (module docstring): 1 where the whole pair fits one domain; with PP > 1 a hand-off is inside where each
+    of its stage-to-stage transfers is (`stage_pairs`; module docstring, "Pipelined workers")."""
     if pair.gpus <= domain:
         return 1.0
+    if (stages := stage_domains((pair.prefill, pair.decode), domain)) is not None:
+        links = stage_pairs(pair.prefill.pp, pair.decode.pp)
+        pre_at, dec_at = stages
+        inside = sum(all(p[i] == d[j] for i, j in links) for p in pre_at for d in dec_at)
+        return inside / (len(pre_at) * len(dec_at))
     placed = worker_domains((pair.prefill, pair.decode), domain)
     if placed is None:
         return 0.0

@@ -213,7 +213,8 @@ def engine_policy(cost: IterationCost, max_batch: int, token_budget: int, schedu
     """The scheduler instance; ValueError on an unknown KV admission or cost tables smaller than the engine."""
     if kv_admission not in ("reserve_full", "on_demand"):
         raise ValueError(f"unknown kv_admission {kv_admission!r}; choose reserve_full or on_demand")
-    if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
+    if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1:  # a batch above the budget: SGLang's
+        # chunk (`engines.chunk_budget`), or TensorRT-LLM's token cap lowers the batch first (`raised_budget`)
         raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
     return make_scheduler(scheduler)
 

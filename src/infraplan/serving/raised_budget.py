@@ -1,24 +1,34 @@
-"""What a `--max-batch` above the stack's default token budget does to the budget priced, said per engine (hL75).
+"""What a `--max-batch` above the stack's default token budget does, said per engine (hL75; hS76 for TensorRT-LLM and
+SGLang).
 
-`ServingEngine.budget_of` raises a default budget to the batch cap (an iteration holds one token of each running
-sequence within its budget; `deployment.check_deployment` refuses a given budget below the cap). That was said
-nowhere, and the rule was SGLang's alone though it applied on every stack. Each engine's own:
+`ServingEngine.budget_of` raises a default budget to the batch cap where the stack's budget holds the decode batch's
+tokens too and the engine would not start otherwise (`deployment.check_deployment` refuses a given budget below the
+cap). Each engine's own:
 
 - vLLM refuses to start with max_num_seqs above max_num_batched_tokens: `SchedulerConfig.verify_max_model_len`
   raises "max_num_batched_tokens (...) must be greater than or equal to max_num_seqs (...)" (vllm 0.12.0
   vllm/config/scheduler.py:262-267, read in the sdist; its defaults, 8192 / 1024 for the API server on a >= 70 GiB
   GPU, vllm/engine/arg_utils.py:1966-2023, lower a defaulted max_num_seqs to the budget, never raise the budget):
   the deployment priced is the one a launch giving --max-num-batched-tokens of the cap runs.
-- TensorRT-LLM's max_num_tokens (8192, BuildConfig / LLM API default) caps each iteration's tokens, a generating
-  sequence's one included, so at the default an iteration holds at most max_num_tokens of the max_batch_size
-  sequences (its micro-batch scheduler, RECALLED, not read here: no TensorRT-LLM source in reach): the deployment
-  priced is the one launched with --max_num_tokens of the cap.
-- SGLang's chunked_prefill_size caps a prefill chunk, not the decode batch (max_running_requests; mixed chunks off by
-  default): its decode runs the batch cap at the default chunk; the one budget here lets a prefill chunk grow to the
-  cap too (ASSUMPTION: one budget for both).
+- TensorRT-LLM's max_num_tokens (8192, BuildConfig / LLM API default; NVIDIA Dynamo's TensorRT-LLM worker takes
+  its --max-num-tokens default from `BuildConfig.model_fields["max_num_tokens"].default`, ai-dynamo 0.8.1
+  dynamo/trtllm/utils/trtllm_utils.py:45, :191) caps each iteration's tokens, and a generating sequence's count:
+  its micro-batch scheduler walks the active requests in order and stops where the next one's tokens (beam width +
+  draft tokens for a generating one) would pass max_num_tokens (RECALLED from the C++ MicroBatchScheduler, not read
+  here: PyPI holds only a stub sdist of tensorrt-llm 1.2.1, its wheels sit on NVIDIA's own index). So with no
+  budget given (hS76; toggle `engines.TRTLLM_TOKEN_CAP`) a batch cap above max_num_tokens // (1 + drafts) runs that
+  many sequences an iteration (`iteration_batch`): the rest of the admitted requests wait, their prompts too (the
+  running sequences' tokens come first in the walk), which prices as a batch cap of that many, the rest waiting in
+  the queue (TensorRT-LLM's capacity scheduler also holds their KV; the KV binding below that cap prices the same).
+  Until hS76 the budget was raised to the cap, the launch giving --max_num_tokens of it.
+- SGLang's chunked_prefill_size caps a prefill batch (its PrefillAdder's `rem_chunk_tokens`), not the decode batch
+  (max_running_requests; mixed chunks off by default): the budget stays the chunk (`engines.chunk_budget`, hS76);
+  until then it was raised to the cap, a prefill chunk as long as the batch cap (ASSUMPTION of hL75).
 """
 
 from __future__ import annotations
+
+from infraplan.serving.engines import chunk_budget, token_cap
 
 ENGINE_RULES = {
     "vllm": ("vLLM refuses to start with max_num_seqs above max_num_batched_tokens (vllm 0.12.0 "
@@ -32,11 +42,31 @@ ENGINE_RULES = {
 }
 
 
+def iteration_batch(engine: str, max_batch: int, budget: int, given: int | None, drafts: int = 0) -> int:
+    """The sequences one iteration of the engine runs at batch cap `max_batch` and token budget `budget`: TensorRT-LLM
+    at its default max_num_tokens (`given` None; `engines.token_cap`) schedules at most budget // (1 + `drafts`)
+    generating sequences, each a token and its draft tokens (module docstring); else the cap."""
+    if given is not None or not token_cap(engine):
+        return max_batch
+    return min(max_batch, max(1, budget // (1 + drafts)))
+
+
 def raised_budget_note(engine: str, stack: str, default_budget: int, max_batch: int, given: int | None,
-                       pool: str = "") -> str | None:
-    """One line where a default budget (`given` None) was raised to the batch cap (`ServingEngine.budget_of`), in
-    the engine's own words (module docstring); None where a budget was given or the cap is within the default."""
-    if given is not None or max_batch <= default_budget:
+                       pool: str = "", drafts: int = 0) -> str | None:
+    """One line where a default budget (`given` None) was raised to the batch cap (`ServingEngine.budget_of`), or
+    caps the sequences an iteration runs (`iteration_batch`), in the engine's own words (module docstring); None
+    where a budget was given, the cap is within the default, or the budget caps a prefill chunk alone (SGLang)."""
+    if given is not None or chunk_budget(engine):
+        return None
+    run = iteration_batch(engine, max_batch, default_budget, given, drafts)
+    if run < max_batch:
+        per = f" (1 + {drafts} draft tokens each)" if drafts else ""
+        return (f"{pool}--max-batch {max_batch:,} is above what {stack}'s default max_num_tokens of "
+                f"{default_budget:,} tokens an iteration holds{per}: TensorRT-LLM's micro-batch scheduler stops where "
+                f"the next generating sequence's tokens would pass it (RECALLED, not read here), so {run:,} sequences "
+                f"run an iteration and the rest wait, priced as a batch of {run:,}; a launch giving --max_num_tokens "
+                f"{max_batch * (1 + drafts)} runs them all (--token-budget prices it)")
+    if max_batch <= default_budget or token_cap(engine):
         return None
     why, flag = ENGINE_RULES.get(engine, ("an iteration holds one token of each running sequence", "its budget"))
     return (f"{pool}--max-batch {max_batch:,} is above {stack}'s default token budget of {default_budget:,} "

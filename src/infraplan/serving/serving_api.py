@@ -42,7 +42,7 @@ from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.kv_handoff import stated_handoff_note
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.pipeline_hops import hops_note
-from infraplan.serving.raised_budget import raised_budget_note
+from infraplan.serving.raised_budget import iteration_batch, raised_budget_note
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_packing import placed
 from infraplan.serving.results import ImageServingResult, ServingResult
@@ -193,6 +193,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     # DP rank's (SGLang: // dp_size, hG72); a prefill pool of its own: --prefill-token-budget or its ranks' (hG73)
     budget_given = token_budget
     token_budget = spec_engine.budget_of(token_budget, acc.memory_bytes, attention_dp, max_batch)
+    # TensorRT-LLM's default max_num_tokens caps the sequences an iteration runs (`raised_budget`, hS76)
+    run_batch = iteration_batch(spec_engine.engine, max_batch, token_budget, budget_given, speculative_tokens)
     split = prefill is not None and prefill.given  # the prefill pool has its own layout; the rest is the decode pool
     if split and prefill_gpus >= gpus:
         raise InputError(f"--prefill-gpus {prefill_gpus} must leave decode {acc.device_word}s below --gpus {gpus}")
@@ -202,7 +204,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         tp_n = 1  # DP attention: one GPU per attention rank, as SGLang and DeepSeek decode deploy
         tp_why = "--tp auto with --attention-dp: TP 1, one accelerator per attention rank (SGLang, DeepSeek decode)"
     elif tp == "auto":
-        tp_n, tp_why = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, max_batch, token_budget, spec_engine,
+        tp_n, tp_why = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, run_batch, token_budget, spec_engine,
                                prefill_gpus if split else 0, prefill)  # the pair's held count (hT75)
     else:
         try:
@@ -222,7 +224,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                          f"attention DP = {per_replica}")
     ep = moe_tp_ep(attention_dp, tp_n, moe_tp, given_ep)  # EP x MoE TP = attention DP x TP (`Deployment.moe_tp`)
     replicas = pool_gpus // per_replica
-    dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=max_batch,
+    dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=run_batch,
                      token_budget=token_budget, engine=spec_engine.engine, stack=spec_engine.ref,
                      attention_dp=attention_dp, moe_tp=moe_tp, speculative_tokens=speculative_tokens,
                      acceptance=acceptance)
@@ -275,7 +277,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                                                                                   shape.max_seq_len)]),
              *what_if_notes(acc, dep.stack, usd_per_gpu_hour is None, prices_collectives(result["deployment"])),
              *filter(None, [raised_budget_note(spec_engine.engine, spec_engine.ref, spec_engine.budget_on(  # hL75
-                 acc.memory_bytes, attention_dp), max_batch, budget_given)])]
+                 acc.memory_bytes, attention_dp), max_batch, budget_given, drafts=speculative_tokens)])]
     clients = concurrency or 0
     if closed and (capped or given_requests is not None and len(reqs) < clients):  # whatever Little's law reads
         notes.append(few_requests_note(len(reqs), clients, capped))

@@ -44,7 +44,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.serving_loader import Arrival, WorkloadSpec
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import deployed_budget, load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, arrival_times, fixed_requests, workload_requests
@@ -100,7 +100,8 @@ def case_deployment(case: dict[str, Any], engine: dict[str, Any]) -> Deployment:
     return Deployment(tp=d["tp"], pp=d["pp"], ep=d.get("ep", 1), attention_dp=adp,
                       replicas=case["gpus"] // (d["tp"] * d["pp"] * adp), dtype=d["dtype"], kv_dtype=d["kv_dtype"],
                       max_batch=engine.get("max_batch", profile.offline_max_batch),
-                      token_budget=engine.get("token_budget", max(budget, profile.offline_max_batch)),
+                      token_budget=engine.get("token_budget", deployed_budget(profile.engine, budget,
+                                                                               profile.offline_max_batch)),
                       engine=profile.engine, stack=profile.ref)
 
 

@@ -126,7 +126,7 @@ from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving import client_loop
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import deployed_budget, load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, held_sequences, pool_memory, simulate_deployment
 from infraplan.serving.workloads import fixed_requests
@@ -241,7 +241,8 @@ def row_deployment(row: dict[str, str]) -> Deployment:
         elif engine.engine == "trtllm" and DYNAMO_TRTLLM_KV and served_by_dynamo(row):  # its template's KV 0.80
             engine = load_engine(dynamo_stack(row))
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=weight_dtype(row, engine.engine),
-                      kv_dtype=dtype, max_batch=max_batch, token_budget=max(budget, max_batch),
+                      kv_dtype=dtype, max_batch=max_batch,
+                      token_budget=deployed_budget(engine.engine, budget, max_batch),
                       engine=engine.engine, stack=engine.ref)
 
 

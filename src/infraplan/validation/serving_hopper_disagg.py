@@ -57,6 +57,7 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import DisaggregatedDeployment, pool_costs
+from infraplan.serving.engines import deployed_budget
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.serving_sim import simulate_disaggregated
 from infraplan.serving.workloads import fixed_requests
@@ -173,7 +174,7 @@ def pair_deployment(row: dict[str, str]) -> DisaggregatedDeployment:
         ep = dep.ep if model_shape(row["model_path"]).is_moe else 1  # a dense model's MoE columns are 0 / 1
         release = RELEASE_STACKS.get(dense.row_stack(row))
         deps.append(replace(dep, ep=ep, replicas=_int(row[f"{pool}_num_workers"]), max_batch=batch,
-                            token_budget=max(dep.token_budget, batch),
+                            token_budget=deployed_budget(dep.engine, dep.token_budget, batch),
                             stack=dense.data_stack(release) if release else dep.stack))
     return DisaggregatedDeployment(deps[0], deps[1])
 
