@@ -13,12 +13,12 @@ from infraplan.errors import InputError
 from infraplan.ops.expert_routing import expected_nodes_per_token, node_hit_probability
 
 
-def _sampled_nodes(experts: int, k: int, nodes: int, groups: int = 1, chosen: int = 1, seed: int = 0,
-                   tokens: int = 20000) -> float:
-    """Mean distinct nodes per token under the DeepSeek-V3 router with i.i.d. scores (seeded).
+def routed_experts(experts: int, k: int, groups: int = 1, chosen: int = 1, seed: int = 0,
+                   tokens: int = 20000) -> np.ndarray:
+    """(tokens, k) experts each token picks under the DeepSeek-V3 router with i.i.d. scores (seeded).
 
     HF `DeepseekV3MoE` / Megatron `group_limited_topk`: group score = sum of the group's top (k / M) scores,
-    keep the M best groups, top-k experts among them; experts laid out contiguously, E / N per node.
+    keep the M best groups, top-k experts among them (groups = chosen = 1: plain top-k).
     """
     rng = np.random.default_rng(seed)
     scores = rng.standard_normal((tokens, experts))
@@ -27,7 +27,14 @@ def _sampled_nodes(experts: int, k: int, nodes: int, groups: int = 1, chosen: in
     kept = np.zeros((tokens, groups), dtype=bool)
     np.put_along_axis(kept, np.argsort(-group_score, axis=1)[:, :chosen], True, axis=1)
     masked = np.where(np.repeat(kept, per_group, axis=1), scores, -np.inf)
-    node_of = np.argsort(-masked, axis=1)[:, :k] // (experts // nodes)
+    return np.argsort(-masked, axis=1)[:, :k]
+
+
+def _sampled_nodes(experts: int, k: int, nodes: int, groups: int = 1, chosen: int = 1, seed: int = 0,
+                   tokens: int = 20000) -> float:
+    """Mean distinct nodes per token under the DeepSeek-V3 router (`routed_experts`), experts laid out
+    contiguously, E / N per node."""
+    node_of = routed_experts(experts, k, groups, chosen, seed, tokens) // (experts // nodes)
     return float(np.mean([len(set(row)) for row in node_of.tolist()]))
 
 

@@ -11,12 +11,15 @@ the same kernels with the same code.
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.network.collectives import Fabric, group_domain
 from infraplan.network.nvlink_collectives import mnnvl_all_to_all_efficiency
-from infraplan.ops.expert_routing import expected_nodes_per_token
+from infraplan.ops.expert_routing import expected_nodes_over, expected_nodes_per_token
 from infraplan.ops.layer import ArrayLike, Collective
 
 
@@ -27,6 +30,47 @@ def ep_domains(fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> tuple[np.
     domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
     per_domain = np.clip(np.floor(domain / np.maximum(np.asarray(stride, dtype=np.float64), 1.0)), 1.0, n)
     return n, per_domain, n / per_domain
+
+
+@lru_cache(maxsize=256)
+def group_spans(n: int, stride: int, unit: int) -> frozenset[tuple[int, ...]]:
+    """Each EP group's ranks in each scale-up domain it spans (in rank order), over one period of the placement: the
+    job's ranks in order, `unit` consecutive ranks a domain (`Fabric.placement_unit`), blocks of n x `stride`
+    consecutive ranks holding `stride` interleaved groups of n (the rank order `ep_domains` prices)."""
+    block = n * stride
+    period = block * unit // math.gcd(block, unit)
+    spans = set()
+    for first in range(0, period, block):
+        for offset in range(stride):
+            _, counts = np.unique((first + offset + stride * np.arange(n)) // unit, return_counts=True)
+            spans.add(tuple(int(c) for c in counts))
+    return frozenset(spans)
+
+
+def ep_node_copies(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
+                   stride: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(the domains a token reaches, the domains the group spans) of an EP group, its own domain included, for
+    DeepEP's copy a node (`deepep_node_dedup`, `flex_dispatch_seconds`): `expected_nodes_per_token` of the N of
+    `ep_domains`, except where its blocks straddle the placement unit's edges (n x s neither dividing nor divided by
+    it): there the slowest group as it really lies (`group_spans`: EP32 on 60-GPU segments is 28 | 4 over 2 domains,
+    not "8 domains of 4", hE76; `expected_nodes_over`). `ep_domains`' N stays what a per-rank all-to-all's NIC share
+    reads (gcd: (n - d) / n leaves the domain on the smaller side, network.placement)."""
+    n, _, nodes = ep_domains(fabric, group, stride)
+    reached = expected_nodes_per_token(shape, nodes)
+    unit = fabric.placement_unit
+    if not unit:
+        return reached, nodes
+    s = np.maximum(np.asarray(stride, dtype=np.float64), 1.0)
+    block = n * s
+    straddle = (nodes > 1.0) & (block % unit != 0) & (unit % block != 0)
+    if not np.any(straddle):
+        return reached, nodes
+    n, s, reached, nodes = (np.array(np.broadcast_to(x, np.broadcast(n, s, reached, nodes).shape), dtype=np.float64)
+                            for x in (n, s, reached, nodes))
+    for i in np.flatnonzero(np.broadcast_to(straddle, n.shape)):
+        worst = max(group_spans(int(n.flat[i]), int(s.flat[i]), unit), key=lambda t: expected_nodes_over(shape, t))
+        reached.flat[i], nodes.flat[i] = expected_nodes_over(shape, worst), float(len(worst))
+    return reached, nodes
 
 
 def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
@@ -43,8 +87,7 @@ def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
     DeepEP's per node copy, the token's own node included (`deepep_own_node_factor`).
     The NVLink leg (9x the NIC bandwidth on a DGX H100) runs beside the RDMA sends and is not priced.
     """
-    n, per_domain, nodes = ep_domains(fabric, group, stride)
-    reached = expected_nodes_per_token(shape, nodes)
+    reached, nodes = ep_node_copies(shape, fabric, group, stride)  # (the domains each group really spans, hE76)
     k = float(shape.experts_per_token)
     return np.asarray(np.where(nodes > 1.0, np.minimum(reached / k, 1.0), 1.0), dtype=np.float64)
 
@@ -131,10 +174,11 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
     for c in records:
         if c.role != "ep":
             continue
-        n, per_domain, nodes = ep_domains(fabric, c.group, c.stride)
+        n, per_domain, _ = ep_domains(fabric, c.group, c.stride)
+        reached, nodes = ep_node_copies(shape, fabric, c.group, c.stride)  # (a straddling group's real span, hE76)
         token_bytes = np.asarray(c.bytes, dtype=np.float64) / k
         # every node a token reaches, its own included; none inside one scale-up domain
-        scale_out = np.where(nodes > 1.0, token_bytes * expected_nodes_per_token(shape, nodes), 0.0)
+        scale_out = np.where(nodes > 1.0, token_bytes * reached, 0.0)
         scale_up = token_bytes * expected_nodes_per_token(shape, n) * (per_domain - 1.0) / per_domain
         # inside the domain at the measured NVL72 all-to-all rate where one is tabled (`network.nvlink_collectives`)
         measured = mnnvl_all_to_all_efficiency(fabric.accelerator, per_domain)

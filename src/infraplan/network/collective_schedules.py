@@ -57,7 +57,7 @@ from infraplan.network.collectives import (
     bottleneck_tier,
 )
 from infraplan.network.ecmp_collisions import hashed_line_s
-from infraplan.network.ecmp_tiers import balancing_basis
+from infraplan.network.ecmp_tiers import balancing_basis, tree_hash_note
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason, path_share
 from infraplan.network.flow_schedules import all_to_all_flows_at_least, check_flow_run, flow_phases, tree_pass_latency
 from infraplan.network.flow_sim import Progress, all_to_all_link_rounds, flow_count, simulate
@@ -360,5 +360,6 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                            fabric.accelerator)  # (hC51); below 64 KiB the LL line's (hL61)
     out.update({"time_s": time_s, "alpha_beta_time_s": analytical, "time_basis": basis, "algbw_bytes_per_s": algbw,
                 "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
-                "bottleneck_tier": tier, "assumptions": assumptions, **band, "notes": crossing_notes(spec, crosses)})
+                "bottleneck_tier": tier, "assumptions": assumptions, **band,
+                "notes": [*crossing_notes(spec, crosses), *tree_hash_note(fabric, op, algo, gpus, stride)]})
     return CollectiveResult.model_validate(out)

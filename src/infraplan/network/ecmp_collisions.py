@@ -89,13 +89,15 @@ def _mirrored(topo: ClosTopology, paths: np.ndarray, hops: np.ndarray, reached: 
     high = np.full(size, -99, dtype=np.int64)
     np.minimum.at(low, ids, tier)
     np.maximum.at(high, ids, tier)
-    # a bundle (class t + 1, between tiers t - 1 and t) whose flows all turn at one tier T where the descent is forced:
-    # t = T, or t < T with every tier t + 1..T in planes
+    # a bundle (class t + 1, between tiers t - 1 and t) whose flows all turn at one tier T where the descent's lower
+    # switch is forced: the leaf (t = 1) where every tier 2..T is in planes, a switch of tier t - 1 >= 1 where every
+    # tier t..T is (hE76: a planeless fabric's descent from its turn at the cluster tier draws the pod's spine again,
+    # `routing.route`; hE75 counted it as the climb's)
     planes = np.asarray([tier.planes > 1 for tier in topo.tiers] + [False])
     level = links.link_class.astype(np.int64) - 1
     forced = np.ones((planes.size, planes.size), dtype=bool)  # forced[t, T]
     for t in range(planes.size):
-        forced[t] = [t == turn or (t < turn and bool(planes[t + 1:turn + 1].all())) for turn in range(planes.size)]
+        forced[t] = [t <= turn and bool(planes[max(t, 2):turn + 1].all()) for turn in range(planes.size)]
     fits = (low == high) & (level >= 1) & (level < planes.size) & (low >= 0) & (low < planes.size)
     top = fits & forced[np.clip(level, 0, planes.size - 1), np.clip(low, 0, planes.size - 1)]
     down = np.zeros(size, dtype=bool)

@@ -20,7 +20,8 @@ not one group's. Per tier t of the fabric (`Fabric.ecmp_pools`, read off the bui
 * the pools the groups' ranks span (all stride groups interleaved over n x stride ranks; a group alone over its
   members' domains) draw independently; a ring's or a pair's descent into the next domain repeats its climb's
   draws (the turning switch is the one the climb hashed to, `routing.route`, counted once as `ecmp_collisions`
-  does), an all-to-all's arrivals draw again (twice the pools);
+  does), except below a turn above planeless tiers, where the descent's switches are drawn again (hE76,
+  `descent_redrawn`: the whole domains' down pools added); an all-to-all's arrivals draw again (twice the pools);
 * the tier's even-spread load (`fabric._group_link`: k_t x NIC / (o x occupancy)) times the expected largest bin
   of all those pools over its mean B / bins (the largest bin's law below) is the hashed load; on a tier at or
   below 1:1 it binds where that exceeds the NIC;
@@ -163,12 +164,13 @@ def hashed_over_even(balls: int, bins: int, pools: int) -> float:
 
 def tier_throws(pools_of_tier: tuple[int, float], flows: int, size: int, n: np.ndarray, stride: np.ndarray,
                 k_tier: np.ndarray, k_domain: np.ndarray, occupancy: npt.ArrayLike, alone: bool,
-                all_to_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                all_to_all: bool, redrawn: npt.ArrayLike = False) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(factor, balls, pools) of one tier for groups of `n` ranks `stride` apart (module docstring): the hashed factor
     on its even-spread load, the flows a pool throws on its bins and the pools drawing; None where nothing is hashed
     (one uplink a pool, or no group leaves the tier's domains). `pools_of_tier` (bins, GPUs) of a pool of the tier
     (`pool_geometry`), `flows` a GPU pair's hashed flows, `size` the tier domain's GPUs, `occupancy` its busy share,
-    `alone` one group on the fabric (`concurrent_groups` 1)."""
+    `alone` one group on the fabric (`concurrent_groups` 1), `redrawn` where the groups' descents draw this tier's
+    down pools again (`descent_redrawn`: the whole domains' down pools drawn too, as an all-to-all's arrivals)."""
     bins, gpus = pools_of_tier
     occupancy = np.asarray(occupancy, dtype=np.float64)
     shape = np.broadcast(n, stride, k_tier, k_domain, occupancy).shape
@@ -179,12 +181,40 @@ def tier_throws(pools_of_tier: tuple[int, float], flows: int, size: int, n: np.n
     domains = np.ceil(n * stride / size)
     domains = np.minimum(domains, np.ceil(n / k_tier)) if alone else domains
     pools = np.maximum(np.rint(domains * size / gpus), 1.0) * (2.0 if all_to_all else 1.0)
+    if not all_to_all and np.any(redrawn):  # descents drawing again: the down pools of the whole domains reached
+        whole = np.minimum(np.floor(n * stride / size), domains)  # (a part-filled one's lighter pool seldom binds)
+        pools = pools + np.where(redrawn, np.maximum(np.rint(whole * size / gpus), 1.0), 0.0)
     b, p = np.broadcast_arrays(balls, pools)
     if b.size == 1:  # one group (a single estimate's): no sort
         return np.full(shape, hashed_over_even(int(b.flat[0]), bins, int(p.flat[0]))), b, p
     keys, back = np.unique(np.stack([b.ravel(), p.ravel()]), axis=1, return_inverse=True)
     factors = np.asarray([hashed_over_even(int(bb), bins, int(pp)) for bb, pp in keys.T])
     return np.asarray(factors[np.asarray(back).ravel()].reshape(shape), dtype=np.float64), b, p
+
+
+def descent_redrawn(planed: tuple[bool, ...], tier: int, stride: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
+    """Where the descents of groups of ranks `stride` apart draw tier `tier`'s down pools again (hE76), as
+    `routing.route` routes them: below the switch a flow turns at, the descent's switch of tier s is forced to the
+    climb's only where every tier from s + 1 up to the turn is split in planes (`planed`, per built tier from the
+    leaf), so the down bundle under tier t + 1 repeats its climb's draws where the switch below it is forced (the
+    leaf always is), else it draws again. A flow leaving a tier-t domain turns above tier t, and every hop of a
+    group (a ring's neighbours, a pipeline's pairs) turns at least above the highest tier whose domain its stride
+    spans: True where each of its flows on the tier redraws so (a planeless 3-tier fabric, meta-genai-roce-24k: the
+    pod tier under the cluster's turn always, the rack tier where the stride spans a pod); a 2-tier fabric, a tier
+    planed up to the turn, or a hop that may turn just above (a ring's stride-1 neighbours at the rack): False."""
+    redraw = _redrawing_turns(planed, tier, len(sizes))
+    if not redraw:  # (planed up to every turn, or 2 tiers: no array work)
+        return np.zeros((), dtype=bool)
+    spans = sum(np.asarray(stride) >= size for size in sizes) - 1  # the highest tier's domain a hop leaves
+    turns = np.maximum(spans, tier)  # the lowest tier (of `sizes`) its flows leaving this tier turn above
+    return np.asarray(turns >= redraw[0]) if redraw == tuple(range(redraw[0], len(sizes))) else np.asarray(
+        sum(turns == j for j in redraw) > 0)
+
+
+@lru_cache(maxsize=64)
+def _redrawing_turns(planed: tuple[bool, ...], tier: int, tiers: int) -> tuple[int, ...]:
+    """The turns (tiers of `Fabric.tier_sizes` a flow leaves last) below which tier `tier`'s descent draws again."""
+    return tuple(j for j in range(tier, tiers) if not all(planed[max(tier, 1) + 1:j + 2]))
 
 
 def tier_factor(pools_of_tier: tuple[int, float], flows: int, size: int, n: np.ndarray, stride: np.ndarray,
@@ -275,7 +305,7 @@ def fabric_fields(system: System, topo: ClosTopology | None) -> dict[str, Any]:
     pools = pool_geometry(topo)
     if all(bins < 2 for bins, _ in pools):  # one switch (an MTIA rack): nothing to hash among
         return {}
-    return {"ecmp_pools": pools,
+    return {"ecmp_pools": pools, "ecmp_planed": tuple(bool(tier.planes > 1) for tier in topo.tiers),
             "ecmp_flows": flows_a_pair(system.network.ecmp_flows_per_pair, topo.nics_per_node, topo.gpus_per_node)}
 
 
@@ -307,3 +337,20 @@ def balancing_note(network: Network) -> list[str]:
            if network.balancing == "ecmp" else "adaptive, every flow spread evenly over its equal-cost uplinks")
     return [f"load_balancing omitted: {network.kind}'s default taken, {how}; state `load_balancing` (adaptive or "
             "ecmp, with `load_balancing_source`) and `ecmp_flows_per_pair` in the system file to set it"]
+
+
+def tree_hash_note(fabric: Any, op: str, algorithm: str, n: int, stride: int) -> list[str]:
+    """`collective`'s note where a double binary tree crosses a hashed tier (hE76): train and serve price a tree's
+    bytes at the even spread (`network.tree_crossings`: no hashed factor), since a tree puts few flows on a link and
+    a collision rarely lifts one above its NIC (the flow model over seeds 0-3, meta-genai-roce-24k, 64 MiB: +0.24 %
+    at 1,024 GPUs, +1.0 % at 4,096; validation/notes/network_flow_tried.md, Session 75 hE)."""
+    if op != "all-reduce" or algorithm != "tree" or not fabric.ecmp_pools:
+        return []
+    if not any(bins > 1 and n * stride > size for (bins, _), size in zip(fabric.ecmp_pools, fabric.tier_sizes,
+                                                                          strict=False)):
+        return []
+    return ["ECMP on a tree: `priced_time_s` (what train and serve charge) keeps the tree's even spread over the "
+            "hashed tiers it crosses, without the expected hash collisions rings and pipeline hops are priced with; "
+            "a tree puts few flows on a link (the flow model's mean over 4 seeds on meta-genai-roce-24k, 64 MiB: "
+            "+0.24 % over it at 1,024 GPUs, +1.0 % at 4,096); `time_s` takes the schedule's routed line where that "
+            "is above it"]

@@ -100,6 +100,7 @@ class Fabric:
     # pair's hashed flows; () on adaptive fabrics, whose tiers keep the even spread
     ecmp_pools: tuple[tuple[int, float], ...] = ()
     ecmp_flows: int = 0
+    ecmp_planed: tuple[bool, ...] = ()  # per built tier, split in planes: a descent's draws (`descent_redrawn`, hE76)
 
     @classmethod
     def from_system(
@@ -286,8 +287,9 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
         shared = over * uplink_occupancy(fabric, k_tier, stride, size, i)
         throws = None
         if fabric.ecmp_pools:  # the expected busiest of its pools' hashed uplinks, all groups at once (hE74)
+            redrawn = ecmp_tiers.descent_redrawn(fabric.ecmp_planed, i, stride, fabric.tier_sizes)  # (hE76)
             throws = ecmp_tiers.tier_throws(fabric.ecmp_pools[i], fabric.ecmp_flows, size, n, stride, k_tier,
-                                            k_domain, shared / over, fabric.concurrent_groups == 1, all_to_all)
+                                            k_domain, shared / over, fabric.concurrent_groups == 1, all_to_all, redrawn)
             shared = shared if throws is None else shared * throws[0]
         if all_to_all:
             # of the (n - k_domain) / n of a rank's bytes on its NIC, (n - k_t) / (n - k_domain) leave the tier's

@@ -56,6 +56,11 @@ def _group_limited_miss(experts: int, k: int, groups: int, chosen: int, nodes: i
         node_groups, on_node = 1, experts // nodes
     else:
         return None
+    return _limited_miss(k, groups, chosen, per_group, node_groups, on_node)
+
+
+def _limited_miss(k: int, groups: int, chosen: int, per_group: int, node_groups: int, on_node: int) -> float:
+    """The module docstring's group-limited P_miss of a node on `node_groups` groups, `on_node` experts in each."""
     others = chosen * (per_group - 1)
     miss = 0.0
     for j in range(min(node_groups, chosen) + 1):
@@ -86,3 +91,28 @@ def expected_nodes_per_token(shape: TransformerShape, nodes: ArrayLike) -> np.nd
     """Mean distinct nodes (of N) a token's routed experts live on: N (1 - P_miss); at most M when G >= N."""
     n = np.maximum(np.asarray(nodes, dtype=np.float64), 1.0)
     return np.asarray(n * node_hit_probability(shape, n), dtype=np.float64)
+
+
+def expected_nodes_over(shape: TransformerShape, ranks: tuple[int, ...]) -> float:
+    """Mean distinct domains a token's routed experts live on, for an EP group whose ranks sit `ranks[i]` in domain i
+    (consecutive ranks, the E experts contiguous over them): the sum of each domain's hit probability, its share
+    c = E x ranks[i] / n of the experts (hE76: groups straddling a domain edge, EP32 on 60-GPU segments, 28 | 4
+    up to 16 | 16, where "8 domains of 4" read 4.0 domains a token on DeepSeek-V3; its slowest group reaches 1.97).
+    Group-limited routing where a domain's experts are whole groups or lie in one group (the module docstring's
+    P_miss with its own g_n, c), else unrestricted. Equal shares: `expected_nodes_per_token` of len(ranks) domains."""
+    experts, k, n = shape.num_experts, shape.experts_per_token, sum(ranks)
+    per_group = experts // shape.expert_groups if shape.is_group_limited and k >= shape.expert_groups_per_token else 0
+    reached, first = 0.0, 0
+    for count in ranks:
+        share, start = experts * count / n, experts * first / n
+        first += count
+        miss = float(_unrestricted_miss(float(experts), k, np.asarray(experts / share))[()])
+        if per_group and share == int(share) and start == int(start):
+            lo, size = int(start), int(share)
+            if lo % per_group == 0 and size % per_group == 0:
+                miss = _limited_miss(k, shape.expert_groups, shape.expert_groups_per_token, per_group,
+                                     size // per_group, per_group)
+            elif lo // per_group == (lo + size - 1) // per_group:
+                miss = _limited_miss(k, shape.expert_groups, shape.expert_groups_per_token, per_group, 1, size)
+        reached += 1.0 - miss
+    return reached
