@@ -197,6 +197,10 @@ MAX_FACILITY_USD_PER_W = 1_000.0
 """Facility construction per watt of critical IT load (`facility_usd_per_w` of a cost file): $1,000/W, ~67x the most
 expensive build in the catalog (Reno, 15.0 $M/MW, Cushman & Wakefield 2025, build_types.yaml): a 1 GW campus's
 building at $1 T (1e300 gave a price of "$inf/GPU-h", exit 0)."""
+MAX_FLOOR_AREA_M2_PER_RACK = 100.0
+"""White space per rack (`floor_area_m2_per_rack` of a cooling file): 100 m2, 25x the catalog's largest (immersion
+tanks lying flat, 4 m2 each, catalog/facility/cooling.yaml) and ~140x a 600 x 1,200 mm rack's footprint; a sanity
+bound, not a design (1e300 printed a floor area of 31 digits, exit 0, hN76)."""
 MIN_MATMUL_FRACTION = 0.01
 """The least `efficiency.matmul_max_fraction` (a large GEMM's rate / peak) a user's accelerator file may give: 1 %,
 ~1/34 of the catalog's least (gb300 fp4: 0.34). Below it the file's peak is not the part's (a slower part is a lower

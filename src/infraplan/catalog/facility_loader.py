@@ -17,18 +17,24 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from infraplan.catalog.file_checks import Bytes, BytesPerS, Watts, key_renamed
-from infraplan.catalog.loader import load_accelerator, looks_like_path, validated
+from infraplan.catalog.loader import beside, load_accelerator, looks_like_path, pool_files_beside, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.user_files import parse_text, read_user_file
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ACCELERATORS,
+    MAX_FACILITY_USD_PER_W,
     MAX_FAILURES_PER_1000_NODE_DAYS,
+    MAX_FLOOR_AREA_M2_PER_RACK,
+    MAX_LIFETIME_YEARS,
     MAX_PLANNED_INTERRUPTIONS_PER_DAY,
+    MAX_PUE,
     MAX_RACK_POWER_W,
     MAX_SITE_POWER_W,
     MAX_WUE_L_PER_KWH,
+    MIN_LIFETIME_YEARS,
+    MIN_PUE,
     ElectricityUsdPerMwh,
 )
 from infraplan.units import bare_number, parse_power_w, power_text
@@ -79,11 +85,12 @@ StatedPowerW = Annotated[PowerW, BeforeValidator(stated_power)]
 class CoolingType(Spec):
     """A cooling type: the rack power it can remove, PUE/WUE per climate class, white space per rack."""
 
+    # a cost file's bounds (cluster/cost.CostOverrides; hN76: a PUE of 1e300 gave 31 digits of facility power, exit 0)
     description: str
     max_rack_power_w: RackPowerW
-    pue: dict[Climate, Annotated[float, Field(ge=1.0)]]
-    wue_l_per_kwh: dict[Climate, Annotated[float, Field(ge=0, le=MAX_WUE_L_PER_KWH)]]  # a cost file's bound
-    floor_area_m2_per_rack: Positive
+    pue: dict[Climate, Annotated[float, Field(ge=MIN_PUE, le=MAX_PUE)]]
+    wue_l_per_kwh: dict[Climate, Annotated[float, Field(ge=0, le=MAX_WUE_L_PER_KWH)]]
+    floor_area_m2_per_rack: Annotated[float, Field(gt=0, le=MAX_FLOOR_AREA_M2_PER_RACK)]
     default_build_type: str
     source: str
 
@@ -100,8 +107,9 @@ class Location(Spec):
 class BuildType(Spec):
     """Facility construction: $ per W of critical IT load, depreciation life, build time."""
 
-    usd_per_w: Positive
-    life_years: Positive
+    # a cost file's bounds (CostOverrides); hN76: a 0.001-year life priced an A100 hour at $831, exit 0
+    usd_per_w: Annotated[float, Field(gt=0, le=MAX_FACILITY_USD_PER_W)]
+    life_years: Annotated[float, Field(ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS)]
     build_months: Positive
     source: str
 
@@ -156,7 +164,7 @@ class FailureRate(Spec):
     what the rate counts (nodes found failed, or every cause that ends a job: catalog/facility/reliability.yaml)."""
 
     failures_per_1000_node_days: float = Field(gt=0, le=MAX_FAILURES_PER_1000_NODE_DAYS)
-    accelerators_per_node: int = Field(gt=0)
+    accelerators_per_node: int = Field(gt=0, le=MAX_ACCELERATORS)  # hN76: 1e21 gave 0 failures a day
     planned_interruptions_per_day: float = Field(0.0, ge=0, le=MAX_PLANNED_INTERRUPTIONS_PER_DAY)
     counts: FailureCount | None = None  # a user's file may leave it unstated
     all_causes: str | None = None  # the preset of the same cluster's job interruptions, all causes
@@ -282,8 +290,18 @@ def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
 
 @versioned_cache(maxsize=64)
 def load_cooling(ref: str) -> CoolingType:
-    """A cooling type by name (air, liquid, immersion) or from a YAML file."""
-    return _entry("cooling", "cooling type", CoolingType, ref)
+    """A cooling type by name (air, liquid, immersion) or from a YAML file, whose `default_build_type` is read beside
+    it, as a file's `extends` is, and checked on reading (hN76: `default_build_type: cheap.yaml` was looked for in the
+    working folder, "no such file: cheap.yaml" run from elsewhere, and `nosuch` was said without the file's name)."""
+    cooling: CoolingType = _entry("cooling", "cooling type", CoolingType, ref)
+    if not looks_like_path(ref):
+        return cooling
+    build = beside(cooling.default_build_type, ref)
+    try:
+        load_build_type(build)
+    except InputError as exc:
+        raise InputError(f"cooling type file {ref}: default_build_type: {exc}") from None
+    return cooling.model_copy(update={"default_build_type": build})
 
 
 @versioned_cache(maxsize=64)
@@ -313,9 +331,30 @@ def load_reliability() -> Reliability:
 
 
 def load_failure_rate(ref: str) -> FailureRate:
-    """A failure-rate preset (rsc-1, rsc-1-jobs, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields."""
+    """A failure-rate preset (rsc-1, rsc-1-jobs, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields;
+    a file's `all_causes` is read beside it, as a file's `extends` is, and must name a rate of job interruptions (hN76:
+    `all_causes: jobs.yaml` was looked for in the working folder, and one naming a node-failure rate, rsc-1, was
+    reported as "jobs on its cluster were ended by all causes at 6.5 per 1,000 node-days")."""
+    rate = _one_failure_rate(ref)
+    if looks_like_path(ref) and rate.all_causes is not None:
+        try:
+            jobs = _one_failure_rate(rate.all_causes)
+        except InputError as exc:  # "unknown failure rate 'nope'" named neither the file nor its key
+            raise InputError(f"failure-rate file {ref}: all_causes: {exc}") from None
+        if jobs.counts != "job_interruptions":
+            counts = f"counts {jobs.counts.replace('_', ' ')}" if jobs.counts else "does not say what it counts"
+            raise InputError(f"failure-rate file {ref}: all_causes {rate.all_causes} {counts}, not job "
+                             "interruptions of every cause (`counts: job_interruptions`); name such a rate of the "
+                             "same cluster (rsc-1-jobs for rsc-1) or leave all_causes out")
+    return rate
+
+
+def _one_failure_rate(ref: str) -> FailureRate:
     if looks_like_path(ref):
-        return validated(FailureRate, read_user_file(ref), ref, "failure-rate file")
+        data = read_user_file(ref)
+        if isinstance(data, dict) and isinstance(data.get("all_causes"), str):
+            data = {**data, "all_causes": beside(data["all_causes"], ref)}
+        return validated(FailureRate, data, ref, "failure-rate file")
     rates = load_reliability().failure_rates
     if ref not in rates:
         raise _unknown("failure rate", ref, sorted(rates))
@@ -341,7 +380,7 @@ def load_storage(ref: str) -> Storage:
 def load_fleet(ref: str) -> Fleet:
     """A fleet preset (catalog/facility/fleets/NAME.yaml) or a fleet YAML file of the user's."""
     if looks_like_path(ref):
-        data = read_user_file(ref)
+        data = pool_files_beside(read_user_file(ref), ref)  # its sites' files beside it, as a plan's (hN76)
         if isinstance(data, dict):
             data.setdefault("name", Path(ref[-255:]).stem)
         return validated(Fleet, data, ref)

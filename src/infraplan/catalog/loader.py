@@ -119,13 +119,20 @@ def pool_files_beside(data: Any, ref: str) -> Any:
     """A fleet-mix or plan spec's data (`ref`: its file), each pool's `device` / `system` / `stack` file and each
     service's `model` / `workload` / `stack` file read `beside` the spec, not from the working directory (fleet-mix
     hU50, plan hU54; a service's config.json hU session 52: a plan with `model: cfg/x.json` beside it ran its pools
-    from beside it and refused the model, "no such file"); anything else as read, for the schema to judge."""
+    from beside it and refused the model, "no such file"), and each site's `system` / `accelerator` / `location` /
+    `cooling` / `build_type` file (a plan's sites, a `campus --fleet` file's: hN76, "no such file: rdhx.yaml" for a
+    cooling file beside the scenario) and a plan policy's `failure_rate` file; anything else as read, for the schema
+    to judge."""
     if isinstance(data, dict):
-        for part, keys in (("pools", ("device", "system", "stack")), ("services", ("model", "workload", "stack"))):
+        for part, keys in (("pools", ("device", "system", "stack")), ("services", ("model", "workload", "stack")),
+                           ("sites", ("system", "accelerator", "location", "cooling", "build_type"))):
             items = data.get(part)
             if isinstance(items, list):
                 data[part] = [{**item, **{k: beside(v, ref) for k in keys if isinstance(v := item.get(k), str)}}
                               if isinstance(item, dict) else item for item in items]
+        policy = data.get("policy")
+        if isinstance(policy, dict) and isinstance(rate := policy.get("failure_rate"), str):
+            data["policy"] = {**policy, "failure_rate": beside(rate, ref)}
     return data
 
 

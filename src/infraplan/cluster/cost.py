@@ -24,7 +24,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
@@ -173,6 +173,19 @@ def _pick(value: T | None, default: T) -> T:
     return default if value is None else value
 
 
+def _climate_figure(cool: CoolingType, key: Literal["pue", "wue_l_per_kwh"], climate: str, cooling: str,
+                    location: str) -> float:
+    """The cooling type's `key` figure for a site of `climate`; one line where its file states none (hN76: a cooling
+    file of `pue: {temperate: 1.12}` at a cool location raised KeyError 'cool', even with --pue given)."""
+    figures = getattr(cool, key)
+    if climate not in figures:
+        where = "--pue, a --costs file's or a plan policy's pue" if key == "pue" else f"a --costs file's {key}"
+        raise InputError(f"cooling type {cooling} states no {key} for a {climate} climate (location {location} is "
+                         f"{climate}; it states {', '.join(figures)}): add `{climate}:` to its {key}, or override it "
+                         f"({where})")
+    return float(figures[climate])
+
+
 def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str | None = None,
                 build_type: str | None = None, overrides: CostOverrides | None = None) -> SiteInputs:
     """The site's figures: catalog defaults for the cooling, location and build type, under the overrides."""
@@ -193,8 +206,10 @@ def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str 
     econ = load_economics()
     return SiteInputs(
         cooling_name=cooling_name, cooling=cool, location_name=location_name, location=loc, build_type=build_name,
-        pue=_pick(over.pue, cool.pue[loc.climate]),
-        wue_l_per_kwh=_pick(over.wue_l_per_kwh, cool.wue_l_per_kwh[loc.climate]),
+        pue=over.pue if over.pue is not None else _climate_figure(cool, "pue", loc.climate, cooling_name,
+                                                                  location_name),
+        wue_l_per_kwh=(over.wue_l_per_kwh if over.wue_l_per_kwh is not None
+                       else _climate_figure(cool, "wue_l_per_kwh", loc.climate, cooling_name, location_name)),
         electricity_usd_per_mwh=_pick(over.electricity_usd_per_mwh, loc.electricity_usd_per_mwh),
         grid_gco2_per_kwh=_pick(over.grid_gco2_per_kwh, loc.grid_gco2_per_kwh),
         facility_usd_per_w=_pick(over.facility_usd_per_w, build.usd_per_w),
