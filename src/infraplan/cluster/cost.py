@@ -38,6 +38,7 @@ from infraplan.catalog.facility_loader import (
     load_economics,
     load_location,
 )
+from infraplan.catalog.file_checks import problem_text
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import list_presets, looks_like_path
 from infraplan.catalog.loader_kinds import another_kinds_file
@@ -122,9 +123,10 @@ def load_cost_overrides(path: str | None) -> CostOverrides:
     try:
         over = CostOverrides(**data)
     except ValidationError as exc:  # a plan scenario or a system file: what it is and who reads it (hU69)
-        where, msg = _first_error(exc)
+        # every problem, an unknown key with its did-you-mean (hW76: `electricity_usd_per_kwh` was "Extra inputs
+        # are not permitted" alone, the next unknown key unsaid), as a catalog file's (`file_checks.problem_text`)
         raise InputError(another_kinds_file(data, path, "cost file")
-                         or f"invalid cost file {path!r}: {where + ': ' if where else ''}{msg}") from None
+                         or f"invalid cost file {path!r}: {problem_text(CostOverrides, exc.errors())}") from None
     # the flag's rule for its price (`--electricity-price`): 0.07 under this key is USD/kWh (hR49); not on the model,
     # which plan / fleet-mix build from a USD/kWh policy (`planning.device_money.cost_overrides`)
     slip = None if over.electricity_usd_per_mwh is None else usd_per_mwh_unit_slip(over.electricity_usd_per_mwh)

@@ -185,7 +185,8 @@ class SpareFields(Result):
     goodput_with_repairs: float = Field(description="the wall clock's goodput: goodput with the policy's waits or "
                                         "smaller size and its grows' restarts counted (shrink: x mean throughput "
                                         "share; wait: x full_size_fraction); equal to goodput where spares always "
-                                        "suffice")
+                                        "suffice; above 1 where the plan's smaller plans run faster than it "
+                                        "(shrink, said in a note)")
 
 
 class ReliabilityReport(SpareFields):

@@ -12,6 +12,7 @@ Split out of `serving.serving_api` (session 58).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -103,18 +104,24 @@ AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usabl
 def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
             kv_dtype: str, max_batch: int, token_budget: int,
             engine: str | ServingEngine | None = None, prefill_gpus: int = 0,
-            prefill: PrefillLayout | None = None) -> tuple[int, str]:
+            prefill: PrefillLayout | None = None, shared_prefill_gpus: int = 0) -> tuple[int, str]:
     """Smallest TP inside the scale-up domain (every one vLLM / SGLang build, else powers of two: `tp_degrees`) that
     leaves a useful KV cache (>= AUTO_TP_KV_SHARE of the usable memory), of those the one holding the fewest
     accelerators on the scale-up domains (`replica_packing.held_gpus`, the count `serve` holds; with a prefill pool
     of its own layout, `prefill_gpus` in `prefill`, the pair's, as they share domains; the smallest of a tie, so a
     TP dividing the domain is the smallest as before), and the note that says the rule, the KV share of each TP
-    tried and the one chosen."""
+    tried and the one chosen. `shared_prefill_gpus`: the prefill pool's part of `gpus` where it takes the decode
+    pool's layout (`--prefill-gpus` alone): a TP must divide both pools' (hW76: `--gpus 16 --prefill-gpus 6` took
+    TP 4, then refused the 6-GPU pool "not a multiple of the replica's 4 GPUs", TP 2 dividing both)."""
     family = engine.engine if isinstance(engine, ServingEngine) else (
         None if engine is None else load_engine(engine).engine)
+    pools_gpus = (shared_prefill_gpus, gpus - shared_prefill_gpus) if 0 < shared_prefill_gpus < gpus else (gpus,)
+    per_stage = math.gcd(*pools_gpus)
+    if per_stage % pp:  # (a PP neither pool divides by: refused later, naming the pools)
+        pools_gpus, per_stage = (gpus,), gpus
     # vLLM's, SGLang's splits (hW72), every TP they build (hG73); other engines: powers of two
     candidates, unbuilt = tp_degrees(shape, family, system.node.scale_up_domain, (1, 2, 4, 8, 16, 32, 64, 72),
-                                     gpus // pp)
+                                     per_stage // pp)
     engine_name = ENGINE_NAMES.get(str(family), family)
     if not candidates:
         raise InputError(f"no TP divides {gpus // pp} {accelerator.device_word}s per pipeline and {shape.num_heads} "
@@ -136,7 +143,10 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
     # a domain's accelerators, a larger one meeting it on fewer held accelerators is taken, as serve-plan ranks them
     own = {t: sum(d.gpus for d in p) for t, p in pools.items()}  # the pools' own accelerators
     beside = f" with the prefill pool's {prefill_gpus:,}" if len(pools[chosen]) == 2 else ""
-    return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the {gpus // pp} "
+    counts = " and ".join(f"{n // pp}" for n in pools_gpus)
+    whose = "" if len(pools_gpus) == 1 else "prefill and decode pools' "
+    return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the "
+                    f"{whose}{counts} "
                     f"{accelerator.device_word}s per pipeline stage and the {shape.num_heads} heads, within the "
                     f"{domain}-{accelerator.device_word} scale-up domain"
                     + (f"; not TP {', '.join(map(str, unbuilt))}, which {engine_name} does not build for "

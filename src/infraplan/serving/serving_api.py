@@ -205,7 +205,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         tp_why = "--tp auto with --attention-dp: TP 1, one accelerator per attention rank (SGLang, DeepSeek decode)"
     elif tp == "auto":
         tp_n, tp_why = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, run_batch, token_budget, spec_engine,
-                               prefill_gpus if split else 0, prefill)  # the pair's held count (hT75)
+                               prefill_gpus if split else 0, prefill,  # the pair's held count (hT75)
+                               shared_prefill_gpus=0 if split else prefill_gpus)  # one layout: a TP dividing both
     else:
         try:
             tp_n = int(tp)

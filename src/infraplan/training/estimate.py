@@ -50,7 +50,7 @@ from infraplan.training.one_plan_memo import PLAN_FIELDS
 from infraplan.training.optimizers import training_stack
 from infraplan.training.pipeline_split_rule import LaidOut, pipeline_split_rule
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_notes import placed_plan_notes, request_notes
+from infraplan.training.plan_notes import placed_plan_notes, request_notes, tp_crossing_notes
 from infraplan.training.plan_notes import prices_collectives as prices_collectives
 from infraplan.training.plan_notes import stack_plan_notes as stack_plan_notes
 from infraplan.training.plan_outputs import (
@@ -237,6 +237,8 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
         plan, note = auto_recompute(shape, cluster, plan, profile, lora, memory_margin)
         notes.append(note)
     notes += request_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len)  # (reads the sequence length)
+    notes += tp_crossing_notes(tp, cluster.fabric.placement_unit, sys_spec.node.scale_up_domain,
+                               accelerator.device_word, cp)  # TP / CP groups across a domain edge (hW76)
     notes += placed_plan_notes(shape, profile, cluster, plan, pp, dtype, gpus, stack, zero, sharp)  # (kept)
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()

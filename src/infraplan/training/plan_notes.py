@@ -12,6 +12,8 @@ Moved out of `training.estimate` unchanged (hO, session 60).
 
 from __future__ import annotations
 
+import math
+
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
@@ -43,6 +45,32 @@ def request_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_le
     if seq_len > shape.max_seq_len:
         notes.append(f"--seq-len {seq_len} exceeds {shape.name}'s {shape.max_seq_len} positions "
                      "(max_position_embeddings): a context-extension run")
+    return notes
+
+
+def tp_crossing_notes(tp: int, unit: int, domain: int, device: str = "GPU", cp: int = 1) -> list[str]:
+    """A line for each inner group, TP (`tp` consecutive ranks: TP is innermost in every rank order) and CP (`cp`
+    ranks `tp` apart, a block of TP x CP), whose block fits a scale-up domain but does not divide the job's placement
+    unit `unit` (`Cluster.placed`: 0 for a job inside one domain), so some group crosses a domain edge, which the
+    pricing takes as the slowest group (`network.fabric.group_domain`: gcd(unit, block) of the block on one side,
+    floor(that / stride) members a domain); TP beyond the domain is `request_notes`', a CP group whose TP group
+    already crosses is left to the TP line. hW76: megatron-145.6b TP 6 on 96 H100 (8-GPU nodes) priced its TP
+    collectives at 0.477 s a step against TP 4's 0.093; llama3-8b TP 2 CP 3 on 48 its CP ring at 0.150 s against CP
+    4's 0.046; both unsaid. `search` says it of its best plan."""
+    notes = []
+    for name, n, stride in (("TP", tp, 1), ("CP", cp, tp)):
+        block = n * stride
+        if n <= 1 or not unit or block > domain or unit % block == 0:
+            continue
+        per = math.gcd(unit, block) // stride  # the group's members on the smaller side of the edge
+        if per < 1:
+            continue
+        apart = "" if stride == 1 else f" ({stride} ranks apart)"
+        notes.append(f"{name} {n}{apart}: its blocks of {block} ranks do not divide the {unit}-{device} placement "
+                     f"unit, so some {name} groups cross a scale-up domain edge with {per} of their ranks on one side; "
+                     f"priced at that group, as {-(-n // per)} domains of {per} rank{'' if per == 1 else 's'}, its "
+                     f"collectives over the scale-out network (network.placement): a block dividing {unit} keeps "
+                     "every group inside one domain")
     return notes
 
 

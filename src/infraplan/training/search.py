@@ -61,6 +61,7 @@ from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_grid import enumerate_plans as enumerate_plans  # (callers import it from search)
+from infraplan.training.plan_notes import tp_crossing_notes
 from infraplan.training.plan_rules import framework_refusals, nearest_multiples, pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
@@ -372,6 +373,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                    *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(plans),
                                 cluster.accelerator.device_word),
                    *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
+                   *(tp_crossing_notes(ranked[0].config.tp, cluster.fabric.placement_unit,
+                                       sys_spec.node.scale_up_domain, accelerator.device_word, ranked[0].config.cp)
+                     if ranked else []),  # TP / CP groups across a domain edge, as `train` (hW76)
                    *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
         )
 
