@@ -348,7 +348,8 @@ def _js_number(text: str) -> int | float:
 
 PAGES = {"recsys": ("recsys", "recsys-form"), "video": ("video", "video-form"), "train": ("train", "train-form"),
          "serve": ("serve", "serve-form"), "network": ("network", "net-form"), "collective": ("network", "coll-form"),
-         "facility": ("facility", "fac-form"), "campus": ("facility", "campus-form")}
+         "facility": ("facility", "fac-form"), "campus": ("facility", "campus-form"),
+         "reliability": ("facility", "rel-form")}
 """Command -> (its page, the form that runs it): the pages whose forms are held to the CLI's options and defaults."""
 ONE_OF_REQUIRED: dict[tuple[str, str], tuple[list[str], str]] = {
     # (command, CLI parameter) -> (a CLI line without the group, the CLI's refusal): optional flags of which the CLI

@@ -15,7 +15,8 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "serve": {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 1, "rate": 5, "requests": 50,
               "input_len": 100, "output_len": 50},
     "serve-plan": {"model": "llama3-8b", "system": "dgx-h100-superpod", "rate": 1, "requests": 50, "input_len": 100,
-                   "output_len": 50},
+                   "output_len": 50, "ttft_slo": 2, "tpot_slo": 0.1},  # (fixed lengths state no SLO: hB76 saw the
+    # job refuse the body without them, once a job refused at once answers 400)
     "recsys": {"model": "dlrm-low", "accelerator": "mtia-v1"},
     "video": {"device": "msvp"},
     "network": {"system": "dgx-h100-superpod"},

@@ -1,7 +1,7 @@
 """A JSON integer past a double's range in a number field (hS, session 65's review): hE65's strict bodies
-(`request_fields.STRICT_BODY`) made pydantic call it a `float_type` error, which `app._strict_type_words` said as
-"must be a JSON number, not 1000000000000000000000000000000000000000", of a JSON number; before, lax mode said "must
-be a valid number". Now the words 1e400 gets: "must be a finite number"."""
+(`request_fields.STRICT_BODY`) made pydantic call it a `float_type` error, which `request_fields.strict_type_words`
+said as "must be a JSON number, not 1000000000000000000000000000000000000000", of a JSON number; before, lax mode said
+"must be a valid number". Now the words 1e400 gets: "must be a finite number"."""
 
 from __future__ import annotations
 

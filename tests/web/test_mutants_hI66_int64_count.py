@@ -1,4 +1,4 @@
-"""hI66 mutation wave on the web's strict-body words (`web.app._strict_type_words`, hE65): mutant W5.
+"""hI66 mutation wave on the web's strict-body words (`web.request_fields.strict_type_words`, hE65): mutant W5.
 
 A count posted as a JSON float (the browser's number for a huge count) is said "too large" from 2^63 on: past a
 signed 64-bit integer's largest value (2^63 - 1 = 9,223,372,036,854,775,807), where no count the model takes fits

@@ -6,7 +6,8 @@ Endpoints (OpenAPI at /openapi.json; its reference page at /docs, rendered here:
   fleet-mix's in `web/fleet_mix.py`), the 200 response its typed result (the model `infraplan schema COMMAND`
   prints), what `infraplan COMMAND --json` prints. Scenarios and fleet-mix specs are shipped presets by name or
   uploaded specs (web/scenarios.py, web/fleet_mix.py), never server paths.
-  Long work (`jobs.is_long`) answers 202 with a job; `GET /api/jobs/{id}` polls it.
+  Long work (`jobs.is_long`) answers 202 with a job; `GET /api/jobs/{id}` polls it (a job its command refuses at
+  once answers 400 with the line, `jobs.QUICK_REFUSAL_S`).
 - `POST /api/{command}/cli`: the equivalent `infraplan` command line ("copy as CLI command").
 - `GET /api/catalog`, `/api/catalog/{kind}`, `/api/catalog/{kind}/{name}`: shipped presets with their sources;
   `GET /api/scenarios`: the shipped example scenarios that `plan` and `compare` take by name (web/scenarios.py);
@@ -23,7 +24,6 @@ config.json or system / stack YAML is its text, web/uploads.py).
 
 import difflib
 import json
-import math
 from importlib import resources
 from typing import Any
 
@@ -43,6 +43,7 @@ from infraplan.errors import InputError
 from infraplan.web import fleet_mix, scenarios
 from infraplan.web.api_docs import api_docs_html
 from infraplan.web.jobs import Busy, Job, JobStore, ResultCache, is_long
+from infraplan.web.request_fields import strict_type_words
 from infraplan.web.requests import REQUESTS, WebRequest
 from infraplan.web.runners import RESULT_MODELS
 
@@ -58,9 +59,9 @@ class ErrorBody(BaseModel):
 class JobStatus(BaseModel):
     id: str = Field(description="job id")
     command: str = Field(description="the command it runs")
-    status: str = Field(description="queued | running | done | failed")
+    status: str = Field(description="queued | running | done | failed | cancelled")
     progress: float = Field(description="fraction done, 0..1")
-    error: str | None = Field(None, description="the one-line error when failed")
+    error: str | None = Field(None, description="the one-line error when failed (or why it was cancelled)")
     result: dict[str, Any] | None = Field(None, description="the command's result when done")
     poll: str = Field(description="where to poll")
 
@@ -169,28 +170,6 @@ def _union_branch(err: Any) -> bool:
     return any(_branch_name(p) for p in err.get("loc", ()))
 
 
-_JSON_TYPES = {"int_type": "a JSON integer", "float_type": "a JSON number", "bool_type": "true or false"}
-
-
-def _strict_type_words(err: Any) -> str | None:
-    """A value of another JSON type than its field's (`request_fields.STRICT_BODY`), said as such: "must be a JSON
-    integer, not the text '8'" (pydantic's "Input should be a valid integer" named neither); None for other errors."""
-    kind, given = err.get("type"), err.get("input")
-    if kind not in _JSON_TYPES:
-        return None
-    if isinstance(given, str):
-        return f"must be {_JSON_TYPES[kind]}, not the text {given[:40]!r}"
-    if kind == "float_type" and isinstance(given, int) and not isinstance(given, bool):  # a JSON integer past a
-        return "must be a finite number"  # double's range, as 1e400 is said (hS65: not "a JSON number, not 1000...")
-    if kind == "int_type" and isinstance(given, float) and math.isfinite(given):
-        if not given.is_integer():
-            return f"must be a whole number, not {given:g}"
-        if abs(given) >= 2**63:  # a count the browser posts as 1e+308 (hD58's words)
-            return f"must be a whole number; {given!r} is too large"
-        return f"must be a JSON integer: {int(given)}, not {given!r}"
-    return f"must be {_JSON_TYPES[kind]}, not {json.dumps(given, default=str)[:40]}"
-
-
 def _one_line(exc: RequestValidationError, path: str = "") -> str:
     errors = exc.errors()
     if not errors:
@@ -206,7 +185,7 @@ def _one_line(exc: RequestValidationError, path: str = "") -> str:
     msg = str(err.get("msg", "invalid")).replace("Input should be", "must be").replace("Value error, ", "")
     if err.get("type") == "int_parsing_size":  # pydantic's "Unable to parse input string as an integer" for 1e308
         msg = f"must be a whole number; {err.get('input')!r} is too large"
-    msg = _strict_type_words(err) or msg
+    msg = strict_type_words(err) or msg
     if err.get("type") == "extra_forbidden" and len(loc) == 1:
         msg += _field_hint(path, loc[0])
     if err.get("type") == "string_pattern_mismatch" and len(loc) == 1:  # the field's words, not its regex (hD58)
@@ -235,6 +214,8 @@ def _add_command(app: FastAPI, name: str, request_cls: type[WebRequest], cache: 
         request: WebRequest = body
         if is_long(request):
             job = jobs.submit(request)
+            if (refusal := job.quick_refusal(jobs.refusal_wait_s)) is not None:
+                raise InputError(refusal)  # 400 with the command's line, as inline work answers it (hB76)
             return Response(_job_json(job), status_code=202, media_type="application/json")
         return Response(cache.compute(request), media_type="application/json")
 
@@ -307,6 +288,13 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": f"no job {job_id!r} (finished jobs are kept for a while)"},
                                 status_code=404)
         return Response(_job_json(job), media_type="application/json")
+
+    @app.delete("/api/jobs/{job_id}", response_model=None, tags=["jobs"], operation_id="job_cancel",
+                responses={200: {"model": JobStatus}, 404: {"model": ErrorBody}})
+    def job_cancel(job_id: str = Path(max_length=64, pattern=r"^[0-9a-f]+$")) -> Response:
+        """Cancel a job: queued, it never runs; running, it stops at its next progress report (hB76)."""
+        job = jobs.cancel(job_id)
+        return job_status(job_id) if job is not None else JSONResponse({"detail": f"no job {job_id!r}"}, 404)
 
     @app.get("/api/catalog", tags=["catalog"], operation_id="catalog_kinds")
     def catalog_kinds() -> list[str]:

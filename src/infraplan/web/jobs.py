@@ -8,9 +8,9 @@ text, least recently used first out.
 A request `is_long` (a scaling sweep of several GPU counts, a capacity search, a serving simulation of many
 requests, a scenario plan or compare bigger than plan-minimal, a fleet-mix with an LLM service) runs as a job:
 `JobStore.submit` returns its id at once (HTTP 202), a small thread pool runs it, `get` reports status and
-progress (0..1) and, when done, the result JSON or the one-line error. A job whose request is already cached is
-born done. The number of queued and running jobs is bounded (`MAX_PENDING`): beyond it `submit` refuses with
-`Busy` (HTTP 429), so the server's work stays bounded.
+progress (0..1) and, when done, the result JSON or the one-line error; `cancel` stops it (DELETE /api/jobs/{id}).
+A job whose request is already cached is born done. The number of queued and running jobs is bounded
+(`MAX_PENDING`): beyond it `submit` refuses with `Busy` (HTTP 429), so the server's work stays bounded.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Literal
 
 from infraplan.catalog.serving_loader import load_workload
@@ -46,10 +46,18 @@ CACHE_ENTRIES = 512
 """Results kept (JSON text; a search result is a few tens of KiB)."""
 JOBS_KEPT = 256
 """Finished jobs remembered for polling."""
+QUICK_REFUSAL_S = 0.3
+"""How long a new job's request waits for its refusal: a job whose input its command refuses at once (serve-plan of
+an unknown model or workload, a search's bad stack) is answered 400 with the line, as an inline command is, not
+202 and a failed job to poll (hB76); past it (or queued behind other jobs) the 202 stands and the job says it."""
 
 
 class Busy(Exception):
     """Too many jobs pending: try again later (HTTP 429)."""
+
+
+class JobCancelled(Exception):
+    """Raised by a cancelled job's progress callback: its run stops at its next progress report."""
 
 
 def content_hash(request: WebRequest) -> str:
@@ -137,18 +145,27 @@ class Job:
     id: str
     command: str
     key: str
-    status: Literal["queued", "running", "done", "failed"] = "queued"
+    status: Literal["queued", "running", "done", "failed", "cancelled"] = "queued"
     progress: float = 0.0
     result_json: str | None = None
     error: str | None = None
+    refused: bool = False  # failed on its input (InputError): `error` is the command's one line
+    finished: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    cancel_asked: bool = False  # `JobStore.cancel` on a running job: it stops at its next progress report
+    future: Future[None] | None = field(default=None, repr=False, compare=False)
+
+    def quick_refusal(self, wait_s: float) -> str | None:
+        """The one line of a job refused within `wait_s` of its start (else None: it runs, or is done or queued)."""
+        return self.error if self.finished.wait(wait_s) and self.refused else None
 
 
 class JobStore:
     """Runs long requests on a small thread pool; remembers the last `JOBS_KEPT` jobs for polling."""
 
-    def __init__(self, cache: ResultCache, workers: int = 2) -> None:
+    def __init__(self, cache: ResultCache, workers: int = 2, refusal_wait_s: float = QUICK_REFUSAL_S) -> None:
         self.cache = cache
         self.workers = workers
+        self.refusal_wait_s = refusal_wait_s  # `Job.quick_refusal`'s wait for a new job
         self._pool: ThreadPoolExecutor | None = None
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
@@ -174,19 +191,44 @@ class JobStore:
             with self._lock:
                 if self._pool is None:  # made on first use, again after a shutdown (a server restart)
                     self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="infraplan-job")
-                self._pool.submit(self._run, job, request)
+                job.future = self._pool.submit(self._run, job, request)
+        return job
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a job (hB76: a page's long compare or serve-plan could not be stopped, and held one of the
+        `MAX_PENDING` slots to its end): a queued one is taken off the pool at once; a running one stops at its
+        next progress report (a sweep's count, a plan's stage, a capacity search's step; a run reporting none, a
+        big `serve`, ends first); a finished one is left as it is. None: no such job."""
+        job = self.get(job_id)
+        if job is not None and job.status in ("queued", "running"):
+            job.cancel_asked = True
+            if job.future is not None and job.future.cancel():  # not started: it never will
+                job.error, job.status = "cancelled before it started", "cancelled"
+                job.finished.set()
         return job
 
     def _run(self, job: Job, request: WebRequest) -> None:
+        try:
+            self._compute(job, request)
+        finally:
+            job.finished.set()
+
+    def _compute(self, job: Job, request: WebRequest) -> None:
         job.status = "running"
 
         def progress(fraction: float) -> None:
+            if job.cancel_asked:
+                raise JobCancelled
             job.progress = min(max(fraction, 0.0), 0.99)
 
         try:
+            progress(0.0)  # (cancelled between its start and here)
             text = run(request, progress).model_dump_json()
+        except JobCancelled:
+            job.error, job.status = f"cancelled at {job.progress:.0%}", "cancelled"
+            return
         except InputError as exc:
-            job.error, job.status = str(exc), "failed"
+            job.error, job.refused, job.status = str(exc), True, "failed"
             return
         except Exception as exc:  # a model bug: reported as one line, never a traceback
             job.error, job.status = f"internal error ({type(exc).__name__})", "failed"

@@ -17,6 +17,8 @@ writes it). Moved here from web/request_descriptions.py (hE62).
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import shlex
 from collections.abc import Callable
@@ -327,3 +329,25 @@ class ModelOnSystemRequest(WebRequest):
     system: CatalogRef = Field(description="system preset or an uploaded system YAML")
 
     positional = ("model",)
+
+
+JSON_TYPES = {"int_type": "a JSON integer", "float_type": "a JSON number", "bool_type": "true or false"}
+
+
+def strict_type_words(err: Any) -> str | None:
+    """A value of another JSON type than its field's (`request_fields.STRICT_BODY`), said as such: "must be a JSON
+    integer, not the text '8'" (pydantic's "Input should be a valid integer" named neither); None for other errors."""
+    kind, given = err.get("type"), err.get("input")
+    if kind not in JSON_TYPES:
+        return None
+    if isinstance(given, str):
+        return f"must be {JSON_TYPES[kind]}, not the text {given[:40]!r}"
+    if kind == "float_type" and isinstance(given, int) and not isinstance(given, bool):  # a JSON integer past a
+        return "must be a finite number"  # double's range, as 1e400 is said (hS65: not "a JSON number, not 1000...")
+    if kind == "int_type" and isinstance(given, float) and math.isfinite(given):
+        if not given.is_integer():
+            return f"must be a whole number, not {given:g}"
+        if abs(given) >= 2**63:  # a count the browser posts as 1e+308 (hD58's words)
+            return f"must be a whole number; {given!r} is too large"
+        return f"must be a JSON integer: {int(given)}, not {given!r}"
+    return f"must be {JSON_TYPES[kind]}, not {json.dumps(given, default=str)[:40]}"

@@ -74,6 +74,7 @@ from infraplan.web.infrastructure_requests import (
     PlanRequest,
     ReliabilityRequest,
 )
+from infraplan.web.request_fields import strict_type_words
 from infraplan.web.requests import (
     WEB_MAX_REQUESTS,
     ModelOnSystemRequest,
@@ -260,9 +261,10 @@ def reliability_plan(r: ReliabilityRequest) -> TrainRequest:
     try:  # (optimizer null: train's, as the CLI's --optimizer not given)
         return TrainRequest.model_validate({**(r.plan or {}), "model": r.model, "system": r.system, "gpus": r.gpus,
                                             "optimizer": r.optimizer})
-    except ValidationError as exc:
+    except ValidationError as exc:  # in the body's words (1e30: "must be a whole number; ... is too large", hB76)
         first = exc.errors()[0]
-        raise InputError(f"plan.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+        words = strict_type_words(first) or str(first["msg"]).replace("Input should be", "must be")
+        raise InputError(f"plan.{'.'.join(str(p) for p in first['loc'])}: {words}") from None
 
 
 def _job_stages(progress: Progress | None) -> Callable[[str, float, float], None]:

@@ -66,20 +66,26 @@ IP.post = async function (path, body) {
   return { status: resp.status, data: data };
 };
 
-// Run a command: 200 is the result; 202 is a job, polled until it is done (progress shown in `status`).
+// Run a command: 200 is the result; 202 is a job, polled until it is done (progress shown in `status`, with a
+// "cancel" button beside it: DELETE /api/jobs/{id}, whose line the page then shows as the run's error; hB76).
 IP.run = async function (command, body, status) {
   const first = await IP.post("/api/" + command, body);
   if (first.status !== 202) return first.data;
   let job = first.data;
-  while (job.status === "queued" || job.status === "running") {
-    if (status) status.textContent = "job " + job.id.slice(0, 8) + ": " + job.status + " " +
-      Math.round(job.progress * 100) + " %";
-    await new Promise(r => setTimeout(r, 300));
-    const resp = await fetch(job.poll);
-    job = await resp.json();
-    if (resp.status >= 400) throw new Error(job.detail);
-  }
-  if (job.status === "failed") throw new Error(job.error);
+  const cancel = document.createElement("button");
+  cancel.type = "button"; cancel.className = "cancel"; cancel.textContent = "cancel";
+  cancel.onclick = () => { cancel.disabled = true; fetch(job.poll, { method: "DELETE" }); };
+  try {
+    while (job.status === "queued" || job.status === "running") {
+      if (status) { status.textContent = "job " + job.id.slice(0, 8) + ": " + job.status + " " +
+        Math.round(job.progress * 100) + " %"; status.after(cancel); }
+      await new Promise(r => setTimeout(r, 300));
+      const resp = await fetch(job.poll);
+      job = await resp.json();
+      if (resp.status >= 400) throw new Error(job.detail);
+    }
+  } finally { cancel.remove(); }
+  if (job.status === "failed" || job.status === "cancelled") throw new Error(job.error);
   return job.result;
 };
 
