@@ -307,12 +307,28 @@ def load_system(ref: str) -> System:
         data["accelerator"] = beside(data["accelerator"], ref)
     system = validated(System, data, ref)
     part = load_accelerator(system.accelerator)  # the accelerator it names must exist
-    if isinstance(base_ref, str) and not (isinstance(own_node, dict) and "host_power_w" in own_node):
-        base = load_system(beside(base_ref, ref))  # (read by `extended` above: it exists)
-        if load_accelerator(base.accelerator).catalog_name != part.catalog_name:  # another part in the base's
-            node = system.node.model_dump(exclude={"host_power_w", "host_power_source"}, exclude_unset=True)
-            return system.model_copy(update={"node": type(system.node)(**node)})  # servers: its own host share
+    if isinstance(base_ref, str):
+        return _own_node(system, part, load_system(beside(base_ref, ref)), own_node)  # (`extended` read it)
     return system
+
+
+def _own_node(system: System, part: Accelerator, base: System, own: object) -> System:
+    """An extending system file's node without the base's figures of another node, unless the file states them:
+    another part in the base's servers takes its own host share (`host_power_w`); another part or another count a
+    node (`accelerators_per_node`) the part's own price (the base's `server_price_usd` priced the base's node: an H200
+    node's $400,000 made each B200 of a file extending it $50,000, each of a 4-GPU node's $100,000; hV76)."""
+    own = own if isinstance(own, dict) else {}
+    base_part = load_accelerator(base.accelerator)
+    drop = set()
+    if base_part.catalog_name != part.catalog_name and "host_power_w" not in own:
+        drop |= {"host_power_w", "host_power_source"}
+    if (base.node.server_price_usd is not None and "server_price_usd" not in own
+            and (base_part != part or base.node.accelerators_per_node != system.node.accelerators_per_node)):
+        drop |= {"server_price_usd", "server_price_source"}
+    if not drop:
+        return system
+    node = system.node.model_dump(exclude=drop, exclude_unset=True)
+    return system.model_copy(update={"node": type(system.node)(**node)})
 
 
 def own_balancing(data: dict[str, Any], own: object, base: Network) -> None:

@@ -90,11 +90,12 @@ from infraplan.serving.capacity_horizon import (
 from infraplan.serving.capacity_layouts import layout_text, level_layouts, own_pair, own_prefill, weight_kinds
 from infraplan.serving.capacity_space import draft_choices, drafts_text, kv_for
 from infraplan.serving.deployment import build_refusal
-from infraplan.serving.engines import ServingEngine, deployed_budget, load_engine, versioned_name_note
+from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
 from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.miss_stop import SHOWN_MISSED, ShownMissed, least_over
+from infraplan.serving.raised_budget import run_deployment
 from infraplan.serving.replica_packing import replicas_within
 from infraplan.serving.replica_search import (
     OVERLOAD_SKIP,
@@ -269,10 +270,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                     sample)
             # (TP 1 wherever attention DP > 1: EP = attention DP / MoE TP); plain decoding, then MTP
             for (tp, adp, mtp, cap_b), (k, r) in itertools.product(layouts, drafts):
-                rank_budget = engine.budget_of(token_budget, acc.memory_bytes, adp)  # SGLang: // DP (hG72)
+                run_b, run_budget = run_deployment(engine, token_budget, acc.memory_bytes, adp, cap_b, k)  # as serve
                 dep = Deployment(tp=tp, pp=pp, ep=adp // mtp, attention_dp=adp, moe_tp=mtp, dtype=dtype,
-                                 kv_dtype=kv, max_batch=cap_b,
-                                 token_budget=deployed_budget(engine.engine, rank_budget, cap_b),
+                                 kv_dtype=kv, max_batch=run_b,  # (TensorRT-LLM's max_num_tokens caps it, hV76)
+                                 token_budget=run_budget,  # (SGLang's one rank's: // DP, hG72)
                                  engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=r)
                 # the most replicas within the limit (below a better whole run: that beat it), on the domains they
                 # hold (`replica_packing`: whole ones where a TP group leaves some idle)
@@ -326,11 +327,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         `read` False (`answer_only`, read for its verdict alone): a pool that cannot settle is a miss, not run."""
         track.whole_run()
         k = chosen["speculative_tokens"]
+        run_b, run_budget = run_deployment(engine, token_budget, acc.memory_bytes, chosen["attention_dp"],
+                                           chosen["max_batch"], k)  # as `serve` runs the cap (hV76)
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          moe_tp=chosen["moe_tp"], dtype=chosen["dtype"],
                          kv_dtype=kv_for(shape, chosen["dtype"], kv_dtype, engine.engine, acc.catalog_name),
-                         max_batch=chosen["max_batch"], token_budget=deployed_budget(engine.engine, engine.budget_of(
-                             token_budget, acc.memory_bytes, chosen["attention_dp"]), chosen["max_batch"]),
+                         max_batch=run_b, token_budget=run_budget,
                          engine=engine.engine, stack=engine.ref, speculative_tokens=k, acceptance=dict(drafts)[k])
         pair = own_pair(shape, acc, replace(dep, replicas=chosen["replicas"] - chosen["prefill_replicas"]), chosen,
                         token_budget)  # the prefill pool's budget: its own ranks' default where none is given

@@ -28,7 +28,7 @@ cap). Each engine's own:
 
 from __future__ import annotations
 
-from infraplan.serving.engines import chunk_budget, token_cap
+from infraplan.serving.engines import ServingEngine, chunk_budget, deployed_budget, token_cap
 
 ENGINE_RULES = {
     "vllm": ("vLLM refuses to start with max_num_seqs above max_num_batched_tokens (vllm 0.12.0 "
@@ -49,6 +49,18 @@ def iteration_batch(engine: str, max_batch: int, budget: int, given: int | None,
     if given is not None or not token_cap(engine):
         return max_batch
     return min(max_batch, max(1, budget // (1 + drafts)))
+
+
+def run_deployment(engine: ServingEngine, given: int | None, memory_bytes: float, attention_dp: int, max_batch: int,
+                   drafts: int = 0) -> tuple[int, int]:
+    """(the sequences an iteration runs, the token budget) of a deployment at batch cap `max_batch` as `serve` runs it
+    (`serving_api.estimate_serving`): one rank's budget (`ServingEngine.budget_of`), TensorRT-LLM's default capping the
+    iteration's sequences (`iteration_batch`), then `engines.deployed_budget`. `serve-plan` prices its candidates and
+    its whole runs by it (hV76: it ran the cap at a raised budget, `serve` of its own `serve_command` the capped
+    batch)."""
+    budget = engine.budget_of(given, memory_bytes, attention_dp)
+    run = iteration_batch(engine.engine, max_batch, budget, given, drafts)
+    return run, deployed_budget(engine.engine, budget, run)
 
 
 def raised_budget_note(engine: str, stack: str, default_budget: int, max_batch: int, given: int | None,

@@ -175,8 +175,9 @@ class JobStore:
         job = Job(id=uuid.uuid4().hex, command=request.command, key=key)
         cached = self.cache.get(key)
         with self._lock:
-            if cached is not None:
+            if cached is not None:  # born done: no wait for its refusal (hV76: every cached answer took 0.3 s more)
                 job.status, job.progress, job.result_json = "done", 1.0, cached
+                job.finished.set()
             else:
                 pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
                 if pending >= MAX_PENDING:
