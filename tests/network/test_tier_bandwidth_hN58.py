@@ -83,11 +83,14 @@ def test_flow_and_analytical_agree_whatever_the_nic_speed_under_the_ports(tmp_pa
     built uplinks (at 200G the analytical model was 1.9x slower, at 800G the flow 2.1x slower). The tolerance of
     the other oversubscribed-toy comparisons (ECMP at 16 flows per pair leaves the busiest uplink a little above
     the mean; hB74: the toy's ECMP, its kind's default, is priced in the analytical line too, whose expected
-    collisions sit up to 1.4 % above the flow model's one draw at 16 flows a pair)."""
+    collisions sit up to 1.4 % above the flow model's one draw at 16 flows a pair; hE76's planeless descent, drawn
+    again in the priced line as in the routed one, puts the 400G send-recv's analytical 0.10297 s 0.7 % above the flow
+    model's mean over 60 seeds, 0.10224 +- 0.00025 s, and 2.9 % above seed 0's draw, 0.10011 s: the lower bound is
+    one draw's spread, not the mean's)."""
     cluster = Cluster.resolve(_write(tmp_path, "toy", nic_toy(nic)))
     result = estimate_collective(op, cluster, 256, GIB, sim="flow")
     assert result.analytical_time_s is not None and result.bottleneck_tier == "pod"
-    assert 0.98 * result.analytical_time_s <= result.time_s < 1.05 * result.analytical_time_s
+    assert 0.965 * result.analytical_time_s <= result.time_s < 1.05 * result.analytical_time_s
     assert result.difference_reason is None
 
 
