@@ -25,7 +25,7 @@ import yaml
 from tests.cli.conftest import CliRun, cli_json
 
 from infraplan.catalog import load_accelerator
-from infraplan.catalog.facility_loader import load_reliability
+from infraplan.catalog.reliability_loader import load_reliability
 
 ASIC: dict[str, object] = {
     "display_name": "a custom ASIC", "vendor": "Acme", "kind": "asic", "source": "test: ASSUMPTION",

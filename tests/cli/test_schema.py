@@ -133,6 +133,7 @@ UNITLESS = {
     # names, text, flags, and containers whose own fields carry the units
     "backend", "build_type", "checkpoint_interval_basis", "climate", "cooling", "cost_error_band_basis",
     "cost_reason", "count_note", "rack_fabric_note",
+    "capex_unpriced_parts",  # facility / campus: names of the capex parts without a price (servers), hK76
     "demand_unit", "objective_unit", "unit", "directory", "display_name",
     "embodied_co2_reason", "embodied_co2_t_reason", "failure_rate", "failure_rate_counts", "failure_rate_source",
     "figures_notes", "full", "function", "gpu_only_note", "h100_equivalents_vs_published_reason", "interrupted",

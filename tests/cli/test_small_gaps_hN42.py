@@ -46,7 +46,7 @@ def test_facility_and_campus_on_mtia_price_an_accelerator_hour_not_a_gpu_hour(cl
     code, out, err = cli(mtia)
     assert code == 0, err
     text = re.sub(r"\s+", " ", out)
-    assert "capex, opex and $/accelerator-h not priced" in text and "GPU-h" not in text
+    assert "server capex, opex and $/accelerator-h not priced" in text and "GPU-h" not in text
     code, out, err = cli([*mtia, "--server-price", "20000"])
     assert code == 0, err
     text = re.sub(r"[│\s]+", " ", out)

@@ -23,7 +23,8 @@ TRAIN = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "1
 # made lazy for `train` (power chain, network bill of materials and prices' results, facility / recsys / video
 # catalogs; numpy.ma by np.unique's default path), and the heavy libraries no `train` needs
 NOT_FOR_TRAIN = ("infraplan.cluster.power", "infraplan.network.costs", "infraplan.network.results",
-                 "infraplan.catalog.facility_loader", "infraplan.catalog.inference_loader",
+                 "infraplan.catalog.facility_loader", "infraplan.catalog.reliability_loader",
+                 "infraplan.catalog.inference_loader",
                  "infraplan.catalog.recsys_schemas", "infraplan.catalog.video_schemas", "numpy.ma",
                  "infraplan.catalog.network_price_loader",  # hP5: network/sharp.py imports it for a SHARP check only
                  "scipy", "pandas", "pyarrow", "duckdb", "plotly", "fastapi", "rich", "networkx", "ray")

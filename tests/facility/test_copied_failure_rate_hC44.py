@@ -13,7 +13,7 @@ import pytest
 import yaml
 from tests.cli.conftest import cli_json
 
-from infraplan.catalog.facility_loader import load_reliability
+from infraplan.catalog.reliability_loader import load_reliability
 from infraplan.facility.outage import node_out_of_service_share
 
 

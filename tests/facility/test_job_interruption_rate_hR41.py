@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infraplan.catalog.facility_loader import default_failure_rate_name, load_failure_rate, load_reliability
+from infraplan.catalog.reliability_loader import default_failure_rate_name, load_failure_rate, load_reliability
 from infraplan.cli import main
 from infraplan.facility.checkpoint_goodput import job_mttf_s
 from infraplan.facility.reliability import reliability_report

@@ -6,7 +6,7 @@ of N GPUs on 8-GPU nodes fails at N / 8 x rate / 1,000 per day, so its MTTF is 8
 
 from __future__ import annotations
 
-from infraplan.catalog.facility_loader import FailureRate, load_failure_rate
+from infraplan.catalog.reliability_loader import FailureRate, load_failure_rate
 from infraplan.facility.failure_rate_notes import failure_rate_note
 
 

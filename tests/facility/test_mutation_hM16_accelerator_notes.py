@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from infraplan.catalog.facility_loader import FailureRate, load_reliability
 from infraplan.catalog.hardware_costs import accelerator_embodied_kg
 from infraplan.catalog.loader import load_accelerator
+from infraplan.catalog.reliability_loader import FailureRate, load_reliability
 from infraplan.facility.failure_rate_notes import failure_rate_accelerator_note
 
 

@@ -16,7 +16,7 @@ import math
 import pytest
 from scipy.stats import poisson
 
-from infraplan.catalog.facility_loader import load_failure_rate
+from infraplan.catalog.reliability_loader import load_failure_rate
 from infraplan.cli.main import main
 from infraplan.cluster import Cluster
 from infraplan.facility.checkpoint_goodput import goodput

@@ -11,7 +11,7 @@
    and a part's `accelerator` are): "no such file: jobs.yaml" run from elsewhere. One naming a node-failure rate
    (`all_causes: rsc-1`) was reported as "jobs on its cluster were ended by all causes at 6.5 per 1,000 node-days"
    (rsc-1's node failures); one naming no rate was never read unless `counts: node_failures`. Now read beside the
-   file and checked to count job interruptions (`catalog.facility_loader.load_failure_rate`).
+   file and checked to count job interruptions (`catalog.reliability_loader.load_failure_rate`).
 4. The same for a cooling file's `default_build_type` (`load_cooling`), a plan's sites' `location` / `cooling` /
    `build_type` and its policy's `failure_rate`, and a `campus --fleet` file's sites' `system` / `accelerator` /
    `location` / `cooling`: each was read from the working folder where a plan's pools and services are read beside

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infraplan.catalog.facility_loader import load_failure_rate
+from infraplan.catalog.reliability_loader import load_failure_rate
 from infraplan.errors import InputError
 from infraplan.facility.checkpoint_goodput import daly_interval_s, goodput, job_mttf_s, young_interval_s
 from infraplan.facility.reliability import checkpoint_bytes, component_mix, job_reliability, reliability_report

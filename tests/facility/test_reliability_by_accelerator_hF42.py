@@ -18,8 +18,8 @@ import pytest
 from scipy.stats import poisson
 from typer.testing import CliRunner
 
-from infraplan.catalog.facility_loader import load_reliability
 from infraplan.catalog.loader import load_accelerator
+from infraplan.catalog.reliability_loader import load_reliability
 from infraplan.cli.main import app, main
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domains_out_mean

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog.facility_loader import load_failure_rate
+from infraplan.catalog.reliability_loader import load_failure_rate
 from infraplan.cli.main import main
 from infraplan.planning.training_run import training_run_totals
 from infraplan.training.estimate import estimate_training

@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from infraplan.catalog.facility_loader import load_cooling, load_failure_rate, load_network_cost
+from infraplan.catalog.facility_loader import load_cooling, load_network_cost
+from infraplan.catalog.reliability_loader import load_failure_rate
 from infraplan.cluster.cost import CostOverrides
 from infraplan.planning.device_money import device_money, device_site
 from infraplan.planning.scenario import plan_scenario

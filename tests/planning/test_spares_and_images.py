@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy.stats import poisson
 
-from infraplan.catalog.facility_loader import load_failure_rate
+from infraplan.catalog.reliability_loader import load_failure_rate
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.errors import InputError
 from infraplan.planning.image_capacity import image_capacity

@@ -19,7 +19,7 @@ import pytest
 from pydantic import ValidationError
 from test_stepped_prices_hW4 import MONEY, _plan_spec
 
-from infraplan.catalog.facility_loader import ComponentMix, load_failure_rate, load_reliability
+from infraplan.catalog.reliability_loader import ComponentMix, load_failure_rate, load_reliability
 from infraplan.cli.main import main
 from infraplan.errors import InputError
 from infraplan.planning.pool_money import pool_money, pool_spares

@@ -29,6 +29,10 @@ def test_facility_of_an_unpriced_accelerator_says_not_priced(live_server: str, b
     rows = dict(line.split("\t", 1) for line in page.inner_text("#fac-out .summary").splitlines() if "\t" in line)
     assert rows["opex"] == "not priced" and rows["cost per accelerator-hour"] == "not priced"
     assert "$0" not in page.inner_text("#fac-out .summary")
+    # what needs no server price is priced, as the CLI's row (hK76): the network and the building
+    priced = " / ".join(f"${v / 1e3:.4g} k" if v < 1e6 else f"${v / 1e6:.4g} M"
+                        for v in api["capex_priced_usd"].values())
+    assert api["capex_unpriced_parts"] == ["servers"] and rows["capex network / facility (no servers)"] == priced
     assert page.inner_text("#fac-out .cli").startswith("infraplan facility --accelerator mtia-v2 --count 1000")
     assert errors == []
     page.close()

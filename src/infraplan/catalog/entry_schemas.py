@@ -38,6 +38,9 @@ ENTRY_MODELS: dict[str, str] = {
     "video-devices": "infraplan.catalog.video_schemas:VideoAsic",
     "fleets": "infraplan.catalog.facility_loader:Fleet",
     "locations": "infraplan.catalog.facility_loader:Location",
+    "cooling": "infraplan.catalog.facility_loader:CoolingType",
+    "build-types": "infraplan.catalog.facility_loader:BuildType",
+    "failure-rates": "infraplan.catalog.reliability_loader:FailureRate",
 }
 """Catalog kind (`catalog.index.kinds()`) -> "module:Name" of the spec its entries validate against (imported when
 asked). A model preset is an HF config.json: its spec is the shape the commands read from it."""
@@ -48,6 +51,9 @@ KIND_NOTES: dict[str, str] = {
               "(`infraplan catalog models FILE` prints them)",
     "stacks": "a file may start from a preset (`extends: nemo-26.04`) and set only what it changes",
     "locations": "the entries of catalog/facility/locations.yaml, one per location name",
+    "cooling": "the entries of catalog/facility/cooling.yaml, one per cooling type (--cooling NAME or FILE)",
+    "build-types": "the entries of catalog/facility/build_types.yaml, one per build type (--build-type NAME or FILE)",
+    "failure-rates": "the entries of catalog/facility/reliability.yaml's failure_rates (--failure-rate NAME or FILE)",
     "recsys-devices": "an accelerator file names its own with `recsys_profile: FILE` (read beside it); a preset is "
                       "named like its accelerator; a tier's capacity and bandwidth default to the part's figures",
 }

@@ -1,5 +1,6 @@
 """Facility catalog: cooling types, locations, build types, hardware costs, network per-port figures,
-economics, failure rates and fleets, read from `catalog/facility/*.yaml` through importlib.resources.
+economics and fleets, read from `catalog/facility/*.yaml` through importlib.resources (failure rates, storage and
+checkpoints: catalog/reliability_loader.py, split off at the 400-line cap, hK76).
 
 Each file carries its `source:`; each entry is validated by a frozen pydantic model (unknown keys are
 errors). Wherever a preset is accepted (location, fleet), a path to the user's own YAML file works too.
@@ -17,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from infraplan.catalog.file_checks import Bytes, BytesPerS, Watts, key_renamed
-from infraplan.catalog.loader import beside, load_accelerator, looks_like_path, pool_files_beside, validated
+from infraplan.catalog.loader import beside, looks_like_path, pool_files_beside, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.user_files import parse_text, read_user_file
 from infraplan.catalog.versioned_cache import versioned_cache
@@ -25,10 +26,8 @@ from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_FACILITY_USD_PER_W,
-    MAX_FAILURES_PER_1000_NODE_DAYS,
     MAX_FLOOR_AREA_M2_PER_RACK,
     MAX_LIFETIME_YEARS,
-    MAX_PLANNED_INTERRUPTIONS_PER_DAY,
     MAX_PUE,
     MAX_RACK_POWER_W,
     MAX_SITE_POWER_W,
@@ -105,12 +104,14 @@ class Location(Spec):
 
 
 class BuildType(Spec):
-    """Facility construction: $ per W of critical IT load, depreciation life, build time."""
+    """Facility construction: $ per W of critical IT load, depreciation life, build time (informational, hK76)."""
 
     # a cost file's bounds (CostOverrides); hN76: a 0.001-year life priced an A100 hour at $831, exit 0
     usd_per_w: Annotated[float, Field(gt=0, le=MAX_FACILITY_USD_PER_W)]
     life_years: Annotated[float, Field(ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS)]
-    build_months: Positive
+    build_months: Positive = Field(description=(
+        "construction time, months: informational, read by no answer (capex is paid at once; a campus --phases "
+        "year is the year a phase runs, not one its build is timed from); a file states it, as its kind's mark"))
     source: str
 
 
@@ -154,67 +155,6 @@ class Economics(Spec):
     building_it_power_w: PowerW
 
     _old_key = model_validator(mode="before")(cost_of_capital_renamed)  # cost_of_capital, read with a warning
-
-
-FailureCount = Literal["node_failures", "job_interruptions"]
-
-
-class FailureRate(Spec):
-    """Failures per 1,000 node-days on nodes of `accelerators_per_node`, plus planned job interruptions; `counts`:
-    what the rate counts (nodes found failed, or every cause that ends a job: catalog/facility/reliability.yaml)."""
-
-    failures_per_1000_node_days: float = Field(gt=0, le=MAX_FAILURES_PER_1000_NODE_DAYS)
-    accelerators_per_node: int = Field(gt=0, le=MAX_ACCELERATORS)  # hN76: 1e21 gave 0 failures a day
-    planned_interruptions_per_day: float = Field(0.0, ge=0, le=MAX_PLANNED_INTERRUPTIONS_PER_DAY)
-    counts: FailureCount | None = None  # a user's file may leave it unstated
-    all_causes: str | None = None  # the preset of the same cluster's job interruptions, all causes
-    measured_on: list[str] = []  # accelerator presets the rate was counted on (facility/failure_rate_notes.py says when
-    # a job on another accelerator borrows it); a user's file may leave it empty
-    source: str
-
-    @property
-    def per_accelerator_hour(self) -> float:
-        """Failure rate of one accelerator's share of a node, per hour (series system: rates add)."""
-        return self.failures_per_1000_node_days / 1000.0 / self.accelerators_per_node / 24.0
-
-
-class Storage(Spec):
-    sustained_bytes_per_s: BytesPerS
-    peak_bytes_per_s: BytesPerS
-    source: str
-
-
-class CheckpointDefaults(Spec):
-    bytes_per_param: Positive
-    restart_s: NonNegative
-    source: str
-
-
-class ComponentMix(Spec):
-    """Job interruptions by cause (Llama 3 Table 5); `node_out_of_service`: the causes that take a server out of
-    service, whose share of `counts` turns the job-interruption rates in `failure_rates` into node failures
-    (planning/spares.py)."""
-
-    source: str
-    counts: dict[str, Annotated[int, Field(ge=0)]]
-    failure_rates: list[str] = []
-    node_out_of_service: list[str] = []
-    node_out_of_service_source: str | None = None
-
-    @model_validator(mode="after")
-    def _known_causes(self) -> ComponentMix:
-        if unknown := sorted(set(self.node_out_of_service) - set(self.counts)):
-            raise ValueError(f"node_out_of_service names causes not in counts: {', '.join(unknown)}")
-        return self
-
-
-class Reliability(Spec):
-    source: str
-    failure_rates: dict[str, FailureRate]
-    default_failure_rate: dict[str, str]
-    component_mix: ComponentMix
-    storage: dict[str, Storage]
-    checkpoint: CheckpointDefaults
 
 
 class FleetSite(Spec):
@@ -273,7 +213,7 @@ def list_facility_presets(kind: str) -> list[str]:
     return sorted(facility_table(kind))
 
 
-def _unknown(kind: str, ref: str, known: list[str]) -> InputError:
+def unknown_name(kind: str, ref: str, known: list[str]) -> InputError:
     close = difflib.get_close_matches(ref, known, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(known)}"
     return InputError(f"unknown {kind} {ref!r}{hint}")
@@ -284,7 +224,7 @@ def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
         return validated(cls, read_user_file(ref), ref, f"{label} file")
     table = facility_table(kind)
     if ref not in table:
-        raise _unknown(label, ref, sorted(table))
+        raise unknown_name(label, ref, sorted(table))
     return validated(cls, table[ref], ref)
 
 
@@ -325,58 +265,6 @@ def load_economics() -> Economics:
     return validated(Economics, catalog_file("economics.yaml"), "economics.yaml")
 
 
-@lru_cache(maxsize=1)
-def load_reliability() -> Reliability:
-    return validated(Reliability, catalog_file("reliability.yaml"), "reliability.yaml")
-
-
-def load_failure_rate(ref: str) -> FailureRate:
-    """A failure-rate preset (rsc-1, rsc-1-jobs, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields;
-    a file's `all_causes` is read beside it, as a file's `extends` is, and must name a rate of job interruptions (hN76:
-    `all_causes: jobs.yaml` was looked for in the working folder, and one naming a node-failure rate, rsc-1, was
-    reported as "jobs on its cluster were ended by all causes at 6.5 per 1,000 node-days")."""
-    rate = _one_failure_rate(ref)
-    if looks_like_path(ref) and rate.all_causes is not None:
-        try:
-            jobs = _one_failure_rate(rate.all_causes)
-        except InputError as exc:  # "unknown failure rate 'nope'" named neither the file nor its key
-            raise InputError(f"failure-rate file {ref}: all_causes: {exc}") from None
-        if jobs.counts != "job_interruptions":
-            counts = f"counts {jobs.counts.replace('_', ' ')}" if jobs.counts else "does not say what it counts"
-            raise InputError(f"failure-rate file {ref}: all_causes {rate.all_causes} {counts}, not job "
-                             "interruptions of every cause (`counts: job_interruptions`); name such a rate of the "
-                             "same cluster (rsc-1-jobs for rsc-1) or leave all_causes out")
-    return rate
-
-
-def _one_failure_rate(ref: str) -> FailureRate:
-    if looks_like_path(ref):
-        data = read_user_file(ref)
-        if isinstance(data, dict) and isinstance(data.get("all_causes"), str):
-            data = {**data, "all_causes": beside(data["all_causes"], ref)}
-        return validated(FailureRate, data, ref, "failure-rate file")
-    rates = load_reliability().failure_rates
-    if ref not in rates:
-        raise _unknown("failure rate", ref, sorted(rates))
-    return rates[ref]
-
-
-def default_failure_rate_name(accelerator: str) -> str:
-    """The failure-rate preset of an accelerator by its catalog name; an accelerator file by its `extends` preset's
-    (`Accelerator.catalog_name`: an unchanged what-if fails as its preset does)."""
-    table = load_reliability().default_failure_rate
-    if accelerator not in table and looks_like_path(accelerator):
-        accelerator = load_accelerator(accelerator).catalog_name
-    return table.get(accelerator, table["*"])
-
-
-def load_storage(ref: str) -> Storage:
-    storages = load_reliability().storage
-    if ref not in storages:
-        raise _unknown("storage", ref, sorted(storages))
-    return storages[ref]
-
-
 def load_fleet(ref: str) -> Fleet:
     """A fleet preset (catalog/facility/fleets/NAME.yaml) or a fleet YAML file of the user's."""
     if looks_like_path(ref):
@@ -386,14 +274,13 @@ def load_fleet(ref: str) -> Fleet:
         return validated(Fleet, data, ref)
     known = list_facility_presets("fleets")
     if ref not in known:
-        raise _unknown("fleet", ref, known)
+        raise unknown_name("fleet", ref, known)
     entry = resources.files("infraplan.catalog") / "facility" / "fleets" / f"{ref}.yaml"
     return validated(Fleet, parse_text(entry.read_text(), entry.name), ref)
 
 
 __all__ = [
-    "BuildType", "Bytes", "CLIMATES", "CoolingType", "Economics", "FailureRate", "Fleet", "FleetSite", "Location",
-    "NetworkCost", "Reliability", "Storage", "catalog_file", "default_failure_rate_name", "facility_table",
-    "list_facility_presets", "load_build_type", "load_cooling", "load_economics", "load_failure_rate", "load_fleet",
-    "load_location", "load_network_cost", "load_reliability", "load_storage",
+    "BuildType", "Bytes", "CLIMATES", "CoolingType", "Economics", "Fleet", "FleetSite", "Location", "NetworkCost",
+    "catalog_file", "facility_table", "list_facility_presets", "load_build_type", "load_cooling", "load_economics",
+    "load_fleet", "load_location", "load_network_cost", "unknown_name",
 ]

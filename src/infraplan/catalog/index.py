@@ -2,7 +2,8 @@
 its entries by name with their display name and `source:`, and one entry's parsed data.
 
 Only packaged presets are read (by name, through `catalog.loader.preset_files`): nothing a name can reach another
-file. Locations are one file with many entries (`facility/locations.yaml`) and are listed from it. The web's
+file. Locations, cooling types, build types and failure rates are one file each with many entries
+(`TABLE_KINDS`: `facility/locations.yaml`, ...) and are listed from it. The web's
 `GET /api/catalog[/{kind}[/{name}]]` (web/app.py) and `infraplan catalog` (cli/commands/catalog.py) print it.
 """
 
@@ -33,6 +34,15 @@ KINDS: dict[str, str] = {
     "fleets": "facility/fleets",
 }
 """Kind (as `infraplan catalog KIND` and `/api/catalog/KIND` name it) -> catalog folder of one file per preset."""
+TABLE_KINDS: dict[str, tuple[str, str]] = {
+    "locations": ("locations", "locations"),
+    "cooling": ("cooling", "types"),
+    "build-types": ("build_types", "build_types"),
+    "failure-rates": ("reliability", "failure_rates"),
+}
+"""Kind -> (file of catalog/facility, its key whose mapping holds one entry per name): the kinds the commands take by
+name from one file (`--location`, `--cooling`, `--build-type`, `--failure-rate`; hK76: `catalog cooling` was
+"unknown catalog kind", so the shipped presets' fields could be read only in the package's YAML)."""
 
 
 class CatalogEntry(BaseModel):
@@ -69,22 +79,27 @@ def _source(data: Any) -> str | None:
 
 @lru_cache(maxsize=64)
 def _entry_data(kind: str, name: str) -> Any:
-    if kind == "locations":
-        locations = _locations()
-        if name not in locations:
-            raise _unknown("location", name, sorted(locations))
-        return locations[name]
+    if kind in TABLE_KINDS:
+        table = _table(kind)
+        if name not in table:
+            raise _unknown(_TABLE_WORDS[kind], name, sorted(table))
+        return table[name]
     files = preset_files(KINDS[kind])
     if name not in files:
         raise _unknown(f"{kind} entry", name, sorted(files))
     return parse_text(files[name].read_text(), files[name].name)
 
 
-@lru_cache(maxsize=1)
-def _locations() -> dict[str, Any]:
-    entry = preset_files("facility")["locations"]
+_TABLE_WORDS = {"locations": "location", "cooling": "cooling type", "build-types": "build type",
+                "failure-rates": "failure rate"}
+
+
+@lru_cache(maxsize=8)
+def _table(kind: str) -> dict[str, Any]:
+    filename, key = TABLE_KINDS[kind]
+    entry = preset_files("facility")[filename]
     data = parse_text(entry.read_text(), entry.name)
-    return dict(data.get("locations", {}))
+    return dict(data.get(key, {}))
 
 
 def _unknown(what: str, name: str, known: list[str]) -> InputError:
@@ -96,19 +111,19 @@ def _unknown(what: str, name: str, known: list[str]) -> InputError:
 
 
 def kinds() -> list[str]:
-    return [*KINDS, "locations"]
+    return [*KINDS, *TABLE_KINDS]
 
 
 @lru_cache(maxsize=16)
 def list_kind(kind: str) -> CatalogKind:
     """Every preset of a kind with its display name and source; InputError for an unknown kind."""
-    if kind not in KINDS and kind != "locations":
+    if kind not in KINDS and kind not in TABLE_KINDS:
         raise _unknown("catalog kind", kind, kinds())
-    names = sorted(_locations()) if kind == "locations" else sorted(preset_files(KINDS[kind]))
+    names = sorted(_table(kind)) if kind in TABLE_KINDS else sorted(preset_files(KINDS[kind]))
     entries = []
     for name in names:
         data = _entry_data(kind, name)
-        display = data.get("display_name") if isinstance(data, dict) else None
+        display = data.get("display_name" if kind != "cooling" else "description") if isinstance(data, dict) else None
         entries.append(CatalogEntry(name=name, display_name=str(display) if display else None,
                                     source=_source(data), **(_model_figures(data, name) if kind == "models" else {})))
     return CatalogKind(kind=kind, entries=entries)
@@ -128,6 +143,6 @@ def _model_figures(data: Any, name: str) -> dict[str, Any]:
 
 def entry(kind: str, name: str) -> Any:
     """One preset's parsed data (a mapping); InputError for an unknown kind or name."""
-    if kind not in KINDS and kind != "locations":
+    if kind not in KINDS and kind not in TABLE_KINDS:
         raise _unknown("catalog kind", kind, kinds())
     return _entry_data(kind, name)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog.facility_loader import FailureRate
+from infraplan.catalog.reliability_loader import FailureRate
 from infraplan.units import significant_text
 
 

@@ -168,6 +168,8 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
     """All facility outputs for an IT load at a site (the result of `infraplan facility`)."""
     accelerator = layout.accelerator.name
     no_price = missing_server_price(layout.accelerator, site.overrides)
+    if no_price is not None:  # a system file prices its servers too (hC76), `extends`-ing a preset or not
+        no_price += "; or a system file's node.server_price_usd (with node.server_price_source)"
     if no_price is not None:  # price the servers at 0 only to reach the energy; every money field is then null
         site = dataclasses.replace(site, overrides=site.overrides.merged(server_usd_per_accelerator=0.0))
     money = cluster_cost(layout, load, site)
@@ -195,6 +197,8 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         floor_area_m2=load.racks * site.cooling.floor_area_m2_per_rack,
         water_m3_per_year=money.it_energy_mwh_per_year * 1e3 * site.wue_l_per_kwh / 1e3,
         capex_usd=capex if priced else None,
+        capex_priced_usd=capex if priced else {k: v for k, v in capex.items() if k != "servers"},  # hK76
+        capex_unpriced_parts=[] if priced else ["servers"],
         opex_usd_per_year=costs.opex_usd_per_year if priced else None,
         usd_per_gpu_hour=money.usd_per_accelerator_hour if priced else None,
         cost_reason=no_price,
@@ -204,7 +208,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
                                       assumed_host_note(layout),  # a labelled ASSUMPTION host share (hC75)
                                       assumed_cooling_note(site)]),  # immersion's figures (hC75)
                        *(assumed_network_notes(load.network_catalog_priced)  # switch / optics prices (hC76)
-                         if priced and site.overrides.switch_port_usd is None else [])],
+                         if site.overrides.switch_port_usd is None else [])],  # priced with the servers or not
         energy_mwh_per_year=money.energy_mwh_per_year,
         co2_t_per_year=co2,
         total_co2_t_per_year=total_co2_t_per_year(co2, embodied_year),

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infraplan.catalog.facility_loader import FailureRate, load_failure_rate, load_reliability
 from infraplan.catalog.loader import load_accelerator, looks_like_path
+from infraplan.catalog.reliability_loader import FailureRate, load_failure_rate, load_reliability
 from infraplan.facility.checkpoint_goodput import job_mttf_s, restart_note
 from infraplan.facility.outage import COUNTS_TEXT
 from infraplan.units import SECONDS_PER_DAY, significant_text
@@ -153,9 +153,10 @@ def failure_rate_accelerator_note(accelerator: str, rate_name: str, rate: Failur
     was counted on the job's, or its file does not say (a user's file). `device`: the job's devices' word
     (`Accelerator.device_word`), where the source's rate per GPU is applied per one of them ("per TPU")."""
     preset = rate_preset_accelerator(accelerator)
-    if not rate.measured_on or preset in rate.measured_on:
+    measured = [rate_preset_accelerator(m) for m in rate.measured_on]  # a file's accelerator file: its preset (hK76)
+    if not measured or preset in measured:
         return None
-    on = ", ".join(rate.measured_on)
+    on = ", ".join(dict.fromkeys(measured))
     own = [k for k, r in load_reliability().failure_rates.items() if preset in r.measured_on]
     if own:  # a rate the user chose over the accelerator's own
         return f"failure rate {rate_name} was counted on {on}, not {preset} (counted on {preset}: {', '.join(own)})"

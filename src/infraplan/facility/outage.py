@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog.facility_loader import FailureRate, load_reliability
+from infraplan.catalog.reliability_loader import FailureRate, load_reliability
 from infraplan.errors import InputError
 from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 

@@ -29,14 +29,14 @@ from typing import Any
 
 from infraplan.catalog import list_presets, load_model
 from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis
-from infraplan.catalog.facility_loader import (
+from infraplan.catalog.loader import load_accelerator
+from infraplan.catalog.reliability_loader import (
     FailureRate,
     default_failure_rate_name,
     load_failure_rate,
     load_reliability,
     load_storage,
 )
-from infraplan.catalog.loader import load_accelerator
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError

@@ -104,6 +104,13 @@ class FacilityReport(Result):
                                                "price (cost_reason)")
     opex_usd_per_year: float | None = Field(description="electricity and maintenance, USD per year (null: no "
                                             "server price)")
+    capex_priced_usd: dict[str, float] = Field(default_factory=dict, description="the capex parts that are priced, "
+                                               "USD: capex_usd's where the servers are; without a server price the "
+                                               "network and facility (building, power chain, cooling), which need "
+                                               "none (hK76)")
+    capex_unpriced_parts: list[str] = Field(default_factory=list, description="capex parts left out of "
+                                            "capex_priced_usd for want of a price (servers: cost_reason says which "
+                                            "flag or file field prices them); empty: capex_usd is whole")
     usd_per_gpu_hour: float | None = Field(description="the cost model's price of an owned accelerator-hour, USD per "
                                            "accelerator-hour of any kind (GPU, TPU, MTIA or other ASIC, CPU: the "
                                            "name keeps `gpu`, which clients parse; the table says the device's word)")

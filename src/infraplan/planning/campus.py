@@ -191,6 +191,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         buildings=max(1, math.ceil(report.it_power_w / econ.building_it_power_w)),
         network=report.network,
         capex_usd=report.capex_usd,
+        capex_priced_usd=report.capex_priced_usd, capex_unpriced_parts=report.capex_unpriced_parts,
         opex_usd_per_year=report.opex_usd_per_year,
         energy_mwh_per_year=report.energy_mwh_per_year,
         co2_t_per_year=report.co2_t_per_year,
@@ -275,6 +276,7 @@ def _fleet_site(site: FleetSiteSpec, where: str, overrides: CostOverrides | None
         h100_equivalents=h100_equivalents(site.system or str(site.accelerator), report.accelerators),  # a ref
         it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
         capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
+        capex_priced_usd=sum(report.capex_priced_usd.values()),
         energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
         embodied_co2_t_per_year=report.embodied_co2_t_per_year, total_co2_t_per_year=report.total_co2_t_per_year,
         cooling=report.cooling, location=report.location, figures_notes=report.figures_notes)

@@ -68,6 +68,7 @@ class PoolMoney:
     embodied_co2_reason: str | None = None  # why it is None
     load_factor: float = 1.0  # the site's, its energy's: average / peak power (hC57: the pool's average draw)
     facility_capex_usd: float | None = None  # capex_usd's facility part, IT W x the site's $/W (planning/site_building)
+    priced_capex_usd: float = 0.0  # the parts priced without a server price: network + facility (hK76; all if priced)
 
     @property
     def facility_average_w(self) -> float:
@@ -108,7 +109,8 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
                      None if no_price else m.annual.tco_usd_per_year, m.energy_mwh_per_year, m.co2_t_per_year,
                      m.devices_per_rack, no_price, m.embodied_co2_t_per_year,
                      None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, pool_ref(pool)),
-                     s.load_factor, None if no_price else m.capex_usd["facility"])
+                     s.load_factor, None if no_price else m.capex_usd["facility"],
+                     sum(v for k, v in m.capex_usd.items() if not no_price or k != "servers"))
 
 
 def _device_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int) -> tuple[str | None, DeviceMoney]:
@@ -116,7 +118,10 @@ def _device_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: i
     no_price = missing_pool_price(pool)
     over = cost_overrides(spec.policy.electricity_usd_per_kwh, spec.policy.pue, pool.price_usd_per_device,
                           pool.lifetime_years, spec.policy.load_factor, unpriced=no_price is not None)
-    s = device_site(pool_ref(pool), over, site.cooling, site.location, site.build_type)
+    try:
+        s = device_site(pool_ref(pool), over, site.cooling, site.location, site.build_type)
+    except InputError as exc:  # hK76: a site's cooling / location / build type file's error named no site
+        raise InputError(f"site {site.name!r}: {exc}") from None
     return no_price, device_money(pool_ref(pool), devices, s, pool.host_power_w)
 
 

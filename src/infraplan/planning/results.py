@@ -183,6 +183,9 @@ class CampusPlan(Result):
     buildings: int = Field(description="buildings of ~50 MW IT each (count)")
     network: FacilityNetwork = Field(description="the campus fabric (zones joined at 1:7)")
     capex_usd: dict[str, float] | None = Field(description="null without a server price (facility.cost_reason)")
+    capex_priced_usd: dict[str, float] = Field(default_factory=dict, description="the capex parts priced, USD "
+                                               "(facility.capex_priced_usd: network and facility without servers)")
+    capex_unpriced_parts: list[str] = Field(default_factory=list, description="parts without a price (servers)")
     opex_usd_per_year: float | None = Field(description="opex, USD per year (null: no server price)")
     energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
@@ -215,6 +218,8 @@ class FleetSite(Result):
     it_power_w: float = Field(description="peak IT power, W")
     facility_power_w: float = Field(description="peak facility power, W")
     capex_usd: float | None = Field(description="capex, USD (null without a server price for the accelerator)")
+    capex_priced_usd: float = Field(0.0, description="the capex priced: capex_usd, or without a server price the "
+                                    "network and facility (facility.capex_priced_usd), USD")
     opex_usd_per_year: float | None = Field(description="opex, USD per year (null without a server price)")
     energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")

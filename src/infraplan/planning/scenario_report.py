@@ -282,7 +282,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 network_tiers=m.tiers, switches=m.switches,
                 h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=spent,
                 facility_power_average_w=m.facility_average_w,  # energy's draw (pool_money, hC57)
-                fleet_value_usd=m.capex_usd,
+                fleet_value_usd=m.capex_usd, fleet_value_priced_usd=m.priced_capex_usd,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
                 co2_t_per_year=m.co2_t_per_year, embodied_co2_t_per_year=m.embodied_co2_t_per_year,
                 total_co2_t_per_year=total_co2_t_per_year(m.co2_t_per_year, m.embodied_co2_t_per_year),

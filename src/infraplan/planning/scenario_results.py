@@ -89,6 +89,9 @@ class ScenarioPoolRow(Result):
     fleet_value_usd: float | None = Field(description="the pool's hardware installed in this phase at the one cost "
                                           "model's capex (servers + network + facility share), installed base "
                                           "included, USD (null: no price, cost_reason)")
+    fleet_value_priced_usd: float = Field(0.0, description="the part of fleet_value_usd priced without a device "
+                                          "price: its network and facility share (`facility`'s capex_priced_usd); "
+                                          "= fleet_value_usd where the pool is priced, USD (hK76)")
     tco_usd_per_year: float | None = Field(description="annualised fleet_value_usd + opex, USD per year: the "
                                            "installed base is amortised too (owned hardware at the cost model's "
                                            "price over its life, its economic cost, not cash spent) (null: no "

@@ -76,7 +76,7 @@ import numpy as np
 from pydantic import BeforeValidator
 from scipy.stats import poisson
 
-from infraplan.catalog.facility_loader import default_failure_rate_name, load_failure_rate
+from infraplan.catalog.reliability_loader import default_failure_rate_name, load_failure_rate
 from infraplan.errors import InputError
 from infraplan.facility.failure_rate_notes import failure_rate_accelerator_note
 from infraplan.facility.outage import (

@@ -106,7 +106,7 @@ def checkpoint_bytes_per_param(optimizer: str, shape: TransformerShape | str | N
     (`reliability --model`) is read only where the groups' rates differ. The one figure
     `train --tokens` (`planning.training_run.optimizer_checkpoint_bytes`), `plan`'s training services and `campus`'s
     reference run read, and `reliability --optimizer`."""
-    from infraplan.catalog.facility_loader import load_reliability  # (`train` without --tokens never loads it)
+    from infraplan.catalog.reliability_loader import load_reliability  # (`train` without --tokens never loads it)
 
     if optimizer not in OPTIMIZERS:  # (`reliability --optimizer`, the web's `optimizer`: one line, as `train`'s)
         raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")

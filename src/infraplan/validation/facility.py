@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.catalog.facility_loader import load_failure_rate, load_location
+from infraplan.catalog.facility_loader import load_location
+from infraplan.catalog.reliability_loader import load_failure_rate
 from infraplan.catalog.yaml_text import safe_load_yaml
 from infraplan.cluster import Cluster
 from infraplan.cluster.power import accelerator_power_w

@@ -17,10 +17,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from infraplan.catalog.facility_loader import load_fleet, load_location
+from infraplan.catalog.facility_loader import load_build_type, load_cooling, load_fleet, load_location
 from infraplan.catalog.index import CatalogKind, CatalogListing, entry, kinds, list_kind
 from infraplan.catalog.inference_loader import load_recsys_model, load_recsys_profile_file, load_video_device
 from infraplan.catalog.loader import load_accelerator, load_model, looks_like_path
+from infraplan.catalog.reliability_loader import load_failure_rate
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.catalog.stacks import load_stack
 from infraplan.cli.commands._output import console, emit
@@ -32,7 +33,8 @@ FILE_READERS: dict[str, Callable[[str], Any]] = {
     "accelerators": load_accelerator, "systems": read_system, "models": load_model, "stacks": load_stack,
     "workloads": load_workload, "diffusion": load_diffusion_model, "recsys": load_recsys_model,
     "recsys-devices": load_recsys_profile_file, "video-devices": load_video_device, "fleets": load_fleet,
-    "locations": load_location}
+    "locations": load_location, "cooling": load_cooling, "build-types": load_build_type,
+    "failure-rates": load_failure_rate}
 """Kind (every kind of `catalog.index.kinds()`) -> the loader the commands read a user's file of that kind with."""
 
 

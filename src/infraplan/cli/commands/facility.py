@@ -125,7 +125,9 @@ def money_rows(r: FacilityReport, device: str = "GPU") -> list[tuple[str, str]]:
     """The capex, opex and $ per device-hour rows (`device`: GPU, TPU, CPU or accelerator, `_output.device_word`;
     the JSON keeps `usd_per_gpu_hour`); without a server price only the electricity bill."""
     if r.capex_usd is None or r.opex_usd_per_year is None or r.usd_per_gpu_hour is None:
-        return [("electricity", fmt_usd(r.opex_breakdown_usd_per_year["electricity"]) + "/year")]
+        priced = [(f"capex {' / '.join(r.capex_priced_usd)} (no {', '.join(r.capex_unpriced_parts)})",
+                   " / ".join(fmt_usd(v) for v in r.capex_priced_usd.values()))] if r.capex_priced_usd else []
+        return [*priced, ("electricity", fmt_usd(r.opex_breakdown_usd_per_year["electricity"]) + "/year")]
     rows = [("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values())),
             ("opex", fmt_usd(r.opex_usd_per_year) + "/year")]
     if r.tco_usd_per_year is not None:  # the annual cost a planner budgets, in the JSON only before (hU58)
@@ -146,8 +148,9 @@ def zones_line(r: FacilityReport, device: str = "GPU", typed: str | None = None)
 
 
 def unpriced_line(reason: str, device: str = "GPU") -> str:
-    """The line saying why the money is not priced, in the device's word ("$/GPU-h" read wrong on MTIA, hN42)."""
-    return f"capex, opex and $/{device}-h not priced: {reason}"
+    """The line saying why the money is not priced, in the device's word ("$/GPU-h" read wrong on MTIA, hN42); the
+    network and facility capex, which need no server price, are priced beside it (`money_rows`, hK76)."""
+    return f"server capex, opex and $/{device}-h not priced: {reason}"
 
 
 def facility(
