@@ -55,22 +55,68 @@ def ep_node_copies(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
     it): there the slowest group as it really lies (`group_spans`: EP32 on 60-GPU segments is 28 | 4 over 2 domains,
     not "8 domains of 4", hE76; `expected_nodes_over`). `ep_domains`' N stays what a per-rank all-to-all's NIC share
     reads (gcd: (n - d) / n leaves the domain on the smaller side, network.placement)."""
-    n, _, nodes = ep_domains(fabric, group, stride)
+    _, _, nodes = ep_domains(fabric, group, stride)
     reached = expected_nodes_per_token(shape, nodes)
-    unit = fabric.placement_unit
-    if not unit:
-        return reached, nodes
-    s = np.maximum(np.asarray(stride, dtype=np.float64), 1.0)
-    block = n * s
-    straddle = (nodes > 1.0) & (block % unit != 0) & (unit % block != 0)
-    if not np.any(straddle):
-        return reached, nodes
-    n, s, reached, nodes = (np.array(np.broadcast_to(x, np.broadcast(n, s, reached, nodes).shape), dtype=np.float64)
-                            for x in (n, s, reached, nodes))
-    for i in np.flatnonzero(np.broadcast_to(straddle, n.shape)):
-        worst = max(group_spans(int(n.flat[i]), int(s.flat[i]), unit), key=lambda t: expected_nodes_over(shape, t))
+    straddling = _straddling(fabric, group, stride)
+    if straddling:
+        reached, nodes = (np.array(np.broadcast_to(x, np.broadcast(reached, nodes, group, stride).shape),
+                                   dtype=np.float64) for x in (reached, nodes))
+    for i, spans in straddling:
+        worst = _slowest(shape, spans)
         reached.flat[i], nodes.flat[i] = expected_nodes_over(shape, worst), float(len(worst))
     return reached, nodes
+
+
+def slowest_spans(shape: TransformerShape, fabric: Fabric, group: int, stride: int) -> tuple[int, ...] | None:
+    """The ranks in each domain of the group `ep_node_copies` prices where one EP group's blocks straddle the
+    placement unit's edges (EP32 on 60-GPU segments of DeepSeek-V3: (16, 16)); None where they are aligned."""
+    straddling = _straddling(fabric, group, stride)
+    return _slowest(shape, straddling[0][1]) if straddling else None
+
+
+def _slowest(shape: TransformerShape, spans: frozenset[tuple[int, ...]]) -> tuple[int, ...]:
+    """The spans whose token reaches the most domains (`expected_nodes_over`)."""
+    return max(sorted(spans), key=lambda t: expected_nodes_over(shape, t))
+
+
+def ep_forward_ranks(fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
+    """The ranks c an EP group holds in one scale-up domain on the side where DeepEP's NVLink leg is slowest
+    (`flex_dispatch_seconds`): `ep_domains`' d, except where its blocks straddle the placement unit's edges: there
+    every side of every group as it really lies (`group_spans`: EP32 on 60-GPU segments, 32 for the group inside one
+    segment, 28 | 4 up to 16 | 16 beside it, not the gcd's 4; hE2 76). A rank on a side of c forwards (c - 1) / c
+    of the ranks it reaches (the tokens it received over RDMA for the others) at the measured all-to-all rate of c
+    ranks where one is tabled (`up_bytes_per_s`), so the slowest side is the largest (c - 1) / (c rate(c))."""
+    _, per_domain, _ = ep_domains(fabric, group, stride)
+    straddling = _straddling(fabric, group, stride)
+    if straddling:
+        per_domain = np.array(np.broadcast_to(per_domain, np.broadcast(per_domain, group, stride).shape),
+                              dtype=np.float64)
+    for i, spans in straddling:
+        sides = sorted({c for t in spans for c in t})
+        per_domain.flat[i] = float(max(sides, key=lambda c: (c - 1.0) / c / float(up_bytes_per_s(fabric, c))))
+    return per_domain
+
+
+def up_bytes_per_s(fabric: Fabric, ranks: ArrayLike) -> np.ndarray:
+    """Scale-up rate per GPU of an exchange among `ranks` GPUs of one domain: the fabric's, at the measured NVL72
+    all-to-all efficiency where one is tabled (`network.nvlink_collectives.mnnvl_all_to_all_efficiency`)."""
+    measured = mnnvl_all_to_all_efficiency(fabric.accelerator, ranks)
+    return np.asarray(fabric.scale_up_bytes_per_s * (1.0 if measured is None else measured), dtype=np.float64)
+
+
+def _straddling(fabric: Fabric, group: ArrayLike,
+                stride: ArrayLike) -> list[tuple[int, frozenset[tuple[int, ...]]]]:
+    """(flat index, `group_spans`) of each element whose blocks of n x s ranks neither divide nor are divided by the
+    placement unit (`ep_node_copies`, `ep_forward_ranks`); [] where the unit is 0 or every block is aligned."""
+    unit = fabric.placement_unit
+    if not unit:
+        return []
+    n, _, nodes = ep_domains(fabric, group, stride)
+    s = np.maximum(np.asarray(stride, dtype=np.float64), 1.0)
+    n, s, nodes = np.broadcast_arrays(n, s, nodes)
+    block = n * s
+    straddle = (nodes > 1.0) & (block % unit != 0) & (unit % block != 0)
+    return [(int(i), group_spans(int(n.flat[i]), int(s.flat[i]), unit)) for i in np.flatnonzero(straddle)]
 
 
 def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
@@ -96,7 +142,10 @@ def deepep_own_node_factor(fabric: Fabric, group: ArrayLike, stride: ArrayLike) 
     """N / (N - 1) for an EP group over N > 1 scale-up domains (1 inside one): DeepEP's internode kernels move
     the token's own-node copy through the same RDMA-buffer and forwarding stages as the remote ones, and its
     published RDMA rate counts it (`flex_dispatch_seconds`), so the time of the (N - 1) / N remote share of a
-    token's node copies at that rate is the remote bytes x N / (N - 1)."""
+    token's node copies at that rate is the remote bytes x N / (N - 1). N is `ep_domains`' gcd reading, not the
+    spans `ep_node_copies` counts, on purpose: the factor undoes the (N - 1) / N = (n - d) / n share NCCL's all-to-all
+    puts on the NICs for that same reading, so the NICs carry one copy per domain reached (EP32 on 60-GPU segments:
+    8 / 7 x 7 / 8; the spans' 2 would price 1.75x that, hE2 76)."""
     _, _, nodes = ep_domains(fabric, group, stride)
     return np.asarray(np.where(nodes > 1.0, nodes / np.maximum(nodes - 1.0, 1.0), 1.0), dtype=np.float64)
 
@@ -145,7 +194,8 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
     duplicates are made after the receive (the permute, token_dispatcher.py:1296-1304). The hidden states go in
     the dtype they arrive in (no fp8 dispatch in Megatron-Core's DeepEP manager; HybridEP asserts it off,
     fused_a2a.py:311), so `fp8_dispatch` does not apply. Per rank and call, with b = the record's bytes / k
-    (one token copy), n ranks of stride s over N domains of d = n / N ranks:
+    (one token copy), n ranks of stride s over N domains of d = n / N ranks (a group straddling the placement
+    unit's edges: the N its slowest group spans, `ep_node_copies`, and the d of its slowest side, `ep_forward_ranks`):
         scale-out bytes  b * N (1 - P_node)                       (every node a token reaches, its own included)
         scale-up bytes   b * n (1 - P_rank) * (d - 1) / d         (the ranks it reaches, forwarded in the node)
     (`ops.expert_routing`: the expected nodes / ranks a token reaches), each at the fabric's achievable rate
@@ -174,15 +224,15 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
     for c in records:
         if c.role != "ep":
             continue
-        n, per_domain, _ = ep_domains(fabric, c.group, c.stride)
+        n, _, _ = ep_domains(fabric, c.group, c.stride)
         reached, nodes = ep_node_copies(shape, fabric, c.group, c.stride)  # (a straddling group's real span, hE76)
+        per_domain = ep_forward_ranks(fabric, c.group, c.stride)  # (its largest side, hE2 76)
         token_bytes = np.asarray(c.bytes, dtype=np.float64) / k
         # every node a token reaches, its own included; none inside one scale-up domain
         scale_out = np.where(nodes > 1.0, token_bytes * reached, 0.0)
         scale_up = token_bytes * expected_nodes_per_token(shape, n) * (per_domain - 1.0) / per_domain
         # inside the domain at the measured NVL72 all-to-all rate where one is tabled (`network.nvlink_collectives`)
-        measured = mnnvl_all_to_all_efficiency(fabric.accelerator, per_domain)
-        up_rate = fabric.scale_up_bytes_per_s * (1.0 if measured is None else measured)
-        seconds = np.maximum(scale_out / deepep_rdma_bytes_per_s(fabric, nodes), scale_up / up_rate)
+        seconds = np.maximum(scale_out / deepep_rdma_bytes_per_s(fabric, nodes),
+                             scale_up / up_bytes_per_s(fabric, per_domain))
         total = total + np.where(np.asarray(c.mask) & (n > 1.0), c.count * seconds, 0.0)
     return float(total) if one else total  # type: ignore[return-value]  # a float: the annotation is the array's

@@ -16,8 +16,10 @@ ceil x micro-batch x DP sequences' step for the global batch's).
 aside), once for each replica count (cached): at the busiest replica's micro-batches with the plan's virtual stages
 and schedule, with those train chooses at that batch (an interleave whose rule the new count breaks: Megatron-Core
 wants micro-batches a multiple of PP, `training.schedule_models`), and at the next multiple of PP, the fastest
-taken. Where all are refused (a schedule or memory rule at its micro-batches), the replicas' share (the assumption
-hR74 made for every state) and `refused` counts it. A deep pipeline pays for it: llama3-405b TP8 PP16 VPP4 DP128 on
+taken; and on the GPUs the full job's layout keeps (`_as_laid`: its placement units on the domains in service),
+where that is faster than the larger count laid out afresh (a restart may leave GPUs idle; hE2 76). Where all are
+refused (a schedule or memory rule at its micro-batches), the replicas' share (the assumption hR74 made for every
+state) and `refused` counts it. A deep pipeline pays for it: llama3-405b TP8 PP16 VPP4 DP128 on
 dgx-h100-superpod at a global batch of 2,048 runs at 0.624 of full speed on 127 replicas (17 micro-batches: 1F1B,
 the interleave refused at 17; 32 interleaved: 0.508).
 """
@@ -34,8 +36,10 @@ from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import ReliabilityReport
 from infraplan.facility.spare_policy import plan_shrink_unit
+from infraplan.network.placement import job_placement_unit
 from infraplan.training.estimate import estimate_training
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param
+from infraplan.units import significant_text
 
 
 class ShrunkSpeed:
@@ -51,6 +55,8 @@ class ShrunkSpeed:
         self.lora_rank, self.lora_targets = lora_rank, lora_targets
         self.cache: dict[int, float] = {}
         self.refused: list[int] = []
+        self.fewer: dict[int, tuple[int, float]] = {}  # kept GPUs -> (the fewer a restart runs on, x faster)
+        self.unit: int | None = None  # the full job's placement unit (`_as_laid`)
 
     def __call__(self, kept: int) -> float:
         c = self.config
@@ -60,9 +66,37 @@ class ShrunkSpeed:
             return 1.0
         if replicas <= 0:
             return 0.0
-        if replicas not in self.cache:
-            self.cache[replicas] = self._share(replicas)
-        return self.cache[replicas]
+        laid = self._as_laid(min(int(kept), int(c.gpus))) // replica
+        for count in {replicas, laid} - {0} - set(self.cache):
+            self.cache[count] = self._share(count)
+        if laid and self.cache[laid] > self.cache[replicas]:  # (fewer GPUs, faster: the restart takes them)
+            self.fewer[replicas * replica] = (laid * replica, self.cache[laid] / self.cache[replicas])
+        return max(self.cache[replicas], self.cache.get(laid, 0.0))
+
+    def _as_laid(self, kept: int) -> int:
+        """The GPUs of `kept` in whole placement units of the full job (`network.placement.job_placement_unit`, 64
+        a rack under NeMo's GB200 launcher at 512 GPUs), in whole shrink units: the full job's layout on fewer
+        domains, which a restart may take over a larger count laid out otherwise (hE2 76: deepseek-v3 EP32 on 7
+        racks in service, 480 GPUs would take --segment 15, 60 a rack, its EP groups across rack edges, 2.1x the
+        step of 448 at 64 a rack; a restart may always leave GPUs idle). 0 where nothing is laid out."""
+        c = self.config
+        if self.unit is None:
+            cluster = Cluster.resolve(self.system)
+            self.unit = job_placement_unit(cluster.system.node, int(c.gpus))
+        if not self.unit:
+            return 0
+        step = plan_shrink_unit(c.tp, c.cp, c.pp, c.ep, c.etp)
+        return kept // self.unit * self.unit // step * step
+
+    def fewer_note(self, device: str = "GPU") -> str | None:
+        """One line where a shrunk restart runs on fewer GPUs than it keeps, faster (`_as_laid`); None otherwise."""
+        if not self.fewer:
+            return None
+        said = ", ".join(f"{laid:,} of {kept:,} ({significant_text(gain, 3)}x)"
+                         for kept, (laid, gain) in sorted(self.fewer.items(), reverse=True))
+        return (f"shrunk, the job restarts on the full job's {self.unit} {device}s a scale-up domain where that is "
+                f"faster than on all the {device}s it keeps placed afresh, whose groups cross domain edges the full "
+                f"plan's do not (network.placement): {device}s run of those kept (x the tokens a second): {said}")
 
     def _share(self, replicas: int) -> float:
         c = self.config

@@ -97,8 +97,9 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     rel = job_reliability(accelerator, gpus, float(checkpointed_params(train_result)), failure_rate, storage, None,
                           restart_s, checkpoint_size_bytes=optimizer_checkpoint_bytes(train_result, shape),
                           server_accelerators=cluster.layout.accelerators_per_server)
+    speed = shrunk_speed(train_result, system, shape, sharp)
     repaired, short, hold = goodput_with_repairs(cluster, train_result.config, rel, failure_rate, no_spare_policy,
-                                                 shrunk_speed(train_result, system, shape, sharp))
+                                                 speed)
     spares = spare_note(cluster, gpus, rel, hold, DEFAULT_REPAIR_S, short)  # what the goodput assumes, and the policy
     compute_s = tokens / tokens_per_s
     evaluations = evaluations_in_run(tokens, step_tokens, evaluation.steps_between) if evaluation else 0
@@ -157,6 +158,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         **(evaluation_fields(evaluation, evaluations, evaluation_time_s, wall_s) if evaluation else {}),
         notes=[*(n for n in [unfit_run_note(train_result), goodput_basis_note(rel, gpus),
                              spares and domain_note(hold, 0, DEFAULT_REPAIR_S, gpus, rel["device_word"]), spares,
+                             short and speed.fewer_note(rel["device_word"]),  # a restart on fewer, faster (hE2 76)
                              unused_policy_note(no_spare_policy, cluster, hold, short, rel["device_word"]),  # hL75
                              adapter_checkpoint_note(train_result), optimizer_checkpoint_note(train_result, shape),
                              evaluation and no_evaluation_note(tokens, step_tokens, evaluation.steps_between),

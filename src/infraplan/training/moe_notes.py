@@ -27,9 +27,10 @@ from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.schemas import Node
 from infraplan.catalog.stacks import Stack
 from infraplan.catalog.training_precisions import unpublished_recipe_notes
+from infraplan.cluster.deepep import ep_node_copies, slowest_spans
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import placement_notes
-from infraplan.training.expert_dispatch import ep_domains
+from infraplan.training.expert_dispatch import ep_domains, with_flex_dispatcher
 from infraplan.training.hybrid_shard import SEARCH_NOTE as HYBRID_SHARD_SEARCH_NOTE
 
 __all__ = ["moe_notes", "search_notes"]
@@ -62,22 +63,37 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
     n, per_domain, domains = (float(x) for x in ep_domains(fabric, ep, ep_stride))
     peers = f"peers {ep_stride} rank{'' if ep_stride == 1 else 's'} apart"
     block, unit = ep * ep_stride, fabric.placement_unit
+    deepep = domains > 1.0 and (stack.moe.dispatcher == "deepep"
+                                or with_flex_dispatcher(stack, fabric.accelerator).moe.flex_backend is not None)
+    nccl = (f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network" if not deepep else
+            deepep_clause(shape, stack, fabric, ep, ep_stride))  # (a token a domain, not the NCCL share: hE2 76)
     if domains > 1.0 and unit and block % unit and unit % block:  # (hF57: a block across an edge, not N domains)
         notes.append(f"EP {ep} ({peers}): its blocks of {block:,} ranks do not divide the {unit}-{device} placement "
-                     f"unit, so some groups cross a scale-up domain edge with {per_domain:g} of their ranks on one "
-                     f"side; priced at that group, as {domains:g} domains of {per_domain:g} ranks: "
-                     f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network "
-                     "(network.placement)")
+                     f"unit, so some groups cross a scale-up domain edge" + (
+                         f"; {nccl}" if deepep else
+                         f" with {per_domain:g} of their ranks on one side; priced at that group, as {domains:g} "
+                         f"domains of {per_domain:g} ranks: {nccl} (network.placement)"))
     elif domains > 1.0:
         notes.append(f"EP {ep} ({peers}) is priced over {domains:g} scale-up domains of "
-                     f"{fabric.scale_up_domain} {device}s, {per_domain:g} of its ranks in each: "
-                     f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
+                     f"{fabric.scale_up_domain} {device}s, {per_domain:g} of its ranks in each: {nccl}")
     elif ep > 1 and gpus > fabric.scale_up_domain:
         notes.append(f"EP {ep} ({peers}) lies inside one {fabric.scale_up_domain}-{device} scale-up "
                      "domain, its all-to-all on the scale-up links: an EP group over N domains is priced with "
                      "(N - 1) / N of each rank's all-to-all on the slower scale-out NICs "
                      "(training.expert_dispatch.ep_domains)")
     return notes
+
+
+def deepep_clause(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep_stride: int) -> str:
+    """What the DeepEP path (a `dispatcher: deepep` stack, or a flex backend kept on this accelerator) prices of an
+    EP group over several domains: a token sent once per domain it reaches, over the domains the slowest group
+    really spans (`cluster.deepep.ep_node_copies`; hE2 76: the gcd's "8 domains of 4" is NCCL's share only)."""
+    reached, nodes = (float(x) for x in ep_node_copies(shape, fabric, ep, ep_stride))
+    spans = slowest_spans(shape, fabric, ep, ep_stride)
+    lies = f", priced at its slowest group as it lies, {' | '.join(map(str, spans))} ranks" if spans else ""
+    kernels = {"deepep": "DeepEP", "hybridep": "HybridEP"}.get(str(stack.moe.flex_backend), "DeepEP")
+    return (f"{kernels}'s kernels (stack {stack.name}) send a token once per domain it reaches{lies}: a token reaches "
+            f"{reached:.2f} of its {nodes:g} domains, at DeepEP's published RDMA rate (cluster.deepep.ep_node_copies)")
 
 
 def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: Node, gpus: int,
