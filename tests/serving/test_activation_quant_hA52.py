@@ -10,7 +10,7 @@ from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.serving_profile import ServingProfile
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.ops.layer import Elementwise
-from infraplan.serving import engine_kernels, engines
+from infraplan.serving import engine_facts, engine_kernels
 from infraplan.serving.deployment import Deployment
 from infraplan.validation.inference import case_stack
 from infraplan.validation.inference_frontier import load_frontier_cases
@@ -19,11 +19,11 @@ ROCM = "vllm-0.9-rocm.yaml"
 
 
 def test_each_shipped_family_states_its_rule_and_a_user_yaml_takes_its_familys():
-    assert {e: engines.family_quant(e) for e in ("trtllm", "vllm", "sglang")} == {
+    assert {e: engine_facts.family_quant(e) for e in ("trtllm", "vllm", "sglang")} == {
         "trtllm": "fused", "vllm": "attention_output", "sglang": "every_linear"}
     bare = ServingProfile(engine="sglang", kv_convention="static_of_total", kv_memory_fraction=0.9, offline_max_batch=8)
-    assert engines.activation_quant(bare) == "every_linear"
-    assert engines.activation_quant(bare.model_copy(update={"activation_quant": "fused"})) == "fused"
+    assert engine_facts.activation_quant(bare) == "every_linear"
+    assert engine_facts.activation_quant(bare.model_copy(update={"activation_quant": "fused"})) == "fused"
 
 
 def test_vllm_0_9_casts_every_fp8_linears_input_by_hand_count():

@@ -23,7 +23,8 @@ from infraplan.serving import ep_all_to_all as a2a
 from infraplan.serving import expert_slots
 from infraplan.serving import llm_iteration as li
 from infraplan.serving.deployment import Deployment
-from infraplan.serving.engines import serving_profile, serving_stacks
+from infraplan.serving.engine_facts import serving_stacks
+from infraplan.serving.engines import serving_profile
 from infraplan.serving.host_overhead import inference_layout  # (was read through llm_iteration: split hI58)
 from infraplan.training import expert_dispatch
 

@@ -18,7 +18,7 @@ from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, load_stack
 from infraplan.cli.main import main
 from infraplan.errors import InputError
 from infraplan.planning.fleet_mix_llm import serve_plan_search
-from infraplan.serving.engines import serving_stacks
+from infraplan.serving.engine_facts import serving_stacks
 from infraplan.serving.results import ServingResult
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.serving.stack_placement import default_serving_stack, serving_stack_for

@@ -12,7 +12,7 @@ import pytest
 from infraplan.catalog.model_config import checkpoint_kv_dtype
 from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
-from infraplan.serving.engines import cuda_graph_scope, kv_cache_dtypes, serving_stacks
+from infraplan.serving.engine_facts import cuda_graph_scope, kv_cache_dtypes, serving_stacks
 from infraplan.serving.kv_cache import KV_DTYPES
 from infraplan.serving.serving_api import estimate_serving
 

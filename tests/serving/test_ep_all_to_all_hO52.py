@@ -17,7 +17,8 @@ from infraplan.ops.moe_routing import FP8_DISPATCH_PAIR_SHARE
 from infraplan.serving import ep_all_to_all as a2a
 from infraplan.serving import llm_iteration as li
 from infraplan.serving.deployment import Deployment
-from infraplan.serving.engines import serving_profile, serving_stacks
+from infraplan.serving.engine_facts import serving_stacks
+from infraplan.serving.engines import serving_profile
 from infraplan.serving.host_overhead import inference_layout
 
 EXAMPLE = "examples/stacks/sglang-deepep-tbo.yaml"

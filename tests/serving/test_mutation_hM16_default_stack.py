@@ -18,7 +18,7 @@ import pytest
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
-from infraplan.serving import engines, stack_placement
+from infraplan.serving import engine_facts, engines, stack_placement
 from infraplan.serving.engines import changed_engine_settings, load_engine
 from infraplan.serving.stack_placement import default_serving_stack, stack_on_accelerator
 
@@ -35,6 +35,7 @@ def _patched(monkeypatch: pytest.MonkeyPatch, name: str, **serving: Any) -> None
         return stack
     monkeypatch.setattr(engines, "load_stack", fake)
     monkeypatch.setattr(stack_placement, "load_stack", fake)
+    monkeypatch.setattr(engine_facts, "load_stack", fake)  # (the shipped profiles, hL76)
 
 
 def test_vendor_names_compare_without_case() -> None:

@@ -1,5 +1,5 @@
 """hM2: the serving weight formats a stack runs are a field of its YAML (`serving.weight_formats`, read by
-`serving.engines.weight_formats` and through it by every format check: `serving.deployment.format_gap`), its engine
+`serving.engine_facts.weight_formats` and through it by every format check: `serving.deployment.format_gap`), its engine
 family's list where unset, so pytorch-mtia, whose engine loop is vLLM's, runs MTIA's own formats: MTIA 400 served
 bf16 only on it (vLLM 0.12.0 has no MXFP8 linear method, and MTIA 400 lists mxfp8, not fp8), against H100 at fp8.
 Before, `serve llama3-70b --system mtia-400 --dtype mxfp8` was refused."""
@@ -16,7 +16,8 @@ from infraplan.cli.main import main
 from infraplan.errors import InputError
 from infraplan.planning.llm_precision import runnable_dtypes
 from infraplan.serving.deployment import format_gap, format_refusal
-from infraplan.serving.engines import load_engine, weight_formats
+from infraplan.serving.engine_facts import weight_formats
+from infraplan.serving.engines import load_engine
 from infraplan.serving.results import ServingResult
 from infraplan.serving.serving_api import estimate_serving
 

@@ -18,7 +18,8 @@ from infraplan.cluster import Cluster
 from infraplan.hardware.gemm_seconds import gemm_seconds
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.serving import engine_kernels, format_precision
-from infraplan.serving.engines import activation_quant, serving_profile
+from infraplan.serving.engine_facts import activation_quant
+from infraplan.serving.engines import serving_profile
 from infraplan.validation import release_stacks
 from infraplan.validation import serving_hopper as sh
 from infraplan.validation.release_stacks import data_stack

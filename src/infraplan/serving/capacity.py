@@ -45,7 +45,7 @@ another layout of the same accelerators a replica (TP g, or attention DP g x EP 
    arrivals passed an answer that other seeds missed).
 
 The answer (the chosen deployment with `serve`'s metrics, bands, notes and rerun line, or none and why) is
-`capacity_answer`'s.
+`capacity_answer`'s; the inputs refused before any search, `capacity_inputs`' (moved out of here, hL76).
 
 Work saved without changing any answer, and the one shortcut that rests on a premise: `replica_search`'s
 module docstring (memoised probes, moot searches, likeliest-smallest order, a bounded level's replica limit, the
@@ -65,14 +65,10 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from infraplan import bounds
 from infraplan.catalog import load_model
-from infraplan.catalog.serving_loader import list_serving_presets, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
-from infraplan.errors import InputError
-from infraplan.limits import MAX_PROBE_REQUESTS
-from infraplan.serving.capacity_answer import image_sizing, met_answer, unmet_answer
+from infraplan.serving.capacity_answer import met_answer, unmet_answer
 from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.capacity_confidence import confirming_seeds, longer_run
@@ -87,11 +83,13 @@ from infraplan.serving.capacity_horizon import (
     option_time_constants,
     unsettled,
 )
+from infraplan.serving.capacity_inputs import DTYPES as DTYPES  # (re-exported: serve's weight dtypes)
+from infraplan.serving.capacity_inputs import SLO_PERCENTILES as SLO_PERCENTILES  # (re-exported: web, tests)
+from infraplan.serving.capacity_inputs import checked_dtypes, checked_inputs
 from infraplan.serving.capacity_layouts import layout_text, level_layouts, own_pair, own_prefill, weight_kinds
-from infraplan.serving.capacity_space import draft_choices, drafts_text, kv_for
+from infraplan.serving.capacity_space import draft_choices, drafts_text, kv_for, tie_order
 from infraplan.serving.deployment import build_refusal
 from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
-from infraplan.serving.kv_cache import WEIGHT_DTYPES
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.miss_stop import SHOWN_MISSED, ShownMissed, least_over
@@ -112,16 +110,14 @@ from infraplan.serving.replica_search import (
 )
 from infraplan.serving.replica_share import ROUTER, replica_requests
 from infraplan.serving.results import ServingPlanResult
-from infraplan.serving.serve_inputs import build_requests, check_lengths, check_slos, plan_slos
+from infraplan.serving.serve_inputs import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment, simulate_disaggregated
 from infraplan.serving.stack_placement import serving_stack_for
 from infraplan.serving.steady_state import STEADY_SPANS
 from infraplan.serving.tp_split import tp_degrees
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
-DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
 BATCH_CAPS = (64, 256)
-SLO_PERCENTILES = {50.0: "p50", 90.0: "p90", 99.0: "p99"}  # --percentile: the run's reported percentile it names
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000  # the count's cap; `capacity_horizon` lengthens a run whose pools settle slowly
 
@@ -146,31 +142,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     `verdict_only`) whose pool cannot settle is a miss unsimulated (`judged_run` misses it whatever it reads); the
     answer is the same, only its `rejected` lines say so instead of the run's percentiles (hS70).
     """
-    bounds.ARRIVAL_RATE.check(rate, "--rate")  # the CLI's bound, one line as it says it (hK66: inf an OverflowError)
-    check_slos(ttft_slo, tpot_slo)
-    if max_gpus is not None:  # (hK66: max_gpus=0 ran)
-        bounds.ACCELERATORS.check(max_gpus, "--max-gpus")
-    if not 1 <= requests <= MAX_PROBE_REQUESTS:  # the CLI's and the web's bound, for the API and sweeps too (hK71)
-        raise InputError(f"--requests must be 1..{MAX_PROBE_REQUESTS:,} requests per probe, got {requests:,}")
-    if (input_len is None) != (output_len is None):  # as `serve`: one length beside --workload was dropped in
-        # silence, and the printed `serve` line, carrying both, was refused by `serve` (hU55)
-        raise InputError("--input-len and --output-len go together"
-                         + (f" (--workload {workload} draws both lengths)" if workload else ""))
-    if (workload is None) == (input_len is None):
-        raise InputError("give --workload or both --input-len and --output-len")
-    check_lengths(input_len, output_len)  # (hR66: input_len=nan was numpy's ValueError)
-    spec = load_workload(workload) if workload else None
-    if spec is not None and spec.kind != "llm":
-        sized = image_sizing(str(workload)) if spec.kind == "diffusion" else ""
-        raise InputError(f"serve-plan searches LLM deployments; workload {workload!r} is {spec.kind}{sized}")
-    if model in list_serving_presets("diffusion"):  # `serve`'s "is a diffusion model", not "unknown model" (hH66)
-        raise InputError(f"{model} is a diffusion model; serve-plan searches LLM deployments"
-                         f"{image_sizing('image-generation')}")
-    ttft, tpot, slo_notes = plan_slos(spec, ttft_slo, tpot_slo, output_len)  # tpot None: --output-len 1 (hR73)
-    if percentile not in SLO_PERCENTILES:  # the whole run is judged on the percentiles a run reports (hU47: 95
-        # was judged at p90, 80 at p50, while the probes took the exact one)
-        raise InputError(f"--percentile must be 50, 90 or 99 (the percentiles a serving run reports), got "
-                         f"{percentile:g}")
+    spec, ttft, tpot, slo_notes = checked_inputs(model, rate, workload, input_len, output_len, ttft_slo, tpot_slo,
+                                                 percentile, max_gpus, requests)  # (`capacity_inputs`)
     engine = load_engine(stack)  # an unknown or training stack refused before the model and system are read
     versioned = versioned_name_note(stack if isinstance(stack, str) else None)
     shape = load_model(model)
@@ -186,13 +159,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     budget = engine.budget_on(acc.memory_bytes) if token_budget is None else token_budget  # the part's (hJ71)
     caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     limit = max_gpus or sys_spec.total_accelerators
-    unknown = set(dtypes) - set(DTYPES)
-    if unknown:
-        raise InputError(f"unknown dtype {sorted(unknown)[0]!r}; choose from {', '.join(DTYPES)}")
-    # a dtype given twice searched every layout twice and listed the answer among its alternatives (hW71)
-    if twice := next((d for i, d in enumerate(dtypes) if d in dtypes[:i]), None):
-        raise InputError(f"--dtypes {','.join(dtypes)}: {twice} is given twice; give each dtype once")
+    checked_dtypes(dtypes)  # known, each once (`capacity_inputs`)
     kinds, unsupported = weight_kinds(acc, engine, dtypes)  # one line where none runs (`capacity_layouts`)
+    kinds = tie_order(shape, kinds)  # ties: the checkpoint's format, then the wider (`capacity_space`, hL76)
     drafts = draft_choices(shape, acc, engine, kv_dtype, speculative_tokens, acceptance, try_speculative)
     slo = (ttft, math.inf if tpot is None else tpot)  # judged: no TPOT SLO binds none (one-token requests masked)
     # the KV heads / FFN split vLLM, SGLang run (hW72), at every TP they build (hG73); other engines: powers of two

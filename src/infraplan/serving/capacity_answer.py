@@ -53,7 +53,7 @@ from infraplan.cluster import Cluster
 from infraplan.serving.capacity_candidate import Candidate, ttft_floor
 from infraplan.serving.capacity_confidence import CONFIDENCE, confirming_seeds
 from infraplan.serving.capacity_horizon import outright_misses
-from infraplan.serving.capacity_space import Drafts, draft_note
+from infraplan.serving.capacity_space import Drafts, draft_note, format_tie_note
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, changed_engine_settings
 from infraplan.serving.expert_slots import uneven_experts_note
@@ -142,7 +142,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                                          "slo_attainment", "joules_per_token", "power_w_per_gpu",  # power as
                                          "steady_power_w_per_gpu", "usd_per_million_tokens")},  # `serve` (hU56)
         # next-best (`replica_search.next_best`): none with fewer accelerators than the answer, none that missed
-        "alternatives": next_best(options, runs, chosen),
+        "alternatives": (alternatives := next_best(options, runs, chosen)),
         "candidates_evaluated_count": evaluated,
         "rejected": rejected[:20],
         "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, context_tokens=context),
@@ -152,6 +152,7 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
                   *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape),
+                  *format_tie_note(chosen, alternatives, acc.device_word),  # another format on as many (hL76)
                   *steady_power_note(result, acc, sys_spec),  # its steady draw above TDP + host (hO57)
                   *assumed_host_note(result, sys_spec, acc.device_word),  # an ASSUMED host share in J/token (hH70)
                   *filter(None, [idle_note([Deployment(tp=chosen["tp"], pp=chosen["pp"], replicas=chosen["replicas"],

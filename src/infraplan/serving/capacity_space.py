@@ -16,19 +16,31 @@ MTP_ACCEPTANCE: DeepSeek-V3's measured second-token acceptance, 85-90 % (DeepSee
 Report", arXiv:2412.19437 sec. 5.4.3), its lower end: the ASSUMPTION the validation's MTP campaign is priced at too
 (`validation.campaign_settings`, "Speculative decoding"); real acceptance varies with the text.
 
+Weight formats (`tie_order`): every one asked that the part and engine run is searched; ties in accelerators go to
+the checkpoint's own format (its quantization_config's, else bf16), then the wider (`DTYPE_BYTES`), so a quantised
+format is chosen only where it saves accelerators, as MTP and wide EP are, whatever the order of `--dtypes` (hL76:
+it was that order, so `--dtypes fp8,bf16` flipped llama3-8b's answer at 5 req/s on one H200, both formats on 1 GPU).
+At equal accelerators the cost per token is the same accelerator-hours (0.4298 vs 0.4296 $/M tokens there), so cost
+does not break the tie; the narrower format's lower latency (TPOT p99 6.3 vs 12.5 ms) is said, not chosen
+(`format_tie_note`), as both meet the SLOs.
+
 Wide EP (`wide_ep_degrees`): see `serving.capacity`'s module docstring.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
+from infraplan.catalog.kernel_fits import DTYPE_BYTES
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.errors import InputError
 from infraplan.serving.capacity_candidate import replica_kv
 from infraplan.serving.deployment import Deployment, check_deployment
-from infraplan.serving.engines import ServingEngine, serving_profile, speculative_decoding
+from infraplan.serving.engine_facts import speculative_decoding
+from infraplan.serving.engines import ServingEngine, serving_profile
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.speculative import require_acceptance
 
@@ -102,3 +114,25 @@ def wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dtyp
 def drafts_text(k: int) -> str:
     """A rejected layout's drafts, where it has any (`capacity.search_capacity`'s `rejected` lines)."""
     return f" with {k} draft token{'s' if k > 1 else ''}" if k else ""
+
+
+def tie_order(shape: TransformerShape, kinds: Sequence[str]) -> list[str]:
+    """The weight formats searched, in the order ties in accelerators go (module docstring: the search keeps equal
+    options in enumeration order, `replica_search.option_rank`): the checkpoint's own, then the wider."""
+    own = shape.checkpoint_weight_dtype or "bf16"
+    return sorted(kinds, key=lambda d: (d != own, -DTYPE_BYTES[d]))
+
+
+def format_tie_note(chosen: dict[str, Any], alternatives: list[dict[str, Any]], device: str = "GPU") -> list[str]:
+    """A line where another weight format's option met on as many accelerators as the answer's (`alternatives`:
+    serve-plan's next-best), saying the tie rule (`tie_order`); none otherwise."""
+    others = list(dict.fromkeys(o["dtype"] for o in alternatives
+                                if o["gpus"] == chosen["gpus"] and o["dtype"] != chosen["dtype"]))
+    if not others:
+        return []
+    n, dtype = chosen["gpus"], chosen["dtype"]
+    return [f"{' and '.join(others)} weights also meet the SLOs on {n:,} {device}{'' if n == 1 else 's'} in the "
+            f"search's probes (alternatives); {dtype} chosen: at equal accelerators the checkpoint's own format, "
+            "then the wider, wins (a quantised format only where it saves accelerators), whatever the order of "
+            f"--dtypes; the cost per token is the same {device}-hours, and `serve --dtype {others[0]}` prices its "
+            "latency"]

@@ -14,7 +14,7 @@ Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, n
 YAML lists (`kv_cache_dtypes`, each with the engine release file:line: SGLang and vLLM have no int8 cache;
 `serving.engines` "Engine facts"); a format other than bf16, weight-only int4 and mxfp4 needs the accelerator's
 catalog to list its peak, and a format some engines lack (mxfp8: SGLang and TensorRT-LLM, not vLLM 0.12) the stack
-to run it: its YAML's `weight_formats`, else its engine family's (`serving.engines.weight_formats`; pytorch-mtia,
+to run it: its YAML's `weight_formats`, else its engine family's (`serving.engine_facts.weight_formats`; pytorch-mtia,
 vLLM's loop, states MTIA's own, mxfp8 among them, hM2) (`format_refusal`, naming the formats the part and stack run,
 and another shipped stack that runs the asked format there, or more formats there: vLLM's fp8 refusal on MTIA 400
 said nothing of SGLang's mxfp8, hW51). SGLang 0.5.9 serves MXFP8 experts on
@@ -56,14 +56,8 @@ from infraplan.ops.precision import (
     stored_weight_bytes,
     weight_scope,
 )
-from infraplan.serving.engines import (
-    ServingEngine,
-    chunk_budget,
-    kv_cache_dtypes,
-    load_engine,
-    serving_profile,
-    serving_stacks,
-)
+from infraplan.serving.engine_facts import kv_cache_dtypes, serving_stacks
+from infraplan.serving.engines import ServingEngine, chunk_budget, load_engine, serving_profile
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_refusal
 from infraplan.serving.request_intake import attention_dp_refusal
@@ -242,7 +236,7 @@ def _wide_ep_broken(shape: TransformerShape, dep: Deployment) -> str:
 def format_gap(accelerator: Accelerator, dtype: str, stack: str | ServingEngine) -> str | None:
     """Why `accelerator` under the serving stack `stack` (a name, versioned engine name, YAML or the stack) cannot run
     `dtype` weights at all (module docstring), else None: its catalog lists no peak for the format, or the stack's
-    kernels do not run it (its `weight_formats`, else its engine family's: `serving.engines.weight_formats`)."""
+    kernels do not run it (its `weight_formats`, else its engine family's: `serving.engine_facts.weight_formats`)."""
     fmt, served = SERVING_FORMATS[dtype], load_engine(stack)
     if not fmt.part_runs(accelerator):
         return f"{accelerator.name} has no {dtype} support in its catalog file"

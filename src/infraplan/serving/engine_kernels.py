@@ -164,7 +164,8 @@ from infraplan.ops.precision import scope_kinds, weight_scope
 from infraplan.ops.qk_norm import qk_norm_share
 from infraplan.ops.sparse_attention import indexer_prologue_bytes, is_sparse
 from infraplan.serving.deployment import Deployment
-from infraplan.serving.engines import activation_quant, family_quant, serving_profile
+from infraplan.serving.engine_facts import activation_quant, family_quant
+from infraplan.serving.engines import serving_profile
 
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)

@@ -226,7 +226,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 free, n_dec, sum_ctx, running = free + freed, n_dec - left, sum_ctx - dropped, running - 1
             free -= grow[(steps_done + 1) % bt]
             d = 0 if prefill_first and prefill else n_dec
-        budget = token_budget - d
+        budget = token_budget - d * cost.budget_tokens  # 1 + drafts a sequence (`speculative`, hL76)
         finished_prefill: list[int] | tuple[int, ...] = ()
         part = 0  # a prompt chunk that does not finish: it samples a row too, thrown away (`IterationCost`, hC66)
         if not prefill or budget <= 0:

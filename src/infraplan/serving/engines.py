@@ -50,15 +50,9 @@ Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`) and the one pla
 (`serving_stack_for`): `serving.stack_placement`.
 
 Engine facts (`kv_cache_dtypes`, `weight_formats`, `cuda_graph_scope`, `speculative_decoding`, `activation_quant`,
-`custom_all_reduce_world_sizes`: the TP sizes its custom all-reduce runs at, NCCL at others;
-`custom_all_reduce_one_host`: whether it runs only with every TP rank on one host; data in each stack YAML with its
-source): the KV-cache and weight formats the engine offers (`serving.deployment` rejects another; weight formats
-unset: the family's `ops.precision.SERVING_FORMATS` engines, pytorch-mtia states MTIA's own, hM2), which iterations
-its captured CUDA graphs replay (`serving.host_overhead`), whether it runs a model's MTP module as a draft
-(`serve-plan` searches MTP only there: `serving.capacity_space`) and which fp8 GEMM inputs it casts in kernels of
-their own (`serving.engine_kernels`). A user's YAML that leaves one unset takes its engine family's
-shipped profile's value (`kv_cache_dtypes`, `cuda_graph_scope`, `speculative_decoding` below), so an SGLang YAML
-without them still has no int8 cache and still runs its prefill iterations eager.
+`custom_all_reduce_world_sizes`: what a stack YAML states, else its engine family's shipped profile) and the
+shipped serving stacks by name (`serving_stacks`, `family_stack`, `shipped_profile`): `serving.engine_facts` (moved
+out of this module unchanged, hL76).
 
 Front-end time per request (`request_latency_s`): what a benchmark client's TTFT holds beside the engine loop,
 the OpenAI-compatible HTTP server, tokenization, the hand-off to the engine's scheduler process and streaming
@@ -79,13 +73,20 @@ and end-to-end latency: `serve`, the capacity search and the validation see the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
 
-from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
 from infraplan.network.collective_algorithms import custom_all_reduce_runs
 from infraplan.ops.precision import SERVING_FORMATS
+from infraplan.serving.engine_facts import (
+    budget_tiers,
+    custom_all_reduce_world_sizes,
+    family_stack,
+    serving_stacks,
+    stated_fact,
+    weight_formats,
+)
 from infraplan.serving.sglang_memory import mem_fraction_static, static_pool_bytes
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
@@ -234,25 +235,10 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
                          p.request_latency_s, p.mem_fraction_rule, custom_all_reduce_world_sizes(p),
-                         bool(_stated(p, "custom_all_reduce_one_host")), *weight_formats(p),
-                         budget_tiers(p), bool(_stated(p, "token_budget_split_by_attention_dp")),
-                         reserve if isinstance(reserve := _stated(p, "output_reserve_scale_by_attention_dp"), float)
+                         bool(stated_fact(p, "custom_all_reduce_one_host")), *weight_formats(p),
+                         budget_tiers(p), bool(stated_fact(p, "token_budget_split_by_attention_dp")),
+                         reserve if isinstance(reserve := stated_fact(p, "output_reserve_scale_by_attention_dp"), float)
                          else 1.0)
-
-
-def serving_stacks() -> list[str]:
-    """Names of the shipped serving stack profiles."""
-    return [n for n in list_stacks() if load_stack(n).kind == "serving"]
-
-
-def _family_stack(ref: str) -> str | None:
-    """The shipped profile of a versioned engine name (`vllm-0.12.0` -> `vllm-0.x`), or None."""
-    key = ref.lower()
-    for name in serving_stacks():
-        family = load_stack(name).stack_class
-        if key == family or key.startswith(family + "-") or key.startswith(family + "_"):
-            return name
-    return None
 
 
 def versioned_name_note(ref: str | None) -> list[str]:
@@ -261,7 +247,7 @@ def versioned_name_note(ref: str | None) -> list[str]:
     a shipped stack's name, a file, or None."""
     if ref is None or ref in list_stacks() or ref.endswith((".yaml", ".yml")) or "/" in ref:
         return []
-    family = _family_stack(ref)
+    family = family_stack(ref)
     if family is None:
         return []
     return [f"--stack {ref}: no profile of that release ships; the {family} profile priced this answer (one "
@@ -273,87 +259,6 @@ def serving_profile(ref: str) -> ServingProfile | None:
     return load_stack(load_engine(ref).ref).serving
 
 
-def shipped_profile(engine: str) -> ServingProfile | None:
-    """The `serving:` block of the shipped profile of an engine family (`trtllm` -> trtllm-0.x)."""
-    family = _family_stack(engine)
-    return load_stack(family).serving if family is not None else None
-
-
-def kv_cache_dtypes(profile: ServingProfile) -> tuple[str, ...]:
-    """The KV-cache formats a serving stack's engine offers: its `kv_cache_dtypes`, else (a user's YAML that leaves
-    it unset) those of its engine family's shipped profile (module "Engine facts")."""
-    stated = profile.kv_cache_dtypes
-    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
-        stated = shipped.kv_cache_dtypes
-    return tuple(stated) if stated is not None else get_args(KvCacheDtype)
-
-
-def _stated(profile: ServingProfile, field: str) -> object:
-    """A profile's engine fact `field`, else its family's shipped profile's, else None (module "Engine facts")."""
-    stated = getattr(profile, field)
-    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
-        stated = getattr(shipped, field)
-    return stated
-
-
-def budget_tiers(profile: ServingProfile) -> tuple[tuple[float, int], ...]:
-    """The profile's token budget tiers in bytes, smallest first (`token_budget_by_memory_gib`, else its family's)."""
-    tiers = _stated(profile, "token_budget_by_memory_gib")
-    return tuple((gib * 2.0**30, tokens) for gib, tokens in sorted(tiers)) if isinstance(tiers, list) else ()
-
-
-def custom_all_reduce_world_sizes(profile: ServingProfile) -> tuple[int, ...]:
-    """The TP sizes a serving stack's custom all-reduce runs at: its `custom_all_reduce_world_sizes`, else its engine
-    family's shipped profile's, else () (any size; module "Engine facts")."""
-    sizes = _stated(profile, "custom_all_reduce_world_sizes")
-    return tuple(sizes) if isinstance(sizes, list) else ()
-
-
-def weight_formats(profile: ServingProfile) -> tuple[tuple[str, ...], str]:
-    """(the serving weight formats a stack's kernels run, where its YAML says so): its `weight_formats` and their
-    source, else its engine family's shipped profile's, else (""), the family's list: the formats of
-    `ops.precision.SERVING_FORMATS` whose `engines` name it, each with its source there (module "Engine facts")."""
-    shipped = shipped_profile(profile.engine)
-    stating = profile if profile.weight_formats is not None else shipped
-    if stating is not None and stating.weight_formats is not None:
-        return tuple(stating.weight_formats), stating.weight_formats_source or f"stack {profile.engine} YAML"
-    return tuple(d for d, f in SERVING_FORMATS.items() if f.engine_runs(profile.engine)), ""
-
-
-def speculative_decoding(profile: ServingProfile) -> bool:
-    """Whether a serving stack's engine runs a model's MTP module as a speculative draft: its
-    `speculative_decoding`, else its engine family's shipped profile's, else False (module "Engine facts")."""
-    stated = profile.speculative_decoding
-    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
-        stated = shipped.speculative_decoding
-    return bool(stated)
-
-
-def cuda_graph_scope(profile: ServingProfile) -> str:
-    """Which iterations a serving stack's CUDA graphs replay (all | decode-only): its `cuda_graph_scope`, else
-    its engine family's shipped profile's (module "Engine facts")."""
-    stated = profile.cuda_graph_scope
-    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
-        stated = shipped.cuda_graph_scope
-    return stated or "all"
-
-
-def activation_quant(profile: ServingProfile) -> str:
-    """Which quantised GEMMs' inputs a serving stack casts to fp8 in kernels of their own (fused |
-    attention_output | norm_outputs | every_linear; `serving.engine_kernels`): its `activation_quant`, else its
-    engine family's shipped profile's (module "Engine facts")."""
-    stated = profile.activation_quant
-    if stated is None and (shipped := shipped_profile(profile.engine)) is not None:
-        stated = shipped.activation_quant
-    return stated or "fused"
-
-
-def family_quant(engine: str) -> str:
-    """`activation_quant` of an engine family's shipped profile (fused where the family has none)."""
-    shipped = shipped_profile(engine)
-    return activation_quant(shipped) if shipped is not None else "fused"
-
-
 def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:
     """A serving stack by name, versioned engine name or YAML path (None: the default stack), as its engine."""
     if isinstance(ref, ServingEngine):
@@ -363,7 +268,7 @@ def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:
     ref = ref or DEFAULT_SERVING_STACK
     if ref in list_stacks() or ref.endswith((".yaml", ".yml")) or "/" in ref:
         return engine_of_stack(load_stack(ref), ref)
-    family = _family_stack(ref)
+    family = family_stack(ref)
     if family is None:
         raise InputError(f"unknown serving stack {ref!r}; choose from {', '.join(serving_stacks())}, a versioned "
                          "engine name (vllm-0.12.0 picks vllm-0.x) or a serving stack YAML")

@@ -57,6 +57,7 @@ from infraplan.serving.fcfs_state import (
     PHASE,
     PRE_FIX,
     PREFILL_ONLY,
+    ROW_TOKENS,
     RUNNING,
     SHARED,
     SKIP,
@@ -82,7 +83,7 @@ from infraplan.serving.fcfs_state import (
 # numba's on-disk cache knows this file's stamp only, not the helpers and slots compiled into `fcfs_run` from
 # `fcfs_state`: that file's sha256 (first 16 hex digits), so that editing it means editing this line, which
 # recompiles (tests/serving/test_fcfs_compiled_hS72.py checks it)
-STATE_SHA256 = "ac47239506b9322a"
+STATE_SHA256 = "05febd9d37997bd2"
 
 
 def state_is_current(source: bytes) -> bool:
@@ -112,6 +113,7 @@ def fcfs_run(fs: Any, st: Any, sc: Any, ci: Any, arr: Any, arr_open: Any, todo: 
     over, per_tok, per_fin, host, adv, head_1, skip_root = (sc[OVER], sc[PER_TOK], sc[PER_FIN], sc[HOST], sc[ADV],
                                                             sc[HEAD_1], sc[SKIP])
     cap, fin, max_batch, token_budget, stop_kv = ci[CAP], ci[FIN], ci[MAX_BATCH], ci[TOKEN_BUDGET], ci[STOP_KV]
+    row_tokens = ci[ROW_TOKENS]  # a decoding sequence's tokens of the budget: 1 + drafts (`speculative`, hL76)
     emit = ci[CLIENTS] > 0 or ci[LOGGED] != 0
     clock, busy, compute, t, f, leap_s, leap_f, cut = fs[CLOCK], fs[BUSY], fs[COMPUTE], fs[T], fs[F], fs[LEAP_S], \
         fs[LEAP_F], fs[CUT]
@@ -189,7 +191,7 @@ def fcfs_run(fs: Any, st: Any, sc: Any, ci: Any, arr: Any, arr_open: Any, todo: 
                 p_tok = todo[j]
                 m = p_tok + n_dec
                 solo = -1
-                if m > token_budget:  # chunked: through the queue
+                if p_tok + n_dec * row_tokens > token_budget:  # chunked: through the queue
                     p_req[p_tail], p_left[p_tail], p_done[p_tail] = j, p_tok, ctx0[j]
                     p_tail += 1
                 else:  # one prompt, whole, with the decode batch
@@ -302,7 +304,7 @@ def fcfs_run(fs: Any, st: Any, sc: Any, ci: Any, arr: Any, arr_open: Any, todo: 
             continue
         # a mixed iteration over several prompts: decode tokens first, the rest of the budget in start order
         d = n_dec
-        budget = token_budget - d
+        budget = token_budget - d * row_tokens
         p_tok, pairs, n_fin, part = 0, 0.0, 0, 0
         if budget > 0:
             for e in range(p_head, p_tail):

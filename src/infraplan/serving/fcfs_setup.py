@@ -131,5 +131,6 @@ def fcfs_arrays(cost: IterationCost, max_batch: int, token_budget: int, clients:
             c.body, c.head, c.body_flop, c.decode_s, c.decode_flop_s, c.decode_head_s, c.half_kv, c.twice_half_kv,
             c.four_half_kv, c.head0, c.rows_s, c.head1))
         _ARRAYS[0] = (c, (figures, ints, tables))
-    settings = np.array([*ints, max_batch, token_budget, clients, int(logged), int(stop_if_kv_binds)], dtype=np.int64)
+    settings = np.array([*ints, max_batch, token_budget, clients, int(logged), int(stop_if_kv_binds),
+                         cost.budget_tokens], dtype=np.int64)  # (a decoding sequence's budget tokens, hL76)
     return figures, settings, tables

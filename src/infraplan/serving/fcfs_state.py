@@ -71,7 +71,7 @@ CLOCK, BUSY, COMPUTE, T, F, LEAP_S, LEAP_F, CUT, SUM_CTX, FREE, AT = range(11)
 # `sc` slots: the cost's figures (`fcfs_setup.FcfsConstants`) and `loop_stepping.SKIP_ROOT`
 KV_C, PAIR_C, PAIR_F, PRE_FIX, DEC_FIX, SHARED, OVER, PER_TOK, PER_FIN, HOST, ADV, HEAD_1, SKIP = range(13)
 # `ci` slots: the run's int settings
-CAP, FIN, MAX_BATCH, TOKEN_BUDGET, CLIENTS, LOGGED, STOP_KV = range(7)
+CAP, FIN, MAX_BATCH, TOKEN_BUDGET, CLIENTS, LOGGED, STOP_KV, ROW_TOKENS = range(8)
 # what `fcfs_run` returns: ended, or stopped (the `loop_stepping` waits TOP, LEAP, IDLE; a KV bind; a request
 # larger than the cache)
 DONE, KV_BINDS, TOO_BIG = -1, 3, 4

@@ -109,7 +109,8 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.ops.layer import LayerOps, Layout, layer_ops
 from infraplan.serving.deployment import Deployment
-from infraplan.serving.engines import cuda_graph_scope, load_engine
+from infraplan.serving.engine_facts import cuda_graph_scope
+from infraplan.serving.engines import load_engine
 
 ATTENTION_KERNELS = 2.0  # KV-cache write + attention kernel per layer (module docstring)
 PREFILL_EAGER = True  # prefill iterations of decode-only-graph stacks run eager (docstring; toggle to compare)

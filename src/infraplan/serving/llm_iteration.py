@@ -169,6 +169,7 @@ class IterationCost:
     host_per_sequence_s: float = 0.0  # a pure decode step of n sequences lasts >= n x this (`host_overhead`)
     decode_growth_tokens: float = 1.0  # cached tokens a decode step appends to a sequence (`serving.speculative`)
     draft_slots: int = 0  # cache slots a verification writes past them and rolls back (`serving.speculative`)
+    budget_tokens: int = 1  # a decoding sequence's tokens of a mixed iteration's budget (`speculative`, hL76)
     reserve_scale: float = 1.0  # the output-reserve ratio's factor: SGLang's under DP attention (`output_reserve`)
     extra: dict = field(default_factory=dict)
 
@@ -317,6 +318,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),
         decode_growth_tokens=speculative.context_growth(dep), draft_slots=speculative.draft_slots(dep),
+        budget_tokens=speculative.budget_tokens(dep),
         reserve_scale=load_engine(dep.stack).reserve_scale_by_attention_dp if dep.attention_dp > 1 else 1.0,
         extra={"stall": (stall_token_s, stall_pair_s, others),
                "routed_s": np.where(m > 0, layers * routed_s[: len(m)], 0.0)} if (others := stall_others(dep)) else {},

@@ -216,7 +216,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                                                              r.running - 1)
                 r.free -= r.grow[(r.steps_done + 1) % bt]
                 d = 0 if prefill_first and r.prefill and not hold else r.n_dec
-            budget = token_budget - d
+            budget = token_budget - d * cost.budget_tokens  # (1 + drafts: `speculative.budget_tokens`)
             if hold:  # every rank's context requests wait (`serving.adp_balance`)
                 budget = 0
             seq_max = keys = 0  # the iteration's longest sequence and keys (`iteration_seconds`, `Scheduler`)

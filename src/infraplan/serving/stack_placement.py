@@ -19,7 +19,8 @@ from __future__ import annotations
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, ServingProfile, Stack, load_stack
 from infraplan.errors import InputError
-from infraplan.serving.engines import ServingEngine, load_engine, serving_stacks, shipped_profile
+from infraplan.serving.engine_facts import serving_stacks, shipped_profile
+from infraplan.serving.engines import ServingEngine, load_engine
 
 
 def _runs_on(profile: ServingProfile) -> tuple[list[str], bool]:

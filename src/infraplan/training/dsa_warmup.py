@@ -65,7 +65,7 @@ effect: the frozen model runs forward only (said in a note where it is not none)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -325,15 +325,21 @@ def warmup_outputs(point: TrainingPoint) -> dict[str, float | bool]:
 def warmup_estimate(point: TrainingPoint, estimate: TrainingEstimate) -> TrainingEstimate:
     """The finished warm-up estimate (`estimate.finish_training` of `warmup_outputs`) with its stage, its trained
     parameters, its FLOP count and the lines saying what is assumed (the sparse stage's line dropped)."""
-    # (the sparse stage's line, and Muon's line of the whole decoder: here it steps the indexer alone, said below)
-    notes = [n for n in estimate.notes if not n.startswith(("DeepSeek Sparse Attention priced in its sparse",
-                                                            "optimizer muon (stack "))]
+    notes = full_step_notes_left(estimate.notes)
     trained = shape_indexer_params(point.shape, point.profile.mtp_num_layers)
     notes += warmup_notes(point.shape, point.cluster.accelerator, trained, point.profile.optimizer,
                           estimate.config.recompute)
     return estimate.model_copy(update={
         "dsa_stage": "warmup", "mfu_flop_convention": WARMUP_FLOP_CONVENTION, "notes": notes,
         "trainable_params_count": trained})
+
+
+def full_step_notes_left(notes: Sequence[str]) -> list[str]:
+    """A full step's notes without those the warm-up does not keep: the sparse stage's line, and Muon's line of the
+    whole decoder (the warm-up steps the indexer alone, `warmup_notes` says it); `warmup_estimate`'s, and `search
+    --dsa-stage warmup`'s of `train`'s notes of its best plan (`search_rows.DsaWarmup.kept_notes`)."""
+    return [n for n in notes if not n.startswith(("DeepSeek Sparse Attention priced in its sparse",
+                                                  "optimizer muon (stack "))]
 
 
 def shape_indexer_params(shape: TransformerShape, mtp_num_layers: int = 0) -> int:

@@ -29,7 +29,7 @@ step bound by exposed communication keeps its time whatever the GEMMs save: Deep
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -67,6 +67,8 @@ COMPONENT_TERMS = {
 # (arXiv:2509.25149, sec. 2). A format is lower than another when its elements are narrower (fp8 and MXFP8: neither)
 ELEMENT_BITS = {str(Dtype.BF16): 16, str(Dtype.FP8): 8, str(Dtype.MXFP8): 8, str(Dtype.NVFP4): 4}
 _DTYPE = PLAN_FIELDS.index("dtype")
+# a search's pricing of plans (`search_rows.Pricing.outputs`): `evaluate_plans` keys, one value a plan
+Outputs = Callable[[TransformerShape, Cluster, PlanArrays, Stack], Mapping[str, np.ndarray]]
 
 
 def plan_dtype(plan: PlanArrays) -> str:
@@ -133,9 +135,11 @@ def slower_precision_note(low: Mapping[str, Any], low_dtype: str,
             f"{terms(costs)}; it saves in {terms(savings)}")
 
 
-def searched_plan_note(shape: TransformerShape, cluster: Cluster, best_plans: PlanArrays, profile: Stack) -> str | None:
+def searched_plan_note(shape: TransformerShape, cluster: Cluster, best_plans: PlanArrays, profile: Stack,
+                       outputs: Outputs = evaluate_plans) -> str | None:
     """`slower_precision_note` of a search's best plan (the first of `best_plans`; None where there is none), as
-    `estimate_training` says it of the same plan: each priced by `evaluate_plans` (one plan: the one-plan memo)."""
+    `estimate_training` says it of the same plan: each priced by `outputs` (`evaluate_plans`, one plan: the one-plan
+    memo; a LoRA search's, `train --lora-rank`'s frozen-base step, hL76)."""
     if not len(best_plans):
         return None
     plan = best_plans.take([0])
@@ -144,6 +148,6 @@ def searched_plan_note(shape: TransformerShape, cluster: Cluster, best_plans: Pl
         return None
 
     def price(one: PlanArrays) -> dict[str, Any]:
-        return {k: v[0] for k, v in evaluate_plans(shape, cluster, one, profile).items()}
+        return {k: v[0] for k, v in outputs(shape, cluster, one, profile).items()}
 
     return slower_precision_note(price(plan), plan_dtype(plan), {d: price(dtype_twin(plan, d)) for d in higher})

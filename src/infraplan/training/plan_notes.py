@@ -25,6 +25,7 @@ from infraplan.network.placement import placement_notes
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.attention_core import attention_kernel_notes, sparse_attention_notes
 from infraplan.training.collnet import sharp_note, stack_collnet_notes
+from infraplan.training.enums import Dtype
 from infraplan.training.fp8_dpa import unrun_dpa_notes
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.optimizers import optimizer_notes
@@ -72,6 +73,18 @@ def tp_crossing_notes(tp: int, unit: int, domain: int, device: str = "GPU", cp: 
                      f"collectives over the scale-out network (network.placement): a block dividing {unit} keeps "
                      "every group inside one domain")
     return notes
+
+
+def train_plan_notes(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> list[str]:
+    """What `train` says of a one-element plan `plan` (the first row of any) that reads the plan: `request_notes`,
+    `tp_crossing_notes` and `stack_plan_notes`, as `estimate.resolve_training` says them. `search` says them of its
+    best plan (hL76: its context-extension line, Muon's and DeepSeek Sparse Attention's were unsaid)."""
+    row = plan.one_row if plan.is_one else plan.take([0]).one_row
+    domain = cluster.system.node.scale_up_domain
+    return [*request_notes(shape, domain, int(row.tp), int(row.seq_len)),
+            *tp_crossing_notes(int(row.tp), cluster.fabric.placement_unit, domain, cluster.accelerator.device_word,
+                               int(row.cp)),
+            *stack_plan_notes(shape, profile, cluster, plan, int(row.pp), str(Dtype.from_code(int(row.dtype))))]
 
 
 def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, plan: PlanArrays, pp: int,

@@ -61,7 +61,7 @@ from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_grid import enumerate_plans as enumerate_plans  # (callers import it from search)
-from infraplan.training.plan_notes import tp_crossing_notes
+from infraplan.training.plan_notes import train_plan_notes
 from infraplan.training.plan_rules import framework_refusals, nearest_multiples, pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
@@ -80,7 +80,6 @@ from infraplan.training.stack_limits import (
     searched_dtypes,
     searched_limits,
 )
-from infraplan.training.state_memory import lone_shard_notes
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, balanced_split
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
@@ -363,20 +362,19 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
             **effect, tie_ranked_after_count=found.tie_passed, evaluated_count=evaluated, feasible_count=found.feasible,
             wall_time_s=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
             # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
-            notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
+            notes=list(dict.fromkeys([*figures_notes(accelerator, "training", collectives=gpus > 1),
                    *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
                    *pricing.notes(shape, accelerator, profile),  # what `train` says of a LoRA or warm-up step
                    *([sharp_note(ranked[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and ranked else []),
                    *pricing.best_plan_notes(shape, cluster, plans, profile),  # a slower low precision, as `train`
-                   *(lone_shard_notes(shape, plans, profile, ranked[0].config.zero) if ranked else []),  # as `train`
                    *(guard.idle_notes(ranked[0], profile) if ranked else []),  # idle GPUs, host-bound step, as `train`
                    *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(plans),
                                 cluster.accelerator.device_word),
                    *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
-                   *(tp_crossing_notes(ranked[0].config.tp, cluster.fabric.placement_unit,
-                                       sys_spec.node.scale_up_domain, accelerator.device_word, ranked[0].config.cp)
-                     if ranked else []),  # TP / CP groups across a domain edge, as `train` (hW76)
-                   *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
+                   *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else []),  # as `train`
+                   # the rest `train` says of the best plan: context extension, TP / CP across a domain edge (hW76),
+                   # its stack's (Muon, DSA's stage, ...), each once (hL76: `plan_notes.train_plan_notes`)
+                   *(pricing.kept_notes(train_plan_notes(shape, cluster, plans, profile)) if ranked else [])])),
         )
 
     if in_order is not None:

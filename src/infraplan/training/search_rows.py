@@ -32,7 +32,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
-from infraplan.training.dsa_warmup import check_stage, shape_indexer_params, warmup_notes
+from infraplan.training.dsa_warmup import check_stage, full_step_notes_left, shape_indexer_params, warmup_notes
 from infraplan.training.dsa_warmup_grid import (
     WARMUP_RECOMPUTE,
     WARMUP_RECOMPUTE_NOTE,
@@ -111,9 +111,14 @@ class Pricing:
     def best_plan_notes(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
                         profile: Stack) -> list[str]:
         """`train`'s notes of the best plans that only this kind prices: a low precision slower than a higher one
-        (`fp8_slower_note.searched_plan_note`, full training's step)."""
-        slower = searched_plan_note(shape, cluster, plans, profile)
+        (`fp8_slower_note.searched_plan_note`, this kind's step: full training's or LoRA's, hL76)."""
+        slower = searched_plan_note(shape, cluster, plans, profile, self.outputs)
         return [slower] if slower else []
+
+    def kept_notes(self, notes: list[str]) -> list[str]:
+        """Those of a full step's notes of the best plan (`train`'s, `plan_notes.train_plan_notes`) this kind's
+        `train` keeps: all of them but for the warm-up."""
+        return notes
 
 
 def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
@@ -160,10 +165,6 @@ class FrozenBase(Pricing):
     def notes(self, shape: TransformerShape, accelerator: Accelerator, profile: Stack) -> list[str]:
         return [lora_note(self.spec), *rank_notes(shape, self.spec)]
 
-    def best_plan_notes(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
-                        profile: Stack) -> list[str]:
-        return []
-
 
 @dataclass(frozen=True)
 class DsaWarmup(Pricing):
@@ -193,8 +194,12 @@ class DsaWarmup(Pricing):
     def row(self, row: PlanMetrics) -> PlanMetrics:
         return warmup_row(row)
 
+    def kept_notes(self, notes: list[str]) -> list[str]:
+        return full_step_notes_left(notes)  # (as `train --dsa-stage warmup`: `dsa_warmup.warmup_estimate`)
+
     def notes(self, shape: TransformerShape, accelerator: Accelerator, profile: Stack) -> list[str]:
-        return [*warmup_notes(shape, accelerator, shape_indexer_params(shape, profile.mtp_num_layers)),
+        return [*warmup_notes(shape, accelerator, shape_indexer_params(shape, profile.mtp_num_layers),
+                              profile.optimizer),  # (its stepper, as `train --dsa-stage warmup` says it: hL76)
                 WARMUP_RECOMPUTE_NOTE]
 
     def best_plan_notes(self, shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
