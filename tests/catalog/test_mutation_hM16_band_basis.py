@@ -50,18 +50,21 @@ def test_only_silicon_concurrency_states_the_clients() -> None:
 
 
 def test_serve_plan_names_the_token_budget_it_priced() -> None:
-    """serve-plan with --token-budget 32 and a batch cap of 64: the engine schedules at least its batch's tokens, so
-    the deployment priced (and its serve command) runs a 64-token budget; the band's basis names that budget, as
-    `serve` of the same deployment would, not the 32 asked."""
+    """serve-plan with --token-budget 32 and a batch cap of 64 on TensorRT-LLM (the H100 default stack): its
+    max_num_tokens caps an iteration's sequences, so the deployment priced (and its serve command) runs 32 sequences
+    at the 32-token budget asked (hT76; until then the budget was raised to the cap, 64); the band's basis names the
+    settings run, as `serve` of the same deployment would."""
     from infraplan.serving.capacity import search_capacity
 
     r = search_capacity("llama3-8b", "dgx-h100-superpod", 2.0, input_len=512, output_len=64, ttft_slo=5.0,
                         tpot_slo=0.1, dtypes=("bf16",), batch_caps=(64,), token_budget=32, requests=200,
                         disaggregation=False)
     assert r.deployment is not None and r.serve_command is not None
-    assert (r.deployment.max_batch, r.deployment.token_budget) == (64, 64)
-    assert "--token-budget 64 " in r.serve_command
-    assert r.error_band is not None and "--token-budget 64 (default 8192)" in r.error_band.basis
+    assert r.stack == "trtllm-0.x"
+    assert (r.deployment.max_batch, r.deployment.token_budget) == (32, 32)
+    assert "--max-batch 32 --token-budget 32 " in r.serve_command
+    assert r.error_band is not None and "--max-batch 32 (default 256); --token-budget 32 (default 8192)" in \
+        r.error_band.basis
 
 
 def test_serve_plan_on_amd_without_a_stack_says_its_band_is_not_the_default_stacks() -> None:

@@ -42,7 +42,8 @@ def test_a_restart_takes_the_full_jobs_layout_where_that_is_faster() -> None:
     speed = shrunk_speed(full, SYSTEM)
     laid = _plan(448, 32, 448 * 2 * math.ceil(1024 / (2 * 448)))
     assert speed(480) == speed(448) == pytest.approx(full.step_time_s / laid.step_time_s, rel=1e-9)
-    assert list(speed.fewer) == [480] and speed.fewer[480][0] == 448 and speed.fewer[480][1] > 2.0
+    # hT76: 480 laid out afresh (60 a rack) needs 8 racks, 7 in service: not a layout the restart can run
+    assert speed.fewer == {} and speed.unfit == {480: 448}
     assert speed(480) > 0.45  # (the base: 0.243, the 480-GPU plan laid out at 60 a rack)
     ep64 = shrunk_speed(_plan(512, 64), SYSTEM)
     assert ep64(448) == pytest.approx(speed(448), rel=0.01) and ep64.fewer == {}
@@ -56,5 +57,7 @@ def test_ep32s_run_is_as_long_as_its_step_says() -> None:
     ratio = runs[32].time_to_train_s / runs[64].time_to_train_s
     assert ratio == pytest.approx(steps[32] / steps[64], rel=1e-3)
     said = [n for n in runs[32].notes if n.startswith("shrunk, the job restarts on the full job's 64 GPUs")]
-    assert len(said) == 1 and "448 of 480 (2.06x)" in said[0], runs[32].notes
+    assert len(said) == 1 and "256 of 288 (1.76x)" in said[0], runs[32].notes  # (448 of 480 does not fit: hT76)
+    assert "domains than are in service, so at most these run, or the full job's placement if faster: 448 of 480" in (
+        said[0])
     assert not any(n.startswith("shrunk, the job restarts") for n in runs[64].notes)  # EP64 keeps 448 by itself

@@ -70,6 +70,19 @@ def job_placement_unit(node: Node, gpus: int) -> int:
     return domain
 
 
+def domains_needed(node: Node, gpus: int) -> int:
+    """Scale-up domains a job of `gpus` GPUs placed afresh holds (`job_placement_unit`): one inside a domain, under
+    `slurm_segment` its segments packed whole, domain // segment of them a domain (Slurm's --segment keeps each
+    segment in one block; RECALLED, not read here: a 480-GPU job's 8 segments of 15 trays take 8 racks of 18),
+    else ceil(gpus / domain)."""
+    unit, domain = job_placement_unit(node, gpus), node.scale_up_domain
+    if not unit:
+        return 1
+    if node.placement == "slurm_segment" and unit < domain:
+        return -(-(gpus // unit) // (domain // unit))
+    return -(-gpus // domain)
+
+
 def placement_notes(node: Node, gpus: int) -> list[str]:
     """One line saying where a job beyond one domain puts its ranks, when the system states a launcher's placement."""
     unit = job_placement_unit(node, gpus)

@@ -36,7 +36,7 @@ from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import ReliabilityReport
 from infraplan.facility.spare_policy import plan_shrink_unit
-from infraplan.network.placement import job_placement_unit
+from infraplan.network.placement import domains_needed, job_placement_unit
 from infraplan.training.estimate import estimate_training
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.units import significant_text
@@ -57,21 +57,44 @@ class ShrunkSpeed:
         self.refused: list[int] = []
         self.fewer: dict[int, tuple[int, float]] = {}  # kept GPUs -> (the fewer a restart runs on, x faster)
         self.unit: int | None = None  # the full job's placement unit (`_as_laid`)
+        self.unfit: dict[int, int] = {}  # kept GPUs -> the fewer a layout afresh fits on their domains (`_fitting`)
+        self.node: Any = None
 
     def __call__(self, kept: int) -> float:
         c = self.config
         replica = int(c.tp) * int(c.cp) * int(c.pp)
-        replicas = min(int(kept), int(c.gpus)) // replica
+        kept = min(int(kept), int(c.gpus))
+        replicas = kept // replica
         if replicas >= int(c.dp):
             return 1.0
         if replicas <= 0:
             return 0.0
-        laid = self._as_laid(min(int(kept), int(c.gpus))) // replica
-        for count in {replicas, laid} - {0} - set(self.cache):
+        laid = self._as_laid(kept) // replica
+        fresh = self._fitting(replicas, replica, kept)  # (fewer where all of them laid afresh need more domains)
+        if fresh < replicas:
+            self.unfit[replicas * replica] = fresh * replica
+        for count in {fresh, laid} - {0} - set(self.cache):
             self.cache[count] = self._share(count)
-        if laid and self.cache[laid] > self.cache[replicas]:  # (fewer GPUs, faster: the restart takes them)
+        if laid and fresh == replicas and self.cache[laid] > self.cache[replicas]:  # (fewer GPUs, faster: taken)
             self.fewer[replicas * replica] = (laid * replica, self.cache[laid] / self.cache[replicas])
-        return max(self.cache[replicas], self.cache.get(laid, 0.0))
+        return max(self.cache.get(fresh, 0.0), self.cache.get(laid, 0.0))
+
+    def _fitting(self, replicas: int, replica: int, kept: int) -> int:
+        """The most replicas, at most `replicas` and in whole shrink units, whose layout afresh
+        (`network.placement.job_placement_unit`, as `estimate_training` prices it) fits the scale-up domains the
+        `kept` GPUs sit on (ceil(kept / domain): exact where the shrink unit is at most a domain, else at least as
+        many as are in service); 0 where none does. hT76: a 512-GPU job shrunk to 480 on 7 of its 8 racks was
+        priced at NeMo's --segment 15 (60 GPUs a rack), 8 racks' worth."""
+        node = self._node()
+        domains = -(-kept // node.scale_up_domain)
+        step = max(1, plan_shrink_unit(self.config.tp, self.config.cp, self.config.pp, self.config.ep,
+                                       self.config.etp) // replica)
+        return next((r for r in range(replicas, 0, -step) if domains_needed(node, r * replica) <= domains), 0)
+
+    def _node(self) -> Any:
+        if self.node is None:
+            self.node = Cluster.resolve(self.system).system.node
+        return self.node
 
     def _as_laid(self, kept: int) -> int:
         """The GPUs of `kept` in whole placement units of the full job (`network.placement.job_placement_unit`, 64
@@ -81,22 +104,25 @@ class ShrunkSpeed:
         step of 448 at 64 a rack; a restart may always leave GPUs idle). 0 where nothing is laid out."""
         c = self.config
         if self.unit is None:
-            cluster = Cluster.resolve(self.system)
-            self.unit = job_placement_unit(cluster.system.node, int(c.gpus))
+            self.unit = job_placement_unit(self._node(), int(c.gpus))
         if not self.unit:
             return 0
         step = plan_shrink_unit(c.tp, c.cp, c.pp, c.ep, c.etp)
         return kept // self.unit * self.unit // step * step
 
     def fewer_note(self, device: str = "GPU") -> str | None:
-        """One line where a shrunk restart runs on fewer GPUs than it keeps, faster (`_as_laid`); None otherwise."""
-        if not self.fewer:
-            return None
-        said = ", ".join(f"{laid:,} of {kept:,} ({significant_text(gain, 3)}x)"
-                         for kept, (laid, gain) in sorted(self.fewer.items(), reverse=True))
-        return (f"shrunk, the job restarts on the full job's {self.unit} {device}s a scale-up domain where that is "
+        """One line where a shrunk restart runs on fewer GPUs than it keeps: faster (`_as_laid`), or all of them laid
+        afresh need more scale-up domains than are in service (`_fitting`); None otherwise."""
+        said = [f"shrunk, the job restarts on the full job's {self.unit} {device}s a scale-up domain where that is "
                 f"faster than on all the {device}s it keeps placed afresh, whose groups cross domain edges the full "
-                f"plan's do not (network.placement): {device}s run of those kept (x the tokens a second): {said}")
+                f"plan's do not (network.placement): {device}s run of those kept (x the tokens a second): " + ", ".join(
+                    f"{laid:,} of {kept:,} ({significant_text(gain, 3)}x)"
+                    for kept, (laid, gain) in sorted(self.fewer.items(), reverse=True))] if self.fewer else []
+        if self.unfit:
+            said.append(f"all the {device}s a shrunk job keeps, placed afresh (network.placement), need more scale-up "
+                        f"domains than are in service, so at most these run, or the full job's placement if faster: "
+                        + ", ".join(f"{fit:,} of {kept:,}" for kept, fit in sorted(self.unfit.items(), reverse=True)))
+        return "; ".join(said) or None
 
     def _share(self, replicas: int) -> float:
         c = self.config

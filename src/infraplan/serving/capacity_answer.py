@@ -121,7 +121,8 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
     rejected[:0] = missed_lines(runs, chosen, key, slo)  # the whole runs that missed, first
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     k_chosen = chosen["speculative_tokens"]
-    changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,  # one rank's budget (hG72)
+    changed = changed_engine_settings(engine, result["deployment"]["max_batch"],  # the batch run (hT76's cap)
+                                      ONLINE_MAX_BATCH,  # one rank's budget (hG72)
                                       result["deployment"]["token_budget"], k_chosen, memory_bytes=acc.memory_bytes,
                                       attention_dp=chosen["attention_dp"], prefill=result["deployment"].get("prefill"))
     plan = ServingPlanResult.model_validate({

@@ -3,7 +3,8 @@ SGLang).
 
 `ServingEngine.budget_of` raises a default budget to the batch cap where the stack's budget holds the decode batch's
 tokens too and the engine would not start otherwise (`deployment.check_deployment` refuses a given budget below the
-cap). Each engine's own:
+cap). A given budget below the cap: TensorRT-LLM runs it as its default, the iteration capped (`iteration_batch`),
+vLLM is refused, in `serve` and `serve-plan` alike (`given_budget_refusal`, hT76). Each engine's own:
 
 - vLLM refuses to start with max_num_seqs above max_num_batched_tokens: `SchedulerConfig.verify_max_model_len`
   raises "max_num_batched_tokens (...) must be greater than or equal to max_num_seqs (...)" (vllm 0.12.0
@@ -28,6 +29,7 @@ cap). Each engine's own:
 
 from __future__ import annotations
 
+from infraplan.errors import InputError
 from infraplan.serving.engines import ServingEngine, chunk_budget, deployed_budget, token_cap
 
 ENGINE_RULES = {
@@ -44,11 +46,21 @@ ENGINE_RULES = {
 
 def iteration_batch(engine: str, max_batch: int, budget: int, given: int | None, drafts: int = 0) -> int:
     """The sequences one iteration of the engine runs at batch cap `max_batch` and token budget `budget`: TensorRT-LLM
-    at its default max_num_tokens (`given` None; `engines.token_cap`) schedules at most budget // (1 + `drafts`)
-    generating sequences, each a token and its draft tokens (module docstring); else the cap."""
-    if given is not None or not token_cap(engine):
+    (`engines.token_cap`) schedules at most budget // (1 + `drafts`) generating sequences, each a token and its draft
+    tokens (module docstring), at its default max_num_tokens and at a given one (`given`, the budget: hT76; until
+    then `serve` refused a given budget below the cap and `serve-plan` raised it to the cap); else the cap."""
+    if not token_cap(engine):
         return max_batch
-    return min(max_batch, max(1, budget // (1 + drafts)))
+    return min(max_batch, max(1, (budget if given is None else given) // (1 + drafts)))
+
+
+def given_budget_refusal(engine: str, given: int | None, max_batch: int) -> str | None:
+    """`deployment.check_deployment`'s words for a given budget below the batch cap where the engine refuses it
+    (vLLM: module docstring), so `serve-plan` refuses what `serve` refuses, not runs it at the cap (hT76); None
+    where none is given, it holds the cap, or the engine runs it (TensorRT-LLM: `iteration_batch`; SGLang's chunk)."""
+    if given is None or given >= max_batch or token_cap(engine) or chunk_budget(engine):
+        return None
+    return f"--token-budget {given} must be >= --max-batch {max_batch}"
 
 
 def run_deployment(engine: ServingEngine, given: int | None, memory_bytes: float, attention_dp: int, max_batch: int,
@@ -58,6 +70,8 @@ def run_deployment(engine: ServingEngine, given: int | None, memory_bytes: float
     iteration's sequences (`iteration_batch`), then `engines.deployed_budget`. `serve-plan` prices its candidates and
     its whole runs by it (hV76: it ran the cap at a raised budget, `serve` of its own `serve_command` the capped
     batch)."""
+    if refused := given_budget_refusal(engine.engine, given, max_batch):
+        raise InputError(refused)
     budget = engine.budget_of(given, memory_bytes, attention_dp)
     run = iteration_batch(engine.engine, max_batch, budget, given, drafts)
     return run, deployed_budget(engine.engine, budget, run)
@@ -66,11 +80,18 @@ def run_deployment(engine: ServingEngine, given: int | None, memory_bytes: float
 def raised_budget_note(engine: str, stack: str, default_budget: int, max_batch: int, given: int | None,
                        pool: str = "", drafts: int = 0) -> str | None:
     """One line where a default budget (`given` None) was raised to the batch cap (`ServingEngine.budget_of`), or
-    caps the sequences an iteration runs (`iteration_batch`), in the engine's own words (module docstring); None
-    where a budget was given, the cap is within the default, or the budget caps a prefill chunk alone (SGLang)."""
+    caps the sequences an iteration runs (`iteration_batch`), in the engine's own words (module docstring), or where
+    TensorRT-LLM's given budget caps them (hT76); None where another budget was given, the cap is within the
+    default, or the budget caps a prefill chunk alone (SGLang)."""
+    run = iteration_batch(engine, max_batch, default_budget, given, drafts)
+    if given is not None and run < max_batch:  # TensorRT-LLM at a given max_num_tokens (hT76)
+        per = f" (1 + {drafts} draft tokens each)" if drafts else ""
+        return (f"{pool}--token-budget {given:,} holds {run:,} of --max-batch {max_batch:,} generating sequences"
+                f"{per}: TensorRT-LLM's micro-batch scheduler stops where the next one's tokens would pass "
+                f"max_num_tokens (RECALLED, not read here), so {run:,} sequences run an iteration and the rest wait, "
+                f"priced as a batch of {run:,}")
     if given is not None or chunk_budget(engine):
         return None
-    run = iteration_batch(engine, max_batch, default_budget, given, drafts)
     if run < max_batch:
         per = f" (1 + {drafts} draft tokens each)" if drafts else ""
         return (f"{pool}--max-batch {max_batch:,} is above what {stack}'s default max_num_tokens of "
