@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.serving import capacity
+from infraplan.serving import capacity, capacity_answer
 from infraplan.serving.loop_stepping import tables_kept
 
 
@@ -25,4 +25,4 @@ def test_the_search_runs_inside_the_table_keeping_scope(monkeypatch: pytest.Monk
                                  tpot_slo=0.05)
     assert seen == [True]
     assert not tables_kept()  # closed again after the search
-    assert capacity.image_sizing("image-generation").startswith(": `plan` sizes")
+    assert capacity_answer.image_sizing("image-generation").startswith(": `plan` sizes")  # (hL76's split)

@@ -33,6 +33,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.device_money import (
     DeviceMoney,
     cost_overrides,
+    device_layout,
     device_money,
     device_site,
     missing_embodied,
@@ -118,6 +119,7 @@ def _device_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: i
     no_price = missing_pool_price(pool)
     over = cost_overrides(spec.policy.electricity_usd_per_kwh, spec.policy.pue, pool.price_usd_per_device,
                           pool.lifetime_years, spec.policy.load_factor, unpriced=no_price is not None)
+    device_layout(pool_ref(pool))  # the pool's own system / part file's errors, unprefixed (hC71: network's line)
     try:
         s = device_site(pool_ref(pool), over, site.cooling, site.location, site.build_type)
     except InputError as exc:  # hK76: a site's cooling / location / build type file's error named no site
