@@ -29,7 +29,7 @@ from infraplan.catalog.model_recipes import recipe_key, stack_for_model
 from infraplan.catalog.stacks import Stack, load_stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training import estimate_training
-from infraplan.training.moe_notes import search_notes
+from infraplan.training.moe_notes import moe_notes, search_notes
 from infraplan.validation.sets import FRONTIER_STACK, frontier_row_stack, load_frontier_rows, row_recompute
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,17 +80,18 @@ def test_search_says_what_train_says_of_its_best_plan(cli: CliRun) -> None:
 
 
 def test_search_notes_say_where_an_ep_group_crosses_domains() -> None:
-    """EP 16 on 8-GPU nodes spans 2 domains: the crossing is said, never the 'inside one domain' line."""
+    """EP 16 on 8-GPU nodes spans 2 domains: the crossing is said, never the 'inside one domain' line (`moe_notes`,
+    a search's through `plan_notes.train_plan_notes` since hD77)."""
     shape, cluster = load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod")
     stack = resolve_stack(None, "training", recipe_key(shape))
-    crossing = search_notes(shape, stack, cluster.fabric, cluster.system.node, 1024, 16, 1)
+    crossing = moe_notes(shape, stack, cluster.fabric, 16, 1, 1024)
     assert any(n.startswith("EP 16 (peers 1 rank apart) is priced over 2 scale-up domains") for n in crossing)
     assert not any("lies inside one" in n for n in crossing)
-    inside = search_notes(shape, stack, cluster.fabric, cluster.system.node, 1024, 8, 1)
+    inside = moe_notes(shape, stack, cluster.fabric, 8, 1, 1024)
     assert any("inside one 8-GPU scale-up domain" in n for n in inside)
     dense = load_model("llama3-8b")  # no recipe, no launcher placement on a DGX, no plan: nothing to say
     plain = resolve_stack(None, "training", recipe_key(dense))
-    assert search_notes(dense, plain, cluster.fabric, cluster.system.node, 1024, None, 1) == []
+    assert search_notes(dense, plain, cluster.fabric, cluster.system.node, 1024, False) == []
 
 
 def test_a_scaling_search_keeps_every_points_notes(cli: CliRun) -> None:

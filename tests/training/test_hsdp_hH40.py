@@ -146,10 +146,10 @@ def test_search_says_it_is_not_searched() -> None:
 
     cluster = Cluster.resolve("dgx-h100-superpod").for_gpus(64)
     node, fabric, dense = cluster.system.node, cluster.fabric, load_model("llama3-8b")
-    assert SEARCH_NOTE in search_notes(dense, load_stack("torchtitan"), fabric, node, 64, 1, 1)
-    assert SEARCH_NOTE not in search_notes(dense, load_stack("deepspeed"), fabric, node, 64, 1, 1)  # (runs none)
-    assert SEARCH_NOTE not in search_notes(dense, load_stack("torchtitan"), fabric, node, 8, 1, 1)  # (one domain)
-    assert SEARCH_NOTE not in search_notes(dense, load_stack("torchtitan"), fabric, node, 64, None, 1)  # (no plan)
+    assert SEARCH_NOTE in search_notes(dense, load_stack("torchtitan"), fabric, node, 64, True)
+    assert SEARCH_NOTE not in search_notes(dense, load_stack("deepspeed"), fabric, node, 64, True)  # (runs none)
+    assert SEARCH_NOTE not in search_notes(dense, load_stack("torchtitan"), fabric, node, 8, True)  # (one domain)
+    assert SEARCH_NOTE not in search_notes(dense, load_stack("torchtitan"), fabric, node, 64, False)  # (no plan)
 
 
 def test_a_grid_of_mixed_shards_prices_each_as_alone() -> None:

@@ -22,7 +22,7 @@ from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.estimate import estimate_training
-from infraplan.training.moe_notes import search_notes
+from infraplan.training.moe_notes import moe_notes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stack_limits import EP_INSIDE_DP, EP_OVER_STAGE_SAME_PP
 
@@ -59,7 +59,7 @@ def test_two_names_of_no_preset_are_not_one_model() -> None:
 def _notes(gpus: int, ep: int) -> list[str]:
     shape, cluster = load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod")
     stack = resolve_stack(None, "training", recipe_key(shape))
-    return search_notes(shape, stack, cluster.fabric, cluster.system.node, gpus, ep, 1)
+    return moe_notes(shape, stack, cluster.fabric, ep, 1, gpus)  # (a search's: `plan_notes.train_plan_notes`)
 
 
 def test_no_inside_one_domain_line_for_a_job_of_one_domain_or_ep_1() -> None:

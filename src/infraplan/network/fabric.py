@@ -158,20 +158,30 @@ class Fabric:
         )
 
 
+def placed_domain(unit: int, block: Any, domain: Any) -> Any:
+    """The scale-up domain D_g a block of `block` consecutive ranks (a group of n ranks s apart: n s) reads in a job
+    placed in units of `unit` ranks (`Cluster.placed`; 0: inside one domain of `domain`): gcd(U, n s), whole in every
+    group where the block divides U (D_g = n s: inside), else the smaller side of the domain edge some group crosses
+    (`network.placement`, module docstring); a group crosses where n s > D_g, floor(D_g / s) of its members a domain.
+    The one rule `group_domain` prices by and `training.plan_notes.tp_crossing_notes` says (an int block: an int)."""
+    if unit == 0:
+        return domain
+    if type(block) is int:
+        return math.gcd(unit, block)
+    return np.gcd(np.asarray(block).astype(np.int64), unit)  # whole numbers of ranks (floats or ints): exact in int64
+
+
 def group_domain(fabric: Fabric, n: Any, stride: Any) -> Any:
     """The scale-up domain D_g the pricing's tests read for a group of `n` ranks `stride` apart (`n s <= D_g`:
     inside one domain; else floor(D_g / s) members in each): `fabric.scale_up_domain`, or in a placed job
-    (`placement_unit` U > 0) gcd(U, n s): a block of n s consecutive ranks dividing U never crosses a domain edge
-    (D_g = n s: inside), any other crosses one in some group, whose smaller side holds gcd(U, n s) of the block
-    (`network.placement`, module docstring)."""
+    (`placement_unit` U > 0) `placed_domain`'s gcd(U, n s)."""
     unit = fabric.placement_unit
     if unit == 0:
         return fabric.scale_up_domain
     if ((type(n) is float or isinstance(n, (int, float)))  # (a one-plan float or int first: no isinstance call)
             and (type(stride) is float or type(stride) is int or isinstance(stride, (int, float)))):
-        return float(math.gcd(unit, int(round(n * stride))))
-    block = np.multiply(n, stride)  # whole numbers of ranks (floats or ints): exact in int64
-    return np.gcd(block.astype(np.int64), unit)
+        return float(placed_domain(unit, int(round(n * stride)), fabric.scale_up_domain))
+    return placed_domain(unit, np.multiply(n, stride), fabric.scale_up_domain)
 
 
 SPACED_GROUP_SHARE = True

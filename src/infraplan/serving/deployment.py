@@ -204,8 +204,20 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(refused + (f" (--{pool}ep {dep.ep})" if pool else ""))
     if refused := attention_dp_refusal(dep.stack, dep.attention_dp):  # SGLang's receive skipper: no attention DP
         raise InputError(refused + (f" (--{pool}attention-dp {dep.attention_dp})" if pool else ""))
-    if dep.token_budget < dep.max_batch and not chunk_budget(dep.engine):  # SGLang's chunk: prefill only (hS76)
-        raise InputError(f"--{pool}token-budget {dep.token_budget} must be >= --{pool}max-batch {dep.max_batch}")
+    if refused := budget_refusal(dep.engine, dep.token_budget, dep.max_batch, pool):
+        raise InputError(refused)
+
+
+def budget_refusal(engine: str, budget: int, run_batch: int, pool: str = "") -> str | None:
+    """Why a deployment whose iterations run `run_batch` sequences at a token budget of `budget` cannot start: an
+    iteration holds one token of each running sequence, so a budget below the batch is refused (vLLM refuses
+    max_num_seqs above max_num_batched_tokens: `serving.raised_budget`); None where it holds the batch or caps a
+    prefill chunk alone (SGLang, `engines.chunk_budget`, hS76). `check_deployment`'s rule for `serve` and, of the
+    batch a given budget runs, `raised_budget.run_deployment`'s for `serve-plan` (hT76; one home, hD77). `pool`:
+    "prefill-" for a prefill pool's own options."""
+    if budget >= run_batch or chunk_budget(engine):
+        return None
+    return f"--{pool}token-budget {budget} must be >= --{pool}max-batch {run_batch}"
 
 
 def kv_gaps(accelerator: Accelerator, kv_dtype: str, stack: str, engine: str | None) -> tuple[str | None, str | None]:

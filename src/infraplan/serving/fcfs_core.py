@@ -71,6 +71,7 @@ from infraplan.serving.fcfs_state import (
     W_TAIL,
     F,
     T,
+    close_iteration,
     compiled,
     cut_marks,
     due_count,
@@ -83,7 +84,7 @@ from infraplan.serving.fcfs_state import (
 # numba's on-disk cache knows this file's stamp only, not the helpers and slots compiled into `fcfs_run` from
 # `fcfs_state`: that file's sha256 (first 16 hex digits), so that editing it means editing this line, which
 # recompiles (tests/serving/test_fcfs_compiled_hS72.py checks it)
-STATE_SHA256 = "05febd9d37997bd2"
+STATE_SHA256 = "9441c7aa618b905d"
 
 
 def state_is_current(source: bytes) -> bool:
@@ -209,11 +210,7 @@ def fcfs_run(fs: Any, st: Any, sc: Any, ci: Any, arr: Any, arr_open: Any, todo: 
                         t = (host if m > cap and t < host else t) + pair_c * pairs + over + per_tok * float(p_tok)
                         prefill_only += 1
                     f = body_flop[m] + pair_f * pairs
-                    clock += t
-                    busy += t
-                    compute += f if f < t else t
-                    if clock >= cut:  # a window cut passed (`window_marks`): the work there
-                        cut, nm = cut_marks(marks, nm, cuts, clock, t, busy + compute, t + (f if f < t else t))
+                    clock, busy, compute, cut, nm = close_iteration(marks, nm, cuts, cut, clock, busy, compute, t, f)
                     if e_min <= steps_done:  # the sequences whose last token this was (`end_due`)
                         hsize, e_min, free, running, n_dec, sum_ctx, w_tail, n_log = end_due(
                             heap, hsize, e_min, steps_done, bits, clock, need, end_ctx, finish, free, running, n_dec,
@@ -287,11 +284,7 @@ def fcfs_run(fs: Any, st: Any, sc: Any, ci: Any, arr: Any, arr_open: Any, todo: 
                 steps_done += 1
                 if fin and e_min <= steps_done:  # the ending sequences' cost
                     t += per_fin * due_count(heap, hsize, (steps_done + 1) << bits)
-                clock += t
-                busy += t
-                compute += f if f < t else t
-                if clock >= cut:
-                    cut, nm = cut_marks(marks, nm, cuts, clock, t, busy + compute, t + (f if f < t else t))
+                clock, busy, compute, cut, nm = close_iteration(marks, nm, cuts, cut, clock, busy, compute, t, f)
                 sum_ctx += adv * n_dec
                 if e_min <= steps_done:  # the sequences whose last token this was (`end_due`)
                     hsize, e_min, free, running, n_dec, sum_ctx, w_tail, n_log = end_due(
@@ -346,11 +339,7 @@ def fcfs_run(fs: Any, st: Any, sc: Any, ci: Any, arr: Any, arr_open: Any, todo: 
                 t += per_fin * due_count(heap, hsize, (steps_done + 1) << bits)
         else:
             prefill_only += 1
-        clock += t
-        busy += t
-        compute += f if f < t else t
-        if clock >= cut:
-            cut, nm = cut_marks(marks, nm, cuts, clock, t, busy + compute, t + (f if f < t else t))
+        clock, busy, compute, cut, nm = close_iteration(marks, nm, cuts, cut, clock, busy, compute, t, f)
         sum_ctx += adv * d
         if e_min <= steps_done:  # the sequences whose last token this was (`end_due`)
             hsize, e_min, free, running, n_dec, sum_ctx, w_tail, n_log = end_due(

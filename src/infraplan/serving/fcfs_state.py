@@ -137,6 +137,21 @@ def cut_marks(marks: Any, nm: int, cuts: Any, clock: float, step_s: float, work:
 
 
 @compiled
+def close_iteration(marks: Any, nm: int, cuts: Any, cut: float, clock: float, busy: float, compute: float, t: float,
+                    f: float) -> tuple[float, float, float, float, int]:
+    """An iteration of `t` seconds ran, `f` of them compute (capped at `t`): the clock, busy and compute seconds moved
+    and the window cuts it passed marked (`cut_marks`); (clock, busy, compute, next cut, marks' count). Each of
+    `fcfs_core.fcfs_run`'s iterations but a decode stretch's leap closes here (hD77: three copies before)."""
+    clock += t
+    busy += t
+    work = f if f < t else t
+    compute += work
+    if clock >= cut:  # a window cut passed (`window_marks`): the work there
+        cut, nm = cut_marks(marks, nm, cuts, clock, t, busy + compute, t + work)
+    return clock, busy, compute, cut, nm
+
+
+@compiled
 def release_one(j: int, clock: float, ci: Any, arr: Any, waiting: Any, w_tail: int, log: Any,
              n_log: int) -> tuple[int, int]:
     """Request j ended at `clock`: logged for the stepping driver, or (closed loop) its client's next request sent

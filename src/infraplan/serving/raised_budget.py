@@ -4,7 +4,8 @@ SGLang).
 `ServingEngine.budget_of` raises a default budget to the batch cap where the stack's budget holds the decode batch's
 tokens too and the engine would not start otherwise (`deployment.check_deployment` refuses a given budget below the
 cap). A given budget below the cap: TensorRT-LLM runs it as its default, the iteration capped (`iteration_batch`),
-vLLM is refused, in `serve` and `serve-plan` alike (`given_budget_refusal`, hT76). Each engine's own:
+vLLM is refused, in `serve` and `serve-plan` alike (hT76; one rule, `deployment.budget_refusal`, hD77). Each
+engine's own:
 
 - vLLM refuses to start with max_num_seqs above max_num_batched_tokens: `SchedulerConfig.verify_max_model_len`
   raises "max_num_batched_tokens (...) must be greater than or equal to max_num_seqs (...)" (vllm 0.12.0
@@ -30,6 +31,7 @@ vLLM is refused, in `serve` and `serve-plan` alike (`given_budget_refusal`, hT76
 from __future__ import annotations
 
 from infraplan.errors import InputError
+from infraplan.serving import deployment
 from infraplan.serving.engines import ServingEngine, chunk_budget, deployed_budget, token_cap
 
 ENGINE_RULES = {
@@ -54,26 +56,18 @@ def iteration_batch(engine: str, max_batch: int, budget: int, given: int | None,
     return min(max_batch, max(1, (budget if given is None else given) // (1 + drafts)))
 
 
-def given_budget_refusal(engine: str, given: int | None, max_batch: int) -> str | None:
-    """`deployment.check_deployment`'s words for a given budget below the batch cap where the engine refuses it
-    (vLLM: module docstring), so `serve-plan` refuses what `serve` refuses, not runs it at the cap (hT76); None
-    where none is given, it holds the cap, or the engine runs it (TensorRT-LLM: `iteration_batch`; SGLang's chunk)."""
-    if given is None or given >= max_batch or token_cap(engine) or chunk_budget(engine):
-        return None
-    return f"--token-budget {given} must be >= --max-batch {max_batch}"
-
-
 def run_deployment(engine: ServingEngine, given: int | None, memory_bytes: float, attention_dp: int, max_batch: int,
                    drafts: int = 0) -> tuple[int, int]:
     """(the sequences an iteration runs, the token budget) of a deployment at batch cap `max_batch` as `serve` runs it
     (`serving_api.estimate_serving`): one rank's budget (`ServingEngine.budget_of`), TensorRT-LLM's default capping the
     iteration's sequences (`iteration_batch`), then `engines.deployed_budget`. `serve-plan` prices its candidates and
     its whole runs by it (hV76: it ran the cap at a raised budget, `serve` of its own `serve_command` the capped
-    batch)."""
-    if refused := given_budget_refusal(engine.engine, given, max_batch):
-        raise InputError(refused)
+    batch). A given budget below the batch it runs is refused as `serve` refuses it (`deployment.budget_refusal`:
+    vLLM; TensorRT-LLM's given budget caps the iteration instead, SGLang's a prefill chunk)."""
     budget = engine.budget_of(given, memory_bytes, attention_dp)
     run = iteration_batch(engine.engine, max_batch, budget, given, drafts)
+    if given is not None and (refused := deployment.budget_refusal(engine.engine, given, run)):  # as `serve`
+        raise InputError(refused)
     return run, deployed_budget(engine.engine, budget, run)
 
 

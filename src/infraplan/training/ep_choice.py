@@ -17,8 +17,6 @@ from collections.abc import Callable
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.training.enums import Dtype
-from infraplan.training.plan import PlanArrays
 from infraplan.training.results import PlanMetrics
 from infraplan.units import significant_text
 
@@ -40,14 +38,6 @@ def every_ep(eps: np.ndarray) -> np.ndarray:
 
 
 EVERY_EP: EpMask = every_ep
-
-
-def best_ep(best_plans: PlanArrays) -> tuple[int | None, int, str | None]:
-    """(EP, its rank stride, its dtype) of the best plan; (None, 1, None) when no plan fits."""
-    if not len(best_plans):
-        return None, 1, None
-    first = best_plans.take([0]).one_row
-    return int(first.ep), int(first.ep_stride), Dtype.from_code(int(first.dtype)).label
 
 
 def _ep_one(eps: np.ndarray) -> np.ndarray:

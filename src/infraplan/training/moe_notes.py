@@ -14,10 +14,11 @@
 * MTP: a stack's `mtp_num_layers` modules are timed on the last pipeline stage, or where its layout puts them
   (`training.pipeline_layout`), and held in the memory per GPU of the stage that runs them (`training.memory`:
   weights, gradients, optimizer state, activations and the second loss's logits): nothing left out to say.
-* A search (`search_notes`) says what `train` says of its best plan beside its own notes (hU39: a search's notes
-  held only the accelerator's figures while `train` of the same plan named the stack's model recipe, the job's rank
-  placement and the MoE routing): those three, and for an MoE job over several scale-up domains whether the best
-  plan's EP group stays inside one (its all-to-all on the scale-up links) or where it crosses, as `train` says it.
+* A search says what `train` says of its best plan beside its own notes (hU39: a search's notes held only the
+  accelerator's figures while `train` of the same plan named the stack's model recipe, the job's rank placement and
+  the MoE routing): `search_notes` the recipe and placement, `plan_notes.train_plan_notes` the rest, `moe_notes`
+  among them (for an MoE job over several scale-up domains whether the best plan's EP group stays inside one or
+  where it crosses), each line from one source (hD77: both said the MoE lines, a search de-duplicated them).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.schemas import Node
 from infraplan.catalog.stacks import Stack
-from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.cluster.deepep import ep_node_copies, slowest_spans
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import placement_notes
@@ -97,17 +97,12 @@ def deepep_clause(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int
 
 
 def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: Node, gpus: int,
-                 best_ep: int | None, best_ep_stride: int, best_dtype: str | None = None,
-                 device: str = "GPU") -> list[str]:
-    """What `train` says of a search's best plan (EP `best_ep` at rank stride `best_ep_stride`; None: no plan fits)
-    that does not depend on the rest of the plan: the stack's model recipe, the rank placement, the MoE routing and
-    EP span (`moe_notes`), and, for an MoE job over several scale-up domains, that the best EP group stays in one;
-    for a dense job over several, on a stack that runs hybrid sharding, that it was not searched; its precision
-    where no pre-training recipe in it is published for the model's class (`best_dtype`)."""
+                 planned: bool) -> list[str]:
+    """What a search says of its job beside `train`'s notes of its best plan (`plan_notes.train_plan_notes` own the
+    MoE routing, EP span and MTP, `moe_notes`, and a precision with no published recipe: hD77, each line one home):
+    the stack's model recipe and the rank placement, said with or without a plan (`planned`: one fits), and for a
+    dense job over several scale-up domains, on a stack that runs hybrid sharding, that it was not searched."""
     notes = [n for n in (recipe_note(stack),) if n] + placement_notes(node, gpus)
-    if best_ep is None:
-        return notes
-    if stack.zero_shard_stages and not shape.is_moe and gpus > fabric.scale_up_domain:  # (DP across domains)
+    if planned and stack.zero_shard_stages and not shape.is_moe and gpus > fabric.scale_up_domain:  # (DP across)
         notes.append(HYBRID_SHARD_SEARCH_NOTE)  # hybrid sharding the stack runs: not searched (`hybrid_shard`)
-    return [*notes, *moe_notes(shape, stack, fabric, best_ep, best_ep_stride, gpus, device),  # `train`'s, of the
-            *(unpublished_recipe_notes(best_dtype, shape.is_moe) if best_dtype else [])]  # best plan, in its order
+    return notes

@@ -12,8 +12,6 @@ Moved out of `training.estimate` unchanged (hO, session 60).
 
 from __future__ import annotations
 
-import math
-
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
@@ -21,6 +19,7 @@ from infraplan.catalog.training_precisions import unpublished_recipe_notes
 from infraplan.cluster import Cluster
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.identity_memo import IdentityMemo
+from infraplan.network import fabric as network_fabric
 from infraplan.network.placement import placement_notes
 from infraplan.network.tier_bandwidth import job_crossing_notes
 from infraplan.training.attention_core import attention_kernel_notes, sparse_attention_notes
@@ -53,18 +52,19 @@ def tp_crossing_notes(tp: int, unit: int, domain: int, device: str = "GPU", cp: 
     """A line for each inner group, TP (`tp` consecutive ranks: TP is innermost in every rank order) and CP (`cp`
     ranks `tp` apart, a block of TP x CP), whose block fits a scale-up domain but does not divide the job's placement
     unit `unit` (`Cluster.placed`: 0 for a job inside one domain), so some group crosses a domain edge, which the
-    pricing takes as the slowest group (`network.fabric.group_domain`: gcd(unit, block) of the block on one side,
-    floor(that / stride) members a domain); TP beyond the domain is `request_notes`', a CP group whose TP group
-    already crosses is left to the TP line. hW76: megatron-145.6b TP 6 on 96 H100 (8-GPU nodes) priced its TP
-    collectives at 0.477 s a step against TP 4's 0.093; llama3-8b TP 2 CP 3 on 48 its CP ring at 0.150 s against CP
-    4's 0.046; both unsaid. `search` says it of its best plan."""
+    pricing takes as the slowest group (`network.fabric.placed_domain`, the one rule `group_domain` prices by:
+    gcd(unit, block) of the block on one side, floor(that / stride) members a domain); TP beyond the domain is
+    `request_notes`', a CP group whose TP group already crosses is left to the TP line. hW76: megatron-145.6b TP 6
+    on 96 H100 (8-GPU nodes) priced its TP collectives at 0.477 s a step against TP 4's 0.093; llama3-8b TP 2 CP 3 on
+    48 its CP ring at 0.150 s against CP 4's 0.046; both unsaid. `search` says it of its best plan."""
     notes = []
     for name, n, stride in (("TP", tp, 1), ("CP", cp, tp)):
         block = n * stride
-        if n <= 1 or not unit or block > domain or unit % block == 0:
+        if n <= 1 or block > domain:
             continue
-        per = math.gcd(unit, block) // stride  # the group's members on the smaller side of the edge
-        if per < 1:
+        placed = network_fabric.placed_domain(unit, block, domain)  # the pricing's D_g (`group_domain`)
+        per = placed // stride  # the group's members on the smaller side of the edge
+        if block <= placed or per < 1:  # every group inside one domain; a side of less than one: the TP line's
             continue
         apart = "" if stride == 1 else f" ({stride} ranks apart)"
         notes.append(f"{name} {n}{apart}: its blocks of {block} ranks do not divide the {unit}-{device} placement "

@@ -277,8 +277,9 @@ class PlanSearchResult(Result):
     configs_per_s: float | None = Field(description="plans evaluated per second")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
                              "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
-                             "what `train` says of the best plan: the stack's model recipe, the rank placement, the "
-                             "MoE routing and where its EP all-to-all runs (`training.moe_notes.search_notes`)")
+                             "what `train` says of the best plan: the stack's model recipe, the rank placement "
+                             "(`training.moe_notes.search_notes`), the MoE routing and where its EP all-to-all runs "
+                             "(`training.plan_notes.train_plan_notes`)")
     dtype_choice: DtypeChoice | None = Field(None, description="--dtype auto: the precision chosen, those "
                                              "searched and left out, and the best other precision's plan; null "
                                              "when a dtype was asked or no plan fits")
@@ -327,8 +328,9 @@ class ScalingResult(Result):
                                "seconds")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
                              "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
-                             "what `train` says of the best plan: the stack's model recipe, the rank placement, the "
-                             "MoE routing and where its EP all-to-all runs (`training.moe_notes.search_notes`)")
+                             "what `train` says of the best plan: the stack's model recipe, the rank placement "
+                             "(`training.moe_notes.search_notes`), the MoE routing and where its EP all-to-all runs "
+                             "(`training.plan_notes.train_plan_notes`)")
 
     @classmethod
     def from_searches(cls, results: list[PlanSearchResult]) -> ScalingResult:

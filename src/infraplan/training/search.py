@@ -50,7 +50,7 @@ from infraplan.training.communicator_buffers import check_memory_margin
 from infraplan.training.dsa_warmup import stage_of
 from infraplan.training.dtype_choice import AUTO_DTYPE, auto_dtypes, dtype_choice
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.ep_choice import EVERY_EP, EpMask, best_ep, ep_choice
+from infraplan.training.ep_choice import EVERY_EP, EpMask, ep_choice
 from infraplan.training.estimate import result_row, training_band
 from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.freed_heap import keep_freed_heap
@@ -362,19 +362,19 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
             **effect, tie_ranked_after_count=found.tie_passed, evaluated_count=evaluated, feasible_count=found.feasible,
             wall_time_s=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
             # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
-            notes=list(dict.fromkeys([*figures_notes(accelerator, "training", collectives=gpus > 1),
+            notes=[*figures_notes(accelerator, "training", collectives=gpus > 1),
                    *([search_sharp_note(profile)] if sharp else []),  # then `train`'s, of the best plan (hF53)
                    *pricing.notes(shape, accelerator, profile),  # what `train` says of a LoRA or warm-up step
                    *([sharp_note(ranked[0].config.zero, profile.grad_reduce_all_reduce)] if sharp and ranked else []),
                    *pricing.best_plan_notes(shape, cluster, plans, profile),  # a slower low precision, as `train`
                    *(guard.idle_notes(ranked[0], profile) if ranked else []),  # idle GPUs, host-bound step, as `train`
-                   *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *best_ep(plans),
-                                cluster.accelerator.device_word),
+                   *found.refused, *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, bool(ranked)),
                    *job_crossing_notes(sys_spec, gpus),  # NICs slower or faster than the leaf ports, as `train`
                    *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else []),  # as `train`
                    # the rest `train` says of the best plan: context extension, TP / CP across a domain edge (hW76),
-                   # its stack's (Muon, DSA's stage, ...), each once (hL76: `plan_notes.train_plan_notes`)
-                   *(pricing.kept_notes(train_plan_notes(shape, cluster, plans, profile)) if ranked else [])])),
+                   # its stack's (MoE routing, Muon, DSA's stage, ...): `plan_notes.train_plan_notes` (hL76), the
+                   # lines no other source here says (hD77)
+                   *(pricing.kept_notes(train_plan_notes(shape, cluster, plans, profile)) if ranked else [])],
         )
 
     if in_order is not None:

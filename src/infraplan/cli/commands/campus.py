@@ -7,7 +7,6 @@ import typer
 from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
 from infraplan.cli.commands._output import (
     band_or_why,
-    check_html_path,
     console,
     device_word,
     emit,
@@ -26,6 +25,7 @@ from infraplan.cli.commands.facility import (
     facility_band_lines,
     money_rows,
     racks_text,
+    site_overrides,
     unpriced_line,
 )
 from infraplan.cli.options import (
@@ -37,7 +37,6 @@ from infraplan.cli.options import (
     ElectricityPriceOption,
     JsonFlag,
 )
-from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure
 from infraplan.planning.campus import check_fleet_options, plan_campus, plan_fleet
@@ -159,10 +158,7 @@ def campus(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a campus for a power budget (accelerators, racks, buildings, cost, carbon, Llama-3-405B runs/year)."""
-    if plot is not None:  # --plot "" refused as any name without .html (hL70: it wrote nothing, silently)
-        check_html_path(plot, "--plot")
-    overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
-                                                  server_usd_per_accelerator=server_price)
+    overrides = site_overrides(costs, pue, electricity_price, server_price, plot)  # (--plot checked first)
     if fleet:
         check_fleet_options(power, accelerator, reserve, **{"--phases": phases, "--cooling": cooling,
                             "--location": location, "--build-type": build_type, "--plot": plot})

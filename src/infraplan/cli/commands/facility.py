@@ -31,7 +31,7 @@ from infraplan.cli.options import (
     OptionalSystem,
 )
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import load_cost_overrides
+from infraplan.cluster.cost import CostOverrides, load_cost_overrides
 from infraplan.facility.facility import size_facility
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.facility.results import FacilityReport
@@ -153,6 +153,16 @@ def unpriced_line(reason: str, device: str = "GPU") -> str:
     return f"server capex, opex and $/{device}-h not priced: {reason}"
 
 
+def site_overrides(costs: str | None, pue: float | None, electricity_price: float | None,
+                   server_price: float | None, plot: str | None) -> CostOverrides:
+    """The cost overrides `facility` and `campus` price by: the --costs file's, the flags on top; --plot checked
+    first, refused as any name without .html (hL70: --plot "" wrote nothing, silently). One place for both (hD77)."""
+    if plot is not None:
+        check_html_path(plot, "--plot")
+    return load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
+                                             server_usd_per_accelerator=server_price)
+
+
 def facility(
     system: OptionalSystem = None,
     accelerator: str | None = typer.Option(None, "--accelerator",
@@ -178,10 +188,7 @@ def facility(
     as_json: JsonFlag = False,
 ) -> None:
     """Size the data centre: IT and facility power, racks, floor, water, capex, opex, $/GPU-h, energy, CO2."""
-    if plot is not None:  # --plot "" refused as any name without .html (hL70: it wrote nothing, silently)
-        check_html_path(plot, "--plot")
-    overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
-                                                  server_usd_per_accelerator=server_price)
+    overrides = site_overrides(costs, pue, electricity_price, server_price, plot)
     # an empty --rack-power is refused ("empty quantity"), not the default in silence (hJ58)
     rack_w = parse_stated_power_w(rack_power, "--rack-power") if rack_power is not None else None
     report = size_facility(system=system, accelerator=accelerator, count=count, cooling=cooling, location=location,
