@@ -116,12 +116,13 @@ class BuildType(Spec):
 
 
 class NetworkCost(Spec):
-    """Per-port estimate of scale-out network power and price (used when no explicit topology is given)."""
+    """The facility's network figures beside the built fabric (its bill of materials: network/costs.py, priced from
+    catalog/network_prices/): the port speed a --costs file's `switch_port_usd` is quoted at, a generic fabric's
+    switch radix and the storage / front-end / management share of server power (hK77: the per-port price and power
+    that no answer read are gone; switches.yaml's `per_port` is the one per-port estimate)."""
 
     source: str
     reference_port_bandwidth_bytes_per_s: BytesPerS
-    switch_port_power_w: NonNegative
-    switch_port_usd: NonNegative
     default_switch_radix: int = Field(gt=1)
     misc_it_power_fraction: NonNegative
 

@@ -48,7 +48,8 @@ def compare_scenarios(paths: list[str | ScenarioSpec], progress: StageProgress |
             for i, p in enumerate(paths, 1)]
     specs, plans = [spec for spec, _ in read], [plan for _, plan in read]
     base = plan_summary(plans[0])
-    deltas = [{k: None if v is None or base[k] is None else float(v - base[k]) for k, v in plan_summary(p).items()}
+    deltas = [{k: None if v is None or base[k] is None or not _same_parts(k, plans[0], p) else float(v - base[k])
+               for k, v in plan_summary(p).items()}
               for p in plans]  # money is None where a scenario has an unpriced pool (power/carbon objective)
     # an LLM service at different precisions on the two sides: said, and re-planned like-for-like (hC58)
     precision, common, kv, again = precision_parity(specs, plans, lambda spec: plan_scenario(spec))
@@ -64,6 +65,13 @@ def compare_scenarios(paths: list[str | ScenarioSpec], progress: StageProgress |
                                   None if q is None else plan_summary(q) for q in again], error_band=None,
                               error_band_basis="each scenario carries its own (scenarios[].error_band: the IT power "
                               "of its last phase, and what it rests on that no case checks)")
+
+
+def _same_parts(metric: str, base: ScenarioPlan, plan: ScenarioPlan) -> bool:
+    """Whether `metric` of the two plans sums the same parts: a priced-part sum (`*_priced_*`, hK77) of a plan that
+    leaves out other parts than the base's (capex_unpriced_parts: the servers of its pools without a price) is no
+    delta (the servers one side prices and the other does not are not a difference in cost)."""
+    return "_priced_" not in metric or base.capex_unpriced_parts == plan.capex_unpriced_parts
 
 
 def _plan_named(path: str | ScenarioSpec, index: int,

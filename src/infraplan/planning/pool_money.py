@@ -24,7 +24,7 @@ neither (hK57: both are front-end inference hosts, their NIC in the host share, 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infraplan.catalog.hardware_costs import assumed_network_notes
 from infraplan.cluster import Cluster
@@ -70,11 +70,22 @@ class PoolMoney:
     load_factor: float = 1.0  # the site's, its energy's: average / peak power (hC57: the pool's average draw)
     facility_capex_usd: float | None = None  # capex_usd's facility part, IT W x the site's $/W (planning/site_building)
     priced_capex_usd: float = 0.0  # the parts priced without a server price: network + facility (hK76; all if priced)
+    priced_facility_usd: float = 0.0  # priced_capex_usd's facility part (= facility_capex_usd where priced; hK77)
+    priced_tco_usd_per_year: float = 0.0  # the TCO of the priced parts: the servers at $0 where unpriced (hK77)
 
     @property
     def facility_average_w(self) -> float:
         """The average facility draw, the one energy_mwh_per_year counts: facility_w x the load factor."""
         return self.facility_w * self.load_factor
+
+    def priced_parts(self) -> PoolMoney:
+        """The same pool's money over its priced parts alone (hK77): itself where it is priced; without a server price
+        its network and facility as capex and TCO (the servers at $0), so a plan's priced-part sums (`capex_priced_usd`,
+        `tco_priced_usd_per_year`) run through the same spend rules as its capex (`site_building.site_spends`)."""
+        if self.cost_reason is None:
+            return self
+        return replace(self, capex_usd=self.priced_capex_usd, tco_usd_per_year=self.priced_tco_usd_per_year,
+                       facility_capex_usd=self.priced_facility_usd, cost_reason=None)
 
 
 def pool_note(pool: PoolSpec) -> str | None:
@@ -111,7 +122,8 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
                      m.devices_per_rack, no_price, m.embodied_co2_t_per_year,
                      None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, pool_ref(pool)),
                      s.load_factor, None if no_price else m.capex_usd["facility"],
-                     sum(v for k, v in m.capex_usd.items() if not no_price or k != "servers"))
+                     sum(v for k, v in m.capex_usd.items() if not no_price or k != "servers"),
+                     m.capex_usd["facility"], m.annual.tco_usd_per_year)
 
 
 def _device_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int) -> tuple[str | None, DeviceMoney]:

@@ -323,8 +323,10 @@ def _planned(spec: ScenarioSpec, optimality_gap: bool, progress: StageProgress |
 
 
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:
-    """The headline numbers compared side by side (`compare`)."""
+    """The headline numbers compared side by side (`compare`): the money also over its priced parts (hK77), which a
+    scenario with a pool without a price has where its capex and TCO are null."""
     return {k: getattr(plan, k) for k in ("devices", "h100_equivalents", "facility_power_w",
                                           "facility_power_average_w", "capex_usd",
-                                          "fleet_value_usd", "tco_usd_per_year", "energy_mwh_per_year",
+                                          "fleet_value_usd", "tco_usd_per_year", "capex_priced_usd",
+                                          "fleet_value_priced_usd", "tco_priced_usd_per_year", "energy_mwh_per_year",
                                           "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}

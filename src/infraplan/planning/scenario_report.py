@@ -148,8 +148,8 @@ def past_lifetime(spec: ScenarioSpec, pools: list[ScenarioPoolRow]) -> list[str]
     return out
 
 
-# (installed, survivors, base) -> money spent per (pool, phase): planning/site_building.site_spends
-SiteSpends = Callable[[ScenarioSpec, np.ndarray, np.ndarray, np.ndarray], list[list[float | None]]]
+# (installed, survivors, base, priced parts only) -> money spent per (pool, phase): planning/site_building.site_spends
+SiteSpends = Callable[[ScenarioSpec, np.ndarray, np.ndarray, np.ndarray, bool], list[list[float | None]]]
 # `pool_money` answers by scenario (its identity: a frozen spec, held by the memo) and (pool, devices); emptied at the
 # bound. `plan --optimality-gap` prices every count and each count's N+k racks, the devices of a count k racks above.
 _MONEY: IdentityMemo[PoolMoney] = IdentityMemo(4096)
@@ -177,19 +177,28 @@ def base_money(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
     return _money(spec, pool, devices)
 
 
-def base_capex(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> float | None:
+def base_capex(spec: ScenarioSpec, pool: PoolSpec, devices: int, priced: bool = False) -> float | None:
     """The capex of a pool's installed base (its whole servers, `whole_base`) by the one cost model, as it stands
-    before the first phase (no N+k racks added to it): $0 without a base, None where the pool has no price."""
-    return 0.0 if devices <= 0 else _money(spec, pool, devices).capex_usd
+    before the first phase (no N+k racks added to it): $0 without a base, None where the pool has no price.
+    `priced`: over its priced parts (`PoolMoney.priced_parts`: never None)."""
+    if devices <= 0:
+        return 0.0
+    m = _money(spec, pool, devices)
+    return (m.priced_parts() if priced else m).capex_usd
 
 
-def value_before(spec: ScenarioSpec, pool: PoolSpec, phase: int, survivors: int, base: int) -> float | None:
+def value_before(spec: ScenarioSpec, pool: PoolSpec, phase: int, survivors: int, base: int,
+                 priced: bool = False) -> float | None:
     """A pool's fleet value before phase `phase` buys (`capex_new`'s `before`): in the first phase its installed
     base's (`base_capex`, no N+k racks), else its survivors' packed (`packed`; survivors = the phase before's fleet
-    where nothing retires: retirement.in_service); $0 without survivors, None where the pool has no price."""
+    where nothing retires: retirement.in_service); $0 without survivors, None where the pool has no price.
+    `priced`: over its priced parts (hK77)."""
     if phase == 0:
-        return base_capex(spec, pool, base)
-    return packed(spec, pool, survivors).capex_usd if survivors > 0 else 0.0
+        return base_capex(spec, pool, base, priced)
+    if survivors <= 0:
+        return 0.0
+    m = packed(spec, pool, survivors)
+    return (m.priced_parts() if priced else m).capex_usd
 
 
 def capex_new(now: float | None, before: float | None) -> float | None:
@@ -243,7 +252,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     base, cycles = whole_base(spec), lifecycles(spec)
     g = np.array([[node_devices(pool)] for pool in spec.pools], dtype=int)  # whole servers retire (hI54)
     installed, survive = servers_in_service(used + spare_dev, base, g, cycles)  # bought stays until it retires
-    by_site = None if site_spends is None else site_spends(spec, installed, survive, base)  # hN57
+    by_site = None if site_spends is None else site_spends(spec, installed, survive, base, False)  # hN57
+    priced_by_site = None if site_spends is None else site_spends(spec, installed, survive, base, True)  # hK77
     pools: list[ScenarioPoolRow] = []
     gone: list[str] = []  # pools whose last devices retire in a phase (a row of 0 in service, `retired_row`)
     warnings: list[str] = odd_base(spec) + idle_stacks(spec) + [
@@ -273,6 +283,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             prev, packed_before[p] = int(packed_before[p]), m.devices
             spent = by_site[p][k] if by_site is not None else capex_new(
                 m.capex_usd, value_before(spec, pool, k, int(survive[p, k]), int(base[p, 0])))
+            spent_priced = priced_by_site[p][k] if priced_by_site is not None else capex_new(  # hK77: = spent priced
+                m.priced_capex_usd, value_before(spec, pool, k, int(survive[p, k]), int(base[p, 0]), True))
             h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
                                                                                    m.devices)
             sp = spares[p][k]
@@ -283,6 +295,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=spent,
                 facility_power_average_w=m.facility_average_w,  # energy's draw (pool_money, hC57)
                 fleet_value_usd=m.capex_usd, fleet_value_priced_usd=m.priced_capex_usd,
+                capex_priced_usd=float(spent_priced or 0.0), tco_priced_usd_per_year=m.priced_tco_usd_per_year,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
                 co2_t_per_year=m.co2_t_per_year, embodied_co2_t_per_year=m.embodied_co2_t_per_year,
                 total_co2_t_per_year=total_co2_t_per_year(m.co2_t_per_year, m.embodied_co2_t_per_year),
@@ -314,7 +327,9 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             **{f: _total([getattr(r, f) for r in rows]) for f in (
                 "h100_equivalents", "facility_power_w", "facility_power_average_w", "capex_usd", "fleet_value_usd",
                 "tco_usd_per_year", "energy_mwh_per_year",
-                "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}))
+                "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")},
+            **{f: float(sum(getattr(r, f) for r in rows)) for f in (  # hK77: the priced parts' sums
+                "capex_priced_usd", "fleet_value_priced_usd", "tco_priced_usd_per_year")}))
     warnings += past_lifetime(spec, pools)
     last = phase_rows[-1]
     unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
@@ -327,6 +342,10 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         capex_usd=_total([ph.capex_usd for ph in phase_rows]),
         installed_base_value_usd=_total([v for p, v in enumerate(base_value) if base[p, 0] > 0]),
         fleet_value_usd=last.fleet_value_usd, tco_usd_per_year=last.tco_usd_per_year,
+        capex_priced_usd=float(sum(ph.capex_priced_usd for ph in phase_rows)),
+        fleet_value_priced_usd=last.fleet_value_priced_usd, tco_priced_usd_per_year=last.tco_priced_usd_per_year,
+        capex_unpriced_parts=list(dict.fromkeys(f"servers of pool {r.pool} ({r.device})" for r in pools
+                                                if r.cost_reason and r.devices > 0)),
         energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year,
         embodied_co2_t_per_year=last.embodied_co2_t_per_year, total_co2_t_per_year=last.total_co2_t_per_year,
         embodied_co2_reason="; ".join(dict.fromkeys(r.embodied_co2_reason for r in pools if r.embodied_co2_reason

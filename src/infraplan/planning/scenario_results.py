@@ -92,6 +92,13 @@ class ScenarioPoolRow(Result):
     fleet_value_priced_usd: float = Field(0.0, description="the part of fleet_value_usd priced without a device "
                                           "price: its network and facility share (`facility`'s capex_priced_usd); "
                                           "= fleet_value_usd where the pool is priced, USD (hK76)")
+    capex_priced_usd: float = Field(0.0, description="the part of capex_usd priced without a device price: the "
+                                    "network and facility share the phase buys, by capex_usd's rules; = capex_usd "
+                                    "where the pool is priced, USD (hK77)")
+    tco_priced_usd_per_year: float = Field(0.0, description="the TCO of the priced parts: tco_usd_per_year with "
+                                           "the servers at $0 where the pool has no price (network and facility "
+                                           "annualised, energy, maintenance); = tco_usd_per_year where priced, USD "
+                                           "per year (hK77)")
     tco_usd_per_year: float | None = Field(description="annualised fleet_value_usd + opex, USD per year: the "
                                            "installed base is amortised too (owned hardware at the cost model's "
                                            "price over its life, its economic cost, not cash spent) (null: no "
@@ -157,6 +164,11 @@ class ScenarioPhaseRow(Result):
                                           "capex, installed base included, USD (null: a pool has no price)")
     tco_usd_per_year: float | None = Field(description="TCO of the installed fleet, installed base amortised too, "
                                            "USD per year (null: a pool has no price)")
+    capex_priced_usd: float = Field(0.0, description="the pools' capex_priced_usd: capex_usd over the parts "
+                                    "priced (= capex_usd where every pool is), USD (hK77)")
+    fleet_value_priced_usd: float = Field(0.0, description="the pools' fleet_value_priced_usd, USD (hK77)")
+    tco_priced_usd_per_year: float = Field(0.0, description="the pools' tco_priced_usd_per_year, USD per year "
+                                           "(hK77)")
     energy_mwh_per_year: float = Field(description="energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
     embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
@@ -208,6 +220,20 @@ class ScenarioPlan(Result):
                                            "fleet_value_usd annualised, each asset class over its life (the "
                                            "installed base included: owned hardware at its economic cost, not "
                                            "cash) + opex (null: cost_reason)")
+    capex_priced_usd: float = Field(0.0, description="capex_usd over the parts that are priced, summed over the "
+                                    "phases: a pool without a device price adds the network and facility it buys, "
+                                    "not its servers (capex_unpriced_parts); = capex_usd where every pool is "
+                                    "priced, USD (hK77; `facility`'s capex_priced_usd, hK76)")
+    fleet_value_priced_usd: float = Field(0.0, description="fleet_value_usd over the parts that are priced (the "
+                                          "last phase's pools' fleet_value_priced_usd), USD (hK77)")
+    tco_priced_usd_per_year: float = Field(0.0, description="tco_usd_per_year over the parts that are priced: the "
+                                           "servers of a pool without a price at $0 (its network and facility "
+                                           "annualised, its energy and their maintenance counted), USD per year "
+                                           "(hK77)")
+    capex_unpriced_parts: list[str] = Field(default_factory=list, description="what the *_priced_* sums leave out "
+                                            "for want of a price: the servers of each pool with devices in some "
+                                            "phase and no price (cost_reason says how to price it); empty: the "
+                                            "sums are the money fields")
     energy_mwh_per_year: float = Field(description="energy of the last phase, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year in the last phase")
     embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year in the "
@@ -268,7 +294,9 @@ class ScenarioComparison(Result):
     scenarios: list[ScenarioPlan] = Field(description="each scenario's plan")
     metrics: list[str] = Field(description="compared fields of ScenarioPlan")
     deltas: list[dict[str, float | None]] = Field(description="per scenario: metric -> value minus the first "
-                                                  "scenario's (null where either has no price)")
+                                                  "scenario's (null where either has no price; a priced-part sum, "
+                                                  "*_priced_*, null where the two leave out different parts: "
+                                                  "capex_unpriced_parts)")
     risks: list[list[str]] = Field(description="per scenario: its warnings and binding choices")
     precision_notes: list[str] = Field(default_factory=list, description="LLM services run at different precisions "
                                        "by the scenarios (weights, activations, KV), why, and whether they are "

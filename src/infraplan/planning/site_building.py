@@ -52,11 +52,18 @@ def _rest(m: PoolMoney | None) -> float | None:
     return None if m.capex_usd is None else m.capex_usd - float(m.facility_capex_usd or 0.0)
 
 
+def _parts(m: PoolMoney | None, priced: bool) -> PoolMoney | None:
+    """`m`, or with `priced` its priced parts alone (`PoolMoney.priced_parts`: a pool without a price at $0 servers)."""
+    return m.priced_parts() if priced and m is not None else m
+
+
 def site_spends(spec: ScenarioSpec, installed: np.ndarray, survive: np.ndarray,
-                base: np.ndarray) -> list[list[float | None]]:
+                base: np.ndarray, priced: bool = False) -> list[list[float | None]]:
     """Money spent per (pool, phase) under the site rule (module docstring), for the devices `installed` (reported
     in service: used + spares, whole servers), `survive` (the survivors before each phase buys) and the installed
-    `base` (pools x 1); None where the pool has no price, 0 where it has no device in service."""
+    `base` (pools x 1); None where the pool has no price, 0 where it has no device in service. `priced` (hK77): the
+    spend on the priced parts alone, a pool without a price buying its network and facility share by the same rule
+    (a priced pool's spend is the same either way: the facility shares follow IT, which needs no price)."""
     n_p, n_k = installed.shape
     out: list[list[float | None]] = [[0.0] * n_k for _ in range(n_p)]
     held = {s.name: 0.0 for s in spec.sites}
@@ -64,9 +71,9 @@ def site_spends(spec: ScenarioSpec, installed: np.ndarray, survive: np.ndarray,
         if base[p, 0] > 0:
             held[pool.site] += base_money(spec, pool, int(base[p, 0])).it_w
     for k in range(n_k):
-        now = [packed(spec, pool, int(installed[p, k])) if installed[p, k] > 0 else None
+        now = [_parts(packed(spec, pool, int(installed[p, k])), priced) if installed[p, k] > 0 else None
                for p, pool in enumerate(spec.pools)]
-        before = [_before(spec, p, k, int(survive[p, k]), int(base[p, 0])) for p in range(n_p)]
+        before = [_parts(_before(spec, p, k, int(survive[p, k]), int(base[p, 0])), priced) for p in range(n_p)]
         growth = [max(0.0, (m.it_w if m else 0.0) - (b.it_w if b else 0.0)) for m, b in zip(now, before, strict=True)]
         for site in spec.sites:
             mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]

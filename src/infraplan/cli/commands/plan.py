@@ -55,6 +55,13 @@ def _owned(p: ScenarioPlan) -> str:
     return f" bought over the phases (fleet value {fmt_usd(p.fleet_value_usd)}{base})"
 
 
+def priced_parts_line(p: ScenarioPlan) -> str:
+    """The money a plan with an unpriced pool still prices (hK77), as `facility` prints its capex_priced_usd:
+    'priced parts (no servers of pool mi (mi300x)): capex $157 K, fleet value $157 K, TCO $21.7 K/year'."""
+    return (f"priced parts (no {', '.join(p.capex_unpriced_parts)}): capex {fmt_usd(p.capex_priced_usd)}, "
+            f"fleet value {fmt_usd(p.fleet_value_priced_usd)}, TCO {fmt_usd(p.tco_priced_usd_per_year)}/year")
+
+
 def co2_text(operational_t: float, embodied_t: float | None) -> str:
     """'150,516 operational + 1,430 embodied = 151,946 tCO2e/year' (operational only without an embodied figure)."""
     if embodied_t is None:
@@ -109,6 +116,8 @@ def render_plan(p: ScenarioPlan) -> None:
     console.print(f"total ({last}): {_totals(p)}")
     if p.cost_reason:
         console.print(f"capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
+    if p.capex_unpriced_parts:
+        console.print(priced_parts_line(p), soft_wrap=True, markup=False, highlight=False)
     if p.price_note:
         console.print(f"price: {p.price_note}", soft_wrap=True)
     if p.embodied_co2_reason:  # tCO2e/yr op.: location-based operational; emb.: the hardware's, over its life
