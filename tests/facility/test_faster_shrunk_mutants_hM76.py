@@ -19,7 +19,8 @@ def test_the_faster_shrunk_plan_keeps_the_units_beyond_the_spares() -> None:
     cluster = Cluster.resolve("gb200-nvl72-superpod")
     assert cluster.total_accelerators == 576
     hold = {"expected_gpus_out_of_service": 30.0, "domain_gpus": 72, "domains": 6}
-    short = short_of_spares(cluster, 432, JOB, hold, 3 * 86_400.0, "shrink", 72, speed=lambda kept: 1.5 * kept / 432)
+    short = short_of_spares(cluster, 432, JOB, hold, 3 * 86_400.0, "shrink", 72,
+                            speed=lambda kept, *_: 1.5 * kept / 432)
     assert short is not None and short["spare_units"] == 2
     share, kept = short["faster_shrunk"]
     assert kept == 360 and share == pytest.approx(1.25, rel=1e-12)
@@ -29,5 +30,5 @@ def test_the_faster_shrunk_plan_keeps_the_units_beyond_the_spares() -> None:
 def test_no_faster_plan_without_a_faster_speed() -> None:
     cluster = Cluster.resolve("gb200-nvl72-superpod")
     hold = {"expected_gpus_out_of_service": 30.0, "domain_gpus": 72, "domains": 6}
-    short = short_of_spares(cluster, 432, JOB, hold, 3 * 86_400.0, "shrink", 72, speed=lambda kept: kept / 432)
+    short = short_of_spares(cluster, 432, JOB, hold, 3 * 86_400.0, "shrink", 72, speed=lambda kept, *_: kept / 432)
     assert short is not None and short["faster_shrunk"] is None and faster_note(short) == ""

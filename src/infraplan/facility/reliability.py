@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from infraplan.catalog import list_presets, load_model
@@ -58,7 +57,7 @@ from infraplan.facility.failure_rate_notes import (
 )
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.results import ReliabilityReport
-from infraplan.facility.spare_policy import policy_note, short_of_spares, unused_policy_note
+from infraplan.facility.spare_policy import PlanSpeed, policy_note, short_of_spares, unused_policy_note
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, check_policy
 from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 
@@ -229,7 +228,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        checkpoint_interval_s: float | None = None, checkpoint_bytes_per_param: float | None = None,
                        optimizer: str = "adam", no_spare_policy: str = DEFAULT_NO_SPARE_POLICY,
                        shrink_unit_gpus: int | None = None,
-                       speed: Callable[[int], float] | None = None) -> ReliabilityReport:
+                       speed: PlanSpeed | None = None) -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days` and per day, MTTF, checkpoint interval, goodput
     (at `checkpoint_interval_s` where given, else at Daly's optimum), and the GPUs the job holds and keeps out of
     service by scale-up domain (`domain_hold`). `checkpoint_bytes_per_param`: the model's checkpoint at `optimizer`'s

@@ -20,12 +20,14 @@ while X > s it is short of X - s units, and the policy (`--no-spare-policy`) say
   rate failures enter it, lambda_B P(X = x - 1), lambda_B = mu / repair time) is taken back the cheaper way: by a
   restart of its own, a planned stop of a checkpoint write and a restart (R + d, added to `goodput`'s planned
   interruptions), or at the job's next interruption's restart, the replica idle until then (its share x the mean time to
-  that interruption, 1 / (1 / MTTF + planned rate)). One 8-GPU server of 2,048 waits for the next restart (0.05 % of the
-  job for ~3 h against a 10-minute restart); one NVL72 domain of 8 restarts at once (12.5 % for ~21 h). Where no replica
-  fits the units in service the job waits, as `wait` does (a DP-1 plan cannot shrink); where it never runs (e^-mu below
-  the smallest double) one line refuses. The unit that shrinks (`shrink_unit_gpus`): one data-parallel replica (TP x CP
-  x PP), times the replicas an expert-parallel group folds over (Megatron-Core: TP x CP x DP divisible by ETP x EP);
-  `reliability --shrink-unit`, default one scale-up domain.
+  that interruption, 1 / (1 / MTTF + planned rate)); a repair that would return the job to a slower plan (its
+  smaller plan the faster, `faster_shrunk`) at that restart only (`GROW_BACK_SLOWER`), and the count of its units all
+  in service it runs fastest on named (`fastest_fewer`, `faster_note`). One 8-GPU server of 2,048 waits for the next
+  restart (0.05 % of the job for ~3 h against a 10-minute restart); one NVL72 domain of 8 restarts at once (12.5 %
+  for ~21 h). Where no replica fits the units in service the job waits, as `wait` does (a DP-1 plan cannot shrink);
+  where it never runs (e^-mu below the smallest double) one line refuses. The unit that shrinks (`shrink_unit_gpus`):
+  one data-parallel replica (TP x CP x PP), times the replicas an expert-parallel group folds over (Megatron-Core:
+  TP x CP x DP divisible by ETP x EP); `reliability --shrink-unit`, default one scale-up domain.
 
 The job's goodput with the policy (`goodput_with_repairs`) = its goodput (with the grows' stops, shrink) x the share
 of full-size throughput it runs at on average (wait: P(X <= s)); `train --tokens`, `plan` / `scenario` training rows
@@ -38,8 +40,7 @@ out, or P(X > s) is 0 in double precision (Llama 3's 1,024 spare servers). Repai
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -56,13 +57,22 @@ def plan_shrink_unit(tp: int, cp: int, pp: int, ep: int, etp: int | None) -> int
     return int(tp) * int(cp) * int(pp) * step
 
 
+class PlanSpeed(Protocol):
+    """A plan's share of its full-size tokens a second on `kept` GPUs (`planning.shrunk_plan.ShrunkSpeed`), the job's
+    units in service holding `in_service` GPUs (None: as few as hold `kept`); `said`: whether the count is one a
+    shrunk job runs at, which the plan's notes list (False: a count asked of the job's units all in service,
+    `short_of_spares`' `fastest_fewer`)."""
+
+    def __call__(self, kept: int, in_service: int | None = None, said: bool = True) -> float: ...
+
+
 def _pmf(x: int, mean: float) -> float:
     return math.exp(x * math.log(mean) - mean - math.lgamma(x + 1))
 
 
 def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict[str, Any], repair_s: float,
                     policy: str, shrink_unit_gpus: int,
-                    speed: Callable[[int], float] | None = None) -> dict[str, Any] | None:
+                    speed: PlanSpeed | None = None) -> dict[str, Any] | None:
     """The job under `policy` while its system runs out of spare units (module docstring): the spare units, the share
     of the time all the job's are in service, the mean share of full-size throughput it runs at, the goodput with the
     grows' stops and with that share (`goodput_with_repairs`); None where spares always suffice or none is known.
@@ -86,15 +96,18 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
         return None
     unit = max(1, min(int(shrink_unit_gpus), gpus))
 
+    def in_service(x: int) -> int:  # the GPUs of the job's units in service with x units out in the system
+        return max(domains - max(x - spare, 0), 0) * size
+
     def kept(x: int) -> int:  # the GPUs a shrunk job runs on with x units out in the system
-        return min(min(max(domains - (x - spare), 0) * size, gpus) // unit * unit, gpus)
+        return min(min(in_service(x), gpus) // unit * unit, gpus)
 
     def running(x: int) -> float:  # the job's share of full-size throughput with x units out in the system
         if x <= spare:
             return 1.0
         if policy == "wait":
             return 0.0
-        return kept(x) / gpus if speed is None or kept(x) in (0, gpus) else speed(kept(x))
+        return kept(x) / gpus if speed is None or kept(x) in (0, gpus) else speed(kept(x), in_service(x))
 
     share = 1.0 - math.fsum(_pmf(x, mean) * (1.0 - running(x)) for x in states)
     per_s = mean / repair_s  # unit failures a second in the system: Little's law on the M/G/infinity mean
@@ -104,12 +117,12 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
     grows = deferred = 0.0
     for x in states:  # a repair returning the job a replica: x -> x - 1 units out, at per_s x P(X = x - 1)
         gain = running(x - 1) - running(x)
-        if policy == "wait" or gain <= 0.0 or running(x) == 0.0:  # (a waiting job resumes: the failure's restart)
+        if policy == "wait" or gain == 0.0 or running(x) == 0.0:  # (a waiting job resumes: the failure's restart)
             continue
         rate = per_s * _pmf(x - 1, mean)
-        if stop_s <= gain * next_s:  # grow now, or take the replica back at the next interruption's restart
+        if gain > 0.0 and stop_s <= gain * next_s:  # grow now, or take the replica back at the next restart
             grows += rate
-        else:
+        elif gain > 0.0 or GROW_BACK_SLOWER:  # (a grow that slows the job: at the next restart, a negative loss)
             deferred += rate * gain * next_s
     extra = float(goodput(job["checkpoint_interval_s"], job["checkpoint_write_s"], job["restart_s"],
                           job["job_mttf_s"], planned_per_s + grows))
@@ -123,7 +136,37 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
             "full_size_fraction": 1.0 - tail, "throughput_fraction": share, "grows_per_day": grows * SECONDS_PER_DAY,
             "shrink_unit_gpus": unit, "shrunk_plan_priced": speed is not None,
             "goodput_with_repairs": (extra if policy == "shrink" else job["goodput"]) * share,
-            "faster_shrunk": max(((running(x), kept(x)) for x in states if running(x) > 1.0), default=None)}
+            **_faster_fields(speed, [(running(x), kept(x)) for x in states], gpus, unit, domains * size)}
+
+
+def _faster_fields(speed: PlanSpeed | None, states: list[tuple[float, int]], gpus: int, unit: int,
+                   held: int) -> dict[str, tuple[float, int] | None]:
+    """`faster_shrunk`: (share, kept GPUs) of the shrunk state whose smaller plan runs fastest, where it runs faster
+    than the whole plan (share above 1), else None; `fastest_fewer`: then the fastest plan on fewer GPUs of the
+    job's units all in service (`held` GPUs), those of the states and the counts of whole shrink units between the
+    fastest state's and the job's (`FEWER_PROBED` of them at most, the largest; hZ77: gpt-oss-120b EP64 on all 576
+    GPUs of gb200-nvl72-superpod, 72 a rack, 1.16x on 448 with a rack out, 1.41x on 512 with none, 64 a rack, every
+    EP group inside one: the plan is slower than itself on fewer GPUs; EP32: 1.06x on 480, 1.29x on 512)."""
+    faster = max((s for s in states if s[0] > 1.0), default=None)
+    if faster is None or speed is None:
+        return {"faster_shrunk": faster, "fastest_fewer": faster}
+    counts = range(gpus - unit, faster[1], -unit)[:FEWER_PROBED]
+    return {"faster_shrunk": faster, "fastest_fewer": max([faster, *((speed(k, held, False), k) for k in counts)])}
+
+
+FEWER_PROBED = 8
+"""The most counts of fewer GPUs `_faster_fields` prices beyond the shrunk states' (one estimate each, only where a
+shrunk plan runs faster than the whole one)."""
+
+
+GROW_BACK_SLOWER = True
+"""hZ77: a repair after which the job would run slower (its plan on more GPUs slower than on fewer, as where it runs
+faster shrunk, `faster_shrunk`) is not taken by a restart of its own, which would pay a checkpoint and a restart to
+run slower, but at the job's next interruption's restart, which restarts the plan given on all its units in service
+(a fixed plan's launch names every rank); until then the job keeps its smaller, faster plan (`deferred` with a
+negative gain: the share it runs above the larger plan for the mean time to that restart). False: the larger plan
+taken back at the repair at no cost (the base). Keeping the faster layout for good is not priced: a stationary model
+prices that as the smaller plan's own run, which `faster_note` names (`fastest_fewer`) for `search --gpus` to price."""
 
 
 def policy_note(short: dict[str, Any], job: dict[str, Any], device: str = "GPU") -> str:
@@ -153,14 +196,22 @@ def faster_note(short: dict[str, Any], device: str = "GPU") -> str:
     """'; ...' where a smaller plan of the job runs faster than the whole one (`faster_shrunk`: its share of
     full-size tokens a second above 1, the GPUs it keeps), so short of spares the job gains and the goodput with
     repairs can pass 100 %; '' otherwise. hW76: gpt-oss-120b EP64 on all 576 GPUs of gb200-nvl72-superpod crosses
-    domain edges (72 a rack), its 448-GPU plan (64 a rack) does not: 1.24x, 104.2 %, unsaid."""
+    domain edges (72 a rack), its 448-GPU plan (64 a rack) does not: 1.24x, 104.2 %, unsaid. hZ77: the count of
+    the job's units all in service where it runs fastest (`fastest_fewer`, 512: 1.41x) named, and how the run takes
+    its units back (`GROW_BACK_SLOWER`)."""
     if short.get("faster_shrunk") is None:
         return ""
     share, kept = short["faster_shrunk"]
+    best, fewest = short.get("fastest_fewer") or short["faster_shrunk"]
+    named = (f": {significant_text(best, 3)}x its tokens a second on {fewest:,} {device}s with all the job's units in "
+             "service" if fewest != kept else "")
     return (f"; the plan runs faster shrunk: on {kept:,} {device}s its smaller plan gives "
             f"{significant_text(share, 3)}x the whole plan's tokens a second, so the job gains while short of spares "
-            f"(a goodput with repairs above 100 % means a wall clock shorter than the whole plan's at full speed): a "
-            f"faster plan for this {device} count may exist (`infraplan search`)")
+            f"(a goodput with repairs above 100 % means a wall clock shorter than the whole plan's at full speed): "
+            f"the whole plan is slower than itself on fewer {device}s{named}; the run priced is the plan given, "
+            f"restarted on all its units at the job's next interruption after a repair (not by a restart of its own, "
+            f"which would pay to run slower); `infraplan search --gpus {fewest:,}` prices the faster job, and a faster "
+            f"plan for this {device} count may exist (`infraplan search`)")
 
 
 def unused_policy_note(policy: str, cluster: Cluster, hold: dict[str, Any], short: dict[str, Any] | None,

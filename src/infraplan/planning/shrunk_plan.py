@@ -43,8 +43,9 @@ from infraplan.units import significant_text
 
 
 class ShrunkSpeed:
-    """Callable: kept GPUs -> the share of the full plan's tokens a second (module docstring); `refused`: the replica
-    counts whose smaller plan the step model refused, priced at the replicas' share."""
+    """Callable (`facility.spare_policy.PlanSpeed`): kept GPUs, and the GPUs of the job's units in service whose
+    domains a layout afresh fits (hZ77) -> the share of the full plan's tokens a second (module docstring);
+    `refused`: the replica counts whose smaller plan the step model refused, priced at the replicas' share."""
 
     def __init__(self, model: str | TransformerShape, system: str | System | Cluster, config: Any,
                  tokens_per_s: float, *, stack: str | None, sharp: bool = False, optimizer: str | None = None,
@@ -60,7 +61,9 @@ class ShrunkSpeed:
         self.unfit: dict[int, int] = {}  # kept GPUs -> the fewer a layout afresh fits on their domains (`_fitting`)
         self.node: Any = None
 
-    def __call__(self, kept: int) -> float:
+    def __call__(self, kept: int, in_service: int | None = None, said: bool = True) -> float:
+        """`in_service`: the GPUs of the job's units in service, whose scale-up domains a layout afresh must fit
+        (`_fitting`; None: as few as hold `kept`); `said`: a count a shrunk job runs at, which `fewer_note` lists."""
         c = self.config
         replica = int(c.tp) * int(c.cp) * int(c.pp)
         kept = min(int(kept), int(c.gpus))
@@ -70,23 +73,27 @@ class ShrunkSpeed:
         if replicas <= 0:
             return 0.0
         laid = self._as_laid(kept) // replica
-        fresh = self._fitting(replicas, replica, kept)  # (fewer where all of them laid afresh need more domains)
-        if fresh < replicas:
+        domain = self._node().scale_up_domain
+        domains = -(-kept // domain) if in_service is None else max(int(in_service) // domain, -(-kept // domain))
+        fresh = self._fitting(replicas, replica, domains)
+        if fresh < replicas and said:  # (fewer where all of them laid afresh need more domains)
             self.unfit[replicas * replica] = fresh * replica
         for count in {fresh, laid} - {0} - set(self.cache):
             self.cache[count] = self._share(count)
-        if laid and fresh == replicas and self.cache[laid] > self.cache[replicas]:  # (fewer GPUs, faster: taken)
+        if laid and fresh == replicas and self.cache[laid] > self.cache[replicas] and said:  # (fewer GPUs, faster)
             self.fewer[replicas * replica] = (laid * replica, self.cache[laid] / self.cache[replicas])
         return max(self.cache.get(fresh, 0.0), self.cache.get(laid, 0.0))
 
-    def _fitting(self, replicas: int, replica: int, kept: int) -> int:
+    def _fitting(self, replicas: int, replica: int, domains: int) -> int:
         """The most replicas, at most `replicas` and in whole shrink units, whose layout afresh
         (`network.placement.job_placement_unit`, as `estimate_training` prices it) fits the scale-up domains the
-        `kept` GPUs sit on (ceil(kept / domain): exact where the shrink unit is at most a domain, else at least as
-        many as are in service); 0 where none does. hT76: a 512-GPU job shrunk to 480 on 7 of its 8 racks was
+        job's units in service hold (`domains`: floor(in service / domain), at least ceil(kept / domain); where only
+        the kept GPUs are known, ceil(kept / domain), exact where the shrink unit is at most a domain and fewer than
+        are in service where it is larger: hZ77, llama3-70b TP8 PP20 on 320 GPUs of gb200-nvl72-superpod, 4 racks in
+        service keep 160, one replica, which --segment 10 lays on 4 racks, not the 3 that ceil(160 / 72) gave, so
+        the job was priced idle there); 0 where none does. hT76: a 512-GPU job shrunk to 480 on 7 of its 8 racks was
         priced at NeMo's --segment 15 (60 GPUs a rack), 8 racks' worth."""
         node = self._node()
-        domains = -(-kept // node.scale_up_domain)
         step = max(1, plan_shrink_unit(self.config.tp, self.config.cp, self.config.pp, self.config.ep,
                                        self.config.etp) // replica)
         return next((r for r in range(replicas, 0, -step) if domains_needed(node, r * replica) <= domains), 0)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from infraplan.catalog import load_model
@@ -52,7 +51,7 @@ from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.failure_rate_notes import goodput_basis_note
 from infraplan.facility.outage import DEFAULT_REPAIR_S, domain_hold, domain_note
 from infraplan.facility.reliability import held_goodput, job_reliability, resolve_failure_rate, spare_note
-from infraplan.facility.spare_policy import plan_shrink_unit, short_of_spares, unused_policy_note
+from infraplan.facility.spare_policy import PlanSpeed, plan_shrink_unit, short_of_spares, unused_policy_note
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, MAX_TRAINING_TOKENS, check_policy
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.results import TrainingRunTotals
@@ -170,7 +169,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
 
 
 def goodput_with_repairs(cluster: Cluster, config: Any, rel: dict[str, Any], failure_rate: str | None = None,
-                         policy: str = DEFAULT_NO_SPARE_POLICY, speed: Callable[[int], float] | None = None
+                         policy: str = DEFAULT_NO_SPARE_POLICY, speed: PlanSpeed | None = None
                          ) -> tuple[float, dict[str, Any] | None, dict[str, Any]]:
     """(the goodput a run's wall clock is priced at, `facility.spare_policy.short_of_spares`'s dict or None, the
     job's `domain_hold`) for a plan's job (`config`: its parallel degrees): `reliability`'s hold at the 3-day repair
