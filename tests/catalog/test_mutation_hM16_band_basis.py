@@ -53,7 +53,7 @@ def test_serve_plan_names_the_token_budget_it_priced() -> None:
     """serve-plan with --token-budget 32 and a batch cap of 64 on TensorRT-LLM (the H100 default stack): its
     max_num_tokens caps an iteration's sequences, so the deployment priced (and its serve command) runs 32 sequences
     at the 32-token budget asked (hT76; until then the budget was raised to the cap, 64); the band's basis names the
-    settings run, as `serve` of the same deployment would."""
+    settings given, as `serve` of the same flags does (hS77: its serve command gives the cap 64, not the 32 run)."""
     from infraplan.serving.capacity import search_capacity
 
     r = search_capacity("llama3-8b", "dgx-h100-superpod", 2.0, input_len=512, output_len=64, ttft_slo=5.0,
@@ -62,8 +62,8 @@ def test_serve_plan_names_the_token_budget_it_priced() -> None:
     assert r.deployment is not None and r.serve_command is not None
     assert r.stack == "trtllm-0.x"
     assert (r.deployment.max_batch, r.deployment.token_budget) == (32, 32)
-    assert "--max-batch 32 --token-budget 32 " in r.serve_command
-    assert r.error_band is not None and "--max-batch 32 (default 256); --token-budget 32 (default 8192)" in \
+    assert "--max-batch 64 --token-budget 32 " in r.serve_command  # the cap asked, as `serve` runs it (hS77)
+    assert r.error_band is not None and "--max-batch 64 (default 256); --token-budget 32 (default 8192)" in \
         r.error_band.basis
 
 

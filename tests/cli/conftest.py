@@ -72,8 +72,11 @@ def serve_of_its_command(capsys: pytest.CaptureFixture[str], plan: dict[str, Any
                          same_bands: bool = True) -> dict[str, Any]:
     """`serve` of a serve-plan answer's `serve_command` (the same question two ways), checked to be the answer: its
     deployment, less the two source notes of what the line gives (--kv-dtype, --tp: serve says it was given them), and
-    every figure of the answer's `serve`, and (`same_bands`) both error bands; its JSON returned for further checks."""
+    every figure of the answer's `serve`, and (`same_bands`) both error bands, and the token-budget note
+    (`raised_budget.deployment_budget_note`: one in both or none, hS77); its JSON returned for further checks."""
     served = cli_json(capsys, shlex.split(plan["serve_command"])[1:])
+    budget = ("--max-batch ", "--token-budget ")  # the note's starts (`raised_budget.raised_budget_note`)
+    assert [w for w in served["warnings"] if w.startswith(budget)] == [n for n in plan["notes"] if n.startswith(budget)]
     for given in ("kv_dtype_source", "tp_source"):
         assert served["deployment"].pop(given).startswith("--")
     assert served["deployment"] == plan["deployment"]

@@ -15,7 +15,7 @@ from infraplan.serving.capacity_answer import serve_command  # its home (capacit
 from infraplan.serving.results import ServingPlanResult
 
 HEAD = ["infraplan", "serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--tp", "1", "--pp", "1"]
-TAIL = ["--dtype", "bf16", "--kv-dtype", "bf16", "--max-batch", "256", "--token-budget", "8192"]
+TAIL = ["--dtype", "bf16", "--kv-dtype", "bf16", "--max-batch", "256"]  # no budget given: serve's default (hS77)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,14 @@ def test_the_line_names_every_flag_of_the_chosen_deployment(plan: ServingPlanRes
     assert _argv(plan) == [*HEAD, *TAIL, "--input-len", "100", "--output-len", "50", "--rate", "1", "--requests",
                            str(plan.full_run_requests), "--seed", "0", "--ttft-slo", "2", "--tpot-slo", "0.2",
                            "--stack", plan.stack]
+
+
+def test_the_cap_searched_and_a_given_budget_are_named(plan: ServingPlanResult) -> None:
+    """hS77: the batch cap searched, not the batch an iteration runs, and a --token-budget only where one was given,
+    so `serve` of the line asks what serve-plan was asked."""
+    line = serve_command(plan, "llama3-8b", "dgx-h100-superpod", None, 100, 50, 0, None, 2048, 4096)
+    argv = shlex.split(line or "")
+    assert argv[argv.index("--max-batch") + 1] == "2048" and argv[argv.index("--token-budget") + 1] == "4096"
 
 
 def test_attention_dp_and_ep_only_above_one(plan: ServingPlanResult) -> None:

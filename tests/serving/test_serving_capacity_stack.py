@@ -1,4 +1,5 @@
-"""`serve-plan --stack`: the serving stack's KV-memory rule and batch limit size the capacity search."""
+"""`serve-plan --stack`: the serving stack's KV-memory rule sizes the capacity search; its offline batch default does
+not cap the batch caps searched (hS77)."""
 
 from __future__ import annotations
 
@@ -48,11 +49,19 @@ def test_a_smaller_kv_memory_share_needs_more_replicas(tmp_path: Path) -> None:
     assert small[0] > base[0] and small[1] == base[1] == 64
 
 
-def test_the_stacks_batch_limit_caps_the_batch_and_needs_more_replicas(tmp_path: Path) -> None:
-    capped = _variant(tmp_path, "vllm-batch-8", "offline_max_batch: 1024", "offline_max_batch: 8")
-    base, small = _gpus("vllm-0.x"), _gpus(capped)
-    assert small[1] == 8 and base[1] == 64
-    assert small[0] > base[0]
+def test_the_stacks_offline_batch_is_a_default_not_a_cap_on_the_caps_searched(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack's offline_max_batch is `serve`'s batch default offline, not a limit: `serve --max-batch 64` runs 64
+    on it, and so does the search asked the cap 64 (hS77); before, it searched 8 and needed more replicas
+    (`capacity.STACK_BATCH_LIMIT` restores that)."""
+    from infraplan.serving import capacity
+
+    small_default = _variant(tmp_path, "vllm-batch-8", "offline_max_batch: 1024", "offline_max_batch: 8")
+    base, asked = _gpus("vllm-0.x"), _gpus(small_default)
+    assert asked[1] == base[1] == 64 and asked[0] == base[0]
+    monkeypatch.setattr(capacity, "STACK_BATCH_LIMIT", True)
+    capped = _gpus(small_default)
+    assert capped[1] == 8 and capped[0] > base[0]
 
 
 def test_a_training_or_unknown_stack_is_refused() -> None:

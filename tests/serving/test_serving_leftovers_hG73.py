@@ -107,7 +107,7 @@ def test_serve_plan_prefill_pool_runs_its_own_budget(capsys: pytest.CaptureFixtu
     plan = cli_json(capsys, ["serve-plan", *shlex.split(PLAN)])
     pre, dec = plan["deployment"]["prefill"], plan["deployment"]["decode"]
     assert (pre["attention_dp"], pre["token_budget"], dec["attention_dp"], dec["token_budget"]) == (8, 2048, 1, 16384)
-    assert "--token-budget 16384 " in plan["serve_command"]
+    assert " --token-budget " not in plan["serve_command"]  # none given: `serve`'s default is the 16,384 (hS77)
     assert "--prefill-token-budget 2048 " in plan["serve_command"]
     serve_of_its_command(capsys, plan)
 

@@ -132,9 +132,10 @@ def _serve_p99(line: str, times: int) -> tuple[float, float]:
     i = args.index("--requests")
     opts = dict(zip(args[3::2], args[4::2], strict=True))  # infraplan serve MODEL --flag value ...
     assert int(opts["--requests"]) == int(args[i + 1])
+    budget = int(opts["--token-budget"]) if "--token-budget" in opts else None  # only where given (hS77)
     r = estimate_serving(args[2], opts["--system"], gpus=int(opts["--gpus"]), tp=int(opts["--tp"]),
                          pp=int(opts["--pp"]), dtype=opts["--dtype"], kv_dtype=opts["--kv-dtype"],
-                         max_batch=int(opts["--max-batch"]), token_budget=int(opts["--token-budget"]),
+                         max_batch=int(opts["--max-batch"]), token_budget=budget,
                          prefill_gpus=int(opts["--prefill-gpus"]) if "--prefill-gpus" in opts else 0,
                          workload=opts["--workload"], rate=float(opts["--rate"]),
                          requests=times * int(opts["--requests"]), seed=int(opts["--seed"]),

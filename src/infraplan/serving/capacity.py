@@ -53,9 +53,12 @@ overload skip).
 
 The serving stack (`stack`, as `serve --stack`: a profile name, a versioned engine name or a YAML;
 `serving.engines`) is given, not searched: its KV-memory convention sizes every candidate's cache, its
-scheduler runs the probes, its batch limit caps the batch caps tried and its token budget is the chunked-
-prefill budget unless one is given. The KV-cache dtype and MTP drafts: given, or (`try_speculative`) MTP searched
-beside plain decoding where the model and the stack's engine run it (`serving.capacity_space`).
+scheduler runs the probes and its token budget is the chunked-prefill budget unless one is given; a batch cap is
+searched as asked, as `serve --max-batch` runs it, TensorRT-LLM's max_num_tokens capping the sequences an
+iteration runs (`raised_budget.run_deployment`, said in the answer's notes: hS77; until then a cap above the stack's
+offline_max_batch was searched as that, silently: `--max-batch 16384` as 2,048 on trtllm-0.x, `STACK_BATCH_LIMIT`).
+The KV-cache dtype and MTP drafts: given, or (`try_speculative`) MTP searched beside plain decoding where the model
+and the stack's engine run it (`serving.capacity_space`).
 """
 
 from __future__ import annotations
@@ -118,6 +121,9 @@ from infraplan.serving.tp_split import tp_degrees
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
 BATCH_CAPS = (64, 256)
+# True: a batch cap above the stack's offline_max_batch (its default batch for --offline) searched as that default,
+# as before hS77; False: as asked, as `serve --max-batch` runs it (an engine's max batch is a launch flag)
+STACK_BATCH_LIMIT = False
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000  # the count's cap; `capacity_horizon` lengthens a run whose pools settle slowly
 
@@ -157,7 +163,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     engine, stack_notes = serving_stack_for(stack, acc) if not isinstance(stack, ServingEngine) else (engine, [])
     versioned = [*stack_notes, *versioned, *slo_notes]
     budget = engine.budget_on(acc.memory_bytes) if token_budget is None else token_budget  # the part's (hJ71)
-    caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
+    caps = sorted({min(c, engine.offline_max_batch) if STACK_BATCH_LIMIT else c for c in batch_caps})
     limit = max_gpus or sys_spec.total_accelerators
     checked_dtypes(dtypes)  # known, each once (`capacity_inputs`)
     kinds, unsupported = weight_kinds(acc, engine, dtypes)  # one line where none runs (`capacity_layouts`)
@@ -236,7 +242,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             # the TP layouts, then (MoE, PP 1) the wide-EP and MoE-TP ones (`capacity_layouts`; KV as `Candidate`'s)
             kv = kv_for(shape, dtype, kv_dtype, engine.engine, acc.catalog_name)
             layouts = level_layouts(shape, acc, domain, dtype, kv, budget, caps, tps, pp, engine.ref, engine.engine,
-                                    sample)
+                                    sample, max(k for k, _ in drafts))
             # (TP 1 wherever attention DP > 1: EP = attention DP / MoE TP); plain decoding, then MTP
             for (tp, adp, mtp, cap_b), (k, r) in itertools.product(layouts, drafts):
                 run_b, run_budget = run_deployment(engine, token_budget, acc.memory_bytes, adp, cap_b, k)  # as serve
@@ -366,4 +372,4 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     return met_answer(shape, cluster, engine, model=model, system=system, workload=workload, input_len=input_len,
                       output_len=output_len, rate=rate, slo=slo, percentile=percentile, key=key, seed=seed,
                       stack=stack, drafts=drafts, options=options, runs=runs, evaluated=evaluated,
-                      rejected=rejected, versioned=versioned)
+                      rejected=rejected, versioned=versioned, token_budget=token_budget)

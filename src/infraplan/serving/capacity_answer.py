@@ -58,6 +58,7 @@ from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, changed_engine_settings
 from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_handoff import stated_handoff_note
+from infraplan.serving.raised_budget import deployment_budget_note
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_packing import idle_note
 from infraplan.serving.replica_search import chosen_run, next_best
@@ -111,17 +112,18 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                slo: tuple[float, float], percentile: float, key: str, seed: int, stack: str | ServingEngine | None,
                drafts: tuple[Drafts, ...], options: list[dict[str, Any]],
                runs: list[tuple[dict[str, Any], Any, bool]], evaluated: int,
-               rejected: list[str], versioned: list[str]) -> ServingPlanResult:
+               rejected: list[str], versioned: list[str], token_budget: int | None = None) -> ServingPlanResult:
     """The whole run chosen among `runs` (the options `options` of every level searched) as the answer (module
     docstring); `key`: the percentile's name in a run's metrics ('p99'); `drafts`: the (MTP draft tokens,
-    acceptance) searched; `rejected` is extended in place with the whole runs that missed, first."""
+    acceptance) searched; `rejected` is extended in place with the whole runs that missed, first; `token_budget`:
+    the one given (None: the stack's), which the budget note and `serve_command` take as `serve` does (hS77)."""
     ttft, tpot = slo
     acc, sys_spec = cluster.accelerator, cluster.system
     chosen, (result, n_full, n_clipped, context, *_, why_missed), meets = chosen_run(runs)
     rejected[:0] = missed_lines(runs, chosen, key, slo)  # the whole runs that missed, first
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     k_chosen = chosen["speculative_tokens"]
-    changed = changed_engine_settings(engine, result["deployment"]["max_batch"],  # the batch run (hT76's cap)
+    changed = changed_engine_settings(engine, chosen["max_batch"],  # the cap, as `serve` of `serve_command` (hS77)
                                       ONLINE_MAX_BATCH,  # one rank's budget (hG72)
                                       result["deployment"]["token_budget"], k_chosen, memory_bytes=acc.memory_bytes,
                                       attention_dp=chosen["attention_dp"], prefill=result["deployment"].get("prefill"))
@@ -151,7 +153,9 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                                                context_tokens=context),
         "notes": [*versioned, *what_if_notes(acc, engine.ref, collectives=prices_collectives(result["deployment"])),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
-                                 gemm_fraction_note(acc, chosen["dtype"])]),  # as `serve` says them
+                                 gemm_fraction_note(acc, chosen["dtype"]),  # as `serve` says them
+                                 deployment_budget_note(engine, token_budget, acc.memory_bytes, chosen["attention_dp"],
+                                                        chosen["max_batch"], k_chosen)]),  # the cap's (hS77)
                   *draft_note(drafts, (k_chosen, dict(drafts)[k_chosen]), shape),
                   *format_tie_note(chosen, alternatives, acc.device_word),  # another format on as many (hL76)
                   *steady_power_note(result, acc, sys_spec),  # its steady draw above TDP + host (hO57)
@@ -163,15 +167,19 @@ def met_answer(shape: Any, cluster: Cluster, engine: ServingEngine, *, model: st
                                                      acc.device_word)])],  # as `serve_command`'s (hT75, hL75)
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
-                         stack if isinstance(stack, str) else None)
+                         stack if isinstance(stack, str) else None, chosen["max_batch"], token_budget)
     return plan.model_copy(update={"serve_command": line})
 
 
 def serve_command(r: ServingPlanResult, model: str, system: str, workload: str | None, input_len: int | None,
-                  output_len: int | None, seed: int, stack: str | None) -> str | None:
+                  output_len: int | None, seed: int, stack: str | None, max_batch: int | None = None,
+                  token_budget: int | None = None) -> str | None:
     """The `infraplan serve` line that reruns the chosen deployment's full run exactly (same requests, same seed):
     `serve` alone simulates 2,000 requests, the full run `full_run_requests`, so their percentiles differed. In the
-    plan as `serve_command` (as `search`'s rows carry `train_command`), so --json and the web give it too."""
+    plan as `serve_command` (as `search`'s rows carry `train_command`), so --json and the web give it too.
+    `max_batch`: the batch cap searched (None: the deployment's), `token_budget` the one given (None: the stack's
+    default, which `serve` takes without the flag): the flags asked, so `serve` runs the same iteration batch and
+    says the same budget note (hS77: the line gave the batch run and its budget, and `serve` said nothing)."""
     from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 
     d, slo = r.deployment, r.slo
@@ -186,8 +194,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
         args += ["--moe-tp", str(d.moe_tp)]
     if d.ep > 1:
         args += ["--ep", str(d.ep)]
-    args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(d.max_batch), "--token-budget",
-             str(d.token_budget)]
+    args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(max_batch or d.max_batch)]
+    args += ["--token-budget", str(token_budget)] if token_budget is not None else []
     if d.speculative_tokens:  # the drafts the search priced (`capacity_space`)
         args += ["--speculative-tokens", str(d.speculative_tokens), "--acceptance", number_text(d.acceptance)]
     if d.disaggregated and d.prefill is not None:

@@ -69,8 +69,9 @@ from infraplan.serving.capacity_candidate import Candidate, candidate_for, short
 from infraplan.serving.capacity_space import wide_ep_degrees
 from infraplan.serving.deployment import build_refusal, format_gap, formats_run, moe_tp_refusal, other_stacks
 from infraplan.serving.disaggregated import DisaggregatedDeployment, PrefillLayout, split_pools
-from infraplan.serving.engines import ServingEngine, load_engine
+from infraplan.serving.engines import ServingEngine, deployed_budget, load_engine
 from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.raised_budget import iteration_batch
 from infraplan.serving.serving_sim import fit_check
 from infraplan.serving.workloads import Requests
 
@@ -116,16 +117,19 @@ def moe_tp_degrees(shape: TransformerShape, adp: int, engine: str | None = None)
 
 def level_layouts(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, kv: str, budget: int,
                   caps: list[int], tps: list[int], pp: int, stack: str, engine: str | None,
-                  sample: Requests | None = None) -> list[Layout]:
+                  sample: Requests | None = None, drafts: int = 0) -> list[Layout]:
     """The layouts tried at PP `pp` in `dtype` (module docstring): TP first, then (MoE, PP 1) wide EP, then MoE TP;
     `sample`: the search's requests, whose shortest sizes a window model's KV pool as in every candidate
-    (`capacity_candidate.Candidate`; `wide_ep_degrees`)."""
+    (`capacity_candidate.Candidate`; `wide_ep_degrees`); a wide-EP degree's room sized at the batch an iteration
+    runs at cap c and the token budget `budget` with `drafts` draft tokens, as the candidate is
+    (`raised_budget.iteration_batch`; hS77: at the cap and a budget of it, TensorRT-LLM's 16,384 for 8,192 run)."""
     layouts = [(t, 1, 1, c) for t in tps for c in caps]
     if pp != 1:
         return layouts
     shortest = shortest_sequence(sample) if sample is not None else 0
-    wide = [(1, d, 1, c) for c in caps for d in wide_ep_degrees(shape, acc, domain, dtype, kv, max(budget, c), c,
-                                                                  stack, shortest)]
+    runs = {c: iteration_batch(engine or "", c, budget, None, drafts) for c in caps}
+    wide = [(1, d, 1, c) for c in caps for d in wide_ep_degrees(shape, acc, domain, dtype, kv, deployed_budget(
+        engine or "", budget, runs[c]), runs[c], stack, shortest)]
     return layouts + wide + [(1, d, m, c) for (_, d, _, c) in wide for m in moe_tp_degrees(shape, d, engine)]
 
 

@@ -71,6 +71,15 @@ def run_deployment(engine: ServingEngine, given: int | None, memory_bytes: float
     return run, deployed_budget(engine.engine, budget, run)
 
 
+def deployment_budget_note(engine: ServingEngine, given: int | None, memory_bytes: float, attention_dp: int,
+                           max_batch: int, drafts: int = 0) -> str | None:
+    """`raised_budget_note` of a deployment at batch cap `max_batch` (the cap asked, not the batch an iteration runs)
+    and token budget `given` (None: the stack's default on the part, one attention-DP rank's): the one line `serve`
+    says and `serve-plan` says of its answer, whose `serve_command` reruns it with the same flags (hS77)."""
+    return raised_budget_note(engine.engine, engine.ref, engine.budget_on(memory_bytes, attention_dp), max_batch, given,
+                              drafts=drafts)
+
+
 def raised_budget_note(engine: str, stack: str, default_budget: int, max_batch: int, given: int | None,
                        pool: str = "", drafts: int = 0) -> str | None:
     """One line where a default budget (`given` None) was raised to the batch cap (`ServingEngine.budget_of`), or
@@ -92,10 +101,10 @@ def raised_budget_note(engine: str, stack: str, default_budget: int, max_batch: 
                 f"{default_budget:,} tokens an iteration holds{per}: TensorRT-LLM's micro-batch scheduler stops where "
                 f"the next generating sequence's tokens would pass it (RECALLED, not read here), so {run:,} sequences "
                 f"run an iteration and the rest wait, priced as a batch of {run:,}; a launch giving --max_num_tokens "
-                f"{max_batch * (1 + drafts)} runs them all (--token-budget prices it)")
+                f"{max_batch * (1 + drafts)} runs them all (`serve --token-budget` prices it)")
     if max_batch <= default_budget or token_cap(engine):
         return None
     why, flag = ENGINE_RULES.get(engine, ("an iteration holds one token of each running sequence", "its budget"))
     return (f"{pool}--max-batch {max_batch:,} is above {stack}'s default token budget of {default_budget:,} "
             f"tokens an iteration: priced at a budget of {max_batch:,}, as a launch giving {flag} {max_batch} runs "
-            f"it; {why}; --token-budget prices another")
+            f"it; {why}; `serve --token-budget` prices another")

@@ -42,7 +42,7 @@ from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.kv_handoff import stated_handoff_note
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.pipeline_hops import hops_note
-from infraplan.serving.raised_budget import iteration_batch, raised_budget_note
+from infraplan.serving.raised_budget import deployment_budget_note, iteration_batch
 from infraplan.serving.release_tables import prices_collectives, what_if_notes
 from infraplan.serving.replica_packing import placed
 from infraplan.serving.results import ImageServingResult, ServingResult
@@ -277,8 +277,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes = [*stack_notes, *versioned_name_note(asked), *filter(None, [clipped_note(drawn, reqs, clipped, shape.name,
                                                                                   shape.max_seq_len)]),
              *what_if_notes(acc, dep.stack, usd_per_gpu_hour is None, prices_collectives(result["deployment"])),
-             *filter(None, [raised_budget_note(spec_engine.engine, spec_engine.ref, spec_engine.budget_on(  # hL75
-                 acc.memory_bytes, attention_dp), max_batch, budget_given, drafts=speculative_tokens)])]
+             *filter(None, [deployment_budget_note(spec_engine, budget_given, acc.memory_bytes,  # hL75; serve-plan's
+                                                   attention_dp, max_batch, speculative_tokens)])]  # too (hS77)
     clients = concurrency or 0
     if closed and (capped or given_requests is not None and len(reqs) < clients):  # whatever Little's law reads
         notes.append(few_requests_note(len(reqs), clients, capped))

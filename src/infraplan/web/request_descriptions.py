@@ -216,7 +216,7 @@ SERVE_PLAN = {
     "requests": "requests per probe simulation (a larger number is refused, naming the limit)",
     "seed": _SEED,
     "stack": ("serving stack profile: trtllm-0.x | vllm-0.x | sglang-0.x | pytorch-mtia, a versioned engine name "
-              "(vllm-0.12.0) or a stack YAML: KV-memory rule, scheduler, batch limit [the part's vendor's: trtllm-0.x "
+              "(vllm-0.12.0) or a stack YAML: KV-memory rule, scheduler, token budget [the part's vendor's: trtllm-0.x "
               "on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi, pytorch-mtia (an ASSUMPTION profile) on MTIA]"),
 }
 RECSYS = {

@@ -166,9 +166,9 @@ def serve_plan(
     seed: SeedOption = 0,
     stack: str | None = typer.Option(None, "--stack", help="serving stack profile: trtllm-0.x | vllm-0.x | "
                                      "sglang-0.x | pytorch-mtia, a versioned engine name (vllm-0.12.0) or a stack "
-                                     "YAML: KV-memory rule, scheduler, batch limit [the part's vendor's: trtllm-0.x on "
-                                     "NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi, pytorch-mtia (an ASSUMPTION "
-                                     "profile) on MTIA]"),
+                                     "YAML: KV-memory rule, scheduler, token budget [the part's vendor's: trtllm-0.x "
+                                     "on NVIDIA, vllm-0.x on AMD / TPU, sglang-0.x on Gaudi, pytorch-mtia (an "
+                                     "ASSUMPTION profile) on MTIA]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Capacity search: fewest accelerators (TP, replicas, batch cap, dtype, disaggregation) meeting the SLOs."""
