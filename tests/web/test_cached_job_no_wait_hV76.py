@@ -1,6 +1,7 @@
 """hV76: a long request whose answer is cached is born a done job; hB76's wait for a quick refusal
 (`Job.quick_refusal`) waited on it the whole `QUICK_REFUSAL_S` all the same (its `finished` event was set only by a
-run), so every cached job answered 0.3 s late. Here the wait is raised to 5 s, so the bug reads as 5 s."""
+run), so every cached job answered 0.3 s late; the wait was raised to 5 s here, so the bug read as 5 s. hB77 removed
+the wait (`jobs.check_input` decides a refusal before the job is queued): a cached answer still skips that check."""
 
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ def _quick_run(request: Any, progress: Any = None) -> _Answer:
 def test_a_cached_job_answers_without_the_refusal_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jobs_module, "run", _quick_run)
     with TestClient(create_app(), raise_server_exceptions=False) as fresh:
-        fresh.app.state.jobs.refusal_wait_s = WAIT_S  # type: ignore[attr-defined]
         first = fresh.post("/api/serve-plan", json=SERVE_PLAN)
         assert first.status_code == 202, first.text  # (run and done within the wait: no refusal, a 202)
         deadline = time.monotonic() + 10

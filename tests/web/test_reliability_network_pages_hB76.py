@@ -126,10 +126,9 @@ def test_the_network_page_says_the_fabrics_load_balancing(live_server: str, brow
 ])
 def test_a_job_its_command_refuses_at_once_is_a_400(command: str, body: dict[str, Any], words: str) -> None:
     """serve-plan (always a job) of an unknown model answered 202 and a job to poll, whose status was then 'failed'
-    with the line: every other command refuses such input with a 400 at once. The wait is raised here so that a busy
-    machine cannot make the test flaky; the job's line is the CLI's (it is the runner's own)."""
+    with the line: every other command refuses such input with a 400 at once. The job's line is the CLI's (it is the
+    runner's own); hB77: decided before the job is queued, with no wait to raise (`jobs.check_input`)."""
     with TestClient(create_app(), raise_server_exceptions=False) as fresh:
-        fresh.app.state.jobs.refusal_wait_s = 30.0  # type: ignore[attr-defined]
         response = fresh.post(f"/api/{command}", json=body)
     assert response.status_code == 400, response.text
     assert words in response.json()["detail"]
@@ -170,7 +169,6 @@ def test_a_running_or_queued_job_is_cancelled(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(jobs_module, "run", _slow_run)
     with TestClient(create_app(), raise_server_exceptions=False) as fresh:
         fresh.app.state.jobs.workers = 1  # type: ignore[attr-defined]  # (the pool is made on first use)
-        fresh.app.state.jobs.refusal_wait_s = 0.0  # type: ignore[attr-defined]
         running = fresh.post("/api/serve-plan", json=SERVE_PLAN).json()
         queued = fresh.post("/api/serve-plan", json={**SERVE_PLAN, "rate": 3.0}).json()
         _poll(fresh, running["poll"], lambda job: job["status"] == "running" and job["progress"] > 0)

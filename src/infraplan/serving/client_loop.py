@@ -70,6 +70,7 @@ import math
 
 import numpy as np
 
+from infraplan.serving import run_progress
 from infraplan.serving.loop_stepping import IDLE, TOP, engine_policy, fcfs_path
 from infraplan.serving.pair_loop import PoolSpec, SteppedEngine, pool_tables
 from infraplan.serving.serving_engine import EngineResult
@@ -142,6 +143,7 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
     pending = sorted((arrival[k], k) for k in range(min(clients, n)))  # sent, not yet given to the engine
     known = engine.arr_open
     key = 0.0  # the time up to which the engine is told every arrival
+    tally = run_progress.current()  # (None: nobody asked)
     while True:
         if pending and pending[0][0] <= key:
             given = []
@@ -161,6 +163,8 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
                 window.sent(k + clients, sent)
             else:  # its client's last
                 window.ended(engine.finish[j])
+        if tally is not None and engine.log:
+            tally.ended(len(engine.log))
         engine.log.clear()
         if engine.held and not window.open:
             engine.release()

@@ -52,6 +52,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from infraplan.serving import run_progress
 from infraplan.serving.adp_balance import BalanceGate
 from infraplan.serving.client_loop import next_request_s
 from infraplan.serving.decode_book import DecodeBook
@@ -120,11 +121,14 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     cuts = window.cuts if window is not None else cuts
     cut = cuts[0] if cuts else math.inf  # the next window cut (inf once all are passed)
     marks: list[float] = []  # the work at each cut passed
+    tally = run_progress.current()  # (None: nobody asked)
 
     def end(r: Rank, j: int) -> None:  # request j left rank r at `clock`: its client sends the next one
         nonlocal done, cut
         finish[j] = clock
         done += 1
+        if tally is not None:
+            tally.ended(1)
         if clients > 0 and j + clients < n:
             arr[j + clients] = (next_request_s(book.kept_first.get(j, first[j]), clock, float(decode_steps[j]),
                                                round_trip_s, True) if lag else clock + round_trip_s)

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.serving import run_progress
 from infraplan.serving.engine_loop import engine_steps
 from infraplan.serving.fcfs_loop import fcfs_steps
 from infraplan.serving.llm_iteration import Deployment, IterationCost
@@ -211,6 +212,7 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
     version = [0] * len(engines)
     events: list[tuple[float, int, int, int]] = []  # (time, 0 leap / 1 other, engine, version; < 0: module docstring)
     heappush, heappop, nextafter, inf = heapq.heappush, heapq.heappop, math.nextafter, math.inf
+    tally = run_progress.current()  # (None: nobody asked)
 
     def post(e: int, t: float, k: int) -> None:
         heappush(pending[e], (t, k))
@@ -303,6 +305,8 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
                 elif window.noted(sent):  # its client's last: the window ends here unless an earlier end comes
                     heappush(events, (sent, -3, 0, 0))  # (before any other event at that time)
             if log:
+                if tally is not None:  # both pools' ends (and the padding's: the share stops at 1)
+                    tally.ended(len(log))
                 log.clear()
             if need is None:
                 break

@@ -39,6 +39,7 @@ from infraplan.serving import (
     disaggregated,
     mla_decode,
     request_intake,
+    run_progress,
     speculative,
     wide_ep_lockstep,
 )
@@ -106,6 +107,7 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
     engine = pool_engine(dep.stack)
     scheduler = request_intake.loop_scheduler(engine, dep.speculative_tokens)  # SGLang's drafts: prefill-first
     client_engine = (np.arange(n) % clients) % engines if clients > 0 else None
+    tally = run_progress.current()  # (None: nobody asked)
     for e in range(engines if clients > 0 else min(engines, n)):
         # open loop: every engines-th request from e, a strided view (the values an index array would copy)
         idx = np.flatnonzero(client_engine == e) if client_engine is not None else slice(e, None, engines)
@@ -120,6 +122,8 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
             r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
                                 dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
                                 scheduler=scheduler, kv_admission=engine.kv_admission, cuts=cuts)
+            if tally is not None:  # its requests, ended (a stepped closed loop counts its own as they end)
+                tally.ended(len(r.finish_s))
         first[idx], finish[idx] = r.first_token_s, r.finish_s
         if watch is not None:
             watch(idx, first, finish)
@@ -223,6 +227,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     watch = None if stop_over is None or clients > 0 or ttft_slo_s is None or tpot_slo_s is None else MissWatch(
         colocated_times(dep.stack, dep.speculative_tokens, deployment["front_end_s"], arrival, out, steps),
         (ttft_slo_s, tpot_slo_s), stop_over)
+    run_progress.expect(len(arrival))  # the pool's pass begins (`serving.run_progress`)
     pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag, cuts=cuts),  # wide EP
                                               cost, dep, blocks, arrival, inp - hit, hit, steps,
                                               dep.replicas * dep.engines_per_replica, clients, gap_s, lag, cuts, watch)
@@ -325,6 +330,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     cuts: list[float] = []  # closed loop: each pool's window rate instead (`serving.window_marks`)
     window = None  # closed loop: the pair's window (`window_marks.closed_window`), its served rate read over it
     split: int | None = None  # `wait_split`'s count
+    run_progress.expect(2 * len(inp))  # both pools' passes begin (`serving.run_progress`)
     if clients > 0:  # one pass over both pools (`serving.pair_loop`)
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
         sent, pre_run, dec_run = closed_pair_loop(

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.serving import request_intake
+from infraplan.serving import request_intake, run_progress
 from infraplan.serving.adp_balance import BalanceGate, balance_of
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import IterationCost
@@ -209,6 +209,7 @@ def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: An
                              cuts)
     engine_of = engine_of_requests(len(arrival), engines, clients)
     wait_s = 0.0
+    run_progress.expect(PASSES * len(arrival))  # the measuring passes' (`serving.run_progress`)
     for _ in range(PASSES):
         pool = run_pool(waiting(cost, wait_s), dep, blocks, arrival, prefill, cached, steps, engines, clients)
         wait_s = decode_wait_s(cost, dep.token_budget, pool.first_token_s, pool.finish_s, prefill, cached, steps,

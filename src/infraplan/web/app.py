@@ -6,8 +6,8 @@ Endpoints (OpenAPI at /openapi.json; its reference page at /docs, rendered here:
   fleet-mix's in `web/fleet_mix.py`), the 200 response its typed result (the model `infraplan schema COMMAND`
   prints), what `infraplan COMMAND --json` prints. Scenarios and fleet-mix specs are shipped presets by name or
   uploaded specs (web/scenarios.py, web/fleet_mix.py), never server paths.
-  Long work (`jobs.is_long`) answers 202 with a job; `GET /api/jobs/{id}` polls it (a job its command refuses at
-  once answers 400 with the line, `jobs.QUICK_REFUSAL_S`).
+  Long work (`jobs.is_long`) answers 202 with a job; `GET /api/jobs/{id}` polls it (input its command refuses
+  answers 400 with the line, checked before the job is queued: `jobs.check_input`).
 - `POST /api/{command}/cli`: the equivalent `infraplan` command line ("copy as CLI command").
 - `GET /api/catalog`, `/api/catalog/{kind}`, `/api/catalog/{kind}/{name}`: shipped presets with their sources;
   `GET /api/scenarios`: the shipped example scenarios that `plan` and `compare` take by name (web/scenarios.py);
@@ -213,9 +213,7 @@ def _add_command(app: FastAPI, name: str, request_cls: type[WebRequest], cache: 
     def run_command(body: request_cls) -> Response:  # type: ignore[valid-type]
         request: WebRequest = body
         if is_long(request):
-            job = jobs.submit(request)
-            if (refusal := job.quick_refusal(jobs.refusal_wait_s)) is not None:
-                raise InputError(refusal)  # 400 with the command's line, as inline work answers it (hB76)
+            job = jobs.submit(request)  # InputError (400) for input its command refuses, before it is queued (hB77)
             return Response(_job_json(job), status_code=202, media_type="application/json")
         return Response(cache.compute(request), media_type="application/json")
 

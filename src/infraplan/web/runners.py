@@ -44,6 +44,7 @@ from infraplan.raised_warnings import raised_warnings
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
 from infraplan.results import Result, with_warnings
+from infraplan.serving import run_progress
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
@@ -159,6 +160,13 @@ def serve_requests(r: ServeRequest) -> int | None:
 
 
 def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
+    """`serve`; `progress` hears the share of its requests simulated and may stop the run (`serving.run_progress`;
+    an image run reports none)."""
+    with run_progress.reporting(progress):
+        return _served(r)
+
+
+def _served(r: ServeRequest) -> Result:
     return serving_with_fabric_note(estimate_serving(
         ref(r.model), ref(r.system), r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype,
         offline=r.offline, rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=ref(r.workload),
