@@ -162,9 +162,18 @@ def recipe_key(shape: TransformerShape) -> str:
 
 
 def recipe_note(stack: _Carrier) -> str | None:
-    """The `train` note of the recipe a stack carries: which settings a user of the stack gets for the model."""
+    """The `train` note of the recipe a stack carries: which settings a user of the stack gets for the model.
+    The recipe's settings that the stack no longer holds (a caller set its own after applying the recipe, as the
+    frontier validation rows' performance configurations do: H021 runs CUDA graphs and TE's loss where its recipe
+    sets graphs off and the native loss) are said with the value run, not the recipe's (hF77)."""
     recipe = next((r for r in stack.model_recipes if r.model == stack.recipe_model), None)
     if recipe is None:
         return None
-    return (f"stack {stack.name} runs {recipe.model} with its own recipe's settings: "
-            f"{recipe.describe() or 'none beyond the stack defaults'} ({recipe.source})")
+    replaced = {k: getattr(stack, k) for k, v in recipe.settings().items() if getattr(stack, k, v) != v}
+    kept = recipe.model_copy(update=dict.fromkeys(replaced)).describe()
+    note = (f"stack {stack.name} runs {recipe.model} with its own recipe's settings: "
+            f"{kept or 'none beyond the stack defaults'} ({recipe.source})")
+    if replaced:
+        run = recipe.model_copy(update={k: replaced.get(k) for k in recipe.settings()})
+        note += f"; this run sets instead: {run.describe()}"
+    return note
