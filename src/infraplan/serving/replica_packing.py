@@ -129,9 +129,14 @@ def replica_starts(pools: Sequence[tuple[int, int]], unit: int, domain: int) -> 
 
 def aligned_gpus(pools: Sequence[tuple[int, int]], unit: int, domain: int) -> int:
     """The accelerators replicas of (count, PP) stage groups of `unit`, pool after pool, hold placed at
-    `replica_starts`: a domain held whole unless its room fits a further group (module docstring, "Replicas")."""
-    if unit > domain:  # a group spanning domains: its own accelerators
+    `replica_starts`: a domain held whole unless its room fits a further group (module docstring, "Replicas").
+    A group dividing the domain strands nothing, so the replicas hold their own; one pool is counted a period of its
+    placement at a time (`_one_pool_held`): serve-plan asks it of each option's replica bound, millions of replicas
+    at a rate no limit admits (hW77: `serve-plan --rate 1e8` took 133 s here to say none fits 8 GPUs)."""
+    if unit > domain or not strands(unit, domain):  # a group spanning domains, or one dividing it: its own
         return sum(n * pp * unit for n, pp in pools)
+    if len(pools) == 1:
+        return _one_pool_held(pools[0][0], pools[0][1], unit, domain)
     per = domain // unit
     used: dict[int, int] = {}  # groups per domain
     pps = [pp for replicas, pp in pools for _ in range(replicas)]
@@ -139,6 +144,36 @@ def aligned_gpus(pools: Sequence[tuple[int, int]], unit: int, domain: int) -> in
         for slot in range(start, start + pp):
             used[slot // per] = used.get(slot // per, 0) + 1
     return sum(g * unit if g < per else domain for g in used.values())
+
+
+def _one_pool_held(replicas: int, pp: int, unit: int, domain: int) -> int:
+    """`aligned_gpus` of one pool of `replicas` x `pp` groups, walked replica by replica until the next free slot's
+    place in its domain repeats, then that period's domains counted at once: where a replica starts depends only on
+    that place (`_start_at`), and the slots below the next free one in its domain are all used (a replica skips only
+    to a domain edge), so each period fills the same domains alike. At most `domain // unit` replicas are walked."""
+    per = domain // unit
+
+    def held(used: int) -> int:
+        return used * unit if used < per else domain
+
+    cursor = done = placed = 0  # next free slot; accelerators of the domains left behind; replicas placed
+    seen: dict[int, tuple[int, int, int]] = {}
+    while placed < replicas:
+        if cursor % per in seen:  # a period: (placed, cursor, done) then and now
+            then = seen.pop(cursor % per)
+            periods = (replicas - placed) // (placed - then[0])
+            placed, cursor, done = (placed + periods * (placed - then[0]), cursor + periods * (cursor - then[1]),
+                                    done + periods * (done - then[2]))
+            seen.clear()
+            continue
+        seen[cursor % per] = (placed, cursor, done)
+        start = _start_at(cursor, pp, per)
+        end = start + pp
+        for d in range(cursor // per, end // per):  # the domains this replica leaves behind
+            low, high = max(start, d * per), min(end, (d + 1) * per)
+            done += held((cursor - d * per if d == cursor // per else 0) + max(0, high - low))
+        cursor, placed = end, placed + 1
+    return done + (held(cursor % per) if cursor % per else 0)
 
 
 def stage_unit(dep: Deployment) -> int:

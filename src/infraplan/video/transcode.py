@@ -325,7 +325,9 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
     })
     if daily_hours is not None:
         needed = daily_hours / 24.0 * peak_to_average
-        devices = math.ceil(needed / streams - 1e-9) if needed > 0 else 0
+        # at least one device for any ingest, as fleet-mix and plan buy one (hW77: 1e-9 h/day gave 0 devices,
+        # 0 W, where fleet-mix bought 1 MSVP); the 1e-9 keeps an exact multiple from rounding up
+        devices = max(1, math.ceil(needed / streams - 1e-9)) if needed > 0 else 0
         r["fleet"] = {"daily_hours": daily_hours, "peak_to_average": peak_to_average,
                       "concurrent_streams": needed, "devices": devices,
                       "power_w": devices * r["platform_power_w"],
