@@ -71,7 +71,7 @@ RESULT_TYPES: dict[str, str] = {
     "VideoEstimate": "infraplan.video.results:VideoEstimate",
     "FacilityReport": "infraplan.facility.results:FacilityReport",
     "CampusPlan": "infraplan.planning.results:CampusPlan",
-    "FleetMixResult": "infraplan.planning.results:FleetMixResult",
+    "FleetMixResult": "infraplan.planning.fleet_mix_results:FleetMixResult",
     "ScenarioPlan": "infraplan.planning.scenario_results:ScenarioPlan",
     "ScenarioComparison": "infraplan.planning.scenario_results:ScenarioComparison",
     "SweepRun": "infraplan.sweep.results:SweepRun",
@@ -99,7 +99,8 @@ if TYPE_CHECKING:  # static checkers see the real objects; at run time they load
     from infraplan.planning.campus import plan_campus
     from infraplan.planning.compare import compare_scenarios
     from infraplan.planning.fleet_mix import plan_fleet
-    from infraplan.planning.results import CampusPlan, FleetMixResult
+    from infraplan.planning.fleet_mix_results import FleetMixResult
+    from infraplan.planning.results import CampusPlan
     from infraplan.planning.scenario import plan_scenario
     from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
     from infraplan.recsys.estimate import estimate_recsys

@@ -21,7 +21,7 @@ def test_used_devices_buy_whole_servers() -> None:
 
 def _pool(used: int, g: int, per_device: float | None) -> dict[str, Any]:
     bought = whole_server_devices(used, g)
-    return {"used": used, "devices_bought": bought, "servers": bought // g,
+    return {"pool": f"p{g}", "device": "d", "used": used, "devices_bought": bought, "servers": bought // g,
             **{k: None if per_device is None else per_device * bought for k in FIGURES}}
 
 
@@ -34,3 +34,4 @@ def test_an_unused_pool_without_a_price_leaves_the_totals_priced() -> None:
     totals = _totals([_pool(9, 8, 10.0), _pool(3, 4, None)])
     assert (totals["devices"], totals["devices_bought"], totals["servers"]) == (12, 20, 3)
     assert all(totals[k] is None for k in FIGURES)
+    assert totals["capex_unpriced_parts"] == ["servers of pool p4 (d)"]  # hK2-77: the parts a priced sum leaves out

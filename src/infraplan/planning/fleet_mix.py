@@ -21,8 +21,9 @@ figure, or above it where an LLM share's re-search (fleet_mix_llm.llm_share) fre
 A pool's power and money per device are planning/fleet_pool_money.py's (the power chain, the one cost model); a
 service's capacity per device is planning/pool_capacity.py's (recsys, video) or fleet_mix_llm.py's (LLM). A pool
 with neither price is planned on objective `power` with its capex and TCO null (`cost_reason`, as `infraplan plan`
-does); objective `tco` refuses it in one line. The GPU-only baseline re-solves with GPU pools only (unlimited), and
-video on CPU pools: A100/H100 have no NVENC encoder. An infeasible programme is explained by its elastic
+does; the priced parts' sums beside them, `capex_priced_usd`, hK2-77); objective `tco` refuses it in one line.
+The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
+encoder. An infeasible programme is explained by its elastic
 relaxation: the least total relative shortfall and the pools it fills.
 """
 
@@ -58,6 +59,7 @@ from infraplan.planning.fleet_mix_llm import (
     llm_share,
     llm_shares,
 )
+from infraplan.planning.fleet_mix_results import FleetMixResult
 from infraplan.planning.fleet_pool_money import FIGURES as FIGURES  # re-exported
 from infraplan.planning.fleet_pool_money import (
     CostsAt,
@@ -74,7 +76,6 @@ from infraplan.planning.fleet_pool_money import fleet_totals as _totals
 from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.llm_precision import mixed_precision_notes, option_ran
 from infraplan.planning.pool_capacity import device_kind, labelled_notes, pool_option
-from infraplan.planning.results import FleetMixResult
 from infraplan.planning.scenario_bound import SEARCH_COUNTS_MAX, found_text, kept
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,

@@ -58,13 +58,17 @@ def fleet_pool_money(spec: FleetSpec, pool: PoolSpec, devices: int | None = None
 def per_device_costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
     """Per device: peak IT and facility power (the power chain's, the load its electricity is billed on), yearly
     TCO, its energy part, operational, embodied (None: no figure) and total tCO2e per year, capex and the $ per
-    device-hour (money None for a pool without a price)."""
+    device-hour (money None for a pool without a price); the capex and TCO of its priced parts (hK2-77, `plan`'s
+    capex_priced_usd / tco_priced_usd_per_year: without a price the network and facility, the servers at $0, as
+    `cost_overrides` prices them; with one, capex and TCO)."""
     n = money.devices
     power = {"power_w": money.it_w / n, "facility_power_w": money.facility_w / n,
              "energy_usd_per_year": money.annual.opex_breakdown_usd_per_year["electricity"] / n,
              "co2_t_per_year": money.co2_t_per_year / n,
              "embodied_co2_t_per_year": None if (e := money.embodied_co2_t_per_year) is None else e / n,
-             "total_co2_t_per_year": None if (t := money.total_co2_t_per_year) is None else t / n}
+             "total_co2_t_per_year": None if (t := money.total_co2_t_per_year) is None else t / n,
+             "capex_priced_usd": sum(v for k, v in money.capex_usd.items() if priced or k != "servers") / n,
+             "tco_priced_usd_per_year": money.annual.tco_usd_per_year / n}
     if not priced:
         return {**power, "tco_usd_per_year": None, "capex_usd": None, "usd_per_device_hour": None}
     return {**power, "tco_usd_per_year": money.annual.tco_usd_per_year / n,
@@ -106,7 +110,7 @@ def whole_server_devices(used: int, g: int) -> int:
 
 
 FIGURES = ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year", "co2_t_per_year",
-           "embodied_co2_t_per_year", "total_co2_t_per_year")
+           "embodied_co2_t_per_year", "total_co2_t_per_year", "capex_priced_usd", "tco_priced_usd_per_year")
 
 
 def bought_pools(spec: FleetSpec, rows: list[dict[str, Any]], at: list[int],
@@ -129,10 +133,13 @@ def bought_pools(spec: FleetSpec, rows: list[dict[str, Any]], at: list[int],
 
 def fleet_totals(pools: list[dict[str, Any]]) -> dict[str, Any]:
     """The fleet's devices used, servers and devices bought, and the figures of what is bought (pools summed; a
-    money figure is None where a pool used has no price)."""
+    money figure is None where a pool used has no price, the priced parts' sums leave its servers out and name them:
+    `capex_unpriced_parts`, as `plan`'s)."""
     totals: dict[str, Any] = {"devices": sum(p["used"] for p in pools),
                               "devices_bought": sum(p["devices_bought"] for p in pools),
-                              "servers": sum(p["servers"] for p in pools)}
+                              "servers": sum(p["servers"] for p in pools),
+                              "capex_unpriced_parts": [f"servers of pool {p['pool']} ({p['device']})" for p in pools
+                                                       if p["devices_bought"] and p["capex_usd"] is None]}
     for k in FIGURES:
         parts = [p[k] for p in pools if p["devices_bought"]]
         totals[k] = None if any(v is None for v in parts) else float(sum(parts))

@@ -332,7 +332,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 "capex_priced_usd", "fleet_value_priced_usd", "tco_priced_usd_per_year")}))
     warnings += past_lifetime(spec, pools)
     last = phase_rows[-1]
-    unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
+    unpriced = unpriced_reasons(pools, last.phase)
     band, basis = parts_band([r.device for r in pools if r.phase == last.phase and r.devices > 0], FACILITY_STACK,
                              "facility", "it_power", "the last phase's IT power", SCENARIO_NOT_VALIDATED)  # hE40
     return ScenarioPlan(
@@ -353,7 +353,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         excluded=excluded,
         warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
         wall_time_s=time.perf_counter() - start, published=dict(spec.published),
-        cost_reason="; ".join(unpriced) if unpriced else None,
+        cost_reason=unpriced,
         price_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0
                                                              and r.phase == last.phase for r in pools)
                              and (note := pool_note(p))) or None,
@@ -381,6 +381,14 @@ SCENARIO_NOT_VALIDATED = (
     "devices each service needs (its sizing model's error: training `train`'s band, LLM `serve-plan`'s, recsys and "
     "video none; not propagated here), the facility power's PUE (no validation case) and the money (one cost "
     "campaign: no band)")
+
+
+def unpriced_reasons(pools: list[ScenarioPoolRow], last: str) -> str | None:
+    """Every phase's pools without a price (hK2-77: the last phase's only, while one earlier makes capex null); a pool
+    out of the last phase (retired) names its phases: its servers are then left out of capex, not fleet value or TCO."""
+    phases = {r.pool: [q.phase for q in pools if q.pool == r.pool and q.cost_reason] for r in pools if r.cost_reason}
+    said = {p: "" if last in ph else f" (in {', '.join(ph)}: capex only)" for p, ph in phases.items()}
+    return "; ".join(dict.fromkeys(f"{r.cost_reason}{said[r.pool]}" for r in pools if r.cost_reason)) or None
 
 
 def _total(values: list[float | None]) -> float | None:

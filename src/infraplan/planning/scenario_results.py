@@ -269,8 +269,10 @@ class ScenarioPlan(Result):
                                "run), seconds")
     tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
     published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")
-    cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price "
-                                    "(objective power or carbon plans them; a pool's price_usd_per_device prices them)")
+    cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price in any "
+                                    "phase (capex is null where one is in any phase, fleet value and TCO where one is "
+                                    "in the last; objective power or carbon plans them; a pool's "
+                                    "price_usd_per_device prices them)")
     price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
     figures_note: str | None = Field(None, description="pools used (any phase) whose accelerator's figures are "
                                      "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")

@@ -28,13 +28,8 @@ from infraplan.network.rail_leaves import with_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.campus import check_fleet_options, plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, plan_share, tornado, vary_ranges, vary_warnings
-from infraplan.planning.results import (
-    CampusPlan,
-    FleetMixResult,
-    FleetSitesResult,
-    SearchRunResult,
-    TrainingRunResult,
-)
+from infraplan.planning.fleet_mix_results import FleetMixResult
+from infraplan.planning.results import CampusPlan, FleetSitesResult, SearchRunResult, TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
 from infraplan.planning.search_run import estimate_with_run, run_flags, search_with_run, searched_top

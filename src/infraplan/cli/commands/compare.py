@@ -6,7 +6,7 @@ import typer
 
 from infraplan.cli.commands._fitted_table import ID, Col, print_fitted
 from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd, print_band, stage_bar
-from infraplan.cli.commands.plan import priced_parts_line
+from infraplan.cli.commands.plan import not_priced, priced_parts_line
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.scenario_results import ScenarioComparison
 
@@ -67,7 +67,7 @@ def render_comparison(c: ScenarioComparison) -> None:
                       None if same is None else [False] * len(names))  # (a re-plan's parts are not listed)
     for p in c.scenarios:
         if p.cost_reason:
-            console.print(f"{p.scenario}: capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
+            console.print(f"{p.scenario}: {not_priced(p)}: {p.cost_reason}", soft_wrap=True)
         if p.capex_unpriced_parts:
             console.print(f"{p.scenario}: {priced_parts_line(p)}", soft_wrap=True, markup=False, highlight=False)
         if p.price_note:

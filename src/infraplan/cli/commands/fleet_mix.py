@@ -17,11 +17,12 @@ from infraplan.cli.commands._output import (
     print_band,
 )
 from infraplan.cli.options import JsonFlag
-from infraplan.planning.results import FleetMixResult, FleetMixTotals
+from infraplan.planning.fleet_mix_results import FleetMixResult, FleetMixTotals
 
 
 def _print_totals(label: str, t: FleetMixTotals) -> None:
-    """Two lines (each under 100 columns): what is bought, then its power and money."""
+    """Two lines (each under 100 columns): what is bought, then its power and money; where a pool used has no price,
+    a third: the money of the priced parts and the servers it leaves out (as `plan`'s, hK2-77)."""
     bought = (f"{t.devices_bought:,} devices bought in {t.servers:,} server{'' if t.servers == 1 else 's'} "
               f"({t.devices:,} used)")  # whole servers, as facility --count houses them (hF2)
     money = (f"{fmt_rate(t.power_w, 'W')} peak IT ({fmt_rate(t.facility_power_w, 'W')} facility), capex "
@@ -29,6 +30,9 @@ def _print_totals(label: str, t: FleetMixTotals) -> None:
              f"{'' if t.tco_usd_per_year is None else '/year'}")
     console.print(f"{label}: {bought}", markup=False, highlight=False)
     console.print(f"  {money}", markup=False, highlight=False)
+    if t.capex_unpriced_parts:
+        console.print(f"  priced parts (no {', '.join(t.capex_unpriced_parts)}): capex {fmt_usd(t.capex_priced_usd)}, "
+                      f"TCO {fmt_usd(t.tco_priced_usd_per_year)}/year", markup=False, highlight=False, soft_wrap=True)
 
 
 def _llm_point(a: dict) -> str:

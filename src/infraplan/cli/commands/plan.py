@@ -55,6 +55,11 @@ def _owned(p: ScenarioPlan) -> str:
     return f" bought over the phases (fleet value {fmt_usd(p.fleet_value_usd)}{base})"
 
 
+def not_priced(p: ScenarioPlan) -> str:
+    """What a plan's cost_reason leaves null: capex alone where the unpriced pool left before the last phase."""
+    return "capex not priced" if p.tco_usd_per_year is not None else "capex and TCO not priced"
+
+
 def priced_parts_line(p: ScenarioPlan) -> str:
     """The money a plan with an unpriced pool still prices (hK77), as `facility` prints its capex_priced_usd:
     'priced parts (no servers of pool mi (mi300x)): capex $157 K, fleet value $157 K, TCO $21.7 K/year'."""
@@ -115,7 +120,7 @@ def render_plan(p: ScenarioPlan) -> None:
                           f"{fmt_rate(site.power_cap_w, 'W')} ({fmt_percent(site.utilisation)})")
     console.print(f"total ({last}): {_totals(p)}")
     if p.cost_reason:
-        console.print(f"capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
+        console.print(f"{not_priced(p)}: {p.cost_reason}", soft_wrap=True)
     if p.capex_unpriced_parts:
         console.print(priced_parts_line(p), soft_wrap=True, markup=False, highlight=False)
     if p.price_note:

@@ -37,7 +37,7 @@ RESULT_MODELS: dict[str, str] = {
     "reliability": "infraplan.facility.results:ReliabilityReport",
     "campus": "infraplan.planning.results:CampusPlan",
     "campus --fleet": "infraplan.planning.results:FleetSitesResult",
-    "fleet-mix": "infraplan.planning.results:FleetMixResult",
+    "fleet-mix": "infraplan.planning.fleet_mix_results:FleetMixResult",
     "sweep": "infraplan.sweep.results:SweepRun",
     "results": "infraplan.sweep.results:SweepQuery",
     "plan": "infraplan.planning.scenario_results:ScenarioPlan",
