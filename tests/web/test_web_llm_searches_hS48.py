@@ -54,7 +54,7 @@ def test_progress_counts_the_searches_and_the_bound_holds(monkeypatch: pytest.Mo
     assert llm_searches(spec) == [6, 6, 0, 0]
     seen: list[tuple[int, int]] = []
     plan_fleet(spec, progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(6, 14), (12, 14), (13, 14), (14, 14)]
+    assert seen == [(0, 14), (6, 14), (12, 14), (13, 14), (14, 14)]  # (0: the sizing begins, hR77)
     sizing = searched[:9]  # then the MILP's share re-searches (not counted before the run)
     assert sizing == [("h100-sxm", 30 / 2**k) for k in range(6)] + [("h200", 30), ("h200", 15), ("h200", 7.5)]
 

@@ -284,7 +284,9 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     also prove a lower bound on the optimum and report the gap (`solver.optimality_gap_fraction`; it prices every
     count of every used pool, so it is asked for: `--optimality-gap`).
 
-    `progress(done, total)` is called after each (service, pool) pair is sized, `search_plans`' convention (the
+    `progress(done, total)` is called as the sizing begins (0: the inputs are read and checked; hR77: the web's
+    `jobs.check_input` ran a fleet's first pair whole, its LLM searches included, in the request thread, and the job
+    ran it again) and after each (service, pool) pair is sized, `search_plans`' convention (the
     web's jobs turn it into their fraction done; the MILP after the last pair takes milliseconds), in steps: an
     LLM pair its most serve-plan searches (`llm_searches`: the whole rate and its halvings), any other pair one."""
     if not isinstance(spec, str | FleetSpec):  # a dict was an AttributeError deep inside (hK66)
@@ -306,6 +308,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     excluded = []
     steps = [max(1, n) for n in llm_searches(spec)]  # a pair's work: its most searches, else one estimate
     total = sum(steps)
+    if progress is not None:  # the inputs read, the sizing begins: told first (`web.jobs.check_input` stops there)
+        progress(0, total)
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
             opt = (llm_option(svc, pool.device, device_kind(pool), pool.name, pool.stack) if svc.kind == "llm"

@@ -84,7 +84,7 @@ from infraplan.serving.fcfs_state import (
 # numba's on-disk cache knows this file's stamp only, not the helpers and slots compiled into `fcfs_run` from
 # `fcfs_state`: that file's sha256 (first 16 hex digits), so that editing it means editing this line, which
 # recompiles (tests/serving/test_fcfs_compiled_hS72.py checks it)
-STATE_SHA256 = "9441c7aa618b905d"
+STATE_SHA256 = "0f87638d1bf7704b"
 
 
 def state_is_current(source: bytes) -> bool:

@@ -14,12 +14,14 @@ A job whose request is already cached is born done. The number of queued and run
 
 Refusal is decided before a job is queued (`check_input`, hB77): `submit` runs the command in the request's own thread
 up to its first progress report, where every runner has read and checked its input and its work begins (a search's
-first block of plans, serve-plan's first level, a plan's first stage, serve's first pool: `serving.run_progress`), and
-stops it there. Input the command refuses is the InputError's one line (HTTP 400), whatever the load; the job then
-runs from the start (the part before that report twice: 0.00-0.21 s warm; a search 0.03, serve-plan 0.12, a serve
-of 200,000 requests 0.09-0.21). A run that ends before any report (an image `serve`: <= 0.9 s for 200,000 images)
-is answered by the check, its job born done. hB76 waited 0.3 s for the job's own refusal: under load, or behind other
-jobs, the same input was a 202 and a failed job.
+first block of plans, the start of serve-plan's first level and of fleet-mix's sizing, a plan's first stage, serve's
+first pool: `serving.run_progress`), and stops it there. Input the command refuses is the InputError's one line (HTTP
+400), whatever the load; the job then runs from the start (the part before that report twice: 0.00-0.21 s warm; a
+search 0.03-0.5 s CPU, deepseek-v3 on 2,048 GB200 by memory 0.49; serve-plan and fleet-mix <= 0.03, hR77: they
+reported after their first level's layouts, 9.1 s for deepseek-v3 at fp8 and nvfp4 with MTP tried, and their first
+pair's searches, 1.5 s with an LLM service first; a serve of 200,000 requests 0.09-0.21). A run that ends before
+any report (an image `serve`: <= 0.9 s for 200,000 images) is answered by the check, its job born done. hB76 waited
+0.3 s for the job's own refusal: under load, or behind other jobs, the same input was a 202 and a failed job.
 """
 
 from __future__ import annotations
