@@ -34,6 +34,8 @@ which the decaying ratio lets the queue's head start (`leap_cap`), so leaps keep
 
 from __future__ import annotations
 
+import numpy as np
+
 INIT_RATIO = 0.7  # SGLANG_INIT_NEW_TOKEN_RATIO x schedule_conservativeness (1.0)
 MIN_FACTOR = 0.14  # SGLANG_MIN_NEW_TOKEN_RATIO_FACTOR: the floor is the start x this
 DECAY_STEPS = 600  # SGLANG_NEW_TOKEN_RATIO_DECAY_STEPS: from the start to the floor in this many decode batches
@@ -115,14 +117,15 @@ class OutputReserve:
         self.base, self.decays = self.init, 0
 
     def retracted(self, now: int, heap: list[int], n: int) -> None:
-        """After a preemption: the ratio over the decoding requests kept (`retract_decode`)."""
-        decoded = total = kept = 0
-        for k in heap:
-            if k < NEVER:
-                e, j = divmod(k, n)
-                kept += 1
-                total += self.max_new[j]
-                decoded += self.max_new[j] - (e - now)
+        """After a preemption: the ratio over the decoding requests kept (`retract_decode`). Tokens decoded: their
+        max_new_tokens less the iterations each has left, summed as whole numbers over the heap's keys at C speed
+        (hS2-77: a Python loop with a divmod a key; an SGLang serve-plan at --max-batch 16384 took 25.6 CPU s, now
+        19.5 s; the same sums, so the same ratio)."""
+        live = [k for k in heap if k < NEVER]
+        ends, rows = np.divmod(np.array(live, dtype=np.int64), n)  # (keys: iteration x n + request, < 2**63)
+        kept = len(live)
+        total = sum(map(self.max_new.__getitem__, rows.tolist()))
+        decoded = total - int(ends.sum()) + kept * now
         self.base, self.decays = min(1.0, (decoded * self.g + RETRACT_STEPS * kept) / (total * self.g + 1)), 0
 
     def leap_cap(self, k_max: int, head: int, need: int, now: int, n_dec: int, free: int, grow: list[int],

@@ -212,6 +212,9 @@ SERVE_PLAN = {
     "try_speculative": ("search every layout with and without the model's MTP module as the draft (DeepSeek-V3 / R1; "
                         "the stack must run it); ties go to plain decoding, the answer says which"),
     "max_batch": "batch caps to consider, sequences per engine, comma-separated",
+    "token_budget": ("tokens per iteration (chunked prefill) of every deployment tried, one attention-DP rank's, as "
+                     "serve --token-budget takes it [the stack's: 8192; vllm-0.x the batch cap above it; sglang-0.x by "
+                     "GPU memory, 16384 from 160 GiB, / attention DP]"),
     "max_gpus": "search limit, accelerators [the system's size]",
     "requests": "requests per probe simulation (a larger number is refused, naming the limit)",
     "seed": _SEED,

@@ -212,6 +212,7 @@ class ServePlanRequest(ModelOnSystemRequest):
     acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None
     try_speculative: bool = False
     max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)
+    token_budget: Tokens | None = None  # the stack's on the part, as `serve`'s (hS2-77)
     max_gpus: Accelerators | None = None
     disaggregation: bool = True
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_PROBE_REQUESTS)] = 1500

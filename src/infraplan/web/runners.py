@@ -179,7 +179,8 @@ def _served(r: ServeRequest) -> Result:
 def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Result:
     return search_capacity(ref(r.model), ref(r.system), r.rate, workload=ref(r.workload), input_len=r.input_len,
                            output_len=r.output_len, ttft_slo=r.ttft_slo, tpot_slo=r.tpot_slo,
-                           dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), percentile=r.percentile,
+                           dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), token_budget=r.token_budget,
+                           percentile=r.percentile,
                            max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed,
                            stack=ref(r.stack), kv_dtype=r.kv_dtype, speculative_tokens=r.speculative_tokens,
                            acceptance=r.acceptance, try_speculative=r.try_speculative,

@@ -158,6 +158,11 @@ def serve_plan(
                                          "decoding, the answer says which"),
     max_batch: str = typer.Option(",".join(map(str, BATCH_CAPS)), "--max-batch",
                                   help="batch caps to consider, sequences per engine, comma-separated"),
+    token_budget: int | None = typer.Option(None, "--token-budget", parser=TOKENS,
+                                            help="tokens per iteration (chunked prefill) of every deployment tried, "
+                                            "one attention-DP rank's, as serve --token-budget takes it [the stack's: "
+                                            "8192; vllm-0.x the batch cap above it; sglang-0.x by GPU memory, 16384 "
+                                            "from 160 GiB, / attention DP]"),
     max_gpus: int | None = typer.Option(None, "--max-gpus", parser=ACCELERATORS,
                                         help="search limit, accelerators [the system's size]"),
     no_disaggregation: bool = typer.Option(False, "--no-disaggregation", help="colocated deployments only"),
@@ -176,7 +181,8 @@ def serve_plan(
     with stage_bar(off=as_json) as tick:  # each PP level's searches and whole runs on stderr, as `plan`'s (hJ58)
         result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,
                                  ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=kinds,
-                                 batch_caps=caps, percentile=percentile, max_gpus=max_gpus, requests=requests,
+                                 batch_caps=caps, token_budget=token_budget, percentile=percentile,
+                                 max_gpus=max_gpus, requests=requests,
                                  disaggregation=not no_disaggregation, seed=seed, stack=stack, kv_dtype=kv_dtype,
                                  speculative_tokens=speculative_tokens, acceptance=acceptance,
                                  try_speculative=try_speculative, progress=tick)
