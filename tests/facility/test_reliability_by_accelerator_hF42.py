@@ -89,18 +89,30 @@ def test_an_nvl72_job_holds_whole_domains_and_loses_them_to_one_tray() -> None:
     gb = reliability_report("gb200", 16384, 54)
     one = reliability_report("gb200", 16384, 54, spare_trays_per_domain=1)
     assert (h100.scale_up_domain_gpus, h100.domains, h100.gpus_held) == (8, 2048, 16384)
-    assert (gb.scale_up_domain_gpus, gb.domains, gb.gpus_held) == (72, 228, 16416)
-    assert (one.domains, one.gpus_held, one.spare_trays_per_domain) == (241, 241 * 72, 1)  # 68 GPUs do the work
-    assert gb.expected_gpus_out_of_service == pytest.approx(228 * M * 72)
+    # hZ2 77: NeMo's --segment 16 lays 16,384 GPUs 64 a rack (network.placement): 256 domains, 2 trays of each free,
+    # where a restart re-forms a failed tray's segment (outage.layout_free_trays); one spare tray asked adds nothing
+    assert (gb.scale_up_domain_gpus, gb.domains, gb.gpus_held) == (72, 256, 18432)
+    assert (one.domains, one.gpus_held, one.spare_trays_per_domain) == (256, 256 * 72, 1)
+
+    def excess(k: int) -> float:  # E[(X - k)+], X ~ Poisson(M): a domain's trays in repair beyond k
+        return sum((j - k) * poisson.pmf(j, M) for j in range(k + 1, 60))
+
+    assert gb.expected_gpus_out_of_service == pytest.approx(256 * 72 * excess(2))
+    assert one.expected_gpus_out_of_service == gb.expected_gpus_out_of_service
     assert h100.expected_gpus_out_of_service == pytest.approx(2048 * 3.789 / 1000 / 24 * 321 / 419 * 72 * 8)
-    assert one.expected_gpus_out_of_service == pytest.approx(241 * 72 * (M - (1 - math.exp(-M))))
     assert gb.goodput == one.goodput == h100.goodput  # the job's interruptions: its GPUs, whatever the domain
-    held = [r.goodput_of_gpus_held or 0.0 for r in (h100, one, gb)]
-    assert held[0] > held[1] > held[2] > 0  # one spare tray beats whole spare domains at a 3-day repair
-    assert gb.goodput_of_gpus_held == pytest.approx(gb.goodput * 16384 / (16416 + 228 * M * 72))
-    longer = reliability_report("gb200", 16384, 54, repair_s=2 * DEFAULT_REPAIR_S)
-    assert longer.expected_gpus_out_of_service == pytest.approx(2 * (gb.expected_gpus_out_of_service or 0.0))
-    assert [n for n in gb.notes if "takes its whole domain out of the job's service" in n]
+    held = [r.goodput_of_gpus_held or 0.0 for r in (h100, gb)]
+    assert held[0] > held[1] > 0  # 2,048 idle GPUs in the racks' free trays
+    assert gb.goodput_of_gpus_held == pytest.approx(gb.goodput * 16384 / (18432 + 256 * 72 * excess(2)))
+    whole = reliability_report("gb200", 16416, 54)  # 228 racks of 18 trays (--segment 18): no tray free
+    assert (whole.domains, whole.gpus_held) == (228, 16416)
+    assert whole.expected_gpus_out_of_service == pytest.approx(228 * M * 72)
+    assert reliability_report("gb200", 16416, 54, spare_trays_per_domain=1).expected_gpus_out_of_service == (
+        pytest.approx(242 * 72 * (M - (1 - math.exp(-M)))))  # 68 GPUs do the work: ceil(16,416 / 68) = 242
+    longer = reliability_report("gb200", 16416, 54, repair_s=2 * DEFAULT_REPAIR_S)  # (linear with no tray free)
+    assert longer.expected_gpus_out_of_service == pytest.approx(2 * (whole.expected_gpus_out_of_service or 0.0))
+    assert [n for n in gb.notes if "leaves 2 free in each, where a restart re-forms a failed server's segment" in n]
+    assert [n for n in whole.notes if "takes its whole domain out of the job's service" in n]
     assert [n for n in h100.notes if "is its own scale-up domain" in n and "3 days (ASSUMPTION [U]" in n]
 
 

@@ -21,7 +21,8 @@ from infraplan.facility.spare_policy import plan_shrink_unit, policy_note, short
 
 UNIT, BUILT, DOMAINS, MU, REPAIR_S = 72, 10, 8, 0.5, 3 * 86400.0
 GPUS = DOMAINS * UNIT
-SYSTEM: Any = SimpleNamespace(generic=False, total_accelerators=BUILT * UNIT)
+NODE = SimpleNamespace(scale_up_domain=UNIT, accelerators_per_node=4, placement="fill")  # (hZ2 77: the layout)
+SYSTEM: Any = SimpleNamespace(generic=False, total_accelerators=BUILT * UNIT, system=SimpleNamespace(node=NODE))
 HOLD = {"expected_gpus_out_of_service": MU * DOMAINS * UNIT / BUILT, "domain_gpus": UNIT, "domains": DOMAINS}
 
 

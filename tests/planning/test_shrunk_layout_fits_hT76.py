@@ -49,6 +49,7 @@ def test_a_shrunk_plan_runs_on_the_racks_in_service() -> None:
 
 def test_train_tokens_prices_the_fitting_layout(capsys: pytest.CaptureFixture[str]) -> None:
     out = cli_json(capsys, [*TRAIN, "--json"])
-    assert out["goodput_with_repairs"] == pytest.approx(0.9132, abs=5e-4)  # base: 0.9427
+    assert out["goodput_with_repairs"] == pytest.approx(0.99168, abs=5e-4)  # base: 0.9427; 0.9132 until hZ2 77
+    # counted the 2 trays of each rack --segment 16 leaves free as spares (facility.outage.layout_free_trays)
     said = [n for n in out["notes"] if n.startswith("all the GPUs a shrunk job keeps")]
     assert len(said) == 1 and "448 of 480" in said[0]

@@ -33,9 +33,11 @@ def test_a_speed_does_not_depend_on_the_states_asked_before() -> None:
 
 def test_the_full_jobs_layout_is_kept_in_whole_shrink_units() -> None:
     """deepseek-v3 EP32 on 480 GPUs (NeMo's --segment 15: 60 a rack): of 448 kept, the full job's layout holds 7 racks
-    of 60 = 420 GPUs, 416 in whole EP32 shrink units (420 is no EP32 job); of 160, 2 racks = 120 -> 96."""
+    of 60 = 420 GPUs, 416 in whole EP32 shrink units (420 is no EP32 job); of 160, 2 racks = 120 -> 96; of 448 with 6
+    racks in service (hZ2 77: the racks bound too), 360 -> 352."""
     speed = shrunk_speed(_v3(480, 32, 1920), SYSTEM)
-    assert speed._as_laid(448) == 416 and speed._as_laid(160) == 96
+    assert speed._as_laid(448, 7) == 416 and speed._as_laid(160, 8) == 96
+    assert speed._as_laid(448, 6) == 352
     assert speed.unit == 60
 
 

@@ -42,7 +42,8 @@ def test_a_replica_wider_than_a_rack_is_laid_on_the_racks_in_service() -> None:
     assert speed(160, 4 * 72) > 0.6
     assert speed(160, 3 * 72) == 0.0
     run = training_run_totals(est, NVL72, 1e12)
-    assert run.goodput_with_repairs == pytest.approx(0.99001, abs=5e-5)  # base: 0.98775 (the job idle on 4 racks)
+    assert run.goodput_with_repairs == pytest.approx(0.99164, abs=5e-5)  # base: 0.98775 (the job idle on 4 racks)
+    # (0.99001 until hZ2 77 counted the 2 free trays of each rack --segment 16 leaves as spares)
 
 
 def test_the_plan_faster_on_fewer_gpus_is_named_and_priced_alike() -> None:

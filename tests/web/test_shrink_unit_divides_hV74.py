@@ -53,4 +53,6 @@ def test_the_default_unit_divides_a_job_of_part_domains_and_keeps_its_goodput() 
     for report, unit in ((default, 4), (small, 48)):
         assert report.goodput_with_repairs == reliability_report(
             NVL72, report.gpus, days=10, model="llama3-70b", shrink_unit_gpus=unit).goodput_with_repairs
-    assert default.goodput_with_repairs == pytest.approx(0.9929303096482982, rel=1e-12)  # the landed HEAD's figure
+    assert default.goodput_with_repairs == pytest.approx(0.9929318344646502, rel=1e-12)  # the landed HEAD's figure
+    # (0.9929303096482982 until hZ2 77: --segment 5 lays 20 GPUs 3 a rack, and the 3 trays each rack leaves free
+    # are spares to a restart, facility.outage.layout_free_trays)

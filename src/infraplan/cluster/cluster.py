@@ -34,7 +34,7 @@ from infraplan.cluster.host_share import (
 from infraplan.errors import InputError, close_names, wrong_kind
 from infraplan.network.clos_topology import ClosTopology
 from infraplan.network.collectives import Fabric
-from infraplan.network.placement import job_placement_unit
+from infraplan.network.placement import job_placement_unit, layout_refusal
 from infraplan.network.topology import build_topology
 
 if TYPE_CHECKING:
@@ -190,8 +190,8 @@ class Cluster:
         """This cluster for a job of `gpus` GPUs: its fabric prices each group where that job's ranks put it
         (`network.placement.job_placement_unit`, `network.fabric.group_domain`); itself for a job inside one
         domain. One twin per unit is kept, so the pricing caches keyed by the cluster find it again."""
-        base = self._base
-        unit = job_placement_unit(base.system.node, gpus)
+        base, kept = self._base, self._laid_unit
+        unit = (kept if gpus > kept else 0) if kept else job_placement_unit(base.system.node, gpus)
         if unit == 0:
             return base
         twin = base._placed_twins.get(unit)
@@ -201,9 +201,42 @@ class Cluster:
             twin.__dict__["_base"] = base
         return twin
 
+    def laid_as(self, unit: int) -> Cluster:
+        """This cluster whose `placed(gpus)` puts a job of more than `unit` GPUs `unit` a domain, whatever its count
+        (a shrunk restart keeping its full job's placement, its Slurm --segment: planning.shrunk_plan, hZ2 77); one
+        twin per unit, its placed twins the base's."""
+        base = self._base
+        if not unit:
+            return base
+        twin = base._laid_twins.get(unit)
+        if twin is None:
+            twin = base._laid_twins.setdefault(unit, Cluster(base.system, base.accelerator, base.generic, 0,
+                                                             base.outgrown))
+            twin.__dict__["_base"], twin.__dict__["_laid_unit"] = base, unit
+        return twin
+
+    def check_layout(self, gpus: int) -> None:
+        """One InputError line where the job's placement (`network.placement.domains_needed`) needs more scale-up
+        domains than this system has (a generic cluster is sized by the job)."""
+        domain = self.system.node.scale_up_domain
+        if self.generic or domain <= 1:
+            return
+        why = layout_refusal(self.system.node, gpus, -(-self.total_accelerators // domain), self.name,
+                             self.accelerator.device_word)
+        if why:
+            raise InputError(why)
+
     @cached_property
     def _base(self) -> Cluster:
         return self  # a placed twin's is set to the cluster it was placed from
+
+    @cached_property
+    def _laid_unit(self) -> int:
+        return 0  # `laid_as`'s twin: the unit every job beyond it is placed at
+
+    @cached_property
+    def _laid_twins(self) -> dict[int, Cluster]:
+        return {}
 
     @cached_property
     def _placed_twins(self) -> dict[int, Cluster]:

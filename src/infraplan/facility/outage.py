@@ -6,7 +6,9 @@ tray from another domain (NVLink does not leave the rack), so one failed tray ta
 job's service until it is repaired, unless the domain holds spare trays (`spare_trays_per_domain`: a named
 option, default 0, ASSUMPTION [U]: no published NVIDIA guidance on spare trays was found; NeMo's
 GB200 launcher runs 256- and 512-GPU jobs on 16 of a rack's 18 trays (network/placement.py), a divisibility
-rule, not a spares policy). Trays in repair in one domain at a random instant are Poisson with mean
+rule, not a spares policy, whose free trays a restart re-forms a segment on all the same: hZ2 77, `layout_free_trays`;
+and the job holds the domains its placement fills, `network.placement.domains_needed`: 480 GPUs at 15 trays a
+rack hold 8 racks, not ceil(480 / 72) = 7). Trays in repair in one domain at a random instant are Poisson with mean
 m = trays x tray failures per hour x repair hours (M/G/infinity, as planning/spares.py's nodes); the domains
 out of service are counted once per tray down beyond the domain's spares, domains x E[(X - k)+] (k = 0:
 domains x m, the node formula on the domain, so an 8-GPU server that is its own domain keeps the node
@@ -40,12 +42,15 @@ Table 5: 321 / 419); planning/spares.py sizes spares on it and `reliability` its
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from infraplan.catalog.reliability_loader import FailureRate, load_reliability
+from infraplan.catalog.schemas import Node
 from infraplan.errors import InputError
+from infraplan.network.placement import domains_needed, job_placement_unit
 from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 
 DEFAULT_REPAIR_S = 3 * SECONDS_PER_DAY
@@ -131,20 +136,31 @@ def domains_out_mean(domains, tray_failures_per_hour: float, trays: int, spare_t
     units = np.asarray(domains, dtype=np.float64)
     if spare_trays == 0:
         return units * (tray_failures_per_hour * trays) * repair_s / 3600.0
-    from scipy.stats import poisson  # here, not at the top: scipy.stats costs ~0.65 s to import (hL55), and only a
-    # spare-tray question reaches this line (facility, campus, reliability and train --tokens import this module)
-
     m = trays * tray_failures_per_hour * repair_s / 3600.0
-    excess = m * float(poisson.sf(spare_trays - 1, m)) - spare_trays * float(poisson.sf(spare_trays, m))
+    excess = poisson_excess(m, spare_trays)
     return units * max(excess, 0.0)
 
 
+def poisson_excess(mean: float, k: int) -> float:
+    """E[(X - k)+], X ~ Poisson(`mean`), summed over the tail term by term (all terms positive: no cancellation at a
+    small mean), to 12 standard deviations and 30 terms past the mean. hZ2 77: was scipy's m sf(k - 1) - k sf(k),
+    whose import (~0.65 s, hL55) `train --tokens` now pays for no spare-tray question (`layout_free_trays`)."""
+    if mean <= 0.0:
+        return 0.0
+    top = int(max(mean, k) + 12.0 * math.sqrt(mean) + 30.0)
+    log_mean = math.log(mean)
+    return math.fsum((j - k) * math.exp(j * log_mean - mean - math.lgamma(j + 1)) for j in range(k + 1, top + 1))
+
+
 def domain_hold(gpus: int, node_devices: int, unit_devices: int, spare_trays: int, rate_name: str,
-                rate: FailureRate, repair_s: float, device: str = "GPU") -> dict[str, Any]:
+                rate: FailureRate, repair_s: float, device: str = "GPU", node: Node | None = None) -> dict[str, Any]:
     """The hardware a job of `gpus` holds by scale-up domain, and the mean GPUs of it out of service at once
     (module docstring): its domains, their GPUs (spare trays and a part-used domain's idle servers included);
     the GPUs out are None where the rate cannot say which failures take a node out (a job rate without a mix).
-    `device`: what the job's devices are called in a refusal (`Accelerator.device_word`)."""
+    `device`: what the job's devices are called in a refusal (`Accelerator.device_word`). `node`: the system's,
+    whose placement (`network.placement.domains_needed`) sets the domains where its domain is the unit: the one
+    rule the step's placement prices (hZ2 77: 480 GPUs of gb200-nvl72-superpod at NeMo's --segment 15, 60 a rack,
+    hold 8 racks, not ceil(480 / 72) = 7); with spare trays at least ceil(gpus / working GPUs a domain)."""
     trays = domain_trays(unit_devices, node_devices)
     check_spare_trays(spare_trays, trays, "--spare-trays-per-domain")
     if spare_trays and trays == 1:
@@ -153,6 +169,11 @@ def domain_hold(gpus: int, node_devices: int, unit_devices: int, spare_trays: in
     if repair_s <= 0:
         raise InputError(f"repair time must be positive, got {repair_s:g} s")
     units = int(domains_used(gpus, node_devices, trays, spare_trays))
+    free = 0
+    if node is not None and node.scale_up_domain == unit_devices and trays > 1:
+        units = max(units, domains_needed(node, gpus))
+        free = layout_free_trays(node, gpus) if FREE_TRAYS else 0
+    spare_trays = max(spare_trays, free)
     try:
         share, _ = node_out_of_service_share(rate_name, rate)
     except InputError:
@@ -161,14 +182,38 @@ def domain_hold(gpus: int, node_devices: int, unit_devices: int, spare_trays: in
         tray_hour = rate.per_accelerator_hour * node_devices * share
         out = float(domains_out_mean(units, tray_hour, trays, spare_trays, repair_s)) * trays * node_devices
     return {"domain_gpus": trays * node_devices, "domain_trays": trays, "domains": units,
-            "gpus_held": units * trays * node_devices, "expected_gpus_out_of_service": out}
+            "gpus_held": units * trays * node_devices, "expected_gpus_out_of_service": out, "free_trays": free}
+
+
+FREE_TRAYS = True
+"""hZ2 77: the trays of its domains a job's placement leaves free count as its spare trays (`layout_free_trays`);
+False: a failed tray takes its domain out of the job's service whatever the placement leaves free."""
+
+
+def layout_free_trays(node: Node, gpus: int) -> int:
+    """Trays of each of a job's domains its placement leaves free (`network.placement.job_placement_unit`: NeMo's
+    --segment 16 of an NVL72 rack's 18 trays at 512 GPUs, 2; 15 at 480, 3; `fill` and 18-tray segments, 0; a job
+    inside one domain, the trays it does not use). A restart after a failed tray asks Slurm for the same segments
+    again, and the block's healthy trays hold one: the free trays work as spare trays (hL44's argument for an
+    instance smaller than its domain), so a domain leaves the job's service only while more of its trays are in
+    repair than are free. ASSUMPTION: the free trays run no other job (the system's spare domains are taken idle
+    alike, facility.spare_policy)."""
+    unit, per = job_placement_unit(node, gpus), node.accelerators_per_node
+    trays = node.scale_up_domain // per
+    used = -(-gpus // per) if not unit else max(node.scale_up_domain // unit, 1) * unit // per
+    return max(trays - used, 0)
 
 
 def domain_note(hold: dict[str, Any], spare_trays: int, repair_s: float, gpus: int, device: str = "GPU") -> str:
     """What a failure takes out of the job's service and what the job holds (`domain_hold`), one line. `device`:
     what one of the job's devices is called (`Accelerator.device_word`)."""
-    d, trays = hold["domain_gpus"], hold["domain_trays"]
-    if trays == 1:
+    d, trays, free = hold["domain_gpus"], hold["domain_trays"], int(hold.get("free_trays", 0))
+    if trays > 1 and free > spare_trays:
+        unit = (f"the {d}-{device} scale-up domain spans {trays} servers, of which the job's placement "
+                f"(network.placement: NeMo's --segment) leaves {free} free in each, where a restart re-forms a "
+                f"failed server's segment (ASSUMPTION: no other job runs on them): a domain is out only while more "
+                f"than {free} of its servers are in repair")
+    elif trays == 1:
         unit = f"each server ({d} {device}s) is its own scale-up domain: a failure takes one server out of service"
     elif spare_trays == 0:
         unit = (f"the {d}-{device} scale-up domain spans {trays} servers: a failed server takes its whole domain out "

@@ -249,6 +249,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     cluster = Cluster.resolve(system, purpose="a training job's reliability").for_gpus(gpus)
     sys_spec = cluster.system
     cluster.check_gpus(gpus)
+    cluster.check_layout(gpus)  # (the racks its placement holds: hZ2 77)
     if days <= 0:
         raise InputError(f"--days must be positive, got {days:g}")
     accelerator = cluster.accelerator.name
@@ -265,7 +266,8 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                           checkpoint_interval_s, server_accelerators=server_gpus)
     _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     hold = domain_hold(gpus, server_gpus, layout.packing_unit_accelerators,
-                       spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word)
+                       spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word,
+                       sys_spec.node)
     check_held_fits(cluster, gpus, hold, spare_trays_per_domain)
     out = hold["expected_gpus_out_of_service"]
     if shrink_unit_gpus is not None and not (1 <= shrink_unit_gpus <= gpus and gpus % shrink_unit_gpus == 0):

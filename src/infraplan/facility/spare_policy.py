@@ -46,6 +46,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.checkpoint_goodput import goodput
 from infraplan.limits import DEFAULT_NO_SPARE_POLICY, check_policy
+from infraplan.network.placement import fitting_gpus
 from infraplan.units import SECONDS_PER_DAY, counted, significant_text
 
 
@@ -95,6 +96,8 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
     if tail == 0.0:
         return None
     unit = max(1, min(int(shrink_unit_gpus), gpus))
+    node = cluster.system.node
+    laid_out = size == node.scale_up_domain  # (the hold's units are the domains the job's placement fills)
 
     def in_service(x: int) -> int:  # the GPUs of the job's units in service with x units out in the system
         return max(domains - max(x - spare, 0), 0) * size
@@ -102,12 +105,17 @@ def short_of_spares(cluster: Cluster, gpus: int, job: dict[str, Any], hold: dict
     def kept(x: int) -> int:  # the GPUs a shrunk job runs on with x units out in the system
         return min(min(in_service(x), gpus) // unit * unit, gpus)
 
+    def laid(x: int) -> int:  # of those, the most whose layout afresh fits the domains in service (hZ2 77)
+        return fitting_gpus(node, kept(x), unit, in_service(x) // size) if laid_out else kept(x)
+
     def running(x: int) -> float:  # the job's share of full-size throughput with x units out in the system
         if x <= spare:
             return 1.0
         if policy == "wait":
             return 0.0
-        return kept(x) / gpus if speed is None or kept(x) in (0, gpus) else speed(kept(x), in_service(x))
+        if speed is None or kept(x) == 0:
+            return laid(x) / gpus
+        return 1.0 if laid(x) == gpus else speed(kept(x), in_service(x))
 
     share = 1.0 - math.fsum(_pmf(x, mean) * (1.0 - running(x)) for x in states)
     per_s = mean / repair_s  # unit failures a second in the system: Little's law on the M/G/infinity mean

@@ -83,6 +83,36 @@ def domains_needed(node: Node, gpus: int) -> int:
     return -(-gpus // domain)
 
 
+def fitting_gpus(node: Node, gpus: int, step: int, domains: int) -> int:
+    """The most GPUs, at most `gpus` and in whole `step`s, whose layout afresh (`domains_needed`) fits `domains`
+    scale-up domains; 0 where none does (a shrunk restart launched anew on the domains in service, hT76)."""
+    step = max(1, int(step))
+    return next((g for g in range(int(gpus) // step * step, 0, -step) if domains_needed(node, g) <= domains), 0)
+
+
+def gpus_laid_as(node: Node, unit: int, gpus: int, domains: int) -> int:
+    """The GPUs of `gpus` a job laid out `unit` GPUs a domain (a larger job's placement kept: its Slurm --segment)
+    runs on `domains` scale-up domains: whole units, max(D // unit, 1) of them a domain, as `domains_needed` packs
+    them (hZ2 77: a 480-GPU job's 60 a rack on 7 racks runs 420, not the 480 that 504 GPUs in service hold). 0 for
+    a job inside one domain (unit 0)."""
+    if unit <= 0:
+        return 0
+    return min(int(gpus) // unit, int(domains) * max(node.scale_up_domain // unit, 1)) * unit
+
+
+def layout_refusal(node: Node, gpus: int, built: int, system: str, device: str = "GPU") -> str | None:
+    """Why a job of `gpus` cannot be laid out on a system of `built` scale-up domains (`domains_needed` above
+    them: NeMo's --segment of 11 trays for 440 GPUs takes 10 of gb200-nvl72-superpod's 8 racks), one line; None
+    where it fits."""
+    needed, unit = domains_needed(node, gpus), job_placement_unit(node, gpus)
+    if needed <= built:
+        return None
+    return (f"--gpus {gpus:,}: the job's ranks are placed {unit} {device}s a {node.scale_up_domain}-{device} NVLink "
+            f"domain (NeMo's GB200 launcher: Slurm --segment {unit // node.accelerators_per_node} nodes, "
+            f"network.placement), {needed:,} domains, and system {system} has {built:,}; give a count whose segments "
+            f"fit (a multiple of {node.scale_up_domain} fills whole domains)")
+
+
 def placement_notes(node: Node, gpus: int) -> list[str]:
     """One line saying where a job beyond one domain puts its ranks, when the system states a launcher's placement."""
     unit = job_placement_unit(node, gpus)

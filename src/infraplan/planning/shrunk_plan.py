@@ -16,7 +16,8 @@ ceil x micro-batch x DP sequences' step for the global batch's).
 aside), once for each replica count (cached): at the busiest replica's micro-batches with the plan's virtual stages
 and schedule, with those train chooses at that batch (an interleave whose rule the new count breaks: Megatron-Core
 wants micro-batches a multiple of PP, `training.schedule_models`), and at the next multiple of PP, the fastest
-taken; and on the GPUs the full job's layout keeps (`_as_laid`: its placement units on the domains in service),
+taken; and on the GPUs the full job's layout keeps (`_as_laid`: its placement units on the domains in service,
+priced at that placement, `Cluster.laid_as`; hZ2 77: before, the count was priced laid out afresh),
 where that is faster than the larger count laid out afresh (a restart may leave GPUs idle; hE2 76). Where all are
 refused (a schedule or memory rule at its micro-batches), the replicas' share (the assumption hR74 made for every
 state) and `refused` counts it. A deep pipeline pays for it: llama3-405b TP8 PP16 VPP4 DP128 on
@@ -36,7 +37,7 @@ from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import ReliabilityReport
 from infraplan.facility.spare_policy import plan_shrink_unit
-from infraplan.network.placement import domains_needed, job_placement_unit
+from infraplan.network.placement import domains_needed, fitting_gpus, gpus_laid_as, job_placement_unit
 from infraplan.training.estimate import estimate_training
 from infraplan.training.optimizer_models import checkpoint_bytes_per_param
 from infraplan.units import significant_text
@@ -54,7 +55,7 @@ class ShrunkSpeed:
         self.full: float | None = None
         self.stack, self.sharp, self.optimizer, self.dsa_stage = stack, sharp, optimizer, dsa_stage or "sparse"
         self.lora_rank, self.lora_targets = lora_rank, lora_targets
-        self.cache: dict[int, float] = {}
+        self.cache: dict[tuple[int, int], float] = {}  # (replicas, the placement unit priced) -> share
         self.refused: list[int] = []
         self.fewer: dict[int, tuple[int, float]] = {}  # kept GPUs -> (the fewer a restart runs on, x faster)
         self.unit: int | None = None  # the full job's placement unit (`_as_laid`)
@@ -68,21 +69,33 @@ class ShrunkSpeed:
         replica = int(c.tp) * int(c.cp) * int(c.pp)
         kept = min(int(kept), int(c.gpus))
         replicas = kept // replica
-        if replicas >= int(c.dp):
-            return 1.0
+        node = self._node()
+        domain = node.scale_up_domain
+        domains = -(-kept // domain) if in_service is None else max(int(in_service) // domain, -(-kept // domain))
+        if replicas >= int(c.dp) and (in_service is None or domains_needed(node, int(c.gpus)) <= domains):
+            return 1.0  # (all its GPUs, and the domains its layout holds: hZ2 77, 480 GPUs hold 8 racks, not 7)
         if replicas <= 0:
             return 0.0
-        laid = self._as_laid(kept) // replica
-        domain = self._node().scale_up_domain
-        domains = -(-kept // domain) if in_service is None else max(int(in_service) // domain, -(-kept // domain))
+        laid = self._as_laid(kept, domains) // replica
         fresh = self._fitting(replicas, replica, domains)
         if fresh < replicas and said:  # (fewer where all of them laid afresh need more domains)
             self.unfit[replicas * replica] = fresh * replica
-        for count in {fresh, laid} - {0} - set(self.cache):
-            self.cache[count] = self._share(count)
-        if laid and fresh == replicas and self.cache[laid] > self.cache[replicas] and said:  # (fewer GPUs, faster)
-            self.fewer[replicas * replica] = (laid * replica, self.cache[laid] / self.cache[replicas])
-        return max(self.cache.get(fresh, 0.0), self.cache.get(laid, 0.0))
+        fresh_share, laid_share = self._priced(fresh, None), self._priced(laid, self.unit)
+        if laid and fresh == replicas and laid_share > fresh_share and said:  # (fewer GPUs, faster)
+            self.fewer[replicas * replica] = (laid * replica, laid_share / fresh_share)
+        return max(fresh_share, laid_share)
+
+    def _priced(self, replicas: int, unit: int | None) -> float:
+        """`_share` of `replicas` laid out afresh (`unit` None) or at the full job's placement `unit` (`_as_laid`),
+        cached by the placement unit it prices (one estimate where the two coincide); 0 for none."""
+        if replicas <= 0:
+            return 0.0
+        gpus = replicas * int(self.config.tp) * int(self.config.cp) * int(self.config.pp)
+        placed = job_placement_unit(self._node(), gpus) if unit is None else (unit if gpus > unit else 0)
+        key = (replicas, placed)
+        if key not in self.cache:
+            self.cache[key] = self._share(replicas, None if unit is None else placed)
+        return self.cache[key]
 
     def _fitting(self, replicas: int, replica: int, domains: int) -> int:
         """The most replicas, at most `replicas` and in whole shrink units, whose layout afresh
@@ -93,29 +106,29 @@ class ShrunkSpeed:
         service keep 160, one replica, which --segment 10 lays on 4 racks, not the 3 that ceil(160 / 72) gave, so
         the job was priced idle there); 0 where none does. hT76: a 512-GPU job shrunk to 480 on 7 of its 8 racks was
         priced at NeMo's --segment 15 (60 GPUs a rack), 8 racks' worth."""
-        node = self._node()
-        step = max(1, plan_shrink_unit(self.config.tp, self.config.cp, self.config.pp, self.config.ep,
-                                       self.config.etp) // replica)
-        return next((r for r in range(replicas, 0, -step) if domains_needed(node, r * replica) <= domains), 0)
+        step = plan_shrink_unit(self.config.tp, self.config.cp, self.config.pp, self.config.ep, self.config.etp)
+        return fitting_gpus(self._node(), replicas * replica, max(step, replica), domains) // replica
 
     def _node(self) -> Any:
         if self.node is None:
             self.node = Cluster.resolve(self.system).system.node
         return self.node
 
-    def _as_laid(self, kept: int) -> int:
+    def _as_laid(self, kept: int, domains: int) -> int:
         """The GPUs of `kept` in whole placement units of the full job (`network.placement.job_placement_unit`, 64
         a rack under NeMo's GB200 launcher at 512 GPUs), in whole shrink units: the full job's layout on fewer
         domains, which a restart may take over a larger count laid out otherwise (hE2 76: deepseek-v3 EP32 on 7
         racks in service, 480 GPUs would take --segment 15, 60 a rack, its EP groups across rack edges, 2.1x the
-        step of 448 at 64 a rack; a restart may always leave GPUs idle). 0 where nothing is laid out."""
+        step of 448 at 64 a rack; a restart may always leave GPUs idle). At most max(D // unit, 1) units on each of
+        the `domains` in service (hZ2 77: a 480-GPU job's 60 a rack on 7 racks, 420, not 480); `_priced` prices the
+        count at this unit. 0 where nothing is laid out."""
         c = self.config
         if self.unit is None:
             self.unit = job_placement_unit(self._node(), int(c.gpus))
         if not self.unit:
             return 0
         step = plan_shrink_unit(c.tp, c.cp, c.pp, c.ep, c.etp)
-        return kept // self.unit * self.unit // step * step
+        return gpus_laid_as(self._node(), self.unit, kept, domains) // step * step
 
     def fewer_note(self, device: str = "GPU") -> str | None:
         """One line where a shrunk restart runs on fewer GPUs than it keeps: faster (`_as_laid`), or all of them laid
@@ -131,7 +144,9 @@ class ShrunkSpeed:
                         + ", ".join(f"{fit:,} of {kept:,}" for kept, fit in sorted(self.unfit.items(), reverse=True)))
         return "; ".join(said) or None
 
-    def _share(self, replicas: int) -> float:
+    def _share(self, replicas: int, unit: int | None = None) -> float:
+        """The share of the full plan's tokens a second on `replicas` (module docstring), laid out afresh or, with
+        `unit`, at that placement unit (the full job's, `_as_laid`; 0: inside one domain)."""
         c = self.config
         if self.full is None:  # the full plan by the same call (its tokens a second as the search or train gave)
             self.full = self._tokens_per_s(int(c.dp), int(c.global_batch)) or self.given
@@ -141,7 +156,7 @@ class ShrunkSpeed:
         shares = []
         for m, same in dict.fromkeys(((busiest, True), (busiest, False), (rounded, True))):
             stepped = replicas * micro * m  # the sequences of the step the busiest replica sets
-            tokens = self._tokens_per_s(replicas, stepped, same)
+            tokens = self._tokens_per_s(replicas, stepped, same, unit)
             if tokens is not None:
                 shares.append(tokens * batch / stepped / self.full)  # the global batch's tokens a step
         if shares:
@@ -149,14 +164,16 @@ class ShrunkSpeed:
         self.refused.append(replicas)
         return replicas / int(c.dp)
 
-    def _tokens_per_s(self, replicas: int, batch: int, same: bool = True) -> float | None:
-        """`same`: the plan's virtual stages and schedule; else those train chooses at this batch."""
+    def _tokens_per_s(self, replicas: int, batch: int, same: bool = True, unit: int | None = None) -> float | None:
+        """`same`: the plan's virtual stages and schedule; else those train chooses at this batch. `unit`: the
+        placement unit the ranks are laid at (`Cluster.laid_as`; None: afresh, as train lays this count)."""
         c = self.config
+        system = self.system if unit is None else Cluster.resolve(self.system).laid_as(unit)
         shard = int(c.zero_shard)  # hybrid sharding kept where its group still divides DP x CP
         shard_at = None if shard in (0, int(c.dp) * int(c.cp)) or (replicas * int(c.cp)) % shard else shard
         try:
             est = estimate_training(
-                self.model, self.system, replicas * int(c.tp) * int(c.cp) * int(c.pp), tp=c.tp, pp=c.pp,
+                self.model, system, replicas * int(c.tp) * int(c.cp) * int(c.pp), tp=c.tp, pp=c.pp,
                 dp=replicas, cp=c.cp, ep=c.ep, vpp=c.vpp if same else None, seq_len=c.seq_len, global_batch=batch,
                 micro_batch=c.micro_batch, recompute=c.recompute, zero=c.zero, dtype=c.dtype, attention=c.attention,
                 order=c.order, sequence_parallel=c.sequence_parallel, schedule=c.schedule if same else None,

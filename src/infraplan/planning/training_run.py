@@ -180,7 +180,7 @@ def goodput_with_repairs(cluster: Cluster, config: Any, rel: dict[str, Any], fai
     hold = domain_hold(int(config.gpus), cluster.layout.accelerators_per_server,
                        cluster.layout.packing_unit_accelerators, 0, rel["failure_rate"],
                        resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)[1], DEFAULT_REPAIR_S,
-                       rel["device_word"])
+                       rel["device_word"], cluster.system.node)
     unit = plan_shrink_unit(config.tp, config.cp, config.pp, config.ep, config.etp)
     short = short_of_spares(cluster, int(config.gpus), rel, hold, DEFAULT_REPAIR_S, policy, unit, speed)
     return (rel["goodput"] if short is None else float(short["goodput_with_repairs"])), short, hold

@@ -47,6 +47,7 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
     every stack priced before stacks named their defaults.
     """
     cluster.check_gpus(gpus)
+    cluster.check_layout(gpus)  # (its placement's domains within the system's: hZ2 77)
     cluster.require_accelerator("LLM training")
     recompute_mode = Recompute.parse(recompute, "--recompute")
     precision = Dtype.parse(dtype, "--dtype")

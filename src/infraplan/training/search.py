@@ -285,6 +285,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
+    cluster.check_layout(gpus)  # (its placement's domains within the system's: hZ2 77)
     cluster.require_accelerator("LLM training")
     profile = sharp_profile(profile, cluster) if sharp else profile  # NCCL CollNet on, as `train --sharp`
     if objective not in ("time", "memory"):
