@@ -268,15 +268,17 @@ def parse_tokens(text: str | float | int, *, name: str = "") -> float:
 
 
 SECONDS_PER_DAY = 86400.0  # 24 h x 3600 s (SI day; leap seconds ignored)
-_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "d": SECONDS_PER_DAY,
+_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "\u03bcs": 1e-6, "ns": 1e-9, "min": 60.0,
+            "h": 3600.0, "d": SECONDS_PER_DAY,
             "days": SECONDS_PER_DAY, "w": 7 * SECONDS_PER_DAY, "weeks": 7 * SECONDS_PER_DAY}
 
 
 def parse_duration_s(text: str | float | int, *, name: str = "") -> float:
-    """'50ms' -> 0.05, '2s' -> 2.0, '12h' -> 43200.0, '60d' -> 5184000.0 (seconds); a bare number is seconds."""
+    """'50ms' -> 0.05, '2s' -> 2.0, '12h' -> 43200.0, '60d' -> 5184000.0 (seconds); a bare number is seconds; ns,
+    us, µs (micro sign) and μs (Greek mu) too (hV77: `--latency-slo 1ns` was refused while 1e-9 was taken)."""
     if isinstance(text, int | float) and not isinstance(text, bool):
         return _finite(text, name=name)
-    match = re.fullmatch(r"\s*" + _NUMBER + r"\s*([a-zµ]*)\s*", str(text))
+    match = re.fullmatch(r"\s*" + _NUMBER + r"\s*([a-zµ\u03bc]*)\s*", str(text))
     if not match or match.group(2) not in _SECONDS:
         raise _refusal(text, "duration", "e.g. 50ms, 2s, 12h or 60d", tuple(u for u in _SECONDS if u), name)
     return _finite(float(match.group(1)) * _SECONDS[match.group(2)], text, name, "s")

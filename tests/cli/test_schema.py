@@ -57,6 +57,7 @@ UNITLESS = {
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "best_run",  # search --tokens: the best plan's train --tokens object (hL60)
     "total_parameters", "active_parameters", "layers", "context_tokens",  # catalog models' counts (hU59)
+    "active_parameters_without_input_embedding",  # a count, OpenAI's gpt-oss card convention (hV77)
     "ep_choice",  # search: the "why this EP" line, text (hU59)
     "reason", "mfu_guard",
     "feasible",  # serve-plan's flag (a count is `*_count`: search's evaluated_count / feasible_count, hF65)
@@ -68,7 +69,7 @@ UNITLESS = {
     "decode_replicas", "steps", "diffusion_model", "percentile", "meets_slo_full_run", "serve", "alternatives",
     "rejected", "batch", "bound", "meets_slo", "flops_per_sample",
     "lookups_per_sample", "placement", "profile", "label", "dense_fraction", "device", "kind", "streams_per_device",
-    "encoder", "cores", "input", "rungs", "codec", "quality", "fleet", "daily_hours", "peak_to_average",
+    "encoder", "cores", "input", "codec", "quality", "fleet", "daily_hours", "peak_to_average",
     "concurrent_streams", "devices", "new_devices", "retired_devices",  # counts (plan's phase and pool rows, hV54)
     "idle_devices",  # a count: devices in bought servers no service uses (plan's pool rows, hR63)
     "full_run_seeds",  # serve-plan: the seeds of the runs judged together, numbers without a unit (hQ63)
@@ -84,7 +85,7 @@ UNITLESS = {
     "error", "plan_source", "plan", "gated", "known_gap", "source", "gated_cases", "mean_abs_error",
     "max_abs_error", "all_cases", "mean_abs_error_all", "max_abs_error_all", "gate", "passes_gate", "spearman",
     "median_predicted_over_measured", "scenario", "published_value", "detail", "tolerance", "pass_range",
-    "assumed", "passed", "passes", "phase_times", "mean", "max", "width", "height", "fps", "p50", "p90", "p99",
+    "assumed", "passed", "passes", "phase_times", "mean", "max", "fps", "p50", "p90", "p99",
     "train_command", "best_run_command", "serve_command", "difference_reason", "engine", "concurrency",
     "error_band", "ttft_error_band", "error_band_basis",
     "cases_used", "campaigns_used", "case", "campaign",  # an error band's pool: ids, names (hX59)

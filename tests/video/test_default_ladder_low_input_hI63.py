@@ -24,20 +24,20 @@ LOW = {"480p30": [480, 360, 240, 144], "240p30": [240, 144], "144p30": [144]}
 def test_a_low_input_without_a_ladder_encodes_every_rung_it_has(capsys: pytest.CaptureFixture[str], source: str,
                                                                   rungs: list[int]) -> None:
     cli = cli_json(capsys, ["video", "--device", "msvp", "--input", source])
-    assert cli["rungs"] == rungs
+    assert cli["rungs_px"] == rungs
     explicit = estimate_video("msvp", source, len(rungs))  # the same job asked for in rungs: the same answer
     assert cli["streams_per_device"] == explicit.streams_per_device
     assert cli["baseline"]["streams_per_device"] == explicit.baseline.streams_per_device  # type: ignore[union-attr]
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         web = client.post("/api/video", json={"device": "msvp", "input": source})
     assert web.status_code == 200, web.text
-    assert web.json()["rungs"] == rungs and web.json()["streams_per_device"] == cli["streams_per_device"]
+    assert web.json()["rungs_px"] == rungs and web.json()["streams_per_device"] == cli["streams_per_device"]
 
 
 def test_the_default_is_still_five_rungs_where_the_input_has_them() -> None:
     assert DEFAULT_RUNGS == 5
-    assert estimate_video("msvp").rungs == [2160, 1440, 1080, 720, 480]
-    assert estimate_video("msvp", "720p30").rungs == [720, 480, 360, 240, 144]
+    assert estimate_video("msvp").rungs_px == [2160, 1440, 1080, 720, 480]
+    assert estimate_video("msvp", "720p30").rungs_px == [720, 480, 360, 240, 144]
 
 
 @pytest.mark.parametrize(("source", "ladder", "words"), [

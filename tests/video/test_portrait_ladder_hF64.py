@@ -35,9 +35,9 @@ def test_a_portrait_input_has_the_rungs_and_pixels_of_the_same_video_turned(devi
                                                                            portrait: str) -> None:
     wide = estimate_video(device, landscape, baseline="none")
     tall = estimate_video(device, portrait, baseline="none")
-    lines = min(wide.input.width, wide.input.height)
-    assert tall.rungs == wide.rungs == [h for h in PUBLISHED if h <= lines][:5]
-    assert (tall.input.width, tall.input.height) == (wide.input.height, wide.input.width)
+    lines = min(wide.input.width_px, wide.input.height_px)
+    assert tall.rungs_px == wide.rungs_px == [h for h in PUBLISHED if h <= lines][:5]
+    assert (tall.input.width_px, tall.input.height_px) == (wide.input.height_px, wide.input.width_px)
     assert tall.input_pixels_per_s == wide.input_pixels_per_s
     assert tall.output_pixels_per_s == pytest.approx(wide.output_pixels_per_s, rel=1e-12)
     assert tall.streams_per_device == pytest.approx(wide.streams_per_device, rel=1e-12)
@@ -46,7 +46,7 @@ def test_a_portrait_input_has_the_rungs_and_pixels_of_the_same_video_turned(devi
 def test_the_portrait_1080p_job_by_hand() -> None:
     """(1080 x 1920 + 720 x 1280 + 480 x 854 + 360 x 640 + 240 x 426) x 30 fps = 112,132,800 pixels/s of output."""
     r = estimate_video("msvp", "1080x1920p30", baseline="none")
-    assert r.rungs == [1080, 720, 480, 360, 240]
+    assert r.rungs_px == [1080, 720, 480, 360, 240]
     assert r.output_pixels_per_s == pytest.approx((1080 * 1920 + 720 * 1280 + 480 * 854 + 360 * 640 + 240 * 426) * 30,
                                                   rel=1e-12)
     assert any("1080x1920, 720x1280, 480x854, 360x640, 240x426" in n for n in r.notes)
@@ -54,7 +54,7 @@ def test_the_portrait_1080p_job_by_hand() -> None:
 
 def test_the_cli_names_the_short_side_rungs_and_refuses_a_seventh(capsys: pytest.CaptureFixture[str]) -> None:
     """A 1080p input has six rungs (1080p..144p) in either orientation; the refusal names the portrait size."""
-    assert cli_json(capsys, ["video", "--device", "msvp", "--input", "1080x1920p30", "--ladder", "6"])["rungs"] == \
+    assert cli_json(capsys, ["video", "--device", "msvp", "--input", "1080x1920p30", "--ladder", "6"])["rungs_px"] == \
         [1080, 720, 480, 360, 240, 144]
     capsys.readouterr()
     code = main(["video", "--device", "msvp", "--input", "1080x1920p30"])

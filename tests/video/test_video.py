@@ -49,7 +49,7 @@ def test_msvp_scales_linearly_with_output_pixels() -> None:
     assert b.streams_per_device / a.streams_per_device == pytest.approx(
         a.output_pixels_per_s / b.output_pixels_per_s)
     fewer = estimate_video("msvp", "2160p30", 3)
-    assert fewer.rungs == [2160, 1440, 1080] and fewer.streams_per_device > a.streams_per_device
+    assert fewer.rungs_px == [2160, 1440, 1080] and fewer.streams_per_device > a.streams_per_device
 
 
 def test_cpu_streams_scale_with_cores_and_quality_costs_throughput() -> None:

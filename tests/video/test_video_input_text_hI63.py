@@ -44,7 +44,7 @@ def test_the_web_reads_every_input_the_cli_reads_to_the_same_answer(capsys: pyte
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         web = client.post("/api/video", json={"device": "msvp", "input": text})
     assert web.status_code == 200, web.text
-    for key in ("input", "rungs", "streams_per_device", "watts_per_stream", "baseline"):
+    for key in ("input", "rungs_px", "streams_per_device", "watts_per_stream", "baseline"):
         assert web.json()[key] == cli[key], key
 
 

@@ -36,7 +36,7 @@ from infraplan.limits import (
     MIN_PUE,
     ElectricityUsdPerMwh,
 )
-from infraplan.units import bare_number, parse_power_w, power_text
+from infraplan.units import bare_number, parse_count, parse_power_w, power_text
 
 Climate = Literal["cool", "temperate", "hot"]
 CLIMATES: tuple[str, ...] = ("cool", "temperate", "hot")
@@ -158,6 +158,12 @@ class Economics(Spec):
     _old_key = model_validator(mode="before")(cost_of_capital_renamed)  # cost_of_capital, read with a warning
 
 
+def _site_count(text: object) -> object:
+    """A site's accelerator count as the other files' counts read (`parse_count`: '16M', 2048); None stays None,
+    a whole float stays for the int check (1.5 is refused there, not rounded)."""
+    return text if text is None else parse_count(text)  # type: ignore[arg-type]
+
+
 class FleetSite(Spec):
     """One site of a fleet: a catalog system (its own size, fabric and power), or an accelerator (a system stands
     for its part) and either a count or a facility power budget, built as `facility --accelerator A --count N` and
@@ -166,7 +172,9 @@ class FleetSite(Spec):
     name: str
     accelerator: str | None = None
     system: str | None = Field(None, description="catalog system or YAML path; brings accelerator and count")
-    count: int | None = Field(None, gt=0, le=MAX_ACCELERATORS)  # the product's limit (a 1e12 site was 1.9 PW)
+    # the product's limit (a 1e12 site was 1.9 PW); written as fleet-mix's `qps` is, through units.parse_count (hV77:
+    # `count: 16M` was refused, "unable to parse string as an integer")
+    count: Annotated[int | None, BeforeValidator(_site_count)] = Field(None, gt=0, le=MAX_ACCELERATORS)
     power_w: StatedPowerW | None = Field(None, alias="power")
     cooling: str | None = None
     location: str = "us-average"

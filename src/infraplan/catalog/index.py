@@ -53,7 +53,11 @@ class CatalogEntry(BaseModel):
     total_parameters: int | None = Field(None, description="models: parameters of every layer and the embeddings, "
                                          "MTP modules left out (count)")
     active_parameters: int | None = Field(None, description="models: parameters a token touches (an MoE's routed "
-                                          "top-k and shared experts; the input embedding counted) (count)")
+                                          "top-k and shared experts; the input embedding counted, as DeepSeek, "
+                                          "Qwen and Mistral publish it) (count)")
+    active_parameters_without_input_embedding: int | None = Field(
+        None, description="models: active_parameters less the input embedding (a lookup, no matmul), as OpenAI's "
+        "gpt-oss model card counts them (5.13 B for gpt-oss-120b) (count)")
     layers: int | None = Field(None, description="models: transformer layers (count)")
     context_tokens: int | None = Field(None, description="models: the longest context the config allows, tokens "
                                        "(a rope_scaling factor's extension included) (count)")
@@ -137,7 +141,9 @@ def _model_figures(data: Any, name: str) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         shape = shape_from_hf_config(data, name)
     return {"family": shape.model_type, "total_parameters": shape.total_params(),
-            "active_parameters": shape.active_params(), "layers": shape.num_layers,
+            "active_parameters": shape.active_params(),
+            "active_parameters_without_input_embedding": shape.active_params(input_embedding=False),
+            "layers": shape.num_layers,
             "context_tokens": shape.max_seq_len}
 
 

@@ -240,6 +240,10 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
     front = pareto_front(rows, indices, [m for _, m in objectives])
     front_rows = [rows[r] for r in front]
     written = None
+    if plot is not None and not front:  # hV77: an empty chart was written, exit 0; refused as the all-null column is
+        held = (f"{counted(len(rows), 'row')}, none with a number in every objective "
+                f"({', '.join(n for n, _ in objectives)})" if rows else "no rows")
+        raise InputError(f"--plot: no rows to chart: the query gave {held}; no chart written")
     if plot is not None:
         written = write_front_plot(plot, columns, rows, front, objectives)
     return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=front_rows, row_count=len(front_rows),

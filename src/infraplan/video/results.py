@@ -16,8 +16,8 @@ from infraplan.results import Result, SparseResult
 class VideoInput(Result):
     """The source video."""
 
-    width: int = Field(description="pixels")
-    height: int = Field(description="pixels")
+    width_px: int = Field(description="width, pixels (was `width` before hV77)")
+    height_px: int = Field(description="height, pixels (was `height` before hV77)")
     fps: float = Field(description="frames per second")
 
 
@@ -76,8 +76,8 @@ class VideoEstimate(SparseResult):
     cores: int | None = Field(None, description="CPU cores (CPU devices)")
     core_seconds_per_video_second: float | None = Field(None, description="CPU core-seconds per video second")
     input: VideoInput = Field(description="the source video")
-    rungs: list[int] = Field(description="output ladder rungs, each its short side in pixels (its p-number: 720 "
-                             "for 1280x720 and for a portrait 720x1280)")
+    rungs_px: list[int] = Field(description="output ladder rungs, each its short side in pixels (its p-number: 720 "
+                                "for 1280x720 and for a portrait 720x1280; was `rungs` before hV77)")
     codec: str = Field(description="output codec")
     quality: str = Field(description="encoder quality mode")
     input_pixels_per_s: float = Field(description="decoded pixels per second")

@@ -205,9 +205,9 @@ def baseline_fields(this: dict[str, Any], other: VideoEstimate, device: str) -> 
         "perf_per_w_ratio": other.platform_watts_per_stream / this["platform_watts_per_stream"],
         "device_perf_per_w_ratio": other.watts_per_stream / this["watts_per_stream"],
         "streams_per_device_ratio": this["streams_per_device"] / other.streams_per_device,
-        "comparison": (f"{this['codec']}, {this['quality']} quality, {job['width']}x{job['height']} at {job['fps']:g} "
-                       f"fps -> {len(this['rungs'])} rungs: {this['encoder']} on {this['device']} ({this['basis']}) "
-                       f"vs {other.encoder} on {other.device} ({other.basis})"),
+        "comparison": (f"{this['codec']}, {this['quality']} quality, {job['width_px']}x{job['height_px']} at "
+                       f"{job['fps']:g} fps -> {len(this['rungs_px'])} rungs: {this['encoder']} on {this['device']} "
+                       f"({this['basis']}) vs {other.encoder} on {other.device} ({other.basis})"),
     }
     out.update(published_fields(device, this, other))
     fleet = this.get("fleet")
@@ -318,7 +318,8 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int | None
     r["notes"] += fractional_note(r["device"], streams)
     r["notes"] += ladder_note(lad, heights, rung_sizes(lad, width, height, heights))
     r.update({
-        "input": {"width": width, "height": height, "fps": fps}, "rungs": heights, "codec": codec, "quality": quality,
+        "input": {"width_px": width, "height_px": height, "fps": fps}, "rungs_px": heights, "codec": codec,
+        "quality": quality,
         "input_pixels_per_s": p_in, "output_pixels_per_s": p_out,
         "watts_per_stream": r["power_w"] / streams, "platform_watts_per_stream": r["platform_power_w"] / streams,
         "energy_per_video_hour_j": r["power_w"] / streams * 3600.0,

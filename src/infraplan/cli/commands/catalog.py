@@ -71,6 +71,14 @@ def render_models(kind: CatalogKind) -> None:
         table.add_row(e.name, e.family or "-", _params(e.total_parameters), _params(e.active_parameters),
                       f"{e.layers}" if e.layers else "-", f"{e.context_tokens:,}" if e.context_tokens else "-")
     console.print(table)
+    console.print(ACTIVE_CONVENTION, markup=False, highlight=False, soft_wrap=True)
+
+
+ACTIVE_CONVENTION = ("active: parameters a token touches, the input embedding counted (as DeepSeek, Qwen and Mistral "
+                     "publish them); OpenAI's gpt-oss card leaves it out (--json: "
+                     "active_parameters_without_input_embedding)")
+"""One rule for the `active` column, named under it (hV77: gpt-oss-120b 5.71 B beside its card's 5.13 B, no
+word why)."""
 
 
 MODEL_COLUMNS = ("family", "params", "active", "layers", "context")

@@ -13,8 +13,8 @@ from infraplan.video.transcode import estimate_video
 
 def render_video(r: VideoEstimate) -> None:
     i = r.input
-    rungs = ", ".join(f"{h}p" for h in r.rungs)
-    table = metric_table(f"{i.width}x{i.height} at {fmt_num(i.fps)} fps -> {rungs} ({r.codec}, {r.quality}) "
+    rungs = ", ".join(f"{h}p" for h in r.rungs_px)
+    table = metric_table(f"{i.width_px}x{i.height_px} at {fmt_num(i.fps)} fps -> {rungs} ({r.codec}, {r.quality}) "
                          f"on {r.device}")
     table.add_row("encoder", r.encoder)
     table.add_row("pixels in / out", f"{fmt_rate(r.input_pixels_per_s, 'pixel/s')} / "
