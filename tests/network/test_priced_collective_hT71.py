@@ -13,11 +13,10 @@ relations that hold without train.
 
 from __future__ import annotations
 
-import csv
 import math
-from importlib import resources
 
 import pytest
+from simai_held_cells import held_cell
 from tests.cli.conftest import cli_json
 
 from infraplan.cli import main
@@ -66,10 +65,7 @@ def test_the_priced_time_is_never_below_the_alpha_beta_line(op: str, gpus: int, 
 def _simai(column: int, size: int) -> float:
     """The SimAI NIC table's entry at `size` in node column `column` over the column's largest message (16 GiB),
     read from the CSV itself: the efficiency the tables give, by hand."""
-    text = resources.files("infraplan.catalog").joinpath("nccl", "simai_nic_ratio.csv").read_text()
-    rows = list(csv.reader(line for line in text.splitlines() if not line.startswith("#")))[1:]
-    by_size = {int(r[0]): float(r[column]) for r in rows}
-    return by_size[size] / by_size[2**34]
+    return held_cell("simai_nic_ratio.csv", column, size)  # as held since session 77 (`simai_held_cells`)
 
 
 def test_the_efficiency_is_the_tables_entry_at_the_groups_node_count() -> None:

@@ -9,11 +9,10 @@ tables' entry at the group's node column over the column's 16 GiB value, read fr
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-from importlib import resources
 
 import pytest
+from simai_held_cells import held_cell
 
 from infraplan.cluster import Cluster
 from infraplan.network.priced_collective import priced_collective
@@ -26,11 +25,8 @@ def _h100():  # type: ignore[no-untyped-def]
     return Cluster.resolve("dgx-h100-superpod").fabric  # 8 H100 a node, no SHARP, no placement unit
 
 
-def _simai(table: str, column: int, size: int) -> float:
-    text = resources.files("infraplan.catalog").joinpath("nccl", table).read_text()
-    rows = list(csv.reader(line for line in text.splitlines() if not line.startswith("#")))[1:]
-    by_size = {int(r[0]): r[column] for r in rows}
-    return float(by_size[size]) / float(by_size[2**34])
+def _simai(table: str, column: int, size: int) -> float:  # the cell as held (session 77, `simai_held_cells`)
+    return held_cell(table, column, size)
 
 
 @pytest.mark.parametrize(("op", "gpus", "measured_us", "curve"), [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from simai_held_cells import held_cell
 
 from infraplan.cluster import Cluster
 from infraplan.network import collective_efficiency, sharp, simai_nccl_tables
@@ -54,7 +55,8 @@ def test_the_weights_are_nccls_step_latencies_and_the_tables_mix_is_one_step_eac
 def test_an_nvl72_ring_over_racks_pays_nvlink_steps_at_nvlinks_share(monkeypatch: pytest.MonkeyPatch) -> None:
     """GB200 NVL72, 128 GPUs 4 apart: 18 members a rack on 8 racks (ceil(512 / 72) = 8 network steps of 128), so
     (8 x 2.963 + 120 x 0.720) = 110.05 mean steps, not 128: its efficiency 1 / (1 + f (1 / e - 1)) with
-    f = (110.05 / 128) (bw / B) (the 16-node column, 0.05 / 0.96; B = 8 NICs' busbw). The 16 MiB reduce-scatter
+    f = (110.05 / 128) (bw / B) (the 16-node column, 0.05 / 0.96 held up from the rows above since session 77,
+    `simai_held_cells`; B = 8 NICs' busbw). The 16 MiB reduce-scatter
     falls from the table's bound 0.4247 ms to 0.4108 ms, its alpha-beta line (127 hops at their own links), which
     now binds."""
     fabric = Cluster.resolve("gb200-nvl72-superpod").fabric
@@ -62,7 +64,7 @@ def test_an_nvl72_ring_over_racks_pays_nvlink_steps_at_nvlinks_share(monkeypatch
     ratio = bw / collective_efficiency.table_busbw(fabric)
     steps = 8 * NET + 120 * NVLINK
     assert steps == pytest.approx(110.05, abs=0.01)
-    e = 0.05 / 0.96
+    e = held_cell("simai_nic_ratio.csv", 5, 2**24)
     for links, mean_steps in ((True, steps), (False, 128.0)):
         monkeypatch.setattr(simai_nccl_tables, "RING_TABLE_STEP_LINKS", links)
         _fresh()
@@ -71,8 +73,16 @@ def test_an_nvl72_ring_over_racks_pays_nvlink_steps_at_nvlinks_share(monkeypatch
     monkeypatch.undo()
     on, off = _both(monkeypatch, fabric, "reduce_scatter", 128.0, 4.0)
     alpha_beta = float(reduce_scatter_time(fabric, SIZE, 128.0, 4.0, sized=False))
-    assert on == pytest.approx(0.4108e-3, abs=1e-7) and off == pytest.approx(0.4247e-3, abs=1e-7)
+    assert on == pytest.approx(0.4108e-3, abs=1e-7) and off == pytest.approx(0.4108e-3, abs=1e-7)  # both at it
     assert on >= alpha_beta
+    # with the table held from the smallest row up (before session 77: the CSV's 16 MiB cell) the mean step binds
+    monkeypatch.setattr(simai_nccl_tables, "HOLD_FROM_LARGEST", False)
+    simai_nccl_tables.forget_tables()
+    on, off = _both(monkeypatch, fabric, "reduce_scatter", 128.0, 4.0)
+    monkeypatch.undo()
+    simai_nccl_tables.forget_tables()
+    _fresh()
+    assert on == pytest.approx(0.4108e-3, abs=1e-7) and off == pytest.approx(0.4247e-3, abs=1e-7)
 
 
 def test_eight_members_a_node_pay_the_tables_cells_to_the_bit(monkeypatch: pytest.MonkeyPatch) -> None:

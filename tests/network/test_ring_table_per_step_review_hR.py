@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from simai_held_cells import held_cell
 
 from infraplan.cluster import Cluster
 from infraplan.network import collective_efficiency
@@ -51,9 +52,10 @@ def test_a_ring_under_the_tables_smallest_reads_the_sixteen_rank_column_at_its_o
 
 
 def test_a_packed_ring_past_the_last_column_reads_it_at_its_own_steps() -> None:
-    """8,192 GPUs packed 8 a node: the 1,024-rank column (0.0087 / 0.919175 at 16 MiB) with f = 8,192 / 1,024 = 8
-    (the ring's busbw is the table node's): e = t / (t + 8 (1 - t)), in both paths."""
-    t = 0.0087 / 0.919175
+    """8,192 GPUs packed 8 a node: the 1,024-rank column (0.0087 / 0.919175 at 16 MiB, held up from the rows above
+    since session 77, `simai_held_cells`) with f = 8,192 / 1,024 = 8 (the ring's busbw is the table node's):
+    e = t / (t + 8 (1 - t)), in both paths."""
+    t = held_cell("simai_nic_ratio.csv", 8, 2**24)
     hand = t / (t + 8.0 * (1.0 - t))
     one, array = _both(8192.0, 1.0)
     assert one == pytest.approx(hand, rel=1e-9) and array == pytest.approx(hand, rel=1e-9)

@@ -19,7 +19,7 @@ import pytest
 from flow_toy_fabric import TINY
 
 from infraplan.cluster import Cluster
-from infraplan.network import collective_efficiency
+from infraplan.network import collective_efficiency, simai_nccl_tables
 from infraplan.network.collective_formulas import all_reduce_time
 from infraplan.network.collectives import collective_seconds, forget_collective_seconds, forget_float_values
 from infraplan.network.priced_collective import priced_collective
@@ -78,11 +78,14 @@ def test_the_switch_restores_the_old_price(monkeypatch: pytest.MonkeyPatch) -> N
     now = collective_seconds(fabric, "all_reduce", SIZE, 128.0, float(stride))
     monkeypatch.setattr(collective_efficiency, "RING_TABLE_RING_ONLY", False)
     monkeypatch.setattr(collective_efficiency, "RING_TABLE_PER_STEP", False)
+    monkeypatch.setattr(simai_nccl_tables, "HOLD_FROM_LARGEST", False)  # the table as held before session 77
+    simai_nccl_tables.forget_tables()
     forget_float_values()
     forget_collective_seconds()
     before = collective_seconds(fabric, "all_reduce", SIZE, 128.0, float(stride))
     array = float(all_reduce_time(fabric, SIZE, 128, stride, sized=True))
     monkeypatch.undo()
+    simai_nccl_tables.forget_tables()
     forget_float_values()
     forget_collective_seconds()
     assert before == array

@@ -5,7 +5,9 @@ simai_nccl_tables.py and simai_nccl_tables.py unchanged (hM, session 62).
 catalog/nccl/simai_{nvlink,nic,ata}_ratio.csv (SimAI's measured NCCL busbw / peak: the in-node NVLink column, the
 NIC table's rings of 8-GPU nodes, 1 to 128 nodes, and all-to-all), each column normalised to its largest message
 (the catalog's collective efficiencies are large-message figures) and made so that a larger message never takes
-less time (between rows, which double the size, the efficiency rises by at most a factor 1 + ln 2). Read by
+less time (between rows, which double the size, the efficiency rises by at most a factor 1 + ln 2; a row the next
+exceeds by more is raised to it / (1 + ln 2), from the largest row down, so no measured cell is lowered:
+`HOLD_FROM_LARGEST`, session 77). Read by
 `network.collective_efficiency` (arrays and floats) and `network.nvlink_all_reduce` (the NVLink column).
 
 Ring step links (formerly simai_nccl_tables.py): each ring step of the SimAI NIC table's shortfall priced by the link it
@@ -50,6 +52,7 @@ from infraplan.catalog.data_files import read_rows
 from infraplan.network.fabric import Fabric, group_domain
 
 NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
+HOLD_FROM_LARGEST = True  # `efficiency_table`'s monotone-time rule from the largest row down (hN, session 77)
 
 
 @lru_cache(maxsize=4)
@@ -63,9 +66,19 @@ def efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
         if np.isnan(table[:, j]).all():
             table[:, j] = table[:, j - 1]
     # time must not fall as the message grows: between rows (sizes double) the efficiency may rise by at most
-    # a factor 1 + ln 2, which keeps size / efficiency increasing under log-linear interpolation
-    for i in range(1, table.shape[0]):
-        table[i] = np.minimum(table[i], (1.0 + np.log(2.0)) * table[i - 1])
+    # a factor 1 + ln 2, which keeps size / efficiency increasing under log-linear interpolation. Held from the
+    # largest row down (`HOLD_FROM_LARGEST`): a row below one that rises faster is raised to it / (1 + ln 2), so
+    # every cell at and above the largest violation keeps its measured value. False: from the smallest row up
+    # (before session 77), each row lowered to (1 + ln 2) x the one below as lowered, which carried the 16 MiB
+    # row's reading up the latency-bound rows (where the table's efficiency doubles a row, time flat): the NIC
+    # table's 128-node column at 1 GiB 0.205 where it measured 0.315 (a shortfall of 3.6 MB a ring step, not
+    # the column's own 1.3-2.4 MB, hT80).
+    if HOLD_FROM_LARGEST:
+        for i in range(table.shape[0] - 1, 0, -1):
+            table[i - 1] = np.maximum(table[i - 1], table[i] / (1.0 + np.log(2.0)))
+    else:
+        for i in range(1, table.shape[0]):
+            table[i] = np.minimum(table[i], (1.0 + np.log(2.0)) * table[i - 1])
     return sizes, np.minimum(table / table[-1:, :], 1.0)
 
 
@@ -91,6 +104,12 @@ def table_columns(kind: str) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """`efficiency_table(kind)` with each node-count column as its own contiguous array (what `np.interp` reads)."""
     sizes, table = efficiency_table(kind)
     return sizes, tuple(np.ascontiguousarray(table[:, j]) for j in range(table.shape[1]))
+
+
+def forget_tables() -> None:
+    """Forget the kept tables (for tests that switch `HOLD_FROM_LARGEST`)."""
+    for kept in (efficiency_table, efficiency_lists, table_columns):
+        kept.cache_clear()
 
 
 # Each ring step of the SimAI NIC table's shortfall at its own link (module docstring; hN, session 51). False: every
