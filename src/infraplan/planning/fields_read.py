@@ -168,6 +168,20 @@ def check_stacks_read(pools: Sequence[Any], services: Sequence[Any]) -> None:
                                  "read; there is none: drop it")
 
 
+def pool_device_of_system(data: Any) -> Any:
+    """A pool that names a catalog `system:` and no `device:` is built of that system's accelerator (hP77): `{name: g,
+    system: gb200-nvl72}` was refused "pools.0.device: Field required" by plan and fleet-mix alike, where a planner
+    names the system it buys. One rule for both (`check_pool_system`'s): the device is `Cluster.resolve(system)
+    .accelerator`'s name (gb200-nvl72: gb200; dgx-h100-superpod: h100-sxm). A system file (a path) still needs its
+    `device:` (the web reads no files; its message is pydantic's "Field required")."""
+    if not isinstance(data, dict) or data.get("device") is not None:
+        return data
+    system = data.get("system")
+    if not isinstance(system, str) or not system.strip() or looks_like_path(system):
+        return data
+    return {**data, "device": Cluster.resolve(system).accelerator.name}
+
+
 def check_pool_system(pool: str, device: str, system: str) -> None:
     """A pool's `system` is what its devices are sized and powered as: its `device` must name the accelerator the
     system is built of (or the system itself). One rule for plan (`scenario_checks.check_presets`) and fleet-mix (its

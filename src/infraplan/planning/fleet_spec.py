@@ -28,6 +28,7 @@ from infraplan.planning.fields_read import (
     check_pool_stack,
     check_pool_system,
     check_stacks_read,
+    pool_device_of_system,
 )
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
 from infraplan.planning.scenario_spec import InferenceServiceSpec
@@ -111,7 +112,9 @@ class PoolSpec(PlanSpec):
     def _system_in_place(cls, data: Any) -> Any:
         """A pool's `system:`, read as plan reads it (`fields_read.check_pool_system`: the system its devices are
         sized and powered as, built of its `device`): fleet-mix sizes and prices a pool's `device`, a system
-        there included, so the system takes the device's place (it refused the key plan takes: hU60, session 46)."""
+        there included, so the system takes the device's place (it refused the key plan takes: hU60, session 46). A
+        system with no device is built of its accelerator (`fields_read.pool_device_of_system`, plan's rule)."""
+        data = pool_device_of_system(data)
         if _system_named(data):
             if not (looks_like_path(data["device"]) or looks_like_path(data["system"])):  # files: at load (the web
                 check_pool_system(str(data.get("name", "")), data["device"], data["system"])  # reads none)

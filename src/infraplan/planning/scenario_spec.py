@@ -64,6 +64,7 @@ from infraplan.planning.fields_read import (
     check_fields_read,
     check_pool_stack,
     check_stacks_read,
+    pool_device_of_system,
 )
 from infraplan.planning.plan_dates import PhaseName, Year, year_text
 from infraplan.planning.pool_price_key import PRICE_DESCRIPTION, pool_price_renamed, pools_price_renamed
@@ -255,6 +256,8 @@ class PoolSpec(PlanSpec):
                                                       "this pool (auto: the fewest spares; planning/spares.py)")
 
     _old_price = model_validator(mode="before")(pool_price_renamed)  # capex_usd, read with a warning
+    _device_of_system = model_validator(mode="before")(pool_device_of_system)  # no device: the system's (hP77)
+
     @model_validator(mode="after")
     def _stack_runs_here(self) -> PoolSpec:
         if self.stack is not None:

@@ -41,6 +41,11 @@ class SweepRun(Result):
         "the spec's work as estimated before it ran, CPU seconds: the points it had still to run (all of them "
         "in a new folder) x a floor of one point's CPU time (sweep.work_estimate); null for a function outside "
         "the registry"))
+    expected_cpu_s: float | None = Field(default=None, description=(
+        "the same points' expected CPU seconds, driver and workers together, estimated before they ran: the "
+        "start-up the floor leaves out (the function's imports, each worker's first point, a numba load) + the "
+        "points at their typical cost measured on this code (sweep.work_estimate, hP77; within ~2x, not a bound); "
+        "null for a function outside the registry"))
     warnings: list[str] = Field(default_factory=list, description=(
         "the warning lines the run raised in this process, each once, as the CLI says them on stderr (the work "
         "estimate past a CPU-hour; `results.with_warnings`, hF60); a point's own lines (a model config's) are in its "

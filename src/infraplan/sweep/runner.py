@@ -44,7 +44,7 @@ from infraplan.sweep.functions import (
 from infraplan.sweep.results import SweepRun
 from infraplan.sweep.spec import SweepSpec, content_hash, load_spec, point_id
 from infraplan.sweep.store import MANIFEST, ResultStore, catalog_hash, file_hash, infraplan_version, stacks_hash
-from infraplan.sweep.work_estimate import SweepWork, check_sweep_work, sweep_work, warn_sweep_work
+from infraplan.sweep.work_estimate import SweepWork, check_sweep_work, expected_work, sweep_work, warn_sweep_work
 
 
 def point_key(function: str, arguments: Mapping[str, Any], seed: int) -> tuple[str, str, str]:
@@ -168,6 +168,7 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
     done = store.done_keys()
     runner = make_backend(backend, workers, address) if isinstance(backend, str) else backend
     warn_sweep_work(spec, work, runner.workers)  # past a CPU-hour, the estimate on the backend's workers
+    expected = expected_work(spec, work, runner.workers)  # start-up + points at their typical cost (hP77)
     size = spec.batch_size or default_batch_size(spec.function)
     meta: dict[str, tuple[str, str, int]] = {}
     counters = {"skipped": 0, "run": 0, "failed": 0}
@@ -220,7 +221,8 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
                     points=total, points_skipped=counters["skipped"], points_run=counters["run"],
                     points_failed=counters["failed"], rows=store.rows(), interrupted=interrupted,
                     wall_time_s=elapsed, points_per_s=counters["run"] / max(elapsed, 1e-9),
-                    errors=sorted(errors, key=errors.__getitem__))
+                    errors=sorted(errors, key=errors.__getitem__),
+                    expected_cpu_s=None if expected is None else expected.expected_cpu_s)
 
 
 def _keep_first_errors(errors: dict[str, int], failed: list[tuple[str, int]], keep: int = 5) -> None:

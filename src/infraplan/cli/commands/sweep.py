@@ -29,6 +29,10 @@ def render_sweep(r: SweepRun) -> None:
         from infraplan.sweep.work_estimate import cpu_time_text
 
         table.add_row("estimated up front (at least)", cpu_time_text(r.estimated_cpu_s))
+    if r.expected_cpu_s is not None:
+        from infraplan.sweep.work_estimate import cpu_time_text
+
+        table.add_row("expected up front (start-up + points, ~2x)", cpu_time_text(r.expected_cpu_s))
     if r.interrupted:
         table.add_row("interrupted", "yes: what finished is saved; run again to go on")
     console.print(table)
