@@ -208,7 +208,11 @@ def domain_note(hold: dict[str, Any], spare_trays: int, repair_s: float, gpus: i
     """What a failure takes out of the job's service and what the job holds (`domain_hold`), one line. `device`:
     what one of the job's devices is called (`Accelerator.device_word`)."""
     d, trays, free = hold["domain_gpus"], hold["domain_trays"], int(hold.get("free_trays", 0))
-    if trays > 1 and free > spare_trays:
+    if trays > 1 and free > spare_trays and gpus < d:  # (a job inside one domain: no segment, hR2 77)
+        unit = (f"the job uses {trays - free} of the {trays} servers of its {d}-{device} scale-up domain, leaving "
+                f"{free} free, where a restart takes a healthy one in a failed server's place (ASSUMPTION: no other "
+                f"job runs on them): its domain is out only while more than {free} of its servers are in repair")
+    elif trays > 1 and free > spare_trays:
         unit = (f"the {d}-{device} scale-up domain spans {trays} servers, of which the job's placement "
                 f"(network.placement: NeMo's --segment) leaves {free} free in each, where a restart re-forms a "
                 f"failed server's segment (ASSUMPTION: no other job runs on them): a domain is out only while more "
