@@ -43,4 +43,4 @@ def test_the_text_answer_shows_both_emissions(cli: CliRun) -> None:
     code, out, err = cli(ARGS)
     assert code == 0, err
     assert "model-card emissions" in out
-    assert "331 tCO2e" in " ".join(out.split())
+    assert "293 tCO2e" in " ".join(out.split())  # 331 before hN77 (the SimAI ring table held from its largest row)

@@ -25,8 +25,9 @@ def rows() -> dict[int, dict]:
 
 def test_the_sized_ring_at_1024_h100_is_within_the_published_bound(rows: dict[int, dict]) -> None:
     # README:373: 96 collectives a step on one stream, so t <= (step - optimizer) / 96 = 19.3 ms; the model 20.7 ms
+    # before hN77 (1.07x the bound), 13.2 ms since its SimAI ring table is held from the largest row (0.68x: under it)
     r = rows[373]
-    assert r["gpus"] == 1024 and 0.9 < r["sized"] / r["bound"] < 1.1
+    assert r["gpus"] == 1024 and 0.6 < r["sized"] / r["bound"] <= 1.0
 
 
 def test_nccls_tuning_latency_is_far_under_the_published_rings(rows: dict[int, dict]) -> None:
@@ -35,7 +36,8 @@ def test_nccls_tuning_latency_is_far_under_the_published_rings(rows: dict[int, d
         assert rows[line]["nccl"] < 0.65 * rows[line]["bound"] < rows[line]["sized"], line
 
 
-def test_the_512_row_is_the_one_the_sized_ring_overprices(rows: dict[int, dict]) -> None:
-    # README:372: 7.8 ms allowed, 10.8 priced (12 vs 18 us a step): the left-open finding, not a fitted knob
+def test_the_512_row_the_sized_ring_overpriced_is_under_its_bound(rows: dict[int, dict]) -> None:
+    # README:372: 7.8 ms allowed, 10.8 priced before hN77 (1.39x: the left-open finding, not a fitted knob); 7.2 ms
+    # since hN77 held the SimAI ring table from its largest row (0.92x: both published rings now within their bounds)
     r = rows[372]
-    assert 1.3 < r["sized"] / r["bound"] < 1.5
+    assert 0.8 < r["sized"] / r["bound"] <= 1.0

@@ -15,8 +15,9 @@ def test_the_web_answer_carries_the_priced_time(client: TestClient, capsys: pyte
     body = {"op": "reduce-scatter", "system": "dgx-h100-superpod", "gpus": 64, "size": "16MiB"}
     web, cli = web_and_cli(client, "collective", body, capsys)
     # (hC52: the answer's time is the priced one, the alpha-beta line `alpha_beta_time_s` beside it)
-    # the ring's line (1.44x; 2x the hierarchical line the answer was before): the table's 8-node efficiency 0.135
-    assert web["priced_time_s"] == cli["priced_time_s"] == web["time_s"] > 1.4 * web["alpha_beta_time_s"]
+    # the ring's line (1.32x since hN77 held the table from its largest row, 1.44x before; 2x the hierarchical line
+    # the answer was before hT71): the table's 8-node efficiency
+    assert web["priced_time_s"] == cli["priced_time_s"] == web["time_s"] > 1.2 * web["alpha_beta_time_s"]
     assert web["priced_basis"] == cli["priced_basis"] and "at 64 ranks / 8 = 8 nodes" in web["priced_basis"]
     web, cli = web_and_cli(client, "collective", {**body, "op": "all-reduce"}, capsys)
     assert web["priced_time_s"] == cli["priced_time_s"] == web["time_s"] < 1.2 * web["alpha_beta_time_s"]
