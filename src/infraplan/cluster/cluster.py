@@ -217,9 +217,12 @@ class Cluster:
 
     def check_layout(self, gpus: int) -> None:
         """One InputError line where the job's placement (`network.placement.domains_needed`) needs more scale-up
-        domains than this system has (a generic cluster is sized by the job)."""
-        domain = self.system.node.scale_up_domain
-        if self.generic or domain <= 1:
+        domains than this system has (a generic cluster is sized by the job). Only a Slurm --segment placement can:
+        any other holds ceil(gpus / domain) at most, within the system once `check_gpus` passed (so an estimate on
+        every other system pays one attribute test here: the estimate's hot path)."""
+        node = self.system.node
+        domain = node.scale_up_domain
+        if self.generic or domain <= 1 or node.placement != "slurm_segment":
             return
         why = layout_refusal(self.system.node, gpus, -(-self.total_accelerators // domain), self.name,
                              self.accelerator.device_word)
